@@ -1,0 +1,316 @@
+// Command fieldsync is the fieldsync server and its administration tool.
+//
+//	fieldsync serve   [--addr 127.0.0.1:8080] [--data ./data] [--demo]
+//	fieldsync user add --username U --password P --role R --county CODE[,CODE] [--name 显示名]
+//	fieldsync user list | user disable U | user enable U | user scope U --county CODE[,CODE]
+//	fieldsync device list | device revoke ID
+//	fieldsync backup  OUT.db
+//
+// Every subcommand takes --data (or FIELDSYNC_DATA).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/app"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(Main(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
+}
+
+const usage = `fieldsync — 忻州生态环境现场检查离线同步服务
+
+usage:
+  fieldsync serve [--addr ADDR] [--data DIR] [--demo]
+  fieldsync user add --username U --password P --role ROLE --county CODE[,CODE] [--name NAME]
+  fieldsync user list | user disable U | user enable U | user scope U --county CODE[,CODE]
+  fieldsync device list | device revoke ID
+  fieldsync backup [--data DIR] OUT.db
+roles: inspector, county_office, city_office, admin
+`
+
+// Main runs the command with args and returns the exit status.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmd, rest := args[0], args[1:]
+	if (cmd == "user" || cmd == "device") && len(rest) > 0 {
+		cmd, rest = cmd+" "+rest[0], rest[1:]
+	}
+	run, ok := commands[cmd]
+	if !ok {
+		fmt.Fprintf(stderr, "unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	fs := flag.NewFlagSet("fieldsync "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg := app.DefaultConfig()
+	cfg.RegisterFlags(fs, getenv)
+	c := &command{cfg: &cfg, fs: fs, stdout: stdout, stderr: stderr}
+	run(c) // registers the command's own flags
+	if err := fs.Parse(interleave(rest)); err != nil {
+		return 2
+	}
+	if err := c.run(ctx); err != nil {
+		fmt.Fprintf(stderr, "fieldsync %s: %v\n", cmd, err)
+		return 1
+	}
+	return 0
+}
+
+// interleave moves positional arguments after the flags, so that
+// "user disable alice --data d" parses like "user disable --data d alice".
+func interleave(args []string) []string {
+	var flags, pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			pos = append(pos, args[i+1:]...)
+			i = len(args)
+		case strings.HasPrefix(a, "-"):
+			flags = append(flags, a)
+			if !strings.Contains(a, "=") && i+1 < len(args) && !isBoolFlag(a) {
+				flags = append(flags, args[i+1])
+				i++
+			}
+		default:
+			pos = append(pos, a)
+		}
+	}
+	return append(flags, pos...)
+}
+
+func isBoolFlag(a string) bool {
+	return strings.TrimLeft(a, "-") == "demo"
+}
+
+type command struct {
+	cfg            *app.Config
+	fs             *flag.FlagSet
+	stdout, stderr io.Writer
+	run            func(ctx context.Context) error
+}
+
+func (c *command) open(ctx context.Context) (*app.App, error) {
+	return app.OpenStore(ctx, *c.cfg, app.NewLogger(*c.cfg, c.stderr))
+}
+
+var commands = map[string]func(*command){
+	"serve":         serveCmd,
+	"user add":      userAddCmd,
+	"user list":     userListCmd,
+	"user disable":  func(c *command) { userDisableCmd(c, true) },
+	"user enable":   func(c *command) { userDisableCmd(c, false) },
+	"user scope":    userScopeCmd,
+	"device list":   deviceListCmd,
+	"device revoke": deviceRevokeCmd,
+	"backup":        backupCmd,
+}
+
+func serveCmd(c *command) {
+	c.run = func(ctx context.Context) error {
+		log := app.NewLogger(*c.cfg, c.stderr)
+		a, err := app.Open(ctx, *c.cfg, log)
+		if err != nil {
+			return err
+		}
+		if err := a.Listen(); err != nil {
+			a.Close()
+			return err
+		}
+		fmt.Fprintf(c.stdout, "fieldsync 已启动: http://%s  (数据目录 %s)\n", a.Addr(), c.cfg.DataDir)
+		if c.cfg.Demo {
+			printDemoLogins(c.stdout, a.Addr())
+		}
+		return a.Serve(ctx)
+	}
+}
+
+func printDemoLogins(w io.Writer, addr string) {
+	users, err := app.DemoUsers()
+	if err != nil {
+		return
+	}
+	fmt.Fprintln(w, "演示账号 (demo accounts):")
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	for _, u := range users {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", u.Username, u.Password, u.Role, strings.Join(u.Counties, ","))
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "登录示例: curl -s -X POST http://%s/api/v1/auth/login -H 'Content-Type: application/json' \\\n"+
+		"  -d '{\"username\":\"inspector\",\"password\":\"inspector123\",\"device_id\":\"0191f0a0-0000-7000-8000-000000000001\",\"device_name\":\"demo\"}'\n", addr)
+}
+
+func userAddCmd(c *command) {
+	username := c.fs.String("username", "", "login name")
+	password := c.fs.String("password", "", "password (8–72 bytes)")
+	role := c.fs.String("role", "inspector", "inspector, county_office, city_office or admin")
+	county := c.fs.String("county", "", "county codes, comma-separated (e.g. 140902)")
+	name := c.fs.String("name", "", "display name")
+	c.run = func(ctx context.Context) error {
+		a, err := c.open(ctx)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		u, err := a.AddUser(ctx, *username, *password, *name, server.Role(*role), splitList(*county))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "added user %s (%s) id %s\n", u.Username, u.Role, u.ID)
+		return nil
+	}
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func userListCmd(c *command) {
+	c.run = func(ctx context.Context) error {
+		a, err := c.open(ctx)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		users, err := a.DB.Users(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(c.stdout, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "USERNAME\tNAME\tROLE\tCOUNTIES\tDISABLED\tID")
+		for _, u := range users {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%v\t%s\n", u.Username, u.DisplayName, u.Role, strings.Join(u.Counties, ","), u.Disabled, u.ID)
+		}
+		return tw.Flush()
+	}
+}
+
+func oneArg(c *command, what string) (string, error) {
+	if c.fs.NArg() != 1 {
+		return "", fmt.Errorf("want exactly one %s", what)
+	}
+	return c.fs.Arg(0), nil
+}
+
+func userDisableCmd(c *command, disable bool) {
+	c.run = func(ctx context.Context) error {
+		name, err := oneArg(c, "username")
+		if err != nil {
+			return err
+		}
+		a, err := c.open(ctx)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		return a.DB.SetUserDisabled(ctx, name, disable)
+	}
+}
+
+func userScopeCmd(c *command) {
+	county := c.fs.String("county", "", "county codes, comma-separated")
+	c.run = func(ctx context.Context) error {
+		name, err := oneArg(c, "username")
+		if err != nil {
+			return err
+		}
+		a, err := c.open(ctx)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		return a.DB.SetUserCounties(ctx, name, splitList(*county))
+	}
+}
+
+func deviceListCmd(c *command) {
+	c.run = func(ctx context.Context) error {
+		a, err := c.open(ctx)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		ds, err := a.DB.Devices(ctx, server.Scope{All: true})
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(c.stdout, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tUSER\tNAME\tLAST PULL\tLAST PUSH\tPENDING UPLOADS\tREVOKED")
+		for _, d := range ds {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", d.ID, d.Username, d.Name, fmtTime(d.Health.LastPullAt),
+				fmtTime(d.Health.LastPushAt), d.Health.PendingUploads, fmtTime(d.RevokedAt))
+		}
+		return tw.Flush()
+	}
+}
+
+func fmtTime(t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return t.Local().Format("2006-01-02 15:04")
+}
+
+func deviceRevokeCmd(c *command) {
+	c.run = func(ctx context.Context) error {
+		id, err := oneArg(c, "device id")
+		if err != nil {
+			return err
+		}
+		a, err := c.open(ctx)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		if err := a.DB.RevokeDevice(ctx, id, time.Now()); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "revoked device %s\n", id)
+		return nil
+	}
+}
+
+func backupCmd(c *command) {
+	c.run = func(ctx context.Context) error {
+		out, err := oneArg(c, "output file")
+		if err != nil {
+			return err
+		}
+		if _, err := os.Stat(out); err == nil {
+			return fmt.Errorf("%s exists; refusing to overwrite", out)
+		}
+		a, err := c.open(ctx)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		if err := a.DB.Backup(ctx, out); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "backed up %s to %s\n", c.cfg.DBPath(), out)
+		return nil
+	}
+}

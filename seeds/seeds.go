@@ -1,0 +1,590 @@
+// Package seeds embeds and validates fieldsync's structured seed data: the
+// county-level units of Xinzhou, the inspection checklist templates, the
+// rectification task list of the city's plan, and the demo data loaded by
+// the server's --demo flag.
+//
+// The data lives in JSON files beside this source file; Load and LoadDemo
+// decode them strictly (unknown fields are errors) and validate them, so a
+// typo in a seed file fails at start-up and in tests rather than in the
+// field.
+package seeds
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"regexp"
+	"sort"
+	"time"
+)
+
+//go:embed counties.json tasks.json demo.json templates/*.json
+var files embed.FS
+
+// FS returns the embedded seed files (counties.json, tasks.json, demo.json
+// and templates/*.json), for callers that want the raw JSON.
+func FS() fs.FS { return files }
+
+// County is a county-level unit (县级区划) of Xinzhou, or one of the two
+// special units the plan names as responsible units.
+type County struct {
+	// Code is the six-digit administrative code, e.g. "140902". The
+	// special units use codes of fieldsync's own scheme (see Note).
+	Code string `json:"code"`
+	// Name is the Chinese name, e.g. "忻府区".
+	Name string `json:"name"`
+	// Kind is one of "district", "county", "city" or "special".
+	Kind string `json:"kind"`
+	// Lon and Lat locate the seat of government, WGS-84 degrees.
+	Lon float64 `json:"lon"`
+	Lat float64 `json:"lat"`
+	// Confirmed is false when the code or the coordinates are not verified.
+	Confirmed bool `json:"confirmed"`
+	// Note explains what is unconfirmed or special, in Chinese.
+	Note string `json:"note"`
+}
+
+// Template is a versioned inspection checklist.
+type Template struct {
+	// ID names the template, e.g. "construction_dust"; ID and Version
+	// together identify one immutable checklist.
+	ID      string `json:"id"`
+	Version int    `json:"version"`
+	// Kind is the inspection kind the template serves.
+	Kind        string `json:"kind"`
+	Title       string `json:"title"`
+	Description string `json:"description"`
+	// Source cites the plan section and standards the checklist is based on.
+	Source string `json:"source"`
+	// SiteKinds lists the site kinds the template applies to.
+	SiteKinds []string `json:"site_kinds"`
+	// Items are the questions, in display order.
+	Items []Item `json:"items"`
+}
+
+// Item is one question of a checklist template.
+type Item struct {
+	// Key is a snake_case ASCII identifier, unique within the template;
+	// answers are stored under it.
+	Key   string `json:"key"`
+	Label string `json:"label"`
+	Hint  string `json:"hint,omitempty"`
+	// Type is one of the ItemType* constants.
+	Type string `json:"type"`
+	// Options are the allowed answers of a choice item.
+	Options []Option `json:"options,omitempty"`
+	// Unit, Min and Max apply to number items.
+	Unit string   `json:"unit,omitempty"`
+	Min  *float64 `json:"min,omitempty"`
+	Max  *float64 `json:"max,omitempty"`
+	// Required means the inspection cannot be submitted without an answer
+	// (for check items, "not applicable" is an answer).
+	Required bool `json:"required"`
+	// PhotoRequired means at least one photo must be attached to the item.
+	PhotoRequired bool `json:"photo_required"`
+	// FindingOnFail means a failed answer (check: 不合格, boolean: false)
+	// raises a finding with a rectification deadline of DeadlineDays.
+	FindingOnFail bool `json:"finding_on_fail"`
+	DeadlineDays  int  `json:"deadline_days,omitempty"`
+}
+
+// Option is one allowed answer of a choice item.
+type Option struct {
+	Value string `json:"value"`
+	Label string `json:"label"`
+}
+
+// Item types.
+const (
+	ItemTypeCheck   = "check"   // 合格 / 不合格 / 不适用
+	ItemTypeNumber  = "number"  // a number in Unit, within Min..Max
+	ItemTypeText    = "text"    // free text
+	ItemTypeChoice  = "choice"  // one of Options
+	ItemTypeBoolean = "boolean" // 是 / 否
+)
+
+// Task is one numbered item of the plan's rectification task list
+// (整改措施清单).
+type Task struct {
+	// ID is "task-01", "task-02", ... in the order of the list.
+	ID string `json:"id"`
+	// Number is the plan's numbering: section and sub-item, e.g. "4.2".
+	Number string `json:"number"`
+	// Category is the heading of the section the item sits under.
+	Category string `json:"category"`
+	// Problem is the problem found (abridged but faithful).
+	Problem string `json:"problem"`
+	// Measures are the rectification measures (整改措施), one per line.
+	Measures          string   `json:"measures"`
+	ResponsibleUnits  []string `json:"responsible_units"`
+	ResponsiblePerson string   `json:"responsible_person"`
+	AcceptanceUnit    string   `json:"acceptance_unit"`
+	// DeadlineText is the deadline as the plan states it.
+	DeadlineText string `json:"deadline_text"`
+	// Deadline is the ISO date (YYYY-MM-DD) the stated period ends, or nil
+	// for tasks that are immediate and ongoing (立行立改、长期坚持).
+	Deadline *string `json:"deadline"`
+	// LongTerm is true for ongoing tasks without a deadline.
+	LongTerm bool `json:"long_term"`
+	// Counties are the codes of the units named in ResponsibleUnits; empty
+	// when the task falls on every county (各县（市、区）) or on none.
+	Counties []string `json:"counties"`
+}
+
+// Demo is the demo data loaded by --demo.
+type Demo struct {
+	Users         []DemoUser        `json:"users"`
+	Sites         []Site            `json:"sites"`
+	VehicleChecks []json.RawMessage `json:"vehicle_checks"`
+}
+
+// DemoUser is a demo account. Passwords are plain text here and must be
+// hashed by whoever creates the account.
+type DemoUser struct {
+	Username    string `json:"username"`
+	Password    string `json:"password"`
+	DisplayName string `json:"display_name"`
+	// Role is one of the Role* constants.
+	Role string `json:"role"`
+	// Counties is the user's scope.
+	Counties []string `json:"counties"`
+}
+
+// User roles.
+const (
+	RoleInspector    = "inspector"
+	RoleCountyOffice = "county_office"
+	RoleCityOffice   = "city_office"
+	RoleAdmin        = "admin"
+)
+
+// Site is a place that gets inspected. The demo sites are fictional.
+type Site struct {
+	// ID is a fixed UUID.
+	ID     string `json:"id"`
+	County string `json:"county"`
+	// Kind is one of SiteKinds.
+	Kind    string `json:"kind"`
+	Name    string `json:"name"`
+	Address string `json:"address"`
+	// Lon and Lat are WGS-84 degrees.
+	Lon float64 `json:"lon"`
+	Lat float64 `json:"lat"`
+	// RadiusM is the geofence radius in metres.
+	RadiusM float64 `json:"radius_m"`
+}
+
+// SiteKinds are the valid site kinds.
+var SiteKinds = []string{
+	"construction_site",
+	"coal_yard",
+	"coal_ban_village",
+	"coal_boiler",
+	"sewage_plant",
+	"factory",
+	"checkpoint",
+}
+
+// CountyKinds are the valid county kinds.
+var CountyKinds = []string{"district", "county", "city", "special"}
+
+// Roles are the valid user roles.
+var Roles = []string{RoleInspector, RoleCountyOffice, RoleCityOffice, RoleAdmin}
+
+// ItemTypes are the valid item types.
+var ItemTypes = []string{ItemTypeCheck, ItemTypeNumber, ItemTypeText, ItemTypeChoice, ItemTypeBoolean}
+
+// Bounds of Xinzhou used to sanity-check coordinates (a generous box).
+const (
+	MinLon = 110.9
+	MaxLon = 114.0
+	MinLat = 38.0
+	MaxLat = 39.8
+)
+
+// Set is the reference data every device and office gets.
+type Set struct {
+	Counties  []County
+	Templates []Template
+	Tasks     []Task
+}
+
+// Load decodes and validates the embedded counties, templates and tasks.
+// Templates are sorted by ID, then Version.
+func Load() (*Set, error) {
+	s := &Set{}
+	if err := decodeFile("counties.json", &s.Counties); err != nil {
+		return nil, err
+	}
+	if err := decodeFile("tasks.json", &s.Tasks); err != nil {
+		return nil, err
+	}
+	names, err := fs.Glob(files, "templates/*.json")
+	if err != nil {
+		return nil, fmt.Errorf("seeds: %w", err)
+	}
+	for _, name := range names {
+		var t Template
+		if err := decodeFile(name, &t); err != nil {
+			return nil, err
+		}
+		if want := path.Base(name); want != t.ID+".json" {
+			return nil, fmt.Errorf("seeds: %s: template id %q does not match the file name", name, t.ID)
+		}
+		s.Templates = append(s.Templates, t)
+	}
+	sortTemplates(s.Templates)
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// LoadDemo decodes the embedded demo data and validates it against the
+// counties of Load.
+func LoadDemo() (*Demo, error) {
+	s, err := Load()
+	if err != nil {
+		return nil, err
+	}
+	d := &Demo{}
+	if err := decodeFile("demo.json", d); err != nil {
+		return nil, err
+	}
+	if err := d.Validate(s); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// County returns the county with the given code, or nil.
+func (s *Set) County(code string) *County {
+	for i := range s.Counties {
+		if s.Counties[i].Code == code {
+			return &s.Counties[i]
+		}
+	}
+	return nil
+}
+
+// Template returns the template with the given id and version, or nil.
+func (s *Set) Template(id string, version int) *Template {
+	for i := range s.Templates {
+		if s.Templates[i].ID == id && s.Templates[i].Version == version {
+			return &s.Templates[i]
+		}
+	}
+	return nil
+}
+
+// LatestTemplate returns the highest version of the template with the
+// given id, or nil.
+func (s *Set) LatestTemplate(id string) *Template {
+	var best *Template
+	for i := range s.Templates {
+		t := &s.Templates[i]
+		if t.ID == id && (best == nil || t.Version > best.Version) {
+			best = t
+		}
+	}
+	return best
+}
+
+var (
+	reCountyCode = regexp.MustCompile(`^[0-9]{6}$`)
+	reSnake      = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
+	reUUID       = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	reDate       = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
+)
+
+// Validate checks the set's internal consistency and returns all problems
+// found, joined.
+func (s *Set) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("seeds: "+format, args...))
+	}
+
+	codes := map[string]bool{}
+	countyNames := map[string]bool{}
+	if len(s.Counties) == 0 {
+		bad("no counties")
+	}
+	for i, c := range s.Counties {
+		if !reCountyCode.MatchString(c.Code) {
+			bad("county %d: code %q is not 6 digits", i, c.Code)
+		}
+		if codes[c.Code] {
+			bad("county %d: duplicate code %q", i, c.Code)
+		}
+		codes[c.Code] = true
+		if c.Name == "" {
+			bad("county %s: empty name", c.Code)
+		} else if countyNames[c.Name] {
+			bad("county %s: duplicate name %q", c.Code, c.Name)
+		}
+		countyNames[c.Name] = true
+		if !contains(CountyKinds, c.Kind) {
+			bad("county %s: invalid kind %q", c.Code, c.Kind)
+		}
+		if !inBounds(c.Lon, c.Lat) {
+			bad("county %s: coordinates %v,%v outside Xinzhou", c.Code, c.Lon, c.Lat)
+		}
+	}
+
+	type tv struct {
+		id string
+		v  int
+	}
+	seen := map[tv]bool{}
+	for i, t := range s.Templates {
+		where := fmt.Sprintf("template %d (%s v%d)", i, t.ID, t.Version)
+		if !reSnake.MatchString(t.ID) {
+			bad("%s: id %q is not snake_case", where, t.ID)
+		}
+		if t.Version < 1 {
+			bad("%s: version must be ≥ 1", where)
+		}
+		if seen[tv{t.ID, t.Version}] {
+			bad("%s: duplicate id and version", where)
+		}
+		seen[tv{t.ID, t.Version}] = true
+		if t.Kind == "" || t.Title == "" || t.Source == "" {
+			bad("%s: kind, title and source are required", where)
+		}
+		if len(t.SiteKinds) == 0 {
+			bad("%s: no site_kinds", where)
+		}
+		for _, k := range t.SiteKinds {
+			if !contains(SiteKinds, k) {
+				bad("%s: invalid site kind %q", where, k)
+			}
+		}
+		if len(t.Items) == 0 {
+			bad("%s: no items", where)
+		}
+		keys := map[string]bool{}
+		for j, it := range t.Items {
+			iw := fmt.Sprintf("%s item %d (%s)", where, j, it.Key)
+			if !reSnake.MatchString(it.Key) {
+				bad("%s: key %q is not snake_case", iw, it.Key)
+			}
+			if keys[it.Key] {
+				bad("%s: duplicate item key %q", iw, it.Key)
+			}
+			keys[it.Key] = true
+			if it.Label == "" {
+				bad("%s: empty label", iw)
+			}
+			if !contains(ItemTypes, it.Type) {
+				bad("%s: invalid item type %q", iw, it.Type)
+			}
+			if it.Type == ItemTypeChoice {
+				if len(it.Options) == 0 {
+					bad("%s: choice item has no options", iw)
+				}
+				vals := map[string]bool{}
+				for _, o := range it.Options {
+					if o.Value == "" || o.Label == "" {
+						bad("%s: option with empty value or label", iw)
+					}
+					if vals[o.Value] {
+						bad("%s: duplicate option value %q", iw, o.Value)
+					}
+					vals[o.Value] = true
+				}
+			} else if len(it.Options) > 0 {
+				bad("%s: options on a %s item", iw, it.Type)
+			}
+			if it.Type == ItemTypeNumber {
+				if it.Unit == "" {
+					bad("%s: number item has no unit", iw)
+				}
+				if it.Min != nil && it.Max != nil && *it.Min > *it.Max {
+					bad("%s: min %v > max %v", iw, *it.Min, *it.Max)
+				}
+			} else if it.Unit != "" || it.Min != nil || it.Max != nil {
+				bad("%s: unit/min/max on a %s item", iw, it.Type)
+			}
+			if it.FindingOnFail && it.Type != ItemTypeCheck && it.Type != ItemTypeBoolean {
+				bad("%s: finding_on_fail on a %s item (only check and boolean items can fail)", iw, it.Type)
+			}
+			if it.DeadlineDays < 0 {
+				bad("%s: negative deadline_days", iw)
+			}
+			if it.DeadlineDays > 0 && !it.FindingOnFail {
+				bad("%s: deadline_days without finding_on_fail", iw)
+			}
+		}
+	}
+	for i := 1; i < len(s.Templates); i++ {
+		if templateLess(s.Templates[i], s.Templates[i-1]) {
+			bad("templates not sorted by id and version at %d", i)
+			break
+		}
+	}
+
+	ids := map[string]bool{}
+	numbers := map[string]bool{}
+	for i, t := range s.Tasks {
+		where := fmt.Sprintf("task %d (%s)", i, t.ID)
+		if t.ID == "" {
+			bad("%s: empty id", where)
+		}
+		if ids[t.ID] {
+			bad("%s: duplicate id", where)
+		}
+		ids[t.ID] = true
+		if t.Number == "" {
+			bad("%s: empty number", where)
+		} else if numbers[t.Number] {
+			bad("%s: duplicate number %q", where, t.Number)
+		}
+		numbers[t.Number] = true
+		if t.Category == "" || t.Problem == "" || t.Measures == "" || t.DeadlineText == "" {
+			bad("%s: category, problem, measures and deadline_text are required", where)
+		}
+		if len(t.ResponsibleUnits) == 0 {
+			bad("%s: no responsible units", where)
+		}
+		if t.Deadline != nil {
+			if _, err := parseDate(*t.Deadline); err != nil {
+				bad("%s: deadline %q is not a YYYY-MM-DD date", where, *t.Deadline)
+			}
+		}
+		if t.LongTerm != (t.Deadline == nil) {
+			bad("%s: long_term must be true exactly when deadline is null", where)
+		}
+		for _, c := range t.Counties {
+			if !codes[c] {
+				bad("%s: unknown county %q", where, c)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Validate checks the demo data against the reference set.
+func (d *Demo) Validate(s *Set) error {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("seeds: demo: "+format, args...))
+	}
+	codes := map[string]bool{}
+	for _, c := range s.Counties {
+		codes[c.Code] = true
+	}
+	users := map[string]bool{}
+	for i, u := range d.Users {
+		where := fmt.Sprintf("user %d (%s)", i, u.Username)
+		if u.Username == "" || u.Password == "" || u.DisplayName == "" {
+			bad("%s: username, password and display_name are required", where)
+		}
+		if users[u.Username] {
+			bad("%s: duplicate username", where)
+		}
+		users[u.Username] = true
+		if !contains(Roles, u.Role) {
+			bad("%s: invalid role %q", where, u.Role)
+		}
+		if len(u.Counties) == 0 {
+			bad("%s: no counties", where)
+		}
+		for _, c := range u.Counties {
+			if !codes[c] {
+				bad("%s: unknown county %q", where, c)
+			}
+		}
+	}
+	ids := map[string]bool{}
+	for i, st := range d.Sites {
+		where := fmt.Sprintf("site %d (%s)", i, st.Name)
+		if !reUUID.MatchString(st.ID) {
+			bad("%s: id %q is not a UUID", where, st.ID)
+		}
+		if ids[st.ID] {
+			bad("%s: duplicate id %q", where, st.ID)
+		}
+		ids[st.ID] = true
+		if !codes[st.County] {
+			bad("%s: unknown county %q", where, st.County)
+		}
+		if !contains(SiteKinds, st.Kind) {
+			bad("%s: invalid kind %q", where, st.Kind)
+		}
+		if st.Name == "" {
+			bad("%s: empty name", where)
+		}
+		if !inBounds(st.Lon, st.Lat) {
+			bad("%s: coordinates %v,%v outside Xinzhou", where, st.Lon, st.Lat)
+		}
+		if !(st.RadiusM > 0) {
+			bad("%s: radius_m must be > 0", where)
+		}
+	}
+	for i, raw := range d.VehicleChecks {
+		if !json.Valid(raw) || len(bytes.TrimSpace(raw)) == 0 || bytes.TrimSpace(raw)[0] != '{' {
+			bad("vehicle check %d: not a JSON object", i)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func decodeFile(name string, v any) error {
+	b, err := files.ReadFile(name)
+	if err != nil {
+		return fmt.Errorf("seeds: %w", err)
+	}
+	if err := decodeStrict(b, v); err != nil {
+		return fmt.Errorf("seeds: %s: %w", name, err)
+	}
+	return nil
+}
+
+func decodeStrict(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("trailing data after JSON value")
+	}
+	return nil
+}
+
+func parseDate(s string) (time.Time, error) {
+	if !reDate.MatchString(s) {
+		return time.Time{}, errors.New("not YYYY-MM-DD")
+	}
+	return time.Parse(time.DateOnly, s)
+}
+
+func sortTemplates(ts []Template) {
+	sort.SliceStable(ts, func(i, j int) bool { return templateLess(ts[i], ts[j]) })
+}
+
+func templateLess(a, b Template) bool {
+	if a.ID != b.ID {
+		return a.ID < b.ID
+	}
+	return a.Version < b.Version
+}
+
+func inBounds(lon, lat float64) bool {
+	return lon >= MinLon && lon <= MaxLon && lat >= MinLat && lat <= MaxLat
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,344 @@
+package seeds
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+func mustLoad(t *testing.T) *Set {
+	t.Helper()
+	s, err := Load()
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	return s
+}
+
+func mustLoadDemo(t *testing.T) *Demo {
+	t.Helper()
+	d, err := LoadDemo()
+	if err != nil {
+		t.Fatalf("LoadDemo: %v", err)
+	}
+	return d
+}
+
+func TestLoad(t *testing.T) {
+	s := mustLoad(t)
+	if len(s.Counties) != 16 {
+		t.Errorf("got %d counties, want 16", len(s.Counties))
+	}
+	if len(s.Tasks) == 0 {
+		t.Error("no tasks")
+	}
+	for _, tc := range []struct {
+		code, name, kind string
+		confirmed        bool
+	}{
+		{"140902", "忻府区", "district", true},
+		{"140931", "保德县", "county", false},
+		{"140981", "原平市", "city", true},
+		{"140971", "五台山风景名胜区", "special", false},
+		{"140972", "忻州经济开发区", "special", false},
+	} {
+		t.Run(tc.code, func(t *testing.T) {
+			c := s.County(tc.code)
+			if c == nil {
+				t.Fatalf("county %s missing", tc.code)
+			}
+			if c.Name != tc.name || c.Kind != tc.kind || c.Confirmed != tc.confirmed {
+				t.Errorf("county %s = %+v, want name %s kind %s confirmed %v", tc.code, *c, tc.name, tc.kind, tc.confirmed)
+			}
+			if !c.Confirmed && c.Note == "" {
+				t.Errorf("unconfirmed county %s has no note", tc.code)
+			}
+		})
+	}
+}
+
+func TestTemplates(t *testing.T) {
+	s := mustLoad(t)
+	ids := []string{"coal_boiler", "coal_yard", "construction_dust", "loose_coal", "roadside_truck", "sewage_overflow", "staggered_production"}
+	if len(s.Templates) != len(ids) {
+		t.Errorf("got %d templates, want %d", len(s.Templates), len(ids))
+	}
+	for i, id := range ids {
+		t.Run(id, func(t *testing.T) {
+			tpl := s.Template(id, 1)
+			if tpl == nil {
+				t.Fatalf("template %s v1 missing", id)
+			}
+			if s.LatestTemplate(id) == nil {
+				t.Errorf("LatestTemplate(%s) = nil", id)
+			}
+			if i < len(s.Templates) && s.Templates[i].ID != id {
+				t.Errorf("templates not sorted: position %d is %s, want %s", i, s.Templates[i].ID, id)
+			}
+			if len(tpl.Items) < 5 {
+				t.Errorf("template %s has only %d items", id, len(tpl.Items))
+			}
+		})
+	}
+}
+
+func TestConstructionDustSixItems(t *testing.T) {
+	s := mustLoad(t)
+	tpl := s.Template("construction_dust", 1)
+	if tpl == nil {
+		t.Fatal("construction_dust missing")
+	}
+	// 六个百分百, in order, as the first six items.
+	want := []struct{ key, label string }{
+		{"fence", "工地围挡100%设置"},
+		{"material_cover", "物料堆放100%苫盖"},
+		{"road_paving", "施工道路100%硬化"},
+		{"wet_operation", "施工现场100%湿法作业"},
+		{"vehicle_washing", "出入车辆100%冲洗"},
+		{"muck_enclosed", "渣土运输100%密闭"},
+	}
+	if len(tpl.Items) < len(want) {
+		t.Fatalf("only %d items", len(tpl.Items))
+	}
+	for i, w := range want {
+		it := tpl.Items[i]
+		if it.Key != w.key || it.Label != w.label {
+			t.Errorf("item %d = %s %q, want %s %q", i, it.Key, it.Label, w.key, w.label)
+		}
+		if it.Type != ItemTypeCheck || !it.Required || !it.PhotoRequired || !it.FindingOnFail || it.DeadlineDays <= 0 {
+			t.Errorf("item %s: want a required check with photo and a finding deadline, got %+v", it.Key, it)
+		}
+	}
+}
+
+func TestTasks(t *testing.T) {
+	s := mustLoad(t)
+	byNumber := map[string]Task{}
+	for _, task := range s.Tasks {
+		byNumber[task.Number] = task
+	}
+	for _, tc := range []struct {
+		number   string
+		deadline string // "" for long-term
+		counties []string
+	}{
+		{"1.1", "", nil},
+		{"1.2", "2023-12-31", []string{"140922", "140923", "140924", "140981"}},
+		{"3", "2022-07-31", []string{"140902", "140923", "140924", "140929"}},
+		{"4.1", "2022-10-01", []string{"140902", "140922", "140923"}},
+		{"4.4", "", nil},
+		{"4.6", "2022-09-30", []string{"140928", "140929", "140930", "140932"}},
+		{"5.3", "2022-05-31", []string{"140924"}},
+	} {
+		t.Run(tc.number, func(t *testing.T) {
+			task, ok := byNumber[tc.number]
+			if !ok {
+				t.Fatalf("task %s missing", tc.number)
+			}
+			if tc.deadline == "" {
+				if task.Deadline != nil || !task.LongTerm {
+					t.Errorf("want long-term with null deadline, got %v %v", task.Deadline, task.LongTerm)
+				}
+			} else if task.Deadline == nil || *task.Deadline != tc.deadline {
+				t.Errorf("deadline = %v, want %s", task.Deadline, tc.deadline)
+			}
+			got := map[string]bool{}
+			for _, c := range task.Counties {
+				got[c] = true
+			}
+			if len(got) != len(tc.counties) {
+				t.Errorf("counties = %v, want %v", task.Counties, tc.counties)
+			}
+			for _, c := range tc.counties {
+				if !got[c] {
+					t.Errorf("counties = %v, missing %s", task.Counties, c)
+				}
+			}
+		})
+	}
+}
+
+func TestDemo(t *testing.T) {
+	s := mustLoad(t)
+	d := mustLoadDemo(t)
+	perCounty := map[string]int{}
+	for _, st := range d.Sites {
+		perCounty[st.County]++
+		c := s.County(st.County)
+		if km := distanceKm(c.Lon, c.Lat, st.Lon, st.Lat); km > 15 {
+			t.Errorf("site %s is %.1f km from the seat of %s", st.Name, km, c.Name)
+		}
+		if st.RadiusM < 100 || st.RadiusM > 500 {
+			t.Errorf("site %s radius %v outside 100–500 m", st.Name, st.RadiusM)
+		}
+	}
+	for _, c := range s.Counties {
+		if perCounty[c.Code] < 3 {
+			t.Errorf("county %s %s has %d demo sites, want ≥ 3", c.Code, c.Name, perCounty[c.Code])
+		}
+	}
+	users := map[string]DemoUser{}
+	for _, u := range d.Users {
+		users[u.Username] = u
+	}
+	for _, tc := range []struct {
+		username, password, role string
+		counties                 int
+	}{
+		{"inspector", "inspector123", RoleInspector, 1},
+		{"inspector2", "inspector123", RoleInspector, 1},
+		{"ningwu", "inspector123", RoleInspector, 1},
+		{"county", "county123", RoleCountyOffice, 1},
+		{"city", "city1234", RoleCityOffice, 16},
+		{"admin", "admin123", RoleAdmin, 16},
+	} {
+		u, ok := users[tc.username]
+		if !ok {
+			t.Errorf("user %s missing", tc.username)
+			continue
+		}
+		if u.Password != tc.password || u.Role != tc.role || len(u.Counties) != tc.counties {
+			t.Errorf("user %s = %+v", tc.username, u)
+		}
+	}
+	if users["ningwu"].Counties[0] != "140925" {
+		t.Errorf("ningwu scope = %v, want 140925", users["ningwu"].Counties)
+	}
+}
+
+func distanceKm(lon1, lat1, lon2, lat2 float64) float64 {
+	const r = 6371.0
+	rad := math.Pi / 180
+	dlat := (lat2 - lat1) * rad
+	dlon := (lon2 - lon1) * rad
+	a := math.Sin(dlat/2)*math.Sin(dlat/2) + math.Cos(lat1*rad)*math.Cos(lat2*rad)*math.Sin(dlon/2)*math.Sin(dlon/2)
+	return 2 * r * math.Asin(math.Sqrt(a))
+}
+
+// cloneSet deep-copies enough of a set for tests to corrupt it safely.
+func cloneSet(s *Set) *Set {
+	c := &Set{
+		Counties:  append([]County(nil), s.Counties...),
+		Templates: make([]Template, len(s.Templates)),
+		Tasks:     append([]Task(nil), s.Tasks...),
+	}
+	for i, t := range s.Templates {
+		t.Items = append([]Item(nil), t.Items...)
+		t.SiteKinds = append([]string(nil), t.SiteKinds...)
+		c.Templates[i] = t
+	}
+	return c
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestValidateRejects(t *testing.T) {
+	base := mustLoad(t)
+	for _, tc := range []struct {
+		name    string
+		corrupt func(s *Set)
+		want    string
+	}{
+		{"duplicate county code", func(s *Set) {
+			c := s.Counties[0]
+			c.Name = "重复县"
+			s.Counties = append(s.Counties, c)
+		}, `duplicate code "140902"`},
+		{"county code not 6 digits", func(s *Set) { s.Counties[1].Code = "14092" }, "not 6 digits"},
+		{"county outside Xinzhou", func(s *Set) { s.Counties[0].Lon = 116.4 }, "outside Xinzhou"},
+		{"bad item type", func(s *Set) { s.Templates[0].Items[0].Type = "photo" }, `invalid item type "photo"`},
+		{"duplicate item key", func(s *Set) {
+			s.Templates[0].Items[1].Key = s.Templates[0].Items[0].Key
+		}, "duplicate item key"},
+		{"item key not snake_case", func(s *Set) { s.Templates[0].Items[0].Key = "BoilerNo" }, "not snake_case"},
+		{"choice without options", func(s *Set) {
+			s.Templates[0].Items[0] = Item{Key: "x_choice", Label: "选择", Type: ItemTypeChoice}
+		}, "no options"},
+		{"number without unit", func(s *Set) {
+			s.Templates[0].Items[0] = Item{Key: "x_num", Label: "数量", Type: ItemTypeNumber, Min: ptr(5.0), Max: ptr(1.0)}
+		}, "no unit"},
+		{"number min above max", func(s *Set) {
+			s.Templates[0].Items[0] = Item{Key: "x_num", Label: "数量", Type: ItemTypeNumber, Unit: "t", Min: ptr(5.0), Max: ptr(1.0)}
+		}, "min 5 > max 1"},
+		{"bad site kind", func(s *Set) { s.Templates[0].SiteKinds = []string{"mine"} }, `invalid site kind "mine"`},
+		{"duplicate template version", func(s *Set) {
+			s.Templates = append(s.Templates, s.Templates[0])
+		}, "duplicate id and version"},
+		{"bad deadline", func(s *Set) { s.Tasks[1].Deadline = ptr("2023-12-32") }, "not a YYYY-MM-DD date"},
+		{"deadline in Chinese", func(s *Set) { s.Tasks[1].Deadline = ptr("2023年12月底") }, "not a YYYY-MM-DD date"},
+		{"deadline on long-term task", func(s *Set) { s.Tasks[0].Deadline = ptr("2023-12-31") }, "long_term must be true exactly"},
+		{"duplicate task id", func(s *Set) { s.Tasks[1].ID = s.Tasks[0].ID }, "duplicate id"},
+		{"task with unknown county", func(s *Set) { s.Tasks[1].Counties = []string{"110101"} }, `unknown county "110101"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := cloneSet(base)
+			if err := s.Validate(); err != nil {
+				t.Fatalf("clean clone does not validate: %v", err)
+			}
+			tc.corrupt(s)
+			err := s.Validate()
+			if err == nil {
+				t.Fatalf("Validate accepted a set with %s", tc.name)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not mention %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestDemoValidateRejects(t *testing.T) {
+	s := mustLoad(t)
+	base := mustLoadDemo(t)
+	for _, tc := range []struct {
+		name    string
+		corrupt func(d *Demo)
+		want    string
+	}{
+		{"bad role", func(d *Demo) { d.Users[0].Role = "boss" }, `invalid role "boss"`},
+		{"unknown user county", func(d *Demo) { d.Users[0].Counties = []string{"140999"} }, `unknown county "140999"`},
+		{"duplicate username", func(d *Demo) { d.Users[1].Username = d.Users[0].Username }, "duplicate username"},
+		{"site id not a UUID", func(d *Demo) { d.Sites[0].ID = "site-1" }, "is not a UUID"},
+		{"site id UUID without dashes", func(d *Demo) { d.Sites[0].ID = strings.ReplaceAll(d.Sites[0].ID, "-", "") }, "is not a UUID"},
+		{"duplicate site id", func(d *Demo) { d.Sites[1].ID = d.Sites[0].ID }, "duplicate id"},
+		{"site outside Xinzhou", func(d *Demo) { d.Sites[0].Lat = 40.1 }, "outside Xinzhou"},
+		{"zero radius", func(d *Demo) { d.Sites[0].RadiusM = 0 }, "radius_m must be > 0"},
+		{"bad site kind", func(d *Demo) { d.Sites[0].Kind = "mine" }, `invalid kind "mine"`},
+		{"vehicle check not an object", func(d *Demo) { d.VehicleChecks = append(d.VehicleChecks, []byte(`[1]`)) }, "not a JSON object"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := &Demo{
+				Users:         append([]DemoUser(nil), base.Users...),
+				Sites:         append([]Site(nil), base.Sites...),
+				VehicleChecks: append(base.VehicleChecks[:0:0], base.VehicleChecks...),
+			}
+			tc.corrupt(d)
+			err := d.Validate(s)
+			if err == nil {
+				t.Fatalf("Validate accepted demo data with %s", tc.name)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not mention %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestDecodeStrict(t *testing.T) {
+	for _, tc := range []struct {
+		name, in string
+		ok       bool
+	}{
+		{"known fields", `{"code":"140902","name":"忻府区"}`, true},
+		{"unknown field", `{"code":"140902","nmae":"忻府区"}`, false},
+		{"trailing data", `{"code":"140902"} {}`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var c County
+			err := decodeStrict([]byte(tc.in), &c)
+			if (err == nil) != tc.ok {
+				t.Errorf("decodeStrict(%s) error = %v, want ok=%v", tc.in, err, tc.ok)
+			}
+		})
+	}
+}

@@ -1,0 +1,259 @@
+// Package api is fieldsync's HTTP API on echo v4: routes, thin handlers
+// that decode strictly and call the domain, authentication, metrics,
+// request logs, and the one error handler that maps codes to statuses.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/auth"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// Store is what the handlers read directly (office lists, readiness).
+type Store interface {
+	Devices(ctx context.Context, scope server.Scope) ([]*server.Device, error)
+	Conflicts(ctx context.Context, scope server.Scope, entity, recordID string, limit int) ([]server.Conflict, error)
+	RevokeDevice(ctx context.Context, deviceID string, at time.Time) error
+	Ping(ctx context.Context) error
+}
+
+// Config holds the API's limits.
+type Config struct {
+	// MaxPushBytes caps a push body; MaxBodyBytes every other body.
+	MaxPushBytes, MaxBodyBytes int64
+}
+
+// API serves the HTTP endpoints.
+type API struct {
+	syncer  *server.Syncer
+	auth    *auth.Service
+	store   Store
+	log     *slog.Logger
+	cfg     Config
+	metrics *metrics
+	ready   func() bool
+}
+
+// New builds the echo server with every route. ready reports whether the
+// server accepts traffic (false while shutting down).
+func New(syncer *server.Syncer, au *auth.Service, st Store, log *slog.Logger, cfg Config, reg *prometheus.Registry, ready func() bool) *echo.Echo {
+	if cfg.MaxPushBytes == 0 {
+		cfg.MaxPushBytes = 16 << 20
+	}
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = 64 << 10
+	}
+	a := &API{syncer: syncer, auth: au, store: st, log: log, cfg: cfg, metrics: newMetrics(reg), ready: ready}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = a.errorHandler
+	e.Use(middleware.RequestID(), a.logRequests, a.metrics.middleware, middleware.Recover(), a.serverHLC)
+
+	e.GET("/healthz", a.healthz)
+	e.GET("/readyz", a.readyz)
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+
+	small, push := bodyLimit(cfg.MaxBodyBytes), bodyLimit(cfg.MaxPushBytes)
+	v1 := e.Group("/api/v1")
+	v1.POST("/auth/login", a.login, small)
+	v1.POST("/auth/refresh", a.refresh, small)
+
+	au, office := a.authenticate, requireRole(server.Role.CanReview)
+	admin := requireRole(func(r server.Role) bool { return r == server.RoleAdmin })
+	v1.POST("/auth/logout", a.logout, small, au)
+	v1.GET("/me", a.me, au)
+	v1.GET("/sync/pull", a.pull, au)
+	v1.POST("/sync/push", a.push, push, au)
+	v1.POST("/inspections/:id/review", a.review, small, au, office)
+	v1.GET("/conflicts", a.conflicts, au, office)
+	v1.GET("/devices", a.devices, au, office)
+	v1.POST("/devices/:id/revoke", a.revokeDevice, au, admin)
+	return e
+}
+
+// serverHLC puts the server's HLC on every response.
+func (a *API) serverHLC(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set(syncproto.HeaderServerHLC, a.syncer.ServerHLC())
+		return next(c)
+	}
+}
+
+func (a *API) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (a *API) readyz(c echo.Context) error {
+	if !a.ready() {
+		return server.Errorf(syncproto.CodeUnavailable, "服务正在关闭")
+	}
+	if err := a.store.Ping(c.Request().Context()); err != nil {
+		return &server.Error{Code: syncproto.CodeUnavailable, Message: "数据库不可用", Err: err}
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func (a *API) login(c echo.Context) error {
+	var req syncproto.LoginRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	resp, err := a.auth.Login(c.Request().Context(), &req, c.RealIP())
+	if err != nil {
+		return err
+	}
+	resp.ServerHLC = a.syncer.ServerHLC()
+	return c.JSON(http.StatusOK, resp)
+}
+
+func (a *API) refresh(c echo.Context) error {
+	var req syncproto.RefreshRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	resp, err := a.auth.Refresh(c.Request().Context(), req.RefreshToken)
+	if err != nil {
+		return err
+	}
+	resp.ServerHLC = a.syncer.ServerHLC()
+	return c.JSON(http.StatusOK, resp)
+}
+
+func (a *API) logout(c echo.Context) error {
+	if err := a.auth.Logout(c.Request().Context(), principalOf(c)); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (a *API) me(c echo.Context) error {
+	p := principalOf(c)
+	counties := p.Counties
+	if counties == nil {
+		counties = []string{}
+	}
+	return c.JSON(http.StatusOK, syncproto.User{ID: p.UserID, Username: p.Username, DisplayName: p.Name,
+		Role: string(p.Role), Counties: counties, DeviceID: p.DeviceID})
+}
+
+func (a *API) pull(c echo.Context) error {
+	limit, err := intParam(c, "limit", 0)
+	if err != nil {
+		return err
+	}
+	resp, err := a.syncer.Pull(c.Request().Context(), principalOf(c), c.QueryParam("cursor"), limit)
+	if err != nil {
+		return err
+	}
+	a.metrics.pulled.Add(float64(len(resp.Changes)))
+	return c.JSON(http.StatusOK, resp)
+}
+
+func (a *API) push(c echo.Context) error {
+	var req syncproto.PushRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	resp, err := a.syncer.Push(c.Request().Context(), principalOf(c), &req)
+	if err != nil {
+		return err
+	}
+	if !resp.Replayed {
+		for _, r := range resp.Results {
+			a.metrics.mutations.WithLabelValues(r.Status).Inc()
+		}
+	}
+	return c.JSON(http.StatusOK, resp)
+}
+
+// ReviewRequest is the body of POST /api/v1/inspections/{id}/review.
+type ReviewRequest struct {
+	Decision string `json:"decision"`
+	Comment  string `json:"comment"`
+}
+
+func (a *API) review(c echo.Context) error {
+	var req ReviewRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	ch, err := a.syncer.Review(c.Request().Context(), principalOf(c), c.Param("id"), req.Decision, req.Comment)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, ch)
+}
+
+func (a *API) conflicts(c echo.Context) error {
+	limit, err := intParam(c, "limit", 100)
+	if err != nil {
+		return err
+	}
+	if limit < 1 || limit > 1000 {
+		return server.Errorf(syncproto.CodeBadRequest, "limit 应在 1 到 1000 之间")
+	}
+	cs, err := a.store.Conflicts(c.Request().Context(), principalOf(c).Scope(), c.QueryParam("entity"), c.QueryParam("record_id"), limit)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"conflicts": cs})
+}
+
+// DeviceInfo is a device with its sync health, as offices see it.
+type DeviceInfo struct {
+	ID             string     `json:"id"`
+	UserID         string     `json:"user_id"`
+	Username       string     `json:"username"`
+	Name           string     `json:"name"`
+	CreatedAt      time.Time  `json:"created_at"`
+	LastSeenAt     time.Time  `json:"last_seen_at"`
+	RevokedAt      *time.Time `json:"revoked_at"`
+	LastPullAt     *time.Time `json:"last_pull_at"`
+	LastPushAt     *time.Time `json:"last_push_at"`
+	LastAckSeq     int64      `json:"last_ack_seq"`
+	LastBatchID    string     `json:"last_batch_id"`
+	PendingUploads int        `json:"pending_uploads"`
+}
+
+func (a *API) devices(c echo.Context) error {
+	ds, err := a.store.Devices(c.Request().Context(), principalOf(c).Scope())
+	if err != nil {
+		return err
+	}
+	out := make([]DeviceInfo, len(ds))
+	for i, d := range ds {
+		out[i] = DeviceInfo{ID: d.ID, UserID: d.UserID, Username: d.Username, Name: d.Name, CreatedAt: d.CreatedAt,
+			LastSeenAt: d.LastSeenAt, RevokedAt: d.RevokedAt, LastPullAt: d.Health.LastPullAt, LastPushAt: d.Health.LastPushAt,
+			LastAckSeq: d.Health.LastAckSeq, LastBatchID: d.Health.LastBatchID, PendingUploads: d.Health.PendingUploads}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"devices": out})
+}
+
+func (a *API) revokeDevice(c echo.Context) error {
+	if err := a.store.RevokeDevice(c.Request().Context(), c.Param("id"), time.Now()); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func intParam(c echo.Context, name string, def int) (int, error) {
+	s := c.QueryParam(name)
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, server.Errorf(syncproto.CodeBadRequest, "参数 %s 应为整数", name)
+	}
+	return n, nil
+}

@@ -1,0 +1,121 @@
+package api
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// statusOf maps every error code to its HTTP status. Codes missing here
+// (only per-mutation codes should be) are answered as 400.
+var statusOf = map[string]int{
+	syncproto.CodeBadRequest:           http.StatusBadRequest,
+	syncproto.CodeInvalidField:         http.StatusBadRequest,
+	syncproto.CodeUnknownField:         http.StatusBadRequest,
+	syncproto.CodeMissingField:         http.StatusBadRequest,
+	syncproto.CodeInvalidValue:         http.StatusBadRequest,
+	syncproto.CodeBodyTooLarge:         http.StatusRequestEntityTooLarge,
+	syncproto.CodeUnsupportedMediaType: http.StatusUnsupportedMediaType,
+	syncproto.CodeUnauthorized:         http.StatusUnauthorized,
+	syncproto.CodeTokenInvalid:         http.StatusUnauthorized,
+	syncproto.CodeTokenExpired:         http.StatusUnauthorized,
+	syncproto.CodeInvalidLogin:         http.StatusUnauthorized,
+	syncproto.CodeTooManyTries:         http.StatusTooManyRequests,
+	syncproto.CodeDeviceRevoked:        http.StatusForbidden,
+	syncproto.CodeUserDisabled:         http.StatusForbidden,
+	syncproto.CodeDeviceMismatch:       http.StatusForbidden,
+	syncproto.CodeForbidden:            http.StatusForbidden,
+	syncproto.CodeOutOfScope:           http.StatusForbidden,
+	syncproto.CodeNotFound:             http.StatusNotFound,
+	syncproto.CodeMethodNotAllowed:     http.StatusMethodNotAllowed,
+	syncproto.CodeConflict:             http.StatusConflict,
+	syncproto.CodeBatchMismatch:        http.StatusConflict,
+	syncproto.CodeResyncRequired:       http.StatusGone,
+	syncproto.CodeInternal:             http.StatusInternalServerError,
+	syncproto.CodeUnavailable:          http.StatusServiceUnavailable,
+}
+
+// StatusOf returns the HTTP status for an error code.
+func StatusOf(code string) int {
+	if s, ok := statusOf[code]; ok {
+		return s
+	}
+	return http.StatusBadRequest
+}
+
+// errorHandler writes every error response: JSON {code, message,
+// request_id, server_hlc}. Errors that are not a *server.Error are logged
+// with the request id and answered as a generic internal error.
+func (a *API) errorHandler(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		err = fromHTTPError(he)
+	}
+	code := server.ErrorCode(err)
+	rid := c.Response().Header().Get(echo.HeaderXRequestID)
+	if code == syncproto.CodeInternal {
+		a.log.Error("internal error", "request_id", rid, "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+	}
+	var se *server.Error
+	if errors.As(err, &se) && se.RetryAfter > 0 {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(se.RetryAfter.Seconds())))
+	}
+	body := syncproto.ErrorBody{Code: code, Message: server.ErrorMessage(err), RequestID: rid, ServerHLC: a.syncer.ServerHLC()}
+	var werr error
+	if c.Request().Method == http.MethodHead {
+		werr = c.NoContent(StatusOf(code))
+	} else {
+		werr = c.JSON(StatusOf(code), body)
+	}
+	if werr != nil {
+		a.log.Warn("write error response", "request_id", rid, "err", werr)
+	}
+}
+
+func fromHTTPError(he *echo.HTTPError) error {
+	switch he.Code {
+	case http.StatusNotFound:
+		return server.Errorf(syncproto.CodeNotFound, "接口不存在")
+	case http.StatusMethodNotAllowed:
+		return server.Errorf(syncproto.CodeMethodNotAllowed, "不支持此请求方法")
+	case http.StatusRequestEntityTooLarge:
+		return server.Errorf(syncproto.CodeBodyTooLarge, "请求体过大")
+	case http.StatusUnauthorized:
+		return server.Errorf(syncproto.CodeUnauthorized, "请先登录")
+	case http.StatusServiceUnavailable:
+		return server.Errorf(syncproto.CodeUnavailable, "服务暂不可用")
+	}
+	if he.Code >= 500 {
+		return &server.Error{Code: syncproto.CodeInternal, Message: "服务器内部错误", Err: he}
+	}
+	return &server.Error{Code: syncproto.CodeBadRequest, Message: "请求无效", Err: he}
+}
+
+// logRequests logs one structured line per request.
+func (a *API) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		lvl := slog.LevelInfo
+		if c.Response().Status >= 500 {
+			lvl = slog.LevelError
+		}
+		attrs := []any{"request_id", c.Response().Header().Get(echo.HeaderXRequestID), "method", c.Request().Method,
+			"route", c.Path(), "status", c.Response().Status, "bytes", c.Response().Size}
+		if p := principalOf(c); p != nil {
+			attrs = append(attrs, "user", p.Username, "device", p.DeviceID)
+		}
+		a.log.Log(c.Request().Context(), lvl, "request", attrs...)
+		return nil
+	}
+}

@@ -1,0 +1,221 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/xinzhou-eco/fieldsync/seeds"
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/api"
+	"github.com/xinzhou-eco/fieldsync/server/auth"
+	"github.com/xinzhou-eco/fieldsync/server/sqlite"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// App is a configured fieldsync server.
+type App struct {
+	Cfg    Config
+	Log    *slog.Logger
+	DB     *sqlite.DB
+	Syncer *server.Syncer
+	Auth   *auth.Service
+	Echo   *echo.Echo
+
+	ln    net.Listener
+	ready atomic.Bool
+}
+
+// NewLogger returns the slog logger the config asks for.
+func NewLogger(cfg Config, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// Open opens the data directory (creating it, the database and the token
+// key as needed), loads the seed data — and the demo data if asked — and
+// builds the HTTP server. It does not listen yet.
+func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	a, err := OpenStore(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	secret, err := loadSecret(filepath.Join(cfg.DataDir, "jwt.key"))
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.Auth = auth.NewService(a.DB, secret, nil)
+	a.Auth.AccessTTL = cfg.AccessTTL
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.Echo = api.New(a.Syncer, a.Auth, a.DB, log, api.Config{MaxPushBytes: cfg.MaxPushBytes}, reg, a.ready.Load)
+	return a, nil
+}
+
+// OpenStore opens the database and loads seed data, without the HTTP side;
+// the command-line tools use it.
+func OpenStore(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	db, err := sqlite.Open(ctx, cfg.DBPath())
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	a := &App{Cfg: cfg, Log: log, DB: db}
+	a.Syncer = server.NewSyncer(db, nil)
+	a.Syncer.MaxSkew = cfg.MaxSkew
+	set, err := seeds.Load()
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("load seeds: %w", err)
+	}
+	if err := LoadReference(ctx, a.Syncer, set); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("seed reference data: %w", err)
+	}
+	if cfg.Demo {
+		if err := a.LoadDemo(ctx); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("seed demo data: %w", err)
+		}
+	}
+	return a, nil
+}
+
+// loadSecret reads the HMAC key for access tokens, making a random one on
+// first start (written to a temporary file, synced, then renamed).
+func loadSecret(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err == nil && len(b) >= 32 {
+		return b, nil
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read token key: %w", err)
+	}
+	b = make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, err
+	}
+	return b, WriteFileAtomic(path, b, 0o600)
+}
+
+// WriteFileAtomic writes data to path via a temporary file, fsync and
+// rename, so a crash leaves either the old file or the new one.
+func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if err := f.Chmod(perm); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
+
+// Listen binds the configured address; Addr then reports the bound one
+// (useful with port 0).
+func (a *App) Listen() error {
+	ln, err := net.Listen("tcp", a.Cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	a.ln = ln
+	return nil
+}
+
+// Addr returns the listening address, or "" before Listen.
+func (a *App) Addr() string {
+	if a.ln == nil {
+		return ""
+	}
+	return a.ln.Addr().String()
+}
+
+// Serve serves HTTP until ctx is cancelled, then stops accepting, lets
+// in-flight requests (pushes included) finish within the grace period and
+// closes the database.
+func (a *App) Serve(ctx context.Context) error {
+	if a.ln == nil {
+		if err := a.Listen(); err != nil {
+			return err
+		}
+	}
+	srv := &http.Server{Handler: a.Echo, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(a.ln) }()
+	a.ready.Store(true)
+	a.Log.Info("serving", "addr", a.Addr(), "data", a.Cfg.DataDir)
+	select {
+	case err := <-errc:
+		a.Close()
+		return err
+	case <-ctx.Done():
+	}
+	a.ready.Store(false)
+	a.Log.Info("shutting down", "grace", a.Cfg.ShutdownGrace)
+	sctx, cancel := context.WithTimeout(context.Background(), a.Cfg.ShutdownGrace)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if cerr := a.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Close closes the database.
+func (a *App) Close() error { return a.DB.Close() }
+
+// AddUser creates a user with a hashed password. Errors: invalid_value
+// (role or county), invalid_field (password), conflict (username taken).
+func (a *App) AddUser(ctx context.Context, username, password, displayName string, role server.Role, counties []string) (*server.User, error) {
+	if !role.Valid() {
+		return nil, server.Errorf(syncproto.CodeInvalidValue, "未知角色 %q（可选 inspector, county_office, city_office, admin）", role)
+	}
+	if username == "" || len(username) > 64 || strings.ContainsAny(username, " \t\r\n") {
+		return nil, server.Errorf(syncproto.CodeInvalidField, "用户名不能为空、不能含空白、不超过 64 字节")
+	}
+	hash, err := auth.HashPassword(password, 0)
+	if err != nil {
+		return nil, err
+	}
+	u := &server.User{ID: uuid.Must(uuid.NewV7()).String(), Username: username, DisplayName: displayName,
+		Role: role, Counties: counties, CreatedAt: time.Now()}
+	return u, a.DB.CreateUser(ctx, u, hash)
+}

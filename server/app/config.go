@@ -1,0 +1,91 @@
+// Package app wires fieldsync together: configuration, the SQLite store,
+// seed data, auth, the sync engine and the HTTP server, with a graceful
+// shutdown. cmd/fieldsync is a thin shell around it.
+package app
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the server's configuration. Every field has a default, a flag
+// and a FIELDSYNC_* environment variable; flags win over the environment.
+type Config struct {
+	Addr      string        // listen address
+	DataDir   string        // database, secret key and (later) blobs
+	Demo      bool          // load demo users and sites
+	LogFormat string        // "json" or "text"
+	LogLevel  string        // debug, info, warn, error
+	MaxSkew   time.Duration // how far ahead a device HLC may be
+	AccessTTL time.Duration // access-token lifetime
+	// ShutdownGrace is how long in-flight requests get to finish.
+	ShutdownGrace time.Duration
+	MaxPushBytes  int64
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{Addr: "127.0.0.1:8080", DataDir: "./data", LogFormat: "text", LogLevel: "info",
+		MaxSkew: 5 * time.Minute, AccessTTL: 15 * time.Minute, ShutdownGrace: 30 * time.Second, MaxPushBytes: 16 << 20}
+}
+
+// RegisterFlags binds the config to flags whose defaults come from the
+// environment (getenv, normally os.Getenv) over the built-in defaults.
+func (c *Config) RegisterFlags(fs *flag.FlagSet, getenv func(string) string) {
+	env := func(name, def string) string {
+		if v := getenv("FIELDSYNC_" + name); v != "" {
+			return v
+		}
+		return def
+	}
+	envDur := func(name string, def time.Duration) time.Duration {
+		d, err := time.ParseDuration(env(name, def.String()))
+		if err != nil {
+			return def
+		}
+		return d
+	}
+	fs.StringVar(&c.Addr, "addr", env("ADDR", c.Addr), "listen address (FIELDSYNC_ADDR)")
+	fs.StringVar(&c.DataDir, "data", env("DATA", c.DataDir), "data directory (FIELDSYNC_DATA)")
+	demo, _ := strconv.ParseBool(env("DEMO", strconv.FormatBool(c.Demo)))
+	fs.BoolVar(&c.Demo, "demo", demo, "load demo users and sites (FIELDSYNC_DEMO)")
+	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", c.LogFormat), "log format: text or json (FIELDSYNC_LOG_FORMAT)")
+	fs.StringVar(&c.LogLevel, "log-level", env("LOG_LEVEL", c.LogLevel), "log level (FIELDSYNC_LOG_LEVEL)")
+	fs.DurationVar(&c.MaxSkew, "max-skew", envDur("MAX_SKEW", c.MaxSkew), "largest allowed device clock lead (FIELDSYNC_MAX_SKEW)")
+	fs.DurationVar(&c.AccessTTL, "access-ttl", envDur("ACCESS_TTL", c.AccessTTL), "access token lifetime (FIELDSYNC_ACCESS_TTL)")
+	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", envDur("SHUTDOWN_GRACE", c.ShutdownGrace), "time for in-flight requests at shutdown (FIELDSYNC_SHUTDOWN_GRACE)")
+}
+
+// Validate reports configuration errors.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Addr == "" {
+		errs = append(errs, errors.New("addr is empty"))
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("data directory is empty"))
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		errs = append(errs, fmt.Errorf("log format %q: want json or text", c.LogFormat))
+	}
+	switch strings.ToLower(c.LogLevel) {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log level %q: want debug, info, warn or error", c.LogLevel))
+	}
+	if c.MaxSkew < time.Second {
+		errs = append(errs, errors.New("max-skew must be at least 1s"))
+	}
+	if c.AccessTTL < time.Minute {
+		errs = append(errs, errors.New("access-ttl must be at least 1m"))
+	}
+	return errors.Join(errs...)
+}
+
+// DBPath is the SQLite database file in the data directory.
+func (c *Config) DBPath() string { return c.DataDir + string(os.PathSeparator) + "fieldsync.db" }

@@ -1,0 +1,207 @@
+// Package auth signs users in: bcrypt password hashes, short-lived access
+// JWTs pinned to HS256, long-lived refresh tokens bound to one device and
+// stored hashed and rotated on use, and slowing of repeated failed logins.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Store is what auth needs of the store.
+type Store interface {
+	UserByUsername(ctx context.Context, username string) (*server.User, string, error)
+	RegisterDevice(ctx context.Context, d *server.Device, refreshHash string, refreshExpires time.Time) error
+	RotateRefresh(ctx context.Context, oldHash, newHash string, newExpires, now time.Time) (userID, deviceID string, err error)
+	ClearRefresh(ctx context.Context, deviceID string) error
+	Principal(ctx context.Context, userID, deviceID string) (*server.Principal, error)
+}
+
+// Service issues and checks credentials.
+type Service struct {
+	Store      Store
+	Secret     []byte
+	AccessTTL  time.Duration
+	RefreshTTL time.Duration
+	Limiter    *Limiter
+	Now        func() time.Time
+	// BcryptCost is the cost of new password hashes.
+	BcryptCost int
+}
+
+// NewService returns a Service with the default lifetimes: 15-minute access
+// tokens and 30-day refresh tokens.
+func NewService(st Store, secret []byte, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{Store: st, Secret: secret, AccessTTL: 15 * time.Minute, RefreshTTL: 30 * 24 * time.Hour,
+		Limiter: NewLimiter(now), Now: now, BcryptCost: bcrypt.DefaultCost}
+}
+
+// HashPassword returns a bcrypt hash. Errors: invalid_field (too short or
+// too long for bcrypt).
+func HashPassword(password string, cost int) (string, error) {
+	if len(password) < 8 || len(password) > 72 {
+		return "", server.Errorf(syncproto.CodeInvalidField, "密码长度应为 8 到 72 个字节")
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(password), cost)
+	return string(h), err
+}
+
+// Claims are the access token's claims.
+type Claims struct {
+	DeviceID string `json:"did"`
+	Role     string `json:"role"`
+	jwt.RegisteredClaims
+}
+
+const issuer = "fieldsync"
+
+// AccessToken signs an access token for a user's device.
+func (s *Service) AccessToken(userID, deviceID string, role server.Role) (string, error) {
+	now := s.Now()
+	id := make([]byte, 12)
+	_, _ = rand.Read(id)
+	c := Claims{DeviceID: deviceID, Role: string(role), RegisteredClaims: jwt.RegisteredClaims{
+		Issuer: issuer, Subject: userID, ID: hex.EncodeToString(id),
+		IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(s.AccessTTL)),
+	}}
+	return jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(s.Secret)
+}
+
+// ParseAccess verifies an access token's signature (HS256 only), issuer and
+// expiry. Errors: token_expired, token_invalid.
+func (s *Service) ParseAccess(token string) (*Claims, error) {
+	var c Claims
+	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return s.Secret, nil },
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), jwt.WithIssuer(issuer),
+		jwt.WithExpirationRequired(), jwt.WithTimeFunc(s.Now), jwt.WithLeeway(5*time.Second))
+	switch {
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return nil, server.Errorf(syncproto.CodeTokenExpired, "访问令牌已过期，请刷新")
+	case err != nil || c.Subject == "" || c.DeviceID == "":
+		return nil, server.Errorf(syncproto.CodeTokenInvalid, "访问令牌无效")
+	}
+	return &c, nil
+}
+
+// Authenticate checks a bearer token and that its user and device may
+// still sync. Errors: token_expired, token_invalid, user_disabled,
+// device_revoked.
+func (s *Service) Authenticate(ctx context.Context, token string) (*server.Principal, error) {
+	c, err := s.ParseAccess(token)
+	if err != nil {
+		return nil, err
+	}
+	return s.Store.Principal(ctx, c.Subject, c.DeviceID)
+}
+
+// Login checks a password (slowing repeated failures per username and per
+// client address), registers the device and returns its tokens. Errors:
+// bad_request, too_many_attempts, invalid_credentials, user_disabled,
+// device_revoked, conflict.
+func (s *Service) Login(ctx context.Context, req *syncproto.LoginRequest, clientIP string) (*syncproto.TokenResponse, error) {
+	if req.Username == "" || req.Password == "" {
+		return nil, server.Errorf(syncproto.CodeMissingField, "请输入用户名和密码")
+	}
+	if !server.IsCanonicalUUID(req.DeviceID) {
+		return nil, server.Errorf(syncproto.CodeInvalidField, "device_id 应为小写 UUID")
+	}
+	if len([]rune(req.DeviceName)) > 100 {
+		return nil, server.Errorf(syncproto.CodeInvalidField, "device_name 不能超过 100 个字符")
+	}
+	keys := []string{"u:" + req.Username, "ip:" + clientIP}
+	if err := s.Limiter.Check(keys...); err != nil {
+		return nil, err
+	}
+	u, hash, err := s.Store.UserByUsername(ctx, req.Username)
+	if server.ErrorCode(err) == syncproto.CodeNotFound {
+		hash = string(dummyHash) // spend the same time as for a real user
+	} else if err != nil {
+		return nil, err
+	}
+	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(req.Password)) != nil || u == nil {
+		s.Limiter.Fail(keys...)
+		return nil, server.Errorf(syncproto.CodeInvalidLogin, "用户名或密码错误")
+	}
+	if u.Disabled {
+		return nil, server.Errorf(syncproto.CodeUserDisabled, "账号已停用")
+	}
+	s.Limiter.Succeed(keys[0])
+	refresh, refreshHash := newRefreshToken()
+	now := s.Now()
+	d := &server.Device{ID: req.DeviceID, UserID: u.ID, Name: req.DeviceName, CreatedAt: now}
+	if err := s.Store.RegisterDevice(ctx, d, refreshHash, now.Add(s.RefreshTTL)); err != nil {
+		return nil, err
+	}
+	return s.tokens(u.ID, req.DeviceID, u.Role, refresh, u)
+}
+
+var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("fieldsync-dummy-password"), bcrypt.DefaultCost)
+
+// Refresh exchanges a refresh token for new tokens; the old refresh token
+// stops working. Errors: token_invalid, token_expired, device_revoked,
+// user_disabled.
+func (s *Service) Refresh(ctx context.Context, token string) (*syncproto.TokenResponse, error) {
+	if token == "" {
+		return nil, server.Errorf(syncproto.CodeMissingField, "缺少 refresh_token")
+	}
+	refresh, newHash := newRefreshToken()
+	now := s.Now()
+	userID, deviceID, err := s.Store.RotateRefresh(ctx, HashToken(token), newHash, now.Add(s.RefreshTTL), now)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.Store.Principal(ctx, userID, deviceID)
+	if err != nil {
+		return nil, err
+	}
+	u := &server.User{ID: p.UserID, Username: p.Username, DisplayName: p.Name, Role: p.Role, Counties: p.Counties}
+	return s.tokens(userID, deviceID, p.Role, refresh, u)
+}
+
+// Logout ends the device's refresh token.
+func (s *Service) Logout(ctx context.Context, p *server.Principal) error {
+	return s.Store.ClearRefresh(ctx, p.DeviceID)
+}
+
+func (s *Service) tokens(userID, deviceID string, role server.Role, refresh string, u *server.User) (*syncproto.TokenResponse, error) {
+	access, err := s.AccessToken(userID, deviceID, role)
+	if err != nil {
+		return nil, err
+	}
+	counties := u.Counties
+	if counties == nil {
+		counties = []string{}
+	}
+	return &syncproto.TokenResponse{
+		AccessToken: access, TokenType: "Bearer", ExpiresIn: int(s.AccessTTL / time.Second),
+		RefreshToken: refresh, RefreshExpiresIn: int(s.RefreshTTL / time.Second),
+		User: syncproto.User{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Role: string(u.Role),
+			Counties: counties, DeviceID: deviceID},
+	}, nil
+}
+
+func newRefreshToken() (token, hash string) {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	token = base64.RawURLEncoding.EncodeToString(b)
+	return token, HashToken(token)
+}
+
+// HashToken is how refresh tokens are stored: only their SHA-256.
+func HashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,93 @@
+package auth
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// Limiter slows repeated failed logins: after FreeTries failures for a key
+// (a username, a client address) each further failure locks the key for a
+// delay that doubles, up to MaxDelay. A success for a username clears it.
+type Limiter struct {
+	FreeTries int
+	BaseDelay time.Duration
+	MaxDelay  time.Duration
+
+	mu   sync.Mutex
+	now  func() time.Time
+	keys map[string]*attempts
+}
+
+type attempts struct {
+	failures int
+	until    time.Time
+}
+
+// NewLimiter returns a limiter allowing 5 free tries, then 1 s doubling to
+// 15 minutes.
+func NewLimiter(now func() time.Time) *Limiter {
+	return &Limiter{FreeTries: 5, BaseDelay: time.Second, MaxDelay: 15 * time.Minute, now: now, keys: map[string]*attempts{}}
+}
+
+// Check returns an error if any key is locked now.
+func (l *Limiter) Check(keys ...string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	for _, k := range keys {
+		if a := l.keys[k]; a != nil && now.Before(a.until) {
+			wait := a.until.Sub(now).Round(time.Second)
+			if wait < time.Second {
+				wait = time.Second
+			}
+			e := server.Errorf(syncproto.CodeTooManyTries, "登录失败次数过多，请 %s 后再试", fmtWait(wait))
+			e.RetryAfter = wait
+			return e
+		}
+	}
+	return nil
+}
+
+func fmtWait(d time.Duration) string {
+	if d >= time.Minute {
+		return fmt.Sprintf("%d 分钟", int(d.Minutes()+0.5))
+	}
+	return fmt.Sprintf("%d 秒", int(d.Seconds()))
+}
+
+// Fail records a failed attempt for each key.
+func (l *Limiter) Fail(keys ...string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	for _, k := range keys {
+		a := l.keys[k]
+		if a == nil {
+			a = &attempts{}
+			l.keys[k] = a
+		}
+		a.failures++
+		if over := a.failures - l.FreeTries; over > 0 {
+			d := l.BaseDelay << min(over-1, 20)
+			a.until = now.Add(min(d, l.MaxDelay))
+		}
+	}
+	if len(l.keys) > 100000 { // bound memory under a spray of usernames
+		for k, a := range l.keys {
+			if now.After(a.until) {
+				delete(l.keys, k)
+			}
+		}
+	}
+}
+
+// Succeed clears a key.
+func (l *Limiter) Succeed(key string) {
+	l.mu.Lock()
+	delete(l.keys, key)
+	l.mu.Unlock()
+}

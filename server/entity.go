@@ -1,0 +1,359 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// FieldType is how a field's value is checked and stored.
+type FieldType int
+
+// Field types. Every value may also be JSON null, which clears the field.
+const (
+	TypeText FieldType = iota // JSON string
+	TypeInt                   // JSON integer
+	TypeReal                  // JSON number
+	TypeBool                  // JSON boolean
+	TypeTime                  // RFC 3339 string
+	TypeDate                  // YYYY-MM-DD string
+	TypeRef                   // UUID string naming a record of Field.Ref
+	TypeJSON                  // any JSON object or array
+)
+
+// Field describes one field of a synced entity.
+type Field struct {
+	Name string
+	Type FieldType
+	// Enum, if set, lists the values anyone may store; DeviceEnum, if set,
+	// the subset a device may write (the rest are the server's).
+	Enum, DeviceEnum []string
+	Min, Max         float64 // bounds for numbers, when Min < Max
+	MaxLen           int     // for text; 0 means 2000 characters
+	Server           bool    // written only by the server or an office
+	Immutable        bool    // set when the record is created, never changed
+	Required         bool    // must be given when a device creates the record
+	// Map fields hold a set of keyed values, each merged on its own: the
+	// wire names them "Name.key" (e.g. "answers.fence").
+	Map bool
+	Ref string // entity a TypeRef field points to
+}
+
+// Entity describes a record type that syncs.
+type Entity struct {
+	Name   string
+	Fields []Field
+	// Global entities are reference data visible to every user (county "").
+	Global bool
+	// CountyField names the field that holds the county when a device gives
+	// it; otherwise Parents lists the reference fields the county is taken
+	// from, the first one set winning.
+	CountyField string
+	Parents     []string
+	// DeviceWritable entities may be created and updated by devices;
+	// DeviceDeletable ones may also be deleted (evidence never is).
+	DeviceWritable, DeviceDeletable bool
+
+	byName map[string]*Field
+}
+
+// Field returns the field a wire name refers to ("answers.fence" → the
+// answers map field) and the map key, or nil.
+func (e *Entity) Field(wire string) (*Field, string) {
+	if f := e.byName[wire]; f != nil && !f.Map {
+		return f, ""
+	}
+	name, key, ok := strings.Cut(wire, ".")
+	if f := e.byName[name]; ok && f != nil && f.Map && mapKeyRE.MatchString(key) {
+		return f, key
+	}
+	return nil, ""
+}
+
+var mapKeyRE = regexp.MustCompile(`^[a-z0-9_]{1,64}$`)
+
+// Common server-owned fields every entity carries.
+var commonFields = []Field{
+	{Name: "created_by", Type: TypeText, Server: true},
+	{Name: "received_at", Type: TypeTime, Server: true},
+}
+
+var (
+	inspectionStatus  = []string{"draft", "submitted", "returned", "approved"}
+	deviceInspStatus  = []string{"draft", "submitted"}
+	findingStatus     = []string{"open", "rectifying", "rectified", "verified"}
+	deviceFindStatus  = []string{"open", "rectifying", "rectified"}
+	lonRange          = [2]float64{-180, 180}
+	latRange          = [2]float64{-90, 90}
+	emissionStages    = []string{"国三", "国四", "国五", "国六"}
+	fuels             = []string{"柴油", "天然气", "汽油", "其他"}
+	crsValues         = []string{"wgs84", "gcj02", "bd09"}
+	reviewDecisions   = []string{"approve", "return"}
+	aftertreatmentSts = []string{"present", "removed", "damaged", "unknown"}
+)
+
+func lon(name string) Field {
+	return Field{Name: name, Type: TypeReal, Min: lonRange[0], Max: lonRange[1]}
+}
+func lat(name string) Field {
+	return Field{Name: name, Type: TypeReal, Min: latRange[0], Max: latRange[1]}
+}
+
+// Entities is the catalog of every synced entity, in the order a device
+// should apply a first sync (references before the records that use them).
+var Entities = []*Entity{
+	{Name: syncproto.EntityCounty, Global: true, Fields: []Field{
+		{Name: "code", Type: TypeText}, {Name: "name", Type: TypeText},
+		{Name: "kind", Type: TypeText}, lon("lon"), lat("lat"),
+		{Name: "confirmed", Type: TypeBool}, {Name: "note", Type: TypeText},
+	}},
+	{Name: syncproto.EntityTemplate, Global: true, Fields: []Field{
+		{Name: "template_id", Type: TypeText}, {Name: "version", Type: TypeInt},
+		{Name: "kind", Type: TypeText}, {Name: "title", Type: TypeText},
+		{Name: "description", Type: TypeText, MaxLen: 8000}, {Name: "source", Type: TypeText},
+		{Name: "site_kinds", Type: TypeJSON}, {Name: "items", Type: TypeJSON},
+	}},
+	{Name: syncproto.EntityTask, Global: true, Fields: []Field{
+		{Name: "number", Type: TypeText}, {Name: "category", Type: TypeText},
+		{Name: "problem", Type: TypeText, MaxLen: 20000}, {Name: "measures", Type: TypeText, MaxLen: 20000},
+		{Name: "responsible_units", Type: TypeJSON}, {Name: "responsible_person", Type: TypeText},
+		{Name: "acceptance_unit", Type: TypeText}, {Name: "deadline_text", Type: TypeText},
+		{Name: "deadline", Type: TypeDate}, {Name: "long_term", Type: TypeBool},
+		{Name: "counties", Type: TypeJSON},
+		{Name: "status", Type: TypeText, Enum: []string{"not_started", "in_progress", "done", "accepted"}},
+		{Name: "progress", Type: TypeText, MaxLen: 8000}, {Name: "progress_pct", Type: TypeInt, Min: 0, Max: 100},
+	}},
+	{Name: syncproto.EntitySite, CountyField: "county", DeviceWritable: true, Fields: []Field{
+		{Name: "county", Type: TypeText, Required: true, Immutable: true},
+		{Name: "kind", Type: TypeText, Required: true, Enum: SiteKinds},
+		{Name: "name", Type: TypeText, Required: true, MaxLen: 200},
+		{Name: "address", Type: TypeText, MaxLen: 500},
+		lon("lon"), lat("lat"),
+		{Name: "radius_m", Type: TypeReal, Min: 1, Max: 50000},
+		{Name: "note", Type: TypeText},
+		{Name: "active", Type: TypeBool},
+	}},
+	{Name: syncproto.EntityInspection, Parents: []string{"site_id"}, DeviceWritable: true, DeviceDeletable: true, Fields: []Field{
+		{Name: "site_id", Type: TypeRef, Ref: syncproto.EntitySite, Required: true, Immutable: true},
+		{Name: "template_id", Type: TypeText, Required: true, Immutable: true},
+		{Name: "template_version", Type: TypeInt, Required: true, Immutable: true, Min: 1, Max: 1e6},
+		{Name: "started_at", Type: TypeTime}, {Name: "finished_at", Type: TypeTime},
+		{Name: "status", Type: TypeText, Enum: inspectionStatus, DeviceEnum: deviceInspStatus},
+		{Name: "summary", Type: TypeText, MaxLen: 4000},
+		lon("lon"), lat("lat"),
+		{Name: "answers", Type: TypeJSON, Map: true},
+		{Name: "reviewer_id", Type: TypeText, Server: true},
+		{Name: "review_comment", Type: TypeText, Server: true},
+		{Name: "reviewed_at", Type: TypeTime, Server: true},
+	}},
+	{Name: syncproto.EntityFinding, Parents: []string{"inspection_id"}, DeviceWritable: true, DeviceDeletable: true, Fields: []Field{
+		{Name: "inspection_id", Type: TypeRef, Ref: syncproto.EntityInspection, Required: true, Immutable: true},
+		{Name: "item_key", Type: TypeText, Immutable: true, MaxLen: 64},
+		{Name: "description", Type: TypeText, Required: true, MaxLen: 4000},
+		{Name: "severity", Type: TypeText, Enum: []string{"minor", "major", "critical"}},
+		{Name: "deadline", Type: TypeDate},
+		{Name: "status", Type: TypeText, Enum: findingStatus, DeviceEnum: deviceFindStatus},
+		{Name: "rectification_note", Type: TypeText, MaxLen: 4000},
+	}},
+	{Name: syncproto.EntityVehicleCheck, CountyField: "county", DeviceWritable: true, Fields: []Field{
+		{Name: "county", Type: TypeText, Required: true, Immutable: true},
+		{Name: "checkpoint", Type: TypeText, Required: true, MaxLen: 200},
+		{Name: "plate", Type: TypeText, Required: true, MaxLen: 16},
+		{Name: "plate_color", Type: TypeText, MaxLen: 8},
+		{Name: "plate_type", Type: TypeText, MaxLen: 32},
+		{Name: "vin", Type: TypeText, MaxLen: 17},
+		{Name: "emission_stage", Type: TypeText, Enum: emissionStages},
+		{Name: "fuel", Type: TypeText, Enum: fuels},
+		{Name: "obd_mil", Type: TypeBool},
+		{Name: "obd_codes", Type: TypeText, MaxLen: 500},
+		{Name: "aftertreatment", Type: TypeText, Enum: aftertreatmentSts},
+		{Name: "urea_level_pct", Type: TypeReal, Min: 0, Max: 100},
+		{Name: "ringelmann", Type: TypeReal, Min: 0, Max: 5},
+		{Name: "opacity", Type: TypeReal, Min: 0, Max: 100},
+		{Name: "remote_sensing_id", Type: TypeText, MaxLen: 64},
+		{Name: "action", Type: TypeText, Enum: []string{"处罚", "责令维修", "放行"}},
+		{Name: "checked_at", Type: TypeTime, Required: true},
+		lon("lon"), lat("lat"),
+		{Name: "note", Type: TypeText},
+	}},
+	{Name: syncproto.EntityPhoto, Parents: []string{"inspection_id", "finding_id", "vehicle_check_id"}, DeviceWritable: true, Fields: []Field{
+		{Name: "inspection_id", Type: TypeRef, Ref: syncproto.EntityInspection, Immutable: true},
+		{Name: "finding_id", Type: TypeRef, Ref: syncproto.EntityFinding, Immutable: true},
+		{Name: "vehicle_check_id", Type: TypeRef, Ref: syncproto.EntityVehicleCheck, Immutable: true},
+		{Name: "item_key", Type: TypeText, MaxLen: 64},
+		{Name: "sha256", Type: TypeText, Required: true, Immutable: true, MaxLen: 64},
+		{Name: "content_type", Type: TypeText, Enum: []string{"image/jpeg", "image/png", "image/heic"}},
+		{Name: "size_bytes", Type: TypeInt, Min: 0, Max: 1 << 40},
+		{Name: "captured_at", Type: TypeTime},
+		lon("lon"), lat("lat"),
+		{Name: "accuracy_m", Type: TypeReal, Min: 0, Max: 1e6},
+		{Name: "crs", Type: TypeText, Enum: crsValues},
+		{Name: "caption", Type: TypeText, MaxLen: 1000},
+		{Name: "uploaded", Type: TypeBool, Server: true},
+		{Name: "flags", Type: TypeJSON, Server: true},
+		{Name: "exif", Type: TypeJSON, Server: true},
+	}},
+	{Name: syncproto.EntityReview, Parents: []string{"inspection_id"}, Fields: []Field{
+		{Name: "inspection_id", Type: TypeRef, Ref: syncproto.EntityInspection, Immutable: true},
+		{Name: "decision", Type: TypeText, Enum: reviewDecisions},
+		{Name: "comment", Type: TypeText, MaxLen: 4000},
+		{Name: "reviewer_id", Type: TypeText},
+		{Name: "reviewer_name", Type: TypeText},
+		{Name: "decided_at", Type: TypeTime},
+	}},
+}
+
+// SiteKinds are the kinds of inspected site.
+var SiteKinds = []string{"construction_site", "coal_yard", "coal_ban_village", "coal_boiler", "sewage_plant", "factory", "checkpoint"}
+
+var entityByName = map[string]*Entity{}
+
+func init() {
+	for _, e := range Entities {
+		e.Fields = append(e.Fields, commonFields...)
+		e.byName = make(map[string]*Field, len(e.Fields))
+		for i := range e.Fields {
+			e.byName[e.Fields[i].Name] = &e.Fields[i]
+		}
+		entityByName[e.Name] = e
+	}
+}
+
+// EntityByName returns the entity with that name, or nil.
+func EntityByName(name string) *Entity { return entityByName[name] }
+
+var nullJSON = json.RawMessage("null")
+
+// Canonical checks a wire value against the field and returns its canonical
+// encoding, so that equal values always have equal bytes. device says whether
+// a device is writing (DeviceEnum applies).
+func (f *Field) Canonical(raw json.RawMessage, device bool) (json.RawMessage, error) {
+	raw = bytes.TrimSpace(raw)
+	if bytes.Equal(raw, nullJSON) {
+		return nullJSON, nil
+	}
+	bad := func(what string) error {
+		return Errorf(syncproto.CodeInvalidField, "字段 %s 的值无效：%s", f.Name, what)
+	}
+	var v any
+	switch f.Type {
+	case TypeText, TypeTime, TypeDate, TypeRef:
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return nil, bad("应为字符串")
+		}
+		if err := f.checkString(s, device); err != nil {
+			return nil, err
+		}
+		v = s
+	case TypeInt, TypeReal:
+		var n float64
+		if json.Unmarshal(raw, &n) != nil || math.IsInf(n, 0) || math.IsNaN(n) {
+			return nil, bad("应为数字")
+		}
+		if f.Type == TypeInt && n != math.Trunc(n) {
+			return nil, bad("应为整数")
+		}
+		if f.Min < f.Max && (n < f.Min || n > f.Max) {
+			return nil, bad("超出范围")
+		}
+		v = n
+		if f.Type == TypeInt {
+			v = int64(n)
+		}
+	case TypeBool:
+		var b bool
+		if json.Unmarshal(raw, &b) != nil {
+			return nil, bad("应为 true 或 false")
+		}
+		v = b
+	case TypeJSON:
+		if len(raw) > 64<<10 {
+			return nil, bad("内容过大")
+		}
+		if !json.Valid(raw) || (raw[0] != '{' && raw[0] != '[' && !f.Map) {
+			return nil, bad("应为 JSON 对象或数组")
+		}
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return nil, bad("应为 JSON")
+		}
+	}
+	return marshalCanonical(v)
+}
+
+func (f *Field) checkString(s string, device bool) error {
+	limit := f.MaxLen
+	if limit == 0 {
+		limit = 2000
+	}
+	switch {
+	case !utf8.ValidString(s):
+		return Errorf(syncproto.CodeInvalidField, "字段 %s 不是有效的 UTF-8 文本", f.Name)
+	case utf8.RuneCountInString(s) > limit:
+		return Errorf(syncproto.CodeInvalidField, "字段 %s 超过 %d 个字符", f.Name, limit)
+	}
+	switch f.Type {
+	case TypeTime:
+		if _, err := time.Parse(time.RFC3339Nano, s); err != nil {
+			return Errorf(syncproto.CodeInvalidField, "字段 %s 应为 RFC 3339 时间，如 2026-03-01T09:30:00+08:00", f.Name)
+		}
+	case TypeDate:
+		if _, err := time.Parse(time.DateOnly, s); err != nil {
+			return Errorf(syncproto.CodeInvalidField, "字段 %s 应为日期，如 2026-03-31", f.Name)
+		}
+	case TypeRef:
+		if !IsCanonicalUUID(s) {
+			return Errorf(syncproto.CodeInvalidField, "字段 %s 应为小写 UUID", f.Name)
+		}
+	}
+	allowed := f.Enum
+	if device && f.DeviceEnum != nil {
+		allowed = f.DeviceEnum
+	}
+	if allowed != nil && !slices.Contains(allowed, s) {
+		return Errorf(syncproto.CodeInvalidValue, "字段 %s 不允许取值 %q", f.Name, s)
+	}
+	return nil
+}
+
+// marshalCanonical encodes v without HTML escaping and with sorted object
+// keys (encoding/json sorts map keys).
+func marshalCanonical(v any) (json.RawMessage, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+// IsCanonicalUUID reports whether s is a UUID in canonical lower-case
+// 8-4-4-4-12 form. Only that form is accepted as a record id, so that one
+// record can never arrive under two spellings.
+func IsCanonicalUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < 36; i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -1,0 +1,64 @@
+// Package server holds fieldsync's domain: the entities that sync, the
+// rules that apply a device's mutations (scope, server-owned fields, locks,
+// clock skew, per-field HLC merge), users, devices and their roles, and the
+// interfaces the storage and HTTP layers meet at. It imports neither SQL nor
+// HTTP; subpackages do (sqlite, api, auth).
+package server
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// Error is fieldsync's one error type. Code is one of the syncproto.Code*
+// constants and survives the wire; Message is shown to users (Chinese). Err,
+// when set, is the underlying cause, logged but never sent to clients.
+type Error struct {
+	Code    string
+	Message string
+	Err     error
+	// RetryAfter, when set, tells the client how long to wait.
+	RetryAfter time.Duration
+}
+
+// Error implements error.
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)
+	}
+	return e.Code + ": " + e.Message
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf returns an *Error with the given code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of err: the Code of an *Error in its chain, or
+// syncproto.CodeInternal for anything else (and "" for nil).
+func ErrorCode(err error) string {
+	var e *Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &e):
+		return e.Code
+	}
+	return syncproto.CodeInternal
+}
+
+// ErrorMessage returns the user-facing message of err. Errors that are not
+// an *Error are internal, and their text is never shown.
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "服务器内部错误，请稍后重试"
+}

@@ -1,0 +1,94 @@
+package server
+
+import (
+	"slices"
+	"time"
+)
+
+// Role is what a user may do.
+type Role string
+
+// The roles. Inspectors work in their own counties; a county office reviews
+// its counties; the city office and admins see every county.
+const (
+	RoleInspector    Role = "inspector"
+	RoleCountyOffice Role = "county_office"
+	RoleCityOffice   Role = "city_office"
+	RoleAdmin        Role = "admin"
+)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool {
+	switch r {
+	case RoleInspector, RoleCountyOffice, RoleCityOffice, RoleAdmin:
+		return true
+	}
+	return false
+}
+
+// AllCounties reports whether the role sees every county whatever its list.
+func (r Role) AllCounties() bool { return r == RoleCityOffice || r == RoleAdmin }
+
+// CanReview reports whether the role may approve or return inspections.
+func (r Role) CanReview() bool { return r != RoleInspector && r.Valid() }
+
+// User is an account.
+type User struct {
+	ID           string
+	Username     string
+	DisplayName  string
+	Role         Role
+	Counties     []string
+	Disabled     bool
+	ScopeVersion int64
+	CreatedAt    time.Time
+}
+
+// Device is a phone (or client) registered to a user at login.
+type Device struct {
+	ID         string
+	UserID     string
+	Username   string
+	Name       string
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	RevokedAt  *time.Time
+	Health     DeviceHealth
+}
+
+// DeviceHealth is what the server knows of a device's syncing, so an office
+// can see a phone that has stopped.
+type DeviceHealth struct {
+	LastPullAt     *time.Time
+	LastPushAt     *time.Time
+	LastAckSeq     int64 // the cursor position the device last sent back
+	LastBatchID    string
+	PendingUploads int // photo records whose bytes have not arrived
+}
+
+// Principal is the authenticated caller of a request.
+type Principal struct {
+	UserID   string
+	Username string
+	Name     string
+	Role     Role
+	Counties []string // sorted
+	DeviceID string
+}
+
+// CanSee reports whether county is in the principal's scope. Global
+// reference data (county "") is visible to everyone.
+func (p *Principal) CanSee(county string) bool {
+	return county == "" || p.Role.AllCounties() || slices.Contains(p.Counties, county)
+}
+
+// Scope is the set of counties a read is limited to; All means no limit.
+type Scope struct {
+	All      bool
+	Counties []string
+}
+
+// Scope returns the principal's read scope.
+func (p *Principal) Scope() Scope {
+	return Scope{All: p.Role.AllCounties(), Counties: p.Counties}
+}

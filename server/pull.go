@@ -1,0 +1,118 @@
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"strings"
+
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// Pull page sizes.
+const (
+	DefaultPullLimit = 500
+	MaxPullLimit     = 5000
+)
+
+// Cursor is a position in the change feed as seen by one scope of one
+// database. Clients treat its encoding as opaque.
+type Cursor struct {
+	Seq   int64  `json:"s"`
+	Scope string `json:"f"`
+	Epoch string `json:"e"`
+}
+
+// Encode returns the opaque wire form.
+func (c Cursor) Encode() string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// DecodeCursor parses an opaque cursor; "" is the start of the feed.
+// Errors: bad_request.
+func DecodeCursor(s string) (Cursor, error) {
+	var c Cursor
+	if s == "" {
+		return c, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(s) > 512 {
+		return c, Errorf(syncproto.CodeBadRequest, "cursor 无效")
+	}
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil || c.Seq < 0 || c.Epoch == "" || c.Scope == "" {
+		return Cursor{}, Errorf(syncproto.CodeBadRequest, "cursor 无效")
+	}
+	return c, nil
+}
+
+// ScopeFingerprint identifies what a principal may see. A cursor made under
+// another scope is refused, so a device whose counties changed resyncs
+// instead of silently missing the newly visible records.
+func ScopeFingerprint(p *Principal) string {
+	if p.Role.AllCounties() {
+		return "all"
+	}
+	sum := sha256.Sum256([]byte(strings.Join(p.Counties, ",")))
+	return hex.EncodeToString(sum[:8])
+}
+
+// Pull returns the changes visible to p after cursor, at most limit of them.
+// Errors: bad_request (malformed cursor or limit), resync_required (the
+// cursor is from another database or another scope).
+func (s *Syncer) Pull(ctx context.Context, p *Principal, cursor string, limit int) (*syncproto.PullResponse, error) {
+	c, err := DecodeCursor(cursor)
+	if err != nil {
+		return nil, err
+	}
+	scope := ScopeFingerprint(p)
+	if cursor != "" && (c.Epoch != s.Store.Epoch() || c.Scope != scope) {
+		return nil, Errorf(syncproto.CodeResyncRequired, "数据范围或服务器数据库已变化，请从头同步")
+	}
+	switch {
+	case limit == 0:
+		limit = DefaultPullLimit
+	case limit < 0 || limit > MaxPullLimit:
+		return nil, Errorf(syncproto.CodeBadRequest, "limit 应在 1 到 %d 之间", MaxPullLimit)
+	}
+	recs, more, err := s.Store.Changes(ctx, p.Scope(), c.Seq, limit)
+	if err != nil {
+		return nil, err
+	}
+	resp := &syncproto.PullResponse{Changes: make([]syncproto.Change, len(recs)), HasMore: more}
+	last := c.Seq
+	for i, r := range recs {
+		resp.Changes[i] = ToChange(r)
+		last = r.Seq
+	}
+	resp.Cursor = Cursor{Seq: last, Scope: scope, Epoch: s.Store.Epoch()}.Encode()
+	if p.DeviceID != "" {
+		if err := s.Store.MarkPulled(ctx, p.DeviceID, c.Seq, s.Now()); err != nil {
+			return nil, err
+		}
+	}
+	resp.ServerHLC = s.ServerHLC()
+	return resp, nil
+}
+
+// ToChange converts a stored record to its wire form. A deleted record is
+// sent as a tombstone without fields.
+func ToChange(r *StoredRecord) syncproto.Change {
+	ch := syncproto.Change{Seq: r.Seq, Entity: r.Entity.Name, ID: r.ID, County: r.County}
+	if r.State.IsDeleted() {
+		ch.Deleted, ch.DeletedHLC = true, r.State.Deleted.String()
+		ch.Fields, ch.HLCs = map[string]json.RawMessage{}, map[string]string{}
+		return ch
+	}
+	ch.Fields = make(map[string]json.RawMessage, len(r.State.Fields))
+	ch.HLCs = make(map[string]string, len(r.State.Fields))
+	for name, st := range r.State.Fields {
+		ch.Fields[name] = st.Value
+		ch.HLCs[name] = st.HLC.String()
+	}
+	return ch
+}

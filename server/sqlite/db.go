@@ -1,0 +1,268 @@
+// Package sqlite is fieldsync's store on SQLite (mattn/go-sqlite3): the
+// embedded migrations, the single serialized writer that assigns change-feed
+// sequence numbers in commit order, and every SQL statement of the project.
+package sqlite
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	sqlite3 "github.com/mattn/go-sqlite3"
+	"github.com/xinzhou-eco/fieldsync/server"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// DB is the SQLite store. Writes go through one connection, one at a time
+// (so concurrent pushes never meet SQLITE_BUSY and sequence numbers commit
+// in order); reads use a pool of read-only connections, each transaction a
+// consistent WAL snapshot.
+type DB struct {
+	path  string
+	write *sql.DB
+	read  *sql.DB
+
+	mu    sync.Mutex // serializes writers; guards seq
+	seq   int64      // last assigned change-feed sequence number
+	epoch string
+	stmts map[string]*entitySQL
+}
+
+// Open opens (creating if needed) the database at path, checks that WAL
+// mode took effect and applies pending migrations.
+func Open(ctx context.Context, path string) (*DB, error) {
+	db := &DB{path: path}
+	var err error
+	if db.write, err = sql.Open("sqlite3", dsn(path, false)); err != nil {
+		return nil, fmt.Errorf("open writer: %w", err)
+	}
+	db.write.SetMaxOpenConns(1)
+	if db.read, err = sql.Open("sqlite3", dsn(path, true)); err != nil {
+		db.write.Close()
+		return nil, fmt.Errorf("open readers: %w", err)
+	}
+	db.read.SetMaxOpenConns(8)
+	if err := db.init(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func dsn(path string, readOnly bool) string {
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_foreign_keys", "on")
+	q.Set("_busy_timeout", "10000")
+	q.Set("_synchronous", "NORMAL")
+	if readOnly {
+		q.Set("_query_only", "true")
+	} else {
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+func (db *DB) init(ctx context.Context) error {
+	var mode string
+	if err := db.write.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return fmt.Errorf("read journal mode: %w", err)
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return fmt.Errorf("journal mode is %q, want wal", mode)
+	}
+	if err := db.migrate(ctx); err != nil {
+		return err
+	}
+	db.stmts = make(map[string]*entitySQL, len(server.Entities))
+	for _, e := range server.Entities {
+		db.stmts[e.Name] = newEntitySQL(e)
+	}
+	for _, e := range server.Entities {
+		var max sql.NullInt64
+		if err := db.write.QueryRowContext(ctx, "SELECT max(seq) FROM "+e.Name).Scan(&max); err != nil {
+			return fmt.Errorf("read max seq of %s: %w", e.Name, err)
+		}
+		db.seq = maxInt(db.seq, max.Int64)
+	}
+	return db.loadEpoch(ctx)
+}
+
+func maxInt(a, b int64) int64 {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+// migrate runs each embedded migration not yet applied, in name order, in a
+// transaction of its own.
+func (db *DB) migrate(ctx context.Context) error {
+	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY) STRICT`); err != nil {
+		return fmt.Errorf("create migrations table: %w", err)
+	}
+	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := db.migrateOne(ctx, name); err != nil {
+			return fmt.Errorf("migration %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func (db *DB) migrateOne(ctx context.Context, name string) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE name = ?`, name).Scan(&n); err != nil || n > 0 {
+		return err
+	}
+	body, err := migrationFS.ReadFile(name)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name) VALUES (?)`, name); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func (db *DB) loadEpoch(ctx context.Context) error {
+	err := db.write.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'epoch'`).Scan(&db.epoch)
+	if !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	db.epoch = hex.EncodeToString(b)
+	_, err = db.write.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('epoch', ?)`, db.epoch)
+	return err
+}
+
+// Epoch identifies this database (made at creation, kept in backups).
+func (db *DB) Epoch() string { return db.epoch }
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	var errs []error
+	if db.read != nil {
+		errs = append(errs, db.read.Close())
+	}
+	if db.write != nil {
+		errs = append(errs, db.write.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Ping checks that the database answers a read, for readiness probes.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	return db.read.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// IntegrityCheck runs PRAGMA integrity_check and returns its first line.
+func (db *DB) IntegrityCheck(ctx context.Context) (string, error) {
+	var s string
+	err := db.read.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&s)
+	return s, err
+}
+
+// Update runs fn in the write transaction. Writers are serialized, so the
+// sequence numbers fn's Puts take commit in order. If fn fails, nothing of
+// it is kept.
+func (db *DB) Update(ctx context.Context, fn func(server.WriteTx) error) error {
+	return db.writeSQL(ctx, func(sqlTx *sql.Tx) error {
+		tx := &writeTx{db: db, tx: sqlTx, seq: db.seq}
+		defer tx.closeStmts()
+		if err := fn(tx); err != nil {
+			return err
+		}
+		db.seq = tx.seq // kept only if the commit succeeds; see writeSQL
+		return nil
+	})
+}
+
+// writeSQL runs fn in a transaction on the single writer connection and
+// commits it. The change-feed counter is restored if anything fails.
+func (db *DB) writeSQL(ctx context.Context, fn func(*sql.Tx) error) error {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	seq := db.seq
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin write: %w", err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		db.seq = seq
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		db.seq = seq
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// Backup copies the live database to dst with SQLite's online backup API,
+// page by page, safe while the server writes.
+func (db *DB) Backup(ctx context.Context, dst string) error {
+	dstDB, err := sql.Open("sqlite3", "file:"+dst)
+	if err != nil {
+		return err
+	}
+	defer dstDB.Close()
+	dstConn, err := dstDB.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer dstConn.Close()
+	srcConn, err := db.read.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer srcConn.Close()
+	return dstConn.Raw(func(d any) error {
+		return srcConn.Raw(func(s any) error {
+			b, err := d.(*sqlite3.SQLiteConn).Backup("main", s.(*sqlite3.SQLiteConn), "main")
+			if err != nil {
+				return fmt.Errorf("start backup: %w", err)
+			}
+			for done := false; !done; {
+				if done, err = b.Step(256); err != nil {
+					b.Close()
+					return fmt.Errorf("backup step: %w", err)
+				}
+			}
+			return b.Finish()
+		})
+	})
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -1,0 +1,441 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// metaCols are the leading columns of every entity table.
+const metaCols = "id, county, seq, hlcs, deleted_hlc, created_device, created_at, updated_at"
+
+const nMeta = 8
+
+// entitySQL holds the statements for one entity table, generated from the
+// entity's field list so that one mechanism serves every entity.
+type entitySQL struct {
+	e      *server.Entity
+	cols   string // metaCols + field columns
+	get    string
+	upsert string
+}
+
+func newEntitySQL(e *server.Entity) *entitySQL {
+	names := make([]string, len(e.Fields))
+	for i, f := range e.Fields {
+		names[i] = f.Name
+	}
+	cols := metaCols + ", " + strings.Join(names, ", ")
+	all := append(strings.Split(metaCols, ", "), names...)
+	sets := make([]string, 0, len(all))
+	for _, c := range all[1:] {
+		sets = append(sets, c+" = excluded."+c)
+	}
+	return &entitySQL{
+		e:    e,
+		cols: cols,
+		get:  "SELECT " + cols + " FROM " + e.Name + " WHERE id = ?",
+		upsert: "INSERT INTO " + e.Name + " (" + cols + ") VALUES (" + placeholders(len(all)) +
+			") ON CONFLICT (id) DO UPDATE SET " + strings.Join(sets, ", "),
+	}
+}
+
+// scanRecord decodes one row selected with s.cols.
+func (s *entitySQL) scanRecord(sc interface{ Scan(...any) error }) (*server.StoredRecord, error) {
+	vals := make([]any, nMeta+len(s.e.Fields))
+	ptrs := make([]any, len(vals))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if err := sc.Scan(ptrs...); err != nil {
+		return nil, err
+	}
+	r := &server.StoredRecord{Entity: s.e, ID: str(vals[0]), County: str(vals[1]), Seq: vals[2].(int64),
+		CreatedDevice: str(vals[5]), CreatedAt: time.UnixMilli(vals[6].(int64)), UpdatedAt: time.UnixMilli(vals[7].(int64))}
+	var hlcs map[string]string
+	if err := json.Unmarshal([]byte(str(vals[3])), &hlcs); err != nil {
+		return nil, fmt.Errorf("%s %s: decode hlcs: %w", s.e.Name, r.ID, err)
+	}
+	var err error
+	if r.State.Deleted, err = syncproto.ParseHLC(str(vals[4])); err != nil {
+		return nil, fmt.Errorf("%s %s: deleted_hlc: %w", s.e.Name, r.ID, err)
+	}
+	r.State.Fields = make(map[string]syncproto.FieldState, len(hlcs))
+	for i := range s.e.Fields {
+		if err := decodeField(r, &s.e.Fields[i], vals[nMeta+i], hlcs); err != nil {
+			return nil, fmt.Errorf("%s %s: field %s: %w", s.e.Name, r.ID, s.e.Fields[i].Name, err)
+		}
+	}
+	return r, nil
+}
+
+func str(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case []byte:
+		return string(v)
+	}
+	return ""
+}
+
+// decodeField turns a column value back into the canonical JSON of each
+// wire field it holds. A field exists if it has an HLC.
+func decodeField(r *server.StoredRecord, f *server.Field, col any, hlcs map[string]string) error {
+	if f.Map {
+		var m map[string]json.RawMessage
+		if col != nil {
+			if err := json.Unmarshal([]byte(str(col)), &m); err != nil {
+				return err
+			}
+		}
+		prefix := f.Name + "."
+		for name, h := range hlcs {
+			if strings.HasPrefix(name, prefix) {
+				v := m[strings.TrimPrefix(name, prefix)]
+				if v == nil {
+					v = json.RawMessage("null")
+				}
+				if err := setField(r, name, v, h); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	h, ok := hlcs[f.Name]
+	if !ok {
+		return nil
+	}
+	var v json.RawMessage
+	switch x := col.(type) {
+	case nil:
+		v = json.RawMessage("null")
+	case int64:
+		if f.Type == server.TypeBool {
+			v = json.RawMessage(fmt.Sprint(x != 0))
+		} else {
+			v = json.RawMessage(fmt.Sprint(x))
+		}
+	case float64:
+		b, err := json.Marshal(x)
+		if err != nil {
+			return err
+		}
+		v = b
+	default:
+		if f.Type == server.TypeJSON {
+			v = json.RawMessage(str(x))
+		} else {
+			b, err := marshalString(str(x))
+			if err != nil {
+				return err
+			}
+			v = b
+		}
+	}
+	return setField(r, f.Name, v, h)
+}
+
+func setField(r *server.StoredRecord, name string, v json.RawMessage, h string) error {
+	hlc, err := syncproto.ParseHLC(h)
+	if err != nil {
+		return err
+	}
+	r.State.Fields[name] = syncproto.FieldState{Value: v, HLC: hlc}
+	return nil
+}
+
+func marshalString(s string) ([]byte, error) {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(s); err != nil {
+		return nil, err
+	}
+	return []byte(strings.TrimSuffix(b.String(), "\n")), nil
+}
+
+// rowArgs encodes a record as the arguments of s.upsert.
+func (s *entitySQL) rowArgs(r *server.StoredRecord) ([]any, error) {
+	hlcs := make(map[string]string, len(r.State.Fields))
+	maps := map[string]map[string]json.RawMessage{}
+	for name, st := range r.State.Fields {
+		hlcs[name] = st.HLC.String()
+		if base, key, ok := strings.Cut(name, "."); ok {
+			if maps[base] == nil {
+				maps[base] = map[string]json.RawMessage{}
+			}
+			maps[base][key] = st.Value
+		}
+	}
+	hb, err := json.Marshal(hlcs)
+	if err != nil {
+		return nil, err
+	}
+	args := make([]any, 0, nMeta+len(s.e.Fields))
+	args = append(args, r.ID, r.County, r.Seq, string(hb), r.State.Deleted.String(), r.CreatedDevice,
+		r.CreatedAt.UnixMilli(), r.UpdatedAt.UnixMilli())
+	for i := range s.e.Fields {
+		f := &s.e.Fields[i]
+		if f.Map {
+			if m := maps[f.Name]; m != nil {
+				b, err := json.Marshal(m)
+				if err != nil {
+					return nil, err
+				}
+				args = append(args, string(b))
+			} else {
+				args = append(args, nil)
+			}
+			continue
+		}
+		v, err := columnValue(f, r.State.Fields[f.Name].Value)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: field %s: %w", s.e.Name, r.ID, f.Name, err)
+		}
+		args = append(args, v)
+	}
+	return args, nil
+}
+
+// columnValue converts a canonical JSON value to what its column stores.
+func columnValue(f *server.Field, v json.RawMessage) (any, error) {
+	if len(v) == 0 || string(v) == "null" {
+		return nil, nil
+	}
+	switch f.Type {
+	case server.TypeInt:
+		var n int64
+		err := json.Unmarshal(v, &n)
+		return n, err
+	case server.TypeReal:
+		var n float64
+		err := json.Unmarshal(v, &n)
+		return n, err
+	case server.TypeBool:
+		var b bool
+		err := json.Unmarshal(v, &b)
+		if b {
+			return int64(1), err
+		}
+		return int64(0), err
+	case server.TypeJSON:
+		return string(v), nil
+	}
+	var s string
+	err := json.Unmarshal(v, &s)
+	return s, err
+}
+
+// writeTx implements server.WriteTx on the writer connection, preparing
+// each statement once per transaction.
+type writeTx struct {
+	db    *DB
+	tx    *sql.Tx
+	seq   int64
+	stmts map[string]*sql.Stmt
+}
+
+func (t *writeTx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if s := t.stmts[q]; s != nil {
+		return s, nil
+	}
+	s, err := t.tx.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if t.stmts == nil {
+		t.stmts = map[string]*sql.Stmt{}
+	}
+	t.stmts[q] = s
+	return s, nil
+}
+
+func (t *writeTx) closeStmts() {
+	for _, s := range t.stmts {
+		s.Close()
+	}
+}
+
+func (t *writeTx) Get(ctx context.Context, e *server.Entity, id string) (*server.StoredRecord, error) {
+	es := t.db.stmts[e.Name]
+	st, err := t.stmt(ctx, es.get)
+	if err != nil {
+		return nil, err
+	}
+	r, err := es.scanRecord(st.QueryRowContext(ctx, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get %s %s: %w", e.Name, id, err)
+	}
+	return r, nil
+}
+
+func (t *writeTx) Put(ctx context.Context, r *server.StoredRecord) error {
+	es := t.db.stmts[r.Entity.Name]
+	t.seq++
+	r.Seq = t.seq
+	args, err := es.rowArgs(r)
+	if err != nil {
+		return err
+	}
+	st, err := t.stmt(ctx, es.upsert)
+	if err != nil {
+		return err
+	}
+	if _, err := st.ExecContext(ctx, args...); err != nil {
+		return fmt.Errorf("put %s %s: %w", r.Entity.Name, r.ID, err)
+	}
+	return nil
+}
+
+func (t *writeTx) AddConflicts(ctx context.Context, cs []server.Conflict) error {
+	st, err := t.stmt(ctx, `INSERT INTO conflicts (entity, record_id, county, field, value, hlc, winner_hlc, reason, device_id, user_id, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	for _, c := range cs {
+		if _, err := st.ExecContext(ctx, c.Entity, c.RecordID, c.County, c.Field, string(c.Value), c.HLC, c.WinnerHLC,
+			c.Reason, c.DeviceID, c.UserID, c.At.UnixMilli()); err != nil {
+			return fmt.Errorf("add conflict: %w", err)
+		}
+	}
+	return nil
+}
+
+func (t *writeTx) GetBatch(ctx context.Context, deviceID, batchID string) (*server.Batch, error) {
+	b := &server.Batch{DeviceID: deviceID, BatchID: batchID}
+	err := t.tx.QueryRowContext(ctx, `SELECT request_hash, response FROM push_batches WHERE device_id = ? AND batch_id = ?`,
+		deviceID, batchID).Scan(&b.RequestHash, &b.Response)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return b, err
+}
+
+func (t *writeTx) PutBatch(ctx context.Context, b *server.Batch) error {
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO push_batches (device_id, batch_id, request_hash, response, created_at) VALUES (?, ?, ?, ?, ?)`,
+		b.DeviceID, b.BatchID, b.RequestHash, string(b.Response), time.Now().UnixMilli())
+	if err != nil {
+		return fmt.Errorf("store batch: %w", err)
+	}
+	return nil
+}
+
+func (t *writeTx) MarkPushed(ctx context.Context, deviceID, batchID string, at time.Time) error {
+	_, err := t.tx.ExecContext(ctx, `UPDATE devices SET last_push_at = ?, last_seen_at = ?, last_batch_id = ? WHERE id = ?`,
+		at.UnixMilli(), at.UnixMilli(), batchID, deviceID)
+	return err
+}
+
+// Changes returns the records in scope with seq > after, in seq order, at
+// most limit, reading every table in one snapshot. It first finds the
+// page's last seq from the covering (seq, county) indexes, then reads only
+// the rows of the page.
+func (db *DB) Changes(ctx context.Context, scope server.Scope, after int64, limit int) ([]*server.StoredRecord, bool, error) {
+	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, false, err
+	}
+	defer tx.Rollback()
+	where, args := scopeWhere(scope)
+	var seqs []int64
+	for _, e := range server.Entities {
+		rows, err := tx.QueryContext(ctx, "SELECT seq FROM "+e.Name+" WHERE seq > ?"+where+" ORDER BY seq LIMIT ?",
+			append(append([]any{after}, args...), limit+1)...)
+		if err != nil {
+			return nil, false, fmt.Errorf("scan feed of %s: %w", e.Name, err)
+		}
+		for rows.Next() {
+			var s int64
+			if err := rows.Scan(&s); err != nil {
+				rows.Close()
+				return nil, false, err
+			}
+			seqs = append(seqs, s)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, false, err
+		}
+	}
+	if len(seqs) == 0 {
+		return nil, false, nil
+	}
+	sort.Slice(seqs, func(i, j int) bool { return seqs[i] < seqs[j] })
+	more := len(seqs) > limit
+	if more {
+		seqs = seqs[:limit]
+	}
+	upTo := seqs[len(seqs)-1]
+	out := make([]*server.StoredRecord, 0, len(seqs))
+	for _, e := range server.Entities {
+		es := db.stmts[e.Name]
+		rows, err := tx.QueryContext(ctx, "SELECT "+es.cols+" FROM "+e.Name+" WHERE seq > ? AND seq <= ?"+where+" ORDER BY seq",
+			append([]any{after, upTo}, args...)...)
+		if err != nil {
+			return nil, false, fmt.Errorf("read feed of %s: %w", e.Name, err)
+		}
+		for rows.Next() {
+			r, err := es.scanRecord(rows)
+			if err != nil {
+				rows.Close()
+				return nil, false, err
+			}
+			out = append(out, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, false, err
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
+	return out, more, nil
+}
+
+func scopeWhere(s server.Scope) (string, []any) {
+	if s.All {
+		return "", nil
+	}
+	args := make([]any, 0, len(s.Counties)+1)
+	args = append(args, "")
+	for _, c := range s.Counties {
+		args = append(args, c)
+	}
+	return " AND county IN (" + placeholders(len(args)) + ")", args
+}
+
+// MarkPulled records a device's pull for sync health.
+func (db *DB) MarkPulled(ctx context.Context, deviceID string, ackSeq int64, at time.Time) error {
+	return db.writeSQL(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE devices SET last_pull_at = ?, last_seen_at = ?, last_ack_seq = max(last_ack_seq, ?) WHERE id = ?`,
+			at.UnixMilli(), at.UnixMilli(), ackSeq, deviceID)
+		return err
+	})
+}
+
+// Get reads one record outside any write (nil if absent).
+func (db *DB) Get(ctx context.Context, entity, id string) (*server.StoredRecord, error) {
+	e := server.EntityByName(entity)
+	if e == nil {
+		return nil, fmt.Errorf("unknown entity %q", entity)
+	}
+	es := db.stmts[e.Name]
+	r, err := es.scanRecord(db.read.QueryRowContext(ctx, es.get, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return r, err
+}

@@ -1,0 +1,91 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// StoredRecord is a synced record as the store keeps it.
+type StoredRecord struct {
+	Entity        *Entity
+	ID            string
+	County        string // "" for global reference data
+	Seq           int64  // position in the change feed, set by WriteTx.Put
+	State         syncproto.Record
+	CreatedDevice string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// Value returns the stored value of a field (nil when absent).
+func (r *StoredRecord) Value(field string) json.RawMessage {
+	return r.State.Fields[field].Value
+}
+
+// Text returns a text field's value, or "".
+func (r *StoredRecord) Text(field string) string {
+	var s string
+	_ = json.Unmarshal(r.Value(field), &s)
+	return s
+}
+
+// Conflict is one losing field value, kept so that nothing is lost silently.
+type Conflict struct {
+	ID        int64           `json:"id"`
+	Entity    string          `json:"entity"`
+	RecordID  string          `json:"record_id"`
+	County    string          `json:"county"`
+	Field     string          `json:"field"`
+	Value     json.RawMessage `json:"value"`
+	HLC       string          `json:"hlc"`
+	WinnerHLC string          `json:"winner_hlc"`
+	// Reason is "older" (lost to a newer value) or "deleted" (written to a
+	// deleted record).
+	Reason   string    `json:"reason"`
+	DeviceID string    `json:"device_id"`
+	UserID   string    `json:"user_id"`
+	At       time.Time `json:"at"`
+}
+
+// Batch is a push batch's stored outcome, kept so a retry answers the same.
+type Batch struct {
+	DeviceID    string
+	BatchID     string
+	RequestHash string
+	Response    []byte
+}
+
+// WriteTx is the storage a write runs in: one transaction, and the only one
+// writing at that moment, so sequence numbers are assigned in commit order.
+type WriteTx interface {
+	// Get returns a record, or nil if there is none.
+	Get(ctx context.Context, e *Entity, id string) (*StoredRecord, error)
+	// Put inserts or replaces a record and gives it the next sequence number.
+	Put(ctx context.Context, r *StoredRecord) error
+	AddConflicts(ctx context.Context, cs []Conflict) error
+	// GetBatch returns a stored batch, or nil.
+	GetBatch(ctx context.Context, deviceID, batchID string) (*Batch, error)
+	PutBatch(ctx context.Context, b *Batch) error
+	// MarkPushed records a device's last push, for sync health.
+	MarkPushed(ctx context.Context, deviceID, batchID string, at time.Time) error
+}
+
+// SyncStore is what the sync engine needs of a store. Implementations must
+// give Changes a consistent snapshot and must make sequence numbers commit
+// in order (a feed ordered by a sequence that commits out of order skips
+// rows).
+type SyncStore interface {
+	// Update runs fn in a write transaction and commits if fn returns nil.
+	Update(ctx context.Context, fn func(WriteTx) error) error
+	// Changes returns up to limit records in scope with Seq > after, in Seq
+	// order, and whether more follow.
+	Changes(ctx context.Context, scope Scope, after int64, limit int) ([]*StoredRecord, bool, error)
+	// Epoch identifies this database; cursors from another are refused.
+	Epoch() string
+	// MarkPulled records a device's last pull and the cursor position it
+	// acknowledged, for sync health.
+	MarkPulled(ctx context.Context, deviceID string, ackSeq int64, at time.Time) error
+}

@@ -1,0 +1,376 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// Syncer applies pushes and serves pulls by the rules of DESIGN.md: scope on
+// every read and write, per-field HLC last-writer-wins, idempotent batches,
+// server-owned fields, locks, tombstones and clock-skew protection.
+type Syncer struct {
+	Store SyncStore
+	// Clock stamps the server's own writes and every response.
+	Clock *syncproto.Clock
+	// MaxSkew is how far ahead of server time a mutation's HLC may be.
+	MaxSkew time.Duration
+	// MaxBatch is the most mutations one push may carry.
+	MaxBatch int
+	// Now is the server's physical clock.
+	Now func() time.Time
+}
+
+// NewSyncer returns a Syncer with the default limits.
+func NewSyncer(st SyncStore, now func() time.Time) *Syncer {
+	if now == nil {
+		now = time.Now
+	}
+	return &Syncer{
+		Store:    st,
+		Clock:    syncproto.NewClock(syncproto.ServerNode, now),
+		MaxSkew:  5 * time.Minute,
+		MaxBatch: 1000,
+		Now:      now,
+	}
+}
+
+// ServerHLC returns a fresh server timestamp for a response.
+func (s *Syncer) ServerHLC() string { return s.Clock.Now().String() }
+
+// Push applies a device's batch. Each mutation gets its own result; one bad
+// mutation never fails the others. A batch already received (same device,
+// same batch_id, same content) is not applied again: its stored results are
+// returned. Errors: bad_request, device_mismatch, batch_mismatch.
+func (s *Syncer) Push(ctx context.Context, p *Principal, req *syncproto.PushRequest) (*syncproto.PushResponse, error) {
+	switch {
+	case req.DeviceID != p.DeviceID:
+		return nil, Errorf(syncproto.CodeDeviceMismatch, "device_id 与登录设备不一致")
+	case !IsCanonicalUUID(req.BatchID):
+		return nil, Errorf(syncproto.CodeBadRequest, "batch_id 应为小写 UUID")
+	case len(req.Mutations) == 0:
+		return nil, Errorf(syncproto.CodeBadRequest, "mutations 不能为空")
+	case len(req.Mutations) > s.MaxBatch:
+		return nil, Errorf(syncproto.CodeBadRequest, "一次最多提交 %d 条变更", s.MaxBatch)
+	}
+	hash, err := requestHash(req.Mutations)
+	if err != nil {
+		return nil, err
+	}
+	resp := &syncproto.PushResponse{BatchID: req.BatchID}
+	err = s.Store.Update(ctx, func(tx WriteTx) error {
+		prev, err := tx.GetBatch(ctx, p.DeviceID, req.BatchID)
+		if err != nil {
+			return err
+		}
+		if prev != nil {
+			if prev.RequestHash != hash {
+				return Errorf(syncproto.CodeBatchMismatch, "batch_id 已用于内容不同的批次")
+			}
+			resp.Replayed = true
+			return json.Unmarshal(prev.Response, &resp.Results)
+		}
+		now := s.Now()
+		resp.Results = make([]syncproto.PushResult, len(req.Mutations))
+		for i := range req.Mutations {
+			if resp.Results[i], err = s.applyDevice(ctx, tx, p, &req.Mutations[i], now); err != nil {
+				return err
+			}
+		}
+		stored, err := json.Marshal(resp.Results)
+		if err != nil {
+			return err
+		}
+		if err := tx.PutBatch(ctx, &Batch{DeviceID: p.DeviceID, BatchID: req.BatchID, RequestHash: hash, Response: stored}); err != nil {
+			return err
+		}
+		return tx.MarkPushed(ctx, p.DeviceID, req.BatchID, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	resp.ServerHLC = s.ServerHLC()
+	return resp, nil
+}
+
+func requestHash(ms []syncproto.Mutation) (string, error) {
+	b, err := json.Marshal(ms)
+	if err != nil {
+		return "", Errorf(syncproto.CodeBadRequest, "无法解析变更：%v", err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// applyDevice applies one device mutation and turns a refusal into a
+// rejected result. Only storage failures are returned as errors (they abort
+// the whole batch, which the device then retries).
+func (s *Syncer) applyDevice(ctx context.Context, tx WriteTx, p *Principal, m *syncproto.Mutation, now time.Time) (syncproto.PushResult, error) {
+	res := syncproto.PushResult{Entity: m.Entity, ID: m.ID}
+	err := s.apply(ctx, tx, p, m, now, &res)
+	var e *Error
+	if errors.As(err, &e) {
+		res.Status, res.Code, res.Message, res.LostFields = syncproto.StatusRejected, e.Code, e.Message, nil
+		return res, nil
+	}
+	return res, err
+}
+
+func (s *Syncer) apply(ctx context.Context, tx WriteTx, p *Principal, m *syncproto.Mutation, now time.Time, res *syncproto.PushResult) error {
+	e := EntityByName(m.Entity)
+	if e == nil {
+		return Errorf(syncproto.CodeUnknownEntity, "未知的数据类型 %q", m.Entity)
+	}
+	if !IsCanonicalUUID(m.ID) {
+		return Errorf(syncproto.CodeInvalidID, "记录 id 应为小写 UUID")
+	}
+	h, err := s.checkHLC(m.HLC, p.DeviceID, now)
+	if err != nil {
+		return err
+	}
+	switch {
+	case !e.DeviceWritable:
+		return Errorf(syncproto.CodeReadOnlyEntity, "%s 只能由服务器或办公室修改", e.Name)
+	case m.Delete && !e.DeviceDeletable:
+		return Errorf(syncproto.CodeNotDeletable, "%s 是证据，设备不能删除", e.Name)
+	case m.Delete && len(m.Fields) > 0:
+		return Errorf(syncproto.CodeBadRequest, "删除操作不能同时带字段")
+	case !m.Delete && len(m.Fields) == 0:
+		return Errorf(syncproto.CodeMissingField, "变更没有任何字段")
+	}
+	vals, err := canonicalFields(e, m.Fields, true)
+	if err != nil {
+		return err
+	}
+	cur, err := tx.Get(ctx, e, m.ID)
+	if err != nil {
+		return err
+	}
+	if cur == nil {
+		if m.Delete {
+			return Errorf(syncproto.CodeNotFound, "要删除的记录不存在")
+		}
+		if cur, err = s.newRecord(ctx, tx, p, e, m.ID, vals, now); err != nil {
+			return err
+		}
+	} else if err := s.checkUpdate(ctx, tx, p, cur, vals, m.Delete, h); err != nil {
+		return err
+	}
+
+	wasDeleted := cur.State.IsDeleted()
+	o := syncproto.Merge(&cur.State, vals, m.Delete, h)
+	conflicts := losses(cur, o.Losses, p, now)
+	res.Status = o.Status()
+	if wasDeleted && !m.Delete && len(o.Won) > 0 {
+		// Field writes to a deleted record still merge (so every delivery
+		// order converges) but are invisible: report and log them.
+		res.Status, res.Code, res.Message = syncproto.StatusStale, syncproto.CodeRecordDeleted, "记录已删除，此修改已记入冲突日志"
+		for _, f := range o.Won {
+			conflicts = append(conflicts, Conflict{Entity: e.Name, RecordID: cur.ID, County: cur.County, Field: f,
+				Value: vals[f], HLC: h.String(), WinnerHLC: cur.State.Deleted.String(), Reason: "deleted",
+				DeviceID: p.DeviceID, UserID: p.UserID, At: now})
+		}
+	}
+	for _, l := range o.Losses {
+		if l.Incoming {
+			res.LostFields = append(res.LostFields, l.Field)
+		}
+	}
+	if len(conflicts) > 0 {
+		if err := tx.AddConflicts(ctx, conflicts); err != nil {
+			return err
+		}
+	}
+	if len(o.Won) == 0 && !o.DeleteApplied {
+		return nil
+	}
+	cur.UpdatedAt = now
+	return tx.Put(ctx, cur)
+}
+
+// checkHLC parses a device HLC and refuses one not made by this device or
+// too far in the future, so that a phone with a wrong clock can never win
+// every later write.
+func (s *Syncer) checkHLC(raw, deviceID string, now time.Time) (syncproto.HLC, error) {
+	h, err := syncproto.ParseHLC(raw)
+	switch {
+	case err != nil || h.IsZero():
+		return h, Errorf(syncproto.CodeInvalidHLC, "hlc 格式无效")
+	case h.Node != deviceID:
+		return h, Errorf(syncproto.CodeInvalidHLC, "hlc 的节点必须是本设备的 id")
+	case h.Wall > now.Add(s.MaxSkew).UnixMilli():
+		return h, Errorf(syncproto.CodeClockSkew, "设备时钟比服务器快 %s 以上，请校准时间后重新提交（服务器时间见 server_hlc）",
+			time.Duration(h.Wall-now.UnixMilli())*time.Millisecond/time.Second*time.Second)
+	}
+	s.Clock.Observe(h)
+	return h, nil
+}
+
+// canonicalFields checks every wire field of a mutation and returns the
+// canonical values keyed by wire name.
+func canonicalFields(e *Entity, in map[string]json.RawMessage, device bool) (map[string]json.RawMessage, error) {
+	out := make(map[string]json.RawMessage, len(in))
+	for name, raw := range in {
+		f, _ := e.Field(name)
+		switch {
+		case f == nil:
+			return nil, Errorf(syncproto.CodeUnknownField, "%s 没有字段 %q", e.Name, name)
+		case device && f.Server:
+			return nil, Errorf(syncproto.CodeServerOwnedField, "字段 %s 只能由服务器或办公室写入", name)
+		}
+		v, err := f.Canonical(raw, device)
+		if err != nil {
+			return nil, err
+		}
+		out[name] = v
+	}
+	return out, nil
+}
+
+// newRecord checks a create (required fields, references, county, scope)
+// and returns the new record with its server-owned creation fields set.
+func (s *Syncer) newRecord(ctx context.Context, tx WriteTx, p *Principal, e *Entity, id string, vals map[string]json.RawMessage, now time.Time) (*StoredRecord, error) {
+	for _, f := range e.Fields {
+		if f.Required && isNull(vals[f.Name]) {
+			return nil, Errorf(syncproto.CodeMissingField, "新建 %s 缺少必填字段 %s", e.Name, f.Name)
+		}
+	}
+	county, err := s.recordCounty(ctx, tx, e, vals)
+	if err != nil {
+		return nil, err
+	}
+	if !p.CanSee(county) {
+		return nil, Errorf(syncproto.CodeOutOfScope, "无权在区县 %s 写入数据", county)
+	}
+	r := &StoredRecord{Entity: e, ID: id, County: county, CreatedDevice: p.DeviceID, CreatedAt: now}
+	created := map[string]json.RawMessage{
+		"created_by":  mustJSON(p.UserID),
+		"received_at": mustJSON(now.UTC().Format(time.RFC3339Nano)),
+	}
+	syncproto.Merge(&r.State, created, false, s.Clock.Now())
+	return r, nil
+}
+
+// recordCounty finds the county a new record belongs to: the one it names,
+// or its parent's.
+func (s *Syncer) recordCounty(ctx context.Context, tx WriteTx, e *Entity, vals map[string]json.RawMessage) (string, error) {
+	if e.Global {
+		return "", nil
+	}
+	if e.CountyField != "" {
+		var code string
+		_ = json.Unmarshal(vals[e.CountyField], &code)
+		c, err := tx.Get(ctx, EntityByName(syncproto.EntityCounty), code)
+		if err != nil {
+			return "", err
+		}
+		if c == nil {
+			return "", Errorf(syncproto.CodeInvalidValue, "未知的区县代码 %q", code)
+		}
+		return code, nil
+	}
+	for _, name := range e.Parents {
+		var ref string
+		if json.Unmarshal(vals[name], &ref) != nil || ref == "" {
+			continue
+		}
+		f, _ := e.Field(name)
+		parent, err := tx.Get(ctx, EntityByName(f.Ref), ref)
+		if err != nil {
+			return "", err
+		}
+		if parent == nil || parent.State.IsDeleted() {
+			return "", Errorf(syncproto.CodeUnknownReference, "%s 引用的 %s 不存在或已删除", name, f.Ref)
+		}
+		return parent.County, nil
+	}
+	return "", Errorf(syncproto.CodeMissingField, "新建 %s 须关联 %v 之一", e.Name, e.Parents)
+}
+
+// checkUpdate refuses an update outside the caller's scope, one that changes
+// an immutable field, and one to a locked inspection — unless the mutation
+// is a retry of one already stored, which is answered as a duplicate.
+func (s *Syncer) checkUpdate(ctx context.Context, tx WriteTx, p *Principal, cur *StoredRecord, vals map[string]json.RawMessage, del bool, h syncproto.HLC) error {
+	if !p.CanSee(cur.County) {
+		return Errorf(syncproto.CodeOutOfScope, "无权修改区县 %s 的数据", cur.County)
+	}
+	if alreadyStored(cur, vals, del, h) {
+		return nil
+	}
+	for name, v := range vals {
+		f, _ := cur.Entity.Field(name)
+		if old, ok := cur.State.Fields[name]; f.Immutable && ok && !bytes.Equal(old.Value, v) {
+			return Errorf(syncproto.CodeImmutableField, "字段 %s 创建后不能修改", name)
+		}
+	}
+	locked, err := s.locked(ctx, tx, cur)
+	if err != nil {
+		return err
+	}
+	if locked {
+		return Errorf(syncproto.CodeRecordLocked, "检查已提交或已通过审核，退回前不能修改")
+	}
+	return nil
+}
+
+func alreadyStored(cur *StoredRecord, vals map[string]json.RawMessage, del bool, h syncproto.HLC) bool {
+	if del {
+		return cur.State.Deleted == h
+	}
+	for name, v := range vals {
+		if st, ok := cur.State.Fields[name]; !ok || st.HLC != h || !bytes.Equal(st.Value, v) {
+			return false
+		}
+	}
+	return true
+}
+
+// LockedStatuses are the inspection statuses in which devices may not edit
+// an inspection or its findings.
+var LockedStatuses = []string{"submitted", "approved"}
+
+func (s *Syncer) locked(ctx context.Context, tx WriteTx, r *StoredRecord) (bool, error) {
+	switch r.Entity.Name {
+	case syncproto.EntityInspection:
+		return slices.Contains(LockedStatuses, r.Text("status")), nil
+	case syncproto.EntityFinding:
+		insp, err := tx.Get(ctx, EntityByName(syncproto.EntityInspection), r.Text("inspection_id"))
+		if err != nil || insp == nil {
+			return false, err
+		}
+		return s.locked(ctx, tx, insp)
+	}
+	return false, nil
+}
+
+func losses(r *StoredRecord, ls []syncproto.Loss, p *Principal, now time.Time) []Conflict {
+	out := make([]Conflict, 0, len(ls))
+	for _, l := range ls {
+		c := Conflict{Entity: r.Entity.Name, RecordID: r.ID, County: r.County, Field: l.Field, Value: l.Value,
+			HLC: l.HLC.String(), WinnerHLC: l.WinnerHLC.String(), Reason: "older", At: now}
+		if l.Incoming {
+			c.DeviceID, c.UserID = p.DeviceID, p.UserID
+		} else {
+			c.DeviceID = l.HLC.Node
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func isNull(v json.RawMessage) bool { return len(v) == 0 || bytes.Equal(v, nullJSON) }
+
+func mustJSON(v any) json.RawMessage {
+	b, err := marshalCanonical(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}

@@ -1,0 +1,44 @@
+package syncproto
+
+// Stable machine-readable error codes. They appear as ErrorBody.Code for a
+// failed request and as PushResult.Code for a rejected mutation. Codes never
+// change meaning; new ones may be added.
+const (
+	CodeBadRequest           = "bad_request"    // malformed JSON or parameters
+	CodeInvalidField         = "invalid_field"  // a value of the wrong type or out of range
+	CodeUnknownField         = "unknown_field"  // a field the entity or request does not have
+	CodeMissingField         = "missing_field"  // a required field is absent
+	CodeBodyTooLarge         = "body_too_large" // request body over the limit
+	CodeUnauthorized         = "unauthorized"   // no credentials
+	CodeTokenInvalid         = "token_invalid"  // forged, malformed or wrong-algorithm token
+	CodeTokenExpired         = "token_expired"  // access token past its expiry: refresh
+	CodeInvalidLogin         = "invalid_credentials"
+	CodeTooManyTries         = "too_many_attempts" // login slowed after failures; see Retry-After
+	CodeDeviceRevoked        = "device_revoked"    // the device may no longer sync: log in on a new device
+	CodeUserDisabled         = "user_disabled"
+	CodeDeviceMismatch       = "device_mismatch" // device_id differs from the token's device
+	CodeForbidden            = "forbidden"       // the role may not do this
+	CodeOutOfScope           = "out_of_scope"    // a county outside the user's scope
+	CodeNotFound             = "not_found"
+	CodeMethodNotAllowed     = "method_not_allowed"
+	CodeConflict             = "conflict"        // state does not allow the action
+	CodeBatchMismatch        = "batch_mismatch"  // batch_id reused with different content
+	CodeResyncRequired       = "resync_required" // cursor no longer valid: pull from empty cursor
+	CodeUnsupportedMediaType = "unsupported_media_type"
+	CodeInternal             = "internal"
+	CodeUnavailable          = "unavailable"
+
+	// Per-mutation codes.
+	CodeUnknownEntity    = "unknown_entity"
+	CodeInvalidID        = "invalid_id"
+	CodeInvalidHLC       = "invalid_hlc"
+	CodeClockSkew        = "clock_skew"         // HLC too far ahead of the server: correct the clock, re-stamp
+	CodeServerOwnedField = "server_owned_field" // only the server or an office writes it
+	CodeReadOnlyEntity   = "read_only_entity"   // devices may not write this entity
+	CodeRecordLocked     = "record_locked"      // inspection submitted or approved
+	CodeImmutableField   = "immutable_field"    // set at creation, cannot change
+	CodeUnknownReference = "unknown_reference"  // a referenced record does not exist (yet)
+	CodeNotDeletable     = "not_deletable"      // evidence is never deleted by a device
+	CodeRecordDeleted    = "record_deleted"     // the record is deleted; the update was kept only in the conflict log
+	CodeInvalidValue     = "invalid_value"      // a value outside the allowed set
+)
