@@ -68,16 +68,16 @@ func New(syncer *server.Syncer, au *auth.Service, st Store, log *slog.Logger, cf
 	v1.POST("/auth/login", a.login, small)
 	v1.POST("/auth/refresh", a.refresh, small)
 
-	au, office := a.authenticate, requireRole(server.Role.CanReview)
+	authn, office := a.authenticate, requireRole(server.Role.CanReview)
 	admin := requireRole(func(r server.Role) bool { return r == server.RoleAdmin })
-	v1.POST("/auth/logout", a.logout, small, au)
-	v1.GET("/me", a.me, au)
-	v1.GET("/sync/pull", a.pull, au)
-	v1.POST("/sync/push", a.push, push, au)
-	v1.POST("/inspections/:id/review", a.review, small, au, office)
-	v1.GET("/conflicts", a.conflicts, au, office)
-	v1.GET("/devices", a.devices, au, office)
-	v1.POST("/devices/:id/revoke", a.revokeDevice, au, admin)
+	v1.POST("/auth/logout", a.logout, small, authn)
+	v1.GET("/me", a.me, authn)
+	v1.GET("/sync/pull", a.pull, authn)
+	v1.POST("/sync/push", a.push, push, authn)
+	v1.POST("/inspections/:id/review", a.review, small, authn, office)
+	v1.GET("/conflicts", a.conflicts, authn, office)
+	v1.GET("/devices", a.devices, authn, office)
+	v1.POST("/devices/:id/revoke", a.revokeDevice, authn, admin)
 	return e
 }
 
