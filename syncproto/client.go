@@ -1,0 +1,284 @@
+package syncproto
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// APIError is an error answer from the server.
+type APIError struct {
+	Status     int
+	Body       ErrorBody
+	RetryAfter time.Duration
+}
+
+// Error implements error.
+func (e *APIError) Error() string {
+	return fmt.Sprintf("fieldsync: %d %s: %s", e.Status, e.Body.Code, e.Body.Message)
+}
+
+// ErrorCodeOf returns the server's error code carried by err, or "".
+func ErrorCodeOf(err error) string {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae.Body.Code
+	}
+	return ""
+}
+
+// Temporary reports whether a request that failed with err may succeed if
+// sent again unchanged: network failures, 5xx, 429.
+func Temporary(err error) bool {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae.Status >= 500 || ae.Status == http.StatusTooManyRequests
+	}
+	return err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+}
+
+// Client is a device's connection to a fieldsync server: it signs in,
+// refreshes its access token when it expires, pulls pages until done, and
+// pushes batches with retries that are safe because a batch id makes them
+// idempotent. It advances its HLC from every server_hlc it sees.
+type Client struct {
+	BaseURL  string
+	HTTP     *http.Client
+	DeviceID string
+	Clock    *Clock
+	// Attempts is how many times Push sends a batch before giving up on a
+	// temporary error; Backoff the first wait, doubled each time.
+	Attempts int
+	Backoff  time.Duration
+	// Sleep waits between attempts (replaceable in tests).
+	Sleep func(ctx context.Context, d time.Duration) error
+	// OnTokens, if set, is called with every new token pair, so an app can
+	// persist them.
+	OnTokens func(*TokenResponse)
+
+	mu            sync.Mutex
+	access, renew string
+}
+
+// NewClient returns a client for the device.
+func NewClient(baseURL, deviceID string) *Client {
+	return &Client{BaseURL: baseURL, HTTP: &http.Client{Timeout: 60 * time.Second}, DeviceID: deviceID,
+		Clock: NewClock(deviceID, nil), Attempts: 6, Backoff: 500 * time.Millisecond, Sleep: sleepCtx}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// SetTokens installs saved tokens (an app restarting).
+func (c *Client) SetTokens(access, refresh string) {
+	c.mu.Lock()
+	c.access, c.renew = access, refresh
+	c.mu.Unlock()
+}
+
+// Tokens returns the current access and refresh tokens.
+func (c *Client) Tokens() (access, refresh string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.access, c.renew
+}
+
+// Login signs in and registers this device.
+func (c *Client) Login(ctx context.Context, username, password, deviceName string) (*TokenResponse, error) {
+	var tr TokenResponse
+	err := c.do(ctx, http.MethodPost, PathLogin, &LoginRequest{Username: username, Password: password, DeviceID: c.DeviceID, DeviceName: deviceName}, &tr, false)
+	if err != nil {
+		return nil, err
+	}
+	c.setTokens(&tr)
+	return &tr, nil
+}
+
+func (c *Client) setTokens(tr *TokenResponse) {
+	c.SetTokens(tr.AccessToken, tr.RefreshToken)
+	if c.OnTokens != nil {
+		c.OnTokens(tr)
+	}
+}
+
+// Refresh exchanges the refresh token for a new pair.
+func (c *Client) Refresh(ctx context.Context) error {
+	_, renew := c.Tokens()
+	var tr TokenResponse
+	if err := c.do(ctx, http.MethodPost, PathRefresh, &RefreshRequest{RefreshToken: renew}, &tr, false); err != nil {
+		return err
+	}
+	c.setTokens(&tr)
+	return nil
+}
+
+// Me returns the signed-in user.
+func (c *Client) Me(ctx context.Context) (*User, error) {
+	var u User
+	return &u, c.Do(ctx, http.MethodGet, PathMe, nil, &u)
+}
+
+// Pull fetches one page of changes after cursor.
+func (c *Client) Pull(ctx context.Context, cursor string, limit int) (*PullResponse, error) {
+	q := url.Values{}
+	if cursor != "" {
+		q.Set("cursor", cursor)
+	}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	path := PathPull
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	var pr PullResponse
+	if err := c.Do(ctx, http.MethodGet, path, nil, &pr); err != nil {
+		return nil, err
+	}
+	for _, ch := range pr.Changes {
+		for _, h := range ch.HLCs {
+			if hlc, err := ParseHLC(h); err == nil {
+				c.Clock.Observe(hlc)
+			}
+		}
+	}
+	return &pr, nil
+}
+
+// PullAll pulls pages from cursor until has_more is false, handing each page
+// to apply before asking for the next, and returns the final cursor. The
+// device should store the cursor only after apply has stored the page, so a
+// crash repeats a page rather than skipping one. If the server answers
+// resync_required, PullAll returns that error: the device must pull again
+// from the empty cursor (keeping its unsent local changes).
+func (c *Client) PullAll(ctx context.Context, cursor string, limit int, apply func(*PullResponse) error) (string, error) {
+	for {
+		pr, err := c.Pull(ctx, cursor, limit)
+		if err != nil {
+			return cursor, err
+		}
+		if err := apply(pr); err != nil {
+			return cursor, err
+		}
+		cursor = pr.Cursor
+		if !pr.HasMore {
+			return cursor, nil
+		}
+	}
+}
+
+// Push sends one batch, retrying temporary failures with the same batch id
+// (so the server applies it once however often it arrives).
+func (c *Client) Push(ctx context.Context, batchID string, mutations []Mutation) (*PushResponse, error) {
+	req := &PushRequest{DeviceID: c.DeviceID, BatchID: batchID, Mutations: mutations}
+	wait := c.Backoff
+	for attempt := 1; ; attempt++ {
+		var resp PushResponse
+		err := c.Do(ctx, http.MethodPost, PathPush, req, &resp)
+		if err == nil {
+			return &resp, nil
+		}
+		if attempt >= c.Attempts || !Temporary(err) {
+			return nil, err
+		}
+		var ae *APIError
+		if errors.As(err, &ae) && ae.RetryAfter > wait {
+			wait = ae.RetryAfter
+		}
+		if serr := c.Sleep(ctx, wait); serr != nil {
+			return nil, serr
+		}
+		wait *= 2
+	}
+}
+
+// CorrectClock adjusts the device clock after the server refused a
+// mutation with clock_skew: physical time is offset to match the server's,
+// and the HLC restarts from there. Mutations stamped before must be
+// re-stamped before they are sent again.
+func (c *Client) CorrectClock(serverHLC string) error {
+	h, err := ParseHLC(serverHLC)
+	if err != nil {
+		return err
+	}
+	c.Clock.mu.Lock()
+	c.Clock.offset = 0
+	c.Clock.offset = time.Duration(h.Wall-c.Clock.physical()) * time.Millisecond
+	c.Clock.last = HLC{}
+	c.Clock.mu.Unlock()
+	c.Clock.Observe(h)
+	return nil
+}
+
+// Do sends an authenticated request, refreshing the access token once if
+// the server says it expired.
+func (c *Client) Do(ctx context.Context, method, path string, in, out any) error {
+	err := c.do(ctx, method, path, in, out, true)
+	if ErrorCodeOf(err) == CodeTokenExpired {
+		if rerr := c.Refresh(ctx); rerr != nil {
+			return rerr
+		}
+		err = c.do(ctx, method, path, in, out, true)
+	}
+	return err
+}
+
+func (c *Client) do(ctx context.Context, method, path string, in, out any, authed bool) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.BaseURL+path, body)
+	if err != nil {
+		return err
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if authed {
+		access, _ := c.Tokens()
+		req.Header.Set("Authorization", "Bearer "+access)
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if h, err := ParseHLC(resp.Header.Get(HeaderServerHLC)); err == nil && !h.IsZero() {
+		c.Clock.Observe(h)
+	}
+	if resp.StatusCode >= 300 {
+		ae := &APIError{Status: resp.StatusCode}
+		if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&ae.Body); err != nil {
+			ae.Body = ErrorBody{Code: CodeInternal, Message: resp.Status}
+		}
+		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil {
+			ae.RetryAfter = time.Duration(s) * time.Second
+		}
+		return ae
+	}
+	if out == nil || resp.StatusCode == http.StatusNoContent {
+		return nil
+	}
+	return json.NewDecoder(resp.Body).Decode(out)
+}
