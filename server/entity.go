@@ -245,6 +245,9 @@ func (f *Field) Canonical(raw json.RawMessage, device bool) (json.RawMessage, er
 	var v any
 	switch f.Type {
 	case TypeText, TypeTime, TypeDate, TypeRef:
+		if s, ok := PlainString(raw); ok { // already canonical
+			return raw, f.checkString(s, device)
+		}
 		var s string
 		if json.Unmarshal(raw, &s) != nil {
 			return nil, bad("应为字符串")
@@ -321,6 +324,25 @@ func (f *Field) checkString(s string, device bool) error {
 		return Errorf(syncproto.CodeInvalidValue, "字段 %s 不允许取值 %q", f.Name, s)
 	}
 	return nil
+}
+
+// PlainString returns the text of a JSON string literal that has no escapes
+// and nothing the canonical encoder would escape, so that raw is already its
+// own canonical form.
+func PlainString(raw []byte) (string, bool) {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return "", false
+	}
+	body := raw[1 : len(raw)-1]
+	for i := 0; i < len(body); i++ {
+		if c := body[i]; c < 0x20 || c == '"' || c == '\\' || c == 0xE2 { // 0xE2: U+2028/2029 are escaped
+			return "", false
+		}
+	}
+	if !utf8.Valid(body) {
+		return "", false
+	}
+	return string(body), true
 }
 
 // marshalCanonical encodes v without HTML escaping and with sorted object

@@ -93,12 +93,9 @@ func (s *Syncer) write(ctx context.Context, tx WriteTx, r *StoredRecord, values 
 	if len(vals) == 0 {
 		return nil
 	}
-	o := syncproto.Merge(&r.State, vals, false, s.Clock.Now())
-	if cs := losses(r, o.Losses, &Principal{DeviceID: syncproto.ServerNode}, now); len(cs) > 0 {
-		if err := tx.AddConflicts(ctx, cs); err != nil {
-			return err
-		}
-	}
+	// The server's writes are decisions (a review, a new seed), recorded as
+	// such; the device values they replace are not conflicts to log.
+	syncproto.Merge(&r.State, vals, false, s.Clock.Now())
 	r.UpdatedAt = now
 	return tx.Put(ctx, r)
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/xinzhou-eco/fieldsync/syncproto"
@@ -100,13 +101,38 @@ func (s *Syncer) Push(ctx context.Context, p *Principal, req *syncproto.PushRequ
 	return resp, nil
 }
 
+// requestHash identifies a batch's content, so that a batch id re-used for
+// different mutations is caught. Field values are hashed compacted, so a
+// retry that re-encodes them with other spacing is still the same batch.
 func requestHash(ms []syncproto.Mutation) (string, error) {
-	b, err := json.Marshal(ms)
-	if err != nil {
-		return "", Errorf(syncproto.CodeBadRequest, "无法解析变更：%v", err)
+	h := sha256.New()
+	var names []string
+	var buf bytes.Buffer
+	line := func(parts ...string) {
+		for _, p := range parts {
+			buf.Reset()
+			buf.WriteString(strconv.Itoa(len(p)))
+			buf.WriteByte(':')
+			buf.WriteString(p)
+			h.Write(buf.Bytes())
+		}
 	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:]), nil
+	for _, m := range ms {
+		line(m.Entity, m.ID, m.HLC, strconv.FormatBool(m.Delete), strconv.Itoa(len(m.Fields)))
+		names = names[:0]
+		for name := range m.Fields {
+			names = append(names, name)
+		}
+		slices.Sort(names)
+		for _, name := range names {
+			buf.Reset()
+			if err := json.Compact(&buf, m.Fields[name]); err != nil {
+				return "", Errorf(syncproto.CodeInvalidField, "字段 %s 不是有效的 JSON", name)
+			}
+			line(name, buf.String())
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // applyDevice applies one device mutation and turns a refusal into a
@@ -125,10 +151,12 @@ func (s *Syncer) applyDevice(ctx context.Context, tx WriteTx, p *Principal, m *s
 
 func (s *Syncer) apply(ctx context.Context, tx WriteTx, p *Principal, m *syncproto.Mutation, now time.Time, res *syncproto.PushResult) error {
 	e := EntityByName(m.Entity)
-	if e == nil {
+	switch {
+	case e == nil:
 		return Errorf(syncproto.CodeUnknownEntity, "未知的数据类型 %q", m.Entity)
-	}
-	if !IsCanonicalUUID(m.ID) {
+	case !e.DeviceWritable:
+		return Errorf(syncproto.CodeReadOnlyEntity, "%s 只能由服务器或办公室修改", e.Name)
+	case !IsCanonicalUUID(m.ID):
 		return Errorf(syncproto.CodeInvalidID, "记录 id 应为小写 UUID")
 	}
 	h, err := s.checkHLC(m.HLC, p.DeviceID, now)
@@ -136,8 +164,6 @@ func (s *Syncer) apply(ctx context.Context, tx WriteTx, p *Principal, m *syncpro
 		return err
 	}
 	switch {
-	case !e.DeviceWritable:
-		return Errorf(syncproto.CodeReadOnlyEntity, "%s 只能由服务器或办公室修改", e.Name)
 	case m.Delete && !e.DeviceDeletable:
 		return Errorf(syncproto.CodeNotDeletable, "%s 是证据，设备不能删除", e.Name)
 	case m.Delete && len(m.Fields) > 0:
@@ -161,6 +187,9 @@ func (s *Syncer) apply(ctx context.Context, tx WriteTx, p *Principal, m *syncpro
 			return err
 		}
 	} else if err := s.checkUpdate(ctx, tx, p, cur, vals, m.Delete, h); err != nil {
+		return err
+	}
+	if err := s.checkRefs(ctx, tx, cur, vals); err != nil {
 		return err
 	}
 
@@ -316,6 +345,43 @@ func (s *Syncer) checkUpdate(ctx context.Context, tx WriteTx, p *Principal, cur 
 	}
 	if locked {
 		return Errorf(syncproto.CodeRecordLocked, "检查已提交或已通过审核，退回前不能修改")
+	}
+	return nil
+}
+
+// checkRefs checks every reference a mutation sets: the record referred to
+// exists, is not deleted, and is in the same county — so a photo can never
+// be tied to another county's finding, and a dangling id is a clear
+// rejection rather than a failed batch. A new child of a locked inspection
+// is refused like an edit of it.
+func (s *Syncer) checkRefs(ctx context.Context, tx WriteTx, r *StoredRecord, vals map[string]json.RawMessage) error {
+	for name, v := range vals {
+		f, _ := r.Entity.Field(name)
+		if f.Type != TypeRef || isNull(v) {
+			continue
+		}
+		if old, ok := r.State.Fields[name]; ok && bytes.Equal(old.Value, v) && r.Seq != 0 {
+			continue // unchanged on an existing record: checked when set
+		}
+		var id string
+		_ = json.Unmarshal(v, &id)
+		ref, err := tx.Get(ctx, EntityByName(f.Ref), id)
+		switch {
+		case err != nil:
+			return err
+		case ref == nil || ref.State.IsDeleted():
+			return Errorf(syncproto.CodeUnknownReference, "%s 引用的 %s 不存在或已删除", name, f.Ref)
+		case ref.County != r.County:
+			return Errorf(syncproto.CodeOutOfScope, "%s 引用了其他区县的 %s", name, f.Ref)
+		}
+		if r.Seq == 0 && r.Entity.Name == syncproto.EntityFinding {
+			if locked, err := s.locked(ctx, tx, ref); err != nil || locked {
+				if err == nil {
+					err = Errorf(syncproto.CodeRecordLocked, "检查已提交或已通过审核，退回前不能新增问题")
+				}
+				return err
+			}
+		}
 	}
 	return nil
 }

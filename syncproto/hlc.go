@@ -6,7 +6,6 @@ package syncproto
 
 import (
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,7 +42,26 @@ func (h HLC) String() string {
 	if h.IsZero() {
 		return ""
 	}
-	return fmt.Sprintf("%015d-%05d-%s", h.Wall, h.Counter, h.Node)
+	return string(h.AppendText(make([]byte, 0, 22+len(h.Node))))
+}
+
+// AppendText appends the encoding of String to b (without allocating
+// when b has room).
+func (h HLC) AppendText(b []byte) []byte {
+	b = appendPadded(b, h.Wall, 15)
+	b = append(b, '-')
+	b = appendPadded(b, int64(h.Counter), 5)
+	b = append(b, '-')
+	return append(b, h.Node...)
+}
+
+func appendPadded(b []byte, n int64, width int) []byte {
+	var digits [20]byte
+	d := strconv.AppendInt(digits[:0], n, 10)
+	for i := len(d); i < width; i++ {
+		b = append(b, '0')
+	}
+	return append(b, d...)
 }
 
 // MarshalText implements encoding.TextMarshaler.

@@ -52,7 +52,8 @@ type LoginRequest struct {
 	DeviceName string `json:"device_name"`
 }
 
-// RefreshRequest is the body of POST /api/v1/auth/refresh and of logout.
+// RefreshRequest is the body of POST /api/v1/auth/refresh. (Logout takes
+// no body: it ends the refresh token of the calling device.)
 type RefreshRequest struct {
 	RefreshToken string `json:"refresh_token"`
 }

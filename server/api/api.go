@@ -57,7 +57,13 @@ func New(syncer *server.Syncer, au *auth.Service, st Store, log *slog.Logger, cf
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = a.errorHandler
-	e.Use(middleware.RequestID(), a.logRequests, a.metrics.middleware, middleware.Recover(), a.serverHLC)
+	// The client address (used to slow failed logins) is the peer's, never a
+	// header a client can set; a deployment behind a proxy would configure
+	// that proxy's header here.
+	e.IPExtractor = echo.ExtractIPDirect()
+	e.Use(middleware.RequestID(), a.logRequests, a.metrics.middleware, middleware.Recover(), a.serverHLC,
+		middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024,
+			Skipper: func(c echo.Context) bool { return c.Path() == "/metrics" }}))
 
 	e.GET("/healthz", a.healthz)
 	e.GET("/readyz", a.readyz)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -47,12 +48,33 @@ func decodeJSON(c echo.Context, v any) error {
 		return server.Errorf(syncproto.CodeBadRequest, "请求体为空")
 	case errors.As(err, &syn), errors.Is(err, io.ErrUnexpectedEOF):
 		return server.Errorf(syncproto.CodeBadRequest, "JSON 格式错误")
+	case errors.As(err, &typ) && typ.Field == "":
+		return server.Errorf(syncproto.CodeInvalidField, "请求体应为 JSON 对象")
 	case errors.As(err, &typ):
-		return server.Errorf(syncproto.CodeInvalidField, "字段 %s 的类型错误，应为 %s", typ.Field, typ.Type)
+		return server.Errorf(syncproto.CodeInvalidField, "字段 %s 的类型错误，应为%s", typ.Field, jsonKind(typ.Type))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		return server.Errorf(syncproto.CodeUnknownField, "未知字段 %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
 	}
 	return &server.Error{Code: syncproto.CodeBadRequest, Message: "请求体无法解析", Err: err}
+}
+
+// jsonKind names the JSON type a Go type decodes from, for messages (Go
+// type names mean nothing to a client).
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "字符串"
+	case reflect.Bool:
+		return " true 或 false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return "数字"
+	case reflect.Slice, reflect.Array:
+		return "数组"
+	case reflect.Struct, reflect.Map:
+		return "对象"
+	}
+	return "其他类型"
 }
 
 // bodyLimit caps request bodies at n bytes.

@@ -68,6 +68,9 @@ func (a *API) errorHandler(err error, c echo.Context) {
 	if errors.As(err, &se) && se.RetryAfter > 0 {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(se.RetryAfter.Seconds())))
 	}
+	if StatusOf(code) == http.StatusUnauthorized && code != syncproto.CodeInvalidLogin {
+		c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="fieldsync"`)
+	}
 	body := syncproto.ErrorBody{Code: code, Message: server.ErrorMessage(err), RequestID: rid, ServerHLC: a.syncer.ServerHLC()}
 	var werr error
 	if c.Request().Method == http.MethodHead {

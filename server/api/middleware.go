@@ -54,6 +54,7 @@ type metrics struct {
 	duration  *prometheus.HistogramVec
 	mutations *prometheus.CounterVec
 	pulled    prometheus.Counter
+	inFlight  prometheus.Gauge
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -67,12 +68,16 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		pulled: prometheus.NewCounter(prometheus.CounterOpts{Name: "fieldsync_pull_changes_total",
 			Help: "Changes sent in pull responses."}),
 	}
-	reg.MustRegister(m.requests, m.duration, m.mutations, m.pulled)
+	m.inFlight = prometheus.NewGauge(prometheus.GaugeOpts{Name: "fieldsync_http_requests_in_flight",
+		Help: "Requests being served now."})
+	reg.MustRegister(m.requests, m.duration, m.mutations, m.pulled, m.inFlight)
 	return m
 }
 
 func (m *metrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		m.inFlight.Inc()
+		defer m.inFlight.Dec()
 		timer := prometheus.NewTimer(m.duration.WithLabelValues(c.Path()))
 		err := next(c)
 		if err != nil {

@@ -35,6 +35,8 @@ type App struct {
 	Syncer *server.Syncer
 	Auth   *auth.Service
 	Echo   *echo.Echo
+	// Metrics is the Prometheus registry served at /metrics.
+	Metrics *prometheus.Registry
 
 	ln    net.Listener
 	ready atomic.Bool
@@ -69,7 +71,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}
 	a.Auth = auth.NewService(a.DB, secret, nil)
 	a.Auth.AccessTTL = cfg.AccessTTL
+	a.Auth.BcryptCost = cfg.BcryptCost
 	reg := prometheus.NewRegistry()
+	a.Metrics = reg
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.Echo = api.New(a.Syncer, a.Auth, a.DB, log, api.Config{MaxPushBytes: cfg.MaxPushBytes}, reg, a.ready.Load)
 	return a, nil
@@ -199,6 +203,10 @@ func (a *App) Serve(ctx context.Context) error {
 	return err
 }
 
+// Ready reports whether the server is accepting traffic (false before
+// Serve and once shutdown has begun).
+func (a *App) Ready() bool { return a.ready.Load() }
+
 // Close closes the database.
 func (a *App) Close() error { return a.DB.Close() }
 
@@ -211,7 +219,7 @@ func (a *App) AddUser(ctx context.Context, username, password, displayName strin
 	if username == "" || len(username) > 64 || strings.ContainsAny(username, " \t\r\n") {
 		return nil, server.Errorf(syncproto.CodeInvalidField, "用户名不能为空、不能含空白、不超过 64 字节")
 	}
-	hash, err := auth.HashPassword(password, 0)
+	hash, err := auth.HashPassword(password, a.Cfg.BcryptCost)
 	if err != nil {
 		return nil, err
 	}

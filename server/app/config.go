@@ -26,6 +26,9 @@ type Config struct {
 	// ShutdownGrace is how long in-flight requests get to finish.
 	ShutdownGrace time.Duration
 	MaxPushBytes  int64
+	// BcryptCost is the cost of new password hashes (0: bcrypt's default).
+	// Tests lower it; it has no flag.
+	BcryptCost int
 }
 
 // DefaultConfig returns the defaults.

@@ -16,6 +16,7 @@ import (
 	"github.com/xinzhou-eco/fieldsync/seeds"
 	"github.com/xinzhou-eco/fieldsync/server/app"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // Demo accounts (seeds/demo.json).
@@ -54,6 +55,7 @@ func Start(t testing.TB, opts ...func(*app.Config)) *Server {
 	cfg.DataDir = t.TempDir()
 	cfg.Demo = true
 	cfg.ShutdownGrace = 10 * time.Second
+	cfg.BcryptCost = bcrypt.MinCost
 	for _, o := range opts {
 		o(&cfg)
 	}

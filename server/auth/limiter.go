@@ -9,13 +9,17 @@ import (
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
-// Limiter slows repeated failed logins: after FreeTries failures for a key
-// (a username, a client address) each further failure locks the key for a
-// delay that doubles, up to MaxDelay. A success for a username clears it.
+// Limiter slows repeated failed logins: once a key (a username, a client
+// address) has FreeTries failures, each failure from then on locks it for a
+// delay that doubles, up to MaxDelay, so attempt FreeTries+1 already waits.
+// A success for a username clears it, and a key's count is forgotten once it
+// has had no failure for Forget (so a shared carrier address is not locked
+// for ever by typos spread over weeks).
 type Limiter struct {
 	FreeTries int
 	BaseDelay time.Duration
 	MaxDelay  time.Duration
+	Forget    time.Duration
 
 	mu   sync.Mutex
 	now  func() time.Time
@@ -25,12 +29,13 @@ type Limiter struct {
 type attempts struct {
 	failures int
 	until    time.Time
+	last     time.Time
 }
 
 // NewLimiter returns a limiter allowing 5 free tries, then 1 s doubling to
 // 15 minutes.
 func NewLimiter(now func() time.Time) *Limiter {
-	return &Limiter{FreeTries: 5, BaseDelay: time.Second, MaxDelay: 15 * time.Minute, now: now, keys: map[string]*attempts{}}
+	return &Limiter{FreeTries: 5, BaseDelay: time.Second, MaxDelay: 15 * time.Minute, Forget: time.Hour, now: now, keys: map[string]*attempts{}}
 }
 
 // Check returns an error if any key is locked now.
@@ -70,15 +75,19 @@ func (l *Limiter) Fail(keys ...string) {
 			a = &attempts{}
 			l.keys[k] = a
 		}
+		if now.Sub(a.last) > l.Forget {
+			a.failures = 0
+		}
 		a.failures++
-		if over := a.failures - l.FreeTries; over > 0 {
+		a.last = now
+		if over := a.failures - l.FreeTries + 1; over > 0 {
 			d := l.BaseDelay << min(over-1, 20)
 			a.until = now.Add(min(d, l.MaxDelay))
 		}
 	}
 	if len(l.keys) > 100000 { // bound memory under a spray of usernames
 		for k, a := range l.keys {
-			if now.After(a.until) {
+			if now.After(a.until) && now.Sub(a.last) > l.Forget {
 				delete(l.keys, k)
 			}
 		}

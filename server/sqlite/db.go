@@ -34,8 +34,7 @@ type DB struct {
 	write *sql.DB
 	read  *sql.DB
 
-	mu    sync.Mutex // serializes writers; guards seq
-	seq   int64      // last assigned change-feed sequence number
+	mu    sync.Mutex // serializes this process's writers
 	epoch string
 	stmts map[string]*entitySQL
 }
@@ -90,12 +89,16 @@ func (db *DB) init(ctx context.Context) error {
 	for _, e := range server.Entities {
 		db.stmts[e.Name] = newEntitySQL(e)
 	}
+	var seq int64
 	for _, e := range server.Entities {
 		var max sql.NullInt64
 		if err := db.write.QueryRowContext(ctx, "SELECT max(seq) FROM "+e.Name).Scan(&max); err != nil {
 			return fmt.Errorf("read max seq of %s: %w", e.Name, err)
 		}
-		db.seq = maxInt(db.seq, max.Int64)
+		seq = maxInt(seq, max.Int64)
+	}
+	if _, err := db.write.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('seq', ?) ON CONFLICT (key) DO NOTHING`, strconv.FormatInt(seq, 10)); err != nil {
+		return fmt.Errorf("init seq: %w", err)
 	}
 	return db.loadEpoch(ctx)
 }
@@ -189,38 +192,50 @@ func (db *DB) IntegrityCheck(ctx context.Context) (string, error) {
 	return s, err
 }
 
-// Update runs fn in the write transaction. Writers are serialized, so the
-// sequence numbers fn's Puts take commit in order. If fn fails, nothing of
-// it is kept.
+// Update runs fn in the write transaction. Writers are serialized — within
+// the process by a mutex, across processes (a command-line tool beside the
+// server) by SQLite's write lock, taken at BEGIN IMMEDIATE — and the
+// change-feed counter is read and advanced inside the transaction, so
+// sequence numbers commit in order. If fn fails, nothing of it is kept.
 func (db *DB) Update(ctx context.Context, fn func(server.WriteTx) error) error {
 	return db.writeSQL(ctx, func(sqlTx *sql.Tx) error {
-		tx := &writeTx{db: db, tx: sqlTx, seq: db.seq}
+		tx := &writeTx{db: db, tx: sqlTx}
 		defer tx.closeStmts()
+		var seq string
+		if err := sqlTx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'seq'`).Scan(&seq); err != nil {
+			return fmt.Errorf("read seq: %w", err)
+		}
+		start, err := strconv.ParseInt(seq, 10, 64)
+		if err != nil {
+			return fmt.Errorf("parse seq: %w", err)
+		}
+		tx.seq = start
 		if err := fn(tx); err != nil {
 			return err
 		}
-		db.seq = tx.seq // kept only if the commit succeeds; see writeSQL
+		if tx.seq != start {
+			if _, err := sqlTx.ExecContext(ctx, `UPDATE meta SET value = ? WHERE key = 'seq'`, strconv.FormatInt(tx.seq, 10)); err != nil {
+				return fmt.Errorf("advance seq: %w", err)
+			}
+		}
 		return nil
 	})
 }
 
 // writeSQL runs fn in a transaction on the single writer connection and
-// commits it. The change-feed counter is restored if anything fails.
+// commits it.
 func (db *DB) writeSQL(ctx context.Context, fn func(*sql.Tx) error) error {
 	db.mu.Lock()
 	defer db.mu.Unlock()
-	seq := db.seq
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin write: %w", err)
 	}
 	defer tx.Rollback()
 	if err := fn(tx); err != nil {
-		db.seq = seq
 		return err
 	}
 	if err := tx.Commit(); err != nil {
-		db.seq = seq
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
@@ -264,5 +279,3 @@ func (db *DB) Backup(ctx context.Context, dst string) error {
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

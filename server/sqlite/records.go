@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -166,23 +167,20 @@ func marshalString(s string) ([]byte, error) {
 
 // rowArgs encodes a record as the arguments of s.upsert.
 func (s *entitySQL) rowArgs(r *server.StoredRecord) ([]any, error) {
-	hlcs := make(map[string]string, len(r.State.Fields))
-	maps := map[string]map[string]json.RawMessage{}
+	var maps map[string]map[string]json.RawMessage
 	for name, st := range r.State.Fields {
-		hlcs[name] = st.HLC.String()
 		if base, key, ok := strings.Cut(name, "."); ok {
+			if maps == nil {
+				maps = map[string]map[string]json.RawMessage{}
+			}
 			if maps[base] == nil {
 				maps[base] = map[string]json.RawMessage{}
 			}
 			maps[base][key] = st.Value
 		}
 	}
-	hb, err := json.Marshal(hlcs)
-	if err != nil {
-		return nil, err
-	}
 	args := make([]any, 0, nMeta+len(s.e.Fields))
-	args = append(args, r.ID, r.County, r.Seq, string(hb), r.State.Deleted.String(), r.CreatedDevice,
+	args = append(args, r.ID, r.County, r.Seq, string(encodeHLCs(r.State.Fields)), r.State.Deleted.String(), r.CreatedDevice,
 		r.CreatedAt.UnixMilli(), r.UpdatedAt.UnixMilli())
 	for i := range s.e.Fields {
 		f := &s.e.Fields[i]
@@ -205,6 +203,38 @@ func (s *entitySQL) rowArgs(r *server.StoredRecord) ([]any, error) {
 		args = append(args, v)
 	}
 	return args, nil
+}
+
+// encodeHLCs writes each field's HLC as a JSON object with sorted keys.
+// Field names ([a-z0-9_.]) and HLC strings (digits, '-', a node id without
+// quotes or controls) need no escaping, so it is built directly, encoding
+// an HLC shared by several fields once: this runs for every record written.
+func encodeHLCs(fields map[string]syncproto.FieldState) []byte {
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	b := make([]byte, 0, 2+len(keys)*80)
+	b = append(b, '{')
+	var last syncproto.HLC
+	var lastText []byte
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendQuote(b, k)
+		b = append(b, ':', '"')
+		if h := fields[k].HLC; h != last || lastText == nil {
+			start := len(b)
+			b = h.AppendText(b)
+			last, lastText = h, b[start:]
+		} else {
+			b = append(b, lastText...)
+		}
+		b = append(b, '"')
+	}
+	return append(b, '}')
 }
 
 // columnValue converts a canonical JSON value to what its column stores.
@@ -231,6 +261,9 @@ func columnValue(f *server.Field, v json.RawMessage) (any, error) {
 	case server.TypeJSON:
 		return string(v), nil
 	}
+	if s, ok := server.PlainString(v); ok {
+		return s, nil
+	}
 	var s string
 	err := json.Unmarshal(v, &s)
 	return s, err
@@ -243,6 +276,10 @@ type writeTx struct {
 	tx    *sql.Tx
 	seq   int64
 	stmts map[string]*sql.Stmt
+	// cache holds the records this transaction has read or written: as the
+	// only writer, it is their current state until commit. It spares a
+	// batch from re-reading the same county or parent for every mutation.
+	cache map[string]*server.StoredRecord
 }
 
 func (t *writeTx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
@@ -267,6 +304,9 @@ func (t *writeTx) closeStmts() {
 }
 
 func (t *writeTx) Get(ctx context.Context, e *server.Entity, id string) (*server.StoredRecord, error) {
+	if r, ok := t.cache[e.Name+"/"+id]; ok {
+		return r, nil
+	}
 	es := t.db.stmts[e.Name]
 	st, err := t.stmt(ctx, es.get)
 	if err != nil {
@@ -279,7 +319,15 @@ func (t *writeTx) Get(ctx context.Context, e *server.Entity, id string) (*server
 	if err != nil {
 		return nil, fmt.Errorf("get %s %s: %w", e.Name, id, err)
 	}
+	t.remember(r)
 	return r, nil
+}
+
+func (t *writeTx) remember(r *server.StoredRecord) {
+	if t.cache == nil {
+		t.cache = map[string]*server.StoredRecord{}
+	}
+	t.cache[r.Entity.Name+"/"+r.ID] = r
 }
 
 func (t *writeTx) Put(ctx context.Context, r *server.StoredRecord) error {
@@ -297,6 +345,7 @@ func (t *writeTx) Put(ctx context.Context, r *server.StoredRecord) error {
 	if _, err := st.ExecContext(ctx, args...); err != nil {
 		return fmt.Errorf("put %s %s: %w", r.Entity.Name, r.ID, err)
 	}
+	t.remember(r)
 	return nil
 }
 

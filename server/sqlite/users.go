@@ -191,7 +191,7 @@ func (db *DB) ClearRefresh(ctx context.Context, deviceID string) error {
 // cannot log in again. Errors: not_found.
 func (db *DB) RevokeDevice(ctx context.Context, deviceID string, at time.Time) error {
 	return db.writeSQL(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE devices SET revoked_at = coalesce(revoked_at, ?), refresh_hash = '' WHERE id = ?`, at.UnixMilli(), deviceID)
+		res, err := tx.ExecContext(ctx, `UPDATE devices SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?`, at.UnixMilli(), deviceID)
 		if err != nil {
 			return err
 		}

@@ -13,7 +13,7 @@ CREATE TABLE meta (
 ) STRICT;
 
 CREATE TABLE county (
-	id TEXT PRIMARY KEY, county TEXT NOT NULL DEFAULT '', seq INTEGER NOT NULL UNIQUE,
+	id TEXT PRIMARY KEY, county TEXT NOT NULL DEFAULT '', seq INTEGER NOT NULL,
 	hlcs TEXT NOT NULL DEFAULT '{}', deleted_hlc TEXT NOT NULL DEFAULT '',
 	created_device TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
 	code TEXT, name TEXT, kind TEXT, lon REAL, lat REAL, confirmed INTEGER, note TEXT,
@@ -21,7 +21,7 @@ CREATE TABLE county (
 );
 
 CREATE TABLE checklist_template (
-	id TEXT PRIMARY KEY, county TEXT NOT NULL DEFAULT '', seq INTEGER NOT NULL UNIQUE,
+	id TEXT PRIMARY KEY, county TEXT NOT NULL DEFAULT '', seq INTEGER NOT NULL,
 	hlcs TEXT NOT NULL DEFAULT '{}', deleted_hlc TEXT NOT NULL DEFAULT '',
 	created_device TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
 	template_id TEXT, version INTEGER, kind TEXT, title TEXT, description TEXT, source TEXT,
@@ -30,7 +30,7 @@ CREATE TABLE checklist_template (
 );
 
 CREATE TABLE rectification_task (
-	id TEXT PRIMARY KEY, county TEXT NOT NULL DEFAULT '', seq INTEGER NOT NULL UNIQUE,
+	id TEXT PRIMARY KEY, county TEXT NOT NULL DEFAULT '', seq INTEGER NOT NULL,
 	hlcs TEXT NOT NULL DEFAULT '{}', deleted_hlc TEXT NOT NULL DEFAULT '',
 	created_device TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
 	number TEXT, category TEXT, problem TEXT, measures TEXT, responsible_units TEXT,
@@ -40,7 +40,7 @@ CREATE TABLE rectification_task (
 );
 
 CREATE TABLE site (
-	id TEXT PRIMARY KEY, county TEXT NOT NULL, seq INTEGER NOT NULL UNIQUE,
+	id TEXT PRIMARY KEY, county TEXT NOT NULL, seq INTEGER NOT NULL,
 	hlcs TEXT NOT NULL DEFAULT '{}', deleted_hlc TEXT NOT NULL DEFAULT '',
 	created_device TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
 	kind TEXT, name TEXT, address TEXT, lon REAL, lat REAL, radius_m REAL, note TEXT, active INTEGER,
@@ -49,7 +49,7 @@ CREATE TABLE site (
 );
 
 CREATE TABLE inspection (
-	id TEXT PRIMARY KEY, county TEXT NOT NULL, seq INTEGER NOT NULL UNIQUE,
+	id TEXT PRIMARY KEY, county TEXT NOT NULL, seq INTEGER NOT NULL,
 	hlcs TEXT NOT NULL DEFAULT '{}', deleted_hlc TEXT NOT NULL DEFAULT '',
 	created_device TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
 	site_id TEXT REFERENCES site(id), template_id TEXT, template_version INTEGER,
@@ -61,7 +61,7 @@ CREATE TABLE inspection (
 CREATE INDEX inspection_status ON inspection(county, status);
 
 CREATE TABLE finding (
-	id TEXT PRIMARY KEY, county TEXT NOT NULL, seq INTEGER NOT NULL UNIQUE,
+	id TEXT PRIMARY KEY, county TEXT NOT NULL, seq INTEGER NOT NULL,
 	hlcs TEXT NOT NULL DEFAULT '{}', deleted_hlc TEXT NOT NULL DEFAULT '',
 	created_device TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
 	inspection_id TEXT REFERENCES inspection(id), item_key TEXT, description TEXT, severity TEXT,
@@ -72,7 +72,7 @@ CREATE TABLE finding (
 CREATE INDEX finding_inspection ON finding(inspection_id);
 
 CREATE TABLE vehicle_check (
-	id TEXT PRIMARY KEY, county TEXT NOT NULL, seq INTEGER NOT NULL UNIQUE,
+	id TEXT PRIMARY KEY, county TEXT NOT NULL, seq INTEGER NOT NULL,
 	hlcs TEXT NOT NULL DEFAULT '{}', deleted_hlc TEXT NOT NULL DEFAULT '',
 	created_device TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
 	checkpoint TEXT, plate TEXT, plate_color TEXT, plate_type TEXT, vin TEXT, emission_stage TEXT,
@@ -85,7 +85,7 @@ CREATE TABLE vehicle_check (
 CREATE INDEX vehicle_check_checkpoint ON vehicle_check(county, checkpoint);
 
 CREATE TABLE photo (
-	id TEXT PRIMARY KEY, county TEXT NOT NULL, seq INTEGER NOT NULL UNIQUE,
+	id TEXT PRIMARY KEY, county TEXT NOT NULL, seq INTEGER NOT NULL,
 	hlcs TEXT NOT NULL DEFAULT '{}', deleted_hlc TEXT NOT NULL DEFAULT '',
 	created_device TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
 	inspection_id TEXT REFERENCES inspection(id), finding_id TEXT REFERENCES finding(id),
@@ -99,7 +99,7 @@ CREATE INDEX photo_sha256 ON photo(sha256);
 CREATE INDEX photo_pending ON photo(created_device, uploaded);
 
 CREATE TABLE review (
-	id TEXT PRIMARY KEY, county TEXT NOT NULL, seq INTEGER NOT NULL UNIQUE,
+	id TEXT PRIMARY KEY, county TEXT NOT NULL, seq INTEGER NOT NULL,
 	hlcs TEXT NOT NULL DEFAULT '{}', deleted_hlc TEXT NOT NULL DEFAULT '',
 	created_device TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
 	inspection_id TEXT REFERENCES inspection(id), decision TEXT, comment TEXT,

@@ -1,0 +1,209 @@
+package apidocs_test
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/xinzhou-eco/fieldsync/server"
+)
+
+var update = flag.Bool("update", false, "rewrite the generated sections of openapi.yaml and sync.md")
+
+// entityTitles are the entities' Chinese names, shown in the tables.
+var entityTitles = map[string]string{
+	"county":             "区县",
+	"checklist_template": "检查表模板",
+	"rectification_task": "整改任务（台账）",
+	"site":               "检查点位",
+	"inspection":         "检查记录",
+	"finding":            "问题（整改项）",
+	"vehicle_check":      "路检车辆记录",
+	"photo":              "照片证据",
+	"review":             "审核意见",
+}
+
+const (
+	beginMarker = "<!-- BEGIN GENERATED entity-fields"
+	endMarker   = "<!-- END GENERATED entity-fields -->"
+)
+
+// TestGeneratedTables checks that the entity and field tables in
+// openapi.yaml and sync.md are what server.Entities says; run with -update
+// to rewrite them.
+func TestGeneratedTables(t *testing.T) {
+	table := entityTables(t)
+	for _, name := range []string{"openapi.yaml", "sync.md"} {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := replaceGenerated(string(b), table)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if got == string(b) {
+			continue
+		}
+		if *update {
+			if err := os.WriteFile(name, []byte(got), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("updated %s", name)
+			continue
+		}
+		t.Errorf("%s: the entity tables differ from server/entity.go; run: go test ./mobile-api-docs -run TestGeneratedTables -update", filepath.Join("mobile-api-docs", name))
+	}
+}
+
+// replaceGenerated puts lines between the markers of doc, indented like the
+// begin marker (so that it works inside a YAML block scalar).
+func replaceGenerated(doc string, lines []string) (string, error) {
+	all := strings.Split(doc, "\n")
+	begin, end := -1, -1
+	for i, l := range all {
+		switch {
+		case strings.Contains(l, beginMarker):
+			begin = i
+		case strings.Contains(l, endMarker):
+			end = i
+		}
+	}
+	if begin < 0 || end < begin {
+		return "", fmt.Errorf("no %q … %q section", beginMarker, endMarker)
+	}
+	indent := all[begin][:len(all[begin])-len(strings.TrimLeft(all[begin], " "))]
+	out := append([]string{}, all[:begin+1]...)
+	for _, l := range lines {
+		if l == "" {
+			out = append(out, "")
+		} else {
+			out = append(out, indent+l)
+		}
+	}
+	out = append(out, all[end:]...)
+	return strings.Join(out, "\n"), nil
+}
+
+// entityTables renders one Markdown table per entity of server.Entities.
+func entityTables(t *testing.T) []string {
+	var out []string
+	for _, e := range server.Entities {
+		title, ok := entityTitles[e.Name]
+		if !ok {
+			t.Errorf("entity %s has no Chinese title in entityTitles (generate_test.go)", e.Name)
+		}
+		out = append(out, "", fmt.Sprintf("#### `%s` — %s", e.Name, title), "", entitySummary(e), "",
+			"| field | type | rules |", "|---|---|---|")
+		for i := range e.Fields {
+			f := &e.Fields[i]
+			name := "`" + f.Name + "`"
+			if f.Map {
+				name = "`" + f.Name + ".<key>`"
+			}
+			out = append(out, fmt.Sprintf("| %s | %s | %s |", name, fieldType(f), fieldRules(f)))
+		}
+	}
+	return append(out, "")
+}
+
+func entitySummary(e *server.Entity) string {
+	var s []string
+	switch {
+	case e.Global:
+		s = append(s, "Global reference data: every user pulls it (`county` is empty). Read-only for devices (`read_only_entity`).")
+	case !e.DeviceWritable:
+		s = append(s, "Written only by the server or an office; read-only for devices (`read_only_entity`).")
+	case e.DeviceDeletable:
+		s = append(s, "Devices create, update and delete it.")
+	default:
+		s = append(s, "Devices create and update it but never delete it (`not_deletable`).")
+	}
+	switch {
+	case e.CountyField != "":
+		s = append(s, fmt.Sprintf("Its county is the `%s` field, which must be a county in the user's scope.", e.CountyField))
+	case len(e.Parents) == 1:
+		s = append(s, fmt.Sprintf("Its county is that of the record `%s` names.", e.Parents[0]))
+	case len(e.Parents) > 1:
+		s = append(s, fmt.Sprintf("A new one must name at least one of %s; its county is that of the first of them (in this order) that is set.", codeList(e.Parents)))
+	}
+	if len(e.Parents) > 0 && e.DeviceWritable {
+		s = append(s, "The referenced record must already be on the server (`unknown_reference` otherwise): push parents first.")
+	}
+	return strings.Join(s, " ")
+}
+
+func fieldType(f *server.Field) string {
+	switch f.Type {
+	case server.TypeText:
+		if f.Enum != nil {
+			return "string"
+		}
+		limit := f.MaxLen
+		if limit == 0 {
+			limit = 2000
+		}
+		return fmt.Sprintf("string (≤ %d chars)", limit)
+	case server.TypeInt:
+		return "integer"
+	case server.TypeReal:
+		return "number"
+	case server.TypeBool:
+		return "boolean"
+	case server.TypeTime:
+		return "string (RFC 3339 date-time)"
+	case server.TypeDate:
+		return "string (date `YYYY-MM-DD`)"
+	case server.TypeRef:
+		return fmt.Sprintf("string: the UUID of a `%s`", f.Ref)
+	case server.TypeJSON:
+		if f.Map {
+			return "any JSON value (≤ 64 KiB)"
+		}
+		return "JSON object or array (≤ 64 KiB)"
+	}
+	return "?"
+}
+
+func fieldRules(f *server.Field) string {
+	var r []string
+	if f.Required {
+		r = append(r, "required")
+	}
+	if f.Immutable {
+		r = append(r, "immutable")
+	}
+	if f.Server {
+		r = append(r, "**server-owned**")
+	}
+	if f.Enum != nil {
+		r = append(r, "enum: "+codeList(f.Enum))
+	}
+	if f.DeviceEnum != nil {
+		r = append(r, "device may write: "+codeList(f.DeviceEnum))
+	}
+	if f.Min < f.Max {
+		r = append(r, "range "+num(f.Min)+" … "+num(f.Max))
+	}
+	if f.Map {
+		r = append(r, "map: one field per key `[a-z0-9_]{1,64}`, each merged on its own")
+	}
+	if len(r) == 0 {
+		return "—"
+	}
+	return strings.Join(r, "; ")
+}
+
+func codeList(vs []string) string {
+	q := make([]string, len(vs))
+	for i, v := range vs {
+		q[i] = "`" + v + "`"
+	}
+	return strings.Join(q, ", ")
+}
+
+func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }

@@ -1,0 +1,199 @@
+package apidocs_test
+
+import (
+	"context"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"net/http"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+func loadSpec(t *testing.T) *openapi3.T {
+	t.Helper()
+	doc, _, err := apptest.Spec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+// TestSpecValid checks that openapi.yaml is a valid OpenAPI 3.0 document
+// (examples included) and that every operation documents the headers the
+// server sends on every response.
+func TestSpecValid(t *testing.T) {
+	path, err := apptest.SpecPath()
+	if err != nil {
+		t.Fatal(err)
+	}
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc.OpenAPI != "3.0.3" {
+		t.Errorf("openapi version %q, want 3.0.3", doc.OpenAPI)
+	}
+	if err := doc.Validate(loader.Context, openapi3.EnableExamplesValidation()); err != nil {
+		t.Fatalf("spec does not validate: %v", err)
+	}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			if op.OperationID == "" || op.Summary == "" {
+				t.Errorf("%s %s: no operationId or summary", method, path)
+			}
+			if op.Responses.Status(http.StatusInternalServerError) == nil {
+				t.Errorf("%s %s: no 500 response", method, path)
+			}
+			for code, resp := range op.Responses.Map() {
+				h := resp.Value.Headers
+				if h[syncproto.HeaderServerHLC] == nil || h["X-Request-Id"] == nil {
+					t.Errorf("%s %s → %s: response does not document X-Server-HLC and X-Request-Id", method, path, code)
+				}
+				if code == "429" && h["Retry-After"] == nil {
+					t.Errorf("%s %s → 429: no Retry-After header", method, path)
+				}
+				if n, _ := strconv.Atoi(code); n >= 400 {
+					mt := resp.Value.Content.Get("application/json")
+					if mt == nil || mt.Schema == nil || mt.Schema.Ref != "#/components/schemas/ErrorBody" {
+						t.Errorf("%s %s → %s: error response without an application/json ErrorBody", method, path, code)
+					}
+				}
+			}
+		}
+	}
+}
+
+var echoParam = regexp.MustCompile(`:([A-Za-z0-9_]+)`)
+
+// TestRoutesMatchSpec compares the routes of the real echo server with the
+// operations of the spec, in both directions.
+func TestRoutesMatchSpec(t *testing.T) {
+	doc := loadSpec(t)
+	srv := apptest.Start(t)
+	standard := []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace}
+
+	routes := map[string]bool{}
+	for _, r := range srv.App.Echo.Routes() {
+		// echo's own entries (route-not-found handlers, wildcards) are not API.
+		if !slices.Contains(standard, r.Method) || strings.Contains(r.Path, "*") {
+			continue
+		}
+		routes[r.Method+" "+echoParam.ReplaceAllString(r.Path, "{$1}")] = true
+	}
+	ops := map[string]bool{}
+	for path, item := range doc.Paths.Map() {
+		for method := range item.Operations() {
+			ops[method+" "+path] = true
+		}
+	}
+	if len(routes) == 0 {
+		t.Fatal("the server has no routes")
+	}
+	var missing, extra []string
+	for r := range routes {
+		if !ops[r] {
+			missing = append(missing, r)
+		}
+	}
+	for o := range ops {
+		if !routes[o] {
+			extra = append(extra, o)
+		}
+	}
+	sort.Strings(missing)
+	sort.Strings(extra)
+	if len(missing) > 0 {
+		t.Errorf("routes missing from openapi.yaml:\n  %s", strings.Join(missing, "\n  "))
+	}
+	if len(extra) > 0 {
+		t.Errorf("operations in openapi.yaml that the server does not route:\n  %s", strings.Join(extra, "\n  "))
+	}
+}
+
+// TestEnumsMatchCode checks the spec's enums against the Go sources: every
+// error code of syncproto/codes.go, every push status, every entity, every
+// role.
+func TestEnumsMatchCode(t *testing.T) {
+	doc := loadSpec(t)
+	schemas := doc.Components.Schemas
+	enum := func(schema *openapi3.Schema) []string {
+		var out []string
+		for _, v := range schema.Enum {
+			out = append(out, v.(string))
+		}
+		return out
+	}
+	same := func(what string, got, want []string) {
+		t.Helper()
+		g, w := slices.Clone(got), slices.Clone(want)
+		sort.Strings(g)
+		sort.Strings(w)
+		if !slices.Equal(g, w) {
+			t.Errorf("%s enum:\n got %v\nwant %v", what, g, w)
+		}
+	}
+
+	same("ErrorCode", enum(schemas["ErrorCode"].Value), codesInSource(t, "../syncproto/codes.go"))
+	for _, code := range enum(schemas["ErrorCode"].Value) {
+		if !strings.Contains(schemas["ErrorCode"].Value.Description, "| `"+code+"` |") {
+			t.Errorf("ErrorCode description has no table row for %s", code)
+		}
+	}
+	same("PushResult.status", enum(schemas["PushResult"].Value.Properties["status"].Value),
+		[]string{syncproto.StatusApplied, syncproto.StatusDuplicate, syncproto.StatusStale, syncproto.StatusRejected})
+
+	var entities []string
+	for _, e := range server.Entities {
+		entities = append(entities, e.Name)
+	}
+	if got := enum(schemas["EntityName"].Value); !slices.Equal(got, entities) {
+		t.Errorf("EntityName enum %v, want server.Entities in order %v", got, entities)
+	}
+	same("User.role", enum(schemas["User"].Value.Properties["role"].Value), []string{string(server.RoleInspector),
+		string(server.RoleCountyOffice), string(server.RoleCityOffice), string(server.RoleAdmin)})
+}
+
+// codesInSource returns the values of the Code* constants of a Go file.
+func codesInSource(t *testing.T, path string) []string {
+	t.Helper()
+	f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var codes []string
+	ast.Inspect(f, func(n ast.Node) bool {
+		vs, ok := n.(*ast.ValueSpec)
+		if !ok {
+			return true
+		}
+		for i, name := range vs.Names {
+			if !strings.HasPrefix(name.Name, "Code") || i >= len(vs.Values) {
+				continue
+			}
+			if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+				v, _ := strconv.Unquote(lit.Value)
+				codes = append(codes, v)
+			}
+		}
+		return true
+	})
+	if len(codes) < 20 {
+		t.Fatalf("found only %d codes in %s", len(codes), path)
+	}
+	return codes
+}
+
+// background is the context of the smoke tests' requests.
+var background = context.Background()

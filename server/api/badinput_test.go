@@ -1,0 +1,774 @@
+package api_test
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xinzhou-eco/fieldsync/server/api"
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+const jsonType = "application/json"
+
+// TestBadInput runs the bad-input scenarios against one server (each makes
+// its own devices and records).
+func TestBadInput(t *testing.T) {
+	t.Parallel()
+	srv := apptest.Start(t)
+	for _, s := range []struct {
+		name string
+		run  func(*testing.T, *apptest.Server)
+	}{
+		{"bodies", testBadBodies},
+		{"auth required", testAuthRequired},
+		{"routes", testRoutes},
+		{"push request", testPushRequestErrors},
+		{"pull parameters", testPullParams},
+		{"review", testReviewErrors},
+		{"mutation rejections", testMutationRejections},
+		{"photo references", testPhotoReferences},
+	} {
+		t.Run(s.name, func(t *testing.T) { s.run(t, srv) })
+	}
+}
+
+// testBadBodies sends every malformed body to every endpoint that reads one.
+func testBadBodies(t *testing.T, srv *apptest.Server) {
+	insp := srv.Login(apptest.Inspector)
+	office := srv.Login(apptest.CountyOffice)
+	site := apptest.DemoSite(t, xinfu)
+	draft := newID()
+	pushApplied(t, insp, upsert(t, insp, syncproto.EntityInspection, draft, newInspection(site, "draft")))
+
+	pushBody := func(extra string) string {
+		return `{"device_id":"` + insp.DeviceID + `","batch_id":"` + newID() + `","mutations":[{"entity":"site","id":"` + newID() +
+			`","fields":{"name":"x"},"hlc":"` + insp.Clock.Now().String() + `"` + extra + `}]}`
+	}
+	endpoints := []struct {
+		name, path, token string
+		valid             func() string // a new body that decodes (the answer may still be an error)
+		validStatus       int
+		wrongTypes        []string // bodies with a value of the wrong JSON type
+		unknownField      string
+	}{
+		{"login", syncproto.PathLogin, "", func() string { return loginBody(apptest.Inspector, apptest.Passwords[apptest.Inspector], newID()) }, 200,
+			[]string{`{"username":5,"password":"x","device_id":"x"}`, `{"username":"inspector","password":["inspector123"]}`,
+				`{"username":"inspector","password":"inspector123","device_id":true}`, `{"device_name":{}}`},
+			`{"username":"inspector","password":"inspector123","device_id":"` + newID() + `","remember_me":true}`},
+		{"refresh", syncproto.PathRefresh, "", func() string { return refreshBody("not-a-token") }, 401,
+			[]string{`{"refresh_token":1}`, `{"refresh_token":true}`, `{"refresh_token":{"a":1}}`},
+			`{"refresh_token":"abc","device_id":"x"}`},
+		{"push", syncproto.PathPush, accessToken(insp), func() string { return pushBody("") }, 200,
+			[]string{
+				`{"device_id":"` + insp.DeviceID + `","batch_id":"` + newID() + `","mutations":"x"}`,
+				`{"device_id":"` + insp.DeviceID + `","batch_id":"` + newID() + `","mutations":{}}`,
+				`{"device_id":"` + insp.DeviceID + `","batch_id":7,"mutations":[]}`,
+				`{"device_id":false,"batch_id":"` + newID() + `","mutations":[]}`,
+				pushBody(`,"delete":"yes"`),
+				pushBody(`,"delete":1`),
+				`{"device_id":"` + insp.DeviceID + `","batch_id":"` + newID() + `","mutations":[{"entity":"site","id":"` + newID() + `","fields":[],"hlc":"x"}]}`,
+				`{"device_id":"` + insp.DeviceID + `","batch_id":"` + newID() + `","mutations":[{"entity":"site","id":5,"hlc":"x"}]}`,
+				`{"device_id":"` + insp.DeviceID + `","batch_id":"` + newID() + `","mutations":[{"entity":"site","id":"x","hlc":123}]}`,
+				`{"device_id":"` + insp.DeviceID + `","batch_id":"` + newID() + `","mutations":["x"]}`,
+			},
+			pushBody(`,"extra":1`)},
+		{"review", reviewPath(draft), accessToken(office), func() string { return `{"decision":"approve"}` }, 409,
+			[]string{`{"decision":1}`, `{"decision":"return","comment":["a"]}`, `{"decision":null,"comment":false}`},
+			`{"decision":"approve","score":5}`},
+	}
+	for _, ep := range endpoints {
+		t.Run(ep.name, func(t *testing.T) {
+			post := func(t *testing.T, ctype, body string) reply {
+				return send(t, srv, request{method: http.MethodPost, path: ep.path, token: ep.token, ctype: ctype, body: body})
+			}
+			valid := ep.valid()
+			cases := []struct {
+				name, ctype, body string
+				status            int
+				code              string
+			}{
+				{"malformed JSON", jsonType, `{"a":`, 400, syncproto.CodeBadRequest},
+				{"not JSON", jsonType, `username=inspector&password=x`, 400, syncproto.CodeBadRequest},
+				{"unclosed string", jsonType, `{"a":"b`, 400, syncproto.CodeBadRequest},
+				{"single quotes", jsonType, `{'a':'b'}`, 400, syncproto.CodeBadRequest},
+				{"empty body", jsonType, ``, 400, syncproto.CodeBadRequest},
+				{"whitespace body", jsonType, " \n\t ", 400, syncproto.CodeBadRequest},
+				{"text/plain", "text/plain", valid, 415, syncproto.CodeUnsupportedMediaType},
+				{"form", "application/x-www-form-urlencoded", "a=b", 415, syncproto.CodeUnsupportedMediaType},
+				{"multipart", "multipart/form-data; boundary=x", valid, 415, syncproto.CodeUnsupportedMediaType},
+				{"json-ish type", "application/jsonx", valid, 415, syncproto.CodeUnsupportedMediaType},
+				{"no content type", "", valid, 415, syncproto.CodeUnsupportedMediaType},
+				{"top-level array", jsonType, `[]`, 400, syncproto.CodeInvalidField},
+				{"top-level string", jsonType, `"x"`, 400, syncproto.CodeInvalidField},
+				{"top-level number", jsonType, `42`, 400, syncproto.CodeInvalidField},
+				{"unknown field", jsonType, ep.unknownField, 400, syncproto.CodeUnknownField},
+				{"trailing garbage", jsonType, valid + "garbage", 400, syncproto.CodeBadRequest},
+				{"trailing brace", jsonType, valid + "}", 400, syncproto.CodeBadRequest},
+				{"two JSON values", jsonType, valid + valid, 400, syncproto.CodeBadRequest},
+				{"two values, whitespace between", jsonType, valid + "\n{}", 400, syncproto.CodeBadRequest},
+			}
+			for i, body := range ep.wrongTypes {
+				cases = append(cases, struct {
+					name, ctype, body string
+					status            int
+					code              string
+				}{fmt.Sprintf("wrong type %d", i), jsonType, body, 400, syncproto.CodeInvalidField})
+			}
+			for _, tc := range cases {
+				t.Run(tc.name, func(t *testing.T) { post(t, tc.ctype, tc.body).wantError(t, tc.status, tc.code) })
+			}
+			// The valid body, with variants that must still be accepted.
+			for _, ok := range []struct{ name, ctype, suffix string }{
+				{"valid", jsonType, ""},
+				{"charset parameter", "application/json; charset=utf-8", ""},
+				{"upper-case type", "Application/JSON", ""},
+				{"trailing newline", jsonType, "\r\n"},
+			} {
+				t.Run(ok.name, func(t *testing.T) {
+					r := post(t, ok.ctype, ep.valid()+ok.suffix)
+					if ep.validStatus < 300 {
+						r.wantStatus(t, ep.validStatus)
+						return
+					}
+					// A body that decodes reaches the domain's own answer.
+					var eb syncproto.ErrorBody
+					_ = json.Unmarshal(r.Body, &eb)
+					if r.Status != ep.validStatus || eb.Code == syncproto.CodeBadRequest || eb.Code == syncproto.CodeUnsupportedMediaType {
+						t.Errorf("status %d %s, want %d", r.Status, eb.Code, ep.validStatus)
+					}
+				})
+			}
+		})
+	}
+}
+
+// testAuthRequired: every authenticated endpoint refuses a request without
+// a token, or with a bad one, before looking at anything else.
+func testAuthRequired(t *testing.T, srv *apptest.Server) {
+	id := newID()
+	endpoints := []struct{ method, path, ctype, body string }{
+		{"POST", syncproto.PathLogout, "", ""},
+		{"GET", syncproto.PathMe, "", ""},
+		{"GET", syncproto.PathPull, "", ""},
+		{"GET", syncproto.PathPull + "?cursor=garbage&limit=abc", "", ""},
+		{"POST", syncproto.PathPush, jsonType, `{"device_id":"x","batch_id":"y","mutations":[]}`},
+		{"POST", syncproto.PathPush, "text/plain", `garbage`},
+		{"POST", reviewPath(id), jsonType, `{"decision":"approve"}`},
+		{"GET", "/api/v1/conflicts", "", ""},
+		{"GET", "/api/v1/conflicts?limit=abc", "", ""},
+		{"GET", "/api/v1/devices", "", ""},
+		{"POST", revokePath(id), "", ""},
+	}
+	for _, ep := range endpoints {
+		t.Run(ep.method+" "+ep.path, func(t *testing.T) {
+			r := request{method: ep.method, path: ep.path, ctype: ep.ctype, body: ep.body}
+			send(t, srv, r).wantError(t, 401, syncproto.CodeUnauthorized)
+			r.token = "garbage"
+			send(t, srv, r).wantError(t, 401, syncproto.CodeTokenInvalid)
+		})
+	}
+}
+
+// testRoutes: unknown paths answer 404 and known paths with another method
+// 405, with or without a token, in the JSON error shape.
+func testRoutes(t *testing.T, srv *apptest.Server) {
+	tok := accessToken(srv.Login(apptest.Admin))
+	id := newID()
+	cases := []struct {
+		method, path string
+		status       int
+		code         string
+	}{
+		{"GET", "/", 404, syncproto.CodeNotFound},
+		{"GET", "/api", 404, syncproto.CodeNotFound},
+		{"GET", "/api/v1", 404, syncproto.CodeNotFound},
+		{"GET", "/api/v1/nope", 404, syncproto.CodeNotFound},
+		{"GET", "/api/v2/me", 404, syncproto.CodeNotFound},
+		{"GET", "/api/v1/me/extra", 404, syncproto.CodeNotFound},
+		{"GET", "/api/v1/sync", 404, syncproto.CodeNotFound},
+		{"POST", "/api/v1/auth", 404, syncproto.CodeNotFound},
+		{"POST", "/api/v1/inspections/" + id, 404, syncproto.CodeNotFound},
+		{"POST", "/api/v1/inspections/" + id + "/approve", 404, syncproto.CodeNotFound},
+		{"GET", "/api/v1/devices/" + id, 404, syncproto.CodeNotFound},
+		{"GET", "/API/V1/ME", 404, syncproto.CodeNotFound},
+
+		{"GET", syncproto.PathLogin, 405, syncproto.CodeMethodNotAllowed},
+		{"PUT", syncproto.PathLogin, 405, syncproto.CodeMethodNotAllowed},
+		{"GET", syncproto.PathRefresh, 405, syncproto.CodeMethodNotAllowed},
+		{"GET", syncproto.PathLogout, 405, syncproto.CodeMethodNotAllowed},
+		{"POST", syncproto.PathMe, 405, syncproto.CodeMethodNotAllowed},
+		{"DELETE", syncproto.PathMe, 405, syncproto.CodeMethodNotAllowed},
+		{"POST", syncproto.PathPull, 405, syncproto.CodeMethodNotAllowed},
+		{"GET", syncproto.PathPush, 405, syncproto.CodeMethodNotAllowed},
+		{"PUT", syncproto.PathPush, 405, syncproto.CodeMethodNotAllowed},
+		{"PATCH", syncproto.PathPush, 405, syncproto.CodeMethodNotAllowed},
+		{"GET", reviewPath(id), 405, syncproto.CodeMethodNotAllowed},
+		{"PUT", reviewPath(id), 405, syncproto.CodeMethodNotAllowed},
+		{"POST", "/api/v1/conflicts", 405, syncproto.CodeMethodNotAllowed},
+		{"POST", "/api/v1/devices", 405, syncproto.CodeMethodNotAllowed},
+		{"GET", revokePath(id), 405, syncproto.CodeMethodNotAllowed},
+		{"DELETE", revokePath(id), 405, syncproto.CodeMethodNotAllowed},
+		{"POST", "/healthz", 405, syncproto.CodeMethodNotAllowed},
+		{"POST", "/readyz", 405, syncproto.CodeMethodNotAllowed},
+		{"POST", "/metrics", 405, syncproto.CodeMethodNotAllowed},
+	}
+	for _, tc := range cases {
+		for _, token := range []string{"", tok} {
+			name := tc.method + " " + tc.path
+			if token != "" {
+				name += " with token"
+			}
+			t.Run(name, func(t *testing.T) {
+				send(t, srv, request{method: tc.method, path: tc.path, token: token}).wantError(t, tc.status, tc.code)
+			})
+		}
+	}
+	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+		t.Run("GET "+path, func(t *testing.T) { send(t, srv, request{method: "GET", path: path}).wantStatus(t, 200) })
+	}
+}
+
+// TestOversizeBodies: push is capped at 16 MiB, every other body at 64 KiB,
+// whether the length is declared or the body is chunked.
+func TestOversizeBodies(t *testing.T) {
+	t.Parallel()
+	srv := apptest.Start(t)
+	insp := srv.Login(apptest.Inspector)
+	office := srv.Login(apptest.CountyOffice)
+	const mib = 1 << 20
+
+	// bigPush is a well-formed push of about n bytes (one long note, which
+	// the entity refuses per mutation when the body is accepted).
+	bigPush := func(n int) []byte {
+		head := `{"device_id":"` + insp.DeviceID + `","batch_id":"` + newID() + `","mutations":[{"entity":"site","id":"` + newID() +
+			`","hlc":"` + insp.Clock.Now().String() + `","fields":{"note":"`
+		tail := `"}}]}`
+		return []byte(head + strings.Repeat("x", n-len(head)-len(tail)) + tail)
+	}
+	padded := func(prefix string, n int) []byte { // a JSON object of n bytes
+		return []byte(prefix + `,"pad":"` + strings.Repeat("y", n-len(prefix)-len(`,"pad":""}`)) + `"}`)
+	}
+	cases := []struct {
+		name, path, token string
+		body              []byte
+		status            int
+		code              string
+	}{
+		{"push over 16 MiB", syncproto.PathPush, accessToken(insp), bigPush(16*mib + 1), 413, syncproto.CodeBodyTooLarge},
+		{"push just under 16 MiB", syncproto.PathPush, accessToken(insp), bigPush(16*mib - 1024), 200, ""},
+		{"login over 64 KiB", syncproto.PathLogin, "", padded(`{"username":"inspector"`, 64<<10+1), 413, syncproto.CodeBodyTooLarge},
+		{"login of 1 MiB", syncproto.PathLogin, "", padded(`{"username":"inspector"`, mib), 413, syncproto.CodeBodyTooLarge},
+		{"refresh over 64 KiB", syncproto.PathRefresh, "", padded(`{"refresh_token":"x"`, 64<<10+1), 413, syncproto.CodeBodyTooLarge},
+		{"review over 64 KiB", reviewPath(newID()), accessToken(office), padded(`{"decision":"approve"`, 64<<10+1), 413, syncproto.CodeBodyTooLarge},
+		{"logout over 64 KiB", syncproto.PathLogout, accessToken(srv.Login(apptest.Inspector2)), padded(`{"refresh_token":"x"`, 64<<10+1), 413, syncproto.CodeBodyTooLarge},
+	}
+	for _, tc := range cases {
+		for _, chunked := range []bool{false, true} {
+			name := tc.name
+			if chunked {
+				name += " chunked"
+				if tc.path == syncproto.PathLogout {
+					continue // logout does not read its body: only a declared length is refused
+				}
+			}
+			t.Run(name, func(t *testing.T) {
+				size := int64(len(tc.body))
+				var body io.Reader = bytes.NewReader(tc.body)
+				if chunked {
+					size, body = -1, io.MultiReader(body) // hides the length: sent chunked
+				}
+				r := sendBody(t, srv, request{method: http.MethodPost, path: tc.path, token: tc.token, ctype: jsonType}, body, size)
+				if tc.code == "" {
+					r.wantStatus(t, tc.status)
+					return
+				}
+				r.wantError(t, tc.status, tc.code)
+			})
+		}
+	}
+}
+
+// testPushRequestErrors covers refusals of a whole push.
+func testPushRequestErrors(t *testing.T, srv *apptest.Server) {
+	insp := srv.Login(apptest.Inspector)
+	other := srv.Login(apptest.Inspector2)
+	tok := accessToken(insp)
+	mut := func() syncproto.Mutation {
+		return upsert(t, insp, syncproto.EntitySite, newID(), newSite(xinfu, "批次测试"))
+	}
+	body := func(device, batch string, ms ...syncproto.Mutation) string {
+		if ms == nil {
+			ms = []syncproto.Mutation{}
+		}
+		b, err := json.Marshal(syncproto.PushRequest{DeviceID: device, BatchID: batch, Mutations: ms})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	many := make([]syncproto.Mutation, 1001)
+	for i := range many {
+		many[i] = mut()
+	}
+	cases := []struct {
+		name, body string
+		status     int
+		code       string
+	}{
+		{"device of another user", body(other.DeviceID, newID(), mut()), 403, syncproto.CodeDeviceMismatch},
+		{"unknown device", body(newID(), newID(), mut()), 403, syncproto.CodeDeviceMismatch},
+		{"no device", body("", newID(), mut()), 403, syncproto.CodeDeviceMismatch},
+		{"device upper case", body(strings.ToUpper(insp.DeviceID), newID(), mut()), 403, syncproto.CodeDeviceMismatch},
+		{"batch id not a uuid", body(insp.DeviceID, "batch-1", mut()), 400, syncproto.CodeBadRequest},
+		{"batch id upper case", body(insp.DeviceID, strings.ToUpper(newID()), mut()), 400, syncproto.CodeBadRequest},
+		{"batch id with braces", body(insp.DeviceID, "{"+newID()+"}", mut()), 400, syncproto.CodeBadRequest},
+		{"no batch id", body(insp.DeviceID, "", mut()), 400, syncproto.CodeBadRequest},
+		{"no mutations", body(insp.DeviceID, newID()), 400, syncproto.CodeBadRequest},
+		{"mutations null", `{"device_id":"` + insp.DeviceID + `","batch_id":"` + newID() + `","mutations":null}`, 400, syncproto.CodeBadRequest},
+		{"mutations absent", `{"device_id":"` + insp.DeviceID + `","batch_id":"` + newID() + `"}`, 400, syncproto.CodeBadRequest},
+		{"too many mutations", body(insp.DeviceID, newID(), many...), 400, syncproto.CodeBadRequest},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			send(t, srv, request{method: "POST", path: syncproto.PathPush, token: tok, ctype: jsonType, body: tc.body}).wantError(t, tc.status, tc.code)
+		})
+	}
+
+	t.Run("batch id reused", func(t *testing.T) {
+		batch := newID()
+		first := []syncproto.Mutation{mut()}
+		r1, err := insp.Push(t.Context(), batch, first)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantResult(t, r1.Results[0], syncproto.StatusApplied, "")
+		// The same content again: the stored answer, nothing applied twice.
+		r2, err := insp.Push(t.Context(), batch, first)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !r2.Replayed || r2.Results[0].Status != syncproto.StatusApplied {
+			t.Errorf("retry: replayed %v, results %+v", r2.Replayed, r2.Results)
+		}
+		// Different content under the same batch id.
+		_, err = insp.Push(t.Context(), batch, []syncproto.Mutation{mut()})
+		wantAPIError(t, err, 409, syncproto.CodeBatchMismatch)
+		changed := first[0]
+		changed.Fields = F{"name": "改过"}.raw(t)
+		_, err = insp.Push(t.Context(), batch, []syncproto.Mutation{changed})
+		wantAPIError(t, err, 409, syncproto.CodeBatchMismatch)
+		_, err = insp.Push(t.Context(), batch, append(first, mut()))
+		wantAPIError(t, err, 409, syncproto.CodeBatchMismatch)
+		// Batch ids are per device: another device may use the same one.
+		r3, err := other.Push(t.Context(), batch, []syncproto.Mutation{upsert(t, other, syncproto.EntitySite, newID(), newSite(xinfu, "另一设备"))})
+		if err != nil || r3.Replayed {
+			t.Errorf("same batch id from another device: %v %+v", err, r3)
+		}
+	})
+}
+
+// testPullParams checks cursor and limit.
+func testPullParams(t *testing.T, srv *apptest.Server) {
+	insp := srv.Login(apptest.Inspector)
+	nw := srv.Login(apptest.NingwuInsp)
+	office := srv.Login(apptest.CountyOffice)
+	first, err := insp.Pull(t.Context(), "", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first.Changes) != 2 || !first.HasMore || first.Cursor == "" {
+		t.Fatalf("first page: %d changes, has_more %v", len(first.Changes), first.HasMore)
+	}
+	nwPage, err := nw.Pull(t.Context(), "", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+	var cur struct {
+		S int64  `json:"s"`
+		F string `json:"f"`
+		E string `json:"e"`
+	}
+	raw, _ := base64.RawURLEncoding.DecodeString(first.Cursor)
+	if err := json.Unmarshal(raw, &cur); err != nil {
+		t.Fatalf("cursor: %v", err)
+	}
+
+	tok := accessToken(insp)
+	cases := []struct {
+		name, query string
+		status      int
+		code        string
+	}{
+		{"cursor not base64", "cursor=%25%25%25", 400, syncproto.CodeBadRequest},
+		{"cursor garbage", "cursor=garbage", 400, syncproto.CodeBadRequest},
+		{"cursor padded base64", "cursor=" + base64.URLEncoding.EncodeToString([]byte(`{"s":1}`)), 400, syncproto.CodeBadRequest},
+		{"cursor not JSON", "cursor=" + enc("hello"), 400, syncproto.CodeBadRequest},
+		{"cursor missing epoch", "cursor=" + enc(`{"s":1,"f":"x"}`), 400, syncproto.CodeBadRequest},
+		{"cursor negative", "cursor=" + enc(fmt.Sprintf(`{"s":-1,"f":%q,"e":%q}`, cur.F, cur.E)), 400, syncproto.CodeBadRequest},
+		{"cursor extra field", "cursor=" + enc(fmt.Sprintf(`{"s":1,"f":%q,"e":%q,"x":1}`, cur.F, cur.E)), 400, syncproto.CodeBadRequest},
+		{"cursor seq a string", "cursor=" + enc(fmt.Sprintf(`{"s":"1","f":%q,"e":%q}`, cur.F, cur.E)), 400, syncproto.CodeBadRequest},
+		{"cursor too long", "cursor=" + strings.Repeat("A", 600), 400, syncproto.CodeBadRequest},
+		{"cursor of another database", "cursor=" + enc(fmt.Sprintf(`{"s":1,"f":%q,"e":"other"}`, cur.F)), 410, syncproto.CodeResyncRequired},
+		{"cursor of another scope", "cursor=" + nwPage.Cursor, 410, syncproto.CodeResyncRequired},
+		{"limit not a number", "limit=abc", 400, syncproto.CodeBadRequest},
+		{"limit fraction", "limit=1.5", 400, syncproto.CodeBadRequest},
+		{"limit negative", "limit=-1", 400, syncproto.CodeBadRequest},
+		{"limit too large", "limit=5001", 400, syncproto.CodeBadRequest},
+		{"limit overflow", "limit=99999999999999999999", 400, syncproto.CodeBadRequest},
+		{"limit and bad cursor", "limit=abc&cursor=" + first.Cursor, 400, syncproto.CodeBadRequest},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			send(t, srv, request{method: "GET", path: syncproto.PathPull + "?" + tc.query, token: tok}).wantError(t, tc.status, tc.code)
+		})
+	}
+	for _, q := range []string{"limit=1", "limit=5000", "cursor=" + first.Cursor, "cursor=" + first.Cursor + "&limit=3", ""} {
+		t.Run("ok "+q, func(t *testing.T) {
+			send(t, srv, request{method: "GET", path: syncproto.PathPull + "?" + q, token: tok}).wantStatus(t, 200)
+		})
+	}
+
+	offTok := accessToken(office)
+	for _, tc := range []struct {
+		query  string
+		status int
+	}{
+		{"limit=abc", 400}, {"limit=0", 400}, {"limit=-5", 400}, {"limit=1001", 400}, {"limit=2.5", 400},
+		{"limit=1", 200}, {"limit=1000", 200}, {"entity=site&record_id=" + newID(), 200},
+	} {
+		t.Run("conflicts "+tc.query, func(t *testing.T) {
+			r := send(t, srv, request{method: "GET", path: "/api/v1/conflicts?" + tc.query, token: offTok})
+			if tc.status == 200 {
+				r.wantStatus(t, 200)
+				return
+			}
+			r.wantError(t, tc.status, syncproto.CodeBadRequest)
+		})
+	}
+}
+
+// testReviewErrors covers refused reviews.
+func testReviewErrors(t *testing.T, srv *apptest.Server) {
+	insp := srv.Login(apptest.Inspector)
+	office := srv.Login(apptest.CountyOffice)
+	site := apptest.DemoSite(t, xinfu)
+	draft, done, gone := newID(), newID(), newID()
+	pushApplied(t, insp,
+		upsert(t, insp, syncproto.EntityInspection, draft, newInspection(site, "draft")),
+		upsert(t, insp, syncproto.EntityInspection, gone, newInspection(site, "draft")),
+	)
+	pushApplied(t, insp, remove(insp, syncproto.EntityInspection, gone))
+	pushApplied(t, insp, upsert(t, insp, syncproto.EntityInspection, done, newInspection(site, "submitted")))
+	if err := office.Do(t.Context(), "POST", reviewPath(done), api.ReviewRequest{Decision: "approve"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	pending := submitted(t, insp, site)
+
+	cases := []struct {
+		name, id string
+		req      api.ReviewRequest
+		status   int
+		code     string
+	}{
+		{"decision unknown", pending, api.ReviewRequest{Decision: "maybe"}, 400, syncproto.CodeInvalidValue},
+		{"decision empty", pending, api.ReviewRequest{}, 400, syncproto.CodeInvalidValue},
+		{"decision upper case", pending, api.ReviewRequest{Decision: "APPROVE"}, 400, syncproto.CodeInvalidValue},
+		{"decision a status", pending, api.ReviewRequest{Decision: "approved"}, 400, syncproto.CodeInvalidValue},
+		{"return without comment", pending, api.ReviewRequest{Decision: "return"}, 400, syncproto.CodeMissingField},
+		{"comment too long", pending, api.ReviewRequest{Decision: "return", Comment: strings.Repeat("长", 4001)}, 400, syncproto.CodeInvalidField},
+		{"draft", draft, api.ReviewRequest{Decision: "approve"}, 409, syncproto.CodeConflict},
+		{"already approved", done, api.ReviewRequest{Decision: "return", Comment: "再看看"}, 409, syncproto.CodeConflict},
+		{"nonexistent", newID(), api.ReviewRequest{Decision: "approve"}, 404, syncproto.CodeNotFound},
+		{"deleted", gone, api.ReviewRequest{Decision: "approve"}, 404, syncproto.CodeNotFound},
+		{"id not a uuid", "not-an-id", api.ReviewRequest{Decision: "approve"}, 404, syncproto.CodeNotFound},
+		{"id of a site", site, api.ReviewRequest{Decision: "approve"}, 404, syncproto.CodeNotFound},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := office.Do(t.Context(), "POST", reviewPath(tc.id), tc.req, nil)
+			wantAPIError(t, err, tc.status, tc.code)
+		})
+	}
+	// None of the refusals changed the pending inspection: it can still be approved.
+	if err := office.Do(t.Context(), "POST", reviewPath(pending), api.ReviewRequest{Decision: "approve", Comment: "合格"}, nil); err != nil {
+		t.Errorf("approve after refusals: %v", err)
+	}
+}
+
+// testMutationRejections: every per-mutation refusal, in one batch with
+// valid mutations that still apply.
+func testMutationRejections(t *testing.T, srv *apptest.Server) {
+	c := srv.Login(apptest.Inspector)
+	city := srv.Login(apptest.CityOffice)
+	sites := demoSites(t, xinfu)
+	siteA, siteB := sites[0], sites[1]
+	now := func() string { return time.Now().UTC().Format(time.RFC3339) }
+
+	// Records the cases refer to.
+	site, open, locked, lockedFinding, photo, check, deleted := newID(), newID(), newID(), newID(), newID(), newID(), newID()
+	pushApplied(t, c,
+		upsert(t, c, syncproto.EntitySite, site, newSite(xinfu, "测试工地")),
+		upsert(t, c, syncproto.EntityInspection, open, newInspection(siteA, "draft")),
+		upsert(t, c, syncproto.EntityInspection, locked, newInspection(siteA, "draft")),
+		upsert(t, c, syncproto.EntityFinding, lockedFinding, F{"inspection_id": locked, "description": "未冲洗车辆"}),
+		upsert(t, c, syncproto.EntityInspection, locked, F{"status": "submitted"}),
+		upsert(t, c, syncproto.EntityPhoto, photo, F{"inspection_id": open, "sha256": strings.Repeat("0a", 32), "content_type": "image/jpeg"}),
+		upsert(t, c, syncproto.EntityVehicleCheck, check, F{"county": xinfu, "checkpoint": "豆罗检查站", "plate": "晋H88888", "checked_at": now()}),
+		upsert(t, c, syncproto.EntityInspection, deleted, newInspection(siteA, "draft")),
+	)
+	pushApplied(t, c, remove(c, syncproto.EntityInspection, deleted))
+
+	hlc := func(wall time.Time, node string) string {
+		return syncproto.HLC{Wall: wall.UnixMilli(), Counter: 1, Node: node}.String()
+	}
+	with := func(m syncproto.Mutation, f func(*syncproto.Mutation)) syncproto.Mutation { f(&m); return m }
+	site2 := func(f F) F { // a new site with changes
+		s := newSite(xinfu, "新工地")
+		for k, v := range f {
+			if v == nil {
+				delete(s, k)
+			} else {
+				s[k] = v
+			}
+		}
+		return s
+	}
+	up := func(entity, id string, f F) syncproto.Mutation { return upsert(t, c, entity, id, f) }
+
+	type tc struct {
+		name string
+		m    syncproto.Mutation
+		code string // "" means applied
+	}
+	cases := []tc{
+		{"valid update first", up(syncproto.EntityInspection, open, F{"summary": "围挡完好"}), ""},
+
+		{"unknown entity", up("widget", newID(), F{"name": "x"}), syncproto.CodeUnknownEntity},
+		{"entity empty", up("", newID(), F{"name": "x"}), syncproto.CodeUnknownEntity},
+		{"entity wrong case", up("Site", newID(), site2(nil)), syncproto.CodeUnknownEntity},
+		{"entity plural", up("sites", newID(), site2(nil)), syncproto.CodeUnknownEntity},
+
+		{"id upper case", up(syncproto.EntitySite, strings.ToUpper(newID()), site2(nil)), syncproto.CodeInvalidID},
+		{"id not a uuid", up(syncproto.EntitySite, "site-1", site2(nil)), syncproto.CodeInvalidID},
+		{"id empty", up(syncproto.EntitySite, "", site2(nil)), syncproto.CodeInvalidID},
+		{"id with braces", up(syncproto.EntitySite, "{"+newID()+"}", site2(nil)), syncproto.CodeInvalidID},
+		{"id without dashes", up(syncproto.EntitySite, strings.ReplaceAll(newID(), "-", ""), site2(nil)), syncproto.CodeInvalidID},
+
+		{"hlc garbage", with(up(syncproto.EntitySite, newID(), site2(nil)), func(m *syncproto.Mutation) { m.HLC = "garbage" }), syncproto.CodeInvalidHLC},
+		{"hlc empty", with(up(syncproto.EntitySite, newID(), site2(nil)), func(m *syncproto.Mutation) { m.HLC = "" }), syncproto.CodeInvalidHLC},
+		{"hlc not canonical", with(up(syncproto.EntitySite, newID(), site2(nil)), func(m *syncproto.Mutation) { m.HLC = fmt.Sprintf("%d-0-%s", time.Now().UnixMilli(), c.DeviceID) }), syncproto.CodeInvalidHLC},
+		{"hlc of another device", with(up(syncproto.EntitySite, newID(), site2(nil)), func(m *syncproto.Mutation) { m.HLC = hlc(time.Now(), newID()) }), syncproto.CodeInvalidHLC},
+		{"hlc of the server", with(up(syncproto.EntitySite, newID(), site2(nil)), func(m *syncproto.Mutation) { m.HLC = hlc(time.Now(), syncproto.ServerNode) }), syncproto.CodeInvalidHLC},
+		{"hlc 3 hours ahead", with(up(syncproto.EntitySite, newID(), site2(nil)), func(m *syncproto.Mutation) { m.HLC = hlc(time.Now().Add(3*time.Hour), c.DeviceID) }), syncproto.CodeClockSkew},
+		{"hlc 3 hours ahead on an update", with(up(syncproto.EntityInspection, open, F{"summary": "未来"}), func(m *syncproto.Mutation) { m.HLC = hlc(time.Now().Add(3*time.Hour), c.DeviceID) }), syncproto.CodeClockSkew},
+
+		{"county (real record)", up(syncproto.EntityCounty, xinfu, F{"name": "改名"}), syncproto.CodeReadOnlyEntity},
+		{"county (new uuid)", up(syncproto.EntityCounty, newID(), F{"name": "新县"}), syncproto.CodeReadOnlyEntity},
+		{"checklist_template (real record)", up(syncproto.EntityTemplate, "construction_dust@1", F{"title": "改"}), syncproto.CodeReadOnlyEntity},
+		{"checklist_template (new uuid)", up(syncproto.EntityTemplate, newID(), F{"title": "新"}), syncproto.CodeReadOnlyEntity},
+		{"rectification_task (real record)", up(syncproto.EntityTask, "task-01", F{"status": "done"}), syncproto.CodeReadOnlyEntity},
+		{"rectification_task (new uuid)", up(syncproto.EntityTask, newID(), F{"status": "done"}), syncproto.CodeReadOnlyEntity},
+		{"review", up(syncproto.EntityReview, newID(), F{"inspection_id": locked, "decision": "approve"}), syncproto.CodeReadOnlyEntity},
+		{"delete a county", remove(c, syncproto.EntityCounty, newID()), syncproto.CodeReadOnlyEntity},
+
+		{"delete a photo", remove(c, syncproto.EntityPhoto, photo), syncproto.CodeNotDeletable},
+		{"delete a vehicle check", remove(c, syncproto.EntityVehicleCheck, check), syncproto.CodeNotDeletable},
+		{"delete a site", remove(c, syncproto.EntitySite, site), syncproto.CodeNotDeletable},
+
+		{"inspection.review_comment", up(syncproto.EntityInspection, open, F{"review_comment": "自己批准"}), syncproto.CodeServerOwnedField},
+		{"inspection.reviewer_id", up(syncproto.EntityInspection, open, F{"reviewer_id": newID()}), syncproto.CodeServerOwnedField},
+		{"inspection.reviewed_at", up(syncproto.EntityInspection, open, F{"reviewed_at": now()}), syncproto.CodeServerOwnedField},
+		{"photo.flags", up(syncproto.EntityPhoto, photo, F{"flags": []string{}}), syncproto.CodeServerOwnedField},
+		{"photo.uploaded", up(syncproto.EntityPhoto, photo, F{"uploaded": true}), syncproto.CodeServerOwnedField},
+		{"photo.exif", up(syncproto.EntityPhoto, photo, F{"exif": map[string]any{}}), syncproto.CodeServerOwnedField},
+		{"created_by", up(syncproto.EntitySite, site, F{"created_by": newID()}), syncproto.CodeServerOwnedField},
+		{"received_at on create", up(syncproto.EntitySite, newID(), site2(F{"received_at": now()})), syncproto.CodeServerOwnedField},
+		{"server field set to null", up(syncproto.EntityInspection, open, F{"review_comment": nil}), syncproto.CodeServerOwnedField},
+
+		{"unknown field", up(syncproto.EntitySite, site, F{"color": "red"}), syncproto.CodeUnknownField},
+		{"unknown field on create", up(syncproto.EntitySite, newID(), site2(F{"owner": "x"})), syncproto.CodeUnknownField},
+		{"field of another entity", up(syncproto.EntitySite, site, F{"plate": "晋H1"}), syncproto.CodeUnknownField},
+		{"map key upper case", up(syncproto.EntityInspection, open, F{"answers.Fence": true}), syncproto.CodeUnknownField},
+		{"map key empty", up(syncproto.EntityInspection, open, F{"answers.": true}), syncproto.CodeUnknownField},
+		{"dotted name of a plain field", up(syncproto.EntitySite, site, F{"name.x": "a"}), syncproto.CodeUnknownField},
+
+		{"string for a number", up(syncproto.EntitySite, site, F{"radius_m": "big"}), syncproto.CodeInvalidField},
+		{"number for a string", up(syncproto.EntitySite, site, F{"name": 5}), syncproto.CodeInvalidField},
+		{"string for a bool", up(syncproto.EntitySite, site, F{"active": "yes"}), syncproto.CodeInvalidField},
+		{"lat 200", up(syncproto.EntitySite, site, F{"lat": 200}), syncproto.CodeInvalidField},
+		{"lon -181", up(syncproto.EntitySite, site, F{"lon": -181}), syncproto.CodeInvalidField},
+		{"radius 0", up(syncproto.EntitySite, site, F{"radius_m": 0}), syncproto.CodeInvalidField},
+		{"name too long", up(syncproto.EntitySite, site, F{"name": strings.Repeat("工", 201)}), syncproto.CodeInvalidField},
+		{"time not RFC 3339", up(syncproto.EntityInspection, open, F{"started_at": "yesterday"}), syncproto.CodeInvalidField},
+		{"date not a date", up(syncproto.EntityFinding, newID(), F{"inspection_id": open, "description": "x", "deadline": "2026-13-40"}), syncproto.CodeInvalidField},
+		{"int with a fraction", up(syncproto.EntityInspection, newID(), F{"site_id": siteA, "template_id": "construction_dust", "template_version": 1.5}), syncproto.CodeInvalidField},
+		{"reference not a uuid", up(syncproto.EntityInspection, newID(), F{"site_id": "site-1", "template_id": "construction_dust", "template_version": 1}), syncproto.CodeInvalidField},
+		{"object for a number", up(syncproto.EntityPhoto, photo, F{"accuracy_m": map[string]int{"v": 1}}), syncproto.CodeInvalidField},
+		{"array for a string", up(syncproto.EntityPhoto, photo, F{"caption": []string{"x"}}), syncproto.CodeInvalidField},
+
+		{"inspection status approved", up(syncproto.EntityInspection, open, F{"status": "approved"}), syncproto.CodeInvalidValue},
+		{"inspection status returned", up(syncproto.EntityInspection, open, F{"status": "returned"}), syncproto.CodeInvalidValue},
+		{"finding status verified", up(syncproto.EntityFinding, newID(), F{"inspection_id": open, "description": "x", "status": "verified"}), syncproto.CodeInvalidValue},
+		{"unknown county code", up(syncproto.EntitySite, newID(), site2(F{"county": "999999"})), syncproto.CodeInvalidValue},
+		{"county of another province", up(syncproto.EntitySite, newID(), site2(F{"county": "110101"})), syncproto.CodeInvalidValue},
+		{"site kind", up(syncproto.EntitySite, newID(), site2(F{"kind": "spaceport"})), syncproto.CodeInvalidValue},
+		{"emission stage", up(syncproto.EntityVehicleCheck, check, F{"emission_stage": "国七"}), syncproto.CodeInvalidValue},
+
+		{"site without name", up(syncproto.EntitySite, newID(), site2(F{"name": nil})), syncproto.CodeMissingField},
+		{"site with null name", up(syncproto.EntitySite, newID(), site2(F{"name": json.RawMessage("null")})), syncproto.CodeMissingField},
+		{"site without county", up(syncproto.EntitySite, newID(), site2(F{"county": nil})), syncproto.CodeMissingField},
+		{"inspection without template", up(syncproto.EntityInspection, newID(), F{"site_id": siteA, "template_version": 1}), syncproto.CodeMissingField},
+		{"photo without sha256", up(syncproto.EntityPhoto, newID(), F{"inspection_id": open}), syncproto.CodeMissingField},
+		{"photo without a parent", up(syncproto.EntityPhoto, newID(), F{"sha256": strings.Repeat("0b", 32)}), syncproto.CodeMissingField},
+		{"no fields", with(up(syncproto.EntitySite, site, F{"name": "x"}), func(m *syncproto.Mutation) { m.Fields = nil }), syncproto.CodeMissingField},
+
+		{"inspection at an unknown site", up(syncproto.EntityInspection, newID(), newInspection(newID(), "draft")), syncproto.CodeUnknownReference},
+		{"finding of an unknown inspection", up(syncproto.EntityFinding, newID(), F{"inspection_id": newID(), "description": "x"}), syncproto.CodeUnknownReference},
+		{"finding of a deleted inspection", up(syncproto.EntityFinding, newID(), F{"inspection_id": deleted, "description": "x"}), syncproto.CodeUnknownReference},
+		{"photo of an unknown finding", up(syncproto.EntityPhoto, newID(), F{"finding_id": newID(), "sha256": strings.Repeat("0c", 32)}), syncproto.CodeUnknownReference},
+		{"inspection at an id that is not a site", up(syncproto.EntityInspection, newID(), newInspection(open, "draft")), syncproto.CodeUnknownReference},
+
+		{"inspection site_id changed", up(syncproto.EntityInspection, open, F{"site_id": siteB}), syncproto.CodeImmutableField},
+		{"inspection template changed", up(syncproto.EntityInspection, open, F{"template_id": "coal_yard"}), syncproto.CodeImmutableField},
+		{"photo sha256 changed", up(syncproto.EntityPhoto, photo, F{"sha256": strings.Repeat("ff", 32)}), syncproto.CodeImmutableField},
+		{"site county changed", up(syncproto.EntitySite, site, F{"county": "140921"}), syncproto.CodeImmutableField},
+		{"immutable field cleared", up(syncproto.EntityInspection, open, F{"site_id": nil}), syncproto.CodeImmutableField},
+
+		{"edit after submit", up(syncproto.EntityInspection, locked, F{"summary": "补充"}), syncproto.CodeRecordLocked},
+		{"back to draft after submit", up(syncproto.EntityInspection, locked, F{"status": "draft"}), syncproto.CodeRecordLocked},
+		{"delete after submit", remove(c, syncproto.EntityInspection, locked), syncproto.CodeRecordLocked},
+		{"edit a finding after submit", up(syncproto.EntityFinding, lockedFinding, F{"description": "改"}), syncproto.CodeRecordLocked},
+		{"delete a finding after submit", remove(c, syncproto.EntityFinding, lockedFinding), syncproto.CodeRecordLocked},
+		{"new finding after submit", up(syncproto.EntityFinding, newID(), F{"inspection_id": locked, "description": "提交后新增"}), syncproto.CodeRecordLocked},
+
+		{"delete an unknown inspection", remove(c, syncproto.EntityInspection, newID()), syncproto.CodeNotFound},
+		{"delete an unknown finding", remove(c, syncproto.EntityFinding, newID()), syncproto.CodeNotFound},
+
+		{"delete with fields", with(remove(c, syncproto.EntityInspection, open), func(m *syncproto.Mutation) { m.Fields = F{"summary": "x"}.raw(t) }), syncproto.CodeBadRequest},
+
+		{"valid create last", up(syncproto.EntitySite, newID(), site2(F{"name": "最后一个"})), ""},
+	}
+	ms := make([]syncproto.Mutation, len(cases))
+	for i, k := range cases {
+		ms[i] = k.m
+	}
+	batch := newID()
+	resp, err := c.Push(t.Context(), batch, ms)
+	if err != nil {
+		t.Fatalf("push: %v", err)
+	}
+	if len(resp.Results) != len(ms) {
+		t.Fatalf("%d results for %d mutations", len(resp.Results), len(ms))
+	}
+	for i, k := range cases {
+		t.Run(k.name, func(t *testing.T) {
+			r := resp.Results[i]
+			if r.Entity != k.m.Entity || r.ID != k.m.ID {
+				t.Errorf("result %d is for %s %s, want %s %s", i, r.Entity, r.ID, k.m.Entity, k.m.ID)
+			}
+			if k.code == "" {
+				wantResult(t, r, syncproto.StatusApplied, "")
+				return
+			}
+			wantResult(t, r, syncproto.StatusRejected, k.code)
+		})
+	}
+
+	t.Run("retry answers the same", func(t *testing.T) {
+		again, err := c.Push(t.Context(), batch, ms)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !again.Replayed {
+			t.Errorf("not replayed")
+		}
+		for i := range again.Results {
+			a, b := again.Results[i], resp.Results[i]
+			if a.Status != b.Status || a.Code != b.Code || a.ID != b.ID {
+				t.Errorf("result %d: %+v, first time %+v", i, a, b)
+			}
+		}
+	})
+
+	t.Run("nothing rejected was stored", func(t *testing.T) {
+		byID := map[string]syncproto.Change{}
+		for _, ch := range pullAll(t, city) {
+			byID[ch.Entity+"/"+ch.ID] = ch
+		}
+		for i, k := range cases {
+			if k.code == "" || resp.Results[i].Status != syncproto.StatusRejected {
+				continue
+			}
+			ch, ok := byID[k.m.Entity+"/"+k.m.ID]
+			if !ok {
+				continue
+			}
+			for name, v := range k.m.Fields {
+				if h := ch.HLCs[name]; h == k.m.HLC {
+					t.Errorf("%s: field %s=%s of a rejected mutation was stored", k.name, name, v)
+				}
+			}
+			if k.m.Delete && ch.Deleted && ch.DeletedHLC == k.m.HLC {
+				t.Errorf("%s: rejected delete was stored", k.name)
+			}
+		}
+		insp := byID[syncproto.EntityInspection+"/"+open]
+		if string(insp.Fields["summary"]) != `"围挡完好"` || string(insp.Fields["status"]) != `"draft"` || string(insp.Fields["site_id"]) != `"`+siteA+`"` {
+			t.Errorf("inspection after the batch: summary %s status %s site %s", insp.Fields["summary"], insp.Fields["status"], insp.Fields["site_id"])
+		}
+	})
+}
+
+// testPhotoReferences: every reference a photo carries is checked, not only
+// the one its county is taken from, and also when it is first set by an
+// update. Each case is pushed in its own batch with a valid mutation: one
+// bad mutation must be rejected on its own, never fail the batch (a batch
+// that fails is retried by the phone for ever: a stuck upload queue).
+func testPhotoReferences(t *testing.T, srv *apptest.Server) {
+	c := srv.Login(apptest.Inspector)
+	nw := srv.Login(apptest.NingwuInsp)
+	insp, photo, nwInsp, nwFinding := newID(), newID(), newID(), newID()
+	pushApplied(t, c,
+		upsert(t, c, syncproto.EntityInspection, insp, newInspection(apptest.DemoSite(t, xinfu), "draft")),
+		upsert(t, c, syncproto.EntityPhoto, photo, F{"inspection_id": insp, "sha256": strings.Repeat("1d", 32)}),
+	)
+	pushApplied(t, nw,
+		upsert(t, nw, syncproto.EntityInspection, nwInsp, newInspection(apptest.DemoSite(t, ningwu), "draft")),
+		upsert(t, nw, syncproto.EntityFinding, nwFinding, F{"inspection_id": nwInsp, "description": "宁武的问题"}),
+	)
+	sha := func() string { return strings.ReplaceAll(newID(), "-", "") + strings.Repeat("0", 32) }
+	cases := []struct {
+		name string
+		f    F
+		id   string
+		code string
+	}{
+		{"update: unknown finding", F{"finding_id": newID()}, photo, syncproto.CodeUnknownReference},
+		{"update: unknown vehicle check", F{"vehicle_check_id": newID()}, photo, syncproto.CodeUnknownReference},
+		{"update: finding of another county", F{"finding_id": nwFinding}, photo, syncproto.CodeOutOfScope},
+		{"create: unknown second reference", F{"inspection_id": insp, "finding_id": newID(), "sha256": sha()}, newID(), syncproto.CodeUnknownReference},
+		{"create: second reference in another county", F{"inspection_id": insp, "finding_id": nwFinding, "sha256": sha()}, newID(), syncproto.CodeOutOfScope},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, err := c.Push(t.Context(), newID(), []syncproto.Mutation{
+				upsert(t, c, syncproto.EntityPhoto, tc.id, tc.f),
+				upsert(t, c, syncproto.EntitySite, newID(), newSite(xinfu, "同批次的有效变更")),
+			})
+			if err != nil {
+				t.Fatalf("the whole batch failed: %v", err)
+			}
+			wantResult(t, resp.Results[0], syncproto.StatusRejected, tc.code)
+			wantResult(t, resp.Results[1], syncproto.StatusApplied, "")
+		})
+	}
+}

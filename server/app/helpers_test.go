@@ -1,0 +1,111 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+const (
+	xinfu  = "140902"
+	ningwu = "140925"
+)
+
+var ctx = context.Background()
+
+func newID() string { return uuid.Must(uuid.NewRandom()).String() }
+
+func batchID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// fields builds a mutation's fields from Go values.
+func fields(kv ...any) map[string]json.RawMessage {
+	m := map[string]json.RawMessage{}
+	for i := 0; i < len(kv); i += 2 {
+		b, err := json.Marshal(kv[i+1])
+		if err != nil {
+			panic(err)
+		}
+		m[kv[i].(string)] = b
+	}
+	return m
+}
+
+// mut stamps a mutation with the client's clock.
+func mut(c *syncproto.Client, entity, id string, f map[string]json.RawMessage) syncproto.Mutation {
+	return syncproto.Mutation{Entity: entity, ID: id, Fields: f, HLC: c.Clock.Now().String()}
+}
+
+// push sends one batch and fails the test on a request error.
+func push(t testing.TB, c *syncproto.Client, ms ...syncproto.Mutation) *syncproto.PushResponse {
+	t.Helper()
+	resp, err := c.Push(ctx, batchID(), ms)
+	if err != nil {
+		t.Fatalf("push: %v", err)
+	}
+	return resp
+}
+
+// wantStatus checks each result's status (and code, given as "status/code").
+func wantStatus(t testing.TB, resp *syncproto.PushResponse, want ...string) {
+	t.Helper()
+	if len(resp.Results) != len(want) {
+		t.Fatalf("%d results, want %d", len(resp.Results), len(want))
+	}
+	for i, r := range resp.Results {
+		got := r.Status
+		if r.Code != "" {
+			got += "/" + r.Code
+		}
+		if got != want[i] {
+			t.Errorf("result %d (%s %s): %s (%s), want %s", i, r.Entity, r.ID, got, r.Message, want[i])
+		}
+	}
+}
+
+// newInspection creates a draft inspection at a demo site of the client's
+// county and returns its id.
+func newInspection(t testing.TB, c *syncproto.Client, county string) string {
+	t.Helper()
+	id := newID()
+	resp := push(t, c, mut(c, syncproto.EntityInspection, id, fields(
+		"site_id", apptest.DemoSite(t, county), "template_id", "construction_dust", "template_version", 1,
+		"status", "draft", "started_at", "2026-11-28T09:00:00+08:00")))
+	wantStatus(t, resp, "applied")
+	return id
+}
+
+// pullAll pulls from cursor until done and returns the changes and cursor.
+func pullAll(t testing.TB, c *syncproto.Client, cursor string, limit int) ([]syncproto.Change, string) {
+	t.Helper()
+	var all []syncproto.Change
+	cur, err := c.PullAll(ctx, cursor, limit, func(p *syncproto.PullResponse) error {
+		all = append(all, p.Changes...)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("pull: %v", err)
+	}
+	return all, cur
+}
+
+// latest folds changes into the latest state per entity/id.
+func latest(chs []syncproto.Change) map[string]syncproto.Change {
+	m := map[string]syncproto.Change{}
+	for _, ch := range chs {
+		m[ch.Entity+"/"+ch.ID] = ch
+	}
+	return m
+}
+
+func text(ch syncproto.Change, field string) string {
+	var s string
+	_ = json.Unmarshal(ch.Fields[field], &s)
+	return s
+}
+
+var srvScopeAll = server.Scope{All: true}

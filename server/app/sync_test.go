@@ -1,0 +1,374 @@
+package app_test
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// TestPullsDuringPushesNeverSkipOrRepeat runs pullers with small pages
+// while several devices push; every change a puller receives has a greater
+// seq than the one before (nothing repeated), and after the pushes stop each
+// puller holds the final version of every record (nothing skipped).
+func TestPullsDuringPushesNeverSkipOrRepeat(t *testing.T) {
+	srv := apptest.Start(t)
+	pushers := []*syncproto.Client{srv.Login(apptest.Inspector), srv.Login(apptest.Inspector), srv.Login(apptest.Inspector2), srv.Login(apptest.Inspector2)}
+	pullers := []*syncproto.Client{srv.Login(apptest.CountyOffice), srv.Login(apptest.CityOffice)}
+
+	var wg sync.WaitGroup
+	var pushing atomic.Int32
+	pushing.Store(int32(len(pushers)))
+	errc := make(chan error, 16)
+	for pi, c := range pushers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer pushing.Add(-1)
+			var ids []string
+			for b := 0; b < 15; b++ {
+				var ms []syncproto.Mutation
+				for k := 0; k < 12; k++ {
+					if len(ids) > 0 && k%3 == 0 { // update an earlier site
+						ms = append(ms, mut(c, "site", ids[(b*7+k)%len(ids)], fields("note", fmt.Sprintf("p%d b%d k%d", pi, b, k))))
+						continue
+					}
+					id := newID()
+					ids = append(ids, id)
+					ms = append(ms, mut(c, "site", id, fields("county", xinfu, "kind", "construction_site", "name", fmt.Sprintf("工地 %d-%d-%d", pi, b, k))))
+				}
+				resp, err := c.Push(ctx, batchID(), ms)
+				if err != nil {
+					errc <- err
+					return
+				}
+				for _, r := range resp.Results {
+					if r.Status != syncproto.StatusApplied {
+						errc <- fmt.Errorf("push result %+v", r)
+						return
+					}
+				}
+			}
+		}()
+	}
+	received := make([]map[string]syncproto.Change, len(pullers))
+	for i, c := range pullers {
+		received[i] = map[string]syncproto.Change{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cursor, last := "", int64(0)
+			for done := false; !done; {
+				done = pushing.Load() == 0 // one more full drain after the pushers stop
+				_, err := c.PullAll(ctx, cursor, 7, func(p *syncproto.PullResponse) error {
+					for _, ch := range p.Changes {
+						if ch.Seq <= last {
+							return fmt.Errorf("seq %d after %d: repeated or out of order", ch.Seq, last)
+						}
+						last = ch.Seq
+						received[i][ch.Entity+"/"+ch.ID] = ch
+					}
+					cursor = p.Cursor
+					return nil
+				})
+				if err != nil {
+					errc <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		t.Fatal(err)
+	}
+	final, _ := pullAll(t, srv.Login(apptest.CountyOffice), "", 1000)
+	sites := 0
+	for key, want := range latest(final) {
+		if want.Entity == "site" {
+			sites++
+		}
+		for i := range pullers {
+			if got, ok := received[i][key]; !ok || got.Seq != want.Seq || !reflect.DeepEqual(got.Fields, want.Fields) {
+				t.Fatalf("puller %d: %s missing or stale (got seq %d, final %d)", i, key, got.Seq, want.Seq)
+			}
+		}
+	}
+	if min := len(pushers) * 15 * 8; sites < min {
+		t.Fatalf("final pull has %d sites, want at least %d", sites, min)
+	}
+}
+
+// dropFirstResponse lets requests through but loses the first push
+// response, as a phone losing signal after sending would.
+type dropFirstResponse struct {
+	rt      http.RoundTripper
+	dropped atomic.Bool
+}
+
+func (d *dropFirstResponse) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := d.rt.RoundTrip(req)
+	if err == nil && req.URL.Path == syncproto.PathPush && d.dropped.CompareAndSwap(false, true) {
+		resp.Body.Close()
+		return nil, errors.New("connection reset (simulated)")
+	}
+	return resp, err
+}
+
+// TestRetriedBatchHasOneEffect: a batch whose response is lost is re-sent
+// by the client with the same batch id; the server applies it once and
+// answers the same results. Sending it again by hand changes nothing either.
+func TestRetriedBatchHasOneEffect(t *testing.T) {
+	srv := apptest.Start(t)
+	c := srv.Login(apptest.Inspector)
+	other := srv.Login(apptest.Inspector2)
+	insp := newInspection(t, other, xinfu)
+	before, _ := srv.App.DB.Conflicts(ctx, srvScopeAll, "", "", 1000)
+
+	c.HTTP.Transport = &dropFirstResponse{rt: c.HTTP.Transport}
+	site := newID()
+	ms := []syncproto.Mutation{
+		mut(c, "site", site, fields("county", xinfu, "kind", "coal_yard", "name", "忻府区某煤场")),
+		mut(c, "inspection", insp, fields("summary", "围挡不连续")),
+	}
+	id := batchID()
+	first, err := c.Push(ctx, id, ms)
+	if err != nil {
+		t.Fatalf("push with a lost response: %v", err)
+	}
+	if !first.Replayed {
+		t.Fatalf("the retried push should have been answered from the stored batch")
+	}
+	wantStatus(t, first, "applied", "applied")
+	rec1, _ := srv.App.DB.Get(ctx, "site", site)
+
+	again, err := c.Push(ctx, id, ms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.Replayed || !reflect.DeepEqual(again.Results, first.Results) {
+		t.Fatalf("re-sent batch answered %+v, want the same results %+v", again.Results, first.Results)
+	}
+	rec2, _ := srv.App.DB.Get(ctx, "site", site)
+	if rec1.Seq != rec2.Seq || !reflect.DeepEqual(rec1.State, rec2.State) {
+		t.Fatalf("re-sent batch changed the record: seq %d → %d", rec1.Seq, rec2.Seq)
+	}
+	after, _ := srv.App.DB.Conflicts(ctx, srvScopeAll, "", "", 1000)
+	if len(after) != len(before) {
+		t.Fatalf("re-sent batch logged %d new conflicts", len(after)-len(before))
+	}
+	// The same mutations in a new batch (an app that lost its batch id)
+	// are recognised as duplicates by their HLCs.
+	dup := push(t, c, ms...)
+	wantStatus(t, dup, "duplicate", "duplicate")
+	if rec3, _ := srv.App.DB.Get(ctx, "site", site); rec3.Seq != rec1.Seq {
+		t.Fatalf("duplicate mutations bumped the record's seq")
+	}
+}
+
+// TestClockSkewCannotWinForever: a phone whose clock is hours ahead has its
+// writes refused (they would otherwise beat every later write); once it
+// corrects its clock from server_hlc its re-stamped write is accepted and a
+// later write by another device still wins.
+func TestClockSkewCannotWinForever(t *testing.T) {
+	srv := apptest.Start(t)
+	fast := srv.Login(apptest.Inspector)
+	fast.Clock = syncproto.NewClock(fast.DeviceID, func() time.Time { return time.Now().Add(3 * time.Hour) })
+	other := srv.Login(apptest.Inspector2)
+	insp := newInspection(t, other, xinfu)
+
+	resp := push(t, fast, mut(fast, "inspection", insp, fields("summary", "来自未来")))
+	wantStatus(t, resp, "rejected/clock_skew")
+	if err := fast.CorrectClock(resp.ServerHLC); err != nil {
+		t.Fatal(err)
+	}
+	if skew := fast.Clock.Physical() - time.Now().UnixMilli(); skew > 60_000 {
+		t.Fatalf("corrected clock still %d ms ahead", skew)
+	}
+	wantStatus(t, push(t, fast, mut(fast, "inspection", insp, fields("summary", "校准后"))), "applied")
+	wantStatus(t, push(t, other, mut(other, "inspection", insp, fields("summary", "之后的修改"))), "applied")
+	rec, _ := srv.App.DB.Get(ctx, "inspection", insp)
+	if got := rec.Text("summary"); got != "之后的修改" {
+		t.Fatalf("summary = %q, want the later write", got)
+	}
+}
+
+// TestScopeChangeForcesResync: when a user's counties change, an old cursor
+// is refused with resync_required and a pull from the start brings the
+// newly visible records.
+func TestScopeChangeForcesResync(t *testing.T) {
+	srv := apptest.Start(t)
+	ningwuDev := srv.Login(apptest.NingwuInsp)
+	_, cursor := pullAll(t, ningwuDev, "", 500)
+	xinfuSite := apptest.DemoSite(t, xinfu)
+
+	if err := srv.App.DB.SetUserCounties(ctx, apptest.NingwuInsp, []string{ningwu, xinfu}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := ningwuDev.Pull(ctx, cursor, 100)
+	if code := syncproto.ErrorCodeOf(err); code != syncproto.CodeResyncRequired {
+		t.Fatalf("pull with the old cursor: %v, want resync_required", err)
+	}
+	all, _ := pullAll(t, ningwuDev, "", 500)
+	if _, ok := latest(all)["site/"+xinfuSite]; !ok {
+		t.Fatalf("after resync the newly visible site %s is missing", xinfuSite)
+	}
+}
+
+// TestTombstonesAreNotResurrected: after a delete, neither a late update
+// made offline nor a re-sent create brings the record back; the late value
+// is kept in the conflict log.
+func TestTombstonesAreNotResurrected(t *testing.T) {
+	srv := apptest.Start(t)
+	a, b := srv.Login(apptest.Inspector), srv.Login(apptest.Inspector2)
+	insp := newInspection(t, a, xinfu)
+	offlineEdit := mut(b, "inspection", insp, fields("summary", "离线时的修改")) // stamped before the delete
+
+	del := syncproto.Mutation{Entity: "inspection", ID: insp, Delete: true, HLC: a.Clock.Now().String()}
+	wantStatus(t, push(t, a, del), "applied")
+	wantStatus(t, push(t, b, offlineEdit), "stale/record_deleted")
+	lateEdit := mut(b, "inspection", insp, fields("summary", "删除之后的修改"))
+	wantStatus(t, push(t, b, lateEdit), "stale/record_deleted")
+	wantStatus(t, push(t, a, del), "duplicate")
+
+	chs, _ := pullAll(t, b, "", 1000)
+	got := latest(chs)["inspection/"+insp]
+	if !got.Deleted || len(got.Fields) != 0 {
+		t.Fatalf("pull shows %+v, want a tombstone", got)
+	}
+	cs, err := srv.App.DB.Conflicts(ctx, srvScopeAll, "inspection", insp, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := map[string]string{}
+	for _, c := range cs {
+		kept[string(c.Value)] = c.Reason
+	}
+	if kept[`"删除之后的修改"`] != "deleted" || kept[`"离线时的修改"`] != "deleted" {
+		t.Fatalf("conflict log %v lacks the losing values", kept)
+	}
+}
+
+// TestSubmitLocksUntilOfficeReturns walks an inspection through submit,
+// return with a comment (which the phone pulls), edit, resubmit, approve.
+func TestSubmitLocksUntilOfficeReturns(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	office := srv.Login(apptest.CountyOffice)
+	insp := newInspection(t, phone, xinfu)
+	_, cursor := pullAll(t, phone, "", 1000)
+
+	wantStatus(t, push(t, phone, mut(phone, "inspection", insp, fields("answers.fence", map[string]any{"result": "fail"}, "status", "submitted"))), "applied")
+	wantStatus(t, push(t, phone, mut(phone, "inspection", insp, fields("summary", "提交后修改"))), "rejected/record_locked")
+
+	review := func(decision, comment string) error {
+		return office.Do(ctx, http.MethodPost, "/api/v1/inspections/"+insp+"/review",
+			map[string]string{"decision": decision, "comment": comment}, nil)
+	}
+	if err := review("return", "请补充围挡照片"); err != nil {
+		t.Fatalf("return: %v", err)
+	}
+	chs, _ := pullAll(t, phone, cursor, 1000)
+	var sawReview bool
+	for _, ch := range chs {
+		if ch.Entity == "review" && text(ch, "inspection_id") == insp && text(ch, "comment") == "请补充围挡照片" && text(ch, "decision") == "return" {
+			sawReview = true
+		}
+	}
+	if got := latest(chs)["inspection/"+insp]; text(got, "status") != "returned" || text(got, "review_comment") != "请补充围挡照片" || !sawReview {
+		t.Fatalf("phone pulled status %q comment %q review %v, want the return", text(got, "status"), text(got, "review_comment"), sawReview)
+	}
+	wantStatus(t, push(t, phone, mut(phone, "inspection", insp, fields("summary", "已补充", "status", "submitted"))), "applied")
+	if err := review("approve", ""); err != nil {
+		t.Fatalf("approve: %v", err)
+	}
+	wantStatus(t, push(t, phone, mut(phone, "inspection", insp, fields("summary", "通过后修改"))), "rejected/record_locked")
+	if err := review("approve", ""); syncproto.ErrorCodeOf(err) != syncproto.CodeConflict {
+		t.Fatalf("second approve: %v, want conflict", err)
+	}
+}
+
+// TestConcurrentEditsKeepBothFieldsAndLogLoser: two inspectors change
+// different fields of one record and both keep their change; when they
+// change the same field the older value is in the conflict log the office
+// reads over the API.
+func TestConcurrentEditsKeepBothFieldsAndLogLoser(t *testing.T) {
+	srv := apptest.Start(t)
+	a, b := srv.Login(apptest.Inspector), srv.Login(apptest.Inspector2)
+	office := srv.Login(apptest.CountyOffice)
+	insp := newInspection(t, a, xinfu)
+	older := mut(a, "inspection", insp, fields("summary", "甲的结论", "answers.fence", map[string]any{"result": "pass"}))
+	h, _ := syncproto.ParseHLC(older.HLC)
+	b.Clock.Observe(h) // b's edit happens after a's
+	newer := mut(b, "inspection", insp, fields("summary", "乙的结论", "answers.cover", map[string]any{"result": "fail"}))
+	wantStatus(t, push(t, b, newer), "applied")
+	resp := push(t, a, older)
+	if resp.Results[0].Status != "applied" || !reflect.DeepEqual(resp.Results[0].LostFields, []string{"summary"}) {
+		t.Fatalf("older edit: %+v, want applied with summary lost", resp.Results[0])
+	}
+	rec, _ := srv.App.DB.Get(ctx, "inspection", insp)
+	if rec.Text("summary") != "乙的结论" || rec.Value("answers.fence") == nil || rec.Value("answers.cover") == nil {
+		t.Fatalf("merged record lost a change: %s", dump(rec.State))
+	}
+	var out struct {
+		Conflicts []struct {
+			Field, Reason string
+			Value         any
+		} `json:"conflicts"`
+	}
+	if err := office.Do(ctx, http.MethodGet, "/api/v1/conflicts?entity=inspection&record_id="+insp, nil, &out); err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Conflicts) != 1 || out.Conflicts[0].Field != "summary" || out.Conflicts[0].Value != "甲的结论" {
+		t.Fatalf("conflict log %+v, want the losing summary", out.Conflicts)
+	}
+}
+
+// TestSyncHealth: the office sees each device's last pull and push and its
+// unfinished uploads.
+func TestSyncHealth(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	idle := srv.Login(apptest.Inspector2)
+	insp := newInspection(t, phone, xinfu)
+	wantStatus(t, push(t, phone, mut(phone, "photo", newID(), fields("inspection_id", insp,
+		"sha256", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "content_type", "image/jpeg"))), "applied")
+	pullAll(t, phone, "", 1000)
+	var out struct {
+		Devices []struct {
+			ID             string     `json:"id"`
+			LastPullAt     *time.Time `json:"last_pull_at"`
+			LastPushAt     *time.Time `json:"last_push_at"`
+			PendingUploads int        `json:"pending_uploads"`
+		} `json:"devices"`
+	}
+	if err := srv.Login(apptest.CountyOffice).Do(ctx, http.MethodGet, "/api/v1/devices", nil, &out); err != nil {
+		t.Fatal(err)
+	}
+	found := 0
+	for _, d := range out.Devices {
+		switch d.ID {
+		case phone.DeviceID:
+			found++
+			if d.LastPullAt == nil || d.LastPushAt == nil || d.PendingUploads != 1 {
+				t.Errorf("active phone health %+v, want pull and push times and 1 pending upload", d)
+			}
+		case idle.DeviceID:
+			found++
+			if d.LastPullAt != nil || d.LastPushAt != nil || d.PendingUploads != 0 {
+				t.Errorf("idle phone health %+v, want no sync yet", d)
+			}
+		}
+	}
+	if found != 2 {
+		t.Fatalf("device list lacks the phones: %+v", out.Devices)
+	}
+}
