@@ -63,6 +63,10 @@ type Batch struct {
 type WriteTx interface {
 	// Get returns a record, or nil if there is none.
 	Get(ctx context.Context, e *Entity, id string) (*StoredRecord, error)
+	// Prefetch loads the records with these ids (those that exist) so the
+	// Gets of a batch that follow need no query each. It is an
+	// optimisation: Get must work without it.
+	Prefetch(ctx context.Context, e *Entity, ids []string) error
 	// Put inserts or replaces a record and gives it the next sequence number.
 	Put(ctx context.Context, r *StoredRecord) error
 	AddConflicts(ctx context.Context, cs []Conflict) error

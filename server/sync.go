@@ -78,6 +78,9 @@ func (s *Syncer) Push(ctx context.Context, p *Principal, req *syncproto.PushRequ
 			resp.Replayed = true
 			return json.Unmarshal(prev.Response, &resp.Results)
 		}
+		if err := prefetch(ctx, tx, req.Mutations); err != nil {
+			return err
+		}
 		now := s.Now()
 		resp.Results = make([]syncproto.PushResult, len(req.Mutations))
 		for i := range req.Mutations {
@@ -99,6 +102,22 @@ func (s *Syncer) Push(ctx context.Context, p *Principal, req *syncproto.PushRequ
 	}
 	resp.ServerHLC = s.ServerHLC()
 	return resp, nil
+}
+
+// prefetch loads every record a batch names, entity by entity.
+func prefetch(ctx context.Context, tx WriteTx, ms []syncproto.Mutation) error {
+	ids := map[*Entity][]string{}
+	for _, m := range ms {
+		if e := EntityByName(m.Entity); e != nil && IsCanonicalUUID(m.ID) {
+			ids[e] = append(ids[e], m.ID)
+		}
+	}
+	for e, list := range ids {
+		if err := tx.Prefetch(ctx, e, list); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // requestHash identifies a batch's content, so that a batch id re-used for

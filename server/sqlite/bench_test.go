@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -142,14 +143,9 @@ func BenchmarkRawUpsert(b *testing.B) {
 		db.Close()
 		cols := []string{"id", "county", "seq", "hlcs", "created_at", "updated_at"}
 		cols = append(cols, vehicleCols[1:]...)
-		hlcs := `{`
-		for i, c := range vehicleCols {
-			if i > 0 {
-				hlcs += ","
-			}
-			hlcs += fmt.Sprintf("%q:%q", c, "001795875991660-00001-01a2228d-d8fe-75a8-a120-827234ba3bf0")
-		}
-		hlcs += "}"
+		names := append([]string(nil), vehicleCols...)
+		sort.Strings(names)
+		hlcs := `{"001795875991660-00001-01a2228d-d8fe-75a8-a120-827234ba3bf0":["` + strings.Join(names, `","`) + `"]}`
 		q := "INSERT INTO vehicle_check (" + strings.Join(cols, ",") + ") VALUES (" + strings.TrimSuffix(strings.Repeat("?,", len(cols)), ",") +
 			") ON CONFLICT (id) DO UPDATE SET "
 		for i, c := range cols[1:] {

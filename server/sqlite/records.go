@@ -6,9 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
-	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/xinzhou-eco/fieldsync/server"
@@ -23,10 +24,13 @@ const nMeta = 8
 // entitySQL holds the statements for one entity table, generated from the
 // entity's field list so that one mechanism serves every entity.
 type entitySQL struct {
-	e      *server.Entity
-	cols   string // metaCols + field columns
-	get    string
-	upsert string
+	e    *server.Entity
+	cols string // metaCols + field columns
+	get  string
+	in   string // get by a list of ids: ends in "IN (", the caller adds the rest
+
+	mu      sync.Mutex
+	upserts map[uint64]string // by the set of field columns written
 }
 
 func newEntitySQL(e *server.Entity) *entitySQL {
@@ -34,19 +38,44 @@ func newEntitySQL(e *server.Entity) *entitySQL {
 	for i, f := range e.Fields {
 		names[i] = f.Name
 	}
+	if len(e.Fields) > 64 {
+		panic("entity " + e.Name + " has more than 64 fields")
+	}
 	cols := metaCols + ", " + strings.Join(names, ", ")
-	all := append(strings.Split(metaCols, ", "), names...)
-	sets := make([]string, 0, len(all))
-	for _, c := range all[1:] {
+	return &entitySQL{
+		e:       e,
+		cols:    cols,
+		get:     "SELECT " + cols + " FROM " + e.Name + " WHERE id = ?",
+		in:      "SELECT " + cols + " FROM " + e.Name + " WHERE id IN (",
+		upserts: map[uint64]string{},
+	}
+}
+
+// upsert returns the INSERT … ON CONFLICT statement writing the meta
+// columns and the field columns in mask. A record only ever gains fields
+// (a cleared field is kept as null with its HLC), so the columns it does
+// not have are NULL in the table already and need not be written; binding
+// only the columns a record has makes writes of sparse records cheaper.
+func (s *entitySQL) upsert(mask uint64) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if q, ok := s.upserts[mask]; ok {
+		return q
+	}
+	cols := strings.Split(metaCols, ", ")
+	for i, f := range s.e.Fields {
+		if mask&(1<<i) != 0 {
+			cols = append(cols, f.Name)
+		}
+	}
+	sets := make([]string, 0, len(cols))
+	for _, c := range cols[1:] {
 		sets = append(sets, c+" = excluded."+c)
 	}
-	return &entitySQL{
-		e:    e,
-		cols: cols,
-		get:  "SELECT " + cols + " FROM " + e.Name + " WHERE id = ?",
-		upsert: "INSERT INTO " + e.Name + " (" + cols + ") VALUES (" + placeholders(len(all)) +
-			") ON CONFLICT (id) DO UPDATE SET " + strings.Join(sets, ", "),
-	}
+	q := "INSERT INTO " + s.e.Name + " (" + strings.Join(cols, ", ") + ") VALUES (" + placeholders(len(cols)) +
+		") ON CONFLICT (id) DO UPDATE SET " + strings.Join(sets, ", ")
+	s.upserts[mask] = q
+	return q
 }
 
 // scanRecord decodes one row selected with s.cols.
@@ -61,11 +90,10 @@ func (s *entitySQL) scanRecord(sc interface{ Scan(...any) error }) (*server.Stor
 	}
 	r := &server.StoredRecord{Entity: s.e, ID: str(vals[0]), County: str(vals[1]), Seq: vals[2].(int64),
 		CreatedDevice: str(vals[5]), CreatedAt: time.UnixMilli(vals[6].(int64)), UpdatedAt: time.UnixMilli(vals[7].(int64))}
-	var hlcs map[string]string
-	if err := json.Unmarshal([]byte(str(vals[3])), &hlcs); err != nil {
+	hlcs, err := decodeHLCs(str(vals[3]))
+	if err != nil {
 		return nil, fmt.Errorf("%s %s: decode hlcs: %w", s.e.Name, r.ID, err)
 	}
-	var err error
 	if r.State.Deleted, err = syncproto.ParseHLC(str(vals[4])); err != nil {
 		return nil, fmt.Errorf("%s %s: deleted_hlc: %w", s.e.Name, r.ID, err)
 	}
@@ -90,7 +118,7 @@ func str(v any) string {
 
 // decodeField turns a column value back into the canonical JSON of each
 // wire field it holds. A field exists if it has an HLC.
-func decodeField(r *server.StoredRecord, f *server.Field, col any, hlcs map[string]string) error {
+func decodeField(r *server.StoredRecord, f *server.Field, col any, hlcs map[string]syncproto.HLC) error {
 	if f.Map {
 		var m map[string]json.RawMessage
 		if col != nil {
@@ -146,12 +174,8 @@ func decodeField(r *server.StoredRecord, f *server.Field, col any, hlcs map[stri
 	return setField(r, f.Name, v, h)
 }
 
-func setField(r *server.StoredRecord, name string, v json.RawMessage, h string) error {
-	hlc, err := syncproto.ParseHLC(h)
-	if err != nil {
-		return err
-	}
-	r.State.Fields[name] = syncproto.FieldState{Value: v, HLC: hlc}
+func setField(r *server.StoredRecord, name string, v json.RawMessage, h syncproto.HLC) error {
+	r.State.Fields[name] = syncproto.FieldState{Value: v, HLC: h}
 	return nil
 }
 
@@ -165,8 +189,9 @@ func marshalString(s string) ([]byte, error) {
 	return []byte(strings.TrimSuffix(b.String(), "\n")), nil
 }
 
-// rowArgs encodes a record as the arguments of s.upsert.
-func (s *entitySQL) rowArgs(r *server.StoredRecord) ([]any, error) {
+// rowArgs encodes a record as the arguments of s.upsert(mask), returning
+// the mask of field columns it writes.
+func (s *entitySQL) rowArgs(r *server.StoredRecord) ([]any, uint64, error) {
 	var maps map[string]map[string]json.RawMessage
 	for name, st := range r.State.Fields {
 		if base, key, ok := strings.Cut(name, "."); ok {
@@ -179,62 +204,96 @@ func (s *entitySQL) rowArgs(r *server.StoredRecord) ([]any, error) {
 			maps[base][key] = st.Value
 		}
 	}
-	args := make([]any, 0, nMeta+len(s.e.Fields))
+	args := make([]any, 0, nMeta+len(r.State.Fields))
 	args = append(args, r.ID, r.County, r.Seq, string(encodeHLCs(r.State.Fields)), r.State.Deleted.String(), r.CreatedDevice,
 		r.CreatedAt.UnixMilli(), r.UpdatedAt.UnixMilli())
+	var mask uint64
 	for i := range s.e.Fields {
 		f := &s.e.Fields[i]
 		if f.Map {
 			if m := maps[f.Name]; m != nil {
 				b, err := json.Marshal(m)
 				if err != nil {
-					return nil, err
+					return nil, 0, err
 				}
 				args = append(args, string(b))
-			} else {
-				args = append(args, nil)
+				mask |= 1 << i
 			}
 			continue
 		}
-		v, err := columnValue(f, r.State.Fields[f.Name].Value)
+		st, ok := r.State.Fields[f.Name]
+		if !ok {
+			continue
+		}
+		v, err := columnValue(f, st.Value)
 		if err != nil {
-			return nil, fmt.Errorf("%s %s: field %s: %w", s.e.Name, r.ID, f.Name, err)
+			return nil, 0, fmt.Errorf("%s %s: field %s: %w", s.e.Name, r.ID, f.Name, err)
 		}
 		args = append(args, v)
+		mask |= 1 << i
 	}
-	return args, nil
+	return args, mask, nil
 }
 
-// encodeHLCs writes each field's HLC as a JSON object with sorted keys.
-// Field names ([a-z0-9_.]) and HLC strings (digits, '-', a node id without
-// quotes or controls) need no escaping, so it is built directly, encoding
-// an HLC shared by several fields once: this runs for every record written.
+// encodeHLCs writes the fields' HLCs grouped by HLC, as a JSON object from
+// each HLC to the sorted names of the fields it last wrote:
+// {"001795875991660-00001-<device>":["checkpoint","county",…],…}. Most
+// fields of a record share few HLCs (one mutation writes several), so this
+// is several times smaller than a map per field, and each HLC is parsed
+// once on reading. Field names ([a-z0-9_.]) and HLC strings (digits, '-',
+// a node id without quotes or controls) need no escaping, so it is built
+// directly: this runs for every record written.
 func encodeHLCs(fields map[string]syncproto.FieldState) []byte {
-	keys := make([]string, 0, len(fields))
-	for k := range fields {
-		keys = append(keys, k)
+	groups := make(map[syncproto.HLC][]string, 4)
+	for name, st := range fields {
+		groups[st.HLC] = append(groups[st.HLC], name)
 	}
-	sort.Strings(keys)
-	b := make([]byte, 0, 2+len(keys)*80)
+	hs := make([]syncproto.HLC, 0, len(groups))
+	for h := range groups {
+		hs = append(hs, h)
+	}
+	slices.SortFunc(hs, syncproto.HLC.Compare)
+	b := make([]byte, 0, 16+len(hs)*64+len(fields)*16)
 	b = append(b, '{')
-	var last syncproto.HLC
-	var lastText []byte
-	for i, k := range keys {
+	for i, h := range hs {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = strconv.AppendQuote(b, k)
-		b = append(b, ':', '"')
-		if h := fields[k].HLC; h != last || lastText == nil {
-			start := len(b)
-			b = h.AppendText(b)
-			last, lastText = h, b[start:]
-		} else {
-			b = append(b, lastText...)
-		}
 		b = append(b, '"')
+		b = h.AppendText(b)
+		b = append(b, '"', ':', '[')
+		names := groups[h]
+		slices.Sort(names)
+		for j, name := range names {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '"')
+			b = append(b, name...)
+			b = append(b, '"')
+		}
+		b = append(b, ']')
 	}
 	return append(b, '}')
+}
+
+// decodeHLCs reads what encodeHLCs wrote into a field → HLC map.
+func decodeHLCs(s string) (map[string]syncproto.HLC, error) {
+	var groups map[string][]string
+	if err := json.Unmarshal([]byte(s), &groups); err != nil {
+		return nil, err
+	}
+	out := make(map[string]syncproto.HLC, len(groups)*4)
+	for text, names := range groups {
+		h, err := syncproto.ParseHLC(text)
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range names {
+			out[n] = h
+		}
+	}
+	return out, nil
 }
 
 // columnValue converts a canonical JSON value to what its column stores.
@@ -305,7 +364,7 @@ func (t *writeTx) closeStmts() {
 
 func (t *writeTx) Get(ctx context.Context, e *server.Entity, id string) (*server.StoredRecord, error) {
 	if r, ok := t.cache[e.Name+"/"+id]; ok {
-		return r, nil
+		return r, nil // nil: known absent (Prefetch)
 	}
 	es := t.db.stmts[e.Name]
 	st, err := t.stmt(ctx, es.get)
@@ -323,6 +382,43 @@ func (t *writeTx) Get(ctx context.Context, e *server.Entity, id string) (*server
 	return r, nil
 }
 
+// Prefetch reads the records of a batch in a few queries and caches them,
+// absent ones included, so that the batch's Gets cost no query each.
+func (t *writeTx) Prefetch(ctx context.Context, e *server.Entity, ids []string) error {
+	es := t.db.stmts[e.Name]
+	if t.cache == nil {
+		t.cache = map[string]*server.StoredRecord{}
+	}
+	const chunk = 500
+	for start := 0; start < len(ids); start += chunk {
+		part := ids[start:min(start+chunk, len(ids))]
+		args := make([]any, len(part))
+		for i, id := range part {
+			args[i] = id
+			if _, ok := t.cache[e.Name+"/"+id]; !ok {
+				t.cache[e.Name+"/"+id] = nil
+			}
+		}
+		rows, err := t.tx.QueryContext(ctx, es.in+placeholders(len(part))+")", args...)
+		if err != nil {
+			return fmt.Errorf("prefetch %s: %w", e.Name, err)
+		}
+		for rows.Next() {
+			r, err := es.scanRecord(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			t.remember(r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (t *writeTx) remember(r *server.StoredRecord) {
 	if t.cache == nil {
 		t.cache = map[string]*server.StoredRecord{}
@@ -334,11 +430,11 @@ func (t *writeTx) Put(ctx context.Context, r *server.StoredRecord) error {
 	es := t.db.stmts[r.Entity.Name]
 	t.seq++
 	r.Seq = t.seq
-	args, err := es.rowArgs(r)
+	args, mask, err := es.rowArgs(r)
 	if err != nil {
 		return err
 	}
-	st, err := t.stmt(ctx, es.upsert)
+	st, err := t.stmt(ctx, es.upsert(mask))
 	if err != nil {
 		return err
 	}
@@ -392,7 +488,9 @@ func (t *writeTx) MarkPushed(ctx context.Context, deviceID, batchID string, at t
 // Changes returns the records in scope with seq > after, in seq order, at
 // most limit, reading every table in one snapshot. It first finds the
 // page's last seq from the covering (seq, county) indexes, then reads only
-// the rows of the page.
+// the rows of the page. Both queries name the feed index: walking it in seq
+// order stops after one page, where an index on county would make SQLite
+// sort every later row of the slice for each page.
 func (db *DB) Changes(ctx context.Context, scope server.Scope, after int64, limit int) ([]*server.StoredRecord, bool, error) {
 	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
@@ -402,7 +500,7 @@ func (db *DB) Changes(ctx context.Context, scope server.Scope, after int64, limi
 	where, args := scopeWhere(scope)
 	var seqs []int64
 	for _, e := range server.Entities {
-		rows, err := tx.QueryContext(ctx, "SELECT seq FROM "+e.Name+" WHERE seq > ?"+where+" ORDER BY seq LIMIT ?",
+		rows, err := tx.QueryContext(ctx, "SELECT seq FROM "+e.Name+" INDEXED BY "+e.Name+"_feed WHERE seq > ?"+where+" ORDER BY seq LIMIT ?",
 			append(append([]any{after}, args...), limit+1)...)
 		if err != nil {
 			return nil, false, fmt.Errorf("scan feed of %s: %w", e.Name, err)
@@ -432,7 +530,7 @@ func (db *DB) Changes(ctx context.Context, scope server.Scope, after int64, limi
 	out := make([]*server.StoredRecord, 0, len(seqs))
 	for _, e := range server.Entities {
 		es := db.stmts[e.Name]
-		rows, err := tx.QueryContext(ctx, "SELECT "+es.cols+" FROM "+e.Name+" WHERE seq > ? AND seq <= ?"+where+" ORDER BY seq",
+		rows, err := tx.QueryContext(ctx, "SELECT "+es.cols+" FROM "+e.Name+" INDEXED BY "+e.Name+"_feed WHERE seq > ? AND seq <= ?"+where+" ORDER BY seq",
 			append([]any{after, upTo}, args...)...)
 		if err != nil {
 			return nil, false, fmt.Errorf("read feed of %s: %w", e.Name, err)

@@ -2,8 +2,9 @@
 --
 -- Every synced entity has a table named for it with the same leading
 -- columns: its id, its county ('' for global reference data), its position
--- in the change feed (seq, unique, assigned in commit order by the single
--- writer), each field's last-write HLC (hlcs, a JSON object), the
+-- in the change feed (seq, assigned in commit order by the single writer),
+-- each field's last-write HLC (hlcs: a JSON object from each HLC to the
+-- names of the fields it last wrote), the
 -- tombstone's HLC (deleted_hlc, '' while alive), and bookkeeping. The
 -- remaining columns are the entity's fields, as server.Entities lists them.
 
