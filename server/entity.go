@@ -333,16 +333,18 @@ func PlainString(raw []byte) (string, bool) {
 	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
 		return "", false
 	}
-	body := raw[1 : len(raw)-1]
-	for i := 0; i < len(body); i++ {
-		if c := body[i]; c < 0x20 || c == '"' || c == '\\' || c == 0xE2 { // 0xE2: U+2028/2029 are escaped
-			return "", false
+	body := string(raw[1 : len(raw)-1])
+	return body, isPlain(body)
+}
+
+// isPlain reports whether JSON encodes s as itself in quotes.
+func isPlain(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c == 0xE2 { // 0xE2: U+2028/2029 are escaped
+			return false
 		}
 	}
-	if !utf8.Valid(body) {
-		return "", false
-	}
-	return string(body), true
+	return utf8.ValidString(s)
 }
 
 // marshalCanonical encodes v without HTML escaping and with sorted object

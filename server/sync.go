@@ -298,11 +298,10 @@ func (s *Syncer) newRecord(ctx context.Context, tx WriteTx, p *Principal, e *Ent
 		return nil, Errorf(syncproto.CodeOutOfScope, "无权在区县 %s 写入数据", county)
 	}
 	r := &StoredRecord{Entity: e, ID: id, County: county, CreatedDevice: p.DeviceID, CreatedAt: now}
-	created := map[string]json.RawMessage{
-		"created_by":  mustJSON(p.UserID),
-		"received_at": mustJSON(now.UTC().Format(time.RFC3339Nano)),
-	}
-	syncproto.Merge(&r.State, created, false, s.Clock.Now())
+	h := s.Clock.Now()
+	r.State.Fields = make(map[string]syncproto.FieldState, len(vals)+2)
+	r.State.Fields["created_by"] = syncproto.FieldState{Value: mustJSON(p.UserID), HLC: h}
+	r.State.Fields["received_at"] = syncproto.FieldState{Value: mustJSON(now.UTC().Format(time.RFC3339Nano)), HLC: h}
 	return r, nil
 }
 
@@ -436,6 +435,9 @@ func (s *Syncer) locked(ctx context.Context, tx WriteTx, r *StoredRecord) (bool,
 }
 
 func losses(r *StoredRecord, ls []syncproto.Loss, p *Principal, now time.Time) []Conflict {
+	if len(ls) == 0 {
+		return nil
+	}
 	out := make([]Conflict, 0, len(ls))
 	for _, l := range ls {
 		c := Conflict{Entity: r.Entity.Name, RecordID: r.ID, County: r.County, Field: l.Field, Value: l.Value,
@@ -453,6 +455,9 @@ func losses(r *StoredRecord, ls []syncproto.Loss, p *Principal, now time.Time) [
 func isNull(v json.RawMessage) bool { return len(v) == 0 || bytes.Equal(v, nullJSON) }
 
 func mustJSON(v any) json.RawMessage {
+	if s, ok := v.(string); ok && isPlain(s) {
+		return json.RawMessage(`"` + s + `"`)
+	}
 	b, err := marshalCanonical(v)
 	if err != nil {
 		panic(err)

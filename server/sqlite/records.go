@@ -38,8 +38,8 @@ func newEntitySQL(e *server.Entity) *entitySQL {
 	for i, f := range e.Fields {
 		names[i] = f.Name
 	}
-	if len(e.Fields) > 64 {
-		panic("entity " + e.Name + " has more than 64 fields")
+	if len(e.Fields) > 56 {
+		panic("entity " + e.Name + " has more than 56 fields")
 	}
 	cols := metaCols + ", " + strings.Join(names, ", ")
 	return &entitySQL{
@@ -51,15 +51,17 @@ func newEntitySQL(e *server.Entity) *entitySQL {
 	}
 }
 
-// upsert returns the INSERT … ON CONFLICT statement writing the meta
-// columns and the field columns in mask. A record only ever gains fields
-// (a cleared field is kept as null with its HLC), so the columns it does
-// not have are NULL in the table already and need not be written; binding
-// only the columns a record has makes writes of sparse records cheaper.
-func (s *entitySQL) upsert(mask uint64) string {
+// upsert returns the INSERT … ON CONFLICT statement writing n rows of the
+// meta columns and the field columns in mask. A record only ever gains
+// fields (a cleared field is kept as null with its HLC), so the columns it
+// does not have are NULL in the table already and need not be written;
+// binding only the columns a record has makes sparse records cheaper, and
+// many rows per statement spare a statement per record.
+func (s *entitySQL) upsert(mask uint64, n int) string {
+	key := mask<<8 | uint64(n) // n ≤ maxRowsPerInsert < 256; entities have ≤ 56 fields
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if q, ok := s.upserts[mask]; ok {
+	if q, ok := s.upserts[key]; ok {
 		return q
 	}
 	cols := strings.Split(metaCols, ", ")
@@ -72,11 +74,15 @@ func (s *entitySQL) upsert(mask uint64) string {
 	for _, c := range cols[1:] {
 		sets = append(sets, c+" = excluded."+c)
 	}
-	q := "INSERT INTO " + s.e.Name + " (" + strings.Join(cols, ", ") + ") VALUES (" + placeholders(len(cols)) +
-		") ON CONFLICT (id) DO UPDATE SET " + strings.Join(sets, ", ")
-	s.upserts[mask] = q
+	row := "(" + placeholders(len(cols)) + ")"
+	q := "INSERT INTO " + s.e.Name + " (" + strings.Join(cols, ", ") + ") VALUES " +
+		strings.TrimSuffix(strings.Repeat(row+",", n), ",") + " ON CONFLICT (id) DO UPDATE SET " + strings.Join(sets, ", ")
+	s.upserts[key] = q
 	return q
 }
+
+// maxRowsPerInsert bounds a multi-row upsert (and its bound variables).
+const maxRowsPerInsert = 64
 
 // scanRecord decodes one row selected with s.cols.
 func (s *entitySQL) scanRecord(sc interface{ Scan(...any) error }) (*server.StoredRecord, error) {
@@ -338,8 +344,13 @@ type writeTx struct {
 	// cache holds the records this transaction has read or written: as the
 	// only writer, it is their current state until commit. It spares a
 	// batch from re-reading the same county or parent for every mutation.
-	cache map[string]*server.StoredRecord
+	cache map[recordKey]*server.StoredRecord
+	// pending are the records Put queued for flush, once each.
+	pending []*server.StoredRecord
+	queued  map[recordKey]bool
 }
+
+type recordKey struct{ entity, id string }
 
 func (t *writeTx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 	if s := t.stmts[q]; s != nil {
@@ -363,7 +374,7 @@ func (t *writeTx) closeStmts() {
 }
 
 func (t *writeTx) Get(ctx context.Context, e *server.Entity, id string) (*server.StoredRecord, error) {
-	if r, ok := t.cache[e.Name+"/"+id]; ok {
+	if r, ok := t.cache[recordKey{e.Name, id}]; ok {
 		return r, nil // nil: known absent (Prefetch)
 	}
 	es := t.db.stmts[e.Name]
@@ -387,7 +398,7 @@ func (t *writeTx) Get(ctx context.Context, e *server.Entity, id string) (*server
 func (t *writeTx) Prefetch(ctx context.Context, e *server.Entity, ids []string) error {
 	es := t.db.stmts[e.Name]
 	if t.cache == nil {
-		t.cache = map[string]*server.StoredRecord{}
+		t.cache = map[recordKey]*server.StoredRecord{}
 	}
 	const chunk = 500
 	for start := 0; start < len(ids); start += chunk {
@@ -395,8 +406,8 @@ func (t *writeTx) Prefetch(ctx context.Context, e *server.Entity, ids []string) 
 		args := make([]any, len(part))
 		for i, id := range part {
 			args[i] = id
-			if _, ok := t.cache[e.Name+"/"+id]; !ok {
-				t.cache[e.Name+"/"+id] = nil
+			if _, ok := t.cache[recordKey{e.Name, id}]; !ok {
+				t.cache[recordKey{e.Name, id}] = nil
 			}
 		}
 		rows, err := t.tx.QueryContext(ctx, es.in+placeholders(len(part))+")", args...)
@@ -409,7 +420,9 @@ func (t *writeTx) Prefetch(ctx context.Context, e *server.Entity, ids []string) 
 				rows.Close()
 				return err
 			}
-			t.remember(r)
+			if t.cache[recordKey{e.Name, r.ID}] == nil { // never replace a newer, unflushed state
+				t.remember(r)
+			}
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -421,27 +434,82 @@ func (t *writeTx) Prefetch(ctx context.Context, e *server.Entity, ids []string) 
 
 func (t *writeTx) remember(r *server.StoredRecord) {
 	if t.cache == nil {
-		t.cache = map[string]*server.StoredRecord{}
+		t.cache = map[recordKey]*server.StoredRecord{}
 	}
-	t.cache[r.Entity.Name+"/"+r.ID] = r
+	t.cache[recordKey{r.Entity.Name, r.ID}] = r
 }
 
+// Put gives the record the next sequence number and queues it; queued
+// records are written by flush before the transaction commits, many rows
+// per statement. Until then Get answers from the cache.
 func (t *writeTx) Put(ctx context.Context, r *server.StoredRecord) error {
-	es := t.db.stmts[r.Entity.Name]
 	t.seq++
 	r.Seq = t.seq
-	args, mask, err := es.rowArgs(r)
-	if err != nil {
-		return err
-	}
-	st, err := t.stmt(ctx, es.upsert(mask))
-	if err != nil {
-		return err
-	}
-	if _, err := st.ExecContext(ctx, args...); err != nil {
-		return fmt.Errorf("put %s %s: %w", r.Entity.Name, r.ID, err)
+	k := recordKey{r.Entity.Name, r.ID}
+	if !t.queued[k] {
+		if t.queued == nil {
+			t.queued = map[recordKey]bool{}
+		}
+		t.queued[k] = true
+		t.pending = append(t.pending, r)
 	}
 	t.remember(r)
+	return nil
+}
+
+// flush writes the queued records: entity by entity in catalog order (so a
+// record's references are written before it), rows of the same column set
+// together.
+func (t *writeTx) flush(ctx context.Context) error {
+	if len(t.pending) == 0 {
+		return nil
+	}
+	type group struct {
+		es   *entitySQL
+		mask uint64
+		args [][]any
+	}
+	for _, e := range server.Entities {
+		es := t.db.stmts[e.Name]
+		var groups []*group
+		for _, r := range t.pending {
+			if r.Entity != e {
+				continue
+			}
+			args, mask, err := es.rowArgs(r)
+			if err != nil {
+				return err
+			}
+			var g *group
+			for _, x := range groups {
+				if x.mask == mask {
+					g = x
+				}
+			}
+			if g == nil {
+				g = &group{es: es, mask: mask}
+				groups = append(groups, g)
+			}
+			g.args = append(g.args, args)
+		}
+		for _, g := range groups {
+			for start := 0; start < len(g.args); start += maxRowsPerInsert {
+				rows := g.args[start:min(start+maxRowsPerInsert, len(g.args))]
+				st, err := t.stmt(ctx, es.upsert(g.mask, len(rows)))
+				if err != nil {
+					return err
+				}
+				flat := make([]any, 0, len(rows)*len(rows[0]))
+				for _, a := range rows {
+					flat = append(flat, a...)
+				}
+				if _, err := st.ExecContext(ctx, flat...); err != nil {
+					return fmt.Errorf("write %d %s records: %w", len(rows), e.Name, err)
+				}
+			}
+		}
+	}
+	t.pending, t.queued = nil, nil
 	return nil
 }
 
