@@ -21,6 +21,10 @@ const metaCols = "id, county, seq, hlcs, deleted_hlc, created_device, created_at
 
 const nMeta = 8
 
+// isMetaCol reports whether a field is stored in a meta column (only a
+// "county" field: the county a device names is the record's county).
+func isMetaCol(field string) bool { return field == "county" }
+
 // entitySQL holds the statements for one entity table, generated from the
 // entity's field list so that one mechanism serves every entity.
 type entitySQL struct {
@@ -66,7 +70,7 @@ func (s *entitySQL) upsert(mask uint64, n int) string {
 	}
 	cols := strings.Split(metaCols, ", ")
 	for i, f := range s.e.Fields {
-		if mask&(1<<i) != 0 {
+		if mask&(1<<i) != 0 && !isMetaCol(f.Name) {
 			cols = append(cols, f.Name)
 		}
 	}
@@ -228,7 +232,7 @@ func (s *entitySQL) rowArgs(r *server.StoredRecord) ([]any, uint64, error) {
 			continue
 		}
 		st, ok := r.State.Fields[f.Name]
-		if !ok {
+		if !ok || isMetaCol(f.Name) { // a "county" field is the county column
 			continue
 		}
 		v, err := columnValue(f, st.Value)

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/xinzhou-eco/fieldsync/server/sqlite"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+func run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Main(context.Background(), args, &out, &errb, func(string) string { return "" })
+	return code, out.String(), errb.String()
+}
+
+// TestServeMainOnLoopback runs the real serve command on port 0, reads the
+// address it prints, logs in, and stops it with its context.
+func TestServeMainOnLoopback(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", dir, "--demo"}, pw, io.Discard,
+			func(k string) string { return map[string]string{"FIELDSYNC_LOG_LEVEL": "error"}[k] })
+		pw.Close()
+	}()
+	sc := bufio.NewScanner(pr)
+	var base string
+	var printed []string
+	for sc.Scan() {
+		line := sc.Text()
+		printed = append(printed, line)
+		if _, rest, ok := strings.Cut(line, "http://"); ok && base == "" {
+			base = "http://" + strings.Fields(rest)[0]
+		}
+		if strings.Contains(line, "inspector123") {
+			break
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	if base == "" {
+		t.Fatalf("serve printed no address: %q", printed)
+	}
+	c := syncproto.NewClient(base, "0191f0a0-0000-7000-8000-0000000000aa")
+	if _, err := c.Login(ctx, "inspector", "inspector123", "test"); err != nil {
+		t.Fatalf("login with the printed demo account: %v", err)
+	}
+	resp, err := http.Get(base + "/healthz")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("healthz: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("serve exited %d after shutdown", code)
+	}
+}
+
+func TestUserAndDeviceCommands(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errs := run(t, "user", "add", "--data", dir, "--username", "wang", "--password", "secret-pass-1",
+		"--role", "inspector", "--county", "140902,140921", "--name", "王巡查")
+	if code != 0 || !strings.Contains(out, "added user wang") {
+		t.Fatalf("user add: %d %q %q", code, out, errs)
+	}
+	if code, _, errs = run(t, "user", "add", "--data", dir, "--username", "wang", "--password", "secret-pass-1", "--role", "inspector"); code != 1 || !strings.Contains(errs, "已存在") {
+		t.Fatalf("duplicate user add: %d %q", code, errs)
+	}
+	if code, _, errs = run(t, "user", "add", "--data", dir, "--username", "li", "--password", "secret-pass-1", "--role", "boss"); code != 1 || !strings.Contains(errs, "未知角色") {
+		t.Fatalf("bad role: %d %q", code, errs)
+	}
+	if code, _, errs = run(t, "user", "add", "--data", dir, "--username", "li", "--password", "secret-pass-1", "--county", "999999"); code != 1 || !strings.Contains(errs, "未知的区县") {
+		t.Fatalf("bad county: %d %q", code, errs)
+	}
+	code, out, _ = run(t, "user", "list", "--data", dir)
+	if code != 0 || !strings.Contains(out, "wang") || !strings.Contains(out, "140902,140921") {
+		t.Fatalf("user list: %d %q", code, out)
+	}
+	if code, _, errs = run(t, "user", "scope", "wang", "--data", dir, "--county", "140925"); code != 0 {
+		t.Fatalf("user scope: %q", errs)
+	}
+	if code, _, errs = run(t, "user", "disable", "wang", "--data", dir); code != 0 {
+		t.Fatalf("user disable: %q", errs)
+	}
+	_, out, _ = run(t, "user", "list", "--data", dir)
+	if !strings.Contains(out, "140925") || !strings.Contains(out, "true") {
+		t.Fatalf("after scope and disable, user list: %q", out)
+	}
+	if code, _, _ = run(t, "user", "disable", "nobody", "--data", dir); code != 1 {
+		t.Fatalf("disabling an unknown user succeeded")
+	}
+	if code, _, _ = run(t, "device", "revoke", "--data", dir, "0191f0a0-0000-7000-8000-000000000001"); code != 1 {
+		t.Fatalf("revoking an unknown device succeeded")
+	}
+	if code, _, errs = run(t, "nonsense"); code != 2 || !strings.Contains(errs, "usage") {
+		t.Fatalf("unknown command: %d %q", code, errs)
+	}
+}
+
+func TestBackupCommand(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, errs := run(t, "user", "add", "--data", dir, "--username", "wang", "--password", "secret-pass-1", "--county", "140902"); code != 0 {
+		t.Fatal(errs)
+	}
+	out := filepath.Join(t.TempDir(), "copy.db")
+	if code, _, errs := run(t, "backup", "--data", dir, out); code != 0 {
+		t.Fatalf("backup: %q", errs)
+	}
+	if code, _, errs := run(t, "backup", "--data", dir, out); code != 1 || !strings.Contains(errs, "exists") {
+		t.Fatalf("backup over an existing file: %d %q", code, errs)
+	}
+	db, err := sqlite.Open(context.Background(), out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	users, err := db.Users(context.Background())
+	if err != nil || len(users) != 1 || users[0].Username != "wang" {
+		t.Fatalf("backup holds users %v, %v", users, err)
+	}
+	if ok, _ := db.IntegrityCheck(context.Background()); ok != "ok" {
+		t.Fatalf("backup integrity: %s", ok)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "fieldsync.db")); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,66 @@
+package server
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+func TestCursorRoundTrip(t *testing.T) {
+	c := Cursor{Seq: 42, Scope: "all", Epoch: "abc"}
+	got, err := DecodeCursor(c.Encode())
+	if err != nil || got != c {
+		t.Fatalf("DecodeCursor(Encode(%v)) = %v, %v", c, got, err)
+	}
+	for _, bad := range []string{"!!", "e30", "eyJzIjotMSwiZiI6ImEiLCJlIjoiYiJ9", "eyJ4IjoxfQ"} {
+		if _, err := DecodeCursor(bad); ErrorCode(err) != "bad_request" {
+			t.Errorf("DecodeCursor(%q) = %v, want bad_request", bad, err)
+		}
+	}
+}
+
+func FuzzDecodeCursor(f *testing.F) {
+	f.Add(Cursor{Seq: 1, Scope: "all", Epoch: "e"}.Encode())
+	f.Add("")
+	f.Add("eyJzIjoxfQ")
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := DecodeCursor(s)
+		if err != nil {
+			if ErrorCode(err) != "bad_request" {
+				t.Fatalf("error %v is not bad_request", err)
+			}
+			return
+		}
+		if s != "" && (c.Seq < 0 || c.Epoch == "" || c.Scope == "") {
+			t.Fatalf("accepted an invalid cursor %+v", c)
+		}
+	})
+}
+
+// FuzzCanonical: whatever a device sends as a field value, the check either
+// refuses it with a field error or returns valid JSON that is its own
+// canonical form (so equal values always compare equal).
+func FuzzCanonical(f *testing.F) {
+	for _, s := range []string{`"文本"`, `12`, `1.5`, `true`, `null`, `{"a":1}`, `[1,2]`, `"2026-01-01T00:00:00Z"`, `"\u2028"`, `"a\"b"`} {
+		f.Add(s)
+	}
+	e := EntityByName("inspection")
+	f.Fuzz(func(t *testing.T, raw string) {
+		for _, name := range []string{"summary", "lon", "template_version", "started_at", "site_id", "answers.fence", "status"} {
+			fld, _ := e.Field(name)
+			v, err := fld.Canonical(json.RawMessage(raw), true)
+			if err != nil {
+				if c := ErrorCode(err); c != "invalid_field" && c != "invalid_value" {
+					t.Fatalf("%s: error code %s", name, c)
+				}
+				continue
+			}
+			if !json.Valid(v) {
+				t.Fatalf("%s: canonical %q is not JSON", name, v)
+			}
+			again, err := fld.Canonical(v, true)
+			if err != nil || string(again) != string(v) {
+				t.Fatalf("%s: canonical form %q not stable: %q, %v", name, v, again, err)
+			}
+		}
+	})
+}
