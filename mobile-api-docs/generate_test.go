@@ -132,7 +132,7 @@ func entitySummary(e *server.Entity) string {
 		s = append(s, fmt.Sprintf("A new one must name at least one of %s; its county is that of the first of them (in this order) that is set.", codeList(e.Parents)))
 	}
 	if len(e.Parents) > 0 && e.DeviceWritable {
-		s = append(s, "The referenced record must already be on the server (`unknown_reference` otherwise): push parents first.")
+		s = append(s, "Every record it references must already be on the server and not deleted (`unknown_reference` otherwise: push parents first) and be in the same county (`out_of_scope` otherwise).")
 	}
 	return strings.Join(s, " ")
 }
