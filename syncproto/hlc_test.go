@@ -1,6 +1,7 @@
 package syncproto
 
 import (
+	"cmp"
 	"testing"
 	"time"
 )
@@ -21,35 +22,15 @@ func TestHLCStringRoundTripAndOrder(t *testing.T) {
 			t.Fatalf("round trip %v: got %v, %v", h, p, err)
 		}
 		for j, o := range hs {
-			want := cmpInt(i, j)
+			want := cmp.Compare(i, j)
 			if got := h.Compare(o); got != want {
 				t.Errorf("%v.Compare(%v) = %d, want %d", h, o, got, want)
 			}
-			if got := cmpStr(h.String(), o.String()); got != want {
+			if got := cmp.Compare(h.String(), o.String()); got != want {
 				t.Errorf("string order of %v and %v = %d, want %d", h, o, got, want)
 			}
 		}
 	}
-}
-
-func cmpInt(a, b int) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func cmpStr(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func TestParseHLCRejectsMalformed(t *testing.T) {
