@@ -5,6 +5,7 @@
 package syncproto
 
 import (
+	"cmp"
 	"errors"
 	"strconv"
 	"strings"
@@ -82,22 +83,13 @@ func (h HLC) Time() time.Time { return time.UnixMilli(h.Wall) }
 
 // Compare returns -1, 0 or +1 as h sorts before, equal to or after o.
 func (h HLC) Compare(o HLC) int {
-	switch {
-	case h.Wall != o.Wall:
-		return cmp(h.Wall < o.Wall)
-	case h.Counter != o.Counter:
-		return cmp(h.Counter < o.Counter)
-	case h.Node != o.Node:
-		return cmp(h.Node < o.Node)
+	if c := cmp.Compare(h.Wall, o.Wall); c != 0 {
+		return c
 	}
-	return 0
-}
-
-func cmp(less bool) int {
-	if less {
-		return -1
+	if c := cmp.Compare(h.Counter, o.Counter); c != 0 {
+		return c
 	}
-	return 1
+	return cmp.Compare(h.Node, o.Node)
 }
 
 // ErrBadHLC is returned by ParseHLC for a malformed timestamp.
