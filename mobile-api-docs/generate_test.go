@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -99,13 +100,18 @@ func entityTables(t *testing.T) []string {
 		}
 		out = append(out, "", fmt.Sprintf("#### `%s` — %s", e.Name, title), "", entitySummary(e), "",
 			"| field | type | rules |", "|---|---|---|")
-		for i := range e.Fields {
-			f := &e.Fields[i]
+		fields := append(append([]server.Field(nil), e.Fields...), server.MetaFields...)
+		for i := range fields {
+			f := &fields[i]
 			name := "`" + f.Name + "`"
 			if f.Map {
 				name = "`" + f.Name + ".<key>`"
 			}
-			out = append(out, fmt.Sprintf("| %s | %s | %s |", name, fieldType(f), fieldRules(f)))
+			rules := fieldRules(f)
+			if slices.ContainsFunc(server.MetaFields, func(m server.Field) bool { return m.Name == f.Name }) {
+				rules += "; set by the server at creation, sent without an HLC"
+			}
+			out = append(out, fmt.Sprintf("| %s | %s | %s |", name, fieldType(f), rules))
 		}
 	}
 	return append(out, "")

@@ -70,6 +70,11 @@ func (e *Entity) Field(wire string) (*Field, string) {
 	if f := e.byName[wire]; f != nil && !f.Map {
 		return f, ""
 	}
+	for i := range MetaFields {
+		if MetaFields[i].Name == wire {
+			return &MetaFields[i], ""
+		}
+	}
 	name, key, ok := strings.Cut(wire, ".")
 	if f := e.byName[name]; ok && f != nil && f.Map && mapKeyRE.MatchString(key) {
 		return f, key
@@ -79,10 +84,14 @@ func (e *Entity) Field(wire string) (*Field, string) {
 
 var mapKeyRE = regexp.MustCompile(`^[a-z0-9_]{1,64}$`)
 
-// Common server-owned fields every entity carries.
-var commonFields = []Field{
-	{Name: "created_by", Type: TypeText, Server: true},
-	{Name: "received_at", Type: TypeTime, Server: true},
+// MetaFields are the server-owned fields every record carries: who created
+// it and when the server received it. They are set once, when the record is
+// created, and never merged, so they are kept with the record's bookkeeping
+// rather than as fields with HLCs; pulls send them among the fields, without
+// an HLC.
+var MetaFields = []Field{
+	{Name: "created_by", Type: TypeText, Server: true, Immutable: true},
+	{Name: "received_at", Type: TypeTime, Server: true, Immutable: true},
 }
 
 var (
@@ -217,7 +226,6 @@ var entityByName = map[string]*Entity{}
 
 func init() {
 	for _, e := range Entities {
-		e.Fields = append(e.Fields, commonFields...)
 		e.byName = make(map[string]*Field, len(e.Fields))
 		for i := range e.Fields {
 			e.byName[e.Fields[i].Name] = &e.Fields[i]

@@ -54,11 +54,10 @@ func (s *Syncer) Review(ctx context.Context, p *Principal, inspectionID, decisio
 		}
 		out = ToChange(insp)
 		review := &StoredRecord{Entity: EntityByName(syncproto.EntityReview), ID: uuid.Must(uuid.NewV7()).String(),
-			County: insp.County, CreatedAt: now}
+			County: insp.County, CreatedBy: p.UserID, CreatedAt: now}
 		return s.write(ctx, tx, review, map[string]any{
 			"inspection_id": insp.ID, "decision": decision, "comment": comment,
 			"reviewer_id": p.UserID, "reviewer_name": p.Name, "decided_at": now.Format(time.RFC3339Nano),
-			"created_by": p.UserID, "received_at": now.Format(time.RFC3339Nano),
 		}, now)
 	})
 	if err != nil {

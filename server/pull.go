@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"strings"
+	"time"
 
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
@@ -108,11 +109,13 @@ func ToChange(r *StoredRecord) syncproto.Change {
 		ch.Fields, ch.HLCs = map[string]json.RawMessage{}, map[string]string{}
 		return ch
 	}
-	ch.Fields = make(map[string]json.RawMessage, len(r.State.Fields))
+	ch.Fields = make(map[string]json.RawMessage, len(r.State.Fields)+2)
 	ch.HLCs = make(map[string]string, len(r.State.Fields))
 	for name, st := range r.State.Fields {
 		ch.Fields[name] = st.Value
 		ch.HLCs[name] = st.HLC.String()
 	}
+	ch.Fields["created_by"] = mustJSON(r.CreatedBy)
+	ch.Fields["received_at"] = mustJSON(r.CreatedAt.UTC().Format(time.RFC3339Nano))
 	return ch
 }

@@ -16,7 +16,8 @@ type StoredRecord struct {
 	Seq           int64  // position in the change feed, set by WriteTx.Put
 	State         syncproto.Record
 	CreatedDevice string
-	CreatedAt     time.Time
+	CreatedBy     string    // user id; "" for the server's own records
+	CreatedAt     time.Time // when the server received the record
 	UpdatedAt     time.Time
 }
 

@@ -65,6 +65,14 @@ func (s *Syncer) Push(ctx context.Context, p *Principal, req *syncproto.PushRequ
 	if err != nil {
 		return nil, err
 	}
+	// The checks that need no stored state run before the write lock is
+	// taken, so that concurrent pushes overlap them with each other's
+	// transactions.
+	now := s.Now()
+	prepared := make([]prepared, len(req.Mutations))
+	for i := range req.Mutations {
+		prepared[i] = s.prepare(p, &req.Mutations[i], now)
+	}
 	resp := &syncproto.PushResponse{BatchID: req.BatchID}
 	err = s.Store.Update(ctx, func(tx WriteTx) error {
 		prev, err := tx.GetBatch(ctx, p.DeviceID, req.BatchID)
@@ -81,10 +89,9 @@ func (s *Syncer) Push(ctx context.Context, p *Principal, req *syncproto.PushRequ
 		if err := prefetch(ctx, tx, req.Mutations); err != nil {
 			return err
 		}
-		now := s.Now()
 		resp.Results = make([]syncproto.PushResult, len(req.Mutations))
-		for i := range req.Mutations {
-			if resp.Results[i], err = s.applyDevice(ctx, tx, p, &req.Mutations[i], now); err != nil {
+		for i := range prepared {
+			if resp.Results[i], err = s.applyDevice(ctx, tx, p, &prepared[i], now); err != nil {
 				return err
 			}
 		}
@@ -157,9 +164,57 @@ func requestHash(ms []syncproto.Mutation) (string, error) {
 // applyDevice applies one device mutation and turns a refusal into a
 // rejected result. Only storage failures are returned as errors (they abort
 // the whole batch, which the device then retries).
-func (s *Syncer) applyDevice(ctx context.Context, tx WriteTx, p *Principal, m *syncproto.Mutation, now time.Time) (syncproto.PushResult, error) {
-	res := syncproto.PushResult{Entity: m.Entity, ID: m.ID}
-	err := s.apply(ctx, tx, p, m, now, &res)
+// prepared is a mutation after the checks that need no stored state.
+type prepared struct {
+	m    *syncproto.Mutation
+	e    *Entity
+	h    syncproto.HLC
+	vals map[string]json.RawMessage
+	err  error // the refusal, if the mutation failed a check
+}
+
+// prepare runs a mutation's stateless checks: entity, id, HLC (format,
+// node, clock skew), delete rules, and each field's name, ownership and
+// value.
+func (s *Syncer) prepare(p *Principal, m *syncproto.Mutation, now time.Time) prepared {
+	pm := prepared{m: m, e: EntityByName(m.Entity)}
+	e := pm.e
+	switch {
+	case e == nil:
+		pm.err = Errorf(syncproto.CodeUnknownEntity, "未知的数据类型 %q", m.Entity)
+	case !e.DeviceWritable:
+		pm.err = Errorf(syncproto.CodeReadOnlyEntity, "%s 只能由服务器或办公室修改", e.Name)
+	case !IsCanonicalUUID(m.ID):
+		pm.err = Errorf(syncproto.CodeInvalidID, "记录 id 应为小写 UUID")
+	}
+	if pm.err != nil {
+		return pm
+	}
+	if pm.h, pm.err = s.checkHLC(m.HLC, p.DeviceID, now); pm.err != nil {
+		return pm
+	}
+	switch {
+	case m.Delete && !e.DeviceDeletable:
+		pm.err = Errorf(syncproto.CodeNotDeletable, "%s 是证据，设备不能删除", e.Name)
+	case m.Delete && len(m.Fields) > 0:
+		pm.err = Errorf(syncproto.CodeBadRequest, "删除操作不能同时带字段")
+	case !m.Delete && len(m.Fields) == 0:
+		pm.err = Errorf(syncproto.CodeMissingField, "变更没有任何字段")
+	default:
+		pm.vals, pm.err = canonicalFields(e, m.Fields, true)
+	}
+	return pm
+}
+
+// applyDevice applies one prepared device mutation and turns a refusal
+// into a rejected result. Only storage failures are returned as errors
+// (they abort the whole batch, which the device then retries).
+func (s *Syncer) applyDevice(ctx context.Context, tx WriteTx, p *Principal, pm *prepared, now time.Time) (syncproto.PushResult, error) {
+	res := syncproto.PushResult{Entity: pm.m.Entity, ID: pm.m.ID}
+	err := pm.err
+	if err == nil {
+		err = s.apply(ctx, tx, p, pm, now, &res)
+	}
 	var e *Error
 	if errors.As(err, &e) {
 		res.Status, res.Code, res.Message, res.LostFields = syncproto.StatusRejected, e.Code, e.Message, nil
@@ -168,32 +223,10 @@ func (s *Syncer) applyDevice(ctx context.Context, tx WriteTx, p *Principal, m *s
 	return res, err
 }
 
-func (s *Syncer) apply(ctx context.Context, tx WriteTx, p *Principal, m *syncproto.Mutation, now time.Time, res *syncproto.PushResult) error {
-	e := EntityByName(m.Entity)
-	switch {
-	case e == nil:
-		return Errorf(syncproto.CodeUnknownEntity, "未知的数据类型 %q", m.Entity)
-	case !e.DeviceWritable:
-		return Errorf(syncproto.CodeReadOnlyEntity, "%s 只能由服务器或办公室修改", e.Name)
-	case !IsCanonicalUUID(m.ID):
-		return Errorf(syncproto.CodeInvalidID, "记录 id 应为小写 UUID")
-	}
-	h, err := s.checkHLC(m.HLC, p.DeviceID, now)
-	if err != nil {
-		return err
-	}
-	switch {
-	case m.Delete && !e.DeviceDeletable:
-		return Errorf(syncproto.CodeNotDeletable, "%s 是证据，设备不能删除", e.Name)
-	case m.Delete && len(m.Fields) > 0:
-		return Errorf(syncproto.CodeBadRequest, "删除操作不能同时带字段")
-	case !m.Delete && len(m.Fields) == 0:
-		return Errorf(syncproto.CodeMissingField, "变更没有任何字段")
-	}
-	vals, err := canonicalFields(e, m.Fields, true)
-	if err != nil {
-		return err
-	}
+// apply runs the checks that need stored state (existence, county and
+// scope, immutable fields, locks, references) and merges.
+func (s *Syncer) apply(ctx context.Context, tx WriteTx, p *Principal, pm *prepared, now time.Time, res *syncproto.PushResult) error {
+	m, e, h, vals := pm.m, pm.e, pm.h, pm.vals
 	cur, err := tx.Get(ctx, e, m.ID)
 	if err != nil {
 		return err
@@ -297,11 +330,8 @@ func (s *Syncer) newRecord(ctx context.Context, tx WriteTx, p *Principal, e *Ent
 	if !p.CanSee(county) {
 		return nil, Errorf(syncproto.CodeOutOfScope, "无权在区县 %s 写入数据", county)
 	}
-	r := &StoredRecord{Entity: e, ID: id, County: county, CreatedDevice: p.DeviceID, CreatedAt: now}
-	h := s.Clock.Now()
-	r.State.Fields = make(map[string]syncproto.FieldState, len(vals)+2)
-	r.State.Fields["created_by"] = syncproto.FieldState{Value: mustJSON(p.UserID), HLC: h}
-	r.State.Fields["received_at"] = syncproto.FieldState{Value: mustJSON(now.UTC().Format(time.RFC3339Nano)), HLC: h}
+	r := &StoredRecord{Entity: e, ID: id, County: county, CreatedDevice: p.DeviceID, CreatedBy: p.UserID, CreatedAt: now}
+	r.State.Fields = make(map[string]syncproto.FieldState, len(vals))
 	return r, nil
 }
 

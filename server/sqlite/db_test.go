@@ -28,7 +28,7 @@ func TestSchemaMatchesCatalog(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer raw.Close()
-	meta := []string{"id", "county", "seq", "hlcs", "deleted_hlc", "created_device", "created_at", "updated_at"}
+	meta := []string{"id", "county", "seq", "hlcs", "deleted_hlc", "created_device", "created_at", "updated_at", "created_by"}
 	for _, e := range server.Entities {
 		rows, err := raw.Query(`SELECT name FROM pragma_table_info(?)`, e.Name)
 		if err != nil {

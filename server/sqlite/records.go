@@ -17,9 +17,9 @@ import (
 )
 
 // metaCols are the leading columns of every entity table.
-const metaCols = "id, county, seq, hlcs, deleted_hlc, created_device, created_at, updated_at"
+const metaCols = "id, county, seq, hlcs, deleted_hlc, created_device, created_at, updated_at, created_by"
 
-const nMeta = 8
+const nMeta = 9
 
 // isMetaCol reports whether a field is stored in a meta column (only a
 // "county" field: the county a device names is the record's county).
@@ -99,7 +99,8 @@ func (s *entitySQL) scanRecord(sc interface{ Scan(...any) error }) (*server.Stor
 		return nil, err
 	}
 	r := &server.StoredRecord{Entity: s.e, ID: str(vals[0]), County: str(vals[1]), Seq: vals[2].(int64),
-		CreatedDevice: str(vals[5]), CreatedAt: time.UnixMilli(vals[6].(int64)), UpdatedAt: time.UnixMilli(vals[7].(int64))}
+		CreatedDevice: str(vals[5]), CreatedAt: time.UnixMilli(vals[6].(int64)), UpdatedAt: time.UnixMilli(vals[7].(int64)),
+		CreatedBy: str(vals[8])}
 	hlcs, err := decodeHLCs(str(vals[3]))
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: decode hlcs: %w", s.e.Name, r.ID, err)
@@ -216,7 +217,7 @@ func (s *entitySQL) rowArgs(r *server.StoredRecord) ([]any, uint64, error) {
 	}
 	args := make([]any, 0, nMeta+len(r.State.Fields))
 	args = append(args, r.ID, r.County, r.Seq, string(encodeHLCs(r.State.Fields)), r.State.Deleted.String(), r.CreatedDevice,
-		r.CreatedAt.UnixMilli(), r.UpdatedAt.UnixMilli())
+		r.CreatedAt.UnixMilli(), r.UpdatedAt.UnixMilli(), r.CreatedBy)
 	var mask uint64
 	for i := range s.e.Fields {
 		f := &s.e.Fields[i]

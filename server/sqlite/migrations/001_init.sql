@@ -5,7 +5,8 @@
 -- in the change feed (seq, assigned in commit order by the single writer),
 -- each field's last-write HLC (hlcs: a JSON object from each HLC to the
 -- names of the fields it last wrote), the
--- tombstone's HLC (deleted_hlc, '' while alive), and bookkeeping. The
+-- tombstone's HLC (deleted_hlc, '' while alive), and bookkeeping: the
+-- creating device and user and the server's receipt time (created_at). The
 -- remaining columns are the entity's fields, as server.Entities lists them.
 
 CREATE TABLE meta (
@@ -17,35 +18,35 @@ CREATE TABLE county (
 	id TEXT PRIMARY KEY, county TEXT NOT NULL DEFAULT '', seq INTEGER NOT NULL,
 	hlcs TEXT NOT NULL DEFAULT '{}', deleted_hlc TEXT NOT NULL DEFAULT '',
 	created_device TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
-	code TEXT, name TEXT, kind TEXT, lon REAL, lat REAL, confirmed INTEGER, note TEXT,
-	created_by TEXT, received_at TEXT
+	created_by TEXT NOT NULL DEFAULT '',
+	code TEXT, name TEXT, kind TEXT, lon REAL, lat REAL, confirmed INTEGER, note TEXT
 );
 
 CREATE TABLE checklist_template (
 	id TEXT PRIMARY KEY, county TEXT NOT NULL DEFAULT '', seq INTEGER NOT NULL,
 	hlcs TEXT NOT NULL DEFAULT '{}', deleted_hlc TEXT NOT NULL DEFAULT '',
 	created_device TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+	created_by TEXT NOT NULL DEFAULT '',
 	template_id TEXT, version INTEGER, kind TEXT, title TEXT, description TEXT, source TEXT,
-	site_kinds TEXT, items TEXT,
-	created_by TEXT, received_at TEXT
+	site_kinds TEXT, items TEXT
 );
 
 CREATE TABLE rectification_task (
 	id TEXT PRIMARY KEY, county TEXT NOT NULL DEFAULT '', seq INTEGER NOT NULL,
 	hlcs TEXT NOT NULL DEFAULT '{}', deleted_hlc TEXT NOT NULL DEFAULT '',
 	created_device TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+	created_by TEXT NOT NULL DEFAULT '',
 	number TEXT, category TEXT, problem TEXT, measures TEXT, responsible_units TEXT,
 	responsible_person TEXT, acceptance_unit TEXT, deadline_text TEXT, deadline TEXT,
-	long_term INTEGER, counties TEXT, status TEXT, progress TEXT, progress_pct INTEGER,
-	created_by TEXT, received_at TEXT
+	long_term INTEGER, counties TEXT, status TEXT, progress TEXT, progress_pct INTEGER
 );
 
 CREATE TABLE site (
 	id TEXT PRIMARY KEY, county TEXT NOT NULL, seq INTEGER NOT NULL,
 	hlcs TEXT NOT NULL DEFAULT '{}', deleted_hlc TEXT NOT NULL DEFAULT '',
 	created_device TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+	created_by TEXT NOT NULL DEFAULT '',
 	kind TEXT, name TEXT, address TEXT, lon REAL, lat REAL, radius_m REAL, note TEXT, active INTEGER,
-	created_by TEXT, received_at TEXT,
 	FOREIGN KEY (county) REFERENCES county(id)
 );
 
@@ -53,10 +54,10 @@ CREATE TABLE inspection (
 	id TEXT PRIMARY KEY, county TEXT NOT NULL, seq INTEGER NOT NULL,
 	hlcs TEXT NOT NULL DEFAULT '{}', deleted_hlc TEXT NOT NULL DEFAULT '',
 	created_device TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+	created_by TEXT NOT NULL DEFAULT '',
 	site_id TEXT REFERENCES site(id), template_id TEXT, template_version INTEGER,
 	started_at TEXT, finished_at TEXT, status TEXT, summary TEXT, lon REAL, lat REAL,
 	answers TEXT, reviewer_id TEXT, review_comment TEXT, reviewed_at TEXT,
-	created_by TEXT, received_at TEXT,
 	FOREIGN KEY (county) REFERENCES county(id)
 );
 CREATE INDEX inspection_status ON inspection(county, status);
@@ -65,9 +66,9 @@ CREATE TABLE finding (
 	id TEXT PRIMARY KEY, county TEXT NOT NULL, seq INTEGER NOT NULL,
 	hlcs TEXT NOT NULL DEFAULT '{}', deleted_hlc TEXT NOT NULL DEFAULT '',
 	created_device TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+	created_by TEXT NOT NULL DEFAULT '',
 	inspection_id TEXT REFERENCES inspection(id), item_key TEXT, description TEXT, severity TEXT,
 	deadline TEXT, status TEXT, rectification_note TEXT,
-	created_by TEXT, received_at TEXT,
 	FOREIGN KEY (county) REFERENCES county(id)
 );
 CREATE INDEX finding_inspection ON finding(inspection_id);
@@ -76,11 +77,11 @@ CREATE TABLE vehicle_check (
 	id TEXT PRIMARY KEY, county TEXT NOT NULL, seq INTEGER NOT NULL,
 	hlcs TEXT NOT NULL DEFAULT '{}', deleted_hlc TEXT NOT NULL DEFAULT '',
 	created_device TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+	created_by TEXT NOT NULL DEFAULT '',
 	checkpoint TEXT, plate TEXT, plate_color TEXT, plate_type TEXT, vin TEXT, emission_stage TEXT,
 	fuel TEXT, obd_mil INTEGER, obd_codes TEXT, aftertreatment TEXT, urea_level_pct REAL,
 	ringelmann REAL, opacity REAL, remote_sensing_id TEXT, action TEXT, checked_at TEXT,
 	lon REAL, lat REAL, note TEXT,
-	created_by TEXT, received_at TEXT,
 	FOREIGN KEY (county) REFERENCES county(id)
 );
 CREATE INDEX vehicle_check_checkpoint ON vehicle_check(county, checkpoint);
@@ -89,11 +90,11 @@ CREATE TABLE photo (
 	id TEXT PRIMARY KEY, county TEXT NOT NULL, seq INTEGER NOT NULL,
 	hlcs TEXT NOT NULL DEFAULT '{}', deleted_hlc TEXT NOT NULL DEFAULT '',
 	created_device TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+	created_by TEXT NOT NULL DEFAULT '',
 	inspection_id TEXT REFERENCES inspection(id), finding_id TEXT REFERENCES finding(id),
 	vehicle_check_id TEXT REFERENCES vehicle_check(id), item_key TEXT, sha256 TEXT,
 	content_type TEXT, size_bytes INTEGER, captured_at TEXT, lon REAL, lat REAL, accuracy_m REAL,
 	crs TEXT, caption TEXT, uploaded INTEGER, flags TEXT, exif TEXT,
-	created_by TEXT, received_at TEXT,
 	FOREIGN KEY (county) REFERENCES county(id)
 );
 CREATE INDEX photo_sha256 ON photo(sha256);
@@ -103,9 +104,9 @@ CREATE TABLE review (
 	id TEXT PRIMARY KEY, county TEXT NOT NULL, seq INTEGER NOT NULL,
 	hlcs TEXT NOT NULL DEFAULT '{}', deleted_hlc TEXT NOT NULL DEFAULT '',
 	created_device TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+	created_by TEXT NOT NULL DEFAULT '',
 	inspection_id TEXT REFERENCES inspection(id), decision TEXT, comment TEXT,
 	reviewer_id TEXT, reviewer_name TEXT, decided_at TEXT,
-	created_by TEXT, received_at TEXT,
 	FOREIGN KEY (county) REFERENCES county(id)
 );
 CREATE INDEX review_inspection ON review(inspection_id);
