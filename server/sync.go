@@ -7,8 +7,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"runtime"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/xinzhou-eco/fieldsync/syncproto"
@@ -70,9 +72,7 @@ func (s *Syncer) Push(ctx context.Context, p *Principal, req *syncproto.PushRequ
 	// transactions.
 	now := s.Now()
 	prepared := make([]prepared, len(req.Mutations))
-	for i := range req.Mutations {
-		prepared[i] = s.prepare(p, &req.Mutations[i], now)
-	}
+	parallel(len(prepared), func(i int) { prepared[i] = s.prepare(p, &req.Mutations[i], now) })
 	resp := &syncproto.PushResponse{BatchID: req.BatchID}
 	err = s.Store.Update(ctx, func(tx WriteTx) error {
 		prev, err := tx.GetBatch(ctx, p.DeviceID, req.BatchID)
@@ -131,8 +131,29 @@ func prefetch(ctx context.Context, tx WriteTx, ms []syncproto.Mutation) error {
 // different mutations is caught. Field values are hashed compacted, so a
 // retry that re-encodes them with other spacing is still the same batch.
 func requestHash(ms []syncproto.Mutation) (string, error) {
+	digests := make([][sha256.Size]byte, len(ms))
+	var bad error
+	var once sync.Once
+	parallel(len(ms), func(i int) {
+		var err error
+		if digests[i], err = mutationDigest(&ms[i]); err != nil {
+			once.Do(func() { bad = err })
+		}
+	})
+	if bad != nil {
+		return "", bad
+	}
 	h := sha256.New()
-	var names []string
+	for i := range digests {
+		h.Write(digests[i][:])
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// mutationDigest hashes one mutation: every part length-prefixed, fields
+// in name order, values compacted.
+func mutationDigest(m *syncproto.Mutation) ([sha256.Size]byte, error) {
+	h := sha256.New()
 	var buf bytes.Buffer
 	line := func(parts ...string) {
 		for _, p := range parts {
@@ -143,27 +164,52 @@ func requestHash(ms []syncproto.Mutation) (string, error) {
 			h.Write(buf.Bytes())
 		}
 	}
-	for _, m := range ms {
-		line(m.Entity, m.ID, m.HLC, strconv.FormatBool(m.Delete), strconv.Itoa(len(m.Fields)))
-		names = names[:0]
-		for name := range m.Fields {
-			names = append(names, name)
-		}
-		slices.Sort(names)
-		for _, name := range names {
-			buf.Reset()
-			if err := json.Compact(&buf, m.Fields[name]); err != nil {
-				return "", Errorf(syncproto.CodeInvalidField, "字段 %s 不是有效的 JSON", name)
-			}
-			line(name, buf.String())
-		}
+	line(m.Entity, m.ID, m.HLC, strconv.FormatBool(m.Delete), strconv.Itoa(len(m.Fields)))
+	names := make([]string, 0, len(m.Fields))
+	for name := range m.Fields {
+		names = append(names, name)
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	slices.Sort(names)
+	var sum [sha256.Size]byte
+	for _, name := range names {
+		buf.Reset()
+		if err := json.Compact(&buf, m.Fields[name]); err != nil {
+			return sum, Errorf(syncproto.CodeInvalidField, "字段 %s 不是有效的 JSON", name)
+		}
+		line(name, buf.String())
+	}
+	h.Sum(sum[:0])
+	return sum, nil
 }
 
 // applyDevice applies one device mutation and turns a refusal into a
 // rejected result. Only storage failures are returned as errors (they abort
 // the whole batch, which the device then retries).
+// parallel runs fn(0..n-1) on all processors when n is large enough to be
+// worth it (a big batch's value checks are the bulk of a push's CPU).
+func parallel(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n/64)
+	if workers < 2 {
+		for i := 0; i < n; i++ {
+			fn(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	per := (n + workers - 1) / workers
+	for start := 0; start < n; start += per {
+		end := min(start+per, n)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := start; i < end; i++ {
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
 // prepared is a mutation after the checks that need no stored state.
 type prepared struct {
 	m    *syncproto.Mutation
@@ -264,6 +310,7 @@ func (s *Syncer) apply(ctx context.Context, tx WriteTx, p *Principal, pm *prepar
 			res.LostFields = append(res.LostFields, l.Field)
 		}
 	}
+	slices.Sort(res.LostFields)
 	if len(conflicts) > 0 {
 		if err := tx.AddConflicts(ctx, conflicts); err != nil {
 			return err

@@ -90,8 +90,9 @@ func Merge(r *Record, fields map[string]json.RawMessage, del bool, h HLC) Outcom
 		}
 		return o
 	}
-	for _, name := range sortedKeys(fields) {
-		v := fields[name]
+	// The order of the outcome's lists is unspecified (map order): the
+	// merge itself does not depend on it.
+	for name, v := range fields {
 		cur, ok := r.Fields[name]
 		switch {
 		case ok && cur.HLC == h && bytes.Equal(cur.Value, v):

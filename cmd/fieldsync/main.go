@@ -125,6 +125,7 @@ var commands = map[string]func(*command){
 
 func serveCmd(c *command) {
 	c.run = func(ctx context.Context) error {
+		app.TuneRuntime(os.Getenv)
 		log := app.NewLogger(*c.cfg, c.stderr)
 		a, err := app.Open(ctx, *c.cfg, log)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -83,6 +84,7 @@ func vehicleMutation(clock *syncproto.Clock, id string, i int) syncproto.Mutatio
 // per-field HLC merge, conflict detection, the batch record — for batches
 // of 500 new records of 10 fields keyed by random UUIDv4 (the slow case).
 func BenchmarkPushMerge(b *testing.B) {
+	app.TuneRuntime(os.Getenv) // as the server runs
 	for _, kind := range []string{"create", "update"} {
 		b.Run(kind, func(b *testing.B) {
 			db, s := openSeeded(b)
@@ -134,6 +136,7 @@ func BenchmarkPushMerge(b *testing.B) {
 // push's stateless checks run outside the write lock, overlapping with the
 // other push's transaction.
 func BenchmarkPushMergeConcurrent(b *testing.B) {
+	app.TuneRuntime(os.Getenv) // as the server runs
 	db, s := openSeeded(b)
 	devices := []*server.Principal{registerDevice(b, db), registerDevice(b, db)}
 	batches := make([][]*syncproto.PushRequest, len(devices))
@@ -178,6 +181,7 @@ func BenchmarkPushMergeConcurrent(b *testing.B) {
 // column, every index, a precomputed hlcs value); "narrow" into a table of
 // just the ten columns and a primary key.
 func BenchmarkRawUpsert(b *testing.B) {
+	app.TuneRuntime(os.Getenv) // the same runtime setting as the merge path
 	b.Run("same-table", func(b *testing.B) {
 		dir := b.TempDir()
 		db, err := sqlite.Open(context.Background(), filepath.Join(dir, "fieldsync.db"))
