@@ -208,6 +208,13 @@ var Entities = []*Entity{
 		{Name: "uploaded", Type: TypeBool, Server: true},
 		{Name: "flags", Type: TypeJSON, Server: true},
 		{Name: "exif", Type: TypeJSON, Server: true},
+		{Name: "lon_wgs84", Type: TypeReal, Server: true},
+		{Name: "lat_wgs84", Type: TypeReal, Server: true},
+		{Name: "site_id", Type: TypeText, Server: true},
+		{Name: "phash", Type: TypeText, Server: true},
+		{Name: "width", Type: TypeInt, Server: true},
+		{Name: "height", Type: TypeInt, Server: true},
+		{Name: "processed_at", Type: TypeTime, Server: true},
 	}},
 	{Name: syncproto.EntityReview, Parents: []string{"inspection_id"}, Fields: []Field{
 		{Name: "inspection_id", Type: TypeRef, Ref: syncproto.EntityInspection, Immutable: true},

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"slices"
 	"time"
 )
@@ -91,4 +92,18 @@ type Scope struct {
 // Scope returns the principal's read scope.
 func (p *Principal) Scope() Scope {
 	return Scope{All: p.Role.AllCounties(), Counties: p.Counties}
+}
+
+type principalKey struct{}
+
+// ContextWithPrincipal returns ctx carrying p (for handlers that only see a
+// context, such as the upload hooks).
+func ContextWithPrincipal(ctx context.Context, p *Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// PrincipalFrom returns the principal ctx carries, or nil.
+func PrincipalFrom(ctx context.Context) *Principal {
+	p, _ := ctx.Value(principalKey{}).(*Principal)
+	return p
 }

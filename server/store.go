@@ -70,6 +70,9 @@ type WriteTx interface {
 	Prefetch(ctx context.Context, e *Entity, ids []string) error
 	// Put inserts or replaces a record and gives it the next sequence number.
 	Put(ctx context.Context, r *StoredRecord) error
+	// Find returns the records whose field (a column of the entity) has
+	// the given value.
+	Find(ctx context.Context, e *Entity, field, value string) ([]*StoredRecord, error)
 	AddConflicts(ctx context.Context, cs []Conflict) error
 	// GetBatch returns a stored batch, or nil.
 	GetBatch(ctx context.Context, deviceID, batchID string) (*Batch, error)
@@ -88,6 +91,8 @@ type SyncStore interface {
 	// Changes returns up to limit records in scope with Seq > after, in Seq
 	// order, and whether more follow.
 	Changes(ctx context.Context, scope Scope, after int64, limit int) ([]*StoredRecord, bool, error)
+	// Get reads one record outside any write (nil if absent).
+	Get(ctx context.Context, entity, id string) (*StoredRecord, error)
 	// Epoch identifies this database; cursors from another are refused.
 	Epoch() string
 	// MarkPulled records a device's last pull and the cursor position it

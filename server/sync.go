@@ -29,6 +29,12 @@ type Syncer struct {
 	MaxBatch int
 	// Now is the server's physical clock.
 	Now func() time.Time
+	// Blobs, if set, lets a photo record pushed after its bytes arrived be
+	// marked uploaded at once.
+	Blobs BlobStore
+	// PhotoReady, if set, is called after a commit with the ids of photo
+	// records whose bytes are stored and that need processing.
+	PhotoReady func(ids []string)
 }
 
 // NewSyncer returns a Syncer with the default limits.
@@ -106,6 +112,15 @@ func (s *Syncer) Push(ctx context.Context, p *Principal, req *syncproto.PushRequ
 	})
 	if err != nil {
 		return nil, err
+	}
+	var ready []string
+	for i := range prepared {
+		if prepared[i].ready && !resp.Replayed {
+			ready = append(ready, prepared[i].m.ID)
+		}
+	}
+	if len(ready) > 0 && s.PhotoReady != nil {
+		s.PhotoReady(ready)
 	}
 	resp.ServerHLC = s.ServerHLC()
 	return resp, nil
@@ -217,6 +232,8 @@ type prepared struct {
 	h    syncproto.HLC
 	vals map[string]json.RawMessage
 	err  error // the refusal, if the mutation failed a check
+	// ready is set for a new photo record whose bytes are already stored.
+	ready bool
 }
 
 // prepare runs a mutation's stateless checks: entity, id, HLC (format,
@@ -318,6 +335,11 @@ func (s *Syncer) apply(ctx context.Context, tx WriteTx, p *Principal, pm *prepar
 	}
 	if len(o.Won) == 0 && !o.DeleteApplied {
 		return nil
+	}
+	if cur.Seq == 0 && e.Name == syncproto.EntityPhoto {
+		if pm.ready, err = s.photoBytesPresent(ctx, cur); err != nil {
+			return err
+		}
 	}
 	cur.UpdatedAt = now
 	return tx.Put(ctx, cur)

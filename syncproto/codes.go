@@ -25,6 +25,11 @@ const (
 	CodeBatchMismatch        = "batch_mismatch"  // batch_id reused with different content
 	CodeResyncRequired       = "resync_required" // cursor no longer valid: pull from empty cursor
 	CodeUnsupportedMediaType = "unsupported_media_type"
+	CodeHashMismatch         = "hash_mismatch"          // uploaded bytes do not match the declared SHA-256
+	CodeBadImage             = "bad_image"              // not an image, truncated, or too many pixels
+	CodeUploadOffset         = "upload_offset_mismatch" // tus: PATCH at the wrong offset; HEAD for the right one
+	CodeInvalidUpload        = "invalid_upload"         // tus: malformed or missing protocol headers or metadata
+	CodeNotReady             = "not_ready"              // a derivative is still being made
 	CodeInternal             = "internal"
 	CodeUnavailable          = "unavailable"
 

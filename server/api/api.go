@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -16,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/auth"
+	"github.com/xinzhou-eco/fieldsync/server/upload"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
@@ -25,12 +27,16 @@ type Store interface {
 	Conflicts(ctx context.Context, scope server.Scope, entity, recordID string, limit int) ([]server.Conflict, error)
 	RevokeDevice(ctx context.Context, deviceID string, at time.Time) error
 	Ping(ctx context.Context) error
+	Get(ctx context.Context, entity, id string) (*server.StoredRecord, error)
 }
 
-// Config holds the API's limits.
+// Config holds the API's limits and its photo parts.
 type Config struct {
 	// MaxPushBytes caps a push body; MaxBodyBytes every other body.
 	MaxPushBytes, MaxBodyBytes int64
+	// Uploads receives photo bytes over tus; Blobs serves them.
+	Uploads *upload.Service
+	Blobs   server.BlobStore
 }
 
 // API serves the HTTP endpoints.
@@ -63,7 +69,12 @@ func New(syncer *server.Syncer, au *auth.Service, st Store, log *slog.Logger, cf
 	e.IPExtractor = echo.ExtractIPDirect()
 	e.Use(middleware.RequestID(), a.logRequests, a.metrics.middleware, middleware.Recover(), a.serverHLC,
 		middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024,
-			Skipper: func(c echo.Context) bool { return c.Path() == "/metrics" }}))
+			// Not /metrics (it compresses itself), not photos (JPEG is
+			// compressed, and Range must address the stored bytes), not tus.
+			Skipper: func(c echo.Context) bool {
+				p := c.Path()
+				return p == "/metrics" || strings.HasPrefix(p, "/api/v1/photos/") || strings.HasPrefix(p, "/api/v1/uploads/")
+			}}))
 
 	e.GET("/healthz", a.healthz)
 	e.GET("/readyz", a.readyz)
@@ -84,6 +95,15 @@ func New(syncer *server.Syncer, au *auth.Service, st Store, log *slog.Logger, cf
 	v1.GET("/conflicts", a.conflicts, authn, office)
 	v1.GET("/devices", a.devices, authn, office)
 	v1.POST("/devices/:id/revoke", a.revokeDevice, authn, admin)
+	v1.GET("/photos/:id/:variant", a.photo, authn)
+	if u := cfg.Uploads; u != nil {
+		upload.Status = StatusOf
+		v1.OPTIONS("/uploads/", echo.WrapHandler(u.Options()))
+		v1.POST("/uploads/", echo.WrapHandler(u.Post()), authn)
+		v1.HEAD("/uploads/:id", echo.WrapHandler(u.Head()), authn)
+		v1.PATCH("/uploads/:id", echo.WrapHandler(u.Patch()), authn)
+		v1.DELETE("/uploads/:id", echo.WrapHandler(u.Delete()), authn)
+	}
 	return e
 }
 

@@ -36,6 +36,11 @@ var statusOf = map[string]int{
 	syncproto.CodeConflict:             http.StatusConflict,
 	syncproto.CodeBatchMismatch:        http.StatusConflict,
 	syncproto.CodeResyncRequired:       http.StatusGone,
+	syncproto.CodeHashMismatch:         http.StatusUnprocessableEntity,
+	syncproto.CodeBadImage:             http.StatusUnprocessableEntity,
+	syncproto.CodeUploadOffset:         http.StatusConflict,
+	syncproto.CodeInvalidUpload:        http.StatusBadRequest,
+	syncproto.CodeNotReady:             http.StatusNotFound,
 	syncproto.CodeInternal:             http.StatusInternalServerError,
 	syncproto.CodeUnavailable:          http.StatusServiceUnavailable,
 }

@@ -29,6 +29,7 @@ func (a *API) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		c.Set(principalKey, p)
+		c.SetRequest(c.Request().WithContext(server.ContextWithPrincipal(c.Request().Context(), p)))
 		return next(c)
 	}
 }

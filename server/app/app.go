@@ -24,6 +24,9 @@ import (
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/api"
 	"github.com/xinzhou-eco/fieldsync/server/auth"
+	"github.com/xinzhou-eco/fieldsync/server/blobfs"
+	"github.com/xinzhou-eco/fieldsync/server/photos"
+	"github.com/xinzhou-eco/fieldsync/server/upload"
 	"github.com/xinzhou-eco/fieldsync/server/sqlite"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
@@ -36,6 +39,8 @@ type App struct {
 	Syncer *server.Syncer
 	Auth   *auth.Service
 	Echo   *echo.Echo
+	Blobs  *blobfs.Store
+	Photos *photos.Processor
 	// Metrics is the Prometheus registry served at /metrics.
 	Metrics *prometheus.Registry
 
@@ -88,10 +93,19 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.Auth = auth.NewService(a.DB, secret, nil)
 	a.Auth.AccessTTL = cfg.AccessTTL
 	a.Auth.BcryptCost = cfg.BcryptCost
+	uploads, err := upload.New(filepath.Join(cfg.DataDir, "uploads"), cfg.MaxUploadBytes, a.Syncer, a.Blobs, log)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	uploads.Stored = a.Photos.Enqueue
+	uploads.Verify = func(r io.ReaderAt, size int64, contentType string) error {
+		return photos.CheckOriginal(r, size, contentType, photos.DefaultConfig().Limits)
+	}
 	reg := prometheus.NewRegistry()
 	a.Metrics = reg
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	a.Echo = api.New(a.Syncer, a.Auth, a.DB, log, api.Config{MaxPushBytes: cfg.MaxPushBytes}, reg, a.ready.Load)
+	a.Echo = api.New(a.Syncer, a.Auth, a.DB, log, api.Config{MaxPushBytes: cfg.MaxPushBytes, Uploads: uploads, Blobs: a.Blobs}, reg, a.ready.Load)
 	return a, nil
 }
 
@@ -108,6 +122,15 @@ func OpenStore(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) 
 	a := &App{Cfg: cfg, Log: log, DB: db}
 	a.Syncer = server.NewSyncer(db, nil)
 	a.Syncer.MaxSkew = cfg.MaxSkew
+	if a.Blobs, err = blobfs.New(filepath.Join(cfg.DataDir, "blobs")); err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.Syncer.Blobs = a.Blobs
+	pcfg := photos.DefaultConfig()
+	pcfg.Workers = cfg.PhotoWorkers
+	a.Photos = photos.New(pcfg, db, a.Syncer, a.Blobs, log)
+	a.Syncer.PhotoReady = a.Photos.Enqueue
 	set, err := seeds.Load()
 	if err != nil {
 		db.Close()
@@ -188,12 +211,21 @@ func (a *App) Addr() string {
 	return a.ln.Addr().String()
 }
 
-// Serve serves HTTP until ctx is cancelled, then stops accepting, lets
-// in-flight requests (pushes included) finish within the grace period and
-// closes the database.
+// Serve serves HTTP and processes photos until ctx is cancelled, then stops
+// accepting, lets in-flight requests (pushes and uploads included) finish
+// within the grace period, lets the photo workers finish the photo in hand
+// (the rest resume at the next start) and closes the database.
 func (a *App) Serve(ctx context.Context) error {
 	if a.ln == nil {
 		if err := a.Listen(); err != nil {
+			return err
+		}
+	}
+	pctx, stopPhotos := context.WithCancel(context.Background())
+	if !a.Cfg.HoldPhotoProcessing {
+		if err := a.Photos.Start(pctx); err != nil {
+			stopPhotos()
+			a.Close()
 			return err
 		}
 	}
@@ -202,17 +234,18 @@ func (a *App) Serve(ctx context.Context) error {
 	go func() { errc <- srv.Serve(a.ln) }()
 	a.ready.Store(true)
 	a.Log.Info("serving", "addr", a.Addr(), "data", a.Cfg.DataDir)
+	var err error
 	select {
-	case err := <-errc:
-		a.Close()
-		return err
+	case err = <-errc:
 	case <-ctx.Done():
+		a.ready.Store(false)
+		a.Log.Info("shutting down", "grace", a.Cfg.ShutdownGrace)
+		sctx, cancel := context.WithTimeout(context.Background(), a.Cfg.ShutdownGrace)
+		err = srv.Shutdown(sctx)
+		cancel()
 	}
-	a.ready.Store(false)
-	a.Log.Info("shutting down", "grace", a.Cfg.ShutdownGrace)
-	sctx, cancel := context.WithTimeout(context.Background(), a.Cfg.ShutdownGrace)
-	defer cancel()
-	err := srv.Shutdown(sctx)
+	stopPhotos()
+	a.Photos.Stop()
 	if cerr := a.Close(); err == nil {
 		err = cerr
 	}

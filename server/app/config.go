@@ -26,6 +26,13 @@ type Config struct {
 	// ShutdownGrace is how long in-flight requests get to finish.
 	ShutdownGrace time.Duration
 	MaxPushBytes  int64
+	// MaxUploadBytes caps one photo upload (default 25 MB).
+	MaxUploadBytes int64
+	// PhotoWorkers is how many photos are processed at once.
+	PhotoWorkers int
+	// HoldPhotoProcessing leaves uploaded photos queued without processing
+	// them (tests use it to restart with work pending); it has no flag.
+	HoldPhotoProcessing bool
 	// BcryptCost is the cost of new password hashes (0: bcrypt's default).
 	// Tests lower it; it has no flag.
 	BcryptCost int
@@ -34,7 +41,8 @@ type Config struct {
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
 	return Config{Addr: "127.0.0.1:8080", DataDir: "./data", LogFormat: "text", LogLevel: "info",
-		MaxSkew: 5 * time.Minute, AccessTTL: 15 * time.Minute, ShutdownGrace: 30 * time.Second, MaxPushBytes: 16 << 20}
+		MaxSkew: 5 * time.Minute, AccessTTL: 15 * time.Minute, ShutdownGrace: 30 * time.Second, MaxPushBytes: 16 << 20,
+		MaxUploadBytes: 25 << 20, PhotoWorkers: 2}
 }
 
 // RegisterFlags binds the config to flags whose defaults come from the
@@ -61,6 +69,10 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&c.LogLevel, "log-level", env("LOG_LEVEL", c.LogLevel), "log level (FIELDSYNC_LOG_LEVEL)")
 	fs.DurationVar(&c.MaxSkew, "max-skew", envDur("MAX_SKEW", c.MaxSkew), "largest allowed device clock lead (FIELDSYNC_MAX_SKEW)")
 	fs.DurationVar(&c.AccessTTL, "access-ttl", envDur("ACCESS_TTL", c.AccessTTL), "access token lifetime (FIELDSYNC_ACCESS_TTL)")
+	maxUpload, _ := strconv.ParseInt(env("MAX_UPLOAD", strconv.FormatInt(c.MaxUploadBytes, 10)), 10, 64)
+	fs.Int64Var(&c.MaxUploadBytes, "max-upload", maxUpload, "largest photo upload in bytes (FIELDSYNC_MAX_UPLOAD)")
+	workers, _ := strconv.Atoi(env("PHOTO_WORKERS", strconv.Itoa(c.PhotoWorkers)))
+	fs.IntVar(&c.PhotoWorkers, "photo-workers", workers, "photos processed at once (FIELDSYNC_PHOTO_WORKERS)")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", envDur("SHUTDOWN_GRACE", c.ShutdownGrace), "time for in-flight requests at shutdown (FIELDSYNC_SHUTDOWN_GRACE)")
 }
 
@@ -83,6 +95,12 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxSkew < time.Second {
 		errs = append(errs, errors.New("max-skew must be at least 1s"))
+	}
+	if c.MaxUploadBytes < 1<<20 {
+		errs = append(errs, errors.New("max-upload must be at least 1 MiB"))
+	}
+	if c.PhotoWorkers < 1 || c.PhotoWorkers > 64 {
+		errs = append(errs, errors.New("photo-workers must be between 1 and 64"))
 	}
 	if c.AccessTTL < time.Minute {
 		errs = append(errs, errors.New("access-ttl must be at least 1m"))

@@ -518,6 +518,61 @@ func (t *writeTx) flush(ctx context.Context) error {
 	return nil
 }
 
+// Find returns the records whose field equals value, as this transaction
+// sees them (queued writes included).
+func (t *writeTx) Find(ctx context.Context, e *server.Entity, field, value string) ([]*server.StoredRecord, error) {
+	if err := t.flush(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := t.tx.QueryContext(ctx, t.db.findSQL(e, field), value)
+	if err != nil {
+		return nil, err
+	}
+	out, err := t.db.scanAll(e, rows)
+	for i, r := range out { // prefer the cached (current) state
+		if c := t.cache[recordKey{e.Name, r.ID}]; c != nil {
+			out[i] = c
+		} else {
+			t.remember(r)
+		}
+	}
+	return out, err
+}
+
+// Find returns the records whose field equals value (read snapshot).
+func (db *DB) Find(ctx context.Context, entity, field, value string) ([]*server.StoredRecord, error) {
+	e := server.EntityByName(entity)
+	if e == nil {
+		return nil, fmt.Errorf("unknown entity %q", entity)
+	}
+	rows, err := db.read.QueryContext(ctx, db.findSQL(e, field), value)
+	if err != nil {
+		return nil, err
+	}
+	return db.scanAll(e, rows)
+}
+
+func (db *DB) findSQL(e *server.Entity, field string) string {
+	if f, _ := e.Field(field); f == nil && field != "county" {
+		panic("find by unknown field " + e.Name + "." + field)
+	}
+	return "SELECT " + db.stmts[e.Name].cols + " FROM " + e.Name + " WHERE " + field + " = ? ORDER BY seq"
+}
+
+func (db *DB) scanAll(e *server.Entity, rows *sql.Rows) ([]*server.StoredRecord, error) {
+	defer rows.Close()
+	es := db.stmts[e.Name]
+	var out []*server.StoredRecord
+	for rows.Next() {
+		r, err := es.scanRecord(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
 func (t *writeTx) AddConflicts(ctx context.Context, cs []server.Conflict) error {
 	st, err := t.stmt(ctx, `INSERT INTO conflicts (entity, record_id, county, field, value, hlc, winner_hlc, reason, device_id, user_id, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)

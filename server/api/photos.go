@@ -1,0 +1,58 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// photo serves a photo's original, preview or thumbnail to users whose
+// scope holds the photo's county. Objects are content-addressed, so they
+// are cacheable for ever under an ETag of hash and variant; originals
+// answer Range requests.
+func (a *API) photo(c echo.Context) error {
+	variant := c.Param("variant")
+	switch variant {
+	case server.VariantOriginal, server.VariantPreview, server.VariantThumbnail:
+	default:
+		return server.Errorf(syncproto.CodeNotFound, "没有 %q 这种图片版本（可选 original、preview、thumbnail）", variant)
+	}
+	if a.cfg.Blobs == nil {
+		return server.Errorf(syncproto.CodeNotFound, "未启用照片存储")
+	}
+	ctx := c.Request().Context()
+	rec, err := a.store.Get(ctx, syncproto.EntityPhoto, c.Param("id"))
+	switch {
+	case err != nil:
+		return err
+	case rec == nil || rec.State.IsDeleted():
+		return server.Errorf(syncproto.CodeNotFound, "照片不存在")
+	case !principalOf(c).CanSee(rec.County):
+		return server.Errorf(syncproto.CodeOutOfScope, "无权查看区县 %s 的照片", rec.County)
+	}
+	sum := rec.Text("sha256")
+	b, err := a.cfg.Blobs.Open(ctx, sum, variant)
+	if server.ErrorCode(err) == syncproto.CodeNotFound {
+		if variant == server.VariantOriginal {
+			return server.Errorf(syncproto.CodeNotReady, "照片文件尚未上传")
+		}
+		return server.Errorf(syncproto.CodeNotReady, "预览图正在生成或无法生成（见照片的 flags）")
+	}
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	h := c.Response().Header()
+	h.Set("ETag", strconv.Quote(sum+"-"+variant))
+	h.Set("Cache-Control", "private, max-age=31536000, immutable")
+	ct := rec.Text("content_type")
+	if variant != server.VariantOriginal || ct == "" {
+		ct = "image/jpeg"
+	}
+	h.Set("Content-Type", ct)
+	http.ServeContent(c.Response(), c.Request(), "", b.ModTime(), b)
+	return nil
+}

@@ -1,0 +1,42 @@
+package server
+
+import (
+	"context"
+	"io"
+	"time"
+)
+
+// Blob variants: the original bytes a phone uploaded, and the derivatives
+// the server makes from them.
+const (
+	VariantOriginal  = "original"
+	VariantPreview   = "preview"   // 1280 px JPEG, orientation applied
+	VariantThumbnail = "thumbnail" // 256 px JPEG, orientation applied
+)
+
+// Blob is an open stored object.
+type Blob interface {
+	io.ReadSeekCloser
+	io.ReaderAt
+	Size() int64
+	ModTime() time.Time
+}
+
+// BlobStore keeps photo bytes content-addressed by their SHA-256 (lower-case
+// hex). Originals are evidence and are stored untouched; derivatives are
+// kept beside them. Writes are atomic: a reader sees a whole object or none.
+// The filesystem implementation is server/blobfs; an S3-compatible one can
+// take its place.
+type BlobStore interface {
+	// Put stores r's bytes as the original of sum. It reads r to the end and
+	// verifies that its SHA-256 is sum (error code hash_mismatch otherwise,
+	// and nothing is kept). Storing bytes that are already there is a no-op
+	// that still verifies.
+	Put(ctx context.Context, sum string, r io.Reader) (int64, error)
+	// PutVariant stores a derivative of sum.
+	PutVariant(ctx context.Context, sum, variant string, data []byte) error
+	// Open opens a variant of sum. Errors: not_found.
+	Open(ctx context.Context, sum, variant string) (Blob, error)
+	// Has reports whether a variant of sum is stored.
+	Has(ctx context.Context, sum, variant string) (bool, error)
+}

@@ -1,0 +1,155 @@
+// Package blobfs is the filesystem BlobStore: objects live under
+// DIR/ab/cd/<sha256>/<variant>, written to a temporary file, synced and
+// renamed into place, so that a crash never leaves half an object visible.
+package blobfs
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"time"
+
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// Store is a BlobStore in a directory.
+type Store struct{ dir string }
+
+// New returns a store in dir, creating it.
+func New(dir string) (*Store, error) {
+	if err := os.MkdirAll(filepath.Join(dir, "tmp"), 0o750); err != nil {
+		return nil, fmt.Errorf("create blob directory: %w", err)
+	}
+	return &Store{dir: dir}, nil
+}
+
+var sumRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+var variants = map[string]bool{server.VariantOriginal: true, server.VariantPreview: true, server.VariantThumbnail: true}
+
+func (s *Store) path(sum, variant string) (string, error) {
+	if !sumRE.MatchString(sum) || !variants[variant] {
+		return "", server.Errorf(syncproto.CodeBadRequest, "无效的文件标识")
+	}
+	return filepath.Join(s.dir, sum[:2], sum[2:4], sum, variant), nil
+}
+
+// Put stores and verifies an original.
+func (s *Store) Put(ctx context.Context, sum string, r io.Reader) (int64, error) {
+	dst, err := s.path(sum, server.VariantOriginal)
+	if err != nil {
+		return 0, err
+	}
+	h := sha256.New()
+	n, err := s.write(dst, io.TeeReader(r, h), func() error {
+		if got := hex.EncodeToString(h.Sum(nil)); got != sum {
+			return server.Errorf(syncproto.CodeHashMismatch, "文件内容的 SHA-256 (%s) 与声明的不一致", got)
+		}
+		return nil
+	})
+	return n, err
+}
+
+// PutVariant stores a derivative.
+func (s *Store) PutVariant(ctx context.Context, sum, variant string, data []byte) error {
+	dst, err := s.path(sum, variant)
+	if err != nil {
+		return err
+	}
+	_, err = s.write(dst, bytes.NewReader(data), nil)
+	return err
+}
+
+// write copies r to a temporary file, runs check, syncs and renames it to
+// dst. If dst exists the bytes are still read (and checked) but not kept.
+func (s *Store) write(dst string, r io.Reader, check func() error) (int64, error) {
+	f, err := os.CreateTemp(filepath.Join(s.dir, "tmp"), "put-*")
+	if err != nil {
+		return 0, err
+	}
+	defer os.Remove(f.Name())
+	n, err := io.Copy(f, r)
+	if err == nil && check != nil {
+		err = check()
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return n, err
+	}
+	if _, err := os.Stat(dst); err == nil {
+		return n, nil // the same content is already stored
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
+		return n, err
+	}
+	if err := os.Rename(f.Name(), dst); err != nil {
+		return n, err
+	}
+	return n, syncDir(filepath.Dir(dst))
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+type file struct {
+	*os.File
+	info fs.FileInfo
+}
+
+func (f file) Size() int64 { return f.info.Size() }
+
+func (f file) ModTime() time.Time { return f.info.ModTime() }
+
+// Open opens a stored object.
+func (s *Store) Open(ctx context.Context, sum, variant string) (server.Blob, error) {
+	p, err := s.path(sum, variant)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, server.Errorf(syncproto.CodeNotFound, "文件不存在")
+	}
+	if err != nil {
+		return nil, err
+	}
+	info, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return file{File: f, info: info}, nil
+}
+
+// Has reports whether an object is stored.
+func (s *Store) Has(ctx context.Context, sum, variant string) (bool, error) {
+	p, err := s.path(sum, variant)
+	if err != nil {
+		return false, err
+	}
+	_, err = os.Stat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	return err == nil, err
+}

@@ -1,0 +1,133 @@
+package photos_test
+
+import (
+	"bytes"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/xinzhou-eco/fieldsync/server/app"
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xinzhou-eco/fieldsync/server/imageproc/testimg"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// TestBadUploads: each bad upload gets a clear error, nothing of it is
+// stored or marked uploaded, and the server keeps serving.
+func TestBadUploads(t *testing.T) {
+	w := setup(t)
+	taken := w.visitStart.Add(20 * time.Minute)
+	good := testimg.JPEG(testimg.Options{Width: 320, Height: 240, Seed: 3, Time: &taken, GPS: &siteAt})
+	tus := w.srv.Tus(w.phone)
+	finish := func(name string, data []byte, declared string, contentType string, wantStatus int, wantCode string) {
+		t.Helper()
+		id := newID()
+		c := tus.Create(id, declared, contentType, len(data))
+		if c.Status != http.StatusCreated {
+			t.Fatalf("%s: create %d %+v", name, c.Status, c.Err)
+		}
+		r := tus.Patch(c.Header.Get("Location"), 0, data)
+		if r.Status != wantStatus || r.Err.Code != wantCode || r.Err.Message == "" {
+			t.Errorf("%s: %d %+v, want %d %s", name, r.Status, r.Err, wantStatus, wantCode)
+		}
+		if head := tus.Head(c.Header.Get("Location")); head.Status != http.StatusNotFound {
+			t.Errorf("%s: the refused upload is still there (HEAD %d)", name, head.Status)
+		}
+		if ok, _ := w.srv.App.Blobs.Has(ctx, declared, "original"); ok {
+			t.Errorf("%s: refused bytes were stored", name)
+		}
+	}
+	wrong := apptest.SHA256([]byte("something else"))
+	finish("wrong hash", good, wrong, "image/jpeg", http.StatusUnprocessableEntity, syncproto.CodeHashMismatch)
+	text := []byte("这不是图片，只是一段文字。This is not an image at all.")
+	finish("not an image", text, apptest.SHA256(text), "image/jpeg", http.StatusUnprocessableEntity, syncproto.CodeBadImage)
+	bomb := testimg.Bomb(50000, 50000)
+	finish("decompression bomb", bomb, apptest.SHA256(bomb), "image/png", http.StatusUnprocessableEntity, syncproto.CodeBadImage)
+	finish("PNG declared as JPEG", testimg.PNG(testimg.Options{Width: 50, Height: 50, Seed: 4}),
+		apptest.SHA256(testimg.PNG(testimg.Options{Width: 50, Height: 50, Seed: 4})), "image/jpeg", http.StatusUnprocessableEntity, syncproto.CodeBadImage)
+
+	// Refused at creation: too big, another county's photo, bad metadata.
+	big := tus.Create(newID(), apptest.SHA256(good), "image/jpeg", 26<<20)
+	if big.Status != http.StatusRequestEntityTooLarge || big.Err.Code != syncproto.CodeBodyTooLarge {
+		t.Errorf("upload over 25 MB: %d %+v", big.Status, big.Err)
+	}
+	ningwu := w.srv.Login(apptest.NingwuInsp)
+	theirs := newID()
+	ningwuSite := apptest.DemoSite(t, "140925")
+	theirInsp := newID()
+	push(t, ningwu, mut(ningwu, "inspection", theirInsp, map[string]any{"site_id": ningwuSite, "template_id": "coal_yard", "template_version": 1}))
+	push(t, ningwu, mut(ningwu, "photo", theirs, map[string]any{"inspection_id": theirInsp, "sha256": apptest.SHA256(good), "content_type": "image/jpeg"}))
+	if r := tus.Create(theirs, apptest.SHA256(good), "image/jpeg", len(good)); r.Status != http.StatusForbidden || r.Err.Code != syncproto.CodeOutOfScope {
+		t.Errorf("upload for another county's photo: %d %+v", r.Status, r.Err)
+	}
+	for name, hdr := range map[string]map[string]string{
+		"no Tus-Resumable":    {"Tus-Resumable": "", "Upload-Length": "10", "Upload-Metadata": apptest.Metadata(map[string]string{"photo_id": newID(), "sha256": wrong, "content_type": "image/jpeg"})},
+		"no Upload-Length":    {"Upload-Metadata": apptest.Metadata(map[string]string{"photo_id": newID(), "sha256": wrong, "content_type": "image/jpeg"})},
+		"photo_id not a UUID": {"Upload-Length": "10", "Upload-Metadata": apptest.Metadata(map[string]string{"photo_id": "x", "sha256": wrong, "content_type": "image/jpeg"})},
+		"bad sha256":          {"Upload-Length": "10", "Upload-Metadata": apptest.Metadata(map[string]string{"photo_id": newID(), "sha256": "abc", "content_type": "image/jpeg"})},
+		"gif":                 {"Upload-Length": "10", "Upload-Metadata": apptest.Metadata(map[string]string{"photo_id": newID(), "sha256": wrong, "content_type": "image/gif"})},
+		"garbage metadata":    {"Upload-Length": "10", "Upload-Metadata": "photo_id !!!"},
+	} {
+		r := tus.Do(http.MethodPost, "/api/v1/uploads/", nil, hdr)
+		if r.Status < 400 || r.Status >= 500 || r.Err.Code == "" || r.Err.Message == "" {
+			t.Errorf("%s: %d %+v, want a 4xx JSON error", name, r.Status, r.Err)
+		}
+	}
+	anon := w.srv.Tus(nil)
+	if r := anon.Create(newID(), wrong, "image/jpeg", 10); r.Status != http.StatusUnauthorized || r.Err.Code != syncproto.CodeUnauthorized {
+		t.Errorf("upload without a token: %d %+v", r.Status, r.Err)
+	}
+
+	// A JPEG cut short after its header is stored as sent (it is what the
+	// phone hashed) but flagged unreadable, with no preview.
+	cut := good[:len(good)/2]
+	id := w.photo(t, w.insp, cut, nil)
+	tus.Upload(id, "image/jpeg", cut, http.StatusNoContent)
+	w.srv.App.Photos.WaitIdle()
+	if _, ok := w.flags(t, id)["unreadable"]; !ok {
+		t.Errorf("truncated JPEG: flags %v, want unreadable", w.flags(t, id))
+	}
+	if ok, _ := w.srv.App.Blobs.Has(ctx, apptest.SHA256(cut), "preview"); ok {
+		t.Errorf("a preview was made of a truncated JPEG")
+	}
+	if _, err := w.phone.Me(ctx); err != nil {
+		t.Fatalf("server unhealthy after bad uploads: %v", err)
+	}
+}
+
+// TestProcessingResumesAfterRestart: a photo uploaded just before the
+// server stopped is processed when it starts again.
+func TestProcessingResumesAfterRestart(t *testing.T) {
+	dir := t.TempDir()
+	cfg := app.DefaultConfig()
+	cfg.Addr, cfg.DataDir, cfg.Demo, cfg.BcryptCost, cfg.HoldPhotoProcessing = "127.0.0.1:0", dir, true, 4, true
+	first := apptest.StartConfig(t, cfg)
+	phone := first.Login(apptest.Inspector)
+	insp := newID()
+	push(t, phone, mut(phone, "inspection", insp, map[string]any{"site_id": apptest.DemoSite(t, "140902"), "template_id": "coal_yard", "template_version": 1}))
+	taken := time.Now()
+	data := testimg.JPEG(testimg.Options{Width: 320, Height: 240, Seed: 11, Time: &taken})
+	id := newID()
+	push(t, phone, mut(phone, "photo", id, map[string]any{"inspection_id": insp, "sha256": apptest.SHA256(data), "content_type": "image/jpeg"}))
+	first.Tus(phone).Upload(id, "image/jpeg", data, http.StatusNoContent)
+	first.Stop()
+	if _, err := os.Stat(filepath.Join(dir, "blobs")); err != nil {
+		t.Fatal(err)
+	}
+
+	cfg.HoldPhotoProcessing = false
+	second := apptest.StartConfig(t, cfg)
+	second.App.Photos.WaitIdle()
+	thumb, err := second.App.Blobs.Open(ctx, apptest.SHA256(data), "thumbnail")
+	if err != nil {
+		t.Fatalf("thumbnail after restart: %v", err)
+	}
+	var buf bytes.Buffer
+	buf.ReadFrom(thumb)
+	thumb.Close()
+	if buf.Len() == 0 {
+		t.Fatal("empty thumbnail")
+	}
+}

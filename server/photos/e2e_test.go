@@ -1,0 +1,181 @@
+package photos_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"image/jpeg"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xinzhou-eco/fieldsync/server/geo"
+	"github.com/xinzhou-eco/fieldsync/server/imageproc/testimg"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+var ctx = context.Background()
+
+// A site of our own with a small geofence, so that a few hundred metres
+// (the GCJ-02 offset) decide.
+var siteAt = geo.Point{Lon: 112.7350, Lat: 38.4150}
+
+type world struct {
+	srv         *apptest.Server
+	phone       *syncproto.Client
+	site, other string // site ids
+	insp        string // an inspection at site, started an hour ago
+	visitStart  time.Time
+}
+
+func setup(t *testing.T) *world {
+	t.Helper()
+	w := &world{srv: apptest.Start(t)}
+	w.phone = w.srv.Login(apptest.Inspector)
+	w.site, w.other = newID(), newID()
+	w.visitStart = time.Now().Add(-time.Hour).Truncate(time.Second)
+	w.insp = newID()
+	push(t, w.phone,
+		mut(w.phone, "site", w.site, map[string]any{"county": "140902", "kind": "construction_site", "name": "测试工地甲", "lon": siteAt.Lon, "lat": siteAt.Lat, "radius_m": 100}),
+		mut(w.phone, "site", w.other, map[string]any{"county": "140902", "kind": "coal_yard", "name": "测试煤场乙", "lon": 112.80, "lat": 38.45, "radius_m": 100}),
+		mut(w.phone, "inspection", w.insp, map[string]any{"site_id": w.site, "template_id": "construction_dust", "template_version": 1,
+			"status": "draft", "started_at": w.visitStart.Format(time.RFC3339)}))
+	return w
+}
+
+func newID() string { return uuid.Must(uuid.NewRandom()).String() }
+
+func mut(c *syncproto.Client, entity, id string, f map[string]any) syncproto.Mutation {
+	fields := map[string]json.RawMessage{}
+	for k, v := range f {
+		b, _ := json.Marshal(v)
+		fields[k] = b
+	}
+	return syncproto.Mutation{Entity: entity, ID: id, Fields: fields, HLC: c.Clock.Now().String()}
+}
+
+func push(t *testing.T, c *syncproto.Client, ms ...syncproto.Mutation) {
+	t.Helper()
+	resp, err := c.Push(ctx, uuid.Must(uuid.NewV7()).String(), ms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range resp.Results {
+		if r.Status != syncproto.StatusApplied {
+			t.Fatalf("push %s %s: %+v", r.Entity, r.ID, r)
+		}
+	}
+}
+
+// photo pushes a photo record for data (with the given extra fields) and
+// returns its id.
+func (w *world) photo(t *testing.T, inspection string, data []byte, extra map[string]any) string {
+	t.Helper()
+	id := newID()
+	f := map[string]any{"inspection_id": inspection, "sha256": apptest.SHA256(data), "content_type": "image/jpeg",
+		"size_bytes": len(data), "captured_at": w.visitStart.Add(20 * time.Minute).Format(time.RFC3339)}
+	for k, v := range extra {
+		f[k] = v
+	}
+	push(t, w.phone, mut(w.phone, "photo", id, f))
+	return id
+}
+
+func (w *world) record(t *testing.T, id string) map[string]json.RawMessage {
+	t.Helper()
+	r, err := w.srv.App.DB.Get(ctx, "photo", id)
+	if err != nil || r == nil {
+		t.Fatalf("photo %s: %v", id, err)
+	}
+	out := map[string]json.RawMessage{}
+	for k, st := range r.State.Fields {
+		out[k] = st.Value
+	}
+	return out
+}
+
+func (w *world) flags(t *testing.T, id string) map[string]map[string]any {
+	t.Helper()
+	var f map[string]map[string]any
+	if err := json.Unmarshal(w.record(t, id)["flags"], &f); err != nil {
+		t.Fatalf("photo %s flags %s: %v", id, w.record(t, id)["flags"], err)
+	}
+	return f
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// TestUploadResumesAndServes: a phone that loses signal part-way asks HEAD
+// for the offset and continues; the photo is verified, marked uploaded,
+// processed, and served with ETag, caching and Range.
+func TestUploadResumesAndServes(t *testing.T) {
+	w := setup(t)
+	taken := w.visitStart.Add(20 * time.Minute)
+	data := testimg.JPEG(testimg.Options{Width: 640, Height: 480, Seed: 1, Time: &taken, GPS: &siteAt, Orientation: 6})
+	id := w.photo(t, w.insp, data, map[string]any{"lon": siteAt.Lon, "lat": siteAt.Lat, "accuracy_m": 6, "crs": "wgs84"})
+
+	tus := w.srv.Tus(w.phone)
+	created := tus.Create(id, apptest.SHA256(data), "image/jpeg", len(data))
+	if created.Status != http.StatusCreated {
+		t.Fatalf("create: %d %+v", created.Status, created.Err)
+	}
+	loc := created.Header.Get("Location")
+	cut := len(data) * 8 / 10
+	if r := tus.Patch(loc, 0, data[:cut]); r.Status != http.StatusNoContent {
+		t.Fatalf("first part: %d %+v", r.Status, r.Err)
+	}
+	head := tus.Head(loc)
+	if head.Header.Get("Upload-Offset") != fmt.Sprint(cut) {
+		t.Fatalf("HEAD offset %q, want %d", head.Header.Get("Upload-Offset"), cut)
+	}
+	if r := tus.Patch(loc, 0, data); r.Status != http.StatusConflict || r.Err.Code != syncproto.CodeUploadOffset {
+		t.Fatalf("PATCH at a stale offset: %d %+v, want 409 upload_offset_mismatch", r.Status, r.Err)
+	}
+	if r := tus.Patch(loc, cut, data[cut:]); r.Status != http.StatusNoContent {
+		t.Fatalf("rest: %d %+v", r.Status, r.Err)
+	}
+	w.srv.App.Photos.WaitIdle()
+	rec := w.record(t, id)
+	if string(rec["uploaded"]) != "true" || rec["processed_at"] == nil {
+		t.Fatalf("photo after upload: uploaded=%s processed_at=%s", rec["uploaded"], rec["processed_at"])
+	}
+	if f := w.flags(t, id); len(f) != 0 {
+		t.Errorf("a clean photo got flags %v", f)
+	}
+
+	get := func(variant string, hdr map[string]string) *http.Response {
+		req, _ := http.NewRequest(http.MethodGet, w.srv.URL+"/api/v1/photos/"+id+"/"+variant, nil)
+		access, _ := w.phone.Tokens()
+		req.Header.Set("Authorization", "Bearer "+access)
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		resp, err := w.srv.HTTPClient().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	thumb := get("thumbnail", nil)
+	img, err := jpeg.DecodeConfig(thumb.Body)
+	thumb.Body.Close()
+	if err != nil || thumb.StatusCode != 200 || thumb.Header.Get("Content-Type") != "image/jpeg" {
+		t.Fatalf("thumbnail: %d %s %v", thumb.StatusCode, thumb.Header.Get("Content-Type"), err)
+	}
+	if img.Width != 192 || img.Height != 256 { // 640×480 turned by orientation 6, fitted in 256
+		t.Errorf("thumbnail %d×%d, want 192×256 (rotated)", img.Width, img.Height)
+	}
+	etag := thumb.Header.Get("ETag")
+	if again := get("thumbnail", map[string]string{"If-None-Match": etag}); again.StatusCode != http.StatusNotModified {
+		t.Errorf("If-None-Match: %d, want 304", again.StatusCode)
+	}
+	part := get("original", map[string]string{"Range": "bytes=100-199"})
+	body := make([]byte, 200)
+	n, _ := part.Body.Read(body)
+	part.Body.Close()
+	if part.StatusCode != http.StatusPartialContent || string(body[:n]) != string(data[100:200]) {
+		t.Errorf("Range: %d, %d bytes, want 206 with bytes 100–199 of the original", part.StatusCode, n)
+	}
+}

@@ -1,0 +1,281 @@
+package photos
+
+import (
+	"context"
+	"math"
+	"math/bits"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/geo"
+	"github.com/xinzhou-eco/fieldsync/server/imageproc"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// The evidence flags. Each is a key of the photo's flags object, present
+// only when raised, with the facts a reviewer needs as its value.
+const (
+	FlagNoGPS         = "no_gps"         // the photo itself carries no GPS position
+	FlagFarFromSite   = "far_from_site"  // taken outside the site's geofence
+	FlagTimeMismatch  = "time_mismatch"  // EXIF time, phone time, visit and receipt disagree
+	FlagMockLocation  = "mock_location"  // position accuracy exactly 0 (Android mock location)
+	FlagEdited        = "edited"         // EXIF software names an image editor
+	FlagDuplicate     = "duplicate"      // the same bytes are evidence in another inspection
+	FlagNearDuplicate = "near_duplicate" // a near-identical picture was taken at another site
+	FlagUnreadable    = "unreadable"     // the bytes could not be read as an image
+)
+
+// evidence is what the flags are computed from.
+type evidence struct {
+	rec        *server.StoredRecord
+	exif       imageproc.EXIF
+	hash       *uint64
+	unreadable string
+	visit      *server.StoredRecord // the inspection, if any
+	site       *server.StoredRecord
+	where      *geo.Point // the photo's position in WGS-84: EXIF, else the phone's
+}
+
+// flags computes every flag, and returns the other photos that share this
+// one's bytes or picture but are not yet flagged for it.
+func (p *Processor) flags(ctx context.Context, ev *evidence) (map[string]any, []string, error) {
+	flags := map[string]any{}
+	if err := p.place(ctx, ev); err != nil {
+		return nil, nil, err
+	}
+	if ev.unreadable != "" {
+		flags[FlagUnreadable] = map[string]any{"reason": ev.unreadable}
+	}
+	if ev.exif.GPS == nil {
+		flags[FlagNoGPS] = map[string]any{"device_location": ev.where != nil}
+	}
+	if f := p.farFromSite(ev); f != nil {
+		flags[FlagFarFromSite] = f
+	}
+	if f := p.timeMismatch(ev); f != nil {
+		flags[FlagTimeMismatch] = f
+	}
+	if acc, ok := ev.rec.Float("accuracy_m"); ok && acc == 0 {
+		flags[FlagMockLocation] = map[string]any{"source": "device", "accuracy_m": 0}
+	} else if ev.exif.GPSAccuracyM != nil && *ev.exif.GPSAccuracyM == 0 {
+		flags[FlagMockLocation] = map[string]any{"source": "exif", "accuracy_m": 0}
+	}
+	if editor, ok := imageproc.EditedBy(ev.exif.Software); ok {
+		flags[FlagEdited] = map[string]any{"software": ev.exif.Software, "editor": editor}
+	}
+	var others []string
+	dups, err := p.duplicates(ctx, ev)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(dups) > 0 {
+		ids := make([]string, 0, len(dups))
+		for _, d := range dups {
+			ids = append(ids, d.ID)
+			if !hasFlag(d, FlagDuplicate) {
+				others = append(others, d.ID)
+			}
+		}
+		flags[FlagDuplicate] = map[string]any{"photo_ids": ids}
+	}
+	near, err := p.nearDuplicate(ctx, ev)
+	if err != nil {
+		return nil, nil, err
+	}
+	if near != nil {
+		flags[FlagNearDuplicate] = map[string]any{"photo_id": near.PhotoID, "site_id": near.SiteID, "distance": near.distance}
+		if other, err := p.store.Get(ctx, syncproto.EntityPhoto, near.PhotoID); err == nil && other != nil && !hasFlag(other, FlagNearDuplicate) {
+			others = append(others, near.PhotoID)
+		}
+	}
+	return flags, others, nil
+}
+
+func hasFlag(r *server.StoredRecord, flag string) bool {
+	var f map[string]any
+	_ = jsonUnmarshal(r.Value("flags"), &f)
+	_, ok := f[flag]
+	return ok
+}
+
+// place finds the photo's visit, site and position.
+func (p *Processor) place(ctx context.Context, ev *evidence) error {
+	get := func(entity, id string) (*server.StoredRecord, error) {
+		if id == "" {
+			return nil, nil
+		}
+		r, err := p.store.Get(ctx, entity, id)
+		if r != nil && r.State.IsDeleted() {
+			r = nil
+		}
+		return r, err
+	}
+	inspID := ev.rec.Text("inspection_id")
+	if inspID == "" && ev.rec.Text("finding_id") != "" {
+		f, err := get(syncproto.EntityFinding, ev.rec.Text("finding_id"))
+		if err != nil {
+			return err
+		}
+		if f != nil {
+			inspID = f.Text("inspection_id")
+		}
+	}
+	var err error
+	if ev.visit, err = get(syncproto.EntityInspection, inspID); err != nil {
+		return err
+	}
+	if ev.visit != nil {
+		if ev.site, err = get(syncproto.EntitySite, ev.visit.Text("site_id")); err != nil {
+			return err
+		}
+	}
+	if ev.exif.GPS != nil {
+		pt := *ev.exif.GPS
+		ev.where = &pt
+		return nil
+	}
+	lon, okLon := ev.rec.Float("lon")
+	lat, okLat := ev.rec.Float("lat")
+	if okLon && okLat {
+		crs := ev.rec.Text("crs")
+		if crs == "" {
+			crs = "wgs84"
+		}
+		if pt, err := geo.ToWGS84(geo.Point{Lon: lon, Lat: lat}, crs); err == nil {
+			ev.where = &pt
+		}
+	}
+	return nil
+}
+
+// farFromSite compares the photo's position with the site's geofence,
+// allowing the reported accuracy on top of the radius.
+func (p *Processor) farFromSite(ev *evidence) map[string]any {
+	if ev.site == nil || ev.where == nil {
+		return nil
+	}
+	lon, ok1 := ev.site.Float("lon")
+	lat, ok2 := ev.site.Float("lat")
+	if !ok1 || !ok2 {
+		return nil
+	}
+	radius, ok := ev.site.Float("radius_m")
+	if !ok || radius <= 0 {
+		radius = 200
+	}
+	slack := 0.0
+	if acc, ok := ev.rec.Float("accuracy_m"); ok {
+		slack = math.Min(acc, 100)
+	}
+	d := geo.DistanceM(*ev.where, geo.Point{Lon: lon, Lat: lat})
+	if d <= radius+slack {
+		return nil
+	}
+	source := "device"
+	if ev.exif.GPS != nil {
+		source = "exif"
+	}
+	return map[string]any{"distance_m": math.Round(d), "radius_m": radius, "site_id": ev.site.ID, "source": source}
+}
+
+// timeMismatch checks EXIF time against the phone's capture time, the
+// photo's time against its visit, and against the server's receipt (a
+// photo cannot be taken after the server received its record).
+func (p *Processor) timeMismatch(ev *evidence) map[string]any {
+	captured := ev.rec.Time("captured_at")
+	var exifTime time.Time
+	if ev.exif.Time != nil {
+		exifTime = *ev.exif.Time
+	}
+	taken := exifTime
+	if taken.IsZero() {
+		taken = captured
+	}
+	var reasons []string
+	if !exifTime.IsZero() && !captured.IsZero() && absDur(exifTime.Sub(captured)) > p.cfg.TimeSlack {
+		reasons = append(reasons, "exif_vs_device")
+	}
+	var start, end time.Time
+	if ev.visit != nil {
+		start, end = ev.visit.Time("started_at"), ev.visit.Time("finished_at")
+		if end.IsZero() && !start.IsZero() {
+			end = start.Add(12 * time.Hour)
+		}
+		if !taken.IsZero() && !start.IsZero() && (taken.Before(start.Add(-p.cfg.TimeSlack)) || taken.After(end.Add(p.cfg.TimeSlack))) {
+			reasons = append(reasons, "outside_visit")
+		}
+	}
+	if !taken.IsZero() && taken.After(ev.rec.CreatedAt.Add(p.cfg.TimeSlack)) {
+		reasons = append(reasons, "after_receipt")
+	}
+	if len(reasons) == 0 {
+		return nil
+	}
+	out := map[string]any{"reasons": reasons, "received_at": ev.rec.CreatedAt.UTC().Format(time.RFC3339)}
+	for k, t := range map[string]time.Time{"exif_time": exifTime, "captured_at": captured, "visit_start": start, "visit_end": end} {
+		if !t.IsZero() {
+			out[k] = t.Format(time.RFC3339)
+		}
+	}
+	return out
+}
+
+func absDur(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
+}
+
+// duplicates returns the other live photos with the same bytes attached to
+// another inspection (or another vehicle check).
+func (p *Processor) duplicates(ctx context.Context, ev *evidence) ([]*server.StoredRecord, error) {
+	same, err := p.store.Find(ctx, syncproto.EntityPhoto, "sha256", ev.rec.Text("sha256"))
+	if err != nil {
+		return nil, err
+	}
+	var out []*server.StoredRecord
+	for _, o := range same {
+		if o.ID == ev.rec.ID || o.State.IsDeleted() {
+			continue
+		}
+		if o.Text("inspection_id") != ev.rec.Text("inspection_id") || o.Text("vehicle_check_id") != ev.rec.Text("vehicle_check_id") {
+			out = append(out, o)
+		}
+	}
+	slices.SortFunc(out, func(a, b *server.StoredRecord) int { return int(a.Seq - b.Seq) })
+	return out, nil
+}
+
+type nearMatch struct {
+	server.PhotoHash
+	distance int
+}
+
+// nearDuplicate finds the closest picture taken at another site.
+func (p *Processor) nearDuplicate(ctx context.Context, ev *evidence) (*nearMatch, error) {
+	if ev.hash == nil || ev.site == nil {
+		return nil, nil
+	}
+	all, err := p.store.PhotoHashes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var best *nearMatch
+	for _, h := range all {
+		if h.PhotoID == ev.rec.ID || h.SiteID == "" || h.SiteID == ev.site.ID {
+			continue
+		}
+		v, err := strconv.ParseUint(h.PHash, 16, 64)
+		if err != nil {
+			continue
+		}
+		d := bits.OnesCount64(v ^ *ev.hash)
+		if d <= p.cfg.NearDuplicate && (best == nil || d < best.distance) {
+			best = &nearMatch{PhotoHash: h, distance: d}
+		}
+	}
+	return best, nil
+}

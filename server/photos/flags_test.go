@@ -1,0 +1,127 @@
+package photos_test
+
+import (
+	"net/http"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xinzhou-eco/fieldsync/server/geo"
+	"github.com/xinzhou-eco/fieldsync/server/imageproc/testimg"
+)
+
+// TestEveryFlag raises each evidence flag with a crafted photo, and checks
+// that a clean photo raises none.
+func TestEveryFlag(t *testing.T) {
+	w := setup(t)
+	taken := w.visitStart.Add(20 * time.Minute)
+	threeDaysEarlier := taken.Add(-72 * time.Hour)
+	far := geo.Point{Lon: siteAt.Lon + 0.06, Lat: siteAt.Lat} // ~5 km east
+	gcj := geo.WGS84ToGCJ02(siteAt)
+	atSite := map[string]any{"lon": siteAt.Lon, "lat": siteAt.Lat, "accuracy_m": 5, "crs": "wgs84"}
+	tests := []struct {
+		name  string
+		img   testimg.Options
+		extra map[string]any
+		want  []string
+	}{
+		{"clean", testimg.Options{Time: &taken, GPS: &siteAt}, atSite, nil},
+		{"gallery photo without GPS", testimg.Options{Time: &taken}, atSite, []string{"no_gps"}},
+		{"taken 5 km away", testimg.Options{Time: &taken, GPS: &far}, atSite, []string{"far_from_site"}},
+		{"old photo", testimg.Options{Time: &threeDaysEarlier, GPS: &siteAt}, atSite, []string{"time_mismatch"}},
+		{"mock location", testimg.Options{Time: &taken, GPS: &siteAt}, map[string]any{"lon": siteAt.Lon, "lat": siteAt.Lat, "accuracy_m": 0, "crs": "wgs84"}, []string{"mock_location"}},
+		{"edited", testimg.Options{Time: &taken, GPS: &siteAt, Software: "Adobe Photoshop 25.0 (Windows)"}, atSite, []string{"edited"}},
+		{"Amap GCJ-02 position at the site", testimg.Options{Time: &taken},
+			map[string]any{"lon": gcj.Lon, "lat": gcj.Lat, "accuracy_m": 10, "crs": "gcj02"}, []string{"no_gps"}},
+		{"the same position taken as WGS-84 is off site", testimg.Options{Time: &taken},
+			map[string]any{"lon": gcj.Lon, "lat": gcj.Lat, "accuracy_m": 10, "crs": "wgs84"}, []string{"far_from_site", "no_gps"}},
+	}
+	ids := make([]string, len(tests))
+	tus := w.srv.Tus(w.phone)
+	for i, tc := range tests {
+		opt := tc.img
+		opt.Width, opt.Height, opt.Seed = 320, 240, uint64(100+i)
+		data := testimg.JPEG(opt)
+		ids[i] = w.photo(t, w.insp, data, tc.extra)
+		tus.Upload(ids[i], "image/jpeg", data, http.StatusNoContent)
+	}
+	w.srv.App.Photos.WaitIdle()
+	for i, tc := range tests {
+		f := w.flags(t, ids[i])
+		var got []string
+		for k := range f {
+			got = append(got, k)
+		}
+		sort.Strings(got)
+		if !equal(got, tc.want) {
+			t.Errorf("%s: flags %v (%v), want %v", tc.name, got, f, tc.want)
+		}
+	}
+	if d := w.flags(t, ids[2])["far_from_site"]["distance_m"].(float64); d < 4800 || d > 5500 {
+		t.Errorf("far_from_site distance %v m, want about 5200", d)
+	}
+}
+
+func equal(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// TestDuplicatesAcrossInspectionsAndSites: the same bytes as evidence in
+// two inspections are stored once and flagged on both; the same picture
+// re-encoded at another site is a near duplicate.
+func TestDuplicatesAcrossInspectionsAndSites(t *testing.T) {
+	w := setup(t)
+	taken := w.visitStart.Add(20 * time.Minute)
+	insp2 := newID()
+	push(t, w.phone, mut(w.phone, "inspection", insp2, map[string]any{"site_id": w.site, "template_id": "coal_yard",
+		"template_version": 1, "status": "draft", "started_at": w.visitStart.Format(time.RFC3339)}))
+	otherVisit := newID()
+	push(t, w.phone, mut(w.phone, "inspection", otherVisit, map[string]any{"site_id": w.other, "template_id": "coal_yard",
+		"template_version": 1, "status": "draft", "started_at": w.visitStart.Format(time.RFC3339)}))
+
+	data := testimg.JPEG(testimg.Options{Width: 400, Height: 300, Seed: 7, Time: &taken, GPS: &siteAt})
+	first := w.photo(t, w.insp, data, nil)
+	w.srv.Tus(w.phone).Upload(first, "image/jpeg", data, http.StatusNoContent)
+	second := w.photo(t, insp2, data, nil) // bytes already there: no upload needed
+	w.srv.App.Photos.WaitIdle()
+	if string(w.record(t, second)["uploaded"]) != "true" {
+		t.Fatalf("a photo whose bytes were already stored is not marked uploaded")
+	}
+	for _, id := range []string{first, second} {
+		if _, ok := w.flags(t, id)["duplicate"]; !ok {
+			t.Errorf("photo %s not flagged duplicate: %v", id, w.flags(t, id))
+		}
+	}
+
+	again := testimg.JPEG(testimg.Options{Width: 400, Height: 300, Seed: 7, Quality: 60, Time: &taken})
+	near := w.photo(t, otherVisit, again, nil)
+	w.srv.Tus(w.phone).Upload(near, "image/jpeg", again, http.StatusNoContent)
+	w.srv.App.Photos.WaitIdle()
+	if f, ok := w.flags(t, near)["near_duplicate"]; !ok || f["site_id"] != w.site {
+		t.Errorf("re-encoded picture at another site: flags %v, want near_duplicate of site %s", w.flags(t, near), w.site)
+	}
+}
+
+// TestBytesBeforeRecord: a phone may upload before it pushes the record.
+func TestBytesBeforeRecord(t *testing.T) {
+	w := setup(t)
+	taken := w.visitStart.Add(20 * time.Minute)
+	data := testimg.JPEG(testimg.Options{Width: 300, Height: 200, Seed: 9, Time: &taken, GPS: &siteAt})
+	id := newID()
+	w.srv.Tus(w.phone).Upload(id, "image/jpeg", data, http.StatusNoContent)
+	push(t, w.phone, mut(w.phone, "photo", id, map[string]any{"inspection_id": w.insp, "sha256": apptest.SHA256(data), "content_type": "image/jpeg"}))
+	w.srv.App.Photos.WaitIdle()
+	rec := w.record(t, id)
+	if string(rec["uploaded"]) != "true" || rec["processed_at"] == nil {
+		t.Fatalf("record after bytes: uploaded=%s processed_at=%s", rec["uploaded"], rec["processed_at"])
+	}
+}

@@ -1,0 +1,45 @@
+package sqlite
+
+import (
+	"context"
+
+	"github.com/xinzhou-eco/fieldsync/server"
+)
+
+// UnprocessedPhotos returns the ids of live photos whose bytes are stored
+// but whose processing has not finished (to resume after a restart).
+func (db *DB) UnprocessedPhotos(ctx context.Context) ([]string, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT id FROM photo WHERE uploaded = 1 AND processed_at IS NULL AND deleted_hlc = '' ORDER BY seq`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// PhotoHashes returns the perceptual hash and site of every processed live
+// photo (for near-duplicate detection).
+func (db *DB) PhotoHashes(ctx context.Context) ([]server.PhotoHash, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT id, coalesce(site_id, ''), phash FROM photo WHERE phash IS NOT NULL AND deleted_hlc = ''`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []server.PhotoHash
+	for rows.Next() {
+		var h server.PhotoHash
+		if err := rows.Scan(&h.PhotoID, &h.SiteID, &h.PHash); err != nil {
+			return nil, err
+		}
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,293 @@
+// Package upload receives photo bytes over the tus 1.0 resumable-upload
+// protocol (github.com/tus/tusd/v2 as a library): creation, HEAD for the
+// offset, PATCH to continue, termination. An upload is bound at creation to
+// a photo record in the uploader's scope by its metadata (photo_id, sha256,
+// content_type); when the last byte arrives its SHA-256 is verified, the
+// bytes move into the content-addressed blob store and the upload's
+// temporary files are removed, and the photo records declaring that hash are
+// marked uploaded and queued for processing.
+package upload
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/tus/tusd/v2/pkg/filestore"
+	"github.com/tus/tusd/v2/pkg/handler"
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+	exslog "golang.org/x/exp/slog"
+)
+
+// BasePath is where the tus endpoints are mounted.
+const BasePath = "/api/v1/uploads/"
+
+// Content types a photo upload may declare.
+var contentTypes = map[string]bool{"image/jpeg": true, "image/png": true, "image/heic": true}
+
+// Service is the tus endpoint.
+type Service struct {
+	tus    *handler.UnroutedHandler
+	store  filestore.FileStore
+	syncer *server.Syncer
+	blobs  server.BlobStore
+	log    *slog.Logger
+	// Stored is called with the ids of photo records whose bytes have just
+	// been stored and verified (for processing).
+	Stored func(ids []string)
+	// Verify, if set, checks a completed upload's bytes before they are
+	// stored (that they are an image of the declared type, not a
+	// decompression bomb); its error is the client's.
+	Verify func(r io.ReaderAt, size int64, contentType string) error
+}
+
+// New returns the service keeping partial uploads in dir, with uploads
+// limited to maxSize bytes.
+func New(dir string, maxSize int64, syncer *server.Syncer, blobs server.BlobStore, log *slog.Logger) (*Service, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("create upload directory: %w", err)
+	}
+	s := &Service{store: filestore.New(dir), syncer: syncer, blobs: blobs, log: log}
+	composer := handler.NewStoreComposer()
+	s.store.UseIn(composer)
+	tus, err := handler.NewUnroutedHandler(handler.Config{
+		BasePath:                  BasePath,
+		StoreComposer:             composer,
+		MaxSize:                   maxSize,
+		DisableDownload:           true,
+		DisableConcatenation:      true,
+		Cors:                      &handler.CorsConfig{Disable: true},
+		PreUploadCreateCallback:   s.beforeCreate,
+		PreFinishResponseCallback: s.beforeFinish,
+		// tusd logs every request at info level; our request log and hook
+		// errors say what matters.
+		Logger: exslog.New(exslog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.tus = tus
+	return s, nil
+}
+
+// Handlers for each tus request, with the protocol's header checks and
+// errors rewritten as fieldsync's JSON errors.
+func (s *Service) Post() http.Handler   { return s.wrap(s.tus.PostFile) }
+func (s *Service) Head() http.Handler   { return s.wrap(s.tus.HeadFile) }
+func (s *Service) Patch() http.Handler  { return s.wrap(s.tus.PatchFile) }
+func (s *Service) Delete() http.Handler { return s.wrap(s.tus.DelFile) }
+
+// Options answers tus discovery (versions, extensions, maximum size).
+func (s *Service) Options() http.Handler {
+	return s.wrap(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+}
+
+func (s *Service) wrap(h http.HandlerFunc) http.Handler {
+	// The unrouted handler takes the upload id from the path below BasePath.
+	inner := http.StripPrefix(strings.TrimSuffix(BasePath, "/"), s.tus.Middleware(h))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		jw := &jsonErrors{ResponseWriter: w, head: r.Method == http.MethodHead}
+		inner.ServeHTTP(jw, r)
+		jw.finish()
+	})
+}
+
+// metadata reads and checks an upload's metadata.
+func metadata(info handler.FileInfo) (photoID, sum, contentType string, err error) {
+	photoID, sum, contentType = info.MetaData["photo_id"], info.MetaData["sha256"], info.MetaData["content_type"]
+	switch {
+	case info.SizeIsDeferred:
+		err = server.Errorf(syncproto.CodeInvalidUpload, "须在创建时声明 Upload-Length")
+	case !contentTypes[contentType]:
+		err = server.Errorf(syncproto.CodeUnsupportedMediaType, "content_type 应为 image/jpeg、image/png 或 image/heic")
+	}
+	return photoID, sum, contentType, err
+}
+
+// beforeCreate binds a new upload to a photo the uploader may write.
+func (s *Service) beforeCreate(hook handler.HookEvent) (handler.HTTPResponse, handler.FileInfoChanges, error) {
+	photoID, sum, _, err := metadata(hook.Upload)
+	if err == nil {
+		err = s.syncer.CheckUpload(hook.Context, server.PrincipalFrom(hook.Context), photoID, sum)
+	}
+	if err != nil {
+		return handler.HTTPResponse{}, handler.FileInfoChanges{}, tusError(err)
+	}
+	p := server.PrincipalFrom(hook.Context)
+	meta := hook.Upload.MetaData
+	meta["device_id"], meta["user_id"] = p.DeviceID, p.UserID
+	return handler.HTTPResponse{}, handler.FileInfoChanges{MetaData: meta}, nil
+}
+
+// beforeFinish verifies and stores a completed upload. A wrong hash is
+// refused and the bytes discarded; nothing half-stored is ever visible.
+func (s *Service) beforeFinish(hook handler.HookEvent) (handler.HTTPResponse, error) {
+	ctx := context.WithoutCancel(hook.Context)
+	info := hook.Upload
+	_, sum, contentType, err := metadata(info)
+	if err == nil {
+		err = s.storeBlob(ctx, info, sum, contentType)
+	}
+	s.discard(ctx, info.ID)
+	if err != nil {
+		if server.ErrorCode(err) == syncproto.CodeInternal {
+			s.log.Error("store upload", "upload", info.ID, "err", err)
+		}
+		return handler.HTTPResponse{}, tusError(err)
+	}
+	ids, err := s.syncer.BlobStored(ctx, sum)
+	if err != nil {
+		s.log.Error("mark photos uploaded", "sha256", sum, "err", err)
+		return handler.HTTPResponse{}, tusError(err)
+	}
+	if len(ids) > 0 && s.Stored != nil {
+		s.Stored(ids)
+	}
+	return handler.HTTPResponse{}, nil
+}
+
+func (s *Service) storeBlob(ctx context.Context, info handler.FileInfo, sum, contentType string) error {
+	f, err := os.Open(s.binPath(info))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if s.Verify != nil {
+		if err := s.Verify(f, info.Size, contentType); err != nil {
+			return err
+		}
+	}
+	_, err = s.blobs.Put(ctx, sum, f)
+	return err
+}
+
+func (s *Service) binPath(info handler.FileInfo) string {
+	if p := info.Storage["Path"]; p != "" {
+		return p
+	}
+	return filepath.Join(s.store.Path, info.ID)
+}
+
+// discard removes an upload's temporary files.
+func (s *Service) discard(ctx context.Context, id string) {
+	up, err := s.store.GetUpload(ctx, id)
+	if err == nil {
+		err = s.store.AsTerminatableUpload(up).Terminate(ctx)
+	}
+	if err != nil {
+		s.log.Warn("discard upload", "upload", id, "err", err)
+	}
+}
+
+// tusError turns a fieldsync error into the error tusd sends, with the JSON
+// body every fieldsync error has.
+func tusError(err error) error {
+	code := server.ErrorCode(err)
+	body, _ := json.Marshal(syncproto.ErrorBody{Code: code, Message: server.ErrorMessage(err)})
+	return handler.Error{ErrorCode: code, Message: server.ErrorMessage(err), HTTPResponse: handler.HTTPResponse{
+		StatusCode: Status(code), Body: string(body),
+		Header: handler.HTTPHeader{"Content-Type": "application/json; charset=utf-8"},
+	}}
+}
+
+// Status is the HTTP status of an error code (set by the API package, so
+// that one table maps codes to statuses).
+var Status = func(code string) int { return http.StatusBadRequest }
+
+// tusCodes maps tusd's error codes to fieldsync's.
+var tusCodes = map[string]string{
+	"ERR_MISMATCHED_OFFSET":    syncproto.CodeUploadOffset,
+	"ERR_UPLOAD_NOT_FOUND":     syncproto.CodeNotFound,
+	"ERR_MAX_SIZE_EXCEEDED":    syncproto.CodeBodyTooLarge,
+	"ERR_UPLOAD_SIZE_EXCEEDED": syncproto.CodeBodyTooLarge,
+	"ERR_UPLOAD_LOCKED":        syncproto.CodeConflict,
+	"ERR_SERVER_SHUTDOWN":      syncproto.CodeUnavailable,
+	"ERR_NOT_IMPLEMENTED":      syncproto.CodeMethodNotAllowed,
+	"ERR_INVALID_CONTENT_TYPE": syncproto.CodeUnsupportedMediaType,
+}
+
+var byStatus = map[int]string{
+	http.StatusNotFound:              syncproto.CodeNotFound,
+	http.StatusConflict:              syncproto.CodeUploadOffset,
+	http.StatusRequestEntityTooLarge: syncproto.CodeBodyTooLarge,
+	http.StatusLocked:                syncproto.CodeConflict,
+	http.StatusServiceUnavailable:    syncproto.CodeUnavailable,
+}
+
+var tusMessages = map[string]string{
+	syncproto.CodeUploadOffset:         "上传偏移量不一致，请先用 HEAD 查询已接收的字节数",
+	syncproto.CodeNotFound:             "上传不存在或已结束",
+	syncproto.CodeBodyTooLarge:         "文件超过大小上限",
+	syncproto.CodeConflict:             "该上传正被另一个请求使用，请稍后重试",
+	syncproto.CodeUnavailable:          "服务器正在关闭，请稍后续传",
+	syncproto.CodeMethodNotAllowed:     "不支持此操作",
+	syncproto.CodeUnsupportedMediaType: "PATCH 的 Content-Type 应为 application/offset+octet-stream",
+	syncproto.CodeInvalidUpload:        "tus 请求头无效",
+}
+
+// jsonErrors rewrites tusd's plain-text error responses ("ERR_X: text")
+// as fieldsync's JSON errors with stable codes.
+type jsonErrors struct {
+	http.ResponseWriter
+	head    bool
+	status  int
+	body    bytes.Buffer
+	pending bool
+}
+
+func (w *jsonErrors) WriteHeader(status int) {
+	ct := w.Header().Get("Content-Type")
+	if status >= 400 && !strings.HasPrefix(ct, "application/json") {
+		w.status, w.pending = status, true
+		return
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *jsonErrors) Write(b []byte) (int, error) {
+	if w.pending {
+		return w.body.Write(b)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection (tusd sets read
+// deadlines through it).
+func (w *jsonErrors) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *jsonErrors) finish() {
+	if !w.pending {
+		return
+	}
+	tusCode, _, _ := strings.Cut(strings.TrimSpace(w.body.String()), ":")
+	code, ok := tusCodes[tusCode]
+	if !ok { // HEAD answers carry no body: go by the status
+		code, ok = byStatus[w.status]
+	}
+	if !ok {
+		code = syncproto.CodeInvalidUpload
+		if w.status >= 500 {
+			code = syncproto.CodeInternal
+		}
+	}
+	msg := tusMessages[code]
+	if msg == "" {
+		msg = "上传失败"
+	}
+	body, _ := json.Marshal(syncproto.ErrorBody{Code: code, Message: msg})
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Length", fmt.Sprint(len(body)))
+	w.ResponseWriter.WriteHeader(Status(code))
+	if !w.head {
+		_, _ = w.ResponseWriter.Write(body)
+	}
+}
