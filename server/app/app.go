@@ -26,8 +26,8 @@ import (
 	"github.com/xinzhou-eco/fieldsync/server/auth"
 	"github.com/xinzhou-eco/fieldsync/server/blobfs"
 	"github.com/xinzhou-eco/fieldsync/server/photos"
-	"github.com/xinzhou-eco/fieldsync/server/upload"
 	"github.com/xinzhou-eco/fieldsync/server/sqlite"
+	"github.com/xinzhou-eco/fieldsync/server/upload"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
