@@ -63,6 +63,13 @@ func TestSpecValid(t *testing.T) {
 				if code == "429" && h["Retry-After"] == nil {
 					t.Errorf("%s %s → 429: no Retry-After header", method, path)
 				}
+				if method == http.MethodHead {
+					// No answer to HEAD has a body, errors included.
+					if len(resp.Value.Content) > 0 {
+						t.Errorf("%s %s → %s: a HEAD response documents a body", method, path, code)
+					}
+					continue
+				}
 				if n, _ := strconv.Atoi(code); n >= 400 {
 					mt := resp.Value.Content.Get("application/json")
 					if mt == nil || mt.Schema == nil || mt.Schema.Ref != "#/components/schemas/ErrorBody" {
@@ -165,8 +172,54 @@ func TestEnumsMatchCode(t *testing.T) {
 		string(server.RoleCountyOffice), string(server.RoleCityOffice), string(server.RoleAdmin)})
 }
 
+// TestPhotoSchemas checks the Photo schema against the photo entity's
+// fields, and the PhotoFlags schema against the flags of
+// server/photos/flags.go.
+func TestPhotoSchemas(t *testing.T) {
+	schemas := loadSpec(t).Components.Schemas
+	var props []string
+	for name := range schemas["Photo"].Value.Properties {
+		props = append(props, name)
+	}
+	var fields []string
+	for _, f := range append(append([]server.Field(nil), server.EntityByName(syncproto.EntityPhoto).Fields...), server.MetaFields...) {
+		fields = append(fields, f.Name)
+	}
+	sort.Strings(props)
+	sort.Strings(fields)
+	if !slices.Equal(props, fields) {
+		t.Errorf("Photo schema properties:\n got %v\nwant the photo entity's fields %v", props, fields)
+	}
+	var flags []string
+	for name := range schemas["PhotoFlags"].Value.Properties {
+		flags = append(flags, name)
+	}
+	want := constantsInSource(t, "../server/photos/flags.go", "Flag")
+	sort.Strings(flags)
+	sort.Strings(want)
+	if !slices.Equal(flags, want) {
+		t.Errorf("PhotoFlags properties:\n got %v\nwant the flags of server/photos/flags.go %v", flags, want)
+	}
+	for _, f := range want {
+		if !strings.Contains(schemas["PhotoFlags"].Value.Description, "| `"+f+"` |") {
+			t.Errorf("PhotoFlags description has no table row for %s", f)
+		}
+	}
+}
+
 // codesInSource returns the values of the Code* constants of a Go file.
 func codesInSource(t *testing.T, path string) []string {
+	t.Helper()
+	codes := constantsInSource(t, path, "Code")
+	if len(codes) < 20 {
+		t.Fatalf("found only %d codes in %s", len(codes), path)
+	}
+	return codes
+}
+
+// constantsInSource returns the values of the string constants of a Go
+// file whose names start with prefix.
+func constantsInSource(t *testing.T, path, prefix string) []string {
 	t.Helper()
 	f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
 	if err != nil {
@@ -179,7 +232,7 @@ func codesInSource(t *testing.T, path string) []string {
 			return true
 		}
 		for i, name := range vs.Names {
-			if !strings.HasPrefix(name.Name, "Code") || i >= len(vs.Values) {
+			if !strings.HasPrefix(name.Name, prefix) || i >= len(vs.Values) {
 				continue
 			}
 			if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
@@ -189,8 +242,8 @@ func codesInSource(t *testing.T, path string) []string {
 		}
 		return true
 	})
-	if len(codes) < 20 {
-		t.Fatalf("found only %d codes in %s", len(codes), path)
+	if len(codes) == 0 {
+		t.Fatalf("found no %s constants in %s", prefix, path)
 	}
 	return codes
 }

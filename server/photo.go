@@ -33,9 +33,9 @@ func (s *Syncer) photoBytesPresent(ctx context.Context, r *StoredRecord) (bool, 
 // CheckUpload decides whether p may upload the bytes of photo photoID
 // declared as sum. The photo record may not exist yet (a phone can upload
 // before it pushes); if it does, it must be in p's scope and declare the
-// same SHA-256. Errors: invalid_upload, out_of_scope, hash_mismatch,
+// same SHA-256 and content type. Errors: invalid_upload, out_of_scope, hash_mismatch,
 // forbidden.
-func (s *Syncer) CheckUpload(ctx context.Context, p *Principal, photoID, sum string) error {
+func (s *Syncer) CheckUpload(ctx context.Context, p *Principal, photoID, sum, contentType string) error {
 	switch {
 	case p == nil:
 		return Errorf(syncproto.CodeUnauthorized, "请先登录")
@@ -54,6 +54,8 @@ func (s *Syncer) CheckUpload(ctx context.Context, p *Principal, photoID, sum str
 		return Errorf(syncproto.CodeOutOfScope, "无权为区县 %s 的照片上传文件", r.County)
 	case r.Text("sha256") != sum:
 		return Errorf(syncproto.CodeHashMismatch, "照片记录声明的 SHA-256 与上传的不一致")
+	case contentType != "" && r.Text("content_type") != "" && r.Text("content_type") != contentType:
+		return Errorf(syncproto.CodeInvalidUpload, "上传声明的类型 %s 与照片记录的 %s 不一致", contentType, r.Text("content_type"))
 	}
 	return nil
 }

@@ -53,6 +53,44 @@ func (a *API) photo(c echo.Context) error {
 		ct = "image/jpeg"
 	}
 	h.Set("Content-Type", ct)
-	http.ServeContent(c.Response(), c.Request(), "", b.ModTime(), b)
-	return nil
+	// ServeContent answers a failed If-Match or If-Unmodified-Since (412)
+	// with no body and a Range outside the file (416) in plain text; they
+	// get the API's JSON error like every other error.
+	pw := &preconditionWriter{ResponseWriter: c.Response()}
+	http.ServeContent(pw, c.Request(), "", b.ModTime(), b)
+	if pw.status == 0 {
+		return nil
+	}
+	for _, k := range []string{"Content-Type", "ETag", "Cache-Control", "Last-Modified", "Accept-Ranges", "Content-Length", "X-Content-Type-Options"} {
+		h.Del(k)
+	}
+	msg := "If-Match 或 If-Unmodified-Since 条件不成立"
+	if pw.status == http.StatusRequestedRangeNotSatisfiable {
+		msg = "Range 超出照片文件的范围（文件大小见 Content-Range）"
+	}
+	return c.JSON(pw.status, syncproto.ErrorBody{Code: syncproto.CodeBadRequest, Message: msg,
+		RequestID: h.Get(echo.HeaderXRequestID), ServerHLC: a.syncer.ServerHLC()})
 }
+
+// preconditionWriter holds back ServeContent's 412 and 416 answers.
+type preconditionWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *preconditionWriter) WriteHeader(status int) {
+	if status == http.StatusPreconditionFailed || status == http.StatusRequestedRangeNotSatisfiable {
+		w.status = status
+		return
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *preconditionWriter) Write(b []byte) (int, error) {
+	if w.status != 0 {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *preconditionWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -3,10 +3,12 @@ package apptest
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -91,6 +93,13 @@ func SpecPath() (string, error) {
 //     4xx). Tests may send bad requests on purpose; what they must never
 //     see is the server accepting a request the spec calls invalid.
 //
+// Answers kin-openapi leaves alone are checked here: an answer to HEAD and
+// a 304 must have a documented status and headers and no body. Binary
+// bodies (tus PATCH requests, images) are validated as binary strings; an
+// image answered 200 must start with its Content-Type's signature. The
+// fields of every photo in a pull page must match the Photo schema (flags,
+// EXIF).
+//
 // Authentication is not validated (the server's own tests cover it).
 func SpecTransport(t testing.TB, rt http.RoundTripper) http.RoundTripper {
 	if rt == nil {
@@ -109,6 +118,25 @@ var validationOptions = &openapi3filter.Options{
 	IncludeResponseStatus:             true,
 	RejectWhenRequestBodyNotSpecified: true,
 	SkipSettingDefaults:               true,
+}
+
+// bodilessOptions validate the status and headers only.
+var bodilessOptions = func() *openapi3filter.Options {
+	o := *validationOptions
+	o.ExcludeResponseBody = true
+	return &o
+}()
+
+// binaryTypes are the media types of raw bytes in the spec: tus PATCH
+// bodies, images, several ranges of an image.
+var binaryTypes = []string{"application/offset+octet-stream", "image/jpeg", "image/png", "image/heic", "multipart/byteranges"}
+
+func init() {
+	// kin-openapi reads a `format: binary` body as bytes already; the
+	// decoders make that hold whatever the schema says.
+	for _, ct := range binaryTypes {
+		openapi3filter.RegisterBodyDecoder(ct, openapi3filter.FileBodyDecoder)
+	}
 }
 
 func (s *specTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -165,13 +193,105 @@ func (s *specTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if reqErr != nil && resp.StatusCode < 400 {
 		s.t.Errorf("openapi: %s: the spec rejects the request but the server accepted it: %v", where, reqErr)
 	}
+	if req.Method == http.MethodHead || resp.StatusCode == http.StatusNotModified {
+		// kin-openapi does not validate these at all.
+		if err := validateBodiless(ctx, input, resp.StatusCode, resp.Header, respBody); err != nil {
+			s.t.Errorf("openapi: %s: response does not match the spec: %v", where, err)
+		}
+		return resp, nil
+	}
 	rin := &openapi3filter.ResponseValidationInput{RequestValidationInput: input, Status: resp.StatusCode,
 		Header: resp.Header, Options: validationOptions}
 	rin.SetBodyBytes(respBody)
 	if err := openapi3filter.ValidateResponse(ctx, rin); err != nil {
 		s.t.Errorf("openapi: %s: response does not match the spec: %v\nbody: %s", where, err, clip(respBody))
+		return resp, nil
+	}
+	if resp.StatusCode == http.StatusOK {
+		if err := checkImage(resp.Header.Get("Content-Type"), respBody); err != nil {
+			s.t.Errorf("openapi: %s: %v", where, err)
+		}
+		if route.Operation.OperationID == "pull" {
+			if err := checkPhotos(doc, respBody); err != nil {
+				s.t.Errorf("openapi: %s: %v", where, err)
+			}
+		}
 	}
 	return resp, nil
+}
+
+// validateBodiless validates an answer kin-openapi skips (any answer to
+// HEAD, and 304): its status must be documented, its headers must match,
+// and it must have no body.
+func validateBodiless(ctx context.Context, input *openapi3filter.RequestValidationInput, status int, header http.Header, body []byte) error {
+	doc := input.Route.Operation.Responses.Status(status)
+	if doc == nil {
+		return fmt.Errorf("status %d is not documented", status)
+	}
+	if len(body) > 0 {
+		return fmt.Errorf("a %d-byte body where none is allowed", len(body))
+	}
+	// Validate as if a GET had answered 200 with this response's headers.
+	op := *input.Route.Operation
+	op.Responses = openapi3.NewResponses(openapi3.WithStatus(http.StatusOK, doc))
+	route := *input.Route
+	route.Operation = &op
+	req := input.Request.Clone(ctx)
+	req.Method = http.MethodGet
+	rin := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: input.PathParams, Route: &route, Options: bodilessOptions},
+		Status:                 http.StatusOK, Header: header, Options: bodilessOptions}
+	rin.SetBodyBytes(nil)
+	return openapi3filter.ValidateResponse(ctx, rin)
+}
+
+// checkImage checks that an image body starts with its type's signature.
+func checkImage(contentType string, body []byte) error {
+	mt, _, _ := mime.ParseMediaType(contentType)
+	var ok bool
+	switch mt {
+	case "image/jpeg":
+		ok = bytes.HasPrefix(body, []byte{0xff, 0xd8, 0xff})
+	case "image/png":
+		ok = bytes.HasPrefix(body, []byte("\x89PNG\r\n\x1a\n"))
+	case "image/heic":
+		ok = len(body) >= 12 && string(body[4:8]) == "ftyp"
+	default:
+		return nil
+	}
+	if !ok {
+		return fmt.Errorf("the body is not %s: it starts % x", mt, body[:min(len(body), 12)])
+	}
+	return nil
+}
+
+// checkPhotos validates the fields of every live photo of a pull page
+// against the Photo schema (the server-owned flags and EXIF included).
+func checkPhotos(doc *openapi3.T, body []byte) error {
+	var page struct {
+		Changes []struct {
+			Entity  string         `json:"entity"`
+			ID      string         `json:"id"`
+			Deleted bool           `json:"deleted"`
+			Fields  map[string]any `json:"fields"`
+		} `json:"changes"`
+	}
+	if err := json.Unmarshal(body, &page); err != nil {
+		return err
+	}
+	schema := doc.Components.Schemas["Photo"]
+	if schema == nil {
+		return errors.New("no Photo schema")
+	}
+	for _, ch := range page.Changes {
+		if ch.Entity != syncproto.EntityPhoto || ch.Deleted {
+			continue
+		}
+		if err := schema.Value.VisitJSON(map[string]any(ch.Fields)); err != nil {
+			return fmt.Errorf("photo %s does not match the Photo schema: %v", ch.ID, err)
+		}
+	}
+	return nil
 }
 
 // checkUnrouted validates the answer to a request for a path or method the

@@ -23,19 +23,19 @@ type EXIF struct {
 	Present bool
 	// Time is the capture time, DateTimeOriginal (or DateTimeDigitized
 	// when that is missing), in the zone of OffsetTimeOriginal (or
-	// OffsetTimeDigitized). Phones that write no offset (many Android
-	// phones before 2020) are taken to be on China Standard Time, UTC+8,
-	// which has had no daylight saving since 1991; TimeZoneAssumed is then
-	// set.
+	// OffsetTimeDigitized). Photos without an offset (Exif 2.31 added it
+	// in 2016, and many phones still omit it) are taken to be on China
+	// Standard Time, UTC+8 (Asia/Shanghai, which has had no daylight saving
+	// since 1991), and TimeZoneAssumed is set.
 	Time            *time.Time
 	TimeZoneAssumed bool
 	// GPS is the position as the file states it (GPSLatitude/Longitude
-	// with their references). EXIF GPS is meant to be WGS-84; phones in
-	// China write the raw GNSS fix there, not GCJ-02. Nil if absent or
-	// out of range.
+	// with their references), not converted: EXIF GPS is meant to be
+	// WGS-84, and phone cameras write the GNSS fix. Nil if absent or out
+	// of range.
 	GPS *geo.Point
-	// GPSAccuracyM is GPSHPositioningError in metres, if present. Android's
-	// mock locations report exactly 0.
+	// GPSAccuracyM is GPSHPositioningError in metres, if present. Exactly
+	// 0 is the mark of Android mock-location apps: real fixes jitter.
 	GPSAccuracyM *float64
 	// Make, Model and Software are the IFD0 strings, trimmed.
 	Make, Model, Software string
@@ -44,13 +44,12 @@ type EXIF struct {
 	Orientation int
 }
 
-// Bounds on the EXIF block: JPEG cannot hold more than 64 KiB in its APP1
-// segment; a PNG eXIf chunk could, but not from any camera.
+// Bounds on finding the EXIF block: a JPEG's APP1 segment cannot hold more
+// than 64 KiB; a PNG eXIf chunk could, but not from any camera.
 const (
 	maxEXIFBytes   = 1 << 20
 	maxJPEGMarkers = 256
 	maxPNGChunks   = 256
-	maxStringBytes = 256
 )
 
 // findEXIF returns the TIFF structure of the EXIF block in a JPEG's first
@@ -172,168 +171,6 @@ func parseEXIF(b []byte) (e EXIF) {
 		e.GPSAccuracyM = &acc
 	}
 	return e
-}
-
-// Tag numbers read (Exif 2.32 / CIPA DC-008-2019).
-const (
-	tagMake                  = 0x010f
-	tagModel                 = 0x0110
-	tagOrientation           = 0x0112
-	tagSoftware              = 0x0131
-	tagExifIFD               = 0x8769
-	tagGPSIFD                = 0x8825
-	tagDateTimeOriginal      = 0x9003
-	tagDateTimeDigitized     = 0x9004
-	tagOffsetTimeOriginal    = 0x9011
-	tagOffsetTimeDigitized   = 0x9012
-	tagGPSLatitudeRef        = 0x0001
-	tagGPSLatitude           = 0x0002
-	tagGPSLongitudeRef       = 0x0003
-	tagGPSLongitude          = 0x0004
-	tagGPSHPositioningError  = 0x001f
-	typeASCII                = 2
-	typeShort                = 3
-	typeLong                 = 4
-	typeRational             = 5
-	typeUndefined            = 7
-	typeUTF8                 = 129 // Exif 3.0
-	ifdEntrySize             = 12
-	maxRationalsPerEntry     = 3
-	maxIntegersPerEntry      = 1
-	maxIFDEntries            = 1024
-	minValidIFDOffset        = 8
-	entryCountAndNextPointer = 2 + 4
-)
-
-// wanted is, for one IFD, the tags read from it and the field types
-// accepted for each.
-type wanted map[uint16][]uint16
-
-var (
-	ascii     = []uint16{typeASCII, typeUTF8}
-	integer   = []uint16{typeShort, typeLong}
-	rationals = []uint16{typeRational}
-	ifd0Tags  = wanted{tagMake: ascii, tagModel: ascii, tagSoftware: ascii, tagOrientation: integer,
-		tagExifIFD: integer, tagGPSIFD: integer}
-	exifTags = wanted{tagDateTimeOriginal: ascii, tagDateTimeDigitized: ascii,
-		tagOffsetTimeOriginal: ascii, tagOffsetTimeDigitized: ascii}
-	gpsTags = wanted{tagGPSLatitudeRef: ascii, tagGPSLatitude: rationals, tagGPSLongitudeRef: ascii,
-		tagGPSLongitude: rationals, tagGPSHPositioningError: rationals}
-)
-
-// readIFD decodes the IFD at off in the TIFF structure b and returns the
-// wanted tags found in it; nil if there is no IFD there.
-//
-// goexif decodes, but not on raw input: it trusts counts (a SHORT entry of
-// count 2³¹+1 overflows its length check and allocates 17 GB) and copies
-// every value of every entry. So first every entry that is not wanted, has
-// an unexpected type, an outsized count or a value outside b is rewritten in
-// b as a harmless one-byte UNDEFINED value, and an IFD running past the end
-// of b is shortened. Allocation is then bounded by a few hundred bytes per
-// wanted tag, and the work by the size of b.
-func readIFD(b []byte, order binary.ByteOrder, off uint32, want wanted) map[uint16]*tiff.Tag {
-	if off < minValidIFDOffset || uint64(off)+entryCountAndNextPointer > uint64(len(b)) {
-		return nil
-	}
-	n := int(order.Uint16(b[off:]))
-	fits := (len(b) - int(off) - entryCountAndNextPointer) / ifdEntrySize
-	if n > fits || n > maxIFDEntries {
-		n = min(fits, maxIFDEntries)
-		putUint16(order, b[off:], uint16(n))
-	}
-	for i := range n {
-		sanitiseEntry(b, order, b[int(off)+2+i*ifdEntrySize:][:ifdEntrySize], want)
-	}
-	r := bytes.NewReader(b)
-	if _, err := r.Seek(int64(off), io.SeekStart); err != nil {
-		return nil
-	}
-	dir, _, err := tiff.DecodeDir(r, order)
-	if err != nil {
-		return nil
-	}
-	tags := make(map[uint16]*tiff.Tag)
-	for _, t := range dir.Tags {
-		if t.Type != typeUndefined {
-			if _, dup := tags[t.Id]; !dup { // first wins, like most readers
-				tags[t.Id] = t
-			}
-		}
-	}
-	return tags
-}
-
-// sanitiseEntry rewrites the 12-byte IFD entry e of b as a one-byte
-// UNDEFINED value unless it is wanted, well typed and within bounds.
-func sanitiseEntry(b []byte, order binary.ByteOrder, e []byte, want wanted) {
-	tag, typ, count := order.Uint16(e), order.Uint16(e[2:]), order.Uint32(e[4:])
-	ok := false
-	if types, found := want[tag]; found {
-		for _, t := range types {
-			ok = ok || t == typ
-		}
-	}
-	var unit, maxCount uint64
-	switch typ {
-	case typeASCII, typeUTF8:
-		unit, maxCount = 1, maxStringBytes
-	case typeShort:
-		unit, maxCount = 2, maxIntegersPerEntry
-	case typeLong:
-		unit, maxCount = 4, maxIntegersPerEntry
-	case typeRational:
-		unit, maxCount = 8, maxRationalsPerEntry
-	}
-	size := unit * uint64(count)
-	if ok && (count == 0 || uint64(count) > maxCount) {
-		ok = false
-	}
-	if ok && size > 4 && uint64(order.Uint32(e[8:]))+size > uint64(len(b)) {
-		ok = false
-	}
-	if !ok {
-		putUint16(order, e[2:], typeUndefined)
-		putUint32(order, e[4:], 1)
-		return
-	}
-	if typ == typeUTF8 {
-		// Same bytes as ASCII (NUL-terminated), which goexif knows.
-		putUint16(order, e[2:], typeASCII)
-	}
-}
-
-func putUint16(order binary.ByteOrder, b []byte, v uint16) { order.PutUint16(b, v) }
-func putUint32(order binary.ByteOrder, b []byte, v uint32) { order.PutUint32(b, v) }
-
-// pointer returns the offset held by an IFD pointer tag, or 0.
-func pointer(tags map[uint16]*tiff.Tag, tag uint16) uint32 {
-	v, ok := uintAt(tags[tag], 0)
-	if !ok || v > math.MaxUint32 {
-		return 0
-	}
-	return uint32(v)
-}
-
-func uintAt(t *tiff.Tag, i int) (uint64, bool) {
-	if t == nil || t.Format() != tiff.IntVal || i >= int(t.Count) {
-		return 0, false
-	}
-	v, err := t.Int64(i)
-	if err != nil || v < 0 {
-		return 0, false
-	}
-	return uint64(v), true
-}
-
-func ratAt(t *tiff.Tag, i int) (float64, bool) {
-	if t == nil || t.Format() != tiff.RatVal || i >= int(t.Count) {
-		return 0, false
-	}
-	num, den, err := t.Rat2(i)
-	if err != nil || den == 0 {
-		return 0, false
-	}
-	return float64(num) / float64(den), true
 }
 
 // str returns an ASCII tag's value, trimmed, as valid UTF-8 (Chinese apps

@@ -45,9 +45,10 @@ var (
 	// here, or a header is malformed.
 	ErrNotImage = errors.New("imageproc: not an image")
 	// ErrTooLarge means the header declares more pixels or a longer side
-	// than Limits allow: a decompression bomb or an absurd panorama. No
-	// pixels were decoded.
-	ErrTooLarge = errors.New("imageproc: image dimensions too large")
+	// than Limits allow (a decompression bomb or an absurd panorama; no
+	// pixels were decoded), or that a JPEG has so many scans that decoding
+	// it would take minutes.
+	ErrTooLarge = errors.New("imageproc: image too large to decode")
 	// ErrTruncated means the data ends before the image does: a cut-off
 	// upload.
 	ErrTruncated = errors.New("imageproc: image truncated")
@@ -65,8 +66,9 @@ var (
 // defaults.
 type Limits struct {
 	// MaxPixels is the largest width×height accepted, default 100e6
-	// (a 108-megapixel phone sensor is 12000×9000). A decoded image takes
-	// about 3 to 4 bytes per pixel.
+	// (a 108-megapixel phone sensor is 12000×9000). Decoding takes 1.5 to
+	// 8 bytes per pixel (see Picture), so the default allows up to 800 MB
+	// per decode: size the worker pool with that in mind, or lower it.
 	MaxPixels int64
 	// MaxSide is the longest width or height accepted, default 20000.
 	MaxSide int
@@ -108,8 +110,8 @@ type Info struct {
 	// Format is FormatJPEG, FormatPNG or FormatHEIC.
 	Format string
 	// Width and Height are the stored pixel dimensions, before EXIF
-	// orientation; see DisplaySize. They are 0 for HEIC, whose dimensions
-	// are not read.
+	// orientation; see DisplaySize. For HEIC they are those of the primary
+	// image's "ispe" property, 0 if the file has none.
 	Width, Height int
 	// EXIF is the photo's metadata; the zero value (with Orientation 1
 	// implied) when there is none.

@@ -23,7 +23,8 @@ import (
 //   - ErrTooLarge when the declared dimensions exceed lim (see Limits);
 //   - ErrUnsupported for GIF, WebP, BMP, TIFF and AVIF images.
 //
-// HEIC is accepted with Format FormatHEIC, zero dimensions and no EXIF;
+// HEIC is accepted with Format FormatHEIC, the primary image's dimensions
+// and its EXIF item, read from the file's meta box (at most 1 MiB);
 // Info.Derivable reports false for it.
 //
 // A JPEG cut off after its header passes Inspect; Decode reports it.
@@ -39,7 +40,9 @@ func Inspect(r io.ReaderAt, size int64, lim Limits) (*Info, error) {
 		return nil, err
 	}
 	if format == FormatHEIC {
-		return &Info{Format: FormatHEIC, EXIF: EXIF{Orientation: 1}}, nil
+		// Never decoded, so its dimensions need no check.
+		w, h, tiff := heifInfo(r, size)
+		return &Info{Format: FormatHEIC, Width: w, Height: h, EXIF: parseEXIF(tiff)}, nil
 	}
 	cfg, err := decodeConfig(format, io.NewSectionReader(r, 0, size))
 	if err != nil {

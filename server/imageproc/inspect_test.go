@@ -33,8 +33,7 @@ func TestInspectReadsBackEXIF(t *testing.T) {
 	tests := []struct {
 		name   string
 		opt    testimg.Options
-		png    bool
-		format string
+		format string // and so which container testimg makes
 		// wantTime is the instant and zone offset expected.
 		wantTime        *time.Time
 		wantZoneAssumed bool
@@ -86,15 +85,20 @@ func TestInspectReadsBackEXIF(t *testing.T) {
 			name: "PNG with an eXIf chunk",
 			opt: testimg.Options{Width: 50, Height: 40, Time: &shotAt, GPS: &xinzhou, GPSAccuracyM: ptr(3.0),
 				Make: "Google", Model: "Pixel 8", Software: "HDR+ 1.0.540104767zd", Orientation: 8},
-			png: true, format: FormatPNG, wantTime: &shotAt,
+			format: FormatPNG, wantTime: &shotAt,
+		},
+		{
+			name: "iPhone HEIC",
+			opt: testimg.Options{Width: 4032, Height: 3024, Time: &shotAt, GPS: &hequSite, GPSAccuracyM: ptr(35.0),
+				Make: "Apple", Model: "iPhone 15", Software: "17.1.2", Orientation: 6, BigEndian: true},
+			format: FormatHEIC, wantTime: &shotAt,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b := testimg.JPEG(tt.opt)
-			if tt.png {
-				b = testimg.PNG(tt.opt)
-			}
+			b := map[string]func(testimg.Options) []byte{
+				FormatJPEG: testimg.JPEG, FormatPNG: testimg.PNG, FormatHEIC: testimg.HEIF,
+			}[tt.format](tt.opt)
 			info, err := inspectBytes(t, b, Limits{})
 			if err != nil {
 				t.Fatalf("Inspect: %v", err)

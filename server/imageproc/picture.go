@@ -75,12 +75,16 @@ func Decode(r io.Reader, lim Limits) (*Picture, error) {
 	rest := io.MultiReader(bytes.NewReader(hb), src)
 	switch format {
 	case FormatJPEG:
-		pic.img, err = jpeg.Decode(rest)
+		scans := &scanCounter{r: rest}
+		pic.img, err = jpeg.Decode(scans)
+		if scans.tooMany() {
+			return nil, fmt.Errorf("%w: jpeg has more than %d scans", ErrTooLarge, maxJPEGScans)
+		}
 	case FormatPNG:
 		pic.img, err = png.Decode(rest)
 	}
 	if err != nil {
-		if src.eof {
+		if src.cutShort(format) {
 			// The decoders report running out of data in several ways
 			// ("short Huffman data", "not enough pixel data").
 			return nil, fmt.Errorf("%w: %s data ends early: %v", ErrTruncated, format, err)
@@ -90,19 +94,97 @@ func Decode(r io.Reader, lim Limits) (*Picture, error) {
 	return pic, nil
 }
 
-// eofReader remembers whether r reported the end of its data.
+// eofReader remembers whether r reported the end of its data, and the last
+// bytes before it.
 type eofReader struct {
-	r   io.Reader
-	eof bool
+	r    io.Reader
+	eof  bool
+	tail []byte
 }
 
 func (e *eofReader) Read(p []byte) (int, error) {
 	n, err := e.r.Read(p)
+	const keep = 8
+	if n >= keep {
+		e.tail = append(e.tail[:0], p[n-keep:n]...)
+	} else {
+		e.tail = append(e.tail, p[:n]...)
+		e.tail = e.tail[max(0, len(e.tail)-keep):]
+	}
 	if err == io.EOF {
 		e.eof = true
 	}
 	return n, err
 }
+
+// cutShort reports whether the data ended without the marker that ends a
+// complete file: EOI for JPEG, the IEND chunk for PNG. Data after the end
+// (phones append trailers) is never read, as decoding stops at the end.
+func (e *eofReader) cutShort(format string) bool {
+	if !e.eof {
+		return false
+	}
+	switch format {
+	case FormatJPEG:
+		return !bytes.HasSuffix(e.tail, []byte{0xff, 0xd9})
+	case FormatPNG:
+		return !bytes.HasSuffix(e.tail, []byte("IEND\xae\x42\x60\x82"))
+	}
+	return false
+}
+
+// maxJPEGScans bounds the scans (SOS markers) of a JPEG. Each scan of a
+// progressive JPEG revisits every block of the image, and the standard lets
+// a scan take a few bytes, so a small file can demand minutes of decoding
+// (libjpeg-turbo's "LJT-01-003"). Cameras write 1 to 3 scans, progressive
+// encoders about 10, mozjpeg at most a few dozen.
+const maxJPEGScans = 100
+
+// errTooManyScans stops the JPEG decoder once maxJPEGScans is exceeded.
+var errTooManyScans = errors.New("imageproc: too many jpeg scans")
+
+// scanCounter counts the SOS markers (FF DA, possibly after FF fill bytes)
+// in what it reads and fails once there are more than maxJPEGScans. The
+// count may include FF DA bytes inside metadata segments (an embedded EXIF
+// thumbnail has a scan of its own), which only makes it err on the safe
+// side; entropy-coded data cannot contain FF DA.
+type scanCounter struct {
+	r      io.Reader
+	scans  int
+	lastFF bool
+}
+
+func (s *scanCounter) Read(p []byte) (int, error) {
+	if s.tooMany() {
+		return 0, errTooManyScans
+	}
+	n, err := s.r.Read(p)
+	b := p[:n]
+	for len(b) > 0 {
+		if s.lastFF {
+			s.lastFF = false
+			if b[0] == 0xda {
+				s.scans++
+			} else if b[0] == 0xff {
+				s.lastFF = true // fill byte
+			}
+			b = b[1:]
+			continue
+		}
+		i := bytes.IndexByte(b, 0xff)
+		if i < 0 {
+			break
+		}
+		s.lastFF = true
+		b = b[i+1:]
+	}
+	if s.tooMany() {
+		return n, errTooManyScans
+	}
+	return n, err
+}
+
+func (s *scanCounter) tooMany() bool { return s.scans > maxJPEGScans }
 
 // readPNGChunksBeforeIDAT reads (and discards: the caller keeps a copy of
 // what r delivers) the PNG chunks after IHDR up to the first IDAT, where an
@@ -144,7 +226,7 @@ func (p *Picture) Fit(maxSide int) *image.NRGBA {
 	if w == b.Dx() && h == b.Dy() {
 		out = imaging.Clone(p.img)
 	} else {
-		out = imaging.Resize(p.img, w, h, imaging.Lanczos)
+		out = resize(p.img, w, h, imaging.Lanczos)
 	}
 	return orient(out, p.EXIF.Orientation)
 }

@@ -171,6 +171,13 @@ func TestDeriveRefuses(t *testing.T) {
 	for i := sos + 20; i < len(corrupt)-2; i += 7 {
 		corrupt[i] = 0xff // markers in the middle of entropy-coded data
 	}
+	// Small enough that the decoder's read-ahead reaches the end of the
+	// data whatever goes wrong.
+	corruptSmall := testimg.JPEG(testimg.Options{Width: 16, Height: 16, Seed: 3})
+	sos = bytes.Index(corruptSmall, []byte{0xff, 0xda})
+	for i := sos + 14; i < len(corruptSmall)-2; i++ {
+		corruptSmall[i] = 0xff
+	}
 	tests := []struct {
 		name string
 		data []byte
@@ -180,9 +187,12 @@ func TestDeriveRefuses(t *testing.T) {
 		{"JPEG cut right after its header", jpg[:sos+14], ErrTruncated},
 		{"truncated PNG", testimg.PNG(testimg.Options{Width: 300, Height: 200})[:2000], ErrTruncated},
 		{"corrupt JPEG data", corrupt, ErrCorrupt},
+		{"small corrupt JPEG", corruptSmall, ErrCorrupt},
 		{"PNG bomb", testimg.Bomb(50000, 50000), ErrTooLarge},
+		{"JPEG with 101 scans", testimg.ManyScans(testimg.JPEG(testimg.Options{Width: 32, Height: 32}), maxJPEGScans+1), ErrTooLarge},
 		{"JPEG bomb", testimg.BombJPEG(50000, 50000), ErrTooLarge},
 		{"HEIC", testimg.HEIC(), ErrUnsupported},
+		{"HEIC with EXIF", testimg.HEIF(testimg.Options{Make: "Apple"}), ErrUnsupported},
 		{"random bytes", bytes.Repeat([]byte{0x42, 0x13, 0x99}, 100), ErrNotImage},
 		{"empty", nil, ErrNotImage},
 	}
@@ -197,6 +207,54 @@ func TestDeriveRefuses(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestDecodeAcceptsSeveralScans(t *testing.T) {
+	src := testimg.ManyScans(testimg.JPEG(testimg.Options{Width: 32, Height: 32, Seed: 9}), 20)
+	if _, err := Derive(bytes.NewReader(src), Limits{}, 256, 80); err != nil {
+		t.Fatalf("a JPEG with 20 scans: %v", err)
+	}
+}
+
+func TestScanCounter(t *testing.T) {
+	tests := []struct {
+		name string
+		data string
+		want int
+	}{
+		{"none", "abc\x00\xff\x00\xff\xd9", 0},
+		{"one", "\xff\xd8\xff\xda", 1},
+		{"after fill bytes", "\xff\xff\xff\xda", 1},
+		{"two", "\xff\xda\x01\xff\xda", 2},
+		{"stuffed FF then DA is not a marker", "\xff\x00\xda", 0},
+	}
+	for _, tt := range tests {
+		// Feed one byte at a time, so markers straddle reads.
+		for _, chunk := range []int{1, 2, len(tt.data)} {
+			s := &scanCounter{r: &chunkReader{data: []byte(tt.data), n: chunk}}
+			if _, err := io.ReadAll(s); err != nil {
+				t.Fatal(err)
+			}
+			if s.scans != tt.want {
+				t.Errorf("%s, reads of %d: %d scans, want %d", tt.name, chunk, s.scans, tt.want)
+			}
+		}
+	}
+}
+
+// chunkReader returns at most n bytes per Read.
+type chunkReader struct {
+	data []byte
+	n    int
+}
+
+func (c *chunkReader) Read(p []byte) (int, error) {
+	if len(c.data) == 0 {
+		return 0, io.EOF
+	}
+	k := copy(p[:min(len(p), c.n)], c.data)
+	c.data = c.data[k:]
+	return k, nil
 }
 
 func TestDeriveFlattensTransparency(t *testing.T) {

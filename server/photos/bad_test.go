@@ -62,6 +62,10 @@ func TestBadUploads(t *testing.T) {
 	if r := tus.Create(theirs, apptest.SHA256(good), "image/jpeg", len(good)); r.Status != http.StatusForbidden || r.Err.Code != syncproto.CodeOutOfScope {
 		t.Errorf("upload for another county's photo: %d %+v", r.Status, r.Err)
 	}
+	pngRecord := w.photo(t, w.insp, good, map[string]any{"content_type": "image/png"})
+	if r := tus.Create(pngRecord, apptest.SHA256(good), "image/jpeg", len(good)); r.Status != http.StatusBadRequest || r.Err.Code != syncproto.CodeInvalidUpload {
+		t.Errorf("upload of another type than the record's: %d %+v", r.Status, r.Err)
+	}
 	for name, hdr := range map[string]map[string]string{
 		"no Tus-Resumable":    {"Tus-Resumable": "", "Upload-Length": "10", "Upload-Metadata": apptest.Metadata(map[string]string{"photo_id": newID(), "sha256": wrong, "content_type": "image/jpeg"})},
 		"no Upload-Length":    {"Upload-Metadata": apptest.Metadata(map[string]string{"photo_id": newID(), "sha256": wrong, "content_type": "image/jpeg"})},

@@ -179,3 +179,70 @@ func TestUploadResumesAndServes(t *testing.T) {
 		t.Errorf("Range: %d, %d bytes, want 206 with bytes 100–199 of the original", part.StatusCode, n)
 	}
 }
+
+// TestHEICTerminationAndScope: a HEIC original is stored and listed
+// without derivatives; an upload can be terminated; another county's user
+// cannot fetch a photo.
+func TestHEICTerminationAndScope(t *testing.T) {
+	w := setup(t)
+	heic := testimg.HEIC()
+	id := w.photo(t, w.insp, heic, map[string]any{"content_type": "image/heic"})
+	w.srv.Tus(w.phone).Upload(id, "image/heic", heic, http.StatusNoContent)
+	w.srv.App.Photos.WaitIdle()
+	rec := w.record(t, id)
+	if string(rec["uploaded"]) != "true" || rec["processed_at"] == nil {
+		t.Fatalf("HEIC photo: uploaded=%s processed_at=%s", rec["uploaded"], rec["processed_at"])
+	}
+	if _, ok := w.flags(t, id)["unreadable"]; ok {
+		t.Errorf("HEIC flagged unreadable: %v", w.flags(t, id))
+	}
+	if ok, _ := w.srv.App.Blobs.Has(ctx, apptest.SHA256(heic), "thumbnail"); ok {
+		t.Errorf("a thumbnail was made for HEIC")
+	}
+	c := w.phone
+	access, _ := c.Tokens()
+	get := func(token, path string) (int, string) {
+		req, _ := http.NewRequest(http.MethodGet, w.srv.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := w.srv.HTTPClient().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var e syncproto.ErrorBody
+		json.NewDecoder(resp.Body).Decode(&e)
+		return resp.StatusCode, e.Code
+	}
+	if st, code := get(access, "/api/v1/photos/"+id+"/thumbnail"); st != http.StatusNotFound || code != syncproto.CodeNotReady {
+		t.Errorf("HEIC thumbnail: %d %s, want 404 not_ready", st, code)
+	}
+	if st, _ := get(access, "/api/v1/photos/"+id+"/original"); st != http.StatusOK {
+		t.Errorf("HEIC original: %d, want 200", st)
+	}
+	other, _ := w.srv.Login(apptest.NingwuInsp).Tokens()
+	if st, code := get(other, "/api/v1/photos/"+id+"/original"); st != http.StatusForbidden || code != syncproto.CodeOutOfScope {
+		t.Errorf("another county's inspector: %d %s, want 403 out_of_scope", st, code)
+	}
+	if st, code := get(access, "/api/v1/photos/"+id+"/poster"); st != http.StatusNotFound || code != syncproto.CodeNotFound {
+		t.Errorf("unknown variant: %d %s", st, code)
+	}
+
+	tus := w.srv.Tus(w.phone)
+	data := []byte("partial")
+	cr := tus.Create(newID(), apptest.SHA256(data), "image/jpeg", 1000)
+	loc := cr.Header.Get("Location")
+	tus.Patch(loc, 0, data)
+	stranger := w.srv.Tus(w.srv.Login(apptest.Inspector2))
+	if r := stranger.Head(loc); r.Status != http.StatusNotFound {
+		t.Errorf("another user's HEAD of an upload: %d, want 404", r.Status)
+	}
+	if r := stranger.Do(http.MethodDelete, loc, nil, nil); r.Status != http.StatusNotFound || r.Err.Code != syncproto.CodeNotFound {
+		t.Errorf("another user's termination: %d %+v, want 404 not_found", r.Status, r.Err)
+	}
+	if r := tus.Do(http.MethodDelete, loc, nil, nil); r.Status != http.StatusNoContent {
+		t.Fatalf("terminate: %d %+v", r.Status, r.Err)
+	}
+	if r := tus.Head(loc); r.Status != http.StatusNotFound {
+		t.Fatalf("HEAD after termination: %d", r.Status)
+	}
+}

@@ -43,7 +43,7 @@ type Config struct {
 // DefaultConfig is the production configuration.
 func DefaultConfig() Config {
 	return Config{Workers: 2, Limits: imageproc.Limits{MaxPixels: 100e6, MaxSide: 20000}, TimeSlack: 30 * time.Minute,
-		NearDuplicate: 6, Thumbnail: 256, Preview: 1280}
+		NearDuplicate: imageproc.NearDuplicateDistance, Thumbnail: 256, Preview: 1280}
 }
 
 // Processor is the worker pool.

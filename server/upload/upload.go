@@ -22,6 +22,7 @@ import (
 
 	"github.com/tus/tusd/v2/pkg/filestore"
 	"github.com/tus/tusd/v2/pkg/handler"
+	"github.com/tus/tusd/v2/pkg/memorylocker"
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 	exslog "golang.org/x/exp/slog"
@@ -58,6 +59,10 @@ func New(dir string, maxSize int64, syncer *server.Syncer, blobs server.BlobStor
 	s := &Service{store: filestore.New(dir), syncer: syncer, blobs: blobs, log: log}
 	composer := handler.NewStoreComposer()
 	s.store.UseIn(composer)
+	// One request at a time per upload: a phone that resumes while its
+	// previous PATCH still hangs on the server interrupts that PATCH
+	// instead of appending beside it (the filestore has no locking).
+	memorylocker.New().UseIn(composer)
 	tus, err := handler.NewUnroutedHandler(handler.Config{
 		BasePath:                  BasePath,
 		StoreComposer:             composer,
@@ -81,9 +86,32 @@ func New(dir string, maxSize int64, syncer *server.Syncer, blobs server.BlobStor
 // Handlers for each tus request, with the protocol's header checks and
 // errors rewritten as fieldsync's JSON errors.
 func (s *Service) Post() http.Handler   { return s.wrap(s.tus.PostFile) }
-func (s *Service) Head() http.Handler   { return s.wrap(s.tus.HeadFile) }
-func (s *Service) Patch() http.Handler  { return s.wrap(s.tus.PatchFile) }
-func (s *Service) Delete() http.Handler { return s.wrap(s.tus.DelFile) }
+func (s *Service) Head() http.Handler   { return s.wrap(s.ownOnly(s.tus.HeadFile)) }
+func (s *Service) Patch() http.Handler  { return s.wrap(s.ownOnly(s.tus.PatchFile)) }
+func (s *Service) Delete() http.Handler { return s.wrap(s.ownOnly(s.tus.DelFile)) }
+
+// ownOnly lets only the user who created an upload see, continue or end
+// it; to anyone else it does not exist.
+func (s *Service) ownOnly(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id := r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:]
+		p := server.PrincipalFrom(r.Context())
+		up, err := s.store.GetUpload(r.Context(), id)
+		if err == nil {
+			var info handler.FileInfo
+			if info, err = up.GetInfo(r.Context()); err == nil && (p == nil || info.MetaData["user_id"] != p.UserID) {
+				err = server.Errorf(syncproto.CodeNotFound, "上传不存在或已结束")
+			}
+		}
+		if server.ErrorCode(err) == syncproto.CodeNotFound {
+			// Answered as tusd answers a missing upload (jsonErrors makes
+			// it fieldsync's not_found).
+			http.Error(w, "ERR_UPLOAD_NOT_FOUND: upload not found", http.StatusNotFound)
+			return
+		}
+		h(w, r) // other failures (a missing upload) are tusd's to answer
+	}
+}
 
 // Options answers tus discovery (versions, extensions, maximum size).
 func (s *Service) Options() http.Handler {
@@ -94,7 +122,7 @@ func (s *Service) wrap(h http.HandlerFunc) http.Handler {
 	// The unrouted handler takes the upload id from the path below BasePath.
 	inner := http.StripPrefix(strings.TrimSuffix(BasePath, "/"), s.tus.Middleware(h))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		jw := &jsonErrors{ResponseWriter: w, head: r.Method == http.MethodHead}
+		jw := &jsonErrors{ResponseWriter: w, head: r.Method == http.MethodHead, serverHLC: s.syncer.ServerHLC}
 		inner.ServeHTTP(jw, r)
 		jw.finish()
 	})
@@ -114,9 +142,9 @@ func metadata(info handler.FileInfo) (photoID, sum, contentType string, err erro
 
 // beforeCreate binds a new upload to a photo the uploader may write.
 func (s *Service) beforeCreate(hook handler.HookEvent) (handler.HTTPResponse, handler.FileInfoChanges, error) {
-	photoID, sum, _, err := metadata(hook.Upload)
+	photoID, sum, contentType, err := metadata(hook.Upload)
 	if err == nil {
-		err = s.syncer.CheckUpload(hook.Context, server.PrincipalFrom(hook.Context), photoID, sum)
+		err = s.syncer.CheckUpload(hook.Context, server.PrincipalFrom(hook.Context), photoID, sum, contentType)
 	}
 	if err != nil {
 		return handler.HTTPResponse{}, handler.FileInfoChanges{}, tusError(err)
@@ -233,19 +261,22 @@ var tusMessages = map[string]string{
 	syncproto.CodeInvalidUpload:        "tus 请求头无效",
 }
 
-// jsonErrors rewrites tusd's plain-text error responses ("ERR_X: text")
-// as fieldsync's JSON errors with stable codes.
+// jsonErrors rewrites every error answer of the tus handler as fieldsync's
+// JSON error with a stable code, the request id and the server's HLC, like
+// every other error of the API: tusd's plain-text errors ("ERR_X: text")
+// are mapped to codes, and the JSON errors of the hooks (tusError) are
+// completed.
 type jsonErrors struct {
 	http.ResponseWriter
-	head    bool
-	status  int
-	body    bytes.Buffer
-	pending bool
+	head      bool
+	serverHLC func() string
+	status    int
+	body      bytes.Buffer
+	pending   bool
 }
 
 func (w *jsonErrors) WriteHeader(status int) {
-	ct := w.Header().Get("Content-Type")
-	if status >= 400 && !strings.HasPrefix(ct, "application/json") {
+	if status >= 400 {
 		w.status, w.pending = status, true
 		return
 	}
@@ -267,27 +298,43 @@ func (w *jsonErrors) finish() {
 	if !w.pending {
 		return
 	}
-	tusCode, _, _ := strings.Cut(strings.TrimSpace(w.body.String()), ":")
-	code, ok := tusCodes[tusCode]
-	if !ok { // HEAD answers carry no body: go by the status
-		code, ok = byStatus[w.status]
+	var eb syncproto.ErrorBody
+	raw := bytes.TrimSpace(w.body.Bytes())
+	status := w.status
+	if json.Unmarshal(raw, &eb) != nil || eb.Code == "" { // tusd's own error, not a hook's
+		eb = syncproto.ErrorBody{Code: w.tusCode(string(raw))}
+		status = Status(eb.Code)
 	}
-	if !ok {
-		code = syncproto.CodeInvalidUpload
-		if w.status >= 500 {
-			code = syncproto.CodeInternal
-		}
+	if eb.Message == "" {
+		eb.Message = tusMessages[eb.Code]
 	}
-	msg := tusMessages[code]
-	if msg == "" {
-		msg = "上传失败"
+	if eb.Message == "" {
+		eb.Message = "上传失败"
 	}
-	body, _ := json.Marshal(syncproto.ErrorBody{Code: code, Message: msg})
 	h := w.Header()
+	eb.RequestID = h.Get("X-Request-Id")
+	eb.ServerHLC = w.serverHLC()
+	body, _ := json.Marshal(eb)
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Content-Length", fmt.Sprint(len(body)))
-	w.ResponseWriter.WriteHeader(Status(code))
+	w.ResponseWriter.WriteHeader(status)
 	if !w.head {
 		_, _ = w.ResponseWriter.Write(body)
 	}
+}
+
+// tusCode maps a tusd error answer to a fieldsync code: by its ERR_ code,
+// else (HEAD answers carry no body) by its status.
+func (w *jsonErrors) tusCode(body string) string {
+	tusCode, _, _ := strings.Cut(body, ":")
+	if code, ok := tusCodes[tusCode]; ok {
+		return code
+	}
+	if code, ok := byStatus[w.status]; ok {
+		return code
+	}
+	if w.status >= 500 {
+		return syncproto.CodeInternal
+	}
+	return syncproto.CodeInvalidUpload
 }

@@ -1,12 +1,14 @@
-// Package testimg makes real image files for tests: JPEGs and PNGs with real
-// EXIF (time and zone, GPS and its accuracy, make, model, software,
-// orientation), truncated files, decompression bombs and a HEIC header.
+// Package testimg makes real image files for tests: JPEGs, PNGs and HEIC
+// containers with real EXIF (time and zone, GPS and its accuracy, make,
+// model, software, orientation), truncated files, decompression bombs, JPEGs
+// with too many scans and a bare HEIC header.
 //
 // The EXIF is a minimal but standard TIFF structure written by this package
-// (IFD0 → Exif IFD and GPS IFD), placed where cameras put it: an APP1
-// segment right after the JPEG's SOI marker, or a PNG eXIf chunk. exiftool
-// and other readers read it back. Nothing here reads images; it only makes
-// them, so the package under test cannot grade its own homework.
+// (IFD0 → Exif IFD and GPS IFD, with the tags Exif 2.32 requires), placed
+// where cameras put it: an APP1 segment right after the JPEG's SOI marker, a
+// PNG eXIf chunk, or a HEIF "Exif" item. exiftool -validate accepts all
+// three. Nothing here reads images; it only makes them, so the package under
+// test cannot grade its own homework.
 package testimg
 
 import (
@@ -86,32 +88,35 @@ func Image(opt Options) *image.RGBA {
 			}
 		}
 	}
-	col := make([][3][3]float64, w)
-	for x := range col {
+	// Pixel value per channel: 128 + Σₖ ampₖ·(aₖ + bₖ + aₖbₖ)/2 with
+	// aₖ = sin of x and bₖ = sin of y, regrouped so that the per-pixel work
+	// is 128 + rowSum + Σₖ colTermₖ·(1 + bₖ).
+	colTerm := make([][3][3]float64, w)
+	for x := range colTerm {
 		for c := range 3 {
 			for k, wv := range waves[c] {
-				col[x][c][k] = math.Sin(wv.fx*float64(x) + wv.px)
+				colTerm[x][c][k] = wv.amp * math.Sin(wv.fx*float64(x)+wv.px) / 2
 			}
 		}
 	}
 	for y := range h {
-		var row [3][3]float64
+		var rowSum [3]float64
+		var rowFactor [3][3]float64
 		for c := range 3 {
 			for k, wv := range waves[c] {
-				row[c][k] = math.Sin(wv.fy*float64(y) + wv.py)
+				b := math.Sin(wv.fy*float64(y) + wv.py)
+				rowSum[c] += wv.amp * b / 2
+				rowFactor[c][k] = 1 + b
 			}
 		}
+		pix := img.Pix[y*img.Stride:]
 		for x := range w {
-			var px [3]uint8
+			ct := &colTerm[x]
 			for c := range 3 {
-				v := 128.0
-				for k, wv := range waves[c] {
-					v += wv.amp * (col[x][c][k] + row[c][k] + col[x][c][k]*row[c][k]) / 2
-				}
-				px[c] = uint8(math.Max(0, math.Min(255, v)))
+				v := 128 + rowSum[c] + ct[c][0]*rowFactor[c][0] + ct[c][1]*rowFactor[c][1] + ct[c][2]*rowFactor[c][2]
+				pix[4*x+c] = uint8(max(0, min(255, v)))
 			}
-			i := img.PixOffset(x, y)
-			img.Pix[i], img.Pix[i+1], img.Pix[i+2], img.Pix[i+3] = px[0], px[1], px[2], 255
+			pix[4*x+3] = 255
 		}
 	}
 	for range 4 {
@@ -258,4 +263,21 @@ func FtypBox(major string, compatible ...string) []byte {
 		out = append(out, b...)
 	}
 	return out
+}
+
+// ManyScans returns the baseline JPEG j with its scan (SOS segment and
+// entropy-coded data) repeated n times: a valid file that makes a decoder
+// do n times the work, like the progressive JPEGs with thousands of tiny
+// scans that take decoders minutes.
+func ManyScans(j []byte, n int) []byte {
+	sos := bytes.Index(j, []byte{0xff, 0xda})
+	eoi := len(j) - 2
+	if sos < 0 || !bytes.HasSuffix(j, []byte{0xff, 0xd9}) {
+		panic("testimg: not a JPEG made by JPEG")
+	}
+	out := append([]byte{}, j[:sos]...)
+	for range n {
+		out = append(out, j[sos:eoi]...)
+	}
+	return append(out, j[eoi:]...)
 }
