@@ -105,8 +105,6 @@ func (w *world) flags(t *testing.T, id string) map[string]map[string]any {
 	return f
 }
 
-func ptr[T any](v T) *T { return &v }
-
 // TestUploadResumesAndServes: a phone that loses signal part-way asks HEAD
 // for the offset and continues; the photo is verified, marked uploaded,
 // processed, and served with ETag, caching and Range.
