@@ -97,7 +97,7 @@ func New(syncer *server.Syncer, au *auth.Service, st Store, log *slog.Logger, cf
 	v1.POST("/devices/:id/revoke", a.revokeDevice, authn, admin)
 	v1.GET("/photos/:id/:variant", a.photo, authn)
 	if u := cfg.Uploads; u != nil {
-		upload.Status = StatusOf
+		u.Status = StatusOf
 		v1.OPTIONS("/uploads/", echo.WrapHandler(u.Options()))
 		v1.POST("/uploads/", echo.WrapHandler(u.Post()), authn)
 		v1.HEAD("/uploads/:id", echo.WrapHandler(u.Head()), authn)

@@ -44,6 +44,9 @@ type Service struct {
 	// Stored is called with the ids of photo records whose bytes have just
 	// been stored and verified (for processing).
 	Stored func(ids []string)
+	// Status maps an error code to its HTTP status (the API package sets
+	// it, so that one table maps codes to statuses everywhere).
+	Status func(code string) int
 	// Verify, if set, checks a completed upload's bytes before they are
 	// stored (that they are an image of the declared type, not a
 	// decompression bomb); its error is the client's.
@@ -122,7 +125,7 @@ func (s *Service) wrap(h http.HandlerFunc) http.Handler {
 	// The unrouted handler takes the upload id from the path below BasePath.
 	inner := http.StripPrefix(strings.TrimSuffix(BasePath, "/"), s.tus.Middleware(h))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		jw := &jsonErrors{ResponseWriter: w, head: r.Method == http.MethodHead, serverHLC: s.syncer.ServerHLC}
+		jw := &jsonErrors{ResponseWriter: w, head: r.Method == http.MethodHead, serverHLC: s.syncer.ServerHLC, statusOf: s.status}
 		inner.ServeHTTP(jw, r)
 		jw.finish()
 	})
@@ -147,7 +150,7 @@ func (s *Service) beforeCreate(hook handler.HookEvent) (handler.HTTPResponse, ha
 		err = s.syncer.CheckUpload(hook.Context, server.PrincipalFrom(hook.Context), photoID, sum, contentType)
 	}
 	if err != nil {
-		return handler.HTTPResponse{}, handler.FileInfoChanges{}, tusError(err)
+		return handler.HTTPResponse{}, handler.FileInfoChanges{}, s.tusError(err)
 	}
 	p := server.PrincipalFrom(hook.Context)
 	meta := hook.Upload.MetaData
@@ -169,12 +172,12 @@ func (s *Service) beforeFinish(hook handler.HookEvent) (handler.HTTPResponse, er
 		if server.ErrorCode(err) == syncproto.CodeInternal {
 			s.log.Error("store upload", "upload", info.ID, "err", err)
 		}
-		return handler.HTTPResponse{}, tusError(err)
+		return handler.HTTPResponse{}, s.tusError(err)
 	}
 	ids, err := s.syncer.BlobStored(ctx, sum)
 	if err != nil {
 		s.log.Error("mark photos uploaded", "sha256", sum, "err", err)
-		return handler.HTTPResponse{}, tusError(err)
+		return handler.HTTPResponse{}, s.tusError(err)
 	}
 	if len(ids) > 0 && s.Stored != nil {
 		s.Stored(ids)
@@ -217,18 +220,21 @@ func (s *Service) discard(ctx context.Context, id string) {
 
 // tusError turns a fieldsync error into the error tusd sends, with the JSON
 // body every fieldsync error has.
-func tusError(err error) error {
+func (s *Service) tusError(err error) error {
 	code := server.ErrorCode(err)
 	body, _ := json.Marshal(syncproto.ErrorBody{Code: code, Message: server.ErrorMessage(err)})
 	return handler.Error{ErrorCode: code, Message: server.ErrorMessage(err), HTTPResponse: handler.HTTPResponse{
-		StatusCode: Status(code), Body: string(body),
+		StatusCode: s.status(code), Body: string(body),
 		Header: handler.HTTPHeader{"Content-Type": "application/json; charset=utf-8"},
 	}}
 }
 
-// Status is the HTTP status of an error code (set by the API package, so
-// that one table maps codes to statuses).
-var Status = func(code string) int { return http.StatusBadRequest }
+func (s *Service) status(code string) int {
+	if s.Status == nil {
+		return http.StatusBadRequest
+	}
+	return s.Status(code)
+}
 
 // tusCodes maps tusd's error codes to fieldsync's.
 var tusCodes = map[string]string{
@@ -270,6 +276,7 @@ type jsonErrors struct {
 	http.ResponseWriter
 	head      bool
 	serverHLC func() string
+	statusOf  func(code string) int
 	status    int
 	body      bytes.Buffer
 	pending   bool
@@ -303,7 +310,7 @@ func (w *jsonErrors) finish() {
 	status := w.status
 	if json.Unmarshal(raw, &eb) != nil || eb.Code == "" { // tusd's own error, not a hook's
 		eb = syncproto.ErrorBody{Code: w.tusCode(string(raw))}
-		status = Status(eb.Code)
+		status = w.statusOf(eb.Code)
 	}
 	if eb.Message == "" {
 		eb.Message = tusMessages[eb.Code]
