@@ -7,9 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -100,20 +97,6 @@ func BenchmarkPullSlice(b *testing.B) {
 	b.ReportMetric(float64(records*b.N)/b.Elapsed().Seconds(), "records/s")
 	b.ReportMetric(float64(wire)/1e6, "MB-gzip/sync")
 	b.ReportMetric(float64(raw)/1e6, "MB-json/sync")
-	b.ReportMetric(float64(peakRSS())/1e6, "MB-peak-rss")
+	b.ReportMetric(float64(apptest.PeakRSS())/1e6, "MB-peak-rss")
 }
 
-// peakRSS returns the process's peak resident set size (VmHWM) in bytes.
-func peakRSS() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb * 1024
-		}
-	}
-	return 0
-}

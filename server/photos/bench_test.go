@@ -6,10 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
-	"runtime/debug"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -54,7 +51,7 @@ func BenchmarkProcess12MP(b *testing.B) {
 		for i, data := range imgs {
 			ids[i] = w.photoB(b, phones[i%4].c, data)
 		}
-		resetPeakRSS()
+		apptest.ResetPeakRSS()
 		b.StartTimer()
 		var wg sync.WaitGroup
 		for d := range phones {
@@ -69,7 +66,7 @@ func BenchmarkProcess12MP(b *testing.B) {
 		wg.Wait()
 		w.srv.App.Photos.WaitIdle()
 		b.StopTimer()
-		peak = max(peak, peakRSS())
+		peak = max(peak, apptest.PeakRSS())
 		w.srv.Stop()
 	}
 	b.ReportMetric(float64(perRound*b.N)/b.Elapsed().Seconds(), "photos/s")
@@ -155,28 +152,7 @@ func BenchmarkUploadAck(b *testing.B) {
 	}
 }
 
-// resetPeakRSS starts a new peak-memory measurement (Linux: writing 5 to
-// clear_refs resets VmHWM), so that making the test images does not count.
-func resetPeakRSS() {
-	runtime.GC()
-	debug.FreeOSMemory()
-	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
-}
 
-// peakRSS returns the process's peak resident set size (VmHWM) in bytes.
-func peakRSS() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb * 1024
-		}
-	}
-	return 0
-}
 
 type apptestClient struct {
 	c   *syncproto.Client
