@@ -99,4 +99,3 @@ func BenchmarkPullSlice(b *testing.B) {
 	b.ReportMetric(float64(raw)/1e6, "MB-json/sync")
 	b.ReportMetric(float64(apptest.PeakRSS())/1e6, "MB-peak-rss")
 }
-

@@ -152,8 +152,6 @@ func BenchmarkUploadAck(b *testing.B) {
 	}
 }
 
-
-
 type apptestClient struct {
 	c   *syncproto.Client
 	tus *apptest.Tus
