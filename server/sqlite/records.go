@@ -255,9 +255,24 @@ func (s *entitySQL) rowArgs(r *server.StoredRecord) ([]any, uint64, error) {
 // a node id without quotes or controls) need no escaping, so it is built
 // directly: this runs for every record written.
 func encodeHLCs(fields map[string]syncproto.FieldState) []byte {
-	groups := make(map[syncproto.HLC][]string, 4)
+	var groups map[syncproto.HLC][]string
+	var one syncproto.HLC
+	names := make([]string, 0, len(fields))
 	for name, st := range fields {
-		groups[st.HLC] = append(groups[st.HLC], name)
+		switch {
+		case groups != nil:
+			groups[st.HLC] = append(groups[st.HLC], name)
+		case len(names) == 0 || st.HLC == one: // so far one write set them all
+			one = st.HLC
+			names = append(names, name)
+		default:
+			groups = make(map[syncproto.HLC][]string, 4)
+			groups[one] = names
+			groups[st.HLC] = []string{name}
+		}
+	}
+	if groups == nil {
+		groups = map[syncproto.HLC][]string{one: names}
 	}
 	hs := make([]syncproto.HLC, 0, len(groups))
 	for h := range groups {
