@@ -1,0 +1,290 @@
+// Command fieldctl is a command-line fieldsync device: an inspector's
+// phone in a terminal, and the reference implementation of
+// mobile-api-docs/sync.md. Its data (records, outbox, upload queue) lives
+// in a SQLite database in --dir (or $FIELDCTL_DIR, default
+// ./fieldctl-data). Only login and sync use the network.
+//
+//	fieldctl login --server URL --username U --password P
+//	fieldctl sync
+//	fieldctl sites [--kind K]
+//	fieldctl templates
+//	fieldctl inspect start SITE_ID [--template ID]
+//	fieldctl inspect use INSPECTION_ID
+//	fieldctl inspect answer ITEM pass|fail|na [--note TEXT] [--photo FILE]
+//	fieldctl inspect submit
+//	fieldctl vehicle add --plate P --checkpoint C --stage 国六 --fuel 天然气 --aftertreatment removed|present [--action 处罚]
+//	fieldctl status
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+
+	"github.com/xinzhou-eco/fieldsync/device"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	os.Exit(Main(ctx, os.Args[1:], os.Stdout, os.Stderr, nil))
+}
+
+// errUsage asks for the usage text.
+var errUsage = errors.New("usage")
+
+const usage = `用法: fieldctl [--dir DIR] 命令
+  login --server URL --username U --password P   登录并登记本设备
+  sync                                            上传、下载、上传照片
+  sites [--kind K]                                本机点位
+  templates                                       检查表模板
+  inspect start SITE_ID [--template ID]           开始检查（草稿）
+  inspect use INSPECTION_ID                       切换当前检查
+  inspect answer ITEM pass|fail|na [--note T] [--photo FILE]
+  inspect submit                                  提交当前检查
+  vehicle add --plate P --checkpoint C --stage S --fuel F --aftertreatment A [--action X] [--county C]
+  status                                          待上传、被拒绝、审核结果
+`
+
+// Main runs fieldctl with args and returns the exit code. setup, if not
+// nil, adjusts the opened device (tests use it to set the HTTP client).
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer, setup func(*device.Device)) int {
+	fs := flag.NewFlagSet("fieldctl", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dir := fs.String("dir", envOr("FIELDCTL_DIR", "./fieldctl-data"), "data directory")
+	fs.Usage = func() { fmt.Fprint(stderr, usage) }
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return 2
+	}
+	d, err := device.Open(*dir)
+	if err != nil {
+		fmt.Fprintln(stderr, "fieldctl:", err)
+		return 1
+	}
+	defer d.Close()
+	d.Out = stdout
+	if setup != nil {
+		setup(d)
+	}
+	err = run(ctx, d, fs.Args(), stdout, stderr)
+	if errors.Is(err, errUsage) {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "fieldctl:", err)
+		return 1
+	}
+	return 0
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// parse parses flags that may come before or after positional arguments
+// (`inspect answer fence fail --note x`) and returns the positionals.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, errUsage
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func run(ctx context.Context, d *device.Device, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	switch args[0] {
+	case "login":
+		server := fs.String("server", "", "server URL")
+		user := fs.String("username", "", "user name")
+		pass := fs.String("password", "", "password")
+		if _, err := parse(fs, args[1:]); err != nil || *server == "" || *user == "" {
+			return errUsage
+		}
+		u, err := d.Login(ctx, *server, *user, *pass)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "已登录：%s（%s），区县 %v，设备 %s\n", u.DisplayName, u.Role, u.Counties, d.ID())
+		return nil
+	case "sync":
+		if err := d.Sync(ctx); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "同步完成")
+		return nil
+	case "sites":
+		kind := fs.String("kind", "", "site kind")
+		if _, err := parse(fs, args[1:]); err != nil {
+			return err
+		}
+		sites, err := d.Sites(ctx, *kind)
+		if err != nil {
+			return err
+		}
+		for _, s := range sites {
+			fmt.Fprintf(stdout, "%s  %s  %-18s %s\n", s.ID, s.County, s.Kind, s.Name)
+		}
+		fmt.Fprintf(stdout, "共 %d 个点位\n", len(sites))
+		return nil
+	case "templates":
+		ts, err := d.Templates(ctx)
+		if err != nil {
+			return err
+		}
+		for _, t := range ts {
+			fmt.Fprintf(stdout, "%-24s %s（%d 项）适用 %v\n", t.ID, t.Title, len(t.Items), t.SiteKinds)
+		}
+		return nil
+	case "inspect":
+		return inspect(ctx, d, args[1:], stdout, stderr)
+	case "vehicle":
+		return vehicle(ctx, d, args[1:], stdout, stderr)
+	case "status":
+		return printStatus(ctx, d, stdout)
+	}
+	return errUsage
+}
+
+func inspect(ctx context.Context, d *device.Device, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return errUsage
+	}
+	fs := flag.NewFlagSet("inspect "+args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	switch args[0] {
+	case "start":
+		tpl := fs.String("template", "", "template id (default: the first for the site's kind)")
+		pos, err := parse(fs, args[1:])
+		if err != nil || len(pos) != 1 {
+			return errUsage
+		}
+		id, err := d.StartInspection(ctx, pos[0], *tpl)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, id)
+		return nil
+	case "use":
+		pos, err := parse(fs, args[1:])
+		if err != nil || len(pos) != 1 {
+			return errUsage
+		}
+		return d.UseInspection(ctx, pos[0])
+	case "answer":
+		note := fs.String("note", "", "note")
+		photo := fs.String("photo", "", "photo file")
+		pos, err := parse(fs, args[1:])
+		if err != nil || len(pos) != 2 {
+			return errUsage
+		}
+		cur, err := d.Current()
+		if err != nil {
+			return err
+		}
+		p, f, err := d.AnswerItem(ctx, cur, device.Answer{Item: pos[0], Result: pos[1], Note: *note, Photo: *photo})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "已记录 %s = %s\n", pos[0], pos[1])
+		if p != "" {
+			fmt.Fprintf(stdout, "照片 %s 已排队上传\n", p)
+		}
+		if f != "" {
+			fmt.Fprintf(stdout, "已建立问题 %s\n", f)
+		}
+		return nil
+	case "submit":
+		cur, err := d.Current()
+		if err != nil {
+			return err
+		}
+		if err := d.Submit(ctx, cur); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "检查 %s 已提交（下次同步时上传）\n", cur)
+		return nil
+	}
+	return errUsage
+}
+
+func vehicle(ctx context.Context, d *device.Device, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "add" {
+		return errUsage
+	}
+	fs := flag.NewFlagSet("vehicle add", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var v device.Vehicle
+	fs.StringVar(&v.Plate, "plate", "", "plate number")
+	fs.StringVar(&v.Checkpoint, "checkpoint", "", "checkpoint")
+	fs.StringVar(&v.Stage, "stage", "", "emission stage (国五, 国六, …)")
+	fs.StringVar(&v.Fuel, "fuel", "", "fuel (柴油, 天然气, …)")
+	fs.StringVar(&v.Aftertreatment, "aftertreatment", "", "present, removed, damaged, unknown")
+	fs.StringVar(&v.Action, "action", "", "处罚, 责令维修, 放行")
+	fs.StringVar(&v.County, "county", "", "county code (default: the user's first)")
+	fs.StringVar(&v.Note, "note", "", "note")
+	if _, err := parse(fs, args[1:]); err != nil || v.Plate == "" || v.Checkpoint == "" {
+		return errUsage
+	}
+	id, err := d.AddVehicle(ctx, v)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, id)
+	return nil
+}
+
+func printStatus(ctx context.Context, d *device.Device, w io.Writer) error {
+	s, err := d.Status(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "设备 %s，用户 %s，服务器 %s\n", s.DeviceID, s.User, s.Server)
+	fmt.Fprintf(w, "待上传记录：%d\n", s.Outbox)
+	fmt.Fprintf(w, "待上传照片：%d\n", len(s.Uploads))
+	for _, u := range s.Uploads {
+		fmt.Fprintf(w, "  %s %d/%d 字节 %s\n", u.PhotoID, u.Offset, u.Size, u.Error)
+	}
+	last := s.LastSync
+	if last == "" {
+		last = "从未"
+	}
+	fmt.Fprintf(w, "上次同步：%s（上次成功：%s）\n", last, s.LastSyncOK)
+	if s.Current != "" {
+		fmt.Fprintf(w, "当前检查：%s\n", s.Current)
+	}
+	if len(s.Rejected) > 0 {
+		fmt.Fprintf(w, "被拒绝的记录：%d\n", len(s.Rejected))
+		for _, r := range s.Rejected {
+			fmt.Fprintf(w, "  %s %s [%s] %s\n", r.Entity, r.ID, r.Code, r.Message)
+		}
+	}
+	for _, r := range s.Reviews {
+		word := map[string]string{"returned": "退回", "approved": "通过"}[r.Status]
+		fmt.Fprintf(w, "审核：检查 %s %s %s\n", r.InspectionID, word, r.Comment)
+	}
+	for _, f := range s.Flags {
+		fmt.Fprintf(w, "照片 %s 证据标记：%s\n", f.PhotoID, f.Flags)
+	}
+	return nil
+}

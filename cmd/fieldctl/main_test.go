@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xinzhou-eco/fieldsync/device"
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xinzhou-eco/fieldsync/server/imageproc/testimg"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// cli runs fieldctl commands in one data directory against srv.
+type cli struct {
+	t   *testing.T
+	dir string
+	srv *apptest.Server
+}
+
+// run runs one command and returns its exit code and output.
+func (c *cli) run(args ...string) (int, string) {
+	c.t.Helper()
+	var out, errOut strings.Builder
+	code := Main(context.Background(), append([]string{"--dir", c.dir}, args...), &out, &errOut, func(d *device.Device) {
+		d.HTTP = c.srv.HTTPClient()
+		d.ChunkSize = 8192
+		d.Sleep = func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
+	})
+	return code, out.String() + errOut.String()
+}
+
+// ok runs a command that must succeed.
+func (c *cli) ok(args ...string) string {
+	c.t.Helper()
+	code, out := c.run(args...)
+	if code != 0 {
+		c.t.Fatalf("fieldctl %s: exit %d\n%s", strings.Join(args, " "), code, out)
+	}
+	return out
+}
+
+// TestInspectorDay walks an inspector's day through the command line:
+// login, first sync, a visit offline (answers, a photo, a failed item, a
+// submit, a vehicle check, and one check in a county outside the user's
+// scope), then sync: status shows everything sent, the photo uploaded, and
+// the refused check with its Chinese message.
+func TestInspectorDay(t *testing.T) {
+	srv := apptest.Start(t)
+	c := &cli{t: t, dir: t.TempDir(), srv: srv}
+	out := c.ok("login", "--server", srv.URL, "--username", apptest.Inspector, "--password", apptest.Passwords[apptest.Inspector])
+	if !strings.Contains(out, "140902") {
+		t.Fatalf("login output: %s", out)
+	}
+	if out := c.ok("sync"); !strings.Contains(out, "下载") || !strings.Contains(out, "同步完成") {
+		t.Fatalf("sync output: %s", out)
+	}
+	if out := c.ok("sites", "--kind", "coal_yard"); !strings.Contains(out, "共") {
+		t.Fatalf("sites: %s", out)
+	}
+	if out := c.ok("templates"); !strings.Contains(out, "coal_yard@1") {
+		t.Fatalf("templates: %s", out)
+	}
+
+	// The visit, offline: the server is not needed until the next sync.
+	site := apptest.DemoSite(t, "140902")
+	insp := strings.TrimSpace(c.ok("inspect", "start", site, "--template", "coal_yard"))
+	photo := filepath.Join(t.TempDir(), "shed.jpg")
+	if err := os.WriteFile(photo, testimg.JPEG(testimg.Options{Width: 640, Height: 480, Seed: 3}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out := c.ok("inspect", "answer", "closed_shed", "fail", "--note", "东侧未封闭", "--photo", photo); !strings.Contains(out, "照片") || !strings.Contains(out, "问题") {
+		t.Fatalf("answer: %s", out)
+	}
+	c.ok("inspect", "answer", "shed_status", "pass")
+	c.ok("inspect", "submit")
+	c.ok("vehicle", "add", "--plate", "晋H12345", "--checkpoint", "忻州北收费站", "--stage", "国六", "--fuel", "天然气", "--aftertreatment", "removed", "--action", "处罚")
+	c.ok("vehicle", "add", "--plate", "晋H99999", "--checkpoint", "宁武", "--stage", "国六", "--fuel", "天然气", "--aftertreatment", "present", "--county", "140925")
+	if out := c.ok("status"); !strings.Contains(out, "待上传记录：8") || !strings.Contains(out, "待上传照片：1") {
+		t.Fatalf("status before sync: %s", out)
+	}
+
+	c.ok("sync")
+	out = c.ok("status")
+	if !strings.Contains(out, "待上传记录：0") || !strings.Contains(out, "待上传照片：0") {
+		t.Fatalf("status after sync: %s", out)
+	}
+	if !strings.Contains(out, "被拒绝的记录：1") || !strings.Contains(out, "out_of_scope") {
+		t.Fatalf("the refused check is not shown: %s", out)
+	}
+	rec, err := srv.App.DB.Get(t.Context(), syncproto.EntityInspection, insp)
+	if err != nil || string(rec.Value("status")) != `"submitted"` {
+		t.Fatalf("inspection on server: %v %s", err, rec.Value("status"))
+	}
+	srv.App.Photos.WaitIdle()
+	photos, _ := srv.App.DB.Find(t.Context(), syncproto.EntityPhoto, "inspection_id", insp)
+	if len(photos) != 1 || string(photos[0].Value("uploaded")) != "true" {
+		t.Fatalf("photos on server: %d", len(photos))
+	}
+	if f, _ := srv.App.DB.Find(t.Context(), syncproto.EntityFinding, "inspection_id", insp); len(f) != 1 {
+		t.Fatalf("findings on server: %d", len(f))
+	}
+}
+
+// TestRevokedThenOffline: a revoked device's sync exits with a clear
+// device_revoked message and keeps its outbox; with the server gone, every
+// command but sync still works and sync fails keeping the outbox.
+func TestRevokedThenOffline(t *testing.T) {
+	srv := apptest.Start(t)
+	c := &cli{t: t, dir: t.TempDir(), srv: srv}
+	c.ok("login", "--server", srv.URL, "--username", apptest.Inspector, "--password", apptest.Passwords[apptest.Inspector])
+	c.ok("sync")
+	c.ok("inspect", "start", apptest.DemoSite(t, "140902"))
+	c.ok("inspect", "answer", "fence", "pass")
+	d, err := device.Open(c.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := d.ID()
+	d.Close()
+	admin := srv.Login(apptest.Admin)
+	if err := admin.Do(t.Context(), http.MethodPost, "/api/v1/devices/"+id+"/revoke", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := c.run("sync"); code != 1 || !strings.Contains(out, "device_revoked") || !strings.Contains(out, "已保留") {
+		t.Fatalf("sync of a revoked device: exit %d\n%s", code, out)
+	}
+	if out := c.ok("status"); !strings.Contains(out, "待上传记录：2") {
+		t.Fatalf("status after revocation: %s", out)
+	}
+
+	srv.Stop()
+	c.ok("inspect", "answer", "material_cover", "na", "--note", "无物料")
+	c.ok("sites")
+	c.ok("templates")
+	if code, out := c.run("sync"); code == 0 {
+		t.Fatalf("sync with the server down succeeded: %s", out)
+	}
+	if out := c.ok("status"); !strings.Contains(out, "待上传记录：3") {
+		t.Fatalf("status offline: %s", out)
+	}
+}
+
+// TestUsage: bad command lines exit 2 with the usage text.
+func TestUsage(t *testing.T) {
+	tests := [][]string{{}, {"frobnicate"}, {"inspect"}, {"inspect", "answer", "fence"}, {"vehicle", "add", "--plate", "x"}, {"login"}}
+	for _, args := range tests {
+		c := &cli{t: t, dir: t.TempDir()}
+		var out strings.Builder
+		if code := Main(context.Background(), append([]string{"--dir", c.dir}, args...), &out, &out, nil); code != 2 || !strings.Contains(out.String(), "用法") {
+			t.Errorf("fieldctl %v: exit %d\n%s", args, code, out.String())
+		}
+	}
+}

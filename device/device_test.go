@@ -1,0 +1,463 @@
+package device_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xinzhou-eco/fieldsync/device"
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xinzhou-eco/fieldsync/server/imageproc/testimg"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// newDevice opens a device in a temporary directory and signs it in as
+// user; it has not synced yet.
+func newDevice(t *testing.T, srv *apptest.Server, user string) *device.Device {
+	t.Helper()
+	d, err := device.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	d.HTTP = srv.HTTPClient()
+	d.Sleep = func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
+	if _, err := d.Login(t.Context(), srv.URL, user, apptest.Passwords[user]); err != nil {
+		t.Fatalf("login %s: %v", user, err)
+	}
+	return d
+}
+
+func mustSync(t *testing.T, d *device.Device) {
+	t.Helper()
+	if err := d.Sync(t.Context()); err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+}
+
+func status(t *testing.T, d *device.Device) *device.Status {
+	t.Helper()
+	s, err := d.Status(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// serverCount counts the server's records of entity whose field is value.
+func serverCount(t *testing.T, srv *apptest.Server, entity, field, value string) int {
+	t.Helper()
+	recs, err := srv.App.DB.Find(t.Context(), entity, field, value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(recs)
+}
+
+func answerOf(t *testing.T, d *device.Device, insp, item string) string {
+	t.Helper()
+	r, err := d.Record(t.Context(), syncproto.EntityInspection, insp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(r.Fields["answers."+item])
+}
+
+// TestOfflineEditsTwoDevices: two inspectors edit one inspection offline;
+// after both sync (and sync again) both devices hold the same answers:
+// different fields both kept, the same field won by the later HLC.
+func TestOfflineEditsTwoDevices(t *testing.T) {
+	srv := apptest.Start(t)
+	a, b := newDevice(t, srv, apptest.Inspector), newDevice(t, srv, apptest.Inspector2)
+	mustSync(t, a)
+	site := apptest.DemoSite(t, "140902")
+	insp, err := a.StartInspection(t.Context(), site, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, a)
+	mustSync(t, b)
+	if err := b.UseInspection(t.Context(), insp); err != nil {
+		t.Fatalf("device b did not pull the inspection: %v", err)
+	}
+	answer := func(d *device.Device, item, result, note string) {
+		t.Helper()
+		if _, _, err := d.AnswerItem(t.Context(), insp, device.Answer{Item: item, Result: result, Note: note}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Offline: different fields, and one field on both (b later).
+	answer(a, "item_a", "pass", "甲")
+	answer(b, "item_b", "na", "乙")
+	answer(a, "same", "pass", "甲先")
+	answer(b, "same", "na", "乙后")
+	ra, _ := a.Record(t.Context(), syncproto.EntityInspection, insp)
+	rb, _ := b.Record(t.Context(), syncproto.EntityInspection, insp)
+	winner := string(ra.Fields["answers.same"])
+	if rb.HLCs["answers.same"] > ra.HLCs["answers.same"] {
+		winner = string(rb.Fields["answers.same"])
+	}
+	mustSync(t, a)
+	mustSync(t, b)
+	mustSync(t, a)
+	for _, item := range []string{"item_a", "item_b", "same"} {
+		if ga, gb := answerOf(t, a, insp, item), answerOf(t, b, insp, item); ga != gb || ga == "" {
+			t.Errorf("answers.%s: device a %s, device b %s", item, ga, gb)
+		}
+	}
+	if got := answerOf(t, a, insp, "same"); got != winner {
+		t.Errorf("answers.same = %s, want the later write %s", got, winner)
+	}
+	rec, err := srv.App.DB.Get(t.Context(), syncproto.EntityInspection, insp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(rec.Value("answers.same")); got != winner {
+		t.Errorf("server answers.same = %s, want %s", got, winner)
+	}
+	for _, d := range []*device.Device{a, b} {
+		if s := status(t, d); s.Outbox != 0 || len(s.Rejected) != 0 {
+			t.Errorf("outbox %d, rejected %+v", s.Outbox, s.Rejected)
+		}
+	}
+}
+
+// TestOfficeReturnUnlocks: a submitted inspection is locked on the device;
+// an office's return reaches it on the next sync, shows in status, and
+// unlocks it for editing and a new submit.
+func TestOfficeReturnUnlocks(t *testing.T) {
+	srv := apptest.Start(t)
+	d := newDevice(t, srv, apptest.Inspector)
+	mustSync(t, d)
+	insp, err := d.StartInspection(t.Context(), apptest.DemoSite(t, "140902"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := d.AnswerItem(t.Context(), insp, device.Answer{Item: "fence", Result: "pass"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Submit(t.Context(), insp); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, d)
+	if _, _, err := d.AnswerItem(t.Context(), insp, device.Answer{Item: "fence", Result: "fail"}); !errors.Is(err, device.ErrLocked) {
+		t.Fatalf("editing a submitted inspection: %v, want ErrLocked", err)
+	}
+	office := srv.Login(apptest.CountyOffice)
+	if err := office.Do(t.Context(), http.MethodPost, "/api/v1/inspections/"+insp+"/review",
+		map[string]string{"decision": "return", "comment": "围挡照片不清晰，请补拍。"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, d)
+	s := status(t, d)
+	if len(s.Reviews) != 1 || s.Reviews[0].Status != "returned" || s.Reviews[0].Comment != "围挡照片不清晰，请补拍。" {
+		t.Fatalf("review did not come back: %+v", s.Reviews)
+	}
+	if _, _, err := d.AnswerItem(t.Context(), insp, device.Answer{Item: "fence", Result: "pass", Note: "已补拍"}); err != nil {
+		t.Fatalf("returned inspection still locked: %v", err)
+	}
+	if err := d.Submit(t.Context(), insp); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, d)
+	rec, _ := srv.App.DB.Get(t.Context(), syncproto.EntityInspection, insp)
+	if got := string(rec.Value("status")); got != `"submitted"` {
+		t.Fatalf("server status %s after re-submit", got)
+	}
+	if !strings.Contains(string(rec.Value("answers.fence")), "已补拍") {
+		t.Fatalf("edit after return lost: %s", rec.Value("answers.fence"))
+	}
+	if s := status(t, d); s.Outbox != 0 || len(s.Rejected) != 0 {
+		t.Fatalf("outbox %d rejected %+v", s.Outbox, s.Rejected)
+	}
+}
+
+// TestRevokedDeviceKeepsOutbox: a revoked device's sync fails with
+// device_revoked and its unsent work stays in the outbox.
+func TestRevokedDeviceKeepsOutbox(t *testing.T) {
+	srv := apptest.Start(t)
+	d := newDevice(t, srv, apptest.Inspector)
+	mustSync(t, d)
+	if _, err := d.AddVehicle(t.Context(), device.Vehicle{Plate: "晋H12345", Checkpoint: "忻州北收费站", Stage: "国六", Fuel: "天然气", Aftertreatment: "removed", Action: "处罚"}); err != nil {
+		t.Fatal(err)
+	}
+	admin := srv.Login(apptest.Admin)
+	if err := admin.Do(t.Context(), http.MethodPost, "/api/v1/devices/"+d.ID()+"/revoke", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	err := d.Sync(t.Context())
+	if syncproto.ErrorCodeOf(err) != syncproto.CodeDeviceRevoked || !strings.Contains(err.Error(), "device_revoked") {
+		t.Fatalf("sync of a revoked device: %v", err)
+	}
+	if s := status(t, d); s.Outbox != 1 {
+		t.Fatalf("outbox %d after revocation, want 1 kept", s.Outbox)
+	}
+	if n := serverCount(t, srv, syncproto.EntityVehicleCheck, "plate", "晋H12345"); n != 0 {
+		t.Fatalf("server has %d checks from a revoked device", n)
+	}
+}
+
+// TestScopeChangeKeepsUnsentWork: a new county in the user's scope makes
+// the server ask for a resync; the device pushes its outbox, pulls from the
+// start and gets the new county's sites.
+func TestScopeChangeKeepsUnsentWork(t *testing.T) {
+	srv := apptest.Start(t)
+	d := newDevice(t, srv, apptest.Inspector)
+	mustSync(t, d)
+	if _, err := d.AddVehicle(t.Context(), device.Vehicle{Plate: "晋H54321", Checkpoint: "忻州北收费站", Stage: "国六", Fuel: "天然气", Aftertreatment: "present"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.App.DB.SetUserCounties(t.Context(), apptest.Inspector, []string{"140902", "140925"}); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	d.Out = &out
+	mustSync(t, d)
+	if !strings.Contains(out.String(), "从头同步") {
+		t.Errorf("no resync in the progress lines:\n%s", out.String())
+	}
+	if s := status(t, d); s.Outbox != 0 || len(s.Rejected) != 0 {
+		t.Fatalf("outbox %d rejected %+v", s.Outbox, s.Rejected)
+	}
+	if n := serverCount(t, srv, syncproto.EntityVehicleCheck, "plate", "晋H54321"); n != 1 {
+		t.Fatalf("server has %d checks, want 1", n)
+	}
+	sites, err := d.Sites(t.Context(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, s := range sites {
+		seen[s.County] = true
+	}
+	if !seen["140925"] || !seen["140902"] {
+		t.Fatalf("sites after the scope change cover %v", seen)
+	}
+}
+
+// dropPushResponse sends the push to the server, then loses the answer
+// and kills the sync (as if the app died while waiting).
+type dropPushResponse struct {
+	next   http.RoundTripper
+	cancel context.CancelFunc
+}
+
+func (t *dropPushResponse) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(r)
+	if err == nil && strings.HasSuffix(r.URL.Path, syncproto.PathPush) {
+		resp.Body.Close()
+		t.cancel()
+		return nil, context.Canceled
+	}
+	return resp, err
+}
+
+// TestKilledMidSync: a sync killed after its push reached the server but
+// before the answer was read, and one killed after the first pull page,
+// both complete on the next sync with everything applied once.
+func TestKilledMidSync(t *testing.T) {
+	srv := apptest.Start(t)
+	d := newDevice(t, srv, apptest.Inspector)
+	d.PageLimit = 10
+	mustSync(t, d)
+	site := apptest.DemoSite(t, "140902")
+	insp, err := d.StartInspection(t.Context(), site, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, item := range []string{"a", "b", "c"} {
+		if _, _, err := d.AnswerItem(t.Context(), insp, device.Answer{Item: item, Result: "pass"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := d.AddVehicle(t.Context(), device.Vehicle{Plate: "晋H00001", Checkpoint: "忻州北", Stage: "国六", Fuel: "天然气", Aftertreatment: "removed"}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	d.HTTP = &http.Client{Transport: &dropPushResponse{next: srv.HTTPClient().Transport, cancel: cancel}}
+	if err := d.Sync(ctx); err == nil {
+		t.Fatal("sync with a lost push answer succeeded")
+	}
+	if s := status(t, d); s.Outbox != 5 {
+		t.Fatalf("outbox %d after a lost answer, want all 5 kept", s.Outbox)
+	}
+	d.HTTP = srv.HTTPClient()
+
+	// Second kill: after the first pull page is stored.
+	ctx, cancel = context.WithCancel(t.Context())
+	pages := 0
+	d.OnEvent = func(e device.Event) {
+		if e.Kind == device.EventPullPage {
+			if pages++; pages == 1 {
+				cancel()
+			}
+		}
+	}
+	_ = srv.App.DB.SetUserCounties(t.Context(), apptest.Inspector, []string{"140902", "140925"}) // a full pull of several pages
+	if err := d.Sync(ctx); err == nil {
+		t.Fatal("sync killed after a pull page succeeded")
+	}
+	mustSync(t, d) // the hook cancels only the first sync's context
+	if pages < 2 {
+		t.Fatalf("the pull resumed in %d pages; the test needs several", pages)
+	}
+	if s := status(t, d); s.Outbox != 0 || len(s.Rejected) != 0 {
+		t.Fatalf("outbox %d rejected %+v", s.Outbox, s.Rejected)
+	}
+	if n := serverCount(t, srv, syncproto.EntityInspection, "site_id", site); n != 1 {
+		t.Fatalf("server has %d inspections, want 1", n)
+	}
+	if n := serverCount(t, srv, syncproto.EntityVehicleCheck, "plate", "晋H00001"); n != 1 {
+		t.Fatalf("server has %d vehicle checks, want 1", n)
+	}
+	rec, _ := srv.App.DB.Get(t.Context(), syncproto.EntityInspection, insp)
+	for _, item := range []string{"a", "b", "c"} {
+		if rec.Value("answers."+item) == nil {
+			t.Errorf("answers.%s missing on the server", item)
+		}
+	}
+	sites, _ := d.Sites(t.Context(), "")
+	if len(sites) < 12 {
+		t.Fatalf("only %d sites after the interrupted pull resumed", len(sites))
+	}
+}
+
+// TestPhotoUploadResumes: an answer with a photo makes a photo record and
+// an upload; a sync interrupted mid-upload resumes from the server's
+// offset on the next sync, and the server stores and verifies the photo.
+func TestPhotoUploadResumes(t *testing.T) {
+	srv := apptest.Start(t)
+	d := newDevice(t, srv, apptest.Inspector)
+	d.ChunkSize = 4096
+	mustSync(t, d)
+	insp, err := d.StartInspection(t.Context(), apptest.DemoSite(t, "140902"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := testimg.JPEG(testimg.Options{Width: 800, Height: 600, Seed: 9})
+	path := filepath.Join(t.TempDir(), "fence.jpg")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	photo, _, err := d.AnswerItem(t.Context(), insp, device.Answer{Item: "fence", Result: "pass", Photo: path})
+	if err != nil || photo == "" {
+		t.Fatalf("answer with photo: %q %v", photo, err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	var stoppedAt int64
+	d.OnEvent = func(e device.Event) {
+		if e.Kind == device.EventUpload && e.Offset >= int64(len(data)/3) && stoppedAt == 0 {
+			stoppedAt = e.Offset
+			cancel()
+		}
+	}
+	if err := d.Sync(ctx); err == nil {
+		t.Fatal("interrupted sync succeeded")
+	}
+	s := status(t, d)
+	if s.Outbox != 0 || len(s.Uploads) != 1 || s.Uploads[0].Offset < stoppedAt {
+		t.Fatalf("after interruption: outbox %d uploads %+v (stopped at %d)", s.Outbox, s.Uploads, stoppedAt)
+	}
+	var first int64 = -1
+	d.OnEvent = func(e device.Event) {
+		if e.Kind == device.EventUpload && first < 0 {
+			first = e.Offset
+		}
+	}
+	mustSync(t, d)
+	if first <= stoppedAt-4096 || first <= 0 {
+		t.Fatalf("upload restarted at %d, not resumed from %d", first, stoppedAt)
+	}
+	if s := status(t, d); len(s.Uploads) != 0 {
+		t.Fatalf("uploads pending after sync: %+v", s.Uploads)
+	}
+	srv.App.Photos.WaitIdle()
+	rec, err := srv.App.DB.Get(t.Context(), syncproto.EntityPhoto, photo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(rec.Value("uploaded")) != "true" || string(rec.Value("sha256")) != `"`+syncproto.SHA256Hex(data)+`"` {
+		t.Fatalf("photo on server: uploaded %s sha %s", rec.Value("uploaded"), rec.Value("sha256"))
+	}
+	mustSync(t, d)
+	local, _ := d.Record(t.Context(), syncproto.EntityPhoto, photo)
+	if string(local.Fields["uploaded"]) != "true" {
+		t.Fatalf("device did not learn the photo was uploaded: %s", local.Fields["uploaded"])
+	}
+}
+
+// TestFailOpensFinding: a fail of an item with finding_on_fail opens one
+// finding (not a second on a repeated fail), pushed after its inspection.
+func TestFailOpensFinding(t *testing.T) {
+	srv := apptest.Start(t)
+	d := newDevice(t, srv, apptest.Inspector)
+	mustSync(t, d)
+	insp, err := d.StartInspection(t.Context(), apptest.DemoSite(t, "140902"), "coal_yard")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		item, result string
+		wantFinding  bool
+	}{
+		{"closed_shed", "fail", true},
+		{"closed_shed", "fail", false}, // already open
+		{"shed_status", "pass", false},
+	}
+	for _, tc := range tests {
+		_, f, err := d.AnswerItem(t.Context(), insp, device.Answer{Item: tc.item, Result: tc.result, Note: "料棚未封闭"})
+		if err != nil || (f != "") != tc.wantFinding {
+			t.Fatalf("%s %s: finding %q err %v", tc.item, tc.result, f, err)
+		}
+	}
+	mustSync(t, d)
+	if n := serverCount(t, srv, syncproto.EntityFinding, "inspection_id", insp); n != 1 {
+		t.Fatalf("server has %d findings, want 1", n)
+	}
+	if s := status(t, d); s.Outbox != 0 || len(s.Rejected) != 0 {
+		t.Fatalf("outbox %d rejected %+v", s.Outbox, s.Rejected)
+	}
+}
+
+// TestClockSkewRestamps: a device whose clock runs an hour fast has its
+// mutations refused with clock_skew; it corrects its clock, re-stamps them
+// into a new batch and they are applied, with sane HLCs locally.
+func TestClockSkewRestamps(t *testing.T) {
+	srv := apptest.Start(t)
+	d := newDevice(t, srv, apptest.Inspector)
+	mustSync(t, d)
+	d.Clock().SetOffset(time.Hour)
+	d.BatchSize = 1 // the answer waits outside the refused batch: re-stamped too
+	insp, err := d.StartInspection(t.Context(), apptest.DemoSite(t, "140902"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := d.AnswerItem(t.Context(), insp, device.Answer{Item: "fence", Result: "pass"}); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	d.Out = &out
+	mustSync(t, d)
+	if !strings.Contains(out.String(), "被拒绝 1") {
+		t.Errorf("no clock_skew rejection in the progress lines:\n%s", out.String())
+	}
+	if s := status(t, d); s.Outbox != 0 || len(s.Rejected) != 0 {
+		t.Fatalf("outbox %d rejected %+v", s.Outbox, s.Rejected)
+	}
+	rec, err := srv.App.DB.Get(t.Context(), syncproto.EntityInspection, insp)
+	if err != nil {
+		t.Fatalf("inspection not on the server: %v", err)
+	}
+	local, _ := d.Record(t.Context(), syncproto.EntityInspection, insp)
+	for _, f := range []string{"site_id", "answers.fence"} {
+		h, _ := syncproto.ParseHLC(local.HLCs[f])
+		if time.Until(h.Time()) > 5*time.Minute || local.HLCs[f] != rec.State.Fields[f].HLC.String() {
+			t.Fatalf("%s: local HLC %s, server %s", f, local.HLCs[f], rec.State.Fields[f].HLC)
+		}
+	}
+}

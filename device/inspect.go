@@ -1,0 +1,277 @@
+package device
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// TemplateItem is one item of a checklist template, as pulled.
+type TemplateItem struct {
+	Key           string `json:"key"`
+	Label         string `json:"label"`
+	Type          string `json:"type"`
+	FindingOnFail bool   `json:"finding_on_fail"`
+	DeadlineDays  int    `json:"deadline_days"`
+}
+
+// Template is a pulled checklist template.
+type Template struct {
+	ID         string // record id, template_id@version
+	TemplateID string
+	Version    int
+	Kind       string
+	Title      string
+	SiteKinds  []string
+	Items      []TemplateItem
+}
+
+func templateOf(r *Record) *Template {
+	t := &Template{ID: r.ID, TemplateID: r.Str("template_id"), Kind: r.Str("kind"), Title: r.Str("title")}
+	_ = json.Unmarshal(r.Fields["version"], &t.Version)
+	_ = json.Unmarshal(r.Fields["site_kinds"], &t.SiteKinds)
+	_ = json.Unmarshal(r.Fields["items"], &t.Items)
+	return t
+}
+
+// china is the +08:00 zone record times are written in.
+var china = time.FixedZone("CST", 8*3600)
+
+// now returns the corrected clock's time in +08:00 (sync.md 7: record
+// times are data, taken from the corrected clock).
+func (d *Device) now() string {
+	return time.UnixMilli(d.clock.Physical()).In(china).Format(time.RFC3339)
+}
+
+// ErrLocked is returned when editing an inspection an office has not
+// returned (submitted or approved).
+var ErrLocked = errors.New("检查记录已提交，待审核，不能修改")
+
+// StartInspection creates a draft inspection of site with template (a
+// template record id like coal_yard@1, a template_id, or "" for the first
+// template whose site kinds include the site's kind), makes it the current
+// inspection and returns its id.
+func (d *Device) StartInspection(ctx context.Context, siteID, template string) (string, error) {
+	site, err := d.Record(ctx, syncproto.EntitySite, siteID)
+	if err != nil {
+		return "", fmt.Errorf("点位 %s 不在本机数据中（先同步）: %w", siteID, err)
+	}
+	recs, err := d.records(ctx, syncproto.EntityTemplate)
+	if err != nil {
+		return "", err
+	}
+	var tpl *Template
+	for _, r := range recs {
+		t := templateOf(r)
+		if (template != "" && (t.ID == template || t.TemplateID == template)) ||
+			(template == "" && slices.Contains(t.SiteKinds, site.Str("kind"))) {
+			tpl = t
+			break
+		}
+	}
+	if tpl == nil {
+		return "", fmt.Errorf("没有适用于点位 %s 的检查表模板 %q", siteID, template)
+	}
+	id := uuid.Must(uuid.NewV7()).String()
+	err = d.inTx(ctx, func(tx *sql.Tx) error {
+		if err := d.change(ctx, tx, syncproto.EntityInspection, id, site.County, map[string]any{
+			"site_id": siteID, "template_id": tpl.TemplateID, "template_version": tpl.Version,
+			"started_at": d.now(), "status": "draft",
+		}); err != nil {
+			return err
+		}
+		return d.set(tx, keyCurrent, id)
+	})
+	return id, err
+}
+
+// UseInspection makes id the current inspection.
+func (d *Device) UseInspection(ctx context.Context, id string) error {
+	if _, err := d.Record(ctx, syncproto.EntityInspection, id); err != nil {
+		return err
+	}
+	return d.set(d.db, keyCurrent, id)
+}
+
+// Current returns the current inspection id ("" if none).
+func (d *Device) Current() (string, error) { return d.get(keyCurrent) }
+
+// editable returns the inspection if a device may change it.
+func (d *Device) editable(ctx context.Context, tx *sql.Tx, id string) (*Record, error) {
+	if id == "" {
+		return nil, errors.New("没有当前检查记录：先 inspect start")
+	}
+	r, err := getRecord(ctx, tx, syncproto.EntityInspection, id)
+	if err != nil {
+		return nil, err
+	}
+	if r.Deleted {
+		return nil, fmt.Errorf("检查记录 %s 已删除", id)
+	}
+	if s := r.Str("status"); s == "submitted" || s == "approved" {
+		return nil, ErrLocked
+	}
+	return r, nil
+}
+
+// Answer is one checklist answer.
+type Answer struct {
+	Item   string // item key
+	Result string // pass, fail or na
+	Note   string
+	Photo  string // path of a photo file, optional
+}
+
+// AnswerItem records an answer to inspection inspID (answers.ITEM =
+// {"result","note"}). With a photo, it makes a photo record and queues the
+// file's upload; a fail of an item with finding_on_fail opens a finding
+// (once per item). It returns the ids of the photo and finding made ("" if
+// none).
+func (d *Device) AnswerItem(ctx context.Context, inspID string, a Answer) (photoID, findingID string, err error) {
+	if a.Result != "pass" && a.Result != "fail" && a.Result != "na" {
+		return "", "", fmt.Errorf("结果必须是 pass、fail 或 na，而不是 %q", a.Result)
+	}
+	var data []byte
+	if a.Photo != "" {
+		if data, err = os.ReadFile(a.Photo); err != nil {
+			return "", "", fmt.Errorf("read photo: %w", err)
+		}
+		if a.Photo, err = filepath.Abs(a.Photo); err != nil {
+			return "", "", err
+		}
+	}
+	err = d.inTx(ctx, func(tx *sql.Tx) error {
+		insp, err := d.editable(ctx, tx, inspID)
+		if err != nil {
+			return err
+		}
+		answer := map[string]string{"result": a.Result, "note": a.Note}
+		if err := d.change(ctx, tx, syncproto.EntityInspection, inspID, insp.County, map[string]any{"answers." + a.Item: answer}); err != nil {
+			return err
+		}
+		if a.Result == "fail" {
+			if findingID, err = d.findingOnFail(ctx, tx, insp, a); err != nil {
+				return err
+			}
+		}
+		if data != nil {
+			photoID, err = d.addPhoto(ctx, tx, insp, a.Item, a.Photo, data)
+		}
+		return err
+	})
+	return photoID, findingID, err
+}
+
+func (d *Device) findingOnFail(ctx context.Context, tx *sql.Tx, insp *Record, a Answer) (string, error) {
+	tplRec, err := getRecord(ctx, tx, syncproto.EntityTemplate, fmt.Sprintf("%s@%s", insp.Str("template_id"), insp.Fields["template_version"]))
+	if err != nil {
+		return "", nil // template not known locally: no automatic finding
+	}
+	var item *TemplateItem
+	for _, it := range templateOf(tplRec).Items {
+		if it.Key == a.Item {
+			item = &it
+		}
+	}
+	if item == nil || !item.FindingOnFail {
+		return "", nil
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM records WHERE entity = 'finding' AND deleted = 0
+		AND json_extract(fields, '$.inspection_id') = ? AND json_extract(fields, '$.item_key') = ?`, insp.ID, a.Item).Scan(&n); err != nil {
+		return "", err
+	}
+	if n > 0 {
+		return "", nil
+	}
+	desc := item.Label + "：不合格"
+	if a.Note != "" {
+		desc += "。" + a.Note
+	}
+	f := map[string]any{"inspection_id": insp.ID, "item_key": a.Item, "description": desc, "severity": "major", "status": "open"}
+	if item.DeadlineDays > 0 {
+		f["deadline"] = time.UnixMilli(d.clock.Physical()).In(china).AddDate(0, 0, item.DeadlineDays).Format(time.DateOnly)
+	}
+	id := uuid.Must(uuid.NewV7()).String()
+	return id, d.change(ctx, tx, syncproto.EntityFinding, id, insp.County, f)
+}
+
+// addPhoto makes a photo record of the inspection and queues its upload,
+// in tx.
+func (d *Device) addPhoto(ctx context.Context, tx *sql.Tx, insp *Record, item, path string, data []byte) (string, error) {
+	ct := http.DetectContentType(data)
+	if ct != "image/jpeg" && ct != "image/png" {
+		return "", fmt.Errorf("照片 %s 不是 JPEG 或 PNG（%s）", path, ct)
+	}
+	id := uuid.Must(uuid.NewV7()).String()
+	sum := syncproto.SHA256Hex(data)
+	if err := d.change(ctx, tx, syncproto.EntityPhoto, id, insp.County, map[string]any{
+		"inspection_id": insp.ID, "item_key": item, "sha256": sum, "content_type": ct,
+		"size_bytes": len(data), "captured_at": d.now(),
+	}); err != nil {
+		return "", err
+	}
+	state, _ := json.Marshal(&syncproto.Upload{PhotoID: id, SHA256: sum, ContentType: ct, Size: int64(len(data))})
+	if _, err := tx.ExecContext(ctx, `INSERT INTO uploads(photo_id, path, state) VALUES(?, ?, ?)`, id, path, string(state)); err != nil {
+		return "", fmt.Errorf("queue upload: %w", err)
+	}
+	return id, nil
+}
+
+// Submit queues the submission of inspection id (status submitted and
+// finished_at), after every change already in the outbox.
+func (d *Device) Submit(ctx context.Context, id string) error {
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		insp, err := d.editable(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		return d.change(ctx, tx, syncproto.EntityInspection, id, insp.County, map[string]any{"status": "submitted", "finished_at": d.now()})
+	})
+}
+
+// Vehicle is a roadside heavy-truck check.
+type Vehicle struct {
+	County, Plate, Checkpoint, Stage, Fuel, Aftertreatment, Action, Note string
+}
+
+// AddVehicle records a vehicle check and returns its id. County defaults
+// to the user's first county.
+func (d *Device) AddVehicle(ctx context.Context, v Vehicle) (string, error) {
+	if v.County == "" {
+		cs, err := d.counties()
+		if err != nil || len(cs) == 0 {
+			return "", errors.New("不知道所属区县：先 login，或用 --county")
+		}
+		v.County = cs[0]
+	}
+	f := map[string]any{"county": v.County, "plate": v.Plate, "checkpoint": v.Checkpoint, "checked_at": d.now()}
+	for k, s := range map[string]string{"emission_stage": v.Stage, "fuel": v.Fuel, "aftertreatment": v.Aftertreatment, "action": v.Action, "note": v.Note} {
+		if s != "" {
+			f[k] = s
+		}
+	}
+	id := uuid.Must(uuid.NewV7()).String()
+	return id, d.inTx(ctx, func(tx *sql.Tx) error {
+		return d.change(ctx, tx, syncproto.EntityVehicleCheck, id, v.County, f)
+	})
+}
+
+func (d *Device) counties() ([]string, error) {
+	s, err := d.get(keyCounties)
+	if err != nil || s == "" {
+		return nil, err
+	}
+	var cs []string
+	return cs, json.Unmarshal([]byte(s), &cs)
+}
