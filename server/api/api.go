@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -48,6 +49,10 @@ type API struct {
 	cfg     Config
 	metrics *metrics
 	ready   func() bool
+	// pulls bounds the pull pages built at once: each holds a page of
+	// records and its JSON, so hundreds at once cost memory and time for
+	// nothing; the rest wait their turn.
+	pulls chan struct{}
 }
 
 // New builds the echo server with every route. ready reports whether the
@@ -59,7 +64,8 @@ func New(syncer *server.Syncer, au *auth.Service, st Store, log *slog.Logger, cf
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 64 << 10
 	}
-	a := &API{syncer: syncer, auth: au, store: st, log: log, cfg: cfg, metrics: newMetrics(reg), ready: ready}
+	a := &API{syncer: syncer, auth: au, store: st, log: log, cfg: cfg, metrics: newMetrics(reg), ready: ready,
+		pulls: make(chan struct{}, 2*runtime.GOMAXPROCS(0))}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = a.errorHandler
@@ -176,6 +182,12 @@ func (a *API) pull(c echo.Context) error {
 	limit, err := intParam(c, "limit", 0)
 	if err != nil {
 		return err
+	}
+	select {
+	case a.pulls <- struct{}{}:
+		defer func() { <-a.pulls }()
+	case <-c.Request().Context().Done():
+		return c.Request().Context().Err()
 	}
 	resp, err := a.syncer.Pull(c.Request().Context(), principalOf(c), c.QueryParam("cursor"), limit)
 	if err != nil {

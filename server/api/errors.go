@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -63,6 +64,10 @@ func (a *API) errorHandler(err error, c echo.Context) {
 	var he *echo.HTTPError
 	if errors.As(err, &he) {
 		err = fromHTTPError(he)
+	}
+	if errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil {
+		// The client went away (a phone losing signal): not a server fault.
+		err = &server.Error{Code: syncproto.CodeUnavailable, Message: "请求已取消", Err: err}
 	}
 	code := server.ErrorCode(err)
 	rid := c.Response().Header().Get(echo.HeaderXRequestID)

@@ -56,10 +56,19 @@ type App struct {
 // docs/benchmarks.md).
 const DefaultGOGC = 400
 
-// TuneRuntime applies DefaultGOGC unless the environment sets GOGC.
+// DefaultMemoryLimit is the soft heap limit the server runs with unless
+// GOMEMLIMIT is set: past it the collector works harder, so GOGC's
+// headroom cannot grow the heap without bound under a burst of requests.
+const DefaultMemoryLimit = 1 << 30
+
+// TuneRuntime applies DefaultGOGC and DefaultMemoryLimit unless the
+// environment sets GOGC or GOMEMLIMIT.
 func TuneRuntime(getenv func(string) string) {
 	if getenv("GOGC") == "" {
 		debug.SetGCPercent(DefaultGOGC)
+	}
+	if getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(DefaultMemoryLimit)
 	}
 }
 
