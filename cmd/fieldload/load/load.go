@@ -15,11 +15,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/xinzhou-eco/fieldsync/internal/procmem"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -293,7 +293,7 @@ func (r *run) metricsRSS(ctx context.Context) int64 {
 
 func (r *run) peakMemory() (int64, string) {
 	if r.cfg.ServerPID != 0 {
-		if v := vmHWM(r.cfg.ServerPID); v > 0 {
+		if v := procmem.PeakRSS(r.cfg.ServerPID); v > 0 {
 			return v, fmt.Sprintf("VmHWM of pid %d", r.cfg.ServerPID)
 		}
 		return 0, ""
@@ -302,19 +302,4 @@ func (r *run) peakMemory() (int64, string) {
 		r.memPeak = v
 	}
 	return r.memPeak, "highest process_resident_memory_bytes sampled from /metrics each second"
-}
-
-// vmHWM reads a process's peak resident set size from /proc (Linux).
-func vmHWM(pid int) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb * 1024
-		}
-	}
-	return 0
 }
