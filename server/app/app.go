@@ -33,14 +33,15 @@ import (
 
 // App is a configured fieldsync server.
 type App struct {
-	Cfg    Config
-	Log    *slog.Logger
-	DB     *sqlite.DB
-	Syncer *server.Syncer
-	Auth   *auth.Service
-	Echo   *echo.Echo
-	Blobs  *blobfs.Store
-	Photos *photos.Processor
+	Cfg     Config
+	Log     *slog.Logger
+	DB      *sqlite.DB
+	Syncer  *server.Syncer
+	Auth    *auth.Service
+	Echo    *echo.Echo
+	Blobs   *blobfs.Store
+	Photos  *photos.Processor
+	Uploads *upload.Service
 	// Metrics is the Prometheus registry served at /metrics.
 	Metrics *prometheus.Registry
 
@@ -107,6 +108,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		a.Close()
 		return nil, err
 	}
+	a.Uploads = uploads
 	uploads.Stored = a.Photos.Enqueue
 	uploads.Verify = func(r io.ReaderAt, size int64, contentType string) error {
 		return photos.CheckOriginal(r, size, contentType, photos.DefaultConfig().Limits)
@@ -238,6 +240,7 @@ func (a *App) Serve(ctx context.Context) error {
 			return err
 		}
 	}
+	go a.sweepUploads(pctx)
 	srv := &http.Server{Handler: a.Echo, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(a.ln) }()
@@ -259,6 +262,27 @@ func (a *App) Serve(ctx context.Context) error {
 		err = cerr
 	}
 	return err
+}
+
+// UploadMaxAge is how long an unfinished upload is kept without a write.
+const UploadMaxAge = 7 * 24 * time.Hour
+
+// sweepUploads removes abandoned uploads at start and then hourly.
+func (a *App) sweepUploads(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := a.Uploads.Sweep(UploadMaxAge, time.Now()); err != nil {
+			a.Log.Warn("sweep uploads", "err", err)
+		} else if n > 0 {
+			a.Log.Info("removed abandoned uploads", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // Ready reports whether the server is accepting traffic (false before

@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/tus/tusd/v2/pkg/filestore"
 	"github.com/tus/tusd/v2/pkg/handler"
@@ -344,4 +345,29 @@ func (w *jsonErrors) tusCode(body string) string {
 		return syncproto.CodeInternal
 	}
 	return syncproto.CodeInvalidUpload
+}
+
+// Sweep removes uploads that have not been written to for maxAge (a phone
+// that never came back), returning how many it removed. Completed uploads
+// are removed at once; these are the abandoned ones.
+func (s *Service) Sweep(maxAge time.Duration, now time.Time) (int, error) {
+	entries, err := os.ReadDir(s.store.Path)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, e := range entries {
+		id, ok := strings.CutSuffix(e.Name(), ".info")
+		if !ok {
+			continue
+		}
+		info, err := os.Stat(filepath.Join(s.store.Path, id))
+		if err != nil || now.Sub(info.ModTime()) < maxAge {
+			continue
+		}
+		os.Remove(filepath.Join(s.store.Path, id))
+		os.Remove(filepath.Join(s.store.Path, e.Name()))
+		n++
+	}
+	return n, nil
 }
