@@ -97,6 +97,11 @@ func TestRoutesMatchSpec(t *testing.T) {
 		if !slices.Contains(standard, r.Method) || strings.Contains(r.Path, "*") {
 			continue
 		}
+		// The office console (/console/...) serves HTML pages to browsers,
+		// not the mobile API that openapi.yaml documents.
+		if r.Path == "/console" || strings.HasPrefix(r.Path, "/console/") {
+			continue
+		}
 		routes[r.Method+" "+echoParam.ReplaceAllString(r.Path, "{$1}")] = true
 	}
 	ops := map[string]bool{}

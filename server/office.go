@@ -117,3 +117,21 @@ func (s *Syncer) Upsert(ctx context.Context, tx WriteTx, entity, id, county stri
 	}
 	return s.write(ctx, tx, r, values, now)
 }
+
+// InspectionQuery selects inspections for an office's review queue.
+type InspectionQuery struct {
+	Scope      Scope
+	County     string // "" for every county in scope
+	TemplateID string // "" for every checklist
+	// Status is one of submitted, returned, approved; "" means any of
+	// them (drafts are the inspector's own and never listed).
+	Status string
+	// From and To bound the visit's date (YYYY-MM-DD, as the phone wrote
+	// its start time, so in the inspector's local time); "" is open.
+	From, To string
+	// Limit and Offset page the list (newest first).
+	Limit, Offset int
+}
+
+// ReviewStatuses are the inspection statuses an office's queue shows.
+var ReviewStatuses = []string{"submitted", "returned", "approved"}

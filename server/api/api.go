@@ -76,10 +76,12 @@ func New(syncer *server.Syncer, au *auth.Service, st Store, log *slog.Logger, cf
 	e.Use(middleware.RequestID(), a.logRequests, a.metrics.middleware, middleware.Recover(), a.serverHLC,
 		middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024,
 			// Not /metrics (it compresses itself), not photos (JPEG is
-			// compressed, and Range must address the stored bytes), not tus.
+			// compressed, and Range must address the stored bytes), not tus,
+			// not the office console's photos.
 			Skipper: func(c echo.Context) bool {
 				p := c.Path()
-				return p == "/metrics" || strings.HasPrefix(p, "/api/v1/photos/") || strings.HasPrefix(p, "/api/v1/uploads/")
+				return p == "/metrics" || strings.HasPrefix(p, "/api/v1/photos/") || strings.HasPrefix(p, "/api/v1/uploads/") ||
+					strings.HasPrefix(p, "/console/photos/")
 			}}))
 
 	e.GET("/healthz", a.healthz)

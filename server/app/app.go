@@ -25,6 +25,7 @@ import (
 	"github.com/xinzhou-eco/fieldsync/server/api"
 	"github.com/xinzhou-eco/fieldsync/server/auth"
 	"github.com/xinzhou-eco/fieldsync/server/blobfs"
+	"github.com/xinzhou-eco/fieldsync/server/console"
 	"github.com/xinzhou-eco/fieldsync/server/photos"
 	"github.com/xinzhou-eco/fieldsync/server/sqlite"
 	"github.com/xinzhou-eco/fieldsync/server/upload"
@@ -117,6 +118,10 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.Metrics = reg
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.Echo = api.New(a.Syncer, a.Auth, a.DB, log, api.Config{MaxPushBytes: cfg.MaxPushBytes, Uploads: uploads, Blobs: a.Blobs}, reg, a.ready.Load)
+	if _, err := console.Mount(a.Echo, console.Deps{Syncer: a.Syncer, Auth: a.Auth, Store: a.DB, Blobs: a.Blobs, Log: log}); err != nil {
+		a.Close()
+		return nil, fmt.Errorf("office console: %w", err)
+	}
 	return a, nil
 }
 

@@ -1,0 +1,292 @@
+// Package console is the office console: server-rendered pages in Chinese
+// for county and city offices (login, review queue, inspection detail with
+// approve and return), mounted under /console/ on the API's echo server.
+// Templates and CSS are embedded; nothing is loaded from the internet.
+//
+// Sessions live in memory, keyed by a random token in an HttpOnly,
+// SameSite=Lax cookie limited to /console; a restart signs everyone out,
+// which is acceptable for an office screen. Every POST carries the
+// session's CSRF token in a hidden field (the login form a token bound to
+// a pre-login cookie), and every page checks the user's county scope.
+package console
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"embed"
+	"encoding/base64"
+	"errors"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/xinzhou-eco/fieldsync/seeds"
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/auth"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+//go:embed templates/*.html templates/console.css
+var files embed.FS
+
+// Store is what the console reads.
+type Store interface {
+	Get(ctx context.Context, entity, id string) (*server.StoredRecord, error)
+	Find(ctx context.Context, entity, field, value string) ([]*server.StoredRecord, error)
+	Conflicts(ctx context.Context, scope server.Scope, entity, recordID string, limit int) ([]server.Conflict, error)
+	UserByUsername(ctx context.Context, username string) (*server.User, string, error)
+	Inspections(ctx context.Context, q server.InspectionQuery) ([]*server.StoredRecord, int, error)
+	InspectionCounts(ctx context.Context, q server.InspectionQuery) (map[string]int, error)
+}
+
+// Deps are the parts the console uses.
+type Deps struct {
+	Syncer *server.Syncer
+	Auth   *auth.Service
+	Store  Store
+	Blobs  server.BlobStore // nil: photos are not served
+	Log    *slog.Logger
+}
+
+// SessionTTL is how long a console session lasts without use.
+const SessionTTL = 8 * time.Hour
+
+const (
+	sessionCookie = "fs_console"
+	loginCookie   = "fs_console_login" // binds the login form's CSRF token
+	cookiePath    = "/console"
+)
+
+type session struct {
+	username string
+	csrf     string
+	expires  time.Time
+}
+
+// Console serves the office pages.
+type Console struct {
+	d        Deps
+	tmpl     map[string]*template.Template
+	counties []seeds.County
+	names    map[string]string // county code → name
+	set      *seeds.Set
+
+	mu       sync.Mutex
+	sessions map[string]*session
+}
+
+// Mount adds the console's routes under /console/ to e.
+func Mount(e *echo.Echo, d Deps) (*Console, error) {
+	set, err := seeds.Load()
+	if err != nil {
+		return nil, err
+	}
+	c := &Console{d: d, set: set, counties: set.Counties, names: map[string]string{}, sessions: map[string]*session{}}
+	for _, ct := range set.Counties {
+		c.names[ct.Code] = ct.Name
+	}
+	if c.tmpl, err = parseTemplates(); err != nil {
+		return nil, err
+	}
+	g := e.Group("/console", c.htmlErrors, middleware.BodyLimit("64K"))
+	g.GET("/console.css", c.css)
+	g.GET("/login", c.loginPage)
+	g.POST("/login", c.login)
+	g.POST("/logout", c.logout, c.authn, c.checkCSRF)
+	g.GET("/", c.queue, c.authn)
+	g.GET("/queue", c.queue, c.authn)
+	g.GET("/inspections/:id", c.detail, c.authn)
+	g.POST("/inspections/:id/review", c.review, c.authn, c.checkCSRF)
+	g.GET("/photos/:id/:variant", c.photo, c.authn)
+	e.GET("/console", func(ec echo.Context) error { return ec.Redirect(http.StatusSeeOther, "/console/") })
+	return c, nil
+}
+
+func (c *Console) css(ec echo.Context) error {
+	b, err := files.ReadFile("templates/console.css")
+	if err != nil {
+		return err
+	}
+	ec.Response().Header().Set("Cache-Control", "private, max-age=3600")
+	return ec.Blob(http.StatusOK, "text/css; charset=utf-8", b)
+}
+
+func randomToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func setCookie(ec echo.Context, name, value string, maxAge int) {
+	ec.SetCookie(&http.Cookie{Name: name, Value: value, Path: cookiePath, MaxAge: maxAge, HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: ec.Request().TLS != nil})
+}
+
+// newSession stores a session for username and returns its token.
+func (c *Console) newSession(username string) string {
+	token := randomToken()
+	now := time.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, s := range c.sessions { // drop expired sessions as new ones come
+		if now.After(s.expires) {
+			delete(c.sessions, k)
+		}
+	}
+	c.sessions[token] = &session{username: username, csrf: randomToken(), expires: now.Add(SessionTTL)}
+	return token
+}
+
+// sessionOf returns the request's live session (extending it), or nil.
+func (c *Console) sessionOf(ec echo.Context) (string, *session) {
+	ck, err := ec.Cookie(sessionCookie)
+	if err != nil || ck.Value == "" {
+		return "", nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.sessions[ck.Value]
+	if s == nil {
+		return "", nil
+	}
+	if time.Now().After(s.expires) {
+		delete(c.sessions, ck.Value)
+		return "", nil
+	}
+	s.expires = time.Now().Add(SessionTTL)
+	cp := *s
+	return ck.Value, &cp
+}
+
+const (
+	ctxPrincipal = "console.principal"
+	ctxSession   = "console.session"
+	ctxToken     = "console.token"
+)
+
+// authn loads the session's user afresh on every request, so a disabled
+// user or a changed county list takes effect at once; without a session it
+// redirects to the login page.
+func (c *Console) authn(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(ec echo.Context) error {
+		token, s := c.sessionOf(ec)
+		if s == nil {
+			if ec.Request().Method == http.MethodGet {
+				return ec.Redirect(http.StatusSeeOther, "/console/login")
+			}
+			return server.Errorf(syncproto.CodeUnauthorized, "请先登录")
+		}
+		u, _, err := c.d.Store.UserByUsername(ec.Request().Context(), s.username)
+		if server.ErrorCode(err) == syncproto.CodeNotFound || (err == nil && (u.Disabled || !mayUse(u.Role))) {
+			c.drop(token)
+			return server.Errorf(syncproto.CodeForbidden, "账号已停用或无权使用督查后台，请重新登录")
+		}
+		if err != nil {
+			return err
+		}
+		ec.Set(ctxPrincipal, &server.Principal{UserID: u.ID, Username: u.Username, Name: u.DisplayName, Role: u.Role, Counties: u.Counties})
+		ec.Set(ctxSession, s)
+		ec.Set(ctxToken, token)
+		return next(ec)
+	}
+}
+
+func (c *Console) drop(token string) {
+	c.mu.Lock()
+	delete(c.sessions, token)
+	c.mu.Unlock()
+}
+
+// mayUse reports whether a role may sign in to the console: offices and
+// admins, never inspectors (they use the phone).
+func mayUse(r server.Role) bool {
+	return r == server.RoleCountyOffice || r == server.RoleCityOffice || r == server.RoleAdmin
+}
+
+func principalOf(ec echo.Context) *server.Principal {
+	p, _ := ec.Get(ctxPrincipal).(*server.Principal)
+	return p
+}
+
+func sessionFrom(ec echo.Context) *session {
+	s, _ := ec.Get(ctxSession).(*session)
+	return s
+}
+
+var errCSRF = server.Errorf(syncproto.CodeForbidden, "表单已失效或来源不明（CSRF 校验失败），请刷新页面后重试")
+
+// checkCSRF refuses a POST whose csrf field is not the session's token.
+func (c *Console) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(ec echo.Context) error {
+		s := sessionFrom(ec)
+		if s == nil || !sameToken(ec.FormValue("csrf"), s.csrf) {
+			return errCSRF
+		}
+		return next(ec)
+	}
+}
+
+func sameToken(got, want string) bool {
+	return got != "" && want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+// statusOf maps error codes to the statuses of console pages.
+func statusOf(code string) int {
+	switch code {
+	case syncproto.CodeForbidden, syncproto.CodeOutOfScope, syncproto.CodeUserDisabled:
+		return http.StatusForbidden
+	case syncproto.CodeNotFound, syncproto.CodeNotReady:
+		return http.StatusNotFound
+	case syncproto.CodeUnauthorized, syncproto.CodeInvalidLogin:
+		return http.StatusUnauthorized
+	case syncproto.CodeTooManyTries:
+		return http.StatusTooManyRequests
+	case syncproto.CodeConflict:
+		return http.StatusConflict
+	case syncproto.CodeBodyTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case syncproto.CodeInternal:
+		return http.StatusInternalServerError
+	case syncproto.CodeUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusBadRequest
+}
+
+// htmlErrors renders every error of a console route as a Chinese page
+// instead of the API's JSON.
+func (c *Console) htmlErrors(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(ec echo.Context) error {
+		err := next(ec)
+		if err == nil || ec.Response().Committed {
+			return err
+		}
+		var he *echo.HTTPError
+		if errors.As(err, &he) {
+			switch he.Code {
+			case http.StatusNotFound:
+				err = server.Errorf(syncproto.CodeNotFound, "页面不存在")
+			case http.StatusMethodNotAllowed:
+				err = server.Errorf(syncproto.CodeBadRequest, "不支持此请求方法")
+			case http.StatusRequestEntityTooLarge:
+				err = server.Errorf(syncproto.CodeBodyTooLarge, "提交的内容过大")
+			default:
+				err = &server.Error{Code: syncproto.CodeInternal, Message: "服务器内部错误", Err: he}
+			}
+		}
+		code := server.ErrorCode(err)
+		if code == syncproto.CodeInternal && c.d.Log != nil {
+			c.d.Log.Error("console error", "path", ec.Request().URL.Path, "err", err)
+		}
+		status := statusOf(code)
+		if status == http.StatusUnauthorized && ec.Request().Method == http.MethodGet {
+			return ec.Redirect(http.StatusSeeOther, "/console/login")
+		}
+		return c.render(ec, status, "error.html", map[string]any{"Status": status, "Message": server.ErrorMessage(err)})
+	}
+}

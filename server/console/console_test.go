@@ -1,0 +1,360 @@
+package console_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+const (
+	xinfu  = "140902"
+	ningwu = "140925"
+)
+
+var ctx = context.Background()
+
+// browser is a cookie-keeping HTTP client standing in for a browser.
+type browser struct {
+	t    *testing.T
+	base string
+	c    *http.Client
+}
+
+func newBrowser(t *testing.T, srv *apptest.Server) *browser {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &browser{t: t, base: srv.URL, c: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
+}
+
+func (b *browser) do(req *http.Request) (int, string) {
+	b.t.Helper()
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+func (b *browser) get(path string) (int, string) {
+	b.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, b.base+path, nil)
+	return b.do(req)
+}
+
+func (b *browser) post(path string, form url.Values) (int, string) {
+	b.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, b.base+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return b.do(req)
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// csrf returns the CSRF token of the first form on a page.
+func csrf(t *testing.T, page string) string {
+	t.Helper()
+	m := csrfRE.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no csrf field on the page:\n%s", page)
+	}
+	return m[1]
+}
+
+// login signs in through the form and returns the status and the page the
+// browser lands on.
+func (b *browser) login(username, password string) (int, string) {
+	b.t.Helper()
+	_, page := b.get("/console/login")
+	return b.post("/console/login", url.Values{"csrf": {csrf(b.t, page)}, "username": {username}, "password": {password}})
+}
+
+func loggedIn(t *testing.T, srv *apptest.Server, username string) *browser {
+	t.Helper()
+	b := newBrowser(t, srv)
+	if st, page := b.login(username, apptest.Passwords[username]); st != http.StatusOK || !strings.Contains(page, "审核队列") {
+		t.Fatalf("login %s: %d\n%s", username, st, page)
+	}
+	return b
+}
+
+func fields(kv ...any) map[string]json.RawMessage {
+	m := map[string]json.RawMessage{}
+	for i := 0; i < len(kv); i += 2 {
+		b, _ := json.Marshal(kv[i+1])
+		m[kv[i].(string)] = b
+	}
+	return m
+}
+
+// submit has the phone create and submit an inspection at a demo site of
+// county, and returns its id.
+func submit(t *testing.T, c *syncproto.Client, county string) string {
+	t.Helper()
+	id := uuid.Must(uuid.NewRandom()).String()
+	resp, err := c.Push(ctx, uuid.Must(uuid.NewV7()).String(), []syncproto.Mutation{{Entity: syncproto.EntityInspection, ID: id,
+		HLC: c.Clock.Now().String(), Fields: fields("site_id", apptest.DemoSite(t, county), "template_id", "construction_dust",
+			"template_version", 1, "status", "submitted", "started_at", "2026-11-28T09:00:00+08:00",
+			"answers.fence", "pass", "answers.material_cover", map[string]any{"result": "fail", "note": "东侧料堆裸露"})}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Results) != 1 || resp.Results[0].Status != "applied" {
+		t.Fatalf("push: %+v", resp.Results)
+	}
+	return id
+}
+
+func TestLogin(t *testing.T) {
+	srv := apptest.Start(t)
+	for _, tc := range []struct {
+		user, password string
+		status         int
+		want           string
+	}{
+		{apptest.CountyOffice, "county123", http.StatusOK, "审核队列"},
+		{apptest.CityOffice, "city1234", http.StatusOK, "审核队列"},
+		{apptest.CountyOffice, "wrong-password", http.StatusUnauthorized, "用户名或密码错误"},
+		{"nobody", "whatever1", http.StatusUnauthorized, "用户名或密码错误"},
+		{apptest.Inspector, "inspector123", http.StatusForbidden, "巡查员账号请使用手机端"},
+	} {
+		b := newBrowser(t, srv)
+		st, page := b.login(tc.user, tc.password)
+		if st != tc.status || !strings.Contains(page, tc.want) {
+			t.Errorf("login %s/%s: %d, want %d with %q\n%s", tc.user, tc.password, st, tc.status, tc.want, page)
+		}
+		if tc.status != http.StatusOK {
+			if st, _ := b.get("/console/queue"); st != http.StatusOK { // redirected to login
+				t.Errorf("%s: queue without a session: %d", tc.user, st)
+			}
+			if _, page := b.get("/console/queue"); !strings.Contains(page, `action="/console/login"`) {
+				t.Errorf("%s: queue without a session did not show the login form", tc.user)
+			}
+		}
+	}
+	// The session cookie is HttpOnly, SameSite=Lax and limited to /console.
+	b := newBrowser(t, srv)
+	_, page := b.get("/console/login")
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/console/login", strings.NewReader(url.Values{"csrf": {csrf(t, page)},
+		"username": {"county"}, "password": {"county123"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for _, ck := range b.c.Jar.Cookies(req.URL) {
+		req.AddCookie(ck)
+	}
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var found bool
+	for _, ck := range resp.Cookies() {
+		if ck.Name == "fs_console" && ck.Value != "" {
+			found = true
+			if !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode || ck.Path != "/console" {
+				t.Errorf("session cookie %+v", ck)
+			}
+		}
+	}
+	if resp.StatusCode != http.StatusSeeOther || !found {
+		t.Errorf("login answered %d without a session cookie", resp.StatusCode)
+	}
+	// Logging out ends the session.
+	lb := loggedIn(t, srv, apptest.CityOffice)
+	_, q := lb.get("/console/")
+	if st, page := lb.post("/console/logout", url.Values{"csrf": {csrf(t, q)}}); st != http.StatusOK || !strings.Contains(page, `action="/console/login"`) {
+		t.Errorf("logout: %d", st)
+	}
+	if _, page := lb.get("/console/"); !strings.Contains(page, `action="/console/login"`) {
+		t.Error("the session survived logout")
+	}
+}
+
+func TestCSRF(t *testing.T) {
+	srv := apptest.Start(t)
+	insp := submit(t, srv.Login(apptest.Inspector), xinfu)
+	b := loggedIn(t, srv, apptest.CountyOffice)
+	path := "/console/inspections/" + insp + "/review"
+	for name, form := range map[string]url.Values{
+		"no token":    {"decision": {"approve"}},
+		"wrong token": {"decision": {"approve"}, "csrf": {"not-the-token"}},
+	} {
+		st, page := b.post(path, form)
+		if st != http.StatusForbidden || !strings.Contains(page, "CSRF") || !strings.Contains(page, "<html") {
+			t.Errorf("%s: %d\n%s", name, st, page)
+		}
+	}
+	if st, _ := b.post("/console/logout", nil); st != http.StatusForbidden {
+		t.Errorf("logout without a token: %d", st)
+	}
+	// The login form has its own token, bound to a cookie.
+	nb := newBrowser(t, srv)
+	if st, _ := nb.post("/console/login", url.Values{"username": {"county"}, "password": {"county123"}}); st != http.StatusForbidden {
+		t.Errorf("login without a token: %d", st)
+	}
+	rec, err := srv.App.DB.Get(ctx, syncproto.EntityInspection, insp)
+	if err != nil || rec.Text("status") != "submitted" {
+		t.Errorf("a refused POST changed the inspection: %v %v", rec.Text("status"), err)
+	}
+}
+
+func TestQueueScope(t *testing.T) {
+	srv := apptest.Start(t)
+	mine := submit(t, srv.Login(apptest.Inspector), xinfu)
+	theirs := submit(t, srv.Login(apptest.NingwuInsp), ningwu)
+
+	_, page := loggedIn(t, srv, apptest.CountyOffice).get("/console/")
+	if !strings.Contains(page, mine) || strings.Contains(page, theirs) {
+		t.Errorf("county office queue: want only %s\n%s", mine, page)
+	}
+	if strings.Contains(page, "宁武县") {
+		t.Error("the county office's queue counts another county")
+	}
+	city := loggedIn(t, srv, apptest.CityOffice)
+	_, page = city.get("/console/queue")
+	if !strings.Contains(page, mine) || !strings.Contains(page, theirs) {
+		t.Errorf("city office queue: want both\n%s", page)
+	}
+	_, page = city.get("/console/queue?county=" + ningwu)
+	if strings.Contains(page, mine) || !strings.Contains(page, theirs) {
+		t.Errorf("county filter\n%s", page)
+	}
+	if _, page = city.get("/console/queue?status=approved"); strings.Contains(page, mine) {
+		t.Error("status filter lists a submitted inspection as approved")
+	}
+	if _, page = city.get("/console/queue?from=2026-11-29"); strings.Contains(page, mine) {
+		t.Error("date filter")
+	}
+	if st, page := loggedIn(t, srv, apptest.CountyOffice).get("/console/queue?county=" + ningwu); st != http.StatusForbidden || !strings.Contains(page, "无权") {
+		t.Errorf("county office filtering another county: %d", st)
+	}
+}
+
+func TestDetailScope(t *testing.T) {
+	srv := apptest.Start(t)
+	theirs := submit(t, srv.Login(apptest.NingwuInsp), ningwu)
+	photo := addPhoto(t, srv, theirs, ningwu)
+	b := loggedIn(t, srv, apptest.CountyOffice)
+	for _, path := range []string{"/console/inspections/" + theirs, "/console/photos/" + photo + "/thumbnail"} {
+		st, page := b.get(path)
+		if st != http.StatusForbidden || !strings.Contains(page, "无权") || !strings.Contains(page, "<html") {
+			t.Errorf("%s: %d\n%s", path, st, page)
+		}
+	}
+	st, page := b.post("/console/inspections/"+theirs+"/review", url.Values{"csrf": {csrf(t, page0(t, b))}, "decision": {"approve"}})
+	if st != http.StatusForbidden {
+		t.Errorf("review of another county: %d\n%s", st, page)
+	}
+	if st, page := b.get("/console/inspections/" + uuid.NewString()); st != http.StatusNotFound || !strings.Contains(page, "不存在") {
+		t.Errorf("unknown inspection: %d", st)
+	}
+	if st, page := b.get("/console/no-such-page"); st != http.StatusNotFound || !strings.Contains(page, "页面不存在") {
+		t.Errorf("unknown page: %d\n%s", st, page)
+	}
+}
+
+func page0(t *testing.T, b *browser) string {
+	t.Helper()
+	_, page := b.get("/console/")
+	return page
+}
+
+// addPhoto writes a processed photo record with evidence flags straight
+// into the store (as the photo processor would) and returns its id.
+func addPhoto(t *testing.T, srv *apptest.Server, insp, county string) string {
+	t.Helper()
+	id := uuid.NewString()
+	s := srv.App.Syncer
+	err := s.Store.Update(ctx, func(tx server.WriteTx) error {
+		return s.Upsert(ctx, tx, syncproto.EntityPhoto, id, county, map[string]any{
+			"inspection_id": insp, "item_key": "material_cover", "sha256": strings.Repeat("ab", 32), "caption": "料堆",
+			"lon_wgs84": 112.8, "lat_wgs84": 38.5, "captured_at": "2026-11-28T09:10:00+08:00",
+			"flags": map[string]any{"no_gps": map[string]any{"device_location": true},
+				"far_from_site": map[string]any{"distance_m": 850, "radius_m": 200, "source": "device", "site_id": apptest.DemoSite(t, county)}}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func TestDetailAndReturn(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	insp := submit(t, phone, xinfu)
+	photo := addPhoto(t, srv, insp, xinfu)
+	_, cursor := pullAll(t, phone, "")
+
+	b := loggedIn(t, srv, apptest.CountyOffice)
+	st, page := b.get("/console/inspections/" + insp)
+	if st != http.StatusOK {
+		t.Fatalf("detail: %d\n%s", st, page)
+	}
+	for _, want := range []string{"建筑施工扬尘", "工地围挡100%设置", "合格", "物料堆放100%苫盖", "不合格（东侧料堆裸露）",
+		"照片不含 GPS 位置信息", "拍摄位置距点位 850 米（围栏半径 200 米", "/console/photos/" + photo + "/thumbnail",
+		"112.800000, 38.500000", "待审核"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("detail page lacks %q", want)
+		}
+	}
+	if st, page := b.get("/console/photos/" + photo + "/thumbnail"); st != http.StatusNotFound || !strings.Contains(page, "尚未") {
+		t.Errorf("thumbnail of a photo without bytes: %d", st)
+	}
+	comment := "东侧料堆未苫盖，请三日内整改并补拍照片"
+	st, page = b.post("/console/inspections/"+insp+"/review", url.Values{"csrf": {csrf(t, page)}, "decision": {"return"}, "comment": {comment}})
+	if st != http.StatusOK || !strings.Contains(page, "已退回") || !strings.Contains(page, comment) {
+		t.Fatalf("return: %d\n%s", st, page)
+	}
+	// The phone's next pull carries the return and the comment.
+	changes, _ := pullAll(t, phone, cursor)
+	var got syncproto.Change
+	for _, ch := range changes {
+		if ch.Entity == syncproto.EntityInspection && ch.ID == insp {
+			got = ch
+		}
+	}
+	var status, gotComment string
+	_ = json.Unmarshal(got.Fields["status"], &status)
+	_ = json.Unmarshal(got.Fields["review_comment"], &gotComment)
+	if status != "returned" || gotComment != comment {
+		t.Errorf("phone pulled status %q comment %q", status, gotComment)
+	}
+	// A returned inspection is no longer in the default queue, and can no
+	// longer be reviewed.
+	if _, page := b.get("/console/"); strings.Contains(page, insp) {
+		t.Error("returned inspection still waiting in the queue")
+	}
+	if _, page := b.get("/console/queue?status=returned"); !strings.Contains(page, insp) {
+		t.Error("returned inspection not under 已退回")
+	}
+	if st, _ := b.post("/console/inspections/"+insp+"/review", url.Values{"csrf": {csrf(t, page)}, "decision": {"approve"}}); st != http.StatusConflict {
+		t.Errorf("second review: %d", st)
+	}
+}
+
+func pullAll(t *testing.T, c *syncproto.Client, cursor string) ([]syncproto.Change, string) {
+	t.Helper()
+	var all []syncproto.Change
+	cur, err := c.PullAll(ctx, cursor, 500, func(p *syncproto.PullResponse) error {
+		all = append(all, p.Changes...)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return all, cur
+}

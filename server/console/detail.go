@@ -1,0 +1,280 @@
+package console
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/xinzhou-eco/fieldsync/seeds"
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/geo"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+type answerRow struct {
+	Key, Label, Value string
+	Failed            bool
+}
+
+type photoRow struct {
+	ID, Caption, Item, Captured string
+	Flags                       []string
+	Location                    string
+	Distance                    string
+}
+
+type findingRow struct {
+	Item, Description, Severity, Deadline, Status string
+}
+
+type conflictRow struct {
+	Field, Value, Reason, At string
+}
+
+type reviewRow struct {
+	Decision, Comment, Reviewer, At string
+}
+
+var severityNames = map[string]string{"minor": "一般", "major": "较重", "critical": "严重"}
+var findingStatusNames = map[string]string{"open": "待整改", "rectifying": "整改中", "rectified": "已整改", "verified": "已核实"}
+
+func (c *Console) detail(ec echo.Context) error {
+	ctx := ec.Request().Context()
+	p := principalOf(ec)
+	insp, err := c.d.Store.Get(ctx, syncproto.EntityInspection, ec.Param("id"))
+	switch {
+	case err != nil:
+		return err
+	case insp == nil || insp.State.IsDeleted():
+		return server.Errorf(syncproto.CodeNotFound, "检查记录不存在")
+	case !p.CanSee(insp.County):
+		return server.Errorf(syncproto.CodeOutOfScope, "无权查看%s的检查记录", c.countyName(insp.County))
+	}
+	site, err := c.d.Store.Get(ctx, syncproto.EntitySite, insp.Text("site_id"))
+	if err != nil {
+		return err
+	}
+	tmpl, err := c.template(ec, insp)
+	if err != nil {
+		return err
+	}
+	items := map[string]string{}
+	for _, it := range tmpl.Items {
+		items[it.Key] = it.Label
+	}
+	data := map[string]any{"ID": insp.ID, "County": c.countyName(insp.County), "Status": insp.Text("status"),
+		"Summary": insp.Text("summary"), "Started": localTime(insp.Text("started_at")), "Finished": localTime(insp.Text("finished_at")),
+		"ReviewComment": insp.Text("review_comment"), "Template": tmpl.Title, "Answers": answers(insp, tmpl),
+		"Done": ec.QueryParam("done"), "CanReview": p.Role.CanReview() && insp.Text("status") == "submitted"}
+	if site != nil {
+		data["Site"] = site.Text("name")
+		data["Address"] = site.Text("address")
+		data["SiteLocation"] = coords(site)
+		if r, ok := site.Float("radius_m"); ok {
+			data["Radius"] = fmt.Sprintf("%.0f", r)
+		}
+	}
+	if data["Findings"], err = c.findings(ec, insp.ID, items); err != nil {
+		return err
+	}
+	if data["Photos"], err = c.photos(ec, insp.ID, site, items); err != nil {
+		return err
+	}
+	if data["Reviews"], err = c.reviews(ec, insp.ID); err != nil {
+		return err
+	}
+	cs, err := c.d.Store.Conflicts(ctx, p.Scope(), syncproto.EntityInspection, insp.ID, 100)
+	if err != nil {
+		return err
+	}
+	var conflicts []conflictRow
+	for _, cf := range cs {
+		reason := "被较新的修改覆盖"
+		if cf.Reason == "deleted" {
+			reason = "写入时记录已删除"
+		}
+		field := cf.Field
+		if k, ok := strings.CutPrefix(field, "answers."); ok && items[k] != "" {
+			field = items[k]
+		}
+		conflicts = append(conflicts, conflictRow{Field: field, Value: string(cf.Value), Reason: reason, At: cf.At.In(chinaTime).Format("2006-01-02 15:04:05")})
+	}
+	data["Conflicts"] = conflicts
+	return c.render(ec, http.StatusOK, "detail.html", data)
+}
+
+// template returns the checklist version the inspection was made with: the
+// synced record, else the embedded seed.
+func (c *Console) template(ec echo.Context, insp *server.StoredRecord) (*seeds.Template, error) {
+	var version int
+	_ = json.Unmarshal(insp.Value("template_version"), &version)
+	id := insp.Text("template_id")
+	rec, err := c.d.Store.Get(ec.Request().Context(), syncproto.EntityTemplate, fmt.Sprintf("%s@%d", id, version))
+	if err != nil {
+		return nil, err
+	}
+	if rec != nil {
+		t := &seeds.Template{ID: id, Version: version, Title: rec.Text("title")}
+		if err := json.Unmarshal(rec.Value("items"), &t.Items); err == nil {
+			return t, nil
+		}
+	}
+	if t := c.set.Template(id, version); t != nil {
+		return t, nil
+	}
+	return &seeds.Template{ID: id, Version: version, Title: id}, nil
+}
+
+// answers lists the template's items in order with their answers, then any
+// answer whose item the template does not know.
+func answers(insp *server.StoredRecord, t *seeds.Template) []answerRow {
+	var out []answerRow
+	seen := map[string]bool{}
+	for _, it := range t.Items {
+		seen[it.Key] = true
+		v := insp.Value("answers." + it.Key)
+		if v == nil {
+			out = append(out, answerRow{Key: it.Key, Label: it.Label, Value: "（未填写）"})
+			continue
+		}
+		s, failed := answerText(v, it)
+		out = append(out, answerRow{Key: it.Key, Label: it.Label, Value: s, Failed: failed})
+	}
+	var extra []string
+	for name := range insp.State.Fields {
+		if k, ok := strings.CutPrefix(name, "answers."); ok && !seen[k] {
+			extra = append(extra, k)
+		}
+	}
+	sort.Strings(extra)
+	for _, k := range extra {
+		s, failed := answerText(insp.Value("answers."+k), seeds.Item{Key: k})
+		out = append(out, answerRow{Key: k, Label: k, Value: s, Failed: failed})
+	}
+	return out
+}
+
+var checkNames = map[string]string{"pass": "合格", "fail": "不合格", "na": "不适用", "n/a": "不适用"}
+
+// answerText shows an answer in words: a bare value or an object whose
+// "result" or "value" is the answer and whose "note" is a remark.
+func answerText(raw json.RawMessage, it seeds.Item) (string, bool) {
+	var v any
+	if json.Unmarshal(raw, &v) != nil || v == nil {
+		return "（未填写）", false
+	}
+	note := ""
+	if m, ok := v.(map[string]any); ok {
+		if n, ok := m["note"].(string); ok && n != "" {
+			note = "（" + n + "）"
+		}
+		switch {
+		case m["result"] != nil:
+			v = m["result"]
+		case m["value"] != nil:
+			v = m["value"]
+		default:
+			return string(raw), false
+		}
+	}
+	switch x := v.(type) {
+	case string:
+		if n := checkNames[x]; n != "" {
+			return n + note, x == "fail"
+		}
+		for _, o := range it.Options {
+			if o.Value == x {
+				return o.Label + note, false
+			}
+		}
+		return x + note, false
+	case bool:
+		if x {
+			return "是" + note, false
+		}
+		return "否" + note, it.Type == seeds.ItemTypeBoolean
+	case float64:
+		s := fmt.Sprint(x)
+		if it.Unit != "" {
+			s += " " + it.Unit
+		}
+		return s + note, false
+	}
+	return string(raw), false
+}
+
+func (c *Console) findings(ec echo.Context, inspID string, items map[string]string) ([]findingRow, error) {
+	fs, err := c.d.Store.Find(ec.Request().Context(), syncproto.EntityFinding, "inspection_id", inspID)
+	if err != nil {
+		return nil, err
+	}
+	var out []findingRow
+	for _, f := range fs {
+		if f.State.IsDeleted() {
+			continue
+		}
+		out = append(out, findingRow{Item: items[f.Text("item_key")], Description: f.Text("description"),
+			Severity: severityNames[f.Text("severity")], Deadline: f.Text("deadline"), Status: findingStatusNames[f.Text("status")]})
+	}
+	return out, nil
+}
+
+func (c *Console) reviews(ec echo.Context, inspID string) ([]reviewRow, error) {
+	rs, err := c.d.Store.Find(ec.Request().Context(), syncproto.EntityReview, "inspection_id", inspID)
+	if err != nil {
+		return nil, err
+	}
+	var out []reviewRow
+	for _, r := range rs {
+		d := "通过"
+		if r.Text("decision") == server.DecisionReturn {
+			d = "退回"
+		}
+		out = append(out, reviewRow{Decision: d, Comment: r.Text("comment"), Reviewer: r.Text("reviewer_name"), At: localTime(r.Text("decided_at"))})
+	}
+	return out, nil
+}
+
+func (c *Console) photos(ec echo.Context, inspID string, site *server.StoredRecord, items map[string]string) ([]photoRow, error) {
+	ps, err := c.d.Store.Find(ec.Request().Context(), syncproto.EntityPhoto, "inspection_id", inspID)
+	if err != nil {
+		return nil, err
+	}
+	var out []photoRow
+	for _, ph := range ps {
+		if ph.State.IsDeleted() {
+			continue
+		}
+		row := photoRow{ID: ph.ID, Caption: ph.Text("caption"), Item: items[ph.Text("item_key")], Captured: localTime(ph.Text("captured_at")),
+			Flags: ExplainFlags(ph.Value("flags"))}
+		lon, ok1 := ph.Float("lon_wgs84")
+		lat, ok2 := ph.Float("lat_wgs84")
+		if ok1 && ok2 {
+			row.Location = fmt.Sprintf("%.6f, %.6f", lon, lat)
+			if site != nil {
+				slon, ok1 := site.Float("lon")
+				slat, ok2 := site.Float("lat")
+				if ok1 && ok2 {
+					row.Distance = fmt.Sprintf("%.0f 米", math.Round(geo.DistanceM(geo.Point{Lon: lon, Lat: lat}, geo.Point{Lon: slon, Lat: slat})))
+				}
+			}
+		} else {
+			row.Location = "无位置信息"
+		}
+		out = append(out, row)
+	}
+	return out, nil
+}
+
+func coords(r *server.StoredRecord) string {
+	lon, ok1 := r.Float("lon")
+	lat, ok2 := r.Float("lat")
+	if !ok1 || !ok2 {
+		return "无坐标"
+	}
+	return fmt.Sprintf("%.6f, %.6f", lon, lat)
+}

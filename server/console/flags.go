@@ -1,0 +1,85 @@
+package console
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// ExplainFlags turns a photo's evidence flags (the JSON object the photo
+// processor writes) into Chinese sentences a reviewer can act on, in a
+// stable order. Unknown flags are named as they are.
+func ExplainFlags(raw json.RawMessage) []string {
+	var flags map[string]map[string]any
+	if len(raw) == 0 || json.Unmarshal(raw, &flags) != nil {
+		return nil
+	}
+	names := make([]string, 0, len(flags))
+	for k := range flags {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	out := make([]string, 0, len(names))
+	for _, k := range names {
+		out = append(out, explainFlag(k, flags[k]))
+	}
+	return out
+}
+
+func num(v any) string {
+	if f, ok := v.(float64); ok {
+		return fmt.Sprintf("%.0f", f)
+	}
+	return fmt.Sprint(v)
+}
+
+var mismatchReasons = map[string]string{
+	"exif_vs_device": "照片 EXIF 时间与手机记录的拍摄时间不一致",
+	"outside_visit":  "拍摄时间不在本次检查的起止时间内",
+	"after_receipt":  "拍摄时间晚于服务器收到照片的时间",
+}
+
+func explainFlag(name string, v map[string]any) string {
+	switch name {
+	case "no_gps":
+		if d, _ := v["device_location"].(bool); d {
+			return "照片不含 GPS 位置信息（位置取自手机定位）"
+		}
+		return "照片不含 GPS 位置信息"
+	case "far_from_site":
+		src := "手机定位"
+		if v["source"] == "exif" {
+			src = "照片 GPS"
+		}
+		return fmt.Sprintf("拍摄位置距点位 %s 米（围栏半径 %s 米，位置来自%s）", num(v["distance_m"]), num(v["radius_m"]), src)
+	case "time_mismatch":
+		var rs []string
+		if list, ok := v["reasons"].([]any); ok {
+			for _, r := range list {
+				s, _ := r.(string)
+				if m := mismatchReasons[s]; m != "" {
+					rs = append(rs, m)
+				} else {
+					rs = append(rs, s)
+				}
+			}
+		}
+		return "拍摄时间存疑：" + strings.Join(rs, "；")
+	case "mock_location":
+		return "定位精度恰为 0 米，可能使用了模拟定位"
+	case "edited":
+		return fmt.Sprintf("照片经图像编辑软件处理（%v）", v["software"])
+	case "duplicate":
+		n := 0
+		if ids, ok := v["photo_ids"].([]any); ok {
+			n = len(ids)
+		}
+		return fmt.Sprintf("同一张照片还作为其他检查的证据（%d 张）", n)
+	case "near_duplicate":
+		return fmt.Sprintf("与另一点位拍摄的照片几乎相同（差异 %s）", num(v["distance"]))
+	case "unreadable":
+		return fmt.Sprintf("照片文件无法解析为图像（%v）", v["reason"])
+	}
+	return name
+}

@@ -1,0 +1,279 @@
+package console
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// pageSize is how many inspections a queue page lists.
+const pageSize = 30
+
+var statusNames = map[string]string{"draft": "草稿", "submitted": "待审核", "returned": "已退回", "approved": "已通过"}
+
+func parseTemplates() (map[string]*template.Template, error) {
+	funcs := template.FuncMap{
+		"status": func(s string) string {
+			if n := statusNames[s]; n != "" {
+				return n
+			}
+			return s
+		},
+		"when": func(t time.Time) string {
+			if t.IsZero() {
+				return ""
+			}
+			return t.In(chinaTime).Format("2006-01-02 15:04")
+		},
+	}
+	out := map[string]*template.Template{}
+	for _, page := range []string{"login.html", "queue.html", "detail.html", "error.html"} {
+		t, err := template.New(page).Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/"+page)
+		if err != nil {
+			return nil, fmt.Errorf("console template %s: %w", page, err)
+		}
+		out[page] = t
+	}
+	return out, nil
+}
+
+// chinaTime is China Standard Time (no daylight saving), fixed so that the
+// pages do not depend on the server's zone database.
+var chinaTime = time.FixedZone("CST", 8*3600)
+
+// render writes a page with the common layout data.
+func (c *Console) render(ec echo.Context, status int, page string, data map[string]any) error {
+	if data == nil {
+		data = map[string]any{}
+	}
+	if p := principalOf(ec); p != nil {
+		data["User"] = p
+		data["RoleName"] = roleNames[p.Role]
+	}
+	if s := sessionFrom(ec); s != nil {
+		data["CSRF"] = s.csrf
+	}
+	var buf bytes.Buffer
+	if err := c.tmpl[page].ExecuteTemplate(&buf, "layout", data); err != nil {
+		return err
+	}
+	h := ec.Response().Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'none'; form-action 'self'; frame-ancestors 'none'")
+	return ec.HTMLBlob(status, buf.Bytes())
+}
+
+var roleNames = map[server.Role]string{
+	server.RoleCountyOffice: "区县督查", server.RoleCityOffice: "市级督查", server.RoleAdmin: "管理员", server.RoleInspector: "巡查员",
+}
+
+func (c *Console) loginPage(ec echo.Context) error {
+	if _, s := c.sessionOf(ec); s != nil {
+		return ec.Redirect(http.StatusSeeOther, "/console/")
+	}
+	return c.showLogin(ec, http.StatusOK, "", "")
+}
+
+// showLogin renders the login form with a fresh token bound to a pre-login
+// cookie (double submit), so another site cannot sign a browser in.
+func (c *Console) showLogin(ec echo.Context, status int, username, msg string) error {
+	token := randomToken()
+	setCookie(ec, loginCookie, token, 3600)
+	return c.render(ec, status, "login.html", map[string]any{"LoginCSRF": token, "Username": username, "Error": msg})
+}
+
+func (c *Console) login(ec echo.Context) error {
+	ck, err := ec.Cookie(loginCookie)
+	if err != nil || !sameToken(ec.FormValue("csrf"), ck.Value) {
+		return errCSRF
+	}
+	username := ec.FormValue("username")
+	u, err := c.d.Auth.CheckPassword(ec.Request().Context(), username, ec.FormValue("password"), ec.RealIP())
+	switch code := server.ErrorCode(err); {
+	case code == syncproto.CodeInternal:
+		return err
+	case err != nil:
+		return c.showLogin(ec, statusOf(code), username, server.ErrorMessage(err))
+	case !mayUse(u.Role):
+		return c.showLogin(ec, http.StatusForbidden, username, "巡查员账号请使用手机端，督查后台仅限区县、市级督查人员和管理员登录")
+	}
+	setCookie(ec, loginCookie, "", -1)
+	setCookie(ec, sessionCookie, c.newSession(u.Username), 0)
+	return ec.Redirect(http.StatusSeeOther, "/console/")
+}
+
+func (c *Console) logout(ec echo.Context) error {
+	if token, _ := ec.Get(ctxToken).(string); token != "" {
+		c.drop(token)
+	}
+	setCookie(ec, sessionCookie, "", -1)
+	return ec.Redirect(http.StatusSeeOther, "/console/login")
+}
+
+type countyCount struct {
+	Code, Name string
+	N          int
+	Selected   bool
+}
+
+type queueRow struct {
+	ID, County, Site, Template, Status, Started, Inspector string
+}
+
+func (c *Console) queue(ec echo.Context) error {
+	p := principalOf(ec)
+	ctx := ec.Request().Context()
+	q := server.InspectionQuery{Scope: p.Scope(), County: ec.QueryParam("county"), TemplateID: ec.QueryParam("template"),
+		Status: ec.QueryParam("status"), From: ec.QueryParam("from"), To: ec.QueryParam("to"), Limit: pageSize}
+	if _, ok := ec.QueryParams()["status"]; !ok {
+		q.Status = "submitted" // the queue opens on what waits for review
+	}
+	if q.Status != "" && !slices.Contains(server.ReviewStatuses, q.Status) {
+		return server.Errorf(syncproto.CodeBadRequest, "状态只能是待审核、已退回或已通过")
+	}
+	for _, d := range []string{q.From, q.To} {
+		if _, err := time.Parse(time.DateOnly, d); d != "" && err != nil {
+			return server.Errorf(syncproto.CodeBadRequest, "日期格式应为 2026-03-01")
+		}
+	}
+	if q.County != "" && !p.CanSee(q.County) {
+		return server.Errorf(syncproto.CodeOutOfScope, "无权查看区县 %s 的检查", c.countyName(q.County))
+	}
+	page, _ := strconv.Atoi(ec.QueryParam("page"))
+	page = max(page, 1)
+	q.Offset = (page - 1) * pageSize
+	recs, total, err := c.d.Store.Inspections(ctx, q)
+	if err != nil {
+		return err
+	}
+	counts, err := c.d.Store.InspectionCounts(ctx, q)
+	if err != nil {
+		return err
+	}
+	var cc []countyCount
+	for _, ct := range c.counties {
+		if p.CanSee(ct.Code) && (p.Role.AllCounties() || counts[ct.Code] > 0 || slices.Contains(p.Counties, ct.Code)) {
+			cc = append(cc, countyCount{Code: ct.Code, Name: ct.Name, N: counts[ct.Code], Selected: ct.Code == q.County})
+		}
+	}
+	rows := make([]queueRow, 0, len(recs))
+	for _, r := range recs {
+		rows = append(rows, queueRow{ID: r.ID, County: c.countyName(r.County), Site: c.siteName(ec, r.Text("site_id")),
+			Template: c.templateTitle(r.Text("template_id")), Status: r.Text("status"),
+			Started: localTime(r.Text("started_at"))})
+	}
+	link := func(pg int) string {
+		v := url.Values{}
+		for k, val := range map[string]string{"county": q.County, "template": q.TemplateID, "from": q.From, "to": q.To} {
+			if val != "" {
+				v.Set(k, val)
+			}
+		}
+		v.Set("status", q.Status)
+		v.Set("page", strconv.Itoa(pg))
+		return "/console/queue?" + v.Encode()
+	}
+	data := map[string]any{"Rows": rows, "Total": total, "Counties": cc, "Q": q, "Templates": c.set.Templates,
+		"Statuses": server.ReviewStatuses, "Page": page, "Pages": max(1, (total+pageSize-1)/pageSize)}
+	if page > 1 {
+		data["Prev"] = link(page - 1)
+	}
+	if q.Offset+len(recs) < total {
+		data["Next"] = link(page + 1)
+	}
+	return c.render(ec, http.StatusOK, "queue.html", data)
+}
+
+func (c *Console) countyName(code string) string {
+	if n := c.names[code]; n != "" {
+		return n
+	}
+	return code
+}
+
+func (c *Console) templateTitle(id string) string {
+	if t := c.set.LatestTemplate(id); t != nil {
+		return t.Title
+	}
+	return id
+}
+
+func (c *Console) siteName(ec echo.Context, id string) string {
+	s, err := c.d.Store.Get(ec.Request().Context(), syncproto.EntitySite, id)
+	if err != nil || s == nil {
+		return id
+	}
+	return s.Text("name")
+}
+
+// localTime shows an RFC 3339 time in China Standard Time.
+func localTime(s string) string {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return s
+	}
+	return t.In(chinaTime).Format("2006-01-02 15:04")
+}
+
+func (c *Console) review(ec echo.Context) error {
+	id := ec.Param("id")
+	decision := ec.FormValue("decision")
+	_, err := c.d.Syncer.Review(ec.Request().Context(), principalOf(ec), id, decision, ec.FormValue("comment"))
+	if err != nil {
+		return err
+	}
+	return ec.Redirect(http.StatusSeeOther, "/console/inspections/"+url.PathEscape(id)+"?done="+url.QueryEscape(decision))
+}
+
+// photo serves a photo's variant to a session whose scope holds it.
+func (c *Console) photo(ec echo.Context) error {
+	variant := ec.Param("variant")
+	switch variant {
+	case server.VariantOriginal, server.VariantPreview, server.VariantThumbnail:
+	default:
+		return server.Errorf(syncproto.CodeNotFound, "没有这种图片版本")
+	}
+	if c.d.Blobs == nil {
+		return server.Errorf(syncproto.CodeNotFound, "未启用照片存储")
+	}
+	ctx := ec.Request().Context()
+	rec, err := c.d.Store.Get(ctx, syncproto.EntityPhoto, ec.Param("id"))
+	switch {
+	case err != nil:
+		return err
+	case rec == nil || rec.State.IsDeleted():
+		return server.Errorf(syncproto.CodeNotFound, "照片不存在")
+	case !principalOf(ec).CanSee(rec.County):
+		return server.Errorf(syncproto.CodeOutOfScope, "无权查看区县 %s 的照片", c.countyName(rec.County))
+	}
+	sum := rec.Text("sha256")
+	b, err := c.d.Blobs.Open(ctx, sum, variant)
+	if server.ErrorCode(err) == syncproto.CodeNotFound {
+		return server.Errorf(syncproto.CodeNotReady, "照片尚未上传或预览图尚未生成")
+	}
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	h := ec.Response().Header()
+	h.Set("ETag", strconv.Quote(sum+"-"+variant))
+	h.Set("Cache-Control", "private, max-age=31536000, immutable")
+	ct := rec.Text("content_type")
+	if variant != server.VariantOriginal || ct == "" {
+		ct = "image/jpeg"
+	}
+	h.Set("Content-Type", ct)
+	h.Set("X-Content-Type-Options", "nosniff")
+	http.ServeContent(ec.Response(), ec.Request(), "", b.ModTime(), b)
+	return nil
+}
