@@ -72,7 +72,8 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// LoadDemo adds the demo users (skipping usernames that exist) and sites.
+// LoadDemo adds the demo users (skipping usernames that exist), sites and
+// the plan's roadside vehicle checks (demovehicles.go).
 func (a *App) LoadDemo(ctx context.Context) error {
 	demo, err := seeds.LoadDemo()
 	if err != nil {
@@ -91,6 +92,11 @@ func (a *App) LoadDemo(ctx context.Context) error {
 				"lon": st.Lon, "lat": st.Lat, "radius_m": st.RadiusM, "active": true,
 			}); err != nil {
 				return fmt.Errorf("site %s: %w", st.ID, err)
+			}
+		}
+		for _, v := range demoVehicleChecks() {
+			if err := a.Syncer.Upsert(ctx, tx, syncproto.EntityVehicleCheck, v.id, v.county, v.values); err != nil {
+				return fmt.Errorf("vehicle check %s: %w", v.id, err)
 			}
 		}
 		return nil

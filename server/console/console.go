@@ -42,6 +42,8 @@ type Store interface {
 	UserByUsername(ctx context.Context, username string) (*server.User, string, error)
 	Inspections(ctx context.Context, q server.InspectionQuery) ([]*server.StoredRecord, int, error)
 	InspectionCounts(ctx context.Context, q server.InspectionQuery) (map[string]int, error)
+	VehicleStats(ctx context.Context, scope server.Scope) ([]server.VehicleStat, error)
+	Tasks(ctx context.Context) ([]*server.StoredRecord, error)
 }
 
 // Deps are the parts the console uses.
@@ -103,6 +105,9 @@ func Mount(e *echo.Echo, d Deps) (*Console, error) {
 	g.GET("/inspections/:id", c.detail, c.authn)
 	g.POST("/inspections/:id/review", c.review, c.authn, c.checkCSRF)
 	g.GET("/photos/:id/:variant", c.photo, c.authn)
+	g.GET("/vehicles", c.vehicles, c.authn)
+	g.GET("/ledger", c.ledger, c.authn)
+	g.POST("/ledger/:id", c.updateTask, c.authn, c.checkCSRF)
 	e.GET("/console", func(ec echo.Context) error { return ec.Redirect(http.StatusSeeOther, "/console/") })
 	return c, nil
 }

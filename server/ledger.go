@@ -1,0 +1,87 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"slices"
+
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// VehicleStat sums the roadside vehicle checks of one checkpoint in one
+// county (or of a whole county when Checkpoint is "").
+type VehicleStat struct {
+	County, Checkpoint string
+	Trucks             int // trucks checked
+	G6                 int // 国六 trucks checked
+	Removed            int // 国六 trucks with after-treatment removed
+}
+
+// Rate is the share of 国六 trucks with after-treatment removed, in
+// percent rounded to one decimal (0 when no 国六 truck was checked).
+func (v VehicleStat) Rate() float64 {
+	if v.G6 == 0 {
+		return 0
+	}
+	return math.Round(float64(v.Removed)*1000/float64(v.G6)) / 10
+}
+
+// TaskStatuses are the statuses of a rectification task, in order.
+var TaskStatuses = []string{"not_started", "in_progress", "done", "accepted"}
+
+// TaskCounties returns the counties a rectification task names (none: the
+// task concerns the whole city).
+func TaskCounties(r *StoredRecord) []string {
+	var cs []string
+	_ = json.Unmarshal(r.Value("counties"), &cs)
+	return cs
+}
+
+// MayUpdateTask reports whether p may record progress on task r: city
+// offices and admins on any task, a county office on tasks that name one
+// of its counties or name none.
+func MayUpdateTask(p *Principal, r *StoredRecord) bool {
+	switch p.Role {
+	case RoleCityOffice, RoleAdmin:
+		return true
+	case RoleCountyOffice:
+		cs := TaskCounties(r)
+		if len(cs) == 0 {
+			return true
+		}
+		for _, c := range cs {
+			if slices.Contains(p.Counties, c) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// UpdateTask records an office's progress on a rectification task through
+// the server's write path, so that phones receive it on their next pull.
+func (s *Syncer) UpdateTask(ctx context.Context, p *Principal, id, status, progress string, pct int) error {
+	switch {
+	case !slices.Contains(TaskStatuses, status):
+		return Errorf(syncproto.CodeInvalidValue, "状态只能是未开始、推进中、已完成或已验收")
+	case pct < 0 || pct > 100:
+		return Errorf(syncproto.CodeInvalidValue, "进度百分比应在 0 到 100 之间")
+	case len([]rune(progress)) > 8000:
+		return Errorf(syncproto.CodeInvalidField, "进展说明不能超过 8000 字")
+	}
+	return s.Store.Update(ctx, func(tx WriteTx) error {
+		r, err := tx.Get(ctx, EntityByName(syncproto.EntityTask), id)
+		switch {
+		case err != nil:
+			return err
+		case r == nil || r.State.IsDeleted():
+			return Errorf(syncproto.CodeNotFound, "整改任务不存在")
+		case !MayUpdateTask(p, r):
+			return Errorf(syncproto.CodeOutOfScope, "无权更新其他区县的整改任务")
+		}
+		return s.Upsert(ctx, tx, syncproto.EntityTask, id, r.County, map[string]any{
+			"status": status, "progress": progress, "progress_pct": pct,
+		})
+	})
+}

@@ -1,0 +1,72 @@
+package sqlite_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
+)
+
+// TestVehicleStatsSeeded: the demo's vehicle checks add up to the plan's
+// figures, per checkpoint and in scope, and loading the demo again adds
+// nothing.
+func TestVehicleStatsSeeded(t *testing.T) {
+	ctx := context.Background()
+	srv := apptest.Start(t)
+	db := srv.App.DB
+	check := func() {
+		t.Helper()
+		stats, err := db.VehicleStats(ctx, server.Scope{All: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		by := map[string]server.VehicleStat{}
+		for _, v := range stats {
+			by[v.Checkpoint] = v
+		}
+		douluo, qincheng, week := by["豆罗检查站"], by["秦城检查站"], by["七日专项行动"]
+		roadside := server.VehicleStat{Trucks: douluo.Trucks + qincheng.Trucks, G6: douluo.G6 + qincheng.G6, Removed: douluo.Removed + qincheng.Removed}
+		for name, c := range map[string]struct {
+			got                 server.VehicleStat
+			trucks, g6, removed int
+			rate                float64
+		}{
+			"豆罗+秦城":  {roadside, 359, 181, 22, 12.2},
+			"豆罗":     {douluo, 129, 50, 11, 22.0},
+			"七日专项行动": {week, 549, 311, 41, 13.2},
+		} {
+			if c.got.Trucks != c.trucks || c.got.G6 != c.g6 || c.got.Removed != c.removed || c.got.Rate() != c.rate {
+				t.Errorf("%s: %+v rate %.1f, want %d/%d/%d %.1f", name, c.got, c.got.Rate(), c.trucks, c.g6, c.removed, c.rate)
+			}
+		}
+		if r := roadside.Rate(); int(r+0.5) != 12 {
+			t.Errorf("roadside rate %.1f, the plan says 12%%", r)
+		}
+	}
+	check()
+	// Scope: another county sees none of them.
+	if stats, err := db.VehicleStats(ctx, server.Scope{Counties: []string{"140925"}}); err != nil || len(stats) != 0 {
+		t.Errorf("宁武县 scope: %+v %v", stats, err)
+	}
+	// Idempotent: a second load writes nothing.
+	maxSeq := func() int64 {
+		recs, _, err := db.Changes(ctx, server.Scope{All: true}, 0, 100000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m int64
+		for _, r := range recs {
+			m = max(m, r.Seq)
+		}
+		return m
+	}
+	before := maxSeq()
+	if err := srv.App.LoadDemo(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if after := maxSeq(); after != before {
+		t.Errorf("second demo load advanced the feed from %d to %d", before, after)
+	}
+	check()
+}
