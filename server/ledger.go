@@ -85,3 +85,19 @@ func (s *Syncer) UpdateTask(ctx context.Context, p *Principal, id, status, progr
 		})
 	})
 }
+
+// MonthReport is one county's monthly report (信息报送): the inspections
+// started in the month, their findings and photos, and the state of the
+// rectification tasks that concern the county (those naming it or none).
+type MonthReport struct {
+	County                        string
+	Submitted, Returned, Approved int
+	ByTemplate                    map[string]int // template id → inspections
+	Findings                      int
+	Photos, FlaggedPhotos         int
+	Tasks                         map[string]int // task status → tasks
+	TaskPct                       float64        // mean progress of those tasks, percent
+}
+
+// Inspections is the number of inspections in the report.
+func (r MonthReport) Inspections() int { return r.Submitted + r.Returned + r.Approved }

@@ -44,6 +44,8 @@ type Store interface {
 	InspectionCounts(ctx context.Context, q server.InspectionQuery) (map[string]int, error)
 	VehicleStats(ctx context.Context, scope server.Scope) ([]server.VehicleStat, error)
 	Tasks(ctx context.Context) ([]*server.StoredRecord, error)
+	MonthlyReport(ctx context.Context, month string, counties []string) ([]server.MonthReport, error)
+	Devices(ctx context.Context, scope server.Scope) ([]*server.Device, error)
 }
 
 // Deps are the parts the console uses.
@@ -108,6 +110,10 @@ func Mount(e *echo.Echo, d Deps) (*Console, error) {
 	g.GET("/vehicles", c.vehicles, c.authn)
 	g.GET("/ledger", c.ledger, c.authn)
 	g.POST("/ledger/:id", c.updateTask, c.authn, c.checkCSRF)
+	g.GET("/report", c.report, c.authn)
+	g.GET("/report.csv", c.reportCSV, c.authn)
+	g.GET("/report.xlsx", c.reportXLSX, c.authn)
+	g.GET("/devices", c.devices, c.authn)
 	e.GET("/console", func(ec echo.Context) error { return ec.Redirect(http.StatusSeeOther, "/console/") })
 	return c, nil
 }

@@ -1,0 +1,214 @@
+package console
+
+import (
+	"bytes"
+	"encoding/csv"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+	"github.com/xuri/excelize/v2"
+)
+
+var reMonth = regexp.MustCompile(`^[0-9]{4}-(0[1-9]|1[0-2])$`)
+
+// reportTable is one table of the monthly report, the same on the page,
+// in the CSV and in the XLSX.
+type reportTable struct {
+	Title  string
+	Header []string
+	Rows   [][]string
+}
+
+// monthReport gathers the report's tables for the request's month and
+// county, within the user's scope.
+func (c *Console) monthReport(ec echo.Context) (string, string, []reportTable, error) {
+	p := principalOf(ec)
+	month := ec.QueryParam("month")
+	if month == "" {
+		month = c.now().In(chinaTime).Format("2006-01")
+	}
+	if !reMonth.MatchString(month) {
+		return "", "", nil, server.Errorf(syncproto.CodeInvalidValue, "月份格式应为 YYYY-MM")
+	}
+	scope := p.Scope()
+	var counties []string
+	for _, ct := range c.counties {
+		if scope.All || slices.Contains(p.Counties, ct.Code) {
+			counties = append(counties, ct.Code)
+		}
+	}
+	county := ec.QueryParam("county")
+	if county != "" {
+		if !slices.Contains(counties, county) {
+			return "", "", nil, server.Errorf(syncproto.CodeOutOfScope, "无权查看其他区县的报表")
+		}
+		counties = []string{county}
+	}
+	reports, err := c.d.Store.MonthlyReport(ec.Request().Context(), month, counties)
+	if err != nil {
+		return "", "", nil, err
+	}
+	itoa := strconv.Itoa
+	sum := reportTable{Title: "检查与整改汇总", Header: []string{"区县", "检查总数", "待审核", "已退回", "已通过", "发现问题",
+		"照片", "有疑点照片", "整改任务", "未开始", "推进中", "已完成", "已验收", "平均进度"}}
+	byTmpl := reportTable{Title: "按检查表统计", Header: []string{"区县", "检查表", "检查数"}}
+	for _, r := range reports {
+		tasks := 0
+		for _, n := range r.Tasks {
+			tasks += n
+		}
+		sum.Rows = append(sum.Rows, []string{c.countyName(r.County), itoa(r.Inspections()), itoa(r.Submitted), itoa(r.Returned),
+			itoa(r.Approved), itoa(r.Findings), itoa(r.Photos), itoa(r.FlaggedPhotos), itoa(tasks),
+			itoa(r.Tasks["not_started"]), itoa(r.Tasks["in_progress"]), itoa(r.Tasks["done"]), itoa(r.Tasks["accepted"]),
+			strconv.FormatFloat(r.TaskPct, 'f', 1, 64) + "%"})
+		ids := make([]string, 0, len(r.ByTemplate))
+		for id := range r.ByTemplate {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		for _, id := range ids {
+			name := id
+			if t := c.set.LatestTemplate(id); t != nil && t.Title != "" {
+				name = t.Title
+			}
+			byTmpl.Rows = append(byTmpl.Rows, []string{c.countyName(r.County), name, itoa(r.ByTemplate[id])})
+		}
+	}
+	return month, county, []reportTable{sum, byTmpl}, nil
+}
+
+// report shows the monthly report (信息报送).
+func (c *Console) report(ec echo.Context) error {
+	month, county, tables, err := c.monthReport(ec)
+	if err != nil {
+		return err
+	}
+	q := url.Values{"month": {month}}
+	if county != "" {
+		q.Set("county", county)
+	}
+	return c.render(ec, http.StatusOK, "report.html", map[string]any{"Month": month, "County": county, "Tables": tables,
+		"Query": q.Encode(), "Counties": c.counties})
+}
+
+func attachment(ec echo.Context, name string) {
+	ec.Response().Header().Set("Content-Disposition", `attachment; filename="`+name+`"; filename*=UTF-8''`+url.PathEscape(name))
+}
+
+// reportCSV downloads the report as CSV, UTF-8 with a BOM so that Excel
+// reads the Chinese; the tables follow one another, a blank line apart.
+func (c *Console) reportCSV(ec echo.Context) error {
+	month, _, tables, err := c.monthReport(ec)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	buf.WriteString("\uFEFF")
+	w := csv.NewWriter(&buf)
+	for i, t := range tables {
+		if i > 0 {
+			_ = w.Write([]string{})
+		}
+		_ = w.Write([]string{t.Title})
+		_ = w.Write(t.Header)
+		_ = w.WriteAll(t.Rows)
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return err
+	}
+	attachment(ec, "信息报送-"+month+".csv")
+	return ec.Blob(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+}
+
+// reportXLSX downloads the report as an XLSX workbook, one sheet a table.
+func (c *Console) reportXLSX(ec echo.Context) error {
+	month, _, tables, err := c.monthReport(ec)
+	if err != nil {
+		return err
+	}
+	f := excelize.NewFile()
+	defer f.Close()
+	for i, t := range tables {
+		if i == 0 {
+			if err := f.SetSheetName("Sheet1", t.Title); err != nil {
+				return err
+			}
+		} else if _, err := f.NewSheet(t.Title); err != nil {
+			return err
+		}
+		rows := append([][]string{t.Header}, t.Rows...)
+		for r, row := range rows {
+			for col, v := range row {
+				cell, err := excelize.CoordinatesToCellName(col+1, r+1)
+				if err != nil {
+					return err
+				}
+				var val any = v
+				if n, err := strconv.Atoi(v); err == nil && r > 0 {
+					val = n
+				}
+				if err := f.SetCellValue(t.Title, cell, val); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		return err
+	}
+	attachment(ec, "信息报送-"+month+".xlsx")
+	return ec.Blob(http.StatusOK, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", buf.Bytes())
+}
+
+type deviceRow struct {
+	Username, Name, LastPull, LastPush string
+	Pending                            int
+	Revoked, Stale                     bool
+}
+
+// StaleAfter is how long without a sync makes a device stale.
+const StaleAfter = 72 * time.Hour
+
+// devices shows each device's sync health in the user's scope.
+func (c *Console) devices(ec echo.Context) error {
+	p := principalOf(ec)
+	devs, err := c.d.Store.Devices(ec.Request().Context(), p.Scope())
+	if err != nil {
+		return err
+	}
+	now := c.now()
+	fmtT := func(t *time.Time) string {
+		if t == nil {
+			return "从未"
+		}
+		return t.In(chinaTime).Format("2006-01-02 15:04")
+	}
+	rows := make([]deviceRow, 0, len(devs))
+	stale := 0
+	for _, d := range devs {
+		last := d.CreatedAt
+		for _, t := range []*time.Time{d.Health.LastPullAt, d.Health.LastPushAt} {
+			if t != nil && t.After(last) {
+				last = *t
+			}
+		}
+		r := deviceRow{Username: d.Username, Name: d.Name, LastPull: fmtT(d.Health.LastPullAt), LastPush: fmtT(d.Health.LastPushAt),
+			Pending: d.Health.PendingUploads, Revoked: d.RevokedAt != nil}
+		if !r.Revoked && now.Sub(last) > StaleAfter {
+			r.Stale = true
+			stale++
+		}
+		rows = append(rows, r)
+	}
+	return c.render(ec, http.StatusOK, "devices.html", map[string]any{"Rows": rows, "Stale": stale})
+}

@@ -1,0 +1,165 @@
+package console_test
+
+import (
+	"bytes"
+	"encoding/csv"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+	"github.com/xuri/excelize/v2"
+)
+
+func TestMonthlyReport(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	ids := []string{submit(t, phone, xinfu), submit(t, phone, xinfu), submit(t, phone, xinfu)}
+	submit(t, srv.Login(apptest.NingwuInsp), ningwu)
+	addPhoto(t, srv, ids[0], xinfu)
+
+	b := loggedIn(t, srv, apptest.CountyOffice)
+	for i, decision := range []string{"approve", "return"} {
+		_, page := b.get("/console/inspections/" + ids[i])
+		if st, page := b.post("/console/inspections/"+ids[i]+"/review", url.Values{"csrf": {csrf(t, page)}, "decision": {decision},
+			"comment": {"请补充照片"}}); st != http.StatusOK {
+			t.Fatalf("%s: %d\n%s", decision, st, page)
+		}
+	}
+
+	want, err := srv.App.DB.MonthlyReport(ctx, "2026-11", []string{xinfu})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := want[0]
+	if w.Submitted != 1 || w.Approved != 1 || w.Returned != 1 || w.Photos != 1 || w.FlaggedPhotos != 1 {
+		t.Fatalf("database report: %+v", w)
+	}
+
+	// XLSX: the figures are the database's.
+	st, body := b.get("/console/report.xlsx?month=2026-11")
+	if st != http.StatusOK {
+		t.Fatalf("xlsx: %d %s", st, body)
+	}
+	f, err := excelize.OpenReader(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := f.GetRows("检查与整改汇总")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 || rows[1][0] != "忻府区" {
+		t.Fatalf("xlsx rows: %v", rows)
+	}
+	for col, n := range map[int]int{1: w.Inspections(), 2: w.Submitted, 3: w.Returned, 4: w.Approved, 5: w.Findings, 6: w.Photos,
+		7: w.FlaggedPhotos, 9: w.Tasks["not_started"]} {
+		if rows[1][col] != strconv.Itoa(n) {
+			t.Errorf("xlsx %s = %s, database %d", rows[0][col], rows[1][col], n)
+		}
+	}
+	tmpl, _ := f.GetRows("按检查表统计")
+	if len(tmpl) != 2 || tmpl[1][2] != "3" {
+		t.Errorf("xlsx by checklist: %v", tmpl)
+	}
+
+	// CSV: BOM, and every row is on the page.
+	_, page := b.get("/console/report?month=2026-11")
+	page = squash(page)
+	st, body = b.get("/console/report.csv?month=2026-11")
+	if st != http.StatusOK || !strings.HasPrefix(body, "\uFEFF") {
+		t.Fatalf("csv: %d %q", st, body[:min(len(body), 20)])
+	}
+	r := csv.NewReader(bytes.NewReader([]byte(strings.TrimPrefix(body, "\uFEFF"))))
+	r.FieldsPerRecord = -1
+	recs, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := 0
+	for _, rec := range recs {
+		if len(rec) < 3 || rec[0] == "区县" {
+			continue
+		}
+		data++
+		if cells := "<td>" + strings.Join(rec, "</td><td>") + "</td>"; !strings.Contains(page, cells) {
+			t.Errorf("page lacks the CSV row %q", cells)
+		}
+	}
+	if data != 2 {
+		t.Errorf("csv data rows %d, want 2:\n%s", data, body)
+	}
+	for _, doc := range []string{page, body} {
+		if strings.Contains(doc, "宁武县") && !strings.Contains(doc, `<option value="140925"`) {
+			t.Error("a county office's report shows 宁武县")
+		}
+	}
+	if strings.Contains(body, "宁武县") || strings.Contains(page, "<td>宁武县</td>") {
+		t.Error("a county office's report shows 宁武县")
+	}
+	if st, _ := b.get("/console/report.csv?month=2026-11&county=" + ningwu); st != http.StatusForbidden {
+		t.Errorf("county office asking for another county: %d", st)
+	}
+	if st, _ := b.get("/console/report?month=2026-13"); st != http.StatusBadRequest {
+		t.Errorf("bad month: %d", st)
+	}
+
+	// The city office sees both counties.
+	city := loggedIn(t, srv, apptest.CityOffice)
+	_, cp := city.get("/console/report?month=2026-11")
+	if cp = squash(cp); !strings.Contains(cp, "<td>宁武县</td><td>1</td><td>1</td>") || !strings.Contains(cp, "<td>忻府区</td><td>3</td><td>1</td><td>1</td><td>1</td>") ||
+		!strings.Contains(cp, `href="/console/report"`) {
+		t.Errorf("city report:\n%s", cp)
+	}
+}
+
+func TestDevicesPage(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	insp := submit(t, phone, xinfu)
+	resp, err := phone.Push(ctx, uuid.Must(uuid.NewV7()).String(), []syncproto.Mutation{{Entity: syncproto.EntityPhoto, ID: uuid.NewString(),
+		HLC: phone.Clock.Now().String(), Fields: fields("inspection_id", insp, "item_key", "fence", "sha256", strings.Repeat("cd", 32),
+			"content_type", "image/jpeg", "size_bytes", 1234, "captured_at", "2026-11-28T09:05:00+08:00")}})
+	if err != nil || len(resp.Results) != 1 || resp.Results[0].Status != "applied" {
+		t.Fatalf("push photo: %v %+v", err, resp)
+	}
+	srv.Login(apptest.NingwuInsp)
+
+	b := loggedIn(t, srv, apptest.CountyOffice)
+	st, page := b.get("/console/devices")
+	page = squash(page)
+	if st != http.StatusOK {
+		t.Fatalf("devices: %d\n%s", st, page)
+	}
+	devs, err := srv.App.DB.Devices(ctx, server.Scope{All: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pushed *server.Device
+	for _, d := range devs {
+		if d.Username == apptest.Inspector && d.Health.LastPushAt != nil {
+			pushed = d
+		}
+	}
+	if pushed == nil {
+		t.Fatal("no device of inspector with a push")
+	}
+	row := "<td>" + apptest.Inspector + "</td><td>" + template.HTMLEscapeString(pushed.Name) + "</td><td>"
+	push := pushed.Health.LastPushAt.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02 15:04")
+	if !strings.Contains(page, row) || !strings.Contains(page, "<td>"+push+"</td><td>1</td><td>正常</td>") {
+		t.Errorf("devices page lacks the pushed device (push %s, 1 pending)\n%s", push, page)
+	}
+	if strings.Contains(page, "<td>"+apptest.NingwuInsp+"</td>") {
+		t.Error("a county office sees another county's device")
+	}
+	if !strings.Contains(page, `href="/console/devices"`) {
+		t.Error("no nav link to the devices page")
+	}
+}
