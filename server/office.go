@@ -129,6 +129,10 @@ type InspectionQuery struct {
 	// From and To bound the visit's date (YYYY-MM-DD, as the phone wrote
 	// its start time, so in the inspector's local time); "" is open.
 	From, To string
+	// Flag keeps inspections with at least one live photo (of the
+	// inspection or of one of its findings) carrying this evidence flag,
+	// such as no_gps; "" is any. Only [a-z_] names are honoured.
+	Flag string
 	// Limit and Offset page the list (newest first).
 	Limit, Offset int
 }

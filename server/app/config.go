@@ -36,6 +36,10 @@ type Config struct {
 	// BcryptCost is the cost of new password hashes (0: bcrypt's default).
 	// Tests lower it; it has no flag.
 	BcryptCost int
+	// TileURL is the console map's tile URL template with {z}, {x} and {y}
+	// (for example http://tiles.local/{z}/{x}/{y}.png); "" shows
+	// coordinates without a map.
+	TileURL string
 }
 
 // DefaultConfig returns the defaults.
@@ -73,6 +77,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, getenv func(string) string) {
 	fs.Int64Var(&c.MaxUploadBytes, "max-upload", maxUpload, "largest photo upload in bytes (FIELDSYNC_MAX_UPLOAD)")
 	workers, _ := strconv.Atoi(env("PHOTO_WORKERS", strconv.Itoa(c.PhotoWorkers)))
 	fs.IntVar(&c.PhotoWorkers, "photo-workers", workers, "photos processed at once (FIELDSYNC_PHOTO_WORKERS)")
+	fs.StringVar(&c.TileURL, "tile-url", env("TILE_URL", c.TileURL), "console map tile URL template with {z}/{x}/{y}; empty shows coordinates only (FIELDSYNC_TILE_URL)")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", envDur("SHUTDOWN_GRACE", c.ShutdownGrace), "time for in-flight requests at shutdown (FIELDSYNC_SHUTDOWN_GRACE)")
 }
 

@@ -46,7 +46,13 @@ type Store interface {
 	Tasks(ctx context.Context) ([]*server.StoredRecord, error)
 	MonthlyReport(ctx context.Context, month string, counties []string) ([]server.MonthReport, error)
 	Devices(ctx context.Context, scope server.Scope) ([]*server.Device, error)
+	Users(ctx context.Context) ([]*server.User, error)
+	SetUserCounties(ctx context.Context, username string, counties []string) error
+	RevokeDevice(ctx context.Context, deviceID string, at time.Time) error
 }
+
+// AddUserFunc creates a user with a hashed password (app.App.AddUser).
+type AddUserFunc func(ctx context.Context, username, password, displayName string, role server.Role, counties []string) (*server.User, error)
 
 // Deps are the parts the console uses.
 type Deps struct {
@@ -55,6 +61,11 @@ type Deps struct {
 	Store  Store
 	Blobs  server.BlobStore // nil: photos are not served
 	Log    *slog.Logger
+	// AddUser creates users from the users page; nil: adding is refused.
+	AddUser AddUserFunc
+	// TileURL is a map tile URL template with {z}, {x} and {y}; "" shows
+	// coordinates only.
+	TileURL string
 }
 
 // SessionTTL is how long a console session lasts without use.
@@ -114,6 +125,10 @@ func Mount(e *echo.Echo, d Deps) (*Console, error) {
 	g.GET("/report.csv", c.reportCSV, c.authn)
 	g.GET("/report.xlsx", c.reportXLSX, c.authn)
 	g.GET("/devices", c.devices, c.authn)
+	g.GET("/users", c.users, c.authn)
+	g.POST("/users", c.addUser, c.authn, c.checkCSRF)
+	g.POST("/users/:username/counties", c.setCounties, c.authn, c.checkCSRF)
+	g.POST("/devices/:id/revoke", c.revokeDevice, c.authn, c.checkCSRF)
 	e.GET("/console", func(ec echo.Context) error { return ec.Redirect(http.StatusSeeOther, "/console/") })
 	return c, nil
 }

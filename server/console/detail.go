@@ -25,6 +25,8 @@ type photoRow struct {
 	Flags                       []string
 	Location                    string
 	Distance                    string
+	located                     bool
+	lon, lat                    float64
 }
 
 type findingRow struct {
@@ -83,6 +85,15 @@ func (c *Console) detail(ec echo.Context) error {
 	}
 	if data["Photos"], err = c.photos(ec, insp.ID, site, items); err != nil {
 		return err
+	}
+	if site != nil {
+		slon, ok1 := site.Float("lon")
+		slat, ok2 := site.Float("lat")
+		if ok1 && ok2 {
+			if m := c.newSiteMap(slon, slat, data["Photos"].([]photoRow)); m != nil {
+				data["Map"] = m
+			}
+		}
 	}
 	if data["Reviews"], err = c.reviews(ec, insp.ID); err != nil {
 		return err
@@ -255,6 +266,7 @@ func (c *Console) photos(ec echo.Context, inspID string, site *server.StoredReco
 		lat, ok2 := ph.Float("lat_wgs84")
 		if ok1 && ok2 {
 			row.Location = fmt.Sprintf("%.6f, %.6f", lon, lat)
+			row.located, row.lon, row.lat = true, lon, lat
 			if site != nil {
 				slon, ok1 := site.Float("lon")
 				slat, ok2 := site.Float("lat")

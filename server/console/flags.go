@@ -83,3 +83,11 @@ func explainFlag(name string, v map[string]any) string {
 	}
 	return name
 }
+
+// FlagNames are the evidence flags the review queue filters on.
+var FlagNames = []string{"no_gps", "far_from_site", "time_mismatch", "mock_location", "edited", "duplicate", "near_duplicate", "unreadable"}
+
+type flagOption struct{ Name, Title string }
+
+var flagOptions = []flagOption{{"no_gps", "无定位"}, {"far_from_site", "远离点位"}, {"time_mismatch", "时间不符"},
+	{"mock_location", "疑似虚拟定位"}, {"edited", "经过编辑"}, {"duplicate", "重复照片"}, {"near_duplicate", "近似重复"}, {"unreadable", "无法读取"}}

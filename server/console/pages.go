@@ -37,7 +37,7 @@ func parseTemplates() (map[string]*template.Template, error) {
 		},
 	}
 	out := map[string]*template.Template{}
-	for _, page := range []string{"login.html", "queue.html", "detail.html", "error.html", "vehicles.html", "ledger.html", "report.html", "devices.html"} {
+	for _, page := range []string{"login.html", "queue.html", "detail.html", "error.html", "vehicles.html", "ledger.html", "report.html", "devices.html", "users.html"} {
 		t, err := template.New(page).Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/"+page)
 		if err != nil {
 			return nil, fmt.Errorf("console template %s: %w", page, err)
@@ -70,7 +70,11 @@ func (c *Console) render(ec echo.Context, status int, page string, data map[stri
 	h := ec.Response().Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Frame-Options", "DENY")
-	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'none'; form-action 'self'; frame-ancestors 'none'")
+	imgSrc := "'self'"
+	if o := tileOrigin(c.d.TileURL); o != "" {
+		imgSrc += " " + o
+	}
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src "+imgSrc+"; style-src 'self'; script-src 'none'; form-action 'self'; frame-ancestors 'none'")
 	return ec.HTMLBlob(status, buf.Bytes())
 }
 
@@ -135,7 +139,7 @@ func (c *Console) queue(ec echo.Context) error {
 	p := principalOf(ec)
 	ctx := ec.Request().Context()
 	q := server.InspectionQuery{Scope: p.Scope(), County: ec.QueryParam("county"), TemplateID: ec.QueryParam("template"),
-		Status: ec.QueryParam("status"), From: ec.QueryParam("from"), To: ec.QueryParam("to"), Limit: pageSize}
+		Status: ec.QueryParam("status"), From: ec.QueryParam("from"), To: ec.QueryParam("to"), Flag: ec.QueryParam("flag"), Limit: pageSize}
 	if _, ok := ec.QueryParams()["status"]; !ok {
 		q.Status = "submitted" // the queue opens on what waits for review
 	}
@@ -146,6 +150,9 @@ func (c *Console) queue(ec echo.Context) error {
 		if _, err := time.Parse(time.DateOnly, d); d != "" && err != nil {
 			return server.Errorf(syncproto.CodeBadRequest, "日期格式应为 2026-03-01")
 		}
+	}
+	if q.Flag != "" && !slices.Contains(FlagNames, q.Flag) {
+		return server.Errorf(syncproto.CodeBadRequest, "未知的证据标记 %q", q.Flag)
 	}
 	if q.County != "" && !p.CanSee(q.County) {
 		return server.Errorf(syncproto.CodeOutOfScope, "无权查看区县 %s 的检查", c.countyName(q.County))
@@ -175,7 +182,7 @@ func (c *Console) queue(ec echo.Context) error {
 	}
 	link := func(pg int) string {
 		v := url.Values{}
-		for k, val := range map[string]string{"county": q.County, "template": q.TemplateID, "from": q.From, "to": q.To} {
+		for k, val := range map[string]string{"county": q.County, "template": q.TemplateID, "from": q.From, "to": q.To, "flag": q.Flag} {
 			if val != "" {
 				v.Set(k, val)
 			}
@@ -185,7 +192,7 @@ func (c *Console) queue(ec echo.Context) error {
 		return "/console/queue?" + v.Encode()
 	}
 	data := map[string]any{"Rows": rows, "Total": total, "Counties": cc, "Q": q, "Templates": c.set.Templates,
-		"Statuses": server.ReviewStatuses, "Page": page, "Pages": max(1, (total+pageSize-1)/pageSize)}
+		"Statuses": server.ReviewStatuses, "Flags": flagOptions, "Page": page, "Pages": max(1, (total+pageSize-1)/pageSize)}
 	if page > 1 {
 		data["Prev"] = link(page - 1)
 	}

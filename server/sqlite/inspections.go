@@ -39,7 +39,26 @@ func inspectionWhere(q server.InspectionQuery, withCounty bool) (string, []any) 
 		w += " AND substr(started_at, 1, 10) <= ?"
 		args = append(args, q.To)
 	}
+	if q.Flag != "" && validFlagName(q.Flag) {
+		w += ` AND EXISTS (SELECT 1 FROM photo p WHERE p.deleted_hlc = '' AND json_valid(p.flags)
+			AND (p.inspection_id = inspection.id OR p.finding_id IN (SELECT f.id FROM finding f WHERE f.inspection_id = inspection.id))
+			AND json_type(CASE WHEN json_valid(p.flags) THEN p.flags ELSE '{}' END, '$.' || ?) IS NOT NULL)`
+		args = append(args, q.Flag)
+	}
 	return w, args
+}
+
+// validFlagName reports whether name may be put into a JSON path.
+func validFlagName(name string) bool {
+	if len(name) > 40 {
+		return false
+	}
+	for _, r := range name {
+		if (r < 'a' || r > 'z') && r != '_' {
+			return false
+		}
+	}
+	return true
 }
 
 // Inspections returns a page of the inspections q selects, newest first,

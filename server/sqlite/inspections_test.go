@@ -46,6 +46,26 @@ func TestInspectionsQueue(t *testing.T) {
 	add("140902", "coal_yard", "draft", "2026-11-04T09:00:00+08:00")
 	c := add("140925", "construction_dust", "submitted", "2026-11-02T09:00:00+08:00")
 
+	// Evidence: a has a photo without GPS, b a finding whose photo is far
+	// from the site, and c a clean photo.
+	photo := func(county, id string, fields map[string]any) {
+		err := s.Store.Update(ctx, func(tx server.WriteTx) error {
+			return s.Upsert(ctx, tx, syncproto.EntityPhoto, id, county, fields)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	finding := uuid.NewString()
+	if err := s.Store.Update(ctx, func(tx server.WriteTx) error {
+		return s.Upsert(ctx, tx, syncproto.EntityFinding, finding, "140902", map[string]any{"inspection_id": b, "item_key": "fence"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	photo("140902", uuid.NewString(), map[string]any{"inspection_id": a, "flags": map[string]any{"no_gps": map[string]any{}}})
+	photo("140902", uuid.NewString(), map[string]any{"finding_id": finding, "flags": map[string]any{"far_from_site": map[string]any{"distance_m": 900}}})
+	photo("140925", uuid.NewString(), map[string]any{"inspection_id": c, "flags": map[string]any{}})
+
 	xinfu := server.Scope{Counties: []string{"140902"}}
 	all := server.Scope{All: true}
 	for _, tc := range []struct {
@@ -62,6 +82,10 @@ func TestInspectionsQueue(t *testing.T) {
 		{"draft never", server.InspectionQuery{Scope: all, Status: "draft"}, []string{b, c, a}},
 		{"dates", server.InspectionQuery{Scope: all, From: "2026-11-02", To: "2026-11-02"}, []string{c}},
 		{"page", server.InspectionQuery{Scope: all, Limit: 1, Offset: 1}, []string{c}},
+		{"flag no_gps", server.InspectionQuery{Scope: all, Flag: "no_gps"}, []string{a}},
+		{"flag of a finding's photo", server.InspectionQuery{Scope: all, Flag: "far_from_site"}, []string{b}},
+		{"flag nobody has", server.InspectionQuery{Scope: all, Flag: "edited"}, nil},
+		{"flag and status", server.InspectionQuery{Scope: all, Flag: "no_gps", Status: "approved"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, total, err := db.Inspections(ctx, tc.q)

@@ -1,0 +1,119 @@
+package console
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+type userRow struct {
+	Username, Name, Role, Counties string
+	Disabled                       bool
+	Devices                        []userDevice
+}
+
+type userDevice struct {
+	ID, Name, LastSeen string
+	Revoked            bool
+}
+
+// users lists the users the caller may see with their devices: all for
+// city offices and admins, those sharing a county for county offices.
+func (c *Console) users(ec echo.Context) error {
+	p := principalOf(ec)
+	ctx := ec.Request().Context()
+	all, err := c.d.Store.Users(ctx)
+	if err != nil {
+		return err
+	}
+	devs, err := c.d.Store.Devices(ctx, p.Scope())
+	if err != nil {
+		return err
+	}
+	byUser := map[string][]userDevice{}
+	for _, d := range devs {
+		byUser[d.UserID] = append(byUser[d.UserID], userDevice{ID: d.ID, Name: d.Name,
+			LastSeen: d.LastSeenAt.In(chinaTime).Format("2006-01-02 15:04"), Revoked: d.RevokedAt != nil})
+	}
+	rows := []userRow{}
+	for _, u := range all {
+		if !p.Role.AllCounties() && !slices.ContainsFunc(u.Counties, p.CanSee) {
+			continue
+		}
+		names := make([]string, 0, len(u.Counties))
+		for _, ct := range u.Counties {
+			names = append(names, c.countyName(ct))
+		}
+		rows = append(rows, userRow{Username: u.Username, Name: u.DisplayName, Role: roleNames[u.Role],
+			Counties: strings.Join(names, "、"), Disabled: u.Disabled, Devices: byUser[u.ID]})
+	}
+	return c.render(ec, http.StatusOK, "users.html", map[string]any{"Rows": rows, "Admin": p.Role == server.RoleAdmin,
+		"AllCounties": c.counties, "Roles": []server.Role{server.RoleInspector, server.RoleCountyOffice, server.RoleCityOffice, server.RoleAdmin},
+		"RoleNames": roleNames, "Done": ec.QueryParam("done")})
+}
+
+func requireAdmin(ec echo.Context) error {
+	if principalOf(ec).Role != server.RoleAdmin {
+		return server.Errorf(syncproto.CodeForbidden, "仅管理员可以管理用户和设备")
+	}
+	return nil
+}
+
+// formCounties reads the counties field(s): repeated values or one value
+// separated by commas or spaces.
+func formCounties(ec echo.Context) []string {
+	form, _ := ec.FormParams()
+	var out []string
+	for _, v := range form["counties"] {
+		for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == '，' || r == ' ' || r == '、' }) {
+			if !slices.Contains(out, f) {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}
+
+func (c *Console) addUser(ec echo.Context) error {
+	if err := requireAdmin(ec); err != nil {
+		return err
+	}
+	if c.d.AddUser == nil {
+		return server.Errorf(syncproto.CodeForbidden, "此服务器未启用添加用户")
+	}
+	password := ec.FormValue("password")
+	if len(password) < 8 {
+		return server.Errorf(syncproto.CodeInvalidField, "密码至少 8 位")
+	}
+	role := server.Role(ec.FormValue("role"))
+	_, err := c.d.AddUser(ec.Request().Context(), strings.TrimSpace(ec.FormValue("username")), password,
+		strings.TrimSpace(ec.FormValue("name")), role, formCounties(ec))
+	if err != nil {
+		return err
+	}
+	return ec.Redirect(http.StatusSeeOther, "/console/users?done=added")
+}
+
+func (c *Console) setCounties(ec echo.Context) error {
+	if err := requireAdmin(ec); err != nil {
+		return err
+	}
+	if err := c.d.Store.SetUserCounties(ec.Request().Context(), ec.Param("username"), formCounties(ec)); err != nil {
+		return err
+	}
+	return ec.Redirect(http.StatusSeeOther, "/console/users?done=counties")
+}
+
+func (c *Console) revokeDevice(ec echo.Context) error {
+	if err := requireAdmin(ec); err != nil {
+		return err
+	}
+	if err := c.d.Store.RevokeDevice(ec.Request().Context(), ec.Param("id"), c.now()); err != nil {
+		return err
+	}
+	return ec.Redirect(http.StatusSeeOther, "/console/users?done=revoked")
+}
