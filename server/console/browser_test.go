@@ -131,6 +131,21 @@ func TestBrowserReturn(t *testing.T) {
 	}
 	shot("console-returned.png")
 
+	// The other main pages load and are captured for a person to look at.
+	for _, page := range []struct{ path, want, file string }{
+		{"/console/ledger", "整改台账", "console-ledger.png"},
+		{"/console/vehicles", "豆罗", "console-vehicles.png"},
+		{"/console/report", "信息报送", "console-report.png"},
+		{"/console/devices", "同步", "console-devices.png"},
+		{"/console/users", "用户", "console-users.png"},
+	} {
+		navigate(page.path, chromedp.Navigate(srv.URL+page.path))
+		if body := text(); !strings.Contains(body, page.want) {
+			t.Errorf("%s lacks %q", page.path, page.want)
+		}
+		shot(page.file)
+	}
+
 	// The inspector's next pull carries the return and the comment.
 	changes, _ := pullAll(t, phone, cursor)
 	var got *syncproto.Change
