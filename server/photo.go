@@ -120,3 +120,61 @@ func (r *StoredRecord) Float(field string) (float64, bool) {
 type PhotoHash struct {
 	PhotoID, SiteID, PHash string
 }
+
+// PhotoObject is an open variant of a photo, with the headers it is
+// served under.
+type PhotoObject struct {
+	Blob
+	// ETag names the content: objects are content-addressed, so a variant
+	// of a hash never changes and may be cached for ever.
+	ETag        string
+	ContentType string
+}
+
+// OpenPhoto opens a variant of photo id for p, checking that the photo
+// exists and is in p's scope. The caller closes it. Errors: not_found
+// (no such photo or variant, or no blob store), out_of_scope, not_ready
+// (bytes not uploaded, or the derivative not made yet).
+func OpenPhoto(ctx context.Context, get func(ctx context.Context, entity, id string) (*StoredRecord, error),
+	blobs BlobStore, p *Principal, id, variant string) (*PhotoObject, error) {
+	switch variant {
+	case VariantOriginal, VariantPreview, VariantThumbnail:
+	default:
+		return nil, Errorf(syncproto.CodeNotFound, "没有 %q 这种图片版本（可选 original、preview、thumbnail）", variant)
+	}
+	if blobs == nil {
+		return nil, Errorf(syncproto.CodeNotFound, "未启用照片存储")
+	}
+	rec, err := get(ctx, syncproto.EntityPhoto, id)
+	switch {
+	case err != nil:
+		return nil, err
+	case rec == nil || rec.State.IsDeleted():
+		return nil, Errorf(syncproto.CodeNotFound, "照片不存在")
+	case !p.CanSee(rec.County):
+		return nil, Errorf(syncproto.CodeOutOfScope, "无权查看区县 %s 的照片", rec.County)
+	}
+	sum := rec.Text("sha256")
+	b, err := blobs.Open(ctx, sum, variant)
+	if ErrorCode(err) == syncproto.CodeNotFound {
+		if variant == VariantOriginal {
+			return nil, Errorf(syncproto.CodeNotReady, "照片文件尚未上传")
+		}
+		return nil, Errorf(syncproto.CodeNotReady, "预览图尚未生成（正在生成，或无法生成：见照片的 flags）")
+	}
+	if err != nil {
+		return nil, err
+	}
+	ct := rec.Text("content_type")
+	if variant != VariantOriginal || ct == "" {
+		ct = "image/jpeg"
+	}
+	return &PhotoObject{Blob: b, ETag: `"` + sum + "-" + variant + `"`, ContentType: ct}, nil
+}
+
+// SetHeaders sets the caching and type headers a photo is served with.
+func (o *PhotoObject) SetHeaders(h interface{ Set(k, v string) }) {
+	h.Set("ETag", o.ETag)
+	h.Set("Cache-Control", "private, max-age=31536000, immutable")
+	h.Set("Content-Type", o.ContentType)
+}

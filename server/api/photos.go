@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 	"github.com/xinzhou-eco/fieldsync/server"
@@ -14,45 +13,14 @@ import (
 // are cacheable for ever under an ETag of hash and variant; originals
 // answer Range requests.
 func (a *API) photo(c echo.Context) error {
-	variant := c.Param("variant")
-	switch variant {
-	case server.VariantOriginal, server.VariantPreview, server.VariantThumbnail:
-	default:
-		return server.Errorf(syncproto.CodeNotFound, "没有 %q 这种图片版本（可选 original、preview、thumbnail）", variant)
-	}
-	if a.cfg.Blobs == nil {
-		return server.Errorf(syncproto.CodeNotFound, "未启用照片存储")
-	}
-	ctx := c.Request().Context()
-	rec, err := a.store.Get(ctx, syncproto.EntityPhoto, c.Param("id"))
-	switch {
-	case err != nil:
-		return err
-	case rec == nil || rec.State.IsDeleted():
-		return server.Errorf(syncproto.CodeNotFound, "照片不存在")
-	case !principalOf(c).CanSee(rec.County):
-		return server.Errorf(syncproto.CodeOutOfScope, "无权查看区县 %s 的照片", rec.County)
-	}
-	sum := rec.Text("sha256")
-	b, err := a.cfg.Blobs.Open(ctx, sum, variant)
-	if server.ErrorCode(err) == syncproto.CodeNotFound {
-		if variant == server.VariantOriginal {
-			return server.Errorf(syncproto.CodeNotReady, "照片文件尚未上传")
-		}
-		return server.Errorf(syncproto.CodeNotReady, "预览图正在生成或无法生成（见照片的 flags）")
-	}
+	obj, err := server.OpenPhoto(c.Request().Context(), a.store.Get, a.cfg.Blobs, principalOf(c), c.Param("id"), c.Param("variant"))
 	if err != nil {
 		return err
 	}
-	defer b.Close()
+	defer obj.Close()
 	h := c.Response().Header()
-	h.Set("ETag", strconv.Quote(sum+"-"+variant))
-	h.Set("Cache-Control", "private, max-age=31536000, immutable")
-	ct := rec.Text("content_type")
-	if variant != server.VariantOriginal || ct == "" {
-		ct = "image/jpeg"
-	}
-	h.Set("Content-Type", ct)
+	obj.SetHeaders(h)
+	b := obj
 	// ServeContent answers a failed If-Match or If-Unmodified-Since (412)
 	// with no body and a Range outside the file (416) in plain text; they
 	// get the API's JSON error like every other error.

@@ -245,42 +245,13 @@ func (c *Console) review(ec echo.Context) error {
 
 // photo serves a photo's variant to a session whose scope holds it.
 func (c *Console) photo(ec echo.Context) error {
-	variant := ec.Param("variant")
-	switch variant {
-	case server.VariantOriginal, server.VariantPreview, server.VariantThumbnail:
-	default:
-		return server.Errorf(syncproto.CodeNotFound, "没有这种图片版本")
-	}
-	if c.d.Blobs == nil {
-		return server.Errorf(syncproto.CodeNotFound, "未启用照片存储")
-	}
-	ctx := ec.Request().Context()
-	rec, err := c.d.Store.Get(ctx, syncproto.EntityPhoto, ec.Param("id"))
-	switch {
-	case err != nil:
-		return err
-	case rec == nil || rec.State.IsDeleted():
-		return server.Errorf(syncproto.CodeNotFound, "照片不存在")
-	case !principalOf(ec).CanSee(rec.County):
-		return server.Errorf(syncproto.CodeOutOfScope, "无权查看区县 %s 的照片", c.countyName(rec.County))
-	}
-	sum := rec.Text("sha256")
-	b, err := c.d.Blobs.Open(ctx, sum, variant)
-	if server.ErrorCode(err) == syncproto.CodeNotFound {
-		return server.Errorf(syncproto.CodeNotReady, "照片尚未上传或预览图尚未生成")
-	}
+	b, err := server.OpenPhoto(ec.Request().Context(), c.d.Store.Get, c.d.Blobs, principalOf(ec), ec.Param("id"), ec.Param("variant"))
 	if err != nil {
 		return err
 	}
 	defer b.Close()
 	h := ec.Response().Header()
-	h.Set("ETag", strconv.Quote(sum+"-"+variant))
-	h.Set("Cache-Control", "private, max-age=31536000, immutable")
-	ct := rec.Text("content_type")
-	if variant != server.VariantOriginal || ct == "" {
-		ct = "image/jpeg"
-	}
-	h.Set("Content-Type", ct)
+	b.SetHeaders(h)
 	h.Set("X-Content-Type-Options", "nosniff")
 	http.ServeContent(ec.Response(), ec.Request(), "", b.ModTime(), b)
 	return nil
