@@ -396,8 +396,10 @@ func plainBody(raw []byte) ([]byte, bool) {
 	return body, utf8.Valid(body)
 }
 
-// isPlain reports whether JSON encodes s as itself in quotes.
-func isPlain(s string) bool {
+// IsPlain reports whether JSON encodes s as itself in quotes (valid UTF-8,
+// nothing the canonical encoder escapes), so that `"` + s + `"` is its
+// canonical JSON.
+func IsPlain(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c == 0xE2 { // 0xE2: U+2028/2029 are escaped
 			return false

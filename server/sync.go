@@ -7,12 +7,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"runtime"
+	"fmt"
 	"slices"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/xinzhou-eco/fieldsync/internal/par"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
@@ -78,7 +79,7 @@ func (s *Syncer) Push(ctx context.Context, p *Principal, req *syncproto.PushRequ
 	// transactions.
 	now := s.Now()
 	prepared := make([]prepared, len(req.Mutations))
-	parallel(len(prepared), func(i int) { prepared[i] = s.prepare(p, &req.Mutations[i], now) })
+	par.Do(len(prepared), func(i int) { prepared[i] = s.prepare(p, &req.Mutations[i], now) })
 	resp := &syncproto.PushResponse{BatchID: req.BatchID}
 	err = s.Store.Update(ctx, func(tx WriteTx) error {
 		prev, err := tx.GetBatch(ctx, p.DeviceID, req.BatchID)
@@ -90,7 +91,8 @@ func (s *Syncer) Push(ctx context.Context, p *Principal, req *syncproto.PushRequ
 				return Errorf(syncproto.CodeBatchMismatch, "batch_id 已用于内容不同的批次")
 			}
 			resp.Replayed = true
-			return json.Unmarshal(prev.Response, &resp.Results)
+			resp.Results, err = decodeResults(prev.Response, req.Mutations)
+			return err
 		}
 		if err := prefetch(ctx, tx, req.Mutations); err != nil {
 			return err
@@ -101,7 +103,7 @@ func (s *Syncer) Push(ctx context.Context, p *Principal, req *syncproto.PushRequ
 				return err
 			}
 		}
-		stored, err := json.Marshal(resp.Results)
+		stored, err := encodeResults(resp.Results)
 		if err != nil {
 			return err
 		}
@@ -124,6 +126,55 @@ func (s *Syncer) Push(ctx context.Context, p *Principal, req *syncproto.PushRequ
 	}
 	resp.ServerHLC = s.ServerHLC()
 	return resp, nil
+}
+
+// encodeResults stores a batch's results for replay, without what a
+// replay takes from its (identical) request: the entity and id of each
+// result are those of its mutation. A plain result is stored as its status
+// alone, so the usual batch — every mutation "applied" — costs a few bytes
+// per mutation rather than a full object.
+func encodeResults(rs []syncproto.PushResult) ([]byte, error) {
+	out := make([]any, len(rs))
+	for i, r := range rs {
+		if r.Code == "" && r.Message == "" && len(r.LostFields) == 0 {
+			out[i] = r.Status
+			continue
+		}
+		r.Entity, r.ID = "", ""
+		out[i] = r
+	}
+	return json.Marshal(out)
+}
+
+// decodeResults reads what encodeResults stored, taking the entity and id
+// of each result from the replayed request's mutations (the request hash
+// matched, so they are the first delivery's). Results stored whole, with
+// their entity and id, read back as they are.
+func decodeResults(stored []byte, ms []syncproto.Mutation) ([]syncproto.PushResult, error) {
+	var raw []json.RawMessage
+	if err := json.Unmarshal(stored, &raw); err != nil {
+		return nil, fmt.Errorf("stored batch results: %w", err)
+	}
+	if len(raw) != len(ms) {
+		return nil, fmt.Errorf("stored batch results: %d results for %d mutations", len(raw), len(ms))
+	}
+	rs := make([]syncproto.PushResult, len(raw))
+	for i, b := range raw {
+		r := &rs[i]
+		var err error
+		if len(b) > 0 && b[0] == '"' {
+			err = json.Unmarshal(b, &r.Status)
+		} else {
+			err = json.Unmarshal(b, r)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("stored batch result %d: %w", i, err)
+		}
+		if r.Entity == "" && r.ID == "" {
+			r.Entity, r.ID = ms[i].Entity, ms[i].ID
+		}
+	}
+	return rs, nil
 }
 
 // prefetch loads every record a batch names, entity by entity.
@@ -149,7 +200,7 @@ func requestHash(ms []syncproto.Mutation) (string, error) {
 	digests := make([][sha256.Size]byte, len(ms))
 	var bad error
 	var once sync.Once
-	parallel(len(ms), func(i int) {
+	par.Do(len(ms), func(i int) {
 		var err error
 		if digests[i], err = mutationDigest(&ms[i]); err != nil {
 			once.Do(func() { bad = err })
@@ -186,43 +237,20 @@ func mutationDigest(m *syncproto.Mutation) ([sha256.Size]byte, error) {
 	}
 	slices.Sort(names)
 	var sum [sha256.Size]byte
+	var compact bytes.Buffer
 	for _, name := range names {
-		buf.Reset()
-		if err := json.Compact(&buf, m.Fields[name]); err != nil {
-			return sum, Errorf(syncproto.CodeInvalidField, "字段 %s 不是有效的 JSON", name)
+		v := m.Fields[name]
+		if _, plain := plainBody(v); !plain { // a plain string literal is compact already
+			compact.Reset()
+			if err := json.Compact(&compact, v); err != nil {
+				return sum, Errorf(syncproto.CodeInvalidField, "字段 %s 不是有效的 JSON", name)
+			}
+			v = compact.Bytes()
 		}
-		line(name, buf.String())
+		line(name, string(v))
 	}
 	h.Sum(sum[:0])
 	return sum, nil
-}
-
-// applyDevice applies one device mutation and turns a refusal into a
-// rejected result. Only storage failures are returned as errors (they abort
-// the whole batch, which the device then retries).
-// parallel runs fn(0..n-1) on all processors when n is large enough to be
-// worth it (a big batch's value checks are the bulk of a push's CPU).
-func parallel(n int, fn func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), n/64)
-	if workers < 2 {
-		for i := 0; i < n; i++ {
-			fn(i)
-		}
-		return
-	}
-	var wg sync.WaitGroup
-	per := (n + workers - 1) / workers
-	for start := 0; start < n; start += per {
-		end := min(start+per, n)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := start; i < end; i++ {
-				fn(i)
-			}
-		}()
-	}
-	wg.Wait()
 }
 
 // prepared is a mutation after the checks that need no stored state.
@@ -554,7 +582,7 @@ func losses(r *StoredRecord, ls []syncproto.Loss, p *Principal, now time.Time) [
 func isNull(v json.RawMessage) bool { return len(v) == 0 || bytes.Equal(v, nullJSON) }
 
 func mustJSON(v any) json.RawMessage {
-	if s, ok := v.(string); ok && isPlain(s) {
+	if s, ok := v.(string); ok && IsPlain(s) {
 		return json.RawMessage(`"` + s + `"`)
 	}
 	b, err := marshalCanonical(v)

@@ -80,27 +80,39 @@ func vehicleMutation(clock *syncproto.Clock, id string, i int) syncproto.Mutatio
 	return syncproto.Mutation{Entity: syncproto.EntityVehicleCheck, ID: id, Fields: f, HLC: clock.Now().String()}
 }
 
+// pushSetup opens a seeded database with one device and returns its
+// batch generator: batch n is 500 mutations of 10 fields, with new random
+// ids each time for "create", the same 500 ids every time for "update".
+// It also returns the ids of the last batch made.
+func pushSetup(b *testing.B, kind string) (*server.Syncer, *server.Principal, func(n int) *syncproto.PushRequest, []string) {
+	db, s := openSeeded(b)
+	p := registerDevice(b, db)
+	clock := syncproto.NewClock(p.DeviceID, nil)
+	ids := make([]string, benchBatch)
+	batch := func(n int) *syncproto.PushRequest {
+		ms := make([]syncproto.Mutation, benchBatch)
+		for i := range ms {
+			if kind == "create" || ids[i] == "" {
+				ids[i] = uuid.NewString()
+			}
+			ms[i] = vehicleMutation(clock, ids[i], n*benchBatch+i)
+		}
+		return &syncproto.PushRequest{DeviceID: p.DeviceID, BatchID: uuid.NewString(), Mutations: ms}
+	}
+	return s, p, batch, ids
+}
+
 // BenchmarkPushMerge measures the whole push path below HTTP — checks,
 // per-field HLC merge, conflict detection, the batch record — for batches
-// of 500 new records of 10 fields keyed by random UUIDv4 (the slow case).
+// of 500 new records of 10 fields keyed by random UUIDv4 (the slow case),
+// and for batches rewriting every field of 500 existing records.
 func BenchmarkPushMerge(b *testing.B) {
 	app.TuneRuntime(os.Getenv) // as the server runs
 	for _, kind := range []string{"create", "update"} {
 		b.Run(kind, func(b *testing.B) {
-			db, s := openSeeded(b)
-			p := registerDevice(b, db)
-			deviceID := p.DeviceID
-			clock := syncproto.NewClock(deviceID, nil)
-			ids := make([]string, benchBatch)
-			for i := range ids {
-				ids[i] = uuid.NewString()
-			}
-			if kind == "update" { // records exist; every field is overwritten
-				ms := make([]syncproto.Mutation, benchBatch)
-				for i := range ms {
-					ms[i] = vehicleMutation(clock, ids[i], i)
-				}
-				if _, err := s.Push(context.Background(), p, &syncproto.PushRequest{DeviceID: deviceID, BatchID: uuid.NewString(), Mutations: ms}); err != nil {
+			s, p, batch, _ := pushSetup(b, kind)
+			if kind == "update" { // the records exist; every field is overwritten
+				if _, err := s.Push(context.Background(), p, batch(-1)); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -108,15 +120,7 @@ func BenchmarkPushMerge(b *testing.B) {
 			b.ResetTimer()
 			for n := 0; n < b.N; n++ {
 				b.StopTimer()
-				ms := make([]syncproto.Mutation, benchBatch)
-				for i := range ms {
-					id := ids[i]
-					if kind == "create" {
-						id = uuid.NewString()
-					}
-					ms[i] = vehicleMutation(clock, id, n*benchBatch+i)
-				}
-				req := &syncproto.PushRequest{DeviceID: deviceID, BatchID: uuid.NewString(), Mutations: ms}
+				req := batch(n)
 				b.StartTimer()
 				resp, err := s.Push(context.Background(), p, req)
 				if err != nil {
@@ -174,86 +178,134 @@ func BenchmarkPushMergeConcurrent(b *testing.B) {
 	b.ReportMetric(float64(b.N*benchBatch)/b.Elapsed().Seconds(), "mutations/s")
 }
 
-// BenchmarkRawUpsert is the reference for BenchmarkPushMerge: the same rows
-// written by a prepared INSERT … ON CONFLICT DO UPDATE, 500 per
-// transaction, keyed by random UUIDv4, with none of the sync logic.
-// "same-table" writes into fieldsync's own vehicle_check table (every
-// column, every index, a precomputed hlcs value); "narrow" into a table of
-// just the ten columns and a primary key.
-func BenchmarkRawUpsert(b *testing.B) {
-	app.TuneRuntime(os.Getenv) // the same runtime setting as the merge path
-	b.Run("same-table", func(b *testing.B) {
-		dir := b.TempDir()
-		db, err := sqlite.Open(context.Background(), filepath.Join(dir, "fieldsync.db"))
-		if err != nil {
-			b.Fatal(err)
-		}
-		db.Close()
-		cols := []string{"id", "county", "seq", "hlcs", "created_at", "updated_at"}
-		cols = append(cols, vehicleCols[1:]...)
-		names := append([]string(nil), vehicleCols...)
-		sort.Strings(names)
-		hlcs := `{"001795875991660-00001-01a2228d-d8fe-75a8-a120-827234ba3bf0":["` + strings.Join(names, `","`) + `"]}`
-		q := "INSERT INTO vehicle_check (" + strings.Join(cols, ",") + ") VALUES (" + strings.TrimSuffix(strings.Repeat("?,", len(cols)), ",") +
-			") ON CONFLICT (id) DO UPDATE SET "
-		for i, c := range cols[1:] {
-			if i > 0 {
-				q += ","
+// BenchmarkPushVsRaw is the reference for BenchmarkPushMerge, measured in
+// the same run and interleaved with it batch by batch, so that the drift of
+// a shared machine (I/O write-back, other load) falls on both alike: each
+// iteration pushes a batch of 500 mutations through Syncer.Push, then
+// writes the same 500 rows (same ids, same values) with a prepared
+// INSERT … ON CONFLICT DO UPDATE in one transaction, with none of the sync
+// logic, into two more databases:
+//   - "same-table": fieldsync's own vehicle_check table, every index, the
+//     record's metadata columns (sequence, grouped HLCs, deletion HLC,
+//     creating device and user, times) with precomputed values;
+//   - "narrow": a table of just the ten field columns and a primary key, a
+//     lower bound no store that keeps per-field HLCs can reach.
+//
+// It reports each path's rate and the ratios push/raw.
+func BenchmarkPushVsRaw(b *testing.B) {
+	app.TuneRuntime(os.Getenv) // as the server runs
+	for _, kind := range []string{"create", "update"} {
+		b.Run(kind, func(b *testing.B) {
+			s, p, batch, ids := pushSetup(b, kind)
+			same, narrow := openSameTable(b, p), openNarrow(b)
+			var tPush, tSame, tNarrow time.Duration
+			run := func(n int, timed bool) {
+				req := batch(n)
+				start := time.Now()
+				if _, err := s.Push(context.Background(), p, req); err != nil {
+					b.Fatal(err)
+				}
+				mid := time.Now()
+				same.write(b, ids, n)
+				mid2 := time.Now()
+				narrow.write(b, ids, n)
+				if timed {
+					tPush, tSame, tNarrow = tPush+mid.Sub(start), tSame+mid2.Sub(mid), tNarrow+time.Since(mid2)
+				}
 			}
-			q += c + "=excluded." + c
-		}
-		seq := 0
-		rawUpsert(b, filepath.Join(dir, "fieldsync.db"), "", q, func(i int) []any {
-			seq++
-			row := vehicleRow(i)
-			return append([]any{uuid.NewString(), row[0], seq, hlcs, 1, 1}, row[1:]...)
+			if kind == "update" { // the records exist; every field is overwritten
+				run(-1, false)
+			}
+			b.ResetTimer()
+			for n := 0; n < b.N; n++ {
+				run(n, true)
+			}
+			rows := float64(b.N * benchBatch)
+			b.ReportMetric(rows/tPush.Seconds(), "push-mutations/s")
+			b.ReportMetric(rows/tSame.Seconds(), "same-table-rows/s")
+			b.ReportMetric(rows/tNarrow.Seconds(), "narrow-rows/s")
+			b.ReportMetric(tSame.Seconds()/tPush.Seconds(), "push/same-table")
+			b.ReportMetric(tNarrow.Seconds()/tPush.Seconds(), "push/narrow")
 		})
-	})
-	b.Run("narrow", func(b *testing.B) {
-		rawUpsert(b, filepath.Join(b.TempDir(), "raw.db"), `CREATE TABLE raw (id TEXT PRIMARY KEY, county TEXT, checkpoint TEXT, plate TEXT, plate_color TEXT,
-			vin TEXT, emission_stage TEXT, fuel TEXT, aftertreatment TEXT, checked_at TEXT, note TEXT)`,
-			`INSERT INTO raw VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET county=excluded.county,
-			checkpoint=excluded.checkpoint, plate=excluded.plate, plate_color=excluded.plate_color, vin=excluded.vin,
-			emission_stage=excluded.emission_stage, fuel=excluded.fuel, aftertreatment=excluded.aftertreatment,
-			checked_at=excluded.checked_at, note=excluded.note`,
-			func(i int) []any { return append([]any{uuid.NewString()}, vehicleRow(i)...) })
-	})
+	}
 }
 
-func rawUpsert(b *testing.B, path, schema, q string, row func(i int) []any) {
+// rawTable writes batches of vehicle rows with one prepared upsert.
+type rawTable struct {
+	db  *sql.DB
+	q   string
+	row func(id string, i int) []any
+}
+
+func openRaw(b *testing.B, path, schema, q string, row func(id string, i int) []any) *rawTable {
 	db, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=WAL&_synchronous=NORMAL&_txlock=immediate&_foreign_keys=on")
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer db.Close()
+	b.Cleanup(func() { db.Close() })
 	db.SetMaxOpenConns(1)
-	if schema != "" {
-		if _, err := db.Exec(schema); err != nil {
-			b.Fatal(err)
-		}
-	} else if _, err := db.Exec(`INSERT INTO county (id, seq, created_at, updated_at) VALUES ('140902', 0, 0, 0)`); err != nil {
+	if _, err := db.Exec(schema); err != nil {
 		b.Fatal(err)
 	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for n := 0; n < b.N; n++ {
-		tx, err := db.Begin()
-		if err != nil {
-			b.Fatal(err)
-		}
-		st, err := tx.Prepare(q)
-		if err != nil {
-			b.Fatal(err)
-		}
-		for i := 0; i < benchBatch; i++ {
-			if _, err := st.Exec(row(n*benchBatch + i)...); err != nil {
-				b.Fatal(err)
-			}
-		}
-		st.Close()
-		if err := tx.Commit(); err != nil {
+	return &rawTable{db: db, q: q, row: row}
+}
+
+// openSameTable opens a fresh fieldsync database for raw writes into its
+// vehicle_check table, as device p's records.
+func openSameTable(b *testing.B, p *server.Principal) *rawTable {
+	path := filepath.Join(b.TempDir(), "fieldsync.db")
+	db, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	db.Close()
+	cols := []string{"id", "county", "seq", "hlcs", "created_at", "updated_at", "deleted_hlc", "created_device", "created_by"}
+	cols = append(cols, vehicleCols[1:]...)
+	names := append([]string(nil), vehicleCols...)
+	sort.Strings(names)
+	hlcs := `{"001795875991660-00001-` + p.DeviceID + `":["` + strings.Join(names, `","`) + `"]}`
+	sets := make([]string, len(cols)-1)
+	for i, c := range cols[1:] {
+		sets[i] = c + "=excluded." + c
+	}
+	q := "INSERT INTO vehicle_check (" + strings.Join(cols, ",") + ") VALUES (" + strings.TrimSuffix(strings.Repeat("?,", len(cols)), ",") +
+		") ON CONFLICT (id) DO UPDATE SET " + strings.Join(sets, ",")
+	seq := 0
+	now := time.Now().UnixMilli()
+	return openRaw(b, path, `INSERT INTO county (id, seq, created_at, updated_at) VALUES ('140902', 0, 0, 0)`, q, func(id string, i int) []any {
+		seq++
+		row := vehicleRow(i)
+		return append([]any{id, row[0], seq, hlcs, now, now, "", p.DeviceID, p.UserID}, row[1:]...)
+	})
+}
+
+func openNarrow(b *testing.B) *rawTable {
+	return openRaw(b, filepath.Join(b.TempDir(), "raw.db"), `CREATE TABLE raw (id TEXT PRIMARY KEY, county TEXT, checkpoint TEXT, plate TEXT, plate_color TEXT,
+			vin TEXT, emission_stage TEXT, fuel TEXT, aftertreatment TEXT, checked_at TEXT, note TEXT)`,
+		`INSERT INTO raw VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET county=excluded.county,
+			checkpoint=excluded.checkpoint, plate=excluded.plate, plate_color=excluded.plate_color, vin=excluded.vin,
+			emission_stage=excluded.emission_stage, fuel=excluded.fuel, aftertreatment=excluded.aftertreatment,
+			checked_at=excluded.checked_at, note=excluded.note`,
+		func(id string, i int) []any { return append([]any{id}, vehicleRow(i)...) })
+}
+
+// write upserts the rows of batch n, one per id, in one transaction.
+func (r *rawTable) write(b *testing.B, ids []string, n int) {
+	tx, err := r.db.Begin()
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := tx.Prepare(r.q)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i, id := range ids {
+		if _, err := st.Exec(r.row(id, n*benchBatch+i)...); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64(b.N*benchBatch)/b.Elapsed().Seconds(), "rows/s")
+	st.Close()
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
 }

@@ -37,7 +37,19 @@ type DB struct {
 	mu    sync.Mutex // serializes this process's writers
 	epoch string
 	stmts map[string]*entitySQL
+	// prepared are statements prepared once on the writer connection and
+	// reused by every write transaction (compiling a many-row upsert costs
+	// as much as running it); wanted are those a transaction had to
+	// prepare for itself, to be prepared for the next ones after it ends.
+	// Both are guarded by mu.
+	prepared map[string]*sql.Stmt
+	wanted   []string
 }
+
+// maxPrepared bounds the statements kept prepared on the writer: the
+// upserts of each entity's usual column sets and batch sizes fit well
+// within it; rarer ones are prepared per transaction.
+const maxPrepared = 256
 
 // Open opens (creating if needed) the database at path, checks that WAL
 // mode took effect and applies pending migrations.
@@ -170,6 +182,12 @@ func (db *DB) Epoch() string { return db.epoch }
 // Close closes both pools.
 func (db *DB) Close() error {
 	var errs []error
+	db.mu.Lock()
+	for _, st := range db.prepared {
+		errs = append(errs, st.Close())
+	}
+	db.prepared = nil
+	db.mu.Unlock()
 	if db.read != nil {
 		errs = append(errs, db.read.Close())
 	}
@@ -234,6 +252,7 @@ func (db *DB) writeSQL(ctx context.Context, fn func(*sql.Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin write: %w", err)
 	}
+	defer db.prepareWanted(ctx) // runs last, once the connection is free
 	defer tx.Rollback()
 	if err := fn(tx); err != nil {
 		return err
@@ -242,6 +261,29 @@ func (db *DB) writeSQL(ctx context.Context, fn func(*sql.Tx) error) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// prepareWanted prepares on the (now idle) writer connection the
+// statements the last transaction asked for and did not find prepared. A
+// failure only means the statement is prepared per transaction again.
+func (db *DB) prepareWanted(ctx context.Context) {
+	for _, q := range db.wanted {
+		if len(db.prepared) >= maxPrepared {
+			break
+		}
+		if db.prepared[q] != nil {
+			continue
+		}
+		st, err := db.write.PrepareContext(ctx, q)
+		if err != nil {
+			continue
+		}
+		if db.prepared == nil {
+			db.prepared = map[string]*sql.Stmt{}
+		}
+		db.prepared[q] = st
+	}
+	db.wanted = db.wanted[:0]
 }
 
 // Backup copies the live database to dst with SQLite's online backup API,
