@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -88,16 +89,54 @@ func (s *entitySQL) upsert(mask uint64) string {
 	return q
 }
 
-// scanRecord decodes one row selected with s.cols.
+// scanRecord reads and decodes one row selected with s.cols.
 func (s *entitySQL) scanRecord(sc interface{ Scan(...any) error }) (*server.StoredRecord, error) {
+	vals, err := s.scanValues(sc)
+	if err != nil {
+		return nil, err
+	}
+	return s.decodeRecord(vals)
+}
+
+// scanRows reads every row selected with s.cols, then decodes them — the
+// costly part (HLC groups, canonical JSON of every value) — on all cores.
+// It closes rows.
+func (s *entitySQL) scanRows(rows *sql.Rows) ([]*server.StoredRecord, error) {
+	defer rows.Close()
+	var raw [][]any
+	for rows.Next() {
+		vals, err := s.scanValues(rows)
+		if err != nil {
+			return nil, err
+		}
+		raw = append(raw, vals)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]*server.StoredRecord, len(raw))
+	errs := make([]error, len(raw))
+	par.Do(len(raw), func(i int) { out[i], errs[i] = s.decodeRecord(raw[i]) })
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// scanValues reads the column values of one row selected with s.cols.
+func (s *entitySQL) scanValues(sc interface{ Scan(...any) error }) ([]any, error) {
 	vals := make([]any, nMeta+len(s.e.Fields))
 	ptrs := make([]any, len(vals))
 	for i := range vals {
 		ptrs[i] = &vals[i]
 	}
-	if err := sc.Scan(ptrs...); err != nil {
-		return nil, err
-	}
+	return vals, sc.Scan(ptrs...)
+}
+
+// decodeRecord builds a record from the column values of one row.
+func (s *entitySQL) decodeRecord(vals []any) (*server.StoredRecord, error) {
 	r := &server.StoredRecord{Entity: s.e, ID: str(vals[0]), County: str(vals[1]), Seq: vals[2].(int64),
 		CreatedDevice: str(vals[5]), CreatedAt: time.UnixMilli(vals[6].(int64)), UpdatedAt: time.UnixMilli(vals[7].(int64)),
 		CreatedBy: str(vals[8])}
@@ -161,9 +200,9 @@ func decodeField(r *server.StoredRecord, f *server.Field, col any, hlcs map[stri
 		v = json.RawMessage("null")
 	case int64:
 		if f.Type == server.TypeBool {
-			v = json.RawMessage(fmt.Sprint(x != 0))
+			v = json.RawMessage(strconv.FormatBool(x != 0))
 		} else {
-			v = json.RawMessage(fmt.Sprint(x))
+			v = strconv.AppendInt(nil, x, 10)
 		}
 	case float64:
 		b, err := json.Marshal(x)
@@ -521,19 +560,14 @@ func (t *writeTx) Prefetch(ctx context.Context, e *server.Entity, ids []string) 
 		if err != nil {
 			return fmt.Errorf("prefetch %s: %w", e.Name, err)
 		}
-		for rows.Next() {
-			r, err := es.scanRecord(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
+		found, err := es.scanRows(rows)
+		if err != nil {
+			return fmt.Errorf("prefetch %s: %w", e.Name, err)
+		}
+		for _, r := range found {
 			if t.cache[recordKey{e.Name, r.ID}] == nil { // never replace a newer, unflushed state
 				t.remember(r)
 			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
 		}
 	}
 	return nil
@@ -645,17 +679,7 @@ func (db *DB) findSQL(e *server.Entity, field string) string {
 }
 
 func (db *DB) scanAll(e *server.Entity, rows *sql.Rows) ([]*server.StoredRecord, error) {
-	defer rows.Close()
-	es := db.stmts[e.Name]
-	var out []*server.StoredRecord
-	for rows.Next() {
-		r, err := es.scanRecord(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return db.stmts[e.Name].scanRows(rows)
 }
 
 func (t *writeTx) AddConflicts(ctx context.Context, cs []server.Conflict) error {
@@ -748,18 +772,11 @@ func (db *DB) Changes(ctx context.Context, scope server.Scope, after int64, limi
 		if err != nil {
 			return nil, false, fmt.Errorf("read feed of %s: %w", e.Name, err)
 		}
-		for rows.Next() {
-			r, err := es.scanRecord(rows)
-			if err != nil {
-				rows.Close()
-				return nil, false, err
-			}
-			out = append(out, r)
+		recs, err := es.scanRows(rows)
+		if err != nil {
+			return nil, false, fmt.Errorf("read feed of %s: %w", e.Name, err)
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, false, err
-		}
+		out = append(out, recs...)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
 	return out, more, nil
