@@ -19,6 +19,7 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"time"
 )
@@ -134,6 +135,9 @@ type Task struct {
 	// Counties are the codes of the units named in ResponsibleUnits; empty
 	// when the task falls on every county (各县（市、区）) or on none.
 	Counties []string `json:"counties"`
+	// Templates are the ids of the checklists whose inspections are this
+	// task's evidence (none for tasks no field check can show).
+	Templates []string `json:"templates"`
 }
 
 // Demo is the demo data loaded by --demo.
@@ -451,6 +455,11 @@ func (s *Set) Validate() error {
 		}
 		if len(t.ResponsibleUnits) == 0 {
 			bad("%s: no responsible units", where)
+		}
+		for _, id := range t.Templates {
+			if !slices.ContainsFunc(s.Templates, func(tp Template) bool { return tp.ID == id }) {
+				bad("%s: unknown template %q", where, id)
+			}
 		}
 		if t.Deadline != nil {
 			if _, err := parseDate(*t.Deadline); err != nil {

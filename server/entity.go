@@ -136,6 +136,9 @@ var Entities = []*Entity{
 		{Name: "acceptance_unit", Type: TypeText}, {Name: "deadline_text", Type: TypeText},
 		{Name: "deadline", Type: TypeDate}, {Name: "long_term", Type: TypeBool},
 		{Name: "counties", Type: TypeJSON},
+		// templates are the checklists whose inspections (in the task's
+		// counties) are its evidence; see TaskEvidence.
+		{Name: "templates", Type: TypeJSON},
 		{Name: "status", Type: TypeText, Enum: []string{"not_started", "in_progress", "done", "accepted"}},
 		{Name: "progress", Type: TypeText, MaxLen: 8000}, {Name: "progress_pct", Type: TypeInt, Min: 0, Max: 100},
 	}},
@@ -174,6 +177,9 @@ var Entities = []*Entity{
 	{Name: syncproto.EntityVehicleCheck, CountyField: "county", DeviceWritable: true, Fields: []Field{
 		{Name: "county", Type: TypeText, Required: true, Immutable: true},
 		{Name: "checkpoint", Type: TypeText, Required: true, MaxLen: 200},
+		// campaign names the special action (专项行动) the check was made
+		// in, if any, so that an action spanning checkpoints sums as one.
+		{Name: "campaign", Type: TypeText, MaxLen: 100},
 		{Name: "plate", Type: TypeText, Required: true, MaxLen: 16},
 		{Name: "plate_color", Type: TypeText, MaxLen: 8},
 		{Name: "plate_type", Type: TypeText, MaxLen: 32},

@@ -10,12 +10,107 @@ import (
 )
 
 // VehicleStat sums the roadside vehicle checks of one checkpoint in one
-// county (or of a whole county when Checkpoint is "").
+// county made in one special action (Campaign "" for checks outside any).
 type VehicleStat struct {
-	County, Checkpoint string
-	Trucks             int // trucks checked
-	G6                 int // 国六 trucks checked
-	Removed            int // 国六 trucks with after-treatment removed
+	County, Checkpoint, Campaign string
+	Trucks                       int // trucks checked
+	G6                           int // 国六 trucks checked
+	Removed                      int // 国六 trucks with after-treatment removed
+}
+
+// Add adds o's counts to v's.
+func (v *VehicleStat) Add(o VehicleStat) {
+	v.Trucks, v.G6, v.Removed = v.Trucks+o.Trucks, v.G6+o.G6, v.Removed+o.Removed
+}
+
+// SumVehicleStats adds up stats by the key each has, keeping the keys in
+// the order they first appear; stats whose key is "" are left out.
+func SumVehicleStats(stats []VehicleStat, key func(VehicleStat) string) (keys []string, sums map[string]VehicleStat) {
+	sums = map[string]VehicleStat{}
+	for _, v := range stats {
+		k := key(v)
+		if k == "" {
+			continue
+		}
+		sum, seen := sums[k]
+		if !seen {
+			keys = append(keys, k)
+		}
+		sum.Add(v)
+		sums[k] = sum
+	}
+	return keys, sums
+}
+
+// VehicleQuery selects roadside vehicle checks for the console's list.
+type VehicleQuery struct {
+	Scope Scope
+	// County, Checkpoint and Campaign filter by equality; "" is any.
+	County, Checkpoint, Campaign string
+	// Removed keeps only 国六 trucks whose after-treatment was removed.
+	Removed bool
+	// Limit and Offset page the list (newest check first).
+	Limit, Offset int
+}
+
+// Tally counts the inspections of one checklist in one county that have
+// one review status.
+type Tally struct {
+	County, TemplateID, Status string
+	N                          int
+}
+
+// RoadsideTemplate is the roadside heavy-truck checklist. A rectification
+// task that names it also counts the roadside vehicle checks of its
+// counties as evidence: they are the per-truck records of those checks.
+const RoadsideTemplate = "roadside_truck"
+
+// Evidence is what the field has produced for a rectification task.
+type Evidence struct {
+	Submitted, Returned, Approved int // the task's inspections by review status
+	VehicleChecks                 int // roadside checks (tasks naming RoadsideTemplate)
+}
+
+// Inspections is the number of the task's inspections under review or reviewed.
+func (e Evidence) Inspections() int { return e.Submitted + e.Returned + e.Approved }
+
+// TaskTemplates returns the checklists whose inspections are a task's
+// evidence.
+func TaskTemplates(r *StoredRecord) []string {
+	var ts []string
+	_ = json.Unmarshal(r.Value("templates"), &ts)
+	return ts
+}
+
+// TaskEvidence sums the tallies and vehicle statistics that belong to a
+// task: inspections of its checklists, and roadside checks if it names the
+// roadside checklist, in its counties (in any county when it names none).
+// The caller passes only what the viewer may see.
+func TaskEvidence(task *StoredRecord, tallies []Tally, vehicles []VehicleStat) Evidence {
+	templates, counties := TaskTemplates(task), TaskCounties(task)
+	inTask := func(county string) bool { return len(counties) == 0 || slices.Contains(counties, county) }
+	var e Evidence
+	for _, t := range tallies {
+		if !slices.Contains(templates, t.TemplateID) || !inTask(t.County) {
+			continue
+		}
+		switch t.Status {
+		case "submitted":
+			e.Submitted += t.N
+		case "returned":
+			e.Returned += t.N
+		case "approved":
+			e.Approved += t.N
+		}
+	}
+	if slices.Contains(templates, RoadsideTemplate) {
+		for _, v := range vehicles {
+			if inTask(v.County) {
+				e.VehicleChecks += v.Trucks
+			}
+		}
+	}
+	return e
 }
 
 // Rate is the share of 国六 trucks with after-treatment removed, in

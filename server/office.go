@@ -133,6 +133,10 @@ type InspectionQuery struct {
 	// inspection or of one of its findings) carrying this evidence flag,
 	// such as no_gps; "" is any. Only [a-z_] names are honoured.
 	Flag string
+	// TemplateIDs and Counties, when not empty, keep the inspections of
+	// any of these checklists and in any of these counties (a
+	// rectification task's evidence).
+	TemplateIDs, Counties []string
 	// Limit and Offset page the list (newest first).
 	Limit, Offset int
 }

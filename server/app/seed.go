@@ -44,7 +44,7 @@ func LoadReference(ctx context.Context, s *server.Syncer, set *seeds.Set) error 
 				"number": t.Number, "category": t.Category, "problem": t.Problem, "measures": t.Measures,
 				"responsible_units": t.ResponsibleUnits, "responsible_person": t.ResponsiblePerson,
 				"acceptance_unit": t.AcceptanceUnit, "deadline_text": t.DeadlineText, "deadline": t.Deadline,
-				"long_term": t.LongTerm, "counties": nonNil(t.Counties),
+				"long_term": t.LongTerm, "counties": nonNil(t.Counties), "templates": nonNil(t.Templates),
 			}
 			if err := s.Upsert(ctx, tx, syncproto.EntityTask, t.ID, "", values); err != nil {
 				return fmt.Errorf("task %s: %w", t.ID, err)

@@ -106,9 +106,16 @@ func fields(kv ...any) map[string]json.RawMessage {
 // county, and returns its id.
 func submit(t *testing.T, c *syncproto.Client, county string) string {
 	t.Helper()
+	return submitWith(t, c, county, "construction_dust")
+}
+
+// submitWith pushes a submitted inspection of this checklist at a demo
+// site of the county and returns its id.
+func submitWith(t *testing.T, c *syncproto.Client, county, template string) string {
+	t.Helper()
 	id := uuid.Must(uuid.NewRandom()).String()
 	resp, err := c.Push(ctx, uuid.Must(uuid.NewV7()).String(), []syncproto.Mutation{{Entity: syncproto.EntityInspection, ID: id,
-		HLC: c.Clock.Now().String(), Fields: fields("site_id", apptest.DemoSite(t, county), "template_id", "construction_dust",
+		HLC: c.Clock.Now().String(), Fields: fields("site_id", apptest.DemoSite(t, county), "template_id", template,
 			"template_version", 1, "status", "submitted", "started_at", "2026-11-28T09:00:00+08:00",
 			"answers.fence", "pass", "answers.material_cover", map[string]any{"result": "fail", "note": "东侧料堆裸露"})}})
 	if err != nil {

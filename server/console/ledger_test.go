@@ -5,9 +5,11 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
@@ -15,25 +17,112 @@ import (
 // squash drops the whitespace between tags so table rows can be matched.
 func squash(s string) string { return regexp.MustCompile(`>\s+<`).ReplaceAllString(s, "><") }
 
+var (
+	rowRE  = regexp.MustCompile(`(?s)<tr[^>]*>(.*?)</tr>`)
+	cellRE = regexp.MustCompile(`(?s)<t[dh][^>]*>(.*?)</t[dh]>`)
+	tagRE  = regexp.MustCompile(`<[^>]*>`)
+)
+
+// tableRows returns the rows of the table with this id as text, cells
+// joined by "|" (the header row included).
+func tableRows(t *testing.T, page, id string) []string {
+	t.Helper()
+	start := strings.Index(page, `id="`+id+`"`)
+	if start < 0 {
+		t.Fatalf("no table %q in\n%s", id, page)
+	}
+	table := page[start : start+strings.Index(page[start:], "</table>")]
+	var rows []string
+	for _, m := range rowRE.FindAllStringSubmatch(table, -1) {
+		var cells []string
+		for _, c := range cellRE.FindAllStringSubmatch(m[1], -1) {
+			cells = append(cells, strings.TrimSpace(tagRE.ReplaceAllString(c[1], "")))
+		}
+		rows = append(rows, strings.Join(cells, "|"))
+	}
+	return rows
+}
+
 func TestVehiclesPage(t *testing.T) {
 	srv := apptest.Start(t)
 	for _, user := range []string{apptest.CountyOffice, apptest.CityOffice} {
 		st, page := loggedIn(t, srv, user).get("/console/vehicles")
-		page = squash(page)
 		if st != http.StatusOK {
 			t.Fatalf("%s: vehicles: %d\n%s", user, st, page)
 		}
-		for _, want := range []string{
-			"<td>忻府区</td><td>豆罗检查站</td><td>129</td><td>50</td><td>11</td><td>22.0%</td>",
-			"<td>忻府区</td><td>秦城检查站</td><td>230</td><td>131</td><td>11</td><td>8.4%</td>",
-			"<td>忻府区</td><td>七日专项行动</td><td>549</td><td>311</td><td>41</td><td>13.2%</td>",
-			"<td>忻府区</td><td>908</td><td>492</td><td>63</td><td>12.8%</td>",
-			`href="/console/vehicles"`, `href="/console/ledger"`,
+		for table, want := range map[string][]string{
+			// The plan's figures: the joint action at the two checkpoints
+			// as one figure (22 of 181 国六, 12%), and the 7-day action.
+			"by-campaign": {"豆罗、秦城检查站联合路检|秦城检查站、豆罗检查站|359|181|22|12.2%", "燃气货车七日专项行动|流动检查|549|311|41|13.2%"},
+			"by-checkpoint": {"忻府区|豆罗检查站|129|50|11|22.0%", "忻府区|秦城检查站|230|131|11|8.4%",
+				"忻府区|流动检查|549|311|41|13.2%"},
+			"by-county": {"忻府区|908|492|63|12.8%", "合计|908|492|63|12.8%"},
 		} {
-			if !strings.Contains(page, want) {
-				t.Errorf("%s: vehicles page lacks %q\n%s", user, want, page)
+			rows := tableRows(t, page, table)
+			for _, w := range want {
+				if !slices.Contains(rows, w) {
+					t.Errorf("%s: table %s lacks row %q; rows:\n%s", user, table, w, strings.Join(rows, "\n"))
+				}
 			}
 		}
+		for _, want := range []string{`href="/console/vehicles"`, `href="/console/ledger"`} {
+			if !strings.Contains(page, want) {
+				t.Errorf("%s: vehicles page lacks %q", user, want)
+			}
+		}
+	}
+}
+
+// TestVehicleRecords: the records behind the figures, filtered, paged and
+// scoped like the figures.
+func TestVehicleRecords(t *testing.T) {
+	srv := apptest.Start(t)
+	county := loggedIn(t, srv, apptest.CountyOffice)
+	for _, tc := range []struct {
+		query string
+		n     string // the count the page states
+		rows  int    // rows on the page
+	}{
+		{"", "908", 30},
+		{"?campaign=" + url.QueryEscape("豆罗、秦城检查站联合路检") + "&removed=1", "22", 22},
+		{"?campaign=" + url.QueryEscape("燃气货车七日专项行动") + "&removed=1", "41", 30},
+		{"?campaign=" + url.QueryEscape("燃气货车七日专项行动") + "&removed=1&page=2", "41", 11},
+		{"?county=140902&checkpoint=" + url.QueryEscape("豆罗检查站"), "129", 30},
+		{"?checkpoint=" + url.QueryEscape("没有这个检查站"), "0", 0},
+	} {
+		st, page := county.get("/console/vehicles" + tc.query)
+		if st != http.StatusOK {
+			t.Fatalf("%s: %d\n%s", tc.query, st, page)
+		}
+		if !strings.Contains(page, "共 "+tc.n+" 条") {
+			t.Errorf("%s: page does not state %s records", tc.query, tc.n)
+		}
+		rows := tableRows(t, page, "vehicle-records")[1:]
+		if tc.rows == 0 {
+			if len(rows) != 1 || !strings.Contains(rows[0], "没有符合条件") {
+				t.Errorf("%s: rows %q, want the empty notice", tc.query, rows)
+			}
+			continue
+		}
+		if len(rows) != tc.rows {
+			t.Errorf("%s: %d rows, want %d", tc.query, len(rows), tc.rows)
+		}
+		if strings.Contains(tc.query, "removed=1") {
+			for _, r := range rows {
+				if !strings.Contains(r, "|国六|") || !strings.Contains(r, "|已拆除|") {
+					t.Errorf("%s: row %q is not a 国六 truck with after-treatment removed", tc.query, r)
+				}
+			}
+		}
+	}
+	// Another county's records: refused by name, absent from every list.
+	if st, page := county.get("/console/vehicles?county=" + ningwu); st != http.StatusForbidden || !strings.Contains(page, "无权") {
+		t.Errorf("county office filtering on another county: %d", st)
+	}
+	ningwuOffice := addOffice(t, srv, "ningwu-office", ningwu)
+	st, page := ningwuOffice.get("/console/vehicles")
+	if st != http.StatusOK || !strings.Contains(page, "共 0 条") || strings.Contains(page, "豆罗") {
+		t.Errorf("宁武 office sees 忻府区 roadside checks (%d)", st)
 	}
 }
 
@@ -132,4 +221,126 @@ func TestLedger(t *testing.T) {
 	if status != "done" || progress != note || pct != 90 {
 		t.Errorf("phone pulled status %q progress %q pct %d", status, progress, pct)
 	}
+}
+
+// addOffice adds a county office user of these counties and logs it in.
+func addOffice(t *testing.T, srv *apptest.Server, username string, counties ...string) *browser {
+	t.Helper()
+	apptest.Passwords[username] = "office-" + username
+	if _, err := srv.App.AddUser(ctx, username, apptest.Passwords[username], username, server.RoleCountyOffice, counties); err != nil {
+		t.Fatal(err)
+	}
+	return loggedIn(t, srv, username)
+}
+
+// TestLedgerEvidence: each task shows the inspections of its checklists
+// in its counties that the office may see, and links to them in the queue.
+func TestLedgerEvidence(t *testing.T) {
+	srv := apptest.Start(t)
+	xinfuPhone, ningwuPhone := srv.Login(apptest.Inspector), srv.Login(apptest.NingwuInsp)
+	mine := []string{submit(t, xinfuPhone, "140902"), submit(t, xinfuPhone, "140902")}
+	theirs := submit(t, ningwuPhone, ningwu)
+	// A coal-yard check in 宁武县, one of the counties task 4.2 names, and
+	// one in 忻府区, which it does not name.
+	submitWith(t, ningwuPhone, ningwu, "coal_yard")
+	submitWith(t, xinfuPhone, "140902", "coal_yard")
+	county, city := loggedIn(t, srv, apptest.CountyOffice), loggedIn(t, srv, apptest.CityOffice)
+	if st, _ := city.post("/console/inspections/"+mine[0]+"/review", url.Values{"decision": {"approve"}, "csrf": {csrf(t, mustGet(t, city, "/console/inspections/"+mine[0]))}}); st != http.StatusOK {
+		t.Fatalf("approve: %d", st)
+	}
+
+	evidence := func(b *browser, task string) string {
+		t.Helper()
+		for _, r := range tableRows(t, mustGet(t, b, "/console/ledger"), "ledger") {
+			if strings.HasPrefix(r, task+"|") {
+				return r
+			}
+		}
+		t.Fatalf("no ledger row for task %s", task)
+		return ""
+	}
+	for _, tc := range []struct {
+		b          *browser
+		who, task  string
+		want, lack []string
+	}{
+		// 4.4 construction dust, every county: the county office sees its
+		// own two, the city office all three.
+		{county, "county", "4.4", []string{"现场检查 2 次", "待审核 1 · 已退回 0 · 已通过 1", "建筑施工扬尘"}, []string{"路检车辆"}},
+		{city, "city", "4.4", []string{"现场检查 3 次", "待审核 2 · 已退回 0 · 已通过 1"}, nil},
+		// 4.2 coal yards, in six counties without 忻府区: 宁武县's check
+		// only.
+		{city, "city", "4.2", []string{"现场检查 1 次", "待审核 1 · 已退回 0 · 已通过 0", "煤炭集运站"}, nil},
+		{county, "county", "4.2", []string{"现场检查 0 次"}, nil},
+		// 4.5 roadside trucks: the vehicle checks count too.
+		{county, "county", "4.5", []string{"现场检查 0 次", "路检车辆 908 辆"}, nil},
+		// 1.1 has no field check at all.
+		{city, "city", "1.1", []string{"无对应现场检查"}, []string{"现场检查 0 次"}},
+	} {
+		row := evidence(tc.b, tc.task)
+		for _, w := range tc.want {
+			if !strings.Contains(row, w) {
+				t.Errorf("%s: task %s row lacks %q:\n%s", tc.who, tc.task, w, row)
+			}
+		}
+		for _, l := range tc.lack {
+			if strings.Contains(row, l) {
+				t.Errorf("%s: task %s row has %q:\n%s", tc.who, tc.task, l, row)
+			}
+		}
+	}
+
+	// The ledger links to the queue filtered by the task: the same
+	// inspections, scoped the same way.
+	if !strings.Contains(mustGet(t, county, "/console/ledger"), `href="/console/queue?task=task-08&amp;status="`) {
+		t.Error("ledger does not link task 4.4 to its inspections")
+	}
+	for _, tc := range []struct {
+		b    *browser
+		who  string
+		want []string
+		lack []string
+	}{
+		{county, "county", mine, []string{theirs}},
+		{city, "city", append(mine, theirs), nil},
+	} {
+		page := mustGet(t, tc.b, "/console/queue?task=task-08&status=")
+		if !strings.Contains(page, "整改任务 4.4 的关联检查") {
+			t.Errorf("%s: queue does not name the task it is filtered by", tc.who)
+		}
+		for _, id := range tc.want {
+			if !strings.Contains(page, `data-id="`+id+`"`) {
+				t.Errorf("%s: task queue lacks inspection %s", tc.who, id)
+			}
+		}
+		for _, id := range tc.lack {
+			if strings.Contains(page, id) {
+				t.Errorf("%s: task queue shows another county's inspection %s", tc.who, id)
+			}
+		}
+	}
+	if page := mustGet(t, city, "/console/queue?task=task-06&status="); !strings.Contains(page, "共 1 条") {
+		t.Error("the coal-yard task's queue is not its one inspection in 宁武县")
+	}
+	for _, tc := range []struct {
+		query string
+		code  int
+	}{
+		{"task=task-01", http.StatusBadRequest},    // no field check
+		{"task=task-99", http.StatusNotFound},      // no such task
+		{"task=%27%20OR%201", http.StatusNotFound}, // not an id at all
+	} {
+		if st, _ := city.get("/console/queue?" + tc.query); st != tc.code {
+			t.Errorf("queue?%s: %d, want %d", tc.query, st, tc.code)
+		}
+	}
+}
+
+func mustGet(t *testing.T, b *browser, path string) string {
+	t.Helper()
+	st, page := b.get(path)
+	if st != http.StatusOK {
+		t.Fatalf("GET %s: %d\n%s", path, st, page)
+	}
+	return page
 }

@@ -157,8 +157,23 @@ func (c *Console) queue(ec echo.Context) error {
 	if q.County != "" && !p.CanSee(q.County) {
 		return server.Errorf(syncproto.CodeOutOfScope, "无权查看区县 %s 的检查", c.countyName(q.County))
 	}
-	page, _ := strconv.Atoi(ec.QueryParam("page"))
-	page = max(page, 1)
+	// task=<id> lists a rectification task's evidence: the inspections of
+	// its checklists in its counties.
+	var task *server.StoredRecord
+	if id := ec.QueryParam("task"); id != "" {
+		t, err := c.d.Store.Get(ctx, syncproto.EntityTask, id)
+		if err != nil {
+			return err
+		}
+		if t == nil || t.State.IsDeleted() {
+			return server.Errorf(syncproto.CodeNotFound, "整改任务 %s 不存在", id)
+		}
+		if len(server.TaskTemplates(t)) == 0 {
+			return server.Errorf(syncproto.CodeBadRequest, "整改任务 %s 没有对应的现场检查", t.Text("number"))
+		}
+		task, q.TemplateIDs, q.Counties = t, server.TaskTemplates(t), server.TaskCounties(t)
+	}
+	page := pageParam(ec)
 	q.Offset = (page - 1) * pageSize
 	recs, total, err := c.d.Store.Inspections(ctx, q)
 	if err != nil {
@@ -180,26 +195,55 @@ func (c *Console) queue(ec echo.Context) error {
 			Template: c.templateTitle(r.Text("template_id")), Status: r.Text("status"),
 			Started: localTime(r.Text("started_at"))})
 	}
-	link := func(pg int) string {
-		v := url.Values{}
-		for k, val := range map[string]string{"county": q.County, "template": q.TemplateID, "from": q.From, "to": q.To, "flag": q.Flag} {
-			if val != "" {
-				v.Set(k, val)
-			}
-		}
-		v.Set("status", q.Status)
-		v.Set("page", strconv.Itoa(pg))
-		return "/console/queue?" + v.Encode()
-	}
+	filters := nonEmpty(map[string]string{"county": q.County, "template": q.TemplateID, "from": q.From, "to": q.To, "flag": q.Flag})
+	filters.Set("status", q.Status) // kept when empty: "" is every status, absent is the default
 	data := map[string]any{"Rows": rows, "Total": total, "Counties": cc, "Q": q, "Templates": c.set.Templates,
-		"Statuses": server.ReviewStatuses, "Flags": flagOptions, "Page": page, "Pages": max(1, (total+pageSize-1)/pageSize)}
+		"Statuses": server.ReviewStatuses, "Flags": flagOptions}
+	if task != nil {
+		filters.Set("task", task.ID)
+		data["Task"] = map[string]string{"ID": task.ID, "Number": task.Text("number"), "Problem": abridge(task.Text("problem"), 60)}
+	}
+	pageLinks(data, "/console/queue", filters, "", page, q.Offset+len(recs), total)
+	return c.render(ec, http.StatusOK, "queue.html", data)
+}
+
+// pageParam is the list page a request asks for (from 1).
+func pageParam(ec echo.Context) int {
+	page, _ := strconv.Atoi(ec.QueryParam("page"))
+	return max(page, 1)
+}
+
+// nonEmpty returns the parameters whose value is not "".
+func nonEmpty(params map[string]string) url.Values {
+	v := url.Values{}
+	for k, val := range params {
+		if val != "" {
+			v.Set(k, val)
+		}
+	}
+	return v
+}
+
+// pageLinks sets a list page's Page, Pages, Prev and Next in data: page
+// (from 1) of total rows, pageSize to a page, the rows up to the end of
+// this page numbering upTo. The links keep filters and end in suffix (a
+// fragment).
+func pageLinks(data map[string]any, path string, filters url.Values, suffix string, page, upTo, total int) {
+	link := func(n int) string {
+		v := url.Values{}
+		for k, vals := range filters {
+			v[k] = vals
+		}
+		v.Set("page", strconv.Itoa(n))
+		return path + "?" + v.Encode() + suffix
+	}
+	data["Page"], data["Pages"] = page, max(1, (total+pageSize-1)/pageSize)
 	if page > 1 {
 		data["Prev"] = link(page - 1)
 	}
-	if q.Offset+len(recs) < total {
+	if upTo < total {
 		data["Next"] = link(page + 1)
 	}
-	return c.render(ec, http.StatusOK, "queue.html", data)
 }
 
 func (c *Console) countyName(code string) string {

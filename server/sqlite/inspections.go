@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
 // inspectionWhere builds the WHERE clause of a review-queue query; the
@@ -30,6 +31,18 @@ func inspectionWhere(q server.InspectionQuery, withCounty bool) (string, []any) 
 	if q.TemplateID != "" {
 		w += " AND template_id = ?"
 		args = append(args, q.TemplateID)
+	}
+	if len(q.TemplateIDs) > 0 {
+		w += " AND template_id IN (" + placeholders(len(q.TemplateIDs)) + ")"
+		for _, id := range q.TemplateIDs {
+			args = append(args, id)
+		}
+	}
+	if len(q.Counties) > 0 {
+		w += " AND county IN (" + placeholders(len(q.Counties)) + ")"
+		for _, c := range q.Counties {
+			args = append(args, c)
+		}
 	}
 	if q.From != "" {
 		w += " AND substr(started_at, 1, 10) >= ?"
@@ -64,20 +77,25 @@ func validFlagName(name string) bool {
 // Inspections returns a page of the inspections q selects, newest first,
 // and how many it selects in all.
 func (db *DB) Inspections(ctx context.Context, q server.InspectionQuery) ([]*server.StoredRecord, int, error) {
-	e := server.EntityByName("inspection")
 	w, args := inspectionWhere(q, true)
+	return db.page(ctx, server.EntityByName(syncproto.EntityInspection), w, args, "started_at DESC, created_at DESC, id", q.Limit, q.Offset)
+}
+
+// page returns the records of e matching where (a WHERE clause and its
+// arguments) in order, limit from offset (50 when limit is not positive),
+// and how many match in all.
+func (db *DB) page(ctx context.Context, e *server.Entity, where string, args []any, order string, limit, offset int) ([]*server.StoredRecord, int, error) {
 	var total int
-	if err := db.read.QueryRowContext(ctx, "SELECT count(*) FROM inspection"+w, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count inspections: %w", err)
+	if err := db.read.QueryRowContext(ctx, "SELECT count(*) FROM "+e.Name+where, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count %s: %w", e.Name, err)
 	}
-	limit := q.Limit
 	if limit <= 0 {
 		limit = 50
 	}
-	rows, err := db.read.QueryContext(ctx, "SELECT "+db.stmts[e.Name].cols+" FROM inspection"+w+
-		" ORDER BY started_at DESC, created_at DESC, id LIMIT ? OFFSET ?", append(args, limit, max(q.Offset, 0))...)
+	rows, err := db.read.QueryContext(ctx, "SELECT "+db.stmts[e.Name].cols+" FROM "+e.Name+where+
+		" ORDER BY "+order+" LIMIT ? OFFSET ?", append(args, limit, max(offset, 0))...)
 	if err != nil {
-		return nil, 0, fmt.Errorf("list inspections: %w", err)
+		return nil, 0, fmt.Errorf("list %s: %w", e.Name, err)
 	}
 	out, err := db.scanAll(e, rows)
 	return out, total, err
@@ -86,20 +104,34 @@ func (db *DB) Inspections(ctx context.Context, q server.InspectionQuery) ([]*ser
 // InspectionCounts returns how many inspections q selects in each county
 // of its scope, whatever q.County says.
 func (db *DB) InspectionCounts(ctx context.Context, q server.InspectionQuery) (map[string]int, error) {
-	w, args := inspectionWhere(q, false)
-	rows, err := db.read.QueryContext(ctx, "SELECT county, count(*) FROM inspection"+w+" GROUP BY county", args...)
+	tallies, err := db.InspectionTally(ctx, q)
 	if err != nil {
-		return nil, fmt.Errorf("count inspections by county: %w", err)
+		return nil, err
+	}
+	out := map[string]int{}
+	for _, t := range tallies {
+		out[t.County] += t.N
+	}
+	return out, nil
+}
+
+// InspectionTally counts the inspections q selects by county, checklist and
+// status, in every county of its scope whatever q.County says.
+func (db *DB) InspectionTally(ctx context.Context, q server.InspectionQuery) ([]server.Tally, error) {
+	w, args := inspectionWhere(q, false)
+	rows, err := db.read.QueryContext(ctx, "SELECT county, coalesce(template_id, ''), status, count(*) FROM inspection"+w+
+		" GROUP BY county, template_id, status ORDER BY county, template_id, status", args...)
+	if err != nil {
+		return nil, fmt.Errorf("tally inspections: %w", err)
 	}
 	defer rows.Close()
-	out := map[string]int{}
+	var out []server.Tally
 	for rows.Next() {
-		var county string
-		var n int
-		if err := rows.Scan(&county, &n); err != nil {
+		var t server.Tally
+		if err := rows.Scan(&t.County, &t.TemplateID, &t.Status, &t.N); err != nil {
 			return nil, err
 		}
-		out[county] = n
+		out = append(out, t)
 	}
 	return out, rows.Err()
 }

@@ -8,15 +8,15 @@ import (
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
-// VehicleStats sums the vehicle checks in scope per county and checkpoint,
-// ordered by county and checkpoint.
+// VehicleStats sums the vehicle checks in scope per county, checkpoint and
+// special action, ordered by county, checkpoint and action.
 func (db *DB) VehicleStats(ctx context.Context, scope server.Scope) ([]server.VehicleStat, error) {
 	where, args := scopeWhere(scope)
-	rows, err := db.read.QueryContext(ctx, `SELECT county, coalesce(checkpoint, ''), count(*),
+	rows, err := db.read.QueryContext(ctx, `SELECT county, coalesce(checkpoint, ''), coalesce(campaign, ''), count(*),
 		coalesce(sum(emission_stage = '国六'), 0),
 		coalesce(sum(emission_stage = '国六' AND aftertreatment = 'removed'), 0)
 		FROM vehicle_check WHERE deleted_hlc = ''`+where+`
-		GROUP BY county, coalesce(checkpoint, '') ORDER BY county, coalesce(checkpoint, '')`, args...)
+		GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("vehicle stats: %w", err)
 	}
@@ -24,12 +24,30 @@ func (db *DB) VehicleStats(ctx context.Context, scope server.Scope) ([]server.Ve
 	var out []server.VehicleStat
 	for rows.Next() {
 		var v server.VehicleStat
-		if err := rows.Scan(&v.County, &v.Checkpoint, &v.Trucks, &v.G6, &v.Removed); err != nil {
+		if err := rows.Scan(&v.County, &v.Checkpoint, &v.Campaign, &v.Trucks, &v.G6, &v.Removed); err != nil {
 			return nil, err
 		}
 		out = append(out, v)
 	}
 	return out, rows.Err()
+}
+
+// VehicleChecks returns a page of the vehicle checks q selects, the latest
+// check first, and how many it selects in all.
+func (db *DB) VehicleChecks(ctx context.Context, q server.VehicleQuery) ([]*server.StoredRecord, int, error) {
+	e := server.EntityByName(syncproto.EntityVehicleCheck)
+	where, args := scopeWhere(q.Scope)
+	w := " WHERE deleted_hlc = ''" + where
+	for _, f := range []struct{ col, val string }{{"county", q.County}, {"checkpoint", q.Checkpoint}, {"campaign", q.Campaign}} {
+		if f.val != "" {
+			w += " AND " + f.col + " = ?"
+			args = append(args, f.val)
+		}
+	}
+	if q.Removed {
+		w += " AND emission_stage = '国六' AND aftertreatment = 'removed'"
+	}
+	return db.page(ctx, e, w, args, "checked_at DESC, id", q.Limit, q.Offset)
 }
 
 // Tasks returns the rectification tasks, in the plan's order (by id).

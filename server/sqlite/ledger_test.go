@@ -21,19 +21,17 @@ func TestVehicleStatsSeeded(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		by := map[string]server.VehicleStat{}
-		for _, v := range stats {
-			by[v.Checkpoint] = v
-		}
-		douluo, qincheng, week := by["豆罗检查站"], by["秦城检查站"], by["七日专项行动"]
-		roadside := server.VehicleStat{Trucks: douluo.Trucks + qincheng.Trucks, G6: douluo.G6 + qincheng.G6, Removed: douluo.Removed + qincheng.Removed}
+		_, byCampaign := server.SumVehicleStats(stats, func(v server.VehicleStat) string { return v.Campaign })
+		_, byPoint := server.SumVehicleStats(stats, func(v server.VehicleStat) string { return v.Checkpoint })
+		roadside, week := byCampaign["豆罗、秦城检查站联合路检"], byCampaign["燃气货车七日专项行动"]
 		for name, c := range map[string]struct {
 			got                 server.VehicleStat
 			trucks, g6, removed int
 			rate                float64
 		}{
 			"豆罗+秦城":  {roadside, 359, 181, 22, 12.2},
-			"豆罗":     {douluo, 129, 50, 11, 22.0},
+			"豆罗":     {byPoint["豆罗检查站"], 129, 50, 11, 22.0},
+			"秦城":     {byPoint["秦城检查站"], 230, 131, 11, 8.4},
 			"七日专项行动": {week, 549, 311, 41, 13.2},
 		} {
 			if c.got.Trucks != c.trucks || c.got.G6 != c.g6 || c.got.Removed != c.removed || c.got.Rate() != c.rate {
