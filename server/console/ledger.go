@@ -147,16 +147,7 @@ func (c *Console) ledger(ec echo.Context) error {
 	rows := make([]ledgerRow, 0, len(tasks))
 	overdue := 0
 	for _, t := range tasks {
-		var units []string
-		_ = json.Unmarshal(t.Value("responsible_units"), &units)
-		status := t.Text("status")
-		if status == "" {
-			status = "not_started"
-		}
-		deadline := t.Text("deadline")
-		if deadline == "" {
-			deadline = t.Text("deadline_text")
-		}
+		units, status, deadline := taskFacts(t)
 		r := ledgerRow{ID: t.ID, Number: t.Text("number"), Category: t.Text("category"), Problem: abridge(t.Text("problem"), 80),
 			Units: strings.Join(units, "、"), Acceptance: t.Text("acceptance_unit"), Deadline: deadline,
 			Status: status, StatusName: taskStatusNames[status], Progress: t.Text("progress"), MayEdit: server.MayUpdateTask(p, t)}
@@ -180,6 +171,20 @@ func (c *Console) ledger(ec echo.Context) error {
 	}
 	return c.render(ec, http.StatusOK, "ledger.html", map[string]any{"Rows": rows, "Overdue": overdue, "Today": today,
 		"Statuses": server.TaskStatuses, "StatusNames": taskStatusNames, "Saved": ec.QueryParam("saved")})
+}
+
+// taskFacts returns what the ledger and the report show of a task: its
+// responsible units, its status (not_started until an office sets one)
+// and its deadline (the date, or the plan's words for ongoing tasks).
+func taskFacts(t *server.StoredRecord) (units []string, status, deadline string) {
+	_ = json.Unmarshal(t.Value("responsible_units"), &units)
+	if status = t.Text("status"); status == "" {
+		status = "not_started"
+	}
+	if deadline = t.Text("deadline"); deadline == "" {
+		deadline = t.Text("deadline_text")
+	}
+	return units, status, deadline
 }
 
 // updateTask records an office's progress on a task.

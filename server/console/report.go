@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -82,7 +83,48 @@ func (c *Console) monthReport(ec echo.Context) (string, string, []reportTable, e
 			byTmpl.Rows = append(byTmpl.Rows, []string{c.countyName(r.County), name, itoa(r.ByTemplate[id])})
 		}
 	}
-	return month, county, []reportTable{sum, byTmpl}, nil
+	tasks, err := c.taskTable(ec, month, counties)
+	if err != nil {
+		return "", "", nil, err
+	}
+	return month, county, []reportTable{sum, byTmpl, tasks}, nil
+}
+
+// taskTable is the report's table by rectification task, which names its
+// responsible units: the tasks that concern these counties (naming one of
+// them or none), their state, and their evidence started in the month in
+// these counties (as the ledger counts it, for one month).
+func (c *Console) taskTable(ec echo.Context, month string, counties []string) (reportTable, error) {
+	ctx := ec.Request().Context()
+	t := reportTable{Title: "整改任务进展", Header: []string{"序号", "责任单位", "验收单位", "整改时限", "状态", "进度",
+		"本月现场检查", "其中已通过"}}
+	tasks, err := c.d.Store.Tasks(ctx)
+	if err != nil {
+		return t, err
+	}
+	tallies, err := c.d.Store.InspectionTally(ctx, server.InspectionQuery{Scope: principalOf(ec).Scope(), Counties: counties,
+		From: month + "-01", To: month + "-31"})
+	if err != nil {
+		return t, err
+	}
+	for _, task := range tasks {
+		if named := server.TaskCounties(task); len(named) > 0 && !slices.ContainsFunc(named, func(c string) bool { return slices.Contains(counties, c) }) {
+			continue
+		}
+		units, status, deadline := taskFacts(task)
+		pct := ""
+		if v, ok := task.Float("progress_pct"); ok {
+			pct = strconv.Itoa(int(v)) + "%"
+		}
+		inspections, approved := "—", "—"
+		if len(server.TaskTemplates(task)) > 0 {
+			e := server.TaskEvidence(task, tallies, nil)
+			inspections, approved = strconv.Itoa(e.Inspections()), strconv.Itoa(e.Approved)
+		}
+		t.Rows = append(t.Rows, []string{task.Text("number"), strings.Join(units, "、"), task.Text("acceptance_unit"), deadline,
+			taskStatusNames[status], pct, inspections, approved})
+	}
+	return t, nil
 }
 
 // report shows the monthly report (信息报送).

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -69,6 +70,35 @@ func TestMonthlyReport(t *testing.T) {
 	if len(tmpl) != 2 || tmpl[1][2] != "3" {
 		t.Errorf("xlsx by checklist: %v", tmpl)
 	}
+	// By task (and so by responsible unit): the tasks concerning 忻府区,
+	// and task 4.4's (construction dust) evidence this month — the three
+	// inspections, one approved — as the ledger counts it.
+	tasks, err := srv.App.DB.Tasks(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	concerning := 0
+	for _, task := range tasks {
+		if cs := server.TaskCounties(task); len(cs) == 0 || slices.Contains(cs, xinfu) {
+			concerning++
+		}
+	}
+	byTask, _ := f.GetRows("整改任务进展")
+	if len(byTask) != 1+concerning {
+		t.Errorf("xlsx by task: %d rows, want %d tasks concerning 忻府区", len(byTask)-1, concerning)
+	}
+	found := false
+	for _, row := range byTask {
+		if row[0] == "4.4" {
+			found = true
+			if got := row[len(row)-2:]; got[0] != "3" || got[1] != "1" {
+				t.Errorf("xlsx task 4.4 evidence %v, want 3 inspections, 1 approved", got)
+			}
+		}
+	}
+	if !found {
+		t.Error("xlsx by task lacks task 4.4")
+	}
 
 	// CSV: BOM, and every row is on the page.
 	_, page := b.get("/console/report?month=2026-11")
@@ -85,7 +115,7 @@ func TestMonthlyReport(t *testing.T) {
 	}
 	data := 0
 	for _, rec := range recs {
-		if len(rec) < 3 || rec[0] == "区县" {
+		if len(rec) < 3 || rec[0] == "区县" || rec[0] == "序号" { // a title or a header
 			continue
 		}
 		data++
@@ -93,8 +123,8 @@ func TestMonthlyReport(t *testing.T) {
 			t.Errorf("page lacks the CSV row %q", cells)
 		}
 	}
-	if data != 2 {
-		t.Errorf("csv data rows %d, want 2:\n%s", data, body)
+	if data != 2+concerning {
+		t.Errorf("csv data rows %d, want %d:\n%s", data, 2+concerning, body)
 	}
 	for _, doc := range []string{page, body} {
 		if strings.Contains(doc, "宁武县") && !strings.Contains(doc, `<option value="140925"`) {
