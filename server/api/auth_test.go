@@ -191,30 +191,6 @@ func remove(c *syncproto.Client, entity, id string) syncproto.Mutation {
 	return syncproto.Mutation{Entity: entity, ID: id, Delete: true, HLC: c.Clock.Now().String()}
 }
 
-// push sends one batch with a new batch id and checks it got one result per
-// mutation.
-func push(t *testing.T, c *syncproto.Client, ms ...syncproto.Mutation) *syncproto.PushResponse {
-	t.Helper()
-	resp, err := c.Push(t.Context(), newID(), ms)
-	if err != nil {
-		t.Fatalf("push: %v", err)
-	}
-	if len(resp.Results) != len(ms) {
-		t.Fatalf("push: %d results for %d mutations", len(resp.Results), len(ms))
-	}
-	return resp
-}
-
-// pushApplied pushes and requires every mutation to be applied.
-func pushApplied(t *testing.T, c *syncproto.Client, ms ...syncproto.Mutation) {
-	t.Helper()
-	for i, r := range push(t, c, ms...).Results {
-		if r.Status != syncproto.StatusApplied {
-			t.Fatalf("mutation %d (%s %s): %s %s %s, want applied", i, r.Entity, r.ID, r.Status, r.Code, r.Message)
-		}
-	}
-}
-
 // wantResult checks one push result.
 func wantResult(t *testing.T, r syncproto.PushResult, status, code string) {
 	t.Helper()
@@ -258,7 +234,7 @@ func newInspection(site, status string) F {
 func submitted(t *testing.T, c *syncproto.Client, site string) string {
 	t.Helper()
 	id := newID()
-	pushApplied(t, c, upsert(t, c, syncproto.EntityInspection, id, newInspection(site, "submitted")))
+	apptest.PushApplied(t, c, upsert(t, c, syncproto.EntityInspection, id, newInspection(site, "submitted")))
 	return id
 }
 
@@ -763,7 +739,7 @@ func testRoles(t *testing.T, srv *apptest.Server) {
 			t.Errorf("review answer %+v", ch)
 		}
 		// Returned: the inspector may edit it again.
-		pushApplied(t, insp, upsert(t, insp, syncproto.EntityInspection, id, F{"summary": "已补拍"}))
+		apptest.PushApplied(t, insp, upsert(t, insp, syncproto.EntityInspection, id, F{"summary": "已补拍"}))
 	})
 
 	t.Run("office lists are limited to scope", func(t *testing.T) {
@@ -787,8 +763,8 @@ func testRoles(t *testing.T, srv *apptest.Server) {
 		// A conflict in 宁武 (an older write losing to a newer one).
 		site := newID()
 		older, newer := nw.Clock.Now().String(), nw.Clock.Now().String()
-		pushApplied(t, nw, syncproto.Mutation{Entity: syncproto.EntitySite, ID: site, Fields: newSite(ningwu, "新名").raw(t), HLC: newer})
-		r := push(t, nw, syncproto.Mutation{Entity: syncproto.EntitySite, ID: site, Fields: F{"name": "旧名"}.raw(t), HLC: older})
+		apptest.PushApplied(t, nw, syncproto.Mutation{Entity: syncproto.EntitySite, ID: site, Fields: newSite(ningwu, "新名").raw(t), HLC: newer})
+		r := apptest.Push(t, nw, syncproto.Mutation{Entity: syncproto.EntitySite, ID: site, Fields: F{"name": "旧名"}.raw(t), HLC: older})
 		wantResult(t, r.Results[0], syncproto.StatusStale, "")
 		var cc, dc struct{ Conflicts []json.RawMessage }
 		if err := county.Do(t.Context(), "GET", "/api/v1/conflicts?record_id="+site, nil, &cc); err != nil {
@@ -813,14 +789,14 @@ func testCrossCountyWrites(t *testing.T, srv *apptest.Server) {
 
 	// Records the 宁武 inspector made.
 	nwSite, nwInsp, nwFinding := newID(), newID(), newID()
-	pushApplied(t, nw,
+	apptest.PushApplied(t, nw,
 		upsert(t, nw, syncproto.EntitySite, nwSite, newSite(ningwu, "宁武某煤场")),
 		upsert(t, nw, syncproto.EntityInspection, nwInsp, newInspection(ningwuSite, "draft")),
 		upsert(t, nw, syncproto.EntityFinding, nwFinding, F{"inspection_id": nwInsp, "description": "未苫盖"}),
 	)
 
 	mine, foreignSite, foreignInsp, foreignPhoto := newID(), newID(), newID(), newID()
-	resp := push(t, insp,
+	resp := apptest.Push(t, insp,
 		upsert(t, insp, syncproto.EntitySite, foreignSite, newSite(ningwu, "越权工地")),
 		upsert(t, insp, syncproto.EntityInspection, foreignInsp, newInspection(ningwuSite, "draft")),
 		upsert(t, insp, syncproto.EntitySite, nwSite, F{"name": "被改名"}),
@@ -880,7 +856,7 @@ func testCrossCountyReads(t *testing.T, srv *apptest.Server) {
 	county := srv.Login(apptest.CountyOffice)
 
 	xSite, xInsp, xFinding, xCheck := newID(), newID(), newID(), newID()
-	pushApplied(t, insp,
+	apptest.PushApplied(t, insp,
 		upsert(t, insp, syncproto.EntitySite, xSite, newSite(xinfu, "忻府新工地")),
 		upsert(t, insp, syncproto.EntityInspection, xInsp, newInspection(xSite, "draft")),
 		upsert(t, insp, syncproto.EntityFinding, xFinding, F{"inspection_id": xInsp, "description": "围挡缺失"}),
@@ -888,7 +864,7 @@ func testCrossCountyReads(t *testing.T, srv *apptest.Server) {
 			"checked_at": time.Now().UTC().Format(time.RFC3339)}),
 	)
 	nSite := newID()
-	pushApplied(t, nw, upsert(t, nw, syncproto.EntitySite, nSite, newSite(ningwu, "宁武新工地")))
+	apptest.PushApplied(t, nw, upsert(t, nw, syncproto.EntitySite, nSite, newSite(ningwu, "宁武新工地")))
 
 	type view struct {
 		entities map[string]int

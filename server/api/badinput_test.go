@@ -46,7 +46,7 @@ func testBadBodies(t *testing.T, srv *apptest.Server) {
 	office := srv.Login(apptest.CountyOffice)
 	site := apptest.DemoSite(t, xinfu)
 	draft := newID()
-	pushApplied(t, insp, upsert(t, insp, syncproto.EntityInspection, draft, newInspection(site, "draft")))
+	apptest.PushApplied(t, insp, upsert(t, insp, syncproto.EntityInspection, draft, newInspection(site, "draft")))
 
 	pushBody := func(extra string) string {
 		return `{"device_id":"` + insp.DeviceID + `","batch_id":"` + newID() + `","mutations":[{"entity":"site","id":"` + newID() +
@@ -462,12 +462,12 @@ func testReviewErrors(t *testing.T, srv *apptest.Server) {
 	office := srv.Login(apptest.CountyOffice)
 	site := apptest.DemoSite(t, xinfu)
 	draft, done, gone := newID(), newID(), newID()
-	pushApplied(t, insp,
+	apptest.PushApplied(t, insp,
 		upsert(t, insp, syncproto.EntityInspection, draft, newInspection(site, "draft")),
 		upsert(t, insp, syncproto.EntityInspection, gone, newInspection(site, "draft")),
 	)
-	pushApplied(t, insp, remove(insp, syncproto.EntityInspection, gone))
-	pushApplied(t, insp, upsert(t, insp, syncproto.EntityInspection, done, newInspection(site, "submitted")))
+	apptest.PushApplied(t, insp, remove(insp, syncproto.EntityInspection, gone))
+	apptest.PushApplied(t, insp, upsert(t, insp, syncproto.EntityInspection, done, newInspection(site, "submitted")))
 	if err := office.Do(t.Context(), "POST", reviewPath(done), api.ReviewRequest{Decision: "approve"}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -515,7 +515,7 @@ func testMutationRejections(t *testing.T, srv *apptest.Server) {
 
 	// Records the cases refer to.
 	site, open, locked, lockedFinding, photo, check, deleted := newID(), newID(), newID(), newID(), newID(), newID(), newID()
-	pushApplied(t, c,
+	apptest.PushApplied(t, c,
 		upsert(t, c, syncproto.EntitySite, site, newSite(xinfu, "测试工地")),
 		upsert(t, c, syncproto.EntityInspection, open, newInspection(siteA, "draft")),
 		upsert(t, c, syncproto.EntityInspection, locked, newInspection(siteA, "draft")),
@@ -525,7 +525,7 @@ func testMutationRejections(t *testing.T, srv *apptest.Server) {
 		upsert(t, c, syncproto.EntityVehicleCheck, check, F{"county": xinfu, "checkpoint": "豆罗检查站", "plate": "晋H88888", "checked_at": now()}),
 		upsert(t, c, syncproto.EntityInspection, deleted, newInspection(siteA, "draft")),
 	)
-	pushApplied(t, c, remove(c, syncproto.EntityInspection, deleted))
+	apptest.PushApplied(t, c, remove(c, syncproto.EntityInspection, deleted))
 
 	hlc := func(wall time.Time, node string) string {
 		return syncproto.HLC{Wall: wall.UnixMilli(), Counter: 1, Node: node}.String()
@@ -737,11 +737,11 @@ func testPhotoReferences(t *testing.T, srv *apptest.Server) {
 	c := srv.Login(apptest.Inspector)
 	nw := srv.Login(apptest.NingwuInsp)
 	insp, photo, nwInsp, nwFinding := newID(), newID(), newID(), newID()
-	pushApplied(t, c,
+	apptest.PushApplied(t, c,
 		upsert(t, c, syncproto.EntityInspection, insp, newInspection(apptest.DemoSite(t, xinfu), "draft")),
 		upsert(t, c, syncproto.EntityPhoto, photo, F{"inspection_id": insp, "sha256": strings.Repeat("1d", 32)}),
 	)
-	pushApplied(t, nw,
+	apptest.PushApplied(t, nw,
 		upsert(t, nw, syncproto.EntityInspection, nwInsp, newInspection(apptest.DemoSite(t, ningwu), "draft")),
 		upsert(t, nw, syncproto.EntityFinding, nwFinding, F{"inspection_id": nwInsp, "description": "宁武的问题"}),
 	)

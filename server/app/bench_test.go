@@ -37,7 +37,7 @@ func BenchmarkPullSlice(b *testing.B) {
 		if n < sites {
 			return benchSite(phone, n)
 		}
-		return syncproto.Mutation{Entity: "vehicle_check", ID: uuid.NewString(), HLC: phone.Clock.Now().String(), Fields: fields(
+		return syncproto.Mutation{Entity: "vehicle_check", ID: uuid.NewString(), HLC: phone.Clock.Now().String(), Fields: apptest.Fields(
 			"county", xinfu, "checkpoint", "豆罗检查站", "plate", fmt.Sprintf("晋H%05d", n%100000), "emission_stage", "国六",
 			"fuel", "天然气", "aftertreatment", "present", "checked_at", "2026-11-28T10:00:00+08:00", "action", "放行")}
 	})
@@ -61,7 +61,7 @@ func BenchmarkPullSliceMixed(b *testing.B) {
 		case n < sites+inspections:
 			i := n - sites
 			inspIDs[i] = uuid.NewString()
-			f := fields("site_id", siteIDs[i%sites], "template_id", "construction_dust", "template_version", 1, "status", "draft",
+			f := apptest.Fields("site_id", siteIDs[i%sites], "template_id", "construction_dust", "template_version", 1, "status", "draft",
 				"started_at", "2026-11-28T09:30:00+08:00", "summary", fmt.Sprintf("第%d次检查：围挡完好，东侧土方未苫盖，已要求整改。", i))
 			for k := range 10 {
 				f[fmt.Sprintf("answers.item_%02d", k)] = json.RawMessage(`"pass"`)
@@ -69,11 +69,11 @@ func BenchmarkPullSliceMixed(b *testing.B) {
 			return syncproto.Mutation{Entity: "inspection", ID: inspIDs[i], HLC: hlc, Fields: f}
 		case n < sites+inspections+findings:
 			i := n - sites - inspections
-			return syncproto.Mutation{Entity: "finding", ID: uuid.NewString(), HLC: hlc, Fields: fields(
+			return syncproto.Mutation{Entity: "finding", ID: uuid.NewString(), HLC: hlc, Fields: apptest.Fields(
 				"inspection_id", inspIDs[i%inspections], "item_key", "material_cover", "description", "东侧土方未苫盖",
 				"severity", "major", "deadline", "2026-12-31", "status", "open")}
 		default:
-			return syncproto.Mutation{Entity: "vehicle_check", ID: uuid.NewString(), HLC: hlc, Fields: fields(
+			return syncproto.Mutation{Entity: "vehicle_check", ID: uuid.NewString(), HLC: hlc, Fields: apptest.Fields(
 				"county", xinfu, "checkpoint", "豆罗检查站", "plate", fmt.Sprintf("晋H%05d", n%100000), "emission_stage", "国六",
 				"fuel", "柴油", "aftertreatment", "present", "checked_at", "2026-11-28T10:00:00+08:00", "action", "放行")}
 		}
@@ -81,7 +81,7 @@ func BenchmarkPullSliceMixed(b *testing.B) {
 }
 
 func benchSite(phone *syncproto.Client, n int) syncproto.Mutation {
-	return syncproto.Mutation{Entity: "site", ID: uuid.NewString(), HLC: phone.Clock.Now().String(), Fields: fields(
+	return syncproto.Mutation{Entity: "site", ID: uuid.NewString(), HLC: phone.Clock.Now().String(), Fields: apptest.Fields(
 		"county", xinfu, "kind", "construction_site", "name", fmt.Sprintf("忻府区第%d号工地", n), "address", "忻府区长征街",
 		"lon", 112.7+float64(n%1000)/10000, "lat", 38.4+float64(n%997)/10000, "radius_m", 200)}
 }

@@ -22,34 +22,6 @@ func newID() string { return uuid.Must(uuid.NewRandom()).String() }
 
 func batchID() string { return uuid.Must(uuid.NewV7()).String() }
 
-// fields builds a mutation's fields from Go values.
-func fields(kv ...any) map[string]json.RawMessage {
-	m := map[string]json.RawMessage{}
-	for i := 0; i < len(kv); i += 2 {
-		b, err := json.Marshal(kv[i+1])
-		if err != nil {
-			panic(err)
-		}
-		m[kv[i].(string)] = b
-	}
-	return m
-}
-
-// mut stamps a mutation with the client's clock.
-func mut(c *syncproto.Client, entity, id string, f map[string]json.RawMessage) syncproto.Mutation {
-	return syncproto.Mutation{Entity: entity, ID: id, Fields: f, HLC: c.Clock.Now().String()}
-}
-
-// push sends one batch and fails the test on a request error.
-func push(t testing.TB, c *syncproto.Client, ms ...syncproto.Mutation) *syncproto.PushResponse {
-	t.Helper()
-	resp, err := c.Push(ctx, batchID(), ms)
-	if err != nil {
-		t.Fatalf("push: %v", err)
-	}
-	return resp
-}
-
 // wantStatus checks each result's status (and code, given as "status/code").
 func wantStatus(t testing.TB, resp *syncproto.PushResponse, want ...string) {
 	t.Helper()
@@ -72,7 +44,7 @@ func wantStatus(t testing.TB, resp *syncproto.PushResponse, want ...string) {
 func newInspection(t testing.TB, c *syncproto.Client, county string) string {
 	t.Helper()
 	id := newID()
-	resp := push(t, c, mut(c, syncproto.EntityInspection, id, fields(
+	resp := apptest.Push(t, c, apptest.Mut(c, syncproto.EntityInspection, id, apptest.Fields(
 		"site_id", apptest.DemoSite(t, county), "template_id", "construction_dust", "template_version", 1,
 		"status", "draft", "started_at", "2026-11-28T09:00:00+08:00")))
 	wantStatus(t, resp, "applied")

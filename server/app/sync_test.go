@@ -37,12 +37,12 @@ func TestPullsDuringPushesNeverSkipOrRepeat(t *testing.T) {
 				var ms []syncproto.Mutation
 				for k := 0; k < 12; k++ {
 					if len(ids) > 0 && k%3 == 0 { // update an earlier site
-						ms = append(ms, mut(c, "site", ids[(b*7+k)%len(ids)], fields("note", fmt.Sprintf("p%d b%d k%d", pi, b, k))))
+						ms = append(ms, apptest.Mut(c, "site", ids[(b*7+k)%len(ids)], apptest.Fields("note", fmt.Sprintf("p%d b%d k%d", pi, b, k))))
 						continue
 					}
 					id := newID()
 					ids = append(ids, id)
-					ms = append(ms, mut(c, "site", id, fields("county", xinfu, "kind", "construction_site", "name", fmt.Sprintf("工地 %d-%d-%d", pi, b, k))))
+					ms = append(ms, apptest.Mut(c, "site", id, apptest.Fields("county", xinfu, "kind", "construction_site", "name", fmt.Sprintf("工地 %d-%d-%d", pi, b, k))))
 				}
 				resp, err := c.Push(ctx, batchID(), ms)
 				if err != nil {
@@ -136,8 +136,8 @@ func TestRetriedBatchHasOneEffect(t *testing.T) {
 	c.HTTP.Transport = &dropFirstResponse{rt: c.HTTP.Transport}
 	site := newID()
 	ms := []syncproto.Mutation{
-		mut(c, "site", site, fields("county", xinfu, "kind", "coal_yard", "name", "忻府区某煤场")),
-		mut(c, "inspection", insp, fields("summary", "围挡不连续")),
+		apptest.Mut(c, "site", site, apptest.Fields("county", xinfu, "kind", "coal_yard", "name", "忻府区某煤场")),
+		apptest.Mut(c, "inspection", insp, apptest.Fields("summary", "围挡不连续")),
 	}
 	id := batchID()
 	first, err := c.Push(ctx, id, ms)
@@ -167,7 +167,7 @@ func TestRetriedBatchHasOneEffect(t *testing.T) {
 	}
 	// The same mutations in a new batch (an app that lost its batch id)
 	// are recognised as duplicates by their HLCs.
-	dup := push(t, c, ms...)
+	dup := apptest.Push(t, c, ms...)
 	wantStatus(t, dup, "duplicate", "duplicate")
 	if rec3, _ := srv.App.DB.Get(ctx, "site", site); rec3.Seq != rec1.Seq {
 		t.Fatalf("duplicate mutations bumped the record's seq")
@@ -185,7 +185,7 @@ func TestClockSkewCannotWinForever(t *testing.T) {
 	other := srv.Login(apptest.Inspector2)
 	insp := newInspection(t, other, xinfu)
 
-	resp := push(t, fast, mut(fast, "inspection", insp, fields("summary", "来自未来")))
+	resp := apptest.Push(t, fast, apptest.Mut(fast, "inspection", insp, apptest.Fields("summary", "来自未来")))
 	wantStatus(t, resp, "rejected/clock_skew")
 	if err := fast.CorrectClock(resp.ServerHLC); err != nil {
 		t.Fatal(err)
@@ -193,8 +193,8 @@ func TestClockSkewCannotWinForever(t *testing.T) {
 	if skew := fast.Clock.Physical() - time.Now().UnixMilli(); skew > 60_000 {
 		t.Fatalf("corrected clock still %d ms ahead", skew)
 	}
-	wantStatus(t, push(t, fast, mut(fast, "inspection", insp, fields("summary", "校准后"))), "applied")
-	wantStatus(t, push(t, other, mut(other, "inspection", insp, fields("summary", "之后的修改"))), "applied")
+	wantStatus(t, apptest.Push(t, fast, apptest.Mut(fast, "inspection", insp, apptest.Fields("summary", "校准后"))), "applied")
+	wantStatus(t, apptest.Push(t, other, apptest.Mut(other, "inspection", insp, apptest.Fields("summary", "之后的修改"))), "applied")
 	rec, _ := srv.App.DB.Get(ctx, "inspection", insp)
 	if got := rec.Text("summary"); got != "之后的修改" {
 		t.Fatalf("summary = %q, want the later write", got)
@@ -230,14 +230,14 @@ func TestTombstonesAreNotResurrected(t *testing.T) {
 	srv := apptest.Start(t)
 	a, b := srv.Login(apptest.Inspector), srv.Login(apptest.Inspector2)
 	insp := newInspection(t, a, xinfu)
-	offlineEdit := mut(b, "inspection", insp, fields("summary", "离线时的修改")) // stamped before the delete
+	offlineEdit := apptest.Mut(b, "inspection", insp, apptest.Fields("summary", "离线时的修改")) // stamped before the delete
 
 	del := syncproto.Mutation{Entity: "inspection", ID: insp, Delete: true, HLC: a.Clock.Now().String()}
-	wantStatus(t, push(t, a, del), "applied")
-	wantStatus(t, push(t, b, offlineEdit), "stale/record_deleted")
-	lateEdit := mut(b, "inspection", insp, fields("summary", "删除之后的修改"))
-	wantStatus(t, push(t, b, lateEdit), "stale/record_deleted")
-	wantStatus(t, push(t, a, del), "duplicate")
+	wantStatus(t, apptest.Push(t, a, del), "applied")
+	wantStatus(t, apptest.Push(t, b, offlineEdit), "stale/record_deleted")
+	lateEdit := apptest.Mut(b, "inspection", insp, apptest.Fields("summary", "删除之后的修改"))
+	wantStatus(t, apptest.Push(t, b, lateEdit), "stale/record_deleted")
+	wantStatus(t, apptest.Push(t, a, del), "duplicate")
 
 	chs, _ := pullAll(t, b, "", 1000)
 	got := latest(chs)["inspection/"+insp]
@@ -266,8 +266,8 @@ func TestSubmitLocksUntilOfficeReturns(t *testing.T) {
 	insp := newInspection(t, phone, xinfu)
 	_, cursor := pullAll(t, phone, "", 1000)
 
-	wantStatus(t, push(t, phone, mut(phone, "inspection", insp, fields("answers.fence", map[string]any{"result": "fail"}, "status", "submitted"))), "applied")
-	wantStatus(t, push(t, phone, mut(phone, "inspection", insp, fields("summary", "提交后修改"))), "rejected/record_locked")
+	wantStatus(t, apptest.Push(t, phone, apptest.Mut(phone, "inspection", insp, apptest.Fields("answers.fence", map[string]any{"result": "fail"}, "status", "submitted"))), "applied")
+	wantStatus(t, apptest.Push(t, phone, apptest.Mut(phone, "inspection", insp, apptest.Fields("summary", "提交后修改"))), "rejected/record_locked")
 
 	review := func(decision, comment string) error {
 		return office.Do(ctx, http.MethodPost, "/api/v1/inspections/"+insp+"/review",
@@ -286,11 +286,11 @@ func TestSubmitLocksUntilOfficeReturns(t *testing.T) {
 	if got := latest(chs)["inspection/"+insp]; text(got, "status") != "returned" || text(got, "review_comment") != "请补充围挡照片" || !sawReview {
 		t.Fatalf("phone pulled status %q comment %q review %v, want the return", text(got, "status"), text(got, "review_comment"), sawReview)
 	}
-	wantStatus(t, push(t, phone, mut(phone, "inspection", insp, fields("summary", "已补充", "status", "submitted"))), "applied")
+	wantStatus(t, apptest.Push(t, phone, apptest.Mut(phone, "inspection", insp, apptest.Fields("summary", "已补充", "status", "submitted"))), "applied")
 	if err := review("approve", ""); err != nil {
 		t.Fatalf("approve: %v", err)
 	}
-	wantStatus(t, push(t, phone, mut(phone, "inspection", insp, fields("summary", "通过后修改"))), "rejected/record_locked")
+	wantStatus(t, apptest.Push(t, phone, apptest.Mut(phone, "inspection", insp, apptest.Fields("summary", "通过后修改"))), "rejected/record_locked")
 	if err := review("approve", ""); syncproto.ErrorCodeOf(err) != syncproto.CodeConflict {
 		t.Fatalf("second approve: %v, want conflict", err)
 	}
@@ -305,12 +305,12 @@ func TestConcurrentEditsKeepBothFieldsAndLogLoser(t *testing.T) {
 	a, b := srv.Login(apptest.Inspector), srv.Login(apptest.Inspector2)
 	office := srv.Login(apptest.CountyOffice)
 	insp := newInspection(t, a, xinfu)
-	older := mut(a, "inspection", insp, fields("summary", "甲的结论", "answers.fence", map[string]any{"result": "pass"}))
+	older := apptest.Mut(a, "inspection", insp, apptest.Fields("summary", "甲的结论", "answers.fence", map[string]any{"result": "pass"}))
 	h, _ := syncproto.ParseHLC(older.HLC)
 	b.Clock.Observe(h) // b's edit happens after a's
-	newer := mut(b, "inspection", insp, fields("summary", "乙的结论", "answers.cover", map[string]any{"result": "fail"}))
-	wantStatus(t, push(t, b, newer), "applied")
-	resp := push(t, a, older)
+	newer := apptest.Mut(b, "inspection", insp, apptest.Fields("summary", "乙的结论", "answers.cover", map[string]any{"result": "fail"}))
+	wantStatus(t, apptest.Push(t, b, newer), "applied")
+	resp := apptest.Push(t, a, older)
 	if resp.Results[0].Status != "applied" || !reflect.DeepEqual(resp.Results[0].LostFields, []string{"summary"}) {
 		t.Fatalf("older edit: %+v, want applied with summary lost", resp.Results[0])
 	}
@@ -339,7 +339,7 @@ func TestSyncHealth(t *testing.T) {
 	phone := srv.Login(apptest.Inspector)
 	idle := srv.Login(apptest.Inspector2)
 	insp := newInspection(t, phone, xinfu)
-	wantStatus(t, push(t, phone, mut(phone, "photo", newID(), fields("inspection_id", insp,
+	wantStatus(t, apptest.Push(t, phone, apptest.Mut(phone, "photo", newID(), apptest.Fields("inspection_id", insp,
 		"sha256", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "content_type", "image/jpeg"))), "applied")
 	pullAll(t, phone, "", 1000)
 	var out struct {

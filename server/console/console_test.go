@@ -93,15 +93,6 @@ func loggedIn(t *testing.T, srv *apptest.Server, username string) *browser {
 	return b
 }
 
-func fields(kv ...any) map[string]json.RawMessage {
-	m := map[string]json.RawMessage{}
-	for i := 0; i < len(kv); i += 2 {
-		b, _ := json.Marshal(kv[i+1])
-		m[kv[i].(string)] = b
-	}
-	return m
-}
-
 // submit has the phone create and submit an inspection at a demo site of
 // county, and returns its id.
 func submit(t *testing.T, c *syncproto.Client, county string) string {
@@ -115,7 +106,7 @@ func submitWith(t *testing.T, c *syncproto.Client, county, template string) stri
 	t.Helper()
 	id := uuid.Must(uuid.NewRandom()).String()
 	resp, err := c.Push(ctx, uuid.Must(uuid.NewV7()).String(), []syncproto.Mutation{{Entity: syncproto.EntityInspection, ID: id,
-		HLC: c.Clock.Now().String(), Fields: fields("site_id", apptest.DemoSite(t, county), "template_id", template,
+		HLC: c.Clock.Now().String(), Fields: apptest.Fields("site_id", apptest.DemoSite(t, county), "template_id", template,
 			"template_version", 1, "status", "submitted", "started_at", "2026-11-28T09:00:00+08:00",
 			"answers.fence", "pass", "answers.material_cover", map[string]any{"result": "fail", "note": "东侧料堆裸露"})}})
 	if err != nil {

@@ -1,12 +1,15 @@
 package console
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/xinzhou-eco/fieldsync/seeds"
@@ -255,6 +258,15 @@ func (c *Console) photos(ec echo.Context, inspID string, site *server.StoredReco
 	if err != nil {
 		return nil, err
 	}
+	// In the order they were taken (then created), not of their last
+	// write: a photo reprocessed or flagged later keeps its number.
+	taken := func(r *server.StoredRecord) time.Time {
+		t, _ := time.Parse(time.RFC3339Nano, r.Text("captured_at"))
+		return t
+	}
+	slices.SortStableFunc(ps, func(a, b *server.StoredRecord) int {
+		return cmp.Or(taken(a).Compare(taken(b)), a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.ID, b.ID))
+	})
 	var out []photoRow
 	for _, ph := range ps {
 		if ph.State.IsDeleted() {

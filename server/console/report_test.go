@@ -155,7 +155,7 @@ func TestDevicesPage(t *testing.T) {
 	phone := srv.Login(apptest.Inspector)
 	insp := submit(t, phone, xinfu)
 	resp, err := phone.Push(ctx, uuid.Must(uuid.NewV7()).String(), []syncproto.Mutation{{Entity: syncproto.EntityPhoto, ID: uuid.NewString(),
-		HLC: phone.Clock.Now().String(), Fields: fields("inspection_id", insp, "item_key", "fence", "sha256", strings.Repeat("cd", 32),
+		HLC: phone.Clock.Now().String(), Fields: apptest.Fields("inspection_id", insp, "item_key", "fence", "sha256", strings.Repeat("cd", 32),
 			"content_type", "image/jpeg", "size_bytes", 1234, "captured_at", "2026-11-28T09:05:00+08:00")}})
 	if err != nil || len(resp.Results) != 1 || resp.Results[0].Status != "applied" {
 		t.Fatalf("push photo: %v %+v", err, resp)

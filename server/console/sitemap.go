@@ -1,6 +1,7 @@
 package console
 
 import (
+	"fmt"
 	"math"
 	"net/url"
 	"strconv"
@@ -72,6 +73,20 @@ func (c *Console) newSiteMap(slon, slat float64, photos []photoRow) *siteMap {
 		m.Markers = append(m.Markers, mapMarker{X: int(mx), Y: int(my), Label: "照片" + strconv.Itoa(i+1)})
 	}
 	return m
+}
+
+// CheckTileURL reports whether template can serve the map: an http(s)
+// URL with a host and the {z}, {x} and {y} placeholders.
+func CheckTileURL(template string) error {
+	if tileOrigin(template) == "" {
+		return fmt.Errorf("tile URL %q: want an http:// or https:// URL with a host", template)
+	}
+	for _, p := range []string{"{z}", "{x}", "{y}"} {
+		if !strings.Contains(template, p) {
+			return fmt.Errorf("tile URL %q lacks %s", template, p)
+		}
+	}
+	return nil
 }
 
 // tileOrigin is the scheme and host of the tile template, which the

@@ -57,8 +57,8 @@ func TestBadUploads(t *testing.T) {
 	theirs := newID()
 	ningwuSite := apptest.DemoSite(t, "140925")
 	theirInsp := newID()
-	push(t, ningwu, mut(ningwu, "inspection", theirInsp, map[string]any{"site_id": ningwuSite, "template_id": "coal_yard", "template_version": 1}))
-	push(t, ningwu, mut(ningwu, "photo", theirs, map[string]any{"inspection_id": theirInsp, "sha256": apptest.SHA256(good), "content_type": "image/jpeg"}))
+	apptest.PushApplied(t, ningwu, mut(ningwu, "inspection", theirInsp, map[string]any{"site_id": ningwuSite, "template_id": "coal_yard", "template_version": 1}))
+	apptest.PushApplied(t, ningwu, mut(ningwu, "photo", theirs, map[string]any{"inspection_id": theirInsp, "sha256": apptest.SHA256(good), "content_type": "image/jpeg"}))
 	if r := tus.Create(theirs, apptest.SHA256(good), "image/jpeg", len(good)); r.Status != http.StatusForbidden || r.Err.Code != syncproto.CodeOutOfScope {
 		t.Errorf("upload for another county's photo: %d %+v", r.Status, r.Err)
 	}
@@ -110,11 +110,11 @@ func TestProcessingResumesAfterRestart(t *testing.T) {
 	first := apptest.StartConfig(t, cfg)
 	phone := first.Login(apptest.Inspector)
 	insp := newID()
-	push(t, phone, mut(phone, "inspection", insp, map[string]any{"site_id": apptest.DemoSite(t, "140902"), "template_id": "coal_yard", "template_version": 1}))
+	apptest.PushApplied(t, phone, mut(phone, "inspection", insp, map[string]any{"site_id": apptest.DemoSite(t, "140902"), "template_id": "coal_yard", "template_version": 1}))
 	taken := time.Now()
 	data := testimg.JPEG(testimg.Options{Width: 320, Height: 240, Seed: 11, Time: &taken})
 	id := newID()
-	push(t, phone, mut(phone, "photo", id, map[string]any{"inspection_id": insp, "sha256": apptest.SHA256(data), "content_type": "image/jpeg"}))
+	apptest.PushApplied(t, phone, mut(phone, "photo", id, map[string]any{"inspection_id": insp, "sha256": apptest.SHA256(data), "content_type": "image/jpeg"}))
 	first.Tus(phone).Upload(id, "image/jpeg", data, http.StatusNoContent)
 	first.Stop()
 	if _, err := os.Stat(filepath.Join(dir, "blobs")); err != nil {

@@ -37,7 +37,7 @@ func setup(t *testing.T) *world {
 	w.site, w.other = newID(), newID()
 	w.visitStart = time.Now().Add(-time.Hour).Truncate(time.Second)
 	w.insp = newID()
-	push(t, w.phone,
+	apptest.PushApplied(t, w.phone,
 		mut(w.phone, "site", w.site, map[string]any{"county": "140902", "kind": "construction_site", "name": "测试工地甲", "lon": siteAt.Lon, "lat": siteAt.Lat, "radius_m": 100}),
 		mut(w.phone, "site", w.other, map[string]any{"county": "140902", "kind": "coal_yard", "name": "测试煤场乙", "lon": 112.80, "lat": 38.45, "radius_m": 100}),
 		mut(w.phone, "inspection", w.insp, map[string]any{"site_id": w.site, "template_id": "construction_dust", "template_version": 1,
@@ -56,19 +56,6 @@ func mut(c *syncproto.Client, entity, id string, f map[string]any) syncproto.Mut
 	return syncproto.Mutation{Entity: entity, ID: id, Fields: fields, HLC: c.Clock.Now().String()}
 }
 
-func push(t *testing.T, c *syncproto.Client, ms ...syncproto.Mutation) {
-	t.Helper()
-	resp, err := c.Push(ctx, uuid.Must(uuid.NewV7()).String(), ms)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range resp.Results {
-		if r.Status != syncproto.StatusApplied {
-			t.Fatalf("push %s %s: %+v", r.Entity, r.ID, r)
-		}
-	}
-}
-
 // photo pushes a photo record for data (with the given extra fields) and
 // returns its id.
 func (w *world) photo(t *testing.T, inspection string, data []byte, extra map[string]any) string {
@@ -79,7 +66,7 @@ func (w *world) photo(t *testing.T, inspection string, data []byte, extra map[st
 	for k, v := range extra {
 		f[k] = v
 	}
-	push(t, w.phone, mut(w.phone, "photo", id, f))
+	apptest.PushApplied(t, w.phone, mut(w.phone, "photo", id, f))
 	return id
 }
 

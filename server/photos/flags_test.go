@@ -82,10 +82,10 @@ func TestDuplicatesAcrossInspectionsAndSites(t *testing.T) {
 	w := setup(t)
 	taken := w.visitStart.Add(20 * time.Minute)
 	insp2 := newID()
-	push(t, w.phone, mut(w.phone, "inspection", insp2, map[string]any{"site_id": w.site, "template_id": "coal_yard",
+	apptest.PushApplied(t, w.phone, mut(w.phone, "inspection", insp2, map[string]any{"site_id": w.site, "template_id": "coal_yard",
 		"template_version": 1, "status": "draft", "started_at": w.visitStart.Format(time.RFC3339)}))
 	otherVisit := newID()
-	push(t, w.phone, mut(w.phone, "inspection", otherVisit, map[string]any{"site_id": w.other, "template_id": "coal_yard",
+	apptest.PushApplied(t, w.phone, mut(w.phone, "inspection", otherVisit, map[string]any{"site_id": w.other, "template_id": "coal_yard",
 		"template_version": 1, "status": "draft", "started_at": w.visitStart.Format(time.RFC3339)}))
 
 	data := testimg.JPEG(testimg.Options{Width: 400, Height: 300, Seed: 7, Time: &taken, GPS: &siteAt})
@@ -118,7 +118,7 @@ func TestBytesBeforeRecord(t *testing.T) {
 	data := testimg.JPEG(testimg.Options{Width: 300, Height: 200, Seed: 9, Time: &taken, GPS: &siteAt})
 	id := newID()
 	w.srv.Tus(w.phone).Upload(id, "image/jpeg", data, http.StatusNoContent)
-	push(t, w.phone, mut(w.phone, "photo", id, map[string]any{"inspection_id": w.insp, "sha256": apptest.SHA256(data), "content_type": "image/jpeg"}))
+	apptest.PushApplied(t, w.phone, mut(w.phone, "photo", id, map[string]any{"inspection_id": w.insp, "sha256": apptest.SHA256(data), "content_type": "image/jpeg"}))
 	w.srv.App.Photos.WaitIdle()
 	rec := w.record(t, id)
 	if string(rec["uploaded"]) != "true" || rec["processed_at"] == nil {
