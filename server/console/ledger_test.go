@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"encoding/json"
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -114,6 +115,14 @@ func TestVehicleRecords(t *testing.T) {
 				}
 			}
 		}
+	}
+	// The figures link to their records: follow the joint action's link.
+	m := regexp.MustCompile(`<a href="([^"]+)">豆罗、秦城检查站联合路检</a>`).FindStringSubmatch(mustGet(t, county, "/console/vehicles"))
+	if m == nil {
+		t.Fatal("no link on the joint action's figures")
+	}
+	if linked := mustGet(t, county, html.UnescapeString(m[1])); !strings.Contains(linked, "共 359 条") {
+		t.Errorf("the joint action's link %s does not list its 359 checks", m[1])
 	}
 	// Another county's records: refused by name, absent from every list.
 	if st, page := county.get("/console/vehicles?county=" + ningwu); st != http.StatusForbidden || !strings.Contains(page, "无权") {

@@ -3,6 +3,7 @@ package console
 import (
 	"bytes"
 	"encoding/csv"
+	"html/template"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -28,16 +29,42 @@ type reportTable struct {
 	Rows   [][]string
 }
 
-// monthReport gathers the report's tables for the request's month and
-// county, within the user's scope.
-func (c *Console) monthReport(ec echo.Context) (string, string, []reportTable, error) {
-	p := principalOf(ec)
-	month := ec.QueryParam("month")
-	if month == "" {
-		month = c.now().In(chinaTime).Format("2006-01")
+// reportParams say what a monthly report covers: a month, and optionally
+// one county and one responsible unit (which narrows the table by task).
+type reportParams struct{ Month, County, Unit string }
+
+// query is the report's address parameters, for its downloads.
+func (rp reportParams) query() string {
+	q := nonEmpty(map[string]string{"county": rp.County, "unit": rp.Unit})
+	q.Set("month", rp.Month)
+	return q.Encode()
+}
+
+// responsibleUnits lists the units the tasks name, in the tasks' order.
+func responsibleUnits(tasks []*server.StoredRecord) []string {
+	var out []string
+	for _, t := range tasks {
+		units, _, _ := taskFacts(t)
+		for _, u := range units {
+			if !slices.Contains(out, u) {
+				out = append(out, u)
+			}
+		}
 	}
+	return out
+}
+
+// monthReport gathers the report's tables for the request's month, county
+// and responsible unit, within the user's scope.
+func (c *Console) monthReport(ec echo.Context) (reportParams, []reportTable, error) {
+	p := principalOf(ec)
+	rp := reportParams{Month: ec.QueryParam("month"), County: ec.QueryParam("county"), Unit: ec.QueryParam("unit")}
+	if rp.Month == "" {
+		rp.Month = c.now().In(chinaTime).Format("2006-01")
+	}
+	month := rp.Month
 	if !reMonth.MatchString(month) {
-		return "", "", nil, server.Errorf(syncproto.CodeInvalidValue, "月份格式应为 YYYY-MM")
+		return rp, nil, server.Errorf(syncproto.CodeInvalidValue, "月份格式应为 YYYY-MM")
 	}
 	scope := p.Scope()
 	var counties []string
@@ -46,16 +73,15 @@ func (c *Console) monthReport(ec echo.Context) (string, string, []reportTable, e
 			counties = append(counties, ct.Code)
 		}
 	}
-	county := ec.QueryParam("county")
-	if county != "" {
+	if county := rp.County; county != "" {
 		if !slices.Contains(counties, county) {
-			return "", "", nil, server.Errorf(syncproto.CodeOutOfScope, "无权查看其他区县的报表")
+			return rp, nil, server.Errorf(syncproto.CodeOutOfScope, "无权查看其他区县的报表")
 		}
 		counties = []string{county}
 	}
 	reports, err := c.d.Store.MonthlyReport(ec.Request().Context(), month, counties)
 	if err != nil {
-		return "", "", nil, err
+		return rp, nil, err
 	}
 	itoa := strconv.Itoa
 	sum := reportTable{Title: "检查与整改汇总", Header: []string{"区县", "检查总数", "待审核", "已退回", "已通过", "发现问题",
@@ -83,24 +109,29 @@ func (c *Console) monthReport(ec echo.Context) (string, string, []reportTable, e
 			byTmpl.Rows = append(byTmpl.Rows, []string{c.countyName(r.County), name, itoa(r.ByTemplate[id])})
 		}
 	}
-	tasks, err := c.taskTable(ec, month, counties)
+	tasks, err := c.taskTable(ec, rp, counties)
 	if err != nil {
-		return "", "", nil, err
+		return rp, nil, err
 	}
-	return month, county, []reportTable{sum, byTmpl, tasks}, nil
+	return rp, []reportTable{sum, byTmpl, tasks}, nil
 }
 
 // taskTable is the report's table by rectification task, which names its
 // responsible units: the tasks that concern these counties (naming one of
-// them or none), their state, and their evidence started in the month in
-// these counties (as the ledger counts it, for one month).
-func (c *Console) taskTable(ec echo.Context, month string, counties []string) (reportTable, error) {
+// them or none) and, if rp names a unit, that unit; their state; and their
+// evidence started in the month in these counties (as the ledger counts
+// it, for one month).
+func (c *Console) taskTable(ec echo.Context, rp reportParams, counties []string) (reportTable, error) {
+	month := rp.Month
 	ctx := ec.Request().Context()
 	t := reportTable{Title: "整改任务进展", Header: []string{"序号", "责任单位", "验收单位", "整改时限", "状态", "进度",
 		"本月现场检查", "其中已通过"}}
 	tasks, err := c.d.Store.Tasks(ctx)
 	if err != nil {
 		return t, err
+	}
+	if rp.Unit != "" && !slices.Contains(responsibleUnits(tasks), rp.Unit) {
+		return t, server.Errorf(syncproto.CodeInvalidValue, "没有责任单位“%s”的整改任务", rp.Unit)
 	}
 	tallies, err := c.d.Store.InspectionTally(ctx, server.InspectionQuery{Scope: principalOf(ec).Scope(), Counties: counties,
 		From: month + "-01", To: month + "-31"})
@@ -112,6 +143,9 @@ func (c *Console) taskTable(ec echo.Context, month string, counties []string) (r
 			continue
 		}
 		units, status, deadline := taskFacts(task)
+		if rp.Unit != "" && !slices.Contains(units, rp.Unit) {
+			continue
+		}
 		pct := ""
 		if v, ok := task.Float("progress_pct"); ok {
 			pct = strconv.Itoa(int(v)) + "%"
@@ -129,16 +163,19 @@ func (c *Console) taskTable(ec echo.Context, month string, counties []string) (r
 
 // report shows the monthly report (信息报送).
 func (c *Console) report(ec echo.Context) error {
-	month, county, tables, err := c.monthReport(ec)
+	rp, tables, err := c.monthReport(ec)
 	if err != nil {
 		return err
 	}
-	q := url.Values{"month": {month}}
-	if county != "" {
-		q.Set("county", county)
+	tasks, err := c.d.Store.Tasks(ec.Request().Context())
+	if err != nil {
+		return err
 	}
-	return c.render(ec, http.StatusOK, "report.html", map[string]any{"Month": month, "County": county, "Tables": tables,
-		"Query": q.Encode(), "Counties": c.counties})
+	return c.render(ec, http.StatusOK, "report.html", map[string]any{"Month": rp.Month, "County": rp.County, "Unit": rp.Unit,
+		"Tables": tables, "Counties": c.counties, "Units": responsibleUnits(tasks),
+		// Built here from encoded values: as a template value the query
+		// would be escaped as one parameter.
+		"XLSX": template.URL("/console/report.xlsx?" + rp.query()), "CSV": template.URL("/console/report.csv?" + rp.query())})
 }
 
 func attachment(ec echo.Context, name string) {
@@ -148,10 +185,11 @@ func attachment(ec echo.Context, name string) {
 // reportCSV downloads the report as CSV, UTF-8 with a BOM so that Excel
 // reads the Chinese; the tables follow one another, a blank line apart.
 func (c *Console) reportCSV(ec echo.Context) error {
-	month, _, tables, err := c.monthReport(ec)
+	rp, tables, err := c.monthReport(ec)
 	if err != nil {
 		return err
 	}
+	month := rp.Month
 	var buf bytes.Buffer
 	buf.WriteString("\uFEFF")
 	w := csv.NewWriter(&buf)
@@ -173,10 +211,11 @@ func (c *Console) reportCSV(ec echo.Context) error {
 
 // reportXLSX downloads the report as an XLSX workbook, one sheet a table.
 func (c *Console) reportXLSX(ec echo.Context) error {
-	month, _, tables, err := c.monthReport(ec)
+	rp, tables, err := c.monthReport(ec)
 	if err != nil {
 		return err
 	}
+	month := rp.Month
 	f := excelize.NewFile()
 	defer f.Close()
 	for i, t := range tables {

@@ -3,6 +3,7 @@ package console_test
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -191,5 +192,57 @@ func TestDevicesPage(t *testing.T) {
 	}
 	if !strings.Contains(page, `href="/console/devices"`) {
 		t.Error("no nav link to the devices page")
+	}
+}
+
+// TestMonthlyReportByUnit: a responsible unit sees its own tasks in the
+// table by task, on the page and in the downloads alike.
+func TestMonthlyReportByUnit(t *testing.T) {
+	srv := apptest.Start(t)
+	city := loggedIn(t, srv, apptest.CityOffice)
+	const unit = "市住建局"
+	tasks, err := srv.App.DB.Tasks(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, task := range tasks {
+		var units []string
+		_ = json.Unmarshal(task.Value("responsible_units"), &units)
+		if slices.Contains(units, unit) {
+			want = append(want, task.Text("number"))
+		}
+	}
+	if len(want) == 0 {
+		t.Fatalf("no task names %s", unit)
+	}
+	q := "?month=2026-11&unit=" + url.QueryEscape(unit)
+	page := mustGet(t, city, "/console/report"+q)
+	var got []string
+	for _, r := range tableRows(t, page, "report-整改任务进展")[1:] {
+		cells := strings.Split(r, "|")
+		if !strings.Contains(cells[1], unit) {
+			t.Errorf("row %q does not name %s", r, unit)
+		}
+		got = append(got, cells[0])
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("tasks of %s on the page: %v, want %v", unit, got, want)
+	}
+	if !strings.Contains(page, `report.csv?month=2026-11&amp;unit=`+url.QueryEscape(unit)) {
+		t.Errorf("the downloads do not keep the unit: %s", page[strings.Index(page, "下载"):][:300])
+	}
+	_, body := city.get("/console/report.csv" + q)
+	rows := 0
+	for _, line := range strings.Split(body, "\n") {
+		if strings.Contains(line, unit) {
+			rows++
+		}
+	}
+	if rows != len(want) {
+		t.Errorf("CSV has %d rows naming %s, want %d", rows, unit, len(want))
+	}
+	if st, page := city.get("/console/report?month=2026-11&unit=" + url.QueryEscape("不存在的单位")); st != http.StatusBadRequest || !strings.Contains(page, "没有责任单位") {
+		t.Errorf("unknown unit: %d", st)
 	}
 }
