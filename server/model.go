@@ -75,6 +75,9 @@ type Principal struct {
 	Role     Role
 	Counties []string // sorted
 	DeviceID string
+	// SignedOutAt is when the device last signed out (zero if never):
+	// access tokens issued up to then are void.
+	SignedOutAt time.Time
 }
 
 // CanSee reports whether county is in the principal's scope. Global

@@ -521,6 +521,40 @@ func testRefreshAndLogout(t *testing.T, srv *apptest.Server) {
 		rawLogin(t, srv, apptest.Inspector, apptest.Passwords[apptest.Inspector], c.DeviceID).wantStatus(t, 200)
 	})
 
+	t.Run("logout ends the access tokens issued before it", func(t *testing.T) {
+		c := srv.Login(apptest.Inspector)
+		me, err := c.Me(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A token of this device issued a few seconds ago, still unexpired.
+		earlier := *srv.App.Auth
+		earlier.Now = func() time.Time { return time.Now().Add(-5 * time.Second) }
+		old, err := earlier.AccessToken(me.ID, c.DeviceID, server.RoleInspector)
+		if err != nil {
+			t.Fatal(err)
+		}
+		send(t, srv, request{method: http.MethodGet, path: syncproto.PathMe, token: old}).wantStatus(t, 200)
+		if err := c.Do(t.Context(), http.MethodPost, syncproto.PathLogout, nil, nil); err != nil {
+			t.Fatalf("logout: %v", err)
+		}
+		send(t, srv, request{method: http.MethodGet, path: syncproto.PathMe, token: old}).wantError(t, 401, syncproto.CodeTokenInvalid)
+		// Signing in again gives tokens that work; the old one stays void.
+		var tr syncproto.TokenResponse
+		r := rawLogin(t, srv, apptest.Inspector, apptest.Passwords[apptest.Inspector], c.DeviceID)
+		r.wantStatus(t, 200)
+		if err := json.Unmarshal(r.Body, &tr); err != nil {
+			t.Fatal(err)
+		}
+		send(t, srv, request{method: http.MethodGet, path: syncproto.PathMe, token: tr.AccessToken}).wantStatus(t, 200)
+		send(t, srv, request{method: http.MethodGet, path: syncproto.PathMe, token: old}).wantError(t, 401, syncproto.CodeTokenInvalid)
+		// Another device of the same user is not signed out.
+		other := srv.Login(apptest.Inspector)
+		if _, err := other.Me(t.Context()); err != nil {
+			t.Errorf("another device after this one signed out: %v", err)
+		}
+	})
+
 	t.Run("device bound to another user", func(t *testing.T) {
 		c := srv.Login(apptest.Inspector)
 		rawLogin(t, srv, apptest.Inspector2, apptest.Passwords[apptest.Inspector2], c.DeviceID).wantError(t, 409, syncproto.CodeConflict)

@@ -23,7 +23,7 @@ type Store interface {
 	UserByUsername(ctx context.Context, username string) (*server.User, string, error)
 	RegisterDevice(ctx context.Context, d *server.Device, refreshHash string, refreshExpires time.Time) error
 	RotateRefresh(ctx context.Context, oldHash, newHash string, newExpires, now time.Time) (userID, deviceID string, err error)
-	ClearRefresh(ctx context.Context, deviceID string) error
+	SignOut(ctx context.Context, deviceID string, at time.Time) error
 	Principal(ctx context.Context, userID, deviceID string) (*server.Principal, error)
 }
 
@@ -104,7 +104,16 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*server.Princ
 	if err != nil {
 		return nil, err
 	}
-	return s.Store.Principal(ctx, c.Subject, c.DeviceID)
+	p, err := s.Store.Principal(ctx, c.Subject, c.DeviceID)
+	if err != nil {
+		return nil, err
+	}
+	// iat has whole seconds: a token of the very second the device signed
+	// out in stays valid (so that signing in again at once works).
+	if !p.SignedOutAt.IsZero() && (c.IssuedAt == nil || c.IssuedAt.Before(p.SignedOutAt.Truncate(time.Second))) {
+		return nil, server.Errorf(syncproto.CodeTokenInvalid, "此设备已退出登录，请重新登录")
+	}
+	return p, nil
 }
 
 // Login checks a password (slowing repeated failures per username and per
@@ -186,9 +195,10 @@ func (s *Service) Refresh(ctx context.Context, token string) (*syncproto.TokenRe
 	return s.tokens(userID, deviceID, p.Role, refresh, u)
 }
 
-// Logout ends the device's refresh token.
+// Logout ends the device's refresh token and the access tokens issued to it
+// so far.
 func (s *Service) Logout(ctx context.Context, p *server.Principal) error {
-	return s.Store.ClearRefresh(ctx, p.DeviceID)
+	return s.Store.SignOut(ctx, p.DeviceID, s.Now())
 }
 
 func (s *Service) tokens(userID, deviceID string, role server.Role, refresh string, u *server.User) (*syncproto.TokenResponse, error) {

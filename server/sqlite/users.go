@@ -179,10 +179,11 @@ func (db *DB) RotateRefresh(ctx context.Context, oldHash, newHash string, newExp
 	return userID, deviceID, err
 }
 
-// ClearRefresh ends a device's refresh token (logout).
-func (db *DB) ClearRefresh(ctx context.Context, deviceID string) error {
+// SignOut ends a device's refresh token and voids the access tokens issued
+// to it up to at (logout).
+func (db *DB) SignOut(ctx context.Context, deviceID string, at time.Time) error {
 	return db.writeSQL(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE devices SET refresh_hash = '' WHERE id = ?`, deviceID)
+		_, err := tx.ExecContext(ctx, `UPDATE devices SET refresh_hash = '', signed_out_at = ? WHERE id = ?`, at.UnixMilli(), deviceID)
 		return err
 	})
 }
@@ -207,9 +208,9 @@ func (db *DB) RevokeDevice(ctx context.Context, deviceID string, at time.Time) e
 // or device), user_disabled, device_revoked.
 func (db *DB) Principal(ctx context.Context, userID, deviceID string) (*server.Principal, error) {
 	var disabled bool
-	var revoked sql.NullInt64
-	u, err := scanUser(db.read.QueryRowContext(ctx, `SELECT `+userCols+`, d.revoked_at FROM users u JOIN devices d ON d.user_id = u.id
-		WHERE u.id = ? AND d.id = ?`, userID, deviceID), &revoked)
+	var revoked, signedOut sql.NullInt64
+	u, err := scanUser(db.read.QueryRowContext(ctx, `SELECT `+userCols+`, d.revoked_at, d.signed_out_at FROM users u JOIN devices d ON d.user_id = u.id
+		WHERE u.id = ? AND d.id = ?`, userID, deviceID), &revoked, &signedOut)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, server.Errorf(syncproto.CodeTokenInvalid, "令牌无效，请重新登录")
 	}
@@ -223,7 +224,11 @@ func (db *DB) Principal(ctx context.Context, userID, deviceID string) (*server.P
 	case revoked.Valid:
 		return nil, server.Errorf(syncproto.CodeDeviceRevoked, "此设备已被停用，请联系管理员")
 	}
-	return &server.Principal{UserID: u.ID, Username: u.Username, Name: u.DisplayName, Role: u.Role, Counties: u.Counties, DeviceID: deviceID}, nil
+	p := &server.Principal{UserID: u.ID, Username: u.Username, Name: u.DisplayName, Role: u.Role, Counties: u.Counties, DeviceID: deviceID}
+	if signedOut.Valid {
+		p.SignedOutAt = time.UnixMilli(signedOut.Int64)
+	}
+	return p, nil
 }
 
 // Devices lists devices with their sync health, limited to users whose
