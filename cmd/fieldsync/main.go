@@ -171,23 +171,13 @@ func userAddCmd(c *command) {
 			return err
 		}
 		defer a.Close()
-		u, err := a.AddUser(ctx, *username, *password, *name, server.Role(*role), splitList(*county))
+		u, err := a.AddUser(ctx, *username, *password, *name, server.Role(*role), app.SplitList(*county))
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(c.stdout, "added user %s (%s) id %s\n", u.Username, u.Role, u.ID)
 		return nil
 	}
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 func userListCmd(c *command) {
@@ -244,7 +234,7 @@ func userScopeCmd(c *command) {
 			return err
 		}
 		defer a.Close()
-		return a.DB.SetUserCounties(ctx, name, splitList(*county))
+		return a.DB.SetUserCounties(ctx, name, app.SplitList(*county))
 	}
 }
 

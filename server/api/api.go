@@ -6,6 +6,7 @@ package api
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime"
 	"strconv"
@@ -38,6 +39,9 @@ type Config struct {
 	// Uploads receives photo bytes over tus; Blobs serves them.
 	Uploads *upload.Service
 	Blobs   server.BlobStore
+	// TrustedProxies are the reverse proxies whose X-Forwarded-* headers
+	// are believed; from any other peer they are ignored.
+	TrustedProxies []*net.IPNet
 }
 
 // API serves the HTTP endpoints.
@@ -70,10 +74,17 @@ func New(syncer *server.Syncer, au *auth.Service, st Store, log *slog.Logger, cf
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = a.errorHandler
 	// The client address (used to slow failed logins) is the peer's, never a
-	// header a client can set; a deployment behind a proxy would configure
-	// that proxy's header here.
+	// header a client can set — unless the peer is a trusted proxy, whose
+	// X-Forwarded-For is then read (right to left, past trusted hops).
 	e.IPExtractor = echo.ExtractIPDirect()
-	e.Use(middleware.RequestID(), a.logRequests, a.metrics.middleware, middleware.Recover(), a.serverHLC,
+	if len(cfg.TrustedProxies) > 0 {
+		opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+		for _, n := range cfg.TrustedProxies {
+			opts = append(opts, echo.TrustIPRange(n))
+		}
+		e.IPExtractor = echo.ExtractIPFromXFFHeader(opts...)
+	}
+	e.Use(a.forwarding, middleware.RequestID(), a.logRequests, a.metrics.middleware, middleware.Recover(), a.serverHLC,
 		middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024,
 			// Not /metrics (it compresses itself), not photos (JPEG is
 			// compressed, and Range must address the stored bytes), not tus,
@@ -296,4 +307,34 @@ func intParam(c echo.Context, name string, def int) (int, error) {
 		return 0, server.Errorf(syncproto.CodeBadRequest, "参数 %s 应为整数", name)
 	}
 	return n, nil
+}
+
+// forwarding drops the headers in which a proxy states the original scheme
+// and host unless the peer is a trusted proxy, so that no client chooses
+// the addresses the server hands out (upload locations).
+func (a *API) forwarding(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if !a.trustedPeer(c.Request().RemoteAddr) {
+			h := c.Request().Header
+			for _, name := range []string{"Forwarded", "X-Forwarded-Proto", "X-Forwarded-Host"} {
+				h.Del(name)
+			}
+		}
+		return next(c)
+	}
+}
+
+// trustedPeer reports whether the peer address is a trusted proxy.
+func (a *API) trustedPeer(remoteAddr string) bool {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		host = remoteAddr
+	}
+	ip := net.ParseIP(host)
+	for _, n := range a.cfg.TrustedProxies {
+		if ip != nil && n.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }

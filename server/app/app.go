@@ -104,7 +104,15 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.Auth = auth.NewService(a.DB, secret, nil)
 	a.Auth.AccessTTL = cfg.AccessTTL
 	a.Auth.BcryptCost = cfg.BcryptCost
-	uploads, err := upload.New(filepath.Join(cfg.DataDir, "uploads"), cfg.MaxUploadBytes, a.Syncer, a.Blobs, log)
+	proxies := make([]*net.IPNet, 0, len(cfg.TrustedProxies))
+	for _, p := range cfg.TrustedProxies {
+		n, err := ParseProxy(p)
+		if err != nil {
+			return nil, err
+		}
+		proxies = append(proxies, n)
+	}
+	uploads, err := upload.New(filepath.Join(cfg.DataDir, "uploads"), cfg.MaxUploadBytes, len(proxies) > 0, a.Syncer, a.Blobs, log)
 	if err != nil {
 		a.Close()
 		return nil, err
@@ -117,7 +125,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	reg := prometheus.NewRegistry()
 	a.Metrics = reg
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	a.Echo = api.New(a.Syncer, a.Auth, a.DB, log, api.Config{MaxPushBytes: cfg.MaxPushBytes, Uploads: uploads, Blobs: a.Blobs}, reg, a.ready.Load)
+	a.Echo = api.New(a.Syncer, a.Auth, a.DB, log, api.Config{MaxPushBytes: cfg.MaxPushBytes, Uploads: uploads, Blobs: a.Blobs, TrustedProxies: proxies}, reg, a.ready.Load)
 	if _, err := console.Mount(a.Echo, console.Deps{Syncer: a.Syncer, Auth: a.Auth, Store: a.DB, Blobs: a.Blobs, Log: log,
 		AddUser: a.AddUser, TileURL: cfg.TileURL}); err != nil {
 		a.Close()

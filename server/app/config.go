@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -42,6 +43,13 @@ type Config struct {
 	// (for example http://tiles.local/{z}/{x}/{y}.png); "" shows
 	// coordinates without a map.
 	TileURL string
+	// TrustedProxies are the addresses or CIDR ranges of reverse proxies
+	// (TLS terminators) in front of the server. Requests from them are
+	// taken at their word for the client address (X-Forwarded-For, which
+	// slows failed logins per client) and the public scheme and host
+	// (X-Forwarded-Proto/-Host, which upload locations are built from).
+	// Empty: every peer is the client itself.
+	TrustedProxies []string
 }
 
 // DefaultConfig returns the defaults.
@@ -80,6 +88,11 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, getenv func(string) string) {
 	workers, _ := strconv.Atoi(env("PHOTO_WORKERS", strconv.Itoa(c.PhotoWorkers)))
 	fs.IntVar(&c.PhotoWorkers, "photo-workers", workers, "photos processed at once (FIELDSYNC_PHOTO_WORKERS)")
 	fs.StringVar(&c.TileURL, "tile-url", env("TILE_URL", c.TileURL), "console map tile URL template with {z}/{x}/{y}; empty shows coordinates only (FIELDSYNC_TILE_URL)")
+	fs.Func("trusted-proxies", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-* headers are believed (FIELDSYNC_TRUSTED_PROXIES)",
+		func(v string) error { c.TrustedProxies = SplitList(v); return nil })
+	if v := env("TRUSTED_PROXIES", ""); v != "" {
+		c.TrustedProxies = SplitList(v)
+	}
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", envDur("SHUTDOWN_GRACE", c.ShutdownGrace), "time for in-flight requests at shutdown (FIELDSYNC_SHUTDOWN_GRACE)")
 }
 
@@ -91,6 +104,11 @@ func (c *Config) Validate() error {
 	}
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("data directory is empty"))
+	}
+	for _, p := range c.TrustedProxies {
+		if _, err := ParseProxy(p); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if c.TileURL != "" {
 		if err := console.CheckTileURL(c.TileURL); err != nil {
@@ -122,3 +140,30 @@ func (c *Config) Validate() error {
 
 // DBPath is the SQLite database file in the data directory.
 func (c *Config) DBPath() string { return c.DataDir + string(os.PathSeparator) + "fieldsync.db" }
+
+// SplitList splits a comma-separated list, dropping blanks.
+func SplitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// ParseProxy reads a trusted proxy: an IP address or a CIDR range.
+func ParseProxy(s string) (*net.IPNet, error) {
+	if _, n, err := net.ParseCIDR(s); err == nil {
+		return n, nil
+	}
+	ip := net.ParseIP(s)
+	if ip == nil {
+		return nil, fmt.Errorf("trusted proxy %q: want an IP address or a CIDR range", s)
+	}
+	bits := 128
+	if ip4 := ip.To4(); ip4 != nil {
+		ip, bits = ip4, 32
+	}
+	return &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)}, nil
+}

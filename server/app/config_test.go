@@ -34,3 +34,26 @@ func TestValidateTileURL(t *testing.T) {
 		}
 	}
 }
+
+// TestValidateTrustedProxies: each trusted proxy is an address or a range.
+func TestValidateTrustedProxies(t *testing.T) {
+	for _, tc := range []struct {
+		proxies []string
+		ok      bool
+	}{
+		{nil, true},
+		{[]string{"127.0.0.1", "10.0.0.0/8", "::1", "fd00::/8"}, true},
+		{[]string{"proxy.lan"}, false},
+		{[]string{"10.0.0.0/33"}, false},
+	} {
+		c := DefaultConfig()
+		c.DataDir = t.TempDir()
+		c.TrustedProxies = tc.proxies
+		if err := c.Validate(); (err == nil) != tc.ok {
+			t.Errorf("%v: %v, want ok=%v", tc.proxies, err, tc.ok)
+		}
+	}
+	if got := SplitList(" 10.0.0.1, ,192.168.0.0/16 "); len(got) != 2 || got[0] != "10.0.0.1" || got[1] != "192.168.0.0/16" {
+		t.Errorf("SplitList: %q", got)
+	}
+}

@@ -22,6 +22,8 @@ type Tus struct {
 	t      testing.TB
 	srv    *Server
 	Client *syncproto.Client
+	// Header is sent with every request (before each call's own headers).
+	Header map[string]string
 }
 
 // Tus returns a tus client authenticated as c.
@@ -73,6 +75,9 @@ func (u *Tus) Do(method, path string, body []byte, header map[string]string) Res
 	if u.Client != nil {
 		access, _ := u.Client.Tokens()
 		req.Header.Set("Authorization", "Bearer "+access)
+	}
+	for k, v := range u.Header {
+		req.Header.Set(k, v)
 	}
 	for k, v := range header {
 		if v == "" {

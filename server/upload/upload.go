@@ -55,8 +55,10 @@ type Service struct {
 }
 
 // New returns the service keeping partial uploads in dir, with uploads
-// limited to maxSize bytes.
-func New(dir string, maxSize int64, syncer *server.Syncer, blobs server.BlobStore, log *slog.Logger) (*Service, error) {
+// limited to maxSize bytes. With forwarded, upload locations are built from
+// the Forwarded / X-Forwarded-Proto / X-Forwarded-Host headers (the caller
+// removes them from requests that did not come through a trusted proxy).
+func New(dir string, maxSize int64, forwarded bool, syncer *server.Syncer, blobs server.BlobStore, log *slog.Logger) (*Service, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create upload directory: %w", err)
 	}
@@ -73,6 +75,7 @@ func New(dir string, maxSize int64, syncer *server.Syncer, blobs server.BlobStor
 		MaxSize:                   maxSize,
 		DisableDownload:           true,
 		DisableConcatenation:      true,
+		RespectForwardedHeaders:   forwarded,
 		Cors:                      &handler.CorsConfig{Disable: true},
 		PreUploadCreateCallback:   s.beforeCreate,
 		PreFinishResponseCallback: s.beforeFinish,
