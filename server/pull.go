@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 
@@ -62,10 +63,11 @@ func ScopeFingerprint(p *Principal) string {
 	return hex.EncodeToString(sum[:8])
 }
 
-// Pull returns the changes visible to p after cursor, at most limit of them.
-// Errors: bad_request (malformed cursor or limit), resync_required (the
-// cursor is from another database or another scope).
-func (s *Syncer) Pull(ctx context.Context, p *Principal, cursor string, limit int) (*syncproto.PullResponse, error) {
+// Pull returns the changes visible to p after cursor, at most limit of them,
+// with their HLCs per field or, if grouped, as hlc_groups. Errors:
+// bad_request (malformed cursor or limit), resync_required (the cursor is
+// from another database or another scope).
+func (s *Syncer) Pull(ctx context.Context, p *Principal, cursor string, limit int, grouped bool) (*syncproto.PullResponse, error) {
 	c, err := DecodeCursor(cursor)
 	if err != nil {
 		return nil, err
@@ -87,7 +89,11 @@ func (s *Syncer) Pull(ctx context.Context, p *Principal, cursor string, limit in
 	resp := &syncproto.PullResponse{Changes: make([]syncproto.Change, len(recs)), HasMore: more}
 	last := c.Seq
 	for i, r := range recs {
-		resp.Changes[i] = ToChange(r)
+		if grouped {
+			resp.Changes[i] = toGroupedChange(r)
+		} else {
+			resp.Changes[i] = ToChange(r)
+		}
 		last = r.Seq
 	}
 	resp.Cursor = Cursor{Seq: last, Scope: scope, Epoch: s.Store.Epoch()}.Encode()
@@ -103,6 +109,37 @@ func (s *Syncer) Pull(ctx context.Context, p *Principal, cursor string, limit in
 // ToChange converts a stored record to its wire form. A deleted record is
 // sent as a tombstone without fields.
 func ToChange(r *StoredRecord) syncproto.Change {
+	ch := changeFields(r)
+	if !ch.Deleted {
+		ch.HLCs = make(map[string]string, len(r.State.Fields))
+		for name, st := range r.State.Fields {
+			ch.HLCs[name] = st.HLC.String()
+		}
+	}
+	return ch
+}
+
+// toGroupedChange is ToChange with the HLCs as hlc_groups: each HLC once,
+// with the fields it last wrote (sorted).
+func toGroupedChange(r *StoredRecord) syncproto.Change {
+	ch := changeFields(r)
+	if !ch.Deleted {
+		groups := map[syncproto.HLC][]string{}
+		for name, st := range r.State.Fields {
+			groups[st.HLC] = append(groups[st.HLC], name)
+		}
+		ch.HLCGroups = make(map[string][]string, len(groups))
+		for h, names := range groups {
+			slices.Sort(names)
+			ch.HLCGroups[h.String()] = names
+		}
+		ch.HLCs = map[string]string{}
+	}
+	return ch
+}
+
+// changeFields is the wire form of a record without its HLCs.
+func changeFields(r *StoredRecord) syncproto.Change {
 	ch := syncproto.Change{Seq: r.Seq, Entity: r.Entity.Name, ID: r.ID, County: r.County}
 	if r.State.IsDeleted() {
 		ch.Deleted, ch.DeletedHLC = true, r.State.Deleted.String()
@@ -110,10 +147,8 @@ func ToChange(r *StoredRecord) syncproto.Change {
 		return ch
 	}
 	ch.Fields = make(map[string]json.RawMessage, len(r.State.Fields)+2)
-	ch.HLCs = make(map[string]string, len(r.State.Fields))
 	for name, st := range r.State.Fields {
 		ch.Fields[name] = st.Value
-		ch.HLCs[name] = st.HLC.String()
 	}
 	ch.Fields["created_by"] = mustJSON(r.CreatedBy)
 	ch.Fields["received_at"] = mustJSON(r.CreatedAt.UTC().Format(time.RFC3339Nano))

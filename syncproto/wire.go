@@ -10,6 +10,10 @@ const (
 	PathMe      = "/api/v1/me"
 	PathPull    = "/api/v1/sync/pull"
 	PathPush    = "/api/v1/sync/push"
+
+	// HLCsGrouped is the value of the pull parameter hlcs that asks for
+	// each change's HLCs as hlc_groups rather than per field.
+	HLCsGrouped = "grouped"
 )
 
 // HeaderServerHLC carries the server's HLC on every response, so a client can
@@ -128,9 +132,15 @@ type Change struct {
 	Fields map[string]json.RawMessage `json:"fields"`
 	// HLCs holds each field's last-write HLC, so a device can merge the
 	// change with its own unsent edits by the same rule as the server.
-	HLCs       map[string]string `json:"hlcs"`
-	Deleted    bool              `json:"deleted"`
-	DeletedHLC string            `json:"deleted_hlc,omitempty"`
+	// A pull with hlcs=grouped sends HLCGroups instead (and HLCs empty).
+	HLCs map[string]string `json:"hlcs"`
+	// HLCGroups maps each HLC to the fields it last wrote (the fields of
+	// one write share one HLC, so this is several times smaller than
+	// HLCs). Sent only to a pull that asks for it with hlcs=grouped;
+	// Client.Pull asks, and expands it into HLCs.
+	HLCGroups  map[string][]string `json:"hlc_groups,omitempty"`
+	Deleted    bool                `json:"deleted"`
+	DeletedHLC string              `json:"deleted_hlc,omitempty"`
 }
 
 // PullResponse answers GET /api/v1/sync/pull.

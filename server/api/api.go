@@ -202,7 +202,15 @@ func (a *API) pull(c echo.Context) error {
 	case <-c.Request().Context().Done():
 		return c.Request().Context().Err()
 	}
-	resp, err := a.syncer.Pull(c.Request().Context(), principalOf(c), c.QueryParam("cursor"), limit)
+	var grouped bool
+	switch h := c.QueryParam("hlcs"); h {
+	case "", "fields":
+	case syncproto.HLCsGrouped:
+		grouped = true
+	default:
+		return server.Errorf(syncproto.CodeBadRequest, "hlcs 只能是 fields 或 grouped")
+	}
+	resp, err := a.syncer.Pull(c.Request().Context(), principalOf(c), c.QueryParam("cursor"), limit, grouped)
 	if err != nil {
 		return err
 	}

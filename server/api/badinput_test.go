@@ -425,13 +425,15 @@ func testPullParams(t *testing.T, srv *apptest.Server) {
 		{"limit too large", "limit=5001", 400, syncproto.CodeBadRequest},
 		{"limit overflow", "limit=99999999999999999999", 400, syncproto.CodeBadRequest},
 		{"limit and bad cursor", "limit=abc&cursor=" + first.Cursor, 400, syncproto.CodeBadRequest},
+		{"hlcs unknown form", "hlcs=compact", 400, syncproto.CodeBadRequest},
+		{"hlcs upper case", "hlcs=GROUPED", 400, syncproto.CodeBadRequest},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			send(t, srv, request{method: "GET", path: syncproto.PathPull + "?" + tc.query, token: tok}).wantError(t, tc.status, tc.code)
 		})
 	}
-	for _, q := range []string{"limit=1", "limit=5000", "cursor=" + first.Cursor, "cursor=" + first.Cursor + "&limit=3", ""} {
+	for _, q := range []string{"limit=1", "limit=5000", "cursor=" + first.Cursor, "cursor=" + first.Cursor + "&limit=3", "", "hlcs=fields", "hlcs=grouped&limit=2"} {
 		t.Run("ok "+q, func(t *testing.T) {
 			send(t, srv, request{method: "GET", path: syncproto.PathPull + "?" + q, token: tok}).wantStatus(t, 200)
 		})
