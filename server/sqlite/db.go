@@ -38,17 +38,18 @@ type DB struct {
 	epoch string
 	stmts map[string]*entitySQL
 	// prepared are statements prepared once on the writer connection and
-	// reused by every write transaction (compiling a many-row upsert costs
-	// as much as running it); wanted are those a transaction had to
-	// prepare for itself, to be prepared for the next ones after it ends.
-	// Both are guarded by mu.
+	// reused by every write transaction instead of being compiled again
+	// for each (a batch's few upserts and its record lookup of up to 500
+	// ids); wanted are those a transaction had to prepare for itself, to
+	// be prepared for the next ones after it ends. Both are guarded by mu.
 	prepared map[string]*sql.Stmt
 	wanted   []string
 }
 
 // maxPrepared bounds the statements kept prepared on the writer: the
-// upserts of each entity's usual column sets and batch sizes fit well
-// within it; rarer ones are prepared per transaction.
+// upserts of each entity's usual column sets and the lookups of the few
+// padded list lengths fit well within it; rarer ones are prepared per
+// transaction.
 const maxPrepared = 256
 
 // Open opens (creating if needed) the database at path, checks that WAL
