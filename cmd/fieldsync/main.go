@@ -107,8 +107,15 @@ type command struct {
 	run            func(ctx context.Context) error
 }
 
-func (c *command) open(ctx context.Context) (*app.App, error) {
-	return app.OpenStore(ctx, *c.cfg, app.NewLogger(*c.cfg, c.stderr))
+// withStore opens the data directory's store (without serving), runs fn on
+// it and closes it.
+func (c *command) withStore(ctx context.Context, fn func(a *app.App) error) error {
+	a, err := app.OpenStore(ctx, *c.cfg, app.NewLogger(*c.cfg, c.stderr))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return fn(a)
 }
 
 var commands = map[string]func(*command){
@@ -166,37 +173,31 @@ func userAddCmd(c *command) {
 	county := c.fs.String("county", "", "county codes, comma-separated (e.g. 140902)")
 	name := c.fs.String("name", "", "display name")
 	c.run = func(ctx context.Context) error {
-		a, err := c.open(ctx)
-		if err != nil {
-			return err
-		}
-		defer a.Close()
-		u, err := a.AddUser(ctx, *username, *password, *name, server.Role(*role), app.SplitList(*county))
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(c.stdout, "added user %s (%s) id %s\n", u.Username, u.Role, u.ID)
-		return nil
+		return c.withStore(ctx, func(a *app.App) error {
+			u, err := a.AddUser(ctx, *username, *password, *name, server.Role(*role), app.SplitList(*county))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stdout, "added user %s (%s) id %s\n", u.Username, u.Role, u.ID)
+			return nil
+		})
 	}
 }
 
 func userListCmd(c *command) {
 	c.run = func(ctx context.Context) error {
-		a, err := c.open(ctx)
-		if err != nil {
-			return err
-		}
-		defer a.Close()
-		users, err := a.DB.Users(ctx)
-		if err != nil {
-			return err
-		}
-		tw := tabwriter.NewWriter(c.stdout, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "USERNAME\tNAME\tROLE\tCOUNTIES\tDISABLED\tID")
-		for _, u := range users {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%v\t%s\n", u.Username, u.DisplayName, u.Role, strings.Join(u.Counties, ","), u.Disabled, u.ID)
-		}
-		return tw.Flush()
+		return c.withStore(ctx, func(a *app.App) error {
+			users, err := a.DB.Users(ctx)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(c.stdout, 2, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "USERNAME\tNAME\tROLE\tCOUNTIES\tDISABLED\tID")
+			for _, u := range users {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%v\t%s\n", u.Username, u.DisplayName, u.Role, strings.Join(u.Counties, ","), u.Disabled, u.ID)
+			}
+			return tw.Flush()
+		})
 	}
 }
 
@@ -213,12 +214,9 @@ func userDisableCmd(c *command, disable bool) {
 		if err != nil {
 			return err
 		}
-		a, err := c.open(ctx)
-		if err != nil {
-			return err
-		}
-		defer a.Close()
-		return a.DB.SetUserDisabled(ctx, name, disable)
+		return c.withStore(ctx, func(a *app.App) error {
+			return a.DB.SetUserDisabled(ctx, name, disable)
+		})
 	}
 }
 
@@ -229,33 +227,27 @@ func userScopeCmd(c *command) {
 		if err != nil {
 			return err
 		}
-		a, err := c.open(ctx)
-		if err != nil {
-			return err
-		}
-		defer a.Close()
-		return a.DB.SetUserCounties(ctx, name, app.SplitList(*county))
+		return c.withStore(ctx, func(a *app.App) error {
+			return a.DB.SetUserCounties(ctx, name, app.SplitList(*county))
+		})
 	}
 }
 
 func deviceListCmd(c *command) {
 	c.run = func(ctx context.Context) error {
-		a, err := c.open(ctx)
-		if err != nil {
-			return err
-		}
-		defer a.Close()
-		ds, err := a.DB.Devices(ctx, server.Scope{All: true})
-		if err != nil {
-			return err
-		}
-		tw := tabwriter.NewWriter(c.stdout, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tUSER\tNAME\tLAST PULL\tLAST PUSH\tPENDING UPLOADS\tREVOKED")
-		for _, d := range ds {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", d.ID, d.Username, d.Name, fmtTime(d.Health.LastPullAt),
-				fmtTime(d.Health.LastPushAt), d.Health.PendingUploads, fmtTime(d.RevokedAt))
-		}
-		return tw.Flush()
+		return c.withStore(ctx, func(a *app.App) error {
+			ds, err := a.DB.Devices(ctx, server.Scope{All: true})
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(c.stdout, 2, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tUSER\tNAME\tLAST PULL\tLAST PUSH\tPENDING UPLOADS\tREVOKED")
+			for _, d := range ds {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", d.ID, d.Username, d.Name, fmtTime(d.Health.LastPullAt),
+					fmtTime(d.Health.LastPushAt), d.Health.PendingUploads, fmtTime(d.RevokedAt))
+			}
+			return tw.Flush()
+		})
 	}
 }
 
@@ -272,16 +264,13 @@ func deviceRevokeCmd(c *command) {
 		if err != nil {
 			return err
 		}
-		a, err := c.open(ctx)
-		if err != nil {
-			return err
-		}
-		defer a.Close()
-		if err := a.DB.RevokeDevice(ctx, id, time.Now()); err != nil {
-			return err
-		}
-		fmt.Fprintf(c.stdout, "revoked device %s\n", id)
-		return nil
+		return c.withStore(ctx, func(a *app.App) error {
+			if err := a.DB.RevokeDevice(ctx, id, time.Now()); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stdout, "revoked device %s\n", id)
+			return nil
+		})
 	}
 }
 
@@ -294,15 +283,12 @@ func backupCmd(c *command) {
 		if _, err := os.Stat(out); err == nil {
 			return fmt.Errorf("%s exists; refusing to overwrite", out)
 		}
-		a, err := c.open(ctx)
-		if err != nil {
-			return err
-		}
-		defer a.Close()
-		if err := a.DB.Backup(ctx, out); err != nil {
-			return err
-		}
-		fmt.Fprintf(c.stdout, "backed up %s to %s\n", c.cfg.DBPath(), out)
-		return nil
+		return c.withStore(ctx, func(a *app.App) error {
+			if err := a.DB.Backup(ctx, out); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stdout, "backed up %s to %s\n", c.cfg.DBPath(), out)
+			return nil
+		})
 	}
 }
