@@ -38,7 +38,7 @@ func BenchmarkPullSlice(b *testing.B) {
 			return benchSite(phone, n)
 		}
 		return syncproto.Mutation{Entity: "vehicle_check", ID: uuid.NewString(), HLC: phone.Clock.Now().String(), Fields: apptest.Fields(
-			"county", xinfu, "checkpoint", "豆罗检查站", "plate", fmt.Sprintf("晋H%05d", n%100000), "emission_stage", "国六",
+			"county", apptest.Xinfu, "checkpoint", "豆罗检查站", "plate", fmt.Sprintf("晋H%05d", n%100000), "emission_stage", "国六",
 			"fuel", "天然气", "aftertreatment", "present", "checked_at", "2026-11-28T10:00:00+08:00", "action", "放行")}
 	})
 }
@@ -74,7 +74,7 @@ func BenchmarkPullSliceMixed(b *testing.B) {
 				"severity", "major", "deadline", "2026-12-31", "status", "open")}
 		default:
 			return syncproto.Mutation{Entity: "vehicle_check", ID: uuid.NewString(), HLC: hlc, Fields: apptest.Fields(
-				"county", xinfu, "checkpoint", "豆罗检查站", "plate", fmt.Sprintf("晋H%05d", n%100000), "emission_stage", "国六",
+				"county", apptest.Xinfu, "checkpoint", "豆罗检查站", "plate", fmt.Sprintf("晋H%05d", n%100000), "emission_stage", "国六",
 				"fuel", "柴油", "aftertreatment", "present", "checked_at", "2026-11-28T10:00:00+08:00", "action", "放行")}
 		}
 	})
@@ -82,7 +82,7 @@ func BenchmarkPullSliceMixed(b *testing.B) {
 
 func benchSite(phone *syncproto.Client, n int) syncproto.Mutation {
 	return syncproto.Mutation{Entity: "site", ID: uuid.NewString(), HLC: phone.Clock.Now().String(), Fields: apptest.Fields(
-		"county", xinfu, "kind", "construction_site", "name", fmt.Sprintf("忻府区第%d号工地", n), "address", "忻府区长征街",
+		"county", apptest.Xinfu, "kind", "construction_site", "name", fmt.Sprintf("忻府区第%d号工地", n), "address", "忻府区长征街",
 		"lon", 112.7+float64(n%1000)/10000, "lat", 38.4+float64(n%997)/10000, "radius_m", 200)}
 }
 
@@ -92,7 +92,7 @@ func benchSite(phone *syncproto.Client, n int) syncproto.Mutation {
 func benchPullSlice(b *testing.B, total int, gen func(phone *syncproto.Client, n int) syncproto.Mutation) {
 	srv := apptest.Start(b)
 	phone := srv.Login(apptest.Inspector)
-	p := &server.Principal{UserID: "bench", Role: server.RoleInspector, Counties: []string{xinfu}, DeviceID: phone.DeviceID}
+	p := &server.Principal{UserID: "bench", Role: server.RoleInspector, Counties: []string{apptest.Xinfu}, DeviceID: phone.DeviceID}
 	for done := 0; done < total; done += 1000 {
 		ms := make([]syncproto.Mutation, min(1000, total-done))
 		for i := range ms {

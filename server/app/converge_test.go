@@ -27,7 +27,7 @@ func TestConvergenceProperty(t *testing.T) {
 	for trial := uint64(0); trial < 6; trial++ {
 		t.Run(fmt.Sprint("seed", trial), func(t *testing.T) {
 			r := rand.New(rand.NewPCG(trial, 42))
-			ids := []string{newInspection(t, devs[0], xinfu), newInspection(t, devs[0], xinfu), newInspection(t, devs[0], xinfu)}
+			ids := []string{newInspection(t, devs[0], apptest.Xinfu), newInspection(t, devs[0], apptest.Xinfu), newInspection(t, devs[0], apptest.Xinfu)}
 			ref := map[string]*syncproto.Record{}
 			for _, id := range ids {
 				rec, err := srv.App.DB.Get(ctx, syncproto.EntityInspection, id)

@@ -11,11 +11,6 @@ import (
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
-const (
-	xinfu  = "140902"
-	ningwu = "140925"
-)
-
 var ctx = context.Background()
 
 func newID() string { return uuid.Must(uuid.NewRandom()).String() }

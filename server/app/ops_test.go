@@ -18,7 +18,7 @@ import (
 func TestHealthReadyAndMetrics(t *testing.T) {
 	srv := apptest.Start(t)
 	c := srv.Login(apptest.Inspector)
-	wantStatus(t, apptest.Push(t, c, apptest.Mut(c, "site", newID(), apptest.Fields("county", xinfu, "kind", "factory", "name", "测试企业"))), "applied")
+	wantStatus(t, apptest.Push(t, c, apptest.Mut(c, "site", newID(), apptest.Fields("county", apptest.Xinfu, "kind", "factory", "name", "测试企业"))), "applied")
 	for path, want := range map[string]string{
 		"/healthz": `"ok"`,
 		"/readyz":  `"ready"`,
@@ -86,7 +86,7 @@ func TestShutdownFinishesInFlightPush(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		resp, err := c.Push(ctx, batchID(), []syncproto.Mutation{apptest.Mut(c, "site", site, apptest.Fields("county", xinfu, "kind", "factory", "name", "关停中的企业"))})
+		resp, err := c.Push(ctx, batchID(), []syncproto.Mutation{apptest.Mut(c, "site", site, apptest.Fields("county", apptest.Xinfu, "kind", "factory", "name", "关停中的企业"))})
 		done <- result{resp, err}
 	}()
 	waitFor(t, "the push to be in flight", func() bool { return inFlight(t, srv) >= 1 })

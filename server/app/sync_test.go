@@ -42,7 +42,7 @@ func TestPullsDuringPushesNeverSkipOrRepeat(t *testing.T) {
 					}
 					id := newID()
 					ids = append(ids, id)
-					ms = append(ms, apptest.Mut(c, "site", id, apptest.Fields("county", xinfu, "kind", "construction_site", "name", fmt.Sprintf("工地 %d-%d-%d", pi, b, k))))
+					ms = append(ms, apptest.Mut(c, "site", id, apptest.Fields("county", apptest.Xinfu, "kind", "construction_site", "name", fmt.Sprintf("工地 %d-%d-%d", pi, b, k))))
 				}
 				resp, err := c.Push(ctx, batchID(), ms)
 				if err != nil {
@@ -130,13 +130,13 @@ func TestRetriedBatchHasOneEffect(t *testing.T) {
 	srv := apptest.Start(t)
 	c := srv.Login(apptest.Inspector)
 	other := srv.Login(apptest.Inspector2)
-	insp := newInspection(t, other, xinfu)
+	insp := newInspection(t, other, apptest.Xinfu)
 	before, _ := srv.App.DB.Conflicts(ctx, srvScopeAll, "", "", 1000)
 
 	c.HTTP.Transport = &dropFirstResponse{rt: c.HTTP.Transport}
 	site := newID()
 	ms := []syncproto.Mutation{
-		apptest.Mut(c, "site", site, apptest.Fields("county", xinfu, "kind", "coal_yard", "name", "忻府区某煤场")),
+		apptest.Mut(c, "site", site, apptest.Fields("county", apptest.Xinfu, "kind", "coal_yard", "name", "忻府区某煤场")),
 		apptest.Mut(c, "inspection", insp, apptest.Fields("summary", "围挡不连续")),
 	}
 	id := batchID()
@@ -183,7 +183,7 @@ func TestClockSkewCannotWinForever(t *testing.T) {
 	fast := srv.Login(apptest.Inspector)
 	fast.Clock = syncproto.NewClock(fast.DeviceID, func() time.Time { return time.Now().Add(3 * time.Hour) })
 	other := srv.Login(apptest.Inspector2)
-	insp := newInspection(t, other, xinfu)
+	insp := newInspection(t, other, apptest.Xinfu)
 
 	resp := apptest.Push(t, fast, apptest.Mut(fast, "inspection", insp, apptest.Fields("summary", "来自未来")))
 	wantStatus(t, resp, "rejected/clock_skew")
@@ -208,9 +208,9 @@ func TestScopeChangeForcesResync(t *testing.T) {
 	srv := apptest.Start(t)
 	ningwuDev := srv.Login(apptest.NingwuInsp)
 	_, cursor := pullAll(t, ningwuDev, "", 500)
-	xinfuSite := apptest.DemoSite(t, xinfu)
+	xinfuSite := apptest.DemoSite(t, apptest.Xinfu)
 
-	if err := srv.App.DB.SetUserCounties(ctx, apptest.NingwuInsp, []string{ningwu, xinfu}); err != nil {
+	if err := srv.App.DB.SetUserCounties(ctx, apptest.NingwuInsp, []string{apptest.Ningwu, apptest.Xinfu}); err != nil {
 		t.Fatal(err)
 	}
 	_, err := ningwuDev.Pull(ctx, cursor, 100)
@@ -229,7 +229,7 @@ func TestScopeChangeForcesResync(t *testing.T) {
 func TestTombstonesAreNotResurrected(t *testing.T) {
 	srv := apptest.Start(t)
 	a, b := srv.Login(apptest.Inspector), srv.Login(apptest.Inspector2)
-	insp := newInspection(t, a, xinfu)
+	insp := newInspection(t, a, apptest.Xinfu)
 	offlineEdit := apptest.Mut(b, "inspection", insp, apptest.Fields("summary", "离线时的修改")) // stamped before the delete
 
 	del := syncproto.Mutation{Entity: "inspection", ID: insp, Delete: true, HLC: a.Clock.Now().String()}
@@ -263,7 +263,7 @@ func TestSubmitLocksUntilOfficeReturns(t *testing.T) {
 	srv := apptest.Start(t)
 	phone := srv.Login(apptest.Inspector)
 	office := srv.Login(apptest.CountyOffice)
-	insp := newInspection(t, phone, xinfu)
+	insp := newInspection(t, phone, apptest.Xinfu)
 	_, cursor := pullAll(t, phone, "", 1000)
 
 	wantStatus(t, apptest.Push(t, phone, apptest.Mut(phone, "inspection", insp, apptest.Fields("answers.fence", map[string]any{"result": "fail"}, "status", "submitted"))), "applied")
@@ -304,7 +304,7 @@ func TestConcurrentEditsKeepBothFieldsAndLogLoser(t *testing.T) {
 	srv := apptest.Start(t)
 	a, b := srv.Login(apptest.Inspector), srv.Login(apptest.Inspector2)
 	office := srv.Login(apptest.CountyOffice)
-	insp := newInspection(t, a, xinfu)
+	insp := newInspection(t, a, apptest.Xinfu)
 	older := apptest.Mut(a, "inspection", insp, apptest.Fields("summary", "甲的结论", "answers.fence", map[string]any{"result": "pass"}))
 	h, _ := syncproto.ParseHLC(older.HLC)
 	b.Clock.Observe(h) // b's edit happens after a's
@@ -338,7 +338,7 @@ func TestSyncHealth(t *testing.T) {
 	srv := apptest.Start(t)
 	phone := srv.Login(apptest.Inspector)
 	idle := srv.Login(apptest.Inspector2)
-	insp := newInspection(t, phone, xinfu)
+	insp := newInspection(t, phone, apptest.Xinfu)
 	wantStatus(t, apptest.Push(t, phone, apptest.Mut(phone, "photo", newID(), apptest.Fields("inspection_id", insp,
 		"sha256", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "content_type", "image/jpeg"))), "applied")
 	pullAll(t, phone, "", 1000)

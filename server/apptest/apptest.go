@@ -29,6 +29,12 @@ const (
 	Admin        = "admin"
 )
 
+// The demo's counties the tests use most.
+const (
+	Xinfu  = "140902" // 忻府区
+	Ningwu = "140925" // 宁武县
+)
+
 // Passwords of the demo accounts.
 var Passwords = map[string]string{
 	Inspector: "inspector123", Inspector2: "inspector123", NingwuInsp: "inspector123",

@@ -32,7 +32,7 @@ func TestBrowserReturn(t *testing.T) {
 
 	srv := apptest.Start(t)
 	phone := srv.Login(apptest.Inspector)
-	insp := submit(t, phone, xinfu)
+	insp := submit(t, phone, apptest.Xinfu)
 	_, cursor := pullAll(t, phone, "")
 
 	opts := []chromedp.ExecAllocatorOption{

@@ -18,11 +18,6 @@ import (
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
-const (
-	xinfu  = "140902"
-	ningwu = "140925"
-)
-
 var ctx = context.Background()
 
 // browser is a cookie-keeping HTTP client standing in for a browser.
@@ -184,7 +179,7 @@ func TestLogin(t *testing.T) {
 
 func TestCSRF(t *testing.T) {
 	srv := apptest.Start(t)
-	insp := submit(t, srv.Login(apptest.Inspector), xinfu)
+	insp := submit(t, srv.Login(apptest.Inspector), apptest.Xinfu)
 	b := loggedIn(t, srv, apptest.CountyOffice)
 	path := "/console/inspections/" + insp + "/review"
 	for name, form := range map[string]url.Values{
@@ -212,8 +207,8 @@ func TestCSRF(t *testing.T) {
 
 func TestQueueScope(t *testing.T) {
 	srv := apptest.Start(t)
-	mine := submit(t, srv.Login(apptest.Inspector), xinfu)
-	theirs := submit(t, srv.Login(apptest.NingwuInsp), ningwu)
+	mine := submit(t, srv.Login(apptest.Inspector), apptest.Xinfu)
+	theirs := submit(t, srv.Login(apptest.NingwuInsp), apptest.Ningwu)
 
 	_, page := loggedIn(t, srv, apptest.CountyOffice).get("/console/")
 	if !strings.Contains(page, mine) || strings.Contains(page, theirs) {
@@ -227,7 +222,7 @@ func TestQueueScope(t *testing.T) {
 	if !strings.Contains(page, mine) || !strings.Contains(page, theirs) {
 		t.Errorf("city office queue: want both\n%s", page)
 	}
-	_, page = city.get("/console/queue?county=" + ningwu)
+	_, page = city.get("/console/queue?county=" + apptest.Ningwu)
 	if strings.Contains(page, mine) || !strings.Contains(page, theirs) {
 		t.Errorf("county filter\n%s", page)
 	}
@@ -237,15 +232,15 @@ func TestQueueScope(t *testing.T) {
 	if _, page = city.get("/console/queue?from=2026-11-29"); strings.Contains(page, mine) {
 		t.Error("date filter")
 	}
-	if st, page := loggedIn(t, srv, apptest.CountyOffice).get("/console/queue?county=" + ningwu); st != http.StatusForbidden || !strings.Contains(page, "无权") {
+	if st, page := loggedIn(t, srv, apptest.CountyOffice).get("/console/queue?county=" + apptest.Ningwu); st != http.StatusForbidden || !strings.Contains(page, "无权") {
 		t.Errorf("county office filtering another county: %d", st)
 	}
 }
 
 func TestDetailScope(t *testing.T) {
 	srv := apptest.Start(t)
-	theirs := submit(t, srv.Login(apptest.NingwuInsp), ningwu)
-	photo := addPhoto(t, srv, theirs, ningwu)
+	theirs := submit(t, srv.Login(apptest.NingwuInsp), apptest.Ningwu)
+	photo := addPhoto(t, srv, theirs, apptest.Ningwu)
 	b := loggedIn(t, srv, apptest.CountyOffice)
 	for _, path := range []string{"/console/inspections/" + theirs, "/console/photos/" + photo + "/thumbnail"} {
 		st, page := b.get(path)
@@ -293,8 +288,8 @@ func addPhoto(t *testing.T, srv *apptest.Server, insp, county string) string {
 func TestDetailAndReturn(t *testing.T) {
 	srv := apptest.Start(t)
 	phone := srv.Login(apptest.Inspector)
-	insp := submit(t, phone, xinfu)
-	photo := addPhoto(t, srv, insp, xinfu)
+	insp := submit(t, phone, apptest.Xinfu)
+	photo := addPhoto(t, srv, insp, apptest.Xinfu)
 	_, cursor := pullAll(t, phone, "")
 
 	b := loggedIn(t, srv, apptest.CountyOffice)

@@ -140,7 +140,7 @@ func TestDevicesSyncHealth(t *testing.T) {
 			// of which one is uploaded.
 			freshPhone = login(uuid.Must(uuid.NewV7()).String(), apptest.Inspector, name)
 			pull(freshPhone)
-			insp := submit(t, freshPhone, xinfu)
+			insp := submit(t, freshPhone, apptest.Xinfu)
 			for i, id := range []*string{&waiting, &arrived} {
 				*id = uuid.NewString()
 				data := testimg.JPEG(testimg.Options{Seed: uint64(7 + i)})
@@ -161,7 +161,7 @@ func TestDevicesSyncHealth(t *testing.T) {
 			id := registered(apptest.Inspector2, name, 10*day)
 			c := login(id, apptest.Inspector2, name)
 			markPulled(id, now.Add(-5*day))
-			submit(t, c, xinfu)
+			submit(t, c, apptest.Xinfu)
 		}, want{user: apptest.Inspector2, status: "正常", pending: "0", lastPull: fmtT(now.Add(-5 * day)), county: true}},
 		{"71小时前拉取", func(name string) {
 			markPulled(registered(apptest.Inspector2, name, 10*day), pulled71h)

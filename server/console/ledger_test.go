@@ -125,10 +125,10 @@ func TestVehicleRecords(t *testing.T) {
 		t.Errorf("the joint action's link %s does not list its 359 checks", m[1])
 	}
 	// Another county's records: refused by name, absent from every list.
-	if st, page := county.get("/console/vehicles?county=" + ningwu); st != http.StatusForbidden || !strings.Contains(page, "无权") {
+	if st, page := county.get("/console/vehicles?county=" + apptest.Ningwu); st != http.StatusForbidden || !strings.Contains(page, "无权") {
 		t.Errorf("county office filtering on another county: %d", st)
 	}
-	ningwuOffice := addOffice(t, srv, "ningwu-office", ningwu)
+	ningwuOffice := addOffice(t, srv, "ningwu-office", apptest.Ningwu)
 	st, page := ningwuOffice.get("/console/vehicles")
 	if st != http.StatusOK || !strings.Contains(page, "共 0 条") || strings.Contains(page, "豆罗") {
 		t.Errorf("宁武 office sees 忻府区 roadside checks (%d)", st)
@@ -248,10 +248,10 @@ func TestLedgerEvidence(t *testing.T) {
 	srv := apptest.Start(t)
 	xinfuPhone, ningwuPhone := srv.Login(apptest.Inspector), srv.Login(apptest.NingwuInsp)
 	mine := []string{submit(t, xinfuPhone, "140902"), submit(t, xinfuPhone, "140902")}
-	theirs := submit(t, ningwuPhone, ningwu)
+	theirs := submit(t, ningwuPhone, apptest.Ningwu)
 	// A coal-yard check in 宁武县, one of the counties task 4.2 names, and
 	// one in 忻府区, which it does not name.
-	submitWith(t, ningwuPhone, ningwu, "coal_yard")
+	submitWith(t, ningwuPhone, apptest.Ningwu, "coal_yard")
 	submitWith(t, xinfuPhone, "140902", "coal_yard")
 	county, city := loggedIn(t, srv, apptest.CountyOffice), loggedIn(t, srv, apptest.CityOffice)
 	if st, _ := city.post("/console/inspections/"+mine[0]+"/review", url.Values{"decision": {"approve"}, "csrf": {csrf(t, mustGet(t, city, "/console/inspections/"+mine[0]))}}); st != http.StatusOK {

@@ -49,7 +49,7 @@ func newMapFixture(t *testing.T, tileURL string) *mapFixture {
 	phone := f.srv.Login(apptest.Inspector)
 	site := uuid.NewString()
 	apptest.PushApplied(t, phone,
-		syncproto.Mutation{Entity: syncproto.EntitySite, ID: site, HLC: phone.Clock.Now().String(), Fields: apptest.Fields("county", xinfu,
+		syncproto.Mutation{Entity: syncproto.EntitySite, ID: site, HLC: phone.Clock.Now().String(), Fields: apptest.Fields("county", apptest.Xinfu,
 			"kind", "construction_site", "name", "地图测试工地", "lon", mapSite.Lon, "lat", mapSite.Lat, "radius_m", 100)},
 		syncproto.Mutation{Entity: syncproto.EntityInspection, ID: f.insp, HLC: phone.Clock.Now().String(), Fields: apptest.Fields("site_id", site,
 			"template_id", "construction_dust", "template_version", 1, "status", "submitted", "started_at", "2026-11-28T09:00:00+08:00")})

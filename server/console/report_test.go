@@ -23,9 +23,9 @@ import (
 func TestMonthlyReport(t *testing.T) {
 	srv := apptest.Start(t)
 	phone := srv.Login(apptest.Inspector)
-	ids := []string{submit(t, phone, xinfu), submit(t, phone, xinfu), submit(t, phone, xinfu)}
-	submit(t, srv.Login(apptest.NingwuInsp), ningwu)
-	addPhoto(t, srv, ids[0], xinfu)
+	ids := []string{submit(t, phone, apptest.Xinfu), submit(t, phone, apptest.Xinfu), submit(t, phone, apptest.Xinfu)}
+	submit(t, srv.Login(apptest.NingwuInsp), apptest.Ningwu)
+	addPhoto(t, srv, ids[0], apptest.Xinfu)
 
 	b := loggedIn(t, srv, apptest.CountyOffice)
 	for i, decision := range []string{"approve", "return"} {
@@ -36,7 +36,7 @@ func TestMonthlyReport(t *testing.T) {
 		}
 	}
 
-	want, err := srv.App.DB.MonthlyReport(ctx, "2026-11", []string{xinfu})
+	want, err := srv.App.DB.MonthlyReport(ctx, "2026-11", []string{apptest.Xinfu})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestMonthlyReport(t *testing.T) {
 	}
 	concerning := 0
 	for _, task := range tasks {
-		if cs := server.TaskCounties(task); len(cs) == 0 || slices.Contains(cs, xinfu) {
+		if cs := server.TaskCounties(task); len(cs) == 0 || slices.Contains(cs, apptest.Xinfu) {
 			concerning++
 		}
 	}
@@ -135,7 +135,7 @@ func TestMonthlyReport(t *testing.T) {
 	if strings.Contains(body, "宁武县") || strings.Contains(page, "<td>宁武县</td>") {
 		t.Error("a county office's report shows 宁武县")
 	}
-	if st, _ := b.get("/console/report.csv?month=2026-11&county=" + ningwu); st != http.StatusForbidden {
+	if st, _ := b.get("/console/report.csv?month=2026-11&county=" + apptest.Ningwu); st != http.StatusForbidden {
 		t.Errorf("county office asking for another county: %d", st)
 	}
 	if st, _ := b.get("/console/report?month=2026-13"); st != http.StatusBadRequest {
@@ -154,7 +154,7 @@ func TestMonthlyReport(t *testing.T) {
 func TestDevicesPage(t *testing.T) {
 	srv := apptest.Start(t)
 	phone := srv.Login(apptest.Inspector)
-	insp := submit(t, phone, xinfu)
+	insp := submit(t, phone, apptest.Xinfu)
 	resp, err := phone.Push(ctx, uuid.Must(uuid.NewV7()).String(), []syncproto.Mutation{{Entity: syncproto.EntityPhoto, ID: uuid.NewString(),
 		HLC: phone.Clock.Now().String(), Fields: apptest.Fields("inspection_id", insp, "item_key", "fence", "sha256", strings.Repeat("cd", 32),
 			"content_type", "image/jpeg", "size_bytes", 1234, "captured_at", "2026-11-28T09:05:00+08:00")}})

@@ -38,7 +38,7 @@ func TestDetailMap(t *testing.T) {
 	for _, tileURL := range []string{"", tiles} {
 		t.Run(fmt.Sprintf("tiles=%q", tileURL), func(t *testing.T) {
 			srv := apptest.Start(t, func(c *app.Config) { c.TileURL = tileURL })
-			id := submit(t, srv.Login(apptest.Inspector), xinfu)
+			id := submit(t, srv.Login(apptest.Inspector), apptest.Xinfu)
 			b := loggedIn(t, srv, apptest.CountyOffice)
 			st, page := b.get("/console/inspections/" + id)
 			if st != http.StatusOK {

@@ -20,7 +20,7 @@ func TestUsersAndDevices(t *testing.T) {
 	token := csrf(t, page)
 
 	// Without the CSRF token nothing is added.
-	form := url.Values{"username": {"wang.li"}, "password": {"wangli-secret"}, "name": {"王力"}, "role": {"inspector"}, "counties": {xinfu}}
+	form := url.Values{"username": {"wang.li"}, "password": {"wangli-secret"}, "name": {"王力"}, "role": {"inspector"}, "counties": {apptest.Xinfu}}
 	if st, _ := admin.post("/console/users", form); st != http.StatusForbidden {
 		t.Fatalf("add user without csrf: %d", st)
 	}
@@ -35,7 +35,7 @@ func TestUsersAndDevices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := tok.User.Counties; len(got) != 1 || got[0] != xinfu {
+	if got := tok.User.Counties; len(got) != 1 || got[0] != apptest.Xinfu {
 		t.Fatalf("counties: %v", got)
 	}
 	if _, err := phone.Me(ctx); err != nil {
@@ -51,7 +51,7 @@ func TestUsersAndDevices(t *testing.T) {
 	ctoken := csrf(t, cpage)
 	for path, f := range map[string]url.Values{
 		"/console/users":                                    {"csrf": {ctoken}, "username": {"x.y"}, "password": {"xy-secret-1"}, "role": {"admin"}},
-		"/console/users/wang.li/counties":                   {"csrf": {ctoken}, "counties": {ningwu}},
+		"/console/users/wang.li/counties":                   {"csrf": {ctoken}, "counties": {apptest.Ningwu}},
 		"/console/devices/" + tok.User.DeviceID + "/revoke": {"csrf": {ctoken}},
 	} {
 		if st, _ := county.post(path, f); st != http.StatusForbidden {
@@ -60,10 +60,10 @@ func TestUsersAndDevices(t *testing.T) {
 	}
 
 	// The admin moves the user to another county.
-	if st, page := admin.post("/console/users/wang.li/counties", url.Values{"csrf": {token}, "counties": {ningwu}}); st != http.StatusOK || !strings.Contains(page, "已更新区县") {
+	if st, page := admin.post("/console/users/wang.li/counties", url.Values{"csrf": {token}, "counties": {apptest.Ningwu}}); st != http.StatusOK || !strings.Contains(page, "已更新区县") {
 		t.Fatalf("set counties: %d\n%s", st, page)
 	}
-	if me, err := phone.Me(ctx); err != nil || len(me.Counties) != 1 || me.Counties[0] != ningwu {
+	if me, err := phone.Me(ctx); err != nil || len(me.Counties) != 1 || me.Counties[0] != apptest.Ningwu {
 		t.Fatalf("me after counties: %+v %v", me, err)
 	}
 
@@ -84,7 +84,7 @@ func TestUsersAndDevices(t *testing.T) {
 
 func TestQueueFlagFilter(t *testing.T) {
 	srv := apptest.Start(t)
-	id := submit(t, srv.Login(apptest.Inspector), xinfu)
+	id := submit(t, srv.Login(apptest.Inspector), apptest.Xinfu)
 	b := loggedIn(t, srv, apptest.CityOffice)
 	if st, page := b.get("/console/queue"); st != http.StatusOK || !strings.Contains(page, id) || !strings.Contains(page, `name="flag"`) {
 		t.Fatalf("queue: %d", st)
