@@ -1,5 +1,7 @@
 package syncproto
 
+import "net/http"
+
 // Stable machine-readable error codes. They appear as ErrorBody.Code for a
 // failed request and as PushResult.Code for a rejected mutation. Codes never
 // change meaning; new ones may be added.
@@ -47,3 +49,63 @@ const (
 	CodeRecordDeleted    = "record_deleted"     // the record is deleted; the update was kept only in the conflict log
 	CodeInvalidValue     = "invalid_value"      // a value outside the allowed set
 )
+
+// httpStatus maps every code to the HTTP status it is answered with when it
+// fails a whole request. Per-mutation codes normally travel inside a 200
+// push response, but a domain call outside a push (an office tool, an
+// upload) may return one as its error, so they have a status too. A code
+// missing here is a bug: HTTPStatus answers it as 500, and a test checks
+// that every Code* constant above is listed.
+var httpStatus = map[string]int{
+	CodeBadRequest:           http.StatusBadRequest,
+	CodeInvalidField:         http.StatusBadRequest,
+	CodeUnknownField:         http.StatusBadRequest,
+	CodeMissingField:         http.StatusBadRequest,
+	CodeBodyTooLarge:         http.StatusRequestEntityTooLarge,
+	CodeUnauthorized:         http.StatusUnauthorized,
+	CodeTokenInvalid:         http.StatusUnauthorized,
+	CodeTokenExpired:         http.StatusUnauthorized,
+	CodeInvalidLogin:         http.StatusUnauthorized,
+	CodeTooManyTries:         http.StatusTooManyRequests,
+	CodeDeviceRevoked:        http.StatusForbidden,
+	CodeUserDisabled:         http.StatusForbidden,
+	CodeDeviceMismatch:       http.StatusForbidden,
+	CodeForbidden:            http.StatusForbidden,
+	CodeOutOfScope:           http.StatusForbidden,
+	CodeNotFound:             http.StatusNotFound,
+	CodeMethodNotAllowed:     http.StatusMethodNotAllowed,
+	CodeConflict:             http.StatusConflict,
+	CodeBatchMismatch:        http.StatusConflict,
+	CodeResyncRequired:       http.StatusGone,
+	CodeUnsupportedMediaType: http.StatusUnsupportedMediaType,
+	CodeHashMismatch:         http.StatusUnprocessableEntity,
+	CodeBadImage:             http.StatusUnprocessableEntity,
+	CodeUploadOffset:         http.StatusConflict,
+	CodeInvalidUpload:        http.StatusBadRequest,
+	CodeNotReady:             http.StatusNotFound,
+	CodeInternal:             http.StatusInternalServerError,
+	CodeUnavailable:          http.StatusServiceUnavailable,
+
+	CodeUnknownEntity:    http.StatusBadRequest,
+	CodeInvalidID:        http.StatusBadRequest,
+	CodeInvalidHLC:       http.StatusBadRequest,
+	CodeClockSkew:        http.StatusBadRequest,
+	CodeServerOwnedField: http.StatusForbidden,
+	CodeReadOnlyEntity:   http.StatusForbidden,
+	CodeRecordLocked:     http.StatusConflict,
+	CodeImmutableField:   http.StatusConflict,
+	CodeUnknownReference: http.StatusConflict,
+	CodeNotDeletable:     http.StatusForbidden,
+	CodeRecordDeleted:    http.StatusConflict,
+	CodeInvalidValue:     http.StatusBadRequest,
+}
+
+// HTTPStatus returns the HTTP status a failed request with this code is
+// answered with: one table for the API, the office console and uploads.
+// An unknown code is a server fault, 500.
+func HTTPStatus(code string) int {
+	if s, ok := httpStatus[code]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}

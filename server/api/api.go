@@ -84,7 +84,7 @@ func New(syncer *server.Syncer, au *auth.Service, st Store, log *slog.Logger, cf
 		}
 		e.IPExtractor = echo.ExtractIPFromXFFHeader(opts...)
 	}
-	e.Use(a.forwarding, middleware.RequestID(), a.logRequests, a.metrics.middleware, middleware.Recover(), a.serverHLC,
+	e.Use(a.forwarding, middleware.RequestID(), a.logRequests, a.metrics.middleware, middleware.Recover(), a.serverHLC, strictQuery,
 		middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024,
 			// Not /metrics (it compresses itself), not photos (JPEG is
 			// compressed, and Range must address the stored bytes), not tus,
@@ -116,7 +116,6 @@ func New(syncer *server.Syncer, au *auth.Service, st Store, log *slog.Logger, cf
 	v1.POST("/devices/:id/revoke", a.revokeDevice, authn, admin)
 	v1.GET("/photos/:id/:variant", a.photo, authn)
 	if u := cfg.Uploads; u != nil {
-		u.Status = StatusOf
 		v1.OPTIONS("/uploads/", echo.WrapHandler(u.Options()))
 		v1.POST("/uploads/", echo.WrapHandler(u.Post()), authn)
 		v1.HEAD("/uploads/:id", echo.WrapHandler(u.Head()), authn)

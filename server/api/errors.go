@@ -12,47 +12,9 @@ import (
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
-// statusOf maps every error code to its HTTP status. Codes missing here
-// (only per-mutation codes should be) are answered as 400.
-var statusOf = map[string]int{
-	syncproto.CodeBadRequest:           http.StatusBadRequest,
-	syncproto.CodeInvalidField:         http.StatusBadRequest,
-	syncproto.CodeUnknownField:         http.StatusBadRequest,
-	syncproto.CodeMissingField:         http.StatusBadRequest,
-	syncproto.CodeInvalidValue:         http.StatusBadRequest,
-	syncproto.CodeBodyTooLarge:         http.StatusRequestEntityTooLarge,
-	syncproto.CodeUnsupportedMediaType: http.StatusUnsupportedMediaType,
-	syncproto.CodeUnauthorized:         http.StatusUnauthorized,
-	syncproto.CodeTokenInvalid:         http.StatusUnauthorized,
-	syncproto.CodeTokenExpired:         http.StatusUnauthorized,
-	syncproto.CodeInvalidLogin:         http.StatusUnauthorized,
-	syncproto.CodeTooManyTries:         http.StatusTooManyRequests,
-	syncproto.CodeDeviceRevoked:        http.StatusForbidden,
-	syncproto.CodeUserDisabled:         http.StatusForbidden,
-	syncproto.CodeDeviceMismatch:       http.StatusForbidden,
-	syncproto.CodeForbidden:            http.StatusForbidden,
-	syncproto.CodeOutOfScope:           http.StatusForbidden,
-	syncproto.CodeNotFound:             http.StatusNotFound,
-	syncproto.CodeMethodNotAllowed:     http.StatusMethodNotAllowed,
-	syncproto.CodeConflict:             http.StatusConflict,
-	syncproto.CodeBatchMismatch:        http.StatusConflict,
-	syncproto.CodeResyncRequired:       http.StatusGone,
-	syncproto.CodeHashMismatch:         http.StatusUnprocessableEntity,
-	syncproto.CodeBadImage:             http.StatusUnprocessableEntity,
-	syncproto.CodeUploadOffset:         http.StatusConflict,
-	syncproto.CodeInvalidUpload:        http.StatusBadRequest,
-	syncproto.CodeNotReady:             http.StatusNotFound,
-	syncproto.CodeInternal:             http.StatusInternalServerError,
-	syncproto.CodeUnavailable:          http.StatusServiceUnavailable,
-}
-
-// StatusOf returns the HTTP status for an error code.
-func StatusOf(code string) int {
-	if s, ok := statusOf[code]; ok {
-		return s
-	}
-	return http.StatusBadRequest
-}
+// StatusOf returns the HTTP status for an error code: syncproto's one
+// table, shared with the office console and uploads.
+func StatusOf(code string) int { return syncproto.HTTPStatus(code) }
 
 // errorHandler writes every error response: JSON {code, message,
 // request_id, server_hlc}. Errors that are not a *server.Error are logged

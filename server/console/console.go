@@ -263,29 +263,6 @@ func sameToken(got, want string) bool {
 	return got != "" && want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
 }
 
-// statusOf maps error codes to the statuses of console pages.
-func statusOf(code string) int {
-	switch code {
-	case syncproto.CodeForbidden, syncproto.CodeOutOfScope, syncproto.CodeUserDisabled:
-		return http.StatusForbidden
-	case syncproto.CodeNotFound, syncproto.CodeNotReady:
-		return http.StatusNotFound
-	case syncproto.CodeUnauthorized, syncproto.CodeInvalidLogin:
-		return http.StatusUnauthorized
-	case syncproto.CodeTooManyTries:
-		return http.StatusTooManyRequests
-	case syncproto.CodeConflict:
-		return http.StatusConflict
-	case syncproto.CodeBodyTooLarge:
-		return http.StatusRequestEntityTooLarge
-	case syncproto.CodeInternal:
-		return http.StatusInternalServerError
-	case syncproto.CodeUnavailable:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusBadRequest
-}
-
 // htmlErrors renders every error of a console route as a Chinese page
 // instead of the API's JSON.
 func (c *Console) htmlErrors(next echo.HandlerFunc) echo.HandlerFunc {
@@ -311,7 +288,7 @@ func (c *Console) htmlErrors(next echo.HandlerFunc) echo.HandlerFunc {
 		if code == syncproto.CodeInternal && c.d.Log != nil {
 			c.d.Log.Error("console error", "path", ec.Request().URL.Path, "err", err)
 		}
-		status := statusOf(code)
+		status := syncproto.HTTPStatus(code)
 		if status == http.StatusUnauthorized && ec.Request().Method == http.MethodGet {
 			return ec.Redirect(http.StatusSeeOther, "/console/login")
 		}

@@ -108,7 +108,7 @@ func (c *Console) login(ec echo.Context) error {
 	case code == syncproto.CodeInternal:
 		return err
 	case err != nil:
-		return c.showLogin(ec, statusOf(code), username, server.ErrorMessage(err))
+		return c.showLogin(ec, syncproto.HTTPStatus(code), username, server.ErrorMessage(err))
 	case !mayUse(u.Role):
 		return c.showLogin(ec, http.StatusForbidden, username, "巡查员账号请使用手机端，督查后台仅限区县、市级督查人员和管理员登录")
 	}

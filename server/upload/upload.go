@@ -45,9 +45,6 @@ type Service struct {
 	// Stored is called with the ids of photo records whose bytes have just
 	// been stored and verified (for processing).
 	Stored func(ids []string)
-	// Status maps an error code to its HTTP status (the API package sets
-	// it, so that one table maps codes to statuses everywhere).
-	Status func(code string) int
 	// Verify, if set, checks a completed upload's bytes before they are
 	// stored (that they are an image of the declared type, not a
 	// decompression bomb); its error is the client's.
@@ -129,7 +126,7 @@ func (s *Service) wrap(h http.HandlerFunc) http.Handler {
 	// The unrouted handler takes the upload id from the path below BasePath.
 	inner := http.StripPrefix(strings.TrimSuffix(BasePath, "/"), s.tus.Middleware(h))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		jw := &jsonErrors{ResponseWriter: w, head: r.Method == http.MethodHead, serverHLC: s.syncer.ServerHLC, statusOf: s.status}
+		jw := &jsonErrors{ResponseWriter: w, head: r.Method == http.MethodHead, serverHLC: s.syncer.ServerHLC}
 		inner.ServeHTTP(jw, r)
 		jw.finish()
 	})
@@ -228,16 +225,9 @@ func (s *Service) tusError(err error) error {
 	code := server.ErrorCode(err)
 	body, _ := json.Marshal(syncproto.ErrorBody{Code: code, Message: server.ErrorMessage(err)})
 	return handler.Error{ErrorCode: code, Message: server.ErrorMessage(err), HTTPResponse: handler.HTTPResponse{
-		StatusCode: s.status(code), Body: string(body),
+		StatusCode: syncproto.HTTPStatus(code), Body: string(body),
 		Header: handler.HTTPHeader{"Content-Type": "application/json; charset=utf-8"},
 	}}
-}
-
-func (s *Service) status(code string) int {
-	if s.Status == nil {
-		return http.StatusBadRequest
-	}
-	return s.Status(code)
 }
 
 // tusCodes maps tusd's error codes to fieldsync's.
@@ -280,7 +270,6 @@ type jsonErrors struct {
 	http.ResponseWriter
 	head      bool
 	serverHLC func() string
-	statusOf  func(code string) int
 	status    int
 	body      bytes.Buffer
 	pending   bool
@@ -314,7 +303,7 @@ func (w *jsonErrors) finish() {
 	status := w.status
 	if json.Unmarshal(raw, &eb) != nil || eb.Code == "" { // tusd's own error, not a hook's
 		eb = syncproto.ErrorBody{Code: w.tusCode(string(raw))}
-		status = w.statusOf(eb.Code)
+		status = syncproto.HTTPStatus(eb.Code)
 	}
 	if eb.Message == "" {
 		eb.Message = tusMessages[eb.Code]
