@@ -272,3 +272,38 @@ func blobCopies(t *testing.T, dir, sum string) int {
 	}
 	return n
 }
+
+// TestKillKeepsTheClock: a device stamps a write two minutes ahead of the
+// server (within the skew allowed); the server is killed with SIGKILL
+// right after answering. Restarted, its clock is still after that write.
+func TestKillKeepsTheClock(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	srv := startServer(t, dir)
+	c := newDevice(t, srv.URL, &http.Transport{})
+	c.Clock.SetOffset(2 * time.Minute)
+	m := syncproto.Mutation{Entity: syncproto.EntityVehicleCheck, ID: uuid.Must(uuid.NewV7()).String(), HLC: c.Clock.Now().String(),
+		Fields: map[string]json.RawMessage{"county": raw("140902"), "checkpoint": raw("忻府区北出口"), "plate": raw("晋H00001"),
+			"emission_stage": raw("国六"), "fuel": raw("柴油"), "aftertreatment": raw("present"), "checked_at": raw(time.Now().Format(time.RFC3339))}}
+	resp, err := c.Push(ctx, uuid.Must(uuid.NewV7()).String(), []syncproto.Mutation{m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkAllApplied(t, resp, []syncproto.Mutation{m})
+	srv.kill(t)
+
+	srv = startServer(t, dir)
+	defer srv.stop(t)
+	res, err := http.Get(srv.URL + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	got, err := syncproto.ParseHLC(res.Header.Get(syncproto.HeaderServerHLC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want, _ := syncproto.ParseHLC(m.HLC); got.Compare(want) <= 0 {
+		t.Fatalf("after kill -9 and restart the server's HLC %s is before the stored %s", got, want)
+	}
+}

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -92,9 +93,16 @@ func (s *Syncer) write(ctx context.Context, tx WriteTx, r *StoredRecord, values 
 	if len(vals) == 0 {
 		return nil
 	}
-	// The server's writes are decisions (a review, a new seed), recorded as
-	// such; the device values they replace are not conflicts to log.
-	syncproto.Merge(&r.State, vals, false, s.Clock.Now())
+	// A decision is stamped after every write the record holds, so it
+	// takes effect on each field it sets even when a device's clock ran
+	// ahead of the server's (within MaxSkew) or the server's clock was set
+	// back. The server's writes are decisions (a review, a new seed),
+	// recorded as such; the device values they replace are not conflicts
+	// to log.
+	h := s.Clock.Observe(r.State.Highest())
+	if o := syncproto.Merge(&r.State, vals, false, h); len(o.Won) != len(vals) {
+		return fmt.Errorf("server write to %s %s at %s lost fields %v", r.Entity.Name, r.ID, h, o.Losses)
+	}
 	r.UpdatedAt = now
 	return tx.Put(ctx, r)
 }

@@ -43,13 +43,24 @@ type Conflict struct {
 	Value     json.RawMessage `json:"value"`
 	HLC       string          `json:"hlc"`
 	WinnerHLC string          `json:"winner_hlc"`
-	// Reason is "older" (lost to a newer value) or "deleted" (written to a
-	// deleted record).
+	// Reason is ConflictOlder, ConflictEqualHLC or ConflictDeleted.
 	Reason   string    `json:"reason"`
 	DeviceID string    `json:"device_id"`
 	UserID   string    `json:"user_id"`
 	At       time.Time `json:"at"`
 }
+
+// Why a value is in the conflict log.
+const (
+	// ConflictOlder: the value lost to one with a greater HLC.
+	ConflictOlder = "older"
+	// ConflictEqualHLC: another value arrived with the very same HLC (a
+	// device that reused a timestamp); the greater canonical value was
+	// kept, whatever the order of arrival, and this one is logged.
+	ConflictEqualHLC = "equal_hlc"
+	// ConflictDeleted: the value was written to a deleted record.
+	ConflictDeleted = "deleted"
+)
 
 // Batch is a push batch's stored outcome, kept so a retry answers the same.
 type Batch struct {
@@ -93,6 +104,10 @@ type SyncStore interface {
 	Changes(ctx context.Context, scope Scope, after int64, limit int) ([]*StoredRecord, bool, error)
 	// Get reads one record outside any write (nil if absent).
 	Get(ctx context.Context, entity, id string) (*StoredRecord, error)
+	// HighHLC returns the greatest HLC of any committed write (a field's or
+	// a tombstone's), kept across restarts so the server's clock can be
+	// set past it.
+	HighHLC(ctx context.Context) (syncproto.HLC, error)
 	// Epoch identifies this database; cursors from another are refused.
 	Epoch() string
 	// MarkPulled records a device's last pull and the cursor position it

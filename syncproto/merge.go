@@ -21,6 +21,18 @@ type Record struct {
 // IsDeleted reports whether the record carries a tombstone.
 func (r *Record) IsDeleted() bool { return !r.Deleted.IsZero() }
 
+// Highest returns the greatest HLC in the record: its fields' and its
+// tombstone's (the zero HLC for an empty record).
+func (r *Record) Highest() HLC {
+	h := r.Deleted
+	for _, st := range r.Fields {
+		if st.HLC.Compare(h) > 0 {
+			h = st.HLC
+		}
+	}
+	return h
+}
+
 // Loss is a field value that did not survive a merge: either the incoming
 // value lost to a newer stored one, or a stored value was overwritten by a
 // newer incoming one. Nothing is discarded silently: callers keep losses in a
@@ -60,8 +72,9 @@ func (o Outcome) Status() string {
 
 // wins reports whether an incoming write (v, h) beats the stored one. HLCs
 // decide; equal HLCs (which only a misbehaving node produces) fall back to
-// the byte order of the values, so that the rule stays a total order and
-// every delivery order converges.
+// the byte order of the values' canonical encodings, so that the rule stays
+// a total order and every delivery order converges on the same value — the
+// greater one — while the other is reported as a loss.
 func wins(v json.RawMessage, h HLC, cur FieldState) bool {
 	if c := h.Compare(cur.HLC); c != 0 {
 		return c > 0
@@ -98,7 +111,10 @@ func Merge(r *Record, fields map[string]json.RawMessage, del bool, h HLC) Outcom
 		case ok && cur.HLC == h && bytes.Equal(cur.Value, v):
 			o.Same = append(o.Same, name)
 		case !ok || wins(v, h, cur):
-			if ok && cur.HLC.Node != h.Node {
+			// A node overwriting its own earlier value is an edit, not a
+			// conflict; the same HLC carrying another value is one (only a
+			// misbehaving node reuses an HLC), and its loser is kept.
+			if ok && (cur.HLC.Node != h.Node || cur.HLC == h) {
 				o.Losses = append(o.Losses, Loss{Field: name, Value: cur.Value, HLC: cur.HLC, WinnerHLC: h})
 			}
 			r.Fields[name] = FieldState{Value: v, HLC: h}

@@ -147,6 +147,10 @@ func OpenStore(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) 
 	a := &App{Cfg: cfg, Log: log, DB: db}
 	a.Syncer = server.NewSyncer(db, nil)
 	a.Syncer.MaxSkew = cfg.MaxSkew
+	if err := a.Syncer.RestoreClock(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("restore clock: %w", err)
+	}
 	if a.Blobs, err = blobfs.New(filepath.Join(cfg.DataDir, "blobs")); err != nil {
 		db.Close()
 		return nil, err

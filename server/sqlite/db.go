@@ -20,6 +20,7 @@ import (
 
 	sqlite3 "github.com/mattn/go-sqlite3"
 	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
 //go:embed migrations/*.sql
@@ -112,6 +113,9 @@ func (db *DB) init(ctx context.Context) error {
 	}
 	if _, err := db.write.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('seq', ?) ON CONFLICT (key) DO NOTHING`, strconv.FormatInt(seq, 10)); err != nil {
 		return fmt.Errorf("init seq: %w", err)
+	}
+	if err := db.initHighHLC(ctx); err != nil {
+		return err
 	}
 	return db.loadEpoch(ctx)
 }
@@ -240,8 +244,59 @@ func (db *DB) Update(ctx context.Context, fn func(server.WriteTx) error) error {
 				return fmt.Errorf("advance seq: %w", err)
 			}
 		}
-		return nil
+		return raiseHighHLC(ctx, sqlTx, tx.high)
 	})
+}
+
+// raiseHighHLC raises the stored high-water mark to h if h is greater. The
+// HLC encoding sorts as its HLC does, and SQLite compares text bytewise, so
+// the comparison is done in SQL (a command-line tool may have raised it
+// beside the server).
+func raiseHighHLC(ctx context.Context, tx *sql.Tx, h syncproto.HLC) error {
+	if h.IsZero() {
+		return nil
+	}
+	s := h.String()
+	if _, err := tx.ExecContext(ctx, `UPDATE meta SET value = ? WHERE key = 'hlc_high' AND value < ?`, s, s); err != nil {
+		return fmt.Errorf("raise hlc high-water mark: %w", err)
+	}
+	return nil
+}
+
+// HighHLC returns the greatest HLC of every write ever committed (field
+// writes and tombstones), so that a restarted server can set its clock past
+// it: the server's clock never goes backwards across restarts, even when
+// it had followed a device's clock ahead of its own.
+func (db *DB) HighHLC(ctx context.Context) (syncproto.HLC, error) {
+	var s string
+	if err := db.read.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'hlc_high'`).Scan(&s); err != nil {
+		return syncproto.HLC{}, fmt.Errorf("read hlc high-water mark: %w", err)
+	}
+	h, err := syncproto.ParseHLC(s)
+	if err != nil {
+		return syncproto.HLC{}, fmt.Errorf("read hlc high-water mark %q: %w", s, err)
+	}
+	return h, nil
+}
+
+// initHighHLC stores the high-water mark the first time a database is
+// opened by a version that keeps one: the greatest HLC already stored in
+// any entity table (the encoded HLCs sort as the HLCs do).
+func (db *DB) initHighHLC(ctx context.Context) error {
+	var n int
+	if err := db.write.QueryRowContext(ctx, `SELECT count(*) FROM meta WHERE key = 'hlc_high'`).Scan(&n); err != nil || n > 0 {
+		return err
+	}
+	parts := make([]string, 0, 2*len(server.Entities))
+	for _, e := range server.Entities {
+		parts = append(parts, "SELECT max(j.key) AS h FROM "+e.Name+", json_each("+e.Name+".hlcs) AS j",
+			"SELECT max(deleted_hlc) FROM "+e.Name)
+	}
+	q := `INSERT INTO meta (key, value) SELECT 'hlc_high', coalesce(max(h), '') FROM (` + strings.Join(parts, " UNION ALL ") + `)`
+	if _, err := db.write.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("init hlc high-water mark: %w", err)
+	}
+	return nil
 }
 
 // writeSQL runs fn in a transaction on the single writer connection and

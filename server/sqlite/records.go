@@ -463,9 +463,12 @@ func columnValue(f *server.Field, v json.RawMessage) (any, error) {
 // writeTx implements server.WriteTx on the writer connection, preparing
 // each statement once per transaction.
 type writeTx struct {
-	db    *DB
-	tx    *sql.Tx
-	seq   int64
+	db  *DB
+	tx  *sql.Tx
+	seq int64
+	// high is the greatest HLC of the records this transaction wrote, to
+	// raise the stored high-water mark (see DB.HighHLC) at commit.
+	high  syncproto.HLC
 	stmts map[string]*sql.Stmt
 	// cache holds the records this transaction has read or written: as the
 	// only writer, it is their current state until commit. It spares a
@@ -611,10 +614,17 @@ func (t *writeTx) flush(ctx context.Context) error {
 		err  error
 	}
 	rows := make([]encoded, len(t.pending))
+	highs := make([]syncproto.HLC, len(t.pending))
 	par.Do(len(rows), func(i int) {
 		r := t.pending[i]
 		rows[i].args, rows[i].mask, rows[i].err = t.db.stmts[r.Entity.Name].rowArgs(r)
+		highs[i] = r.State.Highest()
 	})
+	for _, h := range highs {
+		if h.Compare(t.high) > 0 {
+			t.high = h
+		}
+	}
 	for _, e := range server.Entities {
 		es := t.db.stmts[e.Name]
 		for i, r := range t.pending {
