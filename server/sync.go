@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/xinzhou-eco/fieldsync/internal/par"
@@ -50,6 +49,19 @@ func NewSyncer(st SyncStore, now func() time.Time) *Syncer {
 		MaxBatch: 1000,
 		Now:      now,
 	}
+}
+
+// RestoreClock sets the server's clock past the greatest HLC the store has
+// committed, so that it never goes backwards across a restart — not even
+// after following a device whose clock ran ahead within MaxSkew. Call it
+// once after opening the store, before serving.
+func (s *Syncer) RestoreClock(ctx context.Context) error {
+	h, err := s.Store.HighHLC(ctx)
+	if err != nil {
+		return err
+	}
+	s.Clock.Observe(h)
+	return nil
 }
 
 // ServerHLC returns a fresh server timestamp for a response.
@@ -114,6 +126,14 @@ func (s *Syncer) Push(ctx context.Context, p *Principal, req *syncproto.PushRequ
 	})
 	if err != nil {
 		return nil, err
+	}
+	// The clock follows the device HLCs the store now holds (not refused
+	// ones): the store's high-water mark covers each of them, so the
+	// clock restored after a restart is never behind what it answered.
+	for i := range prepared {
+		if resp.Results[i].Status != syncproto.StatusRejected {
+			s.Clock.Observe(prepared[i].h)
+		}
 	}
 	var ready []string
 	for i := range prepared {
@@ -193,21 +213,20 @@ func prefetch(ctx context.Context, tx WriteTx, ms []syncproto.Mutation) error {
 	return nil
 }
 
-// requestHash identifies a batch's content, so that a batch id re-used for
-// different mutations is caught. Field values are hashed compacted, so a
-// retry that re-encodes them with other spacing is still the same batch.
+// requestHash checks every field value of a batch (NormalizeValue: a bad
+// one refuses the whole request, naming it), replaces each by its
+// canonical encoding, and returns a hash of the batch's content, so that a
+// batch id re-used for different mutations is caught while a retry that
+// spells the same values otherwise (spacing, key order, escapes, 1.0 for
+// 1) is the same batch.
 func requestHash(ms []syncproto.Mutation) (string, error) {
 	digests := make([][sha256.Size]byte, len(ms))
-	var bad error
-	var once sync.Once
-	par.Do(len(ms), func(i int) {
-		var err error
-		if digests[i], err = mutationDigest(&ms[i]); err != nil {
-			once.Do(func() { bad = err })
+	errs := make([]error, len(ms))
+	par.Do(len(ms), func(i int) { digests[i], errs[i] = mutationDigest(i, &ms[i]) })
+	for _, err := range errs {
+		if err != nil {
+			return "", err // the first bad mutation's
 		}
-	})
-	if bad != nil {
-		return "", bad
 	}
 	h := sha256.New()
 	for i := range digests {
@@ -216,9 +235,9 @@ func requestHash(ms []syncproto.Mutation) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// mutationDigest hashes one mutation: every part length-prefixed, fields
-// in name order, values compacted.
-func mutationDigest(m *syncproto.Mutation) ([sha256.Size]byte, error) {
+// mutationDigest normalizes the field values of mutation i in place and
+// hashes it: every part length-prefixed, fields in name order.
+func mutationDigest(i int, m *syncproto.Mutation) ([sha256.Size]byte, error) {
 	h := sha256.New()
 	var buf bytes.Buffer
 	line := func(parts ...string) {
@@ -237,16 +256,12 @@ func mutationDigest(m *syncproto.Mutation) ([sha256.Size]byte, error) {
 	}
 	slices.Sort(names)
 	var sum [sha256.Size]byte
-	var compact bytes.Buffer
 	for _, name := range names {
-		v := m.Fields[name]
-		if _, plain := plainBody(v); !plain { // a plain string literal is compact already
-			compact.Reset()
-			if err := json.Compact(&compact, v); err != nil {
-				return sum, Errorf(syncproto.CodeInvalidField, "字段 %s 不是有效的 JSON", name)
-			}
-			v = compact.Bytes()
+		v, p := normalizeValue(m.Fields[name])
+		if p != nil {
+			return sum, problemError(p, MaxValueDepth, "mutations["+strconv.Itoa(i)+"].fields."+name)
 		}
+		m.Fields[name] = v
 		line(name, string(v))
 	}
 	h.Sum(sum[:0])
@@ -346,7 +361,7 @@ func (s *Syncer) apply(ctx context.Context, tx WriteTx, p *Principal, pm *prepar
 		res.Status, res.Code, res.Message = syncproto.StatusStale, syncproto.CodeRecordDeleted, "记录已删除，此修改已记入冲突日志"
 		for _, f := range o.Won {
 			conflicts = append(conflicts, Conflict{Entity: e.Name, RecordID: cur.ID, County: cur.County, Field: f,
-				Value: vals[f], HLC: h.String(), WinnerHLC: cur.State.Deleted.String(), Reason: "deleted",
+				Value: vals[f], HLC: h.String(), WinnerHLC: cur.State.Deleted.String(), Reason: ConflictDeleted,
 				DeviceID: p.DeviceID, UserID: p.UserID, At: now})
 		}
 	}
@@ -387,7 +402,6 @@ func (s *Syncer) checkHLC(raw, deviceID string, now time.Time) (syncproto.HLC, e
 		return h, Errorf(syncproto.CodeClockSkew, "设备时钟比服务器快 %s 以上，请校准时间后重新提交（服务器时间见 server_hlc）",
 			time.Duration(h.Wall-now.UnixMilli())*time.Millisecond/time.Second*time.Second)
 	}
-	s.Clock.Observe(h)
 	return h, nil
 }
 
@@ -568,7 +582,10 @@ func losses(r *StoredRecord, ls []syncproto.Loss, p *Principal, now time.Time) [
 	out := make([]Conflict, 0, len(ls))
 	for _, l := range ls {
 		c := Conflict{Entity: r.Entity.Name, RecordID: r.ID, County: r.County, Field: l.Field, Value: l.Value,
-			HLC: l.HLC.String(), WinnerHLC: l.WinnerHLC.String(), Reason: "older", At: now}
+			HLC: l.HLC.String(), WinnerHLC: l.WinnerHLC.String(), Reason: ConflictOlder, At: now}
+		if l.HLC == l.WinnerHLC {
+			c.Reason = ConflictEqualHLC
+		}
 		if l.Incoming {
 			c.DeviceID, c.UserID = p.DeviceID, p.UserID
 		} else {

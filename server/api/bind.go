@@ -1,12 +1,15 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -23,27 +26,39 @@ func decodeJSON(c echo.Context, v any) error {
 	if mt != echo.MIMEApplicationJSON {
 		return server.Errorf(syncproto.CodeUnsupportedMediaType, "请求体应为 application/json")
 	}
-	dec := json.NewDecoder(c.Request().Body)
+	body, err := io.ReadAll(c.Request().Body)
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return server.Errorf(syncproto.CodeBodyTooLarge, "请求体超过 %d 字节", mbe.Limit)
+	case err != nil:
+		return &server.Error{Code: syncproto.CodeBadRequest, Message: "请求体读取失败", Err: err}
+	case len(bytes.TrimSpace(body)) == 0:
+		return server.Errorf(syncproto.CodeBadRequest, "请求体为空")
+	}
+	// What encoding/json would let through altered (invalid UTF-8, rounded
+	// numbers) or that phones cannot parse back (deep nesting) is refused
+	// before decoding, naming where it is.
+	if err := server.CheckJSON(body, server.MaxBodyDepth, ""); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
+	err = dec.Decode(v)
 	if err == nil {
 		if _, terr := dec.Token(); !errors.Is(terr, io.EOF) {
-			var mbe *http.MaxBytesError
-			if errors.As(terr, &mbe) {
-				return server.Errorf(syncproto.CodeBodyTooLarge, "请求体超过 %d 字节", mbe.Limit)
-			}
 			return server.Errorf(syncproto.CodeBadRequest, "JSON 之后还有多余内容")
+		}
+		if bytes.Contains(body, []byte("null")) { // most bodies have none: skip the walk
+			return checkNulls(body, reflect.TypeOf(v), "")
 		}
 		return nil
 	}
 	var (
 		syn *json.SyntaxError
 		typ *json.UnmarshalTypeError
-		mbe *http.MaxBytesError
 	)
 	switch {
-	case errors.As(err, &mbe):
-		return server.Errorf(syncproto.CodeBodyTooLarge, "请求体超过 %d 字节", mbe.Limit)
 	case errors.Is(err, io.EOF):
 		return server.Errorf(syncproto.CodeBadRequest, "请求体为空")
 	case errors.As(err, &syn), errors.Is(err, io.ErrUnexpectedEOF):
@@ -88,5 +103,118 @@ func bodyLimit(n int64) echo.MiddlewareFunc {
 			req.Body = http.MaxBytesReader(c.Response(), req.Body, n)
 			return next(c)
 		}
+	}
+}
+
+var rawMessageType = reflect.TypeFor[json.RawMessage]()
+
+// checkNulls refuses a JSON null given for a field that cannot hold one (a
+// string, number or boolean of the request type): encoding/json would
+// leave the field at its zero value and the request would then fail — or
+// pass — for the wrong reason ("device_id": null read as "" is not a
+// device mismatch but a wrong type). It walks the JSON beside the Go type,
+// down to the first field whose values are kept raw.
+func checkNulls(raw []byte, t reflect.Type, path string) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+		switch t.Kind() {
+		case reflect.Slice, reflect.Map, reflect.Interface:
+			return nil
+		}
+		if path == "" {
+			return server.Errorf(syncproto.CodeInvalidField, "请求体应为 JSON 对象")
+		}
+		return server.Errorf(syncproto.CodeInvalidField, "字段 %s 不能为 null，应为%s", path, jsonKind(t))
+	}
+	if t == rawMessageType {
+		return nil
+	}
+	join := func(name string) string {
+		if path == "" {
+			return name
+		}
+		return path + "." + name
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		var members map[string]json.RawMessage
+		if json.Unmarshal(raw, &members) != nil {
+			return nil // the decoder has reported it
+		}
+		for name, v := range members {
+			if f, ok := structField(t, name); ok {
+				if err := checkNulls(v, f.Type, join(name)); err != nil {
+					return err
+				}
+			}
+		}
+	case reflect.Map:
+		var members map[string]json.RawMessage
+		if json.Unmarshal(raw, &members) != nil {
+			return nil
+		}
+		for name, v := range members {
+			if err := checkNulls(v, t.Elem(), join(name)); err != nil {
+				return err
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		var elems []json.RawMessage
+		if json.Unmarshal(raw, &elems) != nil {
+			return nil
+		}
+		for i, v := range elems {
+			if err := checkNulls(v, t.Elem(), path+"["+strconv.Itoa(i)+"]"); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// structField finds the field a JSON member name decodes into, as
+// encoding/json matches them (exact name first, then case-insensitively).
+func structField(t reflect.Type, name string) (reflect.StructField, bool) {
+	var fold reflect.StructField
+	found := false
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if tag == "-" || !f.IsExported() {
+			continue
+		}
+		if tag == "" {
+			tag = f.Name
+		}
+		if tag == name {
+			return f, true
+		}
+		if !found && strings.EqualFold(tag, name) {
+			fold, found = f, true
+		}
+	}
+	return fold, found
+}
+
+// strictQuery refuses an API request whose query string does not parse (a
+// ';' separator, a bad %-escape) or repeats a parameter, instead of
+// silently dropping the part it cannot read.
+func strictQuery(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if !strings.HasPrefix(c.Request().URL.Path, "/api/") {
+			return next(c)
+		}
+		q, err := url.ParseQuery(c.Request().URL.RawQuery)
+		if err != nil {
+			return &server.Error{Code: syncproto.CodeBadRequest, Message: "查询参数格式错误（参数之间只能用 & 分隔）", Err: err}
+		}
+		for name, vs := range q {
+			if len(vs) > 1 {
+				return server.Errorf(syncproto.CodeBadRequest, "查询参数 %s 重复", name)
+			}
+		}
+		return next(c)
 	}
 }

@@ -107,10 +107,11 @@ func (c *Console) detail(ec echo.Context) error {
 	}
 	var conflicts []conflictRow
 	for _, cf := range cs {
-		reason := "被较新的修改覆盖"
-		if cf.Reason == "deleted" {
-			reason = "写入时记录已删除"
-		}
+		reason := map[string]string{
+			server.ConflictOlder:    "被较新的修改覆盖",
+			server.ConflictEqualHLC: "同一时间戳的另一取值（按取值排序保留较大者）",
+			server.ConflictDeleted:  "写入时记录已删除",
+		}[cf.Reason]
 		field := cf.Field
 		if k, ok := strings.CutPrefix(field, "answers."); ok && items[k] != "" {
 			field = items[k]

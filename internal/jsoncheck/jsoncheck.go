@@ -1,0 +1,400 @@
+// Package jsoncheck checks JSON text for what encoding/json lets through but
+// fieldsync refuses, so that a value is never stored other than it was
+// sent: invalid UTF-8 and unpaired UTF-16 surrogate escapes (which
+// encoding/json silently turns into U+FFFD), numbers that a double cannot
+// hold exactly (which it rounds), and nesting deeper than a limit (which
+// common phone-side parsers cannot read back). It also rejects malformed
+// JSON, so one pass answers both.
+package jsoncheck
+
+import (
+	"math/big"
+	"strconv"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// Kind says what is wrong with the text.
+type Kind int
+
+// The kinds of problem Check reports.
+const (
+	Syntax Kind = iota + 1 // not well-formed JSON
+	Depth                  // objects and arrays nested deeper than the limit
+	UTF8                   // invalid UTF-8, or an unpaired surrogate escape
+	Number                 // a number no IEEE 754 double holds exactly
+)
+
+// Problem is the first thing Check found wrong, and where.
+type Problem struct {
+	Kind Kind
+	// Path locates it: object keys joined by dots, array indexes in
+	// brackets ("mutations[3].fields.answers"); "" is the whole text.
+	Path string
+	// Offset is the byte offset in the text.
+	Offset int
+}
+
+// Error describes the problem in English (for logs).
+func (p *Problem) Error() string {
+	what := map[Kind]string{Syntax: "malformed JSON", Depth: "nested too deep", UTF8: "invalid UTF-8 or unpaired surrogate",
+		Number: "number not exactly representable as a double"}[p.Kind]
+	if p.Path == "" {
+		return what + " at offset " + strconv.Itoa(p.Offset)
+	}
+	return what + " at " + p.Path
+}
+
+// Check scans one JSON value (surrounding white space allowed) and returns
+// the first problem, or nil. maxDepth bounds the nesting of objects and
+// arrays: a scalar has depth 0, {"a":1} depth 1, [[1]] depth 2.
+func Check(b []byte, maxDepth int) *Problem {
+	s := scanner{b: b, maxDepth: maxDepth}
+	s.ws()
+	if !s.value(0) {
+		return s.problem()
+	}
+	s.ws()
+	if s.i != len(s.b) {
+		s.fail(Syntax)
+		return s.problem()
+	}
+	return nil
+}
+
+type elem struct {
+	key   []byte // raw (still escaped) key, for an object member
+	index int    // for an array element; -1 in an object
+}
+
+type scanner struct {
+	b        []byte
+	i        int
+	maxDepth int
+	path     []elem
+	kind     Kind
+}
+
+func (s *scanner) fail(k Kind) bool {
+	if s.kind == 0 {
+		s.kind = k
+	}
+	return false
+}
+
+func (s *scanner) problem() *Problem {
+	var sb strings.Builder
+	for _, e := range s.path {
+		if e.index >= 0 {
+			sb.WriteString("[" + strconv.Itoa(e.index) + "]")
+			continue
+		}
+		if sb.Len() > 0 {
+			sb.WriteByte('.')
+		}
+		if utf8.Valid(e.key) {
+			sb.Write(e.key)
+		} else {
+			sb.WriteString(strings.ToValidUTF8(string(e.key), "?"))
+		}
+	}
+	return &Problem{Kind: s.kind, Path: sb.String(), Offset: s.i}
+}
+
+func (s *scanner) ws() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+func (s *scanner) value(depth int) bool {
+	if s.i >= len(s.b) {
+		return s.fail(Syntax)
+	}
+	switch c := s.b[s.i]; {
+	case c == '{':
+		return s.object(depth + 1)
+	case c == '[':
+		return s.array(depth + 1)
+	case c == '"':
+		return s.str()
+	case c == '-' || c >= '0' && c <= '9':
+		return s.number()
+	case c == 't':
+		return s.literal("true")
+	case c == 'f':
+		return s.literal("false")
+	case c == 'n':
+		return s.literal("null")
+	}
+	return s.fail(Syntax)
+}
+
+func (s *scanner) literal(word string) bool {
+	if len(s.b)-s.i < len(word) || string(s.b[s.i:s.i+len(word)]) != word {
+		return s.fail(Syntax)
+	}
+	s.i += len(word)
+	return true
+}
+
+func (s *scanner) object(depth int) bool {
+	if depth > s.maxDepth {
+		return s.fail(Depth)
+	}
+	s.i++ // {
+	s.ws()
+	if s.i < len(s.b) && s.b[s.i] == '}' {
+		s.i++
+		return true
+	}
+	s.path = append(s.path, elem{index: -1})
+	for {
+		if s.i >= len(s.b) || s.b[s.i] != '"' {
+			return s.fail(Syntax)
+		}
+		start := s.i + 1
+		if !s.str() {
+			return false
+		}
+		s.path[len(s.path)-1].key = s.b[start : s.i-1]
+		s.ws()
+		if s.i >= len(s.b) || s.b[s.i] != ':' {
+			return s.fail(Syntax)
+		}
+		s.i++
+		s.ws()
+		if !s.value(depth) {
+			return false
+		}
+		s.ws()
+		if s.i >= len(s.b) {
+			return s.fail(Syntax)
+		}
+		switch s.b[s.i] {
+		case ',':
+			s.i++
+			s.ws()
+		case '}':
+			s.i++
+			s.path = s.path[:len(s.path)-1]
+			return true
+		default:
+			return s.fail(Syntax)
+		}
+	}
+}
+
+func (s *scanner) array(depth int) bool {
+	if depth > s.maxDepth {
+		return s.fail(Depth)
+	}
+	s.i++ // [
+	s.ws()
+	if s.i < len(s.b) && s.b[s.i] == ']' {
+		s.i++
+		return true
+	}
+	s.path = append(s.path, elem{index: 0})
+	for {
+		if !s.value(depth) {
+			return false
+		}
+		s.ws()
+		if s.i >= len(s.b) {
+			return s.fail(Syntax)
+		}
+		switch s.b[s.i] {
+		case ',':
+			s.i++
+			s.ws()
+			s.path[len(s.path)-1].index++
+		case ']':
+			s.i++
+			s.path = s.path[:len(s.path)-1]
+			return true
+		default:
+			return s.fail(Syntax)
+		}
+	}
+}
+
+// str scans a string literal from its opening quote to past its closing
+// one.
+func (s *scanner) str() bool {
+	s.i++ // "
+	for s.i < len(s.b) {
+		c := s.b[s.i]
+		switch {
+		case c == '"':
+			s.i++
+			return true
+		case c == '\\':
+			if !s.escape() {
+				return false
+			}
+		case c < 0x20:
+			return s.fail(Syntax)
+		case c < utf8.RuneSelf:
+			s.i++
+		default:
+			r, n := utf8.DecodeRune(s.b[s.i:])
+			if r == utf8.RuneError && n <= 1 {
+				return s.fail(UTF8)
+			}
+			s.i += n
+		}
+	}
+	return s.fail(Syntax)
+}
+
+// escape scans one escape sequence; a \u escape of a UTF-16 high surrogate
+// must be followed by one of a low surrogate, and a low one never stands
+// alone.
+func (s *scanner) escape() bool {
+	if s.i+1 >= len(s.b) {
+		return s.fail(Syntax)
+	}
+	switch s.b[s.i+1] {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		s.i += 2
+		return true
+	case 'u':
+	default:
+		return s.fail(Syntax)
+	}
+	r, ok := s.hex4(s.i + 2)
+	if !ok {
+		return s.fail(Syntax)
+	}
+	s.i += 6
+	if !utf16.IsSurrogate(r) {
+		return true
+	}
+	if r >= 0xDC00 { // a low surrogate first
+		return s.fail(UTF8)
+	}
+	if s.i+1 >= len(s.b) || s.b[s.i] != '\\' || s.b[s.i+1] != 'u' {
+		return s.fail(UTF8)
+	}
+	lo, ok := s.hex4(s.i + 2)
+	if !ok {
+		return s.fail(Syntax)
+	}
+	if lo < 0xDC00 || lo > 0xDFFF {
+		return s.fail(UTF8)
+	}
+	s.i += 6
+	return true
+}
+
+func (s *scanner) hex4(at int) (rune, bool) {
+	if at+4 > len(s.b) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range s.b[at : at+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
+}
+
+// number scans a number literal and checks that a double holds its value
+// exactly as written (see Exact): decimal literals of up to 15 significant
+// digits always do; longer ones are checked (0.30000000000000004 passes,
+// 9007199254740993 does not); none may overflow or underflow.
+func (s *scanner) number() bool {
+	start := s.i
+	if s.b[s.i] == '-' {
+		s.i++
+	}
+	digits, leadingZeros, seenNonZero := 0, 0, false
+	count := func(c byte) {
+		if c == '0' && !seenNonZero {
+			leadingZeros++
+			return
+		}
+		seenNonZero = true
+		digits++
+	}
+	switch {
+	case s.i < len(s.b) && s.b[s.i] == '0':
+		count('0')
+		s.i++
+	case s.i < len(s.b) && s.b[s.i] >= '1' && s.b[s.i] <= '9':
+		for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
+			count(s.b[s.i])
+			s.i++
+		}
+	default:
+		return s.fail(Syntax)
+	}
+	if s.i < len(s.b) && s.b[s.i] == '.' {
+		s.i++
+		if s.i >= len(s.b) || s.b[s.i] < '0' || s.b[s.i] > '9' {
+			return s.fail(Syntax)
+		}
+		for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
+			count(s.b[s.i])
+			s.i++
+		}
+	}
+	exp := false
+	if s.i < len(s.b) && (s.b[s.i] == 'e' || s.b[s.i] == 'E') {
+		exp = true
+		s.i++
+		if s.i < len(s.b) && (s.b[s.i] == '+' || s.b[s.i] == '-') {
+			s.i++
+		}
+		if s.i >= len(s.b) || s.b[s.i] < '0' || s.b[s.i] > '9' {
+			return s.fail(Syntax)
+		}
+		for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
+			s.i++
+		}
+	}
+	// Trailing zeros of a fraction count as digits above; that only sends
+	// a few exact literals to the slow path.
+	if digits <= 15 && leadingZeros <= 20 && !exp {
+		return true
+	}
+	if !Exact(string(s.b[start:s.i])) {
+		s.i = start
+		return s.fail(Number)
+	}
+	return true
+}
+
+// Exact reports whether the JSON number literal lit keeps its value when
+// read as a double and written back: its value is that of the shortest
+// decimal form of its nearest double (0.1, 1.0, 1e16 and 9007199254740994
+// do; 9007199254740993, 2^60 written out in full, and 1e400 do not). Such
+// a number reads the same in every JSON parser, whether it keeps doubles
+// or big integers, and is stored and served with that value.
+func Exact(lit string) bool {
+	f, err := strconv.ParseFloat(lit, 64)
+	if err != nil { // out of range
+		return false
+	}
+	want, ok := new(big.Rat).SetString(lit)
+	if !ok {
+		return false
+	}
+	shortest, ok := new(big.Rat).SetString(strconv.FormatFloat(f, 'g', -1, 64))
+	return ok && want.Cmp(shortest) == 0
+}

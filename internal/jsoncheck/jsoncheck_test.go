@@ -1,0 +1,107 @@
+package jsoncheck
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestCheck(t *testing.T) {
+	deep := func(n int) string { return strings.Repeat("[", n) + strings.Repeat("]", n) }
+	tests := []struct {
+		name     string
+		in       string
+		maxDepth int
+		kind     Kind
+		path     string
+	}{
+		{"scalar", `"a"`, 0, 0, ""},
+		{"object", `{"a": [1, 2.5, -3e2, true, false, null, "x"]}`, 2, 0, ""},
+		{"white space around", " \n{}\t", 1, 0, ""},
+		{"depth at the limit", deep(32), 32, 0, ""},
+		{"depth over the limit", deep(33), 32, Depth, strings.Repeat("[0]", 32)},
+		{"depth in a member", `{"answers":{"deep":[[{"x":1}]]}}`, 3, Depth, "answers.deep[0]"},
+		{"raw invalid UTF-8", "{\"summary\":\"a\xff\xfe\xfd\"}", 8, UTF8, "summary"},
+		{"overlong UTF-8", "\"\xc0\xaf\"", 8, UTF8, ""},
+		{"UTF-8 encoded surrogate", "\"\xed\xa0\x80\"", 8, UTF8, ""},
+		{"invalid UTF-8 in a key", "{\"a\xff\":1}", 8, UTF8, ""},
+		{"lone high surrogate escape", `{"s":"\ud800"}`, 8, UTF8, "s"},
+		{"high surrogate then other escape", `["\ud800\u0041"]`, 8, UTF8, "[0]"},
+		{"lone low surrogate escape", `["ok", "\udc00"]`, 8, UTF8, "[1]"},
+		{"paired surrogates", `"\ud83d\ude00 中文 \u4e2d"`, 0, 0, ""},
+		{"integer beyond 2^53", `{"n":9007199254740993}`, 8, Number, "n"},
+		{"2^53 itself", `9007199254740992`, 0, 0, ""},
+		{"2^60 written out is re-spelt by a double", `1152921504606846976`, 0, Number, ""},
+		{"2^53 + 2 is a double's shortest form", `9007199254740994`, 0, 0, ""},
+		{"1e16", `1e16`, 0, 0, ""},
+		{"negative beyond 2^53", `[-9007199254740993]`, 8, Number, "[0]"},
+		{"fraction past double precision", `1.00000000000000000001`, 0, Number, ""},
+		{"shortest form of a double", `0.30000000000000004`, 0, 0, ""},
+		{"trailing zeros", `1.50000000000000000000`, 0, 0, ""},
+		{"overflow", `1e400`, 0, Number, ""},
+		{"underflow", `1e-400`, 0, Number, ""},
+		{"tiny written out", "0." + strings.Repeat("0", 400) + "1", 0, Number, ""},
+		{"big exponent in range", `1.5e300`, 0, 0, ""},
+		{"coordinates", `[112.734567, 38.416663]`, 1, 0, ""},
+		{"truncated", `{"a":`, 8, Syntax, ""},
+		{"trailing data", `{} {}`, 8, Syntax, ""},
+		{"bare control character", "\"a\x01\"", 0, Syntax, ""},
+		{"bad escape", `"\x"`, 0, Syntax, ""},
+		{"leading zero", `01`, 0, Syntax, ""},
+		{"empty", ``, 0, Syntax, ""},
+		{"missing colon", `{"a" 1}`, 8, Syntax, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := Check([]byte(tc.in), tc.maxDepth)
+			switch {
+			case tc.kind == 0 && p != nil:
+				t.Fatalf("Check = %v, want nil", p)
+			case tc.kind != 0 && p == nil:
+				t.Fatalf("Check = nil, want kind %d", tc.kind)
+			case tc.kind != 0 && (p.Kind != tc.kind || tc.kind != Syntax && p.Path != tc.path):
+				t.Fatalf("Check = kind %d path %q, want kind %d path %q", p.Kind, p.Path, tc.kind, tc.path)
+			}
+		})
+	}
+}
+
+// FuzzCheck: Check agrees with encoding/json on what is well-formed, and
+// whatever it accepts decodes and re-encodes without change of value.
+func FuzzCheck(f *testing.F) {
+	for _, s := range []string{`{"a":[1,2,{"b":"c"}]}`, `"\ud83d\ude00"`, `1e5`, `-0.5`, `[[[]]]`, "\"\xff\"", `"\ud800"`, `9007199254740993`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p := Check(b, 10000)
+		valid := json.Valid(b)
+		// Malformed text is always refused (maybe first for another
+		// problem found before the syntax error); well-formed text never
+		// for its syntax.
+		if valid && p != nil && p.Kind == Syntax || !valid && p == nil {
+			t.Fatalf("Check %v but json.Valid %v for %q", p, valid, b)
+		}
+		if p != nil {
+			return
+		}
+		var v any
+		if err := json.Unmarshal(b, &v); err != nil {
+			t.Fatalf("accepted %q but it does not decode: %v", b, err)
+		}
+		out, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if q := Check(out, 10000); q != nil {
+			t.Fatalf("re-encoding %q gives %q, which Check refuses: %v", b, out, q)
+		}
+		var w any
+		if err := json.Unmarshal(out, &w); err != nil {
+			t.Fatal(err)
+		}
+		again, _ := json.Marshal(w)
+		if string(again) != string(out) {
+			t.Fatalf("value changed through a round trip: %q → %q → %q", b, out, again)
+		}
+	})
+}

@@ -1,0 +1,112 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+
+	"github.com/xinzhou-eco/fieldsync/internal/jsoncheck"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// Limits on JSON that every request meets, so that a value is stored and
+// served exactly as it was sent, and every phone can parse what it pulls.
+const (
+	// MaxValueDepth is how deeply one field value may nest objects and
+	// arrays ({"a":[1]} is 2 deep).
+	MaxValueDepth = 32
+	// MaxBodyDepth bounds the nesting of any request body (a push nests
+	// its field values 4 deep).
+	MaxBodyDepth = 64
+)
+
+// CheckJSON checks JSON text — a request body, or one field value — for
+// what would not survive storage unchanged or parse on every phone:
+// malformed JSON (bad_request), objects and arrays nested deeper than
+// maxDepth, invalid UTF-8 or unpaired surrogate escapes, and numbers no
+// double holds exactly, such as integers past 2^53 (invalid_field, naming
+// where). where names the text for messages ("" for a request body).
+func CheckJSON(b []byte, maxDepth int, where string) error {
+	if p := jsoncheck.Check(b, maxDepth); p != nil {
+		return problemError(p, maxDepth, where)
+	}
+	return nil
+}
+
+func problemError(p *jsoncheck.Problem, maxDepth int, where string) error {
+	at := where
+	switch {
+	case at == "":
+		at = p.Path
+	case p.Path != "":
+		if p.Path[0] == '[' {
+			at += p.Path
+		} else {
+			at += "." + p.Path
+		}
+	}
+	if at == "" {
+		at = "请求体"
+	} else {
+		at = "字段 " + at
+	}
+	var e *Error
+	switch p.Kind {
+	case jsoncheck.Depth:
+		e = Errorf(syncproto.CodeInvalidField, "%s 嵌套超过 %d 层", at, maxDepth)
+	case jsoncheck.UTF8:
+		e = Errorf(syncproto.CodeInvalidField, "%s 含有无效的 UTF-8 编码（或不成对的 \\u 代理项），文本不能被原样保存", at)
+	case jsoncheck.Number:
+		e = Errorf(syncproto.CodeInvalidField, "%s 的数字超出了双精度浮点数能精确保存的精度或范围（如绝对值大于 9007199254740991 的整数），请改用字符串", at)
+	default:
+		e = Errorf(syncproto.CodeBadRequest, "JSON 格式错误")
+	}
+	e.Err = p
+	return e
+}
+
+// NormalizeValue checks one field value by CheckJSON (at most
+// MaxValueDepth deep) and returns its canonical encoding: object keys
+// sorted, no insignificant white space, strings escaped only where JSON
+// requires, numbers in the shortest form of their double. Two spellings of
+// one value (a "\u4e2d" escape or "中", 1.0 or 1) normalize to the same
+// bytes, so retries compare by value. where names the field for messages.
+func NormalizeValue(raw json.RawMessage, where string) (json.RawMessage, error) {
+	v, p := normalizeValue(raw)
+	if p != nil {
+		return nil, problemError(p, MaxValueDepth, where)
+	}
+	return v, nil
+}
+
+// normalizeValue is NormalizeValue without building a message: it runs
+// for every field of every pushed mutation.
+func normalizeValue(raw json.RawMessage) (json.RawMessage, *jsoncheck.Problem) {
+	raw = bytes.TrimSpace(raw)
+	if _, plain := plainBody(raw); plain {
+		return raw, nil // valid UTF-8, nothing escaped: canonical already
+	}
+	if p := jsoncheck.Check(raw, MaxValueDepth); p != nil {
+		return nil, p
+	}
+	switch raw[0] {
+	case 't', 'f', 'n':
+		return raw, nil
+	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		f, err := strconv.ParseFloat(string(raw), 64)
+		if err != nil { // Check has ruled it out
+			return nil, &jsoncheck.Problem{Kind: jsoncheck.Number}
+		}
+		b, _ := json.Marshal(f)
+		return b, nil
+	}
+	var v any
+	if json.Unmarshal(raw, &v) != nil { // Check has ruled it out
+		return nil, &jsoncheck.Problem{Kind: jsoncheck.Syntax}
+	}
+	b, err := marshalCanonical(v)
+	if err != nil {
+		return nil, &jsoncheck.Problem{Kind: jsoncheck.Syntax}
+	}
+	return b, nil
+}
