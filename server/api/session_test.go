@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
@@ -210,5 +211,35 @@ func testReloginNewFamily(t *testing.T, srv *apptest.Server, logs *logBuffer) {
 	refresh(t, srv, fresh.RefreshToken)
 	if ev := logs.securityEvents(t, dev); len(ev) != 0 {
 		t.Errorf("security events %v for tokens of a family a login replaced", ev)
+	}
+}
+
+// TestClientRefreshesOnce: requests of one syncproto.Client that find their
+// access token expired at the same time refresh it once between them. Two
+// refreshes with the same token would be a reuse, ending the session.
+func TestClientRefreshesOnce(t *testing.T) {
+	t.Parallel()
+	srv := apptest.Start(t)
+	c := srv.Login(apptest.Inspector)
+	stale := sign(t, jwt.SigningMethodHS256, jwtKey(t, srv), expired(claimsOf(t, c)))
+	c.SetTokens(stale, refreshToken(c))
+	const n = 8
+	errs := make(chan error, n)
+	start := make(chan struct{})
+	for range n {
+		go func() {
+			<-start
+			_, err := c.Me(t.Context())
+			errs <- err
+		}()
+	}
+	close(start)
+	for range n {
+		if err := <-errs; err != nil {
+			t.Errorf("me with an expired token: %v", err)
+		}
+	}
+	if _, err := c.Me(t.Context()); err != nil {
+		t.Errorf("me after the refreshes: %v", err)
 	}
 }
