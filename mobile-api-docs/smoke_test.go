@@ -265,7 +265,13 @@ func TestSmokeSyncAndReview(t *testing.T) {
 	if err := insp.Refresh(background); err != nil {
 		t.Fatal(err)
 	}
-	call(t, srv, http.MethodPost, "/api/v1/auth/logout", access(insp), "", "", http.StatusNoContent, "")
+	signedOut := access(insp)
+	call(t, srv, http.MethodPost, "/api/v1/auth/logout", signedOut, "", "", http.StatusNoContent, "")
+	// Logout ends the device's tokens at once; signing in again works at once.
+	call(t, srv, http.MethodGet, "/api/v1/me", signedOut, "", "", http.StatusUnauthorized, syncproto.CodeTokenInvalid)
+	if _, err := insp.Login(background, apptest.Inspector, apptest.Passwords[apptest.Inspector], "test inspector"); err != nil {
+		t.Fatalf("sign in again after logout: %v", err)
+	}
 
 	// A changed scope invalidates old cursors.
 	if err := srv.App.DB.SetUserCounties(background, apptest.Inspector, []string{"140902", "140921"}); err != nil {

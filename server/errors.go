@@ -24,6 +24,12 @@ type Error struct {
 	RetryAfter time.Duration
 }
 
+// ErrRefreshReuse is the cause in the token_invalid error a store returns
+// when a refresh token already spent by rotation is presented again within
+// its session: a copy of it is in other hands. The store has ended the
+// device's session by then, and auth reports a security event.
+var ErrRefreshReuse = errors.New("spent refresh token presented again")
+
 // Error implements error.
 func (e *Error) Error() string {
 	if e.Err != nil {

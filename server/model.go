@@ -75,9 +75,20 @@ type Principal struct {
 	Role     Role
 	Counties []string // sorted
 	DeviceID string
-	// SignedOutAt is when the device last signed out (zero if never):
-	// access tokens issued up to then are void.
-	SignedOutAt time.Time
+	// Session is the device's session generation. Every access token
+	// carries the generation it was issued in; signing out, and the reuse
+	// of a spent refresh token, increment the device's, which voids every
+	// token issued before, whatever its timing.
+	Session int64
+}
+
+// DeviceSession is a device, its user, and the device's session
+// generation: what the store answers when a refresh token is exchanged, and
+// what a new access token is signed with.
+type DeviceSession struct {
+	UserID   string
+	DeviceID string
+	Session  int64
 }
 
 // CanSee reports whether county is in the principal's scope. Global

@@ -66,6 +66,9 @@ type Client struct {
 
 	mu            sync.Mutex
 	access, renew string
+	// refreshing lets one refresh run at a time: the server takes a spent
+	// refresh token presented again as stolen and ends the session.
+	refreshing sync.Mutex
 }
 
 // NewClient returns a client for the device.
@@ -117,8 +120,27 @@ func (c *Client) setTokens(tr *TokenResponse) {
 	}
 }
 
-// Refresh exchanges the refresh token for a new pair.
+// Refresh exchanges the refresh token for a new pair. Refreshes run one at a
+// time. If it fails without an answer (a lost response), the refresh token
+// may be spent already: sign in again rather than retry it.
 func (c *Client) Refresh(ctx context.Context) error {
+	c.refreshing.Lock()
+	defer c.refreshing.Unlock()
+	return c.refresh(ctx)
+}
+
+// refreshAfter refreshes unless another request did since stale, the
+// access token that was found expired, was sent.
+func (c *Client) refreshAfter(ctx context.Context, stale string) error {
+	c.refreshing.Lock()
+	defer c.refreshing.Unlock()
+	if access, _ := c.Tokens(); access != stale {
+		return nil
+	}
+	return c.refresh(ctx)
+}
+
+func (c *Client) refresh(ctx context.Context) error {
 	_, renew := c.Tokens()
 	var tr TokenResponse
 	if err := c.do(ctx, http.MethodPost, PathRefresh, &RefreshRequest{RefreshToken: renew}, &tr, false); err != nil {
@@ -227,11 +249,13 @@ func (c *Client) CorrectClock(serverHLC string) error {
 }
 
 // Do sends an authenticated request, refreshing the access token once if
-// the server says it expired.
+// the server says it expired (requests that find it expired together share
+// one refresh).
 func (c *Client) Do(ctx context.Context, method, path string, in, out any) error {
+	sent, _ := c.Tokens()
 	err := c.do(ctx, method, path, in, out, true)
 	if ErrorCodeOf(err) == CodeTokenExpired {
-		if rerr := c.Refresh(ctx); rerr != nil {
+		if rerr := c.refreshAfter(ctx, sent); rerr != nil {
 			return rerr
 		}
 		err = c.do(ctx, method, path, in, out, true)

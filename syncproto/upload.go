@@ -137,7 +137,7 @@ func (c *Client) tus(ctx context.Context, method, url string, body []byte, heade
 			ae.Body = ErrorBody{Code: headCodes[resp.StatusCode], Message: resp.Status}
 		}
 		if ae.Body.Code == CodeTokenExpired && attempt == 0 {
-			if err := c.Refresh(ctx); err != nil {
+			if err := c.refreshAfter(ctx, access); err != nil {
 				return nil, err
 			}
 			continue

@@ -165,7 +165,7 @@ func (a *API) refresh(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	resp, err := a.auth.Refresh(c.Request().Context(), req.RefreshToken)
+	resp, err := a.auth.Refresh(c.Request().Context(), req.RefreshToken, c.RealIP())
 	if err != nil {
 		return err
 	}

@@ -461,7 +461,6 @@ func testRefreshAndLogout(t *testing.T, srv *apptest.Server) {
 		if rotated == old || rotated == "" {
 			t.Fatalf("refresh token not rotated")
 		}
-		rawRefresh(t, srv, old).wantError(t, 401, syncproto.CodeTokenInvalid)
 		r := rawRefresh(t, srv, rotated)
 		r.wantStatus(t, 200)
 		var tr syncproto.TokenResponse
@@ -469,9 +468,11 @@ func testRefreshAndLogout(t *testing.T, srv *apptest.Server) {
 			tr.User.Username != apptest.Inspector || tr.User.DeviceID != c.DeviceID {
 			t.Fatalf("refresh answer %s (%v)", r.Body, err)
 		}
-		// The token just used is spent too.
-		rawRefresh(t, srv, rotated).wantError(t, 401, syncproto.CodeTokenInvalid)
 		send(t, srv, request{method: http.MethodGet, path: syncproto.PathMe, token: tr.AccessToken}).wantStatus(t, 200)
+		// Both tokens used are spent (what their reuse does to the device's
+		// session: TestDeviceSessions).
+		rawRefresh(t, srv, old).wantError(t, 401, syncproto.CodeTokenInvalid)
+		rawRefresh(t, srv, rotated).wantError(t, 401, syncproto.CodeTokenInvalid)
 	})
 
 	t.Run("refresh token errors", func(t *testing.T) {
@@ -527,10 +528,11 @@ func testRefreshAndLogout(t *testing.T, srv *apptest.Server) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// A token of this device issued a few seconds ago, still unexpired.
+		// A token of this device's session (its first: 0) issued a few
+		// seconds ago, still unexpired.
 		earlier := *srv.App.Auth
 		earlier.Now = func() time.Time { return time.Now().Add(-5 * time.Second) }
-		old, err := earlier.AccessToken(me.ID, c.DeviceID, server.RoleInspector)
+		old, err := earlier.AccessToken(me.ID, c.DeviceID, server.RoleInspector, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -101,7 +101,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		a.Close()
 		return nil, err
 	}
-	a.Auth = auth.NewService(a.DB, secret, nil)
+	a.Auth = auth.NewService(a.DB, secret, log, nil)
 	a.Auth.AccessTTL = cfg.AccessTTL
 	a.Auth.BcryptCost = cfg.BcryptCost
 	proxies := make([]*net.IPNet, 0, len(cfg.TrustedProxies))

@@ -1,6 +1,11 @@
 // Package auth signs users in: bcrypt password hashes, short-lived access
 // JWTs pinned to HS256, long-lived refresh tokens bound to one device and
 // stored hashed and rotated on use, and slowing of repeated failed logins.
+//
+// A device's tokens belong to its session: access tokens carry the
+// device's session generation, and ending the session (logout, or the
+// reuse of a spent refresh token, which shows that a copy is in other
+// hands) increments it, so every token issued before stops working at once.
 package auth
 
 import (
@@ -10,6 +15,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -18,12 +24,32 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-// Store is what auth needs of the store.
+// Store is what auth needs of the store. Refresh tokens reach it only as
+// hashes (HashToken).
 type Store interface {
+	// UserByUsername returns a user and their password hash. Errors:
+	// not_found.
 	UserByUsername(ctx context.Context, username string) (*server.User, string, error)
-	RegisterDevice(ctx context.Context, d *server.Device, refreshHash string, refreshExpires time.Time) error
-	RotateRefresh(ctx context.Context, oldHash, newHash string, newExpires, now time.Time) (userID, deviceID string, err error)
+	// RegisterDevice binds a device to its user at login, stores the hash
+	// of its new refresh token (a new family: the tokens it spent before
+	// no longer count as reused) and returns the device's session
+	// generation, which login does not change. Errors: device_revoked,
+	// conflict (the device belongs to another user).
+	RegisterDevice(ctx context.Context, d *server.Device, refreshHash string, refreshExpires time.Time) (session int64, err error)
+	// RotateRefresh replaces the refresh token whose hash is oldHash,
+	// keeping oldHash as spent, and returns its device's session. An
+	// oldHash spent before within the device's current session ends that
+	// session and answers token_invalid with the cause
+	// server.ErrRefreshReuse, together with the device's session as it is
+	// now. Errors: token_invalid, token_expired, device_revoked,
+	// user_disabled.
+	RotateRefresh(ctx context.Context, oldHash, newHash string, newExpires, now time.Time) (server.DeviceSession, error)
+	// SignOut ends the device's session: its refresh token and every
+	// access token issued to it so far stop working.
 	SignOut(ctx context.Context, deviceID string, at time.Time) error
+	// Principal loads a token's user and device with the device's session
+	// generation. Errors: token_invalid (unknown user or device),
+	// user_disabled, device_revoked.
 	Principal(ctx context.Context, userID, deviceID string) (*server.Principal, error)
 }
 
@@ -35,18 +61,25 @@ type Service struct {
 	RefreshTTL time.Duration
 	Limiter    *Limiter
 	Now        func() time.Time
+	// Log receives security events (a spent refresh token presented
+	// again) at Warn level.
+	Log *slog.Logger
 	// BcryptCost is the cost of new password hashes.
 	BcryptCost int
 }
 
 // NewService returns a Service with the default lifetimes: 15-minute access
-// tokens and 30-day refresh tokens.
-func NewService(st Store, secret []byte, now func() time.Time) *Service {
+// tokens and 30-day refresh tokens. A nil log is slog.Default(); a nil now
+// is time.Now.
+func NewService(st Store, secret []byte, log *slog.Logger, now func() time.Time) *Service {
+	if log == nil {
+		log = slog.Default()
+	}
 	if now == nil {
 		now = time.Now
 	}
 	return &Service{Store: st, Secret: secret, AccessTTL: 15 * time.Minute, RefreshTTL: 30 * 24 * time.Hour,
-		Limiter: NewLimiter(now), Now: now, BcryptCost: bcrypt.DefaultCost}
+		Limiter: NewLimiter(now), Now: now, Log: log, BcryptCost: bcrypt.DefaultCost}
 }
 
 // HashPassword returns a bcrypt hash. Errors: invalid_field (too short or
@@ -63,17 +96,21 @@ func HashPassword(password string, cost int) (string, error) {
 type Claims struct {
 	DeviceID string `json:"did"`
 	Role     string `json:"role"`
+	// Session is the device's session generation when the token was
+	// issued (absent, so 0, in tokens issued before generations existed).
+	Session int64 `json:"gen"`
 	jwt.RegisteredClaims
 }
 
 const issuer = "fieldsync"
 
-// AccessToken signs an access token for a user's device.
-func (s *Service) AccessToken(userID, deviceID string, role server.Role) (string, error) {
+// AccessToken signs an access token for a user's device in the device's
+// session generation session.
+func (s *Service) AccessToken(userID, deviceID string, role server.Role, session int64) (string, error) {
 	now := s.Now()
 	id := make([]byte, 12)
 	_, _ = rand.Read(id)
-	c := Claims{DeviceID: deviceID, Role: string(role), RegisteredClaims: jwt.RegisteredClaims{
+	c := Claims{DeviceID: deviceID, Role: string(role), Session: session, RegisteredClaims: jwt.RegisteredClaims{
 		Issuer: issuer, Subject: userID, ID: hex.EncodeToString(id),
 		IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(s.AccessTTL)),
 	}}
@@ -96,9 +133,10 @@ func (s *Service) ParseAccess(token string) (*Claims, error) {
 	return &c, nil
 }
 
-// Authenticate checks a bearer token and that its user and device may
-// still sync. Errors: token_expired, token_invalid, user_disabled,
-// device_revoked.
+// Authenticate checks a bearer token, that it belongs to its device's
+// current session (not ended by logout or by refresh-token reuse), and that
+// its user and device may still sync. Errors: token_expired, token_invalid,
+// user_disabled, device_revoked.
 func (s *Service) Authenticate(ctx context.Context, token string) (*server.Principal, error) {
 	c, err := s.ParseAccess(token)
 	if err != nil {
@@ -108,9 +146,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*server.Princ
 	if err != nil {
 		return nil, err
 	}
-	// iat has whole seconds: a token of the very second the device signed
-	// out in stays valid (so that signing in again at once works).
-	if !p.SignedOutAt.IsZero() && (c.IssuedAt == nil || c.IssuedAt.Before(p.SignedOutAt.Truncate(time.Second))) {
+	if c.Session != p.Session {
 		return nil, server.Errorf(syncproto.CodeTokenInvalid, "此设备已退出登录，请重新登录")
 	}
 	return p, nil
@@ -137,10 +173,11 @@ func (s *Service) Login(ctx context.Context, req *syncproto.LoginRequest, client
 	refresh, refreshHash := newRefreshToken()
 	now := s.Now()
 	d := &server.Device{ID: req.DeviceID, UserID: u.ID, Name: req.DeviceName, CreatedAt: now}
-	if err := s.Store.RegisterDevice(ctx, d, refreshHash, now.Add(s.RefreshTTL)); err != nil {
+	session, err := s.Store.RegisterDevice(ctx, d, refreshHash, now.Add(s.RefreshTTL))
+	if err != nil {
 		return nil, err
 	}
-	return s.tokens(u.ID, req.DeviceID, u.Role, refresh, u)
+	return s.tokens(server.DeviceSession{UserID: u.ID, DeviceID: req.DeviceID, Session: session}, u.Role, refresh, u)
 }
 
 // CheckPassword checks a user's password, slowing repeated failures per
@@ -175,34 +212,42 @@ func (s *Service) CheckPassword(ctx context.Context, username, password, clientI
 var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("fieldsync-dummy-password"), bcrypt.DefaultCost)
 
 // Refresh exchanges a refresh token for new tokens; the old refresh token
-// stops working. Errors: token_invalid, token_expired, device_revoked,
-// user_disabled.
-func (s *Service) Refresh(ctx context.Context, token string) (*syncproto.TokenResponse, error) {
+// stops working. A refresh token presented again after it was exchanged
+// ends the device's session (its refresh token and every access token stop
+// working; the device must sign in again) and is logged as a security event
+// with the client address. Errors: missing_field, token_invalid,
+// token_expired, device_revoked, user_disabled.
+func (s *Service) Refresh(ctx context.Context, token, clientIP string) (*syncproto.TokenResponse, error) {
 	if token == "" {
 		return nil, server.Errorf(syncproto.CodeMissingField, "缺少 refresh_token")
 	}
 	refresh, newHash := newRefreshToken()
 	now := s.Now()
-	userID, deviceID, err := s.Store.RotateRefresh(ctx, HashToken(token), newHash, now.Add(s.RefreshTTL), now)
+	ds, err := s.Store.RotateRefresh(ctx, HashToken(token), newHash, now.Add(s.RefreshTTL), now)
+	if errors.Is(err, server.ErrRefreshReuse) {
+		s.Log.WarnContext(ctx, "security event", "kind", "refresh_token_reuse", "device_id", ds.DeviceID, "user_id", ds.UserID,
+			"client_ip", clientIP, "detail", "a spent refresh token was presented again; the device's session was ended")
+	}
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.Store.Principal(ctx, userID, deviceID)
+	p, err := s.Store.Principal(ctx, ds.UserID, ds.DeviceID)
 	if err != nil {
 		return nil, err
 	}
 	u := &server.User{ID: p.UserID, Username: p.Username, DisplayName: p.Name, Role: p.Role, Counties: p.Counties}
-	return s.tokens(userID, deviceID, p.Role, refresh, u)
+	return s.tokens(ds, p.Role, refresh, u)
 }
 
-// Logout ends the device's refresh token and the access tokens issued to it
-// so far.
+// Logout ends the device's session: its refresh token and every access
+// token issued to it so far stop working at once. Signing in again starts a
+// new session.
 func (s *Service) Logout(ctx context.Context, p *server.Principal) error {
 	return s.Store.SignOut(ctx, p.DeviceID, s.Now())
 }
 
-func (s *Service) tokens(userID, deviceID string, role server.Role, refresh string, u *server.User) (*syncproto.TokenResponse, error) {
-	access, err := s.AccessToken(userID, deviceID, role)
+func (s *Service) tokens(ds server.DeviceSession, role server.Role, refresh string, u *server.User) (*syncproto.TokenResponse, error) {
+	access, err := s.AccessToken(ds.UserID, ds.DeviceID, role, ds.Session)
 	if err != nil {
 		return nil, err
 	}
@@ -214,7 +259,7 @@ func (s *Service) tokens(userID, deviceID string, role server.Role, refresh stri
 		AccessToken: access, TokenType: "Bearer", ExpiresIn: int(s.AccessTTL / time.Second),
 		RefreshToken: refresh, RefreshExpiresIn: int(s.RefreshTTL / time.Second),
 		User: syncproto.User{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Role: string(u.Role),
-			Counties: counties, DeviceID: deviceID},
+			Counties: counties, DeviceID: ds.DeviceID},
 	}, nil
 }
 

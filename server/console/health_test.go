@@ -91,7 +91,7 @@ func TestDevicesSyncHealth(t *testing.T) {
 	registered := func(username, name string, ago time.Duration) string {
 		id := uuid.Must(uuid.NewV7()).String()
 		d := &server.Device{ID: id, UserID: userID(username), Name: name, CreatedAt: now.Add(-ago)}
-		if err := srv.App.DB.RegisterDevice(ctx, d, "hash-"+id, now.Add(30*day)); err != nil {
+		if _, err := srv.App.DB.RegisterDevice(ctx, d, "hash-"+id, now.Add(30*day)); err != nil {
 			t.Fatal(err)
 		}
 		return id

@@ -53,7 +53,7 @@ func registerDevice(tb testing.TB, db *sqlite.DB) *server.Principal {
 		tb.Fatal(err)
 	}
 	d := &server.Device{ID: uuid.Must(uuid.NewV7()).String(), UserID: u.ID, CreatedAt: time.Now()}
-	if err := db.RegisterDevice(ctx, d, "", time.Now().Add(time.Hour)); err != nil {
+	if _, err := db.RegisterDevice(ctx, d, "", time.Now().Add(time.Hour)); err != nil {
 		tb.Fatal(err)
 	}
 	p, err := db.Principal(ctx, u.ID, d.ID)

@@ -127,14 +127,17 @@ func (db *DB) Users(ctx context.Context) ([]*server.User, error) {
 	return out, rows.Err()
 }
 
-// RegisterDevice binds a device to a user at login and stores the hash of
-// its new refresh token. Errors: device_revoked, conflict (the device
-// belongs to another user).
-func (db *DB) RegisterDevice(ctx context.Context, d *server.Device, refreshHash string, refreshExpires time.Time) error {
-	return db.writeSQL(ctx, func(tx *sql.Tx) error {
+// RegisterDevice binds a device to a user at login, stores the hash of its
+// new refresh token and returns the device's session generation (0 for a
+// new device). The login starts a new refresh-token family: the device's
+// spent tokens are forgotten, so replaying one of them cannot end the new
+// family. Errors: device_revoked, conflict (the device belongs to another
+// user).
+func (db *DB) RegisterDevice(ctx context.Context, d *server.Device, refreshHash string, refreshExpires time.Time) (session int64, err error) {
+	err = db.writeSQL(ctx, func(tx *sql.Tx) error {
 		var owner string
 		var revoked sql.NullInt64
-		err := tx.QueryRowContext(ctx, `SELECT user_id, revoked_at FROM devices WHERE id = ?`, d.ID).Scan(&owner, &revoked)
+		err := tx.QueryRowContext(ctx, `SELECT user_id, revoked_at, session FROM devices WHERE id = ?`, d.ID).Scan(&owner, &revoked, &session)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			_, err = tx.ExecContext(ctx, `INSERT INTO devices (id, user_id, name, created_at, last_seen_at, refresh_hash, refresh_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -147,44 +150,115 @@ func (db *DB) RegisterDevice(ctx context.Context, d *server.Device, refreshHash 
 		case owner != d.UserID:
 			return server.Errorf(syncproto.CodeConflict, "此设备已绑定其他用户")
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE devices SET name = ?, last_seen_at = ?, refresh_hash = ?, refresh_expires_at = ? WHERE id = ?`,
-			d.Name, d.CreatedAt.UnixMilli(), refreshHash, refreshExpires.UnixMilli(), d.ID)
+		if _, err := tx.ExecContext(ctx, `UPDATE devices SET name = ?, last_seen_at = ?, refresh_hash = ?, refresh_expires_at = ? WHERE id = ?`,
+			d.Name, d.CreatedAt.UnixMilli(), refreshHash, refreshExpires.UnixMilli(), d.ID); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM spent_refresh WHERE device_id = ?`, d.ID)
 		return err
 	})
+	return session, err
 }
 
-// RotateRefresh replaces a device's refresh token: the old hash must match
-// and be unexpired, and the device live. It returns the device's user id and
-// device id. Errors: token_invalid, token_expired, device_revoked.
-func (db *DB) RotateRefresh(ctx context.Context, oldHash, newHash string, newExpires, now time.Time) (userID, deviceID string, err error) {
-	err = db.writeSQL(ctx, func(tx *sql.Tx) error {
+// RotateRefresh replaces a device's refresh token: the old hash must be the
+// device's current one and unexpired, the device live and its user enabled.
+// The old hash is kept as spent until it would have expired, and the spent
+// hashes of every device that have expired are deleted. It returns the
+// device's session.
+//
+// A hash that is not current but spent within the device's current session
+// is a reuse: a copy of the token is in other hands. Then RotateRefresh
+// ends the session (clears the refresh token and increments the
+// generation, so every token of the device stops working), commits that,
+// and returns the device (with its new generation) and a token_invalid
+// error whose cause is server.ErrRefreshReuse. A hash spent in an earlier
+// session, ended already, or expired, is just invalid.
+//
+// Errors: token_invalid, token_expired, device_revoked, user_disabled.
+func (db *DB) RotateRefresh(ctx context.Context, oldHash, newHash string, newExpires, now time.Time) (server.DeviceSession, error) {
+	var s server.DeviceSession
+	reused := false
+	err := db.writeSQL(ctx, func(tx *sql.Tx) error {
 		var expires int64
 		var revoked sql.NullInt64
-		err := tx.QueryRowContext(ctx, `SELECT id, user_id, refresh_expires_at, revoked_at FROM devices WHERE refresh_hash = ?`, oldHash).
-			Scan(&deviceID, &userID, &expires, &revoked)
+		var disabled bool
+		err := tx.QueryRowContext(ctx, `SELECT d.id, d.user_id, d.session, d.refresh_expires_at, d.revoked_at, u.disabled
+			FROM devices d JOIN users u ON u.id = d.user_id WHERE d.refresh_hash = ?`, oldHash).
+			Scan(&s.DeviceID, &s.UserID, &s.Session, &expires, &revoked, &disabled)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			return server.Errorf(syncproto.CodeTokenInvalid, "刷新令牌无效，请重新登录")
+			reused, err = endReusedSession(ctx, tx, oldHash, now, &s)
+			if err == nil && !reused {
+				err = server.Errorf(syncproto.CodeTokenInvalid, "刷新令牌无效，请重新登录")
+			}
+			return err
 		case err != nil:
 			return err
 		case revoked.Valid:
 			return server.Errorf(syncproto.CodeDeviceRevoked, "此设备已被停用，请联系管理员")
+		case disabled:
+			return server.Errorf(syncproto.CodeUserDisabled, "账号已停用")
 		case expires <= now.UnixMilli():
 			return server.Errorf(syncproto.CodeTokenExpired, "登录已过期，请重新登录")
 		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO spent_refresh (hash, device_id, session, spent_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
+			oldHash, s.DeviceID, s.Session, now.UnixMilli(), expires); err != nil {
+			return fmt.Errorf("keep spent refresh token: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM spent_refresh WHERE expires_at <= ?`, now.UnixMilli()); err != nil {
+			return fmt.Errorf("prune spent refresh tokens: %w", err)
+		}
 		_, err = tx.ExecContext(ctx, `UPDATE devices SET refresh_hash = ?, refresh_expires_at = ?, last_seen_at = ? WHERE id = ?`,
-			newHash, newExpires.UnixMilli(), now.UnixMilli(), deviceID)
+			newHash, newExpires.UnixMilli(), now.UnixMilli(), s.DeviceID)
 		return err
 	})
-	return userID, deviceID, err
+	switch {
+	case err != nil:
+		return server.DeviceSession{}, err
+	case reused:
+		return s, &server.Error{Code: syncproto.CodeTokenInvalid, Message: "此设备的刷新令牌被重复使用，为安全起见已退出登录，请重新登录",
+			Err: server.ErrRefreshReuse}
+	}
+	return s, nil
 }
 
-// SignOut ends a device's refresh token and voids the access tokens issued
-// to it up to at (logout).
+// endReusedSession looks hash up among the spent refresh tokens that have
+// not expired. If it was spent in its device's current session, it ends
+// that session, fills s with the device and its new generation, and
+// reports true.
+func endReusedSession(ctx context.Context, tx *sql.Tx, hash string, now time.Time, s *server.DeviceSession) (bool, error) {
+	var spentIn int64
+	err := tx.QueryRowContext(ctx, `SELECT d.id, d.user_id, d.session, sp.session FROM spent_refresh sp JOIN devices d ON d.id = sp.device_id
+		WHERE sp.hash = ? AND sp.expires_at > ?`, hash, now.UnixMilli()).Scan(&s.DeviceID, &s.UserID, &s.Session, &spentIn)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, err
+	case spentIn != s.Session:
+		return false, nil // its family has ended already
+	}
+	if err := endSession(ctx, tx, s.DeviceID, now); err != nil {
+		return false, err
+	}
+	s.Session++
+	return true, nil
+}
+
+// endSession clears a device's refresh token and increments its session
+// generation, voiding every access token issued to it so far.
+func endSession(ctx context.Context, tx *sql.Tx, deviceID string, at time.Time) error {
+	_, err := tx.ExecContext(ctx, `UPDATE devices SET refresh_hash = '', refresh_expires_at = 0, session = session + 1, signed_out_at = ? WHERE id = ?`,
+		at.UnixMilli(), deviceID)
+	return err
+}
+
+// SignOut ends a device's session (logout): its refresh token and every
+// access token issued to it so far stop working; signing in again starts a
+// new one.
 func (db *DB) SignOut(ctx context.Context, deviceID string, at time.Time) error {
 	return db.writeSQL(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE devices SET refresh_hash = '', signed_out_at = ? WHERE id = ?`, at.UnixMilli(), deviceID)
-		return err
+		return endSession(ctx, tx, deviceID, at)
 	})
 }
 
@@ -204,13 +278,15 @@ func (db *DB) RevokeDevice(ctx context.Context, deviceID string, at time.Time) e
 }
 
 // Principal loads the caller of a request from a token's user and device,
-// checking that both are still allowed. Errors: token_invalid (unknown user
-// or device), user_disabled, device_revoked.
+// with the device's session generation, checking that both are still
+// allowed. Errors: token_invalid (unknown user or device), user_disabled,
+// device_revoked.
 func (db *DB) Principal(ctx context.Context, userID, deviceID string) (*server.Principal, error) {
 	var disabled bool
-	var revoked, signedOut sql.NullInt64
-	u, err := scanUser(db.read.QueryRowContext(ctx, `SELECT `+userCols+`, d.revoked_at, d.signed_out_at FROM users u JOIN devices d ON d.user_id = u.id
-		WHERE u.id = ? AND d.id = ?`, userID, deviceID), &revoked, &signedOut)
+	var revoked sql.NullInt64
+	var session int64
+	u, err := scanUser(db.read.QueryRowContext(ctx, `SELECT `+userCols+`, d.revoked_at, d.session FROM users u JOIN devices d ON d.user_id = u.id
+		WHERE u.id = ? AND d.id = ?`, userID, deviceID), &revoked, &session)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, server.Errorf(syncproto.CodeTokenInvalid, "令牌无效，请重新登录")
 	}
@@ -224,11 +300,8 @@ func (db *DB) Principal(ctx context.Context, userID, deviceID string) (*server.P
 	case revoked.Valid:
 		return nil, server.Errorf(syncproto.CodeDeviceRevoked, "此设备已被停用，请联系管理员")
 	}
-	p := &server.Principal{UserID: u.ID, Username: u.Username, Name: u.DisplayName, Role: u.Role, Counties: u.Counties, DeviceID: deviceID}
-	if signedOut.Valid {
-		p.SignedOutAt = time.UnixMilli(signedOut.Int64)
-	}
-	return p, nil
+	return &server.Principal{UserID: u.ID, Username: u.Username, Name: u.DisplayName, Role: u.Role, Counties: u.Counties,
+		DeviceID: deviceID, Session: session}, nil
 }
 
 // Devices lists devices with their sync health, limited to users whose
