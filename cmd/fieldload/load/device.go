@@ -65,15 +65,17 @@ func (d *device) login(ctx context.Context) {
 	d.ok = true
 }
 
-// loop runs visits until ctx ends.
+// loop runs visits until ctx ends (or the device made Config.Visits).
 func (d *device) loop(ctx context.Context) {
-	for ctx.Err() == nil {
+	for done := 0; ctx.Err() == nil && (d.r.cfg.Visits == 0 || done < d.r.cfg.Visits); {
 		if err := d.pull(ctx); err != nil {
 			d.r.fail(ctx, err)
 			continue
 		}
 		if err := d.visit(ctx); err != nil {
 			d.r.fail(ctx, err)
+		} else {
+			done++
 		}
 		if think := d.r.cfg.Think; think > 0 {
 			t := time.NewTimer(think/2 + time.Duration(d.rnd.Int64N(int64(think))))

@@ -46,7 +46,11 @@ type Config struct {
 	Server   string
 	Devices  int
 	Duration time.Duration
-	Photos   bool
+	// Visits, if not zero, is how many visits each device makes before it
+	// stops (the run still ends at Duration): a bounded amount of work
+	// whatever the machine's speed, for tests.
+	Visits int
+	Photos bool
 	// Think is the mean pause of a device between visits (0: none, every
 	// device visits back to back, a stress far above a real working day).
 	Think time.Duration
@@ -98,7 +102,8 @@ func CheckLoopback(ctx context.Context, raw string) error {
 }
 
 // Run runs the load and returns the report. It stops by itself after
-// cfg.Duration (or when ctx ends), then verifies that no acknowledged
+// cfg.Duration (or when ctx ends, or every device made cfg.Visits visits),
+// then verifies that no acknowledged
 // write is missing from the server.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := CheckLoopback(ctx, cfg.Server); err != nil {
