@@ -42,6 +42,7 @@ var statusOf = map[string]int{
 	syncproto.CodeUploadOffset:         http.StatusConflict,
 	syncproto.CodeInvalidUpload:        http.StatusBadRequest,
 	syncproto.CodeNotReady:             http.StatusNotFound,
+	syncproto.CodeQuotaExceeded:        http.StatusInsufficientStorage,
 	syncproto.CodeInternal:             http.StatusInternalServerError,
 	syncproto.CodeUnavailable:          http.StatusServiceUnavailable,
 }
