@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -114,4 +115,71 @@ func TestSweepKeepsEvidence(t *testing.T) {
 func sha(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// vanishing is a blob store whose next Put keeps nothing, as when the
+// Sweeper deletes bytes right after a Put found them already stored.
+type vanishing struct {
+	server.BlobStore
+	drop bool
+}
+
+func (v *vanishing) Put(ctx context.Context, sum string, r io.Reader) (int64, error) {
+	n, err := v.BlobStore.Put(ctx, sum, r)
+	if v.drop && err == nil {
+		v.drop = false
+		err = v.BlobStore.Delete(ctx, sum)
+	}
+	return n, err
+}
+
+// TestUploadDuringSweep: an upload completing while the Sweeper deletes
+// the same bytes is refused (unavailable, to be uploaded again) rather
+// than recorded against bytes about to vanish; and bytes that vanished
+// between storing and recording are stored again, so a recorded upload
+// always has its bytes.
+func TestUploadDuringSweep(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "fieldsync.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	fs, err := blobfs.New(filepath.Join(dir, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blobs := &vanishing{BlobStore: fs}
+	s := server.NewSyncer(db, nil)
+	s.Blobs = blobs
+	data := []byte("photo bytes")
+	u := server.PhotoUpload{PhotoID: "0195f4c3-9d10-7a22-b1c4-000000000001", SHA256: sha(data), DeviceID: "d", UserID: "u", Size: int64(len(data))}
+	open := func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+	mark := func(at time.Time) {
+		t.Helper()
+		if err := s.Store.Update(ctx, func(tx server.WriteTx) error { return tx.SetBlobDeleting(ctx, u.SHA256, at) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	mark(time.Now())
+	if _, err := s.StoreUpload(ctx, nil, u, open); server.ErrorCode(err) != syncproto.CodeUnavailable {
+		t.Fatalf("upload of bytes being deleted: %v, want unavailable", err)
+	}
+	if refs, _ := db.BlobRefs(ctx, u.SHA256); len(refs.Uploads) != 0 {
+		t.Fatalf("a refused upload was recorded: %+v", refs.Uploads)
+	}
+	mark(time.Time{})
+
+	blobs.drop = true
+	if _, err := s.StoreUpload(ctx, nil, u, open); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := fs.Has(ctx, u.SHA256, server.VariantOriginal); !ok {
+		t.Fatal("an upload was recorded without its bytes")
+	}
+	if refs, _ := db.BlobRefs(ctx, u.SHA256); len(refs.Uploads) != 1 || !refs.Referenced(time.Now().Add(-time.Hour)) {
+		t.Fatalf("upload not recorded: %+v", refs)
+	}
 }
