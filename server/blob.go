@@ -27,6 +27,10 @@ type Blob interface {
 // kept beside them. Writes are atomic: a reader sees a whole object or none.
 // The filesystem implementation is server/blobfs; an S3-compatible one can
 // take its place.
+//
+// The store knows nothing of photo records: which bytes may be served to
+// whom, and which may be deleted, is decided in this package (OpenPhoto,
+// Sweeper). Only the Sweeper deletes.
 type BlobStore interface {
 	// Put stores r's bytes as the original of sum. It reads r to the end and
 	// verifies that its SHA-256 is sum (error code hash_mismatch otherwise,
@@ -39,4 +43,12 @@ type BlobStore interface {
 	Open(ctx context.Context, sum, variant string) (Blob, error)
 	// Has reports whether a variant of sum is stored.
 	Has(ctx context.Context, sum, variant string) (bool, error)
+	// Delete removes the original of sum and every derivative. Removing
+	// what is not there is not an error.
+	Delete(ctx context.Context, sum string) error
+	// Walk calls fn once for each sum with anything stored, in no
+	// particular order, with the time its original was stored (for a sum
+	// left with derivatives only, the newest of them). fn may Delete the
+	// sum it is given. An error from fn stops the walk and is returned.
+	Walk(ctx context.Context, fn func(sum string, stored time.Time) error) error
 }

@@ -14,78 +14,6 @@ var sha256RE = regexp.MustCompile(`^[0-9a-f]{64}$`)
 // IsSHA256 reports whether s is a lower-case hex SHA-256.
 func IsSHA256(s string) bool { return sha256RE.MatchString(s) }
 
-// photoBytesPresent marks a new photo record uploaded when its bytes were
-// stored before the record arrived (a phone may upload first, or the same
-// bytes were uploaded for another photo: they are stored once).
-func (s *Syncer) photoBytesPresent(ctx context.Context, r *StoredRecord) (bool, error) {
-	sum := r.Text("sha256")
-	if s.Blobs == nil || !IsSHA256(sum) {
-		return false, nil
-	}
-	ok, err := s.Blobs.Has(ctx, sum, VariantOriginal)
-	if err != nil || !ok {
-		return false, err
-	}
-	r.State.Fields["uploaded"] = syncproto.FieldState{Value: json.RawMessage("true"), HLC: s.Clock.Now()}
-	return true, nil
-}
-
-// CheckUpload decides whether p may upload the bytes of photo photoID
-// declared as sum. The photo record may not exist yet (a phone can upload
-// before it pushes); if it does, it must be in p's scope and declare the
-// same SHA-256 and content type. Errors: invalid_upload, out_of_scope, hash_mismatch,
-// forbidden.
-func (s *Syncer) CheckUpload(ctx context.Context, p *Principal, photoID, sum, contentType string) error {
-	switch {
-	case p == nil:
-		return Errorf(syncproto.CodeUnauthorized, "请先登录")
-	case !IsCanonicalUUID(photoID):
-		return Errorf(syncproto.CodeInvalidUpload, "上传元数据 photo_id 应为小写 UUID")
-	case !IsSHA256(sum):
-		return Errorf(syncproto.CodeInvalidUpload, "上传元数据 sha256 应为 64 位小写十六进制")
-	}
-	r, err := s.Store.Get(ctx, syncproto.EntityPhoto, photoID)
-	switch {
-	case err != nil:
-		return err
-	case r == nil:
-		return nil
-	case !p.CanSee(r.County):
-		return Errorf(syncproto.CodeOutOfScope, "无权为区县 %s 的照片上传文件", r.County)
-	case r.Text("sha256") != sum:
-		return Errorf(syncproto.CodeHashMismatch, "照片记录声明的 SHA-256 与上传的不一致")
-	case contentType != "" && r.Text("content_type") != "" && r.Text("content_type") != contentType:
-		return Errorf(syncproto.CodeInvalidUpload, "上传声明的类型 %s 与照片记录的 %s 不一致", contentType, r.Text("content_type"))
-	}
-	return nil
-}
-
-// BlobStored marks every live photo record that declares sum as uploaded,
-// and returns the ids of those not yet processed.
-func (s *Syncer) BlobStored(ctx context.Context, sum string) ([]string, error) {
-	var ids []string
-	err := s.Store.Update(ctx, func(tx WriteTx) error {
-		recs, err := tx.Find(ctx, EntityByName(syncproto.EntityPhoto), "sha256", sum)
-		if err != nil {
-			return err
-		}
-		now := s.Now().UTC()
-		for _, r := range recs {
-			if r.State.IsDeleted() {
-				continue
-			}
-			if err := s.write(ctx, tx, r, map[string]any{"uploaded": true}, now); err != nil {
-				return err
-			}
-			if r.Value("processed_at") == nil {
-				ids = append(ids, r.ID)
-			}
-		}
-		return nil
-	})
-	return ids, err
-}
-
 // SetServerFields writes server-owned fields of an existing record with the
 // server's HLC (processing results, evidence flags). Errors: not_found.
 func (s *Syncer) SetServerFields(ctx context.Context, entity, id string, values map[string]any) error {
@@ -106,6 +34,10 @@ func (r *StoredRecord) Time(field string) time.Time {
 	t, _ := time.Parse(time.RFC3339Nano, r.Text(field))
 	return t
 }
+
+// Uploaded reports whether a photo record is marked uploaded: bytes that
+// hash to its sha256 were sent for this record (possession.go).
+func (r *StoredRecord) Uploaded() bool { return string(r.Value("uploaded")) == "true" }
 
 // Float returns a number field's value and whether it is set.
 func (r *StoredRecord) Float(field string) (float64, bool) {
@@ -132,9 +64,13 @@ type PhotoObject struct {
 }
 
 // OpenPhoto opens a variant of photo id for p, checking that the photo
-// exists and is in p's scope. The caller closes it. Errors: not_found
-// (no such photo or variant, or no blob store), out_of_scope, not_ready
-// (bytes not uploaded, or the derivative not made yet).
+// exists and is in p's scope. The caller closes it. Derivatives are keyed
+// by the hash like the original, so every variant is served only for a
+// record marked uploaded — by bytes sent for that record (possession.go):
+// bytes stored for another record with the same hash are never served
+// through this one. Errors: not_found (no such photo or variant, or no
+// blob store), out_of_scope, not_ready (bytes not uploaded for this
+// record, or the derivative not made yet).
 func OpenPhoto(ctx context.Context, get func(ctx context.Context, entity, id string) (*StoredRecord, error),
 	blobs BlobStore, p *Principal, id, variant string) (*PhotoObject, error) {
 	switch variant {
@@ -153,6 +89,9 @@ func OpenPhoto(ctx context.Context, get func(ctx context.Context, entity, id str
 		return nil, Errorf(syncproto.CodeNotFound, "照片不存在")
 	case !p.CanSee(rec.County):
 		return nil, Errorf(syncproto.CodeOutOfScope, "无权查看区县 %s 的照片", rec.County)
+	}
+	if !rec.Uploaded() {
+		return nil, Errorf(syncproto.CodeNotReady, "照片文件尚未上传")
 	}
 	sum := rec.Text("sha256")
 	b, err := blobs.Open(ctx, sum, variant)

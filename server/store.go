@@ -90,6 +90,28 @@ type WriteTx interface {
 	PutBatch(ctx context.Context, b *Batch) error
 	// MarkPushed records a device's last push, for sync health.
 	MarkPushed(ctx context.Context, deviceID, batchID string, at time.Time) error
+	UploadTx
+}
+
+// UploadTx is the part of a write transaction that keeps the completed
+// photo uploads and the blobs being deleted (possession.go, sweep.go).
+type UploadTx interface {
+	// PhotoUpload returns the upload recorded for a photo id, or nil.
+	PhotoUpload(ctx context.Context, photoID string) (*PhotoUpload, error)
+	// PutPhotoUpload records u, replacing the earlier upload of its photo
+	// id if there is one.
+	PutPhotoUpload(ctx context.Context, u *PhotoUpload) error
+	// StaleUploads returns the unclaimed uploads completed before t.
+	StaleUploads(ctx context.Context, before time.Time) ([]PhotoUpload, error)
+	// DeletePhotoUploads removes the uploads of these photo ids.
+	DeletePhotoUploads(ctx context.Context, photoIDs []string) error
+	// BlobRefs returns what refers to the bytes of sum.
+	BlobRefs(ctx context.Context, sum string) (*BlobRefs, error)
+	// SetBlobDeleting marks the bytes of sum as being deleted since at, or
+	// removes the mark when at is zero.
+	SetBlobDeleting(ctx context.Context, sum string, at time.Time) error
+	// BlobsDeleting returns the sums marked as being deleted since before t.
+	BlobsDeleting(ctx context.Context, before time.Time) ([]string, error)
 }
 
 // SyncStore is what the sync engine needs of a store. Implementations must
@@ -113,4 +135,7 @@ type SyncStore interface {
 	// MarkPulled records a device's last pull and the cursor position it
 	// acknowledged, for sync health.
 	MarkPulled(ctx context.Context, deviceID string, ackSeq int64, at time.Time) error
+	// UnclaimedUploads returns a device's completed uploads that no photo
+	// record has claimed (read snapshot).
+	UnclaimedUploads(ctx context.Context, deviceID string) ([]PhotoUpload, error)
 }

@@ -29,9 +29,12 @@ type Syncer struct {
 	MaxBatch int
 	// Now is the server's physical clock.
 	Now func() time.Time
-	// Blobs, if set, lets a photo record pushed after its bytes arrived be
-	// marked uploaded at once.
+	// Blobs stores the photo bytes uploads bring (StoreUpload).
 	Blobs BlobStore
+	// UploadQuota caps, per device, the bytes uploaded (or being uploaded)
+	// for photo records that have not arrived yet; 0 is no limit
+	// (CheckUpload).
+	UploadQuota int64
 	// PhotoReady, if set, is called after a commit with the ids of photo
 	// records whose bytes are stored and that need processing.
 	PhotoReady func(ids []string)
@@ -275,7 +278,8 @@ type prepared struct {
 	h    syncproto.HLC
 	vals map[string]json.RawMessage
 	err  error // the refusal, if the mutation failed a check
-	// ready is set for a new photo record whose bytes are already stored.
+	// ready is set for a new photo record whose bytes were uploaded for it
+	// before it arrived (ClaimEarlierUpload).
 	ready bool
 }
 
@@ -380,7 +384,7 @@ func (s *Syncer) apply(ctx context.Context, tx WriteTx, p *Principal, pm *prepar
 		return nil
 	}
 	if cur.Seq == 0 && e.Name == syncproto.EntityPhoto {
-		if pm.ready, err = s.photoBytesPresent(ctx, cur); err != nil {
+		if pm.ready, err = s.ClaimEarlierUpload(ctx, tx, p, cur, now); err != nil {
 			return err
 		}
 	}

@@ -31,7 +31,8 @@ const (
 	CodeBadImage             = "bad_image"              // not an image, truncated, or too many pixels
 	CodeUploadOffset         = "upload_offset_mismatch" // tus: PATCH at the wrong offset; HEAD for the right one
 	CodeInvalidUpload        = "invalid_upload"         // tus: malformed or missing protocol headers or metadata
-	CodeNotReady             = "not_ready"              // a derivative is still being made
+	CodeNotReady             = "not_ready"              // a photo's bytes are not uploaded for it, or a derivative is still being made
+	CodeQuotaExceeded        = "quota_exceeded"         // tus creation: the device's uploads still without a photo record are over its quota; push those records first
 	CodeInternal             = "internal"
 	CodeUnavailable          = "unavailable"
 
@@ -85,6 +86,7 @@ var httpStatus = map[string]int{
 	CodeNotReady:             http.StatusNotFound,
 	CodeInternal:             http.StatusInternalServerError,
 	CodeUnavailable:          http.StatusServiceUnavailable,
+	CodeQuotaExceeded:        http.StatusInsufficientStorage,
 
 	CodeUnknownEntity:    http.StatusBadRequest,
 	CodeInvalidID:        http.StatusBadRequest,

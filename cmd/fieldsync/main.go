@@ -5,6 +5,7 @@
 //	fieldsync user list | user disable U | user enable U | user scope U --county CODE[,CODE]
 //	fieldsync device list | device revoke ID
 //	fieldsync backup  OUT.db
+//	fieldsync sweep   [--upload-grace 168h]
 //
 // Every subcommand takes --data (or FIELDSYNC_DATA).
 package main
@@ -39,6 +40,7 @@ usage:
   fieldsync user list | user disable U | user enable U | user scope U --county CODE[,CODE]
   fieldsync device list | device revoke ID
   fieldsync backup [--data DIR] OUT.db
+  fieldsync sweep [--data DIR] [--upload-grace 168h]
 roles: inspector, county_office, city_office, admin
 `
 
@@ -128,6 +130,7 @@ var commands = map[string]func(*command){
 	"device list":   deviceListCmd,
 	"device revoke": deviceRevokeCmd,
 	"backup":        backupCmd,
+	"sweep":         sweepCmd,
 }
 
 func serveCmd(c *command) {
@@ -288,6 +291,23 @@ func backupCmd(c *command) {
 				return err
 			}
 			fmt.Fprintf(c.stdout, "backed up %s to %s\n", c.cfg.DBPath(), out)
+			return nil
+		})
+	}
+}
+
+// sweepCmd removes what the server's own sweep removes (hourly, and the
+// whole blob store at start): unfinished uploads and uploaded bytes that
+// nothing refers to, once older than --upload-grace. Safe while serving.
+func sweepCmd(c *command) {
+	c.run = func(ctx context.Context) error {
+		return c.withStore(ctx, func(a *app.App) error {
+			n, err := a.Sweep(ctx, time.Now(), true)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stdout, "removed %d unfinished uploads, %d uploads whose photo record never came, %d unreferenced blobs (grace %s)\n",
+				n.Unfinished, n.Uploads, n.Blobs, c.cfg.UploadGrace)
 			return nil
 		})
 	}

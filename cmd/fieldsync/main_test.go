@@ -10,7 +10,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/xinzhou-eco/fieldsync/server/blobfs"
 	"github.com/xinzhou-eco/fieldsync/server/sqlite"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
@@ -133,5 +135,41 @@ func TestBackupCommand(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "fieldsync.db")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSweepCommand: the sweep command deletes stored bytes nothing refers
+// to once older than the grace period, and keeps younger ones.
+func TestSweepCommand(t *testing.T) {
+	dir := t.TempDir()
+	blobs, err := blobfs.New(filepath.Join(dir, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	put := func(data string, age time.Duration) string {
+		sum := syncproto.SHA256Hex([]byte(data))
+		if _, err := blobs.Put(ctx, sum, strings.NewReader(data)); err != nil {
+			t.Fatal(err)
+		}
+		at := time.Now().Add(-age)
+		if err := os.Chtimes(filepath.Join(dir, "blobs", sum[:2], sum[2:4], sum, "original"), at, at); err != nil {
+			t.Fatal(err)
+		}
+		return sum
+	}
+	old, recent := put("never claimed", 8*24*time.Hour), put("just uploaded", time.Hour)
+	code, out, errs := run(t, "sweep", "--data", dir)
+	if code != 0 || !strings.Contains(out, "1 unreferenced blobs") {
+		t.Fatalf("sweep: %d %q %q", code, out, errs)
+	}
+	if ok, _ := blobs.Has(ctx, old, "original"); ok {
+		t.Error("bytes older than the grace period kept")
+	}
+	if ok, _ := blobs.Has(ctx, recent, "original"); !ok {
+		t.Error("bytes within the grace period deleted")
+	}
+	if code, out, _ := run(t, "sweep", "--data", dir, "--upload-grace", "30m"); code != 0 || !strings.Contains(out, "1 unreferenced blobs") {
+		t.Fatalf("sweep with a shorter grace period: %d %q", code, out)
 	}
 }

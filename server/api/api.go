@@ -115,6 +115,7 @@ func New(syncer *server.Syncer, au *auth.Service, st Store, log *slog.Logger, cf
 	v1.GET("/devices", a.devices, authn, office)
 	v1.POST("/devices/:id/revoke", a.revokeDevice, authn, admin)
 	v1.GET("/photos/:id/:variant", a.photo, authn)
+	v1.HEAD("/photos/:id/:variant", a.photo, authn)
 	if u := cfg.Uploads; u != nil {
 		v1.OPTIONS("/uploads/", echo.WrapHandler(u.Options()))
 		v1.POST("/uploads/", echo.WrapHandler(u.Post()), authn)

@@ -11,7 +11,9 @@ import (
 // photo serves a photo's original, preview or thumbnail to users whose
 // scope holds the photo's county. Objects are content-addressed, so they
 // are cacheable for ever under an ETag of hash and variant; originals
-// answer Range requests.
+// answer Range requests. HEAD answers as GET — status and headers,
+// Content-Length included — without a body (ServeContent and the error
+// handler both know HEAD).
 func (a *API) photo(c echo.Context) error {
 	obj, err := server.OpenPhoto(c.Request().Context(), a.store.Get, a.cfg.Blobs, principalOf(c), c.Param("id"), c.Param("variant"))
 	if err != nil {
@@ -31,6 +33,9 @@ func (a *API) photo(c echo.Context) error {
 	}
 	for _, k := range []string{"Content-Type", "ETag", "Cache-Control", "Last-Modified", "Accept-Ranges", "Content-Length", "X-Content-Type-Options"} {
 		h.Del(k)
+	}
+	if c.Request().Method == http.MethodHead {
+		return c.NoContent(pw.status)
 	}
 	msg := "If-Match 或 If-Unmodified-Since 条件不成立"
 	if pw.status == http.StatusRequestedRangeNotSatisfiable {

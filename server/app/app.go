@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -43,6 +44,8 @@ type App struct {
 	Blobs   *blobfs.Store
 	Photos  *photos.Processor
 	Uploads *upload.Service
+	// Sweeper removes uploaded bytes nothing refers to (Sweep).
+	Sweeper *server.Sweeper
 	// Metrics is the Prometheus registry served at /metrics.
 	Metrics *prometheus.Registry
 
@@ -112,7 +115,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		}
 		proxies = append(proxies, n)
 	}
-	uploads, err := upload.New(filepath.Join(cfg.DataDir, "uploads"), cfg.MaxUploadBytes, len(proxies) > 0, a.Syncer, a.Blobs, log)
+	uploads, err := upload.New(filepath.Join(cfg.DataDir, "uploads"), cfg.MaxUploadBytes, len(proxies) > 0, a.Syncer, log)
 	if err != nil {
 		a.Close()
 		return nil, err
@@ -156,6 +159,8 @@ func OpenStore(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) 
 		return nil, err
 	}
 	a.Syncer.Blobs = a.Blobs
+	a.Syncer.UploadQuota = cfg.UploadQuota
+	a.Sweeper = &server.Sweeper{Store: db, Blobs: a.Blobs, Grace: cfg.UploadGrace}
 	pcfg := photos.DefaultConfig()
 	pcfg.Workers = cfg.PhotoWorkers
 	a.Photos = photos.New(pcfg, db, a.Syncer, a.Blobs, log)
@@ -258,7 +263,12 @@ func (a *App) Serve(ctx context.Context) error {
 			return err
 		}
 	}
-	go a.sweepUploads(pctx)
+	var sweeping sync.WaitGroup
+	sweeping.Add(1)
+	go func() {
+		defer sweeping.Done()
+		a.sweepEvery(pctx, time.Hour)
+	}()
 	srv := &http.Server{Handler: a.Echo, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(a.ln) }()
@@ -276,24 +286,47 @@ func (a *App) Serve(ctx context.Context) error {
 	}
 	stopPhotos()
 	a.Photos.Stop()
+	sweeping.Wait()
 	if cerr := a.Close(); err == nil {
 		err = cerr
 	}
 	return err
 }
 
-// UploadMaxAge is how long an unfinished upload is kept without a write.
-const UploadMaxAge = 7 * 24 * time.Hour
+// Sweep removes, as of now, the abandoned unfinished uploads and the
+// uploaded bytes nothing refers to, both once older than the configured
+// grace period (server.Sweeper says which bytes are referenced: never
+// those of a photo record marked uploaded). full also walks every stored
+// blob, which the server does once at start; the hourly sweeps look only at
+// the uploads whose grace period ended. Callable while serving, from
+// another process included.
+func (a *App) Sweep(ctx context.Context, now time.Time, full bool) (Swept, error) {
+	var out Swept
+	var err error
+	if out.Unfinished, err = upload.SweepDir(filepath.Join(a.Cfg.DataDir, "uploads"), a.Cfg.UploadGrace, now); err != nil {
+		return out, fmt.Errorf("sweep unfinished uploads: %w", err)
+	}
+	out.SweepResult, err = a.Sweeper.Sweep(ctx, now, full)
+	return out, err
+}
 
-// sweepUploads removes abandoned uploads at start and then hourly.
-func (a *App) sweepUploads(ctx context.Context) {
-	t := time.NewTicker(time.Hour)
+// Swept counts what a Sweep removed.
+type Swept struct {
+	Unfinished int // abandoned unfinished uploads
+	server.SweepResult
+}
+
+// sweepEvery sweeps fully at once, then every interval until ctx ends.
+func (a *App) sweepEvery(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
-	for {
-		if n, err := a.Uploads.Sweep(UploadMaxAge, time.Now()); err != nil {
+	for full := true; ; full = false {
+		n, err := a.Sweep(ctx, time.Now(), full)
+		switch {
+		case err != nil && ctx.Err() == nil:
 			a.Log.Warn("sweep uploads", "err", err)
-		} else if n > 0 {
-			a.Log.Info("removed abandoned uploads", "count", n)
+		case n.Unfinished+n.Uploads+n.Blobs > 0:
+			a.Log.Info("swept uploads", "unfinished", n.Unfinished, "unclaimed", n.Uploads, "blobs", n.Blobs)
 		}
 		select {
 		case <-ctx.Done():

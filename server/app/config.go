@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/console"
 )
 
@@ -31,6 +32,15 @@ type Config struct {
 	MaxPushBytes  int64
 	// MaxUploadBytes caps one photo upload (default 25 MB).
 	MaxUploadBytes int64
+	// UploadQuota caps, per device, the bytes uploaded or being uploaded
+	// for photo records that have not arrived yet (default 200 MB; 0: no
+	// limit). An upload that would go over it is refused at creation with
+	// quota_exceeded; pushing the records frees the quota.
+	UploadQuota int64
+	// UploadGrace is how long bytes uploaded for a photo record that has
+	// not arrived are kept (and abandoned unfinished uploads; default 7
+	// days); the sweep then removes them unless a record refers to them.
+	UploadGrace time.Duration
 	// PhotoWorkers is how many photos are processed at once.
 	PhotoWorkers int
 	// HoldPhotoProcessing leaves uploaded photos queued without processing
@@ -56,7 +66,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{Addr: "127.0.0.1:8080", DataDir: "./data", LogFormat: "text", LogLevel: "info",
 		MaxSkew: 5 * time.Minute, AccessTTL: 15 * time.Minute, ShutdownGrace: 30 * time.Second, MaxPushBytes: 16 << 20,
-		MaxUploadBytes: 25 << 20, PhotoWorkers: 2}
+		MaxUploadBytes: 25 << 20, UploadQuota: 200 << 20, UploadGrace: server.DefaultUploadGrace, PhotoWorkers: 2}
 }
 
 // RegisterFlags binds the config to flags whose defaults come from the
@@ -85,6 +95,13 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, getenv func(string) string) {
 	fs.DurationVar(&c.AccessTTL, "access-ttl", envDur("ACCESS_TTL", c.AccessTTL), "access token lifetime (FIELDSYNC_ACCESS_TTL)")
 	maxUpload, _ := strconv.ParseInt(env("MAX_UPLOAD", strconv.FormatInt(c.MaxUploadBytes, 10)), 10, 64)
 	fs.Int64Var(&c.MaxUploadBytes, "max-upload", maxUpload, "largest photo upload in bytes (FIELDSYNC_MAX_UPLOAD)")
+	quota, err := strconv.ParseInt(env("UPLOAD_QUOTA", strconv.FormatInt(c.UploadQuota, 10)), 10, 64)
+	if err != nil {
+		quota = c.UploadQuota
+	}
+	fs.Int64Var(&c.UploadQuota, "upload-quota", quota, "per device, bytes uploaded for photo records not yet pushed; 0: no limit (FIELDSYNC_UPLOAD_QUOTA)")
+	fs.DurationVar(&c.UploadGrace, "upload-grace", envDur("UPLOAD_GRACE", c.UploadGrace),
+		"how long uploads without a photo record, and unfinished uploads, are kept (FIELDSYNC_UPLOAD_GRACE)")
 	workers, _ := strconv.Atoi(env("PHOTO_WORKERS", strconv.Itoa(c.PhotoWorkers)))
 	fs.IntVar(&c.PhotoWorkers, "photo-workers", workers, "photos processed at once (FIELDSYNC_PHOTO_WORKERS)")
 	fs.StringVar(&c.TileURL, "tile-url", env("TILE_URL", c.TileURL), "console map tile URL template with {z}/{x}/{y}; empty shows coordinates only (FIELDSYNC_TILE_URL)")
@@ -128,6 +145,12 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxUploadBytes < 1<<20 {
 		errs = append(errs, errors.New("max-upload must be at least 1 MiB"))
+	}
+	if c.UploadQuota != 0 && c.UploadQuota < c.MaxUploadBytes {
+		errs = append(errs, errors.New("upload-quota must be 0 (no limit) or at least max-upload"))
+	}
+	if c.UploadGrace < time.Hour {
+		errs = append(errs, errors.New("upload-grace must be at least 1h"))
 	}
 	if c.PhotoWorkers < 1 || c.PhotoWorkers > 64 {
 		errs = append(errs, errors.New("photo-workers must be between 1 and 64"))

@@ -1,8 +1,10 @@
 package app
 
 import (
+	"flag"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestValidateTileURL: a tile URL the console could not load (or the page's
@@ -55,5 +57,48 @@ func TestValidateTrustedProxies(t *testing.T) {
 	}
 	if got := SplitList(" 10.0.0.1, ,192.168.0.0/16 "); len(got) != 2 || got[0] != "10.0.0.1" || got[1] != "192.168.0.0/16" {
 		t.Errorf("SplitList: %q", got)
+	}
+}
+
+// TestUploadQuotaAndGraceOptions: the quota and the grace period come from
+// flags over FIELDSYNC_* variables over the defaults, and nonsense values
+// are refused at start.
+func TestUploadQuotaAndGraceOptions(t *testing.T) {
+	parse := func(env map[string]string, args ...string) Config {
+		t.Helper()
+		c := DefaultConfig()
+		fs := flag.NewFlagSet("test", flag.ContinueOnError)
+		c.RegisterFlags(fs, func(k string) string { return env[k] })
+		if err := fs.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	if c := parse(nil); c.UploadQuota != 200<<20 || c.UploadGrace != 7*24*time.Hour {
+		t.Errorf("defaults: quota %d, grace %s", c.UploadQuota, c.UploadGrace)
+	}
+	env := map[string]string{"FIELDSYNC_UPLOAD_QUOTA": "104857600", "FIELDSYNC_UPLOAD_GRACE": "72h"}
+	if c := parse(env); c.UploadQuota != 100<<20 || c.UploadGrace != 72*time.Hour {
+		t.Errorf("environment: quota %d, grace %s", c.UploadQuota, c.UploadGrace)
+	}
+	if c := parse(env, "--upload-quota", "0", "--upload-grace", "48h"); c.UploadQuota != 0 || c.UploadGrace != 48*time.Hour {
+		t.Errorf("flags over the environment: quota %d, grace %s", c.UploadQuota, c.UploadGrace)
+	}
+	for _, tc := range []struct {
+		quota int64
+		grace time.Duration
+		want  string // "" when valid
+	}{
+		{0, time.Hour, ""},
+		{25 << 20, time.Hour, ""},
+		{1 << 20, time.Hour, "upload-quota"},
+		{200 << 20, time.Minute, "upload-grace"},
+	} {
+		c := DefaultConfig()
+		c.UploadQuota, c.UploadGrace = tc.quota, tc.grace
+		err := c.Validate()
+		if (tc.want == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("quota %d, grace %s: %v, want an error about %q", tc.quota, tc.grace, err, tc.want)
+		}
 	}
 }

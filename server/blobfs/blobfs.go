@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/xinzhou-eco/fieldsync/server"
@@ -152,4 +153,99 @@ func (s *Store) Has(ctx context.Context, sum, variant string) (bool, error) {
 		return false, nil
 	}
 	return err == nil, err
+}
+
+// Delete removes every variant of sum, then its directory and the fan-out
+// directories it leaves empty. The original goes last, so that a crash
+// part-way leaves an object that Walk still finds.
+func (s *Store) Delete(ctx context.Context, sum string) error {
+	orig, err := s.path(sum, server.VariantOriginal)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(orig)
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.Name() == server.VariantOriginal {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("delete %s/%s: %w", sum, e.Name(), err)
+		}
+	}
+	if err := os.Remove(orig); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("delete %s: %w", sum, err)
+	}
+	// Empty directories are removed best-effort: a concurrent Put may have
+	// just made one of them again, which is then kept. A delete lost in a
+	// crash is found again by the next sweep's Walk, so no fsync here.
+	for d := dir; d != s.dir; d = filepath.Dir(d) {
+		if os.Remove(d) != nil {
+			break
+		}
+	}
+	return nil
+}
+
+// Walk visits every stored sum (the layout's DIR/ab/cd/<sum> directories).
+func (s *Store) Walk(ctx context.Context, fn func(sum string, stored time.Time) error) error {
+	level := func(dir string, want func(string) bool, visit func(string) error) error {
+		entries, err := os.ReadDir(dir)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			if !e.IsDir() || !want(e.Name()) {
+				continue
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := visit(filepath.Join(dir, e.Name())); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	hex2 := func(n string) bool { return len(n) == 2 && strings.Trim(n, "0123456789abcdef") == "" }
+	return level(s.dir, hex2, func(d1 string) error {
+		return level(d1, hex2, func(d2 string) error {
+			return level(d2, sumRE.MatchString, func(d3 string) error {
+				stored, ok := storedAt(d3)
+				if !ok {
+					return nil
+				}
+				return fn(filepath.Base(d3), stored)
+			})
+		})
+	})
+}
+
+// storedAt is when the object in dir was stored: its original's time, or
+// its newest variant's if the original is gone; false if dir is empty.
+func storedAt(dir string) (time.Time, bool) {
+	if info, err := os.Stat(filepath.Join(dir, server.VariantOriginal)); err == nil {
+		return info.ModTime(), true
+	}
+	entries, _ := os.ReadDir(dir)
+	var newest time.Time
+	found := false
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && variants[e.Name()] {
+			found = true
+			if info.ModTime().After(newest) {
+				newest = info.ModTime()
+			}
+		}
+	}
+	return newest, found
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/xinzhou-eco/fieldsync/server"
 )
@@ -61,5 +62,58 @@ func TestPutVerifiesStoresOnceAndOpens(t *testing.T) {
 	}
 	if ok, _ := s.Has(ctx, sum(data), server.VariantThumbnail); !ok {
 		t.Fatal("thumbnail not stored")
+	}
+}
+
+// TestDeleteAndWalk: Delete removes an original with its derivatives and
+// the directories it leaves empty (deleting again is no error); Walk
+// reports every stored sum once, with the time its original was stored.
+func TestDeleteAndWalk(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep, drop := []byte("kept"), []byte("deleted")
+	for _, data := range [][]byte{keep, drop} {
+		if _, err := s.Put(ctx, sum(data), bytes.NewReader(data)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.PutVariant(ctx, sum(data), server.VariantThumbnail, []byte("thumb")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	walked := func() map[string]time.Time {
+		got := map[string]time.Time{}
+		if err := s.Walk(ctx, func(sum string, stored time.Time) error { got[sum] = stored; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := walked(); len(got) != 2 || got[sum(keep)].IsZero() || got[sum(drop)].IsZero() {
+		t.Fatalf("walk before delete: %v", got)
+	}
+	for i := 0; i < 2; i++ {
+		if err := s.Delete(ctx, sum(drop)); err != nil {
+			t.Fatalf("delete %d: %v", i, err)
+		}
+	}
+	for _, v := range []string{server.VariantOriginal, server.VariantThumbnail} {
+		if ok, _ := s.Has(ctx, sum(drop), v); ok {
+			t.Errorf("%s kept after Delete", v)
+		}
+		if ok, _ := s.Has(ctx, sum(keep), v); !ok {
+			t.Errorf("%s of another sum deleted", v)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, sum(drop)[:2], sum(drop)[2:4], sum(drop))); !os.IsNotExist(err) {
+		t.Errorf("the deleted sum's directory is left: %v", err)
+	}
+	if got := walked(); len(got) != 1 || got[sum(keep)].IsZero() {
+		t.Fatalf("walk after delete: %v", got)
+	}
+	if err := s.Delete(ctx, "../../etc"); server.ErrorCode(err) != "bad_request" {
+		t.Fatalf("delete outside the store: %v", err)
 	}
 }

@@ -91,10 +91,14 @@ func TestDuplicatesAcrossInspectionsAndSites(t *testing.T) {
 	data := testimg.JPEG(testimg.Options{Width: 400, Height: 300, Seed: 7, Time: &taken, GPS: &siteAt})
 	first := w.photo(t, w.insp, data, nil)
 	w.srv.Tus(w.phone).Upload(first, "image/jpeg", data, http.StatusNoContent)
-	second := w.photo(t, insp2, data, nil) // bytes already there: no upload needed
+	second := w.photo(t, insp2, data, nil)
+	if string(w.record(t, second)["uploaded"]) == "true" {
+		t.Fatalf("a photo is marked uploaded by bytes sent for another one")
+	}
+	w.srv.Tus(w.phone).Upload(second, "image/jpeg", data, http.StatusNoContent) // its own upload; stored once
 	w.srv.App.Photos.WaitIdle()
 	if string(w.record(t, second)["uploaded"]) != "true" {
-		t.Fatalf("a photo whose bytes were already stored is not marked uploaded")
+		t.Fatalf("a photo whose bytes were uploaded for it again is not marked uploaded")
 	}
 	for _, id := range []string{first, second} {
 		if _, ok := w.flags(t, id)["duplicate"]; !ok {

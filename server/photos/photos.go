@@ -154,10 +154,13 @@ func (p *Processor) work(ctx context.Context) {
 
 // Process reads one photo's original and writes its derivatives, EXIF,
 // hash and flags. A photo whose bytes cannot be read as an image is marked
-// processed with an "unreadable" flag saying why.
+// processed with an "unreadable" flag saying why. A record not marked
+// uploaded is left alone even if bytes with its hash are stored (for
+// another record): what it would show — EXIF time and place, size — would
+// be read from bytes it never sent.
 func (p *Processor) Process(ctx context.Context, id string) error {
 	rec, err := p.store.Get(ctx, syncproto.EntityPhoto, id)
-	if err != nil || rec == nil || rec.State.IsDeleted() {
+	if err != nil || rec == nil || rec.State.IsDeleted() || !rec.Uploaded() {
 		return err
 	}
 	sum := rec.Text("sha256")

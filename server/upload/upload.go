@@ -1,19 +1,23 @@
 // Package upload receives photo bytes over the tus 1.0 resumable-upload
 // protocol (github.com/tus/tusd/v2 as a library): creation, HEAD for the
 // offset, PATCH to continue, termination. An upload is bound at creation to
-// a photo record in the uploader's scope by its metadata (photo_id, sha256,
-// content_type); when the last byte arrives its SHA-256 is verified, the
-// bytes move into the content-addressed blob store and the upload's
-// temporary files are removed, and the photo records declaring that hash are
-// marked uploaded and queued for processing.
+// one photo id by its metadata (photo_id, sha256, content_type), checked by
+// server.Syncer.CheckUpload (scope, hash, the device's quota of bytes
+// without a record); when the last byte arrives the bytes are checked to be
+// an image and handed to server.Syncer.StoreUpload, which verifies the
+// SHA-256, stores them content-addressed, and marks uploaded that photo
+// record only — now, or when it is pushed — never the other records that
+// declare the same hash. The upload's temporary files are then removed.
 package upload
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
@@ -40,10 +44,9 @@ type Service struct {
 	tus    *handler.UnroutedHandler
 	store  filestore.FileStore
 	syncer *server.Syncer
-	blobs  server.BlobStore
 	log    *slog.Logger
 	// Stored is called with the ids of photo records whose bytes have just
-	// been stored and verified (for processing).
+	// been stored and verified for them (for processing).
 	Stored func(ids []string)
 	// Verify, if set, checks a completed upload's bytes before they are
 	// stored (that they are an image of the declared type, not a
@@ -55,11 +58,11 @@ type Service struct {
 // limited to maxSize bytes. With forwarded, upload locations are built from
 // the Forwarded / X-Forwarded-Proto / X-Forwarded-Host headers (the caller
 // removes them from requests that did not come through a trusted proxy).
-func New(dir string, maxSize int64, forwarded bool, syncer *server.Syncer, blobs server.BlobStore, log *slog.Logger) (*Service, error) {
+func New(dir string, maxSize int64, forwarded bool, syncer *server.Syncer, log *slog.Logger) (*Service, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create upload directory: %w", err)
 	}
-	s := &Service{store: filestore.New(dir), syncer: syncer, blobs: blobs, log: log}
+	s := &Service{store: filestore.New(dir), syncer: syncer, log: log}
 	composer := handler.NewStoreComposer()
 	s.store.UseIn(composer)
 	// One request at a time per upload: a phone that resumes while its
@@ -144,40 +147,48 @@ func metadata(info handler.FileInfo) (photoID, sum, contentType string, err erro
 	return photoID, sum, contentType, err
 }
 
-// beforeCreate binds a new upload to a photo the uploader may write.
+// beforeCreate binds a new upload to a photo the uploader may write, within
+// the device's quota.
 func (s *Service) beforeCreate(hook handler.HookEvent) (handler.HTTPResponse, handler.FileInfoChanges, error) {
+	p := server.PrincipalFrom(hook.Context)
 	photoID, sum, contentType, err := metadata(hook.Upload)
 	if err == nil {
-		err = s.syncer.CheckUpload(hook.Context, server.PrincipalFrom(hook.Context), photoID, sum, contentType)
+		req := server.UploadRequest{PhotoID: photoID, SHA256: sum, ContentType: contentType, Size: hook.Upload.Size}
+		var pending []server.UploadRequest
+		if p != nil {
+			pending, err = s.pending(p.DeviceID)
+		}
+		if err == nil {
+			err = s.syncer.CheckUpload(hook.Context, p, req, pending)
+		}
 	}
 	if err != nil {
+		if server.ErrorCode(err) == syncproto.CodeInternal {
+			s.log.Error("check upload", "photo", photoID, "err", err)
+		}
 		return handler.HTTPResponse{}, handler.FileInfoChanges{}, s.tusError(err)
 	}
-	p := server.PrincipalFrom(hook.Context)
 	meta := hook.Upload.MetaData
 	meta["device_id"], meta["user_id"] = p.DeviceID, p.UserID
 	return handler.HTTPResponse{}, handler.FileInfoChanges{MetaData: meta}, nil
 }
 
-// beforeFinish verifies and stores a completed upload. A wrong hash is
-// refused and the bytes discarded; nothing half-stored is ever visible.
+// beforeFinish verifies and stores a completed upload, for the photo id
+// it was created for. A wrong hash is refused and the bytes discarded;
+// nothing half-stored is ever visible.
 func (s *Service) beforeFinish(hook handler.HookEvent) (handler.HTTPResponse, error) {
 	ctx := context.WithoutCancel(hook.Context)
 	info := hook.Upload
-	_, sum, contentType, err := metadata(info)
+	photoID, sum, contentType, err := metadata(info)
+	var ids []string
 	if err == nil {
-		err = s.storeBlob(ctx, info, sum, contentType)
+		ids, err = s.storeBlob(ctx, server.PrincipalFrom(hook.Context), info, photoID, sum, contentType)
 	}
 	s.discard(ctx, info.ID)
 	if err != nil {
 		if server.ErrorCode(err) == syncproto.CodeInternal {
-			s.log.Error("store upload", "upload", info.ID, "err", err)
+			s.log.Error("store upload", "upload", info.ID, "photo", photoID, "err", err)
 		}
-		return handler.HTTPResponse{}, s.tusError(err)
-	}
-	ids, err := s.syncer.BlobStored(ctx, sum)
-	if err != nil {
-		s.log.Error("mark photos uploaded", "sha256", sum, "err", err)
 		return handler.HTTPResponse{}, s.tusError(err)
 	}
 	if len(ids) > 0 && s.Stored != nil {
@@ -186,19 +197,49 @@ func (s *Service) beforeFinish(hook handler.HookEvent) (handler.HTTPResponse, er
 	return handler.HTTPResponse{}, nil
 }
 
-func (s *Service) storeBlob(ctx context.Context, info handler.FileInfo, sum, contentType string) error {
-	f, err := os.Open(s.binPath(info))
-	if err != nil {
-		return err
-	}
-	defer f.Close()
+// storeBlob checks that a completed upload is an image and has the domain
+// store it and record it for its photo id.
+func (s *Service) storeBlob(ctx context.Context, p *server.Principal, info handler.FileInfo, photoID, sum, contentType string) ([]string, error) {
+	open := func() (io.ReadCloser, error) { return os.Open(s.binPath(info)) }
 	if s.Verify != nil {
-		if err := s.Verify(f, info.Size, contentType); err != nil {
-			return err
+		f, err := os.Open(s.binPath(info))
+		if err != nil {
+			return nil, err
+		}
+		err = s.Verify(f, info.Size, contentType)
+		f.Close()
+		if err != nil {
+			return nil, err
 		}
 	}
-	_, err = s.blobs.Put(ctx, sum, f)
-	return err
+	u := server.PhotoUpload{PhotoID: photoID, SHA256: sum, DeviceID: info.MetaData["device_id"], UserID: info.MetaData["user_id"], Size: info.Size}
+	return s.syncer.StoreUpload(ctx, p, u, open)
+}
+
+// pending returns a device's unfinished uploads, as their creation
+// declared them (for the quota).
+func (s *Service) pending(deviceID string) ([]server.UploadRequest, error) {
+	entries, err := os.ReadDir(s.store.Path)
+	if err != nil {
+		return nil, err
+	}
+	var out []server.UploadRequest
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".info") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(s.store.Path, e.Name()))
+		if err != nil {
+			continue // finished or removed meanwhile
+		}
+		var info handler.FileInfo
+		if json.Unmarshal(b, &info) != nil || info.MetaData["device_id"] != deviceID {
+			continue
+		}
+		out = append(out, server.UploadRequest{PhotoID: info.MetaData["photo_id"], SHA256: info.MetaData["sha256"],
+			ContentType: info.MetaData["content_type"], Size: info.Size})
+	}
+	return out, nil
 }
 
 func (s *Service) binPath(info handler.FileInfo) string {
@@ -343,7 +384,16 @@ func (w *jsonErrors) tusCode(body string) string {
 // that never came back), returning how many it removed. Completed uploads
 // are removed at once; these are the abandoned ones.
 func (s *Service) Sweep(maxAge time.Duration, now time.Time) (int, error) {
-	entries, err := os.ReadDir(s.store.Path)
+	return SweepDir(s.store.Path, maxAge, now)
+}
+
+// SweepDir is Sweep for the uploads kept in dir, without a running
+// service (the command line's sweep).
+func SweepDir(dir string, maxAge time.Duration, now time.Time) (int, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -353,12 +403,12 @@ func (s *Service) Sweep(maxAge time.Duration, now time.Time) (int, error) {
 		if !ok {
 			continue
 		}
-		info, err := os.Stat(filepath.Join(s.store.Path, id))
+		info, err := os.Stat(filepath.Join(dir, id))
 		if err != nil || now.Sub(info.ModTime()) < maxAge {
 			continue
 		}
-		os.Remove(filepath.Join(s.store.Path, id))
-		os.Remove(filepath.Join(s.store.Path, e.Name()))
+		os.Remove(filepath.Join(dir, id))
+		os.Remove(filepath.Join(dir, e.Name()))
 		n++
 	}
 	return n, nil

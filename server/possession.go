@@ -1,0 +1,254 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// Photo possession (DESIGN.md, "Photo evidence"): bytes are stored once per
+// SHA-256, but a hash proves nothing — anyone who has seen a photo record
+// knows it. So a photo record counts as uploaded (its server-owned field
+// uploaded is true, and OpenPhoto serves it) only once bytes arrived for
+// that very record:
+//
+//   - an upload whose metadata names the record's id completes, with bytes
+//     that hash to the record's sha256, from a user whose scope holds the
+//     record (normally its creating device) — StoreUpload; or
+//   - such an upload completed before the record existed (a phone may
+//     upload first), and the record then arrives declaring that hash from
+//     the user who uploaded — ClaimEarlierUpload, in the push.
+//
+// Bytes sent for one record never count for another, whatever its hash: a
+// second record with the same bytes needs its own upload, which completes
+// normally and stores nothing new. Every completed upload is recorded as a
+// PhotoUpload; one no record has claimed counts against its device's quota
+// (Syncer.UploadQuota) and is removed by the Sweeper after the grace period.
+
+// PhotoUpload is a completed upload: the bytes that arrived for one photo
+// id, from one device. There is at most one per photo id (the latest).
+type PhotoUpload struct {
+	PhotoID     string
+	SHA256      string
+	DeviceID    string // the device that created the upload
+	UserID      string // its user
+	Size        int64
+	CompletedAt time.Time
+	// ClaimedAt is when the photo record took these bytes as its own and
+	// was marked uploaded; zero while none has.
+	ClaimedAt time.Time
+}
+
+// BlobRefs is what refers to the bytes of one SHA-256.
+type BlobRefs struct {
+	// Records counts the photo records marked uploaded that declare the
+	// hash, tombstoned ones included.
+	Records int
+	// Uploads are the recorded uploads of the hash, claimed or not.
+	Uploads []PhotoUpload
+	// DeletingSince is when the Sweeper began deleting the bytes (zero:
+	// it is not deleting them).
+	DeletingSince time.Time
+}
+
+// Referenced reports whether the bytes must be kept at cutoff (the start
+// of the grace period): a photo record marked uploaded declares them —
+// evidence is kept even when its record is tombstoned — or an upload of
+// them was claimed, or completed after cutoff and may still be claimed.
+func (r *BlobRefs) Referenced(cutoff time.Time) bool {
+	if r.Records > 0 {
+		return true
+	}
+	for _, u := range r.Uploads {
+		if !u.ClaimedAt.IsZero() || !u.CompletedAt.Before(cutoff) {
+			return true
+		}
+	}
+	return false
+}
+
+// UploadRequest is an upload as its creation declares it.
+type UploadRequest struct {
+	PhotoID, SHA256, ContentType string
+	Size                         int64
+}
+
+// MaxUnclaimedUploads bounds how many uploads without a photo record one
+// device may have (completed or not), whatever their size: the byte quota
+// alone would let a device make millions of tiny ones.
+const MaxUnclaimedUploads = 1000
+
+// CheckUpload decides whether p may start the upload req. The photo record
+// may not exist yet (a phone can upload before it pushes); if it does, it
+// must be in p's scope and declare the same SHA-256 and content type.
+// pending are the other unfinished uploads of p's device. Bytes for a
+// record that does not exist yet are unreferenced until it arrives: they
+// count against the device's quota (Syncer.UploadQuota, with the completed
+// unclaimed uploads and the pending uploads whose records do not exist).
+// Errors: unauthorized, invalid_upload, out_of_scope, hash_mismatch,
+// quota_exceeded.
+func (s *Syncer) CheckUpload(ctx context.Context, p *Principal, req UploadRequest, pending []UploadRequest) error {
+	switch {
+	case p == nil:
+		return Errorf(syncproto.CodeUnauthorized, "请先登录")
+	case !IsCanonicalUUID(req.PhotoID):
+		return Errorf(syncproto.CodeInvalidUpload, "上传元数据 photo_id 应为小写 UUID")
+	case !IsSHA256(req.SHA256):
+		return Errorf(syncproto.CodeInvalidUpload, "上传元数据 sha256 应为 64 位小写十六进制")
+	}
+	r, err := s.Store.Get(ctx, syncproto.EntityPhoto, req.PhotoID)
+	switch {
+	case err != nil:
+		return err
+	case r == nil:
+		return s.checkQuota(ctx, p, req, pending)
+	case !p.CanSee(r.County):
+		return Errorf(syncproto.CodeOutOfScope, "无权为区县 %s 的照片上传文件", r.County)
+	case r.Text("sha256") != req.SHA256:
+		return Errorf(syncproto.CodeHashMismatch, "照片记录声明的 SHA-256 与上传的不一致")
+	case req.ContentType != "" && r.Text("content_type") != "" && r.Text("content_type") != req.ContentType:
+		return Errorf(syncproto.CodeInvalidUpload, "上传声明的类型 %s 与照片记录的 %s 不一致", req.ContentType, r.Text("content_type"))
+	}
+	return nil
+}
+
+// checkQuota refuses req, an upload for a photo record that does not exist
+// yet, if it would take the device's unreferenced bytes over the quota.
+// Each photo id counts once, at its largest size (a new upload of an id
+// replaces the earlier one).
+func (s *Syncer) checkQuota(ctx context.Context, p *Principal, req UploadRequest, pending []UploadRequest) error {
+	if s.UploadQuota <= 0 {
+		return nil
+	}
+	unclaimed, err := s.Store.UnclaimedUploads(ctx, p.DeviceID)
+	if err != nil {
+		return err
+	}
+	sizes := make(map[string]int64, len(unclaimed)+len(pending))
+	add := func(id string, n int64) { sizes[id] = max(sizes[id], n) }
+	for _, u := range unclaimed {
+		add(u.PhotoID, u.Size)
+	}
+	for _, u := range pending {
+		if _, seen := sizes[u.PhotoID]; !seen && u.PhotoID != req.PhotoID {
+			r, err := s.Store.Get(ctx, syncproto.EntityPhoto, u.PhotoID)
+			if err != nil {
+				return err
+			}
+			if r != nil {
+				continue // its bytes will belong to its record
+			}
+		}
+		add(u.PhotoID, u.Size)
+	}
+	var used int64
+	for id, n := range sizes {
+		if id != req.PhotoID {
+			used += n
+		}
+	}
+	count := len(sizes)
+	if _, again := sizes[req.PhotoID]; !again {
+		count++
+	}
+	if used+max(req.Size, sizes[req.PhotoID]) > s.UploadQuota || count > MaxUnclaimedUploads {
+		return Errorf(syncproto.CodeQuotaExceeded,
+			"本设备已上传（或正在上传）但照片记录尚未同步的文件有 %d 个、共 %s，加上这次的 %s 将超过每台设备 %s（%d 个）的上限：请先同步（推送）这些照片记录，再继续上传",
+			count-1, byteSize(used), byteSize(req.Size), byteSize(s.UploadQuota), MaxUnclaimedUploads)
+	}
+	return nil
+}
+
+// byteSize shows a size for people: KB below a megabyte, else MB.
+func byteSize(n int64) string {
+	if n < 1<<20 {
+		return fmt.Sprintf("%d KB", (n+1023)/1024)
+	}
+	return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+}
+
+// StoreUpload stores the bytes of a completed upload u and records that
+// they arrived for photo u.PhotoID from p's device. If that record exists,
+// is in p's scope and declares u.SHA256, it is marked uploaded at once;
+// otherwise the upload waits, for the grace period, for its record to be
+// pushed (ClaimEarlierUpload). open gives the bytes, already checked to be
+// an image; it is called again if they must be stored twice. StoreUpload
+// returns the ids of records to process. Errors: hash_mismatch (nothing is
+// kept), unavailable (the Sweeper is deleting the same bytes at this very
+// moment: upload again).
+func (s *Syncer) StoreUpload(ctx context.Context, p *Principal, u PhotoUpload, open func() (io.ReadCloser, error)) ([]string, error) {
+	if s.Blobs == nil {
+		return nil, Errorf(syncproto.CodeUnavailable, "未启用照片存储")
+	}
+	put := func() error {
+		r, err := open()
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		_, err = s.Blobs.Put(ctx, u.SHA256, r)
+		return err
+	}
+	if err := put(); err != nil {
+		return nil, err
+	}
+	u.CompletedAt, u.ClaimedAt = s.Now().UTC(), time.Time{}
+	var ids []string
+	err := s.Store.Update(ctx, func(tx WriteTx) error {
+		ids = nil
+		refs, err := tx.BlobRefs(ctx, u.SHA256)
+		if err != nil {
+			return err
+		}
+		if !refs.DeletingSince.IsZero() {
+			return Errorf(syncproto.CodeUnavailable, "服务器正在清理同一文件，请稍后重新上传")
+		}
+		rec, err := tx.Get(ctx, EntityByName(syncproto.EntityPhoto), u.PhotoID)
+		if err != nil {
+			return err
+		}
+		if rec != nil && !rec.State.IsDeleted() && rec.Text("sha256") == u.SHA256 && p != nil && p.CanSee(rec.County) {
+			if err := s.write(ctx, tx, rec, map[string]any{"uploaded": true}, u.CompletedAt); err != nil {
+				return err
+			}
+			u.ClaimedAt = u.CompletedAt
+			if rec.Value("processed_at") == nil {
+				ids = append(ids, rec.ID)
+			}
+		}
+		return tx.PutPhotoUpload(ctx, &u)
+	})
+	if err != nil {
+		return nil, err
+	}
+	// The Sweeper may have deleted these very bytes between the Put (which
+	// found them stored and kept nothing) and the transaction (before which
+	// nothing referred to them): store them again.
+	if ok, err := s.Blobs.Has(ctx, u.SHA256, VariantOriginal); err != nil || !ok {
+		if err == nil {
+			err = put()
+		}
+		if err != nil {
+			return nil, fmt.Errorf("store upload again: %w", err)
+		}
+	}
+	return ids, nil
+}
+
+// ClaimEarlierUpload marks a new photo record r, pushed by p, uploaded if
+// bytes for its id were uploaded before it by the same user and hash to
+// its sha256. It reports whether it did (the record then needs
+// processing once committed).
+func (s *Syncer) ClaimEarlierUpload(ctx context.Context, tx WriteTx, p *Principal, r *StoredRecord, now time.Time) (bool, error) {
+	u, err := tx.PhotoUpload(ctx, r.ID)
+	if err != nil || u == nil || u.SHA256 != r.Text("sha256") || u.UserID != p.UserID || !u.ClaimedAt.IsZero() {
+		return false, err
+	}
+	r.State.Fields["uploaded"] = syncproto.FieldState{Value: json.RawMessage("true"), HLC: s.Clock.Now()}
+	u.ClaimedAt = now.UTC()
+	return true, tx.PutPhotoUpload(ctx, u)
+}

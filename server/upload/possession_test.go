@@ -1,0 +1,245 @@
+package upload_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xinzhou-eco/fieldsync/server/app"
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xinzhou-eco/fieldsync/server/geo"
+	"github.com/xinzhou-eco/fieldsync/server/imageproc/testimg"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// phone is a signed-in device with an inspection of its own to attach
+// photos to.
+type phone struct {
+	srv  *apptest.Server
+	c    *syncproto.Client
+	tus  *apptest.Tus
+	insp string
+}
+
+func newPhone(t *testing.T, srv *apptest.Server, user, county string) *phone {
+	t.Helper()
+	p := &phone{srv: srv, c: srv.Login(user), insp: newID()}
+	p.tus = srv.Tus(p.c)
+	apptest.PushApplied(t, p.c, apptest.Mut(p.c, syncproto.EntityInspection, p.insp, apptest.Fields(
+		"site_id", apptest.DemoSite(t, county), "template_id", "coal_yard", "template_version", 1)))
+	return p
+}
+
+// record pushes a photo record of data under id and returns id.
+func (p *phone) record(t *testing.T, id string, data []byte) string {
+	t.Helper()
+	apptest.PushApplied(t, p.c, apptest.Mut(p.c, syncproto.EntityPhoto, id, apptest.Fields(
+		"inspection_id", p.insp, "sha256", apptest.SHA256(data), "content_type", "image/jpeg", "size_bytes", len(data))))
+	return id
+}
+
+// pulled returns the photo's fields as p's pull shows them.
+func (p *phone) pulled(t *testing.T, id string) map[string]json.RawMessage {
+	t.Helper()
+	var fields map[string]json.RawMessage
+	_, err := p.c.PullAll(context.Background(), "", 0, func(r *syncproto.PullResponse) error {
+		for _, ch := range r.Changes {
+			if ch.Entity == syncproto.EntityPhoto && ch.ID == id {
+				fields = ch.Fields
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("pull: %v", err)
+	}
+	if fields == nil {
+		t.Fatalf("photo %s is not in the pull", id)
+	}
+	return fields
+}
+
+// get fetches a variant of a photo as p and returns the status, the error
+// code and the body of a success.
+func (p *phone) get(t *testing.T, id, variant string) (int, string, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, p.srv.URL+"/api/v1/photos/"+id+"/"+variant, nil)
+	access, _ := p.c.Tokens()
+	req.Header.Set("Authorization", "Bearer "+access)
+	resp, err := p.srv.HTTPClient().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode >= 400 {
+		var e syncproto.ErrorBody
+		_ = json.Unmarshal(b, &e)
+		return resp.StatusCode, e.Code, nil
+	}
+	return resp.StatusCode, "", b
+}
+
+// wantNotServed checks that p's pull shows photo id not uploaded and not
+// processed (nothing read from bytes it never sent), and that no variant
+// of it is served.
+func (p *phone) wantNotServed(t *testing.T, id, who string) {
+	t.Helper()
+	f := p.pulled(t, id)
+	if string(f["uploaded"]) == "true" {
+		t.Errorf("%s: photo %s shows uploaded: true without its own upload", who, id)
+	}
+	for _, field := range []string{"processed_at", "exif", "width", "lon_wgs84"} {
+		if v, ok := f[field]; ok && string(v) != "null" {
+			t.Errorf("%s: photo %s shows %s = %s, read from bytes it never sent", who, id, field, v)
+		}
+	}
+	for _, v := range []string{"original", "preview", "thumbnail"} {
+		if status, code, _ := p.get(t, id, v); status != http.StatusNotFound || code != syncproto.CodeNotReady {
+			t.Errorf("%s: GET %s/%s: %d %s, want 404 not_ready", who, id, v, status, code)
+		}
+	}
+}
+
+// wantServed checks that photo id is uploaded and its original is data.
+func (p *phone) wantServed(t *testing.T, id string, data []byte, who string) {
+	t.Helper()
+	if f := p.pulled(t, id); string(f["uploaded"]) != "true" || f["processed_at"] == nil {
+		t.Errorf("%s: photo %s after its own upload: uploaded=%s processed_at=%s", who, id, f["uploaded"], f["processed_at"])
+	}
+	if status, _, body := p.get(t, id, "original"); status != http.StatusOK || !bytes.Equal(body, data) {
+		t.Errorf("%s: GET %s/original: %d, %d bytes, want 200 with the uploaded bytes", who, id, status, len(body))
+	}
+	if status, code, _ := p.get(t, id, "thumbnail"); status != http.StatusOK {
+		t.Errorf("%s: GET %s/thumbnail: %d %s, want 200", who, id, status, code)
+	}
+}
+
+var siteXinfu = geo.Point{Lon: 112.7350, Lat: 38.4150}
+
+func evidenceJPEG(seed uint64) []byte {
+	taken := time.Now().Add(-time.Hour)
+	return testimg.JPEG(testimg.Options{Width: 320, Height: 240, Seed: seed, Time: &taken, GPS: &siteXinfu})
+}
+
+// TestHashAloneReadsNothing (issue 9): another county's inspector who
+// knows a photo's SHA-256 pushes records declaring it — one before the
+// owner uploads, one after. Neither counts as uploaded, neither shows
+// anything read from the bytes, and no variant is served to them, until
+// their own device uploads the bytes; that upload then completes
+// normally (the stored blob is reused) and the record is served.
+func TestHashAloneReadsNothing(t *testing.T) {
+	srv := apptest.Start(t)
+	owner := newPhone(t, srv, apptest.Inspector, apptest.Xinfu)
+	other := newPhone(t, srv, apptest.NingwuInsp, apptest.Ningwu)
+	data := evidenceJPEG(31)
+
+	before := other.record(t, newID(), data) // declared before the bytes exist
+	p1 := owner.record(t, newID(), data)
+	owner.tus.Upload(p1, "image/jpeg", data, http.StatusNoContent)
+	after := other.record(t, newID(), data) // declared once the bytes are stored
+	srv.App.Photos.WaitIdle()
+
+	owner.wantServed(t, p1, data, "owner")
+	for _, id := range []string{before, after} {
+		other.wantNotServed(t, id, "other county")
+	}
+
+	other.tus.Upload(after, "image/jpeg", data, http.StatusNoContent)
+	srv.App.Photos.WaitIdle()
+	other.wantServed(t, after, data, "other county after its upload")
+	other.wantNotServed(t, before, "other county, record still without upload")
+}
+
+// TestSameCountyReuseNeedsItsOwnUpload: the rule is per record, not per
+// county or per user: a colleague's record declaring bytes already stored
+// is not uploaded (not even for the owner of the bytes) until the
+// colleague's device uploads them.
+func TestSameCountyReuseNeedsItsOwnUpload(t *testing.T) {
+	srv := apptest.Start(t)
+	owner := newPhone(t, srv, apptest.Inspector, apptest.Xinfu)
+	colleague := newPhone(t, srv, apptest.Inspector2, apptest.Xinfu)
+	data := evidenceJPEG(32)
+	p1 := owner.record(t, newID(), data)
+	owner.tus.Upload(p1, "image/jpeg", data, http.StatusNoContent)
+	p2 := colleague.record(t, newID(), data)
+	srv.App.Photos.WaitIdle()
+
+	colleague.wantNotServed(t, p2, "colleague")
+	owner.wantNotServed(t, p2, "owner of the bytes, colleague's record")
+
+	colleague.tus.Upload(p2, "image/jpeg", data, http.StatusNoContent)
+	srv.App.Photos.WaitIdle()
+	colleague.wantServed(t, p2, data, "colleague after its upload")
+	owner.wantServed(t, p1, data, "owner")
+}
+
+// TestUploadBeforeRecord: bytes uploaded for a photo id before its record
+// is pushed count for that record when the same user pushes it with that
+// hash — but not for a record another user pushes under that id, nor for
+// another id declaring the hash.
+func TestUploadBeforeRecord(t *testing.T) {
+	srv := apptest.Start(t)
+	a := newPhone(t, srv, apptest.Inspector, apptest.Xinfu)
+	b := newPhone(t, srv, apptest.Inspector2, apptest.Xinfu)
+
+	data := evidenceJPEG(33)
+	mine := newID()
+	a.tus.Upload(mine, "image/jpeg", data, http.StatusNoContent)
+	a.record(t, mine, data)
+	otherID := b.record(t, newID(), data)
+	srv.App.Photos.WaitIdle()
+	a.wantServed(t, mine, data, "same device, bytes first")
+	b.wantNotServed(t, otherID, "another id declaring the hash")
+
+	taken := newID() // b uploads for an id; a pushes the record of that id
+	more := evidenceJPEG(34)
+	b.tus.Upload(taken, "image/jpeg", more, http.StatusNoContent)
+	a.record(t, taken, more)
+	srv.App.Photos.WaitIdle()
+	a.wantNotServed(t, taken, "record pushed by another user than the uploader")
+}
+
+// TestUploadQuota (issue 13): a device's bytes uploaded (or being
+// uploaded) for photo records that have not arrived are capped; an upload
+// that would go over is refused at creation with quota_exceeded, while
+// uploads for records already pushed, and other devices, are not limited;
+// pushing the records frees the quota.
+func TestUploadQuota(t *testing.T) {
+	const quota = 1 << 20
+	srv := apptest.Start(t, func(c *app.Config) { c.MaxUploadBytes, c.UploadQuota = quota, quota })
+	a := newPhone(t, srv, apptest.Inspector, apptest.Xinfu)
+	b := newPhone(t, srv, apptest.Inspector2, apptest.Xinfu)
+	sum := apptest.SHA256([]byte("declared only"))
+
+	early := evidenceJPEG(51)
+	earlyID := newID()
+	a.tus.Upload(earlyID, "image/jpeg", early, http.StatusNoContent) // completed, no record yet
+	waitingID := newID()
+	if r := a.tus.Create(waitingID, sum, "image/jpeg", quota-len(early)-1000); r.Status != http.StatusCreated {
+		t.Fatalf("an upload within the quota: %d %+v", r.Status, r.Err)
+	}
+	over := a.tus.Create(newID(), sum, "image/jpeg", 2000)
+	if over.Status != http.StatusInsufficientStorage || over.Err.Code != syncproto.CodeQuotaExceeded || !strings.Contains(over.Err.Message, "上限") {
+		t.Fatalf("an upload over the quota: %d %+v, want 507 quota_exceeded with a Chinese message", over.Status, over.Err)
+	}
+	if r := a.tus.Create(newID(), sum, "image/jpeg", 2000); r.Status != http.StatusInsufficientStorage {
+		t.Fatalf("a refused creation freed the quota: %d", r.Status)
+	}
+
+	pushed := evidenceJPEG(52)
+	a.tus.Upload(a.record(t, newID(), pushed), "image/jpeg", pushed, http.StatusNoContent)
+	if r := b.tus.Create(newID(), sum, "image/jpeg", 2000); r.Status != http.StatusCreated {
+		t.Fatalf("another device's upload: %d %+v", r.Status, r.Err)
+	}
+
+	a.record(t, earlyID, early) // the early bytes now belong to their record
+	if r := a.tus.Create(newID(), sum, "image/jpeg", 2000); r.Status != http.StatusCreated {
+		t.Fatalf("after pushing the record: %d %+v, want 201", r.Status, r.Err)
+	}
+}
