@@ -13,6 +13,7 @@ package testimg
 
 import (
 	"bytes"
+	"compress/zlib"
 	"encoding/binary"
 	"hash/crc32"
 	"image"
@@ -220,6 +221,41 @@ func Bomb(width, height int) []byte {
 	// zlib stream of one scanline's worth of zeros (a single stored block).
 	idat := []byte{0x78, 0x01, 0x01, 0x05, 0x00, 0xfa, 0xff, 0, 0, 0, 0, 0, 0x00, 0x00, 0x00, 0x01}
 	out = appendChunk(out, "IDAT", idat)
+	return appendChunk(out, "IEND", nil)
+}
+
+// PNG16 returns a valid width×height PNG with 16 bits per channel and an
+// alpha channel (colour type 6), the kind Go's image/png decodes into 8
+// bytes per pixel: a 10000×10000 one is about 1 MB on disk and 800 MB
+// decoded. Every row is the same grey ramp, stored with the Up filter, so
+// the file stays small; it is written row by row and never held as pixels.
+func PNG16(width, height int) []byte {
+	out := []byte("\x89PNG\r\n\x1a\n")
+	var ihdr [13]byte
+	binary.BigEndian.PutUint32(ihdr[0:], uint32(width))
+	binary.BigEndian.PutUint32(ihdr[4:], uint32(height))
+	ihdr[8] = 16 // bit depth
+	ihdr[9] = 6  // RGBA
+	out = appendChunk(out, "IHDR", ihdr[:])
+	var idat bytes.Buffer
+	zw, _ := zlib.NewWriterLevel(&idat, zlib.BestSpeed)
+	row := make([]byte, 1+8*width) // filter None, then R G B A of 16 bits each
+	for x := range width {
+		v := uint16(x * 65535 / max(width-1, 1))
+		p := row[1+8*x:]
+		binary.BigEndian.PutUint16(p[0:], v)
+		binary.BigEndian.PutUint16(p[2:], v)
+		binary.BigEndian.PutUint16(p[4:], v)
+		binary.BigEndian.PutUint16(p[6:], 0xffff)
+	}
+	up := make([]byte, len(row)) // filter Up: the same as the row above
+	up[0] = 2
+	_, _ = zw.Write(row)
+	for range height - 1 {
+		_, _ = zw.Write(up)
+	}
+	_ = zw.Close()
+	out = appendChunk(out, "IDAT", idat.Bytes())
 	return appendChunk(out, "IEND", nil)
 }
 

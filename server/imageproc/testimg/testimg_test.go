@@ -3,6 +3,7 @@ package testimg
 import (
 	"bytes"
 	"encoding/binary"
+	"image"
 	"image/jpeg"
 	"image/png"
 	"testing"
@@ -147,5 +148,23 @@ func TestBadFiles(t *testing.T) {
 	h := HEIC()
 	if string(h[4:12]) != "ftypheic" || int(binary.BigEndian.Uint32(h)) != len(h) {
 		t.Errorf("HEIC = % x", h)
+	}
+}
+
+func TestPNG16IsARealSixteenBitPNG(t *testing.T) {
+	b := PNG16(300, 200)
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("Decode: %v", err)
+	}
+	m, ok := img.(*image.NRGBA64)
+	if !ok || m.Bounds().Dx() != 300 || m.Bounds().Dy() != 200 {
+		t.Fatalf("decoded %T %v, want a 300×200 *image.NRGBA64", img, img.Bounds())
+	}
+	if c := m.NRGBA64At(299, 199); c.R != 0xffff || c.A != 0xffff || m.NRGBA64At(0, 100).R != 0 {
+		t.Errorf("ramp ends %v and %v, want white and black", c, m.NRGBA64At(0, 100))
+	}
+	if big := PNG16(4000, 4000); len(big) > 200<<10 {
+		t.Errorf("a 4000×4000 PNG16 is %d bytes, want it small", len(big))
 	}
 }
