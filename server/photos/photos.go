@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"time"
 
@@ -28,8 +29,11 @@ type Store interface {
 
 // Config tunes processing and the flags.
 type Config struct {
-	Workers int              // concurrent photos (each decodes one image at a time)
-	Limits  imageproc.Limits // refuse images with more pixels than this
+	Workers int // concurrent photos (each decodes one image at a time)
+	// Limits refuses images with more pixels than this, or whose decode
+	// takes more than Limits.MaxBytes; MaxBytes is also the memory all
+	// workers' decodes share (see Processor).
+	Limits imageproc.Limits
 	// TimeSlack is how far EXIF time may differ from the phone's capture
 	// time, and a photo from its visit, before time_mismatch is raised.
 	TimeSlack time.Duration
@@ -42,17 +46,28 @@ type Config struct {
 
 // DefaultConfig is the production configuration.
 func DefaultConfig() Config {
-	return Config{Workers: 2, Limits: imageproc.Limits{MaxPixels: 100e6, MaxSide: 20000}, TimeSlack: 30 * time.Minute,
+	return Config{Workers: 2, Limits: imageproc.Limits{MaxPixels: 100e6, MaxSide: 20000, MaxBytes: imageproc.DefaultMaxBytes}, TimeSlack: 30 * time.Minute,
 		NearDuplicate: imageproc.NearDuplicateDistance, Thumbnail: 256, Preview: 1280}
 }
 
 // Processor is the worker pool.
+//
+// Decoding is bounded by memory, not only by the number of workers: the
+// pixels of one photo take from 1.5 bytes each (a camera JPEG) to 8 (a
+// 16-bit PNG), so two workers could otherwise hold 1.6 GB for two small
+// files. Every photo takes what its decode and derivatives need (read from
+// its header, Info.MemoryNeed) from one budget of Limits.MaxBytes before it
+// is decoded, and waits while other photos hold it. A photo that needs more
+// than the whole budget by its decode alone is refused at upload
+// (CheckOriginal) and flagged unreadable if it is stored anyway; one whose
+// derivatives take it over the budget runs alone.
 type Processor struct {
 	cfg    Config
 	store  Store
 	syncer *server.Syncer
 	blobs  server.BlobStore
 	log    *slog.Logger
+	budget *imageproc.Budget
 
 	mu      sync.Mutex
 	cond    *sync.Cond
@@ -66,10 +81,16 @@ type Processor struct {
 
 // New returns a processor; Start runs it.
 func New(cfg Config, st Store, syncer *server.Syncer, blobs server.BlobStore, log *slog.Logger) *Processor {
-	p := &Processor{cfg: cfg, store: st, syncer: syncer, blobs: blobs, log: log, queued: map[string]bool{}}
+	cfg.Limits = cfg.Limits.WithDefaults()
+	p := &Processor{cfg: cfg, store: st, syncer: syncer, blobs: blobs, log: log, queued: map[string]bool{},
+		budget: imageproc.NewBudget(cfg.Limits.MaxBytes)}
 	p.cond = sync.NewCond(&p.mu)
 	return p
 }
+
+// Limits returns the image limits photos are processed with, for
+// CheckOriginal to refuse at upload what processing could not decode.
+func (p *Processor) Limits() imageproc.Limits { return p.cfg.Limits }
 
 // Start queues the photos left unprocessed by an earlier run and starts the
 // workers, which stop when ctx ends (finishing the photo in hand).
@@ -178,8 +199,8 @@ func (p *Processor) Process(ctx context.Context, id string) error {
 	} else {
 		ev.exif = info.EXIF
 		res["width"], res["height"] = info.Width, info.Height
-		if info.Format != "heic" {
-			if err := p.derive(ctx, blob, sum, &ev); err != nil {
+		if info.Derivable() {
+			if err := p.derive(ctx, blob, sum, info, &ev); err != nil {
 				ev.unreadable = err.Error()
 			}
 		}
@@ -206,9 +227,27 @@ func (p *Processor) Process(ctx context.Context, id string) error {
 	return nil
 }
 
+// gcAfter is the decode memory above which a photo's garbage is collected
+// before its budget is given back: otherwise the next decode allocates
+// beside the last one's unreclaimed pixels, and the process holds twice
+// the budget until the collector runs by itself.
+const gcAfter = 32 << 20
+
 // derive makes the preview from the original (the one full decode), then
-// the thumbnail and the perceptual hash from the preview.
-func (p *Processor) derive(ctx context.Context, blob server.Blob, sum string, ev *evidence) error {
+// the thumbnail and the perceptual hash from the preview, holding the
+// memory that takes from the decode budget.
+func (p *Processor) derive(ctx context.Context, blob server.Blob, sum string, info *imageproc.Info, ev *evidence) error {
+	// The preview is decoded again for the thumbnail and the hash: 1.5
+	// bytes a pixel each time, and small copies.
+	need := info.MemoryNeed(p.cfg.Preview) + 4*int64(p.cfg.Preview)*int64(p.cfg.Preview)
+	release, err := p.budget.Acquire(ctx, need)
+	if err != nil {
+		return err
+	}
+	defer release()
+	if need >= gcAfter {
+		defer runtime.GC() // before release: deferred calls run last first
+	}
 	if _, err := blob.Seek(0, 0); err != nil {
 		return err
 	}
