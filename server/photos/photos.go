@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -25,6 +26,8 @@ type Store interface {
 	Find(ctx context.Context, entity, field, value string) ([]*server.StoredRecord, error)
 	UnprocessedPhotos(ctx context.Context) ([]string, error)
 	PhotoHashes(ctx context.Context) ([]server.PhotoHash, error)
+	// PhotosFlagged returns the live photos with any of these flags.
+	PhotosFlagged(ctx context.Context, flags ...string) ([]string, error)
 }
 
 // Config tunes processing and the flags.
@@ -68,6 +71,9 @@ type Processor struct {
 	blobs  server.BlobStore
 	log    *slog.Logger
 	budget *imageproc.Budget
+	// linkMu serializes computing and writing reuse flags and notes, so
+	// that of two photos processed at once the second sees the first.
+	linkMu sync.Mutex
 
 	mu      sync.Mutex
 	cond    *sync.Cond
@@ -93,7 +99,9 @@ func New(cfg Config, st Store, syncer *server.Syncer, blobs server.BlobStore, lo
 func (p *Processor) Limits() imageproc.Limits { return p.cfg.Limits }
 
 // Start queues the photos left unprocessed by an earlier run and starts the
-// workers, which stop when ctx ends (finishing the photo in hand).
+// workers, which stop when ctx ends (finishing the photo in hand). Beside
+// them it corrects the reuse flags an earlier version left (see
+// relinkLegacy).
 func (p *Processor) Start(ctx context.Context) error {
 	ids, err := p.store.UnprocessedPhotos(ctx)
 	if err != nil {
@@ -102,8 +110,20 @@ func (p *Processor) Start(ctx context.Context) error {
 	p.Enqueue(ids)
 	p.mu.Lock()
 	p.started = true
+	p.running++ // the correction, which WaitIdle waits for too
 	p.cond.Broadcast()
 	p.mu.Unlock()
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		if err := p.relinkLegacy(context.WithoutCancel(ctx)); err != nil {
+			p.log.Error("correct reuse flags", "err", err)
+		}
+		p.mu.Lock()
+		p.running--
+		p.cond.Broadcast()
+		p.mu.Unlock()
+	}()
 	for i := 0; i < max(p.cfg.Workers, 1); i++ {
 		p.wg.Add(1)
 		go p.work(ctx)
@@ -174,8 +194,9 @@ func (p *Processor) work(ctx context.Context) {
 }
 
 // Process reads one photo's original and writes its derivatives, EXIF,
-// hash and flags. A photo whose bytes cannot be read as an image is marked
-// processed with an "unreadable" flag saying why.
+// hash, flags and notes, and updates the reuse flags and notes of the
+// photos it matches. A photo whose bytes cannot be read as an image is
+// marked processed with an "unreadable" flag saying why.
 func (p *Processor) Process(ctx context.Context, id string) error {
 	rec, err := p.store.Get(ctx, syncproto.EntityPhoto, id)
 	if err != nil || rec == nil || rec.State.IsDeleted() {
@@ -208,22 +229,48 @@ func (p *Processor) Process(ctx context.Context, id string) error {
 	if ev.hash != nil {
 		res["phash"] = fmt.Sprintf("%016x", *ev.hash)
 	}
-	flags, others, err := p.flags(ctx, &ev)
+	flags, err := p.flags(ctx, &ev)
 	if err != nil {
 		return err
 	}
-	res["flags"] = flags
 	res["exif"] = exifJSON(ev.exif)
+	subject := server.ReuseSubject{Photo: rec, Hash: ev.hash}
+	if subject.Inspection, err = server.PhotoInspection(ctx, p.store, rec); err != nil {
+		return err
+	}
 	if ev.site != nil {
 		res["site_id"] = ev.site.ID
+		subject.Site = ev.site.ID
 	}
 	if ev.where != nil {
 		res["lon_wgs84"], res["lat_wgs84"] = ev.where.Lon, ev.where.Lat
 	}
+
+	p.linkMu.Lock()
+	defer p.linkMu.Unlock()
+	hashes, err := p.store.PhotoHashes(ctx)
+	if err != nil {
+		return err
+	}
+	reuses, err := server.FindReuses(ctx, p.store, subject, hashes, p.cfg.NearDuplicate)
+	if err != nil {
+		return err
+	}
+	reuseFlags(flags, rec, reuses)
+	res["flags"], res["notes"] = flags, reuseNotes(rec, reuses)
 	if err := p.syncer.SetServerFields(ctx, syncproto.EntityPhoto, id, res); err != nil {
 		return err
 	}
-	p.Enqueue(others) // photos that should now carry a duplicate flag too
+	// The photos this one matches may gain or lose a flag or a note.
+	hashes = slices.DeleteFunc(hashes, func(h server.PhotoHash) bool { return h.PhotoID == id })
+	if ev.hash != nil && subject.Site != "" {
+		hashes = append(hashes, server.PhotoHash{PhotoID: id, SiteID: subject.Site, PHash: fmt.Sprintf("%016x", *ev.hash)})
+	}
+	for _, r := range reuses {
+		if err := p.relink(ctx, r.Other.ID, hashes); err != nil {
+			return fmt.Errorf("relink photo %s: %w", r.Other.ID, err)
+		}
+	}
 	return nil
 }
 
