@@ -168,6 +168,19 @@ func FindReuses(ctx context.Context, st ReuseStore, s ReuseSubject, hashes []Pho
 	return out, nil
 }
 
+// ClosestEarlier returns the near duplicate a photo's near_duplicate flag
+// refers to: of the earlier near-identical pictures, the closest, then the
+// earliest. nil if there is none.
+func ClosestEarlier(reuses []PhotoReuse) *PhotoReuse {
+	var best *PhotoReuse
+	for i, r := range reuses {
+		if r.Earlier && r.Kind == ReuseNearDuplicate && (best == nil || r.Distance < best.Distance) {
+			best = &reuses[i]
+		}
+	}
+	return best
+}
+
 // photoSite is a photo's site: the one processing found, else its
 // inspection's.
 func photoSite(ctx context.Context, st ReuseStore, photo *StoredRecord, insp string) (string, error) {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"net/url"
+	"slices"
 
 	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/imageproc"
 )
 
 // A photo's reuse flags and notes name another county's photo by its
@@ -41,9 +43,6 @@ type reuseView struct {
 	loaded bool
 }
 
-// maxNearDistance is the near-duplicate threshold the photo processor uses.
-const maxNearDistance = 10
-
 // rows returns ph's explained flags, with links to the earlier photos its
 // reuse flags refer to, and its notes: the later photos that reuse it.
 func (v *reuseView) rows(ph *server.StoredRecord) ([]flagRow, []noteRow, error) {
@@ -52,7 +51,7 @@ func (v *reuseView) rows(ph *server.StoredRecord) ([]flagRow, []noteRow, error) 
 	reused := false
 	for i, name := range names {
 		flags[i].Text = texts[i]
-		reused = reused || name == "duplicate" || name == "near_duplicate"
+		reused = reused || name == server.ReuseDuplicate || name == server.ReuseNearDuplicate
 	}
 	var notes struct {
 		ReusedBy json.RawMessage `json:"reused_by"`
@@ -65,11 +64,12 @@ func (v *reuseView) rows(ph *server.StoredRecord) ([]flagRow, []noteRow, error) 
 	if err != nil {
 		return nil, nil, err
 	}
-	var near *server.PhotoReuse
-	var dups []linkRow
+	var earlier []server.PhotoReuse // the photos the duplicate flag refers to
 	var out []noteRow
-	for i, r := range reuses {
+	for _, r := range reuses {
 		switch {
+		case r.Earlier && r.Kind == server.ReuseDuplicate:
+			earlier = append(earlier, r)
 		case !r.Earlier:
 			n := noteRow{Text: "被复用于", Where: "其他区县（" + v.c.countyName(r.Other.County) + "）"}
 			if n.Link, err = v.link(r); err != nil {
@@ -79,26 +79,18 @@ func (v *reuseView) rows(ph *server.StoredRecord) ([]flagRow, []noteRow, error) 
 				n.Suffix = "（近似照片）"
 			}
 			out = append(out, n)
-		case r.Kind == server.ReuseDuplicate:
-			if l, err := v.link(r); err != nil {
-				return nil, nil, err
-			} else if l != nil {
-				dups = append(dups, *l)
-			}
-		case near == nil || r.Distance < near.Distance:
-			near = &reuses[i]
 		}
 	}
-	for i, name := range names {
-		switch {
-		case name == "duplicate":
-			flags[i].Links = dups
-		case name == "near_duplicate" && near != nil:
-			if l, err := v.link(*near); err != nil {
-				return nil, nil, err
-			} else if l != nil {
-				flags[i].Links = []linkRow{*l}
-			}
+	if near := server.ClosestEarlier(reuses); near != nil {
+		earlier = append(earlier, *near)
+	}
+	for _, r := range earlier {
+		l, err := v.link(r)
+		if err != nil {
+			return nil, nil, err
+		}
+		if i := slices.Index(names, r.Kind); i >= 0 && l != nil {
+			flags[i].Links = append(flags[i].Links, *l)
 		}
 	}
 	return flags, out, nil
@@ -116,7 +108,7 @@ func (v *reuseView) find(ph *server.StoredRecord) ([]server.PhotoReuse, error) {
 	if err != nil {
 		return nil, err
 	}
-	return server.FindReuses(v.ctx, v.c.d.Store, s, v.hashes, maxNearDistance)
+	return server.FindReuses(v.ctx, v.c.d.Store, s, v.hashes, imageproc.NearDuplicateDistance)
 }
 
 // link returns a link to the other photo of r, in its inspection's page,
@@ -139,4 +131,3 @@ func (v *reuseView) link(r server.PhotoReuse) (*linkRow, error) {
 	}
 	return &linkRow{Text: text + "的检查", URL: "/console/inspections/" + url.PathEscape(insp) + "#photo-" + r.Other.ID}, nil
 }
-

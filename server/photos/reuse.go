@@ -78,20 +78,15 @@ func reuseFlags(flags map[string]any, self *server.StoredRecord, reuses []server
 	delete(flags, FlagDuplicate)
 	delete(flags, FlagNearDuplicate)
 	var dups []map[string]any
-	var near *server.PhotoReuse
-	for i, r := range reuses {
-		switch {
-		case !r.Earlier:
-		case r.Kind == server.ReuseDuplicate:
+	for _, r := range reuses {
+		if r.Earlier && r.Kind == server.ReuseDuplicate {
 			dups = append(dups, ref(self, r, false))
-		case near == nil || r.Distance < near.Distance:
-			near = &reuses[i]
 		}
 	}
 	if len(dups) > 0 {
 		flags[FlagDuplicate] = map[string]any{"count": len(dups), "photos": dups[:min(len(dups), maxRefs)]}
 	}
-	if near != nil {
+	if near := server.ClosestEarlier(reuses); near != nil {
 		flags[FlagNearDuplicate] = ref(self, *near, false)
 	}
 }
