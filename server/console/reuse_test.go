@@ -104,3 +104,26 @@ func TestReuseLinksFollowScope(t *testing.T) {
 		t.Errorf("the original's notes %s, want reused_by", rec.Value("notes"))
 	}
 }
+
+// TestReuseLinksInOneCounty: within a county, its office sees the links
+// both ways.
+func TestReuseLinksInOneCounty(t *testing.T) {
+	srv := apptest.Start(t)
+	taken := time.Date(2026, 11, 28, 9, 20, 0, 0, time.FixedZone("", 8*3600))
+	data := testimg.JPEG(testimg.Options{Width: 400, Height: 300, Seed: 32, Time: &taken})
+	first := submit(t, srv.Login(apptest.Inspector), apptest.Xinfu)
+	original := uploadPhoto(t, srv, srv.Login(apptest.Inspector), first, data)
+	srv.App.Photos.WaitIdle()
+	other := srv.Login(apptest.Inspector2)
+	second := submit(t, other, apptest.Xinfu)
+	copied := uploadPhoto(t, srv, other, second, data)
+	srv.App.Photos.WaitIdle()
+
+	county := loggedIn(t, srv, apptest.CountyOffice)
+	if _, page := county.get("/console/inspections/" + first); !strings.Contains(page, `被复用于<a class="reuse" href="/console/inspections/`+second+`#photo-`+copied+`"`) {
+		t.Errorf("the original's page lacks the note linking the reuse:\n%s", page)
+	}
+	if _, page := county.get("/console/inspections/" + second); !strings.Contains(page, "（1 张，本区县），见<a class=\"reuse\" href=\"/console/inspections/"+first+"#photo-"+original+"\"") {
+		t.Errorf("the reuse's page lacks the flag linking the original:\n%s", page)
+	}
+}
