@@ -2,7 +2,9 @@
 // in a bounded pool of workers that resumes unfinished work after a
 // restart: it reads EXIF (time, GPS, make/model, software, orientation),
 // makes a 256 px thumbnail and a 1280 px preview with orientation applied,
-// computes a perceptual hash, and raises the evidence flags reviewers see.
+// computes a perceptual hash, and raises the evidence flags reviewers see
+// (a reuse flags the later photo and notes the earlier one, see reuse.go),
+// decoding within one memory budget for all workers.
 package photos
 
 import (
@@ -11,7 +13,6 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
-	"slices"
 	"sync"
 	"time"
 
@@ -245,33 +246,7 @@ func (p *Processor) Process(ctx context.Context, id string) error {
 	if ev.where != nil {
 		res["lon_wgs84"], res["lat_wgs84"] = ev.where.Lon, ev.where.Lat
 	}
-
-	p.linkMu.Lock()
-	defer p.linkMu.Unlock()
-	hashes, err := p.store.PhotoHashes(ctx)
-	if err != nil {
-		return err
-	}
-	reuses, err := server.FindReuses(ctx, p.store, subject, hashes, p.cfg.NearDuplicate)
-	if err != nil {
-		return err
-	}
-	reuseFlags(flags, rec, reuses)
-	res["flags"], res["notes"] = flags, reuseNotes(rec, reuses)
-	if err := p.syncer.SetServerFields(ctx, syncproto.EntityPhoto, id, res); err != nil {
-		return err
-	}
-	// The photos this one matches may gain or lose a flag or a note.
-	hashes = slices.DeleteFunc(hashes, func(h server.PhotoHash) bool { return h.PhotoID == id })
-	if ev.hash != nil && subject.Site != "" {
-		hashes = append(hashes, server.PhotoHash{PhotoID: id, SiteID: subject.Site, PHash: fmt.Sprintf("%016x", *ev.hash)})
-	}
-	for _, r := range reuses {
-		if err := p.relink(ctx, r.Other.ID, hashes); err != nil {
-			return fmt.Errorf("relink photo %s: %w", r.Other.ID, err)
-		}
-	}
-	return nil
+	return p.link(ctx, subject, flags, res)
 }
 
 // gcAfter is the decode memory above which a photo's garbage is collected

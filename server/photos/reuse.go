@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
@@ -104,6 +105,38 @@ func reuseNotes(self *server.StoredRecord, reuses []server.PhotoReuse) map[strin
 		return map[string]any{}
 	}
 	return map[string]any{"reused_by": map[string]any{"count": len(by), "photos": by[:min(len(by), maxRefs)]}}
+}
+
+// link writes a processed photo's results res with its flags, to which it
+// adds the reuse flags, and its notes; then updates the photos it matches,
+// which may gain or lose a flag or a note.
+func (p *Processor) link(ctx context.Context, s server.ReuseSubject, flags, res map[string]any) error {
+	p.linkMu.Lock()
+	defer p.linkMu.Unlock()
+	hashes, err := p.store.PhotoHashes(ctx)
+	if err != nil {
+		return err
+	}
+	reuses, err := server.FindReuses(ctx, p.store, s, hashes, p.cfg.NearDuplicate)
+	if err != nil {
+		return err
+	}
+	id := s.Photo.ID
+	reuseFlags(flags, s.Photo, reuses)
+	res["flags"], res["notes"] = flags, reuseNotes(s.Photo, reuses)
+	if err := p.syncer.SetServerFields(ctx, syncproto.EntityPhoto, id, res); err != nil {
+		return err
+	}
+	hashes = slices.DeleteFunc(hashes, func(h server.PhotoHash) bool { return h.PhotoID == id })
+	if s.Hash != nil && s.Site != "" {
+		hashes = append(hashes, server.PhotoHash{PhotoID: id, SiteID: s.Site, PHash: fmt.Sprintf("%016x", *s.Hash)})
+	}
+	for _, r := range reuses {
+		if err := p.relink(ctx, r.Other.ID, hashes); err != nil {
+			return fmt.Errorf("relink photo %s: %w", r.Other.ID, err)
+		}
+	}
+	return nil
 }
 
 // relink recomputes the reuse flags and the notes of processed photo id
