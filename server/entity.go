@@ -213,6 +213,9 @@ var Entities = []*Entity{
 		{Name: "caption", Type: TypeText, MaxLen: 1000},
 		{Name: "uploaded", Type: TypeBool, Server: true},
 		{Name: "flags", Type: TypeJSON, Server: true},
+		// notes are informational, not evidence flags: "reused_by" on an
+		// earlier photo that later ones reuse.
+		{Name: "notes", Type: TypeJSON, Server: true},
 		{Name: "exif", Type: TypeJSON, Server: true},
 		{Name: "lon_wgs84", Type: TypeReal, Server: true},
 		{Name: "lat_wgs84", Type: TypeReal, Server: true},

@@ -123,7 +123,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.Uploads = uploads
 	uploads.Stored = a.Photos.Enqueue
 	uploads.Verify = func(r io.ReaderAt, size int64, contentType string) error {
-		return photos.CheckOriginal(r, size, contentType, photos.DefaultConfig().Limits)
+		return photos.CheckOriginal(r, size, contentType, a.Photos.Limits())
 	}
 	reg := prometheus.NewRegistry()
 	a.Metrics = reg
@@ -163,6 +163,7 @@ func OpenStore(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) 
 	a.Sweeper = &server.Sweeper{Store: db, Blobs: a.Blobs, Grace: cfg.UploadGrace}
 	pcfg := photos.DefaultConfig()
 	pcfg.Workers = cfg.PhotoWorkers
+	pcfg.Limits.MaxBytes = cfg.PhotoDecodeMemory
 	a.Photos = photos.New(pcfg, db, a.Syncer, a.Blobs, log)
 	a.Syncer.PhotoReady = a.Photos.Enqueue
 	set, err := seeds.Load()

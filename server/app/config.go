@@ -43,6 +43,10 @@ type Config struct {
 	UploadGrace time.Duration
 	// PhotoWorkers is how many photos are processed at once.
 	PhotoWorkers int
+	// PhotoDecodeMemory is the memory, in bytes, that decoding photos may
+	// take at once across all workers (default 256 MiB). A photo whose own
+	// decode takes more is refused at upload (bad_image).
+	PhotoDecodeMemory int64
 	// HoldPhotoProcessing leaves uploaded photos queued without processing
 	// them (tests use it to restart with work pending); it has no flag.
 	HoldPhotoProcessing bool
@@ -66,7 +70,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{Addr: "127.0.0.1:8080", DataDir: "./data", LogFormat: "text", LogLevel: "info",
 		MaxSkew: 5 * time.Minute, AccessTTL: 15 * time.Minute, ShutdownGrace: 30 * time.Second, MaxPushBytes: 16 << 20,
-		MaxUploadBytes: 25 << 20, UploadQuota: 200 << 20, UploadGrace: server.DefaultUploadGrace, PhotoWorkers: 2}
+		MaxUploadBytes: 25 << 20, UploadQuota: 200 << 20, UploadGrace: server.DefaultUploadGrace, PhotoWorkers: 2, PhotoDecodeMemory: 256 << 20}
 }
 
 // RegisterFlags binds the config to flags whose defaults come from the
@@ -104,6 +108,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, getenv func(string) string) {
 		"how long uploads without a photo record, and unfinished uploads, are kept (FIELDSYNC_UPLOAD_GRACE)")
 	workers, _ := strconv.Atoi(env("PHOTO_WORKERS", strconv.Itoa(c.PhotoWorkers)))
 	fs.IntVar(&c.PhotoWorkers, "photo-workers", workers, "photos processed at once (FIELDSYNC_PHOTO_WORKERS)")
+	decodeMem, _ := strconv.ParseInt(env("PHOTO_DECODE_MEMORY", strconv.FormatInt(c.PhotoDecodeMemory, 10)), 10, 64)
+	fs.Int64Var(&c.PhotoDecodeMemory, "photo-decode-memory", decodeMem, "bytes of memory all photo decodes may take at once; a photo needing more is refused (FIELDSYNC_PHOTO_DECODE_MEMORY)")
 	fs.StringVar(&c.TileURL, "tile-url", env("TILE_URL", c.TileURL), "console map tile URL template with {z}/{x}/{y}; empty shows coordinates only (FIELDSYNC_TILE_URL)")
 	fs.Func("trusted-proxies", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-* headers are believed (FIELDSYNC_TRUSTED_PROXIES)",
 		func(v string) error { c.TrustedProxies = SplitList(v); return nil })
@@ -154,6 +160,9 @@ func (c *Config) Validate() error {
 	}
 	if c.PhotoWorkers < 1 || c.PhotoWorkers > 64 {
 		errs = append(errs, errors.New("photo-workers must be between 1 and 64"))
+	}
+	if c.PhotoDecodeMemory < 32<<20 {
+		errs = append(errs, errors.New("photo-decode-memory must be at least 32 MiB (a 12-megapixel photo takes about 25)"))
 	}
 	if c.AccessTTL < time.Minute {
 		errs = append(errs, errors.New("access-ttl must be at least 1m"))

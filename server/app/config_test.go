@@ -102,3 +102,38 @@ func TestUploadQuotaAndGraceOptions(t *testing.T) {
 		}
 	}
 }
+
+// TestPhotoDecodeMemory: the decode budget comes from the flag, else the
+// environment, else 256 MiB, and is at least 32 MiB.
+func TestPhotoDecodeMemory(t *testing.T) {
+	for _, tc := range []struct {
+		env, flag string
+		want      int64
+		ok        bool
+	}{
+		{"", "", 256 << 20, true},
+		{"536870912", "", 512 << 20, true},
+		{"536870912", "134217728", 128 << 20, true},
+		{"", "1048576", 1 << 20, false},
+	} {
+		c := DefaultConfig()
+		c.DataDir = t.TempDir()
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		c.RegisterFlags(fs, func(name string) string {
+			if name == "FIELDSYNC_PHOTO_DECODE_MEMORY" {
+				return tc.env
+			}
+			return ""
+		})
+		var args []string
+		if tc.flag != "" {
+			args = []string{"--photo-decode-memory", tc.flag}
+		}
+		if err := fs.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Validate(); c.PhotoDecodeMemory != tc.want || (err == nil) != tc.ok {
+			t.Errorf("env %q flag %q: %d (%v), want %d ok=%v", tc.env, tc.flag, c.PhotoDecodeMemory, err, tc.want, tc.ok)
+		}
+	}
+}

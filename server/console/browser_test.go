@@ -17,24 +17,23 @@ import (
 // chromiumPath is Debian's chromium, which .ci/run installs.
 const chromiumPath = "/usr/bin/chromium"
 
-// TestBrowserReturn drives a real headless Chromium through the console:
-// login → review queue → inspection detail → return with a comment, and
-// checks that the inspector's phone pulls the return. It saves screenshots
-// of the main pages to screenshots/ at the repository root.
-func TestBrowserReturn(t *testing.T) {
+// chrome is a headless Chromium driven through chromedp, for one test.
+type chrome struct {
+	t     *testing.T
+	ctx   context.Context
+	shots string // where screenshots go
+}
+
+// newChrome starts Debian's chromium for t (skipping t without it, except
+// under CI), closed when t ends.
+func newChrome(t *testing.T) *chrome {
+	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("chromium is required in CI (.ci/run installs it): %v", err)
 		}
 		t.Skipf("no chromium at %s (apt-get install chromium); skipping the browser test", chromiumPath)
 	}
-	shots := screenshotDir(t)
-
-	srv := apptest.Start(t)
-	phone := srv.Login(apptest.Inspector)
-	insp := submit(t, phone, apptest.Xinfu)
-	_, cursor := pullAll(t, phone, "")
-
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromiumPath),
 		chromedp.Headless,
@@ -50,48 +49,80 @@ func TestBrowserReturn(t *testing.T) {
 		chromedp.WindowSize(1280, 900),
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
+	t.Cleanup(cancelAlloc)
 	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
-	defer cancelBrowser()
+	t.Cleanup(cancelBrowser)
 	bctx, cancelTimeout := context.WithTimeout(bctx, 20*time.Second)
-	defer cancelTimeout()
+	t.Cleanup(cancelTimeout)
+	return &chrome{t: t, ctx: bctx, shots: screenshotDir(t)}
+}
 
-	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(bctx, actions...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
+// do runs actions that stay on the page.
+func (b *chrome) do(step string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, actions...); err != nil {
+		b.t.Fatalf("%s: %v", step, err)
 	}
-	// navigate runs actions that load a new page, waits for it and checks
-	// that it answered 200.
-	navigate := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		resp, err := chromedp.RunResponse(bctx, actions...)
-		if err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-		if resp.Status != 200 {
-			t.Fatalf("%s: %s answered %d", step, resp.URL, resp.Status)
-		}
+}
+
+// navigate runs actions that load a new page, waits for it and checks
+// that it answered 200.
+func (b *chrome) navigate(step string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	resp, err := chromedp.RunResponse(b.ctx, actions...)
+	if err != nil {
+		b.t.Fatalf("%s: %v", step, err)
 	}
-	text := func() string {
-		t.Helper()
-		body, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS("body")))
-		if err != nil {
-			t.Fatalf("page text: %v", err)
-		}
-		return body
+	if resp.Status != 200 {
+		b.t.Fatalf("%s: %s answered %d", step, resp.URL, resp.Status)
 	}
-	shot := func(name string) {
-		t.Helper()
-		png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100)) // quality 100 captures PNG
-		if err != nil {
-			t.Fatalf("screenshot %s: %v", name, err)
-		}
-		if err := os.WriteFile(filepath.Join(shots, name), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
+}
+
+// text returns the page's visible text.
+func (b *chrome) text() string {
+	b.t.Helper()
+	body, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS("body")))
+	if err != nil {
+		b.t.Fatalf("page text: %v", err)
 	}
+	return body
+}
+
+// shot saves a screenshot of the whole page as name.
+func (b *chrome) shot(name string) {
+	b.t.Helper()
+	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100)) // quality 100 captures PNG
+	if err != nil {
+		b.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(b.shots, name), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// login signs in through the login form.
+func (b *chrome) login(base, username string) {
+	b.t.Helper()
+	b.navigate("login page", chromedp.Navigate(base+"/console/login"))
+	b.do("login form", chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)))
+	b.do("fill login form",
+		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), username),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), apptest.Passwords[username]))
+	b.navigate("log in", chromedp.Click(chromedp.CSS(`form[action="/console/login"] button[type="submit"]`)))
+}
+
+// TestBrowserReturn drives a real headless Chromium through the console:
+// login → review queue → inspection detail → return with a comment, and
+// checks that the inspector's phone pulls the return. It saves screenshots
+// of the main pages to screenshots/ at the repository root.
+func TestBrowserReturn(t *testing.T) {
+	br := newChrome(t)
+	do, navigate, text, shot := br.do, br.navigate, br.text, br.shot
+
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	insp := submit(t, phone, apptest.Xinfu)
+	_, cursor := pullAll(t, phone, "")
 
 	// Login page.
 	navigate("login page", chromedp.Navigate(srv.URL+"/console/login"))
@@ -187,4 +218,54 @@ func screenshotDir(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return shots
+}
+
+// TestBrowserReuse: in a real browser, a city office sees on the page of
+// the reuse in 宁武县 its flag and a link to the original in 忻府区,
+// follows it, and finds there the note 被复用于 linking back; the county
+// office of 忻府区 sees the note naming 宁武县, no link, and nothing of
+// 宁武县's records in the page.
+func TestBrowserReuse(t *testing.T) {
+	city := newChrome(t)
+	r := reuseAcrossCounties(t)
+	city.login(r.srv.URL, apptest.CityOffice)
+	city.navigate("the reuse's page", chromedp.Navigate(r.srv.URL+"/console/inspections/"+r.theirs))
+	flagLink := `#photo-` + r.copy + ` ul.flags a.reuse`
+	city.do("the duplicate flag's link", chromedp.WaitVisible(chromedp.CSS(flagLink)))
+	if body := city.text(); !strings.Contains(body, "同一张照片此前已作为其他检查的证据（1 张，其他区县），见忻府区·") {
+		t.Errorf("the reuse's page lacks the duplicate flag with its link:\n%s", body)
+	}
+	city.shot("console-reuse-flag.png")
+	city.navigate("follow the link to the original", chromedp.Click(chromedp.CSS(flagLink)))
+	city.do("the original's note", chromedp.WaitVisible(chromedp.CSS(`#photo-`+r.original+` ul.notes a.reuse`)))
+	if loc, err := chromedp.Run(city.ctx, chromedp.Location()); err != nil || !strings.Contains(loc, "/console/inspections/"+r.ours+"#photo-"+r.original) {
+		t.Errorf("the link led to %s (%v), want the original's inspection", loc, err)
+	}
+	body := city.text()
+	if !strings.Contains(body, "被复用于宁武县·") || !strings.Contains(body, "（近似照片）") || strings.Contains(body, "同一张照片") {
+		t.Errorf("the original's page: want two 被复用于 notes and no duplicate flag:\n%s", body)
+	}
+	city.shot("console-reuse-note.png")
+
+	county := newChrome(t)
+	county.login(r.srv.URL, apptest.CountyOffice)
+	county.navigate("the original's page", chromedp.Navigate(r.srv.URL+"/console/inspections/"+r.ours))
+	county.do("the original's notes", chromedp.WaitVisible(chromedp.CSS(`#photo-`+r.original+` ul.notes`)))
+	links, err := chromedp.Run(county.ctx, chromedp.Nodes(chromedp.CSS(`a.reuse`), chromedp.AtLeast(0)))
+	if err != nil || len(links) != 0 {
+		t.Errorf("the county office sees %d reuse links (%v), want none", len(links), err)
+	}
+	html, err := chromedp.Run(county.ctx, chromedp.OuterHTML(chromedp.CSS("html")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(html, "被复用于其他区县（宁武县）") {
+		t.Errorf("the county office's page lacks 被复用于其他区县（宁武县）")
+	}
+	for _, id := range []string{r.theirs, r.copy, r.near, r.theirSite} {
+		if strings.Contains(html, id) {
+			t.Errorf("the county office's page names %s of 宁武县", id)
+		}
+	}
+	county.shot("console-reuse-county.png")
 }

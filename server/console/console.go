@@ -38,6 +38,9 @@ var files embed.FS
 type Store interface {
 	Get(ctx context.Context, entity, id string) (*server.StoredRecord, error)
 	Find(ctx context.Context, entity, field, value string) ([]*server.StoredRecord, error)
+	// PhotoHashes lists the processed photos' perceptual hashes, to find
+	// a photo's near duplicates (server.FindReuses).
+	PhotoHashes(ctx context.Context) ([]server.PhotoHash, error)
 	Conflicts(ctx context.Context, scope server.Scope, entity, recordID string, limit int) ([]server.Conflict, error)
 	UserByUsername(ctx context.Context, username string) (*server.User, string, error)
 	Inspections(ctx context.Context, q server.InspectionQuery) ([]*server.StoredRecord, int, error)

@@ -25,7 +25,8 @@ type answerRow struct {
 
 type photoRow struct {
 	ID, Caption, Item, Captured string
-	Flags                       []string
+	Flags                       []flagRow
+	Notes                       []noteRow
 	Location                    string
 	Distance                    string
 	located                     bool
@@ -269,12 +270,15 @@ func (c *Console) photos(ec echo.Context, inspID string, site *server.StoredReco
 		return cmp.Or(taken(a).Compare(taken(b)), a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.ID, b.ID))
 	})
 	var out []photoRow
+	reuse := &reuseView{c: c, ctx: ec.Request().Context(), viewer: principalOf(ec)}
 	for _, ph := range ps {
 		if ph.State.IsDeleted() {
 			continue
 		}
-		row := photoRow{ID: ph.ID, Caption: ph.Text("caption"), Item: items[ph.Text("item_key")], Captured: localTime(ph.Text("captured_at")),
-			Flags: ExplainFlags(ph.Value("flags"))}
+		row := photoRow{ID: ph.ID, Caption: ph.Text("caption"), Item: items[ph.Text("item_key")], Captured: localTime(ph.Text("captured_at"))}
+		if row.Flags, row.Notes, err = reuse.rows(ph); err != nil {
+			return nil, err
+		}
 		lon, ok1 := ph.Float("lon_wgs84")
 		lat, ok2 := ph.Float("lat_wgs84")
 		if ok1 && ok2 {

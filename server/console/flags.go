@@ -11,20 +11,24 @@ import (
 // processor writes) into Chinese sentences a reviewer can act on, in a
 // stable order. Unknown flags are named as they are.
 func ExplainFlags(raw json.RawMessage) []string {
+	_, texts := explain(raw)
+	return texts
+}
+
+// explain returns the flags' names, sorted, and their sentences.
+func explain(raw json.RawMessage) (names, texts []string) {
 	var flags map[string]map[string]any
 	if len(raw) == 0 || json.Unmarshal(raw, &flags) != nil {
-		return nil
+		return nil, nil
 	}
-	names := make([]string, 0, len(flags))
 	for k := range flags {
 		names = append(names, k)
 	}
 	sort.Strings(names)
-	out := make([]string, 0, len(names))
 	for _, k := range names {
-		out = append(out, explainFlag(k, flags[k]))
+		texts = append(texts, explainFlag(k, flags[k]))
 	}
-	return out
+	return names, texts
 }
 
 func num(v any) string {
@@ -71,17 +75,41 @@ func explainFlag(name string, v map[string]any) string {
 	case "edited":
 		return fmt.Sprintf("照片经图像编辑软件处理（%v）", v["software"])
 	case "duplicate":
-		n := 0
-		if ids, ok := v["photo_ids"].([]any); ok {
-			n = len(ids)
+		if ids, ok := v["photo_ids"].([]any); ok { // as written before issue 9
+			return fmt.Sprintf("同一张照片还作为其他检查的证据（%d 张）", len(ids))
 		}
-		return fmt.Sprintf("同一张照片还作为其他检查的证据（%d 张）", n)
+		return fmt.Sprintf("同一张照片此前已作为其他检查的证据（%s 张，%s）", num(v["count"]), whereRefs(v["photos"]))
 	case "near_duplicate":
-		return fmt.Sprintf("与另一点位拍摄的照片几乎相同（差异 %s）", num(v["distance"]))
+		if _, ok := v["county"]; !ok {
+			return fmt.Sprintf("与另一点位拍摄的照片几乎相同（差异 %s）", num(v["distance"]))
+		}
+		return fmt.Sprintf("与此前在另一点位拍摄的照片几乎相同（差异 %s，%s）", num(v["distance"]), whereRefs([]any{v}))
 	case "unreadable":
 		return fmt.Sprintf("照片文件无法解析为图像（%v）", v["reason"])
 	}
 	return name
+}
+
+// whereRefs says in which counties the referred photos are: 本区县, or
+// 其他区县 (refs name no other county's photo).
+func whereRefs(refs any) string {
+	list, _ := refs.([]any)
+	same, other := false, false
+	for _, r := range list {
+		m, _ := r.(map[string]any)
+		if _, ok := m["photo_id"]; ok {
+			same = true
+		} else {
+			other = true
+		}
+	}
+	switch {
+	case same && other:
+		return "本区县及其他区县"
+	case other:
+		return "其他区县"
+	}
+	return "本区县"
 }
 
 // FlagNames are the evidence flags the review queue filters on.

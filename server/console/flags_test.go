@@ -16,7 +16,10 @@ func TestExplainFlags(t *testing.T) {
 		{`{"mock_location":{"source":"device","accuracy_m":0}}`, "可能使用了模拟定位"},
 		{`{"edited":{"software":"Adobe Photoshop","editor":"Photoshop"}}`, "图像编辑软件处理（Adobe Photoshop）"},
 		{`{"duplicate":{"photo_ids":["a","b"]}}`, "其他检查的证据（2 张）"},
+		{`{"duplicate":{"count":1,"photos":[{"county":"140925","text":"与其他区县的一张照片重复"}]}}`, "此前已作为其他检查的证据（1 张，其他区县）"},
+		{`{"duplicate":{"count":2,"photos":[{"county":"140902","photo_id":"a","text":"x"},{"county":"140925","text":"y"}]}}`, "（2 张，本区县及其他区县）"},
 		{`{"near_duplicate":{"photo_id":"a","site_id":"b","distance":3}}`, "几乎相同（差异 3）"},
+		{`{"near_duplicate":{"county":"140902","photo_id":"a","site_id":"b","distance":3,"text":"x"}}`, "此前在另一点位拍摄的照片几乎相同（差异 3，本区县）"},
 		{`{"unreadable":{"reason":"truncated"}}`, "无法解析为图像（truncated）"},
 	} {
 		got := console.ExplainFlags(json.RawMessage(tc.flags))

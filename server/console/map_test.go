@@ -103,7 +103,7 @@ func (f *mapFixture) stored(t *testing.T, p *mapPhoto) (geo.Point, bool) {
 }
 
 var (
-	mapFigureRE = regexp.MustCompile(`(?s)<figure>.*?</figure>`)
+	mapFigureRE = regexp.MustCompile(`(?s)<figure[ >].*?</figure>`)
 	mapFigIDRE  = regexp.MustCompile(`href="/console/photos/([0-9a-f-]{36})/preview"`)
 	mapFigLocRE = regexp.MustCompile(`照片位置：([^<，\n]+)(?:，距点位 (\d+) 米)?`)
 	mapMarkerRE = regexp.MustCompile(`<circle class="(site-marker|photo-marker)" cx="(-?\d+)" cy="(-?\d+)" r="\d+"></circle><text x="(-?\d+)" y="(-?\d+)" dx="10" dy="-8">([^<]*)</text>`)

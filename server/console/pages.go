@@ -2,6 +2,7 @@ package console
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -261,7 +262,12 @@ func (c *Console) templateTitle(id string) string {
 }
 
 func (c *Console) siteName(ec echo.Context, id string) string {
-	s, err := c.d.Store.Get(ec.Request().Context(), syncproto.EntitySite, id)
+	return c.siteNameIn(ec.Request().Context(), id)
+}
+
+// siteNameIn is a site's name, or its id if it cannot be read.
+func (c *Console) siteNameIn(ctx context.Context, id string) string {
+	s, err := c.d.Store.Get(ctx, syncproto.EntitySite, id)
 	if err != nil || s == nil {
 		return id
 	}

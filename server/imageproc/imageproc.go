@@ -14,10 +14,12 @@
 // them.
 //
 // A typical processing job decodes once and derives everything from the one
-// decoded picture:
+// decoded picture, within a process-wide memory budget:
 //
 //	info, err := imageproc.Inspect(f, size, imageproc.Limits{})
 //	// … store info.Format, info.EXIF; if !info.Derivable() stop here.
+//	release, err := budget.Acquire(ctx, info.MemoryNeed(1280))
+//	defer release()
 //	pic, err := imageproc.Decode(io.NewSectionReader(f, 0, size), imageproc.Limits{})
 //	thumb, err := pic.JPEG(256, 80)
 //	preview, err := pic.JPEG(1280, 85)
@@ -45,9 +47,11 @@ var (
 	// here, or a header is malformed.
 	ErrNotImage = errors.New("imageproc: not an image")
 	// ErrTooLarge means the header declares more pixels or a longer side
-	// than Limits allow (a decompression bomb or an absurd panorama; no
-	// pixels were decoded), or that a JPEG has so many scans that decoding
-	// it would take minutes.
+	// than Limits allow, or pixels that take more memory to decode (a
+	// decompression bomb, an absurd panorama, a 16-bit PNG of 100
+	// megapixels; no pixels were decoded, and the error is a *SizeError
+	// naming the dimensions), or that a JPEG has so many scans that
+	// decoding it would take minutes.
 	ErrTooLarge = errors.New("imageproc: image too large to decode")
 	// ErrTruncated means the data ends before the image does: a cut-off
 	// upload.
@@ -66,18 +70,24 @@ var (
 // defaults.
 type Limits struct {
 	// MaxPixels is the largest width×height accepted, default 100e6
-	// (a 108-megapixel phone sensor is 12000×9000). Decoding takes 1.5 to
-	// 8 bytes per pixel (see Picture), so the default allows up to 800 MB
-	// per decode: size the worker pool with that in mind, or lower it.
+	// (a 108-megapixel phone sensor is 12000×9000).
 	MaxPixels int64
 	// MaxSide is the longest width or height accepted, default 20000.
 	MaxSide int
+	// MaxBytes is the most memory one decode may take, default 256 MiB:
+	// the bytes the decoder allocates for the pixels as its header
+	// declares them (Info.DecodeBytes), which depend on the format, not
+	// only on the pixel count: from 1.5 bytes a pixel for a camera JPEG to
+	// 8 for a 16-bit PNG, and more for a progressive JPEG. Go's decoders
+	// cannot scale down while decoding, so a bigger image is refused.
+	MaxBytes int64
 }
 
 // Default limits; see Limits.
 const (
 	DefaultMaxPixels = 100_000_000
 	DefaultMaxSide   = 20000
+	DefaultMaxBytes  = 256 << 20
 )
 
 func (l Limits) withDefaults() Limits {
@@ -87,20 +97,62 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxSide <= 0 {
 		l.MaxSide = DefaultMaxSide
 	}
+	if l.MaxBytes <= 0 {
+		l.MaxBytes = DefaultMaxBytes
+	}
 	return l
 }
 
-// check returns an error wrapping ErrTooLarge (or ErrNotImage for empty
+// WithDefaults returns l with its zero fields set to the defaults.
+func (l Limits) WithDefaults() Limits { return l.withDefaults() }
+
+// SizeError is the error, wrapping ErrTooLarge, for an image whose header
+// declares more than Limits allow. It carries the real dimensions, so that
+// a message to a person can name them.
+type SizeError struct {
+	Width, Height int
+	// Bytes is what decoding would take (0 when the dimensions alone are
+	// over the limits); MaxBytes is the limit it exceeds.
+	Bytes, MaxBytes int64
+	// MaxPixels and MaxSide are the pixel limits applied.
+	MaxPixels int64
+	MaxSide   int
+}
+
+func (e *SizeError) Error() string {
+	switch {
+	case e.Bytes > 0:
+		return fmt.Sprintf("%v: %d×%d pixels take %d MiB to decode, at most %d MiB allowed",
+			ErrTooLarge, e.Width, e.Height, e.Bytes>>20, e.MaxBytes>>20)
+	case e.Width > e.MaxSide || e.Height > e.MaxSide:
+		return fmt.Sprintf("%v: %d×%d pixels, longest side allowed is %d", ErrTooLarge, e.Width, e.Height, e.MaxSide)
+	}
+	return fmt.Sprintf("%v: %d×%d is %d pixels, at most %d allowed",
+		ErrTooLarge, e.Width, e.Height, int64(e.Width)*int64(e.Height), e.MaxPixels)
+}
+
+// Unwrap makes errors.Is(err, ErrTooLarge) hold.
+func (e *SizeError) Unwrap() error { return ErrTooLarge }
+
+// check returns a *SizeError (or an error wrapping ErrNotImage for empty
 // dimensions) unless a w×h image is within l.
 func (l Limits) check(w, h int) error {
 	l = l.withDefaults()
 	switch {
 	case w <= 0 || h <= 0:
 		return fmt.Errorf("%w: header declares %d×%d pixels", ErrNotImage, w, h)
-	case w > l.MaxSide || h > l.MaxSide:
-		return fmt.Errorf("%w: %d×%d pixels, longest side allowed is %d", ErrTooLarge, w, h, l.MaxSide)
-	case int64(w)*int64(h) > l.MaxPixels:
-		return fmt.Errorf("%w: %d×%d is %d pixels, at most %d allowed", ErrTooLarge, w, h, int64(w)*int64(h), l.MaxPixels)
+	case w > l.MaxSide || h > l.MaxSide, int64(w)*int64(h) > l.MaxPixels:
+		return &SizeError{Width: w, Height: h, MaxBytes: l.MaxBytes, MaxPixels: l.MaxPixels, MaxSide: l.MaxSide}
+	}
+	return nil
+}
+
+// checkBytes returns a *SizeError if decoding a w×h image takes more than
+// l allows.
+func (l Limits) checkBytes(w, h int, need int64) error {
+	l = l.withDefaults()
+	if need > l.MaxBytes {
+		return &SizeError{Width: w, Height: h, Bytes: need, MaxBytes: l.MaxBytes, MaxPixels: l.MaxPixels, MaxSide: l.MaxSide}
 	}
 	return nil
 }
@@ -116,6 +168,13 @@ type Info struct {
 	// EXIF is the photo's metadata; the zero value (with Orientation 1
 	// implied) when there is none.
 	EXIF EXIF
+	// DecodeBytes is the memory Decode takes for this image, read from
+	// its header (see Limits.MaxBytes); 0 for HEIC, which is never
+	// decoded.
+	DecodeBytes int64
+	// ycbcr says the pixels decode to an *image.YCbCr, which Fit shrinks
+	// without a full-size RGBA copy.
+	ycbcr bool
 }
 
 // Derivable reports whether Decode can make thumbnails, previews and hashes

@@ -20,7 +20,8 @@ import (
 //   - ErrNotImage for anything that is not a JPEG, PNG or HEIF image, or
 //     whose header is malformed;
 //   - ErrTruncated when the data ends inside the header;
-//   - ErrTooLarge when the declared dimensions exceed lim (see Limits);
+//   - ErrTooLarge, as a *SizeError, when the declared dimensions, or the
+//     memory decoding them takes, exceed lim (see Limits);
 //   - ErrUnsupported for GIF, WebP, BMP, TIFF and AVIF images.
 //
 // HEIC is accepted with Format FormatHEIC, the primary image's dimensions
@@ -52,6 +53,10 @@ func Inspect(r io.ReaderAt, size int64, lim Limits) (*Info, error) {
 		return nil, err
 	}
 	info := &Info{Format: format, Width: cfg.Width, Height: cfg.Height}
+	info.DecodeBytes, info.ycbcr = decodeMemory(format, r, size, cfg.Width, cfg.Height)
+	if err := lim.checkBytes(cfg.Width, cfg.Height, info.DecodeBytes); err != nil {
+		return nil, err
+	}
 	info.EXIF = parseEXIF(findEXIF(format, r, size))
 	return info, nil
 }

@@ -244,7 +244,10 @@ func TestInspectAccepts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			info, err := inspectBytes(t, tt.data, Limits{})
+			// The default pixel limits, with room for the 381 MiB the
+			// 100-megapixel RGBA takes to decode (memory_test.go tests
+			// MaxBytes).
+			info, err := inspectBytes(t, tt.data, Limits{MaxBytes: 1 << 30})
 			if err != nil {
 				t.Fatal(err)
 			}

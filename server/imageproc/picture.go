@@ -19,7 +19,8 @@ import (
 //
 // A Picture holds the full-size pixels: about 1.5 to 3 bytes per pixel for
 // a baseline JPEG (18 MB for 12 megapixels), 4 for a PNG (8 if 16-bit), and
-// while a progressive JPEG is decoded another 6. Keep one per worker.
+// while a progressive JPEG is decoded another 6 (Info.DecodeBytes says how
+// much for a given file). Share a Budget among the goroutines that decode.
 type Picture struct {
 	// Format is FormatJPEG or FormatPNG.
 	Format string
@@ -29,7 +30,8 @@ type Picture struct {
 }
 
 // Decode reads a JPEG or PNG from r. It reads the header first, refuses
-// dimensions beyond lim before any pixel memory is allocated, then decodes
+// dimensions, or a decode memory (Info.DecodeBytes), beyond lim before any
+// pixel memory is allocated, then decodes
 // the rest of the stream, so r need not be seekable. Errors wrap
 // ErrNotImage, ErrTooLarge, ErrTruncated or ErrCorrupt as Inspect's do,
 // and ErrUnsupported for HEIC and any format other than JPEG and PNG.
@@ -61,6 +63,12 @@ func Decode(r io.Reader, lim Limits) (*Picture, error) {
 		return nil, err
 	}
 	if err := lim.check(cfg.Width, cfg.Height); err != nil {
+		return nil, err
+	}
+	// The header read so far holds PNG's IHDR and JPEG's frame header.
+	hd := bytes.NewReader(head.Bytes())
+	need, _ := decodeMemory(format, hd, hd.Size(), cfg.Width, cfg.Height)
+	if err := lim.checkBytes(cfg.Width, cfg.Height, need); err != nil {
 		return nil, err
 	}
 	if format == FormatPNG {

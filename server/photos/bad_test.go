@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,7 +22,7 @@ func TestBadUploads(t *testing.T) {
 	taken := w.visitStart.Add(20 * time.Minute)
 	good := testimg.JPEG(testimg.Options{Width: 320, Height: 240, Seed: 3, Time: &taken, GPS: &siteAt})
 	tus := w.srv.Tus(w.phone)
-	finish := func(name string, data []byte, declared string, contentType string, wantStatus int, wantCode string) {
+	finish := func(name string, data []byte, declared string, contentType string, wantStatus int, wantCode string) apptest.Response {
 		t.Helper()
 		id := newID()
 		c := tus.Create(id, declared, contentType, len(data))
@@ -38,13 +39,17 @@ func TestBadUploads(t *testing.T) {
 		if ok, _ := w.srv.App.Blobs.Has(ctx, declared, "original"); ok {
 			t.Errorf("%s: refused bytes were stored", name)
 		}
+		return r
 	}
 	wrong := apptest.SHA256([]byte("something else"))
 	finish("wrong hash", good, wrong, "image/jpeg", http.StatusUnprocessableEntity, syncproto.CodeHashMismatch)
 	text := []byte("这不是图片，只是一段文字。This is not an image at all.")
 	finish("not an image", text, apptest.SHA256(text), "image/jpeg", http.StatusUnprocessableEntity, syncproto.CodeBadImage)
-	bomb := testimg.Bomb(50000, 50000)
-	finish("decompression bomb", bomb, apptest.SHA256(bomb), "image/png", http.StatusUnprocessableEntity, syncproto.CodeBadImage)
+	bomb := testimg.Bomb(50000, 40000)
+	r := finish("decompression bomb", bomb, apptest.SHA256(bomb), "image/png", http.StatusUnprocessableEntity, syncproto.CodeBadImage)
+	if !strings.Contains(r.Err.Message, "50000×40000") {
+		t.Errorf("decompression bomb: message %q does not name its size 50000×40000", r.Err.Message)
+	}
 	finish("PNG declared as JPEG", testimg.PNG(testimg.Options{Width: 50, Height: 50, Seed: 4}),
 		apptest.SHA256(testimg.PNG(testimg.Options{Width: 50, Height: 50, Seed: 4})), "image/jpeg", http.StatusUnprocessableEntity, syncproto.CodeBadImage)
 

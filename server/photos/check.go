@@ -14,16 +14,19 @@ var formats = map[string]string{"image/jpeg": "jpeg", "image/png": "png", "image
 
 // CheckOriginal reads only an upload's header and refuses what must never
 // be stored as evidence: bytes that are not an image, an image that
-// declares more pixels than the limits (a decompression bomb), and bytes of
-// another format than declared. Errors: bad_image. (A picture cut short
-// after its header is found when it is processed, and flagged unreadable.)
+// declares more pixels than the limits, or pixels that take more memory to
+// decode than lim.MaxBytes (a decompression bomb, or a 16-bit PNG of 100
+// megapixels: a small file that decodes into 800 MB), and bytes of another
+// format than declared. Errors: bad_image, whose message names the image's
+// real size. (A picture cut short after its header is found when it is
+// processed, and flagged unreadable.)
 func CheckOriginal(r io.ReaderAt, size int64, contentType string, lim imageproc.Limits) error {
 	info, err := imageproc.Inspect(r, size, lim)
 	heic := info != nil && info.Format == "heic"
-	w, h := dims(info)
+	var se *imageproc.SizeError
 	switch {
-	case errors.Is(err, imageproc.ErrTooLarge):
-		return server.Errorf(syncproto.CodeBadImage, "图片像素数超过上限（%d×%d），不予保存", w, h)
+	case errors.As(err, &se):
+		return tooLarge(se)
 	case err != nil && !(heic && errors.Is(err, imageproc.ErrUnsupported)):
 		return server.Errorf(syncproto.CodeBadImage, "文件不是可读取的图片：%v", err)
 	case formats[contentType] != info.Format:
@@ -32,9 +35,15 @@ func CheckOriginal(r io.ReaderAt, size int64, contentType string, lim imageproc.
 	return nil
 }
 
-func dims(info *imageproc.Info) (int, int) {
-	if info == nil {
-		return 0, 0
+// tooLarge says in Chinese which limit an image exceeds, with its size.
+func tooLarge(e *imageproc.SizeError) error {
+	if e.Bytes > 0 {
+		return server.Errorf(syncproto.CodeBadImage, "图片为 %d×%d 像素，解码约需 %d MB 内存，超过服务器对单张图片的上限 %d MB，不予保存",
+			e.Width, e.Height, mb(e.Bytes), mb(e.MaxBytes))
 	}
-	return info.Width, info.Height
+	return server.Errorf(syncproto.CodeBadImage, "图片像素数超过上限（%d×%d 像素；上限为 %d 万像素、最长边 %d 像素），不予保存",
+		e.Width, e.Height, e.MaxPixels/10000, e.MaxSide)
 }
+
+// mb is n bytes in MiB, rounded up.
+func mb(n int64) int64 { return (n + 1<<20 - 1) >> 20 }

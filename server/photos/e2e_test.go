@@ -32,7 +32,13 @@ type world struct {
 
 func setup(t *testing.T) *world {
 	t.Helper()
-	w := &world{srv: apptest.Start(t)}
+	return setupOn(t, apptest.Start(t))
+}
+
+// setupOn is setup on a server started by the caller.
+func setupOn(t *testing.T, srv *apptest.Server) *world {
+	t.Helper()
+	w := &world{srv: srv}
 	w.phone = w.srv.Login(apptest.Inspector)
 	w.site, w.other = newID(), newID()
 	w.visitStart = time.Now().Add(-time.Hour).Truncate(time.Second)

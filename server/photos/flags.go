@@ -3,9 +3,6 @@ package photos
 import (
 	"context"
 	"math"
-	"math/bits"
-	"slices"
-	"strconv"
 	"time"
 
 	"github.com/xinzhou-eco/fieldsync/server"
@@ -22,8 +19,8 @@ const (
 	FlagTimeMismatch  = "time_mismatch"  // EXIF time, phone time, visit and receipt disagree
 	FlagMockLocation  = "mock_location"  // position accuracy exactly 0 (Android mock location)
 	FlagEdited        = "edited"         // EXIF software names an image editor
-	FlagDuplicate     = "duplicate"      // the same bytes are evidence in another inspection
-	FlagNearDuplicate = "near_duplicate" // a near-identical picture was taken at another site
+	FlagDuplicate     = "duplicate"      // the same bytes were evidence of another inspection first (server.ReuseDuplicate)
+	FlagNearDuplicate = "near_duplicate" // a near-identical picture was taken at another site first (server.ReuseNearDuplicate)
 	FlagUnreadable    = "unreadable"     // the bytes could not be read as an image
 )
 
@@ -38,12 +35,12 @@ type evidence struct {
 	where      *geo.Point // the photo's position in WGS-84: EXIF, else the phone's
 }
 
-// flags computes every flag, and returns the other photos that share this
-// one's bytes or picture but are not yet flagged for it.
-func (p *Processor) flags(ctx context.Context, ev *evidence) (map[string]any, []string, error) {
+// flags computes every flag but the reuse flags (duplicate and
+// near_duplicate, see reuseFlags), which depend on other photos.
+func (p *Processor) flags(ctx context.Context, ev *evidence) (map[string]any, error) {
 	flags := map[string]any{}
 	if err := p.place(ctx, ev); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if ev.unreadable != "" {
 		flags[FlagUnreadable] = map[string]any{"reason": ev.unreadable}
@@ -65,39 +62,7 @@ func (p *Processor) flags(ctx context.Context, ev *evidence) (map[string]any, []
 	if editor, ok := imageproc.EditedBy(ev.exif.Software); ok {
 		flags[FlagEdited] = map[string]any{"software": ev.exif.Software, "editor": editor}
 	}
-	var others []string
-	dups, err := p.duplicates(ctx, ev)
-	if err != nil {
-		return nil, nil, err
-	}
-	if len(dups) > 0 {
-		ids := make([]string, 0, len(dups))
-		for _, d := range dups {
-			ids = append(ids, d.ID)
-			if !hasFlag(d, FlagDuplicate) {
-				others = append(others, d.ID)
-			}
-		}
-		flags[FlagDuplicate] = map[string]any{"photo_ids": ids}
-	}
-	near, err := p.nearDuplicate(ctx, ev)
-	if err != nil {
-		return nil, nil, err
-	}
-	if near != nil {
-		flags[FlagNearDuplicate] = map[string]any{"photo_id": near.PhotoID, "site_id": near.SiteID, "distance": near.distance}
-		if other, err := p.store.Get(ctx, syncproto.EntityPhoto, near.PhotoID); err == nil && other != nil && !hasFlag(other, FlagNearDuplicate) {
-			others = append(others, near.PhotoID)
-		}
-	}
-	return flags, others, nil
-}
-
-func hasFlag(r *server.StoredRecord, flag string) bool {
-	var f map[string]any
-	_ = jsonUnmarshal(r.Value("flags"), &f)
-	_, ok := f[flag]
-	return ok
+	return flags, nil
 }
 
 // place finds the photo's visit, site and position.
@@ -227,55 +192,4 @@ func absDur(d time.Duration) time.Duration {
 		return -d
 	}
 	return d
-}
-
-// duplicates returns the other live photos with the same bytes attached to
-// another inspection (or another vehicle check).
-func (p *Processor) duplicates(ctx context.Context, ev *evidence) ([]*server.StoredRecord, error) {
-	same, err := p.store.Find(ctx, syncproto.EntityPhoto, "sha256", ev.rec.Text("sha256"))
-	if err != nil {
-		return nil, err
-	}
-	var out []*server.StoredRecord
-	for _, o := range same {
-		if o.ID == ev.rec.ID || o.State.IsDeleted() {
-			continue
-		}
-		if o.Text("inspection_id") != ev.rec.Text("inspection_id") || o.Text("vehicle_check_id") != ev.rec.Text("vehicle_check_id") {
-			out = append(out, o)
-		}
-	}
-	slices.SortFunc(out, func(a, b *server.StoredRecord) int { return int(a.Seq - b.Seq) })
-	return out, nil
-}
-
-type nearMatch struct {
-	server.PhotoHash
-	distance int
-}
-
-// nearDuplicate finds the closest picture taken at another site.
-func (p *Processor) nearDuplicate(ctx context.Context, ev *evidence) (*nearMatch, error) {
-	if ev.hash == nil || ev.site == nil {
-		return nil, nil
-	}
-	all, err := p.store.PhotoHashes(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var best *nearMatch
-	for _, h := range all {
-		if h.PhotoID == ev.rec.ID || h.SiteID == "" || h.SiteID == ev.site.ID {
-			continue
-		}
-		v, err := strconv.ParseUint(h.PHash, 16, 64)
-		if err != nil {
-			continue
-		}
-		d := bits.OnesCount64(v ^ *ev.hash)
-		if d <= p.cfg.NearDuplicate && (best == nil || d < best.distance) {
-			best = &nearMatch{PhotoHash: h, distance: d}
-		}
-	}
-	return best, nil
 }

@@ -76,8 +76,9 @@ func equal(a, b []string) bool {
 }
 
 // TestDuplicatesAcrossInspectionsAndSites: the same bytes as evidence in
-// two inspections are stored once and flagged on both; the same picture
-// re-encoded at another site is a near duplicate.
+// two inspections are stored once and flagged on the later photo only (the
+// earlier gets a note); the same picture re-encoded at another site is a
+// near duplicate. (reuse_test.go tests the rules further.)
 func TestDuplicatesAcrossInspectionsAndSites(t *testing.T) {
 	w := setup(t)
 	taken := w.visitStart.Add(20 * time.Minute)
@@ -100,10 +101,11 @@ func TestDuplicatesAcrossInspectionsAndSites(t *testing.T) {
 	if string(w.record(t, second)["uploaded"]) != "true" {
 		t.Fatalf("a photo whose bytes were uploaded for it again is not marked uploaded")
 	}
-	for _, id := range []string{first, second} {
-		if _, ok := w.flags(t, id)["duplicate"]; !ok {
-			t.Errorf("photo %s not flagged duplicate: %v", id, w.flags(t, id))
-		}
+	if _, ok := w.flags(t, second)["duplicate"]; !ok {
+		t.Errorf("the second use is not flagged duplicate: %v", w.flags(t, second))
+	}
+	if _, ok := w.flags(t, first)["duplicate"]; ok || w.notes(t, first)["count"] != 1.0 {
+		t.Errorf("the first use: flags %v, notes %v; want no duplicate flag and one reuse noted", w.flags(t, first), w.notes(t, first))
 	}
 
 	again := testimg.JPEG(testimg.Options{Width: 400, Height: 300, Seed: 7, Quality: 60, Time: &taken})

@@ -2,7 +2,9 @@
 // in a bounded pool of workers that resumes unfinished work after a
 // restart: it reads EXIF (time, GPS, make/model, software, orientation),
 // makes a 256 px thumbnail and a 1280 px preview with orientation applied,
-// computes a perceptual hash, and raises the evidence flags reviewers see.
+// computes a perceptual hash, and raises the evidence flags reviewers see
+// (a reuse flags the later photo and notes the earlier one, see reuse.go),
+// decoding within one memory budget for all workers.
 package photos
 
 import (
@@ -10,6 +12,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"time"
 
@@ -24,12 +27,17 @@ type Store interface {
 	Find(ctx context.Context, entity, field, value string) ([]*server.StoredRecord, error)
 	UnprocessedPhotos(ctx context.Context) ([]string, error)
 	PhotoHashes(ctx context.Context) ([]server.PhotoHash, error)
+	// PhotosFlagged returns the live photos with any of these flags.
+	PhotosFlagged(ctx context.Context, flags ...string) ([]string, error)
 }
 
 // Config tunes processing and the flags.
 type Config struct {
-	Workers int              // concurrent photos (each decodes one image at a time)
-	Limits  imageproc.Limits // refuse images with more pixels than this
+	Workers int // concurrent photos (each decodes one image at a time)
+	// Limits refuses images with more pixels than this, or whose decode
+	// takes more than Limits.MaxBytes; MaxBytes is also the memory all
+	// workers' decodes share (see Processor).
+	Limits imageproc.Limits
 	// TimeSlack is how far EXIF time may differ from the phone's capture
 	// time, and a photo from its visit, before time_mismatch is raised.
 	TimeSlack time.Duration
@@ -42,17 +50,31 @@ type Config struct {
 
 // DefaultConfig is the production configuration.
 func DefaultConfig() Config {
-	return Config{Workers: 2, Limits: imageproc.Limits{MaxPixels: 100e6, MaxSide: 20000}, TimeSlack: 30 * time.Minute,
+	return Config{Workers: 2, Limits: imageproc.Limits{MaxPixels: 100e6, MaxSide: 20000, MaxBytes: imageproc.DefaultMaxBytes}, TimeSlack: 30 * time.Minute,
 		NearDuplicate: imageproc.NearDuplicateDistance, Thumbnail: 256, Preview: 1280}
 }
 
 // Processor is the worker pool.
+//
+// Decoding is bounded by memory, not only by the number of workers: the
+// pixels of one photo take from 1.5 bytes each (a camera JPEG) to 8 (a
+// 16-bit PNG), so two workers could otherwise hold 1.6 GB for two small
+// files. Every photo takes what its decode and derivatives need (read from
+// its header, Info.MemoryNeed) from one budget of Limits.MaxBytes before it
+// is decoded, and waits while other photos hold it. A photo that needs more
+// than the whole budget by its decode alone is refused at upload
+// (CheckOriginal) and flagged unreadable if it is stored anyway; one whose
+// derivatives take it over the budget runs alone.
 type Processor struct {
 	cfg    Config
 	store  Store
 	syncer *server.Syncer
 	blobs  server.BlobStore
 	log    *slog.Logger
+	budget *imageproc.Budget
+	// linkMu serializes computing and writing reuse flags and notes, so
+	// that of two photos processed at once the second sees the first.
+	linkMu sync.Mutex
 
 	mu      sync.Mutex
 	cond    *sync.Cond
@@ -66,13 +88,21 @@ type Processor struct {
 
 // New returns a processor; Start runs it.
 func New(cfg Config, st Store, syncer *server.Syncer, blobs server.BlobStore, log *slog.Logger) *Processor {
-	p := &Processor{cfg: cfg, store: st, syncer: syncer, blobs: blobs, log: log, queued: map[string]bool{}}
+	cfg.Limits = cfg.Limits.WithDefaults()
+	p := &Processor{cfg: cfg, store: st, syncer: syncer, blobs: blobs, log: log, queued: map[string]bool{},
+		budget: imageproc.NewBudget(cfg.Limits.MaxBytes)}
 	p.cond = sync.NewCond(&p.mu)
 	return p
 }
 
+// Limits returns the image limits photos are processed with, for
+// CheckOriginal to refuse at upload what processing could not decode.
+func (p *Processor) Limits() imageproc.Limits { return p.cfg.Limits }
+
 // Start queues the photos left unprocessed by an earlier run and starts the
-// workers, which stop when ctx ends (finishing the photo in hand).
+// workers, which stop when ctx ends (finishing the photo in hand). Beside
+// them it corrects the reuse flags an earlier version left (see
+// relinkLegacy).
 func (p *Processor) Start(ctx context.Context) error {
 	ids, err := p.store.UnprocessedPhotos(ctx)
 	if err != nil {
@@ -81,8 +111,20 @@ func (p *Processor) Start(ctx context.Context) error {
 	p.Enqueue(ids)
 	p.mu.Lock()
 	p.started = true
+	p.running++ // the correction, which WaitIdle waits for too
 	p.cond.Broadcast()
 	p.mu.Unlock()
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		if err := p.relinkLegacy(context.WithoutCancel(ctx)); err != nil {
+			p.log.Error("correct reuse flags", "err", err)
+		}
+		p.mu.Lock()
+		p.running--
+		p.cond.Broadcast()
+		p.mu.Unlock()
+	}()
 	for i := 0; i < max(p.cfg.Workers, 1); i++ {
 		p.wg.Add(1)
 		go p.work(ctx)
@@ -153,11 +195,12 @@ func (p *Processor) work(ctx context.Context) {
 }
 
 // Process reads one photo's original and writes its derivatives, EXIF,
-// hash and flags. A photo whose bytes cannot be read as an image is marked
-// processed with an "unreadable" flag saying why. A record not marked
-// uploaded is left alone even if bytes with its hash are stored (for
-// another record): what it would show — EXIF time and place, size — would
-// be read from bytes it never sent.
+// hash, flags and notes, and updates the reuse flags and notes of the
+// photos it matches. A photo whose bytes cannot be read as an image is
+// marked processed with an "unreadable" flag saying why. A record not
+// marked uploaded is left alone even if bytes with its hash are stored
+// (for another record): what it would show — EXIF time and place, size —
+// would be read from bytes it never sent.
 func (p *Processor) Process(ctx context.Context, id string) error {
 	rec, err := p.store.Get(ctx, syncproto.EntityPhoto, id)
 	if err != nil || rec == nil || rec.State.IsDeleted() || !rec.Uploaded() {
@@ -181,8 +224,8 @@ func (p *Processor) Process(ctx context.Context, id string) error {
 	} else {
 		ev.exif = info.EXIF
 		res["width"], res["height"] = info.Width, info.Height
-		if info.Format != "heic" {
-			if err := p.derive(ctx, blob, sum, &ev); err != nil {
+		if info.Derivable() {
+			if err := p.derive(ctx, blob, sum, info, &ev); err != nil {
 				ev.unreadable = err.Error()
 			}
 		}
@@ -190,28 +233,46 @@ func (p *Processor) Process(ctx context.Context, id string) error {
 	if ev.hash != nil {
 		res["phash"] = fmt.Sprintf("%016x", *ev.hash)
 	}
-	flags, others, err := p.flags(ctx, &ev)
+	flags, err := p.flags(ctx, &ev)
 	if err != nil {
 		return err
 	}
-	res["flags"] = flags
 	res["exif"] = exifJSON(ev.exif)
+	subject := server.ReuseSubject{Photo: rec, Hash: ev.hash}
+	if subject.Inspection, err = server.PhotoInspection(ctx, p.store, rec); err != nil {
+		return err
+	}
 	if ev.site != nil {
 		res["site_id"] = ev.site.ID
+		subject.Site = ev.site.ID
 	}
 	if ev.where != nil {
 		res["lon_wgs84"], res["lat_wgs84"] = ev.where.Lon, ev.where.Lat
 	}
-	if err := p.syncer.SetServerFields(ctx, syncproto.EntityPhoto, id, res); err != nil {
-		return err
-	}
-	p.Enqueue(others) // photos that should now carry a duplicate flag too
-	return nil
+	return p.link(ctx, subject, flags, res)
 }
 
+// gcAfter is the decode memory above which a photo's garbage is collected
+// before its budget is given back: otherwise the next decode allocates
+// beside the last one's unreclaimed pixels, and the process holds twice
+// the budget until the collector runs by itself.
+const gcAfter = 32 << 20
+
 // derive makes the preview from the original (the one full decode), then
-// the thumbnail and the perceptual hash from the preview.
-func (p *Processor) derive(ctx context.Context, blob server.Blob, sum string, ev *evidence) error {
+// the thumbnail and the perceptual hash from the preview, holding the
+// memory that takes from the decode budget.
+func (p *Processor) derive(ctx context.Context, blob server.Blob, sum string, info *imageproc.Info, ev *evidence) error {
+	// The preview is decoded again for the thumbnail and the hash: 1.5
+	// bytes a pixel each time, and small copies.
+	need := info.MemoryNeed(p.cfg.Preview) + 4*int64(p.cfg.Preview)*int64(p.cfg.Preview)
+	release, err := p.budget.Acquire(ctx, need)
+	if err != nil {
+		return err
+	}
+	defer release()
+	if need >= gcAfter {
+		defer runtime.GC() // before release: deferred calls run last first
+	}
 	if _, err := blob.Seek(0, 0); err != nil {
 		return err
 	}

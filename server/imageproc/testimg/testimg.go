@@ -223,6 +223,148 @@ func Bomb(width, height int) []byte {
 	return appendChunk(out, "IEND", nil)
 }
 
+// PNG16 returns a valid width×height PNG with 16 bits per channel and an
+// alpha channel (colour type 6), the kind Go's image/png decodes into 8
+// bytes per pixel: a 10000×10000 one is 5 MB on disk and 800 MB decoded.
+// It is an even grey. The pixel data is written directly as deflate
+// matches (the first pixel, copies of it along the first row, then rows
+// "the same as above", filter Up), so it costs no compression work and
+// stays quick under the race detector.
+func PNG16(width, height int) []byte {
+	out := []byte("\x89PNG\r\n\x1a\n")
+	var ihdr [13]byte
+	binary.BigEndian.PutUint32(ihdr[0:], uint32(width))
+	binary.BigEndian.PutUint32(ihdr[4:], uint32(height))
+	ihdr[8] = 16 // bit depth
+	ihdr[9] = 6  // RGBA
+	out = appendChunk(out, "IHDR", ihdr[:])
+	pixel := []byte{0x80, 0x00, 0x80, 0x00, 0x80, 0x00, 0xff, 0xff}
+	z := &deflater{out: []byte{0x78, 0x01}, a: 1} // zlib header: deflate, 32 KiB window
+	z.bits(1, 1)                                  // BFINAL: the only block
+	z.bits(1, 2)                                  // BTYPE 01: fixed Huffman codes
+	z.literal(0)                                  // filter None
+	for _, b := range pixel {
+		z.literal(b)
+	}
+	z.copies(8*(width-1), 8, pixel)
+	for range height - 1 {
+		z.literal(2) // filter Up: every byte 0, as above
+		z.literal(0)
+		z.copies(8*width-1, 1, []byte{0})
+	}
+	z.code(0, 7) // end of block (256)
+	if z.n > 0 {
+		z.out = append(z.out, byte(z.acc))
+	}
+	z.out = binary.BigEndian.AppendUint32(z.out, z.b<<16|z.a)
+	out = appendChunk(out, "IDAT", z.out)
+	return appendChunk(out, "IEND", nil)
+}
+
+// deflater writes a zlib stream of one fixed-Huffman deflate block
+// (RFC 1950, 1951) and keeps its Adler-32.
+type deflater struct {
+	out  []byte
+	acc  uint32 // bits not yet written, least significant first
+	n    uint   // how many
+	a, b uint32 // Adler-32 sums
+}
+
+const adlerMod = 65521
+
+// bits appends the n low bits of v, least significant first.
+func (z *deflater) bits(v uint32, n uint) {
+	z.acc |= v << z.n
+	z.n += n
+	for z.n >= 8 {
+		z.out = append(z.out, byte(z.acc))
+		z.acc >>= 8
+		z.n -= 8
+	}
+}
+
+// code appends a Huffman code of n bits, most significant first.
+func (z *deflater) code(c uint32, n uint) {
+	var r uint32
+	for i := range n {
+		r |= (c >> i & 1) << (n - 1 - i)
+	}
+	z.bits(r, n)
+}
+
+// literal appends byte c.
+func (z *deflater) literal(c byte) {
+	if c < 144 {
+		z.code(0x30+uint32(c), 8)
+	} else {
+		z.code(0x190+uint32(c)-144, 9)
+	}
+	z.sum(c, 1)
+}
+
+// sum adds n bytes c to the Adler-32.
+func (z *deflater) sum(c byte, n int) {
+	for range n {
+		z.a = (z.a + uint32(c)) % adlerMod
+		z.b = (z.b + z.a) % adlerMod
+	}
+}
+
+// copies appends n bytes that repeat the last dist bytes, pattern, as
+// matches of at most 258 bytes.
+func (z *deflater) copies(n, dist int, pattern []byte) {
+	for done := 0; n > 0; {
+		if n < 3 { // too short for a match
+			for i := range n {
+				z.literal(pattern[(done+i)%dist])
+			}
+			return
+		}
+		k := min(n, 258)
+		if n-k > 0 && n-k < 3 { // a match is at least 3 bytes
+			k = n - 3
+		}
+		z.match(k, dist)
+		if dist == 1 && pattern[0] == 0 { // zeros: b grows by a each byte
+			z.b = uint32((uint64(z.b) + uint64(k)*uint64(z.a)) % adlerMod)
+		} else {
+			for i := range k {
+				z.sum(pattern[(done+i)%dist], 1)
+			}
+		}
+		done += k
+		n -= k
+	}
+}
+
+// lengthCodes are the length symbols 257–285: base length and extra bits.
+var lengthCodes = [29][2]int{{3, 0}, {4, 0}, {5, 0}, {6, 0}, {7, 0}, {8, 0}, {9, 0}, {10, 0}, {11, 1}, {13, 1}, {15, 1}, {17, 1},
+	{19, 2}, {23, 2}, {27, 2}, {31, 2}, {35, 3}, {43, 3}, {51, 3}, {59, 3}, {67, 4}, {83, 4}, {99, 4}, {115, 4},
+	{131, 5}, {163, 5}, {195, 5}, {227, 5}, {258, 0}}
+
+// match appends a copy of length bytes from dist back (dist 1 or 8).
+func (z *deflater) match(length, dist int) {
+	i := len(lengthCodes) - 1
+	for lengthCodes[i][0] > length {
+		i--
+	}
+	if sym := uint32(257 + i); sym < 280 {
+		z.code(sym-256, 7)
+	} else {
+		z.code(0xc0+sym-280, 8)
+	}
+	z.bits(uint32(length-lengthCodes[i][0]), uint(lengthCodes[i][1]))
+	switch dist {
+	case 1:
+		z.code(0, 5) // distance code 0
+	case 8:
+		z.code(5, 5) // distance code 5: 7 + 1 extra bit
+		z.bits(1, 1)
+	default:
+		panic("testimg: distance not supported")
+	}
+}
+
 // BombJPEG returns a small JPEG whose frame header (SOF0) declares
 // width×height (at most 65535 each).
 func BombJPEG(width, height int) []byte {

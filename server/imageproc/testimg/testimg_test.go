@@ -3,6 +3,8 @@ package testimg
 import (
 	"bytes"
 	"encoding/binary"
+	"image"
+	"image/color"
 	"image/jpeg"
 	"image/png"
 	"testing"
@@ -147,5 +149,29 @@ func TestBadFiles(t *testing.T) {
 	h := HEIC()
 	if string(h[4:12]) != "ftypheic" || int(binary.BigEndian.Uint32(h)) != len(h) {
 		t.Errorf("HEIC = % x", h)
+	}
+}
+
+func TestPNG16IsARealSixteenBitPNG(t *testing.T) {
+	for _, size := range [][2]int{{300, 200}, {1, 1}, {2, 3}, {33, 40}, {1000, 7}} {
+		w, h := size[0], size[1]
+		b := PNG16(w, h)
+		img, err := png.Decode(bytes.NewReader(b)) // checks the zlib checksum too
+		if err != nil {
+			t.Fatalf("%d×%d: Decode: %v", w, h, err)
+		}
+		m, ok := img.(*image.NRGBA64)
+		if !ok || m.Bounds().Dx() != w || m.Bounds().Dy() != h {
+			t.Fatalf("%d×%d: decoded %T %v, want an *image.NRGBA64", w, h, img, img.Bounds())
+		}
+		want := color.NRGBA64{R: 0x8000, G: 0x8000, B: 0x8000, A: 0xffff}
+		for _, p := range [][2]int{{0, 0}, {w - 1, 0}, {w / 2, h / 2}, {w - 1, h - 1}} {
+			if c := m.NRGBA64At(p[0], p[1]); c != want {
+				t.Errorf("%d×%d: pixel %v is %v, want %v", w, h, p, c, want)
+			}
+		}
+	}
+	if big := PNG16(4000, 4000); len(big) > 4000*4000*8/100 {
+		t.Errorf("a 4000×4000 PNG16 is %d bytes, want it under 1%% of its 128 MB of pixels", len(big))
 	}
 }

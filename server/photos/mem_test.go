@@ -1,0 +1,134 @@
+package photos_test
+
+import (
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/xinzhou-eco/fieldsync/server/app"
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xinzhou-eco/fieldsync/server/imageproc/testimg"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+const mib = 1 << 20
+
+// needProc skips a test that measures memory where /proc cannot tell.
+func needProc(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat("/proc/self/clear_refs"); err != nil {
+		t.Skip("no /proc/self/clear_refs: peak memory cannot be measured here")
+	}
+	if testing.Short() {
+		t.Skip("-short: skipping a test that decodes large images")
+	}
+}
+
+// uploadAll pushes a PNG photo record for each file, creates the uploads,
+// then sends all their bytes at once (the last PATCH is where the server
+// checks an image), and returns the final answers.
+func (w *world) uploadAll(t *testing.T, files [][]byte) ([]string, []apptest.Response) {
+	t.Helper()
+	tus := w.srv.Tus(w.phone)
+	ids := make([]string, len(files))
+	locs := make([]string, len(files))
+	for i, data := range files {
+		ids[i] = w.photo(t, w.insp, data, map[string]any{"content_type": "image/png"})
+		c := tus.Create(ids[i], apptest.SHA256(data), "image/png", len(data))
+		if c.Status != http.StatusCreated {
+			t.Fatalf("create upload: %d %+v", c.Status, c.Err)
+		}
+		locs[i] = c.Header.Get("Location")
+	}
+	out := make([]apptest.Response, len(files))
+	var wg sync.WaitGroup
+	for i := range files {
+		wg.Go(func() { out[i] = tus.Patch(locs[i], 0, files[i]) })
+	}
+	wg.Wait()
+	return ids, out
+}
+
+// TestSixteenBitPNGMemory: a 10000×10000 PNG with 16 bits per channel is
+// about 1 MB, well within the upload limit, and within the pixel limit, but
+// Go decodes it into 800 MB. It is refused at upload from its header, with
+// its real size in the message, and the server's memory does not grow by
+// anything like that, for one such upload or two at once.
+func TestSixteenBitPNGMemory(t *testing.T) {
+	needProc(t)
+	w := setup(t)
+	big := testimg.PNG16(10000, 10000)
+	files := [][]byte{big, big} // two records, two uploads
+	for _, n := range []int{1, 2} {
+		apptest.ResetPeakRSS()
+		base := apptest.PeakRSS()
+		ids, answers := w.uploadAll(t, files[:n])
+		w.srv.App.Photos.WaitIdle()
+		grew := apptest.PeakRSS() - base
+		t.Logf("%d at once: peak RSS grew by %d MiB", n, grew/mib)
+		if grew > 150*mib {
+			t.Errorf("%d at once: peak RSS grew by %d MiB, want under 150 MiB", n, grew/mib)
+		}
+		for i, a := range answers {
+			if a.Status != http.StatusUnprocessableEntity || a.Err.Code != syncproto.CodeBadImage ||
+				!strings.Contains(a.Err.Message, "10000×") || !strings.Contains(a.Err.Message, "MB") {
+				t.Errorf("upload %d of %d: %d %+v, want 422 bad_image naming the size and the memory", i, n, a.Status, a.Err)
+			}
+			if string(w.record(t, ids[i])["uploaded"]) == "true" {
+				t.Errorf("upload %d of %d: the refused photo is marked uploaded", i, n)
+			}
+		}
+	}
+}
+
+// TestDecodesShareOneBudget: photos that each fit in the decode budget but
+// not two together are decoded one after the other, even when two workers
+// take them at once: the server's memory grows by about what one takes,
+// not twice that. (A ratio, so that it holds under the race detector too,
+// which multiplies memory.)
+func TestDecodesShareOneBudget(t *testing.T) {
+	needProc(t)
+	w := setupOn(t, apptest.Start(t, func(c *app.Config) { c.HoldPhotoProcessing, c.PhotoDecodeMemory = true, 200*mib }))
+	// 4000×4000 at 8 bytes a pixel: 122 MiB decoded, about 170 MiB with
+	// the preview made from it.
+	files := [][]byte{testimg.PNG16(4000, 4000), testimg.PNG16(4000, 3999), testimg.PNG16(3999, 4000)}
+	ids, answers := w.uploadAll(t, files)
+	for i, a := range answers {
+		if a.Status != http.StatusNoContent {
+			t.Fatalf("upload %d: %d %+v", i, a.Status, a.Err)
+		}
+	}
+	// process is what two workers do with these photos at once.
+	process := func(ids ...string) int64 {
+		apptest.ResetPeakRSS()
+		base := apptest.PeakRSS()
+		errs := make([]error, len(ids))
+		var wg sync.WaitGroup
+		for i, id := range ids {
+			wg.Go(func() { errs[i] = w.srv.App.Photos.Process(ctx, id) })
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("process %s: %v", ids[i], err)
+			}
+		}
+		return apptest.PeakRSS() - base
+	}
+	one := process(ids[0])
+	two := process(ids[1], ids[2])
+	t.Logf("peak RSS grew by %d MiB for one photo, %d MiB for two at once", one/mib, two/mib)
+	if two > one*3/2 {
+		t.Errorf("two photos at once took %d MiB, one %d MiB: want them one after the other, within the budget", two/mib, one/mib)
+	}
+	for i, id := range ids {
+		if f := w.flags(t, id); len(f) != 1 || f["no_gps"] == nil {
+			t.Errorf("photo %d: flags %v, want only no_gps", i, f)
+		}
+		if ok, _ := w.srv.App.Blobs.Has(ctx, apptest.SHA256(files[i]), "preview"); !ok {
+			t.Errorf("photo %d: no preview", i)
+		}
+	}
+}

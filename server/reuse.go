@@ -1,0 +1,197 @@
+package server
+
+import (
+	"context"
+	"math/bits"
+	"slices"
+	"strconv"
+
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// Photo reuse: the same photo (the same bytes) used as evidence of another
+// inspection or vehicle check, or a near-identical picture (a perceptual
+// hash within a few bits) taken at another site. Reuses are found
+// city-wide, across counties. The rules every part follows:
+//
+//   - Of two photos, the later is the reuse: the one whose record the
+//     server received later (EarlierPhoto). Not the capture time, which the
+//     phone claims: re-uploading an old honest photo makes a new record,
+//     and that record is the one flagged.
+//   - The reuse carries the evidence flag; the earlier photo only an
+//     informational note that it was reused.
+//   - What a record says about another photo stays within the counties
+//     that can see the record: another county's photo is named by its
+//     county alone, never by its id or site.
+
+// Kinds of reuse: the names of the evidence flags they raise.
+const (
+	ReuseDuplicate     = "duplicate"      // the same bytes
+	ReuseNearDuplicate = "near_duplicate" // a near-identical picture at another site
+)
+
+// EarlierPhoto reports whether the server received photo a before photo b:
+// by the receipt time of their records, then (within a millisecond) by id.
+func EarlierPhoto(a, b *StoredRecord) bool {
+	if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+		return c < 0
+	}
+	return a.ID < b.ID
+}
+
+// PhotoReuse is another photo that one photo shares its bytes or picture
+// with.
+type PhotoReuse struct {
+	Other *StoredRecord
+	// Site is the other photo's site ("" for a vehicle check's photo).
+	Site string
+	// Kind is ReuseDuplicate or ReuseNearDuplicate.
+	Kind string
+	// Distance is the bits in which the perceptual hashes differ.
+	Distance int
+	// Earlier says the other photo came first: this one is the reuse.
+	Earlier bool
+}
+
+// ReuseSubject is the photo whose reuses are looked for.
+type ReuseSubject struct {
+	Photo *StoredRecord
+	// Inspection is the photo's inspection (through its finding, if it
+	// is a finding's photo); Site is that inspection's site.
+	Inspection, Site string
+	// Hash is the perceptual hash; nil for a photo that has none (HEIC,
+	// unreadable), which is only compared by its bytes.
+	Hash *uint64
+}
+
+// ReuseStore is what finding reuses reads.
+type ReuseStore interface {
+	Get(ctx context.Context, entity, id string) (*StoredRecord, error)
+	Find(ctx context.Context, entity, field, value string) ([]*StoredRecord, error)
+}
+
+// SubjectOf returns the reuse subject of a stored photo, from its server
+// fields (site_id and phash are set when it is processed).
+func SubjectOf(ctx context.Context, st ReuseStore, photo *StoredRecord) (ReuseSubject, error) {
+	insp, err := PhotoInspection(ctx, st, photo)
+	if err != nil {
+		return ReuseSubject{}, err
+	}
+	s := ReuseSubject{Photo: photo, Inspection: insp, Site: photo.Text("site_id")}
+	if h, err := strconv.ParseUint(photo.Text("phash"), 16, 64); err == nil {
+		s.Hash = &h
+	}
+	return s, nil
+}
+
+// PhotoInspection returns the inspection a photo is evidence of: its own
+// inspection_id, or its finding's. "" for a vehicle check's photo.
+func PhotoInspection(ctx context.Context, st ReuseStore, photo *StoredRecord) (string, error) {
+	if id := photo.Text("inspection_id"); id != "" {
+		return id, nil
+	}
+	fid := photo.Text("finding_id")
+	if fid == "" {
+		return "", nil
+	}
+	f, err := st.Get(ctx, syncproto.EntityFinding, fid)
+	if err != nil || f == nil {
+		return "", err
+	}
+	return f.Text("inspection_id"), nil
+}
+
+// FindReuses returns the live photos, uploaded for themselves, that s
+// shares its bytes with as evidence of another inspection or vehicle check (the same file attached
+// to an inspection item and to one of its findings is not a reuse), and
+// those with other bytes whose perceptual hash, among hashes, is within
+// maxDistance of s's and which were taken at another site. They are in the
+// order the server received them.
+func FindReuses(ctx context.Context, st ReuseStore, s ReuseSubject, hashes []PhotoHash, maxDistance int) ([]PhotoReuse, error) {
+	sum := s.Photo.Text("sha256")
+	same, err := st.Find(ctx, syncproto.EntityPhoto, "sha256", sum)
+	if err != nil {
+		return nil, err
+	}
+	var out []PhotoReuse
+	sameBytes := map[string]bool{}
+	for _, o := range same {
+		sameBytes[o.ID] = true
+		// A record that only declares the hash, without having sent the
+		// bytes, is no use of the picture (see possession.go).
+		if o.ID == s.Photo.ID || o.State.IsDeleted() || string(o.Value("uploaded")) != "true" {
+			continue
+		}
+		insp, err := PhotoInspection(ctx, st, o)
+		if err != nil {
+			return nil, err
+		}
+		if insp == s.Inspection && o.Text("vehicle_check_id") == s.Photo.Text("vehicle_check_id") {
+			continue // the same evidence
+		}
+		site, err := photoSite(ctx, st, o, insp)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, PhotoReuse{Other: o, Site: site, Kind: ReuseDuplicate, Earlier: EarlierPhoto(o, s.Photo)})
+	}
+	if s.Hash != nil && s.Site != "" {
+		for _, h := range hashes {
+			if sameBytes[h.PhotoID] || h.SiteID == "" || h.SiteID == s.Site {
+				continue
+			}
+			v, err := strconv.ParseUint(h.PHash, 16, 64)
+			if err != nil {
+				continue
+			}
+			d := bits.OnesCount64(v ^ *s.Hash)
+			if d > maxDistance {
+				continue
+			}
+			o, err := st.Get(ctx, syncproto.EntityPhoto, h.PhotoID)
+			if err != nil {
+				return nil, err
+			}
+			if o == nil || o.State.IsDeleted() || o.Text("sha256") == sum {
+				continue
+			}
+			out = append(out, PhotoReuse{Other: o, Site: h.SiteID, Kind: ReuseNearDuplicate, Distance: d, Earlier: EarlierPhoto(o, s.Photo)})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b PhotoReuse) int {
+		switch {
+		case a.Other.ID == b.Other.ID:
+			return 0
+		case EarlierPhoto(a.Other, b.Other):
+			return -1
+		}
+		return 1
+	})
+	return out, nil
+}
+
+// ClosestEarlier returns the near duplicate a photo's near_duplicate flag
+// refers to: of the earlier near-identical pictures, the closest, then the
+// earliest. nil if there is none.
+func ClosestEarlier(reuses []PhotoReuse) *PhotoReuse {
+	var best *PhotoReuse
+	for i, r := range reuses {
+		if r.Earlier && r.Kind == ReuseNearDuplicate && (best == nil || r.Distance < best.Distance) {
+			best = &reuses[i]
+		}
+	}
+	return best
+}
+
+// photoSite is a photo's site: the one processing found, else its
+// inspection's.
+func photoSite(ctx context.Context, st ReuseStore, photo *StoredRecord, insp string) (string, error) {
+	if site := photo.Text("site_id"); site != "" || insp == "" {
+		return site, nil
+	}
+	r, err := st.Get(ctx, syncproto.EntityInspection, insp)
+	if err != nil || r == nil {
+		return "", err
+	}
+	return r.Text("site_id"), nil
+}
