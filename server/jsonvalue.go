@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"strconv"
 
 	"github.com/xinzhou-eco/fieldsync/internal/jsoncheck"
@@ -97,8 +98,11 @@ func normalizeValue(raw json.RawMessage) (json.RawMessage, *jsoncheck.Problem) {
 		if err != nil { // Check has ruled it out
 			return nil, &jsoncheck.Problem{Kind: jsoncheck.Number}
 		}
-		b, _ := json.Marshal(f)
-		return b, nil
+		var buf [32]byte
+		if b := appendNumber(buf[:0], f); !bytes.Equal(b, raw) {
+			return append(json.RawMessage(nil), b...), nil
+		}
+		return raw, nil // already in its shortest form: no copy
 	}
 	var v any
 	if json.Unmarshal(raw, &v) != nil { // Check has ruled it out
@@ -109,4 +113,22 @@ func normalizeValue(raw json.RawMessage) (json.RawMessage, *jsoncheck.Problem) {
 		return nil, &jsoncheck.Problem{Kind: jsoncheck.Syntax}
 	}
 	return b, nil
+}
+
+// appendNumber appends f as encoding/json writes a float64: the shortest
+// form, in exponent notation only below 1e-6 or from 1e21 on, with a
+// two-digit negative exponent shortened (1e-07 → 1e-7).
+func appendNumber(b []byte, f float64) []byte {
+	abs, format := math.Abs(f), byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
 }

@@ -225,32 +225,51 @@ func (s *scanner) array(depth int) bool {
 	}
 }
 
+// plainASCII marks the bytes a string may hold as they are: printable
+// ASCII other than '"' and '\\'.
+var plainASCII = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // str scans a string literal from its opening quote to past its closing
-// one.
+// one. Runs of plain ASCII are skipped a byte at a time from a table; a
+// run of other bytes is checked as UTF-8 in one call.
 func (s *scanner) str() bool {
-	s.i++ // "
-	for s.i < len(s.b) {
-		c := s.b[s.i]
+	b := s.b
+	i := s.i + 1 // past "
+	for i < len(b) {
+		c := b[i]
 		switch {
+		case plainASCII[c]:
+			i++
 		case c == '"':
-			s.i++
+			s.i = i + 1
 			return true
 		case c == '\\':
+			s.i = i
 			if !s.escape() {
 				return false
 			}
+			i = s.i
 		case c < 0x20:
+			s.i = i
 			return s.fail(Syntax)
-		case c < utf8.RuneSelf:
-			s.i++
-		default:
-			r, n := utf8.DecodeRune(s.b[s.i:])
-			if r == utf8.RuneError && n <= 1 {
+		default: // c >= 0x80: up to the next ASCII byte
+			j := i + 1
+			for j < len(b) && b[j] >= utf8.RuneSelf {
+				j++
+			}
+			if !utf8.Valid(b[i:j]) {
+				s.i = i
 				return s.fail(UTF8)
 			}
-			s.i += n
+			i = j
 		}
 	}
+	s.i = i
 	return s.fail(Syntax)
 }
 

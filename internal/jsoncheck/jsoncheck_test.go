@@ -105,3 +105,49 @@ func FuzzCheck(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkCheckPushBody scans a push body of 500 roadside checks of ten
+// fields, the size phones send, to weigh the check against the push it
+// guards (about 17 ms for such a batch: docs/benchmarks.md).
+func BenchmarkCheckPushBody(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString(`{"device_id":"0195f4b2-8c1e-7d3a-9b10-6f2c1d0e4a57","batch_id":"0195f4c0-1a2b-7c3d-8e4f-5a6b7c8d9e0f","mutations":[`)
+	for i := range 500 {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString(`{"entity":"vehicle_check","id":"0195f4b9-0000-7000-8000-000000000001","hlc":"001772328600000-00000-0195f4b2-8c1e-7d3a-9b10-6f2c1d0e4a57",` +
+			`"fields":{"county":"140902","checkpoint":"豆罗检查站","plate":"晋H12345","plate_color":"黄","vin":"LZZ1BLSE000000001",` +
+			`"emission_stage":"国六","fuel":"天然气","aftertreatment":"removed","checked_at":"2026-11-28T10:00:00+08:00","note":"三元催化器已拆除","lon":112.734567,"lat":38.416663}}`)
+	}
+	sb.WriteString(`]}`)
+	body := []byte(sb.String())
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if p := Check(body, 64); p != nil {
+			b.Fatal(p)
+		}
+	}
+}
+
+// BenchmarkValidPushBody is encoding/json's own syntax check of the same
+// body, for scale.
+func BenchmarkValidPushBody(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString(`{"mutations":[`)
+	for i := range 500 {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString(`{"entity":"vehicle_check","fields":{"checkpoint":"豆罗检查站","plate":"晋H12345","note":"三元催化器已拆除","lon":112.734567,"lat":38.416663}}`)
+	}
+	sb.WriteString(`]}`)
+	body := []byte(sb.String())
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if !json.Valid(body) {
+			b.Fatal("invalid")
+		}
+	}
+}

@@ -26,7 +26,7 @@ func decodeJSON(c echo.Context, v any) error {
 	if mt != echo.MIMEApplicationJSON {
 		return server.Errorf(syncproto.CodeUnsupportedMediaType, "请求体应为 application/json")
 	}
-	body, err := io.ReadAll(c.Request().Body)
+	body, err := readBody(c.Request())
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe):
@@ -71,6 +71,17 @@ func decodeJSON(c echo.Context, v any) error {
 		return server.Errorf(syncproto.CodeUnknownField, "未知字段 %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
 	}
 	return &server.Error{Code: syncproto.CodeBadRequest, Message: "请求体无法解析", Err: err}
+}
+
+// readBody reads a request body whole, in one allocation when its length
+// is declared (the body limit has already refused one too long).
+func readBody(r *http.Request) ([]byte, error) {
+	if r.ContentLength > 0 {
+		buf := bytes.NewBuffer(make([]byte, 0, r.ContentLength+1))
+		_, err := buf.ReadFrom(r.Body)
+		return buf.Bytes(), err
+	}
+	return io.ReadAll(r.Body)
 }
 
 // jsonKind names the JSON type a Go type decodes from, for messages (Go
