@@ -28,6 +28,9 @@ import (
 const (
 	ReuseDuplicate     = "duplicate"      // the same bytes
 	ReuseNearDuplicate = "near_duplicate" // a near-identical picture at another site
+	// ReuseOtherItem: the same bytes as the photo of another checklist
+	// item of the same inspection — one picture cannot show two items.
+	ReuseOtherItem = "duplicate_item"
 )
 
 // EarlierPhoto reports whether the server received photo a before photo b:
@@ -102,8 +105,9 @@ func PhotoInspection(ctx context.Context, st ReuseStore, photo *StoredRecord) (s
 }
 
 // FindReuses returns the live photos, uploaded for themselves, that s
-// shares its bytes with as evidence of another inspection or vehicle check (the same file attached
-// to an inspection item and to one of its findings is not a reuse), and
+// shares its bytes with as evidence of another inspection or vehicle check
+// (the same file attached to an inspection item and to one of its findings
+// is not a reuse) or of another checklist item of the same inspection, and
 // those with other bytes whose perceptual hash, among hashes, is within
 // maxDistance of s's and which were taken at another site. They are in the
 // order the server received them.
@@ -127,7 +131,13 @@ func FindReuses(ctx context.Context, st ReuseStore, s ReuseSubject, hashes []Pho
 			return nil, err
 		}
 		if insp == s.Inspection && o.Text("vehicle_check_id") == s.Photo.Text("vehicle_check_id") {
-			continue // the same evidence
+			// The same evidence — unless it stands for two different
+			// checklist items of the visit.
+			if a, b := o.Text("item_key"), s.Photo.Text("item_key"); insp != "" && a != "" && b != "" && a != b &&
+				o.Text("finding_id") == "" && s.Photo.Text("finding_id") == "" {
+				out = append(out, PhotoReuse{Other: o, Kind: ReuseOtherItem, Earlier: EarlierPhoto(o, s.Photo)})
+			}
+			continue
 		}
 		site, err := photoSite(ctx, st, o, insp)
 		if err != nil {

@@ -79,6 +79,16 @@ func explainFlag(name string, v map[string]any) string {
 			return fmt.Sprintf("同一张照片还作为其他检查的证据（%d 张）", len(ids))
 		}
 		return fmt.Sprintf("同一张照片此前已作为其他检查的证据（%s 张，%s）", num(v["count"]), whereRefs(v["photos"]))
+	case "duplicate_item":
+		var items []string
+		list, _ := v["photos"].([]any)
+		for _, r := range list {
+			m, _ := r.(map[string]any)
+			if k, ok := m["item_key"].(string); ok {
+				items = append(items, k)
+			}
+		}
+		return "同一张照片已作为本次检查另一检查项的证据（" + strings.Join(items, "、") + "）"
 	case "near_duplicate":
 		if _, ok := v["county"]; !ok {
 			return fmt.Sprintf("与另一点位拍摄的照片几乎相同（差异 %s）", num(v["distance"]))
@@ -113,9 +123,9 @@ func whereRefs(refs any) string {
 }
 
 // FlagNames are the evidence flags the review queue filters on.
-var FlagNames = []string{"no_gps", "far_from_site", "time_mismatch", "mock_location", "edited", "duplicate", "near_duplicate", "unreadable"}
+var FlagNames = []string{"no_gps", "far_from_site", "time_mismatch", "mock_location", "edited", "duplicate", "duplicate_item", "near_duplicate", "unreadable"}
 
 type flagOption struct{ Name, Title string }
 
 var flagOptions = []flagOption{{"no_gps", "无定位"}, {"far_from_site", "远离点位"}, {"time_mismatch", "时间不符"},
-	{"mock_location", "疑似虚拟定位"}, {"edited", "经过编辑"}, {"duplicate", "重复照片"}, {"near_duplicate", "近似重复"}, {"unreadable", "无法读取"}}
+	{"mock_location", "疑似虚拟定位"}, {"edited", "经过编辑"}, {"duplicate", "重复照片"}, {"duplicate_item", "一照多项"}, {"near_duplicate", "近似重复"}, {"unreadable", "无法读取"}}

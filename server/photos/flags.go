@@ -21,6 +21,7 @@ const (
 	FlagEdited        = "edited"         // EXIF software names an image editor
 	FlagDuplicate     = "duplicate"      // the same bytes were evidence of another inspection first (server.ReuseDuplicate)
 	FlagNearDuplicate = "near_duplicate" // a near-identical picture was taken at another site first (server.ReuseNearDuplicate)
+	FlagDuplicateItem = "duplicate_item" // the same bytes are the photo of another checklist item of the same inspection (server.ReuseOtherItem)
 	FlagUnreadable    = "unreadable"     // the bytes could not be read as an image
 )
 

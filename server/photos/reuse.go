@@ -44,6 +44,10 @@ var reuseTexts = map[string][2][2]string{
 		{"与本区县另一点位的一张照片近似", "与其他区县的一张照片近似"},
 		{"被本区县另一点位的一张近似照片复用", "被其他区县的一张近似照片复用"},
 	},
+	server.ReuseOtherItem: { // always the same county: one inspection
+		{"与本次检查另一检查项的照片相同", "与本次检查另一检查项的照片相同"},
+		{"被本次检查的另一检查项复用", "被本次检查的另一检查项复用"},
+	},
 }
 
 // ref describes r's other photo as self's record may: with its id and site
@@ -63,8 +67,11 @@ func ref(self *server.StoredRecord, r server.PhotoReuse, note bool) map[string]a
 		j = 1
 	}
 	out["text"] = reuseTexts[r.Kind][i][j]
-	if r.Kind == server.ReuseNearDuplicate {
+	switch r.Kind {
+	case server.ReuseNearDuplicate:
 		out["distance"] = r.Distance
+	case server.ReuseOtherItem:
+		out["item_key"] = r.Other.Text("item_key")
 	}
 	if note {
 		out["kind"] = r.Kind
@@ -72,20 +79,24 @@ func ref(self *server.StoredRecord, r server.PhotoReuse, note bool) map[string]a
 	return out
 }
 
-// reuseFlags sets or clears the duplicate and near_duplicate flags of self
-// in flags from its reuses: all the earlier photos with the same bytes, and
-// the closest (then earliest) earlier near-identical picture.
+// reuseFlags sets or clears the duplicate, duplicate_item and
+// near_duplicate flags of self in flags from its reuses: all the earlier
+// photos with the same bytes (of other inspections; of other items of the
+// same one), and the closest (then earliest) earlier near-identical picture.
 func reuseFlags(flags map[string]any, self *server.StoredRecord, reuses []server.PhotoReuse) {
 	delete(flags, FlagDuplicate)
 	delete(flags, FlagNearDuplicate)
-	var dups []map[string]any
-	for _, r := range reuses {
-		if r.Earlier && r.Kind == server.ReuseDuplicate {
-			dups = append(dups, ref(self, r, false))
+	delete(flags, FlagDuplicateItem)
+	for kind, flag := range map[string]string{server.ReuseDuplicate: FlagDuplicate, server.ReuseOtherItem: FlagDuplicateItem} {
+		var dups []map[string]any
+		for _, r := range reuses {
+			if r.Earlier && r.Kind == kind {
+				dups = append(dups, ref(self, r, false))
+			}
 		}
-	}
-	if len(dups) > 0 {
-		flags[FlagDuplicate] = map[string]any{"count": len(dups), "photos": dups[:min(len(dups), maxRefs)]}
+		if len(dups) > 0 {
+			flags[flag] = map[string]any{"count": len(dups), "photos": dups[:min(len(dups), maxRefs)]}
+		}
 	}
 	if near := server.ClosestEarlier(reuses); near != nil {
 		flags[FlagNearDuplicate] = ref(self, *near, false)

@@ -266,3 +266,38 @@ func TestReuseOrderIsReceiptOrder(t *testing.T) {
 		t.Errorf("after a restart:\n%s\nwant:\n%s", got, outOfOrder)
 	}
 }
+
+// TestOnePhotoForTwoItems: the same picture as the evidence of two
+// checklist items of one inspection flags the later one (duplicate_item,
+// naming the other item); the earlier has a note. The same picture on a
+// finding of that inspection is its evidence, not a reuse.
+func TestOnePhotoForTwoItems(t *testing.T) {
+	w := setup(t)
+	taken := w.visitStart.Add(20 * time.Minute)
+	data := testimg.JPEG(testimg.Options{Width: 400, Height: 300, Seed: 24, Time: &taken, GPS: &siteAt})
+	tus := w.srv.Tus(w.phone)
+	fence := w.photo(t, w.insp, data, map[string]any{"item_key": "fence"})
+	tus.Upload(fence, "image/jpeg", data, http.StatusNoContent)
+	w.srv.App.Photos.WaitIdle()
+	cover := w.photo(t, w.insp, data, map[string]any{"item_key": "material_cover"})
+	tus.Upload(cover, "image/jpeg", data, http.StatusNoContent)
+	finding := newID()
+	apptest.PushApplied(t, w.phone, mut(w.phone, "finding", finding, map[string]any{"inspection_id": w.insp, "item_key": "fence",
+		"description": "围挡破损", "severity": "minor"}))
+	onFinding := w.photo(t, w.insp, data, map[string]any{"finding_id": finding, "item_key": "fence"})
+	tus.Upload(onFinding, "image/jpeg", data, http.StatusNoContent)
+	w.srv.App.Photos.WaitIdle()
+
+	d := refs(w.flags(t, cover)["duplicate_item"])
+	if len(d) != 1 || d[0]["photo_id"] != fence || d[0]["item_key"] != "fence" {
+		t.Errorf("the photo reused for a second item: flags %v, want duplicate_item of %s (fence)", w.flags(t, cover), fence)
+	}
+	for _, id := range []string{fence, onFinding} {
+		if f := w.flags(t, id); f["duplicate_item"] != nil || f["duplicate"] != nil {
+			t.Errorf("photo %s is flagged: %v", id, f)
+		}
+	}
+	if n := refs(w.notes(t, fence)); len(n) != 1 || n[0]["photo_id"] != cover || n[0]["kind"] != "duplicate_item" {
+		t.Errorf("the first item's photo has note %v, want reused_by %s", w.notes(t, fence), cover)
+	}
+}
