@@ -52,7 +52,9 @@ func newChrome(t *testing.T) *chrome {
 	t.Cleanup(cancelAlloc)
 	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
 	t.Cleanup(cancelBrowser)
-	bctx, cancelTimeout := context.WithTimeout(bctx, 20*time.Second)
+	// A guard against a hung browser, not a speed limit: under -race on a
+	// busy two-core machine a whole browser test takes tens of seconds.
+	bctx, cancelTimeout := context.WithTimeout(bctx, 3*time.Minute)
 	t.Cleanup(cancelTimeout)
 	return &chrome{t: t, ctx: bctx, shots: screenshotDir(t)}
 }
