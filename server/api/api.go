@@ -84,7 +84,7 @@ func New(syncer *server.Syncer, au *auth.Service, st Store, log *slog.Logger, cf
 		}
 		e.IPExtractor = echo.ExtractIPFromXFFHeader(opts...)
 	}
-	e.Use(a.forwarding, middleware.RequestID(), a.logRequests, a.metrics.middleware, middleware.Recover(), a.serverHLC, strictQuery,
+	e.Use(a.forwarding, clientRequestID, middleware.RequestID(), a.logRequests, a.metrics.middleware, middleware.Recover(), a.serverHLC, strictQuery,
 		middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024,
 			// Not /metrics (it compresses itself), not photos (JPEG is
 			// compressed, and Range must address the stored bytes), not tus,

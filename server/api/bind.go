@@ -229,3 +229,30 @@ func strictQuery(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
+
+// clientRequestID keeps a client's own X-Request-Id only when it is a
+// plain token (1–64 of A–Z a–z 0–9 - _ .); anything else — control
+// characters, invalid UTF-8, a log line — is dropped and the server makes
+// one, since the id is echoed in headers, error bodies and logs.
+func clientRequestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Request().Header
+		if id := h.Get(echo.HeaderXRequestID); id != "" && !plainToken(id, 64) {
+			h.Del(echo.HeaderXRequestID)
+		}
+		return next(c)
+	}
+}
+
+func plainToken(s string, max int) bool {
+	if len(s) == 0 || len(s) > max {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}

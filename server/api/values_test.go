@@ -219,3 +219,32 @@ func TestWrongTypesAndQueries(t *testing.T) {
 	apptest.PushApplied(t, insp, upsert(t, insp, syncproto.EntityInspection, id, newInspection(apptest.DemoSite(t, xinfu), "draft")))
 	pushRaw(t, srv, insp, id, `{"summary":null}`).wantStatus(t, http.StatusOK)
 }
+
+// TestClientRequestID: a client's own plain request id is used; one that
+// is not a plain token (it is echoed in headers, bodies and logs) is
+// replaced by the server's.
+func TestClientRequestID(t *testing.T) {
+	t.Parallel()
+	srv := apptest.Start(t)
+	for _, tc := range []struct {
+		sent string
+		kept bool
+	}{
+		{"phone-42.req_7", true},
+		{"a b", false},
+		{"\xff\xfe", false},
+		{strings.Repeat("x", 65), false},
+		{"{\"a\":1}", false},
+	} {
+		r := send(t, srv, request{method: http.MethodGet, path: "/api/v1/me", header: map[string]string{"X-Request-Id": tc.sent}})
+		got := r.Header.Get("X-Request-Id")
+		var eb syncproto.ErrorBody
+		_ = json.Unmarshal(r.Body, &eb)
+		switch {
+		case tc.kept && (got != tc.sent || eb.RequestID != tc.sent):
+			t.Errorf("%q: answered with id %q (body %q), want it kept", tc.sent, got, eb.RequestID)
+		case !tc.kept && (got == "" || got == tc.sent || strings.ContainsAny(got, " \r\n\x01") || eb.RequestID != got):
+			t.Errorf("%q: answered with id %q (body %q), want a fresh server id", tc.sent, got, eb.RequestID)
+		}
+	}
+}
