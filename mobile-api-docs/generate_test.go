@@ -20,6 +20,7 @@ var entityTitles = map[string]string{
 	"county":             "区县",
 	"checklist_template": "检查表模板",
 	"rectification_task": "整改任务（台账）",
+	"task_progress":      "整改进展（各区县）",
 	"site":               "检查点位",
 	"inspection":         "检查记录",
 	"finding":            "问题（整改项）",
@@ -130,6 +131,8 @@ func entitySummary(e *server.Entity) string {
 		s = append(s, "Devices create and update it but never delete it (`not_deletable`).")
 	}
 	switch {
+	case e.CountyField != "" && !e.DeviceWritable:
+		s = append(s, fmt.Sprintf("Its county is the `%s` field: a device pulls the records of its user's counties.", e.CountyField))
 	case e.CountyField != "":
 		s = append(s, fmt.Sprintf("Its county is the `%s` field, which must be a county in the user's scope.", e.CountyField))
 	case len(e.Parents) == 1:
@@ -187,7 +190,13 @@ func fieldRules(f *server.Field) string {
 		r = append(r, "**server-owned**")
 	}
 	if f.Enum != nil {
-		r = append(r, "enum: "+codeList(f.Enum))
+		r = append(r, "enum: "+enumList(f))
+	}
+	if f.Aliases != nil {
+		r = append(r, "a label is also accepted and stored as its code (deprecated)")
+	}
+	if f.Deprecated != "" {
+		r = append(r, "**deprecated**, no longer written: "+f.Deprecated)
 	}
 	if f.DeviceEnum != nil {
 		r = append(r, "device may write: "+codeList(f.DeviceEnum))
@@ -208,6 +217,18 @@ func codeList(vs []string) string {
 	q := make([]string, len(vs))
 	for i, v := range vs {
 		q[i] = "`" + v + "`"
+	}
+	return strings.Join(q, ", ")
+}
+
+// enumList lists an enum's codes, each with its label when it has one.
+func enumList(f *server.Field) string {
+	q := make([]string, len(f.Enum))
+	for i, v := range f.Enum {
+		q[i] = "`" + v + "`"
+		if l := f.Labels[v]; l != "" {
+			q[i] += " " + l
+		}
 	}
 	return strings.Join(q, ", ")
 }

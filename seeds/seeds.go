@@ -21,6 +21,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -132,8 +133,11 @@ type Task struct {
 	Deadline *string `json:"deadline"`
 	// LongTerm is true for ongoing tasks without a deadline.
 	LongTerm bool `json:"long_term"`
-	// Counties are the codes of the units named in ResponsibleUnits; empty
-	// when the task falls on every county (各县（市、区）) or on none.
+	// Counties are the codes of the county-level units named in
+	// ResponsibleUnits: for 各县（市、区）, every county, district and
+	// county-level city (not the two special zones, which the plan names
+	// on their own when it means them). Each reports its own progress.
+	// Empty: the task falls on no county but on the city itself (市本级).
 	Counties []string `json:"counties"`
 	// Templates are the ids of the checklists whose inspections are this
 	// task's evidence (none for tasks no field check can show).
@@ -193,6 +197,10 @@ var SiteKinds = []string{
 	"factory",
 	"checkpoint",
 }
+
+// EveryCounty begins a responsible unit that stands for every county,
+// district and county-level city (各县（市、区）党委、政府).
+const EveryCounty = "各县（市、区）"
 
 // CountyKinds are the valid county kinds.
 var CountyKinds = []string{"district", "county", "city", "special"}
@@ -472,6 +480,13 @@ func (s *Set) Validate() error {
 		for _, c := range t.Counties {
 			if !codes[c] {
 				bad("%s: unknown county %q", where, c)
+			}
+		}
+		if slices.ContainsFunc(t.ResponsibleUnits, func(u string) bool { return strings.HasPrefix(u, EveryCounty) }) {
+			for _, c := range s.Counties {
+				if c.Kind != "special" && !slices.Contains(t.Counties, c.Code) {
+					bad("%s: names %s but not county %s", where, EveryCounty, c.Code)
+				}
 			}
 		}
 	}

@@ -111,6 +111,9 @@ func TestConstructionDustSixItems(t *testing.T) {
 	}
 }
 
+// everyCounty are the 14 county-level units of 各县（市、区）.
+var everyCounty = []string{"140902", "140921", "140922", "140923", "140924", "140925", "140926", "140927", "140928", "140929", "140930", "140931", "140932", "140981"}
+
 func TestTasks(t *testing.T) {
 	s := mustLoad(t)
 	byNumber := map[string]Task{}
@@ -122,11 +125,13 @@ func TestTasks(t *testing.T) {
 		deadline string // "" for long-term
 		counties []string
 	}{
-		{"1.1", "", nil},
+		{"1.1", "", append(everyCounty, "140971", "140972")},
 		{"1.2", "2023-12-31", []string{"140922", "140923", "140924", "140981"}},
 		{"3", "2022-07-31", []string{"140902", "140923", "140924", "140929"}},
 		{"4.1", "2022-10-01", []string{"140902", "140922", "140923"}},
-		{"4.4", "", nil},
+		{"4.3", "2023-12-31", everyCounty},
+		{"4.4", "", append(everyCounty, "140971", "140972")},
+		{"5.4", "2022-10-31", []string{"140902"}},
 		{"4.6", "2022-09-30", []string{"140928", "140929", "140930", "140932"}},
 		{"5.3", "2022-05-31", []string{"140924"}},
 	} {
@@ -189,6 +194,7 @@ func TestDemo(t *testing.T) {
 		{"inspector2", "inspector123", RoleInspector, 1},
 		{"ningwu", "inspector123", RoleInspector, 1},
 		{"county", "county123", RoleCountyOffice, 1},
+		{"dingxiang", "county123", RoleCountyOffice, 1},
 		{"city", "city1234", RoleCityOffice, 16},
 		{"admin", "admin123", RoleAdmin, 16},
 	} {
@@ -269,6 +275,7 @@ func TestValidateRejects(t *testing.T) {
 		{"deadline on long-term task", func(s *Set) { s.Tasks[0].Deadline = ptr("2023-12-31") }, "long_term must be true exactly"},
 		{"duplicate task id", func(s *Set) { s.Tasks[1].ID = s.Tasks[0].ID }, "duplicate id"},
 		{"task with unknown county", func(s *Set) { s.Tasks[1].Counties = []string{"110101"} }, `unknown county "110101"`},
+		{"every county but one", func(s *Set) { s.Tasks[0].Counties = s.Tasks[0].Counties[1:] }, "names 各县（市、区） but not county 140902"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := cloneSet(base)

@@ -35,11 +35,23 @@ type Field struct {
 	// Enum, if set, lists the values anyone may store; DeviceEnum, if set,
 	// the subset a device may write (the rest are the server's).
 	Enum, DeviceEnum []string
-	Min, Max         float64 // bounds for numbers, when Min < Max
-	MaxLen           int     // for text; 0 means 2000 characters
-	Server           bool    // written only by the server or an office
-	Immutable        bool    // set when the record is created, never changed
-	Required         bool    // must be given when a device creates the record
+	// Labels gives each Enum code the Chinese label people read: the
+	// console, the reports, the API documentation and the command-line
+	// device all show these (Field.Label).
+	Labels map[string]string
+	// Aliases are values still accepted for a code (the Chinese labels
+	// phones sent before the field had codes): Canonical stores the code
+	// instead, so nothing a phone sends is refused for its spelling.
+	// Deprecated; new clients send codes.
+	Aliases map[string]string
+	// Deprecated, if set, says why the field is no longer written; its
+	// stored values stay readable.
+	Deprecated string
+	Min, Max   float64 // bounds for numbers, when Min < Max
+	MaxLen     int     // for text; 0 means 2000 characters
+	Server     bool    // written only by the server or an office
+	Immutable  bool    // set when the record is created, never changed
+	Required   bool    // must be given when a device creates the record
 	// Map fields hold a set of keyed values, each merged on its own: the
 	// wire names them "Name.key" (e.g. "answers.fence").
 	Map bool
@@ -95,18 +107,60 @@ var MetaFields = []Field{
 }
 
 var (
-	inspectionStatus  = []string{"draft", "submitted", "returned", "approved"}
-	deviceInspStatus  = []string{"draft", "submitted"}
-	findingStatus     = []string{"open", "rectifying", "rectified", "verified"}
-	deviceFindStatus  = []string{"open", "rectifying", "rectified"}
-	lonRange          = [2]float64{-180, 180}
-	latRange          = [2]float64{-90, 90}
-	emissionStages    = []string{"国三", "国四", "国五", "国六"}
-	fuels             = []string{"柴油", "天然气", "汽油", "其他"}
-	crsValues         = []string{"wgs84", "gcj02", "bd09"}
-	reviewDecisions   = []string{"approve", "return"}
-	aftertreatmentSts = []string{"present", "removed", "damaged", "unknown"}
+	inspectionStatus = []string{"draft", "submitted", "returned", "approved"}
+	deviceInspStatus = []string{"draft", "submitted"}
+	findingStatus    = []string{"open", "rectifying", "rectified", "verified"}
+	deviceFindStatus = []string{"open", "rectifying", "rectified"}
+	lonRange         = [2]float64{-180, 180}
+	latRange         = [2]float64{-90, 90}
+	crsValues        = []string{"wgs84", "gcj02", "bd09"}
+	reviewDecisions  = []string{"approve", "return"}
 )
+
+// choiceField is a text field whose values are the codes of choices, with
+// their labels; legacy, if true, also accepts each label as an alias of
+// its code (values phones sent before the field had codes).
+func choiceField(name string, choices []syncproto.Choice, legacy bool) Field {
+	f := Field{Name: name, Type: TypeText, Enum: syncproto.Codes(choices), Labels: map[string]string{}}
+	if legacy {
+		f.Aliases = map[string]string{}
+	}
+	for _, c := range choices {
+		f.Labels[c.Code] = c.Label
+		if legacy {
+			f.Aliases[c.Label] = c.Code
+		}
+	}
+	return f
+}
+
+// Label returns the Chinese label of an enumerated field's code, or the
+// value itself when it has none.
+func (f *Field) Label(code string) string {
+	if l, ok := f.Labels[code]; ok {
+		return l
+	}
+	return code
+}
+
+// Code returns the code a value stands for — the value itself if it is a
+// code, the code of an alias or of a label otherwise — and whether it is
+// one of the field's codes. Input forms (the command-line device) use it to
+// accept 国六 as well as cn6.
+func (f *Field) Code(v string) (string, bool) {
+	if slices.Contains(f.Enum, v) {
+		return v, true
+	}
+	if c, ok := f.Aliases[v]; ok {
+		return c, true
+	}
+	for code, l := range f.Labels {
+		if l == v {
+			return code, true
+		}
+	}
+	return v, false
+}
 
 func lon(name string) Field {
 	return Field{Name: name, Type: TypeReal, Min: lonRange[0], Max: lonRange[1]}
@@ -139,8 +193,29 @@ var Entities = []*Entity{
 		// templates are the checklists whose inspections (in the task's
 		// counties) are its evidence; see TaskEvidence.
 		{Name: "templates", Type: TypeJSON},
-		{Name: "status", Type: TypeText, Enum: []string{"not_started", "in_progress", "done", "accepted"}},
-		{Name: "progress", Type: TypeText, MaxLen: 8000}, {Name: "progress_pct", Type: TypeInt, Min: 0, Max: 100},
+		// The task-wide progress of before issue 10: each county now
+		// reports its own in task_progress. Kept readable, never written.
+		withDeprecated(choiceField("status", syncproto.TaskStatuses, false), progressMoved),
+		withDeprecated(Field{Name: "progress", Type: TypeText, MaxLen: 8000}, progressMoved),
+		withDeprecated(Field{Name: "progress_pct", Type: TypeInt, Min: 0, Max: 100}, progressMoved),
+	}},
+	// task_progress is one county's progress on one rectification task
+	// (台账式管理, 一级抓一级): written by offices through the server
+	// (Syncer.ReportProgress), pulled by the county's phones. Its id is
+	// TaskProgressID(task, county); the rows of a task naming no county
+	// are the city's (county CityCounty).
+	{Name: syncproto.EntityTaskProgress, CountyField: "county", Fields: []Field{
+		{Name: "task_id", Type: TypeText, Required: true, Immutable: true, MaxLen: 64},
+		{Name: "county", Type: TypeText, Required: true, Immutable: true},
+		choiceField("status", syncproto.TaskStatuses, false),
+		{Name: "progress_pct", Type: TypeInt, Min: 0, Max: 100},
+		{Name: "note", Type: TypeText, MaxLen: MaxProgressNote},
+		// evidence lists what backs the progress: document numbers,
+		// links, ids of records (one string each).
+		{Name: "evidence", Type: TypeJSON},
+		{Name: "reported_by", Type: TypeText},
+		{Name: "reported_by_name", Type: TypeText},
+		{Name: "reported_at", Type: TypeTime},
 	}},
 	{Name: syncproto.EntitySite, CountyField: "county", DeviceWritable: true, Fields: []Field{
 		{Name: "county", Type: TypeText, Required: true, Immutable: true},
@@ -184,16 +259,16 @@ var Entities = []*Entity{
 		{Name: "plate_color", Type: TypeText, MaxLen: 8},
 		{Name: "plate_type", Type: TypeText, MaxLen: 32},
 		{Name: "vin", Type: TypeText, MaxLen: 17},
-		{Name: "emission_stage", Type: TypeText, Enum: emissionStages},
-		{Name: "fuel", Type: TypeText, Enum: fuels},
+		choiceField("emission_stage", syncproto.EmissionStages, true),
+		choiceField("fuel", syncproto.Fuels, true),
 		{Name: "obd_mil", Type: TypeBool},
 		{Name: "obd_codes", Type: TypeText, MaxLen: 500},
-		{Name: "aftertreatment", Type: TypeText, Enum: aftertreatmentSts},
+		choiceField("aftertreatment", syncproto.Aftertreatments, false),
 		{Name: "urea_level_pct", Type: TypeReal, Min: 0, Max: 100},
 		{Name: "ringelmann", Type: TypeReal, Min: 0, Max: 5},
 		{Name: "opacity", Type: TypeReal, Min: 0, Max: 100},
 		{Name: "remote_sensing_id", Type: TypeText, MaxLen: 64},
-		{Name: "action", Type: TypeText, Enum: []string{"处罚", "责令维修", "放行"}},
+		choiceField("action", syncproto.VehicleActions, true),
 		{Name: "checked_at", Type: TypeTime, Required: true},
 		lon("lon"), lat("lat"),
 		{Name: "note", Type: TypeText},
@@ -235,6 +310,13 @@ var Entities = []*Entity{
 	}},
 }
 
+const progressMoved = "progress is reported per county in task_progress"
+
+func withDeprecated(f Field, why string) Field {
+	f.Deprecated = why
+	return f
+}
+
 // SiteKinds are the kinds of inspected site.
 var SiteKinds = []string{"construction_site", "coal_yard", "coal_ban_village", "coal_boiler", "sewage_plant", "factory", "checkpoint"}
 
@@ -268,11 +350,17 @@ func (f *Field) Canonical(raw json.RawMessage, device bool) (json.RawMessage, er
 	switch f.Type {
 	case TypeText, TypeTime, TypeDate, TypeRef:
 		if body, ok := plainBody(raw); ok { // already canonical
+			if code, ok := f.Aliases[string(body)]; ok {
+				return marshalCanonical(code)
+			}
 			return raw, f.checkPlain(body, device)
 		}
 		var s string
 		if json.Unmarshal(raw, &s) != nil {
 			return nil, bad("应为字符串")
+		}
+		if code, ok := f.Aliases[s]; ok {
+			s = code
 		}
 		if err := f.checkString(s, device); err != nil {
 			return nil, err

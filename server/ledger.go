@@ -1,12 +1,9 @@
 package server
 
 import (
-	"context"
 	"encoding/json"
 	"math"
 	"slices"
-
-	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
 // VehicleStat sums the roadside vehicle checks of one checkpoint in one
@@ -24,14 +21,13 @@ func (v *VehicleStat) Add(o VehicleStat) {
 }
 
 // SumVehicleStats adds up stats by the key each has, keeping the keys in
-// the order they first appear; stats whose key is "" are left out.
+// the order they first appear. Every stat is counted under its key, ""
+// included (checks outside any special action, by Campaign), so the sums
+// add up to the total.
 func SumVehicleStats(stats []VehicleStat, key func(VehicleStat) string) (keys []string, sums map[string]VehicleStat) {
 	sums = map[string]VehicleStat{}
 	for _, v := range stats {
 		k := key(v)
-		if k == "" {
-			continue
-		}
 		sum, seen := sums[k]
 		if !seen {
 			keys = append(keys, k)
@@ -47,6 +43,8 @@ type VehicleQuery struct {
 	Scope Scope
 	// County, Checkpoint and Campaign filter by equality; "" is any.
 	County, Checkpoint, Campaign string
+	// NoCampaign keeps only checks made outside any special action.
+	NoCampaign bool
 	// Removed keeps only 国六 trucks whose after-treatment was removed.
 	Removed bool
 	// Limit and Offset page the list (newest check first).
@@ -87,8 +85,22 @@ func TaskTemplates(r *StoredRecord) []string {
 // roadside checklist, in its counties (in any county when it names none).
 // The caller passes only what the viewer may see.
 func TaskEvidence(task *StoredRecord, tallies []Tally, vehicles []VehicleStat) Evidence {
-	templates, counties := TaskTemplates(task), TaskCounties(task)
-	inTask := func(county string) bool { return len(counties) == 0 || slices.Contains(counties, county) }
+	counties := TaskCounties(task)
+	return evidence(task, func(county string) bool { return len(counties) == 0 || slices.Contains(counties, county) }, tallies, vehicles)
+}
+
+// CountyEvidence is TaskEvidence within one of the task's progress
+// counties (ProgressCounties): that county's inspections and checks, or,
+// for the city's row of a task naming no county, every county's.
+func CountyEvidence(task *StoredRecord, county string, tallies []Tally, vehicles []VehicleStat) Evidence {
+	if county == CityCounty {
+		return TaskEvidence(task, tallies, vehicles)
+	}
+	return evidence(task, func(c string) bool { return c == county }, tallies, vehicles)
+}
+
+func evidence(task *StoredRecord, inTask func(county string) bool, tallies []Tally, vehicles []VehicleStat) Evidence {
+	templates := TaskTemplates(task)
 	var e Evidence
 	for _, t := range tallies {
 		if !slices.Contains(templates, t.TemplateID) || !inTask(t.County) {
@@ -122,76 +134,23 @@ func (v VehicleStat) Rate() float64 {
 	return math.Round(float64(v.Removed)*1000/float64(v.G6)) / 10
 }
 
-// TaskStatuses are the statuses of a rectification task, in order.
-var TaskStatuses = []string{"not_started", "in_progress", "done", "accepted"}
-
 // TaskCounties returns the counties a rectification task names (none: the
-// task concerns the whole city).
+// task is the city's own, see CityCounty).
 func TaskCounties(r *StoredRecord) []string {
 	var cs []string
 	_ = json.Unmarshal(r.Value("counties"), &cs)
 	return cs
 }
 
-// MayUpdateTask reports whether p may record progress on task r: city
-// offices and admins on any task, a county office on tasks that name one
-// of its counties or name none.
-func MayUpdateTask(p *Principal, r *StoredRecord) bool {
-	switch p.Role {
-	case RoleCityOffice, RoleAdmin:
-		return true
-	case RoleCountyOffice:
-		cs := TaskCounties(r)
-		if len(cs) == 0 {
-			return true
-		}
-		for _, c := range cs {
-			if slices.Contains(p.Counties, c) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// UpdateTask records an office's progress on a rectification task through
-// the server's write path, so that phones receive it on their next pull.
-func (s *Syncer) UpdateTask(ctx context.Context, p *Principal, id, status, progress string, pct int) error {
-	switch {
-	case !slices.Contains(TaskStatuses, status):
-		return Errorf(syncproto.CodeInvalidValue, "状态只能是未开始、推进中、已完成或已验收")
-	case pct < 0 || pct > 100:
-		return Errorf(syncproto.CodeInvalidValue, "进度百分比应在 0 到 100 之间")
-	case len([]rune(progress)) > 8000:
-		return Errorf(syncproto.CodeInvalidField, "进展说明不能超过 8000 字")
-	}
-	return s.Store.Update(ctx, func(tx WriteTx) error {
-		r, err := tx.Get(ctx, EntityByName(syncproto.EntityTask), id)
-		switch {
-		case err != nil:
-			return err
-		case r == nil || r.State.IsDeleted():
-			return Errorf(syncproto.CodeNotFound, "整改任务不存在")
-		case !MayUpdateTask(p, r):
-			return Errorf(syncproto.CodeOutOfScope, "无权更新其他区县的整改任务")
-		}
-		return s.Upsert(ctx, tx, syncproto.EntityTask, id, r.County, map[string]any{
-			"status": status, "progress": progress, "progress_pct": pct,
-		})
-	})
-}
-
-// MonthReport is one county's monthly report (信息报送): the inspections
-// started in the month, their findings and photos, and the state of the
-// rectification tasks that concern the county (those naming it or none).
+// MonthReport is one county's monthly report (信息报送) of field work: the
+// inspections started in the month, their findings and photos. The state
+// of its rectification tasks is CountyTasksOf its own progress rows.
 type MonthReport struct {
 	County                        string
 	Submitted, Returned, Approved int
 	ByTemplate                    map[string]int // template id → inspections
 	Findings                      int
 	Photos, FlaggedPhotos         int
-	Tasks                         map[string]int // task status → tasks
-	TaskPct                       float64        // mean progress of those tasks, percent
 }
 
 // Inspections is the number of inspections in the report.

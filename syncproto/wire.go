@@ -31,6 +31,9 @@ const (
 	EntityPhoto        = "photo"
 	EntityVehicleCheck = "vehicle_check"
 	EntityReview       = "review"
+	// EntityTaskProgress is a county's progress on a rectification task,
+	// written by offices and read by phones.
+	EntityTaskProgress = "task_progress"
 )
 
 // Mutation statuses in a PushResult.

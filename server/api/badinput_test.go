@@ -580,6 +580,8 @@ func testMutationRejections(t *testing.T, srv *apptest.Server) {
 		{"rectification_task (real record)", up(syncproto.EntityTask, "task-01", F{"status": "done"}), syncproto.CodeReadOnlyEntity},
 		{"rectification_task (new uuid)", up(syncproto.EntityTask, newID(), F{"status": "done"}), syncproto.CodeReadOnlyEntity},
 		{"review", up(syncproto.EntityReview, newID(), F{"inspection_id": locked, "decision": "approve"}), syncproto.CodeReadOnlyEntity},
+		{"task_progress (its id)", up(syncproto.EntityTaskProgress, "task-08@140902", F{"status": "done"}), syncproto.CodeReadOnlyEntity},
+		{"task_progress (new uuid)", up(syncproto.EntityTaskProgress, newID(), F{"task_id": "task-08", "county": xinfu, "status": "done"}), syncproto.CodeReadOnlyEntity},
 		{"delete a county", remove(c, syncproto.EntityCounty, newID()), syncproto.CodeReadOnlyEntity},
 
 		{"delete a photo", remove(c, syncproto.EntityPhoto, photo), syncproto.CodeNotDeletable},

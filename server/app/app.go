@@ -148,7 +148,7 @@ func OpenStore(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) 
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	a := &App{Cfg: cfg, Log: log, DB: db}
-	a.Syncer = server.NewSyncer(db, nil)
+	a.Syncer = server.NewSyncer(db, cfg.Now)
 	a.Syncer.MaxSkew = cfg.MaxSkew
 	if err := a.Syncer.RestoreClock(ctx); err != nil {
 		db.Close()

@@ -53,6 +53,10 @@ type Config struct {
 	// BcryptCost is the cost of new password hashes (0: bcrypt's default).
 	// Tests lower it; it has no flag.
 	BcryptCost int
+	// Now is the server's physical clock (nil: time.Now): what the sync
+	// engine stamps its writes with and the console takes as today (the
+	// ledger's overdue tasks). Tests set it; it has no flag.
+	Now func() time.Time
 	// TileURL is the console map's tile URL template with {z}, {x} and {y}
 	// (for example http://tiles.local/{z}/{x}/{y}.png); "" shows
 	// coordinates without a map.

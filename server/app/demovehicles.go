@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
 // The plan's two roadside actions, seeded by --demo as vehicle_check
@@ -26,7 +27,8 @@ import (
 //     under its own campaign.
 //
 // Every record is generated, with a fixed id derived from its key and
-// number, so loading the demo twice writes nothing new.
+// number, so loading the demo twice writes nothing new. Values are codes
+// (cn6 for 国六, natural_gas for 天然气; syncproto's vocabularies).
 type demoAction struct {
 	key         string // names the action's records' ids; never changes
 	checkpoint  string
@@ -66,11 +68,11 @@ func demoVehicleChecks() []demoVehicle {
 		start = start.Add(8 * time.Hour)
 		n := a.g5 + a.g6
 		for i := range n {
-			stage, after, action := "国五", "present", "放行"
+			stage, after, action := "cn5", "present", "release" // 国五, 完好, 放行
 			if i >= a.g5 {
-				stage = "国六"
+				stage = syncproto.StageCN6
 				if i-a.g5 < a.bad {
-					after, action = "removed", "处罚"
+					after, action = syncproto.AftertreatmentRemoved, "fine" // 处罚
 				}
 			}
 			// Spread the checks over the action's days (7 for the 7-day
@@ -85,7 +87,7 @@ func demoVehicleChecks() []demoVehicle {
 				county: a.county,
 				values: map[string]any{
 					"county": a.county, "checkpoint": a.checkpoint, "campaign": a.campaign, "plate": fmt.Sprintf("晋H%05d", a.plate0+i),
-					"plate_color": "黄", "plate_type": "大型汽车", "emission_stage": stage, "fuel": "天然气",
+					"plate_color": "黄", "plate_type": "大型汽车", "emission_stage": stage, "fuel": "natural_gas",
 					"aftertreatment": after, "action": action, "checked_at": at.Format(time.RFC3339),
 					"lon": a.lon, "lat": a.lat, "note": "演示数据：按整改方案路检路查数字生成",
 				},

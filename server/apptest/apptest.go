@@ -21,24 +21,26 @@ import (
 
 // Demo accounts (seeds/demo.json).
 const (
-	Inspector    = "inspector"  // 140902 忻府区
-	Inspector2   = "inspector2" // 140902 忻府区
-	NingwuInsp   = "ningwu"     // 140925 宁武县
-	CountyOffice = "county"     // 140902
-	CityOffice   = "city"
-	Admin        = "admin"
+	Inspector       = "inspector"  // 140902 忻府区
+	Inspector2      = "inspector2" // 140902 忻府区
+	NingwuInsp      = "ningwu"     // 140925 宁武县
+	CountyOffice    = "county"     // 140902
+	DingxiangOffice = "dingxiang"  // 140921 定襄县
+	CityOffice      = "city"
+	Admin           = "admin"
 )
 
 // The demo's counties the tests use most.
 const (
-	Xinfu  = "140902" // 忻府区
-	Ningwu = "140925" // 宁武县
+	Xinfu     = "140902" // 忻府区
+	Dingxiang = "140921" // 定襄县
+	Ningwu    = "140925" // 宁武县
 )
 
 // Passwords of the demo accounts.
 var Passwords = map[string]string{
 	Inspector: "inspector123", Inspector2: "inspector123", NingwuInsp: "inspector123",
-	CountyOffice: "county123", CityOffice: "city1234", Admin: "admin123",
+	CountyOffice: "county123", DingxiangOffice: "county123", CityOffice: "city1234", Admin: "admin123",
 }
 
 // Server is a running fieldsync server.

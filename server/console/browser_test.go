@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/google/uuid"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
@@ -124,6 +125,11 @@ func TestBrowserReturn(t *testing.T) {
 	srv := apptest.Start(t)
 	phone := srv.Login(apptest.Inspector)
 	insp := submit(t, phone, apptest.Xinfu)
+	// A roadside check outside any special action, as an older app sends
+	// it: Chinese labels for the values.
+	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityVehicleCheck, uuid.NewString(), apptest.Fields(
+		"county", apptest.Xinfu, "checkpoint", "忻州北收费站", "plate", "晋H7E123", "emission_stage", "国六", "fuel", "天然气",
+		"aftertreatment", "removed", "action", "处罚", "checked_at", "2026-11-28T10:00:00+08:00")))
 	_, cursor := pullAll(t, phone, "")
 
 	// Login page.
@@ -178,6 +184,73 @@ func TestBrowserReturn(t *testing.T) {
 		}
 		shot(page.file)
 	}
+
+	// The roadside check outside any action is counted under its own row
+	// and shown with the labels, though stored as codes.
+	navigate("vehicles outside any action", chromedp.Navigate(srv.URL+"/console/vehicles?nocampaign=1#records"))
+	body = text()
+	for _, want := range []string{"未列入专项行动", "晋H7E123", "国六", "天然气", "已拆除", "处罚", "共 1 条"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("vehicles page lacks %q", want)
+		}
+	}
+	shot("console-vehicles-unlisted.png")
+
+	// The county office reports its own progress on task 4.4 in the
+	// ledger's form.
+	own := `#p-task-08-140902`
+	navigate("ledger", chromedp.Navigate(srv.URL+"/console/ledger#p-task-08-140902"))
+	do("fill progress",
+		chromedp.SetValue(chromedp.CSS(own+` select[name="status"]`), "in_progress"),
+		chromedp.SendKeys(chromedp.CSS(own+` input[name="progress_pct"]`), "40"),
+		chromedp.SendKeys(chromedp.CSS(own+` textarea[name="note"]`), "忻府区在建工地已全部安装围挡"),
+		chromedp.SendKeys(chromedp.CSS(own+` textarea[name="evidence"]`), "忻府环发〔2026〕8号"))
+	navigate("save progress", chromedp.Click(chromedp.CSS(own+` button[type="submit"]`)))
+	// TextContent: a textarea's text is the saved value the page shows.
+	row, err := chromedp.Run(br.ctx, chromedp.TextContent(chromedp.CSS(own)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"忻府区", "推进中 40%", "忻府区在建工地已全部安装围挡", "忻府环发〔2026〕8号", "填报：赵督查"} {
+		if !strings.Contains(row, want) {
+			t.Errorf("the county's row after saving lacks %q:\n%s", want, row)
+		}
+	}
+	if ledger, err := chromedp.Run(br.ctx, chromedp.OuterHTML(chromedp.CSS("#ledger"))); err != nil || strings.Contains(ledger, `data-county="140921"`) {
+		t.Errorf("the county office's ledger shows 定襄县's rows (%v)", err)
+	}
+	shot("console-ledger-county.png")
+
+	// The city office sees every county's row of 4.4 and the roll-up.
+	navigate("log out", chromedp.Click(chromedp.CSS(`form[action="/console/logout"] button[type="submit"]`)))
+	do("city login form",
+		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), apptest.CityOffice),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), apptest.Passwords[apptest.CityOffice]))
+	navigate("city logs in", chromedp.Click(chromedp.CSS(`form[action="/console/login"] button[type="submit"]`)))
+	navigate("city ledger", chromedp.Navigate(srv.URL+"/console/ledger#task-task-08"))
+	for sel, want := range map[string][]string{
+		`#task-task-08 td.rollup`: {"未开始 15 · 推进中 1 · 已完成 0 · 已验收 0", "16 个单位", "最慢：定襄县等 15 个单位 0%"},
+		own:                       {"推进中 40%", "忻府区在建工地已全部安装围挡"},
+		`#p-task-08-140921`:       {"定襄县", "未开始", "尚未填报"},
+	} {
+		got, err := chromedp.Run(br.ctx, chromedp.TextContent(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("%s: %v", sel, err)
+		}
+		for _, w := range want {
+			if !strings.Contains(got, w) {
+				t.Errorf("city ledger %s lacks %q:\n%s", sel, w, got)
+			}
+		}
+	}
+	shot("console-ledger-city.png")
+
+	// 定襄县's monthly report row for 4.4 shows nothing done.
+	navigate("定襄县 report", chromedp.Navigate(srv.URL+"/console/report?month=2026-11&county=140921"))
+	if body := text(); !strings.Contains(body, "定襄县") || strings.Contains(body, "忻府区在建工地") {
+		t.Errorf("定襄县's report shows 忻府区's progress:\n%s", body)
+	}
+	shot("console-report-dingxiang.png")
 
 	// The inspector's next pull carries the return and the comment.
 	changes, _ := pullAll(t, phone, cursor)

@@ -49,6 +49,7 @@ type Store interface {
 	VehicleStats(ctx context.Context, scope server.Scope) ([]server.VehicleStat, error)
 	VehicleChecks(ctx context.Context, q server.VehicleQuery) ([]*server.StoredRecord, int, error)
 	Tasks(ctx context.Context) ([]*server.StoredRecord, error)
+	TaskProgress(ctx context.Context, scope server.Scope) ([]server.TaskProgress, error)
 	MonthlyReport(ctx context.Context, month string, counties []string) ([]server.MonthReport, error)
 	Devices(ctx context.Context, scope server.Scope) ([]*server.Device, error)
 	Users(ctx context.Context) ([]*server.User, error)
@@ -110,6 +111,7 @@ func Mount(e *echo.Echo, d Deps) (*Console, error) {
 	for _, ct := range set.Counties {
 		c.names[ct.Code] = ct.Name
 	}
+	c.names[server.CityCounty] = "市本级"
 	if c.tmpl, err = parseTemplates(); err != nil {
 		return nil, err
 	}
@@ -125,7 +127,7 @@ func Mount(e *echo.Echo, d Deps) (*Console, error) {
 	g.GET("/photos/:id/:variant", c.photo, c.authn)
 	g.GET("/vehicles", c.vehicles, c.authn)
 	g.GET("/ledger", c.ledger, c.authn)
-	g.POST("/ledger/:id", c.updateTask, c.authn, c.checkCSRF)
+	g.POST("/ledger/:task/:county", c.reportProgress, c.authn, c.checkCSRF)
 	g.GET("/report", c.report, c.authn)
 	g.GET("/report.csv", c.reportCSV, c.authn)
 	g.GET("/report.xlsx", c.reportXLSX, c.authn)

@@ -14,106 +14,49 @@ import (
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
-var taskStatusNames = map[string]string{"not_started": "未开始", "in_progress": "推进中", "done": "已完成", "accepted": "已验收"}
-
-type vehicleRow struct {
-	County, Checkpoint, Campaign string
-	Trucks, G6, Removed          int
-	Rate                         string
-	Link                         string // the records behind the figures
-}
-
-func vehicleRowOf(county, checkpoint, campaign string, v server.VehicleStat, filter url.Values) vehicleRow {
-	return vehicleRow{County: county, Checkpoint: checkpoint, Campaign: campaign, Trucks: v.Trucks, G6: v.G6, Removed: v.Removed,
-		Rate: strconv.FormatFloat(v.Rate(), 'f', 1, 64), Link: "/console/vehicles?" + filter.Encode() + "#records"}
-}
-
-// aftertreatmentNames are the after-treatment states as the console shows them.
-var aftertreatmentNames = map[string]string{"present": "完好", "removed": "已拆除", "damaged": "损坏", "unknown": "未查明"}
-
-type vehicleRecord struct {
-	ID, Checked, County, Checkpoint, Campaign, Plate, Stage, Fuel, After, Action, Note string
-	Removed                                                                            bool
-}
-
-// vehicles shows the roadside vehicle-check statistics in the user's scope
-// — per checkpoint, per special action (专项行动, across its checkpoints)
-// and per county — and the records behind them, filtered by county,
-// checkpoint, action and removed after-treatment.
-func (c *Console) vehicles(ec echo.Context) error {
-	p := principalOf(ec)
-	ctx := ec.Request().Context()
-	stats, err := c.d.Store.VehicleStats(ctx, p.Scope())
-	if err != nil {
-		return err
-	}
-	var points, campaigns, counties []vehicleRow
-	keys, sums := server.SumVehicleStats(stats, func(v server.VehicleStat) string { return v.County + "\x00" + v.Checkpoint })
-	for _, k := range keys {
-		county, cp, _ := strings.Cut(k, "\x00")
-		name := cp
-		if name == "" {
-			name = "（未填检查站）"
-		}
-		points = append(points, vehicleRowOf(c.countyName(county), name, "", sums[k], url.Values{"county": {county}, "checkpoint": {cp}}))
-	}
-	keys, sums = server.SumVehicleStats(stats, func(v server.VehicleStat) string { return v.Campaign })
-	for _, k := range keys {
-		// The checkpoints the action spans, for the row's label.
-		var where []string
-		for _, v := range stats {
-			if v.Campaign == k && !slices.Contains(where, v.Checkpoint) {
-				where = append(where, v.Checkpoint)
-			}
-		}
-		campaigns = append(campaigns, vehicleRowOf("", strings.Join(where, "、"), k, sums[k], url.Values{"campaign": {k}}))
-	}
-	keys, sums = server.SumVehicleStats(stats, func(v server.VehicleStat) string { return v.County })
-	var total server.VehicleStat
-	for _, k := range keys {
-		counties = append(counties, vehicleRowOf(c.countyName(k), "", "", sums[k], url.Values{"county": {k}}))
-		total.Add(sums[k])
-	}
-
-	q := server.VehicleQuery{Scope: p.Scope(), County: ec.QueryParam("county"), Checkpoint: ec.QueryParam("checkpoint"),
-		Campaign: ec.QueryParam("campaign"), Removed: ec.QueryParam("removed") == "1", Limit: pageSize}
-	if q.County != "" && !p.CanSee(q.County) {
-		return server.Errorf(syncproto.CodeOutOfScope, "无权查看区县 %s 的路检记录", c.countyName(q.County))
-	}
-	page := pageParam(ec)
-	q.Offset = (page - 1) * pageSize
-	recs, n, err := c.d.Store.VehicleChecks(ctx, q)
-	if err != nil {
-		return err
-	}
-	records := make([]vehicleRecord, 0, len(recs))
-	for _, r := range recs {
-		after := r.Text("aftertreatment")
-		records = append(records, vehicleRecord{ID: r.ID, Checked: localTime(r.Text("checked_at")), County: c.countyName(r.County),
-			Checkpoint: r.Text("checkpoint"), Campaign: r.Text("campaign"), Plate: r.Text("plate"), Stage: r.Text("emission_stage"),
-			Fuel: r.Text("fuel"), After: aftertreatmentNames[after], Action: r.Text("action"), Note: r.Text("note"),
-			Removed: after == "removed"})
-	}
-	filters := nonEmpty(map[string]string{"county": q.County, "checkpoint": q.Checkpoint, "campaign": q.Campaign})
-	if q.Removed {
-		filters.Set("removed", "1")
-	}
-	data := map[string]any{"Points": points, "Campaigns": campaigns, "Counties": counties,
-		"Total": vehicleRowOf("合计", "", "", total, url.Values{}), "Records": records, "Q": q, "N": n,
-		"Filtered": len(filters) > 0}
-	pageLinks(data, "/console/vehicles", filters, "#records", page, q.Offset+len(recs), n)
-	return c.render(ec, http.StatusOK, "vehicles.html", data)
-}
-
-type ledgerRow struct {
-	ID, Number, Category, Problem, Units, Acceptance, Deadline, Status, StatusName, Progress string
-	Pct                                                                                      int
-	HasPct, Overdue, MayEdit                                                                 bool
+// ledgerTask is one task of the ledger with the progress rows the viewer
+// sees and their roll-up.
+type ledgerTask struct {
+	ID, Number, Category, Problem, Units, Acceptance, Deadline string
+	Overdue                                                    bool // some county the viewer sees is overdue
+	Rollup                                                     rollupView
+	Rows, Others                                               []progressRow
 	// Checklists names the checklists whose inspections are the task's
 	// evidence ("" when no field check applies); Evidence counts them.
 	Checklists string
 	Evidence   server.Evidence
 	Roadside   bool // the task counts roadside vehicle checks too
+}
+
+// rollupView is a task's roll-up as the ledger writes it.
+type rollupView struct {
+	Counties       int
+	Counts         []statusCount
+	Mean, Slowest  string
+	Overdue        string // the overdue counties' names
+	OverdueCount   int
+	SlowestCounty  string // the first slowest county's code, for tests and links
+	SlowestPercent int
+}
+
+type statusCount struct {
+	Status, Name string
+	N            int
+}
+
+// progressRow is one county's progress on a task.
+type progressRow struct {
+	Anchor, TaskID, County, CountyName, Status, StatusName, Note string
+	Pct                                                          int
+	HasPct, Overdue, MayEdit, Reported                           bool
+	Evidence                                                     []string
+	Reporter, ReportedAt                                         string
+	Statuses                                                     []string // the statuses the viewer may set
+	Field                                                        server.Evidence
+	CSRF                                                         string // the session's token, for the form
+	// Open shows the form unfolded: a county office's own rows are its
+	// work; the city's page lists every county's and folds them.
+	Open bool
 }
 
 // abridge shortens s to n runes.
@@ -125,12 +68,21 @@ func abridge(s string, n int) string {
 	return string(r[:n]) + "…"
 }
 
-// ledger shows the plan's rectification tasks with their progress;
-// overdue tasks (deadline passed, not done or accepted) stand out.
+// progressAnchor is the page anchor of a task's row for a county.
+func progressAnchor(taskID, county string) string { return "p-" + taskID + "-" + county }
+
+// ledger shows the plan's rectification tasks, each with the progress of
+// the counties the viewer sees — a county office its own, the city every
+// county's and a roll-up (counts by status, the slowest county, the
+// overdue ones) — and the field evidence.
 func (c *Console) ledger(ec echo.Context) error {
 	p := principalOf(ec)
 	ctx := ec.Request().Context()
 	tasks, err := c.d.Store.Tasks(ctx)
+	if err != nil {
+		return err
+	}
+	progress, err := c.d.Store.TaskProgress(ctx, p.Scope())
 	if err != nil {
 		return err
 	}
@@ -143,69 +95,135 @@ func (c *Console) ledger(ec echo.Context) error {
 	if err != nil {
 		return err
 	}
+	ix := server.IndexProgress(progress)
 	today := c.now().In(chinaTime).Format(time.DateOnly)
-	rows := make([]ledgerRow, 0, len(tasks))
+	token := ""
+	if s := sessionFrom(ec); s != nil {
+		token = s.csrf
+	}
+	out := make([]ledgerTask, 0, len(tasks))
 	overdue := 0
 	for _, t := range tasks {
-		units, status, deadline := taskFacts(t)
-		r := ledgerRow{ID: t.ID, Number: t.Text("number"), Category: t.Text("category"), Problem: abridge(t.Text("problem"), 80),
+		units, deadline := taskFacts(t)
+		l := server.LedgerOf(t, ix, p.CanSee, today)
+		lt := ledgerTask{ID: t.ID, Number: t.Text("number"), Category: t.Text("category"), Problem: abridge(t.Text("problem"), 80),
 			Units: strings.Join(units, "、"), Acceptance: t.Text("acceptance_unit"), Deadline: deadline,
-			Status: status, StatusName: taskStatusNames[status], Progress: t.Text("progress"), MayEdit: server.MayUpdateTask(p, t)}
-		if pct, ok := t.Float("progress_pct"); ok {
-			r.Pct, r.HasPct = int(pct), true
+			Overdue: len(l.Rollup.Overdue) > 0, Rollup: c.rollupView(l.Rollup)}
+		templates := server.TaskTemplates(t)
+		for _, tp := range l.Rows {
+			r := c.progressRow(p, t, tp, today, templates, tallies, vehicles)
+			r.CSRF = token
+			lt.Rows = append(lt.Rows, r)
 		}
-		if templates := server.TaskTemplates(t); len(templates) > 0 {
+		for _, tp := range l.Others {
+			r := c.progressRow(p, t, tp, today, nil, nil, nil)
+			r.CSRF = token
+			lt.Others = append(lt.Others, r)
+		}
+		if len(templates) > 0 {
 			titles := make([]string, len(templates))
 			for i, id := range templates {
 				titles[i] = c.templateTitle(id)
 			}
-			r.Checklists = strings.Join(titles, "、")
-			r.Evidence = server.TaskEvidence(t, tallies, vehicles)
-			r.Roadside = slices.Contains(templates, server.RoadsideTemplate)
+			lt.Checklists = strings.Join(titles, "、")
+			lt.Evidence = server.TaskEvidence(t, tallies, vehicles)
+			lt.Roadside = slices.Contains(templates, server.RoadsideTemplate)
 		}
-		if d := t.Text("deadline"); d != "" && d < today && status != "done" && status != "accepted" {
-			r.Overdue = true
+		if lt.Overdue {
 			overdue++
 		}
-		rows = append(rows, r)
+		out = append(out, lt)
 	}
-	return c.render(ec, http.StatusOK, "ledger.html", map[string]any{"Rows": rows, "Overdue": overdue, "Today": today,
-		"Statuses": server.TaskStatuses, "StatusNames": taskStatusNames, "Saved": ec.QueryParam("saved")})
+	return c.render(ec, http.StatusOK, "ledger.html", map[string]any{"Tasks": out, "Overdue": overdue, "Today": today,
+		"Saved": ec.QueryParam("saved")})
+}
+
+// progressRow shows tp, one county's progress on task t; templates,
+// tallies and vehicles give its field evidence (none for rows the task no
+// longer names).
+func (c *Console) progressRow(p *server.Principal, t *server.StoredRecord, tp server.TaskProgress, today string,
+	templates []string, tallies []server.Tally, vehicles []server.VehicleStat) progressRow {
+	r := progressRow{Anchor: progressAnchor(t.ID, tp.County), TaskID: t.ID, County: tp.County, CountyName: c.countyName(tp.County),
+		Status: tp.Status, StatusName: server.TaskStatusLabel(tp.Status), Note: tp.Note, Pct: tp.Pct, HasPct: tp.HasPct,
+		Overdue: tp.Overdue(t, today), Evidence: tp.Evidence, Reporter: tp.ReportedByName, Reported: !tp.ReportedAt.IsZero()}
+	if r.Reported {
+		r.ReportedAt = tp.ReportedAt.In(chinaTime).Format("2006-01-02 15:04")
+	}
+	if templates != nil {
+		r.Field = server.CountyEvidence(t, tp.County, tallies, vehicles)
+	}
+	for _, st := range server.TaskStatuses {
+		if server.MayReport(p, t, tp.County, tp, st) == nil {
+			r.Statuses = append(r.Statuses, st)
+		}
+	}
+	r.MayEdit = slices.Contains(r.Statuses, tp.Status)
+	r.Open = !p.Role.AllCounties()
+	return r
+}
+
+// rollupView writes a roll-up with county names.
+func (c *Console) rollupView(r server.Rollup) rollupView {
+	v := rollupView{Counties: r.Counties, Mean: strconv.FormatFloat(r.MeanPct, 'f', 1, 64) + "%", OverdueCount: len(r.Overdue)}
+	for _, st := range server.TaskStatuses {
+		v.Counts = append(v.Counts, statusCount{Status: st, Name: server.TaskStatusLabel(st), N: r.Counts[st]})
+	}
+	// The slowest are worth naming unless every county is as slow.
+	if len(r.Slowest) > 0 && len(r.Slowest) < r.Counties {
+		v.SlowestCounty, v.SlowestPercent = r.Slowest[0], r.SlowestPct
+		v.Slowest = c.countyName(r.Slowest[0])
+		if n := len(r.Slowest); n > 1 {
+			v.Slowest += "等 " + strconv.Itoa(n) + " 个单位"
+		}
+		v.Slowest += " " + strconv.Itoa(r.SlowestPct) + "%"
+	}
+	names := make([]string, len(r.Overdue))
+	for i, code := range r.Overdue {
+		names[i] = c.countyName(code)
+	}
+	v.Overdue = strings.Join(names, "、")
+	return v
 }
 
 // taskFacts returns what the ledger and the report show of a task: its
-// responsible units, its status (not_started until an office sets one)
-// and its deadline (the date, or the plan's words for ongoing tasks).
-func taskFacts(t *server.StoredRecord) (units []string, status, deadline string) {
+// responsible units and its deadline (the date, or the plan's words for
+// ongoing tasks).
+func taskFacts(t *server.StoredRecord) (units []string, deadline string) {
 	_ = json.Unmarshal(t.Value("responsible_units"), &units)
-	if status = t.Text("status"); status == "" {
-		status = "not_started"
-	}
 	if deadline = t.Text("deadline"); deadline == "" {
 		deadline = t.Text("deadline_text")
 	}
-	return units, status, deadline
+	return units, deadline
 }
 
-// updateTask records an office's progress on a task.
-func (c *Console) updateTask(ec echo.Context) error {
-	p := principalOf(ec)
-	if !mayUse(p.Role) {
-		return server.Errorf(syncproto.CodeForbidden, "无权更新整改台账")
+// evidenceLines splits a form's evidence into its items, one per line.
+func evidenceLines(s string) []string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
 	}
-	pct := 0
+	return out
+}
+
+// reportProgress records an office's progress on a task in one county.
+func (c *Console) reportProgress(ec echo.Context) error {
+	rep := server.ProgressReport{Status: ec.FormValue("status"), Note: strings.TrimSpace(ec.FormValue("note")),
+		Evidence: evidenceLines(ec.FormValue("evidence"))}
 	if s := strings.TrimSpace(ec.FormValue("progress_pct")); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil {
 			return server.Errorf(syncproto.CodeInvalidValue, "进度百分比应为 0 到 100 的整数")
 		}
-		pct = n
+		rep.Pct = &n
 	}
-	id := ec.Param("id")
-	if err := c.d.Syncer.UpdateTask(ec.Request().Context(), p, id, ec.FormValue("status"), strings.TrimSpace(ec.FormValue("progress")), pct); err != nil {
+	task, county := ec.Param("task"), ec.Param("county")
+	if err := c.d.Syncer.ReportProgress(ec.Request().Context(), principalOf(ec), task, county, rep); err != nil {
 		return err
 	}
-	return ec.Redirect(http.StatusSeeOther, "/console/ledger?saved="+url.QueryEscape(id)+"#task-"+url.QueryEscape(id))
+	q := url.Values{"saved": {server.TaskProgressID(task, county)}}
+	return ec.Redirect(http.StatusSeeOther, "/console/ledger?"+q.Encode()+"#"+url.PathEscape(progressAnchor(task, county)))
 }
 
 func (c *Console) now() time.Time {

@@ -1,15 +1,16 @@
 package console_test
 
 import (
-	"encoding/json"
 	"html"
 	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
@@ -135,103 +136,6 @@ func TestVehicleRecords(t *testing.T) {
 	}
 }
 
-var overdueRE = regexp.MustCompile(`逾期未完成 <b>(\d+)</b>`)
-
-func overdueCount(t *testing.T, page string) string {
-	t.Helper()
-	m := overdueRE.FindStringSubmatch(page)
-	if m == nil {
-		t.Fatalf("no overdue count\n%s", page)
-	}
-	return m[1]
-}
-
-func TestLedger(t *testing.T) {
-	srv := apptest.Start(t)
-	phone := srv.Login(apptest.Inspector)
-	_, cursor := pullAll(t, phone, "")
-
-	b := loggedIn(t, srv, apptest.CountyOffice)
-	st, page := b.get("/console/ledger")
-	if st != http.StatusOK {
-		t.Fatalf("ledger: %d\n%s", st, page)
-	}
-	// The 11 tasks with a deadline are all past it and none is done.
-	if n := overdueCount(t, page); n != "11" {
-		t.Errorf("overdue count %s, want 11", n)
-	}
-	for _, want := range []string{`id="task-task-04" data-id="task-04" class="overdue"`, "2022-07-31 <strong class=\"overdue-tag\">已逾期</strong>",
-		"市生态环境局", "未开始"} {
-		if !strings.Contains(page, want) {
-			t.Errorf("ledger lacks %q", want)
-		}
-	}
-	if strings.Contains(page, `data-id="task-01" class="overdue"`) {
-		t.Error("a long-term task without a deadline is marked overdue")
-	}
-	token := csrf(t, page)
-
-	// CSRF: a POST without the session's token changes nothing.
-	for name, form := range map[string]url.Values{
-		"no token":    {"status": {"done"}},
-		"wrong token": {"status": {"done"}, "csrf": {"not-the-token"}},
-	} {
-		if st, page := b.post("/console/ledger/task-04", form); st != http.StatusForbidden || !strings.Contains(page, "CSRF") {
-			t.Errorf("%s: %d", name, st)
-		}
-	}
-	if rec, _ := srv.App.DB.Get(ctx, syncproto.EntityTask, "task-04"); rec.Text("status") != "" {
-		t.Errorf("a refused POST set the status to %q", rec.Text("status"))
-	}
-	// A county office may not update a task of other counties only.
-	if st, _ := b.post("/console/ledger/task-02", url.Values{"csrf": {token}, "status": {"done"}}); st != http.StatusForbidden {
-		t.Errorf("county office updating another county's task: %d", st)
-	}
-	if st, _ := b.post("/console/ledger/task-04", url.Values{"csrf": {token}, "status": {"finished"}}); st != http.StatusBadRequest {
-		t.Errorf("unknown status: %d", st)
-	}
-
-	// Progress on a task of its county is shown and no longer overdue.
-	note := "已完成豆罗、秦城检查站整治，待市局验收"
-	st, page = b.post("/console/ledger/task-04", url.Values{"csrf": {token}, "status": {"done"}, "progress": {note}, "progress_pct": {"90"}})
-	if st != http.StatusOK || !strings.Contains(page, note) || !strings.Contains(page, "90%") {
-		t.Fatalf("update: %d\n%s", st, page)
-	}
-	if n := overdueCount(t, page); n != "10" {
-		t.Errorf("overdue count after done: %s, want 10", n)
-	}
-	if strings.Contains(page, `data-id="task-04" class="overdue"`) {
-		t.Error("a done task is still marked overdue")
-	}
-	// A task with no county list is open to a county office too.
-	if st, _ := b.post("/console/ledger/task-07", url.Values{"csrf": {token}, "status": {"in_progress"}, "progress_pct": {"30"}}); st != http.StatusOK {
-		t.Errorf("county office updating a city-wide task: %d", st)
-	}
-	// The city office may update any task.
-	city := loggedIn(t, srv, apptest.CityOffice)
-	_, cp := city.get("/console/ledger")
-	if st, _ := city.post("/console/ledger/task-02", url.Values{"csrf": {csrf(t, cp)}, "status": {"accepted"}}); st != http.StatusOK {
-		t.Errorf("city office update: %d", st)
-	}
-
-	// The phone's next pull carries the progress.
-	changes, _ := pullAll(t, phone, cursor)
-	var got syncproto.Change
-	for _, ch := range changes {
-		if ch.Entity == syncproto.EntityTask && ch.ID == "task-04" {
-			got = ch
-		}
-	}
-	var status, progress string
-	var pct int
-	_ = json.Unmarshal(got.Fields["status"], &status)
-	_ = json.Unmarshal(got.Fields["progress"], &progress)
-	_ = json.Unmarshal(got.Fields["progress_pct"], &pct)
-	if status != "done" || progress != note || pct != 90 {
-		t.Errorf("phone pulled status %q progress %q pct %d", status, progress, pct)
-	}
-}
-
 // addOffice adds a county office user of these counties and logs it in.
 func addOffice(t *testing.T, srv *apptest.Server, username string, counties ...string) *browser {
 	t.Helper()
@@ -352,4 +256,58 @@ func mustGet(t *testing.T, b *browser, path string) string {
 		t.Fatalf("GET %s: %d\n%s", path, st, page)
 	}
 	return page
+}
+
+// TestVehiclesOutsideActions (issue 10): a roadside check made outside any
+// special action is counted under 未列入专项行动, so the table by action
+// adds up to the total and links to its records; the Chinese values an
+// older app sends are stored as codes, pulled back as codes under the same
+// HLC, and shown as labels.
+func TestVehiclesOutsideActions(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	_, cursor := pullAll(t, phone, "")
+	id := uuid.NewString()
+	m := apptest.Mut(phone, syncproto.EntityVehicleCheck, id, apptest.Fields("county", apptest.Xinfu, "checkpoint", "忻州北收费站",
+		"plate", "晋H7E123", "emission_stage", "国六", "fuel", "天然气", "aftertreatment", "removed", "action", "处罚",
+		"checked_at", "2026-11-28T10:00:00+08:00"))
+	apptest.PushApplied(t, phone, m)
+	rec, err := srv.App.DB.Get(ctx, syncproto.EntityVehicleCheck, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for field, code := range map[string]string{"emission_stage": "cn6", "fuel": "natural_gas", "action": "fine", "aftertreatment": "removed"} {
+		if got := rec.Text(field); got != code || rec.State.Fields[field].HLC.String() != m.HLC {
+			t.Errorf("stored %s = %q at %s, want %q at %s", field, got, rec.State.Fields[field].HLC, code, m.HLC)
+		}
+	}
+	changes, _ := pullAll(t, phone, cursor)
+	if i := slices.IndexFunc(changes, func(c syncproto.Change) bool { return c.ID == id }); i < 0 ||
+		string(changes[i].Fields["emission_stage"]) != `"cn6"` || changes[i].HLCs["emission_stage"] != m.HLC {
+		t.Errorf("the phone pulled back %+v", changes)
+	}
+
+	county := loggedIn(t, srv, apptest.CountyOffice)
+	page := mustGet(t, county, "/console/vehicles")
+	rows := tableRows(t, page, "by-campaign")[1:]
+	sum := 0
+	for _, r := range rows {
+		n, _ := strconv.Atoi(strings.Split(r, "|")[2])
+		sum += n
+	}
+	if last := rows[len(rows)-1]; last != "未列入专项行动|忻州北收费站|1|1|1|100.0%" || sum != 909 {
+		t.Errorf("by special action sums to %d, want 909; rows:\n%s", sum, strings.Join(rows, "\n"))
+	}
+	if total := tableRows(t, page, "by-county"); !slices.Contains(total, "合计|909|493|64|13.0%") {
+		t.Errorf("by county: %v", total)
+	}
+	m2 := regexp.MustCompile(`<a href="([^"]+)">未列入专项行动</a>`).FindStringSubmatch(page)
+	if m2 == nil {
+		t.Fatal("no link on the row outside any action")
+	}
+	linked := mustGet(t, county, html.UnescapeString(m2[1]))
+	if records := tableRows(t, linked, "vehicle-records")[1:]; !strings.Contains(linked, "共 1 条") || len(records) != 1 ||
+		!strings.Contains(records[0], "|晋H7E123|国六|天然气|已拆除|处罚|") {
+		t.Errorf("records outside any action: %v", records)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -29,7 +30,9 @@ func parseTemplates() (map[string]*template.Template, error) {
 			}
 			return s
 		},
-		"taskStatus": func(s string) string { return taskStatusNames[s] },
+		"taskStatus": server.TaskStatusLabel,
+		// isLink reports whether an evidence item is a web address to link.
+		"isLink": func(s string) bool { return strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://") },
 		"when": func(t time.Time) string {
 			if t.IsZero() {
 				return ""

@@ -44,7 +44,7 @@ func (rp reportParams) query() string {
 func responsibleUnits(tasks []*server.StoredRecord) []string {
 	var out []string
 	for _, t := range tasks {
-		units, _, _ := taskFacts(t)
+		units, _ := taskFacts(t)
 		for _, u := range units {
 			if !slices.Contains(out, u) {
 				out = append(out, u)
@@ -54,10 +54,29 @@ func responsibleUnits(tasks []*server.StoredRecord) []string {
 	return out
 }
 
+// reportCounties are the counties a viewer's reports cover: those in its
+// scope and, for the city, the city itself (市本级) when some task names
+// no county.
+func (c *Console) reportCounties(p *server.Principal, tasks []*server.StoredRecord) []string {
+	scope := p.Scope()
+	var counties []string
+	for _, ct := range c.counties {
+		if scope.All || slices.Contains(p.Counties, ct.Code) {
+			counties = append(counties, ct.Code)
+		}
+	}
+	if scope.All && slices.ContainsFunc(tasks, func(t *server.StoredRecord) bool { return len(server.TaskCounties(t)) == 0 }) {
+		counties = append(counties, server.CityCounty)
+	}
+	return counties
+}
+
 // monthReport gathers the report's tables for the request's month, county
-// and responsible unit, within the user's scope.
+// and responsible unit, within the user's scope. The state of each
+// county's tasks is its own progress rows.
 func (c *Console) monthReport(ec echo.Context) (reportParams, []reportTable, error) {
 	p := principalOf(ec)
+	ctx := ec.Request().Context()
 	rp := reportParams{Month: ec.QueryParam("month"), County: ec.QueryParam("county"), Unit: ec.QueryParam("unit")}
 	if rp.Month == "" {
 		rp.Month = c.now().In(chinaTime).Format("2006-01")
@@ -66,20 +85,23 @@ func (c *Console) monthReport(ec echo.Context) (reportParams, []reportTable, err
 	if !reMonth.MatchString(month) {
 		return rp, nil, server.Errorf(syncproto.CodeInvalidValue, "月份格式应为 YYYY-MM")
 	}
-	scope := p.Scope()
-	var counties []string
-	for _, ct := range c.counties {
-		if scope.All || slices.Contains(p.Counties, ct.Code) {
-			counties = append(counties, ct.Code)
-		}
+	tasks, err := c.d.Store.Tasks(ctx)
+	if err != nil {
+		return rp, nil, err
 	}
+	progress, err := c.d.Store.TaskProgress(ctx, p.Scope())
+	if err != nil {
+		return rp, nil, err
+	}
+	ix := server.IndexProgress(progress)
+	counties := c.reportCounties(p, tasks)
 	if county := rp.County; county != "" {
 		if !slices.Contains(counties, county) {
 			return rp, nil, server.Errorf(syncproto.CodeOutOfScope, "无权查看其他区县的报表")
 		}
 		counties = []string{county}
 	}
-	reports, err := c.d.Store.MonthlyReport(ec.Request().Context(), month, counties)
+	reports, err := c.d.Store.MonthlyReport(ctx, month, counties)
 	if err != nil {
 		return rp, nil, err
 	}
@@ -88,14 +110,11 @@ func (c *Console) monthReport(ec echo.Context) (reportParams, []reportTable, err
 		"照片", "有疑点照片", "整改任务", "未开始", "推进中", "已完成", "已验收", "平均进度"}}
 	byTmpl := reportTable{Title: "按检查表统计", Header: []string{"区县", "检查表", "检查数"}}
 	for _, r := range reports {
-		tasks := 0
-		for _, n := range r.Tasks {
-			tasks += n
-		}
+		ct := server.CountyTasksOf(r.County, tasks, ix)
 		sum.Rows = append(sum.Rows, []string{c.countyName(r.County), itoa(r.Inspections()), itoa(r.Submitted), itoa(r.Returned),
-			itoa(r.Approved), itoa(r.Findings), itoa(r.Photos), itoa(r.FlaggedPhotos), itoa(tasks),
-			itoa(r.Tasks["not_started"]), itoa(r.Tasks["in_progress"]), itoa(r.Tasks["done"]), itoa(r.Tasks["accepted"]),
-			strconv.FormatFloat(r.TaskPct, 'f', 1, 64) + "%"})
+			itoa(r.Approved), itoa(r.Findings), itoa(r.Photos), itoa(r.FlaggedPhotos), itoa(ct.Tasks),
+			itoa(ct.Counts[syncproto.TaskNotStarted]), itoa(ct.Counts[syncproto.TaskInProgress]), itoa(ct.Counts[syncproto.TaskDone]),
+			itoa(ct.Counts[syncproto.TaskAccepted]), strconv.FormatFloat(ct.MeanPct, 'f', 1, 64) + "%"})
 		ids := make([]string, 0, len(r.ByTemplate))
 		for id := range r.ByTemplate {
 			ids = append(ids, id)
@@ -109,54 +128,56 @@ func (c *Console) monthReport(ec echo.Context) (reportParams, []reportTable, err
 			byTmpl.Rows = append(byTmpl.Rows, []string{c.countyName(r.County), name, itoa(r.ByTemplate[id])})
 		}
 	}
-	tasks, err := c.taskTable(ec, rp, counties)
+	byTask, err := c.taskTable(ec, rp, counties, tasks, ix)
 	if err != nil {
 		return rp, nil, err
 	}
-	return rp, []reportTable{sum, byTmpl, tasks}, nil
+	return rp, []reportTable{sum, byTmpl, byTask}, nil
 }
 
-// taskTable is the report's table by rectification task, which names its
-// responsible units: the tasks that concern these counties (naming one of
-// them or none) and, if rp names a unit, that unit; their state; and their
-// evidence started in the month in these counties (as the ledger counts
-// it, for one month).
-func (c *Console) taskTable(ec echo.Context, rp reportParams, counties []string) (reportTable, error) {
+// taskTable is the report's table by rectification task and county: for
+// each task falling on these counties (and, if rp names a unit, naming
+// that unit), each of these counties' own progress — status, percentage,
+// whether overdue, note — and its evidence started in the month (as the
+// ledger counts it, for one month and that county).
+func (c *Console) taskTable(ec echo.Context, rp reportParams, counties []string, tasks []*server.StoredRecord, ix server.ProgressIndex) (reportTable, error) {
 	month := rp.Month
-	ctx := ec.Request().Context()
-	t := reportTable{Title: "整改任务进展", Header: []string{"序号", "责任单位", "验收单位", "整改时限", "状态", "进度",
-		"本月现场检查", "其中已通过"}}
-	tasks, err := c.d.Store.Tasks(ctx)
-	if err != nil {
-		return t, err
-	}
+	t := reportTable{Title: "整改任务进展", Header: []string{"序号", "区县", "责任单位", "验收单位", "整改时限", "状态", "进度", "逾期",
+		"进展说明", "本月现场检查", "其中已通过"}}
 	if rp.Unit != "" && !slices.Contains(responsibleUnits(tasks), rp.Unit) {
 		return t, server.Errorf(syncproto.CodeInvalidValue, "没有责任单位“%s”的整改任务", rp.Unit)
 	}
-	tallies, err := c.d.Store.InspectionTally(ctx, server.InspectionQuery{Scope: principalOf(ec).Scope(), Counties: counties,
-		From: month + "-01", To: month + "-31"})
+	tallies, err := c.d.Store.InspectionTally(ec.Request().Context(), server.InspectionQuery{Scope: principalOf(ec).Scope(),
+		Counties: counties, From: month + "-01", To: month + "-31"})
 	if err != nil {
 		return t, err
 	}
+	today := c.now().In(chinaTime).Format(time.DateOnly)
 	for _, task := range tasks {
-		if named := server.TaskCounties(task); len(named) > 0 && !slices.ContainsFunc(named, func(c string) bool { return slices.Contains(counties, c) }) {
-			continue
-		}
-		units, status, deadline := taskFacts(task)
+		units, deadline := taskFacts(task)
 		if rp.Unit != "" && !slices.Contains(units, rp.Unit) {
 			continue
 		}
-		pct := ""
-		if v, ok := task.Float("progress_pct"); ok {
-			pct = strconv.Itoa(int(v)) + "%"
+		for _, county := range server.ProgressCounties(task) {
+			if !slices.Contains(counties, county) {
+				continue
+			}
+			tp := ix.Get(task.ID, county)
+			pct, overdue := "", ""
+			if tp.HasPct {
+				pct = strconv.Itoa(tp.Pct) + "%"
+			}
+			if tp.Overdue(task, today) {
+				overdue = "是"
+			}
+			inspections, approved := "—", "—"
+			if len(server.TaskTemplates(task)) > 0 {
+				e := server.CountyEvidence(task, county, tallies, nil)
+				inspections, approved = strconv.Itoa(e.Inspections()), strconv.Itoa(e.Approved)
+			}
+			t.Rows = append(t.Rows, []string{task.Text("number"), c.countyName(county), strings.Join(units, "、"),
+				task.Text("acceptance_unit"), deadline, server.TaskStatusLabel(tp.Status), pct, overdue, tp.Note, inspections, approved})
 		}
-		inspections, approved := "—", "—"
-		if len(server.TaskTemplates(task)) > 0 {
-			e := server.TaskEvidence(task, tallies, nil)
-			inspections, approved = strconv.Itoa(e.Inspections()), strconv.Itoa(e.Approved)
-		}
-		t.Rows = append(t.Rows, []string{task.Text("number"), strings.Join(units, "、"), task.Text("acceptance_unit"), deadline,
-			taskStatusNames[status], pct, inspections, approved})
 	}
 	return t, nil
 }

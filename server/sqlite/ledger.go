@@ -13,10 +13,11 @@ import (
 func (db *DB) VehicleStats(ctx context.Context, scope server.Scope) ([]server.VehicleStat, error) {
 	where, args := scopeWhere(scope)
 	rows, err := db.read.QueryContext(ctx, `SELECT county, coalesce(checkpoint, ''), coalesce(campaign, ''), count(*),
-		coalesce(sum(emission_stage = '国六'), 0),
-		coalesce(sum(emission_stage = '国六' AND aftertreatment = 'removed'), 0)
+		coalesce(sum(emission_stage = ?), 0),
+		coalesce(sum(emission_stage = ? AND aftertreatment = ?), 0)
 		FROM vehicle_check WHERE deleted_hlc = ''`+where+`
-		GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`, args...)
+		GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+		append([]any{syncproto.StageCN6, syncproto.StageCN6, syncproto.AftertreatmentRemoved}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("vehicle stats: %w", err)
 	}
@@ -44,8 +45,12 @@ func (db *DB) VehicleChecks(ctx context.Context, q server.VehicleQuery) ([]*serv
 			args = append(args, f.val)
 		}
 	}
+	if q.NoCampaign {
+		w += " AND coalesce(campaign, '') = ''"
+	}
 	if q.Removed {
-		w += " AND emission_stage = '国六' AND aftertreatment = 'removed'"
+		w += " AND emission_stage = ? AND aftertreatment = ?"
+		args = append(args, syncproto.StageCN6, syncproto.AftertreatmentRemoved)
 	}
 	return db.page(ctx, e, w, args, "checked_at DESC, id", q.Limit, q.Offset)
 }
@@ -58,4 +63,23 @@ func (db *DB) Tasks(ctx context.Context) ([]*server.StoredRecord, error) {
 		return nil, fmt.Errorf("list tasks: %w", err)
 	}
 	return db.scanAll(e, rows)
+}
+
+// TaskProgress returns the live progress rows (task_progress) in scope.
+func (db *DB) TaskProgress(ctx context.Context, scope server.Scope) ([]server.TaskProgress, error) {
+	e := server.EntityByName(syncproto.EntityTaskProgress)
+	where, args := scopeWhere(scope)
+	rows, err := db.read.QueryContext(ctx, "SELECT "+db.stmts[e.Name].cols+" FROM "+e.Name+" WHERE deleted_hlc = ''"+where+" ORDER BY id", args...)
+	if err != nil {
+		return nil, fmt.Errorf("list task progress: %w", err)
+	}
+	recs, err := db.scanAll(e, rows)
+	if err != nil {
+		return nil, fmt.Errorf("list task progress: %w", err)
+	}
+	out := make([]server.TaskProgress, len(recs))
+	for i, r := range recs {
+		out[i] = server.TaskProgressOf(r)
+	}
+	return out, nil
 }

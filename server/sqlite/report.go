@@ -12,12 +12,12 @@ import (
 const monthInspections = `SELECT id FROM inspection WHERE deleted_hlc = '' AND county = ? AND substr(started_at, 1, 7) = ?
 	AND status IN ('submitted', 'returned', 'approved')`
 
-// MonthlyReport aggregates the monthly report of each county given, in
-// that order.
+// MonthlyReport aggregates the field work of each county given for its
+// monthly report, in that order.
 func (db *DB) MonthlyReport(ctx context.Context, month string, counties []string) ([]server.MonthReport, error) {
 	out := make([]server.MonthReport, 0, len(counties))
 	for _, county := range counties {
-		r := server.MonthReport{County: county, ByTemplate: map[string]int{}, Tasks: map[string]int{}}
+		r := server.MonthReport{County: county, ByTemplate: map[string]int{}}
 		rows, err := db.read.QueryContext(ctx, `SELECT coalesce(template_id, ''), status, count(*) FROM inspection
 			WHERE id IN (`+monthInspections+`) GROUP BY 1, 2`, county, month)
 		if err != nil {
@@ -52,31 +52,6 @@ func (db *DB) MonthlyReport(ctx context.Context, month string, counties []string
 			FROM photo WHERE deleted_hlc = '' AND inspection_id IN (`+monthInspections+`)`,
 			county, month).Scan(&r.Photos, &r.FlaggedPhotos); err != nil {
 			return nil, fmt.Errorf("report photos: %w", err)
-		}
-		rows, err = db.read.QueryContext(ctx, `SELECT coalesce(nullif(status, ''), 'not_started'), count(*), coalesce(sum(progress_pct), 0)
-			FROM rectification_task WHERE deleted_hlc = '' AND (counties IS NULL OR NOT json_valid(counties)
-				OR json_array_length(counties) = 0 OR EXISTS (SELECT 1 FROM json_each(counties) WHERE value = ?))
-			GROUP BY 1`, county)
-		if err != nil {
-			return nil, fmt.Errorf("report tasks: %w", err)
-		}
-		total, pct := 0, 0
-		for rows.Next() {
-			var status string
-			var n, sum int
-			if err := rows.Scan(&status, &n, &sum); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			r.Tasks[status] += n
-			total, pct = total+n, pct+sum
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-		if total > 0 {
-			r.TaskPct = float64(pct) / float64(total)
 		}
 		out = append(out, r)
 	}

@@ -51,11 +51,4 @@ func TestMonthlyReport(t *testing.T) {
 	if n.Inspections() != 1 || n.Findings != 1 || n.Photos != 0 {
 		t.Errorf("宁武县: %+v", n)
 	}
-	tasks := 0
-	for _, c := range x.Tasks {
-		tasks += c
-	}
-	if tasks == 0 || x.Tasks["not_started"] != tasks {
-		t.Errorf("忻府区 tasks: %v", x.Tasks)
-	}
 }

@@ -1,0 +1,354 @@
+package console_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/app"
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+var overdueRE = regexp.MustCompile(`逾期未完成 <b>(\d+)</b>`)
+
+func overdueCount(t *testing.T, page string) string {
+	t.Helper()
+	m := overdueRE.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no overdue count\n%s", page)
+	}
+	return m[1]
+}
+
+// fakeClock is the server's clock in a test: set, never slept on.
+type fakeClock struct{ ns atomic.Int64 }
+
+// Now is the clock's time.
+func (c *fakeClock) Now() time.Time { return time.Unix(0, c.ns.Load()) }
+
+// Set sets the clock to 10:00 China time on day (YYYY-MM-DD).
+func (c *fakeClock) Set(day string) {
+	d, err := time.ParseInLocation(time.DateOnly, day, time.FixedZone("CST", 8*3600))
+	if err != nil {
+		panic(err)
+	}
+	c.ns.Store(d.Add(10 * time.Hour).UnixNano())
+}
+
+// option makes the server run on the clock.
+func (c *fakeClock) option(cfg *app.Config) { cfg.Now = c.Now }
+
+// countyRow returns the ledger's row of a task's progress in a county as
+// text (cells joined by "|"), or "" when the page has none.
+func countyRow(t *testing.T, page, task, county string) string {
+	t.Helper()
+	for _, r := range regexp.MustCompile(`(?s)<tr id="p-`+task+`-`+county+`"[^>]*>.*?</tr>`).FindAllString(page, -1) {
+		return strings.Join(tableRows(t, `<table id="x">`+r+`</table>`, "x"), "\n")
+	}
+	return ""
+}
+
+// taskRow returns the ledger's row of a task (number "4.4") as text.
+func taskRow(t *testing.T, page, number string) string {
+	t.Helper()
+	for _, r := range tableRows(t, page, "ledger") {
+		if strings.HasPrefix(r, number+"|") {
+			return r
+		}
+	}
+	t.Fatalf("no ledger row for task %s", number)
+	return ""
+}
+
+// reportRow returns the report's row of a task in a county, as text.
+func reportRow(t *testing.T, b *browser, number, county string) string {
+	t.Helper()
+	for _, r := range tableRows(t, mustGet(t, b, "/console/report?month=2022-12"), "report-整改任务进展") {
+		if strings.HasPrefix(r, number+"|"+county+"|") {
+			return r
+		}
+	}
+	return ""
+}
+
+// report posts an office's progress on a task in a county.
+func report(t *testing.T, b *browser, task, county string, form url.Values) (int, string) {
+	t.Helper()
+	form.Set("csrf", csrf(t, mustGet(t, b, "/console/ledger")))
+	return b.post("/console/ledger/"+task+"/"+county, form)
+}
+
+// TestProgressPerCounty (issue 10): a task shared by counties has one
+// progress row per county. Each county office reports its own; its
+// report shows its own progress and nobody else's; the city sees every
+// county's row and the roll-up (counts, the slowest county, the overdue
+// ones once the deadline has passed); no office reports on another
+// county's row; each county's phones pull its own rows only.
+func TestProgressPerCounty(t *testing.T) {
+	var clock fakeClock
+	clock.Set("2022-12-20")
+	srv := apptest.Start(t, clock.option)
+	xinfuPhone := srv.Login(apptest.Inspector)
+	dingPhone := addInspector(t, srv, "dingxiang-insp", apptest.Dingxiang)
+	_, xinfuCursor := pullAll(t, xinfuPhone, "")
+	_, dingCursor := pullAll(t, dingPhone, "")
+	xinfu, ding, city := loggedIn(t, srv, apptest.CountyOffice), loggedIn(t, srv, apptest.DingxiangOffice), loggedIn(t, srv, apptest.CityOffice)
+
+	// 忻府区 reports on 4.4 (every county): 定襄县's report row is untouched.
+	note := "忻府区已完成建筑工地扬尘专项检查第一轮"
+	if st, page := report(t, xinfu, "task-08", apptest.Xinfu, url.Values{"status": {"in_progress"}, "progress_pct": {"30"},
+		"note": {note}, "evidence": {"忻府环发〔2022〕12号\nhttps://example.gov.cn/notice/1\n"}}); st != http.StatusOK ||
+		!strings.Contains(page, "已保存整改进展") {
+		t.Fatalf("忻府区 reports: %d\n%s", st, page)
+	}
+	if r := reportRow(t, xinfu, "4.4", "忻府区"); !strings.Contains(r, "|推进中|30%|") || !strings.Contains(r, note) {
+		t.Errorf("忻府区's report row for 4.4: %q", r)
+	}
+	if r := reportRow(t, ding, "4.4", "定襄县"); !strings.Contains(r, "|未开始||") || strings.Contains(r, note) {
+		t.Errorf("定襄县's report row for 4.4 after only 忻府区 reported: %q", r)
+	}
+	summary := func(b *browser, county string) string {
+		t.Helper()
+		for _, r := range tableRows(t, mustGet(t, b, "/console/report?month=2022-12"), "report-检查与整改汇总") {
+			if strings.HasPrefix(r, county+"|") {
+				return r
+			}
+		}
+		t.Fatalf("no summary row for %s", county)
+		return ""
+	}
+	// 区县|检查…|照片|有疑点|整改任务|未开始|推进中|已完成|已验收|平均进度
+	if r := strings.Split(summary(ding, "定襄县"), "|"); r[10] != "0" || r[13] != "0.0%" {
+		t.Errorf("定襄县's summary after only 忻府区 reported: %v", r)
+	}
+	if r := strings.Split(summary(xinfu, "忻府区"), "|"); r[10] != "1" {
+		t.Errorf("忻府区's summary: %v", r)
+	}
+	// …then 定襄县 reports its own: each row is its own.
+	if st, _ := report(t, ding, "task-08", apptest.Dingxiang, url.Values{"status": {"done"}, "note": {"定襄县工地全部整改完毕"}}); st != http.StatusOK {
+		t.Fatalf("定襄县 reports: %d", st)
+	}
+	if r := reportRow(t, ding, "4.4", "定襄县"); !strings.Contains(r, "|已完成||") {
+		t.Errorf("定襄县's report row: %q", r)
+	}
+	if r := reportRow(t, xinfu, "4.4", "忻府区"); !strings.Contains(r, "|推进中|30%|") {
+		t.Errorf("忻府区's report row after 定襄县 reported: %q", r)
+	}
+
+	// No office reports on another county's row, nor accepts its own.
+	for _, tc := range []struct {
+		who    *browser
+		task   string
+		county string
+		status string
+		code   int
+		want   string
+	}{
+		{xinfu, "task-08", apptest.Dingxiang, "done", http.StatusForbidden, "无权填报其他区县"},
+		{ding, "task-11", apptest.Xinfu, "done", http.StatusForbidden, "无权填报其他区县"},
+		{xinfu, "task-08", apptest.Xinfu, "accepted", http.StatusForbidden, "验收"},
+		{xinfu, "task-08", apptest.Xinfu, "finished", http.StatusBadRequest, "状态只能是"},
+		{xinfu, "task-06", apptest.Xinfu, "done", http.StatusNotFound, "不涉及"}, // 4.2 does not name 忻府区
+		{xinfu, "task-99", apptest.Xinfu, "done", http.StatusNotFound, "不存在"},
+	} {
+		if st, page := report(t, tc.who, tc.task, tc.county, url.Values{"status": {tc.status}}); st != tc.code || !strings.Contains(page, tc.want) {
+			t.Errorf("%s/%s %s: %d, want %d with %q", tc.task, tc.county, tc.status, st, tc.code, tc.want)
+		}
+	}
+	if st, page := report(t, xinfu, "task-08", apptest.Xinfu, url.Values{"status": {"done"}, "progress_pct": {"101"}}); st != http.StatusBadRequest ||
+		!strings.Contains(page, "0 到 100") {
+		t.Errorf("101%%: %d", st)
+	}
+	if rec, _ := srv.App.DB.Get(ctx, syncproto.EntityTaskProgress, "task-08@"+apptest.Dingxiang); rec.Text("status") != "done" {
+		t.Errorf("a refused report changed 定襄县's row: %q", rec.Text("status"))
+	}
+	// CSRF: a POST without the session's token changes nothing.
+	if st, page := xinfu.post("/console/ledger/task-08/"+apptest.Xinfu, url.Values{"status": {"done"}}); st != http.StatusForbidden || !strings.Contains(page, "CSRF") {
+		t.Errorf("no token: %d", st)
+	}
+
+	// 5.1 (deadline 2022-12-31, seven counties): every county reports.
+	if st, _ := report(t, xinfu, "task-11", apptest.Xinfu, url.Values{"status": {"in_progress"}, "progress_pct": {"60"}}); st != http.StatusOK {
+		t.Fatal(st)
+	}
+	if st, _ := report(t, ding, "task-11", apptest.Dingxiang, url.Values{"status": {"in_progress"}, "progress_pct": {"20"}}); st != http.StatusOK {
+		t.Fatal(st)
+	}
+	for county, status := range map[string]string{"140981": "done", "140924": "done", "140922": "done", "140923": "accepted", "140971": "in_progress"} {
+		if st, page := report(t, city, "task-11", county, url.Values{"status": {status}, "progress_pct": {"50"}}); st != http.StatusOK {
+			t.Fatalf("city reports for %s: %d\n%s", county, st, page)
+		}
+	}
+	page := mustGet(t, city, "/console/ledger")
+	row := taskRow(t, page, "5.1")
+	for _, want := range []string{"未开始 0 · 推进中 3 · 已完成 3 · 已验收 1", "7 个单位", "最慢：定襄县 20%"} {
+		if !strings.Contains(row, want) {
+			t.Errorf("city's roll-up of 5.1 lacks %q:\n%s", want, row)
+		}
+	}
+	if strings.Contains(row, "逾期") {
+		t.Errorf("5.1 is overdue before its deadline:\n%s", row)
+	}
+	for county, want := range map[string]string{apptest.Xinfu: "推进中 60%", apptest.Dingxiang: "推进中 20%", "140923": "已验收 50%"} {
+		if r := countyRow(t, page, "task-11", county); !strings.Contains(r, want) {
+			t.Errorf("city's row of 5.1 for %s lacks %q: %q", county, want, r)
+		}
+	}
+	// 4.4 for the city: two counties reported, fourteen did not.
+	if row := taskRow(t, page, "4.4"); !strings.Contains(row, "未开始 14 · 推进中 1 · 已完成 1 · 已验收 0") {
+		t.Errorf("city's roll-up of 4.4:\n%s", row)
+	}
+	// A county office sees and edits its own row only.
+	dp := mustGet(t, ding, "/console/ledger")
+	if countyRow(t, dp, "task-11", apptest.Xinfu) != "" || !strings.Contains(countyRow(t, dp, "task-11", apptest.Dingxiang), "推进中 20%") {
+		t.Error("定襄县's ledger shows another county's row, or not its own")
+	}
+	if strings.Contains(dp, `action="/console/ledger/task-11/140902"`) || !strings.Contains(dp, `action="/console/ledger/task-11/140921"`) {
+		t.Error("定襄县's ledger has a form for another county's row, or none for its own")
+	}
+	if strings.Contains(dp, `<option value="accepted"`) {
+		t.Error("a county office is offered 已验收")
+	}
+
+	// The deadline passes: the unfinished counties are overdue.
+	clock.Set("2023-01-05")
+	row = taskRow(t, mustGet(t, city, "/console/ledger"), "5.1")
+	if !strings.Contains(row, "逾期：忻府区、定襄县、五台山风景名胜区") || !strings.Contains(row, "已逾期") {
+		t.Errorf("city's roll-up of 5.1 after the deadline:\n%s", row)
+	}
+	dp = mustGet(t, ding, "/console/ledger")
+	if n := overdueCount(t, dp); n != "1" {
+		t.Errorf("定襄县's overdue count %s, want 1 (5.1)", n)
+	}
+	if r := countyRow(t, dp, "task-11", apptest.Dingxiang); !strings.Contains(r, "已逾期") {
+		t.Errorf("定襄县's overdue row: %q", r)
+	}
+
+	// Each county's phones pull that county's rows only.
+	for _, tc := range []struct {
+		phone  *syncproto.Client
+		cursor string
+		county string
+		want   []string
+	}{
+		{xinfuPhone, xinfuCursor, apptest.Xinfu, []string{"task-08@140902", "task-11@140902"}},
+		{dingPhone, dingCursor, apptest.Dingxiang, []string{"task-08@140921", "task-11@140921"}},
+	} {
+		changes, _ := pullAll(t, tc.phone, tc.cursor)
+		var got []string
+		for _, ch := range changes {
+			if ch.Entity != syncproto.EntityTaskProgress {
+				continue
+			}
+			got = append(got, ch.ID)
+			var status string
+			_ = json.Unmarshal(ch.Fields["status"], &status)
+			if ch.County != tc.county || status == "" {
+				t.Errorf("%s's phone pulled %s (county %s, status %q)", tc.county, ch.ID, ch.County, status)
+			}
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s's phone pulled task progress %v, want %v", tc.county, got, tc.want)
+		}
+	}
+	// The pulled row is the report: 忻府区's note and evidence.
+	rec, err := srv.App.DB.Get(ctx, syncproto.EntityTaskProgress, "task-08@140902")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := server.TaskProgressOf(rec)
+	if tp.Note != note || !slices.Equal(tp.Evidence, []string{"忻府环发〔2022〕12号", "https://example.gov.cn/notice/1"}) || tp.ReportedByName == "" {
+		t.Errorf("stored progress %+v", tp)
+	}
+}
+
+// addInspector adds an inspector of these counties and signs a phone in.
+func addInspector(t *testing.T, srv *apptest.Server, username string, counties ...string) *syncproto.Client {
+	t.Helper()
+	apptest.Passwords[username] = "inspector-" + username
+	if _, err := srv.App.AddUser(ctx, username, apptest.Passwords[username], username, server.RoleInspector, counties); err != nil {
+		t.Fatal(err)
+	}
+	return srv.Login(username)
+}
+
+// TestLedgerOverdue: a county office's ledger counts the tasks its own
+// rows are overdue on; reporting done takes one off; the task-wide fields
+// of the task record are no longer written.
+func TestLedgerOverdue(t *testing.T) {
+	srv := apptest.Start(t)
+	b := loggedIn(t, srv, apptest.CountyOffice)
+	page := mustGet(t, b, "/console/ledger")
+	// 忻府区 is named by 3, 4.1, 4.3, 5.1 and 5.4, all past their
+	// deadlines today and not started.
+	if n := overdueCount(t, page); n != "5" {
+		t.Errorf("overdue count %s, want 5", n)
+	}
+	for _, want := range []string{`id="task-task-04" data-id="task-04" class="task overdue"`, "2022-07-31 <strong class=\"overdue-tag\">已逾期</strong>",
+		"市生态环境局", "不涉及本单位"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("ledger lacks %q", want)
+		}
+	}
+	if strings.Contains(page, `data-id="task-01" class="task overdue"`) {
+		t.Error("a long-term task without a deadline is marked overdue")
+	}
+	if st, _ := report(t, b, "task-04", apptest.Xinfu, url.Values{"status": {"done"}, "progress_pct": {"90"}}); st != http.StatusOK {
+		t.Fatal(st)
+	}
+	page = mustGet(t, b, "/console/ledger")
+	if n := overdueCount(t, page); n != "4" {
+		t.Errorf("overdue count after done: %s, want 4", n)
+	}
+	if task, _ := srv.App.DB.Get(ctx, syncproto.EntityTask, "task-04"); task.Text("status") != "" {
+		t.Errorf("the task-wide status was written: %q", task.Text("status"))
+	}
+}
+
+// TestCityTask: a task naming no county is the city's own. Only the city
+// reports on its one row (county 140900, 市本级), which the ledger and
+// the city's report show and no county's phone pulls.
+func TestCityTask(t *testing.T) {
+	srv := apptest.Start(t)
+	s := srv.App.Syncer
+	if err := s.Store.Update(ctx, func(tx server.WriteTx) error {
+		return s.Upsert(ctx, tx, syncproto.EntityTask, "task-99", "", map[string]any{"number": "9.9", "category": "市本级任务",
+			"problem": "市直部门的整改", "responsible_units": []string{"市生态环境局"}, "counties": []string{}, "deadline": "2022-01-31"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	phone := srv.Login(apptest.Inspector)
+	_, cursor := pullAll(t, phone, "")
+	county, city := loggedIn(t, srv, apptest.CountyOffice), loggedIn(t, srv, apptest.CityOffice)
+	if st, _ := report(t, county, "task-99", server.CityCounty, url.Values{"status": {"done"}}); st != http.StatusForbidden {
+		t.Errorf("county office on the city's row: %d", st)
+	}
+	if row := taskRow(t, mustGet(t, county, "/console/ledger"), "9.9"); !strings.Contains(row, "不涉及本单位") {
+		t.Errorf("county office's ledger row of the city's task: %q", row)
+	}
+	if st, _ := report(t, city, "task-99", server.CityCounty, url.Values{"status": {"in_progress"}, "note": {"市生态环境局已部署"}}); st != http.StatusOK {
+		t.Fatalf("city on its row: %d", st)
+	}
+	page := mustGet(t, city, "/console/ledger")
+	if r := countyRow(t, page, "task-99", server.CityCounty); !strings.Contains(r, "市本级") || !strings.Contains(r, "推进中") || !strings.Contains(r, "已逾期") {
+		t.Errorf("the city's row: %q", r)
+	}
+	if r := reportRow(t, city, "9.9", "市本级"); !strings.Contains(r, "|推进中|") {
+		t.Errorf("the city's report row: %q", r)
+	}
+	changes, _ := pullAll(t, phone, cursor)
+	for _, ch := range changes {
+		if ch.Entity == syncproto.EntityTaskProgress {
+			t.Errorf("忻府区's phone pulled %s", ch.ID)
+		}
+	}
+}

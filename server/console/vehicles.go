@@ -1,0 +1,122 @@
+package console
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// noCampaign is the special-action table's row of the checks made outside
+// any special action, so that the table adds up to the total.
+const noCampaign = "未列入专项行动"
+
+type vehicleRow struct {
+	County, Checkpoint, Campaign string
+	Trucks, G6, Removed          int
+	Rate                         string
+	Link                         string // the records behind the figures
+}
+
+func vehicleRowOf(county, checkpoint, campaign string, v server.VehicleStat, filter url.Values) vehicleRow {
+	return vehicleRow{County: county, Checkpoint: checkpoint, Campaign: campaign, Trucks: v.Trucks, G6: v.G6, Removed: v.Removed,
+		Rate: strconv.FormatFloat(v.Rate(), 'f', 1, 64), Link: "/console/vehicles?" + filter.Encode() + "#records"}
+}
+
+type vehicleRecord struct {
+	ID, Checked, County, Checkpoint, Campaign, Plate, Stage, Fuel, After, Action, Note string
+	Removed                                                                            bool
+}
+
+// vehicleLabel returns the Chinese label of a vehicle_check field's code.
+func vehicleLabel(r *server.StoredRecord, field string) string {
+	f, _ := r.Entity.Field(field)
+	return f.Label(r.Text(field))
+}
+
+// vehicles shows the roadside vehicle-check statistics in the user's scope
+// — per special action (专项行动, across its checkpoints, and the checks
+// outside any), per checkpoint and per county — and the records behind
+// them, filtered by county, checkpoint, action and removed after-treatment.
+func (c *Console) vehicles(ec echo.Context) error {
+	p := principalOf(ec)
+	ctx := ec.Request().Context()
+	stats, err := c.d.Store.VehicleStats(ctx, p.Scope())
+	if err != nil {
+		return err
+	}
+	var points, campaigns, counties []vehicleRow
+	keys, sums := server.SumVehicleStats(stats, func(v server.VehicleStat) string { return v.County + "\x00" + v.Checkpoint })
+	for _, k := range keys {
+		county, cp, _ := strings.Cut(k, "\x00")
+		name := cp
+		if name == "" {
+			name = "（未填检查站）"
+		}
+		points = append(points, vehicleRowOf(c.countyName(county), name, "", sums[k], url.Values{"county": {county}, "checkpoint": {cp}}))
+	}
+	keys, sums = server.SumVehicleStats(stats, func(v server.VehicleStat) string { return v.Campaign })
+	var unlisted *vehicleRow
+	for _, k := range keys {
+		// The checkpoints the action spans, for the row's label.
+		var where []string
+		for _, v := range stats {
+			if v.Campaign == k && !slices.Contains(where, v.Checkpoint) {
+				where = append(where, v.Checkpoint)
+			}
+		}
+		if k == "" {
+			row := vehicleRowOf("", strings.Join(where, "、"), noCampaign, sums[k], url.Values{"nocampaign": {"1"}})
+			unlisted = &row
+			continue
+		}
+		campaigns = append(campaigns, vehicleRowOf("", strings.Join(where, "、"), k, sums[k], url.Values{"campaign": {k}}))
+	}
+	listed := campaigns // the actions, for the records' filter
+	if unlisted != nil {
+		campaigns = append(campaigns, *unlisted)
+	}
+	keys, sums = server.SumVehicleStats(stats, func(v server.VehicleStat) string { return v.County })
+	var total server.VehicleStat
+	for _, k := range keys {
+		counties = append(counties, vehicleRowOf(c.countyName(k), "", "", sums[k], url.Values{"county": {k}}))
+		total.Add(sums[k])
+	}
+
+	q := server.VehicleQuery{Scope: p.Scope(), County: ec.QueryParam("county"), Checkpoint: ec.QueryParam("checkpoint"),
+		Campaign: ec.QueryParam("campaign"), NoCampaign: ec.QueryParam("nocampaign") == "1",
+		Removed: ec.QueryParam("removed") == "1", Limit: pageSize}
+	if q.County != "" && !p.CanSee(q.County) {
+		return server.Errorf(syncproto.CodeOutOfScope, "无权查看区县 %s 的路检记录", c.countyName(q.County))
+	}
+	page := pageParam(ec)
+	q.Offset = (page - 1) * pageSize
+	recs, n, err := c.d.Store.VehicleChecks(ctx, q)
+	if err != nil {
+		return err
+	}
+	records := make([]vehicleRecord, 0, len(recs))
+	for _, r := range recs {
+		records = append(records, vehicleRecord{ID: r.ID, Checked: localTime(r.Text("checked_at")), County: c.countyName(r.County),
+			Checkpoint: r.Text("checkpoint"), Campaign: r.Text("campaign"), Plate: r.Text("plate"),
+			Stage: vehicleLabel(r, "emission_stage"), Fuel: vehicleLabel(r, "fuel"), After: vehicleLabel(r, "aftertreatment"),
+			Action: vehicleLabel(r, "action"), Note: r.Text("note"),
+			Removed: r.Text("aftertreatment") == syncproto.AftertreatmentRemoved})
+	}
+	filters := nonEmpty(map[string]string{"county": q.County, "checkpoint": q.Checkpoint, "campaign": q.Campaign})
+	for name, on := range map[string]bool{"nocampaign": q.NoCampaign, "removed": q.Removed} {
+		if on {
+			filters.Set(name, "1")
+		}
+	}
+	data := map[string]any{"Points": points, "Campaigns": campaigns, "Listed": listed, "Counties": counties,
+		"Total": vehicleRowOf("合计", "", "", total, url.Values{}), "Records": records, "Q": q, "N": n,
+		"Filtered": len(filters) > 0, "NoCampaign": noCampaign}
+	pageLinks(data, "/console/vehicles", filters, "#records", page, q.Offset+len(recs), n)
+	return c.render(ec, http.StatusOK, "vehicles.html", data)
+}

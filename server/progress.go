@@ -1,0 +1,328 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// CityCounty is the county of the city's own progress rows: a
+// rectification task that names no county falls on the city (市本级), and
+// its one progress row is filed under the city's division code, 140900
+// 忻州市. No county record has this code and no user's county list holds
+// it, so only users who see every county (the city office, admins) read
+// those rows; inspectors' phones never pull them.
+const CityCounty = "140900"
+
+// Limits of a progress report.
+const (
+	MaxProgressNote     = 8000 // characters of the note
+	MaxProgressEvidence = 50   // evidence items
+	MaxEvidenceItem     = 300  // characters of one evidence item (all of them fit the 64 KiB of a JSON field)
+)
+
+// TaskStatuses are the codes of task_progress.status, in order.
+var TaskStatuses = syncproto.Codes(syncproto.TaskStatuses)
+
+// TaskStatusLabel returns the Chinese label of a task progress status.
+func TaskStatusLabel(status string) string { return syncproto.Label(syncproto.TaskStatuses, status) }
+
+// TaskProgressID returns the record id of a task's progress in a county,
+// "<task id>@<county>" (task-08@140921). It is made from the pair alone, so
+// two offices reporting on the same pair write the same record: there can
+// never be two rows for one task and county.
+func TaskProgressID(taskID, county string) string { return taskID + "@" + county }
+
+// TaskProgress is a county's progress on a rectification task: a typed
+// view of a task_progress record, or the zero progress (not started) of a
+// county that has reported nothing.
+type TaskProgress struct {
+	TaskID, County string
+	Status         string // one of TaskStatuses
+	Pct            int    // progress percentage, when HasPct
+	HasPct         bool
+	Note           string
+	Evidence       []string
+	// ReportedBy and ReportedByName are the user id and name of the last
+	// report; ReportedAt is zero when the county never reported.
+	ReportedBy, ReportedByName string
+	ReportedAt                 time.Time
+}
+
+// TaskProgressOf reads a task_progress record.
+func TaskProgressOf(r *StoredRecord) TaskProgress {
+	tp := TaskProgress{TaskID: r.Text("task_id"), County: r.County, Status: r.Text("status"), Note: r.Text("note"),
+		ReportedBy: r.Text("reported_by"), ReportedByName: r.Text("reported_by_name")}
+	if tp.Status == "" {
+		tp.Status = syncproto.TaskNotStarted
+	}
+	if pct, ok := r.Float("progress_pct"); ok {
+		tp.Pct, tp.HasPct = int(pct), true
+	}
+	_ = json.Unmarshal(r.Value("evidence"), &tp.Evidence)
+	tp.ReportedAt, _ = time.Parse(time.RFC3339Nano, r.Text("reported_at"))
+	return tp
+}
+
+// Finished reports whether the county has done the task (done or accepted).
+func (tp TaskProgress) Finished() bool {
+	return tp.Status == syncproto.TaskDone || tp.Status == syncproto.TaskAccepted
+}
+
+// EffectivePct is the progress a roll-up counts: the percentage reported,
+// else 100 for a finished task and 0 for an unfinished one.
+func (tp TaskProgress) EffectivePct() int {
+	switch {
+	case tp.HasPct:
+		return tp.Pct
+	case tp.Finished():
+		return 100
+	}
+	return 0
+}
+
+// Overdue reports whether the county is past the task's deadline
+// (YYYY-MM-DD; none for long-term tasks) on day today (YYYY-MM-DD, China
+// time) without having finished.
+func (tp TaskProgress) Overdue(task *StoredRecord, today string) bool {
+	d := task.Text("deadline")
+	return d != "" && d < today && !tp.Finished()
+}
+
+// ProgressCounties returns the counties that report progress on a task:
+// those it names, or CityCounty alone for a task naming none.
+func ProgressCounties(task *StoredRecord) []string {
+	if cs := TaskCounties(task); len(cs) > 0 {
+		return cs
+	}
+	return []string{CityCounty}
+}
+
+// ProgressIndex holds progress rows by task and county.
+type ProgressIndex map[string]TaskProgress
+
+// IndexProgress indexes rows by TaskProgressID.
+func IndexProgress(rows []TaskProgress) ProgressIndex {
+	ix := make(ProgressIndex, len(rows))
+	for _, r := range rows {
+		ix[TaskProgressID(r.TaskID, r.County)] = r
+	}
+	return ix
+}
+
+// Get returns the county's progress on the task: its row, or not started.
+func (ix ProgressIndex) Get(taskID, county string) TaskProgress {
+	if tp, ok := ix[TaskProgressID(taskID, county)]; ok {
+		return tp
+	}
+	return TaskProgress{TaskID: taskID, County: county, Status: syncproto.TaskNotStarted}
+}
+
+// Rollup sums the progress of a task's counties for the city.
+type Rollup struct {
+	Counties int            // counties counted
+	Counts   map[string]int // status → counties
+	MeanPct  float64        // mean EffectivePct
+	// Slowest are the unfinished counties with the lowest EffectivePct
+	// (SlowestPct), in the task's order; none when every county finished.
+	Slowest    []string
+	SlowestPct int
+	// Overdue are the counties past the deadline without finishing.
+	Overdue []string
+}
+
+// TaskLedger is one task's progress as a viewer sees it.
+type TaskLedger struct {
+	Task *StoredRecord
+	// Rows are the progress of the task's counties the viewer may see, in
+	// the task's order (not started for those that never reported).
+	Rows []TaskProgress
+	// Others are rows of counties the task does not name (kept from a
+	// time when it named them, such as migrated task-wide progress): shown,
+	// never counted.
+	Others []TaskProgress
+	Rollup Rollup
+}
+
+// LedgerOf gathers a task's progress for a viewer who sees the counties
+// see accepts, on day today (YYYY-MM-DD), and rolls it up.
+func LedgerOf(task *StoredRecord, ix ProgressIndex, see func(county string) bool, today string) TaskLedger {
+	l := TaskLedger{Task: task}
+	counties := ProgressCounties(task)
+	for _, c := range counties {
+		if see(c) {
+			l.Rows = append(l.Rows, ix.Get(task.ID, c))
+		}
+	}
+	for _, tp := range ix {
+		if tp.TaskID == task.ID && see(tp.County) && !slices.Contains(counties, tp.County) {
+			l.Others = append(l.Others, tp)
+		}
+	}
+	slices.SortFunc(l.Others, func(a, b TaskProgress) int { return strings.Compare(a.County, b.County) })
+	l.Rollup = RollUp(task, l.Rows, today)
+	return l
+}
+
+// RollUp counts rows (one task's, one per county) by status, finds the
+// slowest unfinished counties and those overdue on day today.
+func RollUp(task *StoredRecord, rows []TaskProgress, today string) Rollup {
+	r := Rollup{Counties: len(rows), Counts: map[string]int{}, SlowestPct: 101}
+	sum := 0
+	for _, tp := range rows {
+		r.Counts[tp.Status]++
+		pct := tp.EffectivePct()
+		sum += pct
+		if tp.Overdue(task, today) {
+			r.Overdue = append(r.Overdue, tp.County)
+		}
+		if tp.Finished() {
+			continue
+		}
+		switch {
+		case pct < r.SlowestPct:
+			r.Slowest, r.SlowestPct = []string{tp.County}, pct
+		case pct == r.SlowestPct:
+			r.Slowest = append(r.Slowest, tp.County)
+		}
+	}
+	if len(rows) > 0 {
+		r.MeanPct = float64(sum) / float64(len(rows))
+	}
+	if r.Slowest == nil {
+		r.SlowestPct = 0
+	}
+	return r
+}
+
+// CountyTasks is the state of the rectification tasks that fall on one
+// county (or, for CityCounty, on the city), for its monthly report.
+type CountyTasks struct {
+	Tasks   int            // tasks falling on the county
+	Counts  map[string]int // status → tasks
+	MeanPct float64        // mean EffectivePct
+}
+
+// CountyTasksOf sums the county's own rows of the tasks falling on it.
+func CountyTasksOf(county string, tasks []*StoredRecord, ix ProgressIndex) CountyTasks {
+	ct := CountyTasks{Counts: map[string]int{}}
+	sum := 0
+	for _, t := range tasks {
+		if !slices.Contains(ProgressCounties(t), county) {
+			continue
+		}
+		tp := ix.Get(t.ID, county)
+		ct.Tasks++
+		ct.Counts[tp.Status]++
+		sum += tp.EffectivePct()
+	}
+	if ct.Tasks > 0 {
+		ct.MeanPct = float64(sum) / float64(ct.Tasks)
+	}
+	return ct
+}
+
+// MayReport checks that p may report progress on task in county, whose
+// current progress is cur, setting status. Offices report on their own
+// counties' rows of the tasks that name them; the city office and admins
+// on every row, the city's own included. Acceptance (已验收) is the
+// acceptance unit's, the city's: only it sets or changes an accepted row.
+// Errors: forbidden, out_of_scope, not_found.
+func MayReport(p *Principal, task *StoredRecord, county string, cur TaskProgress, status string) error {
+	city := p.Role == RoleCityOffice || p.Role == RoleAdmin
+	switch {
+	case !p.Role.CanReview():
+		return Errorf(syncproto.CodeForbidden, "只有区县或市级督查人员可以填报整改进展")
+	case !city && (county == CityCounty || !slices.Contains(p.Counties, county)):
+		return Errorf(syncproto.CodeOutOfScope, "无权填报其他区县的整改进展")
+	case !slices.Contains(ProgressCounties(task), county):
+		return Errorf(syncproto.CodeNotFound, "整改任务 %s 不涉及区县 %s", task.Text("number"), county)
+	case !city && status == syncproto.TaskAccepted:
+		return Errorf(syncproto.CodeForbidden, "验收由市级督查（验收单位）确认，区县不能填报“已验收”")
+	case !city && cur.Status == syncproto.TaskAccepted:
+		return Errorf(syncproto.CodeForbidden, "已验收的整改进展只能由市级督查修改")
+	}
+	return nil
+}
+
+// ProgressReport is what an office reports on a task in one county.
+type ProgressReport struct {
+	Status string
+	Pct    *int // nil: no percentage
+	Note   string
+	// Evidence lists what backs the report (document numbers, links,
+	// record ids), one item each.
+	Evidence []string
+}
+
+// check validates a report's values. Errors: invalid_value, invalid_field.
+func (rep ProgressReport) check() error {
+	switch {
+	case !slices.Contains(TaskStatuses, rep.Status):
+		return Errorf(syncproto.CodeInvalidValue, "状态只能是未开始、推进中、已完成或已验收")
+	case rep.Pct != nil && (*rep.Pct < 0 || *rep.Pct > 100):
+		return Errorf(syncproto.CodeInvalidValue, "进度百分比应在 0 到 100 之间")
+	case !utf8.ValidString(rep.Note):
+		return Errorf(syncproto.CodeInvalidField, "进展说明不是有效的文本")
+	case utf8.RuneCountInString(rep.Note) > MaxProgressNote:
+		return Errorf(syncproto.CodeInvalidField, "进展说明不能超过 %d 字", MaxProgressNote)
+	case len(rep.Evidence) > MaxProgressEvidence:
+		return Errorf(syncproto.CodeInvalidField, "佐证材料最多 %d 项", MaxProgressEvidence)
+	}
+	for _, e := range rep.Evidence {
+		if e == "" || !utf8.ValidString(e) || utf8.RuneCountInString(e) > MaxEvidenceItem {
+			return Errorf(syncproto.CodeInvalidField, "每项佐证材料应为 1 到 %d 字", MaxEvidenceItem)
+		}
+	}
+	return nil
+}
+
+// ReportProgress records an office's progress on a task in one county
+// through the server's write path, so that the county's phones receive it
+// on their next pull. Every field of the row is written, so the row is
+// what this report says. Errors: forbidden, invalid_field, invalid_value,
+// not_found, out_of_scope.
+func (s *Syncer) ReportProgress(ctx context.Context, p *Principal, taskID, county string, rep ProgressReport) error {
+	if err := rep.check(); err != nil {
+		return err
+	}
+	return s.Store.Update(ctx, func(tx WriteTx) error {
+		task, err := tx.Get(ctx, EntityByName(syncproto.EntityTask), taskID)
+		switch {
+		case err != nil:
+			return err
+		case task == nil || task.State.IsDeleted():
+			return Errorf(syncproto.CodeNotFound, "整改任务不存在")
+		}
+		id := TaskProgressID(taskID, county)
+		cur := TaskProgress{Status: syncproto.TaskNotStarted}
+		row, err := tx.Get(ctx, EntityByName(syncproto.EntityTaskProgress), id)
+		if err != nil {
+			return err
+		}
+		if row != nil {
+			cur = TaskProgressOf(row)
+		}
+		if err := MayReport(p, task, county, cur, rep.Status); err != nil {
+			return err
+		}
+		evidence := rep.Evidence
+		if evidence == nil {
+			evidence = []string{}
+		}
+		var pct any // JSON null clears the percentage
+		if rep.Pct != nil {
+			pct = *rep.Pct
+		}
+		return s.Upsert(ctx, tx, syncproto.EntityTaskProgress, id, county, map[string]any{
+			"task_id": taskID, "county": county, "status": rep.Status, "progress_pct": pct, "note": rep.Note,
+			"evidence": evidence, "reported_by": p.UserID, "reported_by_name": p.Name,
+			"reported_at": s.Now().UTC().Format(time.RFC3339Nano),
+		})
+	})
+}
