@@ -89,7 +89,7 @@ func (a *App) LoadDemo(ctx context.Context) error {
 		for _, st := range demo.Sites {
 			if err := a.Syncer.Upsert(ctx, tx, syncproto.EntitySite, st.ID, st.County, map[string]any{
 				"county": st.County, "kind": st.Kind, "name": st.Name, "address": st.Address,
-				"lon": st.Lon, "lat": st.Lat, "radius_m": st.RadiusM, "active": true,
+				"lon": st.Lon, "lat": st.Lat, "crs": "wgs84", "radius_m": st.RadiusM, "active": true,
 			}); err != nil {
 				return fmt.Errorf("site %s: %w", st.ID, err)
 			}
