@@ -158,6 +158,17 @@ func TestTasks(t *testing.T) {
 	}
 }
 
+// TestAcceptanceUnit: every task names the acceptance unit as the plan
+// spells it in all but two places (README.md says where the plan differs).
+func TestAcceptanceUnit(t *testing.T) {
+	const want = "市委、市政府督查室、市省生态环境保护督察整改工作领导小组办公室"
+	for _, task := range mustLoad(t).Tasks {
+		if task.AcceptanceUnit != want {
+			t.Errorf("task %s: acceptance unit %q, want %q", task.Number, task.AcceptanceUnit, want)
+		}
+	}
+}
+
 func TestDemo(t *testing.T) {
 	s := mustLoad(t)
 	d := mustLoadDemo(t)
