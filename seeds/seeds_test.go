@@ -1,7 +1,9 @@
 package seeds
 
 import (
+	"fmt"
 	"math"
+	"os"
 	"strings"
 	"testing"
 )
@@ -199,6 +201,11 @@ func TestDemo(t *testing.T) {
 		{"inspector", "inspector123", RoleInspector, 1},
 		{"inspector2", "inspector123", RoleInspector, 1},
 		{"ningwu", "inspector123", RoleInspector, 1},
+		{"daixian", "inspector123", RoleInspector, 1},
+		{"yuanping", "inspector123", RoleInspector, 1},
+		{"kelan", "inspector123", RoleInspector, 1},
+		{"baode", "inspector123", RoleInspector, 1},
+		{"dingxiang", "inspector123", RoleInspector, 1},
 		{"county", "county123", RoleCountyOffice, 1},
 		{"city", "city1234", RoleCityOffice, 16},
 		{"admin", "admin123", RoleAdmin, 16},
@@ -214,6 +221,21 @@ func TestDemo(t *testing.T) {
 	}
 	if users["ningwu"].Counties[0] != "140925" {
 		t.Errorf("ningwu scope = %v, want 140925", users["ningwu"].Counties)
+	}
+}
+
+// TestReadmeListsDemoAccounts: the README's table of demo accounts is the
+// one demo.json makes (serve --demo prints it from demo.json).
+func TestReadmeListsDemoAccounts(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range mustLoadDemo(t).Users {
+		row := fmt.Sprintf("| `%s` | `%s` | %s |", u.Username, u.Password, u.Role)
+		if !strings.Contains(string(b), row) {
+			t.Errorf("README.md lacks the demo account row %q", row)
+		}
 	}
 }
 

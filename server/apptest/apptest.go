@@ -60,6 +60,7 @@ func Start(t testing.TB, opts ...func(*app.Config)) *Server {
 	cfg.Addr = "127.0.0.1:0"
 	cfg.DataDir = t.TempDir()
 	cfg.Demo = true
+	cfg.DemoMonth = false // the accounts and sites; opts may turn the month on
 	cfg.ShutdownGrace = 10 * time.Second
 	cfg.BcryptCost = bcrypt.MinCost
 	for _, o := range opts {
