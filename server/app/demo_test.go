@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"testing"
+	"time"
 
 	"github.com/xinzhou-eco/fieldsync/seeds"
 	"github.com/xinzhou-eco/fieldsync/server"
@@ -116,6 +117,25 @@ func TestDemoMonthThroughTheServer(t *testing.T) {
 	a.Photos.WaitIdle()
 	if again := readFeed(t, a); again.seq != first.seq || !equalCounts(again.counts, first.counts) {
 		t.Errorf("a second start wrote to the store: seq %d → %d, records %v → %v", first.seq, again.seq, first.counts, again.counts)
+	}
+
+	// A start days later dates the month as the first did, and a start
+	// cut short before it was written sends the same batches again:
+	// replays, which change nothing.
+	later := &App{Syncer: server.NewSyncer(a.DB, func() time.Time { return time.Now().AddDate(0, 0, 3) })}
+	if d, err := later.demoDay(ctx, set, demo); err != nil || !d.Equal(day0) {
+		t.Errorf("three days later the month ends %v (%v), want %v", d, err, day0)
+	}
+	principals, written, err := a.demoDevices(ctx, m)
+	if err != nil || !written {
+		t.Fatalf("the month is not seen as written (%v)", err)
+	}
+	visits, _ := m.batches()
+	if err := a.writeDemoMonth(ctx, m, visits, principals); err != nil {
+		t.Fatalf("writing the month again: %v", err)
+	}
+	if again := readFeed(t, a); again.seq != first.seq {
+		t.Errorf("writing the month again moved the feed from %d to %d", first.seq, again.seq)
 	}
 }
 

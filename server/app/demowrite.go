@@ -146,12 +146,19 @@ func (a *App) writeDemoMonth(ctx context.Context, m *demoMonth, batches []demoBa
 		if v.review == "" {
 			continue
 		}
+		// Decided at an earlier start (the inspection may have been
+		// resubmitted since, by a person: it is theirs to decide now).
+		if rs, err := a.DB.Find(ctx, syncproto.EntityReview, "inspection_id", v.id); err != nil || len(rs) > 0 {
+			if err != nil {
+				return err
+			}
+			continue
+		}
 		p := reviewers[v.site.county]
 		if p == nil {
 			p = reviewers[""]
 		}
-		_, err := a.Syncer.Review(ctx, p, v.id, v.review, v.comment)
-		if err != nil && server.ErrorCode(err) != syncproto.CodeConflict { // conflict: decided at an earlier start
+		if _, err := a.Syncer.Review(ctx, p, v.id, v.review, v.comment); err != nil {
 			return fmt.Errorf("demo review of %s: %w", v.id, err)
 		}
 	}
