@@ -110,6 +110,10 @@ func TestDemoMonthThroughTheServer(t *testing.T) {
 			t.Errorf("%d %s records, want %d", first.counts[entity], entity, want)
 		}
 	}
+	// An office revokes a demo phone: the next start skips it.
+	if err := a.DB.RevokeDevice(ctx, m.devices[5].id, time.Now()); err != nil {
+		t.Fatal(err)
+	}
 	stop()
 
 	a, _ = startDemo(t, dir)

@@ -116,27 +116,53 @@ func (a *App) demoDevices(ctx context.Context, m *demoMonth) (map[string]*server
 			_, _ = rand.Read(secret)
 			now := a.Syncer.Now()
 			dev := &server.Device{ID: d.id, UserID: u.ID, Name: d.name, CreatedAt: now}
-			if _, err := a.DB.RegisterDevice(ctx, dev, hex.EncodeToString(secret), now); err != nil {
+			if _, err := a.DB.RegisterDevice(ctx, dev, hex.EncodeToString(secret), now); err != nil && !demoDeviceBarred(err) {
 				return nil, false, fmt.Errorf("demo device %s: %w", d.name, err)
 			}
 		}
 		p, err := a.DB.Principal(ctx, u.ID, d.id)
-		if err != nil {
+		switch {
+		case demoDeviceBarred(err):
+			// An office revoked the phone or disabled its user: it
+			// sends nothing more.
+			a.Log.Info("demo phone barred; its records and photos are not sent", "device", d.name, "err", err)
+		case err != nil:
 			return nil, false, fmt.Errorf("demo device %s: %w", d.name, err)
+		default:
+			out[d.id] = p
 		}
-		out[d.id] = p
 	}
 	return out, written, nil
 }
 
-// writeDemoMonth pushes the phones' batches (one per phone and day), then
-// makes the offices' decisions, then reports the task progress, and lets
-// each phone pull once (so the devices page shows their sync health).
+// demoDeviceBarred reports whether err says a demo phone may no longer
+// sync: an office revoked it or disabled its user.
+func demoDeviceBarred(err error) bool {
+	code := server.ErrorCode(err)
+	return code == syncproto.CodeDeviceRevoked || code == syncproto.CodeUserDisabled
+}
+
+// writeDemoMonth pushes the phones' batches (one per phone and day), lets
+// each phone pull once (so the devices page shows their sync health),
+// reports the task progress and, last, makes the offices' decisions: the
+// last decision made is what a later start checks (demoDevices).
 func (a *App) writeDemoMonth(ctx context.Context, m *demoMonth, batches []demoBatch, principals map[string]*server.Principal) error {
 	for _, b := range batches {
-		if err := a.pushDemo(ctx, principals[b.dev.id], b); err != nil {
-			return err
+		if p := principals[b.dev.id]; p != nil {
+			if err := a.pushDemo(ctx, p, b); err != nil {
+				return err
+			}
 		}
+	}
+	for _, d := range m.devices {
+		if p := principals[d.id]; p != nil {
+			if err := a.pullDemo(ctx, p); err != nil {
+				return fmt.Errorf("demo pull by %s: %w", d.name, err)
+			}
+		}
+	}
+	if err := a.writeDemoTaskProgress(ctx, planDemoTaskProgress(m.set, m.day0)); err != nil {
+		return err
 	}
 	reviewers, err := a.demoReviewers(ctx)
 	if err != nil {
@@ -158,26 +184,26 @@ func (a *App) writeDemoMonth(ctx context.Context, m *demoMonth, batches []demoBa
 		if p == nil {
 			p = reviewers[""]
 		}
-		if _, err := a.Syncer.Review(ctx, p, v.id, v.review, v.comment); err != nil {
+		_, err := a.Syncer.Review(ctx, p, v.id, v.review, v.comment)
+		if err != nil && server.ErrorCode(err) != syncproto.CodeNotFound { // not found: its phone was barred
 			return fmt.Errorf("demo review of %s: %w", v.id, err)
 		}
 	}
-	if err := a.writeDemoTaskProgress(ctx, planDemoTaskProgress(m.set, m.day0)); err != nil {
-		return err
-	}
-	for _, d := range m.devices {
-		cursor := ""
-		for {
-			resp, err := a.Syncer.Pull(ctx, principals[d.id], cursor, server.MaxPullLimit, true)
-			if err != nil {
-				return fmt.Errorf("demo pull by %s: %w", d.name, err)
-			}
-			if cursor = resp.Cursor; !resp.HasMore {
-				break
-			}
+	return nil
+}
+
+// pullDemo pulls p's whole slice, as a phone's first sync does.
+func (a *App) pullDemo(ctx context.Context, p *server.Principal) error {
+	cursor := ""
+	for {
+		resp, err := a.Syncer.Pull(ctx, p, cursor, server.MaxPullLimit, true)
+		if err != nil {
+			return err
+		}
+		if cursor = resp.Cursor; !resp.HasMore {
+			return nil
 		}
 	}
-	return nil
 }
 
 // pushDemo pushes one batch as its phone; any rejection is an error (the
@@ -362,6 +388,9 @@ func (a *App) sendDemoPhotos(ctx context.Context) {
 	for _, b := range a.demo.batches {
 		if ctx.Err() != nil {
 			return
+		}
+		if a.demo.principals[b.dev.id] == nil {
+			continue // the phone is barred
 		}
 		n, err := a.sendDemoPhotoBatch(ctx, b)
 		if err != nil && ctx.Err() == nil {
