@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/xinzhou-eco/fieldsync/seeds"
+	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/geo"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
@@ -245,18 +246,18 @@ func (m *demoMonth) planReviews(rng *rand.Rand) {
 		r := rng.IntN(100)
 		switch {
 		case fraud != "" && r < 60:
-			v.review, v.comment = "return", demoFraudComments[fraud]
+			v.review, v.comment = server.DecisionReturn, demoFraudComments[fraud]
 		case fraud != "":
 		case v.incomplete && r < 75:
-			v.review, v.comment = "return", "必填项未填写完整，请补充后重新提交。"
+			v.review, v.comment = server.DecisionReturn, "必填项未填写完整，请补充后重新提交。"
 		case v.incomplete:
 		case r < 76:
-			v.review = "approve"
+			v.review = server.DecisionApprove
 			if r%4 == 0 {
 				v.comment = "材料齐全，同意。"
 			}
 		case r < 86:
-			v.review, v.comment = "return", demoReturnComments[r%len(demoReturnComments)]
+			v.review, v.comment = server.DecisionReturn, demoReturnComments[r%len(demoReturnComments)]
 		}
 	}
 }
