@@ -125,7 +125,10 @@ type Task struct {
 	Measures          string   `json:"measures"`
 	ResponsibleUnits  []string `json:"responsible_units"`
 	ResponsiblePerson string   `json:"responsible_person"`
-	AcceptanceUnit    string   `json:"acceptance_unit"`
+	// AcceptanceUnit is the same office for every task; the plan spells
+	// it differently in 1.1 and 1.2 (README.md, "tasks.json against the
+	// plan's own text").
+	AcceptanceUnit string `json:"acceptance_unit"`
 	// DeadlineText is the deadline as the plan states it.
 	DeadlineText string `json:"deadline_text"`
 	// Deadline is the ISO date (YYYY-MM-DD) the stated period ends, or nil

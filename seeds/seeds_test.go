@@ -1,7 +1,9 @@
 package seeds
 
 import (
+	"fmt"
 	"math"
+	"os"
 	"strings"
 	"testing"
 )
@@ -163,6 +165,17 @@ func TestTasks(t *testing.T) {
 	}
 }
 
+// TestAcceptanceUnit: every task names the acceptance unit as the plan
+// spells it in all but two places (README.md says where the plan differs).
+func TestAcceptanceUnit(t *testing.T) {
+	const want = "市委、市政府督查室、市省生态环境保护督察整改工作领导小组办公室"
+	for _, task := range mustLoad(t).Tasks {
+		if task.AcceptanceUnit != want {
+			t.Errorf("task %s: acceptance unit %q, want %q", task.Number, task.AcceptanceUnit, want)
+		}
+	}
+}
+
 func TestDemo(t *testing.T) {
 	s := mustLoad(t)
 	d := mustLoadDemo(t)
@@ -193,8 +206,13 @@ func TestDemo(t *testing.T) {
 		{"inspector", "inspector123", RoleInspector, 1},
 		{"inspector2", "inspector123", RoleInspector, 1},
 		{"ningwu", "inspector123", RoleInspector, 1},
+		{"daixian", "inspector123", RoleInspector, 1},
+		{"yuanping", "inspector123", RoleInspector, 1},
+		{"kelan", "inspector123", RoleInspector, 1},
+		{"baode", "inspector123", RoleInspector, 1},
+		{"dingxiang", "inspector123", RoleInspector, 1},
 		{"county", "county123", RoleCountyOffice, 1},
-		{"dingxiang", "county123", RoleCountyOffice, 1},
+		{"dingxiang_office", "county123", RoleCountyOffice, 1},
 		{"city", "city1234", RoleCityOffice, 16},
 		{"admin", "admin123", RoleAdmin, 16},
 	} {
@@ -209,6 +227,21 @@ func TestDemo(t *testing.T) {
 	}
 	if users["ningwu"].Counties[0] != "140925" {
 		t.Errorf("ningwu scope = %v, want 140925", users["ningwu"].Counties)
+	}
+}
+
+// TestReadmeListsDemoAccounts: the README's table of demo accounts is the
+// one demo.json makes (serve --demo prints it from demo.json).
+func TestReadmeListsDemoAccounts(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range mustLoadDemo(t).Users {
+		row := fmt.Sprintf("| `%s` | `%s` | %s |", u.Username, u.Password, u.Role)
+		if !strings.Contains(string(b), row) {
+			t.Errorf("README.md lacks the demo account row %q", row)
+		}
 	}
 }
 

@@ -223,9 +223,14 @@ var Entities = []*Entity{
 		{Name: "name", Type: TypeText, Required: true, MaxLen: 200},
 		{Name: "address", Type: TypeText, MaxLen: 500},
 		lon("lon"), lat("lat"),
+		// crs is the coordinate system lon/lat were sent in (none: wgs84);
+		// the server adds the same place in WGS-84 (site.go).
+		{Name: "crs", Type: TypeText, Enum: crsValues},
 		{Name: "radius_m", Type: TypeReal, Min: 1, Max: 50000},
 		{Name: "note", Type: TypeText},
 		{Name: "active", Type: TypeBool},
+		{Name: "lon_wgs84", Type: TypeReal, Server: true},
+		{Name: "lat_wgs84", Type: TypeReal, Server: true},
 	}},
 	{Name: syncproto.EntityInspection, Parents: []string{"site_id"}, DeviceWritable: true, DeviceDeletable: true, Fields: []Field{
 		{Name: "site_id", Type: TypeRef, Ref: syncproto.EntitySite, Required: true, Immutable: true},

@@ -100,8 +100,12 @@ func (s *Syncer) write(ctx context.Context, tx WriteTx, r *StoredRecord, values 
 	// recorded as such; the device values they replace are not conflicts
 	// to log.
 	h := s.Clock.Observe(r.State.Highest())
-	if o := syncproto.Merge(&r.State, vals, false, h); len(o.Won) != len(vals) {
+	o := syncproto.Merge(&r.State, vals, false, h)
+	if len(o.Won) != len(vals) {
 		return fmt.Errorf("server write to %s %s at %s lost fields %v", r.Entity.Name, r.ID, h, o.Losses)
+	}
+	if siteNeedsDerive(r.Entity, o.Won) {
+		s.deriveSite(r)
 	}
 	r.UpdatedAt = now
 	return tx.Put(ctx, r)

@@ -383,6 +383,9 @@ func (s *Syncer) apply(ctx context.Context, tx WriteTx, p *Principal, pm *prepar
 	if len(o.Won) == 0 && !o.DeleteApplied {
 		return nil
 	}
+	if siteNeedsDerive(e, o.Won) {
+		s.deriveSite(cur)
+	}
 	if cur.Seq == 0 && e.Name == syncproto.EntityPhoto {
 		if pm.ready, err = s.ClaimEarlierUpload(ctx, tx, p, cur, now); err != nil {
 			return err

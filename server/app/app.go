@@ -51,6 +51,8 @@ type App struct {
 
 	ln    net.Listener
 	ready atomic.Bool
+	// demo is the demo's photos, which Serve sends (demowrite.go).
+	demo *demoPhotos
 }
 
 // DefaultGOGC is the garbage collector's target the server runs with
@@ -270,6 +272,13 @@ func (a *App) Serve(ctx context.Context) error {
 		defer sweeping.Done()
 		a.sweepEvery(pctx, time.Hour)
 	}()
+	if a.demo != nil {
+		sweeping.Add(1)
+		go func() {
+			defer sweeping.Done()
+			a.sendDemoPhotos(pctx)
+		}()
+	}
 	srv := &http.Server{Handler: a.Echo, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(a.ln) }()

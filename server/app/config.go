@@ -22,7 +22,7 @@ import (
 type Config struct {
 	Addr      string        // listen address
 	DataDir   string        // database, secret key and (later) blobs
-	Demo      bool          // load demo users and sites
+	Demo      bool          // load demo users and sites (and DemoMonth)
 	LogFormat string        // "json" or "text"
 	LogLevel  string        // debug, info, warn, error
 	MaxSkew   time.Duration // how far ahead a device HLC may be
@@ -47,6 +47,11 @@ type Config struct {
 	// take at once across all workers (default 256 MiB). A photo whose own
 	// decode takes more is refused at upload (bad_image).
 	PhotoDecodeMemory int64
+	// DemoMonth, with Demo, also makes the demo's month of field work:
+	// inspections, findings, photos and reviews (demomonth.go). It is on
+	// by default, so --demo makes it; tests that need only the demo
+	// accounts and sites turn it off. It has no flag.
+	DemoMonth bool
 	// HoldPhotoProcessing leaves uploaded photos queued without processing
 	// them (tests use it to restart with work pending); it has no flag.
 	HoldPhotoProcessing bool
@@ -72,7 +77,7 @@ type Config struct {
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
-	return Config{Addr: "127.0.0.1:8080", DataDir: "./data", LogFormat: "text", LogLevel: "info",
+	return Config{Addr: "127.0.0.1:8080", DataDir: "./data", DemoMonth: true, LogFormat: "text", LogLevel: "info",
 		MaxSkew: 5 * time.Minute, AccessTTL: 15 * time.Minute, ShutdownGrace: 30 * time.Second, MaxPushBytes: 16 << 20,
 		MaxUploadBytes: 25 << 20, UploadQuota: 200 << 20, UploadGrace: server.DefaultUploadGrace, PhotoWorkers: 2, PhotoDecodeMemory: 256 << 20}
 }
@@ -96,7 +101,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&c.Addr, "addr", env("ADDR", c.Addr), "listen address (FIELDSYNC_ADDR)")
 	fs.StringVar(&c.DataDir, "data", env("DATA", c.DataDir), "data directory (FIELDSYNC_DATA)")
 	demo, _ := strconv.ParseBool(env("DEMO", strconv.FormatBool(c.Demo)))
-	fs.BoolVar(&c.Demo, "demo", demo, "load demo users and sites (FIELDSYNC_DEMO)")
+	fs.BoolVar(&c.Demo, "demo", demo, "load demo users, sites and a month of inspections (FIELDSYNC_DEMO)")
 	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", c.LogFormat), "log format: text or json (FIELDSYNC_LOG_FORMAT)")
 	fs.StringVar(&c.LogLevel, "log-level", env("LOG_LEVEL", c.LogLevel), "log level (FIELDSYNC_LOG_LEVEL)")
 	fs.DurationVar(&c.MaxSkew, "max-skew", envDur("MAX_SKEW", c.MaxSkew), "largest allowed device clock lead (FIELDSYNC_MAX_SKEW)")

@@ -3,7 +3,10 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"runtime"
+	"sync"
 
 	"github.com/xinzhou-eco/fieldsync/seeds"
 	"github.com/xinzhou-eco/fieldsync/server"
@@ -73,23 +76,37 @@ func nonNil(s []string) []string {
 }
 
 // LoadDemo adds the demo users (skipping usernames that exist), sites and
-// the plan's roadside vehicle checks (demovehicles.go).
+// the plan's roadside vehicle checks (demovehicles.go), and with
+// Config.DemoMonth a month of field work (demomonth.go), whose photo bytes
+// Serve uploads in the background.
 func (a *App) LoadDemo(ctx context.Context) error {
 	demo, err := seeds.LoadDemo()
 	if err != nil {
 		return err
 	}
-	for _, u := range demo.Users {
-		_, err := a.AddUser(ctx, u.Username, u.Password, u.DisplayName, server.Role(u.Role), u.Counties)
-		if err != nil && server.ErrorCode(err) != syncproto.CodeConflict {
-			return fmt.Errorf("user %s: %w", u.Username, err)
-		}
+	if err := a.loadDemoBase(ctx, demo); err != nil {
+		return err
+	}
+	if !a.Cfg.DemoMonth {
+		return nil
+	}
+	set, err := seeds.Load()
+	if err != nil {
+		return err
+	}
+	return a.loadDemoMonth(ctx, set, demo)
+}
+
+// loadDemoBase adds the demo users, sites and roadside vehicle checks.
+func (a *App) loadDemoBase(ctx context.Context, demo *seeds.Demo) error {
+	if err := a.addDemoUsers(ctx, demo.Users); err != nil {
+		return err
 	}
 	return a.Syncer.Store.Update(ctx, func(tx server.WriteTx) error {
 		for _, st := range demo.Sites {
 			if err := a.Syncer.Upsert(ctx, tx, syncproto.EntitySite, st.ID, st.County, map[string]any{
 				"county": st.County, "kind": st.Kind, "name": st.Name, "address": st.Address,
-				"lon": st.Lon, "lat": st.Lat, "radius_m": st.RadiusM, "active": true,
+				"lon": st.Lon, "lat": st.Lat, "crs": "wgs84", "radius_m": st.RadiusM, "active": true,
 			}); err != nil {
 				return fmt.Errorf("site %s: %w", st.ID, err)
 			}
@@ -101,6 +118,40 @@ func (a *App) LoadDemo(ctx context.Context) error {
 		}
 		return nil
 	})
+}
+
+// addDemoUsers creates the demo accounts that do not exist yet. A
+// password hash takes a good part of a core for a quarter of a second, so
+// the new accounts are hashed on every core at once.
+func (a *App) addDemoUsers(ctx context.Context, users []seeds.DemoUser) error {
+	existing, err := a.DB.Users(ctx)
+	if err != nil {
+		return err
+	}
+	have := map[string]bool{}
+	for _, u := range existing {
+		have[u.Username] = true
+	}
+	errs := make([]error, len(users))
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for i, u := range users {
+		if have[u.Username] {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			_, err := a.AddUser(ctx, u.Username, u.Password, u.DisplayName, server.Role(u.Role), u.Counties)
+			if err != nil && server.ErrorCode(err) != syncproto.CodeConflict {
+				errs[i] = fmt.Errorf("user %s: %w", u.Username, err)
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // DemoUsers returns the demo accounts, for printing how to log in.

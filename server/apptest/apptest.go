@@ -21,11 +21,11 @@ import (
 
 // Demo accounts (seeds/demo.json).
 const (
-	Inspector       = "inspector"  // 140902 忻府区
-	Inspector2      = "inspector2" // 140902 忻府区
-	NingwuInsp      = "ningwu"     // 140925 宁武县
-	CountyOffice    = "county"     // 140902
-	DingxiangOffice = "dingxiang"  // 140921 定襄县
+	Inspector       = "inspector"        // 140902 忻府区
+	Inspector2      = "inspector2"       // 140902 忻府区
+	NingwuInsp      = "ningwu"           // 140925 宁武县
+	CountyOffice    = "county"           // 140902
+	DingxiangOffice = "dingxiang_office" // 140921 定襄县
 	CityOffice      = "city"
 	Admin           = "admin"
 )
@@ -62,6 +62,7 @@ func Start(t testing.TB, opts ...func(*app.Config)) *Server {
 	cfg.Addr = "127.0.0.1:0"
 	cfg.DataDir = t.TempDir()
 	cfg.Demo = true
+	cfg.DemoMonth = false // the accounts and sites; opts may turn the month on
 	cfg.ShutdownGrace = 10 * time.Second
 	cfg.BcryptCost = bcrypt.MinCost
 	for _, o := range opts {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
+	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
@@ -343,4 +344,62 @@ func TestBrowserReuse(t *testing.T) {
 		}
 	}
 	county.shot("console-reuse-county.png")
+}
+
+// TestBrowserDemo looks at the console as a first visitor of --demo does,
+// logged in as the city office, and saves screenshots of the main pages
+// with the demo's month in them: the review queue, an inspection whose
+// photo a planted fraud flagged (with the photo), the ledger, the monthly
+// report, the roadside figures, the devices and the users.
+func TestBrowserDemo(t *testing.T) {
+	b := newChrome(t)
+	srv := startDemoMonth(t)
+	insp, flag := demoFlagged(t, srv)
+	b.login(srv.URL, apptest.CityOffice)
+	b.do("review queue", chromedp.WaitVisible(chromedp.CSS(`tr[data-id]`)))
+	b.shot("demo-queue.png")
+
+	b.navigate("flag filter", chromedp.Navigate(srv.URL+"/console/queue?status=&flag="+flag))
+	b.do("flagged inspection listed", chromedp.WaitVisible(chromedp.CSS(`tr[data-id="`+insp+`"]`)))
+	b.navigate("detail", chromedp.Navigate(srv.URL+"/console/inspections/"+insp))
+	b.do("photo shown", chromedp.WaitVisible(chromedp.CSS(`.photos img`)),
+		chromedp.Poll[chromedp.Void](`Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)`))
+	if body := b.text(); !strings.Contains(body, "照片") {
+		t.Errorf("detail of %s lacks its photo:\n%s", insp, body)
+	}
+	b.shot("demo-detail.png")
+
+	for _, page := range []struct{ path, want, file string }{
+		{"/console/ledger", "整改台账", "demo-ledger.png"},
+		{"/console/report", "信息报送", "demo-report.png"},
+		{"/console/vehicles", "代县G108国道过境段检查点", "demo-vehicles.png"},
+		{"/console/devices", "华为 Mate 40 Pro（张巡查）", "demo-devices.png"},
+		{"/console/users", "孙代县", "demo-users.png"},
+	} {
+		b.navigate(page.path, chromedp.Navigate(srv.URL+page.path))
+		if body := b.text(); !strings.Contains(body, page.want) {
+			t.Errorf("%s lacks %q", page.path, page.want)
+		}
+		b.shot(page.file)
+	}
+}
+
+// demoFlagged waits until the demo's photos are sent and processed (they
+// arrive after the server starts) and returns an inspection whose photo a
+// planted fraud flagged, and the flag.
+func demoFlagged(t *testing.T, srv *apptest.Server) (string, string) {
+	t.Helper()
+	srv.App.WaitDemo()
+	srv.App.Photos.WaitIdle()
+	for _, flag := range []string{"far_from_site", "edited", "time_mismatch", "duplicate", "mock_location"} {
+		recs, _, err := srv.App.DB.Inspections(ctx, server.InspectionQuery{Scope: server.Scope{All: true}, Flag: flag, Limit: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) > 0 {
+			return recs[0].ID, flag
+		}
+	}
+	t.Fatal("no demo photo was flagged")
+	return "", ""
 }

@@ -79,7 +79,7 @@ func (c *Console) detail(ec echo.Context) error {
 	if site != nil {
 		data["Site"] = site.Text("name")
 		data["Address"] = site.Text("address")
-		data["SiteLocation"] = coords(site)
+		data["SiteLocation"] = siteCoords(site)
 		if r, ok := site.Float("radius_m"); ok {
 			data["Radius"] = fmt.Sprintf("%.0f", r)
 		}
@@ -91,10 +91,8 @@ func (c *Console) detail(ec echo.Context) error {
 		return err
 	}
 	if site != nil {
-		slon, ok1 := site.Float("lon")
-		slat, ok2 := site.Float("lat")
-		if ok1 && ok2 {
-			if m := c.newSiteMap(slon, slat, data["Photos"].([]photoRow)); m != nil {
+		if at, ok := server.SiteLocation(site); ok {
+			if m := c.newSiteMap(at.Lon, at.Lat, data["Photos"].([]photoRow)); m != nil {
 				data["Map"] = m
 			}
 		}
@@ -285,10 +283,8 @@ func (c *Console) photos(ec echo.Context, inspID string, site *server.StoredReco
 			row.Location = fmt.Sprintf("%.6f, %.6f", lon, lat)
 			row.located, row.lon, row.lat = true, lon, lat
 			if site != nil {
-				slon, ok1 := site.Float("lon")
-				slat, ok2 := site.Float("lat")
-				if ok1 && ok2 {
-					row.Distance = fmt.Sprintf("%.0f 米", math.Round(geo.DistanceM(geo.Point{Lon: lon, Lat: lat}, geo.Point{Lon: slon, Lat: slat})))
+				if at, ok := server.SiteLocation(site); ok {
+					row.Distance = fmt.Sprintf("%.0f 米", math.Round(geo.DistanceM(geo.Point{Lon: lon, Lat: lat}, at)))
 				}
 			}
 		} else {
@@ -299,11 +295,21 @@ func (c *Console) photos(ec echo.Context, inspID string, site *server.StoredReco
 	return out, nil
 }
 
-func coords(r *server.StoredRecord) string {
-	lon, ok1 := r.Float("lon")
-	lat, ok2 := r.Float("lat")
-	if !ok1 || !ok2 {
+// crsNames are the coordinate systems as the console names them.
+var crsNames = map[string]string{geo.GCJ02: "GCJ-02（高德/腾讯）", geo.BD09: "BD-09（百度）"}
+
+// siteCoords shows a site's position in WGS-84 and, when the phone sent it
+// in another system, what it sent.
+func siteCoords(site *server.StoredRecord) string {
+	at, ok := server.SiteLocation(site)
+	if !ok {
 		return "无坐标"
 	}
-	return fmt.Sprintf("%.6f, %.6f", lon, lat)
+	out := fmt.Sprintf("%.6f, %.6f（WGS-84）", at.Lon, at.Lat)
+	if name := crsNames[server.SiteCRS(site)]; name != "" {
+		lon, _ := site.Float("lon")
+		lat, _ := site.Float("lat")
+		out += fmt.Sprintf("；上报坐标 %.6f, %.6f（%s）", lon, lat, name)
+	}
+	return out
 }

@@ -117,14 +117,14 @@ func (p *Processor) place(ctx context.Context, ev *evidence) error {
 }
 
 // farFromSite compares the photo's position with the site's geofence,
-// allowing the reported accuracy on top of the radius.
+// allowing the reported accuracy on top of the radius. Both positions are
+// WGS-84, whatever systems the phones sent them in.
 func (p *Processor) farFromSite(ev *evidence) map[string]any {
 	if ev.site == nil || ev.where == nil {
 		return nil
 	}
-	lon, ok1 := ev.site.Float("lon")
-	lat, ok2 := ev.site.Float("lat")
-	if !ok1 || !ok2 {
+	at, ok := server.SiteLocation(ev.site) // WGS-84, like ev.where
+	if !ok {
 		return nil
 	}
 	radius, ok := ev.site.Float("radius_m")
@@ -135,7 +135,7 @@ func (p *Processor) farFromSite(ev *evidence) map[string]any {
 	if acc, ok := ev.rec.Float("accuracy_m"); ok {
 		slack = math.Min(acc, 100)
 	}
-	d := geo.DistanceM(*ev.where, geo.Point{Lon: lon, Lat: lat})
+	d := geo.DistanceM(*ev.where, at)
 	if d <= radius+slack {
 		return nil
 	}

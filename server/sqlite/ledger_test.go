@@ -33,6 +33,8 @@ func TestVehicleStatsSeeded(t *testing.T) {
 			"豆罗":     {byPoint["豆罗检查站"], 129, 50, 11, 22.0},
 			"秦城":     {byPoint["秦城检查站"], 230, 131, 11, 8.4},
 			"七日专项行动": {week, 549, 311, 41, 13.2},
+			"代县G108": {byPoint["代县G108国道过境段检查点"], 140, 80, 11, 13.8},
+			"保德S249": {byPoint["保德县S249省道检查点"], 130, 73, 9, 12.3},
 		} {
 			if c.got.Trucks != c.trucks || c.got.G6 != c.g6 || c.got.Removed != c.removed || c.got.Rate() != c.rate {
 				t.Errorf("%s: %+v rate %.1f, want %d/%d/%d %.1f", name, c.got, c.got.Rate(), c.trucks, c.g6, c.removed, c.rate)
@@ -43,9 +45,13 @@ func TestVehicleStatsSeeded(t *testing.T) {
 		}
 	}
 	check()
-	// Scope: another county sees none of them.
+	// Scope: a county sees its own checkpoints' records only.
 	if stats, err := db.VehicleStats(ctx, server.Scope{Counties: []string{"140925"}}); err != nil || len(stats) != 0 {
 		t.Errorf("宁武县 scope: %+v %v", stats, err)
+	}
+	if stats, err := db.VehicleStats(ctx, server.Scope{Counties: []string{"140923"}}); err != nil || len(stats) != 1 ||
+		stats[0].Checkpoint != "代县G108国道过境段检查点" || stats[0].Trucks != 140 {
+		t.Errorf("代县 scope: %+v %v", stats, err)
 	}
 	// Idempotent: a second load writes nothing.
 	maxSeq := func() int64 {

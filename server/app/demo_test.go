@@ -1,0 +1,261 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/xinzhou-eco/fieldsync/seeds"
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// startDemo runs the real server with --demo on a loopback port with dir
+// as its data directory, and returns it with a function that stops it.
+func startDemo(t testing.TB, dir string) (*App, func()) {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.Addr, cfg.DataDir, cfg.Demo, cfg.BcryptCost = "127.0.0.1:0", dir, true, bcrypt.MinCost
+	a, err := Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	if err := a.Listen(); err != nil {
+		a.Close()
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Serve(ctx) }()
+	stopped := false
+	stop := func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			t.Errorf("serve: %v", err)
+		}
+	}
+	t.Cleanup(stop)
+	return a, stop
+}
+
+// feed is what the store holds: records per entity and the last sequence
+// number of the change feed.
+type feed struct {
+	counts map[string]int
+	seq    int64
+}
+
+func readFeed(t testing.TB, a *App) feed {
+	t.Helper()
+	recs, more, err := a.DB.Changes(context.Background(), server.Scope{All: true}, 0, 1<<30)
+	if err != nil || more {
+		t.Fatalf("changes: %v (more: %v)", err, more)
+	}
+	f := feed{counts: map[string]int{}}
+	for _, r := range recs {
+		f.counts[r.Entity.Name]++
+		f.seq = max(f.seq, r.Seq)
+	}
+	return f
+}
+
+// TestDemoMonthThroughTheServer starts the real server with --demo on a
+// fresh directory: the month's records are there when it serves; its
+// photos follow, stored through the upload path and processed by the
+// pool, which flags every planted fraud and nothing else (honest photos at
+// the site a phone placed on a GCJ-02 map included). A second start on
+// the same directory adds nothing.
+func TestDemoMonthThroughTheServer(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	a, stop := startDemo(t, dir)
+	set, _ := seeds.Load()
+	demo, _ := seeds.LoadDemo()
+	day0, err := a.demoDay(ctx, set, demo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := planDemoMonth(set, demo, day0)
+	// At once: every visit, and the decisions.
+	if f := readFeed(t, a); f.counts[syncproto.EntityInspection] != len(m.visits) {
+		t.Fatalf("%d inspections when the server starts serving, want %d", f.counts[syncproto.EntityInspection], len(m.visits))
+	}
+	a.WaitDemo()
+	a.Photos.WaitIdle()
+
+	checkDemoPhotos(t, a, m)
+	checkDemoDevices(t, a, m)
+	first := readFeed(t, a)
+	reviews := 0
+	for _, v := range m.visits {
+		if v.review != "" {
+			reviews++
+		}
+	}
+	for entity, want := range map[string]int{syncproto.EntityPhoto: len(m.photos()), syncproto.EntityReview: reviews,
+		syncproto.EntitySite: len(demo.Sites) + len(m.newSites)} {
+		if first.counts[entity] != want {
+			t.Errorf("%d %s records, want %d", first.counts[entity], entity, want)
+		}
+	}
+	// An office revokes a demo phone: the next start skips it.
+	if err := a.DB.RevokeDevice(ctx, m.devices[5].id, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+
+	a, _ = startDemo(t, dir)
+	a.WaitDemo()
+	a.Photos.WaitIdle()
+	if again := readFeed(t, a); again.seq != first.seq || !equalCounts(again.counts, first.counts) {
+		t.Errorf("a second start wrote to the store: seq %d → %d, records %v → %v", first.seq, again.seq, first.counts, again.counts)
+	}
+
+	// A start days later dates the month as the first did, and a start
+	// cut short before it was written sends the same batches again:
+	// replays, which change nothing.
+	later := &App{Syncer: server.NewSyncer(a.DB, func() time.Time { return time.Now().AddDate(0, 0, 3) })}
+	if d, err := later.demoDay(ctx, set, demo); err != nil || !d.Equal(day0) {
+		t.Errorf("three days later the month ends %v (%v), want %v", d, err, day0)
+	}
+	principals, written, err := a.demoDevices(ctx, m)
+	if err != nil || !written {
+		t.Fatalf("the month is not seen as written (%v)", err)
+	}
+	visits, _ := m.batches()
+	if err := a.writeDemoMonth(ctx, m, visits, principals); err != nil {
+		t.Fatalf("writing the month again: %v", err)
+	}
+	if again := readFeed(t, a); again.seq != first.seq {
+		t.Errorf("writing the month again moved the feed from %d to %d", first.seq, again.seq)
+	}
+}
+
+func equalCounts(a, b map[string]int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// demoFlags is the flag each planted condition must raise.
+var demoFlags = map[string]string{demoFar: "far_from_site", demoEdited: "edited", demoStale: "time_mismatch", demoReused: "duplicate",
+	demoNear: "near_duplicate", demoMock: "mock_location", demoNoGPS: "no_gps"}
+
+// checkDemoPhotos checks each planned photo's record: uploaded unless its
+// bytes wait on the phone; a planted fraud raises its flag (a reused
+// photo also its other site's position and time, and its picture is a
+// near duplicate), the photo it copies is flagged in turn, and every other
+// photo is clean.
+func checkDemoPhotos(t *testing.T, a *App, m *demoMonth) {
+	t.Helper()
+	// The photo a fraud copies is not flagged (the reuse is): it carries
+	// a reused_by note naming the kinds of reuse.
+	sources := map[*demoPhoto][]string{}
+	for _, p := range m.photos() {
+		switch p.fraud {
+		case demoReused:
+			sources[p.source] = append(sources[p.source], "duplicate") // an exact copy is no near duplicate too
+		case demoNear:
+			sources[p.source] = append(sources[p.source], "near_duplicate")
+		}
+	}
+	for _, p := range m.photos() {
+		r, err := a.DB.Get(context.Background(), syncproto.EntityPhoto, p.id)
+		if err != nil || r == nil {
+			t.Fatalf("photo %s: %v", p.id, err)
+		}
+		if r.Uploaded() != p.upload {
+			t.Errorf("photo %s (%s): uploaded %v, want %v", p.id, p.fraud, r.Uploaded(), p.upload)
+			continue
+		}
+		if !p.upload {
+			continue
+		}
+		var flags map[string]any
+		_ = json.Unmarshal(r.Value("flags"), &flags)
+		var got []string
+		for k := range flags {
+			got = append(got, k)
+		}
+		sort.Strings(got)
+		var want []string
+		switch {
+		case p.fraud == demoReused:
+			if !slices.Contains(got, "duplicate") {
+				t.Errorf("reused photo %s: flags %v, want duplicate among them", p.id, got)
+			}
+			continue
+		case demoFlags[p.fraud] != "":
+			want = []string{demoFlags[p.fraud]}
+		case sources[p] != nil:
+			var notes struct {
+				ReusedBy struct {
+					Photos []struct{ Kind string }
+				} `json:"reused_by"`
+			}
+			_ = json.Unmarshal(r.Value("notes"), &notes)
+			kinds := map[string]bool{}
+			for _, ref := range notes.ReusedBy.Photos {
+				kinds[ref.Kind] = true
+			}
+			for _, k := range sources[p] {
+				if !kinds[k] {
+					t.Errorf("original photo %s: notes %s, want reused_by of kind %s", p.id, r.Value("notes"), k)
+				}
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("photo %s (%q at %s, %s): flags %v, want %v: %s", p.id, p.fraud, p.visit.site.name, p.visit.dev.crs, got, want, r.Value("flags"))
+		}
+	}
+}
+
+// checkDemoDevices checks the devices page's facts: every demo phone
+// pushed and pulled, and the one without signal has photos waiting.
+func checkDemoDevices(t *testing.T, a *App, m *demoMonth) {
+	t.Helper()
+	ds, err := a.DB.Devices(context.Background(), server.Scope{All: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]*server.Device{}
+	for _, d := range ds {
+		byID[d.ID] = d
+	}
+	waiting := 0
+	for _, p := range m.photos() {
+		if !p.upload {
+			waiting++
+		}
+	}
+	pending := 0
+	for _, d := range m.devices {
+		got := byID[d.id]
+		if got == nil || got.Health.LastPushAt == nil || got.Health.LastPullAt == nil {
+			t.Errorf("device %s: %+v, want one that pushed and pulled", d.name, got)
+			continue
+		}
+		pending += got.Health.PendingUploads
+	}
+	if pending != waiting {
+		t.Errorf("%d photos wait on the demo phones, want %d", pending, waiting)
+	}
+}
