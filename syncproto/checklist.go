@@ -3,12 +3,7 @@ package syncproto
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
-	"math"
 	"slices"
-	"strconv"
-	"strings"
-	"unicode/utf8"
 )
 
 // Checklist items and answers: the format of checklist_template.items and
@@ -69,202 +64,6 @@ var ItemTypeNames = map[string]string{
 	ItemCheck: "合格/不合格", ItemNumber: "数值", ItemText: "文字", ItemChoice: "选项", ItemBoolean: "是/否",
 }
 
-// Answer results.
-const (
-	ResultPass = "pass" // 合格
-	ResultFail = "fail" // 不合格
-	ResultNA   = "na"   // 不适用: answers an item of any type
-)
-
-// Answer is the value of an inspection's answers.<key> field: one object
-// per item. A check item has a Result; an item of another type has a
-// Value (a number, a string or a boolean, as its type says) or the Result
-// na. Note is an optional remark.
-type Answer struct {
-	Result string `json:"result,omitempty"`
-	Value  any    `json:"value,omitempty"`
-	Note   string `json:"note,omitempty"`
-}
-
-// MaxNoteLen is the most characters an answer's note may have.
-const MaxNoteLen = 2000
-
-// ParseAnswer reads raw, the value of answers.<it.Key>, and checks it
-// against the item: an error (in Chinese, naming the item) says why it
-// does not answer the item. A bare value, as earlier versions of sync.md
-// showed ("pass", 128), is read as {"result": v} for a check item and
-// {"value": v} otherwise; new code sends the object.
-func ParseAnswer(it *ChecklistItem, raw json.RawMessage) (Answer, error) {
-	var a Answer
-	raw = bytes.TrimSpace(raw)
-	bad := func(format string, args ...any) (Answer, error) {
-		return Answer{}, fmt.Errorf("检查项 %s（%s）%s", it.Key, it.Label, fmt.Sprintf(format, args...))
-	}
-	if len(raw) == 0 || raw[0] != '{' {
-		var v any
-		if json.Unmarshal(raw, &v) != nil || v == nil {
-			return bad("没有答案")
-		}
-		if s, ok := v.(string); ok && it.Type == ItemCheck {
-			a.Result = s
-		} else {
-			a.Value = v
-		}
-	} else {
-		var m map[string]json.RawMessage
-		if err := json.Unmarshal(raw, &m); err != nil {
-			return bad("的答案不是有效的 JSON 对象")
-		}
-		for k, v := range m {
-			var err error
-			switch k {
-			case "result":
-				err = json.Unmarshal(v, &a.Result)
-			case "note":
-				err = json.Unmarshal(v, &a.Note)
-			case "value":
-				if err = json.Unmarshal(v, &a.Value); err == nil && a.Value == nil {
-					return bad("的 value 不能为 null")
-				}
-			default:
-				return bad("的答案含未知字段 %q（只能有 result、value、note）", k)
-			}
-			if err != nil {
-				return bad("的答案字段 %s 类型不对", k)
-			}
-		}
-	}
-	switch {
-	case utf8.RuneCountInString(a.Note) > MaxNoteLen:
-		return bad("的备注超过 %d 个字", MaxNoteLen)
-	case a.Result != "" && a.Result != ResultPass && a.Result != ResultFail && a.Result != ResultNA:
-		return bad("的 result 只能是 pass、fail 或 na，而不是 %q", a.Result)
-	case it.Type == ItemCheck && a.Result == "":
-		return bad("应答 pass（合格）、fail（不合格）或 na（不适用）")
-	case it.Type == ItemCheck && a.Value != nil:
-		return bad("是合格/不合格项，不能填 value")
-	case it.Type == ItemCheck:
-		return a, nil
-	case a.Result == ResultNA:
-		if a.Value != nil {
-			return bad("答了不适用（na），不能同时填 value")
-		}
-		return a, nil
-	case a.Result != "":
-		return bad("是%s项，result 只能是 na（不适用）", ItemTypeNames[it.Type])
-	case a.Value == nil:
-		return bad("没有填 value")
-	}
-	if err := it.checkValue(a.Value); err != "" {
-		return bad("%s", err)
-	}
-	return a, nil
-}
-
-// checkValue checks the value of an answer to a number, text, choice or
-// boolean item; "" means it is good.
-func (it *ChecklistItem) checkValue(v any) string {
-	switch it.Type {
-	case ItemNumber:
-		n, ok := v.(float64)
-		switch {
-		case !ok || math.IsInf(n, 0) || math.IsNaN(n):
-			return "应填数字"
-		case it.Min != nil && n < *it.Min, it.Max != nil && n > *it.Max:
-			return "超出范围 " + it.Range()
-		}
-	case ItemText:
-		s, ok := v.(string)
-		if !ok || strings.TrimSpace(s) == "" {
-			return "应填文字"
-		}
-	case ItemChoice:
-		s, _ := v.(string)
-		if !slices.ContainsFunc(it.Options, func(o ChecklistOption) bool { return o.Value == s }) {
-			return "应从选项中选一个：" + it.OptionList()
-		}
-	case ItemBoolean:
-		if _, ok := v.(bool); !ok {
-			return "应填 true（是）或 false（否）"
-		}
-	default:
-		return fmt.Sprintf("的类型 %q 未知", it.Type)
-	}
-	return ""
-}
-
-// Range shows a number item's bounds and unit, e.g. "0–5000 µg/m³" or
-// "≥ 0 吨" ("" for an item without bounds).
-func (it *ChecklistItem) Range() string {
-	f := func(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
-	var s string
-	switch {
-	case it.Min != nil && it.Max != nil:
-		s = f(*it.Min) + "–" + f(*it.Max)
-	case it.Min != nil:
-		s = "≥ " + f(*it.Min)
-	case it.Max != nil:
-		s = "≤ " + f(*it.Max)
-	default:
-		return ""
-	}
-	if it.Unit != "" {
-		s += " " + it.Unit
-	}
-	return s
-}
-
-// OptionList shows a choice item's options as "value（label）、…".
-func (it *ChecklistItem) OptionList() string {
-	parts := make([]string, len(it.Options))
-	for i, o := range it.Options {
-		parts[i] = o.Value + "（" + o.Label + "）"
-	}
-	return strings.Join(parts, "、")
-}
-
-// Text shows an answer to the item for people, in Chinese: 合格 / 不合格 /
-// 不适用, the number with its unit, the option's label, 是 / 否, or the
-// text, followed by the note in brackets.
-func (a Answer) Text(it *ChecklistItem) string {
-	var s string
-	switch a.Result {
-	case ResultPass:
-		s = "合格"
-	case ResultFail:
-		s = "不合格"
-	case ResultNA:
-		s = "不适用"
-	}
-	switch v := a.Value.(type) {
-	case float64:
-		s = strconv.FormatFloat(v, 'f', -1, 64)
-		if it.Unit != "" {
-			s += " " + it.Unit
-		}
-	case bool:
-		s = map[bool]string{true: "是", false: "否"}[v]
-	case string:
-		s = v
-		for _, o := range it.Options {
-			if o.Value == v {
-				s = o.Label
-			}
-		}
-	}
-	if a.Note != "" {
-		s += "（" + a.Note + "）"
-	}
-	return s
-}
-
-// Failed reports whether the answer fails its item: a check answered
-// fail, or a boolean answered false.
-func (a Answer) Failed() bool {
-	b, isBool := a.Value.(bool)
-	return a.Result == ResultFail || (isBool && !b)
-}
-
 // Why an item is listed in an inspection's missing_items.
 const (
 	// MissingAnswer: a required item has no answer.
@@ -314,11 +113,9 @@ type Completeness struct {
 // values of its answers.<key> fields, null for cleared ones) and its
 // photos against its checklist items.
 func CheckCompleteness(items []ChecklistItem, answers map[string]json.RawMessage, photos []ItemPhoto) Completeness {
-	c := Completeness{Missing: []MissingItem{}, Unknown: []string{}}
-	known := make(map[string]bool, len(items))
+	c := Completeness{Missing: make([]MissingItem, 0, 2*len(items)), Unknown: []string{}}
 	for i := range items {
 		it := &items[i]
-		known[it.Key] = true
 		raw, answered := answers[it.Key]
 		answered = answered && !isNull(raw)
 		var a Answer
@@ -348,7 +145,8 @@ func CheckCompleteness(items []ChecklistItem, answers map[string]json.RawMessage
 		}
 	}
 	for k, raw := range answers {
-		if !known[k] && !isNull(raw) {
+		known := slices.ContainsFunc(items, func(it ChecklistItem) bool { return it.Key == k })
+		if !known && !isNull(raw) {
 			c.Unknown = append(c.Unknown, k)
 		}
 	}

@@ -118,3 +118,58 @@ func TestMissingKeys(t *testing.T) {
 		t.Errorf("MissingKeys = %v", got)
 	}
 }
+
+// referenceDecode is decodeAnswer through encoding/json alone.
+func referenceDecode(raw []byte) (Answer, bool) {
+	var m map[string]any
+	if json.Unmarshal(raw, &m) != nil {
+		return Answer{}, false
+	}
+	var a Answer
+	for k, v := range m {
+		switch k {
+		case "result", "note":
+			s, ok := v.(string)
+			if !ok {
+				return Answer{}, false
+			}
+			if k == "result" {
+				a.Result = s
+			} else {
+				a.Note = s
+			}
+		case "value":
+			if v == nil {
+				return Answer{}, false
+			}
+			a.Value = v
+		default:
+			return Answer{}, false
+		}
+	}
+	return a, true
+}
+
+// FuzzDecodeAnswer: the scan of an answer object reads what encoding/json
+// reads, and refuses what it refuses, whatever a phone sends.
+func FuzzDecodeAnswer(f *testing.F) {
+	for _, s := range []string{`{"result":"pass"}`, `{"note":"东侧","result":"fail"}`, `{"value":128.5}`, `{"value":{"a":[1,"]"]}}`,
+		`{ "value" : "a\"b" , "note":"\u4e1c" }`, `{"r\u0065sult":"na"}`, `{"result":"pass","extra":null}`, `{"value":null}`, `{}`,
+		`{"value":[1,2,{"x":"}"}]}`, `{"value":-0.5e3}`, `{"value":true,"note":""}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		raw := []byte(s)
+		if !json.Valid(raw) || len(raw) == 0 || raw[0] != '{' {
+			return
+		}
+		got, problem := decodeAnswer(raw, false)
+		want, ok := referenceDecode(raw)
+		if (problem == "") != ok {
+			t.Fatalf("%s: decodeAnswer problem %q, encoding/json ok %v", s, problem, ok)
+		}
+		if ok && !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s: decodeAnswer %+v, encoding/json %+v", s, got, want)
+		}
+	})
+}
