@@ -38,6 +38,8 @@ type Syncer struct {
 	// PhotoReady, if set, is called after a commit with the ids of photo
 	// records whose bytes are stored and that need processing.
 	PhotoReady func(ids []string)
+
+	checklists checklistCache // parsed checklist items (completeness.go)
 }
 
 // NewSyncer returns a Syncer with the default limits.
@@ -113,10 +115,17 @@ func (s *Syncer) Push(ctx context.Context, p *Principal, req *syncproto.PushRequ
 			return err
 		}
 		resp.Results = make([]syncproto.PushResult, len(req.Mutations))
+		var recheck []string // inspections whose completeness may have changed
 		for i := range prepared {
 			if resp.Results[i], err = s.applyDevice(ctx, tx, p, &prepared[i], now); err != nil {
 				return err
 			}
+			if id := prepared[i].recheck; id != "" && !slices.Contains(recheck, id) {
+				recheck = append(recheck, id)
+			}
+		}
+		if err := s.refreshCompleteness(ctx, tx, recheck, now); err != nil {
+			return err
 		}
 		stored, err := encodeResults(resp.Results)
 		if err != nil {
@@ -281,6 +290,9 @@ type prepared struct {
 	// ready is set for a new photo record whose bytes were uploaded for it
 	// before it arrived (ClaimEarlierUpload).
 	ready bool
+	// recheck is the inspection whose completeness the mutation may have
+	// changed (completenessTrigger).
+	recheck string
 }
 
 // prepare runs a mutation's stateless checks: entity, id, HLC (format,
@@ -388,6 +400,7 @@ func (s *Syncer) apply(ctx context.Context, tx WriteTx, p *Principal, pm *prepar
 			return err
 		}
 	}
+	pm.recheck = completenessTrigger(cur, o.Won, cur.Seq == 0, o.DeleteApplied)
 	cur.UpdatedAt = now
 	return tx.Put(ctx, cur)
 }
