@@ -23,9 +23,11 @@ const (
 // Value (a number, a string or a boolean, as its type says) or the Result
 // na. Note is an optional remark.
 type Answer struct {
+	// The fields are in name order so that encoding/json writes an Answer
+	// as the server stores it (canonical JSON sorts object keys).
+	Note   string `json:"note,omitempty"`
 	Result string `json:"result,omitempty"`
 	Value  any    `json:"value,omitempty"`
-	Note   string `json:"note,omitempty"`
 }
 
 // MaxNoteLen is the most characters an answer's note may have.
