@@ -23,3 +23,4 @@ build:
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseHLC -fuzztime 30s ./syncproto
 	$(GO) test -run '^$$' -fuzz FuzzDecodeCursor -fuzztime 30s ./server
+	$(GO) test -run '^$$' -fuzz FuzzDecodeAnswer -fuzztime 30s ./syncproto

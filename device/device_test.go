@@ -87,38 +87,38 @@ func TestOfflineEditsTwoDevices(t *testing.T) {
 	}
 	answer := func(d *device.Device, item, result, note string) {
 		t.Helper()
-		if _, _, err := d.AnswerItem(t.Context(), insp, device.Answer{Item: item, Result: result, Note: note}); err != nil {
+		if _, _, _, err := d.AnswerItem(t.Context(), insp, device.Answer{Item: item, Value: result, Note: note}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// Offline: different fields, and one field on both (b later).
-	answer(a, "item_a", "pass", "甲")
-	answer(b, "item_b", "na", "乙")
-	answer(a, "same", "pass", "甲先")
-	answer(b, "same", "na", "乙后")
+	answer(a, "fence", "pass", "甲")
+	answer(b, "material_cover", "na", "乙")
+	answer(a, "road_paving", "pass", "甲先")
+	answer(b, "road_paving", "na", "乙后")
 	ra, _ := a.Record(t.Context(), syncproto.EntityInspection, insp)
 	rb, _ := b.Record(t.Context(), syncproto.EntityInspection, insp)
-	winner := string(ra.Fields["answers.same"])
-	if rb.HLCs["answers.same"] > ra.HLCs["answers.same"] {
-		winner = string(rb.Fields["answers.same"])
+	winner := string(ra.Fields["answers.road_paving"])
+	if rb.HLCs["answers.road_paving"] > ra.HLCs["answers.road_paving"] {
+		winner = string(rb.Fields["answers.road_paving"])
 	}
 	mustSync(t, a)
 	mustSync(t, b)
 	mustSync(t, a)
-	for _, item := range []string{"item_a", "item_b", "same"} {
+	for _, item := range []string{"fence", "material_cover", "road_paving"} {
 		if ga, gb := answerOf(t, a, insp, item), answerOf(t, b, insp, item); ga != gb || ga == "" {
 			t.Errorf("answers.%s: device a %s, device b %s", item, ga, gb)
 		}
 	}
-	if got := answerOf(t, a, insp, "same"); got != winner {
-		t.Errorf("answers.same = %s, want the later write %s", got, winner)
+	if got := answerOf(t, a, insp, "road_paving"); got != winner {
+		t.Errorf("answers.road_paving = %s, want the later write %s", got, winner)
 	}
 	rec, err := srv.App.DB.Get(t.Context(), syncproto.EntityInspection, insp)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := string(rec.Value("answers.same")); got != winner {
-		t.Errorf("server answers.same = %s, want %s", got, winner)
+	if got := string(rec.Value("answers.road_paving")); got != winner {
+		t.Errorf("server answers.road_paving = %s, want %s", got, winner)
 	}
 	for _, d := range []*device.Device{a, b} {
 		if s := status(t, d); s.Outbox != 0 || len(s.Rejected) != 0 {
@@ -138,14 +138,14 @@ func TestOfficeReturnUnlocks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := d.AnswerItem(t.Context(), insp, device.Answer{Item: "fence", Result: "pass"}); err != nil {
+	if _, _, _, err := d.AnswerItem(t.Context(), insp, device.Answer{Item: "fence", Value: "pass"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Submit(t.Context(), insp); err != nil {
+	if err := d.Submit(t.Context(), insp, true); err != nil { // only the fence answered
 		t.Fatal(err)
 	}
 	mustSync(t, d)
-	if _, _, err := d.AnswerItem(t.Context(), insp, device.Answer{Item: "fence", Result: "fail"}); !errors.Is(err, device.ErrLocked) {
+	if _, _, _, err := d.AnswerItem(t.Context(), insp, device.Answer{Item: "fence", Value: "fail"}); !errors.Is(err, device.ErrLocked) {
 		t.Fatalf("editing a submitted inspection: %v, want ErrLocked", err)
 	}
 	office := srv.Login(apptest.CountyOffice)
@@ -158,10 +158,10 @@ func TestOfficeReturnUnlocks(t *testing.T) {
 	if len(s.Reviews) != 1 || s.Reviews[0].Status != "returned" || s.Reviews[0].Comment != "围挡照片不清晰，请补拍。" {
 		t.Fatalf("review did not come back: %+v", s.Reviews)
 	}
-	if _, _, err := d.AnswerItem(t.Context(), insp, device.Answer{Item: "fence", Result: "pass", Note: "已补拍"}); err != nil {
+	if _, _, _, err := d.AnswerItem(t.Context(), insp, device.Answer{Item: "fence", Value: "pass", Note: "已补拍"}); err != nil {
 		t.Fatalf("returned inspection still locked: %v", err)
 	}
-	if err := d.Submit(t.Context(), insp); err != nil {
+	if err := d.Submit(t.Context(), insp, true); err != nil { // only the fence answered
 		t.Fatal(err)
 	}
 	mustSync(t, d)
@@ -270,8 +270,8 @@ func TestKilledMidSync(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, item := range []string{"a", "b", "c"} {
-		if _, _, err := d.AnswerItem(t.Context(), insp, device.Answer{Item: item, Result: "pass"}); err != nil {
+	for _, item := range []string{"fence", "material_cover", "road_paving"} {
+		if _, _, _, err := d.AnswerItem(t.Context(), insp, device.Answer{Item: item, Value: "pass"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -316,7 +316,7 @@ func TestKilledMidSync(t *testing.T) {
 		t.Fatalf("server has %d vehicle checks, want 1", n)
 	}
 	rec, _ := srv.App.DB.Get(t.Context(), syncproto.EntityInspection, insp)
-	for _, item := range []string{"a", "b", "c"} {
+	for _, item := range []string{"fence", "material_cover", "road_paving"} {
 		if rec.Value("answers."+item) == nil {
 			t.Errorf("answers.%s missing on the server", item)
 		}
@@ -344,7 +344,7 @@ func TestPhotoUploadResumes(t *testing.T) {
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	photo, _, err := d.AnswerItem(t.Context(), insp, device.Answer{Item: "fence", Result: "pass", Photo: path})
+	_, photo, _, err := d.AnswerItem(t.Context(), insp, device.Answer{Item: "fence", Value: "pass", Photo: path})
 	if err != nil || photo == "" {
 		t.Fatalf("answer with photo: %q %v", photo, err)
 	}
@@ -407,10 +407,10 @@ func TestFailOpensFinding(t *testing.T) {
 	}{
 		{"closed_shed", "fail", true},
 		{"closed_shed", "fail", false}, // already open
-		{"shed_status", "pass", false},
+		{"shed_status", "built", false},
 	}
 	for _, tc := range tests {
-		_, f, err := d.AnswerItem(t.Context(), insp, device.Answer{Item: tc.item, Result: tc.result, Note: "料棚未封闭"})
+		_, _, f, err := d.AnswerItem(t.Context(), insp, device.Answer{Item: tc.item, Value: tc.result, Note: "料棚未封闭"})
 		if err != nil || (f != "") != tc.wantFinding {
 			t.Fatalf("%s %s: finding %q err %v", tc.item, tc.result, f, err)
 		}
@@ -437,7 +437,7 @@ func TestClockSkewRestamps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := d.AnswerItem(t.Context(), insp, device.Answer{Item: "fence", Result: "pass"}); err != nil {
+	if _, _, _, err := d.AnswerItem(t.Context(), insp, device.Answer{Item: "fence", Value: "pass"}); err != nil {
 		t.Fatal(err)
 	}
 	var out strings.Builder

@@ -16,15 +16,6 @@ import (
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
-// TemplateItem is one item of a checklist template, as pulled.
-type TemplateItem struct {
-	Key           string `json:"key"`
-	Label         string `json:"label"`
-	Type          string `json:"type"`
-	FindingOnFail bool   `json:"finding_on_fail"`
-	DeadlineDays  int    `json:"deadline_days"`
-}
-
 // Template is a pulled checklist template.
 type Template struct {
 	ID         string // record id, template_id@version
@@ -33,7 +24,7 @@ type Template struct {
 	Kind       string
 	Title      string
 	SiteKinds  []string
-	Items      []TemplateItem
+	Items      []syncproto.ChecklistItem
 }
 
 func templateOf(r *Record) *Template {
@@ -53,9 +44,9 @@ func (d *Device) now() string {
 	return time.UnixMilli(d.clock.Physical()).In(china).Format(time.RFC3339)
 }
 
-// ErrLocked is returned when editing an inspection an office has not
-// returned (submitted or approved).
-var ErrLocked = errors.New("检查记录已提交，待审核，不能修改")
+// ErrLocked matches (errors.Is) the LockedError returned when editing an
+// inspection an office has not returned (submitted or approved).
+var ErrLocked = errors.New("检查记录已锁定，不能修改")
 
 // StartInspection creates a draft inspection of site with template (a
 // template record id like coal_yard@1, a template_id, or "" for the first
@@ -119,35 +110,36 @@ func (d *Device) editable(ctx context.Context, tx *sql.Tx, id string) (*Record, 
 		return nil, fmt.Errorf("检查记录 %s 已删除", id)
 	}
 	if s := r.Str("status"); s == "submitted" || s == "approved" {
-		return nil, ErrLocked
+		return nil, &LockedError{Status: s}
 	}
 	return r, nil
 }
 
-// Answer is one checklist answer.
+// Answer is an inspector's answer to one checklist item, as typed.
 type Answer struct {
-	Item   string // item key
-	Result string // pass, fail or na
-	Note   string
-	Photo  string // path of a photo file, optional
+	Item string // item key
+	// Value is the answer as typed (see ItemAnswer): pass/fail/na for a
+	// check item, a number, a text, an option, 是/否; na for any item.
+	Value string
+	Note  string
+	Photo string // path of a photo file, optional
 }
 
-// AnswerItem records an answer to inspection inspID (answers.ITEM =
-// {"result","note"}). With a photo, it makes a photo record and queues the
-// file's upload; a fail of an item with finding_on_fail opens a finding
-// (once per item). It returns the ids of the photo and finding made ("" if
-// none).
-func (d *Device) AnswerItem(ctx context.Context, inspID string, a Answer) (photoID, findingID string, err error) {
-	if a.Result != "pass" && a.Result != "fail" && a.Result != "na" {
-		return "", "", fmt.Errorf("结果必须是 pass、fail 或 na，而不是 %q", a.Result)
-	}
+// AnswerItem records an answer to inspection inspID: answers.ITEM is the
+// answer object of sync.md 9.1, checked against the item first (an
+// unknown item or a value of the wrong type is refused, nothing is
+// recorded). With a photo, it makes a photo record and queues the file's
+// upload; a failed answer (check: fail; boolean: 否) of an item with
+// finding_on_fail opens a finding (once per item). It returns the answer
+// in words and the ids of the photo and finding made ("" if none).
+func (d *Device) AnswerItem(ctx context.Context, inspID string, a Answer) (text, photoID, findingID string, err error) {
 	var data []byte
 	if a.Photo != "" {
 		if data, err = os.ReadFile(a.Photo); err != nil {
-			return "", "", fmt.Errorf("read photo: %w", err)
+			return "", "", "", fmt.Errorf("读取照片: %w", err)
 		}
 		if a.Photo, err = filepath.Abs(a.Photo); err != nil {
-			return "", "", err
+			return "", "", "", err
 		}
 	}
 	err = d.inTx(ctx, func(tx *sql.Tx) error {
@@ -155,12 +147,24 @@ func (d *Device) AnswerItem(ctx context.Context, inspID string, a Answer) (photo
 		if err != nil {
 			return err
 		}
-		answer := map[string]string{"result": a.Result, "note": a.Note}
+		t, err := inspectionTemplate(ctx, tx, insp)
+		if err != nil {
+			return err
+		}
+		item, err := t.item(a.Item)
+		if err != nil {
+			return err
+		}
+		answer, err := ItemAnswer(item, a.Value, a.Note)
+		if err != nil {
+			return err
+		}
+		text = answer.Text(item)
 		if err := d.change(ctx, tx, syncproto.EntityInspection, inspID, insp.County, map[string]any{"answers." + a.Item: answer}); err != nil {
 			return err
 		}
-		if a.Result == "fail" {
-			if findingID, err = d.findingOnFail(ctx, tx, insp, a); err != nil {
+		if answer.Failed() && item.FindingOnFail {
+			if findingID, err = d.openFinding(ctx, tx, insp, item, a.Note); err != nil {
 				return err
 			}
 		}
@@ -169,36 +173,25 @@ func (d *Device) AnswerItem(ctx context.Context, inspID string, a Answer) (photo
 		}
 		return err
 	})
-	return photoID, findingID, err
+	return text, photoID, findingID, err
 }
 
-func (d *Device) findingOnFail(ctx context.Context, tx *sql.Tx, insp *Record, a Answer) (string, error) {
-	tplRec, err := getRecord(ctx, tx, syncproto.EntityTemplate, fmt.Sprintf("%s@%s", insp.Str("template_id"), insp.Fields["template_version"]))
-	if err != nil {
-		return "", nil // template not known locally: no automatic finding
-	}
-	var item *TemplateItem
-	for _, it := range templateOf(tplRec).Items {
-		if it.Key == a.Item {
-			item = &it
-		}
-	}
-	if item == nil || !item.FindingOnFail {
-		return "", nil
-	}
+// openFinding opens a finding for a failed item of insp, unless one is
+// open for it already, and returns its id ("" if none was made).
+func (d *Device) openFinding(ctx context.Context, tx *sql.Tx, insp *Record, item *syncproto.ChecklistItem, note string) (string, error) {
 	var n int
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM records WHERE entity = 'finding' AND deleted = 0
-		AND json_extract(fields, '$.inspection_id') = ? AND json_extract(fields, '$.item_key') = ?`, insp.ID, a.Item).Scan(&n); err != nil {
+		AND json_extract(fields, '$.inspection_id') = ? AND json_extract(fields, '$.item_key') = ?`, insp.ID, item.Key).Scan(&n); err != nil {
 		return "", err
 	}
 	if n > 0 {
 		return "", nil
 	}
 	desc := item.Label + "：不合格"
-	if a.Note != "" {
-		desc += "。" + a.Note
+	if note != "" {
+		desc += "。" + note
 	}
-	f := map[string]any{"inspection_id": insp.ID, "item_key": a.Item, "description": desc, "severity": "major", "status": "open"}
+	f := map[string]any{"inspection_id": insp.ID, "item_key": item.Key, "description": desc, "severity": "major", "status": "open"}
 	if item.DeadlineDays > 0 {
 		f["deadline"] = time.UnixMilli(d.clock.Physical()).In(china).AddDate(0, 0, item.DeadlineDays).Format(time.DateOnly)
 	}
@@ -229,8 +222,24 @@ func (d *Device) addPhoto(ctx context.Context, tx *sql.Tx, insp *Record, item, p
 }
 
 // Submit queues the submission of inspection id (status submitted and
-// finished_at), after every change already in the outbox.
-func (d *Device) Submit(ctx context.Context, id string) error {
+// finished_at), after every change already in the outbox. An inspection
+// that lacks required answers or photos (sync.md 9.2) is refused with an
+// *IncompleteError unless force is set: the inspector may have reasons to
+// submit it as it is, and the office then sees what is missing.
+func (d *Device) Submit(ctx context.Context, id string, force bool) error {
+	if !force {
+		s, err := d.Inspection(ctx, id)
+		if err != nil {
+			return err
+		}
+		if len(s.Missing) > 0 && s.Status != "submitted" && s.Status != "approved" {
+			labels := map[string]string{}
+			for _, it := range s.Items {
+				labels[it.Key] = it.Label
+			}
+			return &IncompleteError{Missing: s.Missing, Labels: labels}
+		}
+	}
 	return d.inTx(ctx, func(tx *sql.Tx) error {
 		insp, err := d.editable(ctx, tx, id)
 		if err != nil {
@@ -246,7 +255,8 @@ type Vehicle struct {
 }
 
 // AddVehicle records a vehicle check and returns its id. County defaults
-// to the user's first county.
+// to the user's first county. A value outside its field's allowed values
+// (EnumCode) is refused at once, before anything is recorded.
 func (d *Device) AddVehicle(ctx context.Context, v Vehicle) (string, error) {
 	if v.County == "" {
 		cs, err := d.counties()
@@ -257,9 +267,14 @@ func (d *Device) AddVehicle(ctx context.Context, v Vehicle) (string, error) {
 	}
 	f := map[string]any{"county": v.County, "plate": v.Plate, "checkpoint": v.Checkpoint, "checked_at": d.now()}
 	for k, s := range map[string]string{"emission_stage": v.Stage, "fuel": v.Fuel, "aftertreatment": v.Aftertreatment, "action": v.Action, "note": v.Note} {
-		if s != "" {
-			f[k] = s
+		if s == "" {
+			continue
 		}
+		code, err := EnumCode(syncproto.EntityVehicleCheck, k, s)
+		if err != nil {
+			return "", err
+		}
+		f[k] = code
 	}
 	id := uuid.Must(uuid.NewV7()).String()
 	return id, d.inTx(ctx, func(tx *sql.Tx) error {

@@ -147,3 +147,16 @@ func (d *Device) Status(ctx context.Context) (*Status, error) {
 	}
 	return s, nil
 }
+
+// CountyNames shows county codes for people: "忻府区（140902）" for the
+// counties the device has pulled, the bare code for the others.
+func (d *Device) CountyNames(ctx context.Context, codes []string) []string {
+	out := make([]string, len(codes))
+	for i, code := range codes {
+		out[i] = code
+		if r, err := d.Record(ctx, syncproto.EntityCounty, code); err == nil && r.Str("name") != "" {
+			out[i] = r.Str("name") + "（" + code + "）"
+		}
+	}
+	return out
+}

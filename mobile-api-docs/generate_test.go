@@ -29,6 +29,16 @@ var entityTitles = map[string]string{
 	"review":             "审核意见",
 }
 
+// jsonFormats describe the JSON fields whose format is published in this
+// directory, instead of "JSON object or array".
+var jsonFormats = map[string]string{
+	"checklist_template.site_kinds": "JSON array of site kinds (`checklist.schema.json`)",
+	"checklist_template.items":      "JSON array of checklist items (`checklist.schema.json#/$defs/item`; sync.md 9.1)",
+	"inspection.answers":            "answer object (`answers.schema.json`; sync.md 9.1) (≤ 64 KiB)",
+	"inspection.missing_items":      "JSON array of `{key, reason, detail}` (sync.md 9.2); `[]` when complete",
+	"inspection.unknown_answers":    "JSON array of answered keys the checklist does not have (sync.md 9.2)",
+}
+
 const (
 	beginMarker = "<!-- BEGIN GENERATED entity-fields"
 	endMarker   = "<!-- END GENERATED entity-fields -->"
@@ -112,7 +122,11 @@ func entityTables(t *testing.T) []string {
 			if slices.ContainsFunc(server.MetaFields, func(m server.Field) bool { return m.Name == f.Name }) {
 				rules += "; set by the server at creation, sent without an HLC"
 			}
-			out = append(out, fmt.Sprintf("| %s | %s | %s |", name, fieldType(f), rules))
+			typ := fieldType(f)
+			if doc, ok := jsonFormats[e.Name+"."+f.Name]; ok {
+				typ = doc
+			}
+			out = append(out, fmt.Sprintf("| %s | %s | %s |", name, typ, rules))
 		}
 	}
 	return append(out, "")

@@ -151,7 +151,8 @@ func TestSmokeSyncAndReview(t *testing.T) {
 			"site_id": site, "template_id": "construction_dust", "template_version": 1, "status": "draft",
 			"started_at": "2026-03-01T09:30:00+08:00", "lon": 112.745, "lat": 38.433})},
 		{Entity: "inspection", ID: inspID, HLC: insp.Clock.Now().String(), Fields: fields(t, map[string]any{
-			"answers.fence": "pass", "answers.material_cover": "fail", "summary": nil})},
+			"answers.fence": map[string]any{"result": "pass"}, "answers.material_cover": map[string]any{"result": "fail", "note": "东侧土方未苫盖"},
+			"summary": nil})},
 		{Entity: "finding", ID: findingID, HLC: insp.Clock.Now().String(), Fields: fields(t, map[string]any{
 			"inspection_id": inspID, "item_key": "material_cover", "description": "东侧土方未苫盖",
 			"severity": "major", "deadline": "2026-03-31", "status": "open"})},
@@ -231,7 +232,7 @@ func TestSmokeSyncAndReview(t *testing.T) {
 		t.Fatalf("the return did not reach the phone: %+v", changes[inspID])
 	}
 	wantResults(t, push(t, insp, syncproto.Mutation{Entity: "inspection", ID: inspID, HLC: insp.Clock.Now().String(),
-		Fields: fields(t, map[string]any{"answers.fence": "pass", "status": "submitted"})}), "applied")
+		Fields: fields(t, map[string]any{"answers.fence": map[string]any{"result": "pass"}, "status": "submitted"})}), "applied")
 	if err := county.Do(background, http.MethodPost, "/api/v1/inspections/"+inspID+"/review",
 		map[string]string{"decision": "approve"}, &reviewed); err != nil {
 		t.Fatal(err)

@@ -23,6 +23,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
 //go:embed counties.json tasks.json demo.json templates/*.json
@@ -69,45 +71,21 @@ type Template struct {
 	Items []Item `json:"items"`
 }
 
-// Item is one question of a checklist template.
-type Item struct {
-	// Key is a snake_case ASCII identifier, unique within the template;
-	// answers are stored under it.
-	Key   string `json:"key"`
-	Label string `json:"label"`
-	Hint  string `json:"hint,omitempty"`
-	// Type is one of the ItemType* constants.
-	Type string `json:"type"`
-	// Options are the allowed answers of a choice item.
-	Options []Option `json:"options,omitempty"`
-	// Unit, Min and Max apply to number items.
-	Unit string   `json:"unit,omitempty"`
-	Min  *float64 `json:"min,omitempty"`
-	Max  *float64 `json:"max,omitempty"`
-	// Required means the inspection cannot be submitted without an answer
-	// (for check items, "not applicable" is an answer).
-	Required bool `json:"required"`
-	// PhotoRequired means at least one photo must be attached to the item.
-	PhotoRequired bool `json:"photo_required"`
-	// FindingOnFail means a failed answer (check: 不合格, boolean: false)
-	// raises a finding with a rectification deadline of DeadlineDays.
-	FindingOnFail bool `json:"finding_on_fail"`
-	DeadlineDays  int  `json:"deadline_days,omitempty"`
-}
+// Item is one question of a checklist template: the wire format of
+// checklist_template.items, published as
+// mobile-api-docs/checklist.schema.json.
+type Item = syncproto.ChecklistItem
 
 // Option is one allowed answer of a choice item.
-type Option struct {
-	Value string `json:"value"`
-	Label string `json:"label"`
-}
+type Option = syncproto.ChecklistOption
 
 // Item types.
 const (
-	ItemTypeCheck   = "check"   // 合格 / 不合格 / 不适用
-	ItemTypeNumber  = "number"  // a number in Unit, within Min..Max
-	ItemTypeText    = "text"    // free text
-	ItemTypeChoice  = "choice"  // one of Options
-	ItemTypeBoolean = "boolean" // 是 / 否
+	ItemTypeCheck   = syncproto.ItemCheck   // 合格 / 不合格 / 不适用
+	ItemTypeNumber  = syncproto.ItemNumber  // a number in Unit, within Min..Max
+	ItemTypeText    = syncproto.ItemText    // free text
+	ItemTypeChoice  = syncproto.ItemChoice  // one of Options
+	ItemTypeBoolean = syncproto.ItemBoolean // 是 / 否
 )
 
 // Task is one numbered item of the plan's rectification task list
@@ -212,7 +190,7 @@ var CountyKinds = []string{"district", "county", "city", "special"}
 var Roles = []string{RoleInspector, RoleCountyOffice, RoleCityOffice, RoleAdmin}
 
 // ItemTypes are the valid item types.
-var ItemTypes = []string{ItemTypeCheck, ItemTypeNumber, ItemTypeText, ItemTypeChoice, ItemTypeBoolean}
+var ItemTypes = syncproto.ItemTypes
 
 // Bounds of Xinzhou used to sanity-check coordinates (a generous box).
 const (

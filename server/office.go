@@ -85,14 +85,24 @@ func (s *Syncer) write(ctx context.Context, tx WriteTx, r *StoredRecord, values 
 		if err != nil {
 			return err
 		}
-		if st, ok := r.State.Fields[name]; ok && string(st.Value) == string(c) {
-			continue
-		}
 		vals[name] = c
 	}
-	if len(vals) == 0 {
+	return s.writeCanonical(ctx, tx, r, vals, now)
+}
+
+// writeCanonical is write for values already in their canonical encoding
+// (as Field.Canonical returns it). It keeps vals.
+func (s *Syncer) writeCanonical(ctx context.Context, tx WriteTx, r *StoredRecord, vals map[string]json.RawMessage, now time.Time) error {
+	changed := make(map[string]json.RawMessage, len(vals))
+	for name, c := range vals {
+		if st, ok := r.State.Fields[name]; !ok || string(st.Value) != string(c) {
+			changed[name] = c
+		}
+	}
+	if len(changed) == 0 {
 		return nil
 	}
+	vals = changed
 	// A decision is stamped after every write the record holds, so it
 	// takes effect on each field it sets even when a device's clock ran
 	// ahead of the server's (within MaxSkew) or the server's clock was set
@@ -124,10 +134,14 @@ func (s *Syncer) Upsert(ctx context.Context, tx WriteTx, entity, id, county stri
 		return err
 	}
 	now := s.Now().UTC()
-	if r == nil {
+	created := r == nil
+	if created {
 		r = &StoredRecord{Entity: e, ID: id, County: county, CreatedAt: now}
 	}
-	return s.write(ctx, tx, r, values, now)
+	if err := s.write(ctx, tx, r, values, now); err != nil {
+		return err
+	}
+	return s.recheckAfterWrite(ctx, tx, r, values, created, now)
 }
 
 // InspectionQuery selects inspections for an office's review queue.
@@ -141,6 +155,10 @@ type InspectionQuery struct {
 	// From and To bound the visit's date (YYYY-MM-DD, as the phone wrote
 	// its start time, so in the inspector's local time); "" is open.
 	From, To string
+	// Completeness keeps the complete inspections (CompletenessComplete:
+	// missing_items is empty) or the incomplete ones
+	// (CompletenessIncomplete); "" is any.
+	Completeness string
 	// Flag keeps inspections with at least one live photo (of the
 	// inspection or of one of its findings) carrying this evidence flag,
 	// such as no_gps; "" is any. Only [a-z_] names are honoured.
@@ -152,6 +170,12 @@ type InspectionQuery struct {
 	// Limit and Offset page the list (newest first).
 	Limit, Offset int
 }
+
+// Values of InspectionQuery.Completeness.
+const (
+	CompletenessComplete   = "complete"
+	CompletenessIncomplete = "incomplete"
+)
 
 // ReviewStatuses are the inspection statuses an office's queue shows.
 var ReviewStatuses = []string{"submitted", "returned", "approved"}

@@ -25,7 +25,11 @@ func (s *Syncer) SetServerFields(ctx context.Context, entity, id string, values 
 		if r == nil {
 			return Errorf(syncproto.CodeNotFound, "记录不存在")
 		}
-		return s.write(ctx, tx, r, values, s.Now().UTC())
+		now := s.Now().UTC()
+		if err := s.write(ctx, tx, r, values, now); err != nil {
+			return err
+		}
+		return s.recheckAfterWrite(ctx, tx, r, values, false, now)
 	})
 }
 

@@ -215,6 +215,11 @@ func (s *Syncer) StoreUpload(ctx context.Context, p *Principal, u PhotoUpload, o
 			if err := s.write(ctx, tx, rec, map[string]any{"uploaded": true}, u.CompletedAt); err != nil {
 				return err
 			}
+			if id := completenessTrigger(rec, []string{"uploaded"}, false, false); id != "" {
+				if err := s.refreshCompleteness(ctx, tx, []string{id}, u.CompletedAt); err != nil {
+					return err
+				}
+			}
 			u.ClaimedAt = u.CompletedAt
 			if rec.Value("processed_at") == nil {
 				ids = append(ids, rec.ID)

@@ -91,6 +91,19 @@ type WriteTx interface {
 	// MarkPushed records a device's last push, for sync health.
 	MarkPushed(ctx context.Context, deviceID, batchID string, at time.Time) error
 	UploadTx
+	CompletenessTx
+}
+
+// CompletenessTx is the part of a write transaction that the check of
+// inspections against their checklists reads (completeness.go).
+type CompletenessTx interface {
+	// InspectionPhotos returns the live photo records of these
+	// inspections that name an item (item_key), by inspection id, as the
+	// transaction sees them (its own writes included).
+	InspectionPhotos(ctx context.Context, inspectionIDs []string) (map[string][]syncproto.ItemPhoto, error)
+	// UncheckedInspections returns up to limit ids of live inspections
+	// whose completeness was never computed (no missing_items).
+	UncheckedInspections(ctx context.Context, limit int) ([]string, error)
 }
 
 // UploadTx is the part of a write transaction that keeps the completed

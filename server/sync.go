@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"slices"
 	"strconv"
 	"time"
@@ -38,6 +37,8 @@ type Syncer struct {
 	// PhotoReady, if set, is called after a commit with the ids of photo
 	// records whose bytes are stored and that need processing.
 	PhotoReady func(ids []string)
+
+	checklists checklistCache // parsed checklist items (completeness.go)
 }
 
 // NewSyncer returns a Syncer with the default limits.
@@ -113,10 +114,17 @@ func (s *Syncer) Push(ctx context.Context, p *Principal, req *syncproto.PushRequ
 			return err
 		}
 		resp.Results = make([]syncproto.PushResult, len(req.Mutations))
+		var recheck []string // inspections whose completeness may have changed
 		for i := range prepared {
 			if resp.Results[i], err = s.applyDevice(ctx, tx, p, &prepared[i], now); err != nil {
 				return err
 			}
+			if id := prepared[i].recheck; id != "" && !slices.Contains(recheck, id) {
+				recheck = append(recheck, id)
+			}
+		}
+		if err := s.refreshCompleteness(ctx, tx, recheck, now); err != nil {
+			return err
 		}
 		stored, err := encodeResults(resp.Results)
 		if err != nil {
@@ -149,55 +157,6 @@ func (s *Syncer) Push(ctx context.Context, p *Principal, req *syncproto.PushRequ
 	}
 	resp.ServerHLC = s.ServerHLC()
 	return resp, nil
-}
-
-// encodeResults stores a batch's results for replay, without what a
-// replay takes from its (identical) request: the entity and id of each
-// result are those of its mutation. A plain result is stored as its status
-// alone, so the usual batch — every mutation "applied" — costs a few bytes
-// per mutation rather than a full object.
-func encodeResults(rs []syncproto.PushResult) ([]byte, error) {
-	out := make([]any, len(rs))
-	for i, r := range rs {
-		if r.Code == "" && r.Message == "" && len(r.LostFields) == 0 {
-			out[i] = r.Status
-			continue
-		}
-		r.Entity, r.ID = "", ""
-		out[i] = r
-	}
-	return json.Marshal(out)
-}
-
-// decodeResults reads what encodeResults stored, taking the entity and id
-// of each result from the replayed request's mutations (the request hash
-// matched, so they are the first delivery's). Results stored whole, with
-// their entity and id, read back as they are.
-func decodeResults(stored []byte, ms []syncproto.Mutation) ([]syncproto.PushResult, error) {
-	var raw []json.RawMessage
-	if err := json.Unmarshal(stored, &raw); err != nil {
-		return nil, fmt.Errorf("stored batch results: %w", err)
-	}
-	if len(raw) != len(ms) {
-		return nil, fmt.Errorf("stored batch results: %d results for %d mutations", len(raw), len(ms))
-	}
-	rs := make([]syncproto.PushResult, len(raw))
-	for i, b := range raw {
-		r := &rs[i]
-		var err error
-		if len(b) > 0 && b[0] == '"' {
-			err = json.Unmarshal(b, &r.Status)
-		} else {
-			err = json.Unmarshal(b, r)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("stored batch result %d: %w", i, err)
-		}
-		if r.Entity == "" && r.ID == "" {
-			r.Entity, r.ID = ms[i].Entity, ms[i].ID
-		}
-	}
-	return rs, nil
 }
 
 // prefetch loads every record a batch names, entity by entity.
@@ -281,6 +240,9 @@ type prepared struct {
 	// ready is set for a new photo record whose bytes were uploaded for it
 	// before it arrived (ClaimEarlierUpload).
 	ready bool
+	// recheck is the inspection whose completeness the mutation may have
+	// changed (completenessTrigger).
+	recheck string
 }
 
 // prepare runs a mutation's stateless checks: entity, id, HLC (format,
@@ -391,6 +353,7 @@ func (s *Syncer) apply(ctx context.Context, tx WriteTx, p *Principal, pm *prepar
 			return err
 		}
 	}
+	pm.recheck = completenessTrigger(cur, o.Won, cur.Seq == 0, o.DeleteApplied)
 	cur.UpdatedAt = now
 	return tx.Put(ctx, cur)
 }

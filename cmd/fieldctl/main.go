@@ -10,8 +10,9 @@
 //	fieldctl templates
 //	fieldctl inspect start SITE_ID [--template ID]
 //	fieldctl inspect use INSPECTION_ID
-//	fieldctl inspect answer ITEM pass|fail|na [--note TEXT] [--photo FILE]
-//	fieldctl inspect submit
+//	fieldctl inspect show [INSPECTION_ID]
+//	fieldctl inspect answer KEY VALUE [--note TEXT] [--photo FILE]
+//	fieldctl inspect submit [--force]
 //	fieldctl vehicle add --plate P --checkpoint C --stage 国六 --fuel 天然气 --aftertreatment removed|present [--action 处罚]
 //	fieldctl status
 package main
@@ -24,6 +25,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 
 	"github.com/xinzhou-eco/fieldsync/device"
 )
@@ -44,8 +46,12 @@ const usage = `用法: fieldctl [--dir DIR] 命令
   templates                                       检查表模板
   inspect start SITE_ID [--template ID]           开始检查（草稿）
   inspect use INSPECTION_ID                       切换当前检查
-  inspect answer ITEM pass|fail|na [--note T] [--photo FILE]
-  inspect submit                                  提交当前检查
+  inspect show [INSPECTION_ID]                    检查项（键、类型、要求）、当前答案、缺项
+  inspect answer KEY VALUE [--note T] [--photo FILE]
+                                                  填写检查项：合格/不合格项 pass|fail|na，
+                                                  数值项填数字，文字项填文字，选项填选项值，
+                                                  是/否项填 是|否；任何项都可填 na（不适用）
+  inspect submit [--force]                        提交当前检查（有缺项时须 --force）
   vehicle add --plate P --checkpoint C --stage S --fuel F --aftertreatment A [--action X] [--county C]
   status                                          待上传、被拒绝、审核结果
 `
@@ -125,7 +131,8 @@ func run(ctx context.Context, d *device.Device, args []string, stdout, stderr io
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "已登录：%s（%s），区县 %v，设备 %s\n", u.DisplayName, u.Role, u.Counties, d.ID())
+		fmt.Fprintf(stdout, "已登录：%s（%s），区县 %s，设备 %s\n", u.DisplayName, roleName(u.Role),
+			strings.Join(d.CountyNames(ctx, u.Counties), "、"), d.ID())
 		return nil
 	case "sync":
 		if err := d.Sync(ctx); err != nil {
@@ -143,7 +150,7 @@ func run(ctx context.Context, d *device.Device, args []string, stdout, stderr io
 			return err
 		}
 		for _, s := range sites {
-			fmt.Fprintf(stdout, "%s  %s  %-18s %s\n", s.ID, s.County, s.Kind, s.Name)
+			fmt.Fprintf(stdout, "%s  %s  %s  %s\n", s.ID, strings.Join(d.CountyNames(ctx, []string{s.County}), ""), siteKind(s.Kind), s.Name)
 		}
 		fmt.Fprintf(stdout, "共 %d 个点位\n", len(sites))
 		return nil
@@ -153,7 +160,11 @@ func run(ctx context.Context, d *device.Device, args []string, stdout, stderr io
 			return err
 		}
 		for _, t := range ts {
-			fmt.Fprintf(stdout, "%-24s %s（%d 项）适用 %v\n", t.ID, t.Title, len(t.Items), t.SiteKinds)
+			kinds := make([]string, len(t.SiteKinds))
+			for i, k := range t.SiteKinds {
+				kinds[i] = siteKind(k)
+			}
+			fmt.Fprintf(stdout, "%-24s %s（%d 项），适用于%s\n", t.ID, t.Title, len(t.Items), strings.Join(kinds, "、"))
 		}
 		return nil
 	case "inspect":
@@ -191,6 +202,23 @@ func inspect(ctx context.Context, d *device.Device, args []string, stdout, stder
 			return errUsage
 		}
 		return d.UseInspection(ctx, pos[0])
+	case "show":
+		pos, err := parse(fs, args[1:])
+		if err != nil || len(pos) > 1 {
+			return errUsage
+		}
+		id := ""
+		if len(pos) == 1 {
+			id = pos[0]
+		} else if id, err = current(d); err != nil {
+			return err
+		}
+		st, err := d.Inspection(ctx, id)
+		if err != nil {
+			return err
+		}
+		printInspection(stdout, st)
+		return nil
 	case "answer":
 		note := fs.String("note", "", "note")
 		photo := fs.String("photo", "", "photo file")
@@ -198,15 +226,15 @@ func inspect(ctx context.Context, d *device.Device, args []string, stdout, stder
 		if err != nil || len(pos) != 2 {
 			return errUsage
 		}
-		cur, err := d.Current()
+		cur, err := current(d)
 		if err != nil {
 			return err
 		}
-		p, f, err := d.AnswerItem(ctx, cur, device.Answer{Item: pos[0], Result: pos[1], Note: *note, Photo: *photo})
+		text, p, f, err := d.AnswerItem(ctx, cur, device.Answer{Item: pos[0], Value: pos[1], Note: *note, Photo: *photo})
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "已记录 %s = %s\n", pos[0], pos[1])
+		fmt.Fprintf(stdout, "已记录 %s：%s\n", pos[0], text)
 		if p != "" {
 			fmt.Fprintf(stdout, "照片 %s 已排队上传\n", p)
 		}
@@ -215,17 +243,33 @@ func inspect(ctx context.Context, d *device.Device, args []string, stdout, stder
 		}
 		return nil
 	case "submit":
-		cur, err := d.Current()
+		force := fs.Bool("force", false, "submit even if items are missing")
+		if pos, err := parse(fs, args[1:]); err != nil || len(pos) != 0 {
+			return errUsage
+		}
+		cur, err := current(d)
 		if err != nil {
 			return err
 		}
-		if err := d.Submit(ctx, cur); err != nil {
+		var incomplete *device.IncompleteError
+		if err := d.Submit(ctx, cur, *force); errors.As(err, &incomplete) {
+			return fmt.Errorf("%s\n补齐后再提交（inspect show 查看）；确需按现状提交，加 --force", missingText(incomplete))
+		} else if err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "检查 %s 已提交（下次同步时上传）\n", cur)
 		return nil
 	}
 	return errUsage
+}
+
+// current returns the current inspection, or says how to choose one.
+func current(d *device.Device) (string, error) {
+	id, err := d.Current()
+	if err == nil && id == "" {
+		err = errors.New("没有当前检查记录：先 inspect start 或 inspect use")
+	}
+	return id, err
 }
 
 func vehicle(ctx context.Context, d *device.Device, args []string, stdout, stderr io.Writer) error {
@@ -284,7 +328,7 @@ func printStatus(ctx context.Context, d *device.Device, w io.Writer) error {
 		fmt.Fprintf(w, "审核：检查 %s %s %s\n", r.InspectionID, word, r.Comment)
 	}
 	for _, f := range s.Flags {
-		fmt.Fprintf(w, "照片 %s 证据标记：%s\n", f.PhotoID, f.Flags)
+		fmt.Fprintf(w, "照片 %s 证据标记：%s\n", f.PhotoID, flagNames(f.Flags))
 	}
 	return nil
 }

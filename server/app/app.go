@@ -183,6 +183,14 @@ func OpenStore(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) 
 			return nil, fmt.Errorf("seed demo data: %w", err)
 		}
 	}
+	// Inspections stored before the server kept their completeness get it
+	// now, once (the checklists are loaded).
+	if n, err := a.Syncer.BackfillCompleteness(ctx); err != nil {
+		db.Close()
+		return nil, err
+	} else if n > 0 {
+		log.Info("inspection completeness computed", "inspections", n)
+	}
 	return a, nil
 }
 

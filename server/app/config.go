@@ -49,8 +49,8 @@ type Config struct {
 	PhotoDecodeMemory int64
 	// DemoMonth, with Demo, also makes the demo's month of field work:
 	// inspections, findings, photos and reviews (demomonth.go). It is on
-	// by default, so --demo makes it; tests that need only the demo
-	// accounts and sites turn it off. It has no flag.
+	// by default, so --demo makes it; --demo-month=false (tests that need
+	// only the demo accounts and sites) turns it off.
 	DemoMonth bool
 	// HoldPhotoProcessing leaves uploaded photos queued without processing
 	// them (tests use it to restart with work pending); it has no flag.
@@ -102,6 +102,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&c.DataDir, "data", env("DATA", c.DataDir), "data directory (FIELDSYNC_DATA)")
 	demo, _ := strconv.ParseBool(env("DEMO", strconv.FormatBool(c.Demo)))
 	fs.BoolVar(&c.Demo, "demo", demo, "load demo users, sites and a month of inspections (FIELDSYNC_DEMO)")
+	demoMonth, _ := strconv.ParseBool(env("DEMO_MONTH", strconv.FormatBool(c.DemoMonth)))
+	fs.BoolVar(&c.DemoMonth, "demo-month", demoMonth, "with --demo, also write the demo's month of field work (FIELDSYNC_DEMO_MONTH)")
 	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", c.LogFormat), "log format: text or json (FIELDSYNC_LOG_FORMAT)")
 	fs.StringVar(&c.LogLevel, "log-level", env("LOG_LEVEL", c.LogLevel), "log level (FIELDSYNC_LOG_LEVEL)")
 	fs.DurationVar(&c.MaxSkew, "max-skew", envDur("MAX_SKEW", c.MaxSkew), "largest allowed device clock lead (FIELDSYNC_MAX_SKEW)")

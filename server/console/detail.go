@@ -21,6 +21,10 @@ import (
 type answerRow struct {
 	Key, Label, Value string
 	Failed            bool
+	// Invalid says why the answer does not fit its item; Unknown marks an
+	// answer to a key the checklist does not have.
+	Invalid string
+	Unknown bool
 }
 
 type photoRow struct {
@@ -76,6 +80,9 @@ func (c *Console) detail(ec echo.Context) error {
 		"Summary": insp.Text("summary"), "Started": localTime(insp.Text("started_at")), "Finished": localTime(insp.Text("finished_at")),
 		"ReviewComment": insp.Text("review_comment"), "Template": tmpl.Title, "Answers": answers(insp, tmpl),
 		"Done": ec.QueryParam("done"), "CanReview": p.Role.CanReview() && insp.Text("status") == "submitted"}
+	if rows, ok := missingRows(insp, tmpl); ok {
+		data["Checked"], data["Missing"] = true, rows
+	}
 	if site != nil {
 		data["Site"] = site.Text("name")
 		data["Address"] = site.Text("address")
@@ -144,81 +151,80 @@ func (c *Console) template(ec echo.Context, insp *server.StoredRecord) (*seeds.T
 }
 
 // answers lists the template's items in order with their answers, then any
-// answer whose item the template does not know.
+// answer whose item the template does not know (kept, and marked).
 func answers(insp *server.StoredRecord, t *seeds.Template) []answerRow {
 	var out []answerRow
-	seen := map[string]bool{}
-	for _, it := range t.Items {
-		seen[it.Key] = true
-		v := insp.Value("answers." + it.Key)
-		if v == nil {
-			out = append(out, answerRow{Key: it.Key, Label: it.Label, Value: "（未填写）"})
-			continue
+	for i := range t.Items {
+		it := &t.Items[i]
+		row := answerRow{Key: it.Key, Label: it.Label}
+		switch raw := insp.Value("answers." + it.Key); {
+		case raw == nil || string(raw) == "null":
+			row.Value = "（未填写）"
+		default:
+			a, err := syncproto.ParseAnswer(it, raw)
+			if err != nil {
+				row.Value, row.Invalid = string(raw), err.Error()
+				break
+			}
+			row.Value, row.Failed = a.Text(it), a.Failed()
 		}
-		s, failed := answerText(v, it)
-		out = append(out, answerRow{Key: it.Key, Label: it.Label, Value: s, Failed: failed})
+		out = append(out, row)
 	}
 	var extra []string
-	for name := range insp.State.Fields {
-		if k, ok := strings.CutPrefix(name, "answers."); ok && !seen[k] {
+	for name, st := range insp.State.Fields {
+		k, ok := strings.CutPrefix(name, "answers.")
+		if ok && string(st.Value) != "null" && !slices.ContainsFunc(t.Items, func(it seeds.Item) bool { return it.Key == k }) {
 			extra = append(extra, k)
 		}
 	}
 	sort.Strings(extra)
 	for _, k := range extra {
-		s, failed := answerText(insp.Value("answers."+k), seeds.Item{Key: k})
-		out = append(out, answerRow{Key: k, Label: k, Value: s, Failed: failed})
+		out = append(out, answerRow{Key: k, Label: k, Value: string(insp.Value("answers." + k)), Unknown: true})
 	}
 	return out
 }
 
-var checkNames = map[string]string{"pass": "合格", "fail": "不合格", "na": "不适用", "n/a": "不适用"}
+// missingReasons say in Chinese why an item is listed in missing_items.
+var missingReasons = map[string]string{
+	syncproto.MissingAnswer:   "未填写",
+	syncproto.MissingInvalid:  "答案无效",
+	syncproto.MissingPhoto:    "缺照片",
+	syncproto.MissingUpload:   "照片未上传完成",
+	syncproto.MissingTemplate: "检查表未找到，无法核对",
+}
 
-// answerText shows an answer in words: a bare value or an object whose
-// "result" or "value" is the answer and whose "note" is a remark.
-func answerText(raw json.RawMessage, it seeds.Item) (string, bool) {
-	var v any
-	if json.Unmarshal(raw, &v) != nil || v == nil {
-		return "（未填写）", false
+type missingRow struct {
+	Key, Label string
+	Reasons    []string
+}
+
+// missingRows groups an inspection's missing_items by item, in order,
+// with the items' labels ("" and false: not computed yet).
+func missingRows(insp *server.StoredRecord, t *seeds.Template) ([]missingRow, bool) {
+	var ms []syncproto.MissingItem
+	if json.Unmarshal(insp.Value("missing_items"), &ms) != nil || insp.Value("missing_items") == nil {
+		return nil, false
 	}
-	note := ""
-	if m, ok := v.(map[string]any); ok {
-		if n, ok := m["note"].(string); ok && n != "" {
-			note = "（" + n + "）"
+	var out []missingRow
+	for _, m := range ms {
+		why := missingReasons[m.Reason]
+		if why == "" {
+			why = m.Reason
 		}
-		switch {
-		case m["result"] != nil:
-			v = m["result"]
-		case m["value"] != nil:
-			v = m["value"]
-		default:
-			return string(raw), false
+		if m.Detail != "" {
+			why += "：" + m.Detail
 		}
+		if n := len(out); n > 0 && out[n-1].Key == m.Key {
+			out[n-1].Reasons = append(out[n-1].Reasons, why)
+			continue
+		}
+		label := m.Key
+		if i := slices.IndexFunc(t.Items, func(it seeds.Item) bool { return it.Key == m.Key }); i >= 0 {
+			label = t.Items[i].Label
+		}
+		out = append(out, missingRow{Key: m.Key, Label: label, Reasons: []string{why}})
 	}
-	switch x := v.(type) {
-	case string:
-		if n := checkNames[x]; n != "" {
-			return n + note, x == "fail"
-		}
-		for _, o := range it.Options {
-			if o.Value == x {
-				return o.Label + note, false
-			}
-		}
-		return x + note, false
-	case bool:
-		if x {
-			return "是" + note, false
-		}
-		return "否" + note, it.Type == seeds.ItemTypeBoolean
-	case float64:
-		s := fmt.Sprint(x)
-		if it.Unit != "" {
-			s += " " + it.Unit
-		}
-		return s + note, false
-	}
-	return string(raw), false
+	return out, true
 }
 
 func (c *Console) findings(ec echo.Context, inspID string, items map[string]string) ([]findingRow, error) {

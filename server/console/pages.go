@@ -3,6 +3,7 @@ package console
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -137,13 +138,33 @@ type countyCount struct {
 
 type queueRow struct {
 	ID, County, Site, Template, Status, Started, Inspector string
+	// Missing is how many items the inspection lacks (缺项), once the
+	// server has checked it (Checked).
+	Missing int
+	Checked bool
+}
+
+// completenessOptions are the queue's completeness filter.
+var completenessOptions = []struct{ Value, Label string }{
+	{server.CompletenessIncomplete, "只看缺项"}, {server.CompletenessComplete, "只看完整"},
+}
+
+// missingCount is the number of items an inspection lacks according to
+// its missing_items, and whether the server has computed it.
+func missingCount(r *server.StoredRecord) (int, bool) {
+	var ms []syncproto.MissingItem
+	if r.Value("missing_items") == nil || json.Unmarshal(r.Value("missing_items"), &ms) != nil {
+		return 0, false
+	}
+	return len(syncproto.MissingKeys(ms)), true
 }
 
 func (c *Console) queue(ec echo.Context) error {
 	p := principalOf(ec)
 	ctx := ec.Request().Context()
 	q := server.InspectionQuery{Scope: p.Scope(), County: ec.QueryParam("county"), TemplateID: ec.QueryParam("template"),
-		Status: ec.QueryParam("status"), From: ec.QueryParam("from"), To: ec.QueryParam("to"), Flag: ec.QueryParam("flag"), Limit: pageSize}
+		Status: ec.QueryParam("status"), From: ec.QueryParam("from"), To: ec.QueryParam("to"), Flag: ec.QueryParam("flag"),
+		Completeness: ec.QueryParam("complete"), Limit: pageSize}
 	if _, ok := ec.QueryParams()["status"]; !ok {
 		q.Status = "submitted" // the queue opens on what waits for review
 	}
@@ -154,6 +175,9 @@ func (c *Console) queue(ec echo.Context) error {
 		if _, err := time.Parse(time.DateOnly, d); d != "" && err != nil {
 			return server.Errorf(syncproto.CodeBadRequest, "日期格式应为 2026-03-01")
 		}
+	}
+	if q.Completeness != "" && q.Completeness != server.CompletenessComplete && q.Completeness != server.CompletenessIncomplete {
+		return server.Errorf(syncproto.CodeBadRequest, "完整性筛选只能是只看缺项（incomplete）或只看完整（complete）")
 	}
 	if q.Flag != "" && !slices.Contains(FlagNames, q.Flag) {
 		return server.Errorf(syncproto.CodeBadRequest, "未知的证据标记 %q", q.Flag)
@@ -195,14 +219,17 @@ func (c *Console) queue(ec echo.Context) error {
 	}
 	rows := make([]queueRow, 0, len(recs))
 	for _, r := range recs {
-		rows = append(rows, queueRow{ID: r.ID, County: c.countyName(r.County), Site: c.siteName(ec, r.Text("site_id")),
+		row := queueRow{ID: r.ID, County: c.countyName(r.County), Site: c.siteName(ec, r.Text("site_id")),
 			Template: c.templateTitle(r.Text("template_id")), Status: r.Text("status"),
-			Started: localTime(r.Text("started_at"))})
+			Started: localTime(r.Text("started_at"))}
+		row.Missing, row.Checked = missingCount(r)
+		rows = append(rows, row)
 	}
-	filters := nonEmpty(map[string]string{"county": q.County, "template": q.TemplateID, "from": q.From, "to": q.To, "flag": q.Flag})
+	filters := nonEmpty(map[string]string{"county": q.County, "template": q.TemplateID, "from": q.From, "to": q.To, "flag": q.Flag,
+		"complete": q.Completeness})
 	filters.Set("status", q.Status) // kept when empty: "" is every status, absent is the default
 	data := map[string]any{"Rows": rows, "Total": total, "Counties": cc, "Q": q, "Templates": c.set.Templates,
-		"Statuses": server.ReviewStatuses, "Flags": flagOptions}
+		"Statuses": server.ReviewStatuses, "Flags": flagOptions, "Completeness": completenessOptions}
 	if task != nil {
 		filters.Set("task", task.ID)
 		data["Task"] = map[string]string{"ID": task.ID, "Number": task.Text("number"), "Problem": abridge(task.Text("problem"), 60)}

@@ -52,6 +52,12 @@ func inspectionWhere(q server.InspectionQuery, withCounty bool) (string, []any) 
 		w += " AND substr(started_at, 1, 10) <= ?"
 		args = append(args, q.To)
 	}
+	switch q.Completeness {
+	case server.CompletenessComplete:
+		w += " AND missing_items = '[]'"
+	case server.CompletenessIncomplete:
+		w += " AND missing_items != '[]'"
+	}
 	if q.Flag != "" && validFlagName(q.Flag) {
 		w += ` AND EXISTS (SELECT 1 FROM photo p WHERE p.deleted_hlc = '' AND json_valid(p.flags)
 			AND (p.inspection_id = inspection.id OR p.finding_id IN (SELECT f.id FROM finding f WHERE f.inspection_id = inspection.id))

@@ -155,7 +155,7 @@ func (d *device) visit(ctx context.Context) error {
 	for i := range total - 2 - findings {
 		key := fmt.Sprintf("answers.item_%02d", i%40)
 		muts = append(muts, mut(syncproto.EntityInspection, insp, map[string]json.RawMessage{
-			key: raw([]string{"pass", "fail", "na"}[d.rnd.IntN(3)])}))
+			key: raw(syncproto.Answer{Result: []string{syncproto.ResultPass, syncproto.ResultFail, syncproto.ResultNA}[d.rnd.IntN(3)]})}))
 	}
 	for i := range findings {
 		muts = append(muts, mut(syncproto.EntityFinding, uuid.Must(uuid.NewV7()).String(), map[string]json.RawMessage{

@@ -1,0 +1,154 @@
+package app_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xinzhou-eco/fieldsync/server/imageproc/testimg"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// completeness reads an inspection's missing_items and unknown_answers
+// from the server's store.
+func completeness(t *testing.T, srv *apptest.Server, id string) ([]syncproto.MissingItem, []string) {
+	t.Helper()
+	rec, err := srv.App.DB.Get(ctx, syncproto.EntityInspection, id)
+	if err != nil || rec == nil {
+		t.Fatalf("inspection %s: %v", id, err)
+	}
+	var missing []syncproto.MissingItem
+	var unknown []string
+	if err := json.Unmarshal(rec.Value("missing_items"), &missing); err != nil {
+		t.Fatalf("missing_items %s: %v", rec.Value("missing_items"), err)
+	}
+	if err := json.Unmarshal(rec.Value("unknown_answers"), &unknown); err != nil {
+		t.Fatalf("unknown_answers %s: %v", rec.Value("unknown_answers"), err)
+	}
+	return missing, unknown
+}
+
+// has reports whether missing lists key for reason.
+func has(missing []syncproto.MissingItem, key, reason string) bool {
+	return slices.ContainsFunc(missing, func(m syncproto.MissingItem) bool { return m.Key == key && m.Reason == reason })
+}
+
+// TestMissingItemsFollowAnswersAndPhotos drives an inspection of
+// construction_dust (17 items, 14 required, 10 of them with a photo)
+// through the real server: missing_items starts with every required
+// answer and photo, shrinks as answers arrive, loses a photo entry only
+// once the photo's bytes are uploaded, gets it back when the photo moves
+// to another item; an answer of the wrong type is listed as invalid, one
+// to a key the checklist lacks is kept and listed in unknown_answers.
+// Phones pull both fields, with the server's HLC, and may not write them.
+func TestMissingItemsFollowAnswersAndPhotos(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	insp := newInspection(t, phone, apptest.Xinfu)
+
+	missing, unknown := completeness(t, srv, insp)
+	if keys := syncproto.MissingKeys(missing); len(keys) != 14 || len(missing) != 14+10 || len(unknown) != 0 {
+		t.Fatalf("a new inspection: %d items missing (%d entries), unknown %v; want 14 items, 24 entries, none unknown: %+v",
+			len(keys), len(missing), unknown, missing)
+	}
+	if !has(missing, "fence", syncproto.MissingAnswer) || !has(missing, "fence", syncproto.MissingPhoto) || has(missing, "pm10_reading", syncproto.MissingAnswer) {
+		t.Fatalf("a new inspection: %+v", missing)
+	}
+
+	answer := func(kv ...any) {
+		t.Helper()
+		wantStatus(t, apptest.Push(t, phone, apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields(kv...))), "applied")
+	}
+	answer("answers.fence", map[string]any{"result": "pass"}, "answers.online_monitor", map[string]any{"result": "na", "note": "小型工地"},
+		"answers.muck_truck_route", "pass", // a bare value, as the old guide showed: read as {"result": "pass"}
+		"answers.pm10_reading", map[string]any{"value": "很高"}, "answers.nosuch", map[string]any{"result": "pass"})
+	missing, unknown = completeness(t, srv, insp)
+	switch {
+	case has(missing, "fence", syncproto.MissingAnswer) || has(missing, "online_monitor", syncproto.MissingAnswer) || has(missing, "muck_truck_route", syncproto.MissingAnswer):
+		t.Errorf("answered items still missing: %+v", missing)
+	case !has(missing, "fence", syncproto.MissingPhoto):
+		t.Errorf("fence answered without a photo: its photo is no longer missing: %+v", missing)
+	case !has(missing, "pm10_reading", syncproto.MissingInvalid):
+		t.Errorf("a text answer to a number item is not invalid: %+v", missing)
+	case len(syncproto.MissingKeys(missing)) != 13:
+		t.Errorf("%d items missing, want 13 (11 required unanswered, fence's photo, pm10 invalid): %+v", len(syncproto.MissingKeys(missing)), missing)
+	case !slices.Equal(unknown, []string{"nosuch"}):
+		t.Errorf("unknown_answers %v, want [nosuch]", unknown)
+	}
+	if rec, _ := srv.App.DB.Get(ctx, syncproto.EntityInspection, insp); string(rec.Value("answers.nosuch")) != `{"result":"pass"}` {
+		t.Errorf("the unknown answer was not kept: %s", rec.Value("answers.nosuch"))
+	}
+
+	// A photo of the fence: the record alone is not evidence yet; its
+	// uploaded bytes are.
+	data := testimg.JPEG(testimg.Options{Width: 320, Height: 240, Seed: 11})
+	photo := newID()
+	wantStatus(t, apptest.Push(t, phone, apptest.Mut(phone, syncproto.EntityPhoto, photo, apptest.Fields(
+		"inspection_id", insp, "item_key", "fence", "sha256", apptest.SHA256(data), "content_type", "image/jpeg",
+		"size_bytes", len(data)))), "applied")
+	if missing, _ = completeness(t, srv, insp); has(missing, "fence", syncproto.MissingPhoto) || !has(missing, "fence", syncproto.MissingUpload) {
+		t.Errorf("photo record pushed, bytes not uploaded: %+v", missing)
+	}
+	srv.Tus(phone).Upload(photo, "image/jpeg", data, http.StatusNoContent)
+	if missing, _ = completeness(t, srv, insp); slices.ContainsFunc(missing, func(m syncproto.MissingItem) bool { return m.Key == "fence" }) {
+		t.Errorf("fence answered and its photo uploaded, still missing: %+v", missing)
+	}
+
+	// The photo taken off the item (photos are evidence: a device never
+	// deletes one, it moves it): the fence lacks its photo again.
+	wantStatus(t, apptest.Push(t, phone, apptest.Mut(phone, syncproto.EntityPhoto, photo, apptest.Fields("item_key", "material_cover"))), "applied")
+	if missing, _ = completeness(t, srv, insp); !has(missing, "fence", syncproto.MissingPhoto) || has(missing, "material_cover", syncproto.MissingPhoto) {
+		t.Errorf("photo moved from fence to material_cover: %+v", missing)
+	}
+
+	// Phones pull both fields with the server's HLC ...
+	changes, _ := pullAll(t, phone, "", 500)
+	ch := latest(changes)[syncproto.EntityInspection+"/"+insp]
+	if !strings.Contains(string(ch.Fields["missing_items"]), `{"key":"fence","reason":"photo"}`) ||
+		string(ch.Fields["unknown_answers"]) != `["nosuch"]` || !strings.HasSuffix(ch.HLCs["missing_items"], "-"+syncproto.ServerNode) {
+		t.Errorf("pulled inspection: missing_items %s @ %s, unknown_answers %s", ch.Fields["missing_items"], ch.HLCs["missing_items"], ch.Fields["unknown_answers"])
+	}
+	// ... and may not write them.
+	wantStatus(t, apptest.Push(t, phone, apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields("missing_items", []any{}))),
+		"rejected/"+syncproto.CodeServerOwnedField)
+	wantStatus(t, apptest.Push(t, phone, apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields("unknown_answers", []any{}))),
+		"rejected/"+syncproto.CodeServerOwnedField)
+
+	// Every required item answered (na spares a photo) and both photos
+	// there: complete.
+	f := []any{}
+	for _, k := range []string{"material_cover", "road_paving", "wet_operation", "vehicle_washing", "muck_enclosed", "video_monitor",
+		"dusty_work_stopped", "night_work_permit", "muck_truck_permit", "muck_truck_spillage", "muck_dumping"} {
+		f = append(f, "answers."+k, map[string]any{"result": "na"})
+	}
+	answer(append(f, "answers.pm10_reading", map[string]any{"value": 128}, "answers.material_cover", map[string]any{"result": "pass"})...)
+	fence := newID()
+	data2 := testimg.JPEG(testimg.Options{Width: 320, Height: 240, Seed: 12})
+	srv.Tus(phone).Upload(fence, "image/jpeg", data2, http.StatusNoContent) // bytes first, record after (sync.md 10.5)
+	wantStatus(t, apptest.Push(t, phone, apptest.Mut(phone, syncproto.EntityPhoto, fence, apptest.Fields(
+		"inspection_id", insp, "item_key", "fence", "sha256", apptest.SHA256(data2), "content_type", "image/jpeg"))), "applied")
+	if missing, unknown = completeness(t, srv, insp); len(missing) != 0 || !slices.Equal(unknown, []string{"nosuch"}) {
+		t.Errorf("complete inspection: missing %+v unknown %v", missing, unknown)
+	}
+	if rec, _ := srv.App.DB.Get(ctx, syncproto.EntityInspection, insp); string(rec.Value("missing_items")) != "[]" {
+		t.Errorf("complete: missing_items %s, want []", rec.Value("missing_items"))
+	}
+}
+
+// TestMissingItemsUnknownTemplate: an inspection of a checklist the
+// server does not have is kept, and says so.
+func TestMissingItemsUnknownTemplate(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	id := newID()
+	wantStatus(t, apptest.Push(t, phone, apptest.Mut(phone, syncproto.EntityInspection, id, apptest.Fields(
+		"site_id", apptest.DemoSite(t, apptest.Xinfu), "template_id", "construction_dust", "template_version", 9,
+		"answers.fence", map[string]any{"result": "pass"}))), "applied")
+	missing, unknown := completeness(t, srv, id)
+	if len(missing) != 1 || missing[0] != (syncproto.MissingItem{Key: "construction_dust@9", Reason: syncproto.MissingTemplate}) || len(unknown) != 0 {
+		t.Errorf("unknown checklist: missing %+v unknown %v", missing, unknown)
+	}
+}

@@ -1,0 +1,258 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/xinzhou-eco/fieldsync/internal/par"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// Completeness (sync.md 9): a phone's answers are never refused, but
+// whether an inspection is complete is a server fact, kept in two
+// server-owned fields of the inspection and synced like any other:
+//
+//   - missing_items: what the inspection lacks, by item, in the order of
+//     its checklist (syncproto.MissingItem: a required answer, an answer
+//     that does not fit its item, a required photo, or its upload); [] when
+//     complete;
+//   - unknown_answers: the answered keys its checklist does not have (the
+//     answers are kept, and count for nothing).
+//
+// Both are recomputed, in the transaction of the write and through the
+// server's own write path (an HLC after every write the record holds),
+// whenever something they depend on changes: a push creating an inspection
+// or changing its answers; a photo record naming one of its items arriving,
+// changing its item, being tombstoned or getting its bytes (in a push, or
+// at the end of an upload). Inspections stored before the fields existed
+// get them at start-up (BackfillCompleteness).
+
+// checklistCache holds parsed checklist items by template record id, with
+// the HLC of the items value they were parsed from: a batch of inspections
+// of one checklist parses it once, and a changed template is parsed again.
+type checklistCache struct {
+	mu sync.Mutex
+	m  map[string]parsedChecklist
+}
+
+type parsedChecklist struct {
+	hlc   syncproto.HLC
+	items []syncproto.ChecklistItem
+	ok    bool // the items parsed
+}
+
+// inspectionTemplateID is the id of the checklist_template record an
+// inspection was made with.
+func inspectionTemplateID(insp *StoredRecord) string {
+	return insp.Text("template_id") + "@" + string(insp.Value("template_version"))
+}
+
+// checklist returns the items of template record id, or ok false if there
+// is no such live template or its items do not parse.
+func (s *Syncer) checklist(ctx context.Context, tx WriteTx, id string) ([]syncproto.ChecklistItem, bool, error) {
+	r, err := tx.Get(ctx, EntityByName(syncproto.EntityTemplate), id)
+	if err != nil || r == nil || r.State.IsDeleted() {
+		return nil, false, err
+	}
+	st := r.State.Fields["items"]
+	c := &s.checklists
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p, ok := c.m[id]; ok && p.hlc == st.HLC {
+		return p.items, p.ok, nil
+	}
+	var items []syncproto.ChecklistItem
+	ok := json.Unmarshal(st.Value, &items) == nil && len(items) > 0
+	if c.m == nil {
+		c.m = map[string]parsedChecklist{}
+	}
+	c.m[id] = parsedChecklist{hlc: st.HLC, items: items, ok: ok}
+	return items, ok, nil
+}
+
+// InspectionCompleteness checks an inspection against its checklist
+// items (ok false: the checklist is unknown) and its photos.
+func InspectionCompleteness(insp *StoredRecord, items []syncproto.ChecklistItem, ok bool, photos []syncproto.ItemPhoto) syncproto.Completeness {
+	if !ok {
+		return syncproto.Completeness{Missing: []syncproto.MissingItem{{Key: inspectionTemplateID(insp), Reason: syncproto.MissingTemplate}},
+			Unknown: []string{}}
+	}
+	answers := make(map[string]json.RawMessage, len(items))
+	for name, st := range insp.State.Fields {
+		if key, isAnswer := strings.CutPrefix(name, "answers."); isAnswer {
+			answers[key] = st.Value
+		}
+	}
+	return syncproto.CheckCompleteness(items, answers, photos)
+}
+
+// refreshCompleteness recomputes missing_items and unknown_answers of the
+// inspections ids (those live) and writes them where they changed. The
+// checks, independent per inspection, run on every core between reading
+// and writing.
+func (s *Syncer) refreshCompleteness(ctx context.Context, tx WriteTx, ids []string, now time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	photos, err := tx.InspectionPhotos(ctx, ids)
+	if err != nil {
+		return err
+	}
+	type check struct {
+		insp             *StoredRecord
+		items            []syncproto.ChecklistItem
+		ok               bool
+		missing, unknown json.RawMessage
+	}
+	checks := make([]check, 0, len(ids))
+	e := EntityByName(syncproto.EntityInspection)
+	for _, id := range ids {
+		insp, err := tx.Get(ctx, e, id)
+		if err != nil {
+			return err
+		}
+		if insp == nil || insp.State.IsDeleted() {
+			continue
+		}
+		items, ok, err := s.checklist(ctx, tx, inspectionTemplateID(insp))
+		if err != nil {
+			return err
+		}
+		checks = append(checks, check{insp: insp, items: items, ok: ok})
+	}
+	par.Do(len(checks), func(i int) {
+		c := &checks[i]
+		res := InspectionCompleteness(c.insp, c.items, c.ok, photos[c.insp.ID])
+		c.missing, c.unknown = canonicalMissing(res.Missing), canonicalKeys(res.Unknown)
+	})
+	for _, c := range checks {
+		if err := s.writeCanonical(ctx, tx, c.insp, map[string]json.RawMessage{"missing_items": c.missing, "unknown_answers": c.unknown}, now); err != nil {
+			return fmt.Errorf("completeness of inspection %s: %w", c.insp.ID, err)
+		}
+	}
+	return nil
+}
+
+// canonicalMissing is the canonical JSON of missing_items (what
+// Field.Canonical makes of it: object keys sorted, no HTML escaping),
+// built directly: this runs for every inspection a push changes.
+func canonicalMissing(ms []syncproto.MissingItem) json.RawMessage {
+	b := make([]byte, 0, 2+len(ms)*48)
+	b = append(b, '[')
+	for i, m := range ms {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '{')
+		if m.Detail != "" {
+			b = append(b, `"detail":`...)
+			b = appendJSONString(b, m.Detail)
+			b = append(b, ',')
+		}
+		b = append(b, `"key":`...)
+		b = appendJSONString(b, m.Key)
+		b = append(b, `,"reason":`...)
+		b = appendJSONString(b, m.Reason)
+		b = append(b, '}')
+	}
+	return append(b, ']')
+}
+
+// appendJSONString appends the canonical JSON of s.
+func appendJSONString(b []byte, s string) []byte {
+	if IsPlain(s) {
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
+	return append(b, mustJSON(s)...)
+}
+
+// canonicalKeys is the canonical JSON of a list of strings.
+func canonicalKeys(keys []string) json.RawMessage {
+	b := make([]byte, 0, 2+len(keys)*16)
+	b = append(b, '[')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, k)
+	}
+	return append(b, ']')
+}
+
+// completenessTrigger returns the inspection whose completeness a merged
+// mutation may have changed ("" if none): a new inspection or one whose
+// answers changed; the inspection of a new photo record, or of one whose
+// item changed or that was tombstoned. won are the fields the mutation
+// won; created says the record is new.
+func completenessTrigger(r *StoredRecord, won []string, created, deleted bool) string {
+	switch r.Entity.Name {
+	case syncproto.EntityInspection:
+		if created {
+			return r.ID
+		}
+		for _, f := range won {
+			if strings.HasPrefix(f, "answers.") {
+				return r.ID
+			}
+		}
+	case syncproto.EntityPhoto:
+		if r.Text("inspection_id") == "" {
+			return ""
+		}
+		if created || deleted {
+			return r.Text("inspection_id")
+		}
+		for _, f := range won {
+			if f == "item_key" || f == "uploaded" {
+				return r.Text("inspection_id")
+			}
+		}
+	}
+	return ""
+}
+
+// recheckAfterWrite refreshes the completeness of the inspection a
+// server write of values to r may have changed (Upsert, SetServerFields).
+func (s *Syncer) recheckAfterWrite(ctx context.Context, tx WriteTx, r *StoredRecord, values map[string]any, created bool, now time.Time) error {
+	names := make([]string, 0, len(values))
+	for name := range values {
+		names = append(names, name)
+	}
+	if id := completenessTrigger(r, names, created, false); id != "" {
+		return s.refreshCompleteness(ctx, tx, []string{id}, now)
+	}
+	return nil
+}
+
+// BackfillCompleteness computes the completeness of every live inspection
+// that has none (stored before the server kept it), a few hundred per
+// transaction, and returns how many it computed. It is idempotent: once
+// every inspection has its fields it finds nothing to do.
+func (s *Syncer) BackfillCompleteness(ctx context.Context) (int, error) {
+	const chunk = 500
+	total := 0
+	for {
+		var n int
+		err := s.Store.Update(ctx, func(tx WriteTx) error {
+			ids, err := tx.UncheckedInspections(ctx, chunk)
+			if err != nil {
+				return err
+			}
+			n = len(ids)
+			return s.refreshCompleteness(ctx, tx, ids, s.Now().UTC())
+		})
+		if err != nil {
+			return total, fmt.Errorf("backfill inspection completeness: %w", err)
+		}
+		total += n
+		if n < chunk {
+			return total, nil
+		}
+	}
+}

@@ -1,0 +1,98 @@
+package console_test
+
+import (
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// pushInspection has the phone push one submitted inspection of template
+// at a demo site of 忻府区 with the given answers (field name → value) and
+// returns its id.
+func pushInspection(t *testing.T, c *syncproto.Client, template string, answers ...any) string {
+	t.Helper()
+	id := uuid.Must(uuid.NewRandom()).String()
+	f := apptest.Fields(append([]any{"site_id", apptest.DemoSite(t, apptest.Xinfu), "template_id", template, "template_version", 1,
+		"status", "submitted", "started_at", "2026-11-28T09:00:00+08:00"}, answers...)...)
+	apptest.PushApplied(t, c, syncproto.Mutation{Entity: syncproto.EntityInspection, ID: id, HLC: c.Clock.Now().String(), Fields: f})
+	return id
+}
+
+// completeBoiler is a coal_boiler inspection with every required item
+// answered (na spares the photos).
+var completeBoiler = []any{"answers.tonnage", map[string]any{"value": 20}, "answers.boiler_status", map[string]any{"result": "na"},
+	"answers.boiler_retired", map[string]any{"result": "na"}, "answers.no_coal_stock", map[string]any{"result": "na", "note": "已拆除"},
+	"answers.no_new_boiler", map[string]any{"result": "pass"}}
+
+// incompleteDust is a construction_dust inspection with one required
+// item answered (without its photo), an answer of the wrong type and an
+// answer to an item the checklist lacks.
+var incompleteDust = []any{"answers.fence", map[string]any{"result": "pass"}, "answers.pm10_reading", map[string]any{"value": "很高"},
+	"answers.nosuch", map[string]any{"result": "pass"}}
+
+// rowOf returns the queue row of an inspection ("" if it is not listed).
+func rowOf(page, id string) string {
+	return regexp.MustCompile(`<tr data-id="` + id + `">.*?</tr>`).FindString(page)
+}
+
+// TestQueueShowsAndFiltersMissingItems: the review queue shows 缺项 N (the
+// items missing_items names) or 完整 on each row and filters on it; the
+// detail page names the missing items and why, and marks the answer to an
+// unknown item (未知检查项) and the invalid answer.
+func TestQueueShowsAndFiltersMissingItems(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	done := pushInspection(t, phone, "coal_boiler", completeBoiler...)
+	dust := pushInspection(t, phone, "construction_dust", incompleteDust...)
+	b := loggedIn(t, srv, apptest.CountyOffice)
+
+	_, page := b.get("/console/queue?status=submitted")
+	// construction_dust has 14 required items: 13 unanswered, the fence
+	// lacks its photo, and pm10_reading's answer is invalid.
+	if row := rowOf(page, dust); !strings.Contains(row, "缺项 15") {
+		t.Errorf("incomplete row lacks 缺项 15: %s", row)
+	}
+	if row := rowOf(page, done); !strings.Contains(row, "完整") || strings.Contains(row, "缺项") {
+		t.Errorf("complete row: %s", row)
+	}
+	for _, tc := range []struct {
+		filter     string
+		want, gone string
+	}{
+		{"incomplete", dust, done},
+		{"complete", done, dust},
+	} {
+		_, page := b.get("/console/queue?status=submitted&complete=" + tc.filter)
+		if rowOf(page, tc.want) == "" || rowOf(page, tc.gone) != "" {
+			t.Errorf("complete=%s: want %s listed and %s not", tc.filter, tc.want, tc.gone)
+		}
+		if !strings.Contains(page, `<option value="`+tc.filter+`" selected>`) {
+			t.Errorf("complete=%s: the filter is not shown selected", tc.filter)
+		}
+	}
+	if st, page := b.get("/console/queue?complete=bogus"); st != http.StatusBadRequest || !strings.Contains(page, "只看缺项") {
+		t.Errorf("complete=bogus: %d", st)
+	}
+
+	_, page = b.get("/console/inspections/" + dust)
+	for _, want := range []string{
+		"缺项 15",
+		"<b>工地围挡100%设置</b>：缺照片",
+		"<b>物料堆放100%苫盖</b>：未填写；缺照片",
+		"PM10", "答案无效：检查项 pm10_reading", "应填数字",
+		"⚠ 未知检查项</span> <code>nosuch</code>",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("detail of the incomplete inspection lacks %q", want)
+		}
+	}
+	_, page = b.get("/console/inspections/" + done)
+	if !strings.Contains(page, `<dt>完整性</dt><dd><span class="ok">完整</span>`) || strings.Contains(page, "缺项") {
+		t.Errorf("detail of the complete inspection does not say 完整")
+	}
+}

@@ -1,0 +1,172 @@
+package syncproto
+
+import (
+	"bytes"
+	"encoding/json"
+	"slices"
+)
+
+// Checklist items and answers: the format of checklist_template.items and
+// of an inspection's answers.<key> fields, as mobile-api-docs publishes it
+// (checklist.schema.json, sync.md 9). Phones, the server and the console
+// read answers with the same rules (ParseAnswer, CheckCompleteness), so an
+// answer a phone accepts at entry is one the server counts.
+
+// ChecklistItem is one question of a checklist template (an element of
+// checklist_template.items).
+type ChecklistItem struct {
+	// Key is a snake_case ASCII identifier, unique within the template;
+	// the answer is the inspection's field answers.<key>.
+	Key   string `json:"key"`
+	Label string `json:"label"`
+	Hint  string `json:"hint,omitempty"`
+	// Type is one of the Item* constants.
+	Type string `json:"type"`
+	// Options are the allowed values of a choice item.
+	Options []ChecklistOption `json:"options,omitempty"`
+	// Unit, Min and Max apply to number items.
+	Unit string   `json:"unit,omitempty"`
+	Min  *float64 `json:"min,omitempty"`
+	Max  *float64 `json:"max,omitempty"`
+	// Required means the inspection is incomplete without an answer (for
+	// every type, "not applicable" — result na — is an answer).
+	Required bool `json:"required"`
+	// PhotoRequired means at least one photo must be attached to the item
+	// (a photo record with this item_key) unless it is answered na or is
+	// optional and unanswered.
+	PhotoRequired bool `json:"photo_required"`
+	// FindingOnFail means a failed answer (check: fail, boolean: false)
+	// raises a finding with a rectification deadline of DeadlineDays.
+	FindingOnFail bool `json:"finding_on_fail"`
+	DeadlineDays  int  `json:"deadline_days,omitempty"`
+}
+
+// ChecklistOption is one allowed value of a choice item.
+type ChecklistOption struct {
+	Value string `json:"value"`
+	Label string `json:"label"`
+}
+
+// Item types.
+const (
+	ItemCheck   = "check"   // result pass / fail / na (合格 / 不合格 / 不适用)
+	ItemNumber  = "number"  // value: a number in Unit, within Min..Max
+	ItemText    = "text"    // value: non-empty text
+	ItemChoice  = "choice"  // value: one of Options' values
+	ItemBoolean = "boolean" // value: true or false (是 / 否)
+)
+
+// ItemTypes are the valid item types.
+var ItemTypes = []string{ItemCheck, ItemNumber, ItemText, ItemChoice, ItemBoolean}
+
+// ItemTypeNames are the item types in Chinese, for people.
+var ItemTypeNames = map[string]string{
+	ItemCheck: "合格/不合格", ItemNumber: "数值", ItemText: "文字", ItemChoice: "选项", ItemBoolean: "是/否",
+}
+
+// Why an item is listed in an inspection's missing_items.
+const (
+	// MissingAnswer: a required item has no answer.
+	MissingAnswer = "answer"
+	// MissingInvalid: the item's answer does not fit its type (ParseAnswer
+	// fails); it counts as no answer. Detail says why.
+	MissingInvalid = "invalid"
+	// MissingPhoto: the item needs a photo and no photo record of the
+	// inspection names it (item_key).
+	MissingPhoto = "photo"
+	// MissingUpload: the item's photo records exist but the bytes of none
+	// of them have been uploaded yet.
+	MissingUpload = "photo_upload"
+	// MissingTemplate: the inspection's checklist (template_id@version) is
+	// unknown, so nothing can be checked; Key is that template record id.
+	MissingTemplate = "template"
+)
+
+// MissingItem is one entry of an inspection's server-owned missing_items:
+// what is missing for the inspection to be complete.
+type MissingItem struct {
+	Key    string `json:"key"`
+	Reason string `json:"reason"`
+	// Detail says, in Chinese, why an answer is invalid.
+	Detail string `json:"detail,omitempty"`
+}
+
+// ItemPhoto is a live photo record of an inspection, as completeness
+// counts it.
+type ItemPhoto struct {
+	ItemKey  string
+	Uploaded bool
+}
+
+// Completeness is what CheckCompleteness finds.
+type Completeness struct {
+	// Missing lists, in the template's order, the items whose answer is
+	// missing or invalid and those that lack a photo; empty (not nil) when
+	// the inspection is complete.
+	Missing []MissingItem
+	// Unknown lists, sorted, the keys answered that the template does not
+	// have (the answers are kept; they count for nothing); never nil.
+	Unknown []string
+}
+
+// CheckCompleteness checks an inspection's answers (by item key, the
+// values of its answers.<key> fields, null for cleared ones) and its
+// photos against its checklist items.
+func CheckCompleteness(items []ChecklistItem, answers map[string]json.RawMessage, photos []ItemPhoto) Completeness {
+	c := Completeness{Missing: make([]MissingItem, 0, 2*len(items)), Unknown: []string{}}
+	for i := range items {
+		it := &items[i]
+		raw, answered := answers[it.Key]
+		answered = answered && !isNull(raw)
+		var a Answer
+		switch {
+		case !answered && it.Required:
+			c.Missing = append(c.Missing, MissingItem{Key: it.Key, Reason: MissingAnswer})
+		case answered:
+			var err error
+			if a, err = ParseAnswer(it, raw); err != nil {
+				c.Missing = append(c.Missing, MissingItem{Key: it.Key, Reason: MissingInvalid, Detail: err.Error()})
+			}
+		}
+		if !it.PhotoRequired || a.Result == ResultNA || (!answered && !it.Required) {
+			continue
+		}
+		has, uploaded := false, false
+		for _, p := range photos {
+			if p.ItemKey == it.Key {
+				has, uploaded = true, uploaded || p.Uploaded
+			}
+		}
+		switch {
+		case !has:
+			c.Missing = append(c.Missing, MissingItem{Key: it.Key, Reason: MissingPhoto})
+		case !uploaded:
+			c.Missing = append(c.Missing, MissingItem{Key: it.Key, Reason: MissingUpload})
+		}
+	}
+	for k, raw := range answers {
+		known := slices.ContainsFunc(items, func(it ChecklistItem) bool { return it.Key == k })
+		if !known && !isNull(raw) {
+			c.Unknown = append(c.Unknown, k)
+		}
+	}
+	slices.Sort(c.Unknown)
+	return c
+}
+
+// MissingKeys returns the distinct item keys of missing, in order: the
+// number of items an inspection lacks (缺项) is its length.
+func MissingKeys(missing []MissingItem) []string {
+	var keys []string
+	for _, m := range missing {
+		if !slices.Contains(keys, m.Key) {
+			keys = append(keys, m.Key)
+		}
+	}
+	return keys
+}
+
+func isNull(raw json.RawMessage) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) == 0 || string(raw) == "null"
+}

@@ -1,0 +1,175 @@
+package syncproto
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func testItems() []ChecklistItem {
+	lo, hi := 0.0, 5000.0
+	return []ChecklistItem{
+		{Key: "fence", Label: "围挡", Type: ItemCheck, Required: true, PhotoRequired: true},
+		{Key: "monitor", Label: "在线监测", Type: ItemCheck, Required: true},
+		{Key: "pm10", Label: "PM10", Type: ItemNumber, Unit: "µg/m³", Min: &lo, Max: &hi},
+		{Key: "status", Label: "现状", Type: ItemChoice, Required: true, PhotoRequired: true,
+			Options: []ChecklistOption{{Value: "removed", Label: "已拆除"}, {Value: "burning", Label: "仍在燃煤"}}},
+		{Key: "remarks", Label: "说明", Type: ItemText},
+	}
+}
+
+func answersOf(kv ...string) map[string]json.RawMessage {
+	m := map[string]json.RawMessage{}
+	for i := 0; i < len(kv); i += 2 {
+		m[kv[i]] = json.RawMessage(kv[i+1])
+	}
+	return m
+}
+
+func TestCheckCompleteness(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		answers map[string]json.RawMessage
+		photos  []ItemPhoto
+		missing []MissingItem
+		unknown []string
+	}{
+		{"nothing answered", nil, nil,
+			[]MissingItem{{"fence", MissingAnswer, ""}, {"fence", MissingPhoto, ""}, {"monitor", MissingAnswer, ""},
+				{"status", MissingAnswer, ""}, {"status", MissingPhoto, ""}}, []string{}},
+		{"complete", answersOf("fence", `{"result":"fail","note":"东侧"}`, "monitor", `{"result":"pass"}`, "status", `{"value":"removed"}`),
+			[]ItemPhoto{{"fence", true}, {"status", true}}, []MissingItem{}, []string{}},
+		{"na needs no photo, cleared answer is none", answersOf("fence", `{"result":"na"}`, "monitor", `null`, "status", `{"result":"na"}`), nil,
+			[]MissingItem{{"monitor", MissingAnswer, ""}}, []string{}},
+		{"photo not uploaded", answersOf("fence", `{"result":"pass"}`, "monitor", `{"result":"pass"}`, "status", `{"value":"removed"}`),
+			[]ItemPhoto{{"fence", false}, {"status", false}, {"status", true}, {"other", true}},
+			[]MissingItem{{"fence", MissingUpload, ""}}, []string{}},
+		{"unknown keys kept and listed", answersOf("nosuch", `{"result":"pass"}`, "zzz", `1`, "cleared", `null`, "monitor", `{"result":"pass"}`),
+			[]ItemPhoto{{"fence", true}, {"status", true}},
+			[]MissingItem{{"fence", MissingAnswer, ""}, {"status", MissingAnswer, ""}}, []string{"nosuch", "zzz"}},
+		{"legacy bare values", answersOf("fence", `"pass"`, "monitor", `"na"`, "status", `"burning"`, "pm10", `128`),
+			[]ItemPhoto{{"fence", true}, {"status", true}}, []MissingItem{}, []string{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := CheckCompleteness(testItems(), tc.answers, tc.photos)
+			if !reflect.DeepEqual(c.Missing, tc.missing) || !reflect.DeepEqual(c.Unknown, tc.unknown) {
+				t.Errorf("got missing %v unknown %v\nwant missing %v unknown %v", c.Missing, c.Unknown, tc.missing, tc.unknown)
+			}
+		})
+	}
+}
+
+func TestInvalidAnswersCountAsMissing(t *testing.T) {
+	for _, tc := range []struct {
+		key, answer, detail string
+	}{
+		{"pm10", `{"value":6000}`, "超出范围 0–5000 µg/m³"},
+		{"pm10", `{"value":"很高"}`, "应填数字"},
+		{"pm10", `{"result":"fail"}`, "result 只能是 na"},
+		{"status", `{"value":"gas"}`, "removed（已拆除）、burning（仍在燃煤）"},
+		{"fence", `{"result":"ok"}`, "只能是 pass、fail 或 na"},
+		{"fence", `true`, "应答 pass"},
+		{"remarks", `{"value":""}`, "应填文字"},
+		{"remarks", `{"value":"x","photo":1}`, "未知字段 \"photo\""},
+	} {
+		t.Run(tc.key+" "+tc.answer, func(t *testing.T) {
+			c := CheckCompleteness(testItems(), answersOf(tc.key, tc.answer), nil)
+			var got *MissingItem
+			for i := range c.Missing {
+				if c.Missing[i].Key == tc.key && c.Missing[i].Reason == MissingInvalid {
+					got = &c.Missing[i]
+				}
+			}
+			if got == nil || !strings.Contains(got.Detail, tc.detail) {
+				t.Errorf("missing %+v, want %s invalid with %q", c.Missing, tc.key, tc.detail)
+			}
+		})
+	}
+}
+
+func TestAnswerText(t *testing.T) {
+	items := testItems()
+	for _, tc := range []struct {
+		item   int
+		answer string
+		text   string
+		failed bool
+	}{
+		{0, `{"result":"fail","note":"东侧"}`, "不合格（东侧）", true},
+		{0, `"pass"`, "合格", false},
+		{2, `{"value":128.5}`, "128.5 µg/m³", false},
+		{3, `{"value":"burning"}`, "仍在燃煤", false},
+		{4, `{"result":"na"}`, "不适用", false},
+	} {
+		a, err := ParseAnswer(&items[tc.item], json.RawMessage(tc.answer))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := a.Text(&items[tc.item]); got != tc.text || a.Failed() != tc.failed {
+			t.Errorf("%s: %q failed %v, want %q %v", tc.answer, got, a.Failed(), tc.text, tc.failed)
+		}
+	}
+}
+
+func TestMissingKeys(t *testing.T) {
+	got := MissingKeys([]MissingItem{{"a", MissingAnswer, ""}, {"a", MissingPhoto, ""}, {"b", MissingUpload, ""}})
+	if !reflect.DeepEqual(got, []string{"a", "b"}) {
+		t.Errorf("MissingKeys = %v", got)
+	}
+}
+
+// referenceDecode is decodeAnswer through encoding/json alone.
+func referenceDecode(raw []byte) (Answer, bool) {
+	var m map[string]any
+	if json.Unmarshal(raw, &m) != nil {
+		return Answer{}, false
+	}
+	var a Answer
+	for k, v := range m {
+		switch k {
+		case "result", "note":
+			s, ok := v.(string)
+			if !ok {
+				return Answer{}, false
+			}
+			if k == "result" {
+				a.Result = s
+			} else {
+				a.Note = s
+			}
+		case "value":
+			if v == nil {
+				return Answer{}, false
+			}
+			a.Value = v
+		default:
+			return Answer{}, false
+		}
+	}
+	return a, true
+}
+
+// FuzzDecodeAnswer: the scan of an answer object reads what encoding/json
+// reads, and refuses what it refuses, whatever a phone sends.
+func FuzzDecodeAnswer(f *testing.F) {
+	for _, s := range []string{`{"result":"pass"}`, `{"note":"东侧","result":"fail"}`, `{"value":128.5}`, `{"value":{"a":[1,"]"]}}`,
+		`{ "value" : "a\"b" , "note":"\u4e1c" }`, `{"r\u0065sult":"na"}`, `{"result":"pass","extra":null}`, `{"value":null}`, `{}`,
+		`{"value":[1,2,{"x":"}"}]}`, `{"value":-0.5e3}`, `{"value":true,"note":""}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		raw := []byte(s)
+		if !json.Valid(raw) || len(raw) == 0 || raw[0] != '{' {
+			return
+		}
+		got, problem := decodeAnswer(raw, false)
+		want, ok := referenceDecode(raw)
+		if (problem == "") != ok {
+			t.Fatalf("%s: decodeAnswer problem %q, encoding/json ok %v", s, problem, ok)
+		}
+		if ok && !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s: decodeAnswer %+v, encoding/json %+v", s, got, want)
+		}
+	})
+}
