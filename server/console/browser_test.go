@@ -92,6 +92,26 @@ func (b *chrome) text() string {
 	return body
 }
 
+// textOf returns the visible text of the element sel matches.
+func (b *chrome) textOf(sel string) string {
+	b.t.Helper()
+	s, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		b.t.Fatalf("text of %s: %v", sel, err)
+	}
+	return s
+}
+
+// count returns how many elements sel matches.
+func (b *chrome) count(sel string) int {
+	b.t.Helper()
+	n, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll(`+"`"+sel+"`"+`).length`))
+	if err != nil {
+		b.t.Fatalf("count %s: %v", sel, err)
+	}
+	return n
+}
+
 // shot saves a screenshot of the whole page as name.
 func (b *chrome) shot(name string) {
 	b.t.Helper()
