@@ -44,6 +44,9 @@ type Field struct {
 	// instead, so nothing a phone sends is refused for its spelling.
 	// Deprecated; new clients send codes.
 	Aliases map[string]string
+	// aliasJSON holds each alias's code as canonical JSON, so that a
+	// legacy value costs a map lookup, not an encoding, on every push.
+	aliasJSON map[string]json.RawMessage
 	// Deprecated, if set, says why the field is no longer written; its
 	// stored values stay readable.
 	Deprecated string
@@ -123,12 +126,13 @@ var (
 func choiceField(name string, choices []syncproto.Choice, legacy bool) Field {
 	f := Field{Name: name, Type: TypeText, Enum: syncproto.Codes(choices), Labels: map[string]string{}}
 	if legacy {
-		f.Aliases = map[string]string{}
+		f.Aliases, f.aliasJSON = map[string]string{}, map[string]json.RawMessage{}
 	}
 	for _, c := range choices {
 		f.Labels[c.Code] = c.Label
 		if legacy {
 			f.Aliases[c.Label] = c.Code
+			f.aliasJSON[c.Label] = mustJSON(c.Code)
 		}
 	}
 	return f
@@ -359,8 +363,8 @@ func (f *Field) Canonical(raw json.RawMessage, device bool) (json.RawMessage, er
 	switch f.Type {
 	case TypeText, TypeTime, TypeDate, TypeRef:
 		if body, ok := plainBody(raw); ok { // already canonical
-			if code, ok := f.Aliases[string(body)]; ok {
-				return marshalCanonical(code)
+			if code, ok := f.aliasJSON[string(body)]; ok {
+				return code, nil
 			}
 			return raw, f.checkPlain(body, device)
 		}
