@@ -35,7 +35,7 @@ func TestDemoPages(t *testing.T) {
 		{"/console/queue?status=returned", 10, []string{"已退回"}},
 		{"/console/queue?status=approved", 100, []string{"已通过"}},
 		{"/console/queue?flag=far_from_site", -1, nil}, // photos come after the records
-		{"/console/ledger", -1, []string{"整改台账", "现场检查"}},
+		{"/console/ledger", -1, []string{"整改台账", "现场检查", "推进中", "已验收"}},
 		{"/console/vehicles", 900, []string{"代县G108国道过境段检查点", "保德县S249省道检查点", "日常路检"}},
 		{"/console/devices", -1, []string{"华为 Mate 40 Pro（张巡查）", "iPhone 13（周原平）", "daixian", "kelan"}},
 		{"/console/report", -1, []string{"信息报送"}},
