@@ -105,7 +105,7 @@ func TestDemoMonthThroughTheServer(t *testing.T) {
 		}
 	}
 	for entity, want := range map[string]int{syncproto.EntityPhoto: len(m.photos()), syncproto.EntityReview: reviews,
-		syncproto.EntitySite: len(demo.Sites) + len(m.newSites),
+		syncproto.EntitySite:         len(demo.Sites) + len(m.newSites),
 		syncproto.EntityTaskProgress: len(planDemoTaskProgress(set, day0))} {
 		if first.counts[entity] != want {
 			t.Errorf("%d %s records, want %d", first.counts[entity], entity, want)
