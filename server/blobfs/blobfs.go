@@ -164,10 +164,7 @@ func (s *Store) Delete(ctx context.Context, sum string) error {
 		return err
 	}
 	dir := filepath.Dir(orig)
-	entries, err := os.ReadDir(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
+	entries, err := readDir(dir)
 	if err != nil {
 		return err
 	}
@@ -193,13 +190,19 @@ func (s *Store) Delete(ctx context.Context, sum string) error {
 	return nil
 }
 
+// readDir lists dir; a directory that does not exist is empty.
+func readDir(dir string) ([]os.DirEntry, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return entries, err
+}
+
 // Walk visits every stored sum (the layout's DIR/ab/cd/<sum> directories).
 func (s *Store) Walk(ctx context.Context, fn func(sum string, stored time.Time) error) error {
 	level := func(dir string, want func(string) bool, visit func(string) error) error {
-		entries, err := os.ReadDir(dir)
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil
-		}
+		entries, err := readDir(dir)
 		if err != nil {
 			return err
 		}

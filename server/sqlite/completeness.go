@@ -82,6 +82,7 @@ func (t *writeTx) UncheckedInspections(ctx context.Context, limit int) ([]string
 	return scanIDs(rows)
 }
 
+// scanIDs reads a one-column result of ids and closes rows.
 func scanIDs(rows *sql.Rows) ([]string, error) {
 	defer rows.Close()
 	var ids []string

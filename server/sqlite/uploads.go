@@ -141,16 +141,7 @@ func (t *writeTx) BlobsDeleting(ctx context.Context, before time.Time) ([]string
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return scanIDs(rows)
 }
 
 // UnclaimedUploads returns a device's uploads no photo record has claimed.
