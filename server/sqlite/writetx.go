@@ -1,0 +1,288 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/xinzhou-eco/fieldsync/internal/par"
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// This file is the write transaction: server.WriteTx on the single
+// writer connection, with its record cache and batched flush.
+
+// writeTx implements server.WriteTx on the writer connection, preparing
+// each statement once per transaction.
+type writeTx struct {
+	db  *DB
+	tx  *sql.Tx
+	seq int64
+	// high is the greatest HLC of the records this transaction wrote, to
+	// raise the stored high-water mark (see DB.HighHLC) at commit.
+	high  syncproto.HLC
+	stmts map[string]*sql.Stmt
+	// cache holds the records this transaction has read or written: as the
+	// only writer, it is their current state until commit. It spares a
+	// batch from re-reading the same county or parent for every mutation.
+	cache map[recordKey]*server.StoredRecord
+	// pending are the records Put queued for flush, once each.
+	pending []*server.StoredRecord
+	queued  map[recordKey]bool
+}
+
+type recordKey struct{ entity, id string }
+
+func (t *writeTx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if s := t.stmts[q]; s != nil {
+		return s, nil
+	}
+	var s *sql.Stmt
+	if shared := t.db.prepared[q]; shared != nil {
+		s = t.tx.StmtContext(ctx, shared)
+	} else {
+		var err error
+		if s, err = t.tx.PrepareContext(ctx, q); err != nil {
+			return nil, err
+		}
+		t.db.wanted = append(t.db.wanted, q)
+	}
+	if t.stmts == nil {
+		t.stmts = map[string]*sql.Stmt{}
+	}
+	t.stmts[q] = s
+	return s, nil
+}
+
+func (t *writeTx) closeStmts() {
+	for _, s := range t.stmts {
+		s.Close()
+	}
+}
+
+func (t *writeTx) Get(ctx context.Context, e *server.Entity, id string) (*server.StoredRecord, error) {
+	if r, ok := t.cache[recordKey{e.Name, id}]; ok {
+		return r, nil // nil: known absent (Prefetch)
+	}
+	es := t.db.stmts[e.Name]
+	st, err := t.stmt(ctx, es.get)
+	if err != nil {
+		return nil, err
+	}
+	r, err := es.scanRecord(st.QueryRowContext(ctx, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get %s %s: %w", e.Name, id, err)
+	}
+	t.remember(r)
+	return r, nil
+}
+
+// Prefetch reads the records of a batch in a few queries and caches them,
+// absent ones included, so that the batch's Gets cost no query each.
+func (t *writeTx) Prefetch(ctx context.Context, e *server.Entity, ids []string) error {
+	es := t.db.stmts[e.Name]
+	if t.cache == nil {
+		t.cache = map[recordKey]*server.StoredRecord{}
+	}
+	const chunk = 500
+	for start := 0; start < len(ids); start += chunk {
+		part := ids[start:min(start+chunk, len(ids))]
+		// The list is padded (repeating its last id) to one of a few
+		// lengths, so that a few prepared statements serve every batch.
+		size := chunk
+		for _, n := range []int{1, 4, 16, 64, 256} {
+			if len(part) <= n {
+				size = n
+				break
+			}
+		}
+		args := make([]any, size)
+		for i := range args {
+			id := part[min(i, len(part)-1)]
+			args[i] = id
+			if _, ok := t.cache[recordKey{e.Name, id}]; !ok {
+				t.cache[recordKey{e.Name, id}] = nil
+			}
+		}
+		st, err := t.stmt(ctx, es.in+placeholders(size)+")")
+		if err != nil {
+			return fmt.Errorf("prefetch %s: %w", e.Name, err)
+		}
+		rows, err := st.QueryContext(ctx, args...)
+		if err != nil {
+			return fmt.Errorf("prefetch %s: %w", e.Name, err)
+		}
+		found, err := es.scanRows(rows)
+		if err != nil {
+			return fmt.Errorf("prefetch %s: %w", e.Name, err)
+		}
+		for _, r := range found {
+			if t.cache[recordKey{e.Name, r.ID}] == nil { // never replace a newer, unflushed state
+				t.remember(r)
+			}
+		}
+	}
+	return nil
+}
+
+func (t *writeTx) remember(r *server.StoredRecord) {
+	if t.cache == nil {
+		t.cache = map[recordKey]*server.StoredRecord{}
+	}
+	t.cache[recordKey{r.Entity.Name, r.ID}] = r
+}
+
+// Put gives the record the next sequence number and queues it; queued
+// records are written by flush before the transaction commits, many rows
+// per statement. Until then Get answers from the cache.
+func (t *writeTx) Put(ctx context.Context, r *server.StoredRecord) error {
+	t.seq++
+	r.Seq = t.seq
+	k := recordKey{r.Entity.Name, r.ID}
+	if !t.queued[k] {
+		if t.queued == nil {
+			t.queued = map[recordKey]bool{}
+		}
+		t.queued[k] = true
+		t.pending = append(t.pending, r)
+	}
+	t.remember(r)
+	return nil
+}
+
+// flush writes the queued records, entity by entity in catalog order (so
+// a record's references are written before it).
+func (t *writeTx) flush(ctx context.Context) error {
+	if len(t.pending) == 0 {
+		return nil
+	}
+	// Encoding the rows is independent per record: spread it over the cores.
+	type encoded struct {
+		args []any
+		mask uint64
+		err  error
+	}
+	rows := make([]encoded, len(t.pending))
+	highs := make([]syncproto.HLC, len(t.pending))
+	par.Do(len(rows), func(i int) {
+		r := t.pending[i]
+		rows[i].args, rows[i].mask, rows[i].err = t.db.stmts[r.Entity.Name].rowArgs(r)
+		highs[i] = r.State.Highest()
+	})
+	for _, h := range highs {
+		if h.Compare(t.high) > 0 {
+			t.high = h
+		}
+	}
+	for _, e := range server.Entities {
+		es := t.db.stmts[e.Name]
+		for i, r := range t.pending {
+			if r.Entity != e {
+				continue
+			}
+			if rows[i].err != nil {
+				return rows[i].err
+			}
+			st, err := t.stmt(ctx, es.upsert(rows[i].mask))
+			if err != nil {
+				return err
+			}
+			if _, err := st.ExecContext(ctx, rows[i].args...); err != nil {
+				return fmt.Errorf("write %s %s: %w", e.Name, r.ID, err)
+			}
+		}
+	}
+	t.pending, t.queued = nil, nil
+	return nil
+}
+
+// Find returns the records whose field equals value, as this transaction
+// sees them (queued writes included).
+func (t *writeTx) Find(ctx context.Context, e *server.Entity, field, value string) ([]*server.StoredRecord, error) {
+	if err := t.flush(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := t.tx.QueryContext(ctx, t.db.findSQL(e, field), value)
+	if err != nil {
+		return nil, err
+	}
+	out, err := t.db.scanAll(e, rows)
+	for i, r := range out { // prefer the cached (current) state
+		if c := t.cache[recordKey{e.Name, r.ID}]; c != nil {
+			out[i] = c
+		} else {
+			t.remember(r)
+		}
+	}
+	return out, err
+}
+
+// Find returns the records whose field equals value (read snapshot).
+func (db *DB) Find(ctx context.Context, entity, field, value string) ([]*server.StoredRecord, error) {
+	e := server.EntityByName(entity)
+	if e == nil {
+		return nil, fmt.Errorf("unknown entity %q", entity)
+	}
+	rows, err := db.read.QueryContext(ctx, db.findSQL(e, field), value)
+	if err != nil {
+		return nil, err
+	}
+	return db.scanAll(e, rows)
+}
+
+func (db *DB) findSQL(e *server.Entity, field string) string {
+	if f, _ := e.Field(field); f == nil && field != "county" {
+		panic("find by unknown field " + e.Name + "." + field)
+	}
+	return "SELECT " + db.stmts[e.Name].cols + " FROM " + e.Name + " WHERE " + field + " = ? ORDER BY seq"
+}
+
+func (db *DB) scanAll(e *server.Entity, rows *sql.Rows) ([]*server.StoredRecord, error) {
+	return db.stmts[e.Name].scanRows(rows)
+}
+
+func (t *writeTx) AddConflicts(ctx context.Context, cs []server.Conflict) error {
+	st, err := t.stmt(ctx, `INSERT INTO conflicts (entity, record_id, county, field, value, hlc, winner_hlc, reason, device_id, user_id, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	for _, c := range cs {
+		if _, err := st.ExecContext(ctx, c.Entity, c.RecordID, c.County, c.Field, string(c.Value), c.HLC, c.WinnerHLC,
+			c.Reason, c.DeviceID, c.UserID, c.At.UnixMilli()); err != nil {
+			return fmt.Errorf("add conflict: %w", err)
+		}
+	}
+	return nil
+}
+
+func (t *writeTx) GetBatch(ctx context.Context, deviceID, batchID string) (*server.Batch, error) {
+	b := &server.Batch{DeviceID: deviceID, BatchID: batchID}
+	err := t.tx.QueryRowContext(ctx, `SELECT request_hash, response FROM push_batches WHERE device_id = ? AND batch_id = ?`,
+		deviceID, batchID).Scan(&b.RequestHash, &b.Response)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return b, err
+}
+
+func (t *writeTx) PutBatch(ctx context.Context, b *server.Batch) error {
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO push_batches (device_id, batch_id, request_hash, response, created_at) VALUES (?, ?, ?, ?, ?)`,
+		b.DeviceID, b.BatchID, b.RequestHash, string(b.Response), time.Now().UnixMilli())
+	if err != nil {
+		return fmt.Errorf("store batch: %w", err)
+	}
+	return nil
+}
+
+func (t *writeTx) MarkPushed(ctx context.Context, deviceID, batchID string, at time.Time) error {
+	_, err := t.tx.ExecContext(ctx, `UPDATE devices SET last_push_at = ?, last_seen_at = ?, last_batch_id = ? WHERE id = ?`,
+		at.UnixMilli(), at.UnixMilli(), batchID, deviceID)
+	return err
+}
