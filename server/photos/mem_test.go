@@ -68,8 +68,12 @@ func TestSixteenBitPNGMemory(t *testing.T) {
 		w.srv.App.Photos.WaitIdle()
 		grew := apptest.PeakRSS() - base
 		t.Logf("%d at once: peak RSS grew by %d MiB", n, grew/mib)
-		if grew > 150*mib {
-			t.Errorf("%d at once: peak RSS grew by %d MiB, want under 150 MiB", n, grew/mib)
+		// Decoding it took 800 MB a file before the budget; what is left
+		// is the uploads and the rest of the process (the race detector
+		// and the package's other tests running beside it make that
+		// vary from about 10 to 160 MiB).
+		if grew > 300*mib {
+			t.Errorf("%d at once: peak RSS grew by %d MiB, want under 300 MiB", n, grew/mib)
 		}
 		for i, a := range answers {
 			if a.Status != http.StatusUnprocessableEntity || a.Err.Code != syncproto.CodeBadImage ||
