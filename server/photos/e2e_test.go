@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image/jpeg"
 	"net/http"
+	"sort"
 	"testing"
 	"time"
 
@@ -96,6 +97,16 @@ func (w *world) flags(t *testing.T, id string) map[string]map[string]any {
 		t.Fatalf("photo %s flags %s: %v", id, w.record(t, id)["flags"], err)
 	}
 	return f
+}
+
+// flagNames returns the names of the flags raised, sorted.
+func flagNames(f map[string]map[string]any) []string {
+	var names []string
+	for k := range f {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
 }
 
 // TestUploadResumesAndServes: a phone that loses signal part-way asks HEAD

@@ -2,7 +2,6 @@ package photos_test
 
 import (
 	"net/http"
-	"sort"
 	"testing"
 	"time"
 
@@ -49,12 +48,7 @@ func TestEveryFlag(t *testing.T) {
 	w.srv.App.Photos.WaitIdle()
 	for i, tc := range tests {
 		f := w.flags(t, ids[i])
-		var got []string
-		for k := range f {
-			got = append(got, k)
-		}
-		sort.Strings(got)
-		if !equal(got, tc.want) {
+		if got := flagNames(f); !equal(got, tc.want) {
 			t.Errorf("%s: flags %v (%v), want %v", tc.name, got, f, tc.want)
 		}
 	}
