@@ -17,6 +17,22 @@ import (
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
+// openStores opens a real SQLite database and blob store (in dir/blobs) in
+// a temporary directory dir, closed when the test ends.
+func openStores(t *testing.T) (db *sqlite.DB, blobs *blobfs.Store, dir string) {
+	t.Helper()
+	dir = t.TempDir()
+	db, err := sqlite.Open(context.Background(), filepath.Join(dir, "fieldsync.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if blobs, err = blobfs.New(filepath.Join(dir, "blobs")); err != nil {
+		t.Fatal(err)
+	}
+	return db, blobs, dir
+}
+
 // TestSweepKeepsEvidence: the full sweep of a store holding blobs from
 // before uploads were recorded (no upload rows at all) keeps the bytes of
 // every photo record marked uploaded — a tombstoned one too, evidence is
@@ -25,16 +41,7 @@ import (
 // within the grace period are kept whatever refers to them.
 func TestSweepKeepsEvidence(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	db, err := sqlite.Open(ctx, filepath.Join(dir, "fieldsync.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	blobs, err := blobfs.New(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, blobs, dir := openStores(t)
 	s := server.NewSyncer(db, nil)
 	month := time.Now().Add(-30 * 24 * time.Hour)
 	blob := func(name string, old bool) string {
@@ -75,7 +82,7 @@ func TestSweepKeepsEvidence(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	err = s.Store.Update(ctx, func(tx server.WriteTx) error {
+	err := s.Store.Update(ctx, func(tx server.WriteTx) error {
 		return s.Upsert(ctx, tx, syncproto.EntityCounty, "140902", "", map[string]any{"code": "140902", "name": "忻府区"})
 	})
 	if err != nil {
@@ -140,16 +147,7 @@ func (v *vanishing) Put(ctx context.Context, sum string, r io.Reader) (int64, er
 // always has its bytes.
 func TestUploadDuringSweep(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	db, err := sqlite.Open(ctx, filepath.Join(dir, "fieldsync.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	fs, err := blobfs.New(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, fs, _ := openStores(t)
 	blobs := &vanishing{BlobStore: fs}
 	s := server.NewSyncer(db, nil)
 	s.Blobs = blobs
