@@ -52,6 +52,10 @@ type Config struct {
 	// by default, so --demo makes it; --demo-month=false (tests that need
 	// only the demo accounts and sites) turns it off.
 	DemoMonth bool
+	// DemoDays is how many days the demo's month spans (0: 30). Tests that
+	// follow every photo through processing shorten it; it has no flag, and
+	// a data directory keeps the span it was first made with.
+	DemoDays int
 	// HoldPhotoProcessing leaves uploaded photos queued without processing
 	// them (tests use it to restart with work pending); it has no flag.
 	HoldPhotoProcessing bool

@@ -24,6 +24,7 @@ func startDemo(t testing.TB, dir string) (*App, func()) {
 	t.Helper()
 	cfg := DefaultConfig()
 	cfg.Addr, cfg.DataDir, cfg.Demo, cfg.BcryptCost = "127.0.0.1:0", dir, true, bcrypt.MinCost
+	cfg.DemoDays = 6 // the photos of 30 days take minutes to process under the race detector
 	a, err := Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatalf("open: %v", err)
@@ -87,7 +88,7 @@ func TestDemoMonthThroughTheServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := planDemoMonth(set, demo, day0)
+	m := planDemoMonth(set, demo, day0, a.demoDays())
 	// At once: every visit, and the decisions.
 	if f := readFeed(t, a); f.counts[syncproto.EntityInspection] != len(m.visits) {
 		t.Fatalf("%d inspections when the server starts serving, want %d", f.counts[syncproto.EntityInspection], len(m.visits))
@@ -96,6 +97,7 @@ func TestDemoMonthThroughTheServer(t *testing.T) {
 	a.Photos.WaitIdle()
 
 	checkDemoPhotos(t, a, m)
+	checkDemoCompleteness(t, a, m)
 	checkDemoDevices(t, a, m)
 	first := readFeed(t, a)
 	reviews := 0
@@ -127,7 +129,7 @@ func TestDemoMonthThroughTheServer(t *testing.T) {
 	// A start days later dates the month as the first did, and a start
 	// cut short before it was written sends the same batches again:
 	// replays, which change nothing.
-	later := &App{Syncer: server.NewSyncer(a.DB, func() time.Time { return time.Now().AddDate(0, 0, 3) })}
+	later := &App{Cfg: a.Cfg, Syncer: server.NewSyncer(a.DB, func() time.Time { return time.Now().AddDate(0, 0, 3) })}
 	if d, err := later.demoDay(ctx, set, demo); err != nil || !d.Equal(day0) {
 		t.Errorf("three days later the month ends %v (%v), want %v", d, err, day0)
 	}
@@ -226,6 +228,44 @@ func checkDemoPhotos(t *testing.T, a *App, m *demoMonth) {
 		if !slices.Equal(got, want) {
 			t.Errorf("photo %s (%q at %s, %s): flags %v, want %v: %s", p.id, p.fraud, p.visit.site.name, p.visit.dev.crs, got, want, r.Value("flags"))
 		}
+	}
+}
+
+// checkDemoCompleteness checks what the server says each visit lacks
+// once its photos are in: nothing for a complete submission whose photos
+// were uploaded, an upload for one whose photos wait on the phone,
+// something for an incomplete submission — and that most of the month's
+// inspections are complete.
+func checkDemoCompleteness(t *testing.T, a *App, m *demoMonth) {
+	t.Helper()
+	complete := 0
+	for _, v := range m.visits {
+		r, err := a.DB.Get(context.Background(), syncproto.EntityInspection, v.id)
+		if err != nil || r == nil {
+			t.Fatalf("inspection %s: %v", v.id, err)
+		}
+		var missing []syncproto.MissingItem
+		if err := json.Unmarshal(r.Value("missing_items"), &missing); err != nil {
+			t.Fatalf("inspection %s: missing_items %s: %v", v.id, r.Value("missing_items"), err)
+		}
+		waiting := slices.ContainsFunc(v.photos, func(p *demoPhoto) bool { return !p.upload })
+		uploadMissing := slices.ContainsFunc(missing, func(mi syncproto.MissingItem) bool { return mi.Reason == syncproto.MissingUpload })
+		switch {
+		case v.submitted && !v.incomplete && !waiting:
+			if len(missing) > 0 {
+				t.Errorf("complete inspection %s (%s) lacks %+v", v.id, v.tmpl.ID, missing)
+			}
+			complete++
+		case v.submitted && !v.incomplete:
+			if !uploadMissing {
+				t.Errorf("inspection %s whose photos wait on the phone lacks %+v, want an upload among them", v.id, missing)
+			}
+		case v.incomplete && len(missing) == 0:
+			t.Errorf("incomplete inspection %s lacks nothing", v.id)
+		}
+	}
+	if complete*10 < len(m.visits)*7 {
+		t.Errorf("%d of %d demo inspections are complete, want most (70%%)", complete, len(m.visits))
 	}
 }
 

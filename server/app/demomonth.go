@@ -27,7 +27,8 @@ import (
 // day, so the same plan comes out at every start and a second start adds
 // nothing (demowrite.go says how a start finds the day again).
 
-// demoDays is how many days before its day the demo's month spans.
+// demoDays is how many days before its day the demo's month spans, unless
+// Config.DemoDays says otherwise.
 const demoDays = 30
 
 // demoSeed fixes the demo's random choices.
@@ -49,8 +50,9 @@ func demoID(kind string, parts ...any) string {
 type demoMonth struct {
 	set *seeds.Set
 	// day0 is midnight (China time) of the demo's day; the month is the
-	// demoDays days before it, so every time in it is in the past.
+	// days days before it, so every time in it is in the past.
 	day0     time.Time
+	days     int
 	devices  []*demoDevice
 	visits   []*demoVisit // in time order per device, days in order
 	newSites []*demoSite  // sites a phone creates during the month
@@ -128,10 +130,10 @@ type demoFinding struct {
 	at                                                      time.Time
 }
 
-// planDemoMonth plans the month ending at day0 for the demo inspectors of
-// demo, at its sites, with the templates of set.
-func planDemoMonth(set *seeds.Set, demo *seeds.Demo, day0 time.Time) *demoMonth {
-	m := &demoMonth{set: set, day0: day0}
+// planDemoMonth plans the days days ending at day0 for the demo inspectors
+// of demo, at its sites, with the templates of set.
+func planDemoMonth(set *seeds.Set, demo *seeds.Demo, day0 time.Time, days int) *demoMonth {
+	m := &demoMonth{set: set, day0: day0, days: days}
 	rng := rand.New(rand.NewPCG(demoSeed, 0x5eed))
 	for _, u := range demo.Users {
 		if u.Role != seeds.RoleInspector {
@@ -149,10 +151,10 @@ func planDemoMonth(set *seeds.Set, demo *seeds.Demo, day0 time.Time) *demoMonth 
 		m.devices = append(m.devices, d)
 	}
 	m.addPhoneSite()
-	for day := demoDays; day >= 1; day-- {
+	for day := days; day >= 1; day-- {
 		for i, d := range m.devices {
 			n := []int{0, 1, 1, 1, 1, 2, 2, 2, 2, 3}[rng.IntN(10)]
-			if day == demoDays && i == 0 {
+			if day == days && i == 0 {
 				n = max(n, 1) // the month's first visit dates it (demowrite.go)
 			}
 			at := m.date(day).Add(8*time.Hour + 20*time.Minute + time.Duration(rng.IntN(80))*time.Minute)
@@ -172,7 +174,8 @@ func planDemoMonth(set *seeds.Set, demo *seeds.Demo, day0 time.Time) *demoMonth 
 func (m *demoMonth) date(day int) time.Time { return m.day0.AddDate(0, 0, -day) }
 
 // addPhoneSite has the first inspector create a construction site during
-// the month, placed on an Amap map: sent in GCJ-02, stored with its crs.
+// the month (a third of the way in), placed on an Amap map: sent in
+// GCJ-02, stored with its crs.
 func (m *demoMonth) addPhoneSite() {
 	if len(m.devices) == 0 {
 		return
@@ -180,7 +183,7 @@ func (m *demoMonth) addPhoneSite() {
 	d := m.devices[0]
 	at := geo.Point{Lon: 112.7280, Lat: 38.4480}
 	s := &demoSite{id: demoID("site", "云中河南岸安置房三期"), county: d.user.Counties[0], kind: "construction_site",
-		name: "云中河南岸安置房三期工地（巡查员新增）", at: at, radius: 150, createdDay: 20,
+		name: "云中河南岸安置房三期工地（巡查员新增）", at: at, radius: 150, createdDay: max(1, m.days*2/3),
 		sent: geo.WGS84ToGCJ02(at), crs: geo.GCJ02, by: d}
 	m.newSites = append(m.newSites, s)
 }

@@ -23,7 +23,7 @@ func testPlan(t testing.TB, day0 time.Time) *demoMonth {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return planDemoMonth(set, demo, day0)
+	return planDemoMonth(set, demo, day0, demoDays)
 }
 
 // planJSON is everything a plan writes except the photo bytes, for
@@ -82,8 +82,28 @@ func TestDemoPlanIsAMonth(t *testing.T) {
 	for _, p := range photos {
 		scenes[[2]uint64{p.scene, uint64(p.quality)}] = true
 	}
-	if len(photos) < 150 || len(photos) > 300 || len(scenes) > 200 {
-		t.Errorf("%d photos from %d pictures, want 150–300 from at most 200", len(photos), len(scenes))
+	if len(photos) < 1500 || len(photos) > 3000 || len(scenes) > 700 {
+		t.Errorf("%d photos from %d pictures, want 1500–3000 from at most 700", len(photos), len(scenes))
+	}
+	// A complete inspection has a photo of every photo-required item; an
+	// incomplete one lacks one; a draft's are a prefix of its answers'.
+	for _, v := range m.visits {
+		shot := map[string]bool{}
+		for _, p := range v.photos {
+			shot[p.item] = true
+		}
+		var unshot []string
+		for _, it := range v.tmpl.Items {
+			if it.PhotoRequired && !shot[it.Key] {
+				unshot = append(unshot, it.Key)
+			}
+		}
+		if v.submitted && !v.incomplete && len(unshot) > 0 {
+			t.Errorf("complete visit %s (%s) has no photo of %v", v.id, v.tmpl.ID, unshot)
+		}
+		if v.incomplete && len(unshot) == 0 {
+			t.Errorf("incomplete visit %s has a photo of every item", v.id)
+		}
 	}
 	visits, _ := m.batches()
 	mutations := 0

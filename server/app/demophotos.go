@@ -73,44 +73,42 @@ type demoPhoto struct {
 	sum                            string
 }
 
-// planPhotos plans each visit's photo — of its first failed item (as
-// evidence of the finding too), else sometimes of an item that passed, of
-// the truck at a checkpoint — then plants the frauds. One photo at most a
-// visit keeps the month's processing within a minute of this machine's
-// two cores.
+// planPhotos plans the photos of each visit: one of every photo-required
+// item it answered (a failed item's photo is also its finding's
+// evidence; a truck's photos are of that truck), as the checklist asks of
+// a complete inspection; an incomplete submission misses one of them, and
+// a draft has the photos of the items answered so far, some not taken
+// yet. Then it plants the frauds.
 func (m *demoMonth) planPhotos(rng *rand.Rand) {
 	var all []*demoPhoto
 	for _, v := range m.visits {
 		var items []string
-		for _, f := range v.findings {
-			if len(items) == 0 && v.tmpl.Items[itemIndex(v, f.item)].PhotoRequired {
-				items = append(items, f.item)
-			}
-		}
-		var passed []string
 		for _, it := range v.tmpl.Items {
 			if _, ok := v.answers[it.Key]; ok && it.PhotoRequired {
-				passed = append(passed, it.Key)
+				items = append(items, it.Key)
 			}
 		}
 		switch {
-		case len(items) > 0:
-		case v.vehicle != nil:
-			items = []string{"plate"}
-		case len(passed) > 0 && rng.IntN(100) < 45 && (v.submitted || rng.IntN(2) == 0):
-			items = []string{passed[rng.IntN(len(passed))]}
+		case v.incomplete && len(items) > 0:
+			i := rng.IntN(len(items))
+			items = append(items[:i], items[i+1:]...)
+		case !v.submitted && len(items) > 0:
+			items = items[:rng.IntN(len(items)+1)]
 		}
 		for k, item := range items {
 			p := &demoPhoto{id: demoID("photo", v.id, item), item: item, visit: v, quality: demoQuality, upload: true, gps: true,
-				taken:    v.start.Add(time.Duration(8+k*9+rng.IntN(8)) * time.Minute),
+				taken:    v.start.Add(time.Duration(6+k*3+rng.IntN(3)) * time.Minute),
 				accuracy: float64(3 + rng.IntN(13)), scene: demoScene(v.site.id, item)}
 			for _, f := range v.findings {
 				if f.item == item {
 					p.findingID, p.taken = f.id, f.at.Add(time.Minute)
 				}
 			}
-			if v.vehicle != nil && item == "plate" {
-				p.vehicleID, p.scene = v.vehicleID, demoScene(v.id, item)
+			if v.tmpl.ID == "roadside_truck" {
+				p.scene = demoScene(v.id, item) // the truck, not the checkpoint
+			}
+			if v.vehicle != nil {
+				p.vehicleID = v.vehicleID
 			}
 			p.where = jitter(rng, v.site.at, v.site.radius*0.4)
 			p.exifTime = p.taken
@@ -119,15 +117,6 @@ func (m *demoMonth) planPhotos(rng *rand.Rand) {
 		}
 	}
 	m.plantFrauds(rng, all)
-}
-
-func itemIndex(v *demoVisit, key string) int {
-	for i, it := range v.tmpl.Items {
-		if it.Key == key {
-			return i
-		}
-	}
-	return 0
 }
 
 // demoScene is the picture of an item at a site (or of one truck).
@@ -210,13 +199,14 @@ func (m *demoMonth) plantFrauds(rng *rand.Rand, all []*demoPhoto) {
 	}
 }
 
-// sourceFor finds the photo whose bytes or picture p reuses: an earlier
-// honest photo at another site of the same county, whose picture no other
-// photo shows (photos of one item at one site share a picture, and would
-// all be near duplicates of p).
+// sourceFor finds the photo whose bytes or picture p reuses: an honest
+// photo of an earlier day (so the server receives it first, and p is the
+// reuse) at another site of the same county, whose picture no other photo
+// shows (photos of one item at one site share a picture, and would all be
+// near duplicates of p).
 func sourceFor(p *demoPhoto, all []*demoPhoto, taken map[*demoPhoto]bool, scenes map[uint64]int) *demoPhoto {
 	for _, q := range all {
-		if q.visit.site.county == p.visit.site.county && q.visit.site != p.visit.site && q.taken.Before(p.taken) &&
+		if q.visit.site.county == p.visit.site.county && q.visit.site != p.visit.site && q.visit.day > p.visit.day &&
 			q.visit.submitted && !taken[q] && q.fraud == "" && scenes[q.scene] == 1 {
 			return q
 		}

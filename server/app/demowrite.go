@@ -55,7 +55,7 @@ func (a *App) loadDemoMonth(ctx context.Context, set *seeds.Set, demo *seeds.Dem
 	if err != nil {
 		return err
 	}
-	m := planDemoMonth(set, demo, day0)
+	m := planDemoMonth(set, demo, day0, a.demoDays())
 	principals, written, err := a.demoDevices(ctx, m)
 	if err != nil {
 		return err
@@ -70,12 +70,20 @@ func (a *App) loadDemoMonth(ctx context.Context, set *seeds.Set, demo *seeds.Dem
 	return nil
 }
 
+// demoDays is how many days the demo's month spans.
+func (a *App) demoDays() int {
+	if a.Cfg.DemoDays > 0 {
+		return a.Cfg.DemoDays
+	}
+	return demoDays
+}
+
 // demoDay returns the day the demo's month ends: the day it was first
 // made, read back from its first visit, or today (China time).
 func (a *App) demoDay(ctx context.Context, set *seeds.Set, demo *seeds.Demo) (time.Time, error) {
 	now := a.Syncer.Now().In(chinaTime)
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, chinaTime)
-	first := planDemoMonth(set, demo, today).visits[0]
+	first := planDemoMonth(set, demo, today, a.demoDays()).visits[0]
 	r, err := a.Syncer.Store.Get(ctx, syncproto.EntityInspection, first.id)
 	if err != nil || r == nil {
 		return today, err
@@ -281,7 +289,7 @@ func (m *demoMonth) batches() ([]demoBatch, []demoPhotoBatch) {
 	}
 	var out []demoBatch
 	var photos []demoPhotoBatch
-	for day := demoDays; day >= 1; day-- {
+	for day := m.days; day >= 1; day-- {
 		for _, d := range m.devices {
 			b := demoBatch{id: demoID("batch", d.user.Username, day), dev: d}
 			pb := demoPhotoBatch{id: demoID("photo batch", d.user.Username, day), dev: d}

@@ -29,12 +29,17 @@ type answerRow struct {
 
 type photoRow struct {
 	ID, Caption, Item, Captured string
-	Flags                       []flagRow
-	Notes                       []noteRow
-	Location                    string
-	Distance                    string
-	located                     bool
-	lon, lat                    float64
+	// Placeholder, when set, stands in for the thumbnail, which does not
+	// exist: why (the bytes are not uploaded, the preview is being made,
+	// or cannot be). Uploaded says whether the original can be opened.
+	Placeholder string
+	Uploaded    bool
+	Flags       []flagRow
+	Notes       []noteRow
+	Location    string
+	Distance    string
+	located     bool
+	lon, lat    float64
 }
 
 type findingRow struct {
@@ -279,7 +284,8 @@ func (c *Console) photos(ec echo.Context, inspID string, site *server.StoredReco
 		if ph.State.IsDeleted() {
 			continue
 		}
-		row := photoRow{ID: ph.ID, Caption: ph.Text("caption"), Item: items[ph.Text("item_key")], Captured: localTime(ph.Text("captured_at"))}
+		row := photoRow{ID: ph.ID, Caption: ph.Text("caption"), Item: items[ph.Text("item_key")], Captured: localTime(ph.Text("captured_at")),
+			Uploaded: ph.Uploaded(), Placeholder: photoPlaceholder(ph)}
 		if row.Flags, row.Notes, err = reuse.rows(ph); err != nil {
 			return nil, err
 		}
@@ -299,6 +305,21 @@ func (c *Console) photos(ec echo.Context, inspID string, site *server.StoredReco
 		out = append(out, row)
 	}
 	return out, nil
+}
+
+// photoPlaceholder says why a photo has no thumbnail to show, or "" when
+// it has one: processing made the derivatives exactly when it found the
+// perceptual hash (a picture it could decode).
+func photoPlaceholder(ph *server.StoredRecord) string {
+	switch {
+	case !ph.Uploaded():
+		return "照片文件尚未上传（手机联网后自动上传）"
+	case ph.Text("processed_at") == "":
+		return "正在生成预览图，请稍后刷新"
+	case ph.Text("phash") == "":
+		return "无法生成预览图，请查看原图"
+	}
+	return ""
 }
 
 // crsNames are the coordinate systems as the console names them.

@@ -262,8 +262,8 @@ const gcAfter = 32 << 20
 // the thumbnail and the perceptual hash from the preview, holding the
 // memory that takes from the decode budget.
 func (p *Processor) derive(ctx context.Context, blob server.Blob, sum string, info *imageproc.Info, ev *evidence) error {
-	// The preview is decoded again for the thumbnail and the hash: 1.5
-	// bytes a pixel each time, and small copies.
+	// The preview is decoded once more, for the thumbnail and the hash:
+	// 1.5 bytes a pixel, and small copies.
 	need := info.MemoryNeed(p.cfg.Preview) + 4*int64(p.cfg.Preview)*int64(p.cfg.Preview)
 	release, err := p.budget.Acquire(ctx, need)
 	if err != nil {
@@ -280,14 +280,15 @@ func (p *Processor) derive(ctx context.Context, blob server.Blob, sum string, in
 	if err != nil {
 		return err
 	}
-	thumb, err := imageproc.Derive(bytes.NewReader(preview), p.cfg.Limits, p.cfg.Thumbnail, 80)
+	pv, err := imageproc.Decode(bytes.NewReader(preview), p.cfg.Limits)
 	if err != nil {
 		return err
 	}
-	h, err := imageproc.DHashOf(bytes.NewReader(preview), p.cfg.Limits)
+	thumb, err := pv.JPEG(p.cfg.Thumbnail, 80)
 	if err != nil {
 		return err
 	}
+	h := pv.DHash()
 	ev.hash = &h
 	if err := p.blobs.PutVariant(ctx, sum, server.VariantPreview, preview); err != nil {
 		return err

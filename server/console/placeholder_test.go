@@ -1,0 +1,99 @@
+package console_test
+
+import (
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/xinzhou-eco/fieldsync/server/app"
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xinzhou-eco/fieldsync/server/imageproc/testimg"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// figureRE is one photo's figure on the detail page.
+var figureRE = regexp.MustCompile(`(?s)<figure id="photo-([0-9a-f-]+)">.*?</figure>`)
+
+// TestDetailPhotoPlaceholders: the detail page shows a photo's thumbnail
+// only when there is one to load. A record whose bytes wait on the phone,
+// one being processed and one whose picture cannot be previewed (HEIC)
+// each get a sentence saying so in the thumbnail's place — never an image
+// that fails to load — and the original's link only once it is uploaded.
+func TestDetailPhotoPlaceholders(t *testing.T) {
+	srv := apptest.Start(t, func(c *app.Config) { c.HoldPhotoProcessing = true })
+	phone := srv.Login(apptest.Inspector)
+	insp := submit(t, phone, apptest.Xinfu)
+	jpeg := testimg.JPEG(testimg.Options{Width: 320, Height: 240, Seed: 7})
+	other := testimg.JPEG(testimg.Options{Width: 320, Height: 240, Seed: 8})
+	heic := testimg.HEIC()
+	ids := map[string]string{} // state → photo id
+	var ms []syncproto.Mutation
+	for _, ph := range []struct {
+		state, sum, contentType string
+	}{
+		{"pending", apptest.SHA256([]byte("still on the phone")), "image/jpeg"},
+		{"processing", apptest.SHA256(jpeg), "image/jpeg"},
+		{"shown", apptest.SHA256(other), "image/jpeg"},
+		{"heic", apptest.SHA256(heic), "image/heic"},
+	} {
+		ids[ph.state] = uuid.NewString()
+		ms = append(ms, apptest.Mut(phone, syncproto.EntityPhoto, ids[ph.state], apptest.Fields("inspection_id", insp,
+			"item_key", "fence", "sha256", ph.sum, "content_type", ph.contentType)))
+	}
+	apptest.PushApplied(t, phone, ms...)
+	tus := srv.Tus(phone)
+	tus.Upload(ids["processing"], "image/jpeg", jpeg, http.StatusNoContent)
+	tus.Upload(ids["shown"], "image/jpeg", other, http.StatusNoContent)
+	tus.Upload(ids["heic"], "image/heic", heic, http.StatusNoContent)
+	// Processing is held: process all but one by hand.
+	for _, s := range []string{"shown", "heic"} {
+		if err := srv.App.Photos.Process(ctx, ids[s]); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	b := loggedIn(t, srv, apptest.CountyOffice)
+	st, page := b.get("/console/inspections/" + insp)
+	if st != http.StatusOK {
+		t.Fatalf("detail: %d\n%s", st, page)
+	}
+	figures := map[string]string{}
+	for _, m := range figureRE.FindAllStringSubmatch(page, -1) {
+		figures[m[1]] = m[0]
+	}
+	for state, want := range map[string]struct {
+		img, original bool
+		text          string
+	}{
+		"pending":    {false, false, "照片文件尚未上传"},
+		"processing": {false, true, "正在生成预览图"},
+		"heic":       {false, true, "无法生成预览图"},
+		"shown":      {true, true, ""},
+	} {
+		fig := figures[ids[state]]
+		if fig == "" {
+			t.Errorf("%s: no figure for photo %s", state, ids[state])
+			continue
+		}
+		thumb := "/console/photos/" + ids[state] + "/thumbnail"
+		if got := strings.Contains(fig, `<img src="`+thumb+`"`); got != want.img {
+			t.Errorf("%s: thumbnail image shown %v, want %v:\n%s", state, got, want.img, fig)
+		}
+		if got := strings.Contains(fig, "/console/photos/"+ids[state]+"/original"); got != want.original {
+			t.Errorf("%s: link to the original %v, want %v", state, got, want.original)
+		}
+		if want.text != "" && !strings.Contains(fig, want.text) {
+			t.Errorf("%s: figure lacks %q:\n%s", state, want.text, fig)
+		}
+		// Whatever the page shows as an image loads.
+		if want.img {
+			if st, _ := b.get(thumb); st != http.StatusOK {
+				t.Errorf("%s: the thumbnail shown answers %d", state, st)
+			}
+		} else if st, _ := b.get(thumb); st == http.StatusOK {
+			t.Errorf("%s: a thumbnail exists (200) but the page shows a placeholder", state)
+		}
+	}
+}
