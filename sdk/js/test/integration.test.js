@@ -207,6 +207,7 @@ test('a photo upload interrupted by killing the server resumes after the restart
   assert.equal(a.status().pendingPhotos, 1);
   assert.equal(a.status().pendingBytes, jpeg.length);
 
+  /** @type {Promise<void> | null} */
   let killed = null;
   const interrupted = await a.sync({
     onProgress: (p) => {
