@@ -9,12 +9,20 @@ import readline from 'node:readline';
 /** The fieldsync binary the Go wrapper test built (sdk_test.go). */
 export const BIN = process.env.FIELDSYNC_BIN ?? '';
 
+/** @type {string[]} */
+const temps = [];
+process.on('exit', () => {
+  for (const d of temps) fs.rmSync(d, { recursive: true, force: true });
+});
+
 /**
  * A temporary directory removed when the process exits.
  * @param {string} prefix
  */
 export function tempDir(prefix) {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `fieldsync-${prefix}-`));
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), `fieldsync-${prefix}-`));
+  temps.push(d);
+  return d;
 }
 
 /**
