@@ -7,9 +7,9 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import readline from 'node:readline';
 import { after, test } from 'node:test';
-import { FieldsyncClient, MemoryStorage, uuidv7 } from '../src/index.js';
+import { uuidv7 } from '../src/index.js';
 import { FileStorage } from '../src/storage/file.js';
-import { startServer, tempDir } from './helpers.js';
+import { demoSite, device, startServer, syncOK, tempDir } from './helpers.js';
 
 /** @type {Array<() => Promise<void>>} */
 const cleanups = [];
@@ -22,39 +22,6 @@ async function server(dataDir = tempDir('data'), addr) {
   const s = await startServer({ dataDir, addr });
   cleanups.push(() => s.kill());
   return { ...s, dataDir };
-}
-
-/**
- * A signed-in device.
- * @param {string} url
- * @param {{user?: string, storage?: import('../src/storage/storage.js').Storage, fetch?: typeof fetch, now?: () => number, chunkSize?: number}} [o]
- */
-async function device(url, o = {}) {
-  const c = await FieldsyncClient.open({
-    baseURL: url,
-    storage: o.storage ?? new MemoryStorage(),
-    deviceName: '测试手机',
-    fetch: o.fetch,
-    now: o.now,
-    chunkSize: o.chunkSize,
-  });
-  if (!c.signedIn) await c.signIn(o.user ?? 'inspector', 'inspector123');
-  return c;
-}
-
-/** @param {FieldsyncClient} c */
-async function syncOK(c) {
-  const r = await c.sync();
-  assert.equal(r.error, null, `sync failed: ${r.error?.code} ${r.error?.message}`);
-  assert.deepEqual(r.rejected, []);
-  return r;
-}
-
-/** @param {FieldsyncClient} c */
-async function demoSite(c) {
-  const sites = await c.list('site', (s) => s.county === '140902');
-  assert.ok(sites.length > 0, 'the demo has sites in 140902');
-  return sites[0].id;
 }
 
 test('two devices converge: different fields both survive, the later write of one field wins, deletes stick', async () => {
