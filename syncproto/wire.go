@@ -161,3 +161,24 @@ type ErrorBody struct {
 	RequestID string `json:"request_id,omitempty"`
 	ServerHLC string `json:"server_hlc,omitempty"`
 }
+
+// ExpandHLCs moves HLCGroups into HLCs (each field of a group gets the
+// group's HLC), so a change pulled with hlcs=grouped merges like one pulled
+// without. A field named in two groups, or already in HLCs, keeps the
+// greatest HLC, so the result does not depend on map order.
+func (c *Change) ExpandHLCs() {
+	if len(c.HLCGroups) == 0 {
+		return
+	}
+	if c.HLCs == nil {
+		c.HLCs = make(map[string]string)
+	}
+	for h, names := range c.HLCGroups {
+		for _, name := range names {
+			if cur, ok := c.HLCs[name]; !ok || h > cur {
+				c.HLCs[name] = h
+			}
+		}
+	}
+	c.HLCGroups = nil
+}

@@ -1,0 +1,103 @@
+package jssdk_test
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	jssdk "github.com/xinzhou-eco/fieldsync/sdk/js"
+	"github.com/xinzhou-eco/fieldsync/server/imageproc/testimg"
+)
+
+// The JavaScript SDK's checks, run by go test so that CI runs them: the
+// type check (tsc), the Node tests (unit tests, the conformance vectors
+// shared with syncproto, and integration tests against the real fieldsync
+// binary), and the committed bundle being what a fresh build makes.
+
+// sdkDir returns sdk/js with its node_modules, or fails the test.
+func sdkDir(t *testing.T) string {
+	t.Helper()
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Fatalf("node is needed for the JavaScript SDK tests (.ci/run installs it): %v", err)
+	}
+	dir, err := filepath.Abs(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{"typescript", "esbuild", "idb", "tus-js-client", "fake-indexeddb"} {
+		if _, err := os.Stat(filepath.Join(dir, "node_modules", m)); err != nil {
+			t.Fatalf("sdk/js/node_modules/%s is missing: run npm ci in sdk/js (.ci/run does)", m)
+		}
+	}
+	return dir
+}
+
+func run(t *testing.T, dir string, env []string, name string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %v: %v\n%s", name, args, err, out)
+	}
+	if testing.Verbose() {
+		t.Logf("%s %v:\n%s", name, args, out)
+	}
+}
+
+// TestTypeCheck runs tsc over the JSDoc-typed sources and tests.
+func TestTypeCheck(t *testing.T) {
+	dir := sdkDir(t)
+	run(t, dir, nil, "node", filepath.Join("node_modules", "typescript", "bin", "tsc"), "--noEmit", "-p", ".")
+}
+
+// TestBundleIsFresh fails when dist/fieldsync-sdk.js (embedded as Bundle)
+// differs from what npm run build makes of the sources.
+func TestBundleIsFresh(t *testing.T) {
+	dir := sdkDir(t)
+	out := filepath.Join(t.TempDir(), "fieldsync-sdk.js")
+	run(t, dir, nil, filepath.Join(dir, "node_modules", ".bin", "esbuild"), "src/index.js", "--bundle", "--format=esm",
+		"--platform=browser", "--target=es2020", "--minify", "--legal-comments=none", "--outfile="+out)
+	fresh, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(fresh, jssdk.Bundle) {
+		t.Fatal("sdk/js/dist/fieldsync-sdk.js is stale: run npm run build in sdk/js and commit it")
+	}
+}
+
+// TestNode builds fieldsync and runs the Node tests (sdk/js/test) with it.
+func TestNode(t *testing.T) {
+	dir := sdkDir(t)
+	tmp := t.TempDir()
+	bin := filepath.Join(tmp, "fieldsync")
+	root := filepath.Join(dir, "..", "..")
+	run(t, root, nil, "go", "build", "-o", bin, "./cmd/fieldsync")
+	jpeg := filepath.Join(tmp, "photo.jpg")
+	if err := os.WriteFile(jpeg, noisyJPEG(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run(t, dir, []string{"FIELDSYNC_BIN=" + bin, "FIELDSYNC_TEST_JPEG=" + jpeg}, "node", "--test", "--test-concurrency=1", "test/")
+}
+
+// noisyJPEG is a real camera-like JPEG of a few MB (noise compresses
+// badly), with EXIF.
+func noisyJPEG() []byte {
+	r := rand.New(rand.NewPCG(11, 7))
+	img := image.NewRGBA(image.Rect(0, 0, 2048, 1536))
+	for y := 0; y < 1536; y++ {
+		for x := 0; x < 2048; x++ {
+			img.SetRGBA(x, y, color.RGBA{uint8(r.UintN(256)), uint8(r.UintN(256)), uint8(x / 7), 255})
+		}
+	}
+	taken := time.Now()
+	return testimg.EncodeJPEG(img, testimg.Options{Time: &taken, Quality: 92})
+}

@@ -1,0 +1,898 @@
+// FieldsyncClient: sync.md on the client side (API.md is its contract).
+
+import { FieldsyncError } from './errors.js';
+import { Clock, HLC } from './hlc.js';
+import { requestJSON } from './http.js';
+import { expandChange, mergeChange } from './merge.js';
+import { uuidv7 } from './uuid.js';
+import { bytesOf, sha256Hex, uploadAll } from './upload.js';
+
+/**
+ * @typedef {import('./storage/storage.js').Storage} Storage
+ * @typedef {import('./storage/storage.js').Tx} Tx
+ * @typedef {{id: string, username: string, display_name: string, role: string, counties: string[]}} User
+ * @typedef {{entity: string, id: string, county: string, fields: Record<string, any>,
+ *   hlcs: Record<string, string>, deleted: boolean, pending: string[]}} Rec
+ * @typedef {{entity: string, id: string, county: string,
+ *   fields: Record<string, {value: any, hlc: string}>, deleted: string, gone: boolean,
+ *   pending: Record<string, string>}} StoredRecord
+ * @typedef {{seq: number, entity: string, id: string, hlc: string,
+ *   fields?: Record<string, any>, delete?: boolean}} OutboxEntry
+ * @typedef {{entity: string, id: string, code: string, message: string}} Rejected
+ * @typedef {{key: string, entity: string, id: string, field: string, value: any,
+ *   hlc: string, by: string | null, code: string, at: number}} Superseded
+ * @typedef {{ok: boolean, pushed: number, pulled: number, uploaded: number, uploadedBytes: number,
+ *   rejected: Rejected[], superseded: Superseded[], error: FieldsyncError | null}} SyncResult
+ * @typedef {{phase: 'push'|'pull'|'upload', done: number, total: number,
+ *   bytesDone: number, bytesTotal: number}} Progress
+ * @typedef {{pendingChanges: number, pendingPhotos: number, pendingBytes: number,
+ *   lastSync: {at: number, ok: boolean, error: {code: string, message: string} | null} | null,
+ *   syncing: boolean}} Status
+ */
+
+const PATH = {
+  login: '/api/v1/auth/login',
+  refresh: '/api/v1/auth/refresh',
+  logout: '/api/v1/auth/logout',
+  me: '/api/v1/me',
+  pull: '/api/v1/sync/pull',
+  push: '/api/v1/sync/push',
+};
+
+/** Entities a device may not write (read_only_entity). */
+const READ_ONLY = new Set(['county', 'checklist_template', 'rectification_task', 'task_progress', 'review']);
+/** Entities a device may not delete (not_deletable). */
+const NOT_DELETABLE = new Set(['photo', 'vehicle_check', 'site']);
+/** Server-owned fields by entity (sync.md §13); created_by and received_at everywhere. */
+const SERVER_OWNED = {
+  site: ['lon_wgs84', 'lat_wgs84'],
+  inspection: ['reviewer_id', 'review_comment', 'reviewed_at', 'missing_items', 'unknown_answers'],
+  photo: ['uploaded', 'flags', 'notes', 'exif', 'lon_wgs84', 'lat_wgs84', 'site_id', 'phash', 'width', 'height', 'processed_at'],
+};
+/** Push-result codes after which a mutation leaves the outbox for the failed list. */
+const KEEP_CODES = new Set(['clock_skew', 'unknown_reference']);
+/** Upload errors that end a job until the user decides (sync.md §10.4). */
+export const PERMANENT_UPLOAD_CODES = new Set(['hash_mismatch', 'bad_image', 'body_too_large', 'invalid_upload', 'unsupported_media_type']);
+
+const BATCH_MAX = 500;
+const PAGE_LIMIT = 500;
+
+/** @param {string} entity @param {string} id */
+const recKey = (entity, id) => `${entity}/${id}`;
+/** @param {number} seq */
+const seqKey = (seq) => String(seq).padStart(12, '0');
+
+/** A device's connection to fieldsync, with its local data in a Storage. */
+export class FieldsyncClient {
+  /**
+   * @param {{baseURL: string, storage: Storage, deviceName: string, fetch: typeof fetch,
+   *   now: () => number, deviceId: string, auth: any, clock: Clock, lastSync: any, chunkSize: number}} o
+   */
+  constructor(o) {
+    this.baseURL = o.baseURL.replace(/\/+$/, '');
+    this.storage = o.storage;
+    this.deviceName = o.deviceName;
+    this.fetchFn = o.fetch;
+    this.nowFn = o.now;
+    /** The device id (UUIDv7, made once per storage). */
+    this.deviceId = o.deviceId;
+    /** @type {{access: string, refresh: string, user: User | null, gen: number}} */
+    this.auth = o.auth ?? { access: '', refresh: '', user: null, gen: 0 };
+    this.clock = o.clock;
+    /** Bytes per tus PATCH. */
+    this.chunkSize = o.chunkSize;
+    /** @type {Status} */
+    this.cached = { pendingChanges: 0, pendingPhotos: 0, pendingBytes: 0, lastSync: o.lastSync ?? null, syncing: false };
+    /** @type {Map<string, Set<Function>>} */
+    this.listeners = new Map();
+    /** @type {Promise<SyncResult> | null} */
+    this.running = null;
+    /** @type {Promise<void> | null} */
+    this.refreshing = null;
+  }
+
+  /**
+   * Opens the client over storage, making the device id the first time.
+   * @param {{baseURL?: string, storage: Storage, deviceName?: string, fetch?: typeof fetch,
+   *   now?: () => number, chunkSize?: number}} opts
+   * @returns {Promise<FieldsyncClient>}
+   */
+  static async open(opts) {
+    const now = opts.now ?? Date.now;
+    const { deviceId, auth, clock, lastSync } = await opts.storage.transaction('meta', 'readwrite', async (tx) => {
+      let device = await tx.get('meta', 'device');
+      if (!device) {
+        device = { id: uuidv7(now()) };
+        await tx.put('meta', 'device', device);
+      }
+      return {
+        deviceId: /** @type {string} */ (device.id),
+        auth: await tx.get('meta', 'auth'),
+        clock: await tx.get('meta', 'clock'),
+        lastSync: await tx.get('meta', 'lastSync'),
+      };
+    });
+    const c = new FieldsyncClient({
+      baseURL: opts.baseURL ?? '',
+      storage: opts.storage,
+      deviceName: opts.deviceName ?? '',
+      fetch: opts.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+      now,
+      deviceId,
+      auth,
+      clock: new Clock(deviceId, { now, last: clock?.last ?? '', offset: clock?.offset ?? 0 }),
+      lastSync,
+      chunkSize: opts.chunkSize ?? 1 << 20,
+    });
+    await c.refreshStatus();
+    return c;
+  }
+
+  /** @returns {User | null} the signed-in user (kept while offline) */
+  get user() {
+    return this.auth.user;
+  }
+
+  /** @returns {boolean} whether a refresh token is held */
+  get signedIn() {
+    return !!this.auth.refresh;
+  }
+
+  // ---- events -------------------------------------------------------------
+
+  /**
+   * Subscribes to an event: "change" ({entity, id}), "sync" (the status),
+   * "auth" ({signedIn}). Returns the unsubscribe function.
+   * @param {'change'|'sync'|'auth'} event
+   * @param {(arg: any) => void} cb
+   * @returns {() => void}
+   */
+  on(event, cb) {
+    if (!this.listeners.has(event)) this.listeners.set(event, new Set());
+    this.listeners.get(event)?.add(cb);
+    return () => this.listeners.get(event)?.delete(cb);
+  }
+
+  /** @param {string} event @param {any} arg */
+  emit(event, arg) {
+    for (const cb of this.listeners.get(event) ?? []) {
+      try {
+        cb(arg);
+      } catch (err) {
+        console.error(`fieldsync: ${event} listener:`, err);
+      }
+    }
+  }
+
+  // ---- HTTP and tokens ------------------------------------------------------
+
+  /** @returns {import('./http.js').Transport} */
+  get transport() {
+    return { baseURL: this.baseURL, fetch: this.fetchFn, observe: (h) => this.clock.observe(h) };
+  }
+
+  /**
+   * An authenticated request, refreshing the access token once if it expired.
+   * @param {string} method
+   * @param {string} path
+   * @param {any} [body]
+   */
+  async api(method, path, body) {
+    if (!this.signedIn) throw new FieldsyncError('signed_out', { status: 401 });
+    const sent = this.auth.access;
+    try {
+      return await requestJSON(this.transport, method, path, { body, token: sent });
+    } catch (err) {
+      if (!(err instanceof FieldsyncError) || err.code !== 'token_expired') throw this.authFailed(err);
+      await this.refreshAfter(sent);
+      return await requestJSON(this.transport, method, path, { body, token: this.auth.access }).catch((e) => {
+        throw this.authFailed(e);
+      });
+    }
+  }
+
+  /**
+   * Ends the local session on an answer that says it is over.
+   * @param {unknown} err
+   */
+  authFailed(err) {
+    if (err instanceof FieldsyncError && ['token_invalid', 'unauthorized'].includes(err.code)) {
+      void this.dropTokens();
+    }
+    return err;
+  }
+
+  /**
+   * Refreshes unless another request already did since stale was sent.
+   * Refreshes run one at a time (a spent refresh token presented twice
+   * ends the session, sync.md §2).
+   * @param {string} stale
+   */
+  async refreshAfter(stale) {
+    while (this.refreshing) await this.refreshing.catch(() => {});
+    if (this.auth.access !== stale) return;
+    this.refreshing = this.refresh();
+    try {
+      await this.refreshing;
+    } finally {
+      this.refreshing = null;
+    }
+  }
+
+  async refresh() {
+    const gen = this.auth.gen;
+    let tr;
+    try {
+      tr = await requestJSON(this.transport, 'POST', PATH.refresh, { body: { refresh_token: this.auth.refresh } });
+    } catch (err) {
+      if (!(err instanceof FieldsyncError)) throw err;
+      // A lost answer may have spent the token: never send it again.
+      if (err.code === 'network' || ['token_invalid', 'token_expired', 'unauthorized'].includes(err.code)) {
+        if (this.auth.gen === gen) await this.dropTokens();
+        throw err.code === 'network' ? new FieldsyncError('session_lost', { cause: err }) : err;
+      }
+      throw err;
+    }
+    // A sign-out or sign-in since the refresh began made a new session
+    // generation: this pair belongs to the old one.
+    if (this.auth.gen !== gen) return;
+    await this.setAuth({ access: tr.access_token, refresh: tr.refresh_token, user: tr.user ?? this.auth.user, gen });
+  }
+
+  /** Persists the tokens (before they are used), then installs them. @param {typeof this.auth} auth */
+  async setAuth(auth) {
+    await this.storage.transaction('meta', 'readwrite', (tx) => tx.put('meta', 'auth', auth));
+    const was = this.signedIn;
+    this.auth = auth;
+    if (was !== this.signedIn) this.emit('auth', { signedIn: this.signedIn });
+  }
+
+  async dropTokens() {
+    await this.setAuth({ access: '', refresh: '', user: this.auth.user, gen: this.auth.gen + 1 });
+  }
+
+  /**
+   * Signs in (online only) and registers this device. A different user
+   * than the storage's last one needs the storage's unsent work gone first
+   * (code unsent_changes); then the local data is reset and a new device id
+   * made (sync.md §1).
+   * @param {string} username
+   * @param {string} password
+   * @returns {Promise<User>}
+   */
+  async signIn(username, password) {
+    if (this.auth.user && this.auth.user.username !== username) {
+      const s = await this.refreshStatus();
+      if (s.pendingChanges > 0 || s.pendingPhotos > 0) {
+        throw new FieldsyncError('unsent_changes', { details: { changes: s.pendingChanges, photos: s.pendingPhotos } });
+      }
+      await this.resetLocal(true);
+    }
+    const gen = this.auth.gen + 1;
+    this.auth = { ...this.auth, gen }; // a refresh still running now belongs to the old session
+    const tr = await requestJSON(this.transport, 'POST', PATH.login, {
+      body: { username, password, device_id: this.deviceId, device_name: this.deviceName },
+    });
+    await this.setAuth({ access: tr.access_token, refresh: tr.refresh_token, user: tr.user, gen });
+    await this.saveClock();
+    return tr.user;
+  }
+
+  /**
+   * Signs out: syncs first; with unsent work and !force throws
+   * unsent_changes ({changes, photos}); with force drops this user's data.
+   * @param {{force?: boolean}} [opts]
+   */
+  async signOut({ force = false } = {}) {
+    if (this.signedIn) await this.sync().catch(() => {});
+    const s = await this.refreshStatus();
+    if (!force && (s.pendingChanges > 0 || s.pendingPhotos > 0)) {
+      throw new FieldsyncError('unsent_changes', { details: { changes: s.pendingChanges, photos: s.pendingPhotos } });
+    }
+    if (this.signedIn) await this.api('POST', PATH.logout).catch(() => {});
+    await this.setAuth({ access: '', refresh: '', user: force ? null : this.auth.user, gen: this.auth.gen + 1 });
+    if (force) await this.resetLocal(false);
+  }
+
+  /**
+   * Drops the local data (records, outbox, photos, cursor …).
+   * @param {boolean} newDevice also make a new device id (another user)
+   */
+  async resetLocal(newDevice) {
+    const stores = /** @type {const} */ (['meta', 'records', 'outbox', 'batches', 'blobs', 'uploads', 'superseded']);
+    await this.storage.transaction([...stores], 'readwrite', async (tx) => {
+      for (const s of stores) {
+        if (s === 'meta') continue;
+        for (const [k] of await tx.all(s)) await tx.delete(s, k);
+      }
+      for (const k of ['cursor', 'rejected', 'lastSync']) await tx.delete('meta', k);
+      if (newDevice) {
+        this.deviceId = uuidv7(this.nowFn());
+        await tx.put('meta', 'device', { id: this.deviceId });
+        await tx.delete('meta', 'auth');
+        await tx.delete('meta', 'clock');
+      }
+    });
+    if (newDevice) {
+      this.clock = new Clock(this.deviceId, { now: this.nowFn });
+      this.auth = { access: '', refresh: '', user: null, gen: this.auth.gen + 1 };
+    }
+    this.cached.lastSync = null;
+    await this.refreshStatus();
+  }
+
+  async saveClock() {
+    await this.storage.transaction('meta', 'readwrite', (tx) => this.putClock(tx));
+  }
+
+  /** @param {Tx} tx */
+  putClock(tx) {
+    return tx.put('meta', 'clock', { last: this.clock.last.toString(), offset: this.clock.offset });
+  }
+
+  // ---- local data ------------------------------------------------------------
+
+  /**
+   * @param {string} entity
+   * @param {string} id
+   * @returns {Promise<Rec | null>}
+   */
+  async get(entity, id) {
+    const r = await this.storage.transaction('records', 'readonly', (tx) => tx.get('records', recKey(entity, id)));
+    return r && !r.gone ? toRec(r) : null;
+  }
+
+  /**
+   * Live records of entity, optionally filtered.
+   * @param {string} entity
+   * @param {(rec: Rec) => boolean} [filter]
+   * @returns {Promise<Rec[]>}
+   */
+  async list(entity, filter) {
+    const all = await this.storage.transaction('records', 'readonly', (tx) => tx.all('records'));
+    const prefix = `${entity}/`;
+    /** @type {Rec[]} */
+    const out = [];
+    for (const [k, r] of all) {
+      if (!k.startsWith(prefix) || r.gone) continue;
+      const rec = toRec(r);
+      if (!filter || filter(rec)) out.push(rec);
+    }
+    return out;
+  }
+
+  /**
+   * A local change: fields stamped with one new HLC and written with the
+   * outbox entry in one transaction. Never touches the network.
+   * @param {string} entity
+   * @param {string} id
+   * @param {Record<string, any>} fields flat field names → values (null clears)
+   * @returns {Promise<Rec>}
+   */
+  async save(entity, id, fields) {
+    checkWritable(entity, fields);
+    const rec = await this.storage.transaction(['meta', 'records', 'outbox'], 'readwrite', (tx) =>
+      this.saveIn(tx, entity, id, fields, false),
+    );
+    this.emit('change', { entity, id });
+    await this.refreshStatus();
+    return rec;
+  }
+
+  /**
+   * Deletes a record (a tombstone), the same way as save.
+   * @param {string} entity
+   * @param {string} id
+   */
+  async remove(entity, id) {
+    if (READ_ONLY.has(entity)) throw new FieldsyncError('read_only_entity');
+    if (NOT_DELETABLE.has(entity)) throw new FieldsyncError('not_deletable');
+    await this.storage.transaction(['meta', 'records', 'outbox'], 'readwrite', (tx) => this.saveIn(tx, entity, id, null, true));
+    this.emit('change', { entity, id });
+    await this.refreshStatus();
+  }
+
+  /**
+   * @param {Tx} tx
+   * @param {string} entity
+   * @param {string} id
+   * @param {Record<string, any> | null} fields
+   * @param {boolean} del
+   * @returns {Promise<Rec>}
+   */
+  async saveIn(tx, entity, id, fields, del) {
+    const hlc = this.clock.now().toString();
+    /** @type {StoredRecord} */
+    const r = (await tx.get('records', recKey(entity, id))) ?? { entity, id, county: '', fields: {}, deleted: '', gone: false, pending: {} };
+    r.pending ??= {};
+    if (del) {
+      if (HLC.compare(hlc, r.deleted) > 0) r.deleted = hlc;
+      r.gone = true;
+      r.pending._delete = hlc;
+    } else {
+      for (const [name, value] of Object.entries(fields ?? {})) {
+        r.fields[name] = { value: value === undefined ? null : value, hlc };
+        r.pending[name] = hlc;
+      }
+      if (!r.county) r.county = await countyOf(tx, entity, r);
+    }
+    await tx.put('records', recKey(entity, id), r);
+    const seq = ((await tx.get('meta', 'seq')) ?? 0) + 1;
+    /** @type {OutboxEntry} */
+    const e = del ? { seq, entity, id, hlc, delete: true } : { seq, entity, id, hlc, fields: { ...fields } };
+    await tx.put('outbox', seqKey(seq), e);
+    await tx.put('meta', 'seq', seq);
+    await this.putClock(tx);
+    return toRec(r);
+  }
+
+  /**
+   * Keeps a photo: its bytes (untouched), SHA-256 and size, the photo
+   * record, and an upload job, in one transaction.
+   * @param {{id?: string, blob: Blob | Uint8Array, contentType: string, fields?: Record<string, any>}} p
+   * @returns {Promise<Rec>}
+   */
+  async takePhoto({ id = uuidv7(this.nowFn()), blob, contentType, fields = {} }) {
+    const bytes = await bytesOf(blob);
+    const sha256 = await sha256Hex(bytes);
+    const all = { ...fields, sha256, content_type: contentType, size_bytes: bytes.byteLength };
+    checkWritable('photo', all);
+    const stored = typeof Blob !== 'undefined' && blob instanceof Blob ? blob : bytes;
+    const rec = await this.storage.transaction(['meta', 'records', 'outbox', 'blobs', 'uploads'], 'readwrite', async (tx) => {
+      await tx.put('blobs', id, stored);
+      await tx.put('uploads', id, {
+        photoId: id,
+        sha256,
+        contentType,
+        size: bytes.byteLength,
+        offset: 0,
+        url: null,
+        state: 'queued',
+        error: null,
+      });
+      return this.saveIn(tx, 'photo', id, all, false);
+    });
+    this.emit('change', { entity: 'photo', id });
+    await this.refreshStatus();
+    return rec;
+  }
+
+  /**
+   * The local original of a photo, if the phone has it.
+   * @param {string} id
+   * @returns {Promise<Blob | Uint8Array | null>}
+   */
+  async photoBytes(id) {
+    return (await this.storage.transaction('blobs', 'readonly', (tx) => tx.get('blobs', id))) ?? null;
+  }
+
+  /**
+   * Upload jobs: [{photoId, sha256, contentType, size, offset, url, state, error}].
+   * @returns {Promise<any[]>}
+   */
+  async uploads() {
+    const all = await this.storage.transaction('uploads', 'readonly', (tx) => tx.all('uploads'));
+    return all.map(([, v]) => v);
+  }
+
+  /**
+   * Mutations the server refused (the failed list, sync.md §6), oldest first.
+   * @returns {Promise<Array<Rejected & {hlc: string, fields?: any, delete?: boolean, at: number}>>}
+   */
+  async rejected() {
+    return (await this.storage.transaction('meta', 'readonly', (tx) => tx.get('meta', 'rejected'))) ?? [];
+  }
+
+  /**
+   * Local edits that lost to a later write from elsewhere, newest first.
+   * @returns {Promise<Superseded[]>}
+   */
+  async superseded() {
+    const all = await this.storage.transaction('superseded', 'readonly', (tx) => tx.all('superseded'));
+    return all.map(([, v]) => v).sort((a, b) => HLC.compare(b.hlc, a.hlc) || b.at - a.at);
+  }
+
+  /**
+   * Forgets superseded entries (or all of them with no argument).
+   * @param {...(Superseded | string)} entries entries or their keys
+   */
+  async dismiss(...entries) {
+    await this.storage.transaction('superseded', 'readwrite', async (tx) => {
+      const keys = entries.length ? entries.map((e) => (typeof e === 'string' ? e : e.key)) : (await tx.all('superseded')).map(([k]) => k);
+      for (const k of keys) await tx.delete('superseded', k);
+    });
+  }
+
+  /** @returns {Status} */
+  status() {
+    return { ...this.cached, syncing: !!this.running };
+  }
+
+  /** Recomputes the pending counts from storage. @returns {Promise<Status>} */
+  async refreshStatus() {
+    const { outbox, uploads } = await this.storage.transaction(['outbox', 'uploads'], 'readonly', async (tx) => ({
+      outbox: await tx.all('outbox'),
+      uploads: await tx.all('uploads'),
+    }));
+    const jobs = uploads.map(([, j]) => j).filter((j) => j.state !== 'done');
+    this.cached.pendingChanges = outbox.length;
+    this.cached.pendingPhotos = jobs.length;
+    this.cached.pendingBytes = jobs.reduce((n, j) => n + Math.max(0, j.size - (j.offset || 0)), 0);
+    return this.status();
+  }
+
+  // ---- sync ------------------------------------------------------------------
+
+  /**
+   * Pushes the outbox, pulls and merges every page, then uploads queued
+   * photos. One sync at a time: a second call gets the running one.
+   * @param {{onProgress?: (p: Progress) => void}} [opts]
+   * @returns {Promise<SyncResult>}
+   */
+  sync(opts = {}) {
+    if (this.running) return this.running;
+    this.running = this.runSync(opts.onProgress ?? (() => {})).finally(() => {
+      this.running = null;
+      this.emit('sync', this.status());
+    });
+    this.emit('sync', this.status());
+    return this.running;
+  }
+
+  /** @param {(p: Progress) => void} onProgress @returns {Promise<SyncResult>} */
+  async runSync(onProgress) {
+    /** @type {SyncResult} */
+    const res = { ok: false, pushed: 0, pulled: 0, uploaded: 0, uploadedBytes: 0, rejected: [], superseded: [], error: null };
+    try {
+      if (!this.signedIn) throw new FieldsyncError('signed_out', { status: 401 });
+      await this.pushAll(res, onProgress);
+      await this.pullAll(res, onProgress);
+      await uploadAll(this, res, onProgress);
+      res.ok = !res.error;
+    } catch (err) {
+      res.error = err instanceof FieldsyncError ? err : new FieldsyncError('internal', { message: String(err), cause: err });
+    }
+    const lastSync = { at: this.nowFn(), ok: res.ok, error: res.error ? { code: res.error.code, message: res.error.message } : null };
+    this.cached.lastSync = lastSync;
+    await this.storage.transaction('meta', 'readwrite', async (tx) => {
+      await tx.put('meta', 'lastSync', lastSync);
+      await this.putClock(tx);
+    });
+    await this.refreshStatus();
+    return res;
+  }
+
+  /**
+   * Pushes batches until the outbox is empty or no batch makes progress.
+   * @param {SyncResult} res
+   * @param {(p: Progress) => void} onProgress
+   */
+  async pushAll(res, onProgress) {
+    let limit = BATCH_MAX;
+    const total = this.cached.pendingChanges;
+    for (let rounds = 0; rounds < 1000; rounds++) {
+      const batch = await this.storage.transaction(['outbox', 'batches'], 'readwrite', async (tx) => {
+        const pending = await tx.get('batches', 'pending');
+        if (pending) return pending;
+        const entries = (await tx.all('outbox')).slice(0, limit).map(([, e]) => /** @type {OutboxEntry} */ (e));
+        if (entries.length === 0) return null;
+        const b = {
+          batchId: uuidv7(this.nowFn()),
+          seqs: entries.map((e) => e.seq),
+          mutations: entries.map((e) => {
+            /** @type {Record<string, any>} */
+            const m = { entity: e.entity, id: e.id, hlc: e.hlc };
+            if (e.delete) m.delete = true;
+            else m.fields = e.fields;
+            return m;
+          }),
+        };
+        await tx.put('batches', 'pending', b);
+        return b;
+      });
+      if (!batch) return;
+      onProgress({ phase: 'push', done: res.pushed, total, bytesDone: 0, bytesTotal: 0 });
+      let resp;
+      try {
+        resp = await this.api('POST', PATH.push, { device_id: this.deviceId, batch_id: batch.batchId, mutations: batch.mutations });
+      } catch (err) {
+        if (!(err instanceof FieldsyncError)) throw err;
+        if (err.code === 'batch_mismatch') {
+          await this.dropBatch();
+          continue;
+        }
+        if (err.code === 'body_too_large' && batch.seqs.length > 1) {
+          limit = Math.max(1, Math.floor(batch.seqs.length / 2));
+          await this.dropBatch();
+          continue;
+        }
+        const bad = /mutations\[(\d+)\]/.exec(err.message);
+        if (err.status === 400 && bad && Number(bad[1]) < batch.seqs.length) {
+          // The whole batch was refused for one mutation: move it to the
+          // failed list and send the rest as a new batch (sync.md §11).
+          await this.failOne(batch, Number(bad[1]), err, res);
+          continue;
+        }
+        throw err;
+      }
+      const progressed = await this.applyResults(batch, resp, res);
+      if (!progressed) return;
+    }
+  }
+
+  async dropBatch() {
+    await this.storage.transaction('batches', 'readwrite', (tx) => tx.delete('batches', 'pending'));
+  }
+
+  /**
+   * @param {{seqs: number[], mutations: any[]}} batch
+   * @param {number} i
+   * @param {FieldsyncError} err
+   * @param {SyncResult} res
+   */
+  async failOne(batch, i, err, res) {
+    await this.storage.transaction(['meta', 'records', 'outbox', 'batches'], 'readwrite', async (tx) => {
+      const e = await tx.get('outbox', seqKey(batch.seqs[i]));
+      if (e) await this.reject(tx, e, err.code, err.message, res);
+      await tx.delete('batches', 'pending');
+    });
+  }
+
+  /**
+   * Moves an outbox entry to the failed list and clears its pending marks.
+   * @param {Tx} tx
+   * @param {OutboxEntry} e
+   * @param {string} code
+   * @param {string} message
+   * @param {SyncResult} res
+   */
+  async reject(tx, e, code, message, res) {
+    const list = (await tx.get('meta', 'rejected')) ?? [];
+    list.push({ entity: e.entity, id: e.id, code, message, hlc: e.hlc, fields: e.fields, delete: e.delete, at: this.nowFn() });
+    await tx.put('meta', 'rejected', list.slice(-500));
+    res.rejected.push({ entity: e.entity, id: e.id, code, message });
+    await this.settle(tx, e);
+  }
+
+  /**
+   * Removes an answered entry from the outbox and its pending marks.
+   * @param {Tx} tx
+   * @param {OutboxEntry} e
+   */
+  async settle(tx, e) {
+    await tx.delete('outbox', seqKey(e.seq));
+    const k = recKey(e.entity, e.id);
+    /** @type {StoredRecord | undefined} */
+    const r = await tx.get('records', k);
+    if (!r) return;
+    r.pending ??= {};
+    for (const name of e.delete ? ['_delete'] : Object.keys(e.fields ?? {})) {
+      if (r.pending[name] === e.hlc) delete r.pending[name];
+    }
+    await tx.put('records', k, r);
+  }
+
+  /**
+   * Acts on a push answer in one transaction (sync.md §6, §7). Returns
+   * whether the outbox shrank or was re-stamped (worth another batch).
+   * @param {{seqs: number[], mutations: any[]}} batch
+   * @param {{results: Array<{status: string, code?: string, message?: string, lost_fields?: string[]}>, server_hlc?: string}} resp
+   * @param {SyncResult} res
+   * @returns {Promise<boolean>}
+   */
+  async applyResults(batch, resp, res) {
+    const skewed = new Set();
+    let settled = 0;
+    await this.storage.transaction(['meta', 'records', 'outbox', 'batches', 'superseded'], 'readwrite', async (tx) => {
+      for (let i = 0; i < batch.seqs.length; i++) {
+        const result = resp.results[i];
+        /** @type {OutboxEntry | undefined} */
+        const e = await tx.get('outbox', seqKey(batch.seqs[i]));
+        if (!e || !result) continue;
+        const code = result.code ?? '';
+        if (result.status === 'rejected') {
+          if (code === 'clock_skew') {
+            skewed.add(e.seq);
+          } else if (code === 'not_found' && e.delete) {
+            await this.settle(tx, e);
+            settled++;
+          } else if (code === 'unknown_reference' && (await parentPending(tx, e))) {
+            // The parent is still in the outbox: retry after it is applied.
+          } else if (!KEEP_CODES.has(code) || code === 'unknown_reference') {
+            await this.reject(tx, e, code, result.message ?? '', res);
+            settled++;
+          }
+          continue;
+        }
+        let lost = result.lost_fields ?? [];
+        if (code === 'record_deleted' && lost.length === 0) lost = Object.keys(e.fields ?? {});
+        for (const field of lost) {
+          if (!e.fields || !(field in e.fields)) continue;
+          /** @type {Superseded} */
+          const s = { key: `${e.entity}/${e.id}/${field}/${e.hlc}`, entity: e.entity, id: e.id, field, value: e.fields[field], hlc: e.hlc, by: null, code, at: this.nowFn() };
+          const cur = /** @type {StoredRecord | undefined} */ (await tx.get('records', recKey(e.entity, e.id)))?.fields[field];
+          if (cur && HLC.compare(cur.hlc, e.hlc) > 0) s.by = HLC.tryParse(cur.hlc)?.node ?? null;
+          await tx.put('superseded', s.key, s);
+          res.superseded.push(s);
+        }
+        await this.settle(tx, e);
+        settled++;
+        res.pushed++;
+      }
+      await tx.delete('batches', 'pending');
+      if (skewed.size > 0 && resp.server_hlc) {
+        this.clock.correct(resp.server_hlc);
+        await this.restamp(tx, skewed);
+      }
+      await this.putClock(tx);
+    });
+    return settled > 0 || skewed.size > 0;
+  }
+
+  /**
+   * Re-stamps, in outbox order, the mutations refused for clock_skew and
+   * every later one whose HLC is now in the future (sync.md §7).
+   * @param {Tx} tx
+   * @param {Set<number>} skewed
+   */
+  async restamp(tx, skewed) {
+    const first = Math.min(...skewed);
+    const pt = this.clock.physical();
+    for (const [key, e] of await tx.all('outbox')) {
+      if (e.seq < first) continue;
+      if (!skewed.has(e.seq) && (HLC.tryParse(e.hlc)?.wall ?? 0) <= pt) continue;
+      const old = e.hlc;
+      e.hlc = this.clock.now().toString();
+      await tx.put('outbox', key, e);
+      const k = recKey(e.entity, e.id);
+      /** @type {StoredRecord | undefined} */
+      const r = await tx.get('records', k);
+      if (!r) continue;
+      for (const name of e.delete ? [] : Object.keys(e.fields ?? {})) {
+        if (r.fields[name]?.hlc === old) r.fields[name].hlc = e.hlc;
+        if (r.pending?.[name] === old) r.pending[name] = e.hlc;
+      }
+      if (e.delete && r.deleted === old) r.deleted = e.hlc;
+      if (e.delete && r.pending?._delete === old) r.pending._delete = e.hlc;
+      await tx.put('records', k, r);
+    }
+  }
+
+  /**
+   * Pulls every page from the stored cursor, merging each page and storing
+   * the cursor in one transaction; on 410 starts again from the empty
+   * cursor, keeping the outbox (sync.md §8).
+   * @param {SyncResult} res
+   * @param {(p: Progress) => void} onProgress
+   */
+  async pullAll(res, onProgress) {
+    let cursor = (await this.storage.transaction('meta', 'readonly', (tx) => tx.get('meta', 'cursor'))) ?? '';
+    let resynced = false;
+    for (;;) {
+      onProgress({ phase: 'pull', done: res.pulled, total: 0, bytesDone: 0, bytesTotal: 0 });
+      const q = new URLSearchParams({ limit: String(PAGE_LIMIT), hlcs: 'grouped' });
+      if (cursor) q.set('cursor', cursor);
+      let page;
+      try {
+        page = await this.api('GET', `${PATH.pull}?${q}`);
+      } catch (err) {
+        if (err instanceof FieldsyncError && err.code === 'resync_required' && !resynced) {
+          resynced = true;
+          const me = await this.api('GET', PATH.me);
+          if (me) await this.setAuth({ ...this.auth, user: me });
+          cursor = '';
+          continue;
+        }
+        throw err;
+      }
+      const changes = (page.changes ?? []).map(expandChange);
+      for (const ch of changes) {
+        for (const h of Object.values(ch.hlcs ?? {})) if (h) this.clock.observe(h);
+        if (ch.deleted_hlc) this.clock.observe(ch.deleted_hlc);
+      }
+      /** @type {Array<{entity: string, id: string}>} */
+      const changed = [];
+      await this.storage.transaction(['meta', 'records', 'uploads', 'superseded'], 'readwrite', async (tx) => {
+        const open = (await tx.all('superseded')).filter(([, s]) => s.by === null);
+        for (const ch of changes) {
+          const k = recKey(ch.entity, ch.id);
+          /** @type {StoredRecord} */
+          const r = (await tx.get('records', k)) ?? { entity: ch.entity, id: ch.id, county: '', fields: {}, deleted: '', gone: false, pending: {} };
+          const m = mergeChange(r, ch);
+          if (m.deleted) r.gone = true;
+          else if (ch.county || !r.county) r.county = ch.county ?? '';
+          await tx.put('records', k, r);
+          changed.push({ entity: ch.entity, id: ch.id });
+          for (const [sk, s] of open) {
+            if (s.entity === ch.entity && s.id === ch.id && m.taken.includes(s.field) && HLC.compare(r.fields[s.field].hlc, s.hlc) > 0) {
+              s.by = HLC.tryParse(r.fields[s.field].hlc)?.node ?? null;
+              await tx.put('superseded', sk, s);
+            }
+          }
+          if (ch.entity === 'photo' && ch.fields?.uploaded === true) {
+            const job = await tx.get('uploads', ch.id);
+            if (job && job.state !== 'done') await tx.put('uploads', ch.id, { ...job, state: 'done', offset: job.size });
+          }
+        }
+        await tx.put('meta', 'cursor', page.cursor ?? cursor);
+        await this.putClock(tx);
+      });
+      res.pulled += changes.length;
+      for (const c of changed) this.emit('change', c);
+      cursor = page.cursor ?? cursor;
+      if (!page.has_more) return;
+    }
+  }
+}
+
+/**
+ * @param {StoredRecord} r
+ * @returns {Rec}
+ */
+function toRec(r) {
+  /** @type {Record<string, any>} */
+  const fields = {};
+  /** @type {Record<string, string>} */
+  const hlcs = {};
+  for (const [k, v] of Object.entries(r.fields)) {
+    fields[k] = v.value;
+    hlcs[k] = v.hlc;
+  }
+  return { entity: r.entity, id: r.id, county: r.county, fields, hlcs, deleted: !!r.gone, pending: Object.keys(r.pending ?? {}).filter((k) => k !== '_delete') };
+}
+
+/**
+ * Refuses writes a device may never make (sync.md §13).
+ * @param {string} entity
+ * @param {Record<string, any>} fields
+ */
+function checkWritable(entity, fields) {
+  if (READ_ONLY.has(entity)) throw new FieldsyncError('read_only_entity', { details: { entity } });
+  const owned = [...(/** @type {Record<string, string[]>} */ (SERVER_OWNED)[entity] ?? []), 'created_by', 'received_at'];
+  for (const name of Object.keys(fields)) {
+    if (owned.includes(name)) throw new FieldsyncError('server_field', { details: { entity, field: name } });
+  }
+}
+
+/**
+ * The county of a record made on the phone: its own county field, or its
+ * parent's (an inspection's site, a finding's or photo's inspection).
+ * @param {Tx} tx
+ * @param {string} entity
+ * @param {StoredRecord} r
+ * @returns {Promise<string>}
+ */
+async function countyOf(tx, entity, r) {
+  const v = (/** @type {string} */ name) => r.fields[name]?.value;
+  if (typeof v('county') === 'string' && (entity === 'site' || entity === 'vehicle_check')) return v('county');
+  const parents = [['site_id', 'site'], ['inspection_id', 'inspection'], ['finding_id', 'finding'], ['vehicle_check_id', 'vehicle_check']];
+  for (const [field, ent] of parents) {
+    const id = v(field);
+    if (typeof id !== 'string') continue;
+    const p = await tx.get('records', recKey(ent, id));
+    if (p?.county) return p.county;
+  }
+  return '';
+}
+
+/**
+ * Whether a record this entry refers to still has unsent changes.
+ * @param {Tx} tx
+ * @param {OutboxEntry} e
+ */
+async function parentPending(tx, e) {
+  const refs = ['site_id', 'inspection_id', 'finding_id', 'vehicle_check_id']
+    .map((f) => e.fields?.[f])
+    .filter((x) => typeof x === 'string');
+  if (refs.length === 0) {
+    const r = await tx.get('records', recKey(e.entity, e.id));
+    for (const f of ['site_id', 'inspection_id', 'finding_id', 'vehicle_check_id']) {
+      const x = r?.fields?.[f]?.value;
+      if (typeof x === 'string') refs.push(x);
+    }
+  }
+  for (const [, o] of await tx.all('outbox')) {
+    if (o.seq < e.seq && refs.includes(o.id)) return true;
+  }
+  return false;
+}

@@ -1,0 +1,84 @@
+// FieldsyncError: one error type for everything the SDK throws or reports,
+// carrying the server's stable code (syncproto/codes.go) or the SDK's own.
+
+/** Chinese messages for the inspector, by code (sync.md §6, §10.4, §11). */
+export const MESSAGES = {
+  // The SDK's own codes.
+  network: '网络不可用，数据已保存在手机上，联网后会自动同步',
+  unsent_changes: '还有未上传的记录或照片，请先联网同步后再退出登录',
+  server_field: '该字段由服务器或办公室填写，手机不能修改',
+  signed_out: '请先登录',
+  session_lost: '登录状态已失效（刷新令牌时网络中断），请重新登录；未上传的数据不会丢失',
+  // The server's codes.
+  bad_request: '请求格式有误（应用程序错误），请联系技术支持',
+  invalid_field: '字段值不符合要求，请检查后重新填写',
+  unknown_field: '包含系统不认识的字段（应用程序错误），请联系技术支持',
+  missing_field: '缺少必填字段，请补全后再保存',
+  body_too_large: '一次上传的数据太大',
+  unauthorized: '请先登录',
+  token_invalid: '登录已失效，请重新登录；未上传的数据不会丢失',
+  token_expired: '登录已过期，请重新登录',
+  invalid_credentials: '用户名或密码错误',
+  too_many_attempts: '登录失败次数过多，请稍后再试',
+  device_revoked: '此手机已被管理员停用，请联系办公室；手机上的数据已保留',
+  user_disabled: '此账号已被停用，请联系办公室；手机上的数据已保留',
+  device_mismatch: '设备标识不一致，请重新登录',
+  forbidden: '没有权限执行此操作',
+  out_of_scope: '该记录不在您负责的区县范围内，请联系办公室',
+  not_found: '记录不存在',
+  method_not_allowed: '不支持的操作（应用程序错误）',
+  conflict: '此设备已被其他账号使用，请先同步上一位用户的数据',
+  batch_mismatch: '上传批次不一致，将重新上传',
+  resync_required: '数据范围已变化，正在从头同步',
+  unsupported_media_type: '不支持的文件类型',
+  hash_mismatch: '照片文件与记录的校验值不一致，照片已保留，请重新拍摄或联系技术支持',
+  bad_image: '照片文件已损坏或格式不对，照片已保留，请重新拍摄',
+  upload_offset_mismatch: '照片上传进度不一致，将自动续传',
+  invalid_upload: '照片上传参数有误（应用程序错误），请联系技术支持',
+  not_ready: '照片尚未上传完成',
+  quota_exceeded: '待关联的照片太多，先上传记录后会自动继续',
+  internal: '服务器内部错误，请稍后重试',
+  unavailable: '服务器暂时不可用，请稍后重试',
+  unknown_entity: '未知的数据类型（应用程序错误）',
+  invalid_id: '记录编号格式不对（应用程序错误）',
+  invalid_hlc: '时间戳格式不对（应用程序错误）',
+  clock_skew: '手机时间与服务器相差太大，已自动校准并重新提交',
+  server_owned_field: '该字段只能由服务器或办公室填写',
+  read_only_entity: '此类数据只能由办公室修改',
+  record_locked: '检查已提交或已通过审核，退回前不能修改',
+  immutable_field: '该字段创建后不能修改',
+  unknown_reference: '所引用的记录尚未上传或已删除',
+  not_deletable: '证据类记录不能删除',
+  record_deleted: '该记录已被删除，本次修改未生效',
+  invalid_value: '取值不在允许范围内',
+};
+
+/** An error from the server or the SDK. */
+export class FieldsyncError extends Error {
+  /**
+   * @param {string} code the server's stable code or the SDK's
+   * @param {{status?: number, message?: string, details?: any, requestId?: string, cause?: unknown}} [opts]
+   */
+  constructor(code, opts = {}) {
+    super(opts.message || messageFor(code), opts.cause !== undefined ? { cause: opts.cause } : undefined);
+    this.name = 'FieldsyncError';
+    this.code = code;
+    this.status = opts.status ?? 0;
+    this.details = opts.details ?? null;
+    this.requestId = opts.requestId ?? '';
+  }
+
+  /** Whether repeating the same request later may succeed (network, 5xx, 429). */
+  get temporary() {
+    return this.code === 'network' || this.status >= 500 || this.status === 429;
+  }
+}
+
+/**
+ * The Chinese message for a code (a generic one for codes added later).
+ * @param {string} code
+ * @returns {string}
+ */
+export function messageFor(code) {
+  return /** @type {Record<string, string>} */ (MESSAGES)[code] ?? `操作失败（${code}），请稍后重试或联系技术支持`;
+}

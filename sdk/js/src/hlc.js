@@ -1,0 +1,224 @@
+// Hybrid logical clock, as syncproto/hlc.go and sync.md §3: the text form
+// "WWWWWWWWWWWWWWW-CCCCC-node" orders byte-wise exactly as (wall, counter,
+// node), and the empty string is the zero HLC.
+
+/** The largest logical counter; past it the wall advances by 1 ms. */
+export const MAX_COUNTER = 99999;
+
+/** The node id of the server's own writes. */
+export const SERVER_NODE = '~server';
+
+/** A hybrid logical clock timestamp. */
+export class HLC {
+  /**
+   * @param {number} wall Unix milliseconds
+   * @param {number} counter 0 … MAX_COUNTER
+   * @param {string} node device id (or "~server")
+   */
+  constructor(wall = 0, counter = 0, node = '') {
+    this.wall = wall;
+    this.counter = counter;
+    this.node = node;
+  }
+
+  /** The zero HLC, which sorts before every other. */
+  static get ZERO() {
+    return new HLC();
+  }
+
+  /** @returns {boolean} */
+  isZero() {
+    return this.wall === 0 && this.counter === 0 && this.node === '';
+  }
+
+  /** @returns {string} the canonical text form ("" for the zero HLC) */
+  toString() {
+    return HLC.format(this);
+  }
+
+  /** @returns {string} */
+  toJSON() {
+    return this.toString();
+  }
+
+  /**
+   * Encodes h canonically.
+   * @param {{wall: number, counter: number, node: string}} h
+   * @returns {string}
+   */
+  static format(h) {
+    if (h.wall === 0 && h.counter === 0 && h.node === '') return '';
+    return `${String(h.wall).padStart(15, '0')}-${String(h.counter).padStart(5, '0')}-${h.node}`;
+  }
+
+  /**
+   * Decodes the canonical form; anything else throws (like ParseHLC).
+   * @param {string} s
+   * @returns {HLC}
+   */
+  static parse(s) {
+    if (typeof s !== 'string') throw new TypeError('malformed hlc');
+    if (s === '') return new HLC();
+    if (s.length < 23 || s[15] !== '-' || s[21] !== '-') throw new TypeError('malformed hlc');
+    const w = s.slice(0, 15);
+    const c = s.slice(16, 21);
+    if (!/^[0-9]{15}$/.test(w) || !/^[0-9]{5}$/.test(c)) throw new TypeError('malformed hlc');
+    const node = s.slice(22);
+    // Go counts bytes: a node is at most 64 bytes of UTF-8.
+    if (node === '' || utf8Length(node) > 64 || /[ \t\r\n]/.test(node)) throw new TypeError('malformed hlc');
+    return new HLC(Number(w), Number(c), node);
+  }
+
+  /**
+   * Like parse, but returns null for a malformed string.
+   * @param {string | null | undefined} s
+   * @returns {HLC | null}
+   */
+  static tryParse(s) {
+    try {
+      return HLC.parse(/** @type {string} */ (s));
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Compares two HLCs (objects or canonical strings): -1, 0 or +1.
+   * @param {HLC | string} a
+   * @param {HLC | string} b
+   * @returns {number}
+   */
+  static compare(a, b) {
+    const x = typeof a === 'string' ? a : HLC.format(a);
+    const y = typeof b === 'string' ? b : HLC.format(b);
+    return compareBytes(x, y);
+  }
+
+  /**
+   * The send rule: a timestamp after last and physical time pt.
+   * @param {HLC} last
+   * @param {number} pt
+   * @param {string} node
+   * @returns {HLC}
+   */
+  static next(last, pt, node) {
+    return advance(last, pt, new HLC(), node);
+  }
+
+  /**
+   * The receive rule: a timestamp after last, remote and pt.
+   * @param {HLC} last
+   * @param {number} pt
+   * @param {HLC} remote
+   * @param {string} node
+   * @returns {HLC}
+   */
+  static observe(last, pt, remote, node) {
+    return advance(last, pt, remote, node);
+  }
+}
+
+/**
+ * @param {HLC} last
+ * @param {number} pt
+ * @param {HLC} remote
+ * @param {string} node
+ * @returns {HLC}
+ */
+function advance(last, pt, remote, node) {
+  let wall = Math.max(last.wall, remote.wall, pt);
+  let counter = 0;
+  if (wall === last.wall && wall === remote.wall) counter = Math.max(last.counter, remote.counter) + 1;
+  else if (wall === last.wall) counter = last.counter + 1;
+  else if (wall === remote.wall) counter = remote.counter + 1;
+  if (counter > MAX_COUNTER) {
+    wall += 1;
+    counter = 0;
+  }
+  return new HLC(wall, counter, node);
+}
+
+/**
+ * Compares two strings by the byte order of their UTF-8 encodings (Go's
+ * string order), which differs from JavaScript's UTF-16 order for
+ * characters outside the BMP.
+ * @param {string} a
+ * @param {string} b
+ * @returns {number}
+ */
+export function compareBytes(a, b) {
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.codePointAt(i) ?? 0;
+    const y = b.codePointAt(i) ?? 0;
+    if (x !== y) return x < y ? -1 : 1;
+    if (x > 0xffff) i++;
+  }
+  return a.length < b.length ? -1 : a.length > b.length ? 1 : 0;
+}
+
+/** @param {string} s */
+function utf8Length(s) {
+  return new TextEncoder().encode(s).length;
+}
+
+/**
+ * Issues HLCs for one node, with physical time from now() corrected by an
+ * offset (set after a clock_skew answer, sync.md §7).
+ */
+export class Clock {
+  /**
+   * @param {string} node
+   * @param {{now?: () => number, last?: HLC | string, offset?: number}} [opts]
+   */
+  constructor(node, opts = {}) {
+    this.node = node;
+    this.nowFn = opts.now ?? Date.now;
+    this.offset = opts.offset ?? 0;
+    /** @type {HLC} */
+    this.last = typeof opts.last === 'string' ? HLC.parse(opts.last) : (opts.last ?? new HLC());
+  }
+
+  /** @returns {number} the corrected physical time in ms */
+  physical() {
+    return Math.floor(this.nowFn() + this.offset);
+  }
+
+  /** @returns {HLC} a timestamp after every one issued or observed */
+  now() {
+    this.last = HLC.next(this.last, this.physical(), this.node);
+    return this.last;
+  }
+
+  /**
+   * Merges a remote timestamp into the clock.
+   * @param {HLC | string} remote
+   * @returns {HLC}
+   */
+  observe(remote) {
+    const r = typeof remote === 'string' ? HLC.tryParse(remote) : remote;
+    if (!r) return this.last; // malformed server HLCs are ignored (sync.md §3)
+    this.last = HLC.observe(this.last, this.physical(), r, this.node);
+    return this.last;
+  }
+
+  /** @param {number} ms */
+  setOffset(ms) {
+    this.offset = ms;
+  }
+
+  /**
+   * Corrects the clock from a server HLC after clock_skew: physical time
+   * is offset to the server's, last restarts from it
+   * (syncproto.Client.CorrectClock).
+   * @param {HLC | string} serverHLC
+   */
+  correct(serverHLC) {
+    const h = typeof serverHLC === 'string' ? HLC.parse(serverHLC) : serverHLC;
+    this.offset = 0;
+    this.offset = h.wall - this.physical();
+    this.last = new HLC();
+    this.observe(h);
+  }
+}

@@ -1,0 +1,13 @@
+// @fieldsync/sdk: fieldsync's sync protocol (mobile-api-docs/sync.md) for
+// browsers and Node. API.md is the contract. FileStorage (Node only) is
+// imported from './storage/file.js' and is not part of the bundle.
+
+export { FieldsyncClient } from './client.js';
+export { FieldsyncError, messageFor } from './errors.js';
+export { HLC, Clock, MAX_COUNTER, SERVER_NODE } from './hlc.js';
+export { mergeField, mergeMutation, mergeChange, expandChange, canonicalJSON } from './merge.js';
+export { MemoryStorage } from './storage/memory.js';
+export { IndexedDBStorage } from './storage/indexeddb.js';
+export { STORES } from './storage/storage.js';
+export { StorageUrlStorage, sha256Hex } from './upload.js';
+export { uuidv7 } from './uuid.js';

@@ -1,0 +1,82 @@
+// IndexedDBStorage: the browsers' adapter, over idb.
+
+import { openDB } from 'idb';
+import { STORES, keyOrder } from './storage.js';
+
+/** @typedef {import('./storage.js').StoreName} StoreName */
+/** @typedef {import('./storage.js').Tx} Tx */
+
+/** A Storage in one IndexedDB database (one database per user). */
+export class IndexedDBStorage {
+  /** @param {import('idb').IDBPDatabase} db */
+  constructor(db) {
+    this.db = db;
+  }
+
+  /**
+   * Opens (creating or upgrading) the database name.
+   * @param {string} [name]
+   * @param {{indexedDB?: IDBFactory}} [opts] indexedDB: another factory (fake-indexeddb in tests)
+   * @returns {Promise<IndexedDBStorage>}
+   */
+  static async open(name = 'fieldsync', opts = {}) {
+    const saved = globalThis.indexedDB;
+    // idb reads the global factory; let a test hand in another one.
+    if (opts.indexedDB) globalThis.indexedDB = opts.indexedDB;
+    try {
+      const db = await openDB(name, 1, {
+        upgrade(db) {
+          for (const s of STORES) if (!db.objectStoreNames.contains(s)) db.createObjectStore(s);
+        },
+      });
+      return new IndexedDBStorage(db);
+    } finally {
+      if (opts.indexedDB) globalThis.indexedDB = saved;
+    }
+  }
+
+  /**
+   * @template T
+   * @param {StoreName[] | StoreName} stores
+   * @param {import('./storage.js').TxMode} mode
+   * @param {(tx: Tx) => Promise<T>} fn
+   * @returns {Promise<T>}
+   */
+  async transaction(stores, mode, fn) {
+    const names = Array.isArray(stores) ? stores : [stores];
+    // The write methods exist only on readwrite transactions; typed loosely.
+    const t = /** @type {import('idb').IDBPTransaction<unknown, string[], 'readwrite'>} */ (this.db.transaction(names, mode));
+    /** @type {Tx} */
+    const tx = {
+      get: (s, k) => t.objectStore(s).get(k),
+      put: async (s, k, v) => {
+        await t.objectStore(s).put(v, k);
+      },
+      delete: (s, k) => t.objectStore(s).delete(k),
+      async all(s) {
+        const store = t.objectStore(s);
+        const [keys, values] = await Promise.all([store.getAllKeys(), store.getAll()]);
+        const out = keys.map((k, i) => /** @type {[string, any]} */ ([String(k), values[i]]));
+        return out.sort((a, b) => keyOrder(a[0], b[0]));
+      },
+    };
+    let result;
+    try {
+      result = await fn(tx);
+    } catch (err) {
+      try {
+        t.abort();
+      } catch {
+        // already finished
+      }
+      await t.done.catch(() => {});
+      throw err;
+    }
+    await t.done;
+    return result;
+  }
+
+  async close() {
+    this.db.close();
+  }
+}

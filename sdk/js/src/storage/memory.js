@@ -1,0 +1,111 @@
+// MemoryStorage: everything in memory (tests, or an app that keeps nothing).
+
+import { STORES, clone, keyOrder } from './storage.js';
+
+/** @typedef {import('./storage.js').StoreName} StoreName */
+/** @typedef {import('./storage.js').Tx} Tx */
+
+/**
+ * Runs transactions one at a time over maps; a transaction's writes are
+ * buffered and applied only when fn resolves.
+ */
+export class MemoryStorage {
+  constructor() {
+    /** @type {Map<string, Map<string, any>>} */
+    this.data = new Map(STORES.map((s) => [s, new Map()]));
+    /** @type {Promise<unknown>} */
+    this.queue = Promise.resolve();
+  }
+
+  /**
+   * @template T
+   * @param {StoreName[] | StoreName} stores
+   * @param {import('./storage.js').TxMode} mode
+   * @param {(tx: Tx) => Promise<T>} fn
+   * @returns {Promise<T>}
+   */
+  transaction(stores, mode, fn) {
+    const run = async () => {
+      const { tx, writes } = overlayTx(this.data, Array.isArray(stores) ? stores : [stores], mode);
+      const result = await fn(tx);
+      await this.commit(writes);
+      return result;
+    };
+    const p = this.queue.then(run, run);
+    this.queue = p.catch(() => {});
+    return p;
+  }
+
+  /**
+   * Applies a committed transaction's writes (FileStorage overrides it to
+   * persist them first).
+   * @param {Map<string, Map<string, any>>} writes store → key → value (undefined: deleted)
+   */
+  async commit(writes) {
+    applyWrites(this.data, writes);
+  }
+
+  async close() {
+    await this.queue;
+  }
+}
+
+/**
+ * @param {Map<string, Map<string, any>>} data
+ * @param {Map<string, Map<string, any>>} writes
+ */
+export function applyWrites(data, writes) {
+  for (const [store, m] of writes) {
+    const d = /** @type {Map<string, any>} */ (data.get(store));
+    for (const [k, v] of m) {
+      if (v === undefined) d.delete(k);
+      else d.set(k, v);
+    }
+  }
+}
+
+/**
+ * A transaction over data whose writes go to an overlay.
+ * @param {Map<string, Map<string, any>>} data
+ * @param {string[]} stores
+ * @param {string} mode
+ */
+export function overlayTx(data, stores, mode) {
+  /** @type {Map<string, Map<string, any>>} */
+  const writes = new Map();
+  /** @param {string} s */
+  const check = (s, write = false) => {
+    if (!stores.includes(s) || !data.has(s)) throw new Error(`store ${s} is not in this transaction`);
+    if (write && mode !== 'readwrite') throw new Error('readonly transaction');
+  };
+  /** @type {Tx} */
+  const tx = {
+    async get(s, k) {
+      check(s);
+      const w = writes.get(s);
+      if (w && w.has(k)) return clone(w.get(k));
+      return clone(data.get(s)?.get(k));
+    },
+    async put(s, k, v) {
+      check(s, true);
+      if (typeof k !== 'string') throw new TypeError('keys are strings');
+      if (!writes.has(s)) writes.set(s, new Map());
+      writes.get(s)?.set(k, clone(v));
+    },
+    async delete(s, k) {
+      check(s, true);
+      if (!writes.has(s)) writes.set(s, new Map());
+      writes.get(s)?.set(k, undefined);
+    },
+    async all(s) {
+      check(s);
+      const m = new Map(data.get(s));
+      for (const [k, v] of writes.get(s) ?? []) {
+        if (v === undefined) m.delete(k);
+        else m.set(k, v);
+      }
+      return [...m.keys()].sort(keyOrder).map((k) => /** @type {[string, any]} */ ([k, clone(m.get(k))]));
+    },
+  };
+  return { tx, writes };
+}

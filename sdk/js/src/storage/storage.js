@@ -1,0 +1,46 @@
+// The storage adapter interface (API.md "Storage adapter"): a few stores of
+// string keys and structured values, written in transactions.
+
+/** The stores every adapter provides. */
+export const STORES = /** @type {const} */ (['meta', 'records', 'outbox', 'batches', 'blobs', 'uploads', 'superseded']);
+
+/**
+ * @typedef {'meta'|'records'|'outbox'|'batches'|'blobs'|'uploads'|'superseded'} StoreName
+ * @typedef {'readonly'|'readwrite'} TxMode
+ */
+
+/**
+ * A transaction's operations. Keys are strings; values are structured-
+ * cloneable (plain objects, arrays, strings, numbers, Uint8Array, Blob).
+ * @typedef {object} Tx
+ * @property {(store: StoreName, key: string) => Promise<any>} get the value, or undefined
+ * @property {(store: StoreName, key: string, value: any) => Promise<void>} put
+ * @property {(store: StoreName, key: string) => Promise<void>} delete
+ * @property {(store: StoreName) => Promise<Array<[string, any]>>} all every entry, in key order
+ */
+
+/**
+ * A storage adapter. transaction runs fn in one transaction over the named
+ * stores: all its writes commit together or, if fn throws, not at all.
+ * fn must await only tx operations (IndexedDB commits an idle transaction).
+ * @typedef {object} Storage
+ * @property {<T>(stores: StoreName[] | StoreName, mode: TxMode, fn: (tx: Tx) => Promise<T>) => Promise<T>} transaction
+ * @property {() => Promise<void>} close
+ */
+
+/**
+ * Copies a value so callers never share mutable state with the store.
+ * @template T
+ * @param {T} v
+ * @returns {T}
+ */
+export function clone(v) {
+  if (v === undefined || v === null || typeof v !== 'object') return v;
+  if (typeof Blob !== 'undefined' && v instanceof Blob) return v; // immutable
+  return structuredClone(v);
+}
+
+/** @param {string} a @param {string} b */
+export function keyOrder(a, b) {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

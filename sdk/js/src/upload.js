@@ -1,0 +1,270 @@
+// Photo uploads with tus-js-client (sync.md §10): one job per photo record
+// in the storage's uploads store; the tus upload URL lives in the job
+// (tus-js-client's urlStorage interface over the adapter) and the offset is
+// written after every chunk, so an upload resumes across restarts, always
+// from the offset the server reports (HEAD).
+
+import * as tusModule from 'tus-js-client';
+import { FieldsyncError, messageFor } from './errors.js';
+import { errorFromResponse } from './http.js';
+
+/** @type {typeof import('tus-js-client')} */
+const tus = /** @type {any} */ (tusModule).Upload ? tusModule : /** @type {any} */ (tusModule).default;
+
+const PATH_UPLOADS = '/api/v1/uploads/';
+const FINGERPRINT = 'fieldsync-photo:';
+
+/** Upload errors that end a job until the user decides (sync.md §10.4). */
+const PERMANENT = new Set(['hash_mismatch', 'bad_image', 'body_too_large', 'invalid_upload', 'unsupported_media_type']);
+
+/**
+ * @typedef {{photoId: string, sha256: string, contentType: string, size: number, offset: number,
+ *   url: string | null, state: 'queued'|'uploading'|'failed'|'done', error: {code: string, message: string} | null,
+ *   creationTime?: string}} UploadJob
+ */
+
+/**
+ * The bytes of a Blob or Uint8Array.
+ * @param {Blob | Uint8Array | ArrayBuffer} b
+ * @returns {Promise<Uint8Array>}
+ */
+export async function bytesOf(b) {
+  if (b instanceof Uint8Array) return b;
+  if (b instanceof ArrayBuffer) return new Uint8Array(b);
+  return new Uint8Array(await b.arrayBuffer());
+}
+
+/**
+ * The lower-case hex SHA-256 of bytes (Web Crypto).
+ * @param {Uint8Array} bytes
+ * @returns {Promise<string>}
+ */
+export async function sha256Hex(bytes) {
+  const d = await globalThis.crypto.subtle.digest('SHA-256', /** @type {Uint8Array<ArrayBuffer>} */ (bytes));
+  return Array.from(new Uint8Array(d), (x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * tus-js-client's urlStorage over the adapter's uploads store: the key of a
+ * stored upload is its photo id, and the URL is kept in the photo's job.
+ */
+export class StorageUrlStorage {
+  /** @param {import('./storage/storage.js').Storage} storage */
+  constructor(storage) {
+    this.storage = storage;
+  }
+
+  /** @returns {Promise<any[]>} */
+  async findAllUploads() {
+    const all = await this.storage.transaction('uploads', 'readonly', (tx) => tx.all('uploads'));
+    return all.map(([, j]) => previous(j)).filter((p) => p !== null);
+  }
+
+  /** @param {string} fingerprint */
+  async findUploadsByFingerprint(fingerprint) {
+    if (!fingerprint.startsWith(FINGERPRINT)) return [];
+    const id = fingerprint.slice(FINGERPRINT.length);
+    const j = await this.storage.transaction('uploads', 'readonly', (tx) => tx.get('uploads', id));
+    const p = j ? previous(j) : null;
+    return p ? [p] : [];
+  }
+
+  /** @param {string} key */
+  async removeUpload(key) {
+    await this.storage.transaction('uploads', 'readwrite', async (tx) => {
+      const j = await tx.get('uploads', key);
+      if (j) await tx.put('uploads', key, { ...j, url: null, offset: j.state === 'done' ? j.size : 0 });
+    });
+  }
+
+  /**
+   * @param {string} fingerprint
+   * @param {{uploadUrl?: string | null, creationTime?: string}} upload
+   * @returns {Promise<string>}
+   */
+  async addUpload(fingerprint, upload) {
+    const id = fingerprint.slice(FINGERPRINT.length);
+    await this.storage.transaction('uploads', 'readwrite', async (tx) => {
+      const j = await tx.get('uploads', id);
+      if (j) await tx.put('uploads', id, { ...j, url: upload.uploadUrl ?? null, creationTime: upload.creationTime });
+    });
+    return id;
+  }
+}
+
+/** @param {UploadJob} j */
+function previous(j) {
+  if (!j.url || j.state === 'done') return null;
+  return {
+    size: j.size,
+    metadata: { photo_id: j.photoId, sha256: j.sha256, content_type: j.contentType },
+    creationTime: j.creationTime ?? '',
+    urlStorageKey: j.photoId,
+    uploadUrl: j.url,
+    parallelUploadUrls: null,
+  };
+}
+
+/**
+ * Works every unfinished upload job, one at a time. A failing job never
+ * stops the others; its error is kept on the job and in res.error.
+ * @param {import('./client.js').FieldsyncClient} c
+ * @param {import('./client.js').SyncResult} res
+ * @param {(p: import('./client.js').Progress) => void} onProgress
+ */
+export async function uploadAll(c, res, onProgress) {
+  const all = await c.storage.transaction(['uploads', 'records'], 'readonly', async (tx) => {
+    /** @type {UploadJob[]} */
+    const jobs = [];
+    for (const [, j] of await tx.all('uploads')) {
+      if (j.state === 'done' || j.state === 'failed') continue;
+      const r = await tx.get('records', `photo/${j.photoId}`);
+      // A pull already showed the record uploaded: nothing to send (§10.5).
+      jobs.push(r?.fields?.uploaded?.value === true ? { ...j, state: 'done' } : j);
+    }
+    return jobs;
+  });
+  const bytesTotal = all.reduce((n, j) => n + j.size, 0);
+  let bytesBase = 0;
+  for (let i = 0; i < all.length; i++) {
+    const job = all[i];
+    if (job.state === 'done') {
+      await putJob(c, { ...job, offset: job.size });
+      bytesBase += job.size;
+      continue;
+    }
+    try {
+      await uploadOne(c, job, res, (sent) =>
+        onProgress({ phase: 'upload', done: i, total: all.length, bytesDone: bytesBase + sent, bytesTotal }),
+      );
+      res.uploaded++;
+    } catch (err) {
+      const e = err instanceof FieldsyncError ? err : new FieldsyncError('internal', { message: String(err), cause: err });
+      const permanent = PERMANENT.has(e.code);
+      await updateJob(c, job.photoId, { state: permanent ? 'failed' : 'queued', error: { code: e.code, message: e.message } });
+      res.error ??= e;
+      if (e.code === 'network' || e.code === 'signed_out' || e.code === 'session_lost') break;
+    }
+    bytesBase += job.size;
+  }
+  onProgress({ phase: 'upload', done: all.length, total: all.length, bytesDone: bytesTotal, bytesTotal });
+}
+
+/** @param {import('./client.js').FieldsyncClient} c @param {UploadJob} job */
+async function putJob(c, job) {
+  await c.storage.transaction('uploads', 'readwrite', (tx) => tx.put('uploads', job.photoId, job));
+}
+
+/**
+ * @param {import('./client.js').FieldsyncClient} c
+ * @param {string} id
+ * @param {Partial<UploadJob>} patch
+ */
+async function updateJob(c, id, patch) {
+  await c.storage.transaction('uploads', 'readwrite', async (tx) => {
+    const j = await tx.get('uploads', id);
+    if (j) await tx.put('uploads', id, { ...j, ...patch });
+  });
+}
+
+/**
+ * Uploads one job's bytes, refreshing the access token once if it expired.
+ * @param {import('./client.js').FieldsyncClient} c
+ * @param {UploadJob} job
+ * @param {import('./client.js').SyncResult} res
+ * @param {(sent: number) => void} progress
+ */
+async function uploadOne(c, job, res, progress) {
+  const data = await c.photoBytes(job.photoId);
+  if (!data) throw new FieldsyncError('not_found', { message: '手机上找不到这张照片的原始文件' });
+  for (let attempt = 0; ; attempt++) {
+    if (!c.signedIn) throw new FieldsyncError('signed_out', { status: 401 });
+    const sent = c.auth.access;
+    try {
+      await runTus(c, job, data, res, progress);
+      await updateJob(c, job.photoId, { state: 'done', offset: job.size, url: null, error: null });
+      return;
+    } catch (err) {
+      if (err instanceof FieldsyncError && err.code === 'token_expired' && attempt === 0) {
+        await c.refreshAfter(sent);
+        continue;
+      }
+      throw c.authFailed(err);
+    }
+  }
+}
+
+/**
+ * One tus-js-client run: resumes from the stored URL (HEAD) or creates the
+ * upload, then sends chunks, persisting the offset after each.
+ * @param {import('./client.js').FieldsyncClient} c
+ * @param {UploadJob} job
+ * @param {Blob | Uint8Array} data
+ * @param {import('./client.js').SyncResult} res
+ * @param {(sent: number) => void} progress
+ * @returns {Promise<void>}
+ */
+function runTus(c, job, data, res, progress) {
+  // tus-js-client reads Blobs in browsers and Buffers in Node.
+  const NodeBuffer = /** @type {any} */ (globalThis).Buffer;
+  const file = data instanceof Uint8Array && NodeBuffer ? NodeBuffer.from(data.buffer, data.byteOffset, data.byteLength) : data;
+  const urlStorage = new StorageUrlStorage(c.storage);
+  /** @type {Promise<void>} */
+  let saving = Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const upload = new tus.Upload(/** @type {any} */ (file), {
+      endpoint: c.baseURL + PATH_UPLOADS,
+      chunkSize: c.chunkSize,
+      retryDelays: null, // the sync retries later, from the server's offset
+      metadata: { photo_id: job.photoId, sha256: job.sha256, content_type: job.contentType },
+      fingerprint: async () => FINGERPRINT + job.photoId,
+      urlStorage,
+      storeFingerprintForResuming: true,
+      removeFingerprintOnSuccess: false,
+      onBeforeRequest: (req) => {
+        req.setHeader('Authorization', `Bearer ${c.auth.access}`);
+      },
+      onAfterResponse: (_req, resp) => {
+        const h = resp.getHeader('X-Server-HLC');
+        if (h) c.clock.observe(h);
+      },
+      onProgress: (sent) => progress(sent),
+      onChunkComplete: (chunk, accepted) => {
+        res.uploadedBytes += chunk;
+        saving = saving.then(() => updateJob(c, job.photoId, { offset: accepted, state: 'uploading' })).catch(() => {});
+      },
+      onSuccess: () => {
+        saving.then(() => resolve());
+      },
+      onError: (err) => {
+        saving.then(() => reject(tusError(err)));
+      },
+    });
+    upload
+      .findPreviousUploads()
+      .then((prev) => {
+        if (prev.length > 0) upload.resumeFromPreviousUpload(prev[0]);
+        upload.start();
+      })
+      .catch((err) => reject(tusError(err)));
+  });
+}
+
+/**
+ * A tus-js-client error as a FieldsyncError.
+ * @param {any} err
+ * @returns {FieldsyncError}
+ */
+function tusError(err) {
+  const resp = err?.originalResponse;
+  if (resp && typeof resp.getStatus === 'function' && resp.getStatus() > 0) {
+    let body = null;
+    try {
+      body = JSON.parse(resp.getBody() || 'null');
+    } catch {
+      body = null;
+    }
+    return errorFromResponse(resp.getStatus(), body, resp.getHeader('Retry-After'));
+  }
+  return new FieldsyncError('network', { message: messageFor('network'), cause: err });
+}
