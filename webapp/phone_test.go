@@ -14,15 +14,14 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xinzhou-eco/fieldsync/server/geo"
 )
 
 // chromiumPath is Debian's chromium, which .ci/run installs.
 const chromiumPath = "/usr/bin/chromium"
 
-// Xinfu's centre as the phones' GNSS position (WGS-84), with accuracy.
-const (
-	phoneLon, phoneLat, phoneAccuracy = 112.7340, 38.4170, 8.0
-)
+// phoneAccuracy is the accuracy (m) of the phones' GNSS positions.
+const phoneAccuracy = 8.0
 
 // browserFor starts one headless Chromium for t (skipping t without it,
 // except under CI); phones are browser contexts in it.
@@ -75,17 +74,19 @@ type phone struct {
 	lon   float64
 	lat   float64
 	shots string
+	// offline: the phone has no network (kept for tabs opened later).
+	offline bool
 }
 
 // newPhone makes a phone in the browser of bctx and opens the app on it.
-func newPhone(t *testing.T, bctx context.Context, srv *apptest.Server, name string) *phone {
+func newPhone(t *testing.T, bctx context.Context, srv *apptest.Server, name string, at geo.Point) *phone {
 	t.Helper()
 	dev, cancel := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
 	if err := chromedp.Do(dev, chromedp.Navigate("about:blank")); err != nil {
 		t.Fatalf("%s: new browser context: %v", name, err)
 	}
-	p := &phone{t: t, name: name, srv: srv, dev: dev, lon: phoneLon, lat: phoneLat, shots: screenshotDir(t)}
+	p := &phone{t: t, name: name, srv: srv, dev: dev, lon: at.Lon, lat: at.Lat, shots: screenshotDir(t)}
 	id := chromedp.FromContext(dev).BrowserContextID
 	if _, err := chromedp.CallBrowser(dev, browser.SetPermission, browser.SetPermissionParams{
 		Permission: &browser.PermissionDescriptor{Name: "geolocation"}, Setting: browser.PermissionSettingGranted,
@@ -103,7 +104,10 @@ func (p *phone) open() {
 	ctx, cancel := chromedp.NewContext(p.dev)
 	p.ctx, p.close = ctx, cancel
 	lat, lon, acc := p.lat, p.lon, phoneAccuracy
-	p.do("set up the tab",
+	// The first run on a context opens its tab, which lives as long as the
+	// context it ran on: run it on the tab's own context, not on one with a
+	// step's timeout.
+	err := chromedp.Do(ctx,
 		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 			if _, err := cdp.Call(ctx, t, network.Enable, network.EnableParams{}); err != nil {
 				return err
@@ -113,6 +117,12 @@ func (p *phone) open() {
 			return err
 		}),
 		chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulateScale(2)))
+	if err != nil {
+		p.t.Fatalf("%s: set up the tab: %v", p.name, err)
+	}
+	if p.offline {
+		p.setOffline(true)
+	}
 	p.do("open the app", chromedp.Navigate(p.srv.URL+"/app/"))
 	p.waitJS("the app started", `document.body.dataset.ready === '1'`)
 }
@@ -127,10 +137,19 @@ func (p *phone) reopen() {
 // do runs actions on the tab.
 func (p *phone) do(step string, actions ...chromedp.Action[chromedp.Void]) {
 	p.t.Helper()
-	if err := chromedp.Do(p.ctx, actions...); err != nil {
-		p.t.Fatalf("%s: %s: %v", p.name, step, err)
+	// A step waits at most stepTimeout; then the test fails with what the
+	// page showed.
+	ctx, cancel := context.WithTimeout(p.ctx, stepTimeout)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		body, _ := chromedp.Run(p.ctx, chromedp.Evaluate[string](`document.body.innerText`))
+		p.t.Fatalf("%s: %s: %v\npage:\n%s", p.name, step, err, body)
 	}
 }
+
+// stepTimeout bounds one step (a wait included): generous, for -race on
+// a busy two-core machine.
+const stepTimeout = 90 * time.Second
 
 // waitJS waits until the expression is truthy in the page.
 func (p *phone) waitJS(step, expr string) {
@@ -151,7 +170,11 @@ func eval[T any](p *phone, expr string) T {
 // click taps the element sel matches.
 func (p *phone) click(sel string) {
 	p.t.Helper()
-	p.do("tap "+sel, chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.Click(chromedp.CSS(sel)))
+	// Scrolled to the middle of the screen first, as a thumb would: at the
+	// bottom edge the fixed tab bar covers it.
+	p.do("tap "+sel, chromedp.WaitVisible(chromedp.CSS(sel)),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector(`+"`"+sel+"`"+`).scrollIntoView({block: 'center'})`),
+		chromedp.Click(chromedp.CSS(sel)))
 }
 
 // wait waits until sel is visible.
@@ -185,6 +208,7 @@ func (p *phone) has(want ...string) {
 // service worker, and says so to navigator.onLine and its events.
 func (p *phone) setOffline(off bool) {
 	p.t.Helper()
+	p.offline = off
 	p.do("network offline="+map[bool]string{true: "on", false: "off"}[off], chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		conds := []*network.Conditions{}
 		if off {
@@ -255,4 +279,54 @@ func screenshotDir(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return shots
+}
+
+// office is a county or city office's browser on the console (a desktop
+// window in a browser context of its own), signed in as username.
+type office struct {
+	t   *testing.T
+	ctx context.Context
+	srv *apptest.Server
+}
+
+func newOffice(t *testing.T, bctx context.Context, srv *apptest.Server, username string) *office {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	o := &office{t: t, ctx: ctx, srv: srv}
+	o.do("console login page", chromedp.EmulateViewport(1280, 900), chromedp.Navigate(srv.URL+"/console/login"),
+		chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), username),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), apptest.Passwords[username]))
+	o.submit("log in", `form[action="/console/login"] button[type="submit"]`)
+	return o
+}
+
+func (o *office) do(step string, actions ...chromedp.Action[chromedp.Void]) {
+	o.t.Helper()
+	if err := chromedp.Do(o.ctx, actions...); err != nil {
+		o.t.Fatalf("office: %s: %v", step, err)
+	}
+}
+
+// submit clicks a form's button and waits for the page it loads.
+func (o *office) submit(step, sel string) {
+	o.t.Helper()
+	resp, err := chromedp.RunResponse(o.ctx, chromedp.Click(chromedp.CSS(sel)))
+	if err != nil || resp.Status != 200 {
+		o.t.Fatalf("office: %s: %v %v", step, resp, err)
+	}
+}
+
+// review approves or returns (with comment) an inspection in the console.
+func (o *office) review(inspection, decision, comment string) {
+	o.t.Helper()
+	o.do("inspection page", chromedp.Navigate(o.srv.URL+"/console/inspections/"+inspection),
+		chromedp.WaitVisible(chromedp.CSS(`textarea[name="comment"]`)))
+	if decision == "return" {
+		o.do("comment", chromedp.SendKeys(chromedp.CSS(`textarea[name="comment"]`), comment))
+		o.submit("return", `form:has(textarea[name="comment"]) button[type="submit"]`)
+	} else {
+		o.submit("approve", `form:has(input[name="decision"][value="approve"]) button[type="submit"]`)
+	}
 }
