@@ -18,9 +18,10 @@ function syncCard(app) {
   if (last) lastText = `上次同步：${when(last.at)}，${last.ok ? '成功' : '未完成'}`;
   const running = s.syncing || !!app.progress;
   return h('section', { class: 'card', id: 'sync-card' },
+    h('p', { class: 'mute small' }, '等待上传'),
     h('div', { class: 'stats' },
-      h('div', {}, h('b', { id: 'pending-changes' }, s.pendingChanges), '条修改待上传'),
-      h('div', {}, h('b', { id: 'pending-photos' }, s.pendingPhotos), '张照片待上传'),
+      h('div', {}, h('b', { id: 'pending-changes' }, s.pendingChanges), '条修改'),
+      h('div', {}, h('b', { id: 'pending-photos' }, s.pendingPhotos), '张照片'),
       h('div', {}, h('b', { id: 'pending-bytes' }, bytes(s.pendingBytes)), '照片大小')),
     h('p', { class: 'mute', id: 'last-sync', dataset: { ok: last ? String(!!last.ok) : '' } }, lastText),
     last && !last.ok && last.error ? h('p', { class: 'err' }, message(last.error)) : null,

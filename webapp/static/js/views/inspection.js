@@ -122,7 +122,7 @@ export async function render(app, id) {
     });
     return h('section', { class: 'card itemcard' + (miss.length ? ' missing' : '') + (lostHere.length ? ' superseded' : ''), id: 'item-' + it.key, dataset: { item: it.key } },
       h('div', { class: 'q' }, it.label, it.required ? h('span', { class: 'req', title: '必填' }, '*') : null,
-        it.photo_required ? h('span', { class: 'mute small' }, ' 📷需拍照') : null),
+        it.photo_required ? h('span', { class: 'badge photo-req' }, '需拍照') : null),
       it.hint ? h('p', { class: 'hint' }, it.hint) : null,
       it.type === 'number' && range(it) ? h('p', { class: 'hint' }, '范围 ' + range(it)) : null,
       input, note, errEl,
@@ -218,7 +218,7 @@ export function cameraButton(c, app, fields, errEl, onTaken) {
     }
     if (!onTaken) app.render();
   });
-  return h('label', { class: 'btn camera thumb-add', style: 'width:96px;height:96px;flex-direction:column' }, '📷', h('span', { class: 'small' }, '拍照'), input);
+  return h('label', { class: 'btn camera thumb-add', style: 'width:96px;height:96px;flex-direction:column' }, h('b', { class: 'plus' }, '＋'), h('span', { class: 'small' }, '拍照'), input);
 }
 
 export { flagTitles };

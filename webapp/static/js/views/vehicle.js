@@ -63,7 +63,7 @@ export async function render(app) {
     }
     drawShots();
   });
-  const camera = h('label', { class: 'btn camera', style: 'width:96px;height:96px;flex-direction:column' }, '📷', h('span', { class: 'small' }, '拍照'), cameraInput);
+  const camera = h('label', { class: 'btn camera', style: 'width:96px;height:96px;flex-direction:column' }, h('b', { class: 'plus' }, '＋'), h('span', { class: 'small' }, '拍照'), cameraInput);
   drawShots();
 
   const saveBtn = h('button', { type: 'submit', class: 'primary block', id: 'save-vehicle' }, '保存，下一辆');
