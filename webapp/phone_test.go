@@ -227,6 +227,9 @@ func (p *phone) setOffline(off bool) {
 // shot saves a screenshot of the whole page as name (app-*.png).
 func (p *phone) shot(name string) {
 	p.t.Helper()
+	// From the top: a full-page capture of a scrolled page draws the sticky
+	// title bar in the middle.
+	eval[bool](p, `(window.scrollTo(0, 0), true)`)
 	png, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100)) // quality 100 captures PNG
 	if err != nil {
 		p.t.Fatalf("%s: screenshot %s: %v", p.name, name, err)

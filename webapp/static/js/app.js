@@ -227,5 +227,6 @@ export async function start() {
   geo.watch();
   await render();
   document.body.dataset.ready = '1';
+  performance.mark?.('fieldsync-ready');
   if (app.client?.signedIn) runSync(false);
 }
