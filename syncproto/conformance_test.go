@@ -149,10 +149,8 @@ func conformanceCases() vectors {
 	for _, p := range pairs {
 		v.HLCCompare = append(v.HLCCompare, compareCase{A: p[0], B: p[1]})
 	}
-	for _, f := range []formatCase{
+	v.HLCFormat = []formatCase{
 		{}, {Wall: 1, Node: "n"}, {Wall: 1772328600000, Counter: 3, Node: devA}, {Wall: 999999999999999, Counter: 99999, Node: ServerNode},
-	} {
-		v.HLCFormat = append(v.HLCFormat, f)
 	}
 	const t0 = int64(1772328600000)
 	v.HLCNext = []clockCase{

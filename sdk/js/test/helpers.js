@@ -1,20 +1,34 @@
-// Test helpers: the real fieldsync binary on a loopback port.
+// Test helpers: the real fieldsync binary on a loopback port (and its CLI),
+// signed-in devices, access tokens re-signed with the server's key, and a
+// fetch that records what goes over the wire.
 
-import { spawn } from 'node:child_process';
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+import { promisify } from 'node:util';
+import { FieldsyncClient, MemoryStorage } from '../src/index.js';
 
 /** The fieldsync binary the Go wrapper test built (sdk_test.go). */
 export const BIN = process.env.FIELDSYNC_BIN ?? '';
+
+/** @type {string[]} */
+const temps = [];
+process.on('exit', () => {
+  for (const d of temps) fs.rmSync(d, { recursive: true, force: true });
+});
 
 /**
  * A temporary directory removed when the process exits.
  * @param {string} prefix
  */
 export function tempDir(prefix) {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `fieldsync-${prefix}-`));
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), `fieldsync-${prefix}-`));
+  temps.push(d);
+  return d;
 }
 
 /**
@@ -45,4 +59,122 @@ export function startServer({ dataDir, addr = '127.0.0.1:0' }) {
     });
     proc.once('exit', (code) => reject(new Error(`fieldsync exited (${code}) before listening:\n${errText}`)));
   });
+}
+
+/**
+ * Runs a fieldsync subcommand (e.g. user scope) to its end and returns its
+ * output; it fails the test if the command fails.
+ * @param {...string} args
+ */
+export async function fieldsyncCLI(...args) {
+  if (!BIN) throw new Error('FIELDSYNC_BIN is not set: run the tests with go test ./sdk/js (sdk_test.go builds the binary)');
+  const { stdout } = await promisify(execFile)(BIN, args);
+  return stdout;
+}
+
+/**
+ * A signed-in device.
+ * @param {string} url
+ * @param {{user?: string, storage?: import('../src/storage/storage.js').Storage, fetch?: typeof fetch, now?: () => number, chunkSize?: number}} [o]
+ */
+export async function device(url, o = {}) {
+  const c = await FieldsyncClient.open({
+    baseURL: url,
+    storage: o.storage ?? new MemoryStorage(),
+    deviceName: '测试手机',
+    fetch: o.fetch,
+    now: o.now,
+    chunkSize: o.chunkSize,
+  });
+  if (!c.signedIn) await c.signIn(o.user ?? 'inspector', 'inspector123');
+  return c;
+}
+
+/** @param {FieldsyncClient} c */
+export async function syncOK(c) {
+  const r = await c.sync();
+  assert.equal(r.error, null, `sync failed: ${r.error?.code} ${r.error?.message}`);
+  assert.deepEqual(r.rejected, []);
+  return r;
+}
+
+/** @param {FieldsyncClient} c @param {string} [county] */
+export async function demoSite(c, county = '140902') {
+  const sites = await c.list('site', (s) => s.county === county);
+  assert.ok(sites.length > 0, `the demo has sites in ${county}`);
+  return sites[0].id;
+}
+
+/**
+ * Re-signs a server-issued access token (HS256 with the server's key,
+ * <dataDir>/jwt.key, as server/auth does) after edit changed its claims:
+ * a token the server takes for its own.
+ * @param {string} token
+ * @param {string} dataDir
+ * @param {(claims: Record<string, any>) => void} edit
+ */
+export function resignToken(token, dataDir, edit) {
+  const [h, p] = token.split('.');
+  assert.equal(JSON.parse(Buffer.from(h, 'base64url').toString()).alg, 'HS256');
+  const claims = JSON.parse(Buffer.from(p, 'base64url').toString());
+  edit(claims);
+  const signed = `${h}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+  const key = fs.readFileSync(path.join(dataDir, 'jwt.key'));
+  return `${signed}.${createHmac('sha256', key).update(signed).digest('base64url')}`;
+}
+
+/**
+ * The token made genuinely expired: exp (and iat, nbf) an hour and more
+ * in the past, well beyond the server's leeway.
+ * @param {string} token
+ * @param {string} dataDir
+ */
+export function expiredToken(token, dataDir) {
+  const now = Math.floor(Date.now() / 1000);
+  return resignToken(token, dataDir, (c) => {
+    c.exp = now - 3600;
+    if ('iat' in c) c.iat = now - 3600 - 900;
+    if ('nbf' in c) c.nbf = now - 3600 - 900;
+  });
+}
+
+/**
+ * @typedef {{method: string, path: string, status: number, code: string,
+ *   token: string, body: any}} Exchange
+ */
+
+/**
+ * A fetch that forwards every request to the real server and records it:
+ * method, path (with query), the bearer token sent, the JSON body sent,
+ * and the answer's status and error code.
+ * @param {{before?: (path: string) => Promise<void>, after?: (ex: Exchange) => void}} [hooks]
+ *   before is awaited before a request is sent, after called with each answer
+ * @returns {{fetch: typeof fetch, log: Exchange[], count: (path: string) => number}}
+ */
+export function recorder(hooks = {}) {
+  /** @type {Exchange[]} */
+  const log = [];
+  /** @type {typeof fetch} */
+  const f = async (input, init) => {
+    const u = new URL(String(input));
+    const p = u.pathname + u.search;
+    await hooks.before?.(p);
+    const auth = new Headers(init?.headers).get('Authorization') ?? '';
+    const resp = await globalThis.fetch(input, init);
+    let code = '';
+    if (resp.status >= 400) code = (await resp.clone().json().catch(() => ({}))).code ?? '';
+    /** @type {Exchange} */
+    const ex = {
+      method: init?.method ?? 'GET',
+      path: p,
+      status: resp.status,
+      code,
+      token: auth.replace(/^Bearer /, ''),
+      body: typeof init?.body === 'string' ? JSON.parse(init.body) : undefined,
+    };
+    log.push(ex);
+    hooks.after?.(ex);
+    return resp;
+  };
+  return { fetch: f, log, count: (path) => log.filter((e) => e.path.split('?')[0] === path).length };
 }

@@ -7,9 +7,9 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import readline from 'node:readline';
 import { after, test } from 'node:test';
-import { FieldsyncClient, MemoryStorage, uuidv7 } from '../src/index.js';
+import { uuidv7 } from '../src/index.js';
 import { FileStorage } from '../src/storage/file.js';
-import { startServer, tempDir } from './helpers.js';
+import { demoSite, device, startServer, syncOK, tempDir } from './helpers.js';
 
 /** @type {Array<() => Promise<void>>} */
 const cleanups = [];
@@ -22,39 +22,6 @@ async function server(dataDir = tempDir('data'), addr) {
   const s = await startServer({ dataDir, addr });
   cleanups.push(() => s.kill());
   return { ...s, dataDir };
-}
-
-/**
- * A signed-in device.
- * @param {string} url
- * @param {{user?: string, storage?: import('../src/storage/storage.js').Storage, fetch?: typeof fetch, now?: () => number, chunkSize?: number}} [o]
- */
-async function device(url, o = {}) {
-  const c = await FieldsyncClient.open({
-    baseURL: url,
-    storage: o.storage ?? new MemoryStorage(),
-    deviceName: '测试手机',
-    fetch: o.fetch,
-    now: o.now,
-    chunkSize: o.chunkSize,
-  });
-  if (!c.signedIn) await c.signIn(o.user ?? 'inspector', 'inspector123');
-  return c;
-}
-
-/** @param {FieldsyncClient} c */
-async function syncOK(c) {
-  const r = await c.sync();
-  assert.equal(r.error, null, `sync failed: ${r.error?.code} ${r.error?.message}`);
-  assert.deepEqual(r.rejected, []);
-  return r;
-}
-
-/** @param {FieldsyncClient} c */
-async function demoSite(c) {
-  const sites = await c.list('site', (s) => s.county === '140902');
-  assert.ok(sites.length > 0, 'the demo has sites in 140902');
-  return sites[0].id;
 }
 
 test('two devices converge: different fields both survive, the later write of one field wins, deletes stick', async () => {
@@ -239,4 +206,55 @@ test('a photo upload interrupted by killing the server resumes after the restart
   assert.equal((await b.get('photo', photo.id))?.fields.uploaded, true);
   assert.deepEqual([...(/** @type {Uint8Array} */ (await b.photoBytes(photo.id)))].length, jpeg.length, 'the original is kept');
   await b.storage.close();
+});
+
+test('clock_skew: a phone an hour fast is corrected, its changes re-stamped and accepted', async () => {
+  const srv = await server();
+  const a = await device(srv.url, { now: () => Date.now() + 3600_000 });
+  await syncOK(a);
+  // The pull observed the server's HLC, but the phone's own clock is still
+  // an hour ahead: its stamps are.
+  const insp = uuidv7();
+  await a.save('inspection', insp, { site_id: await demoSite(a), template_id: 'coal_yard', template_version: 1, status: 'draft' });
+  const before = (await a.get('inspection', insp))?.hlcs.status ?? '';
+  const r = await syncOK(a);
+  assert.equal(r.pushed, 1);
+  const after = (await a.get('inspection', insp))?.hlcs.status ?? '';
+  assert.ok(after < before, `re-stamped from ${before} to ${after}`);
+  assert.ok(Math.abs(a.clock.offset + 3600_000) < 60_000, `offset ${a.clock.offset} corrects the hour`);
+  assert.equal(a.status().pendingChanges, 0);
+  const b = await device(srv.url, { user: 'inspector2' });
+  await syncOK(b);
+  assert.equal((await b.get('inspection', insp))?.hlcs.status, after);
+});
+
+test('sign-out refuses while changes are unsent and keeps them; server-owned fields are refused locally', async () => {
+  const srv = await server();
+  /** @type {typeof fetch} */
+  const offline = async () => {
+    throw new TypeError('fetch failed');
+  };
+  let net = true;
+  const a = await device(srv.url, { fetch: (i, init) => (net ? globalThis.fetch(i, init) : offline(i, init)) });
+  await syncOK(a);
+  /** @type {any[]} */
+  const auth = [];
+  a.on('auth', (e) => auth.push(e));
+  net = false;
+  await assert.rejects(a.save('site', uuidv7(), { name: 'x', lon_wgs84: 1 }), { code: 'server_field' });
+  await assert.rejects(a.save('review', uuidv7(), { comment: 'x' }), { code: 'read_only_entity' });
+  await a.save('site', uuidv7(), { county: '140902', kind: 'factory', name: '离线新增点位' });
+  await assert.rejects(a.signOut(), (err) => {
+    assert.equal(/** @type {any} */ (err).code, 'unsent_changes');
+    assert.deepEqual(/** @type {any} */ (err).details, { changes: 1, photos: 0 });
+    return true;
+  });
+  assert.equal(a.signedIn, true);
+  net = true;
+  await a.signOut();
+  assert.equal(a.signedIn, false);
+  assert.deepEqual(auth, [{ signedIn: false }]);
+  assert.equal(a.status().pendingChanges, 0, 'the sign-out synced first');
+  const r = await a.sync();
+  assert.equal(r.error?.code, 'signed_out');
 });

@@ -14,25 +14,18 @@ export class IndexedDBStorage {
   }
 
   /**
-   * Opens (creating or upgrading) the database name.
+   * Opens (creating or upgrading) the database name, from the global
+   * indexedDB (in Node tests: import 'fake-indexeddb/auto').
    * @param {string} [name]
-   * @param {{indexedDB?: IDBFactory}} [opts] indexedDB: another factory (fake-indexeddb in tests)
    * @returns {Promise<IndexedDBStorage>}
    */
-  static async open(name = 'fieldsync', opts = {}) {
-    const saved = globalThis.indexedDB;
-    // idb reads the global factory; let a test hand in another one.
-    if (opts.indexedDB) globalThis.indexedDB = opts.indexedDB;
-    try {
-      const db = await openDB(name, 1, {
-        upgrade(db) {
-          for (const s of STORES) if (!db.objectStoreNames.contains(s)) db.createObjectStore(s);
-        },
-      });
-      return new IndexedDBStorage(db);
-    } finally {
-      if (opts.indexedDB) globalThis.indexedDB = saved;
-    }
+  static async open(name = 'fieldsync') {
+    const db = await openDB(name, 1, {
+      upgrade(db) {
+        for (const s of STORES) if (!db.objectStoreNames.contains(s)) db.createObjectStore(s);
+      },
+    });
+    return new IndexedDBStorage(db);
   }
 
   /**

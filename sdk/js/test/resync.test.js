@@ -1,0 +1,115 @@
+// 410 resync_required against the real fieldsync binary (sync.md §8.3):
+// the user's scope is widened with the fieldsync CLI while the server runs
+// (both processes share the SQLite file), so the phone's cursor is stale.
+
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { MemoryStorage, uuidv7 } from '../src/index.js';
+import { demoSite, device, fieldsyncCLI, recorder, startServer, syncOK, tempDir } from './helpers.js';
+
+/** @type {Array<() => Promise<void>>} */
+const cleanups = [];
+after(async () => {
+  for (const c of cleanups) await c();
+});
+
+/** @param {import('../src/storage/storage.js').Storage} storage @param {string} key */
+function meta(storage, key) {
+  return storage.transaction('meta', 'readonly', (tx) => tx.get('meta', key));
+}
+
+test('a widened scope: the pull answers 410, the outbox is pushed and kept safe, /me is refreshed and the new county pulled from the start', async () => {
+  const dataDir = tempDir('data');
+  const srv = await startServer({ dataDir });
+  cleanups.push(() => srv.kill());
+  // Armed below: an edit made on the phone while the pull that gets the
+  // 410 is on its way (the user keeps working during a sync).
+  /** @type {(() => Promise<void>) | null} */
+  let duringPull = null;
+  const rec = recorder({
+    before: async (p) => {
+      if (duringPull && p.startsWith('/api/v1/sync/pull?')) {
+        const edit = duringPull;
+        duringPull = null;
+        await edit();
+      }
+    },
+  });
+  const storage = new MemoryStorage();
+  const phone = await device(srv.url, { storage, fetch: rec.fetch });
+  assert.deepEqual(phone.user?.counties, ['140902']);
+  await syncOK(phone);
+  const oldCursor = await meta(storage, 'cursor');
+  assert.ok(oldCursor, 'the cursor is stored');
+  assert.equal((await phone.list('site', (s) => s.county === '140921')).length, 0, 'nothing of 定襄县 before');
+  const sites902 = (await phone.list('site')).length;
+
+  await fieldsyncCLI('user', 'scope', 'inspector', '--county', '140902,140921', '--data', dataDir);
+
+  // Local work under the old scope: a new inspection and an edit of a site.
+  const site = await demoSite(phone);
+  const insp = uuidv7();
+  await phone.save('inspection', insp, { site_id: site, template_id: 'coal_yard', template_version: 1, status: 'draft', summary: '范围变更前的检查' });
+  await phone.save('site', site, { note: '范围变更前的备注' });
+  assert.equal(phone.status().pendingChanges, 2);
+
+  duringPull = async () => {
+    await phone.save('site', site, { address: '同步途中填写的地址' });
+  };
+  rec.log.length = 0;
+  const r = await syncOK(phone);
+  assert.equal(duringPull, null, 'the edit was made during the sync');
+  assert.equal(r.pushed, 2);
+  assert.equal(phone.status().pendingChanges, 1, 'the edit made during the sync waits in the outbox');
+
+  const calls = rec.log.map((e) => [e.method, e.path.split('?')[0], e.status, e.code]);
+  assert.deepEqual(calls.slice(0, 4), [
+    ['POST', '/api/v1/sync/push', 200, ''],
+    ['GET', '/api/v1/sync/pull', 410, 'resync_required'],
+    ['GET', '/api/v1/me', 200, ''],
+    ['GET', '/api/v1/sync/pull', 200, ''],
+  ]);
+  assert.ok(calls.slice(4).every((c) => c[1] === '/api/v1/sync/pull' && c[2] === 200), 'then the rest of the pages');
+  assert.equal(new URL(rec.log[1].path, srv.url).searchParams.get('cursor'), oldCursor, 'the refused pull was from the old cursor');
+  assert.equal(new URL(rec.log[3].path, srv.url).searchParams.get('cursor'), null, 'the resync pulls from the empty cursor');
+
+  // The scope was refreshed, in memory and in storage.
+  assert.deepEqual(phone.user?.counties.slice().sort(), ['140902', '140921']);
+  assert.deepEqual((await meta(storage, 'auth')).user.counties.slice().sort(), ['140902', '140921']);
+
+  // 定襄县's sites arrived, 140902's are all still there, the new cursor works.
+  const sites921 = await phone.list('site', (s) => s.county === '140921');
+  assert.ok(sites921.length > 0, 'the demo sites of 定襄县 were pulled');
+  assert.equal((await phone.list('site', (s) => s.county === '140902')).length, sites902);
+  const newCursor = await meta(storage, 'cursor');
+  assert.ok(newCursor && newCursor !== oldCursor);
+
+  // No local change was lost: both are local, settled, and on the server.
+  const mine = await phone.get('inspection', insp);
+  assert.equal(mine?.fields.summary, '范围变更前的检查');
+  assert.deepEqual(mine?.pending, []);
+  const edited = await phone.get('site', site);
+  assert.equal(edited?.fields.note, '范围变更前的备注');
+  assert.equal(edited?.fields.address, '同步途中填写的地址', 'the pull from the start did not overwrite the unsent edit');
+  assert.deepEqual(edited?.pending, ['address']);
+  assert.deepEqual(await phone.rejected(), []);
+  const other = await device(srv.url, { user: 'inspector2' });
+  await syncOK(other);
+  assert.equal((await other.get('inspection', insp))?.fields.summary, '范围变更前的检查');
+  assert.equal((await other.get('site', site))?.fields.note, '范围变更前的备注');
+
+  // The phone now works in the new county too, and later syncs need no
+  // resync; the edit made during the resync goes up with them.
+  const insp921 = uuidv7();
+  await phone.save('inspection', insp921, { site_id: sites921[0].id, template_id: 'coal_yard', template_version: 1, status: 'draft', summary: '定襄县的检查' });
+  rec.log.length = 0;
+  const next = await syncOK(phone);
+  assert.equal(next.pushed, 2);
+  assert.equal(phone.status().pendingChanges, 0);
+  assert.ok(rec.log.every((e) => e.status === 200), 'no more 410');
+  assert.equal(rec.count('/api/v1/me'), 0);
+  assert.deepEqual((await phone.get('site', site))?.pending, []);
+  await syncOK(other);
+  assert.equal((await other.get('site', site))?.fields.address, '同步途中填写的地址');
+  assert.equal((await other.get('site', site))?.fields.note, '范围变更前的备注');
+});
