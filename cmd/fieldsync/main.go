@@ -147,6 +147,7 @@ func serveCmd(c *command) {
 		}
 		fmt.Fprintf(c.stdout, "fieldsync 已启动: http://%s  (数据目录 %s)\n", a.Addr(), c.cfg.DataDir)
 		fmt.Fprintf(c.stdout, "办公室后台 (office console): http://%s/console/\n", a.Addr())
+		fmt.Fprintf(c.stdout, "巡查应用 (field app for phones): http://%s/app/\n", a.Addr())
 		if c.cfg.Demo {
 			printDemoLogins(c.stdout, a.Addr())
 		}

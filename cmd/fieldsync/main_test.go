@@ -62,6 +62,23 @@ func TestServeMainOnLoopback(t *testing.T) {
 		t.Fatalf("healthz: %v %v", resp, err)
 	}
 	resp.Body.Close()
+	// The field app's address is printed and answers with the app.
+	var appURL string
+	for _, line := range printed {
+		if _, rest, ok := strings.Cut(line, "巡查应用"); ok {
+			if _, u, ok := strings.Cut(rest, "http://"); ok {
+				appURL = "http://" + strings.Fields(u)[0]
+			}
+		}
+	}
+	if appURL != base+"/app/" {
+		t.Fatalf("serve printed the field app at %q, want %s/app/: %q", appURL, base, printed)
+	}
+	resp, err = http.Get(appURL)
+	if err != nil || resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("GET %s: %v %v", appURL, resp, err)
+	}
+	resp.Body.Close()
 	cancel()
 	if code := <-done; code != 0 {
 		t.Fatalf("serve exited %d after shutdown", code)

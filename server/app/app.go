@@ -21,6 +21,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	jssdk "github.com/xinzhou-eco/fieldsync/sdk/js"
 	"github.com/xinzhou-eco/fieldsync/seeds"
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/api"
@@ -31,6 +32,7 @@ import (
 	"github.com/xinzhou-eco/fieldsync/server/sqlite"
 	"github.com/xinzhou-eco/fieldsync/server/upload"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
+	"github.com/xinzhou-eco/fieldsync/webapp"
 )
 
 // App is a configured fieldsync server.
@@ -135,6 +137,10 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		AddUser: a.AddUser, TileURL: cfg.TileURL}); err != nil {
 		a.Close()
 		return nil, fmt.Errorf("office console: %w", err)
+	}
+	if _, err := webapp.Mount(a.Echo, webapp.Options{SDK: jssdk.Bundle}); err != nil {
+		a.Close()
+		return nil, fmt.Errorf("field app: %w", err)
 	}
 	return a, nil
 }

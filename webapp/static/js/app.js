@@ -1,0 +1,232 @@
+// The 巡查 app: the SDK client, the router and the sync schedule.
+import { FieldsyncClient, FieldsyncError, IndexedDBStorage, MemoryStorage } from '/app/sdk/fieldsync-sdk.js';
+import { h, toast, banner, store } from './ui.js';
+import { message } from './errors.js';
+import * as geo from './geo.js';
+import * as login from './views/login.js';
+import * as home from './views/home.js';
+import * as sites from './views/sites.js';
+import * as site from './views/site.js';
+import * as inspection from './views/inspection.js';
+import * as vehicle from './views/vehicle.js';
+
+/** How often the app syncs while it is open and online. */
+const SYNC_EVERY_MS = 60e3;
+const USER_KEY = 'fieldsync.user';
+
+/** app is the state the views share. */
+export const app = {
+  /** @type {any} the FieldsyncClient of the signed-in user */
+  client: null,
+  /** the last SyncResult */
+  lastResult: null,
+  /** the running sync's progress: {phase, done, total, bytesDone, bytesTotal} */
+  progress: null,
+  /** storage is only in memory (no IndexedDB) */
+  volatile: false,
+  FieldsyncError,
+  sync: (manual) => runSync(manual),
+  go: (hash) => { if (location.hash === hash) render(); else location.hash = hash; },
+  render: () => render(),
+  openClient: (username) => openClient(username),
+  signedOut: () => signedOut(),
+};
+
+const routes = [
+  [/^#?\/?$/, home, 'home'],
+  [/^#\/login$/, login, null],
+  [/^#\/sites$/, sites, 'sites'],
+  [/^#\/sites\/new$/, sites.addView, 'sites'],
+  [/^#\/site\/([\w-]+)$/, site, 'sites'],
+  [/^#\/inspection\/([\w-]+)$/, inspection, 'sites'],
+  [/^#\/vehicle$/, vehicle, 'vehicle'],
+];
+
+let rendering = 0;
+let stale = false;
+
+/** render draws the view the location's hash names. */
+async function render() {
+  const seq = ++rendering;
+  stale = false;
+  let hash = location.hash;
+  if (!app.client?.signedIn && hash !== '#/login') hash = '#/login';
+  let view = home, tab = 'home', params = [];
+  for (const [re, v, t] of routes) {
+    const m = re.exec(hash);
+    if (m) { view = v; tab = t; params = m.slice(1); break; }
+  }
+  const tabs = document.getElementById('tabs');
+  tabs.hidden = !tab;
+  for (const a of tabs.querySelectorAll('a')) a.classList.toggle('on', a.dataset.tab === tab);
+  let el;
+  try {
+    el = await view.render(app, ...params);
+  } catch (err) {
+    console.error(err);
+    el = h('div', { class: 'card' }, h('p', { class: 'err' }, message(err)), h('a', { class: 'btn block', href: '#/' }, '回到首页'));
+  }
+  if (seq !== rendering) return; // a newer render started
+  const main = document.getElementById('view');
+  const y = window.scrollY;
+  const same = main.dataset.hash === hash;
+  main.replaceChildren(el);
+  main.dataset.hash = hash;
+  if (same) window.scrollTo(0, y);
+  else window.scrollTo(0, 0);
+}
+
+/** refresh re-renders after data changed, unless the inspector is typing
+ *  (then when they leave the field). */
+function refresh() {
+  const a = document.activeElement;
+  if (a && (a.tagName === 'INPUT' || a.tagName === 'TEXTAREA' || a.tagName === 'SELECT') && a.type !== 'file') {
+    stale = true;
+    return;
+  }
+  render();
+}
+document.addEventListener('focusout', () => { if (stale) setTimeout(() => { if (stale) refresh(); }, 0); });
+
+/** openStorage opens the user's IndexedDB store, or memory without it. */
+async function openStorage(username) {
+  const name = 'fieldsync-' + username;
+  try {
+    if (!('indexedDB' in window) || !IndexedDBStorage) throw new Error('no IndexedDB');
+    const s = typeof IndexedDBStorage.open === 'function' ? await IndexedDBStorage.open(name) : new IndexedDBStorage(name);
+    app.volatile = false;
+    return s;
+  } catch (err) {
+    console.warn('IndexedDB unavailable, keeping data in memory', err);
+    app.volatile = true;
+    banner(message({ code: 'storage_unavailable' }));
+    return new MemoryStorage();
+  }
+}
+
+let unsubscribe = [];
+
+/** openClient opens (or reuses) the client for username. */
+async function openClient(username) {
+  if (app.client && app.clientUser === username) return app.client;
+  for (const u of unsubscribe) u();
+  unsubscribe = [];
+  if (app.client) await app.client.close?.();
+  const storage = await openStorage(username);
+  const client = await FieldsyncClient.open({ baseURL: '', storage, deviceName: deviceName() });
+  app.client = client;
+  app.clientUser = username;
+  store.set(USER_KEY, username);
+  unsubscribe.push(client.on('sync', () => syncChanged()));
+  unsubscribe.push(client.on('auth', (e) => {
+    if (!e.signedIn) {
+      toast(message({ code: 'token_expired' }), true);
+      render();
+    }
+  }));
+  return client;
+}
+
+function deviceName() {
+  const ua = navigator.userAgent;
+  const wechat = /MicroMessenger/i.test(ua) ? '微信' : '';
+  const m = /Android [\d.]+; ([^;)]+)/.exec(ua);
+  return ('巡查 App ' + wechat + (m ? ' · ' + m[1].replace(/ Build.*/, '') : '')).trim();
+}
+
+async function signedOut() {
+  store.del(USER_KEY);
+  app.client = null;
+  app.clientUser = null;
+  app.lastResult = null;
+  location.hash = '#/login';
+  render();
+}
+
+// ---- sync ----
+
+let syncing = null;
+
+/** runSync syncs now (manual: the inspector asked, so say what happened). */
+async function runSync(manual = false) {
+  const c = app.client;
+  if (!c?.signedIn) return null;
+  if (!manual && navigator.onLine === false) return null;
+  if (syncing) return syncing;
+  syncing = (async () => {
+    app.progress = { phase: 'push', done: 0, total: 0, bytesDone: 0, bytesTotal: 0 };
+    syncChanged();
+    let res;
+    try {
+      res = await c.sync({ onProgress: (p) => { app.progress = p; progressChanged(); } });
+    } catch (err) {
+      res = { ok: false, rejected: [], superseded: [], error: err };
+    }
+    app.progress = null;
+    app.lastResult = res;
+    if (manual) {
+      if (res.error) toast(message(res.error), true);
+      else if (res.rejected?.length) toast(`同步完成，但有 ${res.rejected.length} 处修改被拒绝，详见首页`, true);
+      else toast('同步完成');
+    }
+    if (res.error?.code === 'device_revoked') banner(message(res.error));
+    refresh();
+    return res;
+  })();
+  try { return await syncing; } finally { syncing = null; }
+}
+
+function syncChanged() {
+  progressChanged();
+  home.updateStatus?.(app);
+}
+
+function progressChanged() {
+  for (const bar of document.querySelectorAll('.progress > i')) {
+    const p = app.progress;
+    let pct = 0;
+    if (p) pct = p.bytesTotal ? (100 * p.bytesDone) / p.bytesTotal : p.total ? (100 * p.done) / p.total : 5;
+    bar.style.width = Math.min(100, pct).toFixed(1) + '%';
+    bar.parentElement.hidden = !p;
+  }
+  for (const el of document.querySelectorAll('[data-progress-text]')) {
+    const p = app.progress;
+    el.textContent = !p ? '' : p.phase === 'upload'
+      ? `正在上传照片 ${p.done}/${p.total}` : p.phase === 'pull' ? '正在下载…' : '正在上传修改…';
+  }
+}
+
+function netChanged() {
+  const el = document.getElementById('net');
+  const on = navigator.onLine !== false;
+  el.textContent = on ? '在线' : '离线';
+  el.classList.toggle('off', !on);
+}
+
+/** start runs the app. */
+export async function start() {
+  netChanged();
+  window.addEventListener('online', () => { netChanged(); runSync(false); });
+  window.addEventListener('offline', netChanged);
+  window.addEventListener('hashchange', () => render());
+  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') runSync(false); });
+  setInterval(() => { if (document.visibilityState !== 'hidden') runSync(false); }, SYNC_EVERY_MS);
+  if ('serviceWorker' in navigator && navigator.serviceWorker) {
+    let had = !!navigator.serviceWorker.controller;
+    navigator.serviceWorker.addEventListener('controllerchange', () => {
+      if (had) banner(h('span', {}, '巡查应用已更新。', h('button', { onclick: () => location.reload() }, '刷新')));
+      had = true;
+    });
+  } else if (!window.isSecureContext) {
+    banner('当前地址不是 HTTPS，关闭页面后无法离线打开。请使用督查室提供的 https 地址。');
+  }
+  const user = store.get(USER_KEY);
+  if (user) {
+    try { await openClient(user); } catch (err) { console.error(err); toast(message(err), true); }
+  }
+  geo.watch();
+  await render();
+  document.body.dataset.ready = '1';
+  performance.mark?.('fieldsync-ready');
+  if (app.client?.signedIn) runSync(false);
+}

@@ -1,0 +1,103 @@
+// Checklist answers (sync.md 9.1) and completeness (9.2), as
+// syncproto.ParseAnswer and syncproto.CheckCompleteness compute them, so
+// that what the phone accepts at entry is what the server counts.
+
+const typeNames = { check: '合格/不合格', number: '数值', text: '文字', choice: '选项', boolean: '是/否' };
+
+/** range shows a number item's bounds: "0–35 t/h", "≥ 0 吨". */
+export function range(it) {
+  let s;
+  const hasMin = typeof it.min === 'number', hasMax = typeof it.max === 'number';
+  if (hasMin && hasMax) s = `${it.min}–${it.max}`;
+  else if (hasMin) s = `≥ ${it.min}`;
+  else if (hasMax) s = `≤ ${it.max}`;
+  else return '';
+  return it.unit ? s + ' ' + it.unit : s;
+}
+
+/** parseAnswer checks answer a (an object, or an old bare value) against
+ *  item it; it returns {answer} or {error} (Chinese). */
+export function parseAnswer(it, a) {
+  const bad = (m) => ({ error: `${it.label}：${m}` });
+  if (a == null) return bad('没有答案');
+  if (typeof a !== 'object' || Array.isArray(a)) a = it.type === 'check' && typeof a === 'string' ? { result: a } : { value: a };
+  for (const k of Object.keys(a)) if (!['result', 'value', 'note'].includes(k)) return bad(`答案含未知字段 ${k}`);
+  if (a.note != null && typeof a.note !== 'string') return bad('备注应为文字');
+  if (a.note && [...a.note].length > 2000) return bad('备注超过 2000 个字');
+  if (a.result != null && !['pass', 'fail', 'na'].includes(a.result)) return bad('结果只能是合格、不合格或不适用');
+  if (it.type === 'check') {
+    if (!a.result) return bad('请选择合格、不合格或不适用');
+    if (a.value != null) return bad('合格/不合格项不能填数值');
+    return { answer: a };
+  }
+  if (a.result === 'na') return a.value != null ? bad('答了不适用，不能同时填值') : { answer: a };
+  if (a.result) return bad(`是${typeNames[it.type] || ''}项，只能答不适用`);
+  if (a.value == null) return bad('没有填写');
+  const v = a.value;
+  switch (it.type) {
+    case 'number':
+      if (typeof v !== 'number' || !Number.isFinite(v)) return bad('应填数字');
+      if ((typeof it.min === 'number' && v < it.min) || (typeof it.max === 'number' && v > it.max)) return bad('超出范围 ' + range(it));
+      break;
+    case 'text':
+      if (typeof v !== 'string' || !v.trim()) return bad('应填文字');
+      break;
+    case 'choice':
+      if (!(it.options || []).some((o) => o.value === v)) return bad('应从选项中选一个');
+      break;
+    case 'boolean':
+      if (typeof v !== 'boolean') return bad('应选是或否');
+      break;
+    default:
+      return bad(`类型 ${it.type} 未知，请更新应用`);
+  }
+  return { answer: a };
+}
+
+/** failed: a check answered fail, or a boolean answered false. */
+export function failed(a) {
+  return !!a && (a.result === 'fail' || a.value === false);
+}
+
+/** answerText shows an answer for people. */
+export function answerText(it, a) {
+  if (!a) return '未填';
+  let s = { pass: '合格', fail: '不合格', na: '不适用' }[a.result] || '';
+  if (typeof a.value === 'number') s = a.value + (it.unit ? ' ' + it.unit : '');
+  else if (typeof a.value === 'boolean') s = a.value ? '是' : '否';
+  else if (typeof a.value === 'string') s = (it.options || []).find((o) => o.value === a.value)?.label || a.value;
+  return a.note ? `${s}（${a.note}）` : s;
+}
+
+/** answersOf collects an inspection record's answers by item key. */
+export function answersOf(rec) {
+  const out = {};
+  const f = rec?.fields || {};
+  if (f.answers && typeof f.answers === 'object') Object.assign(out, f.answers);
+  for (const [k, v] of Object.entries(f)) if (k.startsWith('answers.')) out[k.slice(8)] = v;
+  return out;
+}
+
+/** completeness lists what an inspection lacks, in the checklist's order:
+ *  [{key, reason: answer|invalid|photo|photo_upload, detail}]. photos are
+ *  [{item_key, uploaded}] — a photo taken on this phone counts as taken;
+ *  the server adds photo_upload until its bytes arrive. */
+export function completeness(items, answers, photos) {
+  const missing = [];
+  for (const it of items) {
+    const raw = answers[it.key];
+    const answered = raw != null;
+    let a = null;
+    if (!answered && it.required) missing.push({ key: it.key, reason: 'answer' });
+    else if (answered) {
+      const p = parseAnswer(it, raw);
+      if (p.error) missing.push({ key: it.key, reason: 'invalid', detail: p.error });
+      else a = p.answer;
+    }
+    if (!it.photo_required || a?.result === 'na' || (!answered && !it.required)) continue;
+    if (!photos.some((p) => p.item_key === it.key)) missing.push({ key: it.key, reason: 'photo' });
+  }
+  return missing;
+}
+
+export const missingReasons = { answer: '未填写', invalid: '填写有误', photo: '缺照片', photo_upload: '照片未上传', template: '检查表未知' };

@@ -1,0 +1,53 @@
+// What to tell the inspector about an error: in Chinese, saying what to do.
+
+const byCode = {
+  network: '连不上服务器。已填写的内容都保存在手机上，有信号后会自动上传；也可稍后点“立即同步”。',
+  invalid_credentials: '用户名或密码不对，请核对后重试（注意大小写）。',
+  too_many_attempts: '密码错误次数过多，请过几分钟再试。',
+  user_disabled: '此账号已停用，请联系县督查室。',
+  device_revoked: '本手机已被管理员停用，不能再同步。手机上的数据没有删除，请联系县督查室处理。',
+  device_mismatch: '登录信息与本手机不符，请退出后重新登录。',
+  token_expired: '登录已过期，请重新登录。手机上未上传的数据会保留。',
+  token_invalid: '登录已失效，请重新登录。手机上未上传的数据会保留。',
+  unauthorized: '登录已失效，请重新登录。手机上未上传的数据会保留。',
+  signed_out: '尚未登录，请先登录（首次登录需要联网）。',
+  unsent_changes: '还有数据没有上传，请到有信号的地方先同步。',
+  server_field: '此项由服务器填写，手机不能修改。',
+  record_locked: '此检查记录已提交或已审核，不能再修改；如需修改请联系县督查室退回。',
+  quota_exceeded: '服务器暂存空间已满，照片稍后会自动重试上传，无需操作。',
+  hash_mismatch: '照片在上传中损坏（校验不一致）。请保留原照片，稍后重试；多次失败请重新拍摄。',
+  bad_image: '照片文件损坏或格式不支持，请重新拍摄（JPEG 或 PNG）。',
+  out_of_scope: '该记录不属于您负责的区县，请联系县督查室。',
+  unknown_reference: '所属的点位或检查记录还没有上传，下次同步会自动重试。',
+  clock_skew: '手机时间不准，已自动校正。请在系统设置中打开“自动确定时间”。',
+  resync_required: '需要重新下载数据，正在自动处理，请保持联网。',
+  body_too_large: '一次上传的数据过多，将自动分批重试。',
+  forbidden: '您的账号没有此权限，请联系县督查室。',
+  not_deletable: '照片和路检记录是证据，不能删除；拍错了请在说明中注明。',
+  read_only_entity: '此类数据只能由督查室修改。',
+  unavailable: '服务器暂时不可用，稍后会自动重试；长时间如此请联系管理员。',
+  internal: '服务器出错，稍后会自动重试；长时间如此请联系管理员。',
+  storage_full: '手机存储空间不足，请删除一些无用的文件或照片后重试。',
+  storage_unavailable: '此浏览器不能在手机上保存数据（可能是无痕模式或存储被禁用）。请用 Chrome 正常模式打开，否则关闭页面后数据会丢失。',
+};
+
+/** message returns the Chinese message for err (a FieldsyncError, a
+ *  DOMException, anything). */
+export function message(err) {
+  if (!err) return '';
+  if (err.name === 'QuotaExceededError') return byCode.storage_full;
+  const code = err.code;
+  if (code && byCode[code]) return byCode[code];
+  if (err.status >= 500) return byCode.unavailable;
+  if (err.status === 0 || err instanceof TypeError) return byCode.network;
+  // The SDK's and the server's messages are Chinese already.
+  if (err.message && /[\u4e00-\u9fff]/.test(err.message)) return err.message;
+  return '出错了：' + (err.message || String(err)) + '。请稍后重试；如反复出现，请截图发给管理员。';
+}
+
+/** rejectedMessage explains a mutation the server refused. */
+export function rejectedMessage(r) {
+  const what = { inspection: '检查记录', finding: '整改问题', photo: '照片', site: '点位', vehicle_check: '路检记录' }[r.entity] || r.entity;
+  const why = byCode[r.code] || r.message || r.code;
+  return `${what}的一处修改被服务器拒绝：${why}`;
+}

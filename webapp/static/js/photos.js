@@ -1,0 +1,76 @@
+// Photos: the original file from the camera, kept byte for byte (no canvas,
+// no re-encoding: EXIF is evidence), with the position and accuracy the
+// browser reported at capture (WGS-84) and a thumbnail from the local blob.
+import { h, chinaTime, flagTitles } from './ui.js';
+import * as geo from './geo.js';
+
+let urls = [];
+
+/** revokeThumbs frees the object URLs of the previous screen's thumbnails. */
+export function revokeThumbs() {
+  for (const u of urls) URL.revokeObjectURL(u);
+  urls = [];
+}
+
+async function head(blob, n) {
+  const part = blob.slice(0, n);
+  if (part.arrayBuffer) return new Uint8Array(await part.arrayBuffer());
+  return new Promise((resolve, reject) => { // older WebViews: FileReader
+    const r = new FileReader();
+    r.onload = () => resolve(new Uint8Array(r.result));
+    r.onerror = () => reject(r.error);
+    r.readAsArrayBuffer(part);
+  });
+}
+
+/** sniff names what the file really is: image/jpeg, image/png,
+ *  image/heic, or null. */
+export async function sniff(blob) {
+  const b = await head(blob, 16);
+  if (b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'image/jpeg';
+  if (b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return 'image/png';
+  const s = String.fromCharCode(...b.slice(4, 12));
+  if (s.startsWith('ftyp') && /heic|heix|heim|heis|mif1|msf1/.test(s.slice(4))) return 'image/heic';
+  return null;
+}
+
+/** photoFields are a new photo's fields: when and where it was taken. */
+export async function captureFields(file) {
+  const ct = await sniff(file);
+  if (!ct) {
+    const e = new Error('所选文件不是照片（只能是 JPEG、PNG 或 HEIC），请重新拍摄。');
+    e.code = 'not_a_photo';
+    throw e;
+  }
+  const pos = await geo.fix(6000);
+  const f = { captured_at: chinaTime() };
+  if (pos) {
+    Object.assign(f, { lon: pos.lon, lat: pos.lat, crs: 'wgs84' });
+    // Never 0: exactly 0 is what mock-location apps report (sync.md 10.1).
+    if (pos.accuracy > 0) f.accuracy_m = Math.round(pos.accuracy * 10) / 10;
+  }
+  return { contentType: ct, fields: f };
+}
+
+/** takePhoto stores file as a photo of fields' record and queues it. */
+export async function takePhoto(c, file, fields, captured) {
+  const cap = captured || (await captureFields(file));
+  return c.takePhoto({ blob: file, contentType: cap.contentType, fields: { ...fields, ...cap.fields, content_type: cap.contentType } });
+}
+
+/** photoTile shows a photo: its thumbnail from the local original, its
+ *  upload state and its evidence flags. */
+export function photoTile(c, p) {
+  const img = h('img', { alt: '照片' });
+  const flags = p.fields.flags && typeof p.fields.flags === 'object' ? Object.keys(p.fields.flags) : [];
+  const state = p.fields.uploaded === true ? (flags.length ? '⚠ ' + flags.map((k) => flagTitles[k] || k).join('、') : '已上传') : '待上传';
+  const tile = h('div', { class: 'thumb' + (flags.length ? ' flagged' : ''), dataset: { photo: p.id, uploaded: String(p.fields.uploaded === true) } }, img, h('span', {}, state));
+  c.photoBytes(p.id).then((b) => {
+    if (!b) { img.alt = '照片在服务器上'; return; }
+    const blob = b instanceof Blob ? b : new Blob([b], { type: p.fields.content_type || 'image/jpeg' });
+    const u = URL.createObjectURL(blob);
+    urls.push(u);
+    img.src = u;
+  }).catch(() => { img.alt = '照片读取失败'; });
+  return tile;
+}

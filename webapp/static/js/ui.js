@@ -1,0 +1,102 @@
+// Small DOM helpers: no framework, no bundler.
+
+/** h('div', {class: 'x', onclick: f}, child, …) makes an element. */
+export function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v == null || v === false) continue;
+    if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+    else if (k === 'class') el.className = v;
+    else if (k === 'dataset') Object.assign(el.dataset, v);
+    else if (k === 'value' || k === 'checked' || k === 'disabled' || k === 'hidden') el[k] = v;
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const c of children) {
+    if (c == null || c === false) continue;
+    if (Array.isArray(c)) append(el, c);
+    else el.append(c instanceof Node ? c : String(c));
+  }
+}
+
+/** toast shows a short message; bad ones in red and for longer. */
+export function toast(msg, bad = false) {
+  const box = document.getElementById('toast');
+  const el = h('div', { class: bad ? 'bad' : '' }, msg);
+  box.append(el);
+  setTimeout(() => el.remove(), bad ? 6000 : 2500);
+}
+
+/** banner shows (or with null hides) a message under the title bar. */
+export function banner(content) {
+  const b = document.getElementById('banner');
+  b.replaceChildren();
+  if (content == null) { b.hidden = true; return; }
+  append(b, [content]);
+  b.hidden = false;
+}
+
+const pad = (n) => String(n).padStart(2, '0');
+
+/** chinaTime formats ms since the epoch as RFC 3339 in +08:00 (record times). */
+export function chinaTime(ms = Date.now()) {
+  const d = new Date(ms + 8 * 3600e3);
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}+08:00`;
+}
+
+/** chinaDate is the date (YYYY-MM-DD) in China, days after ms. */
+export function chinaDate(ms = Date.now(), days = 0) {
+  return chinaTime(ms + days * 86400e3).slice(0, 10);
+}
+
+/** daysBetween counts calendar days from date a to date b (YYYY-MM-DD). */
+export function daysBetween(a, b) {
+  return Math.round((Date.parse(b + 'T00:00:00Z') - Date.parse(a + 'T00:00:00Z')) / 86400e3);
+}
+
+/** when shows a time for people: 今天 10:05, 昨天 18:30, 11月28日 09:00. */
+export function when(t) {
+  if (t == null) return '';
+  const ms = typeof t === 'number' ? t : Date.parse(t);
+  if (!Number.isFinite(ms)) return String(t);
+  const s = chinaTime(ms), today = chinaDate(), hm = s.slice(11, 16);
+  if (s.slice(0, 10) === today) return '今天 ' + hm;
+  if (s.slice(0, 10) === chinaDate(Date.now(), -1)) return '昨天 ' + hm;
+  return `${Number(s.slice(5, 7))}月${Number(s.slice(8, 10))}日 ${hm}`;
+}
+
+/** bytes shows a size: 3.2 MB, 512 KB. */
+export function bytes(n) {
+  if (!n) return '0';
+  if (n >= 1e6) return (n / 1e6).toFixed(1) + ' MB';
+  if (n >= 1e3) return Math.round(n / 1e3) + ' KB';
+  return n + ' B';
+}
+
+/** store is localStorage when the browser allows it, else memory. */
+const mem = new Map();
+export const store = {
+  get(k) { try { return localStorage.getItem(k); } catch { return mem.has(k) ? mem.get(k) : null; } },
+  set(k, v) { try { localStorage.setItem(k, v); } catch { mem.set(k, v); } },
+  del(k) { try { localStorage.removeItem(k); } catch { mem.delete(k); } },
+};
+
+export const siteKinds = {
+  construction_site: '建筑工地', coal_yard: '煤炭集运站和料场', coal_ban_village: '禁煤区村庄',
+  coal_boiler: '燃煤锅炉', sewage_plant: '污水处理厂', factory: '工业企业', checkpoint: '路检点',
+};
+
+export const statusNames = { draft: '草稿', submitted: '已提交，待审核', returned: '已退回，待修改', approved: '已审核通过' };
+
+export const flagTitles = {
+  no_gps: '无 GPS 位置', far_from_site: '远离点位', time_mismatch: '拍摄时间存疑', mock_location: '疑似虚拟定位',
+  edited: '经过编辑软件处理', duplicate: '与其他记录重复', duplicate_item: '同一照片用于多个检查项',
+  near_duplicate: '与其他点位照片近似', unreadable: '无法读取',
+};
+
+export const severityNames = { minor: '一般', major: '较重', critical: '严重' };
+export const findingStatusNames = { open: '待整改', rectifying: '整改中', rectified: '已整改', verified: '已核实' };

@@ -1,0 +1,107 @@
+// Home: what waits to be sent, the last sync, returned inspections,
+// drafts, open findings (overdue first), superseded edits, sign-out.
+import { h, when, bytes, chinaDate, daysBetween, statusNames, severityNames, findingStatusNames, toast } from '../ui.js';
+import { message, rejectedMessage } from '../errors.js';
+
+/** updateStatus refreshes the sync card in place. */
+export function updateStatus(app) {
+  const card = document.getElementById('sync-card');
+  if (!card || !app.client) return;
+  card.replaceWith(syncCard(app));
+}
+
+function syncCard(app) {
+  const s = app.client.status();
+  const last = s.lastSync;
+  const res = app.lastResult;
+  let lastText = '尚未同步';
+  if (last) lastText = `上次同步：${when(last.at)}，${last.ok ? '成功' : '未完成'}`;
+  const running = s.syncing || !!app.progress;
+  return h('section', { class: 'card', id: 'sync-card' },
+    h('p', { class: 'mute small' }, '等待上传'),
+    h('div', { class: 'stats' },
+      h('div', {}, h('b', { id: 'pending-changes' }, s.pendingChanges), '条修改'),
+      h('div', {}, h('b', { id: 'pending-photos' }, s.pendingPhotos), '张照片'),
+      h('div', {}, h('b', { id: 'pending-bytes' }, bytes(s.pendingBytes)), '照片大小')),
+    h('p', { class: 'mute', id: 'last-sync', dataset: { ok: last ? String(!!last.ok) : '' } }, lastText),
+    last && !last.ok && last.error ? h('p', { class: 'err' }, message(last.error)) : null,
+    res?.rejected?.length ? h('ul', { class: 'err', id: 'rejected' }, res.rejected.map((r) => h('li', {}, rejectedMessage(r)))) : null,
+    h('div', { class: 'progress', hidden: !running }, h('i', {})),
+    h('p', { class: 'mute small', dataset: { progressText: '1' } }),
+    h('button', { class: 'primary block', id: 'sync-now', disabled: running, onclick: () => app.sync(true) }, running ? '正在同步…' : '立即同步'));
+}
+
+export async function render(app) {
+  const c = app.client;
+  const [inspections, findings, sites, templates, superseded] = await Promise.all([
+    c.list('inspection'), c.list('finding'), c.list('site'), c.list('checklist_template'), c.superseded()]);
+  const siteName = Object.fromEntries(sites.map((s) => [s.id, s.fields.name]));
+  const tplTitle = Object.fromEntries(templates.map((t) => [t.fields.template_id + '@' + t.fields.version, t.fields.title]));
+  const mine = inspections.filter((i) => !c.user || !i.fields.created_by || i.fields.created_by === c.user.id || i.pending.length);
+  const inspLink = (i, extra) => h('li', {}, h('a', { class: 'item', href: '#/inspection/' + i.id, dataset: { id: i.id } },
+    h('div', { class: 'name' }, siteName[i.fields.site_id] || '点位', ' ', h('span', { class: 'badge ' + i.fields.status }, statusNames[i.fields.status] || i.fields.status)),
+    h('div', { class: 'mute small' }, tplTitle[i.fields.template_id + '@' + i.fields.template_version] || i.fields.template_id, ' · ', when(i.fields.started_at)),
+    extra));
+
+  const returned = mine.filter((i) => i.fields.status === 'returned');
+  const drafts = mine.filter((i) => i.fields.status === 'draft').sort((a, b) => String(b.fields.started_at).localeCompare(String(a.fields.started_at)));
+  const recent = mine.filter((i) => i.fields.status === 'submitted' || i.fields.status === 'approved')
+    .sort((a, b) => String(b.fields.reviewed_at || b.fields.finished_at || '').localeCompare(String(a.fields.reviewed_at || a.fields.finished_at || ''))).slice(0, 5);
+  const today = chinaDate();
+  const open = findings.filter((f) => f.fields.status === 'open' || f.fields.status === 'rectifying')
+    .sort((a, b) => (a.fields.deadline || '9999').localeCompare(b.fields.deadline || '9999'));
+  const inspSite = Object.fromEntries(inspections.map((i) => [i.id, siteName[i.fields.site_id]]));
+
+  const u = c.user || {};
+  return h('div', {},
+    h('h1', {}, `你好，${u.display_name || u.username || ''}`),
+    app.volatile ? h('p', { class: 'notice' }, '此浏览器不能保存数据：关闭页面前请先同步。') : null,
+    syncCard(app),
+    returned.length ? h('section', { class: 'card', id: 'returned' }, h('h2', {}, `被退回的检查（${returned.length}）`),
+      h('ul', { class: 'list' }, returned.map((i) => inspLink(i, h('div', { class: 'comment' }, '退回意见：', i.fields.review_comment || '（无）'))))) : null,
+    drafts.length ? h('section', { class: 'card', id: 'drafts' }, h('h2', {}, `未提交的草稿（${drafts.length}）`),
+      h('ul', { class: 'list' }, drafts.map((i) => inspLink(i)))) : null,
+    h('section', { class: 'card', id: 'findings' }, h('h2', {}, `待整改问题（${open.length}）`),
+      open.length ? h('ul', { class: 'list' }, open.slice(0, 30).map((f) => {
+        const d = f.fields.deadline;
+        const late = d ? daysBetween(d, today) : 0;
+        return h('li', {}, h('a', { class: 'item', href: '#/inspection/' + f.fields.inspection_id, dataset: { finding: f.id } },
+          h('div', { class: 'name' }, f.fields.description || '问题'),
+          h('div', { class: 'small' },
+            late > 0 ? h('span', { class: 'badge overdue' }, `逾期 ${late} 天`) : d ? h('span', { class: 'badge' }, late === 0 ? '今天到期' : `还剩 ${-late} 天`) : null,
+            ' ', d ? '期限 ' + d : '无期限', ' · ', severityNames[f.fields.severity] || '', ' · ', findingStatusNames[f.fields.status] || '',
+            inspSite[f.fields.inspection_id] ? ' · ' + inspSite[f.fields.inspection_id] : '')));
+      })) : h('p', { class: 'mute' }, '没有待整改的问题。')),
+    superseded.length ? h('section', { class: 'card', id: 'superseded' }, h('h2', {}, `被覆盖的修改（${superseded.length}）`),
+      h('p', { class: 'mute small' }, '这些修改与别人更晚的修改冲突，以更晚的为准：'),
+      h('ul', { class: 'list' }, superseded.slice(0, 20).map((s) => h('li', { class: 'item' },
+        h('a', { href: s.entity === 'inspection' ? '#/inspection/' + s.id : '#/' }, fieldName(s.field)), '：您填的“', show(s.value), '”已被覆盖'))),
+      h('button', { class: 'block', onclick: async () => { await c.dismiss(...superseded); app.render(); } }, '知道了')) : null,
+    recent.length ? h('section', { class: 'card', id: 'recent' }, h('h2', {}, '最近提交'), h('ul', { class: 'list' }, recent.map((i) => inspLink(i)))) : null,
+    h('section', { class: 'card' },
+      h('p', { class: 'mute small' }, `账号 ${u.username || ''} · 设备 ${c.deviceId}`),
+      h('button', { class: 'danger block', id: 'sign-out', onclick: () => signOut(app) }, '退出登录')));
+}
+
+function fieldName(f) {
+  return f?.startsWith('answers.') ? '检查项 ' + f.slice(8) : f;
+}
+
+function show(v) {
+  if (v && typeof v === 'object') return ({ pass: '合格', fail: '不合格', na: '不适用' }[v.result]) || String(v.value ?? JSON.stringify(v));
+  return String(v);
+}
+
+async function signOut(app) {
+  const c = app.client;
+  try {
+    await c.signOut();
+  } catch (err) {
+    if (err.code !== 'unsent_changes') { toast(message(err), true); return; }
+    const d = err.details || {};
+    const ok = window.confirm(`还有 ${d.changes ?? 0} 条修改、${d.photos ?? 0} 张照片没有上传（可能是没有网络）。\n现在退出，这些数据将从手机上删除、永久丢失。\n\n建议取消，到有信号的地方同步后再退出。确定仍要退出吗？`);
+    if (!ok) return;
+    await c.signOut({ force: true });
+  }
+  app.signedOut();
+}

@@ -1,0 +1,224 @@
+// An inspection: the checklist of its template, item by item — every item
+// type, notes, photos per item — what is still missing, submit; returned
+// inspections show the office's comment and can be corrected and
+// submitted again; submitted and approved ones are read-only.
+import { uuidv7 } from '/app/sdk/fieldsync-sdk.js';
+import { h, toast, chinaTime, chinaDate, statusNames, severityNames, findingStatusNames, flagTitles, when } from '../ui.js';
+import { message } from '../errors.js';
+import { parseAnswer, answersOf, completeness, failed, range, answerText, missingReasons } from '../checklist.js';
+import { takePhoto, photoTile, revokeThumbs } from '../photos.js';
+
+/** Notes typed before the item was answered, by inspection and key. */
+const pendingNotes = new Map();
+
+export async function render(app, id) {
+  const c = app.client;
+  revokeThumbs();
+  const insp = await c.get('inspection', id);
+  if (!insp || insp.deleted) return h('div', { class: 'card' }, h('p', {}, '本机没有这条检查记录。'), h('a', { class: 'btn block', href: '#/' }, '回到首页'));
+  const f = insp.fields;
+  const [site, tpl, photos, findings, superseded, reviews] = await Promise.all([
+    c.get('site', f.site_id), c.get('checklist_template', `${f.template_id}@${f.template_version}`),
+    c.list('photo', (r) => r.fields.inspection_id === id), c.list('finding', (r) => r.fields.inspection_id === id && !r.deleted),
+    c.superseded(), c.list('review', (r) => r.fields.inspection_id === id)]);
+  if (!tpl) return h('div', { class: 'card' }, h('p', { class: 'err' }, `本机没有检查表 ${f.template_id}（第 ${f.template_version} 版），请联网同步后再打开。`));
+  const items = tpl.fields.items || [];
+  const answers = answersOf(insp);
+  const status = f.status || 'draft';
+  const locked = status === 'submitted' || status === 'approved';
+  const missing = completeness(items, answers, photos.map((p) => p.fields));
+  const serverMissing = Array.isArray(f.missing_items) ? f.missing_items : [];
+  const lost = superseded.filter((s) => s.entity === 'inspection' && s.id === id);
+  const err = h('p', { class: 'err', id: 'insp-error', role: 'alert' });
+
+  const save = async (fields) => {
+    try {
+      await c.save('inspection', id, fields);
+      return true;
+    } catch (e) {
+      err.textContent = message(e);
+      toast(message(e), true);
+      return false;
+    }
+  };
+
+  /** setAnswer records an answer (null clears it) and opens or drops the
+   *  item's finding. */
+  const setAnswer = async (it, answer, errEl) => {
+    if (answer) {
+      const note = pendingNotes.get(id + '/' + it.key);
+      if (note && !answer.note) answer.note = note;
+      const p = parseAnswer(it, answer);
+      if (p.error) { errEl.textContent = p.error; return; }
+    }
+    if (!(await save({ ['answers.' + it.key]: answer }))) return;
+    pendingNotes.delete(id + '/' + it.key);
+    if (it.finding_on_fail) await findingFor(c, insp, it, answer, findings);
+    app.render();
+  };
+
+  const itemCard = (it) => {
+    const a = answers[it.key];
+    const parsed = a != null ? parseAnswer(it, a) : null;
+    const errEl = h('p', { class: 'err' }, parsed?.error || '');
+    const miss = missing.filter((m) => m.key === it.key);
+    const lostHere = lost.filter((s) => s.field === 'answers.' + it.key);
+    const itemPhotos = photos.filter((p) => p.fields.item_key === it.key);
+    const finding = findings.find((x) => x.fields.item_key === it.key);
+    const choose = (value) => {
+      if (locked) return;
+      const note = a && typeof a === 'object' ? a.note : undefined;
+      const ans = value === 'na' || it.type === 'check' ? { result: value } : { value };
+      if (note) ans.note = note;
+      setAnswer(it, ans, errEl);
+    };
+    const seg = (opts) => h('div', { class: 'seg' }, opts.map(([v, label, cls]) => {
+      const on = a && (it.type === 'check' || v === 'na' ? a.result === v : a.value === v && a.result !== 'na');
+      return h('button', { type: 'button', class: (on ? 'on ' : '') + (cls || ''), disabled: locked, dataset: { value: String(v) }, onclick: () => choose(v) }, label);
+    }));
+    let input;
+    switch (it.type) {
+      case 'check':
+        input = seg([['pass', '合格'], ['fail', '不合格', 'fail'], ['na', '不适用', 'na']]);
+        break;
+      case 'boolean':
+        input = seg([[true, '是'], [false, '否', it.finding_on_fail ? 'fail' : ''], ['na', '不适用', 'na']]);
+        break;
+      case 'choice':
+        input = seg([...(it.options || []).map((o) => [o.value, o.label]), ['na', '不适用', 'na']]);
+        break;
+      case 'number': {
+        const num = h('input', { type: 'number', inputmode: 'decimal', step: 'any', disabled: locked, dataset: { input: it.key },
+          value: a && typeof a.value === 'number' ? String(a.value) : '', placeholder: range(it) });
+        num.addEventListener('change', () => {
+          const v = num.value.trim();
+          if (v === '') { setAnswer(it, null, errEl); return; }
+          const n = Number(v);
+          if (!Number.isFinite(n)) { errEl.textContent = `${it.label}：请填数字`; return; }
+          setAnswer(it, { value: n, ...(a?.note ? { note: a.note } : {}) }, errEl);
+        });
+        input = [h('div', { class: 'row' }, num, h('span', { class: 'fit unit' }, it.unit || '')),
+          h('div', { class: 'seg' }, h('button', { type: 'button', class: a?.result === 'na' ? 'on na' : 'na', disabled: locked, dataset: { value: 'na' }, onclick: () => choose('na') }, '不适用'))];
+        break;
+      }
+      default: { // text
+        const txt = h('textarea', { disabled: locked, dataset: { input: it.key }, rows: 2 }, '');
+        txt.value = a && typeof a.value === 'string' ? a.value : '';
+        txt.addEventListener('change', () => {
+          const v = txt.value.trim();
+          setAnswer(it, v ? { value: v, ...(a?.note ? { note: a.note } : {}) } : null, errEl);
+        });
+        input = [txt, h('div', { class: 'seg' }, h('button', { type: 'button', class: a?.result === 'na' ? 'on na' : 'na', disabled: locked, dataset: { value: 'na' }, onclick: () => choose('na') }, '不适用'))];
+      }
+    }
+    const note = h('textarea', { rows: 1, placeholder: '备注（可选）', disabled: locked, dataset: { note: it.key } });
+    note.value = (a && typeof a === 'object' && a.note) || pendingNotes.get(id + '/' + it.key) || '';
+    note.addEventListener('change', () => {
+      const v = note.value.trim();
+      if (a == null || typeof a !== 'object') { pendingNotes.set(id + '/' + it.key, v); return; }
+      const next = { ...a };
+      if (v) next.note = v; else delete next.note;
+      setAnswer(it, next, errEl);
+    });
+    return h('section', { class: 'card itemcard' + (miss.length ? ' missing' : '') + (lostHere.length ? ' superseded' : ''), id: 'item-' + it.key, dataset: { item: it.key } },
+      h('div', { class: 'q' }, it.label, it.required ? h('span', { class: 'req', title: '必填' }, '*') : null,
+        it.photo_required ? h('span', { class: 'badge photo-req' }, '需拍照') : null),
+      it.hint ? h('p', { class: 'hint' }, it.hint) : null,
+      it.type === 'number' && range(it) ? h('p', { class: 'hint' }, '范围 ' + range(it)) : null,
+      input, note, errEl,
+      finding ? h('p', { class: 'notice small', dataset: { findingFor: it.key } }, `已生成整改问题：${severityNames[finding.fields.severity] || ''}，期限 ${finding.fields.deadline || '无'}，${findingStatusNames[finding.fields.status] || ''}`) : null,
+      lostHere.map((s) => h('p', { class: 'notice small superseded-note' }, `您填的“${answerText(it, s.value)}”已被他人更晚的修改覆盖，现为“${answerText(it, a)}”。`)),
+      miss.length ? h('p', { class: 'small', style: 'color:var(--amber)' }, miss.map((m) => missingReasons[m.reason]).join('、')) : null,
+      h('div', { class: 'photos' }, itemPhotos.map((p) => photoTile(c, p)),
+        !locked ? cameraButton(c, app, { inspection_id: id, item_key: it.key }, errEl) : null));
+  };
+
+  const missingKeys = [...new Set(missing.map((m) => m.key))];
+  const label = (k) => items.find((i) => i.key === k)?.label || k;
+  const submit = async () => {
+    err.textContent = '';
+    if (missing.length) {
+      err.textContent = `还有 ${missingKeys.length} 项没有完成，不能提交：` + missingKeys.map(label).join('、') + '。草稿已保存，可以稍后再补。';
+      document.getElementById('item-' + missingKeys[0])?.scrollIntoView({ block: 'center' });
+      return;
+    }
+    if (await save({ status: 'submitted', finished_at: chinaTime() })) {
+      toast(status === 'returned' ? '已重新提交，有信号时上传' : '已提交，有信号时上传');
+      app.render();
+      app.sync(false);
+    }
+  };
+  const summary = h('textarea', { rows: 3, id: 'summary', disabled: locked, placeholder: '检查小结（可选）' });
+  summary.value = f.summary || '';
+  summary.addEventListener('change', () => save({ summary: summary.value.trim() }));
+  const review = reviews.sort((a, b) => String(b.fields.decided_at).localeCompare(String(a.fields.decided_at)))[0];
+  const uploading = photos.filter((p) => p.fields.uploaded !== true).length;
+
+  return h('div', { id: 'inspection', dataset: { id, status } },
+    h('h1', {}, site?.fields.name || '检查'),
+    h('div', { class: 'card' },
+      h('p', {}, tpl.fields.title),
+      h('p', { class: 'mute small' }, '开始于 ', when(f.started_at), f.finished_at ? ' · 提交于 ' + when(f.finished_at) : ''),
+      h('p', {}, h('span', { class: 'badge ' + status, id: 'status' }, statusNames[status] || status),
+        insp.pending.length ? h('span', { class: 'badge pending', id: 'unsent' }, ' 有修改待上传') : null),
+      status === 'returned' ? h('div', { class: 'comment', id: 'review-comment' }, h('b', {}, '退回意见：'), f.review_comment || review?.fields.comment || '（无）',
+        review?.fields.reviewer_name ? h('div', { class: 'small mute' }, review.fields.reviewer_name, ' · ', when(review.fields.decided_at)) : null) : null,
+      status === 'approved' ? h('p', { class: 'ok', id: 'locked' }, '已审核通过，记录已锁定，不能再修改。', f.review_comment ? ' 意见：' + f.review_comment : '') : null,
+      status === 'submitted' ? h('p', { class: 'notice', id: 'locked' }, '已提交，等待督查室审核；审核前不能修改。') : null,
+      !locked ? (missing.length
+        ? h('div', { class: 'notice', id: 'missing' }, `还缺 ${missingKeys.length} 项：`, missingKeys.map((k, i) => [i ? '、' : '', h('a', { href: '#/inspection/' + id, onclick: (e) => { e.preventDefault(); document.getElementById('item-' + k)?.scrollIntoView({ block: 'center' }); } }, label(k))]))
+        : h('p', { class: 'ok', id: 'missing', dataset: { complete: '1' } }, '所有必填项已完成，可以提交。')) : null,
+      uploading ? h('p', { class: 'mute small', id: 'photos-waiting' }, `${uploading} 张照片待上传`) : null,
+      serverMissing.some((m) => m.reason === 'photo_upload') && !uploading ? h('p', { class: 'mute small' }, '服务器尚未收到部分照片，同步后更新。') : null),
+    lost.length ? h('p', { class: 'notice', id: 'superseded-here' }, `有 ${lost.length} 处修改被别人更晚的修改覆盖（见下方蓝色标记）。`) : null,
+    items.map(itemCard),
+    h('section', { class: 'card' }, h('label', { class: 'field' }, '检查小结'), summary),
+    findings.length ? h('section', { class: 'card', id: 'insp-findings' }, h('h2', {}, `整改问题（${findings.length}）`),
+      h('ul', { class: 'list' }, findings.map((x) => h('li', { class: 'item' }, x.fields.description,
+        h('div', { class: 'mute small' }, severityNames[x.fields.severity] || '', ' · 期限 ', x.fields.deadline || '无', ' · ', findingStatusNames[x.fields.status] || ''))))) : null,
+    err,
+    !locked ? h('div', { class: 'sticky-actions' }, h('button', { class: 'primary block', id: 'submit', onclick: submit }, status === 'returned' ? '修改完成，重新提交' : '提交检查')) : null);
+}
+
+/** findingFor opens a finding when item it is failed (one per item),
+ *  updates its description with the note, and drops it when a draft's
+ *  answer no longer fails. */
+async function findingFor(c, insp, it, answer, findings) {
+  const existing = findings.find((x) => x.fields.item_key === it.key);
+  const desc = it.label + '：不合格' + (answer?.note ? '。' + answer.note : '');
+  if (failed(answer)) {
+    if (existing) {
+      if (existing.fields.description !== desc) await c.save('finding', existing.id, { description: desc });
+      return;
+    }
+    const f = { inspection_id: insp.id, item_key: it.key, description: desc, severity: it.severity || 'major', status: 'open' };
+    if (it.deadline_days > 0) f.deadline = chinaDate(Date.now(), it.deadline_days);
+    await c.save('finding', uuidv7(), f);
+    toast(`已生成整改问题，期限 ${f.deadline || '无'}`);
+  } else if (existing && insp.fields.status === 'draft' && existing.fields.status === 'open') {
+    await c.remove('finding', existing.id);
+  }
+}
+
+/** cameraButton: the camera (or the gallery where there is no camera)
+ *  through a file input; the original file is kept byte for byte. */
+export function cameraButton(c, app, fields, errEl, onTaken) {
+  const input = h('input', { type: 'file', accept: 'image/*', capture: 'environment', dataset: { photoFor: fields.item_key || 'vehicle' } });
+  input.addEventListener('change', async () => {
+    const files = [...(input.files || [])];
+    input.value = '';
+    for (const file of files) {
+      try {
+        if (onTaken) await onTaken(file);
+        else await takePhoto(c, file, fields);
+      } catch (e) {
+        errEl.textContent = message(e);
+        toast(message(e), true);
+      }
+    }
+    if (!onTaken) app.render();
+  });
+  return h('label', { class: 'btn camera thumb-add', style: 'width:96px;height:96px;flex-direction:column' }, h('b', { class: 'plus' }, '＋'), h('span', { class: 'small' }, '拍照'), input);
+}
+
+export { flagTitles };

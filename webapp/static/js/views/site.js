@@ -1,0 +1,50 @@
+// A site: where it is, the checklists that apply to its kind, its inspections.
+import { uuidv7 } from '/app/sdk/fieldsync-sdk.js';
+import { h, siteKinds, statusNames, when, chinaTime } from '../ui.js';
+import { message } from '../errors.js';
+import * as geo from '../geo.js';
+
+/** latestTemplates keeps the newest version of each template. */
+export function latestTemplates(templates) {
+  const by = new Map();
+  for (const t of templates) {
+    const cur = by.get(t.fields.template_id);
+    if (!cur || (t.fields.version || 0) > (cur.fields.version || 0)) by.set(t.fields.template_id, t);
+  }
+  return [...by.values()];
+}
+
+export async function render(app, id) {
+  const c = app.client;
+  const s = await c.get('site', id);
+  if (!s) return h('div', { class: 'card' }, h('p', {}, '本机没有这个点位的数据，请联网同步。'), h('a', { class: 'btn block', href: '#/sites' }, '返回点位列表'));
+  const [templates, inspections] = await Promise.all([c.list('checklist_template'), c.list('inspection', (r) => r.fields.site_id === id)]);
+  const fits = latestTemplates(templates).filter((t) => (t.fields.site_kinds || []).includes(s.fields.kind));
+  const err = h('p', { class: 'err', role: 'alert' });
+  const p = geo.siteWGS84(s.fields);
+  const pos = geo.latest(10 * 60e3);
+  const start = async (t) => {
+    const iid = uuidv7();
+    const here = geo.latest(5 * 60e3);
+    const f = { site_id: id, template_id: t.fields.template_id, template_version: t.fields.version, started_at: chinaTime(), status: 'draft' };
+    if (here) Object.assign(f, { lon: here.lon, lat: here.lat });
+    try {
+      await c.save('inspection', iid, f);
+      app.go('#/inspection/' + iid);
+    } catch (e) { err.textContent = message(e); }
+  };
+  inspections.sort((a, b) => String(b.fields.started_at).localeCompare(String(a.fields.started_at)));
+  return h('div', {},
+    h('h1', {}, s.fields.name),
+    h('div', { class: 'card' },
+      h('p', {}, siteKinds[s.fields.kind] || s.fields.kind, s.fields.address ? ' · ' + s.fields.address : ''),
+      p && pos ? h('p', { class: 'mute' }, `距您约 ${geo.meters(geo.distance(pos.lon, pos.lat, p[0], p[1]))}`) : null,
+      s.fields.note ? h('p', { class: 'mute small' }, s.fields.note) : null),
+    h('div', { class: 'card' }, h('h2', {}, '开始检查'),
+      fits.length ? fits.map((t) => h('button', { class: 'primary block start', dataset: { template: t.fields.template_id }, onclick: () => start(t) }, t.fields.title))
+        : h('p', { class: 'mute' }, '没有适用于此类点位的检查表。'),
+      err),
+    inspections.length ? h('div', { class: 'card' }, h('h2', {}, '检查记录'), h('ul', { class: 'list' }, inspections.map((i) =>
+      h('li', {}, h('a', { class: 'item', href: '#/inspection/' + i.id },
+        h('span', { class: 'badge ' + i.fields.status }, statusNames[i.fields.status] || i.fields.status), ' ', when(i.fields.started_at)))))) : null);
+}

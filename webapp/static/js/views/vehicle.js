@@ -1,0 +1,138 @@
+// Roadside check (路检): a fast form for a checkpoint crew, one vehicle
+// after another; the checkpoint and the campaign are remembered between
+// vehicles. Codes and labels come from syncproto/vocab.go (vocab.js, made
+// by the server).
+import { uuidv7 } from '/app/sdk/fieldsync-sdk.js';
+import { h, toast, chinaTime, chinaDate, store, when } from '../ui.js';
+import { message } from '../errors.js';
+import { emissionStages, fuels, aftertreatments, vehicleActions } from '../vocab.js';
+import { captureFields } from '../photos.js';
+import { countyCodes } from './sites.js';
+import * as geo from '../geo.js';
+
+const KEEP = 'fieldsync.vehicle'; // {checkpoint, campaign, province, county}
+const provinces = ['晋', '冀', '蒙', '陕', '豫', '京', '津', '鲁', '宁', '甘'];
+// plate_color is free text (≤ 8 characters); the demo and the console use these terms.
+const plateColors = [['黄', '黄牌'], ['蓝', '蓝牌'], ['绿', '绿牌'], ['黄绿', '黄绿牌']];
+
+/** Photos taken for the vehicle being entered (saved with it). */
+let shots = [];
+
+export async function render(app) {
+  const c = app.client;
+  const kept = JSON.parse(store.get(KEEP) || '{}');
+  const mine = countyCodes(c);
+  const counties = await c.list('county');
+  const today = chinaDate();
+  const done = (await c.list('vehicle_check', (r) => String(r.fields.checked_at || '').startsWith(today)))
+    .sort((a, b) => String(b.fields.checked_at).localeCompare(String(a.fields.checked_at)));
+  const err = h('p', { class: 'err', role: 'alert', id: 'vehicle-error' });
+  const v = {}; // the choices made
+  const seg = (name, choices) => {
+    const box = h('div', { class: 'seg', dataset: { field: name } });
+    for (const ch of choices) {
+      box.append(h('button', { type: 'button', dataset: { value: ch.code }, onclick: (e) => {
+        v[name] = v[name] === ch.code ? undefined : ch.code;
+        for (const b of box.children) b.classList.toggle('on', b === e.currentTarget && v[name] !== undefined);
+      } }, ch.label));
+    }
+    return box;
+  };
+  const checkpoint = h('input', { type: 'text', name: 'checkpoint', maxlength: 200, value: kept.checkpoint || '', placeholder: '如 忻州北收费站' });
+  const campaign = h('input', { type: 'text', name: 'campaign', maxlength: 100, value: kept.campaign || '', placeholder: '专项行动名称（可选）' });
+  const province = h('select', { name: 'province' }, provinces.map((p) => h('option', { value: p, selected: (kept.province || '晋') === p }, p)));
+  const plate = h('input', { type: 'text', name: 'plate', maxlength: 10, autocapitalize: 'characters', autocomplete: 'off', placeholder: 'H12345' });
+  const county = h('select', { name: 'county' }, mine.map((code) => h('option', { value: code, selected: kept.county === code },
+    counties.find((r) => (r.fields.code || r.id) === code)?.fields.name || code)));
+  const urea = h('input', { type: 'number', name: 'urea', inputmode: 'decimal', min: 0, max: 100, step: 'any', placeholder: '0–100' });
+  const obdCodes = h('input', { type: 'text', name: 'obd_codes', maxlength: 500, placeholder: '故障码（可选）' });
+  const note = h('textarea', { name: 'note', rows: 2, maxlength: 2000, placeholder: '备注（可选）' });
+  const photoBox = h('div', { class: 'photos', id: 'vehicle-photos' });
+  const drawShots = () => {
+    for (const s of shots) if (!s.url) s.url = URL.createObjectURL(s.file);
+    photoBox.replaceChildren(...shots.map((s) => h('div', { class: 'thumb', dataset: { photo: 'new' } }, h('img', { src: s.url, alt: '照片' }), h('span', {}, '未保存'))), camera);
+  };
+  const cameraInput = h('input', { type: 'file', accept: 'image/*', capture: 'environment', dataset: { photoFor: 'vehicle' } });
+  cameraInput.addEventListener('change', async () => {
+    const files = [...(cameraInput.files || [])];
+    cameraInput.value = '';
+    for (const file of files) {
+      try {
+        shots.push({ file, cap: await captureFields(file) });
+      } catch (e) { err.textContent = message(e); }
+    }
+    drawShots();
+  });
+  const camera = h('label', { class: 'btn camera', style: 'width:96px;height:96px;flex-direction:column' }, h('b', { class: 'plus' }, '＋'), h('span', { class: 'small' }, '拍照'), cameraInput);
+  drawShots();
+
+  const saveBtn = h('button', { type: 'submit', class: 'primary block', id: 'save-vehicle' }, '保存，下一辆');
+  const form = h('form', { id: 'vehicle-form' },
+    h('div', { class: 'card' },
+      h('label', { class: 'field' }, '检查点 *'), checkpoint,
+      h('label', { class: 'field' }, '专项行动'), campaign,
+      mine.length > 1 ? [h('label', { class: 'field' }, '区县'), county] : null),
+    h('div', { class: 'card' },
+      h('label', { class: 'field' }, '车牌号 *'), h('div', { class: 'plate' }, province, plate),
+      h('label', { class: 'field' }, '车牌颜色'), seg('plate_color', plateColors.map(([code, label]) => ({ code, label }))),
+      h('label', { class: 'field' }, '排放阶段'), seg('emission_stage', emissionStages),
+      h('label', { class: 'field' }, '燃料'), seg('fuel', fuels),
+      h('label', { class: 'field' }, 'OBD 故障灯'), seg('obd_mil', [{ code: 'on', label: '亮' }, { code: 'off', label: '不亮' }]), obdCodes,
+      h('label', { class: 'field' }, '后处理装置（三元催化 / SCR / DPF）'), seg('aftertreatment', aftertreatments),
+      h('label', { class: 'field' }, '尿素液位（%）'), urea,
+      h('label', { class: 'field' }, '处理措施'), seg('action', vehicleActions),
+      h('label', { class: 'field' }, '备注'), note,
+      h('label', { class: 'field' }, '照片'), photoBox),
+    err, saveBtn);
+
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    err.textContent = '';
+    const plateText = plate.value.replace(/[\s·•.-]/g, '').toUpperCase();
+    if (!checkpoint.value.trim()) { err.textContent = '请填写检查点名称。'; checkpoint.focus(); return; }
+    if (!/^[A-Z][A-Z0-9]{4,7}$/.test(plateText)) { err.textContent = '车牌号格式不对：省份简称后应是一个字母和 4–7 位字母或数字，如 H12345。'; plate.focus(); return; }
+    if (!mine.length) { err.textContent = '不知道您负责的区县，请联网同步后再试。'; return; }
+    const u = urea.value.trim();
+    if (u !== '' && !(Number(u) >= 0 && Number(u) <= 100)) { err.textContent = '尿素液位应在 0 到 100 之间。'; return; }
+    const id = uuidv7();
+    const f = { county: county.value || mine[0], checkpoint: checkpoint.value.trim(), plate: province.value + plateText, checked_at: chinaTime() };
+    if (campaign.value.trim()) f.campaign = campaign.value.trim();
+    for (const k of ['plate_color', 'emission_stage', 'fuel', 'aftertreatment', 'action']) if (v[k]) f[k] = v[k];
+    if (v.obd_mil) f.obd_mil = v.obd_mil === 'on';
+    if (obdCodes.value.trim()) f.obd_codes = obdCodes.value.trim();
+    if (u !== '') f.urea_level_pct = Number(u);
+    if (note.value.trim()) f.note = note.value.trim();
+    const pos = geo.latest(5 * 60e3);
+    if (pos) Object.assign(f, { lon: pos.lon, lat: pos.lat });
+    saveBtn.disabled = true;
+    try {
+      // The vehicle check first, then its photos: a photo's record must
+      // reach the server after the record it belongs to.
+      await c.save('vehicle_check', id, f);
+      for (const s of shots) {
+        await c.takePhoto({ blob: s.file, contentType: s.cap.contentType, fields: { vehicle_check_id: id, ...s.cap.fields, content_type: s.cap.contentType } });
+      }
+      for (const s of shots) if (s.url) URL.revokeObjectURL(s.url);
+      shots = [];
+      store.set(KEEP, JSON.stringify({ checkpoint: f.checkpoint, campaign: campaign.value.trim(), province: province.value, county: f.county }));
+      toast(`已保存 ${f.plate}`);
+      app.render();
+      app.sync(false);
+    } catch (e2) {
+      err.textContent = message(e2);
+    } finally {
+      saveBtn.disabled = false;
+    }
+  });
+
+  return h('div', {},
+    h('h1', {}, '路检'),
+    form,
+    h('section', { class: 'card', id: 'vehicle-today' }, h('h2', {}, `今天已检 ${done.length} 辆`),
+      h('ul', { class: 'list' }, done.slice(0, 50).map((r) => h('li', { class: 'item', dataset: { id: r.id } },
+        h('span', { class: 'name' }, r.fields.plate), ' ',
+        r.pending.length ? h('span', { class: 'badge pending' }, '待上传') : h('span', { class: 'badge approved' }, '已上传'),
+        h('div', { class: 'mute small' }, when(r.fields.checked_at), ' · ', r.fields.checkpoint,
+          r.fields.aftertreatment ? ' · 后处理' + (aftertreatments.find((x) => x.code === r.fields.aftertreatment)?.label || '') : '',
+          r.fields.action ? ' · ' + (vehicleActions.find((x) => x.code === r.fields.action)?.label || '') : ''))))));
+}

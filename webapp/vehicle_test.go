@@ -1,0 +1,69 @@
+package webapp_test
+
+import (
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
+)
+
+// TestBrowserRoadside: a roadside check entered offline, with a photo,
+// arrives on the server with the vocabulary's codes and its photo; the
+// checkpoint and the campaign are kept for the next vehicle.
+func TestBrowserRoadside(t *testing.T) {
+	srv := apptest.Start(t)
+	_, at := demoSite(t, srv, "豆罗检查站")
+	bctx := browserFor(t)
+	p := newPhone(t, bctx, srv, "checkpoint phone", near(at))
+	p.signIn(apptest.Inspector)
+	p.setOffline(true)
+	p.click(`#tabs a[data-tab="vehicle"]`)
+	p.wait(`#vehicle-form`)
+	p.do("fill the form",
+		chromedp.SendKeys(chromedp.CSS(`input[name="checkpoint"]`), "豆罗检查站"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="campaign"]`), "柴油货车冬季专项"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="plate"]`), "h7e123"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="urea"]`), "12"))
+	for _, c := range [][2]string{{"plate_color", "黄"}, {"emission_stage", "cn5"}, {"fuel", "diesel"}, {"obd_mil", "on"},
+		{"aftertreatment", "removed"}, {"action", "fine"}} {
+		p.click(`[data-field="` + c[0] + `"] button[data-value="` + c[1] + `"]`)
+	}
+	p.do("photo", chromedp.SetUploadFiles(chromedp.CSS(`#vehicle-photos input[type="file"]`), []string{jpeg(t, "truck.jpg", 7, near(at), "")}))
+	p.wait(`#vehicle-photos .thumb img`)
+	p.shot("app-vehicle-form.png")
+	p.click(`#save-vehicle`)
+	p.waitJS("saved", `document.querySelector('#vehicle-today h2')?.textContent.includes('今天已检 1 辆')`)
+	if cp := eval[string](p, `document.querySelector('input[name="checkpoint"]').value + '|' + document.querySelector('input[name="campaign"]').value`); cp != "豆罗检查站|柴油货车冬季专项" {
+		t.Errorf("the next vehicle's form has %q, want the checkpoint and campaign kept", cp)
+	}
+	if v := eval[string](p, `document.querySelector('input[name="plate"]').value`); v != "" {
+		t.Errorf("the next vehicle's plate is %q, want empty", v)
+	}
+	p.has("晋H7E123", "待上传")
+	p.shot("app-vehicle-saved.png")
+
+	p.setOffline(false)
+	p.click(`#tabs a[data-tab="home"]`)
+	p.click(`#sync-now`)
+	p.waitSynced()
+	srv.App.Photos.WaitIdle()
+	recs, err := srv.App.DB.Find(ctx, "vehicle_check", "plate", "晋H7E123")
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("server: %d vehicle checks for 晋H7E123 (%v)", len(recs), err)
+	}
+	v := recs[0]
+	for k, want := range map[string]string{"county": `"140902"`, "checkpoint": `"豆罗检查站"`, "campaign": `"柴油货车冬季专项"`,
+		"plate_color": `"黄"`, "emission_stage": `"cn5"`, "fuel": `"diesel"`, "obd_mil": `true`, "aftertreatment": `"removed"`,
+		"urea_level_pct": `12`, "action": `"fine"`} {
+		if got := string(v.Value(k)); got != want {
+			t.Errorf("server: vehicle_check.%s = %s, want %s", k, got, want)
+		}
+	}
+	photos, err := srv.App.DB.Find(ctx, "photo", "vehicle_check_id", v.ID)
+	if err != nil || len(photos) != 1 {
+		t.Fatalf("server: %d photos of the vehicle check (%v), want 1", len(photos), err)
+	}
+	if !field[bool](t, photos[0], "uploaded") || field[string](t, photos[0], "processed_at") == "" {
+		t.Errorf("server: the vehicle check's photo is not uploaded and processed: %v", photos[0].State.Fields)
+	}
+}
