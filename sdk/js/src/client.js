@@ -1,9 +1,9 @@
 // FieldsyncClient: sync.md on the client side (API.md is its contract).
 
 import { FieldsyncError } from './errors.js';
-import { Clock, HLC } from './hlc.js';
+import { Clock, HLC, SERVER_NODE } from './hlc.js';
 import { requestJSON } from './http.js';
-import { expandChange, mergeChange } from './merge.js';
+import { canonicalJSON, expandChange, mergeChange } from './merge.js';
 import { uuidv7 } from './uuid.js';
 import { bytesOf, sha256Hex, uploadAll } from './upload.js';
 
@@ -276,6 +276,11 @@ export class FieldsyncClient {
     await this.setAuth({ access: tr.access_token, refresh: tr.refresh_token, user: tr.user, gen });
     await this.saveClock();
     return tr.user;
+  }
+
+  /** Closes the storage; the client must not be used afterwards. */
+  async close() {
+    await this.storage.close();
   }
 
   /**
@@ -759,6 +764,33 @@ export class FieldsyncClient {
   }
 
   /**
+   * The values this device wrote that a pulled change replaced with a
+   * later write of another phone (not the server's own decisions): they
+   * were applied, and then lost, so the inspector is told as for a push
+   * answered stale.
+   * @param {{entity: string, id: string}} ch
+   * @param {Record<string, {value: any, hlc: string}>} before
+   * @param {StoredRecord} after
+   * @param {string[]} taken
+   * @returns {Superseded[]}
+   */
+  overwritten(ch, before, after, taken) {
+    /** @type {Superseded[]} */
+    const out = [];
+    for (const field of taken) {
+      const old = before[field];
+      const now = after.fields[field];
+      if (!old || !now || old.hlc === now.hlc) continue;
+      const mine = HLC.tryParse(old.hlc)?.node === this.deviceId;
+      const by = HLC.tryParse(now.hlc)?.node ?? null;
+      if (!mine || by === null || by === this.deviceId || by === SERVER_NODE) continue;
+      if (canonicalJSON(old.value) === canonicalJSON(now.value)) continue;
+      out.push({ key: `${ch.entity}/${ch.id}/${field}/${old.hlc}`, entity: ch.entity, id: ch.id, field, value: old.value, hlc: old.hlc, by, code: 'overwritten', at: this.nowFn() });
+    }
+    return out;
+  }
+
+  /**
    * Pulls every page from the stored cursor, merging each page and storing
    * the cursor in one transaction; on 410 starts again from the empty
    * cursor, keeping the outbox (sync.md §8).
@@ -798,7 +830,13 @@ export class FieldsyncClient {
           const k = recKey(ch.entity, ch.id);
           /** @type {StoredRecord} */
           const r = (await tx.get('records', k)) ?? { entity: ch.entity, id: ch.id, county: '', fields: {}, deleted: '', gone: false, pending: {} };
+          const before = { ...r.fields };
           const m = mergeChange(r, ch);
+          for (const s of this.overwritten(ch, before, r, m.taken)) {
+            if (await tx.get('superseded', s.key)) continue; // lost at push already (stale)
+            await tx.put('superseded', s.key, s);
+            res.superseded.push(s);
+          }
           if (m.deleted) r.gone = true;
           else if (ch.county || !r.county) r.county = ch.county ?? '';
           await tx.put('records', k, r);

@@ -7,6 +7,7 @@
 import * as tusModule from 'tus-js-client';
 import { FieldsyncError, messageFor } from './errors.js';
 import { errorFromResponse } from './http.js';
+import { sha256 } from './sha256.js';
 
 /** @type {typeof import('tus-js-client')} */
 const tus = /** @type {any} */ (tusModule).Upload ? tusModule : /** @type {any} */ (tusModule).default;
@@ -35,13 +36,16 @@ export async function bytesOf(b) {
 }
 
 /**
- * The lower-case hex SHA-256 of bytes (Web Crypto).
+ * The lower-case hex SHA-256 of bytes: Web Crypto where the page has it
+ * (secure contexts), else the JavaScript implementation (sha256.js).
  * @param {Uint8Array} bytes
+ * @param {{webCrypto?: boolean}} [opts] webCrypto false forces the fallback (tests)
  * @returns {Promise<string>}
  */
-export async function sha256Hex(bytes) {
-  const d = await globalThis.crypto.subtle.digest('SHA-256', /** @type {Uint8Array<ArrayBuffer>} */ (bytes));
-  return Array.from(new Uint8Array(d), (x) => x.toString(16).padStart(2, '0')).join('');
+export async function sha256Hex(bytes, opts = {}) {
+  const subtle = opts.webCrypto === false ? undefined : globalThis.crypto?.subtle;
+  const d = subtle ? new Uint8Array(await subtle.digest('SHA-256', /** @type {Uint8Array<ArrayBuffer>} */ (bytes))) : sha256(bytes);
+  return Array.from(d, (x) => x.toString(16).padStart(2, '0')).join('');
 }
 
 /**

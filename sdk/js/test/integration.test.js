@@ -63,6 +63,21 @@ test('two devices converge: different fields both survive, the later write of on
   await a.dismiss(sup[0]);
   assert.deepEqual(await a.superseded(), []);
 
+  // A's edit reached the server, then B wrote the same field later: A's
+  // next pull replaces it, and A is told (overwritten), once.
+  await a.save('site', site, { note: 'A 的第二条备注' });
+  await syncOK(a);
+  await syncOK(b);
+  await b.save('site', site, { note: 'B 的备注' });
+  await syncOK(b);
+  const ra3 = await syncOK(a);
+  assert.equal((await a.get('site', site))?.fields.note, 'B 的备注');
+  assert.deepEqual(ra3.superseded.map((s) => [s.field, s.value, s.code, s.by]), [['note', 'A 的第二条备注', 'overwritten', b.deviceId]]);
+  assert.equal((await a.superseded()).length, 1);
+  assert.deepEqual((await syncOK(a)).superseded, [], 'a later sync reports it no more');
+  assert.deepEqual((await b.superseded()), [], 'the winner has nothing superseded');
+  await a.dismiss(...(await a.superseded()));
+
   // A tombstone wins over an older offline edit, on both phones.
   const insp = uuidv7();
   await a.save('inspection', insp, { site_id: site, template_id: 'construction_dust', template_version: 1, status: 'draft' });
