@@ -61,7 +61,7 @@ func TestAppBenchmark(t *testing.T) {
 	// First load: a fresh phone, throttled before it opens the app.
 	dev, cancel := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext())
 	defer cancel()
-	p := &phone{t: t, name: "3G phone", srv: srv, dev: dev, lon: at.Lon, lat: at.Lat, shots: screenshotDir(t)}
+	p := &phone{t: t, name: "3G phone", url: srv.URL, dev: dev, lon: at.Lon, lat: at.Lat, shots: screenshotDir(t)}
 	ctx, closeTab := chromedp.NewContext(dev)
 	defer closeTab()
 	p.ctx = ctx

@@ -119,7 +119,7 @@ func TestBrowserInspection(t *testing.T) {
 	srv := apptest.Start(t)
 	site, at := demoSite(t, srv, "忻府区锦绣华庭小区二期工地")
 	bctx := browserFor(t)
-	p := newPhone(t, bctx, srv, "inspector", near(at))
+	p := newPhone(t, bctx, srv.URL, "inspector", near(at))
 	p.shot("app-login.png")
 	p.signIn(apptest.Inspector)
 	p.waitJS("the service worker controls the app", `!!(navigator.serviceWorker && navigator.serviceWorker.controller)`)

@@ -16,9 +16,9 @@ func TestBrowserTwoDevices(t *testing.T) {
 	srv := apptest.Start(t)
 	site, at := demoSite(t, srv, "忻府区恒岳水泥粉磨有限公司")
 	bctx := browserFor(t)
-	a := newPhone(t, bctx, srv, "phone A", near(at))
+	a := newPhone(t, bctx, srv.URL, "phone A", near(at))
 	a.signIn(apptest.Inspector)
-	b := newPhone(t, bctx, srv, "phone B", near(at))
+	b := newPhone(t, bctx, srv.URL, "phone B", near(at))
 	b.signIn(apptest.Inspector2)
 
 	// A starts the inspection online and sends it.

@@ -67,7 +67,7 @@ func browserFor(t *testing.T) context.Context {
 type phone struct {
 	t     *testing.T
 	name  string
-	srv   *apptest.Server
+	url   string // the server's base URL
 	dev   context.Context // the browser context
 	ctx   context.Context // the open tab
 	close context.CancelFunc
@@ -78,19 +78,20 @@ type phone struct {
 	offline bool
 }
 
-// newPhone makes a phone in the browser of bctx and opens the app on it.
-func newPhone(t *testing.T, bctx context.Context, srv *apptest.Server, name string, at geo.Point) *phone {
+// newPhone makes a phone in the browser of bctx and opens the app of the
+// server at url on it.
+func newPhone(t *testing.T, bctx context.Context, url, name string, at geo.Point) *phone {
 	t.Helper()
 	dev, cancel := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
 	if err := chromedp.Do(dev, chromedp.Navigate("about:blank")); err != nil {
 		t.Fatalf("%s: new browser context: %v", name, err)
 	}
-	p := &phone{t: t, name: name, srv: srv, dev: dev, lon: at.Lon, lat: at.Lat, shots: screenshotDir(t)}
+	p := &phone{t: t, name: name, url: url, dev: dev, lon: at.Lon, lat: at.Lat, shots: screenshotDir(t)}
 	id := chromedp.FromContext(dev).BrowserContextID
 	if _, err := chromedp.CallBrowser(dev, browser.SetPermission, browser.SetPermissionParams{
 		Permission: &browser.PermissionDescriptor{Name: "geolocation"}, Setting: browser.PermissionSettingGranted,
-		Origin: srv.URL, BrowserContextID: id}); err != nil {
+		Origin: url, BrowserContextID: id}); err != nil {
 		t.Fatalf("%s: grant geolocation: %v", name, err)
 	}
 	p.open()
@@ -123,7 +124,7 @@ func (p *phone) open() {
 	if p.offline {
 		p.setOffline(true)
 	}
-	p.do("open the app", chromedp.Navigate(p.srv.URL+"/app/"))
+	p.do("open the app", chromedp.Navigate(p.url+"/app/"))
 	p.waitJS("the app started", `document.body.dataset.ready === '1'`)
 }
 

@@ -14,7 +14,7 @@ func TestBrowserRoadside(t *testing.T) {
 	srv := apptest.Start(t)
 	_, at := demoSite(t, srv, "豆罗检查站")
 	bctx := browserFor(t)
-	p := newPhone(t, bctx, srv, "checkpoint phone", near(at))
+	p := newPhone(t, bctx, srv.URL, "checkpoint phone", near(at))
 	p.signIn(apptest.Inspector)
 	p.setOffline(true)
 	p.click(`#tabs a[data-tab="vehicle"]`)
