@@ -67,7 +67,7 @@ func browserFor(t *testing.T) context.Context {
 type phone struct {
 	t     *testing.T
 	name  string
-	url   string // the server's base URL
+	url   string          // the server's base URL
 	dev   context.Context // the browser context
 	ctx   context.Context // the open tab
 	close context.CancelFunc
