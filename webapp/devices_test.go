@@ -58,6 +58,9 @@ func TestBrowserTwoDevices(t *testing.T) {
 	a.click(`#sync-now`)
 	a.waitSynced()
 	a.wait(`#superseded`)
+	if got := a.text(`#superseded`); !strings.Contains(got, "门禁车辆进出台账及视频") || strings.Contains(got, "vehicle_gate_log") {
+		t.Errorf("phone A's home names the superseded item %q, want its checklist label", got)
+	}
 	a.shot("app-home-superseded.png")
 	b.click(`#sync-now`)
 	b.waitSynced()

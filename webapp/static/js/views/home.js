@@ -75,7 +75,7 @@ export async function render(app) {
     superseded.length ? h('section', { class: 'card', id: 'superseded' }, h('h2', {}, `被覆盖的修改（${superseded.length}）`),
       h('p', { class: 'mute small' }, '这些修改与别人更晚的修改冲突，以更晚的为准：'),
       h('ul', { class: 'list' }, superseded.slice(0, 20).map((s) => h('li', { class: 'item' },
-        h('a', { href: s.entity === 'inspection' ? '#/inspection/' + s.id : '#/' }, fieldName(s.field)), '：您填的“', show(s.value), '”已被覆盖'))),
+        h('a', { href: s.entity === 'inspection' ? '#/inspection/' + s.id : '#/' }, fieldLabel(s, inspections, templates)), '：您填的“', show(s.value), '”已被覆盖'))),
       h('button', { class: 'block', onclick: async () => { await c.dismiss(...superseded); app.render(); } }, '知道了')) : null,
     recent.length ? h('section', { class: 'card', id: 'recent' }, h('h2', {}, '最近提交'), h('ul', { class: 'list' }, recent.map((i) => inspLink(i)))) : null,
     h('section', { class: 'card' },
@@ -83,8 +83,23 @@ export async function render(app) {
       h('button', { class: 'danger block', id: 'sign-out', onclick: () => signOut(app) }, '退出登录')));
 }
 
-function fieldName(f) {
-  return f?.startsWith('answers.') ? '检查项 ' + f.slice(8) : f;
+// Field names as inspectors read them.
+const fieldNames = {
+  summary: '检查小结', status: '状态', note: '备注', name: '名称', address: '地址', description: '问题描述',
+  deadline: '整改期限', severity: '严重程度', rectification_note: '整改说明', caption: '照片说明', plate: '车牌号',
+  checkpoint: '检查点', campaign: '专项行动', action: '处理结果', remarks: '备注',
+};
+
+// fieldLabel names a superseded field: a checklist item by its label in
+// the inspection's checklist, another field by its Chinese name.
+function fieldLabel(s, inspections, templates) {
+  const f = s.field || '';
+  if (!f.startsWith('answers.')) return fieldNames[f] || f;
+  const key = f.slice(8);
+  const insp = inspections.find((i) => i.id === s.id);
+  const tpl = insp && templates.find((t) => t.fields.template_id === insp.fields.template_id && t.fields.version === insp.fields.template_version);
+  const item = Array.isArray(tpl?.fields.items) ? tpl.fields.items.find((it) => it.key === key) : null;
+  return item?.label || '检查项 ' + key;
 }
 
 function show(v) {
