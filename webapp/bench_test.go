@@ -56,7 +56,7 @@ func TestAppBenchmark(t *testing.T) {
 	}
 	srv := apptest.Start(t)
 	site, at := demoSite(t, srv, "忻府区锦绣华庭小区二期工地")
-	bctx := browserFor(t)
+	bctx := browserWithin(t, time.Hour) // 40 photos of 3 MB take about half an hour on 3G
 
 	// First load: a fresh phone, throttled before it opens the app.
 	dev, cancel := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext())

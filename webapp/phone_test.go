@@ -27,6 +27,14 @@ const phoneAccuracy = 8.0
 // except under CI); phones are browser contexts in it.
 func browserFor(t *testing.T) context.Context {
 	t.Helper()
+	// A guard against a hung browser, not a speed limit: under -race on a
+	// busy two-core machine a whole browser test takes a minute or more.
+	return browserWithin(t, 5*time.Minute)
+}
+
+// browserWithin is browserFor with the browser ended after limit.
+func browserWithin(t *testing.T, limit time.Duration) context.Context {
+	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("chromium is required in CI (.ci/run installs it): %v", err)
@@ -51,9 +59,7 @@ func browserFor(t *testing.T) context.Context {
 	t.Cleanup(cancelAlloc)
 	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
 	t.Cleanup(cancelBrowser)
-	// A guard against a hung browser, not a speed limit: under -race on a
-	// busy two-core machine a whole browser test takes a minute or more.
-	bctx, cancelTimeout := context.WithTimeout(bctx, 5*time.Minute)
+	bctx, cancelTimeout := context.WithTimeout(bctx, limit)
 	t.Cleanup(cancelTimeout)
 	if err := chromedp.Do(bctx, chromedp.Navigate("about:blank")); err != nil {
 		t.Fatalf("start chromium: %v", err)
