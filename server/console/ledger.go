@@ -18,7 +18,8 @@ import (
 // sees and their roll-up.
 type ledgerTask struct {
 	ID, Number, Category, Problem, Units, Acceptance, Deadline string
-	Overdue                                                    bool // some county the viewer sees is overdue
+	Summary                                                    string // the problem's first words; the full text unfolds
+	Overdue                                                    bool   // some county the viewer sees is overdue
 	Rollup                                                     rollupView
 	Rows, Others                                               []progressRow
 	// Checklists names the checklists whose inspections are the task's
@@ -71,29 +72,81 @@ func abridge(s string, n int) string {
 // progressAnchor is the page anchor of a task's row for a county.
 func progressAnchor(taskID, county string) string { return "p-" + taskID + "-" + county }
 
+// ledgerFilter narrows the ledger to the county rows with a status, of
+// a county, or overdue; "" and false are any.
+type ledgerFilter struct {
+	Status, County string
+	Overdue        bool
+}
+
+func (f ledgerFilter) on() bool { return f.Status != "" || f.County != "" || f.Overdue }
+
+// keep reports whether a county's row passes the filter.
+func (f ledgerFilter) keep(r progressRow) bool {
+	return (f.Status == "" || r.Status == f.Status) && (f.County == "" || r.County == f.County) && (!f.Overdue || r.Overdue)
+}
+
 // ledger shows the plan's rectification tasks, each with the progress of
 // the counties the viewer sees — a county office its own, the city every
 // county's and a roll-up (counts by status, the slowest county, the
 // overdue ones) — and the field evidence.
 func (c *Console) ledger(ec echo.Context) error {
-	p := principalOf(ec)
-	ctx := ec.Request().Context()
-	tasks, err := c.d.Store.Tasks(ctx)
+	out, f, today, err := c.ledgerTasks(ec)
 	if err != nil {
 		return err
 	}
+	overdue := 0
+	acceptance := ""
+	for i, t := range out {
+		if t.Overdue {
+			overdue++
+		}
+		if i == 0 {
+			acceptance = t.Acceptance
+		} else if t.Acceptance != acceptance {
+			acceptance = ""
+		}
+	}
+	p := principalOf(ec)
+	var counties []countyCount
+	for _, ct := range c.counties {
+		if p.CanSee(ct.Code) {
+			counties = append(counties, countyCount{Code: ct.Code, Name: ct.Name, Selected: ct.Code == f.County})
+		}
+	}
+	return c.render(ec, http.StatusOK, "ledger.html", map[string]any{"Tasks": out, "Overdue": overdue, "Today": today,
+		"Saved": ec.QueryParam("saved"), "F": f, "Filtered": f.on(), "Statuses": server.TaskStatuses, "Counties": counties,
+		// The acceptance unit, when every task has the same, is said once.
+		"Acceptance": acceptance})
+}
+
+// ledgerTasks are the ledger's tasks as the request's filter narrows them.
+func (c *Console) ledgerTasks(ec echo.Context) ([]ledgerTask, ledgerFilter, string, error) {
+	p := principalOf(ec)
+	ctx := ec.Request().Context()
+	f := ledgerFilter{Status: ec.QueryParam("status"), County: ec.QueryParam("county"), Overdue: ec.QueryParam("overdue") == "1"}
+	if f.Status != "" && !slices.Contains(server.TaskStatuses, f.Status) {
+		return nil, f, "", server.Errorf(syncproto.CodeBadRequest, "未知的整改状态 %q", f.Status)
+	}
+	if f.County != "" && !p.CanSee(f.County) {
+		return nil, f, "", server.Errorf(syncproto.CodeOutOfScope, "无权查看区县 %s 的整改进展", c.countyName(f.County))
+	}
+	tasks, err := c.d.Store.Tasks(ctx)
+	if err != nil {
+		return nil, f, "", err
+	}
 	progress, err := c.d.Store.TaskProgress(ctx, p.Scope())
 	if err != nil {
-		return err
+		return nil, f, "", err
 	}
 	// The evidence each task shows is what this office may see.
 	tallies, err := c.d.Store.InspectionTally(ctx, server.InspectionQuery{Scope: p.Scope()})
 	if err != nil {
-		return err
+		return nil, f, "", err
 	}
 	vehicles, err := c.d.Store.VehicleStats(ctx, p.Scope())
 	if err != nil {
-		return err
+		return nil, f, "", err
 	}
 	ix := server.IndexProgress(progress)
 	today := c.now().In(chinaTime).Format(time.DateOnly)
@@ -102,23 +155,30 @@ func (c *Console) ledger(ec echo.Context) error {
 		token = s.csrf
 	}
 	out := make([]ledgerTask, 0, len(tasks))
-	overdue := 0
 	for _, t := range tasks {
 		units, deadline := taskFacts(t)
 		l := server.LedgerOf(t, ix, p.CanSee, today)
-		lt := ledgerTask{ID: t.ID, Number: t.Text("number"), Category: t.Text("category"), Problem: abridge(t.Text("problem"), 80),
+		lt := ledgerTask{ID: t.ID, Number: t.Text("number"), Category: t.Text("category"), Problem: strings.TrimSpace(t.Text("problem")),
 			Units: strings.Join(units, "、"), Acceptance: t.Text("acceptance_unit"), Deadline: deadline,
 			Overdue: len(l.Rollup.Overdue) > 0, Rollup: c.rollupView(l.Rollup)}
+		lt.Summary = abridge(lt.Problem, 36)
 		templates := server.TaskTemplates(t)
 		for _, tp := range l.Rows {
 			r := c.progressRow(p, t, tp, today, templates, tallies, vehicles)
 			r.CSRF = token
-			lt.Rows = append(lt.Rows, r)
+			if f.keep(r) {
+				lt.Rows = append(lt.Rows, r)
+			}
 		}
 		for _, tp := range l.Others {
 			r := c.progressRow(p, t, tp, today, nil, nil, nil)
 			r.CSRF = token
-			lt.Others = append(lt.Others, r)
+			if f.keep(r) {
+				lt.Others = append(lt.Others, r)
+			}
+		}
+		if f.on() && len(lt.Rows)+len(lt.Others) == 0 {
+			continue
 		}
 		if len(templates) > 0 {
 			titles := make([]string, len(templates))
@@ -129,13 +189,40 @@ func (c *Console) ledger(ec echo.Context) error {
 			lt.Evidence = server.TaskEvidence(t, tallies, vehicles)
 			lt.Roadside = slices.Contains(templates, server.RoadsideTemplate)
 		}
-		if lt.Overdue {
-			overdue++
-		}
 		out = append(out, lt)
 	}
-	return c.render(ec, http.StatusOK, "ledger.html", map[string]any{"Tasks": out, "Overdue": overdue, "Today": today,
-		"Saved": ec.QueryParam("saved")})
+	return out, f, today, nil
+}
+
+// ledgerXLSX exports the ledger's current filter: a row for each task and
+// county shown.
+func (c *Console) ledgerXLSX(ec echo.Context) error {
+	tasks, _, _, err := c.ledgerTasks(ec)
+	if err != nil {
+		return err
+	}
+	s := xlsxSheet{Name: "整改台账", Title: "整改台账", Header: []string{"序号", "类别", "问题", "责任单位", "验收单位", "整改时限",
+		"区县", "状态", "进度", "逾期", "进展说明", "佐证材料", "现场检查", "其中已通过"}}
+	for _, t := range tasks {
+		for _, r := range append(slices.Clip(t.Rows), t.Others...) {
+			var pct any = ""
+			if r.HasPct {
+				pct = percent(float64(r.Pct) / 100)
+			}
+			overdue := ""
+			if r.Overdue {
+				overdue = "是"
+			}
+			var insp, approved any = "—", "—"
+			if t.Checklists != "" {
+				insp, approved = r.Field.Inspections(), r.Field.Approved
+			}
+			s.Rows = append(s.Rows, []any{t.Number, t.Category, t.Problem, t.Units, t.Acceptance, t.Deadline, r.CountyName,
+				r.StatusName, pct, overdue, r.Note, strings.Join(r.Evidence, "\n"), insp, approved})
+		}
+	}
+	s.Totals = []any{"合计", "", strconv.Itoa(len(tasks)) + " 项任务", "", "", "", strconv.Itoa(len(s.Rows)) + " 条进展", "", "", "", "", "", "", ""}
+	return c.exportXLSX(ec, "整改台账-"+c.now().In(chinaTime).Format("20060102"), []xlsxSheet{s})
 }
 
 // progressRow shows tp, one county's progress on task t; templates,

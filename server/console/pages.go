@@ -68,6 +68,7 @@ func (c *Console) render(ec echo.Context, status int, page string, data map[stri
 	if s := sessionFrom(ec); s != nil {
 		data["CSRF"] = s.csrf
 	}
+	data["ExportQuery"] = exportQuery(ec)
 	var buf bytes.Buffer
 	if err := c.tmpl[page].ExecuteTemplate(&buf, "layout", data); err != nil {
 		return err

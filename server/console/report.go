@@ -16,7 +16,6 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
-	"github.com/xuri/excelize/v2"
 )
 
 var reMonth = regexp.MustCompile(`^[0-9]{4}-(0[1-9]|1[0-2])$`)
@@ -228,48 +227,6 @@ func (c *Console) reportCSV(ec echo.Context) error {
 	}
 	attachment(ec, "信息报送-"+month+".csv")
 	return ec.Blob(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
-}
-
-// reportXLSX downloads the report as an XLSX workbook, one sheet a table.
-func (c *Console) reportXLSX(ec echo.Context) error {
-	rp, tables, err := c.monthReport(ec)
-	if err != nil {
-		return err
-	}
-	month := rp.Month
-	f := excelize.NewFile()
-	defer f.Close()
-	for i, t := range tables {
-		if i == 0 {
-			if err := f.SetSheetName("Sheet1", t.Title); err != nil {
-				return err
-			}
-		} else if _, err := f.NewSheet(t.Title); err != nil {
-			return err
-		}
-		rows := append([][]string{t.Header}, t.Rows...)
-		for r, row := range rows {
-			for col, v := range row {
-				cell, err := excelize.CoordinatesToCellName(col+1, r+1)
-				if err != nil {
-					return err
-				}
-				var val any = v
-				if n, err := strconv.Atoi(v); err == nil && r > 0 {
-					val = n
-				}
-				if err := f.SetCellValue(t.Title, cell, val); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	var buf bytes.Buffer
-	if err := f.Write(&buf); err != nil {
-		return err
-	}
-	attachment(ec, "信息报送-"+month+".xlsx")
-	return ec.Blob(http.StatusOK, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", buf.Bytes())
 }
 
 type deviceRow struct {

@@ -1,0 +1,320 @@
+package console
+
+import (
+	"html/template"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// exportLimit bounds the rows of one exported list.
+const exportLimit = 20000
+
+// typedRow turns a report table's row into cells: whole numbers as
+// numbers, "12.5%" as a percent; the rest (序号 such as "4.4", "—") as
+// text.
+func typedRow(header, row []string) []any {
+	out := make([]any, len(row))
+	for i, v := range row {
+		out[i] = v
+		if i < len(header) && header[i] == "序号" {
+			continue
+		}
+		if n, err := strconv.Atoi(v); err == nil {
+			out[i] = n
+		} else if s, ok := strings.CutSuffix(v, "%"); ok {
+			if f, err := strconv.ParseFloat(s, 64); err == nil {
+				out[i] = percent(f / 100)
+			}
+		}
+	}
+	return out
+}
+
+// sumTotals is a totals row (合计 in the first column) summing the
+// columns whose cells are all numbers; other columns are left empty.
+func sumTotals(cols int, rows [][]any) []any {
+	t := make([]any, cols)
+	t[0] = "合计"
+	for col := 1; col < cols; col++ {
+		sum, numeric := 0, len(rows) > 0
+		for _, r := range rows {
+			n, ok := r[col].(int)
+			if !ok {
+				numeric = false
+				break
+			}
+			sum += n
+		}
+		if numeric {
+			t[col] = sum
+		} else {
+			t[col] = ""
+		}
+	}
+	return t
+}
+
+// reportXLSX downloads the monthly report as an XLSX workbook: a sheet
+// for each of the report's tables, then the month's roadside statistics
+// and its findings.
+func (c *Console) reportXLSX(ec echo.Context) error {
+	rp, tables, err := c.monthReport(ec)
+	if err != nil {
+		return err
+	}
+	var sheets []xlsxSheet
+	for _, t := range tables {
+		s := xlsxSheet{Name: t.Title, Title: "信息报送（" + rp.Month + "）" + t.Title, Header: t.Header}
+		for _, r := range t.Rows {
+			s.Rows = append(s.Rows, typedRow(t.Header, r))
+		}
+		s.Totals = sumTotals(len(t.Header), s.Rows)
+		sheets = append(sheets, s)
+	}
+	counties, err := c.exportCounties(ec, rp.County)
+	if err != nil {
+		return err
+	}
+	roadside, err := c.roadsideSheet(ec, rp.Month, counties)
+	if err != nil {
+		return err
+	}
+	q := server.InspectionQuery{Scope: principalOf(ec).Scope(), Counties: counties, From: rp.Month + "-01", To: rp.Month + "-31"}
+	findings, err := c.findingsSheet(ec, q)
+	if err != nil {
+		return err
+	}
+	findings.Title = "信息报送（" + rp.Month + "）发现问题"
+	return c.exportXLSX(ec, "信息报送-"+rp.Month, append(sheets, roadside, findings))
+}
+
+// exportCounties are the counties of the viewer's scope, or the one it
+// asks for.
+func (c *Console) exportCounties(ec echo.Context, county string) ([]string, error) {
+	p := principalOf(ec)
+	if county != "" {
+		if !p.CanSee(county) {
+			return nil, server.Errorf(syncproto.CodeOutOfScope, "无权查看区县 %s 的数据", c.countyName(county))
+		}
+		return []string{county}, nil
+	}
+	var out []string
+	for _, ct := range c.counties {
+		if p.CanSee(ct.Code) {
+			out = append(out, ct.Code)
+		}
+	}
+	if p.CanSee(server.CityCounty) {
+		out = append(out, server.CityCounty)
+	}
+	return out, nil
+}
+
+// roadsideSheet is the month's roadside statistics by county and
+// checkpoint: trucks checked, 国六 trucks, 国六 with after-treatment
+// removed and the removal rate, with the totals.
+func (c *Console) roadsideSheet(ec echo.Context, month string, counties []string) (xlsxSheet, error) {
+	s := xlsxSheet{Name: "路检路查统计", Title: "路检路查统计（" + month + "）",
+		Header: []string{"区县", "检查站", "专项行动", "检查车辆", "国六车辆", "后处理拆除（国六）", "拆除率"}}
+	recs, _, err := c.d.Store.VehicleChecks(ec.Request().Context(), server.VehicleQuery{Scope: principalOf(ec).Scope(), Limit: exportLimit})
+	if err != nil {
+		return s, err
+	}
+	var stats []server.VehicleStat
+	for _, r := range recs {
+		if !slices.Contains(counties, r.County) || !strings.HasPrefix(localTime(r.Text("checked_at")), month) {
+			continue
+		}
+		v := server.VehicleStat{County: r.County, Checkpoint: r.Text("checkpoint"), Campaign: r.Text("campaign"), Trucks: 1}
+		if r.Text("emission_stage") == syncproto.StageCN6 {
+			v.G6 = 1
+			if r.Text("aftertreatment") == syncproto.AftertreatmentRemoved {
+				v.Removed = 1
+			}
+		}
+		stats = append(stats, v)
+	}
+	slices.SortStableFunc(stats, func(a, b server.VehicleStat) int {
+		return strings.Compare(a.County+"\x00"+a.Checkpoint+"\x00"+a.Campaign, b.County+"\x00"+b.Checkpoint+"\x00"+b.Campaign)
+	})
+	keys, sums := server.SumVehicleStats(stats, func(v server.VehicleStat) string {
+		return v.County + "\x00" + v.Checkpoint + "\x00" + v.Campaign
+	})
+	var total server.VehicleStat
+	for _, k := range keys {
+		parts := strings.SplitN(k, "\x00", 3)
+		campaign := parts[2]
+		if campaign == "" {
+			campaign = noCampaign
+		}
+		v := sums[k]
+		s.Rows = append(s.Rows, []any{c.countyName(parts[0]), parts[1], campaign, v.Trucks, v.G6, v.Removed, pctOf(v.Removed, v.G6)})
+		total.Add(v)
+	}
+	s.Totals = []any{"合计", "", "", total.Trucks, total.G6, total.Removed, pctOf(total.Removed, total.G6)}
+	return s, nil
+}
+
+// findingsSheet lists the findings of the inspections q selects.
+func (c *Console) findingsSheet(ec echo.Context, q server.InspectionQuery) (xlsxSheet, error) {
+	s := xlsxSheet{Name: "发现问题", Title: "发现问题",
+		Header: []string{"检查时间", "区县", "点位", "检查表", "检查项", "问题描述", "严重程度", "整改期限", "问题状态", "检查状态", "检查记录编号"}}
+	ctx := ec.Request().Context()
+	q.Limit, q.Offset = exportLimit, 0
+	insps, _, err := c.d.Store.Inspections(ctx, q)
+	if err != nil {
+		return s, err
+	}
+	for _, insp := range insps {
+		fs, err := c.d.Store.Find(ctx, syncproto.EntityFinding, "inspection_id", insp.ID)
+		if err != nil {
+			return s, err
+		}
+		if len(fs) == 0 {
+			continue
+		}
+		tmpl, err := c.template(ec, insp)
+		if err != nil {
+			return s, err
+		}
+		items := map[string]string{}
+		for _, it := range tmpl.Items {
+			items[it.Key] = it.Label
+		}
+		site := c.siteName(ec, insp.Text("site_id"))
+		for _, f := range fs {
+			if f.State.IsDeleted() {
+				continue
+			}
+			item := items[f.Text("item_key")]
+			if item == "" {
+				item = f.Text("item_key")
+			}
+			s.Rows = append(s.Rows, []any{localTime(insp.Text("started_at")), c.countyName(insp.County), site, tmpl.Title, item,
+				f.Text("description"), severityNames[f.Text("severity")], f.Text("deadline"), findingStatusNames[f.Text("status")],
+				statusNames[insp.Text("status")], insp.ID})
+		}
+	}
+	s.Totals = []any{"合计", "", "", "", "", strconv.Itoa(len(s.Rows)) + " 个问题", "", "", "", "", ""}
+	return s, nil
+}
+
+// inspectionQuery reads the queue's filter from the request, as the queue
+// page does (the status defaults to 待审核 when absent), for its exports.
+func (c *Console) inspectionQuery(ec echo.Context) (server.InspectionQuery, error) {
+	p := principalOf(ec)
+	q := server.InspectionQuery{Scope: p.Scope(), County: ec.QueryParam("county"), TemplateID: ec.QueryParam("template"),
+		Status: ec.QueryParam("status"), From: ec.QueryParam("from"), To: ec.QueryParam("to"), Flag: ec.QueryParam("flag"),
+		Completeness: ec.QueryParam("complete")}
+	if _, ok := ec.QueryParams()["status"]; !ok {
+		q.Status = "submitted"
+	}
+	if q.Status != "" && !slices.Contains(server.ReviewStatuses, q.Status) {
+		return q, server.Errorf(syncproto.CodeBadRequest, "状态只能是待审核、已退回或已通过")
+	}
+	for _, d := range []string{q.From, q.To} {
+		if _, err := time.Parse(time.DateOnly, d); d != "" && err != nil {
+			return q, server.Errorf(syncproto.CodeBadRequest, "日期格式应为 2026-03-01")
+		}
+	}
+	if q.Completeness != "" && q.Completeness != server.CompletenessComplete && q.Completeness != server.CompletenessIncomplete {
+		return q, server.Errorf(syncproto.CodeBadRequest, "完整性筛选只能是只看缺项（incomplete）或只看完整（complete）")
+	}
+	if q.Flag != "" && !slices.Contains(FlagNames, q.Flag) {
+		return q, server.Errorf(syncproto.CodeBadRequest, "未知的证据标记 %q", q.Flag)
+	}
+	if q.County != "" && !p.CanSee(q.County) {
+		return q, server.Errorf(syncproto.CodeOutOfScope, "无权查看区县 %s 的检查", c.countyName(q.County))
+	}
+	if id := ec.QueryParam("task"); id != "" {
+		t, err := c.d.Store.Get(ec.Request().Context(), syncproto.EntityTask, id)
+		if err != nil {
+			return q, err
+		}
+		if t == nil || t.State.IsDeleted() {
+			return q, server.Errorf(syncproto.CodeNotFound, "整改任务 %s 不存在", id)
+		}
+		q.TemplateIDs, q.Counties = server.TaskTemplates(t), server.TaskCounties(t)
+	}
+	return q, nil
+}
+
+// queueXLSX exports the queue's current filter: every inspection it
+// selects (not only the page shown).
+func (c *Console) queueXLSX(ec echo.Context) error {
+	q, err := c.inspectionQuery(ec)
+	if err != nil {
+		return err
+	}
+	q.Limit = exportLimit
+	recs, _, err := c.d.Store.Inspections(ec.Request().Context(), q)
+	if err != nil {
+		return err
+	}
+	s := xlsxSheet{Name: "检查记录", Title: "审核队列导出", Header: []string{"检查时间", "区县", "点位", "检查表", "状态", "缺项", "检查记录编号"}}
+	for _, r := range recs {
+		var missing any = "未检查"
+		if n, ok := missingCount(r); ok {
+			missing = n
+		}
+		s.Rows = append(s.Rows, []any{localTime(r.Text("started_at")), c.countyName(r.County), c.siteName(ec, r.Text("site_id")),
+			c.templateTitle(r.Text("template_id")), statusNames[r.Text("status")], missing, r.ID})
+	}
+	s.Totals = []any{"合计", strconv.Itoa(len(s.Rows)) + " 条", "", "", "", "", ""}
+	return c.exportXLSX(ec, "审核队列-"+c.now().In(chinaTime).Format("20060102"), []xlsxSheet{s})
+}
+
+// findingsXLSX exports the findings of the inspections the queue's
+// current filter selects.
+func (c *Console) findingsXLSX(ec echo.Context) error {
+	q, err := c.inspectionQuery(ec)
+	if err != nil {
+		return err
+	}
+	s, err := c.findingsSheet(ec, q)
+	if err != nil {
+		return err
+	}
+	return c.exportXLSX(ec, "发现问题-"+c.now().In(chinaTime).Format("20060102"), []xlsxSheet{s})
+}
+
+// vehiclesXLSX exports the roadside records the vehicles page's current
+// filter selects.
+func (c *Console) vehiclesXLSX(ec echo.Context) error {
+	p := principalOf(ec)
+	q := server.VehicleQuery{Scope: p.Scope(), County: ec.QueryParam("county"), Checkpoint: ec.QueryParam("checkpoint"),
+		Campaign: ec.QueryParam("campaign"), NoCampaign: ec.QueryParam("nocampaign") == "1",
+		Removed: ec.QueryParam("removed") == "1", Limit: exportLimit}
+	if q.County != "" && !p.CanSee(q.County) {
+		return server.Errorf(syncproto.CodeOutOfScope, "无权查看区县 %s 的路检记录", c.countyName(q.County))
+	}
+	recs, _, err := c.d.Store.VehicleChecks(ec.Request().Context(), q)
+	if err != nil {
+		return err
+	}
+	s := xlsxSheet{Name: "路检记录", Title: "路检路查记录",
+		Header: []string{"检查时间", "区县", "检查站", "专项行动", "号牌", "排放阶段", "燃料", "后处理装置", "处理", "备注"}}
+	for _, r := range recs {
+		s.Rows = append(s.Rows, []any{localTime(r.Text("checked_at")), c.countyName(r.County), r.Text("checkpoint"), r.Text("campaign"),
+			r.Text("plate"), vehicleLabel(r, "emission_stage"), vehicleLabel(r, "fuel"), vehicleLabel(r, "aftertreatment"),
+			vehicleLabel(r, "action"), r.Text("note")})
+	}
+	s.Totals = []any{"合计", strconv.Itoa(len(s.Rows)) + " 辆", "", "", "", "", "", "", "", ""}
+	return c.exportXLSX(ec, "路检记录-"+c.now().In(chinaTime).Format("20060102"), []xlsxSheet{s})
+}
+
+// exportQuery is the page's query without its page number, for the
+// export links that carry the page's filter (re-encoded, so safe in an
+// href).
+func exportQuery(ec echo.Context) template.URL {
+	q := ec.Request().URL.Query()
+	q.Del("page")
+	q.Del("saved")
+	return template.URL(q.Encode())
+}
