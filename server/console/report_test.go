@@ -54,10 +54,8 @@ func TestMonthlyReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows, err := f.GetRows("检查与整改汇总")
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Each sheet: a title row, the header, the data and a totals row.
+	rows := checkSheet(t, body, f, "检查与整改汇总")
 	if len(rows) != 2 || rows[1][0] != "忻府区" {
 		t.Fatalf("xlsx rows: %v", rows)
 	}
@@ -81,11 +79,11 @@ func TestMonthlyReport(t *testing.T) {
 			t.Errorf("xlsx %s = %s, database %d", rows[0][col], rows[1][col], n)
 		}
 	}
-	tmpl, _ := f.GetRows("按检查表统计")
+	tmpl := checkSheet(t, body, f, "按检查表统计")
 	if len(tmpl) != 2 || tmpl[1][2] != "3" {
 		t.Errorf("xlsx by checklist: %v", tmpl)
 	}
-	byTask, _ := f.GetRows("整改任务进展")
+	byTask := checkSheet(t, body, f, "整改任务进展")
 	if len(byTask) != 1+concerning {
 		t.Errorf("xlsx by task: %d rows, want %d tasks concerning 忻府区", len(byTask)-1, concerning)
 	}

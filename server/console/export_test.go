@@ -1,0 +1,246 @@
+package console_test
+
+import (
+	"archive/zip"
+	"encoding/xml"
+	"io"
+	"net/http"
+	"net/url"
+	"path"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xuri/excelize/v2"
+)
+
+// sheetXML returns the raw XML of the workbook's sheet name, found
+// through workbook.xml and its relationships.
+func sheetXML(t *testing.T, body, name string) string {
+	t.Helper()
+	z, err := zip.NewReader(strings.NewReader(body), int64(len(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(p string) []byte {
+		f, err := z.Open(p)
+		if err != nil {
+			t.Fatalf("xlsx lacks %s: %v", p, err)
+		}
+		defer f.Close()
+		b, err := io.ReadAll(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	var wb struct {
+		Sheets []struct {
+			Name string `xml:"name,attr"`
+			RID  string `xml:"http://schemas.openxmlformats.org/officeDocument/2006/relationships id,attr"`
+		} `xml:"sheets>sheet"`
+	}
+	var rels struct {
+		Rels []struct {
+			ID     string `xml:"Id,attr"`
+			Target string `xml:"Target,attr"`
+		} `xml:"Relationship"`
+	}
+	if err := xml.Unmarshal(read("xl/workbook.xml"), &wb); err != nil {
+		t.Fatal(err)
+	}
+	if err := xml.Unmarshal(read("xl/_rels/workbook.xml.rels"), &rels); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range wb.Sheets {
+		if s.Name != name {
+			continue
+		}
+		for _, r := range rels.Rels {
+			if r.ID == s.RID {
+				target := strings.TrimPrefix(r.Target, "/")
+				if !strings.HasPrefix(target, "xl/") {
+					target = path.Join("xl", target)
+				}
+				return string(read(target))
+			}
+		}
+	}
+	t.Fatalf("xlsx has no sheet %q", name)
+	return ""
+}
+
+var (
+	reDimension  = regexp.MustCompile(`<dimension ref="([A-Z0-9:]+)"`)
+	reAutoFilter = regexp.MustCompile(`<autoFilter ref="([A-Z0-9:$]+)"`)
+	reWhole      = regexp.MustCompile(`^-?[0-9]+$`)
+	rePercent    = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?%$`)
+)
+
+// checkSheet checks an exported sheet the way a spreadsheet would read it
+// — a title row (unit, date made), the header frozen under it with an
+// autofilter over the data, a totals row (合计) last, the sheet's
+// dimension exactly its extent, numbers and percentages as numeric cells
+// — and returns the header and data rows.
+func checkSheet(t *testing.T, body string, f *excelize.File, name string) [][]string {
+	t.Helper()
+	rows, err := f.GetRows(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) < 3 {
+		t.Fatalf("sheet %s: %d rows, want a title, a header and a totals row", name, len(rows))
+	}
+	if title := rows[0][0]; !strings.HasPrefix(title, "忻州市") || !strings.Contains(title, "制表日期：20") {
+		t.Errorf("sheet %s title row %q: want the unit and the date made", name, title)
+	}
+	if rows[len(rows)-1][0] != "合计" {
+		t.Errorf("sheet %s last row %v, want the totals", name, rows[len(rows)-1])
+	}
+	cols := len(rows[1])
+	lastCol, _ := excelize.ColumnNumberToName(cols)
+	raw := sheetXML(t, body, name)
+	if m := reDimension.FindStringSubmatch(raw); m == nil || m[1] != "A1:"+lastCol+strconv.Itoa(len(rows)) {
+		t.Errorf("sheet %s dimension %v, want A1:%s%d (%d columns, %d rows)", name, m, lastCol, len(rows), cols, len(rows))
+	}
+	if m := reAutoFilter.FindStringSubmatch(raw); m == nil || strings.ReplaceAll(m[1], "$", "") != "A2:"+lastCol+strconv.Itoa(max(len(rows)-1, 2)) {
+		t.Errorf("sheet %s autofilter %v, want A2:%s%d", name, m, lastCol, len(rows)-1)
+	}
+	panes, err := f.GetPanes(name)
+	if err != nil || !panes.Freeze || panes.YSplit != 2 || panes.TopLeftCell != "A3" {
+		t.Errorf("sheet %s panes %+v, %v: want the first two rows frozen", name, panes, err)
+	}
+	for r, row := range rows[2:] {
+		for c, v := range row {
+			if rows[1][c] == "序号" || !(reWhole.MatchString(v) || rePercent.MatchString(v)) {
+				continue
+			}
+			ref, _ := excelize.CoordinatesToCellName(c+1, r+3)
+			typ, err := f.GetCellType(name, ref)
+			if err != nil || (typ != excelize.CellTypeUnset && typ != excelize.CellTypeNumber) {
+				t.Errorf("sheet %s %s = %q is stored as type %v, want a number", name, ref, v, typ)
+			}
+			if strings.HasSuffix(v, "%") {
+				rawV, _ := f.GetCellValue(name, ref, excelize.Options{RawCellValue: true})
+				want, _ := strconv.ParseFloat(strings.TrimSuffix(v, "%"), 64)
+				if got, err := strconv.ParseFloat(rawV, 64); err != nil || abs(got*100-want) > 0.06 {
+					t.Errorf("sheet %s %s = %q is %q underneath, want the fraction", name, ref, v, rawV)
+				}
+			}
+		}
+	}
+	if w, err := f.GetColWidth(name, "A"); err != nil || w < 8 {
+		t.Errorf("sheet %s column A width %v %v", name, w, err)
+	}
+	return rows[1 : len(rows)-1]
+}
+
+func abs(f float64) float64 { return max(f, -f) }
+
+// download fetches an XLSX export and opens it.
+func download(t *testing.T, b *browser, path string) (string, *excelize.File) {
+	t.Helper()
+	st, body := b.get(path)
+	if st != http.StatusOK || !strings.HasPrefix(body, "PK") {
+		t.Fatalf("%s: %d %.200s", path, st, body)
+	}
+	f, err := excelize.OpenReader(strings.NewReader(body))
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return body, f
+}
+
+// exportHref finds the page's link to an export and returns its address.
+func exportHref(t *testing.T, page, prefix string) string {
+	t.Helper()
+	m := regexp.MustCompile(`href="(` + regexp.QuoteMeta(prefix) + `[^"]*)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("page has no link to %s", prefix)
+	}
+	return strings.ReplaceAll(m[1], "&amp;", "&")
+}
+
+func TestExports(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	ids := []string{submit(t, phone, apptest.Xinfu), submit(t, phone, apptest.Xinfu), submit(t, phone, apptest.Xinfu)}
+	submit(t, srv.Login(apptest.NingwuInsp), apptest.Ningwu)
+	b := loggedIn(t, srv, apptest.CountyOffice)
+	_, page := b.get("/console/inspections/" + ids[0])
+	if st, page := b.post("/console/inspections/"+ids[0]+"/review", url.Values{"csrf": {csrf(t, page)}, "decision": {"approve"}}); st != http.StatusOK {
+		t.Fatalf("approve: %d\n%s", st, page)
+	}
+
+	// The queue's export carries the page's filter and lists exactly
+	// the rows it selects (every page of them).
+	for _, tc := range []struct {
+		page string
+		want []string
+	}{
+		{"/console/queue", ids[1:]},                      // the default: 待审核
+		{"/console/queue?status=approved", ids[:1]},      // one approved
+		{"/console/queue?status=&county=140902", ids[:]}, // every status
+	} {
+		_, page := b.get(tc.page)
+		href := exportHref(t, page, "/console/queue.xlsx")
+		body, f := download(t, b, href)
+		rows := checkSheet(t, body, f, "检查记录")
+		var got []string
+		for _, r := range rows[1:] {
+			got = append(got, r[len(r)-1])
+		}
+		slices.Sort(got)
+		want := slices.Sorted(slices.Values(tc.want))
+		if !slices.Equal(got, want) {
+			t.Errorf("%s → %s: ids %v, want %v", tc.page, href, got, want)
+		}
+		if n := len(rows) - 1; !strings.Contains(squash(page), "共 "+strconv.Itoa(n)+" 条") {
+			t.Errorf("%s: export has %d rows, the page another count", tc.page, n)
+		}
+		_ = exportHref(t, page, "/console/findings.xlsx")
+	}
+	body, f := download(t, b, "/console/findings.xlsx?status=")
+	checkSheet(t, body, f, "发现问题")
+
+	// The report: its tables, the roadside statistics and the findings.
+	body, f = download(t, b, "/console/report.xlsx?month=2026-11")
+	for _, name := range []string{"检查与整改汇总", "按检查表统计", "整改任务进展", "路检路查统计", "发现问题"} {
+		checkSheet(t, body, f, name)
+	}
+	if got := f.GetSheetList(); len(got) != 5 {
+		t.Errorf("report sheets %v", got)
+	}
+	sum, _ := f.GetRows("检查与整改汇总")
+	if total := sum[len(sum)-1]; total[1] != "4" && total[1] != "3" {
+		t.Errorf("report totals %v", total)
+	}
+
+	// Roadside records and the ledger, as the city.
+	city := loggedIn(t, srv, apptest.CityOffice)
+	_, page = city.get("/console/vehicles")
+	body, f = download(t, city, exportHref(t, page, "/console/vehicles.xlsx"))
+	checkSheet(t, body, f, "路检记录")
+	_, page = city.get("/console/ledger?status=not_started&county=140902")
+	href := exportHref(t, page, "/console/ledger.xlsx")
+	if !strings.Contains(href, "county=140902") || !strings.Contains(href, "status=not_started") {
+		t.Errorf("ledger export link %s lacks the filter", href)
+	}
+	body, f = download(t, city, href)
+	rows := checkSheet(t, body, f, "整改台账")
+	if len(rows) < 2 {
+		t.Fatalf("ledger export: %v", rows)
+	}
+	for _, r := range rows[1:] {
+		if r[6] != "忻府区" || r[7] != "未开始" {
+			t.Errorf("ledger export row outside the filter: %v", r)
+		}
+	}
+	if n := strings.Count(page, `class="county-row`); n != len(rows)-1 {
+		t.Errorf("ledger page shows %d county rows, export %d", n, len(rows)-1)
+	}
+}
