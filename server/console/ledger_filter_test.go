@@ -1,0 +1,63 @@
+package console_test
+
+import (
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
+)
+
+var reCountyRow = regexp.MustCompile(`<tr id="p-[^"]*" class="county-row([^"]*)" data-task="[^"]*" data-county="([^"]*)" data-status="([^"]*)"`)
+
+func TestLedgerFilters(t *testing.T) {
+	srv := apptest.Start(t)
+	city := loggedIn(t, srv, apptest.CityOffice)
+	_, all := city.get("/console/ledger")
+	if n := len(reCountyRow.FindAllString(all, -1)); n < 20 {
+		t.Fatalf("unfiltered ledger: %d county rows", n)
+	}
+	// The acceptance unit is said once, not on every task.
+	if n := strings.Count(all, "市省生态环境保护督察整改工作领导小组办公室"); n != 1 {
+		t.Errorf("the acceptance unit appears %d times", n)
+	}
+	// The problem's full text is on the page, folded under its summary.
+	if !strings.Contains(all, `<td class="problem"><details><summary>`) || !strings.Contains(all, `class="problem-text"`) {
+		t.Error("ledger problems are not in <details>")
+	}
+	for _, tc := range []struct {
+		query string
+		keep  func(class, county, status string) bool
+	}{
+		{"county=140902", func(_, county, _ string) bool { return county == "140902" }},
+		{"status=not_started", func(_, _, status string) bool { return status == "not_started" }},
+		{"status=not_started&county=140921", func(_, county, status string) bool { return county == "140921" && status == "not_started" }},
+		{"overdue=1", func(class, _, _ string) bool { return strings.Contains(class, "overdue") }},
+	} {
+		st, page := city.get("/console/ledger?" + tc.query)
+		if st != http.StatusOK {
+			t.Fatalf("%s: %d", tc.query, st)
+		}
+		rows := reCountyRow.FindAllStringSubmatch(page, -1)
+		for _, r := range rows {
+			if !tc.keep(r[1], r[2], r[3]) {
+				t.Errorf("%s shows %s", tc.query, r[0])
+			}
+		}
+		if len(rows) == 0 && !strings.Contains(page, "没有符合筛选条件的整改任务") {
+			t.Errorf("%s: no rows and no word why", tc.query)
+		}
+		if !strings.Contains(page, "清除筛选") {
+			t.Errorf("%s: no way back to the whole ledger", tc.query)
+		}
+	}
+	// A county office cannot look at another county.
+	county := loggedIn(t, srv, apptest.CountyOffice)
+	if st, _ := county.get("/console/ledger?county=140921"); st != http.StatusForbidden {
+		t.Errorf("county office filtering another county: %d", st)
+	}
+	if st, _ := city.get("/console/ledger?status=bogus"); st != http.StatusBadRequest {
+		t.Errorf("unknown status: %d", st)
+	}
+}
