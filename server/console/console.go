@@ -55,6 +55,9 @@ type Store interface {
 	Users(ctx context.Context) ([]*server.User, error)
 	SetUserCounties(ctx context.Context, username string, counties []string) error
 	RevokeDevice(ctx context.Context, deviceID string, at time.Time) error
+	// Search finds records in q's scope by plate, site, inspector, id or
+	// text (server.SearchQuery).
+	Search(ctx context.Context, q server.SearchQuery) ([]server.SearchHit, error)
 }
 
 // AddUserFunc creates a user with a hashed password (app.App.AddUser).
@@ -136,6 +139,7 @@ func Mount(e *echo.Echo, d Deps) (*Console, error) {
 	g.POST("/users", c.addUser, c.authn, c.checkCSRF)
 	g.POST("/users/:username/counties", c.setCounties, c.authn, c.checkCSRF)
 	g.POST("/devices/:id/revoke", c.revokeDevice, c.authn, c.checkCSRF)
+	g.GET("/search", c.search, c.authn)
 	e.GET("/console", func(ec echo.Context) error { return ec.Redirect(http.StatusSeeOther, "/console/") })
 	return c, nil
 }
