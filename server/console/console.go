@@ -58,6 +58,10 @@ type Store interface {
 	// Search finds records in q's scope by plate, site, inspector, id or
 	// text (server.SearchQuery).
 	Search(ctx context.Context, q server.SearchQuery) ([]server.SearchHit, error)
+	// Overview counts the first page's figures in scope: flagged
+	// inspections waiting, findings overdue on day today, and the weekly
+	// roadside figures since a date (server.Overview).
+	Overview(ctx context.Context, scope server.Scope, today, since string) (*server.Overview, error)
 }
 
 // AddUserFunc creates a user with a hashed password (app.App.AddUser).
@@ -140,6 +144,7 @@ func Mount(e *echo.Echo, d Deps) (*Console, error) {
 	g.POST("/users/:username/counties", c.setCounties, c.authn, c.checkCSRF)
 	g.POST("/devices/:id/revoke", c.revokeDevice, c.authn, c.checkCSRF)
 	g.GET("/search", c.search, c.authn)
+	g.GET("/overview", c.overview, c.authn)
 	e.GET("/console", func(ec echo.Context) error { return ec.Redirect(http.StatusSeeOther, "/console/") })
 	return c, nil
 }
