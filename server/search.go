@@ -70,3 +70,15 @@ func plateLike(s string) bool {
 	}
 	return true
 }
+
+// SiteQuery selects sites for the console's sites page and map.
+type SiteQuery struct {
+	Scope Scope
+	// Text matches a site's id, name, address or note as a substring.
+	Text string
+	// Kind and County filter by equality; "" is any.
+	Kind, County string
+	// Limit and Offset page the list (by county, then name); a Limit
+	// that is not positive means 50.
+	Limit, Offset int
+}

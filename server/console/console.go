@@ -62,6 +62,8 @@ type Store interface {
 	// inspections waiting, findings overdue on day today, and the weekly
 	// roadside figures since a date (server.Overview).
 	Overview(ctx context.Context, scope server.Scope, today, since string) (*server.Overview, error)
+	// Sites returns a page of the sites q selects and their number.
+	Sites(ctx context.Context, q server.SiteQuery) ([]*server.StoredRecord, int, error)
 }
 
 // AddUserFunc creates a user with a hashed password (app.App.AddUser).
@@ -145,6 +147,12 @@ func Mount(e *echo.Echo, d Deps) (*Console, error) {
 	g.POST("/devices/:id/revoke", c.revokeDevice, c.authn, c.checkCSRF)
 	g.GET("/search", c.search, c.authn)
 	g.GET("/overview", c.overview, c.authn)
+	g.GET("/sites", c.sites, c.authn)
+	g.GET("/sites/new", c.siteForm, c.authn)
+	g.GET("/sites/:id", c.siteForm, c.authn)
+	g.POST("/sites", c.saveSite, c.authn, c.checkCSRF)
+	g.POST("/sites/:id", c.saveSite, c.authn, c.checkCSRF)
+	g.GET("/map", c.siteMapPage, c.authn)
 	e.GET("/console", func(ec echo.Context) error { return ec.Redirect(http.StatusSeeOther, "/console/") })
 	return c, nil
 }
