@@ -80,7 +80,7 @@ func (c *Console) newAreaMap(counties, sites, inspections []placeLonLat) *areaMa
 	x0, y0 := px(minLon, maxLat)
 	x1, y1 := px(maxLon, minLat)
 	w, h := x1-x0, y1-y0
-	m := &areaMap{ViewBox: fmtViewBox(x0, y0, w, h), R: w / 150, Font: w / 55}
+	m := &areaMap{ViewBox: fmtViewBox(x0, y0, w, h), R: w / 70, Font: w / 30}
 	m.Halo = m.Font / 5
 	if c.d.TileURL != "" {
 		for ty := int(math.Floor(y0 / tileSize)); float64(ty)*tileSize < y1; ty++ {
@@ -98,6 +98,18 @@ func (c *Console) newAreaMap(counties, sites, inspections []placeLonLat) *areaMa
 		return out
 	}
 	m.Counties, m.Sites, m.Inspections = conv(counties), conv(sites), conv(inspections)
+	// The visits to one site spread on a spiral around it, each visible.
+	seen := map[[2]float64]int{}
+	for i := range m.Inspections {
+		p := &m.Inspections[i]
+		k := [2]float64{p.X, p.Y}
+		n := seen[k]
+		seen[k]++
+		if n > 0 {
+			a, d := float64(n)*2.4, m.R*1.6*math.Sqrt(float64(n))
+			p.X, p.Y = p.X+d*math.Cos(a), p.Y+d*math.Sin(a)
+		}
+	}
 	return m
 }
 
@@ -111,19 +123,20 @@ func trimFloat(v float64) string {
 	return string(b)
 }
 
-// inspectionResult is an inspection's result for the map: fail when any
-// answer failed, pass when some passed and none failed, else none.
-func inspectionResult(r *server.StoredRecord) string {
-	var answers map[string]struct {
-		Result string `json:"result"`
+// inspectionResult is an inspection's result for the map, read as the
+// detail page reads its answers: fail when any answer failed, pass when
+// some were answered and none failed, else none.
+func (c *Console) inspectionResult(r *server.StoredRecord) string {
+	t := c.set.LatestTemplate(r.Text("template_id"))
+	if t == nil {
+		return "none"
 	}
-	_ = json.Unmarshal(r.Value("answers"), &answers)
 	res := "none"
-	for _, a := range answers {
-		switch a.Result {
-		case "fail":
+	for _, a := range answers(r, t) {
+		switch {
+		case a.Failed:
 			return "fail"
-		case "pass":
+		case a.Invalid == "" && a.Value != "（未填写）":
 			res = "pass"
 		}
 	}
@@ -177,7 +190,7 @@ func (c *Console) siteMapPage(ec echo.Context) error {
 		if !ok {
 			continue
 		}
-		res := inspectionResult(r)
+		res := c.inspectionResult(r)
 		counts[res]++
 		insps = append(insps, placeLonLat{Lon: s.Lon, Lat: s.Lat, Class: "insp r-" + res,
 			Label: localTime(r.Text("started_at")) + " " + s.Label + " " + resultNames[res] + "（" + statusNames[r.Text("status")] + "）",

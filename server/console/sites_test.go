@@ -109,6 +109,9 @@ func TestMap(t *testing.T) {
 			t.Errorf("map lacks %q", w)
 		}
 	}
+	if !strings.Contains(page, `class="insp r-fail"`) || !strings.Contains(page, `class="insp r-pass"`) {
+		t.Error("the map colours no inspection by its result")
+	}
 	if strings.Contains(page, "<image") {
 		t.Error("map draws tiles with no tile server")
 	}
