@@ -98,6 +98,9 @@ func (c *Console) newAreaMap(counties, sites, inspections []placeLonLat) *areaMa
 		return out
 	}
 	m.Counties, m.Sites, m.Inspections = conv(counties), conv(sites), conv(inspections)
+	for i := range m.Sites { // a square centred on the site
+		m.Sites[i].X, m.Sites[i].Y = m.Sites[i].X-m.R/2, m.Sites[i].Y-m.R/2
+	}
 	// The visits to one site spread on a spiral around it, each visible.
 	seen := map[[2]float64]int{}
 	for i := range m.Inspections {

@@ -69,7 +69,7 @@ func (c *Console) search(ec echo.Context) error {
 		case server.HitInspection:
 			r.Link, r.Status = "/console/inspections/"+url.PathEscape(h.ID), statusNames[h.Status]
 		case server.HitFinding:
-			r.Link, r.Status = "/console/inspections/"+url.PathEscape(h.InspectionID)+"#findings", findingStatusNames[h.Status]
+			r.Link, r.Status = "/console/inspections/"+url.PathEscape(h.InspectionID), findingStatusNames[h.Status]
 		case server.HitVehicleCheck:
 			r.Link = "/console/vehicles?" + url.Values{"county": {h.County}, "checkpoint": {h.Text}}.Encode() + "#records"
 			r.Status = action.Label(h.Status)
