@@ -55,6 +55,15 @@ type Store interface {
 	Users(ctx context.Context) ([]*server.User, error)
 	SetUserCounties(ctx context.Context, username string, counties []string) error
 	RevokeDevice(ctx context.Context, deviceID string, at time.Time) error
+	// Search finds records in q's scope by plate, site, inspector, id or
+	// text (server.SearchQuery).
+	Search(ctx context.Context, q server.SearchQuery) ([]server.SearchHit, error)
+	// Overview counts the first page's figures in scope: flagged
+	// inspections waiting, findings overdue on day today, and the weekly
+	// roadside figures since a date (server.Overview).
+	Overview(ctx context.Context, scope server.Scope, today, since string) (*server.Overview, error)
+	// Sites returns a page of the sites q selects and their number.
+	Sites(ctx context.Context, q server.SiteQuery) ([]*server.StoredRecord, int, error)
 }
 
 // AddUserFunc creates a user with a hashed password (app.App.AddUser).
@@ -140,6 +149,14 @@ func Mount(e *echo.Echo, d Deps) (*Console, error) {
 	g.POST("/users", c.addUser, c.authn, c.checkCSRF)
 	g.POST("/users/:username/counties", c.setCounties, c.authn, c.checkCSRF)
 	g.POST("/devices/:id/revoke", c.revokeDevice, c.authn, c.checkCSRF)
+	g.GET("/search", c.search, c.authn)
+	g.GET("/overview", c.overview, c.authn)
+	g.GET("/sites", c.sites, c.authn)
+	g.GET("/sites/new", c.siteForm, c.authn)
+	g.GET("/sites/:id", c.siteForm, c.authn)
+	g.POST("/sites", c.saveSite, c.authn, c.checkCSRF)
+	g.POST("/sites/:id", c.saveSite, c.authn, c.checkCSRF)
+	g.GET("/map", c.siteMapPage, c.authn)
 	e.GET("/console", func(ec echo.Context) error { return ec.Redirect(http.StatusSeeOther, "/console/") })
 	return c, nil
 }

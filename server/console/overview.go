@@ -1,0 +1,214 @@
+package console
+
+import (
+	"fmt"
+	"html/template"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/xinzhou-eco/fieldsync/server"
+)
+
+// overviewWeeks is how many weeks the roadside chart shows.
+const overviewWeeks = 6
+
+type countyStatusRow struct {
+	County                               string
+	Submitted, Returned, Approved, Total int
+}
+
+type weekRateRow struct {
+	Checkpoint string
+	Cells      []weekCell
+	Chart      template.HTML
+}
+
+type weekCell struct {
+	G6, Removed int
+	Rate        string // "" without 国六 trucks
+}
+
+// overview is the console's first page: the month at a glance for the
+// viewer's counties, with each chart's figures in a table beside it.
+func (c *Console) overview(ec echo.Context) error {
+	p := principalOf(ec)
+	ctx := ec.Request().Context()
+	now := c.now().In(chinaTime)
+	today := now.Format(time.DateOnly)
+	monthStart := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, chinaTime)
+	monthEnd := monthStart.AddDate(0, 1, -1)
+	tallies, err := c.d.Store.InspectionTally(ctx, server.InspectionQuery{Scope: p.Scope(),
+		From: monthStart.Format(time.DateOnly), To: monthEnd.Format(time.DateOnly)})
+	if err != nil {
+		return err
+	}
+	monday := now.AddDate(0, 0, -((int(now.Weekday())+6)%7)).AddDate(0, 0, -7*(overviewWeeks-1))
+	since := monday.Format(time.DateOnly)
+	o, err := c.d.Store.Overview(ctx, p.Scope(), today, since)
+	if err != nil {
+		return err
+	}
+	// Inspections this month by county and status.
+	byCounty := map[string]*countyStatusRow{}
+	var rows []*countyStatusRow
+	total := &countyStatusRow{County: "合计"}
+	for _, t := range tallies {
+		r := byCounty[t.County]
+		if r == nil {
+			r = &countyStatusRow{County: c.countyName(t.County)}
+			byCounty[t.County] = r
+			rows = append(rows, r)
+		}
+		for _, x := range []*countyStatusRow{r, total} {
+			switch t.Status {
+			case "submitted":
+				x.Submitted += t.N
+			case "returned":
+				x.Returned += t.N
+			case "approved":
+				x.Approved += t.N
+			}
+			x.Total += t.N
+		}
+	}
+	// Overdue rectification tasks: those with a county in scope past the
+	// deadline without finishing.
+	tasks, err := c.d.Store.Tasks(ctx)
+	if err != nil {
+		return err
+	}
+	progress, err := c.d.Store.TaskProgress(ctx, p.Scope())
+	if err != nil {
+		return err
+	}
+	ix := server.IndexProgress(progress)
+	overdueTasks := 0
+	for _, t := range tasks {
+		if l := server.LedgerOf(t, ix, p.CanSee, today); len(l.Rollup.Overdue) > 0 {
+			overdueTasks++
+		}
+	}
+	// Devices not synced for StaleAfter.
+	devs, err := c.d.Store.Devices(ctx, p.Scope())
+	if err != nil {
+		return err
+	}
+	stale := 0
+	for _, d := range devs {
+		last := d.CreatedAt
+		for _, t := range []*time.Time{d.Health.LastPullAt, d.Health.LastPushAt} {
+			if t != nil && t.After(last) {
+				last = *t
+			}
+		}
+		if d.RevokedAt == nil && c.now().Sub(last) > StaleAfter {
+			stale++
+		}
+	}
+	// Roadside removal rate per checkpoint and week.
+	var weeks []string
+	for i := range overviewWeeks {
+		weeks = append(weeks, monday.AddDate(0, 0, 7*i).Format(time.DateOnly))
+	}
+	var rates []*weekRateRow
+	byPoint := map[string]*weekRateRow{}
+	for _, w := range o.Weeks {
+		i := slices.Index(weeks, w.Week)
+		if i < 0 {
+			continue
+		}
+		key := w.County + "\x00" + w.Checkpoint
+		r := byPoint[key]
+		if r == nil {
+			name := w.Checkpoint
+			if !strings.HasPrefix(name, c.countyName(w.County)) {
+				name = c.countyName(w.County) + " " + name
+			}
+			r = &weekRateRow{Checkpoint: name, Cells: make([]weekCell, overviewWeeks)}
+			byPoint[key] = r
+			rates = append(rates, r)
+		}
+		r.Cells[i].G6 += w.G6
+		r.Cells[i].Removed += w.Removed
+	}
+	for _, r := range rates {
+		vals := make([]float64, len(r.Cells))
+		for i := range r.Cells {
+			if cl := &r.Cells[i]; cl.G6 > 0 {
+				vals[i] = float64(cl.Removed) / float64(cl.G6) * 100
+				cl.Rate = fmt.Sprintf("%.1f%%", vals[i])
+			}
+		}
+		r.Chart = weekChart(vals, r.Cells)
+	}
+	weekLabels := make([]string, len(weeks))
+	for i, w := range weeks {
+		weekLabels[i] = w[5:] + "起"
+	}
+	data := map[string]any{
+		"Month": now.Format("2006年1月"), "Rows": rows, "Total": total, "Chart": countyChart(rows),
+		"Flagged": o.FlaggedWaiting, "OverdueFindings": o.OverdueFindings, "OverdueTasks": overdueTasks, "Stale": stale,
+		"Rates": rates, "Weeks": weekLabels, "Today": today,
+	}
+	return c.render(ec, http.StatusOK, "overview.html", data)
+}
+
+// Colours of the inspection statuses in the charts.
+const (
+	colSubmitted = "#e0a030"
+	colReturned  = "#c62828"
+	colApproved  = "#2e7d4f"
+)
+
+// countyChart draws the month's inspections per county as horizontal
+// bars stacked by status.
+func countyChart(rows []*countyStatusRow) template.HTML {
+	const labelW, barW, rowH = 90, 260, 26
+	most := 1
+	for _, r := range rows {
+		most = max(most, r.Total)
+	}
+	h := max(1, len(rows))*rowH + 10
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" width="%d" height="%d" role="img" aria-label="本月各区县检查数量（按状态）">`, labelW+barW+50, h, labelW+barW+50, h)
+	for i, r := range rows {
+		y := 5 + i*rowH
+		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end">%s</text>`, labelW-6, y+17, template.HTMLEscapeString(r.County))
+		x := float64(labelW)
+		for _, part := range []struct {
+			n   int
+			col string
+		}{{r.Approved, colApproved}, {r.Submitted, colSubmitted}, {r.Returned, colReturned}} {
+			w := float64(part.n) / float64(most) * barW
+			if w > 0 {
+				fmt.Fprintf(&b, `<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="%s"></rect>`, x, y+4, w, rowH-8, part.col)
+			}
+			x += w
+		}
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d">%d</text>`, x+4, y+17, r.Total)
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}
+
+// weekChart draws a checkpoint's weekly removal rates (percent) as
+// columns; a week without 国六 trucks has none.
+func weekChart(vals []float64, cells []weekCell) template.HTML {
+	const colW, h = 22, 60
+	var b strings.Builder
+	w := len(vals)*colW + 4
+	fmt.Fprintf(&b, `<svg class="chart spark" viewBox="0 0 %d %d" width="%d" height="%d" role="img" aria-label="各周拆除率">`, w, h+2, w, h+2)
+	fmt.Fprintf(&b, `<line x1="0" y1="%d" x2="%d" y2="%d" stroke="#999"></line>`, h, w, h)
+	for i, v := range vals {
+		if cells[i].G6 == 0 {
+			continue
+		}
+		bh := v / 100 * (h - 4)
+		fmt.Fprintf(&b, `<rect x="%d" y="%.1f" width="%d" height="%.1f" fill="#c62828"><title>%s</title></rect>`, 2+i*colW+3, h-bh, colW-6, max(bh, 1), cells[i].Rate)
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}

@@ -1,0 +1,89 @@
+package console
+
+import (
+	"net/http"
+	"net/url"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// siteKindNames are the site kinds' Chinese names.
+var siteKindNames = map[string]string{
+	"construction_site": "建筑工地", "coal_yard": "煤炭集运站和料场", "coal_ban_village": "禁煤区村庄",
+	"coal_boiler": "燃煤锅炉", "sewage_plant": "污水处理厂", "factory": "工业企业", "checkpoint": "路检点",
+}
+
+func siteKindName(kind string) string {
+	if n := siteKindNames[kind]; n != "" {
+		return n
+	}
+	return kind
+}
+
+// searchLimit caps each kind of hit on the results page.
+const searchLimit = 50
+
+type searchRow struct {
+	Link, Title, Text, Status, County, At, Inspector, ID string
+}
+
+type searchGroup struct {
+	Kind, Name string
+	Rows       []searchRow
+	Full       bool // the kind reached searchLimit: there may be more
+}
+
+// search finds inspections, findings, roadside checks and sites in the
+// viewer's counties by plate, site name, inspector, record id or text.
+func (c *Console) search(ec echo.Context) error {
+	p := principalOf(ec)
+	text := server.NormalizeSearch(ec.QueryParam("q"))
+	data := map[string]any{"Query": ec.QueryParam("q")}
+	if text == "" {
+		return c.render(ec, http.StatusOK, "search.html", data)
+	}
+	if utf8.RuneCountInString(text) > 100 {
+		return server.Errorf(syncproto.CodeBadRequest, "搜索内容不能超过 100 个字")
+	}
+	hits, err := c.d.Store.Search(ec.Request().Context(), server.SearchQuery{Scope: p.Scope(), Text: text, Limit: searchLimit})
+	if err != nil {
+		return err
+	}
+	groups := []*searchGroup{{Kind: server.HitInspection, Name: "现场检查"}, {Kind: server.HitFinding, Name: "发现问题"},
+		{Kind: server.HitVehicleCheck, Name: "路检路查"}, {Kind: server.HitSite, Name: "点位"}}
+	byKind := map[string]*searchGroup{}
+	for _, g := range groups {
+		byKind[g.Kind] = g
+	}
+	action, _ := server.EntityByName(syncproto.EntityVehicleCheck).Field("action")
+	n := 0
+	for _, h := range hits {
+		if !p.CanSee(h.County) { // the store scopes; this is a second lock
+			continue
+		}
+		r := searchRow{Title: h.Title, Text: abridge(h.Text, 80), County: c.countyName(h.County), At: localTime(h.At), Inspector: h.Inspector, ID: h.ID}
+		switch h.Kind {
+		case server.HitInspection:
+			r.Link, r.Status = "/console/inspections/"+url.PathEscape(h.ID), statusNames[h.Status]
+		case server.HitFinding:
+			r.Link, r.Status = "/console/inspections/"+url.PathEscape(h.InspectionID), findingStatusNames[h.Status]
+		case server.HitVehicleCheck:
+			r.Link = "/console/vehicles?" + url.Values{"county": {h.County}, "checkpoint": {h.Text}}.Encode() + "#records"
+			r.Status = action.Label(h.Status)
+		case server.HitSite:
+			r.Link, r.Status = "/console/sites?"+url.Values{"q": {h.ID}}.Encode(), siteKindName(h.Status)
+		}
+		g := byKind[h.Kind]
+		if g == nil {
+			continue
+		}
+		g.Rows = append(g.Rows, r)
+		g.Full = len(g.Rows) >= searchLimit
+		n++
+	}
+	data["Groups"], data["N"], data["Searched"] = groups, n, text
+	return c.render(ec, http.StatusOK, "search.html", data)
+}

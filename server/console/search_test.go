@@ -1,0 +1,110 @@
+package console_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// serverWrite writes a record through the server's own write path, as an
+// office tool does.
+func serverWrite(t *testing.T, srv *apptest.Server, entity, id, county string, values map[string]any) {
+	t.Helper()
+	err := srv.App.DB.Update(ctx, func(tx server.WriteTx) error {
+		return srv.App.Syncer.Upsert(ctx, tx, entity, id, county, values)
+	})
+	if err != nil {
+		t.Fatalf("write %s %s: %v", entity, id, err)
+	}
+}
+
+// TestSearch: the header's search finds a plate, a site, an inspector, a
+// record id and a finding's text in the viewer's counties — and 忻府区's
+// office finds nothing of 定襄县's by any of them, while the city does.
+func TestSearch(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	vc := uuid.NewString()
+	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityVehicleCheck, vc, apptest.Fields("county", apptest.Xinfu,
+		"checkpoint", "忻州北收费站", "plate", "晋H30272", "emission_stage", "cn6", "fuel", "diesel", "aftertreatment", "removed",
+		"action", "fine", "checked_at", "2026-11-28T10:00:00+08:00")))
+	insp := submit(t, phone, apptest.Xinfu)
+	xinfuSite := apptest.DemoSite(t, apptest.Xinfu)
+
+	// 定襄县's records, each reachable by a term of its own.
+	dxSite, dxInsp, dxFinding, dxCheck := uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString()
+	serverWrite(t, srv, syncproto.EntitySite, dxSite, apptest.Dingxiang, map[string]any{"county": apptest.Dingxiang,
+		"kind": "coal_yard", "name": "定襄县宏达煤场", "address": "定襄县晋昌镇东关村", "lon": 112.96, "lat": 38.47, "radius_m": 300.0, "active": true})
+	serverWrite(t, srv, syncproto.EntityInspection, dxInsp, apptest.Dingxiang, map[string]any{"site_id": dxSite,
+		"template_id": "construction_dust", "template_version": 1, "status": "submitted", "started_at": "2026-11-27T09:00:00+08:00",
+		"summary": "定襄县煤场苫盖检查"})
+	serverWrite(t, srv, syncproto.EntityFinding, dxFinding, apptest.Dingxiang, map[string]any{"inspection_id": dxInsp,
+		"description": "西侧煤堆未苫盖防尘网", "severity": "major", "status": "open"})
+	serverWrite(t, srv, syncproto.EntityVehicleCheck, dxCheck, apptest.Dingxiang, map[string]any{"county": apptest.Dingxiang,
+		"checkpoint": "定襄县S313检查点", "plate": "晋H88661", "emission_stage": "cn5", "fuel": "diesel", "aftertreatment": "present",
+		"action": "release", "checked_at": "2026-11-27T11:00:00+08:00"})
+
+	county := loggedIn(t, srv, apptest.CountyOffice)
+	city := loggedIn(t, srv, apptest.CityOffice)
+	search := func(b *browser, q string) string {
+		t.Helper()
+		st, page := b.get("/console/search?q=" + url.QueryEscape(q))
+		if st != http.StatusOK {
+			t.Fatalf("search %q: %d\n%s", q, st, page)
+		}
+		return page
+	}
+	for _, tc := range []struct {
+		q    string
+		want []string // on the county office's page
+	}{
+		{"晋H30272", []string{`data-id="` + vc + `"`, "忻州北收费站", "处罚"}},
+		{"晋h 30272", []string{`data-id="` + vc + `"`}}, // lower case, a space
+		{"30272", []string{`data-id="` + vc + `"`}},
+		{insp, []string{`data-id="` + insp + `"`, "/console/inspections/" + insp}},
+		{"inspector", []string{`data-id="` + insp + `"`, `data-id="` + vc + `"`}},
+		{xinfuSite[:8], []string{`data-id="` + xinfuSite + `"`}},
+		{"东侧料堆", []string{`data-id="` + insp + `"`}}, // a failed answer's note
+	} {
+		page := search(county, tc.q)
+		for _, w := range tc.want {
+			if !strings.Contains(page, w) {
+				t.Errorf("search %q lacks %s", tc.q, w)
+			}
+		}
+	}
+	dxTerms := []string{"定襄县宏达煤场", "晋昌镇东关", "西侧煤堆未苫盖", "晋H88661", "H88661", dxInsp, dxFinding[:13], dxCheck, dxSite, "定襄县S313", "定襄"}
+	for _, q := range dxTerms {
+		page := search(county, q)
+		for _, id := range []string{dxSite, dxInsp, dxFinding, dxCheck} {
+			if strings.Contains(page, `data-id="`+id+`"`) {
+				t.Errorf("忻府区's office searching %q sees 定襄县's record %s", q, id)
+			}
+		}
+		if !strings.Contains(page, "共找到 0 条") {
+			t.Errorf("忻府区's office searching %q finds something:\n%s", q, page)
+		}
+	}
+	// The city sees every county.
+	for q, id := range map[string]string{"定襄县宏达煤场": dxSite, "西侧煤堆未苫盖": dxFinding, "晋H88661": dxCheck, dxInsp: dxInsp, "晋H30272": vc} {
+		if page := search(city, q); !strings.Contains(page, `data-id="`+id+`"`) {
+			t.Errorf("the city searching %q lacks %s", q, id)
+		}
+	}
+	// LIKE's wildcards are literal.
+	if page := search(county, "%"); !strings.Contains(page, "共找到 0 条") {
+		t.Errorf("search %% matches everything")
+	}
+	// Every page has the search box.
+	for _, path := range []string{"/console/queue", "/console/ledger", "/console/vehicles", "/console/devices"} {
+		if _, page := county.get(path); !strings.Contains(page, `action="/console/search"`) || strings.Contains(page, "no value") {
+			t.Errorf("%s lacks the header's search box", path)
+		}
+	}
+}

@@ -1,0 +1,217 @@
+package console
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+	"github.com/xinzhou-eco/fieldsync/seeds"
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+type siteRow struct {
+	ID, Name, Kind, County, Address, Position, Radius string
+	Active                                            bool
+}
+
+type option struct {
+	Value, Label string
+	Selected     bool
+}
+
+// kindOptions are the site kinds for a select, sel selected.
+func kindOptions(sel string) []option {
+	out := make([]option, 0, len(seeds.SiteKinds))
+	for _, k := range seeds.SiteKinds {
+		out = append(out, option{Value: k, Label: siteKindName(k), Selected: k == sel})
+	}
+	return out
+}
+
+// countyOptions are the counties p may see, sel selected.
+func (c *Console) countyOptions(p *server.Principal, sel string) []option {
+	var out []option
+	for _, ct := range c.counties {
+		if p.Role.AllCounties() || slices.Contains(p.Counties, ct.Code) {
+			out = append(out, option{Value: ct.Code, Label: ct.Name, Selected: ct.Code == sel})
+		}
+	}
+	return out
+}
+
+// mayEditSites reports whether p may add and correct sites: the offices
+// (in their counties) and admins.
+func mayEditSites(p *server.Principal) bool {
+	return p.Role == server.RoleCountyOffice || p.Role == server.RoleCityOffice || p.Role == server.RoleAdmin
+}
+
+// sites lists the sites in the viewer's counties, searched by name,
+// address or id and filtered by kind and county.
+func (c *Console) sites(ec echo.Context) error {
+	p := principalOf(ec)
+	q := server.SiteQuery{Scope: p.Scope(), Text: strings.TrimSpace(ec.QueryParam("q")), Kind: ec.QueryParam("kind"),
+		County: ec.QueryParam("county"), Limit: pageSize}
+	if q.Kind != "" && !slices.Contains(seeds.SiteKinds, q.Kind) {
+		return server.Errorf(syncproto.CodeBadRequest, "未知的点位类型 %q", q.Kind)
+	}
+	if q.County != "" && !p.CanSee(q.County) {
+		return server.Errorf(syncproto.CodeOutOfScope, "无权查看区县 %s 的点位", c.countyName(q.County))
+	}
+	page := pageParam(ec)
+	q.Offset = (page - 1) * pageSize
+	recs, total, err := c.d.Store.Sites(ec.Request().Context(), q)
+	if err != nil {
+		return err
+	}
+	rows := make([]siteRow, 0, len(recs))
+	for _, r := range recs {
+		rows = append(rows, c.siteRowOf(r))
+	}
+	filters := nonEmpty(map[string]string{"q": q.Text, "kind": q.Kind, "county": q.County})
+	data := map[string]any{"Rows": rows, "Total": total, "Q": q, "Kinds": kindOptions(q.Kind),
+		"Counties": c.countyOptions(p, q.County), "MayEdit": mayEditSites(p), "Filtered": len(filters) > 0,
+		"Saved": ec.QueryParam("saved")}
+	pageLinks(data, "/console/sites", filters, "", page, q.Offset+len(recs), total)
+	return c.render(ec, http.StatusOK, "sites.html", data)
+}
+
+func (c *Console) siteRowOf(r *server.StoredRecord) siteRow {
+	row := siteRow{ID: r.ID, Name: r.Text("name"), Kind: siteKindName(r.Text("kind")), County: c.countyName(r.County),
+		Address: r.Text("address"), Active: string(r.Value("active")) != "false"}
+	if pt, ok := server.SiteLocation(r); ok {
+		row.Position = fmt.Sprintf("经度 %.6f，纬度 %.6f", pt.Lon, pt.Lat)
+	}
+	var radius float64
+	if parseJSONNumber(r.Value("radius_m"), &radius) {
+		row.Radius = strconv.FormatFloat(radius, 'f', -1, 64) + " 米"
+	}
+	return row
+}
+
+func parseJSONNumber(raw []byte, out *float64) bool {
+	if len(raw) == 0 || string(raw) == "null" {
+		return false
+	}
+	v, err := strconv.ParseFloat(string(raw), 64)
+	if err != nil {
+		return false
+	}
+	*out = v
+	return true
+}
+
+// siteFields are a site form's values, as typed.
+type siteFields struct {
+	ID, County, Kind, Name, Address, Lon, Lat, CRS, Radius string
+	Active                                                 bool
+}
+
+var crsOptions = []struct{ Value, Label string }{
+	{"wgs84", "WGS-84（GPS 原始坐标）"}, {"gcj02", "GCJ-02（高德、腾讯地图）"}, {"bd09", "BD-09（百度地图）"},
+}
+
+// siteForm shows the form adding a site (/sites/new) or correcting one.
+func (c *Console) siteForm(ec echo.Context) error {
+	p := principalOf(ec)
+	if !mayEditSites(p) {
+		return server.Errorf(syncproto.CodeForbidden, "只有区县、市级督查人员和管理员可以维护点位")
+	}
+	f := siteFields{CRS: "wgs84", Active: true, Kind: "construction_site"}
+	if id := ec.Param("id"); id != "" {
+		r, err := c.d.Store.Get(ec.Request().Context(), syncproto.EntitySite, id)
+		if err != nil {
+			return err
+		}
+		if r == nil || r.State.IsDeleted() {
+			return server.Errorf(syncproto.CodeNotFound, "点位不存在")
+		}
+		if !p.CanSee(r.County) {
+			return server.Errorf(syncproto.CodeOutOfScope, "无权维护区县 %s 的点位", c.countyName(r.County))
+		}
+		f = siteFields{ID: r.ID, County: r.County, Kind: r.Text("kind"), Name: r.Text("name"), Address: r.Text("address"),
+			Lon: string(r.Value("lon")), Lat: string(r.Value("lat")), CRS: server.SiteCRS(r), Active: string(r.Value("active")) != "false"}
+		var radius float64
+		if parseJSONNumber(r.Value("radius_m"), &radius) {
+			f.Radius = strconv.FormatFloat(radius, 'f', -1, 64)
+		}
+	}
+	return c.showSiteForm(ec, http.StatusOK, f, "")
+}
+
+func (c *Console) showSiteForm(ec echo.Context, status int, f siteFields, msg string) error {
+	p := principalOf(ec)
+	return c.render(ec, status, "site.html", map[string]any{"F": f, "Kinds": kindOptions(f.Kind),
+		"Counties": c.countyOptions(p, f.County), "CRS": crsOptions, "Error": msg})
+}
+
+// saveSite adds a site or corrects one through the server's own write
+// path (Syncer.Upsert), so that the phones pull it.
+func (c *Console) saveSite(ec echo.Context) error {
+	p := principalOf(ec)
+	if !mayEditSites(p) {
+		return server.Errorf(syncproto.CodeForbidden, "只有区县、市级督查人员和管理员可以维护点位")
+	}
+	ctx := ec.Request().Context()
+	f := siteFields{ID: ec.Param("id"), County: ec.FormValue("county"), Kind: ec.FormValue("kind"),
+		Name: strings.TrimSpace(ec.FormValue("name")), Address: strings.TrimSpace(ec.FormValue("address")),
+		Lon: strings.TrimSpace(ec.FormValue("lon")), Lat: strings.TrimSpace(ec.FormValue("lat")), CRS: ec.FormValue("crs"),
+		Radius: strings.TrimSpace(ec.FormValue("radius_m")), Active: ec.FormValue("active") == "1"}
+	created := f.ID == ""
+	if !created {
+		r, err := c.d.Store.Get(ctx, syncproto.EntitySite, f.ID)
+		if err != nil {
+			return err
+		}
+		if r == nil || r.State.IsDeleted() {
+			return server.Errorf(syncproto.CodeNotFound, "点位不存在")
+		}
+		f.County = r.County // a site's county never changes
+	}
+	if !p.CanSee(f.County) || f.County == "" || c.names[f.County] == "" {
+		return server.Errorf(syncproto.CodeOutOfScope, "无权维护区县 %s 的点位", c.countyName(f.County))
+	}
+	values := map[string]any{"kind": f.Kind, "name": f.Name, "address": f.Address, "active": f.Active}
+	bad := func(msg string) error { return c.showSiteForm(ec, http.StatusUnprocessableEntity, f, msg) }
+	switch {
+	case f.Name == "":
+		return bad("请填写点位名称")
+	case !slices.Contains(seeds.SiteKinds, f.Kind):
+		return bad("请选择点位类型")
+	case !slices.ContainsFunc(crsOptions, func(o struct{ Value, Label string }) bool { return o.Value == f.CRS }):
+		return bad("请选择坐标系")
+	}
+	if f.Lon != "" || f.Lat != "" {
+		lon, err1 := strconv.ParseFloat(f.Lon, 64)
+		lat, err2 := strconv.ParseFloat(f.Lat, 64)
+		if err1 != nil || err2 != nil || lon < seeds.MinLon || lon > seeds.MaxLon || lat < seeds.MinLat || lat > seeds.MaxLat {
+			return bad(fmt.Sprintf("经纬度应为忻州市范围内的十进制度数（经度 %.1f–%.1f，纬度 %.1f–%.1f）", seeds.MinLon, seeds.MaxLon, seeds.MinLat, seeds.MaxLat))
+		}
+		values["lon"], values["lat"], values["crs"] = lon, lat, f.CRS
+	}
+	if f.Radius != "" {
+		radius, err := strconv.ParseFloat(f.Radius, 64)
+		if err != nil || radius < 1 || radius > 50000 {
+			return bad("范围半径应为 1–50000 米")
+		}
+		values["radius_m"] = radius
+	}
+	if created {
+		f.ID = uuid.Must(uuid.NewV7()).String()
+		values["county"] = f.County
+	}
+	err := c.d.Syncer.Store.Update(ctx, func(tx server.WriteTx) error {
+		return c.d.Syncer.Upsert(ctx, tx, syncproto.EntitySite, f.ID, f.County, values)
+	})
+	if code := server.ErrorCode(err); err != nil && code != syncproto.CodeInternal {
+		return bad(server.ErrorMessage(err))
+	} else if err != nil {
+		return err
+	}
+	return ec.Redirect(http.StatusSeeOther, "/console/sites?"+url.Values{"q": {f.ID}, "saved": {f.Name}}.Encode())
+}

@@ -1,0 +1,84 @@
+package server
+
+import "strings"
+
+// SearchQuery is an office's free-text search across its records.
+type SearchQuery struct {
+	Scope Scope
+	// Text is matched as a substring (ASCII letters in any case) against
+	// record ids, site names and addresses, plate numbers and VINs,
+	// inspectors' names and usernames, and the text of inspections'
+	// summaries and answers, findings and roadside checks.
+	Text string
+	// Limit caps the hits of each kind (50 when not positive).
+	Limit int
+}
+
+// Kinds of SearchHit.
+const (
+	HitInspection   = "inspection"
+	HitFinding      = "finding"
+	HitVehicleCheck = "vehicle_check"
+	HitSite         = "site"
+)
+
+// SearchHit is one record a search found.
+type SearchHit struct {
+	Kind   string // one of the Hit kinds
+	ID     string
+	County string
+	// Title is what names the record: an inspection's or finding's site,
+	// a roadside check's plate, a site's name.
+	Title string
+	// Text is the record's text: a summary, a finding's description, a
+	// check's checkpoint, a site's address.
+	Text string
+	// Status is an inspection's or finding's status, a site's kind or a
+	// check's action.
+	Status string
+	// At is when the visit or check began (RFC 3339 as the phone wrote
+	// it); "" for sites.
+	At string
+	// Inspector is the name of the user who made the record, if known.
+	Inspector string
+	// InspectionID is a finding's inspection.
+	InspectionID string
+}
+
+// NormalizeSearch trims a search text and removes the spaces and the
+// middle dots people type inside plate numbers (晋H 30272, 晋H·30272).
+func NormalizeSearch(s string) string {
+	s = strings.TrimSpace(s)
+	if plateLike(s) {
+		s = strings.NewReplacer(" ", "", "·", "", "•", "", "-", "").Replace(s)
+		s = strings.ToUpper(s)
+	}
+	return s
+}
+
+// plateLike reports whether s looks like a Chinese plate number: a
+// province's character followed by letters, digits, spaces or dots.
+func plateLike(s string) bool {
+	r := []rune(s)
+	if len(r) < 3 || r[0] < 0x4e00 {
+		return false
+	}
+	for _, c := range r[1:] {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == ' ' || c == '·' || c == '•' || c == '-' || c == '挂' || c == '学') {
+			return false
+		}
+	}
+	return true
+}
+
+// SiteQuery selects sites for the console's sites page and map.
+type SiteQuery struct {
+	Scope Scope
+	// Text matches a site's id, name, address or note as a substring.
+	Text string
+	// Kind and County filter by equality; "" is any.
+	Kind, County string
+	// Limit and Offset page the list (by county, then name); a Limit
+	// that is not positive means 50.
+	Limit, Offset int
+}
