@@ -95,7 +95,7 @@ func (c *Console) showUsers(ec echo.Context, extra map[string]any) error {
 		rows = append(rows, row)
 	}
 	data := map[string]any{"Rows": rows, "Admin": admin, "NewBoxes": c.countyBoxes(nil),
-		"Roles": []server.Role{server.RoleInspector, server.RoleCountyOffice, server.RoleCityOffice, server.RoleAdmin},
+		"Roles":     []server.Role{server.RoleInspector, server.RoleCountyOffice, server.RoleCityOffice, server.RoleAdmin},
 		"RoleNames": roleNames, "Done": ec.QueryParam("done"), "DoneUser": ec.QueryParam("user")}
 	for k, v := range extra {
 		data[k] = v
