@@ -86,7 +86,7 @@ func (c *Console) revokeSession(ec echo.Context) error {
 	if err := requireAdmin(ec); err != nil {
 		return err
 	}
-	if err := c.d.Store.RevokeConsoleSession(ec.Request().Context(), ec.Param("id"), c.now()); err != nil {
+	if err := c.d.Store.RevokeConsoleSession(ec.Request().Context(), ec.Param("id"), sessionNow()); err != nil {
 		return err
 	}
 	return ec.Redirect(http.StatusSeeOther, "/console/users?done=session")

@@ -17,6 +17,11 @@ const SessionTTL = 8 * time.Hour
 // used (the absolute limit): after it, the user signs in again.
 const SessionMaxAge = 7 * 24 * time.Hour
 
+// sessionNow is the sessions' clock: the wall clock, not the server's
+// (settable) clock, so that moving the domain's time in a test or a
+// demo does not sign people out, and a session's limits are real time.
+func sessionNow() time.Time { return time.Now() }
+
 // session is the request's console session as the handlers see it.
 type session struct {
 	id       string // the hash of the cookie's token, the store's key
@@ -28,7 +33,7 @@ type session struct {
 // The store keeps only the token's hash.
 func (c *Console) newSession(ec echo.Context, u *server.User) (string, error) {
 	token := randomToken()
-	now := c.now()
+	now := sessionNow()
 	ua := ec.Request().UserAgent()
 	if len(ua) > 200 {
 		ua = ua[:200]
@@ -47,7 +52,7 @@ func (c *Console) sessionOf(ec echo.Context) (string, *session, error) {
 		return "", nil, nil
 	}
 	id := auth.HashToken(ck.Value)
-	s, err := c.d.Store.TouchConsoleSession(ec.Request().Context(), id, SessionTTL, c.now())
+	s, err := c.d.Store.TouchConsoleSession(ec.Request().Context(), id, SessionTTL, sessionNow())
 	switch code := server.ErrorCode(err); {
 	case code == syncproto.CodeUnauthorized:
 		return "", nil, nil
@@ -59,7 +64,7 @@ func (c *Console) sessionOf(ec echo.Context) (string, *session, error) {
 
 // drop revokes a session (logout, or a user who may no longer sign in).
 func (c *Console) drop(ec echo.Context, id string) error {
-	err := c.d.Store.RevokeConsoleSession(ec.Request().Context(), id, c.now())
+	err := c.d.Store.RevokeConsoleSession(ec.Request().Context(), id, sessionNow())
 	if server.ErrorCode(err) == syncproto.CodeNotFound {
 		return nil
 	}

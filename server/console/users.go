@@ -82,7 +82,7 @@ func (c *Console) showUsers(ec echo.Context, extra map[string]any) error {
 		if admin {
 			row.Boxes = c.countyBoxes(u.Counties)
 			if mayUse(u.Role) {
-				ss, err := c.d.Store.ConsoleSessions(ctx, u.Username, SessionTTL, c.now())
+				ss, err := c.d.Store.ConsoleSessions(ctx, u.Username, SessionTTL, sessionNow())
 				if err != nil {
 					return err
 				}
