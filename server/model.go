@@ -50,6 +50,7 @@ type Device struct {
 	ID         string
 	UserID     string
 	Username   string
+	UserName   string // the user's display name (Devices fills it)
 	Name       string
 	CreatedAt  time.Time
 	LastSeenAt time.Time

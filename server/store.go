@@ -152,3 +152,46 @@ type SyncStore interface {
 	// record has claimed (read snapshot).
 	UnclaimedUploads(ctx context.Context, deviceID string) ([]PhotoUpload, error)
 }
+
+// ConsoleSession is an office-console sign-in, stored so that it survives a
+// restart and can be revoked. ID is the hash of the random token in the
+// browser's cookie (never the token itself).
+type ConsoleSession struct {
+	ID         string
+	UserID     string
+	Username   string
+	CSRF       string // the session's form token, checked on every POST
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time // absolute limit; the idle limit is the caller's
+	RevokedAt  *time.Time
+	UserAgent  string
+	IP         string
+}
+
+// ConsoleSessionStore keeps console sessions. A session is live while it
+// is not revoked, now is before ExpiresAt, and it was last seen within the
+// idle limit; the store drops sessions that ended long ago as new ones are
+// created.
+type ConsoleSessionStore interface {
+	// CreateConsoleSession stores a new session (s.UserID set).
+	CreateConsoleSession(ctx context.Context, s *ConsoleSession) error
+	// TouchConsoleSession returns the live session with this id and
+	// records now as its last use. Errors: unauthorized (unknown, revoked,
+	// expired or idle for longer than idle).
+	TouchConsoleSession(ctx context.Context, id string, idle time.Duration, now time.Time) (*ConsoleSession, error)
+	// RevokeConsoleSession ends one session (logout, or an admin's
+	// revocation). Revoking one already ended does nothing. Errors:
+	// not_found.
+	RevokeConsoleSession(ctx context.Context, id string, at time.Time) error
+	// ConsoleSessions lists a user's live sessions, newest first.
+	ConsoleSessions(ctx context.Context, username string, idle time.Duration, now time.Time) ([]*ConsoleSession, error)
+	// SetUserDisabled disables or enables a user. Disabling revokes the
+	// user's console sessions and ends every device session (tokens stop
+	// working and stay stopped after enabling). Errors: not_found.
+	SetUserDisabled(ctx context.Context, username string, disabled bool) error
+	// SetUserPassword replaces a user's password hash and, like
+	// disabling, ends their console and device sessions. Errors:
+	// not_found.
+	SetUserPassword(ctx context.Context, username, passwordHash string) error
+}

@@ -614,7 +614,8 @@ func testRevokedDevice(t *testing.T, srv *apptest.Server) {
 	}
 }
 
-// testDisabledUser: disabling a user stops their tokens at once. It uses an
+// testDisabledUser: disabling a user stops their tokens at once and for
+// good. It uses an
 // account of its own, since the server is shared.
 func testDisabledUser(t *testing.T, srv *apptest.Server) {
 	const name, pw = "disabled-test", "disabled-pw-1"
@@ -632,12 +633,18 @@ func testDisabledUser(t *testing.T, srv *apptest.Server) {
 	send(t, srv, request{method: http.MethodGet, path: syncproto.PathMe, token: access}).wantError(t, 403, syncproto.CodeUserDisabled)
 	_, err := c.Pull(t.Context(), "", 0)
 	wantAPIError(t, err, 403, syncproto.CodeUserDisabled)
-	rawRefresh(t, srv, refresh).wantError(t, 403, syncproto.CodeUserDisabled)
+	rawRefresh(t, srv, refresh).wantError(t, 401, syncproto.CodeTokenInvalid) // disabling ended its session
 	rawLogin(t, srv, name, pw, newID()).wantError(t, 403, syncproto.CodeUserDisabled)
 	rawLogin(t, srv, name, pw, c.DeviceID).wantError(t, 403, syncproto.CodeUserDisabled)
 
+	// Disabling ended the device's session: enabling again does not bring
+	// the old tokens back, signing in again works.
 	if err := srv.App.DB.SetUserDisabled(t.Context(), name, false); err != nil {
 		t.Fatal(err)
+	}
+	send(t, srv, request{method: http.MethodGet, path: syncproto.PathMe, token: access}).wantStatus(t, http.StatusUnauthorized)
+	if _, err := c.Login(t.Context(), name, pw, "停用测试手机"); err != nil {
+		t.Fatalf("login after enabling again: %v", err)
 	}
 	if _, err := c.Me(t.Context()); err != nil {
 		t.Errorf("me after enabling again: %v", err)

@@ -3,9 +3,10 @@
 // approve and return), mounted under /console/ on the API's echo server.
 // Templates and CSS are embedded; nothing is loaded from the internet.
 //
-// Sessions live in memory, keyed by a random token in an HttpOnly,
-// SameSite=Lax cookie limited to /console; a restart signs everyone out,
-// which is acceptable for an office screen. Every POST carries the
+// Sessions are stored in the database (server.ConsoleSessionStore), keyed
+// by the hash of a random token in an HttpOnly, SameSite=Lax cookie limited
+// to /console, so they survive a restart, expire (idle and absolute
+// limits) and can be revoked (sessions.go). Every POST carries the
 // session's CSRF token in a hidden field (the login form a token bound to
 // a pre-login cookie), and every page checks the user's county scope.
 package console
@@ -20,7 +21,6 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -64,6 +64,7 @@ type Store interface {
 	Overview(ctx context.Context, scope server.Scope, today, since string) (*server.Overview, error)
 	// Sites returns a page of the sites q selects and their number.
 	Sites(ctx context.Context, q server.SiteQuery) ([]*server.StoredRecord, int, error)
+	server.ConsoleSessionStore
 }
 
 // AddUserFunc creates a user with a hashed password (app.App.AddUser).
@@ -83,20 +84,11 @@ type Deps struct {
 	TileURL string
 }
 
-// SessionTTL is how long a console session lasts without use.
-const SessionTTL = 8 * time.Hour
-
 const (
 	sessionCookie = "fs_console"
 	loginCookie   = "fs_console_login" // binds the login form's CSRF token
 	cookiePath    = "/console"
 )
-
-type session struct {
-	username string
-	csrf     string
-	expires  time.Time
-}
 
 // Console serves the office pages.
 type Console struct {
@@ -105,9 +97,6 @@ type Console struct {
 	counties []seeds.County
 	names    map[string]string // county code → name
 	set      *seeds.Set
-
-	mu       sync.Mutex
-	sessions map[string]*session
 }
 
 // Mount adds the console's routes under /console/ to e.
@@ -116,7 +105,7 @@ func Mount(e *echo.Echo, d Deps) (*Console, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Console{d: d, set: set, counties: set.Counties, names: map[string]string{}, sessions: map[string]*session{}}
+	c := &Console{d: d, set: set, counties: set.Counties, names: map[string]string{}}
 	for _, ct := range set.Counties {
 		c.names[ct.Code] = ct.Name
 	}
@@ -157,6 +146,7 @@ func Mount(e *echo.Echo, d Deps) (*Console, error) {
 	g.POST("/sites", c.saveSite, c.authn, c.checkCSRF)
 	g.POST("/sites/:id", c.saveSite, c.authn, c.checkCSRF)
 	g.GET("/map", c.siteMapPage, c.authn)
+	c.mountAccounts(g)
 	e.GET("/console", func(ec echo.Context) error { return ec.Redirect(http.StatusSeeOther, "/console/") })
 	return c, nil
 }
@@ -181,42 +171,6 @@ func setCookie(ec echo.Context, name, value string, maxAge int) {
 		SameSite: http.SameSiteLaxMode, Secure: ec.Request().TLS != nil})
 }
 
-// newSession stores a session for username and returns its token.
-func (c *Console) newSession(username string) string {
-	token := randomToken()
-	now := time.Now()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for k, s := range c.sessions { // drop expired sessions as new ones come
-		if now.After(s.expires) {
-			delete(c.sessions, k)
-		}
-	}
-	c.sessions[token] = &session{username: username, csrf: randomToken(), expires: now.Add(SessionTTL)}
-	return token
-}
-
-// sessionOf returns the request's live session (extending it), or nil.
-func (c *Console) sessionOf(ec echo.Context) (string, *session) {
-	ck, err := ec.Cookie(sessionCookie)
-	if err != nil || ck.Value == "" {
-		return "", nil
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s := c.sessions[ck.Value]
-	if s == nil {
-		return "", nil
-	}
-	if time.Now().After(s.expires) {
-		delete(c.sessions, ck.Value)
-		return "", nil
-	}
-	s.expires = time.Now().Add(SessionTTL)
-	cp := *s
-	return ck.Value, &cp
-}
-
 const (
 	ctxPrincipal = "console.principal"
 	ctxSession   = "console.session"
@@ -228,7 +182,10 @@ const (
 // redirects to the login page.
 func (c *Console) authn(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(ec echo.Context) error {
-		token, s := c.sessionOf(ec)
+		token, s, err := c.sessionOf(ec)
+		if err != nil {
+			return err
+		}
 		if s == nil {
 			if ec.Request().Method == http.MethodGet {
 				return ec.Redirect(http.StatusSeeOther, "/console/login")
@@ -237,7 +194,9 @@ func (c *Console) authn(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		u, _, err := c.d.Store.UserByUsername(ec.Request().Context(), s.username)
 		if server.ErrorCode(err) == syncproto.CodeNotFound || (err == nil && (u.Disabled || !mayUse(u.Role))) {
-			c.drop(token)
+			if err := c.drop(ec, token); err != nil {
+				return err
+			}
 			return server.Errorf(syncproto.CodeForbidden, "账号已停用或无权使用督查后台，请重新登录")
 		}
 		if err != nil {
@@ -248,12 +207,6 @@ func (c *Console) authn(next echo.HandlerFunc) echo.HandlerFunc {
 		ec.Set(ctxToken, token)
 		return next(ec)
 	}
-}
-
-func (c *Console) drop(token string) {
-	c.mu.Lock()
-	delete(c.sessions, token)
-	c.mu.Unlock()
 }
 
 // mayUse reports whether a role may sign in to the console: offices and

@@ -19,7 +19,7 @@ import (
 )
 
 var (
-	healthRowRE   = regexp.MustCompile(`<tr( class="overdue stale")?><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td><td>(\d+)</td><td>([^<]*)</td></tr>`)
+	healthRowRE   = regexp.MustCompile(`<tr( class="overdue stale")?><td class="person">[^<]*</td><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td><td>(\d+)</td><td>([^<]*)</td></tr>`)
 	healthStaleRE = regexp.MustCompile(`超过 3 天未同步的设备：<b>(\d+)</b> 台`)
 )
 
@@ -171,7 +171,7 @@ func TestDevicesSyncHealth(t *testing.T) {
 		}, want{user: apptest.Inspector, stale: true, status: "超过 3 天未同步", pending: "0", lastPull: fmtT(pulled73h), lastPush: "从未", county: true}},
 		{"注册后从未同步", func(name string) {
 			registered(apptest.Inspector2, name, 5*day)
-		}, want{user: apptest.Inspector2, stale: true, status: "超过 3 天未同步", pending: "0", lastPull: "从未", lastPush: "从未", county: true}},
+		}, want{user: apptest.Inspector2, stale: true, status: "从未同步（超过 3 天）", pending: "0", lastPull: "从未", lastPush: "从未", county: true}},
 		{"已吊销旧手机", func(name string) {
 			// Quiet for 10 days, then revoked from the users page.
 			id := registered(apptest.Inspector, name, 10*day)

@@ -89,7 +89,7 @@ var roleNames = map[server.Role]string{
 }
 
 func (c *Console) loginPage(ec echo.Context) error {
-	if _, s := c.sessionOf(ec); s != nil {
+	if _, s, _ := c.sessionOf(ec); s != nil {
 		return ec.Redirect(http.StatusSeeOther, "/console/")
 	}
 	return c.showLogin(ec, http.StatusOK, "", "")
@@ -119,13 +119,19 @@ func (c *Console) login(ec echo.Context) error {
 		return c.showLogin(ec, http.StatusForbidden, username, "巡查员账号请使用手机端，督查后台仅限区县、市级督查人员和管理员登录")
 	}
 	setCookie(ec, loginCookie, "", -1)
-	setCookie(ec, sessionCookie, c.newSession(u.Username), 0)
+	token, err := c.newSession(ec, u)
+	if err != nil {
+		return err
+	}
+	setCookie(ec, sessionCookie, token, 0)
 	return ec.Redirect(http.StatusSeeOther, "/console/")
 }
 
 func (c *Console) logout(ec echo.Context) error {
 	if token, _ := ec.Get(ctxToken).(string); token != "" {
-		c.drop(token)
+		if err := c.drop(ec, token); err != nil {
+			return err
+		}
 	}
 	setCookie(ec, sessionCookie, "", -1)
 	return ec.Redirect(http.StatusSeeOther, "/console/login")

@@ -230,9 +230,11 @@ func (c *Console) reportCSV(ec echo.Context) error {
 }
 
 type deviceRow struct {
-	Username, Name, LastPull, LastPush string
-	Pending                            int
-	Revoked, Stale                     bool
+	Username, Person, Name, LastPull, LastPush string
+	Pending                                    int
+	Revoked, Stale                             bool
+	// Never: the device has neither pulled nor pushed since it signed in.
+	Never bool
 }
 
 // StaleAfter is how long without a sync makes a device stale.
@@ -261,8 +263,8 @@ func (c *Console) devices(ec echo.Context) error {
 				last = *t
 			}
 		}
-		r := deviceRow{Username: d.Username, Name: d.Name, LastPull: fmtT(d.Health.LastPullAt), LastPush: fmtT(d.Health.LastPushAt),
-			Pending: d.Health.PendingUploads, Revoked: d.RevokedAt != nil}
+		r := deviceRow{Username: d.Username, Person: d.UserName, Name: d.Name, LastPull: fmtT(d.Health.LastPullAt), LastPush: fmtT(d.Health.LastPushAt),
+			Pending: d.Health.PendingUploads, Revoked: d.RevokedAt != nil, Never: d.Health.LastPullAt == nil && d.Health.LastPushAt == nil}
 		if !r.Revoked && now.Sub(last) > StaleAfter {
 			r.Stale = true
 			stale++

@@ -14,6 +14,10 @@ type userRow struct {
 	Username, Name, Role, Counties string
 	Disabled                       bool
 	Devices                        []userDevice
+	// Boxes are the county checkboxes of the admin's form, the user's
+	// counties ticked; Sessions the user's live console sessions (admin).
+	Boxes    []countyBox
+	Sessions []userSession
 }
 
 type userDevice struct {
@@ -21,11 +25,36 @@ type userDevice struct {
 	Revoked            bool
 }
 
+// countyBox is one county checkbox (the "counties" partial of users.html,
+// shared by the add-user form and each user's county form).
+type countyBox struct {
+	Code, Name string
+	Checked    bool
+}
+
+type userSession struct {
+	ID, Created, LastSeen, Where string
+}
+
+func (c *Console) countyBoxes(checked []string) []countyBox {
+	out := make([]countyBox, 0, len(c.counties)+1)
+	for _, ct := range c.counties {
+		out = append(out, countyBox{Code: ct.Code, Name: ct.Name, Checked: slices.Contains(checked, ct.Code)})
+	}
+	return out
+}
+
 // users lists the users the caller may see with their devices: all for
 // city offices and admins, those sharing a county for county offices.
 func (c *Console) users(ec echo.Context) error {
+	return c.showUsers(ec, nil)
+}
+
+// showUsers renders the users page with extra data (a password shown once).
+func (c *Console) showUsers(ec echo.Context, extra map[string]any) error {
 	p := principalOf(ec)
 	ctx := ec.Request().Context()
+	admin := p.Role == server.RoleAdmin
 	all, err := c.d.Store.Users(ctx)
 	if err != nil {
 		return err
@@ -48,12 +77,30 @@ func (c *Console) users(ec echo.Context) error {
 		for _, ct := range u.Counties {
 			names = append(names, c.countyName(ct))
 		}
-		rows = append(rows, userRow{Username: u.Username, Name: u.DisplayName, Role: roleNames[u.Role],
-			Counties: strings.Join(names, "、"), Disabled: u.Disabled, Devices: byUser[u.ID]})
+		row := userRow{Username: u.Username, Name: u.DisplayName, Role: roleNames[u.Role],
+			Counties: strings.Join(names, "、"), Disabled: u.Disabled, Devices: byUser[u.ID]}
+		if admin {
+			row.Boxes = c.countyBoxes(u.Counties)
+			if mayUse(u.Role) {
+				ss, err := c.d.Store.ConsoleSessions(ctx, u.Username, SessionTTL, sessionNow())
+				if err != nil {
+					return err
+				}
+				for _, s := range ss {
+					row.Sessions = append(row.Sessions, userSession{ID: s.ID, Created: s.CreatedAt.In(chinaTime).Format("01-02 15:04"),
+						LastSeen: s.LastSeenAt.In(chinaTime).Format("01-02 15:04"), Where: s.IP})
+				}
+			}
+		}
+		rows = append(rows, row)
 	}
-	return c.render(ec, http.StatusOK, "users.html", map[string]any{"Rows": rows, "Admin": p.Role == server.RoleAdmin,
-		"AllCounties": c.counties, "Roles": []server.Role{server.RoleInspector, server.RoleCountyOffice, server.RoleCityOffice, server.RoleAdmin},
-		"RoleNames": roleNames, "Done": ec.QueryParam("done")})
+	data := map[string]any{"Rows": rows, "Admin": admin, "NewBoxes": c.countyBoxes(nil),
+		"Roles":     []server.Role{server.RoleInspector, server.RoleCountyOffice, server.RoleCityOffice, server.RoleAdmin},
+		"RoleNames": roleNames, "Done": ec.QueryParam("done"), "DoneUser": ec.QueryParam("user")}
+	for k, v := range extra {
+		data[k] = v
+	}
+	return c.render(ec, http.StatusOK, "users.html", data)
 }
 
 func requireAdmin(ec echo.Context) error {

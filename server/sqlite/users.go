@@ -66,18 +66,22 @@ func (db *DB) SetUserCounties(ctx context.Context, username string, counties []s
 	})
 }
 
-// SetUserDisabled disables or enables a user; a disabled user's tokens stop
-// working at once. Errors: not_found.
+// SetUserDisabled disables or enables a user. Disabling also revokes the
+// user's console sessions and ends every device session, so their tokens
+// stay void after the user is enabled again. Errors: not_found.
 func (db *DB) SetUserDisabled(ctx context.Context, username string, disabled bool) error {
 	return db.writeSQL(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE users SET disabled = ? WHERE username = ?`, disabled, username)
+		id, err := userID(ctx, tx, username)
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return server.Errorf(syncproto.CodeNotFound, "用户 %s 不存在", username)
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET disabled = ? WHERE id = ?`, disabled, id); err != nil {
+			return err
 		}
-		return nil
+		if !disabled {
+			return nil
+		}
+		return endUserSessions(ctx, tx, id, time.Now())
 	})
 }
 
@@ -307,7 +311,7 @@ func (db *DB) Principal(ctx context.Context, userID, deviceID string) (*server.P
 // Devices lists devices with their sync health, limited to users whose
 // counties meet the scope (all devices for an unlimited scope).
 func (db *DB) Devices(ctx context.Context, scope server.Scope) ([]*server.Device, error) {
-	q := `SELECT d.id, d.user_id, u.username, d.name, d.created_at, d.last_seen_at, d.revoked_at,
+	q := `SELECT d.id, d.user_id, u.username, u.display_name, d.name, d.created_at, d.last_seen_at, d.revoked_at,
 		d.last_pull_at, d.last_push_at, d.last_ack_seq, d.last_batch_id,
 		(SELECT count(*) FROM photo p WHERE p.created_device = d.id AND coalesce(p.uploaded, 0) = 0 AND p.deleted_hlc = '')
 		FROM devices d JOIN users u ON u.id = d.user_id`
@@ -329,7 +333,7 @@ func (db *DB) Devices(ctx context.Context, scope server.Scope) ([]*server.Device
 		d := &server.Device{}
 		var created, seen int64
 		var revoked, pull, push sql.NullInt64
-		if err := rows.Scan(&d.ID, &d.UserID, &d.Username, &d.Name, &created, &seen, &revoked, &pull, &push,
+		if err := rows.Scan(&d.ID, &d.UserID, &d.Username, &d.UserName, &d.Name, &created, &seen, &revoked, &pull, &push,
 			&d.Health.LastAckSeq, &d.Health.LastBatchID, &d.Health.PendingUploads); err != nil {
 			return nil, err
 		}

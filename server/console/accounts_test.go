@@ -1,0 +1,228 @@
+package console_test
+
+import (
+	"database/sql"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/app"
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xinzhou-eco/fieldsync/server/console"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// signedIn reports whether b's console session is accepted.
+func signedIn(t *testing.T, b *browser) bool {
+	t.Helper()
+	st, page := b.get("/console/queue")
+	return st == http.StatusOK && strings.Contains(page, "审核队列")
+}
+
+// TestSessionSurvivesRestart: the cookie still works after the server is
+// stopped and started on the same data directory; logout revokes it.
+func TestSessionSurvivesRestart(t *testing.T) {
+	var cfg app.Config
+	first := apptest.Start(t, func(c *app.Config) { cfg = *c })
+	b := loggedIn(t, first, apptest.CityOffice)
+	first.Stop()
+
+	second := apptest.StartConfig(t, cfg)
+	u, _ := url.Parse(first.URL + "/console/")
+	cookies := b.c.Jar.Cookies(u)
+	b.base = second.URL // another port: carry the cookies over
+	u2, _ := url.Parse(second.URL + "/console/")
+	b.c.Jar.SetCookies(u2, cookies)
+	if !signedIn(t, b) {
+		t.Fatal("console session lost on restart")
+	}
+
+	// Logout revokes the session: the old cookie is refused afterwards.
+	_, page := b.get("/console/queue")
+	var token string
+	for _, ck := range cookies {
+		if ck.Name == "fs_console" {
+			token = ck.Value
+		}
+	}
+	if st, _ := b.post("/console/logout", url.Values{"csrf": {csrf(t, page)}}); st != http.StatusOK {
+		t.Fatalf("logout: %d", st)
+	}
+	replay := newBrowser(t, second)
+	replay.c.Jar.SetCookies(u2, []*http.Cookie{{Name: "fs_console", Value: token, Path: "/console"}})
+	if signedIn(t, replay) {
+		t.Fatal("the cookie of a logged-out session still works")
+	}
+}
+
+// ageSessions moves these time columns of every console session of srv
+// back by d, as if d had passed since.
+func ageSessions(t *testing.T, srv *apptest.Server, d time.Duration, cols ...string) {
+	t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+srv.App.Cfg.DBPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, c := range cols {
+		if _, err := db.ExecContext(ctx, `UPDATE console_sessions SET `+c+` = `+c+` - ?`, d.Milliseconds()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestSessionExpires: a session idle for longer than SessionTTL, or older
+// than SessionMaxAge however used, is refused.
+func TestSessionExpires(t *testing.T) {
+	srv := apptest.Start(t)
+	b := loggedIn(t, srv, apptest.CityOffice)
+	ageSessions(t, srv, console.SessionTTL-time.Minute, "last_seen_at")
+	if !signedIn(t, b) {
+		t.Fatal("session refused within the idle limit")
+	}
+	ageSessions(t, srv, console.SessionTTL+time.Minute, "last_seen_at")
+	if signedIn(t, b) {
+		t.Fatal("idle session accepted")
+	}
+
+	// In use all along (last seen just now), but signed in almost
+	// SessionMaxAge ago: accepted until the absolute limit, then refused.
+	b = loggedIn(t, srv, apptest.CityOffice)
+	ageSessions(t, srv, console.SessionMaxAge-time.Minute, "created_at", "expires_at")
+	if !signedIn(t, b) {
+		t.Fatal("session in use refused before the absolute limit")
+	}
+	ageSessions(t, srv, 2*time.Minute, "created_at", "expires_at")
+	if signedIn(t, b) {
+		t.Fatal("session accepted past the absolute limit")
+	}
+}
+
+var sessionRE = regexp.MustCompile(`data-session="([0-9a-f]+)"`)
+
+// TestAdminAccountActions: disable (ends console sessions and device
+// tokens), enable, reset password, set counties and revoke a session,
+// through the console forms; non-admins are refused and CSRF is required.
+func TestAdminAccountActions(t *testing.T) {
+	srv := apptest.Start(t)
+	admin := loggedIn(t, srv, apptest.Admin)
+	_, page := admin.get("/console/users")
+	token := csrf(t, page)
+	if !strings.Contains(page, `name="counties" value="`+apptest.Xinfu+`" checked`) {
+		t.Error("a user's counties are not ticked on the users page")
+	}
+
+	county := loggedIn(t, srv, apptest.CountyOffice)
+	_, cpage := county.get("/console/users")
+	ctoken := csrf(t, cpage)
+	phone := srv.Login(apptest.CountyOffice)
+	if _, err := phone.Me(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	paths := []string{"/console/users/" + apptest.CityOffice + "/disable", "/console/users/" + apptest.CityOffice + "/enable",
+		"/console/users/" + apptest.CityOffice + "/password", "/console/users/" + apptest.CityOffice + "/counties"}
+	for _, p := range paths {
+		if st, _ := county.post(p, url.Values{"csrf": {ctoken}, "counties": {apptest.Ningwu}}); st != http.StatusForbidden {
+			t.Errorf("county office POST %s: %d, want 403", p, st)
+		}
+		if st, _ := admin.post(p, url.Values{"counties": {apptest.Ningwu}}); st != http.StatusForbidden {
+			t.Errorf("admin POST %s without csrf: %d, want 403", p, st)
+		}
+	}
+
+	// The admin sees the county office's console session and revokes it.
+	_, page = admin.get("/console/users")
+	row := page[strings.Index(page, `data-username="`+apptest.CountyOffice+`"`):]
+	row = row[:strings.Index(row, "</tr>")]
+	m := sessionRE.FindStringSubmatch(row)
+	if m == nil {
+		t.Fatalf("no console session listed for %s:\n%s", apptest.CountyOffice, row)
+	}
+	if st, page := admin.post("/console/sessions/"+m[1]+"/revoke", url.Values{"csrf": {token}}); st != http.StatusOK || !strings.Contains(page, "已注销") {
+		t.Fatalf("revoke session: %d", st)
+	}
+	if signedIn(t, county) {
+		t.Fatal("revoked console session still works")
+	}
+
+	// Disabling ends the console session and the phone's tokens.
+	county = loggedIn(t, srv, apptest.CountyOffice)
+	if st, page := admin.post("/console/users/"+apptest.CountyOffice+"/disable", url.Values{"csrf": {token}}); st != http.StatusOK || !strings.Contains(page, "已停用用户") {
+		t.Fatalf("disable: %d\n%s", st, page)
+	}
+	if signedIn(t, county) {
+		t.Fatal("a disabled user's console session still works")
+	}
+	if _, err := phone.Me(ctx); err == nil {
+		t.Fatal("a disabled user's device token still works")
+	}
+	if st, _ := newBrowser(t, srv).login(apptest.CountyOffice, apptest.Passwords[apptest.CountyOffice]); st == http.StatusOK {
+		t.Fatal("a disabled user signed in")
+	}
+	if st, _ := admin.post("/console/users/"+apptest.CountyOffice+"/enable", url.Values{"csrf": {token}}); st != http.StatusOK {
+		t.Fatalf("enable: %d", st)
+	}
+	if _, err := phone.Me(ctx); syncproto.ErrorCodeOf(err) == "" {
+		t.Fatal("the device token issued before disabling works again after enabling")
+	}
+	county = loggedIn(t, srv, apptest.CountyOffice)
+
+	// A reset password is shown once; the old one and the old session stop.
+	st, page := admin.post("/console/users/"+apptest.CountyOffice+"/password", url.Values{"csrf": {token}})
+	pm := regexp.MustCompile(`新密码：<code>([^<]+)</code>`).FindStringSubmatch(page)
+	if st != http.StatusOK || pm == nil {
+		t.Fatalf("reset password: %d\n%s", st, page)
+	}
+	if signedIn(t, county) {
+		t.Fatal("session survived a password reset")
+	}
+	if st, _ := newBrowser(t, srv).login(apptest.CountyOffice, apptest.Passwords[apptest.CountyOffice]); st == http.StatusOK {
+		t.Fatal("old password still works")
+	}
+	if st, page := newBrowser(t, srv).login(apptest.CountyOffice, pm[1]); st != http.StatusOK || !strings.Contains(page, "审核队列") {
+		t.Fatalf("new password: %d", st)
+	}
+	if _, page := admin.get("/console/users"); strings.Contains(page, pm[1]) {
+		t.Fatal("the new password is shown again")
+	}
+
+	// Counties through the same checkboxes as the add-user form.
+	if st, _ := admin.post("/console/users/"+apptest.CountyOffice+"/counties", url.Values{"csrf": {token}, "counties": {apptest.Xinfu, apptest.Ningwu}}); st != http.StatusOK {
+		t.Fatalf("set counties: %d", st)
+	}
+	u, _, err := srv.App.DB.UserByUsername(ctx, apptest.CountyOffice)
+	if err != nil || len(u.Counties) != 2 {
+		t.Fatalf("counties after the form: %+v %v", u, err)
+	}
+	if u.Role != server.RoleCountyOffice {
+		t.Fatal(u.Role)
+	}
+}
+
+// TestDevicesPageNames: the devices page names people and does not call a
+// device that never synced 正常.
+func TestDevicesPageNames(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector) // signs in, never pulls or pushes
+	_ = phone
+	u, _, err := srv.App.DB.UserByUsername(ctx, apptest.Inspector)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := loggedIn(t, srv, apptest.CityOffice)
+	st, page := b.get("/console/devices")
+	if st != http.StatusOK {
+		t.Fatal(st)
+	}
+	if u.DisplayName == "" || !strings.Contains(page, u.DisplayName) {
+		t.Errorf("devices page lacks the display name %q", u.DisplayName)
+	}
+	if !strings.Contains(page, "从未同步") || strings.Contains(page, ">正常<") {
+		t.Errorf("a device that never synced:\n%s", page)
+	}
+}
