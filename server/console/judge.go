@@ -28,10 +28,12 @@ type queueColumn struct {
 
 // queueColumns are the queue's headers in order; numeric columns sort
 // largest first on the first click, names A→Z, time newest first.
-var queueColumns = []struct {
+type columnDef struct {
 	key, label string
 	desc       bool
-}{
+}
+
+var queueColumns = []columnDef{
 	{"started", "检查时间", true}, {"county", "区县", false}, {"site", "点位", false}, {"template", "检查表", false},
 	{"inspector", "巡查员", false}, {"status", "状态", false}, {"failed", "不合格项", true}, {"photos", "照片", true},
 	{"flags", "证据标记", true}, {"missing", "缺项", true},
@@ -51,12 +53,7 @@ func queueSort(ec echo.Context) (server.QueueSort, error) {
 	case "desc":
 		s.Desc = true
 	case "":
-		i := slices.IndexFunc(queueColumns, func(c struct {
-			key, label string
-			desc       bool
-		}) bool {
-			return c.key == s.Key
-		})
+		i := slices.IndexFunc(queueColumns, func(c columnDef) bool { return c.key == s.Key })
 		s.Desc = queueColumns[i].desc
 	default:
 		return s, server.Errorf(syncproto.CodeBadRequest, "排序方向只能是 asc（升序）或 desc（降序）")
@@ -116,7 +113,7 @@ func (c *Console) queueEntries(ec echo.Context, q server.InspectionQuery, s serv
 // cannot be approved in bulk ("" when it can).
 type bulkItem struct {
 	ID, County, Site, Template, Started, Inspector, Refused string
-	Approved                                               bool
+	Approved                                                bool
 }
 
 // bulkIDs are the distinct inspection ids of a bulk request, in order.
