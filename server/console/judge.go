@@ -4,6 +4,7 @@ package console
 // (issue 12, points 2 and 3).
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -295,4 +296,50 @@ func (c *Console) bulkApprove(ec echo.Context) error {
 		status = http.StatusConflict
 	}
 	return c.render(ec, status, "bulk.html", map[string]any{"Done": true, "Items": items, "Approved": approved, "Count": len(items)})
+}
+
+// lonLat labels a position's coordinates: 经度 (longitude) first, then
+// 纬度 (latitude), in degrees.
+func lonLat(lon, lat float64) string {
+	return fmt.Sprintf("经度 %.6f，纬度 %.6f", lon, lat)
+}
+
+// deviceNamer names devices by id: the phone's name and its user's.
+type deviceNamer map[string]string
+
+func (d deviceNamer) name(id string) string {
+	if id == "" {
+		return ""
+	}
+	if n := d[id]; n != "" {
+		return n
+	}
+	return "设备 " + id
+}
+
+// deviceNames reads the devices in the viewer's scope (none if that
+// fails: the name is a convenience).
+func (c *Console) deviceNames(ec echo.Context) deviceNamer {
+	out := deviceNamer{}
+	ds, err := c.d.Store.Devices(ec.Request().Context(), principalOf(ec).Scope())
+	if err != nil {
+		return out
+	}
+	people := map[string]string{}
+	if us, err := c.d.Store.Users(ec.Request().Context()); err == nil {
+		for _, u := range us {
+			people[u.ID] = u.DisplayName
+		}
+	}
+	for _, d := range ds {
+		n := d.Name
+		if n == "" {
+			n = d.ID
+		}
+		if who := cmp.Or(people[d.UserID], d.Username); who != "" {
+			n += "（" + who + "）"
+		}
+		out[d.ID] = n
+	}
+	return out
 }
