@@ -138,7 +138,9 @@ func TestBulkApprove(t *testing.T) {
 	b := loggedIn(t, srv, apptest.CountyOffice)
 
 	page := mustGet(t, b, "/console/queue?status=submitted")
-	box := func(id string) bool { return strings.Contains(rowOf(page, id), `type="checkbox" name="id" value="`+id+`"`) }
+	box := func(id string) bool {
+		return strings.Contains(rowOf(page, id), `type="checkbox" name="id" value="`+id+`"`)
+	}
 	if !box(clean1) || !box(clean2) || box(flagged) || box(gaps) {
 		t.Errorf("checkboxes: clean %v %v, flagged %v, incomplete %v", box(clean1), box(clean2), box(flagged), box(gaps))
 	}
@@ -190,5 +192,46 @@ func TestBulkApprove(t *testing.T) {
 	// Posting them again: no longer waiting for review.
 	if st, again := b.post("/console/bulk", url.Values{"csrf": {csrf(t, confirm)}, "id": {clean1}}); st != http.StatusConflict || !strings.Contains(again, "不是待审核状态") {
 		t.Errorf("approving again: %d", st)
+	}
+}
+
+// TestDetailJudging (issue 12): the detail page names the inspector,
+// labels coordinates 经度/纬度, has a lightbox per photo with its capture
+// time, position, distance, device and flags and links to its neighbours,
+// and a review bar whose return reads 退回修改/补充; the CSP still allows
+// no script.
+func TestDetailJudging(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	insp := submit(t, phone, apptest.Xinfu)
+	p1 := addPhoto(t, srv, insp, apptest.Xinfu)
+	p2 := addPhoto(t, srv, insp, apptest.Xinfu)
+	b := loggedIn(t, srv, apptest.CountyOffice)
+	req, _ := http.NewRequest(http.MethodGet, b.base+"/console/inspections/"+insp, nil)
+	resp, err := b.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'none'") {
+		t.Errorf("CSP: %s", csp)
+	}
+	page := mustGet(t, b, "/console/inspections/"+insp)
+	for _, want := range []string{
+		`<dt>巡查员</dt><dd class="inspector">张巡查</dd>`,
+		"<dt>点位坐标</dt><dd>经度 ", "纬度 ",
+		`<div class="lightbox" id="lb-` + p1 + `"`, `<div class="lightbox" id="lb-` + p2 + `"`,
+		`<a class="lb-next" href="#lb-` + p2 + `" accesskey="n"`, `<a class="lb-prev" href="#lb-` + p1 + `" accesskey="p"`,
+		`<a class="lb-open" href="#lb-` + p1 + `"`,
+		"<dt>拍摄时间</dt><dd>2026-11-28 09:10</dd>", "<dt>拍摄位置</dt><dd>经度 112.800000，纬度 38.500000</dd>",
+		"<dt>距点位</dt><dd>", "<dt>设备</dt>", "拍摄位置距点位 850 米",
+		`<section class="review review-bar"`, "<button type=\"submit\">退回修改/补充</button>", "修改或补充后重新提交；这不是整改通知",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("detail lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "退回整改") || strings.Contains(page, "<script") {
+		t.Error("detail still says 退回整改 or has a script")
 	}
 }
