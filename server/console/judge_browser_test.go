@@ -2,6 +2,8 @@ package console_test
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -46,6 +48,18 @@ func TestBrowserJudging(t *testing.T) {
 			t.Errorf("%s at %d px scrolls sideways (scrollWidth %d)", page, width, w)
 		}
 	}
+	// view saves a screenshot of what is on screen (the sticky bar and
+	// the fixed lightbox as the user sees them).
+	view := func(name string) {
+		t.Helper()
+		png, err := chromedp.Run(c.ctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(c.shots, name), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	barOnScreen := func(where string) {
 		t.Helper()
 		if !eval("review bar", `(() => { const r = document.querySelector('.review-bar').getBoundingClientRect();
@@ -65,7 +79,7 @@ func TestBrowserJudging(t *testing.T) {
 				t.Errorf("%s: queue header %q lacks %s", tag, head, h)
 			}
 		}
-		if got := c.textOf(`tr[data-id="` + long + `"] td.flags`); got != "24" {
+		if got := c.textOf(`tr[data-id="` + long + `"] td.n-flags`); got != "24" {
 			t.Errorf("%s: flags of the long inspection %q, want 24", tag, got)
 		}
 		if n := c.count(`tr[data-id="` + long + `"] input[type=checkbox]`); n != 0 {
@@ -108,6 +122,7 @@ func TestBrowserJudging(t *testing.T) {
 		barOnScreen("at the bottom")
 		eval("scroll to the middle", "window.scrollTo(0, document.documentElement.scrollHeight/2); true")
 		barOnScreen("in the middle")
+		view("console-detail-bar-" + tag + ".png")
 		noSideways(int(size.w), "detail")
 		eval("scroll to the top", "window.scrollTo(0, 0); true")
 		c.shot("console-detail-" + tag + ".png")
@@ -123,7 +138,7 @@ func TestBrowserJudging(t *testing.T) {
 			!strings.Contains(got, "拍摄时间") || !strings.Contains(got, "距点位") || !strings.Contains(got, "设备") || !strings.Contains(got, "850 米") {
 			t.Errorf("%s: lightbox facts %q", tag, got)
 		}
-		c.shot("console-detail-lightbox-" + tag + ".png")
+		view("console-detail-lightbox-" + tag + ".png")
 		c.do("next photo", chromedp.Click(chromedp.CSS(`#lb-`+photos[0]+` a.lb-next`)))
 		if !shown(photos[1]) || shown(photos[0]) {
 			t.Errorf("%s: 下一张 did not move to the second photo", tag)
