@@ -109,6 +109,9 @@ func TestQueueJudgingColumns(t *testing.T) {
 		!strings.Contains(page, `href="/console/queue?complete=complete&amp;dir=desc&amp;sort=failed&amp;status=submitted"`) {
 		t.Errorf("sort links do not keep the filters or do not reverse:\n%s", page)
 	}
+	if !strings.Contains(page, `<input type="hidden" name="sort" value="flags"><input type="hidden" name="dir" value="desc">`) {
+		t.Error("the filter form does not keep the sort")
+	}
 	for _, q := range []string{"sort=bogus", "sort=flags&dir=up"} {
 		if st, _ := b.get("/console/queue?" + q); st != http.StatusBadRequest {
 			t.Errorf("%s: %d, want 400", q, st)

@@ -238,6 +238,7 @@ func (c *Console) queue(ec echo.Context) error {
 	if sort.Key != "started" || !sort.Desc {
 		filters.Set("sort", sort.Key)
 		filters.Set("dir", map[bool]string{true: "desc", false: "asc"}[sort.Desc])
+		data["SortKey"], data["SortDir"] = filters.Get("sort"), filters.Get("dir") // kept by the filter form
 	}
 	data["CanBulk"] = p.Role.CanReview()
 	pageLinks(data, "/console/queue", filters, "", page, q.Offset+len(rows), total)
