@@ -260,7 +260,10 @@ func (c *Console) bulkConfirm(ec echo.Context) error {
 
 // bulkApprove approves each posted inspection that may be approved in
 // bulk, one by one through Syncer.Review as a single approval would, and
-// lists what it approved and what it refused and why.
+// lists what it approved and what it refused and why. The check reads the
+// records just before each Review, not in its transaction: a flag the
+// photo processor adds in that instant is not seen, as it would not be by
+// a reviewer pressing 审核通过 on the detail page.
 func (c *Console) bulkApprove(ec echo.Context) error {
 	p := principalOf(ec)
 	if !p.Role.CanReview() {

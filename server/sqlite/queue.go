@@ -39,7 +39,12 @@ var queueOrder = map[string]string{
 
 // InspectionQueue returns a page of the inspections q selects in the
 // order s asks (ties newest first, then by id), with the inspector's name
-// and the counts a reviewer judges by, and how many q selects in all.
+// and the counts a reviewer judges by, and how many q selects in all. A
+// sort key not in server.QueueSortKeys is CodeBadRequest (the key is
+// never put into the SQL unchecked). The counts are computed per page
+// row by correlated subqueries, so sorting on them reads every selected
+// inspection's photos: fine for a county's queue, to be indexed if a
+// city-wide unfiltered sort grows slow.
 func (db *DB) InspectionQueue(ctx context.Context, q server.InspectionQuery, s server.QueueSort) ([]server.QueueEntry, int, error) {
 	if s.Key == "" {
 		s.Key, s.Desc = "started", true
