@@ -139,6 +139,10 @@ func TestBrowserJudging(t *testing.T) {
 			t.Errorf("%s: lightbox facts %q", tag, got)
 		}
 		view("console-detail-lightbox-" + tag + ".png")
+		c.do("zoom", chromedp.Click(chromedp.CSS(`#lb-`+photos[0]+` label.lb-zoom`)))
+		if !eval("zoomed", `document.getElementById('zoom-`+photos[0]+`').checked`) {
+			t.Errorf("%s: 放大/还原 did not zoom", tag)
+		}
 		c.do("next photo", chromedp.Click(chromedp.CSS(`#lb-`+photos[0]+` a.lb-next`)))
 		if !shown(photos[1]) || shown(photos[0]) {
 			t.Errorf("%s: 下一张 did not move to the second photo", tag)
