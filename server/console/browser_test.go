@@ -386,7 +386,7 @@ func TestBrowserDemo(t *testing.T) {
 	b.do("flagged inspection listed", chromedp.WaitVisible(chromedp.CSS(`tr[data-id="`+insp+`"]`)))
 	b.navigate("detail", chromedp.Navigate(srv.URL+"/console/inspections/"+insp))
 	b.do("photo shown", chromedp.WaitVisible(chromedp.CSS(`.photos img`)),
-		chromedp.Poll[chromedp.Void](`Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)`))
+		chromedp.Poll[chromedp.Void](`Array.from(document.querySelectorAll('.photos img')).every(i => i.complete && i.naturalWidth > 0)`)) // the lightboxes' previews load when opened
 	if body := b.text(); !strings.Contains(body, "照片") {
 		t.Errorf("detail of %s lacks its photo:\n%s", insp, body)
 	}

@@ -46,6 +46,9 @@ type Store interface {
 	Inspections(ctx context.Context, q server.InspectionQuery) ([]*server.StoredRecord, int, error)
 	InspectionCounts(ctx context.Context, q server.InspectionQuery) (map[string]int, error)
 	InspectionTally(ctx context.Context, q server.InspectionQuery) ([]server.Tally, error)
+	// InspectionQueue is a sorted page of the review queue with the
+	// counts a reviewer judges by (issue 12).
+	InspectionQueue(ctx context.Context, q server.InspectionQuery, s server.QueueSort) ([]server.QueueEntry, int, error)
 	VehicleStats(ctx context.Context, scope server.Scope) ([]server.VehicleStat, error)
 	VehicleChecks(ctx context.Context, q server.VehicleQuery) ([]*server.StoredRecord, int, error)
 	Tasks(ctx context.Context) ([]*server.StoredRecord, error)
@@ -122,6 +125,8 @@ func Mount(e *echo.Echo, d Deps) (*Console, error) {
 	g.GET("/queue", c.queue, c.authn)
 	g.GET("/inspections/:id", c.detail, c.authn)
 	g.POST("/inspections/:id/review", c.review, c.authn, c.checkCSRF)
+	g.GET("/bulk", c.bulkConfirm, c.authn)
+	g.POST("/bulk", c.bulkApprove, c.authn, c.checkCSRF)
 	g.GET("/photos/:id/:variant", c.photo, c.authn)
 	g.GET("/vehicles", c.vehicles, c.authn)
 	g.GET("/ledger", c.ledger, c.authn)

@@ -299,7 +299,7 @@ func TestDetailAndReturn(t *testing.T) {
 	}
 	for _, want := range []string{"建筑施工扬尘", "工地围挡100%设置", "合格", "物料堆放100%苫盖", "不合格（东侧料堆裸露）",
 		"照片不含 GPS 位置信息", "拍摄位置距点位 850 米（围栏半径 200 米", `<figure id="photo-` + photo + `">`, "照片文件尚未上传",
-		"112.800000, 38.500000", "待审核"} {
+		"经度 112.800000，纬度 38.500000", "待审核", "退回修改/补充", "这不是整改通知"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("detail page lacks %q", want)
 		}

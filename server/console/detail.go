@@ -38,8 +38,14 @@ type photoRow struct {
 	Notes       []noteRow
 	Location    string
 	Distance    string
-	located     bool
-	lon, lat    float64
+	// N numbers the photo from 1; Prev and Next are its neighbours' ids
+	// (wrapping around) for the lightbox; Device names the phone that
+	// took it.
+	N          int
+	Prev, Next string
+	Device     string
+	located    bool
+	lon, lat   float64
 }
 
 type findingRow struct {
@@ -84,7 +90,8 @@ func (c *Console) detail(ec echo.Context) error {
 	data := map[string]any{"ID": insp.ID, "County": c.countyName(insp.County), "Status": insp.Text("status"),
 		"Summary": insp.Text("summary"), "Started": localTime(insp.Text("started_at")), "Finished": localTime(insp.Text("finished_at")),
 		"ReviewComment": insp.Text("review_comment"), "Template": tmpl.Title, "Answers": answers(insp, tmpl),
-		"Done": ec.QueryParam("done"), "CanReview": p.Role.CanReview() && insp.Text("status") == "submitted"}
+		"Done": ec.QueryParam("done"), "CanReview": p.Role.CanReview() && insp.Text("status") == "submitted",
+		"Inspector": c.userName(ctx, insp.CreatedBy)}
 	if rows, ok := missingRows(insp, tmpl); ok {
 		data["Checked"], data["Missing"] = true, rows
 	}
@@ -280,6 +287,7 @@ func (c *Console) photos(ec echo.Context, inspID string, site *server.StoredReco
 	})
 	var out []photoRow
 	reuse := &reuseView{c: c, ctx: ec.Request().Context(), viewer: principalOf(ec)}
+	devices := c.deviceNames(ec)
 	for _, ph := range ps {
 		if ph.State.IsDeleted() {
 			continue
@@ -292,7 +300,7 @@ func (c *Console) photos(ec echo.Context, inspID string, site *server.StoredReco
 		lon, ok1 := ph.Float("lon_wgs84")
 		lat, ok2 := ph.Float("lat_wgs84")
 		if ok1 && ok2 {
-			row.Location = fmt.Sprintf("%.6f, %.6f", lon, lat)
+			row.Location = lonLat(lon, lat)
 			row.located, row.lon, row.lat = true, lon, lat
 			if site != nil {
 				if at, ok := server.SiteLocation(site); ok {
@@ -302,7 +310,11 @@ func (c *Console) photos(ec echo.Context, inspID string, site *server.StoredReco
 		} else {
 			row.Location = "无位置信息"
 		}
+		row.N, row.Device = len(out)+1, devices.name(ph.CreatedDevice)
 		out = append(out, row)
+	}
+	for i := range out {
+		out[i].Prev, out[i].Next = out[(i+len(out)-1)%len(out)].ID, out[(i+1)%len(out)].ID
 	}
 	return out, nil
 }
@@ -332,11 +344,11 @@ func siteCoords(site *server.StoredRecord) string {
 	if !ok {
 		return "无坐标"
 	}
-	out := fmt.Sprintf("%.6f, %.6f（WGS-84）", at.Lon, at.Lat)
+	out := lonLat(at.Lon, at.Lat) + "（WGS-84）"
 	if name := crsNames[server.SiteCRS(site)]; name != "" {
 		lon, _ := site.Float("lon")
 		lat, _ := site.Float("lat")
-		out += fmt.Sprintf("；上报坐标 %.6f, %.6f（%s）", lon, lat, name)
+		out += fmt.Sprintf("；上报坐标 %s（%s）", lonLat(lon, lat), name)
 	}
 	return out
 }

@@ -104,8 +104,8 @@ func (f *mapFixture) stored(t *testing.T, p *mapPhoto) (geo.Point, bool) {
 
 var (
 	mapFigureRE = regexp.MustCompile(`(?s)<figure[ >].*?</figure>`)
-	mapFigIDRE  = regexp.MustCompile(`href="/console/photos/([0-9a-f-]{36})/preview"`)
-	mapFigLocRE = regexp.MustCompile(`照片位置：([^<，\n]+)(?:，距点位 (\d+) 米)?`)
+	mapFigIDRE  = regexp.MustCompile(`<figure id="photo-([0-9a-f-]{36})">`)
+	mapFigLocRE = regexp.MustCompile(`照片位置：(经度 [0-9.\-]+，纬度 [0-9.\-]+|[^<，\n]+)(?:，距点位 (\d+) 米)?`)
 	mapMarkerRE = regexp.MustCompile(`<circle class="(site-marker|photo-marker)" cx="(-?\d+)" cy="(-?\d+)" r="\d+"></circle><text x="(-?\d+)" y="(-?\d+)" dx="10" dy="-8">([^<]*)</text>`)
 	mapTileRE   = regexp.MustCompile(`<img class="tile" src="([^"]*)"`)
 )
@@ -221,7 +221,7 @@ func TestDetailMapPhotoMarkers(t *testing.T) {
 				if d := geo.DistanceM(pt, *p.target); d > 2 {
 					t.Fatalf("%s: stored position %v is %.1f m from where it was taken %v", p.name, pt, d, *p.target)
 				}
-				if want := fmt.Sprintf("%.6f, %.6f", pt.Lon, pt.Lat); fg.location != want {
+				if want := fmt.Sprintf("经度 %.6f，纬度 %.6f", pt.Lon, pt.Lat); fg.location != want {
 					t.Errorf("%s: location %q, want %q", p.name, fg.location, want)
 				}
 				want := math.Round(geo.DistanceM(pt, mapSite))
@@ -229,7 +229,7 @@ func TestDetailMapPhotoMarkers(t *testing.T) {
 					t.Errorf("%s: distance %q m, want %.0f m", p.name, fg.distance, want)
 				}
 			}
-			if !strings.Contains(page, fmt.Sprintf("点位坐标</dt><dd>%.6f, %.6f", mapSite.Lon, mapSite.Lat)) {
+			if !strings.Contains(page, fmt.Sprintf("点位坐标</dt><dd>经度 %.6f，纬度 %.6f", mapSite.Lon, mapSite.Lat)) {
 				t.Error("the site's coordinates are not shown")
 			}
 

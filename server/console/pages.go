@@ -42,7 +42,7 @@ func parseTemplates() (map[string]*template.Template, error) {
 		},
 	}
 	out := map[string]*template.Template{}
-	for _, page := range []string{"login.html", "queue.html", "detail.html", "error.html", "vehicles.html", "ledger.html", "report.html", "devices.html", "users.html", "search.html", "overview.html", "sites.html", "site.html", "map.html"} {
+	for _, page := range []string{"login.html", "queue.html", "detail.html", "error.html", "vehicles.html", "ledger.html", "report.html", "devices.html", "users.html", "search.html", "overview.html", "sites.html", "site.html", "map.html", "bulk.html"} {
 		t, err := template.New(page).Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/"+page)
 		if err != nil {
 			return nil, fmt.Errorf("console template %s: %w", page, err)
@@ -149,6 +149,10 @@ type queueRow struct {
 	// server has checked it (Checked).
 	Missing int
 	Checked bool
+	// Failed, Photos and Flags count the failed answers, the photos and
+	// their evidence flags; Bulk says the row may be approved in bulk.
+	Failed, Photos, Flags int
+	Bulk                  bool
 }
 
 // completenessOptions are the queue's completeness filter.
@@ -208,9 +212,13 @@ func (c *Console) queue(ec echo.Context) error {
 		}
 		task, q.TemplateIDs, q.Counties = t, server.TaskTemplates(t), server.TaskCounties(t)
 	}
+	sort, err := queueSort(ec)
+	if err != nil {
+		return err
+	}
 	page := pageParam(ec)
 	q.Offset = (page - 1) * pageSize
-	recs, total, err := c.d.Store.Inspections(ctx, q)
+	rows, total, err := c.queueEntries(ec, q, sort)
 	if err != nil {
 		return err
 	}
@@ -224,14 +232,6 @@ func (c *Console) queue(ec echo.Context) error {
 			cc = append(cc, countyCount{Code: ct.Code, Name: ct.Name, N: counts[ct.Code], Selected: ct.Code == q.County})
 		}
 	}
-	rows := make([]queueRow, 0, len(recs))
-	for _, r := range recs {
-		row := queueRow{ID: r.ID, County: c.countyName(r.County), Site: c.siteName(ec, r.Text("site_id")),
-			Template: c.templateTitle(r.Text("template_id")), Status: r.Text("status"),
-			Started: localTime(r.Text("started_at"))}
-		row.Missing, row.Checked = missingCount(r)
-		rows = append(rows, row)
-	}
 	filters := nonEmpty(map[string]string{"county": q.County, "template": q.TemplateID, "from": q.From, "to": q.To, "flag": q.Flag,
 		"complete": q.Completeness})
 	filters.Set("status", q.Status) // kept when empty: "" is every status, absent is the default
@@ -241,7 +241,14 @@ func (c *Console) queue(ec echo.Context) error {
 		filters.Set("task", task.ID)
 		data["Task"] = map[string]string{"ID": task.ID, "Number": task.Text("number"), "Problem": abridge(task.Text("problem"), 60)}
 	}
-	pageLinks(data, "/console/queue", filters, "", page, q.Offset+len(recs), total)
+	data["Columns"] = sortColumns(filters, sort)
+	if sort.Key != "started" || !sort.Desc {
+		filters.Set("sort", sort.Key)
+		filters.Set("dir", map[bool]string{true: "desc", false: "asc"}[sort.Desc])
+		data["SortKey"], data["SortDir"] = filters.Get("sort"), filters.Get("dir") // kept by the filter form
+	}
+	data["CanBulk"] = p.Role.CanReview()
+	pageLinks(data, "/console/queue", filters, "", page, q.Offset+len(rows), total)
 	return c.render(ec, http.StatusOK, "queue.html", data)
 }
 

@@ -31,7 +31,7 @@ func TestTile(t *testing.T) {
 	}
 }
 
-var siteCoordsRE = regexp.MustCompile(`点位坐标</dt><dd>([0-9.\-]+), ([0-9.\-]+)`)
+var siteCoordsRE = regexp.MustCompile(`点位坐标</dt><dd>经度 ([0-9.\-]+)，纬度 ([0-9.\-]+)`)
 
 func TestDetailMap(t *testing.T) {
 	const tiles = "https://tiles.example.cn/{z}/{x}/{y}.png"

@@ -1,0 +1,348 @@
+package console
+
+// The review queue's judging columns and sorting, and bulk approval
+// (issue 12, points 2 and 3).
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// maxBulk is the most inspections one bulk approval takes (a queue page).
+const maxBulk = pageSize
+
+// queueColumn is a sortable header of the queue: a link that sorts by it,
+// or reverses the order when it already does.
+type queueColumn struct {
+	Key, Label, URL, Mark string
+	On                    bool
+}
+
+// queueColumns are the queue's headers in order; numeric columns sort
+// largest first on the first click, names A→Z, time newest first.
+type columnDef struct {
+	key, label string
+	desc       bool
+}
+
+var queueColumns = []columnDef{
+	{"started", "检查时间", true}, {"county", "区县", false}, {"site", "点位", false}, {"template", "检查表", false},
+	{"inspector", "巡查员", false}, {"status", "状态", false}, {"failed", "不合格项", true}, {"photos", "照片", true},
+	{"flags", "证据标记", true}, {"missing", "缺项", true},
+}
+
+// queueSort reads the sort and dir parameters ("" sorts newest first).
+func queueSort(ec echo.Context) (server.QueueSort, error) {
+	s := server.QueueSort{Key: ec.QueryParam("sort")}
+	if s.Key == "" {
+		return server.QueueSort{Key: "started", Desc: true}, nil
+	}
+	if !slices.Contains(server.QueueSortKeys, s.Key) {
+		return s, server.Errorf(syncproto.CodeBadRequest, "不能按 %q 排序", s.Key)
+	}
+	switch ec.QueryParam("dir") {
+	case "asc":
+	case "desc":
+		s.Desc = true
+	case "":
+		i := slices.IndexFunc(queueColumns, func(c columnDef) bool { return c.key == s.Key })
+		s.Desc = queueColumns[i].desc
+	default:
+		return s, server.Errorf(syncproto.CodeBadRequest, "排序方向只能是 asc（升序）或 desc（降序）")
+	}
+	return s, nil
+}
+
+// sortColumns makes the headers' links: the filters, sorted by the column
+// (from the first page).
+func sortColumns(filters url.Values, s server.QueueSort) []queueColumn {
+	var out []queueColumn
+	for _, c := range queueColumns {
+		desc := c.desc
+		col := queueColumn{Key: c.key, Label: c.label}
+		if c.key == s.Key {
+			col.On, desc = true, !s.Desc
+			col.Mark = "↑"
+			if s.Desc {
+				col.Mark = "↓"
+			}
+		}
+		v := url.Values{}
+		for k, vals := range filters {
+			v[k] = vals
+		}
+		v.Set("sort", c.key)
+		v.Set("dir", map[bool]string{true: "desc", false: "asc"}[desc])
+		col.URL = "/console/queue?" + v.Encode()
+		out = append(out, col)
+	}
+	return out
+}
+
+// queueEntries reads a page of the queue sorted as asked, as rows.
+func (c *Console) queueEntries(ec echo.Context, q server.InspectionQuery, s server.QueueSort) ([]queueRow, int, error) {
+	es, total, err := c.d.Store.InspectionQueue(ec.Request().Context(), q, s)
+	if err != nil {
+		return nil, 0, err
+	}
+	rows := make([]queueRow, 0, len(es))
+	for i := range es {
+		e, r := &es[i], es[i].Record
+		if r == nil {
+			continue
+		}
+		row := queueRow{ID: r.ID, County: c.countyName(r.County), Site: c.siteName(ec, r.Text("site_id")),
+			Template: c.templateTitle(r.Text("template_id")), Status: r.Text("status"),
+			Started: localTime(r.Text("started_at")), Inspector: e.Inspector, Failed: e.Failed, Photos: e.Photos, Flags: e.Flags}
+		row.Missing, row.Checked = max(e.Missing, 0), e.Missing >= 0
+		row.Bulk = row.Status == "submitted" && e.Clean() && principalOf(ec).Role.CanReview()
+		rows = append(rows, row)
+	}
+	return rows, total, nil
+}
+
+// bulkItem is one inspection of a bulk approval: what it is, and why it
+// cannot be approved in bulk ("" when it can).
+type bulkItem struct {
+	ID, County, Site, Template, Started, Inspector, Refused string
+	Approved                                                bool
+}
+
+// bulkIDs are the distinct inspection ids of a bulk request, in order.
+func bulkIDs(ec echo.Context) ([]string, error) {
+	if err := ec.Request().ParseForm(); err != nil {
+		return nil, server.Errorf(syncproto.CodeBadRequest, "无法读取表单")
+	}
+	var ids []string
+	for _, id := range ec.Request().Form["id"] {
+		if id = strings.TrimSpace(id); id != "" && !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	switch {
+	case len(ids) == 0:
+		return nil, server.Errorf(syncproto.CodeBadRequest, "请先在审核队列中勾选要批量通过的检查记录")
+	case len(ids) > maxBulk:
+		return nil, server.Errorf(syncproto.CodeBadRequest, "一次最多批量通过 %d 条检查记录", maxBulk)
+	}
+	return ids, nil
+}
+
+// bulkCheck describes inspection id and says why it may not be approved
+// in bulk: not found, out of the viewer's scope, not waiting for review,
+// not yet checked for completeness, missing items, or evidence flags.
+func (c *Console) bulkCheck(ctx context.Context, p *server.Principal, id string) (bulkItem, error) {
+	it := bulkItem{ID: id}
+	insp, err := c.d.Store.Get(ctx, syncproto.EntityInspection, id)
+	switch {
+	case err != nil:
+		return it, err
+	case insp == nil || insp.State.IsDeleted():
+		it.Refused = "检查记录不存在"
+		return it, nil
+	case !p.CanSee(insp.County):
+		it.Refused = fmt.Sprintf("无权审核%s的检查记录", c.countyName(insp.County))
+		return it, nil
+	}
+	it.County, it.Site = c.countyName(insp.County), c.siteNameIn(ctx, insp.Text("site_id"))
+	it.Template, it.Started = c.templateTitle(insp.Text("template_id")), localTime(insp.Text("started_at"))
+	it.Inspector = c.userName(ctx, insp.CreatedBy)
+	if st := insp.Text("status"); st != "submitted" {
+		it.Refused = "不是待审核状态（当前：" + statusName(st) + "），不能审核"
+		return it, nil
+	}
+	if n, ok := missingCount(insp); !ok {
+		it.Refused = "尚未完成完整性核对，请逐条审核"
+		return it, nil
+	} else if n > 0 {
+		it.Refused = fmt.Sprintf("有 %d 项缺项，不能批量通过，请打开记录逐条审核", n)
+		return it, nil
+	}
+	n, err := c.evidenceFlags(ctx, id)
+	if err != nil {
+		return it, err
+	}
+	if n > 0 {
+		it.Refused = fmt.Sprintf("照片有 %d 个证据标记，不能批量通过，请打开记录逐条审核", n)
+	}
+	return it, nil
+}
+
+func statusName(s string) string {
+	if n := statusNames[s]; n != "" {
+		return n
+	}
+	return s
+}
+
+// evidenceFlags counts the evidence flags on the live photos of an
+// inspection and of its live findings.
+func (c *Console) evidenceFlags(ctx context.Context, inspID string) (int, error) {
+	photos, err := c.d.Store.Find(ctx, syncproto.EntityPhoto, "inspection_id", inspID)
+	if err != nil {
+		return 0, err
+	}
+	fs, err := c.d.Store.Find(ctx, syncproto.EntityFinding, "inspection_id", inspID)
+	if err != nil {
+		return 0, err
+	}
+	for _, f := range fs {
+		if f.State.IsDeleted() {
+			continue
+		}
+		ps, err := c.d.Store.Find(ctx, syncproto.EntityPhoto, "finding_id", f.ID)
+		if err != nil {
+			return 0, err
+		}
+		photos = append(photos, ps...)
+	}
+	n := 0
+	for _, ph := range photos {
+		if !ph.State.IsDeleted() {
+			names, _ := explain(ph.Value("flags"))
+			n += len(names)
+		}
+	}
+	return n, nil
+}
+
+// userName is the display name of a user id ("" if unknown).
+func (c *Console) userName(ctx context.Context, id string) string {
+	if id == "" {
+		return ""
+	}
+	us, err := c.d.Store.Users(ctx)
+	if err != nil {
+		return ""
+	}
+	for _, u := range us {
+		if u.ID == id {
+			return u.DisplayName
+		}
+	}
+	return ""
+}
+
+// bulkConfirm lists the ticked inspections before they are approved:
+// those that may be, and those refused with the reason.
+func (c *Console) bulkConfirm(ec echo.Context) error {
+	p := principalOf(ec)
+	if !p.Role.CanReview() {
+		return server.Errorf(syncproto.CodeForbidden, "只有区县或市级督查人员可以审核")
+	}
+	ids, err := bulkIDs(ec)
+	if err != nil {
+		return err
+	}
+	var ok, refused []bulkItem
+	for _, id := range ids {
+		it, err := c.bulkCheck(ec.Request().Context(), p, id)
+		if err != nil {
+			return err
+		}
+		if it.Refused == "" {
+			ok = append(ok, it)
+		} else {
+			refused = append(refused, it)
+		}
+	}
+	return c.render(ec, http.StatusOK, "bulk.html", map[string]any{"OK": ok, "Refused": refused})
+}
+
+// bulkApprove approves each posted inspection that may be approved in
+// bulk, one by one through Syncer.Review as a single approval would, and
+// lists what it approved and what it refused and why. The check reads the
+// records just before each Review, not in its transaction: a flag the
+// photo processor adds in that instant is not seen, as it would not be by
+// a reviewer pressing 审核通过 on the detail page.
+func (c *Console) bulkApprove(ec echo.Context) error {
+	p := principalOf(ec)
+	if !p.Role.CanReview() {
+		return server.Errorf(syncproto.CodeForbidden, "只有区县或市级督查人员可以审核")
+	}
+	ids, err := bulkIDs(ec)
+	if err != nil {
+		return err
+	}
+	ctx := ec.Request().Context()
+	var items []bulkItem
+	approved := 0
+	for _, id := range ids {
+		it, err := c.bulkCheck(ctx, p, id)
+		if err != nil {
+			return err
+		}
+		if it.Refused == "" {
+			if _, err := c.d.Syncer.Review(ctx, p, id, server.DecisionApprove, ""); err != nil {
+				if server.ErrorCode(err) == syncproto.CodeInternal {
+					return err
+				}
+				it.Refused = server.ErrorMessage(err)
+			} else {
+				it.Approved = true
+				approved++
+			}
+		}
+		items = append(items, it)
+	}
+	status := http.StatusOK
+	if approved == 0 {
+		status = http.StatusConflict
+	}
+	return c.render(ec, status, "bulk.html", map[string]any{"Done": true, "Items": items, "Approved": approved, "Count": len(items)})
+}
+
+// lonLat labels a position's coordinates: 经度 (longitude) first, then
+// 纬度 (latitude), in degrees.
+func lonLat(lon, lat float64) string {
+	return fmt.Sprintf("经度 %.6f，纬度 %.6f", lon, lat)
+}
+
+// deviceNamer names devices by id: the phone's name and its user's.
+type deviceNamer map[string]string
+
+func (d deviceNamer) name(id string) string {
+	if id == "" {
+		return ""
+	}
+	if n := d[id]; n != "" {
+		return n
+	}
+	return "设备 " + id
+}
+
+// deviceNames reads the devices in the viewer's scope (none if that
+// fails: the name is a convenience).
+func (c *Console) deviceNames(ec echo.Context) deviceNamer {
+	out := deviceNamer{}
+	ds, err := c.d.Store.Devices(ec.Request().Context(), principalOf(ec).Scope())
+	if err != nil {
+		return out
+	}
+	people := map[string]string{}
+	if us, err := c.d.Store.Users(ec.Request().Context()); err == nil {
+		for _, u := range us {
+			people[u.ID] = u.DisplayName
+		}
+	}
+	for _, d := range ds {
+		n := d.Name
+		if n == "" {
+			n = d.ID
+		}
+		if who := cmp.Or(people[d.UserID], d.Username); who != "" {
+			n += "（" + who + "）"
+		}
+		out[d.ID] = n
+	}
+	return out
+}

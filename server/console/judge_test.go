@@ -1,0 +1,240 @@
+package console_test
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// pushIn has a phone push a submitted inspection of template at a demo
+// site of county with the given answers, started at start, and returns
+// its id.
+func pushIn(t *testing.T, c *syncproto.Client, county, template, start string, answers ...any) string {
+	t.Helper()
+	id := uuid.NewString()
+	f := apptest.Fields(append([]any{"site_id", apptest.DemoSite(t, county), "template_id", template, "template_version", 1,
+		"status", "submitted", "started_at", start}, answers...)...)
+	apptest.PushApplied(t, c, syncproto.Mutation{Entity: syncproto.EntityInspection, ID: id, HLC: c.Clock.Now().String(), Fields: f})
+	return id
+}
+
+// cells returns the text of a queue row's cells, tags removed.
+func cells(row string) []string {
+	var out []string
+	for _, m := range regexp.MustCompile(`<td[^>]*>(.*?)</td>`).FindAllStringSubmatch(row, -1) {
+		out = append(out, regexp.MustCompile(`<[^>]+>`).ReplaceAllString(m[1], ""))
+	}
+	return out
+}
+
+// order returns the ids in the order the queue page lists them.
+func order(page string, ids ...string) []string {
+	var out []string
+	for _, m := range regexp.MustCompile(`<tr data-id="([^"]+)">`).FindAllStringSubmatch(page, -1) {
+		for _, id := range ids {
+			if m[1] == id {
+				out = append(out, id)
+			}
+		}
+	}
+	return out
+}
+
+// TestQueueJudgingColumns (issue 12): the queue shows the inspector, the
+// failed items, photos, evidence flags and 缺项 of each inspection, sorts
+// on each column server-side (stable, keeping the filters, in scope) and
+// refuses an unknown sort.
+func TestQueueJudgingColumns(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	clean := pushIn(t, phone, apptest.Xinfu, "coal_boiler", "2026-11-27T09:00:00+08:00", completeBoiler...)
+	dust := submit(t, phone, apptest.Xinfu) // material_cover failed, 2026-11-28
+	addPhoto(t, srv, dust, apptest.Xinfu)   // two flags
+	gaps := pushIn(t, phone, apptest.Xinfu, "construction_dust", "2026-11-26T09:00:00+08:00", incompleteDust...)
+	other := pushIn(t, srv.Login(apptest.NingwuInsp), apptest.Ningwu, "coal_boiler", "2026-11-29T09:00:00+08:00", completeBoiler...)
+	b := loggedIn(t, srv, apptest.CountyOffice)
+
+	page := mustGet(t, b, "/console/queue?status=submitted")
+	for _, h := range []string{"巡查员", "不合格项", "照片", "证据标记", "缺项"} {
+		if !strings.Contains(page, ">"+h) {
+			t.Errorf("queue lacks the column %s", h)
+		}
+	}
+	// time, county, site, checklist, inspector, status, failed, photos, flags, 缺项 (after the checkbox)
+	for id, want := range map[string][]string{
+		dust:  {"张巡查", "待审核", "1", "1", "2", "缺项 "},
+		clean: {"张巡查", "待审核", "0", "0", "0", "完整"},
+		gaps:  {"张巡查", "待审核", "0", "0", "0", "缺项 15"},
+	} {
+		got := cells(rowOf(page, id))
+		if len(got) != 11 || strings.Join(got[5:10], "|") != strings.Join(want[:5], "|") || !strings.HasPrefix(got[10], want[5]) {
+			t.Errorf("row %s: %q, want …%q", id, got, want)
+		}
+	}
+	if rowOf(page, other) != "" {
+		t.Error("忻府区's queue lists 宁武县's inspection")
+	}
+	if got := order(page, dust, clean, gaps); strings.Join(got, ",") != strings.Join([]string{dust, clean, gaps}, ",") {
+		t.Errorf("default order (newest first): %v", got)
+	}
+	for _, tc := range []struct {
+		query string
+		want  []string
+	}{
+		{"sort=flags&dir=desc", []string{dust, clean, gaps}},
+		{"sort=flags&dir=asc", []string{clean, gaps, dust}}, // ties newest first
+		{"sort=failed", []string{dust, clean, gaps}},
+		{"sort=missing&dir=desc", []string{gaps, dust, clean}},
+		{"sort=missing&dir=asc", []string{clean, dust, gaps}},
+		{"sort=photos&dir=asc", []string{clean, gaps, dust}},
+		{"sort=started&dir=asc", []string{gaps, clean, dust}},
+		{"sort=template&dir=asc", []string{clean, dust, gaps}},
+		{"sort=flags&dir=desc&complete=complete", []string{clean}},
+	} {
+		page := mustGet(t, b, "/console/queue?status=submitted&"+tc.query)
+		if got := order(page, dust, clean, gaps, other); strings.Join(got, ",") != strings.Join(tc.want, ",") {
+			t.Errorf("%s: %v, want %v", tc.query, got, tc.want)
+		}
+	}
+	// The headers link to their sort, keeping the filters; the sorted
+	// column's link reverses it.
+	page = mustGet(t, b, "/console/queue?status=submitted&complete=complete&sort=flags&dir=desc")
+	if !strings.Contains(page, `href="/console/queue?complete=complete&amp;dir=asc&amp;sort=flags&amp;status=submitted"`) ||
+		!strings.Contains(page, `href="/console/queue?complete=complete&amp;dir=desc&amp;sort=failed&amp;status=submitted"`) {
+		t.Errorf("sort links do not keep the filters or do not reverse:\n%s", page)
+	}
+	if !strings.Contains(page, `<input type="hidden" name="sort" value="flags"><input type="hidden" name="dir" value="desc">`) {
+		t.Error("the filter form does not keep the sort")
+	}
+	for _, q := range []string{"sort=bogus", "sort=flags&dir=up"} {
+		if st, _ := b.get("/console/queue?" + q); st != http.StatusBadRequest {
+			t.Errorf("%s: %d, want 400", q, st)
+		}
+	}
+	// The city sees both counties, sorted the same way.
+	city := loggedIn(t, srv, apptest.CityOffice)
+	page = mustGet(t, city, "/console/queue?status=submitted&sort=started&dir=desc")
+	if got := order(page, dust, clean, gaps, other); strings.Join(got, ",") != strings.Join([]string{other, dust, clean, gaps}, ",") {
+		t.Errorf("city, newest first: %v", got)
+	}
+}
+
+// TestBulkApprove (issue 12): clean, complete inspections are ticked and
+// approved in one step after a confirmation page; flagged, incomplete and
+// other counties' inspections have no checkbox and are refused, each with
+// its reason, when posted anyway; the POST needs the CSRF token.
+func TestBulkApprove(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	clean1 := pushIn(t, phone, apptest.Xinfu, "coal_boiler", "2026-11-27T09:00:00+08:00", completeBoiler...)
+	clean2 := pushIn(t, phone, apptest.Xinfu, "coal_boiler", "2026-11-27T10:00:00+08:00", completeBoiler...)
+	flagged := pushIn(t, phone, apptest.Xinfu, "coal_boiler", "2026-11-27T11:00:00+08:00", completeBoiler...)
+	addPhoto(t, srv, flagged, apptest.Xinfu)
+	gaps := pushIn(t, phone, apptest.Xinfu, "construction_dust", "2026-11-26T09:00:00+08:00", incompleteDust...)
+	other := pushIn(t, srv.Login(apptest.NingwuInsp), apptest.Ningwu, "coal_boiler", "2026-11-29T09:00:00+08:00", completeBoiler...)
+	b := loggedIn(t, srv, apptest.CountyOffice)
+
+	page := mustGet(t, b, "/console/queue?status=submitted")
+	box := func(id string) bool {
+		return strings.Contains(rowOf(page, id), `type="checkbox" name="id" value="`+id+`"`)
+	}
+	if !box(clean1) || !box(clean2) || box(flagged) || box(gaps) {
+		t.Errorf("checkboxes: clean %v %v, flagged %v, incomplete %v", box(clean1), box(clean2), box(flagged), box(gaps))
+	}
+	if !strings.Contains(page, `<form id="bulk" method="get" action="/console/bulk"`) {
+		t.Error("no bulk form on the queue")
+	}
+
+	confirm := mustGet(t, b, "/console/bulk?"+url.Values{"id": {clean1, clean2, flagged}}.Encode())
+	form := confirm[strings.Index(confirm, `<form method="post" action="/console/bulk"`):]
+	form = form[:strings.Index(form, "</form>")]
+	for _, want := range []string{"确认批量审核通过", `name="id" value="` + clean1, `name="id" value="` + clean2, "确认审核通过这 2 条"} {
+		if !strings.Contains(confirm, want) {
+			t.Errorf("confirmation lacks %q", want)
+		}
+	}
+	if strings.Contains(form, flagged) || !strings.Contains(confirm, "照片有 2 个证据标记，不能批量通过") {
+		t.Errorf("confirmation: the flagged inspection is in the form or not refused:\n%s", confirm)
+	}
+	status := func(id string) string {
+		r, err := srv.App.DB.Get(ctx, syncproto.EntityInspection, id)
+		if err != nil || r == nil {
+			t.Fatalf("get %s: %v", id, err)
+		}
+		return r.Text("status")
+	}
+	if st, _ := b.post("/console/bulk", url.Values{"id": {clean1, clean2}}); st != http.StatusForbidden || status(clean1) != "submitted" {
+		t.Errorf("bulk POST without the CSRF token: %d, %s", st, status(clean1))
+	}
+	st, done := b.post("/console/bulk", url.Values{"csrf": {csrf(t, confirm)}, "id": {clean1, clean2, flagged, gaps, other}})
+	if st != http.StatusOK {
+		t.Fatalf("bulk approve: %d\n%s", st, done)
+	}
+	for id, want := range map[string]string{clean1: "approved", clean2: "approved", flagged: "submitted", gaps: "submitted", other: "submitted"} {
+		if got := status(id); got != want {
+			t.Errorf("%s: %s, want %s", id, got, want)
+		}
+	}
+	for _, want := range []string{"共 5 条，已审核通过 2 条", "照片有 2 个证据标记", "有 15 项缺项，不能批量通过", "无权审核宁武县的检查记录"} {
+		if !strings.Contains(done, want) {
+			t.Errorf("result page lacks %q", want)
+		}
+	}
+	// Each approval is a review like a single one: recorded with the
+	// reviewer, and the phone pulls it.
+	rs, err := srv.App.DB.Find(ctx, syncproto.EntityReview, "inspection_id", clean1)
+	if err != nil || len(rs) != 1 || rs[0].Text("decision") != "approve" || rs[0].Text("reviewer_name") == "" {
+		t.Errorf("review of %s: %v %v", clean1, rs, err)
+	}
+	// Posting them again: no longer waiting for review.
+	if st, again := b.post("/console/bulk", url.Values{"csrf": {csrf(t, confirm)}, "id": {clean1}}); st != http.StatusConflict || !strings.Contains(again, "不是待审核状态") {
+		t.Errorf("approving again: %d", st)
+	}
+}
+
+// TestDetailJudging (issue 12): the detail page names the inspector,
+// labels coordinates 经度/纬度, has a lightbox per photo with its capture
+// time, position, distance, device and flags and links to its neighbours,
+// and a review bar whose return reads 退回修改/补充; the CSP still allows
+// no script.
+func TestDetailJudging(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	insp := submit(t, phone, apptest.Xinfu)
+	p1 := addPhoto(t, srv, insp, apptest.Xinfu)
+	p2 := addPhoto(t, srv, insp, apptest.Xinfu)
+	b := loggedIn(t, srv, apptest.CountyOffice)
+	req, _ := http.NewRequest(http.MethodGet, b.base+"/console/inspections/"+insp, nil)
+	resp, err := b.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'none'") {
+		t.Errorf("CSP: %s", csp)
+	}
+	page := mustGet(t, b, "/console/inspections/"+insp)
+	for _, want := range []string{
+		`<dt>巡查员</dt><dd class="inspector">张巡查</dd>`,
+		"<dt>点位坐标</dt><dd>经度 ", "纬度 ",
+		`<div class="lightbox" id="lb-` + p1 + `"`, `<div class="lightbox" id="lb-` + p2 + `"`,
+		`<a class="lb-next" href="#lb-` + p2 + `" accesskey="n"`, `<a class="lb-prev" href="#lb-` + p1 + `" accesskey="p"`,
+		`<a class="lb-open" href="#lb-` + p1 + `"`,
+		"<dt>拍摄时间</dt><dd>2026-11-28 09:10</dd>", "<dt>拍摄位置</dt><dd>经度 112.800000，纬度 38.500000</dd>",
+		"<dt>距点位</dt><dd>", "<dt>设备</dt>", "拍摄位置距点位 850 米",
+		`<section class="review review-bar"`, "<button type=\"submit\">退回修改/补充</button>", "修改或补充后重新提交；这不是整改通知",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("detail lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "退回整改") || strings.Contains(page, "<script") {
+		t.Error("detail still says 退回整改 or has a script")
+	}
+}

@@ -1,0 +1,36 @@
+package server
+
+// QueueSort orders the review queue: Key is one of QueueSortKeys ("" is
+// the visit's start time), Desc reverses it. Rows that tie keep the
+// default order (newest visit first, then id), so the order is stable
+// from page to page.
+type QueueSort struct {
+	Key  string
+	Desc bool
+}
+
+// QueueSortKeys are the columns the review queue sorts on: the visit's
+// start time, county, site name, checklist, inspector's name, status, and
+// the counts of failed items, photos, evidence flags and missing items.
+var QueueSortKeys = []string{"started", "county", "site", "template", "inspector", "status", "failed", "photos", "flags", "missing"}
+
+// QueueEntry is one inspection of the review queue with what a reviewer
+// judges it by.
+type QueueEntry struct {
+	Record *StoredRecord
+	// Inspector is the display name of the user who created the
+	// inspection ("" when unknown).
+	Inspector string
+	// Failed counts the answers that fail their item (a check answered
+	// fail, a yes/no answered no); Photos the live photos of the
+	// inspection and of its findings; Flags the evidence flags on those
+	// photos (one photo may carry several).
+	Failed, Photos, Flags int
+	// Missing counts the items missing_items lists (缺项), -1 while the
+	// server has not checked the inspection.
+	Missing int
+}
+
+// Clean reports whether the entry may be approved in bulk: checked and
+// complete, with no evidence flag.
+func (e *QueueEntry) Clean() bool { return e.Missing == 0 && e.Flags == 0 }
