@@ -205,50 +205,57 @@ func (c *Console) findingsSheet(ec echo.Context, q server.InspectionQuery) (xlsx
 	return s, nil
 }
 
-// inspectionQuery reads the queue's filter from the request, as the queue
-// page does (the status defaults to 待审核 when absent), for its exports.
-func (c *Console) inspectionQuery(ec echo.Context) (server.InspectionQuery, error) {
+// inspectionQuery reads the queue's filter from the request (the status
+// defaults to 待审核 when absent), for the queue page and its exports. With
+// task=<id> it selects a rectification task's evidence, the inspections of
+// its checklists in its counties, and returns the task.
+func (c *Console) inspectionQuery(ec echo.Context) (server.InspectionQuery, *server.StoredRecord, error) {
 	p := principalOf(ec)
 	q := server.InspectionQuery{Scope: p.Scope(), County: ec.QueryParam("county"), TemplateID: ec.QueryParam("template"),
 		Status: ec.QueryParam("status"), From: ec.QueryParam("from"), To: ec.QueryParam("to"), Flag: ec.QueryParam("flag"),
 		Completeness: ec.QueryParam("complete")}
 	if _, ok := ec.QueryParams()["status"]; !ok {
-		q.Status = "submitted"
+		q.Status = "submitted" // the queue opens on what waits for review
 	}
 	if q.Status != "" && !slices.Contains(server.ReviewStatuses, q.Status) {
-		return q, server.Errorf(syncproto.CodeBadRequest, "状态只能是待审核、已退回或已通过")
+		return q, nil, server.Errorf(syncproto.CodeBadRequest, "状态只能是待审核、已退回或已通过")
 	}
 	for _, d := range []string{q.From, q.To} {
 		if _, err := time.Parse(time.DateOnly, d); d != "" && err != nil {
-			return q, server.Errorf(syncproto.CodeBadRequest, "日期格式应为 2026-03-01")
+			return q, nil, server.Errorf(syncproto.CodeBadRequest, "日期格式应为 2026-03-01")
 		}
 	}
 	if q.Completeness != "" && q.Completeness != server.CompletenessComplete && q.Completeness != server.CompletenessIncomplete {
-		return q, server.Errorf(syncproto.CodeBadRequest, "完整性筛选只能是只看缺项（incomplete）或只看完整（complete）")
+		return q, nil, server.Errorf(syncproto.CodeBadRequest, "完整性筛选只能是只看缺项（incomplete）或只看完整（complete）")
 	}
 	if q.Flag != "" && !slices.Contains(FlagNames, q.Flag) {
-		return q, server.Errorf(syncproto.CodeBadRequest, "未知的证据标记 %q", q.Flag)
+		return q, nil, server.Errorf(syncproto.CodeBadRequest, "未知的证据标记 %q", q.Flag)
 	}
 	if q.County != "" && !p.CanSee(q.County) {
-		return q, server.Errorf(syncproto.CodeOutOfScope, "无权查看区县 %s 的检查", c.countyName(q.County))
+		return q, nil, server.Errorf(syncproto.CodeOutOfScope, "无权查看区县 %s 的检查", c.countyName(q.County))
 	}
-	if id := ec.QueryParam("task"); id != "" {
-		t, err := c.d.Store.Get(ec.Request().Context(), syncproto.EntityTask, id)
-		if err != nil {
-			return q, err
-		}
-		if t == nil || t.State.IsDeleted() {
-			return q, server.Errorf(syncproto.CodeNotFound, "整改任务 %s 不存在", id)
-		}
-		q.TemplateIDs, q.Counties = server.TaskTemplates(t), server.TaskCounties(t)
+	id := ec.QueryParam("task")
+	if id == "" {
+		return q, nil, nil
 	}
-	return q, nil
+	t, err := c.d.Store.Get(ec.Request().Context(), syncproto.EntityTask, id)
+	if err != nil {
+		return q, nil, err
+	}
+	if t == nil || t.State.IsDeleted() {
+		return q, nil, server.Errorf(syncproto.CodeNotFound, "整改任务 %s 不存在", id)
+	}
+	if len(server.TaskTemplates(t)) == 0 {
+		return q, nil, server.Errorf(syncproto.CodeBadRequest, "整改任务 %s 没有对应的现场检查", t.Text("number"))
+	}
+	q.TemplateIDs, q.Counties = server.TaskTemplates(t), server.TaskCounties(t)
+	return q, t, nil
 }
 
 // queueXLSX exports the queue's current filter: every inspection it
 // selects (not only the page shown).
 func (c *Console) queueXLSX(ec echo.Context) error {
-	q, err := c.inspectionQuery(ec)
+	q, _, err := c.inspectionQuery(ec)
 	if err != nil {
 		return err
 	}
@@ -273,7 +280,7 @@ func (c *Console) queueXLSX(ec echo.Context) error {
 // findingsXLSX exports the findings of the inspections the queue's
 // current filter selects.
 func (c *Console) findingsXLSX(ec echo.Context) error {
-	q, err := c.inspectionQuery(ec)
+	q, _, err := c.inspectionQuery(ec)
 	if err != nil {
 		return err
 	}

@@ -173,45 +173,11 @@ func missingCount(r *server.StoredRecord) (int, bool) {
 func (c *Console) queue(ec echo.Context) error {
 	p := principalOf(ec)
 	ctx := ec.Request().Context()
-	q := server.InspectionQuery{Scope: p.Scope(), County: ec.QueryParam("county"), TemplateID: ec.QueryParam("template"),
-		Status: ec.QueryParam("status"), From: ec.QueryParam("from"), To: ec.QueryParam("to"), Flag: ec.QueryParam("flag"),
-		Completeness: ec.QueryParam("complete"), Limit: pageSize}
-	if _, ok := ec.QueryParams()["status"]; !ok {
-		q.Status = "submitted" // the queue opens on what waits for review
+	q, task, err := c.inspectionQuery(ec)
+	if err != nil {
+		return err
 	}
-	if q.Status != "" && !slices.Contains(server.ReviewStatuses, q.Status) {
-		return server.Errorf(syncproto.CodeBadRequest, "状态只能是待审核、已退回或已通过")
-	}
-	for _, d := range []string{q.From, q.To} {
-		if _, err := time.Parse(time.DateOnly, d); d != "" && err != nil {
-			return server.Errorf(syncproto.CodeBadRequest, "日期格式应为 2026-03-01")
-		}
-	}
-	if q.Completeness != "" && q.Completeness != server.CompletenessComplete && q.Completeness != server.CompletenessIncomplete {
-		return server.Errorf(syncproto.CodeBadRequest, "完整性筛选只能是只看缺项（incomplete）或只看完整（complete）")
-	}
-	if q.Flag != "" && !slices.Contains(FlagNames, q.Flag) {
-		return server.Errorf(syncproto.CodeBadRequest, "未知的证据标记 %q", q.Flag)
-	}
-	if q.County != "" && !p.CanSee(q.County) {
-		return server.Errorf(syncproto.CodeOutOfScope, "无权查看区县 %s 的检查", c.countyName(q.County))
-	}
-	// task=<id> lists a rectification task's evidence: the inspections of
-	// its checklists in its counties.
-	var task *server.StoredRecord
-	if id := ec.QueryParam("task"); id != "" {
-		t, err := c.d.Store.Get(ctx, syncproto.EntityTask, id)
-		if err != nil {
-			return err
-		}
-		if t == nil || t.State.IsDeleted() {
-			return server.Errorf(syncproto.CodeNotFound, "整改任务 %s 不存在", id)
-		}
-		if len(server.TaskTemplates(t)) == 0 {
-			return server.Errorf(syncproto.CodeBadRequest, "整改任务 %s 没有对应的现场检查", t.Text("number"))
-		}
-		task, q.TemplateIDs, q.Counties = t, server.TaskTemplates(t), server.TaskCounties(t)
-	}
+	q.Limit = pageSize
 	sort, err := queueSort(ec)
 	if err != nil {
 		return err
