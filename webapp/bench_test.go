@@ -45,7 +45,7 @@ func throttle3G(p *phone) {
 // (FIELDSYNC_APP_BENCH_PHOTOS of them, default 40). A measurement for
 // docs/benchmarks.md, not a test: it runs only with FIELDSYNC_APP_BENCH=1.
 //
-//	FIELDSYNC_APP_BENCH=1 go test ./webapp/ -run TestAppBenchmark -v -timeout 60m
+//	FIELDSYNC_APP_BENCH=1 go test ./webapp/ -run TestAppBenchmark -v -timeout 70m
 func TestAppBenchmark(t *testing.T) {
 	if os.Getenv("FIELDSYNC_APP_BENCH") == "" {
 		t.Skip("a measurement: set FIELDSYNC_APP_BENCH=1")
