@@ -31,7 +31,7 @@ import (
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
-//go:embed templates/*.html templates/console.css
+//go:embed templates/*.html templates/console.css templates/keys.js
 var files embed.FS
 
 // Store is what the console reads.
@@ -118,6 +118,7 @@ func Mount(e *echo.Echo, d Deps) (*Console, error) {
 	}
 	g := e.Group("/console", c.htmlErrors, middleware.BodyLimit("64K"))
 	g.GET("/console.css", c.css)
+	g.GET("/keys.js", c.keysJS)
 	g.GET("/login", c.loginPage)
 	g.POST("/login", c.login)
 	g.POST("/logout", c.logout, c.authn, c.checkCSRF)
@@ -163,6 +164,17 @@ func (c *Console) css(ec echo.Context) error {
 	}
 	ec.Response().Header().Set("Cache-Control", "private, max-age=3600")
 	return ec.Blob(http.StatusOK, "text/css; charset=utf-8", b)
+}
+
+// keysJS serves the lightbox's keyboard script, the console's only
+// script: pages allow scripts from the console's own origin, never inline.
+func (c *Console) keysJS(ec echo.Context) error {
+	b, err := files.ReadFile("templates/keys.js")
+	if err != nil {
+		return err
+	}
+	ec.Response().Header().Set("Cache-Control", "private, max-age=3600")
+	return ec.Blob(http.StatusOK, "text/javascript; charset=utf-8", b)
 }
 
 func randomToken() string {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 )
 
@@ -154,6 +155,20 @@ func TestBrowserJudging(t *testing.T) {
 		c.do("close", chromedp.Click(chromedp.CSS(`#lb-`+photos[0]+` a.lb-close`)))
 		if shown(photos[0]) {
 			t.Errorf("%s: 关闭 did not close the lightbox", tag)
+		}
+		// The keyboard: → and ← move, Esc closes.
+		c.do("open again", chromedp.Click(chromedp.CSS(`a.lb-open[href="#lb-`+photos[0]+`"]`)))
+		c.do("→", chromedp.KeyEvent(kb.ArrowRight))
+		if !shown(photos[1]) || shown(photos[0]) {
+			t.Errorf("%s: → did not move to the second photo", tag)
+		}
+		c.do("←", chromedp.KeyEvent(kb.ArrowLeft))
+		if !shown(photos[0]) || shown(photos[1]) {
+			t.Errorf("%s: ← did not move back", tag)
+		}
+		c.do("Esc", chromedp.KeyEvent(kb.Escape))
+		if shown(photos[0]) {
+			t.Errorf("%s: Esc did not close the lightbox", tag)
 		}
 	}
 }
