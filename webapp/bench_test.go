@@ -19,6 +19,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/xinzhou-eco/fieldsync/internal/chrometest"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/server/imageproc/testimg"
 )
@@ -61,7 +62,7 @@ func TestAppBenchmark(t *testing.T) {
 	// First load: a fresh phone, throttled before it opens the app.
 	dev, cancel := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext())
 	defer cancel()
-	p := &phone{t: t, name: "3G phone", url: srv.URL, dev: dev, lon: at.Lon, lat: at.Lat, shots: screenshotDir(t)}
+	p := &phone{t: t, name: "3G phone", url: srv.URL, dev: dev, lon: at.Lon, lat: at.Lat, shots: chrometest.ScreenshotDir(t)}
 	ctx, closeTab := chromedp.NewContext(dev)
 	defer closeTab()
 	p.ctx = ctx

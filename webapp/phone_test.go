@@ -13,12 +13,10 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/xinzhou-eco/fieldsync/internal/chrometest"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/server/geo"
 )
-
-// chromiumPath is Debian's chromium, which .ci/run installs.
-const chromiumPath = "/usr/bin/chromium"
 
 // phoneAccuracy is the accuracy (m) of the phones' GNSS positions.
 const phoneAccuracy = 8.0
@@ -35,36 +33,7 @@ func browserFor(t *testing.T) context.Context {
 // browserWithin is browserFor with the browser ended after limit.
 func browserWithin(t *testing.T, limit time.Duration) context.Context {
 	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("chromium is required in CI (.ci/run installs it): %v", err)
-		}
-		t.Skipf("no chromium at %s (apt-get install chromium); skipping the browser test", chromiumPath)
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless,
-		chromedp.NoSandbox, // CI runs as root
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true), // small /dev/shm in containers
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(390, 844),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelAlloc)
-	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
-	t.Cleanup(cancelBrowser)
-	bctx, cancelTimeout := context.WithTimeout(bctx, limit)
-	t.Cleanup(cancelTimeout)
-	if err := chromedp.Do(bctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return bctx
+	return chrometest.Start(t, 390, 844, limit)
 }
 
 // phone is one inspector's phone: a browser context of its own (its own
@@ -93,7 +62,7 @@ func newPhone(t *testing.T, bctx context.Context, url, name string, at geo.Point
 	if err := chromedp.Do(dev, chromedp.Navigate("about:blank")); err != nil {
 		t.Fatalf("%s: new browser context: %v", name, err)
 	}
-	p := &phone{t: t, name: name, url: url, dev: dev, lon: at.Lon, lat: at.Lat, shots: screenshotDir(t)}
+	p := &phone{t: t, name: name, url: url, dev: dev, lon: at.Lon, lat: at.Lat, shots: chrometest.ScreenshotDir(t)}
 	id := chromedp.FromContext(dev).BrowserContextID
 	if _, err := chromedp.CallBrowser(dev, browser.SetPermission, browser.SetPermissionParams{
 		Permission: &browser.PermissionDescriptor{Name: "geolocation"}, Setting: browser.PermissionSettingGranted,
@@ -264,31 +233,6 @@ func (p *phone) waitSynced() {
 	p.waitJS("synced", `(() => { const s = document.querySelector('#last-sync'); return s && s.dataset.ok === 'true' &&
 		document.querySelector('#pending-changes')?.textContent === '0' && document.querySelector('#pending-photos')?.textContent === '0' &&
 		!document.querySelector('#sync-now')?.disabled; })()`)
-}
-
-// screenshotDir returns screenshots/ at the module root (where the
-// console's browser tests save theirs), creating it.
-func screenshotDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	shots := filepath.Join(dir, "screenshots")
-	if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return shots
 }
 
 // office is a county or city office's browser on the console (a desktop

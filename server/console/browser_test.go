@@ -11,14 +11,12 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
+	"github.com/xinzhou-eco/fieldsync/internal/chrometest"
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/app"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
-
-// chromiumPath is Debian's chromium, which .ci/run installs.
-const chromiumPath = "/usr/bin/chromium"
 
 // chrome is a headless Chromium driven through chromedp, for one test.
 type chrome struct {
@@ -31,35 +29,10 @@ type chrome struct {
 // under CI), closed when t ends.
 func newChrome(t *testing.T) *chrome {
 	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("chromium is required in CI (.ci/run installs it): %v", err)
-		}
-		t.Skipf("no chromium at %s (apt-get install chromium); skipping the browser test", chromiumPath)
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless,
-		chromedp.NoSandbox, // CI runs as root
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true), // small /dev/shm in containers
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelAlloc)
-	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
-	t.Cleanup(cancelBrowser)
 	// A guard against a hung browser, not a speed limit: under -race on a
 	// busy two-core machine a whole browser test takes tens of seconds.
-	bctx, cancelTimeout := context.WithTimeout(bctx, 3*time.Minute)
-	t.Cleanup(cancelTimeout)
-	return &chrome{t: t, ctx: bctx, shots: screenshotDir(t)}
+	bctx := chrometest.Start(t, 1280, 900, 3*time.Minute)
+	return &chrome{t: t, ctx: bctx, shots: chrometest.ScreenshotDir(t)}
 }
 
 // do runs actions that stay on the page.
@@ -291,30 +264,6 @@ func TestBrowserReturn(t *testing.T) {
 	if status != "returned" || gotComment != comment {
 		t.Errorf("phone pulled status %q comment %q, want returned %q", status, gotComment, comment)
 	}
-}
-
-// screenshotDir returns screenshots/ at the module root, creating it.
-func screenshotDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	shots := filepath.Join(dir, "screenshots")
-	if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return shots
 }
 
 // TestBrowserReuse: in a real browser, a city office sees on the page of
