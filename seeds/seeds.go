@@ -168,16 +168,8 @@ type Site struct {
 	RadiusM float64 `json:"radius_m"`
 }
 
-// SiteKinds are the valid site kinds.
-var SiteKinds = []string{
-	"construction_site",
-	"coal_yard",
-	"coal_ban_village",
-	"coal_boiler",
-	"sewage_plant",
-	"factory",
-	"checkpoint",
-}
+// SiteKinds are the valid site kinds (the codes of syncproto.SiteKinds).
+var SiteKinds = syncproto.Codes(syncproto.SiteKinds)
 
 // EveryCounty begins a responsible unit that stands for every county,
 // district and county-level city (各县（市、区）党委、政府).

@@ -27,6 +27,12 @@ var (
 	VehicleActions  = []Choice{{"fine", "处罚"}, {"repair", "责令维修"}, {"release", "放行"}}
 )
 
+// SiteKinds are the kinds of site (site.kind) with their labels.
+var SiteKinds = []Choice{
+	{"construction_site", "建筑工地"}, {"coal_yard", "煤炭集运站和料场"}, {"coal_ban_village", "禁煤区村庄"},
+	{"coal_boiler", "燃煤锅炉"}, {"sewage_plant", "污水处理厂"}, {"factory", "工业企业"}, {"checkpoint", "路检点"},
+}
+
 // Statuses of a county's progress on a rectification task
 // (task_progress.status), in order.
 const (

@@ -186,7 +186,7 @@ func (a *App) serve(c echo.Context) error {
 	return c.Blob(http.StatusOK, f.ctype, f.body)
 }
 
-// vocabModule is js/vocab.js: the vehicle-check vocabularies of
+// vocabModule is js/vocab.js: the site kinds and vehicle-check vocabularies of
 // syncproto/vocab.go as an ES module, so the app shows the same codes and
 // labels as the server and the console.
 func vocabModule() []byte {
@@ -200,6 +200,7 @@ func vocabModule() []byte {
 		{"fuels", syncproto.Fuels},
 		{"aftertreatments", syncproto.Aftertreatments},
 		{"vehicleActions", syncproto.VehicleActions},
+		{"siteKindChoices", syncproto.SiteKinds},
 	} {
 		type choice struct {
 			Code  string `json:"code"`

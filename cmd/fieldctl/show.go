@@ -23,17 +23,7 @@ func roleName(role string) string {
 	return role
 }
 
-var siteKindNames = map[string]string{
-	"construction_site": "建筑工地", "coal_yard": "煤炭集运站和料场", "coal_ban_village": "禁煤区村庄",
-	"coal_boiler": "燃煤锅炉", "sewage_plant": "污水处理厂", "factory": "工业企业", "checkpoint": "路检点",
-}
-
-func siteKind(kind string) string {
-	if n := siteKindNames[kind]; n != "" {
-		return n
-	}
-	return kind
-}
+func siteKind(kind string) string { return syncproto.Label(syncproto.SiteKinds, kind) }
 
 var statusNames = map[string]string{"draft": "草稿", "submitted": "已提交，待审核", "returned": "已退回，待修改", "approved": "已审核通过"}
 

@@ -10,18 +10,8 @@ import (
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
-// siteKindNames are the site kinds' Chinese names.
-var siteKindNames = map[string]string{
-	"construction_site": "建筑工地", "coal_yard": "煤炭集运站和料场", "coal_ban_village": "禁煤区村庄",
-	"coal_boiler": "燃煤锅炉", "sewage_plant": "污水处理厂", "factory": "工业企业", "checkpoint": "路检点",
-}
-
-func siteKindName(kind string) string {
-	if n := siteKindNames[kind]; n != "" {
-		return n
-	}
-	return kind
-}
+// siteKindName is a site kind's Chinese name.
+func siteKindName(kind string) string { return syncproto.Label(syncproto.SiteKinds, kind) }
 
 // searchLimit caps each kind of hit on the results page.
 const searchLimit = 50

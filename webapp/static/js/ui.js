@@ -1,4 +1,5 @@
 // Small DOM helpers: no framework, no bundler.
+import { siteKindChoices } from './vocab.js';
 
 /** h('div', {class: 'x', onclick: f}, child, …) makes an element. */
 export function h(tag, attrs, ...children) {
@@ -85,10 +86,8 @@ export const store = {
   del(k) { try { localStorage.removeItem(k); } catch { mem.delete(k); } },
 };
 
-export const siteKinds = {
-  construction_site: '建筑工地', coal_yard: '煤炭集运站和料场', coal_ban_village: '禁煤区村庄',
-  coal_boiler: '燃煤锅炉', sewage_plant: '污水处理厂', factory: '工业企业', checkpoint: '路检点',
-};
+// siteKinds maps each site kind to its label (syncproto.SiteKinds).
+export const siteKinds = Object.fromEntries(siteKindChoices.map((c) => [c.code, c.label]));
 
 export const statusNames = { draft: '草稿', submitted: '已提交，待审核', returned: '已退回，待修改', approved: '已审核通过' };
 
