@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"math"
 	"slices"
@@ -155,3 +156,60 @@ type MonthReport struct {
 
 // Inspections is the number of inspections in the report.
 func (r MonthReport) Inspections() int { return r.Submitted + r.Returned + r.Approved }
+
+// MonthTally counts one county's inspections of one checklist with one
+// status started in a month, with their findings and photos
+// (OfficeStore.MonthTallies).
+type MonthTally struct {
+	County, TemplateID, Status    string
+	Inspections, Findings, Photos int
+	FlaggedPhotos                 int
+}
+
+// Reviewable reports whether an inspection with this status counts in the
+// office's figures: it was submitted, whatever the review made of it since
+// (drafts do not count).
+func Reviewable(status string) bool {
+	return slices.Contains(ReviewStatuses, status)
+}
+
+// MonthlyReport builds the monthly report of each county given, in that
+// order, from the month's tallies: only reviewable inspections count.
+func MonthlyReport(counties []string, tallies []MonthTally) []MonthReport {
+	out := make([]MonthReport, len(counties))
+	at := make(map[string]int, len(counties))
+	for i, c := range counties {
+		out[i] = MonthReport{County: c, ByTemplate: map[string]int{}}
+		at[c] = i
+	}
+	for _, t := range tallies {
+		i, ok := at[t.County]
+		if !ok || !Reviewable(t.Status) {
+			continue
+		}
+		r := &out[i]
+		r.ByTemplate[t.TemplateID] += t.Inspections
+		switch t.Status {
+		case "submitted":
+			r.Submitted += t.Inspections
+		case "returned":
+			r.Returned += t.Inspections
+		case "approved":
+			r.Approved += t.Inspections
+		}
+		r.Findings += t.Findings
+		r.Photos += t.Photos
+		r.FlaggedPhotos += t.FlaggedPhotos
+	}
+	return out
+}
+
+// LoadMonthlyReport reads month's tallies of the counties given and builds
+// their reports (MonthlyReport).
+func LoadMonthlyReport(ctx context.Context, st OfficeStore, month string, counties []string) ([]MonthReport, error) {
+	tallies, err := st.MonthTallies(ctx, month, counties)
+	if err != nil {
+		return nil, err
+	}
+	return MonthlyReport(counties, tallies), nil
+}

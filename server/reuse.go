@@ -67,15 +67,9 @@ type ReuseSubject struct {
 	Hash *uint64
 }
 
-// ReuseStore is what finding reuses reads.
-type ReuseStore interface {
-	Get(ctx context.Context, entity, id string) (*StoredRecord, error)
-	Find(ctx context.Context, entity, field, value string) ([]*StoredRecord, error)
-}
-
 // SubjectOf returns the reuse subject of a stored photo, from its server
 // fields (site_id and phash are set when it is processed).
-func SubjectOf(ctx context.Context, st ReuseStore, photo *StoredRecord) (ReuseSubject, error) {
+func SubjectOf(ctx context.Context, st RecordReader, photo *StoredRecord) (ReuseSubject, error) {
 	insp, err := PhotoInspection(ctx, st, photo)
 	if err != nil {
 		return ReuseSubject{}, err
@@ -89,7 +83,7 @@ func SubjectOf(ctx context.Context, st ReuseStore, photo *StoredRecord) (ReuseSu
 
 // PhotoInspection returns the inspection a photo is evidence of: its own
 // inspection_id, or its finding's. "" for a vehicle check's photo.
-func PhotoInspection(ctx context.Context, st ReuseStore, photo *StoredRecord) (string, error) {
+func PhotoInspection(ctx context.Context, st RecordReader, photo *StoredRecord) (string, error) {
 	if id := photo.Text("inspection_id"); id != "" {
 		return id, nil
 	}
@@ -111,7 +105,7 @@ func PhotoInspection(ctx context.Context, st ReuseStore, photo *StoredRecord) (s
 // those with other bytes whose perceptual hash, among hashes, is within
 // maxDistance of s's and which were taken at another site. They are in the
 // order the server received them.
-func FindReuses(ctx context.Context, st ReuseStore, s ReuseSubject, hashes []PhotoHash, maxDistance int) ([]PhotoReuse, error) {
+func FindReuses(ctx context.Context, st RecordReader, s ReuseSubject, hashes []PhotoHash, maxDistance int) ([]PhotoReuse, error) {
 	sum := s.Photo.Text("sha256")
 	same, err := st.Find(ctx, syncproto.EntityPhoto, "sha256", sum)
 	if err != nil {
@@ -195,7 +189,7 @@ func ClosestEarlier(reuses []PhotoReuse) *PhotoReuse {
 
 // photoSite is a photo's site: the one processing found, else its
 // inspection's.
-func photoSite(ctx context.Context, st ReuseStore, photo *StoredRecord, insp string) (string, error) {
+func photoSite(ctx context.Context, st RecordReader, photo *StoredRecord, insp string) (string, error) {
 	if site := photo.Text("site_id"); site != "" || insp == "" {
 		return site, nil
 	}

@@ -195,3 +195,140 @@ type ConsoleSessionStore interface {
 	// not_found.
 	SetUserPassword(ctx context.Context, username, passwordHash string) error
 }
+
+// RecordReader reads stored records outside any write.
+type RecordReader interface {
+	// Get returns one record, nil if there is none (tombstones included).
+	// Errors: invalid_request for an unknown entity.
+	Get(ctx context.Context, entity, id string) (*StoredRecord, error)
+	// Find returns the live and deleted records whose field (a column of
+	// the entity) has the given value, in id order. Errors:
+	// invalid_request for an unknown entity or a field that is not a
+	// column.
+	Find(ctx context.Context, entity, field, value string) ([]*StoredRecord, error)
+}
+
+// AuthStore is what signing in needs of the store. Refresh tokens reach it
+// only as hashes.
+type AuthStore interface {
+	// UserByUsername returns a user and their password hash. Errors:
+	// not_found.
+	UserByUsername(ctx context.Context, username string) (*User, string, error)
+	// RegisterDevice binds a device to its user at login, stores the hash
+	// of its new refresh token (a new family: the tokens it spent before
+	// no longer count as reused) and returns the device's session
+	// generation, which login does not change. Errors: device_revoked,
+	// conflict (the device belongs to another user).
+	RegisterDevice(ctx context.Context, d *Device, refreshHash string, refreshExpires time.Time) (session int64, err error)
+	// RotateRefresh replaces the refresh token whose hash is oldHash,
+	// keeping oldHash as spent, and returns its device's session. An
+	// oldHash spent before within the device's current session ends that
+	// session and answers token_invalid with the cause ErrRefreshReuse,
+	// together with the device's session as it is now. Errors:
+	// token_invalid, token_expired, device_revoked, user_disabled.
+	RotateRefresh(ctx context.Context, oldHash, newHash string, newExpires, now time.Time) (DeviceSession, error)
+	// SignOut ends the device's session: its refresh token and every
+	// access token issued to it so far stop working.
+	SignOut(ctx context.Context, deviceID string, at time.Time) error
+	// Principal loads a token's user and device with the device's session
+	// generation. Errors: token_invalid (unknown user or device),
+	// user_disabled, device_revoked.
+	Principal(ctx context.Context, userID, deviceID string) (*Principal, error)
+}
+
+// AccountStore keeps users, their devices and their console sessions.
+type AccountStore interface {
+	AuthStore
+	ConsoleSessionStore
+	// CreateUser stores a new user (u.ID set by the caller). Errors:
+	// conflict (the username is taken).
+	CreateUser(ctx context.Context, u *User, passwordHash string) error
+	// Users lists every user, by username.
+	Users(ctx context.Context) ([]*User, error)
+	// SetUserCounties replaces a user's counties (nil: every county).
+	// Errors: not_found.
+	SetUserCounties(ctx context.Context, username string, counties []string) error
+	// Devices lists the devices whose users work in scope, with their sync
+	// health, most recently seen first.
+	Devices(ctx context.Context, scope Scope) ([]*Device, error)
+	// RevokeDevice stops a device for good: its tokens stop working and
+	// it cannot sign in again. Errors: not_found.
+	RevokeDevice(ctx context.Context, deviceID string, at time.Time) error
+}
+
+// OfficeStore is what the office console reads: lists, pages and tallies.
+// It returns rows and counts; the rules that judge them (which statuses
+// count, what a task covers) are the server package's.
+type OfficeStore interface {
+	RecordReader
+	// Conflicts lists logged losing values in scope, newest first,
+	// optionally of one entity and record.
+	Conflicts(ctx context.Context, scope Scope, entity, recordID string, limit int) ([]Conflict, error)
+	// Inspections returns a page of the inspections q selects and how many
+	// it selects in all. Errors: invalid_request (an unknown filter value).
+	Inspections(ctx context.Context, q InspectionQuery) ([]*StoredRecord, int, error)
+	// InspectionCounts counts q's inspections by status (q's own status
+	// filter ignored).
+	InspectionCounts(ctx context.Context, q InspectionQuery) (map[string]int, error)
+	// InspectionTally counts q's inspections by county, checklist and
+	// status.
+	InspectionTally(ctx context.Context, q InspectionQuery) ([]Tally, error)
+	// InspectionQueue is a sorted page of the review queue with the counts
+	// a reviewer judges by. Errors: invalid_request (an unknown sort key).
+	InspectionQueue(ctx context.Context, q InspectionQuery, s QueueSort) ([]QueueEntry, int, error)
+	// VehicleStats tallies the roadside checks in scope by county and
+	// campaign.
+	VehicleStats(ctx context.Context, scope Scope) ([]VehicleStat, error)
+	// VehicleChecks returns a page of the roadside checks q selects and
+	// their number.
+	VehicleChecks(ctx context.Context, q VehicleQuery) ([]*StoredRecord, int, error)
+	// Tasks returns the live rectification tasks by id.
+	Tasks(ctx context.Context) ([]*StoredRecord, error)
+	// TaskProgress returns the live progress rows in scope by id.
+	TaskProgress(ctx context.Context, scope Scope) ([]TaskProgress, error)
+	// MonthTallies counts, per county given, checklist and status, the
+	// live inspections started in month (YYYY-MM, the phone's local time)
+	// with their live findings, photos and flagged photos. Every status is
+	// counted; MonthlyReport decides which count.
+	MonthTallies(ctx context.Context, month string, counties []string) ([]MonthTally, error)
+	// Search finds records in q's scope by plate, site, inspector, id or
+	// text.
+	Search(ctx context.Context, q SearchQuery) ([]SearchHit, error)
+	// Overview counts the first page's figures in scope: flagged
+	// inspections waiting, findings overdue on day today, and the weekly
+	// roadside figures since a date.
+	Overview(ctx context.Context, scope Scope, today, since string) (*Overview, error)
+	// Sites returns a page of the sites q selects and their number.
+	Sites(ctx context.Context, q SiteQuery) ([]*StoredRecord, int, error)
+}
+
+// PhotoStore is what photo processing and the blob sweep read.
+type PhotoStore interface {
+	RecordReader
+	// UnprocessedPhotos returns the ids of live photos whose bytes are
+	// stored but not yet processed.
+	UnprocessedPhotos(ctx context.Context) ([]string, error)
+	// PhotoHashes lists the processed photos' perceptual hashes.
+	PhotoHashes(ctx context.Context) ([]PhotoHash, error)
+	// PhotosFlagged returns the live photos with any of these flags.
+	PhotosFlagged(ctx context.Context, flags ...string) ([]string, error)
+	// BlobRefs returns what refers to the bytes of sum (read snapshot).
+	BlobRefs(ctx context.Context, sum string) (*BlobRefs, error)
+}
+
+// Store is the whole storage contract of fieldsync: what a database must
+// provide for the server to run on it. SQLite (package sqlite) and
+// PostgreSQL (package postgres) implement it; package storetest is the
+// conformance suite both pass. Errors are *Error values whose Code says
+// what went wrong (the codes named on each method), or plain errors for
+// failures of the database itself.
+type Store interface {
+	SyncStore
+	OfficeStore
+	AccountStore
+	PhotoStore
+	// Ping checks that the database answers (readiness).
+	Ping(ctx context.Context) error
+	// Close releases the database.
+	Close() error
+}

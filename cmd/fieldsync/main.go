@@ -12,6 +12,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -288,7 +289,13 @@ func backupCmd(c *command) {
 			return fmt.Errorf("%s exists; refusing to overwrite", out)
 		}
 		return c.withStore(ctx, func(a *app.App) error {
-			if err := a.DB.Backup(ctx, out); err != nil {
+			db, ok := a.DB.(interface {
+				Backup(ctx context.Context, dst string) error
+			})
+			if !ok {
+				return errors.New("backup copies a SQLite database; back up PostgreSQL with pg_dump")
+			}
+			if err := db.Backup(ctx, out); err != nil {
 				return err
 			}
 			fmt.Fprintf(c.stdout, "backed up %s to %s\n", c.cfg.DBPath(), out)

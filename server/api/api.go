@@ -4,7 +4,6 @@
 package api
 
 import (
-	"context"
 	"log/slog"
 	"net"
 	"net/http"
@@ -23,15 +22,6 @@ import (
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
-// Store is what the handlers read directly (office lists, readiness).
-type Store interface {
-	Devices(ctx context.Context, scope server.Scope) ([]*server.Device, error)
-	Conflicts(ctx context.Context, scope server.Scope, entity, recordID string, limit int) ([]server.Conflict, error)
-	RevokeDevice(ctx context.Context, deviceID string, at time.Time) error
-	Ping(ctx context.Context) error
-	Get(ctx context.Context, entity, id string) (*server.StoredRecord, error)
-}
-
 // Config holds the API's limits and its photo parts.
 type Config struct {
 	// MaxPushBytes caps a push body; MaxBodyBytes every other body.
@@ -48,7 +38,7 @@ type Config struct {
 type API struct {
 	syncer  *server.Syncer
 	auth    *auth.Service
-	store   Store
+	store   server.Store
 	log     *slog.Logger
 	cfg     Config
 	metrics *metrics
@@ -61,7 +51,7 @@ type API struct {
 
 // New builds the echo server with every route. ready reports whether the
 // server accepts traffic (false while shutting down).
-func New(syncer *server.Syncer, au *auth.Service, st Store, log *slog.Logger, cfg Config, reg *prometheus.Registry, ready func() bool) *echo.Echo {
+func New(syncer *server.Syncer, au *auth.Service, st server.Store, log *slog.Logger, cfg Config, reg *prometheus.Registry, ready func() bool) *echo.Echo {
 	if cfg.MaxPushBytes == 0 {
 		cfg.MaxPushBytes = 16 << 20
 	}

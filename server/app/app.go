@@ -39,7 +39,8 @@ import (
 type App struct {
 	Cfg     Config
 	Log     *slog.Logger
-	DB      *sqlite.DB
+	// DB is the store: SQLite unless the config names PostgreSQL.
+	DB      server.Store
 	Syncer  *server.Syncer
 	Auth    *auth.Service
 	Echo    *echo.Echo

@@ -24,38 +24,10 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-// Store is what auth needs of the store. Refresh tokens reach it only as
-// hashes (HashToken).
-type Store interface {
-	// UserByUsername returns a user and their password hash. Errors:
-	// not_found.
-	UserByUsername(ctx context.Context, username string) (*server.User, string, error)
-	// RegisterDevice binds a device to its user at login, stores the hash
-	// of its new refresh token (a new family: the tokens it spent before
-	// no longer count as reused) and returns the device's session
-	// generation, which login does not change. Errors: device_revoked,
-	// conflict (the device belongs to another user).
-	RegisterDevice(ctx context.Context, d *server.Device, refreshHash string, refreshExpires time.Time) (session int64, err error)
-	// RotateRefresh replaces the refresh token whose hash is oldHash,
-	// keeping oldHash as spent, and returns its device's session. An
-	// oldHash spent before within the device's current session ends that
-	// session and answers token_invalid with the cause
-	// server.ErrRefreshReuse, together with the device's session as it is
-	// now. Errors: token_invalid, token_expired, device_revoked,
-	// user_disabled.
-	RotateRefresh(ctx context.Context, oldHash, newHash string, newExpires, now time.Time) (server.DeviceSession, error)
-	// SignOut ends the device's session: its refresh token and every
-	// access token issued to it so far stop working.
-	SignOut(ctx context.Context, deviceID string, at time.Time) error
-	// Principal loads a token's user and device with the device's session
-	// generation. Errors: token_invalid (unknown user or device),
-	// user_disabled, device_revoked.
-	Principal(ctx context.Context, userID, deviceID string) (*server.Principal, error)
-}
 
 // Service issues and checks credentials.
 type Service struct {
-	Store      Store
+	Store      server.AuthStore
 	Secret     []byte
 	AccessTTL  time.Duration
 	RefreshTTL time.Duration
@@ -71,7 +43,7 @@ type Service struct {
 // NewService returns a Service with the default lifetimes: 15-minute access
 // tokens and 30-day refresh tokens. A nil log is slog.Default(); a nil now
 // is time.Now.
-func NewService(st Store, secret []byte, log *slog.Logger, now func() time.Time) *Service {
+func NewService(st server.AuthStore, secret []byte, log *slog.Logger, now func() time.Time) *Service {
 	if log == nil {
 		log = slog.Default()
 	}

@@ -21,7 +21,6 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -34,42 +33,6 @@ import (
 //go:embed templates/*.html templates/console.css templates/keys.js
 var files embed.FS
 
-// Store is what the console reads.
-type Store interface {
-	Get(ctx context.Context, entity, id string) (*server.StoredRecord, error)
-	Find(ctx context.Context, entity, field, value string) ([]*server.StoredRecord, error)
-	// PhotoHashes lists the processed photos' perceptual hashes, to find
-	// a photo's near duplicates (server.FindReuses).
-	PhotoHashes(ctx context.Context) ([]server.PhotoHash, error)
-	Conflicts(ctx context.Context, scope server.Scope, entity, recordID string, limit int) ([]server.Conflict, error)
-	UserByUsername(ctx context.Context, username string) (*server.User, string, error)
-	Inspections(ctx context.Context, q server.InspectionQuery) ([]*server.StoredRecord, int, error)
-	InspectionCounts(ctx context.Context, q server.InspectionQuery) (map[string]int, error)
-	InspectionTally(ctx context.Context, q server.InspectionQuery) ([]server.Tally, error)
-	// InspectionQueue is a sorted page of the review queue with the
-	// counts a reviewer judges by (issue 12).
-	InspectionQueue(ctx context.Context, q server.InspectionQuery, s server.QueueSort) ([]server.QueueEntry, int, error)
-	VehicleStats(ctx context.Context, scope server.Scope) ([]server.VehicleStat, error)
-	VehicleChecks(ctx context.Context, q server.VehicleQuery) ([]*server.StoredRecord, int, error)
-	Tasks(ctx context.Context) ([]*server.StoredRecord, error)
-	TaskProgress(ctx context.Context, scope server.Scope) ([]server.TaskProgress, error)
-	MonthlyReport(ctx context.Context, month string, counties []string) ([]server.MonthReport, error)
-	Devices(ctx context.Context, scope server.Scope) ([]*server.Device, error)
-	Users(ctx context.Context) ([]*server.User, error)
-	SetUserCounties(ctx context.Context, username string, counties []string) error
-	RevokeDevice(ctx context.Context, deviceID string, at time.Time) error
-	// Search finds records in q's scope by plate, site, inspector, id or
-	// text (server.SearchQuery).
-	Search(ctx context.Context, q server.SearchQuery) ([]server.SearchHit, error)
-	// Overview counts the first page's figures in scope: flagged
-	// inspections waiting, findings overdue on day today, and the weekly
-	// roadside figures since a date (server.Overview).
-	Overview(ctx context.Context, scope server.Scope, today, since string) (*server.Overview, error)
-	// Sites returns a page of the sites q selects and their number.
-	Sites(ctx context.Context, q server.SiteQuery) ([]*server.StoredRecord, int, error)
-	server.ConsoleSessionStore
-}
-
 // AddUserFunc creates a user with a hashed password (app.App.AddUser).
 type AddUserFunc func(ctx context.Context, username, password, displayName string, role server.Role, counties []string) (*server.User, error)
 
@@ -77,7 +40,7 @@ type AddUserFunc func(ctx context.Context, username, password, displayName strin
 type Deps struct {
 	Syncer *server.Syncer
 	Auth   *auth.Service
-	Store  Store
+	Store  server.Store
 	Blobs  server.BlobStore // nil: photos are not served
 	Log    *slog.Logger
 	// AddUser creates users from the users page; nil: adding is refused.

@@ -100,7 +100,7 @@ func (c *Console) monthReport(ec echo.Context) (reportParams, []reportTable, err
 		}
 		counties = []string{county}
 	}
-	reports, err := c.d.Store.MonthlyReport(ctx, month, counties)
+	reports, err := server.LoadMonthlyReport(ctx, c.d.Store, month, counties)
 	if err != nil {
 		return rp, nil, err
 	}

@@ -36,7 +36,7 @@ func TestMonthlyReport(t *testing.T) {
 		}
 	}
 
-	want, err := srv.App.DB.MonthlyReport(ctx, "2026-11", []string{apptest.Xinfu})
+	want, err := server.LoadMonthlyReport(ctx, srv.App.DB, "2026-11", []string{apptest.Xinfu})
 	if err != nil {
 		t.Fatal(err)
 	}

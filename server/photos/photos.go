@@ -21,15 +21,6 @@ import (
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
-// Store is what processing reads.
-type Store interface {
-	Get(ctx context.Context, entity, id string) (*server.StoredRecord, error)
-	Find(ctx context.Context, entity, field, value string) ([]*server.StoredRecord, error)
-	UnprocessedPhotos(ctx context.Context) ([]string, error)
-	PhotoHashes(ctx context.Context) ([]server.PhotoHash, error)
-	// PhotosFlagged returns the live photos with any of these flags.
-	PhotosFlagged(ctx context.Context, flags ...string) ([]string, error)
-}
 
 // Config tunes processing and the flags.
 type Config struct {
@@ -67,7 +58,7 @@ func DefaultConfig() Config {
 // derivatives take it over the budget runs alone.
 type Processor struct {
 	cfg    Config
-	store  Store
+	store  server.PhotoStore
 	syncer *server.Syncer
 	blobs  server.BlobStore
 	log    *slog.Logger
@@ -87,7 +78,7 @@ type Processor struct {
 }
 
 // New returns a processor; Start runs it.
-func New(cfg Config, st Store, syncer *server.Syncer, blobs server.BlobStore, log *slog.Logger) *Processor {
+func New(cfg Config, st server.PhotoStore, syncer *server.Syncer, blobs server.BlobStore, log *slog.Logger) *Processor {
 	cfg.Limits = cfg.Limits.WithDefaults()
 	p := &Processor{cfg: cfg, store: st, syncer: syncer, blobs: blobs, log: log, queued: map[string]bool{},
 		budget: imageproc.NewBudget(cfg.Limits.MaxBytes)}

@@ -380,3 +380,6 @@ func (db *DB) Backup(ctx context.Context, dst string) error {
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
 }
+
+// DB implements the whole store contract.
+var _ server.Store = (*DB)(nil)

@@ -3,57 +3,41 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/xinzhou-eco/fieldsync/server"
 )
 
-// monthInspections selects the ids of the reviewable inspections of one
-// county started in month (YYYY-MM, as written on the phone in local time).
-const monthInspections = `SELECT id FROM inspection WHERE deleted_hlc = '' AND county = ? AND substr(started_at, 1, 7) = ?
-	AND status IN ('submitted', 'returned', 'approved')`
-
-// MonthlyReport aggregates the field work of each county given for its
-// monthly report, in that order.
-func (db *DB) MonthlyReport(ctx context.Context, month string, counties []string) ([]server.MonthReport, error) {
-	out := make([]server.MonthReport, 0, len(counties))
-	for _, county := range counties {
-		r := server.MonthReport{County: county, ByTemplate: map[string]int{}}
-		rows, err := db.read.QueryContext(ctx, `SELECT coalesce(template_id, ''), status, count(*) FROM inspection
-			WHERE id IN (`+monthInspections+`) GROUP BY 1, 2`, county, month)
-		if err != nil {
-			return nil, fmt.Errorf("report inspections: %w", err)
-		}
-		for rows.Next() {
-			var tmpl, status string
-			var n int
-			if err := rows.Scan(&tmpl, &status, &n); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			r.ByTemplate[tmpl] += n
-			switch status {
-			case "submitted":
-				r.Submitted += n
-			case "returned":
-				r.Returned += n
-			case "approved":
-				r.Approved += n
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+// MonthTallies counts the live inspections of the given counties started
+// in month, by county, checklist and status, with their live findings,
+// photos and flagged photos (server.OfficeStore).
+func (db *DB) MonthTallies(ctx context.Context, month string, counties []string) ([]server.MonthTally, error) {
+	if len(counties) == 0 {
+		return nil, nil
+	}
+	args := []any{month}
+	for _, c := range counties {
+		args = append(args, c)
+	}
+	rows, err := db.read.QueryContext(ctx, `SELECT i.county, coalesce(i.template_id, ''), coalesce(i.status, ''), count(*),
+		coalesce(sum((SELECT count(*) FROM finding f WHERE f.deleted_hlc = '' AND f.inspection_id = i.id)), 0),
+		coalesce(sum((SELECT count(*) FROM photo p WHERE p.deleted_hlc = '' AND p.inspection_id = i.id)), 0),
+		coalesce(sum((SELECT count(*) FROM photo p WHERE p.deleted_hlc = '' AND p.inspection_id = i.id
+			AND p.flags IS NOT NULL AND p.flags NOT IN ('', '{}', 'null'))), 0)
+		FROM inspection i WHERE i.deleted_hlc = '' AND substr(i.started_at, 1, 7) = ?
+		AND i.county IN (?`+strings.Repeat(", ?", len(counties)-1)+`)
+		GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("month tallies: %w", err)
+	}
+	defer rows.Close()
+	var out []server.MonthTally
+	for rows.Next() {
+		var t server.MonthTally
+		if err := rows.Scan(&t.County, &t.TemplateID, &t.Status, &t.Inspections, &t.Findings, &t.Photos, &t.FlaggedPhotos); err != nil {
 			return nil, err
 		}
-		if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM finding WHERE deleted_hlc = '' AND inspection_id IN (`+monthInspections+`)`,
-			county, month).Scan(&r.Findings); err != nil {
-			return nil, fmt.Errorf("report findings: %w", err)
-		}
-		if err := db.read.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(flags IS NOT NULL AND flags NOT IN ('', '{}', 'null')), 0)
-			FROM photo WHERE deleted_hlc = '' AND inspection_id IN (`+monthInspections+`)`,
-			county, month).Scan(&r.Photos, &r.FlaggedPhotos); err != nil {
-			return nil, fmt.Errorf("report photos: %w", err)
-		}
-		out = append(out, r)
+		out = append(out, t)
 	}
-	return out, nil
+	return out, rows.Err()
 }
