@@ -37,8 +37,8 @@ import (
 
 // App is a configured fieldsync server.
 type App struct {
-	Cfg     Config
-	Log     *slog.Logger
+	Cfg Config
+	Log *slog.Logger
 	// DB is the store: SQLite unless the config names PostgreSQL.
 	DB      server.Store
 	Syncer  *server.Syncer

@@ -24,7 +24,6 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-
 // Service issues and checks credentials.
 type Service struct {
 	Store      server.AuthStore

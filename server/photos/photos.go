@@ -21,7 +21,6 @@ import (
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
-
 // Config tunes processing and the flags.
 type Config struct {
 	Workers int // concurrent photos (each decodes one image at a time)

@@ -32,7 +32,7 @@ func TestMonthlyReport(t *testing.T) {
 	a := insp("140902", "submitted", "construction_dust", "2026-10-03T09:00:00+08:00")
 	insp("140902", "approved", "construction_dust", "2026-10-31T18:00:00+08:00")
 	insp("140902", "returned", "construction_dust", "2026-10-15T09:00:00+08:00")
-	insp("140902", "draft", "construction_dust", "2026-10-16T09:00:00+08:00") // not reviewable
+	insp("140902", "draft", "construction_dust", "2026-10-16T09:00:00+08:00")     // not reviewable
 	insp("140902", "submitted", "construction_dust", "2026-11-01T09:00:00+08:00") // another month
 	b := insp("140925", "submitted", "construction_dust", "2026-10-05T09:00:00+08:00")
 	put(syncproto.EntityFinding, "140902", map[string]any{"inspection_id": a, "description": "料堆裸露"})
