@@ -332,3 +332,43 @@ type Store interface {
 	// Close releases the database.
 	Close() error
 }
+
+// SigningKey is a key that signs access tokens. Every server reads the
+// keys from the store, so a token one server issued is accepted by all.
+type SigningKey struct {
+	ID        string // the token header's kid
+	Secret    []byte // at least 32 random bytes
+	CreatedAt time.Time
+}
+
+// KeyStore keeps the token signing keys.
+type KeyStore interface {
+	// SigningKeys returns the keys, newest first (the newest signs; all
+	// verify). It may return none.
+	SigningKeys(ctx context.Context) ([]SigningKey, error)
+	// AddSigningKey stores a new key. Errors: conflict (the id exists).
+	AddSigningKey(ctx context.Context, k SigningKey) error
+	// RemoveSigningKeys deletes the keys created before t except the
+	// newest, ending the tokens they signed.
+	RemoveSigningKeys(ctx context.Context, before time.Time) (int, error)
+}
+
+// LoginAttempts is what is known of failed sign-ins under one key (a
+// username or a client address).
+type LoginAttempts struct {
+	Failures int
+	Until    time.Time // locked until then
+	Last     time.Time // the last failure
+}
+
+// LoginStore keeps failed sign-ins, so every server slows the same
+// guesser. The rule (how long a lock lasts) is package auth's.
+type LoginStore interface {
+	// LoginAttempts returns the state of these keys (absent: none).
+	LoginAttempts(ctx context.Context, keys []string) (map[string]LoginAttempts, error)
+	// PutLoginAttempts stores the new state of keys.
+	PutLoginAttempts(ctx context.Context, states map[string]LoginAttempts) error
+	// ClearLoginAttempts forgets a key (after a success) and every key
+	// whose last failure is before forgetBefore.
+	ClearLoginAttempts(ctx context.Context, key string, forgetBefore time.Time) error
+}
