@@ -21,7 +21,15 @@ import (
 // and a FIELDSYNC_* environment variable; flags win over the environment.
 type Config struct {
 	Addr      string        // listen address
-	DataDir   string        // database, secret key and (later) blobs
+	DataDir   string        // the SQLite database, photos and unfinished uploads (unless Database and Blobs name shared ones)
+	// Database is a PostgreSQL URL (postgres://…): the records, users,
+	// sessions and keys live there, shared by every server given the same
+	// one. "": the SQLite database in DataDir.
+	Database string
+	// Blobs is an S3-compatible object store for photos and unfinished
+	// uploads (s3://bucket?endpoint=…&region=…, credentials from the
+	// environment). "": the blobs directory in DataDir.
+	Blobs string
 	Demo      bool          // load demo users and sites (and DemoMonth)
 	LogFormat string        // "json" or "text"
 	LogLevel  string        // debug, info, warn, error
@@ -105,6 +113,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&c.Addr, "addr", env("ADDR", c.Addr), "listen address (FIELDSYNC_ADDR)")
 	fs.StringVar(&c.DataDir, "data", env("DATA", c.DataDir), "data directory (FIELDSYNC_DATA)")
 	demo, _ := strconv.ParseBool(env("DEMO", strconv.FormatBool(c.Demo)))
+	fs.StringVar(&c.Database, "database", env("DATABASE", c.Database), "PostgreSQL URL (postgres://…) shared by several servers; empty: SQLite in the data directory (FIELDSYNC_DATABASE)")
+	fs.StringVar(&c.Blobs, "blobs", env("BLOBS", c.Blobs), "S3-compatible photo store (s3://bucket?endpoint=…&region=…); empty: the data directory (FIELDSYNC_BLOBS)")
 	fs.BoolVar(&c.Demo, "demo", demo, "load demo users, sites and a month of inspections (FIELDSYNC_DEMO)")
 	demoMonth, _ := strconv.ParseBool(env("DEMO_MONTH", strconv.FormatBool(c.DemoMonth)))
 	fs.BoolVar(&c.DemoMonth, "demo-month", demoMonth, "with --demo, also write the demo's month of field work (FIELDSYNC_DEMO_MONTH)")
@@ -142,6 +152,12 @@ func (c *Config) Validate() error {
 	}
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("data directory is empty"))
+	}
+	if c.Database != "" && !strings.HasPrefix(c.Database, "postgres://") && !strings.HasPrefix(c.Database, "postgresql://") {
+		errs = append(errs, errors.New("database must be a PostgreSQL URL (postgres://…) or empty for SQLite"))
+	}
+	if c.Blobs != "" && !strings.HasPrefix(c.Blobs, "s3://") {
+		errs = append(errs, errors.New("blobs must be an s3:// URL or empty for the data directory"))
 	}
 	for _, p := range c.TrustedProxies {
 		if _, err := ParseProxy(p); err != nil {

@@ -137,3 +137,42 @@ func TestPhotoDecodeMemory(t *testing.T) {
 		}
 	}
 }
+
+// TestDatabaseAndBlobsOptions: --database and --blobs come from flags over
+// FIELDSYNC_DATABASE and FIELDSYNC_BLOBS, default to the data directory,
+// and anything but a PostgreSQL URL or an s3:// URL is refused at start.
+func TestDatabaseAndBlobsOptions(t *testing.T) {
+	env := map[string]string{"FIELDSYNC_DATABASE": "postgres://db.lan/fieldsync", "FIELDSYNC_BLOBS": "s3://photos?endpoint=http://s3.lan:9000"}
+	for _, tc := range []struct {
+		args          []string
+		env           map[string]string
+		database, bl  string
+		wantErrSubstr string
+	}{
+		{nil, nil, "", "", ""},
+		{nil, env, env["FIELDSYNC_DATABASE"], env["FIELDSYNC_BLOBS"], ""},
+		{[]string{"--database", "postgresql://other/x", "--blobs", "s3://b"}, env, "postgresql://other/x", "s3://b", ""},
+		{[]string{"--database", "mysql://db/x"}, nil, "mysql://db/x", "", "PostgreSQL URL"},
+		{[]string{"--database", "/var/lib/fieldsync.db"}, nil, "/var/lib/fieldsync.db", "", "PostgreSQL URL"},
+		{[]string{"--blobs", "/srv/photos"}, nil, "", "/srv/photos", "s3:// URL"},
+		{[]string{"--blobs", "gs://bucket"}, nil, "", "gs://bucket", "s3:// URL"},
+	} {
+		c := DefaultConfig()
+		c.DataDir = t.TempDir()
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		c.RegisterFlags(fs, func(k string) string { return tc.env[k] })
+		if err := fs.Parse(tc.args); err != nil {
+			t.Fatal(err)
+		}
+		if c.Database != tc.database || c.Blobs != tc.bl {
+			t.Errorf("%v: database %q blobs %q, want %q %q", tc.args, c.Database, c.Blobs, tc.database, tc.bl)
+		}
+		err := c.Validate()
+		switch {
+		case tc.wantErrSubstr == "" && err != nil:
+			t.Errorf("%v: %v", tc.args, err)
+		case tc.wantErrSubstr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErrSubstr)):
+			t.Errorf("%v: error %v, want one saying %q", tc.args, err, tc.wantErrSubstr)
+		}
+	}
+}
