@@ -87,12 +87,13 @@ func (l *lockedBuffer) String() string {
 const startedPrefix = "fieldsync 已启动: http://"
 
 // startServer runs `fieldsync serve --demo` on a loopback port with dir as
-// its data directory, waits until it answers /readyz, and kills it when
-// the test ends.
-func startServer(t *testing.T, dir string) *server {
+// its data directory (and any further flags), waits until it answers
+// /readyz, and kills it when the test ends.
+func startServer(t *testing.T, dir string, flags ...string) *server {
 	t.Helper()
-	cmd := exec.Command(serverBinary(t), "serve", "--addr", "127.0.0.1:0", "--data", dir, "--demo",
-		"--demo-month=false") // no background demo writes while the test counts records
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dir, "--demo",
+		"--demo-month=false"}, flags...) // no background demo writes while the test counts records
+	cmd := exec.Command(serverBinary(t), args...)
 	s := &server{Dir: dir, cmd: cmd, exited: make(chan struct{}), stderr: &lockedBuffer{}}
 	cmd.Stderr = s.stderr
 	out, err := cmd.StdoutPipe()
