@@ -33,7 +33,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("fieldload", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cfg load.Config
-	fs.StringVar(&cfg.Server, "server", "http://127.0.0.1:8080", "base URL of a fieldsync server with demo data (loopback only)")
+	fs.StringVar(&cfg.Server, "server", "http://127.0.0.1:8080", "base URL of a fieldsync server with demo data (loopback only); several servers on one database comma-separated, devices spread over them")
 	fs.IntVar(&cfg.Devices, "devices", 200, "simulated devices")
 	fs.DurationVar(&cfg.Duration, "duration", 60*time.Second, "how long the devices keep visiting")
 	fs.BoolVar(&cfg.Photos, "photos", true, "take and upload 1–3 photos per visit")

@@ -49,7 +49,7 @@ type boardEntry struct {
 
 func newDevice(r *run, i int) *device {
 	acct := demoInspectors[i%len(demoInspectors)]
-	c := syncproto.NewClient(r.cfg.Server, uuid.Must(uuid.NewV7()).String())
+	c := syncproto.NewClient(r.servers[i%len(r.servers)], uuid.Must(uuid.NewV7()).String())
 	c.HTTP = r.http
 	c.Attempts, c.Backoff = 4, 200*time.Millisecond
 	return &device{r: r, index: i, user: acct.user, county: acct.county, c: c,

@@ -43,6 +43,8 @@ var (
 // Config says what to run.
 type Config struct {
 	// Server is the base URL; it must resolve to loopback addresses only.
+	// Several servers on one database are given comma-separated: device i
+	// talks to the i-th (round robin), and the final check reads the first.
 	Server   string
 	Devices  int
 	Duration time.Duration
@@ -106,19 +108,23 @@ func CheckLoopback(ctx context.Context, raw string) error {
 // then verifies that no acknowledged
 // write is missing from the server.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
-	if err := CheckLoopback(ctx, cfg.Server); err != nil {
-		return nil, err
+	servers := strings.Split(cfg.Server, ",")
+	for i, s := range servers {
+		if err := CheckLoopback(ctx, s); err != nil {
+			return nil, err
+		}
+		servers[i] = strings.TrimRight(strings.TrimSpace(s), "/")
 	}
 	if cfg.Devices < 1 || cfg.Duration <= 0 {
 		return nil, errors.New("devices must be at least 1 and duration positive")
 	}
-	cfg.Server = strings.TrimRight(cfg.Server, "/")
+	cfg.Server = servers[0]
 	rec := newRecorder()
 	base := cfg.Transport
 	if base == nil {
 		base = &http.Transport{Proxy: nil, MaxIdleConns: cfg.Devices * 2, MaxIdleConnsPerHost: cfg.Devices * 2, IdleConnTimeout: 90 * time.Second}
 	}
-	r := &run{cfg: cfg, http: &http.Client{Timeout: 2 * time.Minute, Transport: &transport{next: base, rec: rec}},
+	r := &run{cfg: cfg, servers: servers, http: &http.Client{Timeout: 2 * time.Minute, Transport: &transport{next: base, rec: rec}},
 		errors: map[string]int{}, written: map[string]bool{}, board: map[string][]boardEntry{}}
 
 	memCtx, stopMem := context.WithCancel(ctx)
@@ -161,8 +167,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 
 // run is the state the devices share.
 type run struct {
-	cfg  Config
-	http *http.Client
+	cfg     Config
+	servers []string // cfg.Server split: device i talks to servers[i%len]
+	http    *http.Client
 
 	mu                                          sync.Mutex
 	visits, mutations, photos, conflicts, stale int

@@ -61,4 +61,7 @@ func TestCheckLoopback(t *testing.T) {
 	if _, err := load.Run(ctx, load.Config{Server: "http://10.1.2.3:8080", Devices: 1, Duration: time.Second}); err == nil {
 		t.Fatal("Run accepted a non-loopback server")
 	}
+	if _, err := load.Run(ctx, load.Config{Server: "http://127.0.0.1:8080,http://10.1.2.3:8080", Devices: 1, Duration: time.Second}); err == nil {
+		t.Fatal("Run accepted a non-loopback second server")
+	}
 }
