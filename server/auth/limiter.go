@@ -31,7 +31,13 @@ type Limiter struct {
 	store server.LoginStore
 	now   func() time.Time
 	mu    sync.Mutex // serializes this process's read-modify-writes
+	// pruned is when Fail last made the store forget the keys with no
+	// recent failure (a spray of usernames with no success between).
+	pruned time.Time
 }
+
+// pruneEvery is how often at most Fail has old keys forgotten.
+const pruneEvery = 10 * time.Minute
 
 // NewLimiter returns a limiter keeping its counts in st, allowing 5 free
 // tries, then 1 s doubling to 15 minutes.
@@ -89,7 +95,14 @@ func (l *Limiter) Fail(ctx context.Context, keys ...string) error {
 		}
 		states[k] = a
 	}
-	return l.store.PutLoginAttempts(ctx, states)
+	if err := l.store.PutLoginAttempts(ctx, states); err != nil {
+		return err
+	}
+	if now.Sub(l.pruned) > pruneEvery {
+		l.pruned = now
+		return l.store.ClearLoginAttempts(ctx, "", now.Add(-l.Forget))
+	}
+	return nil
 }
 
 // Succeed clears a key, and forgets the keys with no failure for Forget

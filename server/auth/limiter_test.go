@@ -31,6 +31,7 @@ func TestLimiterSlowsDoublesAndForgets(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	fail("ip:9.9.9.9") // a key that fails once and never again
 	for i := 0; i < 4; i++ {
 		fail("u:wang")
 		if err := l.Check(ctx, "u:wang"); err != nil {
@@ -66,6 +67,9 @@ func TestLimiterSlowsDoublesAndForgets(t *testing.T) {
 	fail("u:wang") // counted afresh after an hour without failures
 	if err := l.Check(ctx, "u:wang"); err != nil {
 		t.Fatalf("an old streak of failures still counts: %v", err)
+	}
+	if kept, err := l.store.LoginAttempts(ctx, []string{"ip:9.9.9.9", "u:wang"}); err != nil || len(kept) != 1 {
+		t.Fatalf("keys kept after two hours: %v, %v; want only u:wang (the store forgets the others)", kept, err)
 	}
 	for i := 0; i < 10; i++ {
 		fail("u:wang")
