@@ -327,6 +327,8 @@ type Store interface {
 	OfficeStore
 	AccountStore
 	PhotoStore
+	KeyStore
+	LoginStore
 	// Ping checks that the database answers (readiness).
 	Ping(ctx context.Context) error
 	// Close releases the database.

@@ -6,6 +6,7 @@
 //	fieldsync device list | device revoke ID
 //	fieldsync backup  OUT.db
 //	fieldsync sweep   [--upload-grace 168h]
+//	fieldsync keys list | keys rotate [--retire-older-than 25h] | keys retire --older-than 1h
 //
 // Every subcommand takes --data (or FIELDSYNC_DATA).
 package main
@@ -42,6 +43,7 @@ usage:
   fieldsync device list | device revoke ID
   fieldsync backup [--data DIR] OUT.db
   fieldsync sweep [--data DIR] [--upload-grace 168h]
+  fieldsync keys list | keys rotate [--retire-older-than D] | keys retire --older-than D
 roles: inspector, county_office, city_office, admin
 `
 
@@ -52,7 +54,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		return 2
 	}
 	cmd, rest := args[0], args[1:]
-	if (cmd == "user" || cmd == "device") && len(rest) > 0 {
+	if (cmd == "user" || cmd == "device" || cmd == "keys") && len(rest) > 0 {
 		cmd, rest = cmd+" "+rest[0], rest[1:]
 	}
 	run, ok := commands[cmd]

@@ -11,8 +11,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -286,14 +284,14 @@ func rawRefresh(t *testing.T, srv *apptest.Server, token string) reply {
 		body: refreshBody(token)})
 }
 
-// jwtKey is the server's real token key.
+// jwtKey is the server's real token key (the store's newest).
 func jwtKey(t *testing.T, srv *apptest.Server) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(srv.Dir, "jwt.key"))
-	if err != nil {
-		t.Fatal(err)
+	keys, err := srv.App.DB.SigningKeys(t.Context())
+	if err != nil || len(keys) == 0 {
+		t.Fatalf("signing keys: %v, %v", keys, err)
 	}
-	return b
+	return keys[0].Secret
 }
 
 // claimsOf returns valid access-token claims for c's user and device.

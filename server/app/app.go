@@ -2,8 +2,6 @@ package app
 
 import (
 	"context"
-	"crypto/rand"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -93,8 +91,8 @@ func NewLogger(cfg Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// Open opens the data directory (creating it, the database and the token
-// key as needed), loads the seed data — and the demo data if asked — and
+// Open opens the data directory (creating it, the database and the first
+// token signing key as needed), loads the seed data — and the demo data if asked — and
 // builds the HTTP server. It does not listen yet.
 func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if err := cfg.Validate(); err != nil {
@@ -104,12 +102,16 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	secret, err := loadSecret(filepath.Join(cfg.DataDir, "jwt.key"))
-	if err != nil {
+	// Token signing keys live in the store, shared by every server; the
+	// first is the jwt.key a server of an earlier version left in its data
+	// directory (its tokens keep working), or a random one.
+	if k, err := auth.EnsureSigningKey(ctx, a.DB, filepath.Join(cfg.DataDir, "jwt.key"), time.Now()); err != nil {
 		a.Close()
-		return nil, err
+		return nil, fmt.Errorf("token signing key: %w", err)
+	} else if k != nil {
+		log.Info("token signing key added", "kid", k.ID)
 	}
-	a.Auth = auth.NewService(a.DB, secret, log, nil)
+	a.Auth = auth.NewService(a.DB, log, nil)
 	a.Auth.AccessTTL = cfg.AccessTTL
 	a.Auth.BcryptCost = cfg.BcryptCost
 	proxies := make([]*net.IPNet, 0, len(cfg.TrustedProxies))
@@ -199,23 +201,6 @@ func OpenStore(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) 
 		log.Info("inspection completeness computed", "inspections", n)
 	}
 	return a, nil
-}
-
-// loadSecret reads the HMAC key for access tokens, making a random one on
-// first start (written to a temporary file, synced, then renamed).
-func loadSecret(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
-	if err == nil && len(b) >= 32 {
-		return b, nil
-	}
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("read token key: %w", err)
-	}
-	b = make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return nil, err
-	}
-	return b, WriteFileAtomic(path, b, 0o600)
 }
 
 // WriteFileAtomic writes data to path via a temporary file, fsync and

@@ -1,6 +1,9 @@
 // Package auth signs users in: bcrypt password hashes, short-lived access
 // JWTs pinned to HS256, long-lived refresh tokens bound to one device and
 // stored hashed and rotated on use, and slowing of repeated failed logins.
+// The signing keys and the failed sign-ins live in the store, so that
+// several servers sharing it act as one: a token any of them issued works
+// on all, and a guesser is slowed whichever server they reach.
 //
 // A device's tokens belong to its session: access tokens carry the
 // device's session generation, and ending the session (logout, or the
@@ -24,10 +27,20 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-// Service issues and checks credentials.
+// Store is what the service needs of the store: users and devices, the
+// token signing keys, and failed sign-ins.
+type Store interface {
+	server.AuthStore
+	server.KeyStore
+	server.LoginStore
+}
+
+// Service issues and checks credentials. Access tokens are signed with the
+// store's newest signing key, named by the token header's kid, and
+// verified with the key they name, so a token any server issued works on
+// every server that shares the store.
 type Service struct {
-	Store      server.AuthStore
-	Secret     []byte
+	Store      Store
 	AccessTTL  time.Duration
 	RefreshTTL time.Duration
 	Limiter    *Limiter
@@ -37,20 +50,23 @@ type Service struct {
 	Log *slog.Logger
 	// BcryptCost is the cost of new password hashes.
 	BcryptCost int
+
+	keys *keyring
 }
 
 // NewService returns a Service with the default lifetimes: 15-minute access
-// tokens and 30-day refresh tokens. A nil log is slog.Default(); a nil now
-// is time.Now.
-func NewService(st server.AuthStore, secret []byte, log *slog.Logger, now func() time.Time) *Service {
+// tokens and 30-day refresh tokens, signing with the store's keys (see
+// EnsureSigningKey for the first) and slowing failed sign-ins in the store.
+// A nil log is slog.Default(); a nil now is time.Now.
+func NewService(st Store, log *slog.Logger, now func() time.Time) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{Store: st, Secret: secret, AccessTTL: 15 * time.Minute, RefreshTTL: 30 * 24 * time.Hour,
-		Limiter: NewLimiter(now), Now: now, Log: log, BcryptCost: bcrypt.DefaultCost}
+	return &Service{Store: st, AccessTTL: 15 * time.Minute, RefreshTTL: 30 * 24 * time.Hour,
+		Limiter: NewLimiter(st, now), Now: now, Log: log, BcryptCost: bcrypt.DefaultCost, keys: &keyring{store: st}}
 }
 
 // HashPassword returns a bcrypt hash. Errors: invalid_field (too short or
@@ -76,8 +92,16 @@ type Claims struct {
 const issuer = "fieldsync"
 
 // AccessToken signs an access token for a user's device in the device's
-// session generation session.
+// session generation session, with the newest signing key.
 func (s *Service) AccessToken(userID, deviceID string, role server.Role, session int64) (string, error) {
+	return s.accessToken(context.Background(), userID, deviceID, role, session)
+}
+
+func (s *Service) accessToken(ctx context.Context, userID, deviceID string, role server.Role, session int64) (string, error) {
+	key, err := s.keys.signing(ctx)
+	if err != nil {
+		return "", err
+	}
 	now := s.Now()
 	id := make([]byte, 12)
 	_, _ = rand.Read(id)
@@ -85,17 +109,24 @@ func (s *Service) AccessToken(userID, deviceID string, role server.Role, session
 		Issuer: issuer, Subject: userID, ID: hex.EncodeToString(id),
 		IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(s.AccessTTL)),
 	}}
-	return jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(s.Secret)
+	t := jwt.NewWithClaims(jwt.SigningMethodHS256, c)
+	t.Header["kid"] = key.ID
+	return t.SignedString(key.Secret)
 }
 
-// ParseAccess verifies an access token's signature (HS256 only), issuer and
-// expiry. Errors: token_expired, token_invalid.
-func (s *Service) ParseAccess(token string) (*Claims, error) {
+// ParseAccess verifies an access token's signature (HS256 only) with the
+// signing key its kid names (any key for a token without one, issued
+// before keys had ids), its issuer and its expiry. Errors: token_expired,
+// token_invalid (an unknown or removed kid included).
+func (s *Service) ParseAccess(ctx context.Context, token string) (*Claims, error) {
 	var c Claims
-	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return s.Secret, nil },
+	var storeErr error
+	_, err := jwt.ParseWithClaims(token, &c, s.keyFunc(ctx, &storeErr),
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), jwt.WithIssuer(issuer),
 		jwt.WithExpirationRequired(), jwt.WithTimeFunc(s.Now), jwt.WithLeeway(5*time.Second))
 	switch {
+	case storeErr != nil:
+		return nil, storeErr
 	case errors.Is(err, jwt.ErrTokenExpired):
 		return nil, server.Errorf(syncproto.CodeTokenExpired, "访问令牌已过期，请刷新")
 	case err != nil || c.Subject == "" || c.DeviceID == "":
@@ -109,7 +140,7 @@ func (s *Service) ParseAccess(token string) (*Claims, error) {
 // its user and device may still sync. Errors: token_expired, token_invalid,
 // user_disabled, device_revoked.
 func (s *Service) Authenticate(ctx context.Context, token string) (*server.Principal, error) {
-	c, err := s.ParseAccess(token)
+	c, err := s.ParseAccess(ctx, token)
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +179,7 @@ func (s *Service) Login(ctx context.Context, req *syncproto.LoginRequest, client
 	if err != nil {
 		return nil, err
 	}
-	return s.tokens(server.DeviceSession{UserID: u.ID, DeviceID: req.DeviceID, Session: session}, u.Role, refresh, u)
+	return s.tokens(ctx, server.DeviceSession{UserID: u.ID, DeviceID: req.DeviceID, Session: session}, u.Role, refresh, u)
 }
 
 // CheckPassword checks a user's password, slowing repeated failures per
@@ -160,7 +191,7 @@ func (s *Service) CheckPassword(ctx context.Context, username, password, clientI
 		return nil, server.Errorf(syncproto.CodeMissingField, "请输入用户名和密码")
 	}
 	keys := []string{"u:" + username, "ip:" + clientIP}
-	if err := s.Limiter.Check(keys...); err != nil {
+	if err := s.Limiter.Check(ctx, keys...); err != nil {
 		return nil, err
 	}
 	u, hash, err := s.Store.UserByUsername(ctx, username)
@@ -170,13 +201,17 @@ func (s *Service) CheckPassword(ctx context.Context, username, password, clientI
 		return nil, err
 	}
 	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil || u == nil {
-		s.Limiter.Fail(keys...)
+		if err := s.Limiter.Fail(ctx, keys...); err != nil {
+			return nil, err
+		}
 		return nil, server.Errorf(syncproto.CodeInvalidLogin, "用户名或密码错误")
 	}
 	if u.Disabled {
 		return nil, server.Errorf(syncproto.CodeUserDisabled, "账号已停用")
 	}
-	s.Limiter.Succeed(keys[0])
+	if err := s.Limiter.Succeed(ctx, keys[0]); err != nil {
+		return nil, err
+	}
 	return u, nil
 }
 
@@ -207,7 +242,7 @@ func (s *Service) Refresh(ctx context.Context, token, clientIP string) (*syncpro
 		return nil, err
 	}
 	u := &server.User{ID: p.UserID, Username: p.Username, DisplayName: p.Name, Role: p.Role, Counties: p.Counties}
-	return s.tokens(ds, p.Role, refresh, u)
+	return s.tokens(ctx, ds, p.Role, refresh, u)
 }
 
 // Logout ends the device's session: its refresh token and every access
@@ -217,8 +252,8 @@ func (s *Service) Logout(ctx context.Context, p *server.Principal) error {
 	return s.Store.SignOut(ctx, p.DeviceID, s.Now())
 }
 
-func (s *Service) tokens(ds server.DeviceSession, role server.Role, refresh string, u *server.User) (*syncproto.TokenResponse, error) {
-	access, err := s.AccessToken(ds.UserID, ds.DeviceID, role, ds.Session)
+func (s *Service) tokens(ctx context.Context, ds server.DeviceSession, role server.Role, refresh string, u *server.User) (*syncproto.TokenResponse, error) {
+	access, err := s.accessToken(ctx, ds.UserID, ds.DeviceID, role, ds.Session)
 	if err != nil {
 		return nil, err
 	}

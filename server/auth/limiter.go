@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"time"
@@ -15,37 +16,45 @@ import (
 // A success for a username clears it, and a key's count is forgotten once it
 // has had no failure for Forget (so a shared carrier address is not locked
 // for ever by typos spread over weeks).
+//
+// The counts live in the store, so every server sharing it slows the same
+// guesser. One process's failures are counted one after another; failures
+// on two servers in the same instant may count once (the store keeps
+// states, it does not add them up), which slows a guesser spread over
+// servers at worst a step later.
 type Limiter struct {
 	FreeTries int
 	BaseDelay time.Duration
 	MaxDelay  time.Duration
 	Forget    time.Duration
 
-	mu   sync.Mutex
-	now  func() time.Time
-	keys map[string]*attempts
+	store server.LoginStore
+	now   func() time.Time
+	mu    sync.Mutex // serializes this process's read-modify-writes
+	// pruned is when Fail last made the store forget the keys with no
+	// recent failure (a spray of usernames with no success between).
+	pruned time.Time
 }
 
-type attempts struct {
-	failures int
-	until    time.Time
-	last     time.Time
+// pruneEvery is how often at most Fail has old keys forgotten.
+const pruneEvery = 10 * time.Minute
+
+// NewLimiter returns a limiter keeping its counts in st, allowing 5 free
+// tries, then 1 s doubling to 15 minutes.
+func NewLimiter(st server.LoginStore, now func() time.Time) *Limiter {
+	return &Limiter{FreeTries: 5, BaseDelay: time.Second, MaxDelay: 15 * time.Minute, Forget: time.Hour, store: st, now: now}
 }
 
-// NewLimiter returns a limiter allowing 5 free tries, then 1 s doubling to
-// 15 minutes.
-func NewLimiter(now func() time.Time) *Limiter {
-	return &Limiter{FreeTries: 5, BaseDelay: time.Second, MaxDelay: 15 * time.Minute, Forget: time.Hour, now: now, keys: map[string]*attempts{}}
-}
-
-// Check returns an error if any key is locked now.
-func (l *Limiter) Check(keys ...string) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+// Check returns too_many_attempts if any key is locked now.
+func (l *Limiter) Check(ctx context.Context, keys ...string) error {
+	states, err := l.store.LoginAttempts(ctx, keys)
+	if err != nil {
+		return err
+	}
 	now := l.now()
 	for _, k := range keys {
-		if a := l.keys[k]; a != nil && now.Before(a.until) {
-			wait := a.until.Sub(now).Round(time.Second)
+		if a, ok := states[k]; ok && now.Before(a.Until) {
+			wait := a.Until.Sub(now).Round(time.Second)
 			if wait < time.Second {
 				wait = time.Second
 			}
@@ -65,38 +74,41 @@ func fmtWait(d time.Duration) string {
 }
 
 // Fail records a failed attempt for each key.
-func (l *Limiter) Fail(keys ...string) {
+func (l *Limiter) Fail(ctx context.Context, keys ...string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	states, err := l.store.LoginAttempts(ctx, keys)
+	if err != nil {
+		return err
+	}
 	now := l.now()
 	for _, k := range keys {
-		a := l.keys[k]
-		if a == nil {
-			a = &attempts{}
-			l.keys[k] = a
+		a := states[k]
+		if now.Sub(a.Last) > l.Forget {
+			a.Failures = 0
 		}
-		if now.Sub(a.last) > l.Forget {
-			a.failures = 0
-		}
-		a.failures++
-		a.last = now
-		if over := a.failures - l.FreeTries + 1; over > 0 {
+		a.Failures++
+		a.Last = now
+		if over := a.Failures - l.FreeTries + 1; over > 0 {
 			d := l.BaseDelay << min(over-1, 20)
-			a.until = now.Add(min(d, l.MaxDelay))
+			a.Until = now.Add(min(d, l.MaxDelay))
 		}
+		states[k] = a
 	}
-	if len(l.keys) > 100000 { // bound memory under a spray of usernames
-		for k, a := range l.keys {
-			if now.After(a.until) && now.Sub(a.last) > l.Forget {
-				delete(l.keys, k)
-			}
-		}
+	if err := l.store.PutLoginAttempts(ctx, states); err != nil {
+		return err
 	}
+	if now.Sub(l.pruned) > pruneEvery {
+		l.pruned = now
+		return l.store.ClearLoginAttempts(ctx, "", now.Add(-l.Forget))
+	}
+	return nil
 }
 
-// Succeed clears a key.
-func (l *Limiter) Succeed(key string) {
+// Succeed clears a key, and forgets the keys with no failure for Forget
+// (so a spray of usernames does not stay in the store).
+func (l *Limiter) Succeed(ctx context.Context, key string) error {
 	l.mu.Lock()
-	delete(l.keys, key)
-	l.mu.Unlock()
+	defer l.mu.Unlock()
+	return l.store.ClearLoginAttempts(ctx, key, l.now().Add(-l.Forget))
 }

@@ -90,7 +90,10 @@ func TestSignedOutBeforeSessions(t *testing.T) {
 	}
 	defer db.Close()
 	secret := []byte("0123456789abcdef0123456789abcdef")
-	svc := auth.NewService(db, secret, nil, func() time.Time { return login.Add(time.Second) })
+	if err := db.AddSigningKey(ctx, server.SigningKey{ID: auth.LegacyKeyID, Secret: secret, CreatedAt: login}); err != nil {
+		t.Fatal(err)
+	}
+	svc := auth.NewService(db, nil, func() time.Time { return login.Add(time.Second) })
 	// Tokens as the server of migration 004 signed them: no generation.
 	oldToken := func(device string) string {
 		s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,6 +39,11 @@ export function tempDir(prefix) {
  */
 export function startServer({ dataDir, addr = '127.0.0.1:0' }) {
   if (!BIN) throw new Error('FIELDSYNC_BIN is not set: run the tests with go test ./sdk/js (sdk_test.go builds the binary)');
+  // The server's token keys live in its database; it takes the first from
+  // a jwt.key it finds in the data directory (as a server from before
+  // keys lived there left it), so resignToken knows the key.
+  const keyFile = path.join(dataDir, 'jwt.key');
+  if (!fs.existsSync(keyFile)) fs.writeFileSync(keyFile, randomBytes(32), { mode: 0o600 });
   const proc = spawn(BIN, ['serve', '--demo', '--demo-month=false', '--data', dataDir, '--addr', addr, '--log-level', 'warn'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -107,7 +112,7 @@ export async function demoSite(c, county = '140902') {
 
 /**
  * Re-signs a server-issued access token (HS256 with the server's key,
- * <dataDir>/jwt.key, as server/auth does) after edit changed its claims:
+ * imported from <dataDir>/jwt.key by startServer, as server/auth does) after edit changed its claims:
  * a token the server takes for its own.
  * @param {string} token
  * @param {string} dataDir

@@ -1,0 +1,40 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestKeysCommands: rotating a data directory left by an earlier version
+// keeps its jwt.key (imported first) beside the new key, which signs; the
+// key list shows both without their bytes; retiring removes the old one.
+func TestKeysCommands(t *testing.T) {
+	dir := t.TempDir()
+	legacy := "0123456789abcdef0123456789abcdef"
+	if err := os.WriteFile(filepath.Join(dir, "jwt.key"), []byte(legacy), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := run(t, "keys", "rotate", "--data", dir)
+	if code != 0 || !strings.Contains(out, "added signing key k") {
+		t.Fatalf("keys rotate: %d %q %q", code, out, errs)
+	}
+	code, out, errs = run(t, "keys", "list", "--data", dir)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 3 || !strings.Contains(lines[1], "signs") || !strings.HasPrefix(lines[2], "legacy ") ||
+		strings.Contains(out, legacy) {
+		t.Fatalf("keys list: %d %q %q", code, out, errs)
+	}
+	if code, _, _ := run(t, "keys", "retire", "--data", dir); code == 0 {
+		t.Fatal("keys retire without --older-than succeeded")
+	}
+	code, out, errs = run(t, "keys", "retire", "--older-than", "1ns", "--data", dir)
+	if code != 0 || !strings.Contains(out, "removed 1 signing keys") {
+		t.Fatalf("keys retire: %d %q %q", code, out, errs)
+	}
+	_, out, _ = run(t, "keys", "list", "--data", dir)
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 2 || strings.Contains(out, "legacy") {
+		t.Fatalf("after retiring: %q", out)
+	}
+}

@@ -1,0 +1,224 @@
+package auth
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+func kidOf(t *testing.T, token string) string {
+	t.Helper()
+	tok, _, err := jwt.NewParser().ParseUnverified(token, &Claims{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kid, _ := tok.Header["kid"].(string)
+	return kid
+}
+
+// TestSigningKeysShared: two services over one store (two servers) accept
+// each other's tokens; a rotation makes new tokens carry the new kid while
+// old ones still verify, on the server that rotated and on the other; the
+// removal of the old key refuses its tokens; a kid that names no key, or a
+// token signed with other bytes than its kid's, is refused.
+func TestSigningKeysShared(t *testing.T) {
+	ctx := context.Background()
+	db := openStore(t)
+	now := time.Now()
+	first, err := EnsureSigningKey(ctx, db, filepath.Join(t.TempDir(), "jwt.key"), now)
+	if err != nil || first == nil || first.ID == LegacyKeyID || len(first.Secret) != 32 {
+		t.Fatalf("first key %+v, %v", first, err)
+	}
+	if again, err := EnsureSigningKey(ctx, db, "", now); err != nil || again != nil {
+		t.Fatalf("a store with a key got another: %+v, %v", again, err)
+	}
+	a := NewService(db, nil, nil)
+	b := NewService(db, nil, nil)
+	issue := func(s *Service) string {
+		t.Helper()
+		tok, err := s.AccessToken("u1", "d1", server.RoleInspector, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	accepts := func(s *Service, tok string) {
+		t.Helper()
+		c, err := s.ParseAccess(ctx, tok)
+		if err != nil {
+			t.Fatalf("refused: %v", err)
+		}
+		if c.Subject != "u1" || c.DeviceID != "d1" || c.Session != 3 {
+			t.Fatalf("claims %+v", c)
+		}
+	}
+	refuses := func(s *Service, tok string) {
+		t.Helper()
+		if _, err := s.ParseAccess(ctx, tok); server.ErrorCode(err) != syncproto.CodeTokenInvalid {
+			t.Fatalf("got %v, want token_invalid", err)
+		}
+	}
+
+	old := issue(a)
+	if kidOf(t, old) != first.ID {
+		t.Fatalf("token kid %q, want %q", kidOf(t, old), first.ID)
+	}
+	accepts(b, old)
+	accepts(a, issue(b))
+
+	rotated, err := RotateSigningKey(ctx, db, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.ReloadKeys() // as after keyTTL
+	fresh := issue(a)
+	if kidOf(t, fresh) != rotated.ID {
+		t.Fatalf("after rotation the token's kid is %q, want %q", kidOf(t, fresh), rotated.ID)
+	}
+	// b still has the old keys cached; the new kid makes it read them
+	// again (once its keys are older than keyRetry).
+	b.keys.mu.Lock()
+	b.keys.loaded = b.keys.loaded.Add(-keyRetry)
+	b.keys.mu.Unlock()
+	accepts(b, fresh)
+	accepts(a, old)
+	accepts(b, old)
+	if kidOf(t, issue(b)) != rotated.ID {
+		t.Fatal("the other server still signs with the old key after reading the new one")
+	}
+
+	forge := func(kid string, secret []byte) string {
+		c := Claims{DeviceID: "d1", Role: "inspector", Session: 3, RegisteredClaims: jwt.RegisteredClaims{
+			Issuer: issuer, Subject: "u1", ExpiresAt: jwt.NewNumericDate(now.Add(time.Minute))}}
+		tok := jwt.NewWithClaims(jwt.SigningMethodHS256, c)
+		if kid != "-" {
+			tok.Header["kid"] = kid
+		}
+		s, err := tok.SignedString(secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	other := NewSigningKey(now)
+	refuses(a, forge("nope", rotated.Secret))     // a kid naming no key
+	refuses(a, forge("", rotated.Secret))         // an empty kid
+	refuses(a, forge(first.ID, rotated.Secret))   // signed with another key than its kid's
+	refuses(a, forge(rotated.ID, other.Secret))   // signed with no key of ours
+	accepts(a, forge(rotated.ID, rotated.Secret)) // what AccessToken makes
+	accepts(a, forge("-", first.Secret))          // no kid: from before kids, any key
+	refuses(a, forge("-", other.Secret))          // … but one of ours
+	refuses(a, forge(other.ID, other.Secret))     // a kid of no key, read again
+	if n, err := db.RemoveSigningKeys(ctx, rotated.CreatedAt.Add(time.Millisecond)); err != nil || n != 1 {
+		t.Fatalf("removed %d keys, %v; want 1", n, err)
+	}
+	a.ReloadKeys()
+	refuses(a, old)
+	accepts(a, fresh)
+	b.keys.mu.Lock()
+	b.keys.loaded = b.keys.loaded.Add(-keyTTL - time.Second)
+	b.keys.mu.Unlock()
+	refuses(b, old)
+	accepts(b, fresh)
+}
+
+// TestLegacyKeyImported: a server from before keys lived in the store gave
+// its data directory a jwt.key; its tokens (without kid) still verify after
+// the upgrade, and two servers starting at once import it once.
+func TestLegacyKeyImported(t *testing.T) {
+	ctx := context.Background()
+	db := openStore(t)
+	file := filepath.Join(t.TempDir(), "jwt.key")
+	legacy := []byte("0123456789abcdef0123456789abcdef-old")
+	if err := os.WriteFile(file, legacy, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before := func() string {
+		s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, Claims{DeviceID: "d1", RegisteredClaims: jwt.RegisteredClaims{
+			Issuer: issuer, Subject: "u1", ExpiresAt: jwt.NewNumericDate(time.Now().Add(time.Minute))}}).SignedString(legacy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}()
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = EnsureSigningKey(ctx, db, file, time.Now())
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys, err := db.SigningKeys(ctx)
+	if err != nil || len(keys) != 1 || keys[0].ID != LegacyKeyID || string(keys[0].Secret) != string(legacy) {
+		t.Fatalf("keys after import %+v, %v", keys, err)
+	}
+	s := NewService(db, nil, nil)
+	if _, err := s.ParseAccess(ctx, before); err != nil {
+		t.Fatalf("a token from before the upgrade: %v", err)
+	}
+	tok, err := s.AccessToken("u1", "d1", server.RoleInspector, 0)
+	if err != nil || kidOf(t, tok) != LegacyKeyID {
+		t.Fatalf("token signed with kid %q, %v", kidOf(t, tok), err)
+	}
+	if err := os.WriteFile(file, []byte("short"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := EnsureSigningKey(ctx, openStore(t), file, time.Now()); err == nil {
+		t.Fatal("a key file too short to be a key was accepted")
+	}
+}
+
+// TestLimiterShared: two services over one store (two servers) count the
+// same failures, and a success on one clears the username on both.
+func TestLimiterShared(t *testing.T) {
+	ctx := context.Background()
+	db := openStore(t)
+	hash, err := HashPassword("correct horse", 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateUser(ctx, &server.User{ID: "u-wang", Username: "wang", Role: server.RoleInspector, CreatedAt: time.Now()}, hash); err != nil {
+		t.Fatal(err)
+	}
+	a := NewService(db, nil, nil)
+	b := NewService(db, nil, nil)
+	try := func(s *Service, password, ip string) string {
+		t.Helper()
+		_, err := s.CheckPassword(ctx, "wang", password, ip)
+		return server.ErrorCode(err)
+	}
+	for i, s := range []*Service{a, b, a, b, a} {
+		if code := try(s, "wrong guess", "10.0.0."+string(rune('1'+i))); code != syncproto.CodeInvalidLogin {
+			t.Fatalf("failure %d: %s", i+1, code)
+		}
+	}
+	// Five failures spread over both servers lock the username on both,
+	// from any address.
+	for _, s := range []*Service{a, b} {
+		if code := try(s, "correct horse", "10.0.0.9"); code != syncproto.CodeTooManyTries {
+			t.Fatalf("after five failures on two servers: %q, want too_many_attempts", code)
+		}
+	}
+	time.Sleep(1100 * time.Millisecond) // the first lock is one second
+	if code := try(b, "correct horse", "10.0.0.9"); code != "" {
+		t.Fatalf("right password after the lock: %q", code)
+	}
+	if code := try(a, "wrong guess", "10.0.0.9"); code != syncproto.CodeInvalidLogin {
+		t.Fatalf("a failure after the success on the other server: %q, want invalid_credentials (counted afresh)", code)
+	}
+}

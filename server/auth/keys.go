@@ -1,0 +1,200 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// LegacyKeyID is the id of the key imported from the data directory's
+// jwt.key, which signed tokens before keys lived in the store.
+const LegacyKeyID = "legacy"
+
+// keyTTL is how long the keys read from the store are used before they are
+// read again (so a rotation or a removal made elsewhere takes effect
+// within it); keyRetry is how often at most a token naming an unknown kid
+// makes them be read again (so a key another server just added is found,
+// and forged kids cannot make every request query the store).
+const (
+	keyTTL   = 30 * time.Second
+	keyRetry = time.Second
+)
+
+// keyring caches the store's signing keys. Its times are the process's
+// monotonic clock, not the service's Now (which tests move).
+type keyring struct {
+	store server.KeyStore
+
+	mu     sync.Mutex
+	keys   []server.SigningKey // newest first
+	loaded time.Time           // when keys were read; zero: never
+}
+
+// reload reads the keys from the store (r.mu held).
+func (r *keyring) reload(ctx context.Context) error {
+	keys, err := r.store.SigningKeys(ctx)
+	if err != nil {
+		return fmt.Errorf("read signing keys: %w", err)
+	}
+	r.keys, r.loaded = keys, time.Now()
+	return nil
+}
+
+// fresh reloads the keys if they are older than keyTTL (r.mu held).
+func (r *keyring) fresh(ctx context.Context) error {
+	if r.loaded.IsZero() || time.Since(r.loaded) > keyTTL {
+		return r.reload(ctx)
+	}
+	return nil
+}
+
+// signing returns the newest key.
+func (r *keyring) signing(ctx context.Context) (server.SigningKey, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.fresh(ctx); err != nil {
+		return server.SigningKey{}, err
+	}
+	if len(r.keys) == 0 {
+		return server.SigningKey{}, errors.New("no token signing key in the store (EnsureSigningKey makes the first)")
+	}
+	return r.keys[0], nil
+}
+
+// verifying returns the secrets a token naming kid may be signed with: the
+// key kid, or every key for a token without a kid (issued before keys had
+// ids, so signed with the imported legacy key). An unknown kid makes the
+// keys be read again, at most once per keyRetry; ok is false if it is
+// still unknown.
+func (r *keyring) verifying(ctx context.Context, kid string) (secrets [][]byte, ok bool, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.fresh(ctx); err != nil {
+		return nil, false, err
+	}
+	find := func() [][]byte {
+		var out [][]byte
+		for _, k := range r.keys {
+			if kid == "" || k.ID == kid {
+				out = append(out, k.Secret)
+			}
+		}
+		return out
+	}
+	if secrets = find(); len(secrets) > 0 {
+		return secrets, true, nil
+	}
+	if kid != "" && time.Since(r.loaded) >= keyRetry {
+		if err := r.reload(ctx); err != nil {
+			return nil, false, err
+		}
+		secrets = find()
+	}
+	return secrets, len(secrets) > 0, nil
+}
+
+// expire makes the next use read the keys again.
+func (r *keyring) expire() {
+	r.mu.Lock()
+	r.loaded = time.Time{}
+	r.mu.Unlock()
+}
+
+// NewSigningKey returns a random 32-byte key with a random id, created at
+// now.
+func NewSigningKey(now time.Time) server.SigningKey {
+	id := make([]byte, 8)
+	secret := make([]byte, 32)
+	_, _ = rand.Read(id)
+	_, _ = rand.Read(secret)
+	return server.SigningKey{ID: "k" + hex.EncodeToString(id), Secret: secret, CreatedAt: now}
+}
+
+// EnsureSigningKey gives a store without a signing key its first one: the
+// key in legacyFile (the data directory's jwt.key of a server from before
+// keys lived in the store, so that the tokens it issued keep working) if
+// that file exists, or a random one. It returns the key it added, or
+// nothing if the store had a key.
+//
+// Two servers starting at once on an empty store may both add a key; that
+// is harmless (the newer signs, both verify, and the older goes at the next
+// RemoveSigningKeys), and the legacy key, having a fixed id, is added once.
+func EnsureSigningKey(ctx context.Context, st server.KeyStore, legacyFile string, now time.Time) (*server.SigningKey, error) {
+	keys, err := st.SigningKeys(ctx)
+	if err != nil || len(keys) > 0 {
+		return nil, err
+	}
+	k := NewSigningKey(now)
+	if legacyFile != "" {
+		b, err := os.ReadFile(legacyFile)
+		switch {
+		case err == nil && len(b) >= 32:
+			k.ID, k.Secret = LegacyKeyID, b
+		case err == nil:
+			return nil, fmt.Errorf("token key %s: %d bytes, want at least 32", legacyFile, len(b))
+		case !errors.Is(err, os.ErrNotExist):
+			return nil, fmt.Errorf("read token key: %w", err)
+		}
+	}
+	err = st.AddSigningKey(ctx, k)
+	if k.ID == LegacyKeyID && server.ErrorCode(err) == syncproto.CodeConflict {
+		return nil, nil // another server imported it first
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &k, nil
+}
+
+// RotateSigningKey adds a new random key, which signs the tokens issued
+// from then on (on every server within keyTTL); the older keys still
+// verify until RemoveSigningKeys removes them.
+func RotateSigningKey(ctx context.Context, st server.KeyStore, now time.Time) (server.SigningKey, error) {
+	k := NewSigningKey(now)
+	if keys, err := st.SigningKeys(ctx); err != nil {
+		return k, err
+	} else if len(keys) > 0 && k.CreatedAt.UnixMilli() <= keys[0].CreatedAt.UnixMilli() {
+		// Newest first is by creation time: keep the new key newest even
+		// if this machine's clock is behind the one that made the last
+		// (compared in milliseconds, as a store may keep no finer).
+		k.CreatedAt = keys[0].CreatedAt.Add(time.Millisecond)
+	}
+	return k, st.AddSigningKey(ctx, k)
+}
+
+// keyFunc returns the jwt key function verifying with the key a token
+// names; a failure to read the keys is kept in *storeErr.
+func (s *Service) keyFunc(ctx context.Context, storeErr *error) jwt.Keyfunc {
+	return func(t *jwt.Token) (any, error) {
+		kid, _ := t.Header["kid"].(string)
+		if _, present := t.Header["kid"]; present && kid == "" {
+			return nil, errors.New("empty kid")
+		}
+		secrets, ok, err := s.keys.verifying(ctx, kid)
+		if err != nil {
+			*storeErr = err
+			return nil, err
+		}
+		if !ok {
+			return nil, fmt.Errorf("unknown kid %q", kid)
+		}
+		set := jwt.VerificationKeySet{}
+		for _, b := range secrets {
+			set.Keys = append(set.Keys, b)
+		}
+		return set, nil
+	}
+}
+
+// ReloadKeys reads the signing keys from the store again now rather than
+// when the cache expires (after a rotation in this process, say).
+func (s *Service) ReloadKeys() { s.keys.expire() }

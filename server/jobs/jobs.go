@@ -1,0 +1,271 @@
+// Package jobs runs photo processing as a durable job queue in PostgreSQL,
+// with River (github.com/riverqueue/river): asking for a photo to be
+// processed inserts a job row, any server's workers take it, and a job
+// whose server died while working it is taken up again, so a crash loses
+// no photo and several servers share the work, each photo processed once.
+//
+// On SQLite (one server) photos.Processor keeps its in-process queue, and
+// the database lists the unprocessed photos at start; both satisfy
+// PhotoQueue, which is what the app holds.
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
+)
+
+// PhotoQueue is how the app has photos processed, whichever way: it
+// enqueues the ids of photos whose bytes arrived (Syncer.PhotoReady,
+// upload.Service.Stored), Start runs the workers until its context ends,
+// and Stop waits for the photos in hand to finish. photos.Processor (in
+// process, for SQLite) and River (in the database, for PostgreSQL) are
+// PhotoQueues.
+type PhotoQueue interface {
+	Enqueue(ids []string)
+	Start(ctx context.Context) error
+	Stop()
+}
+
+// ProcessFunc processes one photo, as photos.Processor.Process does. An
+// error makes the job be tried again later, with a growing delay.
+type ProcessFunc func(ctx context.Context, photoID string) error
+
+// ProcessPhotoArgs is the job of processing one photo.
+type ProcessPhotoArgs struct {
+	PhotoID string `json:"photo_id"`
+	// Again marks the job asked for while the photo's job was running:
+	// that one may have read the photo before the change that asked, so
+	// this one runs after it (at most one such job waits per photo).
+	Again bool `json:"again,omitempty"`
+}
+
+// Kind names the job in River's table.
+func (ProcessPhotoArgs) Kind() string { return "process_photo" }
+
+// uniqueStates are the job states in which a photo's job keeps another for
+// the same photo from being inserted: waiting or running (River requires
+// those), or failed and waiting for its retry. A completed job does not,
+// so a photo can be processed again (its bytes arrived after its record,
+// say). A request made while the photo's job is running inserts a job
+// marked Again instead (EnqueueContext).
+var uniqueStates = []rivertype.JobState{
+	rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
+	rivertype.JobStateScheduled, rivertype.JobStateRetryable,
+}
+
+// InsertOpts makes a photo's job unique among those waiting, so asking
+// twice (two servers, a retried push, the scan at start) processes it once.
+func (ProcessPhotoArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: Queue, MaxAttempts: maxAttempts,
+		UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: uniqueStates}}
+}
+
+// Queue is the River queue of photo jobs.
+const Queue = "photos"
+
+const (
+	// maxAttempts bounds the tries of a job that keeps failing (River
+	// spaces them out over hours); the photo stays unprocessed in the
+	// database after that, and the next scan at start queues it again.
+	maxAttempts = 10
+	// jobTimeout bounds one photo's processing (seconds in practice).
+	jobTimeout = 5 * time.Minute
+	// rescueAfter is when a job still "running" is taken to belong to a
+	// server that died, and is run again.
+	rescueAfter = 2 * jobTimeout
+)
+
+// Config configures River.
+type Config struct {
+	// Workers is how many photos this server processes at once; 0 makes
+	// a queue that only enqueues (Start then works nothing).
+	Workers int
+	// Unprocessed, if set, lists the photos to enqueue when Start runs:
+	// PhotoStore.UnprocessedPhotos, so that a photo whose enqueue was lost
+	// (the server died between the commit and the insert) is not lost.
+	Unprocessed func(ctx context.Context) ([]string, error)
+	// Log receives the queue's errors and River's own log; nil is
+	// slog.Default().
+	Log *slog.Logger
+}
+
+// River is a PhotoQueue in PostgreSQL.
+type River struct {
+	client      *river.Client[pgx.Tx]
+	unprocessed func(context.Context) ([]string, error)
+	log         *slog.Logger
+	workers     int
+
+	mu      sync.Mutex
+	started bool
+	done    chan struct{} // closed when the client has stopped
+}
+
+// Migrate creates or updates River's tables (river_job and its
+// companions) in the database. Servers starting at once take turns.
+func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	// One migrating server at a time: the lock is on this connection,
+	// the migration runs on the pool's.
+	const lockKey = 0x66696c6473796e63 // "fieldsync"
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, int64(lockKey)); err != nil {
+		return fmt.Errorf("lock for job queue migration: %w", err)
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, int64(lockKey)) //nolint:errcheck // the session ends the lock anyway
+	m, err := rivermigrate.New(riverpgxv5.New(pool), nil)
+	if err != nil {
+		return err
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("migrate job queue: %w", err)
+	}
+	return nil
+}
+
+// NewRiver migrates River's tables and returns a queue whose workers call
+// process.
+func NewRiver(ctx context.Context, pool *pgxpool.Pool, process ProcessFunc, cfg Config) (*River, error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if err := Migrate(ctx, pool); err != nil {
+		return nil, err
+	}
+	rc := &river.Config{
+		Logger:               cfg.Log.With("component", "river"),
+		JobTimeout:           jobTimeout,
+		RescueStuckJobsAfter: rescueAfter,
+		MaxAttempts:          maxAttempts,
+	}
+	if cfg.Workers > 0 {
+		workers := river.NewWorkers()
+		river.AddWorker(workers, &photoWorker{process: process})
+		rc.Workers = workers
+		rc.Queues = map[string]river.QueueConfig{Queue: {MaxWorkers: cfg.Workers}}
+	}
+	client, err := river.NewClient(riverpgxv5.New(pool), rc)
+	if err != nil {
+		return nil, fmt.Errorf("job queue: %w", err)
+	}
+	return &River{client: client, unprocessed: cfg.Unprocessed, log: cfg.Log, workers: cfg.Workers}, nil
+}
+
+type photoWorker struct {
+	river.WorkerDefaults[ProcessPhotoArgs]
+	process ProcessFunc
+}
+
+func (w *photoWorker) Work(ctx context.Context, job *river.Job[ProcessPhotoArgs]) error {
+	return w.process(ctx, job.Args.PhotoID)
+}
+
+// EnqueueContext inserts the jobs of processing these photos (one per
+// photo, none for a photo whose job is waiting or running).
+func (r *River) EnqueueContext(ctx context.Context, ids []string) error {
+	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
+	params := make([]river.InsertManyParams, 0, len(ids))
+	for _, id := range ids {
+		if id != "" {
+			params = append(params, river.InsertManyParams{Args: ProcessPhotoArgs{PhotoID: id}})
+		}
+	}
+	if len(params) == 0 {
+		return nil
+	}
+	res, err := r.client.InsertMany(ctx, params)
+	if err != nil {
+		return err
+	}
+	var again []river.InsertManyParams
+	for i, x := range res {
+		if x.UniqueSkippedAsDuplicate && x.Job != nil && x.Job.State == rivertype.JobStateRunning {
+			args := params[i].Args.(ProcessPhotoArgs)
+			args.Again = true
+			again = append(again, river.InsertManyParams{Args: args})
+		}
+	}
+	if len(again) > 0 {
+		_, err = r.client.InsertMany(ctx, again)
+	}
+	return err
+}
+
+// Enqueue is EnqueueContext for the hooks that cannot fail
+// (Syncer.PhotoReady): a failure is logged, and the photo stays
+// unprocessed in the database until the next Start queues it.
+func (r *River) Enqueue(ids []string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := r.EnqueueContext(ctx, ids); err != nil {
+		r.log.Error("enqueue photo processing", "photos", len(ids), "err", err)
+	}
+}
+
+// Start enqueues the unprocessed photos (Config.Unprocessed) and starts
+// this server's workers, which stop taking jobs when ctx ends; Stop waits
+// for the jobs in hand.
+func (r *River) Start(ctx context.Context) error {
+	if r.unprocessed != nil {
+		ids, err := r.unprocessed(ctx)
+		if err != nil {
+			return fmt.Errorf("find unprocessed photos: %w", err)
+		}
+		if err := r.EnqueueContext(ctx, ids); err != nil {
+			return fmt.Errorf("enqueue unprocessed photos: %w", err)
+		}
+	}
+	if r.workers == 0 {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.started {
+		return errors.New("job queue started twice")
+	}
+	// The client's own context is not ctx: ending ctx asks for a graceful
+	// stop (the photo in hand finishes), cancelling it would not.
+	if err := r.client.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("start job queue: %w", err)
+	}
+	r.started = true
+	r.done = make(chan struct{})
+	go func() {
+		defer close(r.done)
+		select {
+		case <-ctx.Done():
+		case <-r.client.Stopped():
+		}
+		sctx, cancel := context.WithTimeout(context.Background(), jobTimeout)
+		defer cancel()
+		if err := r.client.Stop(sctx); err != nil {
+			r.log.Error("stop job queue", "err", err)
+		}
+	}()
+	return nil
+}
+
+// Stop waits for the workers to finish after Start's context ended.
+func (r *River) Stop() {
+	r.mu.Lock()
+	done := r.done
+	r.mu.Unlock()
+	if done != nil {
+		<-done
+	}
+}

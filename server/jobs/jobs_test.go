@@ -1,0 +1,202 @@
+package jobs_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/xinzhou-eco/fieldsync/internal/pgtest"
+	"github.com/xinzhou-eco/fieldsync/server/jobs"
+	"github.com/xinzhou-eco/fieldsync/server/photos"
+)
+
+// Both ways of processing photos are what the app holds.
+var (
+	_ jobs.PhotoQueue = (*jobs.River)(nil)
+	_ jobs.PhotoQueue = (*photos.Processor)(nil)
+)
+
+func openPool(t *testing.T) *pgxpool.Pool {
+	t.Helper()
+	dsn := pgtest.NewDatabase(t)
+	pool, err := pgxpool.New(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}
+
+// processed counts the photos a fake processor was asked to process.
+type processed struct {
+	mu sync.Mutex
+	n  map[string]int
+	by map[string]string // photo id → which server
+}
+
+func (p *processed) fn(server string) jobs.ProcessFunc {
+	return func(ctx context.Context, id string) error {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.n == nil {
+			p.n, p.by = map[string]int{}, map[string]string{}
+		}
+		p.n[id]++
+		p.by[id] = server
+		return nil
+	}
+}
+
+func (p *processed) count(id string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.n[id]
+}
+
+// waitFor polls until every id was processed at least once.
+func (p *processed) waitFor(t *testing.T, ids []string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		missing := 0
+		for _, id := range ids {
+			if p.count(id) == 0 {
+				missing++
+			}
+		}
+		if missing == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d photos not processed after 30 s", missing, len(ids))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func newRiver(t *testing.T, pool *pgxpool.Pool, fn jobs.ProcessFunc, cfg jobs.Config) *jobs.River {
+	t.Helper()
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	r, err := jobs.NewRiver(context.Background(), pool, fn, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func start(t *testing.T, r *jobs.River) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := r.Start(ctx); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		r.Stop()
+	})
+}
+
+// TestJobsSurviveRestart: photos enqueued while no server works the queue
+// (the enqueuing one stopped, or died) are processed by a worker started
+// later, each once, though asked for twice; the photos the database lists
+// as unprocessed at start are enqueued too; and a photo asked for again
+// after its job completed is processed again.
+func TestJobsSurviveRestart(t *testing.T) {
+	ctx := context.Background()
+	pool := openPool(t)
+	var done processed
+	insertOnly := newRiver(t, pool, nil, jobs.Config{})
+	if err := insertOnly.EnqueueContext(ctx, []string{"p1", "p2", "p1"}); err != nil {
+		t.Fatal(err)
+	}
+	insertOnly.Enqueue([]string{"p2", "p3"})
+	// A server crashing here loses nothing: the jobs are rows.
+	worker := newRiver(t, pool, done.fn("b"), jobs.Config{Workers: 2,
+		Unprocessed: func(context.Context) ([]string, error) { return []string{"p3", "p4"}, nil }})
+	start(t, worker)
+	ids := []string{"p1", "p2", "p3", "p4"}
+	done.waitFor(t, ids)
+	worker.Enqueue([]string{"p1"}) // reprocessing after completion
+	deadline := time.Now().Add(30 * time.Second)
+	for done.count("p1") < 2 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // time for a duplicate to show
+	for id, want := range map[string]int{"p1": 2, "p2": 1, "p3": 1, "p4": 1} {
+		if got := done.count(id); got != want {
+			t.Errorf("photo %s processed %d times, want %d", id, got, want)
+		}
+	}
+}
+
+// TestAskedAgainWhileRunning: a photo asked for while its job runs (its
+// bytes arrived while its record was being processed) is processed again
+// after, once however often it is asked.
+func TestAskedAgainWhileRunning(t *testing.T) {
+	pool := openPool(t)
+	var done processed
+	running, release := make(chan struct{}), make(chan struct{})
+	var started atomic.Bool
+	fn := func(ctx context.Context, id string) error {
+		if !started.Swap(true) {
+			close(running)
+			<-release
+		}
+		return done.fn("a")(ctx, id)
+	}
+	q := newRiver(t, pool, fn, jobs.Config{Workers: 1})
+	q.Enqueue([]string{"p1"})
+	start(t, q)
+	<-running
+	q.Enqueue([]string{"p1"})
+	q.Enqueue([]string{"p1"})
+	close(release)
+	deadline := time.Now().Add(30 * time.Second)
+	for done.count("p1") < 2 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // time for a third run to show
+	if n := done.count("p1"); n != 2 {
+		t.Fatalf("photo processed %d times, want twice (before and after the request)", n)
+	}
+}
+
+// TestTwoServersProcessEachPhotoOnce: two servers' queues over one
+// database, both asked for every photo, process each photo once between
+// them.
+func TestTwoServersProcessEachPhotoOnce(t *testing.T) {
+	ctx := context.Background()
+	pool := openPool(t)
+	var done processed
+	a := newRiver(t, pool, done.fn("a"), jobs.Config{Workers: 3})
+	b := newRiver(t, pool, done.fn("b"), jobs.Config{Workers: 3})
+	var ids []string
+	for i := range 60 {
+		ids = append(ids, fmt.Sprintf("photo-%02d", i))
+	}
+	for _, q := range []*jobs.River{a, b} {
+		if err := q.EnqueueContext(ctx, ids); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start(t, a)
+	start(t, b)
+	done.waitFor(t, ids)
+	time.Sleep(300 * time.Millisecond) // time for a duplicate to show
+	servers := map[string]int{}
+	for _, id := range ids {
+		if n := done.count(id); n != 1 {
+			t.Errorf("photo %s processed %d times, want once", id, n)
+		}
+		servers[done.by[id]]++
+	}
+	t.Logf("photos processed per server: %v", servers)
+}

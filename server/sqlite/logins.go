@@ -1,0 +1,68 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/xinzhou-eco/fieldsync/server"
+)
+
+// LoginAttempts returns the failed sign-ins known under these keys (keys
+// with none are absent).
+func (db *DB) LoginAttempts(ctx context.Context, keys []string) (map[string]server.LoginAttempts, error) {
+	out := make(map[string]server.LoginAttempts, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(keys))
+	for i, k := range keys {
+		args[i] = k
+	}
+	rows, err := db.read.QueryContext(ctx, `SELECT key, failures, locked_until, last_failure FROM login_attempts
+		WHERE key IN (?`+strings.Repeat(", ?", len(keys)-1)+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read login attempts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		var a server.LoginAttempts
+		var until, last int64
+		if err := rows.Scan(&k, &a.Failures, &until, &last); err != nil {
+			return nil, err
+		}
+		a.Until, a.Last = time.UnixMilli(until), time.UnixMilli(last)
+		out[k] = a
+	}
+	return out, rows.Err()
+}
+
+// PutLoginAttempts stores the new state of these keys.
+func (db *DB) PutLoginAttempts(ctx context.Context, states map[string]server.LoginAttempts) error {
+	return db.writeSQL(ctx, func(tx *sql.Tx) error {
+		for k, a := range states {
+			_, err := tx.ExecContext(ctx, `INSERT INTO login_attempts (key, failures, locked_until, last_failure) VALUES (?, ?, ?, ?)
+				ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until,
+				last_failure = excluded.last_failure`, k, a.Failures, a.Until.UnixMilli(), a.Last.UnixMilli())
+			if err != nil {
+				return fmt.Errorf("store login attempts: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// ClearLoginAttempts forgets key and every key whose last failure is
+// before forgetBefore.
+func (db *DB) ClearLoginAttempts(ctx context.Context, key string, forgetBefore time.Time) error {
+	return db.writeSQL(ctx, func(tx *sql.Tx) error {
+		t := forgetBefore.UnixMilli()
+		if _, err := tx.ExecContext(ctx, `DELETE FROM login_attempts WHERE key = ? OR last_failure < ?`, key, t); err != nil {
+			return fmt.Errorf("clear login attempts: %w", err)
+		}
+		return nil
+	})
+}
