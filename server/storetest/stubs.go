@@ -1,0 +1,5 @@
+package storetest
+
+var photoCases = []testCase{}
+var officeCases = []testCase{}
+var recordCases = []testCase{}
