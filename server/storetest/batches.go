@@ -30,7 +30,7 @@ func testBatchReplay(t *testing.T, open Opener) {
 	newSite := uuid.NewString()
 	ms := []syncproto.Mutation{
 		a.mut(syncproto.EntitySite, newSite, map[string]any{"county": xinfu, "kind": "factory", "name": "乙"}),
-		a.mutAt(a.hlcAt(100), syncproto.EntitySite, site, map[string]any{"note": "旧"}),               // stale
+		a.mutAt(a.hlcAt(100), syncproto.EntitySite, site, map[string]any{"note": "旧"}),                                   // stale
 		a.mut(syncproto.EntitySite, uuid.NewString(), map[string]any{"county": dingxia, "kind": "factory", "name": "丙"}), // rejected
 	}
 	batch := uuid.NewString()

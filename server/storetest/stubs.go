@@ -1,5 +1,4 @@
 package storetest
 
 var photoCases = []testCase{}
-var officeCases = []testCase{}
 var recordCases = []testCase{}
