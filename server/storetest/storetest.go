@@ -68,6 +68,7 @@ var groups = []group{
 	{"Photos", photoCases},
 	{"Office", officeCases},
 	{"Records", recordCases},
+	{"Shared", sharedCases},
 }
 
 // The counties of the seed set the suite uses.
