@@ -143,6 +143,23 @@ func testPushHealth(t *testing.T, open Opener) {
 	if !devs[0].LastSeenAt.Equal(t0.Add(time.Hour)) {
 		t.Errorf("last seen %v", devs[0].LastSeenAt)
 	}
+	if h.PendingUploads != 0 {
+		t.Errorf("pending uploads %d before any photo", h.PendingUploads)
+	}
+	// A photo record whose bytes have not arrived is pending until it is
+	// marked uploaded.
+	_, insp := d.newInspection(xinfu)
+	photo := uuid.NewString()
+	d.pushOK(d.mut(syncproto.EntityPhoto, photo, map[string]any{"inspection_id": insp, "sha256": sha(1)}))
+	if devs, _ := e.st.Devices(e.ctx, server.Scope{All: true}); devs[0].Health.PendingUploads != 1 {
+		t.Errorf("pending uploads %d, want 1", devs[0].Health.PendingUploads)
+	}
+	if err := e.s.SetServerFields(e.ctx, syncproto.EntityPhoto, photo, map[string]any{"uploaded": true}); err != nil {
+		t.Fatal(err)
+	}
+	if devs, _ := e.st.Devices(e.ctx, server.Scope{All: true}); devs[0].Health.PendingUploads != 0 {
+		t.Errorf("pending uploads %d after the upload, want 0", devs[0].Health.PendingUploads)
+	}
 	// MarkPulled keeps the greatest cursor acknowledged.
 	if err := e.st.MarkPulled(e.ctx, d.p.DeviceID, 40, t0.Add(2*time.Hour)); err != nil {
 		t.Fatal(err)

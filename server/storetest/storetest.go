@@ -68,6 +68,7 @@ var groups = []group{
 	{"Photos", photoCases},
 	{"Office", officeCases},
 	{"Records", recordCases},
+	{"Completeness", completenessCases},
 	{"Shared", sharedCases},
 }
 
