@@ -472,6 +472,10 @@ func testConcurrentUpdates(t *testing.T, open Opener) {
 					stored.Seq, stored.Text("note"), stored.Text("address"))
 			case stored.Text("note") != fmt.Sprintf("%d-%d-%d", i, rounds-1, k):
 				t.Errorf("site %s note %q, want the last round's", id, stored.Text("note"))
+			case i == 0 && stored.Text("address") != fmt.Sprint("地址", rounds-records+k):
+				// No write lost another's field: the office's last
+				// address stays beside the device's last note.
+				t.Errorf("site %s address %q, want the office's last", id, stored.Text("address"))
 			}
 		}
 	}
