@@ -15,6 +15,7 @@ var photoCases = []testCase{
 	{"Uploads", testUploads},
 	{"BlobRefsAndDeleting", testBlobRefs},
 	{"ProcessingReads", testPhotoReads},
+	{"UploadClaims", testUploadClaims},
 }
 
 func sameUpload(a, b server.PhotoUpload) bool {
