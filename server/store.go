@@ -198,13 +198,13 @@ type ConsoleSessionStore interface {
 
 // RecordReader reads stored records outside any write.
 type RecordReader interface {
-	// Get returns one record, nil if there is none (tombstones included).
-	// Errors: invalid_request for an unknown entity.
+	// Get returns one record (a tombstone included), nil if there is
+	// none. An unknown entity is an error (not a *Error: a caller's bug).
 	Get(ctx context.Context, entity, id string) (*StoredRecord, error)
 	// Find returns the live and deleted records whose field (a column of
-	// the entity) has the given value, in id order. Errors:
-	// invalid_request for an unknown entity or a field that is not a
-	// column.
+	// the entity) has the given value, in feed (Seq) order. An unknown
+	// entity or a field that is not a column is a caller's bug (an error,
+	// not a *Error).
 	Find(ctx context.Context, entity, field, value string) ([]*StoredRecord, error)
 }
 
@@ -241,15 +241,16 @@ type AccountStore interface {
 	AuthStore
 	ConsoleSessionStore
 	// CreateUser stores a new user (u.ID set by the caller). Errors:
-	// conflict (the username is taken).
+	// conflict (the username is taken), invalid_value (an unknown county).
 	CreateUser(ctx context.Context, u *User, passwordHash string) error
 	// Users lists every user, by username.
 	Users(ctx context.Context) ([]*User, error)
-	// SetUserCounties replaces a user's counties (nil: every county).
-	// Errors: not_found.
+	// SetUserCounties replaces a user's counties and bumps their scope
+	// version (their devices' cursors become resync_required). Errors:
+	// not_found, invalid_value (an unknown county).
 	SetUserCounties(ctx context.Context, username string, counties []string) error
 	// Devices lists the devices whose users work in scope, with their sync
-	// health, most recently seen first.
+	// health, by username and then first sign-in.
 	Devices(ctx context.Context, scope Scope) ([]*Device, error)
 	// RevokeDevice stops a device for good: its tokens stop working and
 	// it cannot sign in again. Errors: not_found.
@@ -265,16 +266,18 @@ type OfficeStore interface {
 	// optionally of one entity and record.
 	Conflicts(ctx context.Context, scope Scope, entity, recordID string, limit int) ([]Conflict, error)
 	// Inspections returns a page of the inspections q selects and how many
-	// it selects in all. Errors: invalid_request (an unknown filter value).
+	// it selects in all, newest first. A filter value it does not know
+	// selects as if it were unset (the console validates its filters).
 	Inspections(ctx context.Context, q InspectionQuery) ([]*StoredRecord, int, error)
-	// InspectionCounts counts q's inspections by status (q's own status
-	// filter ignored).
+	// InspectionCounts counts q's inspections by county (q's own county
+	// filter ignored), for the county choices of the queue's filter.
 	InspectionCounts(ctx context.Context, q InspectionQuery) (map[string]int, error)
 	// InspectionTally counts q's inspections by county, checklist and
 	// status.
 	InspectionTally(ctx context.Context, q InspectionQuery) ([]Tally, error)
 	// InspectionQueue is a sorted page of the review queue with the counts
-	// a reviewer judges by. Errors: invalid_request (an unknown sort key).
+	// a reviewer judges by. Errors: bad_request (a sort key not in
+	// QueueSortKeys).
 	InspectionQueue(ctx context.Context, q InspectionQuery, s QueueSort) ([]QueueEntry, int, error)
 	// VehicleStats tallies the roadside checks in scope by county and
 	// campaign.

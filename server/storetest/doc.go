@@ -22,7 +22,4 @@
 // county, then name. Text is ordered as SQLite's BINARY collation orders
 // it (code points), and Search and Sites match ASCII letters in any case
 // and treat % and _ literally.
-//
-// The cases for server.KeyStore and server.LoginStore run when the store
-// implements them, and are skipped otherwise.
 package storetest
