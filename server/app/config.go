@@ -20,8 +20,10 @@ import (
 // Config is the server's configuration. Every field has a default, a flag
 // and a FIELDSYNC_* environment variable; flags win over the environment.
 type Config struct {
-	Addr      string        // listen address
-	DataDir   string        // the SQLite database, photos and unfinished uploads (unless Database and Blobs name shared ones)
+	Addr string // listen address
+	// DataDir holds the SQLite database, the photos and the unfinished
+	// uploads, unless Database and Blobs name shared ones.
+	DataDir string
 	// Database is a PostgreSQL URL (postgres://…): the records, users,
 	// sessions and keys live there, shared by every server given the same
 	// one. "": the SQLite database in DataDir.
@@ -29,7 +31,7 @@ type Config struct {
 	// Blobs is an S3-compatible object store for photos and unfinished
 	// uploads (s3://bucket?endpoint=…&region=…, credentials from the
 	// environment). "": the blobs directory in DataDir.
-	Blobs string
+	Blobs     string
 	Demo      bool          // load demo users and sites (and DemoMonth)
 	LogFormat string        // "json" or "text"
 	LogLevel  string        // debug, info, warn, error
