@@ -42,6 +42,8 @@ type Store struct {
 	// TempDir is where Put keeps the bytes while it hashes them; empty is
 	// os.TempDir().
 	TempDir string
+
+	pageSize int32 // keys per listing page; 0 is the server's (1000)
 }
 
 // Open connects to the bucket named by rawURL:
@@ -290,7 +292,11 @@ func (s *Store) Walk(ctx context.Context, fn func(sum string, stored time.Time) 
 		cur, orig, newest = "", time.Time{}, time.Time{}
 		return fn(sum, at)
 	}
-	p := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{Bucket: &s.bucket, Prefix: &root})
+	in := &s3.ListObjectsV2Input{Bucket: &s.bucket, Prefix: &root}
+	if s.pageSize > 0 {
+		in.MaxKeys = &s.pageSize
+	}
+	p := s3.NewListObjectsV2Paginator(s.client, in)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
