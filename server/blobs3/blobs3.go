@@ -52,8 +52,9 @@ type Store struct {
 //
 // endpoint is the object store's address (absent: AWS S3 itself); when it
 // is given, requests use path-style addressing (http://HOST/BUCKET/KEY),
-// which every S3-compatible server understands. region defaults to
-// us-east-1. prefix, if given, is put before every key (a trailing "/" is
+// which MinIO, Ceph and SeaweedFS understand, unless path_style=false asks
+// for virtual-hosted style (http://BUCKET.HOST/KEY, which Alibaba OSS
+// requires). region defaults to us-east-1. prefix, if given, is put before every key (a trailing "/" is
 // added).
 //
 // The credentials come from the environment: FIELDSYNC_S3_ACCESS_KEY and
@@ -70,9 +71,17 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 	}
 	q := u.Query()
 	for k := range q {
-		if k != "endpoint" && k != "region" && k != "prefix" {
-			return nil, fmt.Errorf("blob store URL: unknown parameter %q (endpoint, region, prefix)", k)
+		if k != "endpoint" && k != "region" && k != "prefix" && k != "path_style" {
+			return nil, fmt.Errorf("blob store URL: unknown parameter %q (endpoint, region, prefix, path_style)", k)
 		}
+	}
+	pathStyle := true
+	switch q.Get("path_style") {
+	case "", "true":
+	case "false":
+		pathStyle = false
+	default:
+		return nil, fmt.Errorf("blob store URL: path_style should be true or false")
 	}
 	creds, err := envCredentials()
 	if err != nil {
@@ -99,7 +108,7 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 	}, func(o *s3.Options) {
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
-			o.UsePathStyle = true
+			o.UsePathStyle = pathStyle
 		}
 	})
 	prefix := strings.TrimPrefix(q.Get("prefix"), "/")

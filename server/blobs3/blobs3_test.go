@@ -54,6 +54,7 @@ func TestOpenURL(t *testing.T) {
 		"file:///tmp/blobs",
 		"s3://?endpoint=http://127.0.0.1:1",
 		url + "&colour=blue",
+		url + "&path_style=maybe",
 		strings.Replace(url, "endpoint=http", "endpoint=ftp", 1),
 		strings.Replace(url, "s3://fieldsync-", "s3://missing-", 1), // no such bucket
 	} {
