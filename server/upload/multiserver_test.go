@@ -245,7 +245,7 @@ func TestResumeOnOtherServerInterrupts(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer send.Close()
-	time.Sleep(300 * time.Millisecond) // A has the bytes and holds the lock
+	time.Sleep(time.Second) // A has the bytes and holds the lock
 
 	start := time.Now()
 	resp = tusRequest(t, http.MethodHead, b.URL+path, nil)
