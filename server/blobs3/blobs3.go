@@ -11,6 +11,7 @@
 package blobs3
 
 import (
+	"bytes"
 	"context"
 	"crypto/md5"
 	"crypto/sha256"
@@ -24,6 +25,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -230,7 +232,7 @@ func (s *Store) PutVariant(ctx context.Context, sum, variant string, data []byte
 		return err
 	}
 	m := md5.Sum(data)
-	return s.put(ctx, key, strings.NewReader(string(data)), int64(len(data)), m[:])
+	return s.put(ctx, key, bytes.NewReader(data), int64(len(data)), m[:])
 }
 
 // status is the HTTP status of a failed S3 request, 0 if it has none.
@@ -344,7 +346,8 @@ func (s *Store) Walk(ctx context.Context, fn func(sum string, stored time.Time) 
 }
 
 // blob reads an object with ranged GETs: Read streams from the current
-// offset (one GET until the next Seek), ReadAt makes one GET per call.
+// offset (one GET until the next Seek), ReadAt fetches windows of at least
+// readAhead bytes and answers from the last one when it can.
 // Every GET asks for the ETag Open saw, so a blob never mixes two objects.
 type blob struct {
 	ctx  context.Context
@@ -356,6 +359,10 @@ type blob struct {
 
 	off  int64         // Read's offset
 	body io.ReadCloser // a GET's body positioned at off, or nil
+
+	mu     sync.Mutex // ReadAt may be called concurrently
+	win    []byte     // the bytes ReadAt fetched last, from winOff
+	winOff int64
 }
 
 func (b *blob) Size() int64        { return b.size }
@@ -401,6 +408,11 @@ func (b *blob) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// readAhead is the least a ReadAt fetches: image and EXIF decoders read
+// through an io.SectionReader in small pieces, which would otherwise be one
+// GET each.
+const readAhead = 256 << 10
+
 func (b *blob) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, errors.New("blobs3: negative offset")
@@ -415,16 +427,31 @@ func (b *blob) ReadAt(p []byte, off int64) (int, error) {
 	if len(want) == 0 {
 		return 0, nil
 	}
-	body, err := b.get(off, off+int64(len(want))-1)
-	if err != nil {
-		return 0, err
+	b.mu.Lock()
+	win, winOff := b.win, b.winOff
+	b.mu.Unlock()
+	if off < winOff || off+int64(len(want)) > winOff+int64(len(win)) {
+		n := min(max(int64(len(want)), readAhead), b.size-off)
+		body, err := b.get(off, off+n-1)
+		if err != nil {
+			return 0, err
+		}
+		win = make([]byte, n)
+		_, err = io.ReadFull(body, win)
+		body.Close()
+		if err != nil {
+			return 0, fmt.Errorf("read %s: %w", b.key, err)
+		}
+		winOff = off
+		b.mu.Lock()
+		b.win, b.winOff = win, winOff
+		b.mu.Unlock()
 	}
-	defer body.Close()
-	n, err := io.ReadFull(body, want)
-	if err == nil && n < len(p) {
-		err = io.EOF
+	n := copy(want, win[off-winOff:])
+	if n < len(p) {
+		return n, io.EOF
 	}
-	return n, err
+	return n, nil
 }
 
 func (b *blob) Seek(offset int64, whence int) (int64, error) {

@@ -239,3 +239,41 @@ func TestDeleteAndWalk(t *testing.T) {
 		t.Fatalf("delete outside the store: %v", err)
 	}
 }
+
+// TestReadAtLarge: ReadAt answers from its read-ahead window and fetches
+// again where the window ends, as an image decoder reading through an
+// io.SectionReader needs; concurrent ReadAts are safe.
+func TestReadAtLarge(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	data := make([]byte, 700<<10+17)
+	for i := range data {
+		data[i] = byte(i * 7 / 3)
+	}
+	if _, err := s.Put(ctx, sum(data), bytes.NewReader(data)); err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.Open(ctx, sum(data), server.VariantOriginal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	got, err := io.ReadAll(io.NewSectionReader(b, 0, b.Size()))
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("section read: %d bytes, %v", len(got), err)
+	}
+	done := make(chan bool)
+	for _, off := range []int{0, 256<<10 - 3, 300 << 10, 100, len(data) - 10} {
+		go func() {
+			p := make([]byte, 4096)
+			n, err := b.ReadAt(p, int64(off))
+			want := min(len(p), len(data)-off)
+			done <- n == want && bytes.Equal(p[:n], data[off:off+n]) && (err == nil) == (want == len(p))
+		}()
+	}
+	for range 5 {
+		if !<-done {
+			t.Error("a ReadAt read wrong bytes")
+		}
+	}
+}
