@@ -11,13 +11,17 @@
 // holder's requestRelease, which makes tusd end the PATCH in progress) and
 // tries again every Poll until its context ends (handler.ErrLockTimeout).
 //
-// Each held or awaited lock takes a connection: give the Locker a pool
-// sized for the uploads in progress at once (plus one for listening).
+// Each held or awaited lock takes a connection: give the Locker a pool of
+// its own sized for the uploads in progress at once on this server, plus
+// one for listening (Open makes one). Session advisory locks need a real
+// session: connect to PostgreSQL directly or through a pooler in session
+// mode, not PgBouncer's transaction mode.
 package pglock
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"hash/fnv"
 	"log/slog"
 	"sync"
@@ -45,8 +49,32 @@ type Locker struct {
 	mu   sync.Mutex
 	held map[string]func() // upload id → requestRelease of the lock this server holds
 
-	stop context.CancelFunc
-	done chan struct{}
+	stop  context.CancelFunc
+	done  chan struct{}
+	owned bool // Close closes pool
+}
+
+// Open connects a pool of its own to the database at dsn, for at most
+// maxLocks uploads written at once on this server, and returns a Locker on
+// it; Close closes the pool.
+func Open(ctx context.Context, dsn string, maxLocks int, log *slog.Logger) (*Locker, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("upload locks: %w", err)
+	}
+	cfg.MaxConns = int32(max(maxLocks, 1) + 1)
+	cfg.ConnConfig.RuntimeParams["application_name"] = "fieldsync upload locks"
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("upload locks: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("upload locks: %w", err)
+	}
+	l := New(pool, log)
+	l.owned = true
+	return l, nil
 }
 
 // New returns a Locker on pool and starts listening for release requests
@@ -59,10 +87,14 @@ func New(pool *pgxpool.Pool, log *slog.Logger) *Locker {
 }
 
 // Close stops listening for release requests. Locks still held stay held
-// until unlocked.
+// until unlocked, except with Open's pool, which Close closes (waiting
+// for them to be unlocked).
 func (l *Locker) Close() error {
 	l.stop()
 	<-l.done
+	if l.owned {
+		l.pool.Close()
+	}
 	return nil
 }
 

@@ -21,13 +21,12 @@ func servers(t *testing.T) (*pglock.Locker, *pglock.Locker) {
 	dsn := pgtest.NewDatabase(t)
 	var ls [2]*pglock.Locker
 	for i := range ls {
-		pool, err := pgxpool.New(context.Background(), dsn)
+		l, err := pglock.Open(context.Background(), dsn, 8, slog.Default())
 		if err != nil {
 			t.Fatal(err)
 		}
-		l := pglock.New(pool, slog.Default())
 		l.Poll = 20 * time.Millisecond
-		t.Cleanup(func() { l.Close(); pool.Close() })
+		t.Cleanup(func() { l.Close() })
 		ls[i] = l
 	}
 	return ls[0], ls[1]
