@@ -148,6 +148,9 @@ func TestUploadAcrossServers(t *testing.T) {
 			if resp.StatusCode != http.StatusCreated {
 				t.Fatalf("create on A: %d", resp.StatusCode)
 			}
+			if !strings.HasPrefix(path, upload.BasePath+"device-1.") {
+				t.Errorf("upload %s is not named after its device", path)
+			}
 			patch := "application/offset+octet-stream"
 			resp = tusRequest(t, http.MethodPatch, a.URL+path, data[:c.first], "Upload-Offset", "0", "Content-Type", patch)
 			if resp.StatusCode != http.StatusNoContent || resp.Header.Get("Upload-Offset") != strconv.Itoa(c.first) {

@@ -37,12 +37,13 @@ type infoObject struct {
 	modified time.Time
 }
 
-// list returns the .info objects of the uploads in the bucket, and the
-// time each upload's .part object was last written.
-func (p *s3Parts) list(ctx context.Context) ([]infoObject, map[string]time.Time, error) {
+// list returns the .info objects of the uploads in the bucket whose ids
+// begin with idPrefix, and the time each upload's .part object was last
+// written.
+func (p *s3Parts) list(ctx context.Context, idPrefix string) ([]infoObject, map[string]time.Time, error) {
 	var infos []infoObject
 	parts := map[string]time.Time{}
-	pager := s3.NewListObjectsV2Paginator(p.client, &s3.ListObjectsV2Input{Bucket: &p.bucket, Prefix: aws.String(p.prefix)})
+	pager := s3.NewListObjectsV2Paginator(p.client, &s3.ListObjectsV2Input{Bucket: &p.bucket, Prefix: aws.String(p.prefix + idPrefix)})
 	for pager.HasMorePages() {
 		page, err := pager.NextPage(ctx)
 		if err != nil {
@@ -80,9 +81,9 @@ func (p *s3Parts) read(ctx context.Context, key string) (handler.FileInfo, bool,
 	return info, json.Unmarshal(b, &info) == nil, nil
 }
 
-// infos returns the unfinished uploads.
-func (p *s3Parts) infos(ctx context.Context) ([]handler.FileInfo, error) {
-	objs, _, err := p.list(ctx)
+// infos returns the unfinished uploads whose ids begin with idPrefix.
+func (p *s3Parts) infos(ctx context.Context, idPrefix string) ([]handler.FileInfo, error) {
+	objs, _, err := p.list(ctx, idPrefix)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +104,7 @@ func (p *s3Parts) infos(ctx context.Context) ([]handler.FileInfo, error) {
 // .info and .part objects and every part of their multipart upload are
 // older than that.
 func (p *s3Parts) sweep(ctx context.Context, store partialStore, maxAge time.Duration, now time.Time) (int, error) {
-	objs, parts, err := p.list(ctx)
+	objs, parts, err := p.list(ctx, "")
 	if err != nil {
 		return 0, err
 	}

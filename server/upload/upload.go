@@ -27,10 +27,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/google/uuid"
 	"github.com/tus/tusd/v2/pkg/filestore"
 	"github.com/tus/tusd/v2/pkg/handler"
 	"github.com/tus/tusd/v2/pkg/memorylocker"
@@ -229,7 +231,24 @@ func (s *Service) beforeCreate(hook handler.HookEvent) (handler.HTTPResponse, ha
 	}
 	meta := hook.Upload.MetaData
 	meta["device_id"], meta["user_id"] = p.DeviceID, p.UserID
-	return handler.HTTPResponse{}, handler.FileInfoChanges{MetaData: meta}, nil
+	changes := handler.FileInfoChanges{MetaData: meta}
+	if s.s3 != nil {
+		// In S3 a device's uploads are named after it, so that its quota
+		// lists its own uploads rather than every server's.
+		changes.ID = devicePrefix(p.DeviceID) + uuid.NewString()
+	}
+	return handler.HTTPResponse{}, changes, nil
+}
+
+var safeDeviceID = regexp.MustCompile(`^[0-9A-Za-z-]{1,64}$`)
+
+// devicePrefix is how the S3 uploads of a device are named, "" if its id
+// cannot be part of an upload's URL.
+func devicePrefix(deviceID string) string {
+	if !safeDeviceID.MatchString(deviceID) {
+		return ""
+	}
+	return deviceID + "."
 }
 
 // beforeFinish verifies and stores a completed upload, for the photo id
@@ -318,7 +337,7 @@ func (s *Service) pending(ctx context.Context, deviceID string) ([]server.Upload
 	var infos []handler.FileInfo
 	var err error
 	if s.s3 != nil {
-		infos, err = s.s3.infos(ctx)
+		infos, err = s.s3.infos(ctx, devicePrefix(deviceID))
 	} else {
 		infos, err = dirInfos(s.dir)
 	}
