@@ -8,6 +8,11 @@
 // SHA-256, stores them content-addressed, and marks uploaded that photo
 // record only — now, or when it is pushed — never the other records that
 // declare the same hash. The upload's temporary files are then removed.
+//
+// Partial uploads are kept in a directory (tusd's filestore) by default, or,
+// for several servers behind one address, in an S3 bucket (WithS3, tusd's
+// s3store) with a lock all the servers share (WithLocker, server/pglock):
+// an upload begun on one server is then continued on any other.
 package upload
 
 import (
@@ -22,9 +27,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/google/uuid"
 	"github.com/tus/tusd/v2/pkg/filestore"
 	"github.com/tus/tusd/v2/pkg/handler"
 	"github.com/tus/tusd/v2/pkg/memorylocker"
@@ -42,7 +50,9 @@ var contentTypes = map[string]bool{"image/jpeg": true, "image/png": true, "image
 // Service is the tus endpoint.
 type Service struct {
 	tus    *handler.UnroutedHandler
-	store  filestore.FileStore
+	store  partialStore
+	dir    string   // the filestore's directory, or where S3 uploads are copied to be checked
+	s3     *s3Parts // set when partial uploads are kept in S3
 	syncer *server.Syncer
 	log    *slog.Logger
 	// Stored is called with the ids of photo records whose bytes have just
@@ -54,21 +64,72 @@ type Service struct {
 	Verify func(r io.ReaderAt, size int64, contentType string) error
 }
 
-// New returns the service keeping partial uploads in dir, with uploads
-// limited to maxSize bytes. With forwarded, upload locations are built from
-// the Forwarded / X-Forwarded-Proto / X-Forwarded-Host headers (the caller
-// removes them from requests that did not come through a trusted proxy).
-func New(dir string, maxSize int64, forwarded bool, syncer *server.Syncer, log *slog.Logger) (*Service, error) {
+// partialStore is what the service needs of a tusd store beyond the
+// handler's use (filestore.FileStore and s3store.S3Store both are one).
+type partialStore interface {
+	handler.DataStore
+	AsTerminatableUpload(handler.Upload) handler.TerminatableUpload
+	UseIn(*handler.StoreComposer)
+}
+
+// Option changes where New keeps partial uploads and how it locks them.
+type Option func(*options)
+
+type options struct {
+	s3     *s3Parts
+	locker handler.Locker
+}
+
+// WithS3 keeps partial uploads in bucket under prefix (tusd's s3store:
+// each upload is a multipart upload with PREFIX<id>.info and, for bytes
+// not yet making a whole part, PREFIX<id>.part), so that every server on
+// the bucket can continue an upload any of them began. Give them a shared
+// lock too (WithLocker). New's dir then only holds a completed upload's
+// bytes while they are checked, and parts being sent.
+func WithS3(client *s3.Client, bucket, prefix string) Option {
+	if prefix != "" && !strings.HasSuffix(prefix, "/") {
+		prefix += "/"
+	}
+	return func(o *options) { o.s3 = &s3Parts{client: client, bucket: bucket, prefix: prefix} }
+}
+
+// WithLocker sets the lock that lets one request at a time write an
+// upload. The default, tusd's in-memory locker, works for one server only;
+// several servers need one they share (server/pglock).
+func WithLocker(l handler.Locker) Option {
+	return func(o *options) { o.locker = l }
+}
+
+// New returns the service keeping partial uploads in dir (or as the
+// options say), with uploads limited to maxSize bytes. With forwarded,
+// upload locations are built from the Forwarded / X-Forwarded-Proto /
+// X-Forwarded-Host headers (the caller removes them from requests that did
+// not come through a trusted proxy).
+func New(dir string, maxSize int64, forwarded bool, syncer *server.Syncer, log *slog.Logger, opts ...Option) (*Service, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create upload directory: %w", err)
 	}
-	s := &Service{store: filestore.New(dir), syncer: syncer, log: log}
+	s := &Service{dir: dir, syncer: syncer, log: log}
+	if o.s3 != nil {
+		s.s3 = o.s3
+		s.store = o.s3.store(dir)
+	} else {
+		s.store = filestore.New(dir)
+	}
 	composer := handler.NewStoreComposer()
 	s.store.UseIn(composer)
 	// One request at a time per upload: a phone that resumes while its
 	// previous PATCH still hangs on the server interrupts that PATCH
-	// instead of appending beside it (the filestore has no locking).
-	memorylocker.New().UseIn(composer)
+	// instead of appending beside it (the stores do no locking).
+	if o.locker != nil {
+		composer.UseLocker(o.locker)
+	} else {
+		memorylocker.New().UseIn(composer)
+	}
 	tus, err := handler.NewUnroutedHandler(handler.Config{
 		BasePath:                  BasePath,
 		StoreComposer:             composer,
@@ -155,8 +216,8 @@ func (s *Service) beforeCreate(hook handler.HookEvent) (handler.HTTPResponse, ha
 	if err == nil {
 		req := server.UploadRequest{PhotoID: photoID, SHA256: sum, ContentType: contentType, Size: hook.Upload.Size}
 		var pending []server.UploadRequest
-		if p != nil {
-			pending, err = s.pending(p.DeviceID)
+		if p != nil && s.syncer.UploadQuota > 0 {
+			pending, err = s.pending(hook.Context, p.DeviceID)
 		}
 		if err == nil {
 			err = s.syncer.CheckUpload(hook.Context, p, req, pending)
@@ -170,7 +231,24 @@ func (s *Service) beforeCreate(hook handler.HookEvent) (handler.HTTPResponse, ha
 	}
 	meta := hook.Upload.MetaData
 	meta["device_id"], meta["user_id"] = p.DeviceID, p.UserID
-	return handler.HTTPResponse{}, handler.FileInfoChanges{MetaData: meta}, nil
+	changes := handler.FileInfoChanges{MetaData: meta}
+	if s.s3 != nil {
+		// In S3 a device's uploads are named after it, so that its quota
+		// lists its own uploads rather than every server's.
+		changes.ID = devicePrefix(p.DeviceID) + uuid.NewString()
+	}
+	return handler.HTTPResponse{}, changes, nil
+}
+
+var safeDeviceID = regexp.MustCompile(`^[0-9A-Za-z-]{1,64}$`)
+
+// devicePrefix is how the S3 uploads of a device are named, "" if its id
+// cannot be part of an upload's URL.
+func devicePrefix(deviceID string) string {
+	if !safeDeviceID.MatchString(deviceID) {
+		return ""
+	}
+	return deviceID + "."
 }
 
 // beforeFinish verifies and stores a completed upload, for the photo id
@@ -200,9 +278,14 @@ func (s *Service) beforeFinish(hook handler.HookEvent) (handler.HTTPResponse, er
 // storeBlob checks that a completed upload is an image and has the domain
 // store it and record it for its photo id.
 func (s *Service) storeBlob(ctx context.Context, p *server.Principal, info handler.FileInfo, photoID, sum, contentType string) ([]string, error) {
-	open := func() (io.ReadCloser, error) { return os.Open(s.binPath(info)) }
+	path, done, err := s.completed(ctx, info)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	open := func() (io.ReadCloser, error) { return os.Open(path) }
 	if s.Verify != nil {
-		f, err := os.Open(s.binPath(info))
+		f, err := os.Open(path)
 		if err != nil {
 			return nil, err
 		}
@@ -216,24 +299,54 @@ func (s *Service) storeBlob(ctx context.Context, p *server.Principal, info handl
 	return s.syncer.StoreUpload(ctx, p, u, open)
 }
 
+// completed returns the path of a file with a completed upload's bytes
+// (the filestore's own, or a copy of the S3 object) and a function to call
+// when done with it.
+func (s *Service) completed(ctx context.Context, info handler.FileInfo) (string, func(), error) {
+	if s.s3 == nil {
+		return s.binPath(info), func() {}, nil
+	}
+	up, err := s.store.GetUpload(ctx, info.ID)
+	if err != nil {
+		return "", nil, err
+	}
+	r, err := up.GetReader(ctx)
+	if err != nil {
+		return "", nil, fmt.Errorf("read completed upload: %w", err)
+	}
+	defer r.Close()
+	f, err := os.CreateTemp(s.dir, "completed-*")
+	if err != nil {
+		return "", nil, err
+	}
+	done := func() { os.Remove(f.Name()) }
+	_, err = io.Copy(f, r)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		done()
+		return "", nil, fmt.Errorf("copy completed upload: %w", err)
+	}
+	return f.Name(), done, nil
+}
+
 // pending returns a device's unfinished uploads, as their creation
 // declared them (for the quota).
-func (s *Service) pending(deviceID string) ([]server.UploadRequest, error) {
-	entries, err := os.ReadDir(s.store.Path)
+func (s *Service) pending(ctx context.Context, deviceID string) ([]server.UploadRequest, error) {
+	var infos []handler.FileInfo
+	var err error
+	if s.s3 != nil {
+		infos, err = s.s3.infos(ctx, devicePrefix(deviceID))
+	} else {
+		infos, err = dirInfos(s.dir)
+	}
 	if err != nil {
 		return nil, err
 	}
 	var out []server.UploadRequest
-	for _, e := range entries {
-		if !strings.HasSuffix(e.Name(), ".info") {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(s.store.Path, e.Name()))
-		if err != nil {
-			continue // finished or removed meanwhile
-		}
-		var info handler.FileInfo
-		if json.Unmarshal(b, &info) != nil || info.MetaData["device_id"] != deviceID {
+	for _, info := range infos {
+		if info.MetaData["device_id"] != deviceID {
 			continue
 		}
 		out = append(out, server.UploadRequest{PhotoID: info.MetaData["photo_id"], SHA256: info.MetaData["sha256"],
@@ -242,11 +355,34 @@ func (s *Service) pending(deviceID string) ([]server.UploadRequest, error) {
 	return out, nil
 }
 
+// dirInfos reads the filestore's unfinished uploads in dir.
+func dirInfos(dir string) ([]handler.FileInfo, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []handler.FileInfo
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".info") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			continue // finished or removed meanwhile
+		}
+		var info handler.FileInfo
+		if json.Unmarshal(b, &info) == nil {
+			out = append(out, info)
+		}
+	}
+	return out, nil
+}
+
 func (s *Service) binPath(info handler.FileInfo) string {
 	if p := info.Storage["Path"]; p != "" {
 		return p
 	}
-	return filepath.Join(s.store.Path, info.ID)
+	return filepath.Join(s.dir, info.ID)
 }
 
 // discard removes an upload's temporary files.
@@ -384,7 +520,10 @@ func (w *jsonErrors) tusCode(body string) string {
 // that never came back), returning how many it removed. Completed uploads
 // are removed at once; these are the abandoned ones.
 func (s *Service) Sweep(maxAge time.Duration, now time.Time) (int, error) {
-	return SweepDir(s.store.Path, maxAge, now)
+	if s.s3 != nil {
+		return s.s3.sweep(context.Background(), s.store, maxAge, now)
+	}
+	return SweepDir(s.dir, maxAge, now)
 }
 
 // SweepDir is Sweep for the uploads kept in dir, without a running
