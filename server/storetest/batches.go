@@ -1,0 +1,158 @@
+package storetest
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// batchCases: a push batch is applied once. Its answer is stored with it,
+// so a retry of the same batch (same device, same id, same content) gets
+// that answer and writes nothing; the id reused for other content is
+// refused.
+var batchCases = []testCase{
+	{"RetryGetsTheStoredAnswer", testBatchReplay},
+	{"SameIDOtherContentRefused", testBatchMismatch},
+	{"BatchIDsArePerDevice", testBatchPerDevice},
+	{"PushRecordsDeviceHealth", testPushHealth},
+}
+
+func testBatchReplay(t *testing.T, open Opener) {
+	e := seeded(t, open)
+	a, b := e.inspector(xinfu), e.inspector(xinfu)
+	site := a.site(xinfu, "甲")
+	b.pushOK(b.mutAt(b.hlcAt(9000), syncproto.EntitySite, site, map[string]any{"note": "新"}))
+	newSite := uuid.NewString()
+	ms := []syncproto.Mutation{
+		a.mut(syncproto.EntitySite, newSite, map[string]any{"county": xinfu, "kind": "factory", "name": "乙"}),
+		a.mutAt(a.hlcAt(100), syncproto.EntitySite, site, map[string]any{"note": "旧"}),                                   // stale
+		a.mut(syncproto.EntitySite, uuid.NewString(), map[string]any{"county": dingxia, "kind": "factory", "name": "丙"}), // rejected
+	}
+	batch := uuid.NewString()
+	first, err := a.pushBatch(batch, ms...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Replayed {
+		t.Error("first delivery marked replayed")
+	}
+	seq := e.lastSeq()
+	conflicts, _ := e.st.Conflicts(e.ctx, server.Scope{All: true}, "", "", 100)
+	e.advance(time.Minute)
+
+	// The retry spells the same values otherwise (spacing): same batch.
+	retry := make([]syncproto.Mutation, len(ms))
+	for i, m := range ms {
+		retry[i] = m
+		retry[i].Fields = map[string]json.RawMessage{}
+		for k, v := range m.Fields {
+			retry[i].Fields[k] = append(json.RawMessage(" "), v...)
+		}
+	}
+	again, err := a.pushBatch(batch, retry...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.Replayed {
+		t.Error("retry not marked replayed")
+	}
+	if !reflect.DeepEqual(first.Results, again.Results) {
+		t.Errorf("retry answered\n%+v\nfirst answer\n%+v", again.Results, first.Results)
+	}
+	for i, want := range []string{syncproto.StatusApplied, syncproto.StatusStale, syncproto.StatusRejected} {
+		if again.Results[i].Status != want {
+			t.Errorf("result %d: %+v, want %s", i, again.Results[i], want)
+		}
+	}
+	if got := e.lastSeq(); got != seq {
+		t.Errorf("retry moved the feed %d → %d", seq, got)
+	}
+	if cs, _ := e.st.Conflicts(e.ctx, server.Scope{All: true}, "", "", 100); len(cs) != len(conflicts) {
+		t.Errorf("retry logged conflicts again: %d → %d", len(conflicts), len(cs))
+	}
+	if r := e.get(syncproto.EntitySite, newSite); r == nil || !r.UpdatedAt.Equal(t0) {
+		t.Errorf("created site rewritten by the retry: %+v", r)
+	}
+}
+
+func testBatchMismatch(t *testing.T, open Opener) {
+	e := seeded(t, open)
+	d := e.inspector(xinfu)
+	site := d.site(xinfu, "甲")
+	batch := uuid.NewString()
+	if _, err := d.pushBatch(batch, d.mut(syncproto.EntitySite, site, map[string]any{"note": "一"})); err != nil {
+		t.Fatal(err)
+	}
+	seq := e.lastSeq()
+	_, err := d.pushBatch(batch, d.mut(syncproto.EntitySite, site, map[string]any{"note": "二"}))
+	wantCode(t, err, syncproto.CodeBatchMismatch, "same batch id, other content")
+	if got := e.text(syncproto.EntitySite, site, "note"); got != "一" {
+		t.Errorf("note %q after a refused batch", got)
+	}
+	if got := e.lastSeq(); got != seq {
+		t.Errorf("refused batch moved the feed %d → %d", seq, got)
+	}
+}
+
+func testBatchPerDevice(t *testing.T, open Opener) {
+	e := seeded(t, open)
+	a, b := e.inspector(xinfu), e.inspector(xinfu)
+	site := a.site(xinfu, "甲")
+	batch := uuid.NewString()
+	if _, err := a.pushBatch(batch, a.mut(syncproto.EntitySite, site, map[string]any{"note": "甲"})); err != nil {
+		t.Fatal(err)
+	}
+	e.advance(time.Second)
+	resp, err := b.pushBatch(batch, b.mut(syncproto.EntitySite, site, map[string]any{"note": "乙"}))
+	if err != nil {
+		t.Fatalf("another device's batch with the same id: %v", err)
+	}
+	if resp.Replayed || resp.Results[0].Status != syncproto.StatusApplied {
+		t.Errorf("another device's batch: %+v", resp)
+	}
+	if got := e.text(syncproto.EntitySite, site, "note"); got != "乙" {
+		t.Errorf("note %q", got)
+	}
+}
+
+func testPushHealth(t *testing.T, open Opener) {
+	e := seeded(t, open)
+	d := e.inspector(xinfu)
+	e.advance(time.Hour)
+	batch := uuid.NewString()
+	if _, err := d.pushBatch(batch, d.mut(syncproto.EntitySite, uuid.NewString(),
+		map[string]any{"county": xinfu, "kind": "factory", "name": "甲"})); err != nil {
+		t.Fatal(err)
+	}
+	devs, err := e.st.Devices(e.ctx, server.Scope{All: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(devs) != 1 {
+		t.Fatalf("devices %+v", devs)
+	}
+	h := devs[0].Health
+	if h.LastBatchID != batch || h.LastPushAt == nil || !h.LastPushAt.Equal(t0.Add(time.Hour)) {
+		t.Errorf("health after a push %+v", h)
+	}
+	if !devs[0].LastSeenAt.Equal(t0.Add(time.Hour)) {
+		t.Errorf("last seen %v", devs[0].LastSeenAt)
+	}
+	// MarkPulled keeps the greatest cursor acknowledged.
+	if err := e.st.MarkPulled(e.ctx, d.p.DeviceID, 40, t0.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.MarkPulled(e.ctx, d.p.DeviceID, 10, t0.Add(3*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	devs, _ = e.st.Devices(e.ctx, server.Scope{All: true})
+	h = devs[0].Health
+	if h.LastAckSeq != 40 || h.LastPullAt == nil || !h.LastPullAt.Equal(t0.Add(3*time.Hour)) {
+		t.Errorf("health after pulls %+v", h)
+	}
+}

@@ -1,0 +1,375 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// feedCases: the change feed. Every write gets a greater sequence number
+// than every write committed before it; Changes pages the feed in order,
+// and a reader paging while writers commit sees every change exactly once.
+var feedCases = []testCase{
+	{"SeqIncreasesWithEveryWrite", testSeqIncreases},
+	{"PagesWithMoreAndLimit", testPaging},
+	{"FailedUpdateLeavesNoTrace", testRollback},
+	{"CompleteUnderConcurrentWriters", testConcurrentFeed},
+	{"PullThroughSyncer", testPull},
+	{"HighHLC", testHighHLC},
+	{"Epoch", testEpoch},
+}
+
+func testSeqIncreases(t *testing.T, open Opener) {
+	e := newEnv(t, open)
+	e.upsert(syncproto.EntityCounty, xinfu, "", map[string]any{"code": xinfu, "name": "忻府区"})
+	e.upsert(syncproto.EntityCounty, dingxia, "", map[string]any{"code": dingxia, "name": "定襄县"})
+	a, b := e.get(syncproto.EntityCounty, xinfu), e.get(syncproto.EntityCounty, dingxia)
+	if a.Seq <= 0 || b.Seq <= a.Seq {
+		t.Fatalf("seqs %d, %d: want positive and increasing", a.Seq, b.Seq)
+	}
+	// An update moves the record to the end of the feed, where it appears
+	// once, with its new state.
+	e.upsert(syncproto.EntityCounty, xinfu, "", map[string]any{"note": "更新"})
+	a2 := e.get(syncproto.EntityCounty, xinfu)
+	if a2.Seq <= b.Seq {
+		t.Errorf("updated seq %d not after %d", a2.Seq, b.Seq)
+	}
+	feed := e.feed(server.Scope{All: true}, 0, 10)
+	if got := ids(feed); len(got) != 2 || got[0] != dingxia || got[1] != xinfu {
+		t.Fatalf("feed %v, want [%s %s]", got, dingxia, xinfu)
+	}
+	if feed[1].Text("note") != "更新" || feed[1].Text("name") != "忻府区" {
+		t.Errorf("feed record %+v", feed[1].State)
+	}
+	// Rewriting the same values writes nothing.
+	e.upsert(syncproto.EntityCounty, xinfu, "", map[string]any{"note": "更新"})
+	if got := e.get(syncproto.EntityCounty, xinfu).Seq; got != a2.Seq {
+		t.Errorf("unchanged upsert moved seq %d → %d", a2.Seq, got)
+	}
+	// Several writes in one transaction get distinct increasing seqs.
+	err := e.st.Update(e.ctx, func(tx server.WriteTx) error {
+		for _, c := range []string{"140922", "140923", "140924"} {
+			if err := e.s.Upsert(e.ctx, tx, syncproto.EntityCounty, c, "", map[string]any{"code": c}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last int64
+	for _, r := range e.feed(server.Scope{All: true}, 0, 10) {
+		if r.Seq <= last {
+			t.Errorf("feed seq %d after %d", r.Seq, last)
+		}
+		last = r.Seq
+	}
+}
+
+func testPaging(t *testing.T, open Opener) {
+	e := newEnv(t, open)
+	ctx := e.ctx
+	all := server.Scope{All: true}
+	if recs, more, err := e.st.Changes(ctx, all, 0, 10); err != nil || len(recs) != 0 || more {
+		t.Fatalf("empty feed: %d records, more %v, %v", len(recs), more, err)
+	}
+	var want []string
+	err := e.st.Update(ctx, func(tx server.WriteTx) error {
+		for i := range 7 {
+			id := fmt.Sprintf("9999%02d", i)
+			want = append(want, id)
+			if err := e.s.Upsert(ctx, tx, syncproto.EntityCounty, id, "", map[string]any{"code": id}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Pages of 3: 3 (more), 3 (more), 1 (no more).
+	var after int64
+	var got []string
+	for i, wantLen := range []int{3, 3, 1} {
+		recs, more, err := e.st.Changes(ctx, all, after, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) != wantLen || more != (i < 2) {
+			t.Fatalf("page %d: %d records, more %v", i, len(recs), more)
+		}
+		for _, r := range recs {
+			if r.Seq <= after {
+				t.Fatalf("page %d: seq %d not after %d", i, r.Seq, after)
+			}
+			after = r.Seq
+			got = append(got, r.ID)
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("feed %v, want %v", got, want)
+	}
+	// A page that ends exactly at the end says no more.
+	first, _, _ := e.st.Changes(ctx, all, 0, 1)
+	if recs, more, err := e.st.Changes(ctx, all, first[0].Seq, 6); err != nil || len(recs) != 6 || more {
+		t.Errorf("last 6 of 7 with limit 6: %d records, more %v, %v", len(recs), more, err)
+	}
+	// Past the end, and from the middle.
+	if recs, more, err := e.st.Changes(ctx, all, after, 3); err != nil || len(recs) != 0 || more {
+		t.Errorf("after the last: %d records, more %v, %v", len(recs), more, err)
+	}
+	mid := e.get(syncproto.EntityCounty, want[3]).Seq
+	if recs := e.feed(all, mid, 2); fmt.Sprint(ids(recs)) != fmt.Sprint(want[4:]) {
+		t.Errorf("after %s: %v, want %v", want[3], ids(recs), want[4:])
+	}
+}
+
+func testRollback(t *testing.T, open Opener) {
+	e := newEnv(t, open)
+	e.upsert(syncproto.EntityCounty, xinfu, "", map[string]any{"code": xinfu})
+	seq := e.lastSeq()
+	high, err := e.st.HighHLC(e.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	err = e.st.Update(e.ctx, func(tx server.WriteTx) error {
+		if err := e.s.Upsert(e.ctx, tx, syncproto.EntityCounty, dingxia, "", map[string]any{"code": dingxia}); err != nil {
+			return err
+		}
+		if err := e.s.Upsert(e.ctx, tx, syncproto.EntityCounty, xinfu, "", map[string]any{"note": "回滚"}); err != nil {
+			return err
+		}
+		// The transaction sees its own writes.
+		r, err := tx.Get(e.ctx, server.EntityByName(syncproto.EntityCounty), dingxia)
+		if err != nil || r == nil {
+			return fmt.Errorf("own write not visible: %v %v", r, err)
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("update: %v, want the callback's error", err)
+	}
+	if r := e.get(syncproto.EntityCounty, dingxia); r != nil {
+		t.Errorf("rolled-back record visible: %+v", r)
+	}
+	if got := e.text(syncproto.EntityCounty, xinfu, "note"); got != "" {
+		t.Errorf("rolled-back field visible: %q", got)
+	}
+	if got := e.lastSeq(); got != seq {
+		t.Errorf("feed moved %d → %d", seq, got)
+	}
+	if h, err := e.st.HighHLC(e.ctx); err != nil || h != high {
+		t.Errorf("HighHLC %s → %s %v after a rollback", high, h, err)
+	}
+	// The store still writes after a failure, past the last seq.
+	e.upsert(syncproto.EntityCounty, dingxia, "", map[string]any{"code": dingxia})
+	if got := e.get(syncproto.EntityCounty, dingxia).Seq; got <= seq {
+		t.Errorf("seq after rollback %d, not after %d", got, seq)
+	}
+}
+
+// testConcurrentFeed: several devices push at once while a reader pages
+// the feed as fast as it can. Each record is created once, so the reader
+// must see each exactly once, in increasing seq order across pages.
+func testConcurrentFeed(t *testing.T, open Opener) {
+	e := seeded(t, open)
+	const writers, batches, perBatch = 4, 15, 5
+	devs := make([]*device, writers)
+	for i := range devs {
+		devs[i] = e.inspector(xinfu)
+	}
+	start := e.lastSeq()
+	scope := server.Scope{Counties: []string{xinfu}}
+	ctx, cancel := context.WithCancel(e.ctx)
+	defer cancel()
+
+	var wg sync.WaitGroup
+	errs := make(chan error, writers+1)
+	created := make(chan string, writers*batches*perBatch)
+	for _, d := range devs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range batches {
+				ms := make([]syncproto.Mutation, perBatch)
+				for i := range ms {
+					id := uuid.NewString()
+					ms[i] = d.mut(syncproto.EntityVehicleCheck, id, map[string]any{"county": xinfu, "checkpoint": "豆罗检查站",
+						"plate": fmt.Sprintf("晋H%d%02d%02d", b, i, b), "checked_at": "2026-11-20T10:00:00+08:00"})
+				}
+				resp, err := d.pushBatch(uuid.NewString(), ms...)
+				if err != nil {
+					errs <- err
+					return
+				}
+				for i, r := range resp.Results {
+					if r.Status != syncproto.StatusApplied {
+						errs <- fmt.Errorf("push: %+v", r)
+						return
+					}
+					created <- ms[i].ID
+				}
+			}
+		}()
+	}
+	writersDone := make(chan struct{})
+	go func() { wg.Wait(); close(writersDone) }()
+
+	seen := map[string]int64{}
+	after := start
+	read := func() bool { // one page; reports whether the reader is at the end
+		recs, more, err := e.st.Changes(ctx, scope, after, 7)
+		if err != nil {
+			errs <- err
+			return true
+		}
+		for _, r := range recs {
+			if r.Seq <= after {
+				errs <- fmt.Errorf("seq %d after cursor %d", r.Seq, after)
+			}
+			if prev, dup := seen[r.ID]; dup {
+				errs <- fmt.Errorf("%s seen twice, at seq %d and %d", r.ID, prev, r.Seq)
+			}
+			seen[r.ID] = r.Seq
+			after = r.Seq
+		}
+		return !more
+	}
+	for done := false; !done; {
+		select {
+		case <-writersDone:
+			done = true
+		default:
+			read()
+		}
+	}
+	for !read() { // drain what committed after the last page
+	}
+	close(created)
+	select {
+	case err := <-errs:
+		t.Fatal(err)
+	default:
+	}
+	n := 0
+	for id := range created {
+		n++
+		if _, ok := seen[id]; !ok {
+			t.Errorf("change %s never seen by the reader", id)
+		}
+	}
+	if n != writers*batches*perBatch || len(seen) != n {
+		t.Errorf("created %d, seen %d, want %d", n, len(seen), writers*batches*perBatch)
+	}
+}
+
+func testPull(t *testing.T, open Opener) {
+	e := seeded(t, open)
+	d := e.inspector(xinfu)
+	first, err := e.s.Pull(e.ctx, d.p, "", 5, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first.Changes) != 5 || !first.HasMore {
+		t.Fatalf("first page: %d changes, more %v", len(first.Changes), first.HasMore)
+	}
+	site := d.site(xinfu, "新址")
+	var last *syncproto.PullResponse
+	n := len(first.Changes)
+	cursor := first.Cursor
+	for {
+		resp, err := e.s.Pull(e.ctx, d.p, cursor, 5, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += len(resp.Changes)
+		cursor, last = resp.Cursor, resp
+		if !resp.HasMore {
+			break
+		}
+	}
+	if len(last.Changes) == 0 || last.Changes[len(last.Changes)-1].ID != site {
+		t.Errorf("the new site is not the feed's last change")
+	}
+	if want := len(e.feed(server.Scope{Counties: []string{xinfu}}, 0, 1000)); n != want {
+		t.Errorf("pulled %d changes, feed has %d", n, want)
+	}
+	// The device's pull is recorded, with the cursor it sent.
+	devs, err := e.st.Devices(e.ctx, server.Scope{All: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dv := range devs {
+		if dv.ID == d.p.DeviceID {
+			if dv.Health.LastPullAt == nil || !dv.Health.LastPullAt.Equal(t0) || dv.Health.LastAckSeq <= 0 {
+				t.Errorf("device health %+v", dv.Health)
+			}
+		}
+	}
+}
+
+func testHighHLC(t *testing.T, open Opener) {
+	e := seeded(t, open)
+	d := e.inspector(xinfu)
+	// A device clock 2 minutes ahead (within the allowed skew) is the
+	// store's high-water mark after its write, and a delete's HLC too.
+	site := d.site(xinfu, "甲")
+	ahead := syncproto.HLC{Wall: t0.Add(2 * time.Minute).UnixMilli(), Counter: 3, Node: d.p.DeviceID}
+	d.pushOK(d.mutAt(ahead, syncproto.EntitySite, site, map[string]any{"note": "快"}))
+	if h, err := e.st.HighHLC(e.ctx); err != nil || h != ahead {
+		t.Errorf("HighHLC %s %v, want %s", h, err, ahead)
+	}
+	_, insp := d.newInspection(xinfu)
+	del := syncproto.HLC{Wall: t0.Add(3 * time.Minute).UnixMilli(), Node: d.p.DeviceID}
+	d.pushOK(syncproto.Mutation{Entity: syncproto.EntityInspection, ID: insp, Delete: true, HLC: del.String()})
+	if h, err := e.st.HighHLC(e.ctx); err != nil || h != del {
+		t.Errorf("HighHLC %s %v, want the delete's %s", h, err, del)
+	}
+	// A refused write (too far ahead) does not raise it.
+	far := syncproto.HLC{Wall: t0.Add(time.Hour).UnixMilli(), Node: d.p.DeviceID}
+	if r := d.push(d.mutAt(far, syncproto.EntitySite, site, map[string]any{"note": "太快"})).Results[0]; r.Code != syncproto.CodeClockSkew {
+		t.Errorf("write an hour ahead: %+v", r)
+	}
+	if h, err := e.st.HighHLC(e.ctx); err != nil || h != del {
+		t.Errorf("HighHLC %s %v after a refused write, want %s", h, err, del)
+	}
+	// A restarted server's clock starts past it.
+	s2 := server.NewSyncer(e.st, e.Now)
+	if err := s2.RestoreClock(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if h := s2.Clock.Now(); h.Compare(del) <= 0 {
+		t.Errorf("restored clock %s not past %s", h, del)
+	}
+}
+
+func testEpoch(t *testing.T, open Opener) {
+	e := seeded(t, open)
+	other := newEnv(t, open)
+	if e.st.Epoch() == "" || e.st.Epoch() != e.st.Epoch() {
+		t.Fatalf("epoch %q", e.st.Epoch())
+	}
+	if e.st.Epoch() == other.st.Epoch() {
+		t.Errorf("two databases share the epoch %q", e.st.Epoch())
+	}
+	d := e.inspector(xinfu)
+	resp, err := e.s.Pull(e.ctx, d.p, "", 5, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The other database refuses this one's cursor.
+	other.loadReference()
+	od := other.inspector(xinfu)
+	od.p.Counties = d.p.Counties
+	_, err = other.s.Pull(other.ctx, od.p, resp.Cursor, 5, false)
+	wantCode(t, err, syncproto.CodeResyncRequired, "cursor of another database")
+}

@@ -1,0 +1,600 @@
+package storetest
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/xinzhou-eco/fieldsync/seeds"
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// officeCases: what the office console reads. Every list is scoped, and
+// the figures are exact counts of a small known data set.
+var officeCases = []testCase{
+	{"Inspections", testInspections},
+	{"InspectionTally", testInspectionTally},
+	{"InspectionQueue", testInspectionQueue},
+	{"Vehicles", testVehicles},
+	{"Tasks", testTasks},
+	{"MonthlyReport", testMonthlyReport},
+	{"Search", testSearch},
+	{"Overview", testOverview},
+	{"Sites", testSites},
+}
+
+// office is the office fixture: two counties' inspections in every status,
+// findings, photos with and without evidence flags, and roadside checks.
+//
+//	A  忻府 coal_yard          submitted 2026-11-01  2 failed answers, photo flagged no_gps, finding fA (due 12-31)
+//	B  忻府 construction_dust  approved  2026-11-03  finding fB (due 11-10, open) with a photo flagged far_from_site
+//	C  定襄 construction_dust  submitted 2026-11-02  clean photo, finding fC (due 11-01, rectified)
+//	D  忻府 coal_yard          draft     2026-11-04  (never listed)
+//	E  忻府 coal_yard          returned  2026-10-15
+type officeData struct {
+	e                 *env
+	dx, dn            *device // inspectors of 忻府 and 定襄
+	siteA, siteB      string  // 红星砖厂 (factory), 东风煤场 (coal_yard), both 忻府
+	siteC             string  // 定襄砖厂
+	a, b, c, d, x     string  // inspections (x is E)
+	fA, fB, fC        string
+	photoA, photoB    string
+	photoC            string
+	v1, v2, v3, v4    string // roadside checks
+	scopeX, scopeN    server.Scope
+	all               server.Scope
+	inspectorX, nameX string
+}
+
+func newOffice(t *testing.T, open Opener) *officeData {
+	e := seeded(t, open)
+	o := &officeData{e: e, all: server.Scope{All: true},
+		scopeX: server.Scope{Counties: []string{xinfu}}, scopeN: server.Scope{Counties: []string{dingxia}}}
+	o.dx, o.dn = e.inspector(xinfu), e.inspector(dingxia)
+	o.nameX = o.dx.p.Name
+	site := func(d *device, county, name, kind, address string) string {
+		id := uuid.NewString()
+		d.pushOK(d.mut(syncproto.EntitySite, id, map[string]any{"county": county, "kind": kind, "name": name, "address": address}))
+		return id
+	}
+	o.siteA = site(o.dx, xinfu, "红星砖厂", "factory", "长征街100%号")
+	o.siteB = site(o.dx, xinfu, "东风煤场", "coal_yard", "建设路_1号")
+	o.siteC = site(o.dn, dingxia, "定襄砖厂", "factory", "北关村")
+	insp := func(d *device, site, template, started string, answers map[string]any) string {
+		id := uuid.NewString()
+		f := map[string]any{"site_id": site, "template_id": template, "template_version": 1, "started_at": started,
+			"status": "draft", "summary": "例行检查"}
+		for k, v := range answers {
+			f["answers."+k] = v
+		}
+		d.pushOK(d.mut(syncproto.EntityInspection, id, f))
+		return id
+	}
+	o.a = insp(o.dx, o.siteA, "coal_yard", "2026-11-01T09:00:00+08:00", map[string]any{
+		"closed_shed": map[string]any{"result": "fail"}, "floor_paved": false, "dust_suppression": map[string]any{"result": "pass"}})
+	o.b = insp(o.dx, o.siteB, "construction_dust", "2026-11-03T09:00:00+08:00", nil)
+	o.c = insp(o.dn, o.siteC, "construction_dust", "2026-11-02T09:00:00+08:00", nil)
+	o.d = insp(o.dx, o.siteA, "coal_yard", "2026-11-04T09:00:00+08:00", nil)
+	o.x = insp(o.dx, o.siteA, "coal_yard", "2026-10-15T09:00:00+08:00", nil)
+	finding := func(d *device, insp, desc, deadline, status string) string {
+		id := uuid.NewString()
+		d.pushOK(d.mut(syncproto.EntityFinding, id, map[string]any{"inspection_id": insp, "description": desc,
+			"deadline": deadline, "status": status}))
+		return id
+	}
+	o.fA = finding(o.dx, o.a, "料棚未封闭", "2026-12-31", "open")
+	o.fB = finding(o.dx, o.b, "围挡缺失", "2026-11-10", "open")
+	o.fC = finding(o.dn, o.c, "道路未硬化", "2026-11-01", "rectified")
+	photo := func(d *device, parent, id string, n int, flags map[string]any) string {
+		pid := uuid.NewString()
+		d.pushOK(d.mut(syncproto.EntityPhoto, pid, map[string]any{parent: id, "sha256": sha(n), "content_type": "image/jpeg"}))
+		if err := e.s.SetServerFields(e.ctx, syncproto.EntityPhoto, pid, map[string]any{"flags": flags}); err != nil {
+			t.Fatal(err)
+		}
+		return pid
+	}
+	o.photoA = photo(o.dx, "inspection_id", o.a, 1, map[string]any{"no_gps": map[string]any{}})
+	o.photoB = photo(o.dx, "finding_id", o.fB, 2, map[string]any{"far_from_site": map[string]any{"distance_m": 900}})
+	o.photoC = photo(o.dn, "inspection_id", o.c, 3, map[string]any{})
+	for _, id := range []string{o.a, o.b, o.x} {
+		o.dx.pushOK(o.dx.mut(syncproto.EntityInspection, id, map[string]any{"status": "submitted"}))
+	}
+	o.dn.pushOK(o.dn.mut(syncproto.EntityInspection, o.c, map[string]any{"status": "submitted"}))
+	reviewer := e.office(server.RoleCityOffice)
+	e.advance(time.Second)
+	if _, err := e.s.Review(e.ctx, reviewer, o.b, server.DecisionApprove, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.s.Review(e.ctx, reviewer, o.x, server.DecisionReturn, "重拍"); err != nil {
+		t.Fatal(err)
+	}
+	vc := func(d *device, county, checkpoint, campaign, plate, stage, after, at string) string {
+		id := uuid.NewString()
+		d.pushOK(d.mut(syncproto.EntityVehicleCheck, id, map[string]any{"county": county, "checkpoint": checkpoint,
+			"campaign": campaign, "plate": plate, "emission_stage": stage, "aftertreatment": after, "checked_at": at,
+			"vin": "LZZ1BLSE" + plate[len(plate)-3:]}))
+		return id
+	}
+	o.v1 = vc(o.dx, xinfu, "豆罗检查站", "七日专项", "晋HAB123", "cn6", "removed", "2026-11-18T10:00:00+08:00")
+	o.v2 = vc(o.dx, xinfu, "豆罗检查站", "七日专项", "晋HCD456", "cn6", "present", "2026-11-10T10:00:00+08:00")
+	o.v3 = vc(o.dx, xinfu, "豆罗检查站", "七日专项", "晋HEF789", "cn5", "removed", "2026-11-18T11:00:00+08:00")
+	o.v4 = vc(o.dn, dingxia, "秦城检查站", "", "晋HGH012", "cn6", "removed", "2026-11-20T10:00:00+08:00")
+	return o
+}
+
+func testInspections(t *testing.T, open Opener) {
+	o := newOffice(t, open)
+	e := o.e
+	for _, tc := range []struct {
+		name  string
+		q     server.InspectionQuery
+		want  []string
+		total int
+	}{
+		{"all", server.InspectionQuery{Scope: o.all}, []string{o.b, o.c, o.a, o.x}, 4},
+		{"county scope", server.InspectionQuery{Scope: o.scopeX}, []string{o.b, o.a, o.x}, 3},
+		{"county filter", server.InspectionQuery{Scope: o.all, County: dingxia}, []string{o.c}, 1},
+		{"county filter outside the scope", server.InspectionQuery{Scope: o.scopeX, County: dingxia}, nil, 0},
+		{"template", server.InspectionQuery{Scope: o.all, TemplateID: "construction_dust"}, []string{o.b, o.c}, 2},
+		{"templates and counties", server.InspectionQuery{Scope: o.all, TemplateIDs: []string{"coal_yard", "construction_dust"},
+			Counties: []string{xinfu}}, []string{o.b, o.a, o.x}, 3},
+		{"status", server.InspectionQuery{Scope: o.all, Status: "submitted"}, []string{o.c, o.a}, 2},
+		{"returned", server.InspectionQuery{Scope: o.all, Status: "returned"}, []string{o.x}, 1},
+		{"dates", server.InspectionQuery{Scope: o.all, From: "2026-11-02", To: "2026-11-02"}, []string{o.c}, 1},
+		{"from", server.InspectionQuery{Scope: o.all, From: "2026-11-02"}, []string{o.b, o.c}, 2},
+		{"to", server.InspectionQuery{Scope: o.all, To: "2026-11-01"}, []string{o.a, o.x}, 2},
+		{"page", server.InspectionQuery{Scope: o.all, Limit: 2, Offset: 1}, []string{o.c, o.a}, 4},
+		{"page past the end", server.InspectionQuery{Scope: o.all, Limit: 2, Offset: 4}, nil, 4},
+		{"flag of the inspection's photo", server.InspectionQuery{Scope: o.all, Flag: "no_gps"}, []string{o.a}, 1},
+		{"flag of a finding's photo", server.InspectionQuery{Scope: o.all, Flag: "far_from_site"}, []string{o.b}, 1},
+		{"flag nobody has", server.InspectionQuery{Scope: o.all, Flag: "edited"}, nil, 0},
+		{"flag and status", server.InspectionQuery{Scope: o.all, Flag: "no_gps", Status: "approved"}, nil, 0},
+		{"complete", server.InspectionQuery{Scope: o.all, Completeness: server.CompletenessComplete}, nil, 0},
+		{"incomplete", server.InspectionQuery{Scope: o.all, Completeness: server.CompletenessIncomplete}, []string{o.b, o.c, o.a, o.x}, 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, total, err := e.st.Inspections(e.ctx, tc.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(ids(got), tc.want) || total != tc.total {
+				t.Errorf("inspections %v (total %d), want %v (total %d)", ids(got), total, tc.want, tc.total)
+			}
+		})
+	}
+	// InspectionCounts counts by county, in every county of the scope
+	// whatever q.County says (the console's county tabs).
+	counts, err := e.st.InspectionCounts(e.ctx, server.InspectionQuery{Scope: o.all, County: dingxia, Status: "submitted"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(counts) != 2 || counts[xinfu] != 1 || counts[dingxia] != 1 {
+		t.Errorf("counts %v", counts)
+	}
+	if counts, _ := e.st.InspectionCounts(e.ctx, server.InspectionQuery{Scope: o.scopeX}); len(counts) != 1 || counts[xinfu] != 3 {
+		t.Errorf("counts in 忻府's scope %v", counts)
+	}
+}
+
+func testInspectionTally(t *testing.T, open Opener) {
+	o := newOffice(t, open)
+	got, err := o.e.st.InspectionTally(o.e.ctx, server.InspectionQuery{Scope: o.all, County: dingxia})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []server.Tally{
+		{County: xinfu, TemplateID: "coal_yard", Status: "returned", N: 1},
+		{County: xinfu, TemplateID: "coal_yard", Status: "submitted", N: 1},
+		{County: xinfu, TemplateID: "construction_dust", Status: "approved", N: 1},
+		{County: dingxia, TemplateID: "construction_dust", Status: "submitted", N: 1},
+	}
+	sortTallies(got)
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("tally %v, want %v", got, want)
+	}
+	got, err = o.e.st.InspectionTally(o.e.ctx, server.InspectionQuery{Scope: o.scopeN, Status: "approved"})
+	if err != nil || len(got) != 0 {
+		t.Errorf("tally of 定襄's approved: %v %v", got, err)
+	}
+	// The ledger's evidence is counted from the tally.
+	got, _ = o.e.st.InspectionTally(o.e.ctx, server.InspectionQuery{Scope: o.all, TemplateIDs: []string{"construction_dust"}})
+	sortTallies(got)
+	if fmt.Sprint(got) != fmt.Sprint(want[2:]) {
+		t.Errorf("tally of construction_dust %v", got)
+	}
+}
+
+func sortTallies(ts []server.Tally) {
+	sort.Slice(ts, func(i, j int) bool {
+		return fmt.Sprint(ts[i].County, ts[i].TemplateID, ts[i].Status) < fmt.Sprint(ts[j].County, ts[j].TemplateID, ts[j].Status)
+	})
+}
+
+func testInspectionQueue(t *testing.T, open Opener) {
+	o := newOffice(t, open)
+	e := o.e
+	q := server.InspectionQuery{Scope: o.all, Limit: 10}
+	es, total, err := e.st.InspectionQueue(e.ctx, q, server.QueueSort{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	byID := map[string]server.QueueEntry{}
+	for _, qe := range es {
+		got = append(got, qe.Record.ID)
+		byID[qe.Record.ID] = qe
+	}
+	if total != 4 || !slices.Equal(got, []string{o.b, o.c, o.a, o.x}) {
+		t.Fatalf("default queue %v (total %d), want newest first", got, total)
+	}
+	missing := func(id string) int {
+		var ms []struct {
+			Key string `json:"key"`
+		}
+		if err := json.Unmarshal(byID[id].Record.Value("missing_items"), &ms); err != nil {
+			t.Fatalf("missing_items of %s: %v", id, err)
+		}
+		keys := map[string]bool{}
+		for _, m := range ms {
+			keys[m.Key] = true
+		}
+		return len(keys)
+	}
+	for id, want := range map[string]server.QueueEntry{
+		o.a: {Inspector: o.nameX, Failed: 2, Photos: 1, Flags: 1},
+		o.b: {Inspector: o.nameX, Failed: 0, Photos: 1, Flags: 1},
+		o.c: {Inspector: o.dn.p.Name, Failed: 0, Photos: 1, Flags: 0},
+		o.x: {Inspector: o.nameX},
+	} {
+		g := byID[id]
+		if g.Inspector != want.Inspector || g.Failed != want.Failed || g.Photos != want.Photos || g.Flags != want.Flags ||
+			g.Missing != missing(id) || g.Missing <= 0 {
+			t.Errorf("queue entry of %s: %+v, want %+v with %d missing", id, g, want, missing(id))
+		}
+	}
+	for _, tc := range []struct {
+		sort server.QueueSort
+		want []string
+	}{
+		{server.QueueSort{Key: "started"}, []string{o.x, o.a, o.c, o.b}},
+		{server.QueueSort{Key: "started", Desc: true}, []string{o.b, o.c, o.a, o.x}},
+		{server.QueueSort{Key: "failed", Desc: true}, []string{o.a, o.b, o.c, o.x}},
+		{server.QueueSort{Key: "county"}, []string{o.b, o.a, o.x, o.c}},
+		{server.QueueSort{Key: "county", Desc: true}, []string{o.c, o.b, o.a, o.x}},
+		{server.QueueSort{Key: "site"}, []string{o.b, o.c, o.a, o.x}}, // 东风煤场 < 定襄砖厂 < 红星砖厂 (code points)
+		{server.QueueSort{Key: "template"}, []string{o.a, o.x, o.b, o.c}},
+		{server.QueueSort{Key: "status"}, []string{o.b, o.x, o.c, o.a}},
+		{server.QueueSort{Key: "photos"}, []string{o.x, o.b, o.c, o.a}},
+		{server.QueueSort{Key: "flags", Desc: true}, []string{o.b, o.a, o.c, o.x}},
+	} {
+		es, _, err := e.st.InspectionQueue(e.ctx, q, tc.sort)
+		if err != nil {
+			t.Errorf("sort %+v: %v", tc.sort, err)
+			continue
+		}
+		var got []string
+		for _, qe := range es {
+			got = append(got, qe.Record.ID)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("sort %+v: %v, want %v", tc.sort, got, tc.want)
+		}
+	}
+	for _, key := range server.QueueSortKeys {
+		if _, _, err := e.st.InspectionQueue(e.ctx, q, server.QueueSort{Key: key}); err != nil {
+			t.Errorf("sort %s: %v", key, err)
+		}
+	}
+	// The page and the scope.
+	es, total, err = e.st.InspectionQueue(e.ctx, server.InspectionQuery{Scope: o.scopeX, Limit: 1, Offset: 1}, server.QueueSort{})
+	if err != nil || total != 3 || len(es) != 1 || es[0].Record.ID != o.a {
+		t.Errorf("page 2 of 忻府's queue: %d %v %v", total, es, err)
+	}
+	_, _, err = e.st.InspectionQueue(e.ctx, q, server.QueueSort{Key: "id; DROP TABLE inspection"})
+	wantCode(t, err, syncproto.CodeBadRequest, "unknown sort key")
+}
+
+func testVehicles(t *testing.T, open Opener) {
+	o := newOffice(t, open)
+	e := o.e
+	stats, err := e.st.VehicleStats(e.ctx, o.all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []server.VehicleStat{
+		{County: xinfu, Checkpoint: "豆罗检查站", Campaign: "七日专项", Trucks: 3, G6: 2, Removed: 1},
+		{County: dingxia, Checkpoint: "秦城检查站", Campaign: "", Trucks: 1, G6: 1, Removed: 1},
+	}
+	if !sameStats(stats, want) {
+		t.Errorf("stats %+v, want %+v", stats, want)
+	}
+	if stats, err := e.st.VehicleStats(e.ctx, o.scopeN); err != nil || !sameStats(stats, want[1:]) {
+		t.Errorf("stats of 定襄 %+v %v", stats, err)
+	}
+	if stats, err := e.st.VehicleStats(e.ctx, server.Scope{Counties: []string{yuanpin}}); err != nil || len(stats) != 0 {
+		t.Errorf("stats of 原平 %+v %v", stats, err)
+	}
+	for _, tc := range []struct {
+		name  string
+		q     server.VehicleQuery
+		want  []string
+		total int
+	}{
+		{"all, latest first", server.VehicleQuery{Scope: o.all}, []string{o.v4, o.v3, o.v1, o.v2}, 4},
+		{"scope", server.VehicleQuery{Scope: o.scopeX}, []string{o.v3, o.v1, o.v2}, 3},
+		{"county", server.VehicleQuery{Scope: o.all, County: dingxia}, []string{o.v4}, 1},
+		{"checkpoint", server.VehicleQuery{Scope: o.all, Checkpoint: "豆罗检查站"}, []string{o.v3, o.v1, o.v2}, 3},
+		{"campaign", server.VehicleQuery{Scope: o.all, Campaign: "七日专项"}, []string{o.v3, o.v1, o.v2}, 3},
+		{"no campaign", server.VehicleQuery{Scope: o.all, NoCampaign: true}, []string{o.v4}, 1},
+		{"removed", server.VehicleQuery{Scope: o.all, Removed: true}, []string{o.v4, o.v1}, 2},
+		{"page", server.VehicleQuery{Scope: o.all, Limit: 2, Offset: 1}, []string{o.v3, o.v1}, 4},
+		{"out of scope", server.VehicleQuery{Scope: o.scopeX, County: dingxia}, nil, 0},
+	} {
+		got, total, err := e.st.VehicleChecks(e.ctx, tc.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(ids(got), tc.want) || total != tc.total {
+			t.Errorf("%s: %v (total %d), want %v (total %d)", tc.name, ids(got), total, tc.want, tc.total)
+		}
+	}
+}
+
+func sameStats(got, want []server.VehicleStat) bool {
+	key := func(v server.VehicleStat) string { return fmt.Sprintf("%+v", v) }
+	var a, b []string
+	for _, v := range got {
+		a = append(a, key(v))
+	}
+	for _, v := range want {
+		b = append(b, key(v))
+	}
+	return sameSet(a, b)
+}
+
+func testTasks(t *testing.T, open Opener) {
+	e := seeded(t, open)
+	set, err := seeds.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, tk := range set.Tasks {
+		want = append(want, tk.ID)
+	}
+	slices.Sort(want)
+	tasks, err := e.st.Tasks(e.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(ids(tasks), want) {
+		t.Errorf("tasks %v, want %v by id", ids(tasks), want)
+	}
+	if tasks[0].Text("number") != set.Tasks[slices.IndexFunc(set.Tasks, func(tk seeds.Task) bool { return tk.ID == want[0] })].Number {
+		t.Errorf("task %s number %q", tasks[0].ID, tasks[0].Text("number"))
+	}
+
+	officeX := e.office(server.RoleCountyOffice, xinfu)
+	officeN := e.office(server.RoleCountyOffice, dingxia)
+	pct := 40
+	e.advance(time.Hour)
+	if err := e.s.ReportProgress(e.ctx, officeX, "task-05", xinfu, server.ProgressReport{Status: syncproto.TaskInProgress,
+		Pct: &pct, Note: "已完成一半", Evidence: []string{"忻府环〔2026〕12号"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.s.ReportProgress(e.ctx, officeN, "task-01", dingxia, server.ProgressReport{Status: syncproto.TaskDone}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := e.st.TaskProgress(e.ctx, server.Scope{All: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 {
+		t.Fatalf("progress rows %+v", rows)
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].TaskID < rows[j].TaskID })
+	wantX := server.TaskProgress{TaskID: "task-05", County: xinfu, Status: syncproto.TaskInProgress, Pct: 40, HasPct: true,
+		Note: "已完成一半", Evidence: []string{"忻府环〔2026〕12号"}, ReportedBy: officeX.UserID, ReportedByName: officeX.Name,
+		ReportedAt: t0.Add(time.Hour)}
+	if g := rows[1]; g.TaskID != wantX.TaskID || g.County != wantX.County || g.Status != wantX.Status || g.Pct != 40 || !g.HasPct ||
+		g.Note != wantX.Note || !slices.Equal(g.Evidence, wantX.Evidence) || g.ReportedBy != wantX.ReportedBy ||
+		g.ReportedByName != wantX.ReportedByName || !g.ReportedAt.Equal(wantX.ReportedAt) {
+		t.Errorf("progress %+v, want %+v", g, wantX)
+	}
+	if g := rows[0]; g.TaskID != "task-01" || g.County != dingxia || g.Status != syncproto.TaskDone || g.HasPct {
+		t.Errorf("progress %+v", g)
+	}
+	if rows, err := e.st.TaskProgress(e.ctx, server.Scope{Counties: []string{xinfu}}); err != nil || len(rows) != 1 || rows[0].TaskID != "task-05" {
+		t.Errorf("progress in 忻府's scope %+v %v", rows, err)
+	}
+}
+
+func testMonthlyReport(t *testing.T, open Opener) {
+	o := newOffice(t, open)
+	e := o.e
+	tallies, err := e.st.MonthTallies(e.ctx, "2026-11", []string{xinfu, dingxia})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []server.MonthTally{
+		{County: xinfu, TemplateID: "coal_yard", Status: "draft", Inspections: 1},
+		{County: xinfu, TemplateID: "coal_yard", Status: "submitted", Inspections: 1, Findings: 1, Photos: 1, FlaggedPhotos: 1},
+		{County: xinfu, TemplateID: "construction_dust", Status: "approved", Inspections: 1, Findings: 1},
+		{County: dingxia, TemplateID: "construction_dust", Status: "submitted", Inspections: 1, Findings: 1, Photos: 1},
+	}
+	sort.Slice(tallies, func(i, j int) bool {
+		return fmt.Sprint(tallies[i].County, tallies[i].TemplateID, tallies[i].Status) < fmt.Sprint(tallies[j].County, tallies[j].TemplateID, tallies[j].Status)
+	})
+	if fmt.Sprintf("%+v", tallies) != fmt.Sprintf("%+v", want) {
+		t.Errorf("tallies\n%+v\nwant\n%+v", tallies, want)
+	}
+	reports, err := server.LoadMonthlyReport(e.ctx, e.st, "2026-11", []string{xinfu, dingxia, yuanpin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, n, y := reports[0], reports[1], reports[2]
+	if x.County != xinfu || x.Submitted != 1 || x.Approved != 1 || x.Returned != 0 || x.ByTemplate["coal_yard"] != 1 ||
+		x.ByTemplate["construction_dust"] != 1 || x.Findings != 2 || x.Photos != 1 || x.FlaggedPhotos != 1 {
+		t.Errorf("忻府 %+v", x)
+	}
+	if n.County != dingxia || n.Inspections() != 1 || n.Submitted != 1 || n.Findings != 1 || n.Photos != 1 || n.FlaggedPhotos != 0 {
+		t.Errorf("定襄 %+v", n)
+	}
+	if y.Inspections() != 0 || y.Findings != 0 {
+		t.Errorf("原平 %+v", y)
+	}
+	// October: the returned inspection; only the counties asked for.
+	oct, err := server.LoadMonthlyReport(e.ctx, e.st, "2026-10", []string{xinfu})
+	if err != nil || len(oct) != 1 || oct[0].Returned != 1 || oct[0].Inspections() != 1 {
+		t.Errorf("October %+v %v", oct, err)
+	}
+	if tallies, err := e.st.MonthTallies(e.ctx, "2026-11", []string{dingxia}); err != nil || len(tallies) != 1 {
+		t.Errorf("定襄's tallies %+v %v", tallies, err)
+	}
+	if tallies, err := e.st.MonthTallies(e.ctx, "2026-11", nil); err != nil || len(tallies) != 0 {
+		t.Errorf("no counties: %+v %v", tallies, err)
+	}
+}
+
+func testSearch(t *testing.T, open Opener) {
+	o := newOffice(t, open)
+	e := o.e
+	hits := func(scope server.Scope, text string) []string {
+		t.Helper()
+		hs, err := e.st.Search(e.ctx, server.SearchQuery{Scope: scope, Text: text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, h := range hs {
+			out = append(out, h.Kind+":"+h.ID)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name, text string
+		scope      server.Scope
+		want       []string
+	}{
+		{"site name", "砖厂", o.all, []string{"inspection:" + o.a, "inspection:" + o.x, "inspection:" + o.c,
+			"finding:" + o.fA, "finding:" + o.fC, "site:" + o.siteA, "site:" + o.siteC}},
+		{"site name in scope", "砖厂", o.scopeN, []string{"inspection:" + o.c, "finding:" + o.fC, "site:" + o.siteC}},
+		{"finding", "围挡", o.all, []string{"finding:" + o.fB}},
+		{"plate, any case", "hab12", o.all, []string{"vehicle_check:" + o.v1}},
+		{"plate of another county", "HGH012", o.scopeX, nil},
+		{"plate in its county", "HGH012", o.scopeN, []string{"vehicle_check:" + o.v4}},
+		{"id", o.v2, o.all, []string{"vehicle_check:" + o.v2}},
+		{"percent is literal", "100%", o.all, []string{"site:" + o.siteA, "inspection:" + o.a, "inspection:" + o.x}},
+		{"underscore is literal", "_1", o.all, []string{"site:" + o.siteB, "inspection:" + o.b}},
+		{"percent alone", "%", o.scopeN, nil},
+		{"underscore alone", "_", o.scopeN, nil},
+		{"backslash", `\`, o.all, nil},
+		{"nothing", "", o.all, nil},
+	} {
+		if got := hits(tc.scope, tc.text); !sameSet(got, tc.want) {
+			t.Errorf("%s: search %q: %v, want %v", tc.name, tc.text, got, tc.want)
+		}
+	}
+	hs, err := e.st.Search(e.ctx, server.SearchQuery{Scope: o.all, Text: "围挡"})
+	if err != nil || len(hs) != 1 {
+		t.Fatalf("search 围挡: %+v %v", hs, err)
+	}
+	if h := hs[0]; h.County != xinfu || h.Title != "东风煤场" || h.Text != "围挡缺失" || h.Status != "open" ||
+		h.At != "2026-11-03T09:00:00+08:00" || h.Inspector != o.nameX || h.InspectionID != o.b {
+		t.Errorf("finding hit %+v", h)
+	}
+	hs, _ = e.st.Search(e.ctx, server.SearchQuery{Scope: o.all, Text: "HAB123"})
+	if len(hs) != 1 || hs[0].Title != "晋HAB123" || hs[0].Text != "豆罗检查站" || hs[0].At != "2026-11-18T10:00:00+08:00" || hs[0].Inspector != o.nameX {
+		t.Errorf("vehicle hit %+v", hs)
+	}
+	// The limit is per kind.
+	if got := hits(o.all, "砖厂"); len(got) != 7 {
+		t.Fatalf("search 砖厂 %v", got)
+	}
+	hs, _ = e.st.Search(e.ctx, server.SearchQuery{Scope: o.all, Text: "砖厂", Limit: 1})
+	kinds := map[string]int{}
+	for _, h := range hs {
+		kinds[h.Kind]++
+	}
+	if len(hs) != 3 || kinds["inspection"] != 1 || kinds["finding"] != 1 || kinds["site"] != 1 {
+		t.Errorf("search 砖厂 limit 1: %+v", hs)
+	}
+}
+
+func testOverview(t *testing.T, open Opener) {
+	o := newOffice(t, open)
+	e := o.e
+	ov, err := e.st.Overview(e.ctx, o.all, "2026-11-20", "2026-11-01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A waits with a flag (B is approved, C's photo is clean); fB is
+	// overdue (fA is not yet due, fC is rectified).
+	if ov.FlaggedWaiting != 1 || ov.OverdueFindings != 1 {
+		t.Errorf("overview %+v", ov)
+	}
+	want := []server.VehicleWeek{
+		{County: xinfu, Checkpoint: "豆罗检查站", Week: "2026-11-09", G6: 1, Removed: 0},
+		{County: xinfu, Checkpoint: "豆罗检查站", Week: "2026-11-16", G6: 1, Removed: 1},
+		{County: dingxia, Checkpoint: "秦城检查站", Week: "2026-11-16", G6: 1, Removed: 1},
+	}
+	if !sameWeeks(ov.Weeks, want) {
+		t.Errorf("weeks %+v, want %+v", ov.Weeks, want)
+	}
+	ov, err = e.st.Overview(e.ctx, o.scopeN, "2026-11-20", "2026-11-15")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ov.FlaggedWaiting != 0 || ov.OverdueFindings != 0 || !sameWeeks(ov.Weeks, want[2:]) {
+		t.Errorf("定襄's overview %+v", ov)
+	}
+	if ov, _ := e.st.Overview(e.ctx, o.scopeX, "2026-11-10", "2026-11-17"); ov.OverdueFindings != 0 || !sameWeeks(ov.Weeks, want[1:2]) {
+		t.Errorf("忻府's overview on 11-10 %+v", ov)
+	}
+}
+
+func sameWeeks(got, want []server.VehicleWeek) bool {
+	var a, b []string
+	for _, w := range got {
+		a = append(a, fmt.Sprintf("%+v", w))
+	}
+	for _, w := range want {
+		b = append(b, fmt.Sprintf("%+v", w))
+	}
+	return sameSet(a, b)
+}
+
+func testSites(t *testing.T, open Opener) {
+	o := newOffice(t, open)
+	e := o.e
+	for _, tc := range []struct {
+		name  string
+		q     server.SiteQuery
+		want  []string
+		total int
+	}{
+		{"all, by county and name", server.SiteQuery{Scope: o.all}, []string{o.siteB, o.siteA, o.siteC}, 3},
+		{"scope", server.SiteQuery{Scope: o.scopeN}, []string{o.siteC}, 1},
+		{"text", server.SiteQuery{Scope: o.all, Text: "砖厂"}, []string{o.siteA, o.siteC}, 2},
+		{"address", server.SiteQuery{Scope: o.all, Text: "长征街"}, []string{o.siteA}, 1},
+		{"literal percent", server.SiteQuery{Scope: o.all, Text: "%"}, []string{o.siteA}, 1},
+		{"literal underscore", server.SiteQuery{Scope: o.all, Text: "_"}, []string{o.siteB}, 1},
+		{"kind", server.SiteQuery{Scope: o.all, Kind: "factory"}, []string{o.siteA, o.siteC}, 2},
+		{"county", server.SiteQuery{Scope: o.all, County: xinfu}, []string{o.siteB, o.siteA}, 2},
+		{"page", server.SiteQuery{Scope: o.all, Limit: 1, Offset: 2}, []string{o.siteC}, 3},
+		{"out of scope", server.SiteQuery{Scope: o.scopeN, County: xinfu}, nil, 0},
+	} {
+		got, total, err := e.st.Sites(e.ctx, tc.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(ids(got), tc.want) || total != tc.total {
+			t.Errorf("%s: %v (total %d), want %v (total %d)", tc.name, ids(got), total, tc.want, tc.total)
+		}
+	}
+}

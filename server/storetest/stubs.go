@@ -1,0 +1,4 @@
+package storetest
+
+var photoCases = []testCase{}
+var recordCases = []testCase{}
