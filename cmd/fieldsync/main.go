@@ -6,6 +6,7 @@
 //	fieldsync device list | device revoke ID
 //	fieldsync backup  OUT.db
 //	fieldsync sweep   [--upload-grace 168h]
+//	fieldsync migrate --from DIR --to postgres://…
 //
 // Every subcommand takes --data (or FIELDSYNC_DATA).
 package main
@@ -42,6 +43,7 @@ usage:
   fieldsync device list | device revoke ID
   fieldsync backup [--data DIR] OUT.db
   fieldsync sweep [--data DIR] [--upload-grace 168h]
+  fieldsync migrate --from DIR --to postgres://USER@HOST/DB
 roles: inspector, county_office, city_office, admin
 `
 
@@ -132,6 +134,7 @@ var commands = map[string]func(*command){
 	"device revoke": deviceRevokeCmd,
 	"backup":        backupCmd,
 	"sweep":         sweepCmd,
+	"migrate":       migrateCmd,
 }
 
 func serveCmd(c *command) {
