@@ -38,10 +38,15 @@ type DB struct {
 	pool  *pgxpool.Pool
 	epoch string
 	stmts map[string]*entitySQL
+	// writing admits one Update of this process at a time, so that the
+	// writers waiting for feedLock wait here rather than each holding a
+	// connection of the pool.
+	writing chan struct{}
 }
 
 // Open connects to the database at dsn (a postgres:// URL or key=value
-// string), applies the pending migrations and loads the epoch.
+// string; pgxpool's parameters such as pool_max_conns apply), applies the
+// pending migrations and loads the epoch.
 func Open(ctx context.Context, dsn string) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
@@ -51,7 +56,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect: %w", err)
 	}
-	db := &DB{pool: pool, stmts: make(map[string]*entitySQL, len(server.Entities))}
+	db := &DB{pool: pool, stmts: make(map[string]*entitySQL, len(server.Entities)), writing: make(chan struct{}, 1)}
 	for _, e := range server.Entities {
 		db.stmts[e.Name] = newEntitySQL(e)
 	}
@@ -135,6 +140,12 @@ func (db *DB) Ping(ctx context.Context) error {
 // order and become visible in that order. If fn fails, nothing of it is
 // kept.
 func (db *DB) Update(ctx context.Context, fn func(server.WriteTx) error) error {
+	select {
+	case db.writing <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-db.writing }()
 	return db.writeSQL(ctx, func(pgTx pgx.Tx) error {
 		if _, err := pgTx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, feedLock); err != nil {
 			return fmt.Errorf("lock feed: %w", err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -20,45 +21,53 @@ import (
 // transaction). As writers commit in seq order (feedLock), a snapshot holds
 // every seq up to some number and none after it, so a page never skips a
 // change that commits later. It first finds the page's last seq from the
-// (seq, county) indexes, then reads only the rows of the page.
+// (seq, county) indexes, in one query, then reads only the rows of the
+// page, the tables' queries sent in one batch.
 func (db *DB) Changes(ctx context.Context, scope server.Scope, after int64, limit int) ([]*server.StoredRecord, bool, error) {
 	var out []*server.StoredRecord
 	more := false
 	err := db.readSnapshot(ctx, func(tx pgx.Tx) error {
-		where, args := scopeWhere(scope)
-		var seqs []int64
-		for _, e := range server.Entities {
-			rows, err := query(ctx, tx, "SELECT seq FROM "+e.Name+" WHERE seq > ?"+where+" ORDER BY seq LIMIT ?",
-				append(append([]any{after}, args...), limit+1)...)
-			if err != nil {
-				return fmt.Errorf("scan feed of %s: %w", e.Name, err)
-			}
-			s, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-			if err != nil {
-				return fmt.Errorf("scan feed of %s: %w", e.Name, err)
-			}
-			seqs = append(seqs, s...)
+		where, args := feedScope(scope)
+		// The page's positions: the first limit+1 of each table, merged.
+		parts := make([]string, len(server.Entities))
+		for i, e := range server.Entities {
+			parts[i] = "(SELECT seq FROM " + e.Name + " WHERE seq > $1" + where + " ORDER BY seq LIMIT $2)"
+		}
+		rows, err := tx.Query(ctx, "SELECT seq FROM ("+strings.Join(parts, " UNION ALL ")+") AS feed ORDER BY seq LIMIT $2",
+			append([]any{after, limit + 1}, args...)...)
+		if err != nil {
+			return fmt.Errorf("scan feed: %w", err)
+		}
+		seqs, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return fmt.Errorf("scan feed: %w", err)
 		}
 		if len(seqs) == 0 {
 			return nil
 		}
-		sort.Slice(seqs, func(i, j int) bool { return seqs[i] < seqs[j] })
 		more = len(seqs) > limit
 		if more {
 			seqs = seqs[:limit]
 		}
 		upTo := seqs[len(seqs)-1]
+		// The page's rows, every table's query sent at once.
+		batch := &pgx.Batch{}
+		for _, e := range server.Entities {
+			batch.Queue("SELECT "+db.stmts[e.Name].cols+" FROM "+e.Name+" WHERE seq > $1 AND seq <= $2"+where+" ORDER BY seq",
+				append([]any{after, upTo}, args...)...)
+		}
+		br := tx.SendBatch(ctx, batch)
+		defer br.Close()
 		out = make([]*server.StoredRecord, 0, len(seqs))
 		for _, e := range server.Entities {
-			es := db.stmts[e.Name]
-			recs, err := es.scanRows(query(ctx, tx, "SELECT "+es.cols+" FROM "+e.Name+" WHERE seq > ? AND seq <= ?"+where+" ORDER BY seq",
-				append([]any{after, upTo}, args...)...))
+			rows, err := br.Query()
+			recs, err := db.stmts[e.Name].scanRows(rows, err)
 			if err != nil {
 				return fmt.Errorf("read feed of %s: %w", e.Name, err)
 			}
 			out = append(out, recs...)
 		}
-		return nil
+		return br.Close()
 	})
 	if err != nil {
 		return nil, false, err
@@ -68,12 +77,20 @@ func (db *DB) Changes(ctx context.Context, scope server.Scope, after int64, limi
 }
 
 // scopeWhere is the condition (" AND county = ANY(?)") and its argument
-// that limit a query to scope: its counties and the global records (”).
+// that limit a query to scope: its counties and the global records (whose
+// county is empty).
 func scopeWhere(s server.Scope) (string, []any) {
 	if s.All {
 		return "", nil
 	}
 	return " AND county = ANY(?)", []any{append([]string{""}, s.Counties...)}
+}
+
+// feedScope is scopeWhere for the feed's queries, whose scope argument is
+// their third ($3).
+func feedScope(s server.Scope) (string, []any) {
+	w, args := scopeWhere(s)
+	return strings.Replace(w, "?", "$3", 1), args
 }
 
 // MarkPulled records a device's pull for sync health.

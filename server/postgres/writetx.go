@@ -187,10 +187,6 @@ func (db *DB) findSQL(e *server.Entity, field string) string {
 	return "SELECT " + db.stmts[e.Name].cols + " FROM " + e.Name + " WHERE " + field + " = ? ORDER BY seq"
 }
 
-func (db *DB) scanAll(e *server.Entity, rows pgx.Rows, err error) ([]*server.StoredRecord, error) {
-	return db.stmts[e.Name].scanRows(rows, err)
-}
-
 func (t *writeTx) AddConflicts(ctx context.Context, cs []server.Conflict) error {
 	for _, c := range cs {
 		if _, err := exec(ctx, t.tx, `INSERT INTO conflicts (entity, record_id, county, field, value, hlc, winner_hlc, reason, device_id, user_id, created_at)
