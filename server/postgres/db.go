@@ -286,10 +286,6 @@ func rebind(q string) string {
 	return s
 }
 
-func placeholders(n int) string {
-	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
-}
-
 // isUnique reports whether err is a unique violation.
 func isUnique(err error) bool {
 	var pe *pgconn.PgError

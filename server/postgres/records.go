@@ -35,7 +35,7 @@ type entitySQL struct {
 	in   string // get by a list of ids, bound as one text[]
 
 	mu      sync.Mutex
-	upserts map[uint64]string // by the set of field columns written
+	upserts map[upsertKey]string
 }
 
 func newEntitySQL(e *server.Entity) *entitySQL {
@@ -52,21 +52,23 @@ func newEntitySQL(e *server.Entity) *entitySQL {
 		cols:    cols,
 		get:     "SELECT " + cols + " FROM " + e.Name + " WHERE id = ?",
 		in:      "SELECT " + cols + " FROM " + e.Name + " WHERE id = ANY(?)",
-		upserts: map[uint64]string{},
+		upserts: map[upsertKey]string{},
 	}
 }
 
-// upsert returns the INSERT … ON CONFLICT statement writing one row of the
+// upsert returns the INSERT … ON CONFLICT statement writing n rows of the
 // meta columns and the field columns in mask. A record only ever gains
 // fields (a cleared field is kept as null with its HLC), so the columns it
 // does not have are NULL in the table already and need not be written;
-// binding only the columns a record has makes sparse records cheaper. The
-// rows of a transaction are sent in one pipelined batch (writeTx.flush),
-// each statement prepared once per connection by pgx's statement cache.
-func (s *entitySQL) upsert(mask uint64) string {
+// binding only the columns a record has makes sparse records cheaper. A
+// transaction's rows are written several per statement (upsertSizes), the
+// statements sent in one pipelined batch (writeTx.flush), each prepared
+// once per connection by pgx's statement cache.
+func (s *entitySQL) upsert(mask uint64, n int) string {
+	key := upsertKey{mask, n}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if q, ok := s.upserts[mask]; ok {
+	if q, ok := s.upserts[key]; ok {
 		return q
 	}
 	cols := strings.Split(metaCols, ", ")
@@ -79,11 +81,40 @@ func (s *entitySQL) upsert(mask uint64) string {
 	for _, c := range cols[1:] {
 		sets = append(sets, c+" = excluded."+c)
 	}
-	q := rebind("INSERT INTO " + s.e.Name + " (" + strings.Join(cols, ", ") + ") VALUES (" + placeholders(len(cols)) +
-		") ON CONFLICT (id) DO UPDATE SET " + strings.Join(sets, ", "))
-	s.upserts[mask] = q
+	var b strings.Builder
+	b.WriteString("INSERT INTO " + s.e.Name + " (" + strings.Join(cols, ", ") + ") VALUES ")
+	arg := 0
+	for r := 0; r < n; r++ {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for c := range cols {
+			if c > 0 {
+				b.WriteString(", ")
+			}
+			arg++
+			b.WriteString("$" + strconv.Itoa(arg))
+		}
+		b.WriteByte(')')
+	}
+	b.WriteString(" ON CONFLICT (id) DO UPDATE SET " + strings.Join(sets, ", "))
+	q := b.String()
+	s.upserts[key] = q
 	return q
 }
+
+// upsertKey names an upsert statement: the field columns it writes and
+// its number of rows.
+type upsertKey struct {
+	mask uint64
+	rows int
+}
+
+// upsertSizes are the row counts of the upsert statements, largest first:
+// a run of rows with the same columns is written in statements of these
+// sizes, so that few statements serve every batch.
+var upsertSizes = []int{64, 16, 4, 1}
 
 // scanRecord reads and decodes one row selected with s.cols.
 func (s *entitySQL) scanRecord(sc interface{ Scan(...any) error }) (*server.StoredRecord, error) {

@@ -125,10 +125,14 @@ func (t *writeTx) flush(ctx context.Context) error {
 			t.high = h
 		}
 	}
+	// Each entity's rows, in catalog order, grouped by the columns they
+	// write, in statements of upsertSizes rows.
 	batch := &pgx.Batch{}
-	var order []*server.StoredRecord
+	var firsts []*server.StoredRecord // the first record of each statement
 	for _, e := range server.Entities {
 		es := t.db.stmts[e.Name]
+		var masks []uint64
+		byMask := map[uint64][]int{}
 		for i, r := range t.pending {
 			if r.Entity != e {
 				continue
@@ -136,15 +140,37 @@ func (t *writeTx) flush(ctx context.Context) error {
 			if rows[i].err != nil {
 				return rows[i].err
 			}
-			batch.Queue(es.upsert(rows[i].mask), rows[i].args...)
-			order = append(order, r)
+			m := rows[i].mask
+			if byMask[m] == nil {
+				masks = append(masks, m)
+			}
+			byMask[m] = append(byMask[m], i)
+		}
+		for _, m := range masks {
+			idx := byMask[m]
+			for len(idx) > 0 {
+				n := 1
+				for _, size := range upsertSizes {
+					if len(idx) >= size {
+						n = size
+						break
+					}
+				}
+				args := make([]any, 0, n*len(rows[idx[0]].args))
+				for _, i := range idx[:n] {
+					args = append(args, rows[i].args...)
+				}
+				batch.Queue(es.upsert(m, n), args...)
+				firsts = append(firsts, t.pending[idx[0]])
+				idx = idx[n:]
+			}
 		}
 	}
 	br := t.tx.SendBatch(ctx, batch)
-	for _, r := range order {
+	for _, r := range firsts {
 		if _, err := br.Exec(); err != nil {
 			br.Close()
-			return fmt.Errorf("write %s %s: %w", r.Entity.Name, r.ID, err)
+			return fmt.Errorf("write %s %s…: %w", r.Entity.Name, r.ID, err)
 		}
 	}
 	if err := br.Close(); err != nil {
