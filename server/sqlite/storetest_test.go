@@ -22,3 +22,18 @@ func TestConformance(t *testing.T) {
 		return db
 	})
 }
+
+// TestConformanceReopen runs the restart part of the suite: one database
+// file opened again.
+func TestConformanceReopen(t *testing.T) {
+	storetest.RunReopen(t, func(t testing.TB) func() server.Store {
+		path := filepath.Join(t.TempDir(), "fieldsync.db")
+		return func() server.Store {
+			db, err := sqlite.Open(context.Background(), path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return db
+		}
+	})
+}

@@ -2,7 +2,9 @@ package storetest
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +20,7 @@ import (
 var batchCases = []testCase{
 	{"RetryGetsTheStoredAnswer", testBatchReplay},
 	{"SameIDOtherContentRefused", testBatchMismatch},
+	{"ConcurrentRetriesApplyOnce", testBatchConcurrentRetries},
 	{"BatchIDsArePerDevice", testBatchPerDevice},
 	{"PushRecordsDeviceHealth", testPushHealth},
 }
@@ -143,6 +146,23 @@ func testPushHealth(t *testing.T, open Opener) {
 	if !devs[0].LastSeenAt.Equal(t0.Add(time.Hour)) {
 		t.Errorf("last seen %v", devs[0].LastSeenAt)
 	}
+	if h.PendingUploads != 0 {
+		t.Errorf("pending uploads %d before any photo", h.PendingUploads)
+	}
+	// A photo record whose bytes have not arrived is pending until it is
+	// marked uploaded.
+	_, insp := d.newInspection(xinfu)
+	photo := uuid.NewString()
+	d.pushOK(d.mut(syncproto.EntityPhoto, photo, map[string]any{"inspection_id": insp, "sha256": sha(1)}))
+	if devs, _ := e.st.Devices(e.ctx, server.Scope{All: true}); devs[0].Health.PendingUploads != 1 {
+		t.Errorf("pending uploads %d, want 1", devs[0].Health.PendingUploads)
+	}
+	if err := e.s.SetServerFields(e.ctx, syncproto.EntityPhoto, photo, map[string]any{"uploaded": true}); err != nil {
+		t.Fatal(err)
+	}
+	if devs, _ := e.st.Devices(e.ctx, server.Scope{All: true}); devs[0].Health.PendingUploads != 0 {
+		t.Errorf("pending uploads %d after the upload, want 0", devs[0].Health.PendingUploads)
+	}
 	// MarkPulled keeps the greatest cursor acknowledged.
 	if err := e.st.MarkPulled(e.ctx, d.p.DeviceID, 40, t0.Add(2*time.Hour)); err != nil {
 		t.Fatal(err)
@@ -154,5 +174,65 @@ func testPushHealth(t *testing.T, open Opener) {
 	h = devs[0].Health
 	if h.LastAckSeq != 40 || h.LastPullAt == nil || !h.LastPullAt.Equal(t0.Add(3*time.Hour)) {
 		t.Errorf("health after pulls %+v", h)
+	}
+}
+
+// testBatchConcurrentRetries: a phone that retries while its first push is
+// still being applied (or several servers receiving the same batch) gets
+// one application: every delivery answers the same results, exactly one
+// of them is not a replay, and each record is written once.
+func testBatchConcurrentRetries(t *testing.T, open Opener) {
+	e := seeded(t, open)
+	d := e.inspector(xinfu)
+	const deliveries, n = 4, 10
+	ms := make([]syncproto.Mutation, n)
+	for i := range ms {
+		ms[i] = d.mut(syncproto.EntitySite, uuid.NewString(), map[string]any{"county": xinfu, "kind": "factory", "name": fmt.Sprint("厂", i)})
+	}
+	batch := uuid.NewString()
+	seq := e.lastSeq()
+	resps := make([]*syncproto.PushResponse, deliveries)
+	errs := make([]error, deliveries)
+	var wg sync.WaitGroup
+	for i := range deliveries {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Each delivery decodes its own copy of the body.
+			own := make([]syncproto.Mutation, len(ms))
+			for k, m := range ms {
+				own[k] = m
+				own[k].Fields = map[string]json.RawMessage{}
+				for f, v := range m.Fields {
+					own[k].Fields[f] = v
+				}
+			}
+			resps[i], errs[i] = d.pushBatch(batch, own...)
+		}()
+	}
+	wg.Wait()
+	fresh := 0
+	for i := range deliveries {
+		if errs[i] != nil {
+			t.Fatalf("delivery %d: %v", i, errs[i])
+		}
+		if !resps[i].Replayed {
+			fresh++
+		}
+		if !reflect.DeepEqual(resps[i].Results, resps[0].Results) {
+			t.Errorf("delivery %d answered %+v, delivery 0 %+v", i, resps[i].Results, resps[0].Results)
+		}
+	}
+	if fresh != 1 {
+		t.Errorf("%d deliveries applied the batch, want 1", fresh)
+	}
+	for i, r := range resps[0].Results {
+		if r.Status != syncproto.StatusApplied {
+			t.Errorf("result %d: %+v", i, r)
+		}
+	}
+	recs := e.feed(server.Scope{All: true}, seq, 1000)
+	if len(recs) != n {
+		t.Errorf("the batch wrote %d changes, want %d", len(recs), n)
 	}
 }

@@ -75,9 +75,46 @@ func testCreateRoundTrip(t *testing.T, open Opener) {
 	if got := r.Text("summary"); got != values["summary"] {
 		t.Errorf("summary %q", got)
 	}
+	// Every read path returns the same record.
+	for _, c := range e.feed(server.Scope{Counties: []string{xinfu}}, 0, 1000) {
+		if c.ID == insp {
+			sameRecord(t, "feed", c, r)
+		}
+	}
+	found, err := e.st.Find(e.ctx, syncproto.EntityInspection, "site_id", site)
+	if err != nil || len(found) != 1 {
+		t.Fatalf("find: %v %v", ids(found), err)
+	}
+	sameRecord(t, "find", found[0], r)
+	err = e.st.Update(e.ctx, func(tx server.WriteTx) error {
+		in, err := tx.Get(e.ctx, server.EntityByName(syncproto.EntityInspection), insp)
+		if err == nil {
+			sameRecord(t, "write transaction", in, r)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	// The server's own field, computed in the same write.
 	if _, ok := r.State.Fields["missing_items"]; !ok {
 		t.Errorf("missing_items not computed at creation: fields %v", fieldNames(r))
+	}
+}
+
+// sameRecord compares two copies of a record.
+func sameRecord(t *testing.T, what string, got, want *server.StoredRecord) {
+	t.Helper()
+	if got.Entity != want.Entity || got.ID != want.ID || got.County != want.County || got.Seq != want.Seq ||
+		got.CreatedDevice != want.CreatedDevice || got.CreatedBy != want.CreatedBy || !got.CreatedAt.Equal(want.CreatedAt) ||
+		!got.UpdatedAt.Equal(want.UpdatedAt) || got.State.Deleted != want.State.Deleted || len(got.State.Fields) != len(want.State.Fields) {
+		t.Errorf("%s: record %+v, want %+v", what, got, want)
+		return
+	}
+	for name, st := range want.State.Fields {
+		if g := got.State.Fields[name]; g.HLC != st.HLC || !jsonEq(g.Value, st.Value) {
+			t.Errorf("%s: field %s = %s at %s, want %s at %s", what, name, g.Value, g.HLC, st.Value, st.HLC)
+		}
 	}
 }
 
@@ -298,10 +335,11 @@ func testServerFieldsRefused(t *testing.T, open Opener) {
 		d.mut(syncproto.EntityInspection, insp, map[string]any{"status": "approved"}),
 		d.mut(syncproto.EntityInspection, insp, map[string]any{"reviewer_id": d.p.UserID}),
 		d.mut(syncproto.EntityCounty, xinfu, map[string]any{"name": "改名"}),
+		d.mut(syncproto.EntityInspection, insp, map[string]any{"created_by": "someone"}),
 		d.mut(syncproto.EntitySite, uuid.NewString(), map[string]any{"county": dingxia, "kind": "factory", "name": "越界"}),
 	)
 	for i, want := range []string{syncproto.CodeServerOwnedField, syncproto.CodeInvalidValue, syncproto.CodeServerOwnedField,
-		syncproto.CodeReadOnlyEntity, syncproto.CodeOutOfScope} {
+		syncproto.CodeReadOnlyEntity, syncproto.CodeServerOwnedField, syncproto.CodeOutOfScope} {
 		if r := res.Results[i]; r.Status != syncproto.StatusRejected || r.Code != want {
 			t.Errorf("mutation %d: %+v, want rejected %s", i, r, want)
 		}

@@ -37,18 +37,18 @@ var officeCases = []testCase{
 //	D  忻府 coal_yard          draft     2026-11-04  (never listed)
 //	E  忻府 coal_yard          returned  2026-10-15
 type officeData struct {
-	e                 *env
-	dx, dn            *device // inspectors of 忻府 and 定襄
-	siteA, siteB      string  // 红星砖厂 (factory), 东风煤场 (coal_yard), both 忻府
-	siteC             string  // 定襄砖厂
-	a, b, c, d, x     string  // inspections (x is E)
-	fA, fB, fC        string
-	photoA, photoB    string
-	photoC            string
-	v1, v2, v3, v4    string // roadside checks
-	scopeX, scopeN    server.Scope
-	all               server.Scope
-	inspectorX, nameX string
+	e              *env
+	dx, dn         *device // inspectors of 忻府 and 定襄
+	siteA, siteB   string  // 红星砖厂 (factory), 东风煤场 (coal_yard), both 忻府
+	siteC          string  // 定襄砖厂
+	a, b, c, d, x  string  // inspections (x is E)
+	fA, fB, fC     string
+	photoA, photoB string
+	photoC         string
+	v1, v2, v3, v4 string // roadside checks
+	scopeX, scopeN server.Scope
+	all            server.Scope
+	nameX          string
 }
 
 func newOffice(t *testing.T, open Opener) *officeData {

@@ -1,17 +1,3 @@
-// Package storetest is the conformance suite of the store contract
-// (server.Store): the behaviour every database fieldsync runs on must have,
-// checked through the domain layer as the phones and the office use it
-// (server.Syncer over the store) and through the store's own reads.
-//
-// A store package runs it from a test:
-//
-//	func TestConformance(t *testing.T) {
-//		storetest.Run(t, func(t testing.TB) server.Store { return openFresh(t) })
-//	}
-//
-// Every subtest opens its own empty store, so they are independent and
-// may run against a shared database server. Time is the suite's own (a
-// fixed clock each subtest advances), never the machine's.
 package storetest
 
 import (
@@ -68,6 +54,8 @@ var groups = []group{
 	{"Photos", photoCases},
 	{"Office", officeCases},
 	{"Records", recordCases},
+	{"Completeness", completenessCases},
+	{"Shared", sharedCases},
 }
 
 // The counties of the seed set the suite uses.

@@ -1,4 +1,0 @@
-package storetest
-
-var photoCases = []testCase{}
-var recordCases = []testCase{}
