@@ -22,3 +22,18 @@ func TestConformance(t *testing.T) {
 		return db
 	})
 }
+
+// TestConformanceReopen runs the restart part of the suite: one database
+// opened again.
+func TestConformanceReopen(t *testing.T) {
+	storetest.RunReopen(t, func(t testing.TB) func() server.Store {
+		dsn := pgtest.NewDatabase(t)
+		return func() server.Store {
+			db, err := postgres.Open(context.Background(), dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return db
+		}
+	})
+}
