@@ -15,7 +15,8 @@ import (
 // stored rows are read without flushing the queued writes (which would
 // write the batch's inspections twice, once before and once after the
 // server records their completeness); the records this transaction holds
-// are laid over them, since as the only writer it has their current state.
+// are laid over them, since as the only writer (feedLock) it has their
+// current state.
 func (t *writeTx) InspectionPhotos(ctx context.Context, ids []string) (map[string][]syncproto.ItemPhoto, error) {
 	if len(ids) == 0 {
 		return nil, nil

@@ -12,8 +12,9 @@ import (
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
-// This file is the write transaction: server.WriteTx on the single
-// writer connection, with its record cache and batched flush.
+// This file is the write transaction: server.WriteTx in a transaction
+// holding feedLock (the only writer of the entity tables, on every
+// server), with its record cache and batched flush.
 
 // writeTx implements server.WriteTx in a PostgreSQL transaction that
 // holds feedLock.
