@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -30,6 +31,10 @@ const (
 	feedLock    int64 = 0x6669656c64_01 // "field" 01
 	migrateLock int64 = 0x6669656c64_02
 )
+
+// idleWriteTimeout is how long a write transaction may wait for its
+// server between statements before the database ends it.
+const idleWriteTimeout = time.Minute
 
 // DB is the PostgreSQL store: a pgx connection pool shared by reads and
 // writes. Sequence numbers are assigned under feedLock (see the package
@@ -147,7 +152,11 @@ func (db *DB) Update(ctx context.Context, fn func(server.WriteTx) error) error {
 	}
 	defer func() { <-db.writing }()
 	return db.writeSQL(ctx, func(pgTx pgx.Tx) error {
-		if _, err := pgTx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, feedLock); err != nil {
+		// A server that stalls while holding the lock (its process
+		// stopped, its network cut) has its transaction ended by the
+		// database after idleWriteTimeout, which frees the lock.
+		if _, err := pgTx.Exec(ctx, `SELECT set_config('idle_in_transaction_session_timeout', $2, true), pg_advisory_xact_lock($1)`,
+			feedLock, strconv.Itoa(int(idleWriteTimeout.Milliseconds()))); err != nil {
 			return fmt.Errorf("lock feed: %w", err)
 		}
 		var seq string

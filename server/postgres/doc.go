@@ -38,6 +38,10 @@
 //     beyond it: a page ending at n can never be followed by a commit of a
 //     number below n.
 //
+// A server that dies holding the lock loses its connection, and the
+// database ends its transaction and frees the lock; one that stalls
+// between statements has its transaction ended after idleWriteTimeout.
+//
 // The cost is that writes do not run in parallel, as with SQLite; a write
 // holds the lock for the few milliseconds of one batch. Writes that assign
 // no sequence number (sessions, devices, users) do not take the lock.
