@@ -22,7 +22,11 @@ type TableCount struct {
 // come first, in catalog order, references before the records that use
 // them), in the order their foreign keys need.
 var copyTables = []string{"users", "user_counties", "devices", "push_batches", "conflicts", "spent_refresh",
-	"photo_upload", "blob_deleting", "console_sessions"}
+	"photo_upload", "blob_deleting", "console_sessions", "signing_keys", "login_attempts"}
+
+// optionalTables are copied only if the source has them (a SQLite store
+// from before they existed has none: counted as empty).
+var optionalTables = map[string]bool{"signing_keys": true, "login_attempts": true}
 
 // CopyFromSQLite copies the SQLite store src (a database/sql handle on a
 // fieldsync.db migrated to the latest schema, which nothing writes
@@ -58,9 +62,19 @@ func (db *DB) CopyFromSQLite(ctx context.Context, src *sql.DB) ([]TableCount, er
 				return fmt.Errorf("destination table %s is not empty (%d rows): copy into an empty database", t, n)
 			}
 		}
+		have := map[string]bool{}
 		for _, t := range tables {
-			if err := copyTable(ctx, stx, tx, t); err != nil {
-				return fmt.Errorf("copy %s: %w", t, err)
+			var n int
+			if err := stx.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?`, t).Scan(&n); err != nil {
+				return err
+			}
+			if n == 0 && !optionalTables[t] {
+				return fmt.Errorf("the source has no table %s", t)
+			}
+			if have[t] = n > 0; have[t] {
+				if err := copyTable(ctx, stx, tx, t); err != nil {
+					return fmt.Errorf("copy %s: %w", t, err)
+				}
 			}
 		}
 		if _, err := tx.Exec(ctx, `SELECT setval(pg_get_serial_sequence('conflicts', 'id'), coalesce(max(id), 0) + 1, false) FROM conflicts`); err != nil {
@@ -92,10 +106,13 @@ func (db *DB) CopyFromSQLite(ctx context.Context, src *sql.DB) ([]TableCount, er
 		if _, err := tx.Exec(ctx, `UPDATE meta SET value = $1 WHERE key = 'epoch'`, epoch); err != nil {
 			return fmt.Errorf("set epoch: %w", err)
 		}
+		have["meta"] = true
 		for _, t := range append(tables, "meta") {
-			c := TableCount{Table: t}
-			if err := stx.QueryRowContext(ctx, "SELECT count(*) FROM "+t).Scan(&c.Source); err != nil {
-				return fmt.Errorf("count source %s: %w", t, err)
+			c := TableCount{Table: t} // a table absent from the source counts 0 there
+			if have[t] {
+				if err := stx.QueryRowContext(ctx, "SELECT count(*) FROM "+t).Scan(&c.Source); err != nil {
+					return fmt.Errorf("count source %s: %w", t, err)
+				}
 			}
 			if err := tx.QueryRow(ctx, "SELECT count(*) FROM "+t).Scan(&c.Destination); err != nil {
 				return fmt.Errorf("count destination %s: %w", t, err)

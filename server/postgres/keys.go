@@ -11,7 +11,7 @@ import (
 
 // The token signing keys (server.KeyStore) and the failed sign-ins
 // (server.LoginStore), kept here so that every server shares them. Times
-// are Unix ms.
+// are Unix ms (the zero time too, as the SQLite store keeps it).
 
 // SigningKeys returns the keys, newest first.
 func (db *DB) SigningKeys(ctx context.Context) ([]server.SigningKey, error) {
@@ -62,7 +62,7 @@ func (db *DB) LoginAttempts(ctx context.Context, keys []string) (map[string]serv
 	if len(keys) == 0 {
 		return out, nil
 	}
-	rows, err := db.pool.Query(ctx, `SELECT key, failures, until, last FROM login_attempts WHERE key = ANY($1)`, keys)
+	rows, err := db.pool.Query(ctx, `SELECT key, failures, locked_until, last_failure FROM login_attempts WHERE key = ANY($1)`, keys)
 	if err != nil {
 		return nil, fmt.Errorf("read login attempts: %w", err)
 	}
@@ -73,7 +73,7 @@ func (db *DB) LoginAttempts(ctx context.Context, keys []string) (map[string]serv
 		if err := rows.Scan(&key, &failures, &until, &last); err != nil {
 			return nil, err
 		}
-		out[key] = server.LoginAttempts{Failures: int(failures), Until: fromMillis(until), Last: fromMillis(last)}
+		out[key] = server.LoginAttempts{Failures: int(failures), Until: time.UnixMilli(until), Last: time.UnixMilli(last)}
 	}
 	return out, rows.Err()
 }
@@ -81,9 +81,9 @@ func (db *DB) LoginAttempts(ctx context.Context, keys []string) (map[string]serv
 // PutLoginAttempts stores the new state of keys.
 func (db *DB) PutLoginAttempts(ctx context.Context, states map[string]server.LoginAttempts) error {
 	for key, s := range states {
-		if _, err := db.pool.Exec(ctx, `INSERT INTO login_attempts (key, failures, until, last) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, until = excluded.until, last = excluded.last`,
-			key, s.Failures, toMillis(s.Until), toMillis(s.Last)); err != nil {
+		if _, err := db.pool.Exec(ctx, `INSERT INTO login_attempts (key, failures, locked_until, last_failure) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until,
+			last_failure = excluded.last_failure`, key, s.Failures, s.Until.UnixMilli(), s.Last.UnixMilli()); err != nil {
 			return fmt.Errorf("store login attempts: %w", err)
 		}
 	}
@@ -93,23 +93,8 @@ func (db *DB) PutLoginAttempts(ctx context.Context, states map[string]server.Log
 // ClearLoginAttempts forgets key and every key whose last failure is
 // before forgetBefore.
 func (db *DB) ClearLoginAttempts(ctx context.Context, key string, forgetBefore time.Time) error {
-	if _, err := db.pool.Exec(ctx, `DELETE FROM login_attempts WHERE key = $1 OR last < $2`, key, forgetBefore.UnixMilli()); err != nil {
+	if _, err := db.pool.Exec(ctx, `DELETE FROM login_attempts WHERE key = $1 OR last_failure < $2`, key, forgetBefore.UnixMilli()); err != nil {
 		return fmt.Errorf("clear login attempts: %w", err)
 	}
 	return nil
-}
-
-// toMillis stores the zero time as 0.
-func toMillis(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMilli()
-}
-
-func fromMillis(ms int64) time.Time {
-	if ms == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(ms)
 }

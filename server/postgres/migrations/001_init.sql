@@ -241,7 +241,8 @@ CREATE TABLE console_sessions (
 CREATE INDEX console_sessions_user ON console_sessions (user_id);
 CREATE INDEX console_sessions_expires ON console_sessions (expires_at);
 
--- Token signing keys, shared by every server (server.KeyStore).
+-- Token signing keys, shared by every server (server.KeyStore); id is the
+-- token header's kid.
 CREATE TABLE signing_keys (
 	id         text COLLATE "C" PRIMARY KEY,
 	secret     bytea NOT NULL,
@@ -249,11 +250,11 @@ CREATE TABLE signing_keys (
 );
 
 -- Failed sign-ins by key (a username or a client address), shared by
--- every server (server.LoginStore). Times are Unix ms; until 0: not locked.
+-- every server (server.LoginStore). Times are Unix ms.
 CREATE TABLE login_attempts (
-	key      text COLLATE "C" PRIMARY KEY,
-	failures bigint NOT NULL,
-	until    bigint NOT NULL,
-	last     bigint NOT NULL
+	key          text COLLATE "C" PRIMARY KEY,
+	failures     bigint NOT NULL,
+	locked_until bigint NOT NULL,
+	last_failure bigint NOT NULL
 );
-CREATE INDEX login_attempts_last ON login_attempts (last);
+CREATE INDEX login_attempts_last ON login_attempts (last_failure);
