@@ -4,9 +4,9 @@
 //	fieldsync user add --username U --password P --role R --county CODE[,CODE] [--name 显示名]
 //	fieldsync user list | user disable U | user enable U | user scope U --county CODE[,CODE]
 //	fieldsync device list | device revoke ID
+//	fieldsync migrate --from DIR --to postgres://…
 //	fieldsync backup  OUT.db
 //	fieldsync sweep   [--upload-grace 168h]
-//	fieldsync migrate --from DIR --to postgres://…
 //
 // Every subcommand takes --data (or FIELDSYNC_DATA).
 package main
@@ -41,9 +41,9 @@ usage:
   fieldsync user add --username U --password P --role ROLE --county CODE[,CODE] [--name NAME]
   fieldsync user list | user disable U | user enable U | user scope U --county CODE[,CODE]
   fieldsync device list | device revoke ID
+  fieldsync migrate --from DIR --to postgres://USER@HOST/DB
   fieldsync backup [--data DIR] OUT.db
   fieldsync sweep [--data DIR] [--upload-grace 168h]
-  fieldsync migrate --from DIR --to postgres://USER@HOST/DB
 roles: inspector, county_office, city_office, admin
 `
 
