@@ -4,6 +4,7 @@
 //	fieldsync user add --username U --password P --role R --county CODE[,CODE] [--name 显示名]
 //	fieldsync user list | user disable U | user enable U | user scope U --county CODE[,CODE]
 //	fieldsync device list | device revoke ID
+//	fieldsync migrate --from DIR --to postgres://…
 //	fieldsync backup  OUT.db
 //	fieldsync sweep   [--upload-grace 168h]
 //	fieldsync keys list | keys rotate [--retire-older-than 25h] | keys retire --older-than 1h
@@ -41,6 +42,7 @@ usage:
   fieldsync user add --username U --password P --role ROLE --county CODE[,CODE] [--name NAME]
   fieldsync user list | user disable U | user enable U | user scope U --county CODE[,CODE]
   fieldsync device list | device revoke ID
+  fieldsync migrate --from DIR --to postgres://USER@HOST/DB
   fieldsync backup [--data DIR] OUT.db
   fieldsync sweep [--data DIR] [--upload-grace 168h]
   fieldsync keys list | keys rotate [--retire-older-than D] | keys retire --older-than D
@@ -134,6 +136,7 @@ var commands = map[string]func(*command){
 	"device revoke": deviceRevokeCmd,
 	"backup":        backupCmd,
 	"sweep":         sweepCmd,
+	"migrate":       migrateCmd,
 }
 
 func serveCmd(c *command) {

@@ -1,0 +1,96 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// InspectionPhotos returns the live photo records of these inspections
+// that name an item, by inspection id, as this transaction sees them. The
+// stored rows are read without flushing the queued writes (which would
+// write the batch's inspections twice, once before and once after the
+// server records their completeness); the records this transaction holds
+// are laid over them, since as the only writer (feedLock) it has their
+// current state.
+func (t *writeTx) InspectionPhotos(ctx context.Context, ids []string) (map[string][]syncproto.ItemPhoto, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	type photo struct {
+		insp string
+		p    syncproto.ItemPhoto
+	}
+	byID := map[string]photo{}
+	wanted := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		wanted[id] = true
+	}
+	rows, err := query(ctx, t.tx, `SELECT id, inspection_id, item_key, coalesce(uploaded, false) FROM photo
+		WHERE inspection_id = ANY(?) AND deleted_hlc = '' AND item_key IS NOT NULL AND item_key != ''`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("photos of inspections: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, insp, key string
+		var uploaded bool
+		if err := rows.Scan(&id, &insp, &key, &uploaded); err != nil {
+			return nil, err
+		}
+		byID[id] = photo{insp, syncproto.ItemPhoto{ItemKey: key, Uploaded: uploaded}}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	for k, r := range t.cache {
+		if k.entity != syncproto.EntityPhoto || r == nil {
+			continue
+		}
+		insp, key := r.Text("inspection_id"), r.Text("item_key")
+		if r.State.IsDeleted() || key == "" || !wanted[insp] {
+			delete(byID, r.ID)
+			continue
+		}
+		byID[r.ID] = photo{insp, syncproto.ItemPhoto{ItemKey: key, Uploaded: r.Uploaded()}}
+	}
+	out := make(map[string][]syncproto.ItemPhoto, len(ids))
+	for _, p := range byID {
+		out[p.insp] = append(out[p.insp], p.p)
+	}
+	return out, nil
+}
+
+// UncheckedInspections returns up to limit ids of live inspections whose
+// completeness was never computed (missing_items is NULL).
+func (t *writeTx) UncheckedInspections(ctx context.Context, limit int) ([]string, error) {
+	ids, err := scanIDs(query(ctx, t.tx, `SELECT id FROM inspection WHERE missing_items IS NULL AND deleted_hlc = '' ORDER BY id LIMIT ?`, limit))
+	if err != nil {
+		return nil, fmt.Errorf("inspections without completeness: %w", err)
+	}
+	return ids, nil
+}
+
+// scanIDs reads a one-column result of ids and closes rows.
+func scanIDs(rows pgx.Rows, err error) ([]string, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+var _ server.CompletenessTx = (*writeTx)(nil)

@@ -1,0 +1,151 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// consoleSessionKeep is how long ended sessions stay in the table before
+// CreateConsoleSession deletes them, for the record.
+const consoleSessionKeep = 30 * 24 * time.Hour
+
+// CreateConsoleSession stores a new console session and deletes the
+// sessions that ended more than 30 days ago.
+func (db *DB) CreateConsoleSession(ctx context.Context, s *server.ConsoleSession) error {
+	return db.writeSQL(ctx, func(tx pgx.Tx) error {
+		old := s.CreatedAt.Add(-consoleSessionKeep).UnixMilli()
+		if _, err := exec(ctx, tx, `DELETE FROM console_sessions WHERE expires_at < ? OR revoked_at < ? OR last_seen_at < ?`, old, old, old); err != nil {
+			return fmt.Errorf("prune console sessions: %w", err)
+		}
+		_, err := exec(ctx, tx, `INSERT INTO console_sessions (id, user_id, csrf, created_at, last_seen_at, expires_at, user_agent, ip)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, s.ID, s.UserID, s.CSRF, s.CreatedAt.UnixMilli(), s.CreatedAt.UnixMilli(), s.ExpiresAt.UnixMilli(),
+			s.UserAgent, s.IP)
+		if err != nil {
+			return fmt.Errorf("insert console session: %w", err)
+		}
+		return nil
+	})
+}
+
+const consoleSessionCols = `s.id, s.user_id, u.username, s.csrf, s.created_at, s.last_seen_at, s.expires_at, s.revoked_at, s.user_agent, s.ip`
+
+func scanConsoleSession(sc interface{ Scan(...any) error }) (*server.ConsoleSession, error) {
+	s := &server.ConsoleSession{}
+	var created, seen, expires int64
+	var revoked sql.NullInt64
+	if err := sc.Scan(&s.ID, &s.UserID, &s.Username, &s.CSRF, &created, &seen, &expires, &revoked, &s.UserAgent, &s.IP); err != nil {
+		return nil, err
+	}
+	s.CreatedAt, s.LastSeenAt, s.ExpiresAt, s.RevokedAt = time.UnixMilli(created), time.UnixMilli(seen), time.UnixMilli(expires), optTime(revoked)
+	return s, nil
+}
+
+// TouchConsoleSession returns the live session with this id and records
+// now as its last use. Errors: unauthorized (unknown, revoked, expired, or
+// idle for longer than idle).
+func (db *DB) TouchConsoleSession(ctx context.Context, id string, idle time.Duration, now time.Time) (*server.ConsoleSession, error) {
+	var s *server.ConsoleSession
+	err := db.writeSQL(ctx, func(tx pgx.Tx) error {
+		var err error
+		s, err = scanConsoleSession(queryRow(ctx, tx, `SELECT `+consoleSessionCols+` FROM console_sessions s JOIN users u ON u.id = s.user_id
+			WHERE s.id = ? FOR UPDATE OF s`, id))
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			return server.Errorf(syncproto.CodeUnauthorized, "请先登录")
+		case err != nil:
+			return err
+		case s.RevokedAt != nil:
+			return server.Errorf(syncproto.CodeUnauthorized, "已退出登录，请重新登录")
+		case !now.Before(s.ExpiresAt) || now.Sub(s.LastSeenAt) > idle:
+			return server.Errorf(syncproto.CodeUnauthorized, "登录已过期，请重新登录")
+		}
+		s.LastSeenAt = now
+		_, err = exec(ctx, tx, `UPDATE console_sessions SET last_seen_at = ? WHERE id = ?`, now.UnixMilli(), id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// RevokeConsoleSession ends one console session; one ended already keeps
+// its first revocation time. Errors: not_found.
+func (db *DB) RevokeConsoleSession(ctx context.Context, id string, at time.Time) error {
+	return db.writeSQL(ctx, func(tx pgx.Tx) error {
+		res, err := exec(ctx, tx, `UPDATE console_sessions SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?`, at.UnixMilli(), id)
+		if err != nil {
+			return err
+		}
+		if res.RowsAffected() == 0 {
+			return server.Errorf(syncproto.CodeNotFound, "会话不存在")
+		}
+		return nil
+	})
+}
+
+// ConsoleSessions lists a user's live console sessions, newest first.
+func (db *DB) ConsoleSessions(ctx context.Context, username string, idle time.Duration, now time.Time) ([]*server.ConsoleSession, error) {
+	rows, err := query(ctx, db.pool, `SELECT `+consoleSessionCols+` FROM console_sessions s JOIN users u ON u.id = s.user_id
+		WHERE u.username = ? AND s.revoked_at IS NULL AND s.expires_at > ? AND s.last_seen_at >= ? ORDER BY s.created_at DESC`,
+		username, now.UnixMilli(), now.Add(-idle).UnixMilli())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*server.ConsoleSession
+	for rows.Next() {
+		s, err := scanConsoleSession(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// endUserSessions revokes a user's console sessions and ends the session
+// of each of their devices, so every credential issued so far stops
+// working.
+func endUserSessions(ctx context.Context, tx pgx.Tx, userID string, at time.Time) error {
+	if _, err := exec(ctx, tx, `UPDATE console_sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL`, at.UnixMilli(), userID); err != nil {
+		return fmt.Errorf("revoke console sessions: %w", err)
+	}
+	if _, err := exec(ctx, tx, `UPDATE devices SET refresh_hash = '', refresh_expires_at = 0, session = session + 1, signed_out_at = ? WHERE user_id = ?`,
+		at.UnixMilli(), userID); err != nil {
+		return fmt.Errorf("end device sessions: %w", err)
+	}
+	return nil
+}
+
+// userID returns the id of username. Errors: not_found.
+func userID(ctx context.Context, tx pgx.Tx, username string) (string, error) {
+	var id string
+	err := queryRow(ctx, tx, `SELECT id FROM users WHERE username = ?`, username).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", server.Errorf(syncproto.CodeNotFound, "用户 %s 不存在", username)
+	}
+	return id, err
+}
+
+// SetUserPassword replaces a user's password hash and ends their console
+// and device sessions. Errors: not_found.
+func (db *DB) SetUserPassword(ctx context.Context, username, passwordHash string) error {
+	return db.writeSQL(ctx, func(tx pgx.Tx) error {
+		id, err := userID(ctx, tx, username)
+		if err != nil {
+			return err
+		}
+		if _, err := exec(ctx, tx, `UPDATE users SET password_hash = ? WHERE id = ?`, passwordHash, id); err != nil {
+			return err
+		}
+		return endUserSessions(ctx, tx, id, time.Now())
+	})
+}

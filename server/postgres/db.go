@@ -1,0 +1,310 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// Advisory lock keys (pg_advisory_xact_lock). They are constants shared by
+// every server on the database: feedLock serializes the transactions that
+// assign change-feed sequence numbers, migrateLock the schema migrations.
+const (
+	feedLock    int64 = 0x6669656c64_01 // "field" 01
+	migrateLock int64 = 0x6669656c64_02
+)
+
+// idleWriteTimeout is how long a write transaction may wait for its
+// server between statements before the database ends it.
+const idleWriteTimeout = time.Minute
+
+// DB is the PostgreSQL store: a pgx connection pool shared by reads and
+// writes. Sequence numbers are assigned under feedLock (see the package
+// documentation).
+type DB struct {
+	pool  *pgxpool.Pool
+	epoch string
+	stmts map[string]*entitySQL
+	// writing admits one Update of this process at a time, so that the
+	// writers waiting for feedLock wait here rather than each holding a
+	// connection of the pool.
+	writing chan struct{}
+}
+
+// Open connects to the database at dsn (a postgres:// URL or key=value
+// string; pgxpool's parameters such as pool_max_conns apply), applies the
+// pending migrations and loads the epoch.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("parse database url: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	db := &DB{pool: pool, stmts: make(map[string]*entitySQL, len(server.Entities)), writing: make(chan struct{}, 1)}
+	for _, e := range server.Entities {
+		db.stmts[e.Name] = newEntitySQL(e)
+	}
+	if err := db.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	if err := pool.QueryRow(ctx, `SELECT value FROM meta WHERE key = 'epoch'`).Scan(&db.epoch); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("read epoch: %w", err)
+	}
+	return db, nil
+}
+
+// migrate applies, in one transaction under migrateLock (so that servers
+// starting together do not race), each embedded migration not yet applied,
+// in name order, then makes the meta rows a new database needs: the feed's
+// counter, the HLC high-water mark and the epoch (random, made once).
+func (db *DB) migrate(ctx context.Context) error {
+	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrateLock); err != nil {
+			return fmt.Errorf("lock migrations: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+			return fmt.Errorf("create migrations table: %w", err)
+		}
+		names, err := fs.Glob(migrationFS, "migrations/*.sql")
+		if err != nil {
+			return err
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			var n int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM schema_migrations WHERE name = $1`, name).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				continue
+			}
+			body, err := migrationFS.ReadFile(name)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, string(body)); err != nil {
+				return fmt.Errorf("migration %s: %w", name, err)
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (name) VALUES ($1)`, name); err != nil {
+				return err
+			}
+		}
+		b := make([]byte, 8)
+		_, _ = rand.Read(b)
+		_, err = tx.Exec(ctx, `INSERT INTO meta (key, value) VALUES ('seq', '0'), ('hlc_high', ''), ('epoch', $1) ON CONFLICT (key) DO NOTHING`,
+			hex.EncodeToString(b))
+		return err
+	})
+}
+
+// Pool returns the connection pool, for other components that keep their
+// state in the same database (a job queue, a lock).
+func (db *DB) Pool() *pgxpool.Pool { return db.pool }
+
+// Epoch identifies this database (made at creation, kept in backups).
+func (db *DB) Epoch() string { return db.epoch }
+
+// Close closes the pool.
+func (db *DB) Close() error {
+	db.pool.Close()
+	return nil
+}
+
+// Ping checks that the database answers a query, for readiness probes.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	return db.pool.QueryRow(ctx, "SELECT 1").Scan(&one)
+}
+
+// Update runs fn in a write transaction. The transaction first takes
+// feedLock, so that writers, on every server, are serialized; the feed's
+// counter is read and advanced inside it, so sequence numbers commit in
+// order and become visible in that order. If fn fails, nothing of it is
+// kept.
+func (db *DB) Update(ctx context.Context, fn func(server.WriteTx) error) error {
+	select {
+	case db.writing <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-db.writing }()
+	return db.writeSQL(ctx, func(pgTx pgx.Tx) error {
+		// A server that stalls while holding the lock (its process
+		// stopped, its network cut) has its transaction ended by the
+		// database after idleWriteTimeout, which frees the lock.
+		if _, err := pgTx.Exec(ctx, `SELECT set_config('idle_in_transaction_session_timeout', $2, true), pg_advisory_xact_lock($1)`,
+			feedLock, strconv.Itoa(int(idleWriteTimeout.Milliseconds()))); err != nil {
+			return fmt.Errorf("lock feed: %w", err)
+		}
+		var seq string
+		if err := pgTx.QueryRow(ctx, `SELECT value FROM meta WHERE key = 'seq'`).Scan(&seq); err != nil {
+			return fmt.Errorf("read seq: %w", err)
+		}
+		start, err := strconv.ParseInt(seq, 10, 64)
+		if err != nil {
+			return fmt.Errorf("parse seq: %w", err)
+		}
+		tx := &writeTx{db: db, tx: pgTx, seq: start}
+		if err := fn(tx); err != nil {
+			return err
+		}
+		if err := tx.flush(ctx); err != nil {
+			return err
+		}
+		if tx.seq != start {
+			if _, err := pgTx.Exec(ctx, `UPDATE meta SET value = $1 WHERE key = 'seq'`, strconv.FormatInt(tx.seq, 10)); err != nil {
+				return fmt.Errorf("advance seq: %w", err)
+			}
+		}
+		return raiseHighHLC(ctx, pgTx, tx.high)
+	})
+}
+
+// raiseHighHLC raises the stored high-water mark to h if h is greater (the
+// HLC encoding sorts bytewise as its HLC does; meta.value is "C" collated).
+func raiseHighHLC(ctx context.Context, tx pgx.Tx, h syncproto.HLC) error {
+	if h.IsZero() {
+		return nil
+	}
+	s := h.String()
+	if _, err := tx.Exec(ctx, `UPDATE meta SET value = $1 WHERE key = 'hlc_high' AND value < $1`, s); err != nil {
+		return fmt.Errorf("raise hlc high-water mark: %w", err)
+	}
+	return nil
+}
+
+// HighHLC returns the greatest HLC of every write ever committed (field
+// writes and tombstones), so that a restarted server can set its clock past
+// it.
+func (db *DB) HighHLC(ctx context.Context) (syncproto.HLC, error) {
+	var s string
+	if err := db.pool.QueryRow(ctx, `SELECT value FROM meta WHERE key = 'hlc_high'`).Scan(&s); err != nil {
+		return syncproto.HLC{}, fmt.Errorf("read hlc high-water mark: %w", err)
+	}
+	h, err := syncproto.ParseHLC(s)
+	if err != nil {
+		return syncproto.HLC{}, fmt.Errorf("read hlc high-water mark %q: %w", s, err)
+	}
+	return h, nil
+}
+
+// writeSQL runs fn in a read-committed transaction and commits it.
+func (db *DB) writeSQL(ctx context.Context, fn func(pgx.Tx) error) error {
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin write: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// readSnapshot runs fn in a read-only REPEATABLE READ transaction: every
+// query of it reads one snapshot.
+func (db *DB) readSnapshot(ctx context.Context, fn func(pgx.Tx) error) error {
+	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return fmt.Errorf("begin read: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// querier is what the pool and a transaction share.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// The statements of this package are written with ? placeholders, as the
+// SQLite store's are, and numbered ($1, $2, …) by rebind.
+
+func query(ctx context.Context, q querier, sql string, args ...any) (pgx.Rows, error) {
+	return q.Query(ctx, rebind(sql), args...)
+}
+
+func queryRow(ctx context.Context, q querier, sql string, args ...any) pgx.Row {
+	return q.QueryRow(ctx, rebind(sql), args...)
+}
+
+func exec(ctx context.Context, q querier, sql string, args ...any) (pgconn.CommandTag, error) {
+	return q.Exec(ctx, rebind(sql), args...)
+}
+
+var rebound sync.Map // string → string
+
+// rebind numbers the ? placeholders of q outside quoted strings.
+func rebind(q string) string {
+	if !strings.Contains(q, "?") {
+		return q
+	}
+	if s, ok := rebound.Load(q); ok {
+		return s.(string)
+	}
+	var b strings.Builder
+	n := 0
+	quoted := false
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		switch {
+		case c == '\'':
+			quoted = !quoted
+		case c == '?' && !quoted:
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(c)
+	}
+	s := b.String()
+	if len(q) < 4096 {
+		rebound.Store(q, s)
+	}
+	return s
+}
+
+// isUnique reports whether err is a unique violation.
+func isUnique(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
+// DB implements the whole store contract, and keeps the signing keys and
+// failed sign-ins.
+var (
+	_ server.Store      = (*DB)(nil)
+	_ server.KeyStore   = (*DB)(nil)
+	_ server.LoginStore = (*DB)(nil)
+)

@@ -1,0 +1,74 @@
+package postgres_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/xinzhou-eco/fieldsync/server"
+)
+
+// TestVehicleStatsSeeded: the demo's vehicle checks add up to the plan's
+// figures, per checkpoint and in scope, and loading the demo again adds
+// nothing.
+func TestVehicleStatsSeeded(t *testing.T) {
+	ctx := context.Background()
+	db, a := openDemo(t)
+	check := func() {
+		t.Helper()
+		stats, err := db.VehicleStats(ctx, server.Scope{All: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, byCampaign := server.SumVehicleStats(stats, func(v server.VehicleStat) string { return v.Campaign })
+		_, byPoint := server.SumVehicleStats(stats, func(v server.VehicleStat) string { return v.Checkpoint })
+		roadside, week := byCampaign["豆罗、秦城检查站联合路检"], byCampaign["燃气货车七日专项行动"]
+		for name, c := range map[string]struct {
+			got                 server.VehicleStat
+			trucks, g6, removed int
+			rate                float64
+		}{
+			"豆罗+秦城":  {roadside, 359, 181, 22, 12.2},
+			"豆罗":     {byPoint["豆罗检查站"], 129, 50, 11, 22.0},
+			"秦城":     {byPoint["秦城检查站"], 230, 131, 11, 8.4},
+			"七日专项行动": {week, 549, 311, 41, 13.2},
+			"代县G108": {byPoint["代县G108国道过境段检查点"], 140, 80, 11, 13.8},
+			"保德S249": {byPoint["保德县S249省道检查点"], 130, 73, 9, 12.3},
+		} {
+			if c.got.Trucks != c.trucks || c.got.G6 != c.g6 || c.got.Removed != c.removed || c.got.Rate() != c.rate {
+				t.Errorf("%s: %+v rate %.1f, want %d/%d/%d %.1f", name, c.got, c.got.Rate(), c.trucks, c.g6, c.removed, c.rate)
+			}
+		}
+		if r := roadside.Rate(); int(r+0.5) != 12 {
+			t.Errorf("roadside rate %.1f, the plan says 12%%", r)
+		}
+	}
+	check()
+	// Scope: a county sees its own checkpoints' records only.
+	if stats, err := db.VehicleStats(ctx, server.Scope{Counties: []string{"140925"}}); err != nil || len(stats) != 0 {
+		t.Errorf("宁武县 scope: %+v %v", stats, err)
+	}
+	if stats, err := db.VehicleStats(ctx, server.Scope{Counties: []string{"140923"}}); err != nil || len(stats) != 1 ||
+		stats[0].Checkpoint != "代县G108国道过境段检查点" || stats[0].Trucks != 140 {
+		t.Errorf("代县 scope: %+v %v", stats, err)
+	}
+	// Idempotent: a second load writes nothing.
+	maxSeq := func() int64 {
+		recs, _, err := db.Changes(ctx, server.Scope{All: true}, 0, 100000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m int64
+		for _, r := range recs {
+			m = max(m, r.Seq)
+		}
+		return m
+	}
+	before := maxSeq()
+	if err := a.LoadDemo(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if after := maxSeq(); after != before {
+		t.Errorf("second demo load advanced the feed from %d to %d", before, after)
+	}
+	check()
+}

@@ -1,0 +1,50 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// Overview counts, in scope, the flagged inspections waiting for review,
+// the findings overdue on day today (YYYY-MM-DD) and the weekly roadside
+// figures of the checks made on or after since (YYYY-MM-DD).
+func (db *DB) Overview(ctx context.Context, scope server.Scope, today, since string) (*server.Overview, error) {
+	var o server.Overview
+	where, args := scopeOf(scope, "i")
+	err := queryRow(ctx, db.pool, `SELECT count(*) FROM inspection i WHERE i.deleted_hlc = '' AND i.status = 'submitted'`+where+`
+		AND EXISTS (SELECT 1 FROM photo p WHERE p.deleted_hlc = '' AND p.flags IS NOT NULL AND p.flags NOT IN ('{}', '[]', 'null')
+			AND (p.inspection_id = i.id OR p.finding_id IN (SELECT f.id FROM finding f WHERE f.inspection_id = i.id)))`, args...).Scan(&o.FlaggedWaiting)
+	if err != nil {
+		return nil, fmt.Errorf("overview flagged: %w", err)
+	}
+	where, args = scopeOf(scope, "f")
+	err = queryRow(ctx, db.pool, `SELECT count(*) FROM finding f WHERE f.deleted_hlc = ''
+		AND coalesce(f.deadline, '') != '' AND f.deadline < ? AND coalesce(f.status, 'open') IN ('open', 'rectifying')`+where,
+		append([]any{today}, args...)...).Scan(&o.OverdueFindings)
+	if err != nil {
+		return nil, fmt.Errorf("overview findings: %w", err)
+	}
+	where, args = scopeOf(scope, "v")
+	// The week of a check is the Monday it follows, in the phone's local
+	// date as it wrote checked_at.
+	rows, err := query(ctx, db.pool, `SELECT v.county, coalesce(v.checkpoint, ''),
+		to_char(substr(v.checked_at, 1, 10)::date - (extract(isodow FROM substr(v.checked_at, 1, 10)::date)::int - 1), 'YYYY-MM-DD') AS wk,
+		count(*), count(*) FILTER (WHERE v.aftertreatment = ?)
+		FROM vehicle_check v WHERE v.deleted_hlc = '' AND v.emission_stage = ? AND substr(v.checked_at, 1, 10) >= ?`+where+`
+		GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`, append([]any{syncproto.AftertreatmentRemoved, syncproto.StageCN6, since}, args...)...)
+	if err != nil {
+		return nil, fmt.Errorf("overview vehicles: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var w server.VehicleWeek
+		if err := rows.Scan(&w.County, &w.Checkpoint, &w.Week, &w.G6, &w.Removed); err != nil {
+			return nil, err
+		}
+		o.Weeks = append(o.Weeks, w)
+	}
+	return &o, rows.Err()
+}

@@ -1,0 +1,72 @@
+package postgres
+
+import (
+	"context"
+
+	"github.com/xinzhou-eco/fieldsync/server"
+)
+
+// UnprocessedPhotos returns the ids of live photos whose bytes are stored
+// but whose processing has not finished (to resume after a restart).
+func (db *DB) UnprocessedPhotos(ctx context.Context) ([]string, error) {
+	return scanIDs(query(ctx, db.pool, `SELECT id FROM photo WHERE uploaded AND processed_at IS NULL AND deleted_hlc = '' ORDER BY seq`))
+}
+
+// PhotoHashes returns the perceptual hash and site of every processed live
+// photo (for near-duplicate detection).
+func (db *DB) PhotoHashes(ctx context.Context) ([]server.PhotoHash, error) {
+	rows, err := query(ctx, db.pool, `SELECT id, coalesce(site_id, ''), phash FROM photo WHERE phash IS NOT NULL AND deleted_hlc = ''`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []server.PhotoHash
+	for rows.Next() {
+		var h server.PhotoHash
+		if err := rows.Scan(&h.PhotoID, &h.SiteID, &h.PHash); err != nil {
+			return nil, err
+		}
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+// hasFlag is the condition that the JSON of column (text) is an object
+// with the key bound to its ? (the key present, whatever its value, as
+// SQLite's json_type(…, '$.key') IS NOT NULL).
+func hasFlag(column string) string {
+	return `(CASE WHEN jsonb_typeof(` + column + `::jsonb) = 'object' THEN jsonb_exists(` + column + `::jsonb, ?::text) ELSE false END)`
+}
+
+// PhotosFlagged returns the ids of the live photos whose flags object has
+// any of these keys (lower-case names, as the flag filter's).
+func (db *DB) PhotosFlagged(ctx context.Context, flags ...string) ([]string, error) {
+	var ids []string
+	seen := map[string]bool{}
+	for _, f := range flags {
+		if !validFlagName(f) {
+			continue
+		}
+		rows, err := query(ctx, db.pool, `SELECT id FROM photo WHERE deleted_hlc = ''
+			AND `+hasFlag("flags")+` ORDER BY seq`, f)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
+}

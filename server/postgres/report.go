@@ -1,0 +1,38 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/xinzhou-eco/fieldsync/server"
+)
+
+// MonthTallies counts the live inspections of the given counties started
+// in month, by county, checklist and status, with their live findings,
+// photos and flagged photos (server.OfficeStore).
+func (db *DB) MonthTallies(ctx context.Context, month string, counties []string) ([]server.MonthTally, error) {
+	if len(counties) == 0 {
+		return nil, nil
+	}
+	rows, err := query(ctx, db.pool, `SELECT i.county, coalesce(i.template_id, ''), coalesce(i.status, ''), count(*),
+		coalesce(sum((SELECT count(*) FROM finding f WHERE f.deleted_hlc = '' AND f.inspection_id = i.id)), 0)::bigint,
+		coalesce(sum((SELECT count(*) FROM photo p WHERE p.deleted_hlc = '' AND p.inspection_id = i.id)), 0)::bigint,
+		coalesce(sum((SELECT count(*) FROM photo p WHERE p.deleted_hlc = '' AND p.inspection_id = i.id
+			AND p.flags IS NOT NULL AND p.flags NOT IN ('', '{}', 'null'))), 0)::bigint
+		FROM inspection i WHERE i.deleted_hlc = '' AND substr(i.started_at, 1, 7) = ?
+		AND i.county = ANY(?)
+		GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`, month, counties)
+	if err != nil {
+		return nil, fmt.Errorf("month tallies: %w", err)
+	}
+	defer rows.Close()
+	var out []server.MonthTally
+	for rows.Next() {
+		var t server.MonthTally
+		if err := rows.Scan(&t.County, &t.TemplateID, &t.Status, &t.Inspections, &t.Findings, &t.Photos, &t.FlaggedPhotos); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}

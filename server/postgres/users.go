@@ -1,0 +1,383 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// CreateUser adds a user with a password hash. Errors: conflict (username
+// taken), invalid_value (unknown county).
+func (db *DB) CreateUser(ctx context.Context, u *server.User, passwordHash string) error {
+	return db.writeSQL(ctx, func(tx pgx.Tx) error {
+		_, err := exec(ctx, tx, `INSERT INTO users (id, username, password_hash, display_name, role, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			u.ID, u.Username, passwordHash, u.DisplayName, string(u.Role), u.CreatedAt.UnixMilli())
+		if isUnique(err) {
+			return server.Errorf(syncproto.CodeConflict, "用户名 %s 已存在", u.Username)
+		}
+		if err != nil {
+			return fmt.Errorf("insert user: %w", err)
+		}
+		return setCounties(ctx, tx, u.ID, u.Counties)
+	})
+}
+
+func setCounties(ctx context.Context, tx pgx.Tx, userID string, counties []string) error {
+	if _, err := exec(ctx, tx, `DELETE FROM user_counties WHERE user_id = ?`, userID); err != nil {
+		return err
+	}
+	for _, c := range counties {
+		var n int
+		if err := queryRow(ctx, tx, `SELECT count(*) FROM county WHERE id = ?`, c).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return server.Errorf(syncproto.CodeInvalidValue, "未知的区县代码 %q", c)
+		}
+		if _, err := exec(ctx, tx, `INSERT INTO user_counties (user_id, county) VALUES (?, ?) ON CONFLICT DO NOTHING`, userID, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SetUserCounties replaces a user's counties and bumps their scope version,
+// so devices holding old cursors are told to resync. Errors: not_found,
+// invalid_value.
+func (db *DB) SetUserCounties(ctx context.Context, username string, counties []string) error {
+	return db.writeSQL(ctx, func(tx pgx.Tx) error {
+		var id string
+		if err := queryRow(ctx, tx, `SELECT id FROM users WHERE username = ? FOR UPDATE`, username).Scan(&id); errors.Is(err, pgx.ErrNoRows) {
+			return server.Errorf(syncproto.CodeNotFound, "用户 %s 不存在", username)
+		} else if err != nil {
+			return err
+		}
+		if _, err := exec(ctx, tx, `UPDATE users SET scope_version = scope_version + 1 WHERE id = ?`, id); err != nil {
+			return err
+		}
+		return setCounties(ctx, tx, id, counties)
+	})
+}
+
+// SetUserDisabled disables or enables a user. Disabling also revokes the
+// user's console sessions and ends every device session, so their tokens
+// stay void after the user is enabled again. Errors: not_found.
+func (db *DB) SetUserDisabled(ctx context.Context, username string, disabled bool) error {
+	return db.writeSQL(ctx, func(tx pgx.Tx) error {
+		id, err := userID(ctx, tx, username)
+		if err != nil {
+			return err
+		}
+		if _, err := exec(ctx, tx, `UPDATE users SET disabled = ? WHERE id = ?`, disabled, id); err != nil {
+			return err
+		}
+		if !disabled {
+			return nil
+		}
+		return endUserSessions(ctx, tx, id, time.Now())
+	})
+}
+
+const userCols = `u.id, u.username, u.display_name, u.role, u.disabled, u.scope_version, u.created_at,
+	coalesce((SELECT string_agg(county, ',' ORDER BY county) FROM user_counties WHERE user_id = u.id), '')`
+
+func scanUser(sc interface{ Scan(...any) error }, extra ...any) (*server.User, error) {
+	u := &server.User{}
+	var role, counties string
+	var created int64
+	if err := sc.Scan(append([]any{&u.ID, &u.Username, &u.DisplayName, &role, &u.Disabled, &u.ScopeVersion, &created, &counties}, extra...)...); err != nil {
+		return nil, err
+	}
+	u.Role, u.CreatedAt = server.Role(role), time.UnixMilli(created)
+	if counties != "" {
+		u.Counties = strings.Split(counties, ",")
+		sort.Strings(u.Counties)
+	}
+	return u, nil
+}
+
+// UserByUsername returns a user and their password hash. Errors: not_found.
+func (db *DB) UserByUsername(ctx context.Context, username string) (*server.User, string, error) {
+	var hash string
+	u, err := scanUser(queryRow(ctx, db.pool, `SELECT `+userCols+`, u.password_hash FROM users u WHERE u.username = ?`, username), &hash)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, "", server.Errorf(syncproto.CodeNotFound, "用户不存在")
+	}
+	return u, hash, err
+}
+
+// Users lists every user by username.
+func (db *DB) Users(ctx context.Context) ([]*server.User, error) {
+	rows, err := query(ctx, db.pool, `SELECT `+userCols+` FROM users u ORDER BY u.username`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*server.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// RegisterDevice binds a device to a user at login, stores the hash of its
+// new refresh token and returns the device's session generation (0 for a
+// new device). The login starts a new refresh-token family: the device's
+// spent tokens are forgotten, so replaying one of them cannot end the new
+// family. Errors: device_revoked, conflict (the device belongs to another
+// user).
+func (db *DB) RegisterDevice(ctx context.Context, d *server.Device, refreshHash string, refreshExpires time.Time) (session int64, err error) {
+	err = db.writeSQL(ctx, func(tx pgx.Tx) error {
+		var owner string
+		var revoked sql.NullInt64
+		err := queryRow(ctx, tx, `SELECT user_id, revoked_at, session FROM devices WHERE id = ? FOR UPDATE`, d.ID).Scan(&owner, &revoked, &session)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			_, err = exec(ctx, tx, `INSERT INTO devices (id, user_id, name, created_at, last_seen_at, refresh_hash, refresh_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+				d.ID, d.UserID, d.Name, d.CreatedAt.UnixMilli(), d.CreatedAt.UnixMilli(), refreshHash, refreshExpires.UnixMilli())
+			return err
+		case err != nil:
+			return err
+		case revoked.Valid:
+			return server.Errorf(syncproto.CodeDeviceRevoked, "此设备已被停用，请联系管理员")
+		case owner != d.UserID:
+			return server.Errorf(syncproto.CodeConflict, "此设备已绑定其他用户")
+		}
+		if _, err := exec(ctx, tx, `UPDATE devices SET name = ?, last_seen_at = ?, refresh_hash = ?, refresh_expires_at = ? WHERE id = ?`,
+			d.Name, d.CreatedAt.UnixMilli(), refreshHash, refreshExpires.UnixMilli(), d.ID); err != nil {
+			return err
+		}
+		_, err = exec(ctx, tx, `DELETE FROM spent_refresh WHERE device_id = ?`, d.ID)
+		return err
+	})
+	return session, err
+}
+
+// RotateRefresh replaces a device's refresh token: the old hash must be the
+// device's current one and unexpired, the device live and its user enabled.
+// The old hash is kept as spent until it would have expired, and the spent
+// hashes of every device that have expired are deleted. It returns the
+// device's session.
+//
+// A hash that is not current but spent within the device's current session
+// is a reuse: a copy of the token is in other hands. Then RotateRefresh
+// ends the session (clears the refresh token and increments the
+// generation, so every token of the device stops working), commits that,
+// and returns the device (with its new generation) and a token_invalid
+// error whose cause is server.ErrRefreshReuse. A hash spent in an earlier
+// session, ended already, or expired, is just invalid.
+//
+// Errors: token_invalid, token_expired, device_revoked, user_disabled.
+func (db *DB) RotateRefresh(ctx context.Context, oldHash, newHash string, newExpires, now time.Time) (server.DeviceSession, error) {
+	var s server.DeviceSession
+	reused := false
+	err := db.writeSQL(ctx, func(tx pgx.Tx) error {
+		var expires int64
+		var revoked sql.NullInt64
+		var disabled bool
+		err := queryRow(ctx, tx, `SELECT d.id, d.user_id, d.session, d.refresh_expires_at, d.revoked_at, u.disabled
+			FROM devices d JOIN users u ON u.id = d.user_id WHERE d.refresh_hash = ? FOR UPDATE OF d`, oldHash).
+			Scan(&s.DeviceID, &s.UserID, &s.Session, &expires, &revoked, &disabled)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			reused, err = endReusedSession(ctx, tx, oldHash, now, &s)
+			if err == nil && !reused {
+				err = server.Errorf(syncproto.CodeTokenInvalid, "刷新令牌无效，请重新登录")
+			}
+			return err
+		case err != nil:
+			return err
+		case revoked.Valid:
+			return server.Errorf(syncproto.CodeDeviceRevoked, "此设备已被停用，请联系管理员")
+		case disabled:
+			return server.Errorf(syncproto.CodeUserDisabled, "账号已停用")
+		case expires <= now.UnixMilli():
+			return server.Errorf(syncproto.CodeTokenExpired, "登录已过期，请重新登录")
+		}
+		if _, err := exec(ctx, tx, `INSERT INTO spent_refresh (hash, device_id, session, spent_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
+			oldHash, s.DeviceID, s.Session, now.UnixMilli(), expires); err != nil {
+			return fmt.Errorf("keep spent refresh token: %w", err)
+		}
+		if _, err := exec(ctx, tx, `DELETE FROM spent_refresh WHERE expires_at <= ?`, now.UnixMilli()); err != nil {
+			return fmt.Errorf("prune spent refresh tokens: %w", err)
+		}
+		_, err = exec(ctx, tx, `UPDATE devices SET refresh_hash = ?, refresh_expires_at = ?, last_seen_at = ? WHERE id = ?`,
+			newHash, newExpires.UnixMilli(), now.UnixMilli(), s.DeviceID)
+		return err
+	})
+	switch {
+	case err != nil:
+		return server.DeviceSession{}, err
+	case reused:
+		return s, &server.Error{Code: syncproto.CodeTokenInvalid, Message: "此设备的刷新令牌被重复使用，为安全起见已退出登录，请重新登录",
+			Err: server.ErrRefreshReuse}
+	}
+	return s, nil
+}
+
+// endReusedSession looks hash up among the spent refresh tokens that have
+// not expired. If it was spent in its device's current session, it ends
+// that session, fills s with the device and its new generation, and
+// reports true.
+func endReusedSession(ctx context.Context, tx pgx.Tx, hash string, now time.Time, s *server.DeviceSession) (bool, error) {
+	var spentIn int64
+	err := queryRow(ctx, tx, `SELECT d.id, d.user_id, d.session, sp.session FROM spent_refresh sp JOIN devices d ON d.id = sp.device_id
+		WHERE sp.hash = ? AND sp.expires_at > ? FOR UPDATE OF d`, hash, now.UnixMilli()).Scan(&s.DeviceID, &s.UserID, &s.Session, &spentIn)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, err
+	case spentIn != s.Session:
+		return false, nil // its family has ended already
+	}
+	if err := endSession(ctx, tx, s.DeviceID, now); err != nil {
+		return false, err
+	}
+	s.Session++
+	return true, nil
+}
+
+// endSession clears a device's refresh token and increments its session
+// generation, voiding every access token issued to it so far.
+func endSession(ctx context.Context, tx pgx.Tx, deviceID string, at time.Time) error {
+	_, err := exec(ctx, tx, `UPDATE devices SET refresh_hash = '', refresh_expires_at = 0, session = session + 1, signed_out_at = ? WHERE id = ?`,
+		at.UnixMilli(), deviceID)
+	return err
+}
+
+// SignOut ends a device's session (logout): its refresh token and every
+// access token issued to it so far stop working; signing in again starts a
+// new one.
+func (db *DB) SignOut(ctx context.Context, deviceID string, at time.Time) error {
+	return db.writeSQL(ctx, func(tx pgx.Tx) error {
+		return endSession(ctx, tx, deviceID, at)
+	})
+}
+
+// RevokeDevice stops a device for good: its tokens fail at once and it
+// cannot log in again. Errors: not_found.
+func (db *DB) RevokeDevice(ctx context.Context, deviceID string, at time.Time) error {
+	return db.writeSQL(ctx, func(tx pgx.Tx) error {
+		res, err := exec(ctx, tx, `UPDATE devices SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?`, at.UnixMilli(), deviceID)
+		if err != nil {
+			return err
+		}
+		if res.RowsAffected() == 0 {
+			return server.Errorf(syncproto.CodeNotFound, "设备不存在")
+		}
+		return nil
+	})
+}
+
+// Principal loads the caller of a request from a token's user and device,
+// with the device's session generation, checking that both are still
+// allowed. Errors: token_invalid (unknown user or device), user_disabled,
+// device_revoked.
+func (db *DB) Principal(ctx context.Context, userID, deviceID string) (*server.Principal, error) {
+	var disabled bool
+	var revoked sql.NullInt64
+	var session int64
+	u, err := scanUser(queryRow(ctx, db.pool, `SELECT `+userCols+`, d.revoked_at, d.session FROM users u JOIN devices d ON d.user_id = u.id
+		WHERE u.id = ? AND d.id = ?`, userID, deviceID), &revoked, &session)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, server.Errorf(syncproto.CodeTokenInvalid, "令牌无效，请重新登录")
+	}
+	if err != nil {
+		return nil, err
+	}
+	disabled = u.Disabled
+	switch {
+	case disabled:
+		return nil, server.Errorf(syncproto.CodeUserDisabled, "账号已停用")
+	case revoked.Valid:
+		return nil, server.Errorf(syncproto.CodeDeviceRevoked, "此设备已被停用，请联系管理员")
+	}
+	return &server.Principal{UserID: u.ID, Username: u.Username, Name: u.DisplayName, Role: u.Role, Counties: u.Counties,
+		DeviceID: deviceID, Session: session}, nil
+}
+
+// Devices lists devices with their sync health, limited to users whose
+// counties meet the scope (all devices for an unlimited scope).
+func (db *DB) Devices(ctx context.Context, scope server.Scope) ([]*server.Device, error) {
+	q := `SELECT d.id, d.user_id, u.username, u.display_name, d.name, d.created_at, d.last_seen_at, d.revoked_at,
+		d.last_pull_at, d.last_push_at, d.last_ack_seq, d.last_batch_id,
+		(SELECT count(*) FROM photo p WHERE p.created_device = d.id AND NOT coalesce(p.uploaded, false) AND p.deleted_hlc = '')
+		FROM devices d JOIN users u ON u.id = d.user_id`
+	var args []any
+	if !scope.All {
+		q += ` WHERE d.user_id IN (SELECT user_id FROM user_counties WHERE county = ANY(?))`
+		args = append(args, append([]string{""}, scope.Counties...))
+	}
+	rows, err := query(ctx, db.pool, q+` ORDER BY u.username, d.created_at`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*server.Device
+	for rows.Next() {
+		d := &server.Device{}
+		var created, seen int64
+		var revoked, pull, push sql.NullInt64
+		if err := rows.Scan(&d.ID, &d.UserID, &d.Username, &d.UserName, &d.Name, &created, &seen, &revoked, &pull, &push,
+			&d.Health.LastAckSeq, &d.Health.LastBatchID, &d.Health.PendingUploads); err != nil {
+			return nil, err
+		}
+		d.CreatedAt, d.LastSeenAt = time.UnixMilli(created), time.UnixMilli(seen)
+		d.RevokedAt, d.Health.LastPullAt, d.Health.LastPushAt = optTime(revoked), optTime(pull), optTime(push)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+func optTime(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := time.UnixMilli(v.Int64)
+	return &t
+}
+
+// Conflicts lists conflict-log entries in scope, newest first, optionally
+// for one record.
+func (db *DB) Conflicts(ctx context.Context, scope server.Scope, entity, recordID string, limit int) ([]server.Conflict, error) {
+	where, args := scopeWhere(scope)
+	q := `SELECT id, entity, record_id, county, field, value, hlc, winner_hlc, reason, device_id, user_id, created_at FROM conflicts WHERE 1=1` + where
+	if entity != "" {
+		q += ` AND entity = ?`
+		args = append(args, entity)
+	}
+	if recordID != "" {
+		q += ` AND record_id = ?`
+		args = append(args, recordID)
+	}
+	rows, err := query(ctx, db.pool, q+` ORDER BY id DESC LIMIT ?`, append(args, limit)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []server.Conflict{}
+	for rows.Next() {
+		var c server.Conflict
+		var value string
+		var at int64
+		if err := rows.Scan(&c.ID, &c.Entity, &c.RecordID, &c.County, &c.Field, &value, &c.HLC, &c.WinnerHLC, &c.Reason, &c.DeviceID, &c.UserID, &at); err != nil {
+			return nil, err
+		}
+		c.Value, c.At = []byte(value), time.UnixMilli(at)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
