@@ -25,8 +25,12 @@ import (
 	"github.com/xinzhou-eco/fieldsync/server/api"
 	"github.com/xinzhou-eco/fieldsync/server/auth"
 	"github.com/xinzhou-eco/fieldsync/server/blobfs"
+	"github.com/xinzhou-eco/fieldsync/server/blobs3"
 	"github.com/xinzhou-eco/fieldsync/server/console"
+	"github.com/xinzhou-eco/fieldsync/server/jobs"
+	"github.com/xinzhou-eco/fieldsync/server/pglock"
 	"github.com/xinzhou-eco/fieldsync/server/photos"
+	"github.com/xinzhou-eco/fieldsync/server/postgres"
 	"github.com/xinzhou-eco/fieldsync/server/sqlite"
 	"github.com/xinzhou-eco/fieldsync/server/upload"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
@@ -38,13 +42,19 @@ type App struct {
 	Cfg Config
 	Log *slog.Logger
 	// DB is the store: SQLite unless the config names PostgreSQL.
-	DB      server.Store
-	Syncer  *server.Syncer
-	Auth    *auth.Service
-	Echo    *echo.Echo
-	Blobs   *blobfs.Store
-	Photos  *photos.Processor
-	Uploads *upload.Service
+	DB     server.Store
+	Syncer *server.Syncer
+	Auth   *auth.Service
+	Echo   *echo.Echo
+	// Blobs keeps photo bytes: the data directory's blobs/ unless the
+	// config names an S3-compatible store.
+	Blobs  server.BlobStore
+	Photos *photos.Processor
+	// PhotoQueue has photos processed: Photos itself on SQLite (one
+	// server), a job queue in the database on PostgreSQL (any server takes
+	// a photo's job; a crash loses none).
+	PhotoQueue jobs.PhotoQueue
+	Uploads    *upload.Service
 	// Sweeper removes uploaded bytes nothing refers to (Sweep).
 	Sweeper *server.Sweeper
 	// Metrics is the Prometheus registry served at /metrics.
@@ -122,16 +132,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		}
 		proxies = append(proxies, n)
 	}
-	uploads, err := upload.New(filepath.Join(cfg.DataDir, "uploads"), cfg.MaxUploadBytes, len(proxies) > 0, a.Syncer, log)
-	if err != nil {
-		a.Close()
-		return nil, err
-	}
-	a.Uploads = uploads
-	uploads.Stored = a.Photos.Enqueue
-	uploads.Verify = func(r io.ReaderAt, size int64, contentType string) error {
-		return photos.CheckOriginal(r, size, contentType, a.Photos.Limits())
-	}
+	uploads := a.Uploads
 	reg := prometheus.NewRegistry()
 	a.Metrics = reg
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -154,20 +155,57 @@ func OpenStore(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) 
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	db, err := sqlite.Open(ctx, cfg.DBPath())
+	db, err := openDatabase(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	a := &App{Cfg: cfg, Log: log, DB: db}
+	if err := a.openParts(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
+	if err := a.seed(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// openDatabase opens the configured store: PostgreSQL when the config
+// names one, else the SQLite database in the data directory.
+func openDatabase(ctx context.Context, cfg Config) (server.Store, error) {
+	if cfg.Database != "" {
+		return postgres.Open(ctx, cfg.Database)
+	}
+	return sqlite.Open(ctx, cfg.DBPath())
+}
+
+// openParts builds what works on the store: the sync engine and its
+// clock, the blob store, photo processing and its queue, the sweep and the
+// upload service (with an S3 store for partial uploads and a lock in
+// PostgreSQL when those are shared).
+func (a *App) openParts(ctx context.Context) error {
+	cfg, db, log := a.Cfg, a.DB, a.Log
 	a.Syncer = server.NewSyncer(db, cfg.Now)
 	a.Syncer.MaxSkew = cfg.MaxSkew
 	if err := a.Syncer.RestoreClock(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("restore clock: %w", err)
+		return fmt.Errorf("restore clock: %w", err)
 	}
-	if a.Blobs, err = blobfs.New(filepath.Join(cfg.DataDir, "blobs")); err != nil {
-		db.Close()
-		return nil, err
+	var upOpts []upload.Option
+	if cfg.Blobs != "" {
+		b, err := blobs3.Open(ctx, cfg.Blobs)
+		if err != nil {
+			return fmt.Errorf("open blob store: %w", err)
+		}
+		b.TempDir = cfg.DataDir
+		a.Blobs = b
+		upOpts = append(upOpts, upload.WithS3(b.Client(), b.Bucket(), b.Prefix()+"uploads/"))
+	} else {
+		b, err := blobfs.New(filepath.Join(cfg.DataDir, "blobs"))
+		if err != nil {
+			return err
+		}
+		a.Blobs = b
 	}
 	a.Syncer.Blobs = a.Blobs
 	a.Syncer.UploadQuota = cfg.UploadQuota
@@ -176,31 +214,51 @@ func OpenStore(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) 
 	pcfg.Workers = cfg.PhotoWorkers
 	pcfg.Limits.MaxBytes = cfg.PhotoDecodeMemory
 	a.Photos = photos.New(pcfg, db, a.Syncer, a.Blobs, log)
-	a.Syncer.PhotoReady = a.Photos.Enqueue
+	a.PhotoQueue = a.Photos
+	if pg, ok := db.(*postgres.DB); ok {
+		q, err := jobs.NewRiver(ctx, pg.Pool(), a.Photos.Process, jobs.Config{Workers: cfg.PhotoWorkers, Unprocessed: db.UnprocessedPhotos, Log: log})
+		if err != nil {
+			return fmt.Errorf("photo job queue: %w", err)
+		}
+		a.PhotoQueue = q
+		upOpts = append(upOpts, upload.WithLocker(pglock.New(pg.Pool(), log)))
+	}
+	a.Syncer.PhotoReady = a.PhotoQueue.Enqueue
+	uploads, err := upload.New(filepath.Join(cfg.DataDir, "uploads"), cfg.MaxUploadBytes, len(cfg.TrustedProxies) > 0, a.Syncer, log, upOpts...)
+	if err != nil {
+		return err
+	}
+	a.Uploads = uploads
+	uploads.Stored = a.PhotoQueue.Enqueue
+	uploads.Verify = func(r io.ReaderAt, size int64, contentType string) error {
+		return photos.CheckOriginal(r, size, contentType, a.Photos.Limits())
+	}
+	return nil
+}
+
+// seed loads the reference data (and the demo's, if asked) and computes
+// the completeness of inspections stored before the server kept it.
+func (a *App) seed(ctx context.Context) error {
 	set, err := seeds.Load()
 	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("load seeds: %w", err)
+		return fmt.Errorf("load seeds: %w", err)
 	}
 	if err := LoadReference(ctx, a.Syncer, set); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("seed reference data: %w", err)
+		return fmt.Errorf("seed reference data: %w", err)
 	}
-	if cfg.Demo {
+	if a.Cfg.Demo {
 		if err := a.LoadDemo(ctx); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("seed demo data: %w", err)
+			return fmt.Errorf("seed demo data: %w", err)
 		}
 	}
 	// Inspections stored before the server kept their completeness get it
 	// now, once (the checklists are loaded).
 	if n, err := a.Syncer.BackfillCompleteness(ctx); err != nil {
-		db.Close()
-		return nil, err
+		return err
 	} else if n > 0 {
-		log.Info("inspection completeness computed", "inspections", n)
+		a.Log.Info("inspection completeness computed", "inspections", n)
 	}
-	return a, nil
+	return nil
 }
 
 // WriteFileAtomic writes data to path via a temporary file, fsync and
@@ -260,7 +318,7 @@ func (a *App) Serve(ctx context.Context) error {
 	}
 	pctx, stopPhotos := context.WithCancel(context.Background())
 	if !a.Cfg.HoldPhotoProcessing {
-		if err := a.Photos.Start(pctx); err != nil {
+		if err := a.PhotoQueue.Start(pctx); err != nil {
 			stopPhotos()
 			a.Close()
 			return err
@@ -295,7 +353,7 @@ func (a *App) Serve(ctx context.Context) error {
 		cancel()
 	}
 	stopPhotos()
-	a.Photos.Stop()
+	a.PhotoQueue.Stop()
 	sweeping.Wait()
 	if cerr := a.Close(); err == nil {
 		err = cerr
@@ -313,7 +371,7 @@ func (a *App) Serve(ctx context.Context) error {
 func (a *App) Sweep(ctx context.Context, now time.Time, full bool) (Swept, error) {
 	var out Swept
 	var err error
-	if out.Unfinished, err = upload.SweepDir(filepath.Join(a.Cfg.DataDir, "uploads"), a.Cfg.UploadGrace, now); err != nil {
+	if out.Unfinished, err = a.Uploads.Sweep(a.Cfg.UploadGrace, now); err != nil {
 		return out, fmt.Errorf("sweep unfinished uploads: %w", err)
 	}
 	out.SweepResult, err = a.Sweeper.Sweep(ctx, now, full)

@@ -473,7 +473,7 @@ func (a *App) uploadDemoPhoto(ctx context.Context, p *demoPhoto) error {
 	if err != nil {
 		return err
 	}
-	a.Photos.Enqueue(ids)
+	a.PhotoQueue.Enqueue(ids)
 	return nil
 }
 
