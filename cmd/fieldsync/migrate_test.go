@@ -60,6 +60,15 @@ func TestMigrateToPostgres(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	// The shared state of migration 013 (a SQLite store from before it
+	// has none, and the copy counts it empty).
+	key := server.SigningKey{ID: "k1", Secret: bytes.Repeat([]byte{7}, 32), CreatedAt: time.UnixMilli(1_800_000_000_000)}
+	ks, hasKeys := a.DB.(server.KeyStore)
+	if hasKeys {
+		if err := ks.AddSigningKey(ctx, key); err != nil {
+			t.Fatal(err)
+		}
+	}
 	a.Close()
 
 	dsn := pgtest.NewDatabase(t)
@@ -122,6 +131,13 @@ func TestMigrateToPostgres(t *testing.T) {
 	}
 	if cs, err := dst.Conflicts(ctx, all, "", "", 10); err != nil || len(cs) == 0 || string(cs[0].Value) != `"丢失的值"` {
 		t.Errorf("conflicts: %+v %v", cs, err)
+	}
+
+	if hasKeys {
+		if keys, err := dst.SigningKeys(ctx); err != nil || len(keys) != 1 || keys[0].ID != key.ID ||
+			!bytes.Equal(keys[0].Secret, key.Secret) || !keys[0].CreatedAt.Equal(key.CreatedAt) {
+			t.Errorf("signing keys: %+v %v", keys, err)
+		}
 	}
 
 	s := server.NewSyncer(dst, nil)
