@@ -4,7 +4,7 @@
 //	fieldsync user add --username U --password P --role R --county CODE[,CODE] [--name 显示名]
 //	fieldsync user list | user disable U | user enable U | user scope U --county CODE[,CODE]
 //	fieldsync device list | device revoke ID
-//	fieldsync migrate --from DIR --to postgres://…
+//	fieldsync migrate --from DIR --to postgres://… [--blobs s3://…]
 //	fieldsync backup  OUT.db
 //	fieldsync sweep   [--upload-grace 168h]
 //	fieldsync keys list | keys rotate [--retire-older-than 25h] | keys retire --older-than 1h
@@ -42,7 +42,7 @@ usage:
   fieldsync user add --username U --password P --role ROLE --county CODE[,CODE] [--name NAME]
   fieldsync user list | user disable U | user enable U | user scope U --county CODE[,CODE]
   fieldsync device list | device revoke ID
-  fieldsync migrate --from DIR --to postgres://USER@HOST/DB
+  fieldsync migrate --from DIR --to postgres://USER@HOST/DB [--blobs s3://BUCKET?endpoint=…]
   fieldsync backup [--data DIR] OUT.db
   fieldsync sweep [--data DIR] [--upload-grace 168h]
   fieldsync keys list | keys rotate [--retire-older-than D] | keys retire --older-than D

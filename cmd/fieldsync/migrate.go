@@ -10,6 +10,9 @@ import (
 	"path/filepath"
 	"text/tabwriter"
 
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/blobfs"
+	"github.com/xinzhou-eco/fieldsync/server/blobs3"
 	"github.com/xinzhou-eco/fieldsync/server/postgres"
 	"github.com/xinzhou-eco/fieldsync/server/sqlite"
 )
@@ -18,54 +21,91 @@ import (
 // PostgreSQL database, table by table, keeping the change feed's position,
 // the HLC high-water mark and the epoch (so devices keep their cursors),
 // and prints the row count of each table in both; it fails if any differs.
-// The server must be stopped meanwhile. Photo bytes stay where they are.
+// With --blobs it then copies the photos (DIR/blobs) to an S3-compatible
+// store, verifying each original's SHA-256 on the way; that part can be run
+// again after an interruption. The server must be stopped meanwhile.
 func migrateCmd(c *command) {
 	from := c.fs.String("from", "", "data directory whose fieldsync.db to copy (default: --data)")
-	to := c.fs.String("to", "", "PostgreSQL URL of an empty database (postgres://user@host/db)")
+	to := c.fs.String("to", "", "PostgreSQL URL of an empty database (postgres://user@host/db; default: --database)")
 	c.run = func(ctx context.Context) error {
 		dir := *from
 		if dir == "" {
 			dir = c.cfg.DataDir
 		}
 		if *to == "" {
+			*to = c.cfg.Database
+		}
+		if *to == "" {
 			return errors.New("--to postgres://… is required")
 		}
-		path := filepath.Join(dir, "fieldsync.db")
-		if _, err := os.Stat(path); err != nil {
-			return fmt.Errorf("no database to copy: %w", err)
-		}
-		// Opening it applies the migrations this version has, so that its
-		// tables are the ones the copy expects.
-		lite, err := sqlite.Open(ctx, path)
-		if err != nil {
-			return fmt.Errorf("open %s: %w", path, err)
-		}
-		if err := lite.Close(); err != nil {
+		// --blobs (the server's own flag, FIELDSYNC_BLOBS) names where the
+		// photos go; without it they stay in the data directory.
+		if err := migrateDatabase(ctx, c, dir, *to); err != nil {
 			return err
 		}
-		src, err := sql.Open("sqlite3", "file:"+path+"?_query_only=true&_busy_timeout=10000")
-		if err != nil {
-			return err
+		if c.cfg.Blobs == "" {
+			return nil
 		}
-		defer src.Close()
-		dst, err := postgres.Open(ctx, *to)
-		if err != nil {
-			return fmt.Errorf("open %s: %w", redact(*to), err)
-		}
-		defer dst.Close()
-		counts, err := dst.CopyFromSQLite(ctx, src)
-		tw := tabwriter.NewWriter(c.stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "TABLE\tSQLITE\tPOSTGRESQL\t")
-		for _, n := range counts {
-			fmt.Fprintf(tw, "%s\t%d\t%d\t\n", n.Table, n.Source, n.Destination)
-		}
-		tw.Flush()
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(c.stdout, "copied %s to %s (epoch %s); every table's count matches\n", path, redact(*to), dst.Epoch())
-		return nil
+		return migrateBlobs(ctx, c, filepath.Join(dir, "blobs"), c.cfg.Blobs)
 	}
+}
+
+// migrateBlobs copies the photo files of a data directory to S3.
+func migrateBlobs(ctx context.Context, c *command, dir, to string) error {
+	src, err := blobfs.New(dir)
+	if err != nil {
+		return err
+	}
+	dst, err := blobs3.Open(ctx, to)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", to, err)
+	}
+	n, err := server.CopyBlobs(ctx, src, dst)
+	fmt.Fprintf(c.stdout, "photos: %d stored, %d files copied, %d already there\n", n.Sums, n.Copied, n.Present)
+	if err != nil {
+		return fmt.Errorf("copy photos: %w", err)
+	}
+	return nil
+}
+
+// migrateDatabase copies the SQLite database of dir into the empty
+// PostgreSQL database at to.
+func migrateDatabase(ctx context.Context, c *command, dir, to string) error {
+	path := filepath.Join(dir, "fieldsync.db")
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("no database to copy: %w", err)
+	}
+	// Opening it applies the migrations this version has, so that its
+	// tables are the ones the copy expects.
+	lite, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	if err := lite.Close(); err != nil {
+		return err
+	}
+	src, err := sql.Open("sqlite3", "file:"+path+"?_query_only=true&_busy_timeout=10000")
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	dst, err := postgres.Open(ctx, to)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", redact(to), err)
+	}
+	defer dst.Close()
+	counts, err := dst.CopyFromSQLite(ctx, src)
+	tw := tabwriter.NewWriter(c.stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "TABLE\tSQLITE\tPOSTGRESQL\t")
+	for _, n := range counts {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t\n", n.Table, n.Source, n.Destination)
+	}
+	tw.Flush()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "copied %s to %s (epoch %s); every table's count matches\n", path, redact(to), dst.Epoch())
+	return nil
 }
 
 // redact hides a URL's password.

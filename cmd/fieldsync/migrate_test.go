@@ -6,14 +6,18 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/xinzhou-eco/fieldsync/internal/pgtest"
+	"github.com/xinzhou-eco/fieldsync/internal/s3test"
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/app"
+	"github.com/xinzhou-eco/fieldsync/server/blobfs"
+	"github.com/xinzhou-eco/fieldsync/server/blobs3"
 	"github.com/xinzhou-eco/fieldsync/server/postgres"
 	"github.com/xinzhou-eco/fieldsync/server/sqlite"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
@@ -70,9 +74,23 @@ func TestMigrateToPostgres(t *testing.T) {
 		}
 	}
 	a.Close()
+	// A photo's bytes and thumbnail in the data directory, for --blobs.
+	photo := []byte("\xff\xd8 not really a JPEG, but bytes with a SHA-256")
+	photoSum := syncproto.SHA256Hex(photo)
+	fsBlobs, err := blobfs.New(filepath.Join(dir, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fsBlobs.Put(ctx, photoSum, bytes.NewReader(photo)); err != nil {
+		t.Fatal(err)
+	}
+	if err := fsBlobs.PutVariant(ctx, photoSum, server.VariantThumbnail, []byte("thumb")); err != nil {
+		t.Fatal(err)
+	}
+	bucket := s3test.Start(t)
 
 	dsn := pgtest.NewDatabase(t)
-	code, out, errOut := run(t, "migrate", "--from", dir, "--to", dsn)
+	code, out, errOut := run(t, "migrate", "--from", dir, "--to", dsn, "--blobs", bucket)
 	if code != 0 {
 		t.Fatalf("migrate: exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -82,6 +100,24 @@ func TestMigrateToPostgres(t *testing.T) {
 		}
 	}
 	t.Log(out)
+	if !strings.Contains(out, "photos: 1 stored, 2 files copied") {
+		t.Errorf("no count of the photos copied in:\n%s", out)
+	}
+	s3Blobs, err := blobs3.Open(ctx, bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for v, want := range map[string]string{server.VariantOriginal: string(photo), server.VariantThumbnail: "thumb"} {
+		b, err := s3Blobs.Open(ctx, photoSum, v)
+		if err != nil {
+			t.Fatalf("%s in S3: %v", v, err)
+		}
+		got, _ := io.ReadAll(b)
+		b.Close()
+		if string(got) != want {
+			t.Errorf("%s in S3: %q, want %q", v, got, want)
+		}
+	}
 
 	src, err := sqlite.Open(ctx, cfg.DBPath())
 	if err != nil {
