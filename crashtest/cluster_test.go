@@ -127,6 +127,60 @@ func TestTwoServers(t *testing.T) {
 		t.Fatalf("the phone on A sees status %s, want approved", ch.Fields["status"])
 	}
 
+	// The same picture sent as evidence of two inspections, one through
+	// each server at once: whichever was received second is flagged as a
+	// duplicate of the other, and only it. (The servers share the lock
+	// under which reuse is judged, photos.Config.LinkLock; this run does
+	// not force the two judgements to overlap, so it checks the outcome,
+	// not the lock.)
+	dup := testimg.JPEG(testimg.Options{Width: 800, Height: 600, Seed: 11, Time: &now})
+	var pair []string
+	for _, d := range []*syncproto.Client{d1, d2} {
+		in, ph := uuid.Must(uuid.NewV7()).String(), uuid.Must(uuid.NewV7()).String()
+		if _, err := d.Push(ctx, uuid.Must(uuid.NewV7()).String(), []syncproto.Mutation{
+			{Entity: syncproto.EntityInspection, ID: in, HLC: d.Clock.Now().String(), Fields: map[string]json.RawMessage{
+				"site_id": raw(apptest.DemoSite(t, apptest.Xinfu)), "template_id": raw("coal_yard"), "template_version": raw(1)}},
+			{Entity: syncproto.EntityPhoto, ID: ph, HLC: d.Clock.Now().String(), Fields: map[string]json.RawMessage{
+				"inspection_id": raw(in), "sha256": raw(syncproto.SHA256Hex(dup)), "content_type": raw("image/jpeg"), "size_bytes": raw(len(dup))}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		pair = append(pair, ph)
+	}
+	var ups sync.WaitGroup
+	upErr := make([]error, 2)
+	for i, d := range []*syncproto.Client{d1, d2} {
+		ups.Add(1)
+		go func() {
+			defer ups.Done()
+			upErr[i] = d.UploadPhoto(ctx, &syncproto.Upload{PhotoID: pair[i], ContentType: "image/jpeg"}, dup, 0, nil)
+		}()
+	}
+	ups.Wait()
+	if upErr[0] != nil || upErr[1] != nil {
+		t.Fatalf("uploads of the same picture: %v / %v", upErr[0], upErr[1])
+	}
+	var flagged []string
+	waitFor(t, "both copies processed", func() bool {
+		seen := pullAll(t, d2)
+		flagged = flagged[:0]
+		for _, id := range pair {
+			ch := seen["photo/"+id]
+			if ch.Fields["processed_at"] == nil || string(ch.Fields["processed_at"]) == "null" {
+				return false
+			}
+			var flags map[string]json.RawMessage
+			_ = json.Unmarshal(ch.Fields["flags"], &flags)
+			if _, ok := flags["duplicate"]; ok {
+				flagged = append(flagged, id)
+			}
+		}
+		return true
+	})
+	if len(flagged) != 1 {
+		t.Fatalf("%d of the two copies flagged duplicate (%v), want exactly the later one", len(flagged), flagged)
+	}
+
 	// A dies in the middle of a push; the device retries on B.
 	rt := &bodySent{next: &http.Transport{}, sent: make(chan struct{})}
 	d3 := newDevice(t, a.URL, rt)

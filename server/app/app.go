@@ -213,15 +213,29 @@ func (a *App) openParts(ctx context.Context) error {
 	pcfg := photos.DefaultConfig()
 	pcfg.Workers = cfg.PhotoWorkers
 	pcfg.Limits.MaxBytes = cfg.PhotoDecodeMemory
+	pg, shared := db.(*postgres.DB)
+	if shared {
+		locks := pglock.New(pg.Pool(), log)
+		upOpts = append(upOpts, upload.WithLocker(locks))
+		pcfg.LinkLock = func(ctx context.Context) (func(), error) {
+			l, err := locks.NewLock("photos.reuse-link")
+			if err != nil {
+				return nil, err
+			}
+			if err := l.Lock(ctx, func() {}); err != nil {
+				return nil, err
+			}
+			return func() { _ = l.Unlock() }, nil
+		}
+	}
 	a.Photos = photos.New(pcfg, db, a.Syncer, a.Blobs, log)
 	a.PhotoQueue = a.Photos
-	if pg, ok := db.(*postgres.DB); ok {
+	if shared {
 		q, err := jobs.NewRiver(ctx, pg.Pool(), a.Photos.Process, jobs.Config{Workers: cfg.PhotoWorkers, Unprocessed: db.UnprocessedPhotos, Log: log})
 		if err != nil {
 			return fmt.Errorf("photo job queue: %w", err)
 		}
 		a.PhotoQueue = q
-		upOpts = append(upOpts, upload.WithLocker(pglock.New(pg.Pool(), log)))
 	}
 	a.Syncer.PhotoReady = a.PhotoQueue.Enqueue
 	uploads, err := upload.New(filepath.Join(cfg.DataDir, "uploads"), cfg.MaxUploadBytes, len(cfg.TrustedProxies) > 0, a.Syncer, log, upOpts...)

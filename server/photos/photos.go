@@ -36,6 +36,11 @@ type Config struct {
 	NearDuplicate int
 	// Thumbnail and Preview are the derivative sizes (longest side, px).
 	Thumbnail, Preview int
+	// LinkLock, if set, is a lock every server shares, held (besides the
+	// process's own) while a photo's reuse flags are computed and written,
+	// so that of two photos processed at once on two servers the second
+	// sees the first. It returns the function that releases it.
+	LinkLock func(ctx context.Context) (unlock func(), err error)
 }
 
 // DefaultConfig is the production configuration.
@@ -63,7 +68,8 @@ type Processor struct {
 	log    *slog.Logger
 	budget *imageproc.Budget
 	// linkMu serializes computing and writing reuse flags and notes, so
-	// that of two photos processed at once the second sees the first.
+	// that of two photos processed at once the second sees the first
+	// (across servers, with Config.LinkLock too: lockLink).
 	linkMu sync.Mutex
 
 	mu      sync.Mutex

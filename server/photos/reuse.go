@@ -122,8 +122,11 @@ func reuseNotes(self *server.StoredRecord, reuses []server.PhotoReuse) map[strin
 // adds the reuse flags, and its notes; then updates the photos it matches,
 // which may gain or lose a flag or a note.
 func (p *Processor) link(ctx context.Context, s server.ReuseSubject, flags, res map[string]any) error {
-	p.linkMu.Lock()
-	defer p.linkMu.Unlock()
+	unlock, err := p.lockLink(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	hashes, err := p.store.PhotoHashes(ctx)
 	if err != nil {
 		return err
@@ -150,9 +153,24 @@ func (p *Processor) link(ctx context.Context, s server.ReuseSubject, flags, res 
 	return nil
 }
 
+// lockLink takes the process's link lock and, when configured, the one all
+// servers share; the function it returns releases both.
+func (p *Processor) lockLink(ctx context.Context) (func(), error) {
+	p.linkMu.Lock()
+	if p.cfg.LinkLock == nil {
+		return p.linkMu.Unlock, nil
+	}
+	unlock, err := p.cfg.LinkLock(ctx)
+	if err != nil {
+		p.linkMu.Unlock()
+		return nil, fmt.Errorf("reuse link lock: %w", err)
+	}
+	return func() { unlock(); p.linkMu.Unlock() }, nil
+}
+
 // relink recomputes the reuse flags and the notes of processed photo id
 // (after another photo matching it was processed) and writes them if they
-// changed. p.linkMu is held.
+// changed. The link lock is held (lockLink).
 func (p *Processor) relink(ctx context.Context, id string, hashes []server.PhotoHash) error {
 	rec, err := p.store.Get(ctx, syncproto.EntityPhoto, id)
 	if err != nil || rec == nil || rec.State.IsDeleted() || rec.Value("processed_at") == nil {
@@ -224,8 +242,11 @@ func (p *Processor) relinkLegacy(ctx context.Context) error {
 	if len(legacy) == 0 {
 		return nil
 	}
-	p.linkMu.Lock()
-	defer p.linkMu.Unlock()
+	unlock, err := p.lockLink(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	hashes, err := p.store.PhotoHashes(ctx)
 	if err != nil {
 		return err
