@@ -199,6 +199,7 @@ func TestReuseInOneCounty(t *testing.T) {
 func TestReuseOrderIsReceiptOrder(t *testing.T) {
 	cfg := app.DefaultConfig()
 	cfg.Addr, cfg.DataDir, cfg.Demo, cfg.BcryptCost, cfg.HoldPhotoProcessing = "127.0.0.1:0", t.TempDir(), true, 4, true
+	cfg.DemoMonth = false // the restart below waits for every unprocessed photo
 	w := setupOn(t, apptest.StartConfig(t, cfg))
 	taken := w.visitStart.Add(20 * time.Minute)
 	data := testimg.JPEG(testimg.Options{Width: 400, Height: 300, Seed: 23, Time: &taken, GPS: &siteAt})
