@@ -177,5 +177,19 @@ const (
 	CompletenessIncomplete = "incomplete"
 )
 
-// ReviewStatuses are the inspection statuses an office's queue shows.
+// ReviewStatuses are the inspection statuses an office's queue shows and
+// its figures count (Reviewable): submitted, whatever the review made of
+// it since.
 var ReviewStatuses = []string{"submitted", "returned", "approved"}
+
+// StatusAwaitingReview is the status of an inspection waiting for its
+// review; StatusDraft that of one not yet submitted (no office sees it in
+// the queue, nor its findings in search).
+const (
+	StatusAwaitingReview = "submitted"
+	StatusDraft          = "draft"
+)
+
+// OpenFindingStatuses are the statuses of a finding still to be rectified
+// (one that can be overdue); a finding without a status is open.
+var OpenFindingStatuses = []string{"", "open", "rectifying"}

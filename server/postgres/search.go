@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/xinzhou-eco/fieldsync/internal/sqllit"
 	"github.com/xinzhou-eco/fieldsync/server"
 )
 
@@ -54,13 +55,13 @@ func (db *DB) Search(ctx context.Context, q server.SearchQuery) ([]server.Search
 		{`SELECT 'inspection', i.id, i.county, coalesce(s.name, ''), coalesce(i.summary, ''), coalesce(i.status, ''),
 			coalesce(i.started_at, ''), coalesce(nullif(u.display_name, ''), u.username, ''), ''
 			FROM inspection i LEFT JOIN site s ON s.id = i.site_id LEFT JOIN users u ON u.id = i.created_by
-			WHERE i.deleted_hlc = '' AND i.status IN ('submitted', 'returned', 'approved') AND ` +
+			WHERE i.deleted_hlc = '' AND i.status IN ` + sqllit.List(server.ReviewStatuses) + ` AND ` +
 			like("i.id", "s.name", "s.address", "i.summary", "i.answers", "u.username", "u.display_name"), "i", "i.started_at DESC NULLS LAST, i.id"},
 		{`SELECT 'finding', f.id, f.county, coalesce(s.name, ''), coalesce(f.description, ''), coalesce(f.status, ''),
 			coalesce(i.started_at, ''), coalesce(nullif(u.display_name, ''), u.username, ''), coalesce(f.inspection_id, '')
 			FROM finding f LEFT JOIN inspection i ON i.id = f.inspection_id LEFT JOIN site s ON s.id = i.site_id
 			LEFT JOIN users u ON u.id = f.created_by
-			WHERE f.deleted_hlc = '' AND coalesce(i.status, '') != 'draft' AND ` +
+			WHERE f.deleted_hlc = '' AND coalesce(i.status, '') != '` + server.StatusDraft + `' AND ` +
 			like("f.id", "f.description", "f.rectification_note", "s.name", "u.username", "u.display_name"), "f", "i.started_at DESC NULLS LAST, f.id"},
 		{`SELECT 'vehicle_check', v.id, v.county, coalesce(v.plate, ''), coalesce(v.checkpoint, ''), coalesce(v.action, ''),
 			coalesce(v.checked_at, ''), coalesce(nullif(u.display_name, ''), u.username, ''), ''

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/xinzhou-eco/fieldsync/internal/sqllit"
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
@@ -14,7 +15,7 @@ import (
 func (db *DB) Overview(ctx context.Context, scope server.Scope, today, since string) (*server.Overview, error) {
 	var o server.Overview
 	where, args := scopeOf(scope, "i")
-	err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM inspection i WHERE i.deleted_hlc = '' AND i.status = 'submitted'`+where+`
+	err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM inspection i WHERE i.deleted_hlc = '' AND i.status = '`+server.StatusAwaitingReview+`'`+where+`
 		AND EXISTS (SELECT 1 FROM photo p WHERE p.deleted_hlc = '' AND json_valid(p.flags) AND p.flags NOT IN ('{}', '[]', 'null')
 			AND (p.inspection_id = i.id OR p.finding_id IN (SELECT f.id FROM finding f WHERE f.inspection_id = i.id)))`, args...).Scan(&o.FlaggedWaiting)
 	if err != nil {
@@ -22,7 +23,7 @@ func (db *DB) Overview(ctx context.Context, scope server.Scope, today, since str
 	}
 	where, args = scopeOf(scope, "f")
 	err = db.read.QueryRowContext(ctx, `SELECT count(*) FROM finding f WHERE f.deleted_hlc = ''
-		AND coalesce(f.deadline, '') != '' AND f.deadline < ? AND coalesce(f.status, 'open') IN ('open', 'rectifying')`+where,
+		AND coalesce(f.deadline, '') != '' AND f.deadline < ? AND coalesce(f.status, '') IN `+sqllit.List(server.OpenFindingStatuses)+where,
 		append([]any{today}, args...)...).Scan(&o.OverdueFindings)
 	if err != nil {
 		return nil, fmt.Errorf("overview findings: %w", err)
