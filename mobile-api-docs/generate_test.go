@@ -37,6 +37,7 @@ var jsonFormats = map[string]string{
 	"inspection.answers":            "answer object (`answers.schema.json`; sync.md 9.1) (≤ 64 KiB)",
 	"inspection.missing_items":      "JSON array of `{key, reason, detail}` (sync.md 9.2); `[]` when complete",
 	"inspection.unknown_answers":    "JSON array of answered keys the checklist does not have (sync.md 9.2)",
+	"inspection.failed_items":       "JSON array of the item keys whose answer fails the item, in checklist order (sync.md 9.2)",
 }
 
 const (

@@ -21,15 +21,22 @@ import (
 //     that does not fit its item, a required photo, or its upload); [] when
 //     complete;
 //   - unknown_answers: the answered keys its checklist does not have (the
-//     answers are kept, and count for nothing).
+//     answers are kept, and count for nothing);
+//   - failed_items: the items whose answer fails them (a check answered
+//     fail, a yes/no answered no), in the order of its checklist: what
+//     the office's queue counts and the detail page marks.
 //
-// Both are recomputed, in the transaction of the write and through the
+// All are recomputed, in the transaction of the write and through the
 // server's own write path (an HLC after every write the record holds),
 // whenever something they depend on changes: a push creating an inspection
 // or changing its answers; a photo record naming one of its items arriving,
 // changing its item, being tombstoned or getting its bytes (in a push, or
 // at the end of an upload). Inspections stored before the fields existed
 // get them at start-up (BackfillCompleteness).
+
+// CompletenessFields are the inspection's fields the server derives from
+// its answers, photos and checklist (refreshCompleteness writes them).
+var CompletenessFields = []string{"missing_items", "unknown_answers", "failed_items"}
 
 // checklistCache holds parsed checklist items by template record id, with
 // the HLC of the items value they were parsed from: a batch of inspections
@@ -79,7 +86,7 @@ func (s *Syncer) checklist(ctx context.Context, tx WriteTx, id string) ([]syncpr
 func InspectionCompleteness(insp *StoredRecord, items []syncproto.ChecklistItem, ok bool, photos []syncproto.ItemPhoto) syncproto.Completeness {
 	if !ok {
 		return syncproto.Completeness{Missing: []syncproto.MissingItem{{Key: inspectionTemplateID(insp), Reason: syncproto.MissingTemplate}},
-			Unknown: []string{}}
+			Unknown: []string{}, Failed: []string{}}
 	}
 	answers := make(map[string]json.RawMessage, len(items))
 	for name, st := range insp.State.Fields {
@@ -90,7 +97,8 @@ func InspectionCompleteness(insp *StoredRecord, items []syncproto.ChecklistItem,
 	return syncproto.CheckCompleteness(items, answers, photos)
 }
 
-// refreshCompleteness recomputes missing_items and unknown_answers of the
+// refreshCompleteness recomputes missing_items, unknown_answers and
+// failed_items of the
 // inspections ids (those live) and writes them where they changed. The
 // checks, independent per inspection, run on every core between reading
 // and writing.
@@ -107,6 +115,7 @@ func (s *Syncer) refreshCompleteness(ctx context.Context, tx WriteTx, ids []stri
 		items            []syncproto.ChecklistItem
 		ok               bool
 		missing, unknown json.RawMessage
+		failed           json.RawMessage
 	}
 	checks := make([]check, 0, len(ids))
 	e := EntityByName(syncproto.EntityInspection)
@@ -127,10 +136,10 @@ func (s *Syncer) refreshCompleteness(ctx context.Context, tx WriteTx, ids []stri
 	par.Do(len(checks), func(i int) {
 		c := &checks[i]
 		res := InspectionCompleteness(c.insp, c.items, c.ok, photos[c.insp.ID])
-		c.missing, c.unknown = canonicalMissing(res.Missing), canonicalKeys(res.Unknown)
+		c.missing, c.unknown, c.failed = canonicalMissing(res.Missing), canonicalKeys(res.Unknown), canonicalKeys(res.Failed)
 	})
 	for _, c := range checks {
-		if err := s.writeCanonical(ctx, tx, c.insp, map[string]json.RawMessage{"missing_items": c.missing, "unknown_answers": c.unknown}, now); err != nil {
+		if err := s.writeCanonical(ctx, tx, c.insp, map[string]json.RawMessage{"missing_items": c.missing, "unknown_answers": c.unknown, "failed_items": c.failed}, now); err != nil {
 			return fmt.Errorf("completeness of inspection %s: %w", c.insp.ID, err)
 		}
 	}

@@ -248,10 +248,12 @@ var Entities = []*Entity{
 		{Name: "reviewer_id", Type: TypeText, Server: true},
 		{Name: "review_comment", Type: TypeText, Server: true},
 		{Name: "reviewed_at", Type: TypeTime, Server: true},
-		// missing_items and unknown_answers are the server's check of the
-		// answers and photos against the checklist (completeness.go).
+		// missing_items, unknown_answers and failed_items are the server's
+		// check of the answers and photos against the checklist
+		// (completeness.go).
 		{Name: "missing_items", Type: TypeJSON, Server: true},
 		{Name: "unknown_answers", Type: TypeJSON, Server: true},
+		{Name: "failed_items", Type: TypeJSON, Server: true},
 	}},
 	{Name: syncproto.EntityFinding, Parents: []string{"inspection_id"}, DeviceWritable: true, DeviceDeletable: true, Fields: []Field{
 		{Name: "inspection_id", Type: TypeRef, Ref: syncproto.EntityInspection, Required: true, Immutable: true},

@@ -107,13 +107,17 @@ type Completeness struct {
 	// Unknown lists, sorted, the keys answered that the template does not
 	// have (the answers are kept; they count for nothing); never nil.
 	Unknown []string
+	// Failed lists, in the template's order, the items whose (valid)
+	// answer fails them (Answer.Failed: a check answered fail, a boolean
+	// answered false); never nil.
+	Failed []string
 }
 
 // CheckCompleteness checks an inspection's answers (by item key, the
 // values of its answers.<key> fields, null for cleared ones) and its
 // photos against its checklist items.
 func CheckCompleteness(items []ChecklistItem, answers map[string]json.RawMessage, photos []ItemPhoto) Completeness {
-	c := Completeness{Missing: make([]MissingItem, 0, 2*len(items)), Unknown: []string{}}
+	c := Completeness{Missing: make([]MissingItem, 0, 2*len(items)), Unknown: []string{}, Failed: []string{}}
 	for i := range items {
 		it := &items[i]
 		raw, answered := answers[it.Key]
@@ -126,6 +130,8 @@ func CheckCompleteness(items []ChecklistItem, answers map[string]json.RawMessage
 			var err error
 			if a, err = ParseAnswer(it, raw); err != nil {
 				c.Missing = append(c.Missing, MissingItem{Key: it.Key, Reason: MissingInvalid, Detail: err.Error()})
+			} else if a.Failed() {
+				c.Failed = append(c.Failed, it.Key)
 			}
 		}
 		if !it.PhotoRequired || a.Result == ResultNA || (!answered && !it.Required) {

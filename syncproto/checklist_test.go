@@ -173,3 +173,26 @@ func FuzzDecodeAnswer(f *testing.F) {
 		}
 	})
 }
+
+// TestCheckCompletenessFailed: Failed lists, in checklist order, the items
+// whose valid answer fails them — a check answered fail, in either form —
+// and nothing for a pass, a na, an invalid answer or an unknown key.
+func TestCheckCompletenessFailed(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		answers map[string]json.RawMessage
+		want    []string
+	}{
+		{"none answered", nil, []string{}},
+		{"fail object and bare fail", answersOf("monitor", `"fail"`, "fence", `{"result":"fail"}`), []string{"fence", "monitor"}},
+		{"pass and na", answersOf("fence", `{"result":"pass"}`, "monitor", `{"result":"na"}`), []string{}},
+		{"invalid is missing, not failed", answersOf("fence", `{"result":false}`, "monitor", `false`), []string{}},
+		{"unknown key", answersOf("nosuch", `{"result":"fail"}`), []string{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := CheckCompleteness(testItems(), tc.answers, nil).Failed; !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("failed %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

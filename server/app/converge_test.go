@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -67,12 +68,11 @@ func TestConvergenceProperty(t *testing.T) {
 }
 
 // withoutCompleteness returns r without the fields the server derives
-// from the others (missing_items, unknown_answers), which no device
-// writes.
+// from the others (server.CompletenessFields), which no device writes.
 func withoutCompleteness(r syncproto.Record) syncproto.Record {
 	fields := make(map[string]syncproto.FieldState, len(r.Fields))
 	for k, v := range r.Fields {
-		if k != "missing_items" && k != "unknown_answers" {
+		if !slices.Contains(server.CompletenessFields, k) {
 			fields[k] = v
 		}
 	}

@@ -67,9 +67,10 @@ func (t *writeTx) InspectionPhotos(ctx context.Context, ids []string) (map[strin
 }
 
 // UncheckedInspections returns up to limit ids of live inspections whose
-// completeness was never computed (missing_items is NULL).
+// completeness was never computed, or not since it came to include
+// failed_items (either is NULL).
 func (t *writeTx) UncheckedInspections(ctx context.Context, limit int) ([]string, error) {
-	ids, err := scanIDs(query(ctx, t.tx, `SELECT id FROM inspection WHERE missing_items IS NULL AND deleted_hlc = '' ORDER BY id LIMIT ?`, limit))
+	ids, err := scanIDs(query(ctx, t.tx, `SELECT id FROM inspection WHERE (missing_items IS NULL OR failed_items IS NULL) AND deleted_hlc = '' ORDER BY id LIMIT ?`, limit))
 	if err != nil {
 		return nil, fmt.Errorf("inspections without completeness: %w", err)
 	}

@@ -17,12 +17,9 @@ const queuePhotos = `photo p WHERE p.deleted_hlc = '' AND (p.inspection_id = ins
 // the order it scans them; queueOrder maps sort keys to expressions.
 var queueStats = map[string]string{
 	"inspector": `coalesce((SELECT u.display_name FROM users u WHERE u.id = inspection.created_by), '')`,
-	// An answer fails as syncproto.Answer.Failed says: result "fail", a
-	// false value, or the bare forms of either.
-	"failed": `(SELECT count(*) FROM jsonb_each(CASE WHEN jsonb_typeof(inspection.answers::jsonb) = 'object'
-			THEN inspection.answers::jsonb ELSE '{}' END) a
-		WHERE a.value = '"fail"'::jsonb OR a.value = 'false'::jsonb
-		OR (jsonb_typeof(a.value) = 'object' AND (a.value->'result' = '"fail"'::jsonb OR a.value->'value' = 'false'::jsonb)))`,
+	// The items whose answer fails them, as the server listed them
+	// (failed_items, server/completeness.go); 0 before it did.
+	"failed": `coalesce(jsonb_array_length(CASE WHEN jsonb_typeof(inspection.failed_items::jsonb) = 'array' THEN inspection.failed_items::jsonb END), 0)`,
 	"photos": `(SELECT count(*) FROM ` + queuePhotos + `)`,
 	"flags": `(SELECT coalesce(sum((SELECT count(*) FROM jsonb_object_keys(p.flags::jsonb))), 0)::bigint FROM ` + queuePhotos + `
 		AND jsonb_typeof(p.flags::jsonb) = 'object')`,

@@ -17,11 +17,9 @@ const queuePhotos = `photo p WHERE p.deleted_hlc = '' AND (p.inspection_id = ins
 // the order it scans them; queueOrder maps sort keys to expressions.
 var queueStats = map[string]string{
 	"inspector": `coalesce((SELECT u.display_name FROM users u WHERE u.id = inspection.created_by), '')`,
-	// An answer fails as syncproto.Answer.Failed says: result "fail", a
-	// false value, or the bare forms of either.
-	"failed": `(SELECT count(*) FROM json_each(CASE WHEN json_valid(inspection.answers) THEN inspection.answers ELSE '{}' END) a
-		WHERE (a.type = 'text' AND a.value = 'fail') OR a.type = 'false'
-		OR (a.type = 'object' AND (json_extract(a.value, '$.result') = 'fail' OR json_type(a.value, '$.value') = 'false')))`,
+	// The items whose answer fails them, as the server listed them
+	// (failed_items, server/completeness.go); 0 before it did.
+	"failed": `coalesce(json_array_length(CASE WHEN json_valid(inspection.failed_items) THEN inspection.failed_items END), 0)`,
 	"photos": `(SELECT count(*) FROM ` + queuePhotos + `)`,
 	"flags": `(SELECT coalesce(sum((SELECT count(*) FROM json_each(p.flags))), 0) FROM ` + queuePhotos + `
 		AND json_valid(p.flags) AND json_type(p.flags) = 'object')`,

@@ -10,10 +10,11 @@ import (
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
-// TestInspectionQueueCounts: InspectionQueue counts failed answers in
-// every form an answer takes, the photos of the inspection and of its
-// findings and their flags, and the 缺项 (here the checklist is unknown:
-// one); sorting on every key works and an unknown key is refused.
+// TestInspectionQueueCounts: InspectionQueue counts the failed answers
+// the server listed (failed_items, from answers in every form they take),
+// the photos of the inspection and of its findings and their flags, and
+// the 缺项 (here h, the one required item); sorting on every key works and
+// an unknown key is refused.
 func TestInspectionQueueCounts(t *testing.T) {
 	ctx := context.Background()
 	db, s := openAt(t, filepath.Join(t.TempDir(), "fieldsync.db"))
@@ -27,6 +28,13 @@ func TestInspectionQueueCounts(t *testing.T) {
 		}{
 			{syncproto.EntityCounty, county, "", map[string]any{"code": county}},
 			{syncproto.EntitySite, site, county, map[string]any{"county": county, "kind": "factory", "name": "厂"}},
+			// The checklist the answers are judged by: a to g, of every
+			// kind an answer can fail (check, boolean) or not (text).
+			{syncproto.EntityTemplate, "t@1", "", map[string]any{"template_id": "t", "version": 1, "items": []map[string]any{
+				{"key": "a", "label": "甲", "type": "check"}, {"key": "b", "label": "乙", "type": "check"},
+				{"key": "c", "label": "丙", "type": "boolean"}, {"key": "d", "label": "丁", "type": "boolean"},
+				{"key": "e", "label": "戊", "type": "check"}, {"key": "f", "label": "己", "type": "boolean"},
+				{"key": "g", "label": "庚", "type": "text"}, {"key": "h", "label": "辛", "type": "check", "required": true}}}},
 			{syncproto.EntityInspection, insp, county, map[string]any{"site_id": site, "template_id": "t", "template_version": 1,
 				"status": "submitted", "started_at": "2026-11-01T09:00:00+08:00",
 				"answers.a": map[string]any{"result": "fail"}, "answers.b": "fail", "answers.c": false,
@@ -59,7 +67,7 @@ func TestInspectionQueueCounts(t *testing.T) {
 	if e := es[0]; e.Failed != 4 || e.Photos != 3 || e.Flags != 3 || e.Clean() {
 		t.Errorf("counts: failed %d photos %d flags %d", e.Failed, e.Photos, e.Flags)
 	}
-	if e := es[1]; e.Failed != 0 || e.Photos != 0 || e.Flags != 0 || e.Missing != 1 || e.Clean() {
+	if e := es[1]; e.Failed != 0 || e.Photos != 0 || e.Flags != 0 || e.Missing != 1 || e.Clean() { // h, required
 		t.Errorf("empty inspection: %+v", e)
 	}
 	if _, _, err := db.InspectionQueue(ctx, q, server.QueueSort{Key: "id; DROP TABLE inspection"}); server.ErrorCode(err) != syncproto.CodeBadRequest {

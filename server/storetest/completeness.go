@@ -112,12 +112,26 @@ func testCompletenessReads(t *testing.T, open Opener) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := e.s.BackfillCompleteness(e.ctx)
-	if err != nil || n != 2 {
-		t.Fatalf("backfill: %d %v, want 2", n, err)
+	// An inspection a server stored before failed_items existed: its
+	// other completeness fields are there, failed_items is not.
+	old := uuid.NewString()
+	if err := e.st.Update(e.ctx, func(tx server.WriteTx) error {
+		return tx.Put(e.ctx, rawRecord(e, syncproto.EntityInspection, old, xinfu, map[string]any{"site_id": site,
+			"template_id": "coal_yard", "template_version": 1, "status": "draft", "started_at": "2026-11-20T09:00:00+08:00",
+			"answers.closed_shed": map[string]any{"result": "fail"}, "answers.floor_paved": map[string]any{"result": "pass"},
+			"missing_items": []any{}, "unknown_answers": []any{}}))
+	}); err != nil {
+		t.Fatal(err)
 	}
-	if r := e.get(syncproto.EntityInspection, insp); r.Value("missing_items") == nil {
-		t.Errorf("no missing_items after the backfill: %v", fieldNames(r))
+	n, err := e.s.BackfillCompleteness(e.ctx)
+	if err != nil || n != 3 {
+		t.Fatalf("backfill: %d %v, want 3", n, err)
+	}
+	if r := e.get(syncproto.EntityInspection, insp); r.Value("missing_items") == nil || string(r.Value("failed_items")) != "[]" {
+		t.Errorf("completeness after the backfill: %v, failed_items %s", fieldNames(r), r.Value("failed_items"))
+	}
+	if r := e.get(syncproto.EntityInspection, old); string(r.Value("failed_items")) != `["closed_shed"]` {
+		t.Errorf("failed_items of an inspection stored before them: %s, want [\"closed_shed\"]", r.Value("failed_items"))
 	}
 	if n, err := e.s.BackfillCompleteness(e.ctx); err != nil || n != 0 {
 		t.Errorf("second backfill: %d %v, want 0", n, err)

@@ -246,7 +246,10 @@ func testInspectionQueue(t *testing.T, open Opener) {
 		return len(keys)
 	}
 	for id, want := range map[string]server.QueueEntry{
-		o.a: {Inspector: o.nameX, Failed: 2, Photos: 1, Flags: 1},
+		// closed_shed failed; floor_paved: false does not answer a
+		// check item (it is listed invalid in missing_items), so it is
+		// not a failed item.
+		o.a: {Inspector: o.nameX, Failed: 1, Photos: 1, Flags: 1},
 		o.b: {Inspector: o.nameX, Failed: 0, Photos: 1, Flags: 1},
 		o.c: {Inspector: o.dn.p.Name, Failed: 0, Photos: 1, Flags: 0},
 		o.x: {Inspector: o.nameX},

@@ -46,7 +46,7 @@ const NOT_DELETABLE = new Set(['photo', 'vehicle_check', 'site']);
 /** Server-owned fields by entity (sync.md §13); created_by and received_at everywhere. */
 const SERVER_OWNED = {
   site: ['lon_wgs84', 'lat_wgs84'],
-  inspection: ['reviewer_id', 'review_comment', 'reviewed_at', 'missing_items', 'unknown_answers'],
+  inspection: ['reviewer_id', 'review_comment', 'reviewed_at', 'missing_items', 'unknown_answers', 'failed_items'],
   photo: ['uploaded', 'flags', 'notes', 'exif', 'lon_wgs84', 'lat_wgs84', 'site_id', 'phash', 'width', 'height', 'processed_at'],
 };
 /** Push-result codes after which a mutation leaves the outbox for the failed list. */
