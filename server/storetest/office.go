@@ -145,6 +145,7 @@ func testInspections(t *testing.T, open Opener) {
 			Counties: []string{xinfu}}, []string{o.b, o.a, o.x}, 3},
 		{"status", server.InspectionQuery{Scope: o.all, Status: "submitted"}, []string{o.c, o.a}, 2},
 		{"returned", server.InspectionQuery{Scope: o.all, Status: "returned"}, []string{o.x}, 1},
+		{"draft is never a status filter", server.InspectionQuery{Scope: o.all, Status: "draft"}, []string{o.b, o.c, o.a, o.x}, 4},
 		{"dates", server.InspectionQuery{Scope: o.all, From: "2026-11-02", To: "2026-11-02"}, []string{o.c}, 1},
 		{"from", server.InspectionQuery{Scope: o.all, From: "2026-11-02"}, []string{o.b, o.c}, 2},
 		{"to", server.InspectionQuery{Scope: o.all, To: "2026-11-01"}, []string{o.a, o.x}, 2},
