@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -13,6 +14,7 @@ import (
 // checklists reads in a write (server.CompletenessTx).
 var completenessCases = []testCase{
 	{"InspectionPhotosAndBackfill", testCompletenessReads},
+	{"QueueFilterAndBackfill", testCompletenessFilter},
 }
 
 // rawRecord is a record as a store keeps it, with fields stamped h and no
@@ -135,5 +137,70 @@ func testCompletenessReads(t *testing.T, open Opener) {
 	}
 	if n, err := e.s.BackfillCompleteness(e.ctx); err != nil || n != 0 {
 		t.Errorf("second backfill: %d %v, want 0", n, err)
+	}
+}
+
+// testCompletenessFilter: the review queue filters complete and incomplete
+// inspections; inspections stored before the server kept their
+// completeness (no missing_items, as an older version left them) get it
+// from BackfillCompleteness, once, and are filtered by it.
+func testCompletenessFilter(t *testing.T, open Opener) {
+	e := seeded(t, open)
+	d := e.inspector(xinfu)
+	site := d.site(xinfu, "锅炉房")
+	complete, incomplete := uuid.NewString(), uuid.NewString()
+	insp := map[string]any{"site_id": site, "template_id": "coal_boiler", "template_version": 1, "status": "submitted"}
+	done := map[string]any{"answers.tonnage": map[string]any{"value": 20}, "answers.boiler_status": map[string]any{"result": "na"},
+		"answers.boiler_retired": map[string]any{"result": "na"}, "answers.no_coal_stock": map[string]any{"result": "na"},
+		"answers.no_new_boiler": map[string]any{"result": "pass"}}
+	for k, v := range insp {
+		done[k] = v
+	}
+	d.pushOK(d.mut(syncproto.EntityInspection, complete, done), d.mut(syncproto.EntityInspection, incomplete, insp))
+	queue := func(c string) []string {
+		t.Helper()
+		recs, _, err := e.st.Inspections(e.ctx, server.InspectionQuery{Scope: server.Scope{All: true}, Completeness: c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ids(recs)
+	}
+	if got := queue(server.CompletenessComplete); len(got) != 1 || got[0] != complete {
+		t.Errorf("complete inspections: %v, want [%s]", got, complete)
+	}
+	if got := queue(server.CompletenessIncomplete); len(got) != 1 || got[0] != incomplete {
+		t.Errorf("incomplete inspections: %v, want [%s]", got, incomplete)
+	}
+	if got := queue(""); len(got) != 2 {
+		t.Errorf("all inspections: %v", got)
+	}
+
+	// Two more as an older version left them: never checked.
+	oldComplete, oldIncomplete := uuid.NewString(), uuid.NewString()
+	err := e.st.Update(e.ctx, func(tx server.WriteTx) error {
+		if err := tx.Put(e.ctx, rawRecord(e, syncproto.EntityInspection, oldComplete, xinfu, done)); err != nil {
+			return err
+		}
+		return tx.Put(e.ctx, rawRecord(e, syncproto.EntityInspection, oldIncomplete, xinfu, insp))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.s.BackfillCompleteness(e.ctx); err != nil || n != 2 {
+		t.Fatalf("backfill: %d, %v; want 2", n, err)
+	}
+	for id, want := range map[string]string{oldComplete: `[]`, oldIncomplete: `[{"key":"tonnage","reason":"answer"}`} {
+		if got := string(e.get(syncproto.EntityInspection, id).Value("missing_items")); !strings.HasPrefix(got, want) {
+			t.Errorf("inspection %s: missing_items %s, want %s…", id, got, want)
+		}
+	}
+	if n, err := e.s.BackfillCompleteness(e.ctx); err != nil || n != 0 {
+		t.Errorf("second backfill: %d, %v; want 0", n, err)
+	}
+	if got := queue(server.CompletenessIncomplete); !sameSet(got, []string{incomplete, oldIncomplete}) {
+		t.Errorf("incomplete after backfill: %v", got)
+	}
+	if got := queue(server.CompletenessComplete); !sameSet(got, []string{complete, oldComplete}) {
+		t.Errorf("complete after backfill: %v", got)
 	}
 }

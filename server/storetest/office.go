@@ -20,6 +20,7 @@ var officeCases = []testCase{
 	{"Inspections", testInspections},
 	{"InspectionTally", testInspectionTally},
 	{"InspectionQueue", testInspectionQueue},
+	{"InspectionQueueCounts", testInspectionQueueCounts},
 	{"Vehicles", testVehicles},
 	{"Tasks", testTasks},
 	{"MonthlyReport", testMonthlyReport},
@@ -303,6 +304,66 @@ func testInspectionQueue(t *testing.T, open Opener) {
 	wantCode(t, err, syncproto.CodeBadRequest, "unknown sort key")
 }
 
+// testInspectionQueueCounts: InspectionQueue counts the failed answers
+// the server listed (failed_items, from answers in every form they take),
+// the photos of the inspection and of its findings and their flags (each
+// flag, not each flagged photo), and the 缺项 (here h, the one required
+// item).
+func testInspectionQueueCounts(t *testing.T, open Opener) {
+	e := newEnv(t, open)
+	site := uuid.NewString()
+	insp, other, finding := uuid.NewString(), uuid.NewString(), uuid.NewString()
+	err := e.st.Update(e.ctx, func(tx server.WriteTx) error {
+		for _, w := range []struct {
+			entity, id, county string
+			fields             map[string]any
+		}{
+			{syncproto.EntityCounty, xinfu, "", map[string]any{"code": xinfu}},
+			{syncproto.EntitySite, site, xinfu, map[string]any{"county": xinfu, "kind": "factory", "name": "厂"}},
+			// The checklist the answers are judged by: a to g, of every
+			// kind an answer can fail (check, boolean) or not (text).
+			{syncproto.EntityTemplate, "t@1", "", map[string]any{"template_id": "t", "version": 1, "items": []map[string]any{
+				{"key": "a", "label": "甲", "type": "check"}, {"key": "b", "label": "乙", "type": "check"},
+				{"key": "c", "label": "丙", "type": "boolean"}, {"key": "d", "label": "丁", "type": "boolean"},
+				{"key": "e", "label": "戊", "type": "check"}, {"key": "f", "label": "己", "type": "boolean"},
+				{"key": "g", "label": "庚", "type": "text"}, {"key": "h", "label": "辛", "type": "check", "required": true}}}},
+			{syncproto.EntityInspection, insp, xinfu, map[string]any{"site_id": site, "template_id": "t", "template_version": 1,
+				"status": "submitted", "started_at": "2026-11-01T09:00:00+08:00",
+				"answers.a": map[string]any{"result": "fail"}, "answers.b": "fail", "answers.c": false,
+				"answers.d": map[string]any{"value": false}, "answers.e": map[string]any{"result": "pass"}, "answers.f": true,
+				"answers.g": map[string]any{"value": "fail"}}},
+			{syncproto.EntityInspection, other, xinfu, map[string]any{"site_id": site, "template_id": "t", "template_version": 1,
+				"status": "submitted", "started_at": "2026-11-02T09:00:00+08:00"}},
+			{syncproto.EntityFinding, finding, xinfu, map[string]any{"inspection_id": insp, "item_key": "a"}},
+			{syncproto.EntityPhoto, uuid.NewString(), xinfu, map[string]any{"inspection_id": insp, "flags": map[string]any{"no_gps": map[string]any{}, "edited": map[string]any{}}}},
+			{syncproto.EntityPhoto, uuid.NewString(), xinfu, map[string]any{"finding_id": finding, "flags": map[string]any{"far_from_site": map[string]any{}}}},
+			{syncproto.EntityPhoto, uuid.NewString(), xinfu, map[string]any{"inspection_id": insp, "flags": map[string]any{}}},
+		} {
+			if err := e.s.Upsert(e.ctx, tx, w.entity, w.id, w.county, w.fields); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := server.InspectionQuery{Scope: server.Scope{All: true}, Limit: 10}
+	es, total, err := e.st.InspectionQueue(e.ctx, q, server.QueueSort{Key: "failed", Desc: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total != 2 || len(es) != 2 || es[0].Record.ID != insp || es[1].Record.ID != other {
+		t.Fatalf("queue: %d %+v", total, es)
+	}
+	if g := es[0]; g.Failed != 4 || g.Photos != 3 || g.Flags != 3 || g.Clean() {
+		t.Errorf("counts: failed %d photos %d flags %d", g.Failed, g.Photos, g.Flags)
+	}
+	if g := es[1]; g.Failed != 0 || g.Photos != 0 || g.Flags != 0 || g.Missing != 1 || g.Clean() { // h, required
+		t.Errorf("empty inspection: %+v", g)
+	}
+}
+
 func testVehicles(t *testing.T, open Opener) {
 	o := newOffice(t, open)
 	e := o.e
@@ -493,6 +554,10 @@ func testSearch(t *testing.T, open Opener) {
 		{"plate of another county", "HGH012", o.scopeX, nil},
 		{"plate in its county", "HGH012", o.scopeN, []string{"vehicle_check:" + o.v4}},
 		{"id", o.v2, o.all, []string{"vehicle_check:" + o.v2}},
+		{"id of another county", o.v4, o.scopeX, nil},
+		{"id in its county", o.v4, o.scopeN, []string{"vehicle_check:" + o.v4}},
+		{"checkpoint of another county", "秦城检查站", o.scopeX, nil},
+		{"checkpoint in its county", "秦城检查站", o.scopeN, []string{"vehicle_check:" + o.v4}},
 		{"percent is literal", "100%", o.all, []string{"site:" + o.siteA, "inspection:" + o.a, "inspection:" + o.x}},
 		{"underscore is literal", "_1", o.all, []string{"site:" + o.siteB, "inspection:" + o.b}},
 		{"percent alone", "%", o.scopeN, nil},
@@ -559,6 +624,31 @@ func testOverview(t *testing.T, open Opener) {
 	}
 	if ov, _ := e.st.Overview(e.ctx, o.scopeX, "2026-11-10", "2026-11-17"); ov.OverdueFindings != 0 || !sameWeeks(ov.Weeks, want[1:2]) {
 		t.Errorf("忻府's overview on 11-10 %+v", ov)
+	}
+	// Over all time the weeks add up to the roadside totals, in the
+	// scope's counties only.
+	for _, scope := range []server.Scope{o.all, o.scopeX} {
+		ov, err := e.st.Overview(e.ctx, scope, "2026-11-30", "2000-01-01")
+		if err != nil {
+			t.Fatal(err)
+		}
+		stats, err := e.st.VehicleStats(e.ctx, scope)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var g6, removed, wg6, wremoved int
+		for _, s := range stats {
+			g6, removed = g6+s.G6, removed+s.Removed
+		}
+		for _, w := range ov.Weeks {
+			wg6, wremoved = wg6+w.G6, wremoved+w.Removed
+			if !scope.All && w.County != xinfu {
+				t.Errorf("忻府's weeks include %s", w.County)
+			}
+		}
+		if g6 == 0 || wg6 != g6 || wremoved != removed {
+			t.Errorf("scope %+v: weeks %d/%d, totals %d/%d", scope, wremoved, wg6, removed, g6)
+		}
 	}
 }
 
