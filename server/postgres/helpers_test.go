@@ -13,7 +13,6 @@ import (
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/app"
 	"github.com/xinzhou-eco/fieldsync/server/postgres"
-	"github.com/xinzhou-eco/fieldsync/syncproto"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -80,20 +79,4 @@ func registerDevice(tb testing.TB, db *postgres.DB) *server.Principal {
 		tb.Fatal(err)
 	}
 	return p
-}
-
-// put writes a county record with a changing note (so every call writes).
-func put(t testing.TB, s *server.Syncer, code string) {
-	t.Helper()
-	upsertNote(t, s, code, uuid.NewString())
-}
-
-func upsertNote(t testing.TB, s *server.Syncer, code, note string) {
-	t.Helper()
-	err := s.Store.Update(context.Background(), func(tx server.WriteTx) error {
-		return s.Upsert(context.Background(), tx, syncproto.EntityCounty, code, "", map[string]any{"code": code, "name": "测试", "note": note})
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }

@@ -3,10 +3,8 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"io/fs"
 	"path/filepath"
-	"slices"
 	"sort"
 	"testing"
 	"time"
@@ -14,6 +12,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/auth"
+	"github.com/xinzhou-eco/fieldsync/server/storetest"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -145,10 +144,8 @@ func TestSignedOutBeforeSessions(t *testing.T) {
 	})
 }
 
-// TestSpentRefreshTokens: rotation keeps the spent hash until the token
-// would have expired and deletes the expired ones, so the table cannot grow
-// without bound; an expired spent token is just invalid, an unexpired one
-// ends the session; signing in again forgets the device's spent tokens.
+// TestSpentRefreshTokens: the spent_refresh table is pruned and forgotten
+// as storetest.SpentTokensPruned says.
 func TestSpentRefreshTokens(t *testing.T) {
 	ctx := context.Background()
 	db, err := Open(ctx, filepath.Join(t.TempDir(), "fieldsync.db"))
@@ -156,85 +153,16 @@ func TestSpentRefreshTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	t0 := time.UnixMilli(1_800_000_000_000)
-	u := &server.User{ID: "0195f4b2-0000-7000-8000-000000000002", Username: "li", Role: server.RoleInspector, CreatedAt: t0}
-	if err := db.CreateUser(ctx, u, "x"); err != nil {
-		t.Fatal(err)
-	}
-	d := &server.Device{ID: "0195f4b2-0000-7000-8000-0000000000cc", UserID: u.ID, CreatedAt: t0}
-	if _, err := db.RegisterDevice(ctx, d, "h0", t0.Add(time.Hour)); err != nil {
-		t.Fatal(err)
-	}
-	spent := func() (hashes []string) {
+	storetest.SpentTokensPruned(t, db, func(device string) []string {
 		t.Helper()
-		rows, err := db.read.QueryContext(ctx, `SELECT hash FROM spent_refresh WHERE device_id = ? ORDER BY hash`, d.ID)
+		rows, err := db.read.QueryContext(ctx, `SELECT hash FROM spent_refresh WHERE device_id = ?`, device)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var h string
-			if err := rows.Scan(&h); err != nil {
-				t.Fatal(err)
-			}
-			hashes = append(hashes, h)
+		hashes, err := scanIDs(rows)
+		if err != nil {
+			t.Fatal(err)
 		}
 		return hashes
-	}
-	session := func() int64 {
-		t.Helper()
-		p, err := db.Principal(ctx, u.ID, d.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p.Session
-	}
-	rotate := func(old, new string, at time.Time) error {
-		_, err := db.RotateRefresh(ctx, old, new, at.Add(10*time.Hour), at)
-		return err
-	}
-
-	if err := rotate("h0", "h1", t0); err != nil { // h0 would expire at t0+1h
-		t.Fatal(err)
-	}
-	if got := spent(); !slices.Equal(got, []string{"h0"}) {
-		t.Fatalf("spent after one rotation %v", got)
-	}
-	if err := rotate("h1", "h2", t0.Add(2*time.Hour)); err != nil { // h1 would expire at t0+10h
-		t.Fatal(err)
-	}
-	if got := spent(); !slices.Equal(got, []string{"h1"}) {
-		t.Fatalf("spent after h0 expired %v, want h0 pruned", got)
-	}
-	for _, tc := range []struct {
-		name, hash  string
-		reuse       bool
-		wantSession int64
-	}{
-		{"expired spent token", "h0", false, 0},
-		{"unknown token", "nope", false, 0},
-		{"spent token", "h1", true, 1},
-		{"spent token again, session ended", "h1", false, 1},
-		{"current token of the ended session", "h2", false, 1},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			err := rotate(tc.hash, "x-"+tc.name, t0.Add(3*time.Hour))
-			if server.ErrorCode(err) != syncproto.CodeTokenInvalid || errors.Is(err, server.ErrRefreshReuse) != tc.reuse {
-				t.Errorf("rotate: %v, want token_invalid (reuse %v)", err, tc.reuse)
-			}
-			if s := session(); s != tc.wantSession {
-				t.Errorf("session %d, want %d", s, tc.wantSession)
-			}
-		})
-	}
-	s, err := db.RegisterDevice(ctx, d, "h3", t0.Add(30*time.Hour))
-	if err != nil || s != 1 {
-		t.Fatalf("sign in again: session %d, %v; want 1", s, err)
-	}
-	if got := spent(); len(got) != 0 {
-		t.Errorf("spent after signing in again %v, want none", got)
-	}
-	if err := rotate("h3", "h4", t0.Add(4*time.Hour)); err != nil {
-		t.Errorf("rotate after signing in again: %v", err)
-	}
+	})
 }

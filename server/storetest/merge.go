@@ -23,6 +23,21 @@ var mergeCases = []testCase{
 	{"ServerFieldsRefusedFromDevices", testServerFieldsRefused},
 	{"RetryIsDuplicate", testRetryDuplicate},
 	{"ReviewLocksAndUnlocks", testReview},
+	{"ServerWriteWinsOverFutureStamps", testServerWriteWinsOverFuture},
+}
+
+// testServerWriteWinsOverFuture: the server's own write (an office
+// decision) takes effect on every field even when its clock is behind the
+// record's HLCs (a clock set back, or a mark lost).
+func testServerWriteWinsOverFuture(t *testing.T, open Opener) {
+	e := newEnv(t, open)
+	e.s.Clock = syncproto.NewClock(syncproto.ServerNode, func() time.Time { return t0.Add(10 * time.Minute) })
+	e.upsert(syncproto.EntityCounty, "149902", "", map[string]any{"code": "149902", "name": "测试", "note": "first"})
+	e.s.Clock = syncproto.NewClock(syncproto.ServerNode, e.Now) // behind the stored stamps
+	e.upsert(syncproto.EntityCounty, "149902", "", map[string]any{"code": "149902", "name": "测试", "note": "second"})
+	if got := e.text(syncproto.EntityCounty, "149902", "note"); got != "second" {
+		t.Fatalf("note = %q after the server's second write, want %q", got, "second")
+	}
 }
 
 // hlcAt is an HLC of the device at t0 plus ms milliseconds.

@@ -13,7 +13,8 @@ import (
 
 // Reopener makes a fresh, empty database and returns a function that
 // opens a new handle on it each time it is called. The suite closes every
-// handle it opens, each before opening the next.
+// handle it opens; it holds two at once only in TwoHandlesShareTheSequence
+// (a server and a command-line tool, or two servers, on one database).
 type Reopener func(t testing.TB) (open func() server.Store)
 
 // RunReopen runs the part of the suite that needs a restart: what must
@@ -21,6 +22,7 @@ type Reopener func(t testing.TB) (open func() server.Store)
 func RunReopen(t *testing.T, r Reopener) {
 	t.Run("Reopen", func(t *testing.T) {
 		t.Run("KeepsFeedClockAndAnswers", func(t *testing.T) { testReopen(t, r) })
+		t.Run("TwoHandlesShareTheSequence", func(t *testing.T) { testTwoHandles(t, r) })
 	})
 }
 
@@ -92,5 +94,28 @@ func testReopen(t *testing.T, r Reopener) {
 	rec := e2.get(syncproto.EntitySite, site)
 	if rec.Text("note") != "服务器" || rec.State.Fields["note"].HLC.Compare(ahead) <= 0 {
 		t.Errorf("server write after restart: %q at %s", rec.Text("note"), rec.State.Fields["note"].HLC)
+	}
+}
+
+// testTwoHandles: two handles on one database never hand out the same
+// sequence number.
+func testTwoHandles(t *testing.T, r Reopener) {
+	reopen := r(t)
+	a, b := reopen(), reopen()
+	t.Cleanup(func() { a.Close(); b.Close() })
+	ea := &env{t: t, ctx: context.Background(), st: a, now: t0}
+	ea.s = server.NewSyncer(a, ea.Now)
+	eb := &env{t: t, ctx: context.Background(), st: b, now: t0}
+	eb.s = server.NewSyncer(b, eb.Now)
+	ea.upsert(syncproto.EntityCounty, xinfu, "", map[string]any{"code": xinfu, "note": "a"})
+	eb.upsert(syncproto.EntityCounty, dingxia, "", map[string]any{"code": dingxia, "note": "b"})
+	ea.upsert(syncproto.EntityCounty, yuanpin, "", map[string]any{"code": yuanpin, "note": "a"})
+	seen := map[int64]string{}
+	for _, code := range []string{xinfu, dingxia, yuanpin} {
+		seq := ea.get(syncproto.EntityCounty, code).Seq
+		if other, dup := seen[seq]; dup {
+			t.Fatalf("%s and %s share seq %d", code, other, seq)
+		}
+		seen[seq] = code
 	}
 }
