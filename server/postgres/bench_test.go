@@ -12,6 +12,7 @@ import (
 	"github.com/xinzhou-eco/fieldsync/seeds"
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/app"
+	"github.com/xinzhou-eco/fieldsync/server/storetest"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
@@ -42,7 +43,7 @@ type pusher struct {
 
 func newPusher(b *testing.B, dsn string) *pusher {
 	db, s := openAt(b, dsn)
-	p := registerDevice(b, db)
+	p := storetest.Inspector(b, db, "140902")
 	return &pusher{s: s, p: p, clock: syncproto.NewClock(p.DeviceID, nil), ids: make([]string, benchBatch)}
 }
 

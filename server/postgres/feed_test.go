@@ -15,6 +15,7 @@ import (
 	"github.com/xinzhou-eco/fieldsync/seeds"
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/app"
+	"github.com/xinzhou-eco/fieldsync/server/storetest"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
@@ -52,7 +53,7 @@ func TestFeedNeverSkips(t *testing.T) {
 	writers := make([]*writer, 2)
 	for i := range writers {
 		db, s := openAt(t, dsn)
-		writers[i] = &writer{db: db, s: s, p: registerDevice(t, db)}
+		writers[i] = &writer{db: db, s: s, p: storetest.Inspector(t, db, "140902")}
 	}
 	reader, _ := openAt(t, dsn)
 

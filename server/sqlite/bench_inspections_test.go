@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/xinzhou-eco/fieldsync/server/app"
+	"github.com/xinzhou-eco/fieldsync/server/storetest"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
@@ -39,7 +40,7 @@ func BenchmarkPushMergeInspections(b *testing.B) {
 	for _, kind := range []string{"create", "answer"} {
 		b.Run(kind, func(b *testing.B) {
 			db, s := openSeeded(b)
-			p := registerDevice(b, db)
+			p := storetest.Inspector(b, db, "140902")
 			clock := syncproto.NewClock(p.DeviceID, nil)
 			site := uuid.NewString()
 			push := func(ms []syncproto.Mutation) {

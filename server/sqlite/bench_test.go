@@ -19,6 +19,7 @@ import (
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/app"
 	"github.com/xinzhou-eco/fieldsync/server/sqlite"
+	"github.com/xinzhou-eco/fieldsync/server/storetest"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
@@ -41,26 +42,6 @@ func openSeeded(tb testing.TB) (*sqlite.DB, *server.Syncer) {
 		tb.Fatal(err)
 	}
 	return db, s
-}
-
-// registerDevice adds an inspector of 140902 with one device.
-func registerDevice(tb testing.TB, db *sqlite.DB) *server.Principal {
-	tb.Helper()
-	ctx := context.Background()
-	u := &server.User{ID: uuid.NewString(), Username: "bench-" + uuid.NewString()[:8], Role: server.RoleInspector,
-		Counties: []string{"140902"}, CreatedAt: time.Now()}
-	if err := db.CreateUser(ctx, u, "x"); err != nil {
-		tb.Fatal(err)
-	}
-	d := &server.Device{ID: uuid.Must(uuid.NewV7()).String(), UserID: u.ID, CreatedAt: time.Now()}
-	if _, err := db.RegisterDevice(ctx, d, "", time.Now().Add(time.Hour)); err != nil {
-		tb.Fatal(err)
-	}
-	p, err := db.Principal(ctx, u.ID, d.ID)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return p
 }
 
 // vehicleRow is one roadside check of ten fields, as values and as fields.
@@ -86,7 +67,7 @@ func vehicleMutation(clock *syncproto.Clock, id string, i int) syncproto.Mutatio
 // It also returns the ids of the last batch made.
 func pushSetup(b *testing.B, kind string) (*server.Syncer, *server.Principal, func(n int) *syncproto.PushRequest, []string) {
 	db, s := openSeeded(b)
-	p := registerDevice(b, db)
+	p := storetest.Inspector(b, db, "140902")
 	clock := syncproto.NewClock(p.DeviceID, nil)
 	ids := make([]string, benchBatch)
 	batch := func(n int) *syncproto.PushRequest {
@@ -142,7 +123,7 @@ func BenchmarkPushMerge(b *testing.B) {
 func BenchmarkPushMergeConcurrent(b *testing.B) {
 	app.TuneRuntime(os.Getenv) // as the server runs
 	db, s := openSeeded(b)
-	devices := []*server.Principal{registerDevice(b, db), registerDevice(b, db)}
+	devices := []*server.Principal{storetest.Inspector(b, db, "140902"), storetest.Inspector(b, db, "140902")}
 	batches := make([][]*syncproto.PushRequest, len(devices))
 	for d, p := range devices {
 		clock := syncproto.NewClock(p.DeviceID, nil)

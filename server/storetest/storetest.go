@@ -219,6 +219,15 @@ func (e *env) signIn(u *server.User) *device {
 	return &device{e: e, p: p, clock: syncproto.NewClock(d.ID, e.Now)}
 }
 
+// Inspector creates in st an inspector of county signed in on one new
+// device and returns its principal, for a store's own tests and
+// benchmarks that push as a phone.
+func Inspector(tb testing.TB, st server.Store, county string) *server.Principal {
+	tb.Helper()
+	e := &env{t: tb, ctx: context.Background(), st: st, now: time.Now()}
+	return e.inspector(county).p
+}
+
 // inspector is a new inspector of counties signed in on a new device.
 func (e *env) inspector(counties ...string) *device {
 	e.t.Helper()

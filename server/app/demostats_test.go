@@ -1,18 +1,69 @@
-package postgres_test
+package app_test
 
 import (
 	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
 	"testing"
 
+	"github.com/xinzhou-eco/fieldsync/internal/pgtest"
+	"github.com/xinzhou-eco/fieldsync/seeds"
 	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/app"
+	"github.com/xinzhou-eco/fieldsync/server/postgres"
+	"github.com/xinzhou-eco/fieldsync/server/sqlite"
+	"golang.org/x/crypto/bcrypt"
 )
 
-// TestVehicleStatsSeeded: the demo's vehicle checks add up to the plan's
-// figures, per checkpoint and in scope, and loading the demo again adds
-// nothing.
+// demoStores opens each store fieldsync runs on, empty, closed when t
+// ends: SQLite in a temporary directory and PostgreSQL on a database of
+// its own.
+var demoStores = []struct {
+	name string
+	open func(t *testing.T) server.Store
+}{
+	{"sqlite", func(t *testing.T) server.Store {
+		db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "fieldsync.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}},
+	{"postgres", func(t *testing.T) server.Store {
+		db, err := postgres.Open(context.Background(), pgtest.NewDatabase(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}},
+}
+
+// TestVehicleStatsSeeded: on every store, the demo's vehicle checks add up
+// to the plan's figures, per checkpoint and in scope, and loading the demo
+// again adds nothing.
 func TestVehicleStatsSeeded(t *testing.T) {
+	for _, st := range demoStores {
+		t.Run(st.name, func(t *testing.T) { testVehicleStatsSeeded(t, st.open(t)) })
+	}
+}
+
+func testVehicleStatsSeeded(t *testing.T, db server.Store) {
 	ctx := context.Background()
-	db, a := openDemo(t)
+	s := server.NewSyncer(db, nil)
+	set, err := seeds.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.LoadReference(ctx, s, set); err != nil {
+		t.Fatal(err)
+	}
+	a := &app.App{Cfg: app.Config{BcryptCost: bcrypt.MinCost}, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), DB: db, Syncer: s}
+	if err := a.LoadDemo(ctx); err != nil {
+		t.Fatal(err)
+	}
 	check := func() {
 		t.Helper()
 		stats, err := db.VehicleStats(ctx, server.Scope{All: true})
