@@ -60,6 +60,9 @@ func testLoginAttempts(t *testing.T, open Opener) {
 	if got, err := ls.LoginAttempts(e.ctx, []string{"wang", "192.0.2.1"}); err != nil || len(got) != 0 {
 		t.Fatalf("attempts of a new store: %v %v", got, err)
 	}
+	if got, err := ls.LoginAttempts(e.ctx, nil); err != nil || len(got) != 0 {
+		t.Fatalf("attempts of no keys: %v %v", got, err)
+	}
 	a := server.LoginAttempts{Failures: 3, Until: t0.Add(time.Minute), Last: t0}
 	b := server.LoginAttempts{Failures: 1, Last: t0.Add(-2 * time.Hour)}
 	c := server.LoginAttempts{Failures: 5, Until: t0.Add(time.Hour), Last: t0.Add(-time.Minute)}
@@ -68,6 +71,9 @@ func testLoginAttempts(t *testing.T, open Opener) {
 	}
 	same := func(x, y server.LoginAttempts) bool {
 		return x.Failures == y.Failures && x.Until.Equal(y.Until) && x.Last.Equal(y.Last)
+	}
+	if got, err := ls.LoginAttempts(e.ctx, nil); err != nil || len(got) != 0 {
+		t.Errorf("attempts of no keys, some stored: %v %v", got, err)
 	}
 	got, err := ls.LoginAttempts(e.ctx, []string{"wang", "192.0.2.1", "nobody"})
 	if err != nil || len(got) != 2 || !same(got["wang"], a) || !same(got["192.0.2.1"], b) {
