@@ -10,7 +10,10 @@
 //	}
 //
 // and, if it can open one database twice, RunReopen for what must survive
-// a restart. Every subtest opens its own empty store, so they are
+// a restart. What the contract cannot see, a store's own tables, is
+// checked once here too: SpentTokensPruned and SchemaMatchesCatalog take a
+// function that reads them in the store's SQL. Inspector signs a phone in
+// for a store's own tests and benchmarks. Every subtest opens its own empty store, so they are
 // independent and may run against a shared database server. Time is the
 // suite's own (a fixed clock each subtest advances), never the machine's,
 // and every time it stores is in whole milliseconds.
