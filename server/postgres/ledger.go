@@ -58,7 +58,7 @@ func (db *DB) VehicleChecks(ctx context.Context, q server.VehicleQuery) ([]*serv
 // Tasks returns the rectification tasks, in the plan's order (by id).
 func (db *DB) Tasks(ctx context.Context) ([]*server.StoredRecord, error) {
 	e := server.EntityByName(syncproto.EntityTask)
-	recs, err := db.stmts[e.Name].scanRows(query(ctx, db.pool, "SELECT "+db.stmts[e.Name].cols+" FROM "+e.Name+" WHERE deleted_hlc = '' ORDER BY id"))
+	recs, err := db.stmts[e.Name].scanRows(query(ctx, db.pool, "SELECT "+db.stmts[e.Name].Cols+" FROM "+e.Name+" WHERE deleted_hlc = '' ORDER BY id"))
 	if err != nil {
 		return nil, fmt.Errorf("list tasks: %w", err)
 	}
@@ -69,7 +69,7 @@ func (db *DB) Tasks(ctx context.Context) ([]*server.StoredRecord, error) {
 func (db *DB) TaskProgress(ctx context.Context, scope server.Scope) ([]server.TaskProgress, error) {
 	e := server.EntityByName(syncproto.EntityTaskProgress)
 	where, args := scopeWhere(scope)
-	recs, err := db.stmts[e.Name].scanRows(query(ctx, db.pool, "SELECT "+db.stmts[e.Name].cols+" FROM "+e.Name+" WHERE deleted_hlc = ''"+where+" ORDER BY id", args...))
+	recs, err := db.stmts[e.Name].scanRows(query(ctx, db.pool, "SELECT "+db.stmts[e.Name].Cols+" FROM "+e.Name+" WHERE deleted_hlc = ''"+where+" ORDER BY id", args...))
 	if err != nil {
 		return nil, fmt.Errorf("list task progress: %w", err)
 	}

@@ -42,7 +42,7 @@ func (t *writeTx) Get(ctx context.Context, e *server.Entity, id string) (*server
 		return r, nil // nil: known absent (Prefetch)
 	}
 	es := t.db.stmts[e.Name]
-	r, err := es.scanRecord(queryRow(ctx, t.tx, es.get, id))
+	r, err := es.ScanRecord(queryRow(ctx, t.tx, es.get, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
@@ -118,7 +118,7 @@ func (t *writeTx) flush(ctx context.Context) error {
 	highs := make([]syncproto.HLC, len(t.pending))
 	par.Do(len(rows), func(i int) {
 		r := t.pending[i]
-		rows[i].args, rows[i].mask, rows[i].err = t.db.stmts[r.Entity.Name].rowArgs(r)
+		rows[i].args, rows[i].mask, rows[i].err = t.db.stmts[r.Entity.Name].RowArgs(r)
 		highs[i] = r.State.Highest()
 	})
 	for _, h := range highs {
@@ -211,7 +211,7 @@ func (db *DB) findSQL(e *server.Entity, field string) string {
 	if f, _ := e.Field(field); f == nil && field != "county" {
 		panic("find by unknown field " + e.Name + "." + field)
 	}
-	return "SELECT " + db.stmts[e.Name].cols + " FROM " + e.Name + " WHERE " + field + " = ? ORDER BY seq"
+	return "SELECT " + db.stmts[e.Name].Cols + " FROM " + e.Name + " WHERE " + field + " = ? ORDER BY seq"
 }
 
 func (t *writeTx) AddConflicts(ctx context.Context, cs []server.Conflict) error {

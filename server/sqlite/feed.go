@@ -59,7 +59,7 @@ func (db *DB) Changes(ctx context.Context, scope server.Scope, after int64, limi
 	out := make([]*server.StoredRecord, 0, len(seqs))
 	for _, e := range server.Entities {
 		es := db.stmts[e.Name]
-		rows, err := tx.QueryContext(ctx, "SELECT "+es.cols+" FROM "+e.Name+" INDEXED BY "+e.Name+"_feed WHERE seq > ? AND seq <= ?"+where+" ORDER BY seq",
+		rows, err := tx.QueryContext(ctx, "SELECT "+es.Cols+" FROM "+e.Name+" INDEXED BY "+e.Name+"_feed WHERE seq > ? AND seq <= ?"+where+" ORDER BY seq",
 			append([]any{after, upTo}, args...)...)
 		if err != nil {
 			return nil, false, fmt.Errorf("read feed of %s: %w", e.Name, err)
@@ -102,7 +102,7 @@ func (db *DB) Get(ctx context.Context, entity, id string) (*server.StoredRecord,
 		return nil, fmt.Errorf("unknown entity %q", entity)
 	}
 	es := db.stmts[e.Name]
-	r, err := es.scanRecord(db.read.QueryRowContext(ctx, es.get, id))
+	r, err := es.ScanRecord(db.read.QueryRowContext(ctx, es.get, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}

@@ -98,7 +98,7 @@ func (db *DB) page(ctx context.Context, e *server.Entity, where string, args []a
 	if limit <= 0 {
 		limit = 50
 	}
-	rows, err := db.read.QueryContext(ctx, "SELECT "+db.stmts[e.Name].cols+" FROM "+e.Name+where+
+	rows, err := db.read.QueryContext(ctx, "SELECT "+db.stmts[e.Name].Cols+" FROM "+e.Name+where+
 		" ORDER BY "+order+" LIMIT ? OFFSET ?", append(args, limit, max(offset, 0))...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list %s: %w", e.Name, err)

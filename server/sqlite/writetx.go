@@ -72,7 +72,7 @@ func (t *writeTx) Get(ctx context.Context, e *server.Entity, id string) (*server
 	if err != nil {
 		return nil, err
 	}
-	r, err := es.scanRecord(st.QueryRowContext(ctx, id))
+	r, err := es.ScanRecord(st.QueryRowContext(ctx, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -172,7 +172,7 @@ func (t *writeTx) flush(ctx context.Context) error {
 	highs := make([]syncproto.HLC, len(t.pending))
 	par.Do(len(rows), func(i int) {
 		r := t.pending[i]
-		rows[i].args, rows[i].mask, rows[i].err = t.db.stmts[r.Entity.Name].rowArgs(r)
+		rows[i].args, rows[i].mask, rows[i].err = t.db.stmts[r.Entity.Name].RowArgs(r)
 		highs[i] = r.State.Highest()
 	})
 	for _, h := range highs {
@@ -240,7 +240,7 @@ func (db *DB) findSQL(e *server.Entity, field string) string {
 	if f, _ := e.Field(field); f == nil && field != "county" {
 		panic("find by unknown field " + e.Name + "." + field)
 	}
-	return "SELECT " + db.stmts[e.Name].cols + " FROM " + e.Name + " WHERE " + field + " = ? ORDER BY seq"
+	return "SELECT " + db.stmts[e.Name].Cols + " FROM " + e.Name + " WHERE " + field + " = ? ORDER BY seq"
 }
 
 func (db *DB) scanAll(e *server.Entity, rows *sql.Rows) ([]*server.StoredRecord, error) {
