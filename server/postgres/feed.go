@@ -76,20 +76,10 @@ func (db *DB) Changes(ctx context.Context, scope server.Scope, after int64, limi
 	return out, more, nil
 }
 
-// scopeWhere is the condition (" AND county = ANY(?)") and its argument
-// that limit a query to scope: its counties and the global records (whose
-// county is empty).
-func scopeWhere(s server.Scope) (string, []any) {
-	if s.All {
-		return "", nil
-	}
-	return " AND county = ANY(?)", []any{append([]string{""}, s.Counties...)}
-}
-
 // feedScope is scopeWhere for the feed's queries, whose scope argument is
 // their third ($3).
 func feedScope(s server.Scope) (string, []any) {
-	w, args := scopeWhere(s)
+	w, args := dialect.ScopeWhere(s)
 	return strings.Replace(w, "?", "$3", 1), args
 }
 

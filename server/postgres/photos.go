@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/sqlstore"
 )
 
 // UnprocessedPhotos returns the ids of live photos whose bytes are stored
@@ -31,24 +32,17 @@ func (db *DB) PhotoHashes(ctx context.Context) ([]server.PhotoHash, error) {
 	return out, rows.Err()
 }
 
-// hasFlag is the condition that the JSON of column (text) is an object
-// with the key bound to its ? (the key present, whatever its value, as
-// SQLite's json_type(…, '$.key') IS NOT NULL).
-func hasFlag(column string) string {
-	return `(CASE WHEN jsonb_typeof(` + column + `::jsonb) = 'object' THEN jsonb_exists(` + column + `::jsonb, ?::text) ELSE false END)`
-}
-
 // PhotosFlagged returns the ids of the live photos whose flags object has
 // any of these keys (lower-case names, as the flag filter's).
 func (db *DB) PhotosFlagged(ctx context.Context, flags ...string) ([]string, error) {
 	var ids []string
 	seen := map[string]bool{}
 	for _, f := range flags {
-		if !validFlagName(f) {
+		if !sqlstore.ValidFlagName(f) {
 			continue
 		}
 		rows, err := query(ctx, db.pool, `SELECT id FROM photo WHERE deleted_hlc = ''
-			AND `+hasFlag("flags")+` ORDER BY seq`, f)
+			AND `+dialect.HasFlag("flags")+` ORDER BY seq`, f)
 		if err != nil {
 			return nil, err
 		}

@@ -353,7 +353,7 @@ func optTime(v sql.NullInt64) *time.Time {
 // Conflicts lists conflict-log entries in scope, newest first, optionally
 // for one record.
 func (db *DB) Conflicts(ctx context.Context, scope server.Scope, entity, recordID string, limit int) ([]server.Conflict, error) {
-	where, args := scopeWhere(scope)
+	where, args := dialect.ScopeWhere(scope)
 	q := `SELECT id, entity, record_id, county, field, value, hlc, winner_hlc, reason, device_id, user_id, created_at FROM conflicts WHERE 1=1` + where
 	if entity != "" {
 		q += ` AND entity = ?`

@@ -26,7 +26,7 @@ func (db *DB) Changes(ctx context.Context, scope server.Scope, after int64, limi
 		return nil, false, err
 	}
 	defer tx.Rollback()
-	where, args := scopeWhere(scope)
+	where, args := dialect.ScopeWhere(scope)
 	var seqs []int64
 	for _, e := range server.Entities {
 		rows, err := tx.QueryContext(ctx, "SELECT seq FROM "+e.Name+" INDEXED BY "+e.Name+"_feed WHERE seq > ?"+where+" ORDER BY seq LIMIT ?",
@@ -72,18 +72,6 @@ func (db *DB) Changes(ctx context.Context, scope server.Scope, after int64, limi
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
 	return out, more, nil
-}
-
-func scopeWhere(s server.Scope) (string, []any) {
-	if s.All {
-		return "", nil
-	}
-	args := make([]any, 0, len(s.Counties)+1)
-	args = append(args, "")
-	for _, c := range s.Counties {
-		args = append(args, c)
-	}
-	return " AND county IN (" + placeholders(len(args)) + ")", args
 }
 
 // MarkPulled records a device's pull for sync health.

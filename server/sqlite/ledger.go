@@ -11,7 +11,7 @@ import (
 // VehicleStats sums the vehicle checks in scope per county, checkpoint and
 // special action, ordered by county, checkpoint and action.
 func (db *DB) VehicleStats(ctx context.Context, scope server.Scope) ([]server.VehicleStat, error) {
-	where, args := scopeWhere(scope)
+	where, args := dialect.ScopeWhere(scope)
 	rows, err := db.read.QueryContext(ctx, `SELECT county, coalesce(checkpoint, ''), coalesce(campaign, ''), count(*),
 		coalesce(sum(emission_stage = ?), 0),
 		coalesce(sum(emission_stage = ? AND aftertreatment = ?), 0)
@@ -37,22 +37,8 @@ func (db *DB) VehicleStats(ctx context.Context, scope server.Scope) ([]server.Ve
 // check first, and how many it selects in all.
 func (db *DB) VehicleChecks(ctx context.Context, q server.VehicleQuery) ([]*server.StoredRecord, int, error) {
 	e := server.EntityByName(syncproto.EntityVehicleCheck)
-	where, args := scopeWhere(q.Scope)
-	w := " WHERE deleted_hlc = ''" + where
-	for _, f := range []struct{ col, val string }{{"county", q.County}, {"checkpoint", q.Checkpoint}, {"campaign", q.Campaign}} {
-		if f.val != "" {
-			w += " AND " + f.col + " = ?"
-			args = append(args, f.val)
-		}
-	}
-	if q.NoCampaign {
-		w += " AND coalesce(campaign, '') = ''"
-	}
-	if q.Removed {
-		w += " AND emission_stage = ? AND aftertreatment = ?"
-		args = append(args, syncproto.StageCN6, syncproto.AftertreatmentRemoved)
-	}
-	return db.page(ctx, e, w, args, "checked_at DESC, id", q.Limit, q.Offset)
+	w, args, order := dialect.VehicleCheckWhere(q)
+	return db.page(ctx, e, w, args, order, q.Limit, q.Offset)
 }
 
 // Tasks returns the rectification tasks, in the plan's order (by id).
@@ -68,7 +54,7 @@ func (db *DB) Tasks(ctx context.Context) ([]*server.StoredRecord, error) {
 // TaskProgress returns the live progress rows (task_progress) in scope.
 func (db *DB) TaskProgress(ctx context.Context, scope server.Scope) ([]server.TaskProgress, error) {
 	e := server.EntityByName(syncproto.EntityTaskProgress)
-	where, args := scopeWhere(scope)
+	where, args := dialect.ScopeWhere(scope)
 	rows, err := db.read.QueryContext(ctx, "SELECT "+db.stmts[e.Name].Cols+" FROM "+e.Name+" WHERE deleted_hlc = ''"+where+" ORDER BY id", args...)
 	if err != nil {
 		return nil, fmt.Errorf("list task progress: %w", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/sqlstore"
 )
 
 // UnprocessedPhotos returns the ids of live photos whose bytes are stored
@@ -41,11 +42,11 @@ func (db *DB) PhotosFlagged(ctx context.Context, flags ...string) ([]string, err
 	var ids []string
 	seen := map[string]bool{}
 	for _, f := range flags {
-		if !validFlagName(f) {
+		if !sqlstore.ValidFlagName(f) {
 			continue
 		}
-		rows, err := db.read.QueryContext(ctx, `SELECT id FROM photo WHERE deleted_hlc = '' AND json_valid(flags)
-			AND json_type(CASE WHEN json_valid(flags) THEN flags ELSE '{}' END, '$.' || ?) IS NOT NULL ORDER BY seq`, f)
+		rows, err := db.read.QueryContext(ctx, `SELECT id FROM photo WHERE deleted_hlc = ''
+			AND `+dialect.HasFlag("flags")+` ORDER BY seq`, f)
 		if err != nil {
 			return nil, err
 		}
