@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/sqlstore"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
@@ -83,15 +84,7 @@ func scanIDs(rows pgx.Rows, err error) ([]string, error) {
 		return nil, err
 	}
 	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return sqlstore.ReadIDs(rows)
 }
 
 var _ server.CompletenessTx = (*writeTx)(nil)

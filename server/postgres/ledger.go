@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/sqlstore"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
@@ -22,15 +23,7 @@ func (db *DB) VehicleStats(ctx context.Context, scope server.Scope) ([]server.Ve
 		return nil, fmt.Errorf("vehicle stats: %w", err)
 	}
 	defer rows.Close()
-	var out []server.VehicleStat
-	for rows.Next() {
-		var v server.VehicleStat
-		if err := rows.Scan(&v.County, &v.Checkpoint, &v.Campaign, &v.Trucks, &v.G6, &v.Removed); err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return sqlstore.ReadVehicleStats(rows)
 }
 
 // VehicleChecks returns a page of the vehicle checks q selects, the latest

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/sqlstore"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
@@ -86,15 +87,7 @@ func (t *writeTx) UncheckedInspections(ctx context.Context, limit int) ([]string
 // scanIDs reads a one-column result of ids and closes rows.
 func scanIDs(rows *sql.Rows) ([]string, error) {
 	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return sqlstore.ReadIDs(rows)
 }
 
 var _ server.CompletenessTx = (*writeTx)(nil)
