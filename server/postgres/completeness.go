@@ -49,10 +49,7 @@ func (t *writeTx) InspectionPhotos(ctx context.Context, ids []string) (map[strin
 		return nil, err
 	}
 	rows.Close()
-	for k, r := range t.cache {
-		if k.entity != syncproto.EntityPhoto || r == nil {
-			continue
-		}
+	for r := range t.CachedOf(syncproto.EntityPhoto) {
 		insp, key := r.Text("inspection_id"), r.Text("item_key")
 		if r.State.IsDeleted() || key == "" || !wanted[insp] {
 			delete(byID, r.ID)
