@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/sqlstore"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
@@ -59,13 +60,5 @@ func (db *DB) InspectionTally(ctx context.Context, q server.InspectionQuery) ([]
 		return nil, fmt.Errorf("tally inspections: %w", err)
 	}
 	defer rows.Close()
-	var out []server.Tally
-	for rows.Next() {
-		var t server.Tally
-		if err := rows.Scan(&t.County, &t.TemplateID, &t.Status, &t.N); err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
+	return sqlstore.ReadTallies(rows)
 }

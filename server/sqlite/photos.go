@@ -25,15 +25,7 @@ func (db *DB) PhotoHashes(ctx context.Context) ([]server.PhotoHash, error) {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []server.PhotoHash
-	for rows.Next() {
-		var h server.PhotoHash
-		if err := rows.Scan(&h.PhotoID, &h.SiteID, &h.PHash); err != nil {
-			return nil, err
-		}
-		out = append(out, h)
-	}
-	return out, rows.Err()
+	return sqlstore.ReadPhotoHashes(rows)
 }
 
 // PhotosFlagged returns the ids of the live photos whose flags object has

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/sqlstore"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
@@ -32,22 +33,11 @@ func (db *DB) InspectionQueue(ctx context.Context, q server.InspectionQuery, s s
 	if err != nil {
 		return nil, 0, fmt.Errorf("inspection queue: %w", err)
 	}
-	defer rows.Close()
-	var ids []string
-	var out []server.QueueEntry
-	for rows.Next() {
-		var id string
-		var e server.QueueEntry
-		if err := rows.Scan(&id, &e.Inspector, &e.Failed, &e.Photos, &e.Flags, &e.Missing); err != nil {
-			return nil, 0, err
-		}
-		ids = append(ids, id)
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
+	ids, out, err := sqlstore.ReadQueueEntries(rows)
+	rows.Close()
+	if err != nil {
 		return nil, 0, err
 	}
-	rows.Close()
 	for i, id := range ids {
 		r, err := db.Get(ctx, syncproto.EntityInspection, id)
 		if err != nil {

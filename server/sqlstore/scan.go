@@ -256,3 +256,65 @@ func ReadVehicleStats(rows Rows) ([]server.VehicleStat, error) {
 	}
 	return out, rows.Err()
 }
+
+// ReadTallies reads counts of inspections by county, checklist and
+// status.
+func ReadTallies(rows Rows) ([]server.Tally, error) {
+	var out []server.Tally
+	for rows.Next() {
+		var t server.Tally
+		if err := rows.Scan(&t.County, &t.TemplateID, &t.Status, &t.N); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// ReadSigningKeys reads token signing keys: id, secret, created_at.
+func ReadSigningKeys(rows Rows) ([]server.SigningKey, error) {
+	var keys []server.SigningKey
+	for rows.Next() {
+		var k server.SigningKey
+		var created int64
+		if err := rows.Scan(&k.ID, &k.Secret, &created); err != nil {
+			return nil, err
+		}
+		k.CreatedAt = time.UnixMilli(created)
+		keys = append(keys, k)
+	}
+	return keys, rows.Err()
+}
+
+// ReadPhotoHashes reads photos' perceptual hashes: id, site, phash.
+func ReadPhotoHashes(rows Rows) ([]server.PhotoHash, error) {
+	var out []server.PhotoHash
+	for rows.Next() {
+		var h server.PhotoHash
+		if err := rows.Scan(&h.PhotoID, &h.SiteID, &h.PHash); err != nil {
+			return nil, err
+		}
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+// ReadQueueEntries reads the rows of QueueSQL: the inspections' ids, and
+// their entries without their records.
+func ReadQueueEntries(rows Rows) ([]string, []server.QueueEntry, error) {
+	var ids []string
+	var out []server.QueueEntry
+	for rows.Next() {
+		var id string
+		var e server.QueueEntry
+		if err := rows.Scan(&id, &e.Inspector, &e.Failed, &e.Photos, &e.Flags, &e.Missing); err != nil {
+			return nil, nil, err
+		}
+		ids = append(ids, id)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	return ids, out, nil
+}
