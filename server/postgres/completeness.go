@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/sqlstore"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
@@ -48,10 +49,7 @@ func (t *writeTx) InspectionPhotos(ctx context.Context, ids []string) (map[strin
 		return nil, err
 	}
 	rows.Close()
-	for k, r := range t.cache {
-		if k.entity != syncproto.EntityPhoto || r == nil {
-			continue
-		}
+	for r := range t.CachedOf(syncproto.EntityPhoto) {
 		insp, key := r.Text("inspection_id"), r.Text("item_key")
 		if r.State.IsDeleted() || key == "" || !wanted[insp] {
 			delete(byID, r.ID)
@@ -83,15 +81,7 @@ func scanIDs(rows pgx.Rows, err error) ([]string, error) {
 		return nil, err
 	}
 	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return sqlstore.ReadIDs(rows)
 }
 
 var _ server.CompletenessTx = (*writeTx)(nil)

@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/sqlstore"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
@@ -167,19 +168,19 @@ func (db *DB) Update(ctx context.Context, fn func(server.WriteTx) error) error {
 		if err != nil {
 			return fmt.Errorf("parse seq: %w", err)
 		}
-		tx := &writeTx{db: db, tx: pgTx, seq: start}
+		tx := &writeTx{db: db, tx: pgTx, TxRecords: sqlstore.TxRecords{Seq: start}}
 		if err := fn(tx); err != nil {
 			return err
 		}
 		if err := tx.flush(ctx); err != nil {
 			return err
 		}
-		if tx.seq != start {
-			if _, err := pgTx.Exec(ctx, `UPDATE meta SET value = $1 WHERE key = 'seq'`, strconv.FormatInt(tx.seq, 10)); err != nil {
+		if tx.Seq != start {
+			if _, err := pgTx.Exec(ctx, `UPDATE meta SET value = $1 WHERE key = 'seq'`, strconv.FormatInt(tx.Seq, 10)); err != nil {
 				return fmt.Errorf("advance seq: %w", err)
 			}
 		}
-		return raiseHighHLC(ctx, pgTx, tx.high)
+		return raiseHighHLC(ctx, pgTx, tx.High)
 	})
 }
 

@@ -53,7 +53,7 @@ func (db *DB) Changes(ctx context.Context, scope server.Scope, after int64, limi
 		// The page's rows, every table's query sent at once.
 		batch := &pgx.Batch{}
 		for _, e := range server.Entities {
-			batch.Queue("SELECT "+db.stmts[e.Name].cols+" FROM "+e.Name+" WHERE seq > $1 AND seq <= $2"+where+" ORDER BY seq",
+			batch.Queue("SELECT "+db.stmts[e.Name].Cols+" FROM "+e.Name+" WHERE seq > $1 AND seq <= $2"+where+" ORDER BY seq",
 				append([]any{after, upTo}, args...)...)
 		}
 		br := tx.SendBatch(ctx, batch)
@@ -76,20 +76,10 @@ func (db *DB) Changes(ctx context.Context, scope server.Scope, after int64, limi
 	return out, more, nil
 }
 
-// scopeWhere is the condition (" AND county = ANY(?)") and its argument
-// that limit a query to scope: its counties and the global records (whose
-// county is empty).
-func scopeWhere(s server.Scope) (string, []any) {
-	if s.All {
-		return "", nil
-	}
-	return " AND county = ANY(?)", []any{append([]string{""}, s.Counties...)}
-}
-
 // feedScope is scopeWhere for the feed's queries, whose scope argument is
 // their third ($3).
 func feedScope(s server.Scope) (string, []any) {
-	w, args := scopeWhere(s)
+	w, args := dialect.ScopeWhere(s)
 	return strings.Replace(w, "?", "$3", 1), args
 }
 
@@ -107,7 +97,7 @@ func (db *DB) Get(ctx context.Context, entity, id string) (*server.StoredRecord,
 		return nil, fmt.Errorf("unknown entity %q", entity)
 	}
 	es := db.stmts[e.Name]
-	r, err := es.scanRecord(queryRow(ctx, db.pool, es.get, id))
+	r, err := es.ScanRecord(queryRow(ctx, db.pool, es.get, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}

@@ -3,82 +3,17 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/sqlstore"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
-
-// inspectionWhere builds the WHERE clause of a review-queue query; the
-// county filter is left out when withCounty is false (for the per-county
-// counts, which show every county in scope).
-func inspectionWhere(q server.InspectionQuery, withCounty bool) (string, []any) {
-	where, args := scopeWhere(q.Scope)
-	w := " WHERE deleted_hlc = ''" + where
-	if q.Status != "" && slices.Contains(server.ReviewStatuses, q.Status) {
-		w += " AND status = ?"
-		args = append(args, q.Status)
-	} else {
-		w += " AND status = ANY(?)"
-		args = append(args, server.ReviewStatuses)
-	}
-	if withCounty && q.County != "" {
-		w += " AND county = ?"
-		args = append(args, q.County)
-	}
-	if q.TemplateID != "" {
-		w += " AND template_id = ?"
-		args = append(args, q.TemplateID)
-	}
-	if len(q.TemplateIDs) > 0 {
-		w += " AND template_id = ANY(?)"
-		args = append(args, q.TemplateIDs)
-	}
-	if len(q.Counties) > 0 {
-		w += " AND county = ANY(?)"
-		args = append(args, q.Counties)
-	}
-	if q.From != "" {
-		w += " AND substr(started_at, 1, 10) >= ?"
-		args = append(args, q.From)
-	}
-	if q.To != "" {
-		w += " AND substr(started_at, 1, 10) <= ?"
-		args = append(args, q.To)
-	}
-	switch q.Completeness {
-	case server.CompletenessComplete:
-		w += " AND missing_items = '[]'"
-	case server.CompletenessIncomplete:
-		w += " AND missing_items != '[]'"
-	}
-	if q.Flag != "" && validFlagName(q.Flag) {
-		w += ` AND EXISTS (SELECT 1 FROM photo p WHERE p.deleted_hlc = ''
-			AND (p.inspection_id = inspection.id OR p.finding_id IN (SELECT f.id FROM finding f WHERE f.inspection_id = inspection.id))
-			AND ` + hasFlag("p.flags") + `)`
-		args = append(args, q.Flag)
-	}
-	return w, args
-}
-
-// validFlagName reports whether name may be put into a JSON path.
-func validFlagName(name string) bool {
-	if len(name) > 40 {
-		return false
-	}
-	for _, r := range name {
-		if (r < 'a' || r > 'z') && r != '_' {
-			return false
-		}
-	}
-	return true
-}
 
 // Inspections returns a page of the inspections q selects, newest first,
 // and how many it selects in all.
 func (db *DB) Inspections(ctx context.Context, q server.InspectionQuery) ([]*server.StoredRecord, int, error) {
-	w, args := inspectionWhere(q, true)
-	return db.page(ctx, server.EntityByName(syncproto.EntityInspection), w, args, "started_at DESC NULLS LAST, created_at DESC, id", q.Limit, q.Offset)
+	w, args := dialect.InspectionWhere(q, true)
+	return db.page(ctx, server.EntityByName(syncproto.EntityInspection), w, args, dialect.InspectionOrder(), q.Limit, q.Offset)
 }
 
 // page returns the records of e matching where (a WHERE clause and its
@@ -93,7 +28,7 @@ func (db *DB) page(ctx context.Context, e *server.Entity, where string, args []a
 	if limit <= 0 {
 		limit = 50
 	}
-	out, err := db.stmts[e.Name].scanRows(query(ctx, db.pool, "SELECT "+db.stmts[e.Name].cols+" FROM "+e.Name+where+
+	out, err := db.stmts[e.Name].scanRows(query(ctx, db.pool, "SELECT "+db.stmts[e.Name].Cols+" FROM "+e.Name+where+
 		" ORDER BY "+order+" LIMIT ? OFFSET ?", append(args, limit, max(offset, 0))...))
 	if err != nil {
 		return nil, 0, fmt.Errorf("list %s: %w", e.Name, err)
@@ -118,20 +53,12 @@ func (db *DB) InspectionCounts(ctx context.Context, q server.InspectionQuery) (m
 // InspectionTally counts the inspections q selects by county, checklist and
 // status, in every county of its scope whatever q.County says.
 func (db *DB) InspectionTally(ctx context.Context, q server.InspectionQuery) ([]server.Tally, error) {
-	w, args := inspectionWhere(q, false)
+	w, args := dialect.InspectionWhere(q, false)
 	rows, err := query(ctx, db.pool, "SELECT county, coalesce(template_id, ''), status, count(*) FROM inspection"+w+
 		" GROUP BY county, template_id, status ORDER BY county, template_id NULLS FIRST, status NULLS FIRST", args...)
 	if err != nil {
 		return nil, fmt.Errorf("tally inspections: %w", err)
 	}
 	defer rows.Close()
-	var out []server.Tally
-	for rows.Next() {
-		var t server.Tally
-		if err := rows.Scan(&t.County, &t.TemplateID, &t.Status, &t.N); err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
+	return sqlstore.ReadTallies(rows)
 }

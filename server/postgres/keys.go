@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/sqlstore"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
@@ -20,17 +21,7 @@ func (db *DB) SigningKeys(ctx context.Context) ([]server.SigningKey, error) {
 		return nil, fmt.Errorf("read signing keys: %w", err)
 	}
 	defer rows.Close()
-	var out []server.SigningKey
-	for rows.Next() {
-		var k server.SigningKey
-		var created int64
-		if err := rows.Scan(&k.ID, &k.Secret, &created); err != nil {
-			return nil, err
-		}
-		k.CreatedAt = time.UnixMilli(created)
-		out = append(out, k)
-	}
-	return out, rows.Err()
+	return sqlstore.ReadSigningKeys(rows)
 }
 
 // AddSigningKey stores a new key. Errors: conflict (the id exists).

@@ -5,13 +5,14 @@ import (
 	"fmt"
 
 	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/sqlstore"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
 // VehicleStats sums the vehicle checks in scope per county, checkpoint and
 // special action, ordered by county, checkpoint and action.
 func (db *DB) VehicleStats(ctx context.Context, scope server.Scope) ([]server.VehicleStat, error) {
-	where, args := scopeWhere(scope)
+	where, args := dialect.ScopeWhere(scope)
 	rows, err := query(ctx, db.pool, `SELECT county, coalesce(checkpoint, ''), coalesce(campaign, ''), count(*),
 		count(*) FILTER (WHERE emission_stage = ?),
 		count(*) FILTER (WHERE emission_stage = ? AND aftertreatment = ?)
@@ -22,43 +23,21 @@ func (db *DB) VehicleStats(ctx context.Context, scope server.Scope) ([]server.Ve
 		return nil, fmt.Errorf("vehicle stats: %w", err)
 	}
 	defer rows.Close()
-	var out []server.VehicleStat
-	for rows.Next() {
-		var v server.VehicleStat
-		if err := rows.Scan(&v.County, &v.Checkpoint, &v.Campaign, &v.Trucks, &v.G6, &v.Removed); err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return sqlstore.ReadVehicleStats(rows)
 }
 
 // VehicleChecks returns a page of the vehicle checks q selects, the latest
 // check first, and how many it selects in all.
 func (db *DB) VehicleChecks(ctx context.Context, q server.VehicleQuery) ([]*server.StoredRecord, int, error) {
 	e := server.EntityByName(syncproto.EntityVehicleCheck)
-	where, args := scopeWhere(q.Scope)
-	w := " WHERE deleted_hlc = ''" + where
-	for _, f := range []struct{ col, val string }{{"county", q.County}, {"checkpoint", q.Checkpoint}, {"campaign", q.Campaign}} {
-		if f.val != "" {
-			w += " AND " + f.col + " = ?"
-			args = append(args, f.val)
-		}
-	}
-	if q.NoCampaign {
-		w += " AND coalesce(campaign, '') = ''"
-	}
-	if q.Removed {
-		w += " AND emission_stage = ? AND aftertreatment = ?"
-		args = append(args, syncproto.StageCN6, syncproto.AftertreatmentRemoved)
-	}
-	return db.page(ctx, e, w, args, "checked_at DESC NULLS LAST, id", q.Limit, q.Offset)
+	w, args, order := dialect.VehicleCheckWhere(q)
+	return db.page(ctx, e, w, args, order, q.Limit, q.Offset)
 }
 
 // Tasks returns the rectification tasks, in the plan's order (by id).
 func (db *DB) Tasks(ctx context.Context) ([]*server.StoredRecord, error) {
 	e := server.EntityByName(syncproto.EntityTask)
-	recs, err := db.stmts[e.Name].scanRows(query(ctx, db.pool, "SELECT "+db.stmts[e.Name].cols+" FROM "+e.Name+" WHERE deleted_hlc = '' ORDER BY id"))
+	recs, err := db.stmts[e.Name].scanRows(query(ctx, db.pool, "SELECT "+db.stmts[e.Name].Cols+" FROM "+e.Name+" WHERE deleted_hlc = '' ORDER BY id"))
 	if err != nil {
 		return nil, fmt.Errorf("list tasks: %w", err)
 	}
@@ -68,8 +47,8 @@ func (db *DB) Tasks(ctx context.Context) ([]*server.StoredRecord, error) {
 // TaskProgress returns the live progress rows (task_progress) in scope.
 func (db *DB) TaskProgress(ctx context.Context, scope server.Scope) ([]server.TaskProgress, error) {
 	e := server.EntityByName(syncproto.EntityTaskProgress)
-	where, args := scopeWhere(scope)
-	recs, err := db.stmts[e.Name].scanRows(query(ctx, db.pool, "SELECT "+db.stmts[e.Name].cols+" FROM "+e.Name+" WHERE deleted_hlc = ''"+where+" ORDER BY id", args...))
+	where, args := dialect.ScopeWhere(scope)
+	recs, err := db.stmts[e.Name].scanRows(query(ctx, db.pool, "SELECT "+db.stmts[e.Name].Cols+" FROM "+e.Name+" WHERE deleted_hlc = ''"+where+" ORDER BY id", args...))
 	if err != nil {
 		return nil, fmt.Errorf("list task progress: %w", err)
 	}

@@ -14,21 +14,21 @@ import (
 // figures of the checks made on or after since (YYYY-MM-DD).
 func (db *DB) Overview(ctx context.Context, scope server.Scope, today, since string) (*server.Overview, error) {
 	var o server.Overview
-	where, args := scopeOf(scope, "i")
+	where, args := dialect.ScopeOf(scope, "i")
 	err := queryRow(ctx, db.pool, `SELECT count(*) FROM inspection i WHERE i.deleted_hlc = '' AND i.status = '`+server.StatusAwaitingReview+`'`+where+`
 		AND EXISTS (SELECT 1 FROM photo p WHERE p.deleted_hlc = '' AND p.flags IS NOT NULL AND p.flags NOT IN ('{}', '[]', 'null')
 			AND (p.inspection_id = i.id OR p.finding_id IN (SELECT f.id FROM finding f WHERE f.inspection_id = i.id)))`, args...).Scan(&o.FlaggedWaiting)
 	if err != nil {
 		return nil, fmt.Errorf("overview flagged: %w", err)
 	}
-	where, args = scopeOf(scope, "f")
+	where, args = dialect.ScopeOf(scope, "f")
 	err = queryRow(ctx, db.pool, `SELECT count(*) FROM finding f WHERE f.deleted_hlc = ''
 		AND coalesce(f.deadline, '') != '' AND f.deadline < ? AND coalesce(f.status, '') IN `+sqllit.List(server.OpenFindingStatuses)+where,
 		append([]any{today}, args...)...).Scan(&o.OverdueFindings)
 	if err != nil {
 		return nil, fmt.Errorf("overview findings: %w", err)
 	}
-	where, args = scopeOf(scope, "v")
+	where, args = dialect.ScopeOf(scope, "v")
 	// The week of a check is the Monday it follows, in the phone's local
 	// date as it wrote checked_at.
 	rows, err := query(ctx, db.pool, `SELECT v.county, coalesce(v.checkpoint, ''),

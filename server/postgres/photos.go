@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/sqlstore"
 )
 
 // UnprocessedPhotos returns the ids of live photos whose bytes are stored
@@ -20,22 +21,7 @@ func (db *DB) PhotoHashes(ctx context.Context) ([]server.PhotoHash, error) {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []server.PhotoHash
-	for rows.Next() {
-		var h server.PhotoHash
-		if err := rows.Scan(&h.PhotoID, &h.SiteID, &h.PHash); err != nil {
-			return nil, err
-		}
-		out = append(out, h)
-	}
-	return out, rows.Err()
-}
-
-// hasFlag is the condition that the JSON of column (text) is an object
-// with the key bound to its ? (the key present, whatever its value, as
-// SQLite's json_type(…, '$.key') IS NOT NULL).
-func hasFlag(column string) string {
-	return `(CASE WHEN jsonb_typeof(` + column + `::jsonb) = 'object' THEN jsonb_exists(` + column + `::jsonb, ?::text) ELSE false END)`
+	return sqlstore.ReadPhotoHashes(rows)
 }
 
 // PhotosFlagged returns the ids of the live photos whose flags object has
@@ -44,11 +30,11 @@ func (db *DB) PhotosFlagged(ctx context.Context, flags ...string) ([]string, err
 	var ids []string
 	seen := map[string]bool{}
 	for _, f := range flags {
-		if !validFlagName(f) {
+		if !sqlstore.ValidFlagName(f) {
 			continue
 		}
 		rows, err := query(ctx, db.pool, `SELECT id FROM photo WHERE deleted_hlc = ''
-			AND `+hasFlag("flags")+` ORDER BY seq`, f)
+			AND `+dialect.HasFlag("flags")+` ORDER BY seq`, f)
 		if err != nil {
 			return nil, err
 		}

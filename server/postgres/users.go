@@ -5,12 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/sqlstore"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
@@ -89,25 +88,10 @@ func (db *DB) SetUserDisabled(ctx context.Context, username string, disabled boo
 const userCols = `u.id, u.username, u.display_name, u.role, u.disabled, u.scope_version, u.created_at,
 	coalesce((SELECT string_agg(county, ',' ORDER BY county) FROM user_counties WHERE user_id = u.id), '')`
 
-func scanUser(sc interface{ Scan(...any) error }, extra ...any) (*server.User, error) {
-	u := &server.User{}
-	var role, counties string
-	var created int64
-	if err := sc.Scan(append([]any{&u.ID, &u.Username, &u.DisplayName, &role, &u.Disabled, &u.ScopeVersion, &created, &counties}, extra...)...); err != nil {
-		return nil, err
-	}
-	u.Role, u.CreatedAt = server.Role(role), time.UnixMilli(created)
-	if counties != "" {
-		u.Counties = strings.Split(counties, ",")
-		sort.Strings(u.Counties)
-	}
-	return u, nil
-}
-
 // UserByUsername returns a user and their password hash. Errors: not_found.
 func (db *DB) UserByUsername(ctx context.Context, username string) (*server.User, string, error) {
 	var hash string
-	u, err := scanUser(queryRow(ctx, db.pool, `SELECT `+userCols+`, u.password_hash FROM users u WHERE u.username = ?`, username), &hash)
+	u, err := sqlstore.ScanUser(queryRow(ctx, db.pool, `SELECT `+userCols+`, u.password_hash FROM users u WHERE u.username = ?`, username), &hash)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, "", server.Errorf(syncproto.CodeNotFound, "用户不存在")
 	}
@@ -121,15 +105,7 @@ func (db *DB) Users(ctx context.Context) ([]*server.User, error) {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []*server.User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
+	return sqlstore.ReadUsers(rows)
 }
 
 // RegisterDevice binds a device to a user at login, stores the hash of its
@@ -194,17 +170,14 @@ func (db *DB) RotateRefresh(ctx context.Context, oldHash, newHash string, newExp
 		case errors.Is(err, pgx.ErrNoRows):
 			reused, err = endReusedSession(ctx, tx, oldHash, now, &s)
 			if err == nil && !reused {
-				err = server.Errorf(syncproto.CodeTokenInvalid, "刷新令牌无效，请重新登录")
+				err = sqlstore.ErrRefreshInvalid()
 			}
 			return err
 		case err != nil:
 			return err
-		case revoked.Valid:
-			return server.Errorf(syncproto.CodeDeviceRevoked, "此设备已被停用，请联系管理员")
-		case disabled:
-			return server.Errorf(syncproto.CodeUserDisabled, "账号已停用")
-		case expires <= now.UnixMilli():
-			return server.Errorf(syncproto.CodeTokenExpired, "登录已过期，请重新登录")
+		}
+		if err := sqlstore.RefreshCheck(revoked.Valid, disabled, expires, now); err != nil {
+			return err
 		}
 		if _, err := exec(ctx, tx, `INSERT INTO spent_refresh (hash, device_id, session, spent_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
 			oldHash, s.DeviceID, s.Session, now.UnixMilli(), expires); err != nil {
@@ -221,8 +194,7 @@ func (db *DB) RotateRefresh(ctx context.Context, oldHash, newHash string, newExp
 	case err != nil:
 		return server.DeviceSession{}, err
 	case reused:
-		return s, &server.Error{Code: syncproto.CodeTokenInvalid, Message: "此设备的刷新令牌被重复使用，为安全起见已退出登录，请重新登录",
-			Err: server.ErrRefreshReuse}
+		return s, sqlstore.ErrRefreshReused()
 	}
 	return s, nil
 }
@@ -290,7 +262,7 @@ func (db *DB) Principal(ctx context.Context, userID, deviceID string) (*server.P
 	var disabled bool
 	var revoked sql.NullInt64
 	var session int64
-	u, err := scanUser(queryRow(ctx, db.pool, `SELECT `+userCols+`, d.revoked_at, d.session FROM users u JOIN devices d ON d.user_id = u.id
+	u, err := sqlstore.ScanUser(queryRow(ctx, db.pool, `SELECT `+userCols+`, d.revoked_at, d.session FROM users u JOIN devices d ON d.user_id = u.id
 		WHERE u.id = ? AND d.id = ?`, userID, deviceID), &revoked, &session)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, server.Errorf(syncproto.CodeTokenInvalid, "令牌无效，请重新登录")
@@ -312,72 +284,23 @@ func (db *DB) Principal(ctx context.Context, userID, deviceID string) (*server.P
 // Devices lists devices with their sync health, limited to users whose
 // counties meet the scope (all devices for an unlimited scope).
 func (db *DB) Devices(ctx context.Context, scope server.Scope) ([]*server.Device, error) {
-	q := `SELECT d.id, d.user_id, u.username, u.display_name, d.name, d.created_at, d.last_seen_at, d.revoked_at,
-		d.last_pull_at, d.last_push_at, d.last_ack_seq, d.last_batch_id,
-		(SELECT count(*) FROM photo p WHERE p.created_device = d.id AND NOT coalesce(p.uploaded, false) AND p.deleted_hlc = '')
-		FROM devices d JOIN users u ON u.id = d.user_id`
-	var args []any
-	if !scope.All {
-		q += ` WHERE d.user_id IN (SELECT user_id FROM user_counties WHERE county = ANY(?))`
-		args = append(args, append([]string{""}, scope.Counties...))
-	}
+	q, args := dialect.DevicesSQL(scope, `NOT coalesce(p.uploaded, false)`)
 	rows, err := query(ctx, db.pool, q+` ORDER BY u.username, d.created_at`, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []*server.Device
-	for rows.Next() {
-		d := &server.Device{}
-		var created, seen int64
-		var revoked, pull, push sql.NullInt64
-		if err := rows.Scan(&d.ID, &d.UserID, &d.Username, &d.UserName, &d.Name, &created, &seen, &revoked, &pull, &push,
-			&d.Health.LastAckSeq, &d.Health.LastBatchID, &d.Health.PendingUploads); err != nil {
-			return nil, err
-		}
-		d.CreatedAt, d.LastSeenAt = time.UnixMilli(created), time.UnixMilli(seen)
-		d.RevokedAt, d.Health.LastPullAt, d.Health.LastPushAt = optTime(revoked), optTime(pull), optTime(push)
-		out = append(out, d)
-	}
-	return out, rows.Err()
-}
-
-func optTime(v sql.NullInt64) *time.Time {
-	if !v.Valid {
-		return nil
-	}
-	t := time.UnixMilli(v.Int64)
-	return &t
+	return sqlstore.ReadDevices(rows)
 }
 
 // Conflicts lists conflict-log entries in scope, newest first, optionally
 // for one record.
 func (db *DB) Conflicts(ctx context.Context, scope server.Scope, entity, recordID string, limit int) ([]server.Conflict, error) {
-	where, args := scopeWhere(scope)
-	q := `SELECT id, entity, record_id, county, field, value, hlc, winner_hlc, reason, device_id, user_id, created_at FROM conflicts WHERE 1=1` + where
-	if entity != "" {
-		q += ` AND entity = ?`
-		args = append(args, entity)
-	}
-	if recordID != "" {
-		q += ` AND record_id = ?`
-		args = append(args, recordID)
-	}
-	rows, err := query(ctx, db.pool, q+` ORDER BY id DESC LIMIT ?`, append(args, limit)...)
+	q, args := dialect.ConflictsSQL(scope, entity, recordID, limit)
+	rows, err := query(ctx, db.pool, q, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := []server.Conflict{}
-	for rows.Next() {
-		var c server.Conflict
-		var value string
-		var at int64
-		if err := rows.Scan(&c.ID, &c.Entity, &c.RecordID, &c.County, &c.Field, &value, &c.HLC, &c.WinnerHLC, &c.Reason, &c.DeviceID, &c.UserID, &at); err != nil {
-			return nil, err
-		}
-		c.Value, c.At = []byte(value), time.UnixMilli(at)
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return sqlstore.ReadConflicts(rows)
 }

@@ -7,9 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/xinzhou-eco/fieldsync/internal/par"
 	"github.com/xinzhou-eco/fieldsync/server"
-	"github.com/xinzhou-eco/fieldsync/syncproto"
+	"github.com/xinzhou-eco/fieldsync/server/sqlstore"
 )
 
 // This file is the write transaction: server.WriteTx in a transaction
@@ -19,37 +18,27 @@ import (
 // writeTx implements server.WriteTx in a PostgreSQL transaction that
 // holds feedLock.
 type writeTx struct {
-	db  *DB
-	tx  pgx.Tx
-	seq int64
-	// high is the greatest HLC of the records this transaction wrote, to
-	// raise the stored high-water mark (see DB.HighHLC) at commit.
-	high syncproto.HLC
-	// cache holds the records this transaction has read or written: as the
-	// only writer (feedLock), it is their current state until commit. It
-	// spares a batch from re-reading the same county or parent for every
-	// mutation.
-	cache map[recordKey]*server.StoredRecord
-	// pending are the records Put queued for flush, once each.
-	pending []*server.StoredRecord
-	queued  map[recordKey]bool
+	db *DB
+	tx pgx.Tx
+	// TxRecords is the transaction's record cache and write queue: as the
+	// only writer (feedLock), its cache is the records' current state
+	// until commit.
+	sqlstore.TxRecords
 }
 
-type recordKey struct{ entity, id string }
-
 func (t *writeTx) Get(ctx context.Context, e *server.Entity, id string) (*server.StoredRecord, error) {
-	if r, ok := t.cache[recordKey{e.Name, id}]; ok {
+	if r, ok := t.Cached(e.Name, id); ok {
 		return r, nil // nil: known absent (Prefetch)
 	}
 	es := t.db.stmts[e.Name]
-	r, err := es.scanRecord(queryRow(ctx, t.tx, es.get, id))
+	r, err := es.ScanRecord(queryRow(ctx, t.tx, es.get, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get %s %s: %w", e.Name, id, err)
 	}
-	t.remember(r)
+	t.Remember(r)
 	return r, nil
 }
 
@@ -57,75 +46,35 @@ func (t *writeTx) Get(ctx context.Context, e *server.Entity, id string) (*server
 // absent ones included, so that the batch's Gets cost no query each.
 func (t *writeTx) Prefetch(ctx context.Context, e *server.Entity, ids []string) error {
 	es := t.db.stmts[e.Name]
-	if t.cache == nil {
-		t.cache = map[recordKey]*server.StoredRecord{}
-	}
 	for _, id := range ids {
-		if _, ok := t.cache[recordKey{e.Name, id}]; !ok {
-			t.cache[recordKey{e.Name, id}] = nil
-		}
+		t.ExpectAbsent(e.Name, id)
 	}
 	found, err := es.scanRows(query(ctx, t.tx, es.in, ids))
 	if err != nil {
 		return fmt.Errorf("prefetch %s: %w", e.Name, err)
 	}
 	for _, r := range found {
-		if t.cache[recordKey{e.Name, r.ID}] == nil { // never replace a newer, unflushed state
-			t.remember(r)
-		}
+		t.Current(r)
 	}
 	return nil
-}
-
-func (t *writeTx) remember(r *server.StoredRecord) {
-	if t.cache == nil {
-		t.cache = map[recordKey]*server.StoredRecord{}
-	}
-	t.cache[recordKey{r.Entity.Name, r.ID}] = r
 }
 
 // Put gives the record the next sequence number and queues it; queued
 // records are written by flush before the transaction commits, in one
 // pipelined batch. Until then Get answers from the cache.
 func (t *writeTx) Put(ctx context.Context, r *server.StoredRecord) error {
-	t.seq++
-	r.Seq = t.seq
-	k := recordKey{r.Entity.Name, r.ID}
-	if !t.queued[k] {
-		if t.queued == nil {
-			t.queued = map[recordKey]bool{}
-		}
-		t.queued[k] = true
-		t.pending = append(t.pending, r)
-	}
-	t.remember(r)
+	t.TxRecords.Put(r)
 	return nil
 }
 
 // flush writes the queued records, entity by entity in catalog order (so
 // a record's references are written before it).
 func (t *writeTx) flush(ctx context.Context) error {
-	if len(t.pending) == 0 {
+	pending := t.Pending()
+	if len(pending) == 0 {
 		return nil
 	}
-	// Encoding the rows is independent per record: spread it over the cores.
-	type encoded struct {
-		args []any
-		mask uint64
-		err  error
-	}
-	rows := make([]encoded, len(t.pending))
-	highs := make([]syncproto.HLC, len(t.pending))
-	par.Do(len(rows), func(i int) {
-		r := t.pending[i]
-		rows[i].args, rows[i].mask, rows[i].err = t.db.stmts[r.Entity.Name].rowArgs(r)
-		highs[i] = r.State.Highest()
-	})
-	for _, h := range highs {
-		if h.Compare(t.high) > 0 {
-			t.high = h
-		}
-	}
+	rows := t.Encode(func(e *server.Entity) *sqlstore.Codec { return t.db.stmts[e.Name].Codec })
 	// Each entity's rows, in catalog order, grouped by the columns they
 	// write, in statements of upsertSizes rows.
 	batch := &pgx.Batch{}
@@ -134,14 +83,14 @@ func (t *writeTx) flush(ctx context.Context) error {
 		es := t.db.stmts[e.Name]
 		var masks []uint64
 		byMask := map[uint64][]int{}
-		for i, r := range t.pending {
+		for i, r := range pending {
 			if r.Entity != e {
 				continue
 			}
-			if rows[i].err != nil {
-				return rows[i].err
+			if rows[i].Err != nil {
+				return rows[i].Err
 			}
-			m := rows[i].mask
+			m := rows[i].Mask
 			if byMask[m] == nil {
 				masks = append(masks, m)
 			}
@@ -157,12 +106,12 @@ func (t *writeTx) flush(ctx context.Context) error {
 						break
 					}
 				}
-				args := make([]any, 0, n*len(rows[idx[0]].args))
+				args := make([]any, 0, n*len(rows[idx[0]].Args))
 				for _, i := range idx[:n] {
-					args = append(args, rows[i].args...)
+					args = append(args, rows[i].Args...)
 				}
 				batch.Queue(es.upsert(m, n), args...)
-				firsts = append(firsts, t.pending[idx[0]])
+				firsts = append(firsts, pending[idx[0]])
 				idx = idx[n:]
 			}
 		}
@@ -177,7 +126,7 @@ func (t *writeTx) flush(ctx context.Context) error {
 	if err := br.Close(); err != nil {
 		return fmt.Errorf("write records: %w", err)
 	}
-	t.pending, t.queued = nil, nil
+	t.Flushed()
 	return nil
 }
 
@@ -189,11 +138,7 @@ func (t *writeTx) Find(ctx context.Context, e *server.Entity, field, value strin
 	}
 	out, err := t.db.stmts[e.Name].scanRows(query(ctx, t.tx, t.db.findSQL(e, field), value))
 	for i, r := range out { // prefer the cached (current) state
-		if c := t.cache[recordKey{e.Name, r.ID}]; c != nil {
-			out[i] = c
-		} else {
-			t.remember(r)
-		}
+		out[i] = t.Current(r)
 	}
 	return out, err
 }
@@ -211,7 +156,7 @@ func (db *DB) findSQL(e *server.Entity, field string) string {
 	if f, _ := e.Field(field); f == nil && field != "county" {
 		panic("find by unknown field " + e.Name + "." + field)
 	}
-	return "SELECT " + db.stmts[e.Name].cols + " FROM " + e.Name + " WHERE " + field + " = ? ORDER BY seq"
+	return "SELECT " + db.stmts[e.Name].Cols + " FROM " + e.Name + " WHERE " + field + " = ? ORDER BY seq"
 }
 
 func (t *writeTx) AddConflicts(ctx context.Context, cs []server.Conflict) error {

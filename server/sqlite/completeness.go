@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/sqlstore"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
@@ -54,10 +55,7 @@ func (t *writeTx) InspectionPhotos(ctx context.Context, ids []string) (map[strin
 			return nil, err
 		}
 	}
-	for k, r := range t.cache {
-		if k.entity != syncproto.EntityPhoto || r == nil {
-			continue
-		}
+	for r := range t.CachedOf(syncproto.EntityPhoto) {
 		insp, key := r.Text("inspection_id"), r.Text("item_key")
 		if r.State.IsDeleted() || key == "" || !wanted[insp] {
 			delete(byID, r.ID)
@@ -86,15 +84,7 @@ func (t *writeTx) UncheckedInspections(ctx context.Context, limit int) ([]string
 // scanIDs reads a one-column result of ids and closes rows.
 func scanIDs(rows *sql.Rows) ([]string, error) {
 	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return sqlstore.ReadIDs(rows)
 }
 
 var _ server.CompletenessTx = (*writeTx)(nil)

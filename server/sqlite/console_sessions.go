@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/sqlstore"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
@@ -33,19 +34,6 @@ func (db *DB) CreateConsoleSession(ctx context.Context, s *server.ConsoleSession
 	})
 }
 
-const consoleSessionCols = `s.id, s.user_id, u.username, s.csrf, s.created_at, s.last_seen_at, s.expires_at, s.revoked_at, s.user_agent, s.ip`
-
-func scanConsoleSession(sc interface{ Scan(...any) error }) (*server.ConsoleSession, error) {
-	s := &server.ConsoleSession{}
-	var created, seen, expires int64
-	var revoked sql.NullInt64
-	if err := sc.Scan(&s.ID, &s.UserID, &s.Username, &s.CSRF, &created, &seen, &expires, &revoked, &s.UserAgent, &s.IP); err != nil {
-		return nil, err
-	}
-	s.CreatedAt, s.LastSeenAt, s.ExpiresAt, s.RevokedAt = time.UnixMilli(created), time.UnixMilli(seen), time.UnixMilli(expires), optTime(revoked)
-	return s, nil
-}
-
 // TouchConsoleSession returns the live session with this id and records
 // now as its last use. Errors: unauthorized (unknown, revoked, expired, or
 // idle for longer than idle).
@@ -53,17 +41,16 @@ func (db *DB) TouchConsoleSession(ctx context.Context, id string, idle time.Dura
 	var s *server.ConsoleSession
 	err := db.writeSQL(ctx, func(tx *sql.Tx) error {
 		var err error
-		s, err = scanConsoleSession(tx.QueryRowContext(ctx, `SELECT `+consoleSessionCols+` FROM console_sessions s JOIN users u ON u.id = s.user_id
+		s, err = sqlstore.ScanConsoleSession(tx.QueryRowContext(ctx, `SELECT `+sqlstore.ConsoleSessionCols+` FROM console_sessions s JOIN users u ON u.id = s.user_id
 			WHERE s.id = ?`, id))
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			return server.Errorf(syncproto.CodeUnauthorized, "请先登录")
+			return sqlstore.ErrNoConsoleSession()
 		case err != nil:
 			return err
-		case s.RevokedAt != nil:
-			return server.Errorf(syncproto.CodeUnauthorized, "已退出登录，请重新登录")
-		case !now.Before(s.ExpiresAt) || now.Sub(s.LastSeenAt) > idle:
-			return server.Errorf(syncproto.CodeUnauthorized, "登录已过期，请重新登录")
+		}
+		if err := sqlstore.ConsoleSessionCheck(s, idle, now); err != nil {
+			return err
 		}
 		s.LastSeenAt = now
 		_, err = tx.ExecContext(ctx, `UPDATE console_sessions SET last_seen_at = ? WHERE id = ?`, now.UnixMilli(), id)
@@ -92,22 +79,14 @@ func (db *DB) RevokeConsoleSession(ctx context.Context, id string, at time.Time)
 
 // ConsoleSessions lists a user's live console sessions, newest first.
 func (db *DB) ConsoleSessions(ctx context.Context, username string, idle time.Duration, now time.Time) ([]*server.ConsoleSession, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT `+consoleSessionCols+` FROM console_sessions s JOIN users u ON u.id = s.user_id
+	rows, err := db.read.QueryContext(ctx, `SELECT `+sqlstore.ConsoleSessionCols+` FROM console_sessions s JOIN users u ON u.id = s.user_id
 		WHERE u.username = ? AND s.revoked_at IS NULL AND s.expires_at > ? AND s.last_seen_at >= ? ORDER BY s.created_at DESC`,
 		username, now.UnixMilli(), now.Add(-idle).UnixMilli())
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []*server.ConsoleSession
-	for rows.Next() {
-		s, err := scanConsoleSession(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return sqlstore.ReadConsoleSessions(rows)
 }
 
 // endUserSessions revokes a user's console sessions and ends the session

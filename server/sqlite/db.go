@@ -232,19 +232,19 @@ func (db *DB) Update(ctx context.Context, fn func(server.WriteTx) error) error {
 		if err != nil {
 			return fmt.Errorf("parse seq: %w", err)
 		}
-		tx.seq = start
+		tx.Seq = start
 		if err := fn(tx); err != nil {
 			return err
 		}
 		if err := tx.flush(ctx); err != nil {
 			return err
 		}
-		if tx.seq != start {
-			if _, err := sqlTx.ExecContext(ctx, `UPDATE meta SET value = ? WHERE key = 'seq'`, strconv.FormatInt(tx.seq, 10)); err != nil {
+		if tx.Seq != start {
+			if _, err := sqlTx.ExecContext(ctx, `UPDATE meta SET value = ? WHERE key = 'seq'`, strconv.FormatInt(tx.Seq, 10)); err != nil {
 				return fmt.Errorf("advance seq: %w", err)
 			}
 		}
-		return raiseHighHLC(ctx, sqlTx, tx.high)
+		return raiseHighHLC(ctx, sqlTx, tx.High)
 	})
 }
 

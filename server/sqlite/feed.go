@@ -26,7 +26,7 @@ func (db *DB) Changes(ctx context.Context, scope server.Scope, after int64, limi
 		return nil, false, err
 	}
 	defer tx.Rollback()
-	where, args := scopeWhere(scope)
+	where, args := dialect.ScopeWhere(scope)
 	var seqs []int64
 	for _, e := range server.Entities {
 		rows, err := tx.QueryContext(ctx, "SELECT seq FROM "+e.Name+" INDEXED BY "+e.Name+"_feed WHERE seq > ?"+where+" ORDER BY seq LIMIT ?",
@@ -59,7 +59,7 @@ func (db *DB) Changes(ctx context.Context, scope server.Scope, after int64, limi
 	out := make([]*server.StoredRecord, 0, len(seqs))
 	for _, e := range server.Entities {
 		es := db.stmts[e.Name]
-		rows, err := tx.QueryContext(ctx, "SELECT "+es.cols+" FROM "+e.Name+" INDEXED BY "+e.Name+"_feed WHERE seq > ? AND seq <= ?"+where+" ORDER BY seq",
+		rows, err := tx.QueryContext(ctx, "SELECT "+es.Cols+" FROM "+e.Name+" INDEXED BY "+e.Name+"_feed WHERE seq > ? AND seq <= ?"+where+" ORDER BY seq",
 			append([]any{after, upTo}, args...)...)
 		if err != nil {
 			return nil, false, fmt.Errorf("read feed of %s: %w", e.Name, err)
@@ -72,18 +72,6 @@ func (db *DB) Changes(ctx context.Context, scope server.Scope, after int64, limi
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
 	return out, more, nil
-}
-
-func scopeWhere(s server.Scope) (string, []any) {
-	if s.All {
-		return "", nil
-	}
-	args := make([]any, 0, len(s.Counties)+1)
-	args = append(args, "")
-	for _, c := range s.Counties {
-		args = append(args, c)
-	}
-	return " AND county IN (" + placeholders(len(args)) + ")", args
 }
 
 // MarkPulled records a device's pull for sync health.
@@ -102,7 +90,7 @@ func (db *DB) Get(ctx context.Context, entity, id string) (*server.StoredRecord,
 		return nil, fmt.Errorf("unknown entity %q", entity)
 	}
 	es := db.stmts[e.Name]
-	r, err := es.scanRecord(db.read.QueryRowContext(ctx, es.get, id))
+	r, err := es.ScanRecord(db.read.QueryRowContext(ctx, es.get, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}

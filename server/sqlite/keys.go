@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/sqlstore"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
@@ -18,17 +19,7 @@ func (db *DB) SigningKeys(ctx context.Context) ([]server.SigningKey, error) {
 		return nil, fmt.Errorf("read signing keys: %w", err)
 	}
 	defer rows.Close()
-	var keys []server.SigningKey
-	for rows.Next() {
-		var k server.SigningKey
-		var created int64
-		if err := rows.Scan(&k.ID, &k.Secret, &created); err != nil {
-			return nil, err
-		}
-		k.CreatedAt = time.UnixMilli(created)
-		keys = append(keys, k)
-	}
-	return keys, rows.Err()
+	return sqlstore.ReadSigningKeys(rows)
 }
 
 // AddSigningKey stores a new signing key. Errors: conflict (the id exists).

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/sqlstore"
 )
 
 // UnprocessedPhotos returns the ids of live photos whose bytes are stored
@@ -24,15 +25,7 @@ func (db *DB) PhotoHashes(ctx context.Context) ([]server.PhotoHash, error) {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []server.PhotoHash
-	for rows.Next() {
-		var h server.PhotoHash
-		if err := rows.Scan(&h.PhotoID, &h.SiteID, &h.PHash); err != nil {
-			return nil, err
-		}
-		out = append(out, h)
-	}
-	return out, rows.Err()
+	return sqlstore.ReadPhotoHashes(rows)
 }
 
 // PhotosFlagged returns the ids of the live photos whose flags object has
@@ -41,11 +34,11 @@ func (db *DB) PhotosFlagged(ctx context.Context, flags ...string) ([]string, err
 	var ids []string
 	seen := map[string]bool{}
 	for _, f := range flags {
-		if !validFlagName(f) {
+		if !sqlstore.ValidFlagName(f) {
 			continue
 		}
-		rows, err := db.read.QueryContext(ctx, `SELECT id FROM photo WHERE deleted_hlc = '' AND json_valid(flags)
-			AND json_type(CASE WHEN json_valid(flags) THEN flags ELSE '{}' END, '$.' || ?) IS NOT NULL ORDER BY seq`, f)
+		rows, err := db.read.QueryContext(ctx, `SELECT id FROM photo WHERE deleted_hlc = ''
+			AND `+dialect.HasFlag("flags")+` ORDER BY seq`, f)
 		if err != nil {
 			return nil, err
 		}

@@ -6,24 +6,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/xinzhou-eco/fieldsync/internal/sqllit"
 	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/sqlstore"
 )
-
-// scopeOf is scopeWhere for a table known by alias in a join.
-func scopeOf(s server.Scope, alias string) (string, []any) {
-	w, args := scopeWhere(s)
-	if w == "" {
-		return "", nil
-	}
-	return strings.Replace(w, " county IN", " "+alias+".county IN", 1), args
-}
-
-// likePattern is a LIKE pattern matching text anywhere, with \ as the
-// escape character.
-func likePattern(text string) string {
-	return "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(text) + "%"
-}
 
 // Search finds the inspections (under review or reviewed: never drafts),
 // findings, roadside checks and sites in q's scope that match q.Text, up to
@@ -37,44 +22,11 @@ func (db *DB) Search(ctx context.Context, q server.SearchQuery) ([]server.Search
 	if limit <= 0 {
 		limit = 50
 	}
-	pat := likePattern(text)
-	like := func(cols ...string) string {
-		parts := make([]string, len(cols))
-		for i, c := range cols {
-			parts[i] = "coalesce(" + c + ", '') LIKE :pat ESCAPE '\\'"
-		}
-		return "(" + strings.Join(parts, " OR ") + ")"
-	}
-	type part struct {
-		sql   string
-		alias string
-		order string
-	}
-	parts := []part{
-		{`SELECT 'inspection', i.id, i.county, coalesce(s.name, ''), coalesce(i.summary, ''), coalesce(i.status, ''),
-			coalesce(i.started_at, ''), coalesce(nullif(u.display_name, ''), u.username, ''), ''
-			FROM inspection i LEFT JOIN site s ON s.id = i.site_id LEFT JOIN users u ON u.id = i.created_by
-			WHERE i.deleted_hlc = '' AND i.status IN ` + sqllit.List(server.ReviewStatuses) + ` AND ` +
-			like("i.id", "s.name", "s.address", "i.summary", "i.answers", "u.username", "u.display_name"), "i", "i.started_at DESC, i.id"},
-		{`SELECT 'finding', f.id, f.county, coalesce(s.name, ''), coalesce(f.description, ''), coalesce(f.status, ''),
-			coalesce(i.started_at, ''), coalesce(nullif(u.display_name, ''), u.username, ''), coalesce(f.inspection_id, '')
-			FROM finding f LEFT JOIN inspection i ON i.id = f.inspection_id LEFT JOIN site s ON s.id = i.site_id
-			LEFT JOIN users u ON u.id = f.created_by
-			WHERE f.deleted_hlc = '' AND coalesce(i.status, '') != '` + server.StatusDraft + `' AND ` +
-			like("f.id", "f.description", "f.rectification_note", "s.name", "u.username", "u.display_name"), "f", "i.started_at DESC, f.id"},
-		{`SELECT 'vehicle_check', v.id, v.county, coalesce(v.plate, ''), coalesce(v.checkpoint, ''), coalesce(v.action, ''),
-			coalesce(v.checked_at, ''), coalesce(nullif(u.display_name, ''), u.username, ''), ''
-			FROM vehicle_check v LEFT JOIN users u ON u.id = v.created_by
-			WHERE v.deleted_hlc = '' AND ` +
-			like("v.id", "replace(replace(v.plate, ' ', ''), '·', '')", "v.vin", "v.checkpoint", "v.note", "v.remote_sensing_id", "u.username", "u.display_name"), "v", "v.checked_at DESC, v.id"},
-		{`SELECT 'site', st.id, st.county, coalesce(st.name, ''), coalesce(st.address, ''), coalesce(st.kind, ''),
-			'', '', ''
-			FROM site st
-			WHERE st.deleted_hlc = '' AND ` + like("st.id", "st.name", "st.address", "st.note"), "st", "st.name, st.id"},
-	}
+	pat := sqlstore.LikePattern(text)
+	parts := dialect.SearchParts(":pat")
 	var out []server.SearchHit
 	for _, p := range parts {
-		where, args := scopeOf(q.Scope, p.alias)
+		where, args := dialect.ScopeOf(q.Scope, p.Alias)
 		// Named :pat and positional scope arguments cannot mix, so the
 		// pattern is bound by name and the counties as numbered names.
 		named := []any{}
@@ -84,9 +36,9 @@ func (db *DB) Search(ctx context.Context, q server.SearchQuery) ([]server.Search
 			named = append(named, sql.Named(name, a))
 		}
 		named = append(named, sql.Named("pat", pat), sql.Named("lim", limit))
-		rows, err := db.read.QueryContext(ctx, p.sql+where+" ORDER BY "+p.order+" LIMIT :lim", named...)
+		rows, err := db.read.QueryContext(ctx, p.SQL+where+" ORDER BY "+p.Order+" LIMIT :lim", named...)
 		if err != nil {
-			return nil, fmt.Errorf("search %s: %w", p.alias, err)
+			return nil, fmt.Errorf("search %s: %w", p.Alias, err)
 		}
 		for rows.Next() {
 			var h server.SearchHit

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/sqlstore"
 )
 
 // The completed photo uploads (photo_upload) and the blobs being deleted
@@ -19,40 +20,19 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-const uploadCols = `photo_id, sha256, device_id, user_id, size, completed_at, claimed_at`
-
+// scanUploads reads photo uploads (sqlstore.ReadUploads) and closes rows;
+// err is the error of the query that made them.
 func scanUploads(rows *sql.Rows, err error) ([]server.PhotoUpload, error) {
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []server.PhotoUpload
-	for rows.Next() {
-		var u server.PhotoUpload
-		var completed int64
-		var claimed sql.NullInt64
-		if err := rows.Scan(&u.PhotoID, &u.SHA256, &u.DeviceID, &u.UserID, &u.Size, &completed, &claimed); err != nil {
-			return nil, err
-		}
-		u.CompletedAt = time.UnixMilli(completed).UTC()
-		if claimed.Valid {
-			u.ClaimedAt = time.UnixMilli(claimed.Int64).UTC()
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
-}
-
-func millisOrNull(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UnixMilli()
+	return sqlstore.ReadUploads(rows)
 }
 
 // PhotoUpload returns the upload recorded for a photo id, or nil.
 func (t *writeTx) PhotoUpload(ctx context.Context, photoID string) (*server.PhotoUpload, error) {
-	us, err := scanUploads(t.tx.QueryContext(ctx, `SELECT `+uploadCols+` FROM photo_upload WHERE photo_id = ?`, photoID))
+	us, err := scanUploads(t.tx.QueryContext(ctx, `SELECT `+sqlstore.UploadCols+` FROM photo_upload WHERE photo_id = ?`, photoID))
 	if err != nil || len(us) == 0 {
 		return nil, err
 	}
@@ -61,8 +41,8 @@ func (t *writeTx) PhotoUpload(ctx context.Context, photoID string) (*server.Phot
 
 // PutPhotoUpload records an upload, replacing the photo id's earlier one.
 func (t *writeTx) PutPhotoUpload(ctx context.Context, u *server.PhotoUpload) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT OR REPLACE INTO photo_upload (`+uploadCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		u.PhotoID, u.SHA256, u.DeviceID, u.UserID, u.Size, u.CompletedAt.UnixMilli(), millisOrNull(u.ClaimedAt))
+	_, err := t.tx.ExecContext(ctx, `INSERT OR REPLACE INTO photo_upload (`+sqlstore.UploadCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		u.PhotoID, u.SHA256, u.DeviceID, u.UserID, u.Size, u.CompletedAt.UnixMilli(), sqlstore.MillisOrNull(u.ClaimedAt))
 	if err != nil {
 		return fmt.Errorf("record upload of photo %s: %w", u.PhotoID, err)
 	}
@@ -71,7 +51,7 @@ func (t *writeTx) PutPhotoUpload(ctx context.Context, u *server.PhotoUpload) err
 
 // StaleUploads returns the unclaimed uploads completed before a time.
 func (t *writeTx) StaleUploads(ctx context.Context, before time.Time) ([]server.PhotoUpload, error) {
-	return scanUploads(t.tx.QueryContext(ctx, `SELECT `+uploadCols+` FROM photo_upload INDEXED BY photo_upload_stale
+	return scanUploads(t.tx.QueryContext(ctx, `SELECT `+sqlstore.UploadCols+` FROM photo_upload INDEXED BY photo_upload_stale
 		WHERE claimed_at IS NULL AND completed_at < ? ORDER BY completed_at`, before.UnixMilli()))
 }
 
@@ -110,7 +90,7 @@ func blobRefs(ctx context.Context, q querier, sum string) (*server.BlobRefs, err
 		return nil, fmt.Errorf("count photos of %s: %w", sum, err)
 	}
 	var err error
-	if r.Uploads, err = scanUploads(q.QueryContext(ctx, `SELECT `+uploadCols+` FROM photo_upload WHERE sha256 = ?`, sum)); err != nil {
+	if r.Uploads, err = scanUploads(q.QueryContext(ctx, `SELECT `+sqlstore.UploadCols+` FROM photo_upload WHERE sha256 = ?`, sum)); err != nil {
 		return nil, fmt.Errorf("uploads of %s: %w", sum, err)
 	}
 	var since int64
@@ -146,6 +126,6 @@ func (t *writeTx) BlobsDeleting(ctx context.Context, before time.Time) ([]string
 
 // UnclaimedUploads returns a device's uploads no photo record has claimed.
 func (db *DB) UnclaimedUploads(ctx context.Context, deviceID string) ([]server.PhotoUpload, error) {
-	return scanUploads(db.read.QueryContext(ctx, `SELECT `+uploadCols+` FROM photo_upload INDEXED BY photo_upload_unclaimed
+	return scanUploads(db.read.QueryContext(ctx, `SELECT `+sqlstore.UploadCols+` FROM photo_upload INDEXED BY photo_upload_unclaimed
 		WHERE device_id = ? AND claimed_at IS NULL`, deviceID))
 }

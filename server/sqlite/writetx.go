@@ -7,9 +7,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/xinzhou-eco/fieldsync/internal/par"
 	"github.com/xinzhou-eco/fieldsync/server"
-	"github.com/xinzhou-eco/fieldsync/syncproto"
+	"github.com/xinzhou-eco/fieldsync/server/sqlstore"
 )
 
 // This file is the write transaction: server.WriteTx on the single
@@ -18,23 +17,13 @@ import (
 // writeTx implements server.WriteTx on the writer connection, preparing
 // each statement once per transaction.
 type writeTx struct {
-	db  *DB
-	tx  *sql.Tx
-	seq int64
-	// high is the greatest HLC of the records this transaction wrote, to
-	// raise the stored high-water mark (see DB.HighHLC) at commit.
-	high  syncproto.HLC
+	db    *DB
+	tx    *sql.Tx
 	stmts map[string]*sql.Stmt
-	// cache holds the records this transaction has read or written: as the
-	// only writer, it is their current state until commit. It spares a
-	// batch from re-reading the same county or parent for every mutation.
-	cache map[recordKey]*server.StoredRecord
-	// pending are the records Put queued for flush, once each.
-	pending []*server.StoredRecord
-	queued  map[recordKey]bool
+	// TxRecords is the transaction's record cache and write queue: as the
+	// only writer, its cache is the records' current state until commit.
+	sqlstore.TxRecords
 }
-
-type recordKey struct{ entity, id string }
 
 func (t *writeTx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 	if s := t.stmts[q]; s != nil {
@@ -64,7 +53,7 @@ func (t *writeTx) closeStmts() {
 }
 
 func (t *writeTx) Get(ctx context.Context, e *server.Entity, id string) (*server.StoredRecord, error) {
-	if r, ok := t.cache[recordKey{e.Name, id}]; ok {
+	if r, ok := t.Cached(e.Name, id); ok {
 		return r, nil // nil: known absent (Prefetch)
 	}
 	es := t.db.stmts[e.Name]
@@ -72,14 +61,14 @@ func (t *writeTx) Get(ctx context.Context, e *server.Entity, id string) (*server
 	if err != nil {
 		return nil, err
 	}
-	r, err := es.scanRecord(st.QueryRowContext(ctx, id))
+	r, err := es.ScanRecord(st.QueryRowContext(ctx, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get %s %s: %w", e.Name, id, err)
 	}
-	t.remember(r)
+	t.Remember(r)
 	return r, nil
 }
 
@@ -87,9 +76,6 @@ func (t *writeTx) Get(ctx context.Context, e *server.Entity, id string) (*server
 // absent ones included, so that the batch's Gets cost no query each.
 func (t *writeTx) Prefetch(ctx context.Context, e *server.Entity, ids []string) error {
 	es := t.db.stmts[e.Name]
-	if t.cache == nil {
-		t.cache = map[recordKey]*server.StoredRecord{}
-	}
 	const chunk = 500
 	for start := 0; start < len(ids); start += chunk {
 		part := ids[start:min(start+chunk, len(ids))]
@@ -106,9 +92,7 @@ func (t *writeTx) Prefetch(ctx context.Context, e *server.Entity, ids []string) 
 		for i := range args {
 			id := part[min(i, len(part)-1)]
 			args[i] = id
-			if _, ok := t.cache[recordKey{e.Name, id}]; !ok {
-				t.cache[recordKey{e.Name, id}] = nil
-			}
+			t.ExpectAbsent(e.Name, id)
 		}
 		st, err := t.stmt(ctx, es.in+placeholders(size)+")")
 		if err != nil {
@@ -123,82 +107,47 @@ func (t *writeTx) Prefetch(ctx context.Context, e *server.Entity, ids []string) 
 			return fmt.Errorf("prefetch %s: %w", e.Name, err)
 		}
 		for _, r := range found {
-			if t.cache[recordKey{e.Name, r.ID}] == nil { // never replace a newer, unflushed state
-				t.remember(r)
-			}
+			t.Current(r)
 		}
 	}
 	return nil
-}
-
-func (t *writeTx) remember(r *server.StoredRecord) {
-	if t.cache == nil {
-		t.cache = map[recordKey]*server.StoredRecord{}
-	}
-	t.cache[recordKey{r.Entity.Name, r.ID}] = r
 }
 
 // Put gives the record the next sequence number and queues it; queued
 // records are written by flush before the transaction commits, many rows
 // per statement. Until then Get answers from the cache.
 func (t *writeTx) Put(ctx context.Context, r *server.StoredRecord) error {
-	t.seq++
-	r.Seq = t.seq
-	k := recordKey{r.Entity.Name, r.ID}
-	if !t.queued[k] {
-		if t.queued == nil {
-			t.queued = map[recordKey]bool{}
-		}
-		t.queued[k] = true
-		t.pending = append(t.pending, r)
-	}
-	t.remember(r)
+	t.TxRecords.Put(r)
 	return nil
 }
 
 // flush writes the queued records, entity by entity in catalog order (so
 // a record's references are written before it).
 func (t *writeTx) flush(ctx context.Context) error {
-	if len(t.pending) == 0 {
+	pending := t.Pending()
+	if len(pending) == 0 {
 		return nil
 	}
-	// Encoding the rows is independent per record: spread it over the cores.
-	type encoded struct {
-		args []any
-		mask uint64
-		err  error
-	}
-	rows := make([]encoded, len(t.pending))
-	highs := make([]syncproto.HLC, len(t.pending))
-	par.Do(len(rows), func(i int) {
-		r := t.pending[i]
-		rows[i].args, rows[i].mask, rows[i].err = t.db.stmts[r.Entity.Name].rowArgs(r)
-		highs[i] = r.State.Highest()
-	})
-	for _, h := range highs {
-		if h.Compare(t.high) > 0 {
-			t.high = h
-		}
-	}
+	rows := t.Encode(func(e *server.Entity) *sqlstore.Codec { return t.db.stmts[e.Name].Codec })
 	for _, e := range server.Entities {
 		es := t.db.stmts[e.Name]
-		for i, r := range t.pending {
+		for i, r := range pending {
 			if r.Entity != e {
 				continue
 			}
-			if rows[i].err != nil {
-				return rows[i].err
+			if rows[i].Err != nil {
+				return rows[i].Err
 			}
-			st, err := t.stmt(ctx, es.upsert(rows[i].mask))
+			st, err := t.stmt(ctx, es.upsert(rows[i].Mask))
 			if err != nil {
 				return err
 			}
-			if _, err := st.ExecContext(ctx, rows[i].args...); err != nil {
+			if _, err := st.ExecContext(ctx, rows[i].Args...); err != nil {
 				return fmt.Errorf("write %s %s: %w", e.Name, r.ID, err)
 			}
 		}
 	}
-	t.pending, t.queued = nil, nil
+	t.Flushed()
 	return nil
 }
 
@@ -214,11 +163,7 @@ func (t *writeTx) Find(ctx context.Context, e *server.Entity, field, value strin
 	}
 	out, err := t.db.scanAll(e, rows)
 	for i, r := range out { // prefer the cached (current) state
-		if c := t.cache[recordKey{e.Name, r.ID}]; c != nil {
-			out[i] = c
-		} else {
-			t.remember(r)
-		}
+		out[i] = t.Current(r)
 	}
 	return out, err
 }
@@ -240,7 +185,7 @@ func (db *DB) findSQL(e *server.Entity, field string) string {
 	if f, _ := e.Field(field); f == nil && field != "county" {
 		panic("find by unknown field " + e.Name + "." + field)
 	}
-	return "SELECT " + db.stmts[e.Name].cols + " FROM " + e.Name + " WHERE " + field + " = ? ORDER BY seq"
+	return "SELECT " + db.stmts[e.Name].Cols + " FROM " + e.Name + " WHERE " + field + " = ? ORDER BY seq"
 }
 
 func (db *DB) scanAll(e *server.Entity, rows *sql.Rows) ([]*server.StoredRecord, error) {

@@ -1,4 +1,4 @@
-package postgres
+package sqlstore
 
 import (
 	"encoding/json"
@@ -8,7 +8,7 @@ import (
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
-// TestHLCsRoundTrip: what encodeHLCs writes, decodeHLCs reads back, through
+// TestHLCsRoundTrip: what EncodeHLCs writes, DecodeHLCs reads back, through
 // its fast scanner.
 func TestHLCsRoundTrip(t *testing.T) {
 	a := syncproto.HLC{Wall: 1795875991660, Counter: 1, Node: "0195c2e4-0000-7000-8000-000000000001"}
@@ -18,7 +18,7 @@ func TestHLCsRoundTrip(t *testing.T) {
 		{"plate": {HLC: a}},
 		{"plate": {HLC: a}, "vin": {HLC: a}, "answers.dust_net": {HLC: b}, "status": {HLC: b}},
 	} {
-		enc := string(encodeHLCs(fields))
+		enc := string(EncodeHLCs(fields))
 		got, ok := scanHLCs(enc)
 		if !ok {
 			t.Fatalf("scanHLCs refused %s", enc)

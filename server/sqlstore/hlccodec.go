@@ -1,4 +1,4 @@
-package postgres
+package sqlstore
 
 import (
 	"encoding/json"
@@ -11,7 +11,7 @@ import (
 // This file is the codec of the hlcs column: each field's last-write HLC,
 // grouped by HLC.
 
-// encodeHLCs writes the fields' HLCs grouped by HLC, as a JSON object from
+// EncodeHLCs writes the fields' HLCs grouped by HLC, as a JSON object from
 // each HLC to the sorted names of the fields it last wrote:
 // {"001795875991660-00001-<device>":["checkpoint","county",…],…}. Most
 // fields of a record share few HLCs (one mutation writes several), so this
@@ -19,7 +19,7 @@ import (
 // once on reading. Field names ([a-z0-9_.]) and HLC strings (digits, '-',
 // a node id without quotes or controls) need no escaping, so it is built
 // directly: this runs for every record written.
-func encodeHLCs(fields map[string]syncproto.FieldState) []byte {
+func EncodeHLCs(fields map[string]syncproto.FieldState) []byte {
 	if len(fields) == 0 {
 		return []byte("{}")
 	}
@@ -71,10 +71,10 @@ func encodeHLCs(fields map[string]syncproto.FieldState) []byte {
 	return append(b, '}')
 }
 
-// decodeHLCs reads what encodeHLCs wrote into a field → HLC map. It scans
-// the exact form encodeHLCs writes (it runs for every record read) and
+// DecodeHLCs reads what EncodeHLCs wrote into a field → HLC map. It scans
+// the exact form EncodeHLCs writes (it runs for every record read) and
 // hands anything else to encoding/json.
-func decodeHLCs(s string) (map[string]syncproto.HLC, error) {
+func DecodeHLCs(s string) (map[string]syncproto.HLC, error) {
 	if out, ok := scanHLCs(s); ok {
 		return out, nil
 	}
@@ -96,7 +96,7 @@ func decodeHLCs(s string) (map[string]syncproto.HLC, error) {
 }
 
 // scanHLCs parses {"<hlc>":["name",…],…} in ASCII with no spaces and no
-// escapes, as encodeHLCs writes it; ok is false for anything else.
+// escapes, as EncodeHLCs writes it; ok is false for anything else.
 func scanHLCs(s string) (map[string]syncproto.HLC, bool) {
 	// quoted reads "…" at s[i:], returning the text and the index after it.
 	quoted := func(i int) (string, int, bool) {

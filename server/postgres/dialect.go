@@ -1,0 +1,28 @@
+package postgres
+
+import "github.com/xinzhou-eco/fieldsync/server/sqlstore"
+
+// dialect is PostgreSQL's side of the SQL this store shares with the
+// SQLite one (sqlstore). Lists are bound as one text[] argument; ILIKE on
+// the "C" collation ignores ASCII case, as SQLite's LIKE does; NULLs sort
+// as in SQLite.
+var dialect = &sqlstore.Dialect{
+	In: func(col string, vals []string) (string, []any) {
+		return col + " = ANY(?)", []any{vals}
+	},
+	Like:       "ILIKE",
+	NullsFirst: " NULLS FIRST",
+	NullsLast:  " NULLS LAST",
+	// The key present, whatever its value, as SQLite's
+	// json_type(…, '$.key') IS NOT NULL.
+	HasFlag: func(column string) string {
+		return `(CASE WHEN jsonb_typeof(` + column + `::jsonb) = 'object' THEN jsonb_exists(` + column + `::jsonb, ?::text) ELSE false END)`
+	},
+	Queue: sqlstore.QueueJSON{
+		Failed:     `coalesce(jsonb_array_length(CASE WHEN jsonb_typeof(inspection.failed_items::jsonb) = 'array' THEN inspection.failed_items::jsonb END), 0)`,
+		FlagsSum:   `(SELECT coalesce(sum((SELECT count(*) FROM jsonb_object_keys(p.flags::jsonb))), 0)::bigint`,
+		FlagsWhere: `AND jsonb_typeof(p.flags::jsonb) = 'object'`,
+		Missing: `CASE WHEN jsonb_typeof(inspection.missing_items::jsonb) = 'array' THEN
+		(SELECT count(DISTINCT m->>'key') FROM jsonb_array_elements(inspection.missing_items::jsonb) m) ELSE -1 END`,
+	},
+}

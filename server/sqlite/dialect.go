@@ -1,0 +1,29 @@
+package sqlite
+
+import "github.com/xinzhou-eco/fieldsync/server/sqlstore"
+
+// dialect is SQLite's side of the SQL this store shares with the
+// PostgreSQL one (sqlstore).
+var dialect = &sqlstore.Dialect{
+	In: func(col string, vals []string) (string, []any) {
+		args := make([]any, len(vals))
+		for i, v := range vals {
+			args[i] = v
+		}
+		return col + " IN (" + placeholders(len(vals)) + ")", args
+	},
+	Like: "LIKE",
+	// A key of the flags object: json_type is NULL for a missing key, and
+	// for text that is not JSON the object is {}.
+	HasFlag: func(column string) string {
+		return `(json_valid(` + column + `) AND json_type(CASE WHEN json_valid(` + column + `) THEN ` + column +
+			` ELSE '{}' END, '$.' || ?) IS NOT NULL)`
+	},
+	Queue: sqlstore.QueueJSON{
+		Failed:     `coalesce(json_array_length(CASE WHEN json_valid(inspection.failed_items) THEN inspection.failed_items END), 0)`,
+		FlagsSum:   `(SELECT coalesce(sum((SELECT count(*) FROM json_each(p.flags))), 0)`,
+		FlagsWhere: `AND json_valid(p.flags) AND json_type(p.flags) = 'object'`,
+		Missing: `CASE WHEN json_valid(inspection.missing_items) THEN
+		(SELECT count(DISTINCT json_extract(m.value, '$.key')) FROM json_each(inspection.missing_items) m) ELSE -1 END`,
+	},
+}

@@ -1,0 +1,173 @@
+package sqlstore
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// Dialect is the little that differs between the SQL of the two stores
+// where a statement is otherwise the same; each store has one.
+type Dialect struct {
+	// In returns the condition that col is one of vals, and its
+	// arguments: "col IN (?,?,…)" with a value an argument (SQLite), or
+	// "col = ANY(?)" with the list one array argument (PostgreSQL). vals
+	// is never empty.
+	In func(col string, vals []string) (string, []any)
+	// Like is the LIKE operator that ignores ASCII case: LIKE (SQLite),
+	// ILIKE (PostgreSQL).
+	Like string
+	// NullsFirst and NullsLast follow an ascending and a descending ORDER
+	// BY term so that it sorts NULLs as SQLite does: first ascending,
+	// last descending. Both "" in SQLite.
+	NullsFirst, NullsLast string
+	// HasFlag returns the condition that column (the JSON text of a
+	// photo's flags) is an object with the key bound to its one ?.
+	HasFlag func(column string) string
+	// Queue is the counts of the review queue (QueueSQL) that read JSON.
+	Queue QueueJSON
+}
+
+// ScopeWhere is the condition (" AND county …") and its arguments that
+// limit a query to scope: its counties and the global records (whose
+// county is empty).
+func (d *Dialect) ScopeWhere(s server.Scope) (string, []any) {
+	return d.ScopeOf(s, "")
+}
+
+// ScopeOf is ScopeWhere for a table known by alias in a join ("" for
+// none).
+func (d *Dialect) ScopeOf(s server.Scope, alias string) (string, []any) {
+	if s.All {
+		return "", nil
+	}
+	col := "county"
+	if alias != "" {
+		col = alias + ".county"
+	}
+	w, args := d.In(col, append([]string{""}, s.Counties...))
+	return " AND " + w, args
+}
+
+// LikePattern is a LIKE pattern matching text anywhere, with \ as the
+// escape character: the text's own % and _ match only themselves.
+func LikePattern(text string) string {
+	return "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(text) + "%"
+}
+
+// ValidFlagName reports whether name may be put into a JSON path.
+func ValidFlagName(name string) bool {
+	if len(name) > 40 {
+		return false
+	}
+	for _, r := range name {
+		if (r < 'a' || r > 'z') && r != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+// InspectionWhere builds the WHERE clause of a review-queue query; the
+// county filter is left out when withCounty is false (for the per-county
+// counts, which show every county in scope).
+func (d *Dialect) InspectionWhere(q server.InspectionQuery, withCounty bool) (string, []any) {
+	where, args := d.ScopeWhere(q.Scope)
+	w := " WHERE deleted_hlc = ''" + where
+	in := func(col string, vals []string) {
+		c, a := d.In(col, vals)
+		w += " AND " + c
+		args = append(args, a...)
+	}
+	if q.Status != "" && slices.Contains(server.ReviewStatuses, q.Status) {
+		w += " AND status = ?"
+		args = append(args, q.Status)
+	} else {
+		in("status", server.ReviewStatuses)
+	}
+	if withCounty && q.County != "" {
+		w += " AND county = ?"
+		args = append(args, q.County)
+	}
+	if q.TemplateID != "" {
+		w += " AND template_id = ?"
+		args = append(args, q.TemplateID)
+	}
+	if len(q.TemplateIDs) > 0 {
+		in("template_id", q.TemplateIDs)
+	}
+	if len(q.Counties) > 0 {
+		in("county", q.Counties)
+	}
+	if q.From != "" {
+		w += " AND substr(started_at, 1, 10) >= ?"
+		args = append(args, q.From)
+	}
+	if q.To != "" {
+		w += " AND substr(started_at, 1, 10) <= ?"
+		args = append(args, q.To)
+	}
+	switch q.Completeness {
+	case server.CompletenessComplete:
+		w += " AND missing_items = '[]'"
+	case server.CompletenessIncomplete:
+		w += " AND missing_items != '[]'"
+	}
+	if q.Flag != "" && ValidFlagName(q.Flag) {
+		w += ` AND EXISTS (SELECT 1 FROM photo p WHERE p.deleted_hlc = ''
+			AND (p.inspection_id = inspection.id OR p.finding_id IN (SELECT f.id FROM finding f WHERE f.inspection_id = inspection.id))
+			AND ` + d.HasFlag("p.flags") + `)`
+		args = append(args, q.Flag)
+	}
+	return w, args
+}
+
+// InspectionOrder is the order of Inspections: newest first.
+func (d *Dialect) InspectionOrder() string {
+	return "started_at DESC" + d.NullsLast + ", created_at DESC, id"
+}
+
+// SiteWhere builds the WHERE clause of Sites, and its order: by county
+// and name.
+func (d *Dialect) SiteWhere(q server.SiteQuery) (where string, args []any, order string) {
+	where, args = d.ScopeWhere(q.Scope)
+	w := " WHERE deleted_hlc = ''" + where
+	if q.Text != "" {
+		w += ` AND (id ` + d.Like + ` ? ESCAPE '\' OR coalesce(name, '') ` + d.Like + ` ? ESCAPE '\' OR coalesce(address, '') ` +
+			d.Like + ` ? ESCAPE '\' OR coalesce(note, '') ` + d.Like + ` ? ESCAPE '\')`
+		p := LikePattern(q.Text)
+		args = append(args, p, p, p, p)
+	}
+	if q.Kind != "" {
+		w += " AND kind = ?"
+		args = append(args, q.Kind)
+	}
+	if q.County != "" {
+		w += " AND county = ?"
+		args = append(args, q.County)
+	}
+	return w, args, "county, name" + d.NullsFirst + ", id"
+}
+
+// VehicleCheckWhere builds the WHERE clause of VehicleChecks, and its
+// order: the latest check first.
+func (d *Dialect) VehicleCheckWhere(q server.VehicleQuery) (where string, args []any, order string) {
+	where, args = d.ScopeWhere(q.Scope)
+	w := " WHERE deleted_hlc = ''" + where
+	for _, f := range []struct{ col, val string }{{"county", q.County}, {"checkpoint", q.Checkpoint}, {"campaign", q.Campaign}} {
+		if f.val != "" {
+			w += " AND " + f.col + " = ?"
+			args = append(args, f.val)
+		}
+	}
+	if q.NoCampaign {
+		w += " AND coalesce(campaign, '') = ''"
+	}
+	if q.Removed {
+		w += " AND emission_stage = ? AND aftertreatment = ?"
+		args = append(args, syncproto.StageCN6, syncproto.AftertreatmentRemoved)
+	}
+	return w, args, "checked_at DESC" + d.NullsLast + ", id"
+}

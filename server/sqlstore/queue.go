@@ -1,0 +1,74 @@
+package sqlstore
+
+import (
+	"slices"
+
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// queuePhotos is the live photos of inspection and of its live findings.
+const queuePhotos = `photo p WHERE p.deleted_hlc = '' AND (p.inspection_id = inspection.id
+	OR p.finding_id IN (SELECT f.id FROM finding f WHERE f.inspection_id = inspection.id AND f.deleted_hlc = ''))`
+
+// QueueJSON are the counts of the review queue read from JSON text
+// columns, in a dialect's JSON functions: expressions over the row of
+// inspection.
+type QueueJSON struct {
+	// Failed is the number of items whose answer fails them, as the
+	// server listed them (failed_items, server/completeness.go); 0
+	// before it did.
+	Failed string
+	// FlagsSum and FlagsWhere make the number of flags on the photos of
+	// the inspection and its findings: FlagsSum opens a subquery summing
+	// the keys of each photo's flags object p.flags, completed by
+	// " FROM <those photos> " + FlagsWhere + ")", FlagsWhere keeping the
+	// photos whose flags are an object ("AND …").
+	FlagsSum, FlagsWhere string
+	// Missing is the number of distinct keys of missing_items, -1 when
+	// it is not a JSON array.
+	Missing string
+}
+
+// queueOrder maps the sort keys that are columns or joins to expressions;
+// the other keys are the computed counts, by their alias.
+var queueOrder = map[string]string{
+	"started":  "started_at",
+	"county":   "county",
+	"site":     "coalesce((SELECT s.name FROM site s WHERE s.id = inspection.site_id), inspection.site_id)",
+	"template": "template_id",
+	"status":   "status",
+}
+
+// QueueSQL returns the SELECT of a page of the review queue: of the
+// inspections where selects (Dialect.InspectionWhere), the id, the
+// inspector's name and the counts a reviewer judges by (server.QueueEntry:
+// failed, photos, flags, missing), in the order s asks (started, newest
+// first, when s.Key is empty; ties newest first, then by id), limit and
+// offset its last two arguments. A sort key not in server.QueueSortKeys is
+// CodeBadRequest (the key is never put into the SQL unchecked).
+func (d *Dialect) QueueSQL(where string, s server.QueueSort) (string, error) {
+	if s.Key == "" {
+		s.Key, s.Desc = "started", true
+	}
+	if !slices.Contains(server.QueueSortKeys, s.Key) {
+		return "", server.Errorf(syncproto.CodeBadRequest, "不能按 %q 排序", s.Key)
+	}
+	key := queueOrder[s.Key]
+	if key == "" {
+		key = s.Key // one of the computed columns, by its alias
+	}
+	dir := " ASC" + d.NullsFirst
+	if s.Desc {
+		dir = " DESC" + d.NullsLast
+	}
+	j := d.Queue
+	return "SELECT id, " +
+		`coalesce((SELECT u.display_name FROM users u WHERE u.id = inspection.created_by), '')` + " AS inspector, " +
+		j.Failed + " AS failed, " +
+		`(SELECT count(*) FROM ` + queuePhotos + `)` + " AS photos, " +
+		j.FlagsSum + ` FROM ` + queuePhotos + `
+		` + j.FlagsWhere + `)` + " AS flags, " +
+		j.Missing + " AS missing FROM inspection" + where +
+		" ORDER BY " + key + dir + ", started_at DESC" + d.NullsLast + ", created_at DESC, id LIMIT ? OFFSET ?", nil
+}

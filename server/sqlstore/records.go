@@ -1,0 +1,322 @@
+package sqlstore
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/xinzhou-eco/fieldsync/internal/par"
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// This file is the row codec: how a record maps to the columns of its
+// entity's table and back.
+
+// MetaCols are the leading columns of every entity table.
+const MetaCols = "id, county, seq, hlcs, deleted_hlc, created_device, created_at, updated_at, created_by"
+
+// NMeta is the number of MetaCols.
+const NMeta = 9
+
+// IsMetaCol reports whether a field is stored in a meta column (only a
+// "county" field: the county a device names is the record's county).
+func IsMetaCol(field string) bool { return field == "county" }
+
+// Scanner reads one row's columns: *sql.Row, *sql.Rows, pgx.Row and
+// pgx.Rows all are.
+type Scanner interface{ Scan(dest ...any) error }
+
+// Rows is a result set being read: *sql.Rows and pgx.Rows both are.
+type Rows interface {
+	Scanner
+	Next() bool
+	Err() error
+}
+
+// Codec converts the records of one entity to and from the rows of its
+// table, generated from the entity's field list so that one mechanism
+// serves every entity.
+type Codec struct {
+	Entity *server.Entity
+	Cols   string // MetaCols + field columns, the order rows are read in
+
+	// nativeBool: bool columns take and give Go bools (PostgreSQL's
+	// boolean) instead of the integers 0 and 1 (SQLite).
+	nativeBool bool
+}
+
+// NewCodec returns the codec of e's table. nativeBool says the dialect has
+// a boolean column type (PostgreSQL); otherwise a bool is stored as 0 or 1.
+func NewCodec(e *server.Entity, nativeBool bool) *Codec {
+	names := make([]string, len(e.Fields))
+	for i, f := range e.Fields {
+		names[i] = f.Name
+	}
+	if len(e.Fields) > 56 {
+		panic("entity " + e.Name + " has more than 56 fields")
+	}
+	return &Codec{Entity: e, Cols: MetaCols + ", " + strings.Join(names, ", "), nativeBool: nativeBool}
+}
+
+// UpsertCols returns the columns an upsert writing the field columns in
+// mask names (the meta columns, then those fields' columns), and the
+// "c = excluded.c" assignments of its ON CONFLICT (id) DO UPDATE clause.
+// A record only ever gains fields (a cleared field is kept as null with its
+// HLC), so the columns it does not have are NULL in the table already and
+// need not be written; binding only the columns a record has makes sparse
+// records cheaper.
+func (s *Codec) UpsertCols(mask uint64) (cols, sets []string) {
+	cols = strings.Split(MetaCols, ", ")
+	for i, f := range s.Entity.Fields {
+		if mask&(1<<i) != 0 && !IsMetaCol(f.Name) {
+			cols = append(cols, f.Name)
+		}
+	}
+	sets = make([]string, 0, len(cols))
+	for _, c := range cols[1:] {
+		sets = append(sets, c+" = excluded."+c)
+	}
+	return cols, sets
+}
+
+// ScanRecord reads and decodes one row selected with s.Cols.
+func (s *Codec) ScanRecord(sc Scanner) (*server.StoredRecord, error) {
+	vals, err := s.scanValues(sc)
+	if err != nil {
+		return nil, err
+	}
+	return s.decodeRecord(vals)
+}
+
+// ReadRows reads every row selected with s.Cols, then decodes them — the
+// costly part (HLC groups, canonical JSON of every value) — on all cores.
+// It does not close rows.
+func (s *Codec) ReadRows(rows Rows) ([]*server.StoredRecord, error) {
+	var raw [][]any
+	for rows.Next() {
+		vals, err := s.scanValues(rows)
+		if err != nil {
+			return nil, err
+		}
+		raw = append(raw, vals)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]*server.StoredRecord, len(raw))
+	errs := make([]error, len(raw))
+	par.Do(len(raw), func(i int) { out[i], errs[i] = s.decodeRecord(raw[i]) })
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (s *Codec) scanValues(sc Scanner) ([]any, error) {
+	vals := make([]any, NMeta+len(s.Entity.Fields))
+	ptrs := make([]any, len(vals))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	return vals, sc.Scan(ptrs...)
+}
+
+// decodeRecord builds a record from the column values of one row.
+func (s *Codec) decodeRecord(vals []any) (*server.StoredRecord, error) {
+	r := &server.StoredRecord{Entity: s.Entity, ID: str(vals[0]), County: str(vals[1]), Seq: vals[2].(int64),
+		CreatedDevice: str(vals[5]), CreatedAt: time.UnixMilli(vals[6].(int64)), UpdatedAt: time.UnixMilli(vals[7].(int64)),
+		CreatedBy: str(vals[8])}
+	hlcs, err := DecodeHLCs(str(vals[3]))
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: decode hlcs: %w", s.Entity.Name, r.ID, err)
+	}
+	if r.State.Deleted, err = syncproto.ParseHLC(str(vals[4])); err != nil {
+		return nil, fmt.Errorf("%s %s: deleted_hlc: %w", s.Entity.Name, r.ID, err)
+	}
+	r.State.Fields = make(map[string]syncproto.FieldState, len(hlcs))
+	for i := range s.Entity.Fields {
+		if err := decodeField(r, &s.Entity.Fields[i], vals[NMeta+i], hlcs); err != nil {
+			return nil, fmt.Errorf("%s %s: field %s: %w", s.Entity.Name, r.ID, s.Entity.Fields[i].Name, err)
+		}
+	}
+	return r, nil
+}
+
+func str(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case []byte:
+		return string(v)
+	}
+	return ""
+}
+
+// decodeField turns a column value back into the canonical JSON of each
+// wire field it holds. A field exists if it has an HLC.
+func decodeField(r *server.StoredRecord, f *server.Field, col any, hlcs map[string]syncproto.HLC) error {
+	if f.Map {
+		var m map[string]json.RawMessage
+		if col != nil {
+			if err := json.Unmarshal([]byte(str(col)), &m); err != nil {
+				return err
+			}
+		}
+		prefix := f.Name + "."
+		for name, h := range hlcs {
+			if strings.HasPrefix(name, prefix) {
+				v := m[strings.TrimPrefix(name, prefix)]
+				if v == nil {
+					v = json.RawMessage("null")
+				}
+				if err := setField(r, name, v, h); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	h, ok := hlcs[f.Name]
+	if !ok {
+		return nil
+	}
+	var v json.RawMessage
+	switch x := col.(type) {
+	case nil:
+		v = json.RawMessage("null")
+	case int64:
+		if f.Type == server.TypeBool {
+			v = json.RawMessage(strconv.FormatBool(x != 0))
+		} else {
+			v = strconv.AppendInt(nil, x, 10)
+		}
+	case bool:
+		v = json.RawMessage(strconv.FormatBool(x))
+	case float64:
+		b, err := json.Marshal(x)
+		if err != nil {
+			return err
+		}
+		v = b
+	default:
+		if f.Type == server.TypeJSON {
+			v = json.RawMessage(str(x))
+		} else {
+			b, err := marshalString(str(x))
+			if err != nil {
+				return err
+			}
+			v = b
+		}
+	}
+	return setField(r, f.Name, v, h)
+}
+
+func setField(r *server.StoredRecord, name string, v json.RawMessage, h syncproto.HLC) error {
+	r.State.Fields[name] = syncproto.FieldState{Value: v, HLC: h}
+	return nil
+}
+
+// marshalString returns the canonical JSON of a text column's value.
+func marshalString(s string) ([]byte, error) {
+	if server.IsPlain(s) { // the usual case: nothing to escape
+		b := make([]byte, 0, len(s)+2)
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"'), nil
+	}
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(s); err != nil {
+		return nil, err
+	}
+	return []byte(strings.TrimSuffix(b.String(), "\n")), nil
+}
+
+// RowArgs encodes a record as the arguments of one row of an upsert of the
+// columns UpsertCols(mask) names, returning the mask of field columns it
+// writes.
+func (s *Codec) RowArgs(r *server.StoredRecord) ([]any, uint64, error) {
+	var maps map[string]map[string]json.RawMessage
+	for name, st := range r.State.Fields {
+		if base, key, ok := strings.Cut(name, "."); ok {
+			if maps == nil {
+				maps = map[string]map[string]json.RawMessage{}
+			}
+			if maps[base] == nil {
+				maps[base] = map[string]json.RawMessage{}
+			}
+			maps[base][key] = st.Value
+		}
+	}
+	args := make([]any, 0, NMeta+len(r.State.Fields))
+	args = append(args, r.ID, r.County, r.Seq, string(EncodeHLCs(r.State.Fields)), r.State.Deleted.String(), r.CreatedDevice,
+		r.CreatedAt.UnixMilli(), r.UpdatedAt.UnixMilli(), r.CreatedBy)
+	var mask uint64
+	for i := range s.Entity.Fields {
+		f := &s.Entity.Fields[i]
+		if f.Map {
+			if m := maps[f.Name]; m != nil {
+				b, err := json.Marshal(m)
+				if err != nil {
+					return nil, 0, err
+				}
+				args = append(args, string(b))
+				mask |= 1 << i
+			}
+			continue
+		}
+		st, ok := r.State.Fields[f.Name]
+		if !ok || IsMetaCol(f.Name) { // a "county" field is the county column
+			continue
+		}
+		v, err := columnValue(f, st.Value, s.nativeBool)
+		if err != nil {
+			return nil, 0, fmt.Errorf("%s %s: field %s: %w", s.Entity.Name, r.ID, f.Name, err)
+		}
+		args = append(args, v)
+		mask |= 1 << i
+	}
+	return args, mask, nil
+}
+
+// columnValue converts a canonical JSON value to what its column stores.
+func columnValue(f *server.Field, v json.RawMessage, nativeBool bool) (any, error) {
+	if len(v) == 0 || string(v) == "null" {
+		return nil, nil
+	}
+	switch f.Type {
+	case server.TypeInt:
+		var n int64
+		err := json.Unmarshal(v, &n)
+		return n, err
+	case server.TypeReal:
+		var n float64
+		err := json.Unmarshal(v, &n)
+		return n, err
+	case server.TypeBool:
+		var b bool
+		err := json.Unmarshal(v, &b)
+		if nativeBool {
+			return b, err
+		}
+		if b {
+			return int64(1), err
+		}
+		return int64(0), err
+	case server.TypeJSON:
+		return string(v), nil
+	}
+	if s, ok := server.PlainString(v); ok {
+		return s, nil
+	}
+	var s string
+	err := json.Unmarshal(v, &s)
+	return s, err
+}

@@ -1,0 +1,320 @@
+package sqlstore
+
+import (
+	"database/sql"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// This file reads the rows of the stores' own tables (users, devices,
+// sessions, uploads, the conflict log) into server types, and holds the
+// decisions both stores make on them. The Read functions do not close
+// rows: the store does, as its driver closes.
+
+// OptTime is the time of a nullable Unix-millisecond column, nil for NULL.
+func OptTime(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := time.UnixMilli(v.Int64)
+	return &t
+}
+
+// ReadIDs reads a one-column result of ids.
+func ReadIDs(rows Rows) ([]string, error) {
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// ScanUser reads a user selected with the store's user columns: id,
+// username, display name, role, disabled, scope version, created_at, and
+// the user's counties joined by commas; extra are the row's further
+// columns.
+func ScanUser(sc Scanner, extra ...any) (*server.User, error) {
+	u := &server.User{}
+	var role, counties string
+	var created int64
+	if err := sc.Scan(append([]any{&u.ID, &u.Username, &u.DisplayName, &role, &u.Disabled, &u.ScopeVersion, &created, &counties}, extra...)...); err != nil {
+		return nil, err
+	}
+	u.Role, u.CreatedAt = server.Role(role), time.UnixMilli(created)
+	if counties != "" {
+		u.Counties = strings.Split(counties, ",")
+		sort.Strings(u.Counties)
+	}
+	return u, nil
+}
+
+// ReadUsers reads the users of rows (ScanUser).
+func ReadUsers(rows Rows) ([]*server.User, error) {
+	var out []*server.User
+	for rows.Next() {
+		u, err := ScanUser(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// RefreshCheck is why a device's current refresh token, found, does not
+// renew its login: its device is revoked, its user disabled, or it has
+// expired (expires, Unix milliseconds, is not after now); nil if it does.
+func RefreshCheck(revoked, disabled bool, expires int64, now time.Time) error {
+	switch {
+	case revoked:
+		return server.Errorf(syncproto.CodeDeviceRevoked, "此设备已被停用，请联系管理员")
+	case disabled:
+		return server.Errorf(syncproto.CodeUserDisabled, "账号已停用")
+	case expires <= now.UnixMilli():
+		return server.Errorf(syncproto.CodeTokenExpired, "登录已过期，请重新登录")
+	}
+	return nil
+}
+
+// ErrRefreshInvalid is the error of a refresh token that is neither a
+// device's current one nor a reused one.
+func ErrRefreshInvalid() error {
+	return server.Errorf(syncproto.CodeTokenInvalid, "刷新令牌无效，请重新登录")
+}
+
+// ErrRefreshReused is the error of a refresh token spent already in its
+// device's current session, which ended that session.
+func ErrRefreshReused() error {
+	return &server.Error{Code: syncproto.CodeTokenInvalid, Message: "此设备的刷新令牌被重复使用，为安全起见已退出登录，请重新登录",
+		Err: server.ErrRefreshReuse}
+}
+
+// DevicesSQL is the query of Devices before its order: devices with their
+// sync health, limited to users whose counties meet the scope. notUploaded
+// is the dialect's condition that photo p's bytes are not uploaded.
+func (d *Dialect) DevicesSQL(scope server.Scope, notUploaded string) (string, []any) {
+	q := `SELECT d.id, d.user_id, u.username, u.display_name, d.name, d.created_at, d.last_seen_at, d.revoked_at,
+		d.last_pull_at, d.last_push_at, d.last_ack_seq, d.last_batch_id,
+		(SELECT count(*) FROM photo p WHERE p.created_device = d.id AND ` + notUploaded + ` AND p.deleted_hlc = '')
+		FROM devices d JOIN users u ON u.id = d.user_id`
+	if scope.All {
+		return q, nil
+	}
+	in, args := d.In("county", append([]string{""}, scope.Counties...))
+	return q + ` WHERE d.user_id IN (SELECT user_id FROM user_counties WHERE ` + in + `)`, args
+}
+
+// ReadDevices reads the rows of DevicesSQL.
+func ReadDevices(rows Rows) ([]*server.Device, error) {
+	var out []*server.Device
+	for rows.Next() {
+		d := &server.Device{}
+		var created, seen int64
+		var revoked, pull, push sql.NullInt64
+		if err := rows.Scan(&d.ID, &d.UserID, &d.Username, &d.UserName, &d.Name, &created, &seen, &revoked, &pull, &push,
+			&d.Health.LastAckSeq, &d.Health.LastBatchID, &d.Health.PendingUploads); err != nil {
+			return nil, err
+		}
+		d.CreatedAt, d.LastSeenAt = time.UnixMilli(created), time.UnixMilli(seen)
+		d.RevokedAt, d.Health.LastPullAt, d.Health.LastPushAt = OptTime(revoked), OptTime(pull), OptTime(push)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// ConflictsSQL is the query of Conflicts: conflict-log entries in scope,
+// newest first, optionally for one entity and record, up to limit.
+func (d *Dialect) ConflictsSQL(scope server.Scope, entity, recordID string, limit int) (string, []any) {
+	where, args := d.ScopeWhere(scope)
+	q := `SELECT id, entity, record_id, county, field, value, hlc, winner_hlc, reason, device_id, user_id, created_at FROM conflicts WHERE 1=1` + where
+	if entity != "" {
+		q += ` AND entity = ?`
+		args = append(args, entity)
+	}
+	if recordID != "" {
+		q += ` AND record_id = ?`
+		args = append(args, recordID)
+	}
+	return q + ` ORDER BY id DESC LIMIT ?`, append(args, limit)
+}
+
+// ReadConflicts reads the rows of ConflictsSQL (an empty list, not nil,
+// when there are none).
+func ReadConflicts(rows Rows) ([]server.Conflict, error) {
+	out := []server.Conflict{}
+	for rows.Next() {
+		var c server.Conflict
+		var value string
+		var at int64
+		if err := rows.Scan(&c.ID, &c.Entity, &c.RecordID, &c.County, &c.Field, &value, &c.HLC, &c.WinnerHLC, &c.Reason, &c.DeviceID, &c.UserID, &at); err != nil {
+			return nil, err
+		}
+		c.Value, c.At = []byte(value), time.UnixMilli(at)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// ConsoleSessionCols are the columns ScanConsoleSession reads, of
+// console_sessions s joined with users u.
+const ConsoleSessionCols = `s.id, s.user_id, u.username, s.csrf, s.created_at, s.last_seen_at, s.expires_at, s.revoked_at, s.user_agent, s.ip`
+
+// ScanConsoleSession reads a console session selected with
+// ConsoleSessionCols.
+func ScanConsoleSession(sc Scanner) (*server.ConsoleSession, error) {
+	s := &server.ConsoleSession{}
+	var created, seen, expires int64
+	var revoked sql.NullInt64
+	if err := sc.Scan(&s.ID, &s.UserID, &s.Username, &s.CSRF, &created, &seen, &expires, &revoked, &s.UserAgent, &s.IP); err != nil {
+		return nil, err
+	}
+	s.CreatedAt, s.LastSeenAt, s.ExpiresAt, s.RevokedAt = time.UnixMilli(created), time.UnixMilli(seen), time.UnixMilli(expires), OptTime(revoked)
+	return s, nil
+}
+
+// ReadConsoleSessions reads the console sessions of rows
+// (ScanConsoleSession).
+func ReadConsoleSessions(rows Rows) ([]*server.ConsoleSession, error) {
+	var out []*server.ConsoleSession
+	for rows.Next() {
+		s, err := ScanConsoleSession(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// ErrNoConsoleSession is the error of a console session id that is not
+// stored.
+func ErrNoConsoleSession() error {
+	return server.Errorf(syncproto.CodeUnauthorized, "请先登录")
+}
+
+// ConsoleSessionCheck is why a stored console session may not be used at
+// now: it is revoked, expired, or idle for longer than idle; nil if it may.
+func ConsoleSessionCheck(s *server.ConsoleSession, idle time.Duration, now time.Time) error {
+	switch {
+	case s.RevokedAt != nil:
+		return server.Errorf(syncproto.CodeUnauthorized, "已退出登录，请重新登录")
+	case !now.Before(s.ExpiresAt) || now.Sub(s.LastSeenAt) > idle:
+		return server.Errorf(syncproto.CodeUnauthorized, "登录已过期，请重新登录")
+	}
+	return nil
+}
+
+// UploadCols are the columns of photo_upload ReadUploads reads.
+const UploadCols = `photo_id, sha256, device_id, user_id, size, completed_at, claimed_at`
+
+// ReadUploads reads photo uploads selected with UploadCols.
+func ReadUploads(rows Rows) ([]server.PhotoUpload, error) {
+	var out []server.PhotoUpload
+	for rows.Next() {
+		var u server.PhotoUpload
+		var completed int64
+		var claimed sql.NullInt64
+		if err := rows.Scan(&u.PhotoID, &u.SHA256, &u.DeviceID, &u.UserID, &u.Size, &completed, &claimed); err != nil {
+			return nil, err
+		}
+		u.CompletedAt = time.UnixMilli(completed).UTC()
+		if claimed.Valid {
+			u.ClaimedAt = time.UnixMilli(claimed.Int64).UTC()
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// MillisOrNull is t in Unix milliseconds, NULL for the zero time.
+func MillisOrNull(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMilli()
+}
+
+// ReadVehicleStats reads the rows of VehicleStats: county, checkpoint,
+// campaign, and the counts of checks, of China 6 vehicles, and of those
+// with their aftertreatment removed.
+func ReadVehicleStats(rows Rows) ([]server.VehicleStat, error) {
+	var out []server.VehicleStat
+	for rows.Next() {
+		var v server.VehicleStat
+		if err := rows.Scan(&v.County, &v.Checkpoint, &v.Campaign, &v.Trucks, &v.G6, &v.Removed); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// ReadTallies reads counts of inspections by county, checklist and
+// status.
+func ReadTallies(rows Rows) ([]server.Tally, error) {
+	var out []server.Tally
+	for rows.Next() {
+		var t server.Tally
+		if err := rows.Scan(&t.County, &t.TemplateID, &t.Status, &t.N); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// ReadSigningKeys reads token signing keys: id, secret, created_at.
+func ReadSigningKeys(rows Rows) ([]server.SigningKey, error) {
+	var keys []server.SigningKey
+	for rows.Next() {
+		var k server.SigningKey
+		var created int64
+		if err := rows.Scan(&k.ID, &k.Secret, &created); err != nil {
+			return nil, err
+		}
+		k.CreatedAt = time.UnixMilli(created)
+		keys = append(keys, k)
+	}
+	return keys, rows.Err()
+}
+
+// ReadPhotoHashes reads photos' perceptual hashes: id, site, phash.
+func ReadPhotoHashes(rows Rows) ([]server.PhotoHash, error) {
+	var out []server.PhotoHash
+	for rows.Next() {
+		var h server.PhotoHash
+		if err := rows.Scan(&h.PhotoID, &h.SiteID, &h.PHash); err != nil {
+			return nil, err
+		}
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+// ReadQueueEntries reads the rows of QueueSQL: the inspections' ids, and
+// their entries without their records.
+func ReadQueueEntries(rows Rows) ([]string, []server.QueueEntry, error) {
+	var ids []string
+	var out []server.QueueEntry
+	for rows.Next() {
+		var id string
+		var e server.QueueEntry
+		if err := rows.Scan(&id, &e.Inspector, &e.Failed, &e.Photos, &e.Flags, &e.Missing); err != nil {
+			return nil, nil, err
+		}
+		ids = append(ids, id)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	return ids, out, nil
+}
