@@ -257,7 +257,7 @@ func (a *App) seed(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load seeds: %w", err)
 	}
-	if err := LoadReference(ctx, a.Syncer, set); err != nil {
+	if err := server.LoadReference(ctx, a.Syncer, set); err != nil {
 		return fmt.Errorf("seed reference data: %w", err)
 	}
 	if a.Cfg.Demo {

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
@@ -12,68 +11,6 @@ import (
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
-
-// TemplateRecordID is the record id of a checklist template version.
-func TemplateRecordID(id string, version int) string { return fmt.Sprintf("%s@%d", id, version) }
-
-// LoadReference writes the counties, checklist templates and rectification
-// tasks of the seed set through the server's write path, in one
-// transaction. It is idempotent: unchanged values are not rewritten, so a
-// restart adds nothing to the change feed.
-func LoadReference(ctx context.Context, s *server.Syncer, set *seeds.Set) error {
-	return s.Store.Update(ctx, func(tx server.WriteTx) error {
-		for _, c := range set.Counties {
-			if err := s.Upsert(ctx, tx, syncproto.EntityCounty, c.Code, "", map[string]any{
-				"code": c.Code, "name": c.Name, "kind": c.Kind, "lon": c.Lon, "lat": c.Lat,
-				"confirmed": c.Confirmed, "note": c.Note,
-			}); err != nil {
-				return fmt.Errorf("county %s: %w", c.Code, err)
-			}
-		}
-		for _, t := range set.Templates {
-			items, err := toAny(t.Items)
-			if err != nil {
-				return err
-			}
-			if err := s.Upsert(ctx, tx, syncproto.EntityTemplate, TemplateRecordID(t.ID, t.Version), "", map[string]any{
-				"template_id": t.ID, "version": t.Version, "kind": t.Kind, "title": t.Title,
-				"description": t.Description, "source": t.Source, "site_kinds": t.SiteKinds, "items": items,
-			}); err != nil {
-				return fmt.Errorf("template %s: %w", t.ID, err)
-			}
-		}
-		for _, t := range set.Tasks {
-			values := map[string]any{
-				"number": t.Number, "category": t.Category, "problem": t.Problem, "measures": t.Measures,
-				"responsible_units": t.ResponsibleUnits, "responsible_person": t.ResponsiblePerson,
-				"acceptance_unit": t.AcceptanceUnit, "deadline_text": t.DeadlineText, "deadline": t.Deadline,
-				"long_term": t.LongTerm, "counties": nonNil(t.Counties), "templates": nonNil(t.Templates),
-			}
-			if err := s.Upsert(ctx, tx, syncproto.EntityTask, t.ID, "", values); err != nil {
-				return fmt.Errorf("task %s: %w", t.ID, err)
-			}
-		}
-		return nil
-	})
-}
-
-// toAny round-trips v through JSON so that the server's canonical encoder
-// sees plain maps and slices.
-func toAny(v any) (any, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	var out any
-	return out, json.Unmarshal(b, &out)
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
-}
 
 // LoadDemo adds the demo users (skipping usernames that exist), sites and
 // the plan's roadside vehicle checks (demovehicles.go), and with

@@ -11,7 +11,6 @@ import (
 	"github.com/xinzhou-eco/fieldsync/internal/pgtest"
 	"github.com/xinzhou-eco/fieldsync/seeds"
 	"github.com/xinzhou-eco/fieldsync/server"
-	"github.com/xinzhou-eco/fieldsync/server/app"
 	"github.com/xinzhou-eco/fieldsync/server/storetest"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
@@ -71,7 +70,7 @@ func seededDSN(b *testing.B) string {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := app.LoadReference(context.Background(), s, set); err != nil {
+	if err := server.LoadReference(context.Background(), s, set); err != nil {
 		b.Fatal(err)
 	}
 	return dsn

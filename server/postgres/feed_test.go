@@ -14,7 +14,6 @@ import (
 	"github.com/xinzhou-eco/fieldsync/internal/pgtest"
 	"github.com/xinzhou-eco/fieldsync/seeds"
 	"github.com/xinzhou-eco/fieldsync/server"
-	"github.com/xinzhou-eco/fieldsync/server/app"
 	"github.com/xinzhou-eco/fieldsync/server/storetest"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
@@ -36,7 +35,7 @@ func TestFeedNeverSkips(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := app.LoadReference(ctx, seed, set); err != nil {
+	if err := server.LoadReference(ctx, seed, set); err != nil {
 		t.Fatal(err)
 	}
 	batches := 120

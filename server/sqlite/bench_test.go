@@ -38,7 +38,7 @@ func openSeeded(tb testing.TB) (*sqlite.DB, *server.Syncer) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if err := app.LoadReference(context.Background(), s, set); err != nil {
+	if err := server.LoadReference(context.Background(), s, set); err != nil {
 		tb.Fatal(err)
 	}
 	return db, s

@@ -113,66 +113,16 @@ func (e *env) advance(d time.Duration) time.Time {
 }
 
 // loadReference writes the seed set's counties, checklists and tasks
-// through the server's write path, as app.LoadReference does (package app
-// holds the SQLite store, which this suite must not import).
+// (server.LoadReference).
 func (e *env) loadReference() {
 	e.t.Helper()
 	set, err := seeds.Load()
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	err = e.st.Update(e.ctx, func(tx server.WriteTx) error {
-		for _, c := range set.Counties {
-			if err := e.s.Upsert(e.ctx, tx, syncproto.EntityCounty, c.Code, "", map[string]any{
-				"code": c.Code, "name": c.Name, "kind": c.Kind, "lon": c.Lon, "lat": c.Lat,
-				"confirmed": c.Confirmed, "note": c.Note,
-			}); err != nil {
-				return fmt.Errorf("county %s: %w", c.Code, err)
-			}
-		}
-		for _, tp := range set.Templates {
-			items, err := roundTrip(tp.Items)
-			if err != nil {
-				return err
-			}
-			if err := e.s.Upsert(e.ctx, tx, syncproto.EntityTemplate, fmt.Sprintf("%s@%d", tp.ID, tp.Version), "", map[string]any{
-				"template_id": tp.ID, "version": tp.Version, "kind": tp.Kind, "title": tp.Title,
-				"description": tp.Description, "source": tp.Source, "site_kinds": tp.SiteKinds, "items": items,
-			}); err != nil {
-				return fmt.Errorf("template %s: %w", tp.ID, err)
-			}
-		}
-		for _, tk := range set.Tasks {
-			if err := e.s.Upsert(e.ctx, tx, syncproto.EntityTask, tk.ID, "", map[string]any{
-				"number": tk.Number, "category": tk.Category, "problem": tk.Problem, "measures": tk.Measures,
-				"responsible_units": tk.ResponsibleUnits, "responsible_person": tk.ResponsiblePerson,
-				"acceptance_unit": tk.AcceptanceUnit, "deadline_text": tk.DeadlineText, "deadline": tk.Deadline,
-				"long_term": tk.LongTerm, "counties": nonNil(tk.Counties), "templates": nonNil(tk.Templates),
-			}); err != nil {
-				return fmt.Errorf("task %s: %w", tk.ID, err)
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := server.LoadReference(e.ctx, e.s, set); err != nil {
 		e.t.Fatal(err)
 	}
-}
-
-func roundTrip(v any) (any, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	var out any
-	return out, json.Unmarshal(b, &out)
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }
 
 // upsert writes one record with the server's write path, in its own
