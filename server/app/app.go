@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -62,6 +63,9 @@ type App struct {
 
 	ln    net.Listener
 	ready atomic.Bool
+	// debugLn is the profiler's listener (Config.DebugAddr), bound by
+	// Listen and served by Serve.
+	debugLn net.Listener
 	// demo is the demo's photos, which Serve sends (demowrite.go).
 	demo *demoPhotos
 }
@@ -309,6 +313,12 @@ func (a *App) Listen() error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	a.ln = ln
+	if a.Cfg.DebugAddr != "" {
+		if a.debugLn, err = net.Listen("tcp", a.Cfg.DebugAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("debug listener: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -350,6 +360,9 @@ func (a *App) Serve(ctx context.Context) error {
 			defer sweeping.Done()
 			a.sendDemoPhotos(pctx)
 		}()
+	}
+	if a.debugLn != nil {
+		defer a.serveDebug()()
 	}
 	srv := &http.Server{Handler: a.Echo, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
@@ -441,4 +454,27 @@ func (a *App) AddUser(ctx context.Context, username, password, displayName strin
 	u := &server.User{ID: uuid.Must(uuid.NewV7()).String(), Username: username, DisplayName: displayName,
 		Role: role, Counties: counties, CreatedAt: time.Now()}
 	return u, a.DB.CreateUser(ctx, u, hash)
+}
+
+// serveDebug serves Go's profiler on the debug listener until the
+// returned function is called.
+func (a *App) serveDebug() func() {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(a.debugLn) }()
+	a.Log.Info("profiler", "addr", a.DebugAddr())
+	return func() { _ = srv.Close() }
+}
+
+// DebugAddr is the profiler's bound address ("" when it is off).
+func (a *App) DebugAddr() string {
+	if a.debugLn == nil {
+		return ""
+	}
+	return a.debugLn.Addr().String()
 }

@@ -76,6 +76,10 @@ type Config struct {
 	// engine stamps its writes with and the console takes as today (the
 	// ledger's overdue tasks). Tests set it; it has no flag.
 	Now func() time.Time
+	// DebugAddr, if set, is a second listen address serving Go's profiler
+	// (/debug/pprof/) for measuring the server under load. Keep it on a
+	// loopback address: it has no login.
+	DebugAddr string
 	// TileURL is the console map's tile URL template with {z}, {x} and {y}
 	// (for example http://tiles.local/{z}/{x}/{y}.png); "" shows
 	// coordinates without a map.
@@ -137,6 +141,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, getenv func(string) string) {
 	fs.IntVar(&c.PhotoWorkers, "photo-workers", workers, "photos processed at once (FIELDSYNC_PHOTO_WORKERS)")
 	decodeMem, _ := strconv.ParseInt(env("PHOTO_DECODE_MEMORY", strconv.FormatInt(c.PhotoDecodeMemory, 10)), 10, 64)
 	fs.Int64Var(&c.PhotoDecodeMemory, "photo-decode-memory", decodeMem, "bytes of memory all photo decodes may take at once; a photo needing more is refused (FIELDSYNC_PHOTO_DECODE_MEMORY)")
+	fs.StringVar(&c.DebugAddr, "debug-addr", env("DEBUG_ADDR", c.DebugAddr), "address serving the Go profiler (/debug/pprof/), loopback only; empty: off (FIELDSYNC_DEBUG_ADDR)")
 	fs.StringVar(&c.TileURL, "tile-url", env("TILE_URL", c.TileURL), "console map tile URL template with {z}/{x}/{y}; empty shows coordinates only (FIELDSYNC_TILE_URL)")
 	fs.Func("trusted-proxies", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-* headers are believed (FIELDSYNC_TRUSTED_PROXIES)",
 		func(v string) error { c.TrustedProxies = SplitList(v); return nil })
@@ -157,6 +162,11 @@ func (c *Config) Validate() error {
 	}
 	if c.Database != "" && !strings.HasPrefix(c.Database, "postgres://") && !strings.HasPrefix(c.Database, "postgresql://") {
 		errs = append(errs, errors.New("database must be a PostgreSQL URL (postgres://…) or empty for SQLite"))
+	}
+	if c.DebugAddr != "" {
+		if err := checkLoopback(c.DebugAddr); err != nil {
+			errs = append(errs, fmt.Errorf("debug-addr: %w", err))
+		}
 	}
 	if c.Blobs != "" && !strings.HasPrefix(c.Blobs, "s3://") {
 		errs = append(errs, errors.New("blobs must be an s3:// URL or empty for the data directory"))
@@ -231,4 +241,20 @@ func ParseProxy(s string) (*net.IPNet, error) {
 		ip, bits = ip4, 32
 	}
 	return &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)}, nil
+}
+
+// checkLoopback refuses a listen address that is not on a loopback
+// interface (the profiler has no login).
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("%s is not a loopback address (127.0.0.1, ::1 or localhost)", addr)
+	}
+	return nil
 }

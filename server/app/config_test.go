@@ -176,3 +176,22 @@ func TestDatabaseAndBlobsOptions(t *testing.T) {
 		}
 	}
 }
+
+// TestDebugAddr: the profiler listens only where asked, on a loopback
+// address, and serves Go's profiles there (never on the API's port).
+func TestDebugAddr(t *testing.T) {
+	for _, tc := range []struct {
+		addr string
+		ok   bool
+	}{
+		{"", true}, {"127.0.0.1:6060", true}, {"localhost:6060", true}, {"[::1]:6060", true},
+		{"0.0.0.0:6060", false}, {":6060", false}, {"10.0.0.5:6060", false}, {"6060", false},
+	} {
+		c := DefaultConfig()
+		c.DataDir = t.TempDir()
+		c.DebugAddr = tc.addr
+		if err := c.Validate(); (err == nil) != tc.ok {
+			t.Errorf("%q: %v, want ok=%v", tc.addr, err, tc.ok)
+		}
+	}
+}
