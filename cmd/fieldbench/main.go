@@ -68,7 +68,8 @@ func main() {
 
 // roundResult is every figure of one round.
 type roundResult struct {
-	Round int `json:"round"`
+	Round  int    `json:"round"`
+	SQLite string `json:"sqlite_version"`
 
 	RawInsertRowsS float64 `json:"raw_insert_rows_s"`
 	RawUpsertRowsS float64 `json:"raw_upsert_rows_s"`
@@ -159,8 +160,8 @@ func run(ctx context.Context, cfg config, w io.Writer) ([]*roundResult, error) {
 			b, _ := json.Marshal(rr)
 			fmt.Fprintf(w, "%s\n", b)
 		} else {
-			fmt.Fprintf(w, "round %d: raw insert %s, upsert %s, read+JSON %s rows/s; HTTP push new %s, rewrites %s, pull %s rec/s (%.1f MB); server peak RSS %.0f MiB\n",
-				round, kilo(rr.RawInsertRowsS), kilo(rr.RawUpsertRowsS), kilo(rr.RawReadRowsS),
+			fmt.Fprintf(w, "round %d: raw (SQLite %s) insert %s, upsert %s, read+JSON %s rows/s; HTTP push new %s, rewrites %s, pull %s rec/s (%.1f MB); server peak RSS %.0f MiB\n",
+				round, rr.SQLite, kilo(rr.RawInsertRowsS), kilo(rr.RawUpsertRowsS), kilo(rr.RawReadRowsS),
 				kilo(rr.PushNewS), kilo(rr.PushRewriteS), kilo(rr.PullS), float64(rr.PullBytes)/1e6, rr.PeakRSSMiB)
 		}
 		os.RemoveAll(dir)
@@ -190,6 +191,7 @@ func runRound(ctx context.Context, cfg config, bin, dir string, recs []record) (
 		return nil, err
 	}
 	return &roundResult{
+		SQLite:         raw.SQLite,
 		RawInsertRowsS: raw.InsertRowsS, RawUpsertRowsS: raw.UpsertRowsS, RawReadRowsS: raw.ReadRowsS, RawReadBytes: raw.ReadBytes,
 		PushNewS: h.PushNewS, PushRewriteS: h.PushRewriteS, PullS: h.PullS,
 		PullRecords: h.PullRecords, PullChanges: h.PullChanges, PullBytes: h.PullBytes, PeakRSSMiB: h.PeakRSSMiB,
