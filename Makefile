@@ -14,8 +14,9 @@ lint:
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
-bench:
+bench:         ## go benchmarks, then raw SQLite and fieldsync over HTTP side by side (issue 14)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) run ./cmd/fieldbench -n 100000 -rounds 3
 
 build:
 	CGO_ENABLED=1 $(GO) build -o fieldsync ./cmd/fieldsync

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestRunEndToEnd runs one tiny round against a real fieldsync binary and
+// checks that every figure is there and positive and that the pull returned
+// every pushed record. It asserts nothing about speed.
+func TestRunEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the fieldsync server")
+	}
+	bin := filepath.Join(t.TempDir(), "fieldsync")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/xinzhou-eco/fieldsync/cmd/fieldsync").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	const n = 2000
+	cfg := config{N: n, Rounds: 1, Batch: 500, Limit: 300, Fieldsync: bin, County: "140902",
+		User: "inspector", Password: "inspector123", Grouped: true, JSON: true}
+	var out bytes.Buffer
+	rs, err := run(ctx, cfg, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 1 {
+		t.Fatalf("%d rounds, want 1", len(rs))
+	}
+	r := rs[0]
+	if r.PullRecords != n {
+		t.Errorf("pull returned %d of the %d pushed records", r.PullRecords, n)
+	}
+	if r.PullChanges < n {
+		t.Errorf("pull returned %d changes, fewer than the %d records", r.PullChanges, n)
+	}
+
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want a round line and a summary line, got:\n%s", out.String())
+	}
+	var round map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &round); err != nil {
+		t.Fatal(err)
+	}
+	var sum map[string]any
+	if err := json.Unmarshal([]byte(lines[1]), &sum); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range slices.Concat(figures, ratios) {
+		s, ok := sum[f.key].(map[string]any)
+		if !ok {
+			t.Errorf("summary has no %s: %s", f.key, lines[1])
+			continue
+		}
+		for _, k := range []string{"median", "min", "max"} {
+			if v, _ := s[k].(float64); !(v > 0) {
+				t.Errorf("summary %s.%s = %v, want > 0", f.key, k, s[k])
+			}
+		}
+		if v := f.get(r); !(v > 0) {
+			t.Errorf("round %s = %v, want > 0", f.key, v)
+		}
+	}
+	for _, k := range []string{"raw_insert_rows_s", "raw_upsert_rows_s", "raw_read_json_rows_s", "raw_read_json_bytes",
+		"http_push_new_rec_s", "http_push_rewrite_rec_s", "http_pull_rec_s", "http_pull_bytes", "own_json_bytes",
+		"server_peak_rss_mib", "ratio_push_new_raw_insert", "ratio_push_rewrite_raw_upsert",
+		"ratio_pull_raw_read_json", "ratio_pull_bytes_own_json"} {
+		if v, _ := round[k].(float64); !(v > 0) {
+			t.Errorf("round line %s = %v, want > 0", k, round[k])
+		}
+	}
+	if v, _ := round["http_pull_records"].(float64); v != n {
+		t.Errorf("round line http_pull_records = %v, want %d", round["http_pull_records"], n)
+	}
+}
+
+// TestWorkload checks the generated records: deterministic, distinct
+// UUIDv4 ids, and about the size the benchmark claims.
+func TestWorkload(t *testing.T) {
+	a, b := generate(1000, "140902"), generate(1000, "140902")
+	seen := map[string]bool{}
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("record %d differs between two calls", i)
+		}
+		id := a[i].ID
+		if len(id) != 36 || id[14] != '4' || !strings.ContainsRune("89ab", rune(id[19])) {
+			t.Errorf("id %q is not a UUIDv4", id)
+		}
+		if seen[id] {
+			t.Errorf("id %q twice", id)
+		}
+		seen[id] = true
+	}
+	if per := ownJSONBytes(a) / int64(len(a)); per < 500 || per > 800 {
+		t.Errorf("records' own JSON is %d B each, want about 680", per)
+	}
+}
