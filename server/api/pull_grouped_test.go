@@ -56,9 +56,18 @@ func TestPullGroupedHLCs(t *testing.T) {
 	send(t, srv, request{method: http.MethodGet, path: syncproto.PathPull + "?hlcs=sorted", token: access}).wantError(t, 400, syncproto.CodeBadRequest)
 
 	// The client pulls grouped and hands out per-field HLCs.
+	var asked []string
+	next := c.HTTP.Transport
+	c.HTTP.Transport = roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		asked = append(asked, r.URL.Query().Get("hlcs"))
+		return next.RoundTrip(r)
+	})
 	pr, err := c.Pull(t.Context(), "", 200)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(asked) != 1 || asked[0] != syncproto.HLCsGrouped {
+		t.Fatalf("the client asked for hlcs=%q, want %q", asked, syncproto.HLCsGrouped)
 	}
 	for i, ch := range pr.Changes {
 		if ch.HLCGroups != nil || !maps.Equal(ch.HLCs, fields.Changes[i].HLCs) {
@@ -66,3 +75,7 @@ func TestPullGroupedHLCs(t *testing.T) {
 		}
 	}
 }
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
