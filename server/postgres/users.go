@@ -259,26 +259,7 @@ func (db *DB) RevokeDevice(ctx context.Context, deviceID string, at time.Time) e
 // allowed. Errors: token_invalid (unknown user or device), user_disabled,
 // device_revoked.
 func (db *DB) Principal(ctx context.Context, userID, deviceID string) (*server.Principal, error) {
-	var disabled bool
-	var revoked sql.NullInt64
-	var session int64
-	u, err := sqlstore.ScanUser(queryRow(ctx, db.pool, `SELECT `+userCols+`, d.revoked_at, d.session FROM users u JOIN devices d ON d.user_id = u.id
-		WHERE u.id = ? AND d.id = ?`, userID, deviceID), &revoked, &session)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, server.Errorf(syncproto.CodeTokenInvalid, "令牌无效，请重新登录")
-	}
-	if err != nil {
-		return nil, err
-	}
-	disabled = u.Disabled
-	switch {
-	case disabled:
-		return nil, server.Errorf(syncproto.CodeUserDisabled, "账号已停用")
-	case revoked.Valid:
-		return nil, server.Errorf(syncproto.CodeDeviceRevoked, "此设备已被停用，请联系管理员")
-	}
-	return &server.Principal{UserID: u.ID, Username: u.Username, Name: u.DisplayName, Role: u.Role, Counties: u.Counties,
-		DeviceID: deviceID, Session: session}, nil
+	return sqlstore.ReadPrincipal(queryRow(ctx, db.pool, `SELECT `+userCols+sqlstore.PrincipalWhere, userID, deviceID), deviceID, pgx.ErrNoRows)
 }
 
 // Devices lists devices with their sync health, limited to users whose

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"database/sql"
+	"errors"
 	"sort"
 	"strings"
 	"time"
@@ -317,4 +318,33 @@ func ReadQueueEntries(rows Rows) ([]string, []server.QueueEntry, error) {
 		return nil, nil, err
 	}
 	return ids, out, nil
+}
+
+// PrincipalWhere is what a store's Principal query adds to its user
+// columns (args: the user id, the device id); ReadPrincipal reads its row.
+const PrincipalWhere = `, d.revoked_at, d.session FROM users u JOIN devices d ON d.user_id = u.id
+		WHERE u.id = ? AND d.id = ?`
+
+// ReadPrincipal reads the row of a Principal query (the user columns then
+// PrincipalWhere's) and checks that the user and device are still
+// allowed. noRows is the driver's error for no row. Errors: token_invalid
+// (unknown user or device), user_disabled, device_revoked.
+func ReadPrincipal(row Scanner, deviceID string, noRows error) (*server.Principal, error) {
+	var revoked sql.NullInt64
+	var session int64
+	u, err := ScanUser(row, &revoked, &session)
+	if errors.Is(err, noRows) {
+		return nil, server.Errorf(syncproto.CodeTokenInvalid, "令牌无效，请重新登录")
+	}
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case u.Disabled:
+		return nil, server.Errorf(syncproto.CodeUserDisabled, "账号已停用")
+	case revoked.Valid:
+		return nil, server.Errorf(syncproto.CodeDeviceRevoked, "此设备已被停用，请联系管理员")
+	}
+	return &server.Principal{UserID: u.ID, Username: u.Username, Name: u.DisplayName, Role: u.Role, Counties: u.Counties,
+		DeviceID: deviceID, Session: session}, nil
 }
