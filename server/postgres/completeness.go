@@ -22,46 +22,17 @@ func (t *writeTx) InspectionPhotos(ctx context.Context, ids []string) (map[strin
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	type photo struct {
-		insp string
-		p    syncproto.ItemPhoto
-	}
-	byID := map[string]photo{}
-	wanted := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		wanted[id] = true
-	}
-	rows, err := query(ctx, t.tx, `SELECT id, inspection_id, item_key, coalesce(uploaded, false) FROM photo
-		WHERE inspection_id = ANY(?) AND deleted_hlc = '' AND item_key IS NOT NULL AND item_key != ''`, ids)
+	g := sqlstore.NewItemPhotos(ids)
+	cond, args := dialect.In("inspection_id", ids)
+	rows, err := query(ctx, t.tx, sqlstore.ItemPhotosSQL+cond, args...)
 	if err != nil {
 		return nil, fmt.Errorf("photos of inspections: %w", err)
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var id, insp, key string
-		var uploaded bool
-		if err := rows.Scan(&id, &insp, &key, &uploaded); err != nil {
-			return nil, err
-		}
-		byID[id] = photo{insp, syncproto.ItemPhoto{ItemKey: key, Uploaded: uploaded}}
-	}
-	if err := rows.Err(); err != nil {
+	if err := g.Read(rows); err != nil {
 		return nil, err
 	}
-	rows.Close()
-	for r := range t.CachedOf(syncproto.EntityPhoto) {
-		insp, key := r.Text("inspection_id"), r.Text("item_key")
-		if r.State.IsDeleted() || key == "" || !wanted[insp] {
-			delete(byID, r.ID)
-			continue
-		}
-		byID[r.ID] = photo{insp, syncproto.ItemPhoto{ItemKey: key, Uploaded: r.Uploaded()}}
-	}
-	out := make(map[string][]syncproto.ItemPhoto, len(ids))
-	for _, p := range byID {
-		out[p.insp] = append(out[p.insp], p.p)
-	}
-	return out, nil
+	return g.Result(&t.TxRecords), nil
 }
 
 // UncheckedInspections returns up to limit ids of live inspections whose

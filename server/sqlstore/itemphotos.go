@@ -1,0 +1,76 @@
+package sqlstore
+
+import (
+	"database/sql"
+
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// ItemPhotosSQL selects the stored live photos of some inspections that
+// name an item (id, inspection_id, item_key, uploaded); the condition
+// on inspection_id (Dialect.In) completes it.
+const ItemPhotosSQL = `SELECT id, inspection_id, item_key, uploaded FROM photo
+	WHERE deleted_hlc = '' AND item_key IS NOT NULL AND item_key != '' AND `
+
+// ItemPhotos gathers the photos of some inspections that name an item, as
+// a write transaction sees them (server.CompletenessTx.InspectionPhotos):
+// the stored rows first (Read), then the transaction's own records laid
+// over them (Result), which as the only writer holds their current state.
+type ItemPhotos struct {
+	wanted map[string]bool
+	byID   map[string]itemPhoto
+}
+
+type itemPhoto struct {
+	insp string
+	p    syncproto.ItemPhoto
+}
+
+// NewItemPhotos starts gathering the photos of these inspections.
+func NewItemPhotos(inspections []string) *ItemPhotos {
+	g := &ItemPhotos{wanted: make(map[string]bool, len(inspections)), byID: map[string]itemPhoto{}}
+	for _, id := range inspections {
+		g.wanted[id] = true
+	}
+	return g
+}
+
+// Read adds the rows of an ItemPhotosSQL query (the caller closes rows).
+// uploaded scans as a sql.NullBool from either store's column (SQLite's
+// 0/1 integer, PostgreSQL's boolean); NULL is not uploaded.
+func (g *ItemPhotos) Read(rows Rows) error {
+	for rows.Next() {
+		var id, insp, key string
+		var uploaded sql.NullBool
+		if err := rows.Scan(&id, &insp, &key, &uploaded); err != nil {
+			return err
+		}
+		g.byID[id] = itemPhoto{insp, syncproto.ItemPhoto{ItemKey: key, Uploaded: uploaded.Bool}}
+	}
+	return rows.Err()
+}
+
+// Result lays the transaction's cached photo records over the stored rows
+// and returns the photos by inspection.
+func (g *ItemPhotos) Result(t *TxRecords) map[string][]syncproto.ItemPhoto {
+	for r := range t.CachedOf(syncproto.EntityPhoto) {
+		g.overlay(r)
+	}
+	out := make(map[string][]syncproto.ItemPhoto, len(g.wanted))
+	for _, p := range g.byID {
+		out[p.insp] = append(out[p.insp], p.p)
+	}
+	return out
+}
+
+// overlay puts the transaction's state of a photo in place of the stored
+// one (dropping it when it no longer names an item of these inspections).
+func (g *ItemPhotos) overlay(r *server.StoredRecord) {
+	insp, key := r.Text("inspection_id"), r.Text("item_key")
+	if r.State.IsDeleted() || key == "" || !g.wanted[insp] {
+		delete(g.byID, r.ID)
+		return
+	}
+	g.byID[r.ID] = itemPhoto{insp, syncproto.ItemPhoto{ItemKey: key, Uploaded: r.Uploaded()}}
+}
