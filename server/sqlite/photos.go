@@ -31,32 +31,11 @@ func (db *DB) PhotoHashes(ctx context.Context) ([]server.PhotoHash, error) {
 // PhotosFlagged returns the ids of the live photos whose flags object has
 // any of these keys (lower-case names, as the flag filter's).
 func (db *DB) PhotosFlagged(ctx context.Context, flags ...string) ([]string, error) {
-	var ids []string
-	seen := map[string]bool{}
-	for _, f := range flags {
-		if !sqlstore.ValidFlagName(f) {
-			continue
-		}
-		rows, err := db.read.QueryContext(ctx, `SELECT id FROM photo WHERE deleted_hlc = ''
-			AND `+dialect.HasFlag("flags")+` ORDER BY seq`, f)
+	return sqlstore.PhotosFlagged(flags, func(flag string) ([]string, error) {
+		rows, err := db.read.QueryContext(ctx, dialect.PhotosFlaggedSQL(), flag)
 		if err != nil {
 			return nil, err
 		}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			if !seen[id] {
-				seen[id] = true
-				ids = append(ids, id)
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-	}
-	return ids, nil
+		return scanIDs(rows)
+	})
 }

@@ -74,3 +74,33 @@ func (g *ItemPhotos) overlay(r *server.StoredRecord) {
 	}
 	g.byID[r.ID] = itemPhoto{insp, syncproto.ItemPhoto{ItemKey: key, Uploaded: r.Uploaded()}}
 }
+
+// PhotosFlaggedSQL selects, in feed order, the live photos whose flags
+// have the key bound to its one ?.
+func (d *Dialect) PhotosFlaggedSQL() string {
+	return `SELECT id FROM photo WHERE deleted_hlc = '' AND ` + d.HasFlag("flags") + ` ORDER BY seq`
+}
+
+// PhotosFlagged returns the ids of the photos with any of these flags,
+// each once (server.PhotoStore.PhotosFlagged), asking withFlag for the ids
+// of each valid flag name (PhotosFlaggedSQL); other names match nothing.
+func PhotosFlagged(flags []string, withFlag func(flag string) ([]string, error)) ([]string, error) {
+	var ids []string
+	seen := map[string]bool{}
+	for _, f := range flags {
+		if !ValidFlagName(f) {
+			continue
+		}
+		got, err := withFlag(f)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range got {
+			if !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids, nil
+}
