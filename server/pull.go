@@ -1,12 +1,14 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"slices"
+	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -63,11 +65,48 @@ func ScopeFingerprint(p *Principal) string {
 	return hex.EncodeToString(sum[:8])
 }
 
-// Pull returns the changes visible to p after cursor, at most limit of them,
-// with their HLCs per field or, if grouped, as hlc_groups. Errors:
+// PullPage is the answer to a pull with its changes already in wire form
+// (each a syncproto.Change as JSON, written by the store straight from its
+// rows).
+type PullPage struct {
+	Changes   []json.RawMessage
+	Cursor    string
+	HasMore   bool
+	ServerHLC string
+}
+
+// AppendJSON appends the page as the JSON of a syncproto.PullResponse.
+func (pg *PullPage) AppendJSON(b []byte) []byte {
+	b = append(b, `{"changes":[`...)
+	for i, ch := range pg.Changes {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, ch...)
+	}
+	b = append(b, `],"cursor":`...)
+	b = strconv.AppendQuote(b, pg.Cursor) // base64url: nothing to escape
+	b = append(b, `,"has_more":`...)
+	b = strconv.AppendBool(b, pg.HasMore)
+	b = append(b, `,"server_hlc":`...)
+	b = strconv.AppendQuote(b, pg.ServerHLC)
+	return append(b, '}')
+}
+
+// Size is about how many bytes AppendJSON writes.
+func (pg *PullPage) Size() int {
+	n := 128 + len(pg.Cursor)
+	for _, ch := range pg.Changes {
+		n += len(ch) + 1
+	}
+	return n
+}
+
+// PullPage returns the changes visible to p after cursor, at most limit of
+// them, with their HLCs per field or, if grouped, as hlc_groups. Errors:
 // bad_request (malformed cursor or limit), resync_required (the cursor is
 // from another database or another scope).
-func (s *Syncer) Pull(ctx context.Context, p *Principal, cursor string, limit int, grouped bool) (*syncproto.PullResponse, error) {
+func (s *Syncer) PullPage(ctx context.Context, p *Principal, cursor string, limit int, grouped bool) (*PullPage, error) {
 	c, err := DecodeCursor(cursor)
 	if err != nil {
 		return nil, err
@@ -82,28 +121,47 @@ func (s *Syncer) Pull(ctx context.Context, p *Principal, cursor string, limit in
 	case limit < 0 || limit > MaxPullLimit:
 		return nil, Errorf(syncproto.CodeBadRequest, "limit 应在 1 到 %d 之间", MaxPullLimit)
 	}
-	recs, more, err := s.Store.Changes(ctx, p.Scope(), c.Seq, limit)
+	changes, more, err := s.Store.WireChanges(ctx, p.Scope(), c.Seq, limit, grouped)
 	if err != nil {
 		return nil, err
 	}
-	resp := &syncproto.PullResponse{Changes: make([]syncproto.Change, len(recs)), HasMore: more}
 	last := c.Seq
-	for i, r := range recs {
-		if grouped {
-			resp.Changes[i] = toGroupedChange(r)
-		} else {
-			resp.Changes[i] = ToChange(r)
+	if n := len(changes); n > 0 {
+		if last, err = wireSeq(changes[n-1]); err != nil {
+			return nil, err
 		}
-		last = r.Seq
 	}
-	resp.Cursor = Cursor{Seq: last, Scope: scope, Epoch: s.Store.Epoch()}.Encode()
 	if p.DeviceID != "" {
 		if err := s.Store.MarkPulled(ctx, p.DeviceID, c.Seq, s.Now()); err != nil {
 			return nil, err
 		}
 	}
-	resp.ServerHLC = s.ServerHLC()
-	return resp, nil
+	return &PullPage{Changes: changes, HasMore: more, ServerHLC: s.ServerHLC(),
+		Cursor: Cursor{Seq: last, Scope: scope, Epoch: s.Store.Epoch()}.Encode()}, nil
+}
+
+// wireSeq reads the seq a wire change starts with ({"seq":N,…}).
+func wireSeq(ch json.RawMessage) (int64, error) {
+	const prefix = `{"seq":`
+	rest, ok := bytes.CutPrefix(ch, []byte(prefix))
+	end := bytes.IndexByte(rest, ',')
+	if !ok || end < 0 {
+		return 0, fmt.Errorf("wire change without a leading seq: %.40s", ch)
+	}
+	return strconv.ParseInt(string(rest[:end]), 10, 64)
+}
+
+// Pull is PullPage decoded, for callers in the server's own process.
+func (s *Syncer) Pull(ctx context.Context, p *Principal, cursor string, limit int, grouped bool) (*syncproto.PullResponse, error) {
+	pg, err := s.PullPage(ctx, p, cursor, limit, grouped)
+	if err != nil {
+		return nil, err
+	}
+	var resp syncproto.PullResponse
+	if err := json.Unmarshal(pg.AppendJSON(make([]byte, 0, pg.Size())), &resp); err != nil {
+		return nil, fmt.Errorf("decode own pull page: %w", err)
+	}
+	return &resp, nil
 }
 
 // ToChange converts a stored record to its wire form. A deleted record is
@@ -115,25 +173,6 @@ func ToChange(r *StoredRecord) syncproto.Change {
 		for name, st := range r.State.Fields {
 			ch.HLCs[name] = st.HLC.String()
 		}
-	}
-	return ch
-}
-
-// toGroupedChange is ToChange with the HLCs as hlc_groups: each HLC once,
-// with the fields it last wrote (sorted).
-func toGroupedChange(r *StoredRecord) syncproto.Change {
-	ch := changeFields(r)
-	if !ch.Deleted {
-		groups := map[syncproto.HLC][]string{}
-		for name, st := range r.State.Fields {
-			groups[st.HLC] = append(groups[st.HLC], name)
-		}
-		ch.HLCGroups = make(map[string][]string, len(groups))
-		for h, names := range groups {
-			slices.Sort(names)
-			ch.HLCGroups[h.String()] = names
-		}
-		ch.HLCs = map[string]string{}
 	}
 	return ch
 }

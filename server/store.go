@@ -137,6 +137,10 @@ type SyncStore interface {
 	// Changes returns up to limit records in scope with Seq > after, in Seq
 	// order, and whether more follow.
 	Changes(ctx context.Context, scope Scope, after int64, limit int) ([]*StoredRecord, bool, error)
+	// WireChanges is Changes in wire form: each record as the JSON of
+	// ToChange (with its HLCs as hlc_groups instead if grouped), written
+	// from the rows without building records, for pull pages.
+	WireChanges(ctx context.Context, scope Scope, after int64, limit int, grouped bool) ([]json.RawMessage, bool, error)
 	// Get reads one record outside any write (nil if absent).
 	Get(ctx context.Context, entity, id string) (*StoredRecord, error)
 	// HighHLC returns the greatest HLC of any committed write (a field's or

@@ -3,7 +3,9 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -36,16 +38,16 @@ type server struct {
 }
 
 // startServer runs bin serve on a free local port with a fresh data
-// directory under dir (demo accounts and sites, no demo month) and waits for
-// the address it prints.
-func startServer(ctx context.Context, bin, dir string) (*server, error) {
+// directory under dir (demo accounts and sites, no demo month) and more
+// args, and waits for the address it prints.
+func startServer(ctx context.Context, bin, dir string, args ...string) (*server, error) {
 	data := filepath.Join(dir, "data")
 	logPath := filepath.Join(dir, "server.log")
 	logf, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", data, "--demo", "--demo-month=false")
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--demo", "--demo-month=false"}, args...)...)
 	cmd.Stderr = logf
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -122,13 +124,15 @@ func (s *server) stop() {
 
 // httpResult is one round of fieldsync over HTTP.
 type httpResult struct {
-	PushNewS     float64 // records/s pushing the n records as new
-	PushRewriteS float64 // records/s pushing all n rewritten
-	PullS        float64 // records/s pulling the county slice
-	PullRecords  int     // the workload's records the pull returned (rewritten)
-	PullChanges  int     // every change pulled (with the reference data)
-	PullBytes    int64   // bytes of the pulled pages' bodies, uncompressed
-	PeakRSSMiB   float64
+	PushNewS      float64 // records/s pushing the n records as new
+	PushRewriteS  float64 // records/s pushing all n rewritten
+	PullS         float64 // records/s pulling the county slice
+	PullRecords   int     // the workload's records the pull returned (rewritten)
+	PullChanges   int     // every change pulled (with the reference data)
+	PullBytes     int64   // bytes of the pulled pages' bodies, uncompressed
+	FirstSyncS    float64 // seconds to pull the slice over the link
+	FirstSyncWire int64   // compressed bytes that crossed the link
+	PeakRSSMiB    float64
 }
 
 // countingBody counts the bytes read from a response body.
@@ -162,6 +166,7 @@ type httpOptions struct {
 	user, password string
 	batch, limit   int
 	grouped        bool
+	linkBytesS     float64 // the first sync's link, bytes/s (0: skip it)
 }
 
 // runHTTP pushes the records to the server at base as one device (batch
@@ -216,67 +221,177 @@ func runHTTP(ctx context.Context, base string, recs []record, o httpOptions) (*h
 	for _, r := range recs {
 		want[r.ID] = true
 	}
-	// Every pulled note must be the rewritten one (a JSON string ending in
-	// the suffix): the rewrite reached the store and the pull reads it.
-	rewritten := []byte(strconv.Quote(rewriteSuffix)[1:])
-	var bad error
-	apply := func(pr *syncproto.PullResponse) error {
-		for _, ch := range pr.Changes {
-			res.PullChanges++
-			if ch.Entity != syncproto.EntityVehicleCheck || !want[ch.ID] {
-				continue
-			}
-			want[ch.ID] = false
-			res.PullRecords++
-			if bad == nil && !bytes.HasSuffix(ch.Fields["note"], rewritten) {
-				bad = fmt.Errorf("pull: %s has note %.60s…, not the rewritten one", ch.ID, ch.Fields["note"])
-			}
-		}
-		return nil
-	}
+	// The timed pull reads each page and splits it into changes, as
+	// ../shared/peers' fsload does; the changes are checked after the clock
+	// stops, so the figure is the server's and the link's, not this
+	// client's decoding.
 	tr.pulls.Store(0)
 	start := time.Now()
-	if o.grouped {
-		err = pullGrouped(ctx, c, o.limit, apply)
-	} else {
-		_, err = c.PullAll(ctx, "", o.limit, apply)
-	}
+	pages, err := pullPages(ctx, c, o.limit, o.grouped)
 	if err != nil {
 		return nil, fmt.Errorf("pull: %w", err)
 	}
-	res.PullS = float64(res.PullRecords) / time.Since(start).Seconds()
+	res.PullS = float64(len(recs)) / time.Since(start).Seconds()
 	res.PullBytes = tr.pulls.Load()
-	if bad != nil {
-		return nil, bad
+	if err := checkPulled(pages, want, res); err != nil {
+		return nil, err
 	}
-	if res.PullRecords != len(recs) {
-		return nil, fmt.Errorf("pull returned %d of the %d pushed records", res.PullRecords, len(recs))
+	if o.linkBytesS > 0 {
+		if err := firstSync(ctx, c, o, want, res); err != nil {
+			return nil, fmt.Errorf("first sync over the link: %w", err)
+		}
 	}
 	return res, nil
 }
 
-// pullGrouped is Client.PullAll asking for hlcs=grouped (the smaller form of
-// a change's HLCs), expanding each change's groups as a device would.
-func pullGrouped(ctx context.Context, c *syncproto.Client, limit int, apply func(*syncproto.PullResponse) error) error {
+// rawPage is a pull page split into its changes, not yet decoded.
+type rawPage struct {
+	Changes []json.RawMessage `json:"changes"`
+	Cursor  string            `json:"cursor"`
+	HasMore bool              `json:"has_more"`
+}
+
+// pullPages pulls the whole slice from the start, limit changes a page.
+func pullPages(ctx context.Context, c *syncproto.Client, limit int, grouped bool) ([]json.RawMessage, error) {
+	var out []json.RawMessage
 	cursor := ""
 	for {
-		q := url.Values{"limit": {strconv.Itoa(limit)}, "hlcs": {syncproto.HLCsGrouped}}
+		q := url.Values{"limit": {strconv.Itoa(limit)}}
+		if grouped {
+			q.Set("hlcs", syncproto.HLCsGrouped)
+		}
 		if cursor != "" {
 			q.Set("cursor", cursor)
 		}
-		var pr syncproto.PullResponse
-		if err := c.Do(ctx, http.MethodGet, syncproto.PathPull+"?"+q.Encode(), nil, &pr); err != nil {
-			return err
+		var pg rawPage
+		if err := c.Do(ctx, http.MethodGet, syncproto.PathPull+"?"+q.Encode(), nil, &pg); err != nil {
+			return nil, err
 		}
-		for i := range pr.Changes {
-			pr.Changes[i].ExpandHLCs()
-		}
-		if err := apply(&pr); err != nil {
-			return err
-		}
-		cursor = pr.Cursor
-		if !pr.HasMore {
-			return nil
+		out = append(out, pg.Changes...)
+		cursor = pg.Cursor
+		if !pg.HasMore {
+			return out, nil
 		}
 	}
+}
+
+// checkPulled decodes the pulled changes as a device would (expanding
+// grouped HLCs) and checks that every pushed record came back once, with
+// its rewritten note.
+func checkPulled(changes []json.RawMessage, want map[string]bool, res *httpResult) error {
+	// Every pulled note must be the rewritten one (a JSON string ending in
+	// the suffix): the rewrite reached the store and the pull reads it.
+	rewritten := []byte(strconv.Quote(rewriteSuffix)[1:])
+	seen := make(map[string]bool, len(want))
+	for _, raw := range changes {
+		var ch syncproto.Change
+		if err := json.Unmarshal(raw, &ch); err != nil {
+			return fmt.Errorf("pull: change %.80s: %w", raw, err)
+		}
+		ch.ExpandHLCs()
+		res.PullChanges++
+		if ch.Entity != syncproto.EntityVehicleCheck || !want[ch.ID] {
+			continue
+		}
+		if seen[ch.ID] {
+			return fmt.Errorf("pull: %s came twice", ch.ID)
+		}
+		seen[ch.ID] = true
+		res.PullRecords++
+		if !bytes.HasSuffix(ch.Fields["note"], rewritten) {
+			return fmt.Errorf("pull: %s has note %.60s…, not the rewritten one", ch.ID, ch.Fields["note"])
+		}
+		if len(ch.HLCs) != len(ch.Fields)-2 { // all but created_by and received_at
+			return fmt.Errorf("pull: %s has %d HLCs for %d fields", ch.ID, len(ch.HLCs), len(ch.Fields))
+		}
+	}
+	if res.PullRecords != len(want) {
+		return fmt.Errorf("pull returned %d of the %d pushed records", res.PullRecords, len(want))
+	}
+	return nil
+}
+
+// firstSync pulls the whole slice again, as a phone's first sync does, over
+// a link of o.linkBytesS bytes a second carrying the gzip-compressed
+// answers, decoding every page into changes.
+func firstSync(ctx context.Context, c *syncproto.Client, o httpOptions, want map[string]bool, res *httpResult) error {
+	link := &linkTransport{base: http.DefaultTransport.(*http.Transport).Clone(), rate: o.linkBytesS}
+	link.base.DisableCompression = true
+	saved := c.HTTP
+	c.HTTP = &http.Client{Transport: link, Timeout: 10 * time.Minute}
+	defer func() { c.HTTP = saved }()
+	got := 0
+	start := time.Now()
+	_, err := c.PullAll(ctx, "", o.limit, func(pr *syncproto.PullResponse) error {
+		for _, ch := range pr.Changes {
+			if ch.Entity == syncproto.EntityVehicleCheck && want[ch.ID] {
+				got++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if got != len(want) {
+		return fmt.Errorf("first sync returned %d of the %d records", got, len(want))
+	}
+	res.FirstSyncS = time.Since(start).Seconds()
+	res.FirstSyncWire = link.wire.Load()
+	return nil
+}
+
+// linkTransport asks for gzip and hands the client the answers' bodies no
+// faster than rate compressed bytes a second (a phone's link), counting
+// them, then unzips them.
+type linkTransport struct {
+	base  *http.Transport
+	rate  float64
+	wire  atomic.Int64
+	start time.Time
+}
+
+func (t *linkTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if t.start.IsZero() {
+		t.start = time.Now()
+	}
+	req = req.Clone(req.Context())
+	req.Header.Set("Accept-Encoding", "gzip")
+	resp, err := t.base.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	body := io.ReadCloser(&slowBody{ReadCloser: resp.Body, t: t})
+	if resp.Header.Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(body)
+		if err != nil {
+			resp.Body.Close()
+			return nil, err
+		}
+		body = struct {
+			io.Reader
+			io.Closer
+		}{zr, resp.Body}
+		resp.Header.Del("Content-Encoding")
+		resp.ContentLength = -1
+	}
+	resp.Body = body
+	return resp, nil
+}
+
+// slowBody counts what it reads and waits so that the link's total stays
+// at its rate.
+type slowBody struct {
+	io.ReadCloser
+	t *linkTransport
+}
+
+func (b *slowBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	total := b.t.wire.Add(int64(n))
+	due := b.t.start.Add(time.Duration(float64(total) / b.t.rate * float64(time.Second)))
+	if wait := time.Until(due); wait > 0 {
+		time.Sleep(wait)
+	}
+	return n, err
 }

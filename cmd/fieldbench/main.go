@@ -30,6 +30,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -42,6 +43,8 @@ type config struct {
 	County                  string
 	User, Password          string
 	Grouped                 bool
+	LinkMBs                 float64 // the first sync's link in MB/s (0: none)
+	ServerArgs              string  // more arguments for fieldsync serve
 	JSON                    bool
 }
 
@@ -56,6 +59,8 @@ func main() {
 	flag.StringVar(&cfg.User, "user", "inspector", "demo user to sign in as")
 	flag.StringVar(&cfg.Password, "password", "inspector123", "its password")
 	flag.BoolVar(&cfg.Grouped, "grouped", true, "pull with hlcs=grouped (false: syncproto.Client.PullAll as is, HLCs per field)")
+	flag.StringVar(&cfg.ServerArgs, "server-args", "", "more arguments for fieldsync serve, space-separated (e.g. --debug-addr 127.0.0.1:6060 to profile it)")
+	flag.Float64Var(&cfg.LinkMBs, "link", 2, "after the pull, a first sync of the slice over a link of this many MB/s of gzip-compressed answers (0: skip)")
 	flag.BoolVar(&cfg.JSON, "json", false, "print one JSON line per round and one for the summary instead of tables")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -84,6 +89,8 @@ type roundResult struct {
 	PullBytes    int64   `json:"http_pull_bytes"`
 	OwnJSONBytes int64   `json:"own_json_bytes"`
 	PeakRSSMiB   float64 `json:"server_peak_rss_mib"`
+	FirstSyncS   float64 `json:"first_sync_s"`
+	FirstSyncMB  float64 `json:"first_sync_wire_mb"`
 
 	PushNewRatio     float64 `json:"ratio_push_new_raw_insert"`
 	PushRewriteRatio float64 `json:"ratio_push_rewrite_raw_upsert"`
@@ -108,6 +115,8 @@ var figures = []figure{
 	{"http_pull_mb", "bytes of the pulled pages", "MB", func(r *roundResult) float64 { return float64(r.PullBytes) / 1e6 }, ""},
 	{"own_json_mb", "the records' own JSON", "MB", func(r *roundResult) float64 { return float64(r.OwnJSONBytes) / 1e6 }, ""},
 	{"server_peak_rss_mib", "fieldsync server peak RSS (VmHWM)", "MiB", func(r *roundResult) float64 { return r.PeakRSSMiB }, ""},
+	{"first_sync_s", "first sync of the slice over the link (gzip)", "s", func(r *roundResult) float64 { return r.FirstSyncS }, "< 30 s at 2 MB/s"},
+	{"first_sync_wire_mb", "compressed bytes of the first sync", "MB", func(r *roundResult) float64 { return r.FirstSyncMB }, ""},
 }
 
 var ratios = []figure{
@@ -177,13 +186,13 @@ func runRound(ctx context.Context, cfg config, bin, dir string, recs []record) (
 	if err != nil {
 		return nil, err
 	}
-	srv, err := startServer(ctx, bin, dir)
+	srv, err := startServer(ctx, bin, dir, strings.Fields(cfg.ServerArgs)...)
 	if err != nil {
 		return nil, err
 	}
 	defer srv.stop()
 	h, err := runHTTP(ctx, srv.URL, recs, httpOptions{user: cfg.User, password: cfg.Password,
-		batch: cfg.Batch, limit: cfg.Limit, grouped: cfg.Grouped})
+		batch: cfg.Batch, limit: cfg.Limit, grouped: cfg.Grouped, linkBytesS: cfg.LinkMBs * 1e6})
 	if err != nil {
 		return nil, fmt.Errorf("%w (server log %s)", err, srv.log)
 	}
@@ -195,6 +204,7 @@ func runRound(ctx context.Context, cfg config, bin, dir string, recs []record) (
 		RawInsertRowsS: raw.InsertRowsS, RawUpsertRowsS: raw.UpsertRowsS, RawReadRowsS: raw.ReadRowsS, RawReadBytes: raw.ReadBytes,
 		PushNewS: h.PushNewS, PushRewriteS: h.PushRewriteS, PullS: h.PullS,
 		PullRecords: h.PullRecords, PullChanges: h.PullChanges, PullBytes: h.PullBytes, PeakRSSMiB: h.PeakRSSMiB,
+		FirstSyncS: h.FirstSyncS, FirstSyncMB: float64(h.FirstSyncWire) / 1e6,
 		PushNewRatio:     h.PushNewS / raw.InsertRowsS,
 		PushRewriteRatio: h.PushRewriteS / raw.UpsertRowsS,
 		PullRatio:        h.PullS / raw.ReadRowsS,

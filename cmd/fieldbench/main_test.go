@@ -27,7 +27,7 @@ func TestRunEndToEnd(t *testing.T) {
 	defer cancel()
 	const n = 2000
 	cfg := config{N: n, Rounds: 1, Batch: 500, Limit: 300, Fieldsync: bin, County: "140902",
-		User: "inspector", Password: "inspector123", Grouped: true, JSON: true}
+		User: "inspector", Password: "inspector123", Grouped: true, LinkMBs: 50, JSON: true}
 	var out bytes.Buffer
 	rs, err := run(ctx, cfg, &out)
 	if err != nil {
@@ -39,6 +39,10 @@ func TestRunEndToEnd(t *testing.T) {
 	r := rs[0]
 	if r.PullRecords != n {
 		t.Errorf("pull returned %d of the %d pushed records", r.PullRecords, n)
+	}
+	// The first sync crossed the link compressed.
+	if r.FirstSyncMB*1e6 > float64(r.PullBytes)/2 {
+		t.Errorf("first sync moved %.2f MB over the link for %.2f MB of pages: not compressed", r.FirstSyncMB, float64(r.PullBytes)/1e6)
 	}
 	if r.PullChanges < n {
 		t.Errorf("pull returned %d changes, fewer than the %d records", r.PullChanges, n)

@@ -15,11 +15,25 @@ const minPerWorker = 64
 // returned. Small loops run on the calling goroutine. fn must be safe to
 // call concurrently for different i.
 func Do(n int, fn func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), n/minPerWorker)
-	if workers < 2 {
-		for i := 0; i < n; i++ {
+	Ranges(n, func(start, end int) {
+		for i := start; i < end; i++ {
 			fn(i)
 		}
+	})
+}
+
+// Ranges splits [0, n) into contiguous ranges, one per goroutine (up to
+// GOMAXPROCS), and calls fn(start, end) for each, returning when all have
+// returned. A loop too small to share runs as one range on the calling
+// goroutine; n == 0 calls nothing. It suits work that keeps state (a
+// buffer, scratch space) across the steps of a range.
+func Ranges(n int, fn func(start, end int)) {
+	if n <= 0 {
+		return
+	}
+	workers := min(runtime.GOMAXPROCS(0), n/minPerWorker)
+	if workers < 2 {
+		fn(0, n)
 		return
 	}
 	var wg sync.WaitGroup
@@ -29,9 +43,7 @@ func Do(n int, fn func(i int)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := start; i < end; i++ {
-				fn(i)
-			}
+			fn(start, end)
 		}()
 	}
 	wg.Wait()

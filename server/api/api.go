@@ -81,7 +81,7 @@ func New(syncer *server.Syncer, au *auth.Service, st server.Store, log *slog.Log
 			// not the office console's photos.
 			Skipper: func(c echo.Context) bool {
 				p := c.Path()
-				return p == "/metrics" || strings.HasPrefix(p, "/api/v1/photos/") || strings.HasPrefix(p, "/api/v1/uploads/") ||
+				return p == "/metrics" || p == pullRoute || strings.HasPrefix(p, "/api/v1/photos/") || strings.HasPrefix(p, "/api/v1/uploads/") ||
 					strings.HasPrefix(p, "/console/photos/")
 			}}))
 
@@ -98,7 +98,7 @@ func New(syncer *server.Syncer, au *auth.Service, st server.Store, log *slog.Log
 	admin := requireRole(func(r server.Role) bool { return r == server.RoleAdmin })
 	v1.POST("/auth/logout", a.logout, small, authn)
 	v1.GET("/me", a.me, authn)
-	v1.GET("/sync/pull", a.pull, authn)
+	v1.GET(strings.TrimPrefix(pullRoute, "/api/v1"), a.pull, authn)
 	v1.POST("/sync/push", a.push, push, authn)
 	v1.POST("/inspections/:id/review", a.review, small, authn, office)
 	v1.GET("/conflicts", a.conflicts, authn, office)
@@ -181,6 +181,9 @@ func (a *API) me(c echo.Context) error {
 		Role: string(p.Role), Counties: counties, DeviceID: p.DeviceID})
 }
 
+// pullRoute is written by writePage, which compresses it itself.
+const pullRoute = syncproto.PathPull
+
 func (a *API) pull(c echo.Context) error {
 	limit, err := intParam(c, "limit", 0)
 	if err != nil {
@@ -200,12 +203,12 @@ func (a *API) pull(c echo.Context) error {
 	default:
 		return server.Errorf(syncproto.CodeBadRequest, "hlcs 只能是 fields 或 grouped")
 	}
-	resp, err := a.syncer.Pull(c.Request().Context(), principalOf(c), c.QueryParam("cursor"), limit, grouped)
+	page, err := a.syncer.PullPage(c.Request().Context(), principalOf(c), c.QueryParam("cursor"), limit, grouped)
 	if err != nil {
 		return err
 	}
-	a.metrics.pulled.Add(float64(len(resp.Changes)))
-	return c.JSON(http.StatusOK, resp)
+	a.metrics.pulled.Add(float64(len(page.Changes)))
+	return writePage(c, page.AppendJSON)
 }
 
 func (a *API) push(c echo.Context) error {

@@ -2,29 +2,51 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/sqlstore"
 )
 
 // This file is the read side of sync: the change feed, one record, and
 // the device's acknowledged position.
 
 // Changes returns the records in scope with seq > after, in seq order, at
-// most limit, reading every table in one snapshot (a REPEATABLE READ
+// most limit, reading every table in one snapshot.
+func (db *DB) Changes(ctx context.Context, scope server.Scope, after int64, limit int) ([]*server.StoredRecord, bool, error) {
+	rows, more, err := db.feed(ctx, scope, after, limit)
+	if err != nil {
+		return nil, false, err
+	}
+	recs, err := sqlstore.DecodeRows(rows)
+	return recs, more, err
+}
+
+// WireChanges is Changes written as wire changes, straight from the rows.
+func (db *DB) WireChanges(ctx context.Context, scope server.Scope, after int64, limit int, grouped bool) ([]json.RawMessage, bool, error) {
+	rows, more, err := db.feed(ctx, scope, after, limit)
+	if err != nil {
+		return nil, false, err
+	}
+	out, err := sqlstore.EncodeChanges(rows, grouped)
+	return out, more, err
+}
+
+// feed reads the rows of the records in scope with seq > after, in seq
+// order, at most limit, every table in one snapshot (a REPEATABLE READ
 // transaction). As writers commit in seq order (feedLock), a snapshot holds
 // every seq up to some number and none after it, so a page never skips a
 // change that commits later. It first finds the page's last seq from the
 // (seq, county) indexes, in one query, then reads only the rows of the
 // page, the tables' queries sent in one batch.
-func (db *DB) Changes(ctx context.Context, scope server.Scope, after int64, limit int) ([]*server.StoredRecord, bool, error) {
-	var out []*server.StoredRecord
+func (db *DB) feed(ctx context.Context, scope server.Scope, after int64, limit int) ([]sqlstore.RawRow, bool, error) {
+	var out []sqlstore.RawRow
 	more := false
 	err := db.readSnapshot(ctx, func(tx pgx.Tx) error {
 		where, args := feedScope(scope)
@@ -58,21 +80,25 @@ func (db *DB) Changes(ctx context.Context, scope server.Scope, after int64, limi
 		}
 		br := tx.SendBatch(ctx, batch)
 		defer br.Close()
-		out = make([]*server.StoredRecord, 0, len(seqs))
+		out = make([]sqlstore.RawRow, 0, len(seqs))
 		for _, e := range server.Entities {
 			rows, err := br.Query()
-			recs, err := db.stmts[e.Name].scanRows(rows, err)
 			if err != nil {
 				return fmt.Errorf("read feed of %s: %w", e.Name, err)
 			}
-			out = append(out, recs...)
+			raw, err := db.stmts[e.Name].RawRows(rows)
+			rows.Close()
+			if err != nil {
+				return fmt.Errorf("read feed of %s: %w", e.Name, err)
+			}
+			out = append(out, raw...)
 		}
 		return br.Close()
 	})
 	if err != nil {
 		return nil, false, err
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
+	sqlstore.SortBySeq(out)
 	return out, more, nil
 }
 

@@ -3,24 +3,47 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/sqlstore"
 )
 
 // This file is the read side of sync: the change feed, one record, and
 // the device's acknowledged position.
 
 // Changes returns the records in scope with seq > after, in seq order, at
-// most limit, reading every table in one snapshot. It first finds the
+// most limit, reading every table in one snapshot.
+func (db *DB) Changes(ctx context.Context, scope server.Scope, after int64, limit int) ([]*server.StoredRecord, bool, error) {
+	rows, more, err := db.feed(ctx, scope, after, limit)
+	if err != nil {
+		return nil, false, err
+	}
+	recs, err := sqlstore.DecodeRows(rows)
+	return recs, more, err
+}
+
+// WireChanges is Changes written as wire changes, straight from the rows.
+func (db *DB) WireChanges(ctx context.Context, scope server.Scope, after int64, limit int, grouped bool) ([]json.RawMessage, bool, error) {
+	rows, more, err := db.feed(ctx, scope, after, limit)
+	if err != nil {
+		return nil, false, err
+	}
+	out, err := sqlstore.EncodeChanges(rows, grouped)
+	return out, more, err
+}
+
+// feed reads the rows of the records in scope with seq > after, in seq
+// order, at most limit, every table in one snapshot. It first finds the
 // page's last seq from the covering (seq, county) indexes, then reads only
 // the rows of the page. Both queries name the feed index: walking it in seq
 // order stops after one page, where an index on county would make SQLite
 // sort every later row of the slice for each page.
-func (db *DB) Changes(ctx context.Context, scope server.Scope, after int64, limit int) ([]*server.StoredRecord, bool, error) {
+func (db *DB) feed(ctx context.Context, scope server.Scope, after int64, limit int) ([]sqlstore.RawRow, bool, error) {
 	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, false, err
@@ -50,13 +73,13 @@ func (db *DB) Changes(ctx context.Context, scope server.Scope, after int64, limi
 	if len(seqs) == 0 {
 		return nil, false, nil
 	}
-	sort.Slice(seqs, func(i, j int) bool { return seqs[i] < seqs[j] })
+	slices.Sort(seqs)
 	more := len(seqs) > limit
 	if more {
 		seqs = seqs[:limit]
 	}
 	upTo := seqs[len(seqs)-1]
-	out := make([]*server.StoredRecord, 0, len(seqs))
+	out := make([]sqlstore.RawRow, 0, len(seqs))
 	for _, e := range server.Entities {
 		es := db.stmts[e.Name]
 		rows, err := tx.QueryContext(ctx, "SELECT "+es.Cols+" FROM "+e.Name+" INDEXED BY "+e.Name+"_feed WHERE seq > ? AND seq <= ?"+where+" ORDER BY seq",
@@ -64,13 +87,14 @@ func (db *DB) Changes(ctx context.Context, scope server.Scope, after int64, limi
 		if err != nil {
 			return nil, false, fmt.Errorf("read feed of %s: %w", e.Name, err)
 		}
-		recs, err := es.scanRows(rows)
+		raw, err := es.RawRows(rows)
+		rows.Close()
 		if err != nil {
 			return nil, false, fmt.Errorf("read feed of %s: %w", e.Name, err)
 		}
-		out = append(out, recs...)
+		out = append(out, raw...)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
+	sqlstore.SortBySeq(out)
 	return out, more, nil
 }
 

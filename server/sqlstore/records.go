@@ -46,6 +46,13 @@ type Codec struct {
 	// nativeBool: bool columns take and give Go bools (PostgreSQL's
 	// boolean) instead of the integers 0 and 1 (SQLite).
 	nativeBool bool
+
+	// fieldIndex maps a field's name to its index in Entity.Fields (a map
+	// field's as "name."); slots lists what a wire change's fields can
+	// hold, in sorted order (AppendChange).
+	fieldIndex map[string]int
+	slots      []wireSlot
+	entityJSON []byte // the entity's name as a JSON string
 }
 
 // NewCodec returns the codec of e's table. nativeBool says the dialect has
@@ -58,7 +65,16 @@ func NewCodec(e *server.Entity, nativeBool bool) *Codec {
 	if len(e.Fields) > 56 {
 		panic("entity " + e.Name + " has more than 56 fields")
 	}
-	return &Codec{Entity: e, Cols: MetaCols + ", " + strings.Join(names, ", "), nativeBool: nativeBool}
+	index := make(map[string]int, len(e.Fields))
+	for i, f := range e.Fields {
+		if f.Map {
+			index[f.Name+"."] = i
+		} else {
+			index[f.Name] = i
+		}
+	}
+	return &Codec{Entity: e, Cols: MetaCols + ", " + strings.Join(names, ", "), nativeBool: nativeBool,
+		fieldIndex: index, slots: wireSlots(e), entityJSON: appendString(nil, e.Name)}
 }
 
 // UpsertCols returns the columns an upsert writing the field columns in
@@ -95,20 +111,19 @@ func (s *Codec) ScanRecord(sc Scanner) (*server.StoredRecord, error) {
 // costly part (HLC groups, canonical JSON of every value) — on all cores.
 // It does not close rows.
 func (s *Codec) ReadRows(rows Rows) ([]*server.StoredRecord, error) {
-	var raw [][]any
-	for rows.Next() {
-		vals, err := s.scanValues(rows)
-		if err != nil {
-			return nil, err
-		}
-		raw = append(raw, vals)
-	}
-	if err := rows.Err(); err != nil {
+	raw, err := s.RawRows(rows)
+	if err != nil {
 		return nil, err
 	}
+	return DecodeRows(raw)
+}
+
+// DecodeRows decodes rows (of any entities) into records, on all cores,
+// keeping their order.
+func DecodeRows(raw []RawRow) ([]*server.StoredRecord, error) {
 	out := make([]*server.StoredRecord, len(raw))
 	errs := make([]error, len(raw))
-	par.Do(len(raw), func(i int) { out[i], errs[i] = s.decodeRecord(raw[i]) })
+	par.Do(len(raw), func(i int) { out[i], errs[i] = raw[i].Codec.decodeRecord(raw[i].Vals) })
 	for _, err := range errs {
 		if err != nil {
 			return nil, err
@@ -293,16 +308,29 @@ func columnValue(f *server.Field, v json.RawMessage, nativeBool bool) (any, erro
 	}
 	switch f.Type {
 	case server.TypeInt:
+		if isJSONNumber(v) {
+			if n, err := strconv.ParseInt(string(v), 10, 64); err == nil { // canonical: plain digits
+				return n, nil
+			}
+		}
 		var n int64
 		err := json.Unmarshal(v, &n)
 		return n, err
 	case server.TypeReal:
+		if isJSONNumber(v) {
+			if n, err := strconv.ParseFloat(string(v), 64); err == nil {
+				return n, nil // strconv reads a JSON number as encoding/json does
+			}
+		}
 		var n float64
 		err := json.Unmarshal(v, &n)
 		return n, err
 	case server.TypeBool:
-		var b bool
-		err := json.Unmarshal(v, &b)
+		b := string(v) == "true"
+		var err error
+		if !b && string(v) != "false" {
+			err = json.Unmarshal(v, &b)
+		}
 		if nativeBool {
 			return b, err
 		}
@@ -319,4 +347,19 @@ func columnValue(f *server.Field, v json.RawMessage, nativeBool bool) (any, erro
 	var s string
 	err := json.Unmarshal(v, &s)
 	return s, err
+}
+
+// isJSONNumber reports whether v has only the characters of a JSON number
+// and starts as one (so strconv parses it as encoding/json would, and never
+// as "inf" or a hexadecimal float).
+func isJSONNumber(v []byte) bool {
+	if len(v) == 0 || (v[0] != '-' && (v[0] < '0' || v[0] > '9')) {
+		return false
+	}
+	for _, c := range v {
+		if (c < '0' || c > '9') && c != '-' && c != '+' && c != '.' && c != 'e' && c != 'E' {
+			return false
+		}
+	}
+	return true
 }

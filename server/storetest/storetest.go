@@ -46,6 +46,7 @@ type group struct {
 var groups = []group{
 	{"Merge", mergeCases},
 	{"Feed", feedCases},
+	{"Wire", wireCases},
 	{"Scope", scopeCases},
 	{"Batches", batchCases},
 	{"Users", userCases},

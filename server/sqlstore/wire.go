@@ -1,0 +1,501 @@
+package sqlstore
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/xinzhou-eco/fieldsync/internal/par"
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// This file writes a pull page straight from the rows: each row's columns
+// become the JSON of one syncproto.Change without building a record, a
+// Change or a map on the way (the pull page was two thirds of a busy
+// server's CPU when it went through them and encoding/json). The output is
+// what server.ToChange and encoding/json make of the same row, field names
+// in sorted order, except that <, > and & are not escaped (JSON does not
+// need it); the conformance suite checks the two against each other.
+
+// RawRow is one row read with a codec's Cols, not yet decoded.
+type RawRow struct {
+	Codec *Codec
+	Vals  []any
+}
+
+// Seq is the row's feed position.
+func (r RawRow) Seq() int64 { return r.Vals[2].(int64) }
+
+// RawRows reads every row selected with s.Cols without decoding it. It does
+// not close rows.
+func (s *Codec) RawRows(rows Rows) ([]RawRow, error) {
+	var out []RawRow
+	for rows.Next() {
+		vals, err := s.scanValues(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, RawRow{s, vals})
+	}
+	return out, rows.Err()
+}
+
+// SortBySeq puts rows of several tables in feed order.
+func SortBySeq(rows []RawRow) {
+	sort.Slice(rows, func(i, j int) bool { return rows[i].Seq() < rows[j].Seq() })
+}
+
+// EncodeChanges writes rows (of any entities) as wire changes, in their
+// order, on all cores: HLCs per field, or as hlc_groups if grouped. Each
+// core writes its rows into one buffer, reusing its scratch space.
+func EncodeChanges(rows []RawRow, grouped bool) ([]json.RawMessage, error) {
+	out := make([]json.RawMessage, len(rows))
+	var mu sync.Mutex
+	var first error
+	par.Ranges(len(rows), func(start, end int) {
+		var w changeWriter
+		buf := make([]byte, 0, (end-start)*1280)
+		ends := make([]int, end-start)
+		for i := start; i < end; i++ {
+			var err error
+			if buf, err = rows[i].Codec.appendChange(buf, rows[i].Vals, grouped, &w); err != nil {
+				mu.Lock()
+				first = cmp.Or(first, err)
+				mu.Unlock()
+				return
+			}
+			ends[i-start] = len(buf)
+		}
+		from := 0
+		for i, to := range ends {
+			out[start+i] = buf[from:to:to]
+			from = to
+		}
+	})
+	return out, first
+}
+
+// wireSlot is one name in a change's "fields", in sorted order: an entity
+// field (field ≥ 0) or a meta field (field < 0, server.MetaFields).
+type wireSlot struct {
+	name  string
+	field int
+}
+
+// wireSlots lists the names a change of e can carry in sorted order. A map
+// field sorts as its "name." prefix, which is where its keys fall.
+func wireSlots(e *server.Entity) []wireSlot {
+	var slots []wireSlot
+	taken := map[string]bool{}
+	for _, m := range server.MetaFields {
+		slots = append(slots, wireSlot{name: m.Name, field: -1})
+		taken[m.Name] = true
+	}
+	for i, f := range e.Fields {
+		if taken[f.Name] { // the meta field is what a change carries
+			continue
+		}
+		name := f.Name
+		if f.Map {
+			name += "."
+		}
+		slots = append(slots, wireSlot{name: name, field: i})
+	}
+	slices.SortFunc(slots, func(a, b wireSlot) int { return strings.Compare(a.name, b.name) })
+	return slots
+}
+
+// hlcRef is one field name of the hlcs column and the group it is in.
+type hlcRef struct {
+	name  string
+	group int
+}
+
+// rowHLCs is the hlcs column of one row: its groups' HLC texts, the
+// names of the entity's fields in it with their groups (sorted within each
+// group), and for each field column the group that last wrote it (-1: the
+// field is absent); mapKeys are the names of map fields' keys. It is
+// scratch space, reused row after row.
+type rowHLCs struct {
+	groups  []string
+	names   []hlcRef
+	mapKeys []hlcRef // name is "field.key"
+	byField [64]int16
+}
+
+func (h *rowHLCs) reset() {
+	h.groups, h.names, h.mapKeys = h.groups[:0], h.names[:0], h.mapKeys[:0]
+	for i := range h.byField {
+		h.byField[i] = -1
+	}
+}
+
+// add records a name of the last group, if it names a field of s's
+// entity (others are ignored, as decodeRecord ignores them).
+func (h *rowHLCs) add(s *Codec, name string) {
+	g := len(h.groups) - 1
+	if i, ok := s.fieldIndex[name]; ok {
+		h.byField[i] = int16(g)
+		h.names = append(h.names, hlcRef{name, g})
+		return
+	}
+	if dot := strings.IndexByte(name, '.'); dot > 0 && dot < len(name)-1 {
+		if i, ok := s.fieldIndex[name[:dot+1]]; ok && s.Entity.Fields[i].Map {
+			h.mapKeys = append(h.mapKeys, hlcRef{name, g})
+			h.names = append(h.names, hlcRef{name, g})
+		}
+	}
+}
+
+// read parses the hlcs column. The stored form (EncodeHLCs) is read in
+// place; anything else goes through DecodeHLCs.
+func (h *rowHLCs) read(s *Codec, col string) error {
+	h.reset()
+	if h.scan(s, col) {
+		return nil
+	}
+	h.reset()
+	m, err := DecodeHLCs(col)
+	if err != nil {
+		return err
+	}
+	byHLC := map[string][]string{}
+	for name, hl := range m {
+		byHLC[hl.String()] = append(byHLC[hl.String()], name)
+	}
+	for _, text := range slices.Sorted(maps.Keys(byHLC)) {
+		h.groups = append(h.groups, text)
+		names := byHLC[text]
+		slices.Sort(names)
+		for _, name := range names {
+			h.add(s, name)
+		}
+	}
+	return nil
+}
+
+// scan reads the hlcs column in the form EncodeHLCs writes
+// ({"<hlc>":["name",…],…}: groups sorted by HLC, names sorted, plain
+// ASCII without escapes), without copying it; false for anything else.
+func (h *rowHLCs) scan(s *Codec, col string) bool {
+	if len(col) < 2 || col[0] != '{' || col[len(col)-1] != '}' {
+		return false
+	}
+	i := 1
+	quoted := func() (string, bool) {
+		if i >= len(col) || col[i] != '"' {
+			return "", false
+		}
+		end := strings.IndexByte(col[i+1:], '"')
+		if end < 0 {
+			return "", false
+		}
+		text := col[i+1 : i+1+end]
+		for j := 0; j < len(text); j++ {
+			if c := text[j]; c < 0x20 || c >= 0x80 || c == '\\' {
+				return "", false
+			}
+		}
+		i += end + 2
+		return text, true
+	}
+	for i < len(col)-1 {
+		text, ok := quoted()
+		if !ok || i+1 >= len(col) || col[i] != ':' || col[i+1] != '[' {
+			return false
+		}
+		if _, err := syncproto.ParseHLC(text); err != nil || text == "" {
+			return false
+		}
+		if n := len(h.groups); n > 0 && h.groups[n-1] >= text {
+			return false
+		}
+		h.groups = append(h.groups, text)
+		i += 2
+		prev := ""
+		for i < len(col) && col[i] != ']' {
+			name, ok := quoted()
+			if !ok || i >= len(col) || name <= prev {
+				return false
+			}
+			prev = name
+			h.add(s, name)
+			if col[i] == ',' {
+				i++
+			}
+		}
+		if i >= len(col)-1 {
+			return false
+		}
+		if i++; col[i] == ',' {
+			i++
+		}
+	}
+	return i == len(col)-1
+}
+
+// AppendChange appends the wire change (syncproto.Change as JSON) of one
+// row read with s.Cols.
+func (s *Codec) AppendChange(b []byte, vals []any, grouped bool) ([]byte, error) {
+	var w changeWriter
+	return s.appendChange(b, vals, grouped, &w)
+}
+
+// changeWriter is the scratch space of writing changes: the row's HLCs
+// and, unless grouped, the per-field HLCs, written alongside the fields in
+// a second buffer.
+type changeWriter struct {
+	h       rowHLCs
+	b, hlcs []byte
+	grouped bool
+	nf, nh  int
+}
+
+func (s *Codec) appendChange(b []byte, vals []any, grouped bool, w *changeWriter) ([]byte, error) {
+	id := str(vals[0])
+	b = append(b, `{"seq":`...)
+	b = strconv.AppendInt(b, vals[2].(int64), 10)
+	b = append(b, `,"entity":`...)
+	b = append(b, s.entityJSON...)
+	b = append(b, `,"id":`...)
+	b = appendString(b, id)
+	b = append(b, `,"county":`...)
+	b = appendString(b, str(vals[1]))
+	if del := str(vals[4]); del != "" {
+		h, err := syncproto.ParseHLC(del)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: deleted_hlc: %w", s.Entity.Name, id, err)
+		}
+		b = append(b, `,"fields":{},"hlcs":{},"deleted":true,"deleted_hlc":"`...)
+		b = h.AppendText(b)
+		return append(b, `"}`...), nil
+	}
+	h := &w.h
+	if err := h.read(s, str(vals[3])); err != nil {
+		return nil, fmt.Errorf("%s %s: decode hlcs: %w", s.Entity.Name, id, err)
+	}
+	w.b, w.hlcs, w.grouped, w.nf, w.nh = b, w.hlcs[:0], grouped, 0, 0
+	w.b = append(w.b, `,"fields":{`...)
+	var err error
+	for _, slot := range s.slots {
+		switch {
+		case slot.name == "created_by":
+			w.name(slot.name, -1)
+			w.b = appendString(w.b, str(vals[8]))
+		case slot.name == "received_at":
+			w.name(slot.name, -1)
+			w.b = append(w.b, '"')
+			w.b = time.UnixMilli(vals[6].(int64)).UTC().AppendFormat(w.b, time.RFC3339Nano)
+			w.b = append(w.b, '"')
+		case s.Entity.Fields[slot.field].Map:
+			err = w.mapField(slot.name, vals[NMeta+slot.field])
+		default:
+			if g := h.byField[slot.field]; g >= 0 {
+				w.name(slot.name, int(g))
+				w.b, err = appendColumn(w.b, &s.Entity.Fields[slot.field], vals[NMeta+slot.field])
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: field %s: %w", s.Entity.Name, id, strings.TrimSuffix(slot.name, "."), err)
+		}
+	}
+	b = append(w.b, `},"hlcs":{`...)
+	w.b = nil
+	if !grouped {
+		b = append(b, w.hlcs...)
+		b = append(b, '}')
+		return append(b, `,"deleted":false}`...), nil
+	}
+	b = append(b, '}')
+	first := true
+	for g, hl := range h.groups {
+		n := 0
+		for _, ref := range h.names {
+			if ref.group != g {
+				continue
+			}
+			switch {
+			case n > 0:
+				b = append(b, ',')
+			case first:
+				b = append(b, `,"hlc_groups":{"`...)
+				first = false
+			default:
+				b = append(b, ',', '"')
+			}
+			if n == 0 {
+				b = append(b, hl...)
+				b = append(b, `":[`...)
+			}
+			n++
+			b = appendString(b, ref.name)
+		}
+		if n > 0 {
+			b = append(b, ']')
+		}
+	}
+	if !first {
+		b = append(b, '}')
+	}
+	return append(b, `,"deleted":false}`...), nil
+}
+
+// name starts the field name's value; g is the group of its HLC (-1: none).
+func (w *changeWriter) name(name string, g int) {
+	if w.nf > 0 {
+		w.b = append(w.b, ',')
+	}
+	w.nf++
+	w.b = appendString(w.b, name)
+	w.b = append(w.b, ':')
+	if w.grouped || g < 0 {
+		return
+	}
+	if w.nh > 0 {
+		w.hlcs = append(w.hlcs, ',')
+	}
+	w.nh++
+	w.hlcs = appendString(w.hlcs, name)
+	w.hlcs = append(w.hlcs, ':', '"')
+	w.hlcs = append(w.hlcs, w.h.groups[g]...)
+	w.hlcs = append(w.hlcs, '"')
+}
+
+// mapField writes the keys of the map field whose wire names start with
+// prefix ("answers.") that have an HLC, sorted, each with its value in the
+// column's JSON object (null if it has none).
+func (w *changeWriter) mapField(prefix string, col any) error {
+	var keys []hlcRef
+	for _, k := range w.h.mapKeys {
+		if strings.HasPrefix(k.name, prefix) {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	var m map[string]json.RawMessage
+	if col != nil {
+		if err := json.Unmarshal([]byte(str(col)), &m); err != nil {
+			return err
+		}
+	}
+	slices.SortFunc(keys, func(a, b hlcRef) int { return strings.Compare(a.name, b.name) })
+	for _, k := range keys {
+		w.name(k.name, k.group)
+		v := m[k.name[len(prefix):]]
+		if v == nil {
+			v = json.RawMessage("null")
+		}
+		w.b = append(w.b, v...)
+	}
+	return nil
+}
+
+// appendColumn writes a field column's value as the canonical JSON
+// decodeField makes of it.
+func appendColumn(b []byte, f *server.Field, col any) ([]byte, error) {
+	switch x := col.(type) {
+	case nil:
+		return append(b, "null"...), nil
+	case int64:
+		if f.Type == server.TypeBool {
+			return strconv.AppendBool(b, x != 0), nil
+		}
+		return strconv.AppendInt(b, x, 10), nil
+	case bool:
+		return strconv.AppendBool(b, x), nil
+	case float64:
+		return appendFloat(b, x)
+	}
+	if f.Type == server.TypeJSON {
+		return append(b, str(col)...), nil
+	}
+	return appendString(b, str(col)), nil
+}
+
+// appendFloat writes f as encoding/json does.
+func appendFloat(b []byte, f float64) ([]byte, error) {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return nil, fmt.Errorf("unsupported value %v", f)
+	}
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' { // e-09 → e-9, as encoding/json writes it
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b, nil
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString writes s as a JSON string the way encoding/json does without
+// HTML escaping: control characters, quotes and backslashes escaped,
+// invalid UTF-8 as U+FFFD, U+2028 and U+2029 escaped.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
