@@ -75,7 +75,7 @@ func New(syncer *server.Syncer, au *auth.Service, st server.Store, log *slog.Log
 		e.IPExtractor = echo.ExtractIPFromXFFHeader(opts...)
 	}
 	e.Use(a.forwarding, clientRequestID, middleware.RequestID(), a.logRequests, a.metrics.middleware, middleware.Recover(), a.serverHLC, strictQuery,
-		middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024,
+		middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024, Level: gzipLevel,
 			// Not /metrics (it compresses itself), not photos (JPEG is
 			// compressed, and Range must address the stored bytes), not tus,
 			// not the office console's photos.
@@ -180,6 +180,10 @@ func (a *API) me(c echo.Context) error {
 	return c.JSON(http.StatusOK, syncproto.User{ID: p.UserID, Username: p.Username, DisplayName: p.Name,
 		Role: string(p.Role), Counties: counties, DeviceID: p.DeviceID})
 }
+
+// gzipLevel is the general compression level: the fastest (pull pages,
+// the bulk of what phones download, are compressed by writePage).
+const gzipLevel = 1
 
 // pullRoute is written by writePage, which compresses it itself.
 const pullRoute = syncproto.PathPull
