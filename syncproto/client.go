@@ -54,8 +54,9 @@ type Client struct {
 	HTTP     *http.Client
 	DeviceID string
 	Clock    *Clock
-	// Attempts is how many times Push sends a batch before giving up on a
-	// temporary error; Backoff the first wait, doubled each time.
+	// Attempts is how many times Push sends a batch, and Pull asks for a
+	// page, before giving up on a temporary error; Backoff the first wait,
+	// doubled each time (or the server's Retry-After, when longer).
 	Attempts int
 	Backoff  time.Duration
 	// Sleep waits between attempts (replaceable in tests).
@@ -156,7 +157,8 @@ func (c *Client) Me(ctx context.Context) (*User, error) {
 	return &u, c.Do(ctx, http.MethodGet, PathMe, nil, &u)
 }
 
-// Pull fetches one page of changes after cursor.
+// Pull fetches one page of changes after cursor, retrying temporary
+// failures (503 server_busy among them) with the same cursor as Push does.
 func (c *Client) Pull(ctx context.Context, cursor string, limit int) (*PullResponse, error) {
 	// Each change's HLCs come grouped (one HLC per set of fields it last
 	// wrote: a third fewer bytes on the wire) and are expanded here, so the
@@ -170,7 +172,7 @@ func (c *Client) Pull(ctx context.Context, cursor string, limit int) (*PullRespo
 	}
 	path := PathPull + "?" + q.Encode()
 	var pr PullResponse
-	if err := c.Do(ctx, http.MethodGet, path, nil, &pr); err != nil {
+	if err := c.retry(ctx, func() error { pr = PullResponse{}; return c.Do(ctx, http.MethodGet, path, nil, &pr) }); err != nil {
 		return nil, err
 	}
 	for i := range pr.Changes {
@@ -211,24 +213,38 @@ func (c *Client) PullAll(ctx context.Context, cursor string, limit int, apply fu
 // (so the server applies it once however often it arrives).
 func (c *Client) Push(ctx context.Context, batchID string, mutations []Mutation) (*PushResponse, error) {
 	req := &PushRequest{DeviceID: c.DeviceID, BatchID: batchID, Mutations: mutations}
-	wait := c.Backoff
+	var resp PushResponse
+	if err := c.retry(ctx, func() error { resp = PushResponse{}; return c.Do(ctx, http.MethodPost, PathPush, req, &resp) }); err != nil {
+		return nil, err
+	}
+	return &resp, nil
+}
+
+// retry calls send, the same request each time, until it succeeds, fails
+// for good, or Attempts calls were made: after a temporary failure (a
+// network error, 5xx such as 503 server_busy, 429) it waits Backoff,
+// doubled after each attempt, or the server's Retry-After when that is
+// longer.
+func (c *Client) retry(ctx context.Context, send func() error) error {
+	sleep := c.Sleep
+	if sleep == nil {
+		sleep = sleepCtx
+	}
+	backoff := c.Backoff
 	for attempt := 1; ; attempt++ {
-		var resp PushResponse
-		err := c.Do(ctx, http.MethodPost, PathPush, req, &resp)
-		if err == nil {
-			return &resp, nil
+		err := send()
+		if err == nil || attempt >= c.Attempts || !Temporary(err) {
+			return err
 		}
-		if attempt >= c.Attempts || !Temporary(err) {
-			return nil, err
-		}
+		wait := backoff
 		var ae *APIError
 		if errors.As(err, &ae) && ae.RetryAfter > wait {
 			wait = ae.RetryAfter
 		}
-		if serr := c.Sleep(ctx, wait); serr != nil {
-			return nil, serr
+		if serr := sleep(ctx, wait); serr != nil {
+			return serr
 		}
-		wait *= 2
+		backoff *= 2
 	}
 }
 

@@ -35,6 +35,11 @@ const (
 	CodeQuotaExceeded        = "quota_exceeded"         // tus creation: the device's uploads still without a photo record are over its quota; push those records first
 	CodeInternal             = "internal"
 	CodeUnavailable          = "unavailable"
+	// CodeServerBusy: the server has as many pushes or pulls in progress
+	// and waiting as it takes; nothing of the request was done. Wait
+	// Retry-After seconds and send the same request again (a push with the
+	// same batch_id, a pull with the same cursor).
+	CodeServerBusy = "server_busy"
 
 	// Per-mutation codes.
 	CodeUnknownEntity    = "unknown_entity"
@@ -86,6 +91,7 @@ var httpStatus = map[string]int{
 	CodeNotReady:             http.StatusNotFound,
 	CodeInternal:             http.StatusInternalServerError,
 	CodeUnavailable:          http.StatusServiceUnavailable,
+	CodeServerBusy:           http.StatusServiceUnavailable,
 	CodeQuotaExceeded:        http.StatusInsufficientStorage,
 
 	CodeUnknownEntity:    http.StatusBadRequest,

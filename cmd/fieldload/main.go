@@ -3,6 +3,15 @@
 // per endpoint, errors, lost writes and the server's peak memory.
 //
 //	fieldload [--server http://127.0.0.1:8080] [--devices 200] [--duration 60s] [--photos=true] [--think 0s] [--server-pid PID]
+//	          [--rhythm stress|realistic] [--stagger 1m] [--compress 10]
+//
+// The stress rhythm (the default) has every device visit back to back; the
+// realistic one has each device sync every 1–5 minutes and visit every
+// 10–30 minutes, divided by --compress, its first sync within --stagger,
+// and push a visit as soon as it is recorded (as the app does when
+// online). A device refused with 503 server_busy waits Retry-After and
+// sends the same request again; the report counts those answers per
+// endpoint (busy), not as errors.
 //
 // It only targets loopback addresses, and stops by itself.
 package main
@@ -37,7 +46,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.Devices, "devices", 200, "simulated devices")
 	fs.DurationVar(&cfg.Duration, "duration", 60*time.Second, "how long the devices keep visiting")
 	fs.BoolVar(&cfg.Photos, "photos", true, "take and upload 1–3 photos per visit")
-	fs.DurationVar(&cfg.Think, "think", 0, "mean pause of each device between visits (0: back to back)")
+	fs.StringVar(&cfg.Rhythm, "rhythm", load.RhythmStress, "stress: visits back to back; realistic: sync every 1–5 min and visit every 10–30 min, divided by --compress")
+	fs.DurationVar(&cfg.Think, "think", 0, "stress rhythm: mean pause of each device between visits (0: back to back)")
+	fs.DurationVar(&cfg.Stagger, "stagger", time.Minute, "realistic rhythm: each device's first sync falls at random within this window")
+	fs.Float64Var(&cfg.Compress, "compress", 10, "realistic rhythm: divide the sync and visit intervals by this (10: sync every 6–30 s, visit every 60–180 s)")
 	fs.IntVar(&cfg.ServerPID, "server-pid", 0, "server process id, to read its peak memory (VmHWM) from /proc")
 	if err := fs.Parse(args); err != nil {
 		return 2

@@ -17,6 +17,8 @@ func TestMainRefusesOtherTargets(t *testing.T) {
 		{[]string{"--server", "http://192.0.2.10:8080", "--devices", "1", "--duration", "1s"}, 1, "not a loopback address"},
 		{[]string{"--devices", "x"}, 2, "invalid value"},
 		{[]string{"--server", "http://127.0.0.1:1", "--devices", "0"}, 1, "devices must be at least 1"},
+		{[]string{"--server", "http://127.0.0.1:1", "--rhythm", "lazy"}, 1, `rhythm "lazy"`},
+		{[]string{"--server", "http://127.0.0.1:1", "--rhythm", "realistic", "--compress", "0.5"}, 1, "compress must be at least 1"},
 	} {
 		var out, errb strings.Builder
 		if code := Main(context.Background(), tc.args, &out, &errb); code != tc.code || !strings.Contains(errb.String(), tc.msg) {

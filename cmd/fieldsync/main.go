@@ -141,7 +141,7 @@ var commands = map[string]func(*command){
 
 func serveCmd(c *command) {
 	c.run = func(ctx context.Context) error {
-		app.TuneRuntime(os.Getenv)
+		app.TuneRuntime(os.Getenv, c.cfg.PhotoDecodeMemory)
 		log := app.NewLogger(*c.cfg, c.stderr)
 		a, err := app.Open(ctx, *c.cfg, log)
 		if err != nil {

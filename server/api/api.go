@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -32,6 +31,10 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-* headers
 	// are believed; from any other peer they are ignored.
 	TrustedProxies []*net.IPNet
+	// Pull and Push bound the pulls and pushes served at once and those
+	// waiting for a turn (admit.go); the rest are answered 503
+	// server_busy with Retry-After.
+	Pull, Push GateConfig
 }
 
 // API serves the HTTP endpoints.
@@ -45,8 +48,9 @@ type API struct {
 	ready   func() bool
 	// pulls bounds the pull pages built at once: each holds a page of
 	// records and its JSON, so hundreds at once cost memory and time for
-	// nothing; the rest wait their turn.
-	pulls chan struct{}
+	// nothing. pushes bounds the push bodies read and decoded at once (the
+	// store applies them one at a time anyway).
+	pulls, pushes *gate
 }
 
 // New builds the echo server with every route. ready reports whether the
@@ -58,8 +62,10 @@ func New(syncer *server.Syncer, au *auth.Service, st server.Store, log *slog.Log
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 64 << 10
 	}
+	gm := newGateMetrics(reg)
 	a := &API{syncer: syncer, auth: au, store: st, log: log, cfg: cfg, metrics: newMetrics(reg), ready: ready,
-		pulls: make(chan struct{}, 2*runtime.GOMAXPROCS(0))}
+		pulls:  newGate("pull", cfg.Pull, GateConfig{Wait: defaultPullWait}, gm),
+		pushes: newGate("push", cfg.Push, GateConfig{Limit: minPushLimit, Wait: defaultPushWait}, gm)}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = a.errorHandler
@@ -98,8 +104,8 @@ func New(syncer *server.Syncer, au *auth.Service, st server.Store, log *slog.Log
 	admin := requireRole(func(r server.Role) bool { return r == server.RoleAdmin })
 	v1.POST("/auth/logout", a.logout, small, authn)
 	v1.GET("/me", a.me, authn)
-	v1.GET(strings.TrimPrefix(pullRoute, "/api/v1"), a.pull, authn)
-	v1.POST("/sync/push", a.push, push, authn)
+	v1.GET(strings.TrimPrefix(pullRoute, "/api/v1"), a.pull, authn, a.pulls.admit)
+	v1.POST("/sync/push", a.push, push, authn, a.pushes.admit) // a turn before the body is read
 	v1.POST("/inspections/:id/review", a.review, small, authn, office)
 	v1.GET("/conflicts", a.conflicts, authn, office)
 	v1.GET("/devices", a.devices, authn, office)
@@ -192,12 +198,6 @@ func (a *API) pull(c echo.Context) error {
 	limit, err := intParam(c, "limit", 0)
 	if err != nil {
 		return err
-	}
-	select {
-	case a.pulls <- struct{}{}:
-		defer func() { <-a.pulls }()
-	case <-c.Request().Context().Done():
-		return c.Request().Context().Err()
 	}
 	var grouped bool
 	switch h := c.QueryParam("hlcs"); h {

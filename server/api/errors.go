@@ -82,7 +82,10 @@ func (a *API) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Error(err)
 		}
 		lvl := slog.LevelInfo
-		if c.Response().Status >= 500 {
+		switch st := c.Response().Status; {
+		case st == http.StatusServiceUnavailable:
+			lvl = slog.LevelWarn // busy or shutting down: the client retries
+		case st >= 500:
 			lvl = slog.LevelError
 		}
 		attrs := []any{"request_id", c.Response().Header().Get(echo.HeaderXRequestID), "method", c.Request().Method,

@@ -73,24 +73,29 @@ type App struct {
 // DefaultGOGC is the garbage collector's target the server runs with
 // unless GOGC is set. Its live heap is small (tens of MB, mostly SQLite's
 // page cache outside the Go heap) and a push allocates several MB per
-// batch, so the default of 100 collects about once per batch; 400 trades
-// a few more MB of heap for about 15% more push throughput (see
-// docs/benchmarks.md).
-const DefaultGOGC = 400
+// batch, so the default of 100 collects about once per batch; 200 trades
+// a few more MB of heap for fewer collections, while keeping a busy
+// server near 200 MiB (docs/benchmarks.md, issues 2 and 14).
+const DefaultGOGC = 200
 
-// DefaultMemoryLimit is the soft heap limit the server runs with unless
+// DefaultMemoryLimit is the soft heap limit the server runs with, on top
+// of what photo decoding may hold (Config.PhotoDecodeMemory), unless
 // GOMEMLIMIT is set: past it the collector works harder, so GOGC's
-// headroom cannot grow the heap without bound under a burst of requests.
-const DefaultMemoryLimit = 1 << 30
+// headroom cannot grow the heap beyond it under a burst of requests. The
+// work in progress is bounded (api.Config's admission gates: a few pull
+// pages and push bodies at once), so the live heap outside photo decoding
+// stays a few tens of MB and the limit is rarely reached.
+const DefaultMemoryLimit = 160 << 20
 
-// TuneRuntime applies DefaultGOGC and DefaultMemoryLimit unless the
-// environment sets GOGC or GOMEMLIMIT.
-func TuneRuntime(getenv func(string) string) {
+// TuneRuntime applies DefaultGOGC and DefaultMemoryLimit plus photoMemory
+// (the photo decoders' budget) unless the environment sets GOGC or
+// GOMEMLIMIT.
+func TuneRuntime(getenv func(string) string, photoMemory int64) {
 	if getenv("GOGC") == "" {
 		debug.SetGCPercent(DefaultGOGC)
 	}
 	if getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(DefaultMemoryLimit)
+		debug.SetMemoryLimit(DefaultMemoryLimit + max(photoMemory, 0))
 	}
 }
 
@@ -140,7 +145,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	reg := prometheus.NewRegistry()
 	a.Metrics = reg
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	a.Echo = api.New(a.Syncer, a.Auth, a.DB, log, api.Config{MaxPushBytes: cfg.MaxPushBytes, Uploads: uploads, Blobs: a.Blobs, TrustedProxies: proxies}, reg, a.ready.Load)
+	a.Echo = api.New(a.Syncer, a.Auth, a.DB, log, api.Config{MaxPushBytes: cfg.MaxPushBytes, Uploads: uploads, Blobs: a.Blobs, TrustedProxies: proxies,
+		Pull: cfg.Pull, Push: cfg.Push}, reg, a.ready.Load)
 	if _, err := console.Mount(a.Echo, console.Deps{Syncer: a.Syncer, Auth: a.Auth, Store: a.DB, Blobs: a.Blobs, Log: log,
 		AddUser: a.AddUser, TileURL: cfg.TileURL}); err != nil {
 		a.Close()

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/api"
 	"github.com/xinzhou-eco/fieldsync/server/console"
 )
 
@@ -91,6 +92,11 @@ type Config struct {
 	// (X-Forwarded-Proto/-Host, which upload locations are built from).
 	// Empty: every peer is the client itself.
 	TrustedProxies []string
+	// Pull and Push bound the pulls and pushes served at once, how many
+	// more may wait for a turn and for how long (api.GateConfig; zero
+	// fields take its defaults). Beyond them a request is answered 503
+	// server_busy with Retry-After.
+	Pull, Push api.GateConfig
 }
 
 // DefaultConfig returns the defaults.
@@ -147,6 +153,17 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, getenv func(string) string) {
 		func(v string) error { c.TrustedProxies = SplitList(v); return nil })
 	if v := env("TRUSTED_PROXIES", ""); v != "" {
 		c.TrustedProxies = SplitList(v)
+	}
+	for _, g := range []struct {
+		name, plural, limit string
+		cfg                 *api.GateConfig
+	}{{"pull", "pulls", "2×GOMAXPROCS", &c.Pull}, {"push", "pushes", "2×GOMAXPROCS, at least 8", &c.Push}} {
+		up := strings.ToUpper(g.name)
+		limit, _ := strconv.Atoi(env(up+"_CONCURRENCY", strconv.Itoa(g.cfg.Limit)))
+		fs.IntVar(&g.cfg.Limit, g.name+"-concurrency", limit, g.plural+" served at once; 0: "+g.limit+" (FIELDSYNC_"+up+"_CONCURRENCY)")
+		queue, _ := strconv.Atoi(env(up+"_QUEUE", strconv.Itoa(g.cfg.Queue)))
+		fs.IntVar(&g.cfg.Queue, g.name+"-queue", queue, g.plural+" waiting for a turn before 503 server_busy; 0: 64, -1: none (FIELDSYNC_"+up+"_QUEUE)")
+		fs.DurationVar(&g.cfg.Wait, g.name+"-wait", envDur(up+"_WAIT", g.cfg.Wait), "longest wait of a "+g.name+" for a turn before 503 server_busy; 0: the default (FIELDSYNC_"+up+"_WAIT)")
 	}
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", envDur("SHUTDOWN_GRACE", c.ShutdownGrace), "time for in-flight requests at shutdown (FIELDSYNC_SHUTDOWN_GRACE)")
 }
@@ -206,6 +223,9 @@ func (c *Config) Validate() error {
 	}
 	if c.PhotoDecodeMemory < 32<<20 {
 		errs = append(errs, errors.New("photo-decode-memory must be at least 32 MiB (a 12-megapixel photo takes about 25)"))
+	}
+	if c.Pull.Limit < 0 || c.Push.Limit < 0 || c.Pull.Wait < 0 || c.Push.Wait < 0 {
+		errs = append(errs, errors.New("pull/push concurrency and wait must not be negative"))
 	}
 	if c.AccessTTL < time.Minute {
 		errs = append(errs, errors.New("access-ttl must be at least 1m"))

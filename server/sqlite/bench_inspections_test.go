@@ -36,7 +36,7 @@ func benchAnswer(k string, n int) json.RawMessage {
 // created with ten answers (create), or the same 500 getting three of
 // their answers rewritten (answer).
 func BenchmarkPushMergeInspections(b *testing.B) {
-	app.TuneRuntime(os.Getenv) // as the server runs
+	app.TuneRuntime(os.Getenv, 0) // as the server runs (no photos)
 	for _, kind := range []string{"create", "answer"} {
 		b.Run(kind, func(b *testing.B) {
 			db, s := openSeeded(b)

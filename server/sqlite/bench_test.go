@@ -88,7 +88,7 @@ func pushSetup(b *testing.B, kind string) (*server.Syncer, *server.Principal, fu
 // of 500 new records of 10 fields keyed by random UUIDv4 (the slow case),
 // and for batches rewriting every field of 500 existing records.
 func BenchmarkPushMerge(b *testing.B) {
-	app.TuneRuntime(os.Getenv) // as the server runs
+	app.TuneRuntime(os.Getenv, 0) // as the server runs (no photos)
 	for _, kind := range []string{"create", "update"} {
 		b.Run(kind, func(b *testing.B) {
 			s, p, batch, _ := pushSetup(b, kind)
@@ -121,7 +121,7 @@ func BenchmarkPushMerge(b *testing.B) {
 // push's stateless checks run outside the write lock, overlapping with the
 // other push's transaction.
 func BenchmarkPushMergeConcurrent(b *testing.B) {
-	app.TuneRuntime(os.Getenv) // as the server runs
+	app.TuneRuntime(os.Getenv, 0) // as the server runs (no photos)
 	db, s := openSeeded(b)
 	devices := []*server.Principal{storetest.Inspector(b, db, "140902"), storetest.Inspector(b, db, "140902")}
 	batches := make([][]*syncproto.PushRequest, len(devices))
@@ -174,7 +174,7 @@ func BenchmarkPushMergeConcurrent(b *testing.B) {
 //
 // It reports each path's rate and the ratios push/raw.
 func BenchmarkPushVsRaw(b *testing.B) {
-	app.TuneRuntime(os.Getenv) // as the server runs
+	app.TuneRuntime(os.Getenv, 0) // as the server runs (no photos)
 	for _, kind := range []string{"create", "update"} {
 		b.Run(kind, func(b *testing.B) {
 			s, p, batch, ids := pushSetup(b, kind)

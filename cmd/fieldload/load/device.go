@@ -3,6 +3,7 @@ package load
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -65,8 +66,19 @@ func (d *device) login(ctx context.Context) {
 	d.ok = true
 }
 
-// loop runs visits until ctx ends (or the device made Config.Visits).
+// loop runs the device in the configured rhythm until ctx ends (or the
+// device made Config.Visits).
 func (d *device) loop(ctx context.Context) {
+	if d.r.cfg.Rhythm == RhythmRealistic {
+		d.realistic(ctx)
+		return
+	}
+	d.stress(ctx)
+}
+
+// stress runs visits back to back (or with Config.Think between them),
+// pulling before each.
+func (d *device) stress(ctx context.Context) {
 	for done := 0; ctx.Err() == nil && (d.r.cfg.Visits == 0 || done < d.r.cfg.Visits); {
 		if err := d.pull(ctx); err != nil {
 			d.r.fail(ctx, err)
@@ -78,28 +90,49 @@ func (d *device) loop(ctx context.Context) {
 			done++
 		}
 		if think := d.r.cfg.Think; think > 0 {
-			t := time.NewTimer(think/2 + time.Duration(d.rnd.Int64N(int64(think))))
-			select {
-			case <-ctx.Done():
-			case <-t.C:
-			}
-			t.Stop()
+			sleep(ctx, think/2+time.Duration(d.rnd.Int64N(int64(think))))
 		}
 	}
 }
 
-// pull brings the device's slice up to date from its cursor.
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// patiently calls send, the same request each time, until the server
+// does not refuse it as busy: as a phone does, it waits Retry-After (and
+// up to a second more, so that refused devices do not come back all at
+// once) and sends it again. The client has already retried a few times by
+// then; every 503 server_busy is counted per endpoint, not as an error.
+func (d *device) patiently(ctx context.Context, send func() error) error {
+	for {
+		err := send()
+		var ae *syncproto.APIError
+		if !errors.As(err, &ae) || ae.Body.Code != syncproto.CodeServerBusy || ctx.Err() != nil {
+			return err
+		}
+		sleep(ctx, max(ae.RetryAfter, time.Second)+time.Duration(d.rnd.Int64N(int64(time.Second))))
+	}
+}
+
+// pull brings the device's slice up to date from its cursor; the pages
+// pulled before a failure are kept, so a retry goes on from there.
 func (d *device) pull(ctx context.Context) error {
-	cur, err := d.c.PullAll(ctx, d.cursor, defaultPullLimit, d.apply)
-	if syncproto.ErrorCodeOf(err) == syncproto.CodeResyncRequired {
-		d.sites, d.templates = nil, nil
-		cur, err = d.c.PullAll(ctx, "", defaultPullLimit, d.apply)
-	}
-	if err != nil {
+	return d.patiently(ctx, func() error {
+		cur, err := d.c.PullAll(ctx, d.cursor, defaultPullLimit, d.apply)
+		if syncproto.ErrorCodeOf(err) == syncproto.CodeResyncRequired {
+			d.sites, d.templates = nil, nil
+			cur, err = d.c.PullAll(ctx, "", defaultPullLimit, d.apply)
+		}
+		d.cursor = cur
 		return err
-	}
-	d.cursor = cur
-	return nil
+	})
 }
 
 func (d *device) apply(p *syncproto.PullResponse) error {
@@ -235,8 +268,14 @@ func (d *device) pushInBatches(ctx context.Context, muts []syncproto.Mutation) e
 	return nil
 }
 
+// push sends muts as one batch, the same batch id until it is answered.
 func (d *device) push(ctx context.Context, muts []syncproto.Mutation) error {
-	resp, err := d.c.Push(ctx, uuid.Must(uuid.NewV7()).String(), muts)
+	batch := uuid.Must(uuid.NewV7()).String()
+	var resp *syncproto.PushResponse
+	err := d.patiently(ctx, func() (err error) {
+		resp, err = d.c.Push(ctx, batch, muts)
+		return err
+	})
 	if err != nil {
 		return err
 	}

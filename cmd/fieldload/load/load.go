@@ -53,9 +53,20 @@ type Config struct {
 	// whatever the machine's speed, for tests.
 	Visits int
 	Photos bool
-	// Think is the mean pause of a device between visits (0: none, every
-	// device visits back to back, a stress far above a real working day).
+	// Rhythm is how devices spread their work: RhythmStress (""; the
+	// default) or RhythmRealistic (rhythm.go).
+	Rhythm string
+	// Think is the mean pause of a device between visits in the stress
+	// rhythm (0: none, every device visits back to back, a stress far
+	// above a real working day).
 	Think time.Duration
+	// Stagger is the window in which each device's first sync falls, at
+	// random, in the realistic rhythm (0: all at once).
+	Stagger time.Duration
+	// Compress divides the realistic rhythm's intervals (sync every 1–5
+	// minutes, visit every 10–30): 10 makes them 6–30 s and 60–180 s.
+	// 0 means 1 (real time).
+	Compress float64
 	// ServerPID, if not zero, is the server's process id: its VmHWM is the
 	// peak memory reported. Otherwise /metrics is sampled every second.
 	ServerPID int
@@ -118,6 +129,19 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Devices < 1 || cfg.Duration <= 0 {
 		return nil, errors.New("devices must be at least 1 and duration positive")
 	}
+	switch cfg.Rhythm {
+	case "", RhythmStress:
+		cfg.Rhythm = RhythmStress
+	case RhythmRealistic:
+		if cfg.Compress == 0 {
+			cfg.Compress = 1
+		}
+		if cfg.Compress < 1 || cfg.Stagger < 0 {
+			return nil, errors.New("compress must be at least 1 and stagger not negative")
+		}
+	default:
+		return nil, fmt.Errorf("rhythm %q: want %s or %s", cfg.Rhythm, RhythmStress, RhythmRealistic)
+	}
 	cfg.Server = servers[0]
 	rec := newRecorder()
 	base := cfg.Transport
@@ -156,7 +180,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	stopMem()
 	<-memDone
 
-	rep := &Report{Devices: cfg.Devices, Duration: elapsed, Visits: r.visits, Mutations: r.mutations, Photos: r.photos,
+	rep := &Report{Devices: cfg.Devices, Rhythm: cfg.Rhythm, Duration: elapsed, Syncs: r.syncs, Visits: r.visits, Mutations: r.mutations, Photos: r.photos,
 		Conflicts: r.conflicts, Stale: r.stale, Endpoints: rec.stats(elapsed), Errors: r.errors}
 	if err := r.verify(ctx, rep); err != nil {
 		return rep, fmt.Errorf("verify: %w", err)
@@ -173,6 +197,7 @@ type run struct {
 
 	mu                                          sync.Mutex
 	visits, mutations, photos, conflicts, stale int
+	syncs                                       int // periodic syncs (realistic rhythm)
 	errors                                      map[string]int
 	written                                     map[string]bool         // "entity/id" acknowledged by the server
 	board                                       map[string][]boardEntry // county → recent inspections (for conflicts)

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/xinzhou-eco/fieldsync/cmd/fieldload/load"
+	"github.com/xinzhou-eco/fieldsync/server/api"
+	"github.com/xinzhou-eco/fieldsync/server/app"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 )
 
@@ -42,6 +44,38 @@ func TestRunAgainstRealServer(t *testing.T) {
 	}
 	if rep.PeakMemory <= 0 {
 		t.Fatal("no server memory figure")
+	}
+}
+
+// TestRealisticRhythm: in the realistic rhythm, compressed far beyond the
+// default so that the test is quick, devices stagger their first syncs,
+// sync periodically and visit; nothing fails and nothing is lost. The
+// server admits one pull and one push at a time with a short queue, so
+// some devices are refused with 503 server_busy: they wait Retry-After and
+// send the same request again, counted as busy, not as errors.
+func TestRealisticRhythm(t *testing.T) {
+	tight := api.GateConfig{Limit: 1, Queue: -1}
+	srv := apptest.Start(t, func(c *app.Config) { c.Pull, c.Push = tight, tight })
+	var out strings.Builder
+	rep, err := load.Run(context.Background(), load.Config{Server: srv.URL, Devices: 6, Duration: 5 * time.Minute, Visits: 2, Photos: false,
+		Rhythm: load.RhythmRealistic, Stagger: 300 * time.Millisecond, Compress: 1200})
+	if rep != nil {
+		rep.Print(&out)
+		t.Log("\n" + out.String())
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.ErrorCount() != 0 || rep.Lost != 0 {
+		t.Fatalf("errors %v, lost %d %v", rep.Errors, rep.Lost, rep.LostSample)
+	}
+	// Each device syncs first and again every 50–250 ms between visits
+	// 0.5–1.5 s apart; a visit is an inspection and 1–3 findings.
+	if rep.Rhythm != load.RhythmRealistic || rep.Visits != 12 || rep.Syncs < 2*6 || rep.Checked < 2*rep.Visits {
+		t.Fatalf("%s rhythm: %d visits, %d syncs, %d records", rep.Rhythm, rep.Visits, rep.Syncs, rep.Checked)
+	}
+	if !strings.Contains(out.String(), "busy") {
+		t.Fatal("the report has no busy column")
 	}
 }
 

@@ -1,6 +1,7 @@
 package load
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"net/http"
@@ -46,16 +47,22 @@ type recorder struct {
 	latencies map[string][]time.Duration
 	statuses  map[string]map[int]int // endpoint → HTTP status → count
 	bytesIn   map[string]int64
+	busy      map[string]int // endpoint → 503 server_busy answers
 }
 
 func newRecorder() *recorder {
-	return &recorder{latencies: map[string][]time.Duration{}, statuses: map[string]map[int]int{}, bytesIn: map[string]int64{}}
+	return &recorder{latencies: map[string][]time.Duration{}, statuses: map[string]map[int]int{}, bytesIn: map[string]int64{},
+		busy: map[string]int{}}
 }
 
-func (r *recorder) add(endpoint string, d time.Duration, status int, n int64) {
+func (r *recorder) add(endpoint string, d time.Duration, status int, n int64, busy bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.latencies[endpoint] = append(r.latencies[endpoint], d)
+	if busy {
+		r.busy[endpoint]++ // a quick refusal: not a latency of the endpoint's work
+	} else {
+		r.latencies[endpoint] = append(r.latencies[endpoint], d)
+	}
 	if r.statuses[endpoint] == nil {
 		r.statuses[endpoint] = map[int]int{}
 	}
@@ -75,36 +82,48 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	start := time.Now()
 	resp, err := t.next.RoundTrip(req)
 	if err != nil {
-		t.rec.add(ep, time.Since(start), 0, 0)
+		t.rec.add(ep, time.Since(start), 0, 0, false)
 		return nil, err
 	}
 	body, rerr := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if rerr != nil {
-		t.rec.add(ep, time.Since(start), 0, 0)
+		t.rec.add(ep, time.Since(start), 0, 0, false)
 		return nil, rerr
 	}
-	t.rec.add(ep, time.Since(start), resp.StatusCode, int64(len(body)))
+	busy := resp.StatusCode == http.StatusServiceUnavailable && bytes.Contains(body, []byte(`"`+syncproto.CodeServerBusy+`"`))
+	t.rec.add(ep, time.Since(start), resp.StatusCode, int64(len(body)), busy)
 	resp.Body = io.NopCloser(strings.NewReader(string(body)))
 	return resp, nil
 }
 
 // EndpointStats are the figures of one endpoint.
 type EndpointStats struct {
-	Requests      int
-	PerSecond     float64
+	Requests  int
+	PerSecond float64
+	// P50 … Max are the latencies of the requests served: the 503
+	// server_busy refusals (Busy) are left out, since what a device waits
+	// for those is Retry-After and then another request, counted itself.
 	P50, P95, P99 time.Duration
 	Max           time.Duration
 	// Statuses counts answers by HTTP status (0: no answer, a transport
 	// error). Non-2xx answers that a retry later overcame are counted here
 	// but are not errors of the run.
-	Statuses      map[int]int
+	Statuses map[int]int
+	// Busy counts the 503 server_busy answers among Statuses: each made
+	// the device wait Retry-After and send the same request again, which
+	// is the server degrading as designed, not an error.
+	Busy          int
 	ResponseBytes int64
 }
 
 // Report is the outcome of a run.
 type Report struct {
-	Devices  int
+	Devices int
+	// Rhythm is the devices' rhythm (RhythmStress or RhythmRealistic) and
+	// Syncs how many periodic syncs they made in the realistic one.
+	Rhythm   string
+	Syncs    int
 	Duration time.Duration
 	// Visits is how many inspections devices completed; Mutations how many
 	// mutations they sent (answered by the server); Photos how many photo
@@ -151,21 +170,22 @@ func (r *recorder) stats(elapsed time.Duration) map[string]*EndpointStats {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := map[string]*EndpointStats{}
-	for ep, ls := range r.latencies {
-		s := slices.Clone(ls)
+	for ep := range r.statuses {
+		s := slices.Clone(r.latencies[ep])
 		slices.Sort(s)
-		out[ep] = &EndpointStats{Requests: len(s), PerSecond: float64(len(s)) / elapsed.Seconds(),
-			P50: percentile(s, 0.50), P95: percentile(s, 0.95), P99: percentile(s, 0.99), Max: s[len(s)-1],
-			Statuses: r.statuses[ep], ResponseBytes: r.bytesIn[ep]}
+		n := len(s) + r.busy[ep]
+		out[ep] = &EndpointStats{Requests: n, PerSecond: float64(n) / elapsed.Seconds(),
+			P50: percentile(s, 0.50), P95: percentile(s, 0.95), P99: percentile(s, 0.99), Max: percentile(s, 1),
+			Statuses: r.statuses[ep], Busy: r.busy[ep], ResponseBytes: r.bytesIn[ep]}
 	}
 	return out
 }
 
 // Print writes the report for people.
 func (r *Report) Print(w io.Writer) {
-	fmt.Fprintf(w, "fieldload: %d devices for %s: %d visits, %d mutations (%d stale), %d photos uploaded, %d conflicting edits\n",
-		r.Devices, r.Duration.Round(time.Millisecond), r.Visits, r.Mutations, r.Stale, r.Photos, r.Conflicts)
-	fmt.Fprintf(w, "%-8s %9s %9s %9s %9s %9s %9s  %s\n", "endpoint", "requests", "req/s", "p50", "p95", "p99", "max", "statuses")
+	fmt.Fprintf(w, "fieldload: %d devices (%s) for %s: %d visits, %d syncs, %d mutations (%d stale), %d photos uploaded, %d conflicting edits\n",
+		r.Devices, r.Rhythm, r.Duration.Round(time.Millisecond), r.Visits, r.Syncs, r.Mutations, r.Stale, r.Photos, r.Conflicts)
+	fmt.Fprintf(w, "%-8s %9s %9s %9s %9s %9s %9s %6s  %s\n", "endpoint", "requests", "req/s", "p50", "p95", "p99", "max", "busy", "statuses")
 	eps := make([]string, 0, len(r.Endpoints))
 	for ep := range r.Endpoints {
 		eps = append(eps, ep)
@@ -173,7 +193,7 @@ func (r *Report) Print(w io.Writer) {
 	sort.Strings(eps)
 	for _, ep := range eps {
 		s := r.Endpoints[ep]
-		fmt.Fprintf(w, "%-8s %9d %9.1f %9s %9s %9s %9s  %v\n", ep, s.Requests, s.PerSecond, ms(s.P50), ms(s.P95), ms(s.P99), ms(s.Max), s.Statuses)
+		fmt.Fprintf(w, "%-8s %9d %9.1f %9s %9s %9s %9s %6d  %v\n", ep, s.Requests, s.PerSecond, ms(s.P50), ms(s.P95), ms(s.P99), ms(s.Max), s.Busy, s.Statuses)
 	}
 	fmt.Fprintf(w, "errors: %d %v\n", r.ErrorCount(), r.Errors)
 	fmt.Fprintf(w, "lost writes: %d of %d records checked %v\n", r.Lost, r.Checked, r.LostSample)

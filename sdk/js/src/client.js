@@ -54,6 +54,9 @@ const KEEP_CODES = new Set(['clock_skew', 'unknown_reference']);
 /** Upload errors that end a job until the user decides (sync.md §10.4). */
 export const PERMANENT_UPLOAD_CODES = new Set(['hash_mismatch', 'bad_image', 'body_too_large', 'invalid_upload', 'unsupported_media_type']);
 
+/** How often a request refused with 503 server_busy is sent, in one sync. */
+const BUSY_ATTEMPTS = 5;
+
 const BATCH_MAX = 500;
 const PAGE_LIMIT = 500;
 
@@ -66,7 +69,8 @@ const seqKey = (seq) => String(seq).padStart(12, '0');
 export class FieldsyncClient {
   /**
    * @param {{baseURL: string, storage: Storage, deviceName: string, fetch: typeof fetch,
-   *   now: () => number, deviceId: string, auth: any, clock: Clock, lastSync: any, chunkSize: number}} o
+   *   now: () => number, deviceId: string, auth: any, clock: Clock, lastSync: any, chunkSize: number,
+   *   sleep: (ms: number) => Promise<void>}} o
    */
   constructor(o) {
     this.baseURL = o.baseURL.replace(/\/+$/, '');
@@ -74,6 +78,7 @@ export class FieldsyncClient {
     this.deviceName = o.deviceName;
     this.fetchFn = o.fetch;
     this.nowFn = o.now;
+    this.sleepFn = o.sleep;
     /** The device id (UUIDv7, made once per storage). */
     this.deviceId = o.deviceId;
     /** @type {{access: string, refresh: string, user: User | null, gen: number}} */
@@ -94,7 +99,7 @@ export class FieldsyncClient {
   /**
    * Opens the client over storage, making the device id the first time.
    * @param {{baseURL?: string, storage: Storage, deviceName?: string, fetch?: typeof fetch,
-   *   now?: () => number, chunkSize?: number}} opts
+   *   now?: () => number, chunkSize?: number, sleep?: (ms: number) => Promise<void>}} opts
    * @returns {Promise<FieldsyncClient>}
    */
   static async open(opts) {
@@ -123,6 +128,7 @@ export class FieldsyncClient {
       clock: new Clock(deviceId, { now, last: clock?.last ?? '', offset: clock?.offset ?? 0 }),
       lastSync,
       chunkSize: opts.chunkSize ?? 1 << 20,
+      sleep: opts.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
     });
     await c.refreshStatus();
     return c;
@@ -188,6 +194,29 @@ export class FieldsyncClient {
       return await requestJSON(this.transport, method, path, { body, token: this.auth.access }).catch((e) => {
         throw this.authFailed(e);
       });
+    }
+  }
+
+  /**
+   * An api() call sent again, unchanged, while the server answers 503
+   * server_busy (it is serving as many pushes or pulls as it takes and did
+   * nothing with this one): each time after Retry-After seconds, at least
+   * one, and up to a second of jitter. A push so sent keeps its batch_id, a
+   * pull its cursor. After BUSY_ATTEMPTS the error ends the sync, still
+   * temporary; the pending batch is sent again by the next sync.
+   * @param {string} method
+   * @param {string} path
+   * @param {any} [body]
+   */
+  async patient(method, path, body) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.api(method, path, body);
+      } catch (err) {
+        if (!(err instanceof FieldsyncError) || err.code !== 'server_busy' || attempt >= BUSY_ATTEMPTS) throw err;
+        const secs = Math.max(1, Number(err.details?.retryAfter) || 1);
+        await this.sleepFn(secs * 1000 + Math.floor(Math.random() * 1000));
+      }
     }
   }
 
@@ -599,7 +628,7 @@ export class FieldsyncClient {
       onProgress({ phase: 'push', done: res.pushed, total, bytesDone: 0, bytesTotal: 0 });
       let resp;
       try {
-        resp = await this.api('POST', PATH.push, { device_id: this.deviceId, batch_id: batch.batchId, mutations: batch.mutations });
+        resp = await this.patient('POST', PATH.push, { device_id: this.deviceId, batch_id: batch.batchId, mutations: batch.mutations });
       } catch (err) {
         if (!(err instanceof FieldsyncError)) throw err;
         if (err.code === 'batch_mismatch') {
@@ -806,7 +835,7 @@ export class FieldsyncClient {
       if (cursor) q.set('cursor', cursor);
       let page;
       try {
-        page = await this.api('GET', `${PATH.pull}?${q}`);
+        page = await this.patient('GET', `${PATH.pull}?${q}`);
       } catch (err) {
         if (err instanceof FieldsyncError && err.code === 'resync_required' && !resynced) {
           resynced = true;

@@ -39,6 +39,7 @@ export const MESSAGES = {
   quota_exceeded: '待关联的照片太多，先上传记录后会自动继续',
   internal: '服务器内部错误，请稍后重试',
   unavailable: '服务器暂时不可用，请稍后重试',
+  server_busy: '服务器繁忙，数据已保存在手机上，稍后会自动重试',
   unknown_entity: '未知的数据类型（应用程序错误）',
   invalid_id: '记录编号格式不对（应用程序错误）',
   invalid_hlc: '时间戳格式不对（应用程序错误）',

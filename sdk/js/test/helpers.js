@@ -33,18 +33,19 @@ export function tempDir(prefix) {
 
 /**
  * Starts `fieldsync serve --demo` on addr (default 127.0.0.1:0) over
- * dataDir and resolves once it prints the address it listens on.
- * @param {{dataDir: string, addr?: string}} o
+ * dataDir, with more flags args, and resolves once it prints the address
+ * it listens on.
+ * @param {{dataDir: string, addr?: string, args?: string[]}} o
  * @returns {Promise<{url: string, addr: string, proc: import('node:child_process').ChildProcess, stderr: () => string, kill: (sig?: NodeJS.Signals) => Promise<void>}>}
  */
-export function startServer({ dataDir, addr = '127.0.0.1:0' }) {
+export function startServer({ dataDir, addr = '127.0.0.1:0', args = [] }) {
   if (!BIN) throw new Error('FIELDSYNC_BIN is not set: run the tests with go test ./sdk/js (sdk_test.go builds the binary)');
   // The server's token keys live in its database; it takes the first from
   // a jwt.key it finds in the data directory (as a server from before
   // keys lived there left it), so resignToken knows the key.
   const keyFile = path.join(dataDir, 'jwt.key');
   if (!fs.existsSync(keyFile)) fs.writeFileSync(keyFile, randomBytes(32), { mode: 0o600 });
-  const proc = spawn(BIN, ['serve', '--demo', '--demo-month=false', '--data', dataDir, '--addr', addr, '--log-level', 'warn'], {
+  const proc = spawn(BIN, ['serve', '--demo', '--demo-month=false', '--data', dataDir, '--addr', addr, '--log-level', 'warn', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let errText = '';
@@ -80,7 +81,8 @@ export async function fieldsyncCLI(...args) {
 /**
  * A signed-in device.
  * @param {string} url
- * @param {{user?: string, storage?: import('../src/storage/storage.js').Storage, fetch?: typeof fetch, now?: () => number, chunkSize?: number}} [o]
+ * @param {{user?: string, storage?: import('../src/storage/storage.js').Storage, fetch?: typeof fetch, now?: () => number, chunkSize?: number,
+ *   sleep?: (ms: number) => Promise<void>}} [o]
  */
 export async function device(url, o = {}) {
   const c = await FieldsyncClient.open({
@@ -90,6 +92,7 @@ export async function device(url, o = {}) {
     fetch: o.fetch,
     now: o.now,
     chunkSize: o.chunkSize,
+    sleep: o.sleep,
   });
   if (!c.signedIn) await c.signIn(o.user ?? 'inspector', 'inspector123');
   return c;

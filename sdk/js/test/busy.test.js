@@ -1,0 +1,105 @@
+// Admission control against the real fieldsync binary (sync.md §5.2, §11):
+// a push the server refuses with 503 server_busy is sent again, with the
+// same batch_id, after Retry-After, and nothing is lost or doubled.
+
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { after, test } from 'node:test';
+import { uuidv7 } from '../src/index.js';
+import { demoSite, device, recorder, startServer, syncOK, tempDir } from './helpers.js';
+
+/** @type {Array<() => Promise<void>>} */
+const cleanups = [];
+after(async () => {
+  for (const c of cleanups) await c();
+});
+
+/**
+ * A push whose body is still arriving: the server has given it its turn
+ * (turns are taken before the body is read) and it keeps it until finish
+ * sends the rest, which is not JSON, so the server answers 400 after
+ * giving the turn back.
+ * @param {string} url
+ * @param {string} token
+ */
+function slowPush(url, token) {
+  const head = '{"device_id":';
+  const size = 100;
+  const req = http.request(new URL('/api/v1/sync/push', url), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'Content-Length': String(size), Authorization: `Bearer ${token}` },
+  });
+  /** @type {Promise<number>} */
+  const answered = new Promise((resolve, reject) => {
+    req.on('response', (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+  });
+  req.write(head);
+  return { finish: () => (req.end('x'.repeat(size - head.length)), answered) };
+}
+
+/**
+ * Resolves once the server's /metrics shows n pushes holding a turn: the
+ * state the test needs, read from the server rather than guessed by time.
+ * @param {string} url
+ * @param {number} n
+ */
+async function pushesInFlight(url, n) {
+  for (let i = 0; i < 1000; i++) {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    if (text.includes(`fieldsync_admission_in_flight{route="push"} ${n}\n`)) return;
+    await new Promise((r) => setImmediate(r));
+  }
+  assert.fail(`the server never had ${n} pushes in flight`);
+}
+
+test('a push refused with 503 server_busy waits Retry-After and is sent again with its batch_id', async () => {
+  const srv = await startServer({ dataDir: tempDir('data'), args: ['--push-concurrency', '1', '--push-queue', '-1'] });
+  cleanups.push(() => srv.kill());
+  /** @type {number[]} */
+  const waits = [];
+  /** @type {(() => Promise<number>) | null} */
+  let release = null;
+  const rec = recorder();
+  const phone = await device(srv.url, {
+    fetch: rec.fetch,
+    sleep: async (ms) => {
+      waits.push(ms);
+      if (release) {
+        assert.equal(await release(), 400);
+        release = null;
+      }
+    },
+  });
+  await syncOK(phone);
+  const insp = uuidv7();
+  await phone.save('inspection', insp, { site_id: await demoSite(phone), template_id: 'coal_yard', template_version: 1, status: 'draft', summary: '服务器繁忙时保存' });
+
+  // Another push holds the only turn; there is no queue.
+  release = slowPush(srv.url, phone.auth.access).finish;
+  await pushesInFlight(srv.url, 1);
+
+  const r = await syncOK(phone);
+  assert.equal(r.pushed, 1);
+  assert.equal(release, null, 'the phone waited, and the turn was given back meanwhile');
+  const pushes = rec.log.filter((e) => e.path === '/api/v1/sync/push');
+  assert.deepEqual(
+    pushes.map((e) => [e.status, e.code]),
+    [
+      [503, 'server_busy'],
+      [200, ''],
+    ],
+  );
+  assert.equal(pushes[0].body.batch_id, pushes[1].body.batch_id, 'the same batch, sent again');
+  assert.deepEqual(waits.length, 1);
+  assert.ok(waits[0] >= 1000, `waited ${waits[0]} ms: Retry-After is at least a second`);
+
+  // The server has the inspection once, as another phone of the county sees it.
+  const other = await device(srv.url, { user: 'inspector2' });
+  await syncOK(other);
+  assert.equal((await other.get('inspection', insp))?.fields.summary, '服务器繁忙时保存');
+  assert.equal(phone.status().pendingChanges, 0);
+});
