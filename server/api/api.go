@@ -81,15 +81,14 @@ func New(syncer *server.Syncer, au *auth.Service, st server.Store, log *slog.Log
 		e.IPExtractor = echo.ExtractIPFromXFFHeader(opts...)
 	}
 	e.Use(a.forwarding, clientRequestID, middleware.RequestID(), a.logRequests, a.metrics.middleware, middleware.Recover(), a.serverHLC, strictQuery,
-		middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024, Level: gzipLevel,
+		compress(func(c echo.Context) bool {
 			// Not /metrics (it compresses itself), not photos (JPEG is
 			// compressed, and Range must address the stored bytes), not tus,
 			// not the office console's photos.
-			Skipper: func(c echo.Context) bool {
-				p := c.Path()
-				return p == "/metrics" || p == pullRoute || strings.HasPrefix(p, "/api/v1/photos/") || strings.HasPrefix(p, "/api/v1/uploads/") ||
-					strings.HasPrefix(p, "/console/photos/")
-			}}))
+			p := c.Path()
+			return p == "/metrics" || strings.HasPrefix(p, "/api/v1/photos/") || strings.HasPrefix(p, "/api/v1/uploads/") ||
+				strings.HasPrefix(p, "/console/photos/")
+		}))
 
 	e.GET("/healthz", a.healthz)
 	e.GET("/readyz", a.readyz)
@@ -104,7 +103,7 @@ func New(syncer *server.Syncer, au *auth.Service, st server.Store, log *slog.Log
 	admin := requireRole(func(r server.Role) bool { return r == server.RoleAdmin })
 	v1.POST("/auth/logout", a.logout, small, authn)
 	v1.GET("/me", a.me, authn)
-	v1.GET(strings.TrimPrefix(pullRoute, "/api/v1"), a.pull, authn, a.pulls.admit)
+	v1.GET("/sync/pull", a.pull, authn, a.pulls.admit)
 	v1.POST("/sync/push", a.push, push, authn, a.pushes.admit) // a turn before the body is read
 	v1.POST("/inspections/:id/review", a.review, small, authn, office)
 	v1.GET("/conflicts", a.conflicts, authn, office)
@@ -186,13 +185,6 @@ func (a *API) me(c echo.Context) error {
 	return c.JSON(http.StatusOK, syncproto.User{ID: p.UserID, Username: p.Username, DisplayName: p.Name,
 		Role: string(p.Role), Counties: counties, DeviceID: p.DeviceID})
 }
-
-// gzipLevel is the general compression level: the fastest (pull pages,
-// the bulk of what phones download, are compressed by writePage).
-const gzipLevel = 1
-
-// pullRoute is written by writePage, which compresses it itself.
-const pullRoute = syncproto.PathPull
 
 func (a *API) pull(c echo.Context) error {
 	limit, err := intParam(c, "limit", 0)

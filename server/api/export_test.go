@@ -8,3 +8,6 @@ func SetGateHook(h func(route, event string)) (restore func()) {
 	testHookGate.Store(&h)
 	return func() { testHookGate.Store(nil) }
 }
+
+// GzipWritersInUse is how many compressors responses hold now.
+func GzipWritersInUse() int64 { return gzipInUse.Load() }
