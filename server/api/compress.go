@@ -37,7 +37,7 @@ var gzipInUse atomic.Int64
 // skip names (already compressed, or ranges of stored bytes).
 func compress(skip func(echo.Context) bool) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
+		return func(c echo.Context) (err error) {
 			if skip(c) || c.Request().Method == http.MethodHead {
 				return next(c)
 			}
@@ -48,12 +48,16 @@ func compress(skip func(echo.Context) bool) echo.MiddlewareFunc {
 			}
 			w := &gzipWriter{ResponseWriter: res.Writer}
 			res.Writer = w
-			err := next(c)
-			if ferr := w.finish(); err == nil {
-				err = ferr
-			}
-			res.Writer = w.ResponseWriter
-			return err
+			// Deferred, so that a handler's panic (answered by Recover,
+			// further out) still finds the original writer and nothing
+			// held back.
+			defer func() {
+				if ferr := w.finish(); err == nil {
+					err = ferr
+				}
+				res.Writer = w.ResponseWriter
+			}()
+			return next(c)
 		}
 	}
 }

@@ -65,7 +65,7 @@ func vehicleMutation(clock *syncproto.Clock, id string, i int) syncproto.Mutatio
 // batch generator: batch n is 500 mutations of 10 fields, with new random
 // ids each time for "create", the same 500 ids every time for "update".
 // It also returns the ids of the last batch made.
-func pushSetup(b *testing.B, kind string) (*server.Syncer, *server.Principal, func(n int) *syncproto.PushRequest, []string) {
+func pushSetup(b testing.TB, kind string) (*server.Syncer, *server.Principal, func(n int) *syncproto.PushRequest, []string) {
 	db, s := openSeeded(b)
 	p := storetest.Inspector(b, db, "140902")
 	clock := syncproto.NewClock(p.DeviceID, nil)

@@ -114,8 +114,11 @@ func (d *device) patiently(ctx context.Context, send func() error) error {
 	for {
 		err := send()
 		var ae *syncproto.APIError
-		if !errors.As(err, &ae) || ae.Body.Code != syncproto.CodeServerBusy || ctx.Err() != nil {
+		if !errors.As(err, &ae) || ae.Body.Code != syncproto.CodeServerBusy {
 			return err
+		}
+		if ctx.Err() != nil { // the run is over: cut off while waiting, not failed
+			return ctx.Err()
 		}
 		sleep(ctx, max(ae.RetryAfter, time.Second)+time.Duration(d.rnd.Int64N(int64(time.Second))))
 	}
