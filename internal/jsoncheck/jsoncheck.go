@@ -24,6 +24,7 @@ const (
 	Depth                  // objects and arrays nested deeper than the limit
 	UTF8                   // invalid UTF-8, or an unpaired surrogate escape
 	Number                 // a number no IEEE 754 double holds exactly
+	NUL                    // a \u0000 in a string: no SQL text column keeps it (PostgreSQL refuses it)
 )
 
 // Problem is the first thing Check found wrong, and where.
@@ -39,7 +40,7 @@ type Problem struct {
 // Error describes the problem in English (for logs).
 func (p *Problem) Error() string {
 	what := map[Kind]string{Syntax: "malformed JSON", Depth: "nested too deep", UTF8: "invalid UTF-8 or unpaired surrogate",
-		Number: "number not exactly representable as a double"}[p.Kind]
+		Number: "number not exactly representable as a double", NUL: "NUL character (\\u0000) in a string"}[p.Kind]
 	if p.Path == "" {
 		return what + " at offset " + strconv.Itoa(p.Offset)
 	}
@@ -291,6 +292,9 @@ func (s *scanner) escape() bool {
 	r, ok := s.hex4(s.i + 2)
 	if !ok {
 		return s.fail(Syntax)
+	}
+	if r == 0 {
+		return s.fail(NUL)
 	}
 	s.i += 6
 	if !utf16.IsSurrogate(r) {

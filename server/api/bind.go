@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"github.com/xinzhou-eco/fieldsync/server"
@@ -224,6 +225,40 @@ func strictQuery(next echo.HandlerFunc) echo.HandlerFunc {
 		for name, vs := range q {
 			if len(vs) > 1 {
 				return server.Errorf(syncproto.CodeBadRequest, "查询参数 %s 重复", name)
+			}
+		}
+		return next(c)
+	}
+}
+
+// storableText refuses, on every route, query parameters and form fields
+// that no store can keep as text: a NUL character or invalid UTF-8
+// (PostgreSQL refuses both in a text value, so they would reach the
+// database as an internal error). JSON bodies are checked the same way by
+// server.CheckJSON.
+func storableText(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		check := func(what string, vals url.Values) error {
+			for name, vs := range vals {
+				for _, v := range append(vs, name) {
+					if strings.IndexByte(v, 0) >= 0 || !utf8.ValidString(v) {
+						return server.Errorf(syncproto.CodeBadRequest, "%s %s 含有空字符或无效的 UTF-8 编码", what, strings.ToValidUTF8(strings.ReplaceAll(name, "\x00", ""), "?"))
+					}
+				}
+			}
+			return nil
+		}
+		r := c.Request()
+		if q, err := url.ParseQuery(r.URL.RawQuery); err == nil { // malformed queries are strictQuery's
+			if err := check("查询参数", q); err != nil {
+				return err
+			}
+		}
+		if mt, _, _ := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); mt == echo.MIMEApplicationForm {
+			if err := r.ParseForm(); err == nil {
+				if err := check("表单字段", r.PostForm); err != nil {
+					return err
+				}
 			}
 		}
 		return next(c)
