@@ -29,6 +29,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"syscall"
@@ -62,11 +63,24 @@ func main() {
 	flag.StringVar(&cfg.ServerArgs, "server-args", "", "more arguments for fieldsync serve, space-separated (e.g. --debug-addr 127.0.0.1:6060 to profile it)")
 	flag.Float64Var(&cfg.LinkMBs, "link", 2, "after the pull, a first sync of the slice over a link of this many MB/s of gzip-compressed answers (0: skip)")
 	flag.BoolVar(&cfg.JSON, "json", false, "print one JSON line per round and one for the summary instead of tables")
+	cpuProfile := flag.String("cpuprofile", "", "write this process's (the client's) CPU profile to the file")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "fieldbench:", err)
+			os.Exit(2)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if _, err := run(ctx, cfg, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "fieldbench:", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
