@@ -30,7 +30,7 @@ var statusNames = map[string]string{"draft": "草稿", "submitted": "已提交�
 // flagTitles name the evidence flags the server raises on photos (sync.md
 // 10.7); a flag not listed is shown by its name.
 var flagTitles = map[string]string{
-	"no_gps": "无 GPS 位置", "far_from_site": "远离点位", "time_mismatch": "拍摄时间存疑", "mock_location": "疑似虚拟定位",
+	"no_gps": "无 GPS 位置", "far_from_site": "远离点位", "time_mismatch": "拍摄时间存疑", "position_mismatch": "照片位置与定位不符", "mock_location": "疑似虚拟定位",
 	"edited": "经过编辑软件处理", "duplicate": "与其他记录重复", "near_duplicate": "与其他点位照片近似", "unreadable": "无法读取",
 }
 

@@ -3,6 +3,7 @@ package console
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 )
@@ -38,6 +39,66 @@ func num(v any) string {
 	return fmt.Sprint(v)
 }
 
+// mismatchAmounts names, for each reason, the key of its amount in
+// seconds.
+var mismatchAmounts = map[string]string{
+	"exif_vs_device": "exif_minus_device_s",
+	"outside_visit":  "outside_visit_s",
+	"after_receipt":  "after_receipt_s",
+}
+
+// mismatchAmount says by how much a time disagreed (seconds, signed as
+// the flag writes them).
+func mismatchAmount(reason string, s float64) string {
+	early, late := "早", "晚"
+	switch reason {
+	case "exif_vs_device":
+		early, late = "比手机记录的时间早", "比手机记录的时间晚"
+	case "outside_visit":
+		early, late = "在检查开始前", "在检查结束后"
+	case "after_receipt":
+		return "（晚 " + span(s) + "）"
+	}
+	if s < 0 {
+		return "（" + early + " " + span(-s) + "）"
+	}
+	return "（" + late + " " + span(s) + "）"
+}
+
+// span writes a duration of s seconds in Chinese, to its two largest units.
+func span(s float64) string {
+	sec := int64(math.Round(s))
+	units := []struct {
+		n    int64
+		name string
+	}{{86400, "天"}, {3600, "小时"}, {60, "分钟"}, {1, "秒"}}
+	var parts []string
+	for _, u := range units {
+		if sec >= u.n && len(parts) < 2 {
+			parts = append(parts, fmt.Sprintf("%d %s", sec/u.n, u.name))
+			sec %= u.n
+		} else if len(parts) > 0 {
+			break
+		}
+	}
+	if len(parts) == 0 {
+		return "0 秒"
+	}
+	return strings.Join(parts, " ")
+}
+
+// distance writes metres in Chinese: 850 米, 1.2 公里.
+func distance(v any) string {
+	m, ok := v.(float64)
+	if !ok {
+		return fmt.Sprint(v)
+	}
+	if m >= 1000 {
+		return fmt.Sprintf("%.1f 公里", m/1000)
+	}
+	return fmt.Sprintf("%.0f 米", m)
+}
+
 var mismatchReasons = map[string]string{
 	"exif_vs_device": "照片 EXIF 时间与手机记录的拍摄时间不一致",
 	"outside_visit":  "拍摄时间不在本次检查的起止时间内",
@@ -62,14 +123,19 @@ func explainFlag(name string, v map[string]any) string {
 		if list, ok := v["reasons"].([]any); ok {
 			for _, r := range list {
 				s, _ := r.(string)
-				if m := mismatchReasons[s]; m != "" {
-					rs = append(rs, m)
-				} else {
-					rs = append(rs, s)
+				m := mismatchReasons[s]
+				if m == "" {
+					m = s
 				}
+				if by, ok := v[mismatchAmounts[s]].(float64); ok { // by how much (written since issue 15)
+					m += mismatchAmount(s, by)
+				}
+				rs = append(rs, m)
 			}
 		}
 		return "拍摄时间存疑：" + strings.Join(rs, "；")
+	case "position_mismatch":
+		return fmt.Sprintf("照片 EXIF 中的位置与手机拍摄时的定位相距 %s（两者精度加余量共允许 %s）", distance(v["distance_m"]), distance(v["allowed_m"]))
 	case "mock_location":
 		return "定位精度恰为 0 米，可能使用了模拟定位"
 	case "edited":
@@ -123,9 +189,9 @@ func whereRefs(refs any) string {
 }
 
 // FlagNames are the evidence flags the review queue filters on.
-var FlagNames = []string{"no_gps", "far_from_site", "time_mismatch", "mock_location", "edited", "duplicate", "duplicate_item", "near_duplicate", "unreadable"}
+var FlagNames = []string{"no_gps", "far_from_site", "time_mismatch", "position_mismatch", "mock_location", "edited", "duplicate", "duplicate_item", "near_duplicate", "unreadable"}
 
 type flagOption struct{ Name, Title string }
 
-var flagOptions = []flagOption{{"no_gps", "无定位"}, {"far_from_site", "远离点位"}, {"time_mismatch", "时间不符"},
+var flagOptions = []flagOption{{"no_gps", "无定位"}, {"far_from_site", "远离点位"}, {"time_mismatch", "时间不符"}, {"position_mismatch", "位置不符"},
 	{"mock_location", "疑似虚拟定位"}, {"edited", "经过编辑"}, {"duplicate", "重复照片"}, {"duplicate_item", "一照多项"}, {"near_duplicate", "近似重复"}, {"unreadable", "无法读取"}}

@@ -14,15 +14,16 @@ import (
 // The evidence flags. Each is a key of the photo's flags object, present
 // only when raised, with the facts a reviewer needs as its value.
 const (
-	FlagNoGPS         = "no_gps"         // the photo itself carries no GPS position
-	FlagFarFromSite   = "far_from_site"  // taken outside the site's geofence
-	FlagTimeMismatch  = "time_mismatch"  // EXIF time, phone time, visit and receipt disagree
-	FlagMockLocation  = "mock_location"  // position accuracy exactly 0 (Android mock location)
-	FlagEdited        = "edited"         // EXIF software names an image editor
-	FlagDuplicate     = "duplicate"      // the same bytes were evidence of another inspection first (server.ReuseDuplicate)
-	FlagNearDuplicate = "near_duplicate" // a near-identical picture was taken at another site first (server.ReuseNearDuplicate)
-	FlagDuplicateItem = "duplicate_item" // the same bytes are the photo of another checklist item of the same inspection (server.ReuseOtherItem)
-	FlagUnreadable    = "unreadable"     // the bytes could not be read as an image
+	FlagNoGPS         = "no_gps"            // the photo itself carries no GPS position
+	FlagFarFromSite   = "far_from_site"     // taken outside the site's geofence
+	FlagTimeMismatch  = "time_mismatch"     // EXIF time, phone time, visit and receipt disagree
+	FlagPosMismatch   = "position_mismatch" // the photo's EXIF position is far from the phone's own fix
+	FlagMockLocation  = "mock_location"     // position accuracy exactly 0 (Android mock location)
+	FlagEdited        = "edited"            // EXIF software names an image editor
+	FlagDuplicate     = "duplicate"         // the same bytes were evidence of another inspection first (server.ReuseDuplicate)
+	FlagNearDuplicate = "near_duplicate"    // a near-identical picture was taken at another site first (server.ReuseNearDuplicate)
+	FlagDuplicateItem = "duplicate_item"    // the same bytes are the photo of another checklist item of the same inspection (server.ReuseOtherItem)
+	FlagUnreadable    = "unreadable"        // the bytes could not be read as an image
 )
 
 // evidence is what the flags are computed from.
@@ -34,6 +35,7 @@ type evidence struct {
 	visit      *server.StoredRecord // the inspection, if any
 	site       *server.StoredRecord
 	where      *geo.Point // the photo's position in WGS-84: EXIF, else the phone's
+	fix        *geo.Point // the phone's own fix at capture, in WGS-84
 }
 
 // flags computes every flag but the reuse flags (duplicate and
@@ -54,6 +56,9 @@ func (p *Processor) flags(ctx context.Context, ev *evidence) (map[string]any, er
 	}
 	if f := p.timeMismatch(ev); f != nil {
 		flags[FlagTimeMismatch] = f
+	}
+	if f := positionMismatch(ev); f != nil {
+		flags[FlagPosMismatch] = f
 	}
 	if acc, ok := ev.rec.Float("accuracy_m"); ok && acc == 0 {
 		flags[FlagMockLocation] = map[string]any{"source": "device", "accuracy_m": 0}
@@ -97,11 +102,6 @@ func (p *Processor) place(ctx context.Context, ev *evidence) error {
 			return err
 		}
 	}
-	if ev.exif.GPS != nil {
-		pt := *ev.exif.GPS
-		ev.where = &pt
-		return nil
-	}
 	lon, okLon := ev.rec.Float("lon")
 	lat, okLat := ev.rec.Float("lat")
 	if okLon && okLat {
@@ -110,10 +110,50 @@ func (p *Processor) place(ctx context.Context, ev *evidence) error {
 			crs = "wgs84"
 		}
 		if pt, err := geo.ToWGS84(geo.Point{Lon: lon, Lat: lat}, crs); err == nil {
-			ev.where = &pt
+			ev.fix = &pt
 		}
 	}
+	ev.where = ev.fix
+	if ev.exif.GPS != nil {
+		pt := *ev.exif.GPS
+		ev.where = &pt
+	}
 	return nil
+}
+
+// Tolerances of positionMismatch: what an honest phone's two positions of
+// one moment may differ by. The camera writes the fix it had when the
+// shutter fired, the app the one it had when it saved the record; indoors
+// or under cover either may be a coarse network fix.
+const (
+	posBaseSlackM = 100 // on top of both reported accuracies
+	posMaxAccM    = 500 // a reported accuracy counts up to this
+)
+
+// positionMismatch compares the photo's EXIF position with the phone's own
+// fix at capture (both WGS-84): farther apart than both reported
+// accuracies and posBaseSlackM allow, the file was not taken where the
+// phone was (a picture from elsewhere, or a position set by hand).
+func positionMismatch(ev *evidence) map[string]any {
+	if ev.exif.GPS == nil || ev.fix == nil {
+		return nil
+	}
+	allowed := float64(posBaseSlackM)
+	out := map[string]any{}
+	if acc, ok := ev.rec.Float("accuracy_m"); ok && acc > 0 {
+		allowed += math.Min(acc, posMaxAccM)
+		out["device_accuracy_m"] = acc
+	}
+	if ev.exif.GPSAccuracyM != nil && *ev.exif.GPSAccuracyM > 0 {
+		allowed += math.Min(*ev.exif.GPSAccuracyM, posMaxAccM)
+		out["exif_accuracy_m"] = *ev.exif.GPSAccuracyM
+	}
+	d := geo.DistanceM(*ev.exif.GPS, *ev.fix)
+	if d <= allowed {
+		return nil
+	}
+	out["distance_m"], out["allowed_m"] = math.Round(d), math.Round(allowed)
+	return out
 }
 
 // farFromSite compares the photo's position with the site's geofence,
@@ -160,8 +200,10 @@ func (p *Processor) timeMismatch(ev *evidence) map[string]any {
 		taken = captured
 	}
 	var reasons []string
+	out := map[string]any{}
 	if !exifTime.IsZero() && !captured.IsZero() && absDur(exifTime.Sub(captured)) > p.cfg.TimeSlack {
 		reasons = append(reasons, "exif_vs_device")
+		out["exif_minus_device_s"] = int64(exifTime.Sub(captured).Seconds())
 	}
 	var start, end time.Time
 	if ev.visit != nil {
@@ -169,17 +211,24 @@ func (p *Processor) timeMismatch(ev *evidence) map[string]any {
 		if end.IsZero() && !start.IsZero() {
 			end = start.Add(12 * time.Hour)
 		}
-		if !taken.IsZero() && !start.IsZero() && (taken.Before(start.Add(-p.cfg.TimeSlack)) || taken.After(end.Add(p.cfg.TimeSlack))) {
+		switch {
+		case taken.IsZero() || start.IsZero():
+		case taken.Before(start.Add(-p.cfg.TimeSlack)):
 			reasons = append(reasons, "outside_visit")
+			out["outside_visit_s"] = int64(taken.Sub(start).Seconds()) // negative: before the visit began
+		case taken.After(end.Add(p.cfg.TimeSlack)):
+			reasons = append(reasons, "outside_visit")
+			out["outside_visit_s"] = int64(taken.Sub(end).Seconds()) // positive: after it ended
 		}
 	}
 	if !taken.IsZero() && taken.After(ev.rec.CreatedAt.Add(p.cfg.TimeSlack)) {
 		reasons = append(reasons, "after_receipt")
+		out["after_receipt_s"] = int64(taken.Sub(ev.rec.CreatedAt).Seconds())
 	}
 	if len(reasons) == 0 {
 		return nil
 	}
-	out := map[string]any{"reasons": reasons, "received_at": ev.rec.CreatedAt.UTC().Format(time.RFC3339)}
+	out["reasons"], out["received_at"] = reasons, ev.rec.CreatedAt.UTC().Format(time.RFC3339)
 	for k, t := range map[string]time.Time{"exif_time": exifTime, "captured_at": captured, "visit_start": start, "visit_end": end} {
 		if !t.IsZero() {
 			out[k] = t.Format(time.RFC3339)

@@ -92,7 +92,7 @@ export const siteKinds = Object.fromEntries(siteKindChoices.map((c) => [c.code, 
 export const statusNames = { draft: '草稿', submitted: '已提交，待审核', returned: '已退回，待修改', approved: '已审核通过' };
 
 export const flagTitles = {
-  no_gps: '无 GPS 位置', far_from_site: '远离点位', time_mismatch: '拍摄时间存疑', mock_location: '疑似虚拟定位',
+  no_gps: '无 GPS 位置', far_from_site: '远离点位', time_mismatch: '拍摄时间存疑', position_mismatch: '照片位置与定位不符', mock_location: '疑似虚拟定位',
   edited: '经过编辑软件处理', duplicate: '与其他记录重复', duplicate_item: '同一照片用于多个检查项',
   near_duplicate: '与其他点位照片近似', unreadable: '无法读取',
 };
