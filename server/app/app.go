@@ -225,7 +225,7 @@ func (a *App) openParts(ctx context.Context) error {
 	pcfg.Limits.MaxBytes = cfg.PhotoDecodeMemory
 	pg, shared := db.(*postgres.DB)
 	if shared {
-		locks := pglock.New(pg.Pool(), log)
+		locks := pglock.New(pg.LockPool(), log)
 		upOpts = append(upOpts, upload.WithLocker(locks))
 		pcfg.LinkLock = func(ctx context.Context) (func(), error) {
 			l, err := locks.NewLock("photos.reuse-link")

@@ -37,11 +37,22 @@ const (
 // server between statements before the database ends it.
 const idleWriteTimeout = time.Minute
 
+// Pool sizes. pgxpool's own default is the number of CPUs (at least 4),
+// which a busy server exhausts: under 500 devices on a 2-core machine the
+// requests, the photo job queue's leader election and the uploads' locks
+// all waited on 4 connections, for up to a minute. A DSN's pool_max_conns
+// still decides the main pool.
+const (
+	DefaultMaxConns = 24 // requests and the photo job queue
+	LockConns       = 16 // session advisory locks (LockPool), at most this many held at once
+)
+
 // DB is the PostgreSQL store: a pgx connection pool shared by reads and
 // writes. Sequence numbers are assigned under feedLock (see the package
 // documentation).
 type DB struct {
 	pool  *pgxpool.Pool
+	locks *pgxpool.Pool // LockPool
 	epoch string
 	stmts map[string]*entitySQL
 	// writing admits one Update of this process at a time, so that the
@@ -58,20 +69,30 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse database url: %w", err)
 	}
+	if !strings.Contains(dsn, "pool_max_conns") {
+		cfg.MaxConns = DefaultMaxConns
+	}
+	lcfg := cfg.Copy()
+	lcfg.MaxConns, lcfg.MinConns = LockConns, 0
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect: %w", err)
 	}
-	db := &DB{pool: pool, stmts: make(map[string]*entitySQL, len(server.Entities)), writing: make(chan struct{}, 1)}
+	locks, err := pgxpool.NewWithConfig(ctx, lcfg)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	db := &DB{pool: pool, locks: locks, stmts: make(map[string]*entitySQL, len(server.Entities)), writing: make(chan struct{}, 1)}
 	for _, e := range server.Entities {
 		db.stmts[e.Name] = newEntitySQL(e)
 	}
 	if err := db.migrate(ctx); err != nil {
-		pool.Close()
+		db.Close()
 		return nil, err
 	}
 	if err := pool.QueryRow(ctx, `SELECT value FROM meta WHERE key = 'epoch'`).Scan(&db.epoch); err != nil {
-		pool.Close()
+		db.Close()
 		return nil, fmt.Errorf("read epoch: %w", err)
 	}
 	return db, nil
@@ -125,11 +146,18 @@ func (db *DB) migrate(ctx context.Context) error {
 // state in the same database (a job queue, a lock).
 func (db *DB) Pool() *pgxpool.Pool { return db.pool }
 
+// LockPool is a second pool, of at most LockConns connections, for
+// session-level advisory locks (pglock holds a connection for as long as
+// it holds a lock): many uploads in progress then wait for each other,
+// never for the connections requests need.
+func (db *DB) LockPool() *pgxpool.Pool { return db.locks }
+
 // Epoch identifies this database (made at creation, kept in backups).
 func (db *DB) Epoch() string { return db.epoch }
 
-// Close closes the pool.
+// Close closes the pools.
 func (db *DB) Close() error {
+	db.locks.Close()
 	db.pool.Close()
 	return nil
 }

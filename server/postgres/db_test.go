@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"io/fs"
+	"strings"
 	"sync"
 	"testing"
 
@@ -78,5 +79,28 @@ func TestOpenTogether(t *testing.T) {
 		if db.Epoch() != dbs[0].Epoch() {
 			t.Errorf("epochs differ: %s, %s", db.Epoch(), dbs[0].Epoch())
 		}
+	}
+}
+
+// TestPoolSizes: the request pool has DefaultMaxConns connections unless
+// the DSN's pool_max_conns says otherwise, and advisory locks have a pool
+// of their own, so locks held for uploads never take the requests'
+// connections.
+func TestPoolSizes(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	db, _ := openAt(t, dsn)
+	if got := db.Pool().Config().MaxConns; got != postgres.DefaultMaxConns {
+		t.Errorf("request pool of %d, want %d", got, postgres.DefaultMaxConns)
+	}
+	if got := db.LockPool().Config().MaxConns; got != postgres.LockConns || db.LockPool() == db.Pool() {
+		t.Errorf("lock pool of %d (same pool: %v), want its own of %d", got, db.LockPool() == db.Pool(), postgres.LockConns)
+	}
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	db7, _ := openAt(t, dsn+sep+"pool_max_conns=7")
+	if got := db7.Pool().Config().MaxConns; got != 7 {
+		t.Errorf("pool_max_conns=7: request pool of %d", got)
 	}
 }
