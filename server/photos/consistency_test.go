@@ -2,7 +2,6 @@ package photos_test
 
 import (
 	"math"
-	"net/http"
 	"testing"
 	"time"
 
@@ -28,12 +27,7 @@ func TestPositionAndTimeConsistency(t *testing.T) {
 		return map[string]any{"lon": p.Lon, "lat": p.Lat, "accuracy_m": acc, "crs": "wgs84"}
 	}
 	weak := 180.0
-	tests := []struct {
-		name  string
-		img   testimg.Options
-		extra map[string]any
-		want  []string
-	}{
+	tests := []flagCase{
 		// Honest.
 		{"EXIF and fix agree", testimg.Options{Time: &taken, GPS: &siteAt}, fix(siteAt, 5), nil},
 		{"camera and app fixes 60 m apart", testimg.Options{Time: &taken, GPS: &near}, fix(siteAt, 8), nil},
@@ -47,23 +41,7 @@ func TestPositionAndTimeConsistency(t *testing.T) {
 		{"position typed into the app", testimg.Options{Time: &taken, GPS: &siteAt}, fix(farAway, 10), []string{"position_mismatch"}},
 		{"captured now, file three days old", testimg.Options{Time: &threeDaysOld, GPS: &siteAt}, fix(siteAt, 5), []string{"time_mismatch"}},
 	}
-	ids := make([]string, len(tests))
-	tus := w.srv.Tus(w.phone)
-	for i, tc := range tests {
-		opt := tc.img
-		opt.Width, opt.Height, opt.Seed = 320, 240, uint64(300+i)
-		data := testimg.JPEG(opt)
-		ids[i] = w.photo(t, w.insp, data, tc.extra)
-		tus.Upload(ids[i], "image/jpeg", data, http.StatusNoContent)
-	}
-	w.srv.App.Photos.WaitIdle()
-	flags := make([]map[string]map[string]any, len(tests))
-	for i, tc := range tests {
-		flags[i] = w.flags(t, ids[i])
-		if got := flagNames(flags[i]); !equal(got, tc.want) {
-			t.Errorf("%s: flags %v (%v), want %v", tc.name, got, flags[i], tc.want)
-		}
-	}
+	flags := w.raise(t, tests, 300)
 	// By how much, in the flags' own terms.
 	if pm := flags[6]["position_mismatch"]; pm != nil && (pm["distance_m"].(float64) < 2500 || pm["distance_m"].(float64) > 2700 || pm["allowed_m"] != 105.0) {
 		t.Errorf("picture from elsewhere: %v, want about 2600 m apart, 105 m allowed", pm)

@@ -19,12 +19,7 @@ func TestEveryFlag(t *testing.T) {
 	far := geo.Point{Lon: siteAt.Lon + 0.06, Lat: siteAt.Lat} // ~5 km east
 	gcj := geo.WGS84ToGCJ02(siteAt)
 	atSite := map[string]any{"lon": siteAt.Lon, "lat": siteAt.Lat, "accuracy_m": 5, "crs": "wgs84"}
-	tests := []struct {
-		name  string
-		img   testimg.Options
-		extra map[string]any
-		want  []string
-	}{
+	tests := []flagCase{
 		{"clean", testimg.Options{Time: &taken, GPS: &siteAt}, atSite, nil},
 		{"gallery photo without GPS", testimg.Options{Time: &taken}, atSite, []string{"no_gps"}},
 		// The phone's fix says it was at the site: the file's position disagrees too.
@@ -37,25 +32,44 @@ func TestEveryFlag(t *testing.T) {
 		{"the same position taken as WGS-84 is off site", testimg.Options{Time: &taken},
 			map[string]any{"lon": gcj.Lon, "lat": gcj.Lat, "accuracy_m": 10, "crs": "wgs84"}, []string{"far_from_site", "no_gps"}},
 	}
-	ids := make([]string, len(tests))
+	flags := w.raise(t, tests, 100)
+	if d := flags[2]["far_from_site"]["distance_m"].(float64); d < 4800 || d > 5500 {
+		t.Errorf("far_from_site distance %v m, want about 5200", d)
+	}
+}
+
+// flagCase is a photo made with img, pushed with the record fields extra
+// on top of the usual ones, and the flags it must raise (sorted).
+type flagCase struct {
+	name  string
+	img   testimg.Options
+	extra map[string]any
+	want  []string
+}
+
+// raise pushes and uploads each case's photo (320×240, seeds from seed on),
+// waits until all are processed, checks the flags' names and returns the
+// flags of each.
+func (w *world) raise(t *testing.T, cases []flagCase, seed uint64) []map[string]map[string]any {
+	t.Helper()
+	ids := make([]string, len(cases))
 	tus := w.srv.Tus(w.phone)
-	for i, tc := range tests {
+	for i, tc := range cases {
 		opt := tc.img
-		opt.Width, opt.Height, opt.Seed = 320, 240, uint64(100+i)
+		opt.Width, opt.Height, opt.Seed = 320, 240, seed+uint64(i)
 		data := testimg.JPEG(opt)
 		ids[i] = w.photo(t, w.insp, data, tc.extra)
 		tus.Upload(ids[i], "image/jpeg", data, http.StatusNoContent)
 	}
 	w.srv.App.Photos.WaitIdle()
-	for i, tc := range tests {
-		f := w.flags(t, ids[i])
-		if got := flagNames(f); !equal(got, tc.want) {
-			t.Errorf("%s: flags %v (%v), want %v", tc.name, got, f, tc.want)
+	flags := make([]map[string]map[string]any, len(cases))
+	for i, tc := range cases {
+		flags[i] = w.flags(t, ids[i])
+		if got := flagNames(flags[i]); !equal(got, tc.want) {
+			t.Errorf("%s: flags %v (%v), want %v", tc.name, got, flags[i], tc.want)
 		}
 	}
-	if d := w.flags(t, ids[2])["far_from_site"]["distance_m"].(float64); d < 4800 || d > 5500 {
-		t.Errorf("far_from_site distance %v m, want about 5200", d)
-	}
+	return flags
 }
 
 func equal(a, b []string) bool {

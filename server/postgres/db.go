@@ -51,6 +51,8 @@ const (
 // writes. Sequence numbers are assigned under feedLock (see the package
 // documentation).
 type DB struct {
+	sqlstore.FeedPages // Changes and WireChanges, from feed
+
 	pool  *pgxpool.Pool
 	locks *pgxpool.Pool // LockPool
 	epoch string
@@ -84,6 +86,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		return nil, fmt.Errorf("connect: %w", err)
 	}
 	db := &DB{pool: pool, locks: locks, stmts: make(map[string]*entitySQL, len(server.Entities)), writing: make(chan struct{}, 1)}
+	db.FeedPages.Read = db.feed
 	for _, e := range server.Entities {
 		db.stmts[e.Name] = newEntitySQL(e)
 	}

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -16,27 +15,6 @@ import (
 
 // This file is the read side of sync: the change feed, one record, and
 // the device's acknowledged position.
-
-// Changes returns the records in scope with seq > after, in seq order, at
-// most limit, reading every table in one snapshot.
-func (db *DB) Changes(ctx context.Context, scope server.Scope, after int64, limit int) ([]*server.StoredRecord, bool, error) {
-	rows, more, err := db.feed(ctx, scope, after, limit)
-	if err != nil {
-		return nil, false, err
-	}
-	recs, err := sqlstore.DecodeRows(rows)
-	return recs, more, err
-}
-
-// WireChanges is Changes written as wire changes, straight from the rows.
-func (db *DB) WireChanges(ctx context.Context, scope server.Scope, after int64, limit int, grouped bool) ([]json.RawMessage, bool, error) {
-	rows, more, err := db.feed(ctx, scope, after, limit)
-	if err != nil {
-		return nil, false, err
-	}
-	out, err := sqlstore.EncodeChanges(rows, grouped)
-	return out, more, err
-}
 
 // feed reads the rows of the records in scope with seq > after, in seq
 // order, at most limit, every table in one snapshot (a REPEATABLE READ

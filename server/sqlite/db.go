@@ -20,6 +20,7 @@ import (
 
 	sqlite3 "github.com/mattn/go-sqlite3"
 	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/sqlstore"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
@@ -31,6 +32,8 @@ var migrationFS embed.FS
 // in order); reads use a pool of read-only connections, each transaction a
 // consistent WAL snapshot.
 type DB struct {
+	sqlstore.FeedPages // Changes and WireChanges, from feed
+
 	path  string
 	write *sql.DB
 	read  *sql.DB
@@ -57,6 +60,7 @@ const maxPrepared = 256
 // mode took effect and applies pending migrations.
 func Open(ctx context.Context, path string) (*DB, error) {
 	db := &DB{path: path}
+	db.FeedPages.Read = db.feed
 	var err error
 	if db.write, err = sql.Open("sqlite3", dsn(path, false)); err != nil {
 		return nil, fmt.Errorf("open writer: %w", err)

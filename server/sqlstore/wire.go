@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -498,4 +499,34 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// FeedPages gives a store both forms of a page of its change feed, from
+// the one function that reads the page's rows (each store's own SQL):
+// records (Changes) and wire changes (WireChanges). A store embeds it.
+type FeedPages struct {
+	// Read returns the rows of the records in scope with seq > after, in
+	// seq order, at most limit, from one snapshot, and whether more follow.
+	Read func(ctx context.Context, scope server.Scope, after int64, limit int) ([]RawRow, bool, error)
+}
+
+// Changes returns the records in scope with seq > after, in seq order, at
+// most limit, reading every table in one snapshot.
+func (f FeedPages) Changes(ctx context.Context, scope server.Scope, after int64, limit int) ([]*server.StoredRecord, bool, error) {
+	rows, more, err := f.Read(ctx, scope, after, limit)
+	if err != nil {
+		return nil, false, err
+	}
+	recs, err := DecodeRows(rows)
+	return recs, more, err
+}
+
+// WireChanges is Changes written as wire changes, straight from the rows.
+func (f FeedPages) WireChanges(ctx context.Context, scope server.Scope, after int64, limit int, grouped bool) ([]json.RawMessage, bool, error) {
+	rows, more, err := f.Read(ctx, scope, after, limit)
+	if err != nil {
+		return nil, false, err
+	}
+	out, err := EncodeChanges(rows, grouped)
+	return out, more, err
 }
