@@ -340,3 +340,15 @@ var (
 	_ server.KeyStore   = (*DB)(nil)
 	_ server.LoginStore = (*DB)(nil)
 )
+
+// reader is a pool (or transaction) as a sqlstore.Reader, its ?
+// placeholders numbered.
+type reader struct{ q querier }
+
+func (r reader) Query(ctx context.Context, sql string, args ...any) (sqlstore.ReadRows, error) {
+	return query(ctx, r.q, sql, args...)
+}
+
+func (r reader) QueryRow(ctx context.Context, sql string, args ...any) sqlstore.Scanner {
+	return queryRow(ctx, r.q, sql, args...)
+}

@@ -387,3 +387,24 @@ func placeholders(n int) string {
 
 // DB implements the whole store contract.
 var _ server.Store = (*DB)(nil)
+
+// reader is the readers' pool as a sqlstore.Reader.
+type reader struct{ db *sql.DB }
+
+// sqlRows closes without an error, as sqlstore.ReadRows does (the error
+// that matters is Rows.Err).
+type sqlRows struct{ *sql.Rows }
+
+func (r sqlRows) Close() { _ = r.Rows.Close() }
+
+func (r reader) Query(ctx context.Context, q string, args ...any) (sqlstore.ReadRows, error) {
+	rows, err := r.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	return sqlRows{rows}, nil
+}
+
+func (r reader) QueryRow(ctx context.Context, q string, args ...any) sqlstore.Scanner {
+	return r.db.QueryRowContext(ctx, q, args...)
+}

@@ -16,24 +16,9 @@ func (db *DB) Inspections(ctx context.Context, q server.InspectionQuery) ([]*ser
 	return db.page(ctx, server.EntityByName(syncproto.EntityInspection), w, args, dialect.InspectionOrder(), q.Limit, q.Offset)
 }
 
-// page returns the records of e matching where (a WHERE clause and its
-// arguments) in order, limit from offset (50 when limit is not positive),
-// and how many match in all.
+// page returns the records of e matching where (sqlstore.Page).
 func (db *DB) page(ctx context.Context, e *server.Entity, where string, args []any, order string, limit, offset int) ([]*server.StoredRecord, int, error) {
-	var total int
-	if err := db.read.QueryRowContext(ctx, "SELECT count(*) FROM "+e.Name+where, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count %s: %w", e.Name, err)
-	}
-	if limit <= 0 {
-		limit = 50
-	}
-	rows, err := db.read.QueryContext(ctx, "SELECT "+db.stmts[e.Name].Cols+" FROM "+e.Name+where+
-		" ORDER BY "+order+" LIMIT ? OFFSET ?", append(args, limit, max(offset, 0))...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list %s: %w", e.Name, err)
-	}
-	out, err := db.scanAll(e, rows)
-	return out, total, err
+	return sqlstore.Page(ctx, reader{db.read}, db.stmts[e.Name].Codec, where, args, order, limit, offset)
 }
 
 // InspectionCounts returns how many inspections q selects in each county

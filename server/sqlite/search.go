@@ -14,15 +14,10 @@ import (
 // findings, roadside checks and sites in q's scope that match q.Text, up to
 // q.Limit of each kind, the newest first.
 func (db *DB) Search(ctx context.Context, q server.SearchQuery) ([]server.SearchHit, error) {
-	text := strings.TrimSpace(q.Text)
-	if text == "" {
+	pat, limit, ok := sqlstore.SearchArgs(q)
+	if !ok {
 		return nil, nil
 	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = 50
-	}
-	pat := sqlstore.LikePattern(text)
 	parts := dialect.SearchParts(":pat")
 	var out []server.SearchHit
 	for _, p := range parts {
@@ -40,19 +35,12 @@ func (db *DB) Search(ctx context.Context, q server.SearchQuery) ([]server.Search
 		if err != nil {
 			return nil, fmt.Errorf("search %s: %w", p.Alias, err)
 		}
-		for rows.Next() {
-			var h server.SearchHit
-			if err := rows.Scan(&h.Kind, &h.ID, &h.County, &h.Title, &h.Text, &h.Status, &h.At, &h.Inspector, &h.InspectionID); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			out = append(out, h)
+		out, err = sqlstore.ReadSearchHits(rows, out)
+		if cerr := rows.Close(); err == nil {
+			err = cerr
 		}
-		if err := rows.Close(); err != nil {
-			return nil, err
-		}
-		if err := rows.Err(); err != nil {
-			return nil, err
+		if err != nil {
+			return nil, fmt.Errorf("search %s: %w", p.Alias, err)
 		}
 	}
 	return out, nil

@@ -51,3 +51,32 @@ func (d *Dialect) SearchParts(pat string) []SearchPart {
 			WHERE st.deleted_hlc = '' AND ` + like("st.id", "st.name", "st.address", "st.note"), "st", "st.name" + d.NullsFirst + ", st.id"},
 	}
 }
+
+// SearchArgs returns what every store's Search binds for q: the LIKE
+// pattern of its trimmed text and the limit of hits of each kind (50 when
+// q.Limit is not positive); ok is false for an empty text, which finds
+// nothing.
+func SearchArgs(q server.SearchQuery) (pat string, limit int, ok bool) {
+	text := strings.TrimSpace(q.Text)
+	if text == "" {
+		return "", 0, false
+	}
+	limit = q.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	return LikePattern(text), limit, true
+}
+
+// ReadSearchHits appends the hits of one SearchPart's rows to out. It does
+// not close rows.
+func ReadSearchHits(rows Rows, out []server.SearchHit) ([]server.SearchHit, error) {
+	for rows.Next() {
+		var h server.SearchHit
+		if err := rows.Scan(&h.Kind, &h.ID, &h.County, &h.Title, &h.Text, &h.Status, &h.At, &h.Inspector, &h.InspectionID); err != nil {
+			return nil, err
+		}
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
