@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/sqlstore"
@@ -24,26 +23,11 @@ func (db *DB) page(ctx context.Context, e *server.Entity, where string, args []a
 // InspectionCounts returns how many inspections q selects in each county
 // of its scope, whatever q.County says.
 func (db *DB) InspectionCounts(ctx context.Context, q server.InspectionQuery) (map[string]int, error) {
-	tallies, err := db.InspectionTally(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]int{}
-	for _, t := range tallies {
-		out[t.County] += t.N
-	}
-	return out, nil
+	return sqlstore.InspectionCounts(ctx, reader{db.pool}, dialect, q)
 }
 
 // InspectionTally counts the inspections q selects by county, checklist and
 // status, in every county of its scope whatever q.County says.
 func (db *DB) InspectionTally(ctx context.Context, q server.InspectionQuery) ([]server.Tally, error) {
-	w, args := dialect.InspectionWhere(q, false)
-	rows, err := query(ctx, db.pool, "SELECT county, coalesce(template_id, ''), status, count(*) FROM inspection"+w+
-		" GROUP BY county, template_id, status ORDER BY county, template_id NULLS FIRST, status NULLS FIRST", args...)
-	if err != nil {
-		return nil, fmt.Errorf("tally inspections: %w", err)
-	}
-	defer rows.Close()
-	return sqlstore.ReadTallies(rows)
+	return sqlstore.InspectionTally(ctx, reader{db.pool}, dialect, q)
 }

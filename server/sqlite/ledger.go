@@ -36,29 +36,10 @@ func (db *DB) VehicleChecks(ctx context.Context, q server.VehicleQuery) ([]*serv
 
 // Tasks returns the rectification tasks, in the plan's order (by id).
 func (db *DB) Tasks(ctx context.Context) ([]*server.StoredRecord, error) {
-	e := server.EntityByName(syncproto.EntityTask)
-	rows, err := db.read.QueryContext(ctx, "SELECT "+db.stmts[e.Name].Cols+" FROM "+e.Name+" WHERE deleted_hlc = '' ORDER BY id")
-	if err != nil {
-		return nil, fmt.Errorf("list tasks: %w", err)
-	}
-	return db.scanAll(e, rows)
+	return sqlstore.Live(ctx, reader{db.read}, db.stmts[syncproto.EntityTask].Codec, dialect, server.Scope{All: true})
 }
 
 // TaskProgress returns the live progress rows (task_progress) in scope.
 func (db *DB) TaskProgress(ctx context.Context, scope server.Scope) ([]server.TaskProgress, error) {
-	e := server.EntityByName(syncproto.EntityTaskProgress)
-	where, args := dialect.ScopeWhere(scope)
-	rows, err := db.read.QueryContext(ctx, "SELECT "+db.stmts[e.Name].Cols+" FROM "+e.Name+" WHERE deleted_hlc = ''"+where+" ORDER BY id", args...)
-	if err != nil {
-		return nil, fmt.Errorf("list task progress: %w", err)
-	}
-	recs, err := db.scanAll(e, rows)
-	if err != nil {
-		return nil, fmt.Errorf("list task progress: %w", err)
-	}
-	out := make([]server.TaskProgress, len(recs))
-	for i, r := range recs {
-		out[i] = server.TaskProgressOf(r)
-	}
-	return out, nil
+	return sqlstore.TaskProgress(ctx, reader{db.read}, db.stmts[syncproto.EntityTaskProgress].Codec, dialect, scope)
 }

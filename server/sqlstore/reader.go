@@ -86,3 +86,59 @@ func InspectionQueue(ctx context.Context, r Reader, d *Dialect, get func(ctx con
 	}
 	return out, total, nil
 }
+
+// InspectionTally counts the inspections q selects by county, checklist and
+// status, in every county of its scope whatever q.County says.
+func InspectionTally(ctx context.Context, r Reader, d *Dialect, q server.InspectionQuery) ([]server.Tally, error) {
+	w, args := d.InspectionWhere(q, false)
+	rows, err := r.Query(ctx, "SELECT county, coalesce(template_id, ''), status, count(*) FROM inspection"+w+
+		" GROUP BY county, template_id, status ORDER BY county, template_id"+d.NullsFirst+", status"+d.NullsFirst, args...)
+	if err != nil {
+		return nil, fmt.Errorf("tally inspections: %w", err)
+	}
+	defer rows.Close()
+	return ReadTallies(rows)
+}
+
+// InspectionCounts returns how many inspections q selects in each county
+// of its scope, whatever q.County says.
+func InspectionCounts(ctx context.Context, r Reader, d *Dialect, q server.InspectionQuery) (map[string]int, error) {
+	tallies, err := InspectionTally(ctx, r, d, q)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]int{}
+	for _, t := range tallies {
+		out[t.County] += t.N
+	}
+	return out, nil
+}
+
+// Live returns the live records of c's entity in scope (s.All for every
+// county), ordered by id.
+func Live(ctx context.Context, r Reader, c *Codec, d *Dialect, s server.Scope) ([]*server.StoredRecord, error) {
+	where, args := d.ScopeWhere(s)
+	rows, err := r.Query(ctx, "SELECT "+c.Cols+" FROM "+c.Entity.Name+" WHERE deleted_hlc = ''"+where+" ORDER BY id", args...)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", c.Entity.Name, err)
+	}
+	defer rows.Close()
+	recs, err := c.ReadRows(rows)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", c.Entity.Name, err)
+	}
+	return recs, nil
+}
+
+// TaskProgress returns the live progress rows (task_progress) in scope.
+func TaskProgress(ctx context.Context, r Reader, c *Codec, d *Dialect, s server.Scope) ([]server.TaskProgress, error) {
+	recs, err := Live(ctx, r, c, d, s)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]server.TaskProgress, len(recs))
+	for i, rec := range recs {
+		out[i] = server.TaskProgressOf(rec)
+	}
+	return out, nil
+}
