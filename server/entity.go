@@ -6,6 +6,7 @@ import (
 	"math"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -370,6 +371,11 @@ func (f *Field) Canonical(raw json.RawMessage, device bool) (json.RawMessage, er
 			}
 			return raw, f.checkPlain(body, device)
 		}
+		if f.Type == TypeText && f.Enum == nil && f.DeviceEnum == nil && f.Aliases == nil {
+			if n, _, ok := canonicalText(raw); ok { // escaped, but as canonically
+				return raw, f.checkLen(n)
+			}
+		}
 		var s string
 		if json.Unmarshal(raw, &s) != nil {
 			return nil, bad("应为字符串")
@@ -382,8 +388,8 @@ func (f *Field) Canonical(raw json.RawMessage, device bool) (json.RawMessage, er
 		}
 		v = s
 	case TypeInt, TypeReal:
-		var n float64
-		if json.Unmarshal(raw, &n) != nil || math.IsInf(n, 0) || math.IsNaN(n) {
+		n, err := parseNumber(raw)
+		if err != nil || math.IsInf(n, 0) || math.IsNaN(n) {
 			return nil, bad("应为数字")
 		}
 		if f.Type == TypeInt && n != math.Trunc(n) {
@@ -392,16 +398,18 @@ func (f *Field) Canonical(raw json.RawMessage, device bool) (json.RawMessage, er
 		if f.Min < f.Max && (n < f.Min || n > f.Max) {
 			return nil, bad("超出范围")
 		}
-		v = n
 		if f.Type == TypeInt {
-			v = int64(n)
+			return strconv.AppendInt(nil, int64(n), 10), nil
 		}
+		if b := appendNumber(make([]byte, 0, 24), n); !bytes.Equal(b, raw) {
+			return b, nil
+		}
+		return raw, nil // already in its shortest form
 	case TypeBool:
-		var b bool
-		if json.Unmarshal(raw, &b) != nil {
-			return nil, bad("应为 true 或 false")
+		if string(raw) == "true" || string(raw) == "false" {
+			return raw, nil
 		}
-		v = b
+		return nil, bad("应为 true 或 false")
 	case TypeJSON:
 		if len(raw) > 64<<10 {
 			return nil, bad("内容过大")
@@ -427,12 +435,8 @@ func (f *Field) checkPlain(body []byte, device bool) error {
 	if f.Type != TypeText {
 		return f.checkString(string(body), device)
 	}
-	limit := f.MaxLen
-	if limit == 0 {
-		limit = 2000
-	}
-	if utf8.RuneCount(body) > limit {
-		return Errorf(syncproto.CodeInvalidField, "字段 %s 超过 %d 个字符", f.Name, limit)
+	if err := f.checkLen(utf8.RuneCount(body)); err != nil {
+		return err
 	}
 	allowed := f.Enum
 	if device && f.DeviceEnum != nil {
@@ -449,16 +453,25 @@ func (f *Field) checkPlain(body []byte, device bool) error {
 	return Errorf(syncproto.CodeInvalidValue, "字段 %s 不允许取值 %q", f.Name, body)
 }
 
-func (f *Field) checkString(s string, device bool) error {
+// checkLen checks a text of n characters against the field's length
+// limit (2,000 characters when it sets none).
+func (f *Field) checkLen(n int) error {
 	limit := f.MaxLen
 	if limit == 0 {
 		limit = 2000
 	}
-	switch {
-	case !utf8.ValidString(s):
-		return Errorf(syncproto.CodeInvalidField, "字段 %s 不是有效的 UTF-8 文本", f.Name)
-	case utf8.RuneCountInString(s) > limit:
+	if n > limit {
 		return Errorf(syncproto.CodeInvalidField, "字段 %s 超过 %d 个字符", f.Name, limit)
+	}
+	return nil
+}
+
+func (f *Field) checkString(s string, device bool) error {
+	if !utf8.ValidString(s) {
+		return Errorf(syncproto.CodeInvalidField, "字段 %s 不是有效的 UTF-8 文本", f.Name)
+	}
+	if err := f.checkLen(utf8.RuneCountInString(s)); err != nil {
+		return err
 	}
 	switch f.Type {
 	case TypeTime:
@@ -482,17 +495,6 @@ func (f *Field) checkString(s string, device bool) error {
 		return Errorf(syncproto.CodeInvalidValue, "字段 %s 不允许取值 %q", f.Name, s)
 	}
 	return nil
-}
-
-// PlainString returns the text of a JSON string literal that has no escapes
-// and nothing the canonical encoder would escape, so that raw is already its
-// own canonical form.
-func PlainString(raw []byte) (string, bool) {
-	body, ok := plainBody(raw)
-	if !ok {
-		return "", false
-	}
-	return string(body), true
 }
 
 func plainBody(raw []byte) ([]byte, bool) {

@@ -89,6 +89,9 @@ func normalizeValue(raw json.RawMessage) (json.RawMessage, *jsoncheck.Problem) {
 	if _, plain := plainBody(raw); plain {
 		return raw, nil // valid UTF-8, nothing escaped: canonical already
 	}
+	if _, _, ok := canonicalText(raw); ok {
+		return raw, nil // escaped only as the canonical form escapes
+	}
 	if p := jsoncheck.Check(raw, MaxValueDepth); p != nil {
 		return nil, p
 	}

@@ -110,6 +110,28 @@ func (s *server) peakRSSMiB() (float64, error) {
 	return 0, errors.New("no VmHWM in /proc status")
 }
 
+// cpu returns the CPU time, user and system, the server has used so far
+// (from /proc, in clock ticks of 10 ms), or 0 if it cannot be read.
+func (s *server) cpu() time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command's name (which may hold spaces) are
+	// state, ppid, …; utime and stime are the 14th and 15th of the line.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * 10 * time.Millisecond
+}
+
 // stop ends the server (SIGTERM, then SIGKILL after 10 s) and waits for it.
 func (s *server) stop() {
 	s.cmd.Process.Signal(syscall.SIGTERM)
@@ -133,6 +155,9 @@ type httpResult struct {
 	FirstSyncS    float64 // seconds to pull the slice over the link
 	FirstSyncWire int64   // compressed bytes that crossed the link
 	PeakRSSMiB    float64
+	// The server's CPU time per push of a batch (new, rewritten) and per
+	// pulled page, in ms: steadier than the rates on a shared machine.
+	CPUPushNewMS, CPUPushRewriteMS, CPUPullPageMS float64
 }
 
 // countingBody counts the bytes read from a response body.
@@ -167,6 +192,8 @@ type httpOptions struct {
 	batch, limit   int
 	grouped        bool
 	linkBytesS     float64 // the first sync's link, bytes/s (0: skip it)
+	// serverCPU reads the server's CPU time so far (nil: not measured).
+	serverCPU func() time.Duration
 }
 
 // runHTTP pushes the records to the server at base as one device (batch
@@ -184,9 +211,14 @@ func runHTTP(ctx context.Context, base string, recs []record, o httpOptions) (*h
 		return nil, fmt.Errorf("user %s may not write county %s (counties %v)", o.user, recs[0].County, tok.User.Counties)
 	}
 	res := &httpResult{}
+	cpu := o.serverCPU
+	if cpu == nil {
+		cpu = func() time.Duration { return 0 }
+	}
+	batches := float64((len(recs) + o.batch - 1) / o.batch)
 	for pass := range 2 {
 		rewrite := pass == 1
-		start := time.Now()
+		start, cpu0 := time.Now(), cpu()
 		for i := 0; i < len(recs); i += o.batch {
 			muts := make([]syncproto.Mutation, 0, o.batch)
 			for _, r := range recs[i:min(i+o.batch, len(recs))] {
@@ -210,10 +242,11 @@ func runHTTP(ctx context.Context, base string, recs []record, o httpOptions) (*h
 			}
 		}
 		rate := float64(len(recs)) / time.Since(start).Seconds()
+		perBatch := float64(cpu()-cpu0) / 1e6 / batches
 		if rewrite {
-			res.PushRewriteS = rate
+			res.PushRewriteS, res.CPUPushRewriteMS = rate, perBatch
 		} else {
-			res.PushNewS = rate
+			res.PushNewS, res.CPUPushNewMS = rate, perBatch
 		}
 	}
 
@@ -226,12 +259,13 @@ func runHTTP(ctx context.Context, base string, recs []record, o httpOptions) (*h
 	// stops, so the figure is the server's and the link's, not this
 	// client's decoding.
 	tr.pulls.Store(0)
-	start := time.Now()
+	start, cpu0 := time.Now(), cpu()
 	pages, err := pullPages(ctx, c, o.limit, o.grouped)
 	if err != nil {
 		return nil, fmt.Errorf("pull: %w", err)
 	}
 	res.PullS = float64(len(recs)) / time.Since(start).Seconds()
+	res.CPUPullPageMS = float64(cpu()-cpu0) / 1e6 / float64((len(pages)+o.limit-1)/o.limit)
 	res.PullBytes = tr.pulls.Load()
 	if err := checkPulled(pages, want, res); err != nil {
 		return nil, err

@@ -106,6 +106,10 @@ type roundResult struct {
 	FirstSyncS   float64 `json:"first_sync_s"`
 	FirstSyncMB  float64 `json:"first_sync_wire_mb"`
 
+	CPUPushNewMS     float64 `json:"server_cpu_ms_push_new"`
+	CPUPushRewriteMS float64 `json:"server_cpu_ms_push_rewrite"`
+	CPUPullPageMS    float64 `json:"server_cpu_ms_pull_page"`
+
 	PushNewRatio     float64 `json:"ratio_push_new_raw_insert"`
 	PushRewriteRatio float64 `json:"ratio_push_rewrite_raw_upsert"`
 	PullRatio        float64 `json:"ratio_pull_raw_read_json"`
@@ -129,6 +133,9 @@ var figures = []figure{
 	{"http_pull_mb", "bytes of the pulled pages", "MB", func(r *roundResult) float64 { return float64(r.PullBytes) / 1e6 }, ""},
 	{"own_json_mb", "the records' own JSON", "MB", func(r *roundResult) float64 { return float64(r.OwnJSONBytes) / 1e6 }, ""},
 	{"server_peak_rss_mib", "fieldsync server peak RSS (VmHWM)", "MiB", func(r *roundResult) float64 { return r.PeakRSSMiB }, ""},
+	{"server_cpu_ms_push_new", "server CPU per push of a batch, new", "ms", func(r *roundResult) float64 { return r.CPUPushNewMS }, ""},
+	{"server_cpu_ms_push_rewrite", "server CPU per push of a batch, rewrites", "ms", func(r *roundResult) float64 { return r.CPUPushRewriteMS }, ""},
+	{"server_cpu_ms_pull_page", "server CPU per pulled page", "ms", func(r *roundResult) float64 { return r.CPUPullPageMS }, ""},
 	{"first_sync_s", "first sync of the slice over the link (gzip)", "s", func(r *roundResult) float64 { return r.FirstSyncS }, "< 30 s at 2 MB/s"},
 	{"first_sync_wire_mb", "compressed bytes of the first sync", "MB", func(r *roundResult) float64 { return r.FirstSyncMB }, ""},
 }
@@ -183,9 +190,10 @@ func run(ctx context.Context, cfg config, w io.Writer) ([]*roundResult, error) {
 			b, _ := json.Marshal(rr)
 			fmt.Fprintf(w, "%s\n", b)
 		} else {
-			fmt.Fprintf(w, "round %d: raw (SQLite %s) insert %s, upsert %s, read+JSON %s rows/s; HTTP push new %s, rewrites %s, pull %s rec/s (%.1f MB); server peak RSS %.0f MiB\n",
+			fmt.Fprintf(w, "round %d: raw (SQLite %s) insert %s, upsert %s, read+JSON %s rows/s; HTTP push new %s, rewrites %s, pull %s rec/s (%.1f MB); server CPU %.1f / %.1f ms a push, %.1f ms a page; server peak RSS %.0f MiB\n",
 				round, rr.SQLite, kilo(rr.RawInsertRowsS), kilo(rr.RawUpsertRowsS), kilo(rr.RawReadRowsS),
-				kilo(rr.PushNewS), kilo(rr.PushRewriteS), kilo(rr.PullS), float64(rr.PullBytes)/1e6, rr.PeakRSSMiB)
+				kilo(rr.PushNewS), kilo(rr.PushRewriteS), kilo(rr.PullS), float64(rr.PullBytes)/1e6,
+				rr.CPUPushNewMS, rr.CPUPushRewriteMS, rr.CPUPullPageMS, rr.PeakRSSMiB)
 		}
 		os.RemoveAll(dir)
 	}
@@ -206,7 +214,7 @@ func runRound(ctx context.Context, cfg config, bin, dir string, recs []record) (
 	}
 	defer srv.stop()
 	h, err := runHTTP(ctx, srv.URL, recs, httpOptions{user: cfg.User, password: cfg.Password,
-		batch: cfg.Batch, limit: cfg.Limit, grouped: cfg.Grouped, linkBytesS: cfg.LinkMBs * 1e6})
+		batch: cfg.Batch, limit: cfg.Limit, grouped: cfg.Grouped, linkBytesS: cfg.LinkMBs * 1e6, serverCPU: srv.cpu})
 	if err != nil {
 		return nil, fmt.Errorf("%w (server log %s)", err, srv.log)
 	}
@@ -219,6 +227,7 @@ func runRound(ctx context.Context, cfg config, bin, dir string, recs []record) (
 		PushNewS: h.PushNewS, PushRewriteS: h.PushRewriteS, PullS: h.PullS,
 		PullRecords: h.PullRecords, PullChanges: h.PullChanges, PullBytes: h.PullBytes, PeakRSSMiB: h.PeakRSSMiB,
 		FirstSyncS: h.FirstSyncS, FirstSyncMB: float64(h.FirstSyncWire) / 1e6,
+		CPUPushNewMS: h.CPUPushNewMS, CPUPushRewriteMS: h.CPUPushRewriteMS, CPUPullPageMS: h.CPUPullPageMS,
 		PushNewRatio:     h.PushNewS / raw.InsertRowsS,
 		PushRewriteRatio: h.PushRewriteS / raw.UpsertRowsS,
 		PullRatio:        h.PullS / raw.ReadRowsS,

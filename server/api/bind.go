@@ -43,6 +43,9 @@ func decodeJSON(c echo.Context, v any) error {
 	if err := server.CheckJSON(body, server.MaxBodyDepth, ""); err != nil {
 		return err
 	}
+	if req, ok := v.(*syncproto.PushRequest); ok && decodePush(body, req) {
+		return nil // the usual push, read without reflection
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	err = dec.Decode(v)

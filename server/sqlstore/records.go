@@ -341,7 +341,7 @@ func columnValue(f *server.Field, v json.RawMessage, nativeBool bool) (any, erro
 	case server.TypeJSON:
 		return string(v), nil
 	}
-	if s, ok := server.PlainString(v); ok {
+	if s, ok := server.CanonicalString(v); ok {
 		return s, nil
 	}
 	var s string
