@@ -206,6 +206,13 @@ func TestSignedCaptures(t *testing.T) {
 		res := apptest.Push(t, c, upsert(t, c, syncproto.EntityPhoto, id, F{syncproto.FieldCaptureSig: f[syncproto.FieldCaptureSig]}))
 		wantResult(t, res.Results[0], syncproto.StatusRejected, syncproto.CodeImmutableField)
 	})
+	t.Run("pulled as documented", func(t *testing.T) {
+		// The spec transport checks every photo's fields against the Photo
+		// and PhotoCapture schemas.
+		if _, err := c.PullAll(t.Context(), "", 500, func(*syncproto.PullResponse) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+	})
 	t.Run("capture is server-owned", func(t *testing.T) {
 		res := apptest.Push(t, c, upsert(t, c, syncproto.EntityPhoto, newID(),
 			F{"inspection_id": insp, "sha256": sum, syncproto.FieldCapture: map[string]any{"status": "signed"}}))
