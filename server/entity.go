@@ -315,6 +315,11 @@ var Entities = []*Entity{
 		{Name: "width", Type: TypeInt, Server: true},
 		{Name: "height", Type: TypeInt, Server: true},
 		{Name: "processed_at", Type: TypeTime, Server: true},
+		// A signed capture (capture.go, signed-captures.md): the app's
+		// signature and key id, and the server's result.
+		{Name: syncproto.FieldCaptureSig, Type: TypeText, Immutable: true, MaxLen: 128},
+		{Name: syncproto.FieldCaptureKeyID, Type: TypeText, Immutable: true, MaxLen: 64},
+		{Name: syncproto.FieldCapture, Type: TypeJSON, Server: true},
 	}},
 	{Name: syncproto.EntityReview, Parents: []string{"inspection_id"}, Fields: []Field{
 		{Name: "inspection_id", Type: TypeRef, Ref: syncproto.EntityInspection, Immutable: true},

@@ -90,6 +90,8 @@ type WriteTx interface {
 	PutBatch(ctx context.Context, b *Batch) error
 	// MarkPushed records a device's last push, for sync health.
 	MarkPushed(ctx context.Context, deviceID, batchID string, at time.Time) error
+	// DeviceKey returns a device's capture key by id, or nil.
+	DeviceKey(ctx context.Context, keyID string) (*DeviceKey, error)
 	UploadTx
 	CompletenessTx
 }
@@ -336,6 +338,7 @@ type Store interface {
 	PhotoStore
 	KeyStore
 	LoginStore
+	DeviceKeyStore
 	// Ping checks that the database answers (readiness).
 	Ping(ctx context.Context) error
 	// Close releases the database.

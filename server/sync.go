@@ -348,6 +348,11 @@ func (s *Syncer) apply(ctx context.Context, tx WriteTx, p *Principal, pm *prepar
 	if siteNeedsDerive(e, o.Won) {
 		s.deriveSite(cur)
 	}
+	if captureNeedsCheck(e, o.Won, cur.Seq == 0) {
+		if err := s.checkCapture(ctx, tx, cur, now); err != nil {
+			return err
+		}
+	}
 	if cur.Seq == 0 && e.Name == syncproto.EntityPhoto {
 		if pm.ready, err = s.ClaimEarlierUpload(ctx, tx, p, cur, now); err != nil {
 			return err

@@ -32,6 +32,7 @@ var statusNames = map[string]string{"draft": "草稿", "submitted": "已提交�
 var flagTitles = map[string]string{
 	"no_gps": "无 GPS 位置", "far_from_site": "远离点位", "time_mismatch": "拍摄时间存疑", "position_mismatch": "照片位置与定位不符", "mock_location": "疑似虚拟定位",
 	"edited": "经过编辑软件处理", "duplicate": "与其他记录重复", "near_duplicate": "与其他点位照片近似", "unreadable": "无法读取",
+	"signature_invalid": "拍摄签名无效",
 }
 
 // flagNames shows a photo's flags (a JSON object, one key per flag).

@@ -109,6 +109,7 @@ func New(syncer *server.Syncer, au *auth.Service, st server.Store, log *slog.Log
 	v1.GET("/conflicts", a.conflicts, authn, office)
 	v1.GET("/devices", a.devices, authn, office)
 	v1.POST("/devices/:id/revoke", a.revokeDevice, authn, admin)
+	v1.POST("/devices/key", a.captureKey, small, authn)
 	v1.GET("/photos/:id/:variant", a.photo, authn)
 	v1.HEAD("/photos/:id/:variant", a.photo, authn)
 	if u := cfg.Uploads; u != nil {
@@ -292,6 +293,20 @@ func (a *API) revokeDevice(c echo.Context) error {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
+}
+
+// captureKey registers the caller's device's capture key
+// (signed-captures.md).
+func (a *API) captureKey(c echo.Context) error {
+	var req syncproto.CaptureKeyRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	k, err := server.RegisterCaptureKey(c.Request().Context(), a.store, principalOf(c), req.PublicKey, time.Now())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, syncproto.CaptureKeyResponse{KeyID: k.ID, DeviceID: k.DeviceID, CreatedAt: k.CreatedAt})
 }
 
 func intParam(c echo.Context, name string, def int) (int, error) {

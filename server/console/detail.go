@@ -36,6 +36,7 @@ type photoRow struct {
 	Uploaded    bool
 	Flags       []flagRow
 	Notes       []noteRow
+	Capture     string // the capture signature's check (capture.go)
 	Location    string
 	Distance    string
 	// N numbers the photo from 1; Prev and Next are its neighbours' ids
@@ -293,7 +294,7 @@ func (c *Console) photos(ec echo.Context, inspID string, site *server.StoredReco
 			continue
 		}
 		row := photoRow{ID: ph.ID, Caption: ph.Text("caption"), Item: items[ph.Text("item_key")], Captured: localTime(ph.Text("captured_at")),
-			Uploaded: ph.Uploaded(), Placeholder: photoPlaceholder(ph)}
+			Uploaded: ph.Uploaded(), Placeholder: photoPlaceholder(ph), Capture: photoCapture(ph)}
 		if row.Flags, row.Notes, err = reuse.rows(ph); err != nil {
 			return nil, err
 		}

@@ -162,6 +162,10 @@ func explainFlag(name string, v map[string]any) string {
 		return fmt.Sprintf("与此前在另一点位拍摄的照片几乎相同（差异 %s，%s）", num(v["distance"]), whereRefs([]any{v}))
 	case "unreadable":
 		return fmt.Sprintf("照片文件无法解析为图像（%v）", v["reason"])
+	case "signature_invalid":
+		s, _ := v["status"].(string)
+		r, _ := v["reason"].(string)
+		return CaptureText(s, r)
 	}
 	return name
 }
@@ -189,9 +193,9 @@ func whereRefs(refs any) string {
 }
 
 // FlagNames are the evidence flags the review queue filters on.
-var FlagNames = []string{"no_gps", "far_from_site", "time_mismatch", "position_mismatch", "mock_location", "edited", "duplicate", "duplicate_item", "near_duplicate", "unreadable"}
+var FlagNames = []string{"no_gps", "far_from_site", "time_mismatch", "position_mismatch", "mock_location", "edited", "duplicate", "duplicate_item", "near_duplicate", "unreadable", "signature_invalid"}
 
 type flagOption struct{ Name, Title string }
 
 var flagOptions = []flagOption{{"no_gps", "无定位"}, {"far_from_site", "远离点位"}, {"time_mismatch", "时间不符"}, {"position_mismatch", "位置不符"},
-	{"mock_location", "疑似虚拟定位"}, {"edited", "经过编辑"}, {"duplicate", "重复照片"}, {"duplicate_item", "一照多项"}, {"near_duplicate", "近似重复"}, {"unreadable", "无法读取"}}
+	{"mock_location", "疑似虚拟定位"}, {"edited", "经过编辑"}, {"duplicate", "重复照片"}, {"duplicate_item", "一照多项"}, {"near_duplicate", "近似重复"}, {"unreadable", "无法读取"}, {"signature_invalid", "签名无效"}}

@@ -24,6 +24,8 @@ const (
 	FlagNearDuplicate = "near_duplicate"    // a near-identical picture was taken at another site first (server.ReuseNearDuplicate)
 	FlagDuplicateItem = "duplicate_item"    // the same bytes are the photo of another checklist item of the same inspection (server.ReuseOtherItem)
 	FlagUnreadable    = "unreadable"        // the bytes could not be read as an image
+	// FlagSignatureInvalid: the capture signature fails (capture.go).
+	FlagSignatureInvalid = "signature_invalid"
 )
 
 // evidence is what the flags are computed from.
@@ -67,6 +69,9 @@ func (p *Processor) flags(ctx context.Context, ev *evidence) (map[string]any, er
 	}
 	if editor, ok := imageproc.EditedBy(ev.exif.Software); ok {
 		flags[FlagEdited] = map[string]any{"software": ev.exif.Software, "editor": editor}
+	}
+	if f := signatureFlag(ev.rec); f != nil {
+		flags[FlagSignatureInvalid] = f
 	}
 	return flags, nil
 }

@@ -250,7 +250,14 @@ func (db *DB) RevokeDevice(ctx context.Context, deviceID string, at time.Time) e
 		if res.RowsAffected() == 0 {
 			return server.Errorf(syncproto.CodeNotFound, "设备不存在")
 		}
-		return nil
+		// Its capture keys with it (signed-captures.md): signatures on
+		// records arriving from now on fail.
+		var revoked int64
+		if err := queryRow(ctx, tx, `SELECT revoked_at FROM devices WHERE id = ?`, deviceID).Scan(&revoked); err != nil {
+			return err
+		}
+		_, err = exec(ctx, tx, sqlstore.RevokeDeviceKeys, revoked, deviceID)
+		return err
 	})
 }
 

@@ -250,7 +250,14 @@ func (db *DB) RevokeDevice(ctx context.Context, deviceID string, at time.Time) e
 		if n, _ := res.RowsAffected(); n == 0 {
 			return server.Errorf(syncproto.CodeNotFound, "设备不存在")
 		}
-		return nil
+		// Its capture keys with it (signed-captures.md): signatures on
+		// records arriving from now on fail.
+		var revoked int64
+		if err := tx.QueryRowContext(ctx, `SELECT revoked_at FROM devices WHERE id = ?`, deviceID).Scan(&revoked); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, sqlstore.RevokeDeviceKeys, revoked, deviceID)
+		return err
 	})
 }
 

@@ -57,6 +57,7 @@ var groups = []group{
 	{"Records", recordCases},
 	{"Completeness", completenessCases},
 	{"Shared", sharedCases},
+	{"DeviceKeys", deviceKeyCases},
 }
 
 // The counties of the seed set the suite uses.

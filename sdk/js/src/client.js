@@ -6,6 +6,7 @@ import { requestJSON } from './http.js';
 import { canonicalJSON, expandChange, mergeChange } from './merge.js';
 import { uuidv7 } from './uuid.js';
 import { bytesOf, sha256Hex, uploadAll } from './upload.js';
+import { currentKey, registerCaptureKeys, signCapture } from './capture.js';
 
 /**
  * @typedef {import('./storage/storage.js').Storage} Storage
@@ -47,7 +48,7 @@ const NOT_DELETABLE = new Set(['photo', 'vehicle_check', 'site']);
 const SERVER_OWNED = {
   site: ['lon_wgs84', 'lat_wgs84'],
   inspection: ['reviewer_id', 'review_comment', 'reviewed_at', 'missing_items', 'unknown_answers', 'failed_items'],
-  photo: ['uploaded', 'flags', 'notes', 'exif', 'lon_wgs84', 'lat_wgs84', 'site_id', 'phash', 'width', 'height', 'processed_at'],
+  photo: ['uploaded', 'flags', 'notes', 'exif', 'lon_wgs84', 'lat_wgs84', 'site_id', 'phash', 'width', 'height', 'processed_at', 'capture'],
 };
 /** Push-result codes after which a mutation leaves the outbox for the failed list. */
 const KEEP_CODES = new Set(['clock_skew', 'unknown_reference']);
@@ -94,6 +95,8 @@ export class FieldsyncClient {
     this.running = null;
     /** @type {Promise<void> | null} */
     this.refreshing = null;
+    /** @type {Promise<any> | null} the capture key being loaded or made (capture.js) */
+    this.keying = null;
   }
 
   /**
@@ -304,6 +307,9 @@ export class FieldsyncClient {
     });
     await this.setAuth({ access: tr.access_token, refresh: tr.refresh_token, user: tr.user, gen });
     await this.saveClock();
+    // The capture key (signed-captures.md): made and registered now, while
+    // online; a failure here is retried by the next sync.
+    await this.captureKey().catch(() => {});
     return tr.user;
   }
 
@@ -345,6 +351,8 @@ export class FieldsyncClient {
         await tx.put('meta', 'device', { id: this.deviceId });
         await tx.delete('meta', 'auth');
         await tx.delete('meta', 'clock');
+        await tx.delete('meta', 'captureKey'); // a new device, a new key
+        await tx.delete('meta', 'captureKeys');
       }
     });
     if (newDevice) {
@@ -462,15 +470,21 @@ export class FieldsyncClient {
 
   /**
    * Keeps a photo: its bytes (untouched), SHA-256 and size, the photo
-   * record, and an upload job, in one transaction.
-   * @param {{id?: string, blob: Blob | Uint8Array, contentType: string, fields?: Record<string, any>}} p
+   * record, and an upload job, in one transaction. camera: true says the
+   * app took it with the camera just now: the SDK then signs the capture
+   * with the device key (capture_sig, capture_key_id; signed-captures.md),
+   * where Web Crypto is available. A photo picked from the gallery is not
+   * signed.
+   * @param {{id?: string, blob: Blob | Uint8Array, contentType: string, fields?: Record<string, any>, camera?: boolean}} p
    * @returns {Promise<Rec>}
    */
-  async takePhoto({ id = uuidv7(this.nowFn()), blob, contentType, fields = {} }) {
+  async takePhoto({ id = uuidv7(this.nowFn()), blob, contentType, fields = {}, camera = false }) {
     const bytes = await bytesOf(blob);
     const sha256 = await sha256Hex(bytes);
+    /** @type {Record<string, any>} */
     const all = { ...fields, sha256, content_type: contentType, size_bytes: bytes.byteLength };
     checkWritable('photo', all);
+    if (camera) Object.assign(all, await this.signCapture(id, all));
     const stored = typeof Blob !== 'undefined' && blob instanceof Blob ? blob : bytes;
     const rec = await this.storage.transaction(['meta', 'records', 'outbox', 'blobs', 'uploads'], 'readwrite', async (tx) => {
       await tx.put('blobs', id, stored);
@@ -489,6 +503,36 @@ export class FieldsyncClient {
     this.emit('change', { entity: 'photo', id });
     await this.refreshStatus();
     return rec;
+  }
+
+  // ---- signed captures ------------------------------------------------------
+
+  /**
+   * The device's capture key: made with Web Crypto (non-extractable) on
+   * first use, and registered with the server when signed in. null where
+   * Web Crypto is missing (a page not served over HTTPS or localhost).
+   * Throws the registration's error (network …); the next sync retries.
+   * @returns {Promise<{keyId: string, registered: boolean} | null>}
+   */
+  async captureKey() {
+    const k = await currentKey(this);
+    if (!k) return null;
+    if (this.signedIn) await registerCaptureKeys(this);
+    const all = await this.storage.transaction('meta', 'readonly', (tx) => tx.get('meta', 'captureKeys'));
+    const cur = await currentKey(this);
+    if (!cur) return null;
+    return { keyId: cur.keyId, registered: !!(all ?? []).find((/** @type {any} */ x) => x.keyId === cur.keyId)?.registered };
+  }
+
+  /**
+   * The capture signature of photo id's fields (as they will be pushed):
+   * {capture_sig, capture_key_id}, or null without Web Crypto. takePhoto
+   * with camera: true calls it.
+   * @param {string} id
+   * @param {Record<string, any>} fields
+   */
+  async signCapture(id, fields) {
+    return signCapture(this, id, fields);
   }
 
   /**
@@ -579,6 +623,7 @@ export class FieldsyncClient {
     const res = { ok: false, pushed: 0, pulled: 0, uploaded: 0, uploadedBytes: 0, rejected: [], superseded: [], error: null };
     try {
       if (!this.signedIn) throw new FieldsyncError('signed_out', { status: 401 });
+      await registerCaptureKeys(this); // before any photo signed with them
       await this.pushAll(res, onProgress);
       await this.pullAll(res, onProgress);
       await uploadAll(this, res, onProgress);

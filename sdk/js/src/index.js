@@ -11,3 +11,4 @@ export { IndexedDBStorage } from './storage/indexeddb.js';
 export { STORES } from './storage/storage.js';
 export { StorageUrlStorage, sha256Hex } from './upload.js';
 export { uuidv7 } from './uuid.js';
+export { captureMessage, captureText, CAPTURE_VERSION, CAPTURE_FIELDS } from './capture.js';

@@ -1,7 +1,7 @@
 // Photos: the original file from the camera, kept byte for byte (no canvas,
 // no re-encoding: EXIF is evidence), with the position and accuracy the
 // browser reported at capture (WGS-84) and a thumbnail from the local blob.
-import { h, chinaTime, flagTitles } from './ui.js';
+import { h, chinaTime, flagTitles, captureTitles } from './ui.js';
 import * as geo from './geo.js';
 
 let urls = [];
@@ -34,8 +34,22 @@ export async function sniff(blob) {
   return null;
 }
 
-/** photoFields are a new photo's fields: when and where it was taken. */
+// A file the camera made just now: the input's capture attribute opens
+// the camera on phones, and its file is written at the shutter; a picture
+// from the gallery (or a file chosen where there is no camera) is older.
+// Only such a capture is signed with the device key (signed-captures.md).
+const FRESH_MS = 2 * 60e3;
+
+/** fromCamera says whether file was taken by the camera just now. */
+export function fromCamera(file, now = Date.now()) {
+  const t = file && typeof file.lastModified === 'number' ? file.lastModified : 0;
+  return t > 0 && Math.abs(now - t) <= FRESH_MS;
+}
+
+/** photoFields are a new photo's fields: when and where it was taken,
+ *  and whether the camera took it just now (camera). */
 export async function captureFields(file) {
+  const camera = fromCamera(file);
   const ct = await sniff(file);
   if (!ct) {
     const e = new Error('所选文件不是照片（只能是 JPEG、PNG 或 HEIC），请重新拍摄。');
@@ -49,13 +63,13 @@ export async function captureFields(file) {
     // Never 0: exactly 0 is what mock-location apps report (sync.md 10.1).
     if (pos.accuracy > 0) f.accuracy_m = Math.round(pos.accuracy * 10) / 10;
   }
-  return { contentType: ct, fields: f };
+  return { contentType: ct, fields: f, camera };
 }
 
 /** takePhoto stores file as a photo of fields' record and queues it. */
 export async function takePhoto(c, file, fields, captured) {
   const cap = captured || (await captureFields(file));
-  return c.takePhoto({ blob: file, contentType: cap.contentType, fields: { ...fields, ...cap.fields, content_type: cap.contentType } });
+  return c.takePhoto({ blob: file, contentType: cap.contentType, fields: { ...fields, ...cap.fields, content_type: cap.contentType }, camera: !!cap.camera });
 }
 
 /** photoTile shows a photo: its thumbnail from the local original, its
@@ -65,6 +79,13 @@ export function photoTile(c, p) {
   const flags = p.fields.flags && typeof p.fields.flags === 'object' ? Object.keys(p.fields.flags) : [];
   const state = p.fields.uploaded === true ? (flags.length ? '⚠ ' + flags.map((k) => flagTitles[k] || k).join('、') : '已上传') : '待上传';
   const tile = h('div', { class: 'thumb' + (flags.length ? ' flagged' : ''), dataset: { photo: p.id, uploaded: String(p.fields.uploaded === true) } }, img, h('span', {}, state));
+  // The server's check of the capture signature (signed-captures.md).
+  const cap = p.fields.capture && typeof p.fields.capture === 'object' ? p.fields.capture.status : '';
+  if (cap) {
+    tile.dataset.capture = cap;
+    tile.title = captureTitles[cap] || cap;
+    tile.append(h('b', { class: 'cap' + (cap === 'signed' ? ' ok' : '') }, cap === 'signed' ? '✓ 应用拍摄' : '非应用拍摄'));
+  }
   c.photoBytes(p.id).then((b) => {
     if (!b) { img.alt = '照片在服务器上'; return; }
     const blob = b instanceof Blob ? b : new Blob([b], { type: p.fields.content_type || 'image/jpeg' });

@@ -95,6 +95,14 @@ export const flagTitles = {
   no_gps: '无 GPS 位置', far_from_site: '远离点位', time_mismatch: '拍摄时间存疑', position_mismatch: '照片位置与定位不符', mock_location: '疑似虚拟定位',
   edited: '经过编辑软件处理', duplicate: '与其他记录重复', duplicate_item: '同一照片用于多个检查项',
   near_duplicate: '与其他点位照片近似', unreadable: '无法读取',
+  signature_invalid: '拍摄签名无效',
+};
+
+// captureTitles name the server's check of a photo's capture signature
+// (the photo's capture.status, signed-captures.md).
+export const captureTitles = {
+  signed: '应用内拍摄，签名有效', not_in_app: '非应用内拍摄（相册选取或其他设备）', invalid: '签名无效：照片或拍摄信息与签名不符',
+  revoked_key: '签名无效：签名设备已停用', unknown_key: '签名无法验证：签名密钥未登记',
 };
 
 export const severityNames = { minor: '一般', major: '较重', critical: '严重' };

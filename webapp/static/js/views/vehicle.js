@@ -110,7 +110,7 @@ export async function render(app) {
       // reach the server after the record it belongs to.
       await c.save('vehicle_check', id, f);
       for (const s of shots) {
-        await c.takePhoto({ blob: s.file, contentType: s.cap.contentType, fields: { vehicle_check_id: id, ...s.cap.fields, content_type: s.cap.contentType } });
+        await c.takePhoto({ blob: s.file, contentType: s.cap.contentType, fields: { vehicle_check_id: id, ...s.cap.fields, content_type: s.cap.contentType }, camera: !!s.cap.camera });
       }
       for (const s of shots) if (s.url) URL.revokeObjectURL(s.url);
       shots = [];

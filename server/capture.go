@@ -1,0 +1,183 @@
+package server
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// Signed captures (mobile-api-docs/signed-captures.md): a device registers
+// an ECDSA P-256 public key after signing in and signs each photo its app
+// takes with the camera; the server checks the signature when the photo
+// record arrives and keeps the result in the photo's server-owned capture
+// field. A photo without a signature is marked not_in_app, never refused.
+
+// DeviceKey is a public key a device signs its captures with.
+type DeviceKey struct {
+	ID        string // syncproto.CaptureKeyID of SPKI
+	DeviceID  string
+	SPKI      []byte // DER SubjectPublicKeyInfo, ECDSA P-256
+	CreatedAt time.Time
+	// RevokedAt is when the key's device was revoked (RevokeDevice); a
+	// signature by the key on a record arriving then or later fails.
+	RevokedAt *time.Time
+}
+
+// DeviceKeyStore keeps the devices' capture keys. RevokeDevice revokes the
+// device's keys with it.
+type DeviceKeyStore interface {
+	// PutDeviceKey registers k for k.DeviceID and returns the stored key:
+	// registering a key the device already has changes nothing (its first
+	// CreatedAt is kept). A device may hold several keys (rotation): the
+	// older ones keep verifying what they signed. Errors: conflict (the
+	// key is another device's), device_revoked, not_found (no device).
+	PutDeviceKey(ctx context.Context, k *DeviceKey) (*DeviceKey, error)
+	// DeviceKeys lists a device's keys, oldest first.
+	DeviceKeys(ctx context.Context, deviceID string) ([]*DeviceKey, error)
+}
+
+// maxSPKIBase64 bounds the key a device may send: a P-256 SPKI is 91
+// bytes (124 in base64).
+const maxSPKIBase64 = 512
+
+// RegisterCaptureKey checks a public key sent by the caller's device
+// (base64 or base64url of a DER SubjectPublicKeyInfo holding an ECDSA
+// P-256 key) and stores it for that device. Errors: invalid_value (not
+// such a key), and those of PutDeviceKey.
+func RegisterCaptureKey(ctx context.Context, st DeviceKeyStore, p *Principal, publicKey string, now time.Time) (*DeviceKey, error) {
+	bad := Errorf(syncproto.CodeInvalidValue, "public_key 应为 base64 编码的 P-256 公钥（SPKI）")
+	if len(publicKey) == 0 || len(publicKey) > maxSPKIBase64 {
+		return nil, bad
+	}
+	spki, err := decodeBase64(publicKey)
+	if err != nil {
+		return nil, bad
+	}
+	if _, err := syncproto.ParseCaptureKey(spki); err != nil {
+		return nil, bad
+	}
+	k := &DeviceKey{ID: syncproto.CaptureKeyID(spki), DeviceID: p.DeviceID, SPKI: spki, CreatedAt: now.UTC().Truncate(time.Millisecond)}
+	return st.PutDeviceKey(ctx, k)
+}
+
+func decodeBase64(s string) ([]byte, error) {
+	s = strings.TrimRight(s, "=")
+	if strings.ContainsAny(s, "-_") {
+		return base64.RawURLEncoding.DecodeString(s)
+	}
+	return base64.RawStdEncoding.DecodeString(s)
+}
+
+// CaptureResult is a photo's capture field: the server's check of its
+// signature.
+type CaptureResult struct {
+	Status string `json:"status"` // syncproto.Capture*
+	// Reason says why a signature is invalid: bad_signature (the signed
+	// fields or the photo's device differ from what was signed),
+	// other_device (the key is another device's), malformed (a signature
+	// without a key id or the other way round, or not decodable).
+	Reason string `json:"reason,omitempty"`
+	KeyID  string `json:"key_id,omitempty"`
+	// CheckedAt is when a signature was checked (not for not_in_app).
+	CheckedAt string `json:"checked_at,omitempty"`
+}
+
+// Reasons of an invalid capture signature.
+const (
+	CaptureBadSignature = "bad_signature"
+	CaptureOtherDevice  = "other_device"
+	CaptureMalformed    = "malformed"
+)
+
+// captureNeedsCheck reports whether a write to a photo (a create, or a
+// change of a signed field or of the signature) changes what checkCapture
+// computes. Writes of other fields, and retries that change nothing, cost
+// nothing.
+func captureNeedsCheck(e *Entity, won []string, created bool) bool {
+	if e.Name != syncproto.EntityPhoto {
+		return false
+	}
+	if created {
+		return true
+	}
+	for _, f := range won {
+		if f == syncproto.FieldCaptureSig || f == syncproto.FieldCaptureKeyID || slices.Contains(syncproto.CaptureFields, f) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkCapture verifies photo r's signature as the record now stands and
+// sets its capture field with a server HLC, unless the result is the one
+// it holds.
+func (s *Syncer) checkCapture(ctx context.Context, tx WriteTx, r *StoredRecord, now time.Time) error {
+	res, err := captureResult(ctx, tx, r, now)
+	if err != nil {
+		return err
+	}
+	var old CaptureResult
+	if json.Unmarshal(r.Value(syncproto.FieldCapture), &old) == nil &&
+		old.Status == res.Status && old.Reason == res.Reason && old.KeyID == res.KeyID {
+		return nil
+	}
+	v := mustJSON(res)
+	syncproto.Merge(&r.State, map[string]json.RawMessage{syncproto.FieldCapture: v}, false, s.Clock.Observe(r.State.Highest()))
+	return nil
+}
+
+// captureResult checks photo r's signature against the key it names, the
+// device that created the record, and its fields as they stand.
+func captureResult(ctx context.Context, tx WriteTx, r *StoredRecord, now time.Time) (CaptureResult, error) {
+	sig, keyID := r.Text(syncproto.FieldCaptureSig), r.Text(syncproto.FieldCaptureKeyID)
+	res := CaptureResult{KeyID: keyID, CheckedAt: now.UTC().Format(time.RFC3339Nano)}
+	switch {
+	case sig == "" && keyID == "":
+		return CaptureResult{Status: syncproto.CaptureNotInApp}, nil
+	case sig == "" || keyID == "":
+		res.Status, res.Reason = syncproto.CaptureInvalid, CaptureMalformed
+		return res, nil
+	}
+	k, err := tx.DeviceKey(ctx, keyID)
+	if err != nil {
+		return res, err
+	}
+	switch {
+	case k == nil:
+		res.Status = syncproto.CaptureUnknownKey
+		return res, nil
+	case k.RevokedAt != nil && !now.Before(*k.RevokedAt):
+		res.Status = syncproto.CaptureRevokedKey
+		return res, nil
+	case k.DeviceID != r.CreatedDevice:
+		res.Status, res.Reason = syncproto.CaptureInvalid, CaptureOtherDevice
+		return res, nil
+	}
+	pub, err := syncproto.ParseCaptureKey(k.SPKI)
+	if err != nil {
+		res.Status, res.Reason = syncproto.CaptureInvalid, CaptureMalformed
+		return res, nil
+	}
+	msg, err := syncproto.CaptureMessage(r.CreatedDevice, r.ID, CaptureValues(r))
+	if err != nil || !syncproto.VerifyCapture(pub, msg, sig) {
+		res.Status, res.Reason = syncproto.CaptureInvalid, CaptureBadSignature
+		return res, nil
+	}
+	res.Status = syncproto.CaptureSigned
+	return res, nil
+}
+
+// CaptureValues returns the canonical text of photo r's signed fields
+// (syncproto.CaptureMessage).
+func CaptureValues(r *StoredRecord) map[string]string {
+	fields := make(map[string]json.RawMessage, len(syncproto.CaptureFields))
+	for _, f := range syncproto.CaptureFields {
+		fields[f] = r.Value(f)
+	}
+	return syncproto.CaptureValues(fields)
+}

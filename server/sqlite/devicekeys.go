@@ -1,0 +1,81 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/sqlstore"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// PutDeviceKey registers a device's capture key (server.DeviceKeyStore).
+// Errors: conflict, device_revoked, not_found.
+func (db *DB) PutDeviceKey(ctx context.Context, k *server.DeviceKey) (*server.DeviceKey, error) {
+	var out *server.DeviceKey
+	err := db.writeSQL(ctx, func(tx *sql.Tx) error {
+		var revoked sql.NullInt64
+		err := tx.QueryRowContext(ctx, `SELECT revoked_at FROM devices WHERE id = ?`, k.DeviceID).Scan(&revoked)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return server.Errorf(syncproto.CodeNotFound, "设备不存在")
+		case err != nil:
+			return err
+		case revoked.Valid:
+			return server.Errorf(syncproto.CodeDeviceRevoked, "设备已被停用")
+		}
+		old, err := sqlstore.ScanDeviceKey(tx.QueryRowContext(ctx, `SELECT `+sqlstore.DeviceKeyCols+` FROM device_keys WHERE id = ?`, k.ID))
+		switch {
+		case err == nil && (old.DeviceID != k.DeviceID || !bytes.Equal(old.SPKI, k.SPKI)):
+			return server.Errorf(syncproto.CodeConflict, "该公钥已登记在其他设备上")
+		case err == nil:
+			out = old
+			return nil
+		case !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("read device key: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, sqlstore.InsertDeviceKey, sqlstore.DeviceKeyArgs(k)...); err != nil {
+			return fmt.Errorf("insert device key: %w", err)
+		}
+		out = k
+		return nil
+	})
+	return out, err
+}
+
+// DeviceKeys lists a device's capture keys, oldest first.
+func (db *DB) DeviceKeys(ctx context.Context, deviceID string) ([]*server.DeviceKey, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT `+sqlstore.DeviceKeyCols+` FROM device_keys WHERE device_id = ? ORDER BY created_at, id`, deviceID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*server.DeviceKey
+	for rows.Next() {
+		k, err := sqlstore.ScanDeviceKey(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+// DeviceKey returns a capture key by id, or nil (server.WriteTx).
+func (t *writeTx) DeviceKey(ctx context.Context, keyID string) (*server.DeviceKey, error) {
+	st, err := t.stmt(ctx, `SELECT `+sqlstore.DeviceKeyCols+` FROM device_keys WHERE id = ?`)
+	if err != nil {
+		return nil, err
+	}
+	k, err := sqlstore.ScanDeviceKey(st.QueryRowContext(ctx, keyID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read device key: %w", err)
+	}
+	return k, nil
+}

@@ -1,0 +1,44 @@
+package sqlstore
+
+import (
+	"time"
+
+	"github.com/xinzhou-eco/fieldsync/server"
+)
+
+// The device_keys table (server.DeviceKeyStore), the same in both stores.
+
+// DeviceKeyCols are the columns ScanDeviceKey reads, in order.
+const DeviceKeyCols = `id, device_id, spki, created_at, revoked_at`
+
+// InsertDeviceKey stores a new key (arguments: DeviceKeyArgs).
+const InsertDeviceKey = `INSERT INTO device_keys (` + DeviceKeyCols + `) VALUES (?, ?, ?, ?, ?)`
+
+// RevokeDeviceKeys revokes a device's keys not yet revoked (arguments:
+// revoked_at in ms, device id).
+const RevokeDeviceKeys = `UPDATE device_keys SET revoked_at = ? WHERE device_id = ? AND revoked_at IS NULL`
+
+// DeviceKeyArgs are k's values for InsertDeviceKey.
+func DeviceKeyArgs(k *server.DeviceKey) []any {
+	var revoked any
+	if k.RevokedAt != nil {
+		revoked = k.RevokedAt.UnixMilli()
+	}
+	return []any{k.ID, k.DeviceID, k.SPKI, k.CreatedAt.UnixMilli(), revoked}
+}
+
+// ScanDeviceKey reads a row of DeviceKeyCols.
+func ScanDeviceKey(s Scanner) (*server.DeviceKey, error) {
+	var k server.DeviceKey
+	var created int64
+	var revoked *int64
+	if err := s.Scan(&k.ID, &k.DeviceID, &k.SPKI, &created, &revoked); err != nil {
+		return nil, err
+	}
+	k.CreatedAt = time.UnixMilli(created).UTC()
+	if revoked != nil {
+		t := time.UnixMilli(*revoked).UTC()
+		k.RevokedAt = &t
+	}
+	return &k, nil
+}

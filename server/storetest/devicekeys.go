@@ -1,0 +1,154 @@
+package storetest
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// deviceKeyCases: the devices' capture keys (signed captures, issue 15).
+var deviceKeyCases = []testCase{
+	{"PutAndRevoke", testDeviceKeys},
+	{"CheckedOnPush", testCaptureChecked},
+}
+
+// captureKey makes an ECDSA P-256 key pair and its server.DeviceKey for
+// device.
+func captureKey(t testing.TB, device string, at time.Time) (*ecdsa.PrivateKey, *server.DeviceKey) {
+	t.Helper()
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spki, err := x509.MarshalPKIXPublicKey(&priv.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return priv, &server.DeviceKey{ID: syncproto.CaptureKeyID(spki), DeviceID: device, SPKI: spki, CreatedAt: at}
+}
+
+func testDeviceKeys(t *testing.T, open Opener) {
+	e := seeded(t, open)
+	d, other := e.inspector(xinfu), e.inspector(xinfu)
+	_, k := captureKey(t, d.p.DeviceID, t0)
+	got, err := e.st.PutDeviceKey(e.ctx, k)
+	if err != nil || got.ID != k.ID || !got.CreatedAt.Equal(t0) || got.RevokedAt != nil {
+		t.Fatalf("put: %+v %v", got, err)
+	}
+	// Again, later: the first registration stands.
+	again := *k
+	again.CreatedAt = t0.Add(time.Hour)
+	if got, err := e.st.PutDeviceKey(e.ctx, &again); err != nil || !got.CreatedAt.Equal(t0) {
+		t.Errorf("put again: %+v %v, want created at %v", got, err, t0)
+	}
+	// The same key for another device, or for no device.
+	taken := *k
+	taken.DeviceID = other.p.DeviceID
+	_, err = e.st.PutDeviceKey(e.ctx, &taken)
+	wantCode(t, err, syncproto.CodeConflict, "another device's key")
+	_, nobody := captureKey(t, uuid.NewString(), t0)
+	_, err = e.st.PutDeviceKey(e.ctx, nobody)
+	wantCode(t, err, syncproto.CodeNotFound, "key of an unknown device")
+	// A second key (rotation): both are kept, oldest first.
+	_, k2 := captureKey(t, d.p.DeviceID, t0.Add(time.Minute))
+	if _, err := e.st.PutDeviceKey(e.ctx, k2); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := e.st.DeviceKeys(e.ctx, d.p.DeviceID)
+	if err != nil || len(keys) != 2 || keys[0].ID != k.ID || keys[1].ID != k2.ID || string(keys[0].SPKI) != string(k.SPKI) {
+		t.Fatalf("keys %+v %v, want both, oldest first", keys, err)
+	}
+	if keys, _ := e.st.DeviceKeys(e.ctx, other.p.DeviceID); len(keys) != 0 {
+		t.Errorf("other device's keys %+v, want none", keys)
+	}
+	// The write transaction finds a key by id.
+	if err := e.st.Update(e.ctx, func(tx server.WriteTx) error {
+		if got, err := tx.DeviceKey(e.ctx, k2.ID); err != nil || got == nil || got.DeviceID != d.p.DeviceID {
+			t.Errorf("tx key: %+v %v", got, err)
+		}
+		if got, err := tx.DeviceKey(e.ctx, nobody.ID); err != nil || got != nil {
+			t.Errorf("tx unknown key: %+v %v, want nil", got, err)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Revoking the device revokes its keys, at the revocation's time, once.
+	revoked := t0.Add(2 * time.Hour)
+	if err := e.st.RevokeDevice(e.ctx, d.p.DeviceID, revoked); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.RevokeDevice(e.ctx, d.p.DeviceID, revoked.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	keys, err = e.st.DeviceKeys(e.ctx, d.p.DeviceID)
+	if err != nil || len(keys) != 2 {
+		t.Fatalf("keys after revocation: %+v %v", keys, err)
+	}
+	for _, k := range keys {
+		if k.RevokedAt == nil || !k.RevokedAt.Equal(revoked) {
+			t.Errorf("key %s revoked at %v, want %v", k.ID, k.RevokedAt, revoked)
+		}
+	}
+	_, k3 := captureKey(t, d.p.DeviceID, revoked.Add(time.Minute))
+	_, err = e.st.PutDeviceKey(e.ctx, k3)
+	wantCode(t, err, syncproto.CodeDeviceRevoked, "key of a revoked device")
+}
+
+// testCaptureChecked: the push path reads the key in its transaction: a
+// good signature is signed, and the same key after its device is revoked
+// is revoked_key.
+func testCaptureChecked(t *testing.T, open Opener) {
+	e := seeded(t, open)
+	d, other := e.inspector(xinfu), e.inspector(xinfu)
+	priv, k := captureKey(t, d.p.DeviceID, e.Now())
+	if _, err := e.st.PutDeviceKey(e.ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	_, insp := d.newInspection(xinfu)
+	photo := func(by *device) string {
+		id := uuid.NewString()
+		m := by.mut(syncproto.EntityPhoto, id, map[string]any{"inspection_id": insp, "item_key": "cover", "sha256": sha(15),
+			"captured_at": "2026-11-20T10:00:00+08:00", "lat": 38.42, "lon": 112.73, "accuracy_m": 12.5})
+		msg, err := syncproto.CaptureMessage(d.p.DeviceID, id, syncproto.CaptureValues(m.Fields))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sig, err := syncproto.SignCapture(priv, msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Fields[syncproto.FieldCaptureSig], _ = json.Marshal(sig)
+		m.Fields[syncproto.FieldCaptureKeyID], _ = json.Marshal(k.ID)
+		by.pushOK(m)
+		return id
+	}
+	status := func(id string) string {
+		var c server.CaptureResult
+		_ = json.Unmarshal(e.get(syncproto.EntityPhoto, id).Value(syncproto.FieldCapture), &c)
+		return c.Status
+	}
+	before := photo(d)
+	if got := status(before); got != syncproto.CaptureSigned {
+		t.Fatalf("signed photo: %q, want signed", got)
+	}
+	if err := e.st.RevokeDevice(e.ctx, d.p.DeviceID, e.advance(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	e.advance(time.Second)
+	if got := status(photo(other)); got != syncproto.CaptureRevokedKey {
+		t.Errorf("signed with the revoked key: %q, want revoked_key", got)
+	}
+	if got := status(before); got != syncproto.CaptureSigned {
+		t.Errorf("received before the revocation: %q, want still signed", got)
+	}
+}
