@@ -57,6 +57,7 @@ var groups = []group{
 	{"Records", recordCases},
 	{"Completeness", completenessCases},
 	{"Shared", sharedCases},
+	{"Audit", auditCases},
 }
 
 // The counties of the seed set the suite uses.
