@@ -48,7 +48,7 @@ func (s *Syncer) Review(ctx context.Context, p *Principal, inspectionID, decisio
 		}
 		now := s.Now().UTC()
 		status := map[string]string{DecisionApprove: "approved", DecisionReturn: "returned"}[decision]
-		old := auditSnapshot(insp, map[string]json.RawMessage{"status": nil, "review_comment": nil, "reviewer_id": nil})
+		old := auditSnapshot(insp, map[string]json.RawMessage{"status": nil, "review_comment": nil})
 		if err := s.write(ctx, tx, insp, map[string]any{
 			"status": status, "reviewer_id": p.UserID, "review_comment": comment,
 			"reviewed_at": now.Format(time.RFC3339Nano),
@@ -56,7 +56,7 @@ func (s *Syncer) Review(ctx context.Context, p *Principal, inspectionID, decisio
 			return err
 		}
 		out = ToChange(insp)
-		changes := auditChanges(insp, old, []string{"status", "review_comment", "reviewer_id"})
+		changes := auditChanges(insp, old, []string{"status", "review_comment"}) // the reviewer is the entry's actor
 		changes["decision"] = audit.Change{New: mustJSON(decision)}
 		if err := appendAudit(ctx, tx, audit.ActionReview, p.UserID, p.Name, p.DeviceID, insp, insp.ID, changes, now); err != nil {
 			return err

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"cmp"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -101,7 +102,7 @@ func auditValue(v json.RawMessage) string {
 	out := string(v)
 	if json.Unmarshal(v, &s) == nil {
 		out = s
-		if l := statusNames[s]; l != "" {
+		if l := cmp.Or(statusNames[s], decisionNames[s]); l != "" {
 			out = l
 		}
 	}
@@ -110,6 +111,8 @@ func auditValue(v json.RawMessage) string {
 	}
 	return out
 }
+
+var decisionNames = map[string]string{server.DecisionApprove: "通过", server.DecisionReturn: "退回"}
 
 func shortID(id string) string {
 	if len(id) > 8 {
