@@ -463,7 +463,9 @@ func (a *App) sealFinished(ctx context.Context) {
 // OpenDatabase opens the configured store (migrating it) without loading
 // seed data or making keys: for tools that only read, such as the audit
 // check.
-func OpenDatabase(ctx context.Context, cfg Config) (server.Store, error) { return openDatabase(ctx, cfg) }
+func OpenDatabase(ctx context.Context, cfg Config) (server.Store, error) {
+	return openDatabase(ctx, cfg)
+}
 
 // Ready reports whether the server is accepting traffic (false before
 // Serve and once shutdown has begun).

@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/xinzhou-eco/fieldsync/server"
-	"github.com/xinzhou-eco/fieldsync/server/audit"
 	"github.com/xinzhou-eco/fieldsync/server/api"
+	"github.com/xinzhou-eco/fieldsync/server/audit"
 	"github.com/xinzhou-eco/fieldsync/server/console"
 )
 
