@@ -36,7 +36,7 @@ func LoadOrCreateKey(path string) (ed25519.PrivateKey, error) {
 		return nil, fmt.Errorf("write audit key: %w", err)
 	}
 	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err == nil {
+	if err = tmp.Chmod(0o600); err == nil {
 		if err = pem.Encode(tmp, &pem.Block{Type: "PRIVATE KEY", Bytes: der}); err == nil {
 			err = tmp.Sync()
 		}

@@ -81,7 +81,7 @@ func TestAuditHistoryAndSeal(t *testing.T) {
 
 	// Two hours after the month's end it is sealed on demand.
 	end, _ := audit.MonthEnd(month)
-	ahead.Store(int64(end.Add(2 * time.Hour).Sub(time.Now())))
+	ahead.Store(int64(time.Until(end.Add(2 * time.Hour))))
 	city := loggedIn(t, srv, apptest.CityOffice)
 	page = mustGet(t, city, "/console/report?month="+month)
 	if !strings.Contains(page, `id="seal-json"`) || !strings.Contains(page, `id="audit-jsonl"`) {
