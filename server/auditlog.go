@@ -29,7 +29,8 @@ const AuditServerName = "服务器"
 // auditTarget tells whether a device write to r is audited and which
 // inspection r belongs to. It reads r as stored (before the merge) and
 // the references vals sets (a new record's), and at most its parent
-// records, which the push has already read for its checks (cached).
+// records, which the push has usually read for its checks already
+// (cached in the transaction).
 func (s *Syncer) auditTarget(ctx context.Context, tx WriteTx, r *StoredRecord, vals map[string]json.RawMessage) (string, bool, error) {
 	ref := func(name string) string {
 		var id string
