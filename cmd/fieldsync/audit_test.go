@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/xinzhou-eco/fieldsync/internal/pgtest"
 	"github.com/xinzhou-eco/fieldsync/seeds"
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/app"
@@ -24,6 +26,12 @@ import (
 // progress reports, the first two in October 2026 (sealed), the third in
 // November; it returns the directory, October's seal and entries.
 func auditDataDir(t *testing.T) (string, *audit.Seal, []audit.Entry) {
+	return auditData(t, "")
+}
+
+// auditData is auditDataDir with the records in the PostgreSQL database
+// at dsn, if not "".
+func auditData(t *testing.T, dsn string) (string, *audit.Seal, []audit.Entry) {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -31,6 +39,7 @@ func auditDataDir(t *testing.T) (string, *audit.Seal, []audit.Entry) {
 	now := time.Date(2026, 10, 15, 2, 0, 0, 0, time.UTC)
 	cfg := app.DefaultConfig()
 	cfg.DataDir = dir
+	cfg.Database = dsn
 	cfg.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	set := func(t time.Time) { mu.Lock(); now = t; mu.Unlock() }
 	a, err := app.OpenStore(ctx, cfg, app.NewLogger(cfg, os.Stderr))
@@ -181,4 +190,28 @@ func otherPub(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	return audit.EncodePublicKey(pub)
+}
+
+func TestAuditVerifyPostgres(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	dir, _, _ := auditData(t, dsn)
+	code, out, errs := run(t, "audit", "verify", "--data", dir, "--database", dsn)
+	if code != 0 || !strings.Contains(out, "ok: 3 entries, 1 seals") {
+		t.Fatalf("intact: exit %d\n%s%s", code, out, errs)
+	}
+	// The tables' owner disables the trigger and edits an entry.
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	for _, q := range []string{`ALTER TABLE audit_log DISABLE TRIGGER USER`, `UPDATE audit_log SET county = '140921' WHERE seq = 3`} {
+		if _, err := conn.Exec(context.Background(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	code, out, errs = run(t, "audit", "verify", "--data", dir, "--database", dsn)
+	if code != 1 || !strings.Contains(errs, "entry 3: content does not match its hash") {
+		t.Fatalf("edited: exit %d\n%s%s", code, out, errs)
+	}
 }
