@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/xinzhou-eco/fieldsync/server/audit"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
@@ -47,6 +48,7 @@ func (s *Syncer) Review(ctx context.Context, p *Principal, inspectionID, decisio
 		}
 		now := s.Now().UTC()
 		status := map[string]string{DecisionApprove: "approved", DecisionReturn: "returned"}[decision]
+		old := auditSnapshot(insp, map[string]json.RawMessage{"status": nil, "review_comment": nil})
 		if err := s.write(ctx, tx, insp, map[string]any{
 			"status": status, "reviewer_id": p.UserID, "review_comment": comment,
 			"reviewed_at": now.Format(time.RFC3339Nano),
@@ -54,6 +56,11 @@ func (s *Syncer) Review(ctx context.Context, p *Principal, inspectionID, decisio
 			return err
 		}
 		out = ToChange(insp)
+		changes := auditChanges(insp, old, []string{"status", "review_comment"}) // the reviewer is the entry's actor
+		changes["decision"] = audit.Change{New: mustJSON(decision)}
+		if err := appendAudit(ctx, tx, audit.ActionReview, p.UserID, p.Name, p.DeviceID, insp, insp.ID, changes, now); err != nil {
+			return err
+		}
 		review := &StoredRecord{Entity: EntityByName(syncproto.EntityReview), ID: uuid.Must(uuid.NewV7()).String(),
 			County: insp.County, CreatedBy: p.UserID, CreatedAt: now}
 		return s.write(ctx, tx, review, map[string]any{
@@ -103,6 +110,11 @@ func (s *Syncer) writeCanonical(ctx context.Context, tx WriteTx, r *StoredRecord
 		return nil
 	}
 	vals = changed
+	var auditOld map[string]json.RawMessage
+	action := auditServerWrite(r, changed)
+	if action != "" {
+		auditOld = auditSnapshot(r, changed)
+	}
 	// A decision is stamped after every write the record holds, so it
 	// takes effect on each field it sets even when a device's clock ran
 	// ahead of the server's (within MaxSkew) or the server's clock was set
@@ -118,6 +130,11 @@ func (s *Syncer) writeCanonical(ctx context.Context, tx WriteTx, r *StoredRecord
 		s.deriveSite(r)
 	}
 	r.UpdatedAt = now
+	if action != "" {
+		if err := s.auditServerEntry(ctx, tx, action, r, auditOld, changed, now); err != nil {
+			return err
+		}
+	}
 	return tx.Put(ctx, r)
 }
 

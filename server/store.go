@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/xinzhou-eco/fieldsync/server/audit"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
@@ -94,6 +95,7 @@ type WriteTx interface {
 	DeviceKey(ctx context.Context, keyID string) (*DeviceKey, error)
 	UploadTx
 	CompletenessTx
+	AuditTx
 }
 
 // CompletenessTx is the part of a write transaction that the check of
@@ -339,6 +341,7 @@ type Store interface {
 	KeyStore
 	LoginStore
 	DeviceKeyStore
+	AuditStore
 	// Ping checks that the database answers (readiness).
 	Ping(ctx context.Context) error
 	// Close releases the database.
@@ -383,4 +386,33 @@ type LoginStore interface {
 	// ClearLoginAttempts forgets a key (after a success) and every key
 	// whose last failure is before forgetBefore.
 	ClearLoginAttempts(ctx context.Context, key string, forgetBefore time.Time) error
+}
+
+// AuditTx is the part of a write transaction that appends to the audit
+// log (auditlog.go), so that an audited change and its entry commit
+// together or not at all.
+type AuditTx interface {
+	// AppendAudit links e after the last entry of the log (the
+	// transaction's own appends included: Entry.Link sets its Seq,
+	// PrevHash and Hash) and stores it. Appends are serialized with every
+	// other write, on every server, so the chain is linear.
+	AppendAudit(ctx context.Context, e *audit.Entry) error
+}
+
+// AuditStore reads the audit log and keeps its monthly seals. The log
+// itself is append-only: no method changes an entry or a seal.
+type AuditStore interface {
+	// AuditEntries returns up to limit entries with Seq > after, in Seq
+	// order.
+	AuditEntries(ctx context.Context, after int64, limit int) ([]audit.Entry, error)
+	// AuditEntriesBefore returns the entries with Seq > after made before
+	// t, in Seq order (a month's entries, to seal).
+	AuditEntriesBefore(ctx context.Context, after int64, t time.Time) ([]audit.Entry, error)
+	// AuditHistory returns the entries of a record and, for an
+	// inspection, those of its findings and photos, in Seq order.
+	AuditHistory(ctx context.Context, recordID string) ([]audit.Entry, error)
+	// AuditSeals returns every seal, by FirstSeq.
+	AuditSeals(ctx context.Context) ([]audit.Seal, error)
+	// AddAuditSeal stores a seal. Errors: conflict (its month is sealed).
+	AddAuditSeal(ctx context.Context, s *audit.Seal) error
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/xinzhou-eco/fieldsync/internal/par"
+	"github.com/xinzhou-eco/fieldsync/server/audit"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
@@ -317,6 +318,16 @@ func (s *Syncer) apply(ctx context.Context, tx WriteTx, p *Principal, pm *prepar
 		return err
 	}
 
+	// A change to an inspection the office has judged (and to its
+	// findings and photos) is audited, with the stored values it replaces.
+	auditInsp, audited, err := s.auditTarget(ctx, tx, cur, vals)
+	if err != nil {
+		return err
+	}
+	var auditOld map[string]json.RawMessage
+	if audited {
+		auditOld = auditSnapshot(cur, vals)
+	}
 	wasDeleted := cur.State.IsDeleted()
 	o := syncproto.Merge(&cur.State, vals, m.Delete, h)
 	conflicts := losses(cur, o.Losses, p, now)
@@ -360,6 +371,15 @@ func (s *Syncer) apply(ctx context.Context, tx WriteTx, p *Principal, pm *prepar
 	}
 	pm.recheck = completenessTrigger(cur, o.Won, cur.Seq == 0, o.DeleteApplied)
 	cur.UpdatedAt = now
+	if audited {
+		changes := auditChanges(cur, auditOld, o.Won)
+		if o.DeleteApplied {
+			changes["deleted"] = audit.Change{Old: json.RawMessage("false"), New: json.RawMessage("true")}
+		}
+		if err := appendAudit(ctx, tx, audit.ActionRecordChange, p.UserID, p.Name, p.DeviceID, cur, auditInsp, changes, now); err != nil {
+			return err
+		}
+	}
 	return tx.Put(ctx, cur)
 }
 

@@ -8,6 +8,7 @@
 //	fieldsync backup  OUT.db
 //	fieldsync sweep   [--upload-grace 168h]
 //	fieldsync keys list | keys rotate [--retire-older-than 25h] | keys retire --older-than 1h
+//	fieldsync audit verify [--pubkey KEY] | audit verify --export ENTRIES.jsonl --seal SEAL.json [--pubkey KEY]
 //
 // Every subcommand takes --data (or FIELDSYNC_DATA).
 package main
@@ -46,6 +47,8 @@ usage:
   fieldsync backup [--data DIR] OUT.db
   fieldsync sweep [--data DIR] [--upload-grace 168h]
   fieldsync keys list | keys rotate [--retire-older-than D] | keys retire --older-than D
+  fieldsync audit verify [--data DIR | --database URL] [--pubkey KEY]
+  fieldsync audit verify --export ENTRIES.jsonl --seal SEAL.json [--pubkey KEY]
 roles: inspector, county_office, city_office, admin
 `
 
@@ -56,7 +59,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		return 2
 	}
 	cmd, rest := args[0], args[1:]
-	if (cmd == "user" || cmd == "device" || cmd == "keys") && len(rest) > 0 {
+	if (cmd == "user" || cmd == "device" || cmd == "keys" || cmd == "audit") && len(rest) > 0 {
 		cmd, rest = cmd+" "+rest[0], rest[1:]
 	}
 	run, ok := commands[cmd]
@@ -137,6 +140,7 @@ var commands = map[string]func(*command){
 	"backup":        backupCmd,
 	"sweep":         sweepCmd,
 	"migrate":       migrateCmd,
+	"audit verify":  auditVerifyCmd,
 }
 
 func serveCmd(c *command) {

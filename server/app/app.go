@@ -24,6 +24,7 @@ import (
 	"github.com/xinzhou-eco/fieldsync/seeds"
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/api"
+	"github.com/xinzhou-eco/fieldsync/server/audit"
 	"github.com/xinzhou-eco/fieldsync/server/auth"
 	"github.com/xinzhou-eco/fieldsync/server/blobfs"
 	"github.com/xinzhou-eco/fieldsync/server/blobs3"
@@ -58,6 +59,10 @@ type App struct {
 	Uploads    *upload.Service
 	// Sweeper removes uploaded bytes nothing refers to (Sweep).
 	Sweeper *server.Sweeper
+	// Sealer makes the audit log's monthly seals with the server's audit
+	// key (Config.AuditKey), at start and hourly (sweepEvery), and when
+	// the console exports a month.
+	Sealer *server.Sealer
 	// Metrics is the Prometheus registry served at /metrics.
 	Metrics *prometheus.Registry
 
@@ -148,7 +153,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.Echo = api.New(a.Syncer, a.Auth, a.DB, log, api.Config{MaxPushBytes: cfg.MaxPushBytes, Uploads: uploads, Blobs: a.Blobs, TrustedProxies: proxies,
 		Pull: cfg.Pull, Push: cfg.Push}, reg, a.ready.Load)
 	if _, err := console.Mount(a.Echo, console.Deps{Syncer: a.Syncer, Auth: a.Auth, Store: a.DB, Blobs: a.Blobs, Log: log,
-		AddUser: a.AddUser, TileURL: cfg.TileURL}); err != nil {
+		AddUser: a.AddUser, TileURL: cfg.TileURL, Sealer: a.Sealer}); err != nil {
 		a.Close()
 		return nil, fmt.Errorf("office console: %w", err)
 	}
@@ -219,6 +224,11 @@ func (a *App) openParts(ctx context.Context) error {
 	}
 	a.Syncer.Blobs = a.Blobs
 	a.Syncer.UploadQuota = cfg.UploadQuota
+	key, err := audit.LoadOrCreateKey(cfg.AuditKeyPath())
+	if err != nil {
+		return fmt.Errorf("audit key: %w", err)
+	}
+	a.Sealer = &server.Sealer{Store: db, Key: key, Now: a.Syncer.Now}
 	a.Sweeper = &server.Sweeper{Store: db, Blobs: a.Blobs, Grace: cfg.UploadGrace}
 	pcfg := photos.DefaultConfig()
 	pcfg.Workers = cfg.PhotoWorkers
@@ -429,12 +439,32 @@ func (a *App) sweepEvery(ctx context.Context, interval time.Duration) {
 		case n.Unfinished+n.Uploads+n.Blobs > 0:
 			a.Log.Info("swept uploads", "unfinished", n.Unfinished, "unclaimed", n.Uploads, "blobs", n.Blobs)
 		}
+		a.sealFinished(ctx)
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
 	}
+}
+
+// sealFinished seals the audit log's finished months (at start, then
+// with each hourly sweep).
+func (a *App) sealFinished(ctx context.Context) {
+	made, err := a.Sealer.SealFinished(ctx)
+	if err != nil && ctx.Err() == nil {
+		a.Log.Warn("seal audit log", "err", err)
+	}
+	for _, s := range made {
+		a.Log.Info("sealed audit log", "month", s.Month, "first", s.FirstSeq, "last", s.LastSeq, "key", s.KeyID)
+	}
+}
+
+// OpenDatabase opens the configured store (migrating it) without loading
+// seed data or making keys: for tools that only read, such as the audit
+// check.
+func OpenDatabase(ctx context.Context, cfg Config) (server.Store, error) {
+	return openDatabase(ctx, cfg)
 }
 
 // Ready reports whether the server is accepting traffic (false before

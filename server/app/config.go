@@ -15,6 +15,7 @@ import (
 
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/api"
+	"github.com/xinzhou-eco/fieldsync/server/audit"
 	"github.com/xinzhou-eco/fieldsync/server/console"
 )
 
@@ -97,6 +98,11 @@ type Config struct {
 	// fields take its defaults). Beyond them a request is answered 503
 	// server_busy with Retry-After.
 	Pull, Push api.GateConfig
+	// AuditKey is the file of the Ed25519 key that signs the audit log's
+	// monthly seals (PEM, PKCS #8; made 0600 at first start if absent).
+	// "": audit-key.pem in the data directory. Servers sharing a
+	// PostgreSQL database must share one key: give each the same file.
+	AuditKey string
 }
 
 // DefaultConfig returns the defaults.
@@ -165,6 +171,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, getenv func(string) string) {
 		fs.IntVar(&g.cfg.Queue, g.name+"-queue", queue, g.plural+" waiting for a turn before 503 server_busy; 0: 64, -1: none (FIELDSYNC_"+up+"_QUEUE)")
 		fs.DurationVar(&g.cfg.Wait, g.name+"-wait", envDur(up+"_WAIT", g.cfg.Wait), "longest wait of a "+g.name+" for a turn before 503 server_busy; 0: the default (FIELDSYNC_"+up+"_WAIT)")
 	}
+	fs.StringVar(&c.AuditKey, "audit-key", env("AUDIT_KEY", c.AuditKey), "Ed25519 key signing the audit log's monthly seals; empty: audit-key.pem in the data directory (FIELDSYNC_AUDIT_KEY)")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", envDur("SHUTDOWN_GRACE", c.ShutdownGrace), "time for in-flight requests at shutdown (FIELDSYNC_SHUTDOWN_GRACE)")
 }
 
@@ -231,6 +238,15 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("access-ttl must be at least 1m"))
 	}
 	return errors.Join(errs...)
+}
+
+// AuditKeyPath is the audit seal key's file: AuditKey, or audit-key.pem
+// in the data directory.
+func (c *Config) AuditKeyPath() string {
+	if c.AuditKey != "" {
+		return c.AuditKey
+	}
+	return c.DataDir + string(os.PathSeparator) + audit.KeyFile
 }
 
 // DBPath is the SQLite database file in the data directory.

@@ -48,6 +48,9 @@ type Deps struct {
 	// TileURL is a map tile URL template with {z}, {x} and {y}; "" shows
 	// coordinates only.
 	TileURL string
+	// Sealer gives the monthly report's audit seal (report.go); nil: the
+	// report is exported without one.
+	Sealer *server.Sealer
 }
 
 const (
@@ -98,6 +101,8 @@ func Mount(e *echo.Echo, d Deps) (*Console, error) {
 	g.GET("/report", c.report, c.authn)
 	g.GET("/report.csv", c.reportCSV, c.authn)
 	g.GET("/report.xlsx", c.reportXLSX, c.authn)
+	g.GET("/report/seal.json", c.reportSeal, c.authn)
+	g.GET("/report/audit.jsonl", c.reportAuditEntries, c.authn)
 	g.GET("/queue.xlsx", c.queueXLSX, c.authn)
 	g.GET("/findings.xlsx", c.findingsXLSX, c.authn)
 	g.GET("/vehicles.xlsx", c.vehiclesXLSX, c.authn)

@@ -138,6 +138,9 @@ func (c *Console) detail(ec echo.Context) error {
 		conflicts = append(conflicts, conflictRow{Field: field, Value: string(cf.Value), Reason: reason, At: cf.At.In(chinaTime).Format("2006-01-02 15:04:05")})
 	}
 	data["Conflicts"] = conflicts
+	if data["History"], err = c.history(ec, insp, items); err != nil {
+		return err
+	}
 	return c.render(ec, http.StatusOK, "detail.html", data)
 }
 

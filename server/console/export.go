@@ -91,7 +91,16 @@ func (c *Console) reportXLSX(ec echo.Context) error {
 		return err
 	}
 	findings.Title = "信息报送（" + rp.Month + "）发现问题"
-	return c.exportXLSX(ec, "信息报送-"+rp.Month, append(sheets, roadside, findings))
+	seal, why, err := c.monthSeal(ec, rp.Month)
+	if err != nil {
+		return err
+	}
+	st := sealTable(seal, why)
+	sealSheet := xlsxSheet{Name: st.Title, Title: "信息报送（" + rp.Month + "）审计封存", Header: st.Header}
+	for _, r := range st.Rows {
+		sealSheet.Rows = append(sealSheet.Rows, []any{r[0], r[1]}) // text, hashes and counts alike
+	}
+	return c.exportXLSX(ec, "信息报送-"+rp.Month, append(sheets, roadside, findings, sealSheet))
 }
 
 // exportCounties are the counties of the viewer's scope, or the one it

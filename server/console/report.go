@@ -191,8 +191,13 @@ func (c *Console) report(ec echo.Context) error {
 	if err != nil {
 		return err
 	}
+	seal, why, err := c.monthSeal(ec, rp.Month)
+	if err != nil {
+		return err
+	}
 	return c.render(ec, http.StatusOK, "report.html", map[string]any{"Month": rp.Month, "County": rp.County, "Unit": rp.Unit,
 		"Tables": tables, "Counties": c.counties, "Units": responsibleUnits(tasks),
+		"Seal": sealTable(seal, why), "Sealed": seal != nil, "Audit": c.auditLinks(ec, rp),
 		// Built here from encoded values: as a template value the query
 		// would be escaped as one parameter.
 		"XLSX": template.URL("/console/report.xlsx?" + rp.query()), "CSV": template.URL("/console/report.csv?" + rp.query())})
@@ -210,6 +215,11 @@ func (c *Console) reportCSV(ec echo.Context) error {
 		return err
 	}
 	month := rp.Month
+	seal, why, err := c.monthSeal(ec, month)
+	if err != nil {
+		return err
+	}
+	tables = append(tables, sealTable(seal, why))
 	var buf bytes.Buffer
 	buf.WriteString("\uFEFF")
 	w := csv.NewWriter(&buf)

@@ -22,11 +22,11 @@ type TableCount struct {
 // come first, in catalog order, references before the records that use
 // them), in the order their foreign keys need.
 var copyTables = []string{"users", "user_counties", "devices", "push_batches", "conflicts", "spent_refresh",
-	"photo_upload", "blob_deleting", "console_sessions", "signing_keys", "login_attempts"}
+	"photo_upload", "blob_deleting", "console_sessions", "signing_keys", "login_attempts", "audit_log", "audit_seals"}
 
 // optionalTables are copied only if the source has them (a SQLite store
 // from before they existed has none: counted as empty).
-var optionalTables = map[string]bool{"signing_keys": true, "login_attempts": true}
+var optionalTables = map[string]bool{"signing_keys": true, "login_attempts": true, "audit_log": true, "audit_seals": true}
 
 // CopyFromSQLite copies the SQLite store src (a database/sql handle on a
 // fieldsync.db migrated to the latest schema, which nothing writes

@@ -110,8 +110,17 @@ func (db *DB) migrate(ctx context.Context) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrateLock); err != nil {
 			return fmt.Errorf("lock migrations: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
-			return fmt.Errorf("create migrations table: %w", err)
+		// A role that may not create tables (a serving role, README's
+		// Deployment) opens a database its owner has migrated: CREATE
+		// TABLE IF NOT EXISTS would still need the right to create.
+		var migrated bool
+		if err := tx.QueryRow(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).Scan(&migrated); err != nil {
+			return fmt.Errorf("find migrations table: %w", err)
+		}
+		if !migrated {
+			if _, err := tx.Exec(ctx, `CREATE TABLE schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+				return fmt.Errorf("create migrations table: %w", err)
+			}
 		}
 		names, err := fs.Glob(migrationFS, "migrations/*.sql")
 		if err != nil {

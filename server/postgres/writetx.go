@@ -24,6 +24,7 @@ type writeTx struct {
 	// only writer (feedLock), its cache is the records' current state
 	// until commit.
 	sqlstore.TxRecords
+	audit sqlstore.AuditAppender // AppendAudit (audit.go)
 }
 
 func (t *writeTx) Get(ctx context.Context, e *server.Entity, id string) (*server.StoredRecord, error) {

@@ -23,6 +23,7 @@ type writeTx struct {
 	// TxRecords is the transaction's record cache and write queue: as the
 	// only writer, its cache is the records' current state until commit.
 	sqlstore.TxRecords
+	audit sqlstore.AuditAppender // AppendAudit (audit.go)
 }
 
 func (t *writeTx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {

@@ -58,6 +58,7 @@ var groups = []group{
 	{"Completeness", completenessCases},
 	{"Shared", sharedCases},
 	{"DeviceKeys", deviceKeyCases},
+	{"Audit", auditCases},
 }
 
 // The counties of the seed set the suite uses.

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/app"
+	"github.com/xinzhou-eco/fieldsync/server/audit"
+)
+
+// auditVerifyCmd checks the audit log against its seals, offline:
+//
+//	fieldsync audit verify [--data DIR | --database postgres://…] [--pubkey KEY]
+//	fieldsync audit verify --export 审计记录-2026-11.jsonl --seal 审计封存-2026-11.json [--pubkey KEY]
+//
+// The first form checks a database's whole chain and every seal; the
+// second an exported month. KEY is the server's public key (PEM, or the
+// base64 a seal carries) or its private key file; without it, the data
+// directory's key is trusted if there is one, else only the keys the
+// seals carry (which proves them unaltered, not who signed them). It
+// fails, naming the first entry that does not match, if any does.
+func auditVerifyCmd(c *command) {
+	export := c.fs.String("export", "", "an exported month's entries (JSON lines) to check instead of a database")
+	sealPath := c.fs.String("seal", "", "with --export: the month's seal (JSON)")
+	pubkey := c.fs.String("pubkey", "", "the server's audit public key (PEM or base64), or its key file")
+	c.run = func(ctx context.Context) error {
+		trusted, err := trustedKey(*pubkey, *export == "", c.cfg.AuditKeyPath())
+		if err != nil {
+			return err
+		}
+		if trusted == nil {
+			fmt.Fprintln(c.stdout, "warning: no --pubkey: seals are checked against the keys they carry")
+		} else {
+			fmt.Fprintf(c.stdout, "trusted key %s\n", audit.KeyID(trusted))
+		}
+		if *export != "" {
+			return verifyExport(c, *export, *sealPath, trusted)
+		}
+		if *sealPath != "" {
+			return errors.New("--seal goes with --export")
+		}
+		return verifyDatabase(ctx, c, trusted)
+	}
+}
+
+// trustedKey reads --pubkey, or, checking a database without it, the
+// data directory's key file if it exists.
+func trustedKey(path string, database bool, keyFile string) (ed25519.PublicKey, error) {
+	if path == "" && database {
+		if _, err := os.Stat(keyFile); err == nil {
+			path = keyFile
+		}
+	}
+	if path == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	pub, err := audit.ParsePublicKey(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return pub, nil
+}
+
+func verifyExport(c *command, entriesPath, sealPath string, trusted ed25519.PublicKey) error {
+	if sealPath == "" {
+		return errors.New("--export needs --seal")
+	}
+	sf, err := os.Open(sealPath)
+	if err != nil {
+		return err
+	}
+	defer sf.Close()
+	seal, err := audit.ReadSeal(sf)
+	if err != nil {
+		return err
+	}
+	ef, err := os.Open(entriesPath)
+	if err != nil {
+		return err
+	}
+	defer ef.Close()
+	entries, err := audit.ReadEntries(ef)
+	if err != nil {
+		return fmt.Errorf("%s: %w", entriesPath, err)
+	}
+	if err := seal.VerifySignature(trusted); err != nil {
+		return err
+	}
+	if m := seal.Check(entries); m != nil {
+		return fmt.Errorf("%s does not match the seal of %s: %w", entriesPath, seal.Month, m)
+	}
+	fmt.Fprintf(c.stdout, "ok: %d entries (%d–%d) match the seal of %s, signed by key %s at %s\n", len(entries), seal.FirstSeq,
+		seal.LastSeq, seal.Month, seal.KeyID, seal.SignedAt.Format("2006-01-02 15:04:05Z07:00"))
+	return nil
+}
+
+func verifyDatabase(ctx context.Context, c *command, trusted ed25519.PublicKey) error {
+	if c.cfg.Database == "" {
+		// Checking must not create an empty database where there is none.
+		if _, err := os.Stat(c.cfg.DBPath()); errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("no database at %s", c.cfg.DBPath())
+		}
+	}
+	st, err := app.OpenDatabase(ctx, *c.cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	check, err := server.VerifyAudit(ctx, st, trusted)
+	if err != nil {
+		return err
+	}
+	for _, p := range check.Problems {
+		fmt.Fprintf(c.stdout, "MISMATCH %v\n", p)
+	}
+	if len(check.Problems) > 0 {
+		return fmt.Errorf("audit log does not verify: %w", check.Problems[0])
+	}
+	fmt.Fprintf(c.stdout, "ok: %d entries, %d seals, %d entries after the last seal, head %s\n", check.Entries, check.Seals,
+		check.Unsealed, check.Head)
+	return nil
+}

@@ -1,0 +1,145 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"slices"
+	"time"
+
+	"github.com/xinzhou-eco/fieldsync/server/audit"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// This file decides what the audit log records (package audit keeps the
+// chain): review decisions (Review), device changes to an inspection that
+// an office has approved or returned and to its findings and photos
+// (apply), changes of a photo's evidence flags, and task progress reports
+// (writeCanonical). Each entry is appended in the write transaction of
+// the change, so both commit or neither does.
+
+// AuditedStatuses are the stored inspection statuses whose changes (and
+// their findings' and photos') are audited: the office has judged them.
+var AuditedStatuses = []string{"approved", "returned"}
+
+// AuditServerName is the actor name of the server's own entries (photo
+// processing), whose actor id is "".
+const AuditServerName = "服务器"
+
+// auditTarget tells whether a device write to r is audited and which
+// inspection r belongs to. It reads r as stored (before the merge) and
+// the references vals sets (a new record's), and at most its parent
+// records, which the push has usually read for its checks already
+// (cached in the transaction).
+func (s *Syncer) auditTarget(ctx context.Context, tx WriteTx, r *StoredRecord, vals map[string]json.RawMessage) (string, bool, error) {
+	ref := func(name string) string {
+		var id string
+		if v, ok := vals[name]; ok {
+			_ = json.Unmarshal(v, &id)
+		} else {
+			id = r.Text(name)
+		}
+		return id
+	}
+	inspID := ""
+	switch r.Entity.Name {
+	case syncproto.EntityInspection:
+		return r.ID, slices.Contains(AuditedStatuses, r.Text("status")), nil
+	case syncproto.EntityFinding:
+		inspID = ref("inspection_id")
+	case syncproto.EntityPhoto:
+		if inspID = ref("inspection_id"); inspID == "" {
+			if fid := ref("finding_id"); fid != "" {
+				f, err := tx.Get(ctx, EntityByName(syncproto.EntityFinding), fid)
+				if err != nil || f == nil {
+					return "", false, err
+				}
+				inspID = f.Text("inspection_id")
+			}
+		}
+	}
+	if inspID == "" {
+		return "", false, nil
+	}
+	insp, err := tx.Get(ctx, EntityByName(syncproto.EntityInspection), inspID)
+	if err != nil || insp == nil {
+		return "", false, err
+	}
+	return inspID, slices.Contains(AuditedStatuses, insp.Text("status")), nil
+}
+
+// auditSnapshot returns the stored values of the fields vals names.
+func auditSnapshot(r *StoredRecord, vals map[string]json.RawMessage) map[string]json.RawMessage {
+	old := make(map[string]json.RawMessage, len(vals))
+	for name := range vals {
+		old[name] = r.State.Fields[name].Value
+	}
+	return old
+}
+
+// auditChanges lists, for the fields named, the old value and r's value.
+func auditChanges(r *StoredRecord, old map[string]json.RawMessage, fields []string) map[string]audit.Change {
+	out := make(map[string]audit.Change, len(fields))
+	for _, f := range fields {
+		out[f] = audit.Change{Old: old[f], New: r.State.Fields[f].Value}
+	}
+	return out
+}
+
+// appendAudit appends an entry about r.
+func appendAudit(ctx context.Context, tx WriteTx, action string, actorID, actorName, deviceID string, r *StoredRecord,
+	inspectionID string, changes map[string]audit.Change, now time.Time) error {
+	return tx.AppendAudit(ctx, &audit.Entry{At: now, ActorID: actorID, ActorName: actorName, DeviceID: deviceID,
+		Action: action, Entity: r.Entity.Name, RecordID: r.ID, InspectionID: inspectionID, County: r.County,
+		Changes: audit.MakeChanges(changes)})
+}
+
+// auditServerWrite says whether a server write of these changed fields
+// to r is audited, and as what: a photo's flags, or a task progress row.
+func auditServerWrite(r *StoredRecord, changed map[string]json.RawMessage) string {
+	switch r.Entity.Name {
+	case syncproto.EntityPhoto:
+		if v, ok := changed["flags"]; ok && !(noFlags(v) && noFlags(r.State.Fields["flags"].Value)) {
+			return audit.ActionEvidenceFlags
+		}
+	case syncproto.EntityTaskProgress:
+		return audit.ActionTaskProgress
+	}
+	return ""
+}
+
+// noFlags reports whether a flags value raises none (absent, null, an
+// empty object or list).
+func noFlags(v json.RawMessage) bool {
+	v = bytes.TrimSpace(v)
+	return isNull(v) || bytes.Equal(v, []byte("{}")) || bytes.Equal(v, []byte("[]"))
+}
+
+// auditServerEntry appends the entry of an audited server write: action
+// from auditServerWrite, old the stored values of changed's fields.
+func (s *Syncer) auditServerEntry(ctx context.Context, tx WriteTx, action string, r *StoredRecord, old map[string]json.RawMessage,
+	changed map[string]json.RawMessage, now time.Time) error {
+	switch action {
+	case audit.ActionEvidenceFlags:
+		inspID := r.Text("inspection_id")
+		if inspID == "" && r.Text("finding_id") != "" {
+			f, err := tx.Get(ctx, EntityByName(syncproto.EntityFinding), r.Text("finding_id"))
+			if err != nil {
+				return err
+			}
+			if f != nil {
+				inspID = f.Text("inspection_id")
+			}
+		}
+		return appendAudit(ctx, tx, action, "", AuditServerName, "", r, inspID, auditChanges(r, old, []string{"flags"}), now)
+	default: // task progress, reported by an office
+		fields := make([]string, 0, len(changed))
+		for f := range changed {
+			if f != "reported_at" {
+				fields = append(fields, f)
+			}
+		}
+		return appendAudit(ctx, tx, action, r.Text("reported_by"), r.Text("reported_by_name"), "", r, "",
+			auditChanges(r, old, fields), now)
+	}
+}
