@@ -48,6 +48,50 @@ type DB struct {
 	// be prepared for the next ones after it ends. Both are guarded by mu.
 	prepared map[string]*sql.Stmt
 	wanted   []string
+
+	// readStmts are the feed's queries prepared on the read pool: each
+	// reader connection prepares one the first time it runs it and keeps
+	// it, instead of every page preparing two queries per table again.
+	readMu    sync.Mutex
+	readStmts map[string]*sql.Stmt
+}
+
+// maxReadStmts bounds readStmts: a query per table and scope shape (the
+// number of counties), far fewer than this; past it, queries are
+// prepared per use.
+const maxReadStmts = 512
+
+// readStmt returns query prepared on the read pool, to be used in a read
+// transaction through Tx.StmtContext (which reuses the statement prepared
+// on the transaction's connection). nil means "prepare it in the
+// transaction": the cache is full, or the database is closing.
+func (db *DB) readStmt(ctx context.Context, query string) *sql.Stmt {
+	db.readMu.Lock()
+	defer db.readMu.Unlock()
+	if st, ok := db.readStmts[query]; ok {
+		return st
+	}
+	if len(db.readStmts) >= maxReadStmts {
+		return nil
+	}
+	st, err := db.read.PrepareContext(ctx, query)
+	if err != nil {
+		return nil // the transaction's own prepare reports it
+	}
+	if db.readStmts == nil {
+		db.readStmts = map[string]*sql.Stmt{}
+	}
+	db.readStmts[query] = st
+	return st
+}
+
+// queryRead runs query in the read transaction tx, through the pool's
+// prepared statement when there is one.
+func (db *DB) queryRead(ctx context.Context, tx *sql.Tx, query string, args ...any) (*sql.Rows, error) {
+	if st := db.readStmt(ctx, query); st != nil {
+		return tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
+	return tx.QueryContext(ctx, query, args...)
 }
 
 // maxPrepared bounds the statements kept prepared on the writer: the
@@ -197,6 +241,12 @@ func (db *DB) Close() error {
 	}
 	db.prepared = nil
 	db.mu.Unlock()
+	db.readMu.Lock()
+	for _, st := range db.readStmts {
+		errs = append(errs, st.Close())
+	}
+	db.readStmts = nil
+	db.readMu.Unlock()
 	if db.read != nil {
 		errs = append(errs, db.read.Close())
 	}

@@ -30,7 +30,7 @@ func (db *DB) feed(ctx context.Context, scope server.Scope, after int64, limit i
 	where, args := dialect.ScopeWhere(scope)
 	var seqs []int64
 	for _, e := range server.Entities {
-		rows, err := tx.QueryContext(ctx, "SELECT seq FROM "+e.Name+" INDEXED BY "+e.Name+"_feed WHERE seq > ?"+where+" ORDER BY seq LIMIT ?",
+		rows, err := db.queryRead(ctx, tx, "SELECT seq FROM "+e.Name+" INDEXED BY "+e.Name+"_feed WHERE seq > ?"+where+" ORDER BY seq LIMIT ?",
 			append(append([]any{after}, args...), limit+1)...)
 		if err != nil {
 			return nil, false, fmt.Errorf("scan feed of %s: %w", e.Name, err)
@@ -60,7 +60,7 @@ func (db *DB) feed(ctx context.Context, scope server.Scope, after int64, limit i
 	out := make([]sqlstore.RawRow, 0, len(seqs))
 	for _, e := range server.Entities {
 		es := db.stmts[e.Name]
-		rows, err := tx.QueryContext(ctx, "SELECT "+es.Cols+" FROM "+e.Name+" INDEXED BY "+e.Name+"_feed WHERE seq > ? AND seq <= ?"+where+" ORDER BY seq",
+		rows, err := db.queryRead(ctx, tx, "SELECT "+es.Cols+" FROM "+e.Name+" INDEXED BY "+e.Name+"_feed WHERE seq > ? AND seq <= ?"+where+" ORDER BY seq",
 			append([]any{after, upTo}, args...)...)
 		if err != nil {
 			return nil, false, fmt.Errorf("read feed of %s: %w", e.Name, err)
