@@ -57,6 +57,31 @@ type PhotoHash struct {
 	PhotoID, SiteID, PHash string
 }
 
+// PhotoHashRow is one perceptual hash of a photo's fingerprint: its kind
+// (imageproc's Hash* constants) and its 64 bits.
+type PhotoHashRow struct {
+	Kind int
+	Hash uint64
+	// Indexed rows are found by their bands (PhotoStore.PhotoHashCandidates);
+	// the others are kept only to look the photo up again.
+	Indexed bool
+}
+
+// Bands splits a hash into the four 16-bit bands the index finds it by,
+// most significant first (the same split as imageproc.Bands).
+func (r PhotoHashRow) Bands() [4]uint16 {
+	h := r.Hash
+	return [4]uint16{uint16(h >> 48), uint16(h >> 32), uint16(h >> 16), uint16(h)}
+}
+
+// HashCandidate is an indexed hash of a processed live photo that a
+// near-duplicate lookup found by one of its bands.
+type HashCandidate struct {
+	PhotoID, SiteID string
+	Kind            int
+	Hash            uint64
+}
+
 // PhotoObject is an open variant of a photo, with the headers it is
 // served under.
 type PhotoObject struct {

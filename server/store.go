@@ -319,6 +319,22 @@ type PhotoStore interface {
 	PhotoHashes(ctx context.Context) ([]PhotoHash, error)
 	// PhotosFlagged returns the live photos with any of these flags.
 	PhotosFlagged(ctx context.Context, flags ...string) ([]string, error)
+	// SetPhotoHashes replaces the fingerprint rows of photo id (its
+	// perceptual hashes, see imageproc.Fingerprint); the rows marked
+	// Indexed are found by PhotoHashCandidates.
+	SetPhotoHashes(ctx context.Context, id string, rows []PhotoHashRow) error
+	// PhotoHashRows returns the fingerprint rows of photo id (none for a
+	// photo processed before fingerprints, or not yet processed).
+	PhotoHashRows(ctx context.Context, id string) ([]PhotoHashRow, error)
+	// PhotoHashCandidates returns the indexed rows of processed live
+	// photos whose band i (PhotoHashRow.Bands) is one of probes[i], for
+	// any i: the candidates of a near-duplicate lookup, which the caller
+	// verifies. A row may be returned more than once.
+	PhotoHashCandidates(ctx context.Context, probes [4][]uint16) ([]HashCandidate, error)
+	// UnindexedPhotos returns the processed live photos that have a
+	// perceptual hash (phash) but no fingerprint rows: those processed
+	// before fingerprints existed.
+	UnindexedPhotos(ctx context.Context) ([]string, error)
 	// BlobRefs returns what refers to the bytes of sum (read snapshot).
 	BlobRefs(ctx context.Context, sum string) (*BlobRefs, error)
 }

@@ -2,6 +2,9 @@ package postgres
 
 import (
 	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/sqlstore"
@@ -30,4 +33,43 @@ func (db *DB) PhotosFlagged(ctx context.Context, flags ...string) ([]string, err
 	return sqlstore.PhotosFlagged(flags, func(flag string) ([]string, error) {
 		return scanIDs(query(ctx, db.pool, dialect.PhotosFlaggedSQL(), flag))
 	})
+}
+
+// SetPhotoHashes replaces the fingerprint rows of photo id.
+func (db *DB) SetPhotoHashes(ctx context.Context, id string, rows []server.PhotoHashRow) error {
+	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		if _, err := exec(ctx, tx, sqlstore.DeletePhotoHashesSQL, id); err != nil {
+			return fmt.Errorf("delete photo hashes: %w", err)
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		q, args := sqlstore.InsertPhotoHashes(id, rows)
+		if _, err := exec(ctx, tx, q, args...); err != nil {
+			return fmt.Errorf("insert photo hashes: %w", err)
+		}
+		return nil
+	})
+}
+
+// PhotoHashRows returns the fingerprint rows of photo id.
+func (db *DB) PhotoHashRows(ctx context.Context, id string) ([]server.PhotoHashRow, error) {
+	rows, err := query(ctx, db.pool, sqlstore.PhotoHashRowsSQL, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	return sqlstore.ReadPhotoHashRows(rows)
+}
+
+// PhotoHashCandidates returns the indexed hashes of processed live photos
+// sharing a band with probes.
+func (db *DB) PhotoHashCandidates(ctx context.Context, probes [4][]uint16) ([]server.HashCandidate, error) {
+	return sqlstore.PhotoHashCandidates(ctx, reader{db.pool}, probes)
+}
+
+// UnindexedPhotos returns the processed live photos with a phash and no
+// fingerprint rows.
+func (db *DB) UnindexedPhotos(ctx context.Context) ([]string, error) {
+	return scanIDs(query(ctx, db.pool, sqlstore.UnindexedPhotosSQL))
 }

@@ -16,6 +16,7 @@ var photoCases = []testCase{
 	{"BlobRefsAndDeleting", testBlobRefs},
 	{"ProcessingReads", testPhotoReads},
 	{"UploadClaims", testUploadClaims},
+	{"PhotoHashIndex", testPhotoHashIndex}, // phashindex.go
 }
 
 func sameUpload(a, b server.PhotoUpload) bool {

@@ -1,0 +1,123 @@
+package storetest
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// testPhotoHashIndex: fingerprint rows are replaced per photo, read back
+// whole, and found by any of their four bands only when indexed and only
+// for processed live photos, in every county; photos with a phash and no
+// rows are listed for indexing.
+func testPhotoHashIndex(t *testing.T, open Opener) {
+	e := seeded(t, open)
+	a, b := e.inspector(xinfu), e.inspector(dingxia)
+	siteA, inspA := a.newInspection(xinfu)
+	siteB, inspB := b.newInspection(dingxia)
+	// 0: processed (xinfu). 1: processed, another county. 2: not yet
+	// processed. 3: processed, then deleted. 4: processed before
+	// fingerprints: a phash, no rows.
+	ph := make([]string, 5)
+	for i := range ph {
+		ph[i] = uuid.NewString()
+		d, insp := a, inspA
+		if i == 1 {
+			d, insp = b, inspB
+		}
+		d.pushOK(d.mut(syncproto.EntityPhoto, ph[i], map[string]any{"inspection_id": insp, "sha256": sha(200 + i)}))
+	}
+	set := func(id string, v map[string]any) {
+		t.Helper()
+		if err := e.s.SetServerFields(e.ctx, syncproto.EntityPhoto, id, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	processed := func(site string) map[string]any {
+		return map[string]any{"uploaded": true, "processed_at": "2026-11-20T10:00:00Z", "phash": "0123456789abcdef", "site_id": site}
+	}
+	set(ph[0], processed(siteA))
+	set(ph[1], processed(siteB))
+	set(ph[2], map[string]any{"uploaded": true})
+	set(ph[3], processed(siteA))
+	set(ph[4], processed(siteA))
+
+	const h = 0x0123_4567_89ab_cdef
+	const high = 0xfedc_ba98_7654_3210 // top bit set: stored as a negative integer
+	put := func(id string, rows []server.PhotoHashRow) {
+		t.Helper()
+		if err := e.st.SetPhotoHashes(e.ctx, id, rows); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(ph[0], []server.PhotoHashRow{{Kind: 0, Hash: 1, Indexed: true}}) // replaced next
+	put(ph[0], []server.PhotoHashRow{{Kind: 0, Hash: h, Indexed: true}, {Kind: 1, Hash: high, Indexed: true}, {Kind: 21, Hash: h, Indexed: false}})
+	put(ph[1], []server.PhotoHashRow{{Kind: 1, Hash: h ^ 0x1111_1111_1111_0000, Indexed: true}}) // only band 3 equal
+	put(ph[2], []server.PhotoHashRow{{Kind: 0, Hash: h, Indexed: true}})
+	put(ph[3], []server.PhotoHashRow{{Kind: 0, Hash: h, Indexed: true}})
+	deleteRecord(t, e, syncproto.EntityPhoto, ph[3])
+
+	rows, err := e.st.PhotoHashRows(e.ctx, ph[0])
+	want := []server.PhotoHashRow{{Kind: 0, Hash: h, Indexed: true}, {Kind: 1, Hash: high, Indexed: true}, {Kind: 21, Hash: h}}
+	if err != nil || !slices.Equal(rows, want) {
+		t.Errorf("rows of photo 0: %+v %v, want %+v", rows, err, want)
+	}
+	if rows, err := e.st.PhotoHashRows(e.ctx, ph[4]); err != nil || len(rows) != 0 {
+		t.Errorf("rows of photo 4: %+v %v, want none", rows, err)
+	}
+
+	bands := server.PhotoHashRow{Hash: h}.Bands()
+	found := func(probes [4][]uint16) []string {
+		t.Helper()
+		cands, err := e.st.PhotoHashCandidates(e.ctx, probes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, c := range cands {
+			s := c.PhotoID + " " + c.SiteID + " " + string(rune('0'+c.Kind))
+			if c.Kind == 1 && c.PhotoID == ph[0] && c.Hash != high {
+				t.Errorf("photo 0's kind 1 hash read back as %x", c.Hash)
+			}
+			if !slices.Contains(out, s) {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name   string
+		probes [4][]uint16
+		want   []string
+	}{
+		{"every band", [4][]uint16{{bands[0]}, {bands[1]}, {bands[2]}, {bands[3]}},
+			[]string{ph[0] + " " + siteA + " 0", ph[1] + " " + siteB + " 1"}},
+		{"first band only", [4][]uint16{{bands[0], 7}}, []string{ph[0] + " " + siteA + " 0"}},
+		{"last band, any county", [4][]uint16{3: {bands[3]}}, []string{ph[0] + " " + siteA + " 0", ph[1] + " " + siteB + " 1"}},
+		{"a stored but unindexed hash is not found", [4][]uint16{{0x0123}, {0x4567}, {0x89ab}, {0xcdef}},
+			[]string{ph[0] + " " + siteA + " 0", ph[1] + " " + siteB + " 1"}},
+		{"the high hash", [4][]uint16{{0xfedc}}, []string{ph[0] + " " + siteA + " 1"}},
+		{"nothing", [4][]uint16{{1}, {2}, {3}, {4}}, nil},
+		{"no probes", [4][]uint16{}, nil},
+	} {
+		if got := found(tc.probes); !sameSet(got, tc.want) {
+			t.Errorf("%s: found %q, want %q", tc.name, got, tc.want)
+		}
+	}
+
+	un, err := e.st.UnindexedPhotos(e.ctx)
+	if err != nil || !sameSet(un, []string{ph[4]}) {
+		t.Errorf("unindexed %v %v, want [%s]", un, err, ph[4])
+	}
+	put(ph[4], []server.PhotoHashRow{{Kind: 0, Hash: h, Indexed: true}})
+	if un, err := e.st.UnindexedPhotos(e.ctx); err != nil || len(un) != 0 {
+		t.Errorf("unindexed after indexing %v %v, want none", un, err)
+	}
+	put(ph[0], nil)
+	if rows, err := e.st.PhotoHashRows(e.ctx, ph[0]); err != nil || len(rows) != 0 {
+		t.Errorf("rows of photo 0 after clearing: %+v %v", rows, err)
+	}
+}
