@@ -1,0 +1,81 @@
+package photos_test
+
+import (
+	"image"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/disintegration/imaging"
+	"github.com/xinzhou-eco/fieldsync/server/imageproc/testimg"
+)
+
+// TestTransformedCopiesAreNearDuplicates: a real camera JPEG (EXIF time,
+// GPS, make and model) is uploaded at one site; copies of it that a cheat
+// made — re-encoded, halved, brightened, darkened, desaturated, mirrored,
+// cropped, straightened, screenshotted — uploaded at another site are each
+// flagged near_duplicate of it, end to end through upload and the
+// processor on a real SQLite store, and say when the match was mirrored
+// or cropped; photos of other scenes at that site are not flagged.
+func TestTransformedCopiesAreNearDuplicates(t *testing.T) {
+	w := setup(t)
+	taken := w.visitStart.Add(20 * time.Minute)
+	exif := testimg.Options{Time: &taken, GPS: &siteAt, Make: "HUAWEI", Model: "ALN-AL00", Quality: 92}
+	scene := testimg.Scene(4242, 1024, 768)
+	orig := testimg.EncodeJPEG(scene, exif)
+	original := w.photo(t, w.insp, orig, nil)
+	w.srv.Tus(w.phone).Upload(original, "image/jpeg", orig, http.StatusNoContent)
+	w.srv.App.Photos.WaitIdle()
+
+	elsewhere := w.inspection(t, w.phone, w.other)
+	later := exif
+	later.Quality = 85
+	cases := []struct {
+		name              string
+		img               image.Image
+		mirrored, cropped bool
+	}{
+		{"re-encoded at quality 55", testimg.Reencode(scene, 55), false, false},
+		{"halved", testimg.Scale(scene, 0.5), false, false},
+		{"25% brighter", testimg.Brightness(scene, 1.25), false, false},
+		{"25% darker", testimg.Brightness(scene, 0.75), false, false},
+		{"saturation halved", testimg.Saturation(scene, 0.5), false, false},
+		{"mirrored", imaging.FlipH(scene), true, false},
+		{"10% cut from each side", testimg.Crop(scene, 0.1, 0.1, 0.1, 0.1), false, true},
+		{"20% cut from the left and the top", testimg.Crop(scene, 0.2, 0.2, 0, 0), false, true},
+		{"mirrored and 5% cut from each side", imaging.FlipH(testimg.Crop(scene, 0.05, 0.05, 0.05, 0.05)), true, true},
+		{"straightened by 3°", testimg.Rotate(scene, 3), false, true},
+		{"screenshot on a phone", testimg.Screenshot(scene, 1080, 2340), false, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			data := testimg.EncodeJPEG(tc.img, later)
+			id := w.photo(t, elsewhere, data, nil)
+			w.srv.Tus(w.phone).Upload(id, "image/jpeg", data, http.StatusNoContent)
+			w.srv.App.Photos.WaitIdle()
+			nd := w.flags(t, id)["near_duplicate"]
+			if nd == nil || nd["photo_id"] != original || nd["site_id"] != w.site {
+				t.Fatalf("flags %v, want near_duplicate of %s at site %s", w.flags(t, id), original, w.site)
+			}
+			if got := nd["mirrored"] == true; got != tc.mirrored {
+				t.Errorf("near_duplicate %v: mirrored %v, want %v", nd, got, tc.mirrored)
+			}
+			if tc.cropped && nd["cropped"] != true {
+				t.Errorf("near_duplicate %v: want cropped", nd)
+			}
+		})
+	}
+	if n := w.notes(t, original)["count"]; n != float64(len(cases)) {
+		t.Errorf("the original's note counts %v reuses, want %d", n, len(cases))
+	}
+
+	for seed := uint64(1); seed <= 6; seed++ {
+		data := testimg.EncodeJPEG(testimg.Scene(seed, 1024, 768), later)
+		id := w.photo(t, elsewhere, data, nil)
+		w.srv.Tus(w.phone).Upload(id, "image/jpeg", data, http.StatusNoContent)
+		w.srv.App.Photos.WaitIdle()
+		if f := w.flags(t, id); f["near_duplicate"] != nil || f["duplicate"] != nil {
+			t.Errorf("an unrelated scene (seed %d) is flagged: %v", seed, f)
+		}
+	}
+}
