@@ -58,13 +58,14 @@ type PhotoHash struct {
 }
 
 // PhotoHashRow is one perceptual hash of a photo's fingerprint: its kind
-// (imageproc's Hash* constants) and its 64 bits.
+// (imageproc's Hash* constants) and its 64 bits, found by its bands
+// (PhotoStore.PhotoHashCandidates), and the hash of the same kind of the
+// photo's mirror image, kept only to look the photo up again.
 type PhotoHashRow struct {
-	Kind int
-	Hash uint64
-	// Indexed rows are found by their bands (PhotoStore.PhotoHashCandidates);
-	// the others are kept only to look the photo up again.
-	Indexed bool
+	Kind      int
+	Hash      uint64
+	Mirror    uint64
+	HasMirror bool
 }
 
 // Bands splits a hash into the four 16-bit bands the index finds it by,
@@ -72,6 +73,14 @@ type PhotoHashRow struct {
 func (r PhotoHashRow) Bands() [4]uint16 {
 	h := r.Hash
 	return [4]uint16{uint16(h >> 48), uint16(h >> 32), uint16(h >> 16), uint16(h)}
+}
+
+// HashProbes are the band values a near-duplicate lookup asks the index
+// for: Any finds rows of every kind with band i in Any[i]; Full finds only
+// the rows of kind 1 (imageproc.HashFull, a picture's whole content) with
+// band i in Full[i].
+type HashProbes struct {
+	Any, Full [4][]uint16
 }
 
 // HashCandidate is an indexed hash of a processed live photo that a

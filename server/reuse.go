@@ -72,13 +72,13 @@ type NearMatch struct {
 // HashCandidates finds the candidates of a lookup in the perceptual hash
 // index (PhotoStore.PhotoHashCandidates).
 type HashCandidates interface {
-	PhotoHashCandidates(ctx context.Context, probes [4][]uint16) ([]HashCandidate, error)
+	PhotoHashCandidates(ctx context.Context, p HashProbes) ([]HashCandidate, error)
 }
 
 // NearPhotos looks a fingerprint up in the index: it asks st for the rows
 // sharing a band with probes, keeps those match accepts, and returns the
 // closest match of each photo other than self, by photo id.
-func NearPhotos(ctx context.Context, st HashCandidates, self string, probes [4][]uint16,
+func NearPhotos(ctx context.Context, st HashCandidates, self string, probes HashProbes,
 	match func(kind int, hash uint64) (NearMatch, bool)) ([]NearMatch, error) {
 	cands, err := st.PhotoHashCandidates(ctx, probes)
 	if err != nil {

@@ -320,17 +320,18 @@ type PhotoStore interface {
 	// PhotosFlagged returns the live photos with any of these flags.
 	PhotosFlagged(ctx context.Context, flags ...string) ([]string, error)
 	// SetPhotoHashes replaces the fingerprint rows of photo id (its
-	// perceptual hashes, see imageproc.Fingerprint); the rows marked
-	// Indexed are found by PhotoHashCandidates.
+	// perceptual hashes, see imageproc.Fingerprint), which
+	// PhotoHashCandidates finds by their bands.
 	SetPhotoHashes(ctx context.Context, id string, rows []PhotoHashRow) error
 	// PhotoHashRows returns the fingerprint rows of photo id (none for a
 	// photo processed before fingerprints, or not yet processed).
 	PhotoHashRows(ctx context.Context, id string) ([]PhotoHashRow, error)
-	// PhotoHashCandidates returns the indexed rows of processed live
-	// photos whose band i (PhotoHashRow.Bands) is one of probes[i], for
-	// any i: the candidates of a near-duplicate lookup, which the caller
-	// verifies. A row may be returned more than once.
-	PhotoHashCandidates(ctx context.Context, probes [4][]uint16) ([]HashCandidate, error)
+	// PhotoHashCandidates returns the rows of processed live photos whose
+	// band i (PhotoHashRow.Bands) is one of p.Any[i], or, for rows of
+	// kind 1, one of p.Full[i], for any i: the candidates of a
+	// near-duplicate lookup, which the caller verifies. A row may be
+	// returned more than once.
+	PhotoHashCandidates(ctx context.Context, p HashProbes) ([]HashCandidate, error)
 	// UnindexedPhotos returns the processed live photos that have a
 	// perceptual hash (phash) but no fingerprint rows: those processed
 	// before fingerprints existed.

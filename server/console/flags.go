@@ -156,10 +156,11 @@ func explainFlag(name string, v map[string]any) string {
 		}
 		return "同一张照片已作为本次检查另一检查项的证据（" + strings.Join(items, "、") + "）"
 	case "near_duplicate":
+		how := nearHow(v)
 		if _, ok := v["county"]; !ok {
-			return fmt.Sprintf("与另一点位拍摄的照片几乎相同（差异 %s）", num(v["distance"]))
+			return fmt.Sprintf("与另一点位拍摄的照片几乎相同%s（差异 %s）", how, num(v["distance"]))
 		}
-		return fmt.Sprintf("与此前在另一点位拍摄的照片几乎相同（差异 %s，%s）", num(v["distance"]), whereRefs([]any{v}))
+		return fmt.Sprintf("与此前在另一点位拍摄的照片几乎相同%s（差异 %s，%s）", how, num(v["distance"]), whereRefs([]any{v}))
 	case "unreadable":
 		return fmt.Sprintf("照片文件无法解析为图像（%v）", v["reason"])
 	}
@@ -195,3 +196,18 @@ type flagOption struct{ Name, Title string }
 
 var flagOptions = []flagOption{{"no_gps", "无定位"}, {"far_from_site", "远离点位"}, {"time_mismatch", "时间不符"}, {"position_mismatch", "位置不符"},
 	{"mock_location", "疑似虚拟定位"}, {"edited", "经过编辑"}, {"duplicate", "重复照片"}, {"duplicate_item", "一照多项"}, {"near_duplicate", "近似重复"}, {"unreadable", "无法读取"}}
+
+// nearHow says how a near duplicate matched: a mirror image, a part of the
+// other picture (or the other a part of it), or both; "" for a copy of the
+// whole.
+func nearHow(v map[string]any) string {
+	switch m, c := v["mirrored"] == true, v["cropped"] == true; {
+	case m && c:
+		return "（经镜像翻转和裁剪）"
+	case m:
+		return "（经镜像翻转）"
+	case c:
+		return "（经裁剪或局部相同）"
+	}
+	return ""
+}

@@ -17,19 +17,18 @@ import (
 //     within NearDuplicateDistance, as before);
 //   - HashFull: the DCT hash (phash.go) of the picture's content, without
 //     the black bands of a screenshot;
-//   - window hashes: the DCT hashes of 19 windows of the content — the
-//     central 90%, and 80% and 70% of each side at nine positions (the
-//     corners, the middles of the edges, the centre). A crop that keeps
-//     70–90% of each side is, as a picture, close to one of them;
-//   - the same 20 DCT hashes of the mirrored picture (HashMirrored + kind).
+//   - window hashes: the DCT hashes of 49 windows of the content (see
+//     windows): a crop that keeps 75–100% of each side is, as a picture,
+//     close to one of them;
+//   - the same 50 DCT hashes of the mirrored picture (HashMirrored + kind).
 //
 // Two photos match (Match) when the dHashes are within
 // NearDuplicateDistance, or a DCT hash of one's content, straight or
 // mirrored, is within WindowDistance of the other's content or of one of
 // its windows, or the other way round. The windows and the dHash of every
 // photo are indexed by four 16-bit bands (Bands); the mirrored hashes are
-// kept only to look the photo up again, never matched as stored, since a
-// mirrored query already covers that pair.
+// kept beside them only to look the photo up again, never matched as
+// stored, since a mirrored query already covers that pair.
 type Fingerprint []KindHash
 
 // KindHash is one hash of a fingerprint and what it is a hash of.
@@ -44,7 +43,7 @@ const (
 	HashFull  = 1 // the DCT hash of the picture's content
 	// Kinds HashFull+1 … HashFull+len(windows) are the windows'.
 	// HashMirrored + k is kind k of the mirrored picture (k ≥ HashFull).
-	HashMirrored = 20
+	HashMirrored = 100
 )
 
 // WindowDistance is the largest Hamming distance between two DCT hashes
@@ -54,14 +53,24 @@ const (
 const WindowDistance = 10
 
 // windows are the frames hashed besides the whole content (kind
-// HashFull+1+i for windows[i]).
+// HashFull+1+i for windows[i]): the central 90%, and every combination of
+// a side kept whole, or 85% or 75% of it kept at its start, middle or end
+// (the side's other edges cut), for each side — 49 windows. A crop that
+// cuts up to a quarter of each side, from one edge or both, is within a
+// few percent of one of them.
 var windows = func() []frame {
+	type span struct{ a, b float64 }
+	spans := []span{{0, 1}}
+	for _, s := range []float64{0.85, 0.75} {
+		for _, at := range []float64{0, 0.5, 1} {
+			spans = append(spans, span{(1 - s) * at, (1-s)*at + s})
+		}
+	}
 	out := []frame{{0.05, 0.05, 0.95, 0.95}}
-	for _, s := range []float64{0.8, 0.7} {
-		for _, oy := range []float64{0, 0.5, 1} {
-			for _, ox := range []float64{0, 0.5, 1} {
-				x0, y0 := (1-s)*ox, (1-s)*oy
-				out = append(out, frame{x0, y0, x0 + s, y0 + s})
+	for _, y := range spans {
+		for _, x := range spans {
+			if x != spans[0] || y != spans[0] {
+				out = append(out, frame{x.a, y.a, x.b, y.b})
 			}
 		}
 	}
@@ -69,8 +78,15 @@ var windows = func() []frame {
 }()
 
 // Indexed reports whether hashes of this kind are stored in the band
-// index: the dHash, the content and the windows, not the mirrored ones.
-func Indexed(kind int) bool { return kind < HashMirrored+HashFull }
+// index: all but the mirrored ones.
+func Indexed(kind int) bool { return kind < HashMirrored }
+
+// Mirrors returns the kind of the hash of the mirror image that goes with
+// a hash of kind k (stored in the same row), and whether there is one:
+// every DCT hash has one, the dHash none.
+func Mirrors(k int) (int, bool) {
+	return k + HashMirrored, k >= HashFull && k < HashMirrored
+}
 
 // Fingerprint returns the picture's fingerprint as displayed (with its
 // EXIF orientation applied).
@@ -109,33 +125,41 @@ func Bands(h uint64) [4]uint16 {
 }
 
 // Probes returns, per band, the band values to look the fingerprint up
-// by: the dHash's and both content hashes' bands and every value one bit
-// from them (so that every stored hash within 7 bits of them is found),
-// and the windows' own bands (stored windows within 3 bits are found, as
-// is most of what is within WindowDistance: see the recall figures).
-func (f Fingerprint) Probes() [4][]uint16 {
-	var seen [4]map[uint16]bool
-	var out [4][]uint16
-	add := func(band int, v uint16) {
-		if seen[band] == nil {
-			seen[band] = map[uint16]bool{}
-		}
-		if !seen[band][v] {
-			seen[band][v] = true
-			out[band] = append(out[band], v)
-		}
-	}
-	for _, kh := range f {
-		for band, v := range Bands(kh.Hash) {
-			add(band, v)
-			if kh.Kind == HashDHash || kh.Kind == HashFull || kh.Kind == HashMirrored+HashFull {
-				for b := range 16 {
-					add(band, v^(1<<b))
+// by, each hash's own and every value one bit from it, so that every
+// stored hash within 7 bits of one of them is found whichever of the two
+// photos looks the other up (a band of a 64-bit hash 7 bits away is
+// within one bit: pigeonhole): any are the dHash's and both content
+// hashes', to be matched with stored hashes of any kind; full are the
+// windows', to be matched only with stored hashes of whole contents
+// (HashFull). Hashes further apart, up to the match distances, are found
+// most of the time (see the recall figures in docs/benchmarks.md).
+func (f Fingerprint) Probes() (any, full [4][]uint16) {
+	var seen [2][4]map[uint16]bool
+	add := func(set int, out *[4][]uint16, h uint64) {
+		for band, v := range Bands(h) {
+			if seen[set][band] == nil {
+				seen[set][band] = map[uint16]bool{}
+			}
+			for b := -1; b < 16; b++ {
+				p := v
+				if b >= 0 {
+					p ^= 1 << b
+				}
+				if !seen[set][band][p] {
+					seen[set][band][p] = true
+					out[band] = append(out[band], p)
 				}
 			}
 		}
 	}
-	return out
+	for _, kh := range f {
+		if kh.Kind == HashDHash || kh.Kind == HashFull || kh.Kind == HashMirrored+HashFull {
+			add(0, &any, kh.Hash)
+		} else {
+			add(1, &full, kh.Hash)
+		}
+	}
+	return any, full
 }
 
 // A Match says how a fingerprint matched a stored hash.

@@ -20,9 +20,20 @@ import (
 
 // hashRows are the store rows of fingerprint fp.
 func hashRows(fp imageproc.Fingerprint) []server.PhotoHashRow {
-	rows := make([]server.PhotoHashRow, len(fp))
-	for i, kh := range fp {
-		rows[i] = server.PhotoHashRow{Kind: kh.Kind, Hash: kh.Hash, Indexed: imageproc.Indexed(kh.Kind)}
+	mirrors := map[int]uint64{}
+	for _, kh := range fp {
+		mirrors[kh.Kind] = kh.Hash
+	}
+	var rows []server.PhotoHashRow
+	for _, kh := range fp {
+		if !imageproc.Indexed(kh.Kind) {
+			continue
+		}
+		r := server.PhotoHashRow{Kind: kh.Kind, Hash: kh.Hash}
+		if mk, ok := imageproc.Mirrors(kh.Kind); ok {
+			r.Mirror, r.HasMirror = mirrors[mk]
+		}
+		rows = append(rows, r)
 	}
 	return rows
 }
@@ -33,7 +44,8 @@ func nearPhotos(ctx context.Context, st server.HashCandidates, id string, fp ima
 	if len(fp) == 0 {
 		return nil, nil
 	}
-	return server.NearPhotos(ctx, st, id, fp.Probes(), func(kind int, hash uint64) (server.NearMatch, bool) {
+	anyKind, full := fp.Probes()
+	return server.NearPhotos(ctx, st, id, server.HashProbes{Any: anyKind, Full: full}, func(kind int, hash uint64) (server.NearMatch, bool) {
 		m, ok := fp.Match(kind, hash)
 		return server.NearMatch{Distance: m.Distance, Mirrored: m.Mirrored, Cropped: m.Cropped}, ok
 	})
@@ -51,6 +63,9 @@ func NearMatches(ctx context.Context, st server.PhotoStore, rec *server.StoredRe
 	var fp imageproc.Fingerprint
 	for _, r := range rows {
 		fp = append(fp, imageproc.KindHash{Kind: r.Kind, Hash: r.Hash})
+		if mk, ok := imageproc.Mirrors(r.Kind); ok && r.HasMirror {
+			fp = append(fp, imageproc.KindHash{Kind: mk, Hash: r.Mirror})
+		}
 	}
 	if len(fp) == 0 {
 		if h, err := strconv.ParseUint(rec.Text("phash"), 16, 64); err == nil {

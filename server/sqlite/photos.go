@@ -71,7 +71,7 @@ func (db *DB) PhotoHashRows(ctx context.Context, id string) ([]server.PhotoHashR
 
 // PhotoHashCandidates returns the indexed hashes of processed live photos
 // sharing a band with probes.
-func (db *DB) PhotoHashCandidates(ctx context.Context, probes [4][]uint16) ([]server.HashCandidate, error) {
+func (db *DB) PhotoHashCandidates(ctx context.Context, probes server.HashProbes) ([]server.HashCandidate, error) {
 	return sqlstore.PhotoHashCandidates(ctx, reader{db.read}, probes)
 }
 

@@ -10,9 +10,9 @@ import (
 
 // The perceptual hash index (server.PhotoStore.SetPhotoHashes and
 // PhotoHashCandidates): table photo_hash holds one row per hash of a
-// photo's fingerprint, its 64 bits as a signed integer and, for the rows
-// that are indexed, its four 16-bit bands b0…b3 (NULL otherwise), each
-// with its own index. A lookup asks each band's index for the band values
+// photo's fingerprint, its 64 bits as a signed integer, its four 16-bit
+// bands b0…b3, each with its own index, and the hash of the same kind of
+// the mirror image (mirror, NULL if none), which is not indexed. A lookup asks each band's index for the band values
 // it probes, so it reads the rows sharing a band with the query, not the
 // table: multi-index hashing (Norouzi, Punjani and Fleet, 2012).
 
@@ -23,28 +23,28 @@ const DeletePhotoHashesSQL = `DELETE FROM photo_hash WHERE photo_id = ?`
 // and its arguments.
 func InsertPhotoHashes(id string, rows []server.PhotoHashRow) (string, []any) {
 	var b strings.Builder
-	b.WriteString(`INSERT INTO photo_hash (photo_id, kind, hash, b0, b1, b2, b3) VALUES `)
-	args := make([]any, 0, 7*len(rows))
+	b.WriteString(`INSERT INTO photo_hash (photo_id, kind, hash, mirror, b0, b1, b2, b3) VALUES `)
+	args := make([]any, 0, 8*len(rows))
 	for i, r := range rows {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString("(?, ?, ?, ?, ?, ?, ?)")
-		args = append(args, id, r.Kind, int64(r.Hash))
+		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?)")
+		var mirror any
+		if r.HasMirror {
+			mirror = int64(r.Mirror)
+		}
+		args = append(args, id, r.Kind, int64(r.Hash), mirror)
 		for _, v := range r.Bands() {
-			if r.Indexed {
-				args = append(args, int64(v))
-			} else {
-				args = append(args, nil)
-			}
+			args = append(args, int64(v))
 		}
 	}
 	return b.String(), args
 }
 
 // PhotoHashRowsSQL selects a photo's fingerprint rows: kind, hash,
-// whether indexed.
-const PhotoHashRowsSQL = `SELECT kind, hash, b0 IS NOT NULL FROM photo_hash WHERE photo_id = ? ORDER BY kind`
+// mirror.
+const PhotoHashRowsSQL = `SELECT kind, hash, mirror FROM photo_hash WHERE photo_id = ? ORDER BY kind`
 
 // ReadPhotoHashRows reads the rows of PhotoHashRowsSQL.
 func ReadPhotoHashRows(rows Rows) ([]server.PhotoHashRow, error) {
@@ -52,10 +52,14 @@ func ReadPhotoHashRows(rows Rows) ([]server.PhotoHashRow, error) {
 	for rows.Next() {
 		var r server.PhotoHashRow
 		var h int64
-		if err := rows.Scan(&r.Kind, &h, &r.Indexed); err != nil {
+		var m *int64
+		if err := rows.Scan(&r.Kind, &h, &m); err != nil {
 			return nil, err
 		}
 		r.Hash = uint64(h)
+		if m != nil {
+			r.Mirror, r.HasMirror = uint64(*m), true
+		}
 		out = append(out, r)
 	}
 	return out, rows.Err()
@@ -66,13 +70,18 @@ func ReadPhotoHashRows(rows Rows) ([]server.PhotoHashRow, error) {
 const UnindexedPhotosSQL = `SELECT p.id FROM photo p WHERE p.phash IS NOT NULL AND p.deleted_hlc = ''
 	AND NOT EXISTS (SELECT 1 FROM photo_hash h WHERE h.photo_id = p.id) ORDER BY p.seq`
 
-// PhotoHashCandidates returns the indexed rows of processed live photos
-// sharing band i with one of probes[i] (server.PhotoStore). The probes are
-// numbers below 2¹⁶ this package writes into the statement itself: one
-// statement per band, each answered from that band's index.
-func PhotoHashCandidates(ctx context.Context, r Reader, probes [4][]uint16) ([]server.HashCandidate, error) {
+// PhotoHashCandidates returns the rows of processed live photos sharing
+// band i with one of p.Any[i], or of kind 1 with one of p.Full[i]
+// (server.PhotoStore). The probes are numbers below 2¹⁶ this package
+// writes into the statement itself: one statement per band and set, each
+// answered from that band's index (for kind 1, its partial index).
+func PhotoHashCandidates(ctx context.Context, r Reader, p server.HashProbes) ([]server.HashCandidate, error) {
 	var out []server.HashCandidate
-	for band, vs := range probes {
+	for i := range 8 {
+		band, vs, kind := i%4, p.Any[i%4], ""
+		if i >= 4 {
+			vs, kind = p.Full[band], " AND h.kind = 1"
+		}
 		if len(vs) == 0 {
 			continue
 		}
@@ -86,7 +95,7 @@ func PhotoHashCandidates(ctx context.Context, r Reader, probes [4][]uint16) ([]s
 		col := "h.b" + strconv.Itoa(band)
 		rows, err := r.Query(ctx, `SELECT h.photo_id, coalesce(p.site_id, ''), h.kind, h.hash FROM photo_hash h
 			JOIN photo p ON p.id = h.photo_id
-			WHERE `+col+` IN (`+in.String()+`) AND p.deleted_hlc = '' AND p.phash IS NOT NULL`)
+			WHERE `+col+` IN (`+in.String()+`)`+kind+` AND p.deleted_hlc = '' AND p.phash IS NOT NULL`)
 		if err != nil {
 			return nil, err
 		}

@@ -10,9 +10,9 @@ import (
 )
 
 // testPhotoHashIndex: fingerprint rows are replaced per photo, read back
-// whole, and found by any of their four bands only when indexed and only
-// for processed live photos, in every county; photos with a phash and no
-// rows are listed for indexing.
+// whole with their mirror hashes, and found by any of their four bands
+// (never by the mirror's) only for processed live photos, in every
+// county; photos with a phash and no rows are listed for indexing.
 func testPhotoHashIndex(t *testing.T, open Opener) {
 	e := seeded(t, open)
 	a, b := e.inspector(xinfu), e.inspector(dingxia)
@@ -53,15 +53,15 @@ func testPhotoHashIndex(t *testing.T, open Opener) {
 			t.Fatal(err)
 		}
 	}
-	put(ph[0], []server.PhotoHashRow{{Kind: 0, Hash: 1, Indexed: true}}) // replaced next
-	put(ph[0], []server.PhotoHashRow{{Kind: 0, Hash: h, Indexed: true}, {Kind: 1, Hash: high, Indexed: true}, {Kind: 21, Hash: h, Indexed: false}})
-	put(ph[1], []server.PhotoHashRow{{Kind: 1, Hash: h ^ 0x1111_1111_1111_0000, Indexed: true}}) // only band 3 equal
-	put(ph[2], []server.PhotoHashRow{{Kind: 0, Hash: h, Indexed: true}})
-	put(ph[3], []server.PhotoHashRow{{Kind: 0, Hash: h, Indexed: true}})
+	put(ph[0], []server.PhotoHashRow{{Kind: 0, Hash: 1}}) // replaced next
+	put(ph[0], []server.PhotoHashRow{{Kind: 0, Hash: h}, {Kind: 1, Hash: high, Mirror: 0xabcd_0000_0000_0001, HasMirror: true}})
+	put(ph[1], []server.PhotoHashRow{{Kind: 1, Hash: h ^ 0x1111_1111_1111_0000}}) // only band 3 equal
+	put(ph[2], []server.PhotoHashRow{{Kind: 0, Hash: h}})
+	put(ph[3], []server.PhotoHashRow{{Kind: 0, Hash: h}})
 	deleteRecord(t, e, syncproto.EntityPhoto, ph[3])
 
 	rows, err := e.st.PhotoHashRows(e.ctx, ph[0])
-	want := []server.PhotoHashRow{{Kind: 0, Hash: h, Indexed: true}, {Kind: 1, Hash: high, Indexed: true}, {Kind: 21, Hash: h}}
+	want := []server.PhotoHashRow{{Kind: 0, Hash: h}, {Kind: 1, Hash: high, Mirror: 0xabcd_0000_0000_0001, HasMirror: true}}
 	if err != nil || !slices.Equal(rows, want) {
 		t.Errorf("rows of photo 0: %+v %v, want %+v", rows, err, want)
 	}
@@ -70,7 +70,7 @@ func testPhotoHashIndex(t *testing.T, open Opener) {
 	}
 
 	bands := server.PhotoHashRow{Hash: h}.Bands()
-	found := func(probes [4][]uint16) []string {
+	found := func(probes server.HashProbes) []string {
 		t.Helper()
 		cands, err := e.st.PhotoHashCandidates(e.ctx, probes)
 		if err != nil {
@@ -97,22 +97,40 @@ func testPhotoHashIndex(t *testing.T, open Opener) {
 			[]string{ph[0] + " " + siteA + " 0", ph[1] + " " + siteB + " 1"}},
 		{"first band only", [4][]uint16{{bands[0], 7}}, []string{ph[0] + " " + siteA + " 0"}},
 		{"last band, any county", [4][]uint16{3: {bands[3]}}, []string{ph[0] + " " + siteA + " 0", ph[1] + " " + siteB + " 1"}},
-		{"a stored but unindexed hash is not found", [4][]uint16{{0x0123}, {0x4567}, {0x89ab}, {0xcdef}},
-			[]string{ph[0] + " " + siteA + " 0", ph[1] + " " + siteB + " 1"}},
+		{"a mirror hash is not indexed", [4][]uint16{{0xabcd}, 3: {0x0001}}, nil},
 		{"the high hash", [4][]uint16{{0xfedc}}, []string{ph[0] + " " + siteA + " 1"}},
 		{"nothing", [4][]uint16{{1}, {2}, {3}, {4}}, nil},
 		{"no probes", [4][]uint16{}, nil},
 	} {
-		if got := found(tc.probes); !sameSet(got, tc.want) {
+		if got := found(server.HashProbes{Any: tc.probes}); !sameSet(got, tc.want) {
 			t.Errorf("%s: found %q, want %q", tc.name, got, tc.want)
 		}
+	}
+
+	// Full probes find only hashes of kind 1.
+	for _, tc := range []struct {
+		name string
+		full [4][]uint16
+		want []string
+	}{
+		{"kind 1", [4][]uint16{{0xfedc}}, []string{ph[0] + " " + siteA + " 1"}},
+		{"kind 0 is not found", [4][]uint16{{bands[0]}}, nil},
+		{"kind 1 of another county by its last band", [4][]uint16{3: {bands[3]}}, []string{ph[1] + " " + siteB + " 1"}},
+	} {
+		if got := found(server.HashProbes{Full: tc.full}); !sameSet(got, tc.want) {
+			t.Errorf("full probes, %s: found %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	both := found(server.HashProbes{Any: [4][]uint16{{bands[0]}}, Full: [4][]uint16{{0xfedc}}})
+	if want := []string{ph[0] + " " + siteA + " 0", ph[0] + " " + siteA + " 1"}; !sameSet(both, want) {
+		t.Errorf("both sets: found %q, want %q", both, want)
 	}
 
 	un, err := e.st.UnindexedPhotos(e.ctx)
 	if err != nil || !sameSet(un, []string{ph[4]}) {
 		t.Errorf("unindexed %v %v, want [%s]", un, err, ph[4])
 	}
-	put(ph[4], []server.PhotoHashRow{{Kind: 0, Hash: h, Indexed: true}})
+	put(ph[4], []server.PhotoHashRow{{Kind: 0, Hash: h}})
 	if un, err := e.st.UnindexedPhotos(e.ctx); err != nil || len(un) != 0 {
 		t.Errorf("unindexed after indexing %v %v, want none", un, err)
 	}

@@ -1,14 +1,20 @@
 -- The perceptual hash index (sqlstore/phashindex.go): every hash of a
--- photo's fingerprint, and for the indexed ones its four 16-bit bands,
--- each with its own partial index.
+-- photo's fingerprint with its four 16-bit bands, each with its own index,
+-- and the hash of the same kind of the mirror image (not indexed). The
+-- hashes of whole pictures (kind 1) have band indexes of their own, for
+-- the lookups of windows of a picture, which only they can match.
 CREATE TABLE photo_hash (
 	photo_id text COLLATE "C" NOT NULL,
 	kind integer NOT NULL,
-	hash bigint NOT NULL,
-	b0 integer, b1 integer, b2 integer, b3 integer,
+	hash bigint NOT NULL, mirror bigint,
+	b0 integer NOT NULL, b1 integer NOT NULL, b2 integer NOT NULL, b3 integer NOT NULL,
 	PRIMARY KEY (photo_id, kind)
 );
-CREATE INDEX photo_hash_b0 ON photo_hash (b0) WHERE b0 IS NOT NULL;
-CREATE INDEX photo_hash_b1 ON photo_hash (b1) WHERE b1 IS NOT NULL;
-CREATE INDEX photo_hash_b2 ON photo_hash (b2) WHERE b2 IS NOT NULL;
-CREATE INDEX photo_hash_b3 ON photo_hash (b3) WHERE b3 IS NOT NULL;
+CREATE INDEX photo_hash_b0 ON photo_hash (b0);
+CREATE INDEX photo_hash_b1 ON photo_hash (b1);
+CREATE INDEX photo_hash_b2 ON photo_hash (b2);
+CREATE INDEX photo_hash_b3 ON photo_hash (b3);
+CREATE INDEX photo_hash_full_b0 ON photo_hash (b0) WHERE kind = 1;
+CREATE INDEX photo_hash_full_b1 ON photo_hash (b1) WHERE kind = 1;
+CREATE INDEX photo_hash_full_b2 ON photo_hash (b2) WHERE kind = 1;
+CREATE INDEX photo_hash_full_b3 ON photo_hash (b3) WHERE kind = 1;
