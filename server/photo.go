@@ -52,11 +52,6 @@ func (r *StoredRecord) Float(field string) (float64, bool) {
 	return *f, true
 }
 
-// PhotoHash is a processed photo's perceptual hash (hex) and site.
-type PhotoHash struct {
-	PhotoID, SiteID, PHash string
-}
-
 // PhotoHashRow is one perceptual hash of a photo's fingerprint: its kind
 // (imageproc's Hash* constants) and its 64 bits, found by its bands
 // (PhotoStore.PhotoHashCandidates), and the hash of the same kind of the

@@ -315,8 +315,6 @@ type PhotoStore interface {
 	// UnprocessedPhotos returns the ids of live photos whose bytes are
 	// stored but not yet processed.
 	UnprocessedPhotos(ctx context.Context) ([]string, error)
-	// PhotoHashes lists the processed photos' perceptual hashes.
-	PhotoHashes(ctx context.Context) ([]PhotoHash, error)
 	// PhotosFlagged returns the live photos with any of these flags.
 	PhotosFlagged(ctx context.Context, flags ...string) ([]string, error)
 	// SetPhotoHashes replaces the fingerprint rows of photo id (its

@@ -31,9 +31,6 @@ type Config struct {
 	// TimeSlack is how far EXIF time may differ from the phone's capture
 	// time, and a photo from its visit, before time_mismatch is raised.
 	TimeSlack time.Duration
-	// NearDuplicate is the largest dHash distance counted as the same
-	// picture.
-	NearDuplicate int
 	// Thumbnail and Preview are the derivative sizes (longest side, px).
 	Thumbnail, Preview int
 	// LinkLock, if set, is a lock every server shares, held (besides the
@@ -46,7 +43,7 @@ type Config struct {
 // DefaultConfig is the production configuration.
 func DefaultConfig() Config {
 	return Config{Workers: 2, Limits: imageproc.Limits{MaxPixels: 100e6, MaxSide: 20000, MaxBytes: imageproc.DefaultMaxBytes}, TimeSlack: 30 * time.Minute,
-		NearDuplicate: imageproc.NearDuplicateDistance, Thumbnail: 256, Preview: 1280}
+		Thumbnail: 256, Preview: 1280}
 }
 
 // Processor is the worker pool.

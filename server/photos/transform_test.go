@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/disintegration/imaging"
+	"github.com/xinzhou-eco/fieldsync/server/app"
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/server/imageproc/testimg"
 )
 
@@ -84,5 +86,50 @@ func TestTransformedCopiesAreNearDuplicates(t *testing.T) {
 		if f := w.flags(t, id); f["near_duplicate"] != nil || f["duplicate"] != nil {
 			t.Errorf("an unrelated scene (seed %d) is flagged: %v", seed, f)
 		}
+	}
+}
+
+// TestEarlierPhotosAreIndexedAtStart: a photo processed by a version before
+// fingerprints has only its phash, and no rows in the index. The first
+// start of this version indexes it from its stored preview, and a
+// mirrored copy processed then is flagged near_duplicate of it.
+func TestEarlierPhotosAreIndexedAtStart(t *testing.T) {
+	cfg := app.DefaultConfig()
+	cfg.Addr, cfg.DataDir, cfg.Demo, cfg.BcryptCost = "127.0.0.1:0", t.TempDir(), true, 4
+	cfg.DemoMonth = false
+	w := setupOn(t, apptest.StartConfig(t, cfg))
+	taken := w.visitStart.Add(20 * time.Minute)
+	exif := testimg.Options{Time: &taken, GPS: &siteAt, Make: "Xiaomi", Model: "23049RAD8C"}
+	scene := testimg.Scene(9090, 1024, 768)
+	orig := testimg.EncodeJPEG(scene, exif)
+	original := w.photo(t, w.insp, orig, nil)
+	w.srv.Tus(w.phone).Upload(original, "image/jpeg", orig, http.StatusNoContent)
+	w.srv.App.Photos.WaitIdle()
+	// What an earlier version left: no fingerprint rows.
+	if err := w.srv.App.DB.SetPhotoHashes(ctx, original, nil); err != nil {
+		t.Fatal(err)
+	}
+	elsewhere := w.inspection(t, w.phone, w.other)
+	upload := func(img image.Image) string {
+		data := testimg.EncodeJPEG(img, exif)
+		id := w.photo(t, elsewhere, data, nil)
+		w.srv.Tus(w.phone).Upload(id, "image/jpeg", data, http.StatusNoContent)
+		w.srv.App.Photos.WaitIdle()
+		return id
+	}
+	if un, err := w.srv.App.DB.UnindexedPhotos(ctx); err != nil || len(un) != 1 || un[0] != original {
+		t.Fatalf("unindexed %v %v, want the earlier photo", un, err)
+	}
+	w.srv.Stop()
+	w.srv = apptest.StartConfig(t, cfg)
+	w.srv.App.Photos.WaitIdle()
+	w.phone = w.srv.Login(apptest.Inspector)
+	rows, err := w.srv.App.DB.PhotoHashRows(ctx, original)
+	if err != nil || len(rows) != 51 {
+		t.Fatalf("after a restart the earlier photo has %d fingerprint rows (%v), want 51", len(rows), err)
+	}
+	id := upload(imaging.FlipH(scene))
+	if nd := w.flags(t, id)["near_duplicate"]; nd == nil || nd["photo_id"] != original || nd["mirrored"] != true {
+		t.Errorf("a mirrored copy after the earlier photo was indexed: flags %v, want near_duplicate (mirrored) of %s", w.flags(t, id), original)
 	}
 }

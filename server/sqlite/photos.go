@@ -19,17 +19,6 @@ func (db *DB) UnprocessedPhotos(ctx context.Context) ([]string, error) {
 	return scanIDs(rows)
 }
 
-// PhotoHashes returns the perceptual hash and site of every processed live
-// photo (for near-duplicate detection).
-func (db *DB) PhotoHashes(ctx context.Context) ([]server.PhotoHash, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT id, coalesce(site_id, ''), phash FROM photo WHERE phash IS NOT NULL AND deleted_hlc = ''`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	return sqlstore.ReadPhotoHashes(rows)
-}
-
 // PhotosFlagged returns the ids of the live photos whose flags object has
 // any of these keys (lower-case names, as the flag filter's).
 func (db *DB) PhotosFlagged(ctx context.Context, flags ...string) ([]string, error) {
