@@ -128,12 +128,12 @@ func Bands(h uint64) [4]uint16 {
 // by, each hash's own and every value one bit from it, so that every
 // stored hash within 7 bits of one of them is found whichever of the two
 // photos looks the other up (a band of a 64-bit hash 7 bits away is
-// within one bit: pigeonhole): any are the dHash's and both content
+// within one bit: pigeonhole): anyKind are the dHash's and both content
 // hashes', to be matched with stored hashes of any kind; full are the
 // windows', to be matched only with stored hashes of whole contents
 // (HashFull). Hashes further apart, up to the match distances, are found
 // most of the time (see the recall figures in docs/benchmarks.md).
-func (f Fingerprint) Probes() (any, full [4][]uint16) {
+func (f Fingerprint) Probes() (anyKind, full [4][]uint16) {
 	var seen [2][4]map[uint16]bool
 	add := func(set int, out *[4][]uint16, h uint64) {
 		for band, v := range Bands(h) {
@@ -154,12 +154,12 @@ func (f Fingerprint) Probes() (any, full [4][]uint16) {
 	}
 	for _, kh := range f {
 		if kh.Kind == HashDHash || kh.Kind == HashFull || kh.Kind == HashMirrored+HashFull {
-			add(0, &any, kh.Hash)
+			add(0, &anyKind, kh.Hash)
 		} else {
 			add(1, &full, kh.Hash)
 		}
 	}
-	return any, full
+	return anyKind, full
 }
 
 // A Match says how a fingerprint matched a stored hash.
