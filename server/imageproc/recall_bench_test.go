@@ -91,10 +91,10 @@ func (x *bandIndex) add(photo int, fp Fingerprint) {
 	}
 }
 
-// lookup returns the photos fp matches, and how many candidate rows the
-// bands gave.
-func (x *bandIndex) lookup(fp Fingerprint) (map[int]bool, int) {
-	out, n := map[int]bool{}, 0
+// lookup returns the photos fp matches with the closest distance of each,
+// and how many candidate rows the bands gave.
+func (x *bandIndex) lookup(fp Fingerprint) (map[int]int, int) {
+	out, n := map[int]int{}, 0
 	anyKind, full := fp.Probes()
 	for i, vs := range append(anyKind[:], full[:]...) {
 		for _, v := range vs {
@@ -103,8 +103,10 @@ func (x *bandIndex) lookup(fp Fingerprint) (map[int]bool, int) {
 					continue // the store's partial index holds only these
 				}
 				n++
-				if _, ok := fp.Match(r.kh.Kind, r.kh.Hash); ok {
-					out[r.photo] = true
+				if m, ok := fp.Match(r.kh.Kind, r.kh.Hash); ok {
+					if d, seen := out[r.photo]; !seen || m.Distance < d {
+						out[r.photo] = m.Distance
+					}
 				}
 			}
 		}
@@ -137,18 +139,24 @@ func BenchmarkReuseRecall(b *testing.B) {
 		}
 		var falseMatches, pairs, candidates, lookups int
 		var missed []string
+		// Distances of true and false matches, for the table by limit.
+		var trueAt, falseAt [WindowDistance + 1]int
 		for _, tr := range reuseTransforms {
 			found := 0
 			for i, img := range originals {
 				m, n := idx.lookup(FingerprintOf(tr.do(img, rng)))
 				candidates += n
 				lookups++
-				if m[i] {
+				if d, ok := m[i]; ok {
 					found++
+					trueAt[d]++
 				} else if len(missed) < 10 {
 					missed = append(missed, fmt.Sprintf("%s/%d", tr.name, i))
 				}
 				delete(m, i)
+				for _, d := range m {
+					falseAt[d]++
+				}
 				falseMatches += len(m)
 				pairs += reusePhotos - 1
 			}
@@ -158,6 +166,9 @@ func BenchmarkReuseRecall(b *testing.B) {
 		for i, img := range originals {
 			m, _ := idx.lookup(FingerprintOf(testimg.Reencode(img, 80)))
 			delete(m, i)
+			for _, d := range m {
+				falseAt[d]++
+			}
 			falseMatches += len(m)
 			pairs += reusePhotos - 1
 		}
@@ -165,6 +176,12 @@ func BenchmarkReuseRecall(b *testing.B) {
 		b.ReportMetric(float64(falseMatches), "false_matches")
 		b.ReportMetric(float64(pairs), "unrelated_pairs")
 		b.ReportMetric(float64(candidates)/float64(lookups), "candidates_per_lookup")
+		var tp, fp int
+		for d := range trueAt {
+			tp += trueAt[d]
+			fp += falseAt[d]
+			b.Logf("within %2d bits: %4d true matches (recall %.3f), %2d false", d, tp, float64(tp)/float64(len(reuseTransforms)*reusePhotos), fp)
+		}
 		b.Logf("first misses: %v", missed)
 	}
 }
