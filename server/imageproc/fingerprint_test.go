@@ -76,6 +76,7 @@ func TestMatchRules(t *testing.T) {
 		{"mirror with content", HashFull, 0xffff, Match{Distance: 0, Mirrored: true}, true},
 		{"content with a stored window", HashFull + 7, 0b11, Match{Distance: 2, Cropped: true}, true},
 		{"window with a stored window is not compared", HashFull + 7, 0xff, Match{Distance: 8, Cropped: true}, true},
+		{"window with a stored window, content too far", HashFull + 7, 0x1ff << 20, Match{}, false},
 		{"content beyond the limit", HashFull, 1<<(WindowDistance+1) - 1 | 0xff<<40, Match{}, false},
 	} {
 		m, ok := fp.Match(tc.kind, tc.hash)

@@ -140,7 +140,7 @@ func BenchmarkReuseRecall(b *testing.B) {
 		var falseMatches, pairs, candidates, lookups int
 		var missed []string
 		// Distances of true and false matches, for the table by limit.
-		var trueAt, falseAt [WindowDistance + 1]int
+		var trueAt, falseAt [max(WindowDistance, NearDuplicateDistance) + 1]int
 		for _, tr := range reuseTransforms {
 			found := 0
 			for i, img := range originals {
@@ -180,6 +180,9 @@ func BenchmarkReuseRecall(b *testing.B) {
 		for d := range trueAt {
 			tp += trueAt[d]
 			fp += falseAt[d]
+			if d < 4 {
+				continue // b.Logf keeps ten lines
+			}
 			b.Logf("within %2d bits: %4d true matches (recall %.3f), %2d false", d, tp, float64(tp)/float64(len(reuseTransforms)*reusePhotos), fp)
 		}
 		b.Logf("first misses: %v", missed)
