@@ -78,12 +78,12 @@ type HashProbes struct {
 	Any, Full [4][]uint16
 }
 
-// HashCandidate is an indexed hash of a processed live photo that a
-// near-duplicate lookup found by one of its bands.
+// HashCandidate is an indexed hash that a near-duplicate lookup found by
+// one of its bands.
 type HashCandidate struct {
-	PhotoID, SiteID string
-	Kind            int
-	Hash            uint64
+	PhotoID string
+	Kind    int
+	Hash    uint64
 }
 
 // PhotoObject is an open variant of a photo, with the headers it is

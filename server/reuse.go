@@ -73,11 +73,13 @@ type NearMatch struct {
 // index (PhotoStore.PhotoHashCandidates).
 type HashCandidates interface {
 	PhotoHashCandidates(ctx context.Context, p HashProbes) ([]HashCandidate, error)
+	LivePhotoSites(ctx context.Context, ids []string) (map[string]string, error)
 }
 
 // NearPhotos looks a fingerprint up in the index: it asks st for the rows
 // sharing a band with probes, keeps those match accepts, and returns the
-// closest match of each photo other than self, by photo id.
+// closest match of each processed live photo other than self, with its
+// site, by photo id.
 func NearPhotos(ctx context.Context, st HashCandidates, self string, probes HashProbes,
 	match func(kind int, hash uint64) (NearMatch, bool)) ([]NearMatch, error) {
 	cands, err := st.PhotoHashCandidates(ctx, probes)
@@ -96,12 +98,26 @@ func NearPhotos(ctx context.Context, st HashCandidates, self string, probes Hash
 		if b, seen := best[c.PhotoID]; seen && b.Distance <= m.Distance {
 			continue
 		}
-		m.PhotoID, m.SiteID = c.PhotoID, c.SiteID
+		m.PhotoID = c.PhotoID
 		best[c.PhotoID] = m
 	}
+	if len(best) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, 0, len(best))
+	for id := range best {
+		ids = append(ids, id)
+	}
+	live, err := st.LivePhotoSites(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]NearMatch, 0, len(best))
-	for _, m := range best {
-		out = append(out, m)
+	for id, m := range best {
+		if site, ok := live[id]; ok {
+			m.SiteID = site
+			out = append(out, m)
+		}
 	}
 	slices.SortFunc(out, func(a, b NearMatch) int { return strings.Compare(a.PhotoID, b.PhotoID) })
 	return out, nil

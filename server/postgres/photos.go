@@ -51,8 +51,7 @@ func (db *DB) PhotoHashRows(ctx context.Context, id string) ([]server.PhotoHashR
 	return sqlstore.ReadPhotoHashRows(rows)
 }
 
-// PhotoHashCandidates returns the indexed hashes of processed live photos
-// sharing a band with probes.
+// PhotoHashCandidates returns the hashes sharing a band with probes.
 func (db *DB) PhotoHashCandidates(ctx context.Context, probes server.HashProbes) ([]server.HashCandidate, error) {
 	return sqlstore.PhotoHashCandidates(ctx, reader{db.pool}, probes)
 }
@@ -61,4 +60,9 @@ func (db *DB) PhotoHashCandidates(ctx context.Context, probes server.HashProbes)
 // fingerprint rows.
 func (db *DB) UnindexedPhotos(ctx context.Context) ([]string, error) {
 	return scanIDs(query(ctx, db.pool, sqlstore.UnindexedPhotosSQL))
+}
+
+// LivePhotoSites returns the sites of the processed live photos among ids.
+func (db *DB) LivePhotoSites(ctx context.Context, ids []string) (map[string]string, error) {
+	return sqlstore.LivePhotoSites(ctx, reader{db.pool}, ids)
 }

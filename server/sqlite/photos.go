@@ -58,8 +58,7 @@ func (db *DB) PhotoHashRows(ctx context.Context, id string) ([]server.PhotoHashR
 	return sqlstore.ReadPhotoHashRows(rows)
 }
 
-// PhotoHashCandidates returns the indexed hashes of processed live photos
-// sharing a band with probes.
+// PhotoHashCandidates returns the hashes sharing a band with probes.
 func (db *DB) PhotoHashCandidates(ctx context.Context, probes server.HashProbes) ([]server.HashCandidate, error) {
 	return sqlstore.PhotoHashCandidates(ctx, reader{db.read}, probes)
 }
@@ -72,4 +71,9 @@ func (db *DB) UnindexedPhotos(ctx context.Context) ([]string, error) {
 		return nil, err
 	}
 	return scanIDs(rows)
+}
+
+// LivePhotoSites returns the sites of the processed live photos among ids.
+func (db *DB) LivePhotoSites(ctx context.Context, ids []string) (map[string]string, error) {
+	return sqlstore.LivePhotoSites(ctx, reader{db.read}, ids)
 }

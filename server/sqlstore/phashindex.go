@@ -70,11 +70,12 @@ func ReadPhotoHashRows(rows Rows) ([]server.PhotoHashRow, error) {
 const UnindexedPhotosSQL = `SELECT p.id FROM photo p WHERE p.phash IS NOT NULL AND p.deleted_hlc = ''
 	AND NOT EXISTS (SELECT 1 FROM photo_hash h WHERE h.photo_id = p.id) ORDER BY p.seq`
 
-// PhotoHashCandidates returns the rows of processed live photos sharing
-// band i with one of p.Any[i], or of kind 1 with one of p.Full[i]
-// (server.PhotoStore). The probes are numbers below 2¹⁶ this package
-// writes into the statement itself: one statement per band and set, each
-// answered from that band's index (for kind 1, its partial index).
+// PhotoHashCandidates returns the rows sharing band i with one of
+// p.Any[i], or of kind 1 with one of p.Full[i] (server.PhotoStore). The
+// probes are numbers below 2¹⁶ this package writes into the statement
+// itself: one statement per band and set, each answered from that band's
+// index alone (for kind 1, its partial index). Which photos are live is
+// asked afterwards, of the few that match (LivePhotoSites).
 func PhotoHashCandidates(ctx context.Context, r Reader, p server.HashProbes) ([]server.HashCandidate, error) {
 	var out []server.HashCandidate
 	for i := range 8 {
@@ -93,16 +94,14 @@ func PhotoHashCandidates(ctx context.Context, r Reader, p server.HashProbes) ([]
 			in.WriteString(strconv.Itoa(int(v)))
 		}
 		col := "h.b" + strconv.Itoa(band)
-		rows, err := r.Query(ctx, `SELECT h.photo_id, coalesce(p.site_id, ''), h.kind, h.hash FROM photo_hash h
-			JOIN photo p ON p.id = h.photo_id
-			WHERE `+col+` IN (`+in.String()+`)`+kind+` AND p.deleted_hlc = '' AND p.phash IS NOT NULL`)
+		rows, err := r.Query(ctx, `SELECT h.photo_id, h.kind, h.hash FROM photo_hash h WHERE `+col+` IN (`+in.String()+`)`+kind)
 		if err != nil {
 			return nil, err
 		}
 		for rows.Next() {
 			var c server.HashCandidate
 			var h int64
-			if err := rows.Scan(&c.PhotoID, &c.SiteID, &c.Kind, &h); err != nil {
+			if err := rows.Scan(&c.PhotoID, &c.Kind, &h); err != nil {
 				rows.Close()
 				return nil, err
 			}
@@ -114,6 +113,39 @@ func PhotoHashCandidates(ctx context.Context, r Reader, p server.HashProbes) ([]
 		if err != nil {
 			return nil, err
 		}
+	}
+	return out, nil
+}
+
+// LivePhotoSites returns the site ("" if none) of each photo among ids
+// that is processed (has a phash) and live.
+func LivePhotoSites(ctx context.Context, r Reader, ids []string) (map[string]string, error) {
+	out := map[string]string{}
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		args := make([]any, n)
+		for i, id := range ids[:n] {
+			args[i] = id
+		}
+		rows, err := r.Query(ctx, `SELECT id, coalesce(site_id, '') FROM photo WHERE id IN (?`+strings.Repeat(", ?", n-1)+`)
+			AND deleted_hlc = '' AND phash IS NOT NULL`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id, site string
+			if err := rows.Scan(&id, &site); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[id] = site
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, err
+		}
+		ids = ids[n:]
 	}
 	return out, nil
 }

@@ -1,7 +1,9 @@
 package storetest
 
 import (
+	"maps"
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/google/uuid"
@@ -11,8 +13,9 @@ import (
 
 // testPhotoHashIndex: fingerprint rows are replaced per photo, read back
 // whole with their mirror hashes, and found by any of their four bands
-// (never by the mirror's) only for processed live photos, in every
-// county; photos with a phash and no rows are listed for indexing.
+// (never by the mirror's; by the kind-1 bands alone for full probes);
+// LivePhotoSites keeps the processed live photos, in every county; photos
+// with a phash and no rows are listed for indexing.
 func testPhotoHashIndex(t *testing.T, open Opener) {
 	e := seeded(t, open)
 	a, b := e.inspector(xinfu), e.inspector(dingxia)
@@ -78,7 +81,7 @@ func testPhotoHashIndex(t *testing.T, open Opener) {
 		}
 		var out []string
 		for _, c := range cands {
-			s := c.PhotoID + " " + c.SiteID + " " + string(rune('0'+c.Kind))
+			s := c.PhotoID + " " + strconv.Itoa(c.Kind)
 			if c.Kind == 1 && c.PhotoID == ph[0] && c.Hash != high {
 				t.Errorf("photo 0's kind 1 hash read back as %x", c.Hash)
 			}
@@ -88,42 +91,35 @@ func testPhotoHashIndex(t *testing.T, open Opener) {
 		}
 		return out
 	}
+	// Candidates are rows, whatever their photo; LivePhotoSites (below)
+	// keeps the processed live ones.
+	k0 := func(i int) string { return ph[i] + " 0" }
+	k1 := func(i int) string { return ph[i] + " 1" }
 	for _, tc := range []struct {
-		name   string
-		probes [4][]uint16
-		want   []string
+		name string
+		p    server.HashProbes
+		want []string
 	}{
-		{"every band", [4][]uint16{{bands[0]}, {bands[1]}, {bands[2]}, {bands[3]}},
-			[]string{ph[0] + " " + siteA + " 0", ph[1] + " " + siteB + " 1"}},
-		{"first band only", [4][]uint16{{bands[0], 7}}, []string{ph[0] + " " + siteA + " 0"}},
-		{"last band, any county", [4][]uint16{3: {bands[3]}}, []string{ph[0] + " " + siteA + " 0", ph[1] + " " + siteB + " 1"}},
-		{"a mirror hash is not indexed", [4][]uint16{{0xabcd}, 3: {0x0001}}, nil},
-		{"the high hash", [4][]uint16{{0xfedc}}, []string{ph[0] + " " + siteA + " 1"}},
-		{"nothing", [4][]uint16{{1}, {2}, {3}, {4}}, nil},
-		{"no probes", [4][]uint16{}, nil},
+		{"every band", server.HashProbes{Any: [4][]uint16{{bands[0]}, {bands[1]}, {bands[2]}, {bands[3]}}}, []string{k0(0), k1(1), k0(2), k0(3)}},
+		{"first band only", server.HashProbes{Any: [4][]uint16{{bands[0], 7}}}, []string{k0(0), k0(2), k0(3)}},
+		{"last band", server.HashProbes{Any: [4][]uint16{3: {bands[3]}}}, []string{k0(0), k1(1), k0(2), k0(3)}},
+		{"a mirror hash is not indexed", server.HashProbes{Any: [4][]uint16{{0xabcd}, 3: {0x0001}}}, nil},
+		{"the high hash", server.HashProbes{Any: [4][]uint16{{0xfedc}}}, []string{k1(0)}},
+		{"nothing", server.HashProbes{Any: [4][]uint16{{1}, {2}, {3}, {4}}}, nil},
+		{"no probes", server.HashProbes{}, nil},
+		{"full probes: kind 1", server.HashProbes{Full: [4][]uint16{{0xfedc}}}, []string{k1(0)}},
+		{"full probes: kind 0 is not found", server.HashProbes{Full: [4][]uint16{{bands[0]}}}, nil},
+		{"full probes: by the last band", server.HashProbes{Full: [4][]uint16{3: {bands[3]}}}, []string{k1(1)}},
+		{"both sets", server.HashProbes{Any: [4][]uint16{{bands[0]}}, Full: [4][]uint16{{0xfedc}}}, []string{k0(0), k0(2), k0(3), k1(0)}},
 	} {
-		if got := found(server.HashProbes{Any: tc.probes}); !sameSet(got, tc.want) {
+		if got := found(tc.p); !sameSet(got, tc.want) {
 			t.Errorf("%s: found %q, want %q", tc.name, got, tc.want)
 		}
 	}
-
-	// Full probes find only hashes of kind 1.
-	for _, tc := range []struct {
-		name string
-		full [4][]uint16
-		want []string
-	}{
-		{"kind 1", [4][]uint16{{0xfedc}}, []string{ph[0] + " " + siteA + " 1"}},
-		{"kind 0 is not found", [4][]uint16{{bands[0]}}, nil},
-		{"kind 1 of another county by its last band", [4][]uint16{3: {bands[3]}}, []string{ph[1] + " " + siteB + " 1"}},
-	} {
-		if got := found(server.HashProbes{Full: tc.full}); !sameSet(got, tc.want) {
-			t.Errorf("full probes, %s: found %q, want %q", tc.name, got, tc.want)
-		}
-	}
-	both := found(server.HashProbes{Any: [4][]uint16{{bands[0]}}, Full: [4][]uint16{{0xfedc}}})
-	if want := []string{ph[0] + " " + siteA + " 0", ph[0] + " " + siteA + " 1"}; !sameSet(both, want) {
-		t.Errorf("both sets: found %q, want %q", both, want)
+	live, err := e.st.LivePhotoSites(e.ctx, append(slices.Clone(ph), uuid.NewString()))
+	wantLive := map[string]string{ph[0]: siteA, ph[1]: siteB, ph[4]: siteA}
+	if err != nil || !maps.Equal(live, wantLive) {
+		t.Errorf("live photo sites %v %v, want %v (processed, not deleted, any county)", live, err, wantLive)
 	}
 
 	un, err := e.st.UnindexedPhotos(e.ctx)
