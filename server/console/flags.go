@@ -27,7 +27,11 @@ func explain(raw json.RawMessage) (names, texts []string) {
 	}
 	sort.Strings(names)
 	for _, k := range names {
-		texts = append(texts, explainFlag(k, flags[k]))
+		t := explainFlag(k, flags[k])
+		if k == "near_duplicate" {
+			t += nearHow(flags[k])
+		}
+		texts = append(texts, t)
 	}
 	return names, texts
 }
@@ -156,11 +160,10 @@ func explainFlag(name string, v map[string]any) string {
 		}
 		return "同一张照片已作为本次检查另一检查项的证据（" + strings.Join(items, "、") + "）"
 	case "near_duplicate":
-		how := nearHow(v)
 		if _, ok := v["county"]; !ok {
-			return fmt.Sprintf("与另一点位拍摄的照片几乎相同%s（差异 %s）", how, num(v["distance"]))
+			return fmt.Sprintf("与另一点位拍摄的照片几乎相同（差异 %s）", num(v["distance"]))
 		}
-		return fmt.Sprintf("与此前在另一点位拍摄的照片几乎相同%s（差异 %s，%s）", how, num(v["distance"]), whereRefs([]any{v}))
+		return fmt.Sprintf("与此前在另一点位拍摄的照片几乎相同（差异 %s，%s）", num(v["distance"]), whereRefs([]any{v}))
 	case "unreadable":
 		return fmt.Sprintf("照片文件无法解析为图像（%v）", v["reason"])
 	}
