@@ -36,6 +36,21 @@ func explain(raw json.RawMessage) (names, texts []string) {
 	return names, texts
 }
 
+// nearHow says how a near duplicate matched: a mirror image, a part of the
+// other picture (or the other a part of it), or both; "" for a copy of the
+// whole.
+func nearHow(v map[string]any) string {
+	switch m, c := v["mirrored"] == true, v["cropped"] == true; {
+	case m && c:
+		return "（经镜像翻转和裁剪）"
+	case m:
+		return "（经镜像翻转）"
+	case c:
+		return "（经裁剪或局部相同）"
+	}
+	return ""
+}
+
 func num(v any) string {
 	if f, ok := v.(float64); ok {
 		return fmt.Sprintf("%.0f", f)
@@ -199,18 +214,3 @@ type flagOption struct{ Name, Title string }
 
 var flagOptions = []flagOption{{"no_gps", "无定位"}, {"far_from_site", "远离点位"}, {"time_mismatch", "时间不符"}, {"position_mismatch", "位置不符"},
 	{"mock_location", "疑似虚拟定位"}, {"edited", "经过编辑"}, {"duplicate", "重复照片"}, {"duplicate_item", "一照多项"}, {"near_duplicate", "近似重复"}, {"unreadable", "无法读取"}}
-
-// nearHow says how a near duplicate matched: a mirror image, a part of the
-// other picture (or the other a part of it), or both; "" for a copy of the
-// whole.
-func nearHow(v map[string]any) string {
-	switch m, c := v["mirrored"] == true, v["cropped"] == true; {
-	case m && c:
-		return "（经镜像翻转和裁剪）"
-	case m:
-		return "（经镜像翻转）"
-	case c:
-		return "（经裁剪或局部相同）"
-	}
-	return ""
-}
