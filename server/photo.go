@@ -52,9 +52,38 @@ func (r *StoredRecord) Float(field string) (float64, bool) {
 	return *f, true
 }
 
-// PhotoHash is a processed photo's perceptual hash (hex) and site.
-type PhotoHash struct {
-	PhotoID, SiteID, PHash string
+// PhotoHashRow is one perceptual hash of a photo's fingerprint: its kind
+// (imageproc's Hash* constants) and its 64 bits, found by its bands
+// (PhotoStore.PhotoHashCandidates), and the hash of the same kind of the
+// photo's mirror image, kept only to look the photo up again.
+type PhotoHashRow struct {
+	Kind      int
+	Hash      uint64
+	Mirror    uint64
+	HasMirror bool
+}
+
+// Bands splits a hash into the four 16-bit bands the index finds it by,
+// most significant first (the same split as imageproc.Bands).
+func (r PhotoHashRow) Bands() [4]uint16 {
+	h := r.Hash
+	return [4]uint16{uint16(h >> 48), uint16(h >> 32), uint16(h >> 16), uint16(h)}
+}
+
+// HashProbes are the band values a near-duplicate lookup asks the index
+// for: Any finds rows of every kind with band i in Any[i]; Full finds only
+// the rows of kind 1 (imageproc.HashFull, a picture's whole content) with
+// band i in Full[i].
+type HashProbes struct {
+	Any, Full [4][]uint16
+}
+
+// HashCandidate is an indexed hash that a near-duplicate lookup found by
+// one of its bands.
+type HashCandidate struct {
+	PhotoID string
+	Kind    int
+	Hash    uint64
 }
 
 // PhotoObject is an open variant of a photo, with the headers it is

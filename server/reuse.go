@@ -2,9 +2,9 @@ package server
 
 import (
 	"context"
-	"math/bits"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
@@ -54,6 +54,73 @@ type PhotoReuse struct {
 	Distance int
 	// Earlier says the other photo came first: this one is the reuse.
 	Earlier bool
+	// Mirrored and Cropped say how a near duplicate matched (NearMatch).
+	Mirrored, Cropped bool
+}
+
+// NearMatch is another photo whose picture a lookup in the perceptual
+// hash index matched (see imageproc.Fingerprint for what matches).
+type NearMatch struct {
+	PhotoID, SiteID string
+	// Distance is the bits in which the closest pair of hashes differ.
+	Distance int
+	// Mirrored: one picture matched the other's mirror image. Cropped: a
+	// part of one matched the whole of the other.
+	Mirrored, Cropped bool
+}
+
+// HashCandidates finds the candidates of a lookup in the perceptual hash
+// index (PhotoStore.PhotoHashCandidates).
+type HashCandidates interface {
+	PhotoHashCandidates(ctx context.Context, p HashProbes) ([]HashCandidate, error)
+	LivePhotoSites(ctx context.Context, ids []string) (map[string]string, error)
+}
+
+// NearPhotos looks a fingerprint up in the index: it asks st for the rows
+// sharing a band with probes, keeps those match accepts, and returns the
+// closest match of each processed live photo other than self, with its
+// site, by photo id.
+func NearPhotos(ctx context.Context, st HashCandidates, self string, probes HashProbes,
+	match func(kind int, hash uint64) (NearMatch, bool)) ([]NearMatch, error) {
+	cands, err := st.PhotoHashCandidates(ctx, probes)
+	if err != nil {
+		return nil, err
+	}
+	best := map[string]NearMatch{}
+	for _, c := range cands {
+		if c.PhotoID == self {
+			continue
+		}
+		m, ok := match(c.Kind, c.Hash)
+		if !ok {
+			continue
+		}
+		if b, seen := best[c.PhotoID]; seen && b.Distance <= m.Distance {
+			continue
+		}
+		m.PhotoID = c.PhotoID
+		best[c.PhotoID] = m
+	}
+	if len(best) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, 0, len(best))
+	for id := range best {
+		ids = append(ids, id)
+	}
+	live, err := st.LivePhotoSites(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]NearMatch, 0, len(best))
+	for id, m := range best {
+		if site, ok := live[id]; ok {
+			m.SiteID = site
+			out = append(out, m)
+		}
+	}
+	slices.SortFunc(out, func(a, b NearMatch) int { return strings.Compare(a.PhotoID, b.PhotoID) })
+	return out, nil
 }
 
 // ReuseSubject is the photo whose reuses are looked for.
@@ -102,10 +169,10 @@ func PhotoInspection(ctx context.Context, st RecordReader, photo *StoredRecord) 
 // shares its bytes with as evidence of another inspection or vehicle check
 // (the same file attached to an inspection item and to one of its findings
 // is not a reuse) or of another checklist item of the same inspection, and
-// those with other bytes whose perceptual hash, among hashes, is within
-// maxDistance of s's and which were taken at another site. They are in the
-// order the server received them.
-func FindReuses(ctx context.Context, st RecordReader, s ReuseSubject, hashes []PhotoHash, maxDistance int) ([]PhotoReuse, error) {
+// those with other bytes among near (the photos whose pictures match s's,
+// from NearPhotos) taken at another site. They are in the order the server
+// received them.
+func FindReuses(ctx context.Context, st RecordReader, s ReuseSubject, near []NearMatch) ([]PhotoReuse, error) {
 	sum := s.Photo.Text("sha256")
 	same, err := st.Find(ctx, syncproto.EntityPhoto, "sha256", sum)
 	if err != nil {
@@ -140,16 +207,8 @@ func FindReuses(ctx context.Context, st RecordReader, s ReuseSubject, hashes []P
 		out = append(out, PhotoReuse{Other: o, Site: site, Kind: ReuseDuplicate, Earlier: EarlierPhoto(o, s.Photo)})
 	}
 	if s.Hash != nil && s.Site != "" {
-		for _, h := range hashes {
+		for _, h := range near {
 			if sameBytes[h.PhotoID] || h.SiteID == "" || h.SiteID == s.Site {
-				continue
-			}
-			v, err := strconv.ParseUint(h.PHash, 16, 64)
-			if err != nil {
-				continue
-			}
-			d := bits.OnesCount64(v ^ *s.Hash)
-			if d > maxDistance {
 				continue
 			}
 			o, err := st.Get(ctx, syncproto.EntityPhoto, h.PhotoID)
@@ -159,7 +218,8 @@ func FindReuses(ctx context.Context, st RecordReader, s ReuseSubject, hashes []P
 			if o == nil || o.State.IsDeleted() || o.Text("sha256") == sum {
 				continue
 			}
-			out = append(out, PhotoReuse{Other: o, Site: h.SiteID, Kind: ReuseNearDuplicate, Distance: d, Earlier: EarlierPhoto(o, s.Photo)})
+			out = append(out, PhotoReuse{Other: o, Site: h.SiteID, Kind: ReuseNearDuplicate, Distance: h.Distance,
+				Earlier: EarlierPhoto(o, s.Photo), Mirrored: h.Mirrored, Cropped: h.Cropped})
 		}
 	}
 	slices.SortStableFunc(out, func(a, b PhotoReuse) int {

@@ -319,10 +319,29 @@ type PhotoStore interface {
 	// UnprocessedPhotos returns the ids of live photos whose bytes are
 	// stored but not yet processed.
 	UnprocessedPhotos(ctx context.Context) ([]string, error)
-	// PhotoHashes lists the processed photos' perceptual hashes.
-	PhotoHashes(ctx context.Context) ([]PhotoHash, error)
 	// PhotosFlagged returns the live photos with any of these flags.
 	PhotosFlagged(ctx context.Context, flags ...string) ([]string, error)
+	// SetPhotoHashes replaces the fingerprint rows of photo id (its
+	// perceptual hashes, see imageproc.Fingerprint), which
+	// PhotoHashCandidates finds by their bands.
+	SetPhotoHashes(ctx context.Context, id string, rows []PhotoHashRow) error
+	// PhotoHashRows returns the fingerprint rows of photo id (none for a
+	// photo processed before fingerprints, or not yet processed).
+	PhotoHashRows(ctx context.Context, id string) ([]PhotoHashRow, error)
+	// PhotoHashCandidates returns the rows whose band i
+	// (PhotoHashRow.Bands) is one of p.Any[i], or, for rows of kind 1, one
+	// of p.Full[i], for any i: the candidates of a near-duplicate lookup,
+	// which the caller verifies, then keeps those of live photos
+	// (LivePhotoSites). A row may be returned more than once. SiteID is
+	// not set.
+	PhotoHashCandidates(ctx context.Context, p HashProbes) ([]HashCandidate, error)
+	// LivePhotoSites returns, of the photos ids, those processed (with a
+	// phash) and not deleted, each with its site ("" if none).
+	LivePhotoSites(ctx context.Context, ids []string) (map[string]string, error)
+	// UnindexedPhotos returns the processed live photos that have a
+	// perceptual hash (phash) but no fingerprint rows: those processed
+	// before fingerprints existed.
+	UnindexedPhotos(ctx context.Context) ([]string, error)
 	// BlobRefs returns what refers to the bytes of sum (read snapshot).
 	BlobRefs(ctx context.Context, sum string) (*BlobRefs, error)
 }

@@ -27,9 +27,28 @@ func explain(raw json.RawMessage) (names, texts []string) {
 	}
 	sort.Strings(names)
 	for _, k := range names {
-		texts = append(texts, explainFlag(k, flags[k]))
+		t := explainFlag(k, flags[k])
+		if k == "near_duplicate" {
+			t += nearHow(flags[k])
+		}
+		texts = append(texts, t)
 	}
 	return names, texts
+}
+
+// nearHow says how a near duplicate matched: a mirror image, a part of the
+// other picture (or the other a part of it), or both; "" for a copy of the
+// whole.
+func nearHow(v map[string]any) string {
+	switch m, c := v["mirrored"] == true, v["cropped"] == true; {
+	case m && c:
+		return "（经镜像翻转和裁剪）"
+	case m:
+		return "（经镜像翻转）"
+	case c:
+		return "（经裁剪或局部相同）"
+	}
+	return ""
 }
 
 func num(v any) string {

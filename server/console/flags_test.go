@@ -27,6 +27,9 @@ func TestExplainFlags(t *testing.T) {
 		{`{"duplicate":{"count":2,"photos":[{"county":"140902","photo_id":"a","text":"x"},{"county":"140925","text":"y"}]}}`, "（2 张，本区县及其他区县）"},
 		{`{"near_duplicate":{"photo_id":"a","site_id":"b","distance":3}}`, "几乎相同（差异 3）"},
 		{`{"near_duplicate":{"county":"140902","photo_id":"a","site_id":"b","distance":3,"text":"x"}}`, "此前在另一点位拍摄的照片几乎相同（差异 3，本区县）"},
+		{`{"near_duplicate":{"county":"140902","photo_id":"a","distance":6,"mirrored":true,"text":"x"}}`, "几乎相同（差异 6，本区县）（经镜像翻转）"},
+		{`{"near_duplicate":{"county":"140925","distance":8,"cropped":true,"text":"x"}}`, "几乎相同（差异 8，其他区县）（经裁剪或局部相同）"},
+		{`{"near_duplicate":{"county":"140925","distance":7,"mirrored":true,"cropped":true,"text":"x"}}`, "（差异 7，其他区县）（经镜像翻转和裁剪）"},
 		{`{"unreadable":{"reason":"truncated"}}`, "无法解析为图像（truncated）"},
 	} {
 		got := console.ExplainFlags(json.RawMessage(tc.flags))

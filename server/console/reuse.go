@@ -7,7 +7,7 @@ import (
 	"slices"
 
 	"github.com/xinzhou-eco/fieldsync/server"
-	"github.com/xinzhou-eco/fieldsync/server/imageproc"
+	"github.com/xinzhou-eco/fieldsync/server/photos"
 )
 
 // A photo's reuse flags and notes name another county's photo by its
@@ -33,14 +33,11 @@ type noteRow struct {
 
 type linkRow struct{ Text, URL string }
 
-// reuseView renders a page's reuse links for one viewer, loading the
-// photos' perceptual hashes once.
+// reuseView renders a page's reuse links for one viewer.
 type reuseView struct {
 	c      *Console
 	ctx    context.Context
 	viewer *server.Principal
-	hashes []server.PhotoHash
-	loaded bool
 }
 
 // rows returns ph's explained flags, with links to the earlier photos its
@@ -97,18 +94,15 @@ func (v *reuseView) rows(ph *server.StoredRecord) ([]flagRow, []noteRow, error) 
 }
 
 func (v *reuseView) find(ph *server.StoredRecord) ([]server.PhotoReuse, error) {
-	if !v.loaded {
-		hs, err := v.c.d.Store.PhotoHashes(v.ctx)
-		if err != nil {
-			return nil, err
-		}
-		v.hashes, v.loaded = hs, true
-	}
 	s, err := server.SubjectOf(v.ctx, v.c.d.Store, ph)
 	if err != nil {
 		return nil, err
 	}
-	return server.FindReuses(v.ctx, v.c.d.Store, s, v.hashes, imageproc.NearDuplicateDistance)
+	near, err := photos.NearMatches(v.ctx, v.c.d.Store, ph)
+	if err != nil {
+		return nil, err
+	}
+	return server.FindReuses(v.ctx, v.c.d.Store, s, near)
 }
 
 // link returns a link to the other photo of r, in its inspection's page,

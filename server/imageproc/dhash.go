@@ -15,7 +15,8 @@ import (
 // similar scenes (the same kind of chimney against the same sky) are not
 // independent and come closer, so the flag asks a reviewer to look; it is
 // not proof. Crops of more than a few percent, rotations and mirrored
-// copies are not caught.
+// copies are not caught by this hash alone: Fingerprint adds the hashes
+// that catch them.
 const NearDuplicateDistance = 10
 
 // DHash returns the 64-bit difference hash of img: img is reduced to 9×8

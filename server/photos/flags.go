@@ -33,6 +33,7 @@ type evidence struct {
 	rec        *server.StoredRecord
 	exif       imageproc.EXIF
 	hash       *uint64
+	fp         imageproc.Fingerprint // nil when hash is
 	unreadable string
 	visit      *server.StoredRecord // the inspection, if any
 	site       *server.StoredRecord

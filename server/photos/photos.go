@@ -31,9 +31,6 @@ type Config struct {
 	// TimeSlack is how far EXIF time may differ from the phone's capture
 	// time, and a photo from its visit, before time_mismatch is raised.
 	TimeSlack time.Duration
-	// NearDuplicate is the largest dHash distance counted as the same
-	// picture.
-	NearDuplicate int
 	// Thumbnail and Preview are the derivative sizes (longest side, px).
 	Thumbnail, Preview int
 	// LinkLock, if set, is a lock every server shares, held (besides the
@@ -46,7 +43,7 @@ type Config struct {
 // DefaultConfig is the production configuration.
 func DefaultConfig() Config {
 	return Config{Workers: 2, Limits: imageproc.Limits{MaxPixels: 100e6, MaxSide: 20000, MaxBytes: imageproc.DefaultMaxBytes}, TimeSlack: 30 * time.Minute,
-		NearDuplicate: imageproc.NearDuplicateDistance, Thumbnail: 256, Preview: 1280}
+		Thumbnail: 256, Preview: 1280}
 }
 
 // Processor is the worker pool.
@@ -98,7 +95,8 @@ func (p *Processor) Limits() imageproc.Limits { return p.cfg.Limits }
 // Start queues the photos left unprocessed by an earlier run and starts the
 // workers, which stop when ctx ends (finishing the photo in hand). Beside
 // them it corrects the reuse flags an earlier version left (see
-// relinkLegacy).
+// relinkLegacy) and indexes the photos processed before fingerprints
+// (indexLegacy).
 func (p *Processor) Start(ctx context.Context) error {
 	ids, err := p.store.UnprocessedPhotos(ctx)
 	if err != nil {
@@ -115,6 +113,9 @@ func (p *Processor) Start(ctx context.Context) error {
 		defer p.wg.Done()
 		if err := p.relinkLegacy(context.WithoutCancel(ctx)); err != nil {
 			p.log.Error("correct reuse flags", "err", err)
+		}
+		if err := p.indexLegacy(ctx); err != nil {
+			p.log.Error("index the hashes of earlier photos", "err", err)
 		}
 		p.mu.Lock()
 		p.running--
@@ -245,7 +246,7 @@ func (p *Processor) Process(ctx context.Context, id string) error {
 	if ev.where != nil {
 		res["lon_wgs84"], res["lat_wgs84"] = ev.where.Lon, ev.where.Lat
 	}
-	return p.link(ctx, subject, flags, res)
+	return p.link(ctx, subject, ev.fp, flags, res)
 }
 
 // gcAfter is the decode memory above which a photo's garbage is collected
@@ -284,7 +285,8 @@ func (p *Processor) derive(ctx context.Context, blob server.Blob, sum string, in
 	if err != nil {
 		return err
 	}
-	h := pv.DHash()
+	ev.fp = pv.Fingerprint()
+	h := ev.fp[0].Hash // the dHash (imageproc.HashDHash)
 	ev.hash = &h
 	if err := p.blobs.PutVariant(ctx, sum, server.VariantPreview, preview); err != nil {
 		return err

@@ -5,9 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 
 	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/imageproc"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
@@ -22,6 +22,8 @@ import (
 //
 //	"duplicate":      {"count": 1, "photos": [{"county": "140925", "text": "与其他区县的一张照片重复"}]}
 //	"near_duplicate": {"county": "140902", "photo_id": "…", "site_id": "…", "distance": 3, "text": "…"}
+//	                  (with "mirrored": true and/or "cropped": true when the
+//	                  match was of a mirror image or of a part, see fingerprint.go)
 //	notes:            {"reused_by": {"count": 2, "photos": [{"kind": "duplicate", "county": …, "text": …}, …]}}
 //
 // Whether a photo is flagged depends only on the photos there are, not on
@@ -70,6 +72,12 @@ func ref(self *server.StoredRecord, r server.PhotoReuse, note bool) map[string]a
 	switch r.Kind {
 	case server.ReuseNearDuplicate:
 		out["distance"] = r.Distance
+		if r.Mirrored {
+			out["mirrored"] = true
+		}
+		if r.Cropped {
+			out["cropped"] = true
+		}
 	case server.ReuseOtherItem:
 		out["item_key"] = r.Other.Text("item_key")
 	}
@@ -121,32 +129,36 @@ func reuseNotes(self *server.StoredRecord, reuses []server.PhotoReuse) map[strin
 // link writes a processed photo's results res with its flags, to which it
 // adds the reuse flags, and its notes; then updates the photos it matches,
 // which may gain or lose a flag or a note.
-func (p *Processor) link(ctx context.Context, s server.ReuseSubject, flags, res map[string]any) error {
+//
+// The photo's fingerprint fp (nil if it has none) is indexed first, so
+// that the photos it matches find it when they are relinked; it is found
+// only once the photo's phash is written with its results (see
+// PhotoStore.PhotoHashCandidates).
+func (p *Processor) link(ctx context.Context, s server.ReuseSubject, fp imageproc.Fingerprint, flags, res map[string]any) error {
 	unlock, err := p.lockLink(ctx)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	hashes, err := p.store.PhotoHashes(ctx)
-	if err != nil {
-		return err
-	}
-	reuses, err := server.FindReuses(ctx, p.store, s, hashes, p.cfg.NearDuplicate)
-	if err != nil {
-		return err
-	}
 	id := s.Photo.ID
+	if err := p.store.SetPhotoHashes(ctx, id, hashRows(fp)); err != nil {
+		return err
+	}
+	near, err := nearPhotos(ctx, p.store, id, fp)
+	if err != nil {
+		return err
+	}
+	reuses, err := server.FindReuses(ctx, p.store, s, near)
+	if err != nil {
+		return err
+	}
 	reuseFlags(flags, s.Photo, reuses)
 	res["flags"], res["notes"] = flags, reuseNotes(s.Photo, reuses)
 	if err := p.syncer.SetServerFields(ctx, syncproto.EntityPhoto, id, res); err != nil {
 		return err
 	}
-	hashes = slices.DeleteFunc(hashes, func(h server.PhotoHash) bool { return h.PhotoID == id })
-	if s.Hash != nil && s.Site != "" {
-		hashes = append(hashes, server.PhotoHash{PhotoID: id, SiteID: s.Site, PHash: fmt.Sprintf("%016x", *s.Hash)})
-	}
 	for _, r := range reuses {
-		if err := p.relink(ctx, r.Other.ID, hashes); err != nil {
+		if err := p.relink(ctx, r.Other.ID); err != nil {
 			return fmt.Errorf("relink photo %s: %w", r.Other.ID, err)
 		}
 	}
@@ -171,7 +183,7 @@ func (p *Processor) lockLink(ctx context.Context) (func(), error) {
 // relink recomputes the reuse flags and the notes of processed photo id
 // (after another photo matching it was processed) and writes them if they
 // changed. The link lock is held (lockLink).
-func (p *Processor) relink(ctx context.Context, id string, hashes []server.PhotoHash) error {
+func (p *Processor) relink(ctx context.Context, id string) error {
 	rec, err := p.store.Get(ctx, syncproto.EntityPhoto, id)
 	if err != nil || rec == nil || rec.State.IsDeleted() || rec.Value("processed_at") == nil {
 		return err // an unprocessed photo gets its own when it is processed
@@ -180,7 +192,11 @@ func (p *Processor) relink(ctx context.Context, id string, hashes []server.Photo
 	if err != nil {
 		return err
 	}
-	reuses, err := server.FindReuses(ctx, p.store, s, hashes, p.cfg.NearDuplicate)
+	near, err := NearMatches(ctx, p.store, rec)
+	if err != nil {
+		return err
+	}
+	reuses, err := server.FindReuses(ctx, p.store, s, near)
 	if err != nil {
 		return err
 	}
@@ -247,12 +263,8 @@ func (p *Processor) relinkLegacy(ctx context.Context) error {
 		return err
 	}
 	defer unlock()
-	hashes, err := p.store.PhotoHashes(ctx)
-	if err != nil {
-		return err
-	}
 	for _, id := range legacy {
-		if err := p.relink(ctx, id, hashes); err != nil {
+		if err := p.relink(ctx, id); err != nil {
 			return fmt.Errorf("relink photo %s: %w", id, err)
 		}
 	}

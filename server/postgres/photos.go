@@ -2,6 +2,9 @@ package postgres
 
 import (
 	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/sqlstore"
@@ -13,21 +16,53 @@ func (db *DB) UnprocessedPhotos(ctx context.Context) ([]string, error) {
 	return scanIDs(query(ctx, db.pool, `SELECT id FROM photo WHERE uploaded AND processed_at IS NULL AND deleted_hlc = '' ORDER BY seq`))
 }
 
-// PhotoHashes returns the perceptual hash and site of every processed live
-// photo (for near-duplicate detection).
-func (db *DB) PhotoHashes(ctx context.Context) ([]server.PhotoHash, error) {
-	rows, err := query(ctx, db.pool, `SELECT id, coalesce(site_id, ''), phash FROM photo WHERE phash IS NOT NULL AND deleted_hlc = ''`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	return sqlstore.ReadPhotoHashes(rows)
-}
-
 // PhotosFlagged returns the ids of the live photos whose flags object has
 // any of these keys (lower-case names, as the flag filter's).
 func (db *DB) PhotosFlagged(ctx context.Context, flags ...string) ([]string, error) {
 	return sqlstore.PhotosFlagged(flags, func(flag string) ([]string, error) {
 		return scanIDs(query(ctx, db.pool, dialect.PhotosFlaggedSQL(), flag))
 	})
+}
+
+// SetPhotoHashes replaces the fingerprint rows of photo id.
+func (db *DB) SetPhotoHashes(ctx context.Context, id string, rows []server.PhotoHashRow) error {
+	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		if _, err := exec(ctx, tx, sqlstore.DeletePhotoHashesSQL, id); err != nil {
+			return fmt.Errorf("delete photo hashes: %w", err)
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		q, args := sqlstore.InsertPhotoHashes(id, rows)
+		if _, err := exec(ctx, tx, q, args...); err != nil {
+			return fmt.Errorf("insert photo hashes: %w", err)
+		}
+		return nil
+	})
+}
+
+// PhotoHashRows returns the fingerprint rows of photo id.
+func (db *DB) PhotoHashRows(ctx context.Context, id string) ([]server.PhotoHashRow, error) {
+	rows, err := query(ctx, db.pool, sqlstore.PhotoHashRowsSQL, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	return sqlstore.ReadPhotoHashRows(rows)
+}
+
+// PhotoHashCandidates returns the hashes sharing a band with probes.
+func (db *DB) PhotoHashCandidates(ctx context.Context, probes server.HashProbes) ([]server.HashCandidate, error) {
+	return sqlstore.PhotoHashCandidates(ctx, reader{db.pool}, probes)
+}
+
+// UnindexedPhotos returns the processed live photos with a phash and no
+// fingerprint rows.
+func (db *DB) UnindexedPhotos(ctx context.Context) ([]string, error) {
+	return scanIDs(query(ctx, db.pool, sqlstore.UnindexedPhotosSQL))
+}
+
+// LivePhotoSites returns the sites of the processed live photos among ids.
+func (db *DB) LivePhotoSites(ctx context.Context, ids []string) (map[string]string, error) {
+	return sqlstore.LivePhotoSites(ctx, reader{db.pool}, ids)
 }

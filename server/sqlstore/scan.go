@@ -287,19 +287,6 @@ func ReadSigningKeys(rows Rows) ([]server.SigningKey, error) {
 	return keys, rows.Err()
 }
 
-// ReadPhotoHashes reads photos' perceptual hashes: id, site, phash.
-func ReadPhotoHashes(rows Rows) ([]server.PhotoHash, error) {
-	var out []server.PhotoHash
-	for rows.Next() {
-		var h server.PhotoHash
-		if err := rows.Scan(&h.PhotoID, &h.SiteID, &h.PHash); err != nil {
-			return nil, err
-		}
-		out = append(out, h)
-	}
-	return out, rows.Err()
-}
-
 // ReadQueueEntries reads the rows of QueueSQL: the inspections' ids, and
 // their entries without their records.
 func ReadQueueEntries(rows Rows) ([]string, []server.QueueEntry, error) {

@@ -1,0 +1,233 @@
+package imageproc
+
+import (
+	"image"
+	"math"
+	"sort"
+)
+
+// Perceptual hashes for reuse detection (see Fingerprint).
+//
+// Every hash here is a DCT hash (pHash) of a window of the picture's
+// content: the window is reduced to 32×32 grey levels, transformed by a 2-D
+// DCT, and bit i is set when the i-th of the 64 lowest-frequency
+// coefficients (the 8×8 block without the mean, plus one) is above their
+// median. The low frequencies survive re-encoding, rescaling, blur and small
+// rotations; comparing with the median makes the hash blind to brightness
+// and contrast (any increasing affine change of the grey levels leaves the
+// order of the coefficients as it was), and grey levels ignore saturation.
+
+// workSide is the longest side of the grey picture windows are cut from.
+const workSide = 256
+
+// hashSide is the side of the grey square a window is reduced to before
+// its DCT.
+const hashSide = 32
+
+// grey is a picture as grey levels, row-major.
+type grey struct {
+	w, h int
+	v    []float64
+}
+
+// toGrey reduces img to at most workSide pixels on its longest side, as
+// grey levels (luma).
+func toGrey(img image.Image) *grey {
+	b := img.Bounds()
+	w, h := fitSize(b.Dx(), b.Dy(), workSide)
+	w, h = max(w, 1), max(h, 1)
+	small := areaAverage(img, w, h)
+	g := &grey{w: w, h: h, v: make([]float64, w*h)}
+	for y := range h {
+		row := small.Pix[y*small.Stride:]
+		for x := range w {
+			p := row[4*x:]
+			g.v[y*w+x] = 0.299*float64(p[0]) + 0.587*float64(p[1]) + 0.114*float64(p[2])
+		}
+	}
+	return g
+}
+
+// mirror returns g flipped left to right.
+func (g *grey) mirror() *grey {
+	m := &grey{w: g.w, h: g.h, v: make([]float64, len(g.v))}
+	for y := range g.h {
+		for x := range g.w {
+			m.v[y*g.w+x] = g.v[y*g.w+g.w-1-x]
+		}
+	}
+	return m
+}
+
+// frame is a window in fractions of the picture's content box:
+// [x0, x1) × [y0, y1).
+type frame struct{ x0, y0, x1, y1 float64 }
+
+// content returns the box of g without the flat black or white bands a
+// screenshot, a letterbox or a scanner adds around a picture: the longest
+// run of rows that are not such a band, then within it the longest run of
+// columns. A picture with no bands is its own content.
+func (g *grey) content() image.Rectangle {
+	flat := func(n int, at func(i int) float64) bool {
+		var s, s2 float64
+		for i := range n {
+			v := at(i)
+			s += v
+			s2 += v * v
+		}
+		mean := s / float64(n)
+		sd := math.Sqrt(max(0, s2/float64(n)-mean*mean))
+		return sd < 4 && (mean < 24 || mean > 235)
+	}
+	longest := func(n int, isBand func(i int) bool) (int, int) {
+		best0, best1, start := 0, 0, -1
+		for i := 0; i <= n; i++ {
+			if i < n && !isBand(i) {
+				if start < 0 {
+					start = i
+				}
+				continue
+			}
+			if start >= 0 && i-start > best1-best0 {
+				best0, best1 = start, i
+			}
+			start = -1
+		}
+		return best0, best1
+	}
+	y0, y1 := longest(g.h, func(y int) bool {
+		return flat(g.w, func(x int) float64 { return g.v[y*g.w+x] })
+	})
+	x0, x1 := longest(g.w, func(x int) bool {
+		return flat(y1-y0, func(i int) float64 { return g.v[(y0+i)*g.w+x] })
+	})
+	r := image.Rect(x0, y0, x1, y1)
+	// Bands that leave too little are the picture's own (a night sky, a
+	// white wall): hash the whole.
+	if r.Dx() < g.w/3 || r.Dy() < g.h/4 || r.Dx() < 8 || r.Dy() < 8 {
+		return image.Rect(0, 0, g.w, g.h)
+	}
+	return r
+}
+
+// sample reduces the part of g in box (pixels, fractional) to a
+// hashSide×hashSide square by box averaging with fractional edges.
+func (g *grey) sample(x0, y0, x1, y1 float64) []float64 {
+	out := make([]float64, hashSide*hashSide)
+	// Column weights are the same for every row: precompute per output
+	// column the covered source columns and their weights.
+	type span struct {
+		i0 int
+		w  []float64
+	}
+	spans := func(a0, a1 float64, n int) []span {
+		out := make([]span, hashSide)
+		step := (a1 - a0) / hashSide
+		for k := range out {
+			s0, s1 := a0+float64(k)*step, a0+float64(k+1)*step
+			i0 := max(0, int(math.Floor(s0)))
+			i1 := min(n, int(math.Ceil(s1)))
+			ws := make([]float64, max(0, i1-i0))
+			var tot float64
+			for i := i0; i < i1; i++ {
+				w := min(s1, float64(i+1)) - max(s0, float64(i))
+				ws[i-i0] = max(w, 0)
+				tot += ws[i-i0]
+			}
+			if tot == 0 { // a window narrower than a pixel
+				i0 = min(max(0, int(s0)), n-1)
+				ws = []float64{1}
+				tot = 1
+			}
+			for i := range ws {
+				ws[i] /= tot
+			}
+			out[k] = span{i0, ws}
+		}
+		return out
+	}
+	cols, rows := spans(x0, x1, g.w), spans(y0, y1, g.h)
+	line := make([]float64, hashSide)
+	for oy, rs := range rows {
+		for i := range line {
+			line[i] = 0
+		}
+		for j, wy := range rs.w {
+			src := g.v[(rs.i0+j)*g.w:]
+			for ox, cs := range cols {
+				var s float64
+				for i, wx := range cs.w {
+					s += wx * src[cs.i0+i]
+				}
+				line[ox] += wy * s
+			}
+		}
+		copy(out[oy*hashSide:], line)
+	}
+	return out
+}
+
+// dctBasis[u][x] is cos((2x+1)uπ/2N) for the hashSide-point DCT-II.
+var dctBasis = func() [][]float64 {
+	b := make([][]float64, 9)
+	for u := range b {
+		b[u] = make([]float64, hashSide)
+		for x := range hashSide {
+			b[u][x] = math.Cos(float64(2*x+1) * float64(u) * math.Pi / (2 * hashSide))
+		}
+	}
+	return b
+}()
+
+// pHashOf returns the DCT hash of a hashSide×hashSide grey square.
+func pHashOf(sq []float64) uint64 {
+	// Rows first: tmp[y][u] for u < 9, then columns for v < 9.
+	var tmp [hashSide][9]float64
+	for y := range hashSide {
+		row := sq[y*hashSide : (y+1)*hashSide]
+		for u := range 9 {
+			var s float64
+			for x, v := range row {
+				s += v * dctBasis[u][x]
+			}
+			tmp[y][u] = s
+		}
+	}
+	var c [9][9]float64 // c[v][u]
+	for v := range 9 {
+		for u := range 9 {
+			var s float64
+			for y := range hashSide {
+				s += tmp[y][u] * dctBasis[v][y]
+			}
+			c[v][u] = s
+		}
+	}
+	coef := make([]float64, 0, 64)
+	for v := range 8 {
+		for u := range 8 {
+			if u+v > 0 {
+				coef = append(coef, c[v][u])
+			}
+		}
+	}
+	coef = append(coef, c[0][8])
+	sorted := append([]float64(nil), coef...)
+	sort.Float64s(sorted)
+	med := (sorted[31] + sorted[32]) / 2
+	var h uint64
+	for _, v := range coef {
+		h <<= 1
+		if v > med {
+			h |= 1
+		}
+	}
+	return h
+}
+
+// hashFrame returns the DCT hash of frame f of content box r of g.
+func (g *grey) hashFrame(r image.Rectangle, f frame) uint64 {
+	w, h := float64(r.Dx()), float64(r.Dy())
+	x0, y0 := float64(r.Min.X)+f.x0*w, float64(r.Min.Y)+f.y0*h
+	return pHashOf(g.sample(x0, y0, float64(r.Min.X)+f.x1*w, float64(r.Min.Y)+f.y1*h))
+}

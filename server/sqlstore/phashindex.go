@@ -1,0 +1,151 @@
+package sqlstore
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"github.com/xinzhou-eco/fieldsync/server"
+)
+
+// The perceptual hash index (server.PhotoStore.SetPhotoHashes and
+// PhotoHashCandidates): table photo_hash holds one row per hash of a
+// photo's fingerprint, its 64 bits as a signed integer, its four 16-bit
+// bands b0…b3, each with its own index, and the hash of the same kind of
+// the mirror image (mirror, NULL if none), which is not indexed. A lookup asks each band's index for the band values
+// it probes, so it reads the rows sharing a band with the query, not the
+// table: multi-index hashing (Norouzi, Punjani and Fleet, 2012).
+
+// DeletePhotoHashesSQL deletes a photo's fingerprint rows.
+const DeletePhotoHashesSQL = `DELETE FROM photo_hash WHERE photo_id = ?`
+
+// InsertPhotoHashes returns the statement inserting rows for photo id,
+// and its arguments.
+func InsertPhotoHashes(id string, rows []server.PhotoHashRow) (string, []any) {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO photo_hash (photo_id, kind, hash, mirror, b0, b1, b2, b3) VALUES `)
+	args := make([]any, 0, 8*len(rows))
+	for i, r := range rows {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?)")
+		var mirror any
+		if r.HasMirror {
+			mirror = int64(r.Mirror)
+		}
+		args = append(args, id, r.Kind, int64(r.Hash), mirror)
+		for _, v := range r.Bands() {
+			args = append(args, int64(v))
+		}
+	}
+	return b.String(), args
+}
+
+// PhotoHashRowsSQL selects a photo's fingerprint rows: kind, hash,
+// mirror.
+const PhotoHashRowsSQL = `SELECT kind, hash, mirror FROM photo_hash WHERE photo_id = ? ORDER BY kind`
+
+// ReadPhotoHashRows reads the rows of PhotoHashRowsSQL.
+func ReadPhotoHashRows(rows Rows) ([]server.PhotoHashRow, error) {
+	var out []server.PhotoHashRow
+	for rows.Next() {
+		var r server.PhotoHashRow
+		var h int64
+		var m *int64
+		if err := rows.Scan(&r.Kind, &h, &m); err != nil {
+			return nil, err
+		}
+		r.Hash = uint64(h)
+		if m != nil {
+			r.Mirror, r.HasMirror = uint64(*m), true
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// UnindexedPhotosSQL selects the processed live photos with a phash and
+// no fingerprint rows, in feed order.
+const UnindexedPhotosSQL = `SELECT p.id FROM photo p WHERE p.phash IS NOT NULL AND p.deleted_hlc = ''
+	AND NOT EXISTS (SELECT 1 FROM photo_hash h WHERE h.photo_id = p.id) ORDER BY p.seq`
+
+// PhotoHashCandidates returns the rows sharing band i with one of
+// p.Any[i], or of kind 1 with one of p.Full[i] (server.PhotoStore). The
+// probes are numbers below 2¹⁶ this package writes into the statement
+// itself: one statement per band and set, each answered from that band's
+// index alone (for kind 1, its partial index). Which photos are live is
+// asked afterwards, of the few that match (LivePhotoSites).
+func PhotoHashCandidates(ctx context.Context, r Reader, p server.HashProbes) ([]server.HashCandidate, error) {
+	var out []server.HashCandidate
+	for i := range 8 {
+		band, vs, kind := i%4, p.Any[i%4], ""
+		if i >= 4 {
+			vs, kind = p.Full[band], " AND h.kind = 1"
+		}
+		if len(vs) == 0 {
+			continue
+		}
+		var in strings.Builder
+		for i, v := range vs {
+			if i > 0 {
+				in.WriteByte(',')
+			}
+			in.WriteString(strconv.Itoa(int(v)))
+		}
+		col := "h.b" + strconv.Itoa(band)
+		rows, err := r.Query(ctx, `SELECT h.photo_id, h.kind, h.hash FROM photo_hash h WHERE `+col+` IN (`+in.String()+`)`+kind)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var c server.HashCandidate
+			var h int64
+			if err := rows.Scan(&c.PhotoID, &c.Kind, &h); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			c.Hash = uint64(h)
+			out = append(out, c)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// LivePhotoSites returns the site ("" if none) of each photo among ids
+// that is processed (has a phash) and live.
+func LivePhotoSites(ctx context.Context, r Reader, ids []string) (map[string]string, error) {
+	out := map[string]string{}
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		args := make([]any, n)
+		for i, id := range ids[:n] {
+			args[i] = id
+		}
+		rows, err := r.Query(ctx, `SELECT id, coalesce(site_id, '') FROM photo WHERE id IN (?`+strings.Repeat(", ?", n-1)+`)
+			AND deleted_hlc = '' AND phash IS NOT NULL`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id, site string
+			if err := rows.Scan(&id, &site); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[id] = site
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, err
+		}
+		ids = ids[n:]
+	}
+	return out, nil
+}
