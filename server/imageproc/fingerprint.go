@@ -110,11 +110,11 @@ func fingerprint(img image.Image, dhash uint64) Fingerprint {
 	fp := make(Fingerprint, 0, 1+2*(1+len(windows)))
 	fp = append(fp, KindHash{HashDHash, dhash})
 	for i, gg := range []*grey{g, g.mirror()} {
-		r := gg.content()
+		r, t := gg.content(), gg.integral()
 		base := HashFull + i*HashMirrored
-		fp = append(fp, KindHash{base, gg.hashFrame(r, frame{0, 0, 1, 1})})
+		fp = append(fp, KindHash{base, t.hashFrame(r, frame{0, 0, 1, 1})})
 		for k, f := range windows {
-			fp = append(fp, KindHash{base + 1 + k, gg.hashFrame(r, f)})
+			fp = append(fp, KindHash{base + 1 + k, t.hashFrame(r, f)})
 		}
 	}
 	return fp

@@ -110,61 +110,77 @@ func (g *grey) content() image.Rectangle {
 	return r
 }
 
-// sample reduces the part of g in box (pixels, fractional) to a
-// hashSide×hashSide square by box averaging with fractional edges.
-func (g *grey) sample(x0, y0, x1, y1 float64) []float64 {
+// table is a grey picture's summed-area table: s[y*(w+1)+x] is the sum
+// of the grey levels left of x and above y. Treating each pixel as a
+// constant square, the sum over any box with fractional edges is read
+// from four bilinear interpolations of the table, exactly: a window costs
+// the same whatever its size, where averaging its pixels cost their
+// number (100 windows a photo).
+type table struct {
+	w, h int
+	s    []float64
+}
+
+// integral returns g's summed-area table.
+func (g *grey) integral() *table {
+	t := &table{w: g.w, h: g.h, s: make([]float64, (g.w+1)*(g.h+1))}
+	stride := g.w + 1
+	for y := range g.h {
+		var row float64
+		for x := range g.w {
+			row += g.v[y*g.w+x]
+			t.s[(y+1)*stride+x+1] = t.s[y*stride+x+1] + row
+		}
+	}
+	return t
+}
+
+// at returns the sum over [0, x) × [0, y), x and y clamped to the picture.
+func (t *table) at(x, y float64) float64 {
+	x, y = min(max(x, 0), float64(t.w)), min(max(y, 0), float64(t.h))
+	i, j := min(int(x), t.w-1), min(int(y), t.h-1)
+	fx, fy := x-float64(i), y-float64(j)
+	stride := t.w + 1
+	s00, s01 := t.s[j*stride+i], t.s[j*stride+i+1]
+	s10, s11 := t.s[(j+1)*stride+i], t.s[(j+1)*stride+i+1]
+	return s00 + fx*(s01-s00) + fy*(s10-s00) + fx*fy*(s11-s10-s01+s00)
+}
+
+// sample reduces the part of the picture in box (pixels, fractional) to a
+// hashSide×hashSide square, each cell the mean grey level of its part of
+// the box (of what lies inside the picture; a cell outside it, or of no
+// width, takes the nearest pixel).
+func (t *table) sample(x0, y0, x1, y1 float64) []float64 {
+	var xs, ys [hashSide + 1]float64
+	var sums [(hashSide + 1) * (hashSide + 1)]float64
+	for k := range hashSide + 1 {
+		xs[k] = min(max(x0+float64(k)*(x1-x0)/hashSide, 0), float64(t.w))
+		ys[k] = min(max(y0+float64(k)*(y1-y0)/hashSide, 0), float64(t.h))
+	}
+	for j, y := range ys {
+		for i, x := range xs {
+			sums[j*(hashSide+1)+i] = t.at(x, y)
+		}
+	}
 	out := make([]float64, hashSide*hashSide)
-	// Column weights are the same for every row: precompute per output
-	// column the covered source columns and their weights.
-	type span struct {
-		i0 int
-		w  []float64
-	}
-	spans := func(a0, a1 float64, n int) []span {
-		out := make([]span, hashSide)
-		step := (a1 - a0) / hashSide
-		for k := range out {
-			s0, s1 := a0+float64(k)*step, a0+float64(k+1)*step
-			i0 := max(0, int(math.Floor(s0)))
-			i1 := min(n, int(math.Ceil(s1)))
-			ws := make([]float64, max(0, i1-i0))
-			var tot float64
-			for i := i0; i < i1; i++ {
-				w := min(s1, float64(i+1)) - max(s0, float64(i))
-				ws[i-i0] = max(w, 0)
-				tot += ws[i-i0]
+	for j := range hashSide {
+		for i := range hashSide {
+			area := (xs[i+1] - xs[i]) * (ys[j+1] - ys[j])
+			if area <= 1e-9 {
+				out[j*hashSide+i] = t.pixel(xs[i], ys[j])
+				continue
 			}
-			if tot == 0 { // a window narrower than a pixel
-				i0 = min(max(0, int(s0)), n-1)
-				ws = []float64{1}
-				tot = 1
-			}
-			for i := range ws {
-				ws[i] /= tot
-			}
-			out[k] = span{i0, ws}
+			n := hashSide + 1
+			out[j*hashSide+i] = (sums[(j+1)*n+i+1] - sums[(j+1)*n+i] - sums[j*n+i+1] + sums[j*n+i]) / area
 		}
-		return out
-	}
-	cols, rows := spans(x0, x1, g.w), spans(y0, y1, g.h)
-	line := make([]float64, hashSide)
-	for oy, rs := range rows {
-		for i := range line {
-			line[i] = 0
-		}
-		for j, wy := range rs.w {
-			src := g.v[(rs.i0+j)*g.w:]
-			for ox, cs := range cols {
-				var s float64
-				for i, wx := range cs.w {
-					s += wx * src[cs.i0+i]
-				}
-				line[ox] += wy * s
-			}
-		}
-		copy(out[oy*hashSide:], line)
 	}
 	return out
+}
+
+// pixel returns the grey level of the pixel nearest (x, y).
+func (t *table) pixel(x, y float64) float64 {
+	i, j := min(max(int(x), 0), t.w-1), min(max(int(y), 0), t.h-1)
+	return t.at(float64(i+1), float64(j+1)) - t.at(float64(i), float64(j+1)) - t.at(float64(i+1), float64(j)) + t.at(float64(i), float64(j))
 }
 
 // dctBasis[u][x] is cos((2x+1)uπ/2N) for the hashSide-point DCT-II.
@@ -225,9 +241,10 @@ func pHashOf(sq []float64) uint64 {
 	return h
 }
 
-// hashFrame returns the DCT hash of frame f of content box r of g.
-func (g *grey) hashFrame(r image.Rectangle, f frame) uint64 {
+// hashFrame returns the DCT hash of frame f of content box r of the
+// picture t is the table of.
+func (t *table) hashFrame(r image.Rectangle, f frame) uint64 {
 	w, h := float64(r.Dx()), float64(r.Dy())
 	x0, y0 := float64(r.Min.X)+f.x0*w, float64(r.Min.Y)+f.y0*h
-	return pHashOf(g.sample(x0, y0, float64(r.Min.X)+f.x1*w, float64(r.Min.Y)+f.y1*h))
+	return pHashOf(t.sample(x0, y0, float64(r.Min.X)+f.x1*w, float64(r.Min.Y)+f.y1*h))
 }
