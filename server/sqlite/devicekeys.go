@@ -48,20 +48,7 @@ func (db *DB) PutDeviceKey(ctx context.Context, k *server.DeviceKey) (*server.De
 
 // DeviceKeys lists a device's capture keys, oldest first.
 func (db *DB) DeviceKeys(ctx context.Context, deviceID string) ([]*server.DeviceKey, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT `+sqlstore.DeviceKeyCols+` FROM device_keys WHERE device_id = ? ORDER BY created_at, id`, deviceID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*server.DeviceKey
-	for rows.Next() {
-		k, err := sqlstore.ScanDeviceKey(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, k)
-	}
-	return out, rows.Err()
+	return sqlstore.DeviceKeys(ctx, reader{db.read}, deviceID)
 }
 
 // DeviceKey returns a capture key by id, or nil (server.WriteTx).

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"context"
 	"time"
 
 	"github.com/xinzhou-eco/fieldsync/server"
@@ -41,4 +42,23 @@ func ScanDeviceKey(s Scanner) (*server.DeviceKey, error) {
 		k.RevokedAt = &t
 	}
 	return &k, nil
+}
+
+// DeviceKeys lists a device's capture keys, oldest first (both stores'
+// DeviceKeys).
+func DeviceKeys(ctx context.Context, r Reader, deviceID string) ([]*server.DeviceKey, error) {
+	rows, err := r.Query(ctx, `SELECT `+DeviceKeyCols+` FROM device_keys WHERE device_id = ? ORDER BY created_at, id`, deviceID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*server.DeviceKey
+	for rows.Next() {
+		k, err := ScanDeviceKey(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
 }
