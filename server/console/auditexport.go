@@ -80,18 +80,29 @@ func (c *Console) auditLinks(ec echo.Context, rp reportParams) map[string]any {
 	return links
 }
 
-// reportSeal downloads the month's seal as JSON.
-func (c *Console) reportSeal(ec echo.Context) error {
-	month := ec.QueryParam("month")
+// requestedSeal returns the seal of month (the request's "month"
+// parameter), or the error that answers the request: a malformed month,
+// or one not sealed (saying why).
+func (c *Console) requestedSeal(ec echo.Context, month string) (*audit.Seal, error) {
 	if !reMonth.MatchString(month) {
-		return server.Errorf(syncproto.CodeInvalidValue, "月份格式应为 YYYY-MM")
+		return nil, server.Errorf(syncproto.CodeInvalidValue, "月份格式应为 YYYY-MM")
 	}
 	seal, why, err := c.monthSeal(ec, month)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if seal == nil {
-		return server.Errorf(syncproto.CodeNotFound, "%s：%s", month, why)
+		return nil, server.Errorf(syncproto.CodeNotFound, "%s：%s", month, why)
+	}
+	return seal, nil
+}
+
+// reportSeal downloads the month's seal as JSON.
+func (c *Console) reportSeal(ec echo.Context) error {
+	month := ec.QueryParam("month")
+	seal, err := c.requestedSeal(ec, month)
+	if err != nil {
+		return err
 	}
 	b, err := json.MarshalIndent(seal, "", "  ")
 	if err != nil {
@@ -109,15 +120,9 @@ func (c *Console) reportAuditEntries(ec echo.Context) error {
 		return server.Errorf(syncproto.CodeForbidden, "审计记录含全市各区县的记录，只有市级督查或管理员可以导出")
 	}
 	month := ec.QueryParam("month")
-	if !reMonth.MatchString(month) {
-		return server.Errorf(syncproto.CodeInvalidValue, "月份格式应为 YYYY-MM")
-	}
-	seal, why, err := c.monthSeal(ec, month)
+	seal, err := c.requestedSeal(ec, month)
 	if err != nil {
 		return err
-	}
-	if seal == nil {
-		return server.Errorf(syncproto.CodeNotFound, "%s：%s", month, why)
 	}
 	entries, err := server.SealEntries(ec.Request().Context(), c.d.Store, seal)
 	if err != nil {
