@@ -65,26 +65,99 @@ func ScopeFingerprint(p *Principal) string {
 	return hex.EncodeToString(sum[:8])
 }
 
+// PullForm is the wire form a pull asks for (the hlcs and form
+// parameters, sync.md §8).
+type PullForm int
+
+// Pull forms.
+const (
+	// FormFields: changes with an HLC per field.
+	FormFields PullForm = iota
+	// FormGrouped: changes with their HLCs as hlc_groups.
+	FormGrouped
+	// FormCompact: a syncproto.CompactPage.
+	FormCompact
+)
+
+// CompactPage is a page of the change feed in the compact wire form
+// (syncproto.CompactPage): records grouped by entity, each record the JSON
+// of a syncproto.CompactRecord, with HLCs naming their node by its index
+// in Nodes.
+type CompactPage struct {
+	// Entities are the page's entities in order of first appearance, each
+	// with its records in feed order.
+	Entities []CompactEntity
+	Nodes    []string
+	// Count is the number of records; LastSeq the feed position of the
+	// last (0 when the page is empty); More whether more follow.
+	Count   int
+	LastSeq int64
+	More    bool
+}
+
+// CompactEntity is one entity's records in a CompactPage.
+type CompactEntity struct {
+	Name    string
+	Records []json.RawMessage
+}
+
 // PullPage is the answer to a pull with its changes already in wire form
-// (each a syncproto.Change as JSON, written by the store straight from its
-// rows).
+// (each a syncproto.Change as JSON, or the whole page compact, written by
+// the store straight from its rows).
 type PullPage struct {
 	Changes   []json.RawMessage
+	Compact   *CompactPage // set instead of Changes for FormCompact
 	Cursor    string
 	HasMore   bool
 	ServerHLC string
 }
 
-// AppendJSON appends the page as the JSON of a syncproto.PullResponse.
-func (pg *PullPage) AppendJSON(b []byte) []byte {
-	b = append(b, `{"changes":[`...)
-	for i, ch := range pg.Changes {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, ch...)
+// Len is the number of records in the page.
+func (pg *PullPage) Len() int {
+	if pg.Compact != nil {
+		return pg.Compact.Count
 	}
-	b = append(b, `],"cursor":`...)
+	return len(pg.Changes)
+}
+
+// AppendJSON appends the page as the JSON of a syncproto.PullResponse, or
+// of a syncproto.CompactPage.
+func (pg *PullPage) AppendJSON(b []byte) []byte {
+	if cp := pg.Compact; cp != nil {
+		b = append(b, `{"records":{`...)
+		for i, e := range cp.Entities {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendQuote(b, e.Name) // entity names are plain ASCII
+			b = append(b, ':', '[')
+			for j, r := range e.Records {
+				if j > 0 {
+					b = append(b, ',')
+				}
+				b = append(b, r...)
+			}
+			b = append(b, ']')
+		}
+		b = append(b, `},"nodes":`...)
+		nodes, _ := json.Marshal(cp.Nodes)
+		if cp.Nodes == nil {
+			nodes = []byte("[]")
+		}
+		b = append(b, nodes...)
+		b = append(b, `,"server_fields":`...)
+		b = append(b, serverFieldsJSON...)
+	} else {
+		b = append(b, `{"changes":[`...)
+		for i, ch := range pg.Changes {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, ch...)
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `,"cursor":`...)
 	b = strconv.AppendQuote(b, pg.Cursor) // base64url: nothing to escape
 	b = append(b, `,"has_more":`...)
 	b = strconv.AppendBool(b, pg.HasMore)
@@ -93,20 +166,42 @@ func (pg *PullPage) AppendJSON(b []byte) []byte {
 	return append(b, '}')
 }
 
+// serverFieldsJSON lists the names of MetaFields as JSON: the fields a
+// compact record carries without an HLC.
+var serverFieldsJSON = func() []byte {
+	names := make([]string, len(MetaFields))
+	for i, f := range MetaFields {
+		names[i] = f.Name
+	}
+	b, _ := json.Marshal(names)
+	return b
+}()
+
 // Size is about how many bytes AppendJSON writes.
 func (pg *PullPage) Size() int {
 	n := 128 + len(pg.Cursor)
 	for _, ch := range pg.Changes {
 		n += len(ch) + 1
 	}
+	if cp := pg.Compact; cp != nil {
+		for _, e := range cp.Entities {
+			n += len(e.Name) + 4
+			for _, r := range e.Records {
+				n += len(r) + 1
+			}
+		}
+		for _, node := range cp.Nodes {
+			n += len(node) + 3
+		}
+	}
 	return n
 }
 
 // PullPage returns the changes visible to p after cursor, at most limit of
-// them, with their HLCs per field or, if grouped, as hlc_groups. Errors:
-// bad_request (malformed cursor or limit), resync_required (the cursor is
-// from another database or another scope).
-func (s *Syncer) PullPage(ctx context.Context, p *Principal, cursor string, limit int, grouped bool) (*PullPage, error) {
+// them, in the given form. Errors: bad_request (malformed cursor or
+// limit), resync_required (the cursor is from another database or another
+// scope).
+func (s *Syncer) PullPage(ctx context.Context, p *Principal, cursor string, limit int, form PullForm) (*PullPage, error) {
 	c, err := DecodeCursor(cursor)
 	if err != nil {
 		return nil, err
@@ -121,14 +216,24 @@ func (s *Syncer) PullPage(ctx context.Context, p *Principal, cursor string, limi
 	case limit < 0 || limit > MaxPullLimit:
 		return nil, Errorf(syncproto.CodeBadRequest, "limit 应在 1 到 %d 之间", MaxPullLimit)
 	}
-	changes, more, err := s.Store.WireChanges(ctx, p.Scope(), c.Seq, limit, grouped)
-	if err != nil {
-		return nil, err
-	}
+	pg := &PullPage{ServerHLC: s.ServerHLC()}
 	last := c.Seq
-	if n := len(changes); n > 0 {
-		if last, err = wireSeq(changes[n-1]); err != nil {
+	if form == FormCompact {
+		if pg.Compact, err = s.Store.CompactChanges(ctx, p.Scope(), c.Seq, limit); err != nil {
 			return nil, err
+		}
+		pg.HasMore = pg.Compact.More
+		if pg.Compact.Count > 0 {
+			last = pg.Compact.LastSeq
+		}
+	} else {
+		if pg.Changes, pg.HasMore, err = s.Store.WireChanges(ctx, p.Scope(), c.Seq, limit, form == FormGrouped); err != nil {
+			return nil, err
+		}
+		if n := len(pg.Changes); n > 0 {
+			if last, err = wireSeq(pg.Changes[n-1]); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if p.DeviceID != "" {
@@ -136,8 +241,8 @@ func (s *Syncer) PullPage(ctx context.Context, p *Principal, cursor string, limi
 			return nil, err
 		}
 	}
-	return &PullPage{Changes: changes, HasMore: more, ServerHLC: s.ServerHLC(),
-		Cursor: Cursor{Seq: last, Scope: scope, Epoch: s.Store.Epoch()}.Encode()}, nil
+	pg.Cursor = Cursor{Seq: last, Scope: scope, Epoch: s.Store.Epoch()}.Encode()
+	return pg, nil
 }
 
 // wireSeq reads the seq a wire change starts with ({"seq":N,…}).
@@ -152,13 +257,21 @@ func wireSeq(ch json.RawMessage) (int64, error) {
 }
 
 // Pull is PullPage decoded, for callers in the server's own process.
-func (s *Syncer) Pull(ctx context.Context, p *Principal, cursor string, limit int, grouped bool) (*syncproto.PullResponse, error) {
-	pg, err := s.PullPage(ctx, p, cursor, limit, grouped)
+func (s *Syncer) Pull(ctx context.Context, p *Principal, cursor string, limit int, form PullForm) (*syncproto.PullResponse, error) {
+	pg, err := s.PullPage(ctx, p, cursor, limit, form)
 	if err != nil {
 		return nil, err
 	}
+	body := pg.AppendJSON(make([]byte, 0, pg.Size()))
+	if form == FormCompact {
+		var cp syncproto.CompactPage
+		if err := json.Unmarshal(body, &cp); err != nil {
+			return nil, fmt.Errorf("decode own pull page: %w", err)
+		}
+		return cp.Response()
+	}
 	var resp syncproto.PullResponse
-	if err := json.Unmarshal(pg.AppendJSON(make([]byte, 0, pg.Size())), &resp); err != nil {
+	if err := json.Unmarshal(body, &resp); err != nil {
 		return nil, fmt.Errorf("decode own pull page: %w", err)
 	}
 	return &resp, nil

@@ -64,6 +64,11 @@ type Client struct {
 	// OnTokens, if set, is called with every new token pair, so an app can
 	// persist them.
 	OnTokens func(*TokenResponse)
+	// PullForm is the wire form Pull asks for: "" for the compact page
+	// (FormCompact, the fewest bytes; its changes carry no Seq), or
+	// HLCsGrouped for changes in feed order with their Seq. Either way
+	// Pull returns changes with per-field HLCs.
+	PullForm string
 
 	mu            sync.Mutex
 	access, renew string
@@ -159,11 +164,15 @@ func (c *Client) Me(ctx context.Context) (*User, error) {
 
 // Pull fetches one page of changes after cursor, retrying temporary
 // failures (503 server_busy among them) with the same cursor as Push does.
+// The page comes in c.PullForm and is expanded here, so the caller sees
+// per-field HLCs as always.
 func (c *Client) Pull(ctx context.Context, cursor string, limit int) (*PullResponse, error) {
-	// Each change's HLCs come grouped (one HLC per set of fields it last
-	// wrote: a third fewer bytes on the wire) and are expanded here, so the
-	// caller sees per-field HLCs as always.
-	q := url.Values{"hlcs": {HLCsGrouped}}
+	q := url.Values{}
+	if c.PullForm == HLCsGrouped {
+		q.Set("hlcs", HLCsGrouped)
+	} else {
+		q.Set("form", FormCompact)
+	}
 	if cursor != "" {
 		q.Set("cursor", cursor)
 	}
@@ -171,8 +180,21 @@ func (c *Client) Pull(ctx context.Context, cursor string, limit int) (*PullRespo
 		q.Set("limit", strconv.Itoa(limit))
 	}
 	path := PathPull + "?" + q.Encode()
-	var pr PullResponse
-	if err := c.retry(ctx, func() error { pr = PullResponse{}; return c.Do(ctx, http.MethodGet, path, nil, &pr) }); err != nil {
+	var pr *PullResponse
+	err := c.retry(ctx, func() error {
+		if c.PullForm == HLCsGrouped {
+			pr = &PullResponse{}
+			return c.Do(ctx, http.MethodGet, path, nil, pr)
+		}
+		var cp CompactPage
+		if err := c.Do(ctx, http.MethodGet, path, nil, &cp); err != nil {
+			return err
+		}
+		var err error
+		pr, err = cp.Response()
+		return err
+	})
+	if err != nil {
 		return nil, err
 	}
 	for i := range pr.Changes {
@@ -183,8 +205,11 @@ func (c *Client) Pull(ctx context.Context, cursor string, limit int) (*PullRespo
 				c.Clock.Observe(hlc)
 			}
 		}
+		if hlc, err := ParseHLC(ch.DeletedHLC); err == nil && ch.Deleted {
+			c.Clock.Observe(hlc)
+		}
 	}
-	return &pr, nil
+	return pr, nil
 }
 
 // PullAll pulls pages from cursor until has_more is false, handing each page

@@ -32,6 +32,7 @@ type vectors struct {
 	HLCObserve []clockCase   `json:"hlc_observe"`
 	Merge      []mergeCase   `json:"merge"`
 	Expand     []expandCase  `json:"expand"`
+	Compact    []compactCase `json:"compact"`
 }
 
 type parseCase struct {
@@ -112,6 +113,16 @@ type expandCase struct {
 	Name   string            `json:"name"`
 	Change Change            `json:"change"`
 	Want   map[string]string `json:"want_hlcs"`
+}
+
+// compactCase is a compact pull page (as text, so malformed ones can be
+// written) and what CompactPage.Response makes of it: the changes, or an
+// error (OK false).
+type compactCase struct {
+	Name string          `json:"name"`
+	Page json.RawMessage `json:"page"`
+	OK   bool            `json:"ok"`
+	Want []Change        `json:"want_changes"`
 }
 
 const (
@@ -235,6 +246,29 @@ func conformanceCases() vectors {
 		{Name: "a deleted change", Change: Change{Seq: 11, Entity: "inspection", ID: "i2", Deleted: true, DeletedHLC: b2,
 			Fields: map[string]json.RawMessage{}, HLCGroups: map[string][]string{}}},
 	}
+	compact := func(records, nodes string) json.RawMessage {
+		return raw(`{"records":` + records + `,"nodes":` + nodes + `,"server_fields":["created_by","received_at"],"cursor":"c1","has_more":true,"server_hlc":"` + s1 + `"}`)
+	}
+	nodes := `["` + devA + `","~server","` + devB + `"]`
+	v.Compact = []compactCase{
+		{Name: "one hlc for most fields, county from fields, server fields without hlc", Page: compact(`{"vehicle_check":[{"id":"v1","fields":{"county":"140902","plate":"晋H00001","fuel":"diesel","created_by":"u1","received_at":"2026-11-30T10:00:00Z"},"hlc":"1700000000000-3-0","hlc_fields":{"county":"1699999999999-0-0"}}]}`, nodes)},
+		{Name: "county sent when no field gives it; entities sorted; page order kept", Page: compact(`{"site":[{"id":"s2","fields":{"county":"140921","name":"b"},"hlc":"5-0-2"}],"inspection":[{"id":"i1","county":"140902","fields":{"status":"draft","missing_items":[]},"hlc":"1700000000000-0-0","hlc_fields":{"missing_items":"1700000000001-0-1"}},{"id":"i0","county":"140902","fields":{"status":"submitted"},"hlc":"1700000000000-1-2"}]}`, nodes)},
+		{Name: "a tombstone", Page: compact(`{"finding":[{"id":"f1","county":"140902","deleted":true,"deleted_hlc":"1700000000002-99999-2"}]}`, nodes)},
+		{Name: "global reference data: no county", Page: compact(`{"checklist_template":[{"id":"t@1","fields":{"title":"x","created_by":"","received_at":"2026-11-30T10:00:00Z"},"hlc":"1-0-1"}]}`, nodes)},
+		{Name: "a county field of null keeps an explicit county", Page: compact(`{"site":[{"id":"s3","county":"140902","fields":{"county":null},"hlc":"7-0-0"}]}`, nodes)},
+		{Name: "an empty page", Page: compact(`{}`, `[]`)},
+		{Name: "node index out of range", Page: compact(`{"site":[{"id":"s1","fields":{"name":"a"},"hlc":"1-0-3"}]}`, nodes)},
+		{Name: "leading sign", Page: compact(`{"site":[{"id":"s1","fields":{"name":"a"},"hlc":"+1-0-0"}]}`, nodes)},
+		{Name: "counter too wide", Page: compact(`{"site":[{"id":"s1","fields":{"name":"a"},"hlc":"1-100000-0"}]}`, nodes)},
+		{Name: "wall too wide", Page: compact(`{"site":[{"id":"s1","fields":{"name":"a"},"hlc":"1000000000000000-0-0"}]}`, nodes)},
+		{Name: "two parts", Page: compact(`{"site":[{"id":"s1","fields":{"name":"a"},"hlc":"1-0"}]}`, nodes)},
+		{Name: "a field without any hlc", Page: compact(`{"site":[{"id":"s1","fields":{"name":"a"}}]}`, nodes)},
+		{Name: "a bad hlc in hlc_fields", Page: compact(`{"site":[{"id":"s1","fields":{"name":"a","kind":"b"},"hlc":"1-0-0","hlc_fields":{"kind":"x-0-0"}}]}`, nodes)},
+		{Name: "a tombstone with a bad hlc", Page: compact(`{"finding":[{"id":"f1","county":"140902","deleted":true,"deleted_hlc":"0-0-9"}]}`, nodes)},
+		{Name: "wall and counter zero", Page: compact(`{"site":[{"id":"s1","fields":{"name":"a"},"hlc":"0-0-0"}]}`, nodes)},
+		{Name: "county from a null county field", Page: compact(`{"site":[{"id":"s4","fields":{"county":null},"hlc":"7-0-0"}]}`, nodes)},
+		{Name: "county field not text", Page: compact(`{"site":[{"id":"s5","fields":{"county":140902},"hlc":"7-0-0"}]}`, nodes)},
+	}
 	return v
 }
 
@@ -286,6 +320,18 @@ func fill(t *testing.T, v *vectors) {
 		c.Record = vecRecord{Fields: map[string]vecField{}, Deleted: r.Deleted.String()}
 		for name, f := range r.Fields {
 			c.Record.Fields[name] = vecField{Value: f.Value, HLC: f.HLC.String()}
+		}
+	}
+	for i := range v.Compact {
+		c := &v.Compact[i]
+		var page CompactPage
+		if err := json.Unmarshal(c.Page, &page); err != nil {
+			t.Fatalf("%s: %v", c.Name, err)
+		}
+		resp, err := page.Response()
+		c.OK, c.Want = err == nil, nil
+		if err == nil {
+			c.Want = resp.Changes
 		}
 	}
 	for i := range v.Expand {

@@ -190,7 +190,7 @@ func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 type httpOptions struct {
 	user, password string
 	batch, limit   int
-	grouped        bool
+	form           string  // compact or grouped
 	linkBytesS     float64 // the first sync's link, bytes/s (0: skip it)
 	// serverCPU reads the server's CPU time so far (nil: not measured).
 	serverCPU func() time.Duration
@@ -203,6 +203,13 @@ func runHTTP(ctx context.Context, base string, recs []record, o httpOptions) (*h
 	tr := &countingTransport{base: http.DefaultTransport.(*http.Transport).Clone()}
 	c := syncproto.NewClient(base, uuid.Must(uuid.NewV7()).String())
 	c.HTTP = &http.Client{Transport: tr, Timeout: 5 * time.Minute}
+	switch o.form {
+	case "compact":
+	case syncproto.HLCsGrouped:
+		c.PullForm = syncproto.HLCsGrouped
+	default:
+		return nil, fmt.Errorf("pull form %q: want compact or grouped", o.form)
+	}
 	tok, err := c.Login(ctx, o.user, o.password, "fieldbench")
 	if err != nil {
 		return nil, fmt.Errorf("login as %s: %w", o.user, err)
@@ -260,12 +267,12 @@ func runHTTP(ctx context.Context, base string, recs []record, o httpOptions) (*h
 	// client's decoding.
 	tr.pulls.Store(0)
 	start, cpu0 := time.Now(), cpu()
-	pages, err := pullPages(ctx, c, o.limit, o.grouped)
+	pages, n, err := pullPages(ctx, c, o.limit, c.PullForm != syncproto.HLCsGrouped)
 	if err != nil {
 		return nil, fmt.Errorf("pull: %w", err)
 	}
 	res.PullS = float64(len(recs)) / time.Since(start).Seconds()
-	res.CPUPullPageMS = float64(cpu()-cpu0) / 1e6 / float64((len(pages)+o.limit-1)/o.limit)
+	res.CPUPullPageMS = float64(cpu()-cpu0) / 1e6 / float64((n+o.limit-1)/o.limit)
 	res.PullBytes = tr.pulls.Load()
 	if err := checkPulled(pages, want, res); err != nil {
 		return nil, err
@@ -278,65 +285,91 @@ func runHTTP(ctx context.Context, base string, recs []record, o httpOptions) (*h
 	return res, nil
 }
 
-// rawPage is a pull page split into its changes, not yet decoded.
+// rawPage is a pull page split into its changes (or, compact, its
+// entities' records), not yet decoded.
 type rawPage struct {
-	Changes []json.RawMessage `json:"changes"`
-	Cursor  string            `json:"cursor"`
-	HasMore bool              `json:"has_more"`
+	Changes []json.RawMessage            `json:"changes"`
+	Records map[string][]json.RawMessage `json:"records"`
+	Cursor  string                       `json:"cursor"`
+	HasMore bool                         `json:"has_more"`
 }
 
-// pullPages pulls the whole slice from the start, limit changes a page.
-func pullPages(ctx context.Context, c *syncproto.Client, limit int, grouped bool) ([]json.RawMessage, error) {
-	var out []json.RawMessage
-	cursor := ""
+// pullPages pulls the whole slice from the start, limit changes a page
+// (form=compact if compact, else hlcs=grouped), splitting each page into
+// its changes or records. It returns the pages' bodies, to be decoded
+// after the clock stops, and how many changes they hold.
+func pullPages(ctx context.Context, c *syncproto.Client, limit int, compact bool) ([]json.RawMessage, int, error) {
+	var bodies []json.RawMessage
+	n, cursor := 0, ""
 	for {
 		q := url.Values{"limit": {strconv.Itoa(limit)}}
-		if grouped {
+		if compact {
+			q.Set("form", syncproto.FormCompact)
+		} else {
 			q.Set("hlcs", syncproto.HLCsGrouped)
 		}
 		if cursor != "" {
 			q.Set("cursor", cursor)
 		}
-		var pg rawPage
-		if err := c.Do(ctx, http.MethodGet, syncproto.PathPull+"?"+q.Encode(), nil, &pg); err != nil {
-			return nil, err
+		var body json.RawMessage
+		if err := c.Do(ctx, http.MethodGet, syncproto.PathPull+"?"+q.Encode(), nil, &body); err != nil {
+			return nil, 0, err
 		}
-		out = append(out, pg.Changes...)
+		var pg rawPage
+		if err := json.Unmarshal(body, &pg); err != nil {
+			return nil, 0, err
+		}
+		n += len(pg.Changes)
+		for _, recs := range pg.Records {
+			n += len(recs)
+		}
+		bodies = append(bodies, body)
 		cursor = pg.Cursor
 		if !pg.HasMore {
-			return out, nil
+			return bodies, n, nil
 		}
 	}
 }
 
-// checkPulled decodes the pulled changes as a device would (expanding
-// grouped HLCs) and checks that every pushed record came back once, with
-// its rewritten note.
-func checkPulled(changes []json.RawMessage, want map[string]bool, res *httpResult) error {
+// checkPulled decodes the pulled pages as a device would (expanding a
+// compact page or grouped HLCs) and checks that every pushed record came
+// back once, with its rewritten note.
+func checkPulled(pages []json.RawMessage, want map[string]bool, res *httpResult) error {
 	// Every pulled note must be the rewritten one (a JSON string ending in
 	// the suffix): the rewrite reached the store and the pull reads it.
 	rewritten := []byte(strconv.Quote(rewriteSuffix)[1:])
 	seen := make(map[string]bool, len(want))
-	for _, raw := range changes {
-		var ch syncproto.Change
-		if err := json.Unmarshal(raw, &ch); err != nil {
-			return fmt.Errorf("pull: change %.80s: %w", raw, err)
+	for _, body := range pages {
+		var pr *syncproto.PullResponse
+		if bytes.HasPrefix(body, []byte(`{"records"`)) {
+			var cp syncproto.CompactPage
+			if err := json.Unmarshal(body, &cp); err != nil {
+				return fmt.Errorf("pull: compact page: %w", err)
+			}
+			var err error
+			if pr, err = cp.Response(); err != nil {
+				return fmt.Errorf("pull: %w", err)
+			}
+		} else if err := json.Unmarshal(body, &pr); err != nil {
+			return fmt.Errorf("pull: page %.80s: %w", body, err)
 		}
-		ch.ExpandHLCs()
-		res.PullChanges++
-		if ch.Entity != syncproto.EntityVehicleCheck || !want[ch.ID] {
-			continue
-		}
-		if seen[ch.ID] {
-			return fmt.Errorf("pull: %s came twice", ch.ID)
-		}
-		seen[ch.ID] = true
-		res.PullRecords++
-		if !bytes.HasSuffix(ch.Fields["note"], rewritten) {
-			return fmt.Errorf("pull: %s has note %.60s…, not the rewritten one", ch.ID, ch.Fields["note"])
-		}
-		if len(ch.HLCs) != len(ch.Fields)-2 { // all but created_by and received_at
-			return fmt.Errorf("pull: %s has %d HLCs for %d fields", ch.ID, len(ch.HLCs), len(ch.Fields))
+		for _, ch := range pr.Changes {
+			ch.ExpandHLCs()
+			res.PullChanges++
+			if ch.Entity != syncproto.EntityVehicleCheck || !want[ch.ID] {
+				continue
+			}
+			if seen[ch.ID] {
+				return fmt.Errorf("pull: %s came twice", ch.ID)
+			}
+			seen[ch.ID] = true
+			res.PullRecords++
+			if !bytes.HasSuffix(ch.Fields["note"], rewritten) {
+				return fmt.Errorf("pull: %s has note %.60s…, not the rewritten one", ch.ID, ch.Fields["note"])
+			}
+			if len(ch.HLCs) != len(ch.Fields)-2 { // all but created_by and received_at
+				return fmt.Errorf("pull: %s has %d HLCs for %d fields", ch.ID, len(ch.HLCs), len(ch.Fields))
+			}
 		}
 	}
 	if res.PullRecords != len(want) {

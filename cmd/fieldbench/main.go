@@ -43,7 +43,7 @@ type config struct {
 	Fieldsync               string // the server binary; "" builds ./cmd/fieldsync
 	County                  string
 	User, Password          string
-	Grouped                 bool
+	Form                    string  // the pull's wire form: compact or grouped
 	LinkMBs                 float64 // the first sync's link in MB/s (0: none)
 	ServerArgs              string  // more arguments for fieldsync serve
 	JSON                    bool
@@ -59,7 +59,7 @@ func main() {
 	flag.StringVar(&cfg.County, "county", "140902", "the county the records are filed under (the user's)")
 	flag.StringVar(&cfg.User, "user", "inspector", "demo user to sign in as")
 	flag.StringVar(&cfg.Password, "password", "inspector123", "its password")
-	flag.BoolVar(&cfg.Grouped, "grouped", true, "pull with hlcs=grouped (false: syncproto.Client.PullAll as is, HLCs per field)")
+	flag.StringVar(&cfg.Form, "form", "compact", "the pull's wire form: compact (form=compact, what the clients use) or grouped (hlcs=grouped, as ../shared/peers' fsload asks; servers before the compact form have only this)")
 	flag.StringVar(&cfg.ServerArgs, "server-args", "", "more arguments for fieldsync serve, space-separated (e.g. --debug-addr 127.0.0.1:6060 to profile it)")
 	flag.Float64Var(&cfg.LinkMBs, "link", 2, "after the pull, a first sync of the slice over a link of this many MB/s of gzip-compressed answers (0: skip)")
 	flag.BoolVar(&cfg.JSON, "json", false, "print one JSON line per round and one for the summary instead of tables")
@@ -170,8 +170,8 @@ func run(ctx context.Context, cfg config, w io.Writer) ([]*roundResult, error) {
 	recs := generate(cfg.N, cfg.County)
 	own := ownJSONBytes(recs)
 	if !cfg.JSON {
-		fmt.Fprintf(w, "fieldbench %s: n=%d batch=%d limit=%d rounds=%d grouped=%v, records' own JSON %.0f B each, server %s\n",
-			time.Now().UTC().Format(time.DateTime+" MST"), cfg.N, cfg.Batch, cfg.Limit, cfg.Rounds, cfg.Grouped, float64(own)/float64(cfg.N), bin)
+		fmt.Fprintf(w, "fieldbench %s: n=%d batch=%d limit=%d rounds=%d form=%s, records' own JSON %.0f B each, server %s\n",
+			time.Now().UTC().Format(time.DateTime+" MST"), cfg.N, cfg.Batch, cfg.Limit, cfg.Rounds, cfg.Form, float64(own)/float64(cfg.N), bin)
 	}
 	var results []*roundResult
 	for round := 1; round <= cfg.Rounds; round++ {
@@ -214,7 +214,7 @@ func runRound(ctx context.Context, cfg config, bin, dir string, recs []record) (
 	}
 	defer srv.stop()
 	h, err := runHTTP(ctx, srv.URL, recs, httpOptions{user: cfg.User, password: cfg.Password,
-		batch: cfg.Batch, limit: cfg.Limit, grouped: cfg.Grouped, linkBytesS: cfg.LinkMBs * 1e6, serverCPU: srv.cpu})
+		batch: cfg.Batch, limit: cfg.Limit, form: cfg.Form, linkBytesS: cfg.LinkMBs * 1e6, serverCPU: srv.cpu})
 	if err != nil {
 		return nil, fmt.Errorf("%w (server log %s)", err, srv.log)
 	}
@@ -256,7 +256,7 @@ func spreadOf(rs []*roundResult, get func(*roundResult) float64) spread {
 
 func summarize(w io.Writer, cfg config, rs []*roundResult) {
 	if cfg.JSON {
-		sum := map[string]any{"summary": true, "n": cfg.N, "rounds": len(rs), "batch": cfg.Batch, "limit": cfg.Limit, "grouped": cfg.Grouped}
+		sum := map[string]any{"summary": true, "n": cfg.N, "rounds": len(rs), "batch": cfg.Batch, "limit": cfg.Limit, "form": cfg.Form}
 		for _, f := range slices.Concat(figures, ratios) {
 			sum[f.key] = spreadOf(rs, f.get)
 		}

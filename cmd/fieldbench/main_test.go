@@ -27,7 +27,7 @@ func TestRunEndToEnd(t *testing.T) {
 	defer cancel()
 	const n = 2000
 	cfg := config{N: n, Rounds: 1, Batch: 500, Limit: 300, Fieldsync: bin, County: "140902",
-		User: "inspector", Password: "inspector123", Grouped: true, LinkMBs: 50, JSON: true}
+		User: "inspector", Password: "inspector123", Form: "compact", LinkMBs: 50, JSON: true}
 	var out bytes.Buffer
 	rs, err := run(ctx, cfg, &out)
 	if err != nil {

@@ -192,19 +192,29 @@ func (a *API) pull(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var grouped bool
+	form := server.FormFields
 	switch h := c.QueryParam("hlcs"); h {
 	case "", "fields":
 	case syncproto.HLCsGrouped:
-		grouped = true
+		form = server.FormGrouped
 	default:
 		return server.Errorf(syncproto.CodeBadRequest, "hlcs 只能是 fields 或 grouped")
 	}
-	page, err := a.syncer.PullPage(c.Request().Context(), principalOf(c), c.QueryParam("cursor"), limit, grouped)
+	switch c.QueryParam("form") {
+	case "":
+	case syncproto.FormCompact:
+		if c.QueryParam("hlcs") != "" {
+			return server.Errorf(syncproto.CodeBadRequest, "form=compact 时不能再指定 hlcs")
+		}
+		form = server.FormCompact
+	default:
+		return server.Errorf(syncproto.CodeBadRequest, "form 只能是 compact 或不填")
+	}
+	page, err := a.syncer.PullPage(c.Request().Context(), principalOf(c), c.QueryParam("cursor"), limit, form)
 	if err != nil {
 		return err
 	}
-	a.metrics.pulled.Add(float64(len(page.Changes)))
+	a.metrics.pulled.Add(float64(page.Len()))
 	return writePage(c, page.AppendJSON)
 }
 

@@ -427,13 +427,18 @@ func testPullParams(t *testing.T, srv *apptest.Server) {
 		{"limit and bad cursor", "limit=abc&cursor=" + first.Cursor, 400, syncproto.CodeBadRequest},
 		{"hlcs unknown form", "hlcs=compact", 400, syncproto.CodeBadRequest},
 		{"hlcs upper case", "hlcs=GROUPED", 400, syncproto.CodeBadRequest},
+		{"form unknown", "form=full", 400, syncproto.CodeBadRequest},
+		{"form upper case", "form=COMPACT", 400, syncproto.CodeBadRequest},
+		{"form compact with hlcs", "form=compact&hlcs=grouped", 400, syncproto.CodeBadRequest},
+		{"form compact with hlcs=fields", "form=compact&hlcs=fields", 400, syncproto.CodeBadRequest},
+		{"form compact and bad cursor", "form=compact&cursor=" + enc(`{"s":-1}`), 400, syncproto.CodeBadRequest},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			send(t, srv, request{method: "GET", path: syncproto.PathPull + "?" + tc.query, token: tok}).wantError(t, tc.status, tc.code)
 		})
 	}
-	for _, q := range []string{"limit=1", "limit=5000", "cursor=" + first.Cursor, "cursor=" + first.Cursor + "&limit=3", "", "hlcs=fields", "hlcs=grouped&limit=2"} {
+	for _, q := range []string{"limit=1", "limit=5000", "cursor=" + first.Cursor, "cursor=" + first.Cursor + "&limit=3", "", "hlcs=fields", "hlcs=grouped&limit=2", "form=compact", "form=compact&limit=2&cursor=" + first.Cursor} {
 		t.Run("ok "+q, func(t *testing.T) {
 			send(t, srv, request{method: "GET", path: syncproto.PathPull + "?" + q, token: tok}).wantStatus(t, 200)
 		})

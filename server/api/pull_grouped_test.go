@@ -1,9 +1,11 @@
 package api_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"maps"
 	"net/http"
+	"net/url"
 	"testing"
 
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
@@ -55,25 +57,130 @@ func TestPullGroupedHLCs(t *testing.T) {
 	}
 	send(t, srv, request{method: http.MethodGet, path: syncproto.PathPull + "?hlcs=sorted", token: access}).wantError(t, 400, syncproto.CodeBadRequest)
 
-	// The client pulls grouped and hands out per-field HLCs.
-	var asked []string
-	next := c.HTTP.Transport
-	c.HTTP.Transport = roundTripFunc(func(r *http.Request) (*http.Response, error) {
-		asked = append(asked, r.URL.Query().Get("hlcs"))
-		return next.RoundTrip(r)
-	})
+	// A client set to the grouped form pulls grouped and hands out
+	// per-field HLCs.
+	asked := queries(c)
+	c.PullForm = syncproto.HLCsGrouped
 	pr, err := c.Pull(t.Context(), "", 200)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(asked) != 1 || asked[0] != syncproto.HLCsGrouped {
-		t.Fatalf("the client asked for hlcs=%q, want %q", asked, syncproto.HLCsGrouped)
+	if len(*asked) != 1 || (*asked)[0].Get("hlcs") != syncproto.HLCsGrouped {
+		t.Fatalf("the client asked %v, want hlcs=%s", *asked, syncproto.HLCsGrouped)
 	}
 	for i, ch := range pr.Changes {
 		if ch.HLCGroups != nil || !maps.Equal(ch.HLCs, fields.Changes[i].HLCs) {
 			t.Fatalf("client change %d: hlcs %v, groups %v; want %v", i, ch.HLCs, ch.HLCGroups, fields.Changes[i].HLCs)
 		}
 	}
+}
+
+// TestPullCompact: form=compact carries, page after page, the same records
+// as the per-field form (fields, HLCs, county, tombstones) at the same
+// cursors, in at most 80% of the grouped form's bytes; the Go client asks
+// for it by default and hands out the per-field changes.
+func TestPullCompact(t *testing.T) {
+	srv := apptest.Start(t)
+	c := srv.Login(apptest.Inspector)
+	// A record written by two HLCs, and a tombstone.
+	site := newID()
+	apptest.PushApplied(t, c, apptest.Mut(c, "site", site, apptest.Fields("county", apptest.Xinfu, "kind", "coal_yard", "name", "两次写的料场")))
+	apptest.PushApplied(t, c, apptest.Mut(c, "site", site, apptest.Fields("name", "改过名的料场")))
+	gone := newID()
+	apptest.PushApplied(t, c, upsert(t, c, syncproto.EntityInspection, gone, newInspection(site, "draft")))
+	apptest.PushApplied(t, c, remove(c, syncproto.EntityInspection, gone))
+	access, _ := c.Tokens()
+	get := func(query string) []byte {
+		t.Helper()
+		r := send(t, srv, request{method: http.MethodGet, path: syncproto.PathPull + "?" + query, token: access})
+		r.wantStatus(t, 200)
+		return r.Body
+	}
+	var cursor string
+	var compactBytes, groupedBytes, records int
+	sawMulti, sawTombstone := false, false
+	for {
+		var fields syncproto.PullResponse
+		if err := json.Unmarshal(get("limit=150&cursor="+cursor), &fields); err != nil {
+			t.Fatal(err)
+		}
+		groupedBytes += len(get("limit=150&hlcs=grouped&cursor=" + cursor))
+		body := get("limit=150&form=compact&cursor=" + cursor)
+		compactBytes += len(body)
+		var cp syncproto.CompactPage
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&cp); err != nil {
+			t.Fatalf("compact page: %v", err)
+		}
+		for _, recs := range cp.Records {
+			for _, r := range recs {
+				sawMulti = sawMulti || len(r.HLCFields) > 0
+				sawTombstone = sawTombstone || r.Deleted
+			}
+		}
+		got, err := cp.Response()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Cursor != fields.Cursor || got.HasMore != fields.HasMore || len(got.Changes) != len(fields.Changes) {
+			t.Fatalf("compact page: cursor %q more %v, %d changes; per field: %q %v %d", got.Cursor, got.HasMore, len(got.Changes), fields.Cursor, fields.HasMore, len(fields.Changes))
+		}
+		want := map[string]syncproto.Change{}
+		for _, ch := range fields.Changes {
+			ch.Seq = 0
+			want[ch.Entity+"/"+ch.ID] = ch
+		}
+		for _, ch := range got.Changes {
+			gb, _ := json.Marshal(ch)
+			wb, _ := json.Marshal(want[ch.Entity+"/"+ch.ID])
+			if !bytes.Equal(gb, wb) {
+				t.Fatalf("compact change\n%s\nper field\n%s", gb, wb)
+			}
+		}
+		records += len(got.Changes)
+		cursor = fields.Cursor
+		if !fields.HasMore {
+			break
+		}
+	}
+	if !sawMulti || !sawTombstone || records < 300 {
+		t.Fatalf("the pull had %d records, one with hlc_fields %v, a tombstone %v: the test data is too thin", records, sawMulti, sawTombstone)
+	}
+	if compactBytes*10 > groupedBytes*8 {
+		t.Errorf("compact pages %d bytes, grouped %d: want at most 80%%", compactBytes, groupedBytes)
+	}
+	send(t, srv, request{method: http.MethodGet, path: syncproto.PathPull + "?form=compact&hlcs=grouped", token: access}).wantError(t, 400, syncproto.CodeBadRequest)
+
+	// The client asks for form=compact unless told otherwise, and its
+	// changes are the per-field ones.
+	c.PullForm = ""
+	asked := queries(c)
+	pr, err := c.Pull(t.Context(), "", 150)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(*asked) != 1 || (*asked)[0].Get("form") != syncproto.FormCompact || (*asked)[0].Has("hlcs") {
+		t.Fatalf("the client asked %v, want form=compact", *asked)
+	}
+	var first syncproto.PullResponse
+	if err := json.Unmarshal(get("limit=150"), &first); err != nil {
+		t.Fatal(err)
+	}
+	if len(pr.Changes) != len(first.Changes) || pr.Cursor != first.Cursor {
+		t.Fatalf("client: %d changes, cursor %q; want %d, %q", len(pr.Changes), pr.Cursor, len(first.Changes), first.Cursor)
+	}
+}
+
+// queries records the query of every request c sends from now on.
+func queries(c *syncproto.Client) *[]url.Values {
+	var asked []url.Values
+	next := c.HTTP.Transport
+	c.HTTP.Transport = roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		asked = append(asked, r.URL.Query())
+		return next.RoundTrip(r)
+	})
+	return &asked
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)

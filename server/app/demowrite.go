@@ -204,7 +204,7 @@ func (a *App) writeDemoMonth(ctx context.Context, m *demoMonth, batches []demoBa
 func (a *App) pullDemo(ctx context.Context, p *server.Principal) error {
 	cursor := ""
 	for {
-		resp, err := a.Syncer.Pull(ctx, p, cursor, server.MaxPullLimit, true)
+		resp, err := a.Syncer.Pull(ctx, p, cursor, server.MaxPullLimit, server.FormGrouped)
 		if err != nil {
 			return err
 		}

@@ -22,6 +22,9 @@ func TestPullsDuringPushesNeverSkipOrRepeat(t *testing.T) {
 	srv := apptest.Start(t)
 	pushers := []*syncproto.Client{srv.Login(apptest.Inspector), srv.Login(apptest.Inspector), srv.Login(apptest.Inspector2), srv.Login(apptest.Inspector2)}
 	pullers := []*syncproto.Client{srv.Login(apptest.CountyOffice), srv.Login(apptest.CityOffice)}
+	for _, c := range pullers {
+		c.PullForm = syncproto.HLCsGrouped // changes with their seq, to check the order
+	}
 
 	var wg sync.WaitGroup
 	var pushing atomic.Int32
@@ -90,7 +93,9 @@ func TestPullsDuringPushesNeverSkipOrRepeat(t *testing.T) {
 	for err := range errc {
 		t.Fatal(err)
 	}
-	final, _ := pullAll(t, srv.Login(apptest.CountyOffice), "", 1000)
+	office := srv.Login(apptest.CountyOffice)
+	office.PullForm = syncproto.HLCsGrouped
+	final, _ := pullAll(t, office, "", 1000)
 	sites := 0
 	for key, want := range latest(final) {
 		if want.Entity == "site" {

@@ -57,9 +57,16 @@ func SortBySeq(rows []RawRow) {
 }
 
 // EncodeChanges writes rows (of any entities) as wire changes, in their
-// order, on all cores: HLCs per field, or as hlc_groups if grouped. Each
-// core writes its rows into one buffer, reusing its scratch space.
+// order, on all cores: HLCs per field, or as hlc_groups if grouped.
 func EncodeChanges(rows []RawRow, grouped bool) ([]json.RawMessage, error) {
+	return encodeRows(rows, func(b []byte, r RawRow, w *changeWriter) ([]byte, error) {
+		return r.Codec.appendChange(b, r.Vals, grouped, w)
+	})
+}
+
+// encodeRows writes each row with write, in their order, on all cores.
+// Each core writes its rows into one buffer, reusing its scratch space.
+func encodeRows(rows []RawRow, write func([]byte, RawRow, *changeWriter) ([]byte, error)) ([]json.RawMessage, error) {
 	out := make([]json.RawMessage, len(rows))
 	var mu sync.Mutex
 	var first error
@@ -69,7 +76,7 @@ func EncodeChanges(rows []RawRow, grouped bool) ([]json.RawMessage, error) {
 		ends := make([]int, end-start)
 		for i := start; i < end; i++ {
 			var err error
-			if buf, err = rows[i].Codec.appendChange(buf, rows[i].Vals, grouped, &w); err != nil {
+			if buf, err = write(buf, rows[i], &w); err != nil {
 				mu.Lock()
 				first = cmp.Or(first, err)
 				mu.Unlock()
@@ -84,6 +91,63 @@ func EncodeChanges(rows []RawRow, grouped bool) ([]json.RawMessage, error) {
 		}
 	})
 	return out, first
+}
+
+// EncodeCompact writes rows as a page of the compact wire form
+// (syncproto.CompactPage, sync.md §8.4): each row as a CompactRecord,
+// grouped by entity in order of first appearance, with the page's node
+// table. The records expand to exactly what EncodeChanges writes of the
+// same rows, but for seq; the conformance suite checks it.
+func EncodeCompact(rows []RawRow) (*server.CompactPage, error) {
+	page := &server.CompactPage{Count: len(rows)}
+	if len(rows) == 0 {
+		return page, nil
+	}
+	page.LastSeq = rows[len(rows)-1].Seq()
+	// The node table: every node whose HLC the page writes, in order of
+	// first appearance.
+	nodes := map[string]int{}
+	addNode := func(n string) {
+		if _, ok := nodes[n]; !ok {
+			nodes[n] = len(page.Nodes)
+			page.Nodes = append(page.Nodes, n)
+		}
+	}
+	var h rowHLCs
+	for _, r := range rows {
+		if del := str(r.Vals[4]); del != "" {
+			hl, err := syncproto.ParseHLC(del)
+			if err != nil {
+				return nil, fmt.Errorf("%s %s: deleted_hlc: %w", r.Codec.Entity.Name, str(r.Vals[0]), err)
+			}
+			addNode(hl.Node)
+			continue
+		}
+		if err := h.read(r.Codec, str(r.Vals[3])); err != nil {
+			return nil, fmt.Errorf("%s %s: decode hlcs: %w", r.Codec.Entity.Name, str(r.Vals[0]), err)
+		}
+		for _, ref := range h.names {
+			addNode(h.groups[ref.group][hlcNodeAt:])
+		}
+	}
+	recs, err := encodeRows(rows, func(b []byte, r RawRow, w *changeWriter) ([]byte, error) {
+		return r.Codec.appendCompact(b, r.Vals, nodes, w)
+	})
+	if err != nil {
+		return nil, err
+	}
+	byEntity := map[string]int{}
+	for i, r := range rows {
+		name := r.Codec.Entity.Name
+		k, ok := byEntity[name]
+		if !ok {
+			k = len(page.Entities)
+			byEntity[name] = k
+			page.Entities = append(page.Entities, server.CompactEntity{Name: name})
+		}
+		page.Entities[k].Records = append(page.Entities[k].Records, recs[i])
+	}
+	return page, nil
 }
 
 // wireSlot is one name in a change's "fields", in sorted order: an entity
@@ -286,31 +350,10 @@ func (s *Codec) appendChange(b []byte, vals []any, grouped bool, w *changeWriter
 		return nil, fmt.Errorf("%s %s: decode hlcs: %w", s.Entity.Name, id, err)
 	}
 	w.b, w.hlcs, w.grouped, w.nf, w.nh = b, w.hlcs[:0], grouped, 0, 0
-	w.b = append(w.b, `,"fields":{`...)
-	var err error
-	for _, slot := range s.slots {
-		switch {
-		case slot.name == "created_by":
-			w.name(slot.name, -1)
-			w.b = appendString(w.b, str(vals[8]))
-		case slot.name == "received_at":
-			w.name(slot.name, -1)
-			w.b = append(w.b, '"')
-			w.b = time.UnixMilli(vals[6].(int64)).UTC().AppendFormat(w.b, time.RFC3339Nano)
-			w.b = append(w.b, '"')
-		case s.Entity.Fields[slot.field].Map:
-			err = w.mapField(slot.name, vals[NMeta+slot.field])
-		default:
-			if g := h.byField[slot.field]; g >= 0 {
-				w.name(slot.name, int(g))
-				w.b, err = appendColumn(w.b, &s.Entity.Fields[slot.field], vals[NMeta+slot.field])
-			}
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s %s: field %s: %w", s.Entity.Name, id, strings.TrimSuffix(slot.name, "."), err)
-		}
+	if err := s.appendFields(w, vals, id); err != nil {
+		return nil, err
 	}
-	b = append(w.b, `},"hlcs":{`...)
+	b = append(w.b, `,"hlcs":{`...)
 	w.b = nil
 	if !grouped {
 		b = append(b, w.hlcs...)
@@ -349,6 +392,139 @@ func (s *Codec) appendChange(b []byte, vals []any, grouped bool, w *changeWriter
 		b = append(b, '}')
 	}
 	return append(b, `,"deleted":false}`...), nil
+}
+
+// appendFields writes a live row's "fields" object to w.b: the meta fields
+// and every field with an HLC in w.h (read already), in sorted order, and
+// unless w.grouped each name's HLC to w.hlcs.
+func (s *Codec) appendFields(w *changeWriter, vals []any, id string) error {
+	h := &w.h
+	w.b = append(w.b, `,"fields":{`...)
+	var err error
+	for _, slot := range s.slots {
+		switch {
+		case slot.name == "created_by":
+			w.name(slot.name, -1)
+			w.b = appendString(w.b, str(vals[8]))
+		case slot.name == "received_at":
+			w.name(slot.name, -1)
+			w.b = append(w.b, '"')
+			w.b = time.UnixMilli(vals[6].(int64)).UTC().AppendFormat(w.b, time.RFC3339Nano)
+			w.b = append(w.b, '"')
+		case s.Entity.Fields[slot.field].Map:
+			err = w.mapField(slot.name, vals[NMeta+slot.field])
+		default:
+			if g := h.byField[slot.field]; g >= 0 {
+				w.name(slot.name, int(g))
+				w.b, err = appendColumn(w.b, &s.Entity.Fields[slot.field], vals[NMeta+slot.field])
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("%s %s: field %s: %w", s.Entity.Name, id, strings.TrimSuffix(slot.name, "."), err)
+		}
+	}
+	w.b = append(w.b, '}')
+	return nil
+}
+
+// hlcNodeAt is where the node id starts in an HLC's canonical text.
+const hlcNodeAt = 22
+
+// appendCompact appends the compact wire record (syncproto.CompactRecord)
+// of one row read with s.Cols; nodes indexes the page's node table.
+func (s *Codec) appendCompact(b []byte, vals []any, nodes map[string]int, w *changeWriter) ([]byte, error) {
+	id, county := str(vals[0]), str(vals[1])
+	b = append(b, `{"id":`...)
+	b = appendString(b, id)
+	if del := str(vals[4]); del != "" {
+		if _, err := syncproto.ParseHLC(del); err != nil { // only the canonical text parses
+			return nil, fmt.Errorf("%s %s: deleted_hlc: %w", s.Entity.Name, id, err)
+		}
+		b = append(b, `,"county":`...)
+		b = appendString(b, county)
+		b = append(b, `,"deleted":true,"deleted_hlc":"`...)
+		b = appendCompactHLC(b, del, nodes)
+		return append(b, `"}`...), nil
+	}
+	h := &w.h
+	if err := h.read(s, str(vals[3])); err != nil {
+		return nil, fmt.Errorf("%s %s: decode hlcs: %w", s.Entity.Name, id, err)
+	}
+	if !s.countyInFields(vals, h, county) {
+		b = append(b, `,"county":`...)
+		b = appendString(b, county)
+	}
+	w.b, w.grouped, w.nf = b, true, 0
+	if err := s.appendFields(w, vals, id); err != nil {
+		return nil, err
+	}
+	b, w.b = w.b, nil
+	// The record's HLC is the one that wrote the most fields (the later
+	// one on a tie); the others' fields are named in hlc_fields.
+	main, most := -1, 0
+	count := make([]int, len(h.groups))
+	for _, ref := range h.names {
+		if count[ref.group]++; count[ref.group] >= most {
+			main, most = ref.group, count[ref.group]
+		}
+	}
+	if main >= 0 {
+		b = append(b, `,"hlc":"`...)
+		b = appendCompactHLC(b, h.groups[main], nodes)
+		b = append(b, '"')
+	}
+	n := 0
+	for _, ref := range h.names {
+		if ref.group == main {
+			continue
+		}
+		if n == 0 {
+			b = append(b, `,"hlc_fields":{`...)
+		} else {
+			b = append(b, ',')
+		}
+		n++
+		b = appendString(b, ref.name)
+		b = append(b, ':', '"')
+		b = appendCompactHLC(b, h.groups[ref.group], nodes)
+		b = append(b, '"')
+	}
+	if n > 0 {
+		b = append(b, '}')
+	}
+	return append(b, '}'), nil
+}
+
+// countyInFields reports whether a compact record may leave out its
+// county: the row's county field is written and holds it, or the county is
+// empty and no county field is written.
+func (s *Codec) countyInFields(vals []any, h *rowHLCs, county string) bool {
+	i, ok := s.fieldIndex["county"]
+	if !ok || h.byField[i] < 0 {
+		return county == ""
+	}
+	v := vals[NMeta+i]
+	return v != nil && s.Entity.Fields[i].Type == server.TypeText && str(v) == county
+}
+
+// appendCompactHLC writes an HLC's canonical text in the compact form:
+// wall and counter without leading zeros, and the node's index in the
+// page's node table ("1796065820704-499-0").
+func appendCompactHLC(b []byte, text string, nodes map[string]int) []byte {
+	b = appendTrimmedDigits(b, text[:15])
+	b = append(b, '-')
+	b = appendTrimmedDigits(b, text[16:21])
+	b = append(b, '-')
+	return strconv.AppendInt(b, int64(nodes[text[hlcNodeAt:]]), 10)
+}
+
+// appendTrimmedDigits writes a run of decimal digits without its leading
+// zeros (one 0 if all are).
+func appendTrimmedDigits(b []byte, d string) []byte {
+	for len(d) > 1 && d[0] == '0' {
+		d = d[1:]
+	}
+	return append(b, d...)
 }
 
 // name starts the field name's value; g is the group of its HLC (-1: none).
@@ -529,4 +705,17 @@ func (f FeedPages) WireChanges(ctx context.Context, scope server.Scope, after in
 	}
 	out, err := EncodeChanges(rows, grouped)
 	return out, more, err
+}
+
+// CompactChanges is WireChanges in the compact form (EncodeCompact).
+func (f FeedPages) CompactChanges(ctx context.Context, scope server.Scope, after int64, limit int) (*server.CompactPage, error) {
+	rows, more, err := f.Read(ctx, scope, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	page, err := EncodeCompact(rows)
+	if page != nil {
+		page.More = more
+	}
+	return page, err
 }

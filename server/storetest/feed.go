@@ -276,7 +276,7 @@ func testConcurrentFeed(t *testing.T, open Opener) {
 func testPull(t *testing.T, open Opener) {
 	e := seeded(t, open)
 	d := e.inspector(xinfu)
-	first, err := e.s.Pull(e.ctx, d.p, "", 5, false)
+	first, err := e.s.Pull(e.ctx, d.p, "", 5, server.FormFields)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,7 +288,7 @@ func testPull(t *testing.T, open Opener) {
 	n := len(first.Changes)
 	cursor := first.Cursor
 	for {
-		resp, err := e.s.Pull(e.ctx, d.p, cursor, 5, false)
+		resp, err := e.s.Pull(e.ctx, d.p, cursor, 5, server.FormFields)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -363,7 +363,7 @@ func testEpoch(t *testing.T, open Opener) {
 		t.Errorf("two databases share the epoch %q", e.st.Epoch())
 	}
 	d := e.inspector(xinfu)
-	resp, err := e.s.Pull(e.ctx, d.p, "", 5, false)
+	resp, err := e.s.Pull(e.ctx, d.p, "", 5, server.FormFields)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -371,7 +371,7 @@ func testEpoch(t *testing.T, open Opener) {
 	other.loadReference()
 	od := other.inspector(xinfu)
 	od.p.Counties = d.p.Counties
-	_, err = other.s.Pull(other.ctx, od.p, resp.Cursor, 5, false)
+	_, err = other.s.Pull(other.ctx, od.p, resp.Cursor, 5, server.FormFields)
 	wantCode(t, err, syncproto.CodeResyncRequired, "cursor of another database")
 }
 

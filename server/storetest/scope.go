@@ -88,7 +88,7 @@ func testPrincipalScope(t *testing.T, open Opener) {
 		seen := map[string]bool{}
 		cursor := ""
 		for {
-			resp, err := e.s.Pull(e.ctx, p, cursor, 50, false)
+			resp, err := e.s.Pull(e.ctx, p, cursor, 50, server.FormFields)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -108,7 +108,7 @@ func testPrincipalScope(t *testing.T, open Opener) {
 		t.Errorf("city office missed records")
 	}
 	// A cursor made under another scope is refused.
-	resp, err := e.s.Pull(e.ctx, a.p, "", 5, false)
+	resp, err := e.s.Pull(e.ctx, a.p, "", 5, server.FormFields)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func testPrincipalScope(t *testing.T, open Opener) {
 	if !slices.Equal(p2.Counties, []string{xinfu, dingxia}) {
 		t.Errorf("principal counties %v", p2.Counties)
 	}
-	_, err = e.s.Pull(e.ctx, p2, resp.Cursor, 5, false)
+	_, err = e.s.Pull(e.ctx, p2, resp.Cursor, 5, server.FormFields)
 	wantCode(t, err, syncproto.CodeResyncRequired, "cursor of the old scope")
 	if got := pulled(p2); !got[siteB] {
 		t.Errorf("new county's records not pulled after resync")

@@ -3,7 +3,7 @@
 import { FieldsyncError } from './errors.js';
 import { Clock, HLC, SERVER_NODE } from './hlc.js';
 import { requestJSON } from './http.js';
-import { canonicalJSON, expandChange, mergeChange } from './merge.js';
+import { canonicalJSON, expandChange, expandCompactPage, mergeChange } from './merge.js';
 import { uuidv7 } from './uuid.js';
 import { bytesOf, sha256Hex, uploadAll } from './upload.js';
 import { currentKey, registerCaptureKeys, signCapture } from './capture.js';
@@ -876,7 +876,7 @@ export class FieldsyncClient {
     let resynced = false;
     for (;;) {
       onProgress({ phase: 'pull', done: res.pulled, total: 0, bytesDone: 0, bytesTotal: 0 });
-      const q = new URLSearchParams({ limit: String(PAGE_LIMIT), hlcs: 'grouped' });
+      const q = new URLSearchParams({ limit: String(PAGE_LIMIT), form: 'compact' });
       if (cursor) q.set('cursor', cursor);
       let page;
       try {
@@ -891,7 +891,9 @@ export class FieldsyncClient {
         }
         throw err;
       }
-      const changes = (page.changes ?? []).map(expandChange);
+      // A compact page (sync.md §8.4); a server without it answers with
+      // changes, hlcs per field.
+      const changes = page.records ? expandCompactPage(page) : (page.changes ?? []).map(expandChange);
       for (const ch of changes) {
         for (const h of Object.values(ch.hlcs ?? {})) if (h) this.clock.observe(h);
         if (ch.deleted_hlc) this.clock.observe(ch.deleted_hlc);

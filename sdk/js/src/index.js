@@ -5,7 +5,7 @@
 export { FieldsyncClient } from './client.js';
 export { FieldsyncError, messageFor } from './errors.js';
 export { HLC, Clock, MAX_COUNTER, SERVER_NODE } from './hlc.js';
-export { mergeField, mergeMutation, mergeChange, expandChange, canonicalJSON } from './merge.js';
+export { mergeField, mergeMutation, mergeChange, expandChange, expandCompactPage, canonicalJSON } from './merge.js';
 export { MemoryStorage } from './storage/memory.js';
 export { IndexedDBStorage } from './storage/indexeddb.js';
 export { STORES } from './storage/storage.js';

@@ -124,6 +124,64 @@ export function expandChange(change) {
 }
 
 /**
+ * @typedef {{id: string, county?: string, fields?: Record<string, any>, hlc?: string,
+ *   hlc_fields?: Record<string, string>, deleted?: boolean, deleted_hlc?: string}} CompactRecord
+ * @typedef {{records: Record<string, CompactRecord[]>, nodes: string[], server_fields: string[],
+ *   cursor: string, has_more: boolean, server_hlc: string}} CompactPage
+ */
+
+/**
+ * Expands a compact pull page (form=compact, sync.md §8.4) into changes
+ * with per-field hlcs, as a pull without it would carry them: entities in
+ * sorted order, each entity's records in page order, seq 0. Throws on a
+ * malformed page, as syncproto's CompactPage.Response does.
+ * @param {CompactPage} page
+ * @returns {Change[]}
+ */
+export function expandCompactPage(page) {
+  const nodes = page.nodes ?? [];
+  const server = new Set(page.server_fields ?? []);
+  /** @param {string | undefined} h */
+  const expand = (h) => {
+    const m = /^([0-9]{1,15})-([0-9]{1,5})-([0-9]{1,9})$/.exec(h ?? '');
+    const n = m ? Number(m[3]) : -1;
+    const counter = m ? Number(m[2]) : -1;
+    if (!m || n >= nodes.length || counter > 99999) throw new Error(`compact page: malformed hlc ${JSON.stringify(h)}`);
+    const text = `${m[1].padStart(15, '0')}-${m[2].padStart(5, '0')}-${nodes[n]}`;
+    if (!HLC.tryParse(text)) throw new Error(`compact page: malformed hlc ${JSON.stringify(h)}`);
+    return text;
+  };
+  /** @type {Change[]} */
+  const out = [];
+  for (const entity of Object.keys(page.records ?? {}).sort(compareBytes)) {
+    for (const r of page.records[entity]) {
+      let county = '';
+      if (r.county !== undefined) county = r.county;
+      else if (r.fields && 'county' in r.fields && r.fields.county !== null) {
+        if (typeof r.fields.county !== 'string') throw new Error(`compact page: ${entity} ${r.id}: county is not text`);
+        county = r.fields.county;
+      }
+      if (r.deleted) {
+        out.push({ seq: 0, entity, id: r.id, county, fields: {}, hlcs: {}, deleted: true, deleted_hlc: expand(r.deleted_hlc) });
+        continue;
+      }
+      const main = r.hlc ? expand(r.hlc) : '';
+      /** @type {Record<string, string>} */
+      const hlcs = {};
+      for (const name of Object.keys(r.fields ?? {})) {
+        if (server.has(name)) continue;
+        const own = r.hlc_fields?.[name];
+        if (own !== undefined) hlcs[name] = expand(own);
+        else if (main) hlcs[name] = main;
+        else throw new Error(`compact page: ${entity} ${r.id}: field ${name} has no hlc`);
+      }
+      out.push({ seq: 0, entity, id: r.id, county, fields: { ...(r.fields ?? {}) }, hlcs, deleted: false });
+    }
+  }
+  return out;
+}
+
+/**
  * Merges a pulled change into local state by sync.md §8.2: a field is
  * taken when the local one is absent or its HLC is not greater (an equal
  * HLC takes the server's value: the phone's own write coming back in

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { test } from 'node:test';
-import { Clock, HLC, expandChange, mergeMutation } from '../src/index.js';
+import { Clock, HLC, expandChange, expandCompactPage, mergeMutation } from '../src/index.js';
 
 const vectors = JSON.parse(fs.readFileSync(new URL('../../../syncproto/testdata/conformance.json', import.meta.url), 'utf8'));
 
@@ -67,5 +67,15 @@ test('hlc_groups expansion', () => {
     const ch = expandChange(c.change);
     assert.deepEqual(ch.hlcs, c.want_hlcs, c.name);
     assert.equal('hlc_groups' in ch, false);
+  }
+});
+
+test('compact page expansion', () => {
+  for (const c of vectors.compact) {
+    if (!c.ok) {
+      assert.throws(() => expandCompactPage(c.page), /compact page/, c.name);
+      continue;
+    }
+    assert.deepEqual(expandCompactPage(c.page), c.want_changes, c.name);
   }
 });
