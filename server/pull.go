@@ -236,13 +236,34 @@ func (s *Syncer) PullPage(ctx context.Context, p *Principal, cursor string, limi
 			}
 		}
 	}
-	if p.DeviceID != "" {
+	if p.DeviceID != "" && s.pullMarkDue(p.DeviceID, pg.HasMore) {
 		if err := s.Store.MarkPulled(ctx, p.DeviceID, c.Seq, s.Now()); err != nil {
 			return nil, err
 		}
 	}
 	pg.Cursor = Cursor{Seq: last, Scope: scope, Epoch: s.Store.Epoch()}.Encode()
 	return pg, nil
+}
+
+// pullMarkEvery is how often the pages in the middle of a pull sequence
+// store the device's pull mark.
+const pullMarkEvery = 2 * time.Second
+
+// pullMarkDue reports whether a pull page should store the device's pull
+// mark (MarkPulled, a write transaction). The last page of a sequence
+// (more false) always does, so sync health is exact once a device has
+// caught up; the pages before it do every pullMarkEvery, so a first sync
+// of two hundred pages writes a handful of times instead of two hundred,
+// and its pages do not queue behind pushes' commits.
+func (s *Syncer) pullMarkDue(deviceID string, more bool) bool {
+	now := s.Now()
+	if more {
+		if last, ok := s.pullMarks.Load(deviceID); ok && now.Sub(last.(time.Time)) < pullMarkEvery && now.Sub(last.(time.Time)) >= 0 {
+			return false
+		}
+	}
+	s.pullMarks.Store(deviceID, now)
+	return true
 }
 
 // wireSeq reads the seq a wire change starts with ({"seq":N,…}).

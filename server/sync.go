@@ -9,6 +9,7 @@ import (
 	"errors"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/xinzhou-eco/fieldsync/internal/par"
@@ -40,6 +41,7 @@ type Syncer struct {
 	PhotoReady func(ids []string)
 
 	checklists checklistCache // parsed checklist items (completeness.go)
+	pullMarks  sync.Map       // device id → time.Time of its last stored pull mark (pull.go)
 }
 
 // NewSyncer returns a Syncer with the default limits.

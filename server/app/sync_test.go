@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/api"
+	"github.com/xinzhou-eco/fieldsync/server/app"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
@@ -375,5 +378,77 @@ func TestSyncHealth(t *testing.T) {
 	}
 	if found != 2 {
 		t.Fatalf("device list lacks the phones: %+v", out.Devices)
+	}
+}
+
+// TestPullMarksCoalesced: the pages in the middle of a pull sequence store
+// the device's pull mark at most every two seconds of server time, and the
+// last page always does, so sync health is exact once a device has caught
+// up.
+func TestPullMarksCoalesced(t *testing.T) {
+	var clock atomic.Int64 // server time in ms, moved by the test only
+	clock.Store(time.Date(2026, 11, 15, 10, 0, 0, 0, time.UTC).UnixMilli())
+	srv := apptest.Start(t, func(c *app.Config) { c.Now = func() time.Time { return time.UnixMilli(clock.Load()) } })
+	phone := srv.Login(apptest.Inspector)
+	office := srv.Login(apptest.CountyOffice)
+	mark := func() (int64, time.Time) {
+		t.Helper()
+		var out struct {
+			Devices []api.DeviceInfo `json:"devices"`
+		}
+		if err := office.Do(ctx, http.MethodGet, "/api/v1/devices", nil, &out); err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range out.Devices {
+			if d.ID == phone.DeviceID {
+				if d.LastPullAt == nil {
+					return d.LastAckSeq, time.Time{}
+				}
+				return d.LastAckSeq, *d.LastPullAt
+			}
+		}
+		t.Fatalf("no device %s", phone.DeviceID)
+		return 0, time.Time{}
+	}
+	seq := func(cursor string) int64 {
+		c, err := server.DecodeCursor(cursor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Seq
+	}
+	page := func(cursor string) *syncproto.PullResponse {
+		t.Helper()
+		pr, err := phone.Pull(ctx, cursor, 20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pr
+	}
+	start := time.UnixMilli(clock.Load())
+	p1 := page("")
+	if ack, at := mark(); ack != 0 || !at.Equal(start) || !p1.HasMore {
+		t.Fatalf("after the first page: ack %d at %v (more %v), want 0 at %v", ack, at, p1.HasMore, start)
+	}
+	clock.Add(1000)
+	p2 := page(p1.Cursor)
+	if ack, at := mark(); ack != 0 || !at.Equal(start) {
+		t.Fatalf("a second page a second later stored its mark: ack %d at %v", ack, at)
+	}
+	clock.Add(1500)
+	p3 := page(p2.Cursor)
+	if ack, at := mark(); ack != seq(p2.Cursor) || !at.Equal(start.Add(2500*time.Millisecond)) {
+		t.Fatalf("a page 2.5 s after the last mark: ack %d at %v, want %d", ack, at, seq(p2.Cursor))
+	}
+	cursor, last := p3.Cursor, p3
+	for last.HasMore {
+		prev := cursor
+		last = page(cursor)
+		cursor = last.Cursor
+		if !last.HasMore {
+			if ack, _ := mark(); ack != seq(prev) {
+				t.Fatalf("after the last page: ack %d, want %d (the cursor it was asked with)", ack, seq(prev))
+			}
+		}
 	}
 }

@@ -353,4 +353,30 @@ func BenchmarkPullPage(b *testing.B) {
 			b.ReportMetric(float64(benchBatch*b.N)/b.Elapsed().Seconds(), "changes/s")
 		})
 	}
+	b.Run("wire/compact", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			cp, err := s.Store.CompactChanges(ctx, scope, after, benchBatch)
+			if err != nil || cp.Count != benchBatch {
+				b.Fatal(err)
+			}
+			pg := server.PullPage{Compact: cp}
+			_ = pg.AppendJSON(make([]byte, 0, pg.Size()))
+		}
+		b.ReportMetric(float64(benchBatch*b.N)/b.Elapsed().Seconds(), "changes/s")
+	})
+	// What a pull request costs the sync engine: the page, its cursor and
+	// the device's pull mark.
+	cursor := server.Cursor{Seq: after, Scope: server.ScopeFingerprint(p), Epoch: s.Store.Epoch()}.Encode()
+	b.Run("syncer/compact", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			pg, err := s.PullPage(ctx, p, cursor, benchBatch, server.FormCompact)
+			if err != nil || pg.Len() != benchBatch {
+				b.Fatal(err)
+			}
+			_ = pg.AppendJSON(make([]byte, 0, pg.Size()))
+		}
+		b.ReportMetric(float64(benchBatch*b.N)/b.Elapsed().Seconds(), "changes/s")
+	})
 }
