@@ -241,7 +241,8 @@ type prepared struct {
 	vals map[string]json.RawMessage
 	err  error // the refusal, if the mutation failed a check
 	// ready is set for a new photo record whose bytes were uploaded for it
-	// before it arrived (ClaimEarlierUpload).
+	// before it arrived (ClaimEarlierUpload), and for a processed photo
+	// whose device fields changed: it is processed (again).
 	ready bool
 	// recheck is the inspection whose completeness the mutation may have
 	// changed (completenessTrigger).
@@ -370,6 +371,10 @@ func (s *Syncer) apply(ctx context.Context, tx WriteTx, p *Principal, pm *prepar
 		if pm.ready, err = s.ClaimEarlierUpload(ctx, tx, p, cur, now); err != nil {
 			return err
 		}
+	} else if e.Name == syncproto.EntityPhoto && len(o.Won) > 0 && cur.Value("processed_at") != nil {
+		// Its flags and place were computed from the fields as they were
+		// (position, time, visit, item, signature): compute them again.
+		pm.ready = true
 	}
 	pm.recheck = completenessTrigger(cur, o.Won, cur.Seq == 0, o.DeleteApplied)
 	cur.UpdatedAt = now

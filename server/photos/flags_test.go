@@ -140,3 +140,33 @@ func TestBytesBeforeRecord(t *testing.T) {
 		t.Fatalf("record after bytes: uploaded=%s processed_at=%s", rec["uploaded"], rec["processed_at"])
 	}
 }
+
+// TestFlagsFollowEdits: a device edit of a processed photo's fields (here
+// the phone's fix) has the photo processed again, so its flags describe
+// the record as it now stands.
+func TestFlagsFollowEdits(t *testing.T) {
+	w := setup(t)
+	taken := w.visitStart.Add(20 * time.Minute)
+	data := testimg.JPEG(testimg.Options{Width: 320, Height: 240, Seed: 300, Time: &taken, GPS: &siteAt})
+	id := w.photo(t, w.insp, data, map[string]any{"lon": siteAt.Lon, "lat": siteAt.Lat, "accuracy_m": 5, "crs": "wgs84"})
+	w.srv.Tus(w.phone).Upload(id, "image/jpeg", data, http.StatusNoContent)
+	w.srv.App.Photos.WaitIdle()
+	if got := flagNames(w.flags(t, id)); len(got) != 0 {
+		t.Fatalf("a clean photo has flags %v", got)
+	}
+	far := geo.Point{Lon: siteAt.Lon + 0.06, Lat: siteAt.Lat} // ~5 km east
+	for _, step := range []struct {
+		name string
+		at   geo.Point
+		want []string
+	}{
+		{"the fix moved 5 km away", far, []string{"position_mismatch"}},
+		{"the fix moved back", siteAt, nil},
+	} {
+		apptest.PushApplied(t, w.phone, mut(w.phone, "photo", id, map[string]any{"lon": step.at.Lon, "lat": step.at.Lat}))
+		w.srv.App.Photos.WaitIdle()
+		if got := flagNames(w.flags(t, id)); !equal(got, step.want) {
+			t.Fatalf("%s: flags %v, want %v", step.name, got, step.want)
+		}
+	}
+}
