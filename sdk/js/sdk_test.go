@@ -2,16 +2,20 @@ package jssdk_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"image"
 	"image/color"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"testing"
 	"time"
 
 	jssdk "github.com/xinzhou-eco/fieldsync/sdk/js"
+	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/imageproc/testimg"
 )
 
@@ -92,6 +96,60 @@ func TestNode(t *testing.T) {
 	}
 	args := append([]string{"--test", "--test-concurrency=1"}, files...)
 	run(t, dir, []string{"FIELDSYNC_BIN=" + bin, "FIELDSYNC_TEST_JPEG=" + jpeg}, "node", args...)
+}
+
+// TestEntityRulesMatchServer: the entities the SDK refuses to write or
+// delete, and the fields it refuses to set, are the server's (its entity
+// catalogue), so that a phone refuses locally exactly what the server
+// would reject.
+func TestEntityRulesMatchServer(t *testing.T) {
+	dir := sdkDir(t)
+	cmd := exec.Command("node", "--input-type=module", "-e",
+		`import('./src/client.js').then((m) => console.log(JSON.stringify(m.ENTITY_RULES)))`)
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node: %v", err)
+	}
+	var got struct {
+		ReadOnly     []string            `json:"readOnly"`
+		NotDeletable []string            `json:"notDeletable"`
+		ServerOwned  map[string][]string `json:"serverOwned"`
+	}
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("%s: %v", out, err)
+	}
+	want := got
+	want.ReadOnly, want.NotDeletable, want.ServerOwned = []string{}, []string{}, map[string][]string{}
+	meta := map[string]bool{}
+	for _, f := range server.MetaFields {
+		meta[f.Name] = true
+	}
+	for _, e := range server.Entities {
+		if !e.DeviceWritable {
+			want.ReadOnly = append(want.ReadOnly, e.Name)
+			continue
+		}
+		if !e.DeviceDeletable {
+			want.NotDeletable = append(want.NotDeletable, e.Name)
+		}
+		for _, f := range e.Fields {
+			if f.Server && !meta[f.Name] {
+				want.ServerOwned[e.Name] = append(want.ServerOwned[e.Name], f.Name)
+			}
+		}
+	}
+	for _, l := range [][]string{got.ReadOnly, got.NotDeletable, want.ReadOnly, want.NotDeletable} {
+		slices.Sort(l)
+	}
+	for _, m := range []map[string][]string{got.ServerOwned, want.ServerOwned} {
+		for _, l := range m {
+			slices.Sort(l)
+		}
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("sdk/js/src/client.js entity rules\n%+v\nthe server's\n%+v", got, want)
+	}
 }
 
 // noisyJPEG is a real camera-like JPEG of a few MB (noise compresses

@@ -50,6 +50,11 @@ const SERVER_OWNED = {
   inspection: ['reviewer_id', 'review_comment', 'reviewed_at', 'missing_items', 'unknown_answers', 'failed_items'],
   photo: ['uploaded', 'flags', 'notes', 'exif', 'lon_wgs84', 'lat_wgs84', 'site_id', 'phash', 'width', 'height', 'processed_at', 'capture'],
 };
+/**
+ * The rules above, for the test that checks them against the server's
+ * entity catalogue (sdk_test.go TestEntityRulesMatchServer).
+ */
+export const ENTITY_RULES = { readOnly: [...READ_ONLY], notDeletable: [...NOT_DELETABLE], serverOwned: SERVER_OWNED };
 /** Push-result codes after which a mutation leaves the outbox for the failed list. */
 const KEEP_CODES = new Set(['clock_skew', 'unknown_reference']);
 /** Upload errors that end a job until the user decides (sync.md §10.4). */
