@@ -86,20 +86,23 @@ var turns = []float64{-4, 4}
 const WindowDistance = 8
 
 // windows are the frames hashed besides the whole content (kind
-// HashFull+1+i for windows[i]): the central 90%, and every combination of
-// a side kept whole, or 85% or 75% of it kept at its start, middle or end
-// (the side's other edges cut), for each side — 49 windows. A crop that
-// cuts up to a quarter of each side, from one edge or both, is within a
-// few percent of one of them.
+// HashFull+1+i for windows[i]): the central 82.5%, and every combination
+// of a side kept whole, or 87.5% or 77.5% of it kept at its start, middle
+// or end (the side's other edges cut), for each side — 49 windows. A crop
+// that cuts 10–25% of each side, from one edge or both, is within a few
+// percent of one of them. These sizes, between the crops' extremes,
+// leave the uneven crops (cuts at random between a side's two edges)
+// nearer a window than 85% and 75% did (BenchmarkReuseRecall: 0.66 of
+// them found instead of 0.49, with no false match).
 var windows = func() []frame {
 	type span struct{ a, b float64 }
 	spans := []span{{0, 1}}
-	for _, s := range []float64{0.85, 0.75} {
+	for _, s := range []float64{0.875, 0.775} {
 		for _, at := range []float64{0, 0.5, 1} {
 			spans = append(spans, span{(1 - s) * at, (1-s)*at + s})
 		}
 	}
-	out := []frame{{0.05, 0.05, 0.95, 0.95}}
+	out := []frame{{0.0875, 0.0875, 0.9125, 0.9125}}
 	for _, y := range spans {
 		for _, x := range spans {
 			if x != spans[0] || y != spans[0] {
