@@ -20,17 +20,22 @@ import (
 //   - HashFull: the DCT hash (phash.go) of the picture's content, without
 //     the black bands of a screenshot;
 //   - window hashes: the DCT hashes of 49 windows of the content (see
-//     windows): a crop that keeps 75–100% of each side is, as a picture,
+//     windows): a crop that keeps 75–90% of each side is, as a picture,
 //     close to one of them;
-//   - the same 50 DCT hashes of the mirrored picture (HashMirrored + kind).
+//   - the same 50 DCT hashes of the mirrored picture (HashMirrored + kind);
+//   - for a lookup only, never stored: the DCT hashes of the content
+//     turned by a few degrees either way (HashTurned), for straightened
+//     copies.
 //
 // Two photos match (Match) when the dHashes are within
 // NearDuplicateDistance, or a DCT hash of one's content, straight or
 // mirrored, is within WindowDistance of the other's content or of one of
-// its windows, or the other way round. The windows and the dHash of every
-// photo are indexed by three bands of 21–22 bits (Bands); the mirrored hashes are
-// kept beside them only to look the photo up again, never matched as
-// stored, since a mirrored query already covers that pair.
+// its windows, or the other way round, or a turned hash of one is within
+// WindowDistance of the other's content or a centred window. The content,
+// the windows and the dHash of every photo are indexed by three bands of
+// 21–22 bits (Bands); the mirrored hashes are kept beside them only to
+// look the photo up again, never matched as stored, since a mirrored
+// query already covers that pair.
 type Fingerprint []KindHash
 
 // KindHash is one hash of a fingerprint and what it is a hash of.
