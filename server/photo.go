@@ -63,19 +63,27 @@ type PhotoHashRow struct {
 	HasMirror bool
 }
 
-// Bands splits a hash into the four 16-bit bands the index finds it by,
-// most significant first (the same split as imageproc.Bands).
-func (r PhotoHashRow) Bands() [4]uint16 {
-	h := r.Hash
-	return [4]uint16{uint16(h >> 48), uint16(h >> 32), uint16(h >> 16), uint16(h)}
+// Bands splits a hash into the three bands of 22, 21 and 21 bits the index
+// finds it by, bit p of the hash being bit p/3 of band p%3 (the same split
+// as imageproc.Bands).
+func (r PhotoHashRow) Bands() [3]uint32 {
+	var b [3]uint32
+	for p := range 64 {
+		b[p%3] |= uint32(r.Hash>>p&1) << (p / 3)
+	}
+	return b
 }
 
 // HashProbes are the band values a near-duplicate lookup asks the index
-// for: Any finds rows of every kind with band i in Any[i]; Full finds only
-// the rows of kind 1 (imageproc.HashFull, a picture's whole content) with
-// band i in Full[i].
+// for (imageproc.BandProbes): DHash finds the rows of kind 0
+// (imageproc.HashDHash) with band i in DHash[i]; Any finds rows of every
+// kind with band i in Any[i]; Full finds only the rows of kind 1
+// (imageproc.HashFull, a picture's whole content) with band i in Full[i];
+// Centre finds only the rows of the kinds of a whole content and its
+// centred windows (imageproc.CentredKinds: 1, 2, 18, 42) with band i in
+// Centre[i].
 type HashProbes struct {
-	Any, Full [4][]uint16
+	DHash, Any, Full, Centre [3][]uint32
 }
 
 // HashCandidate is an indexed hash that a near-duplicate lookup found by

@@ -331,8 +331,10 @@ type PhotoStore interface {
 	// photo processed before fingerprints, or not yet processed).
 	PhotoHashRows(ctx context.Context, id string) ([]PhotoHashRow, error)
 	// PhotoHashCandidates returns the rows whose band i
-	// (PhotoHashRow.Bands) is one of p.Any[i], or, for rows of kind 1, one
-	// of p.Full[i], for any i: the candidates of a near-duplicate lookup,
+	// (PhotoHashRow.Bands) is one of p.Any[i], or, for rows of kind 0, one
+	// of p.DHash[i], or, for rows of kind 1, one of p.Full[i], or, for rows
+	// of kinds 1, 2, 18 and 42, one of p.Centre[i], for any i: the
+	// candidates of a near-duplicate lookup,
 	// which the caller verifies, then keeps those of live photos
 	// (LivePhotoSites). A row may be returned more than once. SiteID is
 	// not set.

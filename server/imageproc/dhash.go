@@ -31,10 +31,27 @@ func DHash(img image.Image) uint64 {
 // DHash returns the difference hash of the picture as displayed (with its
 // EXIF orientation applied), so that a copy whose pixels were rotated
 // matches the original whose EXIF says to rotate.
+//
+// A decoded JPEG's blocks are averaged from its Y plane, which is the luma
+// the hash compares, without reading the chroma.
 func (p *Picture) DHash() uint64 {
 	w, h := 9, 8
 	if p.EXIF.Orientation >= 5 {
 		w, h = 8, 9 // becomes 9×8 once turned
+	}
+	b := p.img.Bounds()
+	if src, ok := p.img.(*image.YCbCr); ok && b.Dx() >= w && b.Dy() >= h {
+		g := lumaGrey(src, w, h).orient(p.EXIF.Orientation)
+		var hash uint64
+		for y := range 8 {
+			for x := range 8 {
+				hash <<= 1
+				if g.v[y*9+x] > g.v[y*9+x+1] {
+					hash |= 1
+				}
+			}
+		}
+		return hash
 	}
 	return dhashGrid(orient(areaAverage(p.img, w, h), p.EXIF.Orientation))
 }

@@ -2,7 +2,9 @@ package imageproc
 
 import (
 	"image"
+	"math"
 	"math/bits"
+	"slices"
 )
 
 // A Fingerprint is the set of perceptual hashes reuse detection compares
@@ -18,17 +20,22 @@ import (
 //   - HashFull: the DCT hash (phash.go) of the picture's content, without
 //     the black bands of a screenshot;
 //   - window hashes: the DCT hashes of 49 windows of the content (see
-//     windows): a crop that keeps 75–100% of each side is, as a picture,
+//     windows): a crop that keeps 75–90% of each side is, as a picture,
 //     close to one of them;
-//   - the same 50 DCT hashes of the mirrored picture (HashMirrored + kind).
+//   - the same 50 DCT hashes of the mirrored picture (HashMirrored + kind);
+//   - for a lookup only, never stored: the DCT hashes of the content
+//     turned by a few degrees either way (HashTurned), for straightened
+//     copies.
 //
 // Two photos match (Match) when the dHashes are within
 // NearDuplicateDistance, or a DCT hash of one's content, straight or
 // mirrored, is within WindowDistance of the other's content or of one of
-// its windows, or the other way round. The windows and the dHash of every
-// photo are indexed by four 16-bit bands (Bands); the mirrored hashes are
-// kept beside them only to look the photo up again, never matched as
-// stored, since a mirrored query already covers that pair.
+// its windows, or the other way round, or a turned hash of one is within
+// WindowDistance of the other's content or a centred window. The content,
+// the windows and the dHash of every photo are indexed by three bands of
+// 21–22 bits (Bands); the mirrored hashes are kept beside them only to
+// look the photo up again, never matched as stored, since a mirrored
+// query already covers that pair.
 type Fingerprint []KindHash
 
 // KindHash is one hash of a fingerprint and what it is a hash of.
@@ -44,7 +51,35 @@ const (
 	// Kinds HashFull+1 … HashFull+len(windows) are the windows'.
 	// HashMirrored + k is kind k of the mirrored picture (k ≥ HashFull).
 	HashMirrored = 100
+	// HashTurned + i is the DCT hash of the content turned by turns[i]
+	// degrees, cut to the largest upright rectangle inside: a lookup's
+	// guess at undoing a straightening, matched like the content but never
+	// stored.
+	HashTurned = 200
 )
+
+// CentredKinds are the kinds of the hashes of the whole content and of the
+// windows centred on it (each side cut alike at both ends): those a
+// turned hash (HashTurned) is matched with, since a straightened copy
+// turned back is a centred part of its original, and the original turned
+// is the copy's whole. The stores' partial index for these lookups names
+// them (migrations 018 and 006: kind IN (1, 2, 18, 42)).
+var CentredKinds = func() []int {
+	out := []int{HashFull}
+	for i, f := range windows {
+		if f.x0 == f.y0 && f.x1 == f.y1 && math.Abs(f.x0+f.x1-1) < 1e-9 {
+			out = append(out, HashFull+1+i)
+		}
+	}
+	return out
+}()
+
+// turns are the angles, in degrees, a lookup turns the new photo's content
+// by (HashTurned): a photo straightened by 3–5° either way, then cut to
+// an upright rectangle, is within a degree of one of them turned back, and
+// its original, turned, within a degree of it. A turn that small leaves
+// most of a DCT hash; 4° does not (BenchmarkReuseRecall).
+var turns = []float64{-4, 4}
 
 // WindowDistance is the largest Hamming distance between two DCT hashes
 // at which their windows are taken to show the same picture. On generated
@@ -56,20 +91,23 @@ const (
 const WindowDistance = 8
 
 // windows are the frames hashed besides the whole content (kind
-// HashFull+1+i for windows[i]): the central 90%, and every combination of
-// a side kept whole, or 85% or 75% of it kept at its start, middle or end
-// (the side's other edges cut), for each side — 49 windows. A crop that
-// cuts up to a quarter of each side, from one edge or both, is within a
-// few percent of one of them.
+// HashFull+1+i for windows[i]): the central 82.5%, and every combination
+// of a side kept whole, or 87.5% or 77.5% of it kept at its start, middle
+// or end (the side's other edges cut), for each side — 49 windows. A crop
+// that cuts 10–25% of each side, from one edge or both, is within a few
+// percent of one of them. These sizes, between the crops' extremes,
+// leave the uneven crops (cuts at random between a side's two edges)
+// nearer a window than 85% and 75% did (BenchmarkReuseRecall: 0.66 of
+// them found instead of 0.49, with no false match).
 var windows = func() []frame {
 	type span struct{ a, b float64 }
 	spans := []span{{0, 1}}
-	for _, s := range []float64{0.85, 0.75} {
+	for _, s := range []float64{0.875, 0.775} {
 		for _, at := range []float64{0, 0.5, 1} {
 			spans = append(spans, span{(1 - s) * at, (1-s)*at + s})
 		}
 	}
-	out := []frame{{0.05, 0.05, 0.95, 0.95}}
+	out := []frame{{0.0875, 0.0875, 0.9125, 0.9125}}
 	for _, y := range spans {
 		for _, x := range spans {
 			if x != spans[0] || y != spans[0] {
@@ -81,7 +119,7 @@ var windows = func() []frame {
 }()
 
 // Indexed reports whether hashes of this kind are stored in the band
-// index: all but the mirrored ones.
+// index: all but the mirrored and turned ones.
 func Indexed(kind int) bool { return kind < HashMirrored }
 
 // Mirrors returns the kind of the hash of the mirror image that goes with
@@ -94,20 +132,18 @@ func Mirrors(k int) (int, bool) {
 // Fingerprint returns the picture's fingerprint as displayed (with its
 // EXIF orientation applied).
 func (p *Picture) Fingerprint() Fingerprint {
-	b := p.img.Bounds()
-	w, h := fitSize(b.Dx(), b.Dy(), workSide)
-	small := orient(areaAverage(p.img, max(w, 1), max(h, 1)), p.EXIF.Orientation)
-	return fingerprint(small, p.DHash())
+	return fingerprint(toGrey(p.img).orient(p.EXIF.Orientation), p.DHash())
 }
 
 // FingerprintOf returns the fingerprint of img as given (no orientation).
 func FingerprintOf(img image.Image) Fingerprint {
-	return fingerprint(img, DHash(img))
+	return fingerprint(toGrey(img), DHash(img))
 }
 
-func fingerprint(img image.Image, dhash uint64) Fingerprint {
-	g := toGrey(img)
-	fp := make(Fingerprint, 0, 1+2*(1+len(windows)))
+// fingerprint returns the fingerprint of grey picture g, whose dHash is
+// dhash.
+func fingerprint(g *grey, dhash uint64) Fingerprint {
+	fp := make(Fingerprint, 0, 1+2*(1+len(windows))+len(turns))
 	fp = append(fp, KindHash{HashDHash, dhash})
 	for i, gg := range []*grey{g, g.mirror()} {
 		r, t := gg.content(), gg.integral()
@@ -117,52 +153,87 @@ func fingerprint(img image.Image, dhash uint64) Fingerprint {
 			fp = append(fp, KindHash{base + 1 + k, t.hashFrame(r, f)})
 		}
 	}
+	r := g.content()
+	for i, deg := range turns {
+		tg := g.turned(r, deg)
+		fp = append(fp, KindHash{HashTurned + i, tg.integral().hashFrame(image.Rect(0, 0, tg.w, tg.h), frame{0, 0, 1, 1})})
+	}
 	return fp
 }
 
-// Bands splits a hash into the four 16-bit bands it is indexed by, most
-// significant first. Two hashes within 3 bits have one band equal
-// (pigeonhole); within 7 bits, one band within 1 bit.
-func Bands(h uint64) [4]uint16 {
-	return [4]uint16{uint16(h >> 48), uint16(h >> 32), uint16(h >> 16), uint16(h)}
+// NumBands is the number of bands a hash is indexed by (Bands).
+const NumBands = 3
+
+// Bands splits a hash into the three bands it is indexed by, of 22, 21
+// and 21 bits: bit p of the hash (0 the least significant) is bit p/3 of
+// band p%3. Interleaved, each band mixes coarse and fine frequencies of a
+// DCT hash, whose most significant bits, the coarsest, are alike in many
+// photos (sky above, ground below): contiguous bands would crowd the
+// index's values. Two hashes within 8 bits have a band within 2 bits of
+// each other (pigeonhole: three bands 3 bits apart or more are 9 bits),
+// so probing each band's values within 2 bits finds every hash within
+// WindowDistance.
+func Bands(h uint64) [NumBands]uint32 {
+	var b [NumBands]uint32
+	for p := range 64 {
+		b[p%NumBands] |= uint32(h>>p&1) << (p / NumBands)
+	}
+	return b
 }
 
-// Probes returns, per band, the band values to look the fingerprint up
-// by, each hash's own and every value one bit from it, so that every
-// stored hash within 7 bits of one of them is found whichever of the two
-// photos looks the other up (a band of a 64-bit hash 7 bits away is
-// within one bit: pigeonhole): anyKind are the dHash's and both content
-// hashes', to be matched with stored hashes of any kind; full are the
-// windows', to be matched only with stored hashes of whole contents
-// (HashFull). Hashes further apart, up to the match distances, are found
-// most of the time (see the recall figures in docs/benchmarks.md).
-func (f Fingerprint) Probes() (anyKind, full [4][]uint16) {
-	var seen [2][4]map[uint16]bool
-	add := func(set int, out *[4][]uint16, h uint64) {
-		for band, v := range Bands(h) {
-			if seen[set][band] == nil {
-				seen[set][band] = map[uint16]bool{}
-			}
-			for b := -1; b < 16; b++ {
-				p := v
-				if b >= 0 {
-					p ^= 1 << b
-				}
-				if !seen[set][band][p] {
-					seen[set][band][p] = true
-					out[band] = append(out[band], p)
-				}
-			}
-		}
-	}
+// bandBits is the width of each band of Bands.
+var bandBits = [NumBands]int{22, 21, 21}
+
+// BandProbes are the band values a lookup asks the index for, by band
+// (Fingerprint.Probes): DHash finds stored dHashes (kind HashDHash), Any
+// stored hashes of every kind, Full stored hashes of whole contents (kind
+// HashFull), Centre stored hashes of the CentredKinds.
+type BandProbes struct {
+	DHash, Any, Full, Centre [NumBands][]uint32
+}
+
+// Probes returns the band values to look the fingerprint up by: for each
+// hash, every value within 2 bits of each of its bands, so that every
+// stored hash within 8 bits of it (WindowDistance) that the rules of
+// Match allow is found, whichever of the two photos looks the other up.
+// The dHash is probed against stored dHashes, both content hashes (straight
+// and mirrored) against stored hashes of any kind, the windows only
+// against stored whole contents, and the turned contents against the
+// stored contents and centred windows. dHashes 9 or 10 bits apart are found most
+// of the time (see the recall figures in docs/benchmarks.md). Each band's
+// values are sorted, without repeats.
+func (f Fingerprint) Probes() BandProbes {
+	var p BandProbes
 	for _, kh := range f {
-		if kh.Kind == HashDHash || kh.Kind == HashFull || kh.Kind == HashMirrored+HashFull {
-			add(0, &anyKind, kh.Hash)
-		} else {
-			add(1, &full, kh.Hash)
+		set := &p.Full
+		switch {
+		case kh.Kind == HashDHash:
+			set = &p.DHash
+		case kh.Kind == HashFull, kh.Kind == HashMirrored+HashFull:
+			set = &p.Any
+		case kh.Kind >= HashTurned:
+			set = &p.Centre
+		}
+		for band, v := range Bands(kh.Hash) {
+			n := bandBits[band]
+			out := append(set[band], v)
+			for i := range n {
+				vi := v ^ 1<<i
+				out = append(out, vi)
+				for j := i + 1; j < n; j++ {
+					out = append(out, vi^1<<j)
+				}
+			}
+			set[band] = out
 		}
 	}
-	return anyKind, full
+	for _, set := range []*[NumBands][]uint32{&p.DHash, &p.Any, &p.Full, &p.Centre} {
+		for band := range set {
+			slices.Sort(set[band])
+			set[band] = slices.Compact(set[band])
+		}
+	}
+	return p
 }
 
 // A Match says how a fingerprint matched a stored hash.
@@ -175,7 +246,8 @@ type Match struct {
 // Match compares fingerprint f with one indexed hash of another photo and
 // reports whether they match, and how closely: the smallest distance of
 // the comparisons Fingerprint's rules allow (a dHash with a dHash; a
-// content hash with any DCT hash; a window with a content hash).
+// content hash with any DCT hash; a window with a content hash; a turned
+// content with a content or centred window, CentredKinds).
 func (f Fingerprint) Match(kind int, hash uint64) (Match, bool) {
 	best, ok := Match{Distance: 65}, false
 	try := func(q KindHash, limit int) {
@@ -184,7 +256,7 @@ func (f Fingerprint) Match(kind int, hash uint64) (Match, bool) {
 			return
 		}
 		qk := q.Kind
-		mirrored := qk >= HashMirrored+HashFull
+		mirrored := qk >= HashMirrored+HashFull && qk < HashTurned
 		if mirrored {
 			qk -= HashMirrored
 		}
@@ -195,6 +267,10 @@ func (f Fingerprint) Match(kind int, hash uint64) (Match, bool) {
 		case kind == HashDHash || q.Kind == HashDHash:
 			if kind == q.Kind {
 				try(q, NearDuplicateDistance)
+			}
+		case q.Kind >= HashTurned:
+			if slices.Contains(CentredKinds, kind) {
+				try(q, WindowDistance) // f turned against the other's content or centred window
 			}
 		case kind == HashFull:
 			try(q, WindowDistance) // any DCT hash of f against the other's content

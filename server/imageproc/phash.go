@@ -31,11 +31,15 @@ type grey struct {
 }
 
 // toGrey reduces img to at most workSide pixels on its longest side, as
-// grey levels (luma).
+// grey levels (luma), each the mean of the block of pixels it covers (see
+// blockEdges).
 func toGrey(img image.Image) *grey {
 	b := img.Bounds()
 	w, h := fitSize(b.Dx(), b.Dy(), workSide)
 	w, h = max(w, 1), max(h, 1)
+	if src, ok := img.(*image.YCbCr); ok && b.Dx() >= w && b.Dy() >= h {
+		return lumaGrey(src, w, h)
+	}
 	small := areaAverage(img, w, h)
 	g := &grey{w: w, h: h, v: make([]float64, w*h)}
 	for y := range h {
@@ -48,6 +52,71 @@ func toGrey(img image.Image) *grey {
 	return g
 }
 
+// lumaGrey is toGrey for a decoded JPEG: its Y plane is the luma, so the
+// blocks are averaged from it alone, without chroma or a conversion to
+// RGB and back.
+func lumaGrey(src *image.YCbCr, w, h int) *grey {
+	b := src.Bounds()
+	xEdge, yEdge := blockEdges(b.Dx(), w), blockEdges(b.Dy(), h)
+	g := &grey{w: w, h: h, v: make([]float64, w*h)}
+	sum := make([]uint32, w)
+	for oy := range h {
+		clear(sum)
+		for y := b.Min.Y + yEdge[oy]; y < b.Min.Y+yEdge[oy+1]; y++ {
+			row := src.Y[src.YOffset(b.Min.X, y):][:b.Dx()]
+			for ox := range sum {
+				var s uint32
+				for _, v := range row[xEdge[ox]:xEdge[ox+1]] {
+					s += uint32(v)
+				}
+				sum[ox] += s
+			}
+		}
+		out := g.v[oy*w : (oy+1)*w]
+		for ox, s := range sum {
+			out[ox] = float64(s) / float64((yEdge[oy+1]-yEdge[oy])*(xEdge[ox+1]-xEdge[ox]))
+		}
+	}
+	return g
+}
+
+// orient returns g with EXIF orientation o applied (see orient in
+// picture.go): out(x, y) is g at the point the orientation's transform
+// takes there.
+func (g *grey) orient(o int) *grey {
+	if o < 2 || o > 8 {
+		return g
+	}
+	w, h := g.w, g.h
+	if o >= 5 {
+		w, h = h, w
+	}
+	out := &grey{w: w, h: h, v: make([]float64, len(g.v))}
+	for y := range h {
+		for x := range w {
+			var sx, sy int
+			switch o {
+			case 2: // flip left to right
+				sx, sy = g.w-1-x, y
+			case 3: // rotate 180°
+				sx, sy = g.w-1-x, g.h-1-y
+			case 4: // flip top to bottom
+				sx, sy = x, g.h-1-y
+			case 5: // transpose
+				sx, sy = y, x
+			case 6: // rotate 90° clockwise
+				sx, sy = y, g.h-1-x
+			case 7: // transverse
+				sx, sy = g.w-1-y, g.h-1-x
+			case 8: // rotate 90° counter-clockwise
+				sx, sy = g.w-1-y, x
+			}
+			out.v[y*w+x] = g.v[sy*g.w+sx]
+		}
+	}
+	return out
+}
+
 // mirror returns g flipped left to right.
 func (g *grey) mirror() *grey {
 	m := &grey{w: g.w, h: g.h, v: make([]float64, len(g.v))}
@@ -57,6 +126,40 @@ func (g *grey) mirror() *grey {
 		}
 	}
 	return m
+}
+
+// turned returns box r of g turned by deg degrees (counter-clockwise)
+// about its centre, cut to the largest rectangle of r's proportions inside
+// the turned box, as a straighten tool cuts it, at half g's resolution
+// (plenty for a 32×32 hash, and a quarter of the work): each pixel the
+// bilinear interpolation of g at the point the turn brings there.
+func (g *grey) turned(r image.Rectangle, deg float64) *grey {
+	const step = 2 // source pixels an output pixel spans
+	w, h := float64(r.Dx()), float64(r.Dy())
+	a := deg * math.Pi / 180
+	c, s := math.Cos(a), math.Sin(a)
+	k := min(w/(w*c+h*math.Abs(s)), h/(w*math.Abs(s)+h*c))
+	out := &grey{w: max(int(w*k/step), 1), h: max(int(h*k/step), 1)}
+	out.v = make([]float64, out.w*out.h)
+	cx, cy := float64(r.Min.X)+w/2, float64(r.Min.Y)+h/2
+	at := func(x, y int) float64 {
+		return g.v[min(max(y, 0), g.h-1)*g.w+min(max(x, 0), g.w-1)]
+	}
+	for y := range out.h {
+		dy := (float64(y) + 0.5 - float64(out.h)/2) * step
+		for x := range out.w {
+			dx := (float64(x) + 0.5 - float64(out.w)/2) * step
+			// The source point, in pixel centres' coordinates.
+			sx, sy := cx+c*dx+s*dy-0.5, cy-s*dx+c*dy-0.5
+			x0, y0 := math.Floor(sx), math.Floor(sy)
+			fx, fy := sx-x0, sy-y0
+			i, j := int(x0), int(y0)
+			top := at(i, j) + fx*(at(i+1, j)-at(i, j))
+			bottom := at(i, j+1) + fx*(at(i+1, j+1)-at(i, j+1))
+			out.v[y*out.w+x] = top + fy*(bottom-top)
+		}
+	}
+	return out
 }
 
 // frame is a window in fractions of the picture's content box:

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/disintegration/imaging"
@@ -69,7 +70,7 @@ func sign(rng *rand.Rand) float64 {
 // value, the candidates of a lookup verified with Fingerprint.Match, as
 // the processor does with the store's rows.
 type bandIndex struct {
-	bands [4]map[uint16][]indexRow
+	bands [NumBands]map[uint32][]indexRow
 }
 
 type indexRow struct {
@@ -84,7 +85,7 @@ func (x *bandIndex) add(photo int, fp Fingerprint) {
 		}
 		for i, v := range Bands(kh.Hash) {
 			if x.bands[i] == nil {
-				x.bands[i] = map[uint16][]indexRow{}
+				x.bands[i] = map[uint32][]indexRow{}
 			}
 			x.bands[i][v] = append(x.bands[i][v], indexRow{photo, kh})
 		}
@@ -95,17 +96,20 @@ func (x *bandIndex) add(photo int, fp Fingerprint) {
 // and how many candidate rows the bands gave.
 func (x *bandIndex) lookup(fp Fingerprint) (map[int]int, int) {
 	out, n := map[int]int{}, 0
-	anyKind, full := fp.Probes()
-	for i, vs := range append(anyKind[:], full[:]...) {
-		for _, v := range vs {
-			for _, r := range x.bands[i%4][v] {
-				if i >= 4 && r.kh.Kind != HashFull {
-					continue // the store's partial index holds only these
-				}
-				n++
-				if m, ok := fp.Match(r.kh.Kind, r.kh.Hash); ok {
-					if d, seen := out[r.photo]; !seen || m.Distance < d {
-						out[r.photo] = m.Distance
+	p := fp.Probes()
+	for set, probes := range [][NumBands][]uint32{p.Any, p.DHash, p.Full, p.Centre} {
+		for i, vs := range probes {
+			for _, v := range vs {
+				for _, r := range x.bands[i][v] {
+					if (set == 1 && r.kh.Kind != HashDHash) || (set == 2 && r.kh.Kind != HashFull) ||
+						(set == 3 && !slices.Contains(CentredKinds, r.kh.Kind)) {
+						continue // the store's partial indexes hold only these
+					}
+					n++
+					if m, ok := fp.Match(r.kh.Kind, r.kh.Hash); ok {
+						if d, seen := out[r.photo]; !seen || m.Distance < d {
+							out[r.photo] = m.Distance
+						}
 					}
 				}
 			}

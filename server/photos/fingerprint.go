@@ -15,8 +15,8 @@ import (
 // by reading every photo's hash: a processed photo's fingerprint
 // (imageproc.Fingerprint: its dHash and DCT hashes of its content, of
 // windows of it and of its mirror image) is stored with SetPhotoHashes,
-// and a lookup asks for the rows sharing a 16-bit band with the
-// fingerprint's probes, then verifies each with Fingerprint.Match.
+// and a lookup asks for the rows sharing a band with the fingerprint's
+// probes, then verifies each with Fingerprint.Match.
 
 // hashRows are the store rows of fingerprint fp.
 func hashRows(fp imageproc.Fingerprint) []server.PhotoHashRow {
@@ -44,8 +44,7 @@ func nearPhotos(ctx context.Context, st server.HashCandidates, id string, fp ima
 	if len(fp) == 0 {
 		return nil, nil
 	}
-	anyKind, full := fp.Probes()
-	return server.NearPhotos(ctx, st, id, server.HashProbes{Any: anyKind, Full: full}, func(kind int, hash uint64) (server.NearMatch, bool) {
+	return server.NearPhotos(ctx, st, id, server.HashProbes(fp.Probes()), func(kind int, hash uint64) (server.NearMatch, bool) {
 		m, ok := fp.Match(kind, hash)
 		return server.NearMatch{Distance: m.Distance, Mirrored: m.Mirrored, Cropped: m.Cropped}, ok
 	})

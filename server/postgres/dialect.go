@@ -10,6 +10,13 @@ var dialect = &sqlstore.Dialect{
 	In: func(col string, vals []string) (string, []any) {
 		return col + " = ANY(?)", []any{vals}
 	},
+	InBands: func(col string, vals []uint32) (string, []any) {
+		ints := make([]int32, len(vals))
+		for i, v := range vals {
+			ints[i] = int32(v)
+		}
+		return col + " = ANY(?::integer[])", []any{ints}
+	},
 	Like:       "ILIKE",
 	NullsFirst: " NULLS FIRST",
 	NullsLast:  " NULLS LAST",

@@ -21,9 +21,10 @@ import (
 const benchPhotos = 300_000
 
 // BenchmarkNearDuplicateLookup looks a photo's fingerprint up in a real
-// SQLite store holding benchPhotos processed photos' fingerprint rows (50
-// indexed hashes each, with their mirror hashes: 15 million rows), as the processor does for every
-// photo: PhotoHashCandidates over the four band indexes, then
+// SQLite store holding benchPhotos processed photos' fingerprint rows (51
+// indexed hashes each, with their mirror hashes: 15 million rows), as the
+// processor does for every photo: PhotoHashCandidates over the three band
+// indexes (and their partial ones), then
 // Fingerprint.Match on each candidate (server.NearPhotos). The stored
 // hashes are drawn around 64 fingerprints of generated scenes with a
 // fifth of their bits flipped, so that band values cluster as those of
@@ -32,10 +33,10 @@ const benchPhotos = 300_000
 // photo, cropped and mirrored; the benchmark fails if it is not found.
 //
 // The database is generated once into the temporary directory
-// (fieldsync-phash-bench-v2-300000.db, 5–15 minutes) and reused.
+// (fieldsync-phash-bench-v3-300000.db, 5–15 minutes) and reused.
 func BenchmarkNearDuplicateLookup(b *testing.B) {
 	ctx := context.Background()
-	path := filepath.Join(os.TempDir(), fmt.Sprintf("fieldsync-phash-bench-v2-%d.db", benchPhotos))
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("fieldsync-phash-bench-v3-%d.db", benchPhotos))
 	scene := testimg.Scene(777_777, 800, 600)
 	query := imageproc.FingerprintOf(scene)
 	planted := imageproc.FingerprintOf(testimg.Reencode(testimg.Crop(imaging.FlipH(scene), 0.1, 0.1, 0.1, 0.1), 70))
@@ -54,8 +55,7 @@ func BenchmarkNearDuplicateLookup(b *testing.B) {
 		m, ok := query.Match(kind, hash)
 		return server.NearMatch{Distance: m.Distance, Mirrored: m.Mirrored, Cropped: m.Cropped}, ok
 	}
-	anyKind, full := query.Probes()
-	probes := server.HashProbes{Any: anyKind, Full: full}
+	probes := server.HashProbes(query.Probes())
 	cands, err := db.PhotoHashCandidates(ctx, probes)
 	if err != nil {
 		b.Fatal(err)
@@ -100,11 +100,14 @@ func generateHashDB(ctx context.Context, path string, planted imageproc.Fingerpr
 	raw.SetMaxOpenConns(1)
 	// The band indexes are built after the rows, in one sort each, rather
 	// than updated row by row.
-	for _, q := range []string{`PRAGMA cache_size = -1000000`, `DROP INDEX photo_hash_b0`, `DROP INDEX photo_hash_b1`,
-		`DROP INDEX photo_hash_b2`, `DROP INDEX photo_hash_b3`, `DROP INDEX photo_hash_full_b0`, `DROP INDEX photo_hash_full_b1`,
-		`DROP INDEX photo_hash_full_b2`, `DROP INDEX photo_hash_full_b3`} {
-		if _, err := raw.ExecContext(ctx, q); err != nil {
-			return err
+	if _, err := raw.ExecContext(ctx, `PRAGMA cache_size = -1000000`); err != nil {
+		return err
+	}
+	for band := range imageproc.NumBands {
+		for _, set := range []string{"", "dhash_", "full_", "centre_"} {
+			if _, err := raw.ExecContext(ctx, fmt.Sprintf(`DROP INDEX photo_hash_%sb%d`, set, band)); err != nil {
+				return err
+			}
 		}
 	}
 	tx, err := raw.BeginTx(ctx, nil)
@@ -120,7 +123,7 @@ func generateHashDB(ctx context.Context, path string, planted imageproc.Fingerpr
 	if err != nil {
 		return err
 	}
-	hash, err := tx.PrepareContext(ctx, `INSERT INTO photo_hash (photo_id, kind, hash, mirror, b0, b1, b2, b3) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+	hash, err := tx.PrepareContext(ctx, `INSERT INTO photo_hash (photo_id, kind, hash, mirror, b0, b1, b2) VALUES (?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return err
 	}
@@ -156,7 +159,7 @@ func generateHashDB(ctx context.Context, path string, planted imageproc.Fingerpr
 				mirror = mirrors[mk]
 			}
 			bs := imageproc.Bands(kh.Hash)
-			if _, err := hash.ExecContext(ctx, id, kh.Kind, int64(kh.Hash), mirror, bs[0], bs[1], bs[2], bs[3]); err != nil {
+			if _, err := hash.ExecContext(ctx, id, kh.Kind, int64(kh.Hash), mirror, bs[0], bs[1], bs[2]); err != nil {
 				return err
 			}
 		}
@@ -164,8 +167,11 @@ func generateHashDB(ctx context.Context, path string, planted imageproc.Fingerpr
 	if err := tx.Commit(); err != nil {
 		return err
 	}
-	for band := range 4 {
-		for _, q := range []string{`CREATE INDEX photo_hash_b%d ON photo_hash(b%d, hash)`, `CREATE INDEX photo_hash_full_b%d ON photo_hash(b%d, hash) WHERE kind = 1`} {
+	for band := range imageproc.NumBands {
+		for _, q := range []string{`CREATE INDEX photo_hash_b%d ON photo_hash(b%d, hash)`,
+			`CREATE INDEX photo_hash_dhash_b%d ON photo_hash(b%d, hash) WHERE kind = 0`,
+			`CREATE INDEX photo_hash_full_b%d ON photo_hash(b%d, hash) WHERE kind = 1`,
+			`CREATE INDEX photo_hash_centre_b%d ON photo_hash(b%d, hash) WHERE kind IN (1, 2, 18, 42)`} {
 			if _, err := raw.ExecContext(ctx, fmt.Sprintf(q, band, band)); err != nil {
 				return err
 			}

@@ -1,6 +1,10 @@
 package sqlite
 
-import "github.com/xinzhou-eco/fieldsync/server/sqlstore"
+import (
+	"strconv"
+
+	"github.com/xinzhou-eco/fieldsync/server/sqlstore"
+)
 
 // dialect is SQLite's side of the SQL this store shares with the
 // PostgreSQL one (sqlstore).
@@ -11,6 +15,17 @@ var dialect = &sqlstore.Dialect{
 			args[i] = v
 		}
 		return col + " IN (" + placeholders(len(vals)) + ")", args
+	},
+	InBands: func(col string, vals []uint32) (string, []any) {
+		b := make([]byte, 0, 8*len(vals)+2)
+		b = append(b, '[')
+		for i, v := range vals {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendUint(b, uint64(v), 10)
+		}
+		return col + " IN (SELECT value FROM json_each(?))", []any{string(append(b, ']'))}
 	},
 	Like: "LIKE",
 	// A key of the flags object: json_type is NULL for a missing key, and

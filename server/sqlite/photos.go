@@ -60,7 +60,7 @@ func (db *DB) PhotoHashRows(ctx context.Context, id string) ([]server.PhotoHashR
 
 // PhotoHashCandidates returns the hashes sharing a band with probes.
 func (db *DB) PhotoHashCandidates(ctx context.Context, probes server.HashProbes) ([]server.HashCandidate, error) {
-	return sqlstore.PhotoHashCandidates(ctx, reader{db.read}, probes)
+	return dialect.PhotoHashCandidates(ctx, reader{db.read}, probes)
 }
 
 // UnindexedPhotos returns the processed live photos with a phash and no

@@ -16,6 +16,12 @@ type Dialect struct {
 	// "col = ANY(?)" with the list one array argument (PostgreSQL). vals
 	// is never empty.
 	In func(col string, vals []string) (string, []any)
+	// InBands returns the condition that col is one of vals, the band
+	// values of a perceptual hash lookup (PhotoHashCandidates: thousands
+	// of them), and its one argument: the values as a JSON array read by
+	// json_each (SQLite), or as an integer array (PostgreSQL), so that
+	// the statement's text is the same for every lookup.
+	InBands func(col string, vals []uint32) (string, []any)
 	// Like is the LIKE operator that ignores ASCII case: LIKE (SQLite),
 	// ILIKE (PostgreSQL).
 	Like string

@@ -10,11 +10,14 @@ import (
 
 // The perceptual hash index (server.PhotoStore.SetPhotoHashes and
 // PhotoHashCandidates): table photo_hash holds one row per hash of a
-// photo's fingerprint, its 64 bits as a signed integer, its four 16-bit
-// bands b0…b3, each with its own index, and the hash of the same kind of
-// the mirror image (mirror, NULL if none), which is not indexed. A lookup asks each band's index for the band values
-// it probes, so it reads the rows sharing a band with the query, not the
-// table: multi-index hashing (Norouzi, Punjani and Fleet, 2012).
+// photo's fingerprint, its 64 bits as a signed integer, its three bands of
+// 22, 21 and 21 bits b0…b2 (imageproc.Bands), each with its own index
+// (and partial ones for the rows of kind 0, of kind 1 and of the centred
+// kinds), and the hash of the same kind of the
+// mirror image (mirror, NULL if none), which is not indexed. A lookup asks
+// each band's index for the band values it probes, so it reads the rows
+// sharing a band with the query, not the table: multi-index hashing
+// (Norouzi, Punjani and Fleet, 2012).
 
 // DeletePhotoHashesSQL deletes a photo's fingerprint rows.
 const DeletePhotoHashesSQL = `DELETE FROM photo_hash WHERE photo_id = ?`
@@ -23,13 +26,13 @@ const DeletePhotoHashesSQL = `DELETE FROM photo_hash WHERE photo_id = ?`
 // and its arguments.
 func InsertPhotoHashes(id string, rows []server.PhotoHashRow) (string, []any) {
 	var b strings.Builder
-	b.WriteString(`INSERT INTO photo_hash (photo_id, kind, hash, mirror, b0, b1, b2, b3) VALUES `)
-	args := make([]any, 0, 8*len(rows))
+	b.WriteString(`INSERT INTO photo_hash (photo_id, kind, hash, mirror, b0, b1, b2) VALUES `)
+	args := make([]any, 0, 7*len(rows))
 	for i, r := range rows {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?)")
+		b.WriteString("(?, ?, ?, ?, ?, ?, ?)")
 		var mirror any
 		if r.HasMirror {
 			mirror = int64(r.Mirror)
@@ -71,47 +74,42 @@ const UnindexedPhotosSQL = `SELECT p.id FROM photo p WHERE p.phash IS NOT NULL A
 	AND NOT EXISTS (SELECT 1 FROM photo_hash h WHERE h.photo_id = p.id) ORDER BY p.seq`
 
 // PhotoHashCandidates returns the rows sharing band i with one of
-// p.Any[i], or of kind 1 with one of p.Full[i] (server.PhotoStore). The
-// probes are numbers below 2¹⁶ this package writes into the statement
-// itself: one statement per band and set, each answered from that band's
-// index alone (for kind 1, its partial index). Which photos are live is
-// asked afterwards, of the few that match (LivePhotoSites).
-func PhotoHashCandidates(ctx context.Context, r Reader, p server.HashProbes) ([]server.HashCandidate, error) {
+// p.Any[i], or of kind 0 with one of p.DHash[i], or of kind 1 with one of
+// p.Full[i], or of a centred kind with one of p.Centre[i]
+// (server.PhotoStore): one statement per set and band, each answered from
+// that band's index alone (for the kinds' sets, its partial index), with
+// the set's values one argument (InBands). Which photos are
+// live is asked afterwards, of the few that match (LivePhotoSites).
+func (d *Dialect) PhotoHashCandidates(ctx context.Context, r Reader, p server.HashProbes) ([]server.HashCandidate, error) {
 	var out []server.HashCandidate
-	for i := range 8 {
-		band, vs, kind := i%4, p.Any[i%4], ""
-		if i >= 4 {
-			vs, kind = p.Full[band], " AND h.kind = 1"
-		}
-		if len(vs) == 0 {
-			continue
-		}
-		var in strings.Builder
-		for i, v := range vs {
-			if i > 0 {
-				in.WriteByte(',')
+	for _, set := range []struct {
+		probes *[3][]uint32
+		kind   string
+	}{{&p.Any, ""}, {&p.DHash, " AND h.kind = 0"}, {&p.Full, " AND h.kind = 1"}, {&p.Centre, " AND h.kind IN (1, 2, 18, 42)"}} {
+		for band, vs := range set.probes {
+			if len(vs) == 0 {
+				continue
 			}
-			in.WriteString(strconv.Itoa(int(v)))
-		}
-		col := "h.b" + strconv.Itoa(band)
-		rows, err := r.Query(ctx, `SELECT h.photo_id, h.kind, h.hash FROM photo_hash h WHERE `+col+` IN (`+in.String()+`)`+kind)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var c server.HashCandidate
-			var h int64
-			if err := rows.Scan(&c.PhotoID, &c.Kind, &h); err != nil {
-				rows.Close()
+			in, args := d.InBands("h.b"+strconv.Itoa(band), vs)
+			rows, err := r.Query(ctx, `SELECT h.photo_id, h.kind, h.hash FROM photo_hash h WHERE `+in+set.kind, args...)
+			if err != nil {
 				return nil, err
 			}
-			c.Hash = uint64(h)
-			out = append(out, c)
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, err
+			for rows.Next() {
+				var c server.HashCandidate
+				var h int64
+				if err := rows.Scan(&c.PhotoID, &c.Kind, &h); err != nil {
+					rows.Close()
+					return nil, err
+				}
+				c.Hash = uint64(h)
+				out = append(out, c)
+			}
+			err = rows.Err()
+			rows.Close()
+			if err != nil {
+				return nil, err
+			}
 		}
 	}
 	return out, nil

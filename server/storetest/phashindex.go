@@ -12,8 +12,10 @@ import (
 )
 
 // testPhotoHashIndex: fingerprint rows are replaced per photo, read back
-// whole with their mirror hashes, and found by any of their four bands
-// (never by the mirror's; by the kind-1 bands alone for full probes);
+// whole with their mirror hashes, and found by any of their three bands
+// (never by the mirror's; by the kind-0 bands alone for dHash probes, the
+// kind-1 bands alone for full probes, those of kinds 1, 2, 18 and 42 for
+// centre probes; among thousands of probed values);
 // LivePhotoSites keeps the processed live photos, in every county; photos
 // with a phash and no rows are listed for indexing.
 func testPhotoHashIndex(t *testing.T, open Opener) {
@@ -58,7 +60,10 @@ func testPhotoHashIndex(t *testing.T, open Opener) {
 	}
 	put(ph[0], []server.PhotoHashRow{{Kind: 0, Hash: 1}}) // replaced next
 	put(ph[0], []server.PhotoHashRow{{Kind: 0, Hash: h}, {Kind: 1, Hash: high, Mirror: 0xabcd_0000_0000_0001, HasMirror: true}})
-	put(ph[1], []server.PhotoHashRow{{Kind: 1, Hash: h ^ 0x1111_1111_1111_0000}}) // only band 3 equal
+	// Photo 1: its content, only band 2 equal to h (bits 3k+2); a centred
+	// window (kind 18) and another (kind 3) with the same hash.
+	const c = 0x5a5a_5a5a_5a5a_5a5a
+	put(ph[1], []server.PhotoHashRow{{Kind: 1, Hash: h ^ 0b11011}, {Kind: 3, Hash: c}, {Kind: 18, Hash: c}})
 	put(ph[2], []server.PhotoHashRow{{Kind: 0, Hash: h}})
 	put(ph[3], []server.PhotoHashRow{{Kind: 0, Hash: h}})
 	deleteRecord(t, e, syncproto.EntityPhoto, ph[3])
@@ -73,6 +78,17 @@ func testPhotoHashIndex(t *testing.T, open Opener) {
 	}
 
 	bands := server.PhotoHashRow{Hash: h}.Bands()
+	hb := server.PhotoHashRow{Hash: high}.Bands()
+	if hb[0] < 1<<21 {
+		t.Fatalf("band 0 of %x is %x: the test wants its 22nd bit set", uint64(high), hb[0])
+	}
+	mb := server.PhotoHashRow{Hash: 0xabcd_0000_0000_0001}.Bands()
+	cb := server.PhotoHashRow{Hash: c}.Bands()
+	// Thousands of values, the band among them.
+	many := make([]uint32, 0, 5000)
+	for v := range uint32(5000) {
+		many = append(many, max(bands[2], 2500)-2500+v)
+	}
 	found := func(probes server.HashProbes) []string {
 		t.Helper()
 		cands, err := e.st.PhotoHashCandidates(e.ctx, probes)
@@ -100,17 +116,26 @@ func testPhotoHashIndex(t *testing.T, open Opener) {
 		p    server.HashProbes
 		want []string
 	}{
-		{"every band", server.HashProbes{Any: [4][]uint16{{bands[0]}, {bands[1]}, {bands[2]}, {bands[3]}}}, []string{k0(0), k1(1), k0(2), k0(3)}},
-		{"first band only", server.HashProbes{Any: [4][]uint16{{bands[0], 7}}}, []string{k0(0), k0(2), k0(3)}},
-		{"last band", server.HashProbes{Any: [4][]uint16{3: {bands[3]}}}, []string{k0(0), k1(1), k0(2), k0(3)}},
-		{"a mirror hash is not indexed", server.HashProbes{Any: [4][]uint16{{0xabcd}, 3: {0x0001}}}, nil},
-		{"the high hash", server.HashProbes{Any: [4][]uint16{{0xfedc}}}, []string{k1(0)}},
-		{"nothing", server.HashProbes{Any: [4][]uint16{{1}, {2}, {3}, {4}}}, nil},
+		{"every band", server.HashProbes{Any: [3][]uint32{{bands[0]}, {bands[1]}, {bands[2]}}}, []string{k0(0), k1(1), k0(2), k0(3)}},
+		{"first band only", server.HashProbes{Any: [3][]uint32{{bands[0], 7}}}, []string{k0(0), k0(2), k0(3)}},
+		{"last band", server.HashProbes{Any: [3][]uint32{2: {bands[2]}}}, []string{k0(0), k1(1), k0(2), k0(3)}},
+		{"among thousands of values", server.HashProbes{Any: [3][]uint32{2: many}}, []string{k0(0), k1(1), k0(2), k0(3)}},
+		{"a mirror hash is not indexed", server.HashProbes{Any: [3][]uint32{{mb[0]}, {mb[1]}, {mb[2]}}}, nil},
+		{"the high hash", server.HashProbes{Any: [3][]uint32{{hb[0]}}}, []string{k1(0)}},
+		{"the high hash's last band", server.HashProbes{Any: [3][]uint32{2: {hb[2]}}}, []string{k1(0)}},
+		{"nothing", server.HashProbes{Any: [3][]uint32{{1}, {2}, {3}}}, nil},
 		{"no probes", server.HashProbes{}, nil},
-		{"full probes: kind 1", server.HashProbes{Full: [4][]uint16{{0xfedc}}}, []string{k1(0)}},
-		{"full probes: kind 0 is not found", server.HashProbes{Full: [4][]uint16{{bands[0]}}}, nil},
-		{"full probes: by the last band", server.HashProbes{Full: [4][]uint16{3: {bands[3]}}}, []string{k1(1)}},
-		{"both sets", server.HashProbes{Any: [4][]uint16{{bands[0]}}, Full: [4][]uint16{{0xfedc}}}, []string{k0(0), k0(2), k0(3), k1(0)}},
+		{"full probes: kind 1", server.HashProbes{Full: [3][]uint32{{hb[0]}}}, []string{k1(0)}},
+		{"full probes: kind 0 is not found", server.HashProbes{Full: [3][]uint32{{bands[0]}}}, nil},
+		{"full probes: by the last band", server.HashProbes{Full: [3][]uint32{2: {bands[2]}}}, []string{k1(1)}},
+		{"dHash probes: kind 0 only", server.HashProbes{DHash: [3][]uint32{2: {bands[2]}}}, []string{k0(0), k0(2), k0(3)}},
+		{"dHash probes: kind 1 is not found", server.HashProbes{DHash: [3][]uint32{{hb[0]}, {hb[1]}, {hb[2]}}}, nil},
+		{"both sets", server.HashProbes{Any: [3][]uint32{{bands[0]}}, Full: [3][]uint32{{hb[0]}}}, []string{k0(0), k0(2), k0(3), k1(0)}},
+		{"any probes: every kind", server.HashProbes{Any: [3][]uint32{1: {cb[1]}}}, []string{ph[1] + " 3", ph[1] + " 18"}},
+		{"centre probes: a centred window", server.HashProbes{Centre: [3][]uint32{{cb[0]}}}, []string{ph[1] + " 18"}},
+		{"centre probes: a content", server.HashProbes{Centre: [3][]uint32{{hb[0]}}}, []string{k1(0)}},
+		{"centre probes: not kind 0", server.HashProbes{Centre: [3][]uint32{2: {bands[2]}}}, []string{k1(1)}},
+		{"three sets", server.HashProbes{DHash: [3][]uint32{1: {bands[1]}}, Full: [3][]uint32{1: {hb[1]}}, Any: [3][]uint32{{7}}}, []string{k0(0), k0(2), k0(3), k1(0)}},
 	} {
 		if got := found(tc.p); !sameSet(got, tc.want) {
 			t.Errorf("%s: found %q, want %q", tc.name, got, tc.want)
