@@ -404,8 +404,11 @@ type LoginAttempts struct {
 type LoginStore interface {
 	// LoginAttempts returns the state of these keys (absent: none).
 	LoginAttempts(ctx context.Context, keys []string) (map[string]LoginAttempts, error)
-	// PutLoginAttempts stores the new state of keys.
-	PutLoginAttempts(ctx context.Context, states map[string]LoginAttempts) error
+	// UpdateLoginAttempts reads the state of keys (absent: none), lets
+	// update change the map, and stores what it holds for those keys, as
+	// one step: concurrent updates of the same keys, from any server
+	// sharing the store, apply one after the other, so no failure is lost.
+	UpdateLoginAttempts(ctx context.Context, keys []string, update func(map[string]LoginAttempts)) error
 	// ClearLoginAttempts forgets a key (after a success) and every key
 	// whose last failure is before forgetBefore.
 	ClearLoginAttempts(ctx context.Context, key string, forgetBefore time.Time) error

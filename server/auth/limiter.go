@@ -18,10 +18,9 @@ import (
 // for ever by typos spread over weeks).
 //
 // The counts live in the store, so every server sharing it slows the same
-// guesser. One process's failures are counted one after another; failures
-// on two servers in the same instant may count once (the store keeps
-// states, it does not add them up), which slows a guesser spread over
-// servers at worst a step later.
+// guesser, and each failure is counted in one step of the store
+// (UpdateLoginAttempts): failures on several servers in the same instant
+// all count.
 type Limiter struct {
 	FreeTries int
 	BaseDelay time.Duration
@@ -77,25 +76,23 @@ func fmtWait(d time.Duration) string {
 func (l *Limiter) Fail(ctx context.Context, keys ...string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	states, err := l.store.LoginAttempts(ctx, keys)
-	if err != nil {
-		return err
-	}
 	now := l.now()
-	for _, k := range keys {
-		a := states[k]
-		if now.Sub(a.Last) > l.Forget {
-			a.Failures = 0
+	err := l.store.UpdateLoginAttempts(ctx, keys, func(states map[string]server.LoginAttempts) {
+		for _, k := range keys {
+			a := states[k]
+			if now.Sub(a.Last) > l.Forget {
+				a.Failures = 0
+			}
+			a.Failures++
+			a.Last = now
+			if over := a.Failures - l.FreeTries + 1; over > 0 {
+				d := l.BaseDelay << min(over-1, 20)
+				a.Until = now.Add(min(d, l.MaxDelay))
+			}
+			states[k] = a
 		}
-		a.Failures++
-		a.Last = now
-		if over := a.Failures - l.FreeTries + 1; over > 0 {
-			d := l.BaseDelay << min(over-1, 20)
-			a.Until = now.Add(min(d, l.MaxDelay))
-		}
-		states[k] = a
-	}
-	if err := l.store.PutLoginAttempts(ctx, states); err != nil {
+	})
+	if err != nil {
 		return err
 	}
 	if now.Sub(l.pruned) > pruneEvery {

@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"github.com/jackc/pgx/v5"
+	"slices"
 	"time"
 
 	"github.com/xinzhou-eco/fieldsync/server"
@@ -49,11 +51,21 @@ func (db *DB) RemoveSigningKeys(ctx context.Context, before time.Time) (int, err
 
 // LoginAttempts returns the state of these keys (absent: none).
 func (db *DB) LoginAttempts(ctx context.Context, keys []string) (map[string]server.LoginAttempts, error) {
+	return loginAttempts(ctx, db.pool, keys, "")
+}
+
+// loginAttempts is LoginAttempts read through q, with a locking clause
+// (FOR UPDATE) if lock is set. A key's placeholder row (no failure yet,
+// made by UpdateLoginAttempts to have a row to lock) reads as absent.
+func loginAttempts(ctx context.Context, q interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}, keys []string, lock string) (map[string]server.LoginAttempts, error) {
 	out := map[string]server.LoginAttempts{}
 	if len(keys) == 0 {
 		return out, nil
 	}
-	rows, err := db.pool.Query(ctx, `SELECT key, failures, locked_until, last_failure FROM login_attempts WHERE key = ANY($1)`, keys)
+	rows, err := q.Query(ctx, `SELECT key, failures, locked_until, last_failure FROM login_attempts
+		WHERE key = ANY($1) ORDER BY key `+lock, keys)
 	if err != nil {
 		return nil, fmt.Errorf("read login attempts: %w", err)
 	}
@@ -64,21 +76,55 @@ func (db *DB) LoginAttempts(ctx context.Context, keys []string) (map[string]serv
 		if err := rows.Scan(&key, &failures, &until, &last); err != nil {
 			return nil, err
 		}
+		if failures == 0 && until == 0 && last == 0 {
+			continue
+		}
 		out[key] = server.LoginAttempts{Failures: int(failures), Until: time.UnixMilli(until), Last: time.UnixMilli(last)}
 	}
 	return out, rows.Err()
 }
 
-// PutLoginAttempts stores the new state of keys.
-func (db *DB) PutLoginAttempts(ctx context.Context, states map[string]server.LoginAttempts) error {
-	for key, s := range states {
-		if _, err := db.pool.Exec(ctx, `INSERT INTO login_attempts (key, failures, locked_until, last_failure) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until,
-			last_failure = excluded.last_failure`, key, s.Failures, s.Until.UnixMilli(), s.Last.UnixMilli()); err != nil {
-			return fmt.Errorf("store login attempts: %w", err)
-		}
+// UpdateLoginAttempts locks the keys' rows (made first when absent, in
+// key order so that two updates cannot deadlock), reads them, and stores
+// what update makes of them, in one transaction: an update on another
+// server waits for this one and reads its result.
+func (db *DB) UpdateLoginAttempts(ctx context.Context, keys []string, update func(map[string]server.LoginAttempts)) error {
+	if len(keys) == 0 {
+		return nil
 	}
-	return nil
+	sorted := slices.Clone(keys)
+	slices.Sort(sorted)
+	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO login_attempts (key, failures, locked_until, last_failure)
+			SELECT k, 0, 0, 0 FROM unnest($1::text[]) AS k ORDER BY k ON CONFLICT (key) DO NOTHING`, sorted); err != nil {
+			return fmt.Errorf("make login attempt rows: %w", err)
+		}
+		states, err := loginAttempts(ctx, tx, sorted, "FOR UPDATE")
+		if err != nil {
+			return err
+		}
+		update(states)
+		for _, k := range sorted {
+			a, ok := states[k]
+			if !ok {
+				continue // its row is deleted below, placeholder or not
+			}
+			if _, err := tx.Exec(ctx, `UPDATE login_attempts SET failures = $2, locked_until = $3, last_failure = $4 WHERE key = $1`,
+				k, a.Failures, a.Until.UnixMilli(), a.Last.UnixMilli()); err != nil {
+				return fmt.Errorf("store login attempts: %w", err)
+			}
+		}
+		var gone []string
+		for _, k := range sorted {
+			if _, ok := states[k]; !ok {
+				gone = append(gone, k)
+			}
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM login_attempts WHERE key = ANY($1)`, gone); err != nil {
+			return fmt.Errorf("drop login attempts: %w", err)
+		}
+		return nil
+	})
 }
 
 // ClearLoginAttempts forgets key and every key whose last failure is

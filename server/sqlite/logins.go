@@ -13,6 +13,14 @@ import (
 // LoginAttempts returns the failed sign-ins known under these keys (keys
 // with none are absent).
 func (db *DB) LoginAttempts(ctx context.Context, keys []string) (map[string]server.LoginAttempts, error) {
+	return loginAttempts(ctx, db.read, keys)
+}
+
+// loginAttempts is LoginAttempts read through q (the reader pool, or a
+// write transaction).
+func loginAttempts(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, keys []string) (map[string]server.LoginAttempts, error) {
 	out := make(map[string]server.LoginAttempts, len(keys))
 	if len(keys) == 0 {
 		return out, nil
@@ -21,7 +29,7 @@ func (db *DB) LoginAttempts(ctx context.Context, keys []string) (map[string]serv
 	for i, k := range keys {
 		args[i] = k
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT key, failures, locked_until, last_failure FROM login_attempts
+	rows, err := q.QueryContext(ctx, `SELECT key, failures, locked_until, last_failure FROM login_attempts
 		WHERE key IN (?`+strings.Repeat(", ?", len(keys)-1)+`)`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read login attempts: %w", err)
@@ -40,10 +48,23 @@ func (db *DB) LoginAttempts(ctx context.Context, keys []string) (map[string]serv
 	return out, rows.Err()
 }
 
-// PutLoginAttempts stores the new state of these keys.
-func (db *DB) PutLoginAttempts(ctx context.Context, states map[string]server.LoginAttempts) error {
+// UpdateLoginAttempts reads and stores the keys' states in one write
+// transaction: SQLite's one writer puts concurrent updates in a row.
+func (db *DB) UpdateLoginAttempts(ctx context.Context, keys []string, update func(map[string]server.LoginAttempts)) error {
 	return db.writeSQL(ctx, func(tx *sql.Tx) error {
-		for k, a := range states {
+		states, err := loginAttempts(ctx, tx, keys)
+		if err != nil {
+			return err
+		}
+		update(states)
+		for _, k := range keys {
+			a, ok := states[k]
+			if !ok {
+				if _, err := tx.ExecContext(ctx, `DELETE FROM login_attempts WHERE key = ?`, k); err != nil {
+					return fmt.Errorf("drop login attempts: %w", err)
+				}
+				continue
+			}
 			_, err := tx.ExecContext(ctx, `INSERT INTO login_attempts (key, failures, locked_until, last_failure) VALUES (?, ?, ?, ?)
 				ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until,
 				last_failure = excluded.last_failure`, k, a.Failures, a.Until.UnixMilli(), a.Last.UnixMilli())

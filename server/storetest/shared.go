@@ -2,6 +2,9 @@ package storetest
 
 import (
 	"bytes"
+	"maps"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -66,9 +69,15 @@ func testLoginAttempts(t *testing.T, open Opener) {
 	a := server.LoginAttempts{Failures: 3, Until: t0.Add(time.Minute), Last: t0}
 	b := server.LoginAttempts{Failures: 1, Last: t0.Add(-2 * time.Hour)}
 	c := server.LoginAttempts{Failures: 5, Until: t0.Add(time.Hour), Last: t0.Add(-time.Minute)}
-	if err := ls.PutLoginAttempts(e.ctx, map[string]server.LoginAttempts{"wang": a, "192.0.2.1": b, "li": c}); err != nil {
-		t.Fatal(err)
+	put := func(states map[string]server.LoginAttempts) {
+		t.Helper()
+		keys := slices.Collect(maps.Keys(states))
+		err := ls.UpdateLoginAttempts(e.ctx, keys, func(m map[string]server.LoginAttempts) { maps.Copy(m, states) })
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
+	put(map[string]server.LoginAttempts{"wang": a, "192.0.2.1": b, "li": c})
 	same := func(x, y server.LoginAttempts) bool {
 		return x.Failures == y.Failures && x.Until.Equal(y.Until) && x.Last.Equal(y.Last)
 	}
@@ -81,11 +90,48 @@ func testLoginAttempts(t *testing.T, open Opener) {
 	}
 	// A new state replaces the old.
 	a.Failures, a.Last = 4, t0.Add(time.Second)
-	if err := ls.PutLoginAttempts(e.ctx, map[string]server.LoginAttempts{"wang": a}); err != nil {
-		t.Fatal(err)
-	}
+	put(map[string]server.LoginAttempts{"wang": a})
 	if got, _ := ls.LoginAttempts(e.ctx, []string{"wang"}); !same(got["wang"], a) {
 		t.Errorf("replaced %+v", got["wang"])
+	}
+	// An update sees the stored state, and concurrent updates of the same
+	// keys all count (each adds one failure to two keys, in either order).
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for i := range 40 {
+		keys := []string{"race:a", "race:b"}
+		if i%2 == 1 {
+			keys = []string{"race:b", "race:a"}
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- ls.UpdateLoginAttempts(e.ctx, keys, func(m map[string]server.LoginAttempts) {
+				for _, k := range keys {
+					st := m[k]
+					st.Failures++
+					st.Last = t0
+					m[k] = st
+				}
+			})
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, _ := ls.LoginAttempts(e.ctx, []string{"race:a", "race:b"}); got["race:a"].Failures != 40 || got["race:b"].Failures != 40 {
+		t.Errorf("40 concurrent updates left %+v, want 40 failures each", got)
+	}
+	// An update that drops a key forgets it.
+	if err := ls.UpdateLoginAttempts(e.ctx, []string{"race:a"}, func(m map[string]server.LoginAttempts) { delete(m, "race:a") }); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := ls.LoginAttempts(e.ctx, []string{"race:a", "race:b"}); len(got) != 1 || got["race:b"].Failures != 40 {
+		t.Errorf("after dropping race:a: %+v", got)
 	}
 	// Clearing wang forgets it and every key whose last failure is before
 	// t0-1h (192.0.2.1), not li.
