@@ -14,6 +14,7 @@ import (
 
 	"github.com/xinzhou-eco/fieldsync/seeds"
 	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/geo"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -24,7 +25,10 @@ func startDemo(t testing.TB, dir string) (*App, func()) {
 	t.Helper()
 	cfg := DefaultConfig()
 	cfg.Addr, cfg.DataDir, cfg.Demo, cfg.BcryptCost = "127.0.0.1:0", dir, true, bcrypt.MinCost
-	cfg.DemoDays = 6 // the photos of 30 days take minutes to process under the race detector
+	// The photos of 30 days take many minutes to process under the race
+	// detector; three days still have every planted condition and the
+	// rest checkDemoPlan asks of the plan.
+	cfg.DemoDays = 3
 	a, err := Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatalf("open: %v", err)
@@ -89,6 +93,7 @@ func TestDemoMonthThroughTheServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := planDemoMonth(set, demo, day0, a.demoDays())
+	checkDemoPlan(t, m)
 	// At once: every visit, and the decisions.
 	if f := readFeed(t, a); f.counts[syncproto.EntityInspection] != len(m.visits) {
 		t.Fatalf("%d inspections when the server starts serving, want %d", f.counts[syncproto.EntityInspection], len(m.visits))
@@ -143,6 +148,35 @@ func TestDemoMonthThroughTheServer(t *testing.T) {
 	}
 	if again := readFeed(t, a); again.seq != first.seq {
 		t.Errorf("writing the month again moved the feed from %d to %d", first.seq, again.seq)
+	}
+}
+
+// checkDemoPlan fails the test unless the shortened month it runs still
+// has what the checks below are about: every planted condition, photos
+// waiting on a phone, honest uploaded photos from phones of each
+// coordinate system, and some at the site a phone placed on a GCJ-02 map.
+func checkDemoPlan(t *testing.T, m *demoMonth) {
+	t.Helper()
+	planted := map[string]int{}
+	honest := map[string]int{} // by the phone's crs, and "new site"
+	for _, p := range m.photos() {
+		planted[p.fraud]++
+		if p.fraud == "" && p.upload {
+			honest[p.visit.dev.crs]++
+			if slices.Contains(m.newSites, p.visit.site) {
+				honest["new site"]++
+			}
+		}
+	}
+	for _, c := range []string{demoFar, demoEdited, demoStale, demoReused, demoNear, demoMock, demoNoGPS, demoPending} {
+		if planted[c] == 0 {
+			t.Errorf("the %d-day demo month plants no %q photo", m.days, c)
+		}
+	}
+	for _, k := range []string{geo.WGS84, geo.GCJ02, "new site"} {
+		if honest[k] == 0 {
+			t.Errorf("the %d-day demo month has no honest uploaded photo of %q", m.days, k)
+		}
 	}
 }
 

@@ -163,3 +163,11 @@ func MidMonth(c *app.Config) {
 	shift := time.Duration(15-now.Day()) * 24 * time.Hour
 	c.Now = func() time.Time { return time.Now().Add(shift) }
 }
+
+// HoldPhotos leaves uploaded photos, the demo month's included, queued
+// without processing them (app.Config.HoldPhotoProcessing). It is for tests
+// that start the demo month for its records and pages and look at no
+// processed photo (thumbnail, flag, near duplicate): under the race
+// detector the month's photos would otherwise be processed beside the test
+// for minutes, on the cores the test itself needs.
+func HoldPhotos(c *app.Config) { c.HoldPhotoProcessing = true }

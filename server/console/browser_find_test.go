@@ -16,7 +16,7 @@ import (
 // each shows its content and none scrolls sideways on the phone width.
 func TestBrowserFind(t *testing.T) {
 	b := newChrome(t)
-	srv := apptest.Start(t, func(c *app.Config) { c.DemoMonth, c.DemoDays = true, 5 })
+	srv := apptest.Start(t, func(c *app.Config) { c.DemoMonth, c.DemoDays = true, 5 }, apptest.HoldPhotos)
 	b.login(srv.URL, apptest.CountyOffice)
 	pages := []struct{ path, want, sel, name string }{
 		{"/console/overview", "本月现场检查", `svg.chart`, "overview"},

@@ -45,7 +45,7 @@ const jsWrapped = `JSON.stringify(Array.from(document.querySelectorAll('header a
 // no header item wraps.
 func TestBrowserFit(t *testing.T) {
 	b := newChrome(t)
-	srv := apptest.Start(t, func(c *app.Config) { c.DemoMonth, c.DemoDays = true, 5 })
+	srv := apptest.Start(t, func(c *app.Config) { c.DemoMonth, c.DemoDays = true, 5 }, apptest.HoldPhotos)
 
 	visible := func(sel string) string {
 		return `Array.from(document.querySelectorAll('` + sel + `')).filter(r => r.getBoundingClientRect().top < innerHeight).length`

@@ -322,11 +322,12 @@ func TestBrowserReuse(t *testing.T) {
 // photo a planted fraud flagged (with the photo), the ledger, the monthly
 // report, the roadside figures, the devices and the users.
 func TestBrowserDemo(t *testing.T) {
-	// Five days of the month. Their photos are all processed first (each
-	// one's fingerprint takes a fifth of a second under the race
-	// detector), and only then is the browser started, whose guard is
-	// for the browser's own steps.
-	srv := apptest.Start(t, func(c *app.Config) { c.DemoMonth, c.DemoDays = true, 5 }, apptest.MidMonth)
+	// Two days of the month: the shortest with planted frauds (among its
+	// ninety photos). Its photos are processed first, as far as
+	// demoFlagged needs (each one's fingerprint takes a fifth of a second
+	// under the race detector), and only then is the browser started,
+	// whose guard is for the browser's own steps.
+	srv := apptest.Start(t, func(c *app.Config) { c.DemoMonth, c.DemoDays = true, 2 }, apptest.MidMonth, apptest.HoldPhotos)
 	insp, flag := demoFlagged(t, srv)
 	b := newChrome(t)
 	b.login(srv.URL, apptest.CityOffice)
@@ -358,22 +359,54 @@ func TestBrowserDemo(t *testing.T) {
 	}
 }
 
-// demoFlagged waits until the demo's photos are sent and processed (they
-// arrive after the server starts) and returns an inspection whose photo a
-// planted fraud flagged, and the flag.
+// demoFlagged waits until the demo's photos are sent (they arrive after the
+// server starts) and returns an inspection whose photo a planted fraud
+// flagged, and the flag. With processing held, it processes the photos
+// in the order they arrived, as the pool does, until one is flagged, and
+// then the rest of that inspection's photos; the others stay queued.
 func demoFlagged(t *testing.T, srv *apptest.Server) (string, string) {
 	t.Helper()
 	srv.App.WaitDemo()
-	srv.App.Photos.WaitIdle()
-	for _, flag := range []string{"far_from_site", "edited", "time_mismatch", "duplicate", "mock_location"} {
-		recs, _, err := srv.App.DB.Inspections(ctx, server.InspectionQuery{Scope: server.Scope{All: true}, Flag: flag, Limit: 1})
+	ids, err := srv.App.DB.UnprocessedPhotos(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flags := []string{"far_from_site", "edited", "time_mismatch", "duplicate", "mock_location"}
+	insp := ""
+	for _, id := range ids {
+		r, err := srv.App.DB.Get(ctx, syncproto.EntityPhoto, id)
+		if err != nil || r == nil {
+			t.Fatalf("photo %s: %v", id, err)
+		}
+		if insp != "" && r.Text("inspection_id") != insp {
+			continue
+		}
+		if err := srv.App.Photos.Process(ctx, id); err != nil {
+			t.Fatalf("process photo %s: %v", id, err)
+		}
+		if r, err = srv.App.DB.Get(ctx, syncproto.EntityPhoto, id); err != nil {
+			t.Fatal(err)
+		}
+		var got map[string]any
+		_ = json.Unmarshal(r.Value("flags"), &got)
+		for _, f := range flags {
+			if insp == "" && got[f] != nil {
+				insp = r.Text("inspection_id")
+			}
+		}
+	}
+	// The inspection is listed under its photo's flag.
+	for _, flag := range flags {
+		recs, _, err := srv.App.DB.Inspections(ctx, server.InspectionQuery{Scope: server.Scope{All: true}, Flag: flag})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(recs) > 0 {
-			return recs[0].ID, flag
+		for _, r := range recs {
+			if insp != "" && r.ID == insp {
+				return insp, flag
+			}
 		}
 	}
-	t.Fatal("no demo photo was flagged")
+	t.Fatalf("no demo photo was flagged (of %d processed in turn)", len(ids))
 	return "", ""
 }

@@ -12,10 +12,11 @@ import (
 )
 
 // startDemoMonth starts the server as --demo does: with the month of field
-// work, not only the accounts and sites.
+// work, not only the accounts and sites. Its photos are sent but not
+// processed: the pages looked at show the records.
 func startDemoMonth(t *testing.T) *apptest.Server {
 	t.Helper()
-	return apptest.Start(t, func(c *app.Config) { c.DemoMonth = true })
+	return apptest.Start(t, func(c *app.Config) { c.DemoMonth = true }, apptest.HoldPhotos)
 }
 
 var totalRE = regexp.MustCompile(`共 (\d+) 条`)

@@ -15,7 +15,7 @@ import (
 // flagged, overdue and stale counts, the weekly removal rate per
 // checkpoint — with no script, and 忻府区's office sees only 忻府区.
 func TestOverview(t *testing.T) {
-	srv := apptest.Start(t, func(c *app.Config) { c.DemoMonth, c.DemoDays = true, 5 }, apptest.MidMonth)
+	srv := apptest.Start(t, func(c *app.Config) { c.DemoMonth, c.DemoDays = true, 5 }, apptest.MidMonth, apptest.HoldPhotos)
 	city := loggedIn(t, srv, apptest.CityOffice)
 	st, page := city.get("/console/overview")
 	if st != http.StatusOK {

@@ -102,7 +102,7 @@ func pulledSite(changes []syncproto.Change, id, name string) bool {
 // TestMap: the map draws the sites and the month's inspections coloured by
 // result as SVG with no tile server, and over the tiles with one.
 func TestMap(t *testing.T) {
-	srv := apptest.Start(t, func(c *app.Config) { c.DemoMonth, c.DemoDays = true, 3 }, apptest.MidMonth)
+	srv := apptest.Start(t, func(c *app.Config) { c.DemoMonth, c.DemoDays = true, 3 }, apptest.MidMonth, apptest.HoldPhotos)
 	_, page := loggedIn(t, srv, apptest.CityOffice).get("/console/map")
 	for _, w := range []string{`<svg id="area-map"`, `class="site"`, `class="insp r-`, "忻府区", "有不合格项", "全部合格", "未配置地图底图"} {
 		if !strings.Contains(page, w) {
