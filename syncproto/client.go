@@ -165,8 +165,22 @@ func (c *Client) Me(ctx context.Context) (*User, error) {
 // Pull fetches one page of changes after cursor, retrying temporary
 // failures (503 server_busy among them) with the same cursor as Push does.
 // The page comes in c.PullForm and is expanded here, so the caller sees
-// per-field HLCs as always.
+// per-field HLCs as always. A server older than the compact form answers
+// it bad_request; the client then asks that page, and those after, with
+// hlcs=grouped.
 func (c *Client) Pull(ctx context.Context, cursor string, limit int) (*PullResponse, error) {
+	pr, err := c.pull(ctx, cursor, limit)
+	var ae *APIError
+	if err != nil && c.PullForm == "" && errors.As(err, &ae) && ae.Body.Code == CodeBadRequest {
+		c.PullForm = HLCsGrouped
+		if pr, err = c.pull(ctx, cursor, limit); err != nil {
+			c.PullForm = "" // not the form: the request itself is refused
+		}
+	}
+	return pr, err
+}
+
+func (c *Client) pull(ctx context.Context, cursor string, limit int) (*PullResponse, error) {
 	q := url.Values{}
 	if c.PullForm == HLCsGrouped {
 		q.Set("hlcs", HLCsGrouped)

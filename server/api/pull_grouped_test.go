@@ -3,9 +3,11 @@ package api_test
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"maps"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
@@ -186,3 +188,39 @@ func queries(c *syncproto.Client) *[]url.Values {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestPullFallsBackToGrouped: a client of the compact form talking to a
+// server that predates it (which answers form=compact 400 bad_request, as
+// it answers any unknown parameter) pulls the same page with
+// hlcs=grouped, and keeps that form for the pages after.
+func TestPullFallsBackToGrouped(t *testing.T) {
+	srv := apptest.Start(t)
+	c := srv.Login(apptest.Inspector)
+	var asked []url.Values
+	next := c.HTTP.Transport
+	c.HTTP.Transport = roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		asked = append(asked, r.URL.Query())
+		if r.URL.Query().Has("form") { // the older server
+			body := `{"code":"bad_request","message":"未知的查询参数 form"}`
+			return &http.Response{StatusCode: 400, Header: http.Header{"Content-Type": {"application/json"}},
+				Body: io.NopCloser(strings.NewReader(body)), Request: r}, nil
+		}
+		return next.RoundTrip(r)
+	})
+	var got int
+	if _, err := c.PullAll(t.Context(), "", 100, func(p *syncproto.PullResponse) error { got += len(p.Changes); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if got < 200 || len(asked) < 3 || !asked[0].Has("form") || asked[1].Get("hlcs") != syncproto.HLCsGrouped || asked[2].Has("form") {
+		t.Fatalf("pulled %d changes asking %v: want form=compact once, then hlcs=grouped", got, asked)
+	}
+	// A request refused for its own sake (a bad cursor) is not taken for
+	// an older server: the form stays compact.
+	c2 := srv.Login(apptest.Inspector)
+	if _, err := c2.Pull(t.Context(), "not-a-cursor", 10); err == nil {
+		t.Fatal("a bad cursor was accepted")
+	}
+	if c2.PullForm != "" {
+		t.Fatalf("after a bad cursor the client's form is %q", c2.PullForm)
+	}
+}

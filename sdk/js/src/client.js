@@ -98,6 +98,12 @@ export class FieldsyncClient {
     this.listeners = new Map();
     /** @type {Promise<SyncResult> | null} */
     this.running = null;
+    /**
+     * The pull form asked for: compact (sync.md §8.4), or grouped once a
+     * server older than the compact form has refused it.
+     * @type {'compact' | 'grouped'}
+     */
+    this.pullForm = 'compact';
     /** @type {Promise<void> | null} */
     this.refreshing = null;
     /** @type {Promise<any> | null} the capture key being loaded or made (capture.js) */
@@ -881,12 +887,23 @@ export class FieldsyncClient {
     let resynced = false;
     for (;;) {
       onProgress({ phase: 'pull', done: res.pulled, total: 0, bytesDone: 0, bytesTotal: 0 });
-      const q = new URLSearchParams({ limit: String(PAGE_LIMIT), form: 'compact' });
+      const q = new URLSearchParams({ limit: String(PAGE_LIMIT) });
+      if (this.pullForm === 'grouped') q.set('hlcs', 'grouped');
+      else q.set('form', 'compact');
       if (cursor) q.set('cursor', cursor);
       let page;
       try {
         page = await this.patient('GET', `${PATH.pull}?${q}`);
       } catch (err) {
+        if (err instanceof FieldsyncError && err.code === 'bad_request') {
+          if (this.pullForm === 'compact') {
+            // A server older than the compact form refuses the parameter:
+            // ask this page, and the rest, in the grouped form.
+            this.pullForm = 'grouped';
+            continue;
+          }
+          this.pullForm = 'compact'; // refused for its own sake, not the form
+        }
         if (err instanceof FieldsyncError && err.code === 'resync_required' && !resynced) {
           resynced = true;
           const me = await this.api('GET', PATH.me);
@@ -896,8 +913,8 @@ export class FieldsyncClient {
         }
         throw err;
       }
-      // A compact page (sync.md §8.4); a server without it answers with
-      // changes, hlcs per field.
+      // A compact page (sync.md §8.4), or changes with grouped HLCs from a
+      // server older than the compact form.
       const changes = page.records ? expandCompactPage(page) : (page.changes ?? []).map(expandChange);
       for (const ch of changes) {
         for (const h of Object.values(ch.hlcs ?? {})) if (h) this.clock.observe(h);

@@ -1,4 +1,4 @@
-// 410 resync_required against the real fieldsync binary (sync.md §8.4):
+// 410 resync_required against the real fieldsync binary (sync.md §8.3):
 // the user's scope is widened with the fieldsync CLI while the server runs
 // (both processes share the SQLite file), so the phone's cursor is stale.
 
