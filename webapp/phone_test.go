@@ -117,7 +117,13 @@ func (p *phone) do(step string, actions ...chromedp.Action[chromedp.Void]) {
 	// page showed.
 	ctx, cancel := context.WithTimeout(p.ctx, stepTimeout)
 	defer cancel()
-	if err := chromedp.Do(ctx, actions...); err != nil {
+	err := chromedp.Do(ctx, actions...)
+	// A view re-rendered (after a sync in the background) between finding
+	// a node and acting on it: the step is done again on the new node.
+	for retries := 0; err != nil && retries < 5 && strings.Contains(err.Error(), "Could not find node with given id"); retries++ {
+		err = chromedp.Do(ctx, actions...)
+	}
+	if err != nil {
 		body, _ := chromedp.Run(p.ctx, chromedp.Evaluate[string](`document.body.innerText`))
 		p.t.Fatalf("%s: %s: %v\npage:\n%s", p.name, step, err, body)
 	}
