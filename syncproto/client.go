@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -69,6 +70,8 @@ type Client struct {
 	// HLCsGrouped for changes in feed order with their Seq. Either way
 	// Pull returns changes with per-field HLCs.
 	PullForm string
+	// olderServer is set once the server has refused the compact form.
+	olderServer atomic.Bool
 
 	mu            sync.Mutex
 	access, renew string
@@ -169,20 +172,24 @@ func (c *Client) Me(ctx context.Context) (*User, error) {
 // it bad_request; the client then asks that page, and those after, with
 // hlcs=grouped.
 func (c *Client) Pull(ctx context.Context, cursor string, limit int) (*PullResponse, error) {
-	pr, err := c.pull(ctx, cursor, limit)
+	grouped := c.PullForm == HLCsGrouped || c.olderServer.Load()
+	pr, err := c.pull(ctx, cursor, limit, grouped)
 	var ae *APIError
-	if err != nil && c.PullForm == "" && errors.As(err, &ae) && ae.Body.Code == CodeBadRequest {
-		c.PullForm = HLCsGrouped
-		if pr, err = c.pull(ctx, cursor, limit); err != nil {
-			c.PullForm = "" // not the form: the request itself is refused
+	if err != nil && !grouped && errors.As(err, &ae) && ae.Body.Code == CodeBadRequest {
+		if pr, err = c.pull(ctx, cursor, limit, true); err == nil {
+			c.olderServer.Store(true) // not a refusal of the request itself
 		}
 	}
 	return pr, err
 }
 
-func (c *Client) pull(ctx context.Context, cursor string, limit int) (*PullResponse, error) {
+// OlderServer reports whether the server refused the compact form, so
+// Pull now asks for hlcs=grouped.
+func (c *Client) OlderServer() bool { return c.olderServer.Load() }
+
+func (c *Client) pull(ctx context.Context, cursor string, limit int, grouped bool) (*PullResponse, error) {
 	q := url.Values{}
-	if c.PullForm == HLCsGrouped {
+	if grouped {
 		q.Set("hlcs", HLCsGrouped)
 	} else {
 		q.Set("form", FormCompact)
@@ -196,7 +203,7 @@ func (c *Client) pull(ctx context.Context, cursor string, limit int) (*PullRespo
 	path := PathPull + "?" + q.Encode()
 	var pr *PullResponse
 	err := c.retry(ctx, func() error {
-		if c.PullForm == HLCsGrouped {
+		if grouped {
 			pr = &PullResponse{}
 			return c.Do(ctx, http.MethodGet, path, nil, pr)
 		}
