@@ -28,7 +28,13 @@ const benchBatch = 500
 // openSeeded opens a real database in a temp dir with the reference data.
 func openSeeded(tb testing.TB) (*sqlite.DB, *server.Syncer) {
 	tb.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "fieldsync.db"))
+	return openSeededAt(tb, filepath.Join(tb.TempDir(), "fieldsync.db"))
+}
+
+// openSeededAt is openSeeded with the database file at path.
+func openSeededAt(tb testing.TB, path string) (*sqlite.DB, *server.Syncer) {
+	tb.Helper()
+	db, err := sqlite.Open(context.Background(), path)
 	if err != nil {
 		tb.Fatal(err)
 	}

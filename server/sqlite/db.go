@@ -54,6 +54,11 @@ type DB struct {
 	// it, instead of every page preparing two queries per table again.
 	readMu    sync.Mutex
 	readStmts map[string]*sql.Stmt
+
+	ckpt *checkpointer // checkpoint.go
+	// checkpointed, if set before init (tests: openWithCheckpoints),
+	// receives each background checkpoint's result.
+	checkpointed chan checkpointResult
 }
 
 // maxReadStmts bounds readStmts: a query per table and scope shape (the
@@ -103,7 +108,11 @@ const maxPrepared = 256
 // Open opens (creating if needed) the database at path, checks that WAL
 // mode took effect and applies pending migrations.
 func Open(ctx context.Context, path string) (*DB, error) {
-	db := &DB{path: path}
+	return open(ctx, &DB{path: path})
+}
+
+func open(ctx context.Context, db *DB) (*DB, error) {
+	path := db.path
 	db.FeedPages.Read = db.feed
 	var err error
 	if db.write, err = sql.Open("sqlite3", dsn(path, false)); err != nil {
@@ -132,6 +141,7 @@ func dsn(path string, readOnly bool) string {
 		q.Set("_query_only", "true")
 	} else {
 		q.Set("_txlock", "immediate")
+		q.Set("_cache_size", strconv.Itoa(-writerCacheKiB))
 	}
 	return "file:" + path + "?" + q.Encode()
 }
@@ -165,7 +175,10 @@ func (db *DB) init(ctx context.Context) error {
 	if err := db.initHighHLC(ctx); err != nil {
 		return err
 	}
-	return db.loadEpoch(ctx)
+	if err := db.loadEpoch(ctx); err != nil {
+		return err
+	}
+	return db.startCheckpointer(ctx)
 }
 
 func maxInt(a, b int64) int64 {
@@ -235,6 +248,7 @@ func (db *DB) Epoch() string { return db.epoch }
 // Close closes both pools.
 func (db *DB) Close() error {
 	var errs []error
+	errs = append(errs, db.ckpt.close())
 	db.mu.Lock()
 	for _, st := range db.prepared {
 		errs = append(errs, st.Close())
@@ -370,6 +384,7 @@ func (db *DB) writeSQL(ctx context.Context, fn func(*sql.Tx) error) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	db.ckpt.wrote()
 	return nil
 }
 

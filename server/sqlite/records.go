@@ -20,7 +20,8 @@ type entitySQL struct {
 	in  string // get by a list of ids: ends in "IN (", the caller adds the rest
 
 	mu      sync.Mutex
-	upserts map[uint64]string // by the set of field columns written
+	upserts map[uint64]string          // by the set of field columns written
+	updates map[sqlstore.ColSet]string // by the set of columns changed
 }
 
 func newEntitySQL(e *server.Entity) *entitySQL {
@@ -31,7 +32,29 @@ func newEntitySQL(e *server.Entity) *entitySQL {
 		get:     "SELECT " + cols + " FROM " + e.Name + " WHERE id = ?",
 		in:      "SELECT " + cols + " FROM " + e.Name + " WHERE id IN (",
 		upserts: map[uint64]string{},
+		updates: map[sqlstore.ColSet]string{},
 	}
+}
+
+// update returns the UPDATE statement writing the columns in set of the
+// row of one id (its last argument), for a row the transaction read
+// (sqlstore.EncodedRow.Update). Leaving out the columns a write did not
+// change spares SQLite the upkeep of the indexes on them: a record sent
+// again whole with one field edited rewrites the row and the feed index
+// only.
+func (s *entitySQL) update(set sqlstore.ColSet) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if q, ok := s.updates[set]; ok {
+		return q
+	}
+	cols := s.SetCols(set)
+	for i := range cols {
+		cols[i] += " = ?"
+	}
+	q := "UPDATE " + s.Entity.Name + " SET " + strings.Join(cols, ", ") + " WHERE id = ?"
+	s.updates[set] = q
+	return q
 }
 
 // upsert returns the INSERT … ON CONFLICT statement writing one row of the

@@ -62,15 +62,25 @@ func (t *writeTx) Get(ctx context.Context, e *server.Entity, id string) (*server
 	if err != nil {
 		return nil, err
 	}
-	r, err := es.ScanRecord(st.QueryRowContext(ctx, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
+	rows, err := st.QueryContext(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("get %s %s: %w", e.Name, id, err)
 	}
-	t.Remember(r)
-	return r, nil
+	raw, err := es.RawRows(rows)
+	rows.Close()
+	if err != nil {
+		return nil, fmt.Errorf("get %s %s: %w", e.Name, id, err)
+	}
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	rs, err := sqlstore.DecodeRows(raw)
+	if err != nil {
+		return nil, fmt.Errorf("get %s %s: %w", e.Name, id, err)
+	}
+	t.Remember(rs[0])
+	t.Loaded(rs[0], raw[0].Vals)
+	return rs[0], nil
 }
 
 // Prefetch reads the records of a batch in a few queries and caches them,
@@ -103,12 +113,18 @@ func (t *writeTx) Prefetch(ctx context.Context, e *server.Entity, ids []string) 
 		if err != nil {
 			return fmt.Errorf("prefetch %s: %w", e.Name, err)
 		}
-		found, err := es.scanRows(rows)
+		raw, err := es.RawRows(rows)
+		rows.Close()
 		if err != nil {
 			return fmt.Errorf("prefetch %s: %w", e.Name, err)
 		}
-		for _, r := range found {
+		found, err := sqlstore.DecodeRows(raw)
+		if err != nil {
+			return fmt.Errorf("prefetch %s: %w", e.Name, err)
+		}
+		for i, r := range found {
 			t.Current(r)
+			t.Loaded(r, raw[i].Vals)
 		}
 	}
 	return nil
@@ -139,16 +155,41 @@ func (t *writeTx) flush(ctx context.Context) error {
 			if rows[i].Err != nil {
 				return rows[i].Err
 			}
-			st, err := t.stmt(ctx, es.upsert(rows[i].Mask))
-			if err != nil {
-				return err
-			}
-			if _, err := st.ExecContext(ctx, rows[i].Args...); err != nil {
+			if err := t.write(ctx, es, rows[i]); err != nil {
 				return fmt.Errorf("write %s %s: %w", e.Name, r.ID, err)
 			}
 		}
 	}
 	t.Flushed()
+	return nil
+}
+
+// write writes one encoded record: an update of the columns it changed in
+// a row the transaction read, else an upsert.
+func (t *writeTx) write(ctx context.Context, es *entitySQL, row sqlstore.EncodedRow) error {
+	if !row.Update {
+		st, err := t.stmt(ctx, es.upsert(row.Mask))
+		if err != nil {
+			return err
+		}
+		_, err = st.ExecContext(ctx, row.Args...)
+		return err
+	}
+	if row.Changed.IsEmpty() {
+		return nil
+	}
+	st, err := t.stmt(ctx, es.update(row.Changed))
+	if err != nil {
+		return err
+	}
+	res, err := st.ExecContext(ctx, row.Args...)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		// The row was read in this transaction: it cannot be gone.
+		return fmt.Errorf("update changed %d rows, want 1 (%v)", n, err)
+	}
 	return nil
 }
 

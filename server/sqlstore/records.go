@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -258,6 +259,24 @@ func marshalString(s string) ([]byte, error) {
 // columns UpsertCols(mask) names, returning the mask of field columns it
 // writes.
 func (s *Codec) RowArgs(r *server.StoredRecord) ([]any, uint64, error) {
+	vals, mask, err := s.RowValues(r)
+	if err != nil {
+		return nil, 0, err
+	}
+	args := vals[:NMeta:NMeta]
+	for i := range s.Entity.Fields {
+		if mask&(1<<i) != 0 {
+			args = append(args, vals[NMeta+i])
+		}
+	}
+	return args, mask, nil
+}
+
+// RowValues encodes a record as the values of every column of its row, in
+// Cols order, as they read back (nil for a field it does not have; a
+// "county" field is the county meta column, which Cols names twice), and
+// returns the mask of the field columns it has (never a "county" field's).
+func (s *Codec) RowValues(r *server.StoredRecord) ([]any, uint64, error) {
 	var maps map[string]map[string]json.RawMessage
 	for name, st := range r.State.Fields {
 		if base, key, ok := strings.Cut(name, "."); ok {
@@ -270,9 +289,9 @@ func (s *Codec) RowArgs(r *server.StoredRecord) ([]any, uint64, error) {
 			maps[base][key] = st.Value
 		}
 	}
-	args := make([]any, 0, NMeta+len(r.State.Fields))
-	args = append(args, r.ID, r.County, r.Seq, string(EncodeHLCs(r.State.Fields)), r.State.Deleted.String(), r.CreatedDevice,
-		r.CreatedAt.UnixMilli(), r.UpdatedAt.UnixMilli(), r.CreatedBy)
+	vals := make([]any, NMeta+len(s.Entity.Fields))
+	copy(vals, []any{r.ID, r.County, r.Seq, string(EncodeHLCs(r.State.Fields)), r.State.Deleted.String(), r.CreatedDevice,
+		r.CreatedAt.UnixMilli(), r.UpdatedAt.UnixMilli(), r.CreatedBy})
 	var mask uint64
 	for i := range s.Entity.Fields {
 		f := &s.Entity.Fields[i]
@@ -282,23 +301,102 @@ func (s *Codec) RowArgs(r *server.StoredRecord) ([]any, uint64, error) {
 				if err != nil {
 					return nil, 0, err
 				}
-				args = append(args, string(b))
+				vals[NMeta+i] = string(b)
 				mask |= 1 << i
 			}
 			continue
 		}
+		if IsMetaCol(f.Name) { // a "county" field is the county column, read back as such
+			vals[NMeta+i] = r.County
+			continue
+		}
 		st, ok := r.State.Fields[f.Name]
-		if !ok || IsMetaCol(f.Name) { // a "county" field is the county column
+		if !ok {
 			continue
 		}
 		v, err := columnValue(f, st.Value, s.nativeBool)
 		if err != nil {
 			return nil, 0, fmt.Errorf("%s %s: field %s: %w", s.Entity.Name, r.ID, f.Name, err)
 		}
-		args = append(args, v)
+		vals[NMeta+i] = v
 		mask |= 1 << i
 	}
-	return args, mask, nil
+	return vals, mask, nil
+}
+
+// ColSet is a set of a table's columns, by their index in Cols (the meta
+// columns first, then the entity's fields).
+type ColSet [2]uint64
+
+// Add adds column i.
+func (c *ColSet) Add(i int) { c[i/64] |= 1 << (i % 64) }
+
+// Has reports whether column i is in the set.
+func (c ColSet) Has(i int) bool { return c[i/64]&(1<<(i%64)) != 0 }
+
+// IsEmpty reports whether the set has no column.
+func (c ColSet) IsEmpty() bool { return c == ColSet{} }
+
+// Changed returns the columns whose values differ between a row as stored
+// (the values read with Cols) and vals (RowValues), and the new values of
+// those columns in Cols order. A value is unchanged only when it is the
+// same Go value of the same type (floats bit for bit), so whatever the
+// comparison cannot tell apart is written.
+func (s *Codec) Changed(stored, vals []any) (ColSet, []any) {
+	var set ColSet
+	var out []any
+	for i, v := range vals {
+		if i < len(stored) && sameValue(stored[i], v) {
+			continue
+		}
+		if i >= NMeta && IsMetaCol(s.Entity.Fields[i-NMeta].Name) {
+			continue // the county column, compared as a meta column
+		}
+		set.Add(i)
+		out = append(out, v)
+	}
+	return set, out
+}
+
+// sameValue reports whether a column value read back (a) is v as
+// written: both null, or equal values of the same type.
+func sameValue(a, v any) bool {
+	switch v := v.(type) {
+	case nil:
+		return a == nil
+	case string:
+		switch a := a.(type) {
+		case string:
+			return a == v
+		case []byte:
+			return string(a) == v
+		}
+	case int64:
+		a, ok := a.(int64)
+		return ok && a == v
+	case float64:
+		a, ok := a.(float64)
+		return ok && math.Float64bits(a) == math.Float64bits(v)
+	case bool:
+		a, ok := a.(bool)
+		return ok && a == v
+	}
+	return false
+}
+
+// SetCols returns the names of the columns in set, in Cols order.
+func (s *Codec) SetCols(set ColSet) []string {
+	var cols []string
+	for i, name := range s.colNames() {
+		if set.Has(i) {
+			cols = append(cols, name)
+		}
+	}
+	return cols
+}
+
+func (s *Codec) colNames() []string {
+	return strings.Split(s.Cols, ", ")
 }
 
 // columnValue converts a canonical JSON value to what its column stores.

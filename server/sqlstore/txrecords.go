@@ -27,6 +27,13 @@ type TxRecords struct {
 	// pending are the records Put queued for flush, once each.
 	pending []*server.StoredRecord
 	queued  map[recordKey]bool
+	// stored holds, for the records a store said it read (Loaded) or
+	// wrote (Encode of an update), the values of their rows as the table
+	// now holds them (Cols order), so that a flush writes only the columns
+	// a record changed. written are the values Encode encoded, which
+	// become stored at Flushed.
+	stored  map[recordKey][]any
+	written map[recordKey][]any
 }
 
 type recordKey struct{ entity, id string }
@@ -105,14 +112,49 @@ func (c *TxRecords) Put(r *server.StoredRecord) {
 func (c *TxRecords) Pending() []*server.StoredRecord { return c.pending }
 
 // Flushed empties the queue: the store has written every pending record.
-func (c *TxRecords) Flushed() { c.pending, c.queued = nil, nil }
+// The rows Encode encoded as updates are now as it encoded them; those it
+// encoded as upserts are no longer known (an upsert writes only the
+// columns a record has).
+func (c *TxRecords) Flushed() {
+	for _, r := range c.pending {
+		k := recordKey{r.Entity.Name, r.ID}
+		if vals, ok := c.written[k]; ok {
+			c.stored[k] = vals
+		} else {
+			delete(c.stored, k)
+		}
+	}
+	c.pending, c.queued, c.written = nil, nil, nil
+}
 
-// EncodedRow is a pending record encoded as upsert arguments
-// (Codec.RowArgs).
+// Loaded records that the store read the row of r with these values
+// (Cols order), unless it knows the row already: a later flush of r then
+// updates only the columns that differ (EncodedRow.Update). A store calls
+// it only for rows it read inside the write transaction, as the only
+// writer, so that they are what the table holds until it writes them.
+func (c *TxRecords) Loaded(r *server.StoredRecord, vals []any) {
+	k := recordKey{r.Entity.Name, r.ID}
+	if _, ok := c.stored[k]; ok {
+		return
+	}
+	if c.stored == nil {
+		c.stored = map[recordKey][]any{}
+	}
+	c.stored[k] = vals
+}
+
+// EncodedRow is a pending record encoded for the store's flush.
 type EncodedRow struct {
-	Args []any
-	Mask uint64
-	Err  error
+	// Update is set for a record whose row the transaction knows
+	// (Loaded): Args are then the new values of the columns Changed
+	// names, in Cols order, then the record's id, for an UPDATE of those
+	// columns only. Otherwise Args and Mask are those of an upsert of the
+	// record (Codec.RowArgs).
+	Update  bool
+	Changed ColSet
+	Args    []any
+	Mask    uint64
+	Err     error
 }
 
 // Encode encodes the pending records as rows, in Pending's order, with
@@ -122,11 +164,33 @@ type EncodedRow struct {
 func (c *TxRecords) Encode(codec func(*server.Entity) *Codec) []EncodedRow {
 	rows := make([]EncodedRow, len(c.pending))
 	highs := make([]syncproto.HLC, len(c.pending))
+	written := make([][]any, len(c.pending))
 	par.Do(len(rows), func(i int) {
 		r := c.pending[i]
-		rows[i].Args, rows[i].Mask, rows[i].Err = codec(r.Entity).RowArgs(r)
 		highs[i] = r.State.Highest()
+		cd := codec(r.Entity)
+		stored, ok := c.stored[recordKey{r.Entity.Name, r.ID}]
+		if !ok {
+			rows[i].Args, rows[i].Mask, rows[i].Err = cd.RowArgs(r)
+			return
+		}
+		vals, _, err := cd.RowValues(r)
+		if err != nil {
+			rows[i].Err = err
+			return
+		}
+		rows[i].Update, written[i] = true, vals
+		rows[i].Changed, rows[i].Args = cd.Changed(stored, vals)
+		rows[i].Args = append(rows[i].Args, r.ID)
 	})
+	for i, vals := range written {
+		if vals != nil {
+			if c.written == nil {
+				c.written = map[recordKey][]any{}
+			}
+			c.written[recordKey{c.pending[i].Entity.Name, c.pending[i].ID}] = vals
+		}
+	}
 	for _, h := range highs {
 		if h.Compare(c.High) > 0 {
 			c.High = h

@@ -1,0 +1,129 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// This file copies the write-ahead log into the database file in the
+// background.
+//
+// In WAL mode SQLite checkpoints from the connection that commits: the
+// commit that takes the log past wal_autocheckpoint pages also copies
+// every page of the log into the database file and syncs both, and the
+// push that made it waits for all that. Here a goroutine on a connection
+// of its own checkpoints (PASSIVE: it never blocks the writer or a reader)
+// shortly after writes, while the writer goes on committing; the writer's
+// own automatic checkpoint stays, at a higher mark, as a backstop should
+// the goroutine fall behind. Durability is SQLite's either way: a commit
+// is in the log before the push is answered, and a checkpoint only moves
+// pages the log already holds.
+
+const (
+	// checkpointEvery is the least time between two background
+	// checkpoints: those of a burst of commits are merged, so that a page
+	// written by many of them is copied and synced once.
+	checkpointEvery = 200 * time.Millisecond
+	// backstopPages is the writer's own wal_autocheckpoint (SQLite's
+	// default is 1000 pages): the log the writer lets grow before it
+	// checkpoints itself.
+	backstopPages = 8192
+	// writerCacheKiB is the writer connection's page cache. The records a
+	// push merges are read and their indexes updated at random places (ids
+	// are random): a cache that holds the indexes of a county's year of
+	// records saves each of those a read from the operating system. The
+	// readers keep SQLite's default (2 MiB each).
+	writerCacheKiB = 16 << 10
+)
+
+// checkpointer runs background checkpoints for one database.
+type checkpointer struct {
+	conn *sql.DB
+	kick chan struct{}
+	stop chan struct{}
+	done chan struct{}
+	// ran, if set (tests), receives the result of each checkpoint.
+	ran chan checkpointResult
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// checkpointResult is what PRAGMA wal_checkpoint answers: whether it could
+// not run to the end (busy), the frames in the log and those copied.
+type checkpointResult struct {
+	Busy, Log, Copied int
+	Err               error
+}
+
+// startCheckpointer opens the checkpointing connection and starts its
+// goroutine, and sets the writer's backstop.
+func (db *DB) startCheckpointer(ctx context.Context) error {
+	if _, err := db.write.ExecContext(ctx, fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", backstopPages)); err != nil {
+		return fmt.Errorf("set wal_autocheckpoint: %w", err)
+	}
+	conn, err := sql.Open("sqlite3", dsn(db.path, false))
+	if err != nil {
+		return fmt.Errorf("open checkpointer: %w", err)
+	}
+	conn.SetMaxOpenConns(1)
+	c := &checkpointer{conn: conn, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}), ran: db.checkpointed}
+	db.ckpt = c
+	go c.run()
+	return nil
+}
+
+// wrote tells the checkpointer that a write transaction committed.
+func (c *checkpointer) wrote() {
+	if c == nil {
+		return
+	}
+	select {
+	case c.kick <- struct{}{}:
+	default: // one is pending already
+	}
+}
+
+func (c *checkpointer) run() {
+	defer close(c.done)
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-c.kick:
+		}
+		var res checkpointResult
+		res.Err = c.conn.QueryRow("PRAGMA wal_checkpoint(PASSIVE)").Scan(&res.Busy, &res.Log, &res.Copied)
+		if c.ran != nil {
+			select {
+			case c.ran <- res:
+			case <-c.stop:
+				return
+			}
+		}
+		// A failed checkpoint is left to the next one, or to the writer's
+		// backstop.
+		select {
+		case <-c.stop:
+			return
+		case <-time.After(checkpointEvery):
+		}
+	}
+}
+
+// close stops the goroutine and closes its connection; it may be called
+// more than once.
+func (c *checkpointer) close() error {
+	if c == nil {
+		return nil
+	}
+	c.closeOnce.Do(func() {
+		close(c.stop)
+		<-c.done
+		c.closeErr = c.conn.Close()
+	})
+	return c.closeErr
+}
