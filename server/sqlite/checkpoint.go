@@ -18,7 +18,10 @@ import (
 // of its own checkpoints (PASSIVE: it never blocks the writer or a reader)
 // shortly after writes, while the writer goes on committing; the writer's
 // own automatic checkpoint stays, at a higher mark, as a backstop should
-// the goroutine fall behind. Durability is SQLite's either way: a commit
+// the goroutine fall behind. SQLite starts the log over only after a
+// checkpoint copied all of it; when commits arrived during the copy, the
+// goroutine copies what they added while holding the writer, which takes
+// as long as those few frames do. Durability is SQLite's either way: a commit
 // is in the log before the push is answered, and a checkpoint only moves
 // pages the log already holds.
 
@@ -26,11 +29,11 @@ const (
 	// checkpointEvery is the least time between two background
 	// checkpoints: those of a burst of commits are merged, so that a page
 	// written by many of them is copied and synced once.
-	checkpointEvery = 200 * time.Millisecond
+	checkpointEvery = 100 * time.Millisecond
 	// backstopPages is the writer's own wal_autocheckpoint (SQLite's
 	// default is 1000 pages): the log the writer lets grow before it
 	// checkpoints itself.
-	backstopPages = 8192
+	backstopPages = 4096
 	// writerCacheKiB is the writer connection's page cache. The records a
 	// push merges are read and their indexes updated at random places (ids
 	// are random): a cache that holds the indexes of a county's year of
@@ -42,6 +45,7 @@ const (
 // checkpointer runs background checkpoints for one database.
 type checkpointer struct {
 	conn *sql.DB
+	lock sync.Locker // the writer's (DB.mu)
 	kick chan struct{}
 	stop chan struct{}
 	done chan struct{}
@@ -70,7 +74,7 @@ func (db *DB) startCheckpointer(ctx context.Context) error {
 		return fmt.Errorf("open checkpointer: %w", err)
 	}
 	conn.SetMaxOpenConns(1)
-	c := &checkpointer{conn: conn, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}), ran: db.checkpointed}
+	c := &checkpointer{conn: conn, lock: &db.mu, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}), ran: db.checkpointed}
 	db.ckpt = c
 	go c.run()
 	return nil
@@ -95,8 +99,17 @@ func (c *checkpointer) run() {
 			return
 		case <-c.kick:
 		}
-		var res checkpointResult
-		res.Err = c.conn.QueryRow("PRAGMA wal_checkpoint(PASSIVE)").Scan(&res.Busy, &res.Log, &res.Copied)
+		res := c.checkpoint()
+		if res.Err == nil && res.Copied < res.Log {
+			// Commits came in while it copied (or readers still need
+			// older frames). The log starts over only once a checkpoint
+			// has copied all of it, which a steady stream of pushes
+			// would never let happen: copy the rest with the writer
+			// held, a short pass over the frames written meanwhile.
+			c.lock.Lock()
+			res = c.checkpoint()
+			c.lock.Unlock()
+		}
 		if c.ran != nil {
 			select {
 			case c.ran <- res:
@@ -112,6 +125,13 @@ func (c *checkpointer) run() {
 		case <-time.After(checkpointEvery):
 		}
 	}
+}
+
+// checkpoint runs one PASSIVE checkpoint.
+func (c *checkpointer) checkpoint() checkpointResult {
+	var res checkpointResult
+	res.Err = c.conn.QueryRow("PRAGMA wal_checkpoint(PASSIVE)").Scan(&res.Busy, &res.Log, &res.Copied)
+	return res
 }
 
 // close stops the goroutine and closes its connection; it may be called
