@@ -311,8 +311,8 @@ func pullPages(ctx context.Context, c *syncproto.Client, limit int, compact bool
 		if cursor != "" {
 			q.Set("cursor", cursor)
 		}
-		var body json.RawMessage
-		if err := c.Do(ctx, http.MethodGet, syncproto.PathPull+"?"+q.Encode(), nil, &body); err != nil {
+		body, err := getRaw(ctx, c, syncproto.PathPull+"?"+q.Encode())
+		if err != nil {
 			return nil, 0, err
 		}
 		var pg rawPage
@@ -329,6 +329,32 @@ func pullPages(ctx context.Context, c *syncproto.Client, limit int, compact bool
 			return bodies, n, nil
 		}
 	}
+}
+
+// getRaw GETs path with the client's token and returns the body as it
+// came (unzipped by net/http), read once, as fsload reads a page: the
+// client's Do would also validate it as JSON, a second pass over every
+// byte that is this client's cost, not the server's or the link's.
+func getRaw(ctx context.Context, c *syncproto.Client, path string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.BaseURL+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	access, _ := c.Tokens()
+	req.Header.Set("Authorization", "Bearer "+access)
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s: %.300s", path, resp.Status, body)
+	}
+	return body, nil
 }
 
 // checkPulled decodes the pulled pages as a device would (expanding a
