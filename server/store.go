@@ -135,22 +135,6 @@ type UploadTx interface {
 // give Changes a consistent snapshot and must make sequence numbers commit
 // in order (a feed ordered by a sequence that commits out of order skips
 // rows).
-// ReadAheadStore is a SyncStore that can read the records a push names
-// before its write transaction, concurrently with the push's checks and
-// outside the writer's lock.
-type ReadAheadStore interface {
-	ReadAhead(ctx context.Context, ids map[*Entity][]string) (ReadAhead, error)
-}
-
-// ReadAhead is records read in a snapshot before a write transaction
-// (ReadAheadStore).
-type ReadAhead interface {
-	// Adopt caches the records in tx as tx.Prefetch of the same ids would,
-	// if no record was written since they were read, and reports whether
-	// it did. It must be called before the transaction's first Put.
-	Adopt(ctx context.Context, tx WriteTx) (bool, error)
-}
-
 type SyncStore interface {
 	// Update runs fn in a write transaction and commits if fn returns nil.
 	Update(ctx context.Context, fn func(WriteTx) error) error

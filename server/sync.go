@@ -89,20 +89,6 @@ func (s *Syncer) Push(ctx context.Context, p *Principal, req *syncproto.PushRequ
 	case len(req.Mutations) > s.MaxBatch:
 		return nil, Errorf(syncproto.CodeBadRequest, "一次最多提交 %d 条变更", s.MaxBatch)
 	}
-	// The records the batch names are read (SQLite: on a reader, in a
-	// snapshot) while the checks below run; the write transaction adopts
-	// them if nothing was written in between, else reads them again.
-	ids := batchIDs(req.Mutations)
-	var ahead ReadAhead
-	aheadDone := make(chan struct{})
-	if ra, ok := s.Store.(ReadAheadStore); ok {
-		go func() {
-			defer close(aheadDone)
-			ahead, _ = ra.ReadAhead(ctx, ids) // on failure the transaction reads them
-		}()
-	} else {
-		close(aheadDone)
-	}
 	hash, err := requestHash(req.Mutations)
 	if err != nil {
 		return nil, err
@@ -114,7 +100,6 @@ func (s *Syncer) Push(ctx context.Context, p *Principal, req *syncproto.PushRequ
 	prepared := make([]prepared, len(req.Mutations))
 	par.Do(len(prepared), func(i int) { prepared[i] = s.prepare(p, &req.Mutations[i], now) })
 	resp := &syncproto.PushResponse{BatchID: req.BatchID}
-	<-aheadDone
 	err = s.Store.Update(ctx, func(tx WriteTx) error {
 		prev, err := tx.GetBatch(ctx, p.DeviceID, req.BatchID)
 		if err != nil {
@@ -128,16 +113,8 @@ func (s *Syncer) Push(ctx context.Context, p *Principal, req *syncproto.PushRequ
 			resp.Results, err = decodeResults(prev.Response, req.Mutations)
 			return err
 		}
-		adopted := false
-		if ahead != nil {
-			if adopted, err = ahead.Adopt(ctx, tx); err != nil {
-				return err
-			}
-		}
-		if !adopted {
-			if err := prefetch(ctx, tx, ids); err != nil {
-				return err
-			}
+		if err := prefetch(ctx, tx, req.Mutations); err != nil {
+			return err
 		}
 		resp.Results = make([]syncproto.PushResult, len(req.Mutations))
 		var recheck []string // inspections whose completeness may have changed
@@ -185,20 +162,14 @@ func (s *Syncer) Push(ctx context.Context, p *Principal, req *syncproto.PushRequ
 	return resp, nil
 }
 
-// batchIDs lists the records a batch names, by entity (the well-formed
-// ones: the others are refused without a lookup).
-func batchIDs(ms []syncproto.Mutation) map[*Entity][]string {
+// prefetch loads every record a batch names, entity by entity.
+func prefetch(ctx context.Context, tx WriteTx, ms []syncproto.Mutation) error {
 	ids := map[*Entity][]string{}
 	for _, m := range ms {
 		if e := EntityByName(m.Entity); e != nil && IsCanonicalUUID(m.ID) {
 			ids[e] = append(ids[e], m.ID)
 		}
 	}
-	return ids
-}
-
-// prefetch loads every record a batch names, entity by entity.
-func prefetch(ctx context.Context, tx WriteTx, ids map[*Entity][]string) error {
 	for e, list := range ids {
 		if err := tx.Prefetch(ctx, e, list); err != nil {
 			return err

@@ -161,8 +161,14 @@ func TestPushWritesOnlyChangedColumns(t *testing.T) {
 // second write is measured against the row as the first left it.
 func TestUpdateAfterFlushInOneTransaction(t *testing.T) {
 	ctx := context.Background()
-	f := withOneCheck(t, 7)
-	db, writes, clock, id := f.db, f.writes, f.clock, f.id
+	db, s, writes := columnWrites(t)
+	p := storetest.Inspector(t, db, "140902")
+	clock := syncproto.NewClock(p.DeviceID, nil)
+	id := uuid.NewString()
+	if _, err := s.Push(ctx, p, &syncproto.PushRequest{DeviceID: p.DeviceID, BatchID: uuid.NewString(),
+		Mutations: []syncproto.Mutation{vehicleMutation(clock, id, 7)}}); err != nil {
+		t.Fatal(err)
+	}
 	e := server.EntityByName(syncproto.EntityVehicleCheck)
 	set := func(r *server.StoredRecord, field, v string) {
 		b, _ := json.Marshal(v)
@@ -205,30 +211,6 @@ func TestUpdateAfterFlushInOneTransaction(t *testing.T) {
 	}
 }
 
-// oneCheck is a database (columnWrites) holding one roadside check,
-// pushed by an inspector's device.
-type oneCheck struct {
-	db     *sqlite.DB
-	s      *server.Syncer
-	writes func() map[string][]string
-	p      *server.Principal
-	clock  *syncproto.Clock
-	id     string
-}
-
-func withOneCheck(t *testing.T, i int) oneCheck {
-	t.Helper()
-	f := oneCheck{id: uuid.NewString()}
-	f.db, f.s, f.writes = columnWrites(t)
-	f.p = storetest.Inspector(t, f.db, "140902")
-	f.clock = syncproto.NewClock(f.p.DeviceID, nil)
-	if _, err := f.s.Push(context.Background(), f.p, &syncproto.PushRequest{DeviceID: f.p.DeviceID, BatchID: uuid.NewString(),
-		Mutations: []syncproto.Mutation{vehicleMutation(f.clock, f.id, i)}}); err != nil {
-		t.Fatal(err)
-	}
-	return f
-}
-
 func maps(f map[string]json.RawMessage) map[string]json.RawMessage {
 	out := make(map[string]json.RawMessage, len(f))
 	for k, v := range f {
@@ -252,130 +234,4 @@ func equalWrites(got, want map[string][]string) bool {
 		}
 	}
 	return true
-}
-
-// TestReadAheadAdoptedOnlyWhenCurrent checks the records a push reads
-// before its write transaction: adopted when no record was written since;
-// when some were, those are read again and the others adopted; refused
-// once the transaction has written.
-func TestReadAheadAdoptedOnlyWhenCurrent(t *testing.T) {
-	ctx := context.Background()
-	db, s, _ := columnWrites(t)
-	p := storetest.Inspector(t, db, "140902")
-	clock := syncproto.NewClock(p.DeviceID, nil)
-	id, absent := uuid.NewString(), uuid.NewString()
-	pushOne := func(m syncproto.Mutation) {
-		t.Helper()
-		if _, err := s.Push(ctx, p, &syncproto.PushRequest{DeviceID: p.DeviceID, BatchID: uuid.NewString(),
-			Mutations: []syncproto.Mutation{m}}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	pushOne(vehicleMutation(clock, id, 1))
-	e := server.EntityByName(syncproto.EntityVehicleCheck)
-	ids := map[*server.Entity][]string{e: {id, absent}}
-
-	// step reads ahead, runs between, then body in a write transaction.
-	step := func(between func(), body func(ahead server.ReadAhead, tx server.WriteTx) error) {
-		t.Helper()
-		ahead, err := db.ReadAhead(ctx, ids)
-		if err != nil {
-			t.Fatal(err)
-		}
-		between()
-		if err := db.Update(ctx, func(tx server.WriteTx) error { return body(ahead, tx) }); err != nil {
-			t.Fatal(err)
-		}
-	}
-	get := func(tx server.WriteTx, id, plate, what string) {
-		t.Helper()
-		r, err := tx.Get(ctx, e, id)
-		if err != nil || (r == nil) != (plate == "") || (r != nil && r.Text("plate") != plate) {
-			t.Errorf("%s: %v %v, want plate %q", what, r, err, plate)
-		}
-	}
-	step(func() {}, func(ahead server.ReadAhead, tx server.WriteTx) error {
-		if ok, err := ahead.Adopt(ctx, tx); err != nil || !ok {
-			t.Errorf("nothing written since: adopted %v, %v", ok, err)
-		}
-		get(tx, id, "晋H00001", "adopted record")
-		get(tx, absent, "", "absent record")
-		return nil
-	})
-	// Written since: another record, then one of those read (absent when
-	// read). The first is still adopted; the second is read again.
-	step(func() {
-		pushOne(vehicleMutation(clock, uuid.NewString(), 2))
-		pushOne(vehicleMutation(clock, absent, 3))
-	}, func(ahead server.ReadAhead, tx server.WriteTx) error {
-		if ok, err := ahead.Adopt(ctx, tx); err != nil || !ok {
-			t.Errorf("records written since: adopted %v, %v", ok, err)
-		}
-		get(tx, absent, "晋H00003", "the record written since the snapshot")
-		get(tx, id, "晋H00001", "the record unchanged since the snapshot")
-		return nil
-	})
-	step(func() {}, func(ahead server.ReadAhead, tx server.WriteTx) error {
-		r, err := tx.Get(ctx, e, id)
-		if err != nil {
-			return err
-		}
-		if err := tx.Put(ctx, r); err != nil {
-			return err
-		}
-		if ok, err := ahead.Adopt(ctx, tx); err != nil || ok {
-			t.Errorf("after a Put: adopted %v, %v", ok, err)
-		}
-		return nil
-	})
-}
-
-// interleaved is the SQLite store with one write slipped in between a
-// push's read-ahead and its write transaction, as a concurrent push may.
-type interleaved struct {
-	*sqlite.DB
-	between func()
-}
-
-func (s interleaved) ReadAhead(ctx context.Context, ids map[*server.Entity][]string) (server.ReadAhead, error) {
-	a, err := s.DB.ReadAhead(ctx, ids)
-	s.between()
-	return a, err
-}
-
-// TestPushAfterStaleReadAhead checks that a push whose records changed
-// after it read them ahead merges against what is stored: a newer write
-// that came in between wins over the push's older one.
-func TestPushAfterStaleReadAhead(t *testing.T) {
-	ctx := context.Background()
-	f := withOneCheck(t, 1)
-	db, s, p, clock, id := f.db, f.s, f.p, f.clock, f.id
-	older := syncproto.Mutation{Entity: syncproto.EntityVehicleCheck, ID: id, HLC: clock.Now().String(),
-		Fields: map[string]json.RawMessage{"note": json.RawMessage(`"旧"`)}}
-	newer := syncproto.Mutation{Entity: syncproto.EntityVehicleCheck, ID: id, HLC: clock.Now().String(),
-		Fields: map[string]json.RawMessage{"note": json.RawMessage(`"新"`)}}
-	st := interleaved{DB: db}
-	slipped := server.NewSyncer(st, nil)
-	st.between = func() {
-		if _, err := s.Push(ctx, p, &syncproto.PushRequest{DeviceID: p.DeviceID, BatchID: uuid.NewString(),
-			Mutations: []syncproto.Mutation{newer}}); err != nil {
-			t.Error(err)
-		}
-	}
-	slipped.Store = st
-	resp, err := slipped.Push(ctx, p, &syncproto.PushRequest{DeviceID: p.DeviceID, BatchID: uuid.NewString(),
-		Mutations: []syncproto.Mutation{older}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r := resp.Results[0]; r.Status != syncproto.StatusStale || !slices.Contains(r.LostFields, "note") {
-		t.Errorf("the older write: %s, lost %v; want stale, note lost", r.Status, r.LostFields)
-	}
-	r, err := db.Get(ctx, syncproto.EntityVehicleCheck, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.Text("note") != "新" || r.State.Fields["note"].HLC.String() != newer.HLC {
-		t.Errorf("stored note %q @ %s, want the newer write's", r.Text("note"), r.State.Fields["note"].HLC)
-	}
 }

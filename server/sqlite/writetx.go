@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/xinzhou-eco/fieldsync/server"
@@ -87,42 +86,12 @@ func (t *writeTx) Get(ctx context.Context, e *server.Entity, id string) (*server
 // Prefetch reads the records of a batch in a few queries and caches them,
 // absent ones included, so that the batch's Gets cost no query each.
 func (t *writeTx) Prefetch(ctx context.Context, e *server.Entity, ids []string) error {
-	for _, id := range ids {
-		t.ExpectAbsent(e.Name, id)
-	}
-	recs, vals, err := t.db.readIDs(ctx, e, ids, func(q string, args ...any) (*sql.Rows, error) {
-		st, err := t.stmt(ctx, q)
-		if err != nil {
-			return nil, err
-		}
-		return st.QueryContext(ctx, args...)
-	})
-	if err != nil {
-		return fmt.Errorf("prefetch %s: %w", e.Name, err)
-	}
-	t.adopt(recs, vals)
-	return nil
-}
-
-// adopt caches records read in this transaction, or read before it in a
-// snapshot that is still current, as the rows the table holds.
-func (t *writeTx) adopt(recs []*server.StoredRecord, vals [][]any) {
-	for i, r := range recs {
-		t.Current(r)
-		t.Loaded(r, vals[i])
-	}
-}
-
-// readIDs reads and decodes the records of e with these ids, running its
-// statements with query, a few hundred ids a statement. The list is padded
-// (repeating its last id) to one of a few lengths, so that a few prepared
-// statements serve every batch.
-func (db *DB) readIDs(ctx context.Context, e *server.Entity, ids []string, query func(q string, args ...any) (*sql.Rows, error)) ([]*server.StoredRecord, [][]any, error) {
-	es := db.stmts[e.Name]
+	es := t.db.stmts[e.Name]
 	const chunk = 500
-	var raw []sqlstore.RawRow
 	for start := 0; start < len(ids); start += chunk {
 		part := ids[start:min(start+chunk, len(ids))]
+		// The list is padded (repeating its last id) to one of a few
+		// lengths, so that a few prepared statements serve every batch.
 		size := chunk
 		for _, n := range []int{1, 4, 16, 64, 256} {
 			if len(part) <= n {
@@ -132,136 +101,33 @@ func (db *DB) readIDs(ctx context.Context, e *server.Entity, ids []string, query
 		}
 		args := make([]any, size)
 		for i := range args {
-			args[i] = part[min(i, len(part)-1)]
+			id := part[min(i, len(part)-1)]
+			args[i] = id
+			t.ExpectAbsent(e.Name, id)
 		}
-		rows, err := query(es.in+placeholders(size)+")", args...)
+		st, err := t.stmt(ctx, es.in+placeholders(size)+")")
 		if err != nil {
-			return nil, nil, err
+			return fmt.Errorf("prefetch %s: %w", e.Name, err)
 		}
-		got, err := es.RawRows(rows)
+		rows, err := st.QueryContext(ctx, args...)
+		if err != nil {
+			return fmt.Errorf("prefetch %s: %w", e.Name, err)
+		}
+		raw, err := es.RawRows(rows)
 		rows.Close()
 		if err != nil {
-			return nil, nil, err
+			return fmt.Errorf("prefetch %s: %w", e.Name, err)
 		}
-		raw = append(raw, got...)
-	}
-	recs, err := sqlstore.DecodeRows(raw)
-	if err != nil {
-		return nil, nil, err
-	}
-	vals := make([][]any, len(raw))
-	for i := range raw {
-		vals[i] = raw[i].Vals
-	}
-	return recs, vals, nil
-}
-
-// aheadRead is the records a push names, read before its write
-// transaction (DB.ReadAhead).
-type aheadRead struct {
-	seq  int64 // the feed sequence of the snapshot they were read in
-	ids  map[*server.Entity][]string
-	recs []*server.StoredRecord
-	vals [][]any
-}
-
-// ReadAhead reads the records with these ids in one read snapshot, with
-// the feed sequence number it had. Every write of a record advances that
-// number, so a write transaction that finds it unchanged may take the
-// records as current (Adopt) instead of reading them under the writer's
-// lock.
-func (db *DB) ReadAhead(ctx context.Context, ids map[*server.Entity][]string) (server.ReadAhead, error) {
-	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	a := &aheadRead{ids: ids}
-	var seq string
-	if err := tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'seq'`).Scan(&seq); err != nil {
-		return nil, fmt.Errorf("read seq: %w", err)
-	}
-	if a.seq, err = strconv.ParseInt(seq, 10, 64); err != nil {
-		return nil, fmt.Errorf("parse seq: %w", err)
-	}
-	for e, list := range ids {
-		recs, vals, err := db.readIDs(ctx, e, list, func(q string, args ...any) (*sql.Rows, error) {
-			return db.queryRead(ctx, tx, q, args...)
-		})
+		found, err := sqlstore.DecodeRows(raw)
 		if err != nil {
-			return nil, fmt.Errorf("read ahead %s: %w", e.Name, err)
+			return fmt.Errorf("prefetch %s: %w", e.Name, err)
 		}
-		a.recs, a.vals = append(a.recs, recs...), append(a.vals, vals...)
-	}
-	return a, nil
-}
-
-// maxChangedSince bounds the rows Adopt reads to learn which of its
-// records were written after the snapshot; past it, the transaction
-// reads them all again.
-const maxChangedSince = 2000
-
-// Adopt caches the records read ahead in tx, as Prefetch of their ids
-// would. Those written since the snapshot (a later sequence number: every
-// write of a record gives it one) are read again, in the transaction; when
-// many records were written since, all are.
-func (a *aheadRead) Adopt(ctx context.Context, wtx server.WriteTx) (bool, error) {
-	t, ok := wtx.(*writeTx)
-	if !ok || len(t.Pending()) > 0 || t.Seq < a.seq {
-		return false, nil
-	}
-	changed := map[string]bool{} // entity + "/" + id
-	if t.Seq != a.seq {
-		n := 0
-		for e := range a.ids {
-			st, err := t.stmt(ctx, "SELECT id FROM "+e.Name+" INDEXED BY "+e.Name+"_feed WHERE seq > ? LIMIT ?")
-			if err != nil {
-				return false, err
-			}
-			rows, err := st.QueryContext(ctx, a.seq, maxChangedSince+1)
-			if err != nil {
-				return false, err
-			}
-			for rows.Next() {
-				var id string
-				if err := rows.Scan(&id); err != nil {
-					rows.Close()
-					return false, err
-				}
-				changed[e.Name+"/"+id] = true
-				n++
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return false, err
-			}
-			if n > maxChangedSince {
-				return false, nil
-			}
-		}
-	}
-	for e, list := range a.ids {
-		var again []string
-		for _, id := range list {
-			if changed[e.Name+"/"+id] {
-				again = append(again, id)
-			} else {
-				t.ExpectAbsent(e.Name, id)
-			}
-		}
-		if len(again) > 0 {
-			if err := t.Prefetch(ctx, e, again); err != nil {
-				return false, err
-			}
-		}
-	}
-	for i, r := range a.recs {
-		if !changed[r.Entity.Name+"/"+r.ID] {
+		for i, r := range found {
 			t.Current(r)
-			t.Loaded(r, a.vals[i])
+			t.Loaded(r, raw[i].Vals)
 		}
 	}
-	return true, nil
+	return nil
 }
 
 // Put gives the record the next sequence number and queues it; queued
