@@ -243,12 +243,13 @@ type BandProbes struct {
 // hash, every value within 2 bits of each of its bands, so that every
 // stored hash within 8 bits of it (WindowDistance) that the rules of
 // Match allow is found, whichever of the two photos looks the other up.
-// The dHash is probed against stored dHashes, both content hashes (straight
-// and mirrored) and the trimmed ones against stored hashes of any kind, the windows only
-// against stored whole contents, and the turned contents against the
-// stored contents and centred windows. dHashes 9 or 10 bits apart are found most
-// of the time (see the recall figures in docs/benchmarks.md). Each band's
-// values are sorted, without repeats.
+// The dHash is probed against stored dHashes, both content hashes
+// (straight and mirrored) and the trimmed ones against stored hashes of
+// any kind, the windows only against stored whole contents, and the
+// turned contents against the stored contents and centred windows.
+// dHashes 9 or 10 bits apart are found most of the time (see the recall
+// figures in docs/benchmarks.md). Each band's values are sorted, without
+// repeats.
 func (f Fingerprint) Probes() BandProbes {
 	var p BandProbes
 	for _, kh := range f {
