@@ -80,7 +80,7 @@ func (r PhotoHashRow) Bands() [3]uint32 {
 // kind with band i in Any[i]; Full finds only the rows of kind 1
 // (imageproc.HashFull, a picture's whole content) with band i in Full[i];
 // Centre finds only the rows of the kinds of a whole content and its
-// centred windows (imageproc.CentredKinds: 1, 2, 18, 42) with band i in
+// centred windows (imageproc.CentredKinds: 1, 2, 3, 4) with band i in
 // Centre[i].
 type HashProbes struct {
 	DHash, Any, Full, Centre [3][]uint32

@@ -34,8 +34,8 @@ func bestMatch(fp, other Fingerprint) (Match, bool) {
 func TestFingerprintMatches(t *testing.T) {
 	scene := testimg.Scene(31, 800, 600)
 	orig := FingerprintOf(scene)
-	if n := len(orig); n != 1+2*(1+len(windows))+len(turns) || len(stored(orig)) != 51 {
-		t.Fatalf("fingerprint of %d hashes, %d indexed; want 103 and 51", n, len(stored(orig)))
+	if n := len(orig); n != 1+2*(1+len(windows))+len(turns)+len(trims) || len(stored(orig)) != 51 {
+		t.Fatalf("fingerprint of %d hashes, %d indexed; want 107 and 51", n, len(stored(orig)))
 	}
 	for _, tc := range []struct {
 		name     string
@@ -85,7 +85,7 @@ func TestStraightenedMatches(t *testing.T) {
 // TestMatchRules: a dHash is compared only with a dHash, a window only with
 // a whole content, and distances beyond the limits do not match.
 func TestMatchRules(t *testing.T) {
-	fp := Fingerprint{{HashDHash, 0}, {HashFull, 0}, {HashFull + 1, 0xff}, {HashMirrored + HashFull, 0xffff}, {HashTurned + 1, 0xff00_0000}}
+	fp := Fingerprint{{HashDHash, 0}, {HashFull, 0}, {HashFull + 1, 0xff}, {HashMirrored + HashFull, 0xffff}, {HashTurned + 1, 0xff00_0000}, {HashTrimmed + 2, 0xff << 48}}
 	for _, tc := range []struct {
 		name string
 		kind int
@@ -104,9 +104,12 @@ func TestMatchRules(t *testing.T) {
 		{"window with a stored window, content too far", HashFull + 7, 0x1ff << 20, Match{}, false},
 		{"content beyond the limit", HashFull, 1<<(WindowDistance+1) - 1 | 0xff<<40, Match{}, false},
 		{"turned with content", HashFull, 0xff00_0001, Match{Distance: 1, Cropped: true}, true},
-		{"turned with a centred window", 18, 0xff00_0000, Match{Distance: 0, Cropped: true}, true},
+		{"turned with a centred window", 3, 0xff00_0000, Match{Distance: 0, Cropped: true}, true},
 		{"turned with another window is not compared", 17, 0xff00_0000, Match{Distance: 8, Cropped: true}, true},
 		{"turned with another window, content too far", 17, 0xff00_0000 | 0x1ff<<40, Match{}, false},
+		{"trimmed with a stored window", 30, 0xff<<48 | 0b1, Match{Distance: 1, Cropped: true}, true},
+		{"trimmed with content", HashFull, 0xff<<48 | 0b11, Match{Distance: 2, Cropped: true}, true},
+		{"trimmed beyond the limit", 30, 0xff<<48 | 0x1ff<<8, Match{}, false},
 	} {
 		m, ok := fp.Match(tc.kind, tc.hash)
 		if ok != tc.ok || (ok && m != tc.want) {
@@ -115,8 +118,8 @@ func TestMatchRules(t *testing.T) {
 	}
 	p := Fingerprint{{HashDHash, 0x8000_0000_0000_0000}, {HashFull, 0x0001_0002_0003_0004}, {HashFull + 1, 0xf0f0_f0f0_f0f0_f0f0},
 		{HashTurned, 0x0001_0002_0003_0004}}.Probes()
-	if !slices.Equal(CentredKinds, []int{1, 2, 18, 42}) {
-		t.Errorf("centred kinds %v, want 1, 2, 18, 42 (the stores' partial indexes name them)", CentredKinds)
+	if !slices.Equal(CentredKinds, []int{1, 2, 3, 4}) {
+		t.Errorf("centred kinds %v, want 1, 2, 3, 4 (the stores' partial indexes name them)", CentredKinds)
 	}
 	within2 := func(n int) int { return 1 + n + n*(n-1)/2 }
 	content, window := Bands(0x0001_0002_0003_0004), Bands(0xf0f0_f0f0_f0f0_f0f0)
@@ -133,6 +136,14 @@ func TestMatchRules(t *testing.T) {
 		}
 		if len(p.DHash[band]) != within2(n) || !slices.IsSorted(p.DHash[band]) {
 			t.Errorf("dHash probes of band %d: %d values, want %d, sorted", band, len(p.DHash[band]), within2(n))
+		}
+	}
+	// A trimmed content is probed as the content, against every kind.
+	trimmed := Fingerprint{{HashTrimmed + 3, 0x0001_0002_0003_0004}}.Probes()
+	for band := range bandBits {
+		if !slices.Equal(trimmed.Any[band], p.Any[band]) || len(trimmed.Full[band]) > 0 || len(trimmed.Centre[band]) > 0 || len(trimmed.DHash[band]) > 0 {
+			t.Errorf("trimmed probes of band %d: %d of any kind, %d, %d, %d; want the content's, of any kind only",
+				band, len(trimmed.Any[band]), len(trimmed.Full[band]), len(trimmed.Centre[band]), len(trimmed.DHash[band]))
 		}
 	}
 	if last := p.DHash[0][len(p.DHash[0])-1]; last != 1<<21|1<<20|1<<19 {

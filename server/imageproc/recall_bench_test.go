@@ -57,6 +57,14 @@ var reuseTransforms = []reuseTransform{
 	{"screenshot_jpeg", func(img image.Image, rng *rand.Rand) image.Image {
 		return testimg.Reencode(testimg.Screenshot(img, 720, 1560), 70)
 	}},
+	// Last, so that the others draw the same parameters as before it.
+	{"crop_corner", func(img image.Image, rng *rand.Rand) image.Image {
+		// 10–25% from each of two adjacent edges (a date stamp's corner).
+		var cut [4]float64
+		k := rng.IntN(4)
+		cut[k], cut[(k+1)%4] = 0.10+0.15*rng.Float64(), 0.10+0.15*rng.Float64()
+		return testimg.Reencode(testimg.Crop(img, cut[0], cut[1], cut[2], cut[3]), 85)
+	}},
 }
 
 func sign(rng *rand.Rand) float64 {

@@ -85,7 +85,7 @@ func (d *Dialect) PhotoHashCandidates(ctx context.Context, r Reader, p server.Ha
 	for _, set := range []struct {
 		probes *[3][]uint32
 		kind   string
-	}{{&p.Any, ""}, {&p.DHash, " AND h.kind = 0"}, {&p.Full, " AND h.kind = 1"}, {&p.Centre, " AND h.kind IN (1, 2, 18, 42)"}} {
+	}{{&p.Any, ""}, {&p.DHash, " AND h.kind = 0"}, {&p.Full, " AND h.kind = 1"}, {&p.Centre, " AND h.kind IN (1, 2, 3, 4)"}} {
 		for band, vs := range set.probes {
 			if len(vs) == 0 {
 				continue

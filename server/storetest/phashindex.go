@@ -14,7 +14,7 @@ import (
 // testPhotoHashIndex: fingerprint rows are replaced per photo, read back
 // whole with their mirror hashes, and found by any of their three bands
 // (never by the mirror's; by the kind-0 bands alone for dHash probes, the
-// kind-1 bands alone for full probes, those of kinds 1, 2, 18 and 42 for
+// kind-1 bands alone for full probes, those of kinds 1, 2, 3 and 4 for
 // centre probes; among thousands of probed values);
 // LivePhotoSites keeps the processed live photos, in every county; photos
 // with a phash and no rows are listed for indexing.
@@ -61,7 +61,7 @@ func testPhotoHashIndex(t *testing.T, open Opener) {
 	put(ph[0], []server.PhotoHashRow{{Kind: 0, Hash: 1}}) // replaced next
 	put(ph[0], []server.PhotoHashRow{{Kind: 0, Hash: h}, {Kind: 1, Hash: high, Mirror: 0xabcd_0000_0000_0001, HasMirror: true}})
 	// Photo 1: its content, only band 2 equal to h (bits 3k+2); a centred
-	// window (kind 18) and another (kind 3) with the same hash.
+	// window (kind 3) and another (kind 18) with the same hash.
 	const c = 0x5a5a_5a5a_5a5a_5a5a
 	put(ph[1], []server.PhotoHashRow{{Kind: 1, Hash: h ^ 0b11011}, {Kind: 3, Hash: c}, {Kind: 18, Hash: c}})
 	put(ph[2], []server.PhotoHashRow{{Kind: 0, Hash: h}})
@@ -132,7 +132,7 @@ func testPhotoHashIndex(t *testing.T, open Opener) {
 		{"dHash probes: kind 1 is not found", server.HashProbes{DHash: [3][]uint32{{hb[0]}, {hb[1]}, {hb[2]}}}, nil},
 		{"both sets", server.HashProbes{Any: [3][]uint32{{bands[0]}}, Full: [3][]uint32{{hb[0]}}}, []string{k0(0), k0(2), k0(3), k1(0)}},
 		{"any probes: every kind", server.HashProbes{Any: [3][]uint32{1: {cb[1]}}}, []string{ph[1] + " 3", ph[1] + " 18"}},
-		{"centre probes: a centred window", server.HashProbes{Centre: [3][]uint32{{cb[0]}}}, []string{ph[1] + " 18"}},
+		{"centre probes: a centred window", server.HashProbes{Centre: [3][]uint32{{cb[0]}}}, []string{ph[1] + " 3"}},
 		{"centre probes: a content", server.HashProbes{Centre: [3][]uint32{{hb[0]}}}, []string{k1(0)}},
 		{"centre probes: not kind 0", server.HashProbes{Centre: [3][]uint32{2: {bands[2]}}}, []string{k1(1)}},
 		{"three sets", server.HashProbes{DHash: [3][]uint32{1: {bands[1]}}, Full: [3][]uint32{1: {hb[1]}}, Any: [3][]uint32{{7}}}, []string{k0(0), k0(2), k0(3), k1(0)}},
