@@ -216,26 +216,37 @@ func (s *Syncer) PullPage(ctx context.Context, p *Principal, cursor string, limi
 	case limit < 0 || limit > MaxPullLimit:
 		return nil, Errorf(syncproto.CodeBadRequest, "limit 应在 1 到 %d 之间", MaxPullLimit)
 	}
-	pg := &PullPage{ServerHLC: s.ServerHLC()}
-	last := c.Seq
-	if form == FormCompact {
-		if pg.Compact, err = s.Store.CompactChanges(ctx, p.Scope(), c.Seq, limit); err != nil {
-			return nil, err
+	scopeOf := p.Scope()
+	read := func(ctx context.Context, after int64) (*pageRows, error) {
+		return s.readPage(ctx, scopeOf, after, limit, form)
+	}
+	key := pageKey{device: p.DeviceID, user: p.UserID, scope: scope, epoch: s.Store.Epoch(), after: c.Seq, limit: limit, form: form}
+	var rows *pageRows
+	if pa := s.ahead.take(key); pa != nil {
+		select {
+		case <-pa.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
-		pg.HasMore = pg.Compact.More
-		if pg.Compact.Count > 0 {
-			last = pg.Compact.LastSeq
-		}
-	} else {
-		if pg.Changes, pg.HasMore, err = s.Store.WireChanges(ctx, p.Scope(), c.Seq, limit, form == FormGrouped); err != nil {
-			return nil, err
-		}
-		if n := len(pg.Changes); n > 0 {
-			if last, err = wireSeq(pg.Changes[n-1]); err != nil {
-				return nil, err
-			}
+		// Only a page with more after it is taken: the answer that ends a
+		// sequence (has_more false) is read when asked, so that it holds
+		// every write committed before the request.
+		if pa.rows != nil && pa.rows.more {
+			rows = pa.rows
 		}
 	}
+	if rows == nil {
+		if rows, err = read(ctx, c.Seq); err != nil {
+			return nil, err
+		}
+	}
+	if rows.more && p.DeviceID != "" {
+		next := key
+		next.after = rows.last
+		s.ahead.start(next, func(ctx context.Context) (*pageRows, error) { return read(ctx, next.after) })
+	}
+	pg := &PullPage{ServerHLC: s.ServerHLC(), Changes: rows.changes, Compact: rows.compact, HasMore: rows.more}
+	last := rows.last
 	if p.DeviceID != "" && s.pullMarkDue(p.DeviceID, pg.HasMore) {
 		if err := s.Store.MarkPulled(ctx, p.DeviceID, c.Seq, s.Now()); err != nil {
 			return nil, err
@@ -243,6 +254,32 @@ func (s *Syncer) PullPage(ctx context.Context, p *Principal, cursor string, limi
 	}
 	pg.Cursor = Cursor{Seq: last, Scope: scope, Epoch: s.Store.Epoch()}.Encode()
 	return pg, nil
+}
+
+// readPage reads a pull page from the store: the records in scope after
+// seq after, at most limit, in form.
+func (s *Syncer) readPage(ctx context.Context, scope Scope, after int64, limit int, form PullForm) (*pageRows, error) {
+	rows := &pageRows{last: after}
+	var err error
+	if form == FormCompact {
+		if rows.compact, err = s.Store.CompactChanges(ctx, scope, after, limit); err != nil {
+			return nil, err
+		}
+		rows.more = rows.compact.More
+		if rows.compact.Count > 0 {
+			rows.last = rows.compact.LastSeq
+		}
+		return rows, nil
+	}
+	if rows.changes, rows.more, err = s.Store.WireChanges(ctx, scope, after, limit, form == FormGrouped); err != nil {
+		return nil, err
+	}
+	if n := len(rows.changes); n > 0 {
+		if rows.last, err = wireSeq(rows.changes[n-1]); err != nil {
+			return nil, err
+		}
+	}
+	return rows, nil
 }
 
 // pullMarkEvery is how often the pages in the middle of a pull sequence

@@ -42,6 +42,7 @@ type Syncer struct {
 
 	checklists checklistCache // parsed checklist items (completeness.go)
 	pullMarks  sync.Map       // device id → time.Time of its last stored pull mark (pull.go)
+	ahead      pullAhead      // pages read ahead (pullahead.go)
 }
 
 // NewSyncer returns a Syncer with the default limits.

@@ -21,8 +21,10 @@ var feedCases = []testCase{
 	{"PagesWithMoreAndLimit", testPaging},
 	{"FailedUpdateLeavesNoTrace", testRollback},
 	{"CompleteUnderConcurrentWriters", testConcurrentFeed},
+	{"CompleteThroughSyncerUnderConcurrentWriters", testConcurrentPull},
 	{"ConvergesUnderConcurrentUpdates", testConcurrentUpdates},
 	{"PullThroughSyncer", testPull},
+	{"LastPageHoldsEarlierWrites", testLastPageFresh},
 	{"HighHLC", testHighHLC},
 	{"Epoch", testEpoch},
 }
@@ -181,7 +183,20 @@ func testRollback(t *testing.T, open Opener) {
 // testConcurrentFeed: several devices push at once while a reader pages
 // the feed as fast as it can. Each record is created once, so the reader
 // must see each exactly once, in increasing seq order across pages.
-func testConcurrentFeed(t *testing.T, open Opener) {
+func testConcurrentFeed(t *testing.T, open Opener) { concurrentFeed(t, open, false) }
+
+// testConcurrentPull is testConcurrentFeed with the reader a device
+// pulling through the Syncer (whose pages are read ahead while the
+// device reads the one before).
+func testConcurrentPull(t *testing.T, open Opener) { concurrentFeed(t, open, true) }
+
+// feedItem is a change as the concurrent readers check it.
+type feedItem struct {
+	ID  string
+	Seq int64
+}
+
+func concurrentFeed(t *testing.T, open Opener, syncer bool) {
 	e := seeded(t, open)
 	const writers, batches, perBatch = 4, 15, 5
 	devs := make([]*device, writers)
@@ -227,8 +242,35 @@ func testConcurrentFeed(t *testing.T, open Opener) {
 
 	seen := map[string]int64{}
 	after := start
-	read := func() bool { // one page; reports whether the reader is at the end
+	page := func() ([]feedItem, bool, error) {
 		recs, more, err := e.st.Changes(ctx, scope, after, 7)
+		out := make([]feedItem, len(recs))
+		for i, r := range recs {
+			out[i] = feedItem{ID: r.ID, Seq: r.Seq}
+		}
+		return out, more, err
+	}
+	if syncer {
+		reader := e.inspector(xinfu)
+		// The reader starts at the feed position the others start from.
+		cursor := server.Cursor{Seq: start, Scope: server.ScopeFingerprint(reader.p), Epoch: e.st.Epoch()}.Encode()
+		page = func() ([]feedItem, bool, error) {
+			resp, err := e.s.Pull(ctx, reader.p, cursor, 7, server.FormFields)
+			if err != nil {
+				return nil, true, err
+			}
+			cursor = resp.Cursor
+			var out []feedItem
+			for _, c := range resp.Changes {
+				if c.Entity == syncproto.EntityVehicleCheck {
+					out = append(out, feedItem{ID: c.ID, Seq: c.Seq})
+				}
+			}
+			return out, resp.HasMore, nil
+		}
+	}
+	read := func() bool { // one page; reports whether the reader is at the end
+		recs, more, err := page()
 		if err != nil {
 			errs <- err
 			return true
@@ -314,6 +356,38 @@ func testPull(t *testing.T, open Opener) {
 			if dv.Health.LastPullAt == nil || !dv.Health.LastPullAt.Equal(t0) || dv.Health.LastAckSeq <= 0 {
 				t.Errorf("device health %+v", dv.Health)
 			}
+		}
+	}
+}
+
+// testLastPageHoldsEarlierWrites: the page that ends a pull sequence
+// holds every write committed before it was asked for, even though the
+// Syncer reads the next page ahead while the device reads the one before.
+func testLastPageFresh(t *testing.T, open Opener) {
+	e := seeded(t, open)
+	d := e.inspector(xinfu)
+	n := len(e.feed(server.Scope{Counties: []string{xinfu}}, 0, 1000))
+	for _, form := range []server.PullForm{server.FormFields, server.FormCompact} {
+		limit := n - 1 // the rest, one record, is the last page, read ahead
+		first, err := e.s.Pull(e.ctx, d.p, "", limit, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(first.Changes) != limit || !first.HasMore {
+			t.Fatalf("form %v: first page %d changes, more %v; want %d and more", form, len(first.Changes), first.HasMore, limit)
+		}
+		site := d.site(xinfu, fmt.Sprintf("新址 %v", form))
+		n++
+		last, err := e.s.Pull(e.ctx, d.p, first.Cursor, limit, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, c := range last.Changes {
+			found = found || c.ID == site
+		}
+		if !found || last.HasMore {
+			t.Errorf("form %v: the last page (%d changes, more %v) lacks the site written before it was asked for", form, len(last.Changes), last.HasMore)
 		}
 	}
 }
