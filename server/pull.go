@@ -110,6 +110,13 @@ type PullPage struct {
 	Cursor    string
 	HasMore   bool
 	ServerHLC string
+	// Encoded, when set, is the page's JSON (AppendJSON) already encoded
+	// in the content encoding Encoding: a page read ahead was encoded in
+	// the background, as PullQuery.Encoding asked.
+	Encoded  []byte
+	Encoding string
+
+	lastSeq int64 // the feed position the cursor holds
 }
 
 // Len is the number of records in the page.
@@ -197,11 +204,27 @@ func (pg *PullPage) Size() int {
 	return n
 }
 
-// PullPage returns the changes visible to p after cursor, at most limit of
-// them, in the given form. Errors: bad_request (malformed cursor or
+// PullQuery is what a pull asks for.
+type PullQuery struct {
+	// Cursor is where the page starts ("" the start of the feed); Limit
+	// the most records it holds (0 is DefaultPullLimit); Form its wire
+	// form.
+	Cursor string
+	Limit  int
+	Form   PullForm
+	// Encoding is the content encoding the caller sends the page in
+	// ("gzip", or "" for none). The page read ahead for the caller's next
+	// request is encoded ahead in it (Syncer.EncodePage), on the
+	// assumption that the next request asks the same.
+	Encoding string
+}
+
+// PullPage returns the changes visible to p after q.Cursor, at most
+// q.Limit of them, in q.Form. Errors: bad_request (malformed cursor or
 // limit), resync_required (the cursor is from another database or another
 // scope).
-func (s *Syncer) PullPage(ctx context.Context, p *Principal, cursor string, limit int, form PullForm) (*PullPage, error) {
+func (s *Syncer) PullPage(ctx context.Context, p *Principal, q PullQuery) (*PullPage, error) {
+	cursor, limit, form := q.Cursor, q.Limit, q.Form
 	c, err := DecodeCursor(cursor)
 	if err != nil {
 		return nil, err
@@ -220,8 +243,8 @@ func (s *Syncer) PullPage(ctx context.Context, p *Principal, cursor string, limi
 	read := func(ctx context.Context, after int64) (*pageRows, error) {
 		return s.readPage(ctx, scopeOf, after, limit, form)
 	}
-	key := pageKey{device: p.DeviceID, user: p.UserID, scope: scope, epoch: s.Store.Epoch(), after: c.Seq, limit: limit, form: form}
-	var rows *pageRows
+	key := pageKey{device: p.DeviceID, user: p.UserID, scope: scope, epoch: s.Store.Epoch(), after: c.Seq, limit: limit, form: form, encoding: q.Encoding}
+	var pg *PullPage
 	if pa := s.ahead.take(key); pa != nil {
 		select {
 		case <-pa.done:
@@ -231,29 +254,45 @@ func (s *Syncer) PullPage(ctx context.Context, p *Principal, cursor string, limi
 		// Only a page with more after it is taken: the answer that ends a
 		// sequence (has_more false) is read when asked, so that it holds
 		// every write committed before the request.
-		if pa.rows != nil && pa.rows.more {
-			rows = pa.rows
+		if pa.page != nil && pa.page.HasMore {
+			pg = pa.page
 		}
 	}
-	if rows == nil {
-		if rows, err = read(ctx, c.Seq); err != nil {
+	if pg == nil {
+		rows, err := read(ctx, c.Seq)
+		if err != nil {
 			return nil, err
 		}
+		pg = s.newPage(rows, scope)
 	}
-	if rows.more && p.DeviceID != "" {
+	if pg.HasMore && p.DeviceID != "" {
 		next := key
-		next.after = rows.last
-		s.ahead.start(next, func(ctx context.Context) (*pageRows, error) { return read(ctx, next.after) })
+		next.after = pg.lastSeq
+		s.ahead.start(next, func(ctx context.Context) (*PullPage, error) {
+			rows, err := read(ctx, next.after)
+			if err != nil {
+				return nil, err
+			}
+			pg := s.newPage(rows, scope)
+			if next.encoding != "" && s.EncodePage != nil {
+				pg.Encoded = s.EncodePage(pg, next.encoding)
+				pg.Encoding = next.encoding
+			}
+			return pg, nil
+		})
 	}
-	pg := &PullPage{ServerHLC: s.ServerHLC(), Changes: rows.changes, Compact: rows.compact, HasMore: rows.more}
-	last := rows.last
 	if p.DeviceID != "" && s.pullMarkDue(p.DeviceID, pg.HasMore) {
 		if err := s.Store.MarkPulled(ctx, p.DeviceID, c.Seq, s.Now()); err != nil {
 			return nil, err
 		}
 	}
-	pg.Cursor = Cursor{Seq: last, Scope: scope, Epoch: s.Store.Epoch()}.Encode()
 	return pg, nil
+}
+
+// newPage makes the answer to a pull of scope from rows.
+func (s *Syncer) newPage(rows *pageRows, scope string) *PullPage {
+	return &PullPage{ServerHLC: s.ServerHLC(), Changes: rows.changes, Compact: rows.compact, HasMore: rows.more,
+		Cursor: Cursor{Seq: rows.last, Scope: scope, Epoch: s.Store.Epoch()}.Encode(), lastSeq: rows.last}
 }
 
 // readPage reads a pull page from the store: the records in scope after
@@ -316,7 +355,7 @@ func wireSeq(ch json.RawMessage) (int64, error) {
 
 // Pull is PullPage decoded, for callers in the server's own process.
 func (s *Syncer) Pull(ctx context.Context, p *Principal, cursor string, limit int, form PullForm) (*syncproto.PullResponse, error) {
-	pg, err := s.PullPage(ctx, p, cursor, limit, form)
+	pg, err := s.PullPage(ctx, p, PullQuery{Cursor: cursor, Limit: limit, Form: form})
 	if err != nil {
 		return nil, err
 	}

@@ -26,8 +26,12 @@ import (
 // for, so that a device that pulled to the end has every change committed
 // before its last request, as without read-ahead.
 //
+// The page read ahead is also encoded ahead (Syncer.EncodePage) in the
+// content encoding of the request before it (gzip, for the phones), so
+// that answering it is a write of bytes already compressed.
+//
 // A page read ahead is kept only for the device, user, scope, cursor,
-// limit and form of the request it answers, and only until it is asked
+// limit, form and encoding of the request it answers, and only until it is asked
 // for or pullAheadKeep has passed; at most pullAheadSlots are read or kept
 // at a time, so that under load the server does no more than the devices
 // ask.
@@ -44,6 +48,7 @@ type pageKey struct {
 	after                      int64
 	limit                      int
 	form                       PullForm
+	encoding                   string
 }
 
 // pageRows is a pull page as the store answered it.
@@ -57,8 +62,8 @@ type pageRows struct {
 // pageAhead is a page being read, or read, ahead.
 type pageAhead struct {
 	key   pageKey
-	done  chan struct{} // closed once rows and err are set
-	rows  *pageRows
+	done  chan struct{} // closed once page and err are set
+	page  *PullPage
 	err   error
 	taken chan struct{} // closed when a request takes it or another replaces it
 }
@@ -86,7 +91,7 @@ func (a *pullAhead) take(key pageKey) *pageAhead {
 
 // start reads the page of key ahead with read, unless every slot is taken.
 // A slot is held until the page is taken, replaced, or pullAheadKeep old.
-func (a *pullAhead) start(key pageKey, read func(context.Context) (*pageRows, error)) {
+func (a *pullAhead) start(key pageKey, read func(context.Context) (*PullPage, error)) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.slots == nil {
@@ -107,7 +112,7 @@ func (a *pullAhead) start(key pageKey, read func(context.Context) (*pageRows, er
 		defer func() { <-a.slots }()
 		ctx, cancel := context.WithTimeout(context.Background(), pullAheadKeep)
 		defer cancel()
-		pa.rows, pa.err = read(ctx)
+		pa.page, pa.err = read(ctx)
 		close(pa.done)
 		select {
 		case <-pa.taken:

@@ -62,6 +62,8 @@ func New(syncer *server.Syncer, au *auth.Service, st server.Store, log *slog.Log
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 64 << 10
 	}
+	// Pages read ahead are gzipped ahead too.
+	syncer.EncodePage = encodePage
 	gm := newGateMetrics(reg)
 	a := &API{syncer: syncer, auth: au, store: st, log: log, cfg: cfg, metrics: newMetrics(reg), ready: ready,
 		pulls:  newGate("pull", cfg.Pull, GateConfig{Wait: defaultPullWait}, gm),
@@ -210,11 +212,19 @@ func (a *API) pull(c echo.Context) error {
 	default:
 		return server.Errorf(syncproto.CodeBadRequest, "form 只能是 compact 或不填")
 	}
-	page, err := a.syncer.PullPage(c.Request().Context(), principalOf(c), c.QueryParam("cursor"), limit, form)
+	q := server.PullQuery{Cursor: c.QueryParam("cursor"), Limit: limit, Form: form}
+	if acceptsGzip(c.Request().Header.Get(echo.HeaderAcceptEncoding)) {
+		q.Encoding = "gzip"
+	}
+	page, err := a.syncer.PullPage(c.Request().Context(), principalOf(c), q)
 	if err != nil {
 		return err
 	}
 	a.metrics.pulled.Add(float64(page.Len()))
+	if page.Encoded != nil && page.Encoding == q.Encoding {
+		c.Response().Header().Set(echo.HeaderContentEncoding, page.Encoding)
+		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, page.Encoded)
+	}
 	return writePage(c, page.AppendJSON)
 }
 

@@ -1,8 +1,13 @@
 package api_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/json"
+	"io"
 	"net/http"
+	"slices"
 	"testing"
 
 	"github.com/xinzhou-eco/fieldsync/server/api"
@@ -43,5 +48,87 @@ func TestCompressHoldsNothingWhileWaiting(t *testing.T) {
 	me.wantStatus(t, 200)
 	if me.Header.Get("Content-Encoding") != "" || me.Header.Get("Content-Type") != "application/json" {
 		t.Errorf("/me: Content-Encoding %q, Content-Type %q; want plain JSON", me.Header.Get("Content-Encoding"), me.Header.Get("Content-Type"))
+	}
+}
+
+// TestPullPagesGzippedAhead: the pages a device pulls one after the other
+// (read ahead, and gzipped ahead for a device that accepts gzip) come as
+// each request asks: gzip with Content-Encoding when it accepts gzip,
+// plain JSON when it does not, whatever the request before asked; both
+// hold the same records as a sequence pulled plain.
+func TestPullPagesGzippedAhead(t *testing.T) {
+	srv := apptest.Start(t)
+	c := srv.Login(apptest.Inspector)
+	access, _ := c.Tokens()
+	type page struct {
+		ids     []string
+		cursor  string
+		hasMore bool
+	}
+	get := func(cursor string, gzipped bool) page {
+		t.Helper()
+		h := map[string]string{"Accept-Encoding": "identity"}
+		if gzipped {
+			h["Accept-Encoding"] = "gzip"
+		}
+		r := send(t, srv, request{method: http.MethodGet, path: syncproto.PathPull + "?limit=40&form=compact&cursor=" + cursor, token: access, header: h})
+		r.wantStatus(t, 200)
+		body := r.Body
+		if enc := r.Header.Get("Content-Encoding"); (enc == "gzip") != gzipped || (enc != "" && enc != "gzip") {
+			t.Fatalf("asked gzip %v, got Content-Encoding %q", gzipped, enc)
+		}
+		if gzipped {
+			zr, err := gzip.NewReader(bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if body, err = io.ReadAll(zr); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var cp syncproto.CompactPage
+		if err := json.Unmarshal(body, &cp); err != nil {
+			t.Fatalf("page after %q: %v", cursor, err)
+		}
+		pr, err := cp.Response()
+		if err != nil {
+			t.Fatal(err)
+		}
+		pg := page{cursor: pr.Cursor, hasMore: pr.HasMore}
+		for _, ch := range pr.Changes {
+			pg.ids = append(pg.ids, ch.Entity+"/"+ch.ID)
+		}
+		return pg
+	}
+	sequence := func(gzipped func(i int) bool) []page {
+		var out []page
+		cursor := ""
+		for i := 0; ; i++ {
+			pg := get(cursor, gzipped(i))
+			out = append(out, pg)
+			if !pg.hasMore {
+				return out
+			}
+			cursor = pg.cursor
+		}
+	}
+	plain := sequence(func(int) bool { return false })
+	if len(plain) < 4 {
+		t.Fatalf("the demo slice is %d pages of 40; want at least 4", len(plain))
+	}
+	for name, gz := range map[string]func(int) bool{
+		"gzip":                        func(int) bool { return true },
+		"alternating":                 func(i int) bool { return i%2 == 0 },
+		"gzip, then plain, then gzip": func(i int) bool { return i < 2 || i > 3 },
+	} {
+		got := sequence(gz)
+		if len(got) != len(plain) {
+			t.Fatalf("%s: %d pages, plain %d", name, len(got), len(plain))
+		}
+		for i := range got {
+			if !slices.Equal(got[i].ids, plain[i].ids) || got[i].cursor != plain[i].cursor {
+				t.Fatalf("%s: page %d holds %d records (cursor %s), plain %d (cursor %s)", name, i+1, len(got[i].ids), got[i].cursor, len(plain[i].ids), plain[i].cursor)
+			}
+		}
 	}
 }

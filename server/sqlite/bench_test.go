@@ -377,7 +377,7 @@ func BenchmarkPullPage(b *testing.B) {
 	b.Run("syncer/compact", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			pg, err := s.PullPage(ctx, p, cursor, benchBatch, server.FormCompact)
+			pg, err := s.PullPage(ctx, p, server.PullQuery{Cursor: cursor, Limit: benchBatch, Form: server.FormCompact})
 			if err != nil || pg.Len() != benchBatch {
 				b.Fatal(err)
 			}

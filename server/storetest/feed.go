@@ -25,6 +25,7 @@ var feedCases = []testCase{
 	{"ConvergesUnderConcurrentUpdates", testConcurrentUpdates},
 	{"PullThroughSyncer", testPull},
 	{"LastPageHoldsEarlierWrites", testLastPageFresh},
+	{"PagesReadAheadEncodedAhead", testEncodedAhead},
 	{"HighHLC", testHighHLC},
 	{"Epoch", testEpoch},
 }
@@ -389,6 +390,68 @@ func testLastPageFresh(t *testing.T, open Opener) {
 		if !found || last.HasMore {
 			t.Errorf("form %v: the last page (%d changes, more %v) lacks the site written before it was asked for", form, len(last.Changes), last.HasMore)
 		}
+	}
+}
+
+// testEncodedAhead: a page read ahead comes encoded (Syncer.EncodePage) in
+// the encoding the request before it asked for, and only to a request
+// that asks for the same; the page asked for first, and the last page,
+// are read when asked and come plain.
+func testEncodedAhead(t *testing.T, open Opener) {
+	e := seeded(t, open)
+	d := e.inspector(xinfu)
+	n := len(e.feed(server.Scope{Counties: []string{xinfu}}, 0, 1000))
+	e.s.EncodePage = func(pg *server.PullPage, encoding string) []byte {
+		if encoding != "x-test" {
+			return nil
+		}
+		return append([]byte("x-test:"), pg.AppendJSON(nil)...)
+	}
+	limit := n/4 + 1 // four pages, the last one short
+	pull := func(cursor, encoding string) *server.PullPage {
+		t.Helper()
+		pg, err := e.s.PullPage(e.ctx, d.p, server.PullQuery{Cursor: cursor, Limit: limit, Form: server.FormCompact, Encoding: encoding})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pg
+	}
+	seen := 0
+	var pages []*server.PullPage
+	cursor := ""
+	// The second and third pages are read ahead for a request that asks
+	// x-test; the fourth was read ahead in x-test too, but is asked for
+	// plain (and is the last).
+	for i, enc := range []string{"x-test", "x-test", "x-test", ""} {
+		pg := pull(cursor, enc)
+		pages = append(pages, pg)
+		seen += pg.Len()
+		cursor = pg.Cursor
+		if pg.HasMore != (i < 3) {
+			t.Fatalf("page %d: has_more %v", i+1, pg.HasMore)
+		}
+	}
+	if seen != n {
+		t.Fatalf("four pages of %d records hold %d, want %d", limit, seen, n)
+	}
+	for i, pg := range pages {
+		want := i == 1 || i == 2
+		if !want {
+			if pg.Encoded != nil || pg.Encoding != "" {
+				t.Errorf("page %d: encoded %q ahead; want it plain", i+1, pg.Encoding)
+			}
+			continue
+		}
+		if pg.Encoding != "x-test" || string(pg.Encoded) != "x-test:"+string(pg.AppendJSON(nil)) {
+			t.Errorf("page %d: encoding %q, %d bytes; want x-test and the page's own JSON", i+1, pg.Encoding, len(pg.Encoded))
+		}
+	}
+	// A page read ahead in x-test does not answer a request that asks
+	// for none: it is read again, plain.
+	first := pull("", "x-test")
+	second := pull(first.Cursor, "")
+	if second.Encoded != nil || second.Cursor != pages[1].Cursor || second.Len() != pages[1].Len() {
+		t.Errorf("second page asked plain: encoded %q (%d bytes), %d records; want plain, the same %d records", second.Encoding, len(second.Encoded), second.Len(), pages[1].Len())
 	}
 }
 
