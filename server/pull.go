@@ -110,10 +110,12 @@ type PullPage struct {
 	Cursor    string
 	HasMore   bool
 	ServerHLC string
-	// Encoded, when set, is the page's JSON (AppendJSON) already encoded
-	// in the content encoding Encoding: a page read ahead was encoded in
-	// the background, as PullQuery.Encoding asked.
-	Encoded  []byte
+	// Encoded, when set, is what Syncer.EncodePage made of the page's
+	// JSON up to its server_hlc (AppendHead) in the content encoding
+	// Encoding: a page read ahead is encoded in the background, as
+	// PullQuery.Encoding asked, and finished with AppendTail, whose
+	// server_hlc is the answer's.
+	Encoded  any
 	Encoding string
 
 	lastSeq int64 // the feed position the cursor holds
@@ -128,8 +130,14 @@ func (pg *PullPage) Len() int {
 }
 
 // AppendJSON appends the page as the JSON of a syncproto.PullResponse, or
-// of a syncproto.CompactPage.
+// of a syncproto.CompactPage: AppendHead, then AppendTail.
 func (pg *PullPage) AppendJSON(b []byte) []byte {
+	return pg.AppendTail(pg.AppendHead(b))
+}
+
+// AppendHead appends the page's JSON up to its server_hlc, which comes
+// last: everything but the server's clock at the answer.
+func (pg *PullPage) AppendHead(b []byte) []byte {
 	if cp := pg.Compact; cp != nil {
 		b = append(b, `{"records":{`...)
 		for i, e := range cp.Entities {
@@ -168,7 +176,12 @@ func (pg *PullPage) AppendJSON(b []byte) []byte {
 	b = strconv.AppendQuote(b, pg.Cursor) // base64url: nothing to escape
 	b = append(b, `,"has_more":`...)
 	b = strconv.AppendBool(b, pg.HasMore)
-	b = append(b, `,"server_hlc":`...)
+	return append(b, `,"server_hlc":`...)
+}
+
+// AppendTail appends what follows AppendHead: the server_hlc and the end
+// of the object.
+func (pg *PullPage) AppendTail(b []byte) []byte {
 	b = strconv.AppendQuote(b, pg.ServerHLC)
 	return append(b, '}')
 }
@@ -281,6 +294,9 @@ func (s *Syncer) PullPage(ctx context.Context, p *Principal, q PullQuery) (*Pull
 			return pg, nil
 		})
 	}
+	// The server's clock is read for the answer, read ahead or not, so
+	// that it is never behind an answer the device had before.
+	pg.ServerHLC = s.ServerHLC()
 	if p.DeviceID != "" && s.pullMarkDue(p.DeviceID, pg.HasMore) {
 		if err := s.Store.MarkPulled(ctx, p.DeviceID, c.Seq, s.Now()); err != nil {
 			return nil, err
@@ -289,9 +305,10 @@ func (s *Syncer) PullPage(ctx context.Context, p *Principal, q PullQuery) (*Pull
 	return pg, nil
 }
 
-// newPage makes the answer to a pull of scope from rows.
+// newPage makes the answer to a pull of scope from rows, all but its
+// ServerHLC.
 func (s *Syncer) newPage(rows *pageRows, scope string) *PullPage {
-	return &PullPage{ServerHLC: s.ServerHLC(), Changes: rows.changes, Compact: rows.compact, HasMore: rows.more,
+	return &PullPage{Changes: rows.changes, Compact: rows.compact, HasMore: rows.more,
 		Cursor: Cursor{Seq: rows.last, Scope: scope, Epoch: s.Store.Epoch()}.Encode(), lastSeq: rows.last}
 }
 

@@ -27,8 +27,9 @@ import (
 // before its last request, as without read-ahead.
 //
 // The page read ahead is also encoded ahead (Syncer.EncodePage) in the
-// content encoding of the request before it (gzip, for the phones), so
-// that answering it is a write of bytes already compressed.
+// content encoding of the request before it (gzip, for the phones), all
+// but its server_hlc, which is the server's clock at the answer: answering
+// it is a write of bytes already compressed.
 //
 // A page read ahead is kept only for the device, user, scope, cursor,
 // limit, form and encoding of the request it answers, and only until it is asked

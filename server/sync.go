@@ -39,10 +39,11 @@ type Syncer struct {
 	// PhotoReady, if set, is called after a commit with the ids of photo
 	// records whose bytes are stored and that need processing.
 	PhotoReady func(ids []string)
-	// EncodePage, if set, encodes a pull page's JSON in a content encoding
-	// (PullQuery.Encoding; nil if it has no such encoding), for the pages
-	// read ahead (pullahead.go).
-	EncodePage func(pg *PullPage, encoding string) []byte
+	// EncodePage, if set, encodes the head of a pull page's JSON
+	// (PullPage.AppendHead) in a content encoding (PullQuery.Encoding;
+	// nil if it has no such encoding), for the pages read ahead
+	// (pullahead.go); the caller that sends the page finishes it.
+	EncodePage func(pg *PullPage, encoding string) any
 
 	checklists checklistCache // parsed checklist items (completeness.go)
 	pullMarks  sync.Map       // device id → time.Time of its last stored pull mark (pull.go)

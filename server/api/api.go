@@ -221,9 +221,11 @@ func (a *API) pull(c echo.Context) error {
 		return err
 	}
 	a.metrics.pulled.Add(float64(page.Len()))
-	if page.Encoded != nil && page.Encoding == q.Encoding {
-		c.Response().Header().Set(echo.HeaderContentEncoding, page.Encoding)
-		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, page.Encoded)
+	if head, ok := page.Encoded.(*gzipHead); ok && page.Encoding == q.Encoding {
+		if member, ok := head.finish(page.AppendTail(nil)); ok {
+			c.Response().Header().Set(echo.HeaderContentEncoding, "gzip")
+			return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, member)
+		}
 	}
 	return writePage(c, page.AppendJSON)
 }

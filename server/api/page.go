@@ -2,6 +2,8 @@ package api
 
 import (
 	"bytes"
+	"encoding/binary"
+	"hash/crc32"
 	"net/http"
 	"sync"
 
@@ -44,16 +46,17 @@ func writePage(c echo.Context, fill func([]byte) []byte) error {
 	})
 }
 
-// encodePage is server.Syncer.EncodePage: a pull page's JSON gzipped as
-// compress would on the way out, for the pages read ahead; nil for any
-// other encoding.
-func encodePage(pg *server.PullPage, encoding string) []byte {
+// encodePage is server.Syncer.EncodePage: the head of a pull page's JSON
+// (all but its server_hlc) gzipped, for the pages read ahead; nil for any
+// encoding but gzip.
+func encodePage(pg *server.PullPage, encoding string) any {
 	if encoding != "gzip" {
 		return nil
 	}
-	var out bytes.Buffer
-	err := withPageBuffer(pg.AppendJSON, func(body []byte) error {
-		out.Grow(len(body)/4 + 64)
+	var head *gzipHead
+	err := withPageBuffer(pg.AppendHead, func(body []byte) error {
+		var out bytes.Buffer
+		out.Grow(len(body)/4 + 128)
 		zw := gzipWriters.Get().(*gzip.Writer)
 		gzipInUse.Add(1)
 		defer func() {
@@ -64,10 +67,39 @@ func encodePage(pg *server.PullPage, encoding string) []byte {
 		if _, err := zw.Write(body); err != nil {
 			return err
 		}
-		return zw.Close()
+		if err := zw.Flush(); err != nil {
+			return err
+		}
+		head = &gzipHead{z: out.Bytes(), crc: crc32.ChecksumIEEE(body), n: len(body)}
+		return nil
 	})
 	if err != nil {
 		return nil // the request encodes the page itself
 	}
-	return out.Bytes()
+	return head
+}
+
+// gzipHead is the head of a pull page gzipped ahead: a gzip member's
+// header and the head's deflate blocks, ending in a sync flush (so on a
+// byte boundary, with no final block), to be finished with the page's
+// tail when it is sent.
+type gzipHead struct {
+	z   []byte
+	crc uint32 // CRC-32 of the head
+	n   int    // the head's length
+}
+
+// finish completes the member with tail, in a final stored block, and the
+// gzip trailer (CRC-32 and length of head and tail). It appends to the
+// head's bytes: a page read ahead is taken by one request. ok is false
+// for a tail too long for one stored block.
+func (h *gzipHead) finish(tail []byte) (member []byte, ok bool) {
+	n := len(tail)
+	if n > 0xffff {
+		return nil, false
+	}
+	b := append(h.z, 1, byte(n), byte(n>>8), ^byte(n), ^byte(n>>8)) // BFINAL=1, BTYPE=00; LEN, NLEN
+	b = append(b, tail...)
+	b = binary.LittleEndian.AppendUint32(b, crc32.Update(h.crc, crc32.IEEETable, tail))
+	return binary.LittleEndian.AppendUint32(b, uint32(h.n+n)), true
 }

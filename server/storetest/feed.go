@@ -394,18 +394,22 @@ func testLastPageFresh(t *testing.T, open Opener) {
 }
 
 // testEncodedAhead: a page read ahead comes encoded (Syncer.EncodePage) in
-// the encoding the request before it asked for, and only to a request
-// that asks for the same; the page asked for first, and the last page,
-// are read when asked and come plain.
+// the encoding the request before it asked for, all but its server_hlc,
+// which is the server's clock at the answer (after that of a push the
+// device made meanwhile); only a request that asks the same encoding
+// gets it. The page asked for first, and the last page, are read when
+// asked and come plain.
 func testEncodedAhead(t *testing.T, open Opener) {
 	e := seeded(t, open)
 	d := e.inspector(xinfu)
 	n := len(e.feed(server.Scope{Counties: []string{xinfu}}, 0, 1000))
-	e.s.EncodePage = func(pg *server.PullPage, encoding string) []byte {
+	encoded := make(chan struct{}, 8) // a page read ahead is ready
+	e.s.EncodePage = func(pg *server.PullPage, encoding string) any {
+		defer func() { encoded <- struct{}{} }()
 		if encoding != "x-test" {
 			return nil
 		}
-		return append([]byte("x-test:"), pg.AppendJSON(nil)...)
+		return "x-test:" + string(pg.AppendHead(nil))
 	}
 	limit := n/4 + 1 // four pages, the last one short
 	pull := func(cursor, encoding string) *server.PullPage {
@@ -418,11 +422,33 @@ func testEncodedAhead(t *testing.T, open Opener) {
 	}
 	seen := 0
 	var pages []*server.PullPage
+	var pushed syncproto.HLC
 	cursor := ""
 	// The second and third pages are read ahead for a request that asks
 	// x-test; the fourth was read ahead in x-test too, but is asked for
-	// plain (and is the last).
+	// plain (and is the last). Between the second and the third the
+	// device pushes a site, which the last page holds.
 	for i, enc := range []string{"x-test", "x-test", "x-test", ""} {
+		if i == 2 {
+			// The second and third pages have been read ahead.
+			for range 2 {
+				select {
+				case <-encoded:
+				case <-time.After(time.Minute):
+					t.Fatal("no page read ahead")
+				}
+			}
+			resp := d.push(d.mut(syncproto.EntitySite, uuid.NewString(), map[string]any{"county": xinfu, "kind": "factory",
+				"name": "读页之间新建", "lon": 112.73, "lat": 38.42, "crs": "wgs84"}))
+			if r := resp.Results[0]; r.Status != syncproto.StatusApplied {
+				t.Fatalf("push between pages: %+v", r)
+			}
+			n++
+			var err error
+			if pushed, err = syncproto.ParseHLC(resp.ServerHLC); err != nil {
+				t.Fatal(err)
+			}
+		}
 		pg := pull(cursor, enc)
 		pages = append(pages, pg)
 		seen += pg.Len()
@@ -435,23 +461,25 @@ func testEncodedAhead(t *testing.T, open Opener) {
 		t.Fatalf("four pages of %d records hold %d, want %d", limit, seen, n)
 	}
 	for i, pg := range pages {
-		want := i == 1 || i == 2
-		if !want {
+		if i != 1 && i != 2 {
 			if pg.Encoded != nil || pg.Encoding != "" {
 				t.Errorf("page %d: encoded %q ahead; want it plain", i+1, pg.Encoding)
 			}
 			continue
 		}
-		if pg.Encoding != "x-test" || string(pg.Encoded) != "x-test:"+string(pg.AppendJSON(nil)) {
-			t.Errorf("page %d: encoding %q, %d bytes; want x-test and the page's own JSON", i+1, pg.Encoding, len(pg.Encoded))
+		if pg.Encoding != "x-test" || pg.Encoded != "x-test:"+string(pg.AppendHead(nil)) {
+			t.Errorf("page %d: encoding %q, %v; want x-test and the page's own head", i+1, pg.Encoding, pg.Encoded)
 		}
+	}
+	if h, err := syncproto.ParseHLC(pages[2].ServerHLC); err != nil || h.Compare(pushed) <= 0 {
+		t.Errorf("the page read ahead before a push answers server_hlc %s after it, the push's was %s", pages[2].ServerHLC, pushed)
 	}
 	// A page read ahead in x-test does not answer a request that asks
 	// for none: it is read again, plain.
 	first := pull("", "x-test")
 	second := pull(first.Cursor, "")
 	if second.Encoded != nil || second.Cursor != pages[1].Cursor || second.Len() != pages[1].Len() {
-		t.Errorf("second page asked plain: encoded %q (%d bytes), %d records; want plain, the same %d records", second.Encoding, len(second.Encoded), second.Len(), pages[1].Len())
+		t.Errorf("second page asked plain: encoded %q (%v), %d records; want plain, the same %d records", second.Encoding, second.Encoded, second.Len(), pages[1].Len())
 	}
 }
 
