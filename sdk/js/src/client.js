@@ -65,6 +65,8 @@ const BUSY_ATTEMPTS = 5;
 
 const BATCH_MAX = 500;
 const PAGE_LIMIT = 500;
+/** The largest pull page the server gives (sync.md §8.1). */
+const MAX_PAGE_LIMIT = 5000;
 
 /** @param {string} entity @param {string} id */
 const recKey = (entity, id) => `${entity}/${id}`;
@@ -76,7 +78,7 @@ export class FieldsyncClient {
   /**
    * @param {{baseURL: string, storage: Storage, deviceName: string, fetch: typeof fetch,
    *   now: () => number, deviceId: string, auth: any, clock: Clock, lastSync: any, chunkSize: number,
-   *   sleep: (ms: number) => Promise<void>}} o
+   *   pageLimit: number, sleep: (ms: number) => Promise<void>}} o
    */
   constructor(o) {
     this.baseURL = o.baseURL.replace(/\/+$/, '');
@@ -92,6 +94,8 @@ export class FieldsyncClient {
     this.clock = o.clock;
     /** Bytes per tus PATCH. */
     this.chunkSize = o.chunkSize;
+    /** Records per pull page. */
+    this.pageLimit = o.pageLimit;
     /** @type {Status} */
     this.cached = { pendingChanges: 0, pendingPhotos: 0, pendingBytes: 0, lastSync: o.lastSync ?? null, syncing: false };
     /** @type {Map<string, Set<Function>>} */
@@ -113,11 +117,15 @@ export class FieldsyncClient {
   /**
    * Opens the client over storage, making the device id the first time.
    * @param {{baseURL?: string, storage: Storage, deviceName?: string, fetch?: typeof fetch,
-   *   now?: () => number, chunkSize?: number, sleep?: (ms: number) => Promise<void>}} opts
+   *   now?: () => number, chunkSize?: number, pageLimit?: number, sleep?: (ms: number) => Promise<void>}} opts
    * @returns {Promise<FieldsyncClient>}
    */
   static async open(opts) {
     const now = opts.now ?? Date.now;
+    const pageLimit = opts.pageLimit ?? PAGE_LIMIT;
+    if (!Number.isInteger(pageLimit) || pageLimit < 1 || pageLimit > MAX_PAGE_LIMIT) {
+      throw new RangeError(`pageLimit must be an integer from 1 to ${MAX_PAGE_LIMIT}, not ${pageLimit}`);
+    }
     const { deviceId, auth, clock, lastSync } = await opts.storage.transaction('meta', 'readwrite', async (tx) => {
       let device = await tx.get('meta', 'device');
       if (!device) {
@@ -142,6 +150,7 @@ export class FieldsyncClient {
       clock: new Clock(deviceId, { now, last: clock?.last ?? '', offset: clock?.offset ?? 0 }),
       lastSync,
       chunkSize: opts.chunkSize ?? 1 << 20,
+      pageLimit,
       sleep: opts.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
     });
     await c.refreshStatus();
@@ -878,22 +887,35 @@ export class FieldsyncClient {
   /**
    * Pulls every page from the stored cursor, merging each page and storing
    * the cursor in one transaction; on 410 starts again from the empty
-   * cursor, keeping the outbox (sync.md §8).
+   * cursor, keeping the outbox (sync.md §8). The next page is asked for
+   * as soon as a page with has_more arrives, and is on its way while this
+   * one is stored: a page's cursor is stored only with the page, so a
+   * page fetched ahead and never stored (the sync ended) is simply asked
+   * for again by the next sync.
    * @param {SyncResult} res
    * @param {(p: Progress) => void} onProgress
    */
   async pullAll(res, onProgress) {
     let cursor = (await this.storage.transaction('meta', 'readonly', (tx) => tx.get('meta', 'cursor'))) ?? '';
     let resynced = false;
-    for (;;) {
-      onProgress({ phase: 'pull', done: res.pulled, total: 0, bytesDone: 0, bytesTotal: 0 });
-      const q = new URLSearchParams({ limit: String(PAGE_LIMIT) });
+    /** @param {string} c the page's cursor */
+    const pagePath = (c) => {
+      const q = new URLSearchParams({ limit: String(this.pageLimit) });
       if (this.pullForm === 'grouped') q.set('hlcs', 'grouped');
       else q.set('form', 'compact');
-      if (cursor) q.set('cursor', cursor);
+      if (c) q.set('cursor', c);
+      return `${PATH.pull}?${q}`;
+    };
+    /** @type {{path: string, answer: Promise<any>} | null} the next page, asked for while this one is stored */
+    let ahead = null;
+    for (;;) {
+      onProgress({ phase: 'pull', done: res.pulled, total: 0, bytesDone: 0, bytesTotal: 0 });
+      const path = pagePath(cursor);
+      const answer = ahead?.path === path ? ahead.answer : this.patient('GET', path);
+      ahead = null;
       let page;
       try {
-        page = await this.patient('GET', `${PATH.pull}?${q}`);
+        page = await answer;
       } catch (err) {
         if (err instanceof FieldsyncError && err.code === 'bad_request') {
           if (this.pullForm === 'compact') {
@@ -912,6 +934,14 @@ export class FieldsyncClient {
           continue;
         }
         throw err;
+      }
+      if (page.has_more && page.cursor) {
+        const next = pagePath(page.cursor);
+        ahead = { path: next, answer: this.patient('GET', next) };
+        // Awaited, and its error handled, when its turn comes; if storing
+        // this page fails first, it is dropped without an unhandled
+        // rejection.
+        ahead.answer.catch(() => {});
       }
       // A compact page (sync.md §8.4), or changes with grouped HLCs from a
       // server older than the compact form.

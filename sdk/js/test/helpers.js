@@ -81,7 +81,7 @@ export async function fieldsyncCLI(...args) {
 /**
  * A signed-in device.
  * @param {string} url
- * @param {{user?: string, storage?: import('../src/storage/storage.js').Storage, fetch?: typeof fetch, now?: () => number, chunkSize?: number,
+ * @param {{user?: string, storage?: import('../src/storage/storage.js').Storage, fetch?: typeof fetch, now?: () => number, chunkSize?: number, pageLimit?: number,
  *   sleep?: (ms: number) => Promise<void>}} [o]
  */
 export async function device(url, o = {}) {
@@ -92,6 +92,7 @@ export async function device(url, o = {}) {
     fetch: o.fetch,
     now: o.now,
     chunkSize: o.chunkSize,
+    pageLimit: o.pageLimit,
     sleep: o.sleep,
   });
   if (!c.signedIn) await c.signIn(o.user ?? 'inspector', 'inspector123');
