@@ -113,9 +113,14 @@ func throttleUpload(p *phone, rate float64) {
 
 // TestBrowserUploadResumesAfterServerKill: a 5 MB photo is uploading from
 // the app on a slow link when the server process is killed (SIGKILL).
-// After the server restarts on the same address, the app's next sync
-// resumes the upload from the offset the server kept — no PATCH starts
-// from zero again — and the server's bytes hash to the photo's SHA-256.
+// After the server restarts on the same address, the upload resumes from
+// the offset the server kept — no PATCH starts from zero again — and the
+// server's bytes hash to the photo's SHA-256. The resumption is either the
+// app's next sync (HEAD, then PATCH from the server's offset) or Chrome
+// sending the PATCH that was cut again by itself to the restarted server
+// (it does so for a request whose reused connection failed before any
+// answer): the PATCH the restarted server first accepts must start at or
+// before the bytes it kept.
 func TestBrowserUploadResumesAfterServerKill(t *testing.T) {
 	srv := &binServer{t: t, bin: buildFieldsync(t), dir: t.TempDir()}
 	srv.start("127.0.0.1:0")
@@ -125,19 +130,36 @@ func TestBrowserUploadResumesAfterServerKill(t *testing.T) {
 	p := newPhone(t, bctx, srv.url, "checkpoint phone", at)
 	p.signIn(apptest.Inspector)
 
-	// Every tus PATCH the page sends, with its Upload-Offset, in order.
+	// Every tus PATCH the page sends, with its Upload-Offset, in order; and
+	// every one answered, with the offset it was sent at and the one the
+	// answer gives.
+	type answer struct{ sent, now int64 }
 	var mu sync.Mutex
 	var patches []int64
+	var answers []answer
+	sentAt := map[network.RequestID]int64{}
+	offset := func(h network.Headers) int64 {
+		off, _ := h["Upload-Offset"].(string)
+		n, err := strconv.ParseInt(off, 10, 64)
+		if err != nil {
+			return -1
+		}
+		return n
+	}
 	if err := chromedp.Listen(p.ctx, func(ev any) {
-		if e, ok := ev.(*network.EventRequestWillBeSent); ok && e.Request.Method == http.MethodPatch {
-			off, _ := e.Request.Headers["Upload-Offset"].(string)
-			n, err := strconv.ParseInt(off, 10, 64)
-			if err != nil {
-				n = -1
+		mu.Lock()
+		defer mu.Unlock()
+		switch e := ev.(type) {
+		case *network.EventRequestWillBeSent:
+			if e.Request.Method == http.MethodPatch {
+				n := offset(e.Request.Headers)
+				patches = append(patches, n)
+				sentAt[e.RequestID] = n
 			}
-			mu.Lock()
-			patches = append(patches, n)
-			mu.Unlock()
+		case *network.EventResponseReceived:
+			if n, ok := sentAt[e.RequestID]; ok && e.Response.Status == http.StatusNoContent {
+				answers = append(answers, answer{sent: n, now: offset(e.Response.Headers)})
+			}
 		}
 	}); err != nil {
 		t.Fatal(err)
@@ -195,18 +217,27 @@ func TestBrowserUploadResumesAfterServerKill(t *testing.T) {
 
 	mu.Lock()
 	after := append([]int64(nil), patches[before:]...)
+	// The answers that take the upload past what the killed server held
+	// came from the restarted one.
+	var resumed []answer
+	for _, a := range answers {
+		if a.now > kept {
+			resumed = append(resumed, a)
+		}
+	}
 	mu.Unlock()
-	t.Logf("killed with %d of %d bytes on the server; PATCH offsets after the restart: %v", kept, len(photo), after)
-	if len(after) == 0 {
-		t.Fatal("no PATCH after the restart: the upload was not resumed")
+	t.Logf("killed with %d of %d bytes on the server; PATCH offsets sent after the kill: %v; accepted by the restarted server (sent at → now): %v",
+		kept, len(photo), after, resumed)
+	if len(resumed) == 0 {
+		t.Fatal("no PATCH accepted after the restart: the upload was not resumed")
 	}
 	for _, off := range after {
 		if off <= 0 {
-			t.Errorf("a PATCH after the restart sent from offset %d (all after it: %v): bytes re-sent from zero", off, after)
+			t.Errorf("a PATCH after the kill sent from offset %d (all after it: %v): bytes re-sent from zero", off, after)
 		}
 	}
-	if after[0] > kept {
-		t.Errorf("resumed at %d, beyond the %d bytes the server kept", after[0], kept)
+	if first := resumed[0].sent; first <= 0 || first > kept {
+		t.Errorf("the restarted server first accepted a PATCH sent at %d; want one from the %d bytes it kept", first, kept)
 	}
 
 	// The server has the photo, whole.
