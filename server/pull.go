@@ -288,8 +288,9 @@ func (s *Syncer) PullPage(ctx context.Context, p *Principal, q PullQuery) (*Pull
 			}
 			pg := s.newPage(rows, scope)
 			if next.encoding != "" && s.EncodePage != nil {
-				pg.Encoded = s.EncodePage(pg, next.encoding)
-				pg.Encoding = next.encoding
+				if pg.Encoded = s.EncodePage(pg, next.encoding); pg.Encoded != nil {
+					pg.Encoding = next.encoding
+				}
 			}
 			return pg, nil
 		})
