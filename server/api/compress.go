@@ -30,7 +30,9 @@ var gzipWriters = sync.Pool{New: func() any {
 	return w
 }}
 
-// gzipInUse counts the compressors taken from the pool and not yet back.
+// gzipInUse counts the compressors requests took from the pool and have
+// not given back (those encodePage takes for pages read ahead are not
+// counted).
 var gzipInUse atomic.Int64
 
 // compress gzips the responses of requests that accept gzip, except those

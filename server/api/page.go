@@ -57,12 +57,11 @@ func encodePage(pg *server.PullPage, encoding string) any {
 	err := withPageBuffer(pg.AppendHead, func(body []byte) error {
 		var out bytes.Buffer
 		out.Grow(len(body)/4 + 128)
+		// Not counted in gzipInUse (the requests' compressors): the pages
+		// read ahead are few (four at a time, server/pullahead.go) and
+		// hold one only while they are compressed.
 		zw := gzipWriters.Get().(*gzip.Writer)
-		gzipInUse.Add(1)
-		defer func() {
-			gzipWriters.Put(zw)
-			gzipInUse.Add(-1)
-		}()
+		defer gzipWriters.Put(zw)
 		zw.Reset(&out)
 		if _, err := zw.Write(body); err != nil {
 			return err
