@@ -37,8 +37,7 @@ func newEntitySQL(e *server.Entity) *entitySQL {
 
 // upsert returns the INSERT … ON CONFLICT statement writing n rows of the
 // meta columns and the field columns in mask (sqlstore.Codec.UpsertCols).
-// A
-// transaction's rows are written several per statement (upsertSizes), the
+// A transaction's rows are written several per statement (upsertSizes), the
 // statements sent in one pipelined batch (writeTx.flush), each prepared
 // once per connection by pgx's statement cache.
 func (s *entitySQL) upsert(mask uint64, n int) string {
@@ -68,7 +67,9 @@ func (s *entitySQL) upsert(mask uint64, n int) string {
 	}
 	b.WriteString(" ON CONFLICT (id) DO UPDATE SET " + strings.Join(sets, ", "))
 	q := b.String()
-	s.upserts[key] = q
+	if len(s.upserts) < sqlstore.MaxStatementTexts {
+		s.upserts[key] = q
+	}
 	return q
 }
 

@@ -53,14 +53,15 @@ func (s *entitySQL) update(set sqlstore.ColSet) string {
 		cols[i] += " = ?"
 	}
 	q := "UPDATE " + s.Entity.Name + " SET " + strings.Join(cols, ", ") + " WHERE id = ?"
-	s.updates[set] = q
+	if len(s.updates) < sqlstore.MaxStatementTexts {
+		s.updates[set] = q
+	}
 	return q
 }
 
 // upsert returns the INSERT … ON CONFLICT statement writing one row of the
 // meta columns and the field columns in mask (sqlstore.Codec.UpsertCols).
-// One
-// row per statement, prepared once on the writer, is faster than many-row
+// One row per statement, prepared once on the writer, is faster than many-row
 // statements here: SQLite runs a multi-row VALUES upsert through a
 // co-routine that costs more per row than it saves in calls (measured:
 // flushing 500 records took 7.2–9.5 ms in statements of 64 rows, 4.9–6.8 ms
@@ -74,7 +75,9 @@ func (s *entitySQL) upsert(mask uint64) string {
 	cols, sets := s.UpsertCols(mask)
 	q := "INSERT INTO " + s.Entity.Name + " (" + strings.Join(cols, ", ") + ") VALUES (" + placeholders(len(cols)) +
 		") ON CONFLICT (id) DO UPDATE SET " + strings.Join(sets, ", ")
-	s.upserts[mask] = q
+	if len(s.upserts) < sqlstore.MaxStatementTexts {
+		s.upserts[mask] = q
+	}
 	return q
 }
 

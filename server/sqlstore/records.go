@@ -324,6 +324,13 @@ func (s *Codec) RowValues(r *server.StoredRecord) ([]any, uint64, error) {
 	return vals, mask, nil
 }
 
+// MaxStatementTexts bounds the statement texts a store keeps for an
+// entity, per kind (upserts by the columns written, updates by those
+// changed): the usual column sets are a handful, but devices choose which
+// fields a record has and which change, and the combinations are not
+// bounded. Texts past it are built each time they are needed.
+const MaxStatementTexts = 1024
+
 // ColSet is a set of a table's columns, by their index in Cols (the meta
 // columns first, then the entity's fields).
 type ColSet [2]uint64
