@@ -269,3 +269,38 @@ func TestGateWaitExpires(t *testing.T) {
 		}
 	}
 }
+
+// TestDeviceRequestsAreActivity: a device's pull or push is in flight for
+// the server's Activity from before it waits for a turn until it is
+// answered; signing in is not device traffic.
+func TestDeviceRequestsAreActivity(t *testing.T) {
+	srv := apptest.Start(t)
+	act := srv.App.Activity
+	c := srv.Login(apptest.Inspector)
+	if q := act.Quiet(); q < time.Hour {
+		t.Fatalf("quiet %v after a sign-in only, want very long (no device traffic)", q)
+	}
+	w := watchGates(t)
+	for _, route := range []string{"pull", "push"} {
+		release := w.hold()
+		var body []byte
+		if route == "push" {
+			body = pushBody(t, c, newID(), newID())
+		}
+		ans := goReq(t.Context(), srv, c, route, body)
+		w.expect(t, route+" admitted")
+		if q := act.Quiet(); q != 0 {
+			t.Errorf("%s in flight: quiet %v, want 0", route, q)
+		}
+		release()
+		(<-ans).wantOK(t)
+		// Once answered, the request ends (its middleware returns just
+		// after the client has the answer).
+		ctx, cancel := context.WithTimeout(t.Context(), time.Minute) // a hang, not a timing
+		if err := act.WaitQuiet(ctx, time.Millisecond); err != nil {
+			t.Errorf("%s answered: still in flight (%v)", route, err)
+		}
+		cancel()
+		drain(w)
+	}
+}

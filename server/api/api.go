@@ -35,6 +35,10 @@ type Config struct {
 	// waiting for a turn (admit.go); the rest are answered 503
 	// server_busy with Retry-After.
 	Pull, Push GateConfig
+	// Activity, if set, is told of every signed-in push, pull and upload
+	// request in flight, so that work no device waits for can give way to
+	// theirs.
+	Activity *server.Activity
 }
 
 // API serves the HTTP endpoints.
@@ -102,11 +106,12 @@ func New(syncer *server.Syncer, au *auth.Service, st server.Store, log *slog.Log
 	v1.POST("/auth/refresh", a.refresh, small)
 
 	authn, office := a.authenticate, requireRole(server.Role.CanReview)
+	device := a.deviceTraffic
 	admin := requireRole(func(r server.Role) bool { return r == server.RoleAdmin })
 	v1.POST("/auth/logout", a.logout, small, authn)
 	v1.GET("/me", a.me, authn)
-	v1.GET("/sync/pull", a.pull, authn, a.pulls.admit)
-	v1.POST("/sync/push", a.push, push, authn, a.pushes.admit) // a turn before the body is read
+	v1.GET("/sync/pull", a.pull, authn, device, a.pulls.admit)
+	v1.POST("/sync/push", a.push, push, authn, device, a.pushes.admit) // a turn before the body is read
 	v1.POST("/inspections/:id/review", a.review, small, authn, office)
 	v1.GET("/conflicts", a.conflicts, authn, office)
 	v1.GET("/devices", a.devices, authn, office)
@@ -116,12 +121,21 @@ func New(syncer *server.Syncer, au *auth.Service, st server.Store, log *slog.Log
 	v1.HEAD("/photos/:id/:variant", a.photo, authn)
 	if u := cfg.Uploads; u != nil {
 		v1.OPTIONS("/uploads/", echo.WrapHandler(u.Options()))
-		v1.POST("/uploads/", echo.WrapHandler(u.Post()), authn)
-		v1.HEAD("/uploads/:id", echo.WrapHandler(u.Head()), authn)
-		v1.PATCH("/uploads/:id", echo.WrapHandler(u.Patch()), authn)
+		v1.POST("/uploads/", echo.WrapHandler(u.Post()), authn, device)
+		v1.HEAD("/uploads/:id", echo.WrapHandler(u.Head()), authn, device)
+		v1.PATCH("/uploads/:id", echo.WrapHandler(u.Patch()), authn, device)
 		v1.DELETE("/uploads/:id", echo.WrapHandler(u.Delete()), authn)
 	}
 	return e
+}
+
+// deviceTraffic tells Config.Activity of a signed-in device's sync or
+// upload request, from its start (before it waits for a turn) to its end.
+func (a *API) deviceTraffic(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		defer a.cfg.Activity.Begin()()
+		return next(c)
+	}
 }
 
 // serverHLC puts the server's HLC on every response.

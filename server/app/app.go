@@ -65,6 +65,9 @@ type App struct {
 	Sealer *server.Sealer
 	// Metrics is the Prometheus registry served at /metrics.
 	Metrics *prometheus.Registry
+	// Activity is when devices last synced; the demo's photos are sent
+	// only while they are quiet (demowrite.go).
+	Activity *server.Activity
 
 	ln    net.Listener
 	ready atomic.Bool
@@ -151,7 +154,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.Metrics = reg
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.Echo = api.New(a.Syncer, a.Auth, a.DB, log, api.Config{MaxPushBytes: cfg.MaxPushBytes, Uploads: uploads, Blobs: a.Blobs, TrustedProxies: proxies,
-		Pull: cfg.Pull, Push: cfg.Push}, reg, a.ready.Load)
+		Pull: cfg.Pull, Push: cfg.Push, Activity: a.Activity}, reg, a.ready.Load)
 	if _, err := console.Mount(a.Echo, console.Deps{Syncer: a.Syncer, Auth: a.Auth, Store: a.DB, Blobs: a.Blobs, Log: log,
 		AddUser: a.AddUser, TileURL: cfg.TileURL, Sealer: a.Sealer}); err != nil {
 		a.Close()
@@ -174,7 +177,7 @@ func OpenStore(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) 
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	a := &App{Cfg: cfg, Log: log, DB: db}
+	a := &App{Cfg: cfg, Log: log, DB: db, Activity: &server.Activity{}}
 	if err := a.openParts(ctx); err != nil {
 		a.Close()
 		return nil, err

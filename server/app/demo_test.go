@@ -21,7 +21,8 @@ import (
 
 // startDemo runs the real server with --demo on a loopback port with dir
 // as its data directory, and returns it with a function that stops it.
-func startDemo(t testing.TB, dir string) (*App, func()) {
+// before, if any, see the app opened before it serves.
+func startDemo(t testing.TB, dir string, before ...func(*App)) (*App, func()) {
 	t.Helper()
 	cfg := DefaultConfig()
 	cfg.Addr, cfg.DataDir, cfg.Demo, cfg.BcryptCost = "127.0.0.1:0", dir, true, bcrypt.MinCost
@@ -36,6 +37,9 @@ func startDemo(t testing.TB, dir string) (*App, func()) {
 	if err := a.Listen(); err != nil {
 		a.Close()
 		t.Fatal(err)
+	}
+	for _, f := range before {
+		f(a)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -80,12 +84,22 @@ func readFeed(t testing.TB, a *App) feed {
 // fresh directory: the month's records are there when it serves; its
 // photos follow, stored through the upload path and processed by the
 // pool, which flags every planted fraud and nothing else (honest photos at
-// the site a phone placed on a GCJ-02 map included). A second start on
-// the same directory adds nothing.
+// the site a phone placed on a GCJ-02 map included), once no device
+// request is in flight: the demo gives way to real phones. A second start
+// on the same directory adds nothing.
 func TestDemoMonthThroughTheServer(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	a, stop := startDemo(t, dir)
+	givingWay := make(chan struct{}, 1)
+	demoGivingWay = func() {
+		select {
+		case givingWay <- struct{}{}:
+		default:
+		}
+	}
+	t.Cleanup(func() { demoGivingWay = nil }) // after the servers stop
+	var endRequest func()
+	a, stop := startDemo(t, dir, func(a *App) { endRequest = a.Activity.Begin() })
 	set, _ := seeds.Load()
 	demo, _ := seeds.LoadDemo()
 	day0, err := a.demoDay(ctx, set, demo)
@@ -98,6 +112,17 @@ func TestDemoMonthThroughTheServer(t *testing.T) {
 	if f := readFeed(t, a); f.counts[syncproto.EntityInspection] != len(m.visits) {
 		t.Fatalf("%d inspections when the server starts serving, want %d", f.counts[syncproto.EntityInspection], len(m.visits))
 	}
+	// A device's request is in flight: the demo waits, having sent no
+	// photo, until it ends.
+	select {
+	case <-givingWay:
+	case <-time.After(time.Minute): // a hang, not a timing
+		t.Fatal("the demo's photos did not wait for the device's request in flight")
+	}
+	if n := readFeed(t, a).counts[syncproto.EntityPhoto]; n != 0 {
+		t.Fatalf("%d demo photos sent while a device's request was in flight", n)
+	}
+	endRequest()
 	a.WaitDemo()
 	a.Photos.WaitIdle()
 

@@ -384,17 +384,35 @@ func rawFields(in map[string]any) map[string]json.RawMessage {
 // demoUploadWorkers is how many demo photos are uploaded at once.
 const demoUploadWorkers = 2
 
+// demoQuiet is how long no device must have synced before the demo sends
+// more photos: making, storing and processing them takes both cores of a
+// small server for most of a minute, which real phones syncing right
+// after a start (or a benchmark) must not wait behind.
+const demoQuiet = 2 * time.Second
+
 // sendDemoPhotos sends the demo's photos, day by day and phone by phone,
 // until done or ctx ends: the bytes are made, the records pushed, the
 // bytes uploaded, each stored photo queued for processing. Photos already
 // on the server are skipped. A failure is logged and left for the next
-// start.
+// start. It begins demoQuiet after the server starts serving, and each
+// batch and each photo waits until devices have been quiet for demoQuiet
+// (App.Activity): the demo gives way to real phones.
 func (a *App) sendDemoPhotos(ctx context.Context) {
 	defer close(a.demo.done)
+	// Phones sync right after a start (all of them after an upgrade): the
+	// demo begins once the server has served for demoQuiet, so that their
+	// first requests find it quiet.
+	wait := time.NewTimer(demoQuiet)
+	defer wait.Stop()
+	select {
+	case <-ctx.Done():
+		return
+	case <-wait.C:
+	}
 	start := time.Now()
 	sent := 0
 	for _, b := range a.demo.batches {
-		if ctx.Err() != nil {
+		if a.giveWay(ctx) != nil {
 			return
 		}
 		if a.demo.principals[b.dev.id] == nil {
@@ -455,10 +473,25 @@ func (a *App) sendDemoPhotoBatch(ctx context.Context, b demoPhotoBatch) (int, er
 	return len(todo), errors.Join(errs...)
 }
 
+// demoGivingWay, if set (by tests), is called each time the demo finds a
+// device request in flight or just ended and waits.
+var demoGivingWay func()
+
+// giveWay waits until devices have been quiet for demoQuiet, or ctx ends.
+func (a *App) giveWay(ctx context.Context) error {
+	if a.Activity.Quiet() < demoQuiet && demoGivingWay != nil {
+		demoGivingWay()
+	}
+	return a.Activity.WaitQuiet(ctx, demoQuiet)
+}
+
 // uploadDemoPhoto does what a finished tus upload of p does: check the
 // bytes are an image of the declared type, then store them for p's record
 // as its phone.
 func (a *App) uploadDemoPhoto(ctx context.Context, p *demoPhoto) error {
+	if err := a.giveWay(ctx); err != nil {
+		return err
+	}
 	pr := a.demo.principals[p.visit.dev.id]
 	size := int64(len(p.data))
 	if err := photos.CheckOriginal(bytes.NewReader(p.data), size, "image/jpeg", photos.DefaultConfig().Limits); err != nil {
