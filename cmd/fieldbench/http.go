@@ -38,8 +38,10 @@ type server struct {
 }
 
 // startServer runs bin serve on a free local port with a fresh data
-// directory under dir (demo accounts and sites, no demo month) and more
-// args, and waits for the address it prints.
+// directory under dir and more args, and waits for the address it prints.
+// It starts it with --demo, month included, as ../shared/peers'
+// run_f_side_by_side.sh does: the demo's photos must give way to the
+// benchmark's requests, as they would to real phones'.
 func startServer(ctx context.Context, bin, dir string, args ...string) (*server, error) {
 	data := filepath.Join(dir, "data")
 	logPath := filepath.Join(dir, "server.log")
@@ -47,7 +49,7 @@ func startServer(ctx context.Context, bin, dir string, args ...string) (*server,
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--demo", "--demo-month=false"}, args...)...)
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--demo"}, args...)...)
 	cmd.Stderr = logf
 	out, err := cmd.StdoutPipe()
 	if err != nil {
