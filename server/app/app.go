@@ -74,8 +74,10 @@ type App struct {
 	// debugLn is the profiler's listener (Config.DebugAddr), bound by
 	// Listen and served by Serve.
 	debugLn net.Listener
-	// demo is the demo's photos, which Serve sends (demowrite.go).
-	demo *demoPhotos
+	// demo is the demo's photos, which Serve sends (demowrite.go);
+	// demoPatience, if set, replaces the const of that name (tests).
+	demo         *demoPhotos
+	demoPatience time.Duration
 }
 
 // DefaultGOGC is the garbage collector's target the server runs with

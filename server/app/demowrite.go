@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -390,13 +391,20 @@ const demoUploadWorkers = 2
 // after a start (or a benchmark) must not wait behind.
 const demoQuiet = 2 * time.Second
 
+// demoPatience is the longest a batch of the demo's photos waits for
+// devices to be quiet: under traffic that never pauses it goes on anyway,
+// one batch (a phone's day, about ten photos) at most this often, so the
+// demo is never starved and its share of the server stays small.
+const demoPatience = 10 * time.Second
+
 // sendDemoPhotos sends the demo's photos, day by day and phone by phone,
 // until done or ctx ends: the bytes are made, the records pushed, the
 // bytes uploaded, each stored photo queued for processing. Photos already
 // on the server are skipped. A failure is logged and left for the next
 // start. It begins demoQuiet after the server starts serving, and each
 // batch and each photo waits until devices have been quiet for demoQuiet
-// (App.Activity): the demo gives way to real phones.
+// (App.Activity), the batch's photos together at most demoPatience: the
+// demo gives way to real phones.
 func (a *App) sendDemoPhotos(ctx context.Context) {
 	defer close(a.demo.done)
 	// Phones sync right after a start (all of them after an upgrade): the
@@ -412,13 +420,14 @@ func (a *App) sendDemoPhotos(ctx context.Context) {
 	start := time.Now()
 	sent := 0
 	for _, b := range a.demo.batches {
-		if a.giveWay(ctx) != nil {
+		until := time.Now().Add(cmp.Or(a.demoPatience, demoPatience))
+		if a.giveWay(ctx, until) != nil {
 			return
 		}
 		if a.demo.principals[b.dev.id] == nil {
 			continue // the phone is barred
 		}
-		n, err := a.sendDemoPhotoBatch(ctx, b)
+		n, err := a.sendDemoPhotoBatch(ctx, b, until)
 		if err != nil && ctx.Err() == nil {
 			a.Log.Warn("demo photos", "batch", b.id, "err", err)
 		}
@@ -430,8 +439,9 @@ func (a *App) sendDemoPhotos(ctx context.Context) {
 }
 
 // sendDemoPhotoBatch sends one batch's photos that are not on the server
-// yet, and returns how many it uploaded.
-func (a *App) sendDemoPhotoBatch(ctx context.Context, b demoPhotoBatch) (int, error) {
+// yet, and returns how many it uploaded; each upload gives way to devices
+// until the batch's patience runs out at until.
+func (a *App) sendDemoPhotoBatch(ctx context.Context, b demoPhotoBatch, until time.Time) (int, error) {
 	var todo []*demoPhoto
 	pushed := true
 	for _, p := range b.photos {
@@ -465,7 +475,7 @@ func (a *App) sendDemoPhotoBatch(ctx context.Context, b demoPhotoBatch) (int, er
 		go func() {
 			defer wg.Done()
 			for i := w; i < len(todo); i += demoUploadWorkers {
-				errs[i] = a.uploadDemoPhoto(ctx, todo[i])
+				errs[i] = a.uploadDemoPhoto(ctx, todo[i], until)
 			}
 		}()
 	}
@@ -477,19 +487,23 @@ func (a *App) sendDemoPhotoBatch(ctx context.Context, b demoPhotoBatch) (int, er
 // device request in flight or just ended and waits.
 var demoGivingWay func()
 
-// giveWay waits until devices have been quiet for demoQuiet, or ctx ends.
-func (a *App) giveWay(ctx context.Context) error {
+// giveWay waits until devices have been quiet for demoQuiet, or until, or
+// ctx ends (returning its error).
+func (a *App) giveWay(ctx context.Context, until time.Time) error {
 	if a.Activity.Quiet() < demoQuiet && demoGivingWay != nil {
 		demoGivingWay()
 	}
-	return a.Activity.WaitQuiet(ctx, demoQuiet)
+	wctx, cancel := context.WithDeadline(ctx, until)
+	defer cancel()
+	_ = a.Activity.WaitQuiet(wctx, demoQuiet) // past until, the demo goes on
+	return ctx.Err()
 }
 
 // uploadDemoPhoto does what a finished tus upload of p does: check the
 // bytes are an image of the declared type, then store them for p's record
 // as its phone.
-func (a *App) uploadDemoPhoto(ctx context.Context, p *demoPhoto) error {
-	if err := a.giveWay(ctx); err != nil {
+func (a *App) uploadDemoPhoto(ctx context.Context, p *demoPhoto, until time.Time) error {
+	if err := a.giveWay(ctx, until); err != nil {
 		return err
 	}
 	pr := a.demo.principals[p.visit.dev.id]
