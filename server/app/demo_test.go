@@ -94,8 +94,9 @@ func TestDemoMonthThroughTheServer(t *testing.T) {
 	dir := t.TempDir()
 	// The first time the demo gives way it stops in the hook until the
 	// test has looked.
-	givingWay, looked := make(chan struct{}), make(chan struct{})
-	var once sync.Once
+	givingWay, looked := make(chan struct{}, 1), make(chan struct{})
+	var once, lookedOnce sync.Once
+	doneLooking := func() { lookedOnce.Do(func() { close(looked) }) }
 	demoGivingWay = func() {
 		once.Do(func() {
 			givingWay <- struct{}{}
@@ -108,6 +109,7 @@ func TestDemoMonthThroughTheServer(t *testing.T) {
 		endRequest = a.Activity.Begin()
 		a.demoPatience = 50 * time.Millisecond
 	})
+	t.Cleanup(doneLooking) // before the server stops, should the test fail first
 	set, _ := seeds.Load()
 	demo, _ := seeds.LoadDemo()
 	day0, err := a.demoDay(ctx, set, demo)
@@ -131,7 +133,7 @@ func TestDemoMonthThroughTheServer(t *testing.T) {
 	if n := readFeed(t, a).counts[syncproto.EntityPhoto]; n != 0 {
 		t.Errorf("%d demo photos sent before the demo gave way to a device's request in flight", n)
 	}
-	close(looked)
+	doneLooking()
 	a.WaitDemo()
 	endRequest()
 	a.Photos.WaitIdle()
