@@ -179,11 +179,13 @@ func TestBudget(t *testing.T) {
 	if err != nil || b.InUse() != 6 {
 		t.Fatalf("first: %v, in use %d", err, b.InUse())
 	}
-	got := make(chan string, 2)
+	// got hears which ran; the big one holds its turn until proceed is
+	// closed (on a channel of its own: on got it could hear itself).
+	got, proceed := make(chan string, 2), make(chan struct{})
 	go func() { // more than the whole budget: waits, then runs alone
 		release, _ := b.Acquire(ctx, 25)
 		got <- "big"
-		<-got
+		<-proceed
 		release()
 	}()
 	waitQueued(t, b, 1)
@@ -201,7 +203,7 @@ func TestBudget(t *testing.T) {
 	if w := <-got; w != "big" || b.InUse() != 10 {
 		t.Fatalf("after the first is released: %s runs, %d in use; want the big one alone", w, b.InUse())
 	}
-	got <- "done"
+	close(proceed)
 	if w := <-got; w != "small" {
 		t.Fatalf("then %s, want small", w)
 	}
