@@ -92,22 +92,23 @@ func readFeed(t testing.TB, a *App) feed {
 func TestDemoMonthThroughTheServer(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	// The first time the demo gives way it stops in the hook until the
-	// test has looked.
-	givingWay, looked := make(chan struct{}, 1), make(chan struct{})
+	// The first time the demo gives way it stops in the hook, having
+	// waited, until the test has looked.
+	const patience = 50 * time.Millisecond
+	gaveWay, looked := make(chan time.Duration, 1), make(chan struct{})
 	var once, lookedOnce sync.Once
 	doneLooking := func() { lookedOnce.Do(func() { close(looked) }) }
-	demoGivingWay = func() {
+	demoGaveWay = func(waited time.Duration) {
 		once.Do(func() {
-			givingWay <- struct{}{}
+			gaveWay <- waited
 			<-looked
 		})
 	}
-	t.Cleanup(func() { demoGivingWay = nil }) // after the servers stop
+	t.Cleanup(func() { demoGaveWay = nil }) // after the servers stop
 	var endRequest func()
 	a, stop := startDemo(t, dir, func(a *App) {
 		endRequest = a.Activity.Begin()
-		a.demoPatience = 50 * time.Millisecond
+		a.demoPatience = patience
 	})
 	t.Cleanup(doneLooking) // before the server stops, should the test fail first
 	set, _ := seeds.Load()
@@ -122,11 +123,15 @@ func TestDemoMonthThroughTheServer(t *testing.T) {
 	if f := readFeed(t, a); f.counts[syncproto.EntityInspection] != len(m.visits) {
 		t.Fatalf("%d inspections when the server starts serving, want %d", f.counts[syncproto.EntityInspection], len(m.visits))
 	}
-	// A device's request is in flight: the demo gives way before it has
-	// sent any photo, and, the request never ending, sends them all
-	// anyway, a batch each time its patience runs out.
+	// A device's request is in flight: the demo waits for its patience
+	// before it sends any photo, and, the request never ending, sends
+	// them all anyway, a batch each time its patience runs out.
 	select {
-	case <-givingWay:
+	case waited := <-gaveWay:
+		// Its patience began a moment before its wait did.
+		if waited < patience/2 {
+			t.Errorf("the demo waited %v for a device's request in flight, want about its patience, %v", waited, patience)
+		}
 	case <-time.After(time.Minute): // a hang, not a timing
 		t.Fatal("the demo's photos did not give way to the device's request in flight")
 	}

@@ -483,19 +483,23 @@ func (a *App) sendDemoPhotoBatch(ctx context.Context, b demoPhotoBatch, until ti
 	return len(todo), errors.Join(errs...)
 }
 
-// demoGivingWay, if set (by tests), is called each time the demo finds a
-// device request in flight or just ended and waits.
-var demoGivingWay func()
+// demoGaveWay, if set (by tests), is called each time the demo found a
+// device request in flight or just ended, with how long it then waited.
+var demoGaveWay func(waited time.Duration)
 
 // giveWay waits until devices have been quiet for demoQuiet, or until, or
 // ctx ends (returning its error).
 func (a *App) giveWay(ctx context.Context, until time.Time) error {
-	if a.Activity.Quiet() < demoQuiet && demoGivingWay != nil {
-		demoGivingWay()
+	if a.Activity.Quiet() >= demoQuiet {
+		return ctx.Err()
 	}
+	start := time.Now()
 	wctx, cancel := context.WithDeadline(ctx, until)
 	defer cancel()
 	_ = a.Activity.WaitQuiet(wctx, demoQuiet) // past until, the demo goes on
+	if demoGaveWay != nil {
+		demoGaveWay(time.Since(start))
+	}
 	return ctx.Err()
 }
 
