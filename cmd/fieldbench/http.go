@@ -160,6 +160,9 @@ type httpResult struct {
 	// The server's CPU time per push of a batch (new, rewritten) and per
 	// pulled page, in ms: steadier than the rates on a shared machine.
 	CPUPushNewMS, CPUPushRewriteMS, CPUPullPageMS float64
+	// pages are the pulled pages' bodies, for the client-alone run to
+	// replay.
+	pages []json.RawMessage
 }
 
 // countingBody counts the bytes read from a response body.
@@ -279,6 +282,7 @@ func runHTTP(ctx context.Context, base string, recs []record, o httpOptions) (*h
 	if err := checkPulled(pages, want, res); err != nil {
 		return nil, err
 	}
+	res.pages = pages
 	if o.linkBytesS > 0 {
 		if err := firstSync(ctx, c, o, want, res); err != nil {
 			return nil, fmt.Errorf("first sync over the link: %w", err)

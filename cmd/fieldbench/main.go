@@ -11,10 +11,17 @@
 //   - fieldsync over HTTP: a fieldsync server process with a fresh data
 //     directory, and one sequential syncproto.Client that pushes the n
 //     records as new, pushes them all rewritten, and pulls the county slice
-//     (page -limit), then the server's peak RSS.
+//     (page -limit), then the server's peak RSS;
+//   - the client alone: the same client, the same pushes and the pages the
+//     pull got, against a stand-in server on a loopback port that answers
+//     each at once (floor.go). Its rates are the most any server could
+//     reach with this client.
 //
-// It prints each figure's median [min–max] over the rounds and the ratios
-// the issue's targets name, each ratio taken within a round. Usage:
+// It prints each figure's median [min–max] over the rounds, the ratios the
+// issue's targets name, each taken within a round, the same ratios for the
+// client alone (the ceiling), and, per push and per page, the time
+// fieldsync adds to the client's own against the time a server may add and
+// still meet the target. Usage:
 //
 //	go run ./cmd/fieldbench -n 100000 -rounds 3
 package main
@@ -110,10 +117,56 @@ type roundResult struct {
 	CPUPushRewriteMS float64 `json:"server_cpu_ms_push_rewrite"`
 	CPUPullPageMS    float64 `json:"server_cpu_ms_pull_page"`
 
+	// The same client against a stand-in server that answers at once
+	// (floor.go): the client's own rates, the ceiling of fieldsync's.
+	ClientPushNewS     float64 `json:"client_alone_push_new_rec_s"`
+	ClientPushRewriteS float64 `json:"client_alone_push_rewrite_rec_s"`
+	ClientPullS        float64 `json:"client_alone_pull_rec_s"`
+
 	PushNewRatio     float64 `json:"ratio_push_new_raw_insert"`
 	PushRewriteRatio float64 `json:"ratio_push_rewrite_raw_upsert"`
 	PullRatio        float64 `json:"ratio_pull_raw_read_json"`
 	BytesRatio       float64 `json:"ratio_pull_bytes_own_json"`
+	// The ratios a server taking no time at all would reach with this
+	// client: the client alone ÷ the raw rate.
+	CeilPushNewRatio     float64 `json:"ceiling_push_new_raw_insert"`
+	CeilPushRewriteRatio float64 `json:"ceiling_push_rewrite_raw_upsert"`
+	CeilPullRatio        float64 `json:"ceiling_pull_raw_read_json"`
+	// Per push of a batch and per page: the time fieldsync adds to the
+	// client's own (the server, HTTP and the wait for it), and the time a
+	// server may add and still meet the target ratio (negative: no server
+	// can, with this client).
+	AddedMSPushNew      float64 `json:"added_ms_push_new"`
+	BudgetMSPushNew     float64 `json:"budget_ms_push_new"`
+	AddedMSPushRewrite  float64 `json:"added_ms_push_rewrite"`
+	BudgetMSPushRewrite float64 `json:"budget_ms_push_rewrite"`
+	AddedMSPullPage     float64 `json:"added_ms_pull_page"`
+	BudgetMSPullPage    float64 `json:"budget_ms_pull_page"`
+}
+
+// The issue's target ratios.
+const (
+	targetPushNew     = 0.5
+	targetPushRewrite = 0.3
+	targetPull        = 0.5
+)
+
+// addedMS is the time in ms that per records take at rate records/s
+// beyond what they take the client alone (at alone records/s): what the
+// server, and waiting for it, costs.
+func addedMS(per int, rate, alone float64) float64 {
+	return float64(per) * (1/rate - 1/alone) * 1000
+}
+
+// setBudgets derives the added times and their budgets from the round's
+// rates.
+func (r *roundResult) setBudgets(batch, limit int) {
+	r.AddedMSPushNew = addedMS(batch, r.PushNewS, r.ClientPushNewS)
+	r.BudgetMSPushNew = addedMS(batch, targetPushNew*r.RawInsertRowsS, r.ClientPushNewS)
+	r.AddedMSPushRewrite = addedMS(batch, r.PushRewriteS, r.ClientPushRewriteS)
+	r.BudgetMSPushRewrite = addedMS(batch, targetPushRewrite*r.RawUpsertRowsS, r.ClientPushRewriteS)
+	r.AddedMSPullPage = addedMS(limit, r.PullS, r.ClientPullS)
+	r.BudgetMSPullPage = addedMS(limit, targetPull*r.RawReadRowsS, r.ClientPullS)
 }
 
 // figure names one figure of a round, how to print it, and its target.
@@ -138,6 +191,9 @@ var figures = []figure{
 	{"server_cpu_ms_pull_page", "server CPU per pulled page", "ms", func(r *roundResult) float64 { return r.CPUPullPageMS }, ""},
 	{"first_sync_s", "first sync of the slice over the link (gzip)", "s", func(r *roundResult) float64 { return r.FirstSyncS }, "< 30 s at 2 MB/s"},
 	{"first_sync_wire_mb", "compressed bytes of the first sync", "MB", func(r *roundResult) float64 { return r.FirstSyncMB }, ""},
+	{"client_alone_push_new_rec_s", "client alone (instant stand-in server): push new", "rec/s", func(r *roundResult) float64 { return r.ClientPushNewS }, ""},
+	{"client_alone_push_rewrite_rec_s", "client alone: push rewrites", "rec/s", func(r *roundResult) float64 { return r.ClientPushRewriteS }, ""},
+	{"client_alone_pull_rec_s", "client alone: pull the same pages", "rec/s", func(r *roundResult) float64 { return r.ClientPullS }, ""},
 }
 
 var ratios = []figure{
@@ -145,6 +201,22 @@ var ratios = []figure{
 	{"ratio_push_rewrite_raw_upsert", "HTTP rewrites ÷ raw upsert", "×", func(r *roundResult) float64 { return r.PushRewriteRatio }, "≥ 0.3"},
 	{"ratio_pull_raw_read_json", "HTTP pull ÷ raw read + JSON", "×", func(r *roundResult) float64 { return r.PullRatio }, "≥ 0.5"},
 	{"ratio_pull_bytes_own_json", "pulled page bytes ÷ records' own JSON", "×", func(r *roundResult) float64 { return r.BytesRatio }, "≤ 1.3"},
+	{"ceiling_push_new_raw_insert", "ceiling: client alone push new ÷ raw insert", "×", func(r *roundResult) float64 { return r.CeilPushNewRatio }, "(a server taking no time)"},
+	{"ceiling_push_rewrite_raw_upsert", "ceiling: client alone rewrites ÷ raw upsert", "×", func(r *roundResult) float64 { return r.CeilPushRewriteRatio }, "(a server taking no time)"},
+	{"ceiling_pull_raw_read_json", "ceiling: client alone pull ÷ raw read + JSON", "×", func(r *roundResult) float64 { return r.CeilPullRatio }, "(a server taking no time)"},
+}
+
+// budget is one line of the budget table: what fieldsync adds to the
+// client's time, and what a server may add and meet the target.
+type budget struct {
+	key, name     string
+	added, budget func(*roundResult) float64
+}
+
+var budgets = []budget{
+	{"push_new", "a push of a batch of new records", func(r *roundResult) float64 { return r.AddedMSPushNew }, func(r *roundResult) float64 { return r.BudgetMSPushNew }},
+	{"push_rewrite", "a push of a batch of rewrites", func(r *roundResult) float64 { return r.AddedMSPushRewrite }, func(r *roundResult) float64 { return r.BudgetMSPushRewrite }},
+	{"pull_page", "a pulled page", func(r *roundResult) float64 { return r.AddedMSPullPage }, func(r *roundResult) float64 { return r.BudgetMSPullPage }},
 }
 
 // run does cfg.Rounds rounds, printing each as it ends and then the summary
@@ -185,6 +257,7 @@ func run(ctx context.Context, cfg config, w io.Writer) ([]*roundResult, error) {
 		}
 		rr.Round, rr.OwnJSONBytes = round, own
 		rr.BytesRatio = float64(rr.PullBytes) / float64(own)
+		rr.setBudgets(cfg.Batch, cfg.Limit)
 		results = append(results, rr)
 		if cfg.JSON {
 			b, _ := json.Marshal(rr)
@@ -213,12 +286,18 @@ func runRound(ctx context.Context, cfg config, bin, dir string, recs []record) (
 		return nil, err
 	}
 	defer srv.stop()
-	h, err := runHTTP(ctx, srv.URL, recs, httpOptions{user: cfg.User, password: cfg.Password,
-		batch: cfg.Batch, limit: cfg.Limit, form: cfg.Form, linkBytesS: cfg.LinkMBs * 1e6, serverCPU: srv.cpu})
+	o := httpOptions{user: cfg.User, password: cfg.Password,
+		batch: cfg.Batch, limit: cfg.Limit, form: cfg.Form, linkBytesS: cfg.LinkMBs * 1e6, serverCPU: srv.cpu}
+	h, err := runHTTP(ctx, srv.URL, recs, o)
 	if err != nil {
 		return nil, fmt.Errorf("%w (server log %s)", err, srv.log)
 	}
 	if h.PeakRSSMiB, err = srv.peakRSSMiB(); err != nil {
+		return nil, err
+	}
+	srv.stop() // before the client runs alone, so that it has the machine
+	floor, err := runFloor(ctx, cfg.County, h.pages, recs, o)
+	if err != nil {
 		return nil, err
 	}
 	return &roundResult{
@@ -231,6 +310,11 @@ func runRound(ctx context.Context, cfg config, bin, dir string, recs []record) (
 		PushNewRatio:     h.PushNewS / raw.InsertRowsS,
 		PushRewriteRatio: h.PushRewriteS / raw.UpsertRowsS,
 		PullRatio:        h.PullS / raw.ReadRowsS,
+
+		ClientPushNewS: floor.PushNewS, ClientPushRewriteS: floor.PushRewriteS, ClientPullS: floor.PullS,
+		CeilPushNewRatio:     floor.PushNewS / raw.InsertRowsS,
+		CeilPushRewriteRatio: floor.PushRewriteS / raw.UpsertRowsS,
+		CeilPullRatio:        floor.PullS / raw.ReadRowsS,
 	}, nil
 }
 
@@ -260,6 +344,10 @@ func summarize(w io.Writer, cfg config, rs []*roundResult) {
 		for _, f := range slices.Concat(figures, ratios) {
 			sum[f.key] = spreadOf(rs, f.get)
 		}
+		for _, b := range budgets {
+			sum["added_ms_"+b.key] = spreadOf(rs, b.added)
+			sum["budget_ms_"+b.key] = spreadOf(rs, b.budget)
+		}
 		b, _ := json.Marshal(sum)
 		fmt.Fprintf(w, "%s\n", b)
 		return
@@ -274,6 +362,11 @@ func summarize(w io.Writer, cfg config, rs []*roundResult) {
 	for _, f := range ratios {
 		s := spreadOf(rs, f.get)
 		fmt.Fprintf(tw, "%s\t%.2f [%.2f–%.2f]\t%s\n", f.name, s.Median, s.Min, s.Max, f.target)
+	}
+	fmt.Fprintf(tw, "\nms beyond the client's own time, median [min–max]\tfieldsync adds\ta server may add to meet the target (< 0: none can)\n")
+	for _, b := range budgets {
+		a, g := spreadOf(rs, b.added), spreadOf(rs, b.budget)
+		fmt.Fprintf(tw, "%s\t%.1f [%.1f–%.1f]\t%.1f [%.1f–%.1f]\n", b.name, a.Median, a.Min, a.Max, g.Median, g.Min, g.Max)
 	}
 	tw.Flush()
 }

@@ -10,6 +10,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
 // TestRunEndToEnd runs one tiny round against a real fieldsync binary and
@@ -83,6 +87,16 @@ func TestRunEndToEnd(t *testing.T) {
 			t.Errorf("round line %s = %v, want > 0", k, round[k])
 		}
 	}
+	for _, b := range budgets {
+		for _, k := range []string{"added_ms_" + b.key, "budget_ms_" + b.key} {
+			if _, ok := round[k].(float64); !ok {
+				t.Errorf("round line has no %s", k)
+			}
+			if _, ok := sum[k].(map[string]any); !ok {
+				t.Errorf("summary has no %s", k)
+			}
+		}
+	}
 	if v, _ := round["http_pull_records"].(float64); v != n {
 		t.Errorf("round line http_pull_records = %v, want %d", round["http_pull_records"], n)
 	}
@@ -108,5 +122,56 @@ func TestWorkload(t *testing.T) {
 	}
 	if per := ownJSONBytes(a) / int64(len(a)); per < 500 || per > 800 {
 		t.Errorf("records' own JSON is %d B each, want about 680", per)
+	}
+}
+
+// TestStubAnswersAsFieldsync checks the stand-in server the client-alone
+// run uses: a push is answered "applied" for exactly the mutations sent,
+// in order, even when a value holds the text of an id key, and the pull
+// replays the recorded pages in order.
+func TestStubAnswersAsFieldsync(t *testing.T) {
+	pages := []json.RawMessage{
+		json.RawMessage(`{"changes":[{"seq":1}],"cursor":"a","has_more":true}`),
+		json.RawMessage(`{"changes":[{"seq":2},{"seq":3}],"cursor":"b","has_more":false}`),
+	}
+	s, err := startStub("140902", pages)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	ctx := context.Background()
+	c := syncproto.NewClient(s.URL, uuid.Must(uuid.NewV7()).String())
+	tok, err := c.Login(ctx, "anyone", "anything", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(tok.User.Counties, "140902") {
+		t.Errorf("stub signed in with counties %v", tok.User.Counties)
+	}
+	recs := generate(3, "140902")
+	var muts []syncproto.Mutation
+	for _, r := range recs {
+		f := r.fields(true)
+		f["note"] = json.RawMessage(`"a note quoting {\"id\":\"not-a-mutation\"}"`)
+		muts = append(muts, syncproto.Mutation{Entity: syncproto.EntityVehicleCheck, ID: r.ID, Fields: f, HLC: c.Clock.Now().String()})
+	}
+	pr, err := c.Push(ctx, uuid.Must(uuid.NewV7()).String(), muts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pr.Results) != len(muts) {
+		t.Fatalf("%d results for %d mutations: %+v", len(pr.Results), len(muts), pr.Results)
+	}
+	for i, r := range pr.Results {
+		if r.ID != muts[i].ID || r.Status != syncproto.StatusApplied {
+			t.Errorf("result %d = %+v, want %s applied", i, r, muts[i].ID)
+		}
+	}
+	got, n, err := pullPages(ctx, c, 500, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 3 || len(got) != 2 || string(got[1]) != string(pages[1]) {
+		t.Errorf("pulled %d changes in %d pages (%s), want the 2 recorded pages", n, len(got), got)
 	}
 }
