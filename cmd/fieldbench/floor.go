@@ -81,13 +81,9 @@ func gzipBytes(b []byte) ([]byte, error) {
 
 func (s *stub) login(w http.ResponseWriter, r *http.Request) {
 	io.Copy(io.Discard, r.Body)
-	writeJSON(w, syncproto.TokenResponse{AccessToken: "stub", TokenType: "Bearer", ExpiresIn: 3600, RefreshToken: "stub",
-		RefreshExpiresIn: 3600, User: syncproto.User{ID: "stub", Username: "stub", Role: "inspector", Counties: []string{s.county}}})
-}
-
-func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(v)
+	json.NewEncoder(w).Encode(syncproto.TokenResponse{AccessToken: "stub", TokenType: "Bearer", ExpiresIn: 3600, RefreshToken: "stub",
+		RefreshExpiresIn: 3600, User: syncproto.User{ID: "stub", Username: "stub", Role: "inspector", Counties: []string{s.county}}})
 }
 
 // push answers a push without decoding it: it finds the batch id and each

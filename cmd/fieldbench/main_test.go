@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -173,5 +174,33 @@ func TestStubAnswersAsFieldsync(t *testing.T) {
 	}
 	if n != 3 || len(got) != 2 || string(got[1]) != string(pages[1]) {
 		t.Errorf("pulled %d changes in %d pages (%s), want the 2 recorded pages", n, len(got), got)
+	}
+}
+
+// TestBudgets checks the per-push and per-page times derived from a
+// round's rates: what fieldsync adds to the client's own time, and what a
+// server may add at the target ratio, negative when the client alone is
+// slower than the target.
+func TestBudgets(t *testing.T) {
+	r := &roundResult{
+		RawInsertRowsS: 80000, PushNewS: 25000, ClientPushNewS: 100000,
+		RawUpsertRowsS: 100000, PushRewriteS: 20000, ClientPushRewriteS: 50000,
+		RawReadRowsS: 300000, PullS: 50000, ClientPullS: 100000,
+	}
+	r.setBudgets(500, 250)
+	for _, c := range []struct {
+		name      string
+		got, want float64
+	}{
+		{"added, push new", r.AddedMSPushNew, 15},         // 500/25k − 500/100k s
+		{"budget, push new", r.BudgetMSPushNew, 7.5},      // 500/(0.5·80k) − 500/100k
+		{"added, rewrites", r.AddedMSPushRewrite, 15},     // 500/20k − 500/50k
+		{"budget, rewrites", r.BudgetMSPushRewrite, 6.67}, // 500/(0.3·100k) − 500/50k
+		{"added, pull page", r.AddedMSPullPage, 2.5},      // 250/50k − 250/100k
+		{"budget, pull page", r.BudgetMSPullPage, -0.83},  // 250/150k − 250/100k: no server can
+	} {
+		if math.Abs(c.got-c.want) > 0.01 {
+			t.Errorf("%s = %.3f ms, want %.2f", c.name, c.got, c.want)
+		}
 	}
 }
