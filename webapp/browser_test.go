@@ -255,8 +255,15 @@ func TestBrowserInspection(t *testing.T) {
 	p.wait(`#review-comment`)
 	p.has(comment)
 	p.shot("app-inspection-returned.png")
-	p.do("clear pm10", chromedp.SetValue(chromedp.CSS(`#item-pm10_reading input[data-input]`), ""))
-	p.typeIn(`#item-pm10_reading input[data-input]`, "86", `document.querySelector('#item-pm10_reading input').value === '86' && document.querySelector('#unsent')`)
+	// The field is marked before the edit: the app draws the page again
+	// from its store once it has saved an answer, so an unmarked field
+	// showing 86 is the saved answer. (The "unsent" badge proves less: the
+	// minute's background sync may send the edit before the test looks.)
+	pm10 := `#item-pm10_reading input[data-input]`
+	p.do("clear pm10", chromedp.SetValue(chromedp.CSS(pm10), ""))
+	eval[bool](p, `(document.querySelector('`+pm10+`').dataset.typed = '1', true)`)
+	p.typeIn(pm10, "86", `(() => { const i = document.querySelector('`+pm10+`'); `+
+		`return i.value === '86' && !i.dataset.typed && !document.querySelector('#item-pm10_reading .err').textContent; })()`)
 	p.click(`#submit`)
 	p.waitJS("resubmitted", `document.querySelector('#status')?.textContent.includes('已提交')`)
 	p.click(`#tabs a[data-tab="home"]`)
