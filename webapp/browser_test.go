@@ -255,12 +255,15 @@ func TestBrowserInspection(t *testing.T) {
 	p.wait(`#review-comment`)
 	p.has(comment)
 	p.shot("app-inspection-returned.png")
-	// The field is marked before the edit: the app draws the page again
-	// from its store once it has saved an answer, so an unmarked field
-	// showing 86 is the saved answer. (The "unsent" badge proves less: the
-	// minute's background sync may send the edit before the test looks.)
+	// The field is focused before it is cleared, so that a background
+	// sync ending meanwhile does not draw the page again between clearing
+	// and typing (the app waits for the inspector to leave a field). It is
+	// marked before the edit: the app draws the page again from its store
+	// once it has saved an answer, so an unmarked field showing 86 is the
+	// saved answer. (The "unsent" badge proves less: the minute's
+	// background sync may send the edit before the test looks.)
 	pm10 := `#item-pm10_reading input[data-input]`
-	p.do("clear pm10", chromedp.SetValue(chromedp.CSS(pm10), ""))
+	p.do("clear pm10", chromedp.Focus(chromedp.CSS(pm10)), chromedp.SetValue(chromedp.CSS(pm10), ""))
 	eval[bool](p, `(document.querySelector('`+pm10+`').dataset.typed = '1', true)`)
 	p.typeIn(pm10, "86", `(() => { const i = document.querySelector('`+pm10+`'); `+
 		`return i.value === '86' && !i.dataset.typed && !document.querySelector('#item-pm10_reading .err').textContent; })()`)
