@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/google/uuid"
@@ -208,6 +210,89 @@ func TestUpdateAfterFlushInOneTransaction(t *testing.T) {
 	}
 	if r.Text("note") != "一" || r.Text("plate") != "晋H77777" {
 		t.Errorf("stored note %q plate %q", r.Text("note"), r.Text("plate"))
+	}
+}
+
+// TestPushOfManyStoredRecords checks a push naming many stored records:
+// the store reads them (ReadDecoded, decoding chunks while it reads the
+// next) and writes them (EncodeAhead, encoding rows while it writes), so
+// every record must come back in its place whatever chunk it fell in; and
+// a record that cannot be decoded, in a middle chunk, fails the push as a
+// whole, with nothing written.
+func TestPushOfManyStoredRecords(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "fieldsync.db")
+	db, s := openSeededAt(t, path)
+	p := storetest.Inspector(t, db, "140902")
+	clock := syncproto.NewClock(p.DeviceID, nil)
+	const n = 203 // not a whole number of chunks
+	ids := make([]string, n)
+	creates := make([]syncproto.Mutation, n)
+	for i := range ids {
+		ids[i] = uuid.NewString()
+		creates[i] = vehicleMutation(clock, ids[i], i)
+	}
+	push := func(ms []syncproto.Mutation) error {
+		resp, err := s.Push(ctx, p, &syncproto.PushRequest{DeviceID: p.DeviceID, BatchID: uuid.NewString(), Mutations: ms})
+		if err != nil {
+			return err
+		}
+		for _, r := range resp.Results {
+			if r.Status != syncproto.StatusApplied {
+				t.Fatalf("%s: %s %s %s", r.ID, r.Status, r.Code, r.Message)
+			}
+		}
+		return nil
+	}
+	rewrite := func(from, to int, note string) []syncproto.Mutation {
+		var ms []syncproto.Mutation
+		for i := from; i < to; i++ {
+			b, _ := json.Marshal(note + strconv.Itoa(i))
+			ms = append(ms, syncproto.Mutation{Entity: syncproto.EntityVehicleCheck, ID: ids[i], HLC: clock.Now().String(),
+				Fields: map[string]json.RawMessage{"note": b}})
+		}
+		return ms
+	}
+	notes := func(want func(i int) string, skip int) {
+		t.Helper()
+		for i, id := range ids {
+			if i == skip {
+				continue
+			}
+			r, err := db.Get(ctx, syncproto.EntityVehicleCheck, id)
+			if err != nil || r == nil {
+				t.Fatal(id, err)
+			}
+			if got := r.Text("note"); got != want(i) {
+				t.Fatalf("record %d: note %q, want %q", i, got, want(i))
+			}
+			if r.Text("plate") != fmt.Sprintf("晋H%05d", i) {
+				t.Fatalf("record %d: plate %q: another record's fields", i, r.Text("plate"))
+			}
+		}
+	}
+	if err := push(creates); err != nil {
+		t.Fatal(err)
+	}
+	if err := push(rewrite(0, n, "复查")); err != nil {
+		t.Fatal(err)
+	}
+	notes(func(i int) string { return "复查" + strconv.Itoa(i) }, -1)
+
+	raw, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=10000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec(`UPDATE vehicle_check SET hlcs = 'not hlcs' WHERE id = ?`, ids[150]); err != nil {
+		t.Fatal(err)
+	}
+	if err := push(rewrite(0, n, "再查")); err == nil {
+		t.Fatal("a push naming an undecodable record succeeded")
+	}
+	notes(func(i int) string { return "复查" + strconv.Itoa(i) }, 150)
+	if err := push(rewrite(0, 150, "三查")); err != nil {
+		t.Fatalf("a push not naming it: %v", err)
 	}
 }
 

@@ -113,12 +113,8 @@ func (t *writeTx) Prefetch(ctx context.Context, e *server.Entity, ids []string) 
 		if err != nil {
 			return fmt.Errorf("prefetch %s: %w", e.Name, err)
 		}
-		raw, err := es.RawRows(rows)
+		raw, found, err := es.ReadDecoded(rows)
 		rows.Close()
-		if err != nil {
-			return fmt.Errorf("prefetch %s: %w", e.Name, err)
-		}
-		found, err := sqlstore.DecodeRows(raw)
 		if err != nil {
 			return fmt.Errorf("prefetch %s: %w", e.Name, err)
 		}
@@ -145,22 +141,35 @@ func (t *writeTx) flush(ctx context.Context) error {
 	if len(pending) == 0 {
 		return nil
 	}
-	rows := t.Encode(func(e *server.Entity) *sqlstore.Codec { return t.db.stmts[e.Name].Codec })
+	// The rows are encoded on another core while this one writes them
+	// (SQLite's work on one connection cannot be shared out).
+	rows := t.EncodeAhead(func(e *server.Entity) *sqlstore.Codec { return t.db.stmts[e.Name].Codec })
+	err := t.writeRows(ctx, pending, rows)
+	rows.Done()
+	if err != nil {
+		return err
+	}
+	t.Flushed()
+	return nil
+}
+
+// writeRows writes the encoded rows of the pending records.
+func (t *writeTx) writeRows(ctx context.Context, pending []*server.StoredRecord, rows *sqlstore.Encoding) error {
 	for _, e := range server.Entities {
 		es := t.db.stmts[e.Name]
 		for i, r := range pending {
 			if r.Entity != e {
 				continue
 			}
-			if rows[i].Err != nil {
-				return rows[i].Err
+			row := rows.Row(i)
+			if row.Err != nil {
+				return row.Err
 			}
-			if err := t.write(ctx, es, rows[i]); err != nil {
+			if err := t.write(ctx, es, row); err != nil {
 				return fmt.Errorf("write %s %s: %w", e.Name, r.ID, err)
 			}
 		}
 	}
-	t.Flushed()
 	return nil
 }
 

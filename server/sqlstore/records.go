@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -117,6 +118,57 @@ func (s *Codec) ReadRows(rows Rows) ([]*server.StoredRecord, error) {
 		return nil, err
 	}
 	return DecodeRows(raw)
+}
+
+// readChunk is how many rows ReadDecoded reads before handing them over.
+const readChunk = 32
+
+// ReadDecoded reads every row selected with s.Cols and decodes each chunk
+// of rows on another core while it reads the next (reading, on one
+// connection, cannot be shared out). It returns the rows and their
+// records, in order. It does not close rows.
+func (s *Codec) ReadDecoded(rows Rows) ([]RawRow, []*server.StoredRecord, error) {
+	chunks := make(chan []RawRow, 4)
+	var recs []*server.StoredRecord
+	var decodeErr error
+	decoded := make(chan struct{})
+	go func() {
+		defer close(decoded)
+		for chunk := range chunks {
+			for _, r := range chunk {
+				if decodeErr != nil {
+					continue // the rest only drained
+				}
+				rec, err := r.Codec.decodeRecord(r.Vals)
+				decodeErr = err
+				recs = append(recs, rec)
+			}
+		}
+	}()
+	var raw []RawRow
+	var readErr error
+	handed := 0
+	for rows.Next() {
+		vals, err := s.scanValues(rows)
+		if err != nil {
+			readErr = err
+			break
+		}
+		raw = append(raw, RawRow{s, vals})
+		if len(raw)-handed == readChunk {
+			chunks <- raw[handed:len(raw):len(raw)] // rows the reader no longer touches
+			handed = len(raw)
+		}
+	}
+	if handed < len(raw) {
+		chunks <- raw[handed:len(raw):len(raw)]
+	}
+	close(chunks)
+	<-decoded
+	if err := cmp.Or(readErr, rows.Err(), decodeErr); err != nil {
+		return nil, nil, err
+	}
+	return raw, recs, nil
 }
 
 // DecodeRows decodes rows (of any entities) into records, on all cores,

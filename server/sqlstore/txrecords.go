@@ -162,28 +162,78 @@ type EncodedRow struct {
 // HLC they hold. Encoding is independent per record: it is spread over
 // the cores.
 func (c *TxRecords) Encode(codec func(*server.Entity) *Codec) []EncodedRow {
-	rows := make([]EncodedRow, len(c.pending))
-	highs := make([]syncproto.HLC, len(c.pending))
-	written := make([][]any, len(c.pending))
-	par.Do(len(rows), func(i int) {
-		r := c.pending[i]
-		highs[i] = r.State.Highest()
-		cd := codec(r.Entity)
-		stored, ok := c.stored[recordKey{r.Entity.Name, r.ID}]
-		if !ok {
-			rows[i].Args, rows[i].Mask, rows[i].Err = cd.RowArgs(r)
-			return
-		}
-		vals, _, err := cd.RowValues(r)
-		if err != nil {
-			rows[i].Err = err
-			return
-		}
-		rows[i].Update, written[i] = true, vals
-		rows[i].Changed, rows[i].Args = cd.Changed(stored, vals)
-		rows[i].Args = append(rows[i].Args, r.ID)
-	})
-	for i, vals := range written {
+	e := c.newEncoding(codec)
+	par.Do(len(e.rows), e.encode)
+	e.finish()
+	return e.rows
+}
+
+// EncodeAhead encodes the pending records as Encode does, but in Pending's
+// order on a goroutine of its own, and returns at once: a store that
+// writes rows one at a time on its connection writes each as soon as it
+// is encoded (Encoding.Row) while the next ones are. The store must call
+// Encoding.Done before it returns, written or not.
+func (c *TxRecords) EncodeAhead(codec func(*server.Entity) *Codec) *Encoding {
+	e := c.newEncoding(codec)
+	e.pipe = par.Ahead(len(e.rows), e.encode)
+	return e
+}
+
+// Encoding is the encoding of a transaction's pending records (Encode,
+// EncodeAhead).
+type Encoding struct {
+	c       *TxRecords
+	codec   func(*server.Entity) *Codec
+	rows    []EncodedRow
+	highs   []syncproto.HLC
+	written [][]any
+	pipe    *par.Pipe // EncodeAhead's
+}
+
+func (c *TxRecords) newEncoding(codec func(*server.Entity) *Codec) *Encoding {
+	n := len(c.pending)
+	return &Encoding{c: c, codec: codec, rows: make([]EncodedRow, n), highs: make([]syncproto.HLC, n), written: make([][]any, n)}
+}
+
+// Row returns pending record i's row, once it is encoded.
+func (e *Encoding) Row(i int) EncodedRow {
+	e.pipe.Wait(i)
+	return e.rows[i]
+}
+
+// Done waits until every row is encoded and then does what Encode does
+// after encoding: the rows encoded as updates are noted for Flushed, and
+// High is raised.
+func (e *Encoding) Done() {
+	e.pipe.Done()
+	e.finish()
+}
+
+// encode encodes pending record i. It reads only what the transaction
+// knew before encoding began, so that records are encoded concurrently.
+func (e *Encoding) encode(i int) {
+	r := e.c.pending[i]
+	row := &e.rows[i]
+	e.highs[i] = r.State.Highest()
+	cd := e.codec(r.Entity)
+	stored, ok := e.c.stored[recordKey{r.Entity.Name, r.ID}]
+	if !ok {
+		row.Args, row.Mask, row.Err = cd.RowArgs(r)
+		return
+	}
+	vals, _, err := cd.RowValues(r)
+	if err != nil {
+		row.Err = err
+		return
+	}
+	row.Update, e.written[i] = true, vals
+	row.Changed, row.Args = cd.Changed(stored, vals)
+	row.Args = append(row.Args, r.ID)
+}
+
+func (e *Encoding) finish() {
+	c := e.c
+	for i, vals := range e.written {
 		if vals != nil {
 			if c.written == nil {
 				c.written = map[recordKey][]any{}
@@ -191,10 +241,9 @@ func (c *TxRecords) Encode(codec func(*server.Entity) *Codec) []EncodedRow {
 			c.written[recordKey{c.pending[i].Entity.Name, c.pending[i].ID}] = vals
 		}
 	}
-	for _, h := range highs {
+	for _, h := range e.highs {
 		if h.Compare(c.High) > 0 {
 			c.High = h
 		}
 	}
-	return rows
 }
