@@ -625,6 +625,25 @@ func testOverview(t *testing.T, open Opener) {
 	if ov, _ := e.st.Overview(e.ctx, o.scopeX, "2026-11-10", "2026-11-17"); ov.OverdueFindings != 0 || !sameWeeks(ov.Weeks, want[1:2]) {
 		t.Errorf("忻府's overview on 11-10 %+v", ov)
 	}
+	// A check made on the day since names counts, whatever its time of
+	// day; one made the day before does not.
+	for _, tc := range []struct {
+		since string
+		want  []server.VehicleWeek
+	}{
+		{"2026-11-18", want[1:]},
+		{"2026-11-19", want[2:]},
+		{"2026-11-20", want[2:]},
+		{"2026-11-21", nil},
+	} {
+		ov, err := e.st.Overview(e.ctx, o.all, "2026-11-30", tc.since)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !sameWeeks(ov.Weeks, tc.want) {
+			t.Errorf("since %s: weeks %+v, want %+v", tc.since, ov.Weeks, tc.want)
+		}
+	}
 	// Over all time the weeks add up to the roadside totals, in the
 	// scope's counties only.
 	for _, scope := range []server.Scope{o.all, o.scopeX} {
