@@ -106,7 +106,7 @@ func (s *Codec) ScanRecord(sc Scanner) (*server.StoredRecord, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.decodeRecord(vals)
+	return s.decodeRecord(vals, new(rowHLCs))
 }
 
 // ReadRows reads every row selected with s.Cols, then decodes them — the
@@ -134,12 +134,13 @@ func (s *Codec) ReadDecoded(rows Rows) ([]RawRow, []*server.StoredRecord, error)
 	decoded := make(chan struct{})
 	go func() {
 		defer close(decoded)
+		var h rowHLCs
 		for chunk := range chunks {
 			for _, r := range chunk {
 				if decodeErr != nil {
 					continue // the rest only drained
 				}
-				rec, err := r.Codec.decodeRecord(r.Vals)
+				rec, err := r.Codec.decodeRecord(r.Vals, &h)
 				decodeErr = err
 				recs = append(recs, rec)
 			}
@@ -176,7 +177,12 @@ func (s *Codec) ReadDecoded(rows Rows) ([]RawRow, []*server.StoredRecord, error)
 func DecodeRows(raw []RawRow) ([]*server.StoredRecord, error) {
 	out := make([]*server.StoredRecord, len(raw))
 	errs := make([]error, len(raw))
-	par.Do(len(raw), func(i int) { out[i], errs[i] = raw[i].Codec.decodeRecord(raw[i].Vals) })
+	par.Ranges(len(raw), func(start, end int) {
+		var h rowHLCs
+		for i := start; i < end; i++ {
+			out[i], errs[i] = raw[i].Codec.decodeRecord(raw[i].Vals, &h)
+		}
+	})
 	for _, err := range errs {
 		if err != nil {
 			return nil, err
@@ -194,21 +200,32 @@ func (s *Codec) scanValues(sc Scanner) ([]any, error) {
 	return vals, sc.Scan(ptrs...)
 }
 
-// decodeRecord builds a record from the column values of one row.
-func (s *Codec) decodeRecord(vals []any) (*server.StoredRecord, error) {
+// decodeRecord builds a record from the column values of one row. The
+// hlcs column is read as the wire writer reads it (rowHLCs, h its scratch
+// space, reused row after row), each group's HLC parsed once.
+func (s *Codec) decodeRecord(vals []any, h *rowHLCs) (*server.StoredRecord, error) {
 	r := &server.StoredRecord{Entity: s.Entity, ID: str(vals[0]), County: str(vals[1]), Seq: vals[2].(int64),
 		CreatedDevice: str(vals[5]), CreatedAt: time.UnixMilli(vals[6].(int64)), UpdatedAt: time.UnixMilli(vals[7].(int64)),
 		CreatedBy: str(vals[8])}
-	hlcs, err := DecodeHLCs(str(vals[3]))
-	if err != nil {
+	if err := h.read(s, str(vals[3])); err != nil {
 		return nil, fmt.Errorf("%s %s: decode hlcs: %w", s.Entity.Name, r.ID, err)
 	}
+	var buf [4]syncproto.HLC
+	groups := buf[:0]
+	for _, text := range h.groups {
+		g, err := syncproto.ParseHLC(text)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: decode hlcs: %w", s.Entity.Name, r.ID, err)
+		}
+		groups = append(groups, g)
+	}
+	var err error
 	if r.State.Deleted, err = syncproto.ParseHLC(str(vals[4])); err != nil {
 		return nil, fmt.Errorf("%s %s: deleted_hlc: %w", s.Entity.Name, r.ID, err)
 	}
-	r.State.Fields = make(map[string]syncproto.FieldState, len(hlcs))
+	r.State.Fields = make(map[string]syncproto.FieldState, len(h.names)+len(h.mapKeys))
 	for i := range s.Entity.Fields {
-		if err := decodeField(r, &s.Entity.Fields[i], vals[NMeta+i], hlcs); err != nil {
+		if err := decodeField(r, &s.Entity.Fields[i], vals[NMeta+i], h, i, groups); err != nil {
 			return nil, fmt.Errorf("%s %s: field %s: %w", s.Entity.Name, r.ID, s.Entity.Fields[i].Name, err)
 		}
 	}
@@ -225,9 +242,10 @@ func str(v any) string {
 	return ""
 }
 
-// decodeField turns a column value back into the canonical JSON of each
-// wire field it holds. A field exists if it has an HLC.
-func decodeField(r *server.StoredRecord, f *server.Field, col any, hlcs map[string]syncproto.HLC) error {
+// decodeField turns the value of column i (field f) back into the
+// canonical JSON of each wire field it holds. A field exists if it has an
+// HLC in the row's hlcs (h, whose groups' HLCs are groups).
+func decodeField(r *server.StoredRecord, f *server.Field, col any, h *rowHLCs, i int, groups []syncproto.HLC) error {
 	if f.Map {
 		var m map[string]json.RawMessage
 		if col != nil {
@@ -236,21 +254,21 @@ func decodeField(r *server.StoredRecord, f *server.Field, col any, hlcs map[stri
 			}
 		}
 		prefix := f.Name + "."
-		for name, h := range hlcs {
-			if strings.HasPrefix(name, prefix) {
-				v := m[strings.TrimPrefix(name, prefix)]
+		for _, k := range h.mapKeys {
+			if strings.HasPrefix(k.name, prefix) {
+				v := m[strings.TrimPrefix(k.name, prefix)]
 				if v == nil {
 					v = json.RawMessage("null")
 				}
-				if err := setField(r, name, v, h); err != nil {
+				if err := setField(r, k.name, v, groups[k.group]); err != nil {
 					return err
 				}
 			}
 		}
 		return nil
 	}
-	h, ok := hlcs[f.Name]
-	if !ok {
+	g := h.byField[i]
+	if g < 0 {
 		return nil
 	}
 	var v json.RawMessage
@@ -282,7 +300,7 @@ func decodeField(r *server.StoredRecord, f *server.Field, col any, hlcs map[stri
 			v = b
 		}
 	}
-	return setField(r, f.Name, v, h)
+	return setField(r, f.Name, v, groups[g])
 }
 
 func setField(r *server.StoredRecord, name string, v json.RawMessage, h syncproto.HLC) error {
