@@ -1,0 +1,63 @@
+package server
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// hashBatch is what Push does with a batch before its transaction.
+func hashBatch(t *testing.T, ms []syncproto.Mutation) string {
+	t.Helper()
+	h, err := requestHash(ms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// hashedBatch is a batch of two mutations, its values spelled as spelled.
+func hashedBatch(plate, urea, note string) []syncproto.Mutation {
+	return []syncproto.Mutation{
+		{Entity: "vehicle_check", ID: "0195c2e4-0000-7000-8000-0000000000aa", HLC: "001795875991660-00001-0195c2e4-0000-7000-8000-000000000001",
+			Fields: map[string]json.RawMessage{"plate": json.RawMessage(plate), "urea_level_pct": json.RawMessage(urea),
+				"obd_mil": json.RawMessage(`true`), "note": json.RawMessage(note)}},
+		{Entity: "finding", ID: "0195c2e4-0000-7000-8000-0000000000bb", HLC: "001795875991661-00000-0195c2e4-0000-7000-8000-000000000001", Delete: true},
+	}
+}
+
+// TestRequestHashAsStored checks the hash a push stores with its batch
+// (Batch.RequestHash) against the value the server gave this batch at
+// 795925d, so that a change to the hashing that would refuse a phone's
+// retry of a batch sent before an upgrade fails here; the same for the
+// same values spelled otherwise; another for another value.
+func TestRequestHashAsStored(t *testing.T) {
+	const stored = "f2e6c6a0b3971e529f5a0e537e8ddb60fbc750b926962e5f66a0e1a98445f5b4"
+	if got := hashBatch(t, hashedBatch(` "晋H\u0030001" `, `12.50`, `{"b": 1.0, "a": [1, "x"]}`)); got != stored {
+		t.Errorf("hash %s, want %s (as stored by the version before)", got, stored)
+	}
+	if got := hashBatch(t, hashedBatch(`"晋H0001"`, `12.5`, `{"a":[1,"x"],"b":1}`)); got != stored {
+		t.Errorf("the same values spelled otherwise: hash %s, want %s", got, stored)
+	}
+	if got := hashBatch(t, hashedBatch(`"晋H0002"`, `12.5`, `{"a":[1,"x"],"b":1}`)); got == stored {
+		t.Error("another plate hashes the same")
+	}
+}
+
+// TestRequestHashNamesFirstBadValue checks that a batch with bad values
+// is refused naming the first, in mutation order and then field name
+// order.
+func TestRequestHashNamesFirstBadValue(t *testing.T) {
+	deep := strings.Repeat("[", MaxValueDepth+1) + strings.Repeat("]", MaxValueDepth+1)
+	ms := hashedBatch(`"晋H0001"`, `12.5`, `{}`)
+	ms = append(ms, hashedBatch(`"晋H0001"`, `12.5`, `{}`)...)
+	ms[2].Fields["zeta"] = json.RawMessage(deep)
+	ms[2].Fields["alpha"] = json.RawMessage(deep)
+	ms[3].Fields = map[string]json.RawMessage{"beta": json.RawMessage(deep)}
+	_, err := requestHash(ms)
+	if err == nil || !strings.Contains(err.Error(), "mutations[2].fields.alpha") {
+		t.Fatalf("error %v, want one naming mutations[2].fields.alpha", err)
+	}
+}
