@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/xinzhou-eco/fieldsync/server"
@@ -54,6 +55,16 @@ func TestEncodeAheadAsEncode(t *testing.T) {
 		}
 		if want[i].Update != (i%2 == 0) {
 			t.Fatalf("row %d: update %v", i, want[i].Update)
+		}
+		// Apart from Encode: an update writes the note it gained and
+		// names its row last; an upsert writes the record's id first.
+		args := want[i].Args
+		id := fmt.Sprintf("id-%03d", i)
+		if want[i].Update && (args[len(args)-1] != id || !slices.Contains(args, any("复查"))) {
+			t.Fatalf("row %d: update args %v, want the note and then %s", i, args, id)
+		}
+		if !want[i].Update && args[0] != id {
+			t.Fatalf("row %d: upsert args %v, want %s first", i, args, id)
 		}
 	}
 	enc.Done()
