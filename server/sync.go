@@ -501,8 +501,10 @@ func (s *Syncer) checkUpdate(ctx context.Context, tx WriteTx, p *Principal, cur 
 		return nil
 	}
 	for name, v := range vals {
-		f, _ := cur.Entity.Field(name)
-		if old, ok := cur.State.Fields[name]; f.Immutable && ok && !bytes.Equal(old.Value, v) {
+		if f, _ := cur.Entity.Field(name); !f.Immutable {
+			continue
+		}
+		if old, ok := cur.State.Fields[name]; ok && !bytes.Equal(old.Value, v) {
 			return Errorf(syncproto.CodeImmutableField, "字段 %s 创建后不能修改", name)
 		}
 	}

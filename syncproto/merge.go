@@ -104,7 +104,8 @@ func Merge(r *Record, fields map[string]json.RawMessage, del bool, h HLC) Outcom
 		return o
 	}
 	// The order of the outcome's lists is unspecified (map order): the
-	// merge itself does not depend on it.
+	// merge itself does not depend on it. Most writes win every field.
+	o.Won = make([]string, 0, len(fields))
 	for name, v := range fields {
 		cur, ok := r.Fields[name]
 		switch {
