@@ -18,10 +18,13 @@ import (
 // of its own checkpoints (PASSIVE: it never blocks the writer or a reader)
 // shortly after writes, while the writer goes on committing; the writer's
 // own automatic checkpoint stays, at a higher mark, as a backstop should
-// the goroutine fall behind. SQLite starts the log over only after a
-// checkpoint copied all of it; when commits arrived during the copy, the
-// goroutine copies what they added while holding the writer, which takes
-// as long as those few frames do. Durability is SQLite's either way: a commit
+// the goroutine fall behind. When a checkpoint could not copy every frame
+// it saw (a reader still needed older ones), the goroutine copies the rest
+// while holding the writer. SQLite starts the log over only in a write
+// transaction that began after a checkpoint had copied all of it: under
+// back-to-back pushes the next transaction has always begun during the
+// copy, so the log grows until the writer's backstop checkpoints it
+// (docs/benchmarks.md, issue 14's tenth pass). Durability is SQLite's either way: a commit
 // is in the log before the push is answered, and a checkpoint only moves
 // pages the log already holds.
 
@@ -101,11 +104,10 @@ func (c *checkpointer) run() {
 		}
 		res := c.checkpoint()
 		if res.Err == nil && res.Copied < res.Log {
-			// Commits came in while it copied (or readers still need
-			// older frames). The log starts over only once a checkpoint
-			// has copied all of it, which a steady stream of pushes
-			// would never let happen: copy the rest with the writer
-			// held, a short pass over the frames written meanwhile.
+			// Readers still needed older frames when it copied (the
+			// frames reported are those the log held when it began, so
+			// commits made during the copy do not show here): copy the
+			// rest with the writer held, so that no commit adds more.
 			c.lock.Lock()
 			res = c.checkpoint()
 			c.lock.Unlock()
