@@ -1,7 +1,6 @@
 package sqlite_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -43,8 +42,9 @@ func BenchmarkPushMergeInspections(b *testing.B) {
 			p := storetest.Inspector(b, db, "140902")
 			clock := syncproto.NewClock(p.DeviceID, nil)
 			site := uuid.NewString()
+			ctx := requestContext(b)
 			push := func(ms []syncproto.Mutation) {
-				resp, err := s.Push(context.Background(), p, &syncproto.PushRequest{DeviceID: p.DeviceID, BatchID: uuid.NewString(), Mutations: ms})
+				resp, err := s.Push(ctx, p, &syncproto.PushRequest{DeviceID: p.DeviceID, BatchID: uuid.NewString(), Mutations: ms})
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -50,6 +50,16 @@ func openSeededAt(tb testing.TB, path string) (*sqlite.DB, *server.Syncer) {
 	return db, s
 }
 
+// requestContext returns a context that can be cancelled, as every HTTP
+// request's can, so that the benchmarks pay what a cancellable context
+// costs the store (the driver can watch one per statement) as the server
+// does. It is cancelled when the benchmark ends.
+func requestContext(tb testing.TB) context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	tb.Cleanup(cancel)
+	return ctx
+}
+
 // vehicleRow is one roadside check of ten fields, as values and as fields.
 func vehicleRow(i int) []any {
 	return []any{"140902", "豆罗检查站", fmt.Sprintf("晋H%05d", i%100000), "黄", fmt.Sprintf("LZZ1BLSE%09d", i),
@@ -106,8 +116,9 @@ func BenchmarkPushMerge(b *testing.B) {
 	for _, kind := range []string{"create", "update"} {
 		b.Run(kind, func(b *testing.B) {
 			s, p, batch, _ := pushSetup(b, kind)
+			ctx := requestContext(b)
 			if kind == "update" { // the records exist; every field is overwritten
-				if _, err := s.Push(context.Background(), p, batch(-1)); err != nil {
+				if _, err := s.Push(ctx, p, batch(-1)); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -117,7 +128,7 @@ func BenchmarkPushMerge(b *testing.B) {
 				b.StopTimer()
 				req := batch(n)
 				b.StartTimer()
-				resp, err := s.Push(context.Background(), p, req)
+				resp, err := s.Push(ctx, p, req)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -149,6 +160,7 @@ func BenchmarkPushMergeConcurrent(b *testing.B) {
 			batches[d] = append(batches[d], &syncproto.PushRequest{DeviceID: p.DeviceID, BatchID: uuid.NewString(), Mutations: ms})
 		}
 	}
+	ctx := requestContext(b)
 	var next atomic.Int64
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -162,7 +174,7 @@ func BenchmarkPushMergeConcurrent(b *testing.B) {
 				if n >= b.N {
 					return
 				}
-				if _, err := s.Push(context.Background(), devices[d], batches[d][n]); err != nil {
+				if _, err := s.Push(ctx, devices[d], batches[d][n]); err != nil {
 					b.Error(err)
 					return
 				}
@@ -192,12 +204,13 @@ func BenchmarkPushVsRaw(b *testing.B) {
 	for _, kind := range []string{"create", "update"} {
 		b.Run(kind, func(b *testing.B) {
 			s, p, batch, ids := pushSetup(b, kind)
+			ctx := requestContext(b)
 			same, narrow := openSameTable(b, p), openNarrow(b)
 			var tPush, tSame, tNarrow time.Duration
 			run := func(n int, timed bool) {
 				req := batch(n)
 				start := time.Now()
-				if _, err := s.Push(context.Background(), p, req); err != nil {
+				if _, err := s.Push(ctx, p, req); err != nil {
 					b.Fatal(err)
 				}
 				mid := time.Now()
@@ -317,7 +330,7 @@ func BenchmarkPullPage(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	ctx, scope := context.Background(), p.Scope()
+	ctx, scope := requestContext(b), p.Scope()
 	var after int64 // the page of the checks: past the reference data
 	recs, _, err := s.Store.Changes(ctx, scope, 0, server.MaxPullLimit)
 	if err != nil {
@@ -410,8 +423,9 @@ func BenchmarkPushRewriteSpread(b *testing.B) {
 	for i := range ids {
 		ids[i] = uuid.NewString()
 	}
+	ctx := requestContext(b)
 	push := func(req *syncproto.PushRequest) {
-		resp, err := s.Push(context.Background(), p, req)
+		resp, err := s.Push(ctx, p, req)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -20,6 +20,7 @@ var feedCases = []testCase{
 	{"SeqIncreasesWithEveryWrite", testSeqIncreases},
 	{"PagesWithMoreAndLimit", testPaging},
 	{"FailedUpdateLeavesNoTrace", testRollback},
+	{"CancelledUpdateLeavesNoTrace", testCancelledUpdate},
 	{"CompleteUnderConcurrentWriters", testConcurrentFeed},
 	{"CompleteThroughSyncerUnderConcurrentWriters", testConcurrentPull},
 	{"ConvergesUnderConcurrentUpdates", testConcurrentUpdates},
@@ -162,15 +163,7 @@ func testRollback(t *testing.T, open Opener) {
 	if !errors.Is(err, boom) {
 		t.Fatalf("update: %v, want the callback's error", err)
 	}
-	if r := e.get(syncproto.EntityCounty, dingxia); r != nil {
-		t.Errorf("rolled-back record visible: %+v", r)
-	}
-	if got := e.text(syncproto.EntityCounty, xinfu, "note"); got != "" {
-		t.Errorf("rolled-back field visible: %q", got)
-	}
-	if got := e.lastSeq(); got != seq {
-		t.Errorf("feed moved %d → %d", seq, got)
-	}
+	noTrace(t, e, seq, dingxia)
 	if h, err := e.st.HighHLC(e.ctx); err != nil || h != high {
 		t.Errorf("HighHLC %s → %s %v after a rollback", high, h, err)
 	}
@@ -178,6 +171,60 @@ func testRollback(t *testing.T, open Opener) {
 	e.upsert(syncproto.EntityCounty, dingxia, "", map[string]any{"code": dingxia})
 	if got := e.get(syncproto.EntityCounty, dingxia).Seq; got <= seq {
 		t.Errorf("seq after rollback %d, not after %d", got, seq)
+	}
+}
+
+// noTrace checks that an update which failed left nothing: none of the
+// counties it created, no note on xinfu, and the feed still at seq.
+func noTrace(t *testing.T, e *env, seq int64, created ...string) {
+	t.Helper()
+	for _, id := range created {
+		if r := e.get(syncproto.EntityCounty, id); r != nil {
+			t.Errorf("county %s of a failed update visible: %+v", id, r)
+		}
+	}
+	if got := e.text(syncproto.EntityCounty, xinfu, "note"); got != "" {
+		t.Errorf("field of a failed update visible: %q", got)
+	}
+	if got := e.lastSeq(); got != seq {
+		t.Errorf("feed moved %d → %d", seq, got)
+	}
+}
+
+// testCancelledUpdate: a write transaction whose context is cancelled
+// before it commits (a push whose device hung up) keeps nothing, however
+// far its statements got, and the store writes on afterwards.
+func testCancelledUpdate(t *testing.T, open Opener) {
+	e := newEnv(t, open)
+	e.upsert(syncproto.EntityCounty, xinfu, "", map[string]any{"code": xinfu})
+	seq := e.lastSeq()
+	ctx, cancel := context.WithCancel(e.ctx)
+	defer cancel()
+	codes := make([]string, 40)
+	for i := range codes {
+		codes[i] = fmt.Sprintf("1499%02d", i)
+	}
+	// The callback's own calls do not see the cancellation (they run under
+	// another context), so only the store's handling of the transaction's
+	// context stands between the cancelled request and a commit.
+	err := e.st.Update(ctx, func(tx server.WriteTx) error {
+		for i, code := range codes {
+			if i == len(codes)/2 {
+				cancel()
+			}
+			if err := e.s.Upsert(e.ctx, tx, syncproto.EntityCounty, code, "", map[string]any{"code": code}); err != nil {
+				return err
+			}
+		}
+		return e.s.Upsert(e.ctx, tx, syncproto.EntityCounty, xinfu, "", map[string]any{"note": "已取消"})
+	})
+	if err == nil {
+		t.Fatal("an update whose context was cancelled before it committed succeeded")
+	}
+	noTrace(t, e, seq, codes...)
+	e.upsert(syncproto.EntityCounty, codes[0], "", map[string]any{"code": codes[0]})
+	if got := e.get(syncproto.EntityCounty, codes[0]).Seq; got <= seq {
+		t.Errorf("seq after a cancelled update %d, not after %d", got, seq)
 	}
 }
 
