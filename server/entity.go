@@ -343,18 +343,32 @@ var SiteKinds = []string{"construction_site", "coal_yard", "coal_ban_village", "
 
 var entityByName = map[string]*Entity{}
 
+// names holds every entity and field name, each once.
+var names = map[string]string{}
+
 func init() {
 	for _, e := range Entities {
 		e.byName = make(map[string]*Field, len(e.Fields))
 		for i := range e.Fields {
 			e.byName[e.Fields[i].Name] = &e.Fields[i]
+			names[e.Fields[i].Name] = e.Fields[i].Name
 		}
 		entityByName[e.Name] = e
+		names[e.Name] = e.Name
 	}
 }
 
 // EntityByName returns the entity with that name, or nil.
 func EntityByName(name string) *Entity { return entityByName[name] }
+
+// Name returns b as a string, without copying it when it is the name of an
+// entity or of a field (which a push body repeats for every mutation).
+func Name(b []byte) string {
+	if s, ok := names[string(b)]; ok {
+		return s
+	}
+	return string(b)
+}
 
 var nullJSON = json.RawMessage("null")
 
@@ -367,7 +381,6 @@ func (f *Field) Canonical(raw json.RawMessage, device bool) (json.RawMessage, er
 		return nullJSON, nil
 	}
 	bad := f.badValue
-	var v any
 	switch f.Type {
 	case TypeText, TypeTime, TypeDate, TypeRef:
 		if body, ok := plainBody(raw); ok { // already canonical
@@ -391,7 +404,7 @@ func (f *Field) Canonical(raw json.RawMessage, device bool) (json.RawMessage, er
 		if err := f.checkString(s, device); err != nil {
 			return nil, err
 		}
-		v = s
+		return marshalCanonical(s)
 	case TypeInt, TypeReal:
 		n, err := parseNumber(raw)
 		if err != nil || math.IsInf(n, 0) || math.IsNaN(n) {
@@ -422,9 +435,18 @@ func (f *Field) Canonical(raw json.RawMessage, device bool) (json.RawMessage, er
 		if !json.Valid(raw) || (raw[0] != '{' && raw[0] != '[' && !f.Map) {
 			return nil, bad("应为 JSON 对象或数组")
 		}
-		if err := json.Unmarshal(raw, &v); err != nil {
-			return nil, bad("应为 JSON")
-		}
+		return canonicalJSON(raw, bad)
+	}
+	return nil, bad("类型未知")
+}
+
+// canonicalJSON re-encodes a JSON value canonically (Field.Canonical's
+// general path for JSON fields; apart, so that the value it decodes into
+// is allocated only here).
+func canonicalJSON(raw json.RawMessage, bad func(string) error) (json.RawMessage, error) {
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, bad("应为 JSON")
 	}
 	return marshalCanonical(v)
 }

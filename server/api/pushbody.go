@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 
+	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
@@ -82,7 +83,7 @@ func (s *scanner) mutation(m *syncproto.Mutation) bool {
 		var ok bool
 		switch string(key) {
 		case "entity":
-			m.Entity, ok = s.plainString()
+			m.Entity, ok = s.name()
 			return once(&seen[0]) && ok
 		case "id":
 			m.ID, ok = s.plainString()
@@ -110,7 +111,7 @@ func (s *scanner) fields() (map[string]json.RawMessage, bool) {
 	fields := make(map[string]json.RawMessage, 16)
 	ok := s.object(func(key []byte) bool {
 		v, ok := s.value()
-		fields[string(key)] = v
+		fields[server.Name(key)] = v
 		return ok
 	})
 	return fields, ok
@@ -196,6 +197,12 @@ func (s *scanner) plainBytes() ([]byte, bool) {
 func (s *scanner) plainString() (string, bool) {
 	b, ok := s.plainBytes()
 	return string(b), ok
+}
+
+// name is plainString for an entity's name.
+func (s *scanner) name() (string, bool) {
+	b, ok := s.plainBytes()
+	return server.Name(b), ok
 }
 
 func (s *scanner) boolean() (bool, bool) {

@@ -53,6 +53,7 @@ type Codec struct {
 	// field's as "name."); slots lists what a wire change's fields can
 	// hold, in sorted order (AppendChange).
 	fieldIndex map[string]int
+	hasMap     bool // a field is a map (its keys are fields "name.key")
 	slots      []wireSlot
 	entityJSON []byte // the entity's name as a JSON string
 }
@@ -68,15 +69,17 @@ func NewCodec(e *server.Entity, nativeBool bool) *Codec {
 		panic("entity " + e.Name + " has more than 56 fields")
 	}
 	index := make(map[string]int, len(e.Fields))
+	hasMap := false
 	for i, f := range e.Fields {
 		if f.Map {
 			index[f.Name+"."] = i
+			hasMap = true
 		} else {
 			index[f.Name] = i
 		}
 	}
 	return &Codec{Entity: e, Cols: MetaCols + ", " + strings.Join(names, ", "), nativeBool: nativeBool,
-		fieldIndex: index, slots: wireSlots(e), entityJSON: appendString(nil, e.Name)}
+		fieldIndex: index, hasMap: hasMap, slots: wireSlots(e), entityJSON: appendString(nil, e.Name)}
 }
 
 // UpsertCols returns the columns an upsert writing the field columns in
@@ -224,12 +227,33 @@ func (s *Codec) decodeRecord(vals []any, h *rowHLCs) (*server.StoredRecord, erro
 		return nil, fmt.Errorf("%s %s: deleted_hlc: %w", s.Entity.Name, r.ID, err)
 	}
 	r.State.Fields = make(map[string]syncproto.FieldState, len(h.names)+len(h.mapKeys))
+	arena := make([]byte, 0, valuesSize(vals[NMeta:]))
 	for i := range s.Entity.Fields {
-		if err := decodeField(r, &s.Entity.Fields[i], vals[NMeta+i], h, i, groups); err != nil {
+		if err := decodeField(r, &s.Entity.Fields[i], vals[NMeta+i], h, i, groups, &arena); err != nil {
 			return nil, fmt.Errorf("%s %s: field %s: %w", s.Entity.Name, r.ID, s.Entity.Fields[i].Name, err)
 		}
 	}
 	return r, nil
+}
+
+// valuesSize is about the bytes of the canonical JSON of the field
+// columns vals (exactly, but for escapes), so that decodeRecord writes
+// all of a row's values into one allocation, which they then share.
+func valuesSize(vals []any) int {
+	n := 0
+	for _, v := range vals {
+		switch v := v.(type) {
+		case string:
+			n += len(v) + 2
+		case []byte:
+			n += len(v) + 2
+		case nil:
+			n += 4 // null
+		default:
+			n += 24
+		}
+	}
+	return n
 }
 
 func str(v any) string {
@@ -245,7 +269,7 @@ func str(v any) string {
 // decodeField turns the value of column i (field f) back into the
 // canonical JSON of each wire field it holds. A field exists if it has an
 // HLC in the row's hlcs (h, whose groups' HLCs are groups).
-func decodeField(r *server.StoredRecord, f *server.Field, col any, h *rowHLCs, i int, groups []syncproto.HLC) error {
+func decodeField(r *server.StoredRecord, f *server.Field, col any, h *rowHLCs, i int, groups []syncproto.HLC, arena *[]byte) error {
 	if f.Map {
 		var m map[string]json.RawMessage
 		if col != nil {
@@ -271,58 +295,19 @@ func decodeField(r *server.StoredRecord, f *server.Field, col any, h *rowHLCs, i
 	if g < 0 {
 		return nil
 	}
-	var v json.RawMessage
-	switch x := col.(type) {
-	case nil:
-		v = json.RawMessage("null")
-	case int64:
-		if f.Type == server.TypeBool {
-			v = json.RawMessage(strconv.FormatBool(x != 0))
-		} else {
-			v = strconv.AppendInt(nil, x, 10)
-		}
-	case bool:
-		v = json.RawMessage(strconv.FormatBool(x))
-	case float64:
-		b, err := json.Marshal(x)
-		if err != nil {
-			return err
-		}
-		v = b
-	default:
-		if f.Type == server.TypeJSON {
-			v = json.RawMessage(str(x))
-		} else {
-			b, err := marshalString(str(x))
-			if err != nil {
-				return err
-			}
-			v = b
-		}
+	start := len(*arena)
+	b, err := appendColumn(*arena, f, col)
+	if err != nil {
+		return err
 	}
+	*arena = b
+	v := json.RawMessage(b[start:len(b):len(b)])
 	return setField(r, f.Name, v, groups[g])
 }
 
 func setField(r *server.StoredRecord, name string, v json.RawMessage, h syncproto.HLC) error {
 	r.State.Fields[name] = syncproto.FieldState{Value: v, HLC: h}
 	return nil
-}
-
-// marshalString returns the canonical JSON of a text column's value.
-func marshalString(s string) ([]byte, error) {
-	if server.IsPlain(s) { // the usual case: nothing to escape
-		b := make([]byte, 0, len(s)+2)
-		b = append(b, '"')
-		b = append(b, s...)
-		return append(b, '"'), nil
-	}
-	var b strings.Builder
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(s); err != nil {
-		return nil, err
-	}
-	return []byte(strings.TrimSuffix(b.String(), "\n")), nil
 }
 
 // RowArgs encodes a record as the arguments of one row of an upsert of the
@@ -347,21 +332,55 @@ func (s *Codec) RowArgs(r *server.StoredRecord) ([]any, uint64, error) {
 // "county" field is the county meta column, which Cols names twice), and
 // returns the mask of the field columns it has (never a "county" field's).
 func (s *Codec) RowValues(r *server.StoredRecord) ([]any, uint64, error) {
+	return s.rowValues(r, nil)
+}
+
+// rowValues is RowValues. Given the row as stored (the values read with
+// Cols), it reuses each stored value its column keeps, instead of making
+// an equal one: an update of a few fields of a row then costs no
+// conversion, and no allocation, for the columns it leaves as they were.
+func (s *Codec) rowValues(r *server.StoredRecord, stored []any) ([]any, uint64, error) {
 	var maps map[string]map[string]json.RawMessage
-	for name, st := range r.State.Fields {
-		if base, key, ok := strings.Cut(name, "."); ok {
-			if maps == nil {
-				maps = map[string]map[string]json.RawMessage{}
+	if s.hasMap {
+		for name, st := range r.State.Fields {
+			if base, key, ok := strings.Cut(name, "."); ok {
+				if maps == nil {
+					maps = map[string]map[string]json.RawMessage{}
+				}
+				if maps[base] == nil {
+					maps[base] = map[string]json.RawMessage{}
+				}
+				maps[base][key] = st.Value
 			}
-			if maps[base] == nil {
-				maps[base] = map[string]json.RawMessage{}
-			}
-			maps[base][key] = st.Value
 		}
 	}
 	vals := make([]any, NMeta+len(s.Entity.Fields))
-	copy(vals, []any{r.ID, r.County, r.Seq, string(EncodeHLCs(r.State.Fields)), r.State.Deleted.String(), r.CreatedDevice,
-		r.CreatedAt.UnixMilli(), r.UpdatedAt.UnixMilli(), r.CreatedBy})
+	// keep reuses stored column i when same says it holds the value.
+	keep := func(i int, same func(col any) bool) bool {
+		if stored != nil && same(stored[i]) {
+			vals[i] = stored[i]
+			return true
+		}
+		return false
+	}
+	text := func(i int, v string) {
+		if !keep(i, func(col any) bool { return col == any(v) }) {
+			vals[i] = v
+		}
+	}
+	integer := func(i int, v int64) {
+		if !keep(i, func(col any) bool { return col == any(v) }) {
+			vals[i] = v
+		}
+	}
+	text(0, r.ID)
+	text(1, r.County)
+	integer(2, r.Seq)
+	vals[3], vals[4] = string(EncodeHLCs(r.State.Fields)), r.State.Deleted.String()
+	text(5, r.CreatedDevice)
+	integer(6, r.CreatedAt.UnixMilli())
+	integer(7, r.UpdatedAt.UnixMilli())
+	text(8, r.CreatedBy)
 	var mask uint64
 	for i := range s.Entity.Fields {
 		f := &s.Entity.Fields[i]
@@ -377,11 +396,15 @@ func (s *Codec) RowValues(r *server.StoredRecord) ([]any, uint64, error) {
 			continue
 		}
 		if IsMetaCol(f.Name) { // a "county" field is the county column, read back as such
-			vals[NMeta+i] = r.County
+			vals[NMeta+i] = vals[1]
 			continue
 		}
 		st, ok := r.State.Fields[f.Name]
 		if !ok {
+			continue
+		}
+		mask |= 1 << i
+		if keep(NMeta+i, func(col any) bool { return sameColumn(f, st.Value, col) }) {
 			continue
 		}
 		v, err := columnValue(f, st.Value, s.nativeBool)
@@ -389,9 +412,42 @@ func (s *Codec) RowValues(r *server.StoredRecord) ([]any, uint64, error) {
 			return nil, 0, fmt.Errorf("%s %s: field %s: %w", s.Entity.Name, r.ID, f.Name, err)
 		}
 		vals[NMeta+i] = v
-		mask |= 1 << i
 	}
 	return vals, mask, nil
+}
+
+// sameColumn reports whether col, a field's column as read back, is what
+// columnValue makes of the canonical JSON v, when that can be told
+// without converting v; false otherwise (v is then converted and
+// compared as any other).
+func sameColumn(f *server.Field, v json.RawMessage, col any) bool {
+	var buf [32]byte
+	switch c := col.(type) {
+	case nil:
+		return string(v) == "null"
+	case string:
+		if f.Type == server.TypeJSON {
+			return string(v) == c
+		}
+		// "c" is canonical, and its column c, only when c needs no escape.
+		n := len(v)
+		return n == len(c)+2 && v[0] == '"' && v[n-1] == '"' && string(v[1:n-1]) == c && server.IsPlain(c)
+	case int64:
+		switch f.Type {
+		case server.TypeInt:
+			return string(strconv.AppendInt(buf[:0], c, 10)) == string(v)
+		case server.TypeBool:
+			return string(v) == "true" && c == 1 || string(v) == "false" && c == 0
+		}
+	case float64:
+		if f.Type == server.TypeReal {
+			b, err := appendFloat(buf[:0], c)
+			return err == nil && string(b) == string(v)
+		}
+	case bool:
+		return f.Type == server.TypeBool && string(v) == strconv.FormatBool(c)
+	}
+	return false
 }
 
 // MaxStatementTexts bounds the statement texts a store keeps for an

@@ -221,7 +221,7 @@ func (e *Encoding) encode(i int) {
 		row.Args, row.Mask, row.Err = cd.RowArgs(r)
 		return
 	}
-	vals, _, err := cd.RowValues(r)
+	vals, _, err := cd.rowValues(r, stored)
 	if err != nil {
 		row.Err = err
 		return
