@@ -109,14 +109,32 @@ func hexLower(c byte) int {
 // stores read every text value they write through it.
 func CanonicalString(raw []byte) (string, bool) {
 	_, escaped, ok := canonicalText(raw)
-	if !ok {
+	switch {
+	case !ok:
 		return "", false
+	case !escaped:
+		return string(raw[1 : len(raw)-1]), true
 	}
-	body := raw[1 : len(raw)-1]
-	if !escaped {
-		return string(body), true
+	return string(unescape(nil, raw[1:len(raw)-1])), true
+}
+
+// AppendCanonicalString is CanonicalString appending the text to dst, so
+// that the texts of a row's columns can share one allocation.
+func AppendCanonicalString(dst, raw []byte) ([]byte, bool) {
+	_, escaped, ok := canonicalText(raw)
+	switch {
+	case !ok:
+		return dst, false
+	case !escaped:
+		return append(dst, raw[1:len(raw)-1]...), true
 	}
-	out := make([]byte, 0, len(body))
+	return unescape(dst, raw[1:len(raw)-1]), true
+}
+
+// unescape appends the text of body, the inside of a canonical JSON
+// string, to dst.
+func unescape(dst, body []byte) []byte {
+	out := dst
 	for i := 0; i < len(body); {
 		c := body[i]
 		if c != '\\' {
@@ -145,7 +163,7 @@ func CanonicalString(raw []byte) (string, bool) {
 		}
 		i += 2
 	}
-	return string(out), true
+	return out
 }
 
 var errNotNumber = errors.New("not a JSON number")

@@ -33,7 +33,8 @@ func randomJSONString(r *rand.Rand) []byte {
 // TestCanonicalTextAgreesWithEncodingJSON checks the in-place reading of
 // canonical strings against encoding/json: whatever canonicalText accepts
 // decodes with encoding/json to a text whose canonical encoding is the
-// same bytes, with the rune count and the text CanonicalString gives; and
+// same bytes, with the rune count and the text CanonicalString (and
+// AppendCanonicalString) gives; and
 // every text encoding/json writes (without NUL or invalid UTF-8) is
 // accepted.
 func TestCanonicalTextAgreesWithEncodingJSON(t *testing.T) {
@@ -68,6 +69,9 @@ func TestCanonicalTextAgreesWithEncodingJSON(t *testing.T) {
 		}
 		if got, ok := CanonicalString(raw); !ok || got != s {
 			t.Fatalf("CanonicalString(%q) = %q, %v; want %q", raw, got, ok, s)
+		}
+		if got, ok := AppendCanonicalString([]byte("前"), raw); !ok || string(got) != "前"+s {
+			t.Fatalf("AppendCanonicalString(前, %q) = %q, %v; want %q", raw, got, ok, "前"+s)
 		}
 	}
 	if accepted < 1000 || refused < 1000 {

@@ -283,7 +283,7 @@ func (s *Syncer) prepare(p *Principal, m *syncproto.Mutation, now time.Time) pre
 	case !m.Delete && len(m.Fields) == 0:
 		pm.err = Errorf(syncproto.CodeMissingField, "变更没有任何字段")
 	default:
-		pm.vals, pm.err = canonicalFields(e, m.Fields, true)
+		pm.vals, pm.err = m.Fields, canonicalFields(e, m.Fields, true)
 	}
 	return pm
 }
@@ -413,25 +413,28 @@ func (s *Syncer) checkHLC(raw, deviceID string, now time.Time) (syncproto.HLC, e
 	return h, nil
 }
 
-// canonicalFields checks every wire field of a mutation and returns the
-// canonical values keyed by wire name.
-func canonicalFields(e *Entity, in map[string]json.RawMessage, device bool) (map[string]json.RawMessage, error) {
-	out := make(map[string]json.RawMessage, len(in))
-	for name, raw := range in {
+// canonicalFields checks every wire field of a mutation and replaces each
+// value by its canonical encoding, in place (as requestHash replaced it by
+// its normalized one): most values are canonical already, and a push
+// then costs no second map per mutation.
+func canonicalFields(e *Entity, fields map[string]json.RawMessage, device bool) error {
+	for name, raw := range fields {
 		f, _ := e.Field(name)
 		switch {
 		case f == nil:
-			return nil, Errorf(syncproto.CodeUnknownField, "%s 没有字段 %q", e.Name, name)
+			return Errorf(syncproto.CodeUnknownField, "%s 没有字段 %q", e.Name, name)
 		case device && f.Server:
-			return nil, Errorf(syncproto.CodeServerOwnedField, "字段 %s 只能由服务器或办公室写入", name)
+			return Errorf(syncproto.CodeServerOwnedField, "字段 %s 只能由服务器或办公室写入", name)
 		}
 		v, err := f.Canonical(raw, device)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		out[name] = v
+		if len(v) != len(raw) || len(v) > 0 && &v[0] != &raw[0] {
+			fields[name] = v
+		}
 	}
-	return out, nil
+	return nil
 }
 
 // newRecord checks a create (required fields, references, county, scope)

@@ -7,6 +7,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/xinzhou-eco/fieldsync/internal/par"
@@ -381,6 +382,14 @@ func (s *Codec) rowValues(r *server.StoredRecord, stored []any) ([]any, uint64, 
 	integer(6, r.CreatedAt.UnixMilli())
 	integer(7, r.UpdatedAt.UnixMilli())
 	text(8, r.CreatedBy)
+	// The texts of the text columns written go into one string, which the
+	// columns' values then share: the bodies are built in a scratch
+	// buffer, at the offsets spans keeps.
+	scratch := textScratch.Get().(*[]byte)
+	defer textScratch.Put(scratch)
+	texts := (*scratch)[:0]
+	var spans [64]struct{ col, start, end int }
+	nspans := 0
 	var mask uint64
 	for i := range s.Entity.Fields {
 		f := &s.Entity.Fields[i]
@@ -407,13 +416,40 @@ func (s *Codec) rowValues(r *server.StoredRecord, stored []any) ([]any, uint64, 
 		if keep(NMeta+i, func(col any) bool { return sameColumn(f, st.Value, col) }) {
 			continue
 		}
+		if isText(f) {
+			start := len(texts)
+			var ok bool
+			if texts, ok = server.AppendCanonicalString(texts, st.Value); ok {
+				spans[nspans] = struct{ col, start, end int }{NMeta + i, start, len(texts)}
+				nspans++
+				continue
+			}
+		}
 		v, err := columnValue(f, st.Value, s.nativeBool)
 		if err != nil {
 			return nil, 0, fmt.Errorf("%s %s: field %s: %w", s.Entity.Name, r.ID, f.Name, err)
 		}
 		vals[NMeta+i] = v
 	}
+	all := string(texts)
+	for _, sp := range spans[:nspans] {
+		vals[sp.col] = all[sp.start:sp.end]
+	}
+	*scratch = texts
 	return vals, mask, nil
+}
+
+// textScratch holds the buffers rowValues builds a row's texts in.
+var textScratch = sync.Pool{New: func() any { return new([]byte) }}
+
+// isText reports whether a field's column holds the text of its JSON
+// string (columnValue's last case).
+func isText(f *server.Field) bool {
+	switch f.Type {
+	case server.TypeInt, server.TypeReal, server.TypeBool, server.TypeJSON:
+		return false
+	}
+	return true
 }
 
 // sameColumn reports whether col, a field's column as read back, is what
