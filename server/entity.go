@@ -361,9 +361,10 @@ func init() {
 // EntityByName returns the entity with that name, or nil.
 func EntityByName(name string) *Entity { return entityByName[name] }
 
-// Name returns b as a string, without copying it when it is the name of an
-// entity or of a field (which a push body repeats for every mutation).
-func Name(b []byte) string {
+// InternName returns b as a string, without copying it when it is the
+// name of an entity or of a field (which a push body repeats for every
+// mutation).
+func InternName(b []byte) string {
 	if s, ok := names[string(b)]; ok {
 		return s
 	}

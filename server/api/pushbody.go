@@ -111,7 +111,7 @@ func (s *scanner) fields() (map[string]json.RawMessage, bool) {
 	fields := make(map[string]json.RawMessage, 16)
 	ok := s.object(func(key []byte) bool {
 		v, ok := s.value()
-		fields[server.Name(key)] = v
+		fields[server.InternName(key)] = v
 		return ok
 	})
 	return fields, ok
@@ -202,7 +202,7 @@ func (s *scanner) plainString() (string, bool) {
 // name is plainString for an entity's name.
 func (s *scanner) name() (string, bool) {
 	b, ok := s.plainBytes()
-	return server.Name(b), ok
+	return server.InternName(b), ok
 }
 
 func (s *scanner) boolean() (bool, bool) {

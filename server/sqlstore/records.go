@@ -356,32 +356,10 @@ func (s *Codec) rowValues(r *server.StoredRecord, stored []any) ([]any, uint64, 
 		}
 	}
 	vals := make([]any, NMeta+len(s.Entity.Fields))
-	// keep reuses stored column i when same says it holds the value.
-	keep := func(i int, same func(col any) bool) bool {
-		if stored != nil && same(stored[i]) {
-			vals[i] = stored[i]
-			return true
-		}
-		return false
-	}
-	text := func(i int, v string) {
-		if !keep(i, func(col any) bool { return col == any(v) }) {
-			vals[i] = v
-		}
-	}
-	integer := func(i int, v int64) {
-		if !keep(i, func(col any) bool { return col == any(v) }) {
-			vals[i] = v
-		}
-	}
-	text(0, r.ID)
-	text(1, r.County)
-	integer(2, r.Seq)
+	vals[0], vals[1], vals[2] = reuse(stored, 0, r.ID), reuse(stored, 1, r.County), reuse(stored, 2, r.Seq)
 	vals[3], vals[4] = string(EncodeHLCs(r.State.Fields)), r.State.Deleted.String()
-	text(5, r.CreatedDevice)
-	integer(6, r.CreatedAt.UnixMilli())
-	integer(7, r.UpdatedAt.UnixMilli())
-	text(8, r.CreatedBy)
+	vals[5], vals[6] = reuse(stored, 5, r.CreatedDevice), reuse(stored, 6, r.CreatedAt.UnixMilli())
+	vals[7], vals[8] = reuse(stored, 7, r.UpdatedAt.UnixMilli()), reuse(stored, 8, r.CreatedBy)
 	// The texts of the text columns written go into one string, which the
 	// columns' values then share: the bodies are built in a scratch
 	// buffer, at the offsets spans keeps.
@@ -413,7 +391,8 @@ func (s *Codec) rowValues(r *server.StoredRecord, stored []any) ([]any, uint64, 
 			continue
 		}
 		mask |= 1 << i
-		if keep(NMeta+i, func(col any) bool { return sameColumn(f, st.Value, col) }) {
+		if stored != nil && sameColumn(f, st.Value, stored[NMeta+i]) {
+			vals[NMeta+i] = stored[NMeta+i]
 			continue
 		}
 		if isText(f) {
@@ -450,6 +429,17 @@ func isText(f *server.Field) bool {
 		return false
 	}
 	return true
+}
+
+// reuse returns stored column i when it holds v (the same Go value of the
+// same type), else v; stored may be nil.
+func reuse[T comparable](stored []any, i int, v T) any {
+	if stored != nil {
+		if s, ok := stored[i].(T); ok && s == v {
+			return stored[i]
+		}
+	}
+	return v
 }
 
 // sameColumn reports whether col, a field's column as read back, is what
