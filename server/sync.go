@@ -228,15 +228,24 @@ func mutationDigest(i int, m *syncproto.Mutation) ([sha256.Size]byte, error) {
 	slices.Sort(names)
 	var sum [sha256.Size]byte
 	for _, name := range names {
-		v, p := normalizeValue(m.Fields[name])
+		raw := m.Fields[name]
+		v, p := normalizeValue(raw)
 		if p != nil {
 			return sum, problemError(p, MaxValueDepth, "mutations["+strconv.Itoa(i)+"].fields."+name)
 		}
-		m.Fields[name] = v
+		if !sameBytes(v, raw) {
+			m.Fields[name] = v
+		}
 		line(name, string(v))
 	}
 	h.Sum(sum[:0])
 	return sum, nil
+}
+
+// sameBytes reports whether a and b are the same slice of the same
+// memory (so a value checked and returned unchanged is not stored again).
+func sameBytes(a, b []byte) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // prepared is a mutation after the checks that need no stored state.
@@ -430,7 +439,7 @@ func canonicalFields(e *Entity, fields map[string]json.RawMessage, device bool) 
 		if err != nil {
 			return err
 		}
-		if len(v) != len(raw) || len(v) > 0 && &v[0] != &raw[0] {
+		if !sameBytes(v, raw) {
 			fields[name] = v
 		}
 	}
