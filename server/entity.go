@@ -377,6 +377,13 @@ var nullJSON = json.RawMessage("null")
 // encoding, so that equal values always have equal bytes. device says whether
 // a device is writing (DeviceEnum applies).
 func (f *Field) Canonical(raw json.RawMessage, device bool) (json.RawMessage, error) {
+	return f.canonical(raw, device, false)
+}
+
+// canonical is Canonical; normalized says raw is known to be the output of
+// NormalizeValue (a pushed value, after requestHash), whose strings are in
+// their canonical form already.
+func (f *Field) canonical(raw json.RawMessage, device, normalized bool) (json.RawMessage, error) {
 	raw = bytes.TrimSpace(raw)
 	if bytes.Equal(raw, nullJSON) {
 		return nullJSON, nil
@@ -391,6 +398,9 @@ func (f *Field) Canonical(raw json.RawMessage, device bool) (json.RawMessage, er
 			return raw, f.checkPlain(body, device)
 		}
 		if f.Type == TypeText && f.Enum == nil && f.DeviceEnum == nil && f.Aliases == nil {
+			if normalized && raw[0] == '"' && len(raw)-2 <= f.maxLen() {
+				return raw, nil // canonical, and no more characters than bytes
+			}
 			if n, _, ok := canonicalText(raw); ok { // escaped, but as canonically
 				return raw, f.checkLen(n)
 			}
@@ -463,8 +473,10 @@ func (f *Field) checkPlain(body []byte, device bool) error {
 	if f.Type != TypeText {
 		return f.checkString(string(body), device)
 	}
-	if err := f.checkLen(utf8.RuneCount(body)); err != nil {
-		return err
+	if len(body) > f.maxLen() { // else it has no more characters than bytes
+		if err := f.checkLen(utf8.RuneCount(body)); err != nil {
+			return err
+		}
 	}
 	allowed := f.Enum
 	if device && f.DeviceEnum != nil {
@@ -484,14 +496,18 @@ func (f *Field) checkPlain(body []byte, device bool) error {
 // checkLen checks a text of n characters against the field's length
 // limit (2,000 characters when it sets none).
 func (f *Field) checkLen(n int) error {
-	limit := f.MaxLen
-	if limit == 0 {
-		limit = 2000
-	}
-	if n > limit {
+	if limit := f.maxLen(); n > limit {
 		return Errorf(syncproto.CodeInvalidField, "字段 %s 超过 %d 个字符", f.Name, limit)
 	}
 	return nil
+}
+
+// maxLen is the field's length limit in characters.
+func (f *Field) maxLen() int {
+	if f.MaxLen == 0 {
+		return 2000
+	}
+	return f.MaxLen
 }
 
 func (f *Field) checkString(s string, device bool) error {

@@ -180,3 +180,45 @@ func TestFieldCanonicalMatchesEncodingJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestTextLengthLimit: a text field's limit counts characters, not bytes
+// and not escapes, whether the value comes as it is sent (office writes)
+// or normalized (a push, after requestHash), plain or escaped.
+func TestTextLengthLimit(t *testing.T) {
+	note := &Field{Name: "note", Type: TypeText} // 2,000 characters
+	short := &Field{Name: "short", Type: TypeText, MaxLen: 5}
+	quote := func(body string) string { return `"` + body + `"` }
+	for _, c := range []struct {
+		f  *Field
+		v  string
+		ok bool
+	}{
+		{note, quote(strings.Repeat("x", 2000)), true},
+		{note, quote(strings.Repeat("x", 2001)), false},
+		{note, quote(strings.Repeat("豆", 2000)), true}, // 6,000 bytes
+		{note, quote(strings.Repeat("豆", 2001)), false},
+		{note, quote(strings.Repeat("x", 1998) + `\"\n`), true}, // 2,002 bytes inside the quotes
+		{note, quote(strings.Repeat("x", 1999) + `\"\n`), false},
+		{note, quote(strings.Repeat("豆", 1999) + `\u2028`), true},
+		{note, quote(strings.Repeat("豆", 2000) + `\u2028`), false},
+		{short, quote("豆罗检查站"), true},
+		{short, quote("豆罗检查站x"), false},
+		{short, quote(`a\"b\"c`), true},
+		{short, quote(`a\"b\"cd`), false},
+	} {
+		raw := []byte(c.v)
+		normalized, err := NormalizeValue(raw, "v")
+		if err != nil {
+			t.Fatalf("%.20s…: %v", c.v, err)
+		}
+		for _, n := range []bool{false, true} {
+			got, err := c.f.canonical(normalized, true, n)
+			if (err == nil) != c.ok {
+				t.Errorf("%s, %d bytes, normalized %v: %v, want ok %v", c.f.Name, len(raw), n, err, c.ok)
+			}
+			if err == nil && !bytes.Equal(got, raw) {
+				t.Errorf("%s, %d bytes, normalized %v: %.20s…, want the value as sent", c.f.Name, len(raw), n, got)
+			}
+		}
+	}
+}

@@ -423,9 +423,9 @@ func (s *Syncer) checkHLC(raw, deviceID string, now time.Time) (syncproto.HLC, e
 }
 
 // canonicalFields checks every wire field of a mutation and replaces each
-// value by its canonical encoding, in place (as requestHash replaced it by
-// its normalized one): most values are canonical already, and a push
-// then costs no second map per mutation.
+// value by its canonical encoding, in place (as requestHash, which must
+// have run, replaced it by its normalized one): most values are canonical
+// already, and a push then costs no second map per mutation.
 func canonicalFields(e *Entity, fields map[string]json.RawMessage, device bool) error {
 	for name, raw := range fields {
 		f, _ := e.Field(name)
@@ -435,7 +435,7 @@ func canonicalFields(e *Entity, fields map[string]json.RawMessage, device bool) 
 		case device && f.Server:
 			return Errorf(syncproto.CodeServerOwnedField, "字段 %s 只能由服务器或办公室写入", name)
 		}
-		v, err := f.Canonical(raw, device)
+		v, err := f.canonical(raw, device, true)
 		if err != nil {
 			return err
 		}
