@@ -18,21 +18,32 @@ import (
 // of its own checkpoints (PASSIVE: it never blocks the writer or a reader)
 // shortly after writes, while the writer goes on committing; the writer's
 // own automatic checkpoint stays, at a higher mark, as a backstop should
-// the goroutine fall behind. When a checkpoint could not copy every frame
-// it saw (a reader still needed older ones), the goroutine copies the rest
-// while holding the writer. SQLite starts the log over only in a write
-// transaction that began after a checkpoint had copied all of it: under
-// back-to-back pushes the next transaction has always begun during the
-// copy, so the log grows until the writer's backstop checkpoints it
-// (docs/benchmarks.md, issue 14's tenth pass). Durability is SQLite's either way: a commit
-// is in the log before the push is answered, and a checkpoint only moves
-// pages the log already holds.
+// the goroutine fall behind.
+//
+// SQLite starts the log over (writes it from its first frame again) only
+// in a write transaction that begins after a checkpoint has copied all of
+// it. Under pushes that come back to back, a commit lands during most
+// copies, and the next transaction has often begun before the copy ends:
+// a goroutine that only copied what it saw would let the log grow to the
+// backstop, which then checkpoints inside a push every few pushes
+// (docs/benchmarks.md, issue 14's tenth and twelfth passes). So each round
+// copies again until a pass finds nothing new (catchUp), and then, if the
+// writer is idle at that moment, makes a last pass holding it: the log is
+// then whole in the database file when the next transaction begins. When
+// a checkpoint could not copy every frame it saw (a reader still needed
+// older ones), the goroutine waits for the writer and copies the rest
+// holding it.
+//
+// Durability is SQLite's either way: a commit is in the log before the
+// push is answered, and a checkpoint only moves pages the log already
+// holds.
 
 const (
 	// checkpointEvery is the least time between two background
-	// checkpoints: those of a burst of commits are merged, so that a page
-	// written by many of them is copied and synced once.
-	checkpointEvery = 100 * time.Millisecond
+	// checkpoints: the commits of a burst are copied and synced together,
+	// while the log stays short enough (a push of 500 new records writes
+	// about 750 pages to it) to be copied whole between two pushes.
+	checkpointEvery = 20 * time.Millisecond
 	// backstopPages is the writer's own wal_autocheckpoint (SQLite's
 	// default is 1000 pages): the log the writer lets grow before it
 	// checkpoints itself.
@@ -48,12 +59,14 @@ const (
 // checkpointer runs background checkpoints for one database.
 type checkpointer struct {
 	conn *sql.DB
-	lock sync.Locker // the writer's (DB.mu)
+	lock *sync.Mutex // the writer's (DB.mu)
 	kick chan struct{}
 	stop chan struct{}
 	done chan struct{}
 	// ran, if set (tests), receives the result of each checkpoint.
 	ran chan checkpointResult
+	// between, if set (tests), runs after each of catchUp's passes.
+	between func()
 
 	closeOnce sync.Once
 	closeErr  error
@@ -77,7 +90,8 @@ func (db *DB) startCheckpointer(ctx context.Context) error {
 		return fmt.Errorf("open checkpointer: %w", err)
 	}
 	conn.SetMaxOpenConns(1)
-	c := &checkpointer{conn: conn, lock: &db.mu, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}), ran: db.checkpointed}
+	c := &checkpointer{conn: conn, lock: &db.mu, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+		ran: db.checkpointed, between: db.checkpointBetween}
 	db.ckpt = c
 	go c.run()
 	return nil
@@ -102,13 +116,23 @@ func (c *checkpointer) run() {
 			return
 		case <-c.kick:
 		}
-		res := c.checkpoint()
-		if res.Err == nil && res.Copied < res.Log {
-			// Readers still needed older frames when it copied (the
-			// frames reported are those the log held when it began, so
-			// commits made during the copy do not show here): copy the
-			// rest with the writer held, so that no commit adds more.
+		res := c.catchUp()
+		switch {
+		case res.Err != nil:
+		case res.Copied < res.Log:
+			// Readers still needed older frames when it copied: copy
+			// the rest with the writer held, so that no commit adds
+			// more.
 			c.lock.Lock()
+			res = c.checkpoint()
+			c.lock.Unlock()
+		case c.lock.TryLock():
+			// The writer is idle: copy what was committed since the
+			// last pass (usually nothing, and then this returns at
+			// once) with it held, so that the whole log is copied when
+			// the next write transaction begins, and SQLite starts the
+			// log over. A busy writer is not waited for: its commit's
+			// kick tries again.
 			res = c.checkpoint()
 			c.lock.Unlock()
 		}
@@ -126,6 +150,50 @@ func (c *checkpointer) run() {
 			return
 		case <-time.After(checkpointEvery):
 		}
+	}
+}
+
+// catchUpPasses bounds the checkpoints one round makes without the writer
+// after its first.
+const catchUpPasses = 3
+
+// catchUp checkpoints without holding the writer until no commit has
+// come in during the last pass, or until catchUpPasses more passes, and
+// returns the last pass's result. A pass copies the frames the log held
+// when it began, and under pushes that keep coming a commit lands during
+// most copies; each pass is shorter than the one before (it copies only
+// what was committed during it). SQLite starts the log over only in a
+// write transaction that begins after a checkpoint has copied all of it:
+// a log never copied whole grows to the writer's backstop, which then
+// checkpoints inside a push.
+func (c *checkpointer) catchUp() checkpointResult {
+	res := c.pass()
+	for range catchUpPasses {
+		if res.Err != nil || res.Copied < res.Log || !c.committed() {
+			return res
+		}
+		res = c.pass()
+	}
+	return res
+}
+
+// pass is one of catchUp's checkpoints.
+func (c *checkpointer) pass() checkpointResult {
+	res := c.checkpoint()
+	if c.between != nil {
+		c.between()
+	}
+	return res
+}
+
+// committed takes the kick of a commit made since the round began, if
+// one came: the next pass copies that commit.
+func (c *checkpointer) committed() bool {
+	select {
+	case <-c.kick:
+		return true
+	default:
+		return false
 	}
 }
 

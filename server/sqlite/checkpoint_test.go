@@ -3,7 +3,11 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -50,5 +54,100 @@ func TestBackgroundCheckpoint(t *testing.T) {
 	case <-db.ckpt.done:
 	default:
 		t.Error("the checkpointer still runs after Close")
+	}
+}
+
+// TestCheckpointStartsLogOver checks that the background checkpoint leaves
+// the log whole in the database file when commits keep landing while it
+// copies, so that the next write starts the log over instead of making it
+// longer: each catch-up pass is followed by another commit (as pushes that
+// come back to back make them), the last of them after the last pass.
+func TestCheckpointStartsLogOver(t *testing.T) {
+	ctx := context.Background()
+	var busy atomic.Bool
+	var db *DB
+	commits := 0
+	write := func(key string, rows int) {
+		t.Helper()
+		err := db.writeSQL(ctx, func(tx *sql.Tx) error {
+			for i := range rows {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, ?)`, fmt.Sprintf("%s-%d", key, i), strings.Repeat("x", 2000)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	db = &DB{path: filepath.Join(t.TempDir(), "fieldsync.db"), checkpointed: make(chan checkpointResult, 4), checkpointBetween: func() {
+		if busy.Load() { // a push commits during each pass
+			commits++
+			write(fmt.Sprintf("during-%d", commits), 20)
+		}
+	}}
+	if _, err := open(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	next := func() checkpointResult {
+		t.Helper()
+		select {
+		case res := <-db.checkpointed:
+			if res.Err != nil || res.Busy != 0 || res.Copied != res.Log {
+				t.Fatalf("checkpoint %+v, want every frame of the log copied", res)
+			}
+			return res
+		case <-time.After(30 * time.Second):
+			t.Fatal("no checkpoint after a commit")
+		}
+		return checkpointResult{}
+	}
+	busy.Store(true)
+	write("first", 20)
+	first := next()
+	busy.Store(false)
+	if commits != catchUpPasses+1 {
+		t.Fatalf("%d commits during the passes, want %d", commits, catchUpPasses+1)
+	}
+	write("after", 1)
+	if after := next(); after.Log >= first.Log {
+		t.Errorf("log after one more small write: %d frames, after the busy round %d: the log was not started over", after.Log, first.Log)
+	}
+}
+
+// TestCheckpointDoesNotWaitForBusyWriter checks that a background
+// checkpoint round ends without waiting for a writer in the middle of a
+// transaction (it holds DB.mu), so that it never makes a push wait.
+func TestCheckpointDoesNotWaitForBusyWriter(t *testing.T) {
+	ctx := context.Background()
+	var db *DB
+	held := make(chan struct{})
+	var once sync.Once
+	db = &DB{path: filepath.Join(t.TempDir(), "fieldsync.db"), checkpointed: make(chan checkpointResult, 4), checkpointBetween: func() {
+		once.Do(func() { db.mu.Lock(); close(held) }) // a push begins its transaction
+	}}
+	if _, err := open(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.writeSQL(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('busy-writer', 'x')`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case res := <-db.checkpointed:
+		<-held
+		db.mu.Unlock()
+		if res.Err != nil || res.Copied != res.Log {
+			t.Errorf("checkpoint %+v, want every frame it saw copied", res)
+		}
+	case <-time.After(30 * time.Second):
+		<-held
+		db.mu.Unlock() // so that Close can stop the checkpointer
+		t.Fatal("the checkpoint round waited for the writer")
 	}
 }

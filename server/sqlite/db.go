@@ -56,9 +56,12 @@ type DB struct {
 	readStmts map[string]*sql.Stmt
 
 	ckpt *checkpointer // checkpoint.go
-	// checkpointed, if set before init (tests: openWithCheckpoints),
-	// receives each background checkpoint's result.
+	// checkpointed, if set before init (tests), receives each background
+	// checkpoint's result.
 	checkpointed chan checkpointResult
+	// checkpointBetween, if set before init (tests), runs after each of
+	// the background checkpoint's passes (checkpointer.between).
+	checkpointBetween func()
 }
 
 // maxReadStmts bounds readStmts: a query per table and scope shape (the
