@@ -40,10 +40,15 @@ import (
 
 const (
 	// checkpointEvery is the least time between two background
-	// checkpoints: the commits of a burst are copied and synced together,
-	// while the log stays short enough (a push of 500 new records writes
-	// about 750 pages to it) to be copied whole between two pushes.
-	checkpointEvery = 20 * time.Millisecond
+	// checkpoint rounds: the pages of a burst of small commits are copied
+	// and synced once, however many of them wrote a page.
+	checkpointEvery = 100 * time.Millisecond
+	// checkpointSoon replaces checkpointEvery after a round that found at
+	// least soonFrames in the log: large commits (a push of 500 new
+	// records writes about 750 pages) share few pages, and the log must
+	// stay short enough to be copied whole between two of them.
+	checkpointSoon = 20 * time.Millisecond
+	soonFrames     = 512
 	// backstopPages is the writer's own wal_autocheckpoint (SQLite's
 	// default is 1000 pages): the log the writer lets grow before it
 	// checkpoints itself.
@@ -148,9 +153,18 @@ func (c *checkpointer) run() {
 		select {
 		case <-c.stop:
 			return
-		case <-time.After(checkpointEvery):
+		case <-time.After(roundGap(res)):
 		}
 	}
+}
+
+// roundGap is the least time from a round that ended with res to the
+// next.
+func roundGap(res checkpointResult) time.Duration {
+	if res.Log >= soonFrames {
+		return checkpointSoon
+	}
+	return checkpointEvery
 }
 
 // catchUpPasses bounds the checkpoints one round makes without the writer

@@ -151,3 +151,25 @@ func TestCheckpointDoesNotWaitForBusyWriter(t *testing.T) {
 		t.Fatal("the checkpoint round waited for the writer")
 	}
 }
+
+// TestRoundGap checks that a round which found a long log is followed
+// sooner than one which found a short one (or failed).
+func TestRoundGap(t *testing.T) {
+	for _, tc := range []struct {
+		res  checkpointResult
+		want time.Duration
+	}{
+		{checkpointResult{Log: 0}, checkpointEvery},
+		{checkpointResult{Log: soonFrames - 1, Copied: soonFrames - 1}, checkpointEvery},
+		{checkpointResult{Log: soonFrames, Copied: soonFrames}, checkpointSoon},
+		{checkpointResult{Log: 5000, Copied: 4000}, checkpointSoon},
+		{checkpointResult{Busy: 1, Log: -1, Copied: -1}, checkpointEvery},
+	} {
+		if got := roundGap(tc.res); got != tc.want {
+			t.Errorf("roundGap(%+v) = %v, want %v", tc.res, got, tc.want)
+		}
+	}
+	if checkpointSoon >= checkpointEvery {
+		t.Errorf("checkpointSoon %v is not sooner than checkpointEvery %v", checkpointSoon, checkpointEvery)
+	}
+}
