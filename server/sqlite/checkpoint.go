@@ -27,9 +27,10 @@ import (
 // a goroutine that only copied what it saw would let the log grow to the
 // backstop, which then checkpoints inside a push every few pushes
 // (docs/benchmarks.md, issue 14's tenth and twelfth passes). So each round
-// copies again until a pass finds nothing new (catchUp), and then, if the
-// writer is idle at that moment, makes a last pass holding it: the log is
-// then whole in the database file when the next transaction begins. When
+// copies again while commits came in during its last pass (catchUp), and
+// then, if the writer is idle at that moment, makes a last pass holding
+// it: the log is then whole in the database file when the next
+// transaction begins. When
 // a checkpoint could not copy every frame it saw (a reader still needed
 // older ones), the goroutine waits for the writer and copies the rest
 // holding it.
@@ -200,8 +201,9 @@ func (c *checkpointer) pass() checkpointResult {
 	return res
 }
 
-// committed takes the kick of a commit made since the round began, if
-// one came: the next pass copies that commit.
+// committed takes the kick of a commit made since the last pass began
+// (during it, or after it), if one came: the next pass copies that
+// commit.
 func (c *checkpointer) committed() bool {
 	select {
 	case <-c.kick:
