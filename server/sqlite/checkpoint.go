@@ -30,10 +30,9 @@ import (
 // copies again while commits came in during its last pass (catchUp), and
 // then, if the writer is idle at that moment, makes a last pass holding
 // it: the log is then whole in the database file when the next
-// transaction begins. When
-// a checkpoint could not copy every frame it saw (a reader still needed
-// older ones), the goroutine waits for the writer and copies the rest
-// holding it.
+// transaction begins. When a checkpoint could not copy every frame it saw
+// (a reader still needed older ones), the goroutine waits for the writer
+// and copies the rest holding it.
 //
 // Durability is SQLite's either way: a commit is in the log before the
 // push is answered, and a checkpoint only moves pages the log already
