@@ -66,3 +66,17 @@ func (a *Activity) WaitQuiet(ctx context.Context, quiet time.Duration) error {
 		}
 	}
 }
+
+// GiveWay waits until no device request has been in flight for quiet, or
+// until the time given, whichever comes first, or ctx ends (returning its
+// error). Work that no device waits for calls it before each piece, so
+// that devices go first while until bounds how long the work is held up.
+func (a *Activity) GiveWay(ctx context.Context, quiet time.Duration, until time.Time) error {
+	if a.Quiet() >= quiet || !time.Now().Before(until) {
+		return ctx.Err()
+	}
+	wctx, cancel := context.WithDeadline(ctx, until)
+	defer cancel()
+	_ = a.WaitQuiet(wctx, quiet) // past until, the work goes on
+	return ctx.Err()
+}

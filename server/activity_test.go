@@ -52,3 +52,41 @@ func TestActivity(t *testing.T) {
 		t.Fatalf("WaitQuiet(%v) returned %v after the request in flight ended", quiet, q)
 	}
 }
+
+// TestGiveWay: GiveWay returns at once while devices are quiet or past
+// its time, waits while a request is in flight until its time or until
+// devices have been quiet long enough, and ends with its context.
+func TestGiveWay(t *testing.T) {
+	var a server.Activity
+	long := time.Now().Add(time.Hour)
+	if err := a.GiveWay(t.Context(), time.Hour, long); err != nil {
+		t.Fatalf("no request ever: %v", err)
+	}
+	end := a.Begin()
+	before := time.Now()
+	if err := a.GiveWay(t.Context(), time.Hour, before.Add(-time.Second)); err != nil {
+		t.Fatalf("past its time: %v", err)
+	}
+	until := time.Now().Add(30 * time.Millisecond)
+	if err := a.GiveWay(t.Context(), time.Hour, until); err != nil {
+		t.Fatal(err)
+	}
+	if now := time.Now(); now.Before(until) {
+		t.Fatalf("busy: returned %v before its time", until.Sub(now))
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := a.GiveWay(ctx, time.Hour, long); err != context.Canceled {
+		t.Fatalf("busy, context cancelled: %v, want context.Canceled", err)
+	}
+	const quiet = 20 * time.Millisecond
+	done := make(chan error, 1)
+	go func() { done <- a.GiveWay(t.Context(), quiet, long) }()
+	end()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if q := a.Quiet(); q < quiet {
+		t.Fatalf("returned after %v of quiet, want %v", q, quiet)
+	}
+}

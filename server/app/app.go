@@ -238,6 +238,7 @@ func (a *App) openParts(ctx context.Context) error {
 	pcfg := photos.DefaultConfig()
 	pcfg.Workers = cfg.PhotoWorkers
 	pcfg.Limits.MaxBytes = cfg.PhotoDecodeMemory
+	pcfg.Devices = a.Activity // photos wait, a little, for syncing phones
 	pg, shared := db.(*postgres.DB)
 	if shared {
 		locks := pglock.New(pg.LockPool(), log)

@@ -494,13 +494,11 @@ func (a *App) giveWay(ctx context.Context, until time.Time) error {
 		return ctx.Err()
 	}
 	start := time.Now()
-	wctx, cancel := context.WithDeadline(ctx, until)
-	defer cancel()
-	_ = a.Activity.WaitQuiet(wctx, demoQuiet) // past until, the demo goes on
+	err := a.Activity.GiveWay(ctx, demoQuiet, until)
 	if demoGaveWay != nil {
 		demoGaveWay(time.Since(start))
 	}
-	return ctx.Err()
+	return err
 }
 
 // uploadDemoPhoto does what a finished tus upload of p does: check the

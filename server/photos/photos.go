@@ -10,6 +10,7 @@ package photos
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime"
@@ -38,12 +39,21 @@ type Config struct {
 	// so that of two photos processed at once on two servers the second
 	// sees the first. It returns the function that releases it.
 	LinkLock func(ctx context.Context) (unlock func(), err error)
+	// Devices, if set, is the devices' requests in flight: a photo's
+	// processing then gives way to them. It waits until no device request
+	// has been in flight for Quiet, but no longer than GiveWay after the
+	// photo was uploaded, so that traffic that never pauses delays photos
+	// by GiveWay and no more (then they are processed as fast as ever), a
+	// photo left from before a restart does not wait, and someone waiting
+	// in WaitIdle is not kept waiting.
+	Devices        *server.Activity
+	Quiet, GiveWay time.Duration
 }
 
 // DefaultConfig is the production configuration.
 func DefaultConfig() Config {
 	return Config{Workers: 2, Limits: imageproc.Limits{MaxPixels: 100e6, MaxSide: 20000, MaxBytes: imageproc.DefaultMaxBytes}, TimeSlack: 30 * time.Minute,
-		Thumbnail: 256, Preview: 1280}
+		Thumbnail: 256, Preview: 1280, Quiet: time.Second, GiveWay: 30 * time.Second}
 }
 
 // Processor is the worker pool.
@@ -77,6 +87,12 @@ type Processor struct {
 	started bool
 	stopped bool
 	wg      sync.WaitGroup
+	// hurry is closed while someone waits in WaitIdle (waiters counts
+	// them), and stop when Start's context ends: photos giving way to
+	// devices then go on at once.
+	hurry   chan struct{}
+	waiters int
+	stop    <-chan struct{}
 }
 
 // New returns a processor; Start runs it.
@@ -85,6 +101,7 @@ func New(cfg Config, st server.PhotoStore, syncer *server.Syncer, blobs server.B
 	p := &Processor{cfg: cfg, store: st, syncer: syncer, blobs: blobs, log: log, queued: map[string]bool{},
 		budget: imageproc.NewBudget(cfg.Limits.MaxBytes)}
 	p.cond = sync.NewCond(&p.mu)
+	p.hurry = make(chan struct{})
 	return p
 }
 
@@ -105,6 +122,7 @@ func (p *Processor) Start(ctx context.Context) error {
 	p.Enqueue(ids)
 	p.mu.Lock()
 	p.started = true
+	p.stop = ctx.Done()
 	p.running++ // the correction, which WaitIdle waits for too
 	p.cond.Broadcast()
 	p.mu.Unlock()
@@ -158,6 +176,14 @@ func (p *Processor) Enqueue(ids []string) {
 func (p *Processor) WaitIdle() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.waiters++; p.waiters == 1 {
+		close(p.hurry) // nothing gives way to devices while someone waits
+	}
+	defer func() {
+		if p.waiters--; p.waiters == 0 {
+			p.hurry = make(chan struct{})
+		}
+	}()
 	for (!p.started || len(p.queue) > 0 || p.running > 0) && !p.stopped {
 		p.cond.Wait()
 	}
@@ -180,7 +206,7 @@ func (p *Processor) work(ctx context.Context) {
 		p.running++
 		p.mu.Unlock()
 
-		if err := p.Process(context.WithoutCancel(ctx), id); err != nil {
+		if err := p.Process(context.WithoutCancel(ctx), id); err != nil && !errors.Is(err, errStopped) {
 			p.log.Error("process photo", "photo", id, "err", err)
 		}
 
@@ -198,10 +224,19 @@ func (p *Processor) work(ctx context.Context) {
 // marked uploaded is left alone even if bytes with its hash are stored
 // (for another record): what it would show — EXIF time and place, size —
 // would be read from bytes it never sent.
+//
+// While devices are syncing it first gives way to them (Config.Devices).
 func (p *Processor) Process(ctx context.Context, id string) error {
-	rec, err := p.store.Get(ctx, syncproto.EntityPhoto, id)
-	if err != nil || rec == nil || rec.State.IsDeleted() || !rec.Uploaded() {
+	rec, err := p.uploaded(ctx, id)
+	if err != nil || rec == nil {
 		return err
+	}
+	if waited, err := p.giveWay(ctx, rec); err != nil {
+		return err
+	} else if waited { // it may have changed meanwhile
+		if rec, err = p.uploaded(ctx, id); err != nil || rec == nil {
+			return err
+		}
 	}
 	sum := rec.Text("sha256")
 	blob, err := p.blobs.Open(ctx, sum, server.VariantOriginal)
@@ -247,6 +282,73 @@ func (p *Processor) Process(ctx context.Context, id string) error {
 		res["lon_wgs84"], res["lat_wgs84"] = ev.where.Lon, ev.where.Lat
 	}
 	return p.link(ctx, subject, ev.fp, flags, res)
+}
+
+// uploaded returns the photo record id if it is live and uploaded, else
+// nil.
+func (p *Processor) uploaded(ctx context.Context, id string) (*server.StoredRecord, error) {
+	rec, err := p.store.Get(ctx, syncproto.EntityPhoto, id)
+	if err != nil || rec == nil || rec.State.IsDeleted() || !rec.Uploaded() {
+		return nil, err
+	}
+	return rec, nil
+}
+
+// gaveWay, if set (by tests), is called as a photo begins to give way to
+// devices (waiting true) and as it stops.
+var gaveWay func(id string, waiting bool)
+
+// errStopped is Process's error for a photo left unprocessed because the
+// processor stopped while it gave way to devices; the next start queues
+// it again.
+var errStopped = errors.New("photo processing stopped")
+
+// giveWay holds rec back while devices are syncing (Config.Devices): until
+// no device request has been in flight for Config.Quiet, at most until
+// Config.GiveWay after it was uploaded (after now, if its upload's HLC is
+// ahead of this clock), and not while someone waits in WaitIdle. It
+// reports whether it waited.
+func (p *Processor) giveWay(ctx context.Context, rec *server.StoredRecord) (bool, error) {
+	d := p.cfg.Devices
+	if d == nil || p.cfg.GiveWay <= 0 || d.Quiet() >= p.cfg.Quiet {
+		return false, nil
+	}
+	now := time.Now()
+	at := rec.State.Fields["uploaded"].HLC.Time()
+	if at.After(now) {
+		at = now
+	}
+	until := at.Add(p.cfg.GiveWay)
+	if !now.Before(until) {
+		return false, nil
+	}
+	p.mu.Lock()
+	hurry, stop := p.hurry, p.stop
+	p.mu.Unlock()
+	if gaveWay != nil {
+		gaveWay(rec.ID, true)
+		defer gaveWay(rec.ID, false)
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-hurry:
+		case <-stop:
+		case <-wctx.Done():
+		}
+		cancel()
+	}()
+	_ = d.GiveWay(wctx, p.cfg.Quiet, until)
+	if err := ctx.Err(); err != nil {
+		return true, err
+	}
+	select {
+	case <-stop:
+		return true, errStopped
+	default:
+		return true, nil
+	}
 }
 
 // gcAfter is the decode memory above which a photo's garbage is collected
