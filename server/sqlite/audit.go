@@ -17,7 +17,7 @@ import (
 // is sqlstore's. The table's triggers refuse updates and deletes.
 
 // txReader is the write transaction as a sqlstore.Reader.
-type txReader struct{ tx *sql.Tx }
+type txReader struct{ tx querier }
 
 func (r txReader) Query(ctx context.Context, q string, args ...any) (sqlstore.ReadRows, error) {
 	rows, err := r.tx.QueryContext(ctx, q, args...)
@@ -31,7 +31,12 @@ func (r txReader) QueryRow(ctx context.Context, q string, args ...any) sqlstore.
 	return r.tx.QueryRowContext(ctx, q, args...)
 }
 
-func execOn(tx *sql.Tx) sqlstore.Exec {
+// execer runs statements: a *sql.Tx, or the writeTx that prepares them once.
+type execer interface {
+	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
+}
+
+func execOn(tx execer) sqlstore.Exec {
 	return func(ctx context.Context, q string, args ...any) error {
 		_, err := tx.ExecContext(ctx, q, args...)
 		return err
@@ -41,7 +46,7 @@ func execOn(tx *sql.Tx) sqlstore.Exec {
 // AppendAudit links e after the log's head and inserts it in this
 // transaction (the single writer: the head it reads is the last).
 func (t *writeTx) AppendAudit(ctx context.Context, e *audit.Entry) error {
-	return t.audit.Append(ctx, txReader{t.tx}, execOn(t.tx), e)
+	return t.audit.Append(ctx, txReader{t}, execOn(t), e)
 }
 
 // AuditEntries returns up to limit entries after seq.

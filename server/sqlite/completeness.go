@@ -41,7 +41,7 @@ func (t *writeTx) InspectionPhotos(ctx context.Context, ids []string) (map[strin
 // completeness was never computed, or not since it came to include
 // failed_items (either is NULL).
 func (t *writeTx) UncheckedInspections(ctx context.Context, limit int) ([]string, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT id FROM inspection WHERE (missing_items IS NULL OR failed_items IS NULL) AND deleted_hlc = '' ORDER BY id LIMIT ?`, limit)
+	rows, err := t.QueryContext(ctx, `SELECT id FROM inspection WHERE (missing_items IS NULL OR failed_items IS NULL) AND deleted_hlc = '' ORDER BY id LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("inspections without completeness: %w", err)
 	}

@@ -296,7 +296,7 @@ func (db *DB) Update(ctx context.Context, fn func(server.WriteTx) error) error {
 		tx := &writeTx{db: db, tx: sqlTx}
 		defer tx.closeStmts()
 		var seq string
-		if err := sqlTx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'seq'`).Scan(&seq); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'seq'`).Scan(&seq); err != nil {
 			return fmt.Errorf("read seq: %w", err)
 		}
 		start, err := strconv.ParseInt(seq, 10, 64)
@@ -311,11 +311,11 @@ func (db *DB) Update(ctx context.Context, fn func(server.WriteTx) error) error {
 			return err
 		}
 		if tx.Seq != start {
-			if _, err := sqlTx.ExecContext(ctx, `UPDATE meta SET value = ? WHERE key = 'seq'`, strconv.FormatInt(tx.Seq, 10)); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE meta SET value = ? WHERE key = 'seq'`, strconv.FormatInt(tx.Seq, 10)); err != nil {
 				return fmt.Errorf("advance seq: %w", err)
 			}
 		}
-		return raiseHighHLC(ctx, sqlTx, tx.High)
+		return raiseHighHLC(ctx, tx, tx.High)
 	})
 }
 
@@ -323,7 +323,7 @@ func (db *DB) Update(ctx context.Context, fn func(server.WriteTx) error) error {
 // HLC encoding sorts as its HLC does, and SQLite compares text bytewise, so
 // the comparison is done in SQL (a command-line tool may have raised it
 // beside the server).
-func raiseHighHLC(ctx context.Context, tx *sql.Tx, h syncproto.HLC) error {
+func raiseHighHLC(ctx context.Context, tx execer, h syncproto.HLC) error {
 	if h.IsZero() {
 		return nil
 	}

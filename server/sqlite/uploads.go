@@ -32,7 +32,7 @@ func scanUploads(rows *sql.Rows, err error) ([]server.PhotoUpload, error) {
 
 // PhotoUpload returns the upload recorded for a photo id, or nil.
 func (t *writeTx) PhotoUpload(ctx context.Context, photoID string) (*server.PhotoUpload, error) {
-	us, err := scanUploads(t.tx.QueryContext(ctx, `SELECT `+sqlstore.UploadCols+` FROM photo_upload WHERE photo_id = ?`, photoID))
+	us, err := scanUploads(t.QueryContext(ctx, `SELECT `+sqlstore.UploadCols+` FROM photo_upload WHERE photo_id = ?`, photoID))
 	if err != nil || len(us) == 0 {
 		return nil, err
 	}
@@ -41,7 +41,7 @@ func (t *writeTx) PhotoUpload(ctx context.Context, photoID string) (*server.Phot
 
 // PutPhotoUpload records an upload, replacing the photo id's earlier one.
 func (t *writeTx) PutPhotoUpload(ctx context.Context, u *server.PhotoUpload) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT OR REPLACE INTO photo_upload (`+sqlstore.UploadCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+	_, err := t.ExecContext(ctx, `INSERT OR REPLACE INTO photo_upload (`+sqlstore.UploadCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		u.PhotoID, u.SHA256, u.DeviceID, u.UserID, u.Size, u.CompletedAt.UnixMilli(), sqlstore.MillisOrNull(u.ClaimedAt))
 	if err != nil {
 		return fmt.Errorf("record upload of photo %s: %w", u.PhotoID, err)
@@ -51,14 +51,14 @@ func (t *writeTx) PutPhotoUpload(ctx context.Context, u *server.PhotoUpload) err
 
 // StaleUploads returns the unclaimed uploads completed before a time.
 func (t *writeTx) StaleUploads(ctx context.Context, before time.Time) ([]server.PhotoUpload, error) {
-	return scanUploads(t.tx.QueryContext(ctx, `SELECT `+sqlstore.UploadCols+` FROM photo_upload INDEXED BY photo_upload_stale
+	return scanUploads(t.QueryContext(ctx, `SELECT `+sqlstore.UploadCols+` FROM photo_upload INDEXED BY photo_upload_stale
 		WHERE claimed_at IS NULL AND completed_at < ? ORDER BY completed_at`, before.UnixMilli()))
 }
 
 // DeletePhotoUploads removes the uploads of these photo ids.
 func (t *writeTx) DeletePhotoUploads(ctx context.Context, photoIDs []string) error {
 	for _, id := range photoIDs {
-		if _, err := t.tx.ExecContext(ctx, `DELETE FROM photo_upload WHERE photo_id = ?`, id); err != nil {
+		if _, err := t.ExecContext(ctx, `DELETE FROM photo_upload WHERE photo_id = ?`, id); err != nil {
 			return fmt.Errorf("remove upload of photo %s: %w", id, err)
 		}
 	}
@@ -70,7 +70,7 @@ func (t *writeTx) BlobRefs(ctx context.Context, sum string) (*server.BlobRefs, e
 	if err := t.flush(ctx); err != nil { // photo records queued by this transaction count
 		return nil, err
 	}
-	return blobRefs(ctx, t.tx, sum)
+	return blobRefs(ctx, t, sum)
 }
 
 // BlobRefs returns what refers to a hash (read snapshot).
@@ -108,16 +108,16 @@ func blobRefs(ctx context.Context, q querier, sum string) (*server.BlobRefs, err
 func (t *writeTx) SetBlobDeleting(ctx context.Context, sum string, at time.Time) error {
 	var err error
 	if at.IsZero() {
-		_, err = t.tx.ExecContext(ctx, `DELETE FROM blob_deleting WHERE sha256 = ?`, sum)
+		_, err = t.ExecContext(ctx, `DELETE FROM blob_deleting WHERE sha256 = ?`, sum)
 	} else {
-		_, err = t.tx.ExecContext(ctx, `INSERT OR REPLACE INTO blob_deleting (sha256, since) VALUES (?, ?)`, sum, at.UnixMilli())
+		_, err = t.ExecContext(ctx, `INSERT OR REPLACE INTO blob_deleting (sha256, since) VALUES (?, ?)`, sum, at.UnixMilli())
 	}
 	return err
 }
 
 // BlobsDeleting returns the hashes marked as being deleted before a time.
 func (t *writeTx) BlobsDeleting(ctx context.Context, before time.Time) ([]string, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT sha256 FROM blob_deleting WHERE since < ?`, before.UnixMilli())
+	rows, err := t.QueryContext(ctx, `SELECT sha256 FROM blob_deleting WHERE since < ?`, before.UnixMilli())
 	if err != nil {
 		return nil, err
 	}

@@ -47,6 +47,37 @@ func (t *writeTx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 	return s, nil
 }
 
+// ExecContext runs a statement of fixed text on the transaction, prepared
+// once on the writer connection (stmt). Text that varies with its
+// arguments (an IN list of any length) goes to t.tx directly instead.
+func (t *writeTx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	st, err := t.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+// QueryContext is ExecContext's counterpart for queries.
+func (t *writeTx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	st, err := t.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// QueryRowContext is ExecContext's counterpart for one-row queries.
+func (t *writeTx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	st, err := t.stmt(ctx, q)
+	if err != nil {
+		// A *sql.Row cannot be made with an error outside database/sql:
+		// let the transaction prepare and report it.
+		return t.tx.QueryRowContext(ctx, q, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
 func (t *writeTx) closeStmts() {
 	for _, s := range t.stmts {
 		s.Close()
@@ -209,7 +240,7 @@ func (t *writeTx) Find(ctx context.Context, e *server.Entity, field, value strin
 	if err := t.flush(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := t.tx.QueryContext(ctx, t.db.findSQL(e, field), value)
+	rows, err := t.QueryContext(ctx, t.db.findSQL(e, field), value)
 	if err != nil {
 		return nil, err
 	}
@@ -275,7 +306,7 @@ func (t *writeTx) AddConflicts(ctx context.Context, cs []server.Conflict) error 
 
 func (t *writeTx) GetBatch(ctx context.Context, deviceID, batchID string) (*server.Batch, error) {
 	b := &server.Batch{DeviceID: deviceID, BatchID: batchID}
-	err := t.tx.QueryRowContext(ctx, `SELECT request_hash, response FROM push_batches WHERE device_id = ? AND batch_id = ?`,
+	err := t.QueryRowContext(ctx, `SELECT request_hash, response FROM push_batches WHERE device_id = ? AND batch_id = ?`,
 		deviceID, batchID).Scan(&b.RequestHash, &b.Response)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -284,7 +315,7 @@ func (t *writeTx) GetBatch(ctx context.Context, deviceID, batchID string) (*serv
 }
 
 func (t *writeTx) PutBatch(ctx context.Context, b *server.Batch) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO push_batches (device_id, batch_id, request_hash, response, created_at) VALUES (?, ?, ?, ?, ?)`,
+	_, err := t.ExecContext(ctx, `INSERT INTO push_batches (device_id, batch_id, request_hash, response, created_at) VALUES (?, ?, ?, ?, ?)`,
 		b.DeviceID, b.BatchID, b.RequestHash, string(b.Response), time.Now().UnixMilli())
 	if err != nil {
 		return fmt.Errorf("store batch: %w", err)
@@ -293,7 +324,7 @@ func (t *writeTx) PutBatch(ctx context.Context, b *server.Batch) error {
 }
 
 func (t *writeTx) MarkPushed(ctx context.Context, deviceID, batchID string, at time.Time) error {
-	_, err := t.tx.ExecContext(ctx, `UPDATE devices SET last_push_at = ?, last_seen_at = ?, last_batch_id = ? WHERE id = ?`,
+	_, err := t.ExecContext(ctx, `UPDATE devices SET last_push_at = ?, last_seen_at = ?, last_batch_id = ? WHERE id = ?`,
 		at.UnixMilli(), at.UnixMilli(), batchID, deviceID)
 	return err
 }
