@@ -1,6 +1,8 @@
 // Command fieldload simulates many inspectors' phones syncing with a local
 // fieldsync server (started with --demo) and reports throughput, latency
-// per endpoint, errors, lost writes and the server's peak memory.
+// per endpoint (as the devices measured it, and as the server did, from its
+// request-duration histogram on /metrics), errors, lost writes and the
+// server's peak memory.
 //
 //	fieldload [--server http://127.0.0.1:8080] [--devices 200] [--duration 60s] [--photos=true] [--think 0s] [--server-pid PID]
 //	          [--rhythm stress|realistic] [--stagger 1m] [--compress 10]

@@ -164,6 +164,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	wg.Wait()
 	r.progress("%d devices signed in", cfg.Devices)
+	before, herr := r.durations(ctx)
 
 	runCtx, cancel := context.WithTimeout(ctx, cfg.Duration)
 	defer cancel()
@@ -177,11 +178,17 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	var server map[string]*ServerStats
+	if after, err := r.durations(ctx); herr == nil && err == nil {
+		server = serverStats(before, after)
+	} else {
+		r.progress("no server-side durations: %v", errors.Join(herr, err))
+	}
 	stopMem()
 	<-memDone
 
 	rep := &Report{Devices: cfg.Devices, Rhythm: cfg.Rhythm, Duration: elapsed, Syncs: r.syncs, Visits: r.visits, Mutations: r.mutations, Photos: r.photos,
-		Conflicts: r.conflicts, Stale: r.stale, Endpoints: rec.stats(elapsed), Errors: r.errors}
+		Conflicts: r.conflicts, Stale: r.stale, Endpoints: rec.stats(elapsed), Errors: r.errors, Server: server}
 	if err := r.verify(ctx, rep); err != nil {
 		return rep, fmt.Errorf("verify: %w", err)
 	}

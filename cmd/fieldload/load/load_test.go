@@ -45,6 +45,17 @@ func TestRunAgainstRealServer(t *testing.T) {
 	if rep.PeakMemory <= 0 {
 		t.Fatal("no server memory figure")
 	}
+	// The server's own figures cover the same requests: each answer is
+	// counted in its histogram before the client can read all of it.
+	for _, ep := range []string{load.EndpointPull, load.EndpointPush} {
+		s, dev := rep.Server[ep], rep.Endpoints[ep]
+		if s == nil || s.Requests != dev.Requests || s.P50 <= 0 || s.P50 > s.P99 || s.Within1s < s.Within250ms || s.Within1s <= 0 {
+			t.Fatalf("server-side %s: %+v (devices counted %d)", ep, s, dev.Requests)
+		}
+	}
+	if !strings.Contains(out.String(), "as the server measured them") {
+		t.Fatal("the report does not print the server's figures")
+	}
 }
 
 // TestRealisticRhythm: in the realistic rhythm, compressed far beyond the

@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -24,8 +24,11 @@ const (
 )
 
 // endpointOf names the endpoint of a request by its path.
-func endpointOf(r *http.Request) string {
-	p := r.URL.Path
+func endpointOf(r *http.Request) string { return endpointOfPath(r.URL.Path) }
+
+// endpointOfPath names the endpoint of a path, or of a server's route
+// pattern (the uploads' end in a parameter).
+func endpointOfPath(p string) string {
 	switch {
 	case p == syncproto.PathPull:
 		return EndpointPull
@@ -146,6 +149,11 @@ type Report struct {
 	// process_resident_memory_bytes sampled from /metrics); 0 if unknown.
 	PeakMemory   int64
 	MemorySource string
+	// Server holds, by endpoint, the request durations the servers
+	// measured themselves over the same window (their /metrics
+	// histogram): the devices' latencies without the load generator's
+	// own work in them. Nil if the servers' metrics could not be read.
+	Server map[string]*ServerStats
 }
 
 // ErrorCount is the total of Errors.
@@ -186,14 +194,21 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "fieldload: %d devices (%s) for %s: %d visits, %d syncs, %d mutations (%d stale), %d photos uploaded, %d conflicting edits\n",
 		r.Devices, r.Rhythm, r.Duration.Round(time.Millisecond), r.Visits, r.Syncs, r.Mutations, r.Stale, r.Photos, r.Conflicts)
 	fmt.Fprintf(w, "%-8s %9s %9s %9s %9s %9s %9s %6s  %s\n", "endpoint", "requests", "req/s", "p50", "p95", "p99", "max", "busy", "statuses")
-	eps := make([]string, 0, len(r.Endpoints))
-	for ep := range r.Endpoints {
-		eps = append(eps, ep)
-	}
-	sort.Strings(eps)
-	for _, ep := range eps {
+	for _, ep := range slices.Sorted(maps.Keys(r.Endpoints)) {
 		s := r.Endpoints[ep]
 		fmt.Fprintf(w, "%-8s %9d %9.1f %9s %9s %9s %9s %6d  %v\n", ep, s.Requests, s.PerSecond, ms(s.P50), ms(s.P95), ms(s.P99), ms(s.Max), s.Busy, s.Statuses)
+	}
+	if len(r.Server) > 0 {
+		fmt.Fprintln(w, "as the server measured them (its request-duration histogram, interpolated within buckets):")
+		fmt.Fprintf(w, "%-8s %9s %9s %9s %9s %8s %8s\n", "endpoint", "requests", "p50", "p95", "p99", "<=250ms", "<=1s")
+		for _, ep := range slices.Sorted(maps.Keys(r.Server)) {
+			s := r.Server[ep]
+			p99 := ms(s.P99)
+			if s.Over {
+				p99 = ">" + p99
+			}
+			fmt.Fprintf(w, "%-8s %9d %9s %9s %9s %7.2f%% %7.2f%%\n", ep, s.Requests, ms(s.P50), ms(s.P95), p99, 100*s.Within250ms, 100*s.Within1s)
+		}
 	}
 	fmt.Fprintf(w, "errors: %d %v\n", r.ErrorCount(), r.Errors)
 	fmt.Fprintf(w, "lost writes: %d of %d records checked %v\n", r.Lost, r.Checked, r.LostSample)
