@@ -16,11 +16,9 @@ import (
 	"errors"
 	"fmt"
 	"github.com/xinzhou-eco/fieldsync/internal/procmem"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -308,29 +306,15 @@ func (r *run) sampleMemory(ctx context.Context) {
 	}
 }
 
+// metricsRSS reads the first server's process_resident_memory_bytes; 0 if
+// it cannot.
 func (r *run) metricsRSS(ctx context.Context) int64 {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.cfg.Server+"/metrics", nil)
+	fams, err := scrape(ctx, r.cfg.Server)
 	if err != nil {
 		return 0
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(body), "\n") {
-		if v, ok := strings.CutPrefix(line, "process_resident_memory_bytes "); ok {
-			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			if err == nil {
-				return int64(f)
-			}
-		}
+	if ms := fams["process_resident_memory_bytes"].GetMetric(); len(ms) > 0 {
+		return int64(ms[0].GetGauge().GetValue())
 	}
 	return 0
 }

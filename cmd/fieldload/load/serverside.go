@@ -50,14 +50,11 @@ type histogram struct {
 func (r *run) durations(ctx context.Context) (map[string]*histogram, error) {
 	out := map[string]*histogram{}
 	for _, s := range r.servers {
-		mf, err := scrape(ctx, s)
+		fams, err := scrape(ctx, s)
 		if err != nil {
 			return nil, err
 		}
-		if mf == nil {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
+		for _, m := range fams[durationMetric].GetMetric() {
 			route := ""
 			for _, l := range m.GetLabel() {
 				if l.GetName() == "route" {
@@ -80,9 +77,8 @@ func (r *run) durations(ctx context.Context) (map[string]*histogram, error) {
 	return out, nil
 }
 
-// scrape reads the duration histogram family from server's /metrics; nil
-// if the server exports none.
-func scrape(ctx context.Context, server string) (*dto.MetricFamily, error) {
+// scrape reads and parses a server's /metrics.
+func scrape(ctx context.Context, server string) (map[string]*dto.MetricFamily, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, server+"/metrics", nil)
@@ -102,7 +98,7 @@ func scrape(ctx context.Context, server string) (*dto.MetricFamily, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse %s/metrics: %w", server, err)
 	}
-	return fams[durationMetric], nil
+	return fams, nil
 }
 
 // add adds a route's histogram (same bucket bounds for every route).
