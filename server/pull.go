@@ -118,15 +118,36 @@ type PullPage struct {
 	Encoded  any
 	Encoding string
 
-	lastSeq int64 // the feed position the cursor holds
+	lastSeq int64       // the feed position the cursor holds
+	mem     *PageMemory // what the store wrote the changes in (Release)
+	// released is the number of records of a page given back by
+	// Release, plus one (0: not released).
+	released int
 }
 
 // Len is the number of records in the page.
 func (pg *PullPage) Len() int {
-	if pg.Compact != nil {
+	switch {
+	case pg.released > 0:
+		return pg.released - 1
+	case pg.Compact != nil:
 		return pg.Compact.Count
 	}
 	return len(pg.Changes)
+}
+
+// Release gives back the memory the page's changes are written in
+// (PageMemory), once they have been sent or encoded (Encoded). After it
+// the page has no changes to write: AppendHead and AppendJSON panic, while
+// Len, Encoded and AppendTail still serve. Releasing twice does nothing.
+func (pg *PullPage) Release() {
+	if pg.released > 0 {
+		return
+	}
+	pg.released = pg.Len() + 1
+	pg.Changes, pg.Compact = nil, nil
+	pg.mem.Release()
+	pg.mem = nil
 }
 
 // AppendJSON appends the page as the JSON of a syncproto.PullResponse, or
@@ -138,6 +159,9 @@ func (pg *PullPage) AppendJSON(b []byte) []byte {
 // AppendHead appends the page's JSON up to its server_hlc, which comes
 // last: everything but the server's clock at the answer.
 func (pg *PullPage) AppendHead(b []byte) []byte {
+	if pg.released > 0 {
+		panic("server: pull page written after Release")
+	}
 	if cp := pg.Compact; cp != nil {
 		b = append(b, `{"records":{`...)
 		for i, e := range cp.Entities {
@@ -289,7 +313,10 @@ func (s *Syncer) PullPage(ctx context.Context, p *Principal, q PullQuery) (*Pull
 			pg := s.newPage(rows, scope)
 			if next.encoding != "" && s.EncodePage != nil {
 				if pg.Encoded = s.EncodePage(pg, next.encoding); pg.Encoded != nil {
+					// The request it answers asks for the same encoding
+					// (pageKey): the changes are in Encoded now.
 					pg.Encoding = next.encoding
+					pg.Release()
 				}
 			}
 			return pg, nil
@@ -310,16 +337,16 @@ func (s *Syncer) PullPage(ctx context.Context, p *Principal, q PullQuery) (*Pull
 // ServerHLC.
 func (s *Syncer) newPage(rows *pageRows, scope string) *PullPage {
 	return &PullPage{Changes: rows.changes, Compact: rows.compact, HasMore: rows.more,
-		Cursor: Cursor{Seq: rows.last, Scope: scope, Epoch: s.Store.Epoch()}.Encode(), lastSeq: rows.last}
+		Cursor: Cursor{Seq: rows.last, Scope: scope, Epoch: s.Store.Epoch()}.Encode(), lastSeq: rows.last, mem: rows.mem}
 }
 
 // readPage reads a pull page from the store: the records in scope after
 // seq after, at most limit, in form.
 func (s *Syncer) readPage(ctx context.Context, scope Scope, after int64, limit int, form PullForm) (*pageRows, error) {
-	rows := &pageRows{last: after}
+	rows := &pageRows{last: after, mem: new(PageMemory)}
 	var err error
 	if form == FormCompact {
-		if rows.compact, err = s.Store.CompactChanges(ctx, scope, after, limit); err != nil {
+		if rows.compact, err = s.Store.CompactChanges(ctx, scope, after, limit, rows.mem); err != nil {
 			return nil, err
 		}
 		rows.more = rows.compact.More
@@ -328,7 +355,7 @@ func (s *Syncer) readPage(ctx context.Context, scope Scope, after int64, limit i
 		}
 		return rows, nil
 	}
-	if rows.changes, rows.more, err = s.Store.WireChanges(ctx, scope, after, limit, form == FormGrouped); err != nil {
+	if rows.changes, rows.more, err = s.Store.WireChanges(ctx, scope, after, limit, form == FormGrouped, rows.mem); err != nil {
 		return nil, err
 	}
 	if n := len(rows.changes); n > 0 {
@@ -378,6 +405,7 @@ func (s *Syncer) Pull(ctx context.Context, p *Principal, cursor string, limit in
 		return nil, err
 	}
 	body := pg.AppendJSON(make([]byte, 0, pg.Size()))
+	pg.Release()
 	if form == FormCompact {
 		var cp syncproto.CompactPage
 		if err := json.Unmarshal(body, &cp); err != nil {

@@ -56,6 +56,7 @@ type pageKey struct {
 type pageRows struct {
 	changes []json.RawMessage
 	compact *CompactPage
+	mem     *PageMemory // what changes or compact are written in
 	more    bool
 	last    int64 // the seq of its last record (after, if empty)
 }

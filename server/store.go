@@ -143,10 +143,11 @@ type SyncStore interface {
 	Changes(ctx context.Context, scope Scope, after int64, limit int) ([]*StoredRecord, bool, error)
 	// WireChanges is Changes in wire form: each record as the JSON of
 	// ToChange (with its HLCs as hlc_groups instead if grouped), written
-	// from the rows without building records, for pull pages.
-	WireChanges(ctx context.Context, scope Scope, after int64, limit int, grouped bool) ([]json.RawMessage, bool, error)
+	// from the rows without building records, for pull pages, in mem's
+	// buffers (nil: new memory).
+	WireChanges(ctx context.Context, scope Scope, after int64, limit int, grouped bool, mem *PageMemory) ([]json.RawMessage, bool, error)
 	// CompactChanges is WireChanges in the compact form (CompactPage).
-	CompactChanges(ctx context.Context, scope Scope, after int64, limit int) (*CompactPage, error)
+	CompactChanges(ctx context.Context, scope Scope, after int64, limit int, mem *PageMemory) (*CompactPage, error)
 	// Get reads one record outside any write (nil if absent).
 	Get(ctx context.Context, entity, id string) (*StoredRecord, error)
 	// HighHLC returns the greatest HLC of any committed write (a field's or

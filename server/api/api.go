@@ -234,12 +234,12 @@ func (a *API) pull(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	defer page.Release()
 	a.metrics.pulled.Add(float64(page.Len()))
 	if head, ok := page.Encoded.(*gzipHead); ok && page.Encoding == q.Encoding {
-		if member, ok := head.finish(page.AppendTail(nil)); ok {
-			c.Response().Header().Set(echo.HeaderContentEncoding, "gzip")
-			return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, member)
-		}
+		defer head.recycle()
+		c.Response().Header().Set(echo.HeaderContentEncoding, "gzip")
+		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, head.finish(page.AppendTail(nil)))
 	}
 	return writePage(c, page.AppendJSON)
 }

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -128,6 +129,118 @@ func TestPullPagesGzippedAhead(t *testing.T) {
 		for i := range got {
 			if !slices.Equal(got[i].ids, plain[i].ids) || got[i].cursor != plain[i].cursor {
 				t.Fatalf("%s: page %d holds %d records (cursor %s), plain %d (cursor %s)", name, i+1, len(got[i].ids), got[i].cursor, len(plain[i].ids), plain[i].cursor)
+			}
+		}
+	}
+}
+
+// TestConcurrentPullsKeepTheirOwnPages: devices of different scopes
+// pulling at the same time, gzip and plain, each page read and gzipped
+// ahead in memory that goes back to a pool once sent
+// (server.PageMemory), get exactly the pages a lone plain pull gets:
+// every record's every byte, the cursor and has_more (server_hlc aside).
+func TestConcurrentPullsKeepTheirOwnPages(t *testing.T) {
+	srv := apptest.Start(t)
+	users := []string{apptest.Inspector, apptest.NingwuInsp, apptest.CityOffice}
+	tokens := make([]string, len(users))
+	for i, u := range users {
+		tokens[i], _ = srv.Login(u).Tokens()
+	}
+	hc := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	// page fetches the page after cursor and returns it with its
+	// server_hlc blanked, re-encoded (records sorted by entity).
+	page := func(access, cursor string, gzipped bool) ([]byte, syncproto.CompactPage, error) {
+		var cp syncproto.CompactPage
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+syncproto.PathPull+"?limit=10&form=compact&cursor="+cursor, nil)
+		if err != nil {
+			return nil, cp, err
+		}
+		req.Header.Set("Authorization", "Bearer "+access)
+		req.Header.Set("Accept-Encoding", "identity")
+		if gzipped {
+			req.Header.Set("Accept-Encoding", "gzip")
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			return nil, cp, err
+		}
+		defer resp.Body.Close()
+		var body io.Reader = resp.Body
+		if resp.Header.Get("Content-Encoding") == "gzip" {
+			if body, err = gzip.NewReader(resp.Body); err != nil {
+				return nil, cp, err
+			}
+		}
+		raw, err := io.ReadAll(body)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			return nil, cp, fmt.Errorf("status %d, %v: %.200s", resp.StatusCode, err, raw)
+		}
+		if err := json.Unmarshal(raw, &cp); err != nil {
+			return nil, cp, fmt.Errorf("page after %q: %v", cursor, err)
+		}
+		cp.ServerHLC = ""
+		b, err := json.Marshal(cp)
+		return b, cp, err
+	}
+	sequence := func(access string, gzipped func(i int) bool) ([][]byte, error) {
+		var out [][]byte
+		cursor := ""
+		for i := 0; ; i++ {
+			b, cp, err := page(access, cursor, gzipped(i))
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, b)
+			if !cp.HasMore {
+				return out, nil
+			}
+			cursor = cp.Cursor
+		}
+	}
+	want := make([][][]byte, len(users))
+	for i := range users {
+		var err error
+		if want[i], err = sequence(tokens[i], func(int) bool { return false }); err != nil {
+			t.Fatalf("%s alone: %v", users[i], err)
+		}
+		if len(want[i]) < 3 {
+			t.Fatalf("%s: %d pages of 10; want at least 3", users[i], len(want[i]))
+		}
+	}
+	if bytes.Equal(want[0][0], want[1][0]) {
+		t.Fatal("two scopes' first pages are the same: the test cannot tell them apart")
+	}
+	type result struct {
+		user, how string
+		pages     [][]byte
+		err       error
+	}
+	results := make(chan result)
+	hows := map[string]func(int) bool{"gzip": func(int) bool { return true }, "alternating": func(i int) bool { return i%2 == 1 }}
+	for i, u := range users {
+		for how, gz := range hows {
+			access, _ := srv.Login(u).Tokens() // a device of its own
+			go func() {
+				pages, err := sequence(access, gz)
+				results <- result{users[i], how, pages, err}
+			}()
+		}
+	}
+	for range len(users) * len(hows) {
+		r := <-results
+		if r.err != nil {
+			t.Errorf("%s, %s: %v", r.user, r.how, r.err)
+			continue
+		}
+		ref := want[slices.Index(users, r.user)]
+		if len(r.pages) != len(ref) {
+			t.Errorf("%s, %s: %d pages, alone %d", r.user, r.how, len(r.pages), len(ref))
+			continue
+		}
+		for k := range ref {
+			if !bytes.Equal(r.pages[k], ref[k]) {
+				t.Errorf("%s, %s: page %d differs from the page pulled alone\n got %.300s\nwant %.300s", r.user, r.how, k+1, r.pages[k], ref[k])
+				break
 			}
 		}
 	}

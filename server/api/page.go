@@ -55,14 +55,14 @@ func encodePage(pg *server.PullPage, encoding string) any {
 	}
 	var head *gzipHead
 	err := withPageBuffer(pg.AppendHead, func(body []byte) error {
-		var out bytes.Buffer
+		out := bytes.NewBuffer(gzipOut.Get().(*gzipBuf).b[:0])
 		out.Grow(len(body)/4 + 128)
 		// Not counted in gzipInUse (the requests' compressors): the pages
 		// read ahead are few (four at a time, server/pullahead.go) and
 		// hold one only while they are compressed.
 		zw := gzipWriters.Get().(*gzip.Writer)
 		defer gzipWriters.Put(zw)
-		zw.Reset(&out)
+		zw.Reset(out)
 		if _, err := zw.Write(body); err != nil {
 			return err
 		}
@@ -78,6 +78,13 @@ func encodePage(pg *server.PullPage, encoding string) any {
 	return head
 }
 
+// gzipBuf is a buffer of gzipOut.
+type gzipBuf struct{ b []byte }
+
+// gzipOut holds the buffers of the pages gzipped ahead, given back once
+// the page is sent (gzipHead.recycle).
+var gzipOut = sync.Pool{New: func() any { return new(gzipBuf) }}
+
 // gzipHead is the head of a pull page gzipped ahead: a gzip member's
 // header and the head's deflate blocks, ending in a sync flush (so on a
 // byte boundary, with no final block), to be finished with the page's
@@ -88,17 +95,33 @@ type gzipHead struct {
 	n   int    // the head's length
 }
 
-// finish completes the member with tail, in a final stored block, and the
-// gzip trailer (CRC-32 and length of head and tail). It appends to the
-// head's bytes: a page read ahead is taken by one request. ok is false
-// for a tail too long for one stored block.
-func (h *gzipHead) finish(tail []byte) (member []byte, ok bool) {
-	n := len(tail)
-	if n > 0xffff {
-		return nil, false
+// finish completes the member with tail, in stored blocks of which the
+// last is final, and the gzip trailer (CRC-32 and length of head and
+// tail). It appends to the head's bytes: a page read ahead is taken by one
+// request.
+func (h *gzipHead) finish(tail []byte) []byte {
+	b, rest := h.z, tail
+	for {
+		n := min(len(rest), 0xffff)
+		final := byte(0)
+		if n == len(rest) {
+			final = 1
+		}
+		b = append(b, final, byte(n), byte(n>>8), ^byte(n), ^byte(n>>8)) // BFINAL, BTYPE=00; LEN, NLEN
+		b = append(b, rest[:n]...)
+		if rest = rest[n:]; final == 1 {
+			break
+		}
 	}
-	b := append(h.z, 1, byte(n), byte(n>>8), ^byte(n), ^byte(n>>8)) // BFINAL=1, BTYPE=00; LEN, NLEN
-	b = append(b, tail...)
 	b = binary.LittleEndian.AppendUint32(b, crc32.Update(h.crc, crc32.IEEETable, tail))
-	return binary.LittleEndian.AppendUint32(b, uint32(h.n+n)), true
+	h.z = binary.LittleEndian.AppendUint32(b, uint32(h.n+len(tail)))
+	return h.z
+}
+
+// recycle gives the member's memory back once it has been sent.
+func (h *gzipHead) recycle() {
+	if cap(h.z) <= maxPooled {
+		gzipOut.Put(&gzipBuf{b: h.z[:0]})
+	}
+	h.z = nil
 }

@@ -370,7 +370,7 @@ func BenchmarkPullPage(b *testing.B) {
 		b.Run(fmt.Sprintf("wire/grouped=%v", grouped), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				page, _, err := s.Store.WireChanges(ctx, scope, after, benchBatch, grouped)
+				page, _, err := s.Store.WireChanges(ctx, scope, after, benchBatch, grouped, nil)
 				if err != nil || len(page) != benchBatch {
 					b.Fatal(len(page), err)
 				}
@@ -383,7 +383,7 @@ func BenchmarkPullPage(b *testing.B) {
 	b.Run("wire/compact", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			cp, err := s.Store.CompactChanges(ctx, scope, after, benchBatch)
+			cp, err := s.Store.CompactChanges(ctx, scope, after, benchBatch, nil)
 			if err != nil || cp.Count != benchBatch {
 				b.Fatal(err)
 			}

@@ -153,8 +153,9 @@ func (s *Codec) ReadDecoded(rows Rows) ([]RawRow, []*server.StoredRecord, error)
 	var raw []RawRow
 	var readErr error
 	handed := 0
+	var v valueScanner
 	for rows.Next() {
-		vals, err := s.scanValues(rows)
+		vals, err := v.scan(s, rows)
 		if err != nil {
 			readErr = err
 			break
@@ -195,9 +196,44 @@ func DecodeRows(raw []RawRow) ([]*server.StoredRecord, error) {
 	return out, nil
 }
 
+// scanValues reads one row's values (valueScanner reads many).
 func (s *Codec) scanValues(sc Scanner) ([]any, error) {
 	vals := make([]any, NMeta+len(s.Entity.Fields))
 	ptrs := make([]any, len(vals))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	return vals, sc.Scan(ptrs...)
+}
+
+// scanBlock is the most rows' values a valueScanner allocates at once.
+const scanBlock = 32
+
+// valueScanner scans rows of one codec's columns into values that outlive
+// the scan (RawRow.Vals), allocating them for as many rows at a time as it
+// has read so far (at most scanBlock; one row's for a lookup of one id),
+// and reusing one set of destinations for Scan: a page of 500 rows costs
+// a few dozen allocations instead of two per row, and a quarter of a
+// megabyte less garbage. The zero value is ready.
+type valueScanner struct {
+	block []any // values not yet handed out
+	ptrs  []any // Scan's destinations, re-pointed for each row
+	rows  int   // rows read
+}
+
+// scan reads one row's values.
+func (v *valueScanner) scan(s *Codec, sc Scanner) ([]any, error) {
+	n := NMeta + len(s.Entity.Fields)
+	if len(v.block) < n {
+		v.block = make([]any, n*min(max(v.rows, 1), scanBlock))
+	}
+	v.rows++
+	vals := v.block[:n:n]
+	v.block = v.block[n:]
+	if cap(v.ptrs) < n {
+		v.ptrs = make([]any, n)
+	}
+	ptrs := v.ptrs[:n]
 	for i := range vals {
 		ptrs[i] = &vals[i]
 	}

@@ -41,8 +41,9 @@ func (r RawRow) Seq() int64 { return r.Vals[2].(int64) }
 // not close rows.
 func (s *Codec) RawRows(rows Rows) ([]RawRow, error) {
 	var out []RawRow
+	var v valueScanner
 	for rows.Next() {
-		vals, err := s.scanValues(rows)
+		vals, err := v.scan(s, rows)
 		if err != nil {
 			return nil, err
 		}
@@ -57,22 +58,24 @@ func SortBySeq(rows []RawRow) {
 }
 
 // EncodeChanges writes rows (of any entities) as wire changes, in their
-// order, on all cores: HLCs per field, or as hlc_groups if grouped.
-func EncodeChanges(rows []RawRow, grouped bool) ([]json.RawMessage, error) {
-	return encodeRows(rows, func(b []byte, r RawRow, w *changeWriter) ([]byte, error) {
+// order, on all cores: HLCs per field, or as hlc_groups if grouped. The
+// changes are written in mem's buffers (nil: new memory).
+func EncodeChanges(rows []RawRow, grouped bool, mem *server.PageMemory) ([]json.RawMessage, error) {
+	return encodeRows(rows, mem, func(b []byte, r RawRow, w *changeWriter) ([]byte, error) {
 		return r.Codec.appendChange(b, r.Vals, grouped, w)
 	})
 }
 
 // encodeRows writes each row with write, in their order, on all cores.
-// Each core writes its rows into one buffer, reusing its scratch space.
-func encodeRows(rows []RawRow, write func([]byte, RawRow, *changeWriter) ([]byte, error)) ([]json.RawMessage, error) {
+// Each core writes its rows into one buffer of mem's, reusing its scratch
+// space.
+func encodeRows(rows []RawRow, mem *server.PageMemory, write func([]byte, RawRow, *changeWriter) ([]byte, error)) ([]json.RawMessage, error) {
 	out := make([]json.RawMessage, len(rows))
 	var mu sync.Mutex
 	var first error
 	par.Ranges(len(rows), func(start, end int) {
 		var w changeWriter
-		buf := make([]byte, 0, (end-start)*1280)
+		buf := mem.Buffer(encodedSize(rows[start:end]))
 		ends := make([]int, end-start)
 		for i := start; i < end; i++ {
 			var err error
@@ -93,12 +96,34 @@ func encodeRows(rows []RawRow, write func([]byte, RawRow, *changeWriter) ([]byte
 	return out, first
 }
 
+// encodedSize is a little more than the wire form of rows takes: each
+// column's text with a name and punctuation, or a number's, a null's
+// nothing (absent fields are not written), and a sixteenth for escapes.
+func encodedSize(rows []RawRow) int {
+	n := 0
+	for _, r := range rows {
+		for _, v := range r.Vals {
+			switch v := v.(type) {
+			case nil:
+			case string:
+				n += len(v) + 20
+			case []byte:
+				n += len(v) + 20
+			default:
+				n += 24
+			}
+		}
+	}
+	return n + n/16
+}
+
 // EncodeCompact writes rows as a page of the compact wire form
 // (syncproto.CompactPage, sync.md §8.4): each row as a CompactRecord,
 // grouped by entity in order of first appearance, with the page's node
 // table. The records expand to exactly what EncodeChanges writes of the
-// same rows, but for seq; the conformance suite checks it.
-func EncodeCompact(rows []RawRow) (*server.CompactPage, error) {
+// same rows, but for seq; the conformance suite checks it. They are
+// written in mem's buffers (nil: new memory).
+func EncodeCompact(rows []RawRow, mem *server.PageMemory) (*server.CompactPage, error) {
 	page := &server.CompactPage{Count: len(rows)}
 	if len(rows) == 0 {
 		return page, nil
@@ -130,7 +155,7 @@ func EncodeCompact(rows []RawRow) (*server.CompactPage, error) {
 			addNode(h.groups[ref.group][hlcNodeAt:])
 		}
 	}
-	recs, err := encodeRows(rows, func(b []byte, r RawRow, w *changeWriter) ([]byte, error) {
+	recs, err := encodeRows(rows, mem, func(b []byte, r RawRow, w *changeWriter) ([]byte, error) {
 		return r.Codec.appendCompact(b, r.Vals, nodes, w)
 	})
 	if err != nil {
@@ -697,23 +722,24 @@ func (f FeedPages) Changes(ctx context.Context, scope server.Scope, after int64,
 	return recs, more, err
 }
 
-// WireChanges is Changes written as wire changes, straight from the rows.
-func (f FeedPages) WireChanges(ctx context.Context, scope server.Scope, after int64, limit int, grouped bool) ([]json.RawMessage, bool, error) {
+// WireChanges is Changes written as wire changes, straight from the rows,
+// in mem's buffers.
+func (f FeedPages) WireChanges(ctx context.Context, scope server.Scope, after int64, limit int, grouped bool, mem *server.PageMemory) ([]json.RawMessage, bool, error) {
 	rows, more, err := f.Read(ctx, scope, after, limit)
 	if err != nil {
 		return nil, false, err
 	}
-	out, err := EncodeChanges(rows, grouped)
+	out, err := EncodeChanges(rows, grouped, mem)
 	return out, more, err
 }
 
 // CompactChanges is WireChanges in the compact form (EncodeCompact).
-func (f FeedPages) CompactChanges(ctx context.Context, scope server.Scope, after int64, limit int) (*server.CompactPage, error) {
+func (f FeedPages) CompactChanges(ctx context.Context, scope server.Scope, after int64, limit int, mem *server.PageMemory) (*server.CompactPage, error) {
 	rows, more, err := f.Read(ctx, scope, after, limit)
 	if err != nil {
 		return nil, err
 	}
-	page, err := EncodeCompact(rows)
+	page, err := EncodeCompact(rows, mem)
 	if page != nil {
 		page.More = more
 	}

@@ -149,7 +149,7 @@ func testWireChanges(t *testing.T, open Opener) {
 				t.Fatal(err)
 			}
 			for _, grouped := range []bool{false, true} {
-				wire, wmore, err := e.st.WireChanges(e.ctx, scope, after, 37, grouped)
+				wire, wmore, err := e.st.WireChanges(e.ctx, scope, after, 37, grouped, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -160,7 +160,7 @@ func testWireChanges(t *testing.T, open Opener) {
 					sameWire(t, wire[i], server.ToChange(r), grouped)
 				}
 			}
-			cp, err := e.st.CompactChanges(e.ctx, scope, after, 37)
+			cp, err := e.st.CompactChanges(e.ctx, scope, after, 37, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
