@@ -369,6 +369,11 @@ func (a *App) Serve(ctx context.Context) error {
 			a.Close()
 			return err
 		}
+		if a.PhotoQueue != jobs.PhotoQueue(a.Photos) {
+			// Photos are processed by the shared queue; what earlier
+			// versions left is still this server's to correct.
+			a.Photos.CorrectEarlier(pctx)
+		}
 	}
 	var sweeping sync.WaitGroup
 	sweeping.Add(1)
@@ -403,6 +408,7 @@ func (a *App) Serve(ctx context.Context) error {
 	}
 	stopPhotos()
 	a.PhotoQueue.Stop()
+	a.Photos.Stop() // CorrectEarlier, when the queue is another
 	sweeping.Wait()
 	if cerr := a.Close(); err == nil {
 		err = cerr

@@ -104,7 +104,15 @@ func (p *Processor) indexLegacy(ctx context.Context) error {
 		} else {
 			fp[0].Hash = h // the phash it has been matched by
 		}
-		if err := p.store.SetPhotoHashes(ctx, id, hashRows(fp)); err != nil {
+		// Under the link lock: another server may be indexing the same
+		// photos as it starts (CorrectEarlier).
+		unlock, err := p.lockLink(ctx)
+		if err != nil {
+			return err
+		}
+		err = p.store.SetPhotoHashes(ctx, id, hashRows(fp))
+		unlock()
+		if err != nil {
 			return fmt.Errorf("index photo %s: %w", id, err)
 		}
 	}

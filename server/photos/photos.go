@@ -111,20 +111,43 @@ func (p *Processor) Limits() imageproc.Limits { return p.cfg.Limits }
 
 // Start queues the photos left unprocessed by an earlier run and starts the
 // workers, which stop when ctx ends (finishing the photo in hand). Beside
-// them it corrects the reuse flags an earlier version left (see
-// relinkLegacy) and indexes the photos processed before fingerprints
-// (indexLegacy).
+// them it corrects what earlier versions left (CorrectEarlier).
 func (p *Processor) Start(ctx context.Context) error {
 	ids, err := p.store.UnprocessedPhotos(ctx)
 	if err != nil {
 		return fmt.Errorf("find unprocessed photos: %w", err)
 	}
 	p.Enqueue(ids)
+	p.CorrectEarlier(ctx) // counted running before WaitIdle can see the start
 	p.mu.Lock()
 	p.started = true
 	p.stop = ctx.Done()
-	p.running++ // the correction, which WaitIdle waits for too
 	p.cond.Broadcast()
+	p.mu.Unlock()
+	for i := 0; i < max(p.cfg.Workers, 1); i++ {
+		p.wg.Add(1)
+		go p.work(ctx)
+	}
+	go func() {
+		<-ctx.Done()
+		p.mu.Lock()
+		p.stopped = true
+		p.cond.Broadcast()
+		p.mu.Unlock()
+	}()
+	return nil
+}
+
+// CorrectEarlier corrects, in the background, the reuse flags an earlier
+// version left (relinkLegacy) and indexes the photos processed before
+// fingerprints (indexLegacy), until ctx ends; the next start goes on
+// where it stopped. Start runs it; a server whose photos are processed
+// by another queue (jobs.River, with PostgreSQL) runs it itself. Each
+// photo is corrected under the link lock, so several servers starting at
+// once take turns. WaitIdle and Stop wait for it.
+func (p *Processor) CorrectEarlier(ctx context.Context) {
+	p.mu.Lock()
+	p.running++
 	p.mu.Unlock()
 	p.wg.Add(1)
 	go func() {
@@ -140,21 +163,10 @@ func (p *Processor) Start(ctx context.Context) error {
 		p.cond.Broadcast()
 		p.mu.Unlock()
 	}()
-	for i := 0; i < max(p.cfg.Workers, 1); i++ {
-		p.wg.Add(1)
-		go p.work(ctx)
-	}
-	go func() {
-		<-ctx.Done()
-		p.mu.Lock()
-		p.stopped = true
-		p.cond.Broadcast()
-		p.mu.Unlock()
-	}()
-	return nil
 }
 
-// Stop waits for the workers to finish after Start's context ended.
+// Stop waits for the workers, and CorrectEarlier, to finish after their
+// context ended.
 func (p *Processor) Stop() { p.wg.Wait() }
 
 // Enqueue asks for photos to be (re)processed. It never blocks; a photo

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/disintegration/imaging"
+	"github.com/xinzhou-eco/fieldsync/internal/pgtest"
 	"github.com/xinzhou-eco/fieldsync/server/app"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/server/imageproc/testimg"
@@ -93,11 +94,24 @@ func TestTransformedCopiesAreNearDuplicates(t *testing.T) {
 // TestEarlierPhotosAreIndexedAtStart: a photo processed by a version before
 // fingerprints has only its phash, and no rows in the index. The first
 // start of this version indexes it from its stored preview, and a
-// mirrored copy processed then is flagged near_duplicate of it.
+// mirrored copy processed then is flagged near_duplicate of it. With
+// PostgreSQL, where a shared queue (River) processes the photos, the
+// server still makes the correction.
 func TestEarlierPhotosAreIndexedAtStart(t *testing.T) {
+	for _, store := range []string{"sqlite", "postgres"} {
+		t.Run(store, func(t *testing.T) { earlierPhotosIndexed(t, store) })
+	}
+}
+
+func earlierPhotosIndexed(t *testing.T, store string) {
 	cfg := app.DefaultConfig()
 	cfg.Addr, cfg.DataDir, cfg.Demo, cfg.BcryptCost = "127.0.0.1:0", t.TempDir(), true, 4
 	cfg.DemoMonth = false
+	idle := func(srv *apptest.Server) { srv.App.Photos.WaitIdle() }
+	if store == "postgres" {
+		cfg.Database = pgtest.NewDatabase(t)
+		idle = riverIdle(t)
+	}
 	w := setupOn(t, apptest.StartConfig(t, cfg))
 	taken := w.visitStart.Add(20 * time.Minute)
 	exif := testimg.Options{Time: &taken, GPS: &siteAt, Make: "Xiaomi", Model: "23049RAD8C"}
@@ -105,7 +119,7 @@ func TestEarlierPhotosAreIndexedAtStart(t *testing.T) {
 	orig := testimg.EncodeJPEG(scene, exif)
 	original := w.photo(t, w.insp, orig, nil)
 	w.srv.Tus(w.phone).Upload(original, "image/jpeg", orig, http.StatusNoContent)
-	w.srv.App.Photos.WaitIdle()
+	idle(w.srv)
 	// What an earlier version left: no fingerprint rows.
 	if err := w.srv.App.DB.SetPhotoHashes(ctx, original, nil); err != nil {
 		t.Fatal(err)
@@ -115,7 +129,7 @@ func TestEarlierPhotosAreIndexedAtStart(t *testing.T) {
 		data := testimg.EncodeJPEG(img, exif)
 		id := w.photo(t, elsewhere, data, nil)
 		w.srv.Tus(w.phone).Upload(id, "image/jpeg", data, http.StatusNoContent)
-		w.srv.App.Photos.WaitIdle()
+		idle(w.srv)
 		return id
 	}
 	if un, err := w.srv.App.DB.UnindexedPhotos(ctx); err != nil || len(un) != 1 || un[0] != original {
@@ -123,7 +137,7 @@ func TestEarlierPhotosAreIndexedAtStart(t *testing.T) {
 	}
 	w.srv.Stop()
 	w.srv = apptest.StartConfig(t, cfg)
-	w.srv.App.Photos.WaitIdle()
+	idle(w.srv)
 	w.phone = w.srv.Login(apptest.Inspector)
 	rows, err := w.srv.App.DB.PhotoHashRows(ctx, original)
 	if err != nil || len(rows) != 51 {
@@ -132,5 +146,32 @@ func TestEarlierPhotosAreIndexedAtStart(t *testing.T) {
 	id := upload(imaging.FlipH(scene))
 	if nd := w.flags(t, id)["near_duplicate"]; nd == nil || nd["photo_id"] != original || nd["mirrored"] != true {
 		t.Errorf("a mirrored copy after the earlier photo was indexed: flags %v, want near_duplicate (mirrored) of %s", w.flags(t, id), original)
+	}
+}
+
+// riverIdle returns what waits, on a server whose photos River processes
+// (which has no WaitIdle), until no photo is left unprocessed or
+// unindexed: it asks the database every 20 ms, for a minute at most.
+func riverIdle(t *testing.T) func(*apptest.Server) {
+	return func(srv *apptest.Server) {
+		t.Helper()
+		deadline := time.Now().Add(time.Minute)
+		for {
+			unprocessed, err := srv.App.DB.UnprocessedPhotos(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			unindexed, err := srv.App.DB.UnindexedPhotos(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(unprocessed)+len(unindexed) == 0 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("after a minute, photos unprocessed %v, unindexed %v", unprocessed, unindexed)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 	}
 }
