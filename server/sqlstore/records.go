@@ -196,14 +196,10 @@ func DecodeRows(raw []RawRow) ([]*server.StoredRecord, error) {
 	return out, nil
 }
 
-// scanValues reads one row's values (valueScanner reads many).
+// scanValues reads one row's values.
 func (s *Codec) scanValues(sc Scanner) ([]any, error) {
-	vals := make([]any, NMeta+len(s.Entity.Fields))
-	ptrs := make([]any, len(vals))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	return vals, sc.Scan(ptrs...)
+	var v valueScanner
+	return v.scan(s, sc)
 }
 
 // scanBlock is the most rows' values a valueScanner allocates at once.
