@@ -74,6 +74,10 @@ func (r PhotoHashRow) Bands() [3]uint32 {
 	return b
 }
 
+// BandBits is the width in bits of band b of Bands (22, 21, 21): the
+// bits p of a hash with p%3 = b.
+func BandBits(b int) int { return (64 - b + 2) / 3 }
+
 // HashProbes are the band values a near-duplicate lookup asks the index
 // for (imageproc.BandProbes): DHash finds the rows of kind 0
 // (imageproc.HashDHash) with band i in DHash[i]; Any finds rows of every

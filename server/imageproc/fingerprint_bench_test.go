@@ -25,3 +25,22 @@ func BenchmarkFingerprint(b *testing.B) {
 		pic.Fingerprint()
 	}
 }
+
+// BenchmarkProbes is the cost of a lookup's band values: every value within
+// 2 bits of each band of a photo's 107 hashes, sorted and without repeats
+// per set and band (about 64,000 for this scene).
+func BenchmarkProbes(b *testing.B) {
+	fp := imageproc.FingerprintOf(testimg.Scene(42, 800, 600))
+	b.ReportAllocs()
+	var n int
+	for b.Loop() {
+		p := fp.Probes()
+		n = 0
+		for _, set := range [][imageproc.NumBands][]uint32{p.Any, p.DHash, p.Full, p.Centre} {
+			for _, vs := range set {
+				n += len(vs)
+			}
+		}
+	}
+	b.ReportMetric(float64(n), "values/op")
+}

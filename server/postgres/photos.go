@@ -51,7 +51,9 @@ func (db *DB) PhotoHashRows(ctx context.Context, id string) ([]server.PhotoHashR
 	return sqlstore.ReadPhotoHashRows(rows)
 }
 
-// PhotoHashCandidates returns the hashes sharing a band with probes.
+// PhotoHashCandidates returns the hashes sharing a band with probes. It
+// asks for every probed value: other servers write the index too, so no
+// server can know which values it lacks (sqlstore.BandFilter).
 func (db *DB) PhotoHashCandidates(ctx context.Context, probes server.HashProbes) ([]server.HashCandidate, error) {
 	return dialect.PhotoHashCandidates(ctx, reader{db.pool}, probes)
 }

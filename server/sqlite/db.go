@@ -55,6 +55,10 @@ type DB struct {
 	readMu    sync.Mutex
 	readStmts map[string]*sql.Stmt
 
+	// bands are the band values of the perceptual hash index, which
+	// only this process writes: lookups skip the values no row has.
+	bands sqlstore.BandFilter
+
 	ckpt *checkpointer // checkpoint.go
 	// checkpointed, if set before init (tests), receives each background
 	// checkpoint's result.

@@ -33,6 +33,7 @@ func (db *DB) PhotosFlagged(ctx context.Context, flags ...string) ([]string, err
 
 // SetPhotoHashes replaces the fingerprint rows of photo id.
 func (db *DB) SetPhotoHashes(ctx context.Context, id string, rows []server.PhotoHashRow) error {
+	db.bands.Add(rows) // before any lookup can read them
 	return db.writeSQL(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, sqlstore.DeletePhotoHashesSQL, id); err != nil {
 			return fmt.Errorf("delete photo hashes: %w", err)
@@ -58,8 +59,13 @@ func (db *DB) PhotoHashRows(ctx context.Context, id string) ([]server.PhotoHashR
 	return sqlstore.ReadPhotoHashRows(rows)
 }
 
-// PhotoHashCandidates returns the hashes sharing a band with probes.
+// PhotoHashCandidates returns the hashes sharing a band with probes. It
+// asks the index only for the values some row has (db.bands).
 func (db *DB) PhotoHashCandidates(ctx context.Context, probes server.HashProbes) ([]server.HashCandidate, error) {
+	probes, err := db.bands.Probes(ctx, reader{db.read}, probes)
+	if err != nil {
+		return nil, err
+	}
 	return dialect.PhotoHashCandidates(ctx, reader{db.read}, probes)
 }
 

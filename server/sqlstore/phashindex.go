@@ -73,8 +73,37 @@ func ReadPhotoHashRows(rows Rows) ([]server.PhotoHashRow, error) {
 const UnindexedPhotosSQL = `SELECT p.id FROM photo p WHERE p.phash IS NOT NULL AND p.deleted_hlc = ''
 	AND NOT EXISTS (SELECT 1 FROM photo_hash h WHERE h.photo_id = p.id) ORDER BY p.seq`
 
+// probeSets are the sets of band values of a lookup (server.HashProbes)
+// and the kinds of the rows each finds, nil for every kind. The kinds'
+// condition is written as the partial indexes' (migrations) are, so that
+// each set's statement is answered from them.
+var probeSets = [...]struct {
+	of    func(*server.HashProbes) *[3][]uint32
+	kinds []int
+}{
+	{func(p *server.HashProbes) *[3][]uint32 { return &p.Any }, nil},
+	{func(p *server.HashProbes) *[3][]uint32 { return &p.DHash }, []int{0}},
+	{func(p *server.HashProbes) *[3][]uint32 { return &p.Full }, []int{1}},
+	{func(p *server.HashProbes) *[3][]uint32 { return &p.Centre }, []int{1, 2, 3, 4}},
+}
+
+// kindCondition is the condition on h.kind of a set finding kinds.
+func kindCondition(kinds []int) string {
+	switch len(kinds) {
+	case 0:
+		return ""
+	case 1:
+		return " AND h.kind = " + strconv.Itoa(kinds[0])
+	}
+	s := make([]string, len(kinds))
+	for i, k := range kinds {
+		s[i] = strconv.Itoa(k)
+	}
+	return " AND h.kind IN (" + strings.Join(s, ", ") + ")"
+}
+
 // PhotoHashCandidates returns the rows sharing band i with one of
-// p.Any[i], or of kind 0 with one of p.DHash[i], or of kind 1 with one of
+// p.Any[i], of kind 0 with one of p.DHash[i], of kind 1 with one of
 // p.Full[i], or of a centred kind with one of p.Centre[i]
 // (server.PhotoStore): one statement per set and band, each answered from
 // that band's index alone (for the kinds' sets, its partial index), with
@@ -82,16 +111,13 @@ const UnindexedPhotosSQL = `SELECT p.id FROM photo p WHERE p.phash IS NOT NULL A
 // live is asked afterwards, of the few that match (LivePhotoSites).
 func (d *Dialect) PhotoHashCandidates(ctx context.Context, r Reader, p server.HashProbes) ([]server.HashCandidate, error) {
 	var out []server.HashCandidate
-	for _, set := range []struct {
-		probes *[3][]uint32
-		kind   string
-	}{{&p.Any, ""}, {&p.DHash, " AND h.kind = 0"}, {&p.Full, " AND h.kind = 1"}, {&p.Centre, " AND h.kind IN (1, 2, 3, 4)"}} {
-		for band, vs := range set.probes {
+	for _, set := range probeSets {
+		for band, vs := range set.of(&p) {
 			if len(vs) == 0 {
 				continue
 			}
 			in, args := d.InBands("h.b"+strconv.Itoa(band), vs)
-			rows, err := r.Query(ctx, `SELECT h.photo_id, h.kind, h.hash FROM photo_hash h WHERE `+in+set.kind, args...)
+			rows, err := r.Query(ctx, `SELECT h.photo_id, h.kind, h.hash FROM photo_hash h WHERE `+in+kindCondition(set.kinds), args...)
 			if err != nil {
 				return nil, err
 			}
