@@ -85,9 +85,9 @@ func (f *BandFilter) Add(rows []server.PhotoHashRow) {
 	}
 }
 
-// PhotoHashBandsSQL selects the kind and bands of every row of the index,
+// photoHashBandsSQL selects the kind and bands of every row of the index,
 // from which a BandFilter is first filled.
-const PhotoHashBandsSQL = `SELECT kind, b0, b1, b2 FROM photo_hash`
+const photoHashBandsSQL = `SELECT kind, b0, b1, b2 FROM photo_hash`
 
 // build adds every row of the table, once: until it has, the filter
 // keeps every value.
@@ -97,7 +97,7 @@ func (f *BandFilter) build(ctx context.Context, r Reader) error {
 	if f.built.Load() {
 		return nil
 	}
-	rows, err := r.Query(ctx, PhotoHashBandsSQL)
+	rows, err := r.Query(ctx, photoHashBandsSQL)
 	if err != nil {
 		return fmt.Errorf("read the hash index's bands: %w", err)
 	}
