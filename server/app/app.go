@@ -78,6 +78,9 @@ type App struct {
 	// demoPatience, if set, replaces the const of that name (tests).
 	demo         *demoPhotos
 	demoPatience time.Duration
+	// dirLock is the data directory's lock a server on SQLite holds
+	// (dirlock.go); nil for the command-line tools and on PostgreSQL.
+	dirLock *os.File
 }
 
 // DefaultGOGC is the garbage collector's target the server runs with
@@ -127,10 +130,24 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
+	var dirLock *os.File
+	if cfg.Database == "" {
+		if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+			return nil, fmt.Errorf("create data directory: %w", err)
+		}
+		var err error
+		if dirLock, err = lockDataDir(cfg.DataDir); err != nil {
+			return nil, err
+		}
+	}
 	a, err := OpenStore(ctx, cfg, log)
 	if err != nil {
+		if dirLock != nil {
+			dirLock.Close()
+		}
 		return nil, err
 	}
+	a.dirLock = dirLock
 	// Token signing keys live in the store, shared by every server; the
 	// first is the jwt.key a server of an earlier version left in its data
 	// directory (its tokens keep working), or a random one.
@@ -484,7 +501,14 @@ func OpenDatabase(ctx context.Context, cfg Config) (server.Store, error) {
 func (a *App) Ready() bool { return a.ready.Load() }
 
 // Close closes the database.
-func (a *App) Close() error { return a.DB.Close() }
+func (a *App) Close() error {
+	err := a.DB.Close()
+	if a.dirLock != nil {
+		a.dirLock.Close() // after the database: the next server finds it closed
+		a.dirLock = nil
+	}
+	return err
+}
 
 // AddUser creates a user with a hashed password. Errors: invalid_value
 // (role or county), invalid_field (password), conflict (username taken).

@@ -1,0 +1,58 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// This file keeps a second server off a data directory one is serving.
+//
+// On SQLite one server process owns the database: what it keeps in memory
+// beside it (the photo index's band filter, pages read ahead, the clock)
+// assumes that no other server writes records or photos there. Nothing
+// stopped a second `fieldsync serve` on the same directory (a unit started
+// twice, a server left running behind a new one), and its writes would
+// have been missed by the first. So a server holds an exclusive lock on
+// the directory's serve.lock while it runs: a second one is refused at
+// start, naming the process that holds it. The operating system drops the
+// lock with its holder, however it ends, so a crash leaves nothing to
+// clean up. The command-line tools (user, device, backup, sweep) take no
+// lock: they are made to run beside the server. With PostgreSQL, several
+// servers share the store by design, and none takes it.
+
+// lockFileName is the lock file in the data directory.
+const lockFileName = "serve.lock"
+
+// errDirLocked is what lockDataDir returns when another process holds
+// the lock.
+var errDirLocked = errors.New("data directory locked")
+
+// lockDataDir takes the data directory's lock for this process and writes
+// its pid into the file; the returned file holds the lock until closed.
+func lockDataDir(dir string) (*os.File, error) {
+	path := filepath.Join(dir, lockFileName)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if err := tryLock(f); err != nil {
+		holder, _ := os.ReadFile(path)
+		f.Close()
+		if errors.Is(err, errDirLocked) {
+			pid := strings.TrimSpace(string(holder))
+			if pid == "" {
+				pid = "?"
+			}
+			return nil, fmt.Errorf("数据目录 %s 正由另一个 fieldsync serve 进程使用 (pid %s); 同一数据目录只能运行一个服务器: %w", dir, pid, err)
+		}
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	if err := f.Truncate(0); err == nil {
+		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	}
+	return f, nil
+}
