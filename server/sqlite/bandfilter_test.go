@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/imageproc"
@@ -15,11 +16,12 @@ import (
 
 // TestBandFilterKeepsEveryCandidate: a lookup through the store's band
 // filter finds exactly the rows the index's statements find with every
-// probed value, for rows written before the store opened (read from the
-// table on the first lookup), written after it opened but before that
-// lookup, written after it, and replaced (their old values stay in the
-// filter); and the filter leaves out most of the values, which no row
-// has.
+// probed value: while the filter is still reading the rows written before
+// the store opened (the first lookup starts that read, and until it ends
+// every value is asked for), and once it has, for those rows, rows
+// written after the store opened but before that lookup, written after
+// it, and replaced (their old values stay in the filter); and the filter,
+// once built, leaves out most of the values, which no row has.
 func TestBandFilterKeepsEveryCandidate(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "fieldsync.db")
@@ -106,6 +108,11 @@ func TestBandFilterKeepsEveryCandidate(t *testing.T) {
 	probed, kept, found := 0, 0, 0
 	check := func(stage string) {
 		t.Helper()
+		select {
+		case <-db.bands.Built():
+		default:
+			t.Fatalf("%s: the filter has not read the table", stage)
+		}
 		for range 30 {
 			p := query()
 			got, err := db.PhotoHashCandidates(ctx, p)
@@ -119,12 +126,29 @@ func TestBandFilterKeepsEveryCandidate(t *testing.T) {
 			if !slices.Equal(sorted(got), sorted(want)) {
 				t.Fatalf("%s: the filtered lookup found %d rows, the whole one %d", stage, len(got), len(want))
 			}
-			f, err := db.bands.Probes(ctx, reader{db.read}, p)
-			if err != nil {
-				t.Fatal(err)
-			}
+			f := db.bands.Probes(reader{db.read}, p)
 			probed, kept, found = probed+values(p), kept+values(f), found+len(want)
 		}
+	}
+
+	// The first lookup starts the filter's read of the table and, as
+	// every lookup until that read ends, asks for every value.
+	p := query()
+	if got := db.bands.Probes(reader{db.read}, p); values(got) != values(p) {
+		t.Fatalf("before the table was read, the filter left out %d of %d values", values(p)-values(got), values(p))
+	}
+	got, err := db.PhotoHashCandidates(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := dialect.PhotoHashCandidates(ctx, reader{db.read}, p)
+	if err != nil || !slices.Equal(sorted(got), sorted(want)) {
+		t.Fatalf("while the table is read: the lookup found %d rows, the whole one %d (%v)", len(got), len(want), err)
+	}
+	select {
+	case <-db.bands.Built():
+	case <-time.After(time.Minute): // a guard, not a wait: the read takes milliseconds
+		t.Fatal("the filter never finished reading the table")
 	}
 	check("rows written before and since the store opened")
 	for i := 60; i < 80; i++ {

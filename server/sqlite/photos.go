@@ -60,13 +60,10 @@ func (db *DB) PhotoHashRows(ctx context.Context, id string) ([]server.PhotoHashR
 }
 
 // PhotoHashCandidates returns the hashes sharing a band with probes. It
-// asks the index only for the values some row has (db.bands).
+// asks the index only for the values some row has (db.bands), once the
+// filter has read the rows written before the store opened.
 func (db *DB) PhotoHashCandidates(ctx context.Context, probes server.HashProbes) ([]server.HashCandidate, error) {
-	probes, err := db.bands.Probes(ctx, reader{db.read}, probes)
-	if err != nil {
-		return nil, err
-	}
-	return dialect.PhotoHashCandidates(ctx, reader{db.read}, probes)
+	return dialect.PhotoHashCandidates(ctx, reader{db.read}, db.bands.Probes(reader{db.read}, probes))
 }
 
 // UnindexedPhotos returns the processed live photos with a phash and no

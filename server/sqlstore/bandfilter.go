@@ -27,14 +27,21 @@ import (
 // did before. It must never lack a value a row has, so it is for a store
 // that alone writes its index: every row is added (Add) before it is
 // written, and those written before the store opened are read from the
-// table on the first lookup (Probes). A server on PostgreSQL shares its
-// index with other servers and does not use it.
+// table, on a goroutine the first lookup (Probes) starts. Until that read
+// ends, lookups ask for every value, as without the filter: a city's year
+// of photos is about 15 million rows, some ten seconds to read, which the
+// first photos processed after a start no longer wait for. A server on
+// PostgreSQL shares its index with other servers and does not use it.
 //
 // The zero value is ready for use; a BandFilter must not be copied.
 type BandFilter struct {
 	classes [1 << len(probeSets)]atomic.Pointer[bandBits]
 	built   atomic.Bool
-	mu      sync.Mutex // held while the filter reads the table
+	mu      sync.Mutex
+	// Under mu: whether a goroutine is reading the table, and the channel
+	// Built returns (closed once built is set).
+	building bool
+	ready    chan struct{}
 }
 
 // bandBits holds one bit per value of each band.
@@ -89,14 +96,35 @@ func (f *BandFilter) Add(rows []server.PhotoHashRow) {
 // from which a BandFilter is first filled.
 const photoHashBandsSQL = `SELECT kind, b0, b1, b2 FROM photo_hash`
 
-// build adds every row of the table, once: until it has, the filter
-// keeps every value.
-func (f *BandFilter) build(ctx context.Context, r Reader) error {
+// startBuild starts reading the table on a goroutine of its own, unless
+// one is reading it or it has been read. A read that fails is tried again
+// by the next lookup.
+func (f *BandFilter) startBuild(r Reader) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.built.Load() {
-		return nil
+	if f.building || f.built.Load() {
+		return
 	}
+	f.building = true
+	go func() {
+		// Not the lookup's context: the read outlives the lookup that
+		// started it, and ends with the store (its queries then fail).
+		err := f.build(context.Background(), r)
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.building = false
+		if err == nil {
+			f.built.Store(true)
+			if f.ready != nil {
+				close(f.ready)
+			}
+		}
+	}()
+}
+
+// build adds every row of the table. Rows written meanwhile are added by
+// their writers (Add), whether or not the read sees them.
+func (f *BandFilter) build(ctx context.Context, r Reader) error {
 	rows, err := r.Query(ctx, photoHashBandsSQL)
 	if err != nil {
 		return fmt.Errorf("read the hash index's bands: %w", err)
@@ -113,8 +141,21 @@ func (f *BandFilter) build(ctx context.Context, r Reader) error {
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("read the hash index's bands: %w", err)
 	}
-	f.built.Store(true)
 	return nil
+}
+
+// Built returns a channel closed once the rows written before the store
+// opened have been read, from when the filter leaves values out.
+func (f *BandFilter) Built() <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.ready == nil {
+		f.ready = make(chan struct{})
+		if f.built.Load() {
+			close(f.ready)
+		}
+	}
+	return f.ready
 }
 
 // has reports whether some row of a kind in one of the classes cs has
@@ -134,12 +175,12 @@ func (f *BandFilter) has(cs []*bandBits, band int, v uint32) bool {
 }
 
 // Probes returns p without the values that no row of a kind its set
-// finds has, reading the table from r on first use. p is not changed.
-func (f *BandFilter) Probes(ctx context.Context, r Reader, p server.HashProbes) (server.HashProbes, error) {
+// finds has; p itself until the table, which the first call starts
+// reading from r, has been read. p is not changed.
+func (f *BandFilter) Probes(r Reader, p server.HashProbes) server.HashProbes {
 	if !f.built.Load() {
-		if err := f.build(ctx, r); err != nil {
-			return p, err
-		}
+		f.startBuild(r)
+		return p
 	}
 	var out server.HashProbes
 	for i, set := range probeSets {
@@ -162,5 +203,5 @@ func (f *BandFilter) Probes(ctx context.Context, r Reader, p server.HashProbes) 
 			to[band] = kept
 		}
 	}
-	return out, nil
+	return out
 }
