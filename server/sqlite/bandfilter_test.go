@@ -12,6 +12,7 @@ import (
 
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/imageproc"
+	"github.com/xinzhou-eco/fieldsync/server/sqlstore"
 )
 
 // TestBandFilterKeepsEveryCandidate: a lookup through the store's band
@@ -165,4 +166,51 @@ func TestBandFilterKeepsEveryCandidate(t *testing.T) {
 		t.Errorf("the filter kept %d of %d probed values; most no row has", kept, probed)
 	}
 	t.Logf("%d lookups: %d values probed, %d kept, %d rows found", 60, probed, kept, found)
+}
+
+// heldReader is the store's reader, whose queries wait, once started,
+// until their context ends: a read of the photo index that takes longer
+// than the test.
+type heldReader struct {
+	sqlstore.Reader
+	started chan context.Context
+}
+
+func (r heldReader) Query(ctx context.Context, q string, args ...any) (sqlstore.ReadRows, error) {
+	r.started <- ctx
+	<-ctx.Done()
+	return r.Reader.Query(ctx, q, args...)
+}
+
+// TestBandFilterCloseEndsItsRead: closing the store ends the filter's
+// read of the table under way and returns once it has (the store's pool
+// would wait for the query: some ten seconds at a city's year of photos),
+// the filter stays unbuilt and lookups still get every value, and no read
+// starts after.
+func TestBandFilterCloseEndsItsRead(t *testing.T) {
+	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "fieldsync.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var f sqlstore.BandFilter
+	r := heldReader{Reader: reader{db.read}, started: make(chan context.Context, 2)}
+	p := server.HashProbes{Any: [3][]uint32{{1, 2, 3}, {4}, {5}}}
+	f.Probes(r, p)
+	ctx := <-r.started
+	f.Close() // returns once the read has
+	if ctx.Err() == nil {
+		t.Fatal("Close returned with the read running")
+	}
+	if got := f.Probes(r, p); !slices.Equal(got.Any[0], p.Any[0]) {
+		t.Fatalf("after Close the filter left out values: %v", got.Any)
+	}
+	f.Close() // had that lookup started a read, it would have begun its query before this returns
+	select {
+	case <-f.Built():
+		t.Fatal("a read ended by Close built the filter")
+	case <-r.started:
+		t.Fatal("a lookup after Close started another read")
+	default:
+	}
 }

@@ -255,6 +255,7 @@ func (db *DB) Epoch() string { return db.epoch }
 // Close closes both pools.
 func (db *DB) Close() error {
 	var errs []error
+	db.bands.Close()
 	errs = append(errs, db.ckpt.close())
 	db.mu.Lock()
 	for _, st := range db.prepared {

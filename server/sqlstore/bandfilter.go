@@ -38,9 +38,13 @@ type BandFilter struct {
 	classes [1 << len(probeSets)]atomic.Pointer[bandBits]
 	built   atomic.Bool
 	mu      sync.Mutex
-	// Under mu: whether a goroutine is reading the table, and the channel
-	// Built returns (closed once built is set).
+	// Under mu: whether a goroutine is reading the table, the end of its
+	// read (Close), whether the store has closed, and the channel Built
+	// returns (closed once built is set).
 	building bool
+	stop     context.CancelFunc
+	ended    chan struct{} // closed when the goroutine reading returns
+	closed   bool
 	ready    chan struct{}
 }
 
@@ -102,17 +106,22 @@ const photoHashBandsSQL = `SELECT kind, b0, b1, b2 FROM photo_hash`
 func (f *BandFilter) startBuild(r Reader) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.building || f.built.Load() {
+	if f.building || f.closed || f.built.Load() {
 		return
 	}
 	f.building = true
+	// Not the lookup's context: the read outlives the lookup that started
+	// it, and ends with the store (Close).
+	ctx, stop := context.WithCancel(context.Background())
+	ended := make(chan struct{})
+	f.stop, f.ended = stop, ended
 	go func() {
-		// Not the lookup's context: the read outlives the lookup that
-		// started it, and ends with the store (its queries then fail).
-		err := f.build(context.Background(), r)
+		defer close(ended)
+		err := f.build(ctx, r)
 		f.mu.Lock()
 		defer f.mu.Unlock()
-		f.building = false
+		stop()
+		f.building, f.stop = false, nil
 		if err == nil {
 			f.built.Store(true)
 			if f.ready != nil {
@@ -120,6 +129,22 @@ func (f *BandFilter) startBuild(r Reader) {
 			}
 		}
 	}()
+}
+
+// Close ends a read of the table under way and returns once it has
+// ended, and no read starts after: the store is closing, and its pool
+// would wait for the query.
+func (f *BandFilter) Close() {
+	f.mu.Lock()
+	f.closed = true
+	ended := f.ended
+	if f.stop != nil {
+		f.stop()
+	}
+	f.mu.Unlock()
+	if ended != nil {
+		<-ended
+	}
 }
 
 // build adds every row of the table. Rows written meanwhile are added by
