@@ -38,14 +38,14 @@ type BandFilter struct {
 	classes [1 << len(probeSets)]atomic.Pointer[bandBits]
 	built   atomic.Bool
 	mu      sync.Mutex
-	// Under mu: whether a goroutine is reading the table, the end of its
-	// read (Close), whether the store has closed, and the channel Built
-	// returns (closed once built is set).
-	building bool
-	stop     context.CancelFunc
-	ended    chan struct{} // closed when the goroutine reading returns
-	closed   bool
-	ready    chan struct{}
+	// Under mu: the end of the table's read under way (nil when none
+	// is), the channel its goroutine closes when it returns, whether the
+	// store has closed, and the channel Built returns (closed once built
+	// is set).
+	stop   context.CancelFunc
+	ended  chan struct{}
+	closed bool
+	ready  chan struct{}
 }
 
 // bandBits holds one bit per value of each band.
@@ -106,10 +106,9 @@ const photoHashBandsSQL = `SELECT kind, b0, b1, b2 FROM photo_hash`
 func (f *BandFilter) startBuild(r Reader) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.building || f.closed || f.built.Load() {
+	if f.stop != nil || f.closed || f.built.Load() {
 		return
 	}
-	f.building = true
 	// Not the lookup's context: the read outlives the lookup that started
 	// it, and ends with the store (Close).
 	ctx, stop := context.WithCancel(context.Background())
@@ -121,7 +120,7 @@ func (f *BandFilter) startBuild(r Reader) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		stop()
-		f.building, f.stop = false, nil
+		f.stop = nil
 		if err == nil {
 			f.built.Store(true)
 			if f.ready != nil {
