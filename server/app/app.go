@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -136,7 +137,10 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 			return nil, fmt.Errorf("create data directory: %w", err)
 		}
 		var err error
-		if dirLock, err = lockDataDir(cfg.DataDir); err != nil {
+		switch dirLock, err = lockDataDir(cfg.DataDir); {
+		case errors.Is(err, errNoLock):
+			log.Warn("serving without the data directory's lock: make sure no other server uses it", "err", err)
+		case err != nil:
 			return nil, err
 		}
 	}

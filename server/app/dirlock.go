@@ -27,19 +27,28 @@ import (
 // lockFileName is the lock file in the data directory.
 const lockFileName = "serve.lock"
 
-// errDirLocked is what lockDataDir returns when another process holds
-// the lock.
+// errDirLocked is what tryLock returns when another process holds the
+// lock.
 var errDirLocked = errors.New("data directory locked")
+
+// lockFile is tryLock, or what a test has the file system answer.
+var lockFile = tryLock
+
+// errNoLock is what lockDataDir returns when the file system cannot lock
+// (some network file systems): the server then runs without the lock.
+var errNoLock = errors.New("the data directory's file system takes no locks")
 
 // lockDataDir takes the data directory's lock for this process and writes
 // its pid into the file; the returned file holds the lock until closed.
+// It fails naming the holder if another process holds it, and with
+// errNoLock if the lock cannot be taken at all.
 func lockDataDir(dir string) (*os.File, error) {
 	path := filepath.Join(dir, lockFileName)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o640)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	if err := tryLock(f); err != nil {
+	if err := lockFile(f); err != nil {
 		holder, _ := os.ReadFile(path)
 		f.Close()
 		if errors.Is(err, errDirLocked) {
@@ -49,7 +58,7 @@ func lockDataDir(dir string) (*os.File, error) {
 			}
 			return nil, fmt.Errorf("数据目录 %s 正由另一个 fieldsync serve 进程使用 (pid %s); 同一数据目录只能运行一个服务器: %w", dir, pid, err)
 		}
-		return nil, fmt.Errorf("lock %s: %w", path, err)
+		return nil, fmt.Errorf("%w: lock %s: %v", errNoLock, path, err)
 	}
 	if err := f.Truncate(0); err == nil {
 		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -76,4 +77,23 @@ func TestOneServerPerDataDirectory(t *testing.T) {
 		t.Fatalf("a server after the first closed: %v", err)
 	}
 	again.Close()
+}
+
+// TestServerWithoutLocks: on a file system that takes no locks (some
+// network file systems answer flock with an error), the server starts
+// anyway, saying so in its log, rather than not at all.
+func TestServerWithoutLocks(t *testing.T) {
+	lockFile = func(*os.File) error { return errors.New("locks not supported") }
+	defer func() { lockFile = tryLock }()
+	var logged strings.Builder
+	cfg := DefaultConfig()
+	cfg.Addr, cfg.DataDir, cfg.BcryptCost = "127.0.0.1:0", t.TempDir(), bcrypt.MinCost
+	a, err := Open(context.Background(), cfg, slog.New(slog.NewTextHandler(&logged, nil)))
+	if err != nil {
+		t.Fatalf("a server where locks fail: %v", err)
+	}
+	a.Close()
+	if !strings.Contains(logged.String(), "without the data directory's lock") {
+		t.Fatalf("the log does not say the server runs without the lock:\n%s", logged.String())
+	}
 }
