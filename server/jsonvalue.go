@@ -59,6 +59,8 @@ func problemError(p *jsoncheck.Problem, maxDepth int, where string) error {
 		e = Errorf(syncproto.CodeInvalidField, "%s 含有无效的 UTF-8 编码（或不成对的 \\u 代理项），文本不能被原样保存", at)
 	case jsoncheck.NUL:
 		e = Errorf(syncproto.CodeInvalidField, "%s 含有空字符（\\u0000），文本不能被保存", at)
+	case jsoncheck.Duplicate:
+		e = Errorf(syncproto.CodeInvalidField, "%s 在同一个对象中出现了两次：每个成员名只能出现一次", at)
 	case jsoncheck.Number:
 		e = Errorf(syncproto.CodeInvalidField, "%s 的数字超出了双精度浮点数能精确保存的精度或范围（如绝对值大于 9007199254740991 的整数），请改用字符串", at)
 	default:

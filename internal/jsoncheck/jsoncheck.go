@@ -3,11 +3,14 @@
 // sent: invalid UTF-8 and unpaired UTF-16 surrogate escapes (which
 // encoding/json silently turns into U+FFFD), numbers that a double cannot
 // hold exactly (which it rounds), and nesting deeper than a limit (which
-// common phone-side parsers cannot read back). It also rejects malformed
-// JSON, so one pass answers both.
+// common phone-side parsers cannot read back), and an object that names a
+// member twice (which encoding/json reads as its last, other parsers as
+// its first). It also rejects malformed JSON, so one pass answers both.
 package jsoncheck
 
 import (
+	"bytes"
+	"encoding/json"
 	"math/big"
 	"strconv"
 	"strings"
@@ -20,11 +23,12 @@ type Kind int
 
 // The kinds of problem Check reports.
 const (
-	Syntax Kind = iota + 1 // not well-formed JSON
-	Depth                  // objects and arrays nested deeper than the limit
-	UTF8                   // invalid UTF-8, or an unpaired surrogate escape
-	Number                 // a number no IEEE 754 double holds exactly
-	NUL                    // a \u0000 in a string: no SQL text column keeps it (PostgreSQL refuses it)
+	Syntax    Kind = iota + 1 // not well-formed JSON
+	Depth                     // objects and arrays nested deeper than the limit
+	UTF8                      // invalid UTF-8, or an unpaired surrogate escape
+	Number                    // a number no IEEE 754 double holds exactly
+	NUL                       // a \u0000 in a string: no SQL text column keeps it (PostgreSQL refuses it)
+	Duplicate                 // an object names the same member twice (compared unescaped)
 )
 
 // Problem is the first thing Check found wrong, and where.
@@ -40,7 +44,8 @@ type Problem struct {
 // Error describes the problem in English (for logs).
 func (p *Problem) Error() string {
 	what := map[Kind]string{Syntax: "malformed JSON", Depth: "nested too deep", UTF8: "invalid UTF-8 or unpaired surrogate",
-		Number: "number not exactly representable as a double", NUL: "NUL character (\\u0000) in a string"}[p.Kind]
+		Number: "number not exactly representable as a double", NUL: "NUL character (\\u0000) in a string",
+		Duplicate: "member named twice"}[p.Kind]
 	if p.Path == "" {
 		return what + " at offset " + strconv.Itoa(p.Offset)
 	}
@@ -75,6 +80,10 @@ type scanner struct {
 	maxDepth int
 	path     []elem
 	kind     Kind
+	// names holds the member names of the objects being scanned, those of
+	// the innermost last (each object call truncates it back to where it
+	// began), unescaped, to find a name given twice.
+	names [][]byte
 }
 
 func (s *scanner) fail(k Kind) bool {
@@ -156,6 +165,9 @@ func (s *scanner) object(depth int) bool {
 		return true
 	}
 	s.path = append(s.path, elem{index: -1})
+	first := len(s.names)
+	defer func() { s.names = s.names[:first] }()
+	var many map[string]bool // the names, once the object has more than fewNames
 	for {
 		if s.i >= len(s.b) || s.b[s.i] != '"' {
 			return s.fail(Syntax)
@@ -164,7 +176,11 @@ func (s *scanner) object(depth int) bool {
 		if !s.str() {
 			return false
 		}
-		s.path[len(s.path)-1].key = s.b[start : s.i-1]
+		key := s.b[start : s.i-1]
+		s.path[len(s.path)-1].key = key
+		if !s.newName(s.b[start-1:s.i], first, &many) {
+			return s.fail(Duplicate)
+		}
 		s.ws()
 		if s.i >= len(s.b) || s.b[s.i] != ':' {
 			return s.fail(Syntax)
@@ -190,6 +206,44 @@ func (s *scanner) object(depth int) bool {
 			return s.fail(Syntax)
 		}
 	}
+}
+
+// fewNames is how many member names an object's are compared with one by
+// one; past it they go into a map, so that an object of many members
+// costs no more than a map lookup a member.
+const fewNames = 16
+
+// newName records the name of an object's next member, quoted as written
+// in the text, and reports whether the object (whose names begin at
+// s.names[first]) has not named it before. Names are compared unescaped:
+// "a" and "\u0061" are the same name.
+func (s *scanner) newName(quoted []byte, first int, many *map[string]bool) bool {
+	name := quoted[1 : len(quoted)-1]
+	if bytes.IndexByte(name, '\\') >= 0 {
+		var text string
+		_ = json.Unmarshal(quoted, &text) // str has checked it
+		name = []byte(text)
+	}
+	if *many != nil {
+		if (*many)[string(name)] {
+			return false
+		}
+		(*many)[string(name)] = true
+		return true
+	}
+	for _, n := range s.names[first:] {
+		if bytes.Equal(n, name) {
+			return false
+		}
+	}
+	s.names = append(s.names, name)
+	if len(s.names)-first > fewNames {
+		*many = make(map[string]bool, 2*fewNames)
+		for _, n := range s.names[first:] {
+			(*many)[string(n)] = true
+		}
+	}
+	return true
 }
 
 func (s *scanner) array(depth int) bool {

@@ -2,6 +2,7 @@ package jsoncheck
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -56,6 +57,15 @@ func TestCheck(t *testing.T) {
 		{"leading zero", `01`, 0, Syntax, ""},
 		{"empty", ``, 0, Syntax, ""},
 		{"missing colon", `{"a" 1}`, 8, Syntax, ""},
+		{"member named twice", `{"username":"county","username":"inspector"}`, 8, Duplicate, "username"},
+		{"member named twice, once escaped", `{"a":1,"\u0061":2}`, 8, Duplicate, `\u0061`},
+		{"member named twice in a nested object", `{"m":[{"f":{"x":1,"y":2,"x":3}}]}`, 8, Duplicate, "m[0].f.x"},
+		{"a name again after an inner object closes", `{"a":{"b":1,"c":2},"b":1,"a":3}`, 8, Duplicate, "a"},
+		{"the same name in sibling objects", `[{"a":1},{"a":2,"b":{"a":3}}]`, 8, 0, ""},
+		{"the same name at every depth", `{"a":{"a":{"a":1}}}`, 8, 0, ""},
+		{"names in other letter case are other names", `{"a":1,"A":2}`, 8, 0, ""},
+		{"many members", manyMembers(40, -1), 8, 0, ""},
+		{"many members, one named twice", manyMembers(40, 3), 8, Duplicate, "m3"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -70,6 +80,20 @@ func TestCheck(t *testing.T) {
 			}
 		})
 	}
+}
+
+// manyMembers is an object of n members m0, m1, …, and then m<again>
+// once more if again ≥ 0.
+func manyMembers(n, again int) string {
+	var sb strings.Builder
+	sb.WriteByte('{')
+	for i := range n {
+		fmt.Fprintf(&sb, `"m%d":%d,`, i, i)
+	}
+	if again >= 0 {
+		fmt.Fprintf(&sb, `"m%d":0,`, again)
+	}
+	return strings.TrimSuffix(sb.String(), ",") + "}"
 }
 
 // FuzzCheck: Check agrees with encoding/json on what is well-formed, and

@@ -115,6 +115,21 @@ func testBadBodies(t *testing.T, srv *apptest.Server) {
 				{"two JSON values", jsonType, valid + valid, 400, syncproto.CodeBadRequest},
 				{"two values, whitespace between", jsonType, valid + "\n{}", 400, syncproto.CodeBadRequest},
 			}
+			// Each member of the valid body named twice, and in capitals:
+			// encoding/json would take the last of two and the capitals
+			// for the member.
+			for _, m := range topMembers(t, valid) {
+				cases = append(cases, struct {
+					name, ctype, body string
+					status            int
+					code              string
+				}{"member named twice: " + m.name, jsonType, `{"` + m.name + `":` + string(m.value) + "," + valid[1:], 400, syncproto.CodeInvalidField},
+					struct {
+						name, ctype, body string
+						status            int
+						code              string
+					}{"member in capitals: " + m.name, jsonType, strings.Replace(valid, `"`+m.name+`":`, `"`+strings.ToUpper(m.name)+`":`, 1), 400, syncproto.CodeUnknownField})
+			}
 			for i, body := range ep.wrongTypes {
 				cases = append(cases, struct {
 					name, ctype, body string
@@ -148,6 +163,34 @@ func testBadBodies(t *testing.T, srv *apptest.Server) {
 			}
 		})
 	}
+}
+
+// member is one member of a JSON object.
+type member struct {
+	name  string
+	value json.RawMessage
+}
+
+// topMembers lists the members of the JSON object body, in order.
+func topMembers(t *testing.T, body string) []member {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(body))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		t.Fatalf("not an object: %s", body)
+	}
+	var out []member
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, member{tok.(string), v})
+	}
+	return out
 }
 
 // testAuthRequired: every authenticated endpoint refuses a request without
@@ -336,11 +379,56 @@ func testPushRequestErrors(t *testing.T, srv *apptest.Server) {
 		{"mutations absent", `{"device_id":"` + insp.DeviceID + `","batch_id":"` + newID() + `"}`, 400, syncproto.CodeBadRequest},
 		{"too many mutations", body(insp.DeviceID, newID(), many...), 400, syncproto.CodeBadRequest},
 	}
+	// Members named twice or in other letter case inside the mutations,
+	// their fields and the fields' values refuse the whole push: each is
+	// read one way here and another by other parsers.
+	open := newID()
+	apptest.PushApplied(t, insp, upsert(t, insp, syncproto.EntityInspection, open, newInspection(apptest.DemoSite(t, xinfu), "draft")))
+	hlc := func() string { return insp.Clock.Now().String() }
+	raw := func(mutation string) string {
+		return `{"device_id":"` + insp.DeviceID + `","batch_id":"` + newID() + `","mutations":[` + mutation + `]}`
+	}
+	inspection := func(members string) string {
+		return `{"entity":"inspection","id":"` + open + `",` + members + `}`
+	}
+	for _, c := range []struct{ name, body, code string }{
+		{"mutation member named twice", raw(inspection(`"hlc":"` + hlc() + `","fields":{"summary":"a"},"hlc":"` + hlc() + `"`)), syncproto.CodeInvalidField},
+		{"fields given twice", raw(inspection(`"hlc":"` + hlc() + `","fields":{"summary":"a"},"fields":{"summary":"b"}`)), syncproto.CodeInvalidField},
+		{"field named twice", raw(inspection(`"hlc":"` + hlc() + `","fields":{"summary":"a","summary":"b"}`)), syncproto.CodeInvalidField},
+		{"field named twice, once escaped", raw(inspection(`"hlc":"` + hlc() + `","fields":{"summary":"a","\u0073ummary":"b"}`)), syncproto.CodeInvalidField},
+		{"key named twice in a value", raw(inspection(`"hlc":"` + hlc() + `","fields":{"answers.fence":{"result":"pass","result":"fail"}}`)), syncproto.CodeInvalidField},
+		{"mutation member in capitals", raw(`{"Entity":"inspection","id":"` + open + `","hlc":"` + hlc() + `","fields":{"summary":"a"}}`), syncproto.CodeUnknownField},
+		{"mutation member capitalised", raw(inspection(`"HLC":"` + hlc() + `","fields":{"summary":"a"}`)), syncproto.CodeUnknownField},
+		{"request member in capitals", strings.Replace(raw(inspection(`"hlc":"`+hlc()+`","fields":{"summary":"a"}`)), `"mutations"`, `"Mutations"`, 1), syncproto.CodeUnknownField},
+	} {
+		cases = append(cases, struct {
+			name, body string
+			status     int
+			code       string
+		}{c.name, c.body, 400, c.code})
+	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			send(t, srv, request{method: "POST", path: syncproto.PathPush, token: tok, ctype: jsonType, body: tc.body}).wantError(t, tc.status, tc.code)
 		})
 	}
+	t.Run("refused pushes stored nothing", func(t *testing.T) {
+		found := false
+		for _, ch := range pullAll(t, insp) {
+			if ch.Entity != syncproto.EntityInspection || ch.ID != open {
+				continue
+			}
+			found = true
+			for _, name := range []string{"summary", "answers.fence"} {
+				if v, ok := ch.Fields[name]; ok && string(v) != "null" {
+					t.Errorf("%s is %s: a refused push wrote it", name, v)
+				}
+			}
+		}
+		if !found {
+			t.Fatal("the inspection is not in the pull")
+		}
+	})
 
 	t.Run("batch id reused", func(t *testing.T) {
 		batch := newID()

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -53,10 +55,7 @@ func decodeJSON(c echo.Context, v any) error {
 		if _, terr := dec.Token(); !errors.Is(terr, io.EOF) {
 			return server.Errorf(syncproto.CodeBadRequest, "JSON 之后还有多余内容")
 		}
-		if bytes.Contains(body, []byte("null")) { // most bodies have none: skip the walk
-			return checkNulls(body, reflect.TypeOf(v), "")
-		}
-		return nil
+		return checkMembers(body, reflect.TypeOf(v), "")
 	}
 	var (
 		syn *json.SyntaxError
@@ -123,13 +122,18 @@ func bodyLimit(n int64) echo.MiddlewareFunc {
 
 var rawMessageType = reflect.TypeFor[json.RawMessage]()
 
-// checkNulls refuses a JSON null given for a field that cannot hold one (a
-// string, number or boolean of the request type): encoding/json would
-// leave the field at its zero value and the request would then fail — or
-// pass — for the wrong reason ("device_id": null read as "" is not a
-// device mismatch but a wrong type). It walks the JSON beside the Go type,
-// down to the first field whose values are kept raw.
-func checkNulls(raw []byte, t reflect.Type, path string) error {
+// checkMembers checks, beside the Go type t that encoding/json has just
+// decoded raw into, what that decoder lets through: a member whose name
+// matches a field only in another letter case ("USERNAME" for
+// "username"), which it takes for the field and a client never meant as
+// one, is an unknown field; and a JSON null given for a field that cannot
+// hold one (a string, number or boolean of the request type), which it
+// would leave at its zero value, so that the request would fail — or pass
+// — for the wrong reason ("device_id": null read as "" is not a device
+// mismatch but a wrong type). It walks down to the first field whose
+// values are kept raw. (A member named twice, which the decoder reads as
+// the last one, server.CheckJSON has refused already.)
+func checkMembers(raw []byte, t reflect.Type, path string) error {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -158,20 +162,25 @@ func checkNulls(raw []byte, t reflect.Type, path string) error {
 		if json.Unmarshal(raw, &members) != nil {
 			return nil // the decoder has reported it
 		}
-		for name, v := range members {
-			if f, ok := structField(t, name); ok {
-				if err := checkNulls(v, f.Type, join(name)); err != nil {
-					return err
-				}
+		for _, name := range slices.Sorted(maps.Keys(members)) { // the same error for the same body
+			f, ok := structField(t, name)
+			if !ok {
+				return server.Errorf(syncproto.CodeUnknownField, "未知字段 %s（字段名区分大小写）", join(name))
+			}
+			if err := checkMembers(members[name], f.Type, join(name)); err != nil {
+				return err
 			}
 		}
 	case reflect.Map:
+		if t.Elem() == rawMessageType {
+			return nil // values kept raw, null as any other
+		}
 		var members map[string]json.RawMessage
 		if json.Unmarshal(raw, &members) != nil {
 			return nil
 		}
-		for name, v := range members {
-			if err := checkNulls(v, t.Elem(), join(name)); err != nil {
+		for _, name := range slices.Sorted(maps.Keys(members)) {
+			if err := checkMembers(members[name], t.Elem(), join(name)); err != nil {
 				return err
 			}
 		}
@@ -181,7 +190,7 @@ func checkNulls(raw []byte, t reflect.Type, path string) error {
 			return nil
 		}
 		for i, v := range elems {
-			if err := checkNulls(v, t.Elem(), path+"["+strconv.Itoa(i)+"]"); err != nil {
+			if err := checkMembers(v, t.Elem(), path+"["+strconv.Itoa(i)+"]"); err != nil {
 				return err
 			}
 		}
@@ -189,14 +198,19 @@ func checkNulls(raw []byte, t reflect.Type, path string) error {
 	return nil
 }
 
-// structField finds the field a JSON member name decodes into, as
-// encoding/json matches them (exact name first, then case-insensitively).
+// structField finds the field a JSON member name decodes into, by its
+// exact name (encoding/json would also take a name in another letter
+// case), in t or a struct it embeds.
 func structField(t reflect.Type, name string) (reflect.StructField, bool) {
-	var fold reflect.StructField
-	found := false
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if f.Anonymous && tag == "" && f.Type.Kind() == reflect.Struct {
+			if ef, ok := structField(f.Type, name); ok {
+				return ef, true
+			}
+			continue
+		}
 		if tag == "-" || !f.IsExported() {
 			continue
 		}
@@ -206,11 +220,8 @@ func structField(t reflect.Type, name string) (reflect.StructField, bool) {
 		if tag == name {
 			return f, true
 		}
-		if !found && strings.EqualFold(tag, name) {
-			fold, found = f, true
-		}
 	}
-	return fold, found
+	return reflect.StructField{}, false
 }
 
 // strictQuery refuses an API request whose query string does not parse (a

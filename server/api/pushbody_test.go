@@ -26,7 +26,7 @@ func decodeGeneral(body []byte) (syncproto.PushRequest, error) {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return req, errors.New("trailing data")
 	}
-	return req, checkNulls(body, reflect.TypeOf(&req), "")
+	return req, checkMembers(body, reflect.TypeOf(&req), "")
 }
 
 // pushPieces are the parts random push bodies are made of: members as
