@@ -159,17 +159,29 @@ func (s *Service) Patch() http.Handler  { return s.wrap(s.ownOnly(s.tus.PatchFil
 func (s *Service) Delete() http.Handler { return s.wrap(s.ownOnly(s.tus.DelFile)) }
 
 // ownOnly lets only the user who created an upload see, continue or end
-// it; to anyone else it does not exist.
+// it; to anyone else it does not exist. Nor does an id of a form no
+// upload of this store can have: the store is not asked for it.
 func (s *Service) ownOnly(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id := r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:]
 		p := server.PrincipalFrom(r.Context())
-		up, err := s.store.GetUpload(r.Context(), id)
+		gone := server.Errorf(syncproto.CodeNotFound, "上传不存在或已结束")
+		var up handler.Upload
+		var err error = gone
+		if s.possibleID(id) {
+			up, err = s.store.GetUpload(r.Context(), id)
+		}
 		if err == nil {
 			var info handler.FileInfo
 			if info, err = up.GetInfo(r.Context()); err == nil && (p == nil || info.MetaData["user_id"] != p.UserID) {
-				err = server.Errorf(syncproto.CodeNotFound, "上传不存在或已结束")
+				err = gone
 			}
+		}
+		if missing(err) {
+			// S3's store finds any id of its form (its objects are read
+			// later): a termination would answer 204 for an upload that
+			// never was.
+			err = gone
 		}
 		if server.ErrorCode(err) == syncproto.CodeNotFound {
 			// Answered as tusd answers a missing upload (jsonErrors makes
@@ -177,8 +189,46 @@ func (s *Service) ownOnly(h http.HandlerFunc) http.HandlerFunc {
 			http.Error(w, "ERR_UPLOAD_NOT_FOUND: upload not found", http.StatusNotFound)
 			return
 		}
-		h(w, r) // other failures (a missing upload) are tusd's to answer
+		h(w, r) // other failures are tusd's to answer
 	}
+}
+
+// missing reports whether err is a store's answer for an upload it does
+// not have.
+func missing(err error) bool {
+	var te handler.Error
+	return errors.As(err, &te) && te.ErrorCode == handler.ErrNotFound.ErrorCode
+}
+
+// fileUploadID is the form of the ids tusd's file store gives uploads:
+// 16 random bytes in hex.
+var fileUploadID = regexp.MustCompile(`^[0-9a-f]{32}$`)
+
+// maxS3UploadID bounds the id of an upload kept in S3 (a device prefix, a
+// UUID, "+" and S3's own id of the multipart upload, whose form is the
+// S3 server's): its objects' keys are the id after the prefix, with a
+// suffix, and S3 keys are at most 1024 bytes.
+const maxS3UploadID = 900
+
+// possibleID reports whether an upload of this service's store could have
+// the id: the file store's form, or for S3 visible ASCII without a path
+// separator, within its bound. Anything else (a NUL, a name longer than
+// the file system takes) would reach the store as a request it cannot
+// answer, and the client an internal error for an upload that cannot
+// exist.
+func (s *Service) possibleID(id string) bool {
+	if s.s3 == nil {
+		return fileUploadID.MatchString(id)
+	}
+	if id == "" || len(id)+len(s.s3.prefix) > maxS3UploadID {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; c <= ' ' || c > '~' || c == '/' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // Options answers tus discovery (versions, extensions, maximum size).
