@@ -167,6 +167,9 @@ func fieldType(f *server.Field) string {
 		if f.Enum != nil {
 			return "string"
 		}
+		if f.Format != nil {
+			return "string: " + f.Format.Doc
+		}
 		limit := f.MaxLen
 		if limit == 0 {
 			limit = 2000

@@ -56,11 +56,27 @@ type Field struct {
 	Server     bool    // written only by the server or an office
 	Immutable  bool    // set when the record is created, never changed
 	Required   bool    // must be given when a device creates the record
+	// Format, if set, is the form every value of a text field has.
+	Format *TextFormat
 	// Map fields hold a set of keyed values, each merged on its own: the
 	// wire names them "Name.key" (e.g. "answers.fence").
 	Map bool
 	Ref string // entity a TypeRef field points to
 }
+
+// TextFormat is a form the values of a text field must have, beside its
+// length and Enum.
+type TextFormat struct {
+	// Valid reports whether a value has the form.
+	Valid func(string) bool
+	// Label describes the form in Chinese, for messages; Doc in English,
+	// for the API documentation.
+	Label, Doc string
+}
+
+// SHA256Hex is the form of a SHA-256 as fieldsync writes and compares
+// it: 64 lower-case hex digits (what a photo's upload must declare too).
+var SHA256Hex = &TextFormat{Valid: IsSHA256, Label: "64 位小写十六进制数字（SHA-256）", Doc: "64 lower-case hex digits (SHA-256)"}
 
 // Entity describes a record type that syncs.
 type Entity struct {
@@ -294,7 +310,7 @@ var Entities = []*Entity{
 		{Name: "finding_id", Type: TypeRef, Ref: syncproto.EntityFinding, Immutable: true},
 		{Name: "vehicle_check_id", Type: TypeRef, Ref: syncproto.EntityVehicleCheck, Immutable: true},
 		{Name: "item_key", Type: TypeText, MaxLen: 64},
-		{Name: "sha256", Type: TypeText, Required: true, Immutable: true, MaxLen: 64},
+		{Name: "sha256", Type: TypeText, Required: true, Immutable: true, MaxLen: 64, Format: SHA256Hex},
 		{Name: "content_type", Type: TypeText, Enum: []string{"image/jpeg", "image/png", "image/heic"}},
 		{Name: "size_bytes", Type: TypeInt, Min: 0, Max: 1 << 40},
 		{Name: "captured_at", Type: TypeTime},
@@ -397,7 +413,7 @@ func (f *Field) canonical(raw json.RawMessage, device, normalized bool) (json.Ra
 			}
 			return raw, f.checkPlain(body, device)
 		}
-		if f.Type == TypeText && f.Enum == nil && f.DeviceEnum == nil && f.Aliases == nil {
+		if f.Type == TypeText && f.Enum == nil && f.DeviceEnum == nil && f.Aliases == nil && f.Format == nil {
 			if normalized && raw[0] == '"' && len(raw)-2 <= f.maxLen() {
 				return raw, nil // canonical, and no more characters than bytes
 			}
@@ -478,6 +494,11 @@ func (f *Field) checkPlain(body []byte, device bool) error {
 			return err
 		}
 	}
+	if f.Format != nil {
+		if err := f.checkFormat(string(body)); err != nil {
+			return err
+		}
+	}
 	allowed := f.Enum
 	if device && f.DeviceEnum != nil {
 		allowed = f.DeviceEnum
@@ -491,6 +512,14 @@ func (f *Field) checkPlain(body []byte, device bool) error {
 		}
 	}
 	return Errorf(syncproto.CodeInvalidValue, "字段 %s 不允许取值 %q", f.Name, body)
+}
+
+// checkFormat checks a text against the field's Format, if it has one.
+func (f *Field) checkFormat(s string) error {
+	if f.Format != nil && !f.Format.Valid(s) {
+		return Errorf(syncproto.CodeInvalidField, "字段 %s 应为%s", f.Name, f.Format.Label)
+	}
+	return nil
 }
 
 // checkLen checks a text of n characters against the field's length
@@ -530,6 +559,9 @@ func (f *Field) checkString(s string, device bool) error {
 		if !IsCanonicalUUID(s) {
 			return Errorf(syncproto.CodeInvalidField, "字段 %s 应为小写 UUID", f.Name)
 		}
+	}
+	if err := f.checkFormat(s); err != nil {
+		return err
 	}
 	allowed := f.Enum
 	if device && f.DeviceEnum != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"time"
 
 	"github.com/xinzhou-eco/fieldsync/syncproto"
@@ -113,7 +114,38 @@ func (s *Syncer) CheckUpload(ctx context.Context, p *Principal, req UploadReques
 	case req.ContentType != "" && r.Text("content_type") != "" && r.Text("content_type") != req.ContentType:
 		return Errorf(syncproto.CodeInvalidUpload, "上传声明的类型 %s 与照片记录的 %s 不一致", req.ContentType, r.Text("content_type"))
 	}
-	return nil
+	return sizeMismatch(r.Value("size_bytes"), req.Size, syncproto.CodeInvalidUpload)
+}
+
+// sizeMismatch returns the error (with code) for a photo record that
+// declares size_bytes other than n, the size of its bytes; nil if it
+// declares none, or n.
+func sizeMismatch(declared json.RawMessage, n int64, code string) error {
+	if declared == nil || string(declared) == "null" {
+		return nil
+	}
+	if d, err := strconv.ParseInt(string(declared), 10, 64); err == nil && d == n {
+		return nil
+	}
+	return Errorf(code, "照片记录的 size_bytes 为 %s，而照片文件有 %d 字节：两者须一致（请更正照片记录的 size_bytes，或上传它所声明的文件）", declared, n)
+}
+
+// checkDeclaredSize refuses a photo mutation whose size_bytes is not the
+// size of the bytes p's user uploaded for the record (before the record,
+// or since): they are the photo, and its record must not describe them
+// otherwise. Until bytes arrive the size may change, so that a record
+// declared wrong is corrected by pushing it again (CheckUpload refuses
+// bytes of another size).
+func (s *Syncer) checkDeclaredSize(ctx context.Context, tx WriteTx, p *Principal, id string, vals map[string]json.RawMessage) error {
+	v, ok := vals["size_bytes"]
+	if !ok || string(v) == "null" {
+		return nil
+	}
+	u, err := tx.PhotoUpload(ctx, id)
+	if err != nil || u == nil || u.UserID != p.UserID {
+		return err
+	}
+	return sizeMismatch(v, u.Size, syncproto.CodeInvalidValue)
 }
 
 // checkQuota refuses req, an upload for a photo record that does not exist

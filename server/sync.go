@@ -335,6 +335,11 @@ func (s *Syncer) apply(ctx context.Context, tx WriteTx, p *Principal, pm *prepar
 	if err := s.checkRefs(ctx, tx, cur, vals); err != nil {
 		return err
 	}
+	if e.Name == syncproto.EntityPhoto {
+		if err := s.checkDeclaredSize(ctx, tx, p, m.ID, vals); err != nil {
+			return err
+		}
+	}
 
 	// A change to an inspection the office has judged (and to its
 	// findings and photos) is audited, with the stored values it replaces.

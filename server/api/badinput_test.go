@@ -737,6 +737,12 @@ func testMutationRejections(t *testing.T, srv *apptest.Server) {
 		{"inspection site_id changed", up(syncproto.EntityInspection, open, F{"site_id": siteB}), syncproto.CodeImmutableField},
 		{"inspection template changed", up(syncproto.EntityInspection, open, F{"template_id": "coal_yard"}), syncproto.CodeImmutableField},
 		{"photo sha256 changed", up(syncproto.EntityPhoto, photo, F{"sha256": strings.Repeat("ff", 32)}), syncproto.CodeImmutableField},
+		{"photo sha256 in capitals", up(syncproto.EntityPhoto, newID(), F{"inspection_id": open, "sha256": strings.Repeat("0A", 32)}), syncproto.CodeInvalidField},
+		{"photo sha256 short", up(syncproto.EntityPhoto, newID(), F{"inspection_id": open, "sha256": strings.Repeat("0a", 5)}), syncproto.CodeInvalidField},
+		{"photo sha256 long", up(syncproto.EntityPhoto, newID(), F{"inspection_id": open, "sha256": strings.Repeat("0a", 32) + "0"}), syncproto.CodeInvalidField},
+		{"photo sha256 not hex", up(syncproto.EntityPhoto, newID(), F{"inspection_id": open, "sha256": strings.Repeat("z", 64)}), syncproto.CodeInvalidField},
+		{"photo sha256 with spaces", up(syncproto.EntityPhoto, newID(), F{"inspection_id": open, "sha256": " " + strings.Repeat("0a", 31) + " "}), syncproto.CodeInvalidField},
+		{"photo sha256 escaped", up(syncproto.EntityPhoto, newID(), F{"inspection_id": open, "sha256": strings.Repeat("0a", 31) + `\"`}), syncproto.CodeInvalidField},
 		{"site county changed", up(syncproto.EntitySite, site, F{"county": "140921"}), syncproto.CodeImmutableField},
 		{"immutable field cleared", up(syncproto.EntityInspection, open, F{"site_id": nil}), syncproto.CodeImmutableField},
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -242,4 +243,56 @@ func TestUploadQuota(t *testing.T) {
 	if r := a.tus.Create(newID(), sum, "image/jpeg", 2000); r.Status != http.StatusCreated {
 		t.Fatalf("after pushing the record: %d %+v, want 201", r.Status, r.Err)
 	}
+}
+
+// TestDeclaredSizeIsTheBytes: a photo record's size_bytes describes its
+// bytes. Bytes of another size than the record declares are refused at
+// the upload's creation, and the record can then be corrected; once its
+// user's bytes are there (uploaded after the record or before it), a
+// size_bytes other than theirs is refused.
+func TestDeclaredSizeIsTheBytes(t *testing.T) {
+	srv := apptest.Start(t)
+	a := newPhone(t, srv, apptest.Inspector, apptest.Xinfu)
+	push := func(id string, fields map[string]json.RawMessage) syncproto.PushResult {
+		t.Helper()
+		return apptest.Push(t, a.c, apptest.Mut(a.c, syncproto.EntityPhoto, id, fields)).Results[0]
+	}
+	size := func(n int) map[string]json.RawMessage { return apptest.Fields("size_bytes", n) }
+	wantRefused := func(r syncproto.PushResult, what string) {
+		t.Helper()
+		if r.Status != syncproto.StatusRejected || r.Code != syncproto.CodeInvalidValue || r.Message == "" {
+			t.Errorf("%s: %s %s %q, want rejected %s", what, r.Status, r.Code, r.Message, syncproto.CodeInvalidValue)
+		}
+	}
+
+	// The record first, declaring 5 bytes too many.
+	data := evidenceJPEG(51)
+	id := newID()
+	apptest.PushApplied(t, a.c, apptest.Mut(a.c, syncproto.EntityPhoto, id, apptest.Fields(
+		"inspection_id", a.insp, "sha256", apptest.SHA256(data), "content_type", "image/jpeg", "size_bytes", len(data)+5)))
+	if c := a.tus.Create(id, apptest.SHA256(data), "image/jpeg", len(data)); c.Status != http.StatusBadRequest || c.Err.Code != syncproto.CodeInvalidUpload {
+		t.Errorf("upload of another size than the record declares: %d %+v, want 400 %s", c.Status, c.Err, syncproto.CodeInvalidUpload)
+	}
+	if r := push(id, size(len(data))); r.Status != syncproto.StatusApplied {
+		t.Fatalf("correcting size_bytes before the upload: %+v", r)
+	}
+	a.tus.Upload(id, "image/jpeg", data, http.StatusNoContent)
+	srv.App.Photos.WaitIdle()
+	a.wantServed(t, id, data, "record corrected, then uploaded")
+	wantRefused(push(id, size(len(data)+1)), "size_bytes changed after the upload")
+	wantRefused(push(id, size(0)), "size_bytes 0 after the upload")
+	if f := a.pulled(t, id); string(f["size_bytes"]) != strconv.Itoa(len(data)) {
+		t.Errorf("size_bytes %s after refused changes, want %d", f["size_bytes"], len(data))
+	}
+
+	// The bytes first: a record declaring another size is refused, one
+	// declaring theirs takes them.
+	more := evidenceJPEG(52)
+	early := newID()
+	a.tus.Upload(early, "image/jpeg", more, http.StatusNoContent)
+	wantRefused(push(early, apptest.Fields("inspection_id", a.insp, "sha256", apptest.SHA256(more), "content_type", "image/jpeg", "size_bytes", len(more)-1)),
+		"record declaring another size than the bytes uploaded before it")
+	a.record(t, early, more)
+	srv.App.Photos.WaitIdle()
+	a.wantServed(t, early, more, "bytes first, then the record of their size")
 }
