@@ -1,6 +1,7 @@
 package api
 
 import (
+	"net/http"
 	"strconv"
 	"strings"
 
@@ -85,7 +86,20 @@ func (m *metrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Error(err)
 		}
 		timer.ObserveDuration()
-		m.requests.WithLabelValues(c.Path(), c.Request().Method, strconv.Itoa(c.Response().Status)).Inc()
+		m.requests.WithLabelValues(c.Path(), methodLabel(c.Request().Method), strconv.Itoa(c.Response().Status)).Inc()
 		return nil
 	}
+}
+
+// methodLabel is a request's method as the metrics' label: one of HTTP's
+// own, else "OTHER". Any token is a method a client may send, and each
+// label value is a series kept as long as the server runs, so the labels
+// are bounded as the route's are (a path no route has is "").
+func methodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return method
+	}
+	return "OTHER"
 }

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -36,6 +38,56 @@ func TestHealthReadyAndMetrics(t *testing.T) {
 		if resp.Header.Get(syncproto.HeaderServerHLC) == "" {
 			t.Errorf("GET %s: no %s header", path, syncproto.HeaderServerHLC)
 		}
+	}
+}
+
+// TestMetricsLabelsBounded: whatever methods and paths clients send, the
+// request counter's labels stay within HTTP's methods and the server's
+// routes, so that no client can grow /metrics (and the server's memory)
+// without bound.
+func TestMetricsLabelsBounded(t *testing.T) {
+	srv := apptest.Start(t)
+	for i, method := range []string{"FOO", "PROPFIND", "get", "BREW", strings.Repeat("X", 40)} {
+		for _, path := range []string{"/api/v1/me", "/no/such/" + strconv.Itoa(i), "/api/v1/sync/pull"} {
+			req, err := http.NewRequest(method, srv.URL+path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := srv.HTTPClient().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode < 400 || resp.StatusCode >= 500 {
+				t.Errorf("%s %s: %d, want a 4xx", method, path, resp.StatusCode)
+			}
+		}
+	}
+	mfs, err := srv.App.Metrics.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	others := 0.0
+	for _, mf := range mfs {
+		if mf.GetName() != "fieldsync_http_requests_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				switch {
+				case l.GetName() == "method" && !slices.Contains([]string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE", "OTHER"}, l.GetValue()):
+					t.Errorf("method label %q", l.GetValue())
+				case l.GetName() == "method" && l.GetValue() == "OTHER":
+					others += m.GetCounter().GetValue()
+				case l.GetName() == "route" && strings.HasPrefix(l.GetValue(), "/no/such/"):
+					t.Errorf("route label %q", l.GetValue())
+				}
+			}
+		}
+	}
+	if others != 15 {
+		t.Errorf("%v requests counted under method OTHER, want 15", others)
 	}
 }
 
