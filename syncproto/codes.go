@@ -6,14 +6,15 @@ import "net/http"
 // failed request and as PushResult.Code for a rejected mutation. Codes never
 // change meaning; new ones may be added.
 const (
-	CodeBadRequest           = "bad_request"    // malformed JSON or parameters
-	CodeInvalidField         = "invalid_field"  // a value of the wrong type or out of range
-	CodeUnknownField         = "unknown_field"  // a field the entity or request does not have
-	CodeMissingField         = "missing_field"  // a required field is absent
-	CodeBodyTooLarge         = "body_too_large" // request body over the limit
-	CodeUnauthorized         = "unauthorized"   // no credentials
-	CodeTokenInvalid         = "token_invalid"  // forged, malformed or wrong-algorithm token
-	CodeTokenExpired         = "token_expired"  // access token past its expiry: refresh
+	CodeBadRequest           = "bad_request"     // malformed JSON or parameters
+	CodeInvalidField         = "invalid_field"   // a value of the wrong type or out of range
+	CodeUnknownField         = "unknown_field"   // a field the entity or request does not have
+	CodeMissingField         = "missing_field"   // a required field is absent
+	CodeBodyTooLarge         = "body_too_large"  // request body over the limit
+	CodeRequestTimeout       = "request_timeout" // the body stopped arriving (no byte for the server's idle time): send the request again
+	CodeUnauthorized         = "unauthorized"    // no credentials
+	CodeTokenInvalid         = "token_invalid"   // forged, malformed or wrong-algorithm token
+	CodeTokenExpired         = "token_expired"   // access token past its expiry: refresh
 	CodeInvalidLogin         = "invalid_credentials"
 	CodeTooManyTries         = "too_many_attempts" // login slowed after failures; see Retry-After
 	CodeDeviceRevoked        = "device_revoked"    // the device may no longer sync: log in on a new device
@@ -68,6 +69,7 @@ var httpStatus = map[string]int{
 	CodeUnknownField:         http.StatusBadRequest,
 	CodeMissingField:         http.StatusBadRequest,
 	CodeBodyTooLarge:         http.StatusRequestEntityTooLarge,
+	CodeRequestTimeout:       http.StatusRequestTimeout,
 	CodeUnauthorized:         http.StatusUnauthorized,
 	CodeTokenInvalid:         http.StatusUnauthorized,
 	CodeTokenExpired:         http.StatusUnauthorized,

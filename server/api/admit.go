@@ -29,14 +29,23 @@ type GateConfig struct {
 	// Wait is the longest a request waits for a turn (0: the route's
 	// default, 2 s for a push and 5 s for a pull).
 	Wait time.Duration
+	// PerDevice is how many of the requests in progress and waiting may
+	// be one device's (0: the route's default, 2 for pushes, no limit for
+	// pulls; negative: no limit): more are refused at once. A push holds
+	// its turn while its body arrives, so that one device (a stolen
+	// token, a broken app) could otherwise hold every turn; a phone
+	// pushes one batch at a time, and the second is the retry of one
+	// whose answer it lost while the server still reads it.
+	PerDevice int
 }
 
 // Default admission limits.
 const (
-	defaultGateQueue = 64
-	minPushLimit     = 8
-	defaultPushWait  = 2 * time.Second
-	defaultPullWait  = 5 * time.Second
+	defaultGateQueue  = 64
+	minPushLimit      = 8
+	defaultPushWait   = 2 * time.Second
+	defaultPushDevice = 2
+	defaultPullWait   = 5 * time.Second
 	// maxRetryAfter caps the Retry-After a refused request is given.
 	maxRetryAfter = 30 * time.Second
 )
@@ -59,6 +68,10 @@ type gate struct {
 	wait  time.Duration
 
 	waiting atomic.Int64
+	// perDevice bounds a device's requests in progress and waiting (0:
+	// no bound); devices counts them, by device id.
+	perDevice int
+	devices   map[string]int
 	// hold is the mean time a request holds a turn (an exponentially
 	// weighted average), from which Retry-After is estimated.
 	mu   sync.Mutex
@@ -83,7 +96,7 @@ func newGateMetrics(reg prometheus.Registerer) *gateMetrics {
 		waiting: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "fieldsync_admission_waiting",
 			Help: "Requests waiting for an admission turn, by route."}, []string{"route"}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "fieldsync_admission_refused_total",
-			Help: "Requests answered 503 server_busy, by route and reason (queue_full, wait_expired)."}, []string{"route", "reason"}),
+			Help: "Requests answered 503 server_busy, by route and reason (queue_full, wait_expired, device_limit)."}, []string{"route", "reason"}),
 		waited: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "fieldsync_admission_wait_seconds",
 			Help: "Time admitted requests waited for their turn, by route.", Buckets: prometheus.DefBuckets}, []string{"route"}),
 	}
@@ -109,7 +122,12 @@ func newGate(route string, cfg, def GateConfig, m *gateMetrics) *gate {
 	if wait <= 0 {
 		wait = def.Wait
 	}
+	perDevice := cfg.PerDevice
+	if perDevice == 0 {
+		perDevice = def.PerDevice
+	}
 	return &gate{route: route, slots: make(chan struct{}, limit), queue: int64(queue), wait: wait,
+		perDevice: max(perDevice, 0), devices: map[string]int{},
 		inFlight: m.inFlight.WithLabelValues(route), queued: m.waiting.WithLabelValues(route),
 		refused: m.refused.MustCurryWith(prometheus.Labels{"route": route}), waited: m.waited.WithLabelValues(route)}
 }
@@ -134,13 +152,41 @@ func (g *gate) event(ev string) {
 // admit is the route middleware: the handler runs only with a turn.
 func (g *gate) admit(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if err := g.acquire(c.Request().Context()); err != nil {
+		ctx := c.Request().Context()
+		if p := server.PrincipalFrom(ctx); p != nil && g.perDevice > 0 {
+			if !g.enter(p.DeviceID) {
+				return g.busy("device_limit")
+			}
+			defer g.leave(p.DeviceID)
+		}
+		if err := g.acquire(ctx); err != nil {
 			return err
 		}
 		start := time.Now()
 		defer g.release(start)
 		g.event(gateAdmitted)
 		return next(c)
+	}
+}
+
+// enter counts a request of a device in, unless the device has
+// perDevice in already.
+func (g *gate) enter(device string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.devices[device] >= g.perDevice {
+		return false
+	}
+	g.devices[device]++
+	return true
+}
+
+// leave counts a request of a device out.
+func (g *gate) leave(device string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.devices[device]--; g.devices[device] <= 0 {
+		delete(g.devices, device)
 	}
 }
 

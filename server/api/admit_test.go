@@ -1,10 +1,13 @@
 package api_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -136,7 +139,7 @@ func pushBody(t *testing.T, c *syncproto.Client, batch, site string) []byte {
 // a waiter whose client goes away frees its place; and a refused push has
 // stored nothing, so its batch sent again is applied once.
 func TestGate(t *testing.T) {
-	one := api.GateConfig{Limit: 1, Queue: 1, Wait: time.Hour}
+	one := api.GateConfig{Limit: 1, Queue: 1, Wait: time.Hour, PerDevice: -1} // one device fills the gate
 	srv := apptest.Start(t, func(c *app.Config) { c.Pull, c.Push = one, one })
 	w := watchGates(t)
 	c := srv.Login(apptest.Inspector)
@@ -234,7 +237,7 @@ func drain(w *gateWatch) {
 // refused at once.
 func TestGateWaitExpires(t *testing.T) {
 	srv := apptest.Start(t, func(c *app.Config) {
-		c.Push = api.GateConfig{Limit: 1, Queue: 1, Wait: time.Millisecond}
+		c.Push = api.GateConfig{Limit: 1, Queue: 1, Wait: time.Millisecond, PerDevice: -1}
 		c.Pull = api.GateConfig{Limit: 1, Queue: -1}
 	})
 	w := watchGates(t)
@@ -303,4 +306,55 @@ func TestDeviceRequestsAreActivity(t *testing.T) {
 		cancel()
 		drain(w)
 	}
+}
+
+// stalledPush opens a connection and sends a push's headers, declaring a
+// body of 1,000 bytes, and its first bytes, then nothing: a phone that
+// lost its signal half-way, or a client holding a turn on purpose.
+func stalledPush(t *testing.T, srv *apptest.Server, c *syncproto.Client) net.Conn {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"device_id\"",
+		syncproto.PathPush, accessToken(c))
+	return conn
+}
+
+// TestStalledPushBodies: pushes whose bodies stop arriving hold their
+// turns only for the body's idle time, and then are answered 408
+// request_timeout (nothing stored); meanwhile one device holds at most
+// two turns, so that other devices' pushes go on.
+func TestStalledPushBodies(t *testing.T) {
+	defer api.SetBodyIdle(500 * time.Millisecond)()
+	srv := apptest.Start(t, func(c *app.Config) { c.Push = api.GateConfig{Limit: 3, Queue: -1} })
+	w := watchGates(t)
+	a := srv.Login(apptest.Inspector)
+	b := srv.Login(apptest.Inspector2)
+	stalled := []net.Conn{stalledPush(t, srv, a), stalledPush(t, srv, a)}
+	w.expect(t, "push admitted")
+	w.expect(t, "push admitted")
+
+	// A third push of the same device is refused at once; another
+	// device's is served on the turn left.
+	gateReq(t.Context(), srv, a, "push", pushBody(t, a, newID(), newID())).wantBusy(t)
+	gateReq(t.Context(), srv, b, "push", pushBody(t, b, newID(), newID())).wantOK(t)
+	w.expect(t, "push admitted")
+
+	// The stalled bodies end in 408 request_timeout, and free the turns.
+	for i, conn := range stalled {
+		conn.SetReadDeadline(time.Now().Add(30 * time.Second)) // a hang, not a timing
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("stalled push %d: no answer: %v", i, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		reply{Status: resp.StatusCode, Header: resp.Header, Body: body}.wantError(t, http.StatusRequestTimeout, syncproto.CodeRequestTimeout)
+	}
+	site := newID()
+	gateReq(t.Context(), srv, a, "push", pushBody(t, a, newID(), site)).wantOK(t)
+	w.expect(t, "push admitted")
 }

@@ -4,15 +4,18 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"maps"
 	"mime"
 	"net/http"
 	"net/url"
+	"os"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -29,11 +32,14 @@ func decodeJSON(c echo.Context, v any) error {
 	if mt != echo.MIMEApplicationJSON {
 		return server.Errorf(syncproto.CodeUnsupportedMediaType, "请求体应为 application/json")
 	}
-	body, err := readBody(c.Request())
+	body, err := readBody(c.Request(), c.Response())
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe):
 		return server.Errorf(syncproto.CodeBodyTooLarge, "请求体超过 %d 字节", mbe.Limit)
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return &server.Error{Code: syncproto.CodeRequestTimeout,
+			Message: fmt.Sprintf("请求体 %s 内没有收到数据，请在网络恢复后重新发送", bodyIdle), Err: err}
 	case err != nil:
 		return &server.Error{Code: syncproto.CodeBadRequest, Message: "请求体读取失败", Err: err}
 	case len(bytes.TrimSpace(body)) == 0:
@@ -76,15 +82,59 @@ func decodeJSON(c echo.Context, v any) error {
 	return &server.Error{Code: syncproto.CodeBadRequest, Message: "请求体无法解析", Err: err}
 }
 
+// bodyIdle is the longest a request body may go without a byte arriving.
+// A push holds an admission turn while its body arrives (admit.go): a
+// phone that lost its signal half-way, or a client that stops on
+// purpose, would otherwise hold it until the connection dies, and a few
+// of them every turn. Tests shorten it.
+var bodyIdle = 20 * time.Second
+
 // readBody reads a request body whole, in one allocation when its length
-// is declared (the body limit has already refused one too long).
-func readBody(r *http.Request) ([]byte, error) {
+// is declared (the body limit has already refused one too long). Each
+// read must bring a byte within bodyIdle (w's connection's read
+// deadline, moved on as bytes come), else it fails with
+// os.ErrDeadlineExceeded.
+func readBody(r *http.Request, w http.ResponseWriter) ([]byte, error) {
+	rc := http.NewResponseController(w)
+	body := io.Reader(r.Body)
+	idle := rc.SetReadDeadline(time.Now().Add(bodyIdle)) == nil
+	if idle {
+		body = &idleReader{r: r.Body, rc: rc}
+	}
+	var b []byte
+	var err error
 	if r.ContentLength > 0 {
 		buf := bytes.NewBuffer(make([]byte, 0, r.ContentLength+1))
-		_, err := buf.ReadFrom(r.Body)
-		return buf.Bytes(), err
+		_, err = buf.ReadFrom(body)
+		b = buf.Bytes()
+	} else {
+		b, err = io.ReadAll(body)
 	}
-	return io.ReadAll(r.Body)
+	switch {
+	case err != nil:
+		// The deadline stays: net/http reads what is left of a body
+		// before it answers, and would wait for a stalled one forever.
+		// The connection closes after the answer.
+		w.Header().Set("Connection", "close")
+	case idle:
+		err = rc.SetReadDeadline(time.Time{}) // the handler's work is not the body's
+	}
+	return b, err
+}
+
+// idleReader moves its connection's read deadline bodyIdle past every
+// read that brought bytes.
+type idleReader struct {
+	r  io.Reader
+	rc *http.ResponseController
+}
+
+func (ir *idleReader) Read(p []byte) (int, error) {
+	n, err := ir.r.Read(p)
+	if n > 0 && err == nil {
+		err = ir.rc.SetReadDeadline(time.Now().Add(bodyIdle))
+	}
+	return n, err
 }
 
 // jsonKind names the JSON type a Go type decodes from, for messages (Go

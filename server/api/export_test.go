@@ -1,5 +1,7 @@
 package api
 
+import "time"
+
 // SetGateHook makes the admission gates call h with their route ("pull",
 // "push") and each event of a request ("queued", "admitted", "left") until
 // restore is called. An "admitted" request stays inside the gate while h
@@ -11,3 +13,11 @@ func SetGateHook(h func(route, event string)) (restore func()) {
 
 // GzipWritersInUse is how many compressors responses hold now.
 func GzipWritersInUse() int64 { return gzipInUse.Load() }
+
+// SetBodyIdle sets how long a request body may go without a byte until
+// restore is called.
+func SetBodyIdle(d time.Duration) (restore func()) {
+	old := bodyIdle
+	bodyIdle = d
+	return func() { bodyIdle = old }
+}
