@@ -227,9 +227,11 @@ func (c *Console) reportCSV(ec echo.Context) error {
 		if i > 0 {
 			_ = w.Write([]string{})
 		}
-		_ = w.Write([]string{t.Title})
-		_ = w.Write(t.Header)
-		_ = w.WriteAll(t.Rows)
+		_ = w.Write(csvCells([]string{t.Title}))
+		_ = w.Write(csvCells(t.Header))
+		for _, row := range t.Rows {
+			_ = w.Write(csvCells(row))
+		}
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {
@@ -237,6 +239,27 @@ func (c *Console) reportCSV(ec echo.Context) error {
 	}
 	attachment(ec, "信息报送-"+month+".csv")
 	return ec.Blob(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+}
+
+// csvCells returns row with every cell that a spreadsheet would take for
+// a formula (one beginning with = + - @, a tab or a carriage return, and
+// not a number) quoted with a leading apostrophe, which spreadsheets show
+// as text: a county's note "=HYPERLINK(…)" must reach the city's report
+// as the words it is, not run on the machine that opens it (OWASP's "CSV
+// injection").
+func csvCells(row []string) []string {
+	out := make([]string, len(row))
+	for i, cell := range row {
+		out[i] = cell
+		if cell == "" || !strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+			continue
+		}
+		if _, err := strconv.ParseFloat(cell, 64); err == nil {
+			continue // a negative number is a number
+		}
+		out[i] = "'" + cell
+	}
+	return out
 }
 
 type deviceRow struct {

@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xinzhou-eco/fieldsync/server/console"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 	"github.com/xuri/excelize/v2"
 )
@@ -249,5 +250,57 @@ func TestMonthlyReportByUnit(t *testing.T) {
 	}
 	if st, page := city.get("/console/report?month=2026-11&unit=" + url.QueryEscape("不存在的单位")); st != http.StatusBadRequest || !strings.Contains(page, "没有责任单位") {
 		t.Errorf("unknown unit: %d", st)
+	}
+}
+
+// TestReportCSVCellsAreText: what an office types reaches the CSV report
+// as text, whatever its first character; a cell a spreadsheet would run
+// as a formula begins with an apostrophe, and numbers stay numbers.
+func TestReportCSVCellsAreText(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"=HYPERLINK(\"http://evil.example/\",\"点此查看\")", "'=HYPERLINK(\"http://evil.example/\",\"点此查看\")"},
+		{"+1+1", "'+1+1"}, {"-2+3", "'-2+3"}, {"@SUM(A1)", "'@SUM(A1)"}, {"\tx", "'\tx"}, {"\rx", "'\rx"},
+		{"-5", "-5"}, {"-0.25", "-0.25"}, {"+3", "+3"}, {"30%", "30%"}, {"忻府区", "忻府区"}, {"", ""}, {"a=b", "a=b"},
+	} {
+		if got := console.CSVCells([]string{tc.in})[0]; got != tc.want {
+			t.Errorf("cell %q written %q, want %q", tc.in, got, tc.want)
+		}
+	}
+
+	var clock fakeClock
+	clock.Set("2022-12-20")
+	srv := apptest.Start(t, clock.option)
+	xinfu, city := loggedIn(t, srv, apptest.CountyOffice), loggedIn(t, srv, apptest.CityOffice)
+	note := `=HYPERLINK("http://evil.example/","点此查看")`
+	if st, page := report(t, xinfu, "task-08", apptest.Xinfu, url.Values{"status": {"in_progress"}, "progress_pct": {"10"},
+		"note": {note}, "evidence": {"=1+1"}}); st != http.StatusOK {
+		t.Fatalf("忻府区 reports: %d\n%s", st, page)
+	}
+	st, body := city.get("/console/report.csv?month=2022-12")
+	if st != http.StatusOK {
+		t.Fatalf("csv: %d", st)
+	}
+	r := csv.NewReader(strings.NewReader(strings.TrimPrefix(body, "\uFEFF")))
+	r.FieldsPerRecord = -1
+	recs, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, rec := range recs {
+		for _, cell := range rec {
+			if strings.Contains(cell, "HYPERLINK") {
+				found = true
+				if cell != "'"+note {
+					t.Errorf("the note is written %q, want %q", cell, "'"+note)
+				}
+			}
+			if cell != "" && strings.ContainsRune("=+@", rune(cell[0])) {
+				t.Errorf("cell %q would run as a formula", cell)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("the note is not in the CSV report:\n%s", body)
 	}
 }

@@ -1,0 +1,4 @@
+package console
+
+// CSVCells is csvCells, for the tests of the CSV report.
+var CSVCells = csvCells
