@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -23,6 +24,7 @@ const (
 // a review record. Errors: forbidden, invalid_value, missing_field,
 // not_found, out_of_scope, conflict.
 func (s *Syncer) Review(ctx context.Context, p *Principal, inspectionID, decision, comment string) (*syncproto.Change, error) {
+	comment = strings.TrimSpace(comment) // a comment of blanks says nothing
 	switch {
 	case !p.Role.CanReview():
 		return nil, Errorf(syncproto.CodeForbidden, "只有区县或市级督查人员可以审核")

@@ -579,6 +579,8 @@ func testReviewErrors(t *testing.T, srv *apptest.Server) {
 		{"decision upper case", pending, api.ReviewRequest{Decision: "APPROVE"}, 400, syncproto.CodeInvalidValue},
 		{"decision a status", pending, api.ReviewRequest{Decision: "approved"}, 400, syncproto.CodeInvalidValue},
 		{"return without comment", pending, api.ReviewRequest{Decision: "return"}, 400, syncproto.CodeMissingField},
+		{"return with a comment of spaces", pending, api.ReviewRequest{Decision: "return", Comment: "   "}, 400, syncproto.CodeMissingField},
+		{"return with a comment of blanks", pending, api.ReviewRequest{Decision: "return", Comment: "\u3000\n\t "}, 400, syncproto.CodeMissingField},
 		{"comment too long", pending, api.ReviewRequest{Decision: "return", Comment: strings.Repeat("长", 4001)}, 400, syncproto.CodeInvalidField},
 		{"draft", draft, api.ReviewRequest{Decision: "approve"}, 409, syncproto.CodeConflict},
 		{"already approved", done, api.ReviewRequest{Decision: "return", Comment: "再看看"}, 409, syncproto.CodeConflict},
