@@ -2,6 +2,7 @@ package photos_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -78,6 +79,11 @@ func TestBadUploads(t *testing.T) {
 		"bad sha256":          {"Upload-Length": "10", "Upload-Metadata": apptest.Metadata(map[string]string{"photo_id": newID(), "sha256": "abc", "content_type": "image/jpeg"})},
 		"gif":                 {"Upload-Length": "10", "Upload-Metadata": apptest.Metadata(map[string]string{"photo_id": newID(), "sha256": wrong, "content_type": "image/gif"})},
 		"garbage metadata":    {"Upload-Length": "10", "Upload-Metadata": "photo_id !!!"},
+		"photo_id twice": {"Upload-Length": "10", "Upload-Metadata": apptest.Metadata(map[string]string{"photo_id": newID(), "sha256": wrong, "content_type": "image/jpeg"}) +
+			",photo_id " + base64.StdEncoding.EncodeToString([]byte(newID()))},
+		"an element not base64":     {"Upload-Length": "10", "Upload-Metadata": apptest.Metadata(map[string]string{"photo_id": newID(), "sha256": wrong, "content_type": "image/jpeg"}) + ",note !!!"},
+		"an element of three parts": {"Upload-Length": "10", "Upload-Metadata": apptest.Metadata(map[string]string{"photo_id": newID(), "sha256": wrong, "content_type": "image/jpeg"}) + ",a b c"},
+		"an empty element":          {"Upload-Length": "10", "Upload-Metadata": apptest.Metadata(map[string]string{"photo_id": newID(), "sha256": wrong, "content_type": "image/jpeg"}) + ",,"},
 	} {
 		r := tus.Do(http.MethodPost, "/api/v1/uploads/", nil, hdr)
 		if r.Status < 400 || r.Status >= 500 || r.Err.Code == "" || r.Err.Message == "" {

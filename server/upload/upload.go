@@ -18,6 +18,7 @@ package upload
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -258,11 +259,46 @@ func metadata(info handler.FileInfo) (photoID, sum, contentType string, err erro
 	return photoID, sum, contentType, err
 }
 
+// checkMetadataHeader refuses an Upload-Metadata that tusd would read
+// one way and another parser another: a key given twice (tusd keeps the
+// last: the upload would be bound to the second photo_id), the header
+// given twice, or an element tusd skips in silence (not "key" or "key
+// base64-value", a value that is not base64).
+func checkMetadataHeader(values []string) error {
+	if len(values) > 1 {
+		return server.Errorf(syncproto.CodeInvalidUpload, "Upload-Metadata 只能有一个")
+	}
+	if len(values) == 0 {
+		return nil
+	}
+	seen := map[string]bool{}
+	for el := range strings.SplitSeq(values[0], ",") {
+		parts := strings.Split(strings.TrimSpace(el), " ")
+		key := parts[0]
+		switch {
+		case key == "" || len(parts) > 2:
+			return server.Errorf(syncproto.CodeInvalidUpload, "Upload-Metadata 格式错误：每项应为“键 base64值”，以逗号分隔")
+		case seen[key]:
+			return server.Errorf(syncproto.CodeInvalidUpload, "Upload-Metadata 中的 %s 出现了两次", key)
+		}
+		if len(parts) == 2 {
+			if _, err := base64.StdEncoding.DecodeString(parts[1]); err != nil {
+				return server.Errorf(syncproto.CodeInvalidUpload, "Upload-Metadata 中 %s 的值不是 base64", key)
+			}
+		}
+		seen[key] = true
+	}
+	return nil
+}
+
 // beforeCreate binds a new upload to a photo the uploader may write, within
 // the device's quota.
 func (s *Service) beforeCreate(hook handler.HookEvent) (handler.HTTPResponse, handler.FileInfoChanges, error) {
 	p := server.PrincipalFrom(hook.Context)
 	photoID, sum, contentType, err := metadata(hook.Upload)
+	if merr := checkMetadataHeader(hook.HTTPRequest.Header.Values("Upload-Metadata")); merr != nil {
+		err = merr
+	}
 	if err == nil {
 		req := server.UploadRequest{PhotoID: photoID, SHA256: sum, ContentType: contentType, Size: hook.Upload.Size}
 		var pending []server.UploadRequest
