@@ -610,11 +610,20 @@ func marshalCanonical(v any) (json.RawMessage, error) {
 	return bytes.TrimRight(buf.Bytes(), "\n"), nil
 }
 
+// The nil and the max UUID (RFC 9562).
+const (
+	nilUUID = "00000000-0000-0000-0000-000000000000"
+	maxUUID = "ffffffff-ffff-ffff-ffff-ffffffffffff"
+)
+
 // IsCanonicalUUID reports whether s is a UUID in canonical lower-case
-// 8-4-4-4-12 form. Only that form is accepted as a record id, so that one
-// record can never arrive under two spellings.
+// 8-4-4-4-12 form, other than the nil and the max UUID (all zeros, all
+// f). Only that form is accepted as a record, device or batch id, so that
+// one record can never arrive under two spellings; and no generator gives
+// the nil or max UUID, which an app that failed to make an id sends for
+// every record and device alike, merging them all into one.
 func IsCanonicalUUID(s string) bool {
-	if len(s) != 36 {
+	if len(s) != 36 || s == nilUUID || s == maxUUID {
 		return false
 	}
 	for i := 0; i < 36; i++ {

@@ -668,6 +668,8 @@ func TestLoginErrors(t *testing.T) {
 		{"device id not a uuid", apptest.Inspector, pw, "phone-1", 400, syncproto.CodeInvalidField},
 		{"device id upper case", apptest.Inspector, pw, strings.ToUpper(newID()), 400, syncproto.CodeInvalidField},
 		{"device id empty", apptest.Inspector, pw, "", 400, syncproto.CodeInvalidField},
+		{"device id the nil UUID", apptest.Inspector, pw, "00000000-0000-0000-0000-000000000000", 400, syncproto.CodeInvalidField},
+		{"device id the max UUID", apptest.Inspector, pw, "ffffffff-ffff-ffff-ffff-ffffffffffff", 400, syncproto.CodeInvalidField},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

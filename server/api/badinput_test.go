@@ -373,6 +373,7 @@ func testPushRequestErrors(t *testing.T, srv *apptest.Server) {
 		{"batch id not a uuid", body(insp.DeviceID, "batch-1", mut()), 400, syncproto.CodeBadRequest},
 		{"batch id upper case", body(insp.DeviceID, strings.ToUpper(newID()), mut()), 400, syncproto.CodeBadRequest},
 		{"batch id with braces", body(insp.DeviceID, "{"+newID()+"}", mut()), 400, syncproto.CodeBadRequest},
+		{"batch id the nil UUID", body(insp.DeviceID, "00000000-0000-0000-0000-000000000000", mut()), 400, syncproto.CodeBadRequest},
 		{"no batch id", body(insp.DeviceID, "", mut()), 400, syncproto.CodeBadRequest},
 		{"no mutations", body(insp.DeviceID, newID()), 400, syncproto.CodeBadRequest},
 		{"mutations null", `{"device_id":"` + insp.DeviceID + `","batch_id":"` + newID() + `","mutations":null}`, 400, syncproto.CodeBadRequest},
@@ -657,6 +658,8 @@ func testMutationRejections(t *testing.T, srv *apptest.Server) {
 		{"id upper case", up(syncproto.EntitySite, strings.ToUpper(newID()), site2(nil)), syncproto.CodeInvalidID},
 		{"id not a uuid", up(syncproto.EntitySite, "site-1", site2(nil)), syncproto.CodeInvalidID},
 		{"id empty", up(syncproto.EntitySite, "", site2(nil)), syncproto.CodeInvalidID},
+		{"id the nil UUID", up(syncproto.EntitySite, "00000000-0000-0000-0000-000000000000", site2(nil)), syncproto.CodeInvalidID},
+		{"id the max UUID", up(syncproto.EntitySite, "ffffffff-ffff-ffff-ffff-ffffffffffff", site2(nil)), syncproto.CodeInvalidID},
 		{"id with braces", up(syncproto.EntitySite, "{"+newID()+"}", site2(nil)), syncproto.CodeInvalidID},
 		{"id without dashes", up(syncproto.EntitySite, strings.ReplaceAll(newID(), "-", ""), site2(nil)), syncproto.CodeInvalidID},
 
