@@ -131,18 +131,18 @@ func sizeMismatch(declared json.RawMessage, n int64, code string) error {
 }
 
 // checkDeclaredSize refuses a photo mutation whose size_bytes is not the
-// size of the bytes p's user uploaded for the record (before the record,
-// or since): they are the photo, and its record must not describe them
-// otherwise. Until bytes arrive the size may change, so that a record
-// declared wrong is corrected by pushing it again (CheckUpload refuses
-// bytes of another size).
+// size of the record's bytes (whoever pushes it), or of the bytes p's
+// user uploaded for it before it arrived: they are the photo, and its
+// record must not describe them otherwise. Until bytes arrive the size
+// may change, so that a record declared wrong is corrected by pushing it
+// again (CheckUpload refuses bytes of another size).
 func (s *Syncer) checkDeclaredSize(ctx context.Context, tx WriteTx, p *Principal, id string, vals map[string]json.RawMessage) error {
 	v, ok := vals["size_bytes"]
 	if !ok || string(v) == "null" {
 		return nil
 	}
 	u, err := tx.PhotoUpload(ctx, id)
-	if err != nil || u == nil || u.UserID != p.UserID {
+	if err != nil || u == nil || u.ClaimedAt.IsZero() && u.UserID != p.UserID {
 		return err
 	}
 	return sizeMismatch(v, u.Size, syncproto.CodeInvalidValue)

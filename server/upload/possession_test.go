@@ -281,6 +281,9 @@ func TestDeclaredSizeIsTheBytes(t *testing.T) {
 	a.wantServed(t, id, data, "record corrected, then uploaded")
 	wantRefused(push(id, size(len(data)+1)), "size_bytes changed after the upload")
 	wantRefused(push(id, size(0)), "size_bytes 0 after the upload")
+	other := srv.Login(apptest.Inspector2) // of the same county, who never sent the bytes
+	wantRefused(apptest.Push(t, other, apptest.Mut(other, syncproto.EntityPhoto, id, size(len(data)+2))).Results[0],
+		"size_bytes changed after the upload by another inspector")
 	if f := a.pulled(t, id); string(f["size_bytes"]) != strconv.Itoa(len(data)) {
 		t.Errorf("size_bytes %s after refused changes, want %d", f["size_bytes"], len(data))
 	}
