@@ -218,10 +218,16 @@ func (c *Console) queue(ec echo.Context) error {
 	return c.render(ec, http.StatusOK, "queue.html", data)
 }
 
-// pageParam is the list page a request asks for (from 1).
+// maxPage bounds the list page a request may ask for, so that a page's
+// offset, (page-1) rows a page, cannot overflow: a million pages of
+// rows is past any list, and shows an empty page.
+const maxPage = 1 << 20
+
+// pageParam is the list page a request asks for (from 1, at most
+// maxPage).
 func pageParam(ec echo.Context) int {
 	page, _ := strconv.Atoi(ec.QueryParam("page"))
-	return max(page, 1)
+	return min(max(page, 1), maxPage)
 }
 
 // nonEmpty returns the parameters whose value is not "".

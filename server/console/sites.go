@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -179,6 +180,10 @@ func (c *Console) saveSite(ec echo.Context) error {
 	values := map[string]any{"kind": f.Kind, "name": f.Name, "address": f.Address, "active": f.Active}
 	bad := func(msg string) error { return c.showSiteForm(ec, http.StatusUnprocessableEntity, f, msg) }
 	switch {
+	case f.County == server.CityCounty:
+		// The city's own work (市本级) has tasks, not sites: a site is a
+		// place in a county.
+		return bad("点位须属于一个区县（市本级没有点位）")
 	case f.Name == "":
 		return bad("请填写点位名称")
 	case !slices.Contains(seeds.SiteKinds, f.Kind):
@@ -187,15 +192,15 @@ func (c *Console) saveSite(ec echo.Context) error {
 		return bad("请选择坐标系")
 	}
 	if f.Lon != "" || f.Lat != "" {
-		lon, err1 := strconv.ParseFloat(f.Lon, 64)
-		lat, err2 := strconv.ParseFloat(f.Lat, 64)
+		lon, err1 := parseDecimal(f.Lon)
+		lat, err2 := parseDecimal(f.Lat)
 		if err1 != nil || err2 != nil || lon < seeds.MinLon || lon > seeds.MaxLon || lat < seeds.MinLat || lat > seeds.MaxLat {
 			return bad(fmt.Sprintf("经纬度应为忻州市范围内的十进制度数（经度 %.1f–%.1f，纬度 %.1f–%.1f）", seeds.MinLon, seeds.MaxLon, seeds.MinLat, seeds.MaxLat))
 		}
 		values["lon"], values["lat"], values["crs"] = lon, lat, f.CRS
 	}
 	if f.Radius != "" {
-		radius, err := strconv.ParseFloat(f.Radius, 64)
+		radius, err := parseDecimal(f.Radius)
 		if err != nil || radius < 1 || radius > 50000 {
 			return bad("范围半径应为 1–50000 米")
 		}
@@ -214,4 +219,18 @@ func (c *Console) saveSite(ec echo.Context) error {
 		return err
 	}
 	return ec.Redirect(http.StatusSeeOther, "/console/sites?"+url.Values{"q": {f.ID}, "saved": {f.Name}}.Encode())
+}
+
+// decimalText is a number as people type one: digits, a point, a sign.
+var decimalText = regexp.MustCompile(`^[+-]?[0-9]+(\.[0-9]+)?$`)
+
+// parseDecimal reads a form's number written as a plain decimal. Go's
+// ParseFloat also takes NaN, Inf, hex floats and digit separators
+// (0x1.c2p6, 112.7_1), which no one types on purpose and NaN passes every
+// range check.
+func parseDecimal(s string) (float64, error) {
+	if !decimalText.MatchString(strings.TrimSpace(s)) {
+		return 0, fmt.Errorf("not a decimal: %q", s)
+	}
+	return strconv.ParseFloat(strings.TrimSpace(s), 64)
 }

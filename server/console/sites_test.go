@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/app"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
@@ -80,6 +81,28 @@ func TestSites(t *testing.T) {
 		"lon": {"120"}, "lat": {"38.4"}, "crs": {"wgs84"}}); st != http.StatusUnprocessableEntity || !strings.Contains(page, "经纬度应为忻州市范围内") {
 		t.Errorf("a site outside Xinzhou: %d", st)
 	}
+	// Numbers no one types (NaN passes every range check; Go's own
+	// syntaxes would be stored as other numbers) are answered on the form.
+	for _, bad := range []url.Values{
+		{"lon": {"NaN"}, "lat": {"NaN"}}, {"lon": {"nan"}, "lat": {"38.4"}}, {"lon": {"112.7"}, "lat": {"Inf"}},
+		{"lon": {"0x1.c2p6"}, "lat": {"38.4"}}, {"lon": {"112.7_1"}, "lat": {"38.4"}}, {"lon": {"1.127e2"}, "lat": {"38.4"}},
+		{"lon": {"112.7"}, "lat": {"38.4"}, "radius_m": {"NaN"}}, {"lon": {"112.7"}, "lat": {"38.4"}, "radius_m": {"+Inf"}},
+	} {
+		form := url.Values{"csrf": {token}, "county": {apptest.Xinfu}, "name": {"数字错误"}, "kind": {"factory"}, "crs": {"wgs84"}}
+		for k, v := range bad {
+			form[k] = v
+		}
+		if st, _ := county.post("/console/sites", form); st != http.StatusUnprocessableEntity {
+			t.Errorf("site with %v: %d, want 422 on the form", bad, st)
+		}
+	}
+	// The city's own work (市本级) has no sites: a clear answer, not an error.
+	city := loggedIn(t, srv, apptest.CityOffice)
+	_, cityForm := city.get("/console/sites/new")
+	if st, page := city.post("/console/sites", url.Values{"csrf": {csrf(t, cityForm)}, "county": {server.CityCounty}, "name": {"市本级点位"},
+		"kind": {"factory"}, "crs": {"wgs84"}}); st != http.StatusUnprocessableEntity || !strings.Contains(page, "市本级没有点位") {
+		t.Errorf("a site of 市本级: %d", st)
+	}
 	// Filters: kind and text.
 	if _, page := county.get("/console/sites?kind=factory&q=" + url.QueryEscape("奇村")); !strings.Contains(page, `data-id="`+id[1]+`"`) || !strings.Contains(page, "共 1 条") {
 		t.Errorf("kind and text filter:\n%s", page)
@@ -129,5 +152,25 @@ func TestMap(t *testing.T) {
 	_, page = b.get("/console/map")
 	if !strings.Contains(page, `<image href="https://tiles.example.cn/`) || !strings.Contains(page, `class="site"`) {
 		t.Errorf("map with tiles:\n%s", page)
+	}
+}
+
+// TestPageBeyondEveryList: a list page asked for past the end, however
+// far, shows no rows and links back, never rows of an offset that
+// wrapped around.
+func TestPageBeyondEveryList(t *testing.T) {
+	srv := apptest.Start(t)
+	county := loggedIn(t, srv, apptest.CountyOffice)
+	for _, path := range []string{"/console/vehicles", "/console/queue", "/console/sites"} {
+		for _, page := range []string{"9223372036854775807", "4611686018427387905", "1048577"} {
+			st, body := county.get(path + "?page=" + page)
+			if st != http.StatusOK {
+				t.Errorf("%s page %s: %d", path, page, st)
+				continue
+			}
+			if strings.Contains(body, "page=-") || strings.Contains(body, "data-id=") {
+				t.Errorf("%s page %s shows rows or a negative page link", path, page)
+			}
+		}
 	}
 }
