@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"math"
 	"runtime"
@@ -37,6 +38,11 @@ type GateConfig struct {
 	// pushes one batch at a time, and the second is the retry of one
 	// whose answer it lost while the server still reads it.
 	PerDevice int
+	// PerUser is how many may be one user's, over all their devices (0:
+	// the route's default, for pushes all turns but two, so that one
+	// account signed in on many devices leaves others a turn; no limit
+	// for pulls; negative: no limit).
+	PerUser int
 }
 
 // Default admission limits.
@@ -45,7 +51,10 @@ const (
 	minPushLimit      = 8
 	defaultPushWait   = 2 * time.Second
 	defaultPushDevice = 2
-	defaultPullWait   = 5 * time.Second
+	// userLeavesTwo is GateConfig.PerUser's default for pushes: all
+	// turns but two (at least one).
+	userLeavesTwo   = -1 << 31
+	defaultPullWait = 5 * time.Second
 	// maxRetryAfter caps the Retry-After a refused request is given.
 	maxRetryAfter = 30 * time.Second
 )
@@ -68,10 +77,11 @@ type gate struct {
 	wait  time.Duration
 
 	waiting atomic.Int64
-	// perDevice bounds a device's requests in progress and waiting (0:
-	// no bound); devices counts them, by device id.
-	perDevice int
-	devices   map[string]int
+	// perDevice and perUser bound a device's and a user's requests in
+	// progress and waiting (0: no bound); counts counts them, by device
+	// and by user id.
+	perDevice, perUser int
+	counts             map[string]int
 	// hold is the mean time a request holds a turn (an exponentially
 	// weighted average), from which Retry-After is estimated.
 	mu   sync.Mutex
@@ -96,7 +106,7 @@ func newGateMetrics(reg prometheus.Registerer) *gateMetrics {
 		waiting: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "fieldsync_admission_waiting",
 			Help: "Requests waiting for an admission turn, by route."}, []string{"route"}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "fieldsync_admission_refused_total",
-			Help: "Requests answered 503 server_busy, by route and reason (queue_full, wait_expired, device_limit)."}, []string{"route", "reason"}),
+			Help: "Requests answered 503 server_busy, by route and reason (queue_full, wait_expired, device_limit, user_limit)."}, []string{"route", "reason"}),
 		waited: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "fieldsync_admission_wait_seconds",
 			Help: "Time admitted requests waited for their turn, by route.", Buckets: prometheus.DefBuckets}, []string{"route"}),
 	}
@@ -122,12 +132,13 @@ func newGate(route string, cfg, def GateConfig, m *gateMetrics) *gate {
 	if wait <= 0 {
 		wait = def.Wait
 	}
-	perDevice := cfg.PerDevice
-	if perDevice == 0 {
-		perDevice = def.PerDevice
+	perDevice := cmp.Or(cfg.PerDevice, def.PerDevice)
+	perUser := cmp.Or(cfg.PerUser, def.PerUser)
+	if perUser == userLeavesTwo {
+		perUser = max(limit-2, 1)
 	}
 	return &gate{route: route, slots: make(chan struct{}, limit), queue: int64(queue), wait: wait,
-		perDevice: max(perDevice, 0), devices: map[string]int{},
+		perDevice: max(perDevice, 0), perUser: max(perUser, 0), counts: map[string]int{},
 		inFlight: m.inFlight.WithLabelValues(route), queued: m.waiting.WithLabelValues(route),
 		refused: m.refused.MustCurryWith(prometheus.Labels{"route": route}), waited: m.waited.WithLabelValues(route)}
 }
@@ -153,11 +164,11 @@ func (g *gate) event(ev string) {
 func (g *gate) admit(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
-		if p := server.PrincipalFrom(ctx); p != nil && g.perDevice > 0 {
-			if !g.enter(p.DeviceID) {
-				return g.busy("device_limit")
+		if p := server.PrincipalFrom(ctx); p != nil {
+			if reason := g.enter(p); reason != "" {
+				return g.busy(reason)
 			}
-			defer g.leave(p.DeviceID)
+			defer g.leave(p)
 		}
 		if err := g.acquire(ctx); err != nil {
 			return err
@@ -169,24 +180,31 @@ func (g *gate) admit(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// enter counts a request of a device in, unless the device has
-// perDevice in already.
-func (g *gate) enter(device string) bool {
+// enter counts a request of p's device and user in, unless either has
+// its bound in already; it then returns the refusal's reason.
+func (g *gate) enter(p *server.Principal) string {
+	dev, user := "d:"+p.DeviceID, "u:"+p.UserID
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.devices[device] >= g.perDevice {
-		return false
+	switch {
+	case g.perDevice > 0 && g.counts[dev] >= g.perDevice:
+		return "device_limit"
+	case g.perUser > 0 && g.counts[user] >= g.perUser:
+		return "user_limit"
 	}
-	g.devices[device]++
-	return true
+	g.counts[dev]++
+	g.counts[user]++
+	return ""
 }
 
-// leave counts a request of a device out.
-func (g *gate) leave(device string) {
+// leave counts a request of p's device and user out.
+func (g *gate) leave(p *server.Principal) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.devices[device]--; g.devices[device] <= 0 {
-		delete(g.devices, device)
+	for _, k := range []string{"d:" + p.DeviceID, "u:" + p.UserID} {
+		if g.counts[k]--; g.counts[k] <= 0 {
+			delete(g.counts, k)
+		}
 	}
 }
 

@@ -139,7 +139,7 @@ func pushBody(t *testing.T, c *syncproto.Client, batch, site string) []byte {
 // a waiter whose client goes away frees its place; and a refused push has
 // stored nothing, so its batch sent again is applied once.
 func TestGate(t *testing.T) {
-	one := api.GateConfig{Limit: 1, Queue: 1, Wait: time.Hour, PerDevice: -1} // one device fills the gate
+	one := api.GateConfig{Limit: 1, Queue: 1, Wait: time.Hour, PerDevice: -1, PerUser: -1} // one device fills the gate
 	srv := apptest.Start(t, func(c *app.Config) { c.Pull, c.Push = one, one })
 	w := watchGates(t)
 	c := srv.Login(apptest.Inspector)
@@ -237,7 +237,7 @@ func drain(w *gateWatch) {
 // refused at once.
 func TestGateWaitExpires(t *testing.T) {
 	srv := apptest.Start(t, func(c *app.Config) {
-		c.Push = api.GateConfig{Limit: 1, Queue: 1, Wait: time.Millisecond, PerDevice: -1}
+		c.Push = api.GateConfig{Limit: 1, Queue: 1, Wait: time.Millisecond, PerDevice: -1, PerUser: -1}
 		c.Pull = api.GateConfig{Limit: 1, Queue: -1}
 	})
 	w := watchGates(t)
@@ -323,13 +323,27 @@ func stalledPush(t *testing.T, srv *apptest.Server, c *syncproto.Client) net.Con
 	return conn
 }
 
+// wantTimedOut reads the answer a stalled push's connection gets, and
+// wants 408 request_timeout.
+func wantTimedOut(t *testing.T, conn net.Conn, what string) {
+	t.Helper()
+	conn.SetReadDeadline(time.Now().Add(30 * time.Second)) // a hang, not a timing
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("%s: no answer: %v", what, err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	reply{Status: resp.StatusCode, Header: resp.Header, Body: body}.wantError(t, http.StatusRequestTimeout, syncproto.CodeRequestTimeout)
+}
+
 // TestStalledPushBodies: pushes whose bodies stop arriving hold their
 // turns only for the body's idle time, and then are answered 408
 // request_timeout (nothing stored); meanwhile one device holds at most
 // two turns, so that other devices' pushes go on.
 func TestStalledPushBodies(t *testing.T) {
-	defer api.SetBodyIdle(500 * time.Millisecond)()
-	srv := apptest.Start(t, func(c *app.Config) { c.Push = api.GateConfig{Limit: 3, Queue: -1} })
+	defer api.SetBodyIdle(500*time.Millisecond, 4096)()
+	srv := apptest.Start(t, func(c *app.Config) { c.Push = api.GateConfig{Limit: 3, Queue: -1, PerUser: -1} })
 	w := watchGates(t)
 	a := srv.Login(apptest.Inspector)
 	b := srv.Login(apptest.Inspector2)
@@ -345,16 +359,54 @@ func TestStalledPushBodies(t *testing.T) {
 
 	// The stalled bodies end in 408 request_timeout, and free the turns.
 	for i, conn := range stalled {
-		conn.SetReadDeadline(time.Now().Add(30 * time.Second)) // a hang, not a timing
-		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-		if err != nil {
-			t.Fatalf("stalled push %d: no answer: %v", i, err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		reply{Status: resp.StatusCode, Header: resp.Header, Body: body}.wantError(t, http.StatusRequestTimeout, syncproto.CodeRequestTimeout)
+		wantTimedOut(t, conn, fmt.Sprintf("stalled push %d", i))
 	}
 	site := newID()
 	gateReq(t.Context(), srv, a, "push", pushBody(t, a, newID(), site)).wantOK(t)
+	w.expect(t, "push admitted")
+}
+
+// TestTricklingPushBodies: a body that brings a byte now and then, never
+// idle for long, but far slower than any phone's link, is given up too;
+// and one user's devices together hold all turns but two, so that an
+// account signed in on many devices cannot take every turn.
+func TestTricklingPushBodies(t *testing.T) {
+	defer api.SetBodyIdle(300*time.Millisecond, 1000)()
+	srv := apptest.Start(t, func(c *app.Config) { c.Push = api.GateConfig{Limit: 4, Queue: -1} })
+	w := watchGates(t)
+	a1, a2, a3 := srv.Login(apptest.Inspector), srv.Login(apptest.Inspector), srv.Login(apptest.Inspector)
+	b := srv.Login(apptest.Inspector2)
+
+	// One stalled push from each of two of the inspector's devices: the
+	// user holds 2 turns, all of 4 but two.
+	held := []net.Conn{stalledPush(t, srv, a1), stalledPush(t, srv, a2)}
+	w.expect(t, "push admitted")
+	w.expect(t, "push admitted")
+	gateReq(t.Context(), srv, a3, "push", pushBody(t, a3, newID(), newID())).wantBusy(t)
+	gateReq(t.Context(), srv, b, "push", pushBody(t, b, newID(), newID())).wantOK(t)
+	w.expect(t, "push admitted")
+
+	// A byte every 100 ms (10 B/s against the 1,000 B/s asked for, never
+	// idle for 300 ms) is answered 408 once its first 300 ms are past.
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				for _, c := range held {
+					c.Write([]byte(" "))
+				}
+			}
+		}
+	}()
+	for i, conn := range held {
+		wantTimedOut(t, conn, fmt.Sprintf("trickling push %d", i))
+	}
+	gateReq(t.Context(), srv, a3, "push", pushBody(t, a3, newID(), newID())).wantOK(t)
 	w.expect(t, "push admitted")
 }

@@ -71,7 +71,7 @@ func New(syncer *server.Syncer, au *auth.Service, st server.Store, log *slog.Log
 	gm := newGateMetrics(reg)
 	a := &API{syncer: syncer, auth: au, store: st, log: log, cfg: cfg, metrics: newMetrics(reg), ready: ready,
 		pulls:  newGate("pull", cfg.Pull, GateConfig{Wait: defaultPullWait}, gm),
-		pushes: newGate("push", cfg.Push, GateConfig{Limit: minPushLimit, Wait: defaultPushWait, PerDevice: defaultPushDevice}, gm)}
+		pushes: newGate("push", cfg.Push, GateConfig{Limit: minPushLimit, Wait: defaultPushWait, PerDevice: defaultPushDevice, PerUser: userLeavesTwo}, gm)}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = a.errorHandler

@@ -39,7 +39,7 @@ func decodeJSON(c echo.Context, v any) error {
 		return server.Errorf(syncproto.CodeBodyTooLarge, "请求体超过 %d 字节", mbe.Limit)
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return &server.Error{Code: syncproto.CodeRequestTimeout,
-			Message: fmt.Sprintf("请求体 %s 内没有收到数据，请在网络恢复后重新发送", bodyIdle), Err: err}
+			Message: fmt.Sprintf("请求体接收过慢（%s 内没有收到数据，或平均每秒不足 %.0f KB），请在网络恢复后重新发送", bodyIdle, bodyMinRate/1024), Err: err}
 	case err != nil:
 		return &server.Error{Code: syncproto.CodeBadRequest, Message: "请求体读取失败", Err: err}
 	case len(bytes.TrimSpace(body)) == 0:
@@ -82,24 +82,31 @@ func decodeJSON(c echo.Context, v any) error {
 	return &server.Error{Code: syncproto.CodeBadRequest, Message: "请求体无法解析", Err: err}
 }
 
-// bodyIdle is the longest a request body may go without a byte arriving.
-// A push holds an admission turn while its body arrives (admit.go): a
-// phone that lost its signal half-way, or a client that stops on
+// bodyIdle is the longest a request body may go without a byte arriving,
+// and bodyMinRate the least rate (bytes a second) at which it must arrive
+// on average once bodyIdle has passed. A push holds an admission turn
+// while its body arrives (admit.go): a phone that lost its signal
+// half-way, or a client that stops (or sends a byte now and then) on
 // purpose, would otherwise hold it until the connection dies, and a few
-// of them every turn. Tests shorten it.
-var bodyIdle = 20 * time.Second
+// of them every turn. 4 KB/s is a poor 2G link. Tests change them.
+var (
+	bodyIdle    = 20 * time.Second
+	bodyMinRate = 4096.0
+)
 
 // readBody reads a request body whole, in one allocation when its length
 // is declared (the body limit has already refused one too long). Each
-// read must bring a byte within bodyIdle (w's connection's read
+// read must bring a byte within bodyIdle, and the body at least
+// bodyMinRate on average after its first bodyIdle (w's connection's read
 // deadline, moved on as bytes come), else it fails with
 // os.ErrDeadlineExceeded.
 func readBody(r *http.Request, w http.ResponseWriter) ([]byte, error) {
 	rc := http.NewResponseController(w)
 	body := io.Reader(r.Body)
-	idle := rc.SetReadDeadline(time.Now().Add(bodyIdle)) == nil
+	start := time.Now()
+	idle := rc.SetReadDeadline(start.Add(bodyIdle)) == nil
 	if idle {
-		body = &idleReader{r: r.Body, rc: rc}
+		body = &idleReader{r: r.Body, rc: rc, start: start}
 	}
 	var b []byte
 	var err error
@@ -122,17 +129,27 @@ func readBody(r *http.Request, w http.ResponseWriter) ([]byte, error) {
 	return b, err
 }
 
-// idleReader moves its connection's read deadline bodyIdle past every
-// read that brought bytes.
+// idleReader moves its connection's read deadline on after every read
+// that brought bytes: to bodyIdle later, or sooner, to when the bytes
+// read so far fall below bodyMinRate since start (past it, the next read
+// fails at once).
 type idleReader struct {
-	r  io.Reader
-	rc *http.ResponseController
+	r     io.Reader
+	rc    *http.ResponseController
+	start time.Time
+	read  int64
 }
 
 func (ir *idleReader) Read(p []byte) (int, error) {
 	n, err := ir.r.Read(p)
 	if n > 0 && err == nil {
-		err = ir.rc.SetReadDeadline(time.Now().Add(bodyIdle))
+		ir.read += int64(n)
+		due := ir.start.Add(bodyIdle + time.Duration(float64(ir.read)/bodyMinRate*float64(time.Second)))
+		next := time.Now().Add(bodyIdle)
+		if due.Before(next) {
+			next = due
+		}
+		err = ir.rc.SetReadDeadline(next)
 	}
 	return n, err
 }

@@ -14,10 +14,11 @@ func SetGateHook(h func(route, event string)) (restore func()) {
 // GzipWritersInUse is how many compressors responses hold now.
 func GzipWritersInUse() int64 { return gzipInUse.Load() }
 
-// SetBodyIdle sets how long a request body may go without a byte until
-// restore is called.
-func SetBodyIdle(d time.Duration) (restore func()) {
-	old := bodyIdle
-	bodyIdle = d
-	return func() { bodyIdle = old }
+// SetBodyIdle sets how long a request body may go without a byte, and
+// the least rate it must then keep (bytes a second), until restore is
+// called.
+func SetBodyIdle(d time.Duration, minRate float64) (restore func()) {
+	oldIdle, oldRate := bodyIdle, bodyMinRate
+	bodyIdle, bodyMinRate = d, minRate
+	return func() { bodyIdle, bodyMinRate = oldIdle, oldRate }
 }
