@@ -140,6 +140,21 @@ func testBadBodies(t *testing.T, srv *apptest.Server) {
 			for _, tc := range cases {
 				t.Run(tc.name, func(t *testing.T) { post(t, tc.ctype, tc.body).wantError(t, tc.status, tc.code) })
 			}
+			// A body in a content coding is not read as JSON whatever it
+			// holds: gzip, or a coding the server does not know.
+			for _, coding := range []string{"gzip", "br", "deflate", "x-custom", "gzip, identity"} {
+				t.Run("content coding "+coding, func(t *testing.T) {
+					send(t, srv, request{method: http.MethodPost, path: ep.path, token: ep.token, ctype: jsonType, body: valid,
+						header: map[string]string{"Content-Encoding": coding}}).wantError(t, http.StatusUnsupportedMediaType, syncproto.CodeUnsupportedMediaType)
+				})
+			}
+			t.Run("content coding identity", func(t *testing.T) {
+				r := send(t, srv, request{method: http.MethodPost, path: ep.path, token: ep.token, ctype: jsonType, body: ep.valid(),
+					header: map[string]string{"Content-Encoding": "identity"}})
+				if r.Status == http.StatusUnsupportedMediaType {
+					t.Errorf("identity coding refused: %d %s", r.Status, r.Body)
+				}
+			})
 			// The valid body, with variants that must still be accepted.
 			for _, ok := range []struct{ name, ctype, suffix string }{
 				{"valid", jsonType, ""},

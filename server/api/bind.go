@@ -32,6 +32,12 @@ func decodeJSON(c echo.Context, v any) error {
 	if mt != echo.MIMEApplicationJSON {
 		return server.Errorf(syncproto.CodeUnsupportedMediaType, "请求体应为 application/json")
 	}
+	if ce := c.Request().Header.Values(echo.HeaderContentEncoding); len(ce) > 0 && !(len(ce) == 1 && strings.EqualFold(strings.TrimSpace(ce[0]), "identity")) {
+		// The body would be read as JSON whatever its coding: a gzipped
+		// one as "malformed JSON", which a phone takes for its own bug.
+		c.Response().Header().Set("Accept-Encoding", "identity")
+		return server.Errorf(syncproto.CodeUnsupportedMediaType, "请求体不能压缩（Content-Encoding），请直接发送 JSON")
+	}
 	body, err := readBody(c.Request(), c.Response())
 	var mbe *http.MaxBytesError
 	switch {

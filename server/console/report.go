@@ -205,6 +205,8 @@ func (c *Console) report(ec echo.Context) error {
 
 func attachment(ec echo.Context, name string) {
 	ec.Response().Header().Set("Content-Disposition", `attachment; filename="`+name+`"; filename*=UTF-8''`+url.PathEscape(name))
+	// A county's records, as the pages are: kept by no cache.
+	ec.Response().Header().Set("Cache-Control", "no-store")
 }
 
 // reportCSV downloads the report as CSV, UTF-8 with a BOM so that Excel

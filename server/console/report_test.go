@@ -280,6 +280,13 @@ func TestReportCSVCellsAreText(t *testing.T) {
 	if st != http.StatusOK {
 		t.Fatalf("csv: %d", st)
 	}
+	// Every export holds a county's records: no cache keeps it.
+	for _, path := range []string{"/console/report.csv?month=2022-12", "/console/report.xlsx?month=2022-12", "/console/queue.xlsx",
+		"/console/findings.xlsx", "/console/vehicles.xlsx", "/console/ledger.xlsx"} {
+		if st, cc := city.getHeader(path, "Cache-Control"); st != http.StatusOK || cc != "no-store" {
+			t.Errorf("%s: %d, Cache-Control %q, want no-store", path, st, cc)
+		}
+	}
 	r := csv.NewReader(strings.NewReader(strings.TrimPrefix(body, "\uFEFF")))
 	r.FieldsPerRecord = -1
 	recs, err := r.ReadAll()
