@@ -11,8 +11,8 @@ import (
 	"net/http/pprof"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime/debug"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -514,14 +514,19 @@ func (a *App) Close() error {
 	return err
 }
 
+// usernameText is the form of a username: it is typed at sign-in on
+// every phone, and is a segment of the console's URLs, so plain letters,
+// digits and . _ @ - (no look-alike letters of other scripts, no / ? #).
+var usernameText = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
+
 // AddUser creates a user with a hashed password. Errors: invalid_value
 // (role or county), invalid_field (password), conflict (username taken).
 func (a *App) AddUser(ctx context.Context, username, password, displayName string, role server.Role, counties []string) (*server.User, error) {
 	if !role.Valid() {
 		return nil, server.Errorf(syncproto.CodeInvalidValue, "未知角色 %q（可选 inspector, county_office, city_office, admin）", role)
 	}
-	if username == "" || len(username) > 64 || strings.ContainsAny(username, " \t\r\n") {
-		return nil, server.Errorf(syncproto.CodeInvalidField, "用户名不能为空、不能含空白、不超过 64 字节")
+	if !usernameText.MatchString(username) {
+		return nil, server.Errorf(syncproto.CodeInvalidField, "用户名只能由英文字母、数字和 . _ @ - 组成，以字母或数字开头，不超过 64 个字符")
 	}
 	hash, err := auth.HashPassword(password, a.Cfg.BcryptCost)
 	if err != nil {

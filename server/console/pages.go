@@ -32,6 +32,9 @@ func parseTemplates() (map[string]*template.Template, error) {
 			return s
 		},
 		"taskStatus": server.TaskStatusLabel,
+		// path escapes one segment of a URL's path (html/template leaves
+		// / ? # as they are in an attribute's URL).
+		"path": url.PathEscape,
 		// isLink reports whether an evidence item is a web address to link.
 		"isLink": func(s string) bool { return strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://") },
 		"when": func(t time.Time) string {

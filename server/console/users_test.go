@@ -5,7 +5,10 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/google/uuid"
+	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
@@ -27,6 +30,35 @@ func TestUsersAndDevices(t *testing.T) {
 	form.Set("csrf", token)
 	if st, page := admin.post("/console/users", form); st != http.StatusOK || !strings.Contains(page, "wang.li") || !strings.Contains(page, "王力") {
 		t.Fatalf("add user: %d\n%s", st, page)
+	}
+
+	// Usernames are typed on phones and are segments of the console's
+	// URLs: anything but letters, digits and . _ @ - is refused on the
+	// form, and nothing is added.
+	for _, bad := range []string{"a/b", "h#k", "q?z", "..", ".hidden", "u2/password#", "cоunty", "王力", "x y", strings.Repeat("a", 65)} {
+		f := url.Values{"csrf": {token}, "username": {bad}, "password": {"long-enough-1"}, "role": {"inspector"}, "counties": {apptest.Xinfu}}
+		if st, _ := admin.post("/console/users", f); st < 400 || st >= 500 {
+			t.Errorf("username %q: %d, want a 4xx", bad, st)
+		}
+	}
+	_, users := admin.get("/console/users")
+	if strings.Contains(users, "u2/password") || strings.Contains(users, "cоunty") {
+		t.Error("a refused username was added")
+	}
+	// Each user's actions go to that user's URL, also for a name made
+	// before usernames had a form (written to the store directly).
+	old := &server.User{ID: uuid.NewString(), Username: "h#k?z", Role: server.RoleInspector, Counties: []string{apptest.Xinfu}, CreatedAt: time.Now()}
+	if err := srv.App.DB.CreateUser(ctx, old, "x"); err != nil {
+		t.Fatal(err)
+	}
+	_, users = admin.get("/console/users")
+	for _, want := range []string{`action="/console/users/wang.li/disable"`, `action="/console/users/h%23k%3Fz/disable"`} {
+		if !strings.Contains(users, want) {
+			t.Errorf("users page lacks %s", want)
+		}
+	}
+	if st, _ := admin.post("/console/users/h%23k%3Fz/disable", url.Values{"csrf": {token}}); st != http.StatusOK {
+		t.Errorf("disable h#k?z at its escaped URL: %d", st)
 	}
 
 	// The new user logs in on a phone.
