@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/google/uuid"
 	"github.com/xinzhou-eco/fieldsync/server/audit"
@@ -18,19 +19,35 @@ const (
 	DecisionReturn  = "return"
 )
 
+// Blank reports whether a text shows nothing: it has only white space
+// and characters that print nothing (format characters such as U+200B,
+// the default-ignorable ones such as the Hangul fillers, and the blank
+// braille pattern U+2800). A return's comment so made says nothing.
+func Blank(s string) bool {
+	for _, r := range s {
+		switch {
+		case unicode.IsSpace(r), unicode.Is(unicode.Cf, r), unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r),
+			unicode.Is(unicode.Variation_Selector, r), r == '\u2800', r == '\u034f':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // Review records an office's decision on a submitted inspection: approve
 // locks it for good; return unlocks it for its inspector with a comment.
 // Both reach the phone on its next pull, as the inspection's new status and
 // a review record. Errors: forbidden, invalid_value, missing_field,
 // not_found, out_of_scope, conflict.
 func (s *Syncer) Review(ctx context.Context, p *Principal, inspectionID, decision, comment string) (*syncproto.Change, error) {
-	comment = strings.TrimSpace(comment) // a comment of blanks says nothing
+	comment = strings.TrimSpace(comment)
 	switch {
 	case !p.Role.CanReview():
 		return nil, Errorf(syncproto.CodeForbidden, "只有区县或市级督查人员可以审核")
 	case decision != DecisionApprove && decision != DecisionReturn:
 		return nil, Errorf(syncproto.CodeInvalidValue, "decision 只能是 approve 或 return")
-	case decision == DecisionReturn && comment == "":
+	case decision == DecisionReturn && Blank(comment):
 		return nil, Errorf(syncproto.CodeMissingField, "退回时必须填写意见")
 	case len([]rune(comment)) > 4000:
 		return nil, Errorf(syncproto.CodeInvalidField, "意见不能超过 4000 字")

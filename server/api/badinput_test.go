@@ -597,6 +597,8 @@ func testReviewErrors(t *testing.T, srv *apptest.Server) {
 		{"return without comment", pending, api.ReviewRequest{Decision: "return"}, 400, syncproto.CodeMissingField},
 		{"return with a comment of spaces", pending, api.ReviewRequest{Decision: "return", Comment: "   "}, 400, syncproto.CodeMissingField},
 		{"return with a comment of blanks", pending, api.ReviewRequest{Decision: "return", Comment: "\u3000\n\t "}, 400, syncproto.CodeMissingField},
+		{"return with a comment of invisible characters", pending, api.ReviewRequest{Decision: "return",
+			Comment: "\u200b\ufeff\u2060\u00ad\u200c\u200d\u2800\u3164\u180e\u034f\u115f\uffa0\ufe0f"}, 400, syncproto.CodeMissingField},
 		{"comment too long", pending, api.ReviewRequest{Decision: "return", Comment: strings.Repeat("长", 4001)}, 400, syncproto.CodeInvalidField},
 		{"draft", draft, api.ReviewRequest{Decision: "approve"}, 409, syncproto.CodeConflict},
 		{"already approved", done, api.ReviewRequest{Decision: "return", Comment: "再看看"}, 409, syncproto.CodeConflict},
