@@ -323,6 +323,27 @@ func stalledPush(t *testing.T, srv *apptest.Server, c *syncproto.Client) net.Con
 	return conn
 }
 
+// holdTurns opens a stalled push as each client and waits until each
+// holds a push turn.
+func holdTurns(t *testing.T, srv *apptest.Server, w *gateWatch, cs ...*syncproto.Client) []net.Conn {
+	t.Helper()
+	var conns []net.Conn
+	for _, c := range cs {
+		conns = append(conns, stalledPush(t, srv, c))
+		w.expect(t, "push admitted")
+	}
+	return conns
+}
+
+// refusedAndServed wants a push of refused answered server_busy at once,
+// and one of served applied.
+func refusedAndServed(t *testing.T, srv *apptest.Server, w *gateWatch, refused, served *syncproto.Client) {
+	t.Helper()
+	gateReq(t.Context(), srv, refused, "push", pushBody(t, refused, newID(), newID())).wantBusy(t)
+	gateReq(t.Context(), srv, served, "push", pushBody(t, served, newID(), newID())).wantOK(t)
+	w.expect(t, "push admitted")
+}
+
 // wantTimedOut reads the answer a stalled push's connection gets, and
 // wants 408 request_timeout.
 func wantTimedOut(t *testing.T, conn net.Conn, what string) {
@@ -347,15 +368,10 @@ func TestStalledPushBodies(t *testing.T) {
 	w := watchGates(t)
 	a := srv.Login(apptest.Inspector)
 	b := srv.Login(apptest.Inspector2)
-	stalled := []net.Conn{stalledPush(t, srv, a), stalledPush(t, srv, a)}
-	w.expect(t, "push admitted")
-	w.expect(t, "push admitted")
-
-	// A third push of the same device is refused at once; another
-	// device's is served on the turn left.
-	gateReq(t.Context(), srv, a, "push", pushBody(t, a, newID(), newID())).wantBusy(t)
-	gateReq(t.Context(), srv, b, "push", pushBody(t, b, newID(), newID())).wantOK(t)
-	w.expect(t, "push admitted")
+	// Two stalled pushes of one device; a third of the same device is
+	// refused at once, another device's is served on the turn left.
+	stalled := holdTurns(t, srv, w, a, a)
+	refusedAndServed(t, srv, w, a, b)
 
 	// The stalled bodies end in 408 request_timeout, and free the turns.
 	for i, conn := range stalled {
@@ -379,12 +395,8 @@ func TestTricklingPushBodies(t *testing.T) {
 
 	// One stalled push from each of two of the inspector's devices: the
 	// user holds 2 turns, all of 4 but two.
-	held := []net.Conn{stalledPush(t, srv, a1), stalledPush(t, srv, a2)}
-	w.expect(t, "push admitted")
-	w.expect(t, "push admitted")
-	gateReq(t.Context(), srv, a3, "push", pushBody(t, a3, newID(), newID())).wantBusy(t)
-	gateReq(t.Context(), srv, b, "push", pushBody(t, b, newID(), newID())).wantOK(t)
-	w.expect(t, "push admitted")
+	held := holdTurns(t, srv, w, a1, a2)
+	refusedAndServed(t, srv, w, a3, b)
 
 	// A byte every 100 ms (10 B/s against the 1,000 B/s asked for, never
 	// idle for 300 ms) is answered 408 once its first 300 ms are past.
