@@ -229,8 +229,9 @@ var decimalText = regexp.MustCompile(`^[+-]?[0-9]+(\.[0-9]+)?$`)
 // (0x1.c2p6, 112.7_1), which no one types on purpose and NaN passes every
 // range check.
 func parseDecimal(s string) (float64, error) {
-	if !decimalText.MatchString(strings.TrimSpace(s)) {
+	s = strings.TrimSpace(s)
+	if !decimalText.MatchString(s) {
 		return 0, fmt.Errorf("not a decimal: %q", s)
 	}
-	return strconv.ParseFloat(strings.TrimSpace(s), 64)
+	return strconv.ParseFloat(s, 64)
 }
