@@ -300,6 +300,11 @@ func (s *Syncer) PullPage(ctx context.Context, p *Principal, q PullQuery) (*Pull
 		if err != nil {
 			return nil, err
 		}
+		if rows.last == c.Seq && c.Seq > 0 {
+			if err := s.checkCursorHead(ctx, c.Seq); err != nil {
+				return nil, err
+			}
+		}
 		pg = s.newPage(rows, scope)
 	}
 	if pg.HasMore && p.DeviceID != "" {
@@ -331,6 +336,23 @@ func (s *Syncer) PullPage(ctx context.Context, p *Principal, q PullQuery) (*Pull
 		}
 	}
 	return pg, nil
+}
+
+// checkCursorHead refuses a cursor past the end of the feed: it was made
+// by a later state of this database (restored since from a backup or a
+// copy that kept its epoch), and the changes numbered again from the
+// restored end would pass it by. Checked only when a page comes back
+// empty, where such a cursor lands; a legitimate cursor never passes the
+// head, which only grows.
+func (s *Syncer) checkCursorHead(ctx context.Context, seq int64) error {
+	head, err := s.Store.FeedHead(ctx)
+	if err != nil {
+		return err
+	}
+	if seq > head {
+		return Errorf(syncproto.CodeResyncRequired, "服务器数据库已恢复到较早的状态，请从头同步")
+	}
+	return nil
 }
 
 // newPage makes the answer to a pull of scope from rows, all but its

@@ -156,6 +156,10 @@ type SyncStore interface {
 	HighHLC(ctx context.Context) (syncproto.HLC, error)
 	// Epoch identifies this database; cursors from another are refused.
 	Epoch() string
+	// FeedHead returns the last Seq the change feed has numbered; a
+	// cursor past it was made by a later state of the database (one
+	// restored from a backup since) or forged.
+	FeedHead(ctx context.Context) (int64, error)
 	// MarkPulled records a device's last pull and the cursor position it
 	// acknowledged, for sync health.
 	MarkPulled(ctx context.Context, deviceID string, ackSeq int64, at time.Time) error

@@ -164,7 +164,8 @@ func (db *DB) Pool() *pgxpool.Pool { return db.pool }
 // never for the connections requests need.
 func (db *DB) LockPool() *pgxpool.Pool { return db.locks }
 
-// Epoch identifies this database (made at creation, kept in backups).
+// Epoch identifies this database (made at creation; kept by pg_dump and
+// fieldsync migrate).
 func (db *DB) Epoch() string { return db.epoch }
 
 // Close closes the pools.
@@ -250,6 +251,11 @@ func (db *DB) HighHLC(ctx context.Context) (syncproto.HLC, error) {
 		return syncproto.HLC{}, fmt.Errorf("read hlc high-water mark %q: %w", s, err)
 	}
 	return h, nil
+}
+
+// FeedHead returns the last Seq the change feed has numbered.
+func (db *DB) FeedHead(ctx context.Context) (int64, error) {
+	return sqlstore.FeedHead(ctx, reader{db.pool})
 }
 
 // writeSQL runs fn in a read-committed transaction and commits it.

@@ -242,14 +242,20 @@ func (db *DB) loadEpoch(ctx context.Context) error {
 	if !errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	db.epoch = hex.EncodeToString(b)
+	db.epoch = newEpoch()
 	_, err = db.write.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('epoch', ?)`, db.epoch)
 	return err
 }
 
-// Epoch identifies this database (made at creation, kept in backups).
+// newEpoch returns a random database identity.
+func newEpoch() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Epoch identifies this database (made at creation; a backup gets its
+// own, see Backup).
 func (db *DB) Epoch() string { return db.epoch }
 
 // Close closes both pools.
@@ -355,6 +361,11 @@ func (db *DB) HighHLC(ctx context.Context) (syncproto.HLC, error) {
 	return h, nil
 }
 
+// FeedHead returns the last Seq the change feed has numbered.
+func (db *DB) FeedHead(ctx context.Context) (int64, error) {
+	return sqlstore.FeedHead(ctx, reader{db.read})
+}
+
 // initHighHLC stores the high-water mark the first time a database is
 // opened by a version that keeps one: the greatest HLC already stored in
 // any entity table (the encoded HLCs sort as the HLCs do).
@@ -420,7 +431,10 @@ func (db *DB) prepareWanted(ctx context.Context) {
 }
 
 // Backup copies the live database to dst with SQLite's online backup API,
-// page by page, safe while the server writes.
+// page by page, safe while the server writes. The copy gets an epoch of
+// its own: served again after a restore, it would number anew the changes
+// after its end, which phones that pulled past that end would skip, so
+// their cursors must be refused (resync_required) instead.
 func (db *DB) Backup(ctx context.Context, dst string) error {
 	dstDB, err := sql.Open("sqlite3", "file:"+dst)
 	if err != nil {
@@ -437,7 +451,7 @@ func (db *DB) Backup(ctx context.Context, dst string) error {
 		return err
 	}
 	defer srcConn.Close()
-	return dstConn.Raw(func(d any) error {
+	err = dstConn.Raw(func(d any) error {
 		return srcConn.Raw(func(s any) error {
 			b, err := d.(*sqlite3.SQLiteConn).Backup("main", s.(*sqlite3.SQLiteConn), "main")
 			if err != nil {
@@ -452,6 +466,13 @@ func (db *DB) Backup(ctx context.Context, dst string) error {
 			return b.Finish()
 		})
 	})
+	if err != nil {
+		return err
+	}
+	if _, err := dstConn.ExecContext(ctx, `UPDATE meta SET value = ? WHERE key = 'epoch'`, newEpoch()); err != nil {
+		return fmt.Errorf("give the backup its epoch: %w", err)
+	}
+	return nil
 }
 
 func placeholders(n int) string {

@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -93,8 +94,56 @@ func TestBackupWhileWriting(t *testing.T) {
 	if ok, err := copyDB.IntegrityCheck(ctx); err != nil || ok != "ok" {
 		t.Fatalf("backup integrity_check = %q, %v", ok, err)
 	}
-	if copyDB.Epoch() != db.Epoch() {
-		t.Fatalf("backup has another epoch")
+	if copyDB.Epoch() == db.Epoch() || copyDB.Epoch() == "" {
+		t.Fatalf("backup epoch %q, the live database's %q: want its own", copyDB.Epoch(), db.Epoch())
+	}
+}
+
+// TestRestoredBackupRefusesLaterCursors: a phone that pulled past the end
+// of a backup is told to resync when the backup is served again, however
+// many changes the restored database has numbered since; a cursor the
+// backup itself made stays valid.
+func TestRestoredBackupRefusesLaterCursors(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, s := openAt(t, filepath.Join(dir, "fieldsync.db"))
+	defer db.Close()
+	city := &server.Principal{Role: server.RoleCityOffice}
+	put(t, s, "140902")
+	early, err := s.Pull(ctx, city, "", 100, server.FormFields)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "backup.db")
+	if err := db.Backup(ctx, out); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		put(t, s, "140921")
+	}
+	late, err := s.Pull(ctx, city, early.Cursor, 100, server.FormFields)
+	if err != nil || len(late.Changes) == 0 {
+		t.Fatalf("pull after the backup: %v, %v", late, err)
+	}
+
+	restored, s2 := openAt(t, out)
+	defer restored.Close()
+	for range 5 { // the restored feed numbers past the late cursor again
+		put(t, s2, "140925")
+	}
+	for name, cursor := range map[string]string{"before the backup": early.Cursor, "after the backup": late.Cursor} {
+		_, err := s2.Pull(ctx, city, cursor, 100, server.FormFields)
+		var se *server.Error
+		if !errors.As(err, &se) || se.Code != syncproto.CodeResyncRequired {
+			t.Errorf("cursor made %s, on the restored backup: %v, want resync_required", name, err)
+		}
+	}
+	first, err := s2.Pull(ctx, city, "", 100, server.FormFields)
+	if err != nil || first.HasMore {
+		t.Fatalf("full pull of the restored backup: %v, %v", first, err)
+	}
+	if next, err := s2.Pull(ctx, city, first.Cursor, 100, server.FormFields); err != nil || len(next.Changes) != 0 {
+		t.Errorf("the restored backup's own cursor: %v, %v", next, err)
 	}
 }
 

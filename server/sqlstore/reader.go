@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
@@ -141,4 +142,18 @@ func TaskProgress(ctx context.Context, r Reader, c *Codec, d *Dialect, s server.
 		out[i] = server.TaskProgressOf(rec)
 	}
 	return out, nil
+}
+
+// FeedHead returns the last position the change feed has numbered (the
+// meta row every write transaction advances with its changes).
+func FeedHead(ctx context.Context, r Reader) (int64, error) {
+	var s string
+	if err := r.QueryRow(ctx, `SELECT value FROM meta WHERE key = 'seq'`).Scan(&s); err != nil {
+		return 0, fmt.Errorf("read feed head: %w", err)
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("read feed head %q: %w", s, err)
+	}
+	return n, nil
 }

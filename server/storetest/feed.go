@@ -642,6 +642,34 @@ func testEpoch(t *testing.T, open Opener) {
 	od.p.Counties = d.p.Counties
 	_, err = other.s.Pull(other.ctx, od.p, resp.Cursor, 5, server.FormFields)
 	wantCode(t, err, syncproto.CodeResyncRequired, "cursor of another database")
+
+	// A cursor of this database past the end of its feed (made before the
+	// database was restored to an earlier state) is refused too, whatever
+	// the form; one at the end is the empty page it always was.
+	head, err := e.st.FeedHead(e.ctx)
+	if err != nil || head <= 0 {
+		t.Fatalf("FeedHead %d, %v", head, err)
+	}
+	at := func(seq int64) string {
+		return server.Cursor{Seq: seq, Scope: server.ScopeFingerprint(d.p), Epoch: e.st.Epoch()}.Encode()
+	}
+	for _, form := range []server.PullForm{server.FormFields, server.FormGrouped, server.FormCompact} {
+		for _, seq := range []int64{head + 1, head + 1000} {
+			_, err := e.s.Pull(e.ctx, d.p, at(seq), 5, form)
+			wantCode(t, err, syncproto.CodeResyncRequired, fmt.Sprintf("cursor %d past the head %d, form %d", seq, head, form))
+		}
+		if r, err := e.s.Pull(e.ctx, d.p, at(head), 5, form); err != nil || len(r.Changes) != 0 || r.HasMore {
+			t.Errorf("cursor at the head, form %d: %v %v", form, r, err)
+		}
+	}
+	// The head is where the writes have numbered to.
+	d.site(xinfu, "新")
+	if h, err := e.st.FeedHead(e.ctx); err != nil || h <= head {
+		t.Errorf("FeedHead %d after a write, was %d (%v)", h, head, err)
+	}
+	if r, err := e.s.Pull(e.ctx, d.p, at(head), 5, server.FormFields); err != nil || len(r.Changes) != 1 {
+		t.Errorf("pull after the write: %v %v", r, err)
+	}
 }
 
 // testConcurrentUpdates: devices edit their records over and over, and the
