@@ -151,9 +151,13 @@ type SyncStore interface {
 	// Get reads one record outside any write (nil if absent).
 	Get(ctx context.Context, entity, id string) (*StoredRecord, error)
 	// HighHLC returns the greatest HLC of any committed write (a field's or
-	// a tombstone's), kept across restarts so the server's clock can be
-	// set past it.
+	// a tombstone's) or given to RaiseHighHLC, kept across restarts so the
+	// server's clock can be set past it.
 	HighHLC(ctx context.Context) (syncproto.HLC, error)
+	// RaiseHighHLC raises the stored high-water mark to h if h is
+	// greater, outside any write of records (for the timestamps the
+	// server answers with, Syncer.ServerHLC).
+	RaiseHighHLC(ctx context.Context, h syncproto.HLC) error
 	// Epoch identifies this database; cursors from another are refused.
 	Epoch() string
 	// FeedHead returns the last Seq the change feed has numbered; a

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/xinzhou-eco/fieldsync/internal/par"
@@ -48,6 +49,8 @@ type Syncer struct {
 	checklists checklistCache // parsed checklist items (completeness.go)
 	pullMarks  sync.Map       // device id → time.Time of its last stored pull mark (pull.go)
 	ahead      pullAhead      // pages read ahead (pullahead.go)
+	covered    atomic.Int64   // every answer before this millisecond is below the stored HighHLC (ServerHLC)
+	coverMu    sync.Mutex
 }
 
 // NewSyncer returns a Syncer with the default limits.
@@ -74,11 +77,41 @@ func (s *Syncer) RestoreClock(ctx context.Context) error {
 		return err
 	}
 	s.Clock.Observe(h)
+	s.covered.Store(h.Wall)
 	return nil
 }
 
-// ServerHLC returns a fresh server timestamp for a response.
-func (s *Syncer) ServerHLC() string { return s.Clock.Now().String() }
+// ServerHLC returns a fresh server timestamp for a response. An answer is
+// never earlier than one given before, across restarts included
+// (sync.md §3): the clock restarts past the stored high-water mark, and
+// past the physical time of any answer given before (the host's clock
+// does not go back). So only an answer ahead of physical time, which the
+// clock is after observing a device's HLC from a little ahead, must be
+// covered by the mark: its millisecond is stored before it is given.
+func (s *Syncer) ServerHLC() string {
+	h := s.Clock.Now()
+	if h.Wall >= s.covered.Load() && h.Wall > s.Clock.Physical() {
+		s.cover(h.Wall)
+	}
+	return h.String()
+}
+
+// cover raises the stored high-water mark past every timestamp of the
+// millisecond wall, once (covered, the mark's millisecond, is the first
+// not yet past). If the store fails, the answer is given anyway, and the
+// next one tries again.
+func (s *Syncer) cover(wall int64) {
+	s.coverMu.Lock()
+	defer s.coverMu.Unlock()
+	if wall < s.covered.Load() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.Store.RaiseHighHLC(ctx, syncproto.HLC{Wall: wall + 1, Node: syncproto.ServerNode}); err == nil {
+		s.covered.Store(wall + 1)
+	}
+}
 
 // Push applies a device's batch. Each mutation gets its own result; one bad
 // mutation never fails the others. A batch already received (same device,

@@ -225,6 +225,11 @@ func (db *DB) Update(ctx context.Context, fn func(server.WriteTx) error) error {
 	})
 }
 
+// RaiseHighHLC raises the stored high-water mark to h if h is greater.
+func (db *DB) RaiseHighHLC(ctx context.Context, h syncproto.HLC) error {
+	return db.writeSQL(ctx, func(tx pgx.Tx) error { return raiseHighHLC(ctx, tx, h) })
+}
+
 // raiseHighHLC raises the stored high-water mark to h if h is greater (the
 // HLC encoding sorts bytewise as its HLC does; meta.value is "C" collated).
 func raiseHighHLC(ctx context.Context, tx pgx.Tx, h syncproto.HLC) error {

@@ -330,6 +330,11 @@ func (db *DB) Update(ctx context.Context, fn func(server.WriteTx) error) error {
 	})
 }
 
+// RaiseHighHLC raises the stored high-water mark to h if h is greater.
+func (db *DB) RaiseHighHLC(ctx context.Context, h syncproto.HLC) error {
+	return db.writeSQL(ctx, func(tx *sql.Tx) error { return raiseHighHLC(ctx, tx, h) })
+}
+
 // raiseHighHLC raises the stored high-water mark to h if h is greater. The
 // HLC encoding sorts as its HLC does, and SQLite compares text bytewise, so
 // the comparison is done in SQL (a command-line tool may have raised it
