@@ -2,10 +2,14 @@ package app_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"path/filepath"
 	"testing"
+	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/xinzhou-eco/fieldsync/internal/pgtest"
 	"github.com/xinzhou-eco/fieldsync/seeds"
@@ -13,6 +17,8 @@ import (
 	"github.com/xinzhou-eco/fieldsync/server/app"
 	"github.com/xinzhou-eco/fieldsync/server/postgres"
 	"github.com/xinzhou-eco/fieldsync/server/sqlite"
+	"github.com/xinzhou-eco/fieldsync/server/storetest"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -102,6 +108,49 @@ func testVehicleStatsSeeded(t *testing.T, db server.Store) {
 		stats[0].Checkpoint != "代县G108国道过境段检查点" || stats[0].Trucks != 140 {
 		t.Errorf("代县 scope: %+v %v", stats, err)
 	}
+	// A phone renames a demo site and corrects a demo roadside check; a
+	// second load (a restart with --demo) keeps their values.
+	demo, err := seeds.LoadDemo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	site := demo.Sites[0]
+	checks, _, err := db.Changes(ctx, server.Scope{Counties: []string{"140923"}}, 0, 100000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var check0 string
+	for _, r := range checks {
+		if r.Entity.Name == syncproto.EntityVehicleCheck {
+			check0 = r.ID
+			break
+		}
+	}
+	phone := storetest.Inspector(t, db, site.County)
+	other := storetest.Inspector(t, db, "140923")
+	for _, w := range []struct {
+		p      *server.Principal
+		entity string
+		id     string
+		field  string
+	}{{phone, syncproto.EntitySite, site.ID, "name"}, {other, syncproto.EntityVehicleCheck, check0, "note"}} {
+		m := syncproto.Mutation{Entity: w.entity, ID: w.id, HLC: syncproto.HLC{Wall: time.Now().UnixMilli(), Node: w.p.DeviceID}.String(),
+			Fields: map[string]json.RawMessage{w.field: json.RawMessage(`"手机更正"`)}}
+		resp, err := s.Push(ctx, w.p, &syncproto.PushRequest{DeviceID: w.p.DeviceID, BatchID: uuid.NewString(), Mutations: []syncproto.Mutation{m}})
+		if err != nil || resp.Results[0].Status != syncproto.StatusApplied {
+			t.Fatalf("phone's change to %s: %+v %v", w.entity, resp, err)
+		}
+	}
+	phoneValues := func() {
+		t.Helper()
+		for _, w := range [][3]string{{syncproto.EntitySite, site.ID, "name"}, {syncproto.EntityVehicleCheck, check0, "note"}} {
+			r, err := db.Get(ctx, w[0], w[1])
+			if err != nil || r == nil || r.Text(w[2]) != "手机更正" {
+				t.Errorf("%s %s after a second load: %v %v, want the phone's value", w[0], w[2], r, err)
+			}
+		}
+	}
+	phoneValues()
 	// Idempotent: a second load writes nothing.
 	maxSeq := func() int64 {
 		recs, _, err := db.Changes(ctx, server.Scope{All: true}, 0, 100000)
@@ -122,4 +171,5 @@ func testVehicleStatsSeeded(t *testing.T, db server.Store) {
 		t.Errorf("second demo load advanced the feed from %d to %d", before, after)
 	}
 	check()
+	phoneValues()
 }

@@ -34,23 +34,35 @@ func (a *App) LoadDemo(ctx context.Context) error {
 	return a.loadDemoMonth(ctx, set, demo)
 }
 
-// loadDemoBase adds the demo users, sites and roadside vehicle checks.
+// loadDemoBase adds the demo users, sites and roadside vehicle checks
+// that do not exist yet. Those that do are left as they are: phones and
+// offices may have changed them since (a site renamed on a phone), and a
+// restart must not write the demo's values over theirs.
 func (a *App) loadDemoBase(ctx context.Context, demo *seeds.Demo) error {
 	if err := a.addDemoUsers(ctx, demo.Users); err != nil {
 		return err
 	}
 	return a.Syncer.Store.Update(ctx, func(tx server.WriteTx) error {
+		create := func(entity, id, county string, values map[string]any) error {
+			if r, err := tx.Get(ctx, server.EntityByName(entity), id); err != nil || r != nil {
+				return err
+			}
+			if err := a.Syncer.Upsert(ctx, tx, entity, id, county, values); err != nil {
+				return fmt.Errorf("%s %s: %w", entity, id, err)
+			}
+			return nil
+		}
 		for _, st := range demo.Sites {
-			if err := a.Syncer.Upsert(ctx, tx, syncproto.EntitySite, st.ID, st.County, map[string]any{
+			if err := create(syncproto.EntitySite, st.ID, st.County, map[string]any{
 				"county": st.County, "kind": st.Kind, "name": st.Name, "address": st.Address,
 				"lon": st.Lon, "lat": st.Lat, "crs": "wgs84", "radius_m": st.RadiusM, "active": true,
 			}); err != nil {
-				return fmt.Errorf("site %s: %w", st.ID, err)
+				return err
 			}
 		}
 		for _, v := range demoVehicleChecks() {
-			if err := a.Syncer.Upsert(ctx, tx, syncproto.EntityVehicleCheck, v.id, v.county, v.values); err != nil {
-				return fmt.Errorf("vehicle check %s: %w", v.id, err)
+			if err := create(syncproto.EntityVehicleCheck, v.id, v.county, v.values); err != nil {
+				return err
 			}
 		}
 		return nil
