@@ -29,20 +29,25 @@ func (db *DB) PutDeviceKey(ctx context.Context, k *server.DeviceKey) (*server.De
 		case revoked != nil:
 			return server.Errorf(syncproto.CodeDeviceRevoked, "设备已被停用")
 		}
-		old, err := sqlstore.ScanDeviceKey(queryRow(ctx, tx, `SELECT `+sqlstore.DeviceKeyCols+` FROM device_keys WHERE id = ?`, k.ID))
-		switch {
-		case err == nil && (old.DeviceID != k.DeviceID || !bytes.Equal(old.SPKI, k.SPKI)):
-			return server.Errorf(syncproto.CodeConflict, "该公钥已登记在其他设备上")
-		case err == nil:
-			out = old
-			return nil
-		case !errors.Is(err, pgx.ErrNoRows):
-			return fmt.Errorf("read device key: %w", err)
-		}
-		if _, err := exec(ctx, tx, sqlstore.InsertDeviceKey+` ON CONFLICT (id) DO NOTHING`, sqlstore.DeviceKeyArgs(k)...); err != nil {
+		// Insert first: a registration of the same key committing
+		// meanwhile (on another server) makes this insert wait for it and
+		// then do nothing, and the key read after is the one that won.
+		tag, err := exec(ctx, tx, sqlstore.InsertDeviceKey+` ON CONFLICT (id) DO NOTHING`, sqlstore.DeviceKeyArgs(k)...)
+		if err != nil {
 			return fmt.Errorf("insert device key: %w", err)
 		}
-		out = k
+		if tag.RowsAffected() == 1 {
+			out = k
+			return nil
+		}
+		old, err := sqlstore.ScanDeviceKey(queryRow(ctx, tx, `SELECT `+sqlstore.DeviceKeyCols+` FROM device_keys WHERE id = ?`, k.ID))
+		switch {
+		case err != nil:
+			return fmt.Errorf("read device key: %w", err)
+		case old.DeviceID != k.DeviceID || !bytes.Equal(old.SPKI, k.SPKI):
+			return server.Errorf(syncproto.CodeConflict, "该公钥已登记在其他设备上")
+		}
+		out = old
 		return nil
 	})
 	return out, err

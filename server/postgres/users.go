@@ -116,14 +116,20 @@ func (db *DB) Users(ctx context.Context) ([]*server.User, error) {
 // user).
 func (db *DB) RegisterDevice(ctx context.Context, d *server.Device, refreshHash string, refreshExpires time.Time) (session int64, err error) {
 	err = db.writeSQL(ctx, func(tx pgx.Tx) error {
+		// Insert first: a sign-in of the same new device committing
+		// meanwhile (a retry that reached another server) makes this
+		// insert wait for it and then do nothing; the row is then read and
+		// locked as any existing device's.
+		tag, err := exec(ctx, tx, `INSERT INTO devices (id, user_id, name, created_at, last_seen_at, refresh_hash, refresh_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO NOTHING`,
+			d.ID, d.UserID, d.Name, d.CreatedAt.UnixMilli(), d.CreatedAt.UnixMilli(), refreshHash, refreshExpires.UnixMilli())
+		if err != nil || tag.RowsAffected() == 1 {
+			return err
+		}
 		var owner string
 		var revoked sql.NullInt64
-		err := queryRow(ctx, tx, `SELECT user_id, revoked_at, session FROM devices WHERE id = ? FOR UPDATE`, d.ID).Scan(&owner, &revoked, &session)
+		err = queryRow(ctx, tx, `SELECT user_id, revoked_at, session FROM devices WHERE id = ? FOR UPDATE`, d.ID).Scan(&owner, &revoked, &session)
 		switch {
-		case errors.Is(err, pgx.ErrNoRows):
-			_, err = exec(ctx, tx, `INSERT INTO devices (id, user_id, name, created_at, last_seen_at, refresh_hash, refresh_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-				d.ID, d.UserID, d.Name, d.CreatedAt.UnixMilli(), d.CreatedAt.UnixMilli(), refreshHash, refreshExpires.UnixMilli())
-			return err
 		case err != nil:
 			return err
 		case revoked.Valid:

@@ -2,7 +2,9 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -111,6 +113,7 @@ func testDevicesScope(t *testing.T, open Opener) {
 // ways its session ends.
 var deviceSessionCases = []testCase{
 	{"RegisterDevice", testRegisterDevice},
+	{"RegisterNewDeviceAtOnce", testRegisterAtOnce},
 	{"RotateRefresh", testRotateRefresh},
 	{"SpentTokenReuseEndsSession", testRefreshReuse},
 	{"SignOutAndRevoke", testSignOutRevoke},
@@ -148,6 +151,46 @@ func testRegisterDevice(t *testing.T, open Opener) {
 	wantCode(t, err, syncproto.CodeTokenInvalid, "principal of an unknown device")
 	_, err = e.st.Principal(e.ctx, other.ID, d.ID)
 	wantCode(t, err, syncproto.CodeTokenInvalid, "principal of another user's device")
+}
+
+// testRegisterAtOnce: a new device signing in twice at once (a retry that
+// reached another server) is registered once, both sign-ins succeeding;
+// two users signing in on one new device at once: one has it, the other
+// is answered conflict. Never an error of the store's own.
+func testRegisterAtOnce(t *testing.T, open Opener) {
+	e := newEnv(t, open)
+	u, other := e.user("wang", server.RoleInspector), e.user("li", server.RoleInspector)
+	for round := range 8 {
+		id := uuid.NewString()
+		users := []*server.User{u, u}
+		if round%2 == 1 {
+			users = []*server.User{u, other}
+		}
+		errs := make([]error, len(users))
+		var wg sync.WaitGroup
+		for i, usr := range users {
+			wg.Go(func() {
+				_, errs[i] = e.st.RegisterDevice(e.ctx, &server.Device{ID: id, UserID: usr.ID, Name: "手机", CreatedAt: t0}, fmt.Sprintf("h%d-%d", round, i), t0.Add(time.Hour))
+			})
+		}
+		wg.Wait()
+		owners := 0
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				owners++
+				if _, err := e.st.Principal(e.ctx, users[i].ID, id); err != nil {
+					t.Errorf("round %d: sign-in %d succeeded, but its principal: %v", round, i, err)
+				}
+			case server.ErrorCode(err) == syncproto.CodeConflict && users[0] != users[1]:
+			default:
+				t.Errorf("round %d: sign-in %d of %s: %v", round, i, users[i].Username, err)
+			}
+		}
+		if want := map[bool]int{true: 2, false: 1}[users[0] == users[1]]; owners != want {
+			t.Errorf("round %d: %d sign-ins succeeded, want %d", round, owners, want)
+		}
+	}
 }
 
 func testRotateRefresh(t *testing.T, open Opener) {

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/json"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 // deviceKeyCases: the devices' capture keys (signed captures, issue 15).
 var deviceKeyCases = []testCase{
 	{"PutAndRevoke", testDeviceKeys},
+	{"PutOneKeyAtOnce", testDeviceKeyAtOnce},
 	{"CheckedOnPush", testCaptureChecked},
 }
 
@@ -33,6 +35,45 @@ func captureKey(t testing.TB, device string, at time.Time) (*ecdsa.PrivateKey, *
 		t.Fatal(err)
 	}
 	return priv, &server.DeviceKey{ID: syncproto.CaptureKeyID(spki), DeviceID: device, SPKI: spki, CreatedAt: at}
+}
+
+// testDeviceKeyAtOnce: one key registered at once by two devices (and
+// twice by one of them) has one owner, and every answer agrees with it:
+// the owner's registrations return the key, the other's conflict.
+func testDeviceKeyAtOnce(t *testing.T, open Opener) {
+	e := seeded(t, open)
+	for round := range 6 {
+		d, other := e.inspector(xinfu), e.inspector(xinfu)
+		_, k := captureKey(t, d.p.DeviceID, t0)
+		devices := []string{d.p.DeviceID, d.p.DeviceID, other.p.DeviceID}
+		got := make([]*server.DeviceKey, len(devices))
+		errs := make([]error, len(devices))
+		var wg sync.WaitGroup
+		for i, dev := range devices {
+			wg.Go(func() {
+				kk := *k
+				kk.DeviceID = dev
+				got[i], errs[i] = e.st.PutDeviceKey(e.ctx, &kk)
+			})
+		}
+		wg.Wait()
+		keys, err := e.st.DeviceKeys(e.ctx, d.p.DeviceID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		owner := other.p.DeviceID
+		if len(keys) == 1 {
+			owner = d.p.DeviceID
+		}
+		for i, dev := range devices {
+			switch {
+			case dev == owner && (errs[i] != nil || got[i].DeviceID != owner):
+				t.Errorf("round %d: the owner's registration %d: %+v %v", round, i, got[i], errs[i])
+			case dev != owner && server.ErrorCode(errs[i]) != syncproto.CodeConflict:
+				t.Errorf("round %d: registration %d by the device that lost: %+v %v, want conflict", round, i, got[i], errs[i])
+			}
+		}
+	}
 }
 
 func testDeviceKeys(t *testing.T, open Opener) {
