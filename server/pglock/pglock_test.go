@@ -3,7 +3,9 @@ package pglock_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -21,7 +23,7 @@ func servers(t *testing.T) (*pglock.Locker, *pglock.Locker) {
 	dsn := pgtest.NewDatabase(t)
 	var ls [2]*pglock.Locker
 	for i := range ls {
-		l, err := pglock.Open(context.Background(), dsn, 8, slog.Default())
+		l, err := pglock.Open(context.Background(), dsn, slog.Default())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -163,6 +165,72 @@ func TestDeadServerReleases(t *testing.T) {
 	if err := held.Unlock(); err == nil {
 		t.Error("unlocking a lock lost with its session reported no error")
 	}
+	// A server whose holding session broke (and not the server) asks its
+	// holders to let go when it finds out, and locks again on a new one.
+	held2 := newLock(t, b, "upload-2")
+	var asked atomic.Int32
+	if err := held2.Lock(timeout(time.Second), func() { asked.Add(1) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := poolB.Exec(context.Background(),
+		"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'fieldsync upload locks' OR (pid <> pg_backend_pid() AND query LIKE '%pg_try_advisory_lock%')"); err != nil {
+		t.Fatal(err)
+	}
+	again := newLock(t, b, "upload-3")
+	for i := 0; ; i++ { // the first try finds the session broken
+		err := again.Lock(timeout(time.Second), func() {})
+		if err == nil {
+			break
+		}
+		if i > 0 {
+			t.Fatalf("lock after the session broke: %v", err)
+		}
+	}
+	again.Unlock()
+	if asked.Load() == 0 {
+		t.Error("the holder of a lock lost with its session was not asked to let go")
+	}
+	if err := held2.Unlock(); err == nil {
+		t.Error("unlocking a lock lost with its session reported no error")
+	}
 	a.Close()
 	poolA.Close()
+}
+
+// TestManyUploadsAtOnce: a server holds far more upload locks at once than
+// its pool has connections (a county's phones uploading on slow links),
+// each taken at once, and every one of them still excludes the other
+// server until it is unlocked.
+func TestManyUploadsAtOnce(t *testing.T) {
+	a, b := servers(t)
+	const n = 5 * pglock.PoolConns * 4
+	locks := make([]handler.Lock, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range locks {
+		locks[i] = newLock(t, a, fmt.Sprintf("upload-%d", i))
+		wg.Go(func() { errs[i] = locks[i].Lock(timeout(5*time.Second), func() {}) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("lock %d of %d held at once: %v", i, n, err)
+		}
+	}
+	for _, i := range []int{0, n / 2, n - 1} {
+		lb := newLock(t, b, fmt.Sprintf("upload-%d", i))
+		if err := lb.Lock(timeout(100*time.Millisecond), func() {}); !errors.Is(err, handler.ErrLockTimeout) {
+			t.Errorf("B took upload-%d while A held it: %v", i, err)
+		}
+	}
+	for i, l := range locks {
+		if err := l.Unlock(); err != nil {
+			t.Errorf("unlock %d: %v", i, err)
+		}
+	}
+	lb := newLock(t, b, "upload-7")
+	if err := lb.Lock(timeout(time.Second), func() {}); err != nil {
+		t.Fatalf("B after A unlocked: %v", err)
+	}
+	lb.Unlock()
 }

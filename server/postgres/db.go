@@ -44,7 +44,7 @@ const idleWriteTimeout = time.Minute
 // still decides the main pool.
 const (
 	DefaultMaxConns = 24 // requests and the photo job queue
-	LockConns       = 16 // session advisory locks (LockPool), at most this many held at once
+	LockConns       = 3  // the upload locks (LockPool; server/pglock: a listening session, the session holding every lock, one to notify)
 )
 
 // DB is the PostgreSQL store: a pgx connection pool shared by reads and
@@ -158,10 +158,9 @@ func (db *DB) migrate(ctx context.Context) error {
 // state in the same database (a job queue, a lock).
 func (db *DB) Pool() *pgxpool.Pool { return db.pool }
 
-// LockPool is a second pool, of at most LockConns connections, for
-// session-level advisory locks (pglock holds a connection for as long as
-// it holds a lock): many uploads in progress then wait for each other,
-// never for the connections requests need.
+// LockPool is a second pool, of at most LockConns connections, for the
+// upload locks (server/pglock), whose sessions are held for as long as
+// the server runs: they never take the connections requests need.
 func (db *DB) LockPool() *pgxpool.Pool { return db.locks }
 
 // Epoch identifies this database (made at creation; kept by pg_dump and

@@ -500,6 +500,11 @@ var tusCodes = map[string]string{
 	"ERR_MAX_SIZE_EXCEEDED":    syncproto.CodeBodyTooLarge,
 	"ERR_UPLOAD_SIZE_EXCEEDED": syncproto.CodeBodyTooLarge,
 	"ERR_UPLOAD_LOCKED":        syncproto.CodeConflict,
+	// Another request for the upload (a HEAD after lost signal) ended
+	// this one: its bytes so far are kept; HEAD tells how many.
+	"ERR_UPLOAD_INTERRUPTED": syncproto.CodeUploadOffset,
+	// Another request held the upload for the whole wait.
+	"ERR_LOCK_TIMEOUT":         syncproto.CodeConflict,
 	"ERR_SERVER_SHUTDOWN":      syncproto.CodeUnavailable,
 	"ERR_NOT_IMPLEMENTED":      syncproto.CodeMethodNotAllowed,
 	"ERR_INVALID_CONTENT_TYPE": syncproto.CodeUnsupportedMediaType,
