@@ -1,6 +1,9 @@
 package syncproto
 
-import "net/http"
+import (
+	"net/http"
+	"slices"
+)
 
 // Stable machine-readable error codes. They appear as ErrorBody.Code for a
 // failed request and as PushResult.Code for a rejected mutation. Codes never
@@ -108,6 +111,17 @@ var httpStatus = map[string]int{
 	CodeNotDeletable:     http.StatusForbidden,
 	CodeRecordDeleted:    http.StatusConflict,
 	CodeInvalidValue:     http.StatusBadRequest,
+}
+
+// ErrorCodes returns every error code, sorted: what a client needs a
+// message for.
+func ErrorCodes() []string {
+	out := make([]string, 0, len(httpStatus))
+	for c := range httpStatus {
+		out = append(out, c)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // HTTPStatus returns the HTTP status a failed request with this code is

@@ -17,6 +17,7 @@ import (
 	jssdk "github.com/xinzhou-eco/fieldsync/sdk/js"
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/imageproc/testimg"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
 // The JavaScript SDK's checks, run by go test so that CI runs them: the
@@ -96,6 +97,27 @@ func TestNode(t *testing.T) {
 	}
 	args := append([]string{"--test", "--test-concurrency=1"}, files...)
 	run(t, dir, []string{"FIELDSYNC_BIN=" + bin, "FIELDSYNC_TEST_JPEG=" + jpeg}, "node", args...)
+}
+
+// TestEveryCodeHasAMessage: the SDK has a Chinese message for every code
+// the server answers, so that an inspector never reads a bare code.
+func TestEveryCodeHasAMessage(t *testing.T) {
+	cmd := exec.Command("node", "--input-type=module", "-e",
+		`import('./src/errors.js').then((m) => console.log(JSON.stringify(Object.keys(m.MESSAGES))))`)
+	cmd.Dir = sdkDir(t)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node: %v", err)
+	}
+	var keys []string
+	if err := json.Unmarshal(out, &keys); err != nil {
+		t.Fatalf("%s: %v", out, err)
+	}
+	for _, code := range syncproto.ErrorCodes() {
+		if !slices.Contains(keys, code) {
+			t.Errorf("no message for the server's code %q (sdk/js/src/errors.js MESSAGES)", code)
+		}
+	}
 }
 
 // TestEntityRulesMatchServer: the entities the SDK refuses to write or

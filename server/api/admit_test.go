@@ -363,8 +363,10 @@ func wantTimedOut(t *testing.T, conn net.Conn, what string) {
 // request_timeout (nothing stored); meanwhile one device holds at most
 // two turns, so that other devices' pushes go on.
 func TestStalledPushBodies(t *testing.T) {
-	defer api.SetBodyIdle(500*time.Millisecond, 4096)()
-	srv := apptest.Start(t, func(c *app.Config) { c.Push = api.GateConfig{Limit: 3, Queue: -1, PerUser: -1} })
+	srv := apptest.Start(t, func(c *app.Config) {
+		c.Push = api.GateConfig{Limit: 3, Queue: -1, PerUser: -1}
+		c.BodyIdle, c.BodyMinRate = 500*time.Millisecond, 4096
+	})
 	w := watchGates(t)
 	a := srv.Login(apptest.Inspector)
 	b := srv.Login(apptest.Inspector2)
@@ -387,8 +389,10 @@ func TestStalledPushBodies(t *testing.T) {
 // and one user's devices together hold all turns but two, so that an
 // account signed in on many devices cannot take every turn.
 func TestTricklingPushBodies(t *testing.T) {
-	defer api.SetBodyIdle(300*time.Millisecond, 1000)()
-	srv := apptest.Start(t, func(c *app.Config) { c.Push = api.GateConfig{Limit: 4, Queue: -1} })
+	srv := apptest.Start(t, func(c *app.Config) {
+		c.Push = api.GateConfig{Limit: 4, Queue: -1}
+		c.BodyIdle, c.BodyMinRate = 300*time.Millisecond, 1000
+	})
 	w := watchGates(t)
 	a1, a2, a3 := srv.Login(apptest.Inspector), srv.Login(apptest.Inspector), srv.Login(apptest.Inspector)
 	b := srv.Login(apptest.Inspector2)

@@ -39,6 +39,12 @@ type Config struct {
 	// request in flight, so that work no device waits for can give way to
 	// theirs.
 	Activity *server.Activity
+	// BodyIdle is the longest a JSON request body may go without a byte
+	// arriving, and BodyMinRate the least rate (bytes a second) it must
+	// keep on average after its first BodyIdle; slower, it is answered
+	// 408 request_timeout. Zero: 20 s and 4096.
+	BodyIdle    time.Duration
+	BodyMinRate float64
 }
 
 // API serves the HTTP endpoints.
@@ -50,6 +56,7 @@ type API struct {
 	cfg     Config
 	metrics *metrics
 	ready   func() bool
+	pace    bodyPace // how JSON bodies must arrive
 	// pulls bounds the pull pages built at once: each holds a page of
 	// records and its JSON, so hundreds at once cost memory and time for
 	// nothing. pushes bounds the push bodies read and decoded at once (the
@@ -69,7 +76,14 @@ func New(syncer *server.Syncer, au *auth.Service, st server.Store, log *slog.Log
 	// Pages read ahead are gzipped ahead too.
 	syncer.EncodePage = encodePage
 	gm := newGateMetrics(reg)
+	if cfg.BodyIdle <= 0 {
+		cfg.BodyIdle = defaultBodyIdle
+	}
+	if cfg.BodyMinRate <= 0 {
+		cfg.BodyMinRate = defaultBodyMinRate
+	}
 	a := &API{syncer: syncer, auth: au, store: st, log: log, cfg: cfg, metrics: newMetrics(reg), ready: ready,
+		pace:   bodyPace{idle: cfg.BodyIdle, rate: cfg.BodyMinRate},
 		pulls:  newGate("pull", cfg.Pull, GateConfig{Wait: defaultPullWait}, gm),
 		pushes: newGate("push", cfg.Push, GateConfig{Limit: minPushLimit, Wait: defaultPushWait, PerDevice: defaultPushDevice, PerUser: userLeavesTwo}, gm)}
 	e := echo.New()
@@ -162,7 +176,7 @@ func (a *API) readyz(c echo.Context) error {
 
 func (a *API) login(c echo.Context) error {
 	var req syncproto.LoginRequest
-	if err := decodeJSON(c, &req); err != nil {
+	if err := a.decodeJSON(c, &req); err != nil {
 		return err
 	}
 	resp, err := a.auth.Login(c.Request().Context(), &req, c.RealIP())
@@ -175,7 +189,7 @@ func (a *API) login(c echo.Context) error {
 
 func (a *API) refresh(c echo.Context) error {
 	var req syncproto.RefreshRequest
-	if err := decodeJSON(c, &req); err != nil {
+	if err := a.decodeJSON(c, &req); err != nil {
 		return err
 	}
 	resp, err := a.auth.Refresh(c.Request().Context(), req.RefreshToken, c.RealIP())
@@ -246,7 +260,7 @@ func (a *API) pull(c echo.Context) error {
 
 func (a *API) push(c echo.Context) error {
 	var req syncproto.PushRequest
-	if err := decodeJSON(c, &req); err != nil {
+	if err := a.decodeJSON(c, &req); err != nil {
 		return err
 	}
 	resp, err := a.syncer.Push(c.Request().Context(), principalOf(c), &req)
@@ -269,7 +283,7 @@ type ReviewRequest struct {
 
 func (a *API) review(c echo.Context) error {
 	var req ReviewRequest
-	if err := decodeJSON(c, &req); err != nil {
+	if err := a.decodeJSON(c, &req); err != nil {
 		return err
 	}
 	ch, err := a.syncer.Review(c.Request().Context(), principalOf(c), c.Param("id"), req.Decision, req.Comment)
@@ -335,7 +349,7 @@ func (a *API) revokeDevice(c echo.Context) error {
 // (signed-captures.md).
 func (a *API) captureKey(c echo.Context) error {
 	var req syncproto.CaptureKeyRequest
-	if err := decodeJSON(c, &req); err != nil {
+	if err := a.decodeJSON(c, &req); err != nil {
 		return err
 	}
 	k, err := server.RegisterCaptureKey(c.Request().Context(), a.store, principalOf(c), req.PublicKey, time.Now())

@@ -27,7 +27,7 @@ import (
 // must be JSON, unknown fields and wrong types are refused with the field
 // named, trailing data is refused, and the body limit (set by bodyLimit)
 // gives body_too_large.
-func decodeJSON(c echo.Context, v any) error {
+func (a *API) decodeJSON(c echo.Context, v any) error {
 	mt, _, _ := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
 	if mt != echo.MIMEApplicationJSON {
 		return server.Errorf(syncproto.CodeUnsupportedMediaType, "请求体应为 application/json")
@@ -38,14 +38,14 @@ func decodeJSON(c echo.Context, v any) error {
 		c.Response().Header().Set("Accept-Encoding", "identity")
 		return server.Errorf(syncproto.CodeUnsupportedMediaType, "请求体不能压缩（Content-Encoding），请直接发送 JSON")
 	}
-	body, err := readBody(c.Request(), c.Response())
+	body, err := a.pace.readBody(c.Request(), c.Response())
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe):
 		return server.Errorf(syncproto.CodeBodyTooLarge, "请求体超过 %d 字节", mbe.Limit)
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return &server.Error{Code: syncproto.CodeRequestTimeout,
-			Message: fmt.Sprintf("请求体接收过慢（%s 内没有收到数据，或平均每秒不足 %.0f KB），请在网络恢复后重新发送", bodyIdle, bodyMinRate/1024), Err: err}
+			Message: fmt.Sprintf("请求体接收过慢（%s 内没有收到数据，或平均每秒不足 %.0f KB），请在网络恢复后重新发送", a.pace.idle, a.pace.rate/1024), Err: err}
 	case err != nil:
 		return &server.Error{Code: syncproto.CodeBadRequest, Message: "请求体读取失败", Err: err}
 	case len(bytes.TrimSpace(body)) == 0:
@@ -88,31 +88,35 @@ func decodeJSON(c echo.Context, v any) error {
 	return &server.Error{Code: syncproto.CodeBadRequest, Message: "请求体无法解析", Err: err}
 }
 
-// bodyIdle is the longest a request body may go without a byte arriving,
-// and bodyMinRate the least rate (bytes a second) at which it must arrive
-// on average once bodyIdle has passed. A push holds an admission turn
-// while its body arrives (admit.go): a phone that lost its signal
-// half-way, or a client that stops (or sends a byte now and then) on
-// purpose, would otherwise hold it until the connection dies, and a few
-// of them every turn. 4 KB/s is a poor 2G link. Tests change them.
-var (
-	bodyIdle    = 20 * time.Second
-	bodyMinRate = 4096.0
+// Default body pace (Config.BodyIdle, Config.BodyMinRate). A push holds
+// an admission turn while its body arrives (admit.go): a phone that lost
+// its signal half-way, or a client that stops (or sends a byte now and
+// then) on purpose, would otherwise hold it until the connection dies,
+// and a few of them every turn. 4 KB/s is a poor 2G link.
+const (
+	defaultBodyIdle    = 20 * time.Second
+	defaultBodyMinRate = 4096.0
 )
 
+// bodyPace is how a request body must arrive: idle is the longest it may
+// go without a byte, and rate the least rate (bytes a second) it must
+// keep on average once idle has passed.
+type bodyPace struct {
+	idle time.Duration
+	rate float64
+}
+
 // readBody reads a request body whole, in one allocation when its length
-// is declared (the body limit has already refused one too long). Each
-// read must bring a byte within bodyIdle, and the body at least
-// bodyMinRate on average after its first bodyIdle (w's connection's read
-// deadline, moved on as bytes come), else it fails with
-// os.ErrDeadlineExceeded.
-func readBody(r *http.Request, w http.ResponseWriter) ([]byte, error) {
+// is declared (the body limit has already refused one too long), at the
+// pace p sets (w's connection's read deadline, moved on as bytes come),
+// else it fails with os.ErrDeadlineExceeded.
+func (p bodyPace) readBody(r *http.Request, w http.ResponseWriter) ([]byte, error) {
 	rc := http.NewResponseController(w)
 	body := io.Reader(r.Body)
 	start := time.Now()
-	idle := rc.SetReadDeadline(start.Add(bodyIdle)) == nil
+	idle := rc.SetReadDeadline(start.Add(p.idle)) == nil
 	if idle {
-		body = &idleReader{r: r.Body, rc: rc, start: start}
+		body = &idleReader{r: r.Body, rc: rc, start: start, pace: p}
 	}
 	var b []byte
 	var err error
@@ -136,22 +140,23 @@ func readBody(r *http.Request, w http.ResponseWriter) ([]byte, error) {
 }
 
 // idleReader moves its connection's read deadline on after every read
-// that brought bytes: to bodyIdle later, or sooner, to when the bytes
-// read so far fall below bodyMinRate since start (past it, the next read
+// that brought bytes: to pace.idle later, or sooner, to when the bytes
+// read so far fall below pace.rate since start (past it, the next read
 // fails at once).
 type idleReader struct {
 	r     io.Reader
 	rc    *http.ResponseController
 	start time.Time
 	read  int64
+	pace  bodyPace
 }
 
 func (ir *idleReader) Read(p []byte) (int, error) {
 	n, err := ir.r.Read(p)
 	if n > 0 && err == nil {
 		ir.read += int64(n)
-		due := ir.start.Add(bodyIdle + time.Duration(float64(ir.read)/bodyMinRate*float64(time.Second)))
-		next := time.Now().Add(bodyIdle)
+		due := ir.start.Add(ir.pace.idle + time.Duration(float64(ir.read)/ir.pace.rate*float64(time.Second)))
+		next := time.Now().Add(ir.pace.idle)
 		if due.Before(next) {
 			next = due
 		}

@@ -1,7 +1,5 @@
 package api
 
-import "time"
-
 // SetGateHook makes the admission gates call h with their route ("pull",
 // "push") and each event of a request ("queued", "admitted", "left") until
 // restore is called. An "admitted" request stays inside the gate while h
@@ -13,12 +11,3 @@ func SetGateHook(h func(route, event string)) (restore func()) {
 
 // GzipWritersInUse is how many compressors responses hold now.
 func GzipWritersInUse() int64 { return gzipInUse.Load() }
-
-// SetBodyIdle sets how long a request body may go without a byte, and
-// the least rate it must then keep (bytes a second), until restore is
-// called.
-func SetBodyIdle(d time.Duration, minRate float64) (restore func()) {
-	oldIdle, oldRate := bodyIdle, bodyMinRate
-	bodyIdle, bodyMinRate = d, minRate
-	return func() { bodyIdle, bodyMinRate = oldIdle, oldRate }
-}

@@ -98,6 +98,13 @@ type Config struct {
 	// fields take its defaults). Beyond them a request is answered 503
 	// server_busy with Retry-After.
 	Pull, Push api.GateConfig
+	// BodyIdle is the longest a JSON request body (a push) may go without
+	// a byte arriving, and BodyMinRate the least rate in bytes a second it
+	// must keep on average after its first BodyIdle; a slower one is
+	// answered 408 request_timeout and its admission turn freed. Zero: 20 s
+	// and 4096 (a poor 2G link).
+	BodyIdle    time.Duration
+	BodyMinRate int
 	// AuditKey is the file of the Ed25519 key that signs the audit log's
 	// monthly seals (PEM, PKCS #8; made 0600 at first start if absent).
 	// "": audit-key.pem in the data directory. Servers sharing a
@@ -171,6 +178,9 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, getenv func(string) string) {
 		fs.IntVar(&g.cfg.Queue, g.name+"-queue", queue, g.plural+" waiting for a turn before 503 server_busy; 0: 64, -1: none (FIELDSYNC_"+up+"_QUEUE)")
 		fs.DurationVar(&g.cfg.Wait, g.name+"-wait", envDur(up+"_WAIT", g.cfg.Wait), "longest wait of a "+g.name+" for a turn before 503 server_busy; 0: the default (FIELDSYNC_"+up+"_WAIT)")
 	}
+	fs.DurationVar(&c.BodyIdle, "body-idle", envDur("BODY_IDLE", c.BodyIdle), "longest a request body may go without a byte before 408 request_timeout; 0: 20s (FIELDSYNC_BODY_IDLE)")
+	rate, _ := strconv.Atoi(env("BODY_MIN_RATE", strconv.Itoa(c.BodyMinRate)))
+	fs.IntVar(&c.BodyMinRate, "body-min-rate", rate, "least average rate of a request body after its first body-idle, bytes a second; 0: 4096 (FIELDSYNC_BODY_MIN_RATE)")
 	fs.StringVar(&c.AuditKey, "audit-key", env("AUDIT_KEY", c.AuditKey), "Ed25519 key signing the audit log's monthly seals; empty: audit-key.pem in the data directory (FIELDSYNC_AUDIT_KEY)")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", envDur("SHUTDOWN_GRACE", c.ShutdownGrace), "time for in-flight requests at shutdown (FIELDSYNC_SHUTDOWN_GRACE)")
 }
@@ -233,6 +243,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Pull.Limit < 0 || c.Push.Limit < 0 || c.Pull.Wait < 0 || c.Push.Wait < 0 {
 		errs = append(errs, errors.New("pull/push concurrency and wait must not be negative"))
+	}
+	if c.BodyIdle < 0 || (c.BodyIdle > 0 && c.BodyIdle < 100*time.Millisecond) || c.BodyMinRate < 0 {
+		errs = append(errs, errors.New("body-idle must be 0 or at least 100ms, and body-min-rate not negative"))
 	}
 	if c.AccessTTL < time.Minute {
 		errs = append(errs, errors.New("access-ttl must be at least 1m"))

@@ -62,6 +62,11 @@ export const PERMANENT_UPLOAD_CODES = new Set(['hash_mismatch', 'bad_image', 'bo
 
 /** How often a request refused with 503 server_busy is sent, in one sync. */
 const BUSY_ATTEMPTS = 5;
+/**
+ * Answers after which a request is sent again unchanged, in the same sync:
+ * the server did nothing with it (sync.md §11).
+ */
+const AGAIN_CODES = new Set(['server_busy', 'request_timeout']);
 
 const BATCH_MAX = 500;
 const PAGE_LIMIT = 500;
@@ -223,10 +228,12 @@ export class FieldsyncClient {
   /**
    * An api() call sent again, unchanged, while the server answers 503
    * server_busy (it is serving as many pushes or pulls as it takes and did
-   * nothing with this one): each time after Retry-After seconds, at least
-   * one, and up to a second of jitter. A push so sent keeps its batch_id, a
-   * pull its cursor. After BUSY_ATTEMPTS the error ends the sync, still
-   * temporary; the pending batch is sent again by the next sync.
+   * nothing with this one) or 408 request_timeout (the body arrived too
+   * slowly, and nothing of it was done): each time after Retry-After
+   * seconds, at least one, and up to a second of jitter. A push so sent
+   * keeps its batch_id, a pull its cursor. After BUSY_ATTEMPTS the error
+   * ends the sync, still temporary; the pending batch is sent again by the
+   * next sync.
    * @param {string} method
    * @param {string} path
    * @param {any} [body]
@@ -236,7 +243,7 @@ export class FieldsyncClient {
       try {
         return await this.api(method, path, body);
       } catch (err) {
-        if (!(err instanceof FieldsyncError) || err.code !== 'server_busy' || attempt >= BUSY_ATTEMPTS) throw err;
+        if (!(err instanceof FieldsyncError) || !AGAIN_CODES.has(err.code) || attempt >= BUSY_ATTEMPTS) throw err;
         const secs = Math.max(1, Number(err.details?.retryAfter) || 1);
         await this.sleepFn(secs * 1000 + Math.floor(Math.random() * 1000));
       }

@@ -15,6 +15,7 @@ export const MESSAGES = {
   unknown_field: '包含系统不认识的字段（应用程序错误），请联系技术支持',
   missing_field: '缺少必填字段，请补全后再保存',
   body_too_large: '一次上传的数据太大',
+  request_timeout: '网络太慢，本次上传中断，数据已保存在手机上，稍后会自动重试',
   unauthorized: '请先登录',
   token_invalid: '登录已失效，请重新登录；未上传的数据不会丢失',
   token_expired: '登录已过期，请重新登录',

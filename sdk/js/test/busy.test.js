@@ -103,3 +103,57 @@ test('a push refused with 503 server_busy waits Retry-After and is sent again wi
   assert.equal((await other.get('inspection', insp))?.fields.summary, '服务器繁忙时保存');
   assert.equal(phone.status().pendingChanges, 0);
 });
+
+test('a push whose body arrived too slowly (408 request_timeout) is sent again with its batch_id', async () => {
+  const srv = await startServer({ dataDir: tempDir('data'), args: ['--body-idle', '300ms'] });
+  cleanups.push(() => srv.kill());
+  const rec = recorder();
+  /** @type {string[]} */
+  const batches = [];
+  let stall = false;
+  /** @type {typeof fetch} */
+  const stalling = async (input, init) => {
+    if (String(input).endsWith('/api/v1/sync/push') && typeof init?.body === 'string') {
+      batches.push(JSON.parse(init.body).batch_id);
+      if (stall) {
+        // The phone's link stops half-way through the body: the server
+        // gives up on it after --body-idle, not after the OS's timeout.
+        stall = false;
+        const bytes = new TextEncoder().encode(init.body);
+        const body = new ReadableStream({
+          start(ctl) {
+            ctl.enqueue(bytes.subarray(0, bytes.length >> 1));
+          },
+        });
+        return rec.fetch(input, /** @type {any} */ ({ ...init, body, duplex: 'half' }));
+      }
+    }
+    return rec.fetch(input, init);
+  };
+  /** @type {number[]} */
+  const waits = [];
+  const phone = await device(srv.url, { fetch: stalling, sleep: async (ms) => void waits.push(ms) });
+  await syncOK(phone);
+  const insp = uuidv7();
+  await phone.save('inspection', insp, { site_id: await demoSite(phone), template_id: 'coal_yard', template_version: 1, status: 'draft', summary: '信号中断后重发' });
+
+  stall = true;
+  const r = await syncOK(phone);
+  assert.equal(r.pushed, 1);
+  const pushes = rec.log.filter((e) => e.path === '/api/v1/sync/push');
+  assert.deepEqual(
+    pushes.slice(-2).map((e) => [e.status, e.code]),
+    [
+      [408, 'request_timeout'],
+      [200, ''],
+    ],
+  );
+  assert.equal(batches.at(-1), batches.at(-2), 'the same batch, sent again');
+  assert.equal(waits.length, 1);
+  assert.ok(waits[0] >= 1000, `waited ${waits[0]} ms`);
+
+  const other = await device(srv.url, { user: 'inspector2' });
+  await syncOK(other);
+  assert.equal((await other.get('inspection', insp))?.fields.summary, '信号中断后重发');
+  assert.equal(phone.status().pendingChanges, 0);
+});
