@@ -1,6 +1,8 @@
 package console
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -107,10 +109,82 @@ func parseJSONNumber(raw []byte, out *float64) bool {
 	return true
 }
 
-// siteFields are a site form's values, as typed.
+// siteFields are a site form's values, as typed. Orig is, in a
+// correction's form, the JSON of the values the form was opened with
+// (siteFields without ID, County and Orig): saving writes only what the
+// office changed from them.
 type siteFields struct {
 	ID, County, Kind, Name, Address, Lon, Lat, CRS, Radius string
 	Active                                                 bool
+	Orig                                                   string `json:"-"`
+}
+
+// siteFieldsOf is a stored site's form values, Orig set to them.
+func siteFieldsOf(r *server.StoredRecord) siteFields {
+	f := siteFields{ID: r.ID, County: r.County, Kind: r.Text("kind"), Name: r.Text("name"), Address: r.Text("address"),
+		Lon: string(r.Value("lon")), Lat: string(r.Value("lat")), CRS: server.SiteCRS(r), Active: string(r.Value("active")) != "false"}
+	var radius float64
+	if parseJSONNumber(r.Value("radius_m"), &radius) {
+		f.Radius = strconv.FormatFloat(radius, 'f', -1, 64)
+	}
+	o := f
+	o.ID, o.County = "", ""
+	b, _ := json.Marshal(o)
+	f.Orig = string(b)
+	return f
+}
+
+// siteParts are the parts of a site an office corrects, each with the
+// fields Upsert writes for it and how it is shown in a message.
+var siteParts = []struct {
+	label  string
+	fields []string
+	value  func(f siteFields) string
+}{
+	{"名称", []string{"name"}, func(f siteFields) string { return f.Name }},
+	{"类型", []string{"kind"}, func(f siteFields) string { return siteKindName(f.Kind) }},
+	{"地址", []string{"address"}, func(f siteFields) string { return f.Address }},
+	{"位置", []string{"lon", "lat", "crs"}, func(f siteFields) string { return f.Lon + ", " + f.Lat + " " + f.CRS }},
+	{"范围半径", []string{"radius_m"}, func(f siteFields) string { return f.Radius }},
+	{"启用", []string{"active"}, func(f siteFields) string { return map[bool]string{true: "启用", false: "停用"}[f.Active] }},
+}
+
+// errSiteChanged is a correction saved over changes made to the same
+// parts of the site since its form was opened.
+type errSiteChanged struct {
+	parts   []string
+	current siteFields
+}
+
+func (e *errSiteChanged) Error() string { return "site changed since its form was opened" }
+
+// correction keeps of values (a site's form, checked) the parts the office
+// changed from the form's original values (f.Orig), so that a change
+// someone made meanwhile to another part (a phone renaming the site) is
+// not written over. A part both changed, differently, is not settled for
+// the office: errSiteChanged, with the site as it is now.
+func correction(r *server.StoredRecord, f siteFields, values map[string]any) error {
+	cur := siteFieldsOf(r)
+	var orig siteFields
+	if f.Orig == "" || json.Unmarshal([]byte(f.Orig), &orig) != nil {
+		return &errSiteChanged{current: cur}
+	}
+	var parts []string
+	for _, p := range siteParts {
+		if p.value(f) == p.value(orig) {
+			for _, name := range p.fields {
+				delete(values, name)
+			}
+			continue
+		}
+		if p.value(cur) != p.value(orig) && p.value(cur) != p.value(f) {
+			parts = append(parts, fmt.Sprintf("%s（现为「%s」）", p.label, p.value(cur)))
+		}
+	}
+	if len(parts) > 0 {
+		return &errSiteChanged{parts: parts, current: cur}
+	}
+	return nil
 }
 
 var crsOptions = []struct{ Value, Label string }{
@@ -135,12 +209,7 @@ func (c *Console) siteForm(ec echo.Context) error {
 		if !p.CanSee(r.County) {
 			return server.Errorf(syncproto.CodeOutOfScope, "无权维护区县 %s 的点位", c.countyName(r.County))
 		}
-		f = siteFields{ID: r.ID, County: r.County, Kind: r.Text("kind"), Name: r.Text("name"), Address: r.Text("address"),
-			Lon: string(r.Value("lon")), Lat: string(r.Value("lat")), CRS: server.SiteCRS(r), Active: string(r.Value("active")) != "false"}
-		var radius float64
-		if parseJSONNumber(r.Value("radius_m"), &radius) {
-			f.Radius = strconv.FormatFloat(radius, 'f', -1, 64)
-		}
+		f = siteFieldsOf(r)
 	}
 	return c.showSiteForm(ec, http.StatusOK, f, "")
 }
@@ -162,7 +231,7 @@ func (c *Console) saveSite(ec echo.Context) error {
 	f := siteFields{ID: ec.Param("id"), County: ec.FormValue("county"), Kind: ec.FormValue("kind"),
 		Name: strings.TrimSpace(ec.FormValue("name")), Address: strings.TrimSpace(ec.FormValue("address")),
 		Lon: strings.TrimSpace(ec.FormValue("lon")), Lat: strings.TrimSpace(ec.FormValue("lat")), CRS: ec.FormValue("crs"),
-		Radius: strings.TrimSpace(ec.FormValue("radius_m")), Active: ec.FormValue("active") == "1"}
+		Radius: strings.TrimSpace(ec.FormValue("radius_m")), Active: ec.FormValue("active") == "1", Orig: ec.FormValue("orig")}
 	created := f.ID == ""
 	if !created {
 		r, err := c.d.Store.Get(ctx, syncproto.EntitySite, f.ID)
@@ -211,8 +280,31 @@ func (c *Console) saveSite(ec echo.Context) error {
 		values["county"] = f.County
 	}
 	err := c.d.Syncer.Store.Update(ctx, func(tx server.WriteTx) error {
+		if !created {
+			r, err := tx.Get(ctx, server.EntityByName(syncproto.EntitySite), f.ID)
+			if err != nil {
+				return err
+			}
+			if r == nil || r.State.IsDeleted() {
+				return server.Errorf(syncproto.CodeNotFound, "点位不存在")
+			}
+			if err := correction(r, f, values); err != nil {
+				return err
+			}
+		}
 		return c.d.Syncer.Upsert(ctx, tx, syncproto.EntitySite, f.ID, f.County, values)
 	})
+	var changed *errSiteChanged
+	if errors.As(err, &changed) {
+		// Saving the form again writes the office's values over the
+		// current ones: it now stands on them.
+		f.Orig = changed.current.Orig
+		if len(changed.parts) == 0 {
+			return c.showSiteForm(ec, http.StatusConflict, changed.current, "表单已过期，已显示此点位的当前内容，请核对后重新保存")
+		}
+		return c.showSiteForm(ec, http.StatusConflict, f, "您编辑期间，此点位的"+strings.Join(changed.parts, "、")+
+			"已被修改（巡查员手机或其他人员）。再次保存将以您填写的内容为准")
+	}
 	if code := server.ErrorCode(err); err != nil && code != syncproto.CodeInternal {
 		return bad(server.ErrorMessage(err))
 	} else if err != nil {

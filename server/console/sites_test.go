@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -67,7 +68,8 @@ func TestSites(t *testing.T) {
 		t.Errorf("the phone did not pull the new site: %+v", changes)
 	}
 	// Correct it; the phone pulls the correction.
-	st, page = county.post("/console/sites/"+id[1], url.Values{"csrf": {token}, "name": {"忻府区奇村搅拌站"}, "kind": {"factory"},
+	_, edit := county.get("/console/sites/" + id[1])
+	st, page = county.post("/console/sites/"+id[1], url.Values{"csrf": {token}, "orig": {origOf(t, edit)}, "name": {"忻府区奇村搅拌站"}, "kind": {"factory"},
 		"address": {"忻府区奇村镇"}, "lon": {"112.71"}, "lat": {"38.45"}, "crs": {"wgs84"}, "radius_m": {"300"}})
 	if st != http.StatusOK || !strings.Contains(page, "忻府区奇村搅拌站") || !strings.Contains(page, "停用") {
 		t.Fatalf("correct site: %d\n%s", st, page)
@@ -110,6 +112,98 @@ func TestSites(t *testing.T) {
 	// The city sees 定襄县's site.
 	if _, page := loggedIn(t, srv, apptest.CityOffice).get("/console/sites?county=" + apptest.Dingxiang); !strings.Contains(page, `data-id="`+dx+`"`) {
 		t.Error("the city does not see 定襄县's site")
+	}
+}
+
+var origRE = regexp.MustCompile(`name="orig" value="([^"]*)"`)
+
+// origOf is the original values a site's form page carries.
+func origOf(t *testing.T, page string) string {
+	t.Helper()
+	m := origRE.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no orig in the site form:\n%s", page)
+	}
+	return html.UnescapeString(m[1])
+}
+
+// TestSiteCorrectionKeepsLaterChanges: an office corrects a site whose
+// form it opened before a phone renamed the site. What the office did not
+// change keeps the phone's value; a part both changed is not settled for
+// the office: the form comes back (409) naming it, with the current value,
+// and saving again writes the office's. A form without its original
+// values comes back with the current ones.
+func TestSiteCorrectionKeepsLaterChanges(t *testing.T) {
+	srv := apptest.Start(t)
+	county := loggedIn(t, srv, apptest.CountyOffice)
+	site := apptest.DemoSite(t, apptest.Xinfu)
+	phone := srv.Login(apptest.Inspector)
+	rename := func(name string) {
+		t.Helper()
+		resp := apptest.Push(t, phone, apptest.Mut(phone, syncproto.EntitySite, site, apptest.Fields("name", name)))
+		if resp.Results[0].Status != syncproto.StatusApplied {
+			t.Fatalf("phone renames the site: %+v", resp.Results[0])
+		}
+	}
+	stored := func(field string) string {
+		t.Helper()
+		r, err := srv.App.DB.Get(t.Context(), syncproto.EntitySite, site)
+		if err != nil || r == nil {
+			t.Fatal(err)
+		}
+		return r.Text(field)
+	}
+	fields := regexp.MustCompile(`name="(name|address|lon|lat|radius_m)" value="([^"]*)"`)
+	selected := regexp.MustCompile(`<select name="(kind|crs)">(?:<option value="[^"]*">[^<]*</option>)*<option value="([^"]*)" selected>`)
+	formOf := func(page string) url.Values {
+		t.Helper()
+		v := url.Values{"csrf": {csrf(t, page)}, "orig": {origOf(t, page)}}
+		for _, m := range fields.FindAllStringSubmatch(page, -1) {
+			v.Set(m[1], html.UnescapeString(m[2]))
+		}
+		for _, m := range selected.FindAllStringSubmatch(page, -1) {
+			v.Set(m[1], m[2])
+		}
+		if strings.Contains(page, `name="active" value="1" checked`) {
+			v.Set("active", "1")
+		}
+		return v
+	}
+
+	// The office opens the form; the phone renames the site; the office
+	// corrects the address only.
+	_, page := county.get("/console/sites/" + site)
+	form := formOf(page)
+	rename("手机更正的名称")
+	form.Set("address", "办公室更正的地址")
+	if st, page := county.post("/console/sites/"+site, form); st != http.StatusOK {
+		t.Fatalf("office corrects the address: %d\n%s", st, page)
+	}
+	if len(form["kind"]) == 0 || len(form["crs"]) == 0 {
+		t.Fatalf("the form's selects not read: %v", form)
+	}
+	if stored("name") != "手机更正的名称" || stored("address") != "办公室更正的地址" {
+		t.Errorf("after the correction: name %q, address %q; want the phone's name and the office's address", stored("name"), stored("address"))
+	}
+
+	// Both rename it: the office is shown the phone's name and decides.
+	_, page = county.get("/console/sites/" + site)
+	form = formOf(page)
+	rename("手机第二次改名")
+	form.Set("name", "办公室定的名称")
+	st, page := county.post("/console/sites/"+site, form)
+	if st != http.StatusConflict || !strings.Contains(page, "名称（现为「手机第二次改名」）") || stored("name") != "手机第二次改名" {
+		t.Fatalf("both renamed: %d, name %q\n%s", st, stored("name"), page)
+	}
+	if st, page := county.post("/console/sites/"+site, formOf(page)); st != http.StatusOK || stored("name") != "办公室定的名称" {
+		t.Errorf("saving again: %d, name %q\n%s", st, stored("name"), page)
+	}
+
+	// A form without its original values is answered with the current ones.
+	form.Del("orig")
+	form.Set("name", "无原值的表单")
+	if st, page := county.post("/console/sites/"+site, form); st != http.StatusConflict || !strings.Contains(page, "表单已过期") || stored("name") != "办公室定的名称" {
+		t.Errorf("a form without orig: %d, name %q", st, stored("name"))
 	}
 }
 
