@@ -162,9 +162,7 @@ func (db *DB) findSQL(e *server.Entity, field string) string {
 
 func (t *writeTx) AddConflicts(ctx context.Context, cs []server.Conflict) error {
 	for _, c := range cs {
-		if _, err := exec(ctx, t.tx, `INSERT INTO conflicts (entity, record_id, county, field, value, hlc, winner_hlc, reason, device_id, user_id, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.Entity, c.RecordID, c.County, c.Field, string(c.Value), c.HLC, c.WinnerHLC,
-			c.Reason, c.DeviceID, c.UserID, c.At.UnixMilli()); err != nil {
+		if _, err := exec(ctx, t.tx, sqlstore.InsertConflict, sqlstore.ConflictArgs(c)...); err != nil {
 			return fmt.Errorf("add conflict: %w", err)
 		}
 	}

@@ -290,14 +290,12 @@ func rowContext(ctx context.Context) context.Context {
 
 func (t *writeTx) AddConflicts(ctx context.Context, cs []server.Conflict) error {
 	ctx = rowContext(ctx)
-	st, err := t.stmt(ctx, `INSERT INTO conflicts (entity, record_id, county, field, value, hlc, winner_hlc, reason, device_id, user_id, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	st, err := t.stmt(ctx, sqlstore.InsertConflict)
 	if err != nil {
 		return err
 	}
 	for _, c := range cs {
-		if _, err := st.ExecContext(ctx, c.Entity, c.RecordID, c.County, c.Field, string(c.Value), c.HLC, c.WinnerHLC,
-			c.Reason, c.DeviceID, c.UserID, c.At.UnixMilli()); err != nil {
+		if _, err := st.ExecContext(ctx, sqlstore.ConflictArgs(c)...); err != nil {
 			return fmt.Errorf("add conflict: %w", err)
 		}
 	}

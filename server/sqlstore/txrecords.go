@@ -247,3 +247,18 @@ func (e *Encoding) finish() {
 		}
 	}
 }
+
+// InsertConflict adds a lost value to the conflict log, unless the log
+// already holds the same value of the same field with the same HLC (a
+// mutation sent again under a new batch id loses again the same way:
+// one loss, one entry). Its arguments are ConflictArgs.
+const InsertConflict = `INSERT INTO conflicts (entity, record_id, county, field, value, hlc, winner_hlc, reason, device_id, user_id, created_at)
+	SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+	WHERE NOT EXISTS (SELECT 1 FROM conflicts WHERE entity = ? AND record_id = ? AND field = ? AND hlc = ? AND value = ?)`
+
+// ConflictArgs are InsertConflict's arguments for c.
+func ConflictArgs(c server.Conflict) []any {
+	v := string(c.Value)
+	return []any{c.Entity, c.RecordID, c.County, c.Field, v, c.HLC, c.WinnerHLC, c.Reason, c.DeviceID, c.UserID, c.At.UnixMilli(),
+		c.Entity, c.RecordID, c.Field, c.HLC, v}
+}

@@ -230,6 +230,26 @@ func testOlderConflict(t *testing.T, open Opener) {
 	if cs, err := e.st.Conflicts(e.ctx, server.Scope{All: true}, "", "", 1); err != nil || len(cs) != 1 || string(cs[0].Value) != `"a0"` {
 		t.Errorf("conflicts limit 1: %+v %v", cs, err)
 	}
+	// a sends both its writes again under new batch ids (sync.md §5.2):
+	// they lose again, and the log keeps one entry per loss.
+	for range 2 {
+		for _, m := range []syncproto.Mutation{
+			a.mutAt(a.hlcAt(1000), syncproto.EntitySite, site, map[string]any{"note": "a1"}),
+			a.mutAt(a.hlcAt(1500), syncproto.EntitySite, site, map[string]any{"note": "a0"}),
+		} {
+			if r := a.push(m).Results[0]; r.Status != syncproto.StatusStale {
+				t.Errorf("write sent again: %+v, want stale", r)
+			}
+		}
+	}
+	if cs, err := e.st.Conflicts(e.ctx, server.Scope{All: true}, syncproto.EntitySite, site, 10); err != nil || len(cs) != 2 {
+		t.Errorf("conflicts after the writes were sent again: %d %v, want the 2 losses", len(cs), err)
+	}
+	// The same value lost at another HLC is another loss.
+	a.push(a.mutAt(a.hlcAt(1700), syncproto.EntitySite, site, map[string]any{"note": "a0"}))
+	if cs, err := e.st.Conflicts(e.ctx, server.Scope{All: true}, syncproto.EntitySite, site, 10); err != nil || len(cs) != 3 {
+		t.Errorf("conflicts after another loss of the same value: %d %v, want 3", len(cs), err)
+	}
 }
 
 func checkConflict(t *testing.T, got, want server.Conflict) {
