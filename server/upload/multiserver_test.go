@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -285,4 +286,36 @@ func TestResumeOnOtherServerInterrupts(t *testing.T) {
 		t.Fatal("stored bytes differ from the uploaded ones")
 	}
 	t.Logf("A had stored %d of 1200 bytes when B took over", offset)
+}
+
+// TestUploadQuotaAcrossServers: one device's creations sent at once to two
+// servers are counted against its quota as if sent one after another
+// (the lock of its creations is shared): no more succeed than fit.
+func TestUploadQuotaAcrossServers(t *testing.T) {
+	_, a, b, _ := twoServers(t) // a quota of 10 MiB
+	const size, tries = 4 << 20, 8
+	sum := apptest.SHA256([]byte("declared only"))
+	status := make([]int, tries)
+	var wg sync.WaitGroup
+	for i := range status {
+		srv := []*httptest.Server{a, b}[i%2]
+		wg.Go(func() {
+			resp, _ := createUpload(t, srv, size, sum)
+			status[i] = resp.StatusCode
+		})
+	}
+	wg.Wait()
+	created := 0
+	for _, st := range status {
+		switch st {
+		case http.StatusCreated:
+			created++
+		case http.StatusInsufficientStorage:
+		default:
+			t.Errorf("creation answered %d", st)
+		}
+	}
+	if created != 2 {
+		t.Errorf("%d of %d creations at once on two servers succeeded, want 2 (statuses %v)", created, tries, status)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -242,6 +243,37 @@ func TestUploadQuota(t *testing.T) {
 	a.record(t, earlyID, early) // the early bytes now belong to their record
 	if r := a.tus.Create(newID(), sum, "image/jpeg", 2000); r.Status != http.StatusCreated {
 		t.Fatalf("after pushing the record: %d %+v, want 201", r.Status, r.Err)
+	}
+}
+
+// TestUploadQuotaAtOnce: creations of one device sent at once are counted
+// against its quota as if sent one after another: no more succeed than
+// fit.
+func TestUploadQuotaAtOnce(t *testing.T) {
+	const quota, size, tries = 1 << 20, 430 << 10, 6
+	srv := apptest.Start(t, func(c *app.Config) { c.MaxUploadBytes, c.UploadQuota = quota, quota })
+	a := newPhone(t, srv, apptest.Inspector, apptest.Xinfu)
+	sum := apptest.SHA256([]byte("declared only"))
+	for round := range 3 {
+		status := make([]int, tries)
+		var wg sync.WaitGroup
+		for i := range status {
+			wg.Go(func() { status[i] = a.tus.Create(newID(), sum, "image/jpeg", size).Status })
+		}
+		wg.Wait()
+		created := 0
+		for _, st := range status {
+			switch st {
+			case http.StatusCreated:
+				created++
+			case http.StatusInsufficientStorage:
+			default:
+				t.Errorf("round %d: creation answered %d", round, st)
+			}
+		}
+		if want := map[int]int{0: quota / size}[round]; created != want {
+			t.Errorf("round %d: %d of %d creations at once succeeded, want %d (statuses %v)", round, created, tries, want, status)
+		}
 	}
 }
 

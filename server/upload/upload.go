@@ -56,6 +56,7 @@ type Service struct {
 	s3     *s3Parts // set when partial uploads are kept in S3
 	syncer *server.Syncer
 	log    *slog.Logger
+	locker handler.Locker // one request at a time per upload (and per device's creations)
 	// Stored is called with the ids of photo records whose bytes have just
 	// been stored and verified for them (for processing).
 	Stored func(ids []string)
@@ -126,11 +127,11 @@ func New(dir string, maxSize int64, forwarded bool, syncer *server.Syncer, log *
 	// One request at a time per upload: a phone that resumes while its
 	// previous PATCH still hangs on the server interrupts that PATCH
 	// instead of appending beside it (the stores do no locking).
-	if o.locker != nil {
-		composer.UseLocker(o.locker)
-	} else {
-		memorylocker.New().UseIn(composer)
+	s.locker = o.locker
+	if s.locker == nil {
+		s.locker = memorylocker.New()
 	}
+	composer.UseLocker(s.locker)
 	tus, err := handler.NewUnroutedHandler(handler.Config{
 		BasePath:                  BasePath,
 		StoreComposer:             composer,
@@ -154,10 +155,48 @@ func New(dir string, maxSize int64, forwarded bool, syncer *server.Syncer, log *
 
 // Handlers for each tus request, with the protocol's header checks and
 // errors rewritten as fieldsync's JSON errors.
-func (s *Service) Post() http.Handler   { return s.wrap(s.tus.PostFile) }
+func (s *Service) Post() http.Handler   { return s.wrap(s.oneCreationPerDevice(s.tus.PostFile)) }
 func (s *Service) Head() http.Handler   { return s.wrap(s.ownOnly(s.tus.HeadFile)) }
 func (s *Service) Patch() http.Handler  { return s.wrap(s.ownOnly(s.tus.PatchFile)) }
 func (s *Service) Delete() http.Handler { return s.wrap(s.ownOnly(s.tus.DelFile)) }
+
+// createWait is how long an upload's creation waits for the device's
+// other creations (oneCreationPerDevice).
+const createWait = 20 * time.Second
+
+// oneCreationPerDevice makes a device's upload creations one at a time,
+// on every server (the uploads' lock, under a name of the device's), when
+// the device has a quota: the check of its quota counts the uploads it
+// has begun, and two creations at once would each count without the
+// other.
+func (s *Service) oneCreationPerDevice(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p := server.PrincipalFrom(r.Context())
+		if p == nil || s.syncer.UploadQuota <= 0 {
+			h(w, r)
+			return
+		}
+		l, err := s.locker.NewLock("device-creations/" + p.DeviceID)
+		if err == nil {
+			ctx, cancel := context.WithTimeout(r.Context(), createWait)
+			err = l.Lock(ctx, func() {})
+			cancel()
+		}
+		if err != nil {
+			if !errors.Is(err, handler.ErrLockTimeout) {
+				s.log.Error("lock upload creations", "device", p.DeviceID, "err", err)
+			}
+			http.Error(w, "ERR_LOCK_TIMEOUT: another upload of this device is being created", http.StatusInternalServerError)
+			return
+		}
+		defer func() {
+			if err := l.Unlock(); err != nil {
+				s.log.Warn("unlock upload creations", "device", p.DeviceID, "err", err)
+			}
+		}()
+		h(w, r)
+	}
+}
 
 // ownOnly lets only the user who created an upload see, continue or end
 // it; to anyone else it does not exist. Nor does an id of a form no
