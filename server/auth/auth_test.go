@@ -73,6 +73,10 @@ func TestSigningKeysShared(t *testing.T) {
 	accepts(b, old)
 	accepts(a, issue(b))
 
+	b.ReloadKeys()
+	if _, err := b.ParseAccess(ctx, old); err != nil { // b reads the keys
+		t.Fatal(err)
+	}
 	rotated, err := RotateSigningKey(ctx, db, now)
 	if err != nil {
 		t.Fatal(err)
@@ -82,12 +86,13 @@ func TestSigningKeysShared(t *testing.T) {
 	if kidOf(t, fresh) != rotated.ID {
 		t.Fatalf("after rotation the token's kid is %q, want %q", kidOf(t, fresh), rotated.ID)
 	}
-	// b still has the old keys cached; the new kid makes it read them
-	// again (once its keys are older than keyRetry).
-	b.keys.mu.Lock()
-	b.keys.loaded = b.keys.loaded.Add(-keyRetry)
-	b.keys.mu.Unlock()
+	// b read the keys just before the rotation; the new kid makes it read
+	// them again, once keyRetry has passed since.
+	start := time.Now()
 	accepts(b, fresh)
+	if d := time.Since(start); d > keyRetry+time.Second {
+		t.Errorf("b took %v to find the new key", d)
+	}
 	accepts(a, old)
 	accepts(b, old)
 	if kidOf(t, issue(b)) != rotated.ID {

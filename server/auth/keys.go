@@ -21,9 +21,10 @@ const LegacyKeyID = "legacy"
 
 // keyTTL is how long the keys read from the store are used before they are
 // read again (so a rotation or a removal made elsewhere takes effect
-// within it); keyRetry is how often at most a token naming an unknown kid
-// makes them be read again (so a key another server just added is found,
-// and forged kids cannot make every request query the store).
+// within it); keyRetry is how often at most tokens naming an unknown kid
+// make them be read again (so a key another server just added is found,
+// and forged kids cannot make every request query the store): such a
+// token waits for it (verifying).
 const (
 	keyTTL   = 30 * time.Second
 	keyRetry = time.Second
@@ -72,10 +73,14 @@ func (r *keyring) signing(ctx context.Context) (server.SigningKey, error) {
 
 // verifying returns the secrets a token naming kid may be signed with: the
 // key kid, or every key for a token without a kid (issued before keys had
-// ids, so signed with the imported legacy key). An unknown kid makes the
-// keys be read again, at most once per keyRetry; ok is false if it is
-// still unknown.
+// ids, so signed with the imported legacy key). An unknown kid is looked
+// for in keys read after the token arrived (another server may have just
+// added it): read again at once, or, if they were read less than keyRetry
+// ago, when keyRetry has passed (so forged kids make the store be read at
+// most once per keyRetry, and a new key is never missed for having been
+// read just before). ok is false if it is still unknown.
 func (r *keyring) verifying(ctx context.Context, kid string) (secrets [][]byte, ok bool, err error) {
+	arrived := time.Now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err := r.fresh(ctx); err != nil {
@@ -90,16 +95,26 @@ func (r *keyring) verifying(ctx context.Context, kid string) (secrets [][]byte, 
 		}
 		return out
 	}
-	if secrets = find(); len(secrets) > 0 {
-		return secrets, true, nil
-	}
-	if kid != "" && time.Since(r.loaded) >= keyRetry {
+	for {
+		if secrets = find(); len(secrets) > 0 || kid == "" || !r.loaded.Before(arrived) {
+			return secrets, len(secrets) > 0, nil
+		}
+		if wait := keyRetry - time.Since(r.loaded); wait > 0 {
+			r.mu.Unlock()
+			select {
+			case <-time.After(wait):
+			case <-ctx.Done():
+			}
+			r.mu.Lock()
+			if ctx.Err() != nil {
+				return nil, false, ctx.Err()
+			}
+			continue // another request may have read them meanwhile
+		}
 		if err := r.reload(ctx); err != nil {
 			return nil, false, err
 		}
-		secrets = find()
 	}
-	return secrets, len(secrets) > 0, nil
 }
 
 // expire makes the next use read the keys again.
