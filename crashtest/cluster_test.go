@@ -160,6 +160,11 @@ func TestTwoServers(t *testing.T) {
 	if upErr[0] != nil || upErr[1] != nil {
 		t.Fatalf("uploads of the same picture: %v / %v", upErr[0], upErr[1])
 	}
+	// Processing gives way to syncing devices (for up to 30 s): wait on
+	// the thumbnails, which no device request makes, and only then pull.
+	waitFor(t, "both copies' thumbnails", func() bool {
+		return len(photoBytes(t, a.URL, d1, pair[0], "thumbnail")) > 0 && len(photoBytes(t, a.URL, d2, pair[1], "thumbnail")) > 0
+	})
 	var flagged []string
 	waitFor(t, "both copies processed", func() bool {
 		seen := pullAll(t, d2)
