@@ -63,6 +63,31 @@ func TestTwoServers(t *testing.T) {
 		t.Fatalf("B does not serve the inspection pushed to A: %+v", ch)
 	}
 
+	// A phone 4 minutes fast pushes to A, whose clock follows it; B's
+	// answers follow within its second of catching up with the database,
+	// never staying minutes behind what A answered the phone.
+	fast := newDevice(t, a.URL, &http.Transport{})
+	fast.Clock.SetOffset(4 * time.Minute)
+	pushed, err := fast.Push(ctx, uuid.Must(uuid.NewV7()).String(), []syncproto.Mutation{{Entity: syncproto.EntityInspection,
+		ID: uuid.Must(uuid.NewV7()).String(), HLC: fast.Clock.Now().String(), Fields: map[string]json.RawMessage{
+			"site_id": raw(apptest.DemoSite(t, apptest.Xinfu)), "template_id": raw("coal_yard"), "template_version": raw(1), "status": raw("draft")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	onA, err := syncproto.ParseHLC(pushed.ServerHLC)
+	if err != nil || onA.Wall < time.Now().Add(3*time.Minute).UnixMilli() {
+		t.Fatalf("A's answer %q (%v) does not follow the fast phone", pushed.ServerHLC, err)
+	}
+	waitFor(t, "B's server HLC past A's", func() bool {
+		res, err := http.Get(b.URL + "/healthz")
+		if err != nil {
+			return false
+		}
+		res.Body.Close()
+		h, err := syncproto.ParseHLC(res.Header.Get(syncproto.HeaderServerHLC))
+		return err == nil && h.Compare(onA) > 0
+	})
+
 	// A's token on B (the signing keys are in the database).
 	d1.BaseURL = b.URL
 	if _, err := d1.Me(ctx); err != nil {
@@ -74,7 +99,7 @@ func TestTwoServers(t *testing.T) {
 	const chunk = 4 << 10
 	upCtx, stop := context.WithCancel(ctx)
 	var saved syncproto.Upload
-	err := d1.UploadPhoto(upCtx, &syncproto.Upload{PhotoID: photo, ContentType: "image/jpeg"}, data, chunk, func(p *syncproto.Upload) {
+	err = d1.UploadPhoto(upCtx, &syncproto.Upload{PhotoID: photo, ContentType: "image/jpeg"}, data, chunk, func(p *syncproto.Upload) {
 		saved = *p
 		if p.Offset >= 3*chunk {
 			stop()

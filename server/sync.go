@@ -70,15 +70,28 @@ func NewSyncer(st SyncStore, now func() time.Time) *Syncer {
 // RestoreClock sets the server's clock past the greatest HLC the store has
 // committed, so that it never goes backwards across a restart — not even
 // after following a device whose clock ran ahead within MaxSkew. Call it
-// once after opening the store, before serving.
+// once after opening the store, before serving; with other servers on the
+// store, every second too (app), so that one never answers much earlier
+// than another has (the mark covers what each answered ahead of physical
+// time, ServerHLC).
 func (s *Syncer) RestoreClock(ctx context.Context) error {
 	h, err := s.Store.HighHLC(ctx)
 	if err != nil {
 		return err
 	}
 	s.Clock.Observe(h)
-	s.covered.Store(h.Wall)
+	s.coverTo(h.Wall)
 	return nil
+}
+
+// coverTo raises covered to wall (never lowers it).
+func (s *Syncer) coverTo(wall int64) {
+	for {
+		c := s.covered.Load()
+		if wall <= c || s.covered.CompareAndSwap(c, wall) {
+			return
+		}
+	}
 }
 
 // ServerHLC returns a fresh server timestamp for a response. An answer is
@@ -109,7 +122,7 @@ func (s *Syncer) cover(wall int64) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := s.Store.RaiseHighHLC(ctx, syncproto.HLC{Wall: wall + 1, Node: syncproto.ServerNode}); err == nil {
-		s.covered.Store(wall + 1)
+		s.coverTo(wall + 1)
 	}
 }
 

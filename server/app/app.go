@@ -402,6 +402,13 @@ func (a *App) Serve(ctx context.Context) error {
 		defer sweeping.Done()
 		a.sweepEvery(pctx, time.Hour)
 	}()
+	if _, shared := a.DB.(*postgres.DB); shared {
+		sweeping.Add(1)
+		go func() {
+			defer sweeping.Done()
+			a.followClock(pctx, time.Second)
+		}()
+	}
 	if a.demo != nil {
 		sweeping.Add(1)
 		go func() {
@@ -477,6 +484,25 @@ func (a *App) sweepEvery(ctx context.Context, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+	}
+}
+
+// followClock keeps the clock past the database's high-water mark, every
+// interval until ctx ends: with other servers on the database, a phone
+// whose requests go to one and then another is never answered an earlier
+// server HLC than before, but for that interval (sync.md §3).
+func (a *App) followClock(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := a.Syncer.RestoreClock(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Warn("follow the database's clock", "err", err)
 		}
 	}
 }

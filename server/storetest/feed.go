@@ -625,6 +625,26 @@ func testHighHLC(t *testing.T, open Opener) {
 	if h := s2.Clock.Now(); h.Compare(del) <= 0 {
 		t.Errorf("restored clock %s not past %s", h, del)
 	}
+	// Another server on the store answers past what this one answered
+	// ahead of physical time, once it follows the mark; and its own
+	// answers then are covered in turn.
+	var last syncproto.HLC
+	for range 50 {
+		last, _ = syncproto.ParseHLC(e.s.ServerHLC())
+	}
+	if err := s2.RestoreClock(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	h2, _ := syncproto.ParseHLC(s2.ServerHLC())
+	if h2.Compare(last) <= 0 {
+		t.Errorf("the other server answers %s after following the mark, not past %s", h2, last)
+	}
+	if err := e.s.RestoreClock(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := syncproto.ParseHLC(e.s.ServerHLC()); h.Compare(h2) <= 0 {
+		t.Errorf("the first server answers %s after following the mark, not past the other's %s", h, h2)
+	}
 }
 
 func testEpoch(t *testing.T, open Opener) {
