@@ -14,7 +14,7 @@ FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates tzdata \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home-dir /data fieldsync \
-    && mkdir -p /data && chown fieldsync /data
+    && mkdir -p /data /keys && chown fieldsync /data /keys
 COPY --from=build /out/fieldsync /usr/local/bin/fieldsync
 USER fieldsync
 ENV FIELDSYNC_ADDR=0.0.0.0:8080 FIELDSYNC_DATA=/data FIELDSYNC_LOG_FORMAT=json
