@@ -298,8 +298,19 @@ func (a *App) openParts(ctx context.Context) error {
 }
 
 // seed loads the reference data (and the demo's, if asked) and computes
-// the completeness of inspections stored before the server kept it.
+// the completeness of inspections stored before the server kept it; with
+// other servers on the database, one server at a time (two starting at
+// once would both find the demo's month missing and both write it).
 func (a *App) seed(ctx context.Context) error {
+	if ex, ok := a.DB.(interface {
+		Exclusive(ctx context.Context, fn func() error) error
+	}); ok {
+		return ex.Exclusive(ctx, func() error { return a.seedNow(ctx) })
+	}
+	return a.seedNow(ctx)
+}
+
+func (a *App) seedNow(ctx context.Context) error {
 	set, err := seeds.Load()
 	if err != nil {
 		return fmt.Errorf("load seeds: %w", err)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -172,4 +173,55 @@ func testVehicleStatsSeeded(t *testing.T, db server.Store) {
 	}
 	check()
 	phoneValues()
+}
+
+// TestDemoOnTwoServersAtOnce: two servers started at once with the demo
+// on one fresh PostgreSQL database both start, and the demo is written
+// once: the month's inspections are those of one server's demo.
+func TestDemoOnTwoServersAtOnce(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	ctx := context.Background()
+	open := func() (*app.App, error) {
+		cfg := app.DefaultConfig()
+		cfg.DataDir, cfg.Database, cfg.Demo, cfg.DemoMonth, cfg.DemoDays, cfg.BcryptCost = t.TempDir(), dsn, true, true, 3, bcrypt.MinCost
+		return app.OpenStore(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	}
+	apps := make([]*app.App, 2)
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for i := range apps {
+		wg.Go(func() { apps[i], errs[i] = open() })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("server %d: %v", i, err)
+		}
+		defer apps[i].Close()
+	}
+	count := func(a *app.App) int {
+		recs, _, err := a.DB.Changes(ctx, server.Scope{All: true}, 0, 1000000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, r := range recs {
+			if r.Entity.Name == syncproto.EntityInspection {
+				n++
+			}
+		}
+		return n
+	}
+	one := count(apps[0])
+	// The same demo alone on a database of its own.
+	cfg := app.DefaultConfig()
+	cfg.DataDir, cfg.Database, cfg.Demo, cfg.DemoMonth, cfg.DemoDays, cfg.BcryptCost = t.TempDir(), pgtest.NewDatabase(t), true, true, 3, bcrypt.MinCost
+	alone, err := app.OpenStore(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer alone.Close()
+	if want := count(alone); one != want || one == 0 {
+		t.Errorf("%d inspections after two servers started at once, want the demo's %d", one, want)
+	}
 }

@@ -257,6 +257,33 @@ func (db *DB) HighHLC(ctx context.Context) (syncproto.HLC, error) {
 	return h, nil
 }
 
+// seedLock is the advisory lock Exclusive holds (a key of its own, apart
+// from the feed's and the upload locks' classes).
+const seedLock = 0x66736565 // "fsee"
+
+// Exclusive runs fn while no other server on the database runs an
+// Exclusive fn (a session advisory lock, waited for until ctx ends): for
+// work each server does at start that two must not do at once, such as
+// loading the demo.
+func (db *DB) Exclusive(ctx context.Context, fn func() error) error {
+	conn, err := db.locks.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("exclusive: %w", err)
+	}
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, int64(seedLock)); err != nil {
+		conn.Hijack().Close(context.Background()) // the lock may be held, or waited for
+		return fmt.Errorf("exclusive: %w", err)
+	}
+	defer func() {
+		if _, err := conn.Exec(context.Background(), `SELECT pg_advisory_unlock($1)`, int64(seedLock)); err != nil {
+			conn.Hijack().Close(context.Background())
+			return
+		}
+		conn.Release()
+	}()
+	return fn()
+}
+
 // FeedHead returns the last Seq the change feed has numbered.
 func (db *DB) FeedHead(ctx context.Context) (int64, error) {
 	return sqlstore.FeedHead(ctx, reader{db.pool})
