@@ -38,9 +38,11 @@ func Blank(s string) bool {
 // Review records an office's decision on a submitted inspection: approve
 // locks it for good; return unlocks it for its inspector with a comment.
 // Both reach the phone on its next pull, as the inspection's new status and
-// a review record. Errors: forbidden, invalid_value, missing_field,
-// not_found, out_of_scope, conflict.
-func (s *Syncer) Review(ctx context.Context, p *Principal, inspectionID, decision, comment string) (*syncproto.Change, error) {
+// a review record. seen, if not 0, is the inspection's Seq as the
+// reviewer saw it: if it has changed since, nothing is done (conflict).
+// Errors: forbidden, invalid_value, missing_field, not_found,
+// out_of_scope, conflict.
+func (s *Syncer) Review(ctx context.Context, p *Principal, inspectionID, decision, comment string, seen int64) (*syncproto.Change, error) {
 	comment = strings.TrimSpace(comment)
 	switch {
 	case !p.Role.CanReview():
@@ -64,6 +66,10 @@ func (s *Syncer) Review(ctx context.Context, p *Principal, inspectionID, decisio
 			return Errorf(syncproto.CodeOutOfScope, "无权审核区县 %s 的检查", insp.County)
 		case insp.Text("status") != "submitted":
 			return Errorf(syncproto.CodeConflict, "只能审核已提交的检查（当前状态：%s）", insp.Text("status"))
+		case seen != 0 && insp.Seq != seen:
+			// The reviewer decided on another version: a return and a
+			// new submission since would otherwise be approved unseen.
+			return Errorf(syncproto.CodeConflict, "检查记录在您查看后已被修改（巡查员重新提交或其他人员已审核），请重新打开后再审核")
 		}
 		now := s.Now().UTC()
 		status := map[string]string{DecisionApprove: "approved", DecisionReturn: "returned"}[decision]

@@ -279,6 +279,9 @@ func (a *API) push(c echo.Context) error {
 type ReviewRequest struct {
 	Decision string `json:"decision"`
 	Comment  string `json:"comment"`
+	// Seq, if set, is the inspection's seq as the reviewer read it: if
+	// the inspection has changed since, 409 conflict and nothing is done.
+	Seq int64 `json:"seq"`
 }
 
 func (a *API) review(c echo.Context) error {
@@ -286,7 +289,7 @@ func (a *API) review(c echo.Context) error {
 	if err := a.decodeJSON(c, &req); err != nil {
 		return err
 	}
-	ch, err := a.syncer.Review(c.Request().Context(), principalOf(c), c.Param("id"), req.Decision, req.Comment)
+	ch, err := a.syncer.Review(c.Request().Context(), principalOf(c), c.Param("id"), req.Decision, req.Comment, req.Seq)
 	if err != nil {
 		return err
 	}

@@ -785,6 +785,38 @@ func testRoles(t *testing.T, srv *apptest.Server) {
 		apptest.PushApplied(t, insp, upsert(t, insp, syncproto.EntityInspection, id, F{"summary": "已补拍"}))
 	})
 
+	t.Run("a review names the version it decides on", func(t *testing.T) {
+		id := newID()
+		apptest.PushApplied(t, insp, upsert(t, insp, syncproto.EntityInspection, id, newInspection(xinfuSite, "draft")))
+		seq := func() int64 { // as a pull in the fields form gives it
+			t.Helper()
+			var page syncproto.PullResponse
+			for cursor := ""; ; cursor = page.Cursor {
+				page = syncproto.PullResponse{}
+				if err := county.Do(t.Context(), "GET", "/api/v1/sync/pull?limit=5000&cursor="+cursor, nil, &page); err != nil {
+					t.Fatal(err)
+				}
+				for _, ch := range page.Changes {
+					if ch.ID == id {
+						return ch.Seq
+					}
+				}
+				if !page.HasMore {
+					t.Fatal("the inspection is not pulled")
+				}
+			}
+		}
+		seen := seq() // the draft; then the phone changes it and submits
+		apptest.PushApplied(t, insp, upsert(t, insp, syncproto.EntityInspection, id, F{"summary": "提交前又改过", "status": "submitted"}))
+		stale := map[string]any{"decision": "approve", "seq": seen}
+		err := county.Do(t.Context(), "POST", reviewPath(id), stale, nil)
+		wantAPIError(t, err, http.StatusConflict, syncproto.CodeConflict)
+		var ch syncproto.Change
+		if err := county.Do(t.Context(), "POST", reviewPath(id), map[string]any{"decision": "approve", "seq": seq()}, &ch); err != nil || string(ch.Fields["status"]) != `"approved"` {
+			t.Fatalf("approve the version read: %+v %v", ch, err)
+		}
+	})
+
 	t.Run("office lists are limited to scope", func(t *testing.T) {
 		var cl, dl struct{ Devices []api.DeviceInfo }
 		if err := county.Do(t.Context(), "GET", "/api/v1/devices", nil, &cl); err != nil {

@@ -32,8 +32,8 @@ func TestAuditHistoryAndSeal(t *testing.T) {
 
 	b := loggedIn(t, srv, apptest.CountyOffice)
 	_, page := b.get("/console/inspections/" + insp)
-	if st, page := b.post("/console/inspections/"+insp+"/review", url.Values{"csrf": {csrf(t, page)}, "decision": {"return"},
-		"comment": {"请补拍围挡"}}); st != http.StatusOK {
+	if st, page := b.post("/console/inspections/"+insp+"/review", withSeqs(url.Values{"csrf": {csrf(t, page)}, "decision": {"return"},
+		"comment": {"请补拍围挡"}}, page)); st != http.StatusOK {
 		t.Fatalf("return: %d\n%s", st, page)
 	}
 	pullAll(t, phone, "")

@@ -71,6 +71,17 @@ func csrf(t *testing.T, page string) string {
 	return m[1]
 }
 
+var seqRE = regexp.MustCompile(`name="(seq(?:_[0-9a-f-]+)?)" value="([0-9]+)"`)
+
+// withSeqs adds to a review form the versions (seq, seq_ID) the page it
+// was shown on carries, as a browser sends them.
+func withSeqs(v url.Values, page string) url.Values {
+	for _, m := range seqRE.FindAllStringSubmatch(page, -1) {
+		v.Set(m[1], m[2])
+	}
+	return v
+}
+
 // login signs in through the form and returns the status and the page the
 // browser lands on.
 func (b *browser) login(username, password string) (int, string) {
@@ -308,7 +319,7 @@ func TestDetailAndReturn(t *testing.T) {
 		t.Errorf("thumbnail of a photo without bytes: %d", st)
 	}
 	comment := "东侧料堆未苫盖，请三日内整改并补拍照片"
-	st, page = b.post("/console/inspections/"+insp+"/review", url.Values{"csrf": {csrf(t, page)}, "decision": {"return"}, "comment": {comment}})
+	st, page = b.post("/console/inspections/"+insp+"/review", withSeqs(url.Values{"csrf": {csrf(t, page)}, "decision": {"return"}, "comment": {comment}}, page))
 	if st != http.StatusOK || !strings.Contains(page, "已退回") || !strings.Contains(page, comment) {
 		t.Fatalf("return: %d\n%s", st, page)
 	}
@@ -334,7 +345,7 @@ func TestDetailAndReturn(t *testing.T) {
 	if _, page := b.get("/console/queue?status=returned"); !strings.Contains(page, insp) {
 		t.Error("returned inspection not under 已退回")
 	}
-	if st, _ := b.post("/console/inspections/"+insp+"/review", url.Values{"csrf": {csrf(t, page)}, "decision": {"approve"}}); st != http.StatusConflict {
+	if st, _ := b.post("/console/inspections/"+insp+"/review", withSeqs(url.Values{"csrf": {csrf(t, page)}, "decision": {"approve"}}, page)); st != http.StatusConflict {
 		t.Errorf("second review: %d", st)
 	}
 }

@@ -172,7 +172,7 @@ func TestExports(t *testing.T) {
 	submit(t, srv.Login(apptest.NingwuInsp), apptest.Ningwu)
 	b := loggedIn(t, srv, apptest.CountyOffice)
 	_, page := b.get("/console/inspections/" + ids[0])
-	if st, page := b.post("/console/inspections/"+ids[0]+"/review", url.Values{"csrf": {csrf(t, page)}, "decision": {"approve"}}); st != http.StatusOK {
+	if st, page := b.post("/console/inspections/"+ids[0]+"/review", withSeqs(url.Values{"csrf": {csrf(t, page)}, "decision": {"approve"}}, page)); st != http.StatusOK {
 		t.Fatalf("approve: %d\n%s", st, page)
 	}
 

@@ -115,6 +115,7 @@ func (c *Console) queueEntries(ec echo.Context, q server.InspectionQuery, s serv
 type bulkItem struct {
 	ID, County, Site, Template, Started, Inspector, Refused string
 	Approved                                                bool
+	Seq                                                     int64 // the version listed (confirmation) or found
 }
 
 // bulkIDs are the distinct inspection ids of a bulk request, in order.
@@ -153,6 +154,7 @@ func (c *Console) bulkCheck(ctx context.Context, p *server.Principal, id string)
 		it.Refused = fmt.Sprintf("无权审核%s的检查记录", c.countyName(insp.County))
 		return it, nil
 	}
+	it.Seq = insp.Seq
 	it.County, it.Site = c.countyName(insp.County), c.siteNameIn(ctx, insp.Text("site_id"))
 	it.Template, it.Started = c.templateTitle(insp.Text("template_id")), localTime(insp.Text("started_at"))
 	it.Inspector = c.userName(ctx, insp.CreatedBy)
@@ -282,7 +284,8 @@ func (c *Console) bulkApprove(ec echo.Context) error {
 			return err
 		}
 		if it.Refused == "" {
-			if _, err := c.d.Syncer.Review(ctx, p, id, server.DecisionApprove, ""); err != nil {
+			// What is approved is the version the confirmation listed.
+			if _, err := c.d.Syncer.Review(ctx, p, id, server.DecisionApprove, "", formSeq(ec.FormValue("seq_"+id))); err != nil {
 				if server.ErrorCode(err) == syncproto.CodeInternal {
 					return err
 				}

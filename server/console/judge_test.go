@@ -172,7 +172,7 @@ func TestBulkApprove(t *testing.T) {
 	if st, _ := b.post("/console/bulk", url.Values{"id": {clean1, clean2}}); st != http.StatusForbidden || status(clean1) != "submitted" {
 		t.Errorf("bulk POST without the CSRF token: %d, %s", st, status(clean1))
 	}
-	st, done := b.post("/console/bulk", url.Values{"csrf": {csrf(t, confirm)}, "id": {clean1, clean2, flagged, gaps, other}})
+	st, done := b.post("/console/bulk", withSeqs(url.Values{"csrf": {csrf(t, confirm)}, "id": {clean1, clean2, flagged, gaps, other}}, confirm))
 	if st != http.StatusOK {
 		t.Fatalf("bulk approve: %d\n%s", st, done)
 	}
@@ -236,5 +236,63 @@ func TestDetailJudging(t *testing.T) {
 	}
 	if strings.Contains(page, "退回整改") || strings.Count(page, "<script") != 1 || !strings.Contains(page, `<script src="/console/keys.js" defer></script>`) {
 		t.Error("detail still says 退回整改, or has a script other than the lightbox's keys")
+	}
+}
+
+// TestReviewIsOfWhatWasShown: a decision is on the version of the
+// inspection the office saw. Between the bulk confirmation (or the detail
+// page) and the button, the city returns the inspection and the phone
+// submits it again with other content: the old confirmation and the old
+// detail page approve nothing, and say so; opened again, they approve the
+// new version.
+func TestReviewIsOfWhatWasShown(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	insp := pushIn(t, phone, apptest.Xinfu, "coal_boiler", "2026-11-27T09:00:00+08:00", completeBoiler...)
+	county := loggedIn(t, srv, apptest.CountyOffice)
+	city := loggedIn(t, srv, apptest.CityOffice)
+	status := func() string {
+		t.Helper()
+		r, err := srv.App.DB.Get(t.Context(), syncproto.EntityInspection, insp)
+		if err != nil || r == nil {
+			t.Fatal(err)
+		}
+		return r.Text("status")
+	}
+	returnAndResubmit := func(summary string) {
+		t.Helper()
+		detail := mustGet(t, city, "/console/inspections/"+insp)
+		if st, page := city.post("/console/inspections/"+insp+"/review", withSeqs(url.Values{"csrf": {csrf(t, detail)}, "decision": {"return"}, "comment": {"请补充"}}, detail)); st != http.StatusOK {
+			t.Fatalf("city returns: %d\n%s", st, page)
+		}
+		resp := apptest.Push(t, phone, apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields("summary", summary, "status", "submitted")))
+		if resp.Results[0].Status != syncproto.StatusApplied {
+			t.Fatalf("phone resubmits: %+v", resp.Results[0])
+		}
+	}
+
+	confirm := mustGet(t, county, "/console/bulk?"+url.Values{"id": {insp}}.Encode())
+	returnAndResubmit("改过的内容一")
+	st, done := county.post("/console/bulk", withSeqs(url.Values{"csrf": {csrf(t, confirm)}, "id": {insp}}, confirm))
+	if st != http.StatusConflict || !strings.Contains(done, "在您查看后已被修改") || status() != "submitted" {
+		t.Fatalf("the old confirmation: %d, status %s\n%s", st, status(), done)
+	}
+
+	detail := mustGet(t, county, "/console/inspections/"+insp)
+	returnAndResubmit("改过的内容二")
+	if st, page := county.post("/console/inspections/"+insp+"/review", withSeqs(url.Values{"csrf": {csrf(t, detail)}, "decision": {"approve"}}, detail)); st != http.StatusConflict || status() != "submitted" {
+		t.Fatalf("the old detail page: %d, status %s\n%s", st, status(), page)
+	}
+	// A form without its version approves nothing either.
+	if st, _ := county.post("/console/inspections/"+insp+"/review", url.Values{"csrf": {csrf(t, detail)}, "decision": {"approve"}}); st != http.StatusConflict || status() != "submitted" {
+		t.Fatalf("a form without its version: %d, status %s", st, status())
+	}
+
+	detail = mustGet(t, county, "/console/inspections/"+insp)
+	if !strings.Contains(detail, "改过的内容二") {
+		t.Fatal("the detail page does not show the new version")
+	}
+	if st, page := county.post("/console/inspections/"+insp+"/review", withSeqs(url.Values{"csrf": {csrf(t, detail)}, "decision": {"approve"}}, detail)); st != http.StatusOK || status() != "approved" {
+		t.Fatalf("approving what is shown: %d, status %s\n%s", st, status(), page)
 	}
 }

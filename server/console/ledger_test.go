@@ -178,7 +178,8 @@ func TestLedgerEvidence(t *testing.T) {
 	submitWith(t, ningwuPhone, apptest.Ningwu, "coal_yard")
 	submitWith(t, xinfuPhone, "140902", "coal_yard")
 	county, city := loggedIn(t, srv, apptest.CountyOffice), loggedIn(t, srv, apptest.CityOffice)
-	if st, _ := city.post("/console/inspections/"+mine[0]+"/review", url.Values{"decision": {"approve"}, "csrf": {csrf(t, mustGet(t, city, "/console/inspections/"+mine[0]))}}); st != http.StatusOK {
+	detail := mustGet(t, city, "/console/inspections/"+mine[0])
+	if st, _ := city.post("/console/inspections/"+mine[0]+"/review", withSeqs(url.Values{"decision": {"approve"}, "csrf": {csrf(t, detail)}}, detail)); st != http.StatusOK {
 		t.Fatalf("approve: %d", st)
 	}
 

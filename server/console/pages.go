@@ -305,11 +305,23 @@ func localTime(s string) string {
 func (c *Console) review(ec echo.Context) error {
 	id := ec.Param("id")
 	decision := ec.FormValue("decision")
-	_, err := c.d.Syncer.Review(ec.Request().Context(), principalOf(ec), id, decision, ec.FormValue("comment"))
-	if err != nil {
+	if _, err := c.d.Syncer.Review(ec.Request().Context(), principalOf(ec), id, decision, ec.FormValue("comment"), formSeq(ec.FormValue("seq"))); err != nil {
 		return err
 	}
 	return ec.Redirect(http.StatusSeeOther, "/console/inspections/"+url.PathEscape(id)+"?done="+url.QueryEscape(decision))
+}
+
+// formSeq reads the version of a record a review form was shown with
+// (the record's Seq), for Syncer.Review: a console form always carries it,
+// so that a decision is on what the office saw. Without one (a page from
+// before, a hand-made request) it is -1, which no record has: the review
+// is refused as of a changed record, after the other checks.
+func formSeq(v string) int64 {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 {
+		return -1
+	}
+	return n
 }
 
 // photo serves a photo's variant to a session whose scope holds it.

@@ -31,8 +31,8 @@ func TestMonthlyReport(t *testing.T) {
 	b := loggedIn(t, srv, apptest.CountyOffice)
 	for i, decision := range []string{"approve", "return"} {
 		_, page := b.get("/console/inspections/" + ids[i])
-		if st, page := b.post("/console/inspections/"+ids[i]+"/review", url.Values{"csrf": {csrf(t, page)}, "decision": {decision},
-			"comment": {"请补充照片"}}); st != http.StatusOK {
+		if st, page := b.post("/console/inspections/"+ids[i]+"/review", withSeqs(url.Values{"csrf": {csrf(t, page)}, "decision": {decision},
+			"comment": {"请补充照片"}}, page)); st != http.StatusOK {
 			t.Fatalf("%s: %d\n%s", decision, st, page)
 		}
 	}

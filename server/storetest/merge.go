@@ -419,16 +419,16 @@ func testReview(t *testing.T, open Opener) {
 	reviewer := e.office(server.RoleCountyOffice, xinfu)
 	other := e.office(server.RoleCountyOffice, dingxia)
 
-	_, err := e.s.Review(e.ctx, reviewer, insp, server.DecisionApprove, "")
+	_, err := e.s.Review(e.ctx, reviewer, insp, server.DecisionApprove, "", 0)
 	wantCode(t, err, syncproto.CodeConflict, "approve a draft")
 	d.pushOK(d.mut(syncproto.EntityInspection, insp, map[string]any{"status": "submitted"}))
-	_, err = e.s.Review(e.ctx, other, insp, server.DecisionApprove, "")
+	_, err = e.s.Review(e.ctx, other, insp, server.DecisionApprove, "", 0)
 	wantCode(t, err, syncproto.CodeOutOfScope, "approve another county's")
-	_, err = e.s.Review(e.ctx, reviewer, uuid.NewString(), server.DecisionApprove, "")
+	_, err = e.s.Review(e.ctx, reviewer, uuid.NewString(), server.DecisionApprove, "", 0)
 	wantCode(t, err, syncproto.CodeNotFound, "approve nothing")
 
 	e.advance(time.Minute)
-	ch, err := e.s.Review(e.ctx, reviewer, insp, server.DecisionReturn, "补拍照片")
+	ch, err := e.s.Review(e.ctx, reviewer, insp, server.DecisionReturn, "补拍照片", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -446,7 +446,7 @@ func testReview(t *testing.T, open Opener) {
 	// Returned: the inspector edits and submits again; approved locks it.
 	e.advance(time.Second)
 	d.pushOK(d.mut(syncproto.EntityInspection, insp, map[string]any{"summary": "已补拍", "status": "submitted"}))
-	if _, err := e.s.Review(e.ctx, reviewer, insp, server.DecisionApprove, ""); err != nil {
+	if _, err := e.s.Review(e.ctx, reviewer, insp, server.DecisionApprove, "", 0); err != nil {
 		t.Fatal(err)
 	}
 	res := d.push(d.mut(syncproto.EntityInspection, insp, map[string]any{"summary": "再改"}))
