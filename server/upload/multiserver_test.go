@@ -319,3 +319,30 @@ func TestUploadQuotaAcrossServers(t *testing.T) {
 		t.Errorf("%d of %d creations at once on two servers succeeded, want 2 (statuses %v)", created, tries, status)
 	}
 }
+
+// TestNewUploadReplacesEarlierAcrossServers: an upload of a photo created
+// on B ends the device's unfinished upload of that photo begun on A.
+func TestNewUploadReplacesEarlierAcrossServers(t *testing.T) {
+	_, a, b, _ := twoServers(t)
+	sum := apptest.SHA256([]byte("declared only"))
+	photo := newID()
+	create := func(srv *httptest.Server) string {
+		t.Helper()
+		meta := func(k, v string) string { return k + " " + base64.StdEncoding.EncodeToString([]byte(v)) }
+		resp := tusRequest(t, http.MethodPost, srv.URL+upload.BasePath, nil, "Upload-Length", "3000",
+			"Upload-Metadata", strings.Join([]string{meta("photo_id", photo), meta("sha256", sum), meta("content_type", "image/jpeg")}, ","))
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("create: %d", resp.StatusCode)
+		}
+		loc := resp.Header.Get("Location")
+		return loc[strings.Index(loc, upload.BasePath):]
+	}
+	first := create(a)
+	second := create(b)
+	if st := tusRequest(t, http.MethodHead, a.URL+first, nil).StatusCode; st != http.StatusNotFound {
+		t.Errorf("the upload begun on A, after B made another of its photo: HEAD %d, want 404", st)
+	}
+	if st := tusRequest(t, http.MethodHead, a.URL+second, nil).StatusCode; st != http.StatusOK {
+		t.Errorf("the new upload: HEAD %d", st)
+	}
+}

@@ -277,6 +277,45 @@ func TestUploadQuotaAtOnce(t *testing.T) {
 	}
 }
 
+// TestNewUploadReplacesEarlier: a device creating another upload of a
+// photo ends its earlier unfinished one (whose URL it lost), so uploads of
+// one photo id cannot pile up beyond the quota, which counts a photo once;
+// another device's upload of the same id is left alone.
+func TestNewUploadReplacesEarlier(t *testing.T) {
+	const quota = 1 << 20
+	srv := apptest.Start(t, func(c *app.Config) { c.MaxUploadBytes, c.UploadQuota = quota, quota })
+	a := newPhone(t, srv, apptest.Inspector, apptest.Xinfu)
+	b := newPhone(t, srv, apptest.Inspector2, apptest.Xinfu)
+	id, sum := newID(), apptest.SHA256([]byte("declared only"))
+	theirs := b.tus.Create(id, sum, "image/jpeg", 1000)
+	var earlier []string
+	for i := range 20 {
+		r := a.tus.Create(id, sum, "image/jpeg", quota)
+		if r.Status != http.StatusCreated {
+			t.Fatalf("creation %d of one photo: %d %+v", i, r.Status, r.Err)
+		}
+		if p := a.tus.Patch(r.Header.Get("Location"), 0, make([]byte, 4096)); p.Status != http.StatusNoContent {
+			t.Fatalf("write to creation %d: %d %+v", i, p.Status, p.Err)
+		}
+		for _, loc := range earlier {
+			if h := a.tus.Head(loc); h.Status != http.StatusNotFound {
+				t.Fatalf("after creation %d an earlier upload answers HEAD %d, want 404 (replaced)", i, h.Status)
+			}
+		}
+		earlier = append(earlier, r.Header.Get("Location"))
+	}
+	if h := a.tus.Head(earlier[len(earlier)-1]); h.Status != http.StatusOK {
+		t.Errorf("the last upload: HEAD %d", h.Status)
+	}
+	if h := b.tus.Head(theirs.Header.Get("Location")); h.Status != http.StatusOK {
+		t.Errorf("another device's upload of the same id: HEAD %d, want 200", h.Status)
+	}
+	// The quota still counts the one kept: another photo over it is refused.
+	if r := a.tus.Create(newID(), sum, "image/jpeg", 2000); r.Status != http.StatusInsufficientStorage {
+		t.Errorf("another photo over the quota: %d", r.Status)
+	}
+}
+
 // TestDeclaredSizeIsTheBytes: a photo record's size_bytes describes its
 // bytes. Bytes of another size than the record declares are refused at
 // the upload's creation, and the record can then be corrected; once its

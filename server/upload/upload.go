@@ -29,6 +29,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -165,14 +166,14 @@ func (s *Service) Delete() http.Handler { return s.wrap(s.ownOnly(s.tus.DelFile)
 const createWait = 20 * time.Second
 
 // oneCreationPerDevice makes a device's upload creations one at a time,
-// on every server (the uploads' lock, under a name of the device's), when
-// the device has a quota: the check of its quota counts the uploads it
-// has begun, and two creations at once would each count without the
-// other.
+// on every server (the uploads' lock, under a name of the device's): the
+// check of its quota counts the uploads it has begun, and two creations
+// at once would each count without the other; and a creation replaces the
+// device's earlier unfinished upload of the same photo (beforeCreate).
 func (s *Service) oneCreationPerDevice(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		p := server.PrincipalFrom(r.Context())
-		if p == nil || s.syncer.UploadQuota <= 0 {
+		if p == nil {
 			h(w, r)
 			return
 		}
@@ -347,6 +348,9 @@ func (s *Service) beforeCreate(hook handler.HookEvent) (handler.HTTPResponse, ha
 		if err == nil {
 			err = s.syncer.CheckUpload(hook.Context, p, req, pending)
 		}
+		if err == nil && p != nil {
+			err = s.replaceEarlier(hook.Context, p.DeviceID, photoID)
+		}
 	}
 	if err != nil {
 		if server.ErrorCode(err) == syncproto.CodeInternal {
@@ -456,9 +460,8 @@ func (s *Service) completed(ctx context.Context, info handler.FileInfo) (string,
 	return f.Name(), done, nil
 }
 
-// pending returns a device's unfinished uploads, as their creation
-// declared them (for the quota).
-func (s *Service) pending(ctx context.Context, deviceID string) ([]server.UploadRequest, error) {
+// unfinished returns a device's unfinished uploads.
+func (s *Service) unfinished(ctx context.Context, deviceID string) ([]handler.FileInfo, error) {
 	var infos []handler.FileInfo
 	var err error
 	if s.s3 != nil {
@@ -469,15 +472,70 @@ func (s *Service) pending(ctx context.Context, deviceID string) ([]server.Upload
 	if err != nil {
 		return nil, err
 	}
+	return slices.DeleteFunc(infos, func(info handler.FileInfo) bool { return info.MetaData["device_id"] != deviceID }), nil
+}
+
+// pending returns a device's unfinished uploads, as their creation
+// declared them (for the quota).
+func (s *Service) pending(ctx context.Context, deviceID string) ([]server.UploadRequest, error) {
+	infos, err := s.unfinished(ctx, deviceID)
+	if err != nil {
+		return nil, err
+	}
 	var out []server.UploadRequest
 	for _, info := range infos {
-		if info.MetaData["device_id"] != deviceID {
-			continue
-		}
 		out = append(out, server.UploadRequest{PhotoID: info.MetaData["photo_id"], SHA256: info.MetaData["sha256"],
 			ContentType: info.MetaData["content_type"], Size: info.Size})
 	}
 	return out, nil
+}
+
+// replaceEarlier ends the device's unfinished uploads of photoID, as an
+// upload of it is created (under the device's creation lock): a new upload
+// of a photo replaces the earlier one, whose URL the phone has lost or
+// given up. So a device has at most one unfinished upload per photo, and
+// the quota, which counts a photo once, counts what is kept. Each is ended
+// under its lock, which first interrupts a PATCH of it still hanging.
+func (s *Service) replaceEarlier(ctx context.Context, deviceID, photoID string) error {
+	infos, err := s.unfinished(ctx, deviceID)
+	if err != nil {
+		return err
+	}
+	for _, info := range infos {
+		if info.MetaData["photo_id"] != photoID {
+			continue
+		}
+		if err := s.end(ctx, info.ID); err != nil {
+			return fmt.Errorf("end upload %s: %w", info.ID, err)
+		}
+	}
+	return nil
+}
+
+// end terminates an unfinished upload under its lock.
+func (s *Service) end(ctx context.Context, id string) error {
+	l, err := s.locker.NewLock(id)
+	if err != nil {
+		return err
+	}
+	lctx, cancel := context.WithTimeout(ctx, createWait)
+	err = l.Lock(lctx, func() {})
+	cancel()
+	if err != nil {
+		return err
+	}
+	defer l.Unlock()
+	up, err := s.store.GetUpload(ctx, id)
+	if missing(err) {
+		return nil // finished or ended meanwhile
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.store.AsTerminatableUpload(up).Terminate(ctx); err != nil && !missing(err) {
+		return err
+	}
+	return nil
 }
 
 // dirInfos reads the filestore's unfinished uploads in dir.
