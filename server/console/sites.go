@@ -141,9 +141,9 @@ var siteParts = []struct {
 	fields []string
 	value  func(f siteFields) string
 }{
-	{"名称", []string{"name"}, func(f siteFields) string { return f.Name }},
+	{"名称", []string{"name"}, func(f siteFields) string { return strings.TrimSpace(f.Name) }},
 	{"类型", []string{"kind"}, func(f siteFields) string { return siteKindName(f.Kind) }},
-	{"地址", []string{"address"}, func(f siteFields) string { return f.Address }},
+	{"地址", []string{"address"}, func(f siteFields) string { return strings.TrimSpace(f.Address) }},
 	{"位置", []string{"lon", "lat", "crs"}, func(f siteFields) string { return f.Lon + ", " + f.Lat + " " + f.CRS }},
 	{"范围半径", []string{"radius_m"}, func(f siteFields) string { return f.Radius }},
 	{"启用", []string{"active"}, func(f siteFields) string { return map[bool]string{true: "启用", false: "停用"}[f.Active] }},
@@ -259,6 +259,12 @@ func (c *Console) saveSite(ec echo.Context) error {
 		return bad("请选择点位类型")
 	case !slices.ContainsFunc(crsOptions, func(o struct{ Value, Label string }) bool { return o.Value == f.CRS }):
 		return bad("请选择坐标系")
+	}
+	if !created && f.Lon == "" && f.Lat == "" {
+		values["lon"], values["lat"] = nil, nil // a correction clearing the position
+	}
+	if !created && f.Radius == "" {
+		values["radius_m"] = nil
 	}
 	if f.Lon != "" || f.Lat != "" {
 		lon, err1 := parseDecimal(f.Lon)

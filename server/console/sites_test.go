@@ -199,10 +199,40 @@ func TestSiteCorrectionKeepsLaterChanges(t *testing.T) {
 		t.Errorf("saving again: %d, name %q\n%s", st, stored("name"), page)
 	}
 
+	// A stored name with spaces around it, which the form trims, is not a
+	// change the office made.
+	rename("带空格的名称 ")
+	_, page = county.get("/console/sites/" + site)
+	form = formOf(page)
+	rename("手机第三次改名")
+	form.Set("address", "地址再次更正")
+	if st, page := county.post("/console/sites/"+site, form); st != http.StatusOK || stored("name") != "手机第三次改名" || stored("address") != "地址再次更正" {
+		t.Errorf("untouched name with spaces: %d, name %q, address %q\n%s", st, stored("name"), stored("address"), page)
+	}
+	// Clearing the radius clears it.
+	radius := func() string {
+		t.Helper()
+		r, err := srv.App.DB.Get(t.Context(), syncproto.EntitySite, site)
+		if err != nil || r == nil {
+			t.Fatal(err)
+		}
+		return string(r.Value("radius_m"))
+	}
+	if radius() == "" || radius() == "null" {
+		t.Fatalf("the demo site has no radius to clear: %q", radius())
+	}
+	_, page = county.get("/console/sites/" + site)
+	form = formOf(page)
+	form.Set("radius_m", "")
+	if st, _ := county.post("/console/sites/"+site, form); st != http.StatusOK || (radius() != "" && radius() != "null") {
+		t.Errorf("clearing the radius: %d, radius %q", st, radius())
+	}
+
 	// A form without its original values is answered with the current ones.
 	form.Del("orig")
 	form.Set("name", "无原值的表单")
-	if st, page := county.post("/console/sites/"+site, form); st != http.StatusConflict || !strings.Contains(page, "表单已过期") || stored("name") != "办公室定的名称" {
+	before := stored("name")
+	if st, page := county.post("/console/sites/"+site, form); st != http.StatusConflict || !strings.Contains(page, "表单已过期") || stored("name") != before {
 		t.Errorf("a form without orig: %d, name %q", st, stored("name"))
 	}
 }
