@@ -615,6 +615,40 @@ func (s *Syncer) checkRefs(ctx context.Context, tx WriteTx, r *StoredRecord, val
 			}
 		}
 	}
+	if r.Entity.Name == syncproto.EntityPhoto {
+		return s.checkPhotoParents(ctx, tx, r, vals)
+	}
+	return nil
+}
+
+// checkPhotoParents refuses a photo whose references, as they stand after
+// vals, name a finding of another inspection than its inspection_id: the
+// photo would count as evidence of one and be audited as the other's.
+func (s *Syncer) checkPhotoParents(ctx context.Context, tx WriteTx, r *StoredRecord, vals map[string]json.RawMessage) error {
+	ref := func(name string) (string, bool) {
+		v, ok := vals[name]
+		if !ok {
+			v = r.State.Fields[name].Value
+		}
+		var id string
+		if isNull(v) || json.Unmarshal(v, &id) != nil || id == "" {
+			return "", false
+		}
+		_, changed := vals[name]
+		return id, changed
+	}
+	insp, ci := ref("inspection_id")
+	finding, cf := ref("finding_id")
+	if (!ci && !cf) || insp == "" || finding == "" {
+		return nil // checked when set, or one parent only
+	}
+	f, err := tx.Get(ctx, EntityByName(syncproto.EntityFinding), finding)
+	if err != nil || f == nil {
+		return err // a missing finding was answered by checkRefs
+	}
+	if f.Text("inspection_id") != insp {
+		return Errorf(syncproto.CodeInvalidValue, "finding_id 所指的问题属于另一条检查，与 inspection_id 不一致")
+	}
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -17,6 +18,39 @@ var photoCases = []testCase{
 	{"ProcessingReads", testPhotoReads},
 	{"UploadClaims", testUploadClaims},
 	{"PhotoHashIndex", testPhotoHashIndex}, // phashindex.go
+	{"ParentsAgree", testPhotoParentsAgree},
+}
+
+// testPhotoParentsAgree: a photo naming both an inspection and a finding
+// names a finding of that inspection; a finding of another inspection is
+// refused (invalid_value) whether it comes with the photo's creation or
+// later, and nothing of it is stored.
+func testPhotoParentsAgree(t *testing.T, open Opener) {
+	e := seeded(t, open)
+	d := e.inspector(xinfu)
+	_, a := d.newInspection(xinfu)
+	_, other := d.newInspection(xinfu)
+	finding := uuid.NewString()
+	d.pushOK(d.mut(syncproto.EntityFinding, finding, map[string]any{"inspection_id": a, "description": "问题"}))
+	sum := strings.Repeat("ab", 32)
+	photo := func(fields map[string]any) syncproto.PushResult {
+		t.Helper()
+		return d.push(d.mut(syncproto.EntityPhoto, uuid.NewString(), fields)).Results[0]
+	}
+	if r := photo(map[string]any{"inspection_id": a, "finding_id": finding, "sha256": sum}); r.Status != syncproto.StatusApplied {
+		t.Errorf("a photo of the inspection and its finding: %+v", r)
+	}
+	if r := photo(map[string]any{"inspection_id": other, "finding_id": finding, "sha256": sum}); r.Status != syncproto.StatusRejected || r.Code != syncproto.CodeInvalidValue {
+		t.Errorf("a photo of one inspection and another's finding: %+v, want rejected invalid_value", r)
+	}
+	later := uuid.NewString()
+	d.pushOK(d.mut(syncproto.EntityPhoto, later, map[string]any{"inspection_id": other, "sha256": sum}))
+	if r := d.push(d.mut(syncproto.EntityPhoto, later, map[string]any{"finding_id": finding})).Results[0]; r.Status != syncproto.StatusRejected {
+		t.Errorf("another inspection's finding added to a photo: %+v, want rejected", r)
+	}
+	if got := e.get(syncproto.EntityPhoto, later).Value("finding_id"); got != nil && string(got) != "null" {
+		t.Errorf("the refused finding_id was stored: %s", got)
+	}
 }
 
 func sameUpload(a, b server.PhotoUpload) bool {
