@@ -186,6 +186,9 @@ func fieldType(f *server.Field) string {
 	case server.TypeDate:
 		return "string (date `YYYY-MM-DD`)"
 	case server.TypeRef:
+		if f.Within != "" {
+			return fmt.Sprintf("string: the UUID of a `%s` (with `%s` too, one whose `%s` is the same, else `invalid_value`)", f.Ref, f.Within, f.Within)
+		}
 		return fmt.Sprintf("string: the UUID of a `%s`", f.Ref)
 	case server.TypeJSON:
 		if f.Map {

@@ -62,6 +62,11 @@ type Field struct {
 	// wire names them "Name.key" (e.g. "answers.fence").
 	Map bool
 	Ref string // entity a TypeRef field points to
+	// Within, for a TypeRef field, names a reference field that the record
+	// and the record referred to share: when the record has both, the one
+	// referred to has the same value there (a photo's finding is one of
+	// the photo's inspection).
+	Within string
 }
 
 // TextFormat is a form the values of a text field must have, beside its
@@ -307,7 +312,7 @@ var Entities = []*Entity{
 	}},
 	{Name: syncproto.EntityPhoto, Parents: []string{"inspection_id", "finding_id", "vehicle_check_id"}, DeviceWritable: true, Fields: []Field{
 		{Name: "inspection_id", Type: TypeRef, Ref: syncproto.EntityInspection, Immutable: true},
-		{Name: "finding_id", Type: TypeRef, Ref: syncproto.EntityFinding, Immutable: true},
+		{Name: "finding_id", Type: TypeRef, Ref: syncproto.EntityFinding, Immutable: true, Within: "inspection_id"},
 		{Name: "vehicle_check_id", Type: TypeRef, Ref: syncproto.EntityVehicleCheck, Immutable: true},
 		{Name: "item_key", Type: TypeText, MaxLen: 64},
 		{Name: "sha256", Type: TypeText, Required: true, Immutable: true, MaxLen: 64, Format: SHA256Hex},

@@ -615,39 +615,45 @@ func (s *Syncer) checkRefs(ctx context.Context, tx WriteTx, r *StoredRecord, val
 			}
 		}
 	}
-	if r.Entity.Name == syncproto.EntityPhoto {
-		return s.checkPhotoParents(ctx, tx, r, vals)
-	}
-	return nil
+	return checkWithin(ctx, tx, r, vals)
 }
 
-// checkPhotoParents refuses a photo whose references, as they stand after
-// vals, name a finding of another inspection than its inspection_id: the
-// photo would count as evidence of one and be audited as the other's.
-func (s *Syncer) checkPhotoParents(ctx context.Context, tx WriteTx, r *StoredRecord, vals map[string]json.RawMessage) error {
-	ref := func(name string) (string, bool) {
+// checkWithin refuses a record whose references, as they stand after
+// vals, disagree: a reference field with Within names a record whose
+// Within field is not the record's own (a photo naming a finding of
+// another inspection than its inspection_id, which would count as
+// evidence of one and be audited as the other's). Checked when either
+// field is in vals.
+func checkWithin(ctx context.Context, tx WriteTx, r *StoredRecord, vals map[string]json.RawMessage) error {
+	ref := func(name string) string {
 		v, ok := vals[name]
 		if !ok {
 			v = r.State.Fields[name].Value
 		}
 		var id string
-		if isNull(v) || json.Unmarshal(v, &id) != nil || id == "" {
-			return "", false
+		if isNull(v) || json.Unmarshal(v, &id) != nil {
+			return ""
 		}
-		_, changed := vals[name]
-		return id, changed
+		return id
 	}
-	insp, ci := ref("inspection_id")
-	finding, cf := ref("finding_id")
-	if (!ci && !cf) || insp == "" || finding == "" {
-		return nil // checked when set, or one parent only
-	}
-	f, err := tx.Get(ctx, EntityByName(syncproto.EntityFinding), finding)
-	if err != nil || f == nil {
-		return err // a missing finding was answered by checkRefs
-	}
-	if f.Text("inspection_id") != insp {
-		return Errorf(syncproto.CodeInvalidValue, "finding_id 所指的问题属于另一条检查，与 inspection_id 不一致")
+	for i := range r.Entity.Fields {
+		f := &r.Entity.Fields[i]
+		if f.Within == "" {
+			continue
+		}
+		_, c1 := vals[f.Name]
+		_, c2 := vals[f.Within]
+		id, shared := ref(f.Name), ref(f.Within)
+		if (!c1 && !c2) || id == "" || shared == "" {
+			continue
+		}
+		other, err := tx.Get(ctx, EntityByName(f.Ref), id)
+		if err != nil || other == nil {
+			return err // a missing record was answered by checkRefs
+		}
+		if other.Text(f.Within) != shared {
+			return Errorf(syncproto.CodeInvalidValue, "%s 所指的 %s 的 %s 与本记录的 %s 不一致", f.Name, f.Ref, f.Within, f.Within)
+		}
 	}
 	return nil
 }
