@@ -276,7 +276,7 @@ func (c *Console) reviews(ec echo.Context, inspID string) ([]reviewRow, error) {
 }
 
 func (c *Console) photos(ec echo.Context, inspID string, site *server.StoredRecord, items map[string]string) ([]photoRow, error) {
-	ps, err := c.d.Store.Find(ec.Request().Context(), syncproto.EntityPhoto, "inspection_id", inspID)
+	ps, err := c.inspectionPhotos(ec.Request().Context(), inspID)
 	if err != nil {
 		return nil, err
 	}

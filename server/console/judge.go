@@ -189,13 +189,28 @@ func statusName(s string) string {
 // evidenceFlags counts the evidence flags on the live photos of an
 // inspection and of its live findings.
 func (c *Console) evidenceFlags(ctx context.Context, inspID string) (int, error) {
-	photos, err := c.d.Store.Find(ctx, syncproto.EntityPhoto, "inspection_id", inspID)
+	photos, err := c.inspectionPhotos(ctx, inspID)
 	if err != nil {
 		return 0, err
 	}
+	n := 0
+	for _, ph := range photos {
+		names, _ := explain(ph.Value("flags"))
+		n += len(names)
+	}
+	return n, nil
+}
+
+// inspectionPhotos are the live photos of an inspection: those naming it
+// and those naming one of its live findings only, each once.
+func (c *Console) inspectionPhotos(ctx context.Context, inspID string) ([]*server.StoredRecord, error) {
+	photos, err := c.d.Store.Find(ctx, syncproto.EntityPhoto, "inspection_id", inspID)
+	if err != nil {
+		return nil, err
+	}
 	fs, err := c.d.Store.Find(ctx, syncproto.EntityFinding, "inspection_id", inspID)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	for _, f := range fs {
 		if f.State.IsDeleted() {
@@ -203,18 +218,16 @@ func (c *Console) evidenceFlags(ctx context.Context, inspID string) (int, error)
 		}
 		ps, err := c.d.Store.Find(ctx, syncproto.EntityPhoto, "finding_id", f.ID)
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
 		photos = append(photos, ps...)
 	}
-	n := 0
-	for _, ph := range photos {
-		if !ph.State.IsDeleted() {
-			names, _ := explain(ph.Value("flags"))
-			n += len(names)
-		}
-	}
-	return n, nil
+	seen := make(map[string]bool, len(photos))
+	return slices.DeleteFunc(photos, func(ph *server.StoredRecord) bool {
+		drop := ph.State.IsDeleted() || seen[ph.ID]
+		seen[ph.ID] = true
+		return drop
+	}), nil
 }
 
 // userName is the display name of a user id ("" if unknown).

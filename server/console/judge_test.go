@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
@@ -294,5 +295,43 @@ func TestReviewIsOfWhatWasShown(t *testing.T) {
 	}
 	if st, page := county.post("/console/inspections/"+insp+"/review", withSeqs(url.Values{"csrf": {csrf(t, detail)}, "decision": {"approve"}}, detail)); st != http.StatusOK || status() != "approved" {
 		t.Fatalf("approving what is shown: %d, status %s\n%s", st, status(), page)
+	}
+}
+
+// TestFindingPhotosOnTheDetailPage: a photo that names only a finding of
+// the inspection is on the inspection's page, where the review refusing
+// bulk approval for its flags sends the reviewer; a photo naming both
+// the inspection and its finding is counted once.
+func TestFindingPhotosOnTheDetailPage(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	insp := pushIn(t, phone, apptest.Xinfu, "coal_boiler", "2026-11-27T09:00:00+08:00", completeBoiler...)
+	s := srv.App.Syncer
+	finding, onlyFinding, both := uuid.NewString(), uuid.NewString(), uuid.NewString()
+	flags := map[string]any{"no_gps": map[string]any{"device_location": false}}
+	err := s.Store.Update(t.Context(), func(tx server.WriteTx) error {
+		if err := s.Upsert(t.Context(), tx, syncproto.EntityFinding, finding, apptest.Xinfu, map[string]any{"inspection_id": insp, "description": "锅炉房堆放散煤"}); err != nil {
+			return err
+		}
+		if err := s.Upsert(t.Context(), tx, syncproto.EntityPhoto, onlyFinding, apptest.Xinfu, map[string]any{
+			"finding_id": finding, "sha256": strings.Repeat("cd", 32), "caption": "散煤", "flags": flags}); err != nil {
+			return err
+		}
+		return s.Upsert(t.Context(), tx, syncproto.EntityPhoto, both, apptest.Xinfu, map[string]any{
+			"inspection_id": insp, "finding_id": finding, "sha256": strings.Repeat("ef", 32), "caption": "煤堆近景", "flags": flags})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := loggedIn(t, srv, apptest.CountyOffice)
+	page := mustGet(t, b, "/console/inspections/"+insp)
+	for _, id := range []string{onlyFinding, both} {
+		if n := strings.Count(page, `<figure id="photo-`+id+`">`); n != 1 {
+			t.Errorf("photo %s on the detail page %d times, want once", id, n)
+		}
+	}
+	confirm := mustGet(t, b, "/console/bulk?"+url.Values{"id": {insp}}.Encode())
+	if !strings.Contains(confirm, "照片有 2 个证据标记") {
+		t.Errorf("bulk check of the two flagged photos:\n%s", confirm)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/sqlstore"
 )
 
 // MonthTallies counts the live inspections of the given counties started
@@ -21,8 +22,8 @@ func (db *DB) MonthTallies(ctx context.Context, month string, counties []string)
 	}
 	rows, err := db.read.QueryContext(ctx, `SELECT i.county, coalesce(i.template_id, ''), coalesce(i.status, ''), count(*),
 		coalesce(sum((SELECT count(*) FROM finding f WHERE f.deleted_hlc = '' AND f.inspection_id = i.id)), 0),
-		coalesce(sum((SELECT count(*) FROM photo p WHERE p.deleted_hlc = '' AND p.inspection_id = i.id)), 0),
-		coalesce(sum((SELECT count(*) FROM photo p WHERE p.deleted_hlc = '' AND p.inspection_id = i.id
+		coalesce(sum((SELECT count(*) FROM `+sqlstore.PhotosOf("i")+`)), 0),
+		coalesce(sum((SELECT count(*) FROM `+sqlstore.PhotosOf("i")+`
 			AND p.flags IS NOT NULL AND p.flags NOT IN ('', '{}', 'null'))), 0)
 		FROM inspection i WHERE i.deleted_hlc = '' AND substr(i.started_at, 1, 7) = ?
 		AND i.county IN (?`+strings.Repeat(", ?", len(counties)-1)+`)

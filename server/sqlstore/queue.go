@@ -8,8 +8,16 @@ import (
 )
 
 // queuePhotos is the live photos of inspection and of its live findings.
-const queuePhotos = `photo p WHERE p.deleted_hlc = '' AND (p.inspection_id = inspection.id
-	OR p.finding_id IN (SELECT f.id FROM finding f WHERE f.inspection_id = inspection.id AND f.deleted_hlc = ''))`
+var queuePhotos = PhotosOf("inspection")
+
+// PhotosOf is "photo p WHERE …" selecting the live photos of the
+// inspection row named alias and of its live findings, each once: the
+// photos the review queue, the monthly report and the console count as
+// the inspection's.
+func PhotosOf(alias string) string {
+	return `photo p WHERE p.deleted_hlc = '' AND (p.inspection_id = ` + alias + `.id
+	OR p.finding_id IN (SELECT f.id FROM finding f WHERE f.inspection_id = ` + alias + `.id AND f.deleted_hlc = ''))`
+}
 
 // QueueJSON are the counts of the review queue read from JSON text
 // columns, in a dialect's JSON functions: expressions over the row of
