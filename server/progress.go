@@ -3,7 +3,9 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -258,6 +260,68 @@ type ProgressReport struct {
 	// Evidence lists what backs the report (document numbers, links,
 	// record ids), one item each.
 	Evidence []string
+	// Base, if set, is the row as the office saw it when it began the
+	// report (a form's values): only what the report changes from it is
+	// written, so that another office's report made meanwhile on the
+	// other parts stands. nil: the report replaces the row.
+	Base *ProgressReport `json:"-"`
+}
+
+// ProgressReportOf is tp as a report: what a form to change it starts
+// from (ProgressReport.Base).
+func ProgressReportOf(tp TaskProgress) ProgressReport {
+	rep := ProgressReport{Status: tp.Status, Note: tp.Note, Evidence: tp.Evidence}
+	if tp.HasPct {
+		pct := tp.Pct
+		rep.Pct = &pct
+	}
+	if rep.Evidence == nil {
+		rep.Evidence = []string{}
+	}
+	return rep
+}
+
+// progressParts are the parts of a progress row a report changes, each
+// with its value as text (to compare) and its label (for messages).
+var progressParts = []struct {
+	label string
+	value func(r ProgressReport) string
+	set   func(dst *ProgressReport, src ProgressReport)
+}{
+	{"状态", func(r ProgressReport) string { return TaskStatusLabel(r.Status) }, func(d *ProgressReport, s ProgressReport) { d.Status = s.Status }},
+	{"进度", func(r ProgressReport) string {
+		if r.Pct == nil {
+			return "未填"
+		}
+		return strconv.Itoa(*r.Pct) + "%"
+	}, func(d *ProgressReport, s ProgressReport) { d.Pct = s.Pct }},
+	{"进展说明", func(r ProgressReport) string { return r.Note }, func(d *ProgressReport, s ProgressReport) { d.Note = s.Note }},
+	{"佐证材料", func(r ProgressReport) string { return strings.Join(r.Evidence, "\n") }, func(d *ProgressReport, s ProgressReport) { d.Evidence = s.Evidence }},
+}
+
+// merged is the report rep makes of the row cur, given what it started
+// from (rep.Base): the parts rep changed, over cur. A part cur has also
+// changed since, to something else, is not settled for the office:
+// conflict, naming it and its current value.
+func (rep ProgressReport) merged(cur ProgressReport) (ProgressReport, error) {
+	if rep.Base == nil {
+		return rep, nil
+	}
+	out := cur
+	var changed []string
+	for _, p := range progressParts {
+		if p.value(rep) == p.value(*rep.Base) {
+			continue
+		}
+		if p.value(cur) != p.value(*rep.Base) && p.value(cur) != p.value(rep) {
+			changed = append(changed, fmt.Sprintf("%s（现为「%s」）", p.label, p.value(cur)))
+		}
+		p.set(&out, rep)
+	}
+	if len(changed) > 0 {
+		return rep, Errorf(syncproto.CodeConflict, "您填报期间，此行的%s已被其他人员修改，请刷新页面后重新填报", strings.Join(changed, "、"))
+	}
+	return out, nil
 }
 
 // check validates a report's values. Errors: invalid_value, invalid_field.
@@ -285,8 +349,9 @@ func (rep ProgressReport) check() error {
 // ReportProgress records an office's progress on a task in one county
 // through the server's write path, so that the county's phones receive it
 // on their next pull. Every field of the row is written, so the row is
-// what this report says. Errors: forbidden, invalid_field, invalid_value,
-// not_found, out_of_scope.
+// what this report says (with rep.Base: what it changed, over the row as
+// it is). Errors: forbidden, invalid_field, invalid_value, not_found,
+// out_of_scope, conflict.
 func (s *Syncer) ReportProgress(ctx context.Context, p *Principal, taskID, county string, rep ProgressReport) error {
 	if err := rep.check(); err != nil {
 		return err
@@ -308,8 +373,12 @@ func (s *Syncer) ReportProgress(ctx context.Context, p *Principal, taskID, count
 		if row != nil {
 			cur = TaskProgressOf(row)
 		}
+		rep, merr := rep.merged(ProgressReportOf(cur))
 		if err := MayReport(p, task, county, cur, rep.Status); err != nil {
 			return err
+		}
+		if merr != nil {
+			return merr
 		}
 		evidence := rep.Evidence
 		if evidence == nil {

@@ -52,6 +52,7 @@ type progressRow struct {
 	HasPct, Overdue, MayEdit, Reported                           bool
 	Evidence                                                     []string
 	Reporter, ReportedAt                                         string
+	Orig                                                         string   // the row as its form starts from (server.ProgressReport.Base), JSON
 	Statuses                                                     []string // the statuses the viewer may set
 	Field                                                        server.Evidence
 	CSRF                                                         string // the session's token, for the form
@@ -236,6 +237,8 @@ func (c *Console) progressRow(p *server.Principal, t *server.StoredRecord, tp se
 	if r.Reported {
 		r.ReportedAt = tp.ReportedAt.In(chinaTime).Format("2006-01-02 15:04")
 	}
+	orig, _ := json.Marshal(server.ProgressReportOf(tp))
+	r.Orig = string(orig)
 	if templates != nil {
 		r.Field = server.CountyEvidence(t, tp.County, tallies, vehicles)
 	}
@@ -305,6 +308,15 @@ func (c *Console) reportProgress(ec echo.Context) error {
 		}
 		rep.Pct = &n
 	}
+	// The row as the form showed it: a report writes what it changed.
+	// A form without them (a page from before, a hand-made request) starts
+	// from a row no row is: whatever differs from the row as it is now is
+	// refused as changed meanwhile, after the other checks.
+	base := server.ProgressReport{Status: "?"}
+	if json.Unmarshal([]byte(ec.FormValue("orig")), &base) != nil {
+		base = server.ProgressReport{Status: "?"}
+	}
+	rep.Base = &base
 	task, county := ec.Param("task"), ec.Param("county")
 	if err := c.d.Syncer.ReportProgress(ec.Request().Context(), principalOf(ec), task, county, rep); err != nil {
 		return err

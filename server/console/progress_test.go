@@ -2,10 +2,12 @@ package console_test
 
 import (
 	"encoding/json"
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -79,11 +81,81 @@ func reportRow(t *testing.T, b *browser, number, county string) string {
 	return ""
 }
 
-// report posts an office's progress on a task in a county.
+// report posts an office's progress on a task in a county, as its form
+// on the ledger page would: the row's values as the page shows them, with
+// those of form over them (none if the viewer has no form for the row).
 func report(t *testing.T, b *browser, task, county string, form url.Values) (int, string) {
 	t.Helper()
-	form.Set("csrf", csrf(t, mustGet(t, b, "/console/ledger")))
-	return b.post("/console/ledger/"+task+"/"+county, form)
+	return b.post("/console/ledger/"+task+"/"+county, ledgerForm(t, mustGet(t, b, "/console/ledger"), task, county, form))
+}
+
+// ledgerForm is what the form of a task's row in a county on a ledger
+// page posts, with form's values over the row's.
+func ledgerForm(t *testing.T, page, task, county string, form url.Values) url.Values {
+	t.Helper()
+	post := url.Values{"csrf": {csrf(t, page)}}
+	action := `action="/console/ledger/` + task + `/` + county + `" class="task-form">`
+	if i := strings.Index(page, action); i >= 0 {
+		m := origRE.FindStringSubmatch(page[i:])
+		if m == nil {
+			t.Fatalf("the form of %s/%s has no orig", task, county)
+		}
+		orig := html.UnescapeString(m[1])
+		var base server.ProgressReport
+		if err := json.Unmarshal([]byte(orig), &base); err != nil {
+			t.Fatalf("orig %q: %v", orig, err)
+		}
+		post.Set("orig", orig)
+		post.Set("status", base.Status)
+		post.Set("note", base.Note)
+		post.Set("evidence", strings.Join(base.Evidence, "\n"))
+		if base.Pct != nil {
+			post.Set("progress_pct", strconv.Itoa(*base.Pct))
+		}
+	}
+	for k, v := range form {
+		post[k] = v
+	}
+	return post
+}
+
+// TestLedgerKeepsOtherReports: the city saves a row's form it opened
+// before the county reported on the row: what the city changed is
+// written, and what the county reported on the other parts stays; a part
+// both changed comes back as a conflict naming it, and nothing is written.
+func TestLedgerKeepsOtherReports(t *testing.T) {
+	srv := apptest.Start(t)
+	city := loggedIn(t, srv, apptest.CityOffice)
+	county := loggedIn(t, srv, apptest.CountyOffice)
+	row := func() server.TaskProgress {
+		t.Helper()
+		r, err := srv.App.DB.Get(t.Context(), syncproto.EntityTaskProgress, server.TaskProgressID("task-08", apptest.Xinfu))
+		if err != nil || r == nil {
+			t.Fatalf("row: %v %v", r, err)
+		}
+		return server.TaskProgressOf(r)
+	}
+	if st, page := report(t, county, "task-08", apptest.Xinfu, url.Values{"status": {"in_progress"}}); st != http.StatusOK {
+		t.Fatalf("county reports: %d\n%s", st, page)
+	}
+	stale := mustGet(t, city, "/console/ledger")
+	if st, page := report(t, county, "task-08", apptest.Xinfu, url.Values{"progress_pct": {"90"}, "note": {"县里的进展"}}); st != http.StatusOK {
+		t.Fatalf("county reports: %d\n%s", st, page)
+	}
+	if st, page := city.post("/console/ledger/task-08/"+apptest.Xinfu, ledgerForm(t, stale, "task-08", apptest.Xinfu, url.Values{"status": {"done"}})); st != http.StatusOK {
+		t.Fatalf("city's stale form, status only: %d\n%s", st, page)
+	}
+	if r := row(); r.Status != "done" || !r.HasPct || r.Pct != 90 || r.Note != "县里的进展" {
+		t.Errorf("after both: %+v; want the city's status over the county's percentage and note", r)
+	}
+	stale = mustGet(t, city, "/console/ledger")
+	if st, page := report(t, county, "task-08", apptest.Xinfu, url.Values{"note": {"县里又改了说明"}}); st != http.StatusOK {
+		t.Fatalf("county reports again: %d\n%s", st, page)
+	}
+	st, page := city.post("/console/ledger/task-08/"+apptest.Xinfu, ledgerForm(t, stale, "task-08", apptest.Xinfu, url.Values{"note": {"市里的说明"}}))
+	if st != http.StatusConflict || !strings.Contains(page, "进展说明（现为「县里又改了说明」）") || row().Note != "县里又改了说明" {
+		t.Errorf("both changed the note: %d, note %q\n%s", st, row().Note, page)
+	}
 }
 
 // TestProgressPerCounty (issue 10): a task shared by counties has one
