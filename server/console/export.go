@@ -1,6 +1,7 @@
 package console
 
 import (
+	"fmt"
 	"html/template"
 	"slices"
 	"strconv"
@@ -12,8 +13,18 @@ import (
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
-// exportLimit bounds the rows of one exported list.
-const exportLimit = 20000
+// exportLimit bounds the rows of one exported list; a list cut there says
+// so in its title (capped).
+var exportLimit = 20000
+
+// capped is a list's title, saying, when the list selected more than
+// exportLimit records, that only the newest were exported.
+func capped(title string, total int) string {
+	if total <= exportLimit {
+		return title
+	}
+	return fmt.Sprintf("%s（共 %d 条，只导出了最新的 %d 条，请缩小筛选范围）", title, total, exportLimit)
+}
 
 // typedRow turns a report table's row into cells: whole numbers as
 // numbers, "12.5%" as a percent; the rest (序号 such as "4.4", "—") as
@@ -131,23 +142,30 @@ func (c *Console) exportCounties(ec echo.Context, county string) ([]string, erro
 func (c *Console) roadsideSheet(ec echo.Context, month string, counties []string) (xlsxSheet, error) {
 	s := xlsxSheet{Name: "路检路查统计", Title: "路检路查统计（" + month + "）",
 		Header: []string{"区县", "检查站", "专项行动", "检查车辆", "国六车辆", "后处理拆除（国六）", "拆除率"}}
-	recs, _, err := c.d.Store.VehicleChecks(ec.Request().Context(), server.VehicleQuery{Scope: principalOf(ec).Scope(), Limit: exportLimit})
-	if err != nil {
-		return s, err
-	}
+	// Every check of the counties is read, a page at a time: the month is
+	// a local date of checked_at, which the query cannot select by.
 	var stats []server.VehicleStat
-	for _, r := range recs {
-		if !slices.Contains(counties, r.County) || !strings.HasPrefix(localTime(r.Text("checked_at")), month) {
-			continue
+	for offset := 0; ; offset += exportLimit {
+		recs, total, err := c.d.Store.VehicleChecks(ec.Request().Context(), server.VehicleQuery{Scope: principalOf(ec).Scope(), Limit: exportLimit, Offset: offset})
+		if err != nil {
+			return s, err
 		}
-		v := server.VehicleStat{County: r.County, Checkpoint: r.Text("checkpoint"), Campaign: r.Text("campaign"), Trucks: 1}
-		if r.Text("emission_stage") == syncproto.StageCN6 {
-			v.G6 = 1
-			if r.Text("aftertreatment") == syncproto.AftertreatmentRemoved {
-				v.Removed = 1
+		for _, r := range recs {
+			if !slices.Contains(counties, r.County) || !strings.HasPrefix(localTime(r.Text("checked_at")), month) {
+				continue
 			}
+			v := server.VehicleStat{County: r.County, Checkpoint: r.Text("checkpoint"), Campaign: r.Text("campaign"), Trucks: 1}
+			if r.Text("emission_stage") == syncproto.StageCN6 {
+				v.G6 = 1
+				if r.Text("aftertreatment") == syncproto.AftertreatmentRemoved {
+					v.Removed = 1
+				}
+			}
+			stats = append(stats, v)
 		}
-		stats = append(stats, v)
+		if len(recs) == 0 || offset+len(recs) >= total {
+			break
+		}
 	}
 	slices.SortStableFunc(stats, func(a, b server.VehicleStat) int {
 		return strings.Compare(a.County+"\x00"+a.Checkpoint+"\x00"+a.Campaign, b.County+"\x00"+b.Checkpoint+"\x00"+b.Campaign)
@@ -176,10 +194,11 @@ func (c *Console) findingsSheet(ec echo.Context, q server.InspectionQuery) (xlsx
 		Header: []string{"检查时间", "区县", "点位", "检查表", "检查项", "问题描述", "严重程度", "整改期限", "问题状态", "检查状态", "检查记录编号"}}
 	ctx := ec.Request().Context()
 	q.Limit, q.Offset = exportLimit, 0
-	insps, _, err := c.d.Store.Inspections(ctx, q)
+	insps, total, err := c.d.Store.Inspections(ctx, q)
 	if err != nil {
 		return s, err
 	}
+	s.Title = capped(s.Title, total)
 	for _, insp := range insps {
 		fs, err := c.d.Store.Find(ctx, syncproto.EntityFinding, "inspection_id", insp.ID)
 		if err != nil {
@@ -269,11 +288,11 @@ func (c *Console) queueXLSX(ec echo.Context) error {
 		return err
 	}
 	q.Limit = exportLimit
-	recs, _, err := c.d.Store.Inspections(ec.Request().Context(), q)
+	recs, total, err := c.d.Store.Inspections(ec.Request().Context(), q)
 	if err != nil {
 		return err
 	}
-	s := xlsxSheet{Name: "检查记录", Title: "审核队列导出", Header: []string{"检查时间", "区县", "点位", "检查表", "状态", "缺项", "检查记录编号"}}
+	s := xlsxSheet{Name: "检查记录", Title: capped("审核队列导出", total), Header: []string{"检查时间", "区县", "点位", "检查表", "状态", "缺项", "检查记录编号"}}
 	for _, r := range recs {
 		var missing any = "未检查"
 		if n, ok := missingCount(r); ok {
@@ -310,11 +329,11 @@ func (c *Console) vehiclesXLSX(ec echo.Context) error {
 	if q.County != "" && !p.CanSee(q.County) {
 		return server.Errorf(syncproto.CodeOutOfScope, "无权查看区县 %s 的路检记录", c.countyName(q.County))
 	}
-	recs, _, err := c.d.Store.VehicleChecks(ec.Request().Context(), q)
+	recs, total, err := c.d.Store.VehicleChecks(ec.Request().Context(), q)
 	if err != nil {
 		return err
 	}
-	s := xlsxSheet{Name: "路检记录", Title: "路检路查记录",
+	s := xlsxSheet{Name: "路检记录", Title: capped("路检路查记录", total),
 		Header: []string{"检查时间", "区县", "检查站", "专项行动", "号牌", "排放阶段", "燃料", "后处理装置", "处理", "备注"}}
 	for _, r := range recs {
 		s.Rows = append(s.Rows, []any{localTime(r.Text("checked_at")), c.countyName(r.County), r.Text("checkpoint"), r.Text("campaign"),

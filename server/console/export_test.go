@@ -3,6 +3,7 @@ package console_test
 import (
 	"archive/zip"
 	"encoding/xml"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -12,8 +13,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xinzhou-eco/fieldsync/server/console"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -242,5 +246,42 @@ func TestExports(t *testing.T) {
 	}
 	if n := strings.Count(page, `class="county-row`); n != len(rows)-1 {
 		t.Errorf("ledger page shows %d county rows, export %d", n, len(rows)-1)
+	}
+}
+
+// TestExportsPastTheirLimit: the monthly report's roadside sheet counts
+// every check of its month however many newer ones there are (it read the
+// newest exportLimit only), and a list export cut at the limit says so.
+func TestExportsPastTheirLimit(t *testing.T) {
+	srv := apptest.Start(t)
+	defer console.SetExportLimit(40)()
+	city := loggedIn(t, srv, apptest.CityOffice)
+	all, total, err := srv.App.DB.VehicleChecks(t.Context(), server.VehicleQuery{Scope: server.Scope{All: true}, Limit: 100000})
+	if err != nil || total <= 80 {
+		t.Fatalf("the demo's roadside checks: %d %v", total, err)
+	}
+	months := map[string]int{}
+	for _, r := range all {
+		t, err := time.Parse(time.RFC3339, r.Text("checked_at"))
+		if err == nil {
+			months[t.In(time.FixedZone("CST", 8*3600)).Format("2006-01")]++
+		}
+	}
+	for month, want := range months {
+		body, f := download(t, city, "/console/report.xlsx?month="+month)
+		rows := checkSheet(t, body, f, "路检路查统计")
+		got := 0
+		for _, row := range rows[1:] {
+			n, _ := strconv.Atoi(row[3])
+			got += n
+		}
+		if got != want {
+			t.Errorf("%s: the roadside sheet counts %d trucks, want the month's %d", month, got, want)
+		}
+	}
+	_, f := download(t, city, "/console/vehicles.xlsx")
+	rows, err := f.GetRows("路检记录")
+	if err != nil || !strings.Contains(rows[0][0], fmt.Sprintf("共 %d 条，只导出了最新的 40 条", total)) || len(rows) != 40+3 {
+		t.Errorf("the capped list: title %q, %d rows (%v)", rows[0][0], len(rows), err)
 	}
 }
