@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/xinzhou-eco/fieldsync/syncproto"
@@ -82,6 +83,27 @@ type TextFormat struct {
 // SHA256Hex is the form of a SHA-256 as fieldsync writes and compares
 // it: 64 lower-case hex digits (what a photo's upload must declare too).
 var SHA256Hex = &TextFormat{Valid: IsSHA256, Label: "64 位小写十六进制数字（SHA-256）", Doc: "64 lower-case hex digits (SHA-256)"}
+
+// OneLine is the form of a name or number read on one line (a plate, a
+// checkpoint, a site's name): some visible character, and no line break
+// or other control character. Blank or broken values made rows that look
+// alike count apart, and plates no one can read.
+var OneLine = &TextFormat{Valid: func(s string) bool { return !Blank(s) && noControls(s) },
+	Label: "一行可见文字（不能为空白，不能含换行等控制字符）", Doc: "one line of visible text (not blank; no line breaks or other control characters)"}
+
+// NoControls is the form of an optional short text read on one line:
+// empty, or without line breaks or other control characters.
+var NoControls = &TextFormat{Valid: noControls,
+	Label: "一行文字（不能含换行等控制字符）", Doc: "text on one line (no line breaks or other control characters)"}
+
+func noControls(s string) bool {
+	for _, r := range s {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			return false
+		}
+	}
+	return true
+}
 
 // Entity describes a record type that syncs.
 type Entity struct {
@@ -246,7 +268,7 @@ var Entities = []*Entity{
 	{Name: syncproto.EntitySite, CountyField: "county", DeviceWritable: true, Fields: []Field{
 		{Name: "county", Type: TypeText, Required: true, Immutable: true},
 		{Name: "kind", Type: TypeText, Required: true, Enum: SiteKinds},
-		{Name: "name", Type: TypeText, Required: true, MaxLen: 200},
+		{Name: "name", Type: TypeText, Required: true, MaxLen: 200, Format: OneLine},
 		{Name: "address", Type: TypeText, MaxLen: 500},
 		lon("lon"), lat("lat"),
 		// crs is the coordinate system lon/lat were sent in (none: wgs84);
@@ -288,14 +310,14 @@ var Entities = []*Entity{
 	}},
 	{Name: syncproto.EntityVehicleCheck, CountyField: "county", DeviceWritable: true, Fields: []Field{
 		{Name: "county", Type: TypeText, Required: true, Immutable: true},
-		{Name: "checkpoint", Type: TypeText, Required: true, MaxLen: 200},
+		{Name: "checkpoint", Type: TypeText, Required: true, MaxLen: 200, Format: OneLine},
 		// campaign names the special action (专项行动) the check was made
 		// in, if any, so that an action spanning checkpoints sums as one.
-		{Name: "campaign", Type: TypeText, MaxLen: 100},
-		{Name: "plate", Type: TypeText, Required: true, MaxLen: 16},
-		{Name: "plate_color", Type: TypeText, MaxLen: 8},
-		{Name: "plate_type", Type: TypeText, MaxLen: 32},
-		{Name: "vin", Type: TypeText, MaxLen: 17},
+		{Name: "campaign", Type: TypeText, MaxLen: 100, Format: NoControls},
+		{Name: "plate", Type: TypeText, Required: true, MaxLen: 16, Format: OneLine},
+		{Name: "plate_color", Type: TypeText, MaxLen: 8, Format: NoControls},
+		{Name: "plate_type", Type: TypeText, MaxLen: 32, Format: NoControls},
+		{Name: "vin", Type: TypeText, MaxLen: 17, Format: NoControls},
 		choiceField("emission_stage", syncproto.EmissionStages, true),
 		choiceField("fuel", syncproto.Fuels, true),
 		{Name: "obd_mil", Type: TypeBool},
