@@ -165,7 +165,7 @@ func parseEXIF(b []byte) (e EXIF) {
 	if o, ok := uintAt(ifd0[tagOrientation], 0); ok && o >= 1 && o <= 8 {
 		e.Orientation = int(o)
 	}
-	e.Time, e.TimeZoneAssumed = captureTime(exif)
+	e.Time, e.TimeZoneAssumed = captureTime(ifd0, exif)
 	e.GPS = gpsPoint(gps)
 	if acc, ok := ratAt(gps[tagGPSHPositioningError], 0); ok && acc >= 0 {
 		e.GPSAccuracyM = &acc
@@ -190,18 +190,24 @@ func str(t *tiff.Tag) string {
 // chinaStandardTime is the zone assumed when a photo states none.
 var chinaStandardTime = time.FixedZone("CST", 8*60*60)
 
-// captureTime returns the capture time from the Exif IFD and whether its zone
-// was assumed.
-func captureTime(exif map[uint16]*tiff.Tag) (*time.Time, bool) {
-	for _, pair := range [][2]uint16{
-		{tagDateTimeOriginal, tagOffsetTimeOriginal},
-		{tagDateTimeDigitized, tagOffsetTimeDigitized},
+// captureTime returns the capture time, and whether its zone was assumed:
+// the Exif IFD's DateTimeOriginal, else its DateTimeDigitized, else IFD0's
+// DateTime (when the file was last written: what is left when the others
+// were stripped, the date of the picture at the latest), each with its
+// OffsetTime.
+func captureTime(ifd0, exif map[uint16]*tiff.Tag) (*time.Time, bool) {
+	for _, pair := range []struct {
+		stamp, offset *tiff.Tag
+	}{
+		{exif[tagDateTimeOriginal], exif[tagOffsetTimeOriginal]},
+		{exif[tagDateTimeDigitized], exif[tagOffsetTimeDigitized]},
+		{ifd0[tagDateTime], exif[tagOffsetTime]},
 	} {
-		stamp := str(exif[pair[0]])
+		stamp := str(pair.stamp)
 		if stamp == "" {
 			continue
 		}
-		zone, assumed := parseOffset(str(exif[pair[1]])), false
+		zone, assumed := parseOffset(str(pair.offset)), false
 		if zone == nil {
 			zone, assumed = chinaStandardTime, true
 		}

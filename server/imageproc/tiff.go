@@ -15,10 +15,12 @@ const (
 	tagModel                = 0x0110
 	tagOrientation          = 0x0112
 	tagSoftware             = 0x0131
+	tagDateTime             = 0x0132
 	tagExifIFD              = 0x8769
 	tagGPSIFD               = 0x8825
 	tagDateTimeOriginal     = 0x9003
 	tagDateTimeDigitized    = 0x9004
+	tagOffsetTime           = 0x9010
 	tagOffsetTimeOriginal   = 0x9011
 	tagOffsetTimeDigitized  = 0x9012
 	tagGPSLatitudeRef       = 0x0001
@@ -59,12 +61,12 @@ var (
 	rationalTypes = []uint16{typeRational}
 
 	ifd0Tags = wanted{
-		tagMake: asciiTypes, tagModel: asciiTypes, tagSoftware: asciiTypes,
+		tagMake: asciiTypes, tagModel: asciiTypes, tagSoftware: asciiTypes, tagDateTime: asciiTypes,
 		tagOrientation: integerTypes, tagExifIFD: integerTypes, tagGPSIFD: integerTypes,
 	}
 	exifTags = wanted{
 		tagDateTimeOriginal: asciiTypes, tagDateTimeDigitized: asciiTypes,
-		tagOffsetTimeOriginal: asciiTypes, tagOffsetTimeDigitized: asciiTypes,
+		tagOffsetTimeOriginal: asciiTypes, tagOffsetTimeDigitized: asciiTypes, tagOffsetTime: asciiTypes,
 	}
 	gpsTags = wanted{
 		tagGPSLatitudeRef: asciiTypes, tagGPSLatitude: rationalTypes,

@@ -207,6 +207,12 @@ func (p *Processor) timeMismatch(ev *evidence) map[string]any {
 	}
 	var reasons []string
 	out := map[string]any{}
+	if exifTime.IsZero() && ev.unreadable == "" {
+		// A camera writes the time; a file without it (stripped, or a
+		// picture saved by another app) cannot be checked against the
+		// visit — and a recycled photo passes every other time check.
+		reasons = append(reasons, "no_exif_time")
+	}
 	if !exifTime.IsZero() && !captured.IsZero() && absDur(exifTime.Sub(captured)) > p.cfg.TimeSlack {
 		reasons = append(reasons, "exif_vs_device")
 		out["exif_minus_device_s"] = int64(exifTime.Sub(captured).Seconds())

@@ -25,6 +25,11 @@ func TestEveryFlag(t *testing.T) {
 		// The phone's fix says it was at the site: the file's position disagrees too.
 		{"taken 5 km away", testimg.Options{Time: &taken, GPS: &far}, atSite, []string{"far_from_site", "position_mismatch"}},
 		{"old photo", testimg.Options{Time: &threeDaysEarlier, GPS: &siteAt}, atSite, []string{"time_mismatch"}},
+		// Stripping the capture times does not hide a photo's age: the
+		// file's DateTime is read, and a file with no time is flagged.
+		{"old photo with only its file time", testimg.Options{Time: &threeDaysEarlier, DateTimeOnly: true, GPS: &siteAt}, atSite, []string{"time_mismatch"}},
+		{"photo with no time", testimg.Options{GPS: &siteAt}, atSite, []string{"time_mismatch"}},
+		{"photo with its file time only, at the visit", testimg.Options{Time: &taken, DateTimeOnly: true, GPS: &siteAt}, atSite, nil},
 		{"mock location", testimg.Options{Time: &taken, GPS: &siteAt}, map[string]any{"lon": siteAt.Lon, "lat": siteAt.Lat, "accuracy_m": 0, "crs": "wgs84"}, []string{"mock_location"}},
 		{"edited", testimg.Options{Time: &taken, GPS: &siteAt, Software: "Adobe Photoshop 25.0 (Windows)"}, atSite, []string{"edited"}},
 		{"Amap GCJ-02 position at the site", testimg.Options{Time: &taken},

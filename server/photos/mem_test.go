@@ -128,8 +128,9 @@ func TestDecodesShareOneBudget(t *testing.T) {
 		t.Errorf("two photos at once took %d MiB, one %d MiB: want them one after the other, within the budget", two/mib, one/mib)
 	}
 	for i, id := range ids {
-		if f := w.flags(t, id); len(f) != 1 || f["no_gps"] == nil {
-			t.Errorf("photo %d: flags %v, want only no_gps", i, f)
+		// A PNG carries no EXIF: no position, no time.
+		if f := w.flags(t, id); len(f) != 2 || f["no_gps"] == nil || f["time_mismatch"] == nil {
+			t.Errorf("photo %d: flags %v, want only no_gps and time_mismatch", i, f)
 		}
 		if ok, _ := w.srv.App.Blobs.Has(ctx, apptest.SHA256(files[i]), "preview"); !ok {
 			t.Errorf("photo %d: no preview", i)

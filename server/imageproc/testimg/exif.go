@@ -33,6 +33,7 @@ const (
 	tagGPSIFD             = 0x8825
 	tagExifVersion        = 0x9000
 	tagDateTimeOriginal   = 0x9003
+	tagOffsetTime         = 0x9010
 	tagOffsetTimeOriginal = 0x9011
 	tagComponentsConfig   = 0x9101
 	tagFlashpixVersion    = 0xa000
@@ -103,9 +104,15 @@ func EXIF(opt Options) []byte {
 	if opt.Time != nil {
 		stamp := opt.Time.Format("2006:01:02 15:04:05")
 		ifd0.add(enc.ascii(tagDateTime, stamp))
-		exifIFD.add(enc.ascii(tagDateTimeOriginal, stamp))
-		if !opt.NoOffset {
-			exifIFD.add(enc.ascii(tagOffsetTimeOriginal, offsetString(*opt.Time)))
+		switch {
+		case opt.DateTimeOnly && !opt.NoOffset:
+			exifIFD.add(enc.ascii(tagOffsetTime, offsetString(*opt.Time)))
+		case opt.DateTimeOnly:
+		default:
+			exifIFD.add(enc.ascii(tagDateTimeOriginal, stamp))
+			if !opt.NoOffset {
+				exifIFD.add(enc.ascii(tagOffsetTimeOriginal, offsetString(*opt.Time)))
+			}
 		}
 	}
 	if opt.GPS != nil {

@@ -40,6 +40,9 @@ type Options struct {
 	// (as older phones do).
 	Time     *time.Time
 	NoOffset bool
+	// DateTimeOnly writes Time as DateTime alone (with OffsetTime), as a
+	// file whose Exif capture times were stripped keeps it.
+	DateTimeOnly bool
 	// GPS is written as GPSLatitude/GPSLongitude with their N/S and E/W
 	// references; GPSAccuracyM as GPSHPositioningError.
 	GPS          *geo.Point
