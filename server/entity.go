@@ -55,7 +55,7 @@ type Field struct {
 	Min, Max   float64 // bounds for numbers, when Min < Max
 	MaxLen     int     // for text; 0 means 2000 characters
 	Server     bool    // written only by the server or an office
-	Immutable  bool    // set when the record is created, never changed
+	Immutable  bool    // set when the record is created, never changed by a device (an office may correct it)
 	Required   bool    // must be given when a device creates the record
 	// Format, if set, is the form every value of a text field has.
 	Format *TextFormat
@@ -274,7 +274,11 @@ var Entities = []*Entity{
 		// crs is the coordinate system lon/lat were sent in (none: wgs84);
 		// the server adds the same place in WGS-84 (site.go).
 		{Name: "crs", Type: TypeText, Enum: crsValues},
-		{Name: "radius_m", Type: TypeReal, Min: 1, Max: 50000},
+		// radius_m is the site's geofence, which decides its photos'
+		// far_from_site: a phone sets it when it creates the site, and
+		// only an office changes it (a phone widening the fence would
+		// clear the flag of the photos it takes next).
+		{Name: "radius_m", Type: TypeReal, Min: 1, Max: 50000, Immutable: true},
 		{Name: "note", Type: TypeText},
 		{Name: "active", Type: TypeBool},
 		{Name: "lon_wgs84", Type: TypeReal, Server: true},
