@@ -102,8 +102,8 @@ func (s *Syncer) coverTo(wall int64) {
 // clock is after observing a device's HLC from a little ahead, must be
 // covered by the mark: its millisecond is stored before it is given.
 func (s *Syncer) ServerHLC() string {
-	h := s.Clock.Now()
-	if h.Wall >= s.covered.Load() && h.Wall > s.Clock.Physical() {
+	h, ahead := s.Clock.NowAhead()
+	if ahead && h.Wall >= s.covered.Load() {
 		s.cover(h.Wall)
 	}
 	return h.String()

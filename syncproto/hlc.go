@@ -171,11 +171,19 @@ func (c *Clock) physical() int64 { return c.now().Add(c.offset).UnixMilli() }
 // Now returns a new timestamp greater than every one this clock has issued
 // or observed.
 func (c *Clock) Now() HLC {
+	h, _ := c.NowAhead()
+	return h
+}
+
+// NowAhead is Now, and whether the timestamp is ahead of physical time
+// (the clock observed a later one than its own time).
+func (c *Clock) NowAhead() (HLC, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.last = advance(c.last, c.physical(), HLC{})
+	pt := c.physical()
+	c.last = advance(c.last, pt, HLC{})
 	c.last.Node = c.node
-	return c.last
+	return c.last, c.last.Wall > pt
 }
 
 // Observe merges a remote timestamp (a server_hlc, or a pulled field's HLC)

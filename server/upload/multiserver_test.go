@@ -305,17 +305,7 @@ func TestUploadQuotaAcrossServers(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	created := 0
-	for _, st := range status {
-		switch st {
-		case http.StatusCreated:
-			created++
-		case http.StatusInsufficientStorage:
-		default:
-			t.Errorf("creation answered %d", st)
-		}
-	}
-	if created != 2 {
+	if created := countCreated(t, status); created != 2 {
 		t.Errorf("%d of %d creations at once on two servers succeeded, want 2 (statuses %v)", created, tries, status)
 	}
 }

@@ -261,20 +261,28 @@ func TestUploadQuotaAtOnce(t *testing.T) {
 			wg.Go(func() { status[i] = a.tus.Create(newID(), sum, "image/jpeg", size).Status })
 		}
 		wg.Wait()
-		created := 0
-		for _, st := range status {
-			switch st {
-			case http.StatusCreated:
-				created++
-			case http.StatusInsufficientStorage:
-			default:
-				t.Errorf("round %d: creation answered %d", round, st)
-			}
-		}
+		created := countCreated(t, status)
 		if want := map[int]int{0: quota / size}[round]; created != want {
 			t.Errorf("round %d: %d of %d creations at once succeeded, want %d (statuses %v)", round, created, tries, want, status)
 		}
 	}
+}
+
+// countCreated counts the creations answered 201 among status, and fails
+// the test on an answer other than 201 or 507 quota_exceeded.
+func countCreated(t *testing.T, status []int) int {
+	t.Helper()
+	created := 0
+	for _, st := range status {
+		switch st {
+		case http.StatusCreated:
+			created++
+		case http.StatusInsufficientStorage:
+		default:
+			t.Errorf("creation answered %d", st)
+		}
+	}
+	return created
 }
 
 // TestNewUploadReplacesEarlier: a device creating another upload of a
