@@ -341,15 +341,21 @@ func (s *Service) beforeCreate(hook handler.HookEvent) (handler.HTTPResponse, ha
 	}
 	if err == nil {
 		req := server.UploadRequest{PhotoID: photoID, SHA256: sum, ContentType: contentType, Size: hook.Upload.Size}
+		// The device's unfinished uploads, listed once: for the quota and
+		// to replace an earlier one of this photo.
+		var infos []handler.FileInfo
+		if p != nil {
+			infos, err = s.unfinished(hook.Context, p.DeviceID)
+		}
 		var pending []server.UploadRequest
-		if p != nil && s.syncer.UploadQuota > 0 {
-			pending, err = s.pending(hook.Context, p.DeviceID)
+		if err == nil && p != nil && s.syncer.UploadQuota > 0 {
+			pending = requests(infos)
 		}
 		if err == nil {
 			err = s.syncer.CheckUpload(hook.Context, p, req, pending)
 		}
 		if err == nil && p != nil {
-			err = s.replaceEarlier(hook.Context, p.DeviceID, photoID)
+			err = s.replaceEarlier(hook.Context, infos, photoID)
 		}
 	}
 	if err != nil {
@@ -475,32 +481,25 @@ func (s *Service) unfinished(ctx context.Context, deviceID string) ([]handler.Fi
 	return slices.DeleteFunc(infos, func(info handler.FileInfo) bool { return info.MetaData["device_id"] != deviceID }), nil
 }
 
-// pending returns a device's unfinished uploads, as their creation
-// declared them (for the quota).
-func (s *Service) pending(ctx context.Context, deviceID string) ([]server.UploadRequest, error) {
-	infos, err := s.unfinished(ctx, deviceID)
-	if err != nil {
-		return nil, err
-	}
+// requests are unfinished uploads as their creation declared them (for
+// the quota).
+func requests(infos []handler.FileInfo) []server.UploadRequest {
 	var out []server.UploadRequest
 	for _, info := range infos {
 		out = append(out, server.UploadRequest{PhotoID: info.MetaData["photo_id"], SHA256: info.MetaData["sha256"],
 			ContentType: info.MetaData["content_type"], Size: info.Size})
 	}
-	return out, nil
+	return out
 }
 
-// replaceEarlier ends the device's unfinished uploads of photoID, as an
-// upload of it is created (under the device's creation lock): a new upload
+// replaceEarlier ends those of the device's unfinished uploads (infos)
+// that are of photoID, as an upload of it is created (under the device's
+// creation lock): a new upload
 // of a photo replaces the earlier one, whose URL the phone has lost or
 // given up. So a device has at most one unfinished upload per photo, and
 // the quota, which counts a photo once, counts what is kept. Each is ended
 // under its lock, which first interrupts a PATCH of it still hanging.
-func (s *Service) replaceEarlier(ctx context.Context, deviceID, photoID string) error {
-	infos, err := s.unfinished(ctx, deviceID)
-	if err != nil {
-		return err
-	}
+func (s *Service) replaceEarlier(ctx context.Context, infos []handler.FileInfo, photoID string) error {
 	for _, info := range infos {
 		if info.MetaData["photo_id"] != photoID {
 			continue
