@@ -35,7 +35,8 @@ func (c Cursor) Encode() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// DecodeCursor parses an opaque cursor; "" is the start of the feed.
+// DecodeCursor parses an opaque cursor; "" is the start of the feed. Only
+// the exact encoding Encode gives is accepted.
 // Errors: bad_request.
 func DecodeCursor(s string) (Cursor, error) {
 	var c Cursor
@@ -46,9 +47,9 @@ func DecodeCursor(s string) (Cursor, error) {
 	if err != nil || len(s) > 512 {
 		return c, Errorf(syncproto.CodeBadRequest, "cursor 无效")
 	}
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil || c.Seq < 0 || c.Epoch == "" || c.Scope == "" {
+	// A cursor is one the server made: its exact encoding, so trailing
+	// bytes, other spellings of the keys or spaces are refused.
+	if err := json.Unmarshal(b, &c); err != nil || c.Seq < 0 || c.Epoch == "" || c.Scope == "" || c.Encode() != s {
 		return Cursor{}, Errorf(syncproto.CodeBadRequest, "cursor 无效")
 	}
 	return c, nil

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"testing"
 )
@@ -11,7 +12,17 @@ func TestCursorRoundTrip(t *testing.T) {
 	if err != nil || got != c {
 		t.Fatalf("DecodeCursor(Encode(%v)) = %v, %v", c, got, err)
 	}
-	for _, bad := range []string{"!!", "e30", "eyJzIjotMSwiZiI6ImEiLCJlIjoiYiJ9", "eyJ4IjoxfQ"} {
+	enc := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+	bad := []string{"!!", "e30", "eyJzIjotMSwiZiI6ImEiLCJlIjoiYiJ9", "eyJ4IjoxfQ",
+		enc(`{"s":42,"f":"all","e":"abc"}x`),                                            // trailing bytes
+		enc(`{"s":42,"f":"all","e":"abc"}{}`),                                           // a second value
+		enc(`{"S":42,"f":"all","e":"abc"}`),                                             // another spelling of a key
+		enc(` {"s":42,"f":"all","e":"abc"}`),                                            // spaces
+		enc(`{"s":42.0,"f":"all","e":"abc"}`),                                           // another spelling of the number
+		enc(`{"s":42,"f":"all","e":"abc","s":43}`),                                      // a duplicate key
+		base64.URLEncoding.EncodeToString([]byte(`{"s":42,"f":"all","e":"abc"}`)) + "=", // padding
+	}
+	for _, bad := range bad {
 		if _, err := DecodeCursor(bad); ErrorCode(err) != "bad_request" {
 			t.Errorf("DecodeCursor(%q) = %v, want bad_request", bad, err)
 		}
