@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"slices"
+	"strings"
 )
 
 // VehicleStat sums the roadside vehicle checks of one checkpoint in one
@@ -39,11 +40,25 @@ func SumVehicleStats(stats []VehicleStat, key func(VehicleStat) string) (keys []
 	return keys, sums
 }
 
+// LabelSpaces are the spaces around a free-text label (a checkpoint, a
+// special action) that its statistics ignore: the ASCII space, the
+// ideographic space of Chinese input methods and the no-break space.
+// Control characters never reach a label (NoControls, OneLine).
+const LabelSpaces = " \u3000\u00a0"
+
+// LabelKey is the form of a label the statistics group and filter by:
+// without the spaces around it, so that "五台山检查站" and "五台山检查站 "
+// are one checkpoint.
+func LabelKey(s string) string { return strings.Trim(s, LabelSpaces) }
+
 // VehicleQuery selects roadside vehicle checks for the console's list.
 type VehicleQuery struct {
 	Scope Scope
-	// County, Checkpoint and Campaign filter by equality; "" is any.
+	// County filters by equality, Checkpoint and Campaign by LabelKey;
+	// "" is any.
 	County, Checkpoint, Campaign string
+	// NoCheckpoint keeps only checks with no checkpoint written.
+	NoCheckpoint bool
 	// NoCampaign keeps only checks made outside any special action.
 	NoCampaign bool
 	// Removed keeps only 国六 trucks whose after-treatment was removed.

@@ -154,7 +154,7 @@ func (c *Console) roadsideSheet(ec echo.Context, month string, counties []string
 			if !slices.Contains(counties, r.County) || !strings.HasPrefix(localTime(r.Text("checked_at")), month) {
 				continue
 			}
-			v := server.VehicleStat{County: r.County, Checkpoint: r.Text("checkpoint"), Campaign: r.Text("campaign"), Trucks: 1}
+			v := server.VehicleStat{County: r.County, Checkpoint: server.LabelKey(r.Text("checkpoint")), Campaign: server.LabelKey(r.Text("campaign")), Trucks: 1}
 			if r.Text("emission_stage") == syncproto.StageCN6 {
 				v.G6 = 1
 				if r.Text("aftertreatment") == syncproto.AftertreatmentRemoved {
@@ -322,12 +322,9 @@ func (c *Console) findingsXLSX(ec echo.Context) error {
 // vehiclesXLSX exports the roadside records the vehicles page's current
 // filter selects.
 func (c *Console) vehiclesXLSX(ec echo.Context) error {
-	p := principalOf(ec)
-	q := server.VehicleQuery{Scope: p.Scope(), County: ec.QueryParam("county"), Checkpoint: ec.QueryParam("checkpoint"),
-		Campaign: ec.QueryParam("campaign"), NoCampaign: ec.QueryParam("nocampaign") == "1",
-		Removed: ec.QueryParam("removed") == "1", Limit: exportLimit}
-	if q.County != "" && !p.CanSee(q.County) {
-		return server.Errorf(syncproto.CodeOutOfScope, "无权查看区县 %s 的路检记录", c.countyName(q.County))
+	q, err := c.vehicleQuery(ec, exportLimit)
+	if err != nil {
+		return err
 	}
 	recs, total, err := c.d.Store.VehicleChecks(ec.Request().Context(), q)
 	if err != nil {

@@ -1,6 +1,8 @@
 package console_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"html"
 	"net/http"
 	"net/url"
@@ -337,5 +339,75 @@ func TestVehiclesOutsideActions(t *testing.T) {
 	if records := tableRows(t, linked, "vehicle-records")[1:]; !strings.Contains(linked, "共 1 条") || len(records) != 1 ||
 		!strings.Contains(records[0], "|晋H7E123|国六|天然气|已拆除|处罚|") {
 		t.Errorf("records outside any action: %v", records)
+	}
+}
+
+// TestVehicleLabelsTrimmed: a checkpoint typed with spaces around it
+// (ASCII, the ideographic space of Chinese input methods) is the same
+// checkpoint in the statistics, in its records' filter and in the monthly
+// report; checks written before a checkpoint was required are one
+// （未填检查站） row whose link lists them, not every record.
+func TestVehicleLabelsTrimmed(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	const point = "忻州北收费站"
+	for i, cp := range []string{point, point + " ", "\u3000" + point} {
+		apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityVehicleCheck, uuid.NewString(), apptest.Fields("county", apptest.Xinfu,
+			"checkpoint", cp, "campaign", "冬季专项"+strings.Repeat(" ", i), "plate", "晋H7E12"+strconv.Itoa(i), "emission_stage", "cn6",
+			"fuel", "natural_gas", "aftertreatment", "removed", "checked_at", "2026-11-28T10:00:00+08:00")))
+	}
+	// Two older checks with no checkpoint, and one blank.
+	ve := server.EntityByName(syncproto.EntityVehicleCheck)
+	for i, raw := range []string{`null`, `""`, `"　 "`} {
+		id := uuid.NewString()
+		serverWrite(t, srv, ve.Name, id, apptest.Xinfu, map[string]any{"county": apptest.Xinfu, "checkpoint": "旧",
+			"plate": "晋H0000" + strconv.Itoa(i), "emission_stage": "cn5", "checked_at": "2026-11-27T10:00:00+08:00"})
+		err := srv.App.DB.Update(ctx, func(tx server.WriteTx) error {
+			r, err := tx.Get(ctx, ve, id)
+			if err != nil {
+				return err
+			}
+			f := r.State.Fields["checkpoint"]
+			f.Value = json.RawMessage(raw)
+			r.State.Fields["checkpoint"] = f
+			return tx.Put(ctx, r)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	county := loggedIn(t, srv, apptest.CountyOffice)
+	page := mustGet(t, county, "/console/vehicles")
+	rows := tableRows(t, page, "by-checkpoint")
+	for _, want := range []string{"忻府区|" + point + "|3|3|3|100.0%", "忻府区|（未填检查站）|3|0|0|0.0%"} {
+		if !slices.Contains(rows, want) {
+			t.Errorf("by checkpoint lacks %q; rows:\n%s", want, strings.Join(rows, "\n"))
+		}
+	}
+	if rows := tableRows(t, page, "by-campaign"); !slices.ContainsFunc(rows, func(r string) bool { return strings.HasPrefix(r, "冬季专项|"+point+"|3|") }) {
+		t.Errorf("by action: the action typed with spaces is not one row:\n%s", strings.Join(rows, "\n"))
+	}
+	for name, n := range map[string]int{point: 3, "（未填检查站）": 3} {
+		m := regexp.MustCompile(`<tr><td>忻府区</td><td><a href="([^"]+)">` + regexp.QuoteMeta(name) + `</a>`).FindStringSubmatch(page)
+		if m == nil {
+			t.Errorf("no link on the row of %s", name)
+			continue
+		}
+		linked := mustGet(t, county, html.UnescapeString(m[1]))
+		if records := tableRows(t, linked, "vehicle-records")[1:]; len(records) != n || !strings.Contains(linked, fmt.Sprintf("共 %d 条", n)) {
+			t.Errorf("%s links to %d records, want %d:\n%s", name, len(records), n, strings.Join(records, "\n"))
+		}
+	}
+
+	body, f := download(t, county, "/console/report.xlsx?month=2026-11")
+	var points []string
+	for _, r := range checkSheet(t, body, f, "路检路查统计")[2:] {
+		if strings.Contains(r[1], point) {
+			points = append(points, strings.Join(r[:4], "|"))
+		}
+	}
+	if want := []string{"忻府区|" + point + "|冬季专项|3"}; !slices.Equal(points, want) {
+		t.Errorf("the report's roadside rows of %s: %v, want %v", point, points, want)
 	}
 }

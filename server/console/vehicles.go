@@ -39,6 +39,20 @@ func vehicleLabel(r *server.StoredRecord, field string) string {
 	return f.Label(r.Text(field))
 }
 
+// vehicleQuery reads the roadside records' filter from the request's
+// query (the vehicles page's form and its figures' links), at most limit
+// records. Errors: out_of_scope for a county the user cannot see.
+func (c *Console) vehicleQuery(ec echo.Context, limit int) (server.VehicleQuery, error) {
+	p := principalOf(ec)
+	q := server.VehicleQuery{Scope: p.Scope(), County: ec.QueryParam("county"), Checkpoint: ec.QueryParam("checkpoint"),
+		Campaign: ec.QueryParam("campaign"), NoCheckpoint: ec.QueryParam("nocheckpoint") == "1",
+		NoCampaign: ec.QueryParam("nocampaign") == "1", Removed: ec.QueryParam("removed") == "1", Limit: limit}
+	if q.County != "" && !p.CanSee(q.County) {
+		return q, server.Errorf(syncproto.CodeOutOfScope, "无权查看区县 %s 的路检记录", c.countyName(q.County))
+	}
+	return q, nil
+}
+
 // vehicles shows the roadside vehicle-check statistics in the user's scope
 // — per special action (专项行动, across its checkpoints, and the checks
 // outside any), per checkpoint and per county — and the records behind
@@ -54,11 +68,11 @@ func (c *Console) vehicles(ec echo.Context) error {
 	keys, sums := server.SumVehicleStats(stats, func(v server.VehicleStat) string { return v.County + "\x00" + v.Checkpoint })
 	for _, k := range keys {
 		county, cp, _ := strings.Cut(k, "\x00")
-		name := cp
+		name, filter := cp, url.Values{"county": {county}, "checkpoint": {cp}}
 		if name == "" {
-			name = "（未填检查站）"
+			name, filter = "（未填检查站）", url.Values{"county": {county}, "nocheckpoint": {"1"}}
 		}
-		points = append(points, vehicleRowOf(c.countyName(county), name, "", sums[k], url.Values{"county": {county}, "checkpoint": {cp}}))
+		points = append(points, vehicleRowOf(c.countyName(county), name, "", sums[k], filter))
 	}
 	keys, sums = server.SumVehicleStats(stats, func(v server.VehicleStat) string { return v.Campaign })
 	var unlisted *vehicleRow
@@ -88,11 +102,9 @@ func (c *Console) vehicles(ec echo.Context) error {
 		total.Add(sums[k])
 	}
 
-	q := server.VehicleQuery{Scope: p.Scope(), County: ec.QueryParam("county"), Checkpoint: ec.QueryParam("checkpoint"),
-		Campaign: ec.QueryParam("campaign"), NoCampaign: ec.QueryParam("nocampaign") == "1",
-		Removed: ec.QueryParam("removed") == "1", Limit: pageSize}
-	if q.County != "" && !p.CanSee(q.County) {
-		return server.Errorf(syncproto.CodeOutOfScope, "无权查看区县 %s 的路检记录", c.countyName(q.County))
+	q, err := c.vehicleQuery(ec, pageSize)
+	if err != nil {
+		return err
 	}
 	page := pageParam(ec)
 	q.Offset = (page - 1) * pageSize
@@ -109,7 +121,7 @@ func (c *Console) vehicles(ec echo.Context) error {
 			Removed: r.Text("aftertreatment") == syncproto.AftertreatmentRemoved})
 	}
 	filters := nonEmpty(map[string]string{"county": q.County, "checkpoint": q.Checkpoint, "campaign": q.Campaign})
-	for name, on := range map[string]bool{"nocampaign": q.NoCampaign, "removed": q.Removed} {
+	for name, on := range map[string]bool{"nocheckpoint": q.NoCheckpoint, "nocampaign": q.NoCampaign, "removed": q.Removed} {
 		if on {
 			filters.Set(name, "1")
 		}

@@ -18,6 +18,7 @@ var dialect = &sqlstore.Dialect{
 		return col + " = ANY(?::integer[])", []any{ints}
 	},
 	Like:       "ILIKE",
+	Trim:       "btrim",
 	NullsFirst: " NULLS FIRST",
 	NullsLast:  " NULLS LAST",
 	// The key present, whatever its value, as SQLite's

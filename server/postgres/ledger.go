@@ -13,7 +13,7 @@ import (
 // special action, ordered by county, checkpoint and action.
 func (db *DB) VehicleStats(ctx context.Context, scope server.Scope) ([]server.VehicleStat, error) {
 	where, args := dialect.ScopeWhere(scope)
-	rows, err := query(ctx, db.pool, `SELECT county, coalesce(checkpoint, ''), coalesce(campaign, ''), count(*),
+	rows, err := query(ctx, db.pool, `SELECT county, `+dialect.Label("checkpoint")+`, `+dialect.Label("campaign")+`, count(*),
 		count(*) FILTER (WHERE emission_stage = ?),
 		count(*) FILTER (WHERE emission_stage = ? AND aftertreatment = ?)
 		FROM vehicle_check WHERE deleted_hlc = ''`+where+`

@@ -33,7 +33,7 @@ func (db *DB) Overview(ctx context.Context, scope server.Scope, today, since str
 	// date as it wrote checked_at. checked_at >= since (a date) holds
 	// exactly when its date part does, text compared byte by byte, and
 	// lets the (county, checked_at) index find the weeks asked for.
-	rows, err := query(ctx, db.pool, `SELECT v.county, coalesce(v.checkpoint, ''),
+	rows, err := query(ctx, db.pool, `SELECT v.county, `+dialect.Label("v.checkpoint")+`,
 		to_char(substr(v.checked_at, 1, 10)::date - (extract(isodow FROM substr(v.checked_at, 1, 10)::date)::int - 1), 'YYYY-MM-DD') AS wk,
 		count(*), count(*) FILTER (WHERE v.aftertreatment = ?)
 		FROM vehicle_check v WHERE v.deleted_hlc = '' AND v.emission_stage = ? AND v.checked_at >= ?`+where+`

@@ -28,6 +28,7 @@ var dialect = &sqlstore.Dialect{
 		return col + " IN (SELECT value FROM json_each(?))", []any{string(append(b, ']'))}
 	},
 	Like: "LIKE",
+	Trim: "trim",
 	// A key of the flags object: json_type is NULL for a missing key, and
 	// for text that is not JSON the object is {}.
 	HasFlag: func(column string) string {

@@ -13,7 +13,7 @@ import (
 // special action, ordered by county, checkpoint and action.
 func (db *DB) VehicleStats(ctx context.Context, scope server.Scope) ([]server.VehicleStat, error) {
 	where, args := dialect.ScopeWhere(scope)
-	rows, err := db.read.QueryContext(ctx, `SELECT county, coalesce(checkpoint, ''), coalesce(campaign, ''), count(*),
+	rows, err := db.read.QueryContext(ctx, `SELECT county, `+dialect.Label("checkpoint")+`, `+dialect.Label("campaign")+`, count(*),
 		coalesce(sum(emission_stage = ?), 0),
 		coalesce(sum(emission_stage = ? AND aftertreatment = ?), 0)
 		FROM vehicle_check WHERE deleted_hlc = ''`+where+`

@@ -33,7 +33,7 @@ func (db *DB) Overview(ctx context.Context, scope server.Scope, today, since str
 	// date as it wrote checked_at. checked_at >= since (a date) holds
 	// exactly when its date part does, text compared byte by byte, and
 	// lets the (county, checked_at) index find the weeks asked for.
-	rows, err := db.read.QueryContext(ctx, `SELECT v.county, coalesce(v.checkpoint, ''),
+	rows, err := db.read.QueryContext(ctx, `SELECT v.county, `+dialect.Label("v.checkpoint")+`,
 		date(substr(v.checked_at, 1, 10), '-' || ((CAST(strftime('%w', substr(v.checked_at, 1, 10)) AS INTEGER) + 6) % 7) || ' days') AS wk,
 		count(*), coalesce(sum(v.aftertreatment = ?), 0)
 		FROM vehicle_check v WHERE v.deleted_hlc = '' AND v.emission_stage = ? AND v.checked_at >= ?`+where+`

@@ -34,6 +34,17 @@ type Dialect struct {
 	HasFlag func(column string) string
 	// Queue is the counts of the review queue (QueueSQL) that read JSON.
 	Queue QueueJSON
+	// Trim is the function that trims the characters of its second
+	// argument from both ends of its first: trim (SQLite), btrim
+	// (PostgreSQL).
+	Trim string
+}
+
+// Label is the expression of a label column (a checkpoint, a special
+// action) in the form statistics group and filter by, server.LabelKey:
+// NULL as ”, without the spaces around it.
+func (d *Dialect) Label(col string) string {
+	return d.Trim + "(coalesce(" + col + ", ''), '" + server.LabelSpaces + "')"
 }
 
 // ScopeWhere is the condition (" AND county …") and its arguments that
@@ -162,14 +173,20 @@ func (d *Dialect) SiteWhere(q server.SiteQuery) (where string, args []any, order
 func (d *Dialect) VehicleCheckWhere(q server.VehicleQuery) (where string, args []any, order string) {
 	where, args = d.ScopeWhere(q.Scope)
 	w := " WHERE deleted_hlc = ''" + where
-	for _, f := range []struct{ col, val string }{{"county", q.County}, {"checkpoint", q.Checkpoint}, {"campaign", q.Campaign}} {
-		if f.val != "" {
-			w += " AND " + f.col + " = ?"
-			args = append(args, f.val)
-		}
+	if q.County != "" {
+		w += " AND county = ?"
+		args = append(args, q.County)
 	}
-	if q.NoCampaign {
-		w += " AND coalesce(campaign, '') = ''"
+	for _, f := range []struct {
+		col, val string
+		none     bool
+	}{{"checkpoint", q.Checkpoint, q.NoCheckpoint}, {"campaign", q.Campaign, q.NoCampaign}} {
+		if f.none {
+			w += " AND " + d.Label(f.col) + " = ''"
+		} else if v := server.LabelKey(f.val); v != "" {
+			w += " AND " + d.Label(f.col) + " = ?"
+			args = append(args, v)
+		}
 	}
 	if q.Removed {
 		w += " AND emission_stage = ? AND aftertreatment = ?"

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"testing"
 	"time"
 
@@ -122,8 +123,10 @@ func newOffice(t *testing.T, open Opener) *officeData {
 		return id
 	}
 	o.v1 = vc(o.dx, xinfu, "豆罗检查站", "七日专项", "晋HAB123", "cn6", "removed", "2026-11-18T10:00:00+08:00")
-	o.v2 = vc(o.dx, xinfu, "豆罗检查站", "七日专项", "晋HCD456", "cn6", "present", "2026-11-10T10:00:00+08:00")
-	o.v3 = vc(o.dx, xinfu, "豆罗检查站", "七日专项", "晋HEF789", "cn5", "removed", "2026-11-18T11:00:00+08:00")
+	// The same checkpoint and action, typed with spaces around them
+	// (server.LabelSpaces): the statistics count them as one.
+	o.v2 = vc(o.dx, xinfu, "豆罗检查站 ", "七日专项", "晋HCD456", "cn6", "present", "2026-11-10T10:00:00+08:00")
+	o.v3 = vc(o.dx, xinfu, "\u3000豆罗检查站", "七日专项\u00a0", "晋HEF789", "cn5", "removed", "2026-11-18T11:00:00+08:00")
 	o.v4 = vc(o.dn, dingxia, "秦城检查站", "", "晋HGH012", "cn6", "removed", "2026-11-20T10:00:00+08:00")
 	return o
 }
@@ -394,11 +397,13 @@ func testVehicles(t *testing.T, open Opener) {
 		{"scope", server.VehicleQuery{Scope: o.scopeX}, []string{o.v3, o.v1, o.v2}, 3},
 		{"county", server.VehicleQuery{Scope: o.all, County: dingxia}, []string{o.v4}, 1},
 		{"checkpoint", server.VehicleQuery{Scope: o.all, Checkpoint: "豆罗检查站"}, []string{o.v3, o.v1, o.v2}, 3},
+		{"checkpoint with spaces", server.VehicleQuery{Scope: o.all, Checkpoint: " 豆罗检查站\u3000"}, []string{o.v3, o.v1, o.v2}, 3},
 		{"campaign", server.VehicleQuery{Scope: o.all, Campaign: "七日专项"}, []string{o.v3, o.v1, o.v2}, 3},
 		{"no campaign", server.VehicleQuery{Scope: o.all, NoCampaign: true}, []string{o.v4}, 1},
 		{"removed", server.VehicleQuery{Scope: o.all, Removed: true}, []string{o.v4, o.v1}, 2},
 		{"page", server.VehicleQuery{Scope: o.all, Limit: 2, Offset: 1}, []string{o.v3, o.v1}, 4},
 		{"out of scope", server.VehicleQuery{Scope: o.scopeX, County: dingxia}, nil, 0},
+		{"no checkpoint, none", server.VehicleQuery{Scope: o.all, NoCheckpoint: true}, nil, 0},
 	} {
 		got, total, err := e.st.VehicleChecks(e.ctx, tc.q)
 		if err != nil {
@@ -407,6 +412,43 @@ func testVehicles(t *testing.T, open Opener) {
 		if !slices.Equal(ids(got), tc.want) || total != tc.total {
 			t.Errorf("%s: %v (total %d), want %v (total %d)", tc.name, ids(got), total, tc.want, tc.total)
 		}
+	}
+
+	// Checks written before checkpoints were required: none, or blank.
+	// They are one row of the statistics, and NoCheckpoint lists them.
+	blank := []string{uuid.NewString(), uuid.NewString()}
+	err = e.st.Update(e.ctx, func(tx server.WriteTx) error {
+		ve := server.EntityByName(syncproto.EntityVehicleCheck)
+		for i, cp := range []string{`null`, `" \u3000"`} {
+			if err := e.s.Upsert(e.ctx, tx, ve.Name, blank[i], dingxia, map[string]any{"county": dingxia,
+				"checkpoint": "旧", "plate": "晋H0000" + strconv.Itoa(i), "emission_stage": "cn6", "aftertreatment": "present",
+				"checked_at": "2026-11-2" + strconv.Itoa(i+1) + "T10:00:00+08:00"}); err != nil {
+				return err
+			}
+			// The value as an older server stored it, past today's checks.
+			r, err := tx.Get(e.ctx, ve, blank[i])
+			if err != nil {
+				return err
+			}
+			f := r.State.Fields["checkpoint"]
+			f.Value = json.RawMessage(cp)
+			r.State.Fields["checkpoint"] = f
+			if err := tx.Put(e.ctx, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stats, err = e.st.VehicleStats(e.ctx, o.scopeN)
+	if want := append(want[1:], server.VehicleStat{County: dingxia, Trucks: 2, G6: 2}); err != nil || !sameStats(stats, want) {
+		t.Errorf("stats with blank checkpoints %+v %v, want %+v", stats, err, want)
+	}
+	got, total, err := e.st.VehicleChecks(e.ctx, server.VehicleQuery{Scope: o.all, NoCheckpoint: true})
+	if want := []string{blank[1], blank[0]}; err != nil || !slices.Equal(ids(got), want) || total != 2 {
+		t.Errorf("no checkpoint: %v (total %d) %v, want %v", ids(got), total, err, want)
 	}
 }
 
