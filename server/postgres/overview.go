@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/xinzhou-eco/fieldsync/internal/sqllit"
 	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/sqlstore"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
@@ -22,8 +22,7 @@ func (db *DB) Overview(ctx context.Context, scope server.Scope, today, since str
 		return nil, fmt.Errorf("overview flagged: %w", err)
 	}
 	where, args = dialect.ScopeOf(scope, "f")
-	err = queryRow(ctx, db.pool, `SELECT count(*) FROM finding f WHERE f.deleted_hlc = ''
-		AND coalesce(f.deadline, '') != '' AND f.deadline < ? AND coalesce(f.status, '') IN `+sqllit.List(server.OpenFindingStatuses)+where,
+	err = queryRow(ctx, db.pool, sqlstore.OverdueFindingsSQL+where,
 		append([]any{today}, args...)...).Scan(&o.OverdueFindings)
 	if err != nil {
 		return nil, fmt.Errorf("overview findings: %w", err)

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"slices"
 
+	"github.com/xinzhou-eco/fieldsync/internal/sqllit"
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
@@ -18,6 +19,15 @@ func PhotosOf(alias string) string {
 	return `photo p WHERE p.deleted_hlc = '' AND (p.inspection_id = ` + alias + `.id
 	OR p.finding_id IN (SELECT f.id FROM finding f WHERE f.inspection_id = ` + alias + `.id AND f.deleted_hlc = ''))`
 }
+
+// OverdueFindingsSQL counts the findings past their deadline (bound to
+// its one ?, a date) and not yet rectified, as the offices see findings:
+// live, of a live inspection under review or reviewed (the monthly
+// report's and the findings export's), never of a draft. The scope's
+// condition on f follows.
+var OverdueFindingsSQL = `SELECT count(*) FROM finding f WHERE f.deleted_hlc = ''
+	AND coalesce(f.deadline, '') != '' AND f.deadline < ? AND coalesce(f.status, '') IN ` + sqllit.List(server.OpenFindingStatuses) + `
+	AND EXISTS (SELECT 1 FROM inspection i WHERE i.id = f.inspection_id AND i.deleted_hlc = '' AND i.status IN ` + sqllit.List(server.ReviewStatuses) + `)`
 
 // QueueJSON are the counts of the review queue read from JSON text
 // columns, in a dialect's JSON functions: expressions over the row of

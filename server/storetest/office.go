@@ -668,6 +668,38 @@ func testOverview(t *testing.T, open Opener) {
 	if ov, _ := e.st.Overview(e.ctx, o.scopeX, "2026-11-10", "2026-11-17"); ov.OverdueFindings != 0 || !sameWeeks(ov.Weeks, want[1:2]) {
 		t.Errorf("忻府's overview on 11-10 %+v", ov)
 	}
+	// Overdue findings no office sees are not counted: of a draft (D),
+	// deleted, or of a deleted inspection (X, returned, once deleted).
+	overdueFinding := func(insp string) string {
+		id := uuid.NewString()
+		o.dx.pushOK(o.dx.mut(syncproto.EntityFinding, id, map[string]any{"inspection_id": insp, "description": "逾期问题",
+			"deadline": "2026-11-05", "status": "open"}))
+		return id
+	}
+	overdue := func() int {
+		ov, err := e.st.Overview(e.ctx, o.scopeX, "2026-11-20", "2026-11-01")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ov.OverdueFindings
+	}
+	overdueFinding(o.d)
+	if n := overdue(); n != 1 { // fB
+		t.Errorf("overdue with a draft's finding: %d, want 1", n)
+	}
+	fX := overdueFinding(o.x)
+	if n := overdue(); n != 2 { // fB, fX
+		t.Errorf("overdue with a returned inspection's finding: %d, want 2", n)
+	}
+	o.dx.pushOK(o.dx.del(syncproto.EntityFinding, fX))
+	if n := overdue(); n != 1 {
+		t.Errorf("overdue with that finding deleted: %d, want 1", n)
+	}
+	overdueFinding(o.x)
+	o.dx.pushOK(o.dx.del(syncproto.EntityInspection, o.x))
+	if n := overdue(); n != 1 {
+		t.Errorf("overdue with the finding's inspection deleted: %d, want 1", n)
+	}
 	// A check made on the day since names counts, whatever its time of
 	// day; one made the day before does not.
 	for _, tc := range []struct {
