@@ -182,7 +182,10 @@ func fieldType(f *server.Field) string {
 	case server.TypeBool:
 		return "boolean"
 	case server.TypeTime:
-		return "string (RFC 3339 date-time)"
+		if f.AsSent {
+			return "string (RFC 3339 date-time), stored as sent"
+		}
+		return "string (RFC 3339 date-time), stored at `+08:00`"
 	case server.TypeDate:
 		return "string (date `YYYY-MM-DD`)"
 	case server.TypeRef:

@@ -68,6 +68,10 @@ type Field struct {
 	// referred to has the same value there (a photo's finding is one of
 	// the photo's inspection).
 	Within string
+	// AsSent, for a TypeTime field, keeps the text as the device sent it
+	// (a value the device signs: signed-captures.md). Other times are
+	// stored in their canonical form, CanonicalTime.
+	AsSent bool
 }
 
 // TextFormat is a form the values of a text field must have, beside its
@@ -344,7 +348,7 @@ var Entities = []*Entity{
 		{Name: "sha256", Type: TypeText, Required: true, Immutable: true, MaxLen: 64, Format: SHA256Hex},
 		{Name: "content_type", Type: TypeText, Enum: []string{"image/jpeg", "image/png", "image/heic"}},
 		{Name: "size_bytes", Type: TypeInt, Min: 0, Max: 1 << 40},
-		{Name: "captured_at", Type: TypeTime},
+		{Name: "captured_at", Type: TypeTime, AsSent: true},
 		lon("lon"), lat("lat"),
 		{Name: "accuracy_m", Type: TypeReal, Min: 0, Max: 1e6},
 		{Name: "crs", Type: TypeText, Enum: crsValues},
@@ -442,7 +446,11 @@ func (f *Field) canonical(raw json.RawMessage, device, normalized bool) (json.Ra
 			if code, ok := f.aliasJSON[string(body)]; ok {
 				return code, nil
 			}
-			return raw, f.checkPlain(body, device)
+			if err := f.checkPlain(body, device); err != nil || f.Type != TypeTime || f.AsSent || chinaTimeForm(body) {
+				return raw, err
+			}
+			t, _ := CanonicalTime(string(body))
+			return marshalCanonical(t)
 		}
 		if f.Type == TypeText && f.Enum == nil && f.DeviceEnum == nil && f.Aliases == nil && f.Format == nil {
 			if normalized && raw[0] == '"' && len(raw)-2 <= f.maxLen() {
@@ -461,6 +469,9 @@ func (f *Field) canonical(raw json.RawMessage, device, normalized bool) (json.Ra
 		}
 		if err := f.checkString(s, device); err != nil {
 			return nil, err
+		}
+		if f.Type == TypeTime && !f.AsSent {
+			s, _ = CanonicalTime(s)
 		}
 		return marshalCanonical(s)
 	case TypeInt, TypeReal:
@@ -671,4 +682,29 @@ func IsCanonicalUUID(s string) bool {
 		}
 	}
 	return true
+}
+
+// ChinaTime is China Standard Time (UTC+8), the time of every county
+// fieldsync serves.
+var ChinaTime = time.FixedZone("CST", 8*3600)
+
+// CanonicalTime returns the canonical form of an RFC 3339 time, the form a
+// time field is stored in: the same instant in China Standard Time
+// (+08:00), its fraction of a second without trailing zeros. So the first
+// ten characters of a stored time are its date in China, which the months
+// and weeks of the statistics count by, whatever offset the phone wrote.
+// ok is false if s is not an RFC 3339 time.
+func CanonicalTime(s string) (t string, ok bool) {
+	tm, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return "", false
+	}
+	return tm.In(ChinaTime).Format(time.RFC3339Nano), true
+}
+
+// chinaTimeForm reports whether a valid RFC 3339 time is written as
+// CanonicalTime writes it without having to parse it again: to the
+// second, at +08:00 (what phones send).
+func chinaTimeForm(b []byte) bool {
+	return len(b) == len("2006-01-02T15:04:05+08:00") && string(b[19:]) == "+08:00"
 }

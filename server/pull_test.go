@@ -75,3 +75,37 @@ func FuzzCanonical(f *testing.F) {
 		}
 	})
 }
+
+// TestCanonicalTime: a time field is stored as the same instant at
+// +08:00, so its first ten characters are its date in China whatever
+// offset the phone wrote; a photo's signed captured_at is kept as sent.
+func TestCanonicalTime(t *testing.T) {
+	insp := EntityByName("inspection")
+	started, _ := insp.Field("started_at")
+	captured, _ := EntityByName("photo").Field("captured_at")
+	for _, tc := range []struct{ in, want string }{
+		{`"2026-11-30T16:30:00Z"`, `"2026-12-01T00:30:00+08:00"`},
+		{`"2026-11-30T16:30:00.000Z"`, `"2026-12-01T00:30:00+08:00"`},
+		{`"2026-11-30T16:30:00.250000Z"`, `"2026-12-01T00:30:00.25+08:00"`},
+		{`"2026-12-01T09:30:00+09:00"`, `"2026-12-01T08:30:00+08:00"`},
+		{`"2026-11-30T23:30:00-00:30"`, `"2026-12-01T08:00:00+08:00"`},
+		{`"2026-12-01T00:30:00.500+08:00"`, `"2026-12-01T00:30:00.5+08:00"`},
+		{`"2026-12-01T00:30:00+08:00"`, `"2026-12-01T00:30:00+08:00"`},
+		{`"2026-11-30T16:30:00\u005a"`, `"2026-12-01T00:30:00+08:00"`}, // escaped
+	} {
+		got, err := started.Canonical(json.RawMessage(tc.in), true)
+		if err != nil || string(got) != tc.want {
+			t.Errorf("started_at %s: %s, %v; want %s", tc.in, got, err, tc.want)
+		}
+		var sent string
+		_ = json.Unmarshal([]byte(tc.in), &sent)
+		if got, err := captured.Canonical(json.RawMessage(tc.in), true); err != nil || string(got) != `"`+sent+`"` {
+			t.Errorf("captured_at %s: %s, %v; want it as sent", tc.in, got, err)
+		}
+	}
+	for _, bad := range []string{`"2026-11-31T10:00:00+08:00"`, `"2026-12-01 00:30:00+08:00"`, `"2026-12-01T00:30:00"`, `"2026-12-01T24:00:00Z"`} {
+		if _, err := started.Canonical(json.RawMessage(bad), true); ErrorCode(err) != "invalid_field" {
+			t.Errorf("started_at %s: %v, want invalid_field", bad, err)
+		}
+	}
+}

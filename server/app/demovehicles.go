@@ -121,4 +121,4 @@ func demoVehicleChecks() []demoVehicle {
 }
 
 // chinaTime is China Standard Time, the zone the demo's local times are in.
-var chinaTime = time.FixedZone("CST", 8*3600)
+var chinaTime = server.ChinaTime

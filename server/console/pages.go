@@ -57,7 +57,7 @@ func parseTemplates() (map[string]*template.Template, error) {
 
 // chinaTime is China Standard Time (no daylight saving), fixed so that the
 // pages do not depend on the server's zone database.
-var chinaTime = time.FixedZone("CST", 8*3600)
+var chinaTime = server.ChinaTime
 
 // render writes a page with the common layout data.
 func (c *Console) render(ec echo.Context, status int, page string, data map[string]any) error {

@@ -311,3 +311,71 @@ func TestReportCSVCellsAreText(t *testing.T) {
 		t.Errorf("the note is not in the CSV report:\n%s", body)
 	}
 }
+
+// TestTimesCountedInChina: a phone that writes its times in UTC (or any
+// offset) has them counted by their date in China, as the console shows
+// them: the month of the report, the queue's dates, the week of the
+// roadside chart. The phone pulls back the +08:00 form under its own HLC.
+func TestTimesCountedInChina(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	_, cursor := pullAll(t, phone, "")
+	counts := func() (nov, dec int) {
+		for _, m := range []string{"2026-11", "2026-12"} {
+			r, err := server.LoadMonthlyReport(ctx, srv.App.DB, m, []string{apptest.Xinfu})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m == "2026-11" {
+				nov = r[0].Inspections()
+			} else {
+				dec = r[0].Inspections()
+			}
+		}
+		return nov, dec
+	}
+	nov, dec := counts()
+	scope := server.Scope{Counties: []string{apptest.Xinfu}}
+	weekOf := func(week string) (g6 int) {
+		o, err := srv.App.DB.Overview(ctx, scope, "2026-12-02", "2026-11-01")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range o.Weeks {
+			if w.Checkpoint == "阳坡检查站" && w.Week == week {
+				g6 += w.G6
+			}
+		}
+		return g6
+	}
+
+	insp, vc := uuid.NewString(), uuid.NewString()
+	m := apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields("site_id", apptest.DemoSite(t, apptest.Xinfu),
+		"template_id", "construction_dust", "template_version", 1, "status", "submitted",
+		"started_at", "2026-11-30T16:30:00.000Z", "finished_at", "2026-11-30T17:00:00Z")) // 2026-12-01 00:30 and 01:00 in China
+	apptest.PushApplied(t, phone, m)
+	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityVehicleCheck, vc, apptest.Fields("county", apptest.Xinfu,
+		"checkpoint", "阳坡检查站", "plate", "晋H51234", "emission_stage", "cn6", "aftertreatment", "removed",
+		"checked_at", "2026-11-22T16:30:00Z"))) // Monday 2026-11-23 00:30 in China
+
+	if n, d := counts(); n != nov || d != dec+1 {
+		t.Errorf("the report counts November %d (was %d) and December %d (was %d): want the inspection in December", n, nov, d, dec)
+	}
+	q := server.InspectionQuery{Scope: scope, From: "2026-12-01", To: "2026-12-01", Limit: 100}
+	es, _, err := srv.App.DB.InspectionQueue(ctx, q, server.QueueSort{})
+	if err != nil || !slices.ContainsFunc(es, func(e server.QueueEntry) bool { return e.Record.ID == insp }) {
+		t.Errorf("the queue of 2026-12-01 lacks the inspection (%v)", err)
+	}
+	if g := weekOf("2026-11-23"); g != 1 || weekOf("2026-11-16") != 0 {
+		t.Errorf("the roadside chart: %d 国六 trucks in the week of 11-23, %d in 11-16; want 1, 0", g, weekOf("2026-11-16"))
+	}
+
+	changes, _ := pullAll(t, phone, cursor)
+	for _, c := range changes {
+		if c.ID == insp {
+			if got := string(c.Fields["started_at"]); got != `"2026-12-01T00:30:00+08:00"` || c.HLCs["started_at"] != m.HLC {
+				t.Errorf("pulled started_at %s at %s, want the +08:00 form at the phone's own HLC %s", got, c.HLCs["started_at"], m.HLC)
+			}
+		}
+	}
+}
