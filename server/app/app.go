@@ -455,16 +455,20 @@ func (a *App) Serve(ctx context.Context) error {
 	return err
 }
 
-// Sweep removes, as of now, the abandoned unfinished uploads and the
-// uploaded bytes nothing refers to, both once older than the configured
-// grace period (server.Sweeper says which bytes are referenced: never
-// those of a photo record marked uploaded). full also walks every stored
-// blob, which the server does once at start; the hourly sweeps look only at
-// the uploads whose grace period ended. Callable while serving, from
-// another process included.
+// Sweep first finishes the complete uploads a server stopped before
+// finishing (upload.Service.FinishStranded), then removes, as of now, the
+// abandoned unfinished uploads and the uploaded bytes nothing refers to,
+// both once older than the configured grace period (server.Sweeper says
+// which bytes are referenced: never those of a photo record marked
+// uploaded). full also walks every stored blob, which the server does once
+// at start; the hourly sweeps look only at the uploads whose grace period
+// ended. Callable while serving, from another process included.
 func (a *App) Sweep(ctx context.Context, now time.Time, full bool) (Swept, error) {
 	var out Swept
 	var err error
+	if out.Stranded, err = a.Uploads.FinishStranded(ctx, a.DB.Principal); err != nil {
+		return out, fmt.Errorf("finish stranded uploads: %w", err)
+	}
 	if out.Unfinished, err = a.Uploads.Sweep(a.Cfg.UploadGrace, now); err != nil {
 		return out, fmt.Errorf("sweep unfinished uploads: %w", err)
 	}
@@ -474,6 +478,7 @@ func (a *App) Sweep(ctx context.Context, now time.Time, full bool) (Swept, error
 
 // Swept counts what a Sweep removed.
 type Swept struct {
+	Stranded   int // complete uploads finished (FinishStranded)
 	Unfinished int // abandoned unfinished uploads
 	server.SweepResult
 }
@@ -487,8 +492,8 @@ func (a *App) sweepEvery(ctx context.Context, interval time.Duration) {
 		switch {
 		case err != nil && ctx.Err() == nil:
 			a.Log.Warn("sweep uploads", "err", err)
-		case n.Unfinished+n.Uploads+n.Blobs > 0:
-			a.Log.Info("swept uploads", "unfinished", n.Unfinished, "unclaimed", n.Uploads, "blobs", n.Blobs)
+		case n.Stranded+n.Unfinished+n.Uploads+n.Blobs > 0:
+			a.Log.Info("swept uploads", "finished", n.Stranded, "unfinished", n.Unfinished, "unclaimed", n.Uploads, "blobs", n.Blobs)
 		}
 		a.sealFinished(ctx)
 		select {

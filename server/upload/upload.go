@@ -30,6 +30,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -157,9 +158,9 @@ func New(dir string, maxSize int64, forwarded bool, syncer *server.Syncer, log *
 // Handlers for each tus request, with the protocol's header checks and
 // errors rewritten as fieldsync's JSON errors.
 func (s *Service) Post() http.Handler   { return s.wrap(s.oneCreationPerDevice(s.tus.PostFile)) }
-func (s *Service) Head() http.Handler   { return s.wrap(s.ownOnly(s.tus.HeadFile)) }
-func (s *Service) Patch() http.Handler  { return s.wrap(s.ownOnly(s.tus.PatchFile)) }
-func (s *Service) Delete() http.Handler { return s.wrap(s.ownOnly(s.tus.DelFile)) }
+func (s *Service) Head() http.Handler   { return s.wrap(s.ownOnly(s.tus.HeadFile, true)) }
+func (s *Service) Patch() http.Handler  { return s.wrap(s.ownOnly(s.tus.PatchFile, true)) }
+func (s *Service) Delete() http.Handler { return s.wrap(s.ownOnly(s.tus.DelFile, false)) }
 
 // createWait is how long an upload's creation waits for the device's
 // other creations (oneCreationPerDevice).
@@ -201,19 +202,22 @@ func (s *Service) oneCreationPerDevice(h http.HandlerFunc) http.HandlerFunc {
 
 // ownOnly lets only the user who created an upload see, continue or end
 // it; to anyone else it does not exist. Nor does an id of a form no
-// upload of this store can have: the store is not asked for it.
-func (s *Service) ownOnly(h http.HandlerFunc) http.HandlerFunc {
+// upload of this store can have: the store is not asked for it. With
+// finishFirst (HEAD, PATCH), a complete upload the server never finished
+// is finished first (finishStranded) and answered as its last PATCH
+// would have been.
+func (s *Service) ownOnly(h http.HandlerFunc, finishFirst bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id := r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:]
 		p := server.PrincipalFrom(r.Context())
 		gone := server.Errorf(syncproto.CodeNotFound, "上传不存在或已结束")
 		var up handler.Upload
+		var info handler.FileInfo
 		var err error = gone
 		if s.possibleID(id) {
 			up, err = s.store.GetUpload(r.Context(), id)
 		}
 		if err == nil {
-			var info handler.FileInfo
 			if info, err = up.GetInfo(r.Context()); err == nil && (p == nil || info.MetaData["user_id"] != p.UserID) {
 				err = gone
 			}
@@ -225,12 +229,58 @@ func (s *Service) ownOnly(h http.HandlerFunc) http.HandlerFunc {
 			err = gone
 		}
 		if server.ErrorCode(err) == syncproto.CodeNotFound {
-			// Answered as tusd answers a missing upload (jsonErrors makes
-			// it fieldsync's not_found).
-			http.Error(w, "ERR_UPLOAD_NOT_FOUND: upload not found", http.StatusNotFound)
+			notFound(w)
+			return
+		}
+		if err == nil && finishFirst && complete(info) &&
+			(r.Method == http.MethodHead || r.Header.Get("Upload-Offset") == strconv.FormatInt(info.Size, 10)) {
+			s.answerStranded(w, r, p, info)
 			return
 		}
 		h(w, r) // other failures are tusd's to answer
+	}
+}
+
+// notFound answers as tusd answers a missing upload (jsonErrors makes it
+// fieldsync's not_found).
+func notFound(w http.ResponseWriter) {
+	http.Error(w, "ERR_UPLOAD_NOT_FOUND: upload not found", http.StatusNotFound)
+}
+
+// answerStranded finishes a complete upload on a HEAD or a PATCH of its
+// last offset, and answers as the PATCH that brought its last byte would
+// have: stored, the offset at the end (HEAD 200, PATCH 204); refused, the
+// error (a HEAD, which has no body, 404: the upload is gone and the phone
+// sends the file again in a new one, whose end gives the reason); gone
+// meanwhile (finished by another request), 404.
+func (s *Service) answerStranded(w http.ResponseWriter, r *http.Request, p *server.Principal, info handler.FileInfo) {
+	found, err := s.finishStranded(context.WithoutCancel(r.Context()), p, info.ID)
+	switch {
+	case errors.Is(err, handler.ErrLockTimeout):
+		http.Error(w, "ERR_LOCK_TIMEOUT: the upload is being finished", http.StatusInternalServerError)
+	case !found && err != nil:
+		s.log.Error("finish a stranded upload", "upload", info.ID, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+	case !found, err != nil && r.Method == http.MethodHead:
+		notFound(w)
+	case err != nil:
+		te := s.tusError(err).(handler.Error)
+		for k, v := range te.HTTPResponse.Header {
+			w.Header().Set(k, v)
+		}
+		w.WriteHeader(te.HTTPResponse.StatusCode)
+		_, _ = io.WriteString(w, te.HTTPResponse.Body)
+	default:
+		size := strconv.FormatInt(info.Size, 10)
+		w.Header().Set("Upload-Offset", size)
+		w.Header().Set("Cache-Control", "no-store")
+		if r.Method == http.MethodHead {
+			w.Header().Set("Upload-Length", size)
+			w.Header().Set("Upload-Metadata", handler.SerializeMetadataHeader(info.MetaData))
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
 	}
 }
 
@@ -390,24 +440,111 @@ func devicePrefix(deviceID string) string {
 // it was created for. A wrong hash is refused and the bytes discarded;
 // nothing half-stored is ever visible.
 func (s *Service) beforeFinish(hook handler.HookEvent) (handler.HTTPResponse, error) {
-	ctx := context.WithoutCancel(hook.Context)
-	info := hook.Upload
+	if err := s.finish(context.WithoutCancel(hook.Context), server.PrincipalFrom(hook.Context), hook.Upload); err != nil {
+		return handler.HTTPResponse{}, s.tusError(err)
+	}
+	return handler.HTTPResponse{}, nil
+}
+
+// finish verifies and stores a completed upload and removes it, whether
+// the bytes are good or not.
+func (s *Service) finish(ctx context.Context, p *server.Principal, info handler.FileInfo) error {
 	photoID, sum, contentType, err := metadata(info)
 	var ids []string
 	if err == nil {
-		ids, err = s.storeBlob(ctx, server.PrincipalFrom(hook.Context), info, photoID, sum, contentType)
+		ids, err = s.storeBlob(ctx, p, info, photoID, sum, contentType)
 	}
 	s.discard(ctx, info.ID)
 	if err != nil {
 		if server.ErrorCode(err) == syncproto.CodeInternal {
 			s.log.Error("store upload", "upload", info.ID, "photo", photoID, "err", err)
 		}
-		return handler.HTTPResponse{}, s.tusError(err)
+		return err
 	}
 	if len(ids) > 0 && s.Stored != nil {
 		s.Stored(ids)
 	}
-	return handler.HTTPResponse{}, nil
+	return nil
+}
+
+// complete reports whether an upload has all its bytes.
+func complete(info handler.FileInfo) bool { return !info.SizeIsDeferred && info.Offset == info.Size }
+
+// finishStranded finishes a complete upload that was never finished: the
+// server stopped (a crash, a kill, a lost machine) after the last byte was
+// written and before beforeFinish stored it. tusd answers such an upload
+// as complete and runs no hook again, so its photo would never be stored
+// while the phone counts it sent. Under the upload's lock, so a PATCH
+// finishing it now is waited for; found is false if the upload is gone
+// (finished, ended) or not complete. p is the uploader (the request's, or
+// the one the upload names).
+func (s *Service) finishStranded(ctx context.Context, p *server.Principal, id string) (found bool, err error) {
+	l, err := s.locker.NewLock(id)
+	if err != nil {
+		return false, err
+	}
+	lctx, cancel := context.WithTimeout(ctx, createWait)
+	err = l.Lock(lctx, func() {})
+	cancel()
+	if err != nil {
+		return false, err
+	}
+	defer l.Unlock()
+	up, err := s.store.GetUpload(ctx, id)
+	if missing(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	info, err := up.GetInfo(ctx)
+	if missing(err) || (err == nil && !complete(info)) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	s.log.Info("finish an upload the server stopped before finishing", "upload", id, "photo", info.MetaData["photo_id"])
+	return true, s.finish(ctx, p, info)
+}
+
+// FinishStranded finishes every complete upload that was never finished
+// (finishStranded), as the server starts and then with each sweep: the
+// phone that sent it may never ask again. principal loads the uploader
+// an upload names (AuthStore.Principal). It returns how many it found.
+func (s *Service) FinishStranded(ctx context.Context, principal func(ctx context.Context, userID, deviceID string) (*server.Principal, error)) (int, error) {
+	infos, err := s.all(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, info := range infos {
+		// The listing's offsets are not the uploads' (the file store
+		// counts the bytes of the file): ask each. An upload still being
+		// written is not locked, which would interrupt its PATCH.
+		up, err := s.store.GetUpload(ctx, info.ID)
+		if err == nil {
+			info, err = up.GetInfo(ctx)
+		}
+		if err != nil || !complete(info) {
+			continue
+		}
+		p, err := principal(ctx, info.MetaData["user_id"], info.MetaData["device_id"])
+		if err != nil {
+			// The device was revoked or the user removed: the upload is
+			// left for the sweep.
+			s.log.Warn("finish a stranded upload: its uploader", "upload", info.ID, "err", err)
+			continue
+		}
+		found, err := s.finishStranded(ctx, p, info.ID)
+		if err != nil && server.ErrorCode(err) == syncproto.CodeInternal {
+			return n, err
+		}
+		if found {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // storeBlob checks that a completed upload is an image and has the domain
@@ -446,6 +583,13 @@ func (s *Service) completed(ctx context.Context, info handler.FileInfo) (string,
 		return "", nil, err
 	}
 	r, err := up.GetReader(ctx)
+	if err != nil && !missing(err) {
+		// Every part is there but the multipart upload was never
+		// completed: the server stopped between the two (finishStranded).
+		if ferr := up.FinishUpload(ctx); ferr == nil {
+			r, err = up.GetReader(ctx)
+		}
+	}
 	if err != nil {
 		return "", nil, fmt.Errorf("read completed upload: %w", err)
 	}
@@ -468,17 +612,23 @@ func (s *Service) completed(ctx context.Context, info handler.FileInfo) (string,
 
 // unfinished returns a device's unfinished uploads.
 func (s *Service) unfinished(ctx context.Context, deviceID string) ([]handler.FileInfo, error) {
-	var infos []handler.FileInfo
-	var err error
-	if s.s3 != nil {
-		infos, err = s.s3.infos(ctx, devicePrefix(deviceID))
-	} else {
-		infos, err = dirInfos(s.dir)
-	}
+	infos, err := s.infos(ctx, devicePrefix(deviceID))
 	if err != nil {
 		return nil, err
 	}
 	return slices.DeleteFunc(infos, func(info handler.FileInfo) bool { return info.MetaData["device_id"] != deviceID }), nil
+}
+
+// all returns every unfinished upload of the store.
+func (s *Service) all(ctx context.Context) ([]handler.FileInfo, error) { return s.infos(ctx, "") }
+
+// infos lists the store's unfinished uploads, in S3 those whose id begins
+// with prefix.
+func (s *Service) infos(ctx context.Context, prefix string) ([]handler.FileInfo, error) {
+	if s.s3 != nil {
+		return s.s3.infos(ctx, prefix)
+	}
+	return dirInfos(s.dir)
 }
 
 // requests are unfinished uploads as their creation declared them (for

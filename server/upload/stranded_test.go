@@ -1,0 +1,119 @@
+package upload_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/tus/tusd/v2/pkg/filestore"
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
+)
+
+// TestStrandedUploadsAreFinished: a server killed after an upload's last
+// byte was written and before it was verified and stored leaves a
+// complete upload tusd would answer as done for ever, its photo never
+// stored. The next HEAD or PATCH of its end finishes it and answers as
+// the last PATCH would have; the sweep (at start, then hourly) finishes
+// the ones no phone asks about; bytes that do not match are refused and
+// the upload ended, never stored.
+func TestStrandedUploadsAreFinished(t *testing.T) {
+	srv := apptest.Start(t)
+	ctx := context.Background()
+	a := newPhone(t, srv, apptest.Inspector, apptest.Xinfu)
+	store := filestore.New(filepath.Join(srv.Dir, "uploads"))
+	// stranded leaves an upload of id as the killed server did: created
+	// through the API, every byte written, never finished.
+	stranded := func(id string, declared, written []byte) string {
+		t.Helper()
+		c := a.tus.Create(id, apptest.SHA256(declared), "image/jpeg", len(declared))
+		if c.Status != http.StatusCreated {
+			t.Fatalf("create: %d %+v", c.Status, c.Err)
+		}
+		loc := c.Header.Get("Location")
+		up, err := store.GetUpload(ctx, filepath.Base(loc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := up.WriteChunk(ctx, 0, bytes.NewReader(written)); err != nil {
+			t.Fatal(err)
+		}
+		return loc
+	}
+	uploaded := func(id string) bool { return string(a.pulled(t, id)["uploaded"]) == "true" }
+
+	for _, tc := range []struct {
+		name string
+		ask  func(loc string, size int) apptest.Response
+		want int
+	}{
+		{"HEAD", func(loc string, _ int) apptest.Response { return a.tus.Head(loc) }, http.StatusOK},
+		{"empty PATCH at the end", func(loc string, size int) apptest.Response { return a.tus.Patch(loc, size, nil) }, http.StatusNoContent},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data := evidenceJPEG(uint64(len(tc.name)) + 70)
+			id := a.record(t, newID(), data)
+			loc := stranded(id, data, data)
+			if uploaded(id) {
+				t.Fatal("the photo is uploaded before the upload is finished")
+			}
+			r := tc.ask(loc, len(data))
+			if r.Status != tc.want || r.Header.Get("Upload-Offset") != strconv.Itoa(len(data)) {
+				t.Fatalf("%s: %d, offset %q (%+v); want %d at the end", tc.name, r.Status, r.Header.Get("Upload-Offset"), r.Err, tc.want)
+			}
+			if !uploaded(id) {
+				t.Errorf("%s answered the upload complete, and the photo is not uploaded", tc.name)
+			}
+			if ok, err := srv.App.Syncer.Blobs.Has(ctx, apptest.SHA256(data), "original"); err != nil || !ok {
+				t.Errorf("bytes not stored: %v %v", ok, err)
+			}
+			if r := a.tus.Head(loc); r.Status != http.StatusNotFound {
+				t.Errorf("the finished upload still answers: HEAD %d", r.Status)
+			}
+		})
+	}
+
+	t.Run("sweep", func(t *testing.T) {
+		data := evidenceJPEG(81)
+		id := a.record(t, newID(), data)
+		loc := stranded(id, data, data)
+		n, err := srv.App.Sweep(ctx, time.Now(), false)
+		if err != nil || n.Stranded != 1 {
+			t.Fatalf("sweep finished %d stranded uploads, %v; want 1", n.Stranded, err)
+		}
+		if !uploaded(id) {
+			t.Error("the sweep finished the upload, and the photo is not uploaded")
+		}
+		if r := a.tus.Head(loc); r.Status != http.StatusNotFound {
+			t.Errorf("the finished upload still answers: HEAD %d", r.Status)
+		}
+		if n, err := srv.App.Sweep(ctx, time.Now(), false); err != nil || n.Stranded != 0 {
+			t.Errorf("a second sweep finished %d, %v", n.Stranded, err)
+		}
+	})
+
+	t.Run("wrong bytes", func(t *testing.T) {
+		data := evidenceJPEG(82)
+		wrong := bytes.Clone(data)
+		wrong[len(wrong)/2] ^= 0xff
+		id := a.record(t, newID(), data)
+		loc := stranded(id, data, wrong)
+		r := a.tus.Patch(loc, len(data), nil)
+		if r.Status < 400 || r.Status == http.StatusNotFound || r.Err.Code == "" {
+			t.Errorf("PATCH of wrong bytes: %d %+v, want their error", r.Status, r.Err)
+		}
+		if uploaded(id) {
+			t.Error("wrong bytes marked the photo uploaded")
+		}
+		loc = stranded(id, data, wrong)
+		if r := a.tus.Head(loc); r.Status != http.StatusNotFound {
+			t.Errorf("HEAD of wrong bytes: %d, want 404 (the upload ended)", r.Status)
+		}
+		if r := a.tus.Head(loc); r.Status != http.StatusNotFound {
+			t.Errorf("the refused upload still answers: HEAD %d", r.Status)
+		}
+	})
+}
