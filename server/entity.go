@@ -90,19 +90,27 @@ var SHA256Hex = &TextFormat{Valid: IsSHA256, Label: "64 位小写十六进制数
 
 // OneLine is the form of a name or number read on one line (a plate, a
 // checkpoint, a site's name): some visible character, and no line break
-// or other control character. Blank or broken values made rows that look
-// alike count apart, and plates no one can read.
+// or other control or format character. Blank or broken values made rows
+// that look alike count apart, and plates no one can read; invisible
+// characters (a zero-width space, a direction override) make two plates
+// that look the same differ, or one display reversed.
 var OneLine = &TextFormat{Valid: func(s string) bool { return !Blank(s) && noControls(s) },
-	Label: "一行可见文字（不能为空白，不能含换行等控制字符）", Doc: "one line of visible text (not blank; no line breaks or other control characters)"}
+	Label: "一行可见文字（不能为空白，不能含换行、零宽字符、文字方向控制符等控制字符）",
+	Doc:   "one line of visible text (not blank; no line breaks, zero-width characters, direction overrides or other control or format characters)"}
 
 // NoControls is the form of an optional short text read on one line:
-// empty, or without line breaks or other control characters.
+// empty, or without line breaks or other control or format characters.
 var NoControls = &TextFormat{Valid: noControls,
-	Label: "一行文字（不能含换行等控制字符）", Doc: "text on one line (no line breaks or other control characters)"}
+	Label: "一行文字（不能含换行、零宽字符、文字方向控制符等控制字符）",
+	Doc:   "text on one line (no line breaks, zero-width characters, direction overrides or other control or format characters)"}
 
+// noControls reports whether s has no control character (C0, C1), line
+// or paragraph separator, or format character (Unicode's Cf: zero-width
+// spaces and joiners, direction marks and overrides, the byte-order mark,
+// the soft hyphen).
 func noControls(s string) bool {
 	for _, r := range s {
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Cf, r) {
 			return false
 		}
 	}

@@ -752,6 +752,13 @@ func testMutationRejections(t *testing.T, srv *apptest.Server) {
 		{"campaign with a line break", up(syncproto.EntityVehicleCheck, check, F{"campaign": "七日\r\n专项"}), syncproto.CodeInvalidField},
 		{"vin with a line separator", up(syncproto.EntityVehicleCheck, check, F{"vin": "LZZ\u2028123"}), syncproto.CodeInvalidField},
 		{"site name blank", up(syncproto.EntitySite, newID(), site2(F{"name": "  "})), syncproto.CodeInvalidField},
+		// Invisible format characters: two plates that look the same
+		// would differ, or one display reversed.
+		{"plate with a zero-width space", up(syncproto.EntityVehicleCheck, check, F{"plate": "晋H\u200b30272"}), syncproto.CodeInvalidField},
+		{"plate with a direction override", up(syncproto.EntityVehicleCheck, check, F{"plate": "\u202e晋H30272"}), syncproto.CodeInvalidField},
+		{"checkpoint with a byte-order mark", up(syncproto.EntityVehicleCheck, check, F{"checkpoint": "\ufeff豆罗检查站"}), syncproto.CodeInvalidField},
+		{"campaign with a direction mark", up(syncproto.EntityVehicleCheck, check, F{"campaign": "七日\u200e专项"}), syncproto.CodeInvalidField},
+		{"site name with a direction isolate", up(syncproto.EntitySite, newID(), site2(F{"name": "\u2066红星砖厂\u2069"})), syncproto.CodeInvalidField},
 
 		{"site without name", up(syncproto.EntitySite, newID(), site2(F{"name": nil})), syncproto.CodeMissingField},
 		{"site with null name", up(syncproto.EntitySite, newID(), site2(F{"name": json.RawMessage("null")})), syncproto.CodeMissingField},

@@ -98,6 +98,8 @@ func TestValuesStoredExactlyOrRefused(t *testing.T) {
 	for _, tc := range []struct{ name, path, token, body string }{
 		{"login username", syncproto.PathLogin, "", "{\"username\":\"insp\xffector\",\"password\":\"x\",\"device_id\":\"" + newID() + "\"}"},
 		{"login device name", syncproto.PathLogin, "", `{"username":"inspector","password":"inspector123","device_id":"` + newID() + `","device_name":"\udc00"}`},
+		{"login device name on two lines", syncproto.PathLogin, "", `{"username":"inspector","password":"inspector123","device_id":"` + newID() + `","device_name":"Mate\n60"}`},
+		{"login device name with a direction override", syncproto.PathLogin, "", `{"username":"inspector","password":"inspector123","device_id":"` + newID() + `","device_name":"\u202eMate 60"}`},
 		{"review comment", reviewPath(id), accessToken(office), "{\"decision\":\"return\",\"comment\":\"\xfe\"}"},
 		{"refresh token", syncproto.PathRefresh, "", `{"refresh_token":"` + strings.Repeat("[", 2) + `\ud800"}`},
 		{"deep body", syncproto.PathRefresh, "", `{"refresh_token":"x","a":` + nest(100) + `}`},

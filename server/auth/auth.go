@@ -168,6 +168,9 @@ func (s *Service) Login(ctx context.Context, req *syncproto.LoginRequest, client
 	if len([]rune(req.DeviceName)) > 100 {
 		return nil, server.Errorf(syncproto.CodeInvalidField, "device_name 不能超过 100 个字符")
 	}
+	if !server.NoControls.Valid(req.DeviceName) {
+		return nil, server.Errorf(syncproto.CodeInvalidField, "device_name 应为%s", server.NoControls.Label)
+	}
 	u, err := s.CheckPassword(ctx, req.Username, req.Password, clientIP)
 	if err != nil {
 		return nil, err
