@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode"
 	"testing"
 	"time"
 
@@ -34,6 +35,10 @@ func TestBadUploads(t *testing.T) {
 		if r.Status != wantStatus || r.Err.Code != wantCode || r.Err.Message == "" {
 			t.Errorf("%s: %d %+v, want %d %s", name, r.Status, r.Err, wantStatus, wantCode)
 		}
+		// The message is for the inspector: Chinese, no Go error text.
+		if strings.Contains(r.Err.Message, "imageproc") || !strings.ContainsFunc(r.Err.Message, func(c rune) bool { return unicode.Is(unicode.Han, c) }) {
+			t.Errorf("%s: message %q is not one for the inspector", name, r.Err.Message)
+		}
 		if head := tus.Head(c.Header.Get("Location")); head.Status != http.StatusNotFound {
 			t.Errorf("%s: the refused upload is still there (HEAD %d)", name, head.Status)
 		}
@@ -46,6 +51,12 @@ func TestBadUploads(t *testing.T) {
 	finish("wrong hash", good, wrong, "image/jpeg", http.StatusUnprocessableEntity, syncproto.CodeHashMismatch)
 	text := []byte("这不是图片，只是一段文字。This is not an image at all.")
 	finish("not an image", text, apptest.SHA256(text), "image/jpeg", http.StatusUnprocessableEntity, syncproto.CodeBadImage)
+	empty8 := make([]byte, 64)
+	finish("zeros", empty8, apptest.SHA256(empty8), "image/jpeg", http.StatusUnprocessableEntity, syncproto.CodeBadImage)
+	gif := append([]byte("GIF89a\x01\x00\x01\x00\x80\x00\x00"), make([]byte, 32)...)
+	finish("a GIF", gif, apptest.SHA256(gif), "image/jpeg", http.StatusUnprocessableEntity, syncproto.CodeBadImage)
+	header := good[:40]
+	finish("a JPEG cut in its header", header, apptest.SHA256(header), "image/jpeg", http.StatusUnprocessableEntity, syncproto.CodeBadImage)
 	bomb := testimg.Bomb(50000, 40000)
 	r := finish("decompression bomb", bomb, apptest.SHA256(bomb), "image/png", http.StatusUnprocessableEntity, syncproto.CodeBadImage)
 	if !strings.Contains(r.Err.Message, "50000×40000") {

@@ -28,11 +28,26 @@ func CheckOriginal(r io.ReaderAt, size int64, contentType string, lim imageproc.
 	case errors.As(err, &se):
 		return tooLarge(se)
 	case err != nil && !(heic && errors.Is(err, imageproc.ErrUnsupported)):
-		return server.Errorf(syncproto.CodeBadImage, "文件不是可读取的图片：%v", err)
+		return server.Errorf(syncproto.CodeBadImage, "%s", unreadable(err))
 	case formats[contentType] != info.Format:
 		return server.Errorf(syncproto.CodeBadImage, "文件内容是 %s，与声明的 %s 不符", info.Format, contentType)
 	}
 	return nil
+}
+
+// unreadable says in Chinese, for the inspector, why a file is not an
+// image fieldsync keeps (the error's detail is for the logs).
+func unreadable(err error) string {
+	switch {
+	case errors.Is(err, imageproc.ErrUnsupported):
+		return "不支持这种图片格式，请上传 JPEG、PNG 或 HEIC 照片"
+	case errors.Is(err, imageproc.ErrTruncated):
+		return "图片文件不完整（可能拍摄或保存时中断），请重新拍照上传"
+	case errors.Is(err, imageproc.ErrCorrupt):
+		return "图片数据已损坏，请重新拍照上传"
+	default:
+		return "文件不是可读取的图片，请上传 JPEG、PNG 或 HEIC 照片"
+	}
 }
 
 // tooLarge says in Chinese which limit an image exceeds, with its size.
