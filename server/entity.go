@@ -119,7 +119,9 @@ func noControls(s string) bool {
 
 // Entity describes a record type that syncs.
 type Entity struct {
-	Name   string
+	Name string
+	// Label is the record type's Chinese name, for messages.
+	Label  string
 	Fields []Field
 	// Global entities are reference data visible to every user (county "").
 	Global bool
@@ -232,18 +234,18 @@ func lat(name string) Field {
 // Entities is the catalog of every synced entity, in the order a device
 // should apply a first sync (references before the records that use them).
 var Entities = []*Entity{
-	{Name: syncproto.EntityCounty, Global: true, Fields: []Field{
+	{Name: syncproto.EntityCounty, Label: "区县", Global: true, Fields: []Field{
 		{Name: "code", Type: TypeText}, {Name: "name", Type: TypeText},
 		{Name: "kind", Type: TypeText}, lon("lon"), lat("lat"),
 		{Name: "confirmed", Type: TypeBool}, {Name: "note", Type: TypeText},
 	}},
-	{Name: syncproto.EntityTemplate, Global: true, Fields: []Field{
+	{Name: syncproto.EntityTemplate, Label: "检查表", Global: true, Fields: []Field{
 		{Name: "template_id", Type: TypeText}, {Name: "version", Type: TypeInt},
 		{Name: "kind", Type: TypeText}, {Name: "title", Type: TypeText},
 		{Name: "description", Type: TypeText, MaxLen: 8000}, {Name: "source", Type: TypeText},
 		{Name: "site_kinds", Type: TypeJSON}, {Name: "items", Type: TypeJSON},
 	}},
-	{Name: syncproto.EntityTask, Global: true, Fields: []Field{
+	{Name: syncproto.EntityTask, Label: "整改任务", Global: true, Fields: []Field{
 		{Name: "number", Type: TypeText}, {Name: "category", Type: TypeText},
 		{Name: "problem", Type: TypeText, MaxLen: 20000}, {Name: "measures", Type: TypeText, MaxLen: 20000},
 		{Name: "responsible_units", Type: TypeJSON}, {Name: "responsible_person", Type: TypeText},
@@ -264,7 +266,7 @@ var Entities = []*Entity{
 	// (Syncer.ReportProgress), pulled by the county's phones. Its id is
 	// TaskProgressID(task, county); the rows of a task naming no county
 	// are the city's (county CityCounty).
-	{Name: syncproto.EntityTaskProgress, CountyField: "county", Fields: []Field{
+	{Name: syncproto.EntityTaskProgress, Label: "整改进展", CountyField: "county", Fields: []Field{
 		{Name: "task_id", Type: TypeText, Required: true, Immutable: true, MaxLen: 64},
 		{Name: "county", Type: TypeText, Required: true, Immutable: true},
 		choiceField("status", syncproto.TaskStatuses, false),
@@ -277,7 +279,7 @@ var Entities = []*Entity{
 		{Name: "reported_by_name", Type: TypeText},
 		{Name: "reported_at", Type: TypeTime},
 	}},
-	{Name: syncproto.EntitySite, CountyField: "county", DeviceWritable: true, Fields: []Field{
+	{Name: syncproto.EntitySite, Label: "点位", CountyField: "county", DeviceWritable: true, Fields: []Field{
 		{Name: "county", Type: TypeText, Required: true, Immutable: true},
 		{Name: "kind", Type: TypeText, Required: true, Enum: SiteKinds},
 		{Name: "name", Type: TypeText, Required: true, MaxLen: 200, Format: OneLine},
@@ -296,7 +298,7 @@ var Entities = []*Entity{
 		{Name: "lon_wgs84", Type: TypeReal, Server: true},
 		{Name: "lat_wgs84", Type: TypeReal, Server: true},
 	}},
-	{Name: syncproto.EntityInspection, Parents: []string{"site_id"}, DeviceWritable: true, DeviceDeletable: true, Fields: []Field{
+	{Name: syncproto.EntityInspection, Label: "检查记录", Parents: []string{"site_id"}, DeviceWritable: true, DeviceDeletable: true, Fields: []Field{
 		{Name: "site_id", Type: TypeRef, Ref: syncproto.EntitySite, Required: true, Immutable: true},
 		{Name: "template_id", Type: TypeText, Required: true, Immutable: true},
 		{Name: "template_version", Type: TypeInt, Required: true, Immutable: true, Min: 1, Max: 1e6},
@@ -315,7 +317,7 @@ var Entities = []*Entity{
 		{Name: "unknown_answers", Type: TypeJSON, Server: true},
 		{Name: "failed_items", Type: TypeJSON, Server: true},
 	}},
-	{Name: syncproto.EntityFinding, Parents: []string{"inspection_id"}, DeviceWritable: true, DeviceDeletable: true, Fields: []Field{
+	{Name: syncproto.EntityFinding, Label: "发现问题", Parents: []string{"inspection_id"}, DeviceWritable: true, DeviceDeletable: true, Fields: []Field{
 		{Name: "inspection_id", Type: TypeRef, Ref: syncproto.EntityInspection, Required: true, Immutable: true},
 		{Name: "item_key", Type: TypeText, Immutable: true, MaxLen: 64},
 		{Name: "description", Type: TypeText, Required: true, MaxLen: 4000},
@@ -324,7 +326,7 @@ var Entities = []*Entity{
 		{Name: "status", Type: TypeText, Enum: findingStatus, DeviceEnum: deviceFindStatus},
 		{Name: "rectification_note", Type: TypeText, MaxLen: 4000},
 	}},
-	{Name: syncproto.EntityVehicleCheck, CountyField: "county", DeviceWritable: true, Fields: []Field{
+	{Name: syncproto.EntityVehicleCheck, Label: "路检记录", CountyField: "county", DeviceWritable: true, Fields: []Field{
 		{Name: "county", Type: TypeText, Required: true, Immutable: true},
 		{Name: "checkpoint", Type: TypeText, Required: true, MaxLen: 200, Format: OneLine},
 		// campaign names the special action (专项行动) the check was made
@@ -348,7 +350,7 @@ var Entities = []*Entity{
 		lon("lon"), lat("lat"),
 		{Name: "note", Type: TypeText},
 	}},
-	{Name: syncproto.EntityPhoto, Parents: []string{"inspection_id", "finding_id", "vehicle_check_id"}, DeviceWritable: true, Fields: []Field{
+	{Name: syncproto.EntityPhoto, Label: "照片", Parents: []string{"inspection_id", "finding_id", "vehicle_check_id"}, DeviceWritable: true, Fields: []Field{
 		{Name: "inspection_id", Type: TypeRef, Ref: syncproto.EntityInspection, Immutable: true},
 		{Name: "finding_id", Type: TypeRef, Ref: syncproto.EntityFinding, Immutable: true, Within: "inspection_id"},
 		{Name: "vehicle_check_id", Type: TypeRef, Ref: syncproto.EntityVehicleCheck, Immutable: true},
@@ -380,7 +382,7 @@ var Entities = []*Entity{
 		{Name: syncproto.FieldCaptureKeyID, Type: TypeText, Immutable: true, MaxLen: 64},
 		{Name: syncproto.FieldCapture, Type: TypeJSON, Server: true},
 	}},
-	{Name: syncproto.EntityReview, Parents: []string{"inspection_id"}, Fields: []Field{
+	{Name: syncproto.EntityReview, Label: "审核记录", Parents: []string{"inspection_id"}, Fields: []Field{
 		{Name: "inspection_id", Type: TypeRef, Ref: syncproto.EntityInspection, Immutable: true},
 		{Name: "decision", Type: TypeText, Enum: reviewDecisions},
 		{Name: "comment", Type: TypeText, MaxLen: 4000},

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -332,7 +333,7 @@ func (s *Syncer) prepare(p *Principal, m *syncproto.Mutation, now time.Time) pre
 	}
 	switch {
 	case m.Delete && !e.DeviceDeletable:
-		pm.err = Errorf(syncproto.CodeNotDeletable, "%s 是证据，设备不能删除", e.Name)
+		pm.err = Errorf(syncproto.CodeNotDeletable, "设备不能删除%s", e.Label)
 	case m.Delete && len(m.Fields) > 0:
 		pm.err = Errorf(syncproto.CodeBadRequest, "删除操作不能同时带字段")
 	case !m.Delete && len(m.Fields) == 0:
@@ -467,8 +468,8 @@ func (s *Syncer) checkHLC(raw, deviceID string, now time.Time) (syncproto.HLC, e
 	case h.Node != deviceID:
 		return h, Errorf(syncproto.CodeInvalidHLC, "hlc 的节点必须是本设备的 id")
 	case h.Wall > now.Add(s.MaxSkew).UnixMilli():
-		return h, Errorf(syncproto.CodeClockSkew, "设备时钟比服务器快 %s 以上，请校准时间后重新提交（服务器时间见 server_hlc）",
-			time.Duration(h.Wall-now.UnixMilli())*time.Millisecond/time.Second*time.Second)
+		return h, Errorf(syncproto.CodeClockSkew, "设备时钟比服务器快了约 %s，超过允许的 %s，请校准时间后重新提交（服务器时间见 server_hlc）",
+			ChineseDuration(time.Duration(h.Wall-now.UnixMilli())*time.Millisecond), ChineseDuration(s.MaxSkew))
 	}
 	return h, nil
 }
@@ -545,12 +546,15 @@ func (s *Syncer) recordCounty(ctx context.Context, tx WriteTx, e *Entity, vals m
 		if err != nil {
 			return "", err
 		}
-		if parent == nil || parent.State.IsDeleted() {
-			return "", Errorf(syncproto.CodeUnknownReference, "%s 引用的 %s 不存在或已删除", name, f.Ref)
+		if parent == nil {
+			return "", Errorf(syncproto.CodeUnknownReference, "%s 引用的%s尚未上传或不存在", name, EntityByName(f.Ref).Label)
+		}
+		if parent.State.IsDeleted() {
+			return "", Errorf(syncproto.CodeUnknownReference, "%s 引用的%s已被删除", name, EntityByName(f.Ref).Label)
 		}
 		return parent.County, nil
 	}
-	return "", Errorf(syncproto.CodeMissingField, "新建 %s 须关联 %v 之一", e.Name, e.Parents)
+	return "", Errorf(syncproto.CodeMissingField, "新建%s须关联 %s 之一", e.Label, strings.Join(e.Parents, "、"))
 }
 
 // checkUpdate refuses an update outside the caller's scope, one that changes
@@ -720,4 +724,26 @@ func mustJSON(v any) json.RawMessage {
 		panic(err)
 	}
 	return b
+}
+
+// ChineseDuration writes d in Chinese units for messages people read:
+// "1 小时 5 分 3 秒", rounded to the second; under a minute to the tenth
+// of a second ("0.5 秒").
+func ChineseDuration(d time.Duration) string {
+	if d < time.Minute {
+		return strconv.FormatFloat(d.Round(100*time.Millisecond).Seconds(), 'f', -1, 64) + " 秒"
+	}
+	d = d.Round(time.Second)
+	h, m, sec := int(d/time.Hour), int(d%time.Hour/time.Minute), int(d%time.Minute/time.Second)
+	var parts []string
+	if h > 0 {
+		parts = append(parts, strconv.Itoa(h)+" 小时")
+	}
+	if m > 0 {
+		parts = append(parts, strconv.Itoa(m)+" 分")
+	}
+	if sec > 0 {
+		parts = append(parts, strconv.Itoa(sec)+" 秒")
+	}
+	return strings.Join(parts, " ")
 }

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -143,7 +144,13 @@ func checkChinese(t *testing.T, msg string) {
 			t.Errorf("message %q shows %q", msg, leak)
 		}
 	}
+	// Go's own formatting of a list or a duration.
+	if m := goFormatted.FindString(msg); m != "" {
+		t.Errorf("message %q shows Go's formatting %q", msg, m)
+	}
 }
+
+var goFormatted = regexp.MustCompile(`\[[a-z_]+( [a-z_]+)+\]|\d+[hm]\d+[ms]|\d+(\.\d+)?(ms|µs|ns)\b`)
 
 // wantAPIError checks an error returned by the syncproto client.
 func wantAPIError(t *testing.T, err error, status int, code string) {

@@ -16,17 +16,27 @@ import { currentKey, registerCaptureKeys, signCapture } from './capture.js';
  *   hlcs: Record<string, string>, deleted: boolean, pending: string[]}} Rec
  * @typedef {{entity: string, id: string, county: string,
  *   fields: Record<string, {value: any, hlc: string}>, deleted: string, gone: boolean,
- *   pending: Record<string, string>}} StoredRecord
+ *   pending: Record<string, string>, base?: Record<string, {value: any, hlc: string}>,
+ *   baseDeleted?: string}} StoredRecord
+ *   fields: what the phone shows (the server's state merged with local edits);
+ *   base: the server's state as this phone last learnt it, per field (from
+ *   pulls and applied pushes), so that a refused edit can be taken back;
+ *   baseDeleted: the server's tombstone HLC, if any. A record stored by an
+ *   SDK older than base has none until its next pull.
  * @typedef {{seq: number, entity: string, id: string, hlc: string,
  *   fields?: Record<string, any>, delete?: boolean}} OutboxEntry
  * @typedef {{entity: string, id: string, code: string, message: string}} Rejected
+ * @typedef {{entity: string, id: string, state: 'deleted' | 'rejected' | 'missing'}} MissingParent
+ *   unknown_reference: the record referred to, and what the phone knows of it
+ * @typedef {Rejected & {key: string, hlc: string, fields?: Record<string, any>, delete?: boolean, at: number,
+ *   parent?: MissingParent}} RejectedEntry
  * @typedef {{key: string, entity: string, id: string, field: string, value: any,
  *   hlc: string, by: string | null, code: string, at: number}} Superseded
  * @typedef {{ok: boolean, pushed: number, pulled: number, uploaded: number, uploadedBytes: number,
  *   rejected: Rejected[], superseded: Superseded[], error: FieldsyncError | null}} SyncResult
  * @typedef {{phase: 'push'|'pull'|'upload', done: number, total: number,
  *   bytesDone: number, bytesTotal: number}} Progress
- * @typedef {{pendingChanges: number, pendingPhotos: number, pendingBytes: number,
+ * @typedef {{pendingChanges: number, pendingPhotos: number, pendingBytes: number, rejectedChanges: number,
  *   lastSync: {at: number, ok: boolean, error: {code: string, message: string} | null} | null,
  *   syncing: boolean}} Status
  */
@@ -102,7 +112,7 @@ export class FieldsyncClient {
     /** Records per pull page. */
     this.pageLimit = o.pageLimit;
     /** @type {Status} */
-    this.cached = { pendingChanges: 0, pendingPhotos: 0, pendingBytes: 0, lastSync: o.lastSync ?? null, syncing: false };
+    this.cached = { pendingChanges: 0, pendingPhotos: 0, pendingBytes: 0, rejectedChanges: 0, lastSync: o.lastSync ?? null, syncing: false };
     /** @type {Map<string, Set<Function>>} */
     this.listeners = new Map();
     /** @type {Promise<SyncResult> | null} */
@@ -312,19 +322,18 @@ export class FieldsyncClient {
 
   /**
    * Signs in (online only) and registers this device. A different user
-   * than the storage's last one needs the storage's unsent work gone first
-   * (code unsent_changes); then the local data is reset and a new device id
-   * made (sync.md §1).
+   * than the storage's last one needs the storage's unsaved work gone first
+   * — unsent changes and photos, and refused changes still in the failed
+   * list (code unsent_changes) — unless force; then the local data is
+   * reset and a new device id made (sync.md §1).
    * @param {string} username
    * @param {string} password
+   * @param {{force?: boolean}} [opts]
    * @returns {Promise<User>}
    */
-  async signIn(username, password) {
+  async signIn(username, password, { force = false } = {}) {
     if (this.auth.user && this.auth.user.username !== username) {
-      const s = await this.refreshStatus();
-      if (s.pendingChanges > 0 || s.pendingPhotos > 0) {
-        throw new FieldsyncError('unsent_changes', { details: { changes: s.pendingChanges, photos: s.pendingPhotos } });
-      }
+      if (!force) await this.refuseUnsaved();
       await this.resetLocal(true);
     }
     const gen = this.auth.gen + 1;
@@ -346,19 +355,32 @@ export class FieldsyncClient {
   }
 
   /**
-   * Signs out: syncs first; with unsent work and !force throws
-   * unsent_changes ({changes, photos}); with force drops this user's data.
+   * Signs out: syncs first; with unsaved work (unsent changes or photos,
+   * refused changes not dismissed) and !force throws unsent_changes
+   * ({changes, photos, rejected}); with force drops this user's data.
    * @param {{force?: boolean}} [opts]
    */
   async signOut({ force = false } = {}) {
     if (this.signedIn) await this.sync().catch(() => {});
-    const s = await this.refreshStatus();
-    if (!force && (s.pendingChanges > 0 || s.pendingPhotos > 0)) {
-      throw new FieldsyncError('unsent_changes', { details: { changes: s.pendingChanges, photos: s.pendingPhotos } });
-    }
+    if (!force) await this.refuseUnsaved();
     if (this.signedIn) await this.api('POST', PATH.logout).catch(() => {});
     await this.setAuth({ access: '', refresh: '', user: force ? null : this.auth.user, gen: this.auth.gen + 1 });
     if (force) await this.resetLocal(false);
+  }
+
+  /**
+   * Throws unsent_changes ({changes, photos, rejected}) while the storage
+   * holds work the server does not have: unsent changes, photos not
+   * uploaded, or refused changes the user has not dismissed (their values
+   * and photo bytes exist only here).
+   */
+  async refuseUnsaved() {
+    const s = await this.refreshStatus();
+    if (s.pendingChanges > 0 || s.pendingPhotos > 0 || s.rejectedChanges > 0) {
+      throw new FieldsyncError('unsent_changes', {
+        details: { changes: s.pendingChanges, photos: s.pendingPhotos, rejected: s.rejectedChanges },
+      });
+    }
   }
 
   /**
@@ -472,7 +494,9 @@ export class FieldsyncClient {
   async saveIn(tx, entity, id, fields, del) {
     const hlc = this.clock.now().toString();
     /** @type {StoredRecord} */
-    const r = (await tx.get('records', recKey(entity, id))) ?? { entity, id, county: '', fields: {}, deleted: '', gone: false, pending: {} };
+    // A record new to the phone starts with an empty base: the server has
+    // none of it until a push is applied or a pull brings it.
+    const r = (await tx.get('records', recKey(entity, id))) ?? { entity, id, county: '', fields: {}, deleted: '', gone: false, pending: {}, base: {} };
     r.pending ??= {};
     if (del) {
       if (HLC.compare(hlc, r.deleted) > 0) r.deleted = hlc;
@@ -581,11 +605,59 @@ export class FieldsyncClient {
   }
 
   /**
-   * Mutations the server refused (the failed list, sync.md §6), oldest first.
-   * @returns {Promise<Array<Rejected & {hlc: string, fields?: any, delete?: boolean, at: number}>>}
+   * Mutations the server refused (the failed list, sync.md §6), oldest
+   * first, until dismissed. Their values are no longer in the local
+   * records; they are kept here.
+   * @returns {Promise<RejectedEntry[]>}
    */
   async rejected() {
-    return (await this.storage.transaction('meta', 'readonly', (tx) => tx.get('meta', 'rejected'))) ?? [];
+    /** @type {RejectedEntry[]} */
+    const list = (await this.storage.transaction('meta', 'readonly', (tx) => tx.get('meta', 'rejected'))) ?? [];
+    return list.map((x) => ({ ...x, key: x.key ?? rejectedKey(x) }));
+  }
+
+  /**
+   * Forgets failed-list entries (their values are then gone from the
+   * phone), or all of them with no argument.
+   * @param {...(RejectedEntry | string)} entries entries or their keys
+   */
+  async dismissRejected(...entries) {
+    const keys = new Set(entries.map((e) => (typeof e === 'string' ? e : e.key ?? rejectedKey(e))));
+    await this.storage.transaction('meta', 'readwrite', async (tx) => {
+      /** @type {RejectedEntry[]} */
+      const list = (await tx.get('meta', 'rejected')) ?? [];
+      const left = entries.length ? list.filter((x) => !keys.has(x.key ?? rejectedKey(x))) : [];
+      await tx.put('meta', 'rejected', left);
+    });
+    await this.refreshStatus();
+    this.emit('sync', this.status());
+  }
+
+  /**
+   * Makes a refused change again as a new local change (a new HLC, at the
+   * end of the outbox) and takes it off the failed list: e.g. an edit
+   * refused with record_locked, once the inspection was returned (sync.md
+   * §6). A refused delete is made again as a delete.
+   * @param {RejectedEntry | string} entry the entry or its key
+   * @returns {Promise<Rec | null>} the record as it is now
+   */
+  async reapply(entry) {
+    const key = typeof entry === 'string' ? entry : entry.key ?? rejectedKey(entry);
+    /** @type {RejectedEntry | undefined} */
+    let found;
+    await this.storage.transaction(['meta', 'records', 'outbox'], 'readwrite', async (tx) => {
+      /** @type {RejectedEntry[]} */
+      const list = (await tx.get('meta', 'rejected')) ?? [];
+      found = list.find((x) => (x.key ?? rejectedKey(x)) === key);
+      if (!found) throw new FieldsyncError('not_found', { details: { key } });
+      if (!found.delete) checkWritable(found.entity, found.fields ?? {});
+      await this.saveIn(tx, found.entity, found.id, found.delete ? null : { ...found.fields }, !!found.delete);
+      await tx.put('meta', 'rejected', list.filter((x) => x !== found));
+    });
+    const f = /** @type {RejectedEntry} */ (/** @type {unknown} */ (found));
+    this.emit('change', { entity: f.entity, id: f.id });
+    await this.refreshStatus();
+    return this.get(f.entity, f.id);
   }
 
   /**
@@ -615,12 +687,14 @@ export class FieldsyncClient {
 
   /** Recomputes the pending counts from storage. @returns {Promise<Status>} */
   async refreshStatus() {
-    const { outbox, uploads } = await this.storage.transaction(['outbox', 'uploads'], 'readonly', async (tx) => ({
+    const { outbox, uploads, rejected } = await this.storage.transaction(['meta', 'outbox', 'uploads'], 'readonly', async (tx) => ({
       outbox: await tx.all('outbox'),
       uploads: await tx.all('uploads'),
+      rejected: (await tx.get('meta', 'rejected')) ?? [],
     }));
     const jobs = uploads.map(([, j]) => j).filter((j) => j.state !== 'done');
     this.cached.pendingChanges = outbox.length;
+    this.cached.rejectedChanges = rejected.length;
     this.cached.pendingPhotos = jobs.length;
     this.cached.pendingBytes = jobs.reduce((n, j) => n + Math.max(0, j.size - (j.offset || 0)), 0);
     return this.status();
@@ -650,10 +724,28 @@ export class FieldsyncClient {
     const res = { ok: false, pushed: 0, pulled: 0, uploaded: 0, uploadedBytes: 0, rejected: [], superseded: [], error: null };
     try {
       if (!this.signedIn) throw new FieldsyncError('signed_out', { status: 401 });
-      await registerCaptureKeys(this); // before any photo signed with them
-      await this.pushAll(res, onProgress);
-      await this.pullAll(res, onProgress);
-      await uploadAll(this, res, onProgress);
+      /** @type {unknown} */
+      let first = null;
+      try {
+        await registerCaptureKeys(this); // before any photo signed with them
+        await this.pushAll(res, onProgress);
+        await this.pullAll(res, onProgress);
+      } catch (err) {
+        first = err;
+      }
+      // Uploads run whatever push and pull did (sync.md §10.2): bytes may
+      // reach the server before their record.
+      try {
+        await uploadAll(this, res, onProgress);
+      } catch (err) {
+        first ??= err;
+      }
+      if (first) throw first;
+      if (res.rejected.some((r) => r.code === 'out_of_scope')) {
+        // The scope may have changed (sync.md §6): learn it now.
+        const me = await this.api('GET', PATH.me).catch(() => null);
+        if (me) await this.setAuth({ ...this.auth, user: me });
+      }
       res.ok = !res.error;
     } catch (err) {
       res.error = err instanceof FieldsyncError ? err : new FieldsyncError('internal', { message: String(err), cause: err });
@@ -745,7 +837,9 @@ export class FieldsyncClient {
   }
 
   /**
-   * Moves an outbox entry to the failed list and clears its pending marks.
+   * Moves an outbox entry to the failed list, where its values are kept,
+   * and takes it back from the local record: nothing of it was stored, so
+   * the record shows what the server has again (sync.md §6).
    * @param {Tx} tx
    * @param {OutboxEntry} e
    * @param {string} code
@@ -753,11 +847,108 @@ export class FieldsyncClient {
    * @param {SyncResult} res
    */
   async reject(tx, e, code, message, res) {
+    /** @type {RejectedEntry[]} */
     const list = (await tx.get('meta', 'rejected')) ?? [];
-    list.push({ entity: e.entity, id: e.id, code, message, hlc: e.hlc, fields: e.fields, delete: e.delete, at: this.nowFn() });
-    await tx.put('meta', 'rejected', list.slice(-500));
+    /** @type {RejectedEntry} */
+    const entry = { key: rejectedKey(e), entity: e.entity, id: e.id, code, message, hlc: e.hlc, fields: e.fields, delete: e.delete, at: this.nowFn() };
+    if (code === 'unknown_reference') {
+      const parent = await missingParent(tx, e, list);
+      if (parent) entry.parent = parent;
+    }
+    list.push(entry);
+    // The list is evidence the user has not seen yet: it is never cut;
+    // the user dismisses entries (dismissRejected).
+    await tx.put('meta', 'rejected', list);
     res.rejected.push({ entity: e.entity, id: e.id, code, message });
     await this.settle(tx, e);
+    await this.unapply(tx, e);
+  }
+
+  /**
+   * Takes a refused mutation back from its local record (already out of
+   * the outbox): each field still showing its value returns to the newest
+   * of the server's value (the base) and the record's other unsent edits
+   * of that field; a refused delete brings the record back. A record the
+   * server never had and no unsent edit keeps leaves the local records.
+   * @param {Tx} tx
+   * @param {OutboxEntry} e
+   */
+  async unapply(tx, e) {
+    const k = recKey(e.entity, e.id);
+    /** @type {StoredRecord | undefined} */
+    const r = await tx.get('records', k);
+    if (!r) return;
+    r.pending ??= {};
+    /** @type {OutboxEntry[]} */
+    const others = (await tx.all('outbox')).map(([, o]) => o).filter((o) => o.entity === e.entity && o.id === e.id);
+    if (!r.base) {
+      // Stored by an SDK that kept no base: the server's values are not
+      // known here. Let the next pull's values win, and pull from the
+      // start so that it brings them (sync.md §8.3: always safe).
+      for (const name of Object.keys(e.fields ?? {})) {
+        if (r.fields[name]?.hlc === e.hlc && !others.some((o) => o.fields && name in o.fields)) r.fields[name].hlc = '';
+      }
+      if (e.delete && r.deleted === e.hlc && !others.some((o) => o.delete)) {
+        r.deleted = '';
+        r.gone = false;
+      }
+      await tx.put('records', k, r);
+      await tx.put('meta', 'cursor', '');
+      return;
+    }
+    if (e.delete) {
+      if (r.deleted === e.hlc) {
+        let d = r.baseDeleted ?? '';
+        for (const o of others) {
+          if (o.delete && HLC.compare(o.hlc, d) > 0) d = o.hlc;
+        }
+        r.deleted = d;
+        r.gone = d !== '';
+      }
+    } else {
+      for (const name of Object.keys(e.fields ?? {})) {
+        if (r.fields[name]?.hlc !== e.hlc) continue; // a later value shows
+        let best = r.base[name];
+        let unsent = '';
+        for (const o of others) {
+          if (!o.fields || !(name in o.fields) || (best && HLC.compare(o.hlc, best.hlc) <= 0)) continue;
+          best = { value: o.fields[name], hlc: o.hlc };
+          unsent = o.hlc;
+        }
+        if (best) r.fields[name] = { ...best };
+        else delete r.fields[name];
+        if (unsent) r.pending[name] = unsent;
+      }
+    }
+    if (Object.keys(r.fields).length === 0 && others.length === 0 && !r.baseDeleted) {
+      await tx.delete('records', k); // created here, and refused
+      return;
+    }
+    await tx.put('records', k, r);
+  }
+
+  /**
+   * Records what the server now has after an applied push of e: the
+   * fields it stored (not those in lost) and an applied delete.
+   * @param {Tx} tx
+   * @param {OutboxEntry} e
+   * @param {string[]} lost
+   */
+  async applied(tx, e, lost) {
+    const k = recKey(e.entity, e.id);
+    /** @type {StoredRecord | undefined} */
+    const r = await tx.get('records', k);
+    if (!r?.base) return; // no base yet: the next pull makes it whole
+    if (e.delete) {
+      if (HLC.compare(e.hlc, r.baseDeleted ?? '') > 0) r.baseDeleted = e.hlc;
+    } else {
+      for (const [name, value] of Object.entries(e.fields ?? {})) {
+        if (lost.includes(name)) continue;
+        const b = r.base[name];
+        if (!b || HLC.compare(e.hlc, b.hlc) >= 0) r.base[name] = { value, hlc: e.hlc };
+      }
+    }
+    await tx.put('records', k, r);
   }
 
   /**
@@ -812,10 +1003,11 @@ export class FieldsyncClient {
         }
         let lost = result.lost_fields ?? [];
         if (code === 'record_deleted' && lost.length === 0) lost = Object.keys(e.fields ?? {});
+        if (result.status === 'applied' || result.status === 'duplicate') await this.applied(tx, e, lost);
         for (const field of lost) {
           if (!e.fields || !(field in e.fields)) continue;
           /** @type {Superseded} */
-          const s = { key: `${e.entity}/${e.id}/${field}/${e.hlc}`, entity: e.entity, id: e.id, field, value: e.fields[field], hlc: e.hlc, by: null, code, at: this.nowFn() };
+          const s = { key: `${e.entity}/${e.id}/${field}/${e.hlc}`, entity: e.entity, id: e.id, field, value: e.fields[field], hlc: e.hlc, by: null, code: code || result.status, at: this.nowFn() };
           const cur = /** @type {StoredRecord | undefined} */ (await tx.get('records', recKey(e.entity, e.id)))?.fields[field];
           if (cur && HLC.compare(cur.hlc, e.hlc) > 0) s.by = HLC.tryParse(cur.hlc)?.node ?? null;
           await tx.put('superseded', s.key, s);
@@ -967,6 +1159,7 @@ export class FieldsyncClient {
           const r = (await tx.get('records', k)) ?? { entity: ch.entity, id: ch.id, county: '', fields: {}, deleted: '', gone: false, pending: {} };
           const before = { ...r.fields };
           const m = mergeChange(r, ch);
+          keepBase(r, ch);
           for (const s of this.overwritten(ch, before, r, m.taken)) {
             if (await tx.get('superseded', s.key)) continue; // lost at push already (stale)
             await tx.put('superseded', s.key, s);
@@ -1046,6 +1239,69 @@ async function countyOf(tx, entity, r) {
     if (p?.county) return p.county;
   }
   return '';
+}
+
+/**
+ * Records a pulled change as the server's state in r.base (the whole
+ * record: a change carries every field), whatever the merge kept locally.
+ * @param {StoredRecord} r
+ * @param {import('./merge.js').Change} ch expanded (hlcs per field)
+ */
+function keepBase(r, ch) {
+  r.base ??= {};
+  if (ch.deleted) {
+    const h = ch.deleted_hlc ?? '';
+    if (HLC.compare(h, r.baseDeleted ?? '') > 0) r.baseDeleted = h;
+    return;
+  }
+  const hlcs = ch.hlcs ?? {};
+  for (const [name, value] of Object.entries(ch.fields ?? {})) {
+    const h = hlcs[name] ?? '';
+    const b = r.base[name];
+    if (!b || HLC.compare(h, b.hlc) >= 0) r.base[name] = { value, hlc: h };
+  }
+}
+
+/**
+ * The key of a failed-list entry: its record and HLC (one mutation).
+ * @param {{entity: string, id: string, hlc: string}} e
+ */
+export const rejectedKey = (e) => `${e.entity}/${e.id}/${e.hlc}`;
+
+/** Fields that name a record this one belongs to, and its entity. */
+const PARENT_FIELDS = [['site_id', 'site'], ['inspection_id', 'inspection'], ['finding_id', 'finding'], ['vehicle_check_id', 'vehicle_check']];
+
+/**
+ * For a mutation refused with unknown_reference (its parent still in the
+ * outbox is kept, not refused): the record it refers to and what became of
+ * it here — deleted (a tombstone was pulled), rejected (its own create is
+ * in the failed list), or missing (neither: deleted on the server and not
+ * pulled yet, or never sent).
+ * @param {Tx} tx
+ * @param {OutboxEntry} e
+ * @param {RejectedEntry[]} list the failed list so far
+ * @returns {Promise<MissingParent | null>}
+ */
+async function missingParent(tx, e, list) {
+  /** @type {StoredRecord | undefined} */
+  const own = await tx.get('records', recKey(e.entity, e.id));
+  /** @type {MissingParent | null} */
+  let found = null;
+  let rank = 0;
+  for (const [field, entity] of PARENT_FIELDS) {
+    const id = e.fields?.[field] ?? own?.base?.[field]?.value ?? own?.fields?.[field]?.value;
+    if (typeof id !== 'string') continue;
+    /** @type {StoredRecord | undefined} */
+    const p = await tx.get('records', recKey(entity, id));
+    /** @type {[MissingParent['state'], number]} */
+    let [state, r] = ['missing', 2];
+    if (p?.gone || p?.baseDeleted) [state, r] = ['deleted', 3];
+    else if (list.some((x) => x.entity === entity && x.id === id)) [state, r] = ['rejected', 3];
+    // The server had it, and now does not know it: deleted there since.
+    else if (p?.base && Object.keys(p.base).length > 0) [state, r] = ['deleted', 1];
+    if (r > rank) [found, rank] = [{ entity, id, state }, r];
+  }
+  return found;
 }
 
 /**

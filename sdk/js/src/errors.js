@@ -5,7 +5,7 @@
 export const MESSAGES = {
   // The SDK's own codes.
   network: '网络不可用，数据已保存在手机上，联网后会自动同步',
-  unsent_changes: '还有未上传的记录或照片，请先联网同步后再退出登录',
+  unsent_changes: '手机上还有未上传的记录或照片，或被服务器拒绝、尚未处理的修改；请先联网同步并处理后再退出或换账号登录',
   server_field: '该字段由服务器或办公室填写，手机不能修改',
   signed_out: '请先登录',
   session_lost: '登录状态已失效（刷新令牌时网络中断），请重新登录；未上传的数据不会丢失',

@@ -164,11 +164,14 @@ async function runSync(manual = false) {
     }
     app.progress = null;
     app.lastResult = res;
-    if (manual) {
-      if (res.error) toast(message(res.error), true);
-      else if (res.rejected?.length) toast(`同步完成，但有 ${res.rejected.length} 处修改被拒绝，详见首页`, true);
-      else toast('同步完成');
+    if (res.rejected?.length) {
+      // Automatic syncs too: the refused changes wait on the home screen
+      // until the inspector dismisses them.
+      toast(`有 ${res.rejected.length} 处修改被服务器拒绝，详见首页`, true);
+    } else if (manual) {
+      toast(res.error ? message(res.error) : '同步完成', !!res.error);
     }
+    if (manual && res.error && res.rejected?.length) toast(message(res.error), true);
     if (res.error?.code === 'device_revoked') banner(message(res.error));
     refresh();
     return res;

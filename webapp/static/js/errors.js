@@ -18,7 +18,7 @@ const byCode = {
   hash_mismatch: '照片在上传中损坏（校验不一致）。请保留原照片，稍后重试；多次失败请重新拍摄。',
   bad_image: '照片文件损坏或格式不支持，请重新拍摄（JPEG 或 PNG）。',
   out_of_scope: '该记录不属于您负责的区县，请联系县督查室。',
-  unknown_reference: '所属的点位或检查记录还没有上传，下次同步会自动重试。',
+  unknown_reference: '所属的点位或检查记录在服务器上不存在（可能已被删除），这条修改不会再自动上传；内容仍保存在手机上，请联系县督查室。',
   clock_skew: '手机时间不准，已自动校正。请在系统设置中打开“自动确定时间”。',
   resync_required: '需要重新下载数据，正在自动处理，请保持联网。',
   body_too_large: '一次上传的数据过多，将自动分批重试。',
@@ -46,9 +46,31 @@ export function message(err) {
   return '出错了：' + (err.message || String(err)) + '。请稍后重试；如反复出现，请截图发给管理员。';
 }
 
-/** rejectedMessage explains a mutation the server refused. */
+const entityNames = { inspection: '检查记录', finding: '整改问题', photo: '照片', site: '点位', vehicle_check: '路检记录' };
+
+// Why a change was refused, as it stands: every change in the failed list
+// (client.rejected()) is kept on the phone and never sent again by itself.
+const rejectedWhy = {
+  record_locked: '该检查记录已提交，待审核（或已审核），不能再修改。您的修改已另存在手机上；如督查室退回该检查，可点“重新应用”。',
+  out_of_scope: '该记录不属于您负责的区县（区县范围可能已调整）。内容已保留在手机上，请联系县督查室。',
+  not_deletable: '照片和路检记录是证据，不能删除；已恢复显示。',
+  not_found: '服务器上没有这条记录。',
+};
+
+/** rejectedMessage explains a mutation the server refused (an entry of
+ *  client.rejected()): what it was, why, and what happens now. */
 export function rejectedMessage(r) {
-  const what = { inspection: '检查记录', finding: '整改问题', photo: '照片', site: '点位', vehicle_check: '路检记录' }[r.entity] || r.entity;
-  const why = byCode[r.code] || r.message || r.code;
-  return `${what}的一处修改被服务器拒绝：${why}`;
+  const what = entityNames[r.entity] || r.entity;
+  const act = r.delete ? '删除' : '修改';
+  let why = rejectedWhy[r.code];
+  if (r.code === 'unknown_reference') {
+    const parent = entityNames[r.parent?.entity] || '点位或检查记录';
+    why = r.parent?.state === 'rejected'
+      ? `所属的${parent}本身被服务器拒绝（见本列表），这条${act}不会再上传；内容已保留在手机上。`
+      : r.parent?.state === 'deleted'
+        ? `所属的${parent}已在服务器上删除，这条${act}不会再上传；内容已保留在手机上，如需找回请联系县督查室。`
+        : byCode.unknown_reference;
+  }
+  if (!why) why = (byCode[r.code] || r.message || r.code) + ' 内容已保留在手机上，可截图发给管理员。';
+  return `${what}的一处${act}被服务器拒绝：${why}`;
 }

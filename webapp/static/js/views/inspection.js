@@ -31,6 +31,7 @@ export async function render(app, id) {
   const lost = superseded.filter((s) => s.entity === 'inspection' && s.id === id);
   const err = h('p', { class: 'err', id: 'insp-error', role: 'alert' });
 
+  const answering = new Set(); // items whose answer is being saved
   const save = async (fields) => {
     try {
       await c.save('inspection', id, fields);
@@ -45,15 +46,24 @@ export async function render(app, id) {
   /** setAnswer records an answer (null clears it) and opens or drops the
    *  item's finding. */
   const setAnswer = async (it, answer, errEl) => {
+    // A double tap on 不合格 would otherwise open two findings.
+    if (answering.has(it.key)) return;
     if (answer) {
       const note = pendingNotes.get(id + '/' + it.key);
       if (note && !answer.note) answer.note = note;
       const p = parseAnswer(it, answer);
       if (p.error) { errEl.textContent = p.error; return; }
     }
-    if (!(await save({ ['answers.' + it.key]: answer }))) return;
-    pendingNotes.delete(id + '/' + it.key);
-    if (it.finding_on_fail) await findingFor(c, insp, it, answer, findings);
+    // Kept until the page is drawn again with the new answer and finding.
+    answering.add(it.key);
+    try {
+      if (!(await save({ ['answers.' + it.key]: answer }))) { answering.delete(it.key); return; }
+      pendingNotes.delete(id + '/' + it.key);
+      if (it.finding_on_fail) await findingFor(c, insp, it, answer, findings);
+    } catch (e) {
+      answering.delete(it.key);
+      throw e;
+    }
     app.render();
   };
 
@@ -128,21 +138,26 @@ export async function render(app, id) {
       input, note, errEl,
       finding ? h('p', { class: 'notice small', dataset: { findingFor: it.key } }, `已生成整改问题：${severityNames[finding.fields.severity] || ''}，期限 ${finding.fields.deadline || '无'}，${findingStatusNames[finding.fields.status] || ''}`) : null,
       lostHere.map((s) => h('p', { class: 'notice small superseded-note' }, `您填的“${answerText(it, s.value)}”已被他人更晚的修改覆盖，现为“${answerText(it, a)}”。`)),
-      miss.length ? h('p', { class: 'small', style: 'color:var(--amber)' }, miss.map((m) => missingReasons[m.reason]).join('、')) : null,
+      miss.length ? h('p', { class: 'small warn' }, miss.map((m) => missingReasons[m.reason]).join('、')) : null,
       h('div', { class: 'photos' }, itemPhotos.map((p) => photoTile(c, p)),
         !locked ? cameraButton(c, app, { inspection_id: id, item_key: it.key }, errEl) : null));
   };
 
   const missingKeys = [...new Set(missing.map((m) => m.key))];
   const label = (k) => items.find((i) => i.key === k)?.label || k;
+  let submitting = false;
   const submit = async () => {
+    if (submitting) return;
     err.textContent = '';
     if (missing.length) {
       err.textContent = `还有 ${missingKeys.length} 项没有完成，不能提交：` + missingKeys.map(label).join('、') + '。草稿已保存，可以稍后再补。';
       document.getElementById('item-' + missingKeys[0])?.scrollIntoView({ block: 'center' });
       return;
     }
-    if (await save({ status: 'submitted', finished_at: chinaTime() })) {
+    submitting = true;
+    const ok = await save({ status: 'submitted', finished_at: chinaTime() });
+    submitting = ok; // done: the page is drawn again, locked
+    if (ok) {
       toast(status === 'returned' ? '已重新提交，有信号时上传' : '已提交，有信号时上传');
       app.render();
       app.sync(false);
@@ -218,7 +233,7 @@ export function cameraButton(c, app, fields, errEl, onTaken) {
     }
     if (!onTaken) app.render();
   });
-  return h('label', { class: 'btn camera thumb-add', style: 'width:96px;height:96px;flex-direction:column' }, h('b', { class: 'plus' }, '＋'), h('span', { class: 'small' }, '拍照'), input);
+  return h('label', { class: 'btn camera shoot thumb-add' }, h('b', { class: 'plus' }, '＋'), h('span', { class: 'small' }, '拍照'), input);
 }
 
 export { flagTitles };

@@ -23,7 +23,14 @@ export async function render(app, id) {
   const err = h('p', { class: 'err', role: 'alert' });
   const p = geo.siteWGS84(s.fields);
   const pos = geo.latest(10 * 60e3);
+  // One inspection per tap: while one is being made (and after, until the
+  // inspection's page is drawn) the start buttons do nothing.
+  const buttons = fits.map((t) => h('button', { class: 'primary block start', dataset: { template: t.fields.template_id } }, t.fields.title));
+  let starting = false;
   const start = async (t) => {
+    if (starting) return;
+    starting = true;
+    for (const b of buttons) b.disabled = true;
     const iid = uuidv7();
     const here = geo.latest(5 * 60e3);
     const f = { site_id: id, template_id: t.fields.template_id, template_version: t.fields.version, started_at: chinaTime(), status: 'draft' };
@@ -31,8 +38,13 @@ export async function render(app, id) {
     try {
       await c.save('inspection', iid, f);
       app.go('#/inspection/' + iid);
-    } catch (e) { err.textContent = message(e); }
+    } catch (e) {
+      err.textContent = message(e);
+      starting = false;
+      for (const b of buttons) b.disabled = false;
+    }
   };
+  buttons.forEach((b, i) => b.addEventListener('click', () => start(fits[i])));
   inspections.sort((a, b) => String(b.fields.started_at).localeCompare(String(a.fields.started_at)));
   return h('div', {},
     h('h1', {}, s.fields.name),
@@ -41,7 +53,7 @@ export async function render(app, id) {
       p && pos ? h('p', { class: 'mute' }, `距您约 ${geo.meters(geo.distance(pos.lon, pos.lat, p[0], p[1]))}`) : null,
       s.fields.note ? h('p', { class: 'mute small' }, s.fields.note) : null),
     h('div', { class: 'card' }, h('h2', {}, '开始检查'),
-      fits.length ? fits.map((t) => h('button', { class: 'primary block start', dataset: { template: t.fields.template_id }, onclick: () => start(t) }, t.fields.title))
+      fits.length ? buttons
         : h('p', { class: 'mute' }, '没有适用于此类点位的检查表。'),
       err),
     inspections.length ? h('div', { class: 'card' }, h('h2', {}, '检查记录'), h('ul', { class: 'list' }, inspections.map((i) =>

@@ -51,7 +51,7 @@ export async function render(app) {
   draw();
   return h('div', {},
     h('h1', {}, '点位'),
-    h('div', { class: 'card' }, q, h('div', { style: 'height:8px' }), kind, where),
+    h('div', { class: 'card' }, q, h('div', { class: 'gap' }), kind, where),
     h('div', { class: 'card' }, list),
     h('a', { class: 'btn block', href: '#/sites/new', id: 'add-site' }, '＋ 新增点位'));
 }
@@ -84,19 +84,27 @@ export const addView = {
       posText,
       h('button', { type: 'button', class: 'block', onclick: async () => { posText.textContent = '正在定位…'; pos = await geo.fix(); showPos(); } }, '重新定位'),
       err, save);
+    let saving = false; // one site per tap, until its page is drawn
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
+      if (saving) return;
       if (!name.value.trim()) { err.textContent = '请填写点位名称。'; return; }
       if (!mine.length) { err.textContent = '不知道您负责的区县，请联网同步后再试。'; return; }
       const id = uuidv7();
       const f = { county: county.value || mine[0], kind: kind.value, name: name.value.trim(), active: true, radius_m: 200 };
       if (address.value.trim()) f.address = address.value.trim();
       if (pos) Object.assign(f, { lon: round(pos.lon), lat: round(pos.lat), crs: 'wgs84' });
+      saving = true;
+      save.disabled = true;
       try {
         await c.save('site', id, f);
         toast('点位已保存');
         app.go('#/site/' + id);
-      } catch (e2) { err.textContent = message(e2); }
+      } catch (e2) {
+        err.textContent = message(e2);
+        saving = false;
+        save.disabled = false;
+      }
     });
     return h('div', {}, h('h1', {}, '新增点位'), form);
   },

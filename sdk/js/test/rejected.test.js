@@ -1,0 +1,209 @@
+// Refused mutations (sync.md §6) against the real fieldsync binary: a
+// refused change leaves the local record (it shows the server's values
+// again) and waits in the failed list, which counts as unsaved data; a
+// failing push does not stop uploads.
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { after, test } from 'node:test';
+import { FieldsyncClient, MemoryStorage, uuidv7 } from '../src/index.js';
+import { demoSite, device, startServer, syncOK, tempDir } from './helpers.js';
+
+/** @type {Array<() => Promise<void>>} */
+const cleanups = [];
+after(async () => {
+  for (const c of cleanups) await c();
+});
+
+async function server() {
+  const s = await startServer({ dataDir: tempDir('data') });
+  cleanups.push(() => s.kill());
+  return s;
+}
+
+/**
+ * The county office returns (or approves) an inspection, as the console does.
+ * @param {string} url
+ * @param {string} id
+ * @param {'return' | 'approve'} decision
+ */
+async function review(url, id, decision) {
+  const login = await fetch(`${url}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username: 'county', password: 'county123', device_id: uuidv7(), device_name: '办公室' }),
+  });
+  assert.equal(login.status, 200, await login.clone().text());
+  const { access_token: token } = await login.json();
+  const r = await fetch(`${url}/api/v1/inspections/${id}/review`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+    body: JSON.stringify({ decision, comment: '请补充小结' }),
+  });
+  assert.equal(r.status, 200, await r.text());
+}
+
+/**
+ * Two phones of one inspector with the same draft inspection on both.
+ * @param {string} url
+ */
+async function twoPhones(url) {
+  const a = await device(url);
+  const b = await device(url);
+  await syncOK(a);
+  const insp = uuidv7();
+  await a.save('inspection', insp, { site_id: await demoSite(a), template_id: 'coal_yard', template_version: 1, status: 'draft', summary: '初稿' });
+  await syncOK(a);
+  await syncOK(b);
+  return { a, b, insp };
+}
+
+test('record_locked: the refused edit leaves the record, waits in the failed list, and is re-applied after a return', async () => {
+  const srv = await server();
+  const { a, b, insp } = await twoPhones(srv.url);
+  // B submits; A, offline meanwhile, edits the inspection and adds a finding.
+  await b.save('inspection', insp, { status: 'submitted', finished_at: '2026-11-30T10:00:00+08:00' });
+  await syncOK(b);
+  await a.save('inspection', insp, { summary: 'A 离线写的小结', 'answers.dust_cover': { result: 'fail' } });
+  const finding = uuidv7();
+  await a.save('finding', finding, { inspection_id: insp, description: '东侧煤堆未苫盖', severity: 'major', status: 'open' });
+
+  const r = await a.sync();
+  assert.equal(r.error, null);
+  assert.deepEqual(r.rejected.map((x) => [x.entity, x.code]), [['inspection', 'record_locked'], ['finding', 'record_locked']]);
+
+  // The record shows what the server has: B's submit, not A's refused values.
+  const rec = await a.get('inspection', insp);
+  assert.equal(rec?.fields.summary, '初稿');
+  assert.equal(rec?.fields.status, 'submitted');
+  assert.equal('answers.dust_cover' in (rec?.fields ?? {}), false);
+  assert.deepEqual(rec?.pending, []);
+  assert.deepEqual(rec?.hlcs, (await b.get('inspection', insp))?.hlcs, 'the same fields and HLCs as the phone that submitted');
+  assert.equal(await a.get('finding', finding), null, 'a refused create leaves the records');
+  assert.equal((await a.list('finding', (f) => f.id === finding)).length, 0);
+  // Another sync changes nothing and still shows the server's values.
+  await syncOK(a);
+  assert.equal((await a.get('inspection', insp))?.fields.summary, '初稿');
+
+  // Nothing is lost: the values wait in the failed list, which counts.
+  const failed = await a.rejected();
+  assert.equal(failed.length, 2);
+  assert.deepEqual(failed[0].fields, { summary: 'A 离线写的小结', 'answers.dust_cover': { result: 'fail' } });
+  assert.equal(failed[1].fields?.description, '东侧煤堆未苫盖');
+  assert.equal(a.status().rejectedChanges, 2);
+
+  // After the office returns it, the edit is made again, as a new change.
+  await review(srv.url, insp, 'return');
+  await syncOK(a);
+  assert.equal((await a.get('inspection', insp))?.fields.status, 'returned');
+  const again = await a.reapply(failed[0]);
+  assert.equal(again?.fields.summary, 'A 离线写的小结');
+  assert.deepEqual(again?.pending.sort(), ['answers.dust_cover', 'summary']);
+  await a.reapply(failed[1].key);
+  assert.equal((await a.rejected()).length, 0);
+  await syncOK(a);
+  await syncOK(b);
+  assert.equal((await b.get('inspection', insp))?.fields.summary, 'A 离线写的小结');
+  assert.equal((await b.get('finding', finding))?.fields.description, '东侧煤堆未苫盖');
+});
+
+test('a refused delete brings the record back', async () => {
+  const srv = await server();
+  const { a, b, insp } = await twoPhones(srv.url);
+  await b.save('inspection', insp, { status: 'submitted', finished_at: '2026-11-30T10:00:00+08:00' });
+  await syncOK(b);
+  await a.remove('inspection', insp);
+  assert.equal(await a.get('inspection', insp), null);
+  const r = await a.sync();
+  assert.deepEqual(r.rejected.map((x) => x.code), ['record_locked']);
+  assert.equal((await a.get('inspection', insp))?.fields.status, 'submitted', 'the delete was refused: the record is back');
+  assert.equal((await a.rejected())[0].delete, true);
+});
+
+test('unknown_reference: a finding under an inspection deleted on the server names it, leaves the records, and is kept', async () => {
+  const srv = await server();
+  const { a, b, insp } = await twoPhones(srv.url);
+  await b.remove('inspection', insp);
+  await syncOK(b);
+  const finding = uuidv7();
+  await a.save('finding', finding, { inspection_id: insp, description: '围挡缺失', severity: 'minor', status: 'open' });
+  const r = await a.sync();
+  assert.deepEqual(r.rejected.map((x) => x.code), ['unknown_reference']);
+  assert.equal(await a.get('finding', finding), null);
+  const [entry] = await a.rejected();
+  assert.deepEqual(entry.parent, { entity: 'inspection', id: insp, state: 'deleted' });
+  assert.equal(entry.fields?.description, '围挡缺失');
+  assert.equal(a.status().pendingChanges, 0, 'it will not be sent again');
+});
+
+test('a stale push result is listed as superseded with code stale', async () => {
+  const srv = await server();
+  const { a, b, insp } = await twoPhones(srv.url);
+  await a.save('inspection', insp, { summary: 'A 的小结' });
+  await b.save('inspection', insp, { summary: 'B 更晚的小结' });
+  await syncOK(b);
+  const r = await syncOK(a);
+  assert.deepEqual(r.superseded.map((s) => [s.field, s.code]), [['summary', 'stale']]);
+  assert.deepEqual((await a.superseded()).map((s) => s.code), ['stale']);
+});
+
+test('refused changes count as unsaved: another user cannot sign in over them without force, nor sign out', async () => {
+  const srv = await server();
+  const storage = new MemoryStorage();
+  const a = await device(srv.url, { storage });
+  const b = await device(srv.url);
+  await syncOK(a);
+  const insp = uuidv7();
+  await a.save('inspection', insp, { site_id: await demoSite(a), template_id: 'coal_yard', template_version: 1, status: 'draft' });
+  await syncOK(a);
+  await syncOK(b);
+  await b.save('inspection', insp, { status: 'submitted', finished_at: '2026-11-30T10:00:00+08:00' });
+  await syncOK(b);
+  await a.save('inspection', insp, { summary: '被拒绝的小结' });
+  assert.equal((await a.sync()).rejected.length, 1);
+  assert.deepEqual([a.status().pendingChanges, a.status().pendingPhotos, a.status().rejectedChanges], [0, 0, 1]);
+
+  await assert.rejects(a.signOut(), (e) => /** @type {any} */ (e).code === 'unsent_changes' && /** @type {any} */ (e).details.rejected === 1);
+  await assert.rejects(a.signIn('inspector2', 'inspector123'), (e) => /** @type {any} */ (e).code === 'unsent_changes');
+  assert.equal((await a.rejected()).length, 1, 'the refused values are still there');
+  assert.equal(a.user?.username, 'inspector');
+
+  // Dismissed, they no longer hold the sign-in; force does in any case.
+  await a.dismissRejected(...(await a.rejected()));
+  assert.equal(a.status().rejectedChanges, 0);
+  await a.signIn('inspector2', 'inspector123');
+  assert.equal(a.user?.username, 'inspector2');
+  await syncOK(a);
+  await a.save('inspection', uuidv7(), { site_id: await demoSite(a), template_id: 'coal_yard', template_version: 1, status: 'draft' });
+  await assert.rejects(a.signIn('inspector', 'inspector123'), (e) => /** @type {any} */ (e).code === 'unsent_changes');
+  await a.signIn('inspector', 'inspector123', { force: true });
+  assert.equal(a.status().pendingChanges, 0);
+});
+
+test('a failing push does not stop photo uploads; the sync reports the push error', async () => {
+  const srv = await server();
+  let failPush = false;
+  /** @type {typeof fetch} */
+  const f = async (input, init) => {
+    if (failPush && new URL(String(input)).pathname === '/api/v1/sync/push') {
+      return new Response(JSON.stringify({ code: 'internal', message: 'boom' }), { status: 500, headers: { 'Content-Type': 'application/json' } });
+    }
+    return globalThis.fetch(input, init);
+  };
+  const c = await FieldsyncClient.open({ baseURL: srv.url, storage: new MemoryStorage(), deviceName: '测试手机', fetch: f });
+  await c.signIn('inspector', 'inspector123');
+  await syncOK(c);
+  const insp = uuidv7();
+  await c.save('inspection', insp, { site_id: await demoSite(c), template_id: 'coal_yard', template_version: 1, status: 'draft' });
+  const jpegPath = process.env.FIELDSYNC_TEST_JPEG;
+  assert.ok(jpegPath, 'FIELDSYNC_TEST_JPEG names a JPEG (sdk_test.go writes it)');
+  const photo = await c.takePhoto({ blob: new Uint8Array(fs.readFileSync(jpegPath)), contentType: 'image/jpeg', fields: { inspection_id: insp } });
+  failPush = true;
+  const r = await c.sync();
+  assert.equal(r.error?.status, 500, 'the push error is reported');
+  assert.equal(r.uploaded, 1, 'the photo was uploaded all the same');
+  assert.equal((await c.uploads()).find((j) => j.photoId === photo.id)?.state, 'done');
+  failPush = false;
+  await syncOK(c);
+  assert.equal(c.status().pendingChanges, 0);
+});

@@ -1,0 +1,128 @@
+package webapp_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
+)
+
+// cspWatch collects the Content-Security-Policy violations the tab reports
+// in its console from now on (the app's CSP is strict: style-src 'self').
+func cspWatch(p *phone) func() []string {
+	p.t.Helper()
+	var mu sync.Mutex
+	var seen []string
+	note := func(text string) {
+		if strings.Contains(text, "Content Security Policy") || strings.Contains(text, "Content-Security-Policy") {
+			mu.Lock()
+			seen = append(seen, text)
+			mu.Unlock()
+		}
+	}
+	if err := chromedp.Listen(p.ctx, func(ev any) {
+		switch e := ev.(type) {
+		case *log.EventEntryAdded:
+			note(e.Entry.Text)
+		case *runtime.EventConsoleAPICalled:
+			for _, a := range e.Args {
+				note(string(a.Value) + a.Description)
+			}
+		}
+	}); err != nil {
+		p.t.Fatalf("%s: listen: %v", p.name, err)
+	}
+	p.do("enable the console log", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, log.Enable, cdp.Empty{})
+		return err
+	}))
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), seen...)
+	}
+}
+
+// TestBrowserRefusedEdit walks the app's main views with no CSP violation
+// in the console (the camera button keeps its 96×96 size), starts an
+// inspection with a double tap (one inspection), and edits it offline
+// while another phone of the inspector submits it: the refused edit is not
+// shown as saved, and the refusal stays on the home screen, in Chinese,
+// across later syncs, until dismissed. The roadside form refuses the
+// letters O and I in a plate.
+func TestBrowserRefusedEdit(t *testing.T) {
+	srv := apptest.Start(t)
+	site, at := demoSite(t, srv, "忻府区恒岳水泥粉磨有限公司")
+	bctx := browserFor(t)
+	p := newPhone(t, bctx, srv.URL, "phone", near(at))
+	violations := cspWatch(p)
+	p.do("reload", chromedp.Reload())
+	p.waitJS("the app started", `document.body.dataset.ready === '1'`)
+	p.signIn(apptest.Inspector)
+
+	// A double tap on 开始检查 makes one inspection.
+	p.goHash("#/site/"+site.ID, `button.start[data-template="staggered_production"]`)
+	eval[bool](p, `(() => { const b = document.querySelector('button.start[data-template="staggered_production"]'); b.click(); b.click(); return true; })()`)
+	p.wait(`#inspection`)
+	insp := eval[string](p, `document.querySelector('#inspection').dataset.id`)
+	if w := eval[float64](p, `document.querySelector('label.camera').getBoundingClientRect().width`); w != 96 {
+		t.Errorf("the camera button is %v px wide, want 96 (its style applied)", w)
+	}
+	p.goHash("#/", `#sync-now`)
+	p.click(`#sync-now`)
+	p.waitSynced()
+	if recs, err := srv.App.DB.Find(ctx, "inspection", "site_id", site.ID); err != nil || len(recs) != 1 {
+		t.Fatalf("a double tap on 开始检查 made %d inspections (%v), want 1", len(recs), err)
+	}
+
+	// Offline, the phone writes a summary; meanwhile the inspector's other
+	// phone submits the inspection.
+	p.setOffline(true)
+	p.goHash("#/inspection/"+insp, `#summary`)
+	eval[bool](p, `(() => { const s = document.querySelector('#summary'); s.value = '离线写的小结'; s.dispatchEvent(new Event('change')); return true; })()`)
+	p.goHash("#/", `#sync-card`)
+	p.waitJS("the summary is saved", `document.querySelector('#pending-changes')?.textContent === '1'`)
+	other := srv.Login(apptest.Inspector)
+	apptest.Push(t, other, apptest.Mut(other, "inspection", insp, apptest.Fields("status", "submitted", "finished_at", "2026-11-30T10:00:00+08:00")))
+
+	p.setOffline(false)
+	p.goHash("#/", `#sync-now`)
+	p.click(`#sync-now`)
+	p.wait(`#rejected li[data-code="record_locked"]`)
+	p.has("被服务器拒绝的修改（1）", "已提交，待审核", "离线写的小结")
+	p.shot("app-home-rejected.png")
+	// The inspection shows the server's state, not the refused summary.
+	p.goHash("#/inspection/"+insp, `#inspection`)
+	p.waitJS("the server's summary", `document.querySelector('#summary')?.value === ''`)
+	// A later (automatic or not) sync keeps the refusal on the home screen.
+	p.goHash("#/", `#sync-now`)
+	p.click(`#sync-now`)
+	p.waitSynced()
+	p.wait(`#rejected li[data-code="record_locked"]`)
+	p.click(`#rejected button[data-dismiss]`)
+	p.waitJS("dismissed", `document.querySelector('#rejected') === null`)
+
+	// The roadside form: a plate with O or I is refused with a hint.
+	p.click(`#tabs a[data-tab="vehicle"]`)
+	p.wait(`#vehicle-form`)
+	if w := eval[float64](p, `document.querySelector('#vehicle-photos label.camera').getBoundingClientRect().width`); w != 96 {
+		t.Errorf("the roadside camera button is %v px wide, want 96", w)
+	}
+	p.do("fill the form",
+		chromedp.SendKeys(chromedp.CSS(`input[name="checkpoint"]`), "豆罗检查站"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="plate"]`), "HO1234"))
+	p.click(`#save-vehicle`)
+	p.waitJS("the plate is refused", `document.querySelector('#vehicle-error').textContent.includes('是否为数字 0 或 1')`)
+	p.goHash("#/sites/new", `form`)
+	p.goHash("#/sites", `#site-list a.item`)
+
+	if v := violations(); len(v) > 0 {
+		t.Errorf("the app reported %d CSP violations, the first: %s", len(v), v[0])
+	}
+}
