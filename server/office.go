@@ -68,8 +68,9 @@ func (s *Syncer) Review(ctx context.Context, p *Principal, inspectionID, decisio
 			return Errorf(syncproto.CodeConflict, "只能审核已提交的检查（当前状态：%s）", insp.Text("status"))
 		case seen != 0 && insp.Seq != seen:
 			// The reviewer decided on another version: a return and a
-			// new submission since would otherwise be approved unseen.
-			return Errorf(syncproto.CodeConflict, "检查记录在您查看后已被修改（巡查员重新提交或其他人员已审核），请重新打开后再审核")
+			// new submission since would otherwise be approved unseen, and
+			// so would a photo that arrived since.
+			return Errorf(syncproto.CodeConflict, "检查记录在您查看后有了更新（如巡查员重新提交、照片上传完成或其他人员已审核），请重新打开查看后再审核")
 		}
 		now := s.Now().UTC()
 		status := map[string]string{DecisionApprove: "approved", DecisionReturn: "returned"}[decision]

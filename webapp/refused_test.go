@@ -86,8 +86,14 @@ func TestBrowserRefusedEdit(t *testing.T) {
 	p.setOffline(true)
 	p.goHash("#/inspection/"+insp, `#summary`)
 	eval[bool](p, `(() => { const s = document.querySelector('#summary'); s.value = '离线写的小结'; s.dispatchEvent(new Event('change')); return true; })()`)
+	// The change is saved in the background: wait until the client counts it.
+	eval[bool](p, `(async () => { const {app} = await import('/app/js/app.js');
+		while ((await app.client.refreshStatus()).pendingChanges !== 1) await new Promise((r) => requestAnimationFrame(r));
+		return true; })()`)
 	p.goHash("#/", `#sync-card`)
-	p.waitJS("the summary is saved", `document.querySelector('#pending-changes')?.textContent === '1'`)
+	if n := p.text(`#pending-changes`); n != "1" {
+		t.Fatalf("home counts %s unsent changes, want 1", n)
+	}
 	other := srv.Login(apptest.Inspector)
 	apptest.Push(t, other, apptest.Mut(other, "inspection", insp, apptest.Fields("status", "submitted", "finished_at", "2026-11-30T10:00:00+08:00")))
 

@@ -289,6 +289,9 @@ func (a *API) review(c echo.Context) error {
 	if err := a.decodeJSON(c, &req); err != nil {
 		return err
 	}
+	if req.Seq < 0 {
+		return server.Errorf(syncproto.CodeInvalidField, "seq 应为检查记录的 seq（不小于 0 的整数）")
+	}
 	ch, err := a.syncer.Review(c.Request().Context(), principalOf(c), c.Param("id"), req.Decision, req.Comment, req.Seq)
 	if err != nil {
 		return err

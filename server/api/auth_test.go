@@ -818,6 +818,8 @@ func testRoles(t *testing.T, srv *apptest.Server) {
 		stale := map[string]any{"decision": "approve", "seq": seen}
 		err := county.Do(t.Context(), "POST", reviewPath(id), stale, nil)
 		wantAPIError(t, err, http.StatusConflict, syncproto.CodeConflict)
+		err = county.Do(t.Context(), "POST", reviewPath(id), map[string]any{"decision": "approve", "seq": -1}, nil)
+		wantAPIError(t, err, http.StatusBadRequest, syncproto.CodeInvalidField)
 		var ch syncproto.Change
 		if err := county.Do(t.Context(), "POST", reviewPath(id), map[string]any{"decision": "approve", "seq": seq()}, &ch); err != nil || string(ch.Fields["status"]) != `"approved"` {
 			t.Fatalf("approve the version read: %+v %v", ch, err)

@@ -275,7 +275,7 @@ func TestReviewIsOfWhatWasShown(t *testing.T) {
 	confirm := mustGet(t, county, "/console/bulk?"+url.Values{"id": {insp}}.Encode())
 	returnAndResubmit("改过的内容一")
 	st, done := county.post("/console/bulk", withSeqs(url.Values{"csrf": {csrf(t, confirm)}, "id": {insp}}, confirm))
-	if st != http.StatusConflict || !strings.Contains(done, "在您查看后已被修改") || status() != "submitted" {
+	if st != http.StatusConflict || !strings.Contains(done, "在您查看后有了更新") || status() != "submitted" {
 		t.Fatalf("the old confirmation: %d, status %s\n%s", st, status(), done)
 	}
 
