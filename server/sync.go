@@ -133,6 +133,8 @@ func (s *Syncer) cover(wall int64) {
 // returned. Errors: bad_request, device_mismatch, batch_mismatch.
 func (s *Syncer) Push(ctx context.Context, p *Principal, req *syncproto.PushRequest) (*syncproto.PushResponse, error) {
 	switch {
+	case req.DeviceID == "":
+		return nil, Errorf(syncproto.CodeBadRequest, "缺少 device_id（本设备的 id）")
 	case req.DeviceID != p.DeviceID:
 		return nil, Errorf(syncproto.CodeDeviceMismatch, "device_id 与登录设备不一致")
 	case !IsCanonicalUUID(req.BatchID):

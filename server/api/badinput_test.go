@@ -383,7 +383,8 @@ func testPushRequestErrors(t *testing.T, srv *apptest.Server) {
 	}{
 		{"device of another user", body(other.DeviceID, newID(), mut()), 403, syncproto.CodeDeviceMismatch},
 		{"unknown device", body(newID(), newID(), mut()), 403, syncproto.CodeDeviceMismatch},
-		{"no device", body("", newID(), mut()), 403, syncproto.CodeDeviceMismatch},
+		{"no device", body("", newID(), mut()), 400, syncproto.CodeBadRequest},
+		{"device null", `{"device_id":null,"batch_id":"` + newID() + `","mutations":[]}`, 400, syncproto.CodeInvalidField},
 		{"device upper case", body(strings.ToUpper(insp.DeviceID), newID(), mut()), 403, syncproto.CodeDeviceMismatch},
 		{"batch id not a uuid", body(insp.DeviceID, "batch-1", mut()), 400, syncproto.CodeBadRequest},
 		{"batch id upper case", body(insp.DeviceID, strings.ToUpper(newID()), mut()), 400, syncproto.CodeBadRequest},
@@ -391,7 +392,7 @@ func testPushRequestErrors(t *testing.T, srv *apptest.Server) {
 		{"batch id the nil UUID", body(insp.DeviceID, "00000000-0000-0000-0000-000000000000", mut()), 400, syncproto.CodeBadRequest},
 		{"no batch id", body(insp.DeviceID, "", mut()), 400, syncproto.CodeBadRequest},
 		{"no mutations", body(insp.DeviceID, newID()), 400, syncproto.CodeBadRequest},
-		{"mutations null", `{"device_id":"` + insp.DeviceID + `","batch_id":"` + newID() + `","mutations":null}`, 400, syncproto.CodeBadRequest},
+		{"mutations null", `{"device_id":"` + insp.DeviceID + `","batch_id":"` + newID() + `","mutations":null}`, 400, syncproto.CodeInvalidField},
 		{"mutations absent", `{"device_id":"` + insp.DeviceID + `","batch_id":"` + newID() + `"}`, 400, syncproto.CodeBadRequest},
 		{"too many mutations", body(insp.DeviceID, newID(), many...), 400, syncproto.CodeBadRequest},
 	}
@@ -413,6 +414,8 @@ func testPushRequestErrors(t *testing.T, srv *apptest.Server) {
 		{"field named twice", raw(inspection(`"hlc":"` + hlc() + `","fields":{"summary":"a","summary":"b"}`)), syncproto.CodeInvalidField},
 		{"field named twice, once escaped", raw(inspection(`"hlc":"` + hlc() + `","fields":{"summary":"a","\u0073ummary":"b"}`)), syncproto.CodeInvalidField},
 		{"key named twice in a value", raw(inspection(`"hlc":"` + hlc() + `","fields":{"answers.fence":{"result":"pass","result":"fail"}}`)), syncproto.CodeInvalidField},
+		{"fields null", raw(inspection(`"hlc":"` + hlc() + `","fields":null`)), syncproto.CodeInvalidField},
+		{"delete null", raw(inspection(`"hlc":"` + hlc() + `","delete":null`)), syncproto.CodeInvalidField},
 		{"mutation member in capitals", raw(`{"Entity":"inspection","id":"` + open + `","hlc":"` + hlc() + `","fields":{"summary":"a"}}`), syncproto.CodeUnknownField},
 		{"mutation member capitalised", raw(inspection(`"HLC":"` + hlc() + `","fields":{"summary":"a"}`)), syncproto.CodeUnknownField},
 		{"request member in capitals", strings.Replace(raw(inspection(`"hlc":"`+hlc()+`","fields":{"summary":"a"}`)), `"mutations"`, `"Mutations"`, 1), syncproto.CodeUnknownField},

@@ -208,7 +208,8 @@ var rawMessageType = reflect.TypeFor[json.RawMessage]()
 // hold one (a string, number or boolean of the request type), which it
 // would leave at its zero value, so that the request would fail — or pass
 // — for the wrong reason ("device_id": null read as "" is not a device
-// mismatch but a wrong type). It walks down to the first field whose
+// mismatch but a wrong type; "mutations": null is not an empty batch, nor
+// "fields": null a mutation without fields). It walks down to the first field whose
 // values are kept raw. (A member named twice, which the decoder reads as
 // the last one, server.CheckJSON has refused already.)
 func checkMembers(raw []byte, t reflect.Type, path string) error {
@@ -216,9 +217,8 @@ func checkMembers(raw []byte, t reflect.Type, path string) error {
 		t = t.Elem()
 	}
 	if bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
-		switch t.Kind() {
-		case reflect.Slice, reflect.Map, reflect.Interface:
-			return nil
+		if t.Kind() == reflect.Interface || t == rawMessageType {
+			return nil // any JSON value
 		}
 		if path == "" {
 			return server.Errorf(syncproto.CodeInvalidField, "请求体应为 JSON 对象")
