@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"image/jpeg"
 	"net/http"
 	"sort"
@@ -179,6 +180,21 @@ func TestUploadResumesAndServes(t *testing.T) {
 	part.Body.Close()
 	if part.StatusCode != http.StatusPartialContent || string(body[:n]) != string(data[100:200]) {
 		t.Errorf("Range: %d, %d bytes, want 206 with bytes 100–199 of the original", part.StatusCode, n)
+	}
+	// A Range of another unit or that does not parse is ignored: the
+	// whole file. One past the end is 416, with the file's size.
+	for _, r := range []string{"bytes=5-1", "items=0-1", "bytes=abc", "bytes=-", "bytes=1-2-3", "bytes=+1-2"} {
+		whole := get("original", map[string]string{"Range": r})
+		n, _ := io.Copy(io.Discard, whole.Body)
+		whole.Body.Close()
+		if whole.StatusCode != http.StatusOK || n != int64(len(data)) {
+			t.Errorf("Range %q: %d, %d bytes; want 200 with the whole file", r, whole.StatusCode, n)
+		}
+	}
+	past := get("original", map[string]string{"Range": fmt.Sprintf("bytes=%d-", len(data)+10)})
+	past.Body.Close()
+	if past.StatusCode != http.StatusRequestedRangeNotSatisfiable || past.Header.Get("Content-Range") != fmt.Sprintf("bytes */%d", len(data)) {
+		t.Errorf("Range past the end: %d, Content-Range %q", past.StatusCode, past.Header.Get("Content-Range"))
 	}
 }
 
