@@ -2,10 +2,9 @@ package api
 
 import (
 	"net/http"
-	"strconv"
-	"strings"
 
 	"github.com/labstack/echo/v4"
+	"github.com/xinzhou-eco/fieldsync/internal/byterange"
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
@@ -29,7 +28,7 @@ func (a *API) photo(c echo.Context) error {
 	// with no body and a Range outside the file (416) in plain text; they
 	// get the API's JSON error like every other error.
 	pw := &preconditionWriter{ResponseWriter: c.Response()}
-	if r := c.Request(); !rangeSyntax(r.Header.Get("Range")) {
+	if r := c.Request(); !byterange.Valid(r.Header.Get("Range")) {
 		// A Range of another unit or that does not parse is ignored
 		// (RFC 9110 §14.2): the whole file, not a 416 that would say the
 		// range is outside it.
@@ -75,31 +74,3 @@ func (w *preconditionWriter) Write(b []byte) (int, error) {
 }
 
 func (w *preconditionWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// rangeSyntax reports whether a Range header is absent or a byte range
-// set that parses: "bytes=" and comma-separated "first-last", "first-" or
-// "-suffix", each first ≤ last.
-func rangeSyntax(h string) bool {
-	if h == "" {
-		return true
-	}
-	set, ok := strings.CutPrefix(h, "bytes=")
-	if !ok {
-		return false
-	}
-	for spec := range strings.SplitSeq(set, ",") {
-		first, last, ok := strings.Cut(strings.TrimSpace(spec), "-")
-		if !ok || (first == "" && last == "") {
-			return false
-		}
-		f, ferr := strconv.ParseUint(first, 10, 63)
-		l, lerr := strconv.ParseUint(last, 10, 63)
-		switch {
-		case first != "" && ferr != nil, last != "" && lerr != nil:
-			return false
-		case first != "" && last != "" && f > l:
-			return false
-		}
-	}
-	return true
-}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/xinzhou-eco/fieldsync/internal/byterange"
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
@@ -334,6 +335,9 @@ func (c *Console) photo(ec echo.Context) error {
 	h := ec.Response().Header()
 	b.SetHeaders(h)
 	h.Set("X-Content-Type-Options", "nosniff")
+	if r := ec.Request(); !byterange.Valid(r.Header.Get("Range")) {
+		r.Header.Del("Range") // ignored, as the API does
+	}
 	http.ServeContent(ec.Response(), ec.Request(), "", b.ModTime(), b)
 	return nil
 }

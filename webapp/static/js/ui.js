@@ -9,6 +9,8 @@ export function h(tag, attrs, ...children) {
     if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
     else if (k === 'class') el.className = v;
     else if (k === 'dataset') Object.assign(el.dataset, v);
+    // Through the CSSOM: the CSP (style-src 'self') blocks style attributes.
+    else if (k === 'style') { if (typeof v === 'string') el.style.cssText = v; else Object.assign(el.style, v); }
     else if (k === 'value' || k === 'checked' || k === 'disabled' || k === 'hidden') el[k] = v;
     else el.setAttribute(k, v === true ? '' : String(v));
   }

@@ -63,7 +63,7 @@ export async function render(app) {
     }
     drawShots();
   });
-  const camera = h('label', { class: 'btn camera', style: 'width:96px;height:96px;flex-direction:column' }, h('b', { class: 'plus' }, '＋'), h('span', { class: 'small' }, '拍照'), cameraInput);
+  const camera = h('label', { class: 'btn camera shoot' }, h('b', { class: 'plus' }, '＋'), h('span', { class: 'small' }, '拍照'), cameraInput);
   drawShots();
 
   const saveBtn = h('button', { type: 'submit', class: 'primary block', id: 'save-vehicle' }, '保存，下一辆');
@@ -91,6 +91,8 @@ export async function render(app) {
     const plateText = plate.value.replace(/[\s·•.-]/g, '').toUpperCase();
     if (!checkpoint.value.trim()) { err.textContent = '请填写检查点名称。'; checkpoint.focus(); return; }
     if (!/^[A-Z][A-Z0-9]{4,7}$/.test(plateText)) { err.textContent = '车牌号格式不对：省份简称后应是一个字母和 4–7 位字母或数字，如 H12345。'; plate.focus(); return; }
+    // Chinese plates never use the letters I and O (they would read as 1 and 0).
+    if (/[IO]/.test(plateText)) { err.textContent = `车牌号里不会有字母 O 或 I：“${plateText}”中的 O、I 是否为数字 0 或 1？请核对后重新输入。`; plate.focus(); return; }
     if (!mine.length) { err.textContent = '不知道您负责的区县，请联网同步后再试。'; return; }
     const u = urea.value.trim();
     if (u !== '' && !(Number(u) >= 0 && Number(u) <= 100)) { err.textContent = '尿素液位应在 0 到 100 之间。'; return; }
