@@ -55,6 +55,15 @@ func TestSpecValid(t *testing.T) {
 			if op.Responses.Status(http.StatusInternalServerError) == nil {
 				t.Errorf("%s %s: no 500 response", method, path)
 			}
+			// Every route checks the query string (api.strictQuery), and
+			// every JSON body arrives at a pace (request_timeout).
+			if op.Responses.Status(http.StatusBadRequest) == nil {
+				t.Errorf("%s %s: no 400 response (a query string that repeats a parameter or does not parse)", method, path)
+			}
+			if op.RequestBody != nil && op.RequestBody.Value.Content.Get("application/json") != nil &&
+				op.Responses.Status(http.StatusRequestTimeout) == nil {
+				t.Errorf("%s %s: a JSON body and no 408 response", method, path)
+			}
 			for code, resp := range op.Responses.Map() {
 				h := resp.Value.Headers
 				if h[syncproto.HeaderServerHLC] == nil || h["X-Request-Id"] == nil {
