@@ -404,6 +404,9 @@ func (s *Syncer) apply(ctx context.Context, tx WriteTx, p *Principal, pm *prepar
 	o := syncproto.Merge(&cur.State, vals, m.Delete, h)
 	conflicts := losses(cur, o.Losses, p, now)
 	res.Status = o.Status()
+	if o.DeleteOlder {
+		res.Code, res.Message = syncproto.CodeRecordDeleted, "记录已被另一次更晚的删除删除"
+	}
 	if wasDeleted && !m.Delete && len(o.Won) > 0 {
 		// Field writes to a deleted record still merge (so every delivery
 		// order converges) but are invisible: report and log them.

@@ -54,8 +54,9 @@ type Outcome struct {
 	Same   []string // fields already stored with the same HLC and value
 	Losses []Loss
 	// DeleteApplied is true when a delete set or advanced the tombstone;
-	// DeleteSame when the same tombstone was already there.
-	DeleteApplied, DeleteSame bool
+	// DeleteSame when the same tombstone was already there; DeleteOlder
+	// when a newer one was (another device's delete).
+	DeleteApplied, DeleteSame, DeleteOlder bool
 }
 
 // Status summarises the outcome as a PushResult status.
@@ -63,6 +64,8 @@ func (o Outcome) Status() string {
 	switch {
 	case len(o.Won) > 0 || o.DeleteApplied:
 		return StatusApplied
+	case o.DeleteOlder:
+		return StatusStale
 	case len(o.Losses) == 0 || o.DeleteSame:
 		return StatusDuplicate
 	default:
@@ -100,6 +103,8 @@ func Merge(r *Record, fields map[string]json.RawMessage, del bool, h HLC) Outcom
 			o.DeleteApplied = true
 		case c == 0:
 			o.DeleteSame = true
+		default:
+			o.DeleteOlder = true
 		}
 		return o
 	}

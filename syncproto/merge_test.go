@@ -142,3 +142,23 @@ func TestDeletedRecordStaysDeleted(t *testing.T) {
 		t.Fatalf("late update resurrected or moved the tombstone: %+v", r)
 	}
 }
+
+// TestDeleteOutcomes: a delete that sets or advances the tombstone is
+// applied, the same delete again a duplicate, and a delete older than the
+// tombstone (another device deleted later) stale — not a retry.
+func TestDeleteOutcomes(t *testing.T) {
+	var r Record
+	for _, tc := range []struct {
+		h    HLC
+		want string
+	}{
+		{HLC{Wall: 5, Counter: 5, Node: "a"}, StatusApplied},
+		{HLC{Wall: 5, Counter: 5, Node: "a"}, StatusDuplicate},
+		{HLC{Wall: 5, Counter: 1, Node: "b"}, StatusStale},
+		{HLC{Wall: 6, Node: "b"}, StatusApplied},
+	} {
+		if got := Merge(&r, nil, true, tc.h).Status(); got != tc.want {
+			t.Errorf("delete at %s: %s, want %s", tc.h, got, tc.want)
+		}
+	}
+}

@@ -13,7 +13,6 @@ export function updateStatus(app) {
 function syncCard(app) {
   const s = app.client.status();
   const last = s.lastSync;
-  const res = app.lastResult;
   let lastText = '尚未同步';
   if (last) lastText = `上次同步：${when(last.at)}，${last.ok ? '成功' : '未完成'}`;
   const running = s.syncing || !!app.progress;
@@ -25,7 +24,6 @@ function syncCard(app) {
       h('div', {}, h('b', { id: 'pending-bytes' }, bytes(s.pendingBytes)), '照片大小')),
     h('p', { class: 'mute', id: 'last-sync', dataset: { ok: last ? String(!!last.ok) : '' } }, lastText),
     last && !last.ok && last.error ? h('p', { class: 'err' }, message(last.error)) : null,
-    res?.rejected?.length ? h('ul', { class: 'err', id: 'rejected' }, res.rejected.map((r) => h('li', {}, rejectedMessage(r)))) : null,
     h('div', { class: 'progress', hidden: !running }, h('i', {})),
     h('p', { class: 'mute small', dataset: { progressText: '1' } }),
     h('button', { class: 'primary block', id: 'sync-now', disabled: running, onclick: () => app.sync(true) }, running ? '正在同步…' : '立即同步'));
@@ -33,8 +31,8 @@ function syncCard(app) {
 
 export async function render(app) {
   const c = app.client;
-  const [inspections, findings, sites, templates, superseded] = await Promise.all([
-    c.list('inspection'), c.list('finding'), c.list('site'), c.list('checklist_template'), c.superseded()]);
+  const [inspections, findings, sites, templates, superseded, rejected] = await Promise.all([
+    c.list('inspection'), c.list('finding'), c.list('site'), c.list('checklist_template'), c.superseded(), c.rejected()]);
   const siteName = Object.fromEntries(sites.map((s) => [s.id, s.fields.name]));
   const tplTitle = Object.fromEntries(templates.map((t) => [t.fields.template_id + '@' + t.fields.version, t.fields.title]));
   const mine = inspections.filter((i) => !c.user || !i.fields.created_by || i.fields.created_by === c.user.id || i.pending.length);
@@ -57,6 +55,7 @@ export async function render(app) {
     h('h1', {}, `你好，${u.display_name || u.username || ''}`),
     app.volatile ? h('p', { class: 'notice' }, '此浏览器不能保存数据：关闭页面前请先同步。') : null,
     syncCard(app),
+    rejectedCard(app, rejected, inspections, findings, templates),
     returned.length ? h('section', { class: 'card', id: 'returned' }, h('h2', {}, `被退回的检查（${returned.length}）`),
       h('ul', { class: 'list' }, returned.map((i) => inspLink(i, h('div', { class: 'comment' }, '退回意见：', i.fields.review_comment || '（无）'))))) : null,
     drafts.length ? h('section', { class: 'card', id: 'drafts' }, h('h2', {}, `未提交的草稿（${drafts.length}）`),
@@ -83,6 +82,37 @@ export async function render(app) {
       h('button', { class: 'danger block', id: 'sign-out', onclick: () => signOut(app) }, '退出登录')));
 }
 
+// rejectedCard lists the changes the server refused (client.rejected()),
+// kept until the inspector dismisses them: what each was, why it was
+// refused, and — for an edit of an inspection that was locked and has
+// since been returned — a way to make it again.
+function rejectedCard(app, rejected, inspections, findings, templates) {
+  if (!rejected.length) return null;
+  const c = app.client;
+  const statusOf = (r) => {
+    const id = r.entity === 'inspection' ? r.id : r.entity === 'finding'
+      ? (r.fields?.inspection_id || findings.find((f) => f.id === r.id)?.fields.inspection_id) : null;
+    return inspections.find((i) => i.id === id)?.fields.status;
+  };
+  const act = async (fn) => {
+    try { await fn(); } catch (err) { toast(message(err), true); }
+    app.render();
+  };
+  return h('section', { class: 'card', id: 'rejected' },
+    h('h2', {}, `被服务器拒绝的修改（${rejected.length}）`),
+    h('p', { class: 'mute small' }, '这些修改没有保存到服务器，手机上显示的是服务器上的内容；您填写的内容保存在这里，点“知道了”后删除。'),
+    h('ul', { class: 'list' }, rejected.map((r) => {
+      const reopen = r.code === 'record_locked' && ['returned', 'draft'].includes(statusOf(r));
+      return h('li', { class: 'item', dataset: { key: r.key, code: r.code } },
+        h('p', { class: 'err' }, rejectedMessage(r)),
+        r.fields ? h('p', { class: 'mute small' }, Object.entries(r.fields).slice(0, 4).map(([k, v], i) =>
+          [i ? '；' : '', fieldLabel({ field: k, id: r.id }, inspections, templates), '：', show(v)])) : null,
+        h('p', { class: 'mute small' }, when(r.at)),
+        reopen ? h('button', { class: 'primary', dataset: { reapply: r.key }, onclick: () => act(async () => { await c.reapply(r); toast('已重新应用，将在同步时上传'); app.sync(false); }) }, '重新应用') : null,
+        ' ', h('button', { dataset: { dismiss: r.key }, onclick: () => act(() => c.dismissRejected(r)) }, '知道了'));
+    })));
+}
+
 // Field names as inspectors read them.
 const fieldNames = {
   summary: '检查小结', status: '状态', note: '备注', name: '名称', address: '地址', description: '问题描述',
@@ -103,6 +133,7 @@ function fieldLabel(s, inspections, templates) {
 }
 
 function show(v) {
+  if (v == null) return '（清空）';
   if (v && typeof v === 'object') return ({ pass: '合格', fail: '不合格', na: '不适用' }[v.result]) || String(v.value ?? JSON.stringify(v));
   return String(v);
 }
@@ -114,7 +145,7 @@ async function signOut(app) {
   } catch (err) {
     if (err.code !== 'unsent_changes') { toast(message(err), true); return; }
     const d = err.details || {};
-    const ok = window.confirm(`还有 ${d.changes ?? 0} 条修改、${d.photos ?? 0} 张照片没有上传（可能是没有网络）。\n现在退出，这些数据将从手机上删除、永久丢失。\n\n建议取消，到有信号的地方同步后再退出。确定仍要退出吗？`);
+    const ok = window.confirm(`还有 ${d.changes ?? 0} 条修改、${d.photos ?? 0} 张照片没有上传（可能是没有网络）${d.rejected ? `，${d.rejected} 条被服务器拒绝的修改还没有处理` : ''}。\n现在退出，这些数据将从手机上删除、永久丢失。\n\n建议取消，到有信号的地方同步后再退出。确定仍要退出吗？`);
     if (!ok) return;
     await c.signOut({ force: true });
   }
