@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -439,9 +440,27 @@ func (db *DB) prepareWanted(ctx context.Context) {
 // page by page, safe while the server writes. The copy gets an epoch of
 // its own: served again after a restore, it would number anew the changes
 // after its end, which phones that pulled past that end would skip, so
-// their cursors must be refused (resync_required) instead.
+// their cursors must be refused (resync_required) instead. The copy is
+// written beside dst and renamed to it once complete, with its epoch: a
+// backup stopped half-way (killed, a full disk) leaves no file at dst that
+// could be taken for a backup.
 func (db *DB) Backup(ctx context.Context, dst string) error {
-	dstDB, err := sql.Open("sqlite3", "file:"+dst)
+	tmp := dst + ".partial"
+	for _, f := range []string{tmp, tmp + "-journal"} { // of a backup stopped before
+		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	if err := db.backupTo(ctx, tmp); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, dst)
+}
+
+// backupTo writes the copy of Backup to path.
+func (db *DB) backupTo(ctx context.Context, path string) error {
+	dstDB, err := sql.Open("sqlite3", "file:"+path)
 	if err != nil {
 		return err
 	}

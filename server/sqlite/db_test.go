@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -82,10 +84,21 @@ func TestBackupWhileWriting(t *testing.T) {
 		}
 	}()
 	out := filepath.Join(dir, "backup.db")
+	// What a backup killed half-way left: its partial copy and journal.
+	for _, f := range []string{out + ".partial", out + ".partial-journal"} {
+		if err := os.WriteFile(f, []byte("half a backup"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := db.Backup(ctx, out); err != nil {
 		t.Fatal(err)
 	}
 	<-done
+	for _, f := range []string{out + ".partial", out + ".partial-journal"} {
+		if _, err := os.Stat(f); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s left beside the backup (%v)", filepath.Base(f), err)
+		}
+	}
 	copyDB, err := sqlite.Open(ctx, out)
 	if err != nil {
 		t.Fatalf("open backup: %v", err)
