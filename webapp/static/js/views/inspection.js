@@ -54,15 +54,13 @@ export async function render(app, id) {
       const p = parseAnswer(it, answer);
       if (p.error) { errEl.textContent = p.error; return; }
     }
-    // Kept until the page is drawn again with the new answer and finding.
     answering.add(it.key);
     try {
-      if (!(await save({ ['answers.' + it.key]: answer }))) { answering.delete(it.key); return; }
+      if (!(await save({ ['answers.' + it.key]: answer }))) return;
       pendingNotes.delete(id + '/' + it.key);
-      if (it.finding_on_fail) await findingFor(c, insp, it, answer, findings);
-    } catch (e) {
+      if (it.finding_on_fail) await findingFor(c, insp, it, answer);
+    } finally {
       answering.delete(it.key);
-      throw e;
     }
     app.render();
   };
@@ -198,8 +196,10 @@ export async function render(app, id) {
 /** findingFor opens a finding when item it is failed (one per item),
  *  updates its description with the note, and drops it when a draft's
  *  answer no longer fails. */
-async function findingFor(c, insp, it, answer, findings) {
-  const existing = findings.find((x) => x.fields.item_key === it.key);
+async function findingFor(c, insp, it, answer) {
+  // Read now, not from the page: a tap on the page before it was drawn
+  // again must find the finding the previous tap opened.
+  const [existing] = await c.list('finding', (x) => x.fields.inspection_id === insp.id && x.fields.item_key === it.key);
   const desc = it.label + '：不合格' + (answer?.note ? '。' + answer.note : '');
   if (failed(answer)) {
     if (existing) {
