@@ -479,17 +479,11 @@ func complete(info handler.FileInfo) bool { return !info.SizeIsDeferred && info.
 // (finished, ended) or not complete. p is the uploader (the request's, or
 // the one the upload names).
 func (s *Service) finishStranded(ctx context.Context, p *server.Principal, id string) (found bool, err error) {
-	l, err := s.locker.NewLock(id)
+	unlock, err := s.lock(ctx, id)
 	if err != nil {
 		return false, err
 	}
-	lctx, cancel := context.WithTimeout(ctx, createWait)
-	err = l.Lock(lctx, func() {})
-	cancel()
-	if err != nil {
-		return false, err
-	}
-	defer l.Unlock()
+	defer unlock()
 	up, err := s.store.GetUpload(ctx, id)
 	if missing(err) {
 		return false, nil
@@ -661,19 +655,33 @@ func (s *Service) replaceEarlier(ctx context.Context, infos []handler.FileInfo, 
 	return nil
 }
 
-// end terminates an unfinished upload under its lock.
-func (s *Service) end(ctx context.Context, id string) error {
+// lock takes an upload's lock, waiting at most createWait (a PATCH
+// holding it is asked to let go), and returns its release.
+func (s *Service) lock(ctx context.Context, id string) (unlock func(), err error) {
 	l, err := s.locker.NewLock(id)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	lctx, cancel := context.WithTimeout(ctx, createWait)
 	err = l.Lock(lctx, func() {})
 	cancel()
 	if err != nil {
+		return nil, err
+	}
+	return func() {
+		if err := l.Unlock(); err != nil {
+			s.log.Warn("unlock upload", "upload", id, "err", err)
+		}
+	}, nil
+}
+
+// end terminates an unfinished upload under its lock.
+func (s *Service) end(ctx context.Context, id string) error {
+	unlock, err := s.lock(ctx, id)
+	if err != nil {
 		return err
 	}
-	defer l.Unlock()
+	defer unlock()
 	up, err := s.store.GetUpload(ctx, id)
 	if missing(err) {
 		return nil // finished or ended meanwhile
