@@ -264,7 +264,7 @@ func (s *Service) answerStranded(w http.ResponseWriter, r *http.Request, p *serv
 	case !found, err != nil && r.Method == http.MethodHead:
 		notFound(w)
 	case err != nil:
-		te := s.tusError(err).(handler.Error)
+		te := s.tusError(err)
 		for k, v := range te.HTTPResponse.Header {
 			w.Header().Set(k, v)
 		}
@@ -738,7 +738,7 @@ func (s *Service) discard(ctx context.Context, id string) {
 
 // tusError turns a fieldsync error into the error tusd sends, with the JSON
 // body every fieldsync error has.
-func (s *Service) tusError(err error) error {
+func (s *Service) tusError(err error) handler.Error {
 	code := server.ErrorCode(err)
 	body, _ := json.Marshal(syncproto.ErrorBody{Code: code, Message: server.ErrorMessage(err)})
 	return handler.Error{ErrorCode: code, Message: server.ErrorMessage(err), HTTPResponse: handler.HTTPResponse{
