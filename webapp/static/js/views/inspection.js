@@ -31,7 +31,7 @@ export async function render(app, id) {
   const lost = superseded.filter((s) => s.entity === 'inspection' && s.id === id);
   const err = h('p', { class: 'err', id: 'insp-error', role: 'alert' });
 
-  const answering = new Set(); // items whose answer is being saved
+  const answering = new Map(); // item key → its answers' saves, in order
   const save = async (fields) => {
     try {
       await c.save('inspection', id, fields);
@@ -45,23 +45,24 @@ export async function render(app, id) {
 
   /** setAnswer records an answer (null clears it) and opens or drops the
    *  item's finding. */
-  const setAnswer = async (it, answer, errEl) => {
-    // A double tap on 不合格 would otherwise open two findings.
-    if (answering.has(it.key)) return;
+  const setAnswer = (it, answer, errEl) => {
+    // One item's answers are saved one after the other, each in full: a
+    // second tap on 不合格 then finds the finding the first opened, and
+    // keystrokes typed during a save are saved after it, not dropped.
+    const next = (answering.get(it.key) ?? Promise.resolve()).then(() => saveAnswer(it, answer, errEl));
+    answering.set(it.key, next.catch(() => {}));
+    return next;
+  };
+  const saveAnswer = async (it, answer, errEl) => {
     if (answer) {
       const note = pendingNotes.get(id + '/' + it.key);
       if (note && !answer.note) answer.note = note;
       const p = parseAnswer(it, answer);
       if (p.error) { errEl.textContent = p.error; return; }
     }
-    answering.add(it.key);
-    try {
-      if (!(await save({ ['answers.' + it.key]: answer }))) return;
-      pendingNotes.delete(id + '/' + it.key);
-      if (it.finding_on_fail) await findingFor(c, insp, it, answer);
-    } finally {
-      answering.delete(it.key);
-    }
+    if (!(await save({ ['answers.' + it.key]: answer }))) return;
+    pendingNotes.delete(id + '/' + it.key);
+    if (it.finding_on_fail) await findingFor(c, insp, it, answer);
     app.render();
   };
 
