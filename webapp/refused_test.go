@@ -2,6 +2,7 @@ package webapp_test
 
 import (
 	"context"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -48,6 +49,9 @@ func cspWatch(p *phone) func() []string {
 		return append([]string(nil), seen...)
 	}
 }
+
+// rawCode matches a stored code quoted to the inspector, as “draft”.
+var rawCode = regexp.MustCompile(`“[a-z_]+”`)
 
 // TestBrowserRefusedEdit walks the app's main views with no CSP violation
 // in the console (the camera button keeps its 96×96 size), starts an
@@ -103,6 +107,11 @@ func TestBrowserRefusedEdit(t *testing.T) {
 	p.wait(`#rejected li[data-code="record_locked"]`)
 	p.has("被服务器拒绝的修改（1）", "已提交，待审核", "离线写的小结")
 	p.shot("app-home-rejected.png")
+	// Values are shown as the inspector knows them, never as stored codes
+	// (an overwritten status read “draft”).
+	if got := eval[string](p, `document.querySelector('#view').textContent`); rawCode.MatchString(got) {
+		t.Errorf("home quotes a stored code: %q in %q", rawCode.FindString(got), got)
+	}
 	// The inspection shows the server's state, not the refused summary.
 	p.goHash("#/inspection/"+insp, `#inspection`)
 	p.waitJS("the server's summary", `document.querySelector('#summary')?.value === ''`)

@@ -74,7 +74,7 @@ export async function render(app) {
     superseded.length ? h('section', { class: 'card', id: 'superseded' }, h('h2', {}, `被覆盖的修改（${superseded.length}）`),
       h('p', { class: 'mute small' }, '这些修改与别人更晚的修改冲突，以更晚的为准：'),
       h('ul', { class: 'list' }, superseded.slice(0, 20).map((s) => h('li', { class: 'item' },
-        h('a', { href: s.entity === 'inspection' ? '#/inspection/' + s.id : '#/' }, fieldLabel(s, inspections, templates)), '：您填的“', show(s.value), '”已被覆盖'))),
+        h('a', { href: s.entity === 'inspection' ? '#/inspection/' + s.id : '#/' }, fieldLabel(s, inspections, templates)), '：您填的“', show(s.value, s.field, s.entity), '”已被覆盖'))),
       h('button', { class: 'block', onclick: async () => { await c.dismiss(...superseded); app.render(); } }, '知道了')) : null,
     recent.length ? h('section', { class: 'card', id: 'recent' }, h('h2', {}, '最近提交'), h('ul', { class: 'list' }, recent.map((i) => inspLink(i)))) : null,
     h('section', { class: 'card' },
@@ -106,7 +106,7 @@ function rejectedCard(app, rejected, inspections, findings, templates) {
       return h('li', { class: 'item', dataset: { key: r.key, code: r.code } },
         h('p', { class: 'err' }, rejectedMessage(r)),
         r.fields ? h('p', { class: 'mute small' }, Object.entries(r.fields).slice(0, 4).map(([k, v], i) =>
-          [i ? '；' : '', fieldLabel({ field: k, id: r.id }, inspections, templates), '：', show(v)])) : null,
+          [i ? '；' : '', fieldLabel({ field: k, id: r.id }, inspections, templates), '：', show(v, k, r.entity)])) : null,
         h('p', { class: 'mute small' }, when(r.at)),
         reopen ? h('button', { class: 'primary', dataset: { reapply: r.key }, onclick: () => act(async () => { await c.reapply(r); toast('已重新应用，将在同步时上传'); app.sync(false); }) }, '重新应用') : null,
         ' ', h('button', { dataset: { dismiss: r.key }, onclick: () => act(() => c.dismissRejected(r)) }, '知道了'));
@@ -132,9 +132,20 @@ function fieldLabel(s, inspections, templates) {
   return item?.label || '检查项 ' + key;
 }
 
-function show(v) {
+// show renders a field's value as the inspector chose it: a checklist
+// answer by its result, a status or severity by its Chinese name, a
+// yes/no by 是/否 — never the code the app stores.
+function show(v, field, entity) {
   if (v == null) return '（清空）';
-  if (v && typeof v === 'object') return ({ pass: '合格', fail: '不合格', na: '不适用' }[v.result]) || String(v.value ?? JSON.stringify(v));
+  const names = field === 'status' ? (entity === 'finding' ? findingStatusNames : statusNames)
+    : field === 'severity' ? severityNames : null;
+  if (names && typeof v === 'string') return names[v] || v;
+  if (typeof v === 'boolean') return v ? '是' : '否';
+  if (typeof v === 'object') {
+    const result = { pass: '合格', fail: '不合格', na: '不适用' }[v.result];
+    if (result) return result;
+    return v.value != null ? show(v.value) : JSON.stringify(v);
+  }
   return String(v);
 }
 
