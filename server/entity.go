@@ -79,6 +79,10 @@ type Field struct {
 type TextFormat struct {
 	// Valid reports whether a value has the form.
 	Valid func(string) bool
+	// Canon, if set, gives a value's canonical spelling, the one stored
+	// (Field.Canonical): spellings people mean alike are stored alike.
+	// It must keep a canonical value as it is.
+	Canon func(string) string
 	// Label describes the form in Chinese, for messages; Doc in English,
 	// for the API documentation.
 	Label, Doc string
@@ -328,14 +332,14 @@ var Entities = []*Entity{
 	}},
 	{Name: syncproto.EntityVehicleCheck, Label: "路检记录", CountyField: "county", DeviceWritable: true, Fields: []Field{
 		{Name: "county", Type: TypeText, Required: true, Immutable: true},
-		{Name: "checkpoint", Type: TypeText, Required: true, MaxLen: 200, Format: OneLine},
+		{Name: "checkpoint", Type: TypeText, Required: true, MaxLen: 200, Format: LabelText},
 		// campaign names the special action (专项行动) the check was made
 		// in, if any, so that an action spanning checkpoints sums as one.
-		{Name: "campaign", Type: TypeText, MaxLen: 100, Format: NoControls},
-		{Name: "plate", Type: TypeText, Required: true, MaxLen: 16, Format: OneLine},
+		{Name: "campaign", Type: TypeText, MaxLen: 100, Format: OptionalLabelText},
+		{Name: "plate", Type: TypeText, Required: true, MaxLen: 16, Format: Plate},
 		{Name: "plate_color", Type: TypeText, MaxLen: 8, Format: NoControls},
 		{Name: "plate_type", Type: TypeText, MaxLen: 32, Format: NoControls},
-		{Name: "vin", Type: TypeText, MaxLen: 17, Format: NoControls},
+		{Name: "vin", Type: TypeText, MaxLen: 17, Format: Plate},
 		choiceField("emission_stage", syncproto.EmissionStages, true),
 		choiceField("fuel", syncproto.Fuels, true),
 		{Name: "obd_mil", Type: TypeBool},
@@ -456,6 +460,9 @@ func (f *Field) canonical(raw json.RawMessage, device, normalized bool) (json.Ra
 			if code, ok := f.aliasJSON[string(body)]; ok {
 				return code, nil
 			}
+			if f.Format != nil && f.Format.Canon != nil {
+				return f.canonicalSpelling(string(body), raw, device)
+			}
 			if err := f.checkPlain(body, device); err != nil || f.Type != TypeTime || f.AsSent || chinaTimeForm(body) {
 				return raw, err
 			}
@@ -476,6 +483,9 @@ func (f *Field) canonical(raw json.RawMessage, device, normalized bool) (json.Ra
 		}
 		if code, ok := f.Aliases[s]; ok {
 			s = code
+		}
+		if f.Format != nil && f.Format.Canon != nil {
+			return f.canonicalSpelling(s, nil, device)
 		}
 		if err := f.checkString(s, device); err != nil {
 			return nil, err
@@ -517,6 +527,25 @@ func (f *Field) canonical(raw json.RawMessage, device, normalized bool) (json.Ra
 		return canonicalJSON(raw, bad)
 	}
 	return nil, bad("类型未知")
+}
+
+// canonicalSpelling checks a text in the spelling its Format stores
+// (TextFormat.Canon) — its length, form and Enum counted there, so that a
+// VIN typed with spaces fits and a plate of dots only is blank — and
+// returns that spelling's JSON; raw, if given, is s's JSON, returned when
+// s is canonical already.
+func (f *Field) canonicalSpelling(s string, raw json.RawMessage, device bool) (json.RawMessage, error) {
+	c := s
+	if utf8.ValidString(s) { // else checkString refuses it
+		c = f.Format.Canon(s)
+	}
+	if err := f.checkString(c, device); err != nil {
+		return nil, err
+	}
+	if c == s && raw != nil {
+		return raw, nil
+	}
+	return marshalCanonical(c)
 }
 
 // canonicalJSON re-encodes a JSON value canonically (Field.Canonical's

@@ -41,10 +41,13 @@ func SumVehicleStats(stats []VehicleStat, key func(VehicleStat) string) (keys []
 }
 
 // LabelSpaces are the spaces around a free-text label (a checkpoint, a
-// special action) that its statistics ignore: the ASCII space, the
-// ideographic space of Chinese input methods and the no-break space.
-// Control characters never reach a label (NoControls, OneLine).
-const LabelSpaces = " \u3000\u00a0"
+// special action) that its statistics ignore: Unicode's space separators
+// (the ASCII space, the ideographic space of Chinese input methods, the
+// no-break space, the six-per-em space of a pinyin keyboard, …). Control
+// characters never reach a label (NoControls, OneLine); labels written
+// since they have a canonical spelling (CanonicalLabel) have none of
+// these around them.
+const LabelSpaces = " \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000"
 
 // LabelKey is the form of a label the statistics group and filter by:
 // without the spaces around it, so that "五台山检查站" and "五台山检查站 "

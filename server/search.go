@@ -45,13 +45,13 @@ type SearchHit struct {
 	InspectionID string
 }
 
-// NormalizeSearch trims a search text and removes the spaces and the
-// middle dots people type inside plate numbers (晋H 30272, 晋H·30272).
+// NormalizeSearch trims a search text and, when it looks like a plate
+// number, spells it as plates are stored (CanonicalPlate: 晋h 30272,
+// 晋H·30272 and 晋Ｈ３０２７２ all search for 晋H30272).
 func NormalizeSearch(s string) string {
 	s = strings.TrimSpace(s)
-	if plateLike(s) {
-		s = strings.NewReplacer(" ", "", "·", "", "•", "", "-", "").Replace(s)
-		s = strings.ToUpper(s)
+	if p := CanonicalPlate(s); plateLike(p) {
+		return p
 	}
 	return s
 }

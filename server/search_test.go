@@ -1,20 +1,87 @@
 package server
 
-import "testing"
+import (
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+)
 
 func TestNormalizeSearch(t *testing.T) {
 	for in, want := range map[string]string{
-		"晋H30272":    "晋H30272",
-		" 晋h 30272 ": "晋H30272",
-		"晋H·30272":   "晋H30272",
-		"晋H-3027挂":   "晋H3027挂",
-		"忻府区 秦城":     "忻府区 秦城", // not a plate: spaces kept
-		"inspector":  "inspector",
-		"东侧料堆裸露":     "东侧料堆裸露",
-		"":           "",
+		"晋H30272":       "晋H30272",
+		" 晋h 30272 ":    "晋H30272",
+		"晋H·30272":      "晋H30272",
+		"晋H-3027挂":      "晋H3027挂",
+		"晋Ｈ３０２７２":       "晋H30272",
+		"晋ｈ\u300030272": "晋H30272",
+		"晋H•30272":      "晋H30272",
+		"晋H‑30272":      "晋H30272",
+		"忻府区 秦城":        "忻府区 秦城", // not a plate: spaces kept
+		"inspector":     "inspector",
+		"东侧料堆裸露":        "东侧料堆裸露",
+		"":              "",
 	} {
 		if got := NormalizeSearch(in); got != want {
 			t.Errorf("NormalizeSearch(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestCanonicalLabel(t *testing.T) {
+	for in, want := range map[string]string{
+		"G108检查站":            "G108检查站",
+		"g108检查站":            "G108检查站",
+		"Ｇ１０８检查站":            "G108检查站",
+		" G108检查站\u2006":     "G108检查站",
+		"\u3000五台山检查站\u00a0": "五台山检查站",
+		"忻州北  （东）\u3000收费站":  "忻州北 （东） 收费站",
+		"2026年秋冬季 OBD 专项":    "2026年秋冬季 OBD 专项",
+		"":                   "",
+		"\u2009":             "",
+	} {
+		if got := CanonicalLabel(in); got != want {
+			t.Errorf("CanonicalLabel(%q) = %q, want %q", in, got, want)
+		}
+		if got := CanonicalLabel(want); got != want {
+			t.Errorf("CanonicalLabel(%q) = %q: the canonical spelling changed", want, got)
+		}
+	}
+}
+
+func TestCanonicalPlate(t *testing.T) {
+	for in, want := range map[string]string{
+		"晋H30272":       "晋H30272",
+		"晋h30272":       "晋H30272",
+		"晋Ｈ３０２７２":       "晋H30272",
+		"晋H\u300030272": "晋H30272",
+		"晋H.30272":      "晋H30272",
+		"晋H1234挂":       "晋H1234挂",
+		"lfv2a21k 5831": "LFV2A21K5831",
+		"·-":            "",
+	} {
+		if got := CanonicalPlate(in); got != want {
+			t.Errorf("CanonicalPlate(%q) = %q, want %q", in, got, want)
+		}
+		if got := CanonicalPlate(want); got != want {
+			t.Errorf("CanonicalPlate(%q) = %q: the canonical spelling changed", want, got)
+		}
+	}
+}
+
+// TestLabelSpacesAreZs: the spaces SQL trims from a stored label are the
+// spaces CanonicalLabel removes, Unicode's space separators.
+func TestLabelSpacesAreZs(t *testing.T) {
+	n := 0
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if unicode.Is(unicode.Zs, r) {
+			n++
+			if !strings.ContainsRune(LabelSpaces, r) {
+				t.Errorf("LabelSpaces lacks %U", r)
+			}
+		}
+	}
+	if got := utf8.RuneCountInString(LabelSpaces); got != n {
+		t.Errorf("LabelSpaces has %d characters, Zs %d", got, n)
 	}
 }

@@ -108,3 +108,64 @@ func TestSearch(t *testing.T) {
 		}
 	}
 }
+
+// TestPlateSpellings: a plate typed in any of the spellings a phone's
+// keyboard makes (case, full-width letters and digits, the dot or a space
+// or a hyphen between its parts) is stored in one spelling, pulled back in
+// it under the phone's own HLC, and found by a search in any of them; a
+// VIN likewise. A plate of separators only is blank.
+func TestPlateSpellings(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	_, cursor := pullAll(t, phone, "")
+	spellings := []string{"晋H30276", "晋h30276", "晋H 30276", "晋H·30276", "晋H-30276", "晋H•30276",
+		"晋Ｈ３０２７６", "晋ｈ３０２７６", "晋H\u300030276", "晋H\u00a030276", " 晋H.30276\u2006"}
+	hlcs := map[string]string{}
+	for _, p := range spellings {
+		id := uuid.NewString()
+		m := apptest.Mut(phone, syncproto.EntityVehicleCheck, id, apptest.Fields("county", apptest.Xinfu,
+			"checkpoint", "忻州北收费站", "plate", p, "vin", "lfv2a21k 5831 23456", "emission_stage", "cn6", "aftertreatment", "removed",
+			"checked_at", "2026-11-28T10:00:00+08:00"))
+		apptest.PushApplied(t, phone, m)
+		hlcs[id] = m.HLC
+	}
+	changes, _ := pullAll(t, phone, cursor)
+	n := 0
+	for _, c := range changes {
+		if h, ok := hlcs[c.ID]; ok {
+			n++
+			if got := string(c.Fields["plate"]); got != `"晋H30276"` || c.HLCs["plate"] != h {
+				t.Errorf("pulled plate %s at %s, want \"晋H30276\" at the phone's HLC %s", got, c.HLCs["plate"], h)
+			}
+			if got := string(c.Fields["vin"]); got != `"LFV2A21K583123456"` {
+				t.Errorf("pulled vin %s, want \"LFV2A21K583123456\"", got)
+			}
+		}
+	}
+	if n != len(spellings) {
+		t.Errorf("pulled %d of the %d checks", n, len(spellings))
+	}
+
+	county := loggedIn(t, srv, apptest.CountyOffice)
+	for _, q := range spellings {
+		st, page := county.get("/console/search?q=" + url.QueryEscape(q))
+		if st != http.StatusOK {
+			t.Fatalf("search %q: %d", q, st)
+		}
+		for id := range hlcs {
+			if !strings.Contains(page, `data-id="`+id+`"`) {
+				t.Errorf("search %q misses a check of the plate", q)
+				break
+			}
+		}
+	}
+
+	for _, blank := range []string{"·-", "\u3000 ", "．"} {
+		r := apptest.Push(t, phone, apptest.Mut(phone, syncproto.EntityVehicleCheck, uuid.NewString(), apptest.Fields("county", apptest.Xinfu,
+			"checkpoint", "忻州北收费站", "plate", blank, "emission_stage", "cn6", "aftertreatment", "removed",
+			"checked_at", "2026-11-28T10:00:00+08:00"))).Results[0]
+		if r.Status != syncproto.StatusRejected || r.Code != syncproto.CodeInvalidField {
+			t.Errorf("plate %q: %s %s, want rejected invalid_field", blank, r.Status, r.Code)
+		}
+	}
+}

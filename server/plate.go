@@ -1,0 +1,122 @@
+package server
+
+import (
+	"strings"
+	"unicode"
+)
+
+// Plate is the form of a vehicle's plate number or VIN: one line of
+// visible text (OneLine), stored in the spelling CanonicalPlate gives, so
+// that a plate typed on a phone's full-width keyboard, in lower case or
+// with the dot or space painted on the plate is found and counted as the
+// same plate.
+var Plate = &TextFormat{Valid: OneLine.Valid, Canon: CanonicalPlate,
+	Label: OneLine.Label,
+	Doc: "one line of visible text, stored as its canonical spelling: full-width letters and digits as ASCII, " +
+		"letters upper-case, spaces, dots and hyphens removed (`晋ｈ·３０２７２` is stored as `晋H30272`)"}
+
+// CanonicalPlate returns the canonical spelling of a plate number or VIN:
+// full-width ASCII (what a Chinese keyboard types in full-width mode) as
+// ASCII, letters in upper case, and no spaces, dots or hyphens (the
+// separators printed on plates or typed between their parts). Other
+// characters — the province, 挂, 学, 警 — are kept. It returns s itself,
+// without allocating, when s is canonical already.
+func CanonicalPlate(s string) string {
+	if !strings.ContainsFunc(s, plateFolds) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		if r >= 0xFF01 && r <= 0xFF5E { // full-width ASCII
+			r -= 0xFEE0
+		}
+		if r >= 'a' && r <= 'z' {
+			r -= 'a' - 'A'
+		}
+		if !plateSeparator(r) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// plateFolds reports whether CanonicalPlate changes or drops r.
+func plateFolds(r rune) bool {
+	return r >= 0xFF01 && r <= 0xFF5E || r >= 'a' && r <= 'z' || plateSeparator(r)
+}
+
+// LabelText is the form of a label the statistics count by (a
+// checkpoint): one line of visible text (OneLine), stored in the spelling
+// CanonicalLabel gives, so that one checkpoint typed twice is one row.
+var LabelText = &TextFormat{Valid: OneLine.Valid, Canon: CanonicalLabel, Label: OneLine.Label,
+	Doc: OneLine.Doc + "; stored as its canonical spelling: " + labelDoc}
+
+// OptionalLabelText is LabelText for a label that may be empty (a
+// special action).
+var OptionalLabelText = &TextFormat{Valid: NoControls.Valid, Canon: CanonicalLabel, Label: NoControls.Label,
+	Doc: NoControls.Doc + "; stored as its canonical spelling: " + labelDoc}
+
+const labelDoc = "no spaces around it, one ASCII space for each run of spaces inside, " +
+	"full-width letters and digits as ASCII, letters upper-case (`ｇ１０８检查站　` is stored as `G108检查站`)"
+
+// CanonicalLabel returns the canonical spelling of a label: without the
+// spaces around it (any Unicode space separator), each run of spaces inside it one
+// ASCII space, full-width letters and digits as ASCII and letters in
+// upper case (road names: G108, S313). Chinese punctuation such as
+// （） is kept. It returns s itself when s is canonical already.
+func CanonicalLabel(s string) string {
+	canonical, space := true, true // space: the last rune was a space (or none yet)
+	for _, r := range s {
+		isSpace := isSpaceSep(r)
+		if isSpace && (space || r != ' ') || fullWidthAlnum(r) || r >= 'a' && r <= 'z' {
+			canonical = false
+			break
+		}
+		space = isSpace
+	}
+	if canonical && !space || s == "" {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	pending := false
+	for _, r := range strings.TrimFunc(s, isSpaceSep) {
+		if isSpaceSep(r) {
+			pending = true
+			continue
+		}
+		if pending {
+			b.WriteByte(' ')
+			pending = false
+		}
+		if fullWidthAlnum(r) {
+			r -= 0xFEE0
+		}
+		if r >= 'a' && r <= 'z' {
+			r -= 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// fullWidthAlnum reports whether r is a full-width letter or digit.
+func fullWidthAlnum(r rune) bool {
+	return r >= '０' && r <= '９' || r >= 'Ａ' && r <= 'Ｚ' || r >= 'ａ' && r <= 'ｚ'
+}
+
+// plateSeparator reports whether r separates a plate's parts rather than
+// being one: a space of any kind, a dot (the middle dot, the bullet, the
+// katakana middle dot, a full stop) or a hyphen.
+func plateSeparator(r rune) bool {
+	switch r {
+	case '·', '•', '‧', '・', '.', '-', '‐', '‑', '–', '—', '。':
+		return true
+	}
+	return isSpaceSep(r)
+}
+
+// isSpaceSep reports whether r is a space (Unicode's Zs, the characters of
+// LabelSpaces): line breaks and tabs are not, and the forms refuse them.
+func isSpaceSep(r rune) bool { return unicode.Is(unicode.Zs, r) }
