@@ -183,10 +183,15 @@ func TestSmokeSyncAndReview(t *testing.T) {
 		syncproto.Mutation{Entity: "photo", ID: photoID, HLC: future, Fields: fields(t, map[string]any{"caption": "东侧"})},
 		syncproto.Mutation{Entity: "review", ID: newID(), HLC: insp.Clock.Now().String(), Fields: fields(t, map[string]any{"comment": "x"})},
 		syncproto.Mutation{Entity: "bogus", ID: "NOT-A-UUID", HLC: "yesterday"},
+		// The submitted inspection's evidence is locked too; new evidence
+		// may still arrive.
 		syncproto.Mutation{Entity: "photo", ID: photoID, HLC: insp.Clock.Now().String(), Fields: fields(t, map[string]any{"caption": "东侧土方"})},
+		syncproto.Mutation{Entity: "photo", ID: newID(), HLC: insp.Clock.Now().String(), Fields: fields(t, map[string]any{
+			"inspection_id": inspID, "item_key": "fence", "sha256": strings.Repeat("cd", 32), "content_type": "image/jpeg",
+			"captured_at": "2026-03-01T09:50:00+08:00", "lon": 112.7462, "lat": 38.4326})},
 	)
 	wantResults(t, resp, "rejected/record_locked", "rejected/not_deletable", "rejected/server_owned_field",
-		"rejected/clock_skew", "rejected/read_only_entity", "rejected/unknown_entity", "applied")
+		"rejected/clock_skew", "rejected/read_only_entity", "rejected/unknown_entity", "rejected/record_locked", "applied")
 
 	// Two inspectors edit one site's note: the older write is stale and logged.
 	insp2 := srv.Login(apptest.Inspector2)

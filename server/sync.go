@@ -680,19 +680,31 @@ func alreadyStored(cur *StoredRecord, vals map[string]json.RawMessage, del bool,
 }
 
 // LockedStatuses are the inspection statuses in which devices may not edit
-// an inspection or its findings.
+// an inspection, its findings or its photos' records.
 var LockedStatuses = []string{"submitted", "approved"}
 
+// locked reports whether devices may not change r: an inspection in a
+// LockedStatuses, or a record of one — a finding, a photo of it or of
+// one of its findings. New evidence may still arrive late (a photo's
+// creation is not an update), but the evidence an office reviews or
+// approved is not re-dated, moved or re-assigned under it.
 func (s *Syncer) locked(ctx context.Context, tx WriteTx, r *StoredRecord) (bool, error) {
-	switch r.Entity.Name {
-	case syncproto.EntityInspection:
+	if r.Entity.Name == syncproto.EntityInspection {
 		return slices.Contains(LockedStatuses, r.Text("status")), nil
-	case syncproto.EntityFinding:
-		insp, err := tx.Get(ctx, EntityByName(syncproto.EntityInspection), r.Text("inspection_id"))
-		if err != nil || insp == nil {
+	}
+	for _, ref := range [...]struct{ entity, field string }{
+		{syncproto.EntityFinding, "inspection_id"}, {syncproto.EntityPhoto, "inspection_id"}, {syncproto.EntityPhoto, "finding_id"},
+	} {
+		id := r.Text(ref.field)
+		if r.Entity.Name != ref.entity || id == "" {
+			continue
+		}
+		f, _ := r.Entity.Field(ref.field)
+		parent, err := tx.Get(ctx, EntityByName(f.Ref), id)
+		if err != nil || parent == nil {
 			return false, err
 		}
-		return s.locked(ctx, tx, insp)
+		return s.locked(ctx, tx, parent)
 	}
 	return false, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -301,6 +302,54 @@ func TestSubmitLocksUntilOfficeReturns(t *testing.T) {
 	wantStatus(t, apptest.Push(t, phone, apptest.Mut(phone, "inspection", insp, apptest.Fields("summary", "通过后修改"))), "rejected/record_locked")
 	if err := review("approve", ""); syncproto.ErrorCodeOf(err) != syncproto.CodeConflict {
 		t.Fatalf("second approve: %v, want conflict", err)
+	}
+}
+
+// TestLockedEvidence: while an inspection waits for review, and after it
+// is approved, the records of its photos — its own and its findings' —
+// cannot be re-dated, moved or re-assigned to another item, though new
+// evidence may still arrive and a retry of a photo's creation is still a
+// duplicate; once the office returns it they can be corrected again.
+func TestLockedEvidence(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	office := srv.Login(apptest.CountyOffice)
+	insp, finding := newInspection(t, phone, apptest.Xinfu), newID()
+	wantStatus(t, apptest.Push(t, phone, apptest.Mut(phone, "finding", finding, apptest.Fields("inspection_id", insp,
+		"item_key", "fence", "description", "东侧围挡缺失", "severity", "major", "status", "open"))), "applied")
+	photo := func(fields ...any) syncproto.Mutation {
+		return apptest.Mut(phone, "photo", newID(), apptest.Fields(append([]any{"sha256", strings.Repeat("ab", 32),
+			"content_type", "image/jpeg", "captured_at", "2026-11-28T09:10:00+08:00", "lon", 112.73, "lat", 38.42}, fields...)...))
+	}
+	own, ofFinding := photo("inspection_id", insp, "item_key", "fence"), photo("finding_id", finding)
+	wantStatus(t, apptest.Push(t, phone, own, ofFinding), "applied", "applied")
+	edits := func() []syncproto.Mutation {
+		return []syncproto.Mutation{
+			apptest.Mut(phone, "photo", own.ID, apptest.Fields("item_key", "cover")),
+			apptest.Mut(phone, "photo", own.ID, apptest.Fields("captured_at", "2026-11-20T09:10:00+08:00", "lon", 113.1)),
+			apptest.Mut(phone, "photo", ofFinding.ID, apptest.Fields("caption", "换一张说明")),
+		}
+	}
+	review := func(decision string) {
+		t.Helper()
+		if err := office.Do(ctx, http.MethodPost, "/api/v1/inspections/"+insp+"/review",
+			map[string]string{"decision": decision, "comment": "请补充"}, nil); err != nil {
+			t.Fatalf("%s: %v", decision, err)
+		}
+	}
+	locked := "rejected/" + syncproto.CodeRecordLocked
+
+	wantStatus(t, apptest.Push(t, phone, apptest.Mut(phone, "inspection", insp, apptest.Fields("status", "submitted"))), "applied")
+	wantStatus(t, apptest.Push(t, phone, edits()...), locked, locked, locked)
+	wantStatus(t, apptest.Push(t, phone, own, photo("inspection_id", insp, "item_key", "cover")), "duplicate", "applied")
+
+	review("return")
+	wantStatus(t, apptest.Push(t, phone, edits()...), "applied", "applied", "applied")
+	wantStatus(t, apptest.Push(t, phone, apptest.Mut(phone, "inspection", insp, apptest.Fields("status", "submitted"))), "applied")
+	review("approve")
+	wantStatus(t, apptest.Push(t, phone, edits()...), locked, locked, locked)
+	if r, _ := srv.App.DB.Get(ctx, "photo", own.ID); r.Text("item_key") != "cover" || r.Text("captured_at") != "2026-11-20T09:10:00+08:00" {
+		t.Errorf("the approved photo reads item %q taken %q, want the values of before the approval", r.Text("item_key"), r.Text("captured_at"))
 	}
 }
 
