@@ -407,19 +407,22 @@ func (s *Syncer) apply(ctx context.Context, tx WriteTx, p *Principal, pm *prepar
 	if o.DeleteOlder {
 		res.Code, res.Message = syncproto.CodeRecordDeleted, "记录已被另一次更晚的删除删除"
 	}
-	if wasDeleted && !m.Delete && len(o.Won) > 0 {
-		// Field writes to a deleted record still merge (so every delivery
-		// order converges) but are invisible: report and log them.
-		res.Status, res.Code, res.Message = syncproto.StatusStale, syncproto.CodeRecordDeleted, "记录已删除，此修改已记入冲突日志"
-		for _, f := range o.Won {
-			conflicts = append(conflicts, Conflict{Entity: e.Name, RecordID: cur.ID, County: cur.County, Field: f,
-				Value: vals[f], HLC: h.String(), WinnerHLC: cur.State.Deleted.String(), Reason: ConflictDeleted,
-				DeviceID: p.DeviceID, UserID: p.UserID, At: now})
-		}
-	}
 	for _, l := range o.Losses {
 		if l.Incoming {
 			res.LostFields = append(res.LostFields, l.Field)
+		}
+	}
+	if wasDeleted && !m.Delete && len(o.Won)+len(res.LostFields) > 0 {
+		// Field writes to a deleted record still merge (so every delivery
+		// order converges) but are invisible, whatever their HLCs: each
+		// is lost and logged as written to a deleted record.
+		res.Status, res.Code, res.Message = syncproto.StatusStale, syncproto.CodeRecordDeleted, "记录已删除，此修改已记入冲突日志"
+		res.LostFields = append(res.LostFields, o.Won...)
+		conflicts = losses(cur, slices.DeleteFunc(slices.Clone(o.Losses), func(l syncproto.Loss) bool { return l.Incoming }), p, now)
+		for _, f := range res.LostFields {
+			conflicts = append(conflicts, Conflict{Entity: e.Name, RecordID: cur.ID, County: cur.County, Field: f,
+				Value: vals[f], HLC: h.String(), WinnerHLC: cur.State.Deleted.String(), Reason: ConflictDeleted,
+				DeviceID: p.DeviceID, UserID: p.UserID, At: now})
 		}
 	}
 	slices.Sort(res.LostFields)

@@ -3,8 +3,10 @@ package app_test
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -247,6 +249,25 @@ func TestTombstonesAreNotResurrected(t *testing.T) {
 	lateEdit := apptest.Mut(b, "inspection", insp, apptest.Fields("summary", "删除之后的修改"))
 	wantStatus(t, apptest.Push(t, b, lateEdit), "stale/record_deleted")
 	wantStatus(t, apptest.Push(t, a, del), "duplicate")
+	// An edit stamped before the record's own fields (made offline long
+	// before, sent late), and one whose fields are older and newer than
+	// the stored ones: every field is lost, logged as written to a
+	// deleted record, whatever its HLC.
+	created, _ := srv.App.DB.Get(ctx, "inspection", insp)
+	h0 := created.State.Fields["status"].HLC
+	h0.Wall -= 60_000
+	h0.Node = b.DeviceID
+	ancient := syncproto.Mutation{Entity: "inspection", ID: insp, HLC: h0.String(), Fields: apptest.Fields("status", "submitted")}
+	mixed := apptest.Mut(b, "inspection", insp, apptest.Fields("summary", "更早的小结", "finished_at", "2026-11-28T11:00:00+08:00"))
+	// Newer than the create, older than the late edit's summary.
+	mixed.HLC = syncproto.HLC{Wall: created.State.Fields["status"].HLC.Wall + 1, Node: b.DeviceID}.String()
+	for _, m := range []syncproto.Mutation{ancient, mixed} {
+		r := apptest.Push(t, b, m).Results[0]
+		fields := slices.Sorted(maps.Keys(m.Fields))
+		if r.Status != "stale" || r.Code != syncproto.CodeRecordDeleted || !slices.Equal(r.LostFields, fields) {
+			t.Errorf("edit of %v: %s/%s lost %v, want stale/record_deleted lost %v", fields, r.Status, r.Code, r.LostFields, fields)
+		}
+	}
 
 	chs, _ := pullAll(t, b, "", 1000)
 	got := latest(chs)["inspection/"+insp]
@@ -260,6 +281,11 @@ func TestTombstonesAreNotResurrected(t *testing.T) {
 	kept := map[string]string{}
 	for _, c := range cs {
 		kept[string(c.Value)] = c.Reason
+	}
+	for _, v := range []string{`"删除之后的修改"`, `"离线时的修改"`, `"submitted"`, `"更早的小结"`, `"2026-11-28T11:00:00+08:00"`} {
+		if kept[v] != "deleted" {
+			t.Errorf("the conflict log has %s as %q, want deleted", v, kept[v])
+		}
 	}
 	if kept[`"删除之后的修改"`] != "deleted" || kept[`"离线时的修改"`] != "deleted" {
 		t.Fatalf("conflict log %v lacks the losing values", kept)
