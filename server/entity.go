@@ -182,6 +182,15 @@ var (
 	reviewDecisions  = []string{"approve", "return"}
 )
 
+// The Chinese labels of inspections' and findings' statuses and of
+// findings' severities, as the console, the exports and messages show
+// them (Field.Labels).
+var (
+	InspectionStatusLabels = map[string]string{"draft": "草稿", "submitted": "待审核", "returned": "已退回", "approved": "已通过"}
+	FindingStatusLabels    = map[string]string{"open": "待整改", "rectifying": "整改中", "rectified": "已整改", "verified": "已核实"}
+	SeverityLabels         = map[string]string{"minor": "一般", "major": "较重", "critical": "严重"}
+)
+
 // choiceField is a text field whose values are the codes of choices, with
 // their labels; legacy, if true, also accepts each label as an alias of
 // its code (values phones sent before the field had codes).
@@ -307,12 +316,12 @@ var Entities = []*Entity{
 		{Name: "template_id", Type: TypeText, Required: true, Immutable: true},
 		{Name: "template_version", Type: TypeInt, Required: true, Immutable: true, Min: 1, Max: 1e6},
 		{Name: "started_at", Type: TypeTime}, {Name: "finished_at", Type: TypeTime},
-		{Name: "status", Type: TypeText, Enum: inspectionStatus, DeviceEnum: deviceInspStatus},
+		{Name: "status", Type: TypeText, Enum: inspectionStatus, DeviceEnum: deviceInspStatus, Labels: InspectionStatusLabels},
 		{Name: "summary", Type: TypeText, MaxLen: 4000},
 		lon("lon"), lat("lat"),
 		{Name: "answers", Type: TypeJSON, Map: true},
 		{Name: "reviewer_id", Type: TypeText, Server: true},
-		{Name: "review_comment", Type: TypeText, Server: true},
+		{Name: "review_comment", Type: TypeText, Server: true, MaxLen: 4000}, // as long as a review's comment
 		{Name: "reviewed_at", Type: TypeTime, Server: true},
 		// missing_items, unknown_answers and failed_items are the server's
 		// check of the answers and photos against the checklist
@@ -325,9 +334,9 @@ var Entities = []*Entity{
 		{Name: "inspection_id", Type: TypeRef, Ref: syncproto.EntityInspection, Required: true, Immutable: true},
 		{Name: "item_key", Type: TypeText, Immutable: true, MaxLen: 64},
 		{Name: "description", Type: TypeText, Required: true, MaxLen: 4000},
-		{Name: "severity", Type: TypeText, Enum: []string{"minor", "major", "critical"}},
+		{Name: "severity", Type: TypeText, Enum: []string{"minor", "major", "critical"}, Labels: SeverityLabels},
 		{Name: "deadline", Type: TypeDate},
-		{Name: "status", Type: TypeText, Enum: findingStatus, DeviceEnum: deviceFindStatus},
+		{Name: "status", Type: TypeText, Enum: findingStatus, DeviceEnum: deviceFindStatus, Labels: FindingStatusLabels},
 		{Name: "rectification_note", Type: TypeText, MaxLen: 4000},
 	}},
 	{Name: syncproto.EntityVehicleCheck, Label: "路检记录", CountyField: "county", DeviceWritable: true, Fields: []Field{

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -65,7 +66,7 @@ func (s *Syncer) Review(ctx context.Context, p *Principal, inspectionID, decisio
 		case !p.CanSee(insp.County):
 			return Errorf(syncproto.CodeOutOfScope, "无权审核区县 %s 的检查", insp.County)
 		case insp.Text("status") != "submitted":
-			return Errorf(syncproto.CodeConflict, "只能审核已提交的检查（当前状态：%s）", insp.Text("status"))
+			return Errorf(syncproto.CodeConflict, "只能审核待审核的检查（此检查现为%s，可能已由其他人员审核），请重新打开查看", cmp.Or(InspectionStatusLabels[insp.Text("status")], "草稿"))
 		case seen != 0 && insp.Seq != seen:
 			// The reviewer decided on another version: a return and a
 			// new submission since would otherwise be approved unseen, and

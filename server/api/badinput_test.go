@@ -616,6 +616,17 @@ func testReviewErrors(t *testing.T, srv *apptest.Server) {
 			wantAPIError(t, err, tc.status, tc.code)
 		})
 	}
+	// A second reviewer reads the inspection's status as offices name it.
+	err := office.Do(t.Context(), "POST", reviewPath(done), api.ReviewRequest{Decision: "approve"}, nil)
+	if msg := fmt.Sprint(err); !strings.Contains(msg, "已通过") || strings.Contains(msg, "approved）") {
+		t.Errorf("review of an approved inspection: %q, want its status named 已通过", msg)
+	}
+	// A return comment as long as a review's may be (4000 characters) is
+	// stored on the inspection too.
+	long := submitted(t, insp, site)
+	if err := office.Do(t.Context(), "POST", reviewPath(long), api.ReviewRequest{Decision: "return", Comment: strings.Repeat("长", 4000)}, nil); err != nil {
+		t.Errorf("return with a 4000-character comment: %v", err)
+	}
 	// None of the refusals changed the pending inspection: it can still be approved.
 	if err := office.Do(t.Context(), "POST", reviewPath(pending), api.ReviewRequest{Decision: "approve", Comment: "合格"}, nil); err != nil {
 		t.Errorf("approve after refusals: %v", err)

@@ -61,8 +61,8 @@ type reviewRow struct {
 	Decision, Comment, Reviewer, At string
 }
 
-var severityNames = map[string]string{"minor": "一般", "major": "较重", "critical": "严重"}
-var findingStatusNames = map[string]string{"open": "待整改", "rectifying": "整改中", "rectified": "已整改", "verified": "已核实"}
+var severityNames = server.SeverityLabels
+var findingStatusNames = server.FindingStatusLabels
 
 func (c *Console) detail(ec echo.Context) error {
 	ctx := ec.Request().Context()

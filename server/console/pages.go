@@ -22,7 +22,7 @@ import (
 // pageSize is how many inspections a queue page lists.
 const pageSize = 30
 
-var statusNames = map[string]string{"draft": "草稿", "submitted": "待审核", "returned": "已退回", "approved": "已通过"}
+var statusNames = server.InspectionStatusLabels
 
 func parseTemplates() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
