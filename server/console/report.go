@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"github.com/xinzhou-eco/fieldsync/server"
@@ -243,9 +244,13 @@ func (c *Console) reportCSV(ec echo.Context) error {
 	return ec.Blob(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
 }
 
+// formulaStarts are the first characters that make a spreadsheet read a
+// cell as a formula: = + - @, their full-width forms (which Chinese and
+// Japanese Excel read as the ASCII ones), a tab or a carriage return.
+const formulaStarts = "=+-@＝＋－＠\t\r"
+
 // csvCells returns row with every cell that a spreadsheet would take for
-// a formula (one beginning with = + - @, a tab or a carriage return, and
-// not a number) quoted with a leading apostrophe, which spreadsheets show
+// a formula (one beginning with one of formulaStarts, and not a number) quoted with a leading apostrophe, which spreadsheets show
 // as text: a county's note "=HYPERLINK(…)" must reach the city's report
 // as the words it is, not run on the machine that opens it (OWASP's "CSV
 // injection").
@@ -253,7 +258,7 @@ func csvCells(row []string) []string {
 	out := make([]string, len(row))
 	for i, cell := range row {
 		out[i] = cell
-		if cell == "" || !strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+		if first, _ := utf8.DecodeRuneInString(cell); cell == "" || !strings.ContainsRune(formulaStarts, first) {
 			continue
 		}
 		if _, err := strconv.ParseFloat(cell, 64); err == nil {

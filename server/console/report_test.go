@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/xinzhou-eco/fieldsync/server"
@@ -260,6 +261,8 @@ func TestReportCSVCellsAreText(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"=HYPERLINK(\"http://evil.example/\",\"点此查看\")", "'=HYPERLINK(\"http://evil.example/\",\"点此查看\")"},
 		{"+1+1", "'+1+1"}, {"-2+3", "'-2+3"}, {"@SUM(A1)", "'@SUM(A1)"}, {"\tx", "'\tx"}, {"\rx", "'\rx"},
+		{"＝HYPERLINK(\"http://evil.example/\")", "'＝HYPERLINK(\"http://evil.example/\")"}, {"＋1+cmd", "'＋1+cmd"},
+		{"－2+3", "'－2+3"}, {"＠SUM(1+1)", "'＠SUM(1+1)"},
 		{"-5", "-5"}, {"-0.25", "-0.25"}, {"+3", "+3"}, {"30%", "30%"}, {"忻府区", "忻府区"}, {"", ""}, {"a=b", "a=b"},
 	} {
 		if got := console.CSVCells([]string{tc.in})[0]; got != tc.want {
@@ -273,7 +276,7 @@ func TestReportCSVCellsAreText(t *testing.T) {
 	xinfu, city := loggedIn(t, srv, apptest.CountyOffice), loggedIn(t, srv, apptest.CityOffice)
 	note := `=HYPERLINK("http://evil.example/","点此查看")`
 	if st, page := report(t, xinfu, "task-08", apptest.Xinfu, url.Values{"status": {"in_progress"}, "progress_pct": {"10"},
-		"note": {note}, "evidence": {"=1+1"}}); st != http.StatusOK {
+		"note": {note}, "evidence": {"＝1+1"}}); st != http.StatusOK {
 		t.Fatalf("忻府区 reports: %d\n%s", st, page)
 	}
 	st, body := city.get("/console/report.csv?month=2022-12")
@@ -302,7 +305,7 @@ func TestReportCSVCellsAreText(t *testing.T) {
 					t.Errorf("the note is written %q, want %q", cell, "'"+note)
 				}
 			}
-			if cell != "" && strings.ContainsRune("=+@", rune(cell[0])) {
+			if first, _ := utf8.DecodeRuneInString(cell); cell != "" && strings.ContainsRune("=+@＝＋＠", first) {
 				t.Errorf("cell %q would run as a formula", cell)
 			}
 		}
