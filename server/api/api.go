@@ -384,7 +384,8 @@ func (a *API) forwarding(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if !a.trustedPeer(c.Request().RemoteAddr) {
 			h := c.Request().Header
-			for _, name := range []string{"Forwarded", "X-Forwarded-Proto", "X-Forwarded-Host"} {
+			// Every header echo's Context.Scheme believes, too.
+			for _, name := range []string{"Forwarded", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Protocol", "X-Forwarded-Ssl", "X-Url-Scheme"} {
 				h.Del(name)
 			}
 		}

@@ -151,9 +151,13 @@ func randomToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// setCookie sets one of the console's cookies, Secure when the browser
+// reached the console over HTTPS — directly, or through a trusted proxy
+// that says so (the API's forwarding middleware drops what an untrusted
+// peer says), so that a session never travels in clear text.
 func setCookie(ec echo.Context, name, value string, maxAge int) {
 	ec.SetCookie(&http.Cookie{Name: name, Value: value, Path: cookiePath, MaxAge: maxAge, HttpOnly: true,
-		SameSite: http.SameSiteLaxMode, Secure: ec.Request().TLS != nil})
+		SameSite: http.SameSiteLaxMode, Secure: ec.Scheme() == "https"})
 }
 
 const (

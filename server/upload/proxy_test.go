@@ -12,7 +12,8 @@ import (
 
 // TestBehindProxy: behind a TLS-terminating proxy named as trusted, upload
 // locations carry the public scheme and host and failed logins are counted
-// per real client; from any other peer the same headers change nothing.
+// per real client, and the console's cookies are Secure; from any other
+// peer the same headers change nothing.
 func TestBehindProxy(t *testing.T) {
 	forwarded := map[string]string{"X-Forwarded-Proto": "https", "X-Forwarded-Host": "fieldsync.example.cn"}
 	for _, tc := range []struct {
@@ -53,6 +54,27 @@ func TestBehindProxy(t *testing.T) {
 			}
 			if got != want2 {
 				t.Errorf("client address %q, want %q", got, want2)
+			}
+
+			// The console's cookies are Secure when the browser came over
+			// HTTPS, which only a trusted proxy can say.
+			creq, _ := http.NewRequest(http.MethodGet, srv.URL+"/console/login", nil)
+			for k, v := range forwarded {
+				creq.Header.Set(k, v)
+			}
+			creq.Header.Set("X-Url-Scheme", "https")
+			resp, err := http.DefaultClient.Do(creq)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if len(resp.Cookies()) == 0 {
+				t.Fatal("the console's login page sets no cookie")
+			}
+			for _, c := range resp.Cookies() {
+				if c.Secure != tc.public {
+					t.Errorf("cookie %s: Secure %v, want %v", c.Name, c.Secure, tc.public)
+				}
 			}
 		})
 	}
