@@ -638,7 +638,7 @@ func (f *Field) checkString(s string, device bool) error {
 	}
 	switch f.Type {
 	case TypeTime:
-		if _, err := time.Parse(time.RFC3339Nano, s); err != nil {
+		if _, ok := parseTime(s); !ok {
 			return Errorf(syncproto.CodeInvalidField, "字段 %s 应为 RFC 3339 时间，如 2026-03-01T09:30:00+08:00", f.Name)
 		}
 	case TypeDate:
@@ -743,11 +743,25 @@ var ChinaTime = time.FixedZone("CST", 8*3600)
 // and weeks of the statistics count by, whatever offset the phone wrote.
 // ok is false if s is not an RFC 3339 time.
 func CanonicalTime(s string) (t string, ok bool) {
-	tm, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
+	tm, ok := parseTime(s)
+	if !ok {
 		return "", false
 	}
 	return tm.In(ChinaTime).Format(time.RFC3339Nano), true
+}
+
+// parseTime parses an RFC 3339 time that has a canonical form: its offset
+// within ±23:59 (Go also takes +24:00), and its year, at +08:00, from 1
+// to 9999 (9999-12-31T20:00:00Z would be written in year 10000, which no
+// RFC 3339 parser reads back).
+func parseTime(s string) (time.Time, bool) {
+	tm, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, false
+	}
+	_, off := tm.Zone()
+	y := tm.In(ChinaTime).Year()
+	return tm, off > -24*3600 && off < 24*3600 && y >= 1 && y <= 9999
 }
 
 // chinaTimeForm reports whether a valid RFC 3339 time is written as

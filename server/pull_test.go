@@ -103,9 +103,14 @@ func TestCanonicalTime(t *testing.T) {
 			t.Errorf("captured_at %s: %s, %v; want it as sent", tc.in, got, err)
 		}
 	}
-	for _, bad := range []string{`"2026-11-31T10:00:00+08:00"`, `"2026-12-01 00:30:00+08:00"`, `"2026-12-01T00:30:00"`, `"2026-12-01T24:00:00Z"`} {
-		if _, err := started.Canonical(json.RawMessage(bad), true); ErrorCode(err) != "invalid_field" {
-			t.Errorf("started_at %s: %v, want invalid_field", bad, err)
+	for _, bad := range []string{`"2026-11-31T10:00:00+08:00"`, `"2026-12-01 00:30:00+08:00"`, `"2026-12-01T00:30:00"`, `"2026-12-01T24:00:00Z"`,
+		// No canonical form: an offset of 24 hours, a year out of 1–9999 at +08:00.
+		`"2026-12-01T00:30:00+24:00"`, `"2026-12-01T00:30:00-24:00"`, `"9999-12-31T20:00:00Z"`, `"0000-01-01T00:00:00+09:00"`,
+		`"0000-06-01T00:00:00+08:00"`} {
+		for _, f := range []*Field{started, captured} {
+			if _, err := f.Canonical(json.RawMessage(bad), true); ErrorCode(err) != "invalid_field" {
+				t.Errorf("%s %s: %v, want invalid_field", f.Name, bad, err)
+			}
 		}
 	}
 }
