@@ -18,6 +18,11 @@ const (
 	RoleAdmin        Role = "admin"
 )
 
+// RoleLabels are the roles' Chinese names.
+var RoleLabels = map[Role]string{
+	RoleInspector: "巡查员", RoleCountyOffice: "区县督查", RoleCityOffice: "市级督查", RoleAdmin: "管理员",
+}
+
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool {
 	switch r {

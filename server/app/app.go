@@ -13,9 +13,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -565,10 +567,16 @@ var usernameText = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
 // (role or county), invalid_field (password), conflict (username taken).
 func (a *App) AddUser(ctx context.Context, username, password, displayName string, role server.Role, counties []string) (*server.User, error) {
 	if !role.Valid() {
-		return nil, server.Errorf(syncproto.CodeInvalidValue, "未知角色 %q（可选 inspector, county_office, city_office, admin）", role)
+		return nil, server.Errorf(syncproto.CodeInvalidValue, "未知角色，可选：巡查员（inspector）、区县督查（county_office）、市级督查（city_office）、管理员（admin）")
 	}
 	if !usernameText.MatchString(username) {
 		return nil, server.Errorf(syncproto.CodeInvalidField, "用户名只能由英文字母、数字和 . _ @ - 组成，以字母或数字开头，不超过 64 个字符")
+	}
+	// The name offices read beside every record the user makes: one line,
+	// nothing that hides or reverses it.
+	displayName = strings.TrimSpace(displayName)
+	if !server.NoControls.Valid(displayName) || utf8.RuneCountInString(displayName) > 100 {
+		return nil, server.Errorf(syncproto.CodeInvalidField, "姓名应为一行文字，不超过 100 个字符，不能含换行、零宽字符、文字方向控制符等控制字符")
 	}
 	hash, err := auth.HashPassword(password, a.Cfg.BcryptCost)
 	if err != nil {

@@ -88,9 +88,7 @@ func (c *Console) render(ec echo.Context, status int, page string, data map[stri
 	return ec.HTMLBlob(status, buf.Bytes())
 }
 
-var roleNames = map[server.Role]string{
-	server.RoleCountyOffice: "区县督查", server.RoleCityOffice: "市级督查", server.RoleAdmin: "管理员", server.RoleInspector: "巡查员",
-}
+var roleNames = server.RoleLabels
 
 func (c *Console) loginPage(ec echo.Context) error {
 	if _, s, _ := c.sessionOf(ec); s != nil {

@@ -3,6 +3,7 @@ package console_test
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -41,8 +42,21 @@ func TestUsersAndDevices(t *testing.T) {
 			t.Errorf("username %q: %d, want a 4xx", bad, st)
 		}
 	}
+	// The name offices read beside a user's records is one line of at most
+	// 100 characters; an unknown role is refused in Chinese.
+	for i, bad := range []string{"王\n力", "王力\u202e", "王\u200b力", strings.Repeat("王", 101)} {
+		f := url.Values{"csrf": {token}, "username": {"named" + strconv.Itoa(i)}, "password": {"long-enough-1"}, "name": {bad},
+			"role": {"inspector"}, "counties": {apptest.Xinfu}}
+		if st, page := admin.post("/console/users", f); st != http.StatusBadRequest || !strings.Contains(page, "姓名应为一行文字") {
+			t.Errorf("name %q: %d, want 400 naming the name's form", bad, st)
+		}
+	}
+	f := url.Values{"csrf": {token}, "username": {"super"}, "password": {"long-enough-1"}, "role": {"superadmin"}}
+	if st, page := admin.post("/console/users", f); st != http.StatusBadRequest || !strings.Contains(page, "巡查员") || strings.Contains(page, "superadmin") {
+		t.Errorf("role superadmin: %d, want 400 listing the roles by name", st)
+	}
 	_, users := admin.get("/console/users")
-	if strings.Contains(users, "u2/password") || strings.Contains(users, "cоunty") {
+	if strings.Contains(users, "u2/password") || strings.Contains(users, "cоunty") || strings.Contains(users, "named0") || strings.Contains(users, "super") {
 		t.Error("a refused username was added")
 	}
 	// Each user's actions go to that user's URL, also for a name made

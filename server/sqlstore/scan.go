@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xinzhou-eco/fieldsync/internal/sqllit"
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
@@ -109,8 +110,11 @@ func (d *Dialect) DevicesSQL(scope server.Scope, notUploaded string) (string, []
 	if scope.All {
 		return q, nil
 	}
+	// Not the phones of the city's and the admins' people, whose lists
+	// name every county: they are no county's to watch.
 	in, args := d.In("county", append([]string{""}, scope.Counties...))
-	return q + ` WHERE d.user_id IN (SELECT user_id FROM user_counties WHERE ` + in + `)`, args
+	return q + ` WHERE d.user_id IN (SELECT user_id FROM user_counties WHERE ` + in + `) AND u.role NOT IN ` +
+		sqllit.List([]string{string(server.RoleCityOffice), string(server.RoleAdmin)}), args
 }
 
 // ReadDevices reads the rows of DevicesSQL.

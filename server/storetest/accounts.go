@@ -83,12 +83,17 @@ func testDevicesScope(t *testing.T, open Opener) {
 	e := seeded(t, open)
 	a := e.signIn(e.user("a", server.RoleInspector, xinfu))
 	b := e.signIn(e.user("b", server.RoleInspector, dingxia))
+	// The city's and an admin's phones, whose users list both counties,
+	// and a county office's: only the county office's is a county's.
+	city := e.signIn(e.user("city", server.RoleCityOffice, xinfu, dingxia))
+	admin := e.signIn(e.user("root", server.RoleAdmin, xinfu, dingxia))
+	office := e.signIn(e.user("office", server.RoleCountyOffice, xinfu))
 	for _, tc := range []struct {
 		scope server.Scope
 		want  []string
 	}{
-		{server.Scope{All: true}, []string{a.p.DeviceID, b.p.DeviceID}},
-		{server.Scope{Counties: []string{xinfu}}, []string{a.p.DeviceID}},
+		{server.Scope{All: true}, []string{a.p.DeviceID, b.p.DeviceID, city.p.DeviceID, admin.p.DeviceID, office.p.DeviceID}},
+		{server.Scope{Counties: []string{xinfu}}, []string{a.p.DeviceID, office.p.DeviceID}},
 		{server.Scope{Counties: []string{yuanpin}}, nil},
 	} {
 		devs, err := e.st.Devices(e.ctx, tc.scope)
