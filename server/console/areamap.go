@@ -196,7 +196,7 @@ func (c *Console) siteMapPage(ec echo.Context) error {
 		res := c.inspectionResult(r)
 		counts[res]++
 		insps = append(insps, placeLonLat{Lon: s.Lon, Lat: s.Lat, Class: "insp r-" + res,
-			Label: localTime(r.Text("started_at")) + " " + s.Label + " " + resultNames[res] + "（" + statusNames[r.Text("status")] + "）",
+			Label: visitStarted(r) + " " + s.Label + " " + resultNames[res] + "（" + statusNames[r.Text("status")] + "）",
 			Link:  "/console/inspections/" + url.PathEscape(r.ID)})
 	}
 	legend := []map[string]any{}

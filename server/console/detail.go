@@ -89,7 +89,7 @@ func (c *Console) detail(ec echo.Context) error {
 		items[it.Key] = it.Label
 	}
 	data := map[string]any{"ID": insp.ID, "Seq": insp.Seq, "County": c.countyName(insp.County), "Status": insp.Text("status"),
-		"Summary": insp.Text("summary"), "Started": localTime(insp.Text("started_at")), "Finished": localTime(insp.Text("finished_at")),
+		"Summary": insp.Text("summary"), "Started": visitStarted(insp), "Finished": localTime(insp.Text("finished_at")),
 		"ReviewComment": insp.Text("review_comment"), "Template": tmpl.Title, "Answers": answers(insp, tmpl),
 		"Done": ec.QueryParam("done"), "CanReview": p.Role.CanReview() && insp.Text("status") == "submitted",
 		"Inspector": c.userName(ctx, insp.CreatedBy)}

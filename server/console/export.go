@@ -224,7 +224,7 @@ func (c *Console) findingsSheet(ec echo.Context, q server.InspectionQuery) (xlsx
 			if item == "" {
 				item = f.Text("item_key")
 			}
-			s.Rows = append(s.Rows, []any{localTime(insp.Text("started_at")), c.countyName(insp.County), site, tmpl.Title, item,
+			s.Rows = append(s.Rows, []any{visitStarted(insp), c.countyName(insp.County), site, tmpl.Title, item,
 				f.Text("description"), severityNames[f.Text("severity")], f.Text("deadline"), findingStatusNames[f.Text("status")],
 				statusNames[insp.Text("status")], insp.ID})
 		}
@@ -298,7 +298,7 @@ func (c *Console) queueXLSX(ec echo.Context) error {
 		if n, ok := missingCount(r); ok {
 			missing = n
 		}
-		s.Rows = append(s.Rows, []any{localTime(r.Text("started_at")), c.countyName(r.County), c.siteName(ec, r.Text("site_id")),
+		s.Rows = append(s.Rows, []any{visitStarted(r), c.countyName(r.County), c.siteName(ec, r.Text("site_id")),
 			c.templateTitle(r.Text("template_id")), statusNames[r.Text("status")], missing, r.ID})
 	}
 	s.Totals = []any{"合计", strconv.Itoa(len(s.Rows)) + " 条", "", "", "", "", ""}

@@ -102,7 +102,7 @@ func (c *Console) queueEntries(ec echo.Context, q server.InspectionQuery, s serv
 		}
 		row := queueRow{ID: r.ID, County: c.countyName(r.County), Site: c.siteName(ec, r.Text("site_id")),
 			Template: c.templateTitle(r.Text("template_id")), Status: r.Text("status"),
-			Started: localTime(r.Text("started_at")), Inspector: e.Inspector, Failed: e.Failed, Photos: e.Photos, Flags: e.Flags}
+			Started: visitStarted(r), Inspector: e.Inspector, Failed: e.Failed, Photos: e.Photos, Flags: e.Flags}
 		row.Missing, row.Checked = max(e.Missing, 0), e.Missing >= 0
 		row.Bulk = row.Status == "submitted" && e.Clean() && principalOf(ec).Role.CanReview()
 		rows = append(rows, row)
@@ -156,7 +156,7 @@ func (c *Console) bulkCheck(ctx context.Context, p *server.Principal, id string)
 	}
 	it.Seq = insp.Seq
 	it.County, it.Site = c.countyName(insp.County), c.siteNameIn(ctx, insp.Text("site_id"))
-	it.Template, it.Started = c.templateTitle(insp.Text("template_id")), localTime(insp.Text("started_at"))
+	it.Template, it.Started = c.templateTitle(insp.Text("template_id")), visitStarted(insp)
 	it.Inspector = c.userName(ctx, insp.CreatedBy)
 	if st := insp.Text("status"); st != "submitted" {
 		it.Refused = "不是待审核状态（当前：" + statusName(st) + "），不能审核"

@@ -293,6 +293,16 @@ func (c *Console) siteNameIn(ctx context.Context, id string) string {
 }
 
 // localTime shows an RFC 3339 time in China Standard Time.
+// visitStarted is when an inspection's visit began, as the console shows
+// it; for one sent without started_at, when the server received it, said
+// so (it counts in that day's month: sqlstore.Dialect.VisitDate).
+func visitStarted(insp *server.StoredRecord) string {
+	if s := insp.Text("started_at"); s != "" {
+		return localTime(s)
+	}
+	return insp.CreatedAt.In(chinaTime).Format("2006-01-02 15:04") + "（未填开始时间，按收到时间）"
+}
+
 func localTime(s string) string {
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {

@@ -382,3 +382,51 @@ func TestTimesCountedInChina(t *testing.T) {
 		}
 	}
 }
+
+// TestInspectionWithoutStart: an inspection submitted without started_at
+// (the field is optional), or with it cleared, counts in the month and on
+// the day the server received it — in the report, the queue's date filter
+// and the overview — and the queue and its page say when that was.
+func TestInspectionWithoutStart(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	today := time.Now().In(server.ChinaTime).Format(time.DateOnly)
+	count := func() int {
+		r, err := server.LoadMonthlyReport(ctx, srv.App.DB, today[:7], []string{apptest.Xinfu})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r[0].Inspections()
+	}
+	before := count()
+	none, cleared := uuid.NewString(), uuid.NewString()
+	fields := func(extra ...any) map[string]json.RawMessage {
+		return apptest.Fields(append([]any{"site_id", apptest.DemoSite(t, apptest.Xinfu), "template_id", "construction_dust",
+			"template_version", 1, "status", "submitted"}, extra...)...)
+	}
+	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, none, fields()))
+	draft := fields("started_at", "2025-01-01T09:00:00+08:00")
+	draft["status"] = json.RawMessage(`"draft"`)
+	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, cleared, draft))
+	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, cleared, apptest.Fields("started_at", nil, "status", "submitted")))
+
+	if got := count(); got != before+2 {
+		t.Errorf("the report of %s counts %d inspections, want %d", today[:7], got, before+2)
+	}
+	scope := server.Scope{Counties: []string{apptest.Xinfu}}
+	es, _, err := srv.App.DB.InspectionQueue(ctx, server.InspectionQuery{Scope: scope, From: today, To: today, Limit: 100}, server.QueueSort{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{none, cleared} {
+		if !slices.ContainsFunc(es, func(e server.QueueEntry) bool { return e.Record.ID == id }) {
+			t.Errorf("the queue of %s lacks inspection %s", today, id)
+		}
+	}
+	county := loggedIn(t, srv, apptest.CountyOffice)
+	for _, path := range []string{"/console/queue", "/console/inspections/" + none} {
+		if page := mustGet(t, county, path); !strings.Contains(page, "未填开始时间") {
+			t.Errorf("%s does not say the inspection has no start", path)
+		}
+	}
+}

@@ -17,8 +17,11 @@ var dialect = &sqlstore.Dialect{
 		}
 		return col + " = ANY(?::integer[])", []any{ints}
 	},
-	Like:       "ILIKE",
-	Trim:       "btrim",
+	Like: "ILIKE",
+	Trim: "btrim",
+	ChinaDate: func(msCol string) string {
+		return "to_char(to_timestamp(" + msCol + " / 1000.0) AT TIME ZONE 'UTC' + interval '8 hours', 'YYYY-MM-DD')"
+	},
 	NullsFirst: " NULLS FIRST",
 	NullsLast:  " NULLS LAST",
 	// The key present, whatever its value, as SQLite's

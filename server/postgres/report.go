@@ -20,7 +20,7 @@ func (db *DB) MonthTallies(ctx context.Context, month string, counties []string)
 		coalesce(sum((SELECT count(*) FROM `+sqlstore.PhotosOf("i")+`)), 0)::bigint,
 		coalesce(sum((SELECT count(*) FROM `+sqlstore.PhotosOf("i")+`
 			AND p.flags IS NOT NULL AND p.flags NOT IN ('', '{}', 'null'))), 0)::bigint
-		FROM inspection i WHERE i.deleted_hlc = '' AND substr(i.started_at, 1, 7) = ?
+		FROM inspection i WHERE i.deleted_hlc = '' AND substr(`+dialect.VisitDate("i")+`, 1, 7) = ?
 		AND i.county = ANY(?)
 		GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`, month, counties)
 	if err != nil {

@@ -29,6 +29,9 @@ var dialect = &sqlstore.Dialect{
 	},
 	Like: "LIKE",
 	Trim: "trim",
+	ChinaDate: func(msCol string) string {
+		return "date(" + msCol + " / 1000, 'unixepoch', '+8 hours')"
+	},
 	// A key of the flags object: json_type is NULL for a missing key, and
 	// for text that is not JSON the object is {}.
 	HasFlag: func(column string) string {

@@ -25,7 +25,7 @@ func (db *DB) MonthTallies(ctx context.Context, month string, counties []string)
 		coalesce(sum((SELECT count(*) FROM `+sqlstore.PhotosOf("i")+`)), 0),
 		coalesce(sum((SELECT count(*) FROM `+sqlstore.PhotosOf("i")+`
 			AND p.flags IS NOT NULL AND p.flags NOT IN ('', '{}', 'null'))), 0)
-		FROM inspection i WHERE i.deleted_hlc = '' AND substr(i.started_at, 1, 7) = ?
+		FROM inspection i WHERE i.deleted_hlc = '' AND substr(`+dialect.VisitDate("i")+`, 1, 7) = ?
 		AND i.county IN (?`+strings.Repeat(", ?", len(counties)-1)+`)
 		GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`, args...)
 	if err != nil {

@@ -38,6 +38,20 @@ type Dialect struct {
 	// argument from both ends of its first: trim (SQLite), btrim
 	// (PostgreSQL).
 	Trim string
+	// ChinaDate returns the expression of the date in China (YYYY-MM-DD)
+	// of a column of Unix milliseconds.
+	ChinaDate func(msCol string) string
+}
+
+// VisitDate is the expression of the date (YYYY-MM-DD, in China) an
+// inspection counts in, of the table known by alias ("" for none): the
+// day its visit started, or — for one sent without started_at — the day
+// the server received it, so that every inspection counts in some month.
+func (d *Dialect) VisitDate(alias string) string {
+	if alias != "" {
+		alias += "."
+	}
+	return "coalesce(substr(" + alias + "started_at, 1, 10), " + d.ChinaDate(alias+"created_at") + ")"
 }
 
 // Label is the expression of a label column (a checkpoint, a special
@@ -119,11 +133,11 @@ func (d *Dialect) InspectionWhere(q server.InspectionQuery, withCounty bool) (st
 		in("county", q.Counties)
 	}
 	if q.From != "" {
-		w += " AND substr(started_at, 1, 10) >= ?"
+		w += " AND " + d.VisitDate("") + " >= ?"
 		args = append(args, q.From)
 	}
 	if q.To != "" {
-		w += " AND substr(started_at, 1, 10) <= ?"
+		w += " AND " + d.VisitDate("") + " <= ?"
 		args = append(args, q.To)
 	}
 	switch q.Completeness {
