@@ -2,6 +2,7 @@ package syncproto
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -320,6 +321,9 @@ func (a Answer) Text(it *ChecklistItem) string {
 	}
 	switch v := a.Value.(type) {
 	case float64:
+		if v == 0 {
+			v = 0 // not "-0"
+		}
 		s = strconv.FormatFloat(v, 'f', -1, 64)
 		if it.Unit != "" {
 			s += " " + it.Unit
@@ -346,3 +350,68 @@ func (a Answer) Failed() bool {
 	b, isBool := a.Value.(bool)
 	return a.Result == ResultFail || (isBool && !b)
 }
+
+// ShowAnswer renders an answer that may not fit its item (ParseAnswer
+// refused it) for people to read: its result, value and note as they are,
+// in words where the item has them, never as JSON unless it is not an
+// answer at all.
+func ShowAnswer(it *ChecklistItem, raw json.RawMessage) string {
+	a, problem := decodeAnswer(bytes.TrimSpace(raw), it.Type == ItemCheck)
+	if problem != "" {
+		return string(raw)
+	}
+	var parts []string
+	if a.Result != "" {
+		r := (Answer{Result: a.Result}).Text(it)
+		parts = append(parts, cmp.Or(r, a.Result))
+	}
+	if a.Value != nil {
+		v := (Answer{Value: a.Value}).Text(it)
+		if v == "" { // an object or a list
+			b, _ := json.Marshal(a.Value)
+			v = string(b)
+		}
+		parts = append(parts, v)
+	}
+	s := strings.Join(parts, "，")
+	if a.Note != "" {
+		s += "（" + a.Note + "）"
+	}
+	return s
+}
+
+// Expected says in Chinese what answers an item, for people told that an
+// answer does not.
+func (it *ChecklistItem) Expected() string {
+	switch it.Type {
+	case ItemCheck:
+		return "合格、不合格或不适用"
+	case ItemBoolean:
+		return "是或否"
+	case ItemText:
+		return "文字"
+	case ItemChoice:
+		labels := make([]string, len(it.Options))
+		for i, o := range it.Options {
+			labels[i] = o.Label
+		}
+		return "以下之一：" + strings.Join(labels, "、")
+	case ItemNumber:
+		s := "数字"
+		switch {
+		case it.Min != nil && it.Max != nil:
+			s += fmt.Sprintf("（%s–%s）", fmtNum(*it.Min), fmtNum(*it.Max))
+		case it.Min != nil:
+			s += "（不小于 " + fmtNum(*it.Min) + "）"
+		case it.Max != nil:
+			s += "（不大于 " + fmtNum(*it.Max) + "）"
+		}
+		if it.Unit != "" {
+			s += "，单位 " + it.Unit
+		}
+		return s
+	}
+	return ItemTypeNames[it.Type]
+}
+
+func fmtNum(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }

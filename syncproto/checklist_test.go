@@ -2,6 +2,7 @@ package syncproto
 
 import (
 	"encoding/json"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -194,5 +195,39 @@ func TestCheckCompletenessFailed(t *testing.T) {
 				t.Errorf("failed %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestShowAnswer: an answer that does not fit its item is shown to people
+// as its words, not its JSON, beside what the item takes; a number
+// answer of minus zero reads 0.
+func TestShowAnswer(t *testing.T) {
+	lo, hi := 0.0, 5000.0
+	num := &ChecklistItem{Key: "pm10", Label: "PM10", Type: ItemNumber, Unit: "µg/m³", Min: &lo, Max: &hi}
+	check := &ChecklistItem{Key: "fence", Label: "围挡", Type: ItemCheck}
+	choice := &ChecklistItem{Key: "level", Label: "预警", Type: ItemChoice, Options: []ChecklistOption{{"orange", "橙色"}, {"red", "红色"}}}
+	for _, tc := range []struct {
+		it        *ChecklistItem
+		raw, want string
+	}{
+		{num, `{"value":"很高"}`, "很高"},
+		{num, `{"value":"10","note":"目测"}`, "10（目测）"},
+		{num, `{"value":[1,2]}`, "[1,2]"},
+		{check, `{"result":"PASS"}`, "PASS"},
+		{check, `{"result":"fail","value":3}`, "不合格，3"},
+		{choice, `{"value":"orange"}`, "橙色"},
+		{num, `not json`, "not json"},
+	} {
+		if got := ShowAnswer(tc.it, json.RawMessage(tc.raw)); got != tc.want {
+			t.Errorf("ShowAnswer(%s, %s) = %q, want %q", tc.it.Key, tc.raw, got, tc.want)
+		}
+	}
+	for it, want := range map[*ChecklistItem]string{num: "数字（0–5000），单位 µg/m³", check: "合格、不合格或不适用", choice: "以下之一：橙色、红色"} {
+		if got := it.Expected(); got != want {
+			t.Errorf("%s.Expected() = %q, want %q", it.Key, got, want)
+		}
+	}
+	if got := (Answer{Value: math.Copysign(0, -1)}).Text(num); got != "0 µg/m³" {
+		t.Errorf("minus zero reads %q", got)
 	}
 }

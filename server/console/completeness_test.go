@@ -84,12 +84,18 @@ func TestQueueShowsAndFiltersMissingItems(t *testing.T) {
 		"缺项 15",
 		"<b>工地围挡100%设置</b>：缺照片",
 		"<b>物料堆放100%苫盖</b>：未填写；缺照片",
-		"PM10", "答案无效：检查项 pm10_reading", "应填数字",
+		"PM10", "答案无效：应为数字", "<code>很高</code>", "答案不符合检查表：此项应为数字",
 		"⚠ 未知检查项</span> <code>nosuch</code>",
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("detail of the incomplete inspection lacks %q", want)
 		}
+	}
+	// The phone's developer's message, naming the item's key, is not an
+	// office's to read.
+	if strings.Contains(page, "检查项 pm10_reading") || strings.Contains(page, `{&#34;value&#34;`) {
+		i := strings.Index(page, "pm10_reading")
+		t.Errorf("the detail page shows the invalid answer's key or JSON: %s", page[max(i-300, 0):min(i+200, len(page))])
 	}
 	_, page = b.get("/console/inspections/" + done)
 	if !strings.Contains(page, `<dt>完整性</dt><dd><span class="ok">完整</span>`) || strings.Contains(page, "缺项") {

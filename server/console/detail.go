@@ -179,7 +179,7 @@ func answers(insp *server.StoredRecord, t *seeds.Template) []answerRow {
 		default:
 			a, err := syncproto.ParseAnswer(it, raw)
 			if err != nil {
-				row.Value, row.Invalid = string(raw), err.Error()
+				row.Value, row.Invalid = syncproto.ShowAnswer(it, raw), invalidAnswer(it)
 				break
 			}
 			row.Value, row.Failed = a.Text(it), a.Failed()
@@ -198,6 +198,12 @@ func answers(insp *server.StoredRecord, t *seeds.Template) []answerRow {
 		out = append(out, answerRow{Key: k, Label: k, Value: string(insp.Value("answers." + k)), Unknown: true})
 	}
 	return out
+}
+
+// invalidAnswer says why an answer does not fit its item, for offices:
+// what the item takes (the phone's developer reads ParseAnswer's message).
+func invalidAnswer(it *seeds.Item) string {
+	return "答案不符合检查表：此项应为" + it.Expected()
 }
 
 // missingReasons say in Chinese why an item is listed in missing_items.
@@ -227,7 +233,11 @@ func missingRows(insp *server.StoredRecord, t *seeds.Template) ([]missingRow, bo
 		if why == "" {
 			why = m.Reason
 		}
-		if m.Detail != "" {
+		i := slices.IndexFunc(t.Items, func(it seeds.Item) bool { return it.Key == m.Key })
+		switch {
+		case m.Reason == syncproto.MissingInvalid && i >= 0:
+			why += "：应为" + t.Items[i].Expected() // Detail is the phone's developer's message
+		case m.Detail != "":
 			why += "：" + m.Detail
 		}
 		if n := len(out); n > 0 && out[n-1].Key == m.Key {
@@ -235,7 +245,7 @@ func missingRows(insp *server.StoredRecord, t *seeds.Template) ([]missingRow, bo
 			continue
 		}
 		label := m.Key
-		if i := slices.IndexFunc(t.Items, func(it seeds.Item) bool { return it.Key == m.Key }); i >= 0 {
+		if i >= 0 {
 			label = t.Items[i].Label
 		}
 		out = append(out, missingRow{Key: m.Key, Label: label, Reasons: []string{why}})

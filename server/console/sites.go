@@ -312,11 +312,24 @@ func (c *Console) saveSite(ec echo.Context) error {
 			"已被修改（巡查员手机或其他人员）。再次保存将以您填写的内容为准")
 	}
 	if code := server.ErrorCode(err); err != nil && code != syncproto.CodeInternal {
-		return bad(server.ErrorMessage(err))
+		return bad(formMessage(server.ErrorMessage(err), siteFormLabels))
 	} else if err != nil {
 		return err
 	}
 	return ec.Redirect(http.StatusSeeOther, "/console/sites?"+url.Values{"q": {f.ID}, "saved": {f.Name}}.Encode())
+}
+
+// siteFormLabels name the site's fields as its form does.
+var siteFormLabels = map[string]string{"name": "名称", "address": "地址", "note": "备注", "kind": "类型", "radius_m": "范围半径"}
+
+// formMessage says a store's message about a field of a record ("字段
+// name 超过 200 个字符") in the words of the form that wrote it (名称超过
+// 200 个字符): labels maps the fields' wire names to the form's labels.
+func formMessage(msg string, labels map[string]string) string {
+	for wire, label := range labels {
+		msg = strings.Replace(msg, "字段 "+wire+" ", label, 1)
+	}
+	return msg
 }
 
 // decimalText is a number as people type one: digits, a point, a sign.

@@ -83,6 +83,19 @@ func TestSites(t *testing.T) {
 		"lon": {"120"}, "lat": {"38.4"}, "crs": {"wgs84"}}); st != http.StatusUnprocessableEntity || !strings.Contains(page, "经纬度应为忻州市范围内") {
 		t.Errorf("a site outside Xinzhou: %d", st)
 	}
+	// A text the store refuses is answered in the form's words, not the
+	// field's name on the wire.
+	for _, tc := range []struct{ field, value, want string }{
+		{"name", "忻府区\u200b搅拌站", "名称应为一行可见文字"},
+		{"name", strings.Repeat("站", 201), "名称超过 200 个字符"},
+		{"address", strings.Repeat("路", 501), "地址超过 500 个字符"},
+	} {
+		form := url.Values{"csrf": {token}, "county": {apptest.Xinfu}, "name": {"长文字"}, "kind": {"factory"}, "crs": {"wgs84"}}
+		form.Set(tc.field, tc.value)
+		if st, page := county.post("/console/sites", form); st != http.StatusUnprocessableEntity || !strings.Contains(page, tc.want) || strings.Contains(page, "字段 "+tc.field) {
+			t.Errorf("%s %.20q: %d, want 422 saying %s", tc.field, tc.value, st, tc.want)
+		}
+	}
 	// Numbers no one types (NaN passes every range check; Go's own
 	// syntaxes would be stored as other numbers) are answered on the form.
 	for _, bad := range []url.Values{
