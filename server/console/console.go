@@ -21,6 +21,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -83,6 +84,18 @@ func Mount(e *echo.Echo, d Deps) (*Console, error) {
 		return nil, err
 	}
 	g := e.Group("/console", c.htmlErrors, middleware.BodyLimit("64K"))
+	// Errors the console's routes return before htmlErrors runs (the
+	// API's checks of every request's query and form) are its pages too.
+	if api := e.HTTPErrorHandler; api != nil {
+		e.HTTPErrorHandler = func(err error, ec echo.Context) {
+			if p := ec.Request().URL.Path; (p == "/console" || strings.HasPrefix(p, "/console/")) && !ec.Response().Committed {
+				if c.errorPage(ec, err) == nil {
+					return
+				}
+			}
+			api(err, ec)
+		}
+	}
 	g.GET("/console.css", c.css)
 	g.GET("/keys.js", c.keysJS)
 	g.GET("/login", c.loginPage)
@@ -239,27 +252,33 @@ func (c *Console) htmlErrors(next echo.HandlerFunc) echo.HandlerFunc {
 		if err == nil || ec.Response().Committed {
 			return err
 		}
-		var he *echo.HTTPError
-		if errors.As(err, &he) {
-			switch he.Code {
-			case http.StatusNotFound:
-				err = server.Errorf(syncproto.CodeNotFound, "页面不存在")
-			case http.StatusMethodNotAllowed:
-				err = server.Errorf(syncproto.CodeBadRequest, "不支持此请求方法")
-			case http.StatusRequestEntityTooLarge:
-				err = server.Errorf(syncproto.CodeBodyTooLarge, "提交的内容过大")
-			default:
-				err = &server.Error{Code: syncproto.CodeInternal, Message: "服务器内部错误", Err: he}
-			}
-		}
-		code := server.ErrorCode(err)
-		if code == syncproto.CodeInternal && c.d.Log != nil {
-			c.d.Log.Error("console error", "path", ec.Request().URL.Path, "err", err)
-		}
-		status := syncproto.HTTPStatus(code)
-		if status == http.StatusUnauthorized && ec.Request().Method == http.MethodGet {
-			return ec.Redirect(http.StatusSeeOther, "/console/login")
-		}
-		return c.render(ec, status, "error.html", map[string]any{"Status": status, "Message": server.ErrorMessage(err)})
+		return c.errorPage(ec, err)
 	}
+}
+
+// errorPage answers err with the console's Chinese error page (or, for a
+// GET that needs a session, the login page).
+func (c *Console) errorPage(ec echo.Context, err error) error {
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		switch he.Code {
+		case http.StatusNotFound:
+			err = server.Errorf(syncproto.CodeNotFound, "页面不存在")
+		case http.StatusMethodNotAllowed:
+			err = server.Errorf(syncproto.CodeBadRequest, "不支持此请求方法")
+		case http.StatusRequestEntityTooLarge:
+			err = server.Errorf(syncproto.CodeBodyTooLarge, "提交的内容过大")
+		default:
+			err = &server.Error{Code: syncproto.CodeInternal, Message: "服务器内部错误", Err: he}
+		}
+	}
+	code := server.ErrorCode(err)
+	if code == syncproto.CodeInternal && c.d.Log != nil {
+		c.d.Log.Error("console error", "path", ec.Request().URL.Path, "err", err)
+	}
+	status := syncproto.HTTPStatus(code)
+	if status == http.StatusUnauthorized && ec.Request().Method == http.MethodGet {
+		return ec.Redirect(http.StatusSeeOther, "/console/login")
+	}
+	return c.render(ec, status, "error.html", map[string]any{"Status": status, "Message": server.ErrorMessage(err)})
 }

@@ -96,6 +96,19 @@ func TestSites(t *testing.T) {
 			t.Errorf("%s %.20q: %d, want 422 saying %s", tc.field, tc.value, st, tc.want)
 		}
 	}
+	// A form field with a NUL or invalid UTF-8, which the API refuses for
+	// every request, is refused on the console's own page, and so is a
+	// query the API refuses.
+	for _, v := range []string{"站\x00名", "站\xff名"} {
+		form := url.Values{"csrf": {token}, "county": {apptest.Xinfu}, "name": {v}, "kind": {"factory"}, "crs": {"wgs84"}}
+		if st, page := county.post("/console/sites", form); st != http.StatusBadRequest || !strings.Contains(page, "含有空字符或无效的 UTF-8 编码") ||
+			!strings.Contains(page, "</html>") {
+			t.Errorf("name %q: %d, want the console's 400 page:\n%s", v, st, page)
+		}
+	}
+	if st, page := county.get("/console/sites?q=%00"); st != http.StatusBadRequest || !strings.Contains(page, "</html>") {
+		t.Errorf("a query with NUL: %d, want the console's 400 page:\n%s", st, page)
+	}
 	// Numbers no one types (NaN passes every range check; Go's own
 	// syntaxes would be stored as other numbers) are answered on the form.
 	for _, bad := range []url.Values{
