@@ -108,6 +108,21 @@ var NoControls = &TextFormat{Valid: noControls,
 	Label: "一行文字（不能含换行、零宽字符、文字方向控制符等控制字符）",
 	Doc:   "text on one line (no line breaks, zero-width characters, direction overrides or other control or format characters)"}
 
+// MultiLine reports whether s is text on any number of lines: no control
+// character but the line breaks and the tab, and no character that
+// reverses or hides what follows it (direction embeddings, overrides and
+// isolates). Zero-width joiners stay: emoji sequences need them.
+func MultiLine(s string) bool {
+	for _, r := range s {
+		switch {
+		case r == '\n' || r == '\r' || r == '\t':
+		case unicode.IsControl(r), r >= '\u202a' && r <= '\u202e', r >= '\u2066' && r <= '\u2069':
+			return false
+		}
+	}
+	return true
+}
+
 // noControls reports whether s has no control character (C0, C1), line
 // or paragraph separator, or format character (Unicode's Cf: zero-width
 // spaces and joiners, direction marks and overrides, the byte-order mark,

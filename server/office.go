@@ -54,6 +54,8 @@ func (s *Syncer) Review(ctx context.Context, p *Principal, inspectionID, decisio
 		return nil, Errorf(syncproto.CodeMissingField, "退回时必须填写意见")
 	case len([]rune(comment)) > 4000:
 		return nil, Errorf(syncproto.CodeInvalidField, "意见不能超过 4000 字")
+	case !MultiLine(comment):
+		return nil, Errorf(syncproto.CodeInvalidField, "意见不能含控制字符或文字方向控制符")
 	}
 	var out syncproto.Change
 	err := s.Store.Update(ctx, func(tx WriteTx) error {

@@ -603,6 +603,8 @@ func testReviewErrors(t *testing.T, srv *apptest.Server) {
 		{"return with a comment of invisible characters", pending, api.ReviewRequest{Decision: "return",
 			Comment: "\u200b\ufeff\u2060\u00ad\u200c\u200d\u2800\u3164\u180e\u034f\u115f\uffa0\ufe0f"}, 400, syncproto.CodeMissingField},
 		{"comment too long", pending, api.ReviewRequest{Decision: "return", Comment: strings.Repeat("长", 4001)}, 400, syncproto.CodeInvalidField},
+		{"comment with a bell", pending, api.ReviewRequest{Decision: "return", Comment: "请补充\a照片"}, 400, syncproto.CodeInvalidField},
+		{"comment with a direction override", pending, api.ReviewRequest{Decision: "return", Comment: "请补充\u202e片照"}, 400, syncproto.CodeInvalidField},
 		{"draft", draft, api.ReviewRequest{Decision: "approve"}, 409, syncproto.CodeConflict},
 		{"already approved", done, api.ReviewRequest{Decision: "return", Comment: "再看看"}, 409, syncproto.CodeConflict},
 		{"nonexistent", newID(), api.ReviewRequest{Decision: "approve"}, 404, syncproto.CodeNotFound},
