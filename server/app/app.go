@@ -578,6 +578,17 @@ func (a *App) AddUser(ctx context.Context, username, password, displayName strin
 	if !server.NoControls.Valid(displayName) || utf8.RuneCountInString(displayName) > 100 {
 		return nil, server.Errorf(syncproto.CodeInvalidField, "姓名应为一行文字，不超过 100 个字符，不能含换行、零宽字符、文字方向控制符等控制字符")
 	}
+	// Usernames that differ only in case are one name to the people who
+	// type them (a phone's keyboard capitalises the first letter).
+	users, err := a.DB.Users(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range users {
+		if strings.EqualFold(u.Username, username) && u.Username != username {
+			return nil, server.Errorf(syncproto.CodeConflict, "已有用户名 %s，与 %s 只差大小写，请换一个用户名", u.Username, username)
+		}
+	}
 	hash, err := auth.HashPassword(password, a.Cfg.BcryptCost)
 	if err != nil {
 		return nil, err

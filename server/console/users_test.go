@@ -51,6 +51,11 @@ func TestUsersAndDevices(t *testing.T) {
 			t.Errorf("name %q: %d, want 400 naming the name's form", bad, st)
 		}
 	}
+	// A name that differs from one in use only in case is refused.
+	lookalike := url.Values{"csrf": {token}, "username": {"Wang.Li"}, "password": {"long-enough-1"}, "role": {"inspector"}, "counties": {apptest.Xinfu}}
+	if st, page := admin.post("/console/users", lookalike); st != http.StatusConflict || !strings.Contains(page, "只差大小写") {
+		t.Errorf("username Wang.Li beside wang.li: %d, want 409", st)
+	}
 	f := url.Values{"csrf": {token}, "username": {"super"}, "password": {"long-enough-1"}, "role": {"superadmin"}}
 	if st, page := admin.post("/console/users", f); st != http.StatusBadRequest || !strings.Contains(page, "巡查员") || strings.Contains(page, "superadmin") {
 		t.Errorf("role superadmin: %d, want 400 listing the roles by name", st)
