@@ -6,6 +6,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"unicode"
 )
 
 // ExplainFlags turns a photo's evidence flags (the JSON object the photo
@@ -181,7 +182,13 @@ func explainFlag(name string, v map[string]any) string {
 		}
 		return fmt.Sprintf("与此前在另一点位拍摄的照片几乎相同（差异 %s，%s）", num(v["distance"]), whereRefs([]any{v}))
 	case "unreadable":
-		return fmt.Sprintf("照片文件无法解析为图像（%v）", v["reason"])
+		// The reason in Chinese (photos.unreadableReason); older photos
+		// carry the decoder's English, which is no office's to read.
+		if r, _ := v["reason"].(string); strings.ContainsFunc(r, func(c rune) bool { return unicode.Is(unicode.Han, c) }) {
+			return "照片文件无法解析为图像（" + r + "）"
+		}
+		return "照片文件无法解析为图像"
+
 	case "signature_invalid":
 		s, _ := v["status"].(string)
 		r, _ := v["reason"].(string)

@@ -30,7 +30,8 @@ func TestExplainFlags(t *testing.T) {
 		{`{"near_duplicate":{"county":"140902","photo_id":"a","distance":6,"mirrored":true,"text":"x"}}`, "几乎相同（差异 6，本区县）（经镜像翻转）"},
 		{`{"near_duplicate":{"county":"140925","distance":8,"cropped":true,"text":"x"}}`, "几乎相同（差异 8，其他区县）（经裁剪或局部相同）"},
 		{`{"near_duplicate":{"county":"140925","distance":7,"mirrored":true,"cropped":true,"text":"x"}}`, "（差异 7，其他区县）（经镜像翻转和裁剪）"},
-		{`{"unreadable":{"reason":"truncated"}}`, "无法解析为图像（truncated）"},
+		{`{"unreadable":{"reason":"文件不完整，可能拍摄或保存时中断"}}`, "无法解析为图像（文件不完整，可能拍摄或保存时中断）"},
+		{`{"unreadable":{"reason":"imageproc: image truncated: jpeg data ends early"}}`, "照片文件无法解析为图像"},
 	} {
 		got := console.ExplainFlags(json.RawMessage(tc.flags))
 		if len(got) != 1 || !strings.Contains(got[0], tc.want) {

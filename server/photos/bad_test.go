@@ -112,8 +112,8 @@ func TestBadUploads(t *testing.T) {
 	id := w.photo(t, w.insp, cut, nil)
 	tus.Upload(id, "image/jpeg", cut, http.StatusNoContent)
 	w.srv.App.Photos.WaitIdle()
-	if _, ok := w.flags(t, id)["unreadable"]; !ok {
-		t.Errorf("truncated JPEG: flags %v, want unreadable", w.flags(t, id))
+	if u, ok := w.flags(t, id)["unreadable"]; !ok || u["reason"] != "文件不完整，可能拍摄或保存时中断" {
+		t.Errorf("truncated JPEG: flags %v, want unreadable, the reason in Chinese", w.flags(t, id))
 	}
 	if ok, _ := w.srv.App.Blobs.Has(ctx, apptest.SHA256(cut), "preview"); ok {
 		t.Errorf("a preview was made of a truncated JPEG")

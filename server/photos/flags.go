@@ -215,7 +215,7 @@ func (p *Processor) timeMismatch(ev *evidence) map[string]any {
 	}
 	if !exifTime.IsZero() && !captured.IsZero() && absDur(exifTime.Sub(captured)) > p.cfg.TimeSlack {
 		reasons = append(reasons, "exif_vs_device")
-		out["exif_minus_device_s"] = int64(exifTime.Sub(captured).Seconds())
+		out["exif_minus_device_s"] = secondsBetween(exifTime, captured)
 	}
 	var start, end time.Time
 	if ev.visit != nil {
@@ -227,15 +227,15 @@ func (p *Processor) timeMismatch(ev *evidence) map[string]any {
 		case taken.IsZero() || start.IsZero():
 		case taken.Before(start.Add(-p.cfg.TimeSlack)):
 			reasons = append(reasons, "outside_visit")
-			out["outside_visit_s"] = int64(taken.Sub(start).Seconds()) // negative: before the visit began
+			out["outside_visit_s"] = secondsBetween(taken, start) // negative: before the visit began
 		case taken.After(end.Add(p.cfg.TimeSlack)):
 			reasons = append(reasons, "outside_visit")
-			out["outside_visit_s"] = int64(taken.Sub(end).Seconds()) // positive: after it ended
+			out["outside_visit_s"] = secondsBetween(taken, end) // positive: after it ended
 		}
 	}
 	if !taken.IsZero() && taken.After(ev.rec.CreatedAt.Add(p.cfg.TimeSlack)) {
 		reasons = append(reasons, "after_receipt")
-		out["after_receipt_s"] = int64(taken.Sub(ev.rec.CreatedAt).Seconds())
+		out["after_receipt_s"] = secondsBetween(taken, ev.rec.CreatedAt)
 	}
 	if len(reasons) == 0 {
 		return nil
@@ -254,4 +254,13 @@ func absDur(d time.Duration) time.Duration {
 		return -d
 	}
 	return d
+}
+
+// secondsBetween is a − b in whole seconds, also beyond the ±292 years a
+// time.Duration holds (an EXIF time of year 9999), where Sub would stop.
+func secondsBetween(a, b time.Time) int64 {
+	if d := a.Sub(b); d > math.MinInt64 && d < math.MaxInt64 {
+		return int64(d.Seconds())
+	}
+	return a.Unix() - b.Unix()
 }

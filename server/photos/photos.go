@@ -264,13 +264,13 @@ func (p *Processor) Process(ctx context.Context, id string) error {
 	ev := evidence{rec: rec}
 	info, err := imageproc.Inspect(blob, blob.Size(), p.cfg.Limits)
 	if err != nil {
-		ev.unreadable = err.Error()
+		ev.unreadable = p.unreadableReason(rec.ID, err)
 	} else {
 		ev.exif = info.EXIF
 		res["width"], res["height"] = info.Width, info.Height
 		if info.Derivable() {
 			if err := p.derive(ctx, blob, sum, info, &ev); err != nil {
-				ev.unreadable = err.Error()
+				ev.unreadable = p.unreadableReason(rec.ID, err)
 			}
 		}
 	}
@@ -425,4 +425,22 @@ func exifJSON(e imageproc.EXIF) map[string]any {
 		}
 	}
 	return out
+}
+
+// unreadableReason is why a stored photo could not be decoded, in
+// Chinese: the reason of its unreadable flag, which offices and phones
+// read. The decoder's own words go to the log.
+func (p *Processor) unreadableReason(id string, err error) string {
+	p.log.Info("photo unreadable", "photo", id, "err", err)
+	switch {
+	case errors.Is(err, imageproc.ErrTruncated):
+		return "文件不完整，可能拍摄或保存时中断"
+	case errors.Is(err, imageproc.ErrCorrupt):
+		return "图像数据已损坏"
+	case errors.Is(err, imageproc.ErrUnsupported):
+		return "图片格式不受支持"
+	case errors.Is(err, imageproc.ErrTooLarge):
+		return "图像过大或过于复杂，无法解码"
+	}
+	return "无法解码"
 }
