@@ -136,14 +136,24 @@ func sizeMismatch(declared json.RawMessage, n int64, code string) error {
 // record must not describe them otherwise. Until bytes arrive the size
 // may change, so that a record declared wrong is corrected by pushing it
 // again (CheckUpload refuses bytes of another size).
-func (s *Syncer) checkDeclaredSize(ctx context.Context, tx WriteTx, p *Principal, id string, vals map[string]json.RawMessage) error {
+func (s *Syncer) checkDeclaredSize(ctx context.Context, tx WriteTx, p *Principal, r *StoredRecord, vals map[string]json.RawMessage) error {
 	v, ok := vals["size_bytes"]
 	if !ok || string(v) == "null" {
 		return nil
 	}
-	u, err := tx.PhotoUpload(ctx, id)
+	u, err := tx.PhotoUpload(ctx, r.ID)
 	if err != nil || u == nil || u.ClaimedAt.IsZero() && u.UserID != p.UserID {
 		return err
+	}
+	// Bytes of another file sent under the id (the phone replaced the
+	// photo before sending its record) are not the record's: its own
+	// have not arrived, and CheckUpload will hold them to its size.
+	sha := r.Text("sha256")
+	if raw, ok := vals["sha256"]; ok {
+		_ = json.Unmarshal(raw, &sha)
+	}
+	if u.SHA256 != sha {
+		return nil
 	}
 	return sizeMismatch(v, u.Size, syncproto.CodeInvalidValue)
 }

@@ -385,7 +385,7 @@ func (s *Syncer) apply(ctx context.Context, tx WriteTx, p *Principal, pm *prepar
 		return err
 	}
 	if e.Name == syncproto.EntityPhoto {
-		if err := s.checkDeclaredSize(ctx, tx, p, m.ID, vals); err != nil {
+		if err := s.checkDeclaredSize(ctx, tx, p, cur, vals); err != nil {
 			return err
 		}
 	}

@@ -328,7 +328,8 @@ func TestNewUploadReplacesEarlier(t *testing.T) {
 // bytes. Bytes of another size than the record declares are refused at
 // the upload's creation, and the record can then be corrected; once its
 // user's bytes are there (uploaded after the record or before it), a
-// size_bytes other than theirs is refused.
+// size_bytes other than theirs is refused — but bytes of another file
+// sent under the id first are not the record's.
 func TestDeclaredSizeIsTheBytes(t *testing.T) {
 	srv := apptest.Start(t)
 	a := newPhone(t, srv, apptest.Inspector, apptest.Xinfu)
@@ -377,4 +378,21 @@ func TestDeclaredSizeIsTheBytes(t *testing.T) {
 	a.record(t, early, more)
 	srv.App.Photos.WaitIdle()
 	a.wantServed(t, early, more, "bytes first, then the record of their size")
+
+	// Bytes of another file under the id first (the phone replaced the
+	// photo): the record of the new file, of its own size, is taken, and
+	// its own bytes then arrive.
+	stray, replaced := evidenceJPEG(53), evidenceJPEG(54)
+	if len(stray) == len(replaced) {
+		replaced = append(replaced, 0) // bytes after the JPEG's end: another size
+	}
+	swapped := newID()
+	a.tus.Upload(swapped, "image/jpeg", stray, http.StatusNoContent)
+	if r := push(swapped, apptest.Fields("inspection_id", a.insp, "sha256", apptest.SHA256(replaced), "content_type", "image/jpeg",
+		"size_bytes", len(replaced))); r.Status != syncproto.StatusApplied {
+		t.Fatalf("record of another file than the bytes sent under its id: %+v, want applied", r)
+	}
+	a.tus.Upload(swapped, "image/jpeg", replaced, http.StatusNoContent)
+	srv.App.Photos.WaitIdle()
+	a.wantServed(t, swapped, replaced, "another file's bytes first, then the record and its own bytes")
 }
