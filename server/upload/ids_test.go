@@ -103,3 +103,20 @@ func TestS3UploadIDsNoUploadHas(t *testing.T) {
 		t.Errorf("HEAD of a real upload %s: %d", loc, r.StatusCode)
 	}
 }
+
+// TestNoDeferredLength: the server does not offer creation-defer-length
+// (a photo's size is known before it is sent), and a creation that
+// defers its length anyway is the app bug 400 invalid_upload, in Chinese.
+func TestNoDeferredLength(t *testing.T) {
+	srv := apptest.Start(t)
+	tus := srv.Tus(srv.Login(apptest.Inspector))
+	opts := tus.Do(http.MethodOptions, "/api/v1/uploads/", nil, nil)
+	if ext := opts.Header.Get("Tus-Extension"); !strings.Contains(ext, "creation") || strings.Contains(ext, "defer") {
+		t.Errorf("Tus-Extension %q, want creation without creation-defer-length", ext)
+	}
+	r := tus.Do(http.MethodPost, "/api/v1/uploads/", nil, map[string]string{"Upload-Defer-Length": "1",
+		"Upload-Metadata": apptest.Metadata(map[string]string{"photo_id": newID(), "sha256": apptest.SHA256([]byte("x")), "content_type": "image/jpeg"})})
+	if r.Status != http.StatusBadRequest || r.Err.Code != syncproto.CodeInvalidUpload || !strings.Contains(r.Err.Message, "Upload-Length") {
+		t.Errorf("creation with Upload-Defer-Length: %d %+v, want 400 invalid_upload", r.Status, r.Err)
+	}
+}

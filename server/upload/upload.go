@@ -126,6 +126,11 @@ func New(dir string, maxSize int64, forwarded bool, syncer *server.Syncer, log *
 	}
 	composer := handler.NewStoreComposer()
 	s.store.UseIn(composer)
+	// Every upload declares its length (a photo's size is known before
+	// it is sent): the server does not offer creation-defer-length, so
+	// that a client choosing by Tus-Extension does not try it
+	// (noDeferredLength answers one that does).
+	composer.UseLengthDeferrer(nil)
 	// One request at a time per upload: a phone that resumes while its
 	// previous PATCH still hangs on the server interrupts that PATCH
 	// instead of appending beside it (the stores do no locking).
@@ -157,7 +162,9 @@ func New(dir string, maxSize int64, forwarded bool, syncer *server.Syncer, log *
 
 // Handlers for each tus request, with the protocol's header checks and
 // errors rewritten as fieldsync's JSON errors.
-func (s *Service) Post() http.Handler   { return s.wrap(s.oneCreationPerDevice(s.tus.PostFile)) }
+func (s *Service) Post() http.Handler {
+	return s.wrap(noDeferredLength(s.oneCreationPerDevice(s.tus.PostFile)))
+}
 func (s *Service) Head() http.Handler   { return s.wrap(s.ownOnly(s.tus.HeadFile, true)) }
 func (s *Service) Patch() http.Handler  { return s.wrap(s.ownOnly(s.tus.PatchFile, true)) }
 func (s *Service) Delete() http.Handler { return s.wrap(s.ownOnly(s.tus.DelFile, false)) }
@@ -241,6 +248,32 @@ func (s *Service) ownOnly(h http.HandlerFunc, finishFirst bool) http.HandlerFunc
 	}
 }
 
+// noDeferredLength refuses a creation that defers its length as the app
+// bug it is (400 invalid_upload, as metadata would), before tusd answers
+// it 501 for the extension the server does not offer.
+func noDeferredLength(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Upload-Defer-Length") != "" {
+			writeTusError(w, errLengthDeferred)
+			return
+		}
+		h(w, r)
+	}
+}
+
+var errLengthDeferred = server.Errorf(syncproto.CodeInvalidUpload, "须在创建时声明 Upload-Length（不支持 Upload-Defer-Length）")
+
+// writeTusError answers err as the hooks' errors are answered (jsonErrors
+// completes the body).
+func writeTusError(w http.ResponseWriter, err error) {
+	te := tusError(err)
+	for k, v := range te.HTTPResponse.Header {
+		w.Header().Set(k, v)
+	}
+	w.WriteHeader(te.HTTPResponse.StatusCode)
+	_, _ = io.WriteString(w, te.HTTPResponse.Body)
+}
+
 // notFound answers as tusd answers a missing upload (jsonErrors makes it
 // fieldsync's not_found).
 func notFound(w http.ResponseWriter) {
@@ -264,12 +297,7 @@ func (s *Service) answerStranded(w http.ResponseWriter, r *http.Request, p *serv
 	case !found, err != nil && r.Method == http.MethodHead:
 		notFound(w)
 	case err != nil:
-		te := s.tusError(err)
-		for k, v := range te.HTTPResponse.Header {
-			w.Header().Set(k, v)
-		}
-		w.WriteHeader(te.HTTPResponse.StatusCode)
-		_, _ = io.WriteString(w, te.HTTPResponse.Body)
+		writeTusError(w, err)
 	default:
 		size := strconv.FormatInt(info.Size, 10)
 		w.Header().Set("Upload-Offset", size)
@@ -342,7 +370,7 @@ func metadata(info handler.FileInfo) (photoID, sum, contentType string, err erro
 	photoID, sum, contentType = info.MetaData["photo_id"], info.MetaData["sha256"], info.MetaData["content_type"]
 	switch {
 	case info.SizeIsDeferred:
-		err = server.Errorf(syncproto.CodeInvalidUpload, "须在创建时声明 Upload-Length")
+		err = errLengthDeferred
 	case !contentTypes[contentType]:
 		err = server.Errorf(syncproto.CodeUnsupportedMediaType, "content_type 应为 image/jpeg、image/png 或 image/heic")
 	}
@@ -412,7 +440,7 @@ func (s *Service) beforeCreate(hook handler.HookEvent) (handler.HTTPResponse, ha
 		if server.ErrorCode(err) == syncproto.CodeInternal {
 			s.log.Error("check upload", "photo", photoID, "err", err)
 		}
-		return handler.HTTPResponse{}, handler.FileInfoChanges{}, s.tusError(err)
+		return handler.HTTPResponse{}, handler.FileInfoChanges{}, tusError(err)
 	}
 	meta := hook.Upload.MetaData
 	meta["device_id"], meta["user_id"] = p.DeviceID, p.UserID
@@ -441,7 +469,7 @@ func devicePrefix(deviceID string) string {
 // nothing half-stored is ever visible.
 func (s *Service) beforeFinish(hook handler.HookEvent) (handler.HTTPResponse, error) {
 	if err := s.finish(context.WithoutCancel(hook.Context), server.PrincipalFrom(hook.Context), hook.Upload); err != nil {
-		return handler.HTTPResponse{}, s.tusError(err)
+		return handler.HTTPResponse{}, tusError(err)
 	}
 	return handler.HTTPResponse{}, nil
 }
@@ -738,7 +766,7 @@ func (s *Service) discard(ctx context.Context, id string) {
 
 // tusError turns a fieldsync error into the error tusd sends, with the JSON
 // body every fieldsync error has.
-func (s *Service) tusError(err error) handler.Error {
+func tusError(err error) handler.Error {
 	code := server.ErrorCode(err)
 	body, _ := json.Marshal(syncproto.ErrorBody{Code: code, Message: server.ErrorMessage(err)})
 	return handler.Error{ErrorCode: code, Message: server.ErrorMessage(err), HTTPResponse: handler.HTTPResponse{
