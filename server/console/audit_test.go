@@ -49,15 +49,21 @@ func TestAuditHistoryAndSeal(t *testing.T) {
 		t.Fatalf("history rows %v", rows)
 	}
 	flags, review, edit := strings.Split(rows[1], "|"), strings.Split(rows[2], "|"), strings.Split(rows[3], "|")
-	if flags[2] != "服务器" || flags[4] != "证据标记" || !strings.Contains(flags[6], "far_from_site") {
+	// The flags as sentences, not their JSON.
+	if flags[2] != "服务器" || flags[4] != "证据标记" || !strings.Contains(flags[6], "照片不含 GPS") || strings.Contains(flags[6], "far_from_site") {
 		t.Errorf("flags row %v", flags)
+	}
+	// A photo is told by the end of its id (the start of a UUIDv7 is the
+	// minute it was made, the same for every photo of a visit).
+	if !strings.HasPrefix(flags[5], "照片 …") {
+		t.Errorf("flags row names its record %q, want 照片 and the end of its id", flags[5])
 	}
 	if review[2] == "" || review[2] == "服务器" || review[3] != "办公室后台" || review[4] != "审核" ||
 		!strings.Contains(review[6], "状态：待审核 → 已退回") || !strings.Contains(review[6], "审核决定：（空） → 退回") || !strings.Contains(review[6], "审核意见：（空） → 请补拍围挡") {
 		t.Errorf("review row %v", review)
 	}
 	if !strings.Contains(edit[3], "test "+apptest.Inspector) || edit[4] != "审核后修改" ||
-		!strings.Contains(edit[6], "检查摘要：（空） → 已补拍围挡") || !strings.Contains(edit[6], "fail") {
+		!strings.Contains(edit[6], "检查摘要：（空） → 已补拍围挡") || !strings.Contains(edit[6], "→ 不合格") {
 		t.Errorf("edit row %v (want the phone named, and the change)", edit)
 	}
 	// Another county's office does not see the inspection, nor its history.

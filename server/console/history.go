@@ -71,7 +71,7 @@ func (c *Console) history(ec echo.Context, insp *server.StoredRecord, items map[
 			row.Record += " " + shortID(e.RecordID)
 		}
 		for field, ch := range e.DecodeChanges() {
-			row.Changes = append(row.Changes, changeRow{Field: fieldLabel(field, items), Old: auditValue(ch.Old), New: auditValue(ch.New)})
+			row.Changes = append(row.Changes, changeRow{Field: fieldLabel(field, items), Old: auditValue(field, ch.Old, items), New: auditValue(field, ch.New, items)})
 		}
 		slices.SortFunc(row.Changes, func(a, b changeRow) int { return strings.Compare(a.Field, b.Field) })
 		out = append(out, row)
@@ -92,17 +92,26 @@ func fieldLabel(field string, items map[string]string) string {
 	return field
 }
 
-// auditValue shows a JSON value: text without quotes, nothing as （空）,
-// long values cut.
-func auditValue(v json.RawMessage) string {
+// auditValue shows a field's JSON value as the console shows it
+// elsewhere: text without quotes and codes by their names, a photo's
+// flags as their sentences, a checklist item by its label, nothing as
+// （空）; long values cut.
+func auditValue(field string, v json.RawMessage, items map[string]string) string {
 	if len(v) == 0 || string(v) == "null" {
 		return "（空）"
 	}
 	var s string
 	out := string(v)
-	if json.Unmarshal(v, &s) == nil {
+	switch {
+	case field == "flags":
+		out = cmp.Or(strings.Join(ExplainFlags(v), "；"), "无")
+	case strings.HasPrefix(field, "answers."):
+		out = syncproto.ShowAnswer(&syncproto.ChecklistItem{}, v)
+	case json.Unmarshal(v, &s) == nil:
 		out = s
-		if l := cmp.Or(statusNames[s], decisionNames[s]); l != "" {
+		if field == "item_key" && items[s] != "" {
+			out = items[s]
+		} else if l := cmp.Or(statusNames[s], decisionNames[s], server.FindingStatusLabels[s], server.SeverityLabels[s]); l != "" {
 			out = l
 		}
 	}
@@ -114,9 +123,11 @@ func auditValue(v json.RawMessage) string {
 
 var decisionNames = map[string]string{server.DecisionApprove: "通过", server.DecisionReturn: "退回"}
 
+// shortID is the end of a record's id, which tells records apart: the
+// start of a UUIDv7 is its time, the same for every photo of a minute.
 func shortID(id string) string {
 	if len(id) > 8 {
-		return id[:8]
+		return "…" + id[len(id)-8:]
 	}
 	return id
 }
