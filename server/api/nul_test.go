@@ -60,10 +60,17 @@ func TestTextNoStoreKeeps(t *testing.T) {
 			for _, q := range []string{"cursor=%00", "limit=%ff", "hlcs=grouped%00"} {
 				send(t, srv, request{method: http.MethodGet, path: syncproto.PathPull + "?" + q, token: access}).wantError(t, 400, syncproto.CodeBadRequest)
 			}
+			// The console answers the same refusals with its own page.
 			form := url.Values{"username": {"office\x00"}, "password": {"x"}}.Encode()
-			send(t, srv, request{method: http.MethodPost, path: "/console/login", ctype: "application/x-www-form-urlencoded", body: form}).
-				wantError(t, 400, syncproto.CodeBadRequest)
-			send(t, srv, request{method: http.MethodGet, path: "/console/login?next=%00"}).wantError(t, 400, syncproto.CodeBadRequest)
+			for _, r := range []reply{
+				send(t, srv, request{method: http.MethodPost, path: "/console/login", ctype: "application/x-www-form-urlencoded", body: form}),
+				send(t, srv, request{method: http.MethodGet, path: "/console/login?next=%00"}),
+			} {
+				if r.Status != http.StatusBadRequest || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") ||
+					!strings.Contains(string(r.Body), "含有空字符或无效的 UTF-8 编码") {
+					t.Errorf("console request with NUL: %d %s, want the console's 400 page", r.Status, r.Header.Get("Content-Type"))
+				}
+			}
 		})
 	}
 }
