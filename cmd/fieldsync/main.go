@@ -71,9 +71,17 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 	fs.SetOutput(stderr)
 	cfg := app.DefaultConfig()
 	cfg.RegisterFlags(fs, getenv)
+	if err := cfg.EnvError(); err != nil {
+		fmt.Fprintf(stderr, "fieldsync %s: environment: %v\n", cmd, err)
+		return 2
+	}
 	c := &command{cfg: &cfg, fs: fs, stdout: stdout, stderr: stderr}
 	run(c) // registers the command's own flags
-	if err := fs.Parse(interleave(rest)); err != nil {
+	if err := fs.Parse(interleave(fs, rest)); err != nil {
+		return 2
+	}
+	if fs.NArg() != c.args {
+		fmt.Fprintf(stderr, "fieldsync %s: takes %d argument(s) after its flags, got %q (a bool flag takes no value: --demo, --demo=false)\n", cmd, c.args, fs.Args())
 		return 2
 	}
 	if err := c.run(ctx); err != nil {
@@ -85,7 +93,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 
 // interleave moves positional arguments after the flags, so that
 // "user disable alice --data d" parses like "user disable --data d alice".
-func interleave(args []string) []string {
+func interleave(fs *flag.FlagSet, args []string) []string {
 	var flags, pos []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]
@@ -95,7 +103,7 @@ func interleave(args []string) []string {
 			i = len(args)
 		case strings.HasPrefix(a, "-"):
 			flags = append(flags, a)
-			if !strings.Contains(a, "=") && i+1 < len(args) && !isBoolFlag(a) {
+			if !strings.Contains(a, "=") && i+1 < len(args) && !isBoolFlag(fs, a) {
 				flags = append(flags, args[i+1])
 				i++
 			}
@@ -106,8 +114,15 @@ func interleave(args []string) []string {
 	return append(flags, pos...)
 }
 
-func isBoolFlag(a string) bool {
-	return strings.TrimLeft(a, "-") == "demo"
+// isBoolFlag reports whether a names a flag of fs that takes no value
+// (--demo, --demo-month).
+func isBoolFlag(fs *flag.FlagSet, a string) bool {
+	f := fs.Lookup(strings.TrimLeft(a, "-"))
+	if f == nil {
+		return false
+	}
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
 }
 
 type command struct {
@@ -115,6 +130,10 @@ type command struct {
 	fs             *flag.FlagSet
 	stdout, stderr io.Writer
 	run            func(ctx context.Context) error
+	// args is how many arguments the command takes after its flags
+	// (oneArg's): any other number is refused before it runs, so that a
+	// stray word ("serve --demo false") is not silently dropped.
+	args int
 }
 
 // withStore opens the data directory's store (without serving), runs fn on
@@ -215,6 +234,8 @@ func userListCmd(c *command) {
 	}
 }
 
+// oneArg is the one argument of a command whose registrar set c.args to
+// 1 (Main has checked there is one).
 func oneArg(c *command, what string) (string, error) {
 	if c.fs.NArg() != 1 {
 		return "", fmt.Errorf("want exactly one %s", what)
@@ -223,6 +244,7 @@ func oneArg(c *command, what string) (string, error) {
 }
 
 func userDisableCmd(c *command, disable bool) {
+	c.args = 1
 	c.run = func(ctx context.Context) error {
 		name, err := oneArg(c, "username")
 		if err != nil {
@@ -235,6 +257,7 @@ func userDisableCmd(c *command, disable bool) {
 }
 
 func userScopeCmd(c *command) {
+	c.args = 1
 	county := c.fs.String("county", "", "county codes, comma-separated")
 	c.run = func(ctx context.Context) error {
 		name, err := oneArg(c, "username")
@@ -273,6 +296,7 @@ func fmtTime(t *time.Time) string {
 }
 
 func deviceRevokeCmd(c *command) {
+	c.args = 1
 	c.run = func(ctx context.Context) error {
 		id, err := oneArg(c, "device id")
 		if err != nil {
@@ -289,6 +313,7 @@ func deviceRevokeCmd(c *command) {
 }
 
 func backupCmd(c *command) {
+	c.args = 1
 	c.run = func(ctx context.Context) error {
 		out, err := oneArg(c, "output file")
 		if err != nil {

@@ -190,3 +190,38 @@ func TestSweepCommand(t *testing.T) {
 		t.Fatalf("sweep with a shorter grace period: %d %q", code, out)
 	}
 }
+
+// TestStrayArgumentsAndBadEnvironment: a command refuses words it does not
+// take ("serve --demo false" would load the demo's accounts into a real
+// data directory), and a FIELDSYNC_* value its flag would refuse, naming
+// the variable, before it does anything.
+func TestStrayArgumentsAndBadEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"serve", "--data", dir, "--demo", "false"},
+		{"serve", "--data", dir, "--demo-month", "false"},
+		{"user", "list", "--data", dir, "extra"},
+		{"backup", "--data", dir},
+		{"backup", "--data", dir, "a.db", "b.db"},
+	} {
+		if code, _, errs := run(t, args...); code != 2 || !strings.Contains(errs, "argument") {
+			t.Errorf("%q: exit %d %q, want 2 naming the arguments", args, code, errs)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("refused commands wrote %d files to the data directory", len(entries))
+	}
+	for name, v := range map[string]string{"FIELDSYNC_DEMO": "yes", "FIELDSYNC_MAX_SKEW": "10", "FIELDSYNC_UPLOAD_QUOTA": "200MB",
+		"FIELDSYNC_PHOTO_WORKERS": "two", "FIELDSYNC_PULL_WAIT": "5"} {
+		var out, errb bytes.Buffer
+		env := func(k string) string {
+			if k == name {
+				return v
+			}
+			return ""
+		}
+		if code := Main(context.Background(), []string{"serve", "--data", dir}, &out, &errb, env); code != 2 || !strings.Contains(errb.String(), name) {
+			t.Errorf("%s=%s: exit %d %q, want 2 naming the variable", name, v, code, errb.String())
+		}
+	}
+}

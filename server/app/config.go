@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -22,6 +21,9 @@ import (
 // Config is the server's configuration. Every field has a default, a flag
 // and a FIELDSYNC_* environment variable; flags win over the environment.
 type Config struct {
+	// envErr holds the FIELDSYNC_* values RegisterFlags refused.
+	envErr error
+
 	Addr string // listen address
 	// DataDir holds the SQLite database, the photos and the unfinished
 	// uploads, unless Database and Blobs name shared ones.
@@ -120,70 +122,62 @@ func DefaultConfig() Config {
 }
 
 // RegisterFlags binds the config to flags whose defaults come from the
-// environment (getenv, normally os.Getenv) over the built-in defaults.
+// environment (getenv, normally os.Getenv) over the built-in defaults:
+// each flag's variable is FIELDSYNC_ and its name in upper case with _
+// for - (--max-upload: FIELDSYNC_MAX_UPLOAD), read as the flag reads its
+// value. A value the flag would refuse is refused (EnvError), not
+// replaced by the default.
 func (c *Config) RegisterFlags(fs *flag.FlagSet, getenv func(string) string) {
-	env := func(name, def string) string {
-		if v := getenv("FIELDSYNC_" + name); v != "" {
-			return v
-		}
-		return def
-	}
-	envDur := func(name string, def time.Duration) time.Duration {
-		d, err := time.ParseDuration(env(name, def.String()))
-		if err != nil {
-			return def
-		}
-		return d
-	}
-	fs.StringVar(&c.Addr, "addr", env("ADDR", c.Addr), "listen address (FIELDSYNC_ADDR)")
-	fs.StringVar(&c.DataDir, "data", env("DATA", c.DataDir), "data directory (FIELDSYNC_DATA)")
-	demo, _ := strconv.ParseBool(env("DEMO", strconv.FormatBool(c.Demo)))
-	fs.StringVar(&c.Database, "database", env("DATABASE", c.Database), "PostgreSQL URL (postgres://…) shared by several servers; empty: SQLite in the data directory (FIELDSYNC_DATABASE)")
-	fs.StringVar(&c.Blobs, "blobs", env("BLOBS", c.Blobs), "S3-compatible photo store (s3://bucket?endpoint=…&region=…); empty: the data directory (FIELDSYNC_BLOBS)")
-	fs.BoolVar(&c.Demo, "demo", demo, "load demo users, sites and a month of inspections (FIELDSYNC_DEMO)")
-	demoMonth, _ := strconv.ParseBool(env("DEMO_MONTH", strconv.FormatBool(c.DemoMonth)))
-	fs.BoolVar(&c.DemoMonth, "demo-month", demoMonth, "with --demo, also write the demo's month of field work (FIELDSYNC_DEMO_MONTH)")
-	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT", c.LogFormat), "log format: text or json (FIELDSYNC_LOG_FORMAT)")
-	fs.StringVar(&c.LogLevel, "log-level", env("LOG_LEVEL", c.LogLevel), "log level (FIELDSYNC_LOG_LEVEL)")
-	fs.DurationVar(&c.MaxSkew, "max-skew", envDur("MAX_SKEW", c.MaxSkew), "largest allowed device clock lead (FIELDSYNC_MAX_SKEW)")
-	fs.DurationVar(&c.AccessTTL, "access-ttl", envDur("ACCESS_TTL", c.AccessTTL), "access token lifetime (FIELDSYNC_ACCESS_TTL)")
-	maxUpload, _ := strconv.ParseInt(env("MAX_UPLOAD", strconv.FormatInt(c.MaxUploadBytes, 10)), 10, 64)
-	fs.Int64Var(&c.MaxUploadBytes, "max-upload", maxUpload, "largest photo upload in bytes (FIELDSYNC_MAX_UPLOAD)")
-	quota, err := strconv.ParseInt(env("UPLOAD_QUOTA", strconv.FormatInt(c.UploadQuota, 10)), 10, 64)
-	if err != nil {
-		quota = c.UploadQuota
-	}
-	fs.Int64Var(&c.UploadQuota, "upload-quota", quota, "per device, bytes uploaded for photo records not yet pushed; 0: no limit (FIELDSYNC_UPLOAD_QUOTA)")
-	fs.DurationVar(&c.UploadGrace, "upload-grace", envDur("UPLOAD_GRACE", c.UploadGrace),
+	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (FIELDSYNC_ADDR)")
+	fs.StringVar(&c.DataDir, "data", c.DataDir, "data directory (FIELDSYNC_DATA)")
+	fs.StringVar(&c.Database, "database", c.Database, "PostgreSQL URL (postgres://…) shared by several servers; empty: SQLite in the data directory (FIELDSYNC_DATABASE)")
+	fs.StringVar(&c.Blobs, "blobs", c.Blobs, "S3-compatible photo store (s3://bucket?endpoint=…&region=…); empty: the data directory (FIELDSYNC_BLOBS)")
+	fs.BoolVar(&c.Demo, "demo", c.Demo, "load demo users, sites and a month of inspections (FIELDSYNC_DEMO)")
+	fs.BoolVar(&c.DemoMonth, "demo-month", c.DemoMonth, "with --demo, also write the demo's month of field work (FIELDSYNC_DEMO_MONTH)")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json (FIELDSYNC_LOG_FORMAT)")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level (FIELDSYNC_LOG_LEVEL)")
+	fs.DurationVar(&c.MaxSkew, "max-skew", c.MaxSkew, "largest allowed device clock lead (FIELDSYNC_MAX_SKEW)")
+	fs.DurationVar(&c.AccessTTL, "access-ttl", c.AccessTTL, "access token lifetime (FIELDSYNC_ACCESS_TTL)")
+	fs.Int64Var(&c.MaxUploadBytes, "max-upload", c.MaxUploadBytes, "largest photo upload in bytes (FIELDSYNC_MAX_UPLOAD)")
+	fs.Int64Var(&c.UploadQuota, "upload-quota", c.UploadQuota, "per device, bytes uploaded for photo records not yet pushed; 0: no limit (FIELDSYNC_UPLOAD_QUOTA)")
+	fs.DurationVar(&c.UploadGrace, "upload-grace", c.UploadGrace,
 		"how long uploads without a photo record, and unfinished uploads, are kept (FIELDSYNC_UPLOAD_GRACE)")
-	workers, _ := strconv.Atoi(env("PHOTO_WORKERS", strconv.Itoa(c.PhotoWorkers)))
-	fs.IntVar(&c.PhotoWorkers, "photo-workers", workers, "photos processed at once (FIELDSYNC_PHOTO_WORKERS)")
-	decodeMem, _ := strconv.ParseInt(env("PHOTO_DECODE_MEMORY", strconv.FormatInt(c.PhotoDecodeMemory, 10)), 10, 64)
-	fs.Int64Var(&c.PhotoDecodeMemory, "photo-decode-memory", decodeMem, "bytes of memory all photo decodes may take at once; a photo needing more is refused (FIELDSYNC_PHOTO_DECODE_MEMORY)")
-	fs.StringVar(&c.DebugAddr, "debug-addr", env("DEBUG_ADDR", c.DebugAddr), "address serving the Go profiler (/debug/pprof/), loopback only; empty: off (FIELDSYNC_DEBUG_ADDR)")
-	fs.StringVar(&c.TileURL, "tile-url", env("TILE_URL", c.TileURL), "console map tile URL template with {z}/{x}/{y}; empty shows coordinates only (FIELDSYNC_TILE_URL)")
+	fs.IntVar(&c.PhotoWorkers, "photo-workers", c.PhotoWorkers, "photos processed at once (FIELDSYNC_PHOTO_WORKERS)")
+	fs.Int64Var(&c.PhotoDecodeMemory, "photo-decode-memory", c.PhotoDecodeMemory, "bytes of memory all photo decodes may take at once; a photo needing more is refused (FIELDSYNC_PHOTO_DECODE_MEMORY)")
+	fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "address serving the Go profiler (/debug/pprof/), loopback only; empty: off (FIELDSYNC_DEBUG_ADDR)")
+	fs.StringVar(&c.TileURL, "tile-url", c.TileURL, "console map tile URL template with {z}/{x}/{y}; empty shows coordinates only (FIELDSYNC_TILE_URL)")
 	fs.Func("trusted-proxies", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-* headers are believed (FIELDSYNC_TRUSTED_PROXIES)",
 		func(v string) error { c.TrustedProxies = SplitList(v); return nil })
-	if v := env("TRUSTED_PROXIES", ""); v != "" {
-		c.TrustedProxies = SplitList(v)
-	}
 	for _, g := range []struct {
 		name, plural, limit string
 		cfg                 *api.GateConfig
 	}{{"pull", "pulls", "2×GOMAXPROCS", &c.Pull}, {"push", "pushes", "2×GOMAXPROCS, at least 8", &c.Push}} {
 		up := strings.ToUpper(g.name)
-		limit, _ := strconv.Atoi(env(up+"_CONCURRENCY", strconv.Itoa(g.cfg.Limit)))
-		fs.IntVar(&g.cfg.Limit, g.name+"-concurrency", limit, g.plural+" served at once; 0: "+g.limit+" (FIELDSYNC_"+up+"_CONCURRENCY)")
-		queue, _ := strconv.Atoi(env(up+"_QUEUE", strconv.Itoa(g.cfg.Queue)))
-		fs.IntVar(&g.cfg.Queue, g.name+"-queue", queue, g.plural+" waiting for a turn before 503 server_busy; 0: 64, -1: none (FIELDSYNC_"+up+"_QUEUE)")
-		fs.DurationVar(&g.cfg.Wait, g.name+"-wait", envDur(up+"_WAIT", g.cfg.Wait), "longest wait of a "+g.name+" for a turn before 503 server_busy; 0: the default (FIELDSYNC_"+up+"_WAIT)")
+		fs.IntVar(&g.cfg.Limit, g.name+"-concurrency", g.cfg.Limit, g.plural+" served at once; 0: "+g.limit+" (FIELDSYNC_"+up+"_CONCURRENCY)")
+		fs.IntVar(&g.cfg.Queue, g.name+"-queue", g.cfg.Queue, g.plural+" waiting for a turn before 503 server_busy; 0: 64, -1: none (FIELDSYNC_"+up+"_QUEUE)")
+		fs.DurationVar(&g.cfg.Wait, g.name+"-wait", g.cfg.Wait, "longest wait of a "+g.name+" for a turn before 503 server_busy; 0: the default (FIELDSYNC_"+up+"_WAIT)")
 	}
-	fs.DurationVar(&c.BodyIdle, "body-idle", envDur("BODY_IDLE", c.BodyIdle), "longest a request body may go without a byte before 408 request_timeout; 0: 20s (FIELDSYNC_BODY_IDLE)")
-	rate, _ := strconv.Atoi(env("BODY_MIN_RATE", strconv.Itoa(c.BodyMinRate)))
-	fs.IntVar(&c.BodyMinRate, "body-min-rate", rate, "least average rate of a request body after its first body-idle, bytes a second; 0: 4096 (FIELDSYNC_BODY_MIN_RATE)")
-	fs.StringVar(&c.AuditKey, "audit-key", env("AUDIT_KEY", c.AuditKey), "Ed25519 key signing the audit log's monthly seals; empty: audit-key.pem in the data directory (FIELDSYNC_AUDIT_KEY)")
-	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", envDur("SHUTDOWN_GRACE", c.ShutdownGrace), "time for in-flight requests at shutdown (FIELDSYNC_SHUTDOWN_GRACE)")
+	fs.DurationVar(&c.BodyIdle, "body-idle", c.BodyIdle, "longest a request body may go without a byte before 408 request_timeout; 0: 20s (FIELDSYNC_BODY_IDLE)")
+	fs.IntVar(&c.BodyMinRate, "body-min-rate", c.BodyMinRate, "least average rate of a request body after its first body-idle, bytes a second; 0: 4096 (FIELDSYNC_BODY_MIN_RATE)")
+	fs.StringVar(&c.AuditKey, "audit-key", c.AuditKey, "Ed25519 key signing the audit log's monthly seals; empty: audit-key.pem in the data directory (FIELDSYNC_AUDIT_KEY)")
+	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", c.ShutdownGrace, "time for in-flight requests at shutdown (FIELDSYNC_SHUTDOWN_GRACE)")
+	c.envErr = nil
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "FIELDSYNC_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		v := getenv(name)
+		if v == "" {
+			return
+		}
+		if err := f.Value.Set(v); err != nil {
+			c.envErr = errors.Join(c.envErr, fmt.Errorf("%s=%q: %w", name, v, err))
+			return
+		}
+		f.DefValue = f.Value.String()
+	})
 }
+
+// EnvError reports the FIELDSYNC_* variables RegisterFlags refused.
+func (c *Config) EnvError() error { return c.envErr }
 
 // Validate reports configuration errors.
 func (c *Config) Validate() error {
