@@ -150,8 +150,16 @@ func TestBackupCommand(t *testing.T) {
 	if ok, _ := db.IntegrityCheck(context.Background()); ok != "ok" {
 		t.Fatalf("backup integrity: %s", ok)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "fieldsync.db")); err != nil {
-		t.Fatal(err)
+	// The database and its copy hold the token signing secrets and the
+	// password hashes: only their owner may read them.
+	for _, path := range []string{filepath.Join(dir, "fieldsync.db"), out} {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s has mode %v, want readable by its owner only", path, fi.Mode().Perm())
+		}
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/app"
 	"github.com/xinzhou-eco/fieldsync/server/blobfs"
 	"github.com/xinzhou-eco/fieldsync/server/blobs3"
 	"github.com/xinzhou-eco/fieldsync/server/postgres"
@@ -37,6 +38,16 @@ func migrateCmd(c *command) {
 		}
 		if *to == "" {
 			return errors.New("--to postgres://… is required")
+		}
+		// No server may write the directory while it is copied: what it
+		// wrote after the copy would be lost, under the same epoch.
+		lock, locked, err := app.LockDataDir(dir)
+		if err != nil {
+			return fmt.Errorf("%w (stop the server first, then migrate)", err)
+		}
+		defer lock.Close()
+		if !locked {
+			fmt.Fprintln(c.stderr, "warning: the data directory's file system takes no locks: make sure no server is running on it")
 		}
 		// --blobs (the server's own flag, FIELDSYNC_BLOBS) names where the
 		// photos go; without it they stay in the data directory.

@@ -90,6 +90,16 @@ func TestMigrateToPostgres(t *testing.T) {
 	bucket := s3test.Start(t)
 
 	dsn := pgtest.NewDatabase(t)
+	// Not while a server holds the directory: what it wrote after the
+	// copy would be lost.
+	lock, _, err := app.LockDataDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := run(t, "migrate", "--from", dir, "--to", dsn); code == 0 || !strings.Contains(errOut, "stop the server first") {
+		t.Errorf("migrate beside a server: exit %d %q, want refused", code, errOut)
+	}
+	lock.Close()
 	code, out, errOut := run(t, "migrate", "--from", dir, "--to", dsn, "--blobs", bucket)
 	if code != 0 {
 		t.Fatalf("migrate: exit %d\n%s\n%s", code, out, errOut)

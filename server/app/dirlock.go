@@ -3,6 +3,7 @@ package app
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -21,7 +22,9 @@ import (
 // start, naming the process that holds it. The operating system drops the
 // lock with its holder, however it ends, so a crash leaves nothing to
 // clean up. The command-line tools (user, device, backup, sweep) take no
-// lock: they are made to run beside the server. With PostgreSQL, several
+// lock: they are made to run beside the server; migrate, which copies the
+// directory's database to PostgreSQL, takes it (LockDataDir), since what
+// a server wrote after the copy would be lost. With PostgreSQL, several
 // servers share the store by design, and none takes it.
 
 // lockFileName is the lock file in the data directory.
@@ -64,4 +67,19 @@ func lockDataDir(dir string) (*os.File, error) {
 		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
 	return f, nil
+}
+
+// LockDataDir takes the data directory's lock as a server does, for a
+// command that must not run beside one (migrate); close the result to
+// release it. A file system that takes no locks is not an error: ok is
+// then false.
+func LockDataDir(dir string) (lock io.Closer, ok bool, err error) {
+	f, err := lockDataDir(dir)
+	switch {
+	case errors.Is(err, errNoLock):
+		return io.NopCloser(nil), false, nil
+	case err != nil:
+		return nil, false, err
+	}
+	return f, true, nil
 }

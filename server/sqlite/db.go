@@ -122,6 +122,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 func open(ctx context.Context, db *DB) (*DB, error) {
 	path := db.path
 	db.FeedPages.Read = db.feed
+	if err := createPrivate(path); err != nil {
+		return nil, err
+	}
 	var err error
 	if db.write, err = sql.Open("sqlite3", dsn(path, false)); err != nil {
 		return nil, fmt.Errorf("open writer: %w", err)
@@ -451,11 +454,30 @@ func (db *DB) Backup(ctx context.Context, dst string) error {
 			return err
 		}
 	}
+	if err := createPrivate(tmp); err != nil {
+		return err
+	}
 	if err := db.backupTo(ctx, tmp); err != nil {
 		os.Remove(tmp)
 		return err
 	}
 	return os.Rename(tmp, dst)
+}
+
+// createPrivate creates the database file at path, if there is none, as
+// only its owner may read it (SQLite would create it readable by all,
+// under the usual umask; its write-ahead log and shared memory take its
+// mode): it holds the token signing secrets, password hashes and
+// sessions, which a backup copies too.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	return f.Close()
 }
 
 // backupTo writes the copy of Backup to path.
