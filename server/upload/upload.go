@@ -361,6 +361,12 @@ func (s *Service) wrap(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		jw := &jsonErrors{ResponseWriter: w, head: r.Method == http.MethodHead, serverHLC: s.syncer.ServerHLC}
 		inner.ServeHTTP(jw, r)
+		if jw.pending && jw.status >= 500 {
+			// tusd's own words for a server fault (a full disk, a store
+			// down): the answer gives the phone fieldsync's code only.
+			s.log.Error("upload failed", "method", r.Method, "path", r.URL.Path, "status", jw.status,
+				"err", strings.TrimSpace(jw.body.String()))
+		}
 		jw.finish()
 	})
 }
