@@ -45,6 +45,7 @@ usage:
   fieldsync device list | device revoke ID
   fieldsync migrate --from DIR --to postgres://USER@HOST/DB [--blobs s3://BUCKET?endpoint=…]
   fieldsync backup [--data DIR] OUT.db
+  fieldsync restore [--data DIR] BACKUP.db   (the server stopped)
   fieldsync sweep [--data DIR] [--upload-grace 168h]
   fieldsync keys list | keys rotate [--retire-older-than D] | keys retire --older-than D
   fieldsync audit verify [--data DIR | --database URL] [--pubkey KEY]
@@ -157,6 +158,7 @@ var commands = map[string]func(*command){
 	"device list":   deviceListCmd,
 	"device revoke": deviceRevokeCmd,
 	"backup":        backupCmd,
+	"restore":       restoreCmd,
 	"sweep":         sweepCmd,
 	"migrate":       migrateCmd,
 	"audit verify":  auditVerifyCmd,

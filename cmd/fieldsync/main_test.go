@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xinzhou-eco/fieldsync/server/app"
 	"github.com/xinzhou-eco/fieldsync/server/blobfs"
 	"github.com/xinzhou-eco/fieldsync/server/sqlite"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
@@ -231,5 +232,67 @@ func TestStrayArgumentsAndBadEnvironment(t *testing.T) {
 		if code := Main(context.Background(), []string{"serve", "--data", dir}, &out, &errb, env); code != 2 || !strings.Contains(errb.String(), name) {
 			t.Errorf("%s=%s: exit %d %q, want 2 naming the variable", name, v, code, errb.String())
 		}
+	}
+}
+
+// TestRestoreCommand: restore puts a backup in place of the database of a
+// server that stopped uncleanly — its write-ahead log left beside the
+// database, which SQLite would replay onto the backup — refuses while a
+// server holds the directory, and refuses a file that is no database.
+func TestRestoreCommand(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, errs := run(t, "user", "add", "--data", dir, "--username", "wang", "--password", "secret-pass-1", "--county", "140902"); code != 0 {
+		t.Fatal(errs)
+	}
+	backup := filepath.Join(t.TempDir(), "copy.db")
+	if code, _, errs := run(t, "backup", "--data", dir, backup); code != 0 {
+		t.Fatalf("backup: %q", errs)
+	}
+	// Later writes, whose log a killed server leaves beside the database.
+	db, err := sqlite.Open(context.Background(), filepath.Join(dir, "fieldsync.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := run(t, "user", "add", "--data", dir, "--username", "li", "--password", "secret-pass-2", "--county", "140902"); code != 0 {
+		t.Fatal(errs)
+	}
+	wal, err := os.ReadFile(filepath.Join(dir, "fieldsync.db-wal"))
+	if err != nil || len(wal) == 0 {
+		t.Fatalf("no write-ahead log to leave behind: %v", err)
+	}
+	db.Close()
+	if err := os.WriteFile(filepath.Join(dir, "fieldsync.db-wal"), wal, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	lock, _, err := app.LockDataDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := run(t, "restore", "--data", dir, backup); code != 1 || !strings.Contains(errs, "stop the server first") {
+		t.Errorf("restore beside a server: %d %q", code, errs)
+	}
+	lock.Close()
+	junk := filepath.Join(t.TempDir(), "junk.db")
+	if err := os.WriteFile(junk, []byte("not a database"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, _ := run(t, "restore", "--data", dir, junk); code != 1 {
+		t.Errorf("restore of a file that is no database: exit %d", code)
+	}
+	if code, out, errs := run(t, "restore", "--data", dir, backup); code != 0 || !strings.Contains(out, "restored") {
+		t.Fatalf("restore: %d %q %q", code, out, errs)
+	}
+	restored, err := sqlite.Open(context.Background(), filepath.Join(dir, "fieldsync.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer restored.Close()
+	if ok, err := restored.IntegrityCheck(context.Background()); ok != "ok" {
+		t.Fatalf("restored database: %s %v", ok, err)
+	}
+	users, err := restored.Users(context.Background())
+	if err != nil || len(users) != 1 || users[0].Username != "wang" {
+		t.Errorf("restored users %v (%v), want the backup's", users, err)
 	}
 }

@@ -146,6 +146,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 			return nil, err
 		}
 	}
+	if cfg.Database != "" && cfg.Blobs == "" {
+		log.Warn("photos are kept in this server's data directory: servers sharing the database must share a photo store too (--blobs s3://…), or each serves only the photos sent to it")
+	}
 	a, err := OpenStore(ctx, cfg, log)
 	if err != nil {
 		if dirLock != nil {

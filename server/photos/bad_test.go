@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/app"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/server/imageproc/testimg"
@@ -156,5 +157,29 @@ func TestProcessingResumesAfterRestart(t *testing.T) {
 	thumb.Close()
 	if buf.Len() == 0 {
 		t.Fatal("empty thumbnail")
+	}
+}
+
+// TestUploadedWithoutBytes: a photo marked uploaded whose bytes the photo
+// store lacks (servers sharing a database but not --blobs) is an error to
+// try again later, not a photo done with no derivatives and no flags.
+func TestUploadedWithoutBytes(t *testing.T) {
+	w := setup(t)
+	id := w.photo(t, w.insp, []byte("bytes this server never stored"), nil)
+	err := w.srv.App.DB.Update(ctx, func(tx server.WriteTx) error {
+		r, err := tx.Get(ctx, server.EntityByName(syncproto.EntityPhoto), id)
+		if err != nil {
+			return err
+		}
+		return w.srv.App.Syncer.Upsert(ctx, tx, syncproto.EntityPhoto, id, r.County, map[string]any{"uploaded": true})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.srv.App.Photos.Process(ctx, id); err == nil || !strings.Contains(err.Error(), "lacks its bytes") {
+		t.Errorf("processing an uploaded photo without bytes: %v, want an error", err)
+	}
+	if _, ok := w.record(t, id)["processed_at"]; ok {
+		t.Error("the photo was marked processed")
 	}
 }

@@ -79,14 +79,16 @@ type Processor struct {
 	// (across servers, with Config.LinkLock too: lockLink).
 	linkMu sync.Mutex
 
-	mu      sync.Mutex
-	cond    *sync.Cond
-	queue   []string
-	queued  map[string]bool
-	running int
-	started bool
-	stopped bool
-	wg      sync.WaitGroup
+	mu     sync.Mutex
+	cond   *sync.Cond
+	queue  []string
+	queued map[string]bool
+	// failures counts each photo's failed attempts in a row (retryDelay).
+	failures map[string]int
+	running  int
+	started  bool
+	stopped  bool
+	wg       sync.WaitGroup
 	// hurry is closed while someone waits in WaitIdle (waiters counts
 	// them), and stop when Start's context ends: photos giving way to
 	// devices then go on at once.
@@ -98,7 +100,7 @@ type Processor struct {
 // New returns a processor; Start runs it.
 func New(cfg Config, st server.PhotoStore, syncer *server.Syncer, blobs server.BlobStore, log *slog.Logger) *Processor {
 	cfg.Limits = cfg.Limits.WithDefaults()
-	p := &Processor{cfg: cfg, store: st, syncer: syncer, blobs: blobs, log: log, queued: map[string]bool{},
+	p := &Processor{cfg: cfg, store: st, syncer: syncer, blobs: blobs, log: log, queued: map[string]bool{}, failures: map[string]int{},
 		budget: imageproc.NewBudget(cfg.Limits.MaxBytes)}
 	p.cond = sync.NewCond(&p.mu)
 	p.hurry = make(chan struct{})
@@ -183,6 +185,12 @@ func (p *Processor) Enqueue(ids []string) {
 	p.cond.Broadcast()
 }
 
+// retryDelay is how long a photo waits after its nth failed attempt in a
+// row: 30 s, doubling, at most an hour.
+func retryDelay(n int) time.Duration {
+	return min(30*time.Second<<min(n-1, 8), time.Hour)
+}
+
 // WaitIdle blocks until the processor has started and no photo is waiting
 // or being processed.
 func (p *Processor) WaitIdle() {
@@ -218,11 +226,20 @@ func (p *Processor) work(ctx context.Context) {
 		p.running++
 		p.mu.Unlock()
 
-		if err := p.Process(context.WithoutCancel(ctx), id); err != nil && !errors.Is(err, errStopped) {
-			p.log.Error("process photo", "photo", id, "err", err)
-		}
-
+		err := p.Process(context.WithoutCancel(ctx), id)
 		p.mu.Lock()
+		switch {
+		case err == nil || errors.Is(err, errStopped):
+			delete(p.failures, id)
+		default:
+			// A failure may pass (a full disk, a store briefly down): the
+			// photo is tried again later, less often each time, until the
+			// next start queues every unprocessed photo anyway.
+			p.failures[id]++
+			delay := retryDelay(p.failures[id])
+			p.log.Error("process photo", "photo", id, "err", err, "attempt", p.failures[id], "retry_in", delay)
+			time.AfterFunc(delay, func() { p.Enqueue([]string{id}) })
+		}
 		p.running--
 		p.cond.Broadcast()
 		p.mu.Unlock()
@@ -253,7 +270,11 @@ func (p *Processor) Process(ctx context.Context, id string) error {
 	sum := rec.Text("sha256")
 	blob, err := p.blobs.Open(ctx, sum, server.VariantOriginal)
 	if server.ErrorCode(err) == syncproto.CodeNotFound {
-		return nil // not uploaded yet
+		// Marked uploaded, so its bytes were stored — in a photo store
+		// this server does not reach (servers sharing a database but not
+		// --blobs), or not yet visible in it: an error, so that the photo
+		// is tried again and the operator sees why it waits.
+		return fmt.Errorf("%w: photo %s (sha256 %s)", errBytesMissing, id, sum)
 	}
 	if err != nil {
 		return err
@@ -309,6 +330,10 @@ func (p *Processor) uploaded(ctx context.Context, id string) (*server.StoredReco
 // gaveWay, if set (by tests), is called as a photo begins to give way to
 // devices (waiting true) and as it stops.
 var gaveWay func(id string, waiting bool)
+
+// errBytesMissing is Process's error for a photo marked uploaded whose
+// bytes the photo store does not have.
+var errBytesMissing = errors.New("the photo is marked uploaded but the photo store lacks its bytes")
 
 // errStopped is Process's error for a photo left unprocessed because the
 // processor stopped while it gave way to devices; the next start queues

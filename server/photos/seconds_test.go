@@ -25,3 +25,14 @@ func TestSecondsBetween(t *testing.T) {
 		}
 	}
 }
+
+func TestRetryDelay(t *testing.T) {
+	for n, want := range map[int]time.Duration{1: 30 * time.Second, 2: time.Minute, 3: 2 * time.Minute, 8: 64 * time.Minute, 9: time.Hour, 50: time.Hour} {
+		if want > time.Hour {
+			want = time.Hour
+		}
+		if got := retryDelay(n); got != want {
+			t.Errorf("retryDelay(%d) = %v, want %v", n, got, want)
+		}
+	}
+}

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/xinzhou-eco/fieldsync/server/app"
+	"github.com/xinzhou-eco/fieldsync/server/sqlite"
+)
+
+// restoreCmd puts a backup (fieldsync backup) in place of a data
+// directory's database. The server must be stopped: restore takes the
+// directory's lock as a server does. The database's write-ahead log and
+// shared memory go with it — SQLite would otherwise replay the old
+// database's log onto the backup and corrupt it — and the backup is
+// checked whole before it replaces anything.
+func restoreCmd(c *command) {
+	c.args = 1
+	c.run = func(ctx context.Context) error {
+		src, err := oneArg(c, "backup file")
+		if err != nil {
+			return err
+		}
+		if c.cfg.Database != "" {
+			return errors.New("restore puts a SQLite backup in a data directory; restore PostgreSQL with its own tools (pg_restore)")
+		}
+		if err := os.MkdirAll(c.cfg.DataDir, 0o750); err != nil {
+			return err
+		}
+		lock, _, err := app.LockDataDir(c.cfg.DataDir)
+		if err != nil {
+			return fmt.Errorf("%w (stop the server first, then restore)", err)
+		}
+		defer lock.Close()
+		dst := c.cfg.DBPath()
+		tmp := dst + ".restoring"
+		if err := copyPrivate(src, tmp); err != nil {
+			return err
+		}
+		defer removeDB(tmp)
+		db, err := sqlite.Open(ctx, tmp)
+		if err != nil {
+			return fmt.Errorf("%s is not a fieldsync database: %w", src, err)
+		}
+		ok, err := db.IntegrityCheck(ctx)
+		db.Close()
+		if err != nil || ok != "ok" {
+			return fmt.Errorf("%s is damaged (%s %v); nothing was replaced", src, ok, err)
+		}
+		removeDB(dst) // with its log, which is not the backup's
+		if err := os.Rename(tmp, dst); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "restored %s to %s; phones will pull everything again on their next sync (410 resync_required)\n", src, dst)
+		return nil
+	}
+}
+
+// copyPrivate copies src to a new file dst readable by its owner only.
+func copyPrivate(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	removeDB(dst)
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// removeDB removes a SQLite database file with its write-ahead log and
+// shared memory.
+func removeDB(path string) {
+	for _, f := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+		os.Remove(f)
+	}
+}
