@@ -113,7 +113,7 @@ func TestBadUploads(t *testing.T) {
 	id := w.photo(t, w.insp, cut, nil)
 	tus.Upload(id, "image/jpeg", cut, http.StatusNoContent)
 	w.srv.App.Photos.WaitIdle()
-	if u, ok := w.flags(t, id)["unreadable"]; !ok || u["reason"] != "文件不完整，可能拍摄或保存时中断" {
+	if u, ok := w.flags(t, id)["unreadable"]; !ok || u["reason"] != "图片文件不完整，可能拍摄或保存时中断" {
 		t.Errorf("truncated JPEG: flags %v, want unreadable, the reason in Chinese", w.flags(t, id))
 	}
 	if ok, _ := w.srv.App.Blobs.Has(ctx, apptest.SHA256(cut), "preview"); ok {

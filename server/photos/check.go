@@ -38,16 +38,30 @@ func CheckOriginal(r io.ReaderAt, size int64, contentType string, lim imageproc.
 // unreadable says in Chinese, for the inspector, why a file is not an
 // image fieldsync keeps (the error's detail is for the logs).
 func unreadable(err error) string {
+	if errors.Is(err, imageproc.ErrUnsupported) || decodeProblem(err) == notAnImage {
+		return decodeProblem(err) + "，请上传 JPEG、PNG 或 HEIC 照片"
+	}
+	return decodeProblem(err) + "，请重新拍照上传"
+}
+
+// notAnImage is decodeProblem's words for bytes no decoder reads.
+const notAnImage = "文件不是可读取的图片"
+
+// decodeProblem says in Chinese why bytes could not be decoded as an
+// image: the words of an upload's refusal (unreadable) and of a stored
+// photo's unreadable flag (Processor.unreadableReason).
+func decodeProblem(err error) string {
 	switch {
 	case errors.Is(err, imageproc.ErrUnsupported):
-		return "不支持这种图片格式，请上传 JPEG、PNG 或 HEIC 照片"
+		return "不支持这种图片格式"
 	case errors.Is(err, imageproc.ErrTruncated):
-		return "图片文件不完整（可能拍摄或保存时中断），请重新拍照上传"
+		return "图片文件不完整，可能拍摄或保存时中断"
 	case errors.Is(err, imageproc.ErrCorrupt):
-		return "图片数据已损坏，请重新拍照上传"
-	default:
-		return "文件不是可读取的图片，请上传 JPEG、PNG 或 HEIC 照片"
+		return "图片数据已损坏"
+	case errors.Is(err, imageproc.ErrTooLarge):
+		return "图片过大或过于复杂，无法解码"
 	}
+	return notAnImage
 }
 
 // tooLarge says in Chinese which limit an image exceeds, with its size.

@@ -457,15 +457,5 @@ func exifJSON(e imageproc.EXIF) map[string]any {
 // read. The decoder's own words go to the log.
 func (p *Processor) unreadableReason(id string, err error) string {
 	p.log.Info("photo unreadable", "photo", id, "err", err)
-	switch {
-	case errors.Is(err, imageproc.ErrTruncated):
-		return "文件不完整，可能拍摄或保存时中断"
-	case errors.Is(err, imageproc.ErrCorrupt):
-		return "图像数据已损坏"
-	case errors.Is(err, imageproc.ErrUnsupported):
-		return "图片格式不受支持"
-	case errors.Is(err, imageproc.ErrTooLarge):
-		return "图像过大或过于复杂，无法解码"
-	}
-	return "无法解码"
+	return decodeProblem(err)
 }
