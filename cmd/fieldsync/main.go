@@ -59,6 +59,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
 	cmd, rest := args[0], args[1:]
 	if (cmd == "user" || cmd == "device" || cmd == "keys" || cmd == "audit") && len(rest) > 0 {
 		cmd, rest = cmd+" "+rest[0], rest[1:]
@@ -253,7 +257,15 @@ func userDisableCmd(c *command, disable bool) {
 			return err
 		}
 		return c.withStore(ctx, func(a *app.App) error {
-			return a.DB.SetUserDisabled(ctx, name, disable)
+			if err := a.DB.SetUserDisabled(ctx, name, disable); err != nil {
+				return err
+			}
+			if disable {
+				fmt.Fprintf(c.stdout, "disabled %s: its console sessions and device tokens have ended\n", name)
+			} else {
+				fmt.Fprintf(c.stdout, "enabled %s: it signs in again\n", name)
+			}
+			return nil
 		})
 	}
 }
@@ -266,8 +278,16 @@ func userScopeCmd(c *command) {
 		if err != nil {
 			return err
 		}
+		counties := app.SplitList(*county)
+		if len(counties) == 0 {
+			return errors.New("--county is required (comma-separated county codes)")
+		}
 		return c.withStore(ctx, func(a *app.App) error {
-			return a.DB.SetUserCounties(ctx, name, app.SplitList(*county))
+			if err := a.DB.SetUserCounties(ctx, name, counties); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stdout, "%s now works in %s; its devices are told to resync\n", name, strings.Join(counties, ","))
+			return nil
 		})
 	}
 }

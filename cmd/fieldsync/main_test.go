@@ -106,11 +106,14 @@ func TestUserAndDeviceCommands(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "wang") || !strings.Contains(out, "140902,140921") {
 		t.Fatalf("user list: %d %q", code, out)
 	}
-	if code, _, errs = run(t, "user", "scope", "wang", "--data", dir, "--county", "140925"); code != 0 {
-		t.Fatalf("user scope: %q", errs)
+	if code, _, errs = run(t, "user", "scope", "wang", "--data", dir); code != 1 || !strings.Contains(errs, "--county") {
+		t.Fatalf("user scope without counties: %d %q", code, errs)
 	}
-	if code, _, errs = run(t, "user", "disable", "wang", "--data", dir); code != 0 {
-		t.Fatalf("user disable: %q", errs)
+	if code, out, errs = run(t, "user", "scope", "wang", "--data", dir, "--county", "140925"); code != 0 || !strings.Contains(out, "140925") {
+		t.Fatalf("user scope: %q %q", out, errs)
+	}
+	if code, out, errs = run(t, "user", "disable", "wang", "--data", dir); code != 0 || !strings.Contains(out, "disabled wang") {
+		t.Fatalf("user disable: %q %q", out, errs)
 	}
 	_, out, _ = run(t, "user", "list", "--data", dir)
 	if !strings.Contains(out, "140925") || !strings.Contains(out, "true") {
@@ -124,6 +127,9 @@ func TestUserAndDeviceCommands(t *testing.T) {
 	}
 	if code, _, errs = run(t, "nonsense"); code != 2 || !strings.Contains(errs, "usage") {
 		t.Fatalf("unknown command: %d %q", code, errs)
+	}
+	if code, out, _ = run(t, "--help"); code != 0 || !strings.Contains(out, "usage") {
+		t.Fatalf("--help: %d %q", code, out)
 	}
 }
 
@@ -216,6 +222,9 @@ func TestStrayArgumentsAndBadEnvironment(t *testing.T) {
 		if code, _, errs := run(t, args...); code != 2 || !strings.Contains(errs, "argument") {
 			t.Errorf("%q: exit %d %q, want 2 naming the arguments", args, code, errs)
 		}
+	}
+	if code, _, errs := run(t, "serve", "--data", dir, "--shutdown-grace", "-1s"); code != 1 || !strings.Contains(errs, "shutdown-grace") {
+		t.Errorf("serve --shutdown-grace -1s: exit %d %q, want refused", code, errs)
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("refused commands wrote %d files to the data directory", len(entries))

@@ -244,6 +244,9 @@ func (c *Config) Validate() error {
 	if c.AccessTTL < time.Minute {
 		errs = append(errs, errors.New("access-ttl must be at least 1m"))
 	}
+	if c.ShutdownGrace < 0 {
+		errs = append(errs, errors.New("shutdown-grace must not be negative"))
+	}
 	return errors.Join(errs...)
 }
 
