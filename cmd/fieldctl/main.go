@@ -23,11 +23,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
 
 	"github.com/xinzhou-eco/fieldsync/device"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
 func main() {
@@ -86,10 +88,25 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, setup fu
 		return 2
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "fieldctl:", err)
+		fmt.Fprintln(stderr, "fieldctl:", describe(err))
 		return 1
 	}
 	return 0
+}
+
+// describe says what went wrong in the words of the inspector at the
+// command line: a server out of reach is no Go network error, and what
+// was done offline is kept.
+func describe(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) && !errors.As(err, new(*syncproto.APIError)) {
+		host := ue.URL
+		if u, perr := url.Parse(ue.URL); perr == nil {
+			host = u.Host
+		}
+		return "无法连接服务器 " + host + "（没有网络，或服务器未运行）；本机的修改已保存，下次同步时发送"
+	}
+	return err.Error()
 }
 
 func envOr(key, def string) string {

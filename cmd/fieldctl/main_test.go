@@ -139,8 +139,8 @@ func TestRevokedThenOffline(t *testing.T) {
 	c.ok("inspect", "answer", "material_cover", "na", "--note", "无物料")
 	c.ok("sites")
 	c.ok("templates")
-	if code, out := c.run("sync"); code == 0 {
-		t.Fatalf("sync with the server down succeeded: %s", out)
+	if code, out := c.run("sync"); code == 0 || !strings.Contains(out, "无法连接服务器") || strings.Contains(out, "connection refused") {
+		t.Fatalf("sync with the server down: exit %d, want the server out of reach said in Chinese:\n%s", code, out)
 	}
 	if out := c.ok("status"); !strings.Contains(out, "待上传记录：3") {
 		t.Fatalf("status offline: %s", out)
