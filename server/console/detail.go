@@ -195,7 +195,7 @@ func answers(insp *server.StoredRecord, t *seeds.Template) []answerRow {
 	}
 	sort.Strings(extra)
 	for _, k := range extra {
-		out = append(out, answerRow{Key: k, Label: k, Value: string(insp.Value("answers." + k)), Unknown: true})
+		out = append(out, answerRow{Key: k, Label: k, Value: syncproto.ShowAnswer(&syncproto.ChecklistItem{}, insp.Value("answers."+k)), Unknown: true})
 	}
 	return out
 }
