@@ -133,15 +133,23 @@ func TestUserAndDeviceCommands(t *testing.T) {
 	}
 }
 
-func TestBackupCommand(t *testing.T) {
-	dir := t.TempDir()
+// backedUp makes a data directory with one user, wang, and a backup of
+// it, and returns both paths.
+func backedUp(t *testing.T) (dir, backup string) {
+	t.Helper()
+	dir = t.TempDir()
 	if code, _, errs := run(t, "user", "add", "--data", dir, "--username", "wang", "--password", "secret-pass-1", "--county", "140902"); code != 0 {
 		t.Fatal(errs)
 	}
-	out := filepath.Join(t.TempDir(), "copy.db")
-	if code, _, errs := run(t, "backup", "--data", dir, out); code != 0 {
+	backup = filepath.Join(t.TempDir(), "copy.db")
+	if code, _, errs := run(t, "backup", "--data", dir, backup); code != 0 {
 		t.Fatalf("backup: %q", errs)
 	}
+	return dir, backup
+}
+
+func TestBackupCommand(t *testing.T) {
+	dir, out := backedUp(t)
 	if code, _, errs := run(t, "backup", "--data", dir, out); code != 1 || !strings.Contains(errs, "exists") {
 		t.Fatalf("backup over an existing file: %d %q", code, errs)
 	}
@@ -249,14 +257,7 @@ func TestStrayArgumentsAndBadEnvironment(t *testing.T) {
 // database, which SQLite would replay onto the backup — refuses while a
 // server holds the directory, and refuses a file that is no database.
 func TestRestoreCommand(t *testing.T) {
-	dir := t.TempDir()
-	if code, _, errs := run(t, "user", "add", "--data", dir, "--username", "wang", "--password", "secret-pass-1", "--county", "140902"); code != 0 {
-		t.Fatal(errs)
-	}
-	backup := filepath.Join(t.TempDir(), "copy.db")
-	if code, _, errs := run(t, "backup", "--data", dir, backup); code != 0 {
-		t.Fatalf("backup: %q", errs)
-	}
+	dir, backup := backedUp(t)
 	// Later writes, whose log a killed server leaves beside the database.
 	db, err := sqlite.Open(context.Background(), filepath.Join(dir, "fieldsync.db"))
 	if err != nil {
