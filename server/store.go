@@ -230,8 +230,9 @@ type RecordReader interface {
 // AuthStore is what signing in needs of the store. Refresh tokens reach it
 // only as hashes.
 type AuthStore interface {
-	// UserByUsername returns a user and their password hash. Errors:
-	// not_found.
+	// UserByUsername returns a user and their password hash: the user
+	// spelled exactly so, or else the only one whose username differs
+	// from it in ASCII letter case. Errors: not_found.
 	UserByUsername(ctx context.Context, username string) (*User, string, error)
 	// RegisterDevice binds a device to its user at login, stores the hash
 	// of its new refresh token (a new family: the tokens it spent before

@@ -192,16 +192,11 @@ func TestLegacyKeyImported(t *testing.T) {
 // same failures, and a success on one clears the username on both.
 func TestLimiterShared(t *testing.T) {
 	ctx := context.Background()
-	db := openStore(t)
-	hash, err := HashPassword("correct horse", 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.CreateUser(ctx, &server.User{ID: "u-wang", Username: "wang", Role: server.RoleInspector, CreatedAt: time.Now()}, hash); err != nil {
-		t.Fatal(err)
-	}
-	a := NewService(db, nil, nil)
-	b := NewService(db, nil, nil)
+	db := storeWithWang(t)
+	now := time.Now()
+	clock := func() time.Time { return now }
+	a := NewService(db, nil, clock)
+	b := NewService(db, nil, clock)
 	try := func(s *Service, password, ip string) string {
 		t.Helper()
 		_, err := s.CheckPassword(ctx, "wang", password, ip)
@@ -219,11 +214,56 @@ func TestLimiterShared(t *testing.T) {
 			t.Fatalf("after five failures on two servers: %q, want too_many_attempts", code)
 		}
 	}
-	time.Sleep(1100 * time.Millisecond) // the first lock is one second
+	now = now.Add(1100 * time.Millisecond) // the first lock is one second
 	if code := try(b, "correct horse", "10.0.0.9"); code != "" {
 		t.Fatalf("right password after the lock: %q", code)
 	}
 	if code := try(a, "wrong guess", "10.0.0.9"); code != syncproto.CodeInvalidLogin {
 		t.Fatalf("a failure after the success on the other server: %q, want invalid_credentials (counted afresh)", code)
 	}
+}
+
+// TestSignInAsTyped: a username is taken as a phone types it, with spaces
+// around it and a capital first letter, and its failures count against
+// the one name whatever its case, so that changing case does not win a
+// guesser more tries.
+func TestSignInAsTyped(t *testing.T) {
+	ctx := context.Background()
+	db := storeWithWang(t)
+	now := time.Now()
+	s := NewService(db, nil, func() time.Time { return now })
+	for _, typed := range []string{"Wang", " wang ", "WANG\t", "\u3000wang"} {
+		u, err := s.CheckPassword(ctx, typed, "correct horse", "10.0.0.1")
+		if err != nil || u.ID != "u-wang" || u.Username != "wang" {
+			t.Errorf("sign in as %q: %+v %v, want wang", typed, u, err)
+		}
+	}
+	for i, typed := range []string{"Wang", "wANG", "WANG", "wang ", "Wang"} {
+		if _, err := s.CheckPassword(ctx, typed, "wrong guess", "10.0.1."+string(rune('1'+i))); server.ErrorCode(err) != syncproto.CodeInvalidLogin {
+			t.Fatalf("failure %d as %q: %v", i+1, typed, err)
+		}
+	}
+	if _, err := s.CheckPassword(ctx, "wang", "correct horse", "10.0.0.9"); server.ErrorCode(err) != syncproto.CodeTooManyTries {
+		t.Fatalf("after five failures in five spellings: %v, want too_many_attempts", err)
+	}
+	for _, typed := range []string{"wan", "wang2", "w_ng", "wang%"} {
+		if _, err := s.CheckPassword(ctx, typed, "correct horse", "10.0.2.1"); server.ErrorCode(err) != syncproto.CodeInvalidLogin {
+			t.Errorf("sign in as %q: %v, want invalid_credentials", typed, err)
+		}
+	}
+}
+
+// storeWithWang opens a store with one inspector, wang, whose password is
+// "correct horse".
+func storeWithWang(t *testing.T) Store {
+	t.Helper()
+	db := openStore(t)
+	hash, err := HashPassword("correct horse", 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateUser(context.Background(), &server.User{ID: "u-wang", Username: "wang", Role: server.RoleInspector, CreatedAt: time.Now()}, hash); err != nil {
+		t.Fatal(err)
+	}
+	return db
 }

@@ -88,14 +88,16 @@ func (db *DB) SetUserDisabled(ctx context.Context, username string, disabled boo
 const userCols = `u.id, u.username, u.display_name, u.role, u.disabled, u.scope_version, u.created_at,
 	coalesce((SELECT string_agg(county, ',' ORDER BY county) FROM user_counties WHERE user_id = u.id), '')`
 
-// UserByUsername returns a user and their password hash. Errors: not_found.
+// UserByUsername returns a user and their password hash: the user
+// spelled exactly so, or the only one whose username differs from it in
+// letter case. Errors: not_found.
 func (db *DB) UserByUsername(ctx context.Context, username string) (*server.User, string, error) {
-	var hash string
-	u, err := sqlstore.ScanUser(queryRow(ctx, db.pool, `SELECT `+userCols+`, u.password_hash FROM users u WHERE u.username = ?`, username), &hash)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, "", server.Errorf(syncproto.CodeNotFound, "用户不存在")
+	rows, err := query(ctx, db.pool, `SELECT `+userCols+`, u.password_hash FROM users u`+sqlstore.UserByNameWhere, username, username)
+	if err != nil {
+		return nil, "", err
 	}
-	return u, hash, err
+	defer rows.Close()
+	return sqlstore.PickUser(rows, username)
 }
 
 // Users lists every user by username.

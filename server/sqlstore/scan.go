@@ -58,6 +58,37 @@ func ScanUser(sc Scanner, extra ...any) (*server.User, error) {
 	return u, nil
 }
 
+// UserByNameWhere ends a query of a user's columns (ScanUser's, then the
+// password hash) by username, with the username as both arguments: the
+// user spelled exactly so first, then those whose username differs only
+// in ASCII letter case (usernames are ASCII), so that a phone keyboard's
+// capital first letter still signs in.
+const UserByNameWhere = ` WHERE lower(u.username) = lower(?) ORDER BY u.username = ? DESC, u.username LIMIT 2`
+
+// PickUser reads the rows of a UserByNameWhere query: the user spelled
+// exactly as username, or else the only one differing from it in case
+// (none when two do: neither is meant more than the other), and their
+// password hash. Errors: not_found.
+func PickUser(rows Rows, username string) (*server.User, string, error) {
+	var found []*server.User
+	var hashes []string
+	for rows.Next() {
+		var hash string
+		u, err := ScanUser(rows, &hash)
+		if err != nil {
+			return nil, "", err
+		}
+		found, hashes = append(found, u), append(hashes, hash)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	if len(found) == 0 || (len(found) > 1 && found[0].Username != username) {
+		return nil, "", server.Errorf(syncproto.CodeNotFound, "用户不存在")
+	}
+	return found[0], hashes[0], nil
+}
+
 // ReadUsers reads the users of rows (ScanUser).
 func ReadUsers(rows Rows) ([]*server.User, error) {
 	var out []*server.User

@@ -58,6 +58,28 @@ func testCreateUser(t *testing.T, open Opener) {
 	if users[2].ID != u.ID || !slices.Equal(users[2].Counties, []string{xinfu, dingxia}) || users[2].Role != server.RoleCountyOffice {
 		t.Errorf("listed user %+v", users[2])
 	}
+	// A name typed in another letter case finds the one user it can mean;
+	// where two users differ only in case (made before that was refused),
+	// the exact spelling finds its own and another spelling neither.
+	for _, typed := range []string{"Wang", "WANG", "wAnG"} {
+		if got, hash, err := e.st.UserByUsername(e.ctx, typed); err != nil || got.ID != u.ID || hash != "$2a$hash" {
+			t.Errorf("UserByUsername(%q) = %+v %q %v, want wang's", typed, got, hash, err)
+		}
+	}
+	zhang := e.user("Zhang", server.RoleInspector, xinfu)
+	if got, _, err := e.st.UserByUsername(e.ctx, "zhang"); err != nil || got.ID != zhang.ID {
+		t.Errorf("zhang = %+v %v, want Zhang", got, err)
+	}
+	zhang2 := e.user("zhang", server.RoleInspector, xinfu)
+	for typed, want := range map[string]string{"Zhang": zhang.ID, "zhang": zhang2.ID} {
+		if got, _, err := e.st.UserByUsername(e.ctx, typed); err != nil || got.ID != want {
+			t.Errorf("UserByUsername(%q) = %+v %v, want the exact spelling's", typed, got, err)
+		}
+	}
+	_, _, err = e.st.UserByUsername(e.ctx, "ZHANG")
+	wantCode(t, err, syncproto.CodeNotFound, "a spelling two users differ from only in case")
+	_, _, err = e.st.UserByUsername(e.ctx, "wang%")
+	wantCode(t, err, syncproto.CodeNotFound, "a pattern character")
 }
 
 func testUserCounties(t *testing.T, open Opener) {
