@@ -302,7 +302,7 @@ func TestSmokeErrors(t *testing.T) {
 	call(t, srv, http.MethodGet, "/metrics", "", "", "", http.StatusOK, "")
 	call(t, srv, http.MethodGet, "/api/v1/nowhere", tok, "", "", http.StatusNotFound, syncproto.CodeNotFound)
 	call(t, srv, http.MethodDelete, "/api/v1/me", tok, "", "", http.StatusMethodNotAllowed, syncproto.CodeMethodNotAllowed)
-	call(t, srv, http.MethodHead, "/api/v1/me", tok, "", "", http.StatusMethodNotAllowed, "")
+	call(t, srv, http.MethodHead, "/api/v1/auth/login", tok, "", "", http.StatusMethodNotAllowed, "")
 	call(t, srv, http.MethodOptions, "/api/v1/me", tok, "", "", http.StatusNoContent, "")
 
 	login := func(user, password string) string {
@@ -356,5 +356,89 @@ func TestSmokeLoginThrottled(t *testing.T) {
 	a := call(t, srv, http.MethodPost, "/api/v1/auth/login", "", "application/json", string(body), http.StatusTooManyRequests, syncproto.CodeTooManyTries)
 	if a.header.Get("Retry-After") == "" {
 		t.Error("429 without Retry-After")
+	}
+}
+
+// TestHeadAnswersAsGet: every GET route answers HEAD with the GET's status
+// and headers and no body (a monitor's `curl -I`); a route with only other
+// methods answers 405 naming them, and an unknown path 404. The spec
+// transport validates each HEAD answer against the GET operation.
+func TestHeadAnswersAsGet(t *testing.T) {
+	srv := apptest.Start(t)
+	tok := access(srv.Login(apptest.Inspector))
+	office := access(srv.Login(apptest.CountyOffice))
+	do := func(method, path, token string) (*http.Response, []byte) {
+		t.Helper()
+		req, err := http.NewRequestWithContext(background, method, srv.URL+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		// Not followed: a redirect's own answer is compared. The
+		// console's pages are not the spec's: they are not validated.
+		client := *srv.HTTPClient()
+		if strings.HasPrefix(path, "/console") {
+			client.Transport = nil
+		}
+		client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, b
+	}
+	for _, c := range []struct {
+		path, token string
+		status      int
+	}{
+		{"/", "", http.StatusOK},
+		{"/healthz", "", http.StatusOK},
+		{"/readyz", "", http.StatusOK},
+		{"/app", "", http.StatusMovedPermanently},
+		{"/app/", "", http.StatusOK},
+		{"/app/sw.js", "", http.StatusOK},
+		{"/api/v1/me", tok, http.StatusOK},
+		{"/api/v1/me", "", http.StatusUnauthorized},
+		{"/api/v1/sync/pull?limit=5", tok, http.StatusOK},
+		{"/api/v1/conflicts", office, http.StatusOK},
+		{"/api/v1/conflicts", tok, http.StatusForbidden},
+		{"/console/login", "", http.StatusOK},
+		{"/console/", "", http.StatusSeeOther},
+		{"/console/nowhere", "", http.StatusNotFound},
+		{"/api/v1/nowhere", tok, http.StatusNotFound},
+	} {
+		get, body := do(http.MethodGet, c.path, c.token)
+		head, hbody := do(http.MethodHead, c.path, c.token)
+		if get.StatusCode != c.status || head.StatusCode != c.status {
+			t.Errorf("%s: GET %d, HEAD %d, want %d", c.path, get.StatusCode, head.StatusCode, c.status)
+
+		}
+		if len(hbody) != 0 {
+			t.Errorf("HEAD %s: %d bytes of body", c.path, len(hbody))
+		}
+		if c.status == http.StatusOK && len(body) == 0 {
+			t.Errorf("GET %s: no body", c.path)
+		}
+		for _, h := range []string{"Content-Type", "Cache-Control", "ETag", "Content-Security-Policy", "Location", "WWW-Authenticate"} {
+			if g, hd := get.Header.Get(h), head.Header.Get(h); g != hd {
+				t.Errorf("%s: %s is %q to GET, %q to HEAD", c.path, h, g, hd)
+			}
+		}
+	}
+	// A route without GET is not made one by HEAD.
+	resp, _ := do(http.MethodHead, "/api/v1/auth/login", "")
+	if resp.StatusCode != http.StatusMethodNotAllowed || !strings.Contains(resp.Header.Get("Allow"), http.MethodPost) {
+		t.Errorf("HEAD of a POST route: %d, Allow %q; want 405 naming POST", resp.StatusCode, resp.Header.Get("Allow"))
+	}
+	// The start page leads inspectors to the app and offices to the console.
+	_, page := do(http.MethodGet, "/", "")
+	for _, want := range []string{`href="/app/"`, `href="/console/"`, "巡查", "督查后台"} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("start page lacks %q", want)
+		}
 	}
 }

@@ -66,7 +66,9 @@ type App struct {
 	files   map[string]*file // by path under Prefix
 }
 
-// Mount registers the app's routes on e: GET /app (a redirect to /app/),
+// Mount registers the app's routes on e: GET / (a start page pointing
+// inspectors to the app and offices to the console), /app (a redirect to
+// /app/),
 // /app/ (index.html), /app/sw.js, /app/sdk/fieldsync-sdk.js and the other
 // files under /app/*.
 func Mount(e *echo.Echo, opt Options) (*App, error) {
@@ -74,6 +76,7 @@ func Mount(e *echo.Echo, opt Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	e.GET("/", home)
 	e.GET("/app", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, Prefix) })
 	e.GET(Prefix, a.serve)
 	e.GET(Prefix+"sw.js", a.serve)
@@ -168,7 +171,7 @@ func (a *App) serve(c echo.Context) error {
 	}
 	f, ok := a.files[name]
 	if !ok {
-		return c.String(http.StatusNotFound, "not found")
+		return c.String(http.StatusNotFound, "文件不存在")
 	}
 	h := c.Response().Header()
 	h.Set("Cache-Control", "no-cache")

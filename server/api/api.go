@@ -100,7 +100,8 @@ func New(syncer *server.Syncer, au *auth.Service, st server.Store, log *slog.Log
 		}
 		e.IPExtractor = echo.ExtractIPFromXFFHeader(opts...)
 	}
-	e.Use(a.forwarding, clientRequestID, middleware.RequestID(), a.logRequests, a.metrics.middleware, middleware.Recover(), a.serverHLC, strictQuery, storableText,
+	e.Pre(headAsGet(e))
+	e.Use(headRestore, a.forwarding, clientRequestID, middleware.RequestID(), a.logRequests, a.metrics.middleware, middleware.Recover(), a.serverHLC, strictQuery, storableText,
 		compress(func(c echo.Context) bool {
 			// Not /metrics (it compresses itself), not photos (JPEG is
 			// compressed, and Range must address the stored bytes), not tus,

@@ -245,7 +245,7 @@ func testRoutes(t *testing.T, srv *apptest.Server) {
 		status       int
 		code         string
 	}{
-		{"GET", "/", 404, syncproto.CodeNotFound},
+		{"POST", "/", 405, syncproto.CodeMethodNotAllowed},
 		{"GET", "/api", 404, syncproto.CodeNotFound},
 		{"GET", "/api/v1", 404, syncproto.CodeNotFound},
 		{"GET", "/api/v1/nope", 404, syncproto.CodeNotFound},

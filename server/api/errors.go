@@ -44,13 +44,8 @@ func (a *API) errorHandler(err error, c echo.Context) {
 		c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="fieldsync"`)
 	}
 	body := syncproto.ErrorBody{Code: code, Message: server.ErrorMessage(err), RequestID: rid, ServerHLC: a.syncer.ServerHLC()}
-	var werr error
-	if c.Request().Method == http.MethodHead {
-		werr = c.NoContent(StatusOf(code))
-	} else {
-		werr = c.JSON(StatusOf(code), body)
-	}
-	if werr != nil {
+	// To HEAD as to GET: net/http sends the headers and drops the body.
+	if werr := c.JSON(StatusOf(code), body); werr != nil {
 		a.log.Warn("write error response", "request_id", rid, "err", werr)
 	}
 }

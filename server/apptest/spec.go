@@ -137,6 +137,10 @@ func init() {
 	for _, ct := range binaryTypes {
 		openapi3filter.RegisterBodyDecoder(ct, openapi3filter.FileBodyDecoder)
 	}
+	// The start page and the field app's files are text.
+	for _, ct := range []string{"text/html", "text/javascript"} {
+		openapi3filter.RegisterBodyDecoder(ct, openapi3filter.PlainBodyDecoder)
+	}
 }
 
 func (s *specTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -161,6 +165,16 @@ func (s *specTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	check := withBody(req, body)
 
 	route, params, routeErr := router.FindRoute(check)
+	if req.Method == http.MethodHead && errors.Is(routeErr, routers.ErrMethodNotAllowed) {
+		// Every GET answers HEAD too (openapi.yaml's start page says so):
+		// its status and headers, with no body.
+		get := check.Clone(ctx)
+		get.Method = http.MethodGet
+		if r, p, err := router.FindRoute(get); err == nil {
+			route, params, routeErr = r, p, nil
+			check.Method = http.MethodGet
+		}
+	}
 	var input *openapi3filter.RequestValidationInput
 	var reqErr error
 	if routeErr == nil {

@@ -189,7 +189,7 @@ func (c *Console) authn(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		if s == nil {
-			if ec.Request().Method == http.MethodGet {
+			if m := ec.Request().Method; m == http.MethodGet || m == http.MethodHead {
 				return ec.Redirect(http.StatusSeeOther, "/console/login")
 			}
 			return server.Errorf(syncproto.CodeUnauthorized, "请先登录")
@@ -277,7 +277,7 @@ func (c *Console) errorPage(ec echo.Context, err error) error {
 		c.d.Log.Error("console error", "path", ec.Request().URL.Path, "err", err)
 	}
 	status := syncproto.HTTPStatus(code)
-	if status == http.StatusUnauthorized && ec.Request().Method == http.MethodGet {
+	if m := ec.Request().Method; status == http.StatusUnauthorized && (m == http.MethodGet || m == http.MethodHead) {
 		return ec.Redirect(http.StatusSeeOther, "/console/login")
 	}
 	return c.render(ec, status, "error.html", map[string]any{"Status": status, "Message": server.ErrorMessage(err)})
