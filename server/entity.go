@@ -72,6 +72,10 @@ type Field struct {
 	// (a value the device signs: signed-captures.md). Other times are
 	// stored in their canonical form, CanonicalTime.
 	AsSent bool
+	// Rectification marks a finding's progress: the fields a device may
+	// still write once the finding's inspection is approved, until an
+	// office verifies the rectification.
+	Rectification bool
 }
 
 // TextFormat is a form the values of a text field must have, beside its
@@ -154,6 +158,8 @@ type Entity struct {
 	DeviceWritable, DeviceDeletable bool
 
 	byName map[string]*Field
+	// rectification names the Rectification fields, for messages.
+	rectification []string
 }
 
 // Field returns the field a wire name refers to ("answers.fence" → the
@@ -351,8 +357,14 @@ var Entities = []*Entity{
 		{Name: "description", Type: TypeText, Required: true, MaxLen: 4000},
 		{Name: "severity", Type: TypeText, Enum: []string{"minor", "major", "critical"}, Labels: SeverityLabels},
 		{Name: "deadline", Type: TypeDate},
-		{Name: "status", Type: TypeText, Enum: findingStatus, DeviceEnum: deviceFindStatus, Labels: FindingStatusLabels},
-		{Name: "rectification_note", Type: TypeText, MaxLen: 4000},
+		{Name: "status", Type: TypeText, Enum: findingStatus, DeviceEnum: deviceFindStatus, Labels: FindingStatusLabels, Rectification: true},
+		{Name: "rectification_note", Type: TypeText, MaxLen: 4000, Rectification: true},
+		// An office's decision on the rectification the inspector
+		// reported (Syncer.VerifyFinding): who, when, and the comment
+		// that sends it back.
+		{Name: "verifier_id", Type: TypeText, Server: true},
+		{Name: "verify_comment", Type: TypeText, MaxLen: 4000, Server: true},
+		{Name: "verified_at", Type: TypeTime, Server: true},
 	}},
 	{Name: syncproto.EntityVehicleCheck, Label: "路检记录", CountyField: "county", DeviceWritable: true, Fields: []Field{
 		{Name: "county", Type: TypeText, Required: true, Immutable: true},
@@ -441,6 +453,9 @@ func init() {
 		for i := range e.Fields {
 			e.byName[e.Fields[i].Name] = &e.Fields[i]
 			names[e.Fields[i].Name] = e.Fields[i].Name
+			if e.Fields[i].Rectification {
+				e.rectification = append(e.rectification, e.Fields[i].Name)
+			}
 		}
 		entityByName[e.Name] = e
 		names[e.Name] = e.Name

@@ -50,12 +50,9 @@ func (s *Syncer) Review(ctx context.Context, p *Principal, inspectionID, decisio
 		return nil, Errorf(syncproto.CodeForbidden, "只有区县或市级督查人员可以审核")
 	case decision != DecisionApprove && decision != DecisionReturn:
 		return nil, Errorf(syncproto.CodeInvalidValue, "decision 只能是 approve 或 return")
-	case decision == DecisionReturn && Blank(comment):
-		return nil, Errorf(syncproto.CodeMissingField, "退回时必须填写意见")
-	case len([]rune(comment)) > 4000:
-		return nil, Errorf(syncproto.CodeInvalidField, "意见不能超过 4000 字")
-	case !MultiLine(comment):
-		return nil, Errorf(syncproto.CodeInvalidField, "意见不能含控制字符或文字方向控制符")
+	}
+	if err := checkComment(comment, decision == DecisionReturn, "退回时必须填写意见"); err != nil {
+		return nil, err
 	}
 	var out syncproto.Change
 	err := s.Store.Update(ctx, func(tx WriteTx) error {
@@ -66,9 +63,9 @@ func (s *Syncer) Review(ctx context.Context, p *Principal, inspectionID, decisio
 		case insp == nil || insp.State.IsDeleted():
 			return Errorf(syncproto.CodeNotFound, "检查记录不存在")
 		case !p.CanSee(insp.County):
-			return Errorf(syncproto.CodeOutOfScope, "无权审核区县 %s 的检查", insp.County)
+			return Errorf(syncproto.CodeOutOfScope, "无权审核%s的检查", CountyName(ctx, s.Store.Get, insp.County))
 		case insp.Text("status") != "submitted":
-			return Errorf(syncproto.CodeConflict, "只能审核待审核的检查（此检查现为%s，可能已由其他人员审核），请重新打开查看", cmp.Or(InspectionStatusLabels[insp.Text("status")], "草稿"))
+			return Errorf(syncproto.CodeConflict, "只能审核待审核的检查（此检查现为%s），请重新打开查看", cmp.Or(InspectionStatusLabels[insp.Text("status")], "草稿"))
 		case seen != 0 && insp.Seq != seen:
 			// The reviewer decided on another version: a return and a
 			// new submission since would otherwise be approved unseen, and
@@ -101,6 +98,104 @@ func (s *Syncer) Review(ctx context.Context, p *Principal, inspectionID, decisio
 		return nil, err
 	}
 	return &out, nil
+}
+
+// Decisions on a finding's rectification (VerifyFinding).
+const (
+	DecisionVerify = "verify"
+	DecisionReopen = "reopen"
+)
+
+// VerifyFinding records an office's decision on the rectification an
+// inspector reported (the finding's status rectified) of an approved
+// inspection's finding: verify marks it verified (已核实), which locks it
+// for devices; reopen sends it back to rectifying (整改中) with a comment
+// the inspector reads on the phone (a verified finding may be reopened
+// too, when the site slips back). seen, if not 0, is the finding's Seq as
+// the office saw it: if it has changed since, nothing is done
+// (conflict). Errors: forbidden, invalid_value, missing_field,
+// invalid_field, not_found, out_of_scope, conflict.
+func (s *Syncer) VerifyFinding(ctx context.Context, p *Principal, findingID, decision, comment string, seen int64) (*syncproto.Change, error) {
+	comment = strings.TrimSpace(comment)
+	switch {
+	case !p.Role.CanReview():
+		return nil, Errorf(syncproto.CodeForbidden, "只有区县或市级督查人员可以核实整改")
+	case decision != DecisionVerify && decision != DecisionReopen:
+		return nil, Errorf(syncproto.CodeInvalidValue, "decision 只能是 verify 或 reopen")
+	}
+	if err := checkComment(comment, decision == DecisionReopen, "退回整改时必须填写意见"); err != nil {
+		return nil, err
+	}
+	var out syncproto.Change
+	err := s.Store.Update(ctx, func(tx WriteTx) error {
+		f, err := tx.Get(ctx, EntityByName(syncproto.EntityFinding), findingID)
+		if err != nil {
+			return err
+		}
+		if f == nil || f.State.IsDeleted() {
+			return Errorf(syncproto.CodeNotFound, "问题记录不存在")
+		}
+		if !p.CanSee(f.County) {
+			return Errorf(syncproto.CodeOutOfScope, "无权核实%s的问题整改", CountyName(ctx, s.Store.Get, f.County))
+		}
+		insp, err := tx.Get(ctx, EntityByName(syncproto.EntityInspection), f.Text("inspection_id"))
+		if err != nil {
+			return err
+		}
+		status := f.Text("status")
+		switch {
+		case insp == nil || insp.State.IsDeleted() || insp.Text("status") != "approved":
+			return Errorf(syncproto.CodeConflict, "检查通过审核后才能核实其问题的整改")
+		case decision == DecisionVerify && status != "rectified":
+			return Errorf(syncproto.CodeConflict, "巡查员尚未报告整改完成（此问题现为%s），不能核实；请重新打开查看",
+				cmp.Or(FindingStatusLabels[status], "待整改"))
+		case decision == DecisionReopen && status != "rectified" && status != "verified":
+			return Errorf(syncproto.CodeConflict, "只能退回已整改或已核实的问题（此问题现为%s），请重新打开查看",
+				cmp.Or(FindingStatusLabels[status], "待整改"))
+		case seen != 0 && f.Seq != seen:
+			return Errorf(syncproto.CodeConflict, "问题记录在您查看后有了更新（如巡查员更新了整改情况或其他人员已核实），请重新打开查看后再决定")
+		}
+		now := s.Now().UTC()
+		newStatus := map[string]string{DecisionVerify: "verified", DecisionReopen: "rectifying"}[decision]
+		old := auditSnapshot(f, map[string]json.RawMessage{"status": nil, "verify_comment": nil})
+		if err := s.write(ctx, tx, f, map[string]any{
+			"status": newStatus, "verifier_id": p.UserID, "verify_comment": comment, "verified_at": now.Format(time.RFC3339Nano),
+		}, now); err != nil {
+			return err
+		}
+		out = ToChange(f)
+		changes := auditChanges(f, old, []string{"status", "verify_comment"})
+		changes["decision"] = audit.Change{New: mustJSON(decision)}
+		return appendAudit(ctx, tx, audit.ActionReview, p.UserID, p.Name, p.DeviceID, f, insp.ID, changes, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// CountyName is a county's Chinese name for messages ("区县 <code>" when
+// get finds none): people read 定襄县, not 140921.
+func CountyName(ctx context.Context, get func(ctx context.Context, entity, id string) (*StoredRecord, error), code string) string {
+	if c, err := get(ctx, syncproto.EntityCounty, code); err == nil && c != nil && c.Text("name") != "" {
+		return c.Text("name")
+	}
+	return "区县 " + code
+}
+
+// checkComment checks an office's comment on a decision: present where
+// the decision needs one (missing says so), at most 4000 characters, and
+// nothing that hides or reverses text.
+func checkComment(comment string, required bool, missing string) error {
+	switch {
+	case required && Blank(comment):
+		return Errorf(syncproto.CodeMissingField, "%s", missing)
+	case len([]rune(comment)) > 4000:
+		return Errorf(syncproto.CodeInvalidField, "意见不能超过 4000 字")
+	case !MultiLine(comment):
+		return Errorf(syncproto.CodeInvalidField, "意见不能含控制字符或文字方向控制符")
+	}
+	return nil
 }
 
 // write is the server's own write path: the same merge as a device's, with

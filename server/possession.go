@@ -108,7 +108,7 @@ func (s *Syncer) CheckUpload(ctx context.Context, p *Principal, req UploadReques
 	case r == nil:
 		return s.checkQuota(ctx, p, req, pending)
 	case !p.CanSee(r.County):
-		return Errorf(syncproto.CodeOutOfScope, "无权为区县 %s 的照片上传文件", r.County)
+		return Errorf(syncproto.CodeOutOfScope, "无权为%s的照片上传文件", CountyName(ctx, s.Store.Get, r.County))
 	case r.Text("sha256") != req.SHA256:
 		return Errorf(syncproto.CodeHashMismatch, "照片记录声明的 SHA-256 与上传的不一致")
 	case req.ContentType != "" && r.Text("content_type") != "" && r.Text("content_type") != req.ContentType:

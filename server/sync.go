@@ -519,7 +519,7 @@ func (s *Syncer) newRecord(ctx context.Context, tx WriteTx, p *Principal, e *Ent
 		return nil, err
 	}
 	if !p.CanSee(county) {
-		return nil, Errorf(syncproto.CodeOutOfScope, "无权在区县 %s 写入数据", county)
+		return nil, Errorf(syncproto.CodeOutOfScope, "无权在%s写入数据", CountyName(ctx, s.Store.Get, county))
 	}
 	r := &StoredRecord{Entity: e, ID: id, County: county, CreatedDevice: p.DeviceID, CreatedBy: p.UserID, CreatedAt: now}
 	r.State.Fields = make(map[string]syncproto.FieldState, len(vals))
@@ -570,7 +570,7 @@ func (s *Syncer) recordCounty(ctx context.Context, tx WriteTx, e *Entity, vals m
 // is a retry of one already stored, which is answered as a duplicate.
 func (s *Syncer) checkUpdate(ctx context.Context, tx WriteTx, p *Principal, cur *StoredRecord, vals map[string]json.RawMessage, del bool, h syncproto.HLC) error {
 	if !p.CanSee(cur.County) {
-		return Errorf(syncproto.CodeOutOfScope, "无权修改区县 %s 的数据", cur.County)
+		return Errorf(syncproto.CodeOutOfScope, "无权修改%s的数据", CountyName(ctx, s.Store.Get, cur.County))
 	}
 	if alreadyStored(cur, vals, del, h) {
 		return nil
@@ -583,14 +583,11 @@ func (s *Syncer) checkUpdate(ctx context.Context, tx WriteTx, p *Principal, cur 
 			return Errorf(syncproto.CodeImmutableField, "字段 %s 创建后不能修改", name)
 		}
 	}
-	locked, err := s.locked(ctx, tx, cur)
-	if err != nil {
+	l, err := s.lockOf(ctx, tx, cur)
+	if err != nil || l.allows(cur, vals, del) {
 		return err
 	}
-	if locked {
-		return Errorf(syncproto.CodeRecordLocked, "检查已提交或已通过审核，退回前不能修改")
-	}
-	return nil
+	return l.refused(cur)
 }
 
 // checkRefs checks every reference a mutation sets: the record referred to
@@ -619,9 +616,9 @@ func (s *Syncer) checkRefs(ctx context.Context, tx WriteTx, r *StoredRecord, val
 			return Errorf(syncproto.CodeOutOfScope, "%s 引用了其他区县的 %s", name, f.Ref)
 		}
 		if r.Seq == 0 && r.Entity.Name == syncproto.EntityFinding {
-			if locked, err := s.locked(ctx, tx, ref); err != nil || locked {
+			if l, err := s.lockOf(ctx, tx, ref); err != nil || l != unlocked {
 				if err == nil {
-					err = Errorf(syncproto.CodeRecordLocked, "检查已提交或已通过审核，退回前不能新增问题")
+					err = Errorf(syncproto.CodeRecordLocked, "检查已提交或已通过审核，不能再新增问题")
 				}
 				return err
 			}
@@ -683,17 +680,77 @@ func alreadyStored(cur *StoredRecord, vals map[string]json.RawMessage, del bool,
 }
 
 // LockedStatuses are the inspection statuses in which devices may not edit
-// an inspection, its findings or its photos' records.
+// an inspection, its findings or its photos' records (a finding's
+// rectification excepted once the inspection is approved: lock).
 var LockedStatuses = []string{"submitted", "approved"}
 
-// locked reports whether devices may not change r: an inspection in a
-// LockedStatuses, or a record of one — a finding, a photo of it or of
-// one of its findings. New evidence may still arrive late (a photo's
-// creation is not an update), but the evidence an office reviews or
-// approved is not re-dated, moved or re-assigned under it.
-func (s *Syncer) locked(ctx context.Context, tx WriteTx, r *StoredRecord) (bool, error) {
-	if r.Entity.Name == syncproto.EntityInspection {
-		return slices.Contains(LockedStatuses, r.Text("status")), nil
+// lock is why devices may not change a record, if they may not.
+type lock int
+
+const (
+	unlocked lock = iota
+	// lockSubmitted: the record's inspection awaits an office's review.
+	lockSubmitted
+	// lockApproved: the record's inspection was approved. A finding's
+	// rectification (its Rectification fields) may still progress.
+	lockApproved
+	// lockVerified: an office verified the finding's rectification.
+	lockVerified
+)
+
+// refused is the rejection of a device's change to a record under l.
+func (l lock) refused(r *StoredRecord) error {
+	switch {
+	case l == lockSubmitted:
+		return Errorf(syncproto.CodeRecordLocked, "检查已提交，待督查审核；退回前不能修改")
+	case l == lockVerified:
+		return Errorf(syncproto.CodeRecordLocked, "问题的整改已由督查核实，不能再修改")
+	case r.Entity.Name == syncproto.EntityFinding:
+		return Errorf(syncproto.CodeRecordLocked, "检查已通过审核，问题只能更新整改状态和整改说明（%s）",
+			strings.Join(r.Entity.rectification, "、"))
+	}
+	return Errorf(syncproto.CodeRecordLocked, "检查已通过审核，不能修改")
+}
+
+// allows reports whether a device may still make a change to r under l:
+// none to a locked record, but the progress of an approved inspection's
+// finding (a deadline passes after the approval, the site is put right,
+// the inspector says so) until an office verifies it.
+func (l lock) allows(r *StoredRecord, vals map[string]json.RawMessage, del bool) bool {
+	if l == unlocked {
+		return true
+	}
+	if l != lockApproved || del || r.Entity.Name != syncproto.EntityFinding {
+		return false
+	}
+	for name := range vals {
+		if f, _ := r.Entity.Field(name); !f.Rectification {
+			return false
+		}
+	}
+	return true
+}
+
+// lockOf says whether and why devices may not change r: an inspection in
+// a LockedStatuses, or a record of one — a finding, a photo of it or of
+// one of its findings; a verified finding and its photos. New evidence
+// may still arrive late (a photo's creation is not an update), but the
+// evidence an office reviews or approved is not re-dated, moved or
+// re-assigned under it.
+func (s *Syncer) lockOf(ctx context.Context, tx WriteTx, r *StoredRecord) (lock, error) {
+	switch r.Entity.Name {
+	case syncproto.EntityInspection:
+		switch r.Text("status") {
+		case "submitted":
+			return lockSubmitted, nil
+		case "approved":
+			return lockApproved, nil
+		}
+		return unlocked, nil
+	case syncproto.EntityFinding:
+		if r.Text("status") == "verified" {
+			return lockVerified, nil
+		}
 	}
 	for _, ref := range [...]struct{ entity, field string }{
 		{syncproto.EntityFinding, "inspection_id"}, {syncproto.EntityPhoto, "inspection_id"}, {syncproto.EntityPhoto, "finding_id"},
@@ -705,11 +762,16 @@ func (s *Syncer) locked(ctx context.Context, tx WriteTx, r *StoredRecord) (bool,
 		f, _ := r.Entity.Field(ref.field)
 		parent, err := tx.Get(ctx, EntityByName(f.Ref), id)
 		if err != nil || parent == nil {
-			return false, err
+			return unlocked, err
 		}
-		return s.locked(ctx, tx, parent)
+		l, err := s.lockOf(ctx, tx, parent)
+		if err != nil || l != unlocked || ref.field != "inspection_id" || r.Text("finding_id") == "" {
+			return l, err
+		}
+		// A photo of an open inspection's verified finding: the finding
+		// decides.
 	}
-	return false, nil
+	return unlocked, nil
 }
 
 func losses(r *StoredRecord, ls []syncproto.Loss, p *Principal, now time.Time) []Conflict {

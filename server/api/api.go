@@ -4,6 +4,7 @@
 package api
 
 import (
+	"context"
 	"log/slog"
 	"net"
 	"net/http"
@@ -127,7 +128,8 @@ func New(syncer *server.Syncer, au *auth.Service, st server.Store, log *slog.Log
 	v1.GET("/me", a.me, authn)
 	v1.GET("/sync/pull", a.pull, authn, device, a.pulls.admit)
 	v1.POST("/sync/push", a.push, push, authn, device, a.pushes.admit) // a turn before the body is read
-	v1.POST("/inspections/:id/review", a.review, small, authn, office)
+	v1.POST("/inspections/:id/review", a.decide("检查记录", syncer.Review), small, authn, office)
+	v1.POST("/findings/:id/verify", a.decide("问题记录", syncer.VerifyFinding), small, authn, office)
 	v1.GET("/conflicts", a.conflicts, authn, office)
 	v1.GET("/devices", a.devices, authn, office)
 	v1.POST("/devices/:id/revoke", a.revokeDevice, authn, admin)
@@ -280,24 +282,29 @@ func (a *API) push(c echo.Context) error {
 type ReviewRequest struct {
 	Decision string `json:"decision"`
 	Comment  string `json:"comment"`
-	// Seq, if set, is the inspection's seq as the reviewer read it: if
-	// the inspection has changed since, 409 conflict and nothing is done.
+	// Seq, if set, is the record's seq as the office read it: if the
+	// record has changed since, 409 conflict and nothing is done.
 	Seq int64 `json:"seq"`
 }
 
-func (a *API) review(c echo.Context) error {
-	var req ReviewRequest
-	if err := a.decodeJSON(c, &req); err != nil {
-		return err
+// decide answers an office's decision on a record of the kind what names
+// (an inspection's review, a finding's rectification) with the record's
+// new state.
+func (a *API) decide(what string, decide func(ctx context.Context, p *server.Principal, id, decision, comment string, seq int64) (*syncproto.Change, error)) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var req ReviewRequest
+		if err := a.decodeJSON(c, &req); err != nil {
+			return err
+		}
+		if req.Seq < 0 {
+			return server.Errorf(syncproto.CodeInvalidField, "seq 应为%s的 seq（不小于 0 的整数）", what)
+		}
+		ch, err := decide(c.Request().Context(), principalOf(c), c.Param("id"), req.Decision, req.Comment, req.Seq)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, ch)
 	}
-	if req.Seq < 0 {
-		return server.Errorf(syncproto.CodeInvalidField, "seq 应为检查记录的 seq（不小于 0 的整数）")
-	}
-	ch, err := a.syncer.Review(c.Request().Context(), principalOf(c), c.Param("id"), req.Decision, req.Comment, req.Seq)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, ch)
 }
 
 func (a *API) conflicts(c echo.Context) error {

@@ -46,6 +46,16 @@ func newInspection(t testing.TB, c *syncproto.Client, county string) string {
 	return id
 }
 
+// newFinding records an open finding of the fence item of inspection insp,
+// with these fields besides, and returns its id.
+func newFinding(t testing.TB, c *syncproto.Client, insp string, fields ...any) string {
+	t.Helper()
+	id := newID()
+	wantStatus(t, apptest.Push(t, c, apptest.Mut(c, syncproto.EntityFinding, id, apptest.Fields(append([]any{"inspection_id", insp,
+		"item_key", "fence", "description", "东侧围挡缺失", "severity", "major", "status", "open"}, fields...)...))), "applied")
+	return id
+}
+
 // pullAll pulls from cursor until done and returns the changes and cursor.
 func pullAll(t testing.TB, c *syncproto.Client, cursor string, limit int) ([]syncproto.Change, string) {
 	t.Helper()

@@ -340,9 +340,8 @@ func TestLockedEvidence(t *testing.T) {
 	srv := apptest.Start(t)
 	phone := srv.Login(apptest.Inspector)
 	office := srv.Login(apptest.CountyOffice)
-	insp, finding := newInspection(t, phone, apptest.Xinfu), newID()
-	wantStatus(t, apptest.Push(t, phone, apptest.Mut(phone, "finding", finding, apptest.Fields("inspection_id", insp,
-		"item_key", "fence", "description", "东侧围挡缺失", "severity", "major", "status", "open"))), "applied")
+	insp := newInspection(t, phone, apptest.Xinfu)
+	finding := newFinding(t, phone, insp)
 	photo := func(fields ...any) syncproto.Mutation {
 		return apptest.Mut(phone, "photo", newID(), apptest.Fields(append([]any{"sha256", strings.Repeat("ab", 32),
 			"content_type", "image/jpeg", "captured_at", "2026-11-28T09:10:00+08:00", "lon", 112.73, "lat", 38.42}, fields...)...))
@@ -524,6 +523,113 @@ func TestPullMarksCoalesced(t *testing.T) {
 			if ack, _ := mark(); ack != seq(prev) {
 				t.Fatalf("after the last page: ack %d, want %d (the cursor it was asked with)", ack, seq(prev))
 			}
+		}
+	}
+}
+
+// TestRectificationAfterApproval: an approved inspection's findings are
+// still rectified on the phone — their status and rectification note, and
+// new photos — while everything else of them stays locked; an office
+// verifies the reported rectification, which locks the finding, or sends
+// it back with a comment, which unlocks it again.
+func TestRectificationAfterApproval(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	office := srv.Login(apptest.CountyOffice)
+	insp := newInspection(t, phone, apptest.Xinfu)
+	finding := newFinding(t, phone, insp, "deadline", "2026-12-10")
+	photo := func() syncproto.Mutation {
+		return apptest.Mut(phone, "photo", newID(), apptest.Fields("sha256", strings.Repeat("cd", 32), "content_type", "image/jpeg",
+			"captured_at", "2026-12-05T09:10:00+08:00", "lon", 112.73, "lat", 38.42, "finding_id", finding))
+	}
+	before := photo()
+	wantStatus(t, apptest.Push(t, phone, before), "applied")
+	decide := func(who *syncproto.Client, decision, comment string, seq int64) error {
+		return who.Do(ctx, http.MethodPost, "/api/v1/findings/"+finding+"/verify",
+			map[string]any{"decision": decision, "comment": comment, "seq": seq}, nil)
+	}
+	wantCode := func(err error, code string) {
+		t.Helper()
+		if syncproto.ErrorCodeOf(err) != code {
+			t.Fatalf("decision: %v, want %s", err, code)
+		}
+	}
+	stored := func() *server.StoredRecord {
+		t.Helper()
+		r, err := srv.App.DB.Get(ctx, "finding", finding)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	locked := "rejected/" + syncproto.CodeRecordLocked
+	progress := func(fields ...any) syncproto.Mutation {
+		return apptest.Mut(phone, "finding", finding, apptest.Fields(fields...))
+	}
+
+	wantStatus(t, apptest.Push(t, phone, apptest.Mut(phone, "inspection", insp, apptest.Fields("status", "submitted"))), "applied")
+	// Under review the finding is the evidence being judged: locked whole.
+	wantStatus(t, apptest.Push(t, phone, progress("status", "rectifying")), locked)
+	wantCode(decide(office, server.DecisionVerify, "", 0), syncproto.CodeConflict) // not approved yet
+	if err := office.Do(ctx, http.MethodPost, "/api/v1/inspections/"+insp+"/review", map[string]string{"decision": "approve"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	pullAll(t, phone, "", 500)
+
+	// Approved: the rectification progresses; the problem as approved does not change.
+	del := apptest.Mut(phone, "finding", finding, nil)
+	del.Delete = true
+	wantStatus(t, apptest.Push(t, phone, progress("status", "rectifying")), "applied")
+	wantCode(decide(office, server.DecisionVerify, "", 0), syncproto.CodeConflict) // not reported rectified
+	wantStatus(t, apptest.Push(t, phone,
+		progress("description", "改写问题"),
+		progress("status", "rectified", "deadline", "2027-01-01"),
+		apptest.Mut(phone, "photo", before.ID, apptest.Fields("caption", "改说明")),
+		del,
+		progress("status", "verified"),
+	), locked, locked, locked, locked, "rejected/"+syncproto.CodeInvalidValue)
+	after := photo()
+	wantStatus(t, apptest.Push(t, phone, after, progress("status", "rectified", "rectification_note", "已补齐围挡")), "applied", "applied")
+	if r := stored(); r.Text("status") != "rectified" || r.Text("rectification_note") != "已补齐围挡" || r.Text("description") != "东侧围挡缺失" || r.Text("deadline") != "2026-12-10" {
+		t.Fatalf("finding after the phone's progress: %s", dump(r.State))
+	}
+
+	// The office decides: only an office of the county, with a comment to
+	// send it back, on the finding as it read it.
+	wantCode(decide(phone, server.DecisionVerify, "", 0), syncproto.CodeForbidden)
+	wantCode(decide(srv.Login(apptest.DingxiangOffice), server.DecisionVerify, "", 0), syncproto.CodeOutOfScope)
+	wantCode(decide(office, server.DecisionReopen, "  ", 0), syncproto.CodeMissingField)
+	wantCode(decide(office, "approve", "", 0), syncproto.CodeInvalidValue)
+	wantCode(decide(office, server.DecisionVerify, "", stored().Seq-1), syncproto.CodeConflict)
+	if err := decide(office, server.DecisionReopen, "北侧仍有缺口", stored().Seq); err != nil {
+		t.Fatal(err)
+	}
+	r := stored()
+	if r.Text("status") != "rectifying" || r.Text("verify_comment") != "北侧仍有缺口" || r.Text("verifier_id") == "" || r.Text("verified_at") == "" {
+		t.Fatalf("reopened finding: %s", dump(r.State))
+	}
+	pullAll(t, phone, "", 500) // the phone reads the comment, then acts on it
+	wantStatus(t, apptest.Push(t, phone, progress("status", "rectified", "rectification_note", "北侧已补")), "applied")
+	if err := decide(office, server.DecisionVerify, "", 0); err != nil {
+		t.Fatal(err)
+	}
+	if r := stored(); r.Text("status") != "verified" {
+		t.Fatalf("verified finding: %s", dump(r.State))
+	}
+	// Verified: locked for devices, its photos included; an office may
+	// still reopen it.
+	wantStatus(t, apptest.Push(t, phone, progress("status", "rectifying"), progress("rectification_note", "改")), locked, locked)
+	wantCode(decide(office, server.DecisionVerify, "", 0), syncproto.CodeConflict)
+	if err := decide(office, server.DecisionReopen, "复查发现反弹", 0); err != nil {
+		t.Fatal(err)
+	}
+	pullAll(t, phone, "", 500)
+	wantStatus(t, apptest.Push(t, phone, progress("status", "rectifying")), "applied")
+	// A pull brings the phone the office's decision.
+	changes, _ := pullAll(t, phone, "", 500)
+	for _, ch := range changes {
+		if ch.ID == finding && !strings.Contains(string(ch.Fields["verify_comment"]), "复查发现反弹") {
+			t.Errorf("pulled finding %s lacks the office's comment", ch.Fields)
 		}
 	}
 }

@@ -105,6 +105,7 @@ func Mount(e *echo.Echo, d Deps) (*Console, error) {
 	g.GET("/queue", c.queue, c.authn)
 	g.GET("/inspections/:id", c.detail, c.authn)
 	g.POST("/inspections/:id/review", c.review, c.authn, c.checkCSRF)
+	g.POST("/findings/:id/verify", c.verifyFinding, c.authn, c.checkCSRF)
 	g.GET("/bulk", c.bulkConfirm, c.authn)
 	g.POST("/bulk", c.bulkApprove, c.authn, c.checkCSRF)
 	g.GET("/photos/:id/:variant", c.photo, c.authn)

@@ -362,3 +362,92 @@ func pullAll(t *testing.T, c *syncproto.Client, cursor string) ([]syncproto.Chan
 	}
 	return all, cur
 }
+
+// findingForm returns the fields of a finding's decision form on a page
+// (the csrf, its seq and the decision), as a browser submits it.
+func findingForm(t *testing.T, page, finding, decision string) url.Values {
+	t.Helper()
+	re := regexp.MustCompile(`action="/console/findings/` + finding + `/verify" class="[a-z]+"><input type="hidden" name="csrf" value="([^"]+)"><input type="hidden" name="seq" value="([0-9]+)"><input type="hidden" name="decision" value="` + decision + `">`)
+	m := re.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no %s form for finding %s on the page", decision, finding)
+	}
+	return url.Values{"csrf": {m[1]}, "seq": {m[2]}, "decision": {decision}}
+}
+
+// TestVerifyRectification: on an approved inspection's page the office
+// sees each finding's rectification as the inspector reports it, verifies
+// it or sends it back with a comment the phone receives; a decision on a
+// finding changed since the page was shown is refused.
+func TestVerifyRectification(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	insp, finding := uuid.NewString(), uuid.NewString()
+	push := func(ms ...syncproto.Mutation) {
+		t.Helper()
+		resp := apptest.Push(t, phone, ms...)
+		for _, r := range resp.Results {
+			if r.Status != "applied" {
+				t.Fatalf("push: %+v", r)
+			}
+		}
+	}
+	push(apptest.Mut(phone, "inspection", insp, apptest.Fields("site_id", apptest.DemoSite(t, apptest.Xinfu), "template_id", "construction_dust",
+		"template_version", 1, "status", "draft", "started_at", "2026-11-28T09:00:00+08:00")),
+		apptest.Mut(phone, "finding", finding, apptest.Fields("inspection_id", insp, "item_key", "material_cover",
+			"description", "东侧料堆裸露", "severity", "major", "deadline", "2026-12-05", "status", "open")))
+	push(apptest.Mut(phone, "inspection", insp, apptest.Fields("status", "submitted")))
+
+	b := loggedIn(t, srv, apptest.CountyOffice)
+	path := "/console/inspections/" + insp
+	_, page := b.get(path)
+	if st, _ := b.post(path+"/review", withSeqs(url.Values{"csrf": {csrf(t, page)}, "decision": {"approve"}}, page)); st != http.StatusOK {
+		t.Fatalf("approve: %d", st)
+	}
+	_, page = b.get(path)
+	if !strings.Contains(page, `id="finding-`+finding+`"`) || !strings.Contains(page, "待整改") || strings.Contains(page, "核实整改到位") {
+		t.Fatalf("approved page before any rectification:\n%s", page)
+	}
+
+	rectify := func(note string) {
+		t.Helper()
+		pullAll(t, phone, "")
+		push(apptest.Mut(phone, "finding", finding, apptest.Fields("status", "rectified", "rectification_note", note)))
+	}
+	rectify("已苫盖")
+	_, page = b.get(path)
+	if !strings.Contains(page, "已苫盖") || !strings.Contains(page, "已整改") {
+		t.Fatalf("page lacks the reported rectification:\n%s", page)
+	}
+	verify := findingForm(t, page, finding, "verify")
+	reopen := findingForm(t, page, finding, "reopen")
+	if st, _ := loggedIn(t, srv, apptest.DingxiangOffice).post("/console/findings/"+finding+"/verify", verify); st != http.StatusForbidden {
+		t.Errorf("another county's office: %d, want 403", st)
+	}
+	reopen.Set("comment", "西侧仍裸露")
+	st, page := b.post("/console/findings/"+finding+"/verify", reopen)
+	if st != http.StatusOK || !strings.Contains(page, "已退回继续整改") || !strings.Contains(page, "督查意见：西侧仍裸露") || !strings.Contains(page, "整改中") {
+		t.Fatalf("reopen: %d\n%s", st, page)
+	}
+	changes, _ := pullAll(t, phone, "")
+	var comment string
+	for _, ch := range changes {
+		if ch.ID == finding {
+			_ = json.Unmarshal(ch.Fields["verify_comment"], &comment)
+		}
+	}
+	if comment != "西侧仍裸露" {
+		t.Errorf("the phone pulled verify_comment %q", comment)
+	}
+	// The verify form shown before the reopen is of another version.
+	if st, page := b.post("/console/findings/"+finding+"/verify", verify); st != http.StatusConflict || !strings.Contains(page, "请重新打开查看") {
+		t.Errorf("stale verify: %d\n%s", st, page)
+	}
+	rectify("全部苫盖")
+	_, page = b.get(path)
+	st, page = b.post("/console/findings/"+finding+"/verify", findingForm(t, page, finding, "verify"))
+	if st != http.StatusOK || !strings.Contains(page, "已核实整改到位") || !strings.Contains(page, `class="fst-verified">已核实`) || strings.Contains(page, `value="verify"`) {
+		t.Fatalf("verify: %d\n%s", st, page)
+	}
+	findingForm(t, page, finding, "reopen") // a verified finding may still be reopened
+}

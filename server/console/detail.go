@@ -50,7 +50,14 @@ type photoRow struct {
 }
 
 type findingRow struct {
-	Item, Description, Severity, Deadline, Status string
+	ID, Item, Description, Severity, Deadline, Status, StatusCode string
+	// Note is the inspector's rectification note; VerifyComment the
+	// office's comment that sent the rectification back.
+	Note, VerifyComment string
+	Seq                 int64
+	// CanVerify and CanReopen offer the office's decisions on the
+	// rectification (Syncer.VerifyFinding) where they can be taken.
+	CanVerify, CanReopen bool
 }
 
 type conflictRow struct {
@@ -104,7 +111,7 @@ func (c *Console) detail(ec echo.Context) error {
 			data["Radius"] = fmt.Sprintf("%.0f", r)
 		}
 	}
-	if data["Findings"], err = c.findings(ec, insp.ID, items); err != nil {
+	if data["Findings"], err = c.findings(ec, insp, items); err != nil {
 		return err
 	}
 	if data["Photos"], err = c.photos(ec, insp.ID, site, items); err != nil {
@@ -253,18 +260,24 @@ func missingRows(insp *server.StoredRecord, t *seeds.Template) ([]missingRow, bo
 	return out, true
 }
 
-func (c *Console) findings(ec echo.Context, inspID string, items map[string]string) ([]findingRow, error) {
-	fs, err := c.d.Store.Find(ec.Request().Context(), syncproto.EntityFinding, "inspection_id", inspID)
+// findings are an inspection's findings, with the decisions an office may
+// take on their rectification once the inspection is approved.
+func (c *Console) findings(ec echo.Context, insp *server.StoredRecord, items map[string]string) ([]findingRow, error) {
+	fs, err := c.d.Store.Find(ec.Request().Context(), syncproto.EntityFinding, "inspection_id", insp.ID)
 	if err != nil {
 		return nil, err
 	}
+	decides := principalOf(ec).Role.CanReview() && insp.Text("status") == "approved"
 	var out []findingRow
 	for _, f := range fs {
 		if f.State.IsDeleted() {
 			continue
 		}
-		out = append(out, findingRow{Item: items[f.Text("item_key")], Description: f.Text("description"),
-			Severity: severityNames[f.Text("severity")], Deadline: f.Text("deadline"), Status: findingStatusNames[f.Text("status")]})
+		st := cmp.Or(f.Text("status"), "open")
+		out = append(out, findingRow{ID: f.ID, Seq: f.Seq, Item: items[f.Text("item_key")], Description: f.Text("description"),
+			Severity: severityNames[f.Text("severity")], Deadline: f.Text("deadline"), Status: findingStatusNames[st], StatusCode: st,
+			Note: f.Text("rectification_note"), VerifyComment: f.Text("verify_comment"),
+			CanVerify: decides && st == "rectified", CanReopen: decides && (st == "rectified" || st == "verified")})
 	}
 	return out, nil
 }

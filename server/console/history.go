@@ -35,7 +35,7 @@ var auditEntityNames = map[string]string{
 }
 
 var auditFieldNames = map[string]string{
-	"status": "状态", "summary": "检查摘要", "review_comment": "审核意见", "reviewer_id": "审核人", "decision": "审核决定",
+	"verify_comment": "督查整改意见", "rectification_note": "整改说明", "status": "状态", "summary": "检查摘要", "review_comment": "审核意见", "reviewer_id": "审核人", "decision": "审核决定",
 	"flags": "证据标记", "deleted": "删除", "description": "问题描述", "deadline": "整改时限", "caption": "照片说明",
 	"item_key": "检查项", "sha256": "照片哈希", "finished_at": "结束时间", "started_at": "开始时间",
 }
@@ -121,7 +121,8 @@ func auditValue(field string, v json.RawMessage, items map[string]string) string
 	return out
 }
 
-var decisionNames = map[string]string{server.DecisionApprove: "通过", server.DecisionReturn: "退回"}
+var decisionNames = map[string]string{server.DecisionApprove: "通过", server.DecisionReturn: "退回",
+	server.DecisionVerify: "核实整改到位", server.DecisionReopen: "退回继续整改"}
 
 // shortID is the end of a record's id, which tells records apart: the
 // start of a UUIDv7 is its time, the same for every photo of a minute.

@@ -320,6 +320,19 @@ func (c *Console) review(ec echo.Context) error {
 	return ec.Redirect(http.StatusSeeOther, "/console/inspections/"+url.PathEscape(id)+"?done="+url.QueryEscape(decision))
 }
 
+// verifyFinding takes an office's decision on a finding's rectification
+// and shows the finding's inspection again.
+func (c *Console) verifyFinding(ec echo.Context) error {
+	decision := ec.FormValue("decision")
+	ch, err := c.d.Syncer.VerifyFinding(ec.Request().Context(), principalOf(ec), ec.Param("id"), decision, ec.FormValue("comment"), formSeq(ec.FormValue("seq")))
+	if err != nil {
+		return err
+	}
+	var insp string
+	_ = json.Unmarshal(ch.Fields["inspection_id"], &insp)
+	return ec.Redirect(http.StatusSeeOther, "/console/inspections/"+url.PathEscape(insp)+"?done="+url.QueryEscape(decision)+"#finding-"+url.PathEscape(ch.ID))
+}
+
 // formSeq reads the version of a record a review form was shown with
 // (the record's Seq), for Syncer.Review: a console form always carries it,
 // so that a decision is on what the office saw. Without one (a page from
