@@ -48,6 +48,8 @@ func (s *Syncer) Review(ctx context.Context, p *Principal, inspectionID, decisio
 	switch {
 	case !p.Role.CanReview():
 		return nil, Errorf(syncproto.CodeForbidden, "只有区县或市级督查人员可以审核")
+	case decision == "":
+		return nil, Errorf(syncproto.CodeMissingField, "缺少 decision（approve 或 return）")
 	case decision != DecisionApprove && decision != DecisionReturn:
 		return nil, Errorf(syncproto.CodeInvalidValue, "decision 只能是 approve 或 return")
 	}
@@ -120,6 +122,8 @@ func (s *Syncer) VerifyFinding(ctx context.Context, p *Principal, findingID, dec
 	switch {
 	case !p.Role.CanReview():
 		return nil, Errorf(syncproto.CodeForbidden, "只有区县或市级督查人员可以核实整改")
+	case decision == "":
+		return nil, Errorf(syncproto.CodeMissingField, "缺少 decision（verify 或 reopen）")
 	case decision != DecisionVerify && decision != DecisionReopen:
 		return nil, Errorf(syncproto.CodeInvalidValue, "decision 只能是 verify 或 reopen")
 	}

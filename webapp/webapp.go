@@ -24,6 +24,7 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
@@ -171,7 +172,7 @@ func (a *App) serve(c echo.Context) error {
 	}
 	f, ok := a.files[name]
 	if !ok {
-		return c.String(http.StatusNotFound, "文件不存在")
+		return server.Errorf(syncproto.CodeNotFound, "文件不存在")
 	}
 	h := c.Response().Header()
 	h.Set("Cache-Control", "no-cache")

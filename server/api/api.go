@@ -374,12 +374,13 @@ func (a *API) captureKey(c echo.Context) error {
 }
 
 func intParam(c echo.Context, name string, def int) (int, error) {
-	s := c.QueryParam(name)
-	if s == "" {
+	if !c.QueryParams().Has(name) {
 		return def, nil
 	}
+	// Decimal digits, as the spec's integer is written: not empty, no '+'.
+	s := c.QueryParam(name)
 	n, err := strconv.Atoi(s)
-	if err != nil {
+	if err != nil || strings.HasPrefix(s, "+") {
 		return 0, server.Errorf(syncproto.CodeBadRequest, "参数 %s 应为整数", name)
 	}
 	return n, nil

@@ -292,6 +292,18 @@ func testRoutes(t *testing.T, srv *apptest.Server) {
 	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
 		t.Run("GET "+path, func(t *testing.T) { send(t, srv, request{method: "GET", path: path}).wantStatus(t, 200) })
 	}
+	// Every route's query is read strictly, not only the API's; a file
+	// the app lacks is an API error too.
+	for _, path := range []string{"/healthz?a=1&a=2", "/readyz?a=%zz", "/metrics?a=1;b=2", "/app/?x=1&x=2", "/?x=1&x=2", "/app/sw.js?v=1&v=2"} {
+		t.Run("GET "+path, func(t *testing.T) {
+			send(t, srv, request{method: "GET", path: path}).wantError(t, 400, syncproto.CodeBadRequest)
+		})
+	}
+	for _, path := range []string{"/app/nope.js", "/app/..%2f..%2fgo.mod", "/app/js/"} {
+		t.Run("GET "+path, func(t *testing.T) {
+			send(t, srv, request{method: "GET", path: path}).wantError(t, 404, syncproto.CodeNotFound)
+		})
+	}
 }
 
 // TestOversizeBodies: push is capped at 16 MiB, every other body at 64 KiB,
@@ -531,6 +543,9 @@ func testPullParams(t *testing.T, srv *apptest.Server) {
 		{"limit negative", "limit=-1", 400, syncproto.CodeBadRequest},
 		{"limit too large", "limit=5001", 400, syncproto.CodeBadRequest},
 		{"limit overflow", "limit=99999999999999999999", 400, syncproto.CodeBadRequest},
+		{"limit empty", "limit=", 400, syncproto.CodeBadRequest},
+		{"limit with a plus sign", "limit=%2B5", 400, syncproto.CodeBadRequest},
+		{"limit with spaces", "limit=%205", 400, syncproto.CodeBadRequest},
 		{"limit and bad cursor", "limit=abc&cursor=" + first.Cursor, 400, syncproto.CodeBadRequest},
 		{"hlcs unknown form", "hlcs=compact", 400, syncproto.CodeBadRequest},
 		{"hlcs upper case", "hlcs=GROUPED", 400, syncproto.CodeBadRequest},
@@ -556,7 +571,7 @@ func testPullParams(t *testing.T, srv *apptest.Server) {
 		query  string
 		status int
 	}{
-		{"limit=abc", 400}, {"limit=0", 400}, {"limit=-5", 400}, {"limit=1001", 400}, {"limit=2.5", 400},
+		{"limit=abc", 400}, {"limit=0", 400}, {"limit=-5", 400}, {"limit=1001", 400}, {"limit=2.5", 400}, {"limit=", 400}, {"limit=%2B5", 400},
 		{"limit=1", 200}, {"limit=1000", 200}, {"entity=site&record_id=" + newID(), 200},
 	} {
 		t.Run("conflicts "+tc.query, func(t *testing.T) {
@@ -594,7 +609,7 @@ func testReviewErrors(t *testing.T, srv *apptest.Server) {
 		code     string
 	}{
 		{"decision unknown", pending, api.ReviewRequest{Decision: "maybe"}, 400, syncproto.CodeInvalidValue},
-		{"decision empty", pending, api.ReviewRequest{}, 400, syncproto.CodeInvalidValue},
+		{"decision empty", pending, api.ReviewRequest{}, 400, syncproto.CodeMissingField},
 		{"decision upper case", pending, api.ReviewRequest{Decision: "APPROVE"}, 400, syncproto.CodeInvalidValue},
 		{"decision a status", pending, api.ReviewRequest{Decision: "approved"}, 400, syncproto.CodeInvalidValue},
 		{"return without comment", pending, api.ReviewRequest{Decision: "return"}, 400, syncproto.CodeMissingField},

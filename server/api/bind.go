@@ -302,12 +302,13 @@ func structField(t reflect.Type, name string) (reflect.StructField, bool) {
 	return reflect.StructField{}, false
 }
 
-// strictQuery refuses an API request whose query string does not parse (a
+// strictQuery refuses a request whose query string does not parse (a
 // ';' separator, a bad %-escape) or repeats a parameter, instead of
-// silently dropping the part it cannot read.
+// silently dropping the part it cannot read: on every route but the
+// office console's pages (whose filter forms may repeat a parameter).
 func strictQuery(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if !strings.HasPrefix(c.Request().URL.Path, "/api/") {
+		if p := c.Request().URL.Path; p == "/console" || strings.HasPrefix(p, "/console/") {
 			return next(c)
 		}
 		q, err := url.ParseQuery(c.Request().URL.RawQuery)

@@ -36,9 +36,9 @@ func (d *Dialect) SearchParts(pat string) []SearchPart {
 			like("i.id", "s.name", "s.address", "i.summary", "i.answers", "u.username", "u.display_name"), "i", "i.started_at DESC" + d.NullsLast + ", i.id"},
 		{`SELECT 'finding', f.id, f.county, coalesce(s.name, ''), coalesce(f.description, ''), coalesce(f.status, ''),
 			coalesce(i.started_at, ''), coalesce(nullif(u.display_name, ''), u.username, ''), coalesce(f.inspection_id, '')
-			FROM finding f LEFT JOIN inspection i ON i.id = f.inspection_id LEFT JOIN site s ON s.id = i.site_id
+			FROM finding f JOIN inspection i ON i.id = f.inspection_id LEFT JOIN site s ON s.id = i.site_id
 			LEFT JOIN users u ON u.id = f.created_by
-			WHERE f.deleted_hlc = '' AND coalesce(i.status, '') != '` + server.StatusDraft + `' AND ` +
+			WHERE f.deleted_hlc = '' AND i.deleted_hlc = '' AND i.status IN ` + sqllit.List(server.ReviewStatuses) + ` AND ` +
 			like("f.id", "f.description", "f.rectification_note", "s.name", "u.username", "u.display_name"), "f", "i.started_at DESC" + d.NullsLast + ", f.id"},
 		{`SELECT 'vehicle_check', v.id, v.county, coalesce(v.plate, ''), coalesce(v.checkpoint, ''), coalesce(v.action, ''),
 			coalesce(v.checked_at, ''), coalesce(nullif(u.display_name, ''), u.username, ''), ''

@@ -636,6 +636,21 @@ func testSearch(t *testing.T, open Opener) {
 	if len(hs) != 3 || kinds["inspection"] != 1 || kinds["finding"] != 1 || kinds["site"] != 1 {
 		t.Errorf("search 砖厂 limit 1: %+v", hs)
 	}
+	// A finding is found where its inspection is: not once the inspection
+	// is a draft again, nor once it is deleted (its page is gone).
+	e.upsert(syncproto.EntityInspection, o.b, xinfu, map[string]any{"status": "draft"})
+	if got := hits(o.all, "围挡"); len(got) != 0 {
+		t.Errorf("search 围挡 with the finding's inspection a draft: %v", got)
+	}
+	e.upsert(syncproto.EntityInspection, o.b, xinfu, map[string]any{"status": "returned"})
+	if got := hits(o.all, "围挡"); len(got) != 1 {
+		t.Errorf("search 围挡 with the finding's inspection returned: %v", got)
+	}
+	d := e.inspector(xinfu)
+	d.pushOK(d.del(syncproto.EntityInspection, o.b))
+	if got := hits(o.all, "围挡"); len(got) != 0 {
+		t.Errorf("search 围挡 with the finding's inspection deleted: %v", got)
+	}
 }
 
 func testOverview(t *testing.T, open Opener) {
