@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -138,8 +139,9 @@ func (c *Console) overview(ec echo.Context) error {
 		vals := make([]float64, len(r.Cells))
 		for i := range r.Cells {
 			if cl := &r.Cells[i]; cl.G6 > 0 {
-				vals[i] = float64(cl.Removed) / float64(cl.G6) * 100
-				cl.Rate = fmt.Sprintf("%.1f%%", vals[i])
+				// Rounded as the roadside page rounds it (half up).
+				vals[i] = server.VehicleStat{G6: cl.G6, Removed: cl.Removed}.Rate()
+				cl.Rate = strconv.FormatFloat(vals[i], 'f', 1, 64) + "%"
 			}
 		}
 		r.Chart = weekChart(vals, r.Cells)

@@ -1,13 +1,17 @@
 package console_test
 
 import (
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/google/uuid"
 	"github.com/xinzhou-eco/fieldsync/server/app"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
 // TestOverview: the first page shows the month in the viewer's counties
@@ -50,5 +54,32 @@ func TestOverview(t *testing.T) {
 		if strings.Contains(page, other) {
 			t.Errorf("忻府区's overview shows %s", other)
 		}
+	}
+}
+
+// TestOverviewRateRoundsLikeRoadside: the overview's weekly removal rate
+// is rounded as the roadside page rounds it (1 of 16 is 6.3%, not the
+// 6.2% of rounding half to even).
+func TestOverviewRateRoundsLikeRoadside(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	now := time.Now().In(time.FixedZone("CST", 8*3600)).Format(time.RFC3339)
+	var ms []syncproto.Mutation
+	for i := range 16 {
+		after := "present"
+		if i == 0 {
+			after = "removed"
+		}
+		ms = append(ms, apptest.Mut(phone, syncproto.EntityVehicleCheck, uuid.NewString(), apptest.Fields("county", apptest.Xinfu,
+			"checkpoint", "舍入检查站", "plate", fmt.Sprintf("晋H%05d", 40000+i), "emission_stage", "cn6", "fuel", "natural_gas",
+			"aftertreatment", after, "checked_at", now)))
+	}
+	apptest.Push(t, phone, ms...)
+	b := loggedIn(t, srv, apptest.CountyOffice)
+	if _, page := b.get("/console/overview"); !strings.Contains(page, "6.3%") || strings.Contains(page, "6.2%") {
+		t.Errorf("overview does not show 1 of 16 as 6.3%%:\n%s", regexp.MustCompile(`(?s)<table[^>]*removal-by-week.*?</table>`).FindString(page))
+	}
+	if _, page := b.get("/console/vehicles"); !strings.Contains(page, "6.3") {
+		t.Error("the roadside page does not show 1 of 16 as 6.3")
 	}
 }
