@@ -12,6 +12,7 @@ import { currentKey, registerCaptureKeys, signCapture } from './capture.js';
  * @typedef {import('./storage/storage.js').Storage} Storage
  * @typedef {import('./storage/storage.js').Tx} Tx
  * @typedef {{id: string, username: string, display_name: string, role: string, counties: string[]}} User
+ * @typedef {{access: string, refresh: string, user: User | null, gen: number}} Auth
  * @typedef {{entity: string, id: string, county: string, fields: Record<string, any>,
  *   hlcs: Record<string, string>, deleted: boolean, pending: string[]}} Rec
  * @typedef {{entity: string, id: string, county: string,
@@ -36,7 +37,7 @@ import { currentKey, registerCaptureKeys, signCapture } from './capture.js';
  *   rejected: Rejected[], superseded: Superseded[], error: FieldsyncError | null}} SyncResult
  * @typedef {{phase: 'push'|'pull'|'upload', done: number, total: number,
  *   bytesDone: number, bytesTotal: number}} Progress
- * @typedef {{pendingChanges: number, pendingPhotos: number, pendingBytes: number, rejectedChanges: number,
+ * @typedef {{pendingChanges: number, pendingPhotos: number, failedPhotos: number, pendingBytes: number, rejectedChanges: number,
  *   lastSync: {at: number, ok: boolean, error: {code: string, message: string} | null} | null,
  *   syncing: boolean}} Status
  */
@@ -58,6 +59,7 @@ const NOT_DELETABLE = new Set(['photo', 'vehicle_check', 'site']);
 const SERVER_OWNED = {
   site: ['lon_wgs84', 'lat_wgs84'],
   inspection: ['reviewer_id', 'review_comment', 'reviewed_at', 'missing_items', 'unknown_answers', 'failed_items'],
+  finding: ['verifier_id', 'verify_comment', 'verified_at'],
   photo: ['uploaded', 'flags', 'notes', 'exif', 'lon_wgs84', 'lat_wgs84', 'site_id', 'phash', 'width', 'height', 'processed_at', 'capture'],
 };
 /**
@@ -112,7 +114,7 @@ export class FieldsyncClient {
     /** Records per pull page. */
     this.pageLimit = o.pageLimit;
     /** @type {Status} */
-    this.cached = { pendingChanges: 0, pendingPhotos: 0, pendingBytes: 0, rejectedChanges: 0, lastSync: o.lastSync ?? null, syncing: false };
+    this.cached = { pendingChanges: 0, pendingPhotos: 0, failedPhotos: 0, pendingBytes: 0, rejectedChanges: 0, lastSync: o.lastSync ?? null, syncing: false };
     /** @type {Map<string, Set<Function>>} */
     this.listeners = new Map();
     /** @type {Promise<SyncResult> | null} */
@@ -322,31 +324,66 @@ export class FieldsyncClient {
 
   /**
    * Signs in (online only) and registers this device. A different user
-   * than the storage's last one needs the storage's unsaved work gone first
-   * — unsent changes and photos, and refused changes still in the failed
-   * list (code unsent_changes) — unless force; then the local data is
-   * reset and a new device id made (sync.md §1).
+   * than the one this device id belongs to (the signed-in user, or the
+   * last one, kept with the id after a sign-out) needs the storage's
+   * unsaved work gone first — unsent changes and photos, and refused
+   * changes still in the failed list (code unsent_changes) — unless
+   * force; such a sign-in uses a new device id, and only once it
+   * succeeded is the local data reset (sync.md §1). A failed sign-in
+   * leaves everything as it was. Usernames are compared as the server
+   * does: without the spaces around them, in any letter case.
    * @param {string} username
    * @param {string} password
    * @param {{force?: boolean}} [opts]
    * @returns {Promise<User>}
    */
   async signIn(username, password, { force = false } = {}) {
-    if (this.auth.user && this.auth.user.username !== username) {
-      if (!force) await this.refuseUnsaved();
-      await this.resetLocal(true);
-    }
+    /** @type {{id: string, username?: string} | undefined} */
+    const device = await this.storage.transaction('meta', 'readonly', (tx) => tx.get('meta', 'device'));
+    const owner = this.auth.user?.username ?? device?.username ?? '';
+    let other = owner !== '' && foldUsername(owner) !== foldUsername(username);
+    if (other && !force) await this.refuseUnsaved();
     const gen = this.auth.gen + 1;
     this.auth = { ...this.auth, gen }; // a refresh still running now belongs to the old session
-    const tr = await requestJSON(this.transport, 'POST', PATH.login, {
-      body: { username, password, device_id: this.deviceId, device_name: this.deviceName },
-    });
-    await this.setAuth({ access: tr.access_token, refresh: tr.refresh_token, user: tr.user, gen });
+    let deviceId = other ? uuidv7(this.nowFn()) : this.deviceId;
+    let tr;
+    try {
+      tr = await this.login(username, password, deviceId);
+    } catch (err) {
+      // conflict: the server has this device id bound to another user
+      // than the storage remembers (a storage from an SDK that forgot the
+      // user at a forced sign-out). The id is of no use to this user:
+      // sign in once more with a new one.
+      if (!(err instanceof FieldsyncError) || err.code !== 'conflict' || other) throw err;
+      if (!force) await this.refuseUnsaved();
+      other = true;
+      deviceId = uuidv7(this.nowFn());
+      tr = await this.login(username, password, deviceId);
+    }
+    const auth = { access: tr.access_token, refresh: tr.refresh_token, user: tr.user, gen };
+    if (other) await this.resetLocal({ deviceId, auth });
+    else {
+      await this.storage.transaction('meta', 'readwrite', (tx) => tx.put('meta', 'device', { id: deviceId, username: tr.user.username }));
+      await this.setAuth(auth);
+    }
     await this.saveClock();
     // The capture key (signed-captures.md): made and registered now, while
     // online; a failure here is retried by the next sync.
     await this.captureKey().catch(() => {});
     return tr.user;
+  }
+
+  /**
+   * The login request for deviceId; the answer's user carries the
+   * server's spelling of the username.
+   * @param {string} username
+   * @param {string} password
+   * @param {string} deviceId
+   */
+  login(username, password, deviceId) {
+    return requestJSON(this.transport, 'POST', PATH.login, {
+      body: { username, password, device_id: deviceId, device_name: this.deviceName },
+    });
   }
 
   /** Closes the storage; the client must not be used afterwards. */
@@ -365,7 +402,7 @@ export class FieldsyncClient {
     if (!force) await this.refuseUnsaved();
     if (this.signedIn) await this.api('POST', PATH.logout).catch(() => {});
     await this.setAuth({ access: '', refresh: '', user: force ? null : this.auth.user, gen: this.auth.gen + 1 });
-    if (force) await this.resetLocal(false);
+    if (force) await this.resetLocal();
   }
 
   /**
@@ -384,10 +421,14 @@ export class FieldsyncClient {
   }
 
   /**
-   * Drops the local data (records, outbox, photos, cursor …).
-   * @param {boolean} newDevice also make a new device id (another user)
+   * Drops the local data (records, outbox, photos, cursor …). With next
+   * (another user signed in with a new device id), the same transaction
+   * stores the new id and its tokens and drops the old id's clock and
+   * capture keys: the storage is never left with one user's data and
+   * another's session.
+   * @param {{deviceId: string, auth: Auth} | null} [next]
    */
-  async resetLocal(newDevice) {
+  async resetLocal(next = null) {
     const stores = /** @type {const} */ (['meta', 'records', 'outbox', 'batches', 'blobs', 'uploads', 'superseded']);
     await this.storage.transaction([...stores], 'readwrite', async (tx) => {
       for (const s of stores) {
@@ -395,18 +436,23 @@ export class FieldsyncClient {
         for (const [k] of await tx.all(s)) await tx.delete(s, k);
       }
       for (const k of ['cursor', 'rejected', 'lastSync']) await tx.delete('meta', k);
-      if (newDevice) {
-        this.deviceId = uuidv7(this.nowFn());
-        await tx.put('meta', 'device', { id: this.deviceId });
-        await tx.delete('meta', 'auth');
+      if (next) {
+        await tx.put('meta', 'device', { id: next.deviceId, username: next.auth.user?.username });
+        await tx.put('meta', 'auth', next.auth);
         await tx.delete('meta', 'clock');
         await tx.delete('meta', 'captureKey'); // a new device, a new key
         await tx.delete('meta', 'captureKeys');
       }
     });
-    if (newDevice) {
-      this.clock = new Clock(this.deviceId, { now: this.nowFn });
-      this.auth = { access: '', refresh: '', user: null, gen: this.auth.gen + 1 };
+    if (next) {
+      // The new id's clock starts after every HLC seen (the login's answer
+      // included), so that it never issues one the server has passed.
+      const last = this.clock.last;
+      this.deviceId = next.deviceId;
+      this.clock = new Clock(this.deviceId, { now: this.nowFn, last: new HLC(last.wall, last.counter, this.deviceId) });
+      const was = this.signedIn;
+      this.auth = next.auth;
+      if (was !== this.signedIn) this.emit('auth', { signedIn: this.signedIn });
     }
     this.cached.lastSync = null;
     await this.refreshStatus();
@@ -605,6 +651,48 @@ export class FieldsyncClient {
   }
 
   /**
+   * Queues a failed upload again (state failed → queued, from its first
+   * byte, as a new tus upload): e.g. once the server takes the file's
+   * kind, or the cause was fixed. The next sync sends it.
+   * @param {string} photoId
+   */
+  async retryUpload(photoId) {
+    await this.failedUpload(photoId, (tx, j) => tx.put('uploads', photoId, { ...j, state: 'queued', offset: 0, url: null, error: null }));
+  }
+
+  /**
+   * Gives up a failed upload: its job and the photo's bytes leave the
+   * phone, so they no longer count as unsent nor hold a sign-out. The
+   * photo record stays (evidence is never deleted, sync.md §10); the
+   * server keeps it without its file.
+   * @param {string} photoId
+   */
+  async discardUpload(photoId) {
+    await this.failedUpload(photoId, async (tx) => {
+      await tx.delete('uploads', photoId);
+      await tx.delete('blobs', photoId);
+    });
+  }
+
+  /**
+   * Runs fn over photoId's upload job, which must have failed (only the
+   * user's decision ends that state), then tells the status listeners.
+   * @param {string} photoId
+   * @param {(tx: Tx, job: import('./upload.js').UploadJob) => Promise<void>} fn
+   */
+  async failedUpload(photoId, fn) {
+    await this.storage.transaction(['uploads', 'blobs'], 'readwrite', async (tx) => {
+      /** @type {import('./upload.js').UploadJob | undefined} */
+      const j = await tx.get('uploads', photoId);
+      if (!j) throw new FieldsyncError('not_found', { details: { photoId } });
+      if (j.state !== 'failed') throw new FieldsyncError('upload_not_failed', { details: { photoId, state: j.state } });
+      await fn(tx, j);
+    });
+    await this.refreshStatus();
+    this.emit('sync', this.status());
+  }
+
+  /**
    * Mutations the server refused (the failed list, sync.md §6), oldest
    * first, until dismissed. Their values are no longer in the local
    * records; they are kept here.
@@ -696,6 +784,8 @@ export class FieldsyncClient {
     this.cached.pendingChanges = outbox.length;
     this.cached.rejectedChanges = rejected.length;
     this.cached.pendingPhotos = jobs.length;
+    // Of those, the ones that wait for the user (retryUpload, discardUpload).
+    this.cached.failedPhotos = jobs.filter((j) => j.state === 'failed').length;
     this.cached.pendingBytes = jobs.reduce((n, j) => n + Math.max(0, j.size - (j.offset || 0)), 0);
     return this.status();
   }
@@ -1192,6 +1282,13 @@ export class FieldsyncClient {
 }
 
 /**
+ * A username as the server matches it at sign-in: without the spaces
+ * around it, in any (ASCII) letter case.
+ * @param {string} name
+ */
+const foldUsername = (name) => name.trim().toLowerCase();
+
+/**
  * @param {StoredRecord} r
  * @returns {Rec}
  */
@@ -1208,7 +1305,8 @@ function toRec(r) {
 }
 
 /**
- * Refuses writes a device may never make (sync.md §13).
+ * Refuses writes a device may never make (sync.md §13), and values that
+ * cannot be sent as JSON.
  * @param {string} entity
  * @param {Record<string, any>} fields
  */
@@ -1217,6 +1315,43 @@ function checkWritable(entity, fields) {
   const owned = [...(/** @type {Record<string, string[]>} */ (SERVER_OWNED)[entity] ?? []), 'created_by', 'received_at'];
   for (const name of Object.keys(fields)) {
     if (owned.includes(name)) throw new FieldsyncError('server_field', { details: { entity, field: name } });
+  }
+  for (const [name, value] of Object.entries(fields)) {
+    const kind = unencodable(value, new Set());
+    if (kind) throw new FieldsyncError('unencodable_value', { details: { entity, field: name, value: kind } });
+  }
+}
+
+/**
+ * What in v JSON cannot carry as it is ('' if nothing): a BigInt (the
+ * push's JSON.stringify throws), NaN or ±Infinity (sent as null), a
+ * function or symbol (dropped), a cycle. Refused at save, such a value
+ * never reaches the outbox, where it would hold every later push.
+ * @param {unknown} v
+ * @param {Set<object>} path the objects v is inside of
+ * @returns {string}
+ */
+function unencodable(v, path) {
+  switch (typeof v) {
+    case 'bigint':
+    case 'function':
+    case 'symbol':
+      return typeof v;
+    case 'number':
+      return Number.isFinite(v) ? '' : String(v);
+    case 'object': {
+      if (v === null) return '';
+      if (path.has(v)) return 'cycle';
+      path.add(v);
+      for (const x of Object.values(v)) {
+        const kind = unencodable(x, path);
+        if (kind) return kind;
+      }
+      path.delete(v);
+      return '';
+    }
+    default:
+      return '';
   }
 }
 

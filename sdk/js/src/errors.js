@@ -8,6 +8,8 @@ export const MESSAGES = {
   unsent_changes: '手机上还有未上传的记录或照片，或被服务器拒绝、尚未处理的修改；请先联网同步并处理后再退出或换账号登录',
   server_field: '该字段由服务器或办公室填写，手机不能修改',
   signed_out: '请先登录',
+  unencodable_value: '字段值无法保存（不是有效的数据，如 NaN 或无穷大；应用程序错误），请联系技术支持',
+  upload_not_failed: '这张照片没有上传失败，无需重试或放弃',
   session_lost: '登录状态已失效（刷新令牌时网络中断），请重新登录；未上传的数据不会丢失',
   // The server's codes.
   bad_request: '请求格式有误（应用程序错误），请联系技术支持',

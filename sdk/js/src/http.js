@@ -12,7 +12,8 @@ import { FieldsyncError, messageFor } from './errors.js';
 
 /**
  * Sends one JSON request and returns the decoded answer (null for 204).
- * Throws FieldsyncError: code "network" when no answer came.
+ * Throws FieldsyncError: code "network" when no answer came,
+ * "unencodable_value" (nothing sent) when the body cannot be JSON.
  * @param {Transport} t
  * @param {string} method
  * @param {string} path
@@ -24,13 +25,17 @@ export async function requestJSON(t, method, path, opts = {}) {
   const headers = { Accept: 'application/json' };
   if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
   if (opts.token) headers.Authorization = `Bearer ${opts.token}`;
+  // Encoded before the request: a body JSON cannot carry is the app's
+  // error, not the network's, and sending it again will not help.
+  let body;
+  try {
+    body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+  } catch (err) {
+    throw new FieldsyncError('unencodable_value', { cause: err });
+  }
   let resp;
   try {
-    resp = await t.fetch(t.baseURL + path, {
-      method,
-      headers,
-      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-    });
+    resp = await t.fetch(t.baseURL + path, { method, headers, body });
   } catch (err) {
     throw new FieldsyncError('network', { cause: err });
   }

@@ -1,0 +1,57 @@
+// Values JSON cannot carry (BigInt, NaN, ±Infinity, …) are refused at
+// save, before the outbox; a body that cannot be encoded is not mistaken
+// for a network fault.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { FieldsyncClient, FieldsyncError, MemoryStorage, uuidv7 } from '../src/index.js';
+import { requestJSON } from '../src/http.js';
+
+test('save refuses values JSON cannot carry, with unencodable_value naming the field; nothing reaches the outbox', async () => {
+  const c = await FieldsyncClient.open({ storage: new MemoryStorage(), deviceName: '测试手机' });
+  /** @type {any} */
+  const cyclic = { a: 1 };
+  cyclic.self = cyclic;
+  /** @type {Array<[string, any, string]>} */
+  const cases = [
+    ['template_version', 1n, 'bigint'],
+    ['lon', NaN, 'NaN'],
+    ['lat', Infinity, 'Infinity'],
+    ['answers.fence', { result: 'pass', score: -Infinity }, '-Infinity'],
+    ['answers.dust', { values: [1, 2n] }, 'bigint'],
+    ['answers.cover', cyclic, 'cycle'],
+  ];
+  for (const [field, value, kind] of cases) {
+    await assert.rejects(c.save('inspection', uuidv7(), { status: 'draft', [field]: value }), (e) => {
+      assert.ok(e instanceof FieldsyncError);
+      assert.equal(e.code, 'unencodable_value');
+      assert.deepEqual(e.details, { entity: 'inspection', field, value: kind });
+      assert.match(e.message, /[\u4e00-\u9fff]/, 'a Chinese message');
+      return true;
+    });
+  }
+  assert.equal(c.status().pendingChanges, 0);
+  assert.deepEqual(await c.list('inspection'), []);
+
+  // What JSON does carry is kept: nulls, nested objects, shared (not cyclic) values.
+  const shared = { result: 'pass' };
+  await c.save('inspection', uuidv7(), { status: 'draft', lon: 112.5, summary: null, 'answers.fence': shared, 'answers.dust': shared });
+  assert.equal(c.status().pendingChanges, 1);
+});
+
+test('a request body that cannot be encoded fails with unencodable_value, not network, and is not sent', async () => {
+  let sent = 0;
+  /** @type {typeof fetch} */
+  const f = async () => {
+    sent++;
+    return new Response('{}');
+  };
+  const t = { baseURL: 'http://127.0.0.1:1', fetch: f, observe: () => {} };
+  await assert.rejects(requestJSON(t, 'POST', '/api/v1/sync/push', { body: { mutations: [{ fields: { n: 1n } }] } }), (e) => {
+    assert.ok(e instanceof FieldsyncError);
+    assert.equal(e.code, 'unencodable_value');
+    assert.equal(e.temporary, false);
+    return true;
+  });
+  assert.equal(sent, 0);
+});

@@ -1,0 +1,67 @@
+// A photo upload the server refuses for good (bad_image, sync.md §10.4)
+// waits for the user's decision, against the real fieldsync binary:
+// retryUpload queues it again, discardUpload gives it up so that it no
+// longer holds a sign-out.
+
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { uuidv7 } from '../src/index.js';
+import { demoSite, device, startServer, syncOK, tempDir } from './helpers.js';
+
+/** @type {Array<() => Promise<void>>} */
+const cleanups = [];
+after(async () => {
+  for (const c of cleanups) await c();
+});
+
+test('a failed upload: counted until the user retries or discards it; discarded, it no longer holds the sign-out', async () => {
+  const srv = await startServer({ dataDir: tempDir('data') });
+  cleanups.push(() => srv.kill());
+  const a = await device(srv.url);
+  await syncOK(a);
+  const insp = uuidv7();
+  await a.save('inspection', insp, { site_id: await demoSite(a), template_id: 'coal_yard', template_version: 1, status: 'draft' });
+  const photo = await a.takePhoto({ blob: new TextEncoder().encode('不是图片'), contentType: 'image/jpeg', fields: { inspection_id: insp } });
+
+  let r = await a.sync();
+  assert.equal(r.error?.code, 'bad_image');
+  const job = async () => (await a.uploads()).find((j) => j.photoId === photo.id);
+  assert.equal((await job())?.state, 'failed');
+  assert.deepEqual([a.status().pendingPhotos, a.status().failedPhotos], [1, 1]);
+  await assert.rejects(a.signOut(), (e) => /** @type {any} */ (e).code === 'unsent_changes' && /** @type {any} */ (e).details.photos === 1);
+
+  // Retried: queued again, and the next sync sends it (refused again: the
+  // bytes are still no image).
+  await a.retryUpload(photo.id);
+  assert.deepEqual([(await job())?.state, (await job())?.error], ['queued', null]);
+  assert.deepEqual([a.status().pendingPhotos, a.status().failedPhotos], [1, 0]);
+  r = await a.sync();
+  assert.equal(r.error?.code, 'bad_image', 'sent again');
+  assert.equal((await job())?.state, 'failed');
+
+  // Only a failed job waits for a decision.
+  await assert.rejects(a.retryUpload(uuidv7()), (e) => /** @type {any} */ (e).code === 'not_found');
+
+  await a.discardUpload(photo.id);
+  assert.equal(await job(), undefined);
+  assert.equal(await a.photoBytes(photo.id), null);
+  assert.deepEqual([a.status().pendingPhotos, a.status().failedPhotos], [0, 0]);
+  assert.ok(await a.get('photo', photo.id), 'the record stays');
+  await syncOK(a);
+  await a.signOut();
+  assert.equal(a.signedIn, false);
+});
+
+test('retryUpload and discardUpload refuse a job that has not failed', async () => {
+  const srv = await startServer({ dataDir: tempDir('data') });
+  cleanups.push(() => srv.kill());
+  const a = await device(srv.url);
+  await syncOK(a);
+  const insp = uuidv7();
+  await a.save('inspection', insp, { site_id: await demoSite(a), template_id: 'coal_yard', template_version: 1, status: 'draft' });
+  const photo = await a.takePhoto({ blob: new TextEncoder().encode('还没上传'), contentType: 'image/jpeg', fields: { inspection_id: insp } });
+  await assert.rejects(a.discardUpload(photo.id), (e) => /** @type {any} */ (e).code === 'upload_not_failed');
+  await assert.rejects(a.retryUpload(photo.id), (e) => /** @type {any} */ (e).code === 'upload_not_failed');
+  assert.ok(await a.photoBytes(photo.id), 'the bytes are kept');
+  assert.equal(a.status().pendingPhotos, 1);
+});

@@ -1,0 +1,121 @@
+// Signing in on a storage another user had (sync.md §1), against the real
+// fieldsync binary: a device id belongs to the user who first signed in
+// with it, a failed sign-in changes nothing, and a username is the same
+// user however the phone's keyboard spelled it.
+
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { FieldsyncClient, MemoryStorage, uuidv7 } from '../src/index.js';
+import { demoSite, device, recorder, startServer, syncOK, tempDir } from './helpers.js';
+
+/** @type {Array<() => Promise<void>>} */
+const cleanups = [];
+after(async () => {
+  for (const c of cleanups) await c();
+});
+
+async function server() {
+  const s = await startServer({ dataDir: tempDir('data') });
+  cleanups.push(() => s.kill());
+  return s;
+}
+
+test('after a forced sign-out another user signs in on the same storage with a new device id', async () => {
+  const srv = await server();
+  const storage = new MemoryStorage();
+  const rec = recorder();
+  const a = await device(srv.url, { storage, fetch: rec.fetch });
+  await syncOK(a);
+  const first = a.deviceId;
+  await a.signOut({ force: true });
+  assert.equal(a.user, null);
+
+  const u = await a.signIn('inspector2', 'inspector123');
+  assert.equal(u.username, 'inspector2');
+  assert.notEqual(a.deviceId, first, 'the first id stays bound to inspector');
+  assert.deepEqual(rec.log.filter((x) => x.path === '/api/v1/auth/login').map((x) => x.status), [200, 200], 'the new id at once, no 409');
+  await syncOK(a);
+  assert.ok((await a.list('site')).length > 0);
+
+  // The id is kept with its user across a reopen: inspector comes back on
+  // a new id too, and the storage holds inspector2's id no more.
+  await a.signOut({ force: true });
+  const again = await FieldsyncClient.open({ baseURL: srv.url, storage, deviceName: '测试手机' });
+  await again.signIn('inspector', 'inspector123');
+  assert.ok(![first, a.deviceId].includes(again.deviceId));
+  await syncOK(again);
+});
+
+test('a storage that forgot its device id\'s user: the login answered 409 conflict is sent again with a new id', async () => {
+  const srv = await server();
+  const storage = new MemoryStorage();
+  const a = await device(srv.url, { storage });
+  await syncOK(a);
+  const first = a.deviceId;
+  await a.signOut({ force: true });
+  // As an SDK that kept only the id left it.
+  await storage.transaction('meta', 'readwrite', (tx) => tx.put('meta', 'device', { id: first }));
+
+  await a.signIn('inspector2', 'inspector123');
+  assert.equal(a.user?.username, 'inspector2');
+  assert.notEqual(a.deviceId, first);
+  await syncOK(a);
+});
+
+test('a failed or offline sign-in of another user leaves the signed-in user\'s data and session as they were', async () => {
+  const srv = await server();
+  let offline = false;
+  /** @type {typeof fetch} */
+  const f = (input, init) => (offline ? Promise.reject(new TypeError('fetch failed')) : globalThis.fetch(input, init));
+  const a = await device(srv.url, { fetch: f });
+  await syncOK(a);
+  const before = { id: a.deviceId, sites: (await a.list('site')).length, templates: (await a.list('checklist_template')).length };
+  assert.ok(before.sites > 0 && before.templates > 0);
+
+  const unchanged = async () => {
+    assert.equal(a.user?.username, 'inspector');
+    assert.equal(a.signedIn, true);
+    assert.equal(a.deviceId, before.id);
+    assert.equal((await a.list('site')).length, before.sites);
+    assert.equal((await a.list('checklist_template')).length, before.templates);
+  };
+  offline = true;
+  await assert.rejects(a.signIn('inspector2', 'inspector123'), (e) => /** @type {any} */ (e).code === 'network');
+  await unchanged();
+  offline = false;
+  await assert.rejects(a.signIn('inspector2', 'wrong-password'), (e) => /** @type {any} */ (e).code === 'invalid_credentials');
+  await unchanged();
+  await syncOK(a); // the session still works
+
+  // The one that succeeds resets: inspector2 sees none of inspector's work.
+  const insp = uuidv7();
+  await a.save('inspection', insp, { site_id: await demoSite(a), template_id: 'coal_yard', template_version: 1, status: 'draft' });
+  await syncOK(a);
+  await a.signIn('inspector2', 'inspector123');
+  assert.notEqual(a.deviceId, before.id);
+  assert.equal(await a.get('inspection', insp), null);
+  await syncOK(a);
+});
+
+test('a username in another letter case or with spaces around it is the same user: no unsent_changes, the same device', async () => {
+  const srv = await server();
+  const a = await device(srv.url);
+  await syncOK(a);
+  const id = a.deviceId;
+  const insp = uuidv7();
+  await a.save('inspection', insp, { site_id: await demoSite(a), template_id: 'coal_yard', template_version: 1, status: 'draft' });
+
+  const u = await a.signIn(' Inspector ', 'inspector123');
+  assert.equal(u.username, 'inspector', "the server's spelling");
+  assert.equal(a.user?.username, 'inspector');
+  assert.equal(a.deviceId, id);
+  assert.equal(a.status().pendingChanges, 1, 'the unsent change is kept');
+  await syncOK(a);
+  assert.deepEqual((await a.get('inspection', insp))?.pending, []);
+
+  // After a sign-out that kept the data, too.
+  await a.signOut();
+  await a.signIn('INSPECTOR', 'inspector123');
+  assert.equal(a.deviceId, id);
+  assert.ok(await a.get('inspection', insp));
+});
