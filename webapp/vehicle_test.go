@@ -1,6 +1,7 @@
 package webapp_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -65,5 +66,44 @@ func TestBrowserRoadside(t *testing.T) {
 	}
 	if !field[bool](t, photos[0], "uploaded") || field[string](t, photos[0], "processed_at") == "" {
 		t.Errorf("server: the vehicle check's photo is not uploaded and processed: %v", photos[0].State.Fields)
+	}
+}
+
+// TestBrowserPlateTyped: a plate is read as the crew types it — with
+// spaces, in a Chinese keyboard's full-width letters, in lower case — and
+// stored whole; a plate one character short is refused.
+func TestBrowserPlateTyped(t *testing.T) {
+	srv := apptest.Start(t)
+	_, at := demoSite(t, srv, "豆罗检查站")
+	bctx := browserFor(t)
+	p := newPhone(t, bctx, srv.URL, "checkpoint phone", near(at))
+	p.signIn(apptest.Inspector)
+	p.setOffline(true)
+	p.click(`#tabs a[data-tab="vehicle"]`)
+	p.wait(`#vehicle-form`)
+	p.do("checkpoint", chromedp.SendKeys(chromedp.CSS(`input[name="checkpoint"]`), "豆罗检查站"))
+
+	saved := 0
+	for _, c := range []struct{ typed, want string }{
+		{"h 5 1 2 3 4", "晋H51234"}, // the last digit was cut by the field's length
+		{"ｈｄ１２３４５", "晋HD12345"},    // full-width, a new-energy plate
+		{"h-7e.123", "晋H7E123"},    // separators people type
+	} {
+		p.do("plate "+c.typed, chromedp.SendKeys(chromedp.CSS(`input[name="plate"]`), c.typed)) // empty after each save
+		p.click(`#save-vehicle`)
+		saved++
+		p.waitJS("saved "+c.typed, `document.querySelector('#vehicle-today h2')?.textContent.includes('今天已检 `+itoa(saved)+` 辆') || !!document.querySelector('#vehicle-error').textContent`)
+		if e := p.text(`#vehicle-error`); e != "" {
+			t.Fatalf("%q refused: %s", c.typed, e)
+		}
+		p.has(c.want)
+	}
+
+	// Short by one: 5 characters after the province.
+	p.do("short plate", chromedp.SendKeys(chromedp.CSS(`input[name="plate"]`), "h1234"))
+	p.click(`#save-vehicle`)
+	p.waitJS("the short plate refused or saved", `!!document.querySelector('#vehicle-error').textContent || document.querySelector('#vehicle-today h2')?.textContent.includes('今天已检 4 辆')`)
+	if e := p.text(`#vehicle-error`); !strings.Contains(e, "6 位") {
+		t.Errorf("the short plate h1234: error %q, want it refused", e)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/labstack/echo/v4"
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
 func get(t *testing.T, e *echo.Echo, path string, hdr ...string) *httptest.ResponseRecorder {
@@ -24,6 +26,10 @@ func get(t *testing.T, e *echo.Echo, path string, hdr ...string) *httptest.Respo
 
 func TestServing(t *testing.T) {
 	e := echo.New()
+	// As the server answers errors: by their code (server/api).
+	e.HTTPErrorHandler = func(err error, c echo.Context) {
+		_ = c.NoContent(syncproto.HTTPStatus(server.ErrorCode(err)))
+	}
 	a, err := Mount(e, Options{SDK: []byte("export const x = 1;\n")})
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import * as sites from './views/sites.js';
 import * as site from './views/site.js';
 import * as inspection from './views/inspection.js';
 import * as vehicle from './views/vehicle.js';
+import { clearDrafts } from './drafts.js';
 
 /** How often the app syncs while it is open and online. */
 const SYNC_EVERY_MS = 60e3;
@@ -28,6 +29,7 @@ export const app = {
   sync: (manual) => runSync(manual),
   go: (hash) => { if (location.hash === hash) render(); else location.hash = hash; },
   render: () => render(),
+  refresh: () => refresh(),
   openClient: (username) => openClient(username),
   signedOut: () => signedOut(),
 };
@@ -77,14 +79,16 @@ async function render() {
 }
 
 /** refresh re-renders after data changed, unless the inspector is typing
- *  (then when they leave the field). */
+ *  (then when they leave the field): it says whether it drew now. A
+ *  form's unsaved input survives the draw in its draft (drafts.js). */
 function refresh() {
   const a = document.activeElement;
   if (a && (a.tagName === 'INPUT' || a.tagName === 'TEXTAREA' || a.tagName === 'SELECT') && a.type !== 'file') {
     stale = true;
-    return;
+    return false;
   }
   render();
+  return true;
 }
 document.addEventListener('focusout', () => { if (stale) setTimeout(() => { if (stale) refresh(); }, 0); });
 
@@ -136,6 +140,9 @@ function deviceName() {
 
 async function signedOut() {
   store.del(USER_KEY);
+  // The next user of the phone must not find this one's unsaved input.
+  clearDrafts();
+  inspection.forgetNotes();
   app.client = null;
   app.clientUser = null;
   app.lastResult = null;

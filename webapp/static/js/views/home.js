@@ -29,6 +29,11 @@ function syncCard(app) {
     h('button', { class: 'primary block', id: 'sync-now', disabled: running, onclick: () => app.sync(true) }, running ? '正在同步…' : '立即同步'));
 }
 
+// The open findings shown before 显示全部 is tapped: the first, by deadline.
+const FINDINGS_SHOWN = 30;
+// 显示全部 was tapped: kept while the app runs, as syncs draw home again.
+let allFindings = false;
+
 export async function render(app) {
   const c = app.client;
   const [inspections, findings, sites, templates, superseded, rejected] = await Promise.all([
@@ -61,7 +66,7 @@ export async function render(app) {
     drafts.length ? h('section', { class: 'card', id: 'drafts' }, h('h2', {}, `未提交的草稿（${drafts.length}）`),
       h('ul', { class: 'list' }, drafts.map((i) => inspLink(i)))) : null,
     h('section', { class: 'card', id: 'findings' }, h('h2', {}, `待整改问题（${open.length}）`),
-      open.length ? h('ul', { class: 'list' }, open.slice(0, 30).map((f) => {
+      open.length ? h('ul', { class: 'list' }, (allFindings ? open : open.slice(0, FINDINGS_SHOWN)).map((f) => {
         const d = f.fields.deadline;
         const late = d ? daysBetween(d, today) : 0;
         return h('li', {}, h('a', { class: 'item', href: '#/inspection/' + f.fields.inspection_id, dataset: { finding: f.id } },
@@ -70,7 +75,9 @@ export async function render(app) {
             late > 0 ? h('span', { class: 'badge overdue' }, `逾期 ${late} 天`) : d ? h('span', { class: 'badge' }, late === 0 ? '今天到期' : `还剩 ${-late} 天`) : null,
             ' ', d ? '期限 ' + d : '无期限', ' · ', severityNames[f.fields.severity] || '', ' · ', findingStatusNames[f.fields.status] || '',
             inspSite[f.fields.inspection_id] ? ' · ' + inspSite[f.fields.inspection_id] : '')));
-      })) : h('p', { class: 'mute' }, '没有待整改的问题。')),
+      })) : h('p', { class: 'mute' }, '没有待整改的问题。'),
+      !allFindings && open.length > FINDINGS_SHOWN ? h('button', { class: 'block', id: 'all-findings', onclick: () => { allFindings = true; app.render(); } },
+        `显示全部 ${open.length} 个问题`) : null),
     superseded.length ? h('section', { class: 'card', id: 'superseded' }, h('h2', {}, `被覆盖的修改（${superseded.length}）`),
       h('p', { class: 'mute small' }, '这些修改与别人更晚的修改冲突，以更晚的为准：'),
       h('ul', { class: 'list' }, superseded.slice(0, 20).map((s) => h('li', { class: 'item' },

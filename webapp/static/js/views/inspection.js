@@ -3,13 +3,40 @@
 // inspections show the office's comment and can be corrected and
 // submitted again; submitted and approved ones are read-only.
 import { uuidv7 } from '/app/sdk/fieldsync-sdk.js';
-import { h, toast, chinaTime, chinaDate, statusNames, severityNames, findingStatusNames, flagTitles, when } from '../ui.js';
+import { h, toast, chinaTime, chinaDate, store, statusNames, severityNames, findingStatusNames, flagTitles, when } from '../ui.js';
 import { message } from '../errors.js';
 import { parseAnswer, answersOf, completeness, failed, range, answerText, missingReasons } from '../checklist.js';
 import { takePhoto, photoTile, revokeThumbs } from '../photos.js';
 
-/** Notes typed before the item was answered, by inspection and key. */
-const pendingNotes = new Map();
+// Notes typed on an item not answered yet, by inspection and item key.
+// Not saved as an answer — one without a result is invalid, and would hold
+// back the submission — but on the phone, so that a reload keeps them,
+// until the item is answered and the note is saved with the answer.
+const NOTES = 'fieldsync.pending-notes';
+const pendingNotes = {
+  all() { try { return JSON.parse(store.get(NOTES) || '{}'); } catch { return {}; } },
+  get(k) { return pendingNotes.all()[k] || ''; },
+  set(k, v) {
+    const m = pendingNotes.all();
+    if (v) m[k] = v; else delete m[k];
+    store.set(NOTES, JSON.stringify(m));
+  },
+};
+
+/** forgetNotes drops the notes of unanswered items (on signing out). */
+export function forgetNotes() {
+  store.del(NOTES);
+}
+
+/** noteOf is answer a's note. */
+const noteOf = (a) => (a && typeof a === 'object' ? a.note : undefined) || '';
+
+/** isOn says whether the button for value v (its data-value) shows answer a
+ *  of item it. */
+function isOn(it, a, v) {
+  if (!a || typeof a !== 'object') return false;
+  return it.type === 'check' || v === 'na' ? a.result === v : a.result !== 'na' && a.value != null && String(a.value) === v;
+}
 
 export async function render(app, id) {
   const c = app.client;
@@ -43,27 +70,53 @@ export async function render(app, id) {
     }
   };
 
-  /** setAnswer records an answer (null clears it) and opens or drops the
-   *  item's finding. */
-  const setAnswer = (it, answer, errEl) => {
-    // One item's answers are saved one after the other, each in full: a
-    // second tap on 不合格 then finds the finding the first opened, and
-    // keystrokes typed during a save are saved after it, not dropped.
-    const next = (answering.get(it.key) ?? Promise.resolve()).then(() => saveAnswer(it, answer, errEl));
+  /** setAnswer saves the answer make(current) makes from the item's
+   *  stored answer — an answer, null to clear it, undefined to save
+   *  nothing — and opens or drops the item's finding. */
+  const setAnswer = (it, make, errEl) => {
+    // One item's answers are saved one after the other, each made from the
+    // answer saved before it, not from the page, which may be older: a note
+    // typed right after a tap on 合格 is saved with 合格, a second tap on
+    // 不合格 finds the finding the first opened, and keystrokes typed during
+    // a save are saved after it, not dropped.
+    const next = (answering.get(it.key) ?? Promise.resolve()).then(() => saveAnswer(it, make, errEl));
     answering.set(it.key, next.catch(() => {}));
     return next;
   };
-  const saveAnswer = async (it, answer, errEl) => {
+  const saveAnswer = async (it, make, errEl) => {
+    const k = id + '/' + it.key;
+    let cur;
+    try {
+      cur = answersOf(await c.get('inspection', id))[it.key];
+    } catch (e) {
+      err.textContent = message(e);
+      return;
+    }
+    const answer = make(cur);
+    if (answer === undefined) return;
     if (answer) {
-      const note = pendingNotes.get(id + '/' + it.key);
-      if (note && !answer.note) answer.note = note;
       const p = parseAnswer(it, answer);
       if (p.error) { errEl.textContent = p.error; return; }
     }
     if (!(await save({ ['answers.' + it.key]: answer }))) return;
-    pendingNotes.delete(id + '/' + it.key);
+    // A new answer has taken the waiting note; a cleared answer's note
+    // waits for the next answer.
+    if (answer) pendingNotes.set(k, '');
+    else if (noteOf(cur)) pendingNotes.set(k, noteOf(cur));
     if (it.finding_on_fail) await findingFor(c, insp, it, answer);
-    app.render();
+    // Not drawn again while the inspector types (in this item's note, say):
+    // the draw would take the field from under their fingers. The item's
+    // buttons show the answer now, the rest when they leave the field.
+    if (!app.refresh()) {
+      for (const b of document.getElementById('item-' + it.key)?.querySelectorAll('.seg button') || []) b.classList.toggle('on', isOn(it, answer, b.dataset.value));
+    }
+  };
+  /** withNote adds to a new answer the note of the one it replaces, or the
+   *  note typed before the item was answered. */
+  const withNote = (it, ans, cur) => {
+    const note = noteOf(cur) || pendingNotes.get(id + '/' + it.key);
+    if (note) ans.note = note;
+    return ans;
   };
 
   const itemCard = (it) => {
@@ -76,13 +129,10 @@ export async function render(app, id) {
     const finding = findings.find((x) => x.fields.item_key === it.key);
     const choose = (value) => {
       if (locked) return;
-      const note = a && typeof a === 'object' ? a.note : undefined;
-      const ans = value === 'na' || it.type === 'check' ? { result: value } : { value };
-      if (note) ans.note = note;
-      setAnswer(it, ans, errEl);
+      setAnswer(it, (cur) => withNote(it, value === 'na' || it.type === 'check' ? { result: value } : { value }, cur), errEl);
     };
     const seg = (opts) => h('div', { class: 'seg' }, opts.map(([v, label, cls]) => {
-      const on = a && (it.type === 'check' || v === 'na' ? a.result === v : a.value === v && a.result !== 'na');
+      const on = isOn(it, a, String(v));
       return h('button', { type: 'button', class: (on ? 'on ' : '') + (cls || ''), disabled: locked, dataset: { value: String(v) }, onclick: () => choose(v) }, label);
     }));
     let input;
@@ -101,10 +151,10 @@ export async function render(app, id) {
           value: a && typeof a.value === 'number' ? String(a.value) : '', placeholder: range(it) });
         num.addEventListener('change', () => {
           const v = num.value.trim();
-          if (v === '') { setAnswer(it, null, errEl); return; }
+          if (v === '') { setAnswer(it, () => null, errEl); return; }
           const n = Number(v);
           if (!Number.isFinite(n)) { errEl.textContent = `${it.label}：请填数字`; return; }
-          setAnswer(it, { value: n, ...(a?.note ? { note: a.note } : {}) }, errEl);
+          setAnswer(it, (cur) => withNote(it, { value: n }, cur), errEl);
         });
         input = [h('div', { class: 'row' }, num, h('span', { class: 'fit unit' }, it.unit || '')),
           h('div', { class: 'seg' }, h('button', { type: 'button', class: a?.result === 'na' ? 'on na' : 'na', disabled: locked, dataset: { value: 'na' }, onclick: () => choose('na') }, '不适用'))];
@@ -115,19 +165,22 @@ export async function render(app, id) {
         txt.value = a && typeof a.value === 'string' ? a.value : '';
         txt.addEventListener('change', () => {
           const v = txt.value.trim();
-          setAnswer(it, v ? { value: v, ...(a?.note ? { note: a.note } : {}) } : null, errEl);
+          setAnswer(it, (cur) => (v ? withNote(it, { value: v }, cur) : null), errEl);
         });
         input = [txt, h('div', { class: 'seg' }, h('button', { type: 'button', class: a?.result === 'na' ? 'on na' : 'na', disabled: locked, dataset: { value: 'na' }, onclick: () => choose('na') }, '不适用'))];
       }
     }
     const note = h('textarea', { rows: 1, placeholder: '备注（可选）', disabled: locked, dataset: { note: it.key } });
-    note.value = (a && typeof a === 'object' && a.note) || pendingNotes.get(id + '/' + it.key) || '';
+    note.value = noteOf(a) || pendingNotes.get(id + '/' + it.key);
     note.addEventListener('change', () => {
       const v = note.value.trim();
-      if (a == null || typeof a !== 'object') { pendingNotes.set(id + '/' + it.key, v); return; }
-      const next = { ...a };
-      if (v) next.note = v; else delete next.note;
-      setAnswer(it, next, errEl);
+      setAnswer(it, (cur) => {
+        if (cur == null) { pendingNotes.set(id + '/' + it.key, v); return undefined; }
+        // An answer of an older app, a bare value, as parseAnswer reads it.
+        const next = typeof cur === 'object' ? { ...cur } : it.type === 'check' && typeof cur === 'string' ? { result: cur } : { value: cur };
+        if (v) next.note = v; else delete next.note;
+        return next;
+      }, errEl);
     });
     return h('section', { class: 'card itemcard' + (miss.length ? ' missing' : '') + (lostHere.length ? ' superseded' : ''), id: 'item-' + it.key, dataset: { item: it.key } },
       h('div', { class: 'q' }, it.label, it.required ? h('span', { class: 'req', title: '必填' }, '*') : null,
@@ -232,7 +285,7 @@ export function cameraButton(c, app, fields, errEl, onTaken) {
         toast(message(e), true);
       }
     }
-    if (!onTaken) app.render();
+    if (!onTaken) app.refresh();
   });
   return h('label', { class: 'btn camera shoot thumb-add' }, h('b', { class: 'plus' }, '＋'), h('span', { class: 'small' }, '拍照'), input);
 }

@@ -5,6 +5,7 @@ import { uuidv7 } from '/app/sdk/fieldsync-sdk.js';
 import { h, toast, siteKinds, store } from '../ui.js';
 import { message } from '../errors.js';
 import * as geo from '../geo.js';
+import { draft, clearDraft, keepInput } from '../drafts.js';
 
 const FILTER_KEY = 'fieldsync.sites.filter';
 
@@ -83,26 +84,32 @@ export const addView = {
       h('label', { class: 'field' }, '地址'), address,
       posText,
       h('button', { type: 'button', class: 'block', onclick: async () => { posText.textContent = '正在定位…'; pos = await geo.fix(); showPos(); } }, '重新定位'),
-      err, save);
-    let saving = false; // one site per tap, until its page is drawn
+      err, save,
+      h('a', { class: 'btn block', href: '#/sites', id: 'cancel-site', onclick: () => clearDraft('site-new') }, '取消'));
+    // What is typed is kept in the draft: a sync ending draws the page again.
+    const d = draft('site-new');
+    keepInput(form, d);
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
-      if (saving) return;
+      // One site per tap, until its page is drawn. The flag is the draft's,
+      // so that a form drawn again during the save does not save it twice.
+      if (d.saving) return;
       if (!name.value.trim()) { err.textContent = '请填写点位名称。'; return; }
       if (!mine.length) { err.textContent = '不知道您负责的区县，请联网同步后再试。'; return; }
       const id = uuidv7();
       const f = { county: county.value || mine[0], kind: kind.value, name: name.value.trim(), active: true, radius_m: 200 };
       if (address.value.trim()) f.address = address.value.trim();
       if (pos) Object.assign(f, { lon: round(pos.lon), lat: round(pos.lat), crs: 'wgs84' });
-      saving = true;
+      d.saving = true;
       save.disabled = true;
       try {
         await c.save('site', id, f);
+        clearDraft('site-new');
         toast('点位已保存');
         app.go('#/site/' + id);
       } catch (e2) {
         err.textContent = message(e2);
-        saving = false;
+        d.saving = false;
         save.disabled = false;
       }
     });

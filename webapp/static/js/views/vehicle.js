@@ -7,6 +7,7 @@ import { h, toast, chinaTime, chinaDate, store, when } from '../ui.js';
 import { message } from '../errors.js';
 import { emissionStages, fuels, aftertreatments, vehicleActions } from '../vocab.js';
 import { captureFields } from '../photos.js';
+import { draft, clearDraft, keepInput } from '../drafts.js';
 import { countyCodes } from './sites.js';
 import * as geo from '../geo.js';
 
@@ -18,6 +19,14 @@ const plateColors = [['黄', '黄牌'], ['蓝', '蓝牌'], ['绿', '绿牌'], ['
 /** Photos taken for the vehicle being entered (saved with it). */
 let shots = [];
 
+/** normPlate writes a plate as it is stored: a Chinese keyboard's
+ *  full-width letters and digits as ASCII, in capitals, without the
+ *  spaces, dots and hyphens people type between its parts. */
+function normPlate(s) {
+  return s.replace(/[\uFF01-\uFF5E]/g, (ch) => String.fromCharCode(ch.charCodeAt(0) - 0xFEE0))
+    .replace(/[\s·•・.-]/g, '').toUpperCase();
+}
+
 export async function render(app) {
   const c = app.client;
   const kept = JSON.parse(store.get(KEEP) || '{}');
@@ -27,11 +36,14 @@ export async function render(app) {
   const done = (await c.list('vehicle_check', (r) => String(r.fields.checked_at || '').startsWith(today)))
     .sort((a, b) => String(b.fields.checked_at).localeCompare(String(a.fields.checked_at)));
   const err = h('p', { class: 'err', role: 'alert', id: 'vehicle-error' });
-  const v = {}; // the choices made
+  // The vehicle being entered, kept in its draft: the page is drawn again
+  // after every sync, while the crew is still at the truck.
+  const d = draft('vehicle');
+  const v = d.choices || (d.choices = {}); // the choices made
   const seg = (name, choices) => {
     const box = h('div', { class: 'seg', dataset: { field: name } });
     for (const ch of choices) {
-      box.append(h('button', { type: 'button', dataset: { value: ch.code }, onclick: (e) => {
+      box.append(h('button', { type: 'button', class: v[name] === ch.code ? 'on' : '', dataset: { value: ch.code }, onclick: (e) => {
         v[name] = v[name] === ch.code ? undefined : ch.code;
         for (const b of box.children) b.classList.toggle('on', b === e.currentTarget && v[name] !== undefined);
       } }, ch.label));
@@ -41,7 +53,20 @@ export async function render(app) {
   const checkpoint = h('input', { type: 'text', name: 'checkpoint', maxlength: 200, value: kept.checkpoint || '', placeholder: '如 忻州北收费站' });
   const campaign = h('input', { type: 'text', name: 'campaign', maxlength: 100, value: kept.campaign || '', placeholder: '专项行动名称（可选）' });
   const province = h('select', { name: 'province' }, provinces.map((p) => h('option', { value: p, selected: (kept.province || '晋') === p }, p)));
-  const plate = h('input', { type: 'text', name: 'plate', maxlength: 10, autocapitalize: 'characters', autocomplete: 'off', placeholder: 'H12345' });
+  // No tight maxlength: it would cut what is typed before the spaces in
+  // it are dropped (“h 5 1 2 3 4” lost its last digit).
+  const plate = h('input', { type: 'text', name: 'plate', maxlength: 20, autocapitalize: 'characters', autocomplete: 'off', placeholder: 'H12345' });
+  const tidyPlate = () => {
+    const n = normPlate(plate.value);
+    if (n === plate.value) return;
+    const at = normPlate(plate.value.slice(0, plate.selectionStart ?? plate.value.length)).length;
+    plate.value = n;
+    plate.setSelectionRange?.(at, at);
+  };
+  // Not while a keyboard composes a word: changing the text under it
+  // breaks the composition.
+  plate.addEventListener('input', (e) => { if (!e.isComposing) tidyPlate(); });
+  plate.addEventListener('compositionend', tidyPlate);
   const county = h('select', { name: 'county' }, mine.map((code) => h('option', { value: code, selected: kept.county === code },
     counties.find((r) => (r.fields.code || r.id) === code)?.fields.name || code)));
   const urea = h('input', { type: 'number', name: 'urea', inputmode: 'decimal', min: 0, max: 100, step: 'any', placeholder: '0–100' });
@@ -67,6 +92,19 @@ export async function render(app) {
   drawShots();
 
   const saveBtn = h('button', { type: 'submit', class: 'primary block', id: 'save-vehicle' }, '保存，下一辆');
+  /** forget drops the vehicle being entered: saved, or given up. */
+  const forget = () => {
+    for (const s of shots) if (s.url) URL.revokeObjectURL(s.url);
+    shots = [];
+    clearDraft('vehicle');
+  };
+  // The draft outlives the page, so the crew needs a way to drop a
+  // vehicle they will not save.
+  const clearBtn = h('button', { type: 'button', class: 'block', id: 'clear-vehicle', onclick: () => {
+    if (!window.confirm('清空本车已填写的内容和照片？')) return;
+    forget();
+    app.render();
+  } }, '清空本车');
   const form = h('form', { id: 'vehicle-form' },
     h('div', { class: 'card' },
       h('label', { class: 'field' }, '检查点 *'), checkpoint,
@@ -83,14 +121,20 @@ export async function render(app) {
       h('label', { class: 'field' }, '处理措施'), seg('action', vehicleActions),
       h('label', { class: 'field' }, '备注'), note,
       h('label', { class: 'field' }, '照片'), photoBox),
-    err, saveBtn);
+    err, saveBtn, clearBtn);
+  keepInput(form, d);
 
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
+    // One vehicle per tap. The flag is the draft's, so that a form drawn
+    // again during the save (a sync ending) does not save it twice; a saved
+    // vehicle's draft is dropped, and the next one starts with a new one.
+    if (d.saving) return;
     err.textContent = '';
-    const plateText = plate.value.replace(/[\s·•.-]/g, '').toUpperCase();
+    const plateText = normPlate(plate.value);
     if (!checkpoint.value.trim()) { err.textContent = '请填写检查点名称。'; checkpoint.focus(); return; }
-    if (!/^[A-Z][A-Z0-9]{4,7}$/.test(plateText)) { err.textContent = '车牌号格式不对：省份简称后应是一个字母和 4–7 位字母或数字，如 H12345。'; plate.focus(); return; }
+    // After the province: a letter and 5 characters, 6 on a new-energy plate.
+    if (!/^[A-Z][A-Z0-9]{5,6}$/.test(plateText)) { err.textContent = '车牌号格式不对：省份简称后应是 6 位字母或数字（新能源车 7 位），如 H12345、HD12345。'; plate.focus(); return; }
     // Chinese plates never use the letters I and O (they would read as 1 and 0).
     if (/[IO]/.test(plateText)) { err.textContent = `车牌号里不会有字母 O 或 I：“${plateText}”中的 O、I 是否为数字 0 或 1？请核对后重新输入。`; plate.focus(); return; }
     if (!mine.length) { err.textContent = '不知道您负责的区县，请联网同步后再试。'; return; }
@@ -106,6 +150,7 @@ export async function render(app) {
     if (note.value.trim()) f.note = note.value.trim();
     const pos = geo.latest(5 * 60e3);
     if (pos) Object.assign(f, { lon: pos.lon, lat: pos.lat });
+    d.saving = true;
     saveBtn.disabled = true;
     try {
       // The vehicle check first, then its photos: a photo's record must
@@ -114,15 +159,14 @@ export async function render(app) {
       for (const s of shots) {
         await c.takePhoto({ blob: s.file, contentType: s.cap.contentType, fields: { vehicle_check_id: id, ...s.cap.fields, content_type: s.cap.contentType }, camera: !!s.cap.camera });
       }
-      for (const s of shots) if (s.url) URL.revokeObjectURL(s.url);
-      shots = [];
+      forget();
       store.set(KEEP, JSON.stringify({ checkpoint: f.checkpoint, campaign: campaign.value.trim(), province: province.value, county: f.county }));
       toast(`已保存 ${f.plate}`);
       app.render();
       app.sync(false);
     } catch (e2) {
       err.textContent = message(e2);
-    } finally {
+      d.saving = false;
       saveBtn.disabled = false;
     }
   });

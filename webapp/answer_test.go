@@ -1,0 +1,108 @@
+package webapp_test
+
+import (
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
+)
+
+// stored is a JavaScript expression (a promise): the phone's stored answer
+// to item key of inspection insp, and whether the item has a finding, as
+// JSON: {"answer": …, "finding": true|false}.
+func stored(insp, key string) string {
+	return `(async () => { const {app} = await import('/app/js/app.js'); const {answersOf} = await import('/app/js/checklist.js');
+		const answer = answersOf(await app.client.get('inspection', '` + insp + `'))['` + key + `'] ?? null;
+		const findings = await app.client.list('finding', (r) => r.fields.inspection_id === '` + insp + `' && r.fields.item_key === '` + key + `' && !r.deleted);
+		return JSON.stringify({answer, finding: findings.length > 0}); })()`
+}
+
+// TestBrowserNoteAfterAnswer: an inspector changes an item from 不合格 to
+// 合格 and at once explains it in the item's note. The note is saved with
+// 合格 (not with the 不合格 the page showed when it was drawn), the finding
+// is dropped, and the page is not drawn again under the inspector's
+// fingers while they type. A note typed on an item not answered yet
+// survives closing the app, and is saved with the answer.
+func TestBrowserNoteAfterAnswer(t *testing.T) {
+	srv := apptest.Start(t)
+	site, at := demoSite(t, srv, "忻府区锦绣华庭小区二期工地")
+	bctx := browserFor(t)
+	p := newPhone(t, bctx, srv.URL, "inspector", near(at))
+	p.signIn(apptest.Inspector)
+	p.setOffline(true) // no sync in the background
+	p.goHash("#/site/"+site.ID, `button.start[data-template="construction_dust"]`)
+	p.click(`button.start[data-template="construction_dust"]`)
+	p.wait(`#inspection`)
+	insp := eval[string](p, `document.querySelector('#inspection').dataset.id`)
+	const note = "已当场整改"
+	want := `{"answer":{"result":"pass","note":"` + note + `"},"finding":false}`
+
+	// The note's change comes before the tap on 合格 is saved.
+	p.answer("material_cover", "fail")
+	p.wait(`[data-finding-for="material_cover"]`)
+	eval[bool](p, `(() => { const card = document.querySelector('#item-material_cover'); card.dataset.old = '1';
+		card.querySelector('button[data-value="pass"]').click();
+		const n = card.querySelector('textarea[data-note]'); n.value = '`+note+`'; n.dispatchEvent(new Event('change'));
+		return true; })()`)
+	p.waitJS("both saved and shown", `(async () => !document.querySelector('#item-material_cover[data-old]') &&
+		document.querySelector('#item-material_cover textarea[data-note]').value === '`+note+`' &&
+		JSON.parse(await `+stored(insp, "material_cover")+`).answer?.note === '`+note+`')()`)
+	if got := eval[string](p, stored(insp, "material_cover")); got != want {
+		t.Errorf("合格, then a note at once: stored %s, want %s", got, want)
+	}
+	p.waitJS("the page shows 合格 without a finding", `!!document.querySelector('#item-material_cover button.on[data-value="pass"]') &&
+		!document.querySelector('[data-finding-for="material_cover"]')`)
+
+	// The inspector is in the note when the tap on 合格 is saved: the page
+	// shows 合格 but is not drawn again while they type.
+	p.answer("online_monitor", "fail")
+	p.wait(`[data-finding-for="online_monitor"]`)
+	noteField := `#item-online_monitor textarea[data-note]`
+	eval[bool](p, `(() => { const n = document.querySelector('`+noteField+`'); n.dataset.typing = '1';
+		document.querySelector('#item-online_monitor button[data-value="pass"]').click(); n.focus(); return true; })()`)
+	p.waitJS("合格 saved and shown", `(async () => !!document.querySelector('#item-online_monitor button.on[data-value="pass"]') &&
+		!document.querySelector('#item-online_monitor button.on[data-value="fail"]') &&
+		JSON.parse(await `+stored(insp, "online_monitor")+`).answer?.result === 'pass')()`)
+	if !eval[bool](p, `!!document.querySelector('`+noteField+`[data-typing]') && document.activeElement === document.querySelector('`+noteField+`')`) {
+		t.Fatalf("the note field was drawn again (or lost the focus) while the inspector was in it")
+	}
+	p.do("type the note", chromedp.SendKeys(chromedp.CSS(noteField), note))
+	eval[bool](p, `(document.querySelector('`+noteField+`').blur(), true)`)
+	p.waitJS("the note saved and shown", `(async () => !document.querySelector('`+noteField+`[data-typing]') &&
+		document.querySelector('`+noteField+`').value === '`+note+`' &&
+		JSON.parse(await `+stored(insp, "online_monitor")+`).answer?.note === '`+note+`')()`)
+	if got := eval[string](p, stored(insp, "online_monitor")); got != want {
+		t.Errorf("合格, then a note typed while it was saved: stored %s, want %s", got, want)
+	}
+	if n := eval[int](p, `document.querySelectorAll('[data-finding-for="online_monitor"]').length`); n != 0 {
+		t.Errorf("the page still shows the finding of online_monitor")
+	}
+
+	// A note on an item not answered yet is kept on the phone.
+	early := "监控室锁门，未能查看"
+	p.typeIn(`#item-video_monitor textarea[data-note]`, early,
+		`(localStorage.getItem('fieldsync.pending-notes') || '').includes('`+early+`')`)
+	p.reopen()
+	p.goHash("#/inspection/"+insp, `#item-video_monitor textarea[data-note]`)
+	if got := eval[string](p, `document.querySelector('#item-video_monitor textarea[data-note]').value`); got != early {
+		t.Fatalf("after reopening the app the unanswered item's note is %q, want %q", got, early)
+	}
+	p.answer("video_monitor", "pass")
+	p.waitJS("the note saved with the answer", `(async () => JSON.parse(await `+stored(insp, "video_monitor")+`).answer?.note === '`+early+`')()`)
+	p.reopen()
+	p.goHash("#/inspection/"+insp, `#item-video_monitor button.on[data-value="pass"]`)
+	if got := eval[string](p, `document.querySelector('#item-video_monitor textarea[data-note]').value`); got != early {
+		t.Errorf("after answering and reopening, the note is %q, want %q", got, early)
+	}
+
+	// A number answered with a note, then cleared: the answer is gone, the
+	// note waits for the next one.
+	pm10 := `#item-pm10_reading input[data-input]`
+	p.typeIn(pm10, "128", `(async () => JSON.parse(await `+stored(insp, "pm10_reading")+`).answer?.value === 128)()`)
+	p.typeIn(`#item-pm10_reading textarea[data-note]`, "仪表读数",
+		`(async () => JSON.parse(await `+stored(insp, "pm10_reading")+`).answer?.note === '仪表读数')()`)
+	eval[bool](p, `(() => { const i = document.querySelector('`+pm10+`'); i.value = ''; i.dispatchEvent(new Event('change')); return true; })()`)
+	p.waitJS("the number cleared", `(async () => JSON.parse(await `+stored(insp, "pm10_reading")+`).answer === null &&
+		document.querySelector('`+pm10+`').value === '' && document.querySelector('#item-pm10_reading textarea[data-note]').value === '仪表读数')()`)
+	p.typeIn(pm10, "86", `(async () => JSON.stringify(JSON.parse(await `+stored(insp, "pm10_reading")+`).answer) === '{"value":86,"note":"仪表读数"}')()`)
+}

@@ -1,0 +1,47 @@
+package webapp_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// TestBrowserAllFindings: home lists the first 30 open findings and offers
+// the rest; 显示全部 shows every one, and a sync drawing home again keeps
+// them shown.
+func TestBrowserAllFindings(t *testing.T) {
+	srv := apptest.Start(t)
+	_, at := demoSite(t, srv, "忻府区锦绣华庭小区二期工地")
+	const open = 35
+	other := srv.Login(apptest.Inspector)
+	insp := uuid.Must(uuid.NewV7()).String()
+	ms := []syncproto.Mutation{apptest.Mut(other, "inspection", insp, apptest.Fields(
+		"site_id", apptest.DemoSite(t, apptest.Xinfu), "template_id", "construction_dust", "template_version", 1,
+		"status", "draft", "started_at", "2026-11-28T09:00:00+08:00"))}
+	for i := range open {
+		ms = append(ms, apptest.Mut(other, "finding", uuid.Must(uuid.NewV7()).String(), apptest.Fields("inspection_id", insp,
+			"item_key", "fence", "description", fmt.Sprintf("问题 %02d", i+1), "severity", "major", "status", "open")))
+	}
+	apptest.PushApplied(t, other, ms...)
+
+	bctx := browserFor(t)
+	p := newPhone(t, bctx, srv.URL, "inspector", near(at))
+	p.signIn(apptest.Inspector)
+	p.has(fmt.Sprintf("待整改问题（%d）", open))
+	shown := `document.querySelectorAll('#findings a[data-finding]').length`
+	if n := eval[int](p, shown); n != 30 {
+		t.Errorf("home lists %d open findings before 显示全部, want 30", n)
+	}
+	p.click(`#all-findings`)
+	p.waitJS("all shown", shown+` === `+itoa(open))
+	p.drawnAgain(`#findings`, syncNow)
+	if n := eval[int](p, shown); n != open {
+		t.Errorf("after a sync home lists %d open findings, want all %d", n, open)
+	}
+	if n := eval[int](p, `document.querySelectorAll('#all-findings').length`); n != 0 {
+		t.Errorf("all findings shown, and 显示全部 still offered")
+	}
+}
