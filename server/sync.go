@@ -679,11 +679,6 @@ func alreadyStored(cur *StoredRecord, vals map[string]json.RawMessage, del bool,
 	return true
 }
 
-// LockedStatuses are the inspection statuses in which devices may not edit
-// an inspection, its findings or its photos' records (a finding's
-// rectification excepted once the inspection is approved: lock).
-var LockedStatuses = []string{"submitted", "approved"}
-
 // lock is why devices may not change a record, if they may not.
 type lock int
 
@@ -731,9 +726,9 @@ func (l lock) allows(r *StoredRecord, vals map[string]json.RawMessage, del bool)
 	return true
 }
 
-// lockOf says whether and why devices may not change r: an inspection in
-// a LockedStatuses, or a record of one — a finding, a photo of it or of
-// one of its findings; a verified finding and its photos. New evidence
+// lockOf says whether and why devices may not change r: a submitted or
+// approved inspection, or a record of one — a finding, a photo of it or
+// of one of its findings; a verified finding and its photos. New evidence
 // may still arrive late (a photo's creation is not an update), but the
 // evidence an office reviews or approved is not re-dated, moved or
 // re-assigned under it.

@@ -6,20 +6,14 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xinzhou-eco/fieldsync/server/geo"
 )
 
 // TestBrowserRoadside: a roadside check entered offline, with a photo,
 // arrives on the server with the vocabulary's codes and its photo; the
 // checkpoint and the campaign are kept for the next vehicle.
 func TestBrowserRoadside(t *testing.T) {
-	srv := apptest.Start(t)
-	_, at := demoSite(t, srv, "豆罗检查站")
-	bctx := browserFor(t)
-	p := newPhone(t, bctx, srv.URL, "checkpoint phone", near(at))
-	p.signIn(apptest.Inspector)
-	p.setOffline(true)
-	p.click(`#tabs a[data-tab="vehicle"]`)
-	p.wait(`#vehicle-form`)
+	srv, p, at := roadsidePhone(t)
 	p.do("fill the form",
 		chromedp.SendKeys(chromedp.CSS(`input[name="checkpoint"]`), "豆罗检查站"),
 		chromedp.SendKeys(chromedp.CSS(`input[name="campaign"]`), "柴油货车冬季专项"),
@@ -73,14 +67,7 @@ func TestBrowserRoadside(t *testing.T) {
 // spaces, in a Chinese keyboard's full-width letters, in lower case — and
 // stored whole; a plate one character short is refused.
 func TestBrowserPlateTyped(t *testing.T) {
-	srv := apptest.Start(t)
-	_, at := demoSite(t, srv, "豆罗检查站")
-	bctx := browserFor(t)
-	p := newPhone(t, bctx, srv.URL, "checkpoint phone", near(at))
-	p.signIn(apptest.Inspector)
-	p.setOffline(true)
-	p.click(`#tabs a[data-tab="vehicle"]`)
-	p.wait(`#vehicle-form`)
+	_, p, _ := roadsidePhone(t)
 	p.do("checkpoint", chromedp.SendKeys(chromedp.CSS(`input[name="checkpoint"]`), "豆罗检查站"))
 
 	saved := 0
@@ -106,4 +93,18 @@ func TestBrowserPlateTyped(t *testing.T) {
 	if e := p.text(`#vehicle-error`); !strings.Contains(e, "6 位") {
 		t.Errorf("the short plate h1234: error %q, want it refused", e)
 	}
+}
+
+// roadsidePhone starts a server and an inspector's phone at 豆罗检查站,
+// signed in, offline, on the roadside form, and returns where it is.
+func roadsidePhone(t *testing.T) (*apptest.Server, *phone, geo.Point) {
+	t.Helper()
+	srv := apptest.Start(t)
+	_, at := demoSite(t, srv, "豆罗检查站")
+	p := newPhone(t, browserFor(t), srv.URL, "checkpoint phone", near(at))
+	p.signIn(apptest.Inspector)
+	p.setOffline(true)
+	p.click(`#tabs a[data-tab="vehicle"]`)
+	p.wait(`#vehicle-form`)
+	return srv, p, at
 }

@@ -4,15 +4,9 @@
 
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { uuidv7 } from '../src/index.js';
 import { demoSite, device, recorder, startServer, syncOK, tempDir } from './helpers.js';
-
-/** @type {Array<() => Promise<void>>} */
-const cleanups = [];
-after(async () => {
-  for (const c of cleanups) await c();
-});
 
 /**
  * A push whose body is still arriving: the server has given it its turn
@@ -58,7 +52,6 @@ async function pushesInFlight(url, n) {
 
 test('a push refused with 503 server_busy waits Retry-After and is sent again with its batch_id', async () => {
   const srv = await startServer({ dataDir: tempDir('data'), args: ['--push-concurrency', '1', '--push-queue', '-1'] });
-  cleanups.push(() => srv.kill());
   /** @type {number[]} */
   const waits = [];
   /** @type {(() => Promise<number>) | null} */
@@ -106,7 +99,6 @@ test('a push refused with 503 server_busy waits Retry-After and is sent again wi
 
 test('a push whose body arrived too slowly (408 request_timeout) is sent again with its batch_id', async () => {
   const srv = await startServer({ dataDir: tempDir('data'), args: ['--body-idle', '300ms'] });
-  cleanups.push(() => srv.kill());
   const rec = recorder();
   /** @type {string[]} */
   const batches = [];

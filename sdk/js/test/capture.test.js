@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { uuidv7, MemoryStorage } from '../src/index.js';
 import { captureMessage, captureText, generateCaptureKey, signCaptureMessage, CAPTURE_FIELDS } from '../src/capture.js';
 import { sha256Hex } from '../src/upload.js';
@@ -18,12 +18,6 @@ const SIGN = { name: 'ECDSA', hash: 'SHA-256' };
 
 /** @param {string} s base64 or base64url */
 const bytes = (s) => new Uint8Array(Buffer.from(s.replace(/-/g, '+').replace(/_/g, '/'), 'base64'));
-
-/** @type {Array<() => Promise<void>>} */
-const cleanups = [];
-after(async () => {
-  for (const c of cleanups) await c();
-});
 
 test('the shared vector: the same message as Go, and Web Crypto verifies its signature', async () => {
   assert.equal(captureMessage(vector.device_id, vector.photo_id, vector.fields), vector.message);
@@ -67,7 +61,6 @@ test('a capture key is P-256 with a non-extractable private key, and signs P1363
 
 test('a camera capture is signed and the server says so; a gallery pick is not_in_app', async () => {
   const srv = await startServer({ dataDir: tempDir('capture') });
-  cleanups.push(() => srv.kill());
   const storage = new MemoryStorage();
   const c = await device(srv.url, { storage });
   const key = await c.captureKey();
@@ -91,7 +84,6 @@ test('a camera capture is signed and the server says so; a gallery pick is not_i
 
 test('a key made while offline is registered by the next sync, before the photos it signed', async () => {
   const srv = await startServer({ dataDir: tempDir('capture-offline') });
-  cleanups.push(() => srv.kill());
   const storage = new MemoryStorage();
   const c = await device(srv.url, { storage });
   // Forget the key made at sign-in, as a storage that cannot keep a

@@ -4,19 +4,12 @@
 // longer holds a sign-out.
 
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { uuidv7 } from '../src/index.js';
 import { demoSite, device, startServer, syncOK, tempDir } from './helpers.js';
 
-/** @type {Array<() => Promise<void>>} */
-const cleanups = [];
-after(async () => {
-  for (const c of cleanups) await c();
-});
-
 test('a failed upload: counted until the user retries or discards it; discarded, it no longer holds the sign-out', async () => {
   const srv = await startServer({ dataDir: tempDir('data') });
-  cleanups.push(() => srv.kill());
   const a = await device(srv.url);
   await syncOK(a);
   const insp = uuidv7();
@@ -54,7 +47,6 @@ test('a failed upload: counted until the user retries or discards it; discarded,
 
 test('retryUpload and discardUpload refuse a job that has not failed', async () => {
   const srv = await startServer({ dataDir: tempDir('data') });
-  cleanups.push(() => srv.kill());
   const a = await device(srv.url);
   await syncOK(a);
   const insp = uuidv7();

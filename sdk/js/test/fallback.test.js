@@ -4,18 +4,11 @@
 // form, and the sync succeeds with every record.
 
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { device, recorder, startServer, syncOK, tempDir } from './helpers.js';
-
-/** @type {Array<() => Promise<void>>} */
-const cleanups = [];
-after(async () => {
-  for (const c of cleanups) await c();
-});
 
 test('a server that refuses form=compact is pulled in the grouped form', async () => {
   const srv = await startServer({ dataDir: tempDir('data') });
-  cleanups.push(() => srv.kill());
   const rec = recorder();
   /** @type {typeof fetch} */
   const older = async (input, init) => {

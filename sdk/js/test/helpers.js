@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+import { after } from 'node:test';
 import { promisify } from 'node:util';
 import { FieldsyncClient, MemoryStorage } from '../src/index.js';
 
@@ -31,10 +32,16 @@ export function tempDir(prefix) {
   return d;
 }
 
+/** The kill of every server startServer started, run when the test file ends. */
+const running = new Set();
+after(async () => {
+  for (const kill of running) await kill();
+});
+
 /**
  * Starts `fieldsync serve --demo` on addr (default 127.0.0.1:0) over
  * dataDir, with more flags args, and resolves once it prints the address
- * it listens on.
+ * it listens on. It is killed when the test file ends, if not before.
  * @param {{dataDir: string, addr?: string, args?: string[]}} o
  * @returns {Promise<{url: string, addr: string, proc: import('node:child_process').ChildProcess, stderr: () => string, kill: (sig?: NodeJS.Signals) => Promise<void>}>}
  */
@@ -57,6 +64,7 @@ export function startServer({ dataDir, addr = '127.0.0.1:0', args = [] }) {
     if (proc.exitCode === null && proc.signalCode === null) proc.kill(sig);
     await exited;
   };
+  running.add(kill);
   return new Promise((resolve, reject) => {
     const rl = readline.createInterface({ input: /** @type {import('node:stream').Readable} */ (proc.stdout) });
     rl.on('line', (line) => {

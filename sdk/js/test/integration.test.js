@@ -6,21 +6,14 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import readline from 'node:readline';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { uuidv7 } from '../src/index.js';
 import { FileStorage } from '../src/storage/file.js';
 import { demoSite, device, startServer, syncOK, tempDir } from './helpers.js';
 
-/** @type {Array<() => Promise<void>>} */
-const cleanups = [];
-after(async () => {
-  for (const c of cleanups) await c();
-});
-
 /** @param {string} dataDir @param {string} [addr] */
 async function server(dataDir = tempDir('data'), addr) {
   const s = await startServer({ dataDir, addr });
-  cleanups.push(() => s.kill());
   return { ...s, dataDir };
 }
 

@@ -4,22 +4,15 @@
 // ends with the same records as one that pulls in the default pages.
 
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { FieldsyncClient, MemoryStorage } from '../src/index.js';
 import { device, startServer, syncOK, tempDir } from './helpers.js';
-
-/** @type {Array<() => Promise<void>>} */
-const cleanups = [];
-after(async () => {
-  for (const c of cleanups) await c();
-});
 
 /** The stores a pulled page is written in (pullAll's transaction). */
 const PAGE_STORES = ['meta', 'records', 'uploads', 'superseded'];
 
 test('the next page is asked for while a page is stored; every page once, the same records', async () => {
   const srv = await startServer({ dataDir: tempDir('data') });
-  cleanups.push(() => srv.kill());
 
   /** @type {Array<{cursor: string, hasMore: boolean | null}>} the pulls, in the order sent */
   const pulls = [];

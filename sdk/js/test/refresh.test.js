@@ -4,20 +4,13 @@
 // with its real refresh token.
 
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { FieldsyncClient, MemoryStorage, uuidv7 } from '../src/index.js';
 import { demoSite, device, expiredToken, recorder, resignToken, startServer, syncOK, tempDir } from './helpers.js';
-
-/** @type {Array<() => Promise<void>>} */
-const cleanups = [];
-after(async () => {
-  for (const c of cleanups) await c();
-});
 
 async function server() {
   const dataDir = tempDir('data');
   const s = await startServer({ dataDir });
-  cleanups.push(() => s.kill());
   return { ...s, dataDir };
 }
 

@@ -3,15 +3,9 @@
 // (both processes share the SQLite file), so the phone's cursor is stale.
 
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { MemoryStorage, uuidv7 } from '../src/index.js';
 import { demoSite, device, fieldsyncCLI, recorder, startServer, syncOK, tempDir } from './helpers.js';
-
-/** @type {Array<() => Promise<void>>} */
-const cleanups = [];
-after(async () => {
-  for (const c of cleanups) await c();
-});
 
 /** @param {import('../src/storage/storage.js').Storage} storage @param {string} key */
 function meta(storage, key) {
@@ -21,7 +15,6 @@ function meta(storage, key) {
 test('a widened scope: the pull answers 410, the outbox is pushed and kept safe, /me is refreshed and the new county pulled from the start', async () => {
   const dataDir = tempDir('data');
   const srv = await startServer({ dataDir });
-  cleanups.push(() => srv.kill());
   // Armed below: an edit made on the phone while the pull that gets the
   // 410 is on its way (the user keeps working during a sync).
   /** @type {(() => Promise<void>) | null} */

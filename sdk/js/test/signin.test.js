@@ -4,19 +4,12 @@
 // user however the phone's keyboard spelled it.
 
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { FieldsyncClient, MemoryStorage, uuidv7 } from '../src/index.js';
 import { demoSite, device, recorder, startServer, syncOK, tempDir } from './helpers.js';
 
-/** @type {Array<() => Promise<void>>} */
-const cleanups = [];
-after(async () => {
-  for (const c of cleanups) await c();
-});
-
 async function server() {
   const s = await startServer({ dataDir: tempDir('data') });
-  cleanups.push(() => s.kill());
   return s;
 }
 
