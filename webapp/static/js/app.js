@@ -8,6 +8,7 @@ import * as home from './views/home.js';
 import * as sites from './views/sites.js';
 import * as site from './views/site.js';
 import * as inspection from './views/inspection.js';
+import * as finding from './views/finding.js';
 import * as vehicle from './views/vehicle.js';
 import { clearDrafts } from './drafts.js';
 
@@ -41,6 +42,7 @@ const routes = [
   [/^#\/sites\/new$/, sites.addView, 'sites'],
   [/^#\/site\/([\w-]+)$/, site, 'sites'],
   [/^#\/inspection\/([\w-]+)$/, inspection, 'sites'],
+  [/^#\/finding\/([\w-]+)$/, finding, 'home'],
   [/^#\/vehicle$/, vehicle, 'vehicle'],
 ];
 

@@ -63,6 +63,9 @@ export function rejectedMessage(r) {
   const what = entityNames[r.entity] || r.entity;
   const act = r.delete ? '删除' : '修改';
   let why = rejectedWhy[r.code];
+  if (r.code === 'record_locked' && r.entity === 'finding') {
+    why = '该问题已由督查室核实（或所属检查已提交，待审核），不能再修改。您的修改已另存在手机上；如有疑问请联系县督查室。';
+  }
   if (r.code === 'unknown_reference') {
     const parent = entityNames[r.parent?.entity] || '点位或检查记录';
     why = r.parent?.state === 'rejected'

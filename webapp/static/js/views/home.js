@@ -2,6 +2,7 @@
 // drafts, open findings (overdue first), superseded edits, sign-out.
 import { h, when, bytes, chinaDate, daysBetween, statusNames, severityNames, findingStatusNames, toast } from '../ui.js';
 import { message, rejectedMessage } from '../errors.js';
+import { sentBack } from './finding.js';
 
 /** updateStatus refreshes the sync card in place. */
 export function updateStatus(app) {
@@ -51,8 +52,12 @@ export async function render(app) {
   const recent = mine.filter((i) => i.fields.status === 'submitted' || i.fields.status === 'approved')
     .sort((a, b) => String(b.fields.reviewed_at || b.fields.finished_at || '').localeCompare(String(a.fields.reviewed_at || a.fields.finished_at || ''))).slice(0, 5);
   const today = chinaDate();
+  // Sent back by an office first, then by deadline (overdue first).
   const open = findings.filter((f) => f.fields.status === 'open' || f.fields.status === 'rectifying')
-    .sort((a, b) => (a.fields.deadline || '9999').localeCompare(b.fields.deadline || '9999'));
+    .sort((a, b) => (sentBack(b.fields) - sentBack(a.fields)) || (a.fields.deadline || '9999').localeCompare(b.fields.deadline || '9999'));
+  // Reported rectified, waiting for the office: the latest report first.
+  const waiting = findings.filter((f) => f.fields.status === 'rectified')
+    .sort((a, b) => (b.hlcs?.status || '').localeCompare(a.hlcs?.status || ''));
   const inspSite = Object.fromEntries(inspections.map((i) => [i.id, siteName[i.fields.site_id]]));
 
   const u = c.user || {};
@@ -69,8 +74,10 @@ export async function render(app) {
       open.length ? h('ul', { class: 'list' }, (allFindings ? open : open.slice(0, FINDINGS_SHOWN)).map((f) => {
         const d = f.fields.deadline;
         const late = d ? daysBetween(d, today) : 0;
-        return h('li', {}, h('a', { class: 'item', href: '#/inspection/' + f.fields.inspection_id, dataset: { finding: f.id } },
-          h('div', { class: 'name' }, f.fields.description || '问题'),
+        const back = sentBack(f.fields);
+        return h('li', { class: back ? 'sent-back' : '' }, h('a', { class: 'item', href: '#/finding/' + f.id, dataset: { finding: f.id, status: f.fields.status, sentBack: back ? '1' : '' } },
+          h('div', { class: 'name' }, back ? [h('span', { class: 'badge returned' }, '督查退回'), ' '] : null, f.fields.description || '问题'),
+          back ? h('div', { class: 'comment small' }, '督查意见：', f.fields.verify_comment) : null,
           h('div', { class: 'small' },
             late > 0 ? h('span', { class: 'badge overdue' }, `逾期 ${late} 天`) : d ? h('span', { class: 'badge' }, late === 0 ? '今天到期' : `还剩 ${-late} 天`) : null,
             ' ', d ? '期限 ' + d : '无期限', ' · ', severityNames[f.fields.severity] || '', ' · ', findingStatusNames[f.fields.status] || '',
@@ -78,6 +85,13 @@ export async function render(app) {
       })) : h('p', { class: 'mute' }, '没有待整改的问题。'),
       !allFindings && open.length > FINDINGS_SHOWN ? h('button', { class: 'block', id: 'all-findings', onclick: () => { allFindings = true; app.render(); } },
         `显示全部 ${open.length} 个问题`) : null),
+    waiting.length ? h('section', { class: 'card', id: 'findings-rectified' }, h('h2', {}, `已整改，待核实（${waiting.length}）`),
+      h('ul', { class: 'list' }, waiting.slice(0, FINDINGS_SHOWN).map((f) => h('li', {}, h('a', { class: 'item', href: '#/finding/' + f.id, dataset: { finding: f.id, status: 'rectified' } },
+        h('div', { class: 'name' }, f.fields.description || '问题'),
+        h('div', { class: 'small' }, h('span', { class: 'badge fs-rectified' }, '已整改（待核实）'),
+          f.pending.length ? [' ', h('span', { class: 'badge pending' }, '待上传')] : null,
+          inspSite[f.fields.inspection_id] ? ' · ' + inspSite[f.fields.inspection_id] : ''),
+        f.fields.rectification_note ? h('div', { class: 'mute small' }, '整改说明：', f.fields.rectification_note) : null))))) : null,
     superseded.length ? h('section', { class: 'card', id: 'superseded' }, h('h2', {}, `被覆盖的修改（${superseded.length}）`),
       h('p', { class: 'mute small' }, '这些修改与别人更晚的修改冲突，以更晚的为准：'),
       h('ul', { class: 'list' }, superseded.slice(0, 20).map((s) => h('li', { class: 'item' },

@@ -241,8 +241,14 @@ export async function render(app, id) {
     items.map(itemCard),
     h('section', { class: 'card' }, h('label', { class: 'field' }, '检查小结'), summary),
     findings.length ? h('section', { class: 'card', id: 'insp-findings' }, h('h2', {}, `整改问题（${findings.length}）`),
-      h('ul', { class: 'list' }, findings.map((x) => h('li', { class: 'item' }, x.fields.description,
-        h('div', { class: 'mute small' }, severityNames[x.fields.severity] || '', ' · 期限 ', x.fields.deadline || '无', ' · ', findingStatusNames[x.fields.status] || ''))))) : null,
+      status === 'approved' && findings.some((x) => x.fields.status !== 'verified')
+        ? h('p', { class: 'mute small', id: 'rectify-hint' }, '点问题报告整改情况（整改中、已整改，附整改照片）。') : null,
+      h('ul', { class: 'list' }, findings.map((x) => h('li', {}, h('a', { class: 'item', href: '#/finding/' + x.id, dataset: { finding: x.id } },
+        x.fields.description,
+        h('div', { class: 'mute small' }, severityNames[x.fields.severity] || '', ' · 期限 ', x.fields.deadline || '无', ' · ',
+          x.fields.status === 'rectified' ? '已整改（待核实）' : findingStatusNames[x.fields.status] || '',
+          x.fields.status === 'rectifying' && x.fields.verify_comment ? [' ', h('span', { class: 'badge returned' }, '督查退回')] : null),
+        status === 'approved' && x.fields.status !== 'verified' ? h('div', { class: 'go small' }, '报告整改 ›') : null))))) : null,
     err,
     !locked ? h('div', { class: 'sticky-actions' }, h('button', { class: 'primary block', id: 'submit', onclick: submit }, status === 'returned' ? '修改完成，重新提交' : '提交检查')) : null);
 }
@@ -272,7 +278,7 @@ async function findingFor(c, insp, it, answer) {
 /** cameraButton: the camera (or the gallery where there is no camera)
  *  through a file input; the original file is kept byte for byte. */
 export function cameraButton(c, app, fields, errEl, onTaken) {
-  const input = h('input', { type: 'file', accept: 'image/*', capture: 'environment', dataset: { photoFor: fields.item_key || 'vehicle' } });
+  const input = h('input', { type: 'file', accept: 'image/*', capture: 'environment', dataset: { photoFor: fields.item_key || (fields.finding_id ? 'finding' : 'vehicle') } });
   input.addEventListener('change', async () => {
     const files = [...(input.files || [])];
     input.value = '';

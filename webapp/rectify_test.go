@@ -1,0 +1,163 @@
+package webapp_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
+)
+
+// TestBrowserRectification: a finding of an approved inspection is put
+// right on the phone (整改). The inspector opens it from home, cannot
+// report it 已整改 with neither a note nor a photo, types a note that
+// survives the page being drawn again by a sync, takes a photo and saves:
+// the server has the finding rectified with the note and the photo with
+// its finding_id. The office sends it back with a comment, which the phone
+// shows on home and on the finding; reported again and verified by the
+// office, the finding shows 已核实 with nothing left to edit.
+func TestBrowserRectification(t *testing.T) {
+	srv := apptest.Start(t)
+	site, at := demoSite(t, srv, "忻府区锦绣华庭小区二期工地")
+	bctx := browserFor(t)
+	p := newPhone(t, bctx, srv.URL, "inspector", near(at))
+	violations := cspWatch(p)
+	p.signIn(apptest.Inspector)
+	office := srv.Login(apptest.CountyOffice)
+
+	// An inspection with a failed item: its finding.
+	p.goHash("#/site/"+site.ID, `button.start[data-template="construction_dust"]`)
+	p.click(`button.start[data-template="construction_dust"]`)
+	p.wait(`#inspection`)
+	insp := eval[string](p, `document.querySelector('#inspection').dataset.id`)
+	p.answer("material_cover", "fail")
+	p.typeIn(`#item-material_cover textarea[data-note]`, "东侧料堆裸露",
+		`document.querySelector('#item-material_cover [data-finding-for]')?.textContent.includes('期限')`)
+	p.photo("material_cover", jpeg(t, "cover.jpg", 2, near(at), ""))
+	p.waitJS("the finding has the note", `(async () => { const {app} = await import('/app/js/app.js');
+		const [f] = await app.client.list('finding', (r) => r.fields.inspection_id === '`+insp+`');
+		return !!f && f.fields.description.includes('东侧料堆裸露'); })()`)
+	// The rest of the checklist is not the point here: the inspection is
+	// submitted as it stands (the server takes it, listing what is missing).
+	eval[bool](p, `(async () => { const {app} = await import('/app/js/app.js'); const {chinaTime} = await import('/app/js/ui.js');
+		await app.client.save('inspection', '`+insp+`', {status: 'submitted', finished_at: chinaTime()}); return true; })()`)
+	p.goHash("#/", `#sync-now`)
+	p.click(`#sync-now`)
+	p.waitSynced()
+	found, err := srv.App.DB.Find(ctx, "finding", "inspection_id", insp)
+	if err != nil || len(found) != 1 {
+		t.Fatalf("server: %d findings of the inspection (%v), want 1", len(found), err)
+	}
+	fid := found[0].ID
+	if s := field[string](t, get(t, srv, "inspection", insp), "status"); s != "submitted" {
+		t.Fatalf("server: inspection %s, want submitted", s)
+	}
+
+	// Under review: the finding is shown read-only, waiting for the review.
+	p.click(`#findings a[data-finding="` + fid + `"]`)
+	p.wait(`#finding[data-inspection="submitted"] #finding-locked`)
+	p.has("待审核", "东侧料堆裸露")
+	if n := eval[int](p, `document.querySelectorAll('#finding button, #finding input, #finding textarea').length`); n != 0 {
+		t.Errorf("the finding of a submitted inspection offers %d controls", n)
+	}
+
+	// The office approves: the rectification is reported on the phone.
+	if err := office.Do(ctx, http.MethodPost, "/api/v1/inspections/"+insp+"/review", map[string]string{"decision": "approve"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	p.goHash("#/", `#sync-now`)
+	p.click(`#sync-now`)
+	p.waitSynced()
+	p.click(`#findings a[data-finding="` + fid + `"]`)
+	p.wait(`#rectify-form`)
+	p.has("待整改", "期限", "较重", "问题照片")
+	p.shot("app-finding-approved.png")
+
+	// 已整改 with neither a note nor a photo is refused.
+	p.click(`#rectify-form button[data-value="rectified"]`)
+	p.click(`#save-rectification`)
+	p.waitJS("refused without a note", `document.querySelector('#finding-error').textContent.includes('请填写整改说明或拍摄至少一张整改照片')`)
+
+	// The note typed and not saved yet survives the minute's sync, and the
+	// photo taken after it.
+	const note = "已对东侧料堆全部苫盖防尘网"
+	p.do("type the note", chromedp.SendKeys(chromedp.CSS(`#rect-note`), note))
+	form := `[document.querySelector('#rect-note').value, document.querySelector('#rectify-form button.on')?.dataset.value].join('|')`
+	want := note + "|rectified"
+	p.drawnAgain(`#rectify-form`, syncNow)
+	if got := eval[string](p, form); got != want {
+		t.Fatalf("after the minute's sync the form reads %q, want %q", got, want)
+	}
+	p.do("photo", chromedp.SetUploadFiles(chromedp.CSS(`#fix-photos input[type="file"]`), []string{jpeg(t, "covered.jpg", 7, near(at), "")}))
+	p.wait(`#fix-photos .thumb[data-photo] img[src^="blob:"]`)
+	if got := eval[string](p, form); got != want {
+		t.Fatalf("after the photo the form reads %q, want %q", got, want)
+	}
+	p.click(`#save-rectification`)
+	p.wait(`#finding[data-status="rectified"] #finding-waiting`)
+	p.shot("app-finding-rectified.png")
+	p.goHash("#/", `#sync-now`)
+	p.click(`#sync-now`)
+	p.waitSynced()
+	r := get(t, srv, "finding", fid)
+	if s, n := field[string](t, r, "status"), field[string](t, r, "rectification_note"); s != "rectified" || n != note {
+		t.Errorf("server: finding status %q note %q, want rectified %q", s, n, note)
+	}
+	photos, err := srv.App.DB.Find(ctx, "photo", "finding_id", fid)
+	if err != nil || len(photos) != 1 || field[string](t, photos[0], "finding_id") != fid {
+		t.Fatalf("server: %d photos with the finding's finding_id (%v), want 1", len(photos), err)
+	}
+	p.wait(`#findings-rectified a[data-finding="` + fid + `"]`)
+	p.has("已整改，待核实（1）", "待整改问题（0）")
+
+	// The office sends it back with a comment: home and the finding show it.
+	const comment = "北侧料堆仍未苫盖，请补拍照片"
+	if err := office.Do(ctx, http.MethodPost, "/api/v1/findings/"+fid+"/verify", map[string]string{"decision": "reopen", "comment": comment}, nil); err != nil {
+		t.Fatal(err)
+	}
+	p.click(`#sync-now`)
+	p.waitSynced()
+	p.wait(`#findings a[data-finding="` + fid + `"][data-sent-back="1"]`)
+	if got := p.text(`#findings a[data-finding="` + fid + `"]`); !strings.Contains(got, comment) || !strings.Contains(got, "督查退回") {
+		t.Errorf("home shows the sent-back finding as %q, want 督查退回 and the comment", got)
+	}
+	p.shot("app-home-finding-sent-back.png")
+	p.click(`#findings a[data-finding="` + fid + `"]`)
+	p.wait(`#verify-comment[data-sent-back="1"]`)
+	if got := p.text(`#verify-comment`); !strings.Contains(got, comment) || !strings.Contains(got, "督查意见") {
+		t.Errorf("the finding's comment reads %q, want 督查意见 and %q", got, comment)
+	}
+	p.wait(`#rectify-form button.on[data-value="rectifying"]`)
+	p.shot("app-finding-sent-back.png")
+
+	// Put right again and reported; the office verifies.
+	p.click(`#rectify-form button[data-value="rectified"]`)
+	p.click(`#save-rectification`)
+	p.wait(`#finding[data-status="rectified"]`)
+	p.goHash("#/", `#sync-now`)
+	p.click(`#sync-now`)
+	p.waitSynced()
+	if s := field[string](t, get(t, srv, "finding", fid), "status"); s != "rectified" {
+		t.Fatalf("server: finding reported again is %q, want rectified", s)
+	}
+	if err := office.Do(ctx, http.MethodPost, "/api/v1/findings/"+fid+"/verify", map[string]string{"decision": "verify"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	p.click(`#sync-now`)
+	p.waitSynced()
+	if n := eval[int](p, `document.querySelectorAll('#view a[data-finding="`+fid+`"]').length`); n != 0 {
+		t.Errorf("home still lists the verified finding")
+	}
+	p.goHash("#/finding/"+fid, `#finding[data-status="verified"] #finding-locked`)
+	p.has("已核实", note)
+	if n := eval[int](p, `document.querySelectorAll('#finding button, #finding input, #finding textarea, #rectify-form').length`); n != 0 {
+		t.Errorf("the verified finding offers %d controls", n)
+	}
+	p.shot("app-finding-verified.png")
+	// The approved inspection's page leads to its findings.
+	p.goHash("#/inspection/"+insp, `#insp-findings a[data-finding="`+fid+`"]`)
+	if v := violations(); len(v) > 0 {
+		t.Errorf("the app reported %d CSP violations, the first: %s", len(v), v[0])
+	}
+}
