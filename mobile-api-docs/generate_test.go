@@ -119,7 +119,7 @@ func entityTables(t *testing.T) []string {
 			if f.Map {
 				name = "`" + f.Name + ".<key>`"
 			}
-			rules := fieldRules(f)
+			rules := fieldRules(e, f)
 			if slices.ContainsFunc(server.MetaFields, func(m server.Field) bool { return m.Name == f.Name }) {
 				rules += "; set by the server at creation, sent without an HLC"
 			}
@@ -202,7 +202,7 @@ func fieldType(f *server.Field) string {
 	return "?"
 }
 
-func fieldRules(f *server.Field) string {
+func fieldRules(e *server.Entity, f *server.Field) string {
 	var r []string
 	if f.Required {
 		r = append(r, "required")
@@ -227,6 +227,10 @@ func fieldRules(f *server.Field) string {
 	}
 	if f.Min < f.Max {
 		r = append(r, "range "+num(f.Min)+" … "+num(f.Max))
+	}
+	if e.DeviceWritable && !f.Server && f.Type == server.TypeTime {
+		r = append(r, "from a device, at most a day ahead of the server's clock and not before "+
+			server.EarliestDeviceTime.Format("2006-01-02")+", else `invalid_value`")
 	}
 	if f.Map {
 		r = append(r, "map: one field per key `[a-z0-9_]{1,64}`, each merged on its own")

@@ -24,7 +24,7 @@ const (
 	TypeInt                   // JSON integer
 	TypeReal                  // JSON number
 	TypeBool                  // JSON boolean
-	TypeTime                  // RFC 3339 string
+	TypeTime                  // RFC 3339 string; from a device, a moment past (Syncer.checkTimes)
 	TypeDate                  // YYYY-MM-DD string
 	TypeRef                   // UUID string naming a record of Field.Ref
 	TypeJSON                  // any JSON object or array

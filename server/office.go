@@ -148,8 +148,12 @@ func (s *Syncer) VerifyFinding(ctx context.Context, p *Principal, findingID, dec
 		}
 		status := f.Text("status")
 		switch {
-		case insp == nil || insp.State.IsDeleted() || insp.Text("status") != "approved":
+		case insp == nil || insp.State.IsDeleted():
+			return Errorf(syncproto.CodeNotFound, "问题所属的检查记录已删除")
+		case insp.Text("status") != "approved":
 			return Errorf(syncproto.CodeConflict, "检查通过审核后才能核实其问题的整改")
+		case decision == DecisionVerify && status == "verified":
+			return Errorf(syncproto.CodeConflict, "此问题的整改已核实，无需再次核实")
 		case decision == DecisionVerify && status != "rectified":
 			return Errorf(syncproto.CodeConflict, "巡查员尚未报告整改完成（此问题现为%s），不能核实；请重新打开查看",
 				cmp.Or(FindingStatusLabels[status], "待整改"))

@@ -469,6 +469,6 @@ func changeFields(r *StoredRecord) syncproto.Change {
 		ch.Fields[name] = st.Value
 	}
 	ch.Fields["created_by"] = mustJSON(r.CreatedBy)
-	ch.Fields["received_at"] = mustJSON(r.CreatedAt.UTC().Format(time.RFC3339Nano))
+	ch.Fields["received_at"] = mustJSON(r.CreatedAt.In(ChinaTime).Format(time.RFC3339Nano))
 	return ch
 }

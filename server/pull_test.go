@@ -4,6 +4,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"testing"
+	"time"
+
+	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
 func TestCursorRoundTrip(t *testing.T) {
@@ -112,5 +115,16 @@ func TestCanonicalTime(t *testing.T) {
 				t.Errorf("%s %s: %v, want invalid_field", f.Name, bad, err)
 			}
 		}
+	}
+}
+
+// TestToChangeReceivedAt: the wire form of a record an office decision
+// answers with writes received_at at +08:00, as the pulled pages do.
+func TestToChangeReceivedAt(t *testing.T) {
+	r := &StoredRecord{Entity: EntityByName("site"), ID: "s1", CreatedAt: time.Date(2026, 11, 30, 16, 30, 0, 0, time.UTC)}
+	r.State.Fields = map[string]syncproto.FieldState{}
+	ch := ToChange(r)
+	if got := string(ch.Fields["received_at"]); got != `"2026-12-01T00:30:00+08:00"` {
+		t.Errorf("received_at = %s, want \"2026-12-01T00:30:00+08:00\"", got)
 	}
 }

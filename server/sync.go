@@ -342,8 +342,53 @@ func (s *Syncer) prepare(p *Principal, m *syncproto.Mutation, now time.Time) pre
 		pm.err = Errorf(syncproto.CodeMissingField, "变更没有任何字段")
 	default:
 		pm.vals, pm.err = m.Fields, canonicalFields(e, m.Fields, true)
+		if pm.err == nil {
+			pm.err = s.checkTimes(e, pm.vals, now)
+		}
 	}
 	return pm
+}
+
+// DeviceTimeLead is how far ahead of the server's clock a time a device
+// writes may be: a day, as a phone whose zone is set wrong writes its
+// local time as UTC, eight hours ahead, which an office still reads for
+// what it is (an HLC, which decides merges, may lead by MaxSkew only).
+const DeviceTimeLead = 24 * time.Hour
+
+// EarliestDeviceTime is the earliest time a device may write: no
+// inspection was made with fieldsync before it, and a phone whose clock
+// was reset (to 1970, 1980) writes times before it.
+var EarliestDeviceTime = time.Date(2000, 1, 1, 0, 0, 0, 0, ChinaTime)
+
+// checkTimes refuses a device's time (vals canonical) more than
+// DeviceTimeLead ahead of the server's clock or before
+// EarliestDeviceTime. Every time a device writes says when something
+// happened in front of it — a visit started or ended, a roadside check, a
+// photo taken — and one in 2099 or in 1970 is a wrong clock's, which would
+// count the record in that month's statistics and reports.
+func (s *Syncer) checkTimes(e *Entity, vals map[string]json.RawMessage, now time.Time) error {
+	for i := range e.Fields {
+		f := &e.Fields[i]
+		if f.Type != TypeTime || isNull(vals[f.Name]) {
+			continue
+		}
+		var text string
+		if json.Unmarshal(vals[f.Name], &text) != nil {
+			continue // checked by canonicalFields
+		}
+		t, ok := parseTime(text)
+		switch {
+		case !ok:
+			continue
+		case t.After(now.Add(DeviceTimeLead)):
+			return Errorf(syncproto.CodeInvalidValue, "字段 %s 的时间 %s 比服务器当前时间 %s 晚一天以上，手机时钟可能不准：请校准时间后改正再提交",
+				f.Name, t.In(ChinaTime).Format("2006-01-02 15:04"), now.In(ChinaTime).Format("2006-01-02 15:04"))
+		case t.Before(EarliestDeviceTime):
+			return Errorf(syncproto.CodeInvalidValue, "字段 %s 的时间 %s 早于 %s，手机时钟可能不准：请校准时间后改正再提交",
+				f.Name, t.In(ChinaTime).Format("2006-01-02 15:04"), EarliestDeviceTime.Format("2006-01-02"))
+		}
+	}
+	return nil
 }
 
 // applyDevice applies one prepared device mutation and turns a refusal
@@ -575,11 +620,20 @@ func (s *Syncer) checkUpdate(ctx context.Context, tx WriteTx, p *Principal, cur 
 	if alreadyStored(cur, vals, del, h) {
 		return nil
 	}
+	// An immutable field is what the record was created with: one it was
+	// created without stays unset too, as the first device to set it
+	// later would otherwise win whatever its HLC (and the next be
+	// refused), so that the order of delivery would decide.
 	for name, v := range vals {
 		if f, _ := cur.Entity.Field(name); !f.Immutable {
 			continue
 		}
-		if old, ok := cur.State.Fields[name]; ok && !bytes.Equal(old.Value, v) {
+		switch old, ok := cur.State.Fields[name]; {
+		case !ok || isNull(old.Value):
+			if !isNull(v) {
+				return Errorf(syncproto.CodeImmutableField, "字段 %s 只能在创建%s时填写", name, cur.Entity.Label)
+			}
+		case !bytes.Equal(old.Value, v):
 			return Errorf(syncproto.CodeImmutableField, "字段 %s 创建后不能修改", name)
 		}
 	}
@@ -615,13 +669,20 @@ func (s *Syncer) checkRefs(ctx context.Context, tx WriteTx, r *StoredRecord, val
 		case ref.County != r.County:
 			return Errorf(syncproto.CodeOutOfScope, "%s 引用了其他区县的 %s", name, f.Ref)
 		}
-		if r.Seq == 0 && r.Entity.Name == syncproto.EntityFinding {
-			if l, err := s.lockOf(ctx, tx, ref); err != nil || l != unlocked {
-				if err == nil {
-					err = Errorf(syncproto.CodeRecordLocked, "检查已提交或已通过审核，不能再新增问题")
-				}
-				return err
-			}
+		if r.Seq != 0 {
+			continue
+		}
+		// A new record under one whose own parent is deleted (a photo of
+		// a deleted inspection's finding) is refused as under a deleted
+		// one; a new finding also under a judged inspection.
+		l, err := s.lockOf(ctx, tx, ref)
+		switch {
+		case err != nil:
+			return err
+		case l == lockDeleted:
+			return l.refused(r)
+		case l != unlocked && r.Entity.Name == syncproto.EntityFinding:
+			return Errorf(syncproto.CodeRecordLocked, "检查已提交或已通过审核，不能再新增问题")
 		}
 	}
 	return checkWithin(ctx, tx, r, vals)
@@ -691,6 +752,10 @@ const (
 	lockApproved
 	// lockVerified: an office verified the finding's rectification.
 	lockVerified
+	// lockDeleted: the record's inspection (or finding) is deleted. Its
+	// findings and photos take no change and no new photo; a device may
+	// still delete them.
+	lockDeleted
 )
 
 // refused is the rejection of a device's change to a record under l.
@@ -700,6 +765,8 @@ func (l lock) refused(r *StoredRecord) error {
 		return Errorf(syncproto.CodeRecordLocked, "检查已提交，待督查审核；退回前不能修改")
 	case l == lockVerified:
 		return Errorf(syncproto.CodeRecordLocked, "问题的整改已由督查核实，不能再修改")
+	case l == lockDeleted:
+		return Errorf(syncproto.CodeRecordLocked, "所属的检查记录或问题已删除，不能再修改或补充照片")
 	case r.Entity.Name == syncproto.EntityFinding:
 		return Errorf(syncproto.CodeRecordLocked, "检查已通过审核，问题只能更新整改状态和整改说明（%s）",
 			strings.Join(r.Entity.rectification, "、"))
@@ -714,6 +781,9 @@ func (l lock) refused(r *StoredRecord) error {
 func (l lock) allows(r *StoredRecord, vals map[string]json.RawMessage, del bool) bool {
 	if l == unlocked {
 		return true
+	}
+	if l == lockDeleted {
+		return del
 	}
 	if l != lockApproved || del || r.Entity.Name != syncproto.EntityFinding {
 		return false
@@ -758,6 +828,9 @@ func (s *Syncer) lockOf(ctx context.Context, tx WriteTx, r *StoredRecord) (lock,
 		parent, err := tx.Get(ctx, EntityByName(f.Ref), id)
 		if err != nil || parent == nil {
 			return unlocked, err
+		}
+		if parent.State.IsDeleted() {
+			return lockDeleted, nil
 		}
 		l, err := s.lockOf(ctx, tx, parent)
 		if err != nil || l != unlocked || ref.field != "inspection_id" || r.Text("finding_id") == "" {

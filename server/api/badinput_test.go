@@ -927,9 +927,13 @@ func testPhotoReferences(t *testing.T, srv *apptest.Server) {
 		id   string
 		code string
 	}{
-		{"update: unknown finding", F{"finding_id": newID()}, photo, syncproto.CodeUnknownReference},
-		{"update: unknown vehicle check", F{"vehicle_check_id": newID()}, photo, syncproto.CodeUnknownReference},
-		{"update: finding of another county", F{"finding_id": nwFinding}, photo, syncproto.CodeOutOfScope},
+		// A photo's references are given at its creation: added later,
+		// whatever they name, they are refused as immutable.
+		{"update: unknown finding", F{"finding_id": newID()}, photo, syncproto.CodeImmutableField},
+		{"update: unknown vehicle check", F{"vehicle_check_id": newID()}, photo, syncproto.CodeImmutableField},
+		{"update: finding of another county", F{"finding_id": nwFinding}, photo, syncproto.CodeImmutableField},
+		{"create: unknown finding", F{"finding_id": newID(), "sha256": sha()}, newID(), syncproto.CodeUnknownReference},
+		{"create: finding of another county", F{"finding_id": nwFinding, "sha256": sha()}, newID(), syncproto.CodeOutOfScope},
 		{"create: unknown second reference", F{"inspection_id": insp, "finding_id": newID(), "sha256": sha()}, newID(), syncproto.CodeUnknownReference},
 		{"create: second reference in another county", F{"inspection_id": insp, "finding_id": nwFinding, "sha256": sha()}, newID(), syncproto.CodeOutOfScope},
 	}

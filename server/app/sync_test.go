@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -209,6 +210,207 @@ func TestClockSkewCannotWinForever(t *testing.T) {
 	rec, _ := srv.App.DB.Get(ctx, "inspection", insp)
 	if got := rec.Text("summary"); got != "之后的修改" {
 		t.Fatalf("summary = %q, want the later write", got)
+	}
+}
+
+// TestDeviceTimesArePast: every time a device writes (a visit's start and
+// end, a roadside check, a photo's capture: each TypeTime field of an
+// entity a device writes) is refused when it is later than the server's
+// clock allows (a day ahead: a wrong zone writes local time as UTC) or
+// before 2000, the record left as it was, and stored when it is within
+// those bounds.
+func TestDeviceTimesArePast(t *testing.T) {
+	srv := apptest.Start(t)
+	c := srv.Login(apptest.Inspector)
+	insp := newInspection(t, c, apptest.Xinfu)
+	// base returns a mutation of entity e carrying time in field: a new
+	// record, or (an inspection) a change to insp.
+	base := map[string]func(field, at string) (string, map[string]json.RawMessage){
+		syncproto.EntityInspection: func(field, at string) (string, map[string]json.RawMessage) {
+			return insp, apptest.Fields(field, at)
+		},
+		syncproto.EntityVehicleCheck: func(field, at string) (string, map[string]json.RawMessage) {
+			return newID(), apptest.Fields("county", apptest.Xinfu, "checkpoint", "G108忻州北", "plate", "晋H12345", field, at)
+		},
+		syncproto.EntityPhoto: func(field, at string) (string, map[string]json.RawMessage) {
+			return newID(), apptest.Fields("inspection_id", insp, "sha256", strings.Repeat("ab", 32), field, at)
+		},
+	}
+	now := time.Now()
+	cases := []struct{ at, want string }{
+		{"2099-01-01T09:00:00+08:00", "rejected/invalid_value"},
+		{now.Add(server.DeviceTimeLead + time.Minute).UTC().Format(time.RFC3339), "rejected/invalid_value"},
+		{now.Add(server.DeviceTimeLead - time.Minute).Format(time.RFC3339), "applied"},
+		{now.In(server.ChinaTime).Format("2006-01-02T15:04:05Z"), "applied"}, // local time written as UTC
+		{"1970-01-01T08:00:00+08:00", "rejected/invalid_value"},
+		{"1999-12-31T15:59:59Z", "rejected/invalid_value"},
+		{"2000-01-01T00:00:00+08:00", "applied"},
+	}
+	tested := 0
+	for _, e := range server.Entities {
+		for _, f := range e.Fields {
+			if !e.DeviceWritable || f.Server || f.Type != server.TypeTime {
+				continue
+			}
+			mk := base[e.Name]
+			if mk == nil {
+				t.Errorf("%s.%s: a time a device writes, not covered by this test", e.Name, f.Name)
+				continue
+			}
+			tested++
+			for _, tc := range cases {
+				id, fields := mk(f.Name, tc.at)
+				before, _ := srv.App.DB.Get(ctx, e.Name, id)
+				resp := apptest.Push(t, c, apptest.Mut(c, e.Name, id, fields))
+				wantStatus(t, resp, tc.want)
+				after, _ := srv.App.DB.Get(ctx, e.Name, id)
+				if strings.HasPrefix(tc.want, "rejected") {
+					if before == nil && after != nil || before != nil && after.Seq != before.Seq {
+						t.Errorf("%s.%s = %s refused, but the record was written", e.Name, f.Name, tc.at)
+					}
+					if msg := resp.Results[0].Message; !strings.Contains(msg, f.Name) || !strings.Contains(msg, "时钟") {
+						t.Errorf("%s.%s = %s: message %q should name the field and the clock", e.Name, f.Name, tc.at, msg)
+					}
+				} else if after == nil || after.Value(f.Name) == nil {
+					t.Errorf("%s.%s = %s applied, but not stored", e.Name, f.Name, tc.at)
+				}
+			}
+		}
+	}
+	if tested < 4 {
+		t.Fatalf("%d device time fields tested, want started_at, finished_at, checked_at and captured_at at least", tested)
+	}
+}
+
+// TestImmutableFieldsAreSetAtCreation: an immutable field a record was
+// created without cannot be set later, by any device in any order (the
+// first to arrive would otherwise win whatever its HLC, and the state
+// depend on the order of delivery); one it was created with can be sent
+// again unchanged, not changed. Every optional immutable field a device
+// writes is covered.
+func TestImmutableFieldsAreSetAtCreation(t *testing.T) {
+	srv := apptest.Start(t)
+	a, b := srv.Login(apptest.Inspector), srv.Login(apptest.Inspector2)
+	insp := newInspection(t, a, apptest.Xinfu)
+	finding := newFinding(t, a, insp)
+	vc := newID()
+	wantStatus(t, apptest.Push(t, a, apptest.Mut(a, syncproto.EntityVehicleCheck, vc, apptest.Fields("county", apptest.Xinfu,
+		"checkpoint", "G108忻州北", "plate", "晋H12345", "checked_at", "2026-11-30T09:00:00+08:00"))), "applied")
+	photo := func(parent string, id string) map[string]json.RawMessage {
+		return apptest.Fields(parent, id, "sha256", strings.Repeat("cd", 32))
+	}
+	// For each optional immutable field: a record created without it, and
+	// two values two devices would set it to.
+	cases := map[string]struct {
+		create     map[string]json.RawMessage
+		val1, val2 any
+	}{
+		"site.radius_m":          {apptest.Fields("county", apptest.Xinfu, "kind", "coal_yard", "name", "某煤场"), 100, 20000},
+		"finding.item_key":       {apptest.Fields("inspection_id", insp, "description", "料堆未苫盖"), "fence", "cover"},
+		"photo.inspection_id":    {photo("vehicle_check_id", vc), insp, newInspection(t, b, apptest.Xinfu)},
+		"photo.finding_id":       {photo("inspection_id", insp), finding, newFinding(t, b, insp)},
+		"photo.vehicle_check_id": {photo("inspection_id", insp), vc, vc},
+		"photo.capture_sig":      {photo("inspection_id", insp), "c2lnbmF0dXJl", "b3RoZXI"},
+		"photo.capture_key_id":   {photo("inspection_id", insp), "k1", "k2"},
+	}
+	for _, e := range server.Entities {
+		for _, f := range e.Fields {
+			if !e.DeviceWritable || !f.Immutable || f.Required || f.Server {
+				continue
+			}
+			name := e.Name + "." + f.Name
+			tc, ok := cases[name]
+			if !ok {
+				t.Errorf("%s: an optional immutable field, not covered by this test", name)
+				continue
+			}
+			delete(cases, name)
+			id := newID()
+			wantStatus(t, apptest.Push(t, a, apptest.Mut(a, e.Name, id, tc.create)), "applied")
+			// Either device, either value, either order: each refused.
+			for _, w := range []struct {
+				c *syncproto.Client
+				v any
+			}{{b, tc.val2}, {a, tc.val1}, {b, tc.val1}} {
+				wantStatus(t, apptest.Push(t, w.c, apptest.Mut(w.c, e.Name, id, apptest.Fields(f.Name, w.v))), "rejected/immutable_field")
+			}
+			if r, _ := srv.App.DB.Get(ctx, e.Name, id); r.Value(f.Name) != nil {
+				t.Errorf("%s set to %s after creation", name, r.Value(f.Name))
+			}
+			// Created with it: the same value may be sent again (it merges
+			// as any write); another value is refused.
+			with := maps.Clone(tc.create)
+			maps.Copy(with, apptest.Fields(f.Name, tc.val1))
+			id = newID()
+			wantStatus(t, apptest.Push(t, a, apptest.Mut(a, e.Name, id, with)), "applied")
+			wantStatus(t, apptest.Push(t, b, apptest.Mut(b, e.Name, id, apptest.Fields(f.Name, tc.val1))), "applied")
+			if tc.val2 != tc.val1 {
+				wantStatus(t, apptest.Push(t, b, apptest.Mut(b, e.Name, id, apptest.Fields(f.Name, tc.val2))), "rejected/immutable_field")
+			}
+		}
+	}
+	for name := range cases {
+		t.Errorf("%s is not an optional immutable field a device writes", name)
+	}
+}
+
+// TestChildrenOfDeletedInspection: once an inspection is deleted, its
+// findings and photos take no change (from any device) and no new photo,
+// though they may be deleted; no new finding names it; an office's
+// verification of its finding answers not_found.
+func TestChildrenOfDeletedInspection(t *testing.T) {
+	srv := apptest.Start(t)
+	a, b := srv.Login(apptest.Inspector), srv.Login(apptest.Inspector2)
+	office := srv.Login(apptest.CountyOffice)
+	insp := newInspection(t, a, apptest.Xinfu)
+	finding, other := newFinding(t, a, insp), newFinding(t, a, insp, "item_key", "cover")
+	photo := func(fields ...any) map[string]json.RawMessage {
+		return apptest.Fields(append([]any{"sha256", strings.Repeat("ef", 32), "caption", "东侧"}, fields...)...)
+	}
+	ofInsp, ofFinding := newID(), newID()
+	wantStatus(t, apptest.Push(t, a, apptest.Mut(a, "photo", ofInsp, photo("inspection_id", insp)),
+		apptest.Mut(a, "photo", ofFinding, photo("inspection_id", insp, "finding_id", finding))), "applied", "applied")
+	wantStatus(t, apptest.Push(t, a, syncproto.Mutation{Entity: "inspection", ID: insp, Delete: true, HLC: a.Clock.Now().String()}), "applied")
+
+	locked := "rejected/" + syncproto.CodeRecordLocked
+	for _, c := range []*syncproto.Client{a, b} {
+		wantStatus(t, apptest.Push(t, c,
+			apptest.Mut(c, "finding", finding, apptest.Fields("status", "rectified", "description", "已补齐")),
+			apptest.Mut(c, "photo", ofInsp, apptest.Fields("caption", "改")),
+			apptest.Mut(c, "photo", ofFinding, apptest.Fields("caption", "改")),
+			apptest.Mut(c, "photo", newID(), photo("finding_id", finding)),
+			apptest.Mut(c, "photo", newID(), photo("inspection_id", insp)),
+			apptest.Mut(c, "finding", newID(), apptest.Fields("inspection_id", insp, "description", "新问题")),
+		), locked, locked, locked, locked, "rejected/"+syncproto.CodeUnknownReference, "rejected/"+syncproto.CodeUnknownReference)
+	}
+	if r, _ := srv.App.DB.Get(ctx, "finding", finding); r.Text("status") != "open" {
+		t.Errorf("finding of the deleted inspection changed: %s", r.Text("status"))
+	}
+	wantStatus(t, apptest.Push(t, a, syncproto.Mutation{Entity: "finding", ID: other, Delete: true, HLC: a.Clock.Now().String()}), "applied")
+	err := office.Do(ctx, http.MethodPost, "/api/v1/findings/"+finding+"/verify", map[string]any{"decision": "verify"}, nil)
+	if code := syncproto.ErrorCodeOf(err); code != syncproto.CodeNotFound {
+		t.Errorf("verify a finding of a deleted inspection: %v, want not_found", err)
+	}
+}
+
+// TestReceivedAtInChinaTime: received_at, the server's time a record
+// arrived, is written at +08:00 like every time the server stores (the
+// API's field tables say so), in a pulled page of each form.
+func TestReceivedAtInChinaTime(t *testing.T) {
+	srv := apptest.Start(t)
+	c := srv.Login(apptest.Inspector)
+	newInspection(t, c, apptest.Xinfu)
+	for _, form := range []string{"", syncproto.HLCsGrouped} {
+		c.PullForm = form
+		chs, _ := pullAll(t, c, "", 500)
+		if len(chs) == 0 {
+			t.Fatal("nothing pulled")
+		}
+		for _, ch := range chs {
+			if at := text(ch, "received_at"); !strings.HasSuffix(at, "+08:00") || len(at) < 25 {
+				t.Fatalf("form %q: %s %s received_at %q, want a time at +08:00", form, ch.Entity, ch.ID, at)
+			}
+		}
 	}
 }
 
@@ -540,7 +742,7 @@ func TestRectificationAfterApproval(t *testing.T) {
 	finding := newFinding(t, phone, insp, "deadline", "2026-12-10")
 	photo := func() syncproto.Mutation {
 		return apptest.Mut(phone, "photo", newID(), apptest.Fields("sha256", strings.Repeat("cd", 32), "content_type", "image/jpeg",
-			"captured_at", "2026-12-05T09:10:00+08:00", "lon", 112.73, "lat", 38.42, "finding_id", finding))
+			"captured_at", "2026-11-30T09:10:00+08:00", "lon", 112.73, "lat", 38.42, "finding_id", finding))
 	}
 	before := photo()
 	wantStatus(t, apptest.Push(t, phone, before), "applied")
@@ -619,7 +821,9 @@ func TestRectificationAfterApproval(t *testing.T) {
 	// Verified: locked for devices, its photos included; an office may
 	// still reopen it.
 	wantStatus(t, apptest.Push(t, phone, progress("status", "rectifying"), progress("rectification_note", "改")), locked, locked)
-	wantCode(decide(office, server.DecisionVerify, "", 0), syncproto.CodeConflict)
+	if err := decide(office, server.DecisionVerify, "", 0); syncproto.ErrorCodeOf(err) != syncproto.CodeConflict || !strings.Contains(err.Error(), "已核实，无需") {
+		t.Errorf("verify a verified finding: %v, want conflict saying it is verified already", err)
+	}
 	if err := decide(office, server.DecisionReopen, "复查发现反弹", 0); err != nil {
 		t.Fatal(err)
 	}

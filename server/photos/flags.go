@@ -240,7 +240,7 @@ func (p *Processor) timeMismatch(ev *evidence) map[string]any {
 	if len(reasons) == 0 {
 		return nil
 	}
-	out["reasons"], out["received_at"] = reasons, ev.rec.CreatedAt.UTC().Format(time.RFC3339)
+	out["reasons"], out["received_at"] = reasons, ev.rec.CreatedAt.In(server.ChinaTime).Format(time.RFC3339)
 	for k, t := range map[string]time.Time{"exif_time": exifTime, "captured_at": captured, "visit_start": start, "visit_end": end} {
 		if !t.IsZero() {
 			out[k] = t.Format(time.RFC3339)

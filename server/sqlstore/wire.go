@@ -434,7 +434,7 @@ func (s *Codec) appendFields(w *changeWriter, vals []any, id string) error {
 		case slot.name == "received_at":
 			w.name(slot.name, -1)
 			w.b = append(w.b, '"')
-			w.b = time.UnixMilli(vals[6].(int64)).UTC().AppendFormat(w.b, time.RFC3339Nano)
+			w.b = time.UnixMilli(vals[6].(int64)).In(server.ChinaTime).AppendFormat(w.b, time.RFC3339Nano)
 			w.b = append(w.b, '"')
 		case s.Entity.Fields[slot.field].Map:
 			err = w.mapField(slot.name, vals[NMeta+slot.field])
