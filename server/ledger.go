@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"math"
 	"slices"
-	"strings"
 )
 
 // VehicleStat sums the roadside vehicle checks of one checkpoint in one
@@ -49,17 +48,20 @@ func SumVehicleStats(stats []VehicleStat, key func(VehicleStat) string) (keys []
 // these around them.
 const LabelSpaces = " \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000"
 
-// LabelKey is the form of a label the statistics group and filter by:
-// without the spaces around it, so that "五台山检查站" and "五台山检查站 "
-// are one checkpoint.
-func LabelKey(s string) string { return strings.Trim(s, LabelSpaces) }
+// LabelKey is the form of a label the statistics group and filter by,
+// and what an office types to filter by a label: its canonical spelling
+// (CanonicalLabel), so that "五台山检查站", "五台山检查站 " and "g5",
+// "Ｇ5", "G5" are one checkpoint each. The SQL stores group stored labels
+// by the same key (sqlstore.Dialect.Label), which is theirs for every
+// label written since labels have a canonical spelling.
+func LabelKey(s string) string { return CanonicalLabel(s) }
 
 // VehicleQuery selects roadside vehicle checks for the console's list.
 type VehicleQuery struct {
 	Scope Scope
-	// County filters by equality, Checkpoint and Campaign by LabelKey;
-	// "" is any.
-	County, Checkpoint, Campaign string
+	// County filters by equality, Checkpoint and Campaign by LabelKey,
+	// Plate by its canonical spelling (CanonicalPlate); "" is any.
+	County, Checkpoint, Campaign, Plate string
 	// NoCheckpoint keeps only checks with no checkpoint written.
 	NoCheckpoint bool
 	// NoCampaign keeps only checks made outside any special action.

@@ -58,18 +58,19 @@ var OptionalLabelText = &TextFormat{Valid: NoControls.Valid, Canon: CanonicalLab
 	Doc: NoControls.Doc + "; stored as its canonical spelling: " + labelDoc}
 
 const labelDoc = "no spaces around it, one ASCII space for each run of spaces inside, " +
-	"full-width letters and digits as ASCII (`Ｇ１０８检查站　` is stored as `G108检查站`)"
+	"full-width letters and digits as ASCII, letters in upper case (`ｇ１０８检查站　` is stored as `G108检查站`)"
 
 // CanonicalLabel returns the canonical spelling of a label: without the
 // spaces around it (any Unicode space separator), each run of spaces
-// inside it one ASCII space, and full-width letters and digits as ASCII.
-// Letter case and Chinese punctuation such as （） are kept as typed. It
-// returns s itself when s is canonical already.
+// inside it one ASCII space, full-width letters and digits as ASCII, and
+// letters in upper case (a road's number, G5 or g5, is one checkpoint).
+// Chinese punctuation such as （） is kept as typed. It returns s itself
+// when s is canonical already.
 func CanonicalLabel(s string) string {
 	canonical, space := true, true // space: the last rune was a space (or none yet)
 	for _, r := range s {
 		isSpace := isSpaceSep(r)
-		if isSpace && (space || r != ' ') || fullWidthAlnum(r) {
+		if isSpace && (space || r != ' ') || fullWidthAlnum(r) || r >= 'a' && r <= 'z' {
 			canonical = false
 			break
 		}
@@ -92,6 +93,9 @@ func CanonicalLabel(s string) string {
 		}
 		if fullWidthAlnum(r) {
 			r -= 0xFEE0
+		}
+		if r >= 'a' && r <= 'z' {
+			r -= 'a' - 'A'
 		}
 		b.WriteRune(r)
 	}

@@ -31,7 +31,8 @@ func TestNormalizeSearch(t *testing.T) {
 func TestCanonicalLabel(t *testing.T) {
 	for in, want := range map[string]string{
 		"G108检查站":            "G108检查站",
-		"g108检查站":            "g108检查站",
+		"g108检查站":            "G108检查站",
+		"ｇ１０８检查站 s45":        "G108检查站 S45",
 		"Ｇ１０８检查站":            "G108检查站",
 		" G108检查站\u2006":     "G108检查站",
 		"\u3000五台山检查站\u00a0": "五台山检查站",

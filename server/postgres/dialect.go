@@ -19,6 +19,8 @@ var dialect = &sqlstore.Dialect{
 	},
 	Like: "ILIKE",
 	Trim: "btrim",
+	// upper in the C collation folds ASCII letters only, as SQLite's.
+	UpperASCII: func(expr string) string { return "upper((" + expr + ") COLLATE \"C\")" },
 	ChinaDate: func(msCol string) string {
 		return "to_char(to_timestamp(" + msCol + " / 1000.0) AT TIME ZONE 'UTC' + interval '8 hours', 'YYYY-MM-DD')"
 	},

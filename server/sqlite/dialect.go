@@ -29,6 +29,8 @@ var dialect = &sqlstore.Dialect{
 	},
 	Like: "LIKE",
 	Trim: "trim",
+	// SQLite's upper folds ASCII letters only (there is no ICU here).
+	UpperASCII: func(expr string) string { return "upper(" + expr + ")" },
 	ChinaDate: func(msCol string) string {
 		return "date(" + msCol + " / 1000, 'unixepoch', '+8 hours')"
 	},

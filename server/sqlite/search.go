@@ -14,17 +14,20 @@ import (
 // findings, roadside checks and sites in q's scope that match q.Text, up to
 // q.Limit of each kind, the newest first.
 func (db *DB) Search(ctx context.Context, q server.SearchQuery) ([]server.SearchHit, error) {
-	pat, limit, ok := sqlstore.SearchArgs(q)
+	pat, plate, limit, ok := sqlstore.SearchArgs(q)
 	if !ok {
 		return nil, nil
 	}
-	parts := dialect.SearchParts(":pat")
+	parts := dialect.SearchParts(":pat", ":plate")
 	var out []server.SearchHit
 	for _, p := range parts {
 		where, args := dialect.ScopeOf(q.Scope, p.Alias)
 		// Named :pat and positional scope arguments cannot mix, so the
-		// pattern is bound by name and the counties as numbered names.
+		// patterns are bound by name and the counties as numbered names.
 		named := []any{}
+		if strings.Contains(p.SQL, ":plate") {
+			named = append(named, sql.Named("plate", plate))
+		}
 		for i, a := range args {
 			name := fmt.Sprintf("c%d", i)
 			where = strings.Replace(where, "?", ":"+name, 1)

@@ -38,6 +38,9 @@ type Dialect struct {
 	// argument from both ends of its first: trim (SQLite), btrim
 	// (PostgreSQL).
 	Trim string
+	// UpperASCII returns the expression of text with its ASCII letters,
+	// and only those, in upper case.
+	UpperASCII func(expr string) string
 	// ChinaDate returns the expression of the date in China (YYYY-MM-DD)
 	// of a column of Unix milliseconds.
 	ChinaDate func(msCol string) string
@@ -56,9 +59,10 @@ func (d *Dialect) VisitDate(alias string) string {
 
 // Label is the expression of a label column (a checkpoint, a special
 // action) in the form statistics group and filter by, server.LabelKey:
-// NULL as ”, without the spaces around it.
+// NULL as ”, without the spaces around it, letters in upper case (for
+// the labels stored before they had a canonical spelling).
 func (d *Dialect) Label(col string) string {
-	return d.Trim + "(coalesce(" + col + ", ''), '" + server.LabelSpaces + "')"
+	return d.UpperASCII(d.Trim + "(coalesce(" + col + ", ''), '" + server.LabelSpaces + "')")
 }
 
 // ScopeWhere is the condition (" AND county …") and its arguments that
@@ -201,6 +205,10 @@ func (d *Dialect) VehicleCheckWhere(q server.VehicleQuery) (where string, args [
 			w += " AND " + d.Label(f.col) + " = ?"
 			args = append(args, v)
 		}
+	}
+	if p := server.CanonicalPlate(q.Plate); p != "" {
+		w += " AND plate = ?"
+		args = append(args, p)
 	}
 	if q.Removed {
 		w += " AND emission_stage = ? AND aftertreatment = ?"

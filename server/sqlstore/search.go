@@ -19,15 +19,18 @@ type SearchPart struct {
 
 // SearchParts are the queries of Search, one a kind of record, matching
 // the LIKE pattern bound to pat (the store's placeholder for it, bound
-// once and used by every column) case-insensitively for ASCII.
-func (d *Dialect) SearchParts(pat string) []SearchPart {
-	like := func(cols ...string) string {
+// once and used by every column) case-insensitively for ASCII; a roadside
+// check's plate and VIN also match the pattern bound to plate, the text's
+// canonical plate spelling (SearchArgs), as they are stored.
+func (d *Dialect) SearchParts(pat, plate string) []SearchPart {
+	likeOf := func(pat string, cols ...string) string {
 		parts := make([]string, len(cols))
 		for i, c := range cols {
 			parts[i] = "coalesce(" + c + ", '') " + d.Like + " " + pat + " ESCAPE '\\'"
 		}
-		return "(" + strings.Join(parts, " OR ") + ")"
+		return strings.Join(parts, " OR ")
 	}
+	like := func(cols ...string) string { return "(" + likeOf(pat, cols...) + ")" }
 	return []SearchPart{
 		{`SELECT 'inspection', i.id, i.county, coalesce(s.name, ''), coalesce(i.summary, ''), coalesce(i.status, ''),
 			coalesce(i.started_at, ''), coalesce(nullif(u.display_name, ''), u.username, ''), ''
@@ -44,7 +47,8 @@ func (d *Dialect) SearchParts(pat string) []SearchPart {
 			coalesce(v.checked_at, ''), coalesce(nullif(u.display_name, ''), u.username, ''), ''
 			FROM vehicle_check v LEFT JOIN users u ON u.id = v.created_by
 			WHERE v.deleted_hlc = '' AND ` +
-			like("v.id", "replace(replace(v.plate, ' ', ''), '·', '')", "v.vin", "v.checkpoint", "v.note", "v.remote_sensing_id", "u.username", "u.display_name"), "v", "v.checked_at DESC" + d.NullsLast + ", v.id"},
+			"(" + likeOf(pat, "v.id", "v.plate", "v.vin", "v.checkpoint", "v.note", "v.remote_sensing_id", "u.username", "u.display_name") +
+			" OR " + likeOf(plate, "replace(replace(v.plate, ' ', ''), '·', '')", "v.vin") + ")", "v", "v.checked_at DESC" + d.NullsLast + ", v.id"},
 		{`SELECT 'site', st.id, st.county, coalesce(st.name, ''), coalesce(st.address, ''), coalesce(st.kind, ''),
 			'', '', ''
 			FROM site st
@@ -53,19 +57,25 @@ func (d *Dialect) SearchParts(pat string) []SearchPart {
 }
 
 // SearchArgs returns what every store's Search binds for q: the LIKE
-// pattern of its trimmed text and the limit of hits of each kind (50 when
-// q.Limit is not positive); ok is false for an empty text, which finds
-// nothing.
-func SearchArgs(q server.SearchQuery) (pat string, limit int, ok bool) {
+// pattern of its trimmed text, that of the text as a plate or VIN is
+// stored (server.CanonicalPlate: "晋h·30272" and "LFV2A21K-5831" find what
+// the phones stored; the text itself when that spelling is empty) and the
+// limit of hits of each kind (50 when q.Limit is not positive); ok is
+// false for an empty text, which finds nothing.
+func SearchArgs(q server.SearchQuery) (pat, plate string, limit int, ok bool) {
 	text := strings.TrimSpace(q.Text)
 	if text == "" {
-		return "", 0, false
+		return "", "", 0, false
 	}
 	limit = q.Limit
 	if limit <= 0 {
 		limit = 50
 	}
-	return LikePattern(text), limit, true
+	p := server.CanonicalPlate(text)
+	if p == "" {
+		p = text
+	}
+	return LikePattern(text), LikePattern(p), limit, true
 }
 
 // ReadSearchHits appends the hits of one SearchPart's rows to out. It does

@@ -414,19 +414,25 @@ func testVehicles(t *testing.T, open Opener) {
 		}
 	}
 
-	// Checks written before checkpoints were required: none, or blank.
-	// They are one row of the statistics, and NoCheckpoint lists them.
-	blank := []string{uuid.NewString(), uuid.NewString()}
+	// Checks written before checkpoints were required (none, or blank),
+	// and before labels had a canonical spelling (a checkpoint in lower
+	// case, beside one written today). The first are one row of the
+	// statistics, and NoCheckpoint lists them; the others are one
+	// checkpoint, whatever the case a filter is typed in.
+	old := []string{uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString()}
 	err = e.st.Update(e.ctx, func(tx server.WriteTx) error {
 		ve := server.EntityByName(syncproto.EntityVehicleCheck)
-		for i, cp := range []string{`null`, `" \u3000"`} {
-			if err := e.s.Upsert(e.ctx, tx, ve.Name, blank[i], dingxia, map[string]any{"county": dingxia,
-				"checkpoint": "旧", "plate": "晋H0000" + strconv.Itoa(i), "emission_stage": "cn6", "aftertreatment": "present",
+		for i, cp := range []string{`null`, `" \u3000"`, `"g5检查站\u3000"`, ``} {
+			if err := e.s.Upsert(e.ctx, tx, ve.Name, old[i], dingxia, map[string]any{"county": dingxia,
+				"checkpoint": "G5检查站", "plate": "晋H0000" + strconv.Itoa(i), "emission_stage": "cn6", "aftertreatment": "present",
 				"checked_at": "2026-11-2" + strconv.Itoa(i+1) + "T10:00:00+08:00"}); err != nil {
 				return err
 			}
+			if cp == "" {
+				continue // as written today
+			}
 			// The value as an older server stored it, past today's checks.
-			r, err := tx.Get(e.ctx, ve, blank[i])
+			r, err := tx.Get(e.ctx, ve, old[i])
 			if err != nil {
 				return err
 			}
@@ -443,12 +449,19 @@ func testVehicles(t *testing.T, open Opener) {
 		t.Fatal(err)
 	}
 	stats, err = e.st.VehicleStats(e.ctx, o.scopeN)
-	if want := append(want[1:], server.VehicleStat{County: dingxia, Trucks: 2, G6: 2}); err != nil || !sameStats(stats, want) {
-		t.Errorf("stats with blank checkpoints %+v %v, want %+v", stats, err, want)
+	if want := append(want[1:], server.VehicleStat{County: dingxia, Trucks: 2, G6: 2},
+		server.VehicleStat{County: dingxia, Checkpoint: "G5检查站", Trucks: 2, G6: 2}); err != nil || !sameStats(stats, want) {
+		t.Errorf("stats with older checkpoints %+v %v, want %+v", stats, err, want)
 	}
 	got, total, err := e.st.VehicleChecks(e.ctx, server.VehicleQuery{Scope: o.all, NoCheckpoint: true})
-	if want := []string{blank[1], blank[0]}; err != nil || !slices.Equal(ids(got), want) || total != 2 {
+	if want := []string{old[1], old[0]}; err != nil || !slices.Equal(ids(got), want) || total != 2 {
 		t.Errorf("no checkpoint: %v (total %d) %v, want %v", ids(got), total, err, want)
+	}
+	for _, typed := range []string{"G5检查站", "g5检查站", "ｇ５检查站 "} {
+		got, total, err := e.st.VehicleChecks(e.ctx, server.VehicleQuery{Scope: o.all, Checkpoint: typed})
+		if want := []string{old[3], old[2]}; err != nil || !slices.Equal(ids(got), want) || total != 2 {
+			t.Errorf("checkpoint %q: %v (total %d) %v, want %v", typed, ids(got), total, err, want)
+		}
 	}
 }
 
@@ -594,6 +607,11 @@ func testSearch(t *testing.T, open Opener) {
 		{"site name in scope", "砖厂", o.scopeN, []string{"inspection:" + o.c, "finding:" + o.fC, "site:" + o.siteC}},
 		{"finding", "围挡", o.all, []string{"finding:" + o.fB}},
 		{"plate, any case", "hab12", o.all, []string{"vehicle_check:" + o.v1}},
+		{"plate as painted, with a dot and a space", "晋h·ab 123", o.all, []string{"vehicle_check:" + o.v1}},
+		{"plate in full width", "晋Ｈ ＡＢ１２３", o.all, []string{"vehicle_check:" + o.v1}},
+		{"VIN with hyphens", "lzz1-blse-123", o.all, []string{"vehicle_check:" + o.v1}},
+		{"plate with separators of another county", "HGH-012", o.scopeX, nil},
+		{"separators alone", "·-", o.all, nil},
 		{"plate of another county", "HGH012", o.scopeX, nil},
 		{"plate in its county", "HGH012", o.scopeN, []string{"vehicle_check:" + o.v4}},
 		{"id", o.v2, o.all, []string{"vehicle_check:" + o.v2}},
