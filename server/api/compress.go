@@ -40,7 +40,10 @@ var gzipInUse atomic.Int64
 func compress(skip func(echo.Context) bool) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) (err error) {
-			if skip(c) || c.Request().Method == http.MethodHead {
+			// A HEAD is compressed as its GET would be (net/http drops
+			// the body), so that it answers the same Content-Encoding,
+			// Vary and Content-Length.
+			if skip(c) {
 				return next(c)
 			}
 			res := c.Response()
