@@ -25,7 +25,8 @@ import (
 //   - ErrUnsupported for GIF, WebP, BMP, TIFF and AVIF images.
 //
 // HEIC is accepted with Format FormatHEIC, the primary image's dimensions
-// and its EXIF item, read from the file's meta box (at most 1 MiB);
+// and its EXIF item, read from the file's meta box (at most 1 MiB), which
+// must declare the primary image and its size (ErrNotImage otherwise);
 // Info.Derivable reports false for it.
 //
 // A JPEG cut off after its header passes Inspect; Decode reports it.
@@ -41,8 +42,13 @@ func Inspect(r io.ReaderAt, size int64, lim Limits) (*Info, error) {
 		return nil, err
 	}
 	if format == FormatHEIC {
-		// Never decoded, so its dimensions need no check.
+		// Never decoded, so its dimensions need no check; but a file
+		// whose meta box declares no primary image of a size is not a
+		// HEIF image (an ftyp box before junk, a video's header).
 		w, h, tiff := heifInfo(r, size)
+		if w <= 0 || h <= 0 {
+			return nil, fmt.Errorf("%w: HEIF file without a primary image of known size", ErrNotImage)
+		}
 		return &Info{Format: FormatHEIC, Width: w, Height: h, EXIF: parseEXIF(tiff)}, nil
 	}
 	cfg, err := decodeConfig(format, io.NewSectionReader(r, 0, size))

@@ -213,6 +213,12 @@ func TestInspectRefuses(t *testing.T) {
 		{"TIFF", []byte("II*\x00\x08\x00\x00\x00\x00\x00"), Limits{}, ErrUnsupported},
 		{"AVIF", testimg.FtypBox("avif", "mif1", "miaf"), Limits{}, ErrUnsupported},
 		{"MP4 video", testimg.FtypBox("isom", "iso2", "mp41"), Limits{}, ErrNotImage},
+		// A HEIF brand is not a HEIF image: its meta box must declare the
+		// primary image and its size.
+		{"HEIC ftyp box alone", testimg.FtypBox("heic", "mif1", "heic"), Limits{}, ErrNotImage},
+		{"HEIC ftyp box before zeros", append([]byte("\x00\x00\x00\x18ftypmif1\x00\x00\x00\x00mif1heic"), make([]byte, 100)...), Limits{}, ErrNotImage},
+		{"HEIC ftyp box before text", append(testimg.FtypBox("heic", "mif1"), "not a picture at all, just words"...), Limits{}, ErrNotImage},
+		{"HEIC cut inside its meta box", testimg.HEIC()[:len(testimg.FtypBox("heic", "mif1", "heic"))+40], Limits{}, ErrNotImage},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -236,9 +242,9 @@ func TestInspectAccepts(t *testing.T) {
 		wantWidth  int
 		wantHeight int
 	}{
-		{"HEIC", testimg.HEIC(), FormatHEIC, false, 0, 0},
-		{"HEIF with mif1 major brand", testimg.FtypBox("mif1", "heic"), FormatHEIC, false, 0, 0},
-		{"HEIC burst (msf1)", testimg.FtypBox("msf1", "hevc"), FormatHEIC, false, 0, 0},
+		{"HEIC", testimg.HEIC(), FormatHEIC, false, 64, 48},
+		{"HEIF with mif1 major brand", testimg.HEIFBrands("mif1", "heic"), FormatHEIC, false, 64, 48},
+		{"HEIC burst (msf1)", testimg.HEIFBrands("msf1", "hevc"), FormatHEIC, false, 64, 48},
 		{"truncated JPEG: the header is intact", testimg.Truncated(testimg.JPEG(testimg.Options{Width: 300, Height: 200})), FormatJPEG, true, 300, 200},
 		{"exactly at the limits", testimg.Bomb(20000, 5000), FormatPNG, true, 20000, 5000},
 	}

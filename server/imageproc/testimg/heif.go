@@ -8,12 +8,21 @@ import "encoding/binary"
 // block and a few placeholder bytes where the HEVC data would be. Readers
 // of HEIF metadata (exiftool among them) read it; no decoder can show it.
 func HEIF(opt Options) []byte {
+	return heif(opt, FtypBox("heic", "mif1", "heic"))
+}
+
+// HEIFBrands is HEIF of the default options with an ftyp box of the given
+// major and compatible brands (FtypBox): the files other phones write.
+func HEIFBrands(major string, compatible ...string) []byte {
+	return heif(Options{}, FtypBox(major, compatible...))
+}
+
+func heif(opt Options, ftyp []byte) []byte {
 	w, h := opt.size()
 	exif := append([]byte{0, 0, 0, 6}, "Exif\x00\x00"...) // offset to the TIFF header
 	exif = append(exif, EXIF(opt)...)
 	hevc := []byte{0, 0, 0, 1, 0x26, 0x01} // not a picture
 
-	ftyp := FtypBox("heic", "mif1", "heic")
 	build := func(mdatData uint32) []byte {
 		iloc := fullBox("iloc", 1, 0,
 			[]byte{0x44, 0x00}, // offset and length sizes 4, base offset and index sizes 0

@@ -388,12 +388,12 @@ func BombJPEG(width, height int) []byte {
 	panic("testimg: no SOF0 in encoded JPEG")
 }
 
-// HEIC returns the start of a HEIC file: an ISO-BMFF ftyp box with major
+// HEIC returns a HEIC file of the default size, its ftyp box of major
 // brand "heic" and compatible brands "mif1" and "heic", as iPhones and
-// recent Android phones write. It is enough for format detection, not for
-// decoding.
+// recent Android phones write (HEIF). Its metadata is read; no decoder
+// can show it.
 func HEIC() []byte {
-	return FtypBox("heic", "mif1", "heic")
+	return HEIF(Options{})
 }
 
 // FtypBox returns an ISO-BMFF ftyp box with the given major brand, minor

@@ -147,7 +147,7 @@ func TestBadFiles(t *testing.T) {
 		t.Errorf("ManyScans: %v", err)
 	}
 	h := HEIC()
-	if string(h[4:12]) != "ftypheic" || int(binary.BigEndian.Uint32(h)) != len(h) {
+	if ftyp := int(binary.BigEndian.Uint32(h)); string(h[4:12]) != "ftypheic" || ftyp >= len(h) || string(h[ftyp+4:ftyp+8]) != "meta" {
 		t.Errorf("HEIC = % x", h)
 	}
 }
