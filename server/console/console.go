@@ -21,6 +21,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -110,6 +111,7 @@ func Mount(e *echo.Echo, d Deps) (*Console, error) {
 	g.POST("/bulk", c.bulkApprove, c.authn, c.checkCSRF)
 	g.GET("/photos/:id/:variant", c.photo, c.authn)
 	g.GET("/vehicles", c.vehicles, c.authn)
+	g.GET("/vehicles/:id", c.vehicle, c.authn)
 	g.GET("/ledger", c.ledger, c.authn)
 	g.POST("/ledger/:task/:county", c.reportProgress, c.authn, c.checkCSRF)
 	g.GET("/report", c.report, c.authn)
@@ -281,5 +283,50 @@ func (c *Console) errorPage(ec echo.Context, err error) error {
 	if m := ec.Request().Method; status == http.StatusUnauthorized && (m == http.MethodGet || m == http.MethodHead) {
 		return ec.Redirect(http.StatusSeeOther, "/console/login")
 	}
-	return c.render(ec, status, "error.html", map[string]any{"Status": status, "Message": server.ErrorMessage(err)})
+	data := map[string]any{"Status": status, "Message": server.ErrorMessage(err)}
+	data["Back"], data["BackLabel"] = c.backLink(ec, status)
+	if r := ec.Request(); r.Method == http.MethodPost {
+		// What the office typed is shown again, to copy into the form
+		// when it is opened anew (a review refused because the record
+		// changed must not lose a long comment).
+		data["Comment"] = strings.TrimSpace(r.PostFormValue("comment"))
+	}
+	return c.render(ec, status, "error.html", data)
+}
+
+// sections are the console's parts by the first segment of their paths,
+// with the page that lists each and its name: where an error page leads
+// back to.
+var sections = map[string][2]string{
+	"inspections": {"/console/queue", "返回审核队列"}, "queue": {"/console/queue", "返回审核队列"},
+	"bulk": {"/console/queue", "返回审核队列"}, "findings": {"/console/queue", "返回审核队列"},
+	"vehicles": {"/console/vehicles", "返回路检路查"}, "ledger": {"/console/ledger", "返回整改台账"},
+	"sites": {"/console/sites", "返回点位列表"}, "map": {"/console/sites", "返回点位列表"},
+	"report": {"/console/report", "返回信息报送"}, "devices": {"/console/devices", "返回同步状态"},
+	"users": {"/console/users", "返回用户与设备"}, "overview": {"/console/overview", "返回概览"},
+	"search": {"/console/overview", "返回概览"},
+}
+
+// backLink is where an error page leads: for a refused form, the page the
+// form was on (an inspection's, a finding's inspection's) when it can be
+// shown; else the list of the section the request was in; else the
+// console's start.
+func (c *Console) backLink(ec echo.Context, status int) (href, label string) {
+	rest, _ := strings.CutPrefix(ec.Request().URL.Path, "/console/")
+	parts := strings.Split(rest, "/")
+	parts[0], _, _ = strings.Cut(parts[0], ".") // report.csv is the report's
+	if ec.Request().Method == http.MethodPost && status != http.StatusNotFound && status != http.StatusForbidden && len(parts) == 3 {
+		switch id := parts[1]; parts[0] {
+		case "inspections":
+			return "/console/inspections/" + url.PathEscape(id), "返回检查详情"
+		case "findings":
+			if f, err := c.d.Store.Get(ec.Request().Context(), syncproto.EntityFinding, id); err == nil && f != nil {
+				return "/console/inspections/" + url.PathEscape(f.Text("inspection_id")) + "#finding-" + url.PathEscape(id), "返回检查详情"
+			}
+		}
+	}
+	if s, ok := sections[parts[0]]; ok && principalOf(ec) != nil {
+		return s[0], s[1]
+	}
+	return "/console/", "返回首页"
 }

@@ -3,6 +3,7 @@ package console_test
 import (
 	"context"
 	"encoding/json"
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -345,8 +346,35 @@ func TestDetailAndReturn(t *testing.T) {
 	if _, page := b.get("/console/queue?status=returned"); !strings.Contains(page, insp) {
 		t.Error("returned inspection not under 已退回")
 	}
-	if st, _ := b.post("/console/inspections/"+insp+"/review", withSeqs(url.Values{"csrf": {csrf(t, page)}, "decision": {"approve"}}, page)); st != http.StatusConflict {
+	// Refused, the page keeps what was typed and leads back to the
+	// inspection, not to the queue.
+	typed := "第二次审核的意见\n两行"
+	st, page = b.post("/console/inspections/"+insp+"/review", withSeqs(url.Values{"csrf": {csrf(t, page)}, "decision": {"approve"}, "comment": {typed}}, page))
+	if st != http.StatusConflict {
 		t.Errorf("second review: %d", st)
+	}
+	if !strings.Contains(page, html.EscapeString(typed)) || !strings.Contains(page, `href="/console/inspections/`+insp+`" class="back">返回检查详情`) {
+		t.Errorf("refused review page lacks the typed comment or the way back to the inspection:\n%s", page)
+	}
+}
+
+// TestErrorPageLeadsBack: an error page links to the list of the part of
+// the console it was met in (or, for a refused form, to the page of the
+// form), never to the page that failed.
+func TestErrorPageLeadsBack(t *testing.T) {
+	srv := apptest.Start(t)
+	b := loggedIn(t, srv, apptest.CountyOffice)
+	for _, tc := range []struct{ path, back string }{
+		{"/console/inspections/" + uuid.NewString(), `href="/console/queue" class="back">返回审核队列`},
+		{"/console/sites/" + uuid.NewString(), `href="/console/sites" class="back">返回点位列表`},
+		{"/console/vehicles?county=140921", `href="/console/vehicles" class="back">返回路检路查`},
+		{"/console/report.csv?county=140921", `href="/console/report" class="back">返回信息报送`},
+		{"/console/nowhere", `href="/console/" class="back">返回首页`},
+	} {
+		st, page := b.get(tc.path)
+		if st < 400 || !strings.Contains(page, tc.back) {
+			t.Errorf("%s: %d, page lacks %s", tc.path, st, tc.back)
+		}
 	}
 }
 

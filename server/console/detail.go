@@ -74,14 +74,9 @@ var findingStatusNames = server.FindingStatusLabels
 func (c *Console) detail(ec echo.Context) error {
 	ctx := ec.Request().Context()
 	p := principalOf(ec)
-	insp, err := c.d.Store.Get(ctx, syncproto.EntityInspection, ec.Param("id"))
-	switch {
-	case err != nil:
+	insp, err := c.visible(ec, syncproto.EntityInspection)
+	if err != nil {
 		return err
-	case insp == nil || insp.State.IsDeleted():
-		return server.Errorf(syncproto.CodeNotFound, "检查记录不存在")
-	case !p.CanSee(insp.County):
-		return server.Errorf(syncproto.CodeOutOfScope, "无权查看%s的检查记录", c.countyName(insp.County))
 	}
 	site, err := c.d.Store.Get(ctx, syncproto.EntitySite, insp.Text("site_id"))
 	if err != nil {
@@ -114,9 +109,20 @@ func (c *Console) detail(ec echo.Context) error {
 	if data["Findings"], err = c.findings(ec, insp, items); err != nil {
 		return err
 	}
-	if data["Photos"], err = c.photos(ec, insp.ID, site, items); err != nil {
+	ps, err := c.inspectionPhotos(ctx, insp.ID)
+	if err != nil {
 		return err
 	}
+	var anchor *geo.Point
+	if site != nil {
+		if at, ok := server.SiteLocation(site); ok {
+			anchor = &at
+		}
+	}
+	if data["Photos"], err = c.photos(ec, ps, anchor, items); err != nil {
+		return err
+	}
+	data["AnchorName"] = "点位"
 	if site != nil {
 		if at, ok := server.SiteLocation(site); ok {
 			if m := c.newSiteMap(at.Lon, at.Lat, data["Photos"].([]photoRow)); m != nil {
@@ -149,6 +155,22 @@ func (c *Console) detail(ec echo.Context) error {
 		return err
 	}
 	return c.render(ec, http.StatusOK, "detail.html", data)
+}
+
+// visible returns the record of entity the request's :id names, when it
+// is live and in the viewer's counties. Errors: not_found, out_of_scope,
+// each naming the record's kind (Entity.Label).
+func (c *Console) visible(ec echo.Context, entity string) (*server.StoredRecord, error) {
+	r, err := c.d.Store.Get(ec.Request().Context(), entity, ec.Param("id"))
+	switch {
+	case err != nil:
+		return nil, err
+	case r == nil || r.State.IsDeleted():
+		return nil, server.Errorf(syncproto.CodeNotFound, "%s不存在", server.EntityByName(entity).Label)
+	case !principalOf(ec).CanSee(r.County):
+		return nil, server.Errorf(syncproto.CodeOutOfScope, "无权查看%s的%s", c.countyName(r.County), server.EntityByName(entity).Label)
+	}
+	return r, nil
 }
 
 // template returns the checklist version the inspection was made with: the
@@ -298,11 +320,13 @@ func (c *Console) reviews(ec echo.Context, inspID string) ([]reviewRow, error) {
 	return out, nil
 }
 
-func (c *Console) photos(ec echo.Context, inspID string, site *server.StoredRecord, items map[string]string) ([]photoRow, error) {
-	ps, err := c.inspectionPhotos(ec.Request().Context(), inspID)
-	if err != nil {
-		return nil, err
-	}
+// photos shows photo records ps (the deleted left out) in the order they
+// were taken, each with its flags, its place and its distance from anchor
+// (the site, a roadside check's place) when both are known, and items'
+// labels for the checklist items they document.
+func (c *Console) photos(ec echo.Context, ps []*server.StoredRecord, anchor *geo.Point, items map[string]string) ([]photoRow, error) {
+	ps = slices.Clone(ps)
+	var err error
 	// In the order they were taken (then created), not of their last
 	// write: a photo reprocessed or flagged later keeps its number.
 	taken := func(r *server.StoredRecord) time.Time {
@@ -329,10 +353,8 @@ func (c *Console) photos(ec echo.Context, inspID string, site *server.StoredReco
 		if ok1 && ok2 {
 			row.Location = lonLat(lon, lat)
 			row.located, row.lon, row.lat = true, lon, lat
-			if site != nil {
-				if at, ok := server.SiteLocation(site); ok {
-					row.Distance = fmt.Sprintf("%.0f 米", math.Round(geo.DistanceM(geo.Point{Lon: lon, Lat: lat}, at)))
-				}
+			if anchor != nil {
+				row.Distance = fmt.Sprintf("%.0f 米", math.Round(geo.DistanceM(geo.Point{Lon: lon, Lat: lat}, *anchor)))
 			}
 		} else {
 			row.Location = "无位置信息"

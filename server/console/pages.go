@@ -46,8 +46,8 @@ func parseTemplates() (map[string]*template.Template, error) {
 		},
 	}
 	out := map[string]*template.Template{}
-	for _, page := range []string{"login.html", "queue.html", "detail.html", "error.html", "vehicles.html", "ledger.html", "report.html", "devices.html", "users.html", "search.html", "overview.html", "sites.html", "site.html", "map.html", "bulk.html"} {
-		t, err := template.New(page).Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/"+page)
+	for _, page := range []string{"login.html", "queue.html", "detail.html", "error.html", "vehicles.html", "vehicle.html", "ledger.html", "report.html", "devices.html", "users.html", "search.html", "overview.html", "sites.html", "site.html", "map.html", "bulk.html"} {
+		t, err := template.New(page).Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/photos.html", "templates/"+page)
 		if err != nil {
 			return nil, fmt.Errorf("console template %s: %w", page, err)
 		}
@@ -256,8 +256,15 @@ func pageLinks(data map[string]any, path string, filters url.Values, suffix stri
 		v.Set("page", strconv.Itoa(n))
 		return path + "?" + v.Encode() + suffix
 	}
-	data["Page"], data["Pages"] = page, max(1, (total+pageSize-1)/pageSize)
-	if page > 1 {
+	pages := max(1, (total+pageSize-1)/pageSize)
+	data["Page"], data["Pages"] = page, pages
+	data["PageNote"] = fmt.Sprintf("第 %d/%d 页", page, pages)
+	switch {
+	case page > pages:
+		// A link kept from before the list shrank, or a typed number.
+		data["PageNote"] = fmt.Sprintf("没有第 %d 页（共 %d 页）", page, pages)
+		data["Prev"] = link(pages)
+	case page > 1:
 		data["Prev"] = link(page - 1)
 	}
 	if upTo < total {

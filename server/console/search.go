@@ -61,7 +61,7 @@ func (c *Console) search(ec echo.Context) error {
 		case server.HitFinding:
 			r.Link, r.Status = "/console/inspections/"+url.PathEscape(h.InspectionID), findingStatusNames[h.Status]
 		case server.HitVehicleCheck:
-			r.Link = "/console/vehicles?" + url.Values{"county": {h.County}, "checkpoint": {h.Text}}.Encode() + "#records"
+			r.Link = "/console/vehicles/" + url.PathEscape(h.ID)
 			r.Status = action.Label(h.Status)
 		case server.HitSite:
 			r.Link, r.Status = "/console/sites?"+url.Values{"q": {h.ID}}.Encode(), siteKindName(h.Status)

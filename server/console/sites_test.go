@@ -321,6 +321,11 @@ func TestPageBeyondEveryList(t *testing.T) {
 			if strings.Contains(body, "page=-") || strings.Contains(body, "data-id=") {
 				t.Errorf("%s page %s shows rows or a negative page link", path, page)
 			}
+			// It says so, and links to the last page there is.
+			m := regexp.MustCompile(`没有第 \d+ 页（共 (\d+) 页）`).FindStringSubmatch(body)
+			if m == nil || !strings.Contains(body, "page="+m[1]) {
+				t.Errorf("%s page %s does not say it is past the last page, or link to it", path, page)
+			}
 		}
 	}
 }

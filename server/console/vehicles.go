@@ -1,6 +1,7 @@
 package console
 
 import (
+	"cmp"
 	"net/http"
 	"net/url"
 	"slices"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/geo"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
@@ -45,7 +47,7 @@ func vehicleLabel(r *server.StoredRecord, field string) string {
 func (c *Console) vehicleQuery(ec echo.Context, limit int) (server.VehicleQuery, error) {
 	p := principalOf(ec)
 	q := server.VehicleQuery{Scope: p.Scope(), County: ec.QueryParam("county"), Checkpoint: ec.QueryParam("checkpoint"),
-		Campaign: ec.QueryParam("campaign"), NoCheckpoint: ec.QueryParam("nocheckpoint") == "1",
+		Campaign: ec.QueryParam("campaign"), Plate: ec.QueryParam("plate"), NoCheckpoint: ec.QueryParam("nocheckpoint") == "1",
 		NoCampaign: ec.QueryParam("nocampaign") == "1", Removed: ec.QueryParam("removed") == "1", Limit: limit}
 	if q.County != "" && !p.CanSee(q.County) {
 		return q, server.Errorf(syncproto.CodeOutOfScope, "无权查看区县 %s 的路检记录", c.countyName(q.County))
@@ -114,13 +116,9 @@ func (c *Console) vehicles(ec echo.Context) error {
 	}
 	records := make([]vehicleRecord, 0, len(recs))
 	for _, r := range recs {
-		records = append(records, vehicleRecord{ID: r.ID, Checked: localTime(r.Text("checked_at")), County: c.countyName(r.County),
-			Checkpoint: r.Text("checkpoint"), Campaign: r.Text("campaign"), Plate: r.Text("plate"),
-			Stage: vehicleLabel(r, "emission_stage"), Fuel: vehicleLabel(r, "fuel"), After: vehicleLabel(r, "aftertreatment"),
-			Action: vehicleLabel(r, "action"), Note: r.Text("note"),
-			Removed: r.Text("aftertreatment") == syncproto.AftertreatmentRemoved})
+		records = append(records, vehicleRecordOf(c, r))
 	}
-	filters := nonEmpty(map[string]string{"county": q.County, "checkpoint": q.Checkpoint, "campaign": q.Campaign})
+	filters := nonEmpty(map[string]string{"county": q.County, "checkpoint": q.Checkpoint, "campaign": q.Campaign, "plate": q.Plate})
 	for name, on := range map[string]bool{"nocheckpoint": q.NoCheckpoint, "nocampaign": q.NoCampaign, "removed": q.Removed} {
 		if on {
 			filters.Set(name, "1")
@@ -131,4 +129,89 @@ func (c *Console) vehicles(ec echo.Context) error {
 		"Filtered": len(filters) > 0, "NoCampaign": noCampaign}
 	pageLinks(data, "/console/vehicles", filters, "#records", page, q.Offset+len(recs), n)
 	return c.render(ec, http.StatusOK, "vehicles.html", data)
+}
+
+// vehicleFact is one line of a roadside check's page: what was checked,
+// and what was found.
+type vehicleFact struct {
+	Label, Value string
+	Alert        bool // a finding against the truck (after-treatment removed, OBD fault lamp on)
+}
+
+// vehicle shows one roadside check in the user's scope: every field the
+// inspector recorded, who and which phone recorded it, its photos (with
+// their flags and their distance from where the check was made), and the
+// truck's other checks, found by its plate.
+func (c *Console) vehicle(ec echo.Context) error {
+	ctx := ec.Request().Context()
+	p := principalOf(ec)
+	r, err := c.visible(ec, syncproto.EntityVehicleCheck)
+	if err != nil {
+		return err
+	}
+	text := func(field string) string { return cmp.Or(r.Text(field), "—") }
+	number := func(field, unit string) string {
+		if v, ok := r.Float(field); ok {
+			return strconv.FormatFloat(v, 'f', -1, 64) + unit
+		}
+		return "—"
+	}
+	mil := "—"
+	if v := r.Value("obd_mil"); v != nil {
+		mil = map[string]string{"true": "亮", "false": "未亮"}[string(v)]
+	}
+	removed := r.Text("aftertreatment") == syncproto.AftertreatmentRemoved
+	facts := []vehicleFact{
+		{Label: "号牌颜色", Value: text("plate_color")}, {Label: "号牌种类", Value: text("plate_type")},
+		{Label: "车辆识别代号（VIN）", Value: text("vin")},
+		{Label: "排放阶段", Value: cmp.Or(vehicleLabel(r, "emission_stage"), "—")}, {Label: "燃料", Value: cmp.Or(vehicleLabel(r, "fuel"), "—")},
+		{Label: "后处理装置", Value: cmp.Or(vehicleLabel(r, "aftertreatment"), "—"), Alert: removed},
+		{Label: "OBD 故障灯", Value: mil, Alert: mil == "亮"}, {Label: "OBD 故障码", Value: text("obd_codes")},
+		{Label: "尿素液位", Value: number("urea_level_pct", "%")}, {Label: "林格曼黑度", Value: number("ringelmann", " 级")},
+		{Label: "不透光烟度", Value: number("opacity", "%")}, {Label: "遥感检测编号", Value: text("remote_sensing_id")},
+		{Label: "处理", Value: cmp.Or(vehicleLabel(r, "action"), "—")}, {Label: "备注", Value: text("note")},
+	}
+	data := map[string]any{"ID": r.ID, "Plate": r.Text("plate"), "County": c.countyName(r.County),
+		"Checkpoint": r.Text("checkpoint"), "Campaign": r.Text("campaign"), "Checked": localTime(r.Text("checked_at")),
+		"Received": r.CreatedAt.In(chinaTime).Format("2006-01-02 15:04"), "Inspector": c.userName(ctx, r.CreatedBy),
+		"Device": c.deviceNames(ec).name(r.CreatedDevice), "Facts": facts, "Removed": removed, "AnchorName": "检查位置"}
+	var anchor *geo.Point
+	lon, ok1 := r.Float("lon")
+	lat, ok2 := r.Float("lat")
+	if ok1 && ok2 {
+		anchor = &geo.Point{Lon: lon, Lat: lat}
+		data["Location"] = lonLat(lon, lat)
+	}
+	ps, err := c.d.Store.Find(ctx, syncproto.EntityPhoto, "vehicle_check_id", r.ID)
+	if err != nil {
+		return err
+	}
+	if data["Photos"], err = c.photos(ec, ps, anchor, nil); err != nil {
+		return err
+	}
+	if plate := r.Text("plate"); plate != "" {
+		// The truck's other checks in the user's scope, latest first.
+		others, n, err := c.d.Store.VehicleChecks(ctx, server.VehicleQuery{Scope: p.Scope(), Plate: plate, Limit: 20})
+		if err != nil {
+			return err
+		}
+		var rows []vehicleRecord
+		for _, o := range others {
+			if o.ID != r.ID {
+				rows = append(rows, vehicleRecordOf(c, o))
+			}
+		}
+		data["Others"], data["OthersN"] = rows, n-1
+		data["OthersLink"] = "/console/vehicles?" + url.Values{"plate": {plate}}.Encode() + "#records"
+	}
+	return c.render(ec, http.StatusOK, "vehicle.html", data)
+}
+
+// vehicleRecordOf is a roadside check's row in a list.
+func vehicleRecordOf(c *Console, r *server.StoredRecord) vehicleRecord {
+	return vehicleRecord{ID: r.ID, Checked: localTime(r.Text("checked_at")), County: c.countyName(r.County),
+		Checkpoint: r.Text("checkpoint"), Campaign: r.Text("campaign"), Plate: r.Text("plate"),
+		Stage: vehicleLabel(r, "emission_stage"), Fuel: vehicleLabel(r, "fuel"), After: vehicleLabel(r, "aftertreatment"),
+		Action: vehicleLabel(r, "action"), Note: r.Text("note"),
+		Removed: r.Text("aftertreatment") == syncproto.AftertreatmentRemoved}
 }

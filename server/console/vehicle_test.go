@@ -1,0 +1,80 @@
+package console_test
+
+import (
+	"html"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// TestVehicleCheckPage: a roadside check has a page of its own, reached
+// from the records list and from search: every field the inspector
+// recorded, who recorded it, its photos, and the truck's other checks in
+// the viewer's counties (found by the plate however it was typed); the
+// list filters by plate; another county's office gets 403, an unknown id
+// 404.
+func TestVehicleCheckPage(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	vc, again, photo := uuid.NewString(), uuid.NewString(), uuid.NewString()
+	apptest.PushApplied(t, phone,
+		apptest.Mut(phone, syncproto.EntityVehicleCheck, vc, apptest.Fields("county", apptest.Xinfu,
+			"checkpoint", "忻州北收费站", "campaign", "冬季柴油货车专项", "plate", "晋H30272", "plate_color", "黄", "vin", "LZZ1BLSE9KD123456",
+			"emission_stage", "cn6", "fuel", "diesel", "aftertreatment", "removed", "obd_mil", true, "obd_codes", "P20EE",
+			"urea_level_pct", 12.5, "ringelmann", 2, "action", "fine", "note", "DPF 空壳", "lon", 112.73, "lat", 38.42,
+			"checked_at", "2026-11-28T10:00:00+08:00")),
+		apptest.Mut(phone, syncproto.EntityPhoto, photo, apptest.Fields("vehicle_check_id", vc, "sha256", strings.Repeat("ab", 32),
+			"caption", "排气管内部", "captured_at", "2026-11-28T10:02:00+08:00", "lon", 112.7301, "lat", 38.4201)),
+		// The same truck a week earlier, its plate typed as painted.
+		apptest.Mut(phone, syncproto.EntityVehicleCheck, again, apptest.Fields("county", apptest.Xinfu,
+			"checkpoint", "豆罗检查站", "plate", "晋h·30272", "emission_stage", "cn6", "fuel", "diesel", "aftertreatment", "present",
+			"action", "release", "checked_at", "2026-11-21T09:00:00+08:00")))
+	// The same plate in 定襄县: not the 忻府区 office's to see.
+	dx := uuid.NewString()
+	serverWrite(t, srv, syncproto.EntityVehicleCheck, dx, apptest.Dingxiang, map[string]any{"county": apptest.Dingxiang,
+		"checkpoint": "定襄县S313检查点", "plate": "晋H30272", "emission_stage": "cn6", "aftertreatment": "present",
+		"checked_at": "2026-11-25T11:00:00+08:00"})
+
+	county := loggedIn(t, srv, apptest.CountyOffice)
+	st, page := county.get("/console/vehicles/" + vc)
+	if st != http.StatusOK {
+		t.Fatalf("vehicle page: %d\n%s", st, page)
+	}
+	for _, want := range []string{"晋H30272", "忻州北收费站", "冬季柴油货车专项", "2026-11-28 10:00", "LZZ1BLSE9KD123456", "黄",
+		"国六", "拆除", "亮", "P20EE", "12.5%", "2 级", "处罚", "DPF 空壳", "经度 112.730000", "inspector",
+		`<figure id="photo-` + photo + `">`, "排气管内部", "距检查位置",
+		`href="/console/vehicles/` + again + `"`, "2026-11-21 09:00", "豆罗检查站"} {
+		if !strings.Contains(page, want) && !strings.Contains(page, html.EscapeString(want)) {
+			t.Errorf("vehicle page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, dx) || strings.Contains(page, "S313") {
+		t.Error("vehicle page lists 定襄县's check of the same plate")
+	}
+	// The list links to the page, and filters by the plate as typed.
+	if _, list := county.get("/console/vehicles"); !strings.Contains(list, `href="/console/vehicles/`+vc+`"`) {
+		t.Error("the records list does not link to the check's page")
+	}
+	_, list := county.get("/console/vehicles?plate=" + url.QueryEscape("晋h 30272"))
+	if !strings.Contains(list, `data-id="`+vc+`"`) || !strings.Contains(list, `data-id="`+again+`"`) || !strings.Contains(list, "共 2 条") {
+		t.Errorf("plate filter: both checks of the truck, and only those, should be listed")
+	}
+	if _, hits := county.get("/console/search?q=LZZ1BLSE9KD123456"); !strings.Contains(hits, `href="/console/vehicles/`+vc+`"`) {
+		t.Error("a search hit does not lead to the check's page")
+	}
+	// The city sees the 定襄县 check among the truck's others.
+	if _, cityPage := loggedIn(t, srv, apptest.CityOffice).get("/console/vehicles/" + vc); !strings.Contains(cityPage, dx) {
+		t.Error("the city's page lacks 定襄县's check of the same plate")
+	}
+	if st, _ := loggedIn(t, srv, apptest.DingxiangOffice).get("/console/vehicles/" + vc); st != http.StatusForbidden {
+		t.Errorf("another county's office: %d, want 403", st)
+	}
+	if st, _ := county.get("/console/vehicles/" + uuid.NewString()); st != http.StatusNotFound {
+		t.Errorf("unknown check: %d, want 404", st)
+	}
+}
