@@ -184,6 +184,20 @@ export class FieldsyncClient {
     return !!this.auth.refresh;
   }
 
+  /**
+   * The time now, in Unix milliseconds, by the server's clock as far as
+   * the device knows it: the device's clock (the `now` option, default
+   * Date.now) plus the offset learnt from the server's last clock_skew
+   * answer (sync.md §7), kept in the storage across restarts. Apps stamp
+   * the times inside records (`started_at`, `captured_at`, `checked_at`,
+   * deadlines …) with it, as sync.md §7 asks. Synchronous; never touches
+   * the network.
+   * @returns {number}
+   */
+  now() {
+    return this.clock.physical();
+  }
+
   // ---- events -------------------------------------------------------------
 
   /**

@@ -230,6 +230,7 @@ test('clock_skew: a phone an hour fast is corrected, its changes re-stamped and 
   const after = (await a.get('inspection', insp))?.hlcs.status ?? '';
   assert.ok(after < before, `re-stamped from ${before} to ${after}`);
   assert.ok(Math.abs(a.clock.offset + 3600_000) < 60_000, `offset ${a.clock.offset} corrects the hour`);
+  assert.ok(Math.abs(a.now() - Date.now()) < 60_000, `now() ${new Date(a.now()).toISOString()} reads the server's time`);
   assert.equal(a.status().pendingChanges, 0);
   const b = await device(srv.url, { user: 'inspector2' });
   await syncOK(b);
