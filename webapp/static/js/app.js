@@ -1,6 +1,6 @@
 // The 巡查 app: the SDK client, the router and the sync schedule.
 import { FieldsyncClient, FieldsyncError, IndexedDBStorage, MemoryStorage } from '/app/sdk/fieldsync-sdk.js';
-import { h, toast, banner, store } from './ui.js';
+import { h, toast, banner, store, useClock } from './ui.js';
 import { message } from './errors.js';
 import * as geo from './geo.js';
 import * as login from './views/login.js';
@@ -10,7 +10,7 @@ import * as site from './views/site.js';
 import * as inspection from './views/inspection.js';
 import * as finding from './views/finding.js';
 import * as vehicle from './views/vehicle.js';
-import { clearDrafts } from './drafts.js';
+import { clearDrafts, openDrafts } from './drafts.js';
 
 /** How often the app syncs while it is open and online. */
 const SYNC_EVERY_MS = 60e3;
@@ -114,6 +114,8 @@ let unsubscribe = [];
 
 /** openClient opens (or reuses) the client for username. */
 async function openClient(username) {
+  // The forms' unsaved input kept on the phone is this user's, or dropped.
+  openDrafts(username);
   if (app.client && app.clientUser === username) return app.client;
   for (const u of unsubscribe) u();
   unsubscribe = [];
@@ -122,11 +124,13 @@ async function openClient(username) {
   const client = await FieldsyncClient.open({ baseURL: '', storage, deviceName: deviceName() });
   app.client = client;
   app.clientUser = username;
+  // Record times by the phone's clock corrected to the server's (sync.md §7).
+  useClock(typeof client.now === 'function' ? () => client.now() : null);
   store.set(USER_KEY, username);
   unsubscribe.push(client.on('sync', () => syncChanged()));
   unsubscribe.push(client.on('auth', (e) => {
     if (!e.signedIn) {
-      toast(message({ code: 'token_expired' }), true);
+      toast(message({ code: 'token_expired' }), true, 'auth');
       render();
     }
   }));
@@ -145,6 +149,7 @@ async function signedOut() {
   // The next user of the phone must not find this one's unsaved input.
   clearDrafts();
   inspection.forgetNotes();
+  useClock(null);
   app.client = null;
   app.clientUser = null;
   app.lastResult = null;
@@ -176,11 +181,11 @@ async function runSync(manual = false) {
     if (res.rejected?.length) {
       // Automatic syncs too: the refused changes wait on the home screen
       // until the inspector dismisses them.
-      toast(`有 ${res.rejected.length} 处修改被服务器拒绝，详见首页`, true);
+      toast(`有 ${res.rejected.length} 处修改被服务器拒绝，详见首页`, true, 'rejected');
     } else if (manual) {
-      toast(res.error ? message(res.error) : '同步完成', !!res.error);
+      toast(res.error ? message(res.error) : '同步完成', !!res.error, 'sync');
     }
-    if (manual && res.error && res.rejected?.length) toast(message(res.error), true);
+    if (manual && res.error && res.rejected?.length) toast(message(res.error), true, 'sync');
     if (res.error?.code === 'device_revoked') banner(message(res.error));
     refresh();
     return res;
@@ -234,7 +239,7 @@ export async function start() {
   }
   const user = store.get(USER_KEY);
   if (user) {
-    try { await openClient(user); } catch (err) { console.error(err); toast(message(err), true); }
+    try { await openClient(user); } catch (err) { console.error(err); toast(message(err), true, 'error'); }
   }
   geo.watch();
   await render();

@@ -26,11 +26,16 @@ function append(el, children) {
   }
 }
 
-/** toast shows a short message; bad ones in red and for longer. */
-export function toast(msg, bad = false) {
+/** toast shows a short message; bad ones in red and for longer. A toast
+ *  of the same kind (by default: the same message) takes the place of the
+ *  one still shown: a sync, a save, a refusal is said once, not in a
+ *  stack of copies. */
+export function toast(msg, bad = false, kind = '') {
   const box = document.getElementById('toast');
-  const el = h('div', { class: bad ? 'bad' : '' }, msg);
-  box.append(el);
+  const k = kind || String(msg);
+  const el = h('div', { class: bad ? 'bad' : '', dataset: { kind: k } }, msg);
+  const old = [...box.children].find((x) => x.dataset.kind === k);
+  if (old) old.replaceWith(el); else box.append(el);
   setTimeout(() => el.remove(), bad ? 6000 : 2500);
 }
 
@@ -43,16 +48,41 @@ export function banner(content) {
   b.hidden = false;
 }
 
+let labels = 0;
+
+/** label is a form field's visible label, tied to control (given an id if
+ *  it has none), so that a screen reader names the control by it. */
+export function label(text, control, attrs = {}) {
+  if (!control.id) control.id = 'f-' + ++labels;
+  return h('label', { class: 'field', for: control.id, ...attrs }, text);
+}
+
+// The clock record times are stamped with: the SDK's client.now() once a
+// user is signed in (the phone's clock corrected to the server's, sync.md
+// §7), else the phone's.
+let clock = () => Date.now();
+
+/** useClock sets the clock of now() (null: the phone's own). */
+export function useClock(fn) {
+  clock = fn || (() => Date.now());
+}
+
+/** now is the time in ms since the epoch by the server's clock, as far as
+ *  the phone knows it: record times and deadlines are counted from it. */
+export function now() {
+  return clock();
+}
+
 const pad = (n) => String(n).padStart(2, '0');
 
 /** chinaTime formats ms since the epoch as RFC 3339 in +08:00 (record times). */
-export function chinaTime(ms = Date.now()) {
+export function chinaTime(ms = now()) {
   const d = new Date(ms + 8 * 3600e3);
   return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}+08:00`;
 }
 
 /** chinaDate is the date (YYYY-MM-DD) in China, days after ms. */
-export function chinaDate(ms = Date.now(), days = 0) {
+export function chinaDate(ms = now(), days = 0) {
   return chinaTime(ms + days * 86400e3).slice(0, 10);
 }
 
@@ -68,7 +98,7 @@ export function when(t) {
   if (!Number.isFinite(ms)) return String(t);
   const s = chinaTime(ms), today = chinaDate(), hm = s.slice(11, 16);
   if (s.slice(0, 10) === today) return '今天 ' + hm;
-  if (s.slice(0, 10) === chinaDate(Date.now(), -1)) return '昨天 ' + hm;
+  if (s.slice(0, 10) === chinaDate(now(), -1)) return '昨天 ' + hm;
   return `${Number(s.slice(5, 7))}月${Number(s.slice(8, 10))}日 ${hm}`;
 }
 

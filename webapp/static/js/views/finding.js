@@ -137,7 +137,7 @@ function rectifyForm(app, rec, fixPhotos, err) {
     if (text !== (f.rectification_note || '')) fields.rectification_note = text || null;
     if (!Object.keys(fields).length) {
       clearDraft(key);
-      toast('没有修改');
+      toast('没有修改', false, 'saved');
       return;
     }
     d.saving = true;
@@ -145,14 +145,17 @@ function rectifyForm(app, rec, fixPhotos, err) {
     try {
       await c.save('finding', id, fields);
       clearDraft(key);
-      toast(st === 'rectified' ? '已报告整改，有信号时上传，等待督查室核实' : '已保存，有信号时上传');
+      toast(st === 'rectified' ? '已报告整改，有信号时上传，等待督查室核实' : '已保存，有信号时上传', false, 'saved');
       app.render();
       app.sync(false);
     } catch (e2) {
       err.textContent = message(e2);
-      toast(message(e2), true);
+      toast(message(e2), true, 'error');
       d.saving = false;
       saveBtn.disabled = false;
+      // The form may have been drawn again meanwhile (its button disabled).
+      const shown = document.getElementById('save-rectification');
+      if (shown) shown.disabled = false;
     }
   });
   return form;

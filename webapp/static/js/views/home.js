@@ -116,7 +116,7 @@ function rejectedCard(app, rejected, inspections, findings, templates) {
     return inspections.find((i) => i.id === id)?.fields.status;
   };
   const act = async (fn) => {
-    try { await fn(); } catch (err) { toast(message(err), true); }
+    try { await fn(); } catch (err) { toast(message(err), true, 'error'); }
     app.render();
   };
   return h('section', { class: 'card', id: 'rejected' },
@@ -129,7 +129,7 @@ function rejectedCard(app, rejected, inspections, findings, templates) {
         r.fields ? h('p', { class: 'mute small' }, Object.entries(r.fields).slice(0, 4).map(([k, v], i) =>
           [i ? '；' : '', fieldLabel({ field: k, id: r.id }, inspections, templates), '：', show(v, k, r.entity)])) : null,
         h('p', { class: 'mute small' }, when(r.at)),
-        reopen ? h('button', { class: 'primary', dataset: { reapply: r.key }, onclick: () => act(async () => { await c.reapply(r); toast('已重新应用，将在同步时上传'); app.sync(false); }) }, '重新应用') : null,
+        reopen ? h('button', { class: 'primary', dataset: { reapply: r.key }, onclick: () => act(async () => { await c.reapply(r); toast('已重新应用，将在同步时上传', false, 'saved'); app.sync(false); }) }, '重新应用') : null,
         ' ', h('button', { dataset: { dismiss: r.key }, onclick: () => act(() => c.dismissRejected(r)) }, '知道了'));
     })));
 }
@@ -175,7 +175,7 @@ async function signOut(app) {
   try {
     await c.signOut();
   } catch (err) {
-    if (err.code !== 'unsent_changes') { toast(message(err), true); return; }
+    if (err.code !== 'unsent_changes') { toast(message(err), true, 'error'); return; }
     const d = err.details || {};
     const ok = window.confirm(`还有 ${d.changes ?? 0} 条修改、${d.photos ?? 0} 张照片没有上传（可能是没有网络）${d.rejected ? `，${d.rejected} 条被服务器拒绝的修改还没有处理` : ''}。\n现在退出，这些数据将从手机上删除、永久丢失。\n\n建议取消，到有信号的地方同步后再退出。确定仍要退出吗？`);
     if (!ok) return;

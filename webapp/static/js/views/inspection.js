@@ -3,7 +3,7 @@
 // inspections show the office's comment and can be corrected and
 // submitted again; submitted and approved ones are read-only.
 import { uuidv7 } from '/app/sdk/fieldsync-sdk.js';
-import { h, toast, chinaTime, chinaDate, store, statusNames, severityNames, findingStatusNames, flagTitles, when } from '../ui.js';
+import { h, toast, chinaTime, chinaDate, now, label as labelFor, store, statusNames, severityNames, findingStatusNames, flagTitles, when } from '../ui.js';
 import { message } from '../errors.js';
 import { parseAnswer, answersOf, completeness, failed, range, answerText, missingReasons } from '../checklist.js';
 import { takePhoto, photoTile, revokeThumbs } from '../photos.js';
@@ -27,6 +27,12 @@ const pendingNotes = {
 export function forgetNotes() {
   store.del(NOTES);
 }
+
+// Each item's answers' saves, in order, by inspection and item key. Kept
+// outside the page, which a sync ending draws again: a tap on the new
+// page waits for the saves of the old one, so that two taps never open two
+// findings for one item.
+const answering = new Map();
 
 /** noteOf is answer a's note. */
 const noteOf = (a) => (a && typeof a === 'object' ? a.note : undefined) || '';
@@ -58,14 +64,13 @@ export async function render(app, id) {
   const lost = superseded.filter((s) => s.entity === 'inspection' && s.id === id);
   const err = h('p', { class: 'err', id: 'insp-error', role: 'alert' });
 
-  const answering = new Map(); // item key → its answers' saves, in order
   const save = async (fields) => {
     try {
       await c.save('inspection', id, fields);
       return true;
     } catch (e) {
       err.textContent = message(e);
-      toast(message(e), true);
+      toast(message(e), true, 'error');
       return false;
     }
   };
@@ -79,8 +84,11 @@ export async function render(app, id) {
     // typed right after a tap on 合格 is saved with 合格, a second tap on
     // 不合格 finds the finding the first opened, and keystrokes typed during
     // a save are saved after it, not dropped.
-    const next = (answering.get(it.key) ?? Promise.resolve()).then(() => saveAnswer(it, make, errEl));
-    answering.set(it.key, next.catch(() => {}));
+    const k = id + '/' + it.key;
+    const next = (answering.get(k) ?? Promise.resolve()).then(() => saveAnswer(it, make, errEl));
+    const done = next.catch(() => {});
+    answering.set(k, done);
+    done.then(() => { if (answering.get(k) === done) answering.delete(k); });
     return next;
   };
   const saveAnswer = async (it, make, errEl) => {
@@ -147,7 +155,7 @@ export async function render(app, id) {
         input = seg([...(it.options || []).map((o) => [o.value, o.label]), ['na', '不适用', 'na']]);
         break;
       case 'number': {
-        const num = h('input', { type: 'number', inputmode: 'decimal', step: 'any', disabled: locked, dataset: { input: it.key },
+        const num = h('input', { type: 'number', inputmode: 'decimal', step: 'any', disabled: locked, dataset: { input: it.key }, 'aria-label': it.label + (it.unit ? `（${it.unit}）` : ''),
           value: a && typeof a.value === 'number' ? String(a.value) : '', placeholder: range(it) });
         num.addEventListener('change', () => {
           const v = num.value.trim();
@@ -161,7 +169,7 @@ export async function render(app, id) {
         break;
       }
       default: { // text
-        const txt = h('textarea', { disabled: locked, dataset: { input: it.key }, rows: 2 }, '');
+        const txt = h('textarea', { disabled: locked, dataset: { input: it.key }, rows: 2, 'aria-label': it.label }, '');
         txt.value = a && typeof a.value === 'string' ? a.value : '';
         txt.addEventListener('change', () => {
           const v = txt.value.trim();
@@ -170,7 +178,7 @@ export async function render(app, id) {
         input = [txt, h('div', { class: 'seg' }, h('button', { type: 'button', class: a?.result === 'na' ? 'on na' : 'na', disabled: locked, dataset: { value: 'na' }, onclick: () => choose('na') }, '不适用'))];
       }
     }
-    const note = h('textarea', { rows: 1, placeholder: '备注（可选）', disabled: locked, dataset: { note: it.key } });
+    const note = h('textarea', { rows: 1, placeholder: '备注（可选）', disabled: locked, dataset: { note: it.key }, 'aria-label': it.label + '：备注' });
     note.value = noteOf(a) || pendingNotes.get(id + '/' + it.key);
     note.addEventListener('change', () => {
       const v = note.value.trim();
@@ -210,7 +218,7 @@ export async function render(app, id) {
     const ok = await save({ status: 'submitted', finished_at: chinaTime() });
     submitting = ok; // done: the page is drawn again, locked
     if (ok) {
-      toast(status === 'returned' ? '已重新提交，有信号时上传' : '已提交，有信号时上传');
+      toast(status === 'returned' ? '已重新提交，有信号时上传' : '已提交，有信号时上传', false, 'saved');
       app.render();
       app.sync(false);
     }
@@ -239,7 +247,7 @@ export async function render(app, id) {
       serverMissing.some((m) => m.reason === 'photo_upload') && !uploading ? h('p', { class: 'mute small' }, '服务器尚未收到部分照片，同步后更新。') : null),
     lost.length ? h('p', { class: 'notice', id: 'superseded-here' }, `有 ${lost.length} 处修改被别人更晚的修改覆盖（见下方蓝色标记）。`) : null,
     items.map(itemCard),
-    h('section', { class: 'card' }, h('label', { class: 'field' }, '检查小结'), summary),
+    h('section', { class: 'card' }, labelFor('检查小结', summary), summary),
     findings.length ? h('section', { class: 'card', id: 'insp-findings' }, h('h2', {}, `整改问题（${findings.length}）`),
       status === 'approved' && findings.some((x) => x.fields.status !== 'verified')
         ? h('p', { class: 'mute small', id: 'rectify-hint' }, '点问题报告整改情况（整改中、已整改，附整改照片）。') : null,
@@ -267,9 +275,9 @@ async function findingFor(c, insp, it, answer) {
       return;
     }
     const f = { inspection_id: insp.id, item_key: it.key, description: desc, severity: it.severity || 'major', status: 'open' };
-    if (it.deadline_days > 0) f.deadline = chinaDate(Date.now(), it.deadline_days);
+    if (it.deadline_days > 0) f.deadline = chinaDate(now(), it.deadline_days);
     await c.save('finding', uuidv7(), f);
-    toast(`已生成整改问题，期限 ${f.deadline || '无'}`);
+    toast(`已生成整改问题，期限 ${f.deadline || '无'}`, false, 'finding');
   } else if (existing && insp.fields.status === 'draft' && existing.fields.status === 'open') {
     await c.remove('finding', existing.id);
   }
@@ -288,7 +296,7 @@ export function cameraButton(c, app, fields, errEl, onTaken) {
         else await takePhoto(c, file, fields);
       } catch (e) {
         errEl.textContent = message(e);
-        toast(message(e), true);
+        toast(message(e), true, 'error');
       }
     }
     if (!onTaken) app.refresh();

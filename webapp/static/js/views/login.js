@@ -1,5 +1,5 @@
 // Sign-in: online, once; the session then survives restarts and offline days.
-import { h, store } from '../ui.js';
+import { h, label, store } from '../ui.js';
 import { message } from '../errors.js';
 
 export async function render(app) {
@@ -9,8 +9,8 @@ export async function render(app) {
   const pass = h('input', { type: 'password', name: 'password', autocomplete: 'current-password', required: true });
   const btn = h('button', { type: 'submit', class: 'primary block' }, '登录');
   const form = h('form', { class: 'card', id: 'login' },
-    h('label', { class: 'field' }, '用户名'), user,
-    h('label', { class: 'field' }, '密码'), pass,
+    label('用户名', user), user,
+    label('密码', pass), pass,
     err, btn,
     h('p', { class: 'mute small' }, '首次登录需要联网。登录后可离线使用多日，数据在有信号时自动同步。'));
   form.addEventListener('submit', async (e) => {

@@ -4,6 +4,13 @@ import { h, siteKinds, statusNames, when, chinaTime } from '../ui.js';
 import { message } from '../errors.js';
 import * as geo from '../geo.js';
 
+// The inspection being started at a site, by site id: {template, iid,
+// busy}. Kept outside the page, which a sync ending draws again: a tap on
+// the new page's button must not start a second inspection. Its id is
+// chosen once per site and checklist, so that a start tapped again after a
+// save that failed writes the same inspection, not another.
+const starts = new Map();
+
 /** latestTemplates keeps the newest version of each template. */
 export function latestTemplates(templates) {
   const by = new Map();
@@ -20,28 +27,33 @@ export async function render(app, id) {
   if (!s) return h('div', { class: 'card' }, h('p', {}, '本机没有这个点位的数据，请联网同步。'), h('a', { class: 'btn block', href: '#/sites' }, '返回点位列表'));
   const [templates, inspections] = await Promise.all([c.list('checklist_template'), c.list('inspection', (r) => r.fields.site_id === id)]);
   const fits = latestTemplates(templates).filter((t) => (t.fields.site_kinds || []).includes(s.fields.kind));
-  const err = h('p', { class: 'err', role: 'alert' });
+  const err = h('p', { class: 'err', role: 'alert', id: 'start-error' });
   const p = geo.siteWGS84(s.fields);
   const pos = geo.latest(10 * 60e3);
   // One inspection per tap: while one is being made (and after, until the
   // inspection's page is drawn) the start buttons do nothing.
-  const buttons = fits.map((t) => h('button', { class: 'primary block start', dataset: { template: t.fields.template_id } }, t.fields.title));
-  let starting = false;
+  const busy = !!starts.get(id)?.busy;
+  const buttons = fits.map((t) => h('button', { class: 'primary block start', disabled: busy, dataset: { template: t.fields.template_id } }, t.fields.title));
   const start = async (t) => {
-    if (starting) return;
-    starting = true;
+    let st = starts.get(id);
+    if (st?.busy) return;
+    if (!st || st.template !== t.fields.template_id) st = { template: t.fields.template_id, iid: uuidv7() };
+    st.busy = true;
+    starts.set(id, st);
     for (const b of buttons) b.disabled = true;
-    const iid = uuidv7();
+    const iid = st.iid;
     const here = geo.latest(5 * 60e3);
     const f = { site_id: id, template_id: t.fields.template_id, template_version: t.fields.version, started_at: chinaTime(), status: 'draft' };
     if (here) Object.assign(f, { lon: here.lon, lat: here.lat });
     try {
       await c.save('inspection', iid, f);
+      starts.delete(id);
       app.go('#/inspection/' + iid);
     } catch (e) {
-      err.textContent = message(e);
-      starting = false;
-      for (const b of buttons) b.disabled = false;
+      st.busy = false;
+      // On the page shown: it may have been drawn again meanwhile.
+      (document.getElementById('start-error') || err).textContent = message(e);
+      for (const b of [...buttons, ...document.querySelectorAll('button.start')]) b.disabled = false;
     }
   };
   buttons.forEach((b, i) => b.addEventListener('click', () => start(fits[i])));

@@ -2,10 +2,10 @@
 // sorted by distance from the current position; add a site found in the
 // field.
 import { uuidv7 } from '/app/sdk/fieldsync-sdk.js';
-import { h, toast, siteKinds, store } from '../ui.js';
+import { h, toast, label, siteKinds, store } from '../ui.js';
 import { message } from '../errors.js';
 import * as geo from '../geo.js';
-import { draft, clearDraft, keepInput } from '../drafts.js';
+import { draft, clearDraft, keepDrafts, keepInput } from '../drafts.js';
 
 const FILTER_KEY = 'fieldsync.sites.filter';
 
@@ -20,8 +20,8 @@ export async function render(app) {
   const countyName = Object.fromEntries(counties.map((r) => [r.fields.code || r.id, r.fields.name]));
   const mine = countyCodes(c);
   const saved = JSON.parse(store.get(FILTER_KEY) || '{}');
-  const q = h('input', { type: 'search', id: 'site-search', placeholder: '按名称搜索', value: saved.q || '', enterkeyhint: 'search' });
-  const kind = h('select', { id: 'site-kind' }, h('option', { value: '' }, '全部类型'),
+  const q = h('input', { type: 'search', id: 'site-search', placeholder: '按名称搜索', 'aria-label': '按名称搜索点位', value: saved.q || '', enterkeyhint: 'search' });
+  const kind = h('select', { id: 'site-kind', 'aria-label': '按类型筛选点位' }, h('option', { value: '' }, '全部类型'),
     Object.entries(siteKinds).map(([k, v]) => h('option', { value: k, selected: saved.kind === k }, v)));
   const list = h('ul', { class: 'list', id: 'site-list' });
   const where = h('p', { class: 'mute small', id: 'site-where' });
@@ -76,18 +76,19 @@ export const addView = {
         : '未能定位：请在系统设置中允许浏览器使用位置信息，然后点“重新定位”。也可以不带位置保存，以后再补。';
     };
     if (pos) showPos(); else geo.fix().then((p) => { pos = p; showPos(); });
-    const save = h('button', { type: 'submit', class: 'primary block' }, '保存点位');
-    const form = h('form', { class: 'card' },
-      h('label', { class: 'field' }, '名称 *'), name,
-      h('label', { class: 'field' }, '类型'), kind,
-      mine.length > 1 ? [h('label', { class: 'field' }, '所属区县'), county] : null,
-      h('label', { class: 'field' }, '地址'), address,
+    // What is typed is kept in the draft: a sync ending draws the page again.
+    const d = draft('site-new');
+    // Drawn again while the site is being saved: still saving.
+    const save = h('button', { type: 'submit', class: 'primary block', id: 'save-site', disabled: !!d.saving }, d.saving ? '正在保存…' : '保存点位');
+    const form = h('form', { class: 'card', id: 'site-form' },
+      label('名称 *', name), name,
+      label('类型', kind), kind,
+      mine.length > 1 ? [label('所属区县', county), county] : null,
+      label('地址', address), address,
       posText,
       h('button', { type: 'button', class: 'block', onclick: async () => { posText.textContent = '正在定位…'; pos = await geo.fix(); showPos(); } }, '重新定位'),
       err, save,
       h('a', { class: 'btn block', href: '#/sites', id: 'cancel-site', onclick: () => clearDraft('site-new') }, '取消'));
-    // What is typed is kept in the draft: a sync ending draws the page again.
-    const d = draft('site-new');
     keepInput(form, d);
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
@@ -96,21 +97,30 @@ export const addView = {
       if (d.saving) return;
       if (!name.value.trim()) { err.textContent = '请填写点位名称。'; return; }
       if (!mine.length) { err.textContent = '不知道您负责的区县，请联网同步后再试。'; return; }
-      const id = uuidv7();
+      // The site's id is the draft's, chosen once: a second submit of the
+      // same form (a save that failed after writing, the page reloaded
+      // mid-save) writes the same site again, never a second one.
+      const id = d.id || (d.id = uuidv7());
       const f = { county: county.value || mine[0], kind: kind.value, name: name.value.trim(), active: true, radius_m: 200 };
       if (address.value.trim()) f.address = address.value.trim();
       if (pos) Object.assign(f, { lon: round(pos.lon), lat: round(pos.lat), crs: 'wgs84' });
       d.saving = true;
+      keepDrafts();
       save.disabled = true;
+      save.textContent = '正在保存…';
       try {
         await c.save('site', id, f);
         clearDraft('site-new');
-        toast('点位已保存');
+        toast('点位已保存', false, 'saved');
         app.go('#/site/' + id);
       } catch (e2) {
-        err.textContent = message(e2);
         d.saving = false;
-        save.disabled = false;
+        // On the form shown: it may have been drawn again meanwhile.
+        const shown = document.getElementById('site-form') || form;
+        shown.querySelector('.err').textContent = message(e2);
+        const b = shown.querySelector('#save-site');
+        b.disabled = false;
+        b.textContent = '保存点位';
       }
     });
     return h('div', {}, h('h1', {}, '新增点位'), form);

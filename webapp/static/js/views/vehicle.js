@@ -3,20 +3,27 @@
 // vehicles. Codes and labels come from syncproto/vocab.go (vocab.js, made
 // by the server).
 import { uuidv7 } from '/app/sdk/fieldsync-sdk.js';
-import { h, toast, chinaTime, chinaDate, store, when } from '../ui.js';
+import { h, toast, label, chinaTime, chinaDate, store, when } from '../ui.js';
 import { message } from '../errors.js';
 import { emissionStages, fuels, aftertreatments, vehicleActions } from '../vocab.js';
 import { captureFields } from '../photos.js';
-import { draft, clearDraft, keepInput } from '../drafts.js';
+import { draft, clearDraft, keepDrafts, keepInput } from '../drafts.js';
 import { countyCodes } from './sites.js';
 import * as geo from '../geo.js';
 
 const KEEP = 'fieldsync.vehicle'; // {checkpoint, campaign, province, county}
-const provinces = ['晋', '冀', '蒙', '陕', '豫', '京', '津', '鲁', '宁', '甘'];
+// The plate's province (省份简称), all 31 of the mainland: 晋 first (the
+// trucks on Xinzhou's roads are mostly Shanxi's), then its neighbours and
+// the provinces the coal and freight routes through it come from, then the
+// rest in the order of the administrative division codes (GB/T 2260).
+const provinces = ['晋', '冀', '蒙', '陕', '豫', '京', '津', '鲁', '宁', '甘',
+  '辽', '吉', '黑', '沪', '苏', '浙', '皖', '闽', '赣', '鄂', '湘', '粤', '桂', '琼', '渝', '川', '贵', '云', '藏', '青', '新'];
 // plate_color is free text (≤ 8 characters); the demo and the console use these terms.
 const plateColors = [['黄', '黄牌'], ['蓝', '蓝牌'], ['绿', '绿牌'], ['黄绿', '黄绿牌']];
 
-/** Photos taken for the vehicle being entered (saved with it). */
+/** Photos taken for the vehicle being entered (saved with it):
+ *  [{file, cap, url, id, saved}]. In memory only (files): the draft
+ *  counts them, so that a reload can say they are gone. */
 let shots = [];
 
 /** normPlate writes a plate as it is stored: a Chinese keyboard's
@@ -52,7 +59,7 @@ export async function render(app) {
   };
   const checkpoint = h('input', { type: 'text', name: 'checkpoint', maxlength: 200, value: kept.checkpoint || '', placeholder: '如 忻州北收费站' });
   const campaign = h('input', { type: 'text', name: 'campaign', maxlength: 100, value: kept.campaign || '', placeholder: '专项行动名称（可选）' });
-  const province = h('select', { name: 'province' }, provinces.map((p) => h('option', { value: p, selected: (kept.province || '晋') === p }, p)));
+  const province = h('select', { name: 'province', 'aria-label': '车牌省份简称' }, provinces.map((p) => h('option', { value: p, selected: (kept.province || '晋') === p }, p)));
   // No tight maxlength: it would cut what is typed before the spaces in
   // it are dropped (“h 5 1 2 3 4” lost its last digit).
   const plate = h('input', { type: 'text', name: 'plate', maxlength: 20, autocapitalize: 'characters', autocomplete: 'off', placeholder: 'H12345' });
@@ -70,12 +77,17 @@ export async function render(app) {
   const county = h('select', { name: 'county' }, mine.map((code) => h('option', { value: code, selected: kept.county === code },
     counties.find((r) => (r.fields.code || r.id) === code)?.fields.name || code)));
   const urea = h('input', { type: 'number', name: 'urea', inputmode: 'decimal', min: 0, max: 100, step: 'any', placeholder: '0–100' });
-  const obdCodes = h('input', { type: 'text', name: 'obd_codes', maxlength: 500, placeholder: '故障码（可选）' });
+  const obdCodes = h('input', { type: 'text', name: 'obd_codes', maxlength: 500, placeholder: '故障码（可选）', 'aria-label': 'OBD 故障码' });
   const note = h('textarea', { name: 'note', rows: 2, maxlength: 2000, placeholder: '备注（可选）' });
   const photoBox = h('div', { class: 'photos', id: 'vehicle-photos' });
+  // Photos the draft had that the page no longer holds: it was reloaded.
+  const lostShots = h('p', { class: 'notice small', id: 'vehicle-photos-lost', hidden: true });
   const drawShots = () => {
     for (const s of shots) if (!s.url) s.url = URL.createObjectURL(s.file);
     photoBox.replaceChildren(...shots.map((s) => h('div', { class: 'thumb', dataset: { photo: 'new' } }, h('img', { src: s.url, alt: '照片' }), h('span', {}, '未保存'))), camera);
+    const lost = (d.shots || 0) - shots.length;
+    lostShots.hidden = lost <= 0;
+    lostShots.textContent = lost > 0 ? `页面重新打开后，之前拍的 ${lost} 张照片没有保留下来，请重新拍摄。` : '';
   };
   const cameraInput = h('input', { type: 'file', accept: 'image/*', capture: 'environment', dataset: { photoFor: 'vehicle' } });
   cameraInput.addEventListener('change', async () => {
@@ -86,12 +98,16 @@ export async function render(app) {
         shots.push({ file, cap: await captureFields(file) });
       } catch (e) { err.textContent = message(e); }
     }
+    // The photos taken now replace those a reload lost.
+    d.shots = shots.length;
+    keepDrafts();
     drawShots();
   });
   const camera = h('label', { class: 'btn camera shoot' }, h('b', { class: 'plus' }, '＋'), h('span', { class: 'small' }, '拍照'), cameraInput);
   drawShots();
 
-  const saveBtn = h('button', { type: 'submit', class: 'primary block', id: 'save-vehicle' }, '保存，下一辆');
+  // Drawn again while the vehicle is being saved: still saving.
+  const saveBtn = h('button', { type: 'submit', class: 'primary block', id: 'save-vehicle', disabled: !!d.saving }, d.saving ? '正在保存…' : '保存，下一辆');
   /** forget drops the vehicle being entered: saved, or given up. */
   const forget = () => {
     for (const s of shots) if (s.url) URL.revokeObjectURL(s.url);
@@ -107,20 +123,20 @@ export async function render(app) {
   } }, '清空本车');
   const form = h('form', { id: 'vehicle-form' },
     h('div', { class: 'card' },
-      h('label', { class: 'field' }, '检查点 *'), checkpoint,
-      h('label', { class: 'field' }, '专项行动'), campaign,
-      mine.length > 1 ? [h('label', { class: 'field' }, '区县'), county] : null),
+      label('检查点 *', checkpoint), checkpoint,
+      label('专项行动', campaign), campaign,
+      mine.length > 1 ? [label('区县', county), county] : null),
     h('div', { class: 'card' },
-      h('label', { class: 'field' }, '车牌号 *'), h('div', { class: 'plate' }, province, plate),
+      label('车牌号 *', plate), h('div', { class: 'plate' }, province, plate),
       h('label', { class: 'field' }, '车牌颜色'), seg('plate_color', plateColors.map(([code, label]) => ({ code, label }))),
       h('label', { class: 'field' }, '排放阶段'), seg('emission_stage', emissionStages),
       h('label', { class: 'field' }, '燃料'), seg('fuel', fuels),
       h('label', { class: 'field' }, 'OBD 故障灯'), seg('obd_mil', [{ code: 'on', label: '亮' }, { code: 'off', label: '不亮' }]), obdCodes,
       h('label', { class: 'field' }, '后处理装置（三元催化 / SCR / DPF）'), seg('aftertreatment', aftertreatments),
-      h('label', { class: 'field' }, '尿素液位（%）'), urea,
+      label('尿素液位（%）', urea), urea,
       h('label', { class: 'field' }, '处理措施'), seg('action', vehicleActions),
-      h('label', { class: 'field' }, '备注'), note,
-      h('label', { class: 'field' }, '照片'), photoBox),
+      label('备注', note), note,
+      h('label', { class: 'field' }, '照片'), lostShots, photoBox),
     err, saveBtn, clearBtn);
   keepInput(form, d);
 
@@ -140,7 +156,11 @@ export async function render(app) {
     if (!mine.length) { err.textContent = '不知道您负责的区县，请联网同步后再试。'; return; }
     const u = urea.value.trim();
     if (u !== '' && !(Number(u) >= 0 && Number(u) <= 100)) { err.textContent = '尿素液位应在 0 到 100 之间。'; return; }
-    const id = uuidv7();
+    // The vehicle check's id is the draft's, chosen once, and each photo's
+    // its own: a second submit of the same vehicle (a save that failed half
+    // way, the page reloaded mid-save) writes the same records again, and
+    // never a second vehicle check. checked_at is by the corrected clock.
+    const id = d.id || (d.id = uuidv7());
     const f = { county: county.value || mine[0], checkpoint: checkpoint.value.trim(), plate: province.value + plateText, checked_at: chinaTime() };
     if (campaign.value.trim()) f.campaign = campaign.value.trim();
     for (const k of ['plate_color', 'emission_stage', 'fuel', 'aftertreatment', 'action']) if (v[k]) f[k] = v[k];
@@ -151,23 +171,32 @@ export async function render(app) {
     const pos = geo.latest(5 * 60e3);
     if (pos) Object.assign(f, { lon: pos.lon, lat: pos.lat });
     d.saving = true;
+    keepDrafts();
     saveBtn.disabled = true;
+    saveBtn.textContent = '正在保存…';
     try {
       // The vehicle check first, then its photos: a photo's record must
       // reach the server after the record it belongs to.
       await c.save('vehicle_check', id, f);
       for (const s of shots) {
-        await c.takePhoto({ blob: s.file, contentType: s.cap.contentType, fields: { vehicle_check_id: id, ...s.cap.fields, content_type: s.cap.contentType }, camera: !!s.cap.camera });
+        if (s.saved) continue;
+        if (!s.id) s.id = uuidv7();
+        await c.takePhoto({ id: s.id, blob: s.file, contentType: s.cap.contentType, fields: { vehicle_check_id: id, ...s.cap.fields, content_type: s.cap.contentType }, camera: !!s.cap.camera });
+        s.saved = true;
       }
       forget();
       store.set(KEEP, JSON.stringify({ checkpoint: f.checkpoint, campaign: campaign.value.trim(), province: province.value, county: f.county }));
-      toast(`已保存 ${f.plate}`);
+      toast(`已保存 ${f.plate}`, false, 'saved');
       app.render();
       app.sync(false);
     } catch (e2) {
-      err.textContent = message(e2);
       d.saving = false;
-      saveBtn.disabled = false;
+      // On the form shown: it may have been drawn again meanwhile.
+      const shown = document.getElementById('vehicle-form') || form;
+      shown.querySelector('#vehicle-error').textContent = message(e2);
+      const b = shown.querySelector('#save-vehicle');
+      b.disabled = false;
+      b.textContent = '保存，下一辆';
     }
   });
 
