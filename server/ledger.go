@@ -72,6 +72,25 @@ type VehicleQuery struct {
 	Limit, Offset int
 }
 
+// FindingQuery selects findings for the offices' list of them: those the
+// offices see (live, of a live inspection under review or reviewed, as
+// the overview's overdue count and the reports count them).
+type FindingQuery struct {
+	Scope Scope
+	// County filters by equality; "" is any.
+	County string
+	// Status keeps one status ("" any); Open keeps those still to be
+	// rectified (OpenFindingStatuses).
+	Status string
+	Open   bool
+	// OverdueOn, a date (YYYY-MM-DD), keeps the findings past their
+	// deadline on that day and still to be rectified.
+	OverdueOn string
+	// Limit and Offset page the list (the earliest deadline first, those
+	// without one last).
+	Limit, Offset int
+}
+
 // Tally counts the inspections of one checklist in one county that have
 // one review status.
 type Tally struct {

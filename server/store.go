@@ -323,6 +323,9 @@ type OfficeStore interface {
 	Overview(ctx context.Context, scope Scope, today, since string) (*Overview, error)
 	// Sites returns a page of the sites q selects and their number.
 	Sites(ctx context.Context, q SiteQuery) ([]*StoredRecord, int, error)
+	// Findings returns a page of the findings q selects, the earliest
+	// deadline first, and their number.
+	Findings(ctx context.Context, q FindingQuery) ([]*StoredRecord, int, error)
 }
 
 // PhotoStore is what photo processing and the blob sweep read.

@@ -168,6 +168,7 @@ func TestBrowserReturn(t *testing.T) {
 	// The other main pages load and are captured for a person to look at.
 	for _, page := range []struct{ path, want, file string }{
 		{"/console/ledger", "整改台账", "console-ledger.png"},
+		{"/console/findings", "问题整改", "console-findings.png"},
 		{"/console/vehicles", "豆罗", "console-vehicles.png"},
 		{"/console/report", "信息报送", "console-report.png"},
 		{"/console/devices", "同步", "console-devices.png"},

@@ -110,6 +110,7 @@ func Mount(e *echo.Echo, d Deps) (*Console, error) {
 	g.GET("/bulk", c.bulkConfirm, c.authn)
 	g.POST("/bulk", c.bulkApprove, c.authn, c.checkCSRF)
 	g.GET("/photos/:id/:variant", c.photo, c.authn)
+	g.GET("/findings", c.findingsList, c.authn)
 	g.GET("/vehicles", c.vehicles, c.authn)
 	g.GET("/vehicles/:id", c.vehicle, c.authn)
 	g.GET("/ledger", c.ledger, c.authn)
@@ -299,7 +300,7 @@ func (c *Console) errorPage(ec echo.Context, err error) error {
 // back to.
 var sections = map[string][2]string{
 	"inspections": {"/console/queue", "返回审核队列"}, "queue": {"/console/queue", "返回审核队列"},
-	"bulk": {"/console/queue", "返回审核队列"}, "findings": {"/console/queue", "返回审核队列"},
+	"bulk": {"/console/queue", "返回审核队列"}, "findings": {"/console/findings", "返回问题整改"},
 	"vehicles": {"/console/vehicles", "返回路检路查"}, "ledger": {"/console/ledger", "返回整改台账"},
 	"sites": {"/console/sites", "返回点位列表"}, "map": {"/console/sites", "返回点位列表"},
 	"report": {"/console/report", "返回信息报送"}, "devices": {"/console/devices", "返回同步状态"},

@@ -191,7 +191,8 @@ func (c *Console) roadsideSheet(ec echo.Context, month string, counties []string
 // findingsSheet lists the findings of the inspections q selects.
 func (c *Console) findingsSheet(ec echo.Context, q server.InspectionQuery) (xlsxSheet, error) {
 	s := xlsxSheet{Name: "发现问题", Title: "发现问题",
-		Header: []string{"检查时间", "区县", "点位", "检查表", "检查项", "问题描述", "严重程度", "整改期限", "问题状态", "检查状态", "检查记录编号"}}
+		Header: []string{"检查时间", "区县", "点位", "检查表", "检查项", "问题描述", "严重程度", "整改期限", "逾期天数", "问题状态", "检查状态", "检查记录编号"}}
+	today := c.todayAt()
 	ctx := ec.Request().Context()
 	q.Limit, q.Offset = exportLimit, 0
 	insps, total, err := c.d.Store.Inspections(ctx, q)
@@ -225,12 +226,21 @@ func (c *Console) findingsSheet(ec echo.Context, q server.InspectionQuery) (xlsx
 				item = f.Text("item_key")
 			}
 			s.Rows = append(s.Rows, []any{visitStarted(insp), c.countyName(insp.County), site, tmpl.Title, item,
-				f.Text("description"), severityNames[f.Text("severity")], f.Text("deadline"), findingStatusNames[f.Text("status")],
-				statusNames[insp.Text("status")], insp.ID})
+				f.Text("description"), severityNames[f.Text("severity")], f.Text("deadline"), overdueCell(overdueBy(f, today)),
+				findingStatusNames[f.Text("status")], statusNames[insp.Text("status")], insp.ID})
 		}
 	}
-	s.Totals = []any{"合计", "", "", "", "", strconv.Itoa(len(s.Rows)) + " 个问题", "", "", "", "", ""}
+	s.Totals = []any{"合计", "", "", "", "", strconv.Itoa(len(s.Rows)) + " 个问题", "", "", "", "", "", ""}
 	return s, nil
+}
+
+// overdueCell is a finding's days overdue as an export's cell: a number,
+// or empty when it is not overdue.
+func overdueCell(n int) any {
+	if n == 0 {
+		return ""
+	}
+	return n
 }
 
 // inspectionQuery reads the queue's filter from the request (the status

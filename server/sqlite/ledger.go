@@ -34,6 +34,14 @@ func (db *DB) VehicleChecks(ctx context.Context, q server.VehicleQuery) ([]*serv
 	return db.page(ctx, e, w, args, order, q.Limit, q.Offset)
 }
 
+// Findings returns a page of the findings q selects, the earliest
+// deadline first, and how many it selects in all.
+func (db *DB) Findings(ctx context.Context, q server.FindingQuery) ([]*server.StoredRecord, int, error) {
+	e := server.EntityByName(syncproto.EntityFinding)
+	w, args, order := dialect.FindingWhere(q)
+	return db.page(ctx, e, w, args, order, q.Limit, q.Offset)
+}
+
 // Tasks returns the rectification tasks, in the plan's order (by id).
 func (db *DB) Tasks(ctx context.Context) ([]*server.StoredRecord, error) {
 	return sqlstore.Live(ctx, reader{db.read}, db.stmts[syncproto.EntityTask].Codec, dialect, server.Scope{All: true})

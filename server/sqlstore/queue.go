@@ -21,13 +21,49 @@ func PhotosOf(alias string) string {
 }
 
 // OverdueFindingsSQL counts the findings past their deadline (bound to
-// its one ?, a date) and not yet rectified, as the offices see findings:
-// live, of a live inspection under review or reviewed (the monthly
-// report's and the findings export's), never of a draft. The scope's
-// condition on f follows.
-var OverdueFindingsSQL = `SELECT count(*) FROM finding f WHERE f.deleted_hlc = ''
-	AND coalesce(f.deadline, '') != '' AND f.deadline < ? AND coalesce(f.status, '') IN ` + sqllit.List(server.OpenFindingStatuses) + `
-	AND EXISTS (SELECT 1 FROM inspection i WHERE i.id = f.inspection_id AND i.deleted_hlc = '' AND i.status IN ` + sqllit.List(server.ReviewStatuses) + `)`
+// its one ?, a date) and not yet rectified, as the offices see findings
+// (officeFinding). The scope's condition on f follows.
+var OverdueFindingsSQL = `SELECT count(*) FROM finding f WHERE ` + officeFinding("f") + ` AND ` + overdueFinding("f")
+
+// officeFinding is the condition that the finding row known as alias is
+// one the offices see: live, of a live inspection under review or
+// reviewed (the monthly report's and the findings export's), never of a
+// draft.
+func officeFinding(alias string) string {
+	return alias + `.deleted_hlc = '' AND EXISTS (SELECT 1 FROM inspection i WHERE i.id = ` + alias + `.inspection_id AND i.deleted_hlc = ''
+	AND i.status IN ` + sqllit.List(server.ReviewStatuses) + `)`
+}
+
+// overdueFinding is the condition that the finding row known as alias is
+// past its deadline on the date bound to its one ? and still to be
+// rectified.
+func overdueFinding(alias string) string {
+	return `coalesce(` + alias + `.deadline, '') != '' AND ` + alias + `.deadline < ? AND coalesce(` + alias + `.status, '') IN ` +
+		sqllit.List(server.OpenFindingStatuses)
+}
+
+// FindingWhere builds the WHERE clause of Findings, and its order: the
+// earliest deadline first, those without one last.
+func (d *Dialect) FindingWhere(q server.FindingQuery) (where string, args []any, order string) {
+	where, args = d.ScopeOf(q.Scope, "finding")
+	w := " WHERE " + officeFinding("finding") + where
+	if q.County != "" {
+		w += " AND finding.county = ?"
+		args = append(args, q.County)
+	}
+	switch {
+	case q.Open:
+		w += " AND coalesce(finding.status, '') IN " + sqllit.List(server.OpenFindingStatuses)
+	case q.Status != "":
+		w += " AND finding.status = ?"
+		args = append(args, q.Status)
+	}
+	if q.OverdueOn != "" {
+		w += " AND " + overdueFinding("finding")
+		args = append(args, q.OverdueOn)
+	}
+	return w, args, "coalesce(nullif(finding.deadline, ''), '9999-12-31'), finding.id"
+}
 
 // QueueJSON are the counts of the review queue read from JSON text
 // columns, in a dialect's JSON functions: expressions over the row of

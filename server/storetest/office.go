@@ -28,6 +28,7 @@ var officeCases = []testCase{
 	{"Search", testSearch},
 	{"Overview", testOverview},
 	{"Sites", testSites},
+	{"Findings", testFindings},
 }
 
 // office is the office fixture: two counties' inspections in every status,
@@ -816,6 +817,56 @@ func testSites(t *testing.T, open Opener) {
 		}
 		if !slices.Equal(ids(got), tc.want) || total != tc.total {
 			t.Errorf("%s: %v (total %d), want %v (total %d)", tc.name, ids(got), total, tc.want, tc.total)
+		}
+	}
+}
+
+func testFindings(t *testing.T, open Opener) {
+	o := newOffice(t, open)
+	e := o.e
+	// Not the offices': a draft's finding, and a deleted one.
+	draft, deleted := uuid.NewString(), uuid.NewString()
+	o.dx.pushOK(o.dx.mut(syncproto.EntityFinding, draft, map[string]any{"inspection_id": o.d, "description": "草稿中的问题",
+		"deadline": "2026-11-05", "status": "open"}))
+	o.dx.pushOK(o.dx.mut(syncproto.EntityFinding, deleted, map[string]any{"inspection_id": o.x, "description": "删掉的问题",
+		"deadline": "2026-11-05", "status": "open"}))
+	o.dx.pushOK(o.dx.del(syncproto.EntityFinding, deleted))
+	for _, tc := range []struct {
+		name  string
+		q     server.FindingQuery
+		want  []string
+		total int
+	}{
+		{"all, the earliest deadline first", server.FindingQuery{Scope: o.all}, []string{o.fC, o.fB, o.fA}, 3},
+		{"scope", server.FindingQuery{Scope: o.scopeX}, []string{o.fB, o.fA}, 2},
+		{"county", server.FindingQuery{Scope: o.all, County: dingxia}, []string{o.fC}, 1},
+		{"county outside the scope", server.FindingQuery{Scope: o.scopeX, County: dingxia}, nil, 0},
+		{"status", server.FindingQuery{Scope: o.all, Status: "rectified"}, []string{o.fC}, 1},
+		{"still to rectify", server.FindingQuery{Scope: o.all, Open: true}, []string{o.fB, o.fA}, 2},
+		{"overdue", server.FindingQuery{Scope: o.all, OverdueOn: "2026-11-20"}, []string{o.fB}, 1},
+		{"overdue, later", server.FindingQuery{Scope: o.all, OverdueOn: "2027-01-01"}, []string{o.fB, o.fA}, 2},
+		{"overdue on the deadline itself", server.FindingQuery{Scope: o.all, OverdueOn: "2026-11-10"}, nil, 0},
+		{"page", server.FindingQuery{Scope: o.all, Limit: 1, Offset: 1}, []string{o.fB}, 3},
+	} {
+		got, total, err := e.st.Findings(e.ctx, tc.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(ids(got), tc.want) || total != tc.total {
+			t.Errorf("%s: %v (total %d), want %v (total %d)", tc.name, ids(got), total, tc.want, tc.total)
+		}
+	}
+	// The list of overdue findings is what the overview counts.
+	for _, scope := range []server.Scope{o.all, o.scopeX, o.scopeN} {
+		for _, day := range []string{"2026-11-02", "2026-11-20", "2027-01-01"} {
+			ov, err := e.st.Overview(e.ctx, scope, day, day)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, n, err := e.st.Findings(e.ctx, server.FindingQuery{Scope: scope, OverdueOn: day})
+			if err != nil || n != ov.OverdueFindings {
+				t.Errorf("scope %+v on %s: %d overdue listed (%v), the overview counts %d", scope, day, n, err, ov.OverdueFindings)
+			}
 		}
 	}
 }

@@ -1,0 +1,125 @@
+package console
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// findingStatusChoices are the findings list's status filter: every
+// status, and those still to be rectified together ("todo").
+var findingStatusChoices = []option{{Value: "todo", Label: "未整改完成（待整改、整改中）"},
+	{Value: "open", Label: "待整改"}, {Value: "rectifying", Label: "整改中"}, {Value: "rectified", Label: "已整改（待核实）"},
+	{Value: "verified", Label: "已核实"}}
+
+type findingListRow struct {
+	ID, Link, County, Site, Item, Description, Severity, Deadline, Status, StatusCode, Note, Inspector string
+	// Overdue is how many days the deadline is past, for a finding still
+	// to be rectified (0: not overdue).
+	Overdue int
+}
+
+// findingQuery reads the findings list's filter from the request (the
+// page's form and the overview's overdue link). Errors: out_of_scope for
+// a county the user cannot see, bad_request for an unknown status.
+func (c *Console) findingQuery(ec echo.Context) (server.FindingQuery, error) {
+	p := principalOf(ec)
+	q := server.FindingQuery{Scope: p.Scope(), County: ec.QueryParam("county"), Limit: pageSize}
+	switch st := ec.QueryParam("status"); {
+	case st == "todo":
+		q.Open = true
+	case st != "" && !slices.ContainsFunc(findingStatusChoices, func(o option) bool { return o.Value == st }):
+		return q, server.Errorf(syncproto.CodeBadRequest, "未知的问题状态 %q", st)
+	default:
+		q.Status = st
+	}
+	if ec.QueryParam("overdue") == "1" {
+		q.OverdueOn = c.today()
+	}
+	if q.County != "" && !p.CanSee(q.County) {
+		return q, server.Errorf(syncproto.CodeOutOfScope, "无权查看区县 %s 的发现问题", c.countyName(q.County))
+	}
+	return q, nil
+}
+
+// today is the date in China by the console's clock (YYYY-MM-DD).
+func (c *Console) today() string { return c.now().In(chinaTime).Format(time.DateOnly) }
+
+// todayAt is the start of today in China by the console's clock.
+func (c *Console) todayAt() time.Time {
+	t, _ := time.ParseInLocation(time.DateOnly, c.today(), chinaTime)
+	return t
+}
+
+// overdueBy is how many days finding f's deadline is past on day today
+// (a date's start in China), if it is still to be rectified; else 0.
+func overdueBy(f *server.StoredRecord, today time.Time) int {
+	d, err := time.ParseInLocation(time.DateOnly, f.Text("deadline"), chinaTime)
+	if err != nil || !d.Before(today) || !slices.Contains(server.OpenFindingStatuses, f.Text("status")) {
+		return 0
+	}
+	return int(today.Sub(d).Hours() / 24)
+}
+
+// findingsList lists the findings of the inspections offices see, in the
+// viewer's counties, the earliest deadline first, with how overdue each
+// is: the rectification work to chase. Filters: county, status, overdue.
+func (c *Console) findingsList(ec echo.Context) error {
+	ctx := ec.Request().Context()
+	q, err := c.findingQuery(ec)
+	if err != nil {
+		return err
+	}
+	page := pageParam(ec)
+	q.Offset = (page - 1) * pageSize
+	recs, total, err := c.d.Store.Findings(ctx, q)
+	if err != nil {
+		return err
+	}
+	today := c.todayAt()
+	rows := make([]findingListRow, 0, len(recs))
+	for _, f := range recs {
+		row := findingListRow{ID: f.ID, County: c.countyName(f.County), Description: f.Text("description"),
+			Severity: severityNames[f.Text("severity")], Deadline: f.Text("deadline"), StatusCode: f.Text("status"),
+			Status: findingStatusNames[f.Text("status")], Note: f.Text("rectification_note"), Inspector: c.userName(ctx, f.CreatedBy),
+			Link: "/console/inspections/" + url.PathEscape(f.Text("inspection_id")) + "#finding-" + url.PathEscape(f.ID)}
+		if row.Status == "" {
+			row.Status = "待整改"
+		}
+		row.Overdue = overdueBy(f, today)
+		if insp, err := c.d.Store.Get(ctx, syncproto.EntityInspection, f.Text("inspection_id")); err == nil && insp != nil {
+			row.Site = c.siteName(ec, insp.Text("site_id"))
+			if tmpl, err := c.template(ec, insp); err == nil {
+				for _, it := range tmpl.Items {
+					if it.Key == f.Text("item_key") {
+						row.Item = it.Label
+					}
+				}
+			}
+		}
+		rows = append(rows, row)
+	}
+	status := ec.QueryParam("status")
+	overdue := ""
+	if q.OverdueOn != "" {
+		overdue = "1"
+	}
+	filters := nonEmpty(map[string]string{"county": q.County, "status": status, "overdue": overdue})
+	choices := slices.Clone(findingStatusChoices)
+	for i := range choices {
+		choices[i].Selected = choices[i].Value == status
+	}
+	data := map[string]any{"Rows": rows, "Total": total, "Counties": c.countyOptions(principalOf(ec), q.County),
+		"Statuses": choices, "Overdue": q.OverdueOn != "", "Today": c.today(), "Filtered": len(filters) > 0}
+	pageLinks(data, "/console/findings", filters, "", page, q.Offset+len(recs), total)
+	return c.render(ec, http.StatusOK, "findings.html", data)
+}
+
+// overdueDays says how many days past its deadline a finding is.
+func overdueDays(n int) string { return "逾期 " + strconv.Itoa(n) + " 天" }

@@ -1,0 +1,110 @@
+package console_test
+
+import (
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// TestFindingsList: the offices' list of findings, the earliest deadline
+// first, marks and filters the overdue (past the deadline, not reported
+// rectified); the overview's overdue figure links to that list and equals
+// its count; status and county filter; another county's findings are not
+// listed, and the findings export says how many days each is overdue.
+func TestFindingsList(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	late, due, done := uuid.NewString(), uuid.NewString(), uuid.NewString()
+	// Findings of a submitted inspection (pushed with it unsubmitted
+	// first: a submitted inspection takes no new finding).
+	draft := uuid.NewString()
+	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, draft, apptest.Fields("site_id", apptest.DemoSite(t, apptest.Xinfu),
+		"template_id", "construction_dust", "template_version", 1, "status", "draft", "started_at", "2026-11-20T09:00:00+08:00")),
+		apptest.Mut(phone, syncproto.EntityFinding, late, apptest.Fields("inspection_id", draft, "item_key", "fence", "description", "围挡倒塌未修复",
+			"severity", "critical", "deadline", "2026-11-25", "status", "rectifying")),
+		apptest.Mut(phone, syncproto.EntityFinding, due, apptest.Fields("inspection_id", draft, "description", "出入口未冲洗",
+			"deadline", "2099-01-01", "status", "open")),
+		apptest.Mut(phone, syncproto.EntityFinding, done, apptest.Fields("inspection_id", draft, "description", "裸土未覆盖",
+			"deadline", "2026-11-21", "status", "rectified", "rectification_note", "已覆盖")))
+	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, draft, apptest.Fields("status", "submitted")))
+
+	b := loggedIn(t, srv, apptest.CountyOffice)
+	_, ov := b.get("/console/overview")
+	m := regexp.MustCompile(`href="/console/findings\?overdue=1"><b id="kpi-findings">(\d+)</b>`).FindStringSubmatch(ov)
+	if m == nil {
+		t.Fatal("the overview's overdue figure does not link to the overdue findings")
+	}
+	st, page := b.get("/console/findings?overdue=1")
+	if st != http.StatusOK {
+		t.Fatalf("overdue findings: %d\n%s", st, page)
+	}
+	if !strings.Contains(page, "共 "+m[1]+" 个问题") {
+		t.Errorf("the overview counts %s overdue, the list another number", m[1])
+	}
+	row := func(page, id string) string {
+		return regexp.MustCompile(`(?s)<tr data-id="` + id + `"[^>]*>.*?</tr>`).FindString(page)
+	}
+	if r := row(page, late); !strings.Contains(r, `class="overdue"`) || !strings.Contains(r, "逾期") || !strings.Contains(r, "围挡倒塌未修复") ||
+		!strings.Contains(r, "整改中") || !strings.Contains(r, `href="/console/inspections/`+draft+`#finding-`+late+`"`) {
+		t.Errorf("the overdue finding's row: %s", r)
+	}
+	if row(page, due) != "" || row(page, done) != "" {
+		t.Error("a finding not overdue (future deadline, or rectified) is listed as overdue")
+	}
+	_, all := b.get("/console/findings")
+	if row(all, due) == "" || row(all, done) == "" || strings.Contains(row(all, due), "逾期") || strings.Contains(row(all, done), "逾期") {
+		t.Error("the whole list lacks a finding or marks one not overdue as overdue")
+	}
+	if strings.Index(all, late) > strings.Index(all, due) {
+		t.Error("the list is not by deadline, earliest first")
+	}
+	_, rectified := b.get("/console/findings?status=rectified")
+	if row(rectified, done) == "" || row(rectified, late) != "" {
+		t.Error("the status filter")
+	}
+	_, todo := b.get("/console/findings?status=todo")
+	if row(todo, late) == "" || row(todo, due) == "" || row(todo, done) != "" {
+		t.Error("the still-to-rectify filter")
+	}
+	if st, _ := b.get("/console/findings?status=bogus"); st != http.StatusBadRequest {
+		t.Errorf("unknown status: %d, want 400", st)
+	}
+	if st, _ := b.get("/console/findings?county=" + apptest.Dingxiang); st != http.StatusForbidden {
+		t.Errorf("another county: %d, want 403", st)
+	}
+	if _, other := loggedIn(t, srv, apptest.DingxiangOffice).get("/console/findings"); strings.Contains(other, late) || strings.Contains(other, due) {
+		t.Error("定襄县's office lists 忻府区's findings")
+	}
+	// The export says how overdue each finding is.
+	body, f := download(t, b, "/console/findings.xlsx?status=")
+	rows := checkSheet(t, body, f, "发现问题")
+	col, header := -1, 0
+	for i, r := range rows {
+		for j, h := range r {
+			if h == "逾期天数" {
+				col, header = j, i
+			}
+		}
+	}
+	if col < 0 {
+		t.Fatalf("findings export lacks a 逾期天数 column: %v", rows[:2])
+	}
+	for _, r := range rows[header+1:] {
+		for _, c := range r {
+			if c == "围挡倒塌未修复" {
+				if n, err := strconv.Atoi(r[col]); err != nil || n <= 0 {
+					t.Errorf("overdue finding exported with 逾期天数 %q", r[col])
+				}
+			}
+			if c == "出入口未冲洗" && r[col] != "" {
+				t.Errorf("finding not overdue exported with 逾期天数 %q", r[col])
+			}
+		}
+	}
+}
