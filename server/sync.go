@@ -372,11 +372,13 @@ func (s *Syncer) checkTimes(e *Entity, vals map[string]json.RawMessage, now time
 		if f.Type != TypeTime || isNull(vals[f.Name]) {
 			continue
 		}
-		var text string
-		if json.Unmarshal(vals[f.Name], &text) != nil {
+		// Canonical: a JSON string without escapes (RFC 3339 has no
+		// character to escape).
+		v := vals[f.Name]
+		if len(v) < 2 || v[0] != '"' {
 			continue // checked by canonicalFields
 		}
-		t, ok := parseTime(text)
+		t, ok := parseTime(string(v[1 : len(v)-1]))
 		switch {
 		case !ok:
 			continue
