@@ -573,7 +573,11 @@ func templateLess(a, b Template) bool {
 	return a.Version < b.Version
 }
 
-func inBounds(lon, lat float64) bool {
+func inBounds(lon, lat float64) bool { return InBounds(lon, lat) }
+
+// InBounds reports whether a WGS-84 position is within Xinzhou's bounds
+// (MinLon … MaxLat).
+func InBounds(lon, lat float64) bool {
 	return lon >= MinLon && lon <= MaxLon && lat >= MinLat && lat <= MaxLat
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/xinzhou-eco/fieldsync/seeds"
 	"github.com/xinzhou-eco/fieldsync/server"
 )
 
@@ -164,10 +165,16 @@ func (c *Console) siteMapPage(ec echo.Context) error {
 		}
 	}
 	where := map[string]placeLonLat{}
-	located := 0
+	located, outside := 0, 0
 	for _, r := range recs {
 		pt, ok := server.SiteLocation(r)
 		if !ok {
+			continue
+		}
+		if !seeds.InBounds(pt.Lon, pt.Lat) {
+			// A phone may send any position; drawn, one at the pole
+			// would stretch the map (and its tiles) to the pole.
+			outside++
 			continue
 		}
 		located++
@@ -204,6 +211,6 @@ func (c *Console) siteMapPage(ec echo.Context) error {
 		legend = append(legend, map[string]any{"Class": "r-" + k, "Name": resultNames[k], "N": counts[k]})
 	}
 	return c.render(ec, http.StatusOK, "map.html", map[string]any{"Map": c.newAreaMap(counties, sites, insps),
-		"Sites": len(recs), "Located": located, "Inspections": nInsp, "Legend": legend, "Month": now.Format("2006年1月"),
+		"Sites": len(recs), "Located": located, "Outside": outside, "Inspections": nInsp, "Legend": legend, "Month": now.Format("2006年1月"),
 		"Tiles": c.d.TileURL != ""})
 }

@@ -84,7 +84,7 @@ func Mount(e *echo.Echo, d Deps) (*Console, error) {
 	if c.tmpl, err = parseTemplates(); err != nil {
 		return nil, err
 	}
-	g := e.Group("/console", c.htmlErrors, middleware.BodyLimit("64K"))
+	g := e.Group("/console", securityHeaders, c.htmlErrors, middleware.BodyLimit("64K"))
 	// Errors the console's routes return before htmlErrors runs (the
 	// API's checks of every request's query and form) are its pages too.
 	if api := e.HTTPErrorHandler; api != nil {
@@ -233,11 +233,25 @@ func sessionFrom(ec echo.Context) *session {
 
 var errCSRF = server.Errorf(syncproto.CodeForbidden, "表单已失效或来源不明（CSRF 校验失败），请刷新页面后重试")
 
+// securityHeaders marks every console answer (pages, exports, photos) as
+// not to be sniffed into another type, and keeps the console's paths,
+// which carry record ids and filters, out of the Referer sent elsewhere.
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(ec echo.Context) error {
+		h := ec.Response().Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		return next(ec)
+	}
+}
+
 // checkCSRF refuses a POST whose csrf field is not the session's token.
 func (c *Console) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(ec echo.Context) error {
 		s := sessionFrom(ec)
-		if s == nil || !sameToken(ec.FormValue("csrf"), s.csrf) {
+		// From the body only: a token in a URL ends up in logs and in
+		// the Referer of the next page.
+		if s == nil || !sameToken(ec.Request().PostFormValue("csrf"), s.csrf) {
 			return errCSRF
 		}
 		return next(ec)
@@ -321,7 +335,10 @@ func (c *Console) backLink(ec echo.Context, status int) (href, label string) {
 		case "inspections":
 			return "/console/inspections/" + url.PathEscape(id), "返回检查详情"
 		case "findings":
-			if f, err := c.d.Store.Get(ec.Request().Context(), syncproto.EntityFinding, id); err == nil && f != nil {
+			// Only a finding the viewer may see: its inspection's id is
+			// not another county's to learn.
+			if f, err := c.d.Store.Get(ec.Request().Context(), syncproto.EntityFinding, id); err == nil && f != nil &&
+				principalOf(ec) != nil && principalOf(ec).CanSee(f.County) {
 				return "/console/inspections/" + url.PathEscape(f.Text("inspection_id")) + "#finding-" + url.PathEscape(id), "返回检查详情"
 			}
 		}

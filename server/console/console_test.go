@@ -206,6 +206,25 @@ func TestCSRF(t *testing.T) {
 	if st, _ := b.post("/console/logout", nil); st != http.StatusForbidden {
 		t.Errorf("logout without a token: %d", st)
 	}
+	// The right token in the URL instead of the body is refused too: a
+	// URL is logged, and sent onward as a Referer.
+	_, page := b.get("/console/inspections/" + insp)
+	if st, _ := b.post(path+"?csrf="+url.QueryEscape(csrf(t, page)), withSeqs(url.Values{"decision": {"approve"}}, page)); st != http.StatusForbidden {
+		t.Errorf("the token in the query: %d, want 403", st)
+	}
+	// Every answer is marked not to be sniffed, and keeps its path out of
+	// other sites' Referer.
+	for _, p := range []string{"/console/inspections/" + insp, "/console/queue.xlsx", "/console/console.css", "/console/nowhere"} {
+		req, _ := http.NewRequest(http.MethodGet, b.base+p, nil)
+		resp, err := b.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.Header.Get("X-Content-Type-Options") != "nosniff" || resp.Header.Get("Referrer-Policy") != "same-origin" {
+			t.Errorf("%s: X-Content-Type-Options %q, Referrer-Policy %q", p, resp.Header.Get("X-Content-Type-Options"), resp.Header.Get("Referrer-Policy"))
+		}
+	}
 	// The login form has its own token, bound to a cookie.
 	nb := newBrowser(t, srv)
 	if st, _ := nb.post("/console/login", url.Values{"username": {"county"}, "password": {"county123"}}); st != http.StatusForbidden {
@@ -287,7 +306,7 @@ func addPhoto(t *testing.T, srv *apptest.Server, insp, county string) string {
 	err := s.Store.Update(ctx, func(tx server.WriteTx) error {
 		return s.Upsert(ctx, tx, syncproto.EntityPhoto, id, county, map[string]any{
 			"inspection_id": insp, "item_key": "material_cover", "sha256": strings.Repeat("ab", 32), "caption": "料堆",
-			"lon_wgs84": 112.8, "lat_wgs84": 38.5, "captured_at": "2026-11-28T09:10:00+08:00",
+			"lon_wgs84": 112.8, "lat_wgs84": 38.5, "captured_at": "2026-11-28T09:10:00+08:00", "processed_at": "2026-11-28T09:11:00+08:00",
 			"flags": map[string]any{"no_gps": map[string]any{"device_location": true},
 				"far_from_site": map[string]any{"distance_m": 850, "radius_m": 200, "source": "device", "site_id": apptest.DemoSite(t, county)}}})
 	})

@@ -169,11 +169,19 @@ func (c *Console) bulkCheck(ctx context.Context, p *server.Principal, id string)
 		it.Refused = fmt.Sprintf("有 %d 项缺项，不能批量通过，请打开记录逐条审核", n)
 		return it, nil
 	}
-	n, err := c.evidenceFlags(ctx, id)
-	if err != nil {
-		return it, err
+	if raw := insp.Value("unknown_answers"); len(raw) > 0 && string(raw) != "null" && string(raw) != "[]" {
+		it.Refused = "有检查表中没有的检查项（未知检查项），不能批量通过，请打开记录逐条审核"
+		return it, nil
 	}
-	if n > 0 {
+	n, unchecked, err := c.evidenceFlags(ctx, id)
+	switch {
+	case err != nil:
+		return it, err
+	case unchecked > 0:
+		// Its flags are not known yet: the bytes are still to come, or
+		// the server is still checking them (seconds after the upload).
+		it.Refused = fmt.Sprintf("有 %d 张照片尚未上传或尚未完成检查，不能批量通过，请稍后再试或打开记录逐条审核", unchecked)
+	case n > 0:
 		it.Refused = fmt.Sprintf("照片有 %d 个证据标记，不能批量通过，请打开记录逐条审核", n)
 	}
 	return it, nil
@@ -187,18 +195,21 @@ func statusName(s string) string {
 }
 
 // evidenceFlags counts the evidence flags on the live photos of an
-// inspection and of its live findings.
-func (c *Console) evidenceFlags(ctx context.Context, inspID string) (int, error) {
+// inspection and of its live findings, and the photos whose flags are not
+// known yet (not processed: not uploaded, or being checked).
+func (c *Console) evidenceFlags(ctx context.Context, inspID string) (flags, unchecked int, err error) {
 	photos, err := c.inspectionPhotos(ctx, inspID)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	n := 0
 	for _, ph := range photos {
+		if ph.Text("processed_at") == "" {
+			unchecked++
+		}
 		names, _ := explain(ph.Value("flags"))
-		n += len(names)
+		flags += len(names)
 	}
-	return n, nil
+	return flags, unchecked, nil
 }
 
 // inspectionPhotos are the live photos of an inspection: those naming it

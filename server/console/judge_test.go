@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -59,7 +60,19 @@ func TestQueueJudgingColumns(t *testing.T) {
 	addPhoto(t, srv, dust, apptest.Xinfu)   // two flags
 	gaps := pushIn(t, phone, apptest.Xinfu, "construction_dust", "2026-11-26T09:00:00+08:00", incompleteDust...)
 	other := pushIn(t, srv.Login(apptest.NingwuInsp), apptest.Ningwu, "coal_boiler", "2026-11-29T09:00:00+08:00", completeBoiler...)
+	// Complete, but with a photo the server has not checked yet (its bytes
+	// still to come): its flags are not known, so it is not approved in
+	// bulk; nor is one with an answer the checklist does not have.
+	unchecked := pushIn(t, phone, apptest.Xinfu, "coal_boiler", "2026-11-27T12:00:00+08:00", completeBoiler...)
+	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityPhoto, uuid.NewString(), apptest.Fields("inspection_id", unchecked,
+		"sha256", strings.Repeat("9a", 32), "content_type", "image/jpeg")))
+	unknown := pushIn(t, phone, apptest.Xinfu, "coal_boiler", "2026-11-27T13:00:00+08:00", append(slices.Clone(completeBoiler), "answers.zz_unknown", true)...)
 	b := loggedIn(t, srv, apptest.CountyOffice)
+	confirmed := mustGet(t, b, "/console/bulk?"+url.Values{"id": {unchecked, unknown}}.Encode())
+	if !strings.Contains(confirmed, "有 1 张照片尚未上传或尚未完成检查，不能批量通过") || !strings.Contains(confirmed, "未知检查项") ||
+		strings.Contains(confirmed, `name="id" value="`+unchecked) || strings.Contains(confirmed, `name="id" value="`+unknown) {
+		t.Errorf("an inspection with an unchecked photo or an unknown answer is offered for bulk approval:\n%s", confirmed)
+	}
 
 	page := mustGet(t, b, "/console/queue?status=submitted")
 	for _, h := range []string{"巡查员", "不合格项", "照片", "证据标记", "缺项"} {
@@ -139,7 +152,19 @@ func TestBulkApprove(t *testing.T) {
 	addPhoto(t, srv, flagged, apptest.Xinfu)
 	gaps := pushIn(t, phone, apptest.Xinfu, "construction_dust", "2026-11-26T09:00:00+08:00", incompleteDust...)
 	other := pushIn(t, srv.Login(apptest.NingwuInsp), apptest.Ningwu, "coal_boiler", "2026-11-29T09:00:00+08:00", completeBoiler...)
+	// Complete, but with a photo the server has not checked yet (its bytes
+	// still to come): its flags are not known, so it is not approved in
+	// bulk; nor is one with an answer the checklist does not have.
+	unchecked := pushIn(t, phone, apptest.Xinfu, "coal_boiler", "2026-11-27T12:00:00+08:00", completeBoiler...)
+	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityPhoto, uuid.NewString(), apptest.Fields("inspection_id", unchecked,
+		"sha256", strings.Repeat("9a", 32), "content_type", "image/jpeg")))
+	unknown := pushIn(t, phone, apptest.Xinfu, "coal_boiler", "2026-11-27T13:00:00+08:00", append(slices.Clone(completeBoiler), "answers.zz_unknown", true)...)
 	b := loggedIn(t, srv, apptest.CountyOffice)
+	confirmed := mustGet(t, b, "/console/bulk?"+url.Values{"id": {unchecked, unknown}}.Encode())
+	if !strings.Contains(confirmed, "有 1 张照片尚未上传或尚未完成检查，不能批量通过") || !strings.Contains(confirmed, "未知检查项") ||
+		strings.Contains(confirmed, `name="id" value="`+unchecked) || strings.Contains(confirmed, `name="id" value="`+unknown) {
+		t.Errorf("an inspection with an unchecked photo or an unknown answer is offered for bulk approval:\n%s", confirmed)
+	}
 
 	page := mustGet(t, b, "/console/queue?status=submitted")
 	box := func(id string) bool {

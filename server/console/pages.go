@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"github.com/xinzhou-eco/fieldsync/internal/byterange"
@@ -78,6 +79,7 @@ func (c *Console) render(ec echo.Context, status int, page string, data map[stri
 	if err := c.tmpl[page].ExecuteTemplate(&buf, "layout", data); err != nil {
 		return err
 	}
+	out := unbidi(buf.Bytes())
 	h := ec.Response().Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Frame-Options", "DENY")
@@ -86,7 +88,36 @@ func (c *Console) render(ec echo.Context, status int, page string, data map[stri
 		imgSrc += " " + o
 	}
 	h.Set("Content-Security-Policy", "default-src 'self'; img-src "+imgSrc+"; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'")
-	return ec.HTMLBlob(status, buf.Bytes())
+	return ec.HTMLBlob(status, out)
+}
+
+// bidiControls are the characters that reorder the text after them
+// (embeddings, overrides, isolates): in a finding's description an
+// inspector could make "问题\u202e21-21-6202 限期" read "问题期限
+// 2026-12-12". The console's own words never use them.
+const bidiControls = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+// unbidi returns b (a page, a cell) with each bidiControls character
+// shown as U+FFFD, so that what an office reads is in the order it was
+// written; b itself when it has none.
+func unbidi(b []byte) []byte {
+	if !bytes.ContainsAny(b, bidiControls) {
+		return b
+	}
+	return bytes.Map(func(r rune) rune {
+		if strings.ContainsRune(bidiControls, r) {
+			return utf8.RuneError
+		}
+		return r
+	}, b)
+}
+
+// unbidiText is unbidi for a string.
+func unbidiText(s string) string {
+	if !strings.ContainsAny(s, bidiControls) {
+		return s
+	}
+	return string(unbidi([]byte(s)))
 }
 
 var roleNames = server.RoleLabels
@@ -108,7 +139,7 @@ func (c *Console) showLogin(ec echo.Context, status int, username, msg string) e
 
 func (c *Console) login(ec echo.Context) error {
 	ck, err := ec.Cookie(loginCookie)
-	if err != nil || !sameToken(ec.FormValue("csrf"), ck.Value) {
+	if err != nil || !sameToken(ec.Request().PostFormValue("csrf"), ck.Value) {
 		return errCSRF
 	}
 	username := ec.FormValue("username")

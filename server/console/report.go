@@ -249,7 +249,7 @@ func (c *Console) reportCSV(ec echo.Context) error {
 // Japanese Excel read as the ASCII ones), a tab or a carriage return.
 const formulaStarts = "=+-@＝＋－＠\t\r"
 
-// csvCells returns row with every cell that a spreadsheet would take for
+// csvCells returns row, its direction controls shown (unbidi), with every cell that a spreadsheet would take for
 // a formula (one beginning with one of formulaStarts, and not a number) quoted with a leading apostrophe, which spreadsheets show
 // as text: a county's note "=HYPERLINK(…)" must reach the city's report
 // as the words it is, not run on the machine that opens it (OWASP's "CSV
@@ -257,6 +257,7 @@ const formulaStarts = "=+-@＝＋－＠\t\r"
 func csvCells(row []string) []string {
 	out := make([]string, len(row))
 	for i, cell := range row {
+		cell = unbidiText(cell)
 		out[i] = cell
 		if first, _ := utf8.DecodeRuneInString(cell); cell == "" || !strings.ContainsRune(formulaStarts, first) {
 			continue

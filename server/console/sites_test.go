@@ -303,6 +303,19 @@ func TestMap(t *testing.T) {
 	if !strings.Contains(page, `<image href="https://tiles.example.cn/`) || !strings.Contains(page, `class="site"`) {
 		t.Errorf("map with tiles:\n%s", page)
 	}
+	tilesBefore := strings.Count(page, "<image")
+	// Sites a phone placed far away (at a pole, at 0,0): not drawn, so
+	// neither the map's frame nor its tiles stretch to them; counted.
+	phone := tiles.Login(apptest.Inspector)
+	for _, at := range [][2]float64{{112.7, -90}, {0, 0}, {112.7, -82.6}} {
+		apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntitySite, uuid.NewString(), apptest.Fields("county", apptest.Xinfu,
+			"kind", "coal_yard", "name", "远处的点位", "lon", at[0], "lat", at[1])))
+	}
+	_, page = b.get("/console/map")
+	if n := strings.Count(page, "<image"); n != tilesBefore || strings.Contains(page, "Inf") || strings.Contains(page, "NaN") ||
+		!strings.Contains(page, "3 个坐标在忻州范围之外") {
+		t.Errorf("map with far sites: %d tiles (%d before), or an infinite coordinate, or no count of them", n, tilesBefore)
+	}
 }
 
 // TestPageBeyondEveryList: a list page asked for past the end, however

@@ -155,6 +155,7 @@ func writeSheet(f *excelize.File, s xlsxSheet, title string, style map[string]in
 				out[col] = float64(v)
 				width[col] = max(width[col], 7)
 			case string:
+				v = unbidiText(v)
 				out[col] = v
 				width[col] = max(width[col], textWidth(v))
 			default:
