@@ -167,12 +167,12 @@ func fieldType(f *server.Field) string {
 		if f.Enum != nil {
 			return "string"
 		}
-		if f.Format != nil {
-			return "string: " + f.Format.Doc
-		}
 		limit := f.MaxLen
 		if limit == 0 {
 			limit = 2000
+		}
+		if f.Format != nil {
+			return fmt.Sprintf("string (≤ %d chars): %s", limit, f.Format.Doc)
 		}
 		return fmt.Sprintf("string (≤ %d chars)", limit)
 	case server.TypeInt:

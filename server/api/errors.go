@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -27,12 +26,17 @@ func (a *API) errorHandler(err error, c echo.Context) {
 	if errors.As(err, &he) {
 		err = fromHTTPError(he)
 	}
-	if errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil {
-		// The client went away (a phone losing signal): not a server fault.
+	rid := c.Response().Header().Get(echo.HeaderXRequestID)
+	if c.Request().Context().Err() != nil && server.ErrorCode(err) == syncproto.CodeInternal {
+		// The client went away (a phone losing signal) and the work was
+		// abandoned: the store answers with whatever its driver says of a
+		// cancelled transaction (context.Canceled, "transaction has
+		// already been committed or rolled back", "statement is closed"),
+		// all rolled back. Not a server fault: no ERROR, no 500.
+		a.log.Info("request abandoned by the client", "request_id", rid, "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 		err = &server.Error{Code: syncproto.CodeUnavailable, Message: "请求已取消", Err: err}
 	}
 	code := server.ErrorCode(err)
-	rid := c.Response().Header().Get(echo.HeaderXRequestID)
 	if code == syncproto.CodeInternal {
 		a.log.Error("internal error", "request_id", rid, "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 	}
