@@ -177,12 +177,12 @@ func (c *Console) bulkCheck(ctx context.Context, p *server.Principal, id string)
 	switch {
 	case err != nil:
 		return it, err
+	case n > 0: // a flag known is the first reason
+		it.Refused = fmt.Sprintf("照片有 %d 个证据标记，不能批量通过，请打开记录逐条审核", n)
 	case unchecked > 0:
 		// Its flags are not known yet: the bytes are still to come, or
 		// the server is still checking them (seconds after the upload).
 		it.Refused = fmt.Sprintf("有 %d 张照片尚未上传或尚未完成检查，不能批量通过，请稍后再试或打开记录逐条审核", unchecked)
-	case n > 0:
-		it.Refused = fmt.Sprintf("照片有 %d 个证据标记，不能批量通过，请打开记录逐条审核", n)
 	}
 	return it, nil
 }
