@@ -83,11 +83,19 @@ func (c *Console) findingsList(ec echo.Context) error {
 		return err
 	}
 	today := c.todayAt()
+	// Read once for the page: the people, and each checklist's items.
+	people := map[string]string{}
+	if us, err := c.d.Store.Users(ctx); err == nil {
+		for _, u := range us {
+			people[u.ID] = u.DisplayName
+		}
+	}
+	items := map[string]map[string]string{} // template id@version → item key → label
 	rows := make([]findingListRow, 0, len(recs))
 	for _, f := range recs {
 		row := findingListRow{ID: f.ID, County: c.countyName(f.County), Description: f.Text("description"),
 			Severity: severityNames[f.Text("severity")], Deadline: f.Text("deadline"), StatusCode: f.Text("status"),
-			Status: findingStatusNames[f.Text("status")], Note: f.Text("rectification_note"), Inspector: c.userName(ctx, f.CreatedBy),
+			Status: findingStatusNames[f.Text("status")], Note: f.Text("rectification_note"), Inspector: people[f.CreatedBy],
 			Link: "/console/inspections/" + url.PathEscape(f.Text("inspection_id")) + "#finding-" + url.PathEscape(f.ID)}
 		if row.Status == "" {
 			row.Status = "待整改"
@@ -95,13 +103,16 @@ func (c *Console) findingsList(ec echo.Context) error {
 		row.Overdue = overdueBy(f, today)
 		if insp, err := c.d.Store.Get(ctx, syncproto.EntityInspection, f.Text("inspection_id")); err == nil && insp != nil {
 			row.Site = c.siteName(ec, insp.Text("site_id"))
-			if tmpl, err := c.template(ec, insp); err == nil {
-				for _, it := range tmpl.Items {
-					if it.Key == f.Text("item_key") {
-						row.Item = it.Label
+			key := insp.Text("template_id") + "@" + string(insp.Value("template_version"))
+			if _, ok := items[key]; !ok {
+				items[key] = map[string]string{}
+				if tmpl, err := c.template(ec, insp); err == nil {
+					for _, it := range tmpl.Items {
+						items[key][it.Key] = it.Label
 					}
 				}
 			}
+			row.Item = items[key][f.Text("item_key")]
 		}
 		rows = append(rows, row)
 	}
