@@ -109,6 +109,12 @@ func TestSmokePhotos(t *testing.T) {
 		http.StatusUnprocessableEntity, syncproto.CodeHashMismatch)
 	status("bad metadata", tus.Create("not-a-uuid", apptest.SHA256(other), "image/jpeg", len(other)), http.StatusBadRequest, syncproto.CodeInvalidUpload)
 	status("gif", tus.Create(newID(), apptest.SHA256(other), "image/gif", len(other)), http.StatusUnsupportedMediaType, syncproto.CodeUnsupportedMediaType)
+	// The photo id and the hash are checked before the type: metadata
+	// that names neither is malformed (400), whatever its content type.
+	status("bad metadata, gif", tus.Create("not-a-uuid", apptest.SHA256(other), "image/gif", len(other)), http.StatusBadRequest, syncproto.CodeInvalidUpload)
+	status("bad hash, no type", tus.Create(newID(), "abc", "", len(other)), http.StatusBadRequest, syncproto.CodeInvalidUpload)
+	status("metadata of one bare key", tus.Do(http.MethodPost, "/api/v1/uploads/", nil, map[string]string{"Upload-Length": strconv.Itoa(len(other)), "Upload-Metadata": "garbage"}),
+		http.StatusBadRequest, syncproto.CodeInvalidUpload)
 	status("too large", tus.Create(newID(), apptest.SHA256(other), "image/jpeg", 26<<20), http.StatusRequestEntityTooLarge, syncproto.CodeBodyTooLarge)
 	c = tus.Create(newID(), apptest.SHA256([]byte("x")), "image/jpeg", len(other))
 	status("wrong bytes: create", c, http.StatusCreated, "")

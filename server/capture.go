@@ -47,11 +47,14 @@ const maxSPKIBase64 = 512
 
 // RegisterCaptureKey checks a public key sent by the caller's device
 // (base64 or base64url of a DER SubjectPublicKeyInfo holding an ECDSA
-// P-256 key) and stores it for that device. Errors: invalid_value (not
-// such a key), and those of PutDeviceKey.
+// P-256 key) and stores it for that device. Errors: missing_field (no
+// key), invalid_value (not such a key), and those of PutDeviceKey.
 func RegisterCaptureKey(ctx context.Context, st DeviceKeyStore, p *Principal, publicKey string, now time.Time) (*DeviceKey, error) {
+	if publicKey == "" {
+		return nil, Errorf(syncproto.CodeMissingField, "缺少 public_key（base64 编码的 P-256 公钥，SPKI）")
+	}
 	bad := Errorf(syncproto.CodeInvalidValue, "public_key 应为 base64 编码的 P-256 公钥（SPKI）")
-	if len(publicKey) == 0 || len(publicKey) > maxSPKIBase64 {
+	if len(publicKey) > maxSPKIBase64 {
 		return nil, bad
 	}
 	spki, err := decodeBase64(publicKey)

@@ -83,6 +83,17 @@ type UploadRequest struct {
 // alone would let a device make millions of tiny ones.
 const MaxUnclaimedUploads = 1000
 
+// CheckUploadIDs checks the photo id and the hash an upload declares.
+func CheckUploadIDs(photoID, sum string) error {
+	switch {
+	case !IsCanonicalUUID(photoID):
+		return Errorf(syncproto.CodeInvalidUpload, "上传元数据 photo_id 应为小写 UUID")
+	case !IsSHA256(sum):
+		return Errorf(syncproto.CodeInvalidUpload, "上传元数据 sha256 应为 64 位小写十六进制")
+	}
+	return nil
+}
+
 // CheckUpload decides whether p may start the upload req. The photo record
 // may not exist yet (a phone can upload before it pushes); if it does, it
 // must be in p's scope and declare the same SHA-256 and content type.
@@ -93,13 +104,11 @@ const MaxUnclaimedUploads = 1000
 // Errors: unauthorized, invalid_upload, out_of_scope, hash_mismatch,
 // quota_exceeded.
 func (s *Syncer) CheckUpload(ctx context.Context, p *Principal, req UploadRequest, pending []UploadRequest) error {
-	switch {
-	case p == nil:
+	if p == nil {
 		return Errorf(syncproto.CodeUnauthorized, "请先登录")
-	case !IsCanonicalUUID(req.PhotoID):
-		return Errorf(syncproto.CodeInvalidUpload, "上传元数据 photo_id 应为小写 UUID")
-	case !IsSHA256(req.SHA256):
-		return Errorf(syncproto.CodeInvalidUpload, "上传元数据 sha256 应为 64 位小写十六进制")
+	}
+	if err := CheckUploadIDs(req.PhotoID, req.SHA256); err != nil {
+		return err
 	}
 	r, err := s.Store.Get(ctx, syncproto.EntityPhoto, req.PhotoID)
 	switch {

@@ -303,11 +303,17 @@ func TestCaptureKeyRegistration(t *testing.T) {
 		"P-384":      base64.StdEncoding.EncodeToString(spki384),
 		"not base64": "%%%",
 		"not a key":  base64.StdEncoding.EncodeToString([]byte("key")),
-		"empty":      "",
 	} {
 		t.Run(name, func(t *testing.T) {
 			err := c.Do(t.Context(), http.MethodPost, "/api/v1/devices/key", syncproto.CaptureKeyRequest{PublicKey: body}, nil)
 			wantAPIError(t, err, 400, syncproto.CodeInvalidValue)
+		})
+	}
+	// No key at all, or an empty one, is a missing field.
+	for name, body := range map[string]any{"empty": syncproto.CaptureKeyRequest{}, "absent": map[string]any{}} {
+		t.Run(name, func(t *testing.T) {
+			err := c.Do(t.Context(), http.MethodPost, "/api/v1/devices/key", body, nil)
+			wantAPIError(t, err, 400, syncproto.CodeMissingField)
 		})
 	}
 	// base64url, as some platforms export it, names the same key.

@@ -290,28 +290,34 @@ func (c *Console) inspectionQuery(ec echo.Context) (server.InspectionQuery, *ser
 	return q, t, nil
 }
 
-// queueXLSX exports the queue's current filter: every inspection it
-// selects (not only the page shown).
+// queueXLSX exports the queue's current filter in its current order:
+// every inspection it selects (not only the page shown), with the
+// columns the reviewer judges by on the page.
 func (c *Console) queueXLSX(ec echo.Context) error {
 	q, _, err := c.inspectionQuery(ec)
 	if err != nil {
 		return err
 	}
-	q.Limit = exportLimit
-	recs, total, err := c.d.Store.Inspections(ec.Request().Context(), q)
+	sort, err := queueSort(ec)
 	if err != nil {
 		return err
 	}
-	s := xlsxSheet{Name: "检查记录", Title: capped("审核队列导出", total), Header: []string{"检查时间", "区县", "点位", "检查表", "状态", "缺项", "检查记录编号"}}
-	for _, r := range recs {
-		var missing any = "未检查"
-		if n, ok := missingCount(r); ok {
-			missing = n
-		}
-		s.Rows = append(s.Rows, []any{visitStarted(r), c.countyName(r.County), c.siteName(ec, r.Text("site_id")),
-			c.templateTitle(r.Text("template_id")), statusNames[r.Text("status")], missing, r.ID})
+	q.Limit = exportLimit
+	rows, total, err := c.queueEntries(ec, q, sort)
+	if err != nil {
+		return err
 	}
-	s.Totals = []any{"合计", strconv.Itoa(len(s.Rows)) + " 条", "", "", "", "", ""}
+	s := xlsxSheet{Name: "检查记录", Title: capped("审核队列导出", total),
+		Header: []string{"检查时间", "区县", "点位", "检查表", "巡查员", "状态", "不合格项", "照片", "证据标记", "缺项", "检查记录编号"}}
+	for _, r := range rows {
+		var missing any = "未检查"
+		if r.Checked {
+			missing = r.Missing
+		}
+		s.Rows = append(s.Rows, []any{r.Started, r.County, r.Site, r.Template, r.Inspector, statusNames[r.Status],
+			r.Failed, r.Photos, r.Flags, missing, r.ID})
+	}
+	s.Totals = []any{"合计", strconv.Itoa(len(s.Rows)) + " 条", "", "", "", "", "", "", "", "", ""}
 	return c.exportXLSX(ec, "审核队列-"+c.now().In(chinaTime).Format("20060102"), []xlsxSheet{s})
 }
 

@@ -208,6 +208,36 @@ func TestExports(t *testing.T) {
 		}
 		_ = exportHref(t, page, "/console/findings.xlsx")
 	}
+	// A sorted queue exports in its order, with the columns it shows;
+	// a sort it does not know is refused there as on the page.
+	for _, order := range []string{"sort=started&dir=asc", "sort=started&dir=desc", "sort=site&dir=asc"} {
+		_, page := b.get("/console/queue?status=&county=140902&" + order)
+		var shown []string
+		for _, m := range regexp.MustCompile(`<tr data-id="([^"]+)"`).FindAllStringSubmatch(page, -1) {
+			shown = append(shown, m[1])
+		}
+		href := exportHref(t, page, "/console/queue.xlsx")
+		body, f := download(t, b, href)
+		rows := checkSheet(t, body, f, "检查记录")
+		if want := []string{"检查时间", "区县", "点位", "检查表", "巡查员", "状态", "不合格项", "照片", "证据标记", "缺项", "检查记录编号"}; !slices.Equal(rows[0], want) {
+			t.Errorf("%s: export header %v, want %v", order, rows[0], want)
+		}
+		var got []string
+		for _, r := range rows[1:] {
+			got = append(got, r[len(r)-1])
+			if r[4] == "" {
+				t.Errorf("%s: row %v has no inspector", order, r)
+			}
+		}
+		if len(shown) != 3 || !slices.Equal(got, shown) {
+			t.Errorf("%s: export order %v, the page's %v", order, got, shown)
+		}
+	}
+	for _, bad := range []string{"sort=bogus", "sort=started&dir=up"} {
+		if st, _ := b.get("/console/queue.xlsx?" + bad); st != http.StatusBadRequest {
+			t.Errorf("queue.xlsx?%s: %d, want 400 as the page answers", bad, st)
+		}
+	}
 	body, f := download(t, b, "/console/findings.xlsx?status=")
 	checkSheet(t, body, f, "发现问题")
 

@@ -371,13 +371,17 @@ func (s *Service) wrap(h http.HandlerFunc) http.Handler {
 	})
 }
 
-// metadata reads and checks an upload's metadata.
+// metadata reads and checks an upload's metadata: the photo id and the
+// hash first (400 invalid_upload), then the content type (415).
 func metadata(info handler.FileInfo) (photoID, sum, contentType string, err error) {
 	photoID, sum, contentType = info.MetaData["photo_id"], info.MetaData["sha256"], info.MetaData["content_type"]
 	switch {
 	case info.SizeIsDeferred:
 		err = errLengthDeferred
-	case !contentTypes[contentType]:
+	default:
+		err = server.CheckUploadIDs(photoID, sum)
+	}
+	if err == nil && !contentTypes[contentType] {
 		err = server.Errorf(syncproto.CodeUnsupportedMediaType, "content_type 应为 image/jpeg、image/png 或 image/heic")
 	}
 	return photoID, sum, contentType, err
