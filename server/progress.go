@@ -289,12 +289,7 @@ var progressParts = []struct {
 	set   func(dst *ProgressReport, src ProgressReport)
 }{
 	{"状态", func(r ProgressReport) string { return TaskStatusLabel(r.Status) }, func(d *ProgressReport, s ProgressReport) { d.Status = s.Status }},
-	{"进度", func(r ProgressReport) string {
-		if r.Pct == nil {
-			return "未填"
-		}
-		return strconv.Itoa(*r.Pct) + "%"
-	}, func(d *ProgressReport, s ProgressReport) { d.Pct = s.Pct }},
+	{"进度", pctText, func(d *ProgressReport, s ProgressReport) { d.Pct = s.Pct }},
 	{"进展说明", func(r ProgressReport) string { return r.Note }, func(d *ProgressReport, s ProgressReport) { d.Note = s.Note }},
 	{"佐证材料", func(r ProgressReport) string { return strings.Join(r.Evidence, "\n") }, func(d *ProgressReport, s ProgressReport) { d.Evidence = s.Evidence }},
 }
@@ -346,12 +341,44 @@ func (rep ProgressReport) check() error {
 	return nil
 }
 
+// consistent refuses a report whose percentage says otherwise than its
+// status: a finished task (done or accepted) at less than 100%, one not
+// started at more than 0%. Without a percentage the status decides
+// (EffectivePct). Errors: invalid_value.
+func (rep ProgressReport) consistent() error {
+	switch {
+	case rep.Pct == nil:
+	case (rep.Status == syncproto.TaskDone || rep.Status == syncproto.TaskAccepted) && *rep.Pct != 100:
+		return Errorf(syncproto.CodeInvalidValue, "状态为%s时进度应为 100%%（或不填），而填报的是 %d%%", TaskStatusLabel(rep.Status), *rep.Pct)
+	case rep.Status == syncproto.TaskNotStarted && *rep.Pct != 0:
+		return Errorf(syncproto.CodeInvalidValue, "状态为未开始时进度应为 0%%（或不填），而填报的是 %d%%", *rep.Pct)
+	}
+	return nil
+}
+
+// pctText is a report's percentage as text ("未填" for none).
+func pctText(r ProgressReport) string {
+	if r.Pct == nil {
+		return "未填"
+	}
+	return strconv.Itoa(*r.Pct) + "%"
+}
+
+// changesPct reports whether rep sets the percentage: always without a
+// Base, else when it differs from the Base's.
+func (rep ProgressReport) changesPct() bool {
+	return rep.Base == nil || pctText(rep) != pctText(*rep.Base)
+}
+
 // ReportProgress records an office's progress on a task in one county
 // through the server's write path, so that the county's phones receive it
 // on their next pull. Every field of the row is written, so the row is
 // what this report says (with rep.Base: what it changed, over the row as
-// it is). Errors: forbidden, invalid_field, invalid_value, not_found,
-// out_of_scope, conflict.
+// it is). A percentage the report sets must agree with the status
+// (consistent); one it leaves as it was is dropped when the status no
+// longer agrees with it (the status then decides: EffectivePct). Errors:
+// forbidden, invalid_field, invalid_value, not_found, out_of_scope,
+// conflict.
 func (s *Syncer) ReportProgress(ctx context.Context, p *Principal, taskID, county string, rep ProgressReport) error {
 	if err := rep.check(); err != nil {
 		return err
@@ -373,12 +400,21 @@ func (s *Syncer) ReportProgress(ctx context.Context, p *Principal, taskID, count
 		if row != nil {
 			cur = TaskProgressOf(row)
 		}
+		sent := rep
 		rep, merr := rep.merged(ProgressReportOf(cur))
 		if err := MayReport(p, task, county, cur, rep.Status); err != nil {
 			return err
 		}
 		if merr != nil {
 			return merr
+		}
+		if err := rep.consistent(); err != nil {
+			if sent.changesPct() {
+				return err
+			}
+			// A status changed over a percentage this report left as
+			// it was: the percentage follows the status.
+			rep.Pct = nil
 		}
 		evidence := rep.Evidence
 		if evidence == nil {

@@ -357,7 +357,7 @@ func (c *Console) photos(ec echo.Context, ps []*server.StoredRecord, anchor *geo
 				row.Distance = fmt.Sprintf("%.0f 米", math.Round(geo.DistanceM(geo.Point{Lon: lon, Lat: lat}, *anchor)))
 			}
 		} else {
-			row.Location = "无位置信息"
+			row.Location = noLocation(ph)
 		}
 		row.N, row.Device = len(out)+1, devices.name(ph.CreatedDevice)
 		out = append(out, row)
@@ -366,6 +366,18 @@ func (c *Console) photos(ec echo.Context, ps []*server.StoredRecord, anchor *geo
 		out[i].Prev, out[i].Next = out[(i+len(out)-1)%len(out)].ID, out[(i+1)%len(out)].ID
 	}
 	return out, nil
+}
+
+// noLocation says why a photo shows no position: its place is read when
+// its bytes are checked, so before that it is not known to be missing.
+func noLocation(ph *server.StoredRecord) string {
+	switch {
+	case !ph.Uploaded():
+		return "位置待照片上传后读取"
+	case ph.Text("processed_at") == "":
+		return "位置待照片检查完成后显示"
+	}
+	return "无位置信息"
 }
 
 // photoPlaceholder says why a photo has no thumbnail to show, or "" when

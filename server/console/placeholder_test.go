@@ -20,7 +20,8 @@ var figureRE = regexp.MustCompile(`(?s)<figure id="photo-([0-9a-f-]+)">.*?</figu
 // only when there is one to load. A record whose bytes wait on the phone,
 // one being processed and one whose picture cannot be previewed (HEIC)
 // each get a sentence saying so in the thumbnail's place — never an image
-// that fails to load — and the original's link only once it is uploaded.
+// that fails to load — and the original's link only once it is uploaded;
+// its position is "missing" only once its bytes were read.
 func TestDetailPhotoPlaceholders(t *testing.T) {
 	srv := apptest.Start(t, func(c *app.Config) { c.HoldPhotoProcessing = true })
 	phone := srv.Login(apptest.Inspector)
@@ -64,13 +65,13 @@ func TestDetailPhotoPlaceholders(t *testing.T) {
 		figures[m[1]] = m[0]
 	}
 	for state, want := range map[string]struct {
-		img, original bool
-		text          string
+		img, original  bool
+		text, location string
 	}{
-		"pending":    {false, false, "照片文件尚未上传"},
-		"processing": {false, true, "正在生成预览图"},
-		"heic":       {false, true, "无法生成预览图"},
-		"shown":      {true, true, ""},
+		"pending":    {false, false, "照片文件尚未上传", "位置待照片上传后读取"},
+		"processing": {false, true, "正在生成预览图", "位置待照片检查完成后显示"},
+		"heic":       {false, true, "无法生成预览图", "无位置信息"},
+		"shown":      {true, true, "", "无位置信息"},
 	} {
 		fig := figures[ids[state]]
 		if fig == "" {
@@ -86,6 +87,10 @@ func TestDetailPhotoPlaceholders(t *testing.T) {
 		}
 		if want.text != "" && !strings.Contains(fig, want.text) {
 			t.Errorf("%s: figure lacks %q:\n%s", state, want.text, fig)
+		}
+		// A position not read yet is not said to be missing.
+		if !strings.Contains(fig, want.location) || want.location != "无位置信息" && strings.Contains(fig, "无位置信息") {
+			t.Errorf("%s: figure's position is not %q:\n%s", state, want.location, fig)
 		}
 		// Whatever the page shows as an image loads.
 		if want.img {

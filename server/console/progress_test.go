@@ -145,8 +145,8 @@ func TestLedgerKeepsOtherReports(t *testing.T) {
 	if st, page := city.post("/console/ledger/task-08/"+apptest.Xinfu, ledgerForm(t, stale, "task-08", apptest.Xinfu, url.Values{"status": {"done"}})); st != http.StatusOK {
 		t.Fatalf("city's stale form, status only: %d\n%s", st, page)
 	}
-	if r := row(); r.Status != "done" || !r.HasPct || r.Pct != 90 || r.Note != "县里的进展" {
-		t.Errorf("after both: %+v; want the city's status over the county's percentage and note", r)
+	if r := row(); r.Status != "done" || r.HasPct || r.EffectivePct() != 100 || r.Note != "县里的进展" {
+		t.Errorf("after both: %+v; want the city's status with the county's note, and the county's 90%% (which a finished task cannot have) following the status", r)
 	}
 	stale = mustGet(t, city, "/console/ledger")
 	if st, page := report(t, county, "task-08", apptest.Xinfu, url.Values{"note": {"县里又改了说明"}}); st != http.StatusOK {
@@ -255,7 +255,8 @@ func TestProgressPerCounty(t *testing.T) {
 		t.Fatal(st)
 	}
 	for county, status := range map[string]string{"140981": "done", "140924": "done", "140922": "done", "140923": "accepted", "140971": "in_progress"} {
-		if st, page := report(t, city, "task-11", county, url.Values{"status": {status}, "progress_pct": {"50"}}); st != http.StatusOK {
+		pct := map[bool]string{true: "100", false: "50"}[status != "in_progress"]
+		if st, page := report(t, city, "task-11", county, url.Values{"status": {status}, "progress_pct": {pct}}); st != http.StatusOK {
 			t.Fatalf("city reports for %s: %d\n%s", county, st, page)
 		}
 	}
@@ -269,7 +270,7 @@ func TestProgressPerCounty(t *testing.T) {
 	if strings.Contains(row, "逾期") {
 		t.Errorf("5.1 is overdue before its deadline:\n%s", row)
 	}
-	for county, want := range map[string]string{apptest.Xinfu: "推进中 60%", apptest.Dingxiang: "推进中 20%", "140923": "已验收 50%"} {
+	for county, want := range map[string]string{apptest.Xinfu: "推进中 60%", apptest.Dingxiang: "推进中 20%", "140923": "已验收 100%"} {
 		if r := countyRow(t, page, "task-11", county); !strings.Contains(r, want) {
 			t.Errorf("city's row of 5.1 for %s lacks %q: %q", county, want, r)
 		}
@@ -374,7 +375,7 @@ func TestLedgerOverdue(t *testing.T) {
 	if strings.Contains(page, `data-id="task-01" class="task overdue"`) {
 		t.Error("a long-term task without a deadline is marked overdue")
 	}
-	if st, _ := report(t, b, "task-04", apptest.Xinfu, url.Values{"status": {"done"}, "progress_pct": {"90"}}); st != http.StatusOK {
+	if st, _ := report(t, b, "task-04", apptest.Xinfu, url.Values{"status": {"done"}, "progress_pct": {"100"}}); st != http.StatusOK {
 		t.Fatal(st)
 	}
 	page = mustGet(t, b, "/console/ledger")
@@ -421,6 +422,63 @@ func TestCityTask(t *testing.T) {
 	for _, ch := range changes {
 		if ch.Entity == syncproto.EntityTaskProgress {
 			t.Errorf("忻府区's phone pulled %s", ch.ID)
+		}
+	}
+}
+
+// TestLedgerPercentAgreesWithStatus: a report whose percentage says
+// otherwise than its status (已完成 at 60%, 未开始 at 30%) is refused with
+// a message naming both, and nothing is written; a status changed over a
+// percentage the form left as it was takes the percentage with it (the
+// status decides), so a task marked 已完成 never shows 50% on the ledger.
+func TestLedgerPercentAgreesWithStatus(t *testing.T) {
+	srv := apptest.Start(t)
+	county := loggedIn(t, srv, apptest.CountyOffice)
+	row := func() server.TaskProgress {
+		t.Helper()
+		r, err := srv.App.DB.Get(t.Context(), syncproto.EntityTaskProgress, server.TaskProgressID("task-08", apptest.Xinfu))
+		if err != nil || r == nil {
+			t.Fatalf("row: %v %v", r, err)
+		}
+		return server.TaskProgressOf(r)
+	}
+	if st, page := report(t, county, "task-08", apptest.Xinfu, url.Values{"status": {"in_progress"}, "progress_pct": {"50"}}); st != http.StatusOK {
+		t.Fatalf("in progress at 50%%: %d\n%s", st, page)
+	}
+	for _, tc := range []struct {
+		status, pct, want string
+	}{
+		{"done", "60", "状态为已完成时进度应为 100%（或不填），而填报的是 60%"},
+		{"done", "0", "状态为已完成时进度应为 100%（或不填），而填报的是 0%"},
+		{"not_started", "30", "状态为未开始时进度应为 0%（或不填），而填报的是 30%"},
+	} {
+		st, page := report(t, county, "task-08", apptest.Xinfu, url.Values{"status": {tc.status}, "progress_pct": {tc.pct}})
+		if st != http.StatusBadRequest || !strings.Contains(page, tc.want) {
+			t.Errorf("%s at %s%%: %d, want 400 saying %q\n%s", tc.status, tc.pct, st, tc.want, page)
+		}
+		if r := row(); r.Status != "in_progress" || r.Pct != 50 {
+			t.Errorf("%s at %s%%: the row became %+v", tc.status, tc.pct, r)
+		}
+	}
+	for _, tc := range []struct {
+		form   url.Values
+		status string
+		hasPct bool
+		pct    int
+	}{
+		{url.Values{"status": {"done"}}, "done", false, 100},                                       // the form's 50% left as it was follows the status
+		{url.Values{"status": {"in_progress"}, "progress_pct": {"100"}}, "in_progress", true, 100}, // awaiting acceptance
+		{url.Values{"status": {"done"}}, "done", true, 100},                                        // the form's 100% agrees
+		{url.Values{"status": {"not_started"}, "progress_pct": {"0"}}, "not_started", true, 0},
+		{url.Values{"status": {"done"}}, "done", false, 100}, // the form's 0% follows the status
+		{url.Values{"status": {"in_progress"}, "progress_pct": {"40"}}, "in_progress", true, 40},
+		{url.Values{"status": {"done"}, "progress_pct": {""}}, "done", false, 100},
+	} {
+		if st, page := report(t, county, "task-08", apptest.Xinfu, tc.form); st != http.StatusOK {
+			t.Fatalf("%v: %d\n%s", tc.form, st, page)
+		}
+		if r := row(); r.Status != tc.status || r.HasPct != tc.hasPct || r.EffectivePct() != tc.pct {
+			t.Errorf("%v: row %+v, want %s with %d%% (given %v)", tc.form, r, tc.status, tc.pct, tc.hasPct)
 		}
 	}
 }
