@@ -199,9 +199,11 @@ func (s *Service) CheckPassword(ctx context.Context, username, password, clientI
 		return nil, server.Errorf(syncproto.CodeMissingField, "请输入用户名和密码")
 	}
 	keys := []string{"u:" + strings.ToLower(username), "ip:" + clientIP}
-	if err := s.Limiter.Check(ctx, keys...); err != nil {
+	done, err := s.Limiter.Begin(ctx, keys...)
+	if err != nil {
 		return nil, err
 	}
+	defer done()
 	u, hash, err := s.Store.UserByUsername(ctx, username)
 	if server.ErrorCode(err) == syncproto.CodeNotFound {
 		hash = string(dummyHash) // spend the same time as for a real user

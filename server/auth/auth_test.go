@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -220,6 +221,42 @@ func TestLimiterShared(t *testing.T) {
 	}
 	if code := try(a, "wrong guess", "10.0.0.9"); code != syncproto.CodeInvalidLogin {
 		t.Fatalf("a failure after the success on the other server: %q, want invalid_credentials (counted afresh)", code)
+	}
+}
+
+// TestSignInBurst: forty sign-ins sent at once, thirty-nine wrong and
+// one right, check no more passwords than the free tries (five); the
+// others are told to wait, and the username is locked after them as after
+// five in turn.
+func TestSignInBurst(t *testing.T) {
+	db := storeWithWang(t)
+	now := time.Now()
+	s := NewService(db, nil, func() time.Time { return now })
+	codes := make([]string, 40)
+	var wg sync.WaitGroup
+	for i := range codes {
+		wg.Go(func() {
+			password := "wrong guess " + strconv.Itoa(i)
+			if i == 30 {
+				password = "correct horse"
+			}
+			_, err := s.CheckPassword(context.Background(), "wang", password, "10.0.3."+strconv.Itoa(i))
+			codes[i] = server.ErrorCode(err)
+		})
+	}
+	wg.Wait()
+	checked := 0
+	for i, code := range codes {
+		switch code {
+		case syncproto.CodeInvalidLogin, "":
+			checked++
+		case syncproto.CodeTooManyTries:
+		default:
+			t.Errorf("attempt %d: %q", i, code)
+		}
+	}
+	if checked == 0 || checked > 5 {
+		t.Errorf("%d passwords checked of forty at once (%v), want at most the five free tries", checked, codes)
 	}
 }
 

@@ -21,6 +21,12 @@ import (
 // guesser, and each failure is counted in one step of the store
 // (UpdateLoginAttempts): failures on several servers in the same instant
 // all count.
+//
+// A password takes time to check, so attempts sent at once would all pass
+// a check of the counts before the first failure is counted. Begin counts
+// the attempts in flight as failures-to-be: a key takes no more at once
+// than its free tries left, and once those are spent, one at a time (on
+// each server), so a burst of guesses is no faster than guesses in turn.
 type Limiter struct {
 	FreeTries int
 	BaseDelay time.Duration
@@ -33,6 +39,9 @@ type Limiter struct {
 	// pruned is when Fail last made the store forget the keys with no
 	// recent failure (a spray of usernames with no success between).
 	pruned time.Time
+	// inflight counts the attempts of each key begun and not done, in
+	// this process (guarded by mu).
+	inflight map[string]int
 }
 
 // pruneEvery is how often at most Fail has old keys forgotten.
@@ -44,32 +53,62 @@ func NewLimiter(st server.LoginStore, now func() time.Time) *Limiter {
 	return &Limiter{FreeTries: 5, BaseDelay: time.Second, MaxDelay: 15 * time.Minute, Forget: time.Hour, store: st, now: now}
 }
 
-// Check returns too_many_attempts if any key is locked now.
-func (l *Limiter) Check(ctx context.Context, keys ...string) error {
+// Begin starts an attempt for keys: too_many_attempts if any key is locked
+// now, or has as many attempts in flight as it has free tries left (one,
+// once they are spent). Otherwise the attempt counts as in flight until
+// done is called, after its Fail or Succeed.
+func (l *Limiter) Begin(ctx context.Context, keys ...string) (done func(), err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	states, err := l.store.LoginAttempts(ctx, keys)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	now := l.now()
 	for _, k := range keys {
-		if a, ok := states[k]; ok && now.Before(a.Until) {
-			wait := a.Until.Sub(now).Round(time.Second)
-			if wait < time.Second {
-				wait = time.Second
-			}
-			e := server.Errorf(syncproto.CodeTooManyTries, "登录失败次数过多，请 %s 后再试", fmtWait(wait))
-			e.RetryAfter = wait
-			return e
+		a := states[k]
+		if now.Before(a.Until) {
+			return nil, tooMany("登录失败次数过多", a.Until.Sub(now))
+		}
+		failures := a.Failures
+		if now.Sub(a.Last) > l.Forget {
+			failures = 0
+		}
+		if n := l.inflight[k]; n > 0 && failures+n >= l.FreeTries {
+			return nil, tooMany("登录尝试过于频繁", time.Second)
 		}
 	}
-	return nil
+	if l.inflight == nil {
+		l.inflight = map[string]int{}
+	}
+	for _, k := range keys {
+		l.inflight[k]++
+	}
+	return func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		for _, k := range keys {
+			if l.inflight[k]--; l.inflight[k] <= 0 {
+				delete(l.inflight, k)
+			}
+		}
+	}, nil
+}
+
+// tooMany is the error of a key that takes no attempt now, to retry after
+// wait (at least a second).
+func tooMany(why string, wait time.Duration) error {
+	wait = max(wait.Round(time.Second), time.Second)
+	e := server.Errorf(syncproto.CodeTooManyTries, "%s，请%s后再试", why, fmtWait(wait))
+	e.RetryAfter = wait
+	return e
 }
 
 func fmtWait(d time.Duration) string {
 	if d >= time.Minute {
-		return fmt.Sprintf("%d 分钟", int(d.Minutes()+0.5))
+		return fmt.Sprintf(" %d 分钟", int(d.Minutes()+0.5))
 	}
-	return fmt.Sprintf("%d 秒", int(d.Seconds()))
+	return fmt.Sprintf(" %d 秒", int(d.Seconds()))
 }
 
 // Fail records a failed attempt for each key.

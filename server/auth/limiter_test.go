@@ -2,7 +2,9 @@ package auth
 
 import (
 	"context"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -25,6 +27,7 @@ func TestLimiterSlowsDoublesAndForgets(t *testing.T) {
 	ctx := context.Background()
 	now := time.Unix(1_800_000_000, 0)
 	l := NewLimiter(openStore(t), func() time.Time { return now })
+	check := func(keys ...string) error { return begin(t, l, keys...) }
 	fail := func(key string) {
 		t.Helper()
 		if err := l.Fail(ctx, key); err != nil {
@@ -34,13 +37,13 @@ func TestLimiterSlowsDoublesAndForgets(t *testing.T) {
 	fail("ip:9.9.9.9") // a key that fails once and never again
 	for i := 0; i < 4; i++ {
 		fail("u:wang")
-		if err := l.Check(ctx, "u:wang"); err != nil {
+		if err := check("u:wang"); err != nil {
 			t.Fatalf("locked after %d failures: %v", i+1, err)
 		}
 	}
 	wantWait := func(d time.Duration) {
 		t.Helper()
-		err := l.Check(ctx, "u:wang", "ip:1.2.3.4")
+		err := check("u:wang", "ip:1.2.3.4")
 		var e *server.Error
 		if err == nil {
 			t.Fatalf("not locked, want a wait of %s", d)
@@ -56,7 +59,7 @@ func TestLimiterSlowsDoublesAndForgets(t *testing.T) {
 	fail("u:wang") // 6th doubles
 	wantWait(2 * time.Second)
 	now = now.Add(2 * time.Second)
-	if err := l.Check(ctx, "u:wang"); err != nil {
+	if err := check("u:wang"); err != nil {
 		t.Fatalf("still locked after the wait: %v", err)
 	}
 	for i := 0; i < 30; i++ {
@@ -65,7 +68,7 @@ func TestLimiterSlowsDoublesAndForgets(t *testing.T) {
 	wantWait(15 * time.Minute) // capped
 	now = now.Add(2 * time.Hour)
 	fail("u:wang") // counted afresh after an hour without failures
-	if err := l.Check(ctx, "u:wang"); err != nil {
+	if err := check("u:wang"); err != nil {
 		t.Fatalf("an old streak of failures still counts: %v", err)
 	}
 	if kept, err := l.store.LoginAttempts(ctx, []string{"ip:9.9.9.9", "u:wang"}); err != nil || len(kept) != 1 {
@@ -77,7 +80,78 @@ func TestLimiterSlowsDoublesAndForgets(t *testing.T) {
 	if err := l.Succeed(ctx, "u:wang"); err != nil {
 		t.Fatal(err)
 	}
-	if err := l.Check(ctx, "u:wang"); err != nil {
+	if err := check("u:wang"); err != nil {
 		t.Fatalf("success did not clear: %v", err)
+	}
+}
+
+// begin begins an attempt and ends it at once, returning Begin's error.
+func begin(t *testing.T, l *Limiter, keys ...string) error {
+	t.Helper()
+	done, err := l.Begin(context.Background(), keys...)
+	if err == nil {
+		done()
+	}
+	return err
+}
+
+// TestLimiterBoundsAttemptsInFlight: attempts begun and not done count
+// against a key's free tries, so that no more passwords are being checked
+// at once than the key has tries left; once they are spent, one at a time.
+// An address shared by several usernames is bounded the same way.
+func TestLimiterBoundsAttemptsInFlight(t *testing.T) {
+	ctx := context.Background()
+	now := time.Unix(1_800_000_000, 0)
+	l := NewLimiter(openStore(t), func() time.Time { return now })
+	var dones []func()
+	for i := range 5 {
+		done, err := l.Begin(ctx, "u:wang", "ip:1.2.3."+strconv.Itoa(i))
+		if err != nil {
+			t.Fatalf("attempt %d of five at once: %v", i+1, err)
+		}
+		dones = append(dones, done)
+	}
+	wantBusy := func(what string, keys ...string) {
+		t.Helper()
+		err := begin(t, l, keys...)
+		if e, ok := err.(*server.Error); !ok || e.Code != syncproto.CodeTooManyTries || e.RetryAfter != time.Second {
+			t.Fatalf("%s: %v, want too_many_attempts after 1 s", what, err)
+		}
+	}
+	wantBusy("a sixth at once", "u:wang", "ip:5.5.5.5")
+	if err := begin(t, l, "u:li", "ip:5.5.5.5"); err != nil {
+		t.Fatalf("another username meanwhile: %v", err)
+	}
+	// Four fail: the fifth, still in flight, is the last free try.
+	for _, done := range dones[:4] {
+		if err := l.Fail(ctx, "u:wang"); err != nil {
+			t.Fatal(err)
+		}
+		done()
+	}
+	wantBusy("a sixth with four failed and one in flight", "u:wang")
+	dones[4]()
+	// Four failures, nothing in flight: one try is left, one at a time.
+	done, err := l.Begin(ctx, "u:wang")
+	if err != nil {
+		t.Fatalf("the fifth try: %v", err)
+	}
+	wantBusy("beside the fifth try", "u:wang")
+	done()
+	// The same bound holds for an address guessing many usernames.
+	dones = dones[:0]
+	for i := range 5 {
+		done, err := l.Begin(ctx, "u:user"+strconv.Itoa(i), "ip:6.6.6.6")
+		if err != nil {
+			t.Fatalf("address, attempt %d: %v", i+1, err)
+		}
+		dones = append(dones, done)
+	}
+	wantBusy("a sixth username from the address at once", "u:user9", "ip:6.6.6.6")
+	for _, done := range dones {
+		done()
+	}
+	if err := begin(t, l, "u:user9", "ip:6.6.6.6"); err != nil {
+		t.Fatalf("after the address's attempts are done: %v", err)
 	}
 }
