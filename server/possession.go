@@ -94,6 +94,12 @@ func CheckUploadIDs(photoID, sum string) error {
 	return nil
 }
 
+// uploadOutOfScope is the error of an upload for a photo record of a
+// county outside the uploader's.
+func uploadOutOfScope(ctx context.Context, get func(ctx context.Context, entity, id string) (*StoredRecord, error), county string) error {
+	return Errorf(syncproto.CodeOutOfScope, "无权为%s的照片上传文件", CountyName(ctx, get, county))
+}
+
 // CheckUpload decides whether p may start the upload req. The photo record
 // may not exist yet (a phone can upload before it pushes); if it does, it
 // must be in p's scope and declare the same SHA-256 and content type.
@@ -117,7 +123,7 @@ func (s *Syncer) CheckUpload(ctx context.Context, p *Principal, req UploadReques
 	case r == nil:
 		return s.checkQuota(ctx, p, req, pending)
 	case !p.CanSee(r.County):
-		return Errorf(syncproto.CodeOutOfScope, "无权为%s的照片上传文件", CountyName(ctx, s.Store.Get, r.County))
+		return uploadOutOfScope(ctx, s.Store.Get, r.County)
 	case r.Text("sha256") != req.SHA256:
 		return Errorf(syncproto.CodeHashMismatch, "照片记录声明的 SHA-256 与上传的不一致")
 	case req.ContentType != "" && r.Text("content_type") != "" && r.Text("content_type") != req.ContentType:
@@ -229,8 +235,9 @@ func byteSize(n int64) string {
 // pushed (ClaimEarlierUpload). open gives the bytes, already checked to be
 // an image; it is called again if they must be stored twice. StoreUpload
 // returns the ids of records to process. Errors: hash_mismatch (nothing is
-// kept), unavailable (the Sweeper is deleting the same bytes at this very
-// moment: upload again).
+// kept), out_of_scope (the record is in a county p's user no longer has:
+// nothing is recorded, and the phone keeps the file), unavailable (the
+// Sweeper is deleting the same bytes at this very moment: upload again).
 func (s *Syncer) StoreUpload(ctx context.Context, p *Principal, u PhotoUpload, open func() (io.ReadCloser, error)) ([]string, error) {
 	if s.Blobs == nil {
 		return nil, Errorf(syncproto.CodeUnavailable, "未启用照片存储")
@@ -262,7 +269,15 @@ func (s *Syncer) StoreUpload(ctx context.Context, p *Principal, u PhotoUpload, o
 		if err != nil {
 			return err
 		}
-		if rec != nil && !rec.State.IsDeleted() && rec.Text("sha256") == u.SHA256 && p != nil && p.CanSee(rec.County) {
+		if rec != nil && !rec.State.IsDeleted() && rec.Text("sha256") == u.SHA256 && p != nil && !p.CanSee(rec.County) {
+			// The uploader's counties changed since the upload began:
+			// refused, so that the phone keeps the file (the bytes would
+			// be remembered for no record).
+			return uploadOutOfScope(ctx, func(ctx context.Context, entity, id string) (*StoredRecord, error) {
+				return tx.Get(ctx, EntityByName(entity), id)
+			}, rec.County)
+		}
+		if rec != nil && !rec.State.IsDeleted() && rec.Text("sha256") == u.SHA256 && p != nil {
 			if err := s.write(ctx, tx, rec, map[string]any{"uploaded": true}, u.CompletedAt); err != nil {
 				return err
 			}

@@ -151,9 +151,7 @@ func (d *Dialect) InspectionWhere(q server.InspectionQuery, withCounty bool) (st
 		w += " AND missing_items != '[]'"
 	}
 	if q.Flag != "" && ValidFlagName(q.Flag) {
-		w += ` AND EXISTS (SELECT 1 FROM photo p WHERE p.deleted_hlc = ''
-			AND (p.inspection_id = inspection.id OR p.finding_id IN (SELECT f.id FROM finding f WHERE f.inspection_id = inspection.id))
-			AND ` + d.HasFlag("p.flags") + `)`
+		w += ` AND EXISTS (SELECT 1 FROM ` + queuePhotos + ` AND ` + d.HasFlag("p.flags") + `)`
 		args = append(args, q.Flag)
 	}
 	return w, args

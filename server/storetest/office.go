@@ -684,6 +684,7 @@ func testOverview(t *testing.T, open Opener) {
 	if ov.FlaggedWaiting != 1 || ov.OverdueFindings != 1 {
 		t.Errorf("overview %+v", ov)
 	}
+	defer flaggedPhotoOfDeletedFinding(t, o)
 	want := []server.VehicleWeek{
 		{County: xinfu, Checkpoint: "豆罗检查站", Week: "2026-11-09", G6: 1, Removed: 0},
 		{County: xinfu, Checkpoint: "豆罗检查站", Week: "2026-11-16", G6: 1, Removed: 1},
@@ -868,5 +869,51 @@ func testFindings(t *testing.T, open Opener) {
 				t.Errorf("scope %+v on %s: %d overdue listed (%v), the overview counts %d", scope, day, n, err, ov.OverdueFindings)
 			}
 		}
+	}
+}
+
+// flaggedPhotoOfDeletedFinding: a flagged photo of a finding is its
+// inspection's — for the overview's flagged count and the queue's flag
+// filter, as for the queue's photo and flag counts and the report — only
+// while the finding is live. Of two inspections submitted with such a
+// photo, the one whose finding was deleted before is not flagged.
+func flaggedPhotoOfDeletedFinding(t *testing.T, o *officeData) {
+	e := o.e
+	before, err := e.st.Overview(e.ctx, o.all, "2026-11-20", "2026-11-01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var insps []string
+	for i, deleted := range []bool{false, true} {
+		y, f, p := uuid.NewString(), uuid.NewString(), uuid.NewString()
+		o.dx.pushOK(o.dx.mut(syncproto.EntityInspection, y, map[string]any{"site_id": o.siteA, "template_id": "coal_yard", "template_version": 1,
+			"started_at": "2026-11-18T09:00:00+08:00", "status": "draft"}))
+		o.dx.pushOK(o.dx.mut(syncproto.EntityFinding, f, map[string]any{"inspection_id": y, "description": "问题"}))
+		o.dx.pushOK(o.dx.mut(syncproto.EntityPhoto, p, map[string]any{"finding_id": f, "sha256": sha(77 + i), "content_type": "image/jpeg"}))
+		if err := e.s.SetServerFields(e.ctx, syncproto.EntityPhoto, p, map[string]any{"flags": map[string]any{"no_gps": map[string]any{}}}); err != nil {
+			t.Fatal(err)
+		}
+		if deleted {
+			o.dx.pushOK(o.dx.del(syncproto.EntityFinding, f))
+		}
+		o.dx.pushOK(o.dx.mut(syncproto.EntityInspection, y, map[string]any{"status": "submitted"}))
+		insps = append(insps, y)
+	}
+	ov, err := e.st.Overview(e.ctx, o.all, "2026-11-20", "2026-11-01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ov.FlaggedWaiting != before.FlaggedWaiting+1 {
+		t.Errorf("flagged waiting %d, want %d: the inspection whose flagged finding was deleted counts", ov.FlaggedWaiting, before.FlaggedWaiting+1)
+	}
+	es, _, err := e.st.InspectionQueue(e.ctx, server.InspectionQuery{Scope: o.all, Status: "submitted", Flag: "no_gps", Limit: 50}, server.QueueSort{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := func(id string) bool {
+		return slices.ContainsFunc(es, func(q server.QueueEntry) bool { return q.Record.ID == id })
+	}
+	if !listed(insps[0]) || listed(insps[1]) {
+		t.Errorf("no_gps filter lists the live finding's inspection %v (want true), the deleted one's %v (want false)", listed(insps[0]), listed(insps[1]))
 	}
 }

@@ -396,3 +396,41 @@ func TestDeclaredSizeIsTheBytes(t *testing.T) {
 	srv.App.Photos.WaitIdle()
 	a.wantServed(t, swapped, replaced, "another file's bytes first, then the record and its own bytes")
 }
+
+// TestScopeLostMidUpload: the uploader's counties change while an upload
+// runs. The request that brings the last byte is refused out_of_scope,
+// so that the phone keeps the file (it used to answer 204 and record
+// nothing: the phone forgot an upload whose evidence never attached);
+// once the county is given back, the upload made again is stored and
+// served as any other.
+func TestScopeLostMidUpload(t *testing.T) {
+	srv := apptest.Start(t)
+	owner := newPhone(t, srv, apptest.Inspector, apptest.Xinfu)
+	data := evidenceJPEG(41)
+	id := owner.record(t, newID(), data)
+	c := owner.tus.Create(id, apptest.SHA256(data), "image/jpeg", len(data))
+	if c.Status != http.StatusCreated {
+		t.Fatalf("create: %d %+v", c.Status, c.Err)
+	}
+	loc, half := c.Header.Get("Location"), len(data)/2
+	if r := owner.tus.Patch(loc, 0, data[:half]); r.Status != http.StatusNoContent {
+		t.Fatalf("first half: %d %+v", r.Status, r.Err)
+	}
+	setCounties := func(counties ...string) {
+		t.Helper()
+		if err := srv.App.DB.SetUserCounties(context.Background(), apptest.Inspector, counties); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setCounties(apptest.Dingxiang)
+	if r := owner.tus.Patch(loc, half, data[half:]); r.Status != http.StatusForbidden || r.Err.Code != syncproto.CodeOutOfScope {
+		t.Fatalf("last byte after the county was taken away: %d %+v, want 403 out_of_scope", r.Status, r.Err)
+	}
+	setCounties(apptest.Xinfu)
+	owner.wantNotServed(t, id, "after the refused upload")
+	owner.tus.Upload(id, "image/jpeg", data, http.StatusNoContent)
+	if err := srv.App.Photos.Process(context.Background(), id); err != nil {
+		t.Fatal(err)
+	}
+	owner.wantServed(t, id, data, "uploaded again")
+}
