@@ -21,8 +21,8 @@ var dialect = &sqlstore.Dialect{
 	Trim: "btrim",
 	// upper in the C collation folds ASCII letters only, as SQLite's.
 	UpperASCII: func(expr string) string { return "upper((" + expr + ") COLLATE \"C\")" },
-	ChinaDate: func(msCol string) string {
-		return "to_char(to_timestamp(" + msCol + " / 1000.0) AT TIME ZONE 'UTC' + interval '8 hours', 'YYYY-MM-DD')"
+	ChinaTime: func(msCol string) string {
+		return "(to_char(to_timestamp(" + msCol + " / 1000.0) AT TIME ZONE 'UTC' + interval '8 hours', 'YYYY-MM-DD\"T\"HH24:MI:SS') || '+08:00')"
 	},
 	NullsFirst: " NULLS FIRST",
 	NullsLast:  " NULLS LAST",

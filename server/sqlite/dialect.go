@@ -31,8 +31,8 @@ var dialect = &sqlstore.Dialect{
 	Trim: "trim",
 	// SQLite's upper folds ASCII letters only (there is no ICU here).
 	UpperASCII: func(expr string) string { return "upper(" + expr + ")" },
-	ChinaDate: func(msCol string) string {
-		return "date(" + msCol + " / 1000, 'unixepoch', '+8 hours')"
+	ChinaTime: func(msCol string) string {
+		return "(strftime('%Y-%m-%dT%H:%M:%S', " + msCol + " / 1000, 'unixepoch', '+8 hours') || '+08:00')"
 	},
 	// A key of the flags object: json_type is NULL for a missing key, and
 	// for text that is not JSON the object is {}.

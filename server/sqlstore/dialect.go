@@ -41,20 +41,29 @@ type Dialect struct {
 	// UpperASCII returns the expression of text with its ASCII letters,
 	// and only those, in upper case.
 	UpperASCII func(expr string) string
-	// ChinaDate returns the expression of the date in China (YYYY-MM-DD)
-	// of a column of Unix milliseconds.
-	ChinaDate func(msCol string) string
+	// ChinaTime returns the expression of the time in China of a column
+	// of Unix milliseconds, as a stored time is written
+	// (2026-03-01T09:30:00+08:00, to the second).
+	ChinaTime func(msCol string) string
 }
 
-// VisitDate is the expression of the date (YYYY-MM-DD, in China) an
-// inspection counts in, of the table known by alias ("" for none): the
-// day its visit started, or — for one sent without started_at — the day
-// the server received it, so that every inspection counts in some month.
-func (d *Dialect) VisitDate(alias string) string {
+// VisitTime is the expression of the time (RFC 3339 text, in China) an
+// inspection counts at, of the table known by alias ("" for none): its
+// visit's start, or — for one sent without started_at — when the server
+// received it, which the console shows in its place. The queue sorts by
+// it, so that an inspection is where its shown time puts it.
+func (d *Dialect) VisitTime(alias string) string {
 	if alias != "" {
 		alias += "."
 	}
-	return "coalesce(substr(" + alias + "started_at, 1, 10), " + d.ChinaDate(alias+"created_at") + ")"
+	return "coalesce(" + alias + "started_at, " + d.ChinaTime(alias+"created_at") + ")"
+}
+
+// VisitDate is the expression of the date (YYYY-MM-DD, in China) an
+// inspection counts in (VisitTime's), so that every inspection counts in
+// some month.
+func (d *Dialect) VisitDate(alias string) string {
+	return "substr(" + d.VisitTime(alias) + ", 1, 10)"
 }
 
 // Label is the expression of a label column (a checkpoint, a special
@@ -157,9 +166,10 @@ func (d *Dialect) InspectionWhere(q server.InspectionQuery, withCounty bool) (st
 	return w, args
 }
 
-// InspectionOrder is the order of Inspections: newest first.
+// InspectionOrder is the order of Inspections: newest first, by the
+// time the console shows (VisitTime).
 func (d *Dialect) InspectionOrder() string {
-	return "started_at DESC" + d.NullsLast + ", created_at DESC, id"
+	return d.VisitTime("") + " DESC, created_at DESC, id"
 }
 
 // SiteWhere builds the WHERE clause of Sites, and its order: by county

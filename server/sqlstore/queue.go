@@ -84,10 +84,10 @@ type QueueJSON struct {
 	Missing string
 }
 
-// queueOrder maps the sort keys that are columns or joins to expressions;
-// the other keys are the computed counts, by their alias.
+// queueOrder maps the sort keys that are columns or joins to expressions
+// ("started" is the dialect's VisitTime); the other keys are the computed
+// counts, by their alias.
 var queueOrder = map[string]string{
-	"started":  "started_at",
 	"county":   "county",
 	"site":     "coalesce((SELECT s.name FROM site s WHERE s.id = inspection.site_id), inspection.site_id)",
 	"template": "template_id",
@@ -109,7 +109,10 @@ func (d *Dialect) QueueSQL(where string, s server.QueueSort) (string, error) {
 		return "", server.Errorf(syncproto.CodeBadRequest, "不能按 %q 排序", s.Key)
 	}
 	key := queueOrder[s.Key]
-	if key == "" {
+	switch {
+	case s.Key == "started":
+		key = d.VisitTime("inspection")
+	case key == "":
 		key = s.Key // one of the computed columns, by its alias
 	}
 	dir := " ASC" + d.NullsFirst
@@ -124,5 +127,5 @@ func (d *Dialect) QueueSQL(where string, s server.QueueSort) (string, error) {
 		j.FlagsSum + ` FROM ` + queuePhotos + `
 		` + j.FlagsWhere + `)` + " AS flags, " +
 		j.Missing + " AS missing FROM inspection" + where +
-		" ORDER BY " + key + dir + ", started_at DESC" + d.NullsLast + ", created_at DESC, id LIMIT ? OFFSET ?", nil
+		" ORDER BY " + key + dir + ", " + d.InspectionOrder() + " LIMIT ? OFFSET ?", nil
 }

@@ -306,6 +306,40 @@ func testInspectionQueue(t *testing.T, open Opener) {
 	}
 	_, _, err = e.st.InspectionQueue(e.ctx, q, server.QueueSort{Key: "id; DROP TABLE inspection"})
 	wantCode(t, err, syncproto.CodeBadRequest, "unknown sort key")
+
+	// An inspection sent without started_at is shown, filtered and
+	// counted at the time the server received it (here 11-20 10:00 in
+	// China, after every visit above): it sorts there too.
+	u := uuid.NewString()
+	o.dx.pushOK(o.dx.mut(syncproto.EntityInspection, u, map[string]any{"site_id": o.siteA, "template_id": "coal_yard", "template_version": 1,
+		"status": "submitted"}))
+	for _, tc := range []struct {
+		sort server.QueueSort
+		want []string
+	}{
+		{server.QueueSort{}, []string{u, o.b, o.c, o.a, o.x}},
+		{server.QueueSort{Key: "started"}, []string{o.x, o.a, o.c, o.b, u}},
+	} {
+		es, _, err := e.st.InspectionQueue(e.ctx, q, tc.sort)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, qe := range es {
+			got = append(got, qe.Record.ID)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("with one received without started_at, sort %+v: %v, want %v", tc.sort, got, tc.want)
+		}
+	}
+	recs, _, err := e.st.Inspections(e.ctx, q)
+	if err != nil || len(recs) != 5 || recs[0].ID != u {
+		t.Errorf("Inspections with one received without started_at: %v %v, want it first", recs, err)
+	}
+	day := server.InspectionQuery{Scope: o.all, From: "2026-11-20", To: "2026-11-20", Limit: 10}
+	if es, total, err := e.st.InspectionQueue(e.ctx, day, server.QueueSort{}); err != nil || total != 1 || es[0].Record.ID != u {
+		t.Errorf("the day it was received: %d %v %v", total, es, err)
+	}
 }
 
 // testInspectionQueueCounts: InspectionQueue counts the failed answers
