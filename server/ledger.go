@@ -171,8 +171,13 @@ func (v VehicleStat) Rate() float64 {
 	if v.G6 == 0 {
 		return 0
 	}
-	return math.Round(float64(v.Removed)*1000/float64(v.G6)) / 10
+	return RoundPct(float64(v.Removed) * 100 / float64(v.G6))
 }
+
+// RoundPct rounds a percentage to one decimal, halves away from zero
+// (30.25 is 30.3): the one rounding of every percentage the offices see,
+// the roadside rates as the ledger's means.
+func RoundPct(pct float64) float64 { return math.Round(pct*10) / 10 }
 
 // TaskCounties returns the counties a rectification task names (none: the
 // task is the city's own, see CityCounty).

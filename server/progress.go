@@ -129,7 +129,7 @@ func (ix ProgressIndex) Get(taskID, county string) TaskProgress {
 type Rollup struct {
 	Counties int            // counties counted
 	Counts   map[string]int // status → counties
-	MeanPct  float64        // mean EffectivePct
+	MeanPct  float64        // mean EffectivePct (RoundPct)
 	// Slowest are the unfinished counties with the lowest EffectivePct
 	// (SlowestPct), in the task's order; none when every county finished.
 	Slowest    []string
@@ -194,7 +194,7 @@ func RollUp(task *StoredRecord, rows []TaskProgress, today string) Rollup {
 		}
 	}
 	if len(rows) > 0 {
-		r.MeanPct = float64(sum) / float64(len(rows))
+		r.MeanPct = RoundPct(float64(sum) / float64(len(rows)))
 	}
 	if r.Slowest == nil {
 		r.SlowestPct = 0
@@ -207,7 +207,7 @@ func RollUp(task *StoredRecord, rows []TaskProgress, today string) Rollup {
 type CountyTasks struct {
 	Tasks   int            // tasks falling on the county
 	Counts  map[string]int // status → tasks
-	MeanPct float64        // mean EffectivePct
+	MeanPct float64        // mean EffectivePct (RoundPct)
 }
 
 // CountyTasksOf sums the county's own rows of the tasks falling on it.
@@ -224,7 +224,7 @@ func CountyTasksOf(county string, tasks []*StoredRecord, ix ProgressIndex) Count
 		sum += tp.EffectivePct()
 	}
 	if ct.Tasks > 0 {
-		ct.MeanPct = float64(sum) / float64(ct.Tasks)
+		ct.MeanPct = RoundPct(float64(sum) / float64(ct.Tasks))
 	}
 	return ct
 }

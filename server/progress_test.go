@@ -186,3 +186,27 @@ func TestVehicleCodes(t *testing.T) {
 		}
 	}
 }
+
+// TestPercentRounding: every percentage the offices see rounds halves
+// away from zero to one decimal — a ledger mean of 30.25% is 30.3% as a
+// roadside rate of 1 in 16 (6.25%) is 6.3% (the mean was printed 30.2,
+// ties to even).
+func TestPercentRounding(t *testing.T) {
+	tk := task("task-04", "", "140902", "140921", "140922", "140923")
+	r := RollUp(tk, []TaskProgress{{County: "140902", Status: syncproto.TaskNotStarted}, {County: "140921", Status: syncproto.TaskNotStarted},
+		{County: "140922", Status: syncproto.TaskAccepted}, {County: "140923", Status: syncproto.TaskInProgress, Pct: 21, HasPct: true}}, "2026-12-01")
+	if r.MeanPct != 30.3 {
+		t.Errorf("mean of 0, 0, 100, 21: %v, want 30.3", r.MeanPct)
+	}
+	for _, tc := range []struct {
+		g6, removed int
+		want        float64
+	}{{16, 1, 6.3}, {8, 1, 12.5}, {3, 1, 33.3}, {3, 2, 66.7}, {181, 22, 12.2}, {0, 0, 0}} {
+		if got := (VehicleStat{G6: tc.g6, Removed: tc.removed}).Rate(); got != tc.want {
+			t.Errorf("rate of %d in %d: %v, want %v", tc.removed, tc.g6, got, tc.want)
+		}
+	}
+	if got := RoundPct(-0.25); got != -0.3 {
+		t.Errorf("RoundPct(-0.25) = %v", got)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -233,6 +234,48 @@ func TestCSRF(t *testing.T) {
 	rec, err := srv.App.DB.Get(ctx, syncproto.EntityInspection, insp)
 	if err != nil || rec.Text("status") != "submitted" {
 		t.Errorf("a refused POST changed the inspection: %v %v", rec.Text("status"), err)
+	}
+}
+
+// TestCountySelectsInScope: every page's county filter offers the
+// viewer's counties only (the report's offered all sixteen to a county
+// office, and answered 403 to fifteen of them).
+func TestCountySelectsInScope(t *testing.T) {
+	srv := apptest.Start(t)
+	selectRE := regexp.MustCompile(`(?s)<select name="county">(.*?)</select>`)
+	optionRE := regexp.MustCompile(`<option value="([^"]*)"`)
+	for _, tc := range []struct {
+		user string
+		want []string
+	}{
+		{apptest.DingxiangOffice, []string{apptest.Dingxiang}},
+		{apptest.CityOffice, nil}, // every county
+	} {
+		b := loggedIn(t, srv, tc.user)
+		for _, path := range []string{"/console/queue", "/console/findings", "/console/ledger", "/console/sites", "/console/report"} {
+			_, page := b.get(path)
+			m := selectRE.FindStringSubmatch(page)
+			if m == nil {
+				if tc.want == nil {
+					t.Errorf("%s: %s has no county filter", tc.user, path)
+				}
+				continue // one county: no filter to offer
+			}
+			var got []string
+			for _, o := range optionRE.FindAllStringSubmatch(m[1], -1) {
+				if o[1] != "" {
+					got = append(got, o[1])
+				}
+			}
+			if tc.want == nil && len(got) < 16 || tc.want != nil && !slices.Equal(got, tc.want) {
+				t.Errorf("%s: %s offers counties %v, want %v", tc.user, path, got, tc.want)
+			}
+			for _, code := range got {
+				if st, _ := b.get(path + "?county=" + code); st != http.StatusOK {
+					t.Errorf("%s: %s?county=%s, offered, answers %d", tc.user, path, code, st)
+				}
+			}
+		}
 	}
 }
 

@@ -197,7 +197,7 @@ func (c *Console) report(ec echo.Context) error {
 		return err
 	}
 	return c.render(ec, http.StatusOK, "report.html", map[string]any{"Month": rp.Month, "County": rp.County, "Unit": rp.Unit,
-		"Tables": tables, "Counties": c.counties, "Units": responsibleUnits(tasks),
+		"Tables": tables, "Counties": c.countyOptions(principalOf(ec), rp.County), "Units": responsibleUnits(tasks),
 		"Seal": sealTable(seal, why), "Sealed": seal != nil, "Audit": c.auditLinks(ec, rp),
 		// Built here from encoded values: as a template value the query
 		// would be escaped as one parameter.
