@@ -41,6 +41,25 @@ func CanonicalPlate(s string) string {
 	return b.String()
 }
 
+// NarrowASCII returns s with full-width ASCII (what a Chinese keyboard
+// types in full-width mode: ｉｎｓｐｅｃｔｏｒ) as ASCII and the ideographic
+// space as an ASCII space; s itself when it has neither.
+func NarrowASCII(s string) string {
+	wide := func(r rune) bool { return r >= 0xFF01 && r <= 0xFF5E || r == '\u3000' }
+	if !strings.ContainsFunc(s, wide) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\u3000':
+			return ' '
+		case wide(r):
+			return r - 0xFEE0
+		}
+		return r
+	}, s)
+}
+
 // plateFolds reports whether CanonicalPlate changes or drops r.
 func plateFolds(r rune) bool {
 	return r >= 0xFF01 && r <= 0xFF5E || r >= 'a' && r <= 'z' || plateSeparator(r)

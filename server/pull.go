@@ -275,7 +275,7 @@ func (s *Syncer) PullPage(ctx context.Context, p *Principal, q PullQuery) (*Pull
 	case limit == 0:
 		limit = DefaultPullLimit
 	case limit < 0 || limit > MaxPullLimit:
-		return nil, Errorf(syncproto.CodeBadRequest, "limit 应在 1 到 %d 之间", MaxPullLimit)
+		return nil, Errorf(syncproto.CodeBadRequest, "limit 应在 0 到 %d 之间（0 或不填为默认的 %d）", MaxPullLimit, DefaultPullLimit)
 	}
 	scopeOf := p.Scope()
 	read := func(ctx context.Context, after int64) (*pageRows, error) {

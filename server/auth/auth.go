@@ -189,12 +189,13 @@ func (s *Service) Login(ctx context.Context, req *syncproto.LoginRequest, client
 // CheckPassword checks a user's password, slowing repeated failures per
 // username and per client address, and returns the user. The office
 // console signs in with it. The username is taken as typed on a phone:
-// without the spaces around it, and in any letter case when only one user
+// without the spaces around it, full-width letters as ASCII (a Chinese
+// keyboard in full-width mode), and in any letter case when only one user
 // has it in some case (the store's UserByUsername); its failures count
 // against the name in every case. Errors: missing_field,
 // too_many_attempts, invalid_credentials, user_disabled.
 func (s *Service) CheckPassword(ctx context.Context, username, password, clientIP string) (*server.User, error) {
-	username = strings.TrimSpace(username)
+	username = strings.TrimSpace(server.NarrowASCII(username))
 	if username == "" || password == "" {
 		return nil, server.Errorf(syncproto.CodeMissingField, "请输入用户名和密码")
 	}

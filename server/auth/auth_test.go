@@ -261,7 +261,8 @@ func TestSignInBurst(t *testing.T) {
 }
 
 // TestSignInAsTyped: a username is taken as a phone types it, with spaces
-// around it and a capital first letter, and its failures count against
+// around it, a capital first letter or in full-width letters (a Chinese
+// keyboard in full-width mode), and its failures count against
 // the one name whatever its case, so that changing case does not win a
 // guesser more tries.
 func TestSignInAsTyped(t *testing.T) {
@@ -269,7 +270,7 @@ func TestSignInAsTyped(t *testing.T) {
 	db := storeWithWang(t)
 	now := time.Now()
 	s := NewService(db, nil, func() time.Time { return now })
-	for _, typed := range []string{"Wang", " wang ", "WANG\t", "\u3000wang"} {
+	for _, typed := range []string{"Wang", " wang ", "WANG\t", "\u3000wang", "ｗａｎｇ", "\u3000Ｗａｎｇ\u3000"} {
 		u, err := s.CheckPassword(ctx, typed, "correct horse", "10.0.0.1")
 		if err != nil || u.ID != "u-wang" || u.Username != "wang" {
 			t.Errorf("sign in as %q: %+v %v, want wang", typed, u, err)

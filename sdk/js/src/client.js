@@ -1296,11 +1296,16 @@ export class FieldsyncClient {
 }
 
 /**
- * A username as the server matches it at sign-in: without the spaces
- * around it, in any (ASCII) letter case.
+ * A username as the server matches it at sign-in: full-width letters as
+ * ASCII (a Chinese keyboard in full-width mode), without the spaces around
+ * it, in any (ASCII) letter case.
  * @param {string} name
  */
-const foldUsername = (name) => name.trim().toLowerCase();
+const foldUsername = (name) =>
+  name
+    .replace(/[\uFF01-\uFF5E]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0))
+    .trim()
+    .toLowerCase();
 
 /**
  * @param {StoredRecord} r

@@ -106,9 +106,13 @@ test('a username in another letter case or with spaces around it is the same use
   await syncOK(a);
   assert.deepEqual((await a.get('inspection', insp))?.pending, []);
 
-  // After a sign-out that kept the data, too.
+  // After a sign-out that kept the data, too; and typed in full width.
   await a.signOut();
   await a.signIn('INSPECTOR', 'inspector123');
+  assert.equal(a.deviceId, id);
+  assert.ok(await a.get('inspection', insp));
+  await a.signOut();
+  await a.signIn('\u3000ｉｎｓｐｅｃｔｏｒ', 'inspector123');
   assert.equal(a.deviceId, id);
   assert.ok(await a.get('inspection', insp));
 });
