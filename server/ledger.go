@@ -68,6 +68,10 @@ type VehicleQuery struct {
 	NoCampaign bool
 	// Removed keeps only 国六 trucks whose after-treatment was removed.
 	Removed bool
+	// After and Before bound checked_at as stored text (RFC 3339 at
+	// +08:00, so a date such as 2026-11-01 bounds by the date in China):
+	// After <= checked_at < Before; "" is unbounded.
+	After, Before string
 	// Limit and Offset page the list (newest check first).
 	Limit, Offset int
 }

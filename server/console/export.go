@@ -136,19 +136,26 @@ func (c *Console) exportCounties(ec echo.Context, county string) ([]string, erro
 	return out, nil
 }
 
-// roadsideSheet is the month's roadside statistics by county and
-// checkpoint: trucks checked, 国六 trucks, 国六 with after-treatment
-// removed and the removal rate, with the totals.
-func (c *Console) roadsideSheet(ec echo.Context, month string, counties []string) (xlsxSheet, error) {
-	s := xlsxSheet{Name: "路检路查统计", Title: "路检路查统计（" + month + "）",
-		Header: []string{"区县", "检查站", "专项行动", "检查车辆", "国六车辆", "后处理拆除（国六）", "拆除率"}}
-	// Every check of the counties is read, a page at a time: the month is
-	// a local date of checked_at, which the query cannot select by.
+// monthVehicleStats are the roadside checks of counties made in month
+// (YYYY-MM, the date in China), one VehicleStat a check, sorted by county,
+// checkpoint and special action.
+func (c *Console) monthVehicleStats(ec echo.Context, month string, counties []string) ([]server.VehicleStat, error) {
+	// The checks of the month's days and one day either side are read, a
+	// page at a time, and those of the month in China kept: a time
+	// stored before times were stored at +08:00 may be a day off by its
+	// text.
+	first, err := time.Parse("2006-01", month)
+	if err != nil {
+		return nil, server.Errorf(syncproto.CodeInvalidValue, "月份格式应为 YYYY-MM")
+	}
+	q := server.VehicleQuery{Scope: principalOf(ec).Scope(), Limit: exportLimit,
+		After: first.AddDate(0, 0, -1).Format(time.DateOnly), Before: first.AddDate(0, 1, 1).Format(time.DateOnly)}
 	var stats []server.VehicleStat
 	for offset := 0; ; offset += exportLimit {
-		recs, total, err := c.d.Store.VehicleChecks(ec.Request().Context(), server.VehicleQuery{Scope: principalOf(ec).Scope(), Limit: exportLimit, Offset: offset})
+		q.Offset = offset
+		recs, total, err := c.d.Store.VehicleChecks(ec.Request().Context(), q)
 		if err != nil {
-			return s, err
+			return nil, err
 		}
 		for _, r := range recs {
 			if !slices.Contains(counties, r.County) || !strings.HasPrefix(localTime(r.Text("checked_at")), month) {
@@ -170,6 +177,19 @@ func (c *Console) roadsideSheet(ec echo.Context, month string, counties []string
 	slices.SortStableFunc(stats, func(a, b server.VehicleStat) int {
 		return strings.Compare(a.County+"\x00"+a.Checkpoint+"\x00"+a.Campaign, b.County+"\x00"+b.Checkpoint+"\x00"+b.Campaign)
 	})
+	return stats, nil
+}
+
+// roadsideSheet is the month's roadside statistics by county and
+// checkpoint: trucks checked, 国六 trucks, 国六 with after-treatment
+// removed and the removal rate, with the totals.
+func (c *Console) roadsideSheet(ec echo.Context, month string, counties []string) (xlsxSheet, error) {
+	s := xlsxSheet{Name: "路检路查统计", Title: "路检路查统计（" + month + "）",
+		Header: []string{"区县", "检查站", "专项行动", "检查车辆", "国六车辆", "后处理拆除（国六）", "拆除率"}}
+	stats, err := c.monthVehicleStats(ec, month, counties)
+	if err != nil {
+		return s, err
+	}
 	keys, sums := server.SumVehicleStats(stats, func(v server.VehicleStat) string {
 		return v.County + "\x00" + v.Checkpoint + "\x00" + v.Campaign
 	})

@@ -269,10 +269,25 @@ func TestExports(t *testing.T) {
 	if len(rows) < 2 {
 		t.Fatalf("ledger export: %v", rows)
 	}
+	roadside := false
 	for _, r := range rows[1:] {
 		if r[6] != "忻府区" || r[7] != "未开始" {
 			t.Errorf("ledger export row outside the filter: %v", r)
 		}
+		// The trucks checked, for a roadside task, as its row on the
+		// page counts them; "—" for the others.
+		switch want := "—"; {
+		case r[0] == "4.5":
+			roadside = true
+			if !strings.Contains(countyRow(t, page, "task-09", apptest.Xinfu), "路检 "+r[14]+" 辆") {
+				t.Errorf("ledger export 4.5 trucks %q, the page's row %q", r[14], countyRow(t, page, "task-09", apptest.Xinfu))
+			}
+		case len(r) > 14 && r[14] != want:
+			t.Errorf("ledger export row %v: trucks %q, want %q", r[:2], r[14], want)
+		}
+	}
+	if !roadside {
+		t.Error("ledger export lacks task 4.5")
 	}
 	if n := strings.Count(page, `class="county-row`); n != len(rows)-1 {
 		t.Errorf("ledger page shows %d county rows, export %d", n, len(rows)-1)

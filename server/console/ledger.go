@@ -203,7 +203,7 @@ func (c *Console) ledgerXLSX(ec echo.Context) error {
 		return err
 	}
 	s := xlsxSheet{Name: "整改台账", Title: "整改台账", Header: []string{"序号", "类别", "问题", "责任单位", "验收单位", "整改时限",
-		"区县", "状态", "进度", "逾期", "进展说明", "佐证材料", "现场检查", "其中已通过"}}
+		"区县", "状态", "进度", "逾期", "进展说明", "佐证材料", "现场检查", "其中已通过", "路检车辆"}}
 	for _, t := range tasks {
 		for _, r := range append(slices.Clip(t.Rows), t.Others...) {
 			var pct any = ""
@@ -214,15 +214,18 @@ func (c *Console) ledgerXLSX(ec echo.Context) error {
 			if r.Overdue {
 				overdue = "是"
 			}
-			var insp, approved any = "—", "—"
+			var insp, approved, trucks any = "—", "—", "—"
 			if t.Checklists != "" {
 				insp, approved = r.Field.Inspections(), r.Field.Approved
 			}
+			if t.Roadside {
+				trucks = r.Field.VehicleChecks
+			}
 			s.Rows = append(s.Rows, []any{t.Number, t.Category, t.Problem, t.Units, t.Acceptance, t.Deadline, r.CountyName,
-				r.StatusName, pct, overdue, r.Note, strings.Join(r.Evidence, "\n"), insp, approved})
+				r.StatusName, pct, overdue, r.Note, strings.Join(r.Evidence, "\n"), insp, approved, trucks})
 		}
 	}
-	s.Totals = []any{"合计", "", strconv.Itoa(len(tasks)) + " 项任务", "", "", "", strconv.Itoa(len(s.Rows)) + " 条进展", "", "", "", "", "", "", ""}
+	s.Totals = []any{"合计", "", strconv.Itoa(len(tasks)) + " 项任务", "", "", "", strconv.Itoa(len(s.Rows)) + " 条进展", "", "", "", "", "", "", "", ""}
 	return c.exportXLSX(ec, "整改台账-"+c.now().In(chinaTime).Format("20060102"), []xlsxSheet{s})
 }
 

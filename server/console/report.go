@@ -128,7 +128,11 @@ func (c *Console) monthReport(ec echo.Context) (reportParams, []reportTable, err
 			byTmpl.Rows = append(byTmpl.Rows, []string{c.countyName(r.County), name, itoa(r.ByTemplate[id])})
 		}
 	}
-	byTask, err := c.taskTable(ec, rp, counties, tasks, ix)
+	vehicles, err := c.monthVehicleStats(ec, month, counties)
+	if err != nil {
+		return rp, nil, err
+	}
+	byTask, err := c.taskTable(ec, rp, counties, tasks, ix, vehicles)
 	if err != nil {
 		return rp, nil, err
 	}
@@ -138,12 +142,15 @@ func (c *Console) monthReport(ec echo.Context) (reportParams, []reportTable, err
 // taskTable is the report's table by rectification task and county: for
 // each task falling on these counties (and, if rp names a unit, naming
 // that unit), each of these counties' own progress — status, percentage,
-// whether overdue, note — and its evidence started in the month (as the
-// ledger counts it, for one month and that county).
-func (c *Console) taskTable(ec echo.Context, rp reportParams, counties []string, tasks []*server.StoredRecord, ix server.ProgressIndex) (reportTable, error) {
+// whether overdue, note — and its evidence made in the month (as the
+// ledger counts it, for one month and that county): inspections with its
+// checklists, and for a roadside task the trucks checked (vehicles, the
+// month's checks).
+func (c *Console) taskTable(ec echo.Context, rp reportParams, counties []string, tasks []*server.StoredRecord, ix server.ProgressIndex,
+	vehicles []server.VehicleStat) (reportTable, error) {
 	month := rp.Month
 	t := reportTable{Title: "整改任务进展", Header: []string{"序号", "区县", "责任单位", "验收单位", "整改时限", "状态", "进度", "逾期",
-		"进展说明", "本月现场检查", "其中已通过"}}
+		"进展说明", "本月现场检查", "其中已通过", "本月路检车辆"}}
 	if rp.Unit != "" && !slices.Contains(responsibleUnits(tasks), rp.Unit) {
 		return t, server.Errorf(syncproto.CodeInvalidValue, "没有责任单位“%s”的整改任务", rp.Unit)
 	}
@@ -170,13 +177,16 @@ func (c *Console) taskTable(ec echo.Context, rp reportParams, counties []string,
 			if tp.Overdue(task, today) {
 				overdue = "是"
 			}
-			inspections, approved := "—", "—"
-			if len(server.TaskTemplates(task)) > 0 {
-				e := server.CountyEvidence(task, county, tallies, nil)
+			inspections, approved, trucks := "—", "—", "—"
+			if templates := server.TaskTemplates(task); len(templates) > 0 {
+				e := server.CountyEvidence(task, county, tallies, vehicles)
 				inspections, approved = strconv.Itoa(e.Inspections()), strconv.Itoa(e.Approved)
+				if slices.Contains(templates, server.RoadsideTemplate) {
+					trucks = strconv.Itoa(e.VehicleChecks)
+				}
 			}
 			t.Rows = append(t.Rows, []string{task.Text("number"), c.countyName(county), strings.Join(units, "、"),
-				task.Text("acceptance_unit"), deadline, server.TaskStatusLabel(tp.Status), pct, overdue, tp.Note, inspections, approved})
+				task.Text("acceptance_unit"), deadline, server.TaskStatusLabel(tp.Status), pct, overdue, tp.Note, inspections, approved, trucks})
 		}
 	}
 	return t, nil

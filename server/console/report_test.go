@@ -28,6 +28,12 @@ func TestMonthlyReport(t *testing.T) {
 	ids := []string{submit(t, phone, apptest.Xinfu), submit(t, phone, apptest.Xinfu), submit(t, phone, apptest.Xinfu)}
 	submit(t, srv.Login(apptest.NingwuInsp), apptest.Ningwu)
 	addPhoto(t, srv, ids[0], apptest.Xinfu)
+	// Roadside checks about the month's ends: in November in China
+	// (two), and in December in China though November in UTC.
+	for _, at := range []string{"2026-11-30T23:30:00+08:00", "2026-10-31T20:00:00Z", "2026-11-30T16:30:00Z"} {
+		apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityVehicleCheck, uuid.NewString(), apptest.Fields("county", apptest.Xinfu,
+			"checkpoint", "豆罗检查站", "plate", "晋H12345", "emission_stage", "国六", "fuel", "柴油", "aftertreatment", "present", "checked_at", at)))
+	}
 
 	b := loggedIn(t, srv, apptest.CountyOffice)
 	for i, decision := range []string{"approve", "return"} {
@@ -89,20 +95,41 @@ func TestMonthlyReport(t *testing.T) {
 	if len(byTask) != 1+concerning {
 		t.Errorf("xlsx by task: %d rows, want %d tasks concerning 忻府区", len(byTask)-1, concerning)
 	}
-	found := false
+	// Task 4.5 (roadside) also counts the trucks checked in 忻府区 in the
+	// month, in China time (the ledger's 路检车辆 for one month).
+	checks, _, err := srv.App.DB.VehicleChecks(ctx, server.VehicleQuery{Scope: server.Scope{All: true}, County: apptest.Xinfu, Limit: 100000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	trucks := 0
+	for _, r := range checks {
+		if at, err := time.Parse(time.RFC3339, r.Text("checked_at")); err == nil && at.In(server.ChinaTime).Format("2006-01") == "2026-11" {
+			trucks++
+		}
+	}
+	if trucks == 0 {
+		t.Fatal("no roadside check of 忻府区 in 2026-11 to count")
+	}
+	found := map[string]bool{}
 	for _, row := range byTask {
-		if row[0] == "4.4" {
-			found = true
+		switch row[0] {
+		case "4.4":
+			found[row[0]] = true
 			if row[1] != "忻府区" || row[5] != "未开始" {
 				t.Errorf("xlsx task 4.4 row %v, want 忻府区 not started", row)
 			}
-			if got := row[len(row)-2:]; got[0] != "3" || got[1] != "1" {
-				t.Errorf("xlsx task 4.4 evidence %v, want 3 inspections, 1 approved", got)
+			if got := row[len(row)-3:]; got[0] != "3" || got[1] != "1" || got[2] != "—" {
+				t.Errorf("xlsx task 4.4 evidence %v, want 3 inspections, 1 approved, no trucks (not a roadside task)", got)
+			}
+		case "4.5":
+			found[row[0]] = true
+			if got := row[len(row)-1]; got != strconv.Itoa(trucks) {
+				t.Errorf("xlsx task 4.5 trucks checked %s, want %d", got, trucks)
 			}
 		}
 	}
-	if !found {
-		t.Error("xlsx by task lacks task 4.4")
+	if !found["4.4"] || !found["4.5"] {
+		t.Errorf("xlsx by task lacks task 4.4 or 4.5: %v", found)
 	}
 
 	// CSV: BOM, and every row is on the page.

@@ -222,5 +222,13 @@ func (d *Dialect) VehicleCheckWhere(q server.VehicleQuery) (where string, args [
 		w += " AND emission_stage = ? AND aftertreatment = ?"
 		args = append(args, syncproto.StageCN6, syncproto.AftertreatmentRemoved)
 	}
+	if q.After != "" {
+		w += " AND checked_at >= ?"
+		args = append(args, q.After)
+	}
+	if q.Before != "" {
+		w += " AND checked_at < ?"
+		args = append(args, q.Before)
+	}
 	return w, args, "checked_at DESC" + d.NullsLast + ", id"
 }
