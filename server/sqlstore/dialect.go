@@ -135,24 +135,15 @@ func (d *Dialect) InspectionWhere(q server.InspectionQuery, withCounty bool) (st
 		w += " AND county = ?"
 		args = append(args, q.County)
 	}
-	if q.TemplateID != "" {
-		w += " AND template_id = ?"
-		args = append(args, q.TemplateID)
-	}
+	w, args = andIf(w, args, "template_id = ?", q.TemplateID)
 	if len(q.TemplateIDs) > 0 {
 		in("template_id", q.TemplateIDs)
 	}
 	if len(q.Counties) > 0 {
 		in("county", q.Counties)
 	}
-	if q.From != "" {
-		w += " AND " + d.VisitDate("") + " >= ?"
-		args = append(args, q.From)
-	}
-	if q.To != "" {
-		w += " AND " + d.VisitDate("") + " <= ?"
-		args = append(args, q.To)
-	}
+	w, args = andIf(w, args, d.VisitDate("")+" >= ?", q.From)
+	w, args = andIf(w, args, d.VisitDate("")+" <= ?", q.To)
 	switch q.Completeness {
 	case server.CompletenessComplete:
 		w += " AND missing_items = '[]'"
@@ -183,14 +174,8 @@ func (d *Dialect) SiteWhere(q server.SiteQuery) (where string, args []any, order
 		p := LikePattern(q.Text)
 		args = append(args, p, p, p, p)
 	}
-	if q.Kind != "" {
-		w += " AND kind = ?"
-		args = append(args, q.Kind)
-	}
-	if q.County != "" {
-		w += " AND county = ?"
-		args = append(args, q.County)
-	}
+	w, args = andIf(w, args, "kind = ?", q.Kind)
+	w, args = andIf(w, args, "county = ?", q.County)
 	return w, args, "county, name" + d.NullsFirst + ", id"
 }
 
@@ -199,10 +184,7 @@ func (d *Dialect) SiteWhere(q server.SiteQuery) (where string, args []any, order
 func (d *Dialect) VehicleCheckWhere(q server.VehicleQuery) (where string, args []any, order string) {
 	where, args = d.ScopeWhere(q.Scope)
 	w := " WHERE deleted_hlc = ''" + where
-	if q.County != "" {
-		w += " AND county = ?"
-		args = append(args, q.County)
-	}
+	w, args = andIf(w, args, "county = ?", q.County)
 	for _, f := range []struct {
 		col, val string
 		none     bool
@@ -222,13 +204,16 @@ func (d *Dialect) VehicleCheckWhere(q server.VehicleQuery) (where string, args [
 		w += " AND emission_stage = ? AND aftertreatment = ?"
 		args = append(args, syncproto.StageCN6, syncproto.AftertreatmentRemoved)
 	}
-	if q.After != "" {
-		w += " AND checked_at >= ?"
-		args = append(args, q.After)
-	}
-	if q.Before != "" {
-		w += " AND checked_at < ?"
-		args = append(args, q.Before)
-	}
+	w, args = andIf(w, args, "checked_at >= ?", q.After)
+	w, args = andIf(w, args, "checked_at < ?", q.Before)
 	return w, args, "checked_at DESC" + d.NullsLast + ", id"
+}
+
+// andIf adds " AND cond" to the WHERE clause w, and v as the argument of
+// cond's one ?, when v is not "" (a filter not set adds nothing).
+func andIf(w string, args []any, cond, v string) (string, []any) {
+	if v == "" {
+		return w, args
+	}
+	return w + " AND " + cond, append(args, v)
 }
