@@ -299,9 +299,9 @@ type OfficeStore interface {
 	// a reviewer judges by. Errors: bad_request (a sort key not in
 	// QueueSortKeys).
 	InspectionQueue(ctx context.Context, q InspectionQuery, s QueueSort) ([]QueueEntry, int, error)
-	// VehicleStats tallies the roadside checks in scope by county and
-	// campaign.
-	VehicleStats(ctx context.Context, scope Scope) ([]VehicleStat, error)
+	// VehicleStats tallies the roadside checks q selects (its page
+	// aside) by county, checkpoint and campaign.
+	VehicleStats(ctx context.Context, q VehicleQuery) ([]VehicleStat, error)
 	// VehicleChecks returns a page of the roadside checks q selects and
 	// their number.
 	VehicleChecks(ctx context.Context, q VehicleQuery) ([]*StoredRecord, int, error)

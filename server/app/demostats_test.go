@@ -73,7 +73,7 @@ func testVehicleStatsSeeded(t *testing.T, db server.Store) {
 	}
 	check := func() {
 		t.Helper()
-		stats, err := db.VehicleStats(ctx, server.Scope{All: true})
+		stats, err := db.VehicleStats(ctx, server.VehicleQuery{Scope: server.Scope{All: true}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -102,10 +102,10 @@ func testVehicleStatsSeeded(t *testing.T, db server.Store) {
 	}
 	check()
 	// Scope: a county sees its own checkpoints' records only.
-	if stats, err := db.VehicleStats(ctx, server.Scope{Counties: []string{"140925"}}); err != nil || len(stats) != 0 {
+	if stats, err := db.VehicleStats(ctx, server.VehicleQuery{Scope: server.Scope{Counties: []string{"140925"}}}); err != nil || len(stats) != 0 {
 		t.Errorf("宁武县 scope: %+v %v", stats, err)
 	}
-	if stats, err := db.VehicleStats(ctx, server.Scope{Counties: []string{"140923"}}); err != nil || len(stats) != 1 ||
+	if stats, err := db.VehicleStats(ctx, server.VehicleQuery{Scope: server.Scope{Counties: []string{"140923"}}}); err != nil || len(stats) != 1 ||
 		stats[0].Checkpoint != "代县G108国道过境段检查点" || stats[0].Trucks != 140 {
 		t.Errorf("代县 scope: %+v %v", stats, err)
 	}

@@ -145,7 +145,7 @@ func (c *Console) ledgerTasks(ec echo.Context) ([]ledgerTask, ledgerFilter, stri
 	if err != nil {
 		return nil, f, "", err
 	}
-	vehicles, err := c.d.Store.VehicleStats(ctx, p.Scope())
+	vehicles, err := c.d.Store.VehicleStats(ctx, server.VehicleQuery{Scope: p.Scope()})
 	if err != nil {
 		return nil, f, "", err
 	}

@@ -4,6 +4,8 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -76,5 +78,71 @@ func TestVehicleCheckPage(t *testing.T) {
 	}
 	if st, _ := county.get("/console/vehicles/" + uuid.NewString()); st != http.StatusNotFound {
 		t.Errorf("unknown check: %d, want 404", st)
+	}
+}
+
+// TestVehiclesPeriod: the roadside page's statistics and records can be
+// limited to a period of dates in China; the links of its statistics,
+// its records' filter and its export keep the period, and a bad period is
+// refused.
+func TestVehiclesPeriod(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	// June 2025 in China: 06-01 04:00 (sent in UTC as May) and 06-30
+	// 23:30 count; 07-01 00:30 (sent in UTC as June) does not.
+	var june []string
+	for i, at := range []string{"2025-05-31T20:00:00Z", "2025-06-30T23:30:00+08:00", "2025-06-30T16:30:00Z"} {
+		id := uuid.NewString()
+		stage, after := "cn6", "removed"
+		if i == 1 {
+			after = "present"
+		}
+		apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityVehicleCheck, id, apptest.Fields("county", apptest.Xinfu,
+			"checkpoint", "六月检查站", "plate", "晋H6000"+strconv.Itoa(i), "emission_stage", stage, "fuel", "天然气", "aftertreatment", after,
+			"checked_at", at)))
+		if i < 2 {
+			june = append(june, id)
+		}
+	}
+	city := loggedIn(t, srv, apptest.CityOffice)
+	st, page := city.get("/console/vehicles?from=2025-06-01&to=2025-06-30")
+	if st != http.StatusOK {
+		t.Fatalf("vehicles of June 2025: %d\n%s", st, page)
+	}
+	// The statistics: one checkpoint, two trucks, both 国六, one removed.
+	if rows := tableRows(t, page, "by-checkpoint"); len(rows) != 2 || !strings.HasPrefix(rows[1], "忻府区|六月检查站|2|2|1|50.0%") {
+		t.Errorf("June's checkpoints: %q", rows)
+	}
+	for _, id := range june {
+		if !strings.Contains(page, `data-id="`+id+`"`) {
+			t.Errorf("June's record %s not listed", id)
+		}
+	}
+	if n := strings.Count(page, `<tr data-id="`); n != 2 || !strings.Contains(page, "共 2 条") {
+		t.Errorf("June lists %d records", n)
+	}
+	// Its links keep the period; following one lists June's records of
+	// the checkpoint.
+	link := regexp.MustCompile(`<a href="(/console/vehicles\?[^"]*checkpoint=[^"]*)">六月检查站</a>`).FindStringSubmatch(page)
+	if link == nil || !strings.Contains(link[1], "from=2025-06-01") || !strings.Contains(link[1], "to=2025-06-30") {
+		t.Fatalf("the checkpoint's link %v lacks the period", link)
+	}
+	_, page = city.get(html.UnescapeString(link[1]))
+	if n := strings.Count(page, `<tr data-id="`); n != 2 {
+		t.Errorf("the checkpoint's June records: %d", n)
+	}
+	if !strings.Contains(page, `<input type="hidden" name="from" value="2025-06-01">`) {
+		t.Error("the records' filter drops the period")
+	}
+	body, f := download(t, city, exportHref(t, page, "/console/vehicles.xlsx"))
+	if rows := checkSheet(t, body, f, "路检记录"); len(rows) != 3 { // the header and June's two
+		t.Errorf("June's export: %d rows", len(rows)-1)
+	}
+	for _, bad := range []string{"from=2025-13-01", "to=20250630", "from=2025-07-01&to=2025-06-30"} {
+		for _, path := range []string{"/console/vehicles?", "/console/vehicles.xlsx?"} {
+			if st, _ := city.get(path + bad); st != http.StatusBadRequest {
+				t.Errorf("%s%s: %d, want 400", path, bad, st)
+			}
+		}
 	}
 }

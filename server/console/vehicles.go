@@ -2,11 +2,13 @@ package console
 
 import (
 	"cmp"
+	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/xinzhou-eco/fieldsync/server"
@@ -52,7 +54,32 @@ func (c *Console) vehicleQuery(ec echo.Context, limit int) (server.VehicleQuery,
 	if q.County != "" && !p.CanSee(q.County) {
 		return q, server.Errorf(syncproto.CodeOutOfScope, "无权查看区县 %s 的路检记录", c.countyName(q.County))
 	}
-	return q, nil
+	var err error
+	q.After, q.Before, err = dateRange(ec.QueryParam("from"), ec.QueryParam("to"))
+	return q, err
+}
+
+// dateRange reads a period of dates in China (YYYY-MM-DD, either may be
+// empty), from to to inclusive, as bounds on a stored time: after <= t <
+// before (server.VehicleQuery.After, Before). Errors: bad_request.
+func dateRange(from, to string) (after, before string, err error) {
+	var last time.Time
+	for i, d := range []string{from, to} {
+		t, err := time.Parse(time.DateOnly, d)
+		if d != "" && err != nil {
+			return "", "", server.Errorf(syncproto.CodeBadRequest, "日期格式应为 2026-03-01")
+		}
+		if i == 1 {
+			last = t
+		}
+	}
+	if from != "" && to != "" && from > to {
+		return "", "", server.Errorf(syncproto.CodeBadRequest, "开始日期 %s 晚于结束日期 %s", from, to)
+	}
+	if to != "" {
+		before = last.AddDate(0, 0, 1).Format(time.DateOnly)
+	}
+	return from, before, nil
 }
 
 // vehicles shows the roadside vehicle-check statistics in the user's scope
@@ -62,9 +89,21 @@ func (c *Console) vehicleQuery(ec echo.Context, limit int) (server.VehicleQuery,
 func (c *Console) vehicles(ec echo.Context) error {
 	p := principalOf(ec)
 	ctx := ec.Request().Context()
-	stats, err := c.d.Store.VehicleStats(ctx, p.Scope())
+	q, err := c.vehicleQuery(ec, pageSize)
 	if err != nil {
 		return err
+	}
+	// The statistics of the period chosen, which their links keep.
+	stats, err := c.d.Store.VehicleStats(ctx, server.VehicleQuery{Scope: p.Scope(), After: q.After, Before: q.Before})
+	if err != nil {
+		return err
+	}
+	period := nonEmpty(map[string]string{"from": ec.QueryParam("from"), "to": ec.QueryParam("to")})
+	link := func(filter url.Values) url.Values {
+		for k, v := range period {
+			filter[k] = v
+		}
+		return filter
 	}
 	var points, campaigns, counties []vehicleRow
 	keys, sums := server.SumVehicleStats(stats, func(v server.VehicleStat) string { return v.County + "\x00" + v.Checkpoint })
@@ -74,7 +113,7 @@ func (c *Console) vehicles(ec echo.Context) error {
 		if name == "" {
 			name, filter = "（未填检查站）", url.Values{"county": {county}, "nocheckpoint": {"1"}}
 		}
-		points = append(points, vehicleRowOf(c.countyName(county), name, "", sums[k], filter))
+		points = append(points, vehicleRowOf(c.countyName(county), name, "", sums[k], link(filter)))
 	}
 	keys, sums = server.SumVehicleStats(stats, func(v server.VehicleStat) string { return v.Campaign })
 	var unlisted *vehicleRow
@@ -87,11 +126,11 @@ func (c *Console) vehicles(ec echo.Context) error {
 			}
 		}
 		if k == "" {
-			row := vehicleRowOf("", strings.Join(where, "、"), noCampaign, sums[k], url.Values{"nocampaign": {"1"}})
+			row := vehicleRowOf("", strings.Join(where, "、"), noCampaign, sums[k], link(url.Values{"nocampaign": {"1"}}))
 			unlisted = &row
 			continue
 		}
-		campaigns = append(campaigns, vehicleRowOf("", strings.Join(where, "、"), k, sums[k], url.Values{"campaign": {k}}))
+		campaigns = append(campaigns, vehicleRowOf("", strings.Join(where, "、"), k, sums[k], link(url.Values{"campaign": {k}})))
 	}
 	listed := campaigns // the actions, for the records' filter
 	if unlisted != nil {
@@ -100,14 +139,10 @@ func (c *Console) vehicles(ec echo.Context) error {
 	keys, sums = server.SumVehicleStats(stats, func(v server.VehicleStat) string { return v.County })
 	var total server.VehicleStat
 	for _, k := range keys {
-		counties = append(counties, vehicleRowOf(c.countyName(k), "", "", sums[k], url.Values{"county": {k}}))
+		counties = append(counties, vehicleRowOf(c.countyName(k), "", "", sums[k], link(url.Values{"county": {k}})))
 		total.Add(sums[k])
 	}
 
-	q, err := c.vehicleQuery(ec, pageSize)
-	if err != nil {
-		return err
-	}
 	page := pageParam(ec)
 	q.Offset = (page - 1) * pageSize
 	recs, n, err := c.d.Store.VehicleChecks(ctx, q)
@@ -118,7 +153,7 @@ func (c *Console) vehicles(ec echo.Context) error {
 	for _, r := range recs {
 		records = append(records, vehicleRecordOf(c, r))
 	}
-	filters := nonEmpty(map[string]string{"county": q.County, "checkpoint": q.Checkpoint, "campaign": q.Campaign, "plate": q.Plate})
+	filters := link(nonEmpty(map[string]string{"county": q.County, "checkpoint": q.Checkpoint, "campaign": q.Campaign, "plate": q.Plate}))
 	for name, on := range map[string]bool{"nocheckpoint": q.NoCheckpoint, "nocampaign": q.NoCampaign, "removed": q.Removed} {
 		if on {
 			filters.Set(name, "1")
@@ -126,7 +161,8 @@ func (c *Console) vehicles(ec echo.Context) error {
 	}
 	data := map[string]any{"Points": points, "Campaigns": campaigns, "Listed": listed, "Counties": counties,
 		"Total": vehicleRowOf("合计", "", "", total, url.Values{}), "Records": records, "Q": q, "N": n,
-		"Filtered": len(filters) > 0, "NoCampaign": noCampaign}
+		"Filtered": len(filters) > len(period), "NoCampaign": noCampaign, "From": period.Get("from"), "To": period.Get("to"),
+		"PeriodQuery": template.URL(period.Encode())}
 	pageLinks(data, "/console/vehicles", filters, "#records", page, q.Offset+len(recs), n)
 	return c.render(ec, http.StatusOK, "vehicles.html", data)
 }

@@ -9,14 +9,15 @@ import (
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
-// VehicleStats sums the vehicle checks in scope per county, checkpoint and
-// special action, ordered by county, checkpoint and action.
-func (db *DB) VehicleStats(ctx context.Context, scope server.Scope) ([]server.VehicleStat, error) {
-	where, args := dialect.ScopeWhere(scope)
+// VehicleStats sums the vehicle checks q selects (its page aside) per
+// county, checkpoint and special action, ordered by county, checkpoint and
+// action.
+func (db *DB) VehicleStats(ctx context.Context, q server.VehicleQuery) ([]server.VehicleStat, error) {
+	where, args, _ := dialect.VehicleCheckWhere(q)
 	rows, err := db.read.QueryContext(ctx, `SELECT county, `+dialect.Label("checkpoint")+`, `+dialect.Label("campaign")+`, count(*),
 		coalesce(sum(emission_stage = ?), 0),
 		coalesce(sum(emission_stage = ? AND aftertreatment = ?), 0)
-		FROM vehicle_check WHERE deleted_hlc = ''`+where+`
+		FROM vehicle_check`+where+`
 		GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
 		append([]any{syncproto.StageCN6, syncproto.StageCN6, syncproto.AftertreatmentRemoved}, args...)...)
 	if err != nil {

@@ -160,7 +160,7 @@ func TestMigrateTaskProgress(t *testing.T) {
 			t.Errorf("check %s after the migration: %+v seq %d", id, f, rec.Seq)
 		}
 	}
-	stats, err := db.VehicleStats(ctx, server.Scope{All: true})
+	stats, err := db.VehicleStats(ctx, server.VehicleQuery{Scope: server.Scope{All: true}})
 	if err != nil {
 		t.Fatal(err)
 	}

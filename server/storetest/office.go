@@ -405,7 +405,7 @@ func testInspectionQueueCounts(t *testing.T, open Opener) {
 func testVehicles(t *testing.T, open Opener) {
 	o := newOffice(t, open)
 	e := o.e
-	stats, err := e.st.VehicleStats(e.ctx, o.all)
+	stats, err := e.st.VehicleStats(e.ctx, server.VehicleQuery{Scope: o.all})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -416,11 +416,28 @@ func testVehicles(t *testing.T, open Opener) {
 	if !sameStats(stats, want) {
 		t.Errorf("stats %+v, want %+v", stats, want)
 	}
-	if stats, err := e.st.VehicleStats(e.ctx, o.scopeN); err != nil || !sameStats(stats, want[1:]) {
+	if stats, err := e.st.VehicleStats(e.ctx, server.VehicleQuery{Scope: o.scopeN}); err != nil || !sameStats(stats, want[1:]) {
 		t.Errorf("stats of 定襄 %+v %v", stats, err)
 	}
-	if stats, err := e.st.VehicleStats(e.ctx, server.Scope{Counties: []string{yuanpin}}); err != nil || len(stats) != 0 {
+	if stats, err := e.st.VehicleStats(e.ctx, server.VehicleQuery{Scope: server.Scope{Counties: []string{yuanpin}}}); err != nil || len(stats) != 0 {
 		t.Errorf("stats of 原平 %+v %v", stats, err)
+	}
+	// The statistics of the checks a query selects: of 11-18 and later,
+	// of 11-18 alone, of the removed.
+	for _, tc := range []struct {
+		q    server.VehicleQuery
+		want []server.VehicleStat
+	}{
+		{server.VehicleQuery{Scope: o.all, After: "2026-11-18"}, []server.VehicleStat{
+			{County: xinfu, Checkpoint: "豆罗检查站", Campaign: "七日专项", Trucks: 2, G6: 1, Removed: 1}, want[1]}},
+		{server.VehicleQuery{Scope: o.all, After: "2026-11-18", Before: "2026-11-19"}, []server.VehicleStat{
+			{County: xinfu, Checkpoint: "豆罗检查站", Campaign: "七日专项", Trucks: 2, G6: 1, Removed: 1}}},
+		{server.VehicleQuery{Scope: o.scopeX, Removed: true}, []server.VehicleStat{
+			{County: xinfu, Checkpoint: "豆罗检查站", Campaign: "七日专项", Trucks: 1, G6: 1, Removed: 1}}},
+	} {
+		if stats, err := e.st.VehicleStats(e.ctx, tc.q); err != nil || !sameStats(stats, tc.want) {
+			t.Errorf("stats of %+v: %+v %v, want %+v", tc.q, stats, err, tc.want)
+		}
 	}
 	for _, tc := range []struct {
 		name  string
@@ -439,6 +456,10 @@ func testVehicles(t *testing.T, open Opener) {
 		{"page", server.VehicleQuery{Scope: o.all, Limit: 2, Offset: 1}, []string{o.v3, o.v1}, 4},
 		{"out of scope", server.VehicleQuery{Scope: o.scopeX, County: dingxia}, nil, 0},
 		{"no checkpoint, none", server.VehicleQuery{Scope: o.all, NoCheckpoint: true}, nil, 0},
+		// Bounds on checked_at, as dates in China bound it.
+		{"from 11-18", server.VehicleQuery{Scope: o.all, After: "2026-11-18"}, []string{o.v4, o.v3, o.v1}, 3},
+		{"11-18 only", server.VehicleQuery{Scope: o.all, After: "2026-11-18", Before: "2026-11-19"}, []string{o.v3, o.v1}, 2},
+		{"before 11-18", server.VehicleQuery{Scope: o.all, Before: "2026-11-18"}, []string{o.v2}, 1},
 	} {
 		got, total, err := e.st.VehicleChecks(e.ctx, tc.q)
 		if err != nil {
@@ -483,7 +504,7 @@ func testVehicles(t *testing.T, open Opener) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stats, err = e.st.VehicleStats(e.ctx, o.scopeN)
+	stats, err = e.st.VehicleStats(e.ctx, server.VehicleQuery{Scope: o.scopeN})
 	if want := append(want[1:], server.VehicleStat{County: dingxia, Trucks: 2, G6: 2},
 		server.VehicleStat{County: dingxia, Checkpoint: "G5检查站", Trucks: 2, G6: 2}); err != nil || !sameStats(stats, want) {
 		t.Errorf("stats with older checkpoints %+v %v, want %+v", stats, err, want)
@@ -795,7 +816,7 @@ func testOverview(t *testing.T, open Opener) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		stats, err := e.st.VehicleStats(e.ctx, scope)
+		stats, err := e.st.VehicleStats(e.ctx, server.VehicleQuery{Scope: scope})
 		if err != nil {
 			t.Fatal(err)
 		}
