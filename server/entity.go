@@ -35,7 +35,8 @@ type Field struct {
 	Name string
 	Type FieldType
 	// Enum, if set, lists the values anyone may store; DeviceEnum, if set,
-	// the subset a device may write (the rest are the server's).
+	// the subset a device may write (the rest are the server's), and a
+	// device may not write null to it.
 	Enum, DeviceEnum []string
 	// Labels gives each Enum code the Chinese label people read: the
 	// console, the reports, the API documentation and the command-line
@@ -490,6 +491,11 @@ func (f *Field) Canonical(raw json.RawMessage, device bool) (json.RawMessage, er
 func (f *Field) canonical(raw json.RawMessage, device, normalized bool) (json.RawMessage, error) {
 	raw = bytes.TrimSpace(raw)
 	if bytes.Equal(raw, nullJSON) {
+		if device && f.DeviceEnum != nil {
+			// A status a device moves between its values: none is not
+			// one of them (a returned inspection would lose its state).
+			return nil, Errorf(syncproto.CodeInvalidValue, "字段 %s 不能清空，应为 %s 之一", f.Name, strings.Join(f.DeviceEnum, "、"))
+		}
 		return nullJSON, nil
 	}
 	bad := f.badValue

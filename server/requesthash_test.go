@@ -61,3 +61,32 @@ func TestRequestHashNamesFirstBadValue(t *testing.T) {
 		t.Fatalf("error %v, want one naming mutations[2].fields.alpha", err)
 	}
 }
+
+// TestRequestHashByFieldForm: a retry that writes a value in another
+// spelling of the field's own canonical form — a time at another offset
+// for the same instant, a plate or a checkpoint in lower case or with
+// spaces — is the same batch; another instant or plate is not.
+func TestRequestHashByFieldForm(t *testing.T) {
+	batch := func(at, plate, checkpoint string) []syncproto.Mutation {
+		return []syncproto.Mutation{{Entity: "vehicle_check", ID: "0195c2e4-0000-7000-8000-0000000000aa",
+			HLC: "001795875991660-00001-0195c2e4-0000-7000-8000-000000000001",
+			Fields: map[string]json.RawMessage{"checked_at": json.RawMessage(at), "plate": json.RawMessage(plate),
+				"checkpoint": json.RawMessage(checkpoint)}}}
+	}
+	want := hashBatch(t, batch(`"2026-12-03T08:00:00+08:00"`, `"晋H1"`, `"G5"`))
+	for _, tc := range []struct {
+		name          string
+		at, plate, cp string
+		same          bool
+	}{
+		{"the instant in UTC", `"2026-12-03T00:00:00Z"`, `"晋H1"`, `"G5"`, true},
+		{"a plate in lower case", `"2026-12-03T08:00:00+08:00"`, `"晋h1"`, `"G5"`, true},
+		{"a checkpoint with a space", `"2026-12-03T08:00:00+08:00"`, `"晋H1"`, `"g5 "`, true},
+		{"another instant", `"2026-12-03T00:00:01Z"`, `"晋H1"`, `"G5"`, false},
+		{"another plate", `"2026-12-03T08:00:00+08:00"`, `"晋H2"`, `"G5"`, false},
+	} {
+		if got := hashBatch(t, batch(tc.at, tc.plate, tc.cp)); (got == want) != tc.same {
+			t.Errorf("%s: same batch %v, want %v", tc.name, got == want, tc.same)
+		}
+	}
+}

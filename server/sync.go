@@ -235,10 +235,11 @@ func prefetch(ctx context.Context, tx WriteTx, ms []syncproto.Mutation) error {
 
 // requestHash checks every field value of a batch (NormalizeValue: a bad
 // one refuses the whole request, naming it), replaces each by its
-// canonical encoding, and returns a hash of the batch's content, so that a
-// batch id re-used for different mutations is caught while a retry that
-// spells the same values otherwise (spacing, key order, escapes, 1.0 for
-// 1) is the same batch.
+// canonical encoding (and the field's canonical form, Field.Canonical),
+// and returns a hash of the batch's content, so that a batch id re-used
+// for different mutations is caught while a retry that spells the same
+// values otherwise (spacing, key order, escapes, 1.0 for 1, a time at
+// another offset, a plate in lower case) is the same batch.
 func requestHash(ms []syncproto.Mutation) (string, error) {
 	digests := make([][sha256.Size]byte, len(ms))
 	errs := make([]error, len(ms))
@@ -276,11 +277,20 @@ func mutationDigest(i int, m *syncproto.Mutation) ([sha256.Size]byte, error) {
 	}
 	slices.Sort(names)
 	var sum [sha256.Size]byte
+	e := EntityByName(m.Entity)
 	for _, name := range names {
 		raw := m.Fields[name]
 		v, p := normalizeValue(raw)
 		if p != nil {
 			return sum, problemError(p, MaxValueDepth, "mutations["+strconv.Itoa(i)+"].fields."+name)
+		}
+		// The field's own canonical form (a time at +08:00, a plate's
+		// spelling), which a retry may spell otherwise; a value the field
+		// refuses is refused with this mutation alone, later (prepare).
+		if f := fieldOf(e, name); f != nil {
+			if c, err := f.canonical(v, true, true); err == nil {
+				v = c
+			}
 		}
 		if !sameBytes(v, raw) {
 			m.Fields[name] = v
@@ -898,4 +908,13 @@ func ChineseDuration(d time.Duration) string {
 		parts = append(parts, strconv.Itoa(sec)+" 秒")
 	}
 	return strings.Join(parts, " ")
+}
+
+// fieldOf is e's field name, nil if e is nil or has no such field.
+func fieldOf(e *Entity, name string) *Field {
+	if e == nil {
+		return nil
+	}
+	f, _ := e.Field(name)
+	return f
 }

@@ -155,10 +155,14 @@ func (a *API) deviceTraffic(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// serverHLC puts the server's HLC on every response.
+// serverHLC puts the server's HLC on every response, read as its header
+// is written: after every HLC the request stored (a push's own, which a
+// phone's clock may have put ahead of the server's).
 func (a *API) serverHLC(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		c.Response().Header().Set(syncproto.HeaderServerHLC, a.syncer.ServerHLC())
+		h := c.Response().Header()
+		h.Set(syncproto.HeaderServerHLC, a.syncer.ServerHLC())
+		c.Response().Before(func() { h.Set(syncproto.HeaderServerHLC, a.syncer.ServerHLC()) })
 		return next(c)
 	}
 }

@@ -69,21 +69,68 @@ func (a *API) decodeJSON(c echo.Context, v any) error {
 		}
 		return checkMembers(body, reflect.TypeOf(v), "")
 	}
+	if _, ok := v.(*syncproto.PushRequest); ok {
+		// Name the mutation at fault, which a phone sets aside (sync.md
+		// section 11) while it sends the others.
+		if i, merr := mutationAt(body); merr != nil {
+			return decodeError(merr, fmt.Sprintf("mutations[%d]", i))
+		}
+	}
+	return decodeError(err, "")
+}
+
+// mutationAt returns the index of the first mutation of a push body that
+// does not decode on its own, strictly, and its error (nil if each does).
+func mutationAt(body []byte) (int, error) {
+	var raw struct {
+		Mutations []json.RawMessage `json:"mutations"`
+	}
+	if json.Unmarshal(body, &raw) != nil {
+		return -1, nil
+	}
+	for i, m := range raw.Mutations {
+		dec := json.NewDecoder(bytes.NewReader(m))
+		dec.DisallowUnknownFields()
+		var mu syncproto.Mutation
+		if err := dec.Decode(&mu); err != nil {
+			return i, err
+		}
+	}
+	return -1, nil
+}
+
+// decodeError is the error of a body that encoding/json refused; at names
+// the part of the body decoded ("" the whole body, mutations[2] one
+// mutation of a push).
+func decodeError(err error, at string) error {
 	var (
 		syn *json.SyntaxError
 		typ *json.UnmarshalTypeError
 	)
+	field := func(name string) string {
+		switch {
+		case at == "":
+			return name
+		case name == "":
+			return at
+		}
+		return at + "." + name
+	}
+	unknown := "未知字段 %s"
+	if at != "" {
+		unknown = at + " 中有未知字段 %s"
+	}
 	switch {
 	case errors.Is(err, io.EOF):
 		return server.Errorf(syncproto.CodeBadRequest, "请求体为空")
 	case errors.As(err, &syn), errors.Is(err, io.ErrUnexpectedEOF):
 		return server.Errorf(syncproto.CodeBadRequest, "JSON 格式错误")
-	case errors.As(err, &typ) && typ.Field == "":
+	case errors.As(err, &typ) && typ.Field == "" && at == "":
 		return server.Errorf(syncproto.CodeInvalidField, "请求体应为 JSON 对象")
 	case errors.As(err, &typ):
-		return server.Errorf(syncproto.CodeInvalidField, "字段 %s 的类型错误，应为%s", typ.Field, jsonKind(typ.Type))
+		return server.Errorf(syncproto.CodeInvalidField, "字段 %s 的类型错误，应为%s", field(typ.Field), jsonKind(typ.Type))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return server.Errorf(syncproto.CodeUnknownField, "未知字段 %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
+		return server.Errorf(syncproto.CodeUnknownField, unknown, strings.TrimPrefix(err.Error(), "json: unknown field "))
 	}
 	return &server.Error{Code: syncproto.CodeBadRequest, Message: "请求体无法解析", Err: err}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/google/uuid"
 	"maps"
 	"net/http"
 	"reflect"
@@ -523,6 +524,14 @@ func TestSubmitLocksUntilOfficeReturns(t *testing.T) {
 	if got := latest(chs)["inspection/"+insp]; text(got, "status") != "returned" || text(got, "review_comment") != "请补充围挡照片" || !sawReview {
 		t.Fatalf("phone pulled status %q comment %q review %v, want the return", text(got, "status"), text(got, "review_comment"), sawReview)
 	}
+	// A returned inspection's status is the office's to have set: the
+	// phone resubmits it, or leaves it; it cannot clear it (nor a
+	// finding's), which left phones a status no document names.
+	wantStatus(t, apptest.Push(t, phone, apptest.Mut(phone, "inspection", insp, apptest.Fields("status", nil))), "rejected/invalid_value")
+	finding := uuid.NewString()
+	wantStatus(t, apptest.Push(t, phone, apptest.Mut(phone, "finding", finding, apptest.Fields("inspection_id", insp, "description", "围挡破损",
+		"status", "open"))), "applied")
+	wantStatus(t, apptest.Push(t, phone, apptest.Mut(phone, "finding", finding, apptest.Fields("status", nil))), "rejected/invalid_value")
 	wantStatus(t, apptest.Push(t, phone, apptest.Mut(phone, "inspection", insp, apptest.Fields("summary", "已补充", "status", "submitted"))), "applied")
 	if err := review("approve", ""); err != nil {
 		t.Fatalf("approve: %v", err)
