@@ -11,7 +11,7 @@ import (
 // hashBatch is what Push does with a batch before its transaction.
 func hashBatch(t *testing.T, ms []syncproto.Mutation) string {
 	t.Helper()
-	h, err := requestHash(ms)
+	h, _, err := requestHash(ms)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestRequestHashNamesFirstBadValue(t *testing.T) {
 	ms[2].Fields["zeta"] = json.RawMessage(deep)
 	ms[2].Fields["alpha"] = json.RawMessage(deep)
 	ms[3].Fields = map[string]json.RawMessage{"beta": json.RawMessage(deep)}
-	_, err := requestHash(ms)
+	_, _, err := requestHash(ms)
 	if err == nil || !strings.Contains(err.Error(), "mutations[2].fields.alpha") {
 		t.Fatalf("error %v, want one naming mutations[2].fields.alpha", err)
 	}
@@ -88,5 +88,54 @@ func TestRequestHashByFieldForm(t *testing.T) {
 		if got := hashBatch(t, batch(tc.at, tc.plate, tc.cp)); (got == want) != tc.same {
 			t.Errorf("%s: same batch %v, want %v", tc.name, got == want, tc.same)
 		}
+	}
+}
+
+// BenchmarkRequestHash hashes a push of 500 roadside checks as fsload
+// sends them (a time in UTC, so each pays its field's canonical form),
+// putting their values in canonical form, all a push does to them before
+// its transaction.
+func BenchmarkRequestHash(b *testing.B) {
+	ms := make([]syncproto.Mutation, 500)
+	for i := range ms {
+		ms[i] = syncproto.Mutation{Entity: "vehicle_check", ID: "0195c2e4-0000-7000-8000-0000000000aa",
+			HLC: "001795875991660-00001-0195c2e4-0000-7000-8000-000000000001",
+			Fields: map[string]json.RawMessage{"county": json.RawMessage(`"140902"`), "checkpoint": json.RawMessage(`"豆罗检查站"`),
+				"plate": json.RawMessage(`"晋H00001"`), "emission_stage": json.RawMessage(`"国六"`), "fuel": json.RawMessage(`"柴油"`),
+				"obd_mil": json.RawMessage(`true`), "aftertreatment": json.RawMessage(`"present"`), "urea_level_pct": json.RawMessage(`50.5`),
+				"checked_at": json.RawMessage(`"2026-11-20T08:00:00Z"`), "note": json.RawMessage(`"` + strings.Repeat("答", 100) + `"`)}}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for i := range ms {
+			ms[i].Fields["checked_at"] = json.RawMessage(`"2026-11-20T08:00:00Z"`)
+		}
+		if _, errs, err := requestHash(ms); err != nil || errs[0] != nil {
+			b.Fatal(err, errs[0])
+		}
+	}
+}
+
+// TestRequestHashFieldErrors: a field a mutation may not write, or a
+// value its field refuses, is that mutation's error (the first in field
+// name order), not the request's; the other mutations' values are put in
+// canonical form all the same.
+func TestRequestHashFieldErrors(t *testing.T) {
+	ms := hashedBatch(`"晋h0001"`, `12.5`, `"备注"`)
+	ms = append(ms, hashedBatch(`"晋H0001"`, `12.5`, `"备注"`)[0], hashedBatch(`"晋H0001"`, `12.5`, `"备注"`)[0])
+	ms[2].Fields["zz_unknown"] = json.RawMessage(`1`)
+	ms[2].Fields["received_at"] = json.RawMessage(`"2026-11-20T08:00:00+08:00"`)
+	ms[3].Fields["urea_level_pct"] = json.RawMessage(`"很多"`)
+	_, errs, err := requestHash(ms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"", "", syncproto.CodeServerOwnedField, syncproto.CodeInvalidField} {
+		if got := ErrorCode(errs[i]); errs[i] == nil && want != "" || errs[i] != nil && got != want {
+			t.Errorf("mutation %d: %v, want %q", i, errs[i], want)
+		}
+	}
+	if got := string(ms[0].Fields["plate"]); got != `"晋H0001"` {
+		t.Errorf("plate put in canonical form: %s", got)
 	}
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -144,7 +145,7 @@ func (s *Syncer) Push(ctx context.Context, p *Principal, req *syncproto.PushRequ
 	case len(req.Mutations) > s.MaxBatch:
 		return nil, Errorf(syncproto.CodeBadRequest, "一次最多提交 %d 条变更", s.MaxBatch)
 	}
-	hash, err := requestHash(req.Mutations)
+	hash, fieldErrs, err := requestHash(req.Mutations)
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +154,7 @@ func (s *Syncer) Push(ctx context.Context, p *Principal, req *syncproto.PushRequ
 	// transactions.
 	now := s.Now()
 	prepared := make([]prepared, len(req.Mutations))
-	par.Do(len(prepared), func(i int) { prepared[i] = s.prepare(p, &req.Mutations[i], now) })
+	par.Do(len(prepared), func(i int) { prepared[i] = s.prepare(p, &req.Mutations[i], fieldErrs[i], now) })
 	resp := &syncproto.PushResponse{BatchID: req.BatchID}
 	err = s.Store.Update(ctx, func(tx WriteTx) error {
 		prev, err := tx.GetBatch(ctx, p.DeviceID, req.BatchID)
@@ -235,30 +236,36 @@ func prefetch(ctx context.Context, tx WriteTx, ms []syncproto.Mutation) error {
 
 // requestHash checks every field value of a batch (NormalizeValue: a bad
 // one refuses the whole request, naming it), replaces each by its
-// canonical encoding (and the field's canonical form, Field.Canonical),
-// and returns a hash of the batch's content, so that a batch id re-used
-// for different mutations is caught while a retry that spells the same
-// values otherwise (spacing, key order, escapes, 1.0 for 1, a time at
-// another offset, a plate in lower case) is the same batch.
-func requestHash(ms []syncproto.Mutation) (string, error) {
+// canonical form (canonicalField: the field's own, a time at +08:00, a
+// plate's spelling), and returns a hash of the batch's content, so that a
+// batch id re-used for different mutations is caught while a retry that
+// spells the same values otherwise (spacing, key order, escapes, 1.0 for
+// 1, a time at another offset, a plate in lower case) is the same batch.
+// fieldErrs[i] is what mutation i's fields alone are refused for (an
+// unknown or server-owned field, a value the field refuses): that
+// mutation's rejection, which prepare gives in its turn.
+func requestHash(ms []syncproto.Mutation) (hash string, fieldErrs []error, err error) {
 	digests := make([][sha256.Size]byte, len(ms))
 	errs := make([]error, len(ms))
-	par.Do(len(ms), func(i int) { digests[i], errs[i] = mutationDigest(i, &ms[i]) })
+	fieldErrs = make([]error, len(ms))
+	par.Do(len(ms), func(i int) { digests[i], fieldErrs[i], errs[i] = mutationDigest(i, &ms[i]) })
 	for _, err := range errs {
 		if err != nil {
-			return "", err // the first bad mutation's
+			return "", nil, err // the first bad mutation's
 		}
 	}
 	h := sha256.New()
 	for i := range digests {
 		h.Write(digests[i][:])
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return hex.EncodeToString(h.Sum(nil)), fieldErrs, nil
 }
 
-// mutationDigest normalizes the field values of mutation i in place and
-// hashes it: every part length-prefixed, fields in name order.
-func mutationDigest(i int, m *syncproto.Mutation) ([sha256.Size]byte, error) {
+// mutationDigest puts the field values of mutation i in canonical form in
+// place and hashes it: every part length-prefixed, fields in name order.
+// fieldErr is the first field (in name order) the mutation is refused
+// for; err a value that refuses the whole request.
+func mutationDigest(i int, m *syncproto.Mutation) (sum [sha256.Size]byte, fieldErr, err error) {
 	h := sha256.New()
 	var buf bytes.Buffer
 	line := func(parts ...string) {
@@ -276,19 +283,17 @@ func mutationDigest(i int, m *syncproto.Mutation) ([sha256.Size]byte, error) {
 		names = append(names, name)
 	}
 	slices.Sort(names)
-	var sum [sha256.Size]byte
 	e := EntityByName(m.Entity)
 	for _, name := range names {
 		raw := m.Fields[name]
 		v, p := normalizeValue(raw)
 		if p != nil {
-			return sum, problemError(p, MaxValueDepth, "mutations["+strconv.Itoa(i)+"].fields."+name)
+			return sum, nil, problemError(p, MaxValueDepth, "mutations["+strconv.Itoa(i)+"].fields."+name)
 		}
-		// The field's own canonical form (a time at +08:00, a plate's
-		// spelling), which a retry may spell otherwise; a value the field
-		// refuses is refused with this mutation alone, later (prepare).
-		if f := fieldOf(e, name); f != nil {
-			if c, err := f.canonical(v, true, true); err == nil {
+		if e != nil {
+			if c, err := canonicalField(e, name, v, true, true); err != nil {
+				fieldErr = cmp.Or(fieldErr, err)
+			} else {
 				v = c
 			}
 		}
@@ -298,7 +303,7 @@ func mutationDigest(i int, m *syncproto.Mutation) ([sha256.Size]byte, error) {
 		line(name, string(v))
 	}
 	h.Sum(sum[:0])
-	return sum, nil
+	return sum, fieldErr, nil
 }
 
 // sameBytes reports whether a and b are the same slice of the same
@@ -325,8 +330,8 @@ type prepared struct {
 
 // prepare runs a mutation's stateless checks: entity, id, HLC (format,
 // node, clock skew), delete rules, and each field's name, ownership and
-// value.
-func (s *Syncer) prepare(p *Principal, m *syncproto.Mutation, now time.Time) prepared {
+// value (fieldErr, which requestHash found).
+func (s *Syncer) prepare(p *Principal, m *syncproto.Mutation, fieldErr error, now time.Time) prepared {
 	pm := prepared{m: m, e: EntityByName(m.Entity)}
 	e := pm.e
 	switch {
@@ -351,7 +356,7 @@ func (s *Syncer) prepare(p *Principal, m *syncproto.Mutation, now time.Time) pre
 	case !m.Delete && len(m.Fields) == 0:
 		pm.err = Errorf(syncproto.CodeMissingField, "变更没有任何字段")
 	default:
-		pm.vals, pm.err = m.Fields, canonicalFields(e, m.Fields, true)
+		pm.vals, pm.err = m.Fields, fieldErr // requestHash put them in canonical form
 		if pm.err == nil {
 			pm.err = s.checkTimes(e, pm.vals, now)
 		}
@@ -539,28 +544,18 @@ func (s *Syncer) checkHLC(raw, deviceID string, now time.Time) (syncproto.HLC, e
 	return h, nil
 }
 
-// canonicalFields checks every wire field of a mutation and replaces each
-// value by its canonical encoding, in place (as requestHash, which must
-// have run, replaced it by its normalized one): most values are canonical
-// already, and a push then costs no second map per mutation.
-func canonicalFields(e *Entity, fields map[string]json.RawMessage, device bool) error {
-	for name, raw := range fields {
-		f, _ := e.Field(name)
-		switch {
-		case f == nil:
-			return Errorf(syncproto.CodeUnknownField, "%s 没有字段 %q", e.Name, name)
-		case device && f.Server:
-			return Errorf(syncproto.CodeServerOwnedField, "字段 %s 只能由服务器或办公室写入", name)
-		}
-		v, err := f.canonical(raw, device, true)
-		if err != nil {
-			return err
-		}
-		if !sameBytes(v, raw) {
-			fields[name] = v
-		}
+// canonicalField checks a wire field of entity e (its name, its
+// ownership when a device writes, its value) and returns the value's
+// canonical encoding; normalized says raw is NormalizeValue's output.
+func canonicalField(e *Entity, name string, raw json.RawMessage, device, normalized bool) (json.RawMessage, error) {
+	f, _ := e.Field(name)
+	switch {
+	case f == nil:
+		return nil, Errorf(syncproto.CodeUnknownField, "%s 没有字段 %q", e.Name, name)
+	case device && f.Server:
+		return nil, Errorf(syncproto.CodeServerOwnedField, "字段 %s 只能由服务器或办公室写入", name)
 	}
-	return nil
+	return f.canonical(raw, device, normalized)
 }
 
 // newRecord checks a create (required fields, references, county, scope)
@@ -908,13 +903,4 @@ func ChineseDuration(d time.Duration) string {
 		parts = append(parts, strconv.Itoa(sec)+" 秒")
 	}
 	return strings.Join(parts, " ")
-}
-
-// fieldOf is e's field name, nil if e is nil or has no such field.
-func fieldOf(e *Entity, name string) *Field {
-	if e == nil {
-		return nil
-	}
-	f, _ := e.Field(name)
-	return f
 }
