@@ -29,8 +29,21 @@ type QueueEntry struct {
 	// Missing counts the items missing_items lists (缺项), -1 while the
 	// server has not checked the inspection.
 	Missing int
+	// Unchecked counts the photos whose flags are not known yet: not
+	// uploaded, or still being checked (no processed_at).
+	Unchecked int
 }
 
 // Clean reports whether the entry may be approved in bulk: checked and
-// complete, with no evidence flag.
-func (e *QueueEntry) Clean() bool { return e.Missing == 0 && e.Flags == 0 }
+// complete, no answer its checklist lacks, every photo checked and no
+// evidence flag — what bulk approval asks of it.
+func (e *QueueEntry) Clean() bool {
+	return e.Missing == 0 && e.Flags == 0 && e.Unchecked == 0 && (e.Record == nil || !HasUnknownAnswers(e.Record))
+}
+
+// HasUnknownAnswers reports whether an inspection answers items its
+// checklist does not have (unknown_answers, from the completeness check).
+func HasUnknownAnswers(insp *StoredRecord) bool {
+	raw := insp.Value("unknown_answers")
+	return len(raw) > 0 && string(raw) != "null" && string(raw) != "[]"
+}

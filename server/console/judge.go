@@ -102,7 +102,7 @@ func (c *Console) queueEntries(ec echo.Context, q server.InspectionQuery, s serv
 		}
 		row := queueRow{ID: r.ID, County: c.countyName(r.County), Site: c.siteName(ec, r.Text("site_id")),
 			Template: c.templateTitle(r.Text("template_id")), Status: r.Text("status"),
-			Started: visitStarted(r), Inspector: e.Inspector, Failed: e.Failed, Photos: e.Photos, Flags: e.Flags}
+			Started: visitStarted(r), Inspector: e.Inspector, Failed: e.Failed, Photos: e.Photos, Flags: e.Flags, Unchecked: e.Unchecked}
 		row.Missing, row.Checked = max(e.Missing, 0), e.Missing >= 0
 		row.Bulk = row.Status == "submitted" && e.Clean() && principalOf(ec).Role.CanReview()
 		rows = append(rows, row)
@@ -169,7 +169,7 @@ func (c *Console) bulkCheck(ctx context.Context, p *server.Principal, id string)
 		it.Refused = fmt.Sprintf("有 %d 项缺项，不能批量通过，请打开记录逐条审核", n)
 		return it, nil
 	}
-	if raw := insp.Value("unknown_answers"); len(raw) > 0 && string(raw) != "null" && string(raw) != "[]" {
+	if server.HasUnknownAnswers(insp) {
 		it.Refused = "有检查表中没有的检查项（未知检查项），不能批量通过，请打开记录逐条审核"
 		return it, nil
 	}

@@ -173,6 +173,11 @@ func TestBulkApprove(t *testing.T) {
 	if !box(clean1) || !box(clean2) || box(flagged) || box(gaps) {
 		t.Errorf("checkboxes: clean %v %v, flagged %v, incomplete %v", box(clean1), box(clean2), box(flagged), box(gaps))
 	}
+	// Nor is a checkbox offered for what the confirmation refuses: a
+	// photo unchecked (said in its row), an unknown answer.
+	if box(unchecked) || box(unknown) || !strings.Contains(rowOf(page, unchecked), "（1 张待检查）") {
+		t.Errorf("checkboxes: unchecked photo %v, unknown answer %v; row %s", box(unchecked), box(unknown), rowOf(page, unchecked))
+	}
 	if !strings.Contains(page, `<form id="bulk" method="get" action="/console/bulk"`) {
 		t.Error("no bulk form on the queue")
 	}

@@ -184,9 +184,10 @@ type queueRow struct {
 	Missing int
 	Checked bool
 	// Failed, Photos and Flags count the failed answers, the photos and
-	// their evidence flags; Bulk says the row may be approved in bulk.
-	Failed, Photos, Flags int
-	Bulk                  bool
+	// their evidence flags, Unchecked the photos not yet uploaded or
+	// checked; Bulk says the row may be approved in bulk.
+	Failed, Photos, Flags, Unchecked int
+	Bulk                             bool
 }
 
 // completenessOptions are the queue's completeness filter.

@@ -126,6 +126,7 @@ func (d *Dialect) QueueSQL(where string, s server.QueueSort) (string, error) {
 		`(SELECT count(*) FROM ` + queuePhotos + `)` + " AS photos, " +
 		j.FlagsSum + ` FROM ` + queuePhotos + `
 		` + j.FlagsWhere + `)` + " AS flags, " +
-		j.Missing + " AS missing FROM inspection" + where +
+		j.Missing + " AS missing, " +
+		`(SELECT count(*) FROM ` + queuePhotos + ` AND p.processed_at IS NULL)` + " AS unchecked FROM inspection" + where +
 		" ORDER BY " + key + dir + ", " + d.InspectionOrder() + " LIMIT ? OFFSET ?", nil
 }

@@ -330,7 +330,7 @@ func ReadQueueEntries(rows Rows) ([]string, []server.QueueEntry, error) {
 	for rows.Next() {
 		var id string
 		var e server.QueueEntry
-		if err := rows.Scan(&id, &e.Inspector, &e.Failed, &e.Photos, &e.Flags, &e.Missing); err != nil {
+		if err := rows.Scan(&id, &e.Inspector, &e.Failed, &e.Photos, &e.Flags, &e.Missing, &e.Unchecked); err != nil {
 			return nil, nil, err
 		}
 		ids = append(ids, id)

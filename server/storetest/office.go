@@ -394,11 +394,24 @@ func testInspectionQueueCounts(t *testing.T, open Opener) {
 	if total != 2 || len(es) != 2 || es[0].Record.ID != insp || es[1].Record.ID != other {
 		t.Fatalf("queue: %d %+v", total, es)
 	}
-	if g := es[0]; g.Failed != 4 || g.Photos != 3 || g.Flags != 3 || g.Clean() {
-		t.Errorf("counts: failed %d photos %d flags %d", g.Failed, g.Photos, g.Flags)
+	if g := es[0]; g.Failed != 4 || g.Photos != 3 || g.Flags != 3 || g.Unchecked != 3 || g.Clean() {
+		t.Errorf("counts: failed %d photos %d flags %d unchecked %d", g.Failed, g.Photos, g.Flags, g.Unchecked)
 	}
-	if g := es[1]; g.Failed != 0 || g.Photos != 0 || g.Flags != 0 || g.Missing != 1 || g.Clean() { // h, required
+	if g := es[1]; g.Failed != 0 || g.Photos != 0 || g.Flags != 0 || g.Unchecked != 0 || g.Missing != 1 || g.Clean() { // h, required
 		t.Errorf("empty inspection: %+v", g)
+	}
+	// A photo checked (processed) is no longer unchecked.
+	var photo string
+	for _, ph := range mustFind(t, e, syncproto.EntityPhoto, "inspection_id", insp) {
+		if string(ph.Value("flags")) == "{}" {
+			photo = ph.ID
+		}
+	}
+	if err := e.s.SetServerFields(e.ctx, syncproto.EntityPhoto, photo, map[string]any{"processed_at": "2026-11-20T10:00:00+08:00"}); err != nil {
+		t.Fatal(err)
+	}
+	if es, _, err := e.st.InspectionQueue(e.ctx, q, server.QueueSort{Key: "failed", Desc: true}); err != nil || es[0].Unchecked != 2 {
+		t.Errorf("with one photo checked: %+v %v, want 2 unchecked", es, err)
 	}
 }
 
@@ -971,4 +984,14 @@ func flaggedPhotoOfDeletedFinding(t *testing.T, o *officeData) {
 	if !listed(insps[0]) || listed(insps[1]) {
 		t.Errorf("no_gps filter lists the live finding's inspection %v (want true), the deleted one's %v (want false)", listed(insps[0]), listed(insps[1]))
 	}
+}
+
+// mustFind returns the records of entity whose field is value.
+func mustFind(t *testing.T, e *env, entity, field, value string) []*server.StoredRecord {
+	t.Helper()
+	rs, err := e.st.Find(e.ctx, entity, field, value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rs
 }
