@@ -190,7 +190,7 @@ func (m *demoMonth) plantFrauds(rng *rand.Rand, all []*demoPhoto) {
 		}
 	}
 	if len(m.devices) > 5 {
-		d := m.devices[5] // its phone has had no signal for the last days
+		d := m.devices[5] // its phone has had too weak a signal for photos for the last days
 		for _, p := range all {
 			if p.visit.dev == d && p.visit.day <= 3 && !taken[p] {
 				p.fraud, p.upload = demoPending, false
