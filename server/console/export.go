@@ -48,21 +48,25 @@ func typedRow(header, row []string) []any {
 }
 
 // sumTotals is a totals row (合计 in the first column) summing the
-// columns whose cells are all numbers; other columns are left empty.
+// columns whose cells are numbers, or "—" where a count does not apply
+// (a task without field checks); other columns are left empty.
 func sumTotals(cols int, rows [][]any) []any {
 	t := make([]any, cols)
 	t[0] = "合计"
 	for col := 1; col < cols; col++ {
-		sum, numeric := 0, len(rows) > 0
+		sum, numbers, numeric := 0, 0, true
 		for _, r := range rows {
 			n, ok := r[col].(int)
-			if !ok {
+			if !ok && r[col] != "—" {
 				numeric = false
 				break
 			}
-			sum += n
+			if ok {
+				sum += n
+				numbers++
+			}
 		}
-		if numeric {
+		if numeric && numbers > 0 {
 			t[col] = sum
 		} else {
 			t[col] = ""

@@ -128,6 +128,19 @@ func TestMonthlyReport(t *testing.T) {
 			}
 		}
 	}
+	// Its totals sum the counts, "—" (not a field task) counting nothing.
+	all, _ := f.GetRows("整改任务进展")
+	totals := all[len(all)-1]
+	for col := len(byTask[0]) - 3; col < len(byTask[0]); col++ {
+		sum := 0
+		for _, row := range byTask[1:] {
+			n, _ := strconv.Atoi(row[col])
+			sum += n
+		}
+		if col >= len(totals) || totals[col] != strconv.Itoa(sum) {
+			t.Errorf("xlsx by task: totals %v, want %d in column %s", totals, sum, byTask[0][col])
+		}
+	}
 	if !found["4.4"] || !found["4.5"] {
 		t.Errorf("xlsx by task lacks task 4.4 or 4.5: %v", found)
 	}
