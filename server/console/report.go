@@ -54,6 +54,19 @@ func responsibleUnits(tasks []*server.StoredRecord) []string {
 	return out
 }
 
+// tasksOf are the tasks falling on the counties p's reports cover (the
+// units a report filter offers p are theirs).
+func (c *Console) tasksOf(p *server.Principal, tasks []*server.StoredRecord) []*server.StoredRecord {
+	counties := c.reportCounties(p, tasks)
+	var out []*server.StoredRecord
+	for _, t := range tasks {
+		if slices.ContainsFunc(server.ProgressCounties(t), func(county string) bool { return slices.Contains(counties, county) }) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
 // reportCounties are the counties a viewer's reports cover: those in its
 // scope and, for the city, the city itself (市本级) when some task names
 // no county.
@@ -207,7 +220,7 @@ func (c *Console) report(ec echo.Context) error {
 		return err
 	}
 	return c.render(ec, http.StatusOK, "report.html", map[string]any{"Month": rp.Month, "County": rp.County, "Unit": rp.Unit,
-		"Tables": tables, "Counties": c.countyOptions(principalOf(ec), rp.County), "Units": responsibleUnits(tasks),
+		"Tables": tables, "Counties": c.countyOptions(principalOf(ec), rp.County), "Units": responsibleUnits(c.tasksOf(principalOf(ec), tasks)),
 		"Seal": sealTable(seal, why), "Sealed": seal != nil, "Audit": c.auditLinks(ec, rp),
 		// Built here from encoded values: as a template value the query
 		// would be escaped as one parameter.
