@@ -147,11 +147,21 @@ func sizeMismatch(declared json.RawMessage, n int64, code string) error {
 
 // checkDeclaredSize refuses a photo mutation whose size_bytes is not the
 // size of the record's bytes (whoever pushes it), or of the bytes p's
-// user uploaded for it before it arrived: they are the photo, and its
-// record must not describe them otherwise. Until bytes arrive the size
-// may change, so that a record declared wrong is corrected by pushing it
-// again (CheckUpload refuses bytes of another size).
+// user uploaded for it before it arrived, and one that changes the
+// content_type of a record whose bytes are stored: they are the photo,
+// and its record must not describe them otherwise. Until bytes arrive the
+// size and type may change, so that a record declared wrong is corrected
+// by pushing it again (CheckUpload refuses bytes of another size or type).
 func (s *Syncer) checkDeclaredSize(ctx context.Context, tx WriteTx, p *Principal, r *StoredRecord, vals map[string]json.RawMessage) error {
+	// Its type likewise, once the bytes are checked to be an image of it
+	// and stored: they are served as that type.
+	if v, ok := vals["content_type"]; ok && r.Uploaded() {
+		var ct string
+		_ = json.Unmarshal(v, &ct)
+		if cur := r.Text("content_type"); cur != "" && ct != cur {
+			return Errorf(syncproto.CodeInvalidValue, "照片文件已按 %s 上传，content_type 不能再修改（文件是什么类型就应声明什么类型）", cur)
+		}
+	}
 	v, ok := vals["size_bytes"]
 	if !ok || string(v) == "null" {
 		return nil

@@ -434,3 +434,44 @@ func TestScopeLostMidUpload(t *testing.T) {
 	}
 	owner.wantServed(t, id, data, "uploaded again")
 }
+
+// TestTypeFixedOnceUploaded: once a photo's bytes are stored (checked to
+// be an image of its content_type), the record's content_type cannot be
+// changed — the original was then served as another type than its bytes
+// — as its size_bytes cannot; before, it may be corrected.
+func TestTypeFixedOnceUploaded(t *testing.T) {
+	srv := apptest.Start(t)
+	owner := newPhone(t, srv, apptest.Inspector, apptest.Xinfu)
+	data := evidenceJPEG(43)
+	id := owner.record(t, newID(), data)
+	push := func(ct string) syncproto.PushResult {
+		t.Helper()
+		return apptest.Push(t, owner.c, apptest.Mut(owner.c, syncproto.EntityPhoto, id, apptest.Fields("content_type", ct))).Results[0]
+	}
+	if r := push("image/png"); r.Status != syncproto.StatusApplied {
+		t.Fatalf("correcting the type before the bytes: %+v", r)
+	}
+	if r := push("image/jpeg"); r.Status != syncproto.StatusApplied {
+		t.Fatalf("correcting it back: %+v", r)
+	}
+	owner.tus.Upload(id, "image/jpeg", data, http.StatusNoContent)
+	for _, ct := range []string{"image/heic", "image/png"} {
+		if r := push(ct); r.Status != syncproto.StatusRejected || r.Code != syncproto.CodeInvalidValue {
+			t.Errorf("content_type %s after the bytes: %+v, want rejected invalid_value", ct, r)
+		}
+	}
+	if r := push("image/jpeg"); r.Status == syncproto.StatusRejected {
+		t.Errorf("the same type again: %+v", r)
+	}
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/v1/photos/"+id+"/original", nil)
+	access, _ := owner.c.Tokens()
+	req.Header.Set("Authorization", "Bearer "+access)
+	resp, err := srv.HTTPClient().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "image/jpeg" {
+		t.Errorf("original: %d %s, want image/jpeg", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+}
