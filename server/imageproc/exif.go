@@ -260,7 +260,9 @@ func gpsPoint(gps map[uint16]*tiff.Tag) *geo.Point {
 		lon = -lon
 	}
 	p := geo.Point{Lon: lon, Lat: lat}
-	if !p.Valid() {
+	if !p.Valid() || lat == 0 && lon == 0 {
+		// 0,0 (in the Gulf of Guinea) is what cameras without a fix
+		// write: no position, not one 12,000 km away.
 		return nil
 	}
 	return &p

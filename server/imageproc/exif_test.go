@@ -3,6 +3,7 @@ package imageproc
 import (
 	"bytes"
 	"encoding/binary"
+	"github.com/xinzhou-eco/fieldsync/server/geo"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -235,5 +236,25 @@ func TestParseEXIFNeverPanics(t *testing.T) {
 			b[rng.IntN(len(b))] = byte(rng.Uint32())
 		}
 		parseEXIF(b[:rng.IntN(len(b)+1)])
+	}
+}
+
+// TestEXIFNullIsland: a GPS of exactly 0,0, which cameras without a fix
+// write, is no position (the photo was flagged 12,000 km from its site);
+// a real one, however near the equator or the meridian, is kept.
+func TestEXIFNullIsland(t *testing.T) {
+	for _, tc := range []struct {
+		at   geo.Point
+		want bool
+	}{
+		{geo.Point{}, false},
+		{xinzhou, true},
+		{geo.Point{Lon: 0.0001, Lat: 0}, true},
+		{geo.Point{Lon: 0, Lat: -0.0001}, true},
+	} {
+		e := parseEXIF(testimg.EXIF(testimg.Options{Time: &shotAt, GPS: &tc.at}))
+		if got := e.GPS != nil; got != tc.want {
+			t.Errorf("GPS %v: position read %v (%v), want %v", tc.at, got, e.GPS, tc.want)
+		}
 	}
 }
