@@ -142,6 +142,10 @@ func New(syncer *server.Syncer, au *auth.Service, st server.Store, log *slog.Log
 		v1.HEAD("/uploads/:id", echo.WrapHandler(u.Head()), authn, device)
 		v1.PATCH("/uploads/:id", echo.WrapHandler(u.Patch()), authn, device)
 		v1.DELETE("/uploads/:id", echo.WrapHandler(u.Delete()), authn)
+		v1.POST("/uploads/:id", methodOverride(map[string]echo.HandlerFunc{
+			http.MethodPatch:  chain(echo.WrapHandler(u.Patch()), authn, device),
+			http.MethodDelete: chain(echo.WrapHandler(u.Delete()), authn),
+		}))
 	}
 	return e
 }
@@ -419,4 +423,27 @@ func (a *API) trustedPeer(remoteAddr string) bool {
 		}
 	}
 	return false
+}
+
+// methodOverride answers a POST carrying X-HTTP-Method-Override (tus 1.0,
+// for networks whose proxies pass only GET and POST) as the request it
+// names, one of handlers'; else 405.
+func methodOverride(handlers map[string]echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		m := strings.ToUpper(strings.TrimSpace(c.Request().Header.Get("X-HTTP-Method-Override")))
+		h := handlers[m]
+		if h == nil {
+			return server.Errorf(syncproto.CodeMethodNotAllowed, "上传地址只接受 HEAD、PATCH、DELETE（或带 X-HTTP-Method-Override: PATCH/DELETE 的 POST）")
+		}
+		c.Request().Method = m
+		return h(c)
+	}
+}
+
+// chain is h behind middleware mw, the first outermost.
+func chain(h echo.HandlerFunc, mw ...echo.MiddlewareFunc) echo.HandlerFunc {
+	for i := len(mw) - 1; i >= 0; i-- {
+		h = mw[i](h)
+	}
+	return h
 }

@@ -475,3 +475,45 @@ func TestTypeFixedOnceUploaded(t *testing.T) {
 		t.Errorf("original: %d %s, want image/jpeg", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 }
+
+// TestMethodOverride: a network that passes only GET and POST still
+// uploads: a POST with X-HTTP-Method-Override: PATCH sends bytes (to the
+// last, which stores the photo), one with DELETE terminates (tus 1.0);
+// a POST naming no such method is 405.
+func TestMethodOverride(t *testing.T) {
+	srv := apptest.Start(t)
+	owner := newPhone(t, srv, apptest.Inspector, apptest.Xinfu)
+	data := evidenceJPEG(44)
+	id := owner.record(t, newID(), data)
+	c := owner.tus.Create(id, apptest.SHA256(data), "image/jpeg", len(data))
+	loc, half := c.Header.Get("Location"), len(data)/2
+	post := func(override string, offset int, body []byte) apptest.Response {
+		h := map[string]string{"Content-Type": "application/offset+octet-stream", "Upload-Offset": strconv.Itoa(offset)}
+		if override != "" {
+			h["X-HTTP-Method-Override"] = override
+		}
+		return owner.tus.Do(http.MethodPost, loc, body, h)
+	}
+	if r := post("", 0, data[:half]); r.Status != http.StatusMethodNotAllowed {
+		t.Errorf("POST without an override: %d %+v", r.Status, r.Err)
+	}
+	if r := post("PATCH", 0, data[:half]); r.Status != http.StatusNoContent || r.Header.Get("Upload-Offset") != strconv.Itoa(half) {
+		t.Fatalf("first half as POST/PATCH: %d %+v offset %s", r.Status, r.Err, r.Header.Get("Upload-Offset"))
+	}
+	if r := post("patch", half, data[half:]); r.Status != http.StatusNoContent {
+		t.Fatalf("the rest as POST/patch: %d %+v", r.Status, r.Err)
+	}
+	if err := srv.App.Photos.Process(context.Background(), id); err != nil {
+		t.Fatal(err)
+	}
+	owner.wantServed(t, id, data, "uploaded through the override")
+	other := evidenceJPEG(45)
+	c = owner.tus.Create(newID(), apptest.SHA256(other), "image/jpeg", len(other))
+	loc = c.Header.Get("Location")
+	if r := post("DELETE", 0, nil); r.Status != http.StatusNoContent {
+		t.Errorf("POST/DELETE: %d %+v", r.Status, r.Err)
+	}
+	if r := owner.tus.Head(loc); r.Status != http.StatusNotFound {
+		t.Errorf("HEAD after POST/DELETE: %d", r.Status)
+	}
+}
