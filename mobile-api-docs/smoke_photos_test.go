@@ -82,7 +82,11 @@ func TestSmokePhotos(t *testing.T) {
 	status("no Upload-Offset", tus.Do(http.MethodPatch, loc, jpg[half:], octet), http.StatusBadRequest, syncproto.CodeInvalidUpload)
 	status("no Tus-Resumable", tus.Do(http.MethodPatch, loc, jpg[half:], with(octet, "Upload-Offset", strconv.Itoa(half), "Tus-Resumable", "")),
 		http.StatusBadRequest, syncproto.CodeInvalidUpload)
-	status("too many bytes", tus.Patch(loc, half, append(append([]byte{}, jpg[half:]...), 0)), http.StatusRequestEntityTooLarge, syncproto.CodeBodyTooLarge)
+	tooMany := tus.Patch(loc, half, append(append([]byte{}, jpg[half:]...), 0))
+	status("too many bytes", tooMany, http.StatusRequestEntityTooLarge, syncproto.CodeBodyTooLarge)
+	if !strings.Contains(tooMany.Err.Message, "超出了 Upload-Length") {
+		t.Errorf("too many bytes: message %q does not say the bytes overran Upload-Length", tooMany.Err.Message)
+	}
 	status("HEAD without a token", srv.Tus(nil).Head(loc), http.StatusUnauthorized, "")
 	status("PATCH without a token", srv.Tus(nil).Patch(loc, half, jpg[half:]), http.StatusUnauthorized, syncproto.CodeUnauthorized)
 	head := tus.Head(loc)

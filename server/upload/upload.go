@@ -810,6 +810,12 @@ var byStatus = map[int]string{
 	http.StatusServiceUnavailable:    syncproto.CodeUnavailable,
 }
 
+// tusErrorMessages say more than tusMessages where one fieldsync code
+// stands for several of tusd's errors.
+var tusErrorMessages = map[string]string{
+	"ERR_UPLOAD_SIZE_EXCEEDED": "发送的字节超出了 Upload-Length 声明的文件长度（应用的错误）：请先用 HEAD 查询已接收的字节数，只发送其余部分",
+}
+
 var tusMessages = map[string]string{
 	syncproto.CodeUploadOffset:         "上传偏移量不一致，请先用 HEAD 查询已接收的字节数",
 	syncproto.CodeNotFound:             "上传不存在或已结束",
@@ -864,6 +870,8 @@ func (w *jsonErrors) finish() {
 	if json.Unmarshal(raw, &eb) != nil || eb.Code == "" { // tusd's own error, not a hook's
 		eb = syncproto.ErrorBody{Code: w.tusCode(string(raw))}
 		status = syncproto.HTTPStatus(eb.Code)
+		tusCode, _, _ := strings.Cut(string(raw), ":")
+		eb.Message = tusErrorMessages[tusCode]
 	}
 	if eb.Message == "" {
 		eb.Message = tusMessages[eb.Code]
