@@ -375,8 +375,8 @@ func (rep ProgressReport) changesPct() bool {
 // on their next pull. Every field of the row is written, so the row is
 // what this report says (with rep.Base: what it changed, over the row as
 // it is). A percentage the report sets must agree with the status
-// (consistent); one it leaves as it was is dropped when the status no
-// longer agrees with it (the status then decides: EffectivePct). Errors:
+// (consistent); one it leaves as it was becomes the status's (100% for a
+// finished task, 0% for one not started) when it no longer agrees. Errors:
 // forbidden, invalid_field, invalid_value, not_found, out_of_scope,
 // conflict.
 func (s *Syncer) ReportProgress(ctx context.Context, p *Principal, taskID, county string, rep ProgressReport) error {
@@ -414,7 +414,11 @@ func (s *Syncer) ReportProgress(ctx context.Context, p *Principal, taskID, count
 			}
 			// A status changed over a percentage this report left as
 			// it was: the percentage follows the status.
-			rep.Pct = nil
+			pct := 0
+			if rep.Status != syncproto.TaskNotStarted {
+				pct = 100
+			}
+			rep.Pct = &pct
 		}
 		evidence := rep.Evidence
 		if evidence == nil {

@@ -84,7 +84,10 @@ func Mount(e *echo.Echo, d Deps) (*Console, error) {
 	if c.tmpl, err = parseTemplates(); err != nil {
 		return nil, err
 	}
-	g := e.Group("/console", securityHeaders, c.htmlErrors, middleware.BodyLimit("64K"))
+	// A form's body: the ledger's carries a note of up to 8,000 Chinese
+	// characters twice (as typed, and as the form began: orig), each
+	// percent-encoded in 9 bytes, with its evidence.
+	g := e.Group("/console", securityHeaders, c.htmlErrors, middleware.BodyLimit("1M"))
 	// Errors the console's routes return before htmlErrors runs (the
 	// API's checks of every request's query and form) are its pages too.
 	if api := e.HTTPErrorHandler; api != nil {

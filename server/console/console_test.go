@@ -541,3 +541,45 @@ func TestVerifyRectification(t *testing.T) {
 	}
 	findingForm(t, page, finding, "reopen") // a verified finding may still be reopened
 }
+
+// TestQueueCountsKeepFilters: each county's count above the queue counts
+// under the page's filters, and its link opens that county's rows under
+// the same filters and order (it kept only the status), so the list it
+// opens has the count it showed.
+func TestQueueCountsKeepFilters(t *testing.T) {
+	srv := apptest.Start(t)
+	phone, ningwu := srv.Login(apptest.Inspector), srv.Login(apptest.NingwuInsp)
+	submitWith(t, phone, apptest.Xinfu, "coal_yard")
+	submitWith(t, phone, apptest.Xinfu, "coal_yard")
+	submit(t, phone, apptest.Xinfu) // another checklist: not counted
+	submitWith(t, ningwu, apptest.Ningwu, "coal_yard")
+	city := loggedIn(t, srv, apptest.CityOffice)
+	_, page := city.get("/console/queue?status=&template=coal_yard&sort=site&dir=asc")
+	nav := regexp.MustCompile(`(?s)<nav class="counts">(.*?)</nav>`).FindStringSubmatch(page)
+	if nav == nil {
+		t.Fatal("no county counts")
+	}
+	links := regexp.MustCompile(`<a href="([^"]+)"[^>]*>[^<]* <b>(\d+)</b></a>`).FindAllStringSubmatch(nav[1], -1)
+	if len(links) == 0 {
+		t.Fatalf("no county links in %s", nav[1])
+	}
+	nonzero := 0
+	for _, l := range links {
+		href := html.UnescapeString(l[1])
+		for _, want := range []string{"template=coal_yard", "sort=site", "dir=asc", "status=&", "county="} {
+			if !strings.Contains(href+"&", want) {
+				t.Errorf("county link %s lacks %s", href, want)
+			}
+		}
+		if l[2] == "0" {
+			continue
+		}
+		nonzero++
+		if _, listed := city.get(href); !strings.Contains(listed, "共 "+l[2]+" 条") {
+			t.Errorf("county link %s counted %s; the list it opens does not say 共 %s 条", href, l[2], l[2])
+		}
+	}
+	if nonzero == 0 {
+		t.Error("no county with coal-yard inspections to follow")
+	}
+}

@@ -101,7 +101,7 @@ func (c *Console) reportXLSX(ec echo.Context) error {
 		return err
 	}
 	q := server.InspectionQuery{Scope: principalOf(ec).Scope(), Counties: counties, From: rp.Month + "-01", To: rp.Month + "-31"}
-	findings, err := c.findingsSheet(ec, q)
+	findings, err := c.findingsSheet(ec, q, nil)
 	if err != nil {
 		return err
 	}
@@ -212,14 +212,28 @@ func (c *Console) roadsideSheet(ec echo.Context, month string, counties []string
 	return s, nil
 }
 
-// findingsSheet lists the findings of the inspections q selects.
-func (c *Console) findingsSheet(ec echo.Context, q server.InspectionQuery) (xlsxSheet, error) {
+// findingsSheet lists the findings of the inspections q selects, newest
+// first or, if sort is given, in the queue's order.
+func (c *Console) findingsSheet(ec echo.Context, q server.InspectionQuery, sort *server.QueueSort) (xlsxSheet, error) {
 	s := xlsxSheet{Name: "发现问题", Title: "发现问题",
 		Header: []string{"检查时间", "区县", "点位", "检查表", "检查项", "问题描述", "严重程度", "整改期限", "逾期天数", "问题状态", "检查状态", "检查记录编号"}}
 	today := c.todayAt()
 	ctx := ec.Request().Context()
 	q.Limit, q.Offset = exportLimit, 0
-	insps, total, err := c.d.Store.Inspections(ctx, q)
+	var insps []*server.StoredRecord
+	var total int
+	var err error
+	if sort == nil {
+		insps, total, err = c.d.Store.Inspections(ctx, q) // newest first
+	} else {
+		var entries []server.QueueEntry
+		entries, total, err = c.d.Store.InspectionQueue(ctx, q, *sort)
+		for _, e := range entries {
+			if e.Record != nil {
+				insps = append(insps, e.Record)
+			}
+		}
+	}
 	if err != nil {
 		return s, err
 	}
@@ -352,7 +366,11 @@ func (c *Console) findingsXLSX(ec echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s, err := c.findingsSheet(ec, q)
+	sort, err := queueSort(ec)
+	if err != nil {
+		return err
+	}
+	s, err := c.findingsSheet(ec, q, &sort)
 	if err != nil {
 		return err
 	}

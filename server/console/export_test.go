@@ -4,6 +4,8 @@ import (
 	"archive/zip"
 	"encoding/xml"
 	"fmt"
+	"github.com/google/uuid"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
 	"io"
 	"net/http"
 	"net/url"
@@ -234,8 +236,10 @@ func TestExports(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"sort=bogus", "sort=started&dir=up"} {
-		if st, _ := b.get("/console/queue.xlsx?" + bad); st != http.StatusBadRequest {
-			t.Errorf("queue.xlsx?%s: %d, want 400 as the page answers", bad, st)
+		for _, export := range []string{"/console/queue.xlsx?", "/console/findings.xlsx?"} {
+			if st, _ := b.get(export + bad); st != http.StatusBadRequest {
+				t.Errorf("%s%s: %d, want 400 as the page answers", export, bad, st)
+			}
 		}
 	}
 	body, f := download(t, b, "/console/findings.xlsx?status=")
@@ -328,5 +332,40 @@ func TestExportsPastTheirLimit(t *testing.T) {
 	rows, err := f.GetRows("路检记录")
 	if err != nil || !strings.Contains(rows[0][0], fmt.Sprintf("共 %d 条，只导出了最新的 40 条", total)) || len(rows) != 40+3 {
 		t.Errorf("the capped list: title %q, %d rows (%v)", rows[0][0], len(rows), err)
+	}
+}
+
+// TestFindingsExportOrder: the queue's findings export lists its
+// inspections' findings in the queue's order (it was always newest first).
+func TestFindingsExportOrder(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	b := loggedIn(t, srv, apptest.CountyOffice)
+	// The findings export lists its inspections' findings in the queue's
+	// order too: two inspections with findings, on 11-10 and 11-12.
+	for _, day := range []string{"10", "12"} {
+		insp, finding := uuid.NewString(), uuid.NewString()
+		apptest.PushApplied(t, phone,
+			apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields("site_id", apptest.DemoSite(t, apptest.Xinfu),
+				"template_id", "construction_dust", "template_version", 1, "status", "draft", "started_at", "2026-11-"+day+"T09:00:00+08:00")),
+			apptest.Mut(phone, syncproto.EntityFinding, finding, apptest.Fields("inspection_id", insp, "description", "围挡破损 11-"+day)),
+			apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields("status", "submitted")))
+	}
+	for _, order := range []string{"sort=started&dir=asc", "sort=started&dir=desc"} {
+		_, page := b.get("/console/queue?status=&county=140902&from=2026-11-10&to=2026-11-12&" + order)
+		var shown []string
+		for _, m := range regexp.MustCompile(`<tr data-id="([^"]+)"`).FindAllStringSubmatch(page, -1) {
+			shown = append(shown, m[1])
+		}
+		body, f := download(t, b, exportHref(t, page, "/console/findings.xlsx"))
+		var got []string
+		for _, r := range checkSheet(t, body, f, "发现问题")[1:] {
+			if id := r[len(r)-1]; len(got) == 0 || got[len(got)-1] != id {
+				got = append(got, id)
+			}
+		}
+		if len(shown) != 2 || !slices.Equal(got, shown) {
+			t.Errorf("%s: findings export's inspections %v, the page's %v", order, got, shown)
+		}
 	}
 }

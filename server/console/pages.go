@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -175,6 +176,9 @@ type countyCount struct {
 	Code, Name string
 	N          int
 	Selected   bool
+	// Link lists the county's rows under the page's other filters (the
+	// ones N counts).
+	Link template.URL
 }
 
 type queueRow struct {
@@ -227,25 +231,35 @@ func (c *Console) queue(ec echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var cc []countyCount
-	for _, ct := range c.counties {
-		if p.CanSee(ct.Code) && (p.Role.AllCounties() || counts[ct.Code] > 0 || slices.Contains(p.Counties, ct.Code)) {
-			cc = append(cc, countyCount{Code: ct.Code, Name: ct.Name, N: counts[ct.Code], Selected: ct.Code == q.County})
-		}
-	}
 	filters := nonEmpty(map[string]string{"county": q.County, "template": q.TemplateID, "from": q.From, "to": q.To, "flag": q.Flag,
 		"complete": q.Completeness})
 	filters.Set("status", q.Status) // kept when empty: "" is every status, absent is the default
-	data := map[string]any{"Rows": rows, "Total": total, "Counties": cc, "Q": q, "Templates": c.set.Templates,
-		"Statuses": server.ReviewStatuses, "Flags": flagOptions, "Completeness": completenessOptions}
 	if task != nil {
 		filters.Set("task", task.ID)
-		data["Task"] = map[string]string{"ID": task.ID, "Number": task.Text("number"), "Problem": abridge(task.Text("problem"), 60)}
 	}
-	data["Columns"] = sortColumns(filters, sort)
 	if sort.Key != "started" || !sort.Desc {
 		filters.Set("sort", sort.Key)
 		filters.Set("dir", map[bool]string{true: "desc", false: "asc"}[sort.Desc])
+	}
+	var cc []countyCount
+	for _, ct := range c.counties {
+		if p.CanSee(ct.Code) && (p.Role.AllCounties() || counts[ct.Code] > 0 || slices.Contains(p.Counties, ct.Code)) {
+			link := maps.Clone(filters)
+			link.Set("county", ct.Code)
+			cc = append(cc, countyCount{Code: ct.Code, Name: ct.Name, N: counts[ct.Code], Selected: ct.Code == q.County,
+				Link: template.URL("/console/queue?" + link.Encode())})
+		}
+	}
+	data := map[string]any{"Rows": rows, "Total": total, "Counties": cc, "Q": q, "Templates": c.set.Templates,
+		"Statuses": server.ReviewStatuses, "Flags": flagOptions, "Completeness": completenessOptions}
+	if task != nil {
+		data["Task"] = map[string]string{"ID": task.ID, "Number": task.Text("number"), "Problem": abridge(task.Text("problem"), 60)}
+	}
+	unsorted := maps.Clone(filters)
+	unsorted.Del("sort")
+	unsorted.Del("dir")
+	data["Columns"] = sortColumns(unsorted, sort)
+	if sort.Key != "started" || !sort.Desc {
 		data["SortKey"], data["SortDir"] = filters.Get("sort"), filters.Get("dir") // kept by the filter form
 	}
 	data["CanBulk"] = p.Role.CanReview()

@@ -145,7 +145,7 @@ func TestLedgerKeepsOtherReports(t *testing.T) {
 	if st, page := city.post("/console/ledger/task-08/"+apptest.Xinfu, ledgerForm(t, stale, "task-08", apptest.Xinfu, url.Values{"status": {"done"}})); st != http.StatusOK {
 		t.Fatalf("city's stale form, status only: %d\n%s", st, page)
 	}
-	if r := row(); r.Status != "done" || r.HasPct || r.EffectivePct() != 100 || r.Note != "县里的进展" {
+	if r := row(); r.Status != "done" || !r.HasPct || r.Pct != 100 || r.Note != "县里的进展" {
 		t.Errorf("after both: %+v; want the city's status with the county's note, and the county's 90%% (which a finished task cannot have) following the status", r)
 	}
 	stale = mustGet(t, city, "/console/ledger")
@@ -466,11 +466,11 @@ func TestLedgerPercentAgreesWithStatus(t *testing.T) {
 		hasPct bool
 		pct    int
 	}{
-		{url.Values{"status": {"done"}}, "done", false, 100},                                       // the form's 50% left as it was follows the status
+		{url.Values{"status": {"done"}}, "done", true, 100},                                        // the form's 50% left as it was follows the status
 		{url.Values{"status": {"in_progress"}, "progress_pct": {"100"}}, "in_progress", true, 100}, // awaiting acceptance
 		{url.Values{"status": {"done"}}, "done", true, 100},                                        // the form's 100% agrees
 		{url.Values{"status": {"not_started"}, "progress_pct": {"0"}}, "not_started", true, 0},
-		{url.Values{"status": {"done"}}, "done", false, 100}, // the form's 0% follows the status
+		{url.Values{"status": {"done"}}, "done", true, 100}, // the form's 0% follows the status
 		{url.Values{"status": {"in_progress"}, "progress_pct": {"40"}}, "in_progress", true, 40},
 		{url.Values{"status": {"done"}, "progress_pct": {""}}, "done", false, 100},
 	} {
@@ -480,5 +480,25 @@ func TestLedgerPercentAgreesWithStatus(t *testing.T) {
 		if r := row(); r.Status != tc.status || r.HasPct != tc.hasPct || r.EffectivePct() != tc.pct {
 			t.Errorf("%v: row %+v, want %s with %d%% (given %v)", tc.form, r, tc.status, tc.pct, tc.hasPct)
 		}
+	}
+}
+
+// TestLedgerLongNote: a row with a note of the most characters allowed
+// (8,000 Chinese characters, each 9 bytes in a form, sent twice: as typed
+// and in the form's orig) can be reported and then edited; a longer one is
+// refused by its length, not by the size of the request.
+func TestLedgerLongNote(t *testing.T) {
+	srv := apptest.Start(t)
+	county := loggedIn(t, srv, apptest.CountyOffice)
+	note := strings.Repeat("整", server.MaxProgressNote)
+	if st, page := report(t, county, "task-09", apptest.Xinfu, url.Values{"status": {"in_progress"}, "progress_pct": {"10"}, "note": {note}}); st != http.StatusOK {
+		t.Fatalf("a note of %d characters: %d\n%.300s", server.MaxProgressNote, st, page)
+	}
+	if st, page := report(t, county, "task-09", apptest.Xinfu, url.Values{"progress_pct": {"20"}}); st != http.StatusOK {
+		t.Fatalf("editing the row with the long note: %d\n%.300s", st, page)
+	}
+	st, page := report(t, county, "task-09", apptest.Xinfu, url.Values{"note": {note + "整"}})
+	if st != http.StatusBadRequest || !strings.Contains(page, "进展说明不能超过 8000 字") {
+		t.Errorf("a note one character too long: %d\n%.300s", st, page)
 	}
 }

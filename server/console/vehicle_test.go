@@ -138,6 +138,10 @@ func TestVehiclesPeriod(t *testing.T) {
 	if rows := checkSheet(t, body, f, "路检记录"); len(rows) != 3 { // the header and June's two
 		t.Errorf("June's export: %d rows", len(rows)-1)
 	}
+	// The last day there is bounds nothing.
+	if _, page := city.get("/console/vehicles?from=2025-06-01&to=9999-12-31"); !strings.Contains(page, `data-id="`+june[0]+`"`) {
+		t.Error("a period to 9999-12-31 lists nothing")
+	}
 	for _, bad := range []string{"from=2025-13-01", "to=20250630", "from=2025-07-01&to=2025-06-30"} {
 		for _, path := range []string{"/console/vehicles?", "/console/vehicles.xlsx?"} {
 			if st, _ := city.get(path + bad); st != http.StatusBadRequest {

@@ -76,8 +76,8 @@ func dateRange(from, to string) (after, before string, err error) {
 	if from != "" && to != "" && from > to {
 		return "", "", server.Errorf(syncproto.CodeBadRequest, "开始日期 %s 晚于结束日期 %s", from, to)
 	}
-	if to != "" {
-		before = last.AddDate(0, 0, 1).Format(time.DateOnly)
+	if next := last.AddDate(0, 0, 1); to != "" && next.Year() <= 9999 { // after 9999-12-31 nothing is
+		before = next.Format(time.DateOnly)
 	}
 	return from, before, nil
 }
