@@ -303,6 +303,9 @@ func TestQueueScope(t *testing.T) {
 	if _, page = city.get("/console/queue?status=approved"); strings.Contains(page, mine) {
 		t.Error("status filter lists a submitted inspection as approved")
 	}
+	if st, page := city.get("/console/queue?from=2026-11-29&to=2026-11-28"); st != http.StatusBadRequest || !strings.Contains(page, "晚于结束日期") {
+		t.Errorf("a period whose start is after its end: %d", st)
+	}
 	if _, page = city.get("/console/queue?from=2026-11-29"); strings.Contains(page, mine) {
 		t.Error("date filter")
 	}

@@ -296,10 +296,8 @@ func (c *Console) inspectionQuery(ec echo.Context) (server.InspectionQuery, *ser
 	if q.Status != "" && !slices.Contains(server.ReviewStatuses, q.Status) {
 		return q, nil, server.Errorf(syncproto.CodeBadRequest, "状态只能是待审核、已退回或已通过")
 	}
-	for _, d := range []string{q.From, q.To} {
-		if _, err := time.Parse(time.DateOnly, d); d != "" && err != nil {
-			return q, nil, server.Errorf(syncproto.CodeBadRequest, "日期格式应为 2026-03-01")
-		}
+	if _, _, err := dateRange(q.From, q.To); err != nil {
+		return q, nil, err
 	}
 	if q.Completeness != "" && q.Completeness != server.CompletenessComplete && q.Completeness != server.CompletenessIncomplete {
 		return q, nil, server.Errorf(syncproto.CodeBadRequest, "完整性筛选只能是只看缺项（incomplete）或只看完整（complete）")

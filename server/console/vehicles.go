@@ -60,8 +60,9 @@ func (c *Console) vehicleQuery(ec echo.Context, limit int) (server.VehicleQuery,
 }
 
 // dateRange reads a period of dates in China (YYYY-MM-DD, either may be
-// empty), from to to inclusive, as bounds on a stored time: after <= t <
-// before (server.VehicleQuery.After, Before). Errors: bad_request.
+// empty; from not after to), from to to inclusive, as bounds on a stored
+// time: after <= t < before (server.VehicleQuery.After, Before). Errors:
+// bad_request.
 func dateRange(from, to string) (after, before string, err error) {
 	var last time.Time
 	for i, d := range []string{from, to} {
