@@ -200,7 +200,7 @@ func (s *Service) CheckPassword(ctx context.Context, username, password, clientI
 		return nil, server.Errorf(syncproto.CodeMissingField, "请输入用户名和密码")
 	}
 	keys := []string{"u:" + strings.ToLower(username), "ip:" + clientIP}
-	done, err := s.Limiter.Begin(ctx, keys...)
+	done, err := s.Limiter.Begin(ctx, keys[0], keys[1:]...)
 	if err != nil {
 		return nil, err
 	}

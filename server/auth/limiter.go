@@ -53,19 +53,24 @@ func NewLimiter(st server.LoginStore, now func() time.Time) *Limiter {
 	return &Limiter{FreeTries: 5, BaseDelay: time.Second, MaxDelay: 15 * time.Minute, Forget: time.Hour, store: st, now: now}
 }
 
-// Begin starts an attempt for keys: too_many_attempts if any key is locked
-// now, or has as many attempts in flight as it has free tries left (one,
-// once they are spent). Otherwise the attempt counts as in flight until
-// done is called, after its Fail or Succeed.
-func (l *Limiter) Begin(ctx context.Context, keys ...string) (done func(), err error) {
+// Begin starts an attempt for an account's key and others (the client's
+// address): too_many_attempts if any key is locked now, or has as many
+// attempts in flight as it has free tries left (one, once they are
+// spent) — the account always, the others once they have a failure on
+// record, so that many people signing in at once behind one address (an
+// office, a carrier's NAT, the load generator) are not held up while it
+// has none. Otherwise the attempt counts as in flight until done is
+// called, after its Fail or Succeed.
+func (l *Limiter) Begin(ctx context.Context, account string, others ...string) (done func(), err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	keys := append([]string{account}, others...)
 	states, err := l.store.LoginAttempts(ctx, keys)
 	if err != nil {
 		return nil, err
 	}
 	now := l.now()
-	for _, k := range keys {
+	for i, k := range keys {
 		a := states[k]
 		if now.Before(a.Until) {
 			return nil, tooMany("登录失败次数过多", a.Until.Sub(now))
@@ -74,7 +79,7 @@ func (l *Limiter) Begin(ctx context.Context, keys ...string) (done func(), err e
 		if now.Sub(a.Last) > l.Forget {
 			failures = 0
 		}
-		if n := l.inflight[k]; n > 0 && failures+n >= l.FreeTries {
+		if n := l.inflight[k]; n > 0 && failures+n >= l.FreeTries && (i == 0 || failures > 0) {
 			return nil, tooMany("登录尝试过于频繁", time.Second)
 		}
 	}

@@ -88,7 +88,7 @@ func TestLimiterSlowsDoublesAndForgets(t *testing.T) {
 // begin begins an attempt and ends it at once, returning Begin's error.
 func begin(t *testing.T, l *Limiter, keys ...string) error {
 	t.Helper()
-	done, err := l.Begin(context.Background(), keys...)
+	done, err := l.Begin(context.Background(), keys[0], keys[1:]...)
 	if err == nil {
 		done()
 	}
@@ -98,7 +98,8 @@ func begin(t *testing.T, l *Limiter, keys ...string) error {
 // TestLimiterBoundsAttemptsInFlight: attempts begun and not done count
 // against a key's free tries, so that no more passwords are being checked
 // at once than the key has tries left; once they are spent, one at a time.
-// An address shared by several usernames is bounded the same way.
+// An address shared by several usernames is bounded the same way once it
+// has a failure on record.
 func TestLimiterBoundsAttemptsInFlight(t *testing.T) {
 	ctx := context.Background()
 	now := time.Unix(1_800_000_000, 0)
@@ -138,16 +139,32 @@ func TestLimiterBoundsAttemptsInFlight(t *testing.T) {
 	}
 	wantBusy("beside the fifth try", "u:wang")
 	done()
-	// The same bound holds for an address guessing many usernames.
+	// An address without a failure on record takes many people signing
+	// in at once (an office behind one address); once it has failures,
+	// it is bounded as an account is: with one, four more at once.
 	dones = dones[:0]
-	for i := range 5 {
+	for i := range 10 {
 		done, err := l.Begin(ctx, "u:user"+strconv.Itoa(i), "ip:6.6.6.6")
 		if err != nil {
-			t.Fatalf("address, attempt %d: %v", i+1, err)
+			t.Fatalf("address without failures, attempt %d: %v", i+1, err)
 		}
 		dones = append(dones, done)
 	}
-	wantBusy("a sixth username from the address at once", "u:user9", "ip:6.6.6.6")
+	for _, done := range dones {
+		done()
+	}
+	if err := l.Fail(ctx, "ip:6.6.6.6"); err != nil {
+		t.Fatal(err)
+	}
+	dones = dones[:0]
+	for i := range 4 {
+		done, err := l.Begin(ctx, "u:other"+strconv.Itoa(i), "ip:6.6.6.6")
+		if err != nil {
+			t.Fatalf("address with a failure, attempt %d: %v", i+1, err)
+		}
+		dones = append(dones, done)
+	}
+	wantBusy("a fifth username at once from an address with a failure", "u:user9", "ip:6.6.6.6")
 	for _, done := range dones {
 		done()
 	}
