@@ -127,14 +127,7 @@ func TestLedgerKeepsOtherReports(t *testing.T) {
 	srv := apptest.Start(t)
 	city := loggedIn(t, srv, apptest.CityOffice)
 	county := loggedIn(t, srv, apptest.CountyOffice)
-	row := func() server.TaskProgress {
-		t.Helper()
-		r, err := srv.App.DB.Get(t.Context(), syncproto.EntityTaskProgress, server.TaskProgressID("task-08", apptest.Xinfu))
-		if err != nil || r == nil {
-			t.Fatalf("row: %v %v", r, err)
-		}
-		return server.TaskProgressOf(r)
-	}
+	row := func() server.TaskProgress { return storedProgress(t, srv, "task-08", apptest.Xinfu) }
 	if st, page := report(t, county, "task-08", apptest.Xinfu, url.Values{"status": {"in_progress"}}); st != http.StatusOK {
 		t.Fatalf("county reports: %d\n%s", st, page)
 	}
@@ -434,14 +427,7 @@ func TestCityTask(t *testing.T) {
 func TestLedgerPercentAgreesWithStatus(t *testing.T) {
 	srv := apptest.Start(t)
 	county := loggedIn(t, srv, apptest.CountyOffice)
-	row := func() server.TaskProgress {
-		t.Helper()
-		r, err := srv.App.DB.Get(t.Context(), syncproto.EntityTaskProgress, server.TaskProgressID("task-08", apptest.Xinfu))
-		if err != nil || r == nil {
-			t.Fatalf("row: %v %v", r, err)
-		}
-		return server.TaskProgressOf(r)
-	}
+	row := func() server.TaskProgress { return storedProgress(t, srv, "task-08", apptest.Xinfu) }
 	if st, page := report(t, county, "task-08", apptest.Xinfu, url.Values{"status": {"in_progress"}, "progress_pct": {"50"}}); st != http.StatusOK {
 		t.Fatalf("in progress at 50%%: %d\n%s", st, page)
 	}
@@ -501,4 +487,14 @@ func TestLedgerLongNote(t *testing.T) {
 	if st != http.StatusBadRequest || !strings.Contains(page, "进展说明不能超过 8000 字") {
 		t.Errorf("a note one character too long: %d\n%.300s", st, page)
 	}
+}
+
+// storedProgress reads a task's progress row in a county from the store.
+func storedProgress(t *testing.T, srv *apptest.Server, task, county string) server.TaskProgress {
+	t.Helper()
+	r, err := srv.App.DB.Get(t.Context(), syncproto.EntityTaskProgress, server.TaskProgressID(task, county))
+	if err != nil || r == nil {
+		t.Fatalf("progress of %s in %s: %v %v", task, county, r, err)
+	}
+	return server.TaskProgressOf(r)
 }
