@@ -391,7 +391,7 @@ func (s *Syncer) checkTimes(e *Entity, vals map[string]json.RawMessage, now time
 		// character to escape).
 		v := vals[f.Name]
 		if len(v) < 2 || v[0] != '"' {
-			continue // checked by canonicalFields
+			continue // refused by its canonical form (canonicalField)
 		}
 		t, ok := parseTime(string(v[1 : len(v)-1]))
 		switch {
