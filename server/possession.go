@@ -18,11 +18,12 @@ import (
 // that very record:
 //
 //   - an upload whose metadata names the record's id completes, with bytes
-//     that hash to the record's sha256, from a user whose scope holds the
-//     record (normally its creating device) — StoreUpload; or
+//     that hash to the record's sha256, from the device that created the
+//     record ("its own device"), its user's scope still holding the
+//     record — StoreUpload; or
 //   - such an upload completed before the record existed (a phone may
 //     upload first), and the record then arrives declaring that hash from
-//     the user who uploaded — ClaimEarlierUpload, in the push.
+//     the device that uploaded — ClaimEarlierUpload, in the push.
 //
 // Bytes sent for one record never count for another, whatever its hash: a
 // second record with the same bytes needs its own upload, which completes
@@ -100,9 +101,20 @@ func uploadOutOfScope(ctx context.Context, get func(ctx context.Context, entity,
 	return Errorf(syncproto.CodeOutOfScope, "无权为%s的照片上传文件", CountyName(ctx, get, county))
 }
 
+// errNotOwnDevice refuses an upload for a photo record another device
+// created: only its own device's bytes make it uploaded (DESIGN.md).
+var errNotOwnDevice = Errorf(syncproto.CodeForbidden, "这张照片记录是另一台设备创建的：只有拍下它的那台设备能上传它的文件")
+
+// OwnDevice reports whether p's device created r (a record the server
+// made itself, with no creating device, is any in-scope device's).
+func (r *StoredRecord) OwnDevice(p *Principal) bool {
+	return r.CreatedDevice == "" || p != nil && r.CreatedDevice == p.DeviceID
+}
+
 // CheckUpload decides whether p may start the upload req. The photo record
 // may not exist yet (a phone can upload before it pushes); if it does, it
-// must be in p's scope and declare the same SHA-256 and content type.
+// must be in p's scope, have been created by p's device, and declare the
+// same SHA-256 and content type.
 // pending are the other unfinished uploads of p's device. Bytes for a
 // record that does not exist yet are unreferenced until it arrives: they
 // count against the device's quota (Syncer.UploadQuota, with the completed
@@ -124,6 +136,8 @@ func (s *Syncer) CheckUpload(ctx context.Context, p *Principal, req UploadReques
 		return s.checkQuota(ctx, p, req, pending)
 	case !p.CanSee(r.County):
 		return uploadOutOfScope(ctx, s.Store.Get, r.County)
+	case !r.OwnDevice(p):
+		return errNotOwnDevice
 	case r.Text("sha256") != req.SHA256:
 		return Errorf(syncproto.CodeHashMismatch, "照片记录声明的 SHA-256 与上传的不一致")
 	case req.ContentType != "" && r.Text("content_type") != "" && r.Text("content_type") != req.ContentType:
@@ -147,7 +161,7 @@ func sizeMismatch(declared json.RawMessage, n int64, code string) error {
 
 // checkDeclaredSize refuses a photo mutation whose size_bytes is not the
 // size of the record's bytes (whoever pushes it), or of the bytes p's
-// user uploaded for it before it arrived, and one that changes the
+// device uploaded for it before it arrived, and one that changes the
 // content_type of a record whose bytes are stored: they are the photo,
 // and its record must not describe them otherwise. Until bytes arrive the
 // size and type may change, so that a record declared wrong is corrected
@@ -167,7 +181,7 @@ func (s *Syncer) checkDeclaredSize(ctx context.Context, tx WriteTx, p *Principal
 		return nil
 	}
 	u, err := tx.PhotoUpload(ctx, r.ID)
-	if err != nil || u == nil || u.ClaimedAt.IsZero() && u.UserID != p.UserID {
+	if err != nil || u == nil || u.ClaimedAt.IsZero() && u.DeviceID != p.DeviceID {
 		return err
 	}
 	// Bytes of another file sent under the id (the phone replaced the
@@ -245,7 +259,8 @@ func byteSize(n int64) string {
 // pushed (ClaimEarlierUpload). open gives the bytes, already checked to be
 // an image; it is called again if they must be stored twice. StoreUpload
 // returns the ids of records to process. Errors: hash_mismatch (nothing is
-// kept), out_of_scope (the record is in a county p's user no longer has:
+// kept), forbidden (another device created the record, since the upload
+// began: nothing is recorded), out_of_scope (the record is in a county p's user no longer has:
 // nothing is recorded, and the phone keeps the file), unavailable (the
 // Sweeper is deleting the same bytes at this very moment: upload again).
 func (s *Syncer) StoreUpload(ctx context.Context, p *Principal, u PhotoUpload, open func() (io.ReadCloser, error)) ([]string, error) {
@@ -287,6 +302,11 @@ func (s *Syncer) StoreUpload(ctx context.Context, p *Principal, u PhotoUpload, o
 				return tx.Get(ctx, EntityByName(entity), id)
 			}, rec.County)
 		}
+		if rec != nil && !rec.State.IsDeleted() && rec.Text("sha256") == u.SHA256 && !rec.OwnDevice(p) {
+			// Another device's record, pushed while these bytes were
+			// sent for its id: they are not its own device's.
+			return errNotOwnDevice
+		}
 		if rec != nil && !rec.State.IsDeleted() && rec.Text("sha256") == u.SHA256 && p != nil {
 			if err := s.write(ctx, tx, rec, map[string]any{"uploaded": true}, u.CompletedAt); err != nil {
 				return err
@@ -321,12 +341,12 @@ func (s *Syncer) StoreUpload(ctx context.Context, p *Principal, u PhotoUpload, o
 }
 
 // ClaimEarlierUpload marks a new photo record r, pushed by p, uploaded if
-// bytes for its id were uploaded before it by the same user and hash to
-// its sha256. It reports whether it did (the record then needs
+// bytes for its id were uploaded before it by the same device (so the same
+// user) and hash to its sha256. It reports whether it did (the record then needs
 // processing once committed).
 func (s *Syncer) ClaimEarlierUpload(ctx context.Context, tx WriteTx, p *Principal, r *StoredRecord, now time.Time) (bool, error) {
 	u, err := tx.PhotoUpload(ctx, r.ID)
-	if err != nil || u == nil || u.SHA256 != r.Text("sha256") || u.UserID != p.UserID || !u.ClaimedAt.IsZero() {
+	if err != nil || u == nil || u.SHA256 != r.Text("sha256") || u.DeviceID != p.DeviceID || u.UserID != p.UserID || !u.ClaimedAt.IsZero() {
 		return false, err
 	}
 	r.State.Fields["uploaded"] = syncproto.FieldState{Value: json.RawMessage("true"), HLC: s.Clock.Now()}

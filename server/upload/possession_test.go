@@ -181,14 +181,57 @@ func TestSameCountyReuseNeedsItsOwnUpload(t *testing.T) {
 	owner.wantServed(t, p1, data, "owner")
 }
 
+// TestOnlyItsOwnDeviceUploads (DESIGN.md: "a record counts as uploaded
+// only once its own device has sent the bytes"): a colleague of the same
+// county, and the same inspector on a second phone, holding the very bytes
+// of a record they did not create, are refused its upload (403 forbidden,
+// at creation, and at the end for an upload begun before the record
+// arrived); the record stays not uploaded until its own device sends them.
+func TestOnlyItsOwnDeviceUploads(t *testing.T) {
+	srv := apptest.Start(t)
+	owner := newPhone(t, srv, apptest.Inspector, apptest.Xinfu)
+	others := map[string]*phone{
+		"colleague":            newPhone(t, srv, apptest.Inspector2, apptest.Xinfu),
+		"owner's second phone": newPhone(t, srv, apptest.Inspector, apptest.Xinfu),
+	}
+	for who, other := range others {
+		data := evidenceJPEG(35)
+		id := owner.record(t, newID(), data)
+		if r := other.tus.Create(id, apptest.SHA256(data), "image/jpeg", len(data)); r.Status != http.StatusForbidden || r.Err.Code != syncproto.CodeForbidden {
+			t.Errorf("%s creates the upload of the owner's record: %d %+v, want 403 forbidden", who, r.Status, r.Err)
+		}
+
+		// Begun before the record arrived, finished after.
+		late, more := newID(), evidenceJPEG(36)
+		c := other.tus.Create(late, apptest.SHA256(more), "image/jpeg", len(more))
+		if c.Status != http.StatusCreated {
+			t.Fatalf("%s: create upload: %d %+v", who, c.Status, c.Err)
+		}
+		owner.record(t, late, more)
+		if r := other.tus.Patch(c.Header.Get("Location"), 0, more); r.Status != http.StatusForbidden || r.Err.Code != syncproto.CodeForbidden {
+			t.Errorf("%s finishes an upload of the owner's record: %d %+v, want 403 forbidden", who, r.Status, r.Err)
+		}
+		srv.App.Photos.WaitIdle()
+		owner.wantNotServed(t, id, who+"'s attempt")
+		owner.wantNotServed(t, late, who+"'s late upload")
+
+		owner.tus.Upload(id, "image/jpeg", data, http.StatusNoContent)
+		owner.tus.Upload(late, "image/jpeg", more, http.StatusNoContent)
+		srv.App.Photos.WaitIdle()
+		owner.wantServed(t, id, data, "its own device, after "+who)
+		owner.wantServed(t, late, more, "its own device, after "+who+"'s late upload")
+	}
+}
+
 // TestUploadBeforeRecord: bytes uploaded for a photo id before its record
-// is pushed count for that record when the same user pushes it with that
-// hash — but not for a record another user pushes under that id, nor for
-// another id declaring the hash.
+// is pushed count for that record when the same device pushes it with
+// that hash — but not for a record another user, or the same user's other
+// phone, pushes under that id, nor for another id declaring the hash.
 func TestUploadBeforeRecord(t *testing.T) {
 	srv := apptest.Start(t)
 	a := newPhone(t, srv, apptest.Inspector, apptest.Xinfu)
 	b := newPhone(t, srv, apptest.Inspector2, apptest.Xinfu)
+	a2 := newPhone(t, srv, apptest.Inspector, apptest.Xinfu)
 
 	data := evidenceJPEG(33)
 	mine := newID()
@@ -199,12 +242,14 @@ func TestUploadBeforeRecord(t *testing.T) {
 	a.wantServed(t, mine, data, "same device, bytes first")
 	b.wantNotServed(t, otherID, "another id declaring the hash")
 
-	taken := newID() // b uploads for an id; a pushes the record of that id
-	more := evidenceJPEG(34)
-	b.tus.Upload(taken, "image/jpeg", more, http.StatusNoContent)
-	a.record(t, taken, more)
-	srv.App.Photos.WaitIdle()
-	a.wantNotServed(t, taken, "record pushed by another user than the uploader")
+	for i, uploader := range []*phone{b, a2} {
+		taken := newID() // uploader uploads for an id; a pushes the record of that id
+		more := evidenceJPEG(34 + uint64(i)*10)
+		uploader.tus.Upload(taken, "image/jpeg", more, http.StatusNoContent)
+		a.record(t, taken, more)
+		srv.App.Photos.WaitIdle()
+		a.wantNotServed(t, taken, []string{"record pushed by another user than the uploader", "record pushed by the uploader's other phone"}[i])
+	}
 }
 
 // TestUploadQuota (issue 13): a device's bytes uploaded (or being
