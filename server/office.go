@@ -49,9 +49,9 @@ func (s *Syncer) Review(ctx context.Context, p *Principal, inspectionID, decisio
 	case !p.Role.CanReview():
 		return nil, Errorf(syncproto.CodeForbidden, "只有区县或市级督查人员可以审核")
 	case decision == "":
-		return nil, Errorf(syncproto.CodeMissingField, "缺少 decision（approve 或 return）")
+		return nil, Errorf(syncproto.CodeMissingField, "缺少审核结论 decision：approve（通过）或 return（退回）")
 	case decision != DecisionApprove && decision != DecisionReturn:
-		return nil, Errorf(syncproto.CodeInvalidValue, "decision 只能是 approve 或 return")
+		return nil, Errorf(syncproto.CodeInvalidValue, "审核结论 decision 只能是 approve（通过）或 return（退回）")
 	}
 	if err := checkComment(comment, decision == DecisionReturn, "退回时必须填写意见"); err != nil {
 		return nil, err
@@ -123,9 +123,9 @@ func (s *Syncer) VerifyFinding(ctx context.Context, p *Principal, findingID, dec
 	case !p.Role.CanReview():
 		return nil, Errorf(syncproto.CodeForbidden, "只有区县或市级督查人员可以核实整改")
 	case decision == "":
-		return nil, Errorf(syncproto.CodeMissingField, "缺少 decision（verify 或 reopen）")
+		return nil, Errorf(syncproto.CodeMissingField, "缺少核查结论 decision：verify（确认整改）或 reopen（重新整改）")
 	case decision != DecisionVerify && decision != DecisionReopen:
-		return nil, Errorf(syncproto.CodeInvalidValue, "decision 只能是 verify 或 reopen")
+		return nil, Errorf(syncproto.CodeInvalidValue, "核查结论 decision 只能是 verify（确认整改）或 reopen（重新整改）")
 	}
 	if err := checkComment(comment, decision == DecisionReopen, "退回整改时必须填写意见"); err != nil {
 		return nil, err

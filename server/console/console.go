@@ -325,6 +325,47 @@ var sections = map[string][2]string{
 	"search": {"/console/overview", "返回概览"},
 }
 
+// listBack reads a detail page's back parameter: the list page the viewer
+// opened it from (a path of this console's lists, with its filters and
+// fragment), so that its ← link and the page after a decision lead back
+// to the list as it was filtered. Anything else (another site, a detail
+// page, a path of no list) is ignored: ok is false.
+func listBack(raw string) (b backTo, ok bool) {
+	if len(raw) > 4096 || !strings.HasPrefix(raw, "/console/") || strings.ContainsAny(raw, "\\\r\n\t") {
+		return b, false
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return b, false
+	}
+	section := strings.TrimPrefix(u.Path, "/console/")
+	label := "返回审核队列"
+	if section != "" {
+		sec, known := sections[section]
+		if !known || sec[0] != "/console/"+section {
+			return b, false
+		}
+		label = sec[1]
+	}
+	u.Path, u.RawPath = "/console/"+section, ""
+	return backTo{Href: u.String(), Label: label, Raw: raw}, true
+}
+
+// backTo is a list page to come back to (listBack).
+type backTo struct {
+	Href, Label string
+	Raw         string // as the back parameter gave it, for the page's forms to carry on
+}
+
+// withBack adds a list to come back to, when the request carries one, to
+// a detail page's address.
+func withBack(ec echo.Context, q url.Values) url.Values {
+	if b, ok := listBack(ec.FormValue("back")); ok {
+		q.Set("back", b.Raw)
+	}
+	return q
+}
+
 // backLink is where an error page leads: for a refused form, the page the
 // form was on (an inspection's, a finding's inspection's) when it can be
 // shown; else the list of the section the request was in; else the

@@ -90,13 +90,14 @@ func (c *Console) findingsList(ec echo.Context) error {
 			people[u.ID] = u.DisplayName
 		}
 	}
-	items := map[string]map[string]string{} // template id@version → item key → label
+	items := map[string]map[string]string{}                              // template id@version → item key → label
+	back := url.Values{"back": {ec.Request().URL.RequestURI()}}.Encode() // the detail's way back here
 	rows := make([]findingListRow, 0, len(recs))
 	for _, f := range recs {
 		row := findingListRow{ID: f.ID, County: c.countyName(f.County), Description: f.Text("description"),
 			Severity: severityNames[f.Text("severity")], Deadline: f.Text("deadline"), StatusCode: f.Text("status"),
 			Status: findingStatusNames[f.Text("status")], Note: f.Text("rectification_note"), Inspector: people[f.CreatedBy],
-			Link: "/console/inspections/" + url.PathEscape(f.Text("inspection_id")) + "#finding-" + url.PathEscape(f.ID)}
+			Link: "/console/inspections/" + url.PathEscape(f.Text("inspection_id")) + "?" + back + "#finding-" + url.PathEscape(f.ID)}
 		if row.Status == "" {
 			row.Status = "待整改"
 		}

@@ -51,7 +51,7 @@ func TestFindingsList(t *testing.T) {
 		return regexp.MustCompile(`(?s)<tr data-id="` + id + `"[^>]*>.*?</tr>`).FindString(page)
 	}
 	if r := row(page, late); !strings.Contains(r, `class="overdue"`) || !strings.Contains(r, "逾期") || !strings.Contains(r, "围挡倒塌未修复") ||
-		!strings.Contains(r, "整改中") || !strings.Contains(r, `href="/console/inspections/`+draft+`#finding-`+late+`"`) {
+		!strings.Contains(r, "整改中") || !strings.Contains(r, `href="/console/inspections/`+draft+`?back=%2Fconsole%2Ffindings%3Foverdue%3D1#finding-`+late+`"`) {
 		t.Errorf("the overdue finding's row: %s", r)
 	}
 	if row(page, due) != "" || row(page, done) != "" {

@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -364,4 +365,77 @@ func TestFindingPhotosOnTheDetailPage(t *testing.T) {
 	if !strings.Contains(confirm, "照片有 2 个证据标记") {
 		t.Errorf("bulk check of the two flagged photos:\n%s", confirm)
 	}
+}
+
+// TestDetailBackToList: a detail page opened from a filtered list (the
+// queue, the findings, the roadside records) leads back to that list as it
+// was filtered, and so does the page after a decision taken on it; a back
+// parameter that is not one of the console's lists is ignored.
+func TestDetailBackToList(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	insp := pushIn(t, phone, apptest.Xinfu, "coal_boiler", "2026-11-27T09:00:00+08:00", completeBoiler...)
+	county := loggedIn(t, srv, apptest.CountyOffice)
+	backRE := regexp.MustCompile(`<p><a href="([^"]*)">← ([^<]*)</a></p>`)
+	backOf := func(page string) (string, string) {
+		t.Helper()
+		m := backRE.FindStringSubmatch(page)
+		if m == nil {
+			t.Fatal("the page has no ← link")
+		}
+		return html.UnescapeString(m[1]), m[2]
+	}
+	follow := func(list, linkPrefix string) string {
+		t.Helper()
+		page := mustGet(t, county, list)
+		m := regexp.MustCompile(`href="(` + regexp.QuoteMeta(linkPrefix) + `[^"]*)"`).FindStringSubmatch(page)
+		if m == nil {
+			t.Fatalf("%s has no link to %s…", list, linkPrefix)
+		}
+		return mustGet(t, county, html.UnescapeString(m[1]))
+	}
+
+	queue := "/console/queue?county=" + apptest.Xinfu + "&sort=site&status=submitted"
+	detail := follow(queue, "/console/inspections/"+insp)
+	if href, label := backOf(detail); href != queue || label != "返回审核队列" {
+		t.Errorf("detail from the queue: ← %s %q, want %s", href, label, queue)
+	}
+	for _, bad := range []string{"https://evil.example/console/queue", "//evil.example/console/queue", "/console/inspections/" + insp,
+		"/console/../login", "/console/queue\\x", "javascript:alert(1)", "/console/nosuch", "/consolequeue"} {
+		page := mustGet(t, county, "/console/inspections/"+insp+"?"+url.Values{"back": {bad}}.Encode())
+		if href, _ := backOf(page); href != "/console/" {
+			t.Errorf("back=%q: ← %s, want the queue", bad, href)
+		}
+		if strings.Contains(page, `name="back"`) {
+			t.Errorf("back=%q is carried on by the page's forms", bad)
+		}
+	}
+
+	form := withSeqs(url.Values{"csrf": {csrf(t, detail)}, "decision": {"approve"}}, detail)
+	if m := regexp.MustCompile(`name="back" value="([^"]*)"`).FindStringSubmatch(detail); m != nil {
+		form.Set("back", html.UnescapeString(m[1]))
+	}
+	st, after := county.post("/console/inspections/"+insp+"/review", form)
+	if st != http.StatusOK || !strings.Contains(after, "审核通过") {
+		t.Fatalf("approve: %d\n%s", st, after)
+	}
+	if href, _ := backOf(after); href != queue {
+		t.Errorf("after approving: ← %s, want %s", href, queue)
+	}
+
+	withFinding := uuid.NewString()
+	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, withFinding, apptest.Fields("site_id", apptest.DemoSite(t, apptest.Xinfu),
+		"template_id", "construction_dust", "template_version", 1, "status", "draft", "started_at", "2026-11-20T09:00:00+08:00")),
+		apptest.Mut(phone, syncproto.EntityFinding, uuid.NewString(), apptest.Fields("inspection_id", withFinding, "description", "出入口未冲洗",
+			"deadline", "2099-01-01", "status", "open")))
+	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, withFinding, apptest.Fields("status", "submitted")))
+	findings := "/console/findings?county=" + apptest.Xinfu + "&status=todo"
+	if href, label := backOf(follow(findings, "/console/inspections/")); href != findings || label != "返回问题整改" {
+		t.Errorf("detail from the findings: ← %s %q, want %s", href, label, findings)
+	}
+	vehicles := "/console/vehicles?from=2020-01-01&to=2099-12-31"
+	if href, label := backOf(follow(vehicles, "/console/vehicles/")); href != vehicles+"#records" || label != "返回路检路查" {
+		t.Errorf("roadside check from its list: ← %s %q, want %s#records", href, label, vehicles)
+	}
+
 }

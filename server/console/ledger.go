@@ -56,6 +56,7 @@ type progressRow struct {
 	Statuses                                                     []string // the statuses the viewer may set
 	Field                                                        server.Evidence
 	CSRF                                                         string // the session's token, for the form
+	List                                                         string // the list's filter, as a query, for the form to come back to
 	// Open shows the form unfolded: a county office's own rows are its
 	// work; the city's page lists every county's and folds them.
 	Open bool
@@ -81,6 +82,26 @@ type ledgerFilter struct {
 }
 
 func (f ledgerFilter) on() bool { return f.Status != "" || f.County != "" || f.Overdue }
+
+// query is the filter as the list's query parameters.
+func (f ledgerFilter) query() url.Values {
+	q := url.Values{}
+	if f.Status != "" {
+		q.Set("status", f.Status)
+	}
+	if f.County != "" {
+		q.Set("county", f.County)
+	}
+	if f.Overdue {
+		q.Set("overdue", "1")
+	}
+	return q
+}
+
+// ledgerFilterOf reads a filter from the list's query parameters.
+func ledgerFilterOf(q url.Values) ledgerFilter {
+	return ledgerFilter{Status: q.Get("status"), County: q.Get("county"), Overdue: q.Get("overdue") == "1"}
+}
 
 // keep reports whether a county's row passes the filter.
 func (f ledgerFilter) keep(r progressRow) bool {
@@ -108,6 +129,13 @@ func (c *Console) ledger(ec echo.Context) error {
 			acceptance = ""
 		}
 	}
+	// The row just saved may no longer pass the filter: say so.
+	saved, savedShown := ec.QueryParam("saved"), false
+	for _, t := range out {
+		for _, r := range append(slices.Clip(t.Rows), t.Others...) {
+			savedShown = savedShown || server.TaskProgressID(r.TaskID, r.County) == saved
+		}
+	}
 	p := principalOf(ec)
 	var counties []countyCount
 	for _, ct := range c.counties {
@@ -116,7 +144,7 @@ func (c *Console) ledger(ec echo.Context) error {
 		}
 	}
 	return c.render(ec, http.StatusOK, "ledger.html", map[string]any{"Tasks": out, "Overdue": overdue, "Today": today,
-		"Saved": ec.QueryParam("saved"), "F": f, "Filtered": f.on(), "Statuses": server.TaskStatuses, "Counties": counties,
+		"Saved": saved, "SavedHidden": saved != "" && !savedShown, "F": f, "Filtered": f.on(), "Statuses": server.TaskStatuses, "Counties": counties,
 		// The acceptance unit, when every task has the same, is said once.
 		"Acceptance": acceptance})
 }
@@ -125,7 +153,7 @@ func (c *Console) ledger(ec echo.Context) error {
 func (c *Console) ledgerTasks(ec echo.Context) ([]ledgerTask, ledgerFilter, string, error) {
 	p := principalOf(ec)
 	ctx := ec.Request().Context()
-	f := ledgerFilter{Status: ec.QueryParam("status"), County: ec.QueryParam("county"), Overdue: ec.QueryParam("overdue") == "1"}
+	f := ledgerFilterOf(ec.QueryParams())
 	if f.Status != "" && !slices.Contains(server.TaskStatuses, f.Status) {
 		return nil, f, "", server.Errorf(syncproto.CodeBadRequest, "未知的整改状态 %q", f.Status)
 	}
@@ -155,6 +183,7 @@ func (c *Console) ledgerTasks(ec echo.Context) ([]ledgerTask, ledgerFilter, stri
 	if s := sessionFrom(ec); s != nil {
 		token = s.csrf
 	}
+	list := f.query().Encode()
 	out := make([]ledgerTask, 0, len(tasks))
 	for _, t := range tasks {
 		units, deadline := taskFacts(t)
@@ -166,14 +195,14 @@ func (c *Console) ledgerTasks(ec echo.Context) ([]ledgerTask, ledgerFilter, stri
 		templates := server.TaskTemplates(t)
 		for _, tp := range l.Rows {
 			r := c.progressRow(p, t, tp, today, templates, tallies, vehicles)
-			r.CSRF = token
+			r.CSRF, r.List = token, list
 			if f.keep(r) {
 				lt.Rows = append(lt.Rows, r)
 			}
 		}
 		for _, tp := range l.Others {
 			r := c.progressRow(p, t, tp, today, nil, nil, nil)
-			r.CSRF = token
+			r.CSRF, r.List = token, list
 			if f.keep(r) {
 				lt.Others = append(lt.Others, r)
 			}
@@ -324,7 +353,15 @@ func (c *Console) reportProgress(ec echo.Context) error {
 	if err := c.d.Syncer.ReportProgress(ec.Request().Context(), principalOf(ec), task, county, rep); err != nil {
 		return err
 	}
-	q := url.Values{"saved": {server.TaskProgressID(task, county)}}
+	// Back to the list as it was filtered (a filter the form names wrongly
+	// is dropped: the page would refuse it).
+	list, _ := url.ParseQuery(ec.FormValue("list"))
+	f := ledgerFilterOf(list)
+	if f.Status != "" && !slices.Contains(server.TaskStatuses, f.Status) || f.County != "" && !principalOf(ec).CanSee(f.County) {
+		f = ledgerFilter{}
+	}
+	q := f.query()
+	q.Set("saved", server.TaskProgressID(task, county))
 	return ec.Redirect(http.StatusSeeOther, "/console/ledger?"+q.Encode()+"#"+url.PathEscape(progressAnchor(task, county)))
 }
 

@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -59,5 +60,47 @@ func TestLedgerFilters(t *testing.T) {
 	}
 	if st, _ := city.get("/console/ledger?status=bogus"); st != http.StatusBadRequest {
 		t.Errorf("unknown status: %d", st)
+	}
+}
+
+// TestLedgerSaveKeepsFilter: saving a row's progress from a filtered
+// ledger comes back to the ledger filtered the same way, and says so when
+// the saved row no longer passes the filter.
+func TestLedgerSaveKeepsFilter(t *testing.T) {
+	srv := apptest.Start(t)
+	city := loggedIn(t, srv, apptest.CityOffice)
+	filtered := func(page, status string) bool {
+		return strings.Contains(page, `<option value="`+apptest.Xinfu+`" selected>`) &&
+			(status == "" || strings.Contains(page, `<option value="`+status+`" selected>`))
+	}
+	for _, tc := range []struct {
+		query, status, newStatus string
+		hidden                   bool
+	}{
+		{"county=" + apptest.Xinfu, "", "in_progress", false},
+		{"county=" + apptest.Xinfu + "&status=in_progress", "in_progress", "done", true},
+	} {
+		page := mustGet(t, city, "/console/ledger?"+tc.query)
+		st, after := city.post("/console/ledger/task-08/"+apptest.Xinfu, ledgerForm(t, page, "task-08", apptest.Xinfu, url.Values{"status": {tc.newStatus}}))
+		if st != http.StatusOK || !strings.Contains(after, "已保存整改进展") {
+			t.Fatalf("%s: save: %d\n%s", tc.query, st, after)
+		}
+		if !filtered(after, tc.status) {
+			t.Errorf("%s: after saving, the ledger lost its filter", tc.query)
+		}
+		for _, r := range reCountyRow.FindAllStringSubmatch(after, -1) {
+			if r[2] != apptest.Xinfu || tc.status != "" && r[3] != tc.status {
+				t.Errorf("%s: after saving, the ledger shows %s", tc.query, r[0])
+			}
+		}
+		if got := strings.Contains(after, "这一行已不在列表中"); got != tc.hidden {
+			t.Errorf("%s: saved row hidden by the filter said %v, want %v", tc.query, got, tc.hidden)
+		}
+	}
+	// A filter the form names wrongly is dropped, not answered 400.
+	page := mustGet(t, city, "/console/ledger")
+	form := ledgerForm(t, page, "task-08", apptest.Xinfu, url.Values{"note": {"说明"}, "list": {"status=bogus&county=" + apptest.Xinfu}})
+	if st, after := city.post("/console/ledger/task-08/"+apptest.Xinfu, form); st != http.StatusOK || filtered(after, "") {
+		t.Errorf("a bad list filter: %d, filtered %v", st, filtered(after, ""))
 	}
 }

@@ -76,6 +76,12 @@ func (c *Console) render(ec echo.Context, status int, page string, data map[stri
 		data["CSRF"] = s.csrf
 	}
 	data["ExportQuery"] = exportQuery(ec)
+	// A list's own address, for its links to detail pages to come back
+	// to (listBack); and on a detail page, the list it came from.
+	data["Here"] = ec.Request().URL.RequestURI()
+	if b, ok := listBack(ec.QueryParam("back")); ok {
+		data["List"] = b
+	}
 	var buf bytes.Buffer
 	if err := c.tmpl[page].ExecuteTemplate(&buf, "layout", data); err != nil {
 		return err
@@ -371,7 +377,7 @@ func (c *Console) review(ec echo.Context) error {
 	if _, err := c.d.Syncer.Review(ec.Request().Context(), principalOf(ec), id, decision, ec.FormValue("comment"), formSeq(ec.FormValue("seq"))); err != nil {
 		return err
 	}
-	return ec.Redirect(http.StatusSeeOther, "/console/inspections/"+url.PathEscape(id)+"?done="+url.QueryEscape(decision))
+	return ec.Redirect(http.StatusSeeOther, "/console/inspections/"+url.PathEscape(id)+"?"+withBack(ec, url.Values{"done": {decision}}).Encode())
 }
 
 // verifyFinding takes an office's decision on a finding's rectification
@@ -384,7 +390,7 @@ func (c *Console) verifyFinding(ec echo.Context) error {
 	}
 	var insp string
 	_ = json.Unmarshal(ch.Fields["inspection_id"], &insp)
-	return ec.Redirect(http.StatusSeeOther, "/console/inspections/"+url.PathEscape(insp)+"?done="+url.QueryEscape(decision)+"#finding-"+url.PathEscape(ch.ID))
+	return ec.Redirect(http.StatusSeeOther, "/console/inspections/"+url.PathEscape(insp)+"?"+withBack(ec, url.Values{"done": {decision}}).Encode()+"#finding-"+url.PathEscape(ch.ID))
 }
 
 // formSeq reads the version of a record a review form was shown with

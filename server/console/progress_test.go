@@ -106,6 +106,9 @@ func ledgerForm(t *testing.T, page, task, county string, form url.Values) url.Va
 			t.Fatalf("orig %q: %v", orig, err)
 		}
 		post.Set("orig", orig)
+		if m := listRE.FindStringSubmatch(page[i:]); m != nil {
+			post.Set("list", html.UnescapeString(m[1]))
+		}
 		post.Set("status", base.Status)
 		post.Set("note", base.Note)
 		post.Set("evidence", strings.Join(base.Evidence, "\n"))

@@ -143,6 +143,9 @@ func TestSites(t *testing.T) {
 
 var origRE = regexp.MustCompile(`name="orig" value="([^"]*)"`)
 
+// listRE finds a ledger form's list filter, to come back to.
+var listRE = regexp.MustCompile(`name="list" value="([^"]*)"`)
+
 // origOf is the original values a site's form page carries.
 func origOf(t *testing.T, page string) string {
 	t.Helper()

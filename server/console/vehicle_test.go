@@ -59,8 +59,8 @@ func TestVehicleCheckPage(t *testing.T) {
 		t.Error("vehicle page lists 定襄县's check of the same plate")
 	}
 	// The list links to the page, and filters by the plate as typed.
-	if _, list := county.get("/console/vehicles"); !strings.Contains(list, `href="/console/vehicles/`+vc+`"`) {
-		t.Error("the records list does not link to the check's page")
+	if _, list := county.get("/console/vehicles"); !strings.Contains(list, `href="/console/vehicles/`+vc+`?back=%2fconsole%2fvehicles%23records"`) {
+		t.Errorf("the records list does not link to the check's page: %s", regexp.MustCompile(`href="/console/vehicles/`+vc+`[^"]*"`).FindString(list))
 	}
 	_, list := county.get("/console/vehicles?plate=" + url.QueryEscape("晋h 30272"))
 	if !strings.Contains(list, `data-id="`+vc+`"`) || !strings.Contains(list, `data-id="`+again+`"`) || !strings.Contains(list, "共 2 条") {
