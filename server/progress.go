@@ -88,6 +88,19 @@ func (tp TaskProgress) EffectivePct() int {
 	return 0
 }
 
+// ShownPct is the percentage the offices see: the one reported, else 100
+// for a finished task (the roll-up counts it so); ok is false for an
+// unfinished task without one (未填).
+func (tp TaskProgress) ShownPct() (pct int, ok bool) {
+	switch {
+	case tp.HasPct:
+		return tp.Pct, true
+	case tp.Finished():
+		return 100, true
+	}
+	return 0, false
+}
+
 // Overdue reports whether the county is past the task's deadline
 // (YYYY-MM-DD; none for long-term tasks) on day today (YYYY-MM-DD, China
 // time) without having finished.

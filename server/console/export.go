@@ -115,7 +115,15 @@ func (c *Console) reportXLSX(ec echo.Context) error {
 	for _, r := range st.Rows {
 		sealSheet.Rows = append(sealSheet.Rows, []any{r[0], r[1]}) // text, hashes and counts alike
 	}
-	return c.exportXLSX(ec, "信息报送-"+rp.Month, append(sheets, roadside, findings, sealSheet))
+	sheets = append(sheets, roadside, findings)
+	county := ""
+	if rp.County != "" {
+		county = c.countyName(rp.County)
+	}
+	for i := range sheets {
+		sheets[i].Filter = caption([2]string{"区县", county}, [2]string{"责任单位", rp.Unit})
+	}
+	return c.exportXLSX(ec, "信息报送-"+rp.Month, append(sheets, sealSheet))
 }
 
 // exportCounties are the counties of the viewer's scope, or the one it
@@ -330,7 +338,7 @@ func (c *Console) inspectionQuery(ec echo.Context) (server.InspectionQuery, *ser
 // every inspection it selects (not only the page shown), with the
 // columns the reviewer judges by on the page.
 func (c *Console) queueXLSX(ec echo.Context) error {
-	q, _, err := c.inspectionQuery(ec)
+	q, task, err := c.inspectionQuery(ec)
 	if err != nil {
 		return err
 	}
@@ -343,7 +351,7 @@ func (c *Console) queueXLSX(ec echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s := xlsxSheet{Name: "检查记录", Title: capped("审核队列导出", total),
+	s := xlsxSheet{Name: "检查记录", Title: capped("审核队列导出", total), Filter: c.inspectionCaption(q, task),
 		Header: []string{"检查时间", "区县", "点位", "检查表", "巡查员", "状态", "不合格项", "照片", "证据标记", "缺项", "检查记录编号"}}
 	for _, r := range rows {
 		var missing any = "未检查"
@@ -360,7 +368,7 @@ func (c *Console) queueXLSX(ec echo.Context) error {
 // findingsXLSX exports the findings of the inspections the queue's
 // current filter selects.
 func (c *Console) findingsXLSX(ec echo.Context) error {
-	q, _, err := c.inspectionQuery(ec)
+	q, task, err := c.inspectionQuery(ec)
 	if err != nil {
 		return err
 	}
@@ -372,6 +380,7 @@ func (c *Console) findingsXLSX(ec echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.Filter = c.inspectionCaption(q, task)
 	return c.exportXLSX(ec, "发现问题-"+c.now().In(chinaTime).Format("20060102"), []xlsxSheet{s})
 }
 
@@ -386,7 +395,7 @@ func (c *Console) vehiclesXLSX(ec echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s := xlsxSheet{Name: "路检记录", Title: capped("路检路查记录", total),
+	s := xlsxSheet{Name: "路检记录", Title: capped("路检路查记录", total), Filter: c.vehicleCaption(ec, q),
 		Header: []string{"检查时间", "区县", "检查站", "专项行动", "号牌", "排放阶段", "燃料", "后处理装置", "处理", "备注"}}
 	for _, r := range recs {
 		s.Rows = append(s.Rows, []any{localTime(r.Text("checked_at")), c.countyName(r.County), r.Text("checkpoint"), r.Text("campaign"),

@@ -369,3 +369,48 @@ func TestFindingsExportOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestExportCaptions: an export's title says the filter that made it, so
+// that a sheet sent up or printed says what it counts; an unfiltered one
+// says none (the queue's says its default status).
+func TestExportCaptions(t *testing.T) {
+	srv := apptest.Start(t)
+	city := loggedIn(t, srv, apptest.CityOffice)
+	for _, tc := range []struct {
+		path, sheet string
+		want        []string // in the title, in this order
+		not         []string
+	}{
+		{"/console/queue.xlsx", "检查记录", []string{"（检查状态：待审核）"}, []string{"区县"}},
+		{"/console/queue.xlsx?status=&county=" + apptest.Xinfu + "&template=coal_boiler&from=2026-11-01&to=2026-11-30&flag=no_gps&complete=incomplete",
+			"检查记录", []string{"区县：忻府区", "检查表：", "检查状态：全部", "完整性：", "证据标记：无定位", "期间：2026-11-01 至 2026-11-30"}, nil},
+		{"/console/queue.xlsx?status=approved&task=task-08", "检查记录", []string{"整改任务：", "检查状态：已通过"}, nil},
+		{"/console/findings.xlsx?status=returned&from=2026-11-01", "发现问题", []string{"检查状态：已退回", "期间：2026-11-01 起"}, nil},
+		{"/console/vehicles.xlsx", "路检记录", nil, []string{"（", "期间"}},
+		{"/console/vehicles.xlsx?county=" + apptest.Xinfu + "&removed=1&to=2026-11-30&nocampaign=1", "路检记录",
+			[]string{"区县：忻府区", "专项行动：未列入专项行动", "后处理：只看拆除", "期间：截至 2026-11-30"}, nil},
+		{"/console/ledger.xlsx?status=in_progress&county=" + apptest.Xinfu + "&overdue=1", "整改台账", []string{"区县：忻府区", "状态：", "逾期：只看逾期"}, nil},
+		{"/console/ledger.xlsx", "整改台账", nil, []string{"（"}},
+		{"/console/report.xlsx?month=2026-11&county=" + apptest.Xinfu, "路检路查统计", []string{"（2026-11；区县：忻府区）"}, nil},
+	} {
+		_, f := download(t, city, tc.path)
+		title, err := f.GetCellValue(tc.sheet, "A1")
+		if err != nil {
+			t.Fatalf("%s: %v", tc.path, err)
+		}
+		rest := title
+		for _, w := range tc.want {
+			i := strings.Index(rest, w)
+			if i < 0 {
+				t.Errorf("%s: title %q lacks %q (or has it out of order)", tc.path, title, w)
+				break
+			}
+			rest = rest[i+len(w):]
+		}
+		for _, w := range tc.not {
+			if strings.Contains(strings.TrimPrefix(title, "忻州市"), w) {
+				t.Errorf("%s: title %q has %q", tc.path, title, w)
+			}
+		}
+	}
+}

@@ -49,7 +49,9 @@ type statusCount struct {
 type progressRow struct {
 	Anchor, TaskID, County, CountyName, Status, StatusName, Note string
 	Pct                                                          int
-	HasPct, Overdue, MayEdit, Reported                           bool
+	HasPct, Overdue, MayEdit, Reported                           bool   // HasPct: Pct was reported (the form's value)
+	Shown                                                        string // the percentage shown, "" for none (server.TaskProgress.ShownPct)
+	shown                                                        int
 	Evidence                                                     []string
 	Reporter, ReportedAt                                         string
 	Orig                                                         string   // the row as its form starts from (server.ProgressReport.Base), JSON
@@ -227,17 +229,17 @@ func (c *Console) ledgerTasks(ec echo.Context) ([]ledgerTask, ledgerFilter, stri
 // ledgerXLSX exports the ledger's current filter: a row for each task and
 // county shown.
 func (c *Console) ledgerXLSX(ec echo.Context) error {
-	tasks, _, _, err := c.ledgerTasks(ec)
+	tasks, f, _, err := c.ledgerTasks(ec)
 	if err != nil {
 		return err
 	}
-	s := xlsxSheet{Name: "整改台账", Title: "整改台账", Header: []string{"序号", "类别", "问题", "责任单位", "验收单位", "整改时限",
+	s := xlsxSheet{Name: "整改台账", Title: "整改台账", Filter: c.ledgerCaption(f), Header: []string{"序号", "类别", "问题", "责任单位", "验收单位", "整改时限",
 		"区县", "状态", "进度", "逾期", "进展说明", "佐证材料", "现场检查", "其中已通过", "路检车辆"}}
 	for _, t := range tasks {
 		for _, r := range append(slices.Clip(t.Rows), t.Others...) {
 			var pct any = ""
-			if r.HasPct {
-				pct = percent(float64(r.Pct) / 100)
+			if r.Shown != "" {
+				pct = percent(float64(r.shown) / 100)
 			}
 			overdue := ""
 			if r.Overdue {
@@ -266,6 +268,9 @@ func (c *Console) progressRow(p *server.Principal, t *server.StoredRecord, tp se
 	r := progressRow{Anchor: progressAnchor(t.ID, tp.County), TaskID: t.ID, County: tp.County, CountyName: c.countyName(tp.County),
 		Status: tp.Status, StatusName: server.TaskStatusLabel(tp.Status), Note: tp.Note, Pct: tp.Pct, HasPct: tp.HasPct,
 		Overdue: tp.Overdue(t, today), Evidence: tp.Evidence, Reporter: tp.ReportedByName, Reported: !tp.ReportedAt.IsZero()}
+	if pct, ok := tp.ShownPct(); ok {
+		r.shown, r.Shown = pct, strconv.Itoa(pct)+"%"
+	}
 	if r.Reported {
 		r.ReportedAt = tp.ReportedAt.In(chinaTime).Format("2006-01-02 15:04")
 	}

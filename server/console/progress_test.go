@@ -204,7 +204,7 @@ func TestProgressPerCounty(t *testing.T) {
 	if st, _ := report(t, ding, "task-08", apptest.Dingxiang, url.Values{"status": {"done"}, "note": {"定襄县工地全部整改完毕"}}); st != http.StatusOK {
 		t.Fatalf("定襄县 reports: %d", st)
 	}
-	if r := reportRow(t, ding, "4.4", "定襄县"); !strings.Contains(r, "|已完成||") {
+	if r := reportRow(t, ding, "4.4", "定襄县"); !strings.Contains(r, "|已完成|100%|") { // a finished task shows 100% (ShownPct)
 		t.Errorf("定襄县's report row: %q", r)
 	}
 	if r := reportRow(t, xinfu, "4.4", "忻府区"); !strings.Contains(r, "|推进中|30%|") {
@@ -469,6 +469,26 @@ func TestLedgerPercentAgreesWithStatus(t *testing.T) {
 		if r := row(); r.Status != tc.status || r.HasPct != tc.hasPct || r.EffectivePct() != tc.pct {
 			t.Errorf("%v: row %+v, want %s with %d%% (given %v)", tc.form, r, tc.status, tc.pct, tc.hasPct)
 		}
+	}
+	// A finished row whose percentage was cleared shows what the roll-up
+	// counts, 100%, on the ledger, in its export and in the report.
+	page := mustGet(t, county, "/console/ledger")
+	if r := countyRow(t, page, "task-08", apptest.Xinfu); !strings.Contains(r, "已完成 100%") {
+		t.Errorf("ledger row of 已完成 with its %% cleared: %q, want 已完成 100%%", r)
+	}
+	body, f := download(t, county, "/console/ledger.xlsx")
+	rows := checkSheet(t, body, f, "整改台账")
+	found := false
+	for _, r := range rows[2 : len(rows)-1] {
+		if len(r) > 8 && r[6] == "忻府区" && r[7] == "已完成" {
+			found = true
+			if r[8] != "100.0%" {
+				t.Errorf("ledger export of 已完成 with its %% cleared: %v, want 100.0%%", r)
+			}
+		}
+	}
+	if !found {
+		t.Error("the ledger export has no 已完成 row for 忻府区")
 	}
 }
 

@@ -184,8 +184,8 @@ func (c *Console) taskTable(ec echo.Context, rp reportParams, counties []string,
 			}
 			tp := ix.Get(task.ID, county)
 			pct, overdue := "", ""
-			if tp.HasPct {
-				pct = strconv.Itoa(tp.Pct) + "%"
+			if n, ok := tp.ShownPct(); ok {
+				pct = strconv.Itoa(n) + "%"
 			}
 			if tp.Overdue(task, today) {
 				overdue = "是"

@@ -21,6 +21,7 @@ import (
 type xlsxSheet struct {
 	Name   string // the sheet's tab (at most 31 characters)
 	Title  string // the title row; exportXLSX adds the unit and the date made
+	Filter string // the filter that made it (caption), said after the title; "" for none
 	Header []string
 	Rows   [][]any
 	// Totals is the totals row (合计), nil for none; it sits below the
@@ -106,7 +107,16 @@ func buildXLSX(sheets []xlsxSheet, titled func(string) string) ([]byte, error) {
 		} else if _, err := f.NewSheet(s.Name); err != nil {
 			return nil, err
 		}
-		if err := writeSheet(f, s, titled(s.Title), ids); err != nil {
+		title := s.Title
+		if s.Filter != "" {
+			// One parenthesis: "信息报送（2026-11；区县：忻府区）".
+			if t, ok := strings.CutSuffix(title, "）"); ok {
+				title = t + "；" + s.Filter + "）"
+			} else {
+				title += "（" + s.Filter + "）"
+			}
+		}
+		if err := writeSheet(f, s, titled(title), ids); err != nil {
 			return nil, fmt.Errorf("sheet %s: %w", s.Name, err)
 		}
 	}
