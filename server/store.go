@@ -410,6 +410,16 @@ type LoginAttempts struct {
 	Failures int
 	Until    time.Time // locked until then
 	Last     time.Time // the last failure
+	// InFlight counts the attempts begun and not yet done, on every
+	// server, until InFlightUntil (then none: a server that died in an
+	// attempt leaves a count that lapses).
+	InFlight      int
+	InFlightUntil time.Time
+}
+
+// Zero reports whether a holds nothing to keep.
+func (a LoginAttempts) Zero() bool {
+	return a.Failures == 0 && a.Until.IsZero() && a.Last.IsZero() && a.InFlight == 0
 }
 
 // LoginStore keeps failed sign-ins, so every server slows the same
@@ -423,7 +433,8 @@ type LoginStore interface {
 	// sharing the store, apply one after the other, so no failure is lost.
 	UpdateLoginAttempts(ctx context.Context, keys []string, update func(map[string]LoginAttempts)) error
 	// ClearLoginAttempts forgets a key (after a success) and every key
-	// whose last failure is before forgetBefore.
+	// whose last failure, and last attempt in flight, are before
+	// forgetBefore.
 	ClearLoginAttempts(ctx context.Context, key string, forgetBefore time.Time) error
 }
 

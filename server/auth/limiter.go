@@ -24,9 +24,10 @@ import (
 //
 // A password takes time to check, so attempts sent at once would all pass
 // a check of the counts before the first failure is counted. Begin counts
-// the attempts in flight as failures-to-be: a key takes no more at once
-// than its free tries left, and once those are spent, one at a time (on
-// each server), so a burst of guesses is no faster than guesses in turn.
+// the attempts in flight, in the store, as failures-to-be: a key takes no
+// more at once than its free tries left, and once those are spent, one at
+// a time — on all the servers together — so a burst of guesses, spread
+// over any number of servers, is no faster than guesses in turn.
 type Limiter struct {
 	FreeTries int
 	BaseDelay time.Duration
@@ -35,13 +36,10 @@ type Limiter struct {
 
 	store server.LoginStore
 	now   func() time.Time
-	mu    sync.Mutex // serializes this process's read-modify-writes
+	mu    sync.Mutex // guards pruned
 	// pruned is when Fail last made the store forget the keys with no
 	// recent failure (a spray of usernames with no success between).
 	pruned time.Time
-	// inflight counts the attempts of each key begun and not done, in
-	// this process (guarded by mu).
-	inflight map[string]int
 }
 
 // pruneEvery is how often at most Fail has old keys forgotten.
@@ -59,46 +57,60 @@ func NewLimiter(st server.LoginStore, now func() time.Time) *Limiter {
 // spent) — the account always, the others once they have a failure on
 // record, so that many people signing in at once behind one address (an
 // office, a carrier's NAT, the load generator) are not held up while it
-// has none. Otherwise the attempt counts as in flight until done is
-// called, after its Fail or Succeed.
+// has none. Otherwise the attempt counts as in flight, in the store, so
+// on every server sharing it, until done is called, after its Fail or
+// Succeed (or, if this server dies first, for inFlightLease).
 func (l *Limiter) Begin(ctx context.Context, account string, others ...string) (done func(), err error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	keys := append([]string{account}, others...)
-	states, err := l.store.LoginAttempts(ctx, keys)
+	var refused error
+	err = l.store.UpdateLoginAttempts(ctx, keys, func(states map[string]server.LoginAttempts) {
+		now := l.now()
+		for i, k := range keys {
+			a := states[k]
+			if now.Before(a.Until) {
+				refused = tooMany("登录失败次数过多", a.Until.Sub(now))
+				return
+			}
+			failures := a.Failures
+			if now.Sub(a.Last) > l.Forget {
+				failures = 0
+			}
+			if n := inFlight(a, now); n > 0 && failures+n >= l.FreeTries && (i == 0 || failures > 0) {
+				refused = tooMany("登录尝试过于频繁", time.Second)
+				return
+			}
+		}
+		for _, k := range keys {
+			a := states[k]
+			a.InFlight, a.InFlightUntil = inFlight(a, now)+1, now.Add(inFlightLease)
+			states[k] = a
+		}
+	})
+	if err == nil {
+		err = refused
+	}
 	if err != nil {
 		return nil, err
 	}
-	now := l.now()
-	for i, k := range keys {
-		a := states[k]
-		if now.Before(a.Until) {
-			return nil, tooMany("登录失败次数过多", a.Until.Sub(now))
-		}
-		failures := a.Failures
-		if now.Sub(a.Last) > l.Forget {
-			failures = 0
-		}
-		if n := l.inflight[k]; n > 0 && failures+n >= l.FreeTries && (i == 0 || failures > 0) {
-			return nil, tooMany("登录尝试过于频繁", time.Second)
-		}
-	}
-	if l.inflight == nil {
-		l.inflight = map[string]int{}
-	}
-	for _, k := range keys {
-		l.inflight[k]++
-	}
 	return func() {
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		for _, k := range keys {
-			if l.inflight[k]--; l.inflight[k] <= 0 {
-				delete(l.inflight, k)
+		// Not the request's context: it may be done, and the count must
+		// go.
+		ctx := context.WithoutCancel(ctx)
+		_ = l.store.UpdateLoginAttempts(ctx, keys, func(states map[string]server.LoginAttempts) {
+			now := l.now()
+			for _, k := range keys {
+				if a, ok := states[k]; ok {
+					a.InFlight = max(inFlight(a, now)-1, 0)
+					states[k] = a
+				}
 			}
-		}
+		})
 	}, nil
 }
+
+// inFlightLease is how long an attempt counts as in flight at most: far
+// longer than a password takes to check.
+const inFlightLease = time.Minute
 
 // tooMany is the error of a key that takes no attempt now, to retry after
 // wait (at least a second).
@@ -152,4 +164,13 @@ func (l *Limiter) Succeed(ctx context.Context, key string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.store.ClearLoginAttempts(ctx, key, l.now().Add(-l.Forget))
+}
+
+// inFlight is the attempts of a key in flight at now (none once their
+// lease has run out).
+func inFlight(a server.LoginAttempts, now time.Time) int {
+	if now.After(a.InFlightUntil) {
+		return 0
+	}
+	return a.InFlight
 }

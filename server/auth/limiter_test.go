@@ -172,3 +172,30 @@ func TestLimiterBoundsAttemptsInFlight(t *testing.T) {
 		t.Fatalf("after the address's attempts are done: %v", err)
 	}
 }
+
+// TestLimiterInFlightAcrossServers: several servers on one store (two
+// limiters here) bound a burst of guesses together, as one server does:
+// five at once in all, not five on each; and an attempt a server began and
+// never ended (it died) stops counting once its lease has run out.
+func TestLimiterInFlightAcrossServers(t *testing.T) {
+	ctx := context.Background()
+	now := time.Unix(1_800_000_000, 0)
+	st := openStore(t)
+	servers := []*Limiter{NewLimiter(st, func() time.Time { return now }), NewLimiter(st, func() time.Time { return now })}
+	for i := range 5 {
+		if _, err := servers[i%2].Begin(ctx, "u:wang", "ip:10.0.0."+strconv.Itoa(i)); err != nil {
+			t.Fatalf("attempt %d of five over two servers: %v", i+1, err)
+		}
+	}
+	for i, l := range servers {
+		if err := begin(t, l, "u:wang", "ip:10.0.1.1"); err == nil {
+			t.Errorf("a sixth at once, on server %d: taken", i+1)
+		}
+	}
+	// None of the five ends (their server died): after the lease they
+	// no longer count.
+	now = now.Add(inFlightLease + time.Second)
+	if err := begin(t, servers[1], "u:wang", "ip:10.0.1.1"); err != nil {
+		t.Errorf("after the lease of attempts never ended: %v", err)
+	}
+}

@@ -64,7 +64,7 @@ func loginAttempts(ctx context.Context, q interface {
 	if len(keys) == 0 {
 		return out, nil
 	}
-	rows, err := q.Query(ctx, `SELECT key, failures, locked_until, last_failure FROM login_attempts
+	rows, err := q.Query(ctx, `SELECT key, failures, locked_until, last_failure, in_flight, in_flight_until FROM login_attempts
 		WHERE key = ANY($1) ORDER BY key `+lock, keys)
 	if err != nil {
 		return nil, fmt.Errorf("read login attempts: %w", err)
@@ -72,14 +72,16 @@ func loginAttempts(ctx context.Context, q interface {
 	defer rows.Close()
 	for rows.Next() {
 		var key string
-		var failures, until, last int64
-		if err := rows.Scan(&key, &failures, &until, &last); err != nil {
+		var failures, until, last, flight, flightUntil int64
+		if err := rows.Scan(&key, &failures, &until, &last, &flight, &flightUntil); err != nil {
 			return nil, err
 		}
-		if failures == 0 && until == 0 && last == 0 {
-			continue
+		a := server.LoginAttempts{Failures: int(failures), Until: sqlstore.TimeOfMillis(until), Last: sqlstore.TimeOfMillis(last),
+			InFlight: int(flight), InFlightUntil: sqlstore.TimeOfMillis(flightUntil)}
+		if a.Zero() {
+			continue // a placeholder
 		}
-		out[key] = server.LoginAttempts{Failures: int(failures), Until: time.UnixMilli(until), Last: time.UnixMilli(last)}
+		out[key] = a
 	}
 	return out, rows.Err()
 }
@@ -106,17 +108,18 @@ func (db *DB) UpdateLoginAttempts(ctx context.Context, keys []string, update fun
 		update(states)
 		for _, k := range sorted {
 			a, ok := states[k]
-			if !ok {
+			if !ok || a.Zero() {
 				continue // its row is deleted below, placeholder or not
 			}
-			if _, err := tx.Exec(ctx, `UPDATE login_attempts SET failures = $2, locked_until = $3, last_failure = $4 WHERE key = $1`,
-				k, a.Failures, a.Until.UnixMilli(), a.Last.UnixMilli()); err != nil {
+			if _, err := tx.Exec(ctx, `UPDATE login_attempts SET failures = $2, locked_until = $3, last_failure = $4,
+				in_flight = $5, in_flight_until = $6 WHERE key = $1`,
+				k, a.Failures, sqlstore.MillisOrZero(a.Until), sqlstore.MillisOrZero(a.Last), a.InFlight, sqlstore.MillisOrZero(a.InFlightUntil)); err != nil {
 				return fmt.Errorf("store login attempts: %w", err)
 			}
 		}
 		var gone []string
 		for _, k := range sorted {
-			if _, ok := states[k]; !ok {
+			if a, ok := states[k]; !ok || a.Zero() {
 				gone = append(gone, k)
 			}
 		}
@@ -127,10 +130,11 @@ func (db *DB) UpdateLoginAttempts(ctx context.Context, keys []string, update fun
 	})
 }
 
-// ClearLoginAttempts forgets key and every key whose last failure is
-// before forgetBefore.
+// ClearLoginAttempts forgets key and every key whose last failure, and
+// last attempt in flight, are before forgetBefore.
 func (db *DB) ClearLoginAttempts(ctx context.Context, key string, forgetBefore time.Time) error {
-	if _, err := db.pool.Exec(ctx, `DELETE FROM login_attempts WHERE key = $1 OR last_failure < $2`, key, forgetBefore.UnixMilli()); err != nil {
+	if _, err := db.pool.Exec(ctx, `DELETE FROM login_attempts WHERE key = $1 OR last_failure < $2 AND in_flight_until < $2`,
+		key, forgetBefore.UnixMilli()); err != nil {
 		return fmt.Errorf("clear login attempts: %w", err)
 	}
 	return nil

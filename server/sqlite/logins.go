@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/xinzhou-eco/fieldsync/server/sqlstore"
 	"strings"
 	"time"
 
@@ -29,7 +30,7 @@ func loginAttempts(ctx context.Context, q interface {
 	for i, k := range keys {
 		args[i] = k
 	}
-	rows, err := q.QueryContext(ctx, `SELECT key, failures, locked_until, last_failure FROM login_attempts
+	rows, err := q.QueryContext(ctx, `SELECT key, failures, locked_until, last_failure, in_flight, in_flight_until FROM login_attempts
 		WHERE key IN (?`+strings.Repeat(", ?", len(keys)-1)+`)`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read login attempts: %w", err)
@@ -38,11 +39,11 @@ func loginAttempts(ctx context.Context, q interface {
 	for rows.Next() {
 		var k string
 		var a server.LoginAttempts
-		var until, last int64
-		if err := rows.Scan(&k, &a.Failures, &until, &last); err != nil {
+		var until, last, flightUntil int64
+		if err := rows.Scan(&k, &a.Failures, &until, &last, &a.InFlight, &flightUntil); err != nil {
 			return nil, err
 		}
-		a.Until, a.Last = time.UnixMilli(until), time.UnixMilli(last)
+		a.Until, a.Last, a.InFlightUntil = sqlstore.TimeOfMillis(until), sqlstore.TimeOfMillis(last), sqlstore.TimeOfMillis(flightUntil)
 		out[k] = a
 	}
 	return out, rows.Err()
@@ -59,15 +60,17 @@ func (db *DB) UpdateLoginAttempts(ctx context.Context, keys []string, update fun
 		update(states)
 		for _, k := range keys {
 			a, ok := states[k]
-			if !ok {
+			if !ok || a.Zero() {
 				if _, err := tx.ExecContext(ctx, `DELETE FROM login_attempts WHERE key = ?`, k); err != nil {
 					return fmt.Errorf("drop login attempts: %w", err)
 				}
 				continue
 			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO login_attempts (key, failures, locked_until, last_failure) VALUES (?, ?, ?, ?)
+			_, err := tx.ExecContext(ctx, `INSERT INTO login_attempts (key, failures, locked_until, last_failure, in_flight, in_flight_until)
+				VALUES (?, ?, ?, ?, ?, ?)
 				ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until,
-				last_failure = excluded.last_failure`, k, a.Failures, a.Until.UnixMilli(), a.Last.UnixMilli())
+				last_failure = excluded.last_failure, in_flight = excluded.in_flight, in_flight_until = excluded.in_flight_until`,
+				k, a.Failures, sqlstore.MillisOrZero(a.Until), sqlstore.MillisOrZero(a.Last), a.InFlight, sqlstore.MillisOrZero(a.InFlightUntil))
 			if err != nil {
 				return fmt.Errorf("store login attempts: %w", err)
 			}
@@ -76,12 +79,12 @@ func (db *DB) UpdateLoginAttempts(ctx context.Context, keys []string, update fun
 	})
 }
 
-// ClearLoginAttempts forgets key and every key whose last failure is
-// before forgetBefore.
+// ClearLoginAttempts forgets key and every key whose last failure, and
+// last attempt in flight, are before forgetBefore.
 func (db *DB) ClearLoginAttempts(ctx context.Context, key string, forgetBefore time.Time) error {
 	return db.writeSQL(ctx, func(tx *sql.Tx) error {
 		t := forgetBefore.UnixMilli()
-		if _, err := tx.ExecContext(ctx, `DELETE FROM login_attempts WHERE key = ? OR last_failure < ?`, key, t); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM login_attempts WHERE key = ? OR last_failure < ? AND in_flight_until < ?`, key, t, t); err != nil {
 			return fmt.Errorf("clear login attempts: %w", err)
 		}
 		return nil

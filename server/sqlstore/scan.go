@@ -270,6 +270,22 @@ func ReadUploads(rows Rows) ([]server.PhotoUpload, error) {
 	return out, rows.Err()
 }
 
+// MillisOrZero is t in Unix ms, 0 for the zero time.
+func MillisOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// TimeOfMillis is the time of Unix ms n, the zero time for 0.
+func TimeOfMillis(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(n)
+}
+
 // MillisOrNull is t in Unix milliseconds, NULL for the zero time.
 func MillisOrNull(t time.Time) any {
 	if t.IsZero() {

@@ -142,4 +142,27 @@ func testLoginAttempts(t *testing.T, open Opener) {
 	if err != nil || len(got) != 1 || !same(got["li"], c) {
 		t.Errorf("after clearing: %+v %v", got, err)
 	}
+
+	// Attempts in flight are kept, alone or beside failures; a key with
+	// an attempt in flight since the cutoff is not forgotten with the old
+	// ones; one with nothing left is dropped.
+	flying := server.LoginAttempts{InFlight: 2, InFlightUntil: t0.Add(time.Minute)}
+	c.InFlight, c.InFlightUntil = 1, t0.Add(30*time.Second)
+	put(map[string]server.LoginAttempts{"fly": flying, "li": c})
+	got, _ = ls.LoginAttempts(e.ctx, []string{"fly", "li"})
+	for k, want := range map[string]server.LoginAttempts{"fly": flying, "li": c} {
+		if g := got[k]; !same(g, want) || g.InFlight != want.InFlight || !g.InFlightUntil.Equal(want.InFlightUntil) {
+			t.Errorf("%s in flight: %+v, want %+v", k, g, want)
+		}
+	}
+	if err := ls.ClearLoginAttempts(e.ctx, "", t0.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := ls.LoginAttempts(e.ctx, []string{"fly"}); got["fly"].InFlight != 2 {
+		t.Errorf("an attempt in flight was forgotten with the old keys: %+v", got)
+	}
+	put(map[string]server.LoginAttempts{"fly": {}})
+	if got, _ := ls.LoginAttempts(e.ctx, []string{"fly"}); len(got) != 0 {
+		t.Errorf("a key with nothing left is kept: %+v", got)
+	}
 }
