@@ -176,8 +176,17 @@ func (w *photoWorker) Work(ctx context.Context, job *river.Job[ProcessPhotoArgs]
 }
 
 // EnqueueContext inserts the jobs of processing these photos (one per
-// photo, none for a photo whose job is waiting or running).
+// photo, none for a photo whose job is waiting; for one whose job is
+// running, one to run after it: the photo changed since that job read it).
 func (r *River) EnqueueContext(ctx context.Context, ids []string) error {
+	return r.insert(ctx, ids, true)
+}
+
+// insert inserts the jobs of processing these photos, and with again, for
+// a photo whose job is running, one to run after it. The scan at start
+// asks without again: a photo it finds unprocessed while another server's
+// job runs is being processed as it stands, not changed since.
+func (r *River) insert(ctx context.Context, ids []string, again bool) error {
 	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
 	params := make([]river.InsertManyParams, 0, len(ids))
 	for _, id := range ids {
@@ -189,19 +198,19 @@ func (r *River) EnqueueContext(ctx context.Context, ids []string) error {
 		return nil
 	}
 	res, err := r.client.InsertMany(ctx, params)
-	if err != nil {
+	if err != nil || !again {
 		return err
 	}
-	var again []river.InsertManyParams
+	var after []river.InsertManyParams
 	for i, x := range res {
 		if x.UniqueSkippedAsDuplicate && x.Job != nil && x.Job.State == rivertype.JobStateRunning {
 			args := params[i].Args.(ProcessPhotoArgs)
 			args.Again = true
-			again = append(again, river.InsertManyParams{Args: args})
+			after = append(after, river.InsertManyParams{Args: args})
 		}
 	}
-	if len(again) > 0 {
-		_, err = r.client.InsertMany(ctx, again)
+	if len(after) > 0 {
+		_, err = r.client.InsertMany(ctx, after)
 	}
 	return err
 }
@@ -226,7 +235,7 @@ func (r *River) Start(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("find unprocessed photos: %w", err)
 		}
-		if err := r.EnqueueContext(ctx, ids); err != nil {
+		if err := r.insert(ctx, ids, false); err != nil {
 			return fmt.Errorf("enqueue unprocessed photos: %w", err)
 		}
 	}

@@ -200,3 +200,39 @@ func TestTwoServersProcessEachPhotoOnce(t *testing.T) {
 	}
 	t.Logf("photos processed per server: %v", servers)
 }
+
+// TestStartScanLeavesRunningJobs: a server starting while another server's
+// job for a photo runs finds the photo unprocessed (it is being processed)
+// and queues no second job for it: the photo is processed once.
+func TestStartScanLeavesRunningJobs(t *testing.T) {
+	ctx := context.Background()
+	pool := openPool(t)
+	var done processed
+	running, release := make(chan struct{}), make(chan struct{})
+	var started atomic.Bool
+	fn := func(ctx context.Context, id string) error {
+		if !started.Swap(true) {
+			close(running)
+			<-release
+		}
+		return done.fn("a")(ctx, id)
+	}
+	a := newRiver(t, pool, fn, jobs.Config{Workers: 1})
+	if err := a.EnqueueContext(ctx, []string{"p1"}); err != nil {
+		t.Fatal(err)
+	}
+	start(t, a)
+	<-running
+	b := newRiver(t, pool, done.fn("b"), jobs.Config{Workers: 1,
+		Unprocessed: func(context.Context) ([]string, error) { return []string{"p1"}, nil }})
+	start(t, b)
+	var n int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE args->>'photo_id' = 'p1'`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	done.waitFor(t, []string{"p1"})
+	if n != 1 {
+		t.Errorf("photo p1 has %d jobs after a server started during its run, want 1", n)
+	}
+}
