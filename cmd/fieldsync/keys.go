@@ -41,7 +41,7 @@ func keysListCmd(c *command) {
 }
 
 // keysRotateCmd adds a new signing key: every server signs with it within
-// half a minute, and tokens signed by the older keys keep working until
+// auth.SigningSwitch, and tokens signed by the older keys keep working until
 // the older keys are retired (--retire-older-than here, or keys retire).
 func keysRotateCmd(c *command) {
 	retire := c.fs.Duration("retire-older-than", 0, "also remove the keys created longer ago than this (never the newest); 0 keeps them")
@@ -57,7 +57,7 @@ func keysRotateCmd(c *command) {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(c.stdout, "added signing key %s; servers sign with it within a minute\n", k.ID)
+			fmt.Fprintf(c.stdout, "added signing key %s; every server signs with it within %s\n", k.ID, auth.SigningSwitch)
 			if *retire > 0 {
 				return retireKeys(ctx, c, a, now.Add(-*retire))
 			}
@@ -67,8 +67,9 @@ func keysRotateCmd(c *command) {
 }
 
 // keysRetireCmd removes the signing keys created before a limit, except
-// the newest: the access tokens they signed stop working at once (within
-// half a minute on every server).
+// the newest (and, right after a rotation, the key before it, which
+// servers may still sign with): the access tokens they signed stop working
+// on every server within seconds (auth.SigningSwitch).
 func keysRetireCmd(c *command) {
 	olderThan := c.fs.Duration("older-than", 0, "remove the keys created longer ago than this (never the newest)")
 	c.run = func(ctx context.Context) error {
@@ -82,10 +83,14 @@ func keysRetireCmd(c *command) {
 }
 
 func retireKeys(ctx context.Context, c *command, a *app.App, before time.Time) error {
-	n, err := a.DB.RemoveSigningKeys(ctx, before)
+	n, kept, err := auth.RetireSigningKeys(ctx, a.DB, before, time.Now())
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(c.stdout, "removed %d signing keys created before %s\n", n, before.Local().Format(time.DateTime))
+	if !kept.IsZero() {
+		fmt.Fprintf(c.stdout, "kept the key before the newest: servers may still sign with it until %s; retire it after that\n",
+			kept.Local().Format(time.DateTime))
+	}
 	return nil
 }

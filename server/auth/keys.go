@@ -26,9 +26,15 @@ const LegacyKeyID = "legacy"
 // and forged kids cannot make every request query the store): such a
 // token waits for it (verifying).
 const (
-	keyTTL   = 30 * time.Second
+	keyTTL   = 5 * time.Second
 	keyRetry = time.Second
 )
+
+// SigningSwitch bounds how long after a rotation a server may still sign
+// with the key before (keyTTL, and a margin for clocks): every server
+// signs with the new key after it. RetireSigningKeys keeps the key before
+// until then.
+const SigningSwitch = keyTTL + 5*time.Second
 
 // keyring caches the store's signing keys. Its times are the process's
 // monotonic clock, not the service's Now (which tests move).
@@ -184,6 +190,23 @@ func RotateSigningKey(ctx context.Context, st server.KeyStore, now time.Time) (s
 		k.CreatedAt = keys[0].CreatedAt.Add(time.Millisecond)
 	}
 	return k, st.AddSigningKey(ctx, k)
+}
+
+// RetireSigningKeys removes the keys created before `before`, except the
+// newest and, within SigningSwitch of a rotation, the key before it
+// (servers may still be signing with it: tokens they issue now would not
+// verify). It returns how many it removed and, if it kept that key, when
+// it may be retired.
+func RetireSigningKeys(ctx context.Context, st server.KeyStore, before, now time.Time) (removed int, keptUntil time.Time, err error) {
+	keys, err := st.SigningKeys(ctx)
+	if err != nil {
+		return 0, keptUntil, err
+	}
+	if len(keys) > 1 && now.Before(keys[0].CreatedAt.Add(SigningSwitch)) && keys[1].CreatedAt.Before(before) {
+		before, keptUntil = keys[1].CreatedAt, keys[0].CreatedAt.Add(SigningSwitch)
+	}
+	removed, err = st.RemoveSigningKeys(ctx, before)
+	return removed, keptUntil, err
 }
 
 // keyFunc returns the jwt key function verifying with the key a token
