@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -334,5 +335,44 @@ func TestNewUploadReplacesEarlierAcrossServers(t *testing.T) {
 	}
 	if st := tusRequest(t, http.MethodHead, a.URL+second, nil).StatusCode; st != http.StatusOK {
 		t.Errorf("the new upload: HEAD %d", st)
+	}
+}
+
+// TestStalePartsRemovedAtStart: the files tusd's S3 store holds a PATCH's
+// bytes in on their way to the bucket, left in a server's directory when
+// it died mid-request, are removed when it starts again; one written to
+// within the last minute (a request of a process still running) and other
+// files are left alone.
+func TestStalePartsRemovedAtStart(t *testing.T) {
+	ctx := context.Background()
+	blobs, err := blobs3.Open(ctx, s3test.Start(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "uploads")
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-2 * time.Minute)
+	files := map[string]bool{"tusd-s3-tmp-1263905420": false, "tusd-s3-tmp-77": false, "tusd-s3-tmp-fresh": true, "notes.txt": true}
+	for name, keep := range files {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, make([]byte, 1000), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if !keep || name == "notes.txt" {
+			if err := os.Chtimes(p, old, old); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, err := upload.New(dir, 64<<20, false, server.NewSyncer(nil, nil), slog.Default(),
+		upload.WithS3(blobs.Client(), blobs.Bucket(), blobs.Prefix()+"uploads/")); err != nil {
+		t.Fatal(err)
+	}
+	for name, keep := range files {
+		if _, err := os.Stat(filepath.Join(dir, name)); (err == nil) != keep {
+			t.Errorf("%s: kept %v, want %v", name, err == nil, keep)
+		}
 	}
 }

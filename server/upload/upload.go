@@ -121,6 +121,7 @@ func New(dir string, maxSize int64, forwarded bool, syncer *server.Syncer, log *
 	if o.s3 != nil {
 		s.s3 = o.s3
 		s.store = o.s3.store(dir)
+		removeStaleParts(dir, time.Now().Add(-time.Minute), log)
 	} else {
 		s.store = filestore.New(dir)
 	}
@@ -361,9 +362,10 @@ func (s *Service) wrap(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		jw := &jsonErrors{ResponseWriter: w, head: r.Method == http.MethodHead, serverHLC: s.syncer.ServerHLC}
 		inner.ServeHTTP(jw, r)
-		if jw.pending && jw.status >= 500 {
+		if jw.pending && jw.status >= 500 && jw.status != http.StatusInsufficientStorage {
 			// tusd's own words for a server fault (a full disk, a store
 			// down): the answer gives the phone fieldsync's code only.
+			// (507 is a device's quota_exceeded, not a fault.)
 			s.log.Error("upload failed", "method", r.Method, "path", r.URL.Path, "status", jw.status,
 				"err", strings.TrimSpace(jw.body.String()))
 		}
@@ -942,4 +944,20 @@ func SweepDir(dir string, maxAge time.Duration, now time.Time) (int, error) {
 		n++
 	}
 	return n, nil
+}
+
+// removeStaleParts removes the files in which tusd's S3 store held the
+// bytes of a PATCH on their way to the bucket, left in dir by a server
+// that died mid-request (the phone sends those bytes again after HEAD):
+// those not written to since before, so that none a running request
+// writes is touched.
+func removeStaleParts(dir string, before time.Time, log *slog.Logger) {
+	names, _ := filepath.Glob(filepath.Join(dir, "tusd-s3-tmp-*"))
+	for _, name := range names {
+		if fi, err := os.Stat(name); err == nil && fi.Mode().IsRegular() && fi.ModTime().Before(before) {
+			if err := os.Remove(name); err != nil {
+				log.Warn("remove stale upload part", "file", name, "err", err)
+			}
+		}
+	}
 }
