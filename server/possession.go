@@ -39,6 +39,7 @@ type PhotoUpload struct {
 	DeviceID    string // the device that created the upload
 	UserID      string // its user
 	Size        int64
+	ContentType string // the type the bytes were checked to be ("" if not recorded)
 	CompletedAt time.Time
 	// ClaimedAt is when the photo record took these bytes as its own and
 	// was marked uploaded; zero while none has.
@@ -159,25 +160,28 @@ func sizeMismatch(declared json.RawMessage, n int64, code string) error {
 	return Errorf(code, "照片记录的 size_bytes 为 %s，而照片文件有 %d 字节：两者须一致（请更正照片记录的 size_bytes，或上传它所声明的文件）", declared, n)
 }
 
-// checkDeclaredSize refuses a photo mutation whose size_bytes is not the
-// size of the record's bytes (whoever pushes it), or of the bytes p's
-// device uploaded for it before it arrived, and one that changes the
-// content_type of a record whose bytes are stored: they are the photo,
-// and its record must not describe them otherwise. Until bytes arrive the
-// size and type may change, so that a record declared wrong is corrected
-// by pushing it again (CheckUpload refuses bytes of another size or type).
-func (s *Syncer) checkDeclaredSize(ctx context.Context, tx WriteTx, p *Principal, r *StoredRecord, vals map[string]json.RawMessage) error {
-	// Its type likewise, once the bytes are checked to be an image of it
-	// and stored: they are served as that type.
-	if v, ok := vals["content_type"]; ok && r.Uploaded() {
-		var ct string
+// checkDeclaredFile refuses a photo mutation whose size_bytes or
+// content_type is not that of the record's bytes (whoever pushes it), or
+// of the bytes p's device uploaded for it before it arrived: they are the
+// photo, and its record must not describe them otherwise. Until bytes
+// arrive the size and type may change, so that a record declared wrong is
+// corrected by pushing it again (CheckUpload refuses bytes of another size
+// or type).
+func (s *Syncer) checkDeclaredFile(ctx context.Context, tx WriteTx, p *Principal, r *StoredRecord, vals map[string]json.RawMessage) error {
+	var ct string
+	if v, ok := vals["content_type"]; ok {
 		_ = json.Unmarshal(v, &ct)
-		if cur := r.Text("content_type"); cur != "" && ct != cur {
-			return Errorf(syncproto.CodeInvalidValue, "照片文件已按 %s 上传，content_type 不能再修改（文件是什么类型就应声明什么类型）", cur)
-		}
 	}
-	v, ok := vals["size_bytes"]
-	if !ok || string(v) == "null" {
+	// Its type, once the bytes are checked to be an image of it and
+	// stored: they are served as that type.
+	if cur := r.Text("content_type"); ct != "" && r.Uploaded() && cur != "" && ct != cur {
+		return Errorf(syncproto.CodeInvalidValue, "照片文件已按 %s 上传，content_type 不能再修改（文件是什么类型就应声明什么类型）", cur)
+	}
+	size, ok := vals["size_bytes"]
+	if !ok || string(size) == "null" {
+		size = nil
+	}
+	if size == nil && ct == "" {
 		return nil
 	}
 	u, err := tx.PhotoUpload(ctx, r.ID)
@@ -194,7 +198,13 @@ func (s *Syncer) checkDeclaredSize(ctx context.Context, tx WriteTx, p *Principal
 	if u.SHA256 != sha {
 		return nil
 	}
-	return sizeMismatch(v, u.Size, syncproto.CodeInvalidValue)
+	if ct != "" && u.ContentType != "" && ct != u.ContentType {
+		return Errorf(syncproto.CodeInvalidValue, "照片文件已按 %s 上传，照片记录的 content_type 应与之一致（而不是 %s）", u.ContentType, ct)
+	}
+	if size == nil {
+		return nil
+	}
+	return sizeMismatch(size, u.Size, syncproto.CodeInvalidValue)
 }
 
 // checkQuota refuses req, an upload for a photo record that does not exist
@@ -308,7 +318,7 @@ func (s *Syncer) StoreUpload(ctx context.Context, p *Principal, u PhotoUpload, o
 			return errNotOwnDevice
 		}
 		if rec != nil && !rec.State.IsDeleted() && rec.Text("sha256") == u.SHA256 && p != nil {
-			if err := s.write(ctx, tx, rec, map[string]any{"uploaded": true}, u.CompletedAt); err != nil {
+			if err := s.write(ctx, tx, rec, uploadedFields(rec, &u), u.CompletedAt); err != nil {
 				return err
 			}
 			if id := completenessTrigger(rec, []string{"uploaded"}, false, false); id != "" {
@@ -349,7 +359,22 @@ func (s *Syncer) ClaimEarlierUpload(ctx context.Context, tx WriteTx, p *Principa
 	if err != nil || u == nil || u.SHA256 != r.Text("sha256") || u.DeviceID != p.DeviceID || u.UserID != p.UserID || !u.ClaimedAt.IsZero() {
 		return false, err
 	}
-	r.State.Fields["uploaded"] = syncproto.FieldState{Value: json.RawMessage("true"), HLC: s.Clock.Now()}
+	for f, v := range uploadedFields(r, u) {
+		raw, _ := json.Marshal(v)
+		r.State.Fields[f] = syncproto.FieldState{Value: raw, HLC: s.Clock.Now()}
+	}
 	u.ClaimedAt = now.UTC()
 	return true, tx.PutPhotoUpload(ctx, u)
+}
+
+// uploadedFields are the fields the server writes on photo record r as
+// the bytes of upload u become its own: uploaded, and the type the bytes
+// were checked to be when the record declares none (so that it is served,
+// and pulled, as what it is).
+func uploadedFields(r *StoredRecord, u *PhotoUpload) map[string]any {
+	f := map[string]any{"uploaded": true}
+	if r.Text("content_type") == "" && u.ContentType != "" {
+		f["content_type"] = u.ContentType
+	}
+	return f
 }

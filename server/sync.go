@@ -447,7 +447,7 @@ func (s *Syncer) apply(ctx context.Context, tx WriteTx, p *Principal, pm *prepar
 		return err
 	}
 	if e.Name == syncproto.EntityPhoto {
-		if err := s.checkDeclaredSize(ctx, tx, p, cur, vals); err != nil {
+		if err := s.checkDeclaredFile(ctx, tx, p, cur, vals); err != nil {
 			return err
 		}
 	}

@@ -35,10 +35,10 @@ func (t *writeTx) PhotoUpload(ctx context.Context, photoID string) (*server.Phot
 
 // PutPhotoUpload records an upload, replacing the photo id's earlier one.
 func (t *writeTx) PutPhotoUpload(ctx context.Context, u *server.PhotoUpload) error {
-	_, err := exec(ctx, t.tx, `INSERT INTO photo_upload (`+sqlstore.UploadCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)
+	_, err := exec(ctx, t.tx, `INSERT INTO photo_upload (`+sqlstore.UploadCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (photo_id) DO UPDATE SET sha256 = excluded.sha256, device_id = excluded.device_id, user_id = excluded.user_id,
-			size = excluded.size, completed_at = excluded.completed_at, claimed_at = excluded.claimed_at`,
-		u.PhotoID, u.SHA256, u.DeviceID, u.UserID, u.Size, u.CompletedAt.UnixMilli(), sqlstore.MillisOrNull(u.ClaimedAt))
+			size = excluded.size, completed_at = excluded.completed_at, claimed_at = excluded.claimed_at, content_type = excluded.content_type`,
+		u.PhotoID, u.SHA256, u.DeviceID, u.UserID, u.Size, u.CompletedAt.UnixMilli(), sqlstore.MillisOrNull(u.ClaimedAt), u.ContentType)
 	if err != nil {
 		return fmt.Errorf("record upload of photo %s: %w", u.PhotoID, err)
 	}

@@ -41,8 +41,8 @@ func (t *writeTx) PhotoUpload(ctx context.Context, photoID string) (*server.Phot
 
 // PutPhotoUpload records an upload, replacing the photo id's earlier one.
 func (t *writeTx) PutPhotoUpload(ctx context.Context, u *server.PhotoUpload) error {
-	_, err := t.ExecContext(ctx, `INSERT OR REPLACE INTO photo_upload (`+sqlstore.UploadCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		u.PhotoID, u.SHA256, u.DeviceID, u.UserID, u.Size, u.CompletedAt.UnixMilli(), sqlstore.MillisOrNull(u.ClaimedAt))
+	_, err := t.ExecContext(ctx, `INSERT OR REPLACE INTO photo_upload (`+sqlstore.UploadCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.PhotoID, u.SHA256, u.DeviceID, u.UserID, u.Size, u.CompletedAt.UnixMilli(), sqlstore.MillisOrNull(u.ClaimedAt), u.ContentType)
 	if err != nil {
 		return fmt.Errorf("record upload of photo %s: %w", u.PhotoID, err)
 	}

@@ -249,7 +249,7 @@ func ConsoleSessionCheck(s *server.ConsoleSession, idle time.Duration, now time.
 }
 
 // UploadCols are the columns of photo_upload ReadUploads reads.
-const UploadCols = `photo_id, sha256, device_id, user_id, size, completed_at, claimed_at`
+const UploadCols = `photo_id, sha256, device_id, user_id, size, completed_at, claimed_at, content_type`
 
 // ReadUploads reads photo uploads selected with UploadCols.
 func ReadUploads(rows Rows) ([]server.PhotoUpload, error) {
@@ -258,7 +258,7 @@ func ReadUploads(rows Rows) ([]server.PhotoUpload, error) {
 		var u server.PhotoUpload
 		var completed int64
 		var claimed sql.NullInt64
-		if err := rows.Scan(&u.PhotoID, &u.SHA256, &u.DeviceID, &u.UserID, &u.Size, &completed, &claimed); err != nil {
+		if err := rows.Scan(&u.PhotoID, &u.SHA256, &u.DeviceID, &u.UserID, &u.Size, &completed, &claimed, &u.ContentType); err != nil {
 			return nil, err
 		}
 		u.CompletedAt = time.UnixMilli(completed).UTC()

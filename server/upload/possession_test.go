@@ -562,3 +562,67 @@ func TestMethodOverride(t *testing.T) {
 		t.Errorf("HEAD after POST/DELETE: %d", r.Status)
 	}
 }
+
+// TestTypeOfBytesSentFirst: bytes uploaded before their record were
+// checked to be an image of the upload's type; the record pushed after
+// them must declare that type (another is refused, as it is once the
+// bytes are the record's), and a record declaring no type, pushed after
+// its bytes or before them, takes theirs: it is pulled and served as what
+// it is (a PNG was served as image/jpeg).
+func TestTypeOfBytesSentFirst(t *testing.T) {
+	srv := apptest.Start(t)
+	owner := newPhone(t, srv, apptest.Inspector, apptest.Xinfu)
+	taken := time.Now().Add(-time.Hour)
+	png := testimg.PNG(testimg.Options{Width: 320, Height: 240, Seed: 44, Time: &taken, GPS: &siteXinfu})
+	push := func(id string, fields ...any) syncproto.PushResult {
+		t.Helper()
+		f := append([]any{"inspection_id", owner.insp, "sha256", apptest.SHA256(png), "size_bytes", len(png)}, fields...)
+		return apptest.Push(t, owner.c, apptest.Mut(owner.c, syncproto.EntityPhoto, id, apptest.Fields(f...))).Results[0]
+	}
+	served := func(id string) string {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/v1/photos/"+id+"/original", nil)
+		access, _ := owner.c.Tokens()
+		req.Header.Set("Authorization", "Bearer "+access)
+		resp, err := srv.HTTPClient().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.Header.Get("Content-Type")
+	}
+
+	first := newID()
+	owner.tus.Upload(first, "image/png", png, http.StatusNoContent)
+	for _, ct := range []string{"image/jpeg", "image/heic"} {
+		if r := push(first, "content_type", ct); r.Status != syncproto.StatusRejected || r.Code != syncproto.CodeInvalidValue ||
+			!strings.Contains(r.Message, "image/png") {
+			t.Errorf("record declaring %s after PNG bytes: %+v, want rejected invalid_value naming image/png", ct, r)
+		}
+	}
+	if r := push(first, "content_type", "image/png"); r.Status != syncproto.StatusApplied {
+		t.Fatalf("record declaring the bytes' type: %+v", r)
+	}
+	srv.App.Photos.WaitIdle()
+	owner.wantServed(t, first, png, "bytes first, the same type")
+
+	untyped := newID()
+	owner.tus.Upload(untyped, "image/png", png, http.StatusNoContent)
+	if r := push(untyped); r.Status != syncproto.StatusApplied {
+		t.Fatalf("record with no type after its bytes: %+v", r)
+	}
+	recordFirst := newID()
+	if r := push(recordFirst); r.Status != syncproto.StatusApplied {
+		t.Fatalf("record with no type before its bytes: %+v", r)
+	}
+	owner.tus.Upload(recordFirst, "image/png", png, http.StatusNoContent)
+	srv.App.Photos.WaitIdle()
+	for _, id := range []string{untyped, recordFirst} {
+		if ct := string(owner.pulled(t, id)["content_type"]); ct != `"image/png"` {
+			t.Errorf("photo %s with no declared type, PNG bytes: pulled content_type %s, want \"image/png\"", id, ct)
+		}
+		if ct := served(id); ct != "image/png" {
+			t.Errorf("photo %s with no declared type, PNG bytes: served as %s", id, ct)
+		}
+	}
+}

@@ -601,7 +601,8 @@ func (s *Service) storeBlob(ctx context.Context, p *server.Principal, info handl
 			return nil, err
 		}
 	}
-	u := server.PhotoUpload{PhotoID: photoID, SHA256: sum, DeviceID: info.MetaData["device_id"], UserID: info.MetaData["user_id"], Size: info.Size}
+	u := server.PhotoUpload{PhotoID: photoID, SHA256: sum, DeviceID: info.MetaData["device_id"], UserID: info.MetaData["user_id"],
+		Size: info.Size, ContentType: contentType}
 	return s.syncer.StoreUpload(ctx, p, u, open)
 }
 
