@@ -95,6 +95,21 @@ func TestBrowserNoteAfterAnswer(t *testing.T) {
 		t.Errorf("after answering and reopening, the note is %q, want %q", got, early)
 	}
 
+	// A redraw begun before the inspector went into a field (the one
+	// after a tap, a sync's) does not replace the page once they are in
+	// it: nothing they type is lost, and it is drawn when they leave.
+	later := "，已联系物业"
+	field := `#item-video_monitor textarea[data-note]`
+	eval[bool](p, `(async () => { const {app} = await import('/app/js/app.js'); const n = document.querySelector('`+field+`');
+		n.dataset.typing = '1'; const drawn = app.render(); n.focus(); await drawn; return true; })()`)
+	if !eval[bool](p, `!!document.querySelector('`+field+`[data-typing]') && document.activeElement === document.querySelector('`+field+`')`) {
+		t.Fatalf("a redraw begun before the inspector went into the note replaced the field under their fingers")
+	}
+	p.do("type more", chromedp.SendKeys(chromedp.CSS(field), later))
+	eval[bool](p, `(document.querySelector('`+field+`').blur(), true)`)
+	p.waitJS("the note saved whole, the page drawn again", `(async () => !document.querySelector('`+field+`[data-typing]') &&
+		JSON.parse(await `+stored(insp, "video_monitor")+`).answer?.note === '`+early+later+`')()`)
+
 	// A number answered with a note, then cleared: the answer is gone, the
 	// note waits for the next one.
 	pm10 := `#item-pm10_reading input[data-input]`

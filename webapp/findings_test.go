@@ -45,3 +45,32 @@ func TestBrowserAllFindings(t *testing.T) {
 		t.Errorf("all findings shown, and 显示全部 still offered")
 	}
 }
+
+// TestBrowserColleagueDraftFindings: a colleague's inspection still in
+// their hands (a draft) is theirs to change: its findings are not listed
+// to rectify on this phone; once submitted, they are.
+func TestBrowserColleagueDraftFindings(t *testing.T) {
+	srv := apptest.Start(t)
+	_, at := demoSite(t, srv, "忻府区锦绣华庭小区二期工地")
+	colleague := srv.Login(apptest.Inspector2)
+	push := func(status, description string) {
+		insp := uuid.Must(uuid.NewV7()).String()
+		apptest.PushApplied(t, colleague, apptest.Mut(colleague, "inspection", insp, apptest.Fields(
+			"site_id", apptest.DemoSite(t, apptest.Xinfu), "template_id", "construction_dust", "template_version", 1,
+			"status", "draft", "started_at", "2026-11-28T09:00:00+08:00")),
+			apptest.Mut(colleague, "finding", uuid.Must(uuid.NewV7()).String(), apptest.Fields("inspection_id", insp,
+				"item_key", "fence", "description", description, "severity", "major", "status", "open")))
+		if status != "draft" {
+			apptest.PushApplied(t, colleague, apptest.Mut(colleague, "inspection", insp, apptest.Fields("status", status)))
+		}
+	}
+	push("draft", "同事草稿中的问题")
+	push("submitted", "同事已提交的问题")
+
+	p := newPhone(t, browserFor(t), srv.URL, "inspector", near(at))
+	p.signIn(apptest.Inspector)
+	p.has("同事已提交的问题")
+	if eval[bool](p, `document.querySelector('#findings').textContent.includes('同事草稿中的问题')`) {
+		t.Error("home lists a finding of a colleague's draft inspection to rectify")
+	}
+}

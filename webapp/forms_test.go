@@ -298,7 +298,8 @@ func TestBrowserAccessibleNames(t *testing.T) {
 // and new-site forms survives the page being reloaded (the phone killed
 // it while the camera app was open); the photos, which cannot be kept,
 // are said to be gone. Saving drops the draft from the phone, and so does
-// signing out.
+// signing out, which forgets the checkpoint too and is not taken for an
+// expired session.
 func TestBrowserDraftsSurviveReload(t *testing.T) {
 	_, p, at := roadsidePhone(t)
 	p.do("fill the form",
@@ -346,5 +347,13 @@ func TestBrowserDraftsSurviveReload(t *testing.T) {
 	p.wait(`#login`)
 	if got := eval[string](p, `localStorage.getItem('fieldsync.drafts') || ''`); got != "" {
 		t.Errorf("after signing out the phone keeps drafts: %s", got)
+	}
+	// The next user of the phone does not find the checkpoint, and the
+	// one who signed out is not told their session expired.
+	if got := eval[string](p, `localStorage.getItem('fieldsync.vehicle') || ''`); got != "" {
+		t.Errorf("after signing out the phone remembers the checkpoint: %s", got)
+	}
+	if got := eval[string](p, `document.getElementById('toast')?.hidden ? '' : document.getElementById('toast')?.textContent || ''`); strings.Contains(got, "登录已过期") {
+		t.Errorf("a sign-out the inspector asked for says %q", got)
 	}
 }

@@ -296,7 +296,18 @@ export class FieldsyncClient {
   async refreshAfter(stale) {
     while (this.refreshing) await this.refreshing.catch(() => {});
     if (this.auth.access !== stale) return;
-    this.refreshing = this.refresh();
+    this.refreshing = this.exclusive('refresh', async () => {
+      // Another tab on this storage may have refreshed while this one
+      // waited: its pair is stored, and this tab's refresh token is spent
+      // (presented again, it would end the session).
+      /** @type {typeof this.auth | undefined} */
+      const stored = await this.storage.transaction('meta', 'readonly', (tx) => tx.get('meta', 'auth'));
+      if (stored?.access && stored.access !== stale && stored.refresh && stored.refresh !== this.auth.refresh) {
+        this.auth = { ...stored, gen: this.auth.gen };
+        return;
+      }
+      await this.refresh();
+    });
     try {
       await this.refreshing;
     } finally {
@@ -322,6 +333,24 @@ export class FieldsyncClient {
     // generation: this pair belongs to the old one.
     if (this.auth.gen !== gen) return;
     await this.setAuth({ access: tr.access_token, refresh: tr.refresh_token, user: tr.user ?? this.auth.user, gen });
+  }
+
+  /**
+   * Runs fn holding this storage's cross-tab lock named what (Web Locks):
+   * tabs of one app that share an IndexedDB database refresh the tokens,
+   * and sync, one at a time — two refreshes of one token end the session,
+   * and two syncs send the same batches and photos at once. Without Web
+   * Locks, or with a storage no other tab opens, fn runs at once.
+   * @template T
+   * @param {string} what
+   * @param {() => Promise<T>} fn
+   * @returns {Promise<T>}
+   */
+  async exclusive(what, fn) {
+    const locks = /** @type {any} */ (globalThis).navigator?.locks;
+    const name = /** @type {{name?: string}} */ (this.storage).name;
+    if (!locks || typeof locks.request !== 'function' || !name) return fn();
+    return locks.request(`fieldsync:${name}:${what}`, fn);
   }
 
   /** Persists the tokens (before they are used), then installs them. @param {typeof this.auth} auth */
@@ -814,7 +843,7 @@ export class FieldsyncClient {
    */
   sync(opts = {}) {
     if (this.running) return this.running;
-    this.running = this.runSync(opts.onProgress ?? (() => {})).finally(() => {
+    this.running = this.exclusive('sync', () => this.runSync(opts.onProgress ?? (() => {}))).finally(() => {
       this.running = null;
       this.emit('sync', this.status());
     });
@@ -843,6 +872,14 @@ export class FieldsyncClient {
         await uploadAll(this, res, onProgress);
       } catch (err) {
         first ??= err;
+      }
+      if (res.uploaded > 0 && !first) {
+        // The photos just sent are marked uploaded on the server: pull
+        // that now rather than at the next sync, so that the app does not
+        // show them waiting.
+        await this.pullAll(res, onProgress).catch((err) => {
+          first = err;
+        });
       }
       if (first) throw first;
       if (res.rejected.some((r) => r.code === 'out_of_scope')) {

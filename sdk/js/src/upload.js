@@ -193,6 +193,10 @@ async function uploadOne(c, job, res, progress) {
         await c.refreshAfter(sent);
         continue;
       }
+      // The server has another offset (an earlier chunk arrived after
+      // all, or another request of this upload ended this one): resume
+      // from its offset (HEAD), as sync.md §10 says.
+      if (err instanceof FieldsyncError && err.code === 'upload_offset_mismatch' && attempt < 3) continue;
       throw c.authFailed(err);
     }
   }

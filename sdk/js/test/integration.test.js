@@ -205,6 +205,7 @@ test('a photo upload interrupted by killing the server resumes after the restart
   assert.equal(resumed.uploaded, 1);
   assert.ok(resumed.uploadedBytes > 0 && resumed.uploadedBytes < jpeg.length, `sent ${resumed.uploadedBytes} of ${jpeg.length} bytes after the restart`);
   assert.equal(b.status().pendingPhotos, 0);
+  assert.equal((await b.get('photo', photo.id))?.fields.uploaded, true, 'the sync that uploaded the photo shows it uploaded (not only the next one)');
 
   const resp = await fetch(`${srv.url}/api/v1/photos/${photo.id}/original`, { headers: { Authorization: `Bearer ${b.auth.access}` } });
   assert.equal(resp.status, 200);

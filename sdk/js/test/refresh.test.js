@@ -209,3 +209,44 @@ test('a refresh with a spent refresh token ends the session: signed out, token_i
   assert.equal(phone.status().pendingChanges, 0);
   assert.equal((await onServer(srv.url, insp))?.fields.summary, '令牌过期后上传');
 });
+
+/**
+ * Web Locks as a browser gives them (navigator.locks.request: one holder
+ * of a name at a time, in order), for Node, which lacks them.
+ */
+function installWebLocks() {
+  if (/** @type {any} */ (globalThis).navigator?.locks) return;
+  /** @type {Map<string, Promise<unknown>>} */
+  const tails = new Map();
+  const locks = {
+    /** @param {string} name @param {() => Promise<unknown>} fn */
+    request(name, fn) {
+      const run = (tails.get(name) ?? Promise.resolve()).then(() => fn());
+      tails.set(name, run.catch(() => {}));
+      return run;
+    },
+  };
+  Object.defineProperty(globalThis, 'navigator', { value: { ...(/** @type {any} */ (globalThis).navigator ?? {}), locks }, configurable: true });
+}
+
+test('two tabs on one storage whose access token expired refresh once between them: neither is signed out', async () => {
+  installWebLocks();
+  const srv = await server();
+  const rec = recorder();
+  const { phone: tab1, storage, insp, refresh } = await phoneWithExpiredToken(srv, rec.fetch);
+  /** @type {any} */ (storage).name = 'fieldsync-inspector'; // as an IndexedDB database, shared by the tabs
+  const tab2 = await FieldsyncClient.open({ baseURL: srv.url, storage, deviceName: '测试手机', fetch: rec.fetch });
+  /** @type {any[]} */
+  const signedOut = [];
+  for (const tab of [tab1, tab2]) tab.on('auth', (e) => signedOut.push(e));
+
+  const [r1, r2] = await Promise.all([tab1.sync(), tab2.sync()]);
+  assert.ok(r1.ok && r2.ok, `both tabs sync: ${r1.error?.code} ${r2.error?.code}`);
+  assert.equal(rec.count('/api/v1/auth/refresh'), 1, 'one refresh between the tabs');
+  assert.deepEqual(rec.log.filter((e) => e.path === '/api/v1/auth/refresh').map((e) => e.body.refresh_token), [refresh]);
+  assert.deepEqual(signedOut, [], 'no tab is signed out');
+  assert.ok(tab1.signedIn && tab2.signedIn);
+  assert.equal(tab1.auth.refresh, tab2.auth.refresh, 'both use the new pair');
+  assert.equal((await me(srv.url, tab2.auth.access)).status, 200, 'the new pair works (the session was not ended as a reuse)');
+  assert.equal((await onServer(srv.url, insp))?.fields.summary, '令牌过期后上传', 'the change reached the server once');
+});

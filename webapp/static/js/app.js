@@ -33,6 +33,8 @@ export const app = {
   refresh: () => refresh(),
   openClient: (username) => openClient(username),
   signedOut: () => signedOut(),
+  /** set while the inspector signs out (no "session expired" then) */
+  leaving: false,
 };
 
 const routes = [
@@ -74,6 +76,13 @@ async function render() {
   const main = document.getElementById('view');
   const y = window.scrollY;
   const same = main.dataset.hash === hash;
+  // The inspector began typing in this page while it was being drawn
+  // again (a tap saved an answer, then they went to its note): keep the
+  // page they type in, and draw when they leave the field.
+  if (same && typingIn(main)) {
+    stale = true;
+    return;
+  }
   main.replaceChildren(el);
   main.dataset.hash = hash;
   if (same) window.scrollTo(0, y);
@@ -84,13 +93,19 @@ async function render() {
  *  (then when they leave the field): it says whether it drew now. A
  *  form's unsaved input survives the draw in its draft (drafts.js). */
 function refresh() {
-  const a = document.activeElement;
-  if (a && (a.tagName === 'INPUT' || a.tagName === 'TEXTAREA' || a.tagName === 'SELECT') && a.type !== 'file') {
+  if (typingIn(document)) {
     stale = true;
     return false;
   }
   render();
   return true;
+}
+
+/** typingIn says whether a field within root has the focus (the
+ *  inspector is typing or choosing in it). */
+function typingIn(root) {
+  const a = document.activeElement;
+  return !!a && root.contains(a) && (a.tagName === 'INPUT' || a.tagName === 'TEXTAREA' || a.tagName === 'SELECT') && a.type !== 'file';
 }
 document.addEventListener('focusout', () => { if (stale) setTimeout(() => { if (stale) refresh(); }, 0); });
 
@@ -129,7 +144,8 @@ async function openClient(username) {
   store.set(USER_KEY, username);
   unsubscribe.push(client.on('sync', () => syncChanged()));
   unsubscribe.push(client.on('auth', (e) => {
-    if (!e.signedIn) {
+    // A sign-out the inspector asked for is not an expired session.
+    if (!e.signedIn && !app.leaving) {
       toast(message({ code: 'token_expired' }), true, 'auth');
       render();
     }
@@ -149,6 +165,7 @@ async function signedOut() {
   // The next user of the phone must not find this one's unsaved input.
   clearDrafts();
   inspection.forgetNotes();
+  vehicle.forgetCheckpoint();
   useClock(null);
   app.client = null;
   app.clientUser = null;

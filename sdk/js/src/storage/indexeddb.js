@@ -11,6 +11,8 @@ export class IndexedDBStorage {
   /** @param {import('idb').IDBPDatabase} db */
   constructor(db) {
     this.db = db;
+    /** The database's name: tabs of one app on it share locks by it (client.exclusive). */
+    this.name = db.name;
   }
 
   /**

@@ -26,6 +26,9 @@ export const STORES = /** @type {const} */ (['meta', 'records', 'outbox', 'batch
  * @typedef {object} Storage
  * @property {<T>(stores: StoreName[] | StoreName, mode: TxMode, fn: (tx: Tx) => Promise<T>) => Promise<T>} transaction
  * @property {() => Promise<void>} close
+ * @property {string} [name] set when other tabs of the same app may open the
+ *   same storage: they then refresh tokens and sync one at a time (Web Locks
+ *   by this name)
  */
 
 /**

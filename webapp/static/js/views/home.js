@@ -52,8 +52,15 @@ export async function render(app) {
   const recent = mine.filter((i) => i.fields.status === 'submitted' || i.fields.status === 'approved')
     .sort((a, b) => String(b.fields.reviewed_at || b.fields.finished_at || '').localeCompare(String(a.fields.reviewed_at || a.fields.finished_at || ''))).slice(0, 5);
   const today = chinaDate();
+  // A colleague's inspection still in their hands (a draft, or returned
+  // to them) is theirs to change: its findings are not yet to rectify.
+  const inspById = Object.fromEntries(inspections.map((i) => [i.id, i]));
+  const settled = (f) => {
+    const i = inspById[f.fields.inspection_id];
+    return !i || mine.includes(i) || i.fields.status === 'submitted' || i.fields.status === 'approved';
+  };
   // Sent back by an office first, then by deadline (overdue first).
-  const open = findings.filter((f) => f.fields.status === 'open' || f.fields.status === 'rectifying')
+  const open = findings.filter((f) => (f.fields.status === 'open' || f.fields.status === 'rectifying') && settled(f))
     .sort((a, b) => (sentBack(b.fields) - sentBack(a.fields)) || (a.fields.deadline || '9999').localeCompare(b.fields.deadline || '9999'));
   // Reported rectified, waiting for the office: the latest report first.
   const waiting = findings.filter((f) => f.fields.status === 'rectified')
@@ -172,6 +179,7 @@ function show(v, field, entity) {
 
 async function signOut(app) {
   const c = app.client;
+  app.leaving = true;
   try {
     await c.signOut();
   } catch (err) {
@@ -180,6 +188,8 @@ async function signOut(app) {
     const ok = window.confirm(`还有 ${d.changes ?? 0} 条修改、${d.photos ?? 0} 张照片没有上传（可能是没有网络）${d.rejected ? `，${d.rejected} 条被服务器拒绝的修改还没有处理` : ''}。\n现在退出，这些数据将从手机上删除、永久丢失。\n\n建议取消，到有信号的地方同步后再退出。确定仍要退出吗？`);
     if (!ok) return;
     await c.signOut({ force: true });
+  } finally {
+    app.leaving = false;
   }
   app.signedOut();
 }

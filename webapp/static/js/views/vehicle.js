@@ -12,6 +12,12 @@ import { countyCodes } from './sites.js';
 import * as geo from '../geo.js';
 
 const KEEP = 'fieldsync.vehicle'; // {checkpoint, campaign, province, county}
+
+/** forgetCheckpoint drops the checkpoint remembered for the next vehicle
+ *  (at sign-out: the next user of the phone works elsewhere). */
+export function forgetCheckpoint() {
+  store.del(KEEP);
+}
 // The plate's province (省份简称), all 31 of the mainland: 晋 first (the
 // trucks on Xinzhou's roads are mostly Shanxi's), then its neighbours and
 // the provinces the coal and freight routes through it come from, then the
