@@ -15,6 +15,7 @@ const byCode = {
   server_field: '此项由服务器填写，手机不能修改。',
   record_locked: '此检查记录已提交或已审核，不能再修改；如需修改请联系县督查室退回。',
   quota_exceeded: '服务器暂存空间已满，照片稍后会自动重试上传，无需操作。',
+  upload_offset_mismatch: '照片上传被打断，下次同步时会从中断处继续，无需操作。',
   hash_mismatch: '照片在上传中损坏（校验不一致）。请保留原照片，稍后重试；多次失败请重新拍摄。',
   bad_image: '照片文件损坏或格式不支持，请重新拍摄（JPEG 或 PNG）。',
   out_of_scope: '该记录不属于您负责的区县，请联系县督查室。',
