@@ -120,4 +120,26 @@ func TestBrowserNoteAfterAnswer(t *testing.T) {
 	p.waitJS("the number cleared", `(async () => JSON.parse(await `+stored(insp, "pm10_reading")+`).answer === null &&
 		document.querySelector('`+pm10+`').value === '' && document.querySelector('#item-pm10_reading textarea[data-note]').value === '仪表读数')()`)
 	p.typeIn(pm10, "86", `(async () => JSON.stringify(JSON.parse(await `+stored(insp, "pm10_reading")+`).answer) === '{"value":86,"note":"仪表读数"}')()`)
+
+	// A number out of range is refused with a message; the page drawn
+	// again (a sync's redraw) keeps what was typed and the message, until
+	// it is corrected.
+	errOf := `document.querySelector('#item-pm10_reading p.err').textContent`
+	eval[bool](p, `(() => { const i = document.querySelector('`+pm10+`'); i.value = '6000'; i.dispatchEvent(new Event('change')); return true; })()`)
+	p.waitJS("out of range refused", errOf+` !== ''`)
+	msg := eval[string](p, errOf)
+	eval[bool](p, `(async () => { const {app} = await import('/app/js/app.js'); document.querySelector('#item-pm10_reading').dataset.old = '1'; await app.render(); return true; })()`)
+	p.wait(`#item-pm10_reading:not([data-old])`)
+	if got := eval[string](p, `document.querySelector('`+pm10+`').value + '|' + `+errOf); got != "6000|"+msg {
+		t.Errorf("after a redraw the refused number and its message read %q, want %q", got, "6000|"+msg)
+	}
+	if got := eval[string](p, `(async () => JSON.stringify(JSON.parse(await `+stored(insp, "pm10_reading")+`).answer))()`); got != `{"value":86,"note":"仪表读数"}` {
+		t.Errorf("the refused number was stored: %s", got)
+	}
+	eval[bool](p, `(() => { const i = document.querySelector('`+pm10+`'); i.value = '95'; i.dispatchEvent(new Event('change')); return true; })()`)
+	p.waitJS("corrected", `(async () => JSON.parse(await `+stored(insp, "pm10_reading")+`).answer?.value === 95)()`)
+	eval[bool](p, `(async () => { const {app} = await import('/app/js/app.js'); await app.render(); return true; })()`)
+	if got := eval[string](p, `document.querySelector('`+pm10+`').value + '|' + `+errOf); got != "95|" {
+		t.Errorf("after the correction and a redraw the field reads %q, want 95 and no message", got)
+	}
 }

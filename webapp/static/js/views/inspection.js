@@ -8,6 +8,11 @@ import { message } from '../errors.js';
 import { parseAnswer, answersOf, completeness, failed, range, answerText, missingReasons } from '../checklist.js';
 import { takePhoto, photoTile, revokeThumbs } from '../photos.js';
 
+// Answers refused by the item's rules as typed (a number out of range),
+// by inspection id and item key: the field keeps them, with the error,
+// when the page is drawn again (a sync's redraw wiped both).
+const refusedInput = new Map();
+
 // Notes typed on an item not answered yet, by inspection and item key.
 // Not saved as an answer — one without a result is invalid, and would hold
 // back the submission — but on the phone, so that a reload keeps them,
@@ -104,9 +109,14 @@ export async function render(app, id) {
     if (answer === undefined) return;
     if (answer) {
       const p = parseAnswer(it, answer);
-      if (p.error) { errEl.textContent = p.error; return; }
+      if (p.error) {
+        errEl.textContent = p.error;
+        refusedInput.set(k, { answer, error: p.error }); // shown again by the next draw
+        return;
+      }
     }
     if (!(await save({ ['answers.' + it.key]: answer }))) return;
+    refusedInput.delete(k);
     // A new answer has taken the waiting note; a cleared answer's note
     // waits for the next answer.
     if (answer) pendingNotes.set(k, '');
@@ -157,6 +167,13 @@ export async function render(app, id) {
       case 'number': {
         const num = h('input', { type: 'number', inputmode: 'decimal', step: 'any', disabled: locked, dataset: { input: it.key }, 'aria-label': it.label + (it.unit ? `（${it.unit}）` : ''),
           value: a && typeof a.value === 'number' ? String(a.value) : '', placeholder: range(it) });
+        // A value refused here (out of range) stays in the field with its
+        // error across the page's redraws, until it is corrected.
+        const refused = refusedInput.get(id + '/' + it.key);
+        if (refused && !locked) {
+          num.value = String(refused.answer.value ?? '');
+          errEl.textContent = refused.error;
+        }
         num.addEventListener('change', () => {
           const v = num.value.trim();
           if (v === '') { setAnswer(it, () => null, errEl); return; }
