@@ -278,6 +278,11 @@ type ProgressReport struct {
 	// written, so that another office's report made meanwhile on the
 	// other parts stands. nil: the report replaces the row.
 	Base *ProgressReport `json:"-"`
+	// Shown, if set, is how the form showed a value (the console shows
+	// direction overrides as U+FFFD): values are compared as shown, so
+	// that a value the office left as it was shown is unchanged, and a
+	// stored one shown as Base shows it has not changed meanwhile.
+	Shown func(string) string `json:"-"`
 }
 
 // ProgressReportOf is tp as a report: what a form to change it starts
@@ -316,12 +321,18 @@ func (rep ProgressReport) merged(cur ProgressReport) (ProgressReport, error) {
 		return rep, nil
 	}
 	out := cur
+	same := func(a, b string) bool {
+		if rep.Shown != nil {
+			a, b = rep.Shown(a), rep.Shown(b)
+		}
+		return a == b
+	}
 	var changed []string
 	for _, p := range progressParts {
-		if p.value(rep) == p.value(*rep.Base) {
+		if same(p.value(rep), p.value(*rep.Base)) {
 			continue
 		}
-		if p.value(cur) != p.value(*rep.Base) && p.value(cur) != p.value(rep) {
+		if !same(p.value(cur), p.value(*rep.Base)) && !same(p.value(cur), p.value(rep)) {
 			changed = append(changed, fmt.Sprintf("%s（现为「%s」）", p.label, p.value(cur)))
 		}
 		p.set(&out, rep)

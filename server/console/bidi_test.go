@@ -1,6 +1,8 @@
 package console_test
 
 import (
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -61,5 +63,57 @@ func TestDirectionControlsShown(t *testing.T) {
 		"checkpoint", "G108", "plate", "晋H12345", "checked_at", "2026-11-28T10:00:00+08:00", "obd_codes", "P20EE\u202e")))
 	if r := resp.Results[0]; r.Status != "rejected" || r.Code != syncproto.CodeInvalidField {
 		t.Errorf("obd_codes with an override: %s %s, want rejected invalid_field", r.Status, r.Code)
+	}
+}
+
+// TestDirectionControlsEditable: a value holding a direction override
+// (sent by a phone, or typed into a console form) is shown as U+FFFD,
+// in the form's fields and in its record of what it showed alike; it
+// stays correctable: an office changing it is not refused as "changed
+// meanwhile", and one leaving it as shown leaves it as stored.
+func TestDirectionControlsEditable(t *testing.T) {
+	srv := apptest.Start(t)
+	county := loggedIn(t, srv, apptest.CountyOffice)
+	phone := srv.Login(apptest.Inspector)
+	site := apptest.DemoSite(t, apptest.Xinfu)
+	spoofed := "地址\u202e21-21-6202\u202c"
+	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntitySite, site, apptest.Fields("address", spoofed)))
+	stored := func(field string) string {
+		t.Helper()
+		r, err := srv.App.DB.Get(t.Context(), syncproto.EntitySite, site)
+		if err != nil || r == nil {
+			t.Fatal(err)
+		}
+		return r.Text(field)
+	}
+
+	// The name corrected, the address left as shown: kept as stored.
+	_, page := county.get("/console/sites/" + site)
+	form := siteFormOf(t, page)
+	form.Set("name", "更正后的名称")
+	if st, body := county.post("/console/sites/"+site, form); st != http.StatusOK {
+		t.Fatalf("correcting the name beside an address with an override: %d\n%s", st, body)
+	}
+	if stored("name") != "更正后的名称" || stored("address") != spoofed {
+		t.Errorf("after correcting the name: name %q, address %q", stored("name"), stored("address"))
+	}
+	// The address itself corrected.
+	_, page = county.get("/console/sites/" + site)
+	form = siteFormOf(t, page)
+	form.Set("address", "更正后的地址")
+	if st, body := county.post("/console/sites/"+site, form); st != http.StatusOK || stored("address") != "更正后的地址" {
+		t.Fatalf("correcting an address with an override: %d, stored %q\n%s", st, stored("address"), body)
+	}
+
+	// A ledger row's note likewise.
+	note := func() string { return storedProgress(t, srv, "task-08", apptest.Xinfu).Note }
+	if st, body := report(t, county, "task-08", apptest.Xinfu, url.Values{"status": {"in_progress"}, "note": {"问题\u202e21-21-6202\u202c 限期"}}); st != http.StatusOK {
+		t.Fatalf("a note with an override: %d\n%s", st, body)
+	}
+	if st, body := report(t, county, "task-08", apptest.Xinfu, url.Values{"progress_pct": {"40"}}); st != http.StatusOK || note() != "问题\u202e21-21-6202\u202c 限期" {
+		t.Fatalf("the percentage changed beside that note: %d, note %q\n%s", st, note(), body)
+	}
+	if st, body := report(t, county, "task-08", apptest.Xinfu, url.Values{"note": {"更正后的说明"}}); st != http.StatusOK || note() != "更正后的说明" {
+		t.Fatalf("correcting that note: %d, note %q\n%s", st, note(), body)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xinzhou-eco/fieldsync/server/imageproc/testimg"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
@@ -584,5 +585,25 @@ func TestQueueCountsKeepFilters(t *testing.T) {
 	}
 	if nonzero == 0 {
 		t.Error("no county with coal-yard inspections to follow")
+	}
+}
+
+// TestPhotoAskedEachTime: an office's browser may be a shared PC: the
+// console serves a photo to be kept but asked for again each time (the
+// ETag makes that a 304), not cached for a year, so that after a sign-out
+// or a change of counties the browser does not show it from its cache.
+func TestPhotoAskedEachTime(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	insp := submit(t, phone, apptest.Xinfu)
+	data := testimg.JPEG(testimg.Options{Width: 64, Height: 48, Seed: 7})
+	id := uuid.NewString()
+	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityPhoto, id, apptest.Fields("inspection_id", insp,
+		"sha256", apptest.SHA256(data), "content_type", "image/jpeg", "size_bytes", len(data))))
+	srv.Tus(phone).Upload(id, "image/jpeg", data, http.StatusNoContent)
+	b := loggedIn(t, srv, apptest.CountyOffice)
+	st, cc := b.getHeader("/console/photos/"+id+"/original", "Cache-Control")
+	if st != http.StatusOK || cc != "private, no-cache" {
+		t.Errorf("a photo's original in the console: %d, Cache-Control %q, want 200 private, no-cache", st, cc)
 	}
 }

@@ -354,6 +354,7 @@ func (c *Console) reportProgress(ec echo.Context) error {
 		base = server.ProgressReport{Status: "?"}
 	}
 	rep.Base = &base
+	rep.Shown = unbidiText // as the page showed the row (pages.go)
 	task, county := ec.Param("task"), ec.Param("county")
 	if err := c.d.Syncer.ReportProgress(ec.Request().Context(), principalOf(ec), task, county, rep); err != nil {
 		return err

@@ -415,6 +415,10 @@ func (c *Console) photo(ec echo.Context) error {
 	defer b.Close()
 	h := ec.Response().Header()
 	b.SetHeaders(h)
+	// An office's browser may be a shared PC: it keeps the photo but asks
+	// each time (the ETag makes that a 304), so that after a sign-out or
+	// a change of counties the evidence is not shown from its cache.
+	h.Set("Cache-Control", "private, no-cache")
 	h.Set("X-Content-Type-Options", "nosniff")
 	if r := ec.Request(); !byterange.Valid(r.Header.Get("Range")) {
 		r.Header.Del("Range") // ignored, as the API does

@@ -169,15 +169,19 @@ func correction(r *server.StoredRecord, f siteFields, values map[string]any) err
 	if f.Orig == "" || json.Unmarshal([]byte(f.Orig), &orig) != nil {
 		return &errSiteChanged{current: cur}
 	}
+	// Compared as the form showed them (direction overrides as U+FFFD,
+	// in its values and in orig alike): a stored value with one is not
+	// "changed meanwhile", and one left as shown is not changed.
+	same := func(a, b string) bool { return unbidiText(a) == unbidiText(b) }
 	var parts []string
 	for _, p := range siteParts {
-		if p.value(f) == p.value(orig) {
+		if same(p.value(f), p.value(orig)) {
 			for _, name := range p.fields {
 				delete(values, name)
 			}
 			continue
 		}
-		if p.value(cur) != p.value(orig) && p.value(cur) != p.value(f) {
+		if !same(p.value(cur), p.value(orig)) && !same(p.value(cur), p.value(f)) {
 			parts = append(parts, fmt.Sprintf("%s（现为「%s」）", p.label, p.value(cur)))
 		}
 	}

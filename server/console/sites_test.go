@@ -162,6 +162,27 @@ func origOf(t *testing.T, page string) string {
 // the office: the form comes back (409) naming it, with the current value,
 // and saving again writes the office's. A form without its original
 // values comes back with the current ones.
+var (
+	siteFieldRE  = regexp.MustCompile(`name="(name|address|lon|lat|radius_m)" value="([^"]*)"`)
+	siteSelectRE = regexp.MustCompile(`<select name="(kind|crs)">(?:<option value="[^"]*">[^<]*</option>)*<option value="([^"]*)" selected>`)
+)
+
+// siteFormOf is what a site's form page posts as it stands.
+func siteFormOf(t *testing.T, page string) url.Values {
+	t.Helper()
+	v := url.Values{"csrf": {csrf(t, page)}, "orig": {origOf(t, page)}}
+	for _, m := range siteFieldRE.FindAllStringSubmatch(page, -1) {
+		v.Set(m[1], html.UnescapeString(m[2]))
+	}
+	for _, m := range siteSelectRE.FindAllStringSubmatch(page, -1) {
+		v.Set(m[1], m[2])
+	}
+	if strings.Contains(page, `name="active" value="1" checked`) {
+		v.Set("active", "1")
+	}
+	return v
+}
+
 func TestSiteCorrectionKeepsLaterChanges(t *testing.T) {
 	srv := apptest.Start(t)
 	county := loggedIn(t, srv, apptest.CountyOffice)
@@ -188,22 +209,7 @@ func TestSiteCorrectionKeepsLaterChanges(t *testing.T) {
 		}
 		return r.Text(field)
 	}
-	fields := regexp.MustCompile(`name="(name|address|lon|lat|radius_m)" value="([^"]*)"`)
-	selected := regexp.MustCompile(`<select name="(kind|crs)">(?:<option value="[^"]*">[^<]*</option>)*<option value="([^"]*)" selected>`)
-	formOf := func(page string) url.Values {
-		t.Helper()
-		v := url.Values{"csrf": {csrf(t, page)}, "orig": {origOf(t, page)}}
-		for _, m := range fields.FindAllStringSubmatch(page, -1) {
-			v.Set(m[1], html.UnescapeString(m[2]))
-		}
-		for _, m := range selected.FindAllStringSubmatch(page, -1) {
-			v.Set(m[1], m[2])
-		}
-		if strings.Contains(page, `name="active" value="1" checked`) {
-			v.Set("active", "1")
-		}
-		return v
-	}
+	formOf := func(page string) url.Values { return siteFormOf(t, page) }
 
 	// The office opens the form; the phone renames the site; the office
 	// corrects the address only.
