@@ -78,14 +78,7 @@ func TestDirectionControlsEditable(t *testing.T) {
 	site := apptest.DemoSite(t, apptest.Xinfu)
 	spoofed := "地址\u202e21-21-6202\u202c"
 	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntitySite, site, apptest.Fields("address", spoofed)))
-	stored := func(field string) string {
-		t.Helper()
-		r, err := srv.App.DB.Get(t.Context(), syncproto.EntitySite, site)
-		if err != nil || r == nil {
-			t.Fatal(err)
-		}
-		return r.Text(field)
-	}
+	stored := func(field string) string { return storedField(t, srv, syncproto.EntitySite, site, field) }
 
 	// The name corrected, the address left as shown: kept as stored.
 	_, page := county.get("/console/sites/" + site)

@@ -167,6 +167,16 @@ var (
 	siteSelectRE = regexp.MustCompile(`<select name="(kind|crs)">(?:<option value="[^"]*">[^<]*</option>)*<option value="([^"]*)" selected>`)
 )
 
+// storedField is a record's field as stored.
+func storedField(t *testing.T, srv *apptest.Server, entity, id, field string) string {
+	t.Helper()
+	r, err := srv.App.DB.Get(t.Context(), entity, id)
+	if err != nil || r == nil {
+		t.Fatalf("%s %s: %v", entity, id, err)
+	}
+	return r.Text(field)
+}
+
 // siteFormOf is what a site's form page posts as it stands.
 func siteFormOf(t *testing.T, page string) url.Values {
 	t.Helper()
@@ -201,14 +211,7 @@ func TestSiteCorrectionKeepsLaterChanges(t *testing.T) {
 			t.Fatalf("phone renames the site: %+v", resp.Results[0])
 		}
 	}
-	stored := func(field string) string {
-		t.Helper()
-		r, err := srv.App.DB.Get(t.Context(), syncproto.EntitySite, site)
-		if err != nil || r == nil {
-			t.Fatal(err)
-		}
-		return r.Text(field)
-	}
+	stored := func(field string) string { return storedField(t, srv, syncproto.EntitySite, site, field) }
 	formOf := func(page string) url.Values { return siteFormOf(t, page) }
 
 	// The office opens the form; the phone renames the site; the office
