@@ -106,10 +106,10 @@ func uploadOutOfScope(ctx context.Context, get func(ctx context.Context, entity,
 // created: only its own device's bytes make it uploaded (DESIGN.md).
 var errNotOwnDevice = Errorf(syncproto.CodeForbidden, "这张照片记录是另一台设备创建的：只有拍下它的那台设备能上传它的文件")
 
-// OwnDevice reports whether p's device created r (a record the server
-// made itself, with no creating device, is any in-scope device's).
-func (r *StoredRecord) OwnDevice(p *Principal) bool {
-	return r.CreatedDevice == "" || p != nil && r.CreatedDevice == p.DeviceID
+// OwnDevice reports whether device created r (a record the server made
+// itself, with no creating device, is any in-scope device's).
+func (r *StoredRecord) OwnDevice(device string) bool {
+	return r.CreatedDevice == "" || r.CreatedDevice == device
 }
 
 // CheckUpload decides whether p may start the upload req. The photo record
@@ -137,7 +137,7 @@ func (s *Syncer) CheckUpload(ctx context.Context, p *Principal, req UploadReques
 		return s.checkQuota(ctx, p, req, pending)
 	case !p.CanSee(r.County):
 		return uploadOutOfScope(ctx, s.Store.Get, r.County)
-	case !r.OwnDevice(p):
+	case !r.OwnDevice(p.DeviceID):
 		return errNotOwnDevice
 	case r.Text("sha256") != req.SHA256:
 		return Errorf(syncproto.CodeHashMismatch, "照片记录声明的 SHA-256 与上传的不一致")
@@ -169,16 +169,23 @@ func sizeMismatch(declared json.RawMessage, n int64, code string) error {
 // or type).
 func (s *Syncer) checkDeclaredFile(ctx context.Context, tx WriteTx, p *Principal, r *StoredRecord, vals map[string]json.RawMessage) error {
 	var ct string
-	if v, ok := vals["content_type"]; ok {
-		_ = json.Unmarshal(v, &ct)
+	ctRaw, ctSent := vals["content_type"]
+	if ctSent {
+		_ = json.Unmarshal(ctRaw, &ct)
 	}
-	// Its type, once the bytes are checked to be an image of it and
-	// stored: they are served as that type.
-	if cur := r.Text("content_type"); ct != "" && r.Uploaded() && cur != "" && ct != cur {
-		return Errorf(syncproto.CodeInvalidValue, "照片文件已按 %s 上传，content_type 不能再修改（文件是什么类型就应声明什么类型）", cur)
+	size, sizeSent := vals["size_bytes"]
+	if r.Uploaded() {
+		// Its type and size, once the bytes are checked to be an image of
+		// that type and stored: they are served as that type, and are
+		// that size; neither may change, nor be cleared.
+		if cur := r.Text("content_type"); ctSent && cur != "" && ct != cur {
+			return Errorf(syncproto.CodeInvalidValue, "照片文件已按 %s 上传，content_type 不能再修改（文件是什么类型就应声明什么类型）", cur)
+		}
+		if cur := r.Value("size_bytes"); sizeSent && string(size) == "null" && cur != nil && string(cur) != "null" {
+			return Errorf(syncproto.CodeInvalidValue, "照片文件已上传，size_bytes 不能清空")
+		}
 	}
-	size, ok := vals["size_bytes"]
-	if !ok || string(size) == "null" {
+	if !sizeSent || string(size) == "null" {
 		size = nil
 	}
 	if size == nil && ct == "" {
@@ -312,9 +319,11 @@ func (s *Syncer) StoreUpload(ctx context.Context, p *Principal, u PhotoUpload, o
 				return tx.Get(ctx, EntityByName(entity), id)
 			}, rec.County)
 		}
-		if rec != nil && !rec.State.IsDeleted() && rec.Text("sha256") == u.SHA256 && !rec.OwnDevice(p) {
+		if rec != nil && !rec.State.IsDeleted() && rec.Text("sha256") == u.SHA256 && !rec.OwnDevice(u.DeviceID) {
 			// Another device's record, pushed while these bytes were
-			// sent for its id: they are not its own device's.
+			// sent for its id: they are not its own device's (the
+			// device that made the upload, whichever of the user's
+			// devices sends its last byte).
 			return errNotOwnDevice
 		}
 		if rec != nil && !rec.State.IsDeleted() && rec.Text("sha256") == u.SHA256 && p != nil {
@@ -369,11 +378,12 @@ func (s *Syncer) ClaimEarlierUpload(ctx context.Context, tx WriteTx, p *Principa
 
 // uploadedFields are the fields the server writes on photo record r as
 // the bytes of upload u become its own: uploaded, and the type the bytes
-// were checked to be when the record declares none (so that it is served,
-// and pulled, as what it is).
+// were checked to be, when the record declares none or, changed while
+// they were on their way, another (so that it is served, and pulled, as
+// what it is).
 func uploadedFields(r *StoredRecord, u *PhotoUpload) map[string]any {
 	f := map[string]any{"uploaded": true}
-	if r.Text("content_type") == "" && u.ContentType != "" {
+	if u.ContentType != "" && r.Text("content_type") != u.ContentType {
 		f["content_type"] = u.ContentType
 	}
 	return f

@@ -193,17 +193,20 @@ func RotateSigningKey(ctx context.Context, st server.KeyStore, now time.Time) (s
 }
 
 // RetireSigningKeys removes the keys created before `before`, except the
-// newest and, within SigningSwitch of a rotation, the key before it
-// (servers may still be signing with it: tokens they issue now would not
-// verify). It returns how many it removed and, if it kept that key, when
-// it may be retired.
+// newest and every key that was the newest within SigningSwitch (servers
+// may still be signing with it: tokens they issue now would not verify;
+// after two rotations in a row, the two before the newest). It returns how
+// many it removed and, if it kept such a key, when it may be retired.
 func RetireSigningKeys(ctx context.Context, st server.KeyStore, before, now time.Time) (removed int, keptUntil time.Time, err error) {
 	keys, err := st.SigningKeys(ctx)
 	if err != nil {
 		return 0, keptUntil, err
 	}
-	if len(keys) > 1 && now.Before(keys[0].CreatedAt.Add(SigningSwitch)) && keys[1].CreatedAt.Before(before) {
-		before, keptUntil = keys[1].CreatedAt, keys[0].CreatedAt.Add(SigningSwitch)
+	for i := 1; i < len(keys); i++ {
+		// keys[i] was the newest until keys[i-1] was made.
+		if now.Before(keys[i-1].CreatedAt.Add(SigningSwitch)) && keys[i].CreatedAt.Before(before) {
+			before, keptUntil = keys[i].CreatedAt, keys[0].CreatedAt.Add(SigningSwitch)
+		}
 	}
 	removed, err = st.RemoveSigningKeys(ctx, before)
 	return removed, keptUntil, err

@@ -41,3 +41,34 @@ func TestRetireSigningKeys(t *testing.T) {
 		t.Fatalf("keys left: %v", left)
 	}
 }
+
+// TestRetireAfterTwoRotations: two rotations in a row, then a retire at
+// once: every key a server may still sign with — the two before the
+// newest — is kept.
+func TestRetireAfterTwoRotations(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	t0 := time.Unix(1_800_000_000, 0)
+	old := NewSigningKey(t0)
+	a := NewSigningKey(t0.Add(time.Hour))
+	b := NewSigningKey(t0.Add(time.Hour + 500*time.Millisecond))
+	for _, k := range []server.SigningKey{old, a, b} {
+		if err := st.AddSigningKey(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := b.CreatedAt.Add(time.Second)
+	n, kept, err := RetireSigningKeys(ctx, st, now, now)
+	if err != nil || n != 0 || kept.IsZero() {
+		t.Fatalf("retire right after two rotations: removed %d, kept until %v, %v; want nothing removed", n, kept, err)
+	}
+	// a was the newest half a second before b: servers may sign with it;
+	// and old until a was made, a second and a half ago.
+	if left, _ := st.SigningKeys(ctx); len(left) != 3 {
+		t.Fatalf("keys left: %d, want 3", len(left))
+	}
+	later := b.CreatedAt.Add(SigningSwitch + time.Second)
+	if n, _, err := RetireSigningKeys(ctx, st, later, later); err != nil || n != 2 {
+		t.Fatalf("after the switch: removed %d, %v; want the two before the newest", n, err)
+	}
+}

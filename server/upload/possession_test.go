@@ -626,3 +626,77 @@ func TestTypeOfBytesSentFirst(t *testing.T) {
 		}
 	}
 }
+
+// TestTypeChangedDuringUpload: the record's content_type changed while
+// its bytes were on their way (by a colleague, say) does not make them be
+// served as another type: the record takes the type the bytes were
+// checked to be. Once they are its own, its type and size are not cleared.
+func TestTypeChangedDuringUpload(t *testing.T) {
+	srv := apptest.Start(t)
+	owner := newPhone(t, srv, apptest.Inspector, apptest.Xinfu)
+	colleague := newPhone(t, srv, apptest.Inspector2, apptest.Xinfu)
+	data := evidenceJPEG(45)
+	id := owner.record(t, newID(), data)
+	c := owner.tus.Create(id, apptest.SHA256(data), "image/jpeg", len(data))
+	if c.Status != http.StatusCreated {
+		t.Fatalf("create: %d %+v", c.Status, c.Err)
+	}
+	half := len(data) / 2
+	if r := owner.tus.Patch(c.Header.Get("Location"), 0, data[:half]); r.Status != http.StatusNoContent {
+		t.Fatalf("first half: %d %+v", r.Status, r.Err)
+	}
+	push := func(by *phone, fields ...any) syncproto.PushResult {
+		t.Helper()
+		return apptest.Push(t, by.c, apptest.Mut(by.c, syncproto.EntityPhoto, id, apptest.Fields(fields...))).Results[0]
+	}
+	if r := push(colleague, "content_type", "image/heic"); r.Status != syncproto.StatusApplied {
+		t.Fatalf("colleague changes the type before the bytes arrive: %+v", r)
+	}
+	if r := owner.tus.Patch(c.Header.Get("Location"), half, data[half:]); r.Status != http.StatusNoContent {
+		t.Fatalf("last half: %d %+v", r.Status, r.Err)
+	}
+	srv.App.Photos.WaitIdle()
+	if ct := string(owner.pulled(t, id)["content_type"]); ct != `"image/jpeg"` {
+		t.Errorf("after JPEG bytes checked as image/jpeg, the record's type is %s", ct)
+	}
+	owner.wantServed(t, id, data, "owner")
+	for _, f := range []string{"content_type", "size_bytes"} {
+		if r := push(colleague, f, nil); r.Status != syncproto.StatusRejected || r.Code != syncproto.CodeInvalidValue {
+			t.Errorf("%s cleared once the bytes are the record's: %+v, want rejected invalid_value", f, r)
+		}
+	}
+}
+
+// TestUploadIsItsCreatorsDevice: an upload is its creating device's,
+// whichever of the user's devices sends its last byte: the record's own
+// device finishing another device's upload does not make it the record's
+// (403 forbidden, nothing recorded), and another device finishing the own
+// device's upload does.
+func TestUploadIsItsCreatorsDevice(t *testing.T) {
+	srv := apptest.Start(t)
+	owner := newPhone(t, srv, apptest.Inspector, apptest.Xinfu)
+	second := newPhone(t, srv, apptest.Inspector, apptest.Xinfu) // the same inspector's other phone
+	for _, tc := range []struct {
+		name            string
+		creator, sender *phone
+		want            int
+	}{
+		{"the second phone's upload finished by the owner", second, owner, http.StatusForbidden},
+		{"the owner's upload finished by the second phone", owner, second, http.StatusNoContent},
+	} {
+		data := evidenceJPEG(46 + uint64(tc.want))
+		id := newID()
+		c := tc.creator.tus.Create(id, apptest.SHA256(data), "image/jpeg", len(data))
+		if c.Status != http.StatusCreated {
+			t.Fatalf("%s: create: %d %+v", tc.name, c.Status, c.Err)
+		}
+		owner.record(t, id, data)
+		if r := tc.sender.tus.Patch(c.Header.Get("Location"), 0, data); r.Status != tc.want {
+			t.Errorf("%s: %d %+v, want %d", tc.name, r.Status, r.Err, tc.want)
+		}
+		srv.App.Photos.WaitIdle()
+		if uploaded := string(owner.pulled(t, id)["uploaded"]) == "true"; uploaded != (tc.want == http.StatusNoContent) {
+			t.Errorf("%s: uploaded %v", tc.name, uploaded)
+		}
+	}
+}
