@@ -73,6 +73,15 @@ func TestMigrateToPostgres(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A phone's capture key: photos it signs after the move still verify.
+	devs, err := a.DB.Devices(ctx, server.Scope{All: true})
+	if err != nil || len(devs) == 0 {
+		t.Fatalf("demo devices: %d %v", len(devs), err)
+	}
+	capKey := &server.DeviceKey{ID: "key-1", DeviceID: devs[0].ID, SPKI: []byte{0x30, 0x59, 1, 2, 3}, CreatedAt: time.UnixMilli(1_800_000_000_000)}
+	if _, err := a.DB.PutDeviceKey(ctx, capKey); err != nil {
+		t.Fatal(err)
+	}
 	a.Close()
 	// A photo's bytes and thumbnail in the data directory, for --blobs.
 	photo := []byte("\xff\xd8 not really a JPEG, but bytes with a SHA-256")
@@ -174,6 +183,9 @@ func TestMigrateToPostgres(t *testing.T) {
 	sd, _ := src.Devices(ctx, all)
 	if dd, err := dst.Devices(ctx, all); err != nil || len(dd) != len(sd) || len(sd) == 0 {
 		t.Errorf("devices: %d %v, want %d", len(dd), err, len(sd))
+	}
+	if ks, err := dst.DeviceKeys(ctx, capKey.DeviceID); err != nil || len(ks) != 1 || ks[0].ID != capKey.ID || !bytes.Equal(ks[0].SPKI, capKey.SPKI) {
+		t.Errorf("capture keys after the move: %+v %v, want the phone's", ks, err)
 	}
 	if cs, err := dst.Conflicts(ctx, all, "", "", 10); err != nil || len(cs) == 0 || string(cs[0].Value) != `"丢失的值"` {
 		t.Errorf("conflicts: %+v %v", cs, err)

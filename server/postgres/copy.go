@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -21,12 +22,19 @@ type TableCount struct {
 // copyTables are the tables a copy moves besides the entity tables (which
 // come first, in catalog order, references before the records that use
 // them), in the order their foreign keys need.
-var copyTables = []string{"users", "user_counties", "devices", "push_batches", "conflicts", "spent_refresh",
+var copyTables = []string{"users", "user_counties", "devices", "device_keys", "push_batches", "conflicts", "spent_refresh",
 	"photo_upload", "blob_deleting", "console_sessions", "signing_keys", "login_attempts", "audit_log", "audit_seals"}
 
 // optionalTables are copied only if the source has them (a SQLite store
 // from before they existed has none: counted as empty).
-var optionalTables = map[string]bool{"signing_keys": true, "login_attempts": true, "audit_log": true, "audit_seals": true}
+var optionalTables = map[string]bool{"device_keys": true, "signing_keys": true, "login_attempts": true, "audit_log": true, "audit_seals": true}
+
+// notCopied are the source's tables a copy leaves, each for its reason:
+// meta is set from the source's values (seq, HLC mark, epoch), photo_hash
+// is made again from the photos at start, the others are SQLite's own or
+// the schema's. A source table in neither list stops the copy, so that a
+// table added later is never left behind without a word.
+var notCopied = map[string]bool{"meta": true, "photo_hash": true, "schema_migrations": true, "sqlite_sequence": true}
 
 // CopyFromSQLite copies the SQLite store src (a database/sql handle on a
 // fieldsync.db migrated to the latest schema, which nothing writes
@@ -61,6 +69,9 @@ func (db *DB) CopyFromSQLite(ctx context.Context, src *sql.DB) ([]TableCount, er
 			if n > 0 {
 				return fmt.Errorf("destination table %s is not empty (%d rows): copy into an empty database", t, n)
 			}
+		}
+		if err := everyTableKnown(ctx, stx, tables); err != nil {
+			return err
 		}
 		have := map[string]bool{}
 		for _, t := range tables {
@@ -131,6 +142,26 @@ func (db *DB) CopyFromSQLite(ctx context.Context, src *sql.DB) ([]TableCount, er
 	}
 	db.epoch = epoch
 	return counts, nil
+}
+
+// everyTableKnown refuses a source with a table the copy neither moves
+// (tables) nor leaves for a reason (notCopied).
+func everyTableKnown(ctx context.Context, src *sql.Tx, tables []string) error {
+	rows, err := src.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table'`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return err
+		}
+		if !notCopied[name] && !slices.Contains(tables, name) {
+			return fmt.Errorf("the source has a table %s this version does not copy: copy with the fieldsync version that made it", name)
+		}
+	}
+	return rows.Err()
 }
 
 // copyTable copies one table with COPY, converting SQLite's values to the
