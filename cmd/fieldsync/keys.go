@@ -44,7 +44,8 @@ func keysListCmd(c *command) {
 // auth.SigningSwitch, and tokens signed by the older keys keep working until
 // the older keys are retired (--retire-older-than here, or keys retire).
 func keysRotateCmd(c *command) {
-	retire := c.fs.Duration("retire-older-than", 0, "also remove the keys created longer ago than this (never the newest); 0 keeps them")
+	c.creates = true // a store no server started on yet takes the legacy key first
+	retire := c.fs.Duration("retire-older-than", 0, "also remove the keys that stopped signing longer ago than this (never the newest); 0 keeps them")
 	c.run = func(ctx context.Context) error {
 		return c.withStore(ctx, func(a *app.App) error {
 			now := time.Now()
@@ -59,38 +60,41 @@ func keysRotateCmd(c *command) {
 			}
 			fmt.Fprintf(c.stdout, "added signing key %s; every server signs with it within %s\n", k.ID, auth.SigningSwitch)
 			if *retire > 0 {
-				return retireKeys(ctx, c, a, now.Add(-*retire))
+				return retireKeys(ctx, c, a, *retire)
 			}
 			return nil
 		})
 	}
 }
 
-// keysRetireCmd removes the signing keys created before a limit, except
-// the newest (and, right after a rotation, the key before it, which
-// servers may still sign with): the access tokens they signed stop working
-// on every server within seconds (auth.SigningSwitch).
+// keysRetireCmd removes the signing keys that stopped signing longer ago
+// than a limit (auth.RetireSigningKeys): with the limit at least the access
+// token lifetime, no token still valid is ended; a shorter one (a key that
+// leaked) ends the tokens they signed on every server within seconds.
 func keysRetireCmd(c *command) {
-	olderThan := c.fs.Duration("older-than", 0, "remove the keys created longer ago than this (never the newest)")
+	olderThan := c.fs.Duration("older-than", 0, "remove the keys that stopped signing longer ago than this (never the newest); at least the access token lifetime ends no valid token")
 	c.run = func(ctx context.Context) error {
 		if *olderThan <= 0 {
-			return fmt.Errorf("want --older-than, e.g. 1h (longer than the access token lifetime %s keeps tokens of the last key alive)", c.cfg.AccessTTL)
+			return fmt.Errorf("want --older-than, e.g. 1h (at least the access token lifetime %s ends no valid token)", c.cfg.AccessTTL)
 		}
 		return c.withStore(ctx, func(a *app.App) error {
-			return retireKeys(ctx, c, a, time.Now().Add(-*olderThan))
+			return retireKeys(ctx, c, a, *olderThan)
 		})
 	}
 }
 
-func retireKeys(ctx context.Context, c *command, a *app.App, before time.Time) error {
-	n, kept, err := auth.RetireSigningKeys(ctx, a.DB, before, time.Now())
+func retireKeys(ctx context.Context, c *command, a *app.App, olderThan time.Duration) error {
+	n, next, err := auth.RetireSigningKeys(ctx, a.DB, olderThan, time.Now())
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stdout, "removed %d signing keys created before %s\n", n, before.Local().Format(time.DateTime))
-	if !kept.IsZero() {
-		fmt.Fprintf(c.stdout, "kept the key before the newest: servers may still sign with it until %s; retire it after that\n",
-			kept.Local().Format(time.DateTime))
+	fmt.Fprintf(c.stdout, "removed %d signing keys that stopped signing more than %s ago\n", n, max(olderThan, auth.SigningSwitch))
+	if n > 0 && olderThan < c.cfg.AccessTTL {
+		fmt.Fprintf(c.stdout, "warning: --older-than %s is shorter than the access token lifetime %s: tokens those keys signed that are still valid stop working now (their phones must sign in again)\n",
+			olderThan, c.cfg.AccessTTL)
+	}
+	if !next.IsZero() {
+		fmt.Fprintf(c.stdout, "kept the keys that stopped signing more recently; the next may be retired after %s\n", next.Local().Format(time.DateTime))
 	}
 	return nil
 }

@@ -19,6 +19,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"strings"
@@ -139,11 +140,21 @@ type command struct {
 	// (oneArg's): any other number is refused before it runs, so that a
 	// stray word ("serve --demo false") is not silently dropped.
 	args int
+	// creates marks a command that may make a data directory's first
+	// database (user add, keys rotate: before the first serve); the
+	// others refuse a directory without one, so that a mistyped --data is
+	// not a new, empty database answered as if it were the real one.
+	creates bool
 }
 
 // withStore opens the data directory's store (without serving), runs fn on
 // it and closes it.
 func (c *command) withStore(ctx context.Context, fn func(a *app.App) error) error {
+	if c.cfg.Database == "" && !c.creates {
+		if _, err := os.Stat(c.cfg.DBPath()); errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("no database at %s: is --data right? (fieldsync serve, or user add, makes one)", c.cfg.DBPath())
+		}
+	}
 	a, err := app.OpenStore(ctx, *c.cfg, app.NewLogger(*c.cfg, c.stderr))
 	if err != nil {
 		return err
@@ -206,6 +217,7 @@ func printDemoLogins(w io.Writer, addr string) {
 }
 
 func userAddCmd(c *command) {
+	c.creates = true
 	username := c.fs.String("username", "", "login name")
 	password := c.fs.String("password", "", "password (8–72 bytes)")
 	role := c.fs.String("role", "inspector", "inspector, county_office, city_office or admin")
@@ -360,11 +372,20 @@ func backupCmd(c *command) {
 	}
 }
 
+// minSweepGrace is the shortest --upload-grace sweep takes.
+const minSweepGrace = 10 * time.Minute
+
 // sweepCmd removes what the server's own sweep removes (hourly, and the
 // whole blob store at start): unfinished uploads and uploaded bytes that
 // nothing refers to, once older than --upload-grace. Safe while serving.
 func sweepCmd(c *command) {
 	c.run = func(ctx context.Context) error {
+		// An upload under way is written to every few seconds, and cut
+		// off after 20 s without a byte: one not written to for ten
+		// minutes is not under way.
+		if c.cfg.UploadGrace < minSweepGrace {
+			return fmt.Errorf("--upload-grace must be at least %s: a shorter one would remove uploads still being sent", minSweepGrace)
+		}
 		return c.withStore(ctx, func(a *app.App) error {
 			n, err := a.Sweep(ctx, time.Now(), true)
 			if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"database/sql"
 	"io"
 	"net/http"
 	"os"
@@ -199,6 +200,22 @@ func TestSweepCommand(t *testing.T) {
 		return sum
 	}
 	old, recent := put("never claimed", 8*24*time.Hour), put("just uploaded", time.Hour)
+	// Not on a directory without a database: every blob would be
+	// unreferenced (a mistyped --data beside the real blobs).
+	if code, _, errs := run(t, "sweep", "--data", dir); code != 1 || !strings.Contains(errs, "no database") {
+		t.Fatalf("sweep without a database: %d %q, want refused", code, errs)
+	}
+	if ok, _ := blobs.Has(ctx, old, "original"); !ok {
+		t.Fatal("a refused sweep deleted bytes")
+	}
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "fieldsync.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if code, _, errs := run(t, "sweep", "--data", dir, "--upload-grace", "0s"); code != 1 || !strings.Contains(errs, "at least 10m") {
+		t.Errorf("sweep with no grace: %d %q, want refused", code, errs)
+	}
 	code, out, errs := run(t, "sweep", "--data", dir)
 	if code != 0 || !strings.Contains(out, "1 unreferenced blobs") {
 		t.Fatalf("sweep: %d %q %q", code, out, errs)
@@ -283,12 +300,36 @@ func TestRestoreCommand(t *testing.T) {
 		t.Errorf("restore beside a server: %d %q", code, errs)
 	}
 	lock.Close()
-	junk := filepath.Join(t.TempDir(), "junk.db")
-	if err := os.WriteFile(junk, []byte("not a database"), 0o600); err != nil {
-		t.Fatal(err)
+	// Files that are no fieldsync backup this version can serve: nothing
+	// is replaced (an empty file, or another program's database, would
+	// have been made a new, empty fieldsync database).
+	junkDir := t.TempDir()
+	junk := map[string]func(path string) error{
+		"a file that is no database": func(p string) error { return os.WriteFile(p, []byte("not a database"), 0o600) },
+		"an empty file":              func(p string) error { return os.WriteFile(p, nil, 0o600) },
+		"another program's database": func(p string) error { return sqliteExec(p, `CREATE TABLE t (x)`) },
+		"a newer fieldsync's backup": func(p string) error {
+			b, err := os.ReadFile(backup)
+			if err == nil {
+				err = os.WriteFile(p, b, 0o600)
+			}
+			if err == nil {
+				err = sqliteExec(p, `INSERT INTO schema_migrations (name) VALUES ('migrations/999_future.sql')`)
+			}
+			return err
+		},
 	}
-	if code, _, _ := run(t, "restore", "--data", dir, junk); code != 1 {
-		t.Errorf("restore of a file that is no database: exit %d", code)
+	for name, make := range junk {
+		p := filepath.Join(junkDir, strings.ReplaceAll(name, " ", "_")+".db")
+		if err := make(p); err != nil {
+			t.Fatal(err)
+		}
+		if code, _, errs := run(t, "restore", "--data", dir, p); code != 1 || !strings.Contains(errs, "nothing was replaced") {
+			t.Errorf("restore of %s: exit %d %q, want refused", name, code, errs)
+		}
+	}
+	if wal2, err := os.ReadFile(filepath.Join(dir, "fieldsync.db-wal")); err != nil || len(wal2) != len(wal) {
+		t.Errorf("a refused restore touched the database: %v", err)
 	}
 	if code, out, errs := run(t, "restore", "--data", dir, backup); code != 0 || !strings.Contains(out, "restored") {
 		t.Fatalf("restore: %d %q %q", code, out, errs)
@@ -304,5 +345,40 @@ func TestRestoreCommand(t *testing.T) {
 	users, err := restored.Users(context.Background())
 	if err != nil || len(users) != 1 || users[0].Username != "wang" {
 		t.Errorf("restored users %v (%v), want the backup's", users, err)
+	}
+}
+
+// sqliteExec runs statement on the SQLite file at path (made if absent).
+func sqliteExec(path, statement string) error {
+	db, err := sql.Open("sqlite3", "file:"+path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, err = db.Exec(statement)
+	return err
+}
+
+// TestCommandsNeedADatabase: an operator's command pointed at a directory
+// without a database (a mistyped --data) is refused and makes nothing
+// there, rather than answering from a new, empty database; user add may
+// make the first one (before the first serve).
+func TestCommandsNeedADatabase(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "typo")
+	for _, cmd := range [][]string{{"user", "list", "--data", dir}, {"device", "list", "--data", dir}, {"keys", "list", "--data", dir},
+		{"keys", "retire", "--data", dir, "--older-than", "1h"}, {"backup", "--data", dir, filepath.Join(t.TempDir(), "b.db")},
+		{"user", "disable", "--data", dir, "wang"}, {"sweep", "--data", dir}} {
+		if code, _, errs := run(t, cmd...); code != 1 || !strings.Contains(errs, "no database") {
+			t.Errorf("%v: exit %d %q, want refused", cmd, code, errs)
+		}
+		if _, err := os.Stat(dir); err == nil {
+			t.Fatalf("%v made %s", cmd, dir)
+		}
+	}
+	if code, _, errs := run(t, "user", "add", "--data", dir, "--username", "wang", "--password", "secret-pass-1", "--county", "140902"); code != 0 {
+		t.Fatalf("user add makes the first database: %d %q", code, errs)
+	}
+	if code, out, _ := run(t, "user", "list", "--data", dir); code != 0 || !strings.Contains(out, "wang") {
+		t.Errorf("user list after: %d %q", code, out)
 	}
 }

@@ -41,6 +41,9 @@ func restoreCmd(c *command) {
 			return err
 		}
 		defer removeDB(tmp)
+		if err := sqlite.CheckBackup(ctx, tmp); err != nil {
+			return fmt.Errorf("%s is not a fieldsync backup this version can restore: %w; nothing was replaced", src, err)
+		}
 		db, err := sqlite.Open(ctx, tmp)
 		if err != nil {
 			return fmt.Errorf("%s is not a fieldsync database: %w", src, err)

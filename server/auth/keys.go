@@ -33,7 +33,7 @@ const (
 // SigningSwitch bounds how long after a rotation a server may still sign
 // with the key before (keyTTL, and a margin for clocks): every server
 // signs with the new key after it. RetireSigningKeys keeps the key before
-// until then.
+// until then at least.
 const SigningSwitch = keyTTL + 5*time.Second
 
 // keyring caches the store's signing keys. Its times are the process's
@@ -192,24 +192,33 @@ func RotateSigningKey(ctx context.Context, st server.KeyStore, now time.Time) (s
 	return k, st.AddSigningKey(ctx, k)
 }
 
-// RetireSigningKeys removes the keys created before `before`, except the
-// newest and every key that was the newest within SigningSwitch (servers
-// may still be signing with it: tokens they issue now would not verify;
-// after two rotations in a row, the two before the newest). It returns how
-// many it removed and, if it kept such a key, when it may be retired.
-func RetireSigningKeys(ctx context.Context, st server.KeyStore, before, now time.Time) (removed int, keptUntil time.Time, err error) {
-	keys, err := st.SigningKeys(ctx)
+// RetireSigningKeys removes the keys that stopped signing more than
+// olderThan ago: a key signs until the next one is made (and, on a server
+// that has not read the keys since, for SigningSwitch more), and the tokens
+// it signed live an access token's lifetime after that — so with olderThan
+// at least that lifetime, no token still valid is ended. The newest key is
+// never removed, nor one that stopped signing within SigningSwitch, which
+// servers may still be signing with. It returns how many it removed and,
+// if it kept a key besides the newest, when the next may be retired.
+func RetireSigningKeys(ctx context.Context, st server.KeyStore, olderThan time.Duration, now time.Time) (removed int, next time.Time, err error) {
+	keys, err := st.SigningKeys(ctx) // newest first
 	if err != nil {
-		return 0, keptUntil, err
+		return 0, next, err
 	}
-	for i := 1; i < len(keys); i++ {
-		// keys[i] was the newest until keys[i-1] was made.
-		if now.Before(keys[i-1].CreatedAt.Add(SigningSwitch)) && keys[i].CreatedAt.Before(before) {
-			before, keptUntil = keys[i].CreatedAt, keys[0].CreatedAt.Add(SigningSwitch)
-		}
+	wait := max(olderThan, SigningSwitch)
+	i := 1
+	for i < len(keys) && !keys[i-1].CreatedAt.Before(now.Add(-wait)) {
+		i++ // keys[i] signed until keys[i-1] was made: too recently
 	}
-	removed, err = st.RemoveSigningKeys(ctx, before)
-	return removed, keptUntil, err
+	if i >= 2 {
+		next = keys[i-2].CreatedAt.Add(wait) // when keys[i-1] may go
+	}
+	if i < len(keys) {
+		// keys[i] and the older ones: created before keys[i-1] (creation
+		// times differ: RotateSigningKey).
+		removed, err = st.RemoveSigningKeys(ctx, keys[i-1].CreatedAt)
+	}
+	return removed, next, err
 }
 
 // keyFunc returns the jwt key function verifying with the key a token

@@ -25,7 +25,7 @@ func TestRetireSigningKeys(t *testing.T) {
 		keys = append(keys, k)
 	}
 	rotated := keys[2].CreatedAt
-	n, kept, err := RetireSigningKeys(ctx, st, rotated.Add(time.Second), rotated.Add(time.Second))
+	n, kept, err := RetireSigningKeys(ctx, st, time.Nanosecond, rotated.Add(time.Second))
 	if err != nil || n != 1 || !kept.Equal(rotated.Add(SigningSwitch)) {
 		t.Fatalf("right after a rotation: removed %d, kept until %v, %v; want the oldest removed, the one before the newest kept until %v", n, kept, err, rotated.Add(SigningSwitch))
 	}
@@ -34,7 +34,7 @@ func TestRetireSigningKeys(t *testing.T) {
 		t.Fatalf("keys left: %v", left)
 	}
 	later := rotated.Add(SigningSwitch + time.Second)
-	if n, kept, err := RetireSigningKeys(ctx, st, later, later); err != nil || n != 1 || !kept.IsZero() {
+	if n, kept, err := RetireSigningKeys(ctx, st, time.Nanosecond, later); err != nil || n != 1 || !kept.IsZero() {
 		t.Fatalf("after the switch: removed %d, kept until %v, %v; want the one before the newest removed", n, kept, err)
 	}
 	if left, _ := st.SigningKeys(ctx); len(left) != 1 || left[0].ID != keys[2].ID {
@@ -58,7 +58,7 @@ func TestRetireAfterTwoRotations(t *testing.T) {
 		}
 	}
 	now := b.CreatedAt.Add(time.Second)
-	n, kept, err := RetireSigningKeys(ctx, st, now, now)
+	n, kept, err := RetireSigningKeys(ctx, st, time.Nanosecond, now)
 	if err != nil || n != 0 || kept.IsZero() {
 		t.Fatalf("retire right after two rotations: removed %d, kept until %v, %v; want nothing removed", n, kept, err)
 	}
@@ -68,7 +68,31 @@ func TestRetireAfterTwoRotations(t *testing.T) {
 		t.Fatalf("keys left: %d, want 3", len(left))
 	}
 	later := b.CreatedAt.Add(SigningSwitch + time.Second)
-	if n, _, err := RetireSigningKeys(ctx, st, later, later); err != nil || n != 2 {
+	if n, _, err := RetireSigningKeys(ctx, st, time.Nanosecond, later); err != nil || n != 2 {
 		t.Fatalf("after the switch: removed %d, %v; want the two before the newest", n, err)
+	}
+}
+
+// TestRetireByWhenAKeyStoppedSigning: --older-than counts from when a key
+// stopped signing (the next key was made), not from when it was made: a
+// key made long ago that signed until a rotation a minute ago signed tokens
+// that are still valid, and is kept for an access token's lifetime.
+func TestRetireByWhenAKeyStoppedSigning(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	t0 := time.Unix(1_800_000_000, 0)
+	old := NewSigningKey(t0)
+	rotated := NewSigningKey(t0.Add(24 * time.Hour))
+	for _, k := range []server.SigningKey{old, rotated} {
+		if err := st.AddSigningKey(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ttl := 15 * time.Minute
+	if n, next, err := RetireSigningKeys(ctx, st, ttl, rotated.CreatedAt.Add(time.Minute)); err != nil || n != 0 || !next.Equal(rotated.CreatedAt.Add(ttl)) {
+		t.Fatalf("a day-old key that stopped signing a minute ago: removed %d, next %v, %v; want kept until %v", n, next, err, rotated.CreatedAt.Add(ttl))
+	}
+	if n, _, err := RetireSigningKeys(ctx, st, ttl, rotated.CreatedAt.Add(ttl+time.Second)); err != nil || n != 1 {
+		t.Fatalf("an access token's lifetime after it stopped: removed %d, %v; want it removed", n, err)
 	}
 }

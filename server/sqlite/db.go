@@ -200,10 +200,15 @@ func maxInt(a, b int64) int64 {
 }
 
 // migrate runs each embedded migration not yet applied, in name order, in a
-// transaction of its own.
+// transaction of its own. A database holding a migration this version does
+// not have (written by a newer fieldsync) is refused, not served by code
+// that does not know its schema.
 func (db *DB) migrate(ctx context.Context) error {
 	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY) STRICT`); err != nil {
 		return fmt.Errorf("create migrations table: %w", err)
+	}
+	if err := knownMigrations(ctx, db.write); err != nil {
+		return err
 	}
 	names, err := fs.Glob(migrationFS, "migrations/*.sql")
 	if err != nil {
@@ -216,6 +221,68 @@ func (db *DB) migrate(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// knownMigrations refuses a database whose schema_migrations holds a
+// migration this version does not have.
+func knownMigrations(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}) error {
+	rows, err := q.QueryContext(ctx, `SELECT name FROM schema_migrations ORDER BY name`)
+	if err != nil {
+		return fmt.Errorf("read migrations: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return err
+		}
+		if _, err := fs.Stat(migrationFS, name); err != nil {
+			return fmt.Errorf("the database was written by a newer fieldsync (it has migration %s, which this version does not): run that version, or restore a backup this one made", name)
+		}
+	}
+	return rows.Err()
+}
+
+// CheckBackup reports why the SQLite file at path is not a fieldsync
+// database this version can serve, nil if it is one: it must hold
+// fieldsync's schema (its first migration at least, and the change feed's
+// state) and no migration of a newer version. It only reads the file.
+// (An empty file, or another program's database, would otherwise be made
+// a new, empty fieldsync database by Open.)
+func CheckBackup(ctx context.Context, path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if fi.Size() == 0 {
+		return errors.New("the file is empty")
+	}
+	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('schema_migrations', 'meta')`).Scan(&n); err != nil {
+		return fmt.Errorf("not a SQLite database: %w", err)
+	}
+	if n != 2 {
+		return errors.New("it is not a fieldsync database (no schema_migrations and meta tables)")
+	}
+	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	if err != nil || len(names) == 0 {
+		return fmt.Errorf("list migrations: %v", err)
+	}
+	sort.Strings(names)
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE name = ?`, names[0]).Scan(&n); err != nil || n == 0 {
+		return fmt.Errorf("it is not a fieldsync database (no migration %s)", names[0])
+	}
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM meta WHERE key = 'epoch'`).Scan(&n); err != nil || n == 0 {
+		return errors.New("it is not a fieldsync database (no epoch in meta)")
+	}
+	return knownMigrations(ctx, db)
 }
 
 func (db *DB) migrateOne(ctx context.Context, name string) error {

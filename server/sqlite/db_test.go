@@ -180,3 +180,45 @@ func put(t *testing.T, s *server.Syncer, code string) {
 		t.Fatal(err)
 	}
 }
+
+// TestNewerDatabaseRefused: a database holding a migration this version
+// does not have (written by a newer fieldsync, then the binary rolled
+// back) is refused at open, and by CheckBackup, rather than served by code
+// that does not know its schema; this version's own database passes.
+func TestNewerDatabaseRefused(t *testing.T) {
+	ctx := context.Background()
+	path := newDBFile(t)
+	if err := sqlite.CheckBackup(ctx, path); err != nil {
+		t.Fatalf("this version's database: %v", err)
+	}
+	raw, err := sql.Open("sqlite3", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`INSERT INTO schema_migrations (name) VALUES ('migrations/999_future.sql')`); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	if db, err := sqlite.Open(ctx, path); err == nil || !strings.Contains(err.Error(), "newer fieldsync") {
+		if db != nil {
+			db.Close()
+		}
+		t.Errorf("open of a newer database: %v, want refused", err)
+	}
+	if err := sqlite.CheckBackup(ctx, path); err == nil || !strings.Contains(err.Error(), "newer fieldsync") {
+		t.Errorf("CheckBackup of a newer database: %v, want refused", err)
+	}
+}
+
+// newDBFile makes a database of this version's schema in a temporary
+// directory, closed, and returns its path.
+func newDBFile(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "fieldsync.db")
+	db, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	return path
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -19,12 +18,7 @@ import (
 // by the new bands.
 func TestPhotoHashBandsMigration(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "fieldsync.db")
-	db, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	path := newDBFile(t)
 	// Back to before 018: the old table, with a row.
 	old, err := os.ReadFile("migrations/015_photo_hash_index.sql")
 	if err != nil {
@@ -43,7 +37,7 @@ func TestPhotoHashBandsMigration(t *testing.T) {
 	}
 	raw.Close()
 
-	db, err = sqlite.Open(ctx, path)
+	db, err := sqlite.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
