@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -242,7 +243,9 @@ func TestKillDuringUpload(t *testing.T) {
 	if !ok || string(ch.Fields["uploaded"]) != "true" {
 		t.Fatalf("photo record not marked uploaded: %+v", ch)
 	}
-	srv.stop(t)
+	// SIGHUP (the terminal that started the server closed) stops it as
+	// SIGTERM does: gracefully.
+	srv.stopWith(t, syscall.SIGHUP)
 	integrityCheck(t, dir)
 	if n := blobCopies(t, filepath.Join(dir, "blobs"), sum); n != 1 {
 		t.Fatalf("%d stored copies of the photo, want 1", n)

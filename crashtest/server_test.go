@@ -64,6 +64,7 @@ type server struct {
 	Dir    string
 	cmd    *exec.Cmd
 	exited chan struct{}
+	err    error // the process's exit, once exited is closed
 	stderr *lockedBuffer
 }
 
@@ -103,7 +104,7 @@ func startServer(t *testing.T, dir string, flags ...string) *server {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() { cmd.Wait(); close(s.exited) }()
+	go func() { s.err = cmd.Wait(); close(s.exited) }()
 	t.Cleanup(func() { s.kill(t) })
 	addr := make(chan string, 1)
 	go func() {
@@ -163,14 +164,24 @@ func (s *server) kill(t *testing.T) {
 // stop asks the server to shut down gracefully and waits for it.
 func (s *server) stop(t *testing.T) {
 	t.Helper()
-	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	s.stopWith(t, syscall.SIGTERM)
+}
+
+// stopWith sends sig, which must stop the server gracefully (exit status
+// 0, not killed by the signal), and waits for it.
+func (s *server) stopWith(t *testing.T, sig syscall.Signal) {
+	t.Helper()
+	if err := s.cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
 	select {
 	case <-s.exited:
+		if s.err != nil {
+			t.Fatalf("server stopped by %v: %v (want a graceful exit)\n%s", sig, s.err, s.stderr)
+		}
 	case <-time.After(30 * time.Second):
 		s.kill(t)
-		t.Fatal("server did not stop on SIGTERM within 30 s")
+		t.Fatalf("server did not stop on %v within 30 s", sig)
 	}
 }
 
