@@ -94,7 +94,7 @@ func TestUserAndDeviceCommands(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "added user wang") {
 		t.Fatalf("user add: %d %q %q", code, out, errs)
 	}
-	if code, _, errs = run(t, "user", "add", "--data", dir, "--username", "wang", "--password", "secret-pass-1", "--role", "inspector"); code != 1 || !strings.Contains(errs, "已存在") {
+	if code, _, errs = run(t, "user", "add", "--data", dir, "--username", "wang", "--password", "secret-pass-1", "--role", "inspector", "--county", "140902"); code != 1 || !strings.Contains(errs, "已存在") {
 		t.Fatalf("duplicate user add: %d %q", code, errs)
 	}
 	if code, _, errs = run(t, "user", "add", "--data", dir, "--username", "li", "--password", "secret-pass-1", "--role", "boss"); code != 1 || !strings.Contains(errs, "未知角色") {
@@ -102,6 +102,12 @@ func TestUserAndDeviceCommands(t *testing.T) {
 	}
 	if code, _, errs = run(t, "user", "add", "--data", dir, "--username", "li", "--password", "secret-pass-1", "--county", "999999"); code != 1 || !strings.Contains(errs, "未知的区县") {
 		t.Fatalf("bad county: %d %q", code, errs)
+	}
+	for _, county := range [][]string{{}, {"--county", ""}, {"--county", " , "}} {
+		args := append([]string{"user", "add", "--data", dir, "--username", "li", "--password", "secret-pass-1", "--role", "county_office"}, county...)
+		if code, _, errs = run(t, args...); code != 1 || !strings.Contains(errs, "至少要有一个区县") {
+			t.Fatalf("a county office with no county (%v): %d %q", county, code, errs)
+		}
 	}
 	code, out, _ = run(t, "user", "list", "--data", dir)
 	if code != 0 || !strings.Contains(out, "wang") || !strings.Contains(out, "140902,140921") {
