@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -31,6 +32,40 @@ func TestDeviceSessions(t *testing.T) {
 	t.Run("logout in the second of the login", func(t *testing.T) { testLogoutSameInstant(t, srv) })
 	t.Run("refresh token reuse ends the family", func(t *testing.T) { testRefreshReuse(t, srv, logs) })
 	t.Run("a new login starts a new family", func(t *testing.T) { testReloginNewFamily(t, srv, logs) })
+	t.Run("failed and throttled sign-ins are logged", func(t *testing.T) { testFailedLoginsLogged(t, srv, logs) })
+}
+
+// testFailedLoginsLogged: each failed sign-in is a security event naming
+// the username and the address (never the password), and so is one
+// refused for too many failures.
+func testFailedLoginsLogged(t *testing.T, srv *apptest.Server, logs *logBuffer) {
+	const password = "guess-Pa55word"
+	for i := range 6 {
+		body := `{"username":"nobody.here","password":"` + password + `","device_id":"` + newID() + `","device_name":"x"}`
+		resp, err := srv.HTTPClient().Post(srv.URL+syncproto.PathLogin, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if want := map[bool]int{true: 429, false: 401}[i == 5]; resp.StatusCode != want {
+			t.Fatalf("sign-in %d: %d, want %d", i+1, resp.StatusCode, want)
+		}
+	}
+	kinds := map[any]int{}
+	for _, e := range logs.events(t, "username", "nobody.here") {
+		kinds[e["kind"]]++
+		if e["client_ip"] != "127.0.0.1" || e["level"] != "WARN" {
+			t.Errorf("security event %v: want WARN with the client's address", e)
+		}
+	}
+	if kinds["login_failed"] != 5 || kinds["login_throttled"] != 1 {
+		t.Errorf("security events by kind %v, want 5 login_failed and 1 login_throttled", kinds)
+	}
+	logs.mu.Lock()
+	defer logs.mu.Unlock()
+	if strings.Contains(logs.buf.String(), password) {
+		t.Error("the log holds a password")
+	}
 }
 
 // logBuffer collects the server's JSON log lines.
@@ -48,6 +83,12 @@ func (b *logBuffer) Write(p []byte) (int, error) {
 // securityEvents returns the security events logged about a device.
 func (b *logBuffer) securityEvents(t *testing.T, deviceID string) []map[string]any {
 	t.Helper()
+	return b.events(t, "device_id", deviceID)
+}
+
+// events returns the security events logged whose key is value.
+func (b *logBuffer) events(t *testing.T, key, value string) []map[string]any {
+	t.Helper()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var out []map[string]any
@@ -59,7 +100,7 @@ func (b *logBuffer) securityEvents(t *testing.T, deviceID string) []map[string]a
 		if err := json.Unmarshal(line, &rec); err != nil {
 			t.Fatalf("log line %s: %v", line, err)
 		}
-		if rec["msg"] == "security event" && rec["device_id"] == deviceID {
+		if rec["msg"] == "security event" && rec[key] == value {
 			out = append(out, rec)
 		}
 	}

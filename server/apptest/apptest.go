@@ -58,6 +58,12 @@ type Server struct {
 // opts may adjust the configuration.
 func Start(t testing.TB, opts ...func(*app.Config)) *Server {
 	t.Helper()
+	return StartConfig(t, testConfig(t, opts))
+}
+
+// testConfig is a test server's configuration: a loopback port, a fresh
+// data directory, the demo's accounts and sites, then opts.
+func testConfig(t testing.TB, opts []func(*app.Config)) app.Config {
 	cfg := app.DefaultConfig()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.DataDir = t.TempDir()
@@ -68,7 +74,7 @@ func Start(t testing.TB, opts ...func(*app.Config)) *Server {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	return StartConfig(t, cfg)
+	return cfg
 }
 
 // StartConfig runs a server with exactly cfg.
@@ -78,6 +84,18 @@ func StartConfig(t testing.TB, cfg app.Config) *Server {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
+	return startLogged(t, cfg, log)
+}
+
+// StartLogged is Start with the server's log written to w, as JSON lines
+// (info and above), for tests of what the server logs.
+func StartLogged(t testing.TB, w io.Writer, opts ...func(*app.Config)) *Server {
+	t.Helper()
+	return startLogged(t, testConfig(t, opts), slog.New(slog.NewJSONHandler(w, nil)))
+}
+
+func startLogged(t testing.TB, cfg app.Config, log *slog.Logger) *Server {
+	t.Helper()
 	a, err := app.Open(context.Background(), cfg, log)
 	if err != nil {
 		t.Fatalf("open app: %v", err)

@@ -202,6 +202,9 @@ func (s *Service) CheckPassword(ctx context.Context, username, password, clientI
 	keys := []string{"u:" + strings.ToLower(username), "ip:" + clientIP}
 	done, err := s.Limiter.Begin(ctx, keys[0], keys[1:]...)
 	if err != nil {
+		if server.ErrorCode(err) == syncproto.CodeTooManyTries {
+			s.securityEvent(ctx, "login_throttled", "username", username, "client_ip", clientIP, "detail", server.ErrorMessage(err))
+		}
 		return nil, err
 	}
 	defer done()
@@ -215,6 +218,7 @@ func (s *Service) CheckPassword(ctx context.Context, username, password, clientI
 		if err := s.Limiter.Fail(ctx, keys...); err != nil {
 			return nil, err
 		}
+		s.securityEvent(ctx, "login_failed", "username", username, "known_user", u != nil, "client_ip", clientIP)
 		return nil, server.Errorf(syncproto.CodeInvalidLogin, "用户名或密码错误")
 	}
 	if u.Disabled {
@@ -242,7 +246,7 @@ func (s *Service) Refresh(ctx context.Context, token, clientIP string) (*syncpro
 	now := s.Now()
 	ds, err := s.Store.RotateRefresh(ctx, HashToken(token), newHash, now.Add(s.RefreshTTL), now)
 	if errors.Is(err, server.ErrRefreshReuse) {
-		s.Log.WarnContext(ctx, "security event", "kind", "refresh_token_reuse", "device_id", ds.DeviceID, "user_id", ds.UserID,
+		s.securityEvent(ctx, "refresh_token_reuse", "device_id", ds.DeviceID, "user_id", ds.UserID,
 			"client_ip", clientIP, "detail", "a spent refresh token was presented again; the device's session was ended")
 	}
 	if err != nil {
@@ -291,4 +295,13 @@ func newRefreshToken() (token, hash string) {
 func HashToken(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:])
+}
+
+// securityEvent logs what an operator watching for attacks looks for (a
+// failed or throttled sign-in, a reused refresh token), never a password
+// or a token.
+func (s *Service) securityEvent(ctx context.Context, kind string, args ...any) {
+	if s.Log != nil {
+		s.Log.WarnContext(ctx, "security event", append([]any{"kind", kind}, args...)...)
+	}
 }

@@ -38,6 +38,7 @@ func (c *Console) setDisabled(ec echo.Context, disabled bool) error {
 	if disabled {
 		done = "disabled"
 	}
+	c.adminAction(ec, "user_"+done, "user", name)
 	return ec.Redirect(http.StatusSeeOther, "/console/users?done="+done+"&user="+url.QueryEscape(name))
 }
 
@@ -64,6 +65,7 @@ func (c *Console) resetPassword(ec echo.Context) error {
 	if err := c.d.Store.SetUserPassword(ec.Request().Context(), name, hash); err != nil {
 		return err
 	}
+	c.adminAction(ec, "password_reset", "user", name)
 	if name == principalOf(ec).Username { // the admin's own session ended too
 		setCookie(ec, sessionCookie, "", -1)
 	}
@@ -89,5 +91,19 @@ func (c *Console) revokeSession(ec echo.Context) error {
 	if err := c.d.Store.RevokeConsoleSession(ec.Request().Context(), ec.Param("id"), sessionNow()); err != nil {
 		return err
 	}
+	c.adminAction(ec, "console_session_revoked", "session", ec.Param("id"))
 	return ec.Redirect(http.StatusSeeOther, "/console/users?done=session")
+}
+
+// adminAction logs an administrator's change to accounts or devices, with
+// who made it and from where (never a password), so that it can be traced.
+func (c *Console) adminAction(ec echo.Context, action string, args ...any) {
+	if c.d.Log == nil {
+		return
+	}
+	by := ""
+	if p := principalOf(ec); p != nil {
+		by = p.Username
+	}
+	c.d.Log.InfoContext(ec.Request().Context(), "admin action", append([]any{"action", action, "by", by, "client_ip", ec.RealIP()}, args...)...)
 }

@@ -1,11 +1,15 @@
 package console_test
 
 import (
+	"bytes"
 	"database/sql"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -225,4 +229,56 @@ func TestDevicesPageNames(t *testing.T) {
 	if !strings.Contains(page, "从未同步") || strings.Contains(page, ">正常<") {
 		t.Errorf("a device that never synced:\n%s", page)
 	}
+}
+
+// TestAdminActionsLogged: an administrator's changes to accounts are
+// logged with who made them, from where and to whom (never the password),
+// so that a reset or a county change can be traced.
+func TestAdminActionsLogged(t *testing.T) {
+	var logs syncBuffer
+	srv := apptest.StartLogged(t, &logs)
+	admin := loggedIn(t, srv, apptest.Admin)
+	page := mustGet(t, admin, "/console/users")
+	const password = "new-Secret-77"
+	if st, body := admin.post("/console/users/inspector2/password", url.Values{"csrf": {csrf(t, page)}, "password": {password}}); st != http.StatusOK {
+		t.Fatalf("reset: %d\n%s", st, body)
+	}
+	if st, body := admin.post("/console/users/inspector2/disable", url.Values{"csrf": {csrf(t, page)}}); st != http.StatusOK {
+		t.Fatalf("disable: %d\n%s", st, body)
+	}
+	got := map[string]bool{}
+	for _, line := range strings.Split(logs.String(), "\n") {
+		var rec map[string]any
+		if json.Unmarshal([]byte(line), &rec) != nil || rec["msg"] != "admin action" {
+			continue
+		}
+		if rec["by"] != "admin" || rec["user"] != "inspector2" || rec["client_ip"] == "" {
+			t.Errorf("admin action logged as %v", rec)
+		}
+		got[fmt.Sprint(rec["action"])] = true
+	}
+	if !got["password_reset"] || !got["user_disabled"] {
+		t.Errorf("admin actions logged: %v, want the reset and the disabling", got)
+	}
+	if strings.Contains(logs.String(), password) {
+		t.Error("the log holds the new password")
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }

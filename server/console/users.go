@@ -137,11 +137,12 @@ func (c *Console) addUser(ec echo.Context) error {
 		return server.Errorf(syncproto.CodeInvalidField, "密码至少 8 位")
 	}
 	role := server.Role(ec.FormValue("role"))
-	_, err := c.d.AddUser(ec.Request().Context(), strings.TrimSpace(ec.FormValue("username")), password,
+	u, err := c.d.AddUser(ec.Request().Context(), strings.TrimSpace(ec.FormValue("username")), password,
 		strings.TrimSpace(ec.FormValue("name")), role, formCounties(ec))
 	if err != nil {
 		return err
 	}
+	c.adminAction(ec, "user_added", "user", u.Username, "role", string(u.Role), "counties", u.Counties)
 	return ec.Redirect(http.StatusSeeOther, "/console/users?done=added")
 }
 
@@ -149,9 +150,11 @@ func (c *Console) setCounties(ec echo.Context) error {
 	if err := requireAdmin(ec); err != nil {
 		return err
 	}
-	if err := c.d.Store.SetUserCounties(ec.Request().Context(), ec.Param("username"), formCounties(ec)); err != nil {
+	counties := formCounties(ec)
+	if err := c.d.Store.SetUserCounties(ec.Request().Context(), ec.Param("username"), counties); err != nil {
 		return err
 	}
+	c.adminAction(ec, "user_counties_set", "user", ec.Param("username"), "counties", counties)
 	return ec.Redirect(http.StatusSeeOther, "/console/users?done=counties")
 }
 
@@ -162,5 +165,6 @@ func (c *Console) revokeDevice(ec echo.Context) error {
 	if err := c.d.Store.RevokeDevice(ec.Request().Context(), ec.Param("id"), c.now()); err != nil {
 		return err
 	}
+	c.adminAction(ec, "device_revoked", "device", ec.Param("id"))
 	return ec.Redirect(http.StatusSeeOther, "/console/users?done=revoked")
 }
