@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xinzhou-eco/fieldsync/internal/logtest"
 	"github.com/xinzhou-eco/fieldsync/server/app"
 	"github.com/xinzhou-eco/fieldsync/server/sqlite"
 )
@@ -65,24 +66,7 @@ type server struct {
 	cmd    *exec.Cmd
 	exited chan struct{}
 	err    error // the process's exit, once exited is closed
-	stderr *lockedBuffer
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	stderr *logtest.Buffer
 }
 
 const startedPrefix = "fieldsync 已启动: http://"
@@ -95,7 +79,7 @@ func startServer(t *testing.T, dir string, flags ...string) *server {
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dir, "--demo",
 		"--demo-month=false"}, flags...) // no background demo writes while the test counts records
 	cmd := exec.Command(serverBinary(t), args...)
-	s := &server{Dir: dir, cmd: cmd, exited: make(chan struct{}), stderr: &lockedBuffer{}}
+	s := &server{Dir: dir, cmd: cmd, exited: make(chan struct{}), stderr: &logtest.Buffer{}}
 	cmd.Stderr = s.stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {

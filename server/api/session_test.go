@@ -1,16 +1,15 @@
 package api_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/xinzhou-eco/fieldsync/internal/logtest"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
@@ -61,24 +60,13 @@ func testFailedLoginsLogged(t *testing.T, srv *apptest.Server, logs *logBuffer) 
 	if kinds["login_failed"] != 5 || kinds["login_throttled"] != 1 {
 		t.Errorf("security events by kind %v, want 5 login_failed and 1 login_throttled", kinds)
 	}
-	logs.mu.Lock()
-	defer logs.mu.Unlock()
-	if strings.Contains(logs.buf.String(), password) {
+	if strings.Contains(logs.String(), password) {
 		t.Error("the log holds a password")
 	}
 }
 
 // logBuffer collects the server's JSON log lines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
+type logBuffer struct{ logtest.Buffer }
 
 // securityEvents returns the security events logged about a device.
 func (b *logBuffer) securityEvents(t *testing.T, deviceID string) []map[string]any {
@@ -89,18 +77,9 @@ func (b *logBuffer) securityEvents(t *testing.T, deviceID string) []map[string]a
 // events returns the security events logged whose key is value.
 func (b *logBuffer) events(t *testing.T, key, value string) []map[string]any {
 	t.Helper()
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	var out []map[string]any
-	for _, line := range bytes.Split(b.buf.Bytes(), []byte("\n")) {
-		if len(line) == 0 {
-			continue
-		}
-		var rec map[string]any
-		if err := json.Unmarshal(line, &rec); err != nil {
-			t.Fatalf("log line %s: %v", line, err)
-		}
-		if rec["msg"] == "security event" && rec[key] == value {
+	for _, rec := range b.Records("security event") {
+		if rec[key] == value {
 			out = append(out, rec)
 		}
 	}

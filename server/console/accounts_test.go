@@ -1,18 +1,16 @@
 package console_test
 
 import (
-	"bytes"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/xinzhou-eco/fieldsync/internal/logtest"
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/app"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
@@ -235,7 +233,7 @@ func TestDevicesPageNames(t *testing.T) {
 // logged with who made them, from where and to whom (never the password),
 // so that a reset or a county change can be traced.
 func TestAdminActionsLogged(t *testing.T) {
-	var logs syncBuffer
+	var logs logtest.Buffer
 	srv := apptest.StartLogged(t, &logs)
 	admin := loggedIn(t, srv, apptest.Admin)
 	page := mustGet(t, admin, "/console/users")
@@ -247,11 +245,7 @@ func TestAdminActionsLogged(t *testing.T) {
 		t.Fatalf("disable: %d\n%s", st, body)
 	}
 	got := map[string]bool{}
-	for _, line := range strings.Split(logs.String(), "\n") {
-		var rec map[string]any
-		if json.Unmarshal([]byte(line), &rec) != nil || rec["msg"] != "admin action" {
-			continue
-		}
+	for _, rec := range logs.Records("admin action") {
 		if rec["by"] != "admin" || rec["user"] != "inspector2" || rec["client_ip"] == "" {
 			t.Errorf("admin action logged as %v", rec)
 		}
@@ -263,22 +257,4 @@ func TestAdminActionsLogged(t *testing.T) {
 	if strings.Contains(logs.String(), password) {
 		t.Error("the log holds the new password")
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
