@@ -127,6 +127,15 @@ func (db *DB) migrate(ctx context.Context) error {
 			return err
 		}
 		sort.Strings(names)
+		// A database a newer fieldsync migrated is refused, not served by
+		// code that does not know its schema.
+		var newer string
+		if err := tx.QueryRow(ctx, `SELECT coalesce(min(name), '') FROM schema_migrations WHERE NOT (name = ANY($1))`, names).Scan(&newer); err != nil {
+			return fmt.Errorf("read migrations: %w", err)
+		}
+		if newer != "" {
+			return fmt.Errorf("the database was migrated by a newer fieldsync (it has migration %s, which this version does not): run that version", newer)
+		}
 		for _, name := range names {
 			var n int
 			if err := tx.QueryRow(ctx, `SELECT count(*) FROM schema_migrations WHERE name = $1`, name).Scan(&n); err != nil {

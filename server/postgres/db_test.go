@@ -55,6 +55,24 @@ func TestReopenAppliesMigrationsOnce(t *testing.T) {
 	}
 }
 
+// TestNewerDatabaseRefused: a database a newer fieldsync migrated (it
+// holds a migration this version does not have) is refused at open.
+func TestNewerDatabaseRefused(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.NewDatabase(t)
+	db, _ := openAt(t, dsn)
+	if _, err := db.Pool().Exec(ctx, `INSERT INTO schema_migrations (name) VALUES ('migrations/999_future.sql')`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if db, err := postgres.Open(ctx, dsn); err == nil || !strings.Contains(err.Error(), "newer fieldsync") {
+		if db != nil {
+			db.Close()
+		}
+		t.Errorf("open of a newer database: %v, want refused", err)
+	}
+}
+
 // TestOpenTogether: servers starting at once on an empty database create
 // the schema once and agree on the epoch.
 func TestOpenTogether(t *testing.T) {
