@@ -141,6 +141,13 @@ func Mount(e *echo.Echo, d Deps) (*Console, error) {
 	g.POST("/sites/:id", c.saveSite, c.authn, c.checkCSRF)
 	g.GET("/map", c.siteMapPage, c.authn)
 	c.mountAccounts(g)
+	// The console's pages are read (GET, HEAD) and its forms posted
+	// (POST): any other method is 405, not the 404 of a page that does
+	// not exist (the group's catch-all would answer it).
+	g.Match([]string{http.MethodPut, http.MethodDelete, http.MethodPatch}, "/*", func(ec echo.Context) error {
+		ec.Response().Header().Set("Allow", "GET, HEAD, POST")
+		return echo.ErrMethodNotAllowed
+	})
 	e.GET("/console", func(ec echo.Context) error { return ec.Redirect(http.StatusSeeOther, "/console/") })
 	return c, nil
 }
@@ -286,7 +293,7 @@ func (c *Console) errorPage(ec echo.Context, err error) error {
 		case http.StatusNotFound:
 			err = server.Errorf(syncproto.CodeNotFound, "页面不存在")
 		case http.StatusMethodNotAllowed:
-			err = server.Errorf(syncproto.CodeBadRequest, "不支持此请求方法")
+			err = server.Errorf(syncproto.CodeMethodNotAllowed, "不支持此请求方法")
 		case http.StatusRequestEntityTooLarge:
 			err = server.Errorf(syncproto.CodeBodyTooLarge, "提交的内容过大")
 		default:

@@ -336,6 +336,17 @@ func TestDetailScope(t *testing.T) {
 	if st, page := b.get("/console/no-such-page"); st != http.StatusNotFound || !strings.Contains(page, "页面不存在") {
 		t.Errorf("unknown page: %d\n%s", st, page)
 	}
+	// A method the console has no use for is 405, on pages and forms
+	// alike, with the console's error page.
+	for _, m := range []string{http.MethodPut, http.MethodDelete, http.MethodPatch} {
+		for _, path := range []string{"/console/queue", "/console/inspections/" + theirs + "/review", "/console/users"} {
+			req, _ := http.NewRequest(m, b.base+path, nil)
+			st, page := b.do(req)
+			if st != http.StatusMethodNotAllowed || !strings.Contains(page, "不支持此请求方法") {
+				t.Errorf("%s %s: %d, want 405 with the console's page", m, path, st)
+			}
+		}
+	}
 }
 
 func page0(t *testing.T, b *browser) string {
