@@ -395,15 +395,22 @@ func storableText(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 		}
 		if mt, _, _ := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); mt == echo.MIMEApplicationForm {
-			if err := r.ParseForm(); err == nil {
-				if err := check("表单字段", r.PostForm); err != nil {
-					return err
-				}
+			// A body that is no readable form (a malformed escape, more
+			// fields than Go reads) is refused here: the form read later
+			// would be empty or partial, without a word why.
+			if err := r.ParseForm(); err != nil {
+				return errUnreadableForm
+			}
+			if err := check("表单字段", r.PostForm); err != nil {
+				return err
 			}
 		}
 		return next(c)
 	}
 }
+
+// errUnreadableForm refuses a body that cannot be read as a form.
+var errUnreadableForm = server.Errorf(syncproto.CodeBadRequest, "无法读取提交的表单（编码有误，或字段过多）")
 
 // clientRequestID keeps a client's own X-Request-Id only when it is a
 // plain token (1–64 of A–Z a–z 0–9 - _ .); anything else — control

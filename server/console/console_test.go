@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -213,6 +214,19 @@ func TestCSRF(t *testing.T) {
 	_, page := b.get("/console/inspections/" + insp)
 	if st, _ := b.post(path+"?csrf="+url.QueryEscape(csrf(t, page)), withSeqs(url.Values{"decision": {"approve"}}, page)); st != http.StatusForbidden {
 		t.Errorf("the token in the query: %d, want 403", st)
+	}
+	// A body that cannot be read as a form (more fields than Go reads,
+	// a malformed escape) is said to be so, not taken for a forgery.
+	many := url.Values{"csrf": {csrf(t, page)}}
+	for i := range 12000 {
+		many.Add("id", strconv.Itoa(i))
+	}
+	for name, body := range map[string]string{"12,000 fields": many.Encode(), "a malformed escape": "csrf=" + url.QueryEscape(csrf(t, page)) + "&decision=%zz"} {
+		req, _ := http.NewRequest(http.MethodPost, b.base+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if st, body := b.do(req); st != http.StatusBadRequest || !strings.Contains(body, "无法读取提交的表单") {
+			t.Errorf("%s: %d, want 400 saying the form cannot be read", name, st)
+		}
 	}
 	// Every answer is marked not to be sniffed, and keeps its path out of
 	// other sites' Referer.
