@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -76,6 +77,7 @@ func fromHTTPError(he *echo.HTTPError) error {
 // logRequests logs one structured line per request.
 func (a *API) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		start := time.Now()
 		err := next(c)
 		if err != nil {
 			c.Error(err)
@@ -88,7 +90,8 @@ func (a *API) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			lvl = slog.LevelError
 		}
 		attrs := []any{"request_id", c.Response().Header().Get(echo.HeaderXRequestID), "method", c.Request().Method,
-			"route", c.Path(), "status", c.Response().Status, "bytes", c.Response().Size}
+			"route", c.Path(), "status", c.Response().Status, "bytes", c.Response().Size,
+			"duration_ms", float64(time.Since(start).Microseconds()) / 1000, "client_ip", c.RealIP()}
 		if p := principalOf(c); p != nil {
 			attrs = append(attrs, "user", p.Username, "device", p.DeviceID)
 		}

@@ -263,3 +263,30 @@ func TestClientRefreshesOnce(t *testing.T) {
 		t.Errorf("me after the refreshes: %v", err)
 	}
 }
+
+// TestRequestLogLine: each request's log line says who asked from where
+// and how long the answer took, beside its route and status.
+func TestRequestLogLine(t *testing.T) {
+	var logs logtest.Buffer
+	srv := apptest.StartLogged(t, &logs)
+	c := srv.Login(apptest.Inspector)
+	if _, err := c.Me(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, rec := range logs.Records("request") {
+		if rec["route"] != syncproto.PathMe {
+			continue
+		}
+		found = true
+		if rec["client_ip"] != "127.0.0.1" || rec["user"] != apptest.Inspector || rec["status"] != float64(200) {
+			t.Errorf("request line %v", rec)
+		}
+		if d, ok := rec["duration_ms"].(float64); !ok || d < 0 {
+			t.Errorf("request line without its duration: %v", rec)
+		}
+	}
+	if !found {
+		t.Error("no request line for GET /me")
+	}
+}
