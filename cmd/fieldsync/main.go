@@ -68,7 +68,21 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		return 0
 	}
 	cmd, rest := args[0], args[1:]
-	if (cmd == "user" || cmd == "device" || cmd == "keys" || cmd == "audit") && len(rest) > 0 {
+	if cmd == "user" || cmd == "device" || cmd == "keys" || cmd == "audit" {
+		// A group alone, or asked for help: its commands, from the usage.
+		if len(rest) == 0 || rest[0] == "-h" || rest[0] == "--help" || rest[0] == "help" {
+			w, code := stderr, 2
+			if len(rest) > 0 {
+				w, code = stdout, 0
+			}
+			fmt.Fprintf(w, "fieldsync %s: one of\n", cmd)
+			for _, line := range strings.Split(usage, "\n") {
+				if strings.HasPrefix(strings.TrimSpace(line), "fieldsync "+cmd+" ") {
+					fmt.Fprintln(w, line)
+				}
+			}
+			return code
+		}
 		cmd, rest = cmd+" "+rest[0], rest[1:]
 	}
 	run, ok := commands[cmd]

@@ -388,3 +388,18 @@ func TestCommandsNeedADatabase(t *testing.T) {
 		t.Errorf("user list after: %d %q", code, out)
 	}
 }
+
+// TestCommandGroupHelp: a command group asked for help, or given alone,
+// lists its commands (it answered "unknown command").
+func TestCommandGroupHelp(t *testing.T) {
+	for _, group := range []string{"user", "device", "keys", "audit"} {
+		code, out, _ := run(t, group, "--help")
+		if code != 0 || !strings.Contains(out, "fieldsync "+group+" ") {
+			t.Errorf("%s --help: %d %q, want its commands", group, code, out)
+		}
+		code, _, errs := run(t, group)
+		if code != 2 || !strings.Contains(errs, "fieldsync "+group+" ") {
+			t.Errorf("%s alone: %d %q, want its commands and exit 2", group, code, errs)
+		}
+	}
+}
