@@ -137,7 +137,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, getenv func(string) string) {
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json (FIELDSYNC_LOG_FORMAT)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level (FIELDSYNC_LOG_LEVEL)")
 	fs.DurationVar(&c.MaxSkew, "max-skew", c.MaxSkew, "largest allowed device clock lead, at least 1s (FIELDSYNC_MAX_SKEW)")
-	fs.DurationVar(&c.AccessTTL, "access-ttl", c.AccessTTL, "access token lifetime, at least 1m (FIELDSYNC_ACCESS_TTL)")
+	fs.DurationVar(&c.AccessTTL, "access-ttl", c.AccessTTL, "access token lifetime, 1m to 24h (FIELDSYNC_ACCESS_TTL)")
 	fs.Int64Var(&c.MaxUploadBytes, "max-upload", c.MaxUploadBytes, "largest photo upload in bytes, at least 1 MiB (FIELDSYNC_MAX_UPLOAD)")
 	fs.Int64Var(&c.UploadQuota, "upload-quota", c.UploadQuota, "per device, bytes uploaded for photo records not yet pushed: 0 (no limit) or at least max-upload (FIELDSYNC_UPLOAD_QUOTA)")
 	fs.DurationVar(&c.UploadGrace, "upload-grace", c.UploadGrace,
@@ -178,6 +178,10 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, getenv func(string) string) {
 
 // EnvError reports the FIELDSYNC_* variables RegisterFlags refused.
 func (c *Config) EnvError() error { return c.envErr }
+
+// MaxAccessTTL bounds the access token's lifetime: the refresh token
+// carries a session for longer.
+const MaxAccessTTL = 24 * time.Hour
 
 // Validate reports configuration errors.
 func (c *Config) Validate() error {
@@ -238,11 +242,14 @@ func (c *Config) Validate() error {
 	if c.Pull.Limit < 0 || c.Push.Limit < 0 || c.Pull.Wait < 0 || c.Push.Wait < 0 {
 		errs = append(errs, errors.New("pull/push concurrency and wait must not be negative"))
 	}
+	if c.Pull.Queue < -1 || c.Push.Queue < -1 {
+		errs = append(errs, errors.New("pull-queue and push-queue must be -1 (none), 0 (the default) or more"))
+	}
 	if c.BodyIdle < 0 || (c.BodyIdle > 0 && c.BodyIdle < 100*time.Millisecond) || c.BodyMinRate < 0 {
 		errs = append(errs, errors.New("body-idle must be 0 or at least 100ms, and body-min-rate not negative"))
 	}
-	if c.AccessTTL < time.Minute {
-		errs = append(errs, errors.New("access-ttl must be at least 1m"))
+	if c.AccessTTL < time.Minute || c.AccessTTL > MaxAccessTTL {
+		errs = append(errs, fmt.Errorf("access-ttl must be between 1m and %s (a longer-lived access token is one a lost phone keeps using, beyond sign-out and revocation checks' reach)", MaxAccessTTL))
 	}
 	if c.ShutdownGrace < 0 {
 		errs = append(errs, errors.New("shutdown-grace must not be negative"))

@@ -195,3 +195,28 @@ func TestDebugAddr(t *testing.T) {
 		}
 	}
 }
+
+// TestValidateBounds: the access token lifetime and the queues have bounds
+// (an access token of a thousand hours, a queue of -2, were taken).
+func TestValidateBounds(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		set  func(*Config)
+		ok   bool
+	}{
+		{"access-ttl 15m", func(c *Config) { c.AccessTTL = 15 * time.Minute }, true},
+		{"access-ttl 24h", func(c *Config) { c.AccessTTL = MaxAccessTTL }, true},
+		{"access-ttl 1000h", func(c *Config) { c.AccessTTL = 1000 * time.Hour }, false},
+		{"access-ttl 30s", func(c *Config) { c.AccessTTL = 30 * time.Second }, false},
+		{"push-queue -1", func(c *Config) { c.Push.Queue = -1 }, true},
+		{"push-queue -2", func(c *Config) { c.Push.Queue = -2 }, false},
+		{"pull-queue -5", func(c *Config) { c.Pull.Queue = -5 }, false},
+	} {
+		c := DefaultConfig()
+		c.DataDir = t.TempDir()
+		tc.set(&c)
+		if err := c.Validate(); (err == nil) != tc.ok {
+			t.Errorf("%s: %v, want ok=%v", tc.name, err, tc.ok)
+		}
+	}
+}
