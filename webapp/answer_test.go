@@ -1,6 +1,9 @@
 package webapp_test
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -142,4 +145,20 @@ func TestBrowserNoteAfterAnswer(t *testing.T) {
 	if got := eval[string](p, `document.querySelector('`+pm10+`').value + '|' + `+errOf); got != "95|" {
 		t.Errorf("after the correction and a redraw the field reads %q, want 95 and no message", got)
 	}
+	// A file that is no photo is refused with a message under the item,
+	// which the redraw that follows keeps, until a photo is taken for it.
+	notPhoto := filepath.Join(t.TempDir(), "notes.txt")
+	if err := os.WriteFile(notPhoto, []byte("not a picture"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	camErr := `document.querySelector('#item-material_cover p.err').textContent`
+	p.do("pick a file that is no photo", chromedp.SetUploadFiles(chromedp.CSS(`#item-material_cover input[type="file"]`), []string{notPhoto}))
+	p.waitJS("refused", camErr+`.includes('不是照片')`)
+	eval[bool](p, `(async () => { const {app} = await import('/app/js/app.js'); document.querySelector('#item-material_cover').dataset.old = '1'; await app.render(); return true; })()`)
+	p.wait(`#item-material_cover:not([data-old])`)
+	if got := eval[string](p, camErr); !strings.Contains(got, "不是照片") {
+		t.Errorf("after a redraw the item's message reads %q, want the refusal", got)
+	}
+	p.photo("material_cover", jpeg(t, "cover.jpg", 3, near(at), ""))
+	p.waitJS("the message gone with a photo taken", camErr+` === ''`)
 }

@@ -13,6 +13,11 @@ import { takePhoto, photoTile, revokeThumbs } from '../photos.js';
 // when the page is drawn again (a sync's redraw wiped both).
 const refusedInput = new Map();
 
+// The last photo refused for an item (a file that is no image, storage
+// full), by inspection id and item key: said under the item until a photo
+// is taken for it, across the redraw that follows.
+const photoErrors = new Map();
+
 // Notes typed on an item not answered yet, by inspection and item key.
 // Not saved as an answer — one without a result is invalid, and would hold
 // back the submission — but on the phone, so that a reload keeps them,
@@ -140,7 +145,7 @@ export async function render(app, id) {
   const itemCard = (it) => {
     const a = answers[it.key];
     const parsed = a != null ? parseAnswer(it, a) : null;
-    const errEl = h('p', { class: 'err' }, parsed?.error || '');
+    const errEl = h('p', { class: 'err' }, parsed?.error || photoErrors.get(id + '/' + it.key) || '');
     const miss = missing.filter((m) => m.key === it.key);
     const lostHere = lost.filter((s) => s.field === 'answers.' + it.key);
     const itemPhotos = photos.filter((p) => p.fields.item_key === it.key);
@@ -304,6 +309,7 @@ async function findingFor(c, insp, it, answer) {
  *  through a file input; the original file is kept byte for byte. */
 export function cameraButton(c, app, fields, errEl, onTaken) {
   const input = h('input', { type: 'file', accept: 'image/*', capture: 'environment', dataset: { photoFor: fields.item_key || (fields.finding_id ? 'finding' : 'vehicle') } });
+  const key = fields.inspection_id && fields.item_key ? fields.inspection_id + '/' + fields.item_key : '';
   input.addEventListener('change', async () => {
     const files = [...(input.files || [])];
     input.value = '';
@@ -311,8 +317,10 @@ export function cameraButton(c, app, fields, errEl, onTaken) {
       try {
         if (onTaken) await onTaken(file);
         else await takePhoto(c, file, fields);
+        if (key) photoErrors.delete(key);
       } catch (e) {
         errEl.textContent = message(e);
+        if (key) photoErrors.set(key, message(e));
         toast(message(e), true, 'error');
       }
     }
