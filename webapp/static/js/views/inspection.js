@@ -117,6 +117,9 @@ export async function render(app, id) {
       if (p.error) {
         errEl.textContent = p.error;
         refusedInput.set(k, { answer, error: p.error }); // shown again by the next draw
+        // The page was drawn again while the answer waited for the one
+        // before it: this item's message is on the new page.
+        if (!errEl.isConnected) app.refresh();
         return;
       }
     }
