@@ -137,21 +137,27 @@ func TestJobsSurviveRestart(t *testing.T) {
 	}
 }
 
+// holdFirst wraps fn so that its first call waits, once running is
+// closed, until release is closed (a job held running).
+func holdFirst(fn jobs.ProcessFunc) (held jobs.ProcessFunc, running, release chan struct{}) {
+	running, release = make(chan struct{}), make(chan struct{})
+	var started atomic.Bool
+	return func(ctx context.Context, id string) error {
+		if !started.Swap(true) {
+			close(running)
+			<-release
+		}
+		return fn(ctx, id)
+	}, running, release
+}
+
 // TestAskedAgainWhileRunning: a photo asked for while its job runs (its
 // bytes arrived while its record was being processed) is processed again
 // after, once however often it is asked.
 func TestAskedAgainWhileRunning(t *testing.T) {
 	pool := openPool(t)
 	var done processed
-	running, release := make(chan struct{}), make(chan struct{})
-	var started atomic.Bool
-	fn := func(ctx context.Context, id string) error {
-		if !started.Swap(true) {
-			close(running)
-			<-release
-		}
-		return done.fn("a")(ctx, id)
-	}
+	fn, running, release := holdFirst(done.fn("a"))
 	q := newRiver(t, pool, fn, jobs.Config{Workers: 1})
 	q.Enqueue([]string{"p1"})
 	start(t, q)
@@ -208,15 +214,7 @@ func TestStartScanLeavesRunningJobs(t *testing.T) {
 	ctx := context.Background()
 	pool := openPool(t)
 	var done processed
-	running, release := make(chan struct{}), make(chan struct{})
-	var started atomic.Bool
-	fn := func(ctx context.Context, id string) error {
-		if !started.Swap(true) {
-			close(running)
-			<-release
-		}
-		return done.fn("a")(ctx, id)
-	}
+	fn, running, release := holdFirst(done.fn("a"))
 	a := newRiver(t, pool, fn, jobs.Config{Workers: 1})
 	if err := a.EnqueueContext(ctx, []string{"p1"}); err != nil {
 		t.Fatal(err)

@@ -87,6 +87,21 @@ func (p *phone) get(t *testing.T, id, variant string) (int, string, []byte) {
 	return resp.StatusCode, "", b
 }
 
+// servedType fetches a photo's original as p: the status and the type it
+// is served as.
+func (p *phone) servedType(t *testing.T, id string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, p.srv.URL+"/api/v1/photos/"+id+"/original", nil)
+	access, _ := p.c.Tokens()
+	req.Header.Set("Authorization", "Bearer "+access)
+	resp, err := p.srv.HTTPClient().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode, resp.Header.Get("Content-Type")
+}
+
 // wantNotServed checks that p's pull shows photo id not uploaded and not
 // processed (nothing read from bytes it never sent), and that no variant
 // of it is served.
@@ -508,16 +523,8 @@ func TestTypeFixedOnceUploaded(t *testing.T) {
 	if r := push("image/jpeg"); r.Status == syncproto.StatusRejected {
 		t.Errorf("the same type again: %+v", r)
 	}
-	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/v1/photos/"+id+"/original", nil)
-	access, _ := owner.c.Tokens()
-	req.Header.Set("Authorization", "Bearer "+access)
-	resp, err := srv.HTTPClient().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "image/jpeg" {
-		t.Errorf("original: %d %s, want image/jpeg", resp.StatusCode, resp.Header.Get("Content-Type"))
+	if status, ct := owner.servedType(t, id); status != http.StatusOK || ct != "image/jpeg" {
+		t.Errorf("original: %d %s, want image/jpeg", status, ct)
 	}
 }
 
@@ -579,18 +586,6 @@ func TestTypeOfBytesSentFirst(t *testing.T) {
 		f := append([]any{"inspection_id", owner.insp, "sha256", apptest.SHA256(png), "size_bytes", len(png)}, fields...)
 		return apptest.Push(t, owner.c, apptest.Mut(owner.c, syncproto.EntityPhoto, id, apptest.Fields(f...))).Results[0]
 	}
-	served := func(id string) string {
-		t.Helper()
-		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/v1/photos/"+id+"/original", nil)
-		access, _ := owner.c.Tokens()
-		req.Header.Set("Authorization", "Bearer "+access)
-		resp, err := srv.HTTPClient().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.Header.Get("Content-Type")
-	}
 
 	first := newID()
 	owner.tus.Upload(first, "image/png", png, http.StatusNoContent)
@@ -621,7 +616,7 @@ func TestTypeOfBytesSentFirst(t *testing.T) {
 		if ct := string(owner.pulled(t, id)["content_type"]); ct != `"image/png"` {
 			t.Errorf("photo %s with no declared type, PNG bytes: pulled content_type %s, want \"image/png\"", id, ct)
 		}
-		if ct := served(id); ct != "image/png" {
+		if _, ct := owner.servedType(t, id); ct != "image/png" {
 			t.Errorf("photo %s with no declared type, PNG bytes: served as %s", id, ct)
 		}
 	}
