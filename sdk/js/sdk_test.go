@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,6 +78,56 @@ func TestBundleIsFresh(t *testing.T) {
 	if !bytes.Equal(fresh, jssdk.Bundle) {
 		t.Fatal("sdk/js/dist/fieldsync-sdk.js is stale: run npm run build in sdk/js and commit it")
 	}
+}
+
+// TestTypesAreFresh fails when types/ (the declarations package.json
+// publishes, made from the sources' JSDoc) differs from what npm run build
+// makes of the sources.
+func TestTypesAreFresh(t *testing.T) {
+	dir := sdkDir(t)
+	out := t.TempDir()
+	run(t, dir, nil, "node", filepath.Join("node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.types.json", "--declarationDir", out)
+	fresh, committed := declarations(t, out), declarations(t, filepath.Join(dir, "types"))
+	if len(fresh) == 0 {
+		t.Fatal("tsc made no declarations")
+	}
+	for name, text := range fresh {
+		if committed[name] != text {
+			t.Errorf("sdk/js/types/%s is stale or missing: run npm run build in sdk/js and commit it", name)
+		}
+	}
+	for name := range committed {
+		if _, ok := fresh[name]; !ok {
+			t.Errorf("sdk/js/types/%s has no source any more: remove it", name)
+		}
+	}
+}
+
+// declarations reads every .d.ts file under dir by its slash path.
+func declarations(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".d.ts") {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		rel, _ := filepath.Rel(dir, path)
+		files[filepath.ToSlash(rel)] = string(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// TestTypesServeAnApp compiles test/consumer/app.ts, a strict TypeScript
+// app importing the SDK by its package name, as a third-party developer
+// would: the published types resolve and describe the calls it makes.
+func TestTypesServeAnApp(t *testing.T) {
+	dir := sdkDir(t)
+	run(t, dir, nil, "node", filepath.Join("node_modules", "typescript", "bin", "tsc"), "-p", filepath.Join("test", "consumer"))
 }
 
 // TestNode builds fieldsync and runs the Node tests (sdk/js/test/*.test.js)

@@ -2,7 +2,7 @@
 
 import { FieldsyncError } from './errors.js';
 import { Clock, HLC, SERVER_NODE } from './hlc.js';
-import { requestJSON } from './http.js';
+import { requestBytes, requestJSON } from './http.js';
 import { canonicalJSON, expandChange, expandCompactPage, mergeChange } from './merge.js';
 import { uuidv7 } from './uuid.js';
 import { bytesOf, sha256Hex, uploadAll } from './upload.js';
@@ -84,6 +84,10 @@ const BATCH_MAX = 500;
 const PAGE_LIMIT = 500;
 /** The largest pull page the server gives (sync.md §8.1). */
 const MAX_PAGE_LIMIT = 5000;
+/** How long an uploaded photo's original stays on the phone by default: 7 days. */
+const KEEP_ORIGINALS = 7 * 24 * 3600 * 1000;
+/** The blobs key prefix of a photo's thumbnail (photoImage). */
+const THUMB = 'thumb:';
 
 /** @param {string} entity @param {string} id */
 const recKey = (entity, id) => `${entity}/${id}`;
@@ -95,7 +99,7 @@ export class FieldsyncClient {
   /**
    * @param {{baseURL: string, storage: Storage, deviceName: string, fetch: typeof fetch,
    *   now: () => number, deviceId: string, auth: any, clock: Clock, lastSync: any, chunkSize: number,
-   *   pageLimit: number, sleep: (ms: number) => Promise<void>}} o
+   *   pageLimit: number, keepOriginalsFor: number, sleep: (ms: number) => Promise<void>}} o
    */
   constructor(o) {
     this.baseURL = o.baseURL.replace(/\/+$/, '');
@@ -113,6 +117,8 @@ export class FieldsyncClient {
     this.chunkSize = o.chunkSize;
     /** Records per pull page. */
     this.pageLimit = o.pageLimit;
+    /** How long (ms) an uploaded photo's original stays on the phone (purgeOriginals). */
+    this.keepOriginalsFor = o.keepOriginalsFor;
     /** @type {Status} */
     this.cached = { pendingChanges: 0, pendingPhotos: 0, failedPhotos: 0, pendingBytes: 0, rejectedChanges: 0, lastSync: o.lastSync ?? null, syncing: false };
     /** @type {Map<string, Set<Function>>} */
@@ -134,7 +140,8 @@ export class FieldsyncClient {
   /**
    * Opens the client over storage, making the device id the first time.
    * @param {{baseURL?: string, storage: Storage, deviceName?: string, fetch?: typeof fetch,
-   *   now?: () => number, chunkSize?: number, pageLimit?: number, sleep?: (ms: number) => Promise<void>}} opts
+   *   now?: () => number, chunkSize?: number, pageLimit?: number, keepOriginalsFor?: number,
+   *   sleep?: (ms: number) => Promise<void>}} opts
    * @returns {Promise<FieldsyncClient>}
    */
   static async open(opts) {
@@ -143,6 +150,8 @@ export class FieldsyncClient {
     if (!Number.isInteger(pageLimit) || pageLimit < 1 || pageLimit > MAX_PAGE_LIMIT) {
       throw new RangeError(`pageLimit must be an integer from 1 to ${MAX_PAGE_LIMIT}, not ${pageLimit}`);
     }
+    const keepOriginalsFor = opts.keepOriginalsFor ?? KEEP_ORIGINALS;
+    if (!(keepOriginalsFor >= 0)) throw new RangeError(`keepOriginalsFor must be 0 or more ms (Infinity: never purge), not ${keepOriginalsFor}`);
     const { deviceId, auth, clock, lastSync } = await opts.storage.transaction('meta', 'readwrite', async (tx) => {
       let device = await tx.get('meta', 'device');
       if (!device) {
@@ -168,6 +177,7 @@ export class FieldsyncClient {
       lastSync,
       chunkSize: opts.chunkSize ?? 1 << 20,
       pageLimit,
+      keepOriginalsFor,
       sleep: opts.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
     });
     await c.refreshStatus();
@@ -238,14 +248,25 @@ export class FieldsyncClient {
    * @param {any} [body]
    */
   async api(method, path, body) {
+    return this.authed((token) => requestJSON(this.transport, method, path, { body, token }));
+  }
+
+  /**
+   * Sends a request with the access token, refreshing it once if it
+   * expired and sending the request again with the new one.
+   * @template T
+   * @param {(token: string) => Promise<T>} send
+   * @returns {Promise<T>}
+   */
+  async authed(send) {
     if (!this.signedIn) throw new FieldsyncError('signed_out', { status: 401 });
     const sent = this.auth.access;
     try {
-      return await requestJSON(this.transport, method, path, { body, token: sent });
+      return await send(sent);
     } catch (err) {
       if (!(err instanceof FieldsyncError) || err.code !== 'token_expired') throw this.authFailed(err);
       await this.refreshAfter(sent);
-      return await requestJSON(this.transport, method, path, { body, token: this.auth.access }).catch((e) => {
+      return await send(this.auth.access).catch((e) => {
         throw this.authFailed(e);
       });
     }
@@ -685,6 +706,97 @@ export class FieldsyncClient {
   }
 
   /**
+   * A photo to show: the local original while the phone has it, else the
+   * server's thumbnail (256 px JPEG), kept on the phone once fetched so
+   * that it shows offline too. A colleague's photo, or one whose original
+   * purgeOriginals removed, thus shows as its thumbnail. Null when neither
+   * is on the phone and the server cannot give the thumbnail now (no
+   * network, not made yet, or never: a HEIC or unreadable file).
+   * @param {string} id
+   * @returns {Promise<{bytes: Blob | Uint8Array, contentType: string, original: boolean} | null>}
+   */
+  async photoImage(id) {
+    const { original, thumb, rec } = await this.storage.transaction(['blobs', 'records'], 'readonly', async (tx) => ({
+      original: await tx.get('blobs', id),
+      thumb: await tx.get('blobs', THUMB + id),
+      rec: await tx.get('records', `photo/${id}`),
+    }));
+    if (original) return { bytes: original, contentType: rec?.fields?.content_type?.value ?? '', original: true };
+    if (thumb) return { bytes: thumb, contentType: 'image/jpeg', original: false };
+    if (!this.signedIn) return null;
+    const got = await this.fetchThumbnail(id).catch(() => null);
+    if (!got) return null;
+    await this.storage.transaction('blobs', 'readwrite', (tx) => tx.put('blobs', THUMB + id, got));
+    return { bytes: got, contentType: 'image/jpeg', original: false };
+  }
+
+  /**
+   * The server's thumbnail of photo id.
+   * @param {string} id
+   * @returns {Promise<Uint8Array>}
+   */
+  async fetchThumbnail(id) {
+    const path = `/api/v1/photos/${encodeURIComponent(id)}/thumbnail`;
+    const { bytes } = await this.authed((token) => requestBytes(this.transport, path, { token }));
+    return bytes;
+  }
+
+  /**
+   * Removes from the phone the originals of photos the server has had
+   * for olderThan ms (default: the keepOriginalsFor option, 7 days), each
+   * replaced by the server's thumbnail, which photoImage then shows. Only
+   * a photo whose upload finished and whose record the server has marked
+   * uploaded is touched; one whose thumbnail the server is still making
+   * waits for a later call. sync() calls it after a sync without errors.
+   * The clock of a photo starts when the phone learnt it was uploaded.
+   * Returns how many originals left the phone.
+   * @param {{olderThan?: number}} [opts]
+   * @returns {Promise<number>}
+   */
+  async purgeOriginals({ olderThan = this.keepOriginalsFor } = {}) {
+    if (!(olderThan >= 0) || olderThan === Infinity) return 0;
+    const now = this.nowFn();
+    /** @type {{id: string, processed: boolean}[]} */
+    const due = await this.storage.transaction(['uploads', 'records'], 'readwrite', async (tx) => {
+      const out = [];
+      for (const [id, j] of await tx.all('uploads')) {
+        if (j.state !== 'done') continue;
+        const r = await tx.get('records', `photo/${id}`);
+        if (r?.fields?.uploaded?.value !== true) continue;
+        let since = j.uploadedAt;
+        if (typeof since !== 'number') {
+          since = now;
+          await tx.put('uploads', id, { ...j, uploadedAt: now });
+        }
+        if (since + olderThan <= now) out.push({ id, processed: typeof r.fields.processed_at?.value === 'string' });
+      }
+      return out;
+    });
+    let purged = 0;
+    for (const { id, processed } of due) {
+      /** @type {Uint8Array | null} */
+      let thumb = null;
+      try {
+        thumb = await this.fetchThumbnail(id);
+      } catch (err) {
+        if (!(err instanceof FieldsyncError)) throw err;
+        if (err.code === 'network' || err.code === 'signed_out' || err.code === 'session_lost') break;
+        // Processed and still no thumbnail: there never will be one.
+        if (!(err.code === 'not_ready' && processed)) continue;
+      }
+      await this.storage.transaction(['uploads', 'blobs'], 'readwrite', async (tx) => {
+        const j = await tx.get('uploads', id);
+        if (!j || j.state !== 'done') return;
+        if (thumb) await tx.put('blobs', THUMB + id, thumb);
+        await tx.delete('blobs', id);
+        await tx.delete('uploads', id);
+      });
+      purged++;
+    }
+    return purged;
+  }
+
+  /**
    * Upload jobs: [{photoId, sha256, contentType, size, offset, url, state, error}].
    * @returns {Promise<any[]>}
    */
@@ -882,6 +994,8 @@ export class FieldsyncClient {
         });
       }
       if (first) throw first;
+      // Failures here are retried at the next sync; they are not the sync's.
+      await this.purgeOriginals().catch(() => 0);
       if (res.rejected.some((r) => r.code === 'out_of_scope')) {
         // The scope may have changed (sync.md §6): learn it now.
         const me = await this.api('GET', PATH.me).catch(() => null);

@@ -33,6 +33,49 @@ export async function requestJSON(t, method, path, opts = {}) {
   } catch (err) {
     throw new FieldsyncError('unencodable_value', { cause: err });
   }
+  const resp = await send(t, method, path, headers, body);
+  const text = await readText(resp);
+  const data = parseJSON(text);
+  if (data && typeof data.server_hlc === 'string') t.observe(data.server_hlc);
+  if (resp.status >= 300) throw errorFromResponse(resp.status, data, resp.headers.get('Retry-After'));
+  return data;
+}
+
+/**
+ * Fetches path's bytes with GET (a photo's thumbnail, say) and returns
+ * them with their Content-Type. Errors as requestJSON's.
+ * @param {Transport} t
+ * @param {string} path
+ * @param {{token?: string}} [opts]
+ * @returns {Promise<{bytes: Uint8Array, contentType: string}>}
+ */
+export async function requestBytes(t, path, opts = {}) {
+  /** @type {Record<string, string>} */
+  const headers = {};
+  if (opts.token) headers.Authorization = `Bearer ${opts.token}`;
+  const resp = await send(t, 'GET', path, headers, undefined);
+  if (resp.status >= 300) {
+    throw errorFromResponse(resp.status, parseJSON(await readText(resp)), resp.headers.get('Retry-After'));
+  }
+  let buf;
+  try {
+    buf = await resp.arrayBuffer();
+  } catch (err) {
+    throw new FieldsyncError('network', { cause: err });
+  }
+  return { bytes: new Uint8Array(buf), contentType: resp.headers.get('Content-Type') ?? '' };
+}
+
+/**
+ * Sends one request and observes the server's HLC header of its answer.
+ * @param {Transport} t
+ * @param {string} method
+ * @param {string} path
+ * @param {Record<string, string>} headers
+ * @param {string | undefined} body
+ * @returns {Promise<Response>}
+ */
+async function send(t, method, path, headers, body) {
   let resp;
   try {
     resp = await t.fetch(t.baseURL + path, { method, headers, body });
@@ -41,23 +84,26 @@ export async function requestJSON(t, method, path, opts = {}) {
   }
   const h = resp.headers.get('X-Server-HLC');
   if (h) t.observe(h);
-  let text = '';
+  return resp;
+}
+
+/** @param {Response} resp @returns {Promise<string>} */
+async function readText(resp) {
   try {
-    text = await resp.text();
+    return await resp.text();
   } catch (err) {
     throw new FieldsyncError('network', { cause: err });
   }
-  let data = null;
-  if (text) {
-    try {
-      data = JSON.parse(text);
-    } catch {
-      data = null;
-    }
+}
+
+/** @param {string} text @returns {any} the JSON value, or null */
+function parseJSON(text) {
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
   }
-  if (data && typeof data.server_hlc === 'string') t.observe(data.server_hlc);
-  if (resp.status >= 300) throw errorFromResponse(resp.status, data, resp.headers.get('Retry-After'));
-  return data;
 }
 
 /**

@@ -72,8 +72,9 @@ export async function takePhoto(c, file, fields, captured) {
   return c.takePhoto({ blob: file, contentType: cap.contentType, fields: { ...fields, ...cap.fields, content_type: cap.contentType }, camera: !!cap.camera });
 }
 
-/** photoTile shows a photo: its thumbnail from the local original, its
- *  upload state and its evidence flags. */
+/** photoTile shows a photo: from the local original while the phone has
+ *  it, else the server's thumbnail (a colleague's photo, or an original
+ *  purged after upload), its upload state and its evidence flags. */
 export function photoTile(c, p) {
   const img = h('img', { alt: '照片' });
   const flags = p.fields.flags && typeof p.fields.flags === 'object' ? Object.keys(p.fields.flags) : [];
@@ -86,9 +87,11 @@ export function photoTile(c, p) {
     tile.title = captureTitles[cap] || cap;
     tile.append(h('b', { class: 'cap' + (cap === 'signed' ? ' ok' : '') }, cap === 'signed' ? '✓ 应用拍摄' : '非应用拍摄'));
   }
-  c.photoBytes(p.id).then((b) => {
-    if (!b) { img.alt = '照片在服务器上'; return; }
-    const blob = b instanceof Blob ? b : new Blob([b], { type: p.fields.content_type || 'image/jpeg' });
+  c.photoImage(p.id).then((got) => {
+    if (!got) { img.alt = '照片在服务器上，联网后显示'; return; }
+    const b = got.bytes;
+    const blob = b instanceof Blob ? b : new Blob([b], { type: got.contentType || p.fields.content_type || 'image/jpeg' });
+    if (!got.original) tile.dataset.shown = 'thumbnail';
     const u = URL.createObjectURL(blob);
     urls.push(u);
     img.src = u;

@@ -1,0 +1,666 @@
+export namespace ENTITY_RULES {
+    export let readOnly: string[];
+    export let notDeletable: string[];
+    export { SERVER_OWNED as serverOwned };
+}
+/** Upload errors that end a job until the user decides (sync.md §10.4). */
+export const PERMANENT_UPLOAD_CODES: Set<string>;
+/** A device's connection to fieldsync, with its local data in a Storage. */
+export class FieldsyncClient {
+    /**
+     * Opens the client over storage, making the device id the first time.
+     * @param {{baseURL?: string, storage: Storage, deviceName?: string, fetch?: typeof fetch,
+     *   now?: () => number, chunkSize?: number, pageLimit?: number, keepOriginalsFor?: number,
+     *   sleep?: (ms: number) => Promise<void>}} opts
+     * @returns {Promise<FieldsyncClient>}
+     */
+    static open(opts: {
+        baseURL?: string;
+        storage: Storage;
+        deviceName?: string;
+        fetch?: typeof fetch;
+        now?: () => number;
+        chunkSize?: number;
+        pageLimit?: number;
+        keepOriginalsFor?: number;
+        sleep?: (ms: number) => Promise<void>;
+    }): Promise<FieldsyncClient>;
+    /**
+     * @param {{baseURL: string, storage: Storage, deviceName: string, fetch: typeof fetch,
+     *   now: () => number, deviceId: string, auth: any, clock: Clock, lastSync: any, chunkSize: number,
+     *   pageLimit: number, keepOriginalsFor: number, sleep: (ms: number) => Promise<void>}} o
+     */
+    constructor(o: {
+        baseURL: string;
+        storage: Storage;
+        deviceName: string;
+        fetch: typeof fetch;
+        now: () => number;
+        deviceId: string;
+        auth: any;
+        clock: Clock;
+        lastSync: any;
+        chunkSize: number;
+        pageLimit: number;
+        keepOriginalsFor: number;
+        sleep: (ms: number) => Promise<void>;
+    });
+    baseURL: string;
+    storage: import("./storage/storage.js").Storage;
+    deviceName: string;
+    fetchFn: typeof fetch;
+    nowFn: () => number;
+    sleepFn: (ms: number) => Promise<void>;
+    /** The device id (UUIDv7, made once per storage). */
+    deviceId: string;
+    /** @type {{access: string, refresh: string, user: User | null, gen: number}} */
+    auth: {
+        access: string;
+        refresh: string;
+        user: User | null;
+        gen: number;
+    };
+    clock: Clock;
+    /** Bytes per tus PATCH. */
+    chunkSize: number;
+    /** Records per pull page. */
+    pageLimit: number;
+    /** How long (ms) an uploaded photo's original stays on the phone (purgeOriginals). */
+    keepOriginalsFor: number;
+    /** @type {Status} */
+    cached: Status;
+    /** @type {Map<string, Set<Function>>} */
+    listeners: Map<string, Set<Function>>;
+    /** @type {Promise<SyncResult> | null} */
+    running: Promise<SyncResult> | null;
+    /**
+     * The pull form asked for: compact (sync.md §8.4), or grouped once a
+     * server older than the compact form has refused it.
+     * @type {'compact' | 'grouped'}
+     */
+    pullForm: "compact" | "grouped";
+    /** @type {Promise<void> | null} */
+    refreshing: Promise<void> | null;
+    /** @type {Promise<any> | null} the capture key being loaded or made (capture.js) */
+    keying: Promise<any> | null;
+    /** @returns {User | null} the signed-in user (kept while offline) */
+    get user(): User | null;
+    /** @returns {boolean} whether a refresh token is held */
+    get signedIn(): boolean;
+    /**
+     * The time now, in Unix milliseconds, by the server's clock as far as
+     * the device knows it: the device's clock (the `now` option, default
+     * Date.now) plus the offset learnt from the server's last clock_skew
+     * answer (sync.md §7), kept in the storage across restarts. Apps stamp
+     * the times inside records (`started_at`, `captured_at`, `checked_at`,
+     * deadlines …) with it, as sync.md §7 asks. Synchronous; never touches
+     * the network.
+     * @returns {number}
+     */
+    now(): number;
+    /**
+     * Subscribes to an event: "change" ({entity, id}), "sync" (the status),
+     * "auth" ({signedIn}). Returns the unsubscribe function.
+     * @param {'change'|'sync'|'auth'} event
+     * @param {(arg: any) => void} cb
+     * @returns {() => void}
+     */
+    on(event: "change" | "sync" | "auth", cb: (arg: any) => void): () => void;
+    /** @param {string} event @param {any} arg */
+    emit(event: string, arg: any): void;
+    /** @returns {import('./http.js').Transport} */
+    get transport(): import("./http.js").Transport;
+    /**
+     * An authenticated request, refreshing the access token once if it expired.
+     * @param {string} method
+     * @param {string} path
+     * @param {any} [body]
+     */
+    api(method: string, path: string, body?: any): Promise<any>;
+    /**
+     * Sends a request with the access token, refreshing it once if it
+     * expired and sending the request again with the new one.
+     * @template T
+     * @param {(token: string) => Promise<T>} send
+     * @returns {Promise<T>}
+     */
+    authed<T>(send: (token: string) => Promise<T>): Promise<T>;
+    /**
+     * An api() call sent again, unchanged, while the server answers 503
+     * server_busy (it is serving as many pushes or pulls as it takes and did
+     * nothing with this one) or 408 request_timeout (the body arrived too
+     * slowly, and nothing of it was done): each time after Retry-After
+     * seconds, at least one, and up to a second of jitter. A push so sent
+     * keeps its batch_id, a pull its cursor. After BUSY_ATTEMPTS the error
+     * ends the sync, still temporary; the pending batch is sent again by the
+     * next sync.
+     * @param {string} method
+     * @param {string} path
+     * @param {any} [body]
+     */
+    patient(method: string, path: string, body?: any): Promise<any>;
+    /**
+     * Ends the local session on an answer that says it is over.
+     * @param {unknown} err
+     */
+    authFailed(err: unknown): unknown;
+    /**
+     * Refreshes unless another request already did since stale was sent.
+     * Refreshes run one at a time (a spent refresh token presented twice
+     * ends the session, sync.md §2).
+     * @param {string} stale
+     */
+    refreshAfter(stale: string): Promise<void>;
+    refresh(): Promise<void>;
+    /**
+     * Runs fn holding this storage's cross-tab lock named what (Web Locks):
+     * tabs of one app that share an IndexedDB database refresh the tokens,
+     * and sync, one at a time — two refreshes of one token end the session,
+     * and two syncs send the same batches and photos at once. Without Web
+     * Locks, or with a storage no other tab opens, fn runs at once.
+     * @template T
+     * @param {string} what
+     * @param {() => Promise<T>} fn
+     * @returns {Promise<T>}
+     */
+    exclusive<T>(what: string, fn: () => Promise<T>): Promise<T>;
+    /** Persists the tokens (before they are used), then installs them. @param {typeof this.auth} auth */
+    setAuth(auth: typeof this.auth): Promise<void>;
+    dropTokens(): Promise<void>;
+    /**
+     * Signs in (online only) and registers this device. A different user
+     * than the one this device id belongs to (the signed-in user, or the
+     * last one, kept with the id after a sign-out) needs the storage's
+     * unsaved work gone first — unsent changes and photos, and refused
+     * changes still in the failed list (code unsent_changes) — unless
+     * force; such a sign-in uses a new device id, and only once it
+     * succeeded is the local data reset (sync.md §1). A failed sign-in
+     * leaves everything as it was. Usernames are compared as the server
+     * does: without the spaces around them, in any letter case.
+     * @param {string} username
+     * @param {string} password
+     * @param {{force?: boolean}} [opts]
+     * @returns {Promise<User>}
+     */
+    signIn(username: string, password: string, { force }?: {
+        force?: boolean;
+    }): Promise<User>;
+    /**
+     * The login request for deviceId; the answer's user carries the
+     * server's spelling of the username.
+     * @param {string} username
+     * @param {string} password
+     * @param {string} deviceId
+     */
+    login(username: string, password: string, deviceId: string): Promise<any>;
+    /** Closes the storage; the client must not be used afterwards. */
+    close(): Promise<void>;
+    /**
+     * Signs out: syncs first; with unsaved work (unsent changes or photos,
+     * refused changes not dismissed) and !force throws unsent_changes
+     * ({changes, photos, rejected}); with force drops this user's data.
+     * @param {{force?: boolean}} [opts]
+     */
+    signOut({ force }?: {
+        force?: boolean;
+    }): Promise<void>;
+    /**
+     * Throws unsent_changes ({changes, photos, rejected}) while the storage
+     * holds work the server does not have: unsent changes, photos not
+     * uploaded, or refused changes the user has not dismissed (their values
+     * and photo bytes exist only here).
+     */
+    refuseUnsaved(): Promise<void>;
+    /**
+     * Drops the local data (records, outbox, photos, cursor …). With next
+     * (another user signed in with a new device id), the same transaction
+     * stores the new id and its tokens and drops the old id's clock and
+     * capture keys: the storage is never left with one user's data and
+     * another's session.
+     * @param {{deviceId: string, auth: Auth} | null} [next]
+     */
+    resetLocal(next?: {
+        deviceId: string;
+        auth: Auth;
+    } | null): Promise<void>;
+    saveClock(): Promise<void>;
+    /** @param {Tx} tx */
+    putClock(tx: Tx): Promise<void>;
+    /**
+     * @param {string} entity
+     * @param {string} id
+     * @returns {Promise<Rec | null>}
+     */
+    get(entity: string, id: string): Promise<Rec | null>;
+    /**
+     * Live records of entity, optionally filtered.
+     * @param {string} entity
+     * @param {(rec: Rec) => boolean} [filter]
+     * @returns {Promise<Rec[]>}
+     */
+    list(entity: string, filter?: (rec: Rec) => boolean): Promise<Rec[]>;
+    /**
+     * A local change: fields stamped with one new HLC and written with the
+     * outbox entry in one transaction. Never touches the network.
+     * @param {string} entity
+     * @param {string} id
+     * @param {Record<string, any>} fields flat field names → values (null clears)
+     * @returns {Promise<Rec>}
+     */
+    save(entity: string, id: string, fields: Record<string, any>): Promise<Rec>;
+    /**
+     * Deletes a record (a tombstone), the same way as save.
+     * @param {string} entity
+     * @param {string} id
+     */
+    remove(entity: string, id: string): Promise<void>;
+    /**
+     * @param {Tx} tx
+     * @param {string} entity
+     * @param {string} id
+     * @param {Record<string, any> | null} fields
+     * @param {boolean} del
+     * @returns {Promise<Rec>}
+     */
+    saveIn(tx: Tx, entity: string, id: string, fields: Record<string, any> | null, del: boolean): Promise<Rec>;
+    /**
+     * Keeps a photo: its bytes (untouched), SHA-256 and size, the photo
+     * record, and an upload job, in one transaction. camera: true says the
+     * app took it with the camera just now: the SDK then signs the capture
+     * with the device key (capture_sig, capture_key_id; signed-captures.md),
+     * where Web Crypto is available. A photo picked from the gallery is not
+     * signed.
+     * @param {{id?: string, blob: Blob | Uint8Array, contentType: string, fields?: Record<string, any>, camera?: boolean}} p
+     * @returns {Promise<Rec>}
+     */
+    takePhoto({ id, blob, contentType, fields, camera }: {
+        id?: string;
+        blob: Blob | Uint8Array;
+        contentType: string;
+        fields?: Record<string, any>;
+        camera?: boolean;
+    }): Promise<Rec>;
+    /**
+     * The device's capture key: made with Web Crypto (non-extractable) on
+     * first use, and registered with the server when signed in. null where
+     * Web Crypto is missing (a page not served over HTTPS or localhost).
+     * Throws the registration's error (network …); the next sync retries.
+     * @returns {Promise<{keyId: string, registered: boolean} | null>}
+     */
+    captureKey(): Promise<{
+        keyId: string;
+        registered: boolean;
+    } | null>;
+    /**
+     * The capture signature of photo id's fields (as they will be pushed):
+     * {capture_sig, capture_key_id}, or null without Web Crypto. takePhoto
+     * with camera: true calls it.
+     * @param {string} id
+     * @param {Record<string, any>} fields
+     */
+    signCapture(id: string, fields: Record<string, any>): Promise<{
+        capture_sig: string;
+        capture_key_id: string;
+    } | null>;
+    /**
+     * The local original of a photo, if the phone has it.
+     * @param {string} id
+     * @returns {Promise<Blob | Uint8Array | null>}
+     */
+    photoBytes(id: string): Promise<Blob | Uint8Array | null>;
+    /**
+     * A photo to show: the local original while the phone has it, else the
+     * server's thumbnail (256 px JPEG), kept on the phone once fetched so
+     * that it shows offline too. A colleague's photo, or one whose original
+     * purgeOriginals removed, thus shows as its thumbnail. Null when neither
+     * is on the phone and the server cannot give the thumbnail now (no
+     * network, not made yet, or never: a HEIC or unreadable file).
+     * @param {string} id
+     * @returns {Promise<{bytes: Blob | Uint8Array, contentType: string, original: boolean} | null>}
+     */
+    photoImage(id: string): Promise<{
+        bytes: Blob | Uint8Array;
+        contentType: string;
+        original: boolean;
+    } | null>;
+    /**
+     * The server's thumbnail of photo id.
+     * @param {string} id
+     * @returns {Promise<Uint8Array>}
+     */
+    fetchThumbnail(id: string): Promise<Uint8Array>;
+    /**
+     * Removes from the phone the originals of photos the server has had
+     * for olderThan ms (default: the keepOriginalsFor option, 7 days), each
+     * replaced by the server's thumbnail, which photoImage then shows. Only
+     * a photo whose upload finished and whose record the server has marked
+     * uploaded is touched; one whose thumbnail the server is still making
+     * waits for a later call. sync() calls it after a sync without errors.
+     * The clock of a photo starts when the phone learnt it was uploaded.
+     * Returns how many originals left the phone.
+     * @param {{olderThan?: number}} [opts]
+     * @returns {Promise<number>}
+     */
+    purgeOriginals({ olderThan }?: {
+        olderThan?: number;
+    }): Promise<number>;
+    /**
+     * Upload jobs: [{photoId, sha256, contentType, size, offset, url, state, error}].
+     * @returns {Promise<any[]>}
+     */
+    uploads(): Promise<any[]>;
+    /**
+     * Queues a failed upload again (state failed → queued, from its first
+     * byte, as a new tus upload): e.g. once the server takes the file's
+     * kind, or the cause was fixed. The next sync sends it.
+     * @param {string} photoId
+     */
+    retryUpload(photoId: string): Promise<void>;
+    /**
+     * Gives up a failed upload: its job and the photo's bytes leave the
+     * phone, so they no longer count as unsent nor hold a sign-out. The
+     * photo record stays (evidence is never deleted, sync.md §10); the
+     * server keeps it without its file.
+     * @param {string} photoId
+     */
+    discardUpload(photoId: string): Promise<void>;
+    /**
+     * Runs fn over photoId's upload job, which must have failed (only the
+     * user's decision ends that state), then tells the status listeners.
+     * @param {string} photoId
+     * @param {(tx: Tx, job: import('./upload.js').UploadJob) => Promise<void>} fn
+     */
+    failedUpload(photoId: string, fn: (tx: Tx, job: import("./upload.js").UploadJob) => Promise<void>): Promise<void>;
+    /**
+     * Mutations the server refused (the failed list, sync.md §6), oldest
+     * first, until dismissed. Their values are no longer in the local
+     * records; they are kept here.
+     * @returns {Promise<RejectedEntry[]>}
+     */
+    rejected(): Promise<RejectedEntry[]>;
+    /**
+     * Forgets failed-list entries (their values are then gone from the
+     * phone), or all of them with no argument.
+     * @param {...(RejectedEntry | string)} entries entries or their keys
+     */
+    dismissRejected(...entries: (RejectedEntry | string)[]): Promise<void>;
+    /**
+     * Makes a refused change again as a new local change (a new HLC, at the
+     * end of the outbox) and takes it off the failed list: e.g. an edit
+     * refused with record_locked, once the inspection was returned (sync.md
+     * §6). A refused delete is made again as a delete.
+     * @param {RejectedEntry | string} entry the entry or its key
+     * @returns {Promise<Rec | null>} the record as it is now
+     */
+    reapply(entry: RejectedEntry | string): Promise<Rec | null>;
+    /**
+     * Local edits that lost to a later write from elsewhere, newest first.
+     * @returns {Promise<Superseded[]>}
+     */
+    superseded(): Promise<Superseded[]>;
+    /**
+     * Forgets superseded entries (or all of them with no argument).
+     * @param {...(Superseded | string)} entries entries or their keys
+     */
+    dismiss(...entries: (Superseded | string)[]): Promise<void>;
+    /** @returns {Status} */
+    status(): Status;
+    /** Recomputes the pending counts from storage. @returns {Promise<Status>} */
+    refreshStatus(): Promise<Status>;
+    /**
+     * Pushes the outbox, pulls and merges every page, then uploads queued
+     * photos. One sync at a time: a second call gets the running one.
+     * @param {{onProgress?: (p: Progress) => void}} [opts]
+     * @returns {Promise<SyncResult>}
+     */
+    sync(opts?: {
+        onProgress?: (p: Progress) => void;
+    }): Promise<SyncResult>;
+    /** @param {(p: Progress) => void} onProgress @returns {Promise<SyncResult>} */
+    runSync(onProgress: (p: Progress) => void): Promise<SyncResult>;
+    /**
+     * Pushes batches until the outbox is empty or no batch makes progress.
+     * @param {SyncResult} res
+     * @param {(p: Progress) => void} onProgress
+     */
+    pushAll(res: SyncResult, onProgress: (p: Progress) => void): Promise<void>;
+    dropBatch(): Promise<void>;
+    /**
+     * @param {{seqs: number[], mutations: any[]}} batch
+     * @param {number} i
+     * @param {FieldsyncError} err
+     * @param {SyncResult} res
+     */
+    failOne(batch: {
+        seqs: number[];
+        mutations: any[];
+    }, i: number, err: FieldsyncError, res: SyncResult): Promise<void>;
+    /**
+     * Moves an outbox entry to the failed list, where its values are kept,
+     * and takes it back from the local record: nothing of it was stored, so
+     * the record shows what the server has again (sync.md §6).
+     * @param {Tx} tx
+     * @param {OutboxEntry} e
+     * @param {string} code
+     * @param {string} message
+     * @param {SyncResult} res
+     */
+    reject(tx: Tx, e: OutboxEntry, code: string, message: string, res: SyncResult): Promise<void>;
+    /**
+     * Takes a refused mutation back from its local record (already out of
+     * the outbox): each field still showing its value returns to the newest
+     * of the server's value (the base) and the record's other unsent edits
+     * of that field; a refused delete brings the record back. A record the
+     * server never had and no unsent edit keeps leaves the local records.
+     * @param {Tx} tx
+     * @param {OutboxEntry} e
+     */
+    unapply(tx: Tx, e: OutboxEntry): Promise<void>;
+    /**
+     * Records what the server now has after an applied push of e: the
+     * fields it stored (not those in lost) and an applied delete.
+     * @param {Tx} tx
+     * @param {OutboxEntry} e
+     * @param {string[]} lost
+     */
+    applied(tx: Tx, e: OutboxEntry, lost: string[]): Promise<void>;
+    /**
+     * Removes an answered entry from the outbox and its pending marks.
+     * @param {Tx} tx
+     * @param {OutboxEntry} e
+     */
+    settle(tx: Tx, e: OutboxEntry): Promise<void>;
+    /**
+     * Acts on a push answer in one transaction (sync.md §6, §7). Returns
+     * whether the outbox shrank or was re-stamped (worth another batch).
+     * @param {{seqs: number[], mutations: any[]}} batch
+     * @param {{results: Array<{status: string, code?: string, message?: string, lost_fields?: string[]}>, server_hlc?: string}} resp
+     * @param {SyncResult} res
+     * @returns {Promise<boolean>}
+     */
+    applyResults(batch: {
+        seqs: number[];
+        mutations: any[];
+    }, resp: {
+        results: Array<{
+            status: string;
+            code?: string;
+            message?: string;
+            lost_fields?: string[];
+        }>;
+        server_hlc?: string;
+    }, res: SyncResult): Promise<boolean>;
+    /**
+     * Re-stamps, in outbox order, the mutations refused for clock_skew and
+     * every later one whose HLC is now in the future (sync.md §7).
+     * @param {Tx} tx
+     * @param {Set<number>} skewed
+     */
+    restamp(tx: Tx, skewed: Set<number>): Promise<void>;
+    /**
+     * The values this device wrote that a pulled change replaced with a
+     * later write of another phone (not the server's own decisions): they
+     * were applied, and then lost, so the inspector is told as for a push
+     * answered stale.
+     * @param {{entity: string, id: string}} ch
+     * @param {Record<string, {value: any, hlc: string}>} before
+     * @param {StoredRecord} after
+     * @param {string[]} taken
+     * @returns {Superseded[]}
+     */
+    overwritten(ch: {
+        entity: string;
+        id: string;
+    }, before: Record<string, {
+        value: any;
+        hlc: string;
+    }>, after: StoredRecord, taken: string[]): Superseded[];
+    /**
+     * Pulls every page from the stored cursor, merging each page and storing
+     * the cursor in one transaction; on 410 starts again from the empty
+     * cursor, keeping the outbox (sync.md §8). The next page is asked for
+     * as soon as a page with has_more arrives, and is on its way while this
+     * one is stored: a page's cursor is stored only with the page, so a
+     * page fetched ahead and never stored (the sync ended) is simply asked
+     * for again by the next sync.
+     * @param {SyncResult} res
+     * @param {(p: Progress) => void} onProgress
+     */
+    pullAll(res: SyncResult, onProgress: (p: Progress) => void): Promise<void>;
+}
+export function rejectedKey(e: {
+    entity: string;
+    id: string;
+    hlc: string;
+}): string;
+export type Storage = import("./storage/storage.js").Storage;
+export type Tx = import("./storage/storage.js").Tx;
+export type User = {
+    id: string;
+    username: string;
+    display_name: string;
+    role: string;
+    counties: string[];
+};
+export type Auth = {
+    access: string;
+    refresh: string;
+    user: User | null;
+    gen: number;
+};
+export type Rec = {
+    entity: string;
+    id: string;
+    county: string;
+    fields: Record<string, any>;
+    hlcs: Record<string, string>;
+    deleted: boolean;
+    pending: string[];
+};
+/**
+ * fields: what the phone shows (the server's state merged with local edits);
+ * base: the server's state as this phone last learnt it, per field (from
+ * pulls and applied pushes), so that a refused edit can be taken back;
+ * baseDeleted: the server's tombstone HLC, if any. A record stored by an
+ * SDK older than base has none until its next pull.
+ */
+export type StoredRecord = {
+    entity: string;
+    id: string;
+    county: string;
+    fields: Record<string, {
+        value: any;
+        hlc: string;
+    }>;
+    deleted: string;
+    gone: boolean;
+    pending: Record<string, string>;
+    base?: Record<string, {
+        value: any;
+        hlc: string;
+    }>;
+    baseDeleted?: string;
+};
+export type OutboxEntry = {
+    seq: number;
+    entity: string;
+    id: string;
+    hlc: string;
+    fields?: Record<string, any>;
+    delete?: boolean;
+};
+export type Rejected = {
+    entity: string;
+    id: string;
+    code: string;
+    message: string;
+};
+/**
+ * unknown_reference: the record referred to, and what the phone knows of it
+ */
+export type MissingParent = {
+    entity: string;
+    id: string;
+    state: "deleted" | "rejected" | "missing";
+};
+export type RejectedEntry = Rejected & {
+    key: string;
+    hlc: string;
+    fields?: Record<string, any>;
+    delete?: boolean;
+    at: number;
+    parent?: MissingParent;
+};
+export type Superseded = {
+    key: string;
+    entity: string;
+    id: string;
+    field: string;
+    value: any;
+    hlc: string;
+    by: string | null;
+    code: string;
+    at: number;
+};
+export type SyncResult = {
+    ok: boolean;
+    pushed: number;
+    pulled: number;
+    uploaded: number;
+    uploadedBytes: number;
+    rejected: Rejected[];
+    superseded: Superseded[];
+    error: FieldsyncError | null;
+};
+export type Progress = {
+    phase: "push" | "pull" | "upload";
+    done: number;
+    total: number;
+    bytesDone: number;
+    bytesTotal: number;
+};
+export type Status = {
+    pendingChanges: number;
+    pendingPhotos: number;
+    failedPhotos: number;
+    pendingBytes: number;
+    rejectedChanges: number;
+    lastSync: {
+        at: number;
+        ok: boolean;
+        error: {
+            code: string;
+            message: string;
+        } | null;
+    } | null;
+    syncing: boolean;
+};
+declare namespace SERVER_OWNED {
+    let site: string[];
+    let inspection: string[];
+    let finding: string[];
+    let photo: string[];
+}
+import { Clock } from './hlc.js';
+import { FieldsyncError } from './errors.js';
+export {};

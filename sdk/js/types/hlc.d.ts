@@ -1,0 +1,118 @@
+/**
+ * Compares two strings by the byte order of their UTF-8 encodings (Go's
+ * string order), which differs from JavaScript's UTF-16 order for
+ * characters outside the BMP.
+ * @param {string} a
+ * @param {string} b
+ * @returns {number}
+ */
+export function compareBytes(a: string, b: string): number;
+/** The largest logical counter; past it the wall advances by 1 ms. */
+export const MAX_COUNTER: 99999;
+/** The node id of the server's own writes. */
+export const SERVER_NODE: "~server";
+/** A hybrid logical clock timestamp. */
+export class HLC {
+    /** The zero HLC, which sorts before every other. */
+    static get ZERO(): HLC;
+    /**
+     * Encodes h canonically.
+     * @param {{wall: number, counter: number, node: string}} h
+     * @returns {string}
+     */
+    static format(h: {
+        wall: number;
+        counter: number;
+        node: string;
+    }): string;
+    /**
+     * Decodes the canonical form; anything else throws (like ParseHLC).
+     * @param {string} s
+     * @returns {HLC}
+     */
+    static parse(s: string): HLC;
+    /**
+     * Like parse, but returns null for a malformed string.
+     * @param {string | null | undefined} s
+     * @returns {HLC | null}
+     */
+    static tryParse(s: string | null | undefined): HLC | null;
+    /**
+     * Compares two HLCs (objects or canonical strings): -1, 0 or +1.
+     * @param {HLC | string} a
+     * @param {HLC | string} b
+     * @returns {number}
+     */
+    static compare(a: HLC | string, b: HLC | string): number;
+    /**
+     * The send rule: a timestamp after last and physical time pt.
+     * @param {HLC} last
+     * @param {number} pt
+     * @param {string} node
+     * @returns {HLC}
+     */
+    static next(last: HLC, pt: number, node: string): HLC;
+    /**
+     * The receive rule: a timestamp after last, remote and pt.
+     * @param {HLC} last
+     * @param {number} pt
+     * @param {HLC} remote
+     * @param {string} node
+     * @returns {HLC}
+     */
+    static observe(last: HLC, pt: number, remote: HLC, node: string): HLC;
+    /**
+     * @param {number} wall Unix milliseconds
+     * @param {number} counter 0 … MAX_COUNTER
+     * @param {string} node device id (or "~server")
+     */
+    constructor(wall?: number, counter?: number, node?: string);
+    wall: number;
+    counter: number;
+    node: string;
+    /** @returns {boolean} */
+    isZero(): boolean;
+    /** @returns {string} the canonical text form ("" for the zero HLC) */
+    toString(): string;
+    /** @returns {string} */
+    toJSON(): string;
+}
+/**
+ * Issues HLCs for one node, with physical time from now() corrected by an
+ * offset (set after a clock_skew answer, sync.md §7).
+ */
+export class Clock {
+    /**
+     * @param {string} node
+     * @param {{now?: () => number, last?: HLC | string, offset?: number}} [opts]
+     */
+    constructor(node: string, opts?: {
+        now?: () => number;
+        last?: HLC | string;
+        offset?: number;
+    });
+    node: string;
+    nowFn: () => number;
+    offset: number;
+    /** @type {HLC} */
+    last: HLC;
+    /** @returns {number} the corrected physical time in ms */
+    physical(): number;
+    /** @returns {HLC} a timestamp after every one issued or observed */
+    now(): HLC;
+    /**
+     * Merges a remote timestamp into the clock.
+     * @param {HLC | string} remote
+     * @returns {HLC}
+     */
+    observe(remote: HLC | string): HLC;
+    /** @param {number} ms */
+    setOffset(ms: number): void;
+    /**
+     * Corrects the clock from a server HLC after clock_skew: physical time
+     * is offset to the server's, last restarts from it
+     * (syncproto.Client.CorrectClock).
+     * @param {HLC | string} serverHLC
+     */
+    correct(serverHLC: HLC | string): void;
+}

@@ -1,0 +1,50 @@
+/**
+ * @typedef {object} Transport
+ * @property {string} baseURL
+ * @property {typeof fetch} fetch
+ * @property {(h: string) => void} observe called with every server HLC seen
+ */
+/**
+ * Sends one JSON request and returns the decoded answer (null for 204).
+ * Throws FieldsyncError: code "network" when no answer came,
+ * "unencodable_value" (nothing sent) when the body cannot be JSON.
+ * @param {Transport} t
+ * @param {string} method
+ * @param {string} path
+ * @param {{body?: any, token?: string}} [opts]
+ * @returns {Promise<any>}
+ */
+export function requestJSON(t: Transport, method: string, path: string, opts?: {
+    body?: any;
+    token?: string;
+}): Promise<any>;
+/**
+ * Fetches path's bytes with GET (a photo's thumbnail, say) and returns
+ * them with their Content-Type. Errors as requestJSON's.
+ * @param {Transport} t
+ * @param {string} path
+ * @param {{token?: string}} [opts]
+ * @returns {Promise<{bytes: Uint8Array, contentType: string}>}
+ */
+export function requestBytes(t: Transport, path: string, opts?: {
+    token?: string;
+}): Promise<{
+    bytes: Uint8Array;
+    contentType: string;
+}>;
+/**
+ * @param {number} status
+ * @param {any} body the decoded error body, if any
+ * @param {string | null} [retryAfter]
+ * @returns {FieldsyncError}
+ */
+export function errorFromResponse(status: number, body: any, retryAfter?: string | null): FieldsyncError;
+export type Transport = {
+    baseURL: string;
+    fetch: typeof fetch;
+    /**
+     * called with every server HLC seen
+     */
+    observe: (h: string) => void;
+};
+import { FieldsyncError } from './errors.js';

@@ -1,0 +1,10 @@
+export { FieldsyncClient } from "./client.js";
+export { MemoryStorage } from "./storage/memory.js";
+export { IndexedDBStorage } from "./storage/indexeddb.js";
+export { STORES } from "./storage/storage.js";
+export { uuidv7 } from "./uuid.js";
+export { FieldsyncError, messageFor } from "./errors.js";
+export { HLC, Clock, MAX_COUNTER, SERVER_NODE } from "./hlc.js";
+export { mergeField, mergeMutation, mergeChange, expandChange, expandCompactPage, canonicalJSON } from "./merge.js";
+export { StorageUrlStorage, sha256Hex } from "./upload.js";
+export { captureMessage, captureText, CAPTURE_VERSION, CAPTURE_FIELDS } from "./capture.js";
