@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -474,7 +475,14 @@ func (s *Syncer) apply(ctx context.Context, tx WriteTx, p *Principal, pm *prepar
 			res.LostFields = append(res.LostFields, l.Field)
 		}
 	}
-	if wasDeleted && !m.Delete && len(o.Won)+len(res.LostFields) > 0 {
+	switch {
+	case !wasDeleted || m.Delete:
+	case len(o.Won)+len(res.LostFields) == 0:
+		// The same writes sent again (their answer was lost): answered
+		// as the first time, stale, and logged only then.
+		res.Status, res.Code, res.Message = syncproto.StatusStale, syncproto.CodeRecordDeleted, "记录已删除，此修改已记入冲突日志"
+		res.LostFields = slices.Collect(maps.Keys(vals))
+	default:
 		// Field writes to a deleted record still merge (so every delivery
 		// order converges) but are invisible, whatever their HLCs: each
 		// is lost and logged as written to a deleted record.
@@ -642,6 +650,13 @@ func (s *Syncer) checkUpdate(ctx context.Context, tx WriteTx, p *Principal, cur 
 			}
 		case !bytes.Equal(old.Value, v):
 			return Errorf(syncproto.CodeImmutableField, "字段 %s 创建后不能修改", name)
+		}
+	}
+	// A required field is never cleared: a device would otherwise empty
+	// a record's evidence (a roadside check's plate) without deleting it.
+	for name, v := range vals {
+		if f, _ := cur.Entity.Field(name); f.Required && isNull(v) {
+			return Errorf(syncproto.CodeInvalidValue, "字段 %s 是必填项，不能清空", name)
 		}
 	}
 	l, err := s.lockOf(ctx, tx, cur)

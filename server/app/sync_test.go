@@ -355,6 +355,49 @@ func TestImmutableFieldsAreSetAtCreation(t *testing.T) {
 	}
 }
 
+// TestRequiredFieldsCannotBeCleared: a device may not set a required field
+// to null after the record's creation, on any entity (a roadside check's
+// plate, a finding's description), whichever device sends it; the stored
+// value stays.
+func TestRequiredFieldsCannotBeCleared(t *testing.T) {
+	srv := apptest.Start(t)
+	a, b := srv.Login(apptest.Inspector), srv.Login(apptest.Inspector2)
+	insp := newInspection(t, a, apptest.Xinfu)
+	creates := map[string]map[string]json.RawMessage{
+		syncproto.EntitySite:    apptest.Fields("county", apptest.Xinfu, "kind", "coal_yard", "name", "某煤场"),
+		syncproto.EntityFinding: apptest.Fields("inspection_id", insp, "description", "料堆未苫盖"),
+		syncproto.EntityVehicleCheck: apptest.Fields("county", apptest.Xinfu, "checkpoint", "G108忻州北", "plate", "晋H12345",
+			"checked_at", "2026-11-30T09:00:00+08:00"),
+	}
+	covered := map[string]bool{}
+	for _, e := range server.Entities {
+		for _, f := range e.Fields {
+			if !e.DeviceWritable || !f.Required || f.Immutable || f.Server {
+				continue
+			}
+			create, ok := creates[e.Name]
+			if !ok {
+				t.Errorf("%s.%s: a required field a device may change, not covered by this test", e.Name, f.Name)
+				continue
+			}
+			covered[e.Name] = true
+			id := newID()
+			wantStatus(t, apptest.Push(t, a, apptest.Mut(a, e.Name, id, create)), "applied")
+			for _, c := range []*syncproto.Client{a, b} {
+				wantStatus(t, apptest.Push(t, c, apptest.Mut(c, e.Name, id, apptest.Fields(f.Name, nil))), "rejected/invalid_value")
+			}
+			if r, _ := srv.App.DB.Get(ctx, e.Name, id); r.Value(f.Name) == nil || string(r.Value(f.Name)) == "null" {
+				t.Errorf("%s.%s cleared", e.Name, f.Name)
+			}
+		}
+	}
+	for name := range creates {
+		if !covered[name] {
+			t.Errorf("%s has no required field a device may change", name)
+		}
+	}
+}
+
 // TestChildrenOfDeletedInspection: once an inspection is deleted, its
 // findings and photos take no change (from any device) and no new photo,
 // though they may be deleted; no new finding names it; an office's
@@ -449,8 +492,16 @@ func TestTombstonesAreNotResurrected(t *testing.T) {
 	del := syncproto.Mutation{Entity: "inspection", ID: insp, Delete: true, HLC: a.Clock.Now().String()}
 	wantStatus(t, apptest.Push(t, a, del), "applied")
 	wantStatus(t, apptest.Push(t, b, offlineEdit), "stale/record_deleted")
-	lateEdit := apptest.Mut(b, "inspection", insp, apptest.Fields("summary", "删除之后的修改"))
+	lateEdit := apptest.Mut(b, "inspection", insp, apptest.Fields("summary", "删除之后的修改", "finished_at", "2026-11-28T12:00:00+08:00"))
 	wantStatus(t, apptest.Push(t, b, lateEdit), "stale/record_deleted")
+	// Sent again (the answer was lost): answered as the first time, not
+	// as a duplicate, so the phone learns the record is gone.
+	for range 2 {
+		r := apptest.Push(t, b, lateEdit).Results[0]
+		if want := []string{"finished_at", "summary"}; r.Status != "stale" || r.Code != syncproto.CodeRecordDeleted || !slices.Equal(r.LostFields, want) {
+			t.Errorf("late edit sent again: %s/%s lost %v, want stale/record_deleted lost %v", r.Status, r.Code, r.LostFields, want)
+		}
+	}
 	wantStatus(t, apptest.Push(t, a, del), "duplicate")
 	// An edit stamped before the record's own fields (made offline long
 	// before, sent late), and one whose fields are older and newer than
@@ -481,9 +532,13 @@ func TestTombstonesAreNotResurrected(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kept := map[string]string{}
+	kept, times := map[string]string{}, map[string]int{}
 	for _, c := range cs {
 		kept[string(c.Value)] = c.Reason
+		times[string(c.Value)]++
+	}
+	if times[`"删除之后的修改"`] != 1 {
+		t.Errorf("the late edit is logged %d times, want once", times[`"删除之后的修改"`])
 	}
 	for _, v := range []string{`"删除之后的修改"`, `"离线时的修改"`, `"submitted"`, `"更早的小结"`, `"2026-11-28T11:00:00+08:00"`} {
 		if kept[v] != "deleted" {
