@@ -84,6 +84,14 @@ const BATCH_MAX = 500;
 const PAGE_LIMIT = 500;
 /** The largest pull page the server gives (sync.md §8.1). */
 const MAX_PAGE_LIMIT = 5000;
+/** What a sign-in without a network says (the first sign-in needs one). */
+const SIGN_IN_OFFLINE = '无法连接服务器，登录需要联网，请连上网络后再试';
+/**
+ * The turns of clients without Web Locks, by storage and purpose
+ * (FieldsyncClient.exclusive).
+ * @type {WeakMap<object, Map<string, Promise<unknown>>>}
+ */
+const localTurns = new WeakMap();
 /** How long an uploaded photo's original stays on the phone by default: 7 days. */
 const KEEP_ORIGINALS = 7 * 24 * 3600 * 1000;
 /** The blobs key prefix of a photo's thumbnail (photoImage). */
@@ -197,8 +205,10 @@ export class FieldsyncClient {
   /**
    * The time now, in Unix milliseconds, by the server's clock as far as
    * the device knows it: the device's clock (the `now` option, default
-   * Date.now) plus the offset learnt from the server's last clock_skew
-   * answer (sync.md §7), kept in the storage across restarts. Apps stamp
+   * Date.now) plus the offset learnt from the server's answers — the
+   * Date header of every answer (sign-in included) once the device clock
+   * is more than 5 s off, fast or slow, and a clock_skew answer (sync.md
+   * §7) — kept in the storage across restarts. Apps stamp
    * the times inside records (`started_at`, `captured_at`, `checked_at`,
    * deadlines …) with it, as sync.md §7 asks. Synchronous; never touches
    * the network.
@@ -238,7 +248,13 @@ export class FieldsyncClient {
 
   /** @returns {import('./http.js').Transport} */
   get transport() {
-    return { baseURL: this.baseURL, fetch: this.fetchFn, observe: (h) => this.clock.observe(h) };
+    return {
+      baseURL: this.baseURL,
+      fetch: this.fetchFn,
+      observe: (h) => this.clock.observe(h),
+      now: this.nowFn,
+      calibrate: (serverMs, deviceMs) => this.clock.calibrate(serverMs, deviceMs),
+    };
   }
 
   /**
@@ -343,6 +359,9 @@ export class FieldsyncClient {
       tr = await requestJSON(this.transport, 'POST', PATH.refresh, { body: { refresh_token: this.auth.refresh } });
     } catch (err) {
       if (!(err instanceof FieldsyncError)) throw err;
+      // A request that never left the phone spent nothing: the session
+      // stays, and the next sync refreshes.
+      if (err.code === 'network' && neverSent(err)) throw err;
       // A lost answer may have spent the token: never send it again.
       if (err.code === 'network' || ['token_invalid', 'token_expired', 'unauthorized'].includes(err.code)) {
         if (this.auth.gen === gen) await this.dropTokens();
@@ -370,8 +389,15 @@ export class FieldsyncClient {
   async exclusive(what, fn) {
     const locks = /** @type {any} */ (globalThis).navigator?.locks;
     const name = /** @type {{name?: string}} */ (this.storage).name;
-    if (!locks || typeof locks.request !== 'function' || !name) return fn();
-    return locks.request(`fieldsync:${name}:${what}`, fn);
+    if (locks && typeof locks.request === 'function' && name) return locks.request(`fieldsync:${name}:${what}`, fn);
+    // Without Web Locks (Node, React Native): clients of this process on
+    // the same storage object take turns. (Another process cannot share a
+    // FileStorage: its directory is locked.)
+    let turns = localTurns.get(this.storage);
+    if (!turns) localTurns.set(this.storage, (turns = new Map()));
+    const run = (turns.get(what) ?? Promise.resolve()).then(fn);
+    turns.set(what, run.catch(() => {}));
+    return run;
   }
 
   /** Persists the tokens (before they are used), then installs them. @param {typeof this.auth} auth */
@@ -447,6 +473,12 @@ export class FieldsyncClient {
   login(username, password, deviceId) {
     return requestJSON(this.transport, 'POST', PATH.login, {
       body: { username, password, device_id: deviceId, device_name: this.deviceName },
+    }).catch((err) => {
+      // The general network message speaks of data kept for a later sync.
+      if (err instanceof FieldsyncError && err.code === 'network') {
+        throw new FieldsyncError('network', { message: SIGN_IN_OFFLINE, cause: err.cause });
+      }
+      throw err;
     });
   }
 
@@ -513,7 +545,7 @@ export class FieldsyncClient {
       // included), so that it never issues one the server has passed.
       const last = this.clock.last;
       this.deviceId = next.deviceId;
-      this.clock = new Clock(this.deviceId, { now: this.nowFn, last: new HLC(last.wall, last.counter, this.deviceId) });
+      this.clock = new Clock(this.deviceId, { now: this.nowFn, last: new HLC(last.wall, last.counter, this.deviceId), offset: this.clock.offset });
       const was = this.signedIn;
       this.auth = next.auth;
       if (was !== this.signedIn) this.emit('auth', { signedIn: this.signedIn });
@@ -550,8 +582,8 @@ export class FieldsyncClient {
    * @returns {Promise<Rec[]>}
    */
   async list(entity, filter) {
-    const all = await this.storage.transaction('records', 'readonly', (tx) => tx.all('records'));
     const prefix = `${entity}/`;
+    const all = await this.storage.transaction('records', 'readonly', (tx) => tx.all('records', prefix));
     /** @type {Rec[]} */
     const out = [];
     for (const [k, r] of all) {
@@ -1023,7 +1055,14 @@ export class FieldsyncClient {
   async pushAll(res, onProgress) {
     let limit = BATCH_MAX;
     const total = this.cached.pendingChanges;
+    let told = res.rejected.length;
+    const tell = () => {
+      // The records a refusal took back changed locally: the app is told.
+      for (const r of res.rejected.slice(told)) this.emit('change', { entity: r.entity, id: r.id });
+      told = res.rejected.length;
+    };
     for (let rounds = 0; rounds < 1000; rounds++) {
+      tell();
       const batch = await this.storage.transaction(['outbox', 'batches'], 'readwrite', async (tx) => {
         const pending = await tx.get('batches', 'pending');
         if (pending) return pending;
@@ -1069,6 +1108,7 @@ export class FieldsyncClient {
         throw err;
       }
       const progressed = await this.applyResults(batch, resp, res);
+      tell();
       if (!progressed) return;
     }
   }
@@ -1352,6 +1392,8 @@ export class FieldsyncClient {
   async pullAll(res, onProgress) {
     let cursor = (await this.storage.transaction('meta', 'readonly', (tx) => tx.get('meta', 'cursor'))) ?? '';
     let resynced = false;
+    /** @type {Set<string> | null} the records a pull from the start brought, after a 410 */
+    let seen = null;
     /** @param {string} c the page's cursor */
     const pagePath = (c) => {
       const q = new URLSearchParams({ limit: String(this.pageLimit) });
@@ -1382,6 +1424,7 @@ export class FieldsyncClient {
         }
         if (err instanceof FieldsyncError && err.code === 'resync_required' && !resynced) {
           resynced = true;
+          seen = new Set();
           const me = await this.api('GET', PATH.me);
           if (me) await this.setAuth({ ...this.auth, user: me });
           cursor = '';
@@ -1410,6 +1453,7 @@ export class FieldsyncClient {
         const open = (await tx.all('superseded')).filter(([, s]) => s.by === null);
         for (const ch of changes) {
           const k = recKey(ch.entity, ch.id);
+          seen?.add(k);
           /** @type {StoredRecord} */
           const r = (await tx.get('records', k)) ?? { entity: ch.entity, id: ch.id, county: '', fields: {}, deleted: '', gone: false, pending: {} };
           const before = { ...r.fields };
@@ -1441,8 +1485,43 @@ export class FieldsyncClient {
       res.pulled += changes.length;
       for (const c of changed) this.emit('change', c);
       cursor = page.cursor ?? cursor;
-      if (!page.has_more) return;
+      if (!page.has_more) {
+        if (seen) await this.dropUnseen(seen);
+        return;
+      }
     }
+  }
+
+  /**
+   * After a pull from the start that a 410 asked for (the user's scope
+   * changed, sync.md §8.3), drops the local records it did not bring:
+   * they are outside the user's counties now (and the server would
+   * refuse changes to them). A record with unsent changes, or a photo
+   * whose bytes are not sent, stays; its push gets out_of_scope and goes
+   * to the failed list, as any refusal.
+   * @param {Set<string>} seen
+   */
+  async dropUnseen(seen) {
+    /** @type {Array<{entity: string, id: string}>} */
+    const dropped = [];
+    await this.storage.transaction(['records', 'outbox', 'batches', 'uploads', 'blobs'], 'readwrite', async (tx) => {
+      const unsent = new Set((await tx.all('outbox')).map(([, e]) => recKey(e.entity, e.id)));
+      const pending = await tx.get('batches', 'pending');
+      for (const m of pending?.mutations ?? []) unsent.add(recKey(m.entity, m.id));
+      for (const [k, r] of await tx.all('records')) {
+        if (seen.has(k) || unsent.has(k)) continue;
+        if (r.entity === 'photo') {
+          const job = await tx.get('uploads', r.id);
+          if (job && job.state !== 'done') continue;
+          await tx.delete('uploads', r.id);
+          await tx.delete('blobs', r.id);
+          await tx.delete('blobs', THUMB + r.id);
+        }
+        await tx.delete('records', k);
+        dropped.push({ entity: r.entity, id: r.id });
+      }
+    });
+    for (const c of dropped) this.emit('change', c);
   }
 }
 
@@ -1627,6 +1706,24 @@ async function parentPending(tx, e) {
   }
   for (const [, o] of await tx.all('outbox')) {
     if (o.seq < e.seq && refs.includes(o.id)) return true;
+  }
+  return false;
+}
+
+/** Causes of a failed request that mean it never reached the server. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ENETDOWN']);
+
+/**
+ * Whether a network error certainly left the request unsent: the browser
+ * says it is offline, or the connection was never made (Node's fetch
+ * gives the system error as its cause's cause).
+ * @param {FieldsyncError} err
+ * @returns {boolean}
+ */
+export function neverSent(err) {
+  if (/** @type {any} */ (globalThis).navigator?.onLine === false) return true;
+  for (let c = /** @type {any} */ (err).cause, i = 0; c && i < 4; c = c.cause, i++) {
+    if (NOT_SENT.has(c.code) || c.errors?.some?.((/** @type {any} */ e) => NOT_SENT.has(e?.code))) return true;
   }
   return false;
 }

@@ -164,8 +164,16 @@ function utf8Length(s) {
 }
 
 /**
+ * How far (ms) the corrected clock may be from the server's before
+ * calibrate changes the offset: the Date header has whole seconds, and an
+ * answer takes time to arrive.
+ */
+export const CALIBRATE_TOLERANCE = 5000;
+
+/**
  * Issues HLCs for one node, with physical time from now() corrected by an
- * offset (set after a clock_skew answer, sync.md §7).
+ * offset (learnt from the server's answers: calibrate, and correct after a
+ * clock_skew answer, sync.md §7).
  */
 export class Clock {
   /**
@@ -206,6 +214,25 @@ export class Clock {
   /** @param {number} ms */
   setOffset(ms) {
     this.offset = ms;
+  }
+
+  /**
+   * Learns the device clock's error from the server's physical time
+   * serverMs (an answer's Date header), read when the device clock said
+   * deviceMs: the offset becomes the difference once the corrected clock
+   * is more than CALIBRATE_TOLERANCE off — in either direction, so a
+   * phone whose clock is slow, or was fixed after a correction, is
+   * followed too — and 0 when the device clock itself is within it.
+   * Returns whether the offset changed.
+   * @param {number} serverMs
+   * @param {number} deviceMs
+   * @returns {boolean}
+   */
+  calibrate(serverMs, deviceMs) {
+    const d = serverMs - deviceMs;
+    if (!Number.isFinite(d) || Math.abs(d - this.offset) <= CALIBRATE_TOLERANCE) return false;
+    this.offset = Math.abs(d) <= CALIBRATE_TOLERANCE ? 0 : Math.round(d);
+    return true;
   }
 
   /**

@@ -8,6 +8,9 @@ import { FieldsyncError, messageFor } from './errors.js';
  * @property {string} baseURL
  * @property {typeof fetch} fetch
  * @property {(h: string) => void} observe called with every server HLC seen
+ * @property {() => number} [now] the device clock (ms), read around each request
+ * @property {(serverMs: number, deviceMs: number) => void} [calibrate] called with the
+ *   server's time by an answer's Date header and the device's time then
  */
 
 /**
@@ -76,6 +79,7 @@ export async function requestBytes(t, path, opts = {}) {
  * @returns {Promise<Response>}
  */
 async function send(t, method, path, headers, body) {
+  const sent = t.now?.();
   let resp;
   try {
     resp = await t.fetch(t.baseURL + path, { method, headers, body });
@@ -84,6 +88,12 @@ async function send(t, method, path, headers, body) {
   }
   const h = resp.headers.get('X-Server-HLC');
   if (h) t.observe(h);
+  const date = Date.parse(resp.headers.get('Date') ?? '');
+  if (t.calibrate && t.now && sent !== undefined && Number.isFinite(date)) {
+    // The header has whole seconds: the server's time was within the
+    // second after it, at some moment while the request was out.
+    t.calibrate(date + 500, (sent + t.now()) / 2);
+  }
   return resp;
 }
 

@@ -221,8 +221,9 @@ test('clock_skew: a phone an hour fast is corrected, its changes re-stamped and 
   const srv = await server();
   const a = await device(srv.url, { now: () => Date.now() + 3600_000 });
   await syncOK(a);
-  // The pull observed the server's HLC, but the phone's own clock is still
-  // an hour ahead: its stamps are.
+  // The server's answers corrected now() (clock.test.js), but an HLC the
+  // phone issued an hour ahead before the first answer (signing in) stays
+  // the floor of its later stamps, until a clock_skew answer resets it.
   const insp = uuidv7();
   await a.save('inspection', insp, { site_id: await demoSite(a), template_id: 'coal_yard', template_version: 1, status: 'draft' });
   const before = (await a.get('inspection', insp))?.hlcs.status ?? '';

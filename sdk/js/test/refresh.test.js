@@ -250,3 +250,39 @@ test('two tabs on one storage whose access token expired refresh once between th
   assert.equal((await me(srv.url, tab2.auth.access)).status, 200, 'the new pair works (the session was not ended as a reuse)');
   assert.equal((await onServer(srv.url, insp))?.fields.summary, '令牌过期后上传', 'the change reached the server once');
 });
+
+test('two clients of one process on one storage, without Web Locks, refresh once between them', async () => {
+  const srv = await server();
+  const rec = recorder();
+  const { phone: a, storage, insp } = await phoneWithExpiredToken(srv, rec.fetch);
+  assert.equal(/** @type {any} */ (storage).name, undefined, 'no name: Web Locks cannot serve this storage');
+  const b = await FieldsyncClient.open({ baseURL: srv.url, storage, deviceName: '测试手机', fetch: rec.fetch });
+  const [r1, r2] = await Promise.all([a.sync(), b.sync()]);
+  assert.ok(r1.ok && r2.ok, `both sync: ${r1.error?.code} ${r2.error?.code}`);
+  assert.equal(rec.count('/api/v1/auth/refresh'), 1, 'one refresh between them');
+  assert.ok(a.signedIn && b.signedIn);
+  assert.equal((await me(srv.url, b.auth.access)).status, 200);
+  assert.equal((await onServer(srv.url, insp))?.fields.summary, '令牌过期后上传');
+});
+
+test('a refresh that never left the phone (connection refused) keeps the session; the next sync refreshes', async () => {
+  const srv = await server();
+  let refused = 0;
+  /** @type {typeof fetch} */
+  const f = (input, init) => {
+    if (String(input).endsWith('/api/v1/auth/refresh') && refused === 0) {
+      refused++;
+      const cause = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
+      return Promise.reject(new TypeError('fetch failed', { cause }));
+    }
+    return fetch(input, init);
+  };
+  const { phone, insp } = await phoneWithExpiredToken(srv, f);
+  const first = await phone.sync();
+  assert.equal(first.error?.code, 'network', `${first.error?.code}`);
+  assert.equal(refused, 1);
+  assert.equal(phone.signedIn, true, 'still signed in: nothing was spent');
+  const second = await phone.sync();
+  assert.ok(second.ok, `${second.error?.code} ${second.error?.message}`);
+  assert.equal((await onServer(srv.url, insp))?.fields.summary, '令牌过期后上传');
+});

@@ -107,10 +107,29 @@ test('a refused delete brings the record back', async () => {
   await syncOK(b);
   await a.remove('inspection', insp);
   assert.equal(await a.get('inspection', insp), null);
+  /** @type {any[]} */
+  const changes = [];
+  a.on('change', (c) => changes.push(c));
   const r = await a.sync();
   assert.deepEqual(r.rejected.map((x) => x.code), ['record_locked']);
   assert.equal((await a.get('inspection', insp))?.fields.status, 'submitted', 'the delete was refused: the record is back');
   assert.equal((await a.rejected())[0].delete, true);
+  assert.ok(changes.some((c) => c.entity === 'inspection' && c.id === insp), 'the app is told the record changed');
+});
+
+test('a refused create leaves the phone, and the app is told (change)', async () => {
+  const srv = await server();
+  const a = await device(srv.url);
+  await syncOK(a);
+  const insp = uuidv7();
+  await a.save('inspection', insp, { site_id: await demoSite(a), template_id: 'coal_yard', template_version: 1, status: 'bogus' });
+  /** @type {any[]} */
+  const changes = [];
+  a.on('change', (c) => changes.push(c));
+  const r = await a.sync();
+  assert.deepEqual(r.rejected.map((x) => x.code), ['invalid_value']);
+  assert.equal(await a.get('inspection', insp), null, 'the refused create is taken back');
+  assert.deepEqual(changes.filter((c) => c.id === insp), [{ entity: 'inspection', id: insp }]);
 });
 
 test('unknown_reference: a finding under an inspection deleted on the server names it, leaves the records, and is kept', async () => {

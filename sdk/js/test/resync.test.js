@@ -106,3 +106,26 @@ test('a widened scope: the pull answers 410, the outbox is pushed and kept safe,
   assert.equal((await other.get('site', site))?.fields.address, '同步途中填写的地址');
   assert.equal((await other.get('site', site))?.fields.note, '范围变更前的备注');
 });
+
+test('a narrowed scope: after the 410 the records of the county taken away leave the phone; the others stay', async () => {
+  const dataDir = tempDir('data-narrow');
+  const srv = await startServer({ dataDir });
+  await fieldsyncCLI('user', 'scope', 'inspector', '--county', '140902,140921', '--data', dataDir);
+  const phone = await device(srv.url);
+  await syncOK(phone);
+  const byCounty = async (/** @type {string} */ c) => (await phone.list('site', (s) => s.county === c)).length;
+  const kept = await byCounty('140902');
+  assert.ok(kept > 0 && (await byCounty('140921')) > 0, 'both counties on the phone');
+  const gone = await phone.list('site', (i) => i.county === '140921');
+  /** @type {string[]} */
+  const changed = [];
+  phone.on('change', (c) => changed.push(c.id));
+
+  await fieldsyncCLI('user', 'scope', 'inspector', '--county', '140902', '--data', dataDir);
+  await syncOK(phone);
+  assert.deepEqual(phone.user?.counties, ['140902']);
+  assert.equal(await byCounty('140921'), 0, "定襄县's sites left the phone");
+  assert.equal(await phone.get('site', gone[0].id), null);
+  assert.ok(changed.includes(gone[0].id), 'the app is told');
+  assert.equal(await byCounty('140902'), kept, "忻府区's stay");
+});

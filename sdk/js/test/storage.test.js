@@ -2,6 +2,9 @@
 // all, lists in key order, and FileStorage survives a reopen.
 
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { test } from 'node:test';
 import 'fake-indexeddb/auto'; // IndexedDB globals for idb in Node
 import { IndexedDBStorage, MemoryStorage } from '../src/index.js';
@@ -41,6 +44,16 @@ for (const [name, make] of adapters) {
     await s.transaction('records', 'readwrite', (tx) => tx.delete('records', 'b'));
     const keys = (await s.transaction('records', 'readonly', (tx) => tx.all('records'))).map(([k]) => k);
     assert.deepEqual(keys, ['a', 'c']);
+    // By key prefix: only those keys, in order, with the transaction's own writes.
+    await s.transaction('records', 'readwrite', async (tx) => {
+      for (const k of ['site/2', 'site/1', 'sites/x', 'sit', 'photo/1', 'site/\u{1F600}']) await tx.put('records', k, k);
+    });
+    const sites = await s.transaction('records', 'readwrite', async (tx) => {
+      await tx.put('records', 'site/0', 'site/0');
+      await tx.delete('records', 'site/2');
+      return tx.all('records', 'site/');
+    });
+    assert.deepEqual(sites.map(([k]) => k), ['site/0', 'site/1', 'site/\u{1F600}']);
     // Values handed out are copies.
     const v = await s.transaction('records', 'readonly', (tx) => tx.get('records', 'a'));
     v.n = 99;
@@ -77,4 +90,45 @@ test('FileStorage: committed data and blobs survive a reopen; an aborted transac
   assert.deepEqual(Buffer.from(got.blob).equals(Buffer.from(photo)), true);
   assert.equal(got.gone, undefined);
   assert.deepEqual(got.recs, [['photo/p1', { fields: { note: { value: '东侧', hlc: 'h' } } }]]);
+});
+
+test('FileStorage: one per directory, in this process or another live one; a dead process leaves it free', async () => {
+  const dir = tempDir('file-lock');
+  const s = await FileStorage.open(dir);
+  await assert.rejects(FileStorage.open(dir), /this process/);
+  await s.close();
+  const again = await FileStorage.open(dir);
+  await again.close();
+
+  const child = spawn(process.execPath, ['--input-type=module', '-e', `
+    import { FileStorage } from ${JSON.stringify(new URL('../src/storage/file.js', import.meta.url).href)};
+    await FileStorage.open(${JSON.stringify(dir)});
+    console.log('open');
+    setInterval(() => {}, 1 << 30);`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  await new Promise((resolve, reject) => {
+    child.stdout?.once('data', resolve);
+    child.once('exit', (code) => reject(new Error(`child exited ${code}`)));
+  });
+  await assert.rejects(FileStorage.open(dir), new RegExp(`process ${child.pid}`));
+  child.kill('SIGKILL');
+  await exited;
+  const taken = await FileStorage.open(dir); // its lock is stale
+  await taken.close();
+});
+
+test('FileStorage: a transaction that writes nothing does not rewrite the state', async () => {
+  const dir = tempDir('file-noop');
+  const s = await FileStorage.open(dir);
+  await s.transaction('records', 'readwrite', (tx) => tx.put('records', 'site/a', { fields: {} }));
+  const state = path.join(dir, 'state.json');
+  const before = fs.statSync(state);
+  await s.transaction('records', 'readonly', (tx) => tx.get('records', 'site/a'));
+  await s.transaction(['records', 'meta'], 'readwrite', (tx) => tx.all('records'));
+  const after = fs.statSync(state);
+  assert.equal(after.ino, before.ino, 'state.json was not replaced');
+  assert.equal(after.mtimeMs, before.mtimeMs);
+  await s.transaction('records', 'readwrite', (tx) => tx.put('records', 'site/b', { fields: {} }));
+  assert.notEqual(fs.statSync(state).ino, before.ino, 'a write replaces it');
+  await s.close();
 });

@@ -1,3 +1,11 @@
+/**
+ * Whether a network error certainly left the request unsent: the browser
+ * says it is offline, or the connection was never made (Node's fetch
+ * gives the system error as its cause's cause).
+ * @param {FieldsyncError} err
+ * @returns {boolean}
+ */
+export function neverSent(err: FieldsyncError): boolean;
 export namespace ENTITY_RULES {
     export let readOnly: string[];
     export let notDeletable: string[];
@@ -90,8 +98,10 @@ export class FieldsyncClient {
     /**
      * The time now, in Unix milliseconds, by the server's clock as far as
      * the device knows it: the device's clock (the `now` option, default
-     * Date.now) plus the offset learnt from the server's last clock_skew
-     * answer (sync.md §7), kept in the storage across restarts. Apps stamp
+     * Date.now) plus the offset learnt from the server's answers — the
+     * Date header of every answer (sign-in included) once the device clock
+     * is more than 5 s off, fast or slow, and a clock_skew answer (sync.md
+     * §7) — kept in the storage across restarts. Apps stamp
      * the times inside records (`started_at`, `captured_at`, `checked_at`,
      * deadlines …) with it, as sync.md §7 asks. Synchronous; never touches
      * the network.
@@ -527,6 +537,16 @@ export class FieldsyncClient {
      * @param {(p: Progress) => void} onProgress
      */
     pullAll(res: SyncResult, onProgress: (p: Progress) => void): Promise<void>;
+    /**
+     * After a pull from the start that a 410 asked for (the user's scope
+     * changed, sync.md §8.3), drops the local records it did not bring:
+     * they are outside the user's counties now (and the server would
+     * refuse changes to them). A record with unsent changes, or a photo
+     * whose bytes are not sent, stays; its push gets out_of_scope and goes
+     * to the failed list, as any refusal.
+     * @param {Set<string>} seen
+     */
+    dropUnseen(seen: Set<string>): Promise<void>;
 }
 export function rejectedKey(e: {
     entity: string;
@@ -655,6 +675,7 @@ export type Status = {
     } | null;
     syncing: boolean;
 };
+import { FieldsyncError } from './errors.js';
 declare namespace SERVER_OWNED {
     let site: string[];
     let inspection: string[];
@@ -662,5 +683,4 @@ declare namespace SERVER_OWNED {
     let photo: string[];
 }
 import { Clock } from './hlc.js';
-import { FieldsyncError } from './errors.js';
 export {};

@@ -78,8 +78,15 @@ export class HLC {
     toJSON(): string;
 }
 /**
+ * How far (ms) the corrected clock may be from the server's before
+ * calibrate changes the offset: the Date header has whole seconds, and an
+ * answer takes time to arrive.
+ */
+export const CALIBRATE_TOLERANCE: 5000;
+/**
  * Issues HLCs for one node, with physical time from now() corrected by an
- * offset (set after a clock_skew answer, sync.md §7).
+ * offset (learnt from the server's answers: calibrate, and correct after a
+ * clock_skew answer, sync.md §7).
  */
 export class Clock {
     /**
@@ -108,6 +115,19 @@ export class Clock {
     observe(remote: HLC | string): HLC;
     /** @param {number} ms */
     setOffset(ms: number): void;
+    /**
+     * Learns the device clock's error from the server's physical time
+     * serverMs (an answer's Date header), read when the device clock said
+     * deviceMs: the offset becomes the difference once the corrected clock
+     * is more than CALIBRATE_TOLERANCE off — in either direction, so a
+     * phone whose clock is slow, or was fixed after a correction, is
+     * followed too — and 0 when the device clock itself is within it.
+     * Returns whether the offset changed.
+     * @param {number} serverMs
+     * @param {number} deviceMs
+     * @returns {boolean}
+     */
+    calibrate(serverMs: number, deviceMs: number): boolean;
     /**
      * Corrects the clock from a server HLC after clock_skew: physical time
      * is offset to the server's, last restarts from it

@@ -3,6 +3,9 @@
  * @property {string} baseURL
  * @property {typeof fetch} fetch
  * @property {(h: string) => void} observe called with every server HLC seen
+ * @property {() => number} [now] the device clock (ms), read around each request
+ * @property {(serverMs: number, deviceMs: number) => void} [calibrate] called with the
+ *   server's time by an answer's Date header and the device's time then
  */
 /**
  * Sends one JSON request and returns the decoded answer (null for 204).
@@ -46,5 +49,14 @@ export type Transport = {
      * called with every server HLC seen
      */
     observe: (h: string) => void;
+    /**
+     * the device clock (ms), read around each request
+     */
+    now?: (() => number) | undefined;
+    /**
+     * called with the
+     * server's time by an answer's Date header and the device's time then
+     */
+    calibrate?: ((serverMs: number, deviceMs: number) => void) | undefined;
 };
 import { FieldsyncError } from './errors.js';

@@ -29,6 +29,7 @@ export class FileStorage extends MemoryStorage {
   static async open(dir) {
     const s = new FileStorage(dir);
     fs.mkdirSync(path.join(dir, 'blobs'), { recursive: true });
+    lock(dir);
     let state = null;
     try {
       state = JSON.parse(fs.readFileSync(path.join(dir, STATE), 'utf8'), reviver);
@@ -49,8 +50,15 @@ export class FileStorage extends MemoryStorage {
     return path.join(this.dir, 'blobs', Buffer.from(key).toString('hex'));
   }
 
+  /** Waits for the running transactions, then unlocks the directory. */
+  async close() {
+    await super.close();
+    unlock(this.dir);
+  }
+
   /** @param {Map<string, Map<string, any>>} writes */
   async commit(writes) {
+    if (![...writes.values()].some((m) => m.size > 0)) return; // nothing written: nothing to persist
     const blobs = writes.get('blobs');
     const removed = [];
     if (blobs) {
@@ -76,6 +84,55 @@ export class FileStorage extends MemoryStorage {
     writeDurably(path.join(this.dir, STATE), Buffer.from(JSON.stringify(out, replacer)));
     this.data = next;
     for (const k of removed) fs.rmSync(this.blobPath(k), { force: true });
+  }
+}
+
+const LOCK = 'lock';
+
+/** The directories this process has open, as their absolute paths. */
+const held = new Set();
+
+/**
+ * Takes dir for this FileStorage: a lock file names the process holding
+ * it. A second FileStorage on the same directory, in this process or in
+ * another live one, is refused: each would write its own state over the
+ * other's and lose what the other saved. A lock left by a process that
+ * died is taken over.
+ * @param {string} dir
+ */
+function lock(dir) {
+  const abs = path.resolve(dir);
+  const file = path.join(abs, LOCK);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      fs.writeFileSync(file, String(process.pid), { flag: 'wx', mode: 0o600 });
+      held.add(abs);
+      return;
+    } catch (err) {
+      if (/** @type {NodeJS.ErrnoException} */ (err).code !== 'EEXIST' || attempt > 0) throw err;
+    }
+    const pid = Number(fs.readFileSync(file, 'utf8'));
+    if (held.has(abs) || (pid !== process.pid && alive(pid))) {
+      throw new Error(`FileStorage ${dir} is open in ${pid === process.pid ? 'this process' : `process ${pid}`}: one FileStorage per directory (close it first)`);
+    }
+    fs.rmSync(file, { force: true });
+  }
+}
+
+/** @param {string} dir */
+function unlock(dir) {
+  const abs = path.resolve(dir);
+  if (held.delete(abs)) fs.rmSync(path.join(abs, LOCK), { force: true });
+}
+
+/** @param {number} pid */
+function alive(pid) {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return /** @type {NodeJS.ErrnoException} */ (err).code === 'EPERM';
   }
 }
 

@@ -48,9 +48,11 @@ export class IndexedDBStorage {
         await t.objectStore(s).put(v, k);
       },
       delete: (s, k) => t.objectStore(s).delete(k),
-      async all(s) {
+      async all(s, prefix = '') {
         const store = t.objectStore(s);
-        const [keys, values] = await Promise.all([store.getAllKeys(), store.getAll()]);
+        // Keys are strings: those starting with prefix sort from it to it + U+FFFF.
+        const range = prefix ? IDBKeyRange.bound(prefix, `${prefix}\uffff`) : undefined;
+        const [keys, values] = await Promise.all([store.getAllKeys(range), store.getAll(range)]);
         const out = keys.map((k, i) => /** @type {[string, any]} */ ([String(k), values[i]]));
         return out.sort((a, b) => keyOrder(a[0], b[0]));
       },

@@ -97,10 +97,13 @@ export function overlayTx(data, stores, mode) {
       if (!writes.has(s)) writes.set(s, new Map());
       writes.get(s)?.set(k, undefined);
     },
-    async all(s) {
+    async all(s, prefix = '') {
       check(s);
-      const m = new Map(data.get(s));
+      /** @type {Map<string, any>} */
+      const m = new Map();
+      for (const [k, v] of data.get(s) ?? []) if (k.startsWith(prefix)) m.set(k, v);
       for (const [k, v] of writes.get(s) ?? []) {
+        if (!k.startsWith(prefix)) continue;
         if (v === undefined) m.delete(k);
         else m.set(k, v);
       }

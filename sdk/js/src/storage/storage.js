@@ -16,7 +16,9 @@ export const STORES = /** @type {const} */ (['meta', 'records', 'outbox', 'batch
  * @property {(store: StoreName, key: string) => Promise<any>} get the value, or undefined
  * @property {(store: StoreName, key: string, value: any) => Promise<void>} put
  * @property {(store: StoreName, key: string) => Promise<void>} delete
- * @property {(store: StoreName) => Promise<Array<[string, any]>>} all every entry, in key order
+ * @property {(store: StoreName, prefix?: string) => Promise<Array<[string, any]>>} all every entry
+ *   (whose key starts with prefix, when given: an adapter may also return others, which
+ *   callers skip), in key order
  */
 
 /**

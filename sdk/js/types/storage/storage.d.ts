@@ -9,7 +9,9 @@
  * @property {(store: StoreName, key: string) => Promise<any>} get the value, or undefined
  * @property {(store: StoreName, key: string, value: any) => Promise<void>} put
  * @property {(store: StoreName, key: string) => Promise<void>} delete
- * @property {(store: StoreName) => Promise<Array<[string, any]>>} all every entry, in key order
+ * @property {(store: StoreName, prefix?: string) => Promise<Array<[string, any]>>} all every entry
+ *   (whose key starts with prefix, when given: an adapter may also return others, which
+ *   callers skip), in key order
  */
 /**
  * A storage adapter. transaction runs fn in one transaction over the named
@@ -47,9 +49,11 @@ export type Tx = {
     put: (store: StoreName, key: string, value: any) => Promise<void>;
     delete: (store: StoreName, key: string) => Promise<void>;
     /**
-     * every entry, in key order
+     * every entry
+     * (whose key starts with prefix, when given: an adapter may also return others, which
+     * callers skip), in key order
      */
-    all: (store: StoreName) => Promise<Array<[string, any]>>;
+    all: (store: StoreName, prefix?: string) => Promise<Array<[string, any]>>;
 };
 /**
  * A storage adapter. transaction runs fn in one transaction over the named

@@ -1,0 +1,54 @@
+// client.now() follows the server's clock as its answers tell it (the
+// Date header): a phone slow by years, one fast before its first push,
+// and one whose clock was fixed after a correction. Against the real
+// fieldsync binary (FIELDSYNC_BIN).
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Clock, MemoryStorage, uuidv7 } from '../src/index.js';
+import { CALIBRATE_TOLERANCE } from '../src/hlc.js';
+import { demoSite, device, startServer, syncOK, tempDir } from './helpers.js';
+
+const HOUR = 3600_000;
+
+/** @param {number} t @param {string} what */
+function nearNow(t, what) {
+  assert.ok(Math.abs(t - Date.now()) < 2 * CALIBRATE_TOLERANCE, `${what}: ${new Date(t).toISOString()} is the server's time (${new Date().toISOString()})`);
+}
+
+test("a phone's wrong clock is corrected from the server's answers, both ways, and followed when it is fixed", async () => {
+  const srv = await startServer({ dataDir: tempDir('clock') });
+  for (const skew of [-3 * 365 * 24 * HOUR, -HOUR, HOUR]) {
+    let off = skew;
+    const storage = new MemoryStorage();
+    const c = await device(srv.url, { storage, now: () => Date.now() + off });
+    // The sign-in's answer alone corrects it, before any push.
+    nearNow(c.now(), `signed in with a clock ${skew / HOUR} h off`);
+    await syncOK(c);
+    const insp = uuidv7();
+    await c.save('inspection', insp, { site_id: await demoSite(c), template_id: 'coal_yard', template_version: 1, status: 'draft', started_at: new Date(c.now()).toISOString() });
+    const r = await syncOK(c);
+    assert.equal(r.pushed, 1);
+    const stored = await c.get('inspection', insp);
+    nearNow(Date.parse(stored?.fields.started_at), 'the time written into the record');
+
+    // The phone's clock is fixed (automatic time): the next answer drops the correction.
+    off = 0;
+    await syncOK(c);
+    assert.equal(c.clock.offset, 0, 'no correction once the device clock is right');
+    nearNow(c.now(), 'after the fix');
+  }
+});
+
+test('calibrate keeps the offset within the tolerance and follows it beyond', () => {
+  const c = new Clock('0195f4b2-8c1e-7d3a-9b10-6f2c1d0e4a57', { now: () => 1_000_000 });
+  assert.equal(c.calibrate(1_000_000 + CALIBRATE_TOLERANCE, 1_000_000), false, 'a device clock within the tolerance is left alone');
+  assert.equal(c.offset, 0);
+  assert.equal(c.calibrate(1_000_000 + 60_000, 1_000_000), true);
+  assert.equal(c.offset, 60_000);
+  assert.equal(c.calibrate(1_000_000 + 62_000, 1_000_000), false, 'jitter within the tolerance keeps the offset');
+  assert.equal(c.offset, 60_000);
+  assert.equal(c.calibrate(1_000_000 + 1_000, 1_000_000), true, 'the device clock fixed: no offset');
+  assert.equal(c.offset, 0);
+  assert.equal(c.calibrate(NaN, 1_000_000), false);
+});
