@@ -15,6 +15,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/api"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
@@ -140,6 +141,41 @@ func TestRoutesMatchSpec(t *testing.T) {
 	}
 	if len(extra) > 0 {
 		t.Errorf("operations in openapi.yaml that the server does not route:\n  %s", strings.Join(extra, "\n  "))
+	}
+}
+
+// TestQueryParamsMatchSpec: the query parameters each API operation
+// documents are those the server takes (api.QueryParams); it refuses any
+// other.
+func TestQueryParamsMatchSpec(t *testing.T) {
+	doc := loadSpec(t)
+	taken := map[string][]string{}
+	for path, names := range api.QueryParams {
+		taken[echoParam.ReplaceAllString(path, "{$1}")] = slices.Sorted(slices.Values(names))
+	}
+	seen := map[string]bool{}
+	for path, item := range doc.Paths.Map() {
+		if !strings.HasPrefix(path, "/api/") {
+			continue
+		}
+		for method, op := range item.Operations() {
+			var documented []string
+			for _, p := range append(slices.Clone(item.Parameters), op.Parameters...) {
+				if p.Value != nil && p.Value.In == openapi3.ParameterInQuery {
+					documented = append(documented, p.Value.Name)
+				}
+			}
+			slices.Sort(documented)
+			if want := taken[path]; !slices.Equal(documented, want) {
+				t.Errorf("%s %s: openapi.yaml documents query parameters %v, the server takes %v", method, path, documented, want)
+			}
+			seen[path] = true
+		}
+	}
+	for path := range taken {
+		if !seen[path] {
+			t.Errorf("api.QueryParams names %s, which openapi.yaml does not document", path)
+		}
 	}
 }
 

@@ -32,6 +32,7 @@ func TestBadInput(t *testing.T) {
 		{"routes", testRoutes},
 		{"push request", testPushRequestErrors},
 		{"pull parameters", testPullParams},
+		{"query parameters", testQueryParams},
 		{"review", testReviewErrors},
 		{"mutation rejections", testMutationRejections},
 		{"photo references", testPhotoReferences},
@@ -583,6 +584,42 @@ func testPullParams(t *testing.T, srv *apptest.Server) {
 			r.wantError(t, tc.status, syncproto.CodeBadRequest)
 		})
 	}
+}
+
+// testQueryParams: an API route refuses a query parameter it does not take
+// (a misspelt cursor would pull from the start), naming it and the ones it
+// takes; a bad %-escape is said as such.
+func testQueryParams(t *testing.T, srv *apptest.Server) {
+	tok := accessToken(srv.Login(apptest.Inspector))
+	offTok := accessToken(srv.Login(apptest.CountyOffice))
+	for _, tc := range []struct {
+		method, path, token string
+		says                []string
+	}{
+		{"GET", syncproto.PathPull + "?curser=abc", tok, []string{`"curser"`, "cursor、limit、hlcs、form"}},
+		{"GET", syncproto.PathPull + "?limit=2&_=1733212345", tok, []string{`"_"`}},
+		{"GET", syncproto.PathPull + "?Limit=2", tok, []string{`"Limit"`}},
+		{"GET", "/api/v1/conflicts?entity_id=x", offTok, []string{`"entity_id"`, "entity、record_id、limit"}},
+		{"GET", "/api/v1/me?verbose=1", tok, []string{`"verbose"`, "不接受查询参数"}},
+		{"GET", "/api/v1/devices?county=140921", offTok, []string{`"county"`}},
+		{"POST", syncproto.PathPush + "?batch_id=x", tok, []string{`"batch_id"`}},
+		{"GET", "/api/v1/photos/" + newID() + "/thumbnail?size=64", tok, []string{`"size"`}},
+		{"GET", syncproto.PathPull + "?cursor=%zz", tok, []string{"% 转义"}},
+	} {
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			r := send(t, srv, request{method: tc.method, path: tc.path, token: tc.token, body: "{}"})
+			r.wantError(t, 400, syncproto.CodeBadRequest)
+			var e struct{ Message string }
+			_ = json.Unmarshal(r.Body, &e)
+			for _, want := range tc.says {
+				if !strings.Contains(e.Message, want) {
+					t.Errorf("the message %q does not say %s", e.Message, want)
+				}
+			}
+		})
+	}
+	// An unknown path with a query is still not found.
+	send(t, srv, request{method: "GET", path: "/api/v1/nope?x=1", token: tok}).wantError(t, 404, syncproto.CodeNotFound)
 }
 
 // testReviewErrors covers refused reviews.

@@ -349,22 +349,42 @@ func structField(t reflect.Type, name string) (reflect.StructField, bool) {
 	return reflect.StructField{}, false
 }
 
+// QueryParams are the query parameters each API route takes (by its
+// echo path; openapi.yaml documents the same, spec_test.go checks it). An
+// API route not listed takes none.
+var QueryParams = map[string][]string{
+	"/api/v1/sync/pull": {"cursor", "limit", "hlcs", "form"},
+	"/api/v1/conflicts": {"entity", "record_id", "limit"},
+}
+
 // strictQuery refuses a request whose query string does not parse (a
 // ';' separator, a bad %-escape) or repeats a parameter, instead of
 // silently dropping the part it cannot read: on every route but the
 // office console's pages (whose filter forms may repeat a parameter).
+// On the API it also refuses a parameter the route does not take (a
+// misspelt cursor would otherwise pull from the start).
 func strictQuery(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if p := c.Request().URL.Path; p == "/console" || strings.HasPrefix(p, "/console/") {
+		p := c.Request().URL.Path
+		if p == "/console" || strings.HasPrefix(p, "/console/") {
 			return next(c)
 		}
 		q, err := url.ParseQuery(c.Request().URL.RawQuery)
-		if err != nil {
+		if _, escape := errors.AsType[url.EscapeError](err); escape {
+			return &server.Error{Code: syncproto.CodeBadRequest, Message: "查询参数含有无效的 % 转义", Err: err}
+		} else if err != nil {
 			return &server.Error{Code: syncproto.CodeBadRequest, Message: "查询参数格式错误（参数之间只能用 & 分隔）", Err: err}
 		}
-		for name, vs := range q {
-			if len(vs) > 1 {
+		// Only on a route found: an unknown path is answered 404 as it is.
+		allowed, api := QueryParams[c.Path()], strings.HasPrefix(c.Path(), "/api/")
+		for _, name := range slices.Sorted(maps.Keys(q)) {
+			switch {
+			case len(q[name]) > 1:
 				return server.Errorf(syncproto.CodeBadRequest, "查询参数 %s 重复", name)
+			case api && !slices.Contains(allowed, name) && len(allowed) == 0:
+				return server.Errorf(syncproto.CodeBadRequest, "未知的查询参数 %q：此接口不接受查询参数", name)
+			case api && !slices.Contains(allowed, name):
+				return server.Errorf(syncproto.CodeBadRequest, "未知的查询参数 %q（可用：%s）", name, strings.Join(allowed, "、"))
 			}
 		}
 		return next(c)
