@@ -563,7 +563,16 @@ func canonicalField(e *Entity, name string, raw json.RawMessage, device, normali
 	case device && f.Server:
 		return nil, Errorf(syncproto.CodeServerOwnedField, "字段 %s 只能由服务器或办公室写入", name)
 	}
-	return f.canonical(raw, device, normalized)
+	v, err := f.canonical(raw, device, normalized)
+	var ferr *Error
+	if err != nil && name != f.Name && errors.As(err, &ferr) && strings.HasPrefix(ferr.Message, "字段 "+f.Name+" ") {
+		// A member of a map field (answers.fence): the message names it,
+		// not the whole map.
+		named := *ferr
+		named.Message = "字段 " + name + strings.TrimPrefix(ferr.Message, "字段 "+f.Name)
+		return nil, &named
+	}
+	return v, err
 }
 
 // newRecord checks a create (required fields, references, county, scope)

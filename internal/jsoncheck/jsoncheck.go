@@ -174,6 +174,8 @@ func (s *scanner) object(depth int) bool {
 		}
 		start := s.i + 1
 		if !s.str() {
+			// The name itself is bad: the path names it as written.
+			s.path[len(s.path)-1].key = s.b[start:closingQuote(s.b, start)]
 			return false
 		}
 		key := s.b[start : s.i-1]
@@ -206,6 +208,20 @@ func (s *scanner) object(depth int) bool {
 			return s.fail(Syntax)
 		}
 	}
+}
+
+// closingQuote returns where the string whose text begins at start ends:
+// its closing quote, past escapes, or the end of b.
+func closingQuote(b []byte, start int) int {
+	for i := start; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i
+		}
+	}
+	return len(b)
 }
 
 // fewNames is how many member names an object's are compared with one by

@@ -901,3 +901,24 @@ func TestRectificationAfterApproval(t *testing.T) {
 		}
 	}
 }
+
+// TestAnswerErrorsNameTheItem: a refused value of one checklist answer
+// names that answer (answers.fence), not the whole map.
+func TestAnswerErrorsNameTheItem(t *testing.T) {
+	srv := apptest.Start(t)
+	a := srv.Login(apptest.Inspector)
+	insp := newInspection(t, a, apptest.Xinfu)
+	for _, tc := range []struct {
+		name  string
+		value any
+	}{
+		{"too large", map[string]string{"result": "fail", "note": strings.Repeat("长", 25_000)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := apptest.Push(t, a, apptest.Mut(a, "inspection", insp, apptest.Fields("answers.fence", tc.value))).Results[0]
+			if r.Status != "rejected" || r.Code != syncproto.CodeInvalidField || !strings.Contains(r.Message, "字段 answers.fence ") {
+				t.Errorf("%s/%s %q, want rejected/invalid_field naming answers.fence", r.Status, r.Code, r.Message)
+			}
+		})
+	}
+}
