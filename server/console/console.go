@@ -32,7 +32,7 @@ import (
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
-//go:embed templates/*.html templates/console.css templates/keys.js
+//go:embed templates/*.html templates/console.css templates/*.js
 var files embed.FS
 
 // AddUserFunc creates a user with a hashed password (app.App.AddUser).
@@ -101,7 +101,8 @@ func Mount(e *echo.Echo, d Deps) (*Console, error) {
 		}
 	}
 	g.GET("/console.css", c.css)
-	g.GET("/keys.js", c.keysJS)
+	g.GET("/keys.js", script("keys.js"))
+	g.GET("/forms.js", script("forms.js"))
 	g.GET("/login", c.loginPage)
 	g.POST("/login", c.login)
 	g.POST("/logout", c.logout, c.authn, c.checkCSRF)
@@ -161,15 +162,18 @@ func (c *Console) css(ec echo.Context) error {
 	return ec.Blob(http.StatusOK, "text/css; charset=utf-8", b)
 }
 
-// keysJS serves the lightbox's keyboard script, the console's only
-// script: pages allow scripts from the console's own origin, never inline.
-func (c *Console) keysJS(ec echo.Context) error {
-	b, err := files.ReadFile("templates/keys.js")
-	if err != nil {
-		return err
+// script serves one of the console's scripts (the lightbox's keys, the
+// forms' guard against a second click): pages allow scripts from the
+// console's own origin, never inline, and work without them.
+func script(name string) echo.HandlerFunc {
+	return func(ec echo.Context) error {
+		b, err := files.ReadFile("templates/" + name)
+		if err != nil {
+			return err
+		}
+		ec.Response().Header().Set("Cache-Control", "private, max-age=3600")
+		return ec.Blob(http.StatusOK, "text/javascript; charset=utf-8", b)
 	}
-	ec.Response().Header().Set("Cache-Control", "private, max-age=3600")
-	return ec.Blob(http.StatusOK, "text/javascript; charset=utf-8", b)
 }
 
 func randomToken() string {
@@ -204,7 +208,7 @@ func (c *Console) authn(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		if s == nil {
 			if m := ec.Request().Method; m == http.MethodGet || m == http.MethodHead {
-				return ec.Redirect(http.StatusSeeOther, "/console/login")
+				return ec.Redirect(http.StatusSeeOther, loginURL(ec))
 			}
 			return server.Errorf(syncproto.CodeUnauthorized, "请先登录")
 		}
@@ -272,10 +276,19 @@ func sameToken(got, want string) bool {
 	return got != "" && want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
 }
 
+// pauseAt, set by tests only, is called at named points of a request
+// (before its handler: "handler"; before each item of a bulk approval:
+// "bulk"), so that a test can act there (close the browser's connection)
+// without waiting on a clock.
+var pauseAt func(r *http.Request, point string)
+
 // htmlErrors renders every error of a console route as a Chinese page
 // instead of the API's JSON.
 func (c *Console) htmlErrors(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(ec echo.Context) error {
+		if pauseAt != nil {
+			pauseAt(ec.Request(), "handler")
+		}
 		err := next(ec)
 		if err == nil || ec.Response().Committed {
 			return err
@@ -301,23 +314,50 @@ func (c *Console) errorPage(ec echo.Context, err error) error {
 		}
 	}
 	code := server.ErrorCode(err)
+	if code == syncproto.CodeInternal && ec.Request().Context().Err() != nil {
+		// The browser went away (a page left, a second click) and the
+		// work was abandoned with whatever the store says of a cancelled
+		// context: not a server fault, as in the API (no ERROR, no 500).
+		if c.d.Log != nil {
+			c.d.Log.Info("console request abandoned by the client", "path", ec.Request().URL.Path, "err", err)
+		}
+		err = &server.Error{Code: syncproto.CodeUnavailable, Message: "请求已取消", Err: err}
+		code = syncproto.CodeUnavailable
+	}
 	if code == syncproto.CodeInternal && c.d.Log != nil {
 		c.d.Log.Error("console error", "path", ec.Request().URL.Path, "err", err)
 	}
 	status := syncproto.HTTPStatus(code)
 	if m := ec.Request().Method; status == http.StatusUnauthorized && (m == http.MethodGet || m == http.MethodHead) {
-		return ec.Redirect(http.StatusSeeOther, "/console/login")
+		return ec.Redirect(http.StatusSeeOther, loginURL(ec))
 	}
 	data := map[string]any{"Status": status, "Message": server.ErrorMessage(err)}
 	data["Back"], data["BackLabel"] = c.backLink(ec, status)
 	if r := ec.Request(); r.Method == http.MethodPost {
 		// What the office typed is shown again, to copy into the form
 		// when it is opened anew (a review refused because the record
-		// changed must not lose a long comment).
-		data["Comment"] = strings.TrimSpace(r.PostFormValue("comment"))
+		// changed must not lose a long comment, nor a ledger report its
+		// note and evidence).
+		var kept []keptText
+		for _, f := range typedFields {
+			if v := strings.TrimSpace(r.PostFormValue(f.name)); v != "" {
+				kept = append(kept, keptText{Label: f.label, Text: v})
+			}
+		}
+		data["Kept"] = kept
 	}
 	return c.render(ec, status, "error.html", data)
 }
+
+// typedFields are the fields of the console's forms where an office types
+// free text (a comment, a note, evidence), with their names on the page:
+// what a refused form shows again to copy. Passwords are never among them.
+var typedFields = []struct{ name, label string }{
+	{"comment", "意见"}, {"note", "进展说明"}, {"evidence", "佐证材料"},
+}
+
+// keptText is a typed field of a refused form, shown again to copy.
+type keptText struct{ Label, Text string }
 
 // sections are the console's parts by the first segment of their paths,
 // with the page that lists each and its name: where an error page leads
@@ -381,20 +421,39 @@ func (c *Console) backLink(ec echo.Context, status int) (href, label string) {
 	rest, _ := strings.CutPrefix(ec.Request().URL.Path, "/console/")
 	parts := strings.Split(rest, "/")
 	parts[0], _, _ = strings.Cut(parts[0], ".") // report.csv is the report's
-	if ec.Request().Method == http.MethodPost && status != http.StatusNotFound && status != http.StatusForbidden && len(parts) == 3 {
+	post := ec.Request().Method == http.MethodPost
+	if post && status != http.StatusNotFound && status != http.StatusForbidden && len(parts) == 3 {
+		// The detail page keeps the list it was opened from (withBack).
+		q := ""
+		if v := withBack(ec, url.Values{}); len(v) > 0 {
+			q = "?" + v.Encode()
+		}
 		switch id := parts[1]; parts[0] {
 		case "inspections":
-			return "/console/inspections/" + url.PathEscape(id), "返回检查详情"
+			return "/console/inspections/" + url.PathEscape(id) + q, "返回检查详情"
 		case "findings":
 			// Only a finding the viewer may see: its inspection's id is
 			// not another county's to learn.
 			if f, err := c.d.Store.Get(ec.Request().Context(), syncproto.EntityFinding, id); err == nil && f != nil &&
 				principalOf(ec) != nil && principalOf(ec).CanSee(f.County) {
-				return "/console/inspections/" + url.PathEscape(f.Text("inspection_id")) + "#finding-" + url.PathEscape(id), "返回检查详情"
+				return "/console/inspections/" + url.PathEscape(f.Text("inspection_id")) + q + "#finding-" + url.PathEscape(id), "返回检查详情"
 			}
 		}
 	}
-	if s, ok := sections[parts[0]]; ok && principalOf(ec) != nil {
+	if principalOf(ec) == nil {
+		return "/console/", "返回首页"
+	}
+	// The list, filtered as it was, that the page or form came from
+	// (back), or that the ledger's form was posted from (list).
+	if b, ok := listBack(ec.FormValue("back")); ok {
+		return b.Href, b.Label
+	}
+	if parts[0] == "ledger" && post {
+		if q := postedLedgerFilter(ec).query(); len(q) > 0 {
+			return "/console/ledger?" + q.Encode(), sections["ledger"][1]
+		}
+	}
+	if s, ok := sections[parts[0]]; ok {
 		return s[0], s[1]
 	}
 	return "/console/", "返回首页"

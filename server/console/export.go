@@ -26,53 +26,53 @@ func capped(title string, total int) string {
 	return fmt.Sprintf("%s（共 %d 条，只导出了最新的 %d 条，请缩小筛选范围）", title, total, exportLimit)
 }
 
-// typedRow turns a report table's row into cells: whole numbers as
-// numbers, "12.5%" as a percent; the rest (序号 such as "4.4", "—") as
-// text.
-func typedRow(header, row []string) []any {
+// typedRow turns row i of a report table into cells by its columns'
+// kinds: a count's whole number as a number, a percent's "12.5%" as a
+// percent; the rest, and what does not parse ("—"), as text.
+func typedRow(t reportTable, row []string) []any {
 	out := make([]any, len(row))
 	for i, v := range row {
 		out[i] = v
-		if i < len(header) && header[i] == "序号" {
-			continue
-		}
-		if n, err := strconv.Atoi(v); err == nil {
-			out[i] = n
-		} else if s, ok := strings.CutSuffix(v, "%"); ok {
-			if f, err := strconv.ParseFloat(s, 64); err == nil {
-				out[i] = percent(f / 100)
+		switch t.kind(i) {
+		case kindCount:
+			if n, err := strconv.Atoi(v); err == nil {
+				out[i] = n
+			}
+		case kindPercent:
+			if s, ok := strings.CutSuffix(v, "%"); ok {
+				if f, err := strconv.ParseFloat(s, 64); err == nil {
+					out[i] = percent(f / 100)
+				}
 			}
 		}
 	}
 	return out
 }
 
-// sumTotals is a totals row (合计 in the first column) summing the
-// columns whose cells are numbers, or "—" where a count does not apply
-// (a task without field checks); other columns are left empty.
-func sumTotals(cols int, rows [][]any) []any {
-	t := make([]any, cols)
-	t[0] = "合计"
-	for col := 1; col < cols; col++ {
-		sum, numbers, numeric := 0, 0, true
+// sumTotals is a totals row (合计 in the first column) summing the count
+// columns of t's typed rows, whose cells are numbers or "—" where a count
+// does not apply (a task without field checks); other columns, and a
+// count of "—" only, are left empty.
+func sumTotals(t reportTable, rows [][]any) []any {
+	tot := make([]any, len(t.Header))
+	tot[0] = "合计"
+	for col := 1; col < len(tot); col++ {
+		tot[col] = ""
+		if t.kind(col) != kindCount {
+			continue
+		}
+		sum, numbers := 0, 0
 		for _, r := range rows {
-			n, ok := r[col].(int)
-			if !ok && r[col] != "—" {
-				numeric = false
-				break
-			}
-			if ok {
+			if n, ok := r[col].(int); ok {
 				sum += n
 				numbers++
 			}
 		}
-		if numeric && numbers > 0 {
-			t[col] = sum
-		} else {
-			t[col] = ""
+		if numbers > 0 {
+			tot[col] = sum
 		}
 	}
-	return t
+	return tot
 }
 
 // reportXLSX downloads the monthly report as an XLSX workbook: a sheet
@@ -87,9 +87,9 @@ func (c *Console) reportXLSX(ec echo.Context) error {
 	for _, t := range tables {
 		s := xlsxSheet{Name: t.Title, Title: "信息报送（" + rp.Month + "）" + t.Title, Header: t.Header}
 		for _, r := range t.Rows {
-			s.Rows = append(s.Rows, typedRow(t.Header, r))
+			s.Rows = append(s.Rows, typedRow(t, r))
 		}
-		s.Totals = sumTotals(len(t.Header), s.Rows)
+		s.Totals = sumTotals(t, s.Rows)
 		sheets = append(sheets, s)
 	}
 	counties, err := c.exportCounties(ec, rp.County)

@@ -121,7 +121,7 @@ func checkSheet(t *testing.T, body string, f *excelize.File, name string) [][]st
 	}
 	for r, row := range rows[2:] {
 		for c, v := range row {
-			if rows[1][c] == "序号" || !(reWhole.MatchString(v) || rePercent.MatchString(v)) {
+			if rows[1][c] == "序号" || rows[1][c] == "进展说明" || !(reWhole.MatchString(v) || rePercent.MatchString(v)) {
 				continue
 			}
 			ref, _ := excelize.CoordinatesToCellName(c+1, r+3)

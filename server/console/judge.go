@@ -6,6 +6,7 @@ package console
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -118,6 +119,9 @@ type bulkItem struct {
 	Seq                                                     int64 // the version listed (confirmation) or found
 }
 
+// errNoneTicked is a bulk request with no inspection ticked.
+var errNoneTicked = server.Errorf(syncproto.CodeBadRequest, "请先在审核队列中勾选要批量通过的检查记录")
+
 // bulkIDs are the distinct inspection ids of a bulk request, in order.
 func bulkIDs(ec echo.Context) ([]string, error) {
 	if err := ec.Request().ParseForm(); err != nil {
@@ -131,7 +135,7 @@ func bulkIDs(ec echo.Context) ([]string, error) {
 	}
 	switch {
 	case len(ids) == 0:
-		return nil, server.Errorf(syncproto.CodeBadRequest, "请先在审核队列中勾选要批量通过的检查记录")
+		return nil, errNoneTicked
 	case len(ids) > maxBulk:
 		return nil, server.Errorf(syncproto.CodeBadRequest, "一次最多批量通过 %d 条检查记录", maxBulk)
 	}
@@ -266,6 +270,18 @@ func (c *Console) bulkConfirm(ec echo.Context) error {
 		return server.Errorf(syncproto.CodeForbidden, "只有区县或市级督查人员可以审核")
 	}
 	ids, err := bulkIDs(ec)
+	if errors.Is(err, errNoneTicked) {
+		// Said on the queue, as it was filtered: nothing was ticked.
+		to := "/console/queue"
+		if b, ok := listBack(ec.QueryParam("back")); ok {
+			to = b.Href
+		}
+		u, _ := url.Parse(to)
+		q := u.Query()
+		q.Set("bulk", "none")
+		u.RawQuery = q.Encode()
+		return ec.Redirect(http.StatusSeeOther, u.String())
+	}
 	if err != nil {
 		return err
 	}
@@ -299,25 +315,41 @@ func (c *Console) bulkApprove(ec echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := ec.Request().Context()
+	// The approvals are done whether or not the browser waits for the
+	// answer: a click again while the first is under way, or a closed
+	// tab, must not leave half the list approved and the rest not.
+	ctx := context.WithoutCancel(ec.Request().Context())
 	var items []bulkItem
 	approved := 0
 	for _, id := range ids {
+		if pauseAt != nil {
+			pauseAt(ec.Request(), "bulk")
+		}
 		it, err := c.bulkCheck(ctx, p, id)
 		if err != nil {
 			return err
 		}
+		// What is approved is the version the confirmation listed; one
+		// this reviewer approved from that list already (the form sent
+		// twice) counts as approved.
+		seen := formSeq(ec.FormValue("seq_" + id))
 		if it.Refused == "" {
-			// What is approved is the version the confirmation listed.
-			if _, err := c.d.Syncer.Review(ctx, p, id, server.DecisionApprove, "", formSeq(ec.FormValue("seq_"+id))); err != nil {
-				if server.ErrorCode(err) == syncproto.CodeInternal {
-					return err
-				}
-				it.Refused = server.ErrorMessage(err)
-			} else {
+			if _, err := c.d.Syncer.Review(ctx, p, id, server.DecisionApprove, "", seen); err == nil {
 				it.Approved = true
-				approved++
+			} else if server.ErrorCode(err) == syncproto.CodeInternal {
+				return err
+			} else {
+				it.Refused = server.ErrorMessage(err)
 			}
+		}
+		if !it.Approved && it.Seq > 0 {
+			if it.Approved, err = c.reviewInEffect(ctx, p, id, server.DecisionApprove, "", seen); err != nil {
+				return err
+			}
+		}
+		if it.Approved {
+			it.Refused = ""
+			approved++
 		}
 		items = append(items, it)
 	}

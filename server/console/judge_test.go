@@ -234,7 +234,8 @@ func TestBulkApprove(t *testing.T) {
 // labels coordinates 经度/纬度, has a lightbox per photo with its capture
 // time, position, distance, device and flags and links to its neighbours,
 // and a review bar whose return reads 退回修改/补充; the CSP allows only
-// the console's own script files, and the page has one, the lightbox's keys.
+// the console's own script files, and the page has two, the lightbox's
+// keys and the forms' guard against a second click.
 func TestDetailJudging(t *testing.T) {
 	srv := apptest.Start(t)
 	phone := srv.Login(apptest.Inspector)
@@ -266,8 +267,9 @@ func TestDetailJudging(t *testing.T) {
 			t.Errorf("detail lacks %q", want)
 		}
 	}
-	if strings.Contains(page, "退回整改") || strings.Count(page, "<script") != 1 || !strings.Contains(page, `<script src="/console/keys.js" defer></script>`) {
-		t.Error("detail still says 退回整改, or has a script other than the lightbox's keys")
+	if strings.Contains(page, "退回整改") || strings.Count(page, "<script") != 2 || !strings.Contains(page, `<script src="/console/keys.js" defer></script>`) ||
+		!strings.Contains(page, `<script src="/console/forms.js" defer></script>`) {
+		t.Error("detail still says 退回整改, or has a script other than the lightbox's keys and the forms' guard")
 	}
 }
 

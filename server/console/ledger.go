@@ -359,16 +359,22 @@ func (c *Console) reportProgress(ec echo.Context) error {
 	if err := c.d.Syncer.ReportProgress(ec.Request().Context(), principalOf(ec), task, county, rep); err != nil {
 		return err
 	}
-	// Back to the list as it was filtered (a filter the form names wrongly
-	// is dropped: the page would refuse it).
-	list, _ := url.ParseQuery(ec.FormValue("list"))
-	f := ledgerFilterOf(list)
-	if f.Status != "" && !slices.Contains(server.TaskStatuses, f.Status) || f.County != "" && !principalOf(ec).CanSee(f.County) {
-		f = ledgerFilter{}
-	}
-	q := f.query()
+	q := postedLedgerFilter(ec).query()
 	q.Set("saved", server.TaskProgressID(task, county))
 	return ec.Redirect(http.StatusSeeOther, "/console/ledger?"+q.Encode()+"#"+url.PathEscape(progressAnchor(task, county)))
+}
+
+// postedLedgerFilter is the filter of the ledger a row's form was posted
+// from (its list field), to go back to the list as it was filtered (after
+// the save, or from the page refusing it). A filter the form names wrongly
+// is dropped: the page would refuse it.
+func postedLedgerFilter(ec echo.Context) ledgerFilter {
+	list, _ := url.ParseQuery(ec.FormValue("list"))
+	f := ledgerFilterOf(list)
+	if p := principalOf(ec); f.Status != "" && !slices.Contains(server.TaskStatuses, f.Status) || f.County != "" && (p == nil || !p.CanSee(f.County)) {
+		return ledgerFilter{}
+	}
+	return f
 }
 
 func (c *Console) now() time.Time {

@@ -31,8 +31,8 @@ func TestOverview(t *testing.T) {
 			t.Errorf("overview lacks %q", w)
 		}
 	}
-	if strings.Contains(page, "<script") || strings.Contains(page, "style=") {
-		t.Error("overview has a script or an inline style (the CSP forbids them)")
+	if strings.Count(page, "<script") != strings.Count(page, `<script src="/console/`) || strings.Contains(page, "style=") {
+		t.Error("overview has an inline script or an inline style (the CSP forbids them)")
 	}
 	if !regexp.MustCompile(`<tfoot><tr><th>合计</th><th>\d+</th><th>\d+</th><th>\d+</th><th>[1-9]\d*</th>`).MatchString(page) {
 		t.Errorf("the city's overview counts no inspection this month")

@@ -79,7 +79,8 @@ func (c *Console) render(ec echo.Context, status int, page string, data map[stri
 	// A list's own address, for its links to detail pages to come back
 	// to (listBack); and on a detail page, the list it came from.
 	data["Here"] = ec.Request().URL.RequestURI()
-	if b, ok := listBack(ec.QueryParam("back")); ok {
+	// (A posted form carries it as a field: bulk approval's result.)
+	if b, ok := listBack(ec.FormValue("back")); ok {
 		data["List"] = b
 	}
 	var buf bytes.Buffer
@@ -131,25 +132,46 @@ var roleNames = server.RoleLabels
 
 func (c *Console) loginPage(ec echo.Context) error {
 	if _, s, _ := c.sessionOf(ec); s != nil {
-		return ec.Redirect(http.StatusSeeOther, "/console/")
+		return ec.Redirect(http.StatusSeeOther, afterLogin(ec))
 	}
 	return c.showLogin(ec, http.StatusOK, "", "")
 }
 
+// afterLogin is where a browser goes once signed in: the page that sent
+// it to the login (the form's or the address's next, returnTo), or the
+// console's start.
+func afterLogin(ec echo.Context) string {
+	if next, ok := returnTo(ec.FormValue("next")); ok {
+		return next
+	}
+	return "/console/"
+}
+
 // showLogin renders the login form with a fresh token bound to a pre-login
-// cookie (double submit), so another site cannot sign a browser in.
+// cookie (double submit), so another site cannot sign a browser in, and
+// the address to return to.
 func (c *Console) showLogin(ec echo.Context, status int, username, msg string) error {
 	token := randomToken()
 	setCookie(ec, loginCookie, token, 3600)
-	return c.render(ec, status, "login.html", map[string]any{"LoginCSRF": token, "Username": username, "Error": msg})
+	data := map[string]any{"LoginCSRF": token, "Username": username, "Error": msg}
+	if next, ok := returnTo(ec.FormValue("next")); ok {
+		data["Next"] = next
+	}
+	return c.render(ec, status, "login.html", data)
 }
 
 func (c *Console) login(ec echo.Context) error {
+	username := ec.FormValue("username")
 	ck, err := ec.Cookie(loginCookie)
 	if err != nil || !sameToken(ec.Request().PostFormValue("csrf"), ck.Value) {
-		return errCSRF
+		// A login page from before (another tab signed in since, or an
+		// hour has passed): signed in already, go on; else the form
+		// again, with a fresh token. Nothing is signed in by it.
+		if _, s, _ := c.sessionOf(ec); s != nil {
+			return ec.Redirect(http.StatusSeeOther, afterLogin(ec))
+		}
+		return c.showLogin(ec, http.StatusForbidden, username, "登录页面已过期，请重新输入密码登录")
 	}
-	username := ec.FormValue("username")
 	u, err := c.d.Auth.CheckPassword(ec.Request().Context(), username, ec.FormValue("password"), ec.RealIP())
 	switch code := server.ErrorCode(err); {
 	case code == syncproto.CodeInternal:
@@ -165,7 +187,7 @@ func (c *Console) login(ec echo.Context) error {
 		return err
 	}
 	setCookie(ec, sessionCookie, token, 0)
-	return ec.Redirect(http.StatusSeeOther, "/console/")
+	return ec.Redirect(http.StatusSeeOther, afterLogin(ec))
 }
 
 func (c *Console) logout(ec echo.Context) error {
@@ -269,6 +291,7 @@ func (c *Console) queue(ec echo.Context) error {
 		data["SortKey"], data["SortDir"] = filters.Get("sort"), filters.Get("dir") // kept by the filter form
 	}
 	data["CanBulk"] = p.Role.CanReview()
+	data["BulkNone"] = ec.QueryParam("bulk") == "none" // bulkConfirm with nothing ticked
 	pageLinks(data, "/console/queue", filters, "", page, q.Offset+len(rows), total)
 	return c.render(ec, http.StatusOK, "queue.html", data)
 }
@@ -373,9 +396,17 @@ func localTime(s string) string {
 
 func (c *Console) review(ec echo.Context) error {
 	id := ec.Param("id")
-	decision := ec.FormValue("decision")
-	if _, err := c.d.Syncer.Review(ec.Request().Context(), principalOf(ec), id, decision, ec.FormValue("comment"), formSeq(ec.FormValue("seq"))); err != nil {
-		return err
+	decision, comment, seen := ec.FormValue("decision"), ec.FormValue("comment"), formSeq(ec.FormValue("seq"))
+	ctx, p := ec.Request().Context(), principalOf(ec)
+	if _, err := c.d.Syncer.Review(ctx, p, id, decision, comment, seen); err != nil {
+		// The same decision sent again (a double click) finds the first
+		// in effect: answered as the first was.
+		if server.ErrorCode(err) != syncproto.CodeConflict {
+			return err
+		}
+		if done, derr := c.reviewInEffect(ctx, p, id, decision, comment, seen); derr != nil || !done {
+			return err
+		}
 	}
 	return ec.Redirect(http.StatusSeeOther, "/console/inspections/"+url.PathEscape(id)+"?"+withBack(ec, url.Values{"done": {decision}}).Encode())
 }
@@ -383,14 +414,23 @@ func (c *Console) review(ec echo.Context) error {
 // verifyFinding takes an office's decision on a finding's rectification
 // and shows the finding's inspection again.
 func (c *Console) verifyFinding(ec echo.Context) error {
-	decision := ec.FormValue("decision")
-	ch, err := c.d.Syncer.VerifyFinding(ec.Request().Context(), principalOf(ec), ec.Param("id"), decision, ec.FormValue("comment"), formSeq(ec.FormValue("seq")))
-	if err != nil {
-		return err
-	}
+	id, decision, comment, seen := ec.Param("id"), ec.FormValue("decision"), ec.FormValue("comment"), formSeq(ec.FormValue("seq"))
+	ctx, p := ec.Request().Context(), principalOf(ec)
 	var insp string
-	_ = json.Unmarshal(ch.Fields["inspection_id"], &insp)
-	return ec.Redirect(http.StatusSeeOther, "/console/inspections/"+url.PathEscape(insp)+"?"+withBack(ec, url.Values{"done": {decision}}).Encode()+"#finding-"+url.PathEscape(ch.ID))
+	ch, err := c.d.Syncer.VerifyFinding(ctx, p, id, decision, comment, seen)
+	switch {
+	case err == nil:
+		_ = json.Unmarshal(ch.Fields["inspection_id"], &insp)
+	case server.ErrorCode(err) != syncproto.CodeConflict:
+		return err
+	default: // the same decision sent again (reviewInEffect)
+		f, done, derr := c.verifyInEffect(ctx, p, id, decision, comment, seen)
+		if derr != nil || !done {
+			return err
+		}
+		insp = f.Text("inspection_id")
+	}
+	return ec.Redirect(http.StatusSeeOther, "/console/inspections/"+url.PathEscape(insp)+"?"+withBack(ec, url.Values{"done": {decision}}).Encode()+"#finding-"+url.PathEscape(id))
 }
 
 // formSeq reads the version of a record a review form was shown with

@@ -27,6 +27,28 @@ type reportTable struct {
 	Title  string
 	Header []string
 	Rows   [][]string
+	// Kinds are the columns' types, by position (one missing is text):
+	// only a count or a percent column is written as numbers in the XLSX
+	// and summed (counts) in its totals; free text that looks like a
+	// number (a note "007", "50%") stays as typed.
+	Kinds []cellKind
+}
+
+// cellKind is the type of a report column's cells.
+type cellKind int
+
+const (
+	kindText    cellKind = iota
+	kindCount            // a whole number, or "—" where it does not apply
+	kindPercent          // "12.5%"
+)
+
+// kind is the type of column col.
+func (t reportTable) kind(col int) cellKind {
+	if col < len(t.Kinds) {
+		return t.Kinds[col]
+	}
+	return kindText
 }
 
 // reportParams say what a monthly report covers: a month, and optionally
@@ -120,8 +142,10 @@ func (c *Console) monthReport(ec echo.Context) (reportParams, []reportTable, err
 	}
 	itoa := strconv.Itoa
 	sum := reportTable{Title: "检查与整改汇总", Header: []string{"区县", "检查总数", "待审核", "已退回", "已通过", "发现问题",
-		"照片", "有疑点照片", "整改任务", "未开始", "推进中", "已完成", "已验收", "平均进度"}}
-	byTmpl := reportTable{Title: "按检查表统计", Header: []string{"区县", "检查表", "检查数"}}
+		"照片", "有疑点照片", "整改任务", "未开始", "推进中", "已完成", "已验收", "平均进度"},
+		Kinds: []cellKind{kindText, kindCount, kindCount, kindCount, kindCount, kindCount, kindCount, kindCount, kindCount,
+			kindCount, kindCount, kindCount, kindCount, kindPercent}}
+	byTmpl := reportTable{Title: "按检查表统计", Header: []string{"区县", "检查表", "检查数"}, Kinds: []cellKind{kindText, kindText, kindCount}}
 	for _, r := range reports {
 		ct := server.CountyTasksOf(r.County, tasks, ix)
 		sum.Rows = append(sum.Rows, []string{c.countyName(r.County), itoa(r.Inspections()), itoa(r.Submitted), itoa(r.Returned),
@@ -163,7 +187,8 @@ func (c *Console) taskTable(ec echo.Context, rp reportParams, counties []string,
 	vehicles []server.VehicleStat) (reportTable, error) {
 	month := rp.Month
 	t := reportTable{Title: "整改任务进展", Header: []string{"序号", "区县", "责任单位", "验收单位", "整改时限", "状态", "进度", "逾期",
-		"进展说明", "本月现场检查", "其中已通过", "本月路检车辆"}}
+		"进展说明", "本月现场检查", "其中已通过", "本月路检车辆"},
+		Kinds: []cellKind{kindText, kindText, kindText, kindText, kindText, kindText, kindPercent, kindText, kindText, kindCount, kindCount, kindCount}}
 	if rp.Unit != "" && !slices.Contains(responsibleUnits(tasks), rp.Unit) {
 		return t, server.Errorf(syncproto.CodeInvalidValue, "没有责任单位“%s”的整改任务", rp.Unit)
 	}
@@ -227,8 +252,11 @@ func (c *Console) report(ec echo.Context) error {
 		"XLSX": template.URL("/console/report.xlsx?" + rp.query()), "CSV": template.URL("/console/report.csv?" + rp.query())})
 }
 
+// attachment makes the answer a download named name: filename* carries
+// the name (UTF-8, RFC 6266); the plain filename, for clients that read
+// only it, an ASCII fallback (asciiName).
 func attachment(ec echo.Context, name string) {
-	ec.Response().Header().Set("Content-Disposition", `attachment; filename="`+name+`"; filename*=UTF-8''`+url.PathEscape(name))
+	ec.Response().Header().Set("Content-Disposition", `attachment; filename="`+asciiName(name)+`"; filename*=UTF-8''`+url.PathEscape(name))
 	// A county's records, as the pages are: kept by no cache.
 	ec.Response().Header().Set("Cache-Control", "no-store")
 }
@@ -336,4 +364,26 @@ func (c *Console) devices(ec echo.Context) error {
 		rows = append(rows, r)
 	}
 	return c.render(ec, http.StatusOK, "devices.html", map[string]any{"Rows": rows, "Stale": stale})
+}
+
+// asciiName is a file name in printable ASCII for a header's quoted
+// string: each run of other characters (Chinese, quotes, backslashes) is
+// one "_", and one leading "_" or "-" so left is dropped:
+// "信息报送-2026-12.csv" is "2026-12.csv".
+func asciiName(name string) string {
+	var b strings.Builder
+	for _, r := range name {
+		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' {
+			if !strings.HasSuffix(b.String(), "_") {
+				b.WriteByte('_')
+			}
+			continue
+		}
+		b.WriteRune(r)
+	}
+	out := strings.TrimLeft(b.String(), "_-")
+	if out == "" || strings.HasPrefix(out, ".") {
+		out = "export" + out
+	}
+	return out
 }

@@ -5,7 +5,10 @@
 document.addEventListener('keydown', (ev) => {
   if (ev.altKey || ev.ctrlKey || ev.metaKey || ev.shiftKey) return;
   const el = ev.target;
-  if (el instanceof HTMLElement && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName))) return;
+  // Keys typed into a field are the field's; a checkbox (the zoom's, which
+  // takes the focus when the photo is clicked) has no use for these.
+  const typing = /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName) && !(el instanceof HTMLInputElement && el.type === 'checkbox');
+  if (el instanceof HTMLElement && (el.isContentEditable || typing)) return;
   if (!location.hash.startsWith('#lb-')) return;
   const box = document.getElementById(decodeURIComponent(location.hash.slice(1)));
   if (!box) return;

@@ -1,0 +1,30 @@
+package console_test
+
+import (
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
+)
+
+// TestBrowserFormSentOnce: a double click on 审核通过 sends the form once
+// (forms.js disables its buttons once it is on its way). The page counts
+// the submissions that would leave it, and keeps it, to look.
+func TestBrowserFormSentOnce(t *testing.T) {
+	srv := apptest.Start(t)
+	insp := submit(t, srv.Login(apptest.Inspector), apptest.Xinfu)
+	b := newChrome(t)
+	b.login(srv.URL, apptest.CountyOffice)
+	b.navigate("detail", chromedp.Navigate(srv.URL+"/console/inspections/"+insp))
+	b.do("approve button", chromedp.WaitVisible(chromedp.CSS(`form.approve button`)))
+	// A listener on window runs after forms.js's on the document.
+	b.eval("count submissions", `window.sent = 0; window.addEventListener('submit', (e) => { if (!e.defaultPrevented) window.sent++; e.preventDefault(); }); 0`)
+	b.do("double click", chromedp.DoubleClick(chromedp.CSS(`form.approve button`)))
+	b.do("second click", chromedp.Click(chromedp.CSS(`form.approve button`)))
+	if n := b.eval("submissions", `window.sent`); n != 1 {
+		t.Errorf("the approval was sent %d times", n)
+	}
+	if n := b.eval("disabled", `document.querySelector('form.approve button').disabled ? 1 : 0`); n != 1 {
+		t.Error("the approve button is not disabled once sent")
+	}
+}

@@ -1,0 +1,70 @@
+package console
+
+// A decision sent twice (a double click on 审核通过 or 退回修改/补充, a
+// bulk approval posted again, a form resent after a lost answer) is
+// answered as the first was when it is the one in effect: the second
+// finds the record changed by the first and would be refused, as if
+// what the office decided had not been saved.
+
+import (
+	"context"
+	"strings"
+
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// reviewResults are the inspection statuses a review decision leaves.
+var reviewResults = map[string]string{server.DecisionApprove: "approved", server.DecisionReturn: "returned"}
+
+// verifyResults are the finding statuses a rectification decision leaves.
+var verifyResults = map[string]string{server.DecisionVerify: "verified", server.DecisionReopen: "rectifying"}
+
+// reviewInEffect reports whether decision with comment, by p, on the
+// version seen of inspection id is already in effect: the inspection is
+// in the decision's status by p with that comment, and its latest review,
+// made after version seen, is p's with the same decision and comment.
+// A form without a version (seen ≤ 0) never is.
+func (c *Console) reviewInEffect(ctx context.Context, p *server.Principal, id, decision, comment string, seen int64) (bool, error) {
+	want, ok := reviewResults[decision]
+	if !ok || seen <= 0 {
+		return false, nil
+	}
+	comment = strings.TrimSpace(comment)
+	insp, err := c.d.Store.Get(ctx, syncproto.EntityInspection, id)
+	if err != nil || insp == nil || insp.State.IsDeleted() || !p.CanSee(insp.County) {
+		return false, err
+	}
+	if insp.Text("status") != want || insp.Text("reviewer_id") != p.UserID || insp.Text("review_comment") != comment {
+		return false, nil
+	}
+	rs, err := c.d.Store.Find(ctx, syncproto.EntityReview, "inspection_id", id)
+	if err != nil {
+		return false, err
+	}
+	var last *server.StoredRecord
+	for _, r := range rs {
+		if !r.State.IsDeleted() && (last == nil || r.Seq > last.Seq) {
+			last = r
+		}
+	}
+	return last != nil && last.Seq > seen && last.Text("reviewer_id") == p.UserID &&
+		last.Text("decision") == decision && last.Text("comment") == comment, nil
+}
+
+// verifyInEffect reports whether decision with comment, by p, on the
+// version seen of finding id is already in effect: the finding is in the
+// decision's status, by p's decision with that comment made after version
+// seen. A form without a version (seen ≤ 0) never is.
+func (c *Console) verifyInEffect(ctx context.Context, p *server.Principal, id, decision, comment string, seen int64) (*server.StoredRecord, bool, error) {
+	want, ok := verifyResults[decision]
+	if !ok || seen <= 0 {
+		return nil, false, nil
+	}
+	f, err := c.d.Store.Get(ctx, syncproto.EntityFinding, id)
+	if err != nil || f == nil || f.State.IsDeleted() || !p.CanSee(f.County) {
+		return nil, false, err
+	}
+	return f, f.Seq > seen && f.Text("status") == want && f.Text("verifier_id") == p.UserID &&
+		f.Text("verify_comment") == strings.TrimSpace(comment), nil
+}

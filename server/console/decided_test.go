@@ -1,0 +1,216 @@
+package console_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xinzhou-eco/fieldsync/server/console"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// rectifiedFinding has the phone submit an inspection with a finding, the
+// office approve it, and the phone report the finding rectified; it
+// returns the inspection's and the finding's ids.
+func rectifiedFinding(t *testing.T, srv *apptest.Server, b *browser) (string, string) {
+	t.Helper()
+	phone := srv.Login(apptest.Inspector)
+	insp, finding := uuid.NewString(), uuid.NewString()
+	apptest.PushApplied(t, phone, apptest.Mut(phone, "inspection", insp, apptest.Fields("site_id", apptest.DemoSite(t, apptest.Xinfu),
+		"template_id", "construction_dust", "template_version", 1, "status", "draft", "started_at", "2026-11-28T09:00:00+08:00")),
+		apptest.Mut(phone, "finding", finding, apptest.Fields("inspection_id", insp, "item_key", "material_cover",
+			"description", "东侧料堆裸露", "severity", "major", "deadline", "2026-12-05", "status", "open")))
+	apptest.PushApplied(t, phone, apptest.Mut(phone, "inspection", insp, apptest.Fields("status", "submitted")))
+	page := mustGet(t, b, "/console/inspections/"+insp)
+	if st, _ := b.post("/console/inspections/"+insp+"/review", withSeqs(url.Values{"csrf": {csrf(t, page)}, "decision": {"approve"}}, page)); st != http.StatusOK {
+		t.Fatalf("approve: %d", st)
+	}
+	pullAll(t, phone, "")
+	apptest.PushApplied(t, phone, apptest.Mut(phone, "finding", finding, apptest.Fields("status", "rectified", "rectification_note", "已苫盖")))
+	return insp, finding
+}
+
+// TestDecisionSentTwice: a decision sent twice as it was (a double
+// click) is answered as the first, with the page after it, not refused
+// as if it had not been saved; one sent again with another comment is
+// refused, and its page keeps that comment, unsaved.
+func TestDecisionSentTwice(t *testing.T) {
+	srv := apptest.Start(t)
+	b := loggedIn(t, srv, apptest.CountyOffice)
+	phone := srv.Login(apptest.Inspector)
+	back := "/console/queue?status=submitted&county=140902"
+	for _, tc := range []struct {
+		name, decision, comment, done string
+		finding                       bool
+	}{
+		{"approve", "approve", "", "已审核通过", false},
+		{"return", "return", "请补拍东侧料堆", "已退回修改/补充", false},
+		{"verify", "verify", "", "已核实整改到位", true},
+		{"reopen", "reopen", "西侧仍裸露", "已退回继续整改", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var action string
+			var form url.Values
+			if tc.finding {
+				insp, finding := rectifiedFinding(t, srv, b)
+				form = findingForm(t, mustGet(t, b, "/console/inspections/"+insp), finding, tc.decision)
+				action = "/console/findings/" + finding + "/verify"
+			} else {
+				insp := submit(t, phone, apptest.Xinfu)
+				page := mustGet(t, b, "/console/inspections/"+insp)
+				form = withSeqs(url.Values{"csrf": {csrf(t, page)}, "decision": {tc.decision}}, page)
+				action = "/console/inspections/" + insp + "/review"
+			}
+			form.Set("comment", tc.comment)
+			form.Set("back", back)
+			for i := range 2 {
+				st, page := b.post(action, form)
+				if st != http.StatusOK || !strings.Contains(page, tc.done) || strings.Contains(page, "未保存") ||
+					!strings.Contains(page, `href="`+strings.ReplaceAll(back, "&", "&amp;")+`"`) {
+					t.Fatalf("post %d: %d\n%s", i+1, st, page)
+				}
+			}
+			if tc.comment == "" {
+				return
+			}
+			form.Set("comment", tc.comment+"（改）")
+			if st, page := b.post(action, form); st != http.StatusConflict || !strings.Contains(page, "未保存") || !strings.Contains(page, tc.comment+"（改）") {
+				t.Errorf("another comment sent again: %d\n%s", st, page)
+			}
+		})
+	}
+}
+
+// logBuffer collects a server's JSON log lines and lets a test wait for
+// one.
+type logBuffer struct {
+	mu      sync.Mutex
+	b       bytes.Buffer
+	changed chan struct{}
+}
+
+func newLogBuffer() *logBuffer { return &logBuffer{changed: make(chan struct{})} }
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	close(l.changed)
+	l.changed = make(chan struct{})
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// waitFor waits for a log line holding all of parts and returns it.
+func (l *logBuffer) waitFor(t *testing.T, parts ...string) string {
+	t.Helper()
+	deadline := time.After(30 * time.Second)
+	for {
+		l.mu.Lock()
+		s, changed := l.b.String(), l.changed
+		l.mu.Unlock()
+		for _, line := range strings.Split(s, "\n") {
+			all := true
+			for _, p := range parts {
+				all = all && strings.Contains(line, p)
+			}
+			if all {
+				return line
+			}
+		}
+		select {
+		case <-changed:
+		case <-deadline:
+			t.Fatalf("no log line with %q in:\n%s", parts, s)
+		}
+	}
+}
+
+// leaveAt has a request carrying the header X-Test-Leave given up by its
+// client at the nth time it reaches point: leave (the client's cancel) is
+// called and the server goes on once it has seen the connection go.
+func leaveAt(t *testing.T, point string, nth int, leave func()) {
+	n := 0
+	t.Cleanup(console.SetPauseAt(func(r *http.Request, at string) {
+		if at != point || r.Header.Get("X-Test-Leave") == "" {
+			return
+		}
+		if n++; n == nth {
+			leave()
+			<-r.Context().Done()
+		}
+	}))
+}
+
+// TestBulkApprovalOutlivesTheBrowser: a bulk approval whose browser goes
+// away halfway (a second click, a closed tab) approves all it listed,
+// logs no error; the same form sent again counts them approved.
+func TestBulkApprovalOutlivesTheBrowser(t *testing.T) {
+	logs := newLogBuffer()
+	srv := apptest.StartLogged(t, logs)
+	phone := srv.Login(apptest.Inspector)
+	var ids []string
+	for _, start := range []string{"2026-11-27T09:00:00+08:00", "2026-11-27T10:00:00+08:00", "2026-11-27T11:00:00+08:00"} {
+		ids = append(ids, pushIn(t, phone, apptest.Xinfu, "coal_boiler", start, completeBoiler...))
+	}
+	b := loggedIn(t, srv, apptest.CountyOffice)
+	confirm := mustGet(t, b, "/console/bulk?"+url.Values{"id": ids}.Encode())
+	form := withSeqs(url.Values{"csrf": {csrf(t, confirm)}, "id": ids}, confirm)
+
+	cctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	leaveAt(t, "bulk", 2, cancel)
+	req, _ := http.NewRequestWithContext(cctx, http.MethodPost, b.base+"/console/bulk", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Test-Leave", "1")
+	if resp, err := b.c.Do(req); !errors.Is(err, context.Canceled) {
+		t.Fatalf("the request given up: %v %v", resp, err)
+	}
+	logs.waitFor(t, `"msg":"request"`, `"method":"POST"`, `"route":"/console/bulk"`)
+	for _, id := range ids {
+		r, err := srv.App.DB.Get(ctx, syncproto.EntityInspection, id)
+		if err != nil || r.Text("status") != "approved" {
+			t.Errorf("%s after the browser left: %v %v", id, r.Text("status"), err)
+		}
+	}
+	st, again := b.post("/console/bulk", form)
+	if st != http.StatusOK || !strings.Contains(again, "共 3 条，已审核通过 3 条") || strings.Contains(again, "不是待审核状态") {
+		t.Errorf("the form sent again: %d\n%s", st, again)
+	}
+	if s := logs.String(); strings.Contains(s, `"level":"ERROR"`) || strings.Contains(s, `"status":500`) {
+		t.Errorf("the browser leaving logged as a server fault:\n%s", s)
+	}
+}
+
+// TestPageLeftIsNoServerFault: a page whose browser goes away before it
+// is read is not logged as an error nor answered 500.
+func TestPageLeftIsNoServerFault(t *testing.T) {
+	logs := newLogBuffer()
+	srv := apptest.StartLogged(t, logs)
+	insp := submit(t, srv.Login(apptest.Inspector), apptest.Xinfu)
+	b := loggedIn(t, srv, apptest.CountyOffice)
+	cctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	leaveAt(t, "handler", 1, cancel)
+	req, _ := http.NewRequestWithContext(cctx, http.MethodGet, b.base+"/console/inspections/"+insp, nil)
+	req.Header.Set("X-Test-Leave", "1")
+	if resp, err := b.c.Do(req); !errors.Is(err, context.Canceled) {
+		t.Fatalf("the request given up: %v %v", resp, err)
+	}
+	line := logs.waitFor(t, `"msg":"request"`, `"route":"/console/inspections/:id"`)
+	if s := logs.String(); strings.Contains(s, `"level":"ERROR"`) || strings.Contains(line, `"status":500`) {
+		t.Errorf("the browser leaving logged as a server fault:\n%s", s)
+	}
+}

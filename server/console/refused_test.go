@@ -1,0 +1,82 @@
+package console_test
+
+import (
+	"html"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
+)
+
+// TestRefusedFormKeepsTypingAndList: a form refused shows again all that
+// was typed in it (a ledger report's note and evidence, not only a
+// review's comment) and leads back to the page or list it came from,
+// filtered as it was.
+func TestRefusedFormKeepsTypingAndList(t *testing.T) {
+	srv := apptest.Start(t)
+	b := loggedIn(t, srv, apptest.CountyOffice)
+	insp := submit(t, srv.Login(apptest.Inspector), apptest.Xinfu)
+	queue := "/console/queue?county=" + apptest.Xinfu + "&status=submitted"
+	detail := mustGet(t, b, "/console/inspections/"+insp+"?back="+url.QueryEscape(queue))
+	ledger := mustGet(t, b, "/console/ledger")
+	for _, tc := range []struct {
+		name, action string
+		form         url.Values
+		status       int
+		kept         []string
+		back         string
+	}{
+		{"ledger report", "/console/ledger/task-08/" + apptest.Xinfu,
+			ledgerForm(t, ledger, "task-08", apptest.Xinfu, url.Values{"status": {"done"}, "progress_pct": {"50"},
+				"note": {"已拆除三台锅炉\n第四台下周"}, "evidence": {"忻环发〔2026〕12号\nhttps://example.cn/a"}, "list": {"overdue=1"}}),
+			http.StatusBadRequest, []string{"已拆除三台锅炉\n第四台下周", "忻环发〔2026〕12号\nhttps://example.cn/a"}, "/console/ledger?overdue=1"},
+		{"review without a version", "/console/inspections/" + insp + "/review",
+			url.Values{"csrf": {csrf(t, detail)}, "decision": {"return"}, "comment": {"请补拍"}, "back": {queue}},
+			http.StatusConflict, []string{"请补拍"}, "/console/inspections/" + insp + "?back=" + url.QueryEscape(queue)},
+		{"review of nothing", "/console/inspections/" + insp + "x/review",
+			url.Values{"csrf": {csrf(t, detail)}, "decision": {"return"}, "comment": {"请补拍"}, "back": {queue}},
+			http.StatusNotFound, []string{"请补拍"}, queue},
+	} {
+		st, page := b.post(tc.action, tc.form)
+		if st != tc.status {
+			t.Errorf("%s: %d, want %d\n%s", tc.name, st, tc.status, page)
+		}
+		for _, k := range tc.kept {
+			if !strings.Contains(page, html.EscapeString(k)) {
+				t.Errorf("%s: the page lacks what was typed: %q", tc.name, k)
+			}
+		}
+		if want := `href="` + html.EscapeString(tc.back) + `" class="back"`; !strings.Contains(page, want) {
+			t.Errorf("%s: the page lacks %s", tc.name, want)
+		}
+	}
+}
+
+// TestBulkKeepsTheQueue: bulk approval's pages lead back to the queue as
+// it was filtered, and one asked with nothing ticked says so on it.
+func TestBulkKeepsTheQueue(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	id := pushIn(t, phone, apptest.Xinfu, "coal_boiler", "2026-11-27T09:00:00+08:00", completeBoiler...)
+	b := loggedIn(t, srv, apptest.CountyOffice)
+	queue := "/console/queue?county=" + apptest.Xinfu + "&status=submitted"
+	page := mustGet(t, b, queue)
+	if !strings.Contains(page, `<input type="hidden" name="back" value="`+html.EscapeString(queue)+`">`) {
+		t.Fatal("the queue's bulk form does not carry the queue's address")
+	}
+	confirm := mustGet(t, b, "/console/bulk?"+url.Values{"id": {id}, "back": {queue}}.Encode())
+	href := `href="` + html.EscapeString(queue) + `"`
+	if strings.Count(confirm, href) != 2 {
+		t.Errorf("the confirmation's ← and 取消 do not lead to %s:\n%s", queue, confirm)
+	}
+	_, done := b.post("/console/bulk", withSeqs(url.Values{"csrf": {csrf(t, confirm)}, "id": {id}, "back": {queue}}, confirm))
+	if !strings.Contains(done, "已审核通过 1 条") || !strings.Contains(done, href+` class="back-list"`) {
+		t.Errorf("the result does not lead back to %s:\n%s", queue, done)
+	}
+	st, none := b.get("/console/bulk?" + url.Values{"back": {queue}}.Encode())
+	if st != http.StatusOK || !strings.Contains(none, "请先勾选要批量通过的检查记录") || !strings.Contains(none, `<option value="`+apptest.Xinfu+`" selected>`) {
+		t.Errorf("nothing ticked: %d\n%s", st, none)
+	}
+}
