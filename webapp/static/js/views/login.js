@@ -27,7 +27,9 @@ export async function render(app) {
       location.hash = '#/';
       app.sync(false);
     } catch (e2) {
-      err.textContent = message(e2);
+      // Nothing was filled in yet: the network message of a sync (kept on
+      // the phone, sent later) does not fit a sign-in.
+      err.textContent = e2 && e2.code === 'network' ? '连不上服务器。登录需要联网，请到有信号的地方再试。' : message(e2);
     } finally {
       btn.disabled = false;
       btn.textContent = '登录';
