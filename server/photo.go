@@ -156,9 +156,12 @@ func OpenPhoto(ctx context.Context, get func(ctx context.Context, entity, id str
 	return &PhotoObject{Blob: b, ETag: `"` + sum + "-" + variant + `"`, ContentType: ct}, nil
 }
 
-// SetHeaders sets the caching and type headers a photo is served with.
+// SetHeaders sets the caching and type headers a photo is served with:
+// its type, not to be sniffed into another (an "image" of a record's
+// bytes may be anything a phone sent under that type).
 func (o *PhotoObject) SetHeaders(h interface{ Set(k, v string) }) {
 	h.Set("ETag", o.ETag)
 	h.Set("Cache-Control", "private, max-age=31536000, immutable")
 	h.Set("Content-Type", o.ContentType)
+	h.Set("X-Content-Type-Options", "nosniff")
 }

@@ -78,11 +78,14 @@ func (r *BlobRefs) Referenced(cutoff time.Time) bool {
 type UploadRequest struct {
 	PhotoID, SHA256, ContentType string
 	Size                         int64
+	// DeviceID is the device that created it (for an unfinished upload
+	// listed for the quota).
+	DeviceID string
 }
 
 // MaxUnclaimedUploads bounds how many uploads without a photo record one
-// device may have (completed or not), whatever their size: the byte quota
-// alone would let a device make millions of tiny ones.
+// device, and one user, may have (completed or not), whatever their size:
+// the byte quota alone would let a device make millions of tiny ones.
 const MaxUnclaimedUploads = 1000
 
 // CheckUploadIDs checks the photo id and the hash an upload declares.
@@ -116,10 +119,11 @@ func (r *StoredRecord) OwnDevice(device string) bool {
 // may not exist yet (a phone can upload before it pushes); if it does, it
 // must be in p's scope, have been created by p's device, and declare the
 // same SHA-256 and content type.
-// pending are the other unfinished uploads of p's device. Bytes for a
-// record that does not exist yet are unreferenced until it arrives: they
-// count against the device's quota (Syncer.UploadQuota, with the completed
-// unclaimed uploads and the pending uploads whose records do not exist).
+// pending are the other unfinished uploads of p's user (of all its
+// devices). Bytes for a record that does not exist yet are unreferenced
+// until it arrives: they count against the quota (Syncer.UploadQuota) of
+// the device, and of its user, with the completed unclaimed uploads and
+// the pending uploads whose records do not exist.
 // Errors: unauthorized, invalid_upload, out_of_scope, hash_mismatch,
 // quota_exceeded.
 func (s *Syncer) CheckUpload(ctx context.Context, p *Principal, req UploadRequest, pending []UploadRequest) error {
@@ -215,17 +219,40 @@ func (s *Syncer) checkDeclaredFile(ctx context.Context, tx WriteTx, p *Principal
 }
 
 // checkQuota refuses req, an upload for a photo record that does not exist
-// yet, if it would take the device's unreferenced bytes over the quota.
-// Each photo id counts once, at its largest size (a new upload of an id
-// replaces the earlier one).
+// yet, if it would take the unreferenced bytes of p's device, or of all
+// p's user's devices together, over the quota: a user signing in again
+// as a new device does not get a new quota. pending are the user's
+// unfinished uploads.
 func (s *Syncer) checkQuota(ctx context.Context, p *Principal, req UploadRequest, pending []UploadRequest) error {
 	if s.UploadQuota <= 0 {
 		return nil
 	}
-	unclaimed, err := s.Store.UnclaimedUploads(ctx, p.DeviceID)
+	device, err := s.Store.UnclaimedUploads(ctx, p.DeviceID)
 	if err != nil {
 		return err
 	}
+	var devicePending []UploadRequest
+	for _, u := range pending {
+		if u.DeviceID == p.DeviceID {
+			devicePending = append(devicePending, u)
+		}
+	}
+	if err := s.checkQuotaOf(ctx, req, device, devicePending, "本设备", "每台设备"); err != nil {
+		return err
+	}
+	user, err := s.Store.UserUnclaimedUploads(ctx, p.UserID)
+	if err != nil {
+		return err
+	}
+	return s.checkQuotaOf(ctx, req, user, pending, "本账号的各台设备", "每个账号（所有设备合计）")
+}
+
+// checkQuotaOf refuses req if, with the completed unclaimed uploads and
+// the unfinished ones (pending) of one device or one user (who, in the
+// message; limit names the quota's scope), it would go over the quota.
+// Each photo id counts once, at its largest size (a new upload of an id
+// replaces the earlier one).
+func (s *Syncer) checkQuotaOf(ctx context.Context, req UploadRequest, unclaimed []PhotoUpload, pending []UploadRequest, who, limit string) error {
 	sizes := make(map[string]int64, len(unclaimed)+len(pending))
 	add := func(id string, n int64) { sizes[id] = max(sizes[id], n) }
 	for _, u := range unclaimed {
@@ -255,8 +282,8 @@ func (s *Syncer) checkQuota(ctx context.Context, p *Principal, req UploadRequest
 	}
 	if used+max(req.Size, sizes[req.PhotoID]) > s.UploadQuota || count > MaxUnclaimedUploads {
 		return Errorf(syncproto.CodeQuotaExceeded,
-			"本设备已上传（或正在上传）但照片记录尚未同步的文件有 %d 个、共 %s，加上这次的 %s 将超过每台设备 %s（%d 个）的上限：请先同步（推送）这些照片记录，再继续上传",
-			count-1, byteSize(used), byteSize(req.Size), byteSize(s.UploadQuota), MaxUnclaimedUploads)
+			"%s已上传（或正在上传）但照片记录尚未同步的文件有 %d 个、共 %s，加上这次的 %s 将超过%s %s（%d 个）的上限：请先同步（推送）这些照片记录，再继续上传",
+			who, count-1, byteSize(used), byteSize(req.Size), limit, byteSize(s.UploadQuota), MaxUnclaimedUploads)
 	}
 	return nil
 }
@@ -377,14 +404,18 @@ func (s *Syncer) ClaimEarlierUpload(ctx context.Context, tx WriteTx, p *Principa
 }
 
 // uploadedFields are the fields the server writes on photo record r as
-// the bytes of upload u become its own: uploaded, and the type the bytes
-// were checked to be, when the record declares none or, changed while
-// they were on their way, another (so that it is served, and pulled, as
-// what it is).
+// the bytes of upload u become its own: uploaded, and what the bytes are
+// where the record, declaring nothing or changed while they were on their
+// way, says otherwise — the type they were checked to be (so that it is
+// served, and pulled, as what it is) and their size (which may not differ
+// from then on: checkDeclaredFile).
 func uploadedFields(r *StoredRecord, u *PhotoUpload) map[string]any {
 	f := map[string]any{"uploaded": true}
 	if u.ContentType != "" && r.Text("content_type") != u.ContentType {
 		f["content_type"] = u.ContentType
+	}
+	if d, err := strconv.ParseInt(string(r.Value("size_bytes")), 10, 64); u.Size > 0 && (err != nil || d != u.Size) {
+		f["size_bytes"] = u.Size
 	}
 	return f
 }

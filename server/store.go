@@ -170,6 +170,9 @@ type SyncStore interface {
 	// UnclaimedUploads returns a device's completed uploads that no photo
 	// record has claimed (read snapshot).
 	UnclaimedUploads(ctx context.Context, deviceID string) ([]PhotoUpload, error)
+	// UserUnclaimedUploads returns the completed uploads of all a user's
+	// devices that no photo record has claimed (read snapshot).
+	UserUnclaimedUploads(ctx context.Context, userID string) ([]PhotoUpload, error)
 }
 
 // ConsoleSession is an office-console sign-in, stored so that it survives a

@@ -36,7 +36,8 @@ type Syncer struct {
 	Now func() time.Time
 	// Blobs stores the photo bytes uploads bring (StoreUpload).
 	Blobs BlobStore
-	// UploadQuota caps, per device, the bytes uploaded (or being uploaded)
+	// UploadQuota caps, per device and per user (over all its devices),
+	// the bytes uploaded (or being uploaded)
 	// for photo records that have not arrived yet; 0 is no limit
 	// (CheckUpload).
 	UploadQuota int64

@@ -46,9 +46,9 @@ type Config struct {
 	MaxPushBytes  int64
 	// MaxUploadBytes caps one photo upload (default 25 MB).
 	MaxUploadBytes int64
-	// UploadQuota caps, per device, the bytes uploaded or being uploaded
-	// for photo records that have not arrived yet (default 200 MB; 0: no
-	// limit). An upload that would go over it is refused at creation with
+	// UploadQuota caps, per device and per user (all its devices
+	// together), the bytes uploaded or being uploaded for photo records
+	// that have not arrived yet (default 200 MB; 0: no limit). An upload that would go over it is refused at creation with
 	// quota_exceeded; pushing the records frees the quota.
 	UploadQuota int64
 	// UploadGrace is how long bytes uploaded for a photo record that has
@@ -139,7 +139,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, getenv func(string) string) {
 	fs.DurationVar(&c.MaxSkew, "max-skew", c.MaxSkew, "largest allowed device clock lead, at least 1s (FIELDSYNC_MAX_SKEW)")
 	fs.DurationVar(&c.AccessTTL, "access-ttl", c.AccessTTL, "access token lifetime, 1m to 24h (FIELDSYNC_ACCESS_TTL)")
 	fs.Int64Var(&c.MaxUploadBytes, "max-upload", c.MaxUploadBytes, "largest photo upload in bytes, at least 1 MiB (FIELDSYNC_MAX_UPLOAD)")
-	fs.Int64Var(&c.UploadQuota, "upload-quota", c.UploadQuota, "per device, bytes uploaded for photo records not yet pushed: 0 (no limit) or at least max-upload (FIELDSYNC_UPLOAD_QUOTA)")
+	fs.Int64Var(&c.UploadQuota, "upload-quota", c.UploadQuota, "per device, and per user over all its devices, bytes uploaded for photo records not yet pushed: 0 (no limit) or at least max-upload (FIELDSYNC_UPLOAD_QUOTA)")
 	fs.DurationVar(&c.UploadGrace, "upload-grace", c.UploadGrace,
 		"how long uploads without a photo record, and unfinished uploads, are kept; at least 1h (FIELDSYNC_UPLOAD_GRACE)")
 	fs.IntVar(&c.PhotoWorkers, "photo-workers", c.PhotoWorkers, "photos processed at once, 1 to 64 (FIELDSYNC_PHOTO_WORKERS)")

@@ -3,6 +3,7 @@ package imageproc
 import (
 	"image"
 	"io"
+	"math"
 	"math/bits"
 )
 
@@ -25,6 +26,12 @@ const NearDuplicateDistance = 10
 // neighbour. Compare hashes with Hamming. img is used as given;
 // Picture.DHash applies the EXIF orientation first.
 func DHash(img image.Image) uint64 {
+	h, _ := dhashImage(img)
+	return h
+}
+
+// dhashImage is DHash with the hash's spread (see spread).
+func dhashImage(img image.Image) (uint64, float64) {
 	return dhashGrid(areaAverage(img, 9, 8))
 }
 
@@ -35,6 +42,12 @@ func DHash(img image.Image) uint64 {
 // A decoded JPEG's blocks are averaged from its Y plane, which is the luma
 // the hash compares, without reading the chroma.
 func (p *Picture) DHash() uint64 {
+	h, _ := p.dhash()
+	return h
+}
+
+// dhash is DHash with the hash's spread (see spread).
+func (p *Picture) dhash() (uint64, float64) {
 	w, h := 9, 8
 	if p.EXIF.Orientation >= 5 {
 		w, h = 8, 9 // becomes 9×8 once turned
@@ -42,16 +55,7 @@ func (p *Picture) DHash() uint64 {
 	b := p.img.Bounds()
 	if src, ok := p.img.(*image.YCbCr); ok && b.Dx() >= w && b.Dy() >= h {
 		g := lumaGrey(src, w, h).orient(p.EXIF.Orientation)
-		var hash uint64
-		for y := range 8 {
-			for x := range 8 {
-				hash <<= 1
-				if g.v[y*9+x] > g.v[y*9+x+1] {
-					hash |= 1
-				}
-			}
-		}
-		return hash
+		return dhashOf(func(x, y int) float64 { return g.v[y*9+x] })
 	}
 	return dhashGrid(orient(areaAverage(p.img, w, h), p.EXIF.Orientation))
 }
@@ -71,21 +75,29 @@ func Hamming(a, b uint64) int {
 	return bits.OnesCount64(a ^ b)
 }
 
-// dhashGrid computes the hash of a 9×8 image.
-func dhashGrid(g *image.NRGBA) uint64 {
+// dhashGrid computes the hash of a 9×8 image, and its spread.
+func dhashGrid(g *image.NRGBA) (uint64, float64) {
+	return dhashOf(func(x, y int) float64 {
+		p := g.Pix[y*g.Stride+4*x:]
+		return float64(299*int(p[0])+587*int(p[1])+114*int(p[2])) / 1000
+	})
+}
+
+// dhashOf computes the difference hash of the 9×8 grey levels at(x, y),
+// and its spread: how far, in grey levels, its comparisons are from
+// going the other way (see spread).
+func dhashOf(at func(x, y int) float64) (uint64, float64) {
 	var h uint64
+	margins := make([]float64, 0, 64)
 	for y := range 8 {
-		row := g.Pix[y*g.Stride:]
-		luma := func(x int) int {
-			p := row[4*x:]
-			return 299*int(p[0]) + 587*int(p[1]) + 114*int(p[2])
-		}
 		for x := range 8 {
 			h <<= 1
-			if luma(x) > luma(x+1) {
+			l, r := at(x, y), at(x+1, y)
+			if l > r {
 				h |= 1
 			}
+			margins = append(margins, math.Abs(l-r))
 		}
 	}
-	return h
+	return h, spread(margins)
 }

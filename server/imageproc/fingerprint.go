@@ -171,21 +171,71 @@ func Mirrors(k int) (int, bool) {
 }
 
 // Fingerprint returns the picture's fingerprint as displayed (with its
-// EXIF orientation applied).
+// EXIF orientation applied): nil for a picture too uniform to hash (see
+// MinDHashSpread). Its dHash, when it has one, comes first.
 func (p *Picture) Fingerprint() Fingerprint {
-	return fingerprint(toGrey(p.img).orient(p.EXIF.Orientation), p.DHash())
+	h, sp := p.dhash()
+	return fingerprint(toGrey(p.img).orient(p.EXIF.Orientation), h, sp)
 }
 
-// FingerprintOf returns the fingerprint of img as given (no orientation).
+// FingerprintOf returns the fingerprint of img as given (no orientation),
+// nil for a picture too uniform to hash.
 func FingerprintOf(img image.Image) Fingerprint {
-	return fingerprint(toGrey(img), DHash(img))
+	h, sp := dhashImage(img)
+	return fingerprint(toGrey(img), h, sp)
+}
+
+// MinDHashSpread and MinDCTSpread are the least spread (see spread), in
+// grey levels of 255, of a dHash and of a DCT hash that says something
+// about a picture. A hash compares 64 pairs of values — neighbouring
+// blocks for the dHash, low-frequency coefficients with their median for
+// a DCT hash — and a comparison decided by less than the noise of a
+// camera and of JPEG coding is a coin flip or, where the values are
+// equal, always the same bit: every flat picture (a black shot of a
+// covered lens, a white blown-out one, a blank wall) had the dHash
+// 0000000000000000 and matched every other at distance 0. So a hash is
+// kept only when at least half its comparisons are decided by more than
+// its minimum spread.
+//
+// Measured on JPEGs through the preview (TestFlatPicturesHaveNoFingerprint
+// keeps the cases): flat pictures of grey levels 0–255 with Gaussian noise
+// of σ up to 8 levels have DCT spreads of at most 0.32 (0.03 from 800×600
+// up), and dHash spreads of at most 0.4 with σ up to 2 (0.7 with σ 4, 1.1
+// with σ 8, at 64×48; under 0.13 from 800×600 up); a vertical gradient
+// has 0. The 60 generated scenes of 800×600 (sky, ground, buildings; and
+// patterns) have dHash spreads of 2.7 or more, and DCT spreads of 1.5 or
+// more for their content and 0.9 or more for every window.
+const (
+	MinDHashSpread = 1.0
+	MinDCTSpread   = 0.5
+)
+
+// spread returns the spread of a hash whose comparisons are decided by
+// margins (in grey levels): the margin that half of them exceed.
+func spread(margins []float64) float64 {
+	s := slices.Clone(margins)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
 
 // fingerprint returns the fingerprint of grey picture g, whose dHash is
-// dhash.
-func fingerprint(g *grey, dhash uint64) Fingerprint {
+// dhash, of spread dSpread: the hashes whose spread is not under their
+// minimum (MinDHashSpread, MinDCTSpread), nil if none is. The hash of a
+// flat part of a picture (a black band, a sky) would match any other
+// flat part; a picture with no hash left is too uniform to hash, and
+// has no phash. The dHash alone may go (a screenshot's black bars, a
+// picture half sky make most of its comparisons), leaving the DCT hashes
+// of the content.
+func fingerprint(g *grey, dhash uint64, dSpread float64) Fingerprint {
 	fp := make(Fingerprint, 0, 1+2*(1+len(windows))+len(turns)+len(trims))
-	fp = append(fp, KindHash{HashDHash, dhash})
+	if dSpread >= MinDHashSpread {
+		fp = append(fp, KindHash{HashDHash, dhash})
+	}
+	add := func(kind int, h uint64, sp float64) {
+		if sp >= MinDCTSpread {
+			fp = append(fp, KindHash{kind, h})
+		}
+	}
 	r, t := g.content(), g.integral()
 	for i, gg := range []*grey{g, g.mirror()} {
 		gr, gt := r, t
@@ -193,17 +243,24 @@ func fingerprint(g *grey, dhash uint64) Fingerprint {
 			gr, gt = gg.content(), gg.integral()
 		}
 		base := HashFull + i*HashMirrored
-		fp = append(fp, KindHash{base, gt.hashFrame(gr, frame{0, 0, 1, 1})})
+		h, sp := gt.hashFrame(gr, frame{0, 0, 1, 1})
+		add(base, h, sp)
 		for k, f := range windows {
-			fp = append(fp, KindHash{base + 1 + k, gt.hashFrame(gr, f)})
+			h, sp := gt.hashFrame(gr, f)
+			add(base+1+k, h, sp)
 		}
 	}
 	for i, f := range trims {
-		fp = append(fp, KindHash{HashTrimmed + i, t.hashFrame(r, f)})
+		h, sp := t.hashFrame(r, f)
+		add(HashTrimmed+i, h, sp)
 	}
 	for i, deg := range turns {
 		tg := g.turned(r, deg)
-		fp = append(fp, KindHash{HashTurned + i, tg.integral().hashFrame(image.Rect(0, 0, tg.w, tg.h), frame{0, 0, 1, 1})})
+		h, sp := tg.integral().hashFrame(image.Rect(0, 0, tg.w, tg.h), frame{0, 0, 1, 1})
+		add(HashTurned+i, h, sp)
+	}
+	if len(fp) == 0 {
+		return nil
 	}
 	return fp
 }

@@ -82,14 +82,15 @@ func TestWindowSearch(t *testing.T) {
 		r, tb := g.content(), g.integral()
 		hashes := make([]uint64, n)
 		for k := range hashes {
-			hashes[k] = tb.hashFrame(r, cand(k))
+			hashes[k], _ = tb.hashFrame(r, cand(k))
 		}
 		add := func(weight, l, tp, rt, b float64) {
 			q := toGrey(testimg.Reencode(testimg.Crop(img, l, tp, rt, b), 85))
-			qh := q.integral().hashFrame(q.content(), frame{0, 0, 1, 1})
+			qh, _ := q.integral().hashFrame(q.content(), frame{0, 0, 1, 1})
 			c := &crop{weight: weight, near: make([]bool, n)}
 			for _, f := range windows[:15] {
-				c.found = c.found || bits.OnesCount64(tb.hashFrame(r, f)^qh) <= limit
+				wh, _ := tb.hashFrame(r, f)
+				c.found = c.found || bits.OnesCount64(wh^qh) <= limit
 			}
 			for k, ch := range hashes {
 				c.near[k] = bits.OnesCount64(ch^qh) <= limit

@@ -213,7 +213,7 @@ func TestLumaGrey(t *testing.T) {
 	if mean := diff / float64(len(luma.v)); mean > 1 {
 		t.Errorf("mean difference %.2f grey levels from the colours' luma, want under 1", mean)
 	}
-	a, b := fingerprint(luma, 0), fingerprint(rgb, 0)
+	a, b := fingerprint(luma, 0, MinDHashSpread), fingerprint(rgb, 0, MinDHashSpread)
 	for i := range a {
 		if d := bits.OnesCount64(a[i].Hash ^ b[i].Hash); d > 2 {
 			t.Errorf("hash of kind %d: %d bits from the colours', want at most 2", a[i].Kind, d)

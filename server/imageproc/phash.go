@@ -298,8 +298,11 @@ var dctBasis = func() [][]float64 {
 	return b
 }()
 
-// pHashOf returns the DCT hash of a hashSide×hashSide grey square.
-func pHashOf(sq []float64) uint64 {
+// pHashOf returns the DCT hash of a hashSide×hashSide grey square and
+// its spread (see spread), in grey levels of amplitude: a coefficient of
+// a cosine pattern of amplitude a across the square is about
+// a·hashSide²/4.
+func pHashOf(sq []float64) (uint64, float64) {
 	// Rows first: tmp[y][u] for u < 9, then columns for v < 9.
 	var tmp [hashSide][9]float64
 	for y := range hashSide {
@@ -335,18 +338,20 @@ func pHashOf(sq []float64) uint64 {
 	sort.Float64s(sorted)
 	med := (sorted[31] + sorted[32]) / 2
 	var h uint64
-	for _, v := range coef {
+	margins := make([]float64, len(coef))
+	for i, v := range coef {
 		h <<= 1
 		if v > med {
 			h |= 1
 		}
+		margins[i] = math.Abs(v-med) / (hashSide * hashSide / 4)
 	}
-	return h
+	return h, spread(margins)
 }
 
 // hashFrame returns the DCT hash of frame f of content box r of the
-// picture t is the table of.
-func (t *table) hashFrame(r image.Rectangle, f frame) uint64 {
+// picture t is the table of, and its spread (pHashOf).
+func (t *table) hashFrame(r image.Rectangle, f frame) (uint64, float64) {
 	w, h := float64(r.Dx()), float64(r.Dy())
 	x0, y0 := float64(r.Min.X)+f.x0*w, float64(r.Min.Y)+f.y0*h
 	return pHashOf(t.sample(x0, y0, float64(r.Min.X)+f.x1*w, float64(r.Min.Y)+f.y1*h))

@@ -196,6 +196,30 @@ func TestUploadResumesAndServes(t *testing.T) {
 	if past.StatusCode != http.StatusRequestedRangeNotSatisfiable || past.Header.Get("Content-Range") != fmt.Sprintf("bytes */%d", len(data)) {
 		t.Errorf("Range past the end: %d, Content-Range %q", past.StatusCode, past.Header.Get("Content-Range"))
 	}
+	// A suffix of zero bytes is unsatisfiable too (RFC 9110 §14.1.2): 416
+	// when it is all that is asked, left out beside another range.
+	for _, r := range []string{"bytes=-0", "bytes=-000", "bytes=-0, -0"} {
+		empty := get("original", map[string]string{"Range": r})
+		n, _ := io.Copy(io.Discard, empty.Body)
+		empty.Body.Close()
+		if empty.StatusCode != http.StatusRequestedRangeNotSatisfiable || empty.Header.Get("Content-Range") != fmt.Sprintf("bytes */%d", len(data)) {
+			t.Errorf("Range %q: %d (%d bytes), Content-Range %q; want 416 with the file's size", r, empty.StatusCode, n, empty.Header.Get("Content-Range"))
+		}
+	}
+	mixed := get("original", map[string]string{"Range": "bytes=0-1, -0"})
+	m, _ := io.Copy(io.Discard, mixed.Body)
+	mixed.Body.Close()
+	if mixed.StatusCode != http.StatusPartialContent || m != 2 || mixed.Header.Get("Content-Range") != fmt.Sprintf("bytes 0-1/%d", len(data)) {
+		t.Errorf("Range bytes=0-1, -0: %d, %d bytes, Content-Range %q; want 206 with bytes 0–1", mixed.StatusCode, m, mixed.Header.Get("Content-Range"))
+	}
+	// Every variant is served as its type, never to be sniffed.
+	for _, variant := range []string{"original", "preview", "thumbnail"} {
+		r := get(variant, nil)
+		r.Body.Close()
+		if r.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("%s: X-Content-Type-Options %q, want nosniff", variant, r.Header.Get("X-Content-Type-Options"))
+		}
+	}
 }
 
 // TestHEICTerminationAndScope: a HEIC original is stored and listed

@@ -101,7 +101,7 @@ func (p *Processor) indexLegacy(ctx context.Context) error {
 		fp := p.previewFingerprint(ctx, rec.Text("sha256"))
 		if fp == nil {
 			fp = imageproc.Fingerprint{{Kind: imageproc.HashDHash, Hash: h}}
-		} else {
+		} else if fp[0].Kind == imageproc.HashDHash {
 			fp[0].Hash = h // the phash it has been matched by
 		}
 		// Under the link lock: another server may be indexing the same

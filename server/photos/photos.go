@@ -297,6 +297,8 @@ func (p *Processor) Process(ctx context.Context, id string) error {
 	}
 	if ev.hash != nil {
 		res["phash"] = fmt.Sprintf("%016x", *ev.hash)
+	} else if rec.Value("phash") != nil {
+		res["phash"] = nil // processed again, by a version that finds it too uniform to hash
 	}
 	flags, err := p.flags(ctx, &ev)
 	if err != nil {
@@ -424,9 +426,12 @@ func (p *Processor) derive(ctx context.Context, blob server.Blob, sum string, in
 	if err != nil {
 		return err
 	}
-	ev.fp = pv.Fingerprint()
-	h := ev.fp[0].Hash // the dHash (imageproc.HashDHash)
-	ev.hash = &h
+	// A picture too uniform to hash (a covered lens, a blank wall) has no
+	// fingerprint, hence no phash: it is compared by its bytes alone.
+	if ev.fp = pv.Fingerprint(); len(ev.fp) > 0 {
+		h := pv.DHash() // its phash, even where too flat to be matched by
+		ev.hash = &h
+	}
 	if err := p.blobs.PutVariant(ctx, sum, server.VariantPreview, preview); err != nil {
 		return err
 	}

@@ -123,3 +123,10 @@ func (db *DB) UnclaimedUploads(ctx context.Context, deviceID string) ([]server.P
 	return scanUploads(query(ctx, db.pool, `SELECT `+sqlstore.UploadCols+` FROM photo_upload
 		WHERE device_id = ? AND claimed_at IS NULL`, deviceID))
 }
+
+// UserUnclaimedUploads returns the uploads of a user's devices no photo
+// record has claimed (few: the sweep removes them after the grace period).
+func (db *DB) UserUnclaimedUploads(ctx context.Context, userID string) ([]server.PhotoUpload, error) {
+	return scanUploads(query(ctx, db.pool, `SELECT `+sqlstore.UploadCols+` FROM photo_upload
+		WHERE user_id = ? AND claimed_at IS NULL`, userID))
+}

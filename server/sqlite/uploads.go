@@ -129,3 +129,12 @@ func (db *DB) UnclaimedUploads(ctx context.Context, deviceID string) ([]server.P
 	return scanUploads(db.read.QueryContext(ctx, `SELECT `+sqlstore.UploadCols+` FROM photo_upload INDEXED BY photo_upload_unclaimed
 		WHERE device_id = ? AND claimed_at IS NULL`, deviceID))
 }
+
+// UserUnclaimedUploads returns the uploads of a user's devices no photo
+// record has claimed. Unclaimed rows are few (the sweep removes them after
+// the grace period): they are read through the index of unclaimed stale
+// rows rather than an index of their own.
+func (db *DB) UserUnclaimedUploads(ctx context.Context, userID string) ([]server.PhotoUpload, error) {
+	return scanUploads(db.read.QueryContext(ctx, `SELECT `+sqlstore.UploadCols+` FROM photo_upload INDEXED BY photo_upload_stale
+		WHERE user_id = ? AND claimed_at IS NULL`, userID))
+}

@@ -75,11 +75,13 @@ func testUploads(t *testing.T, open Opener) {
 	u3 := server.PhotoUpload{PhotoID: p3, SHA256: sha(3), DeviceID: dev, UserID: "u", Size: 3000, CompletedAt: t0,
 		ClaimedAt: t0.Add(time.Minute)}
 	u4 := server.PhotoUpload{PhotoID: p4, SHA256: sha(4), DeviceID: other, UserID: "v", Size: 4000, CompletedAt: t0}
+	p5 := uuid.NewString() // user u's, from its second device
+	u5 := server.PhotoUpload{PhotoID: p5, SHA256: sha(5), DeviceID: uuid.NewString(), UserID: "u", Size: 5000, CompletedAt: t0.Add(time.Hour)}
 	err := e.st.Update(e.ctx, func(tx server.WriteTx) error {
 		if u, err := tx.PhotoUpload(e.ctx, p1); err != nil || u != nil {
 			t.Errorf("upload before any: %+v %v", u, err)
 		}
-		for _, u := range []server.PhotoUpload{u1, u2, u3, u4} {
+		for _, u := range []server.PhotoUpload{u1, u2, u3, u4, u5} {
 			if err := tx.PutPhotoUpload(e.ctx, &u); err != nil {
 				return err
 			}
@@ -103,6 +105,11 @@ func testUploads(t *testing.T, open Opener) {
 	for _, u := range un {
 		if want := map[string]server.PhotoUpload{p1: u1, p2: u2}[u.PhotoID]; !sameUpload(u, want) {
 			t.Errorf("unclaimed %+v, want %+v", u, want)
+		}
+	}
+	for user, want := range map[string][]string{"u": {p1, p2, p5}, "v": {p4}, "w": nil} {
+		if un, err := e.st.UserUnclaimedUploads(e.ctx, user); err != nil || !sameSet(uploadIDs(un), want) {
+			t.Errorf("user %s's unclaimed: %v %v, want %v (of all its devices)", user, uploadIDs(un), err, want)
 		}
 	}
 	err = e.st.Update(e.ctx, func(tx server.WriteTx) error {

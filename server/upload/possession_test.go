@@ -306,6 +306,46 @@ func TestUploadQuota(t *testing.T) {
 	}
 }
 
+// TestUploadQuotaPerUser: the quota holds for a user's devices together,
+// so that signing in again as a new device does not give a new quota:
+// the bytes uploaded (finished or under way) by one device for records
+// not pushed count against its user's other devices, which are refused
+// with the same 507 quota_exceeded once the sum would go over; another
+// user is not limited; pushing the records frees the quota for all.
+func TestUploadQuotaPerUser(t *testing.T) {
+	const quota = 1 << 20
+	srv := apptest.Start(t, func(c *app.Config) { c.MaxUploadBytes, c.UploadQuota = quota, quota })
+	a := newPhone(t, srv, apptest.Inspector, apptest.Xinfu)
+	again := newPhone(t, srv, apptest.Inspector, apptest.Xinfu) // the same password, a new device_id
+	third := newPhone(t, srv, apptest.Inspector, apptest.Xinfu)
+	other := newPhone(t, srv, apptest.Inspector2, apptest.Xinfu)
+	sum := apptest.SHA256([]byte("declared only"))
+
+	early := evidenceJPEG(53)
+	earlyID := newID()
+	a.tus.Upload(earlyID, "image/jpeg", early, http.StatusNoContent) // completed, no record yet
+	if r := a.tus.Create(newID(), sum, "image/jpeg", quota/2); r.Status != http.StatusCreated {
+		t.Fatalf("the first device's upload within the quota: %d %+v", r.Status, r.Err)
+	}
+	over := again.tus.Create(newID(), sum, "image/jpeg", quota/2)
+	if over.Status != http.StatusInsufficientStorage || over.Err.Code != syncproto.CodeQuotaExceeded || !strings.Contains(over.Err.Message, "每个账号") {
+		t.Fatalf("a new device of the same user over the user's quota: %d %+v, want 507 quota_exceeded naming the account's limit", over.Status, over.Err)
+	}
+	if r := again.tus.Create(newID(), sum, "image/jpeg", quota/2-len(early)-1000); r.Status != http.StatusCreated {
+		t.Fatalf("a new device within what the user has left: %d %+v", r.Status, r.Err)
+	}
+	if r := third.tus.Create(newID(), sum, "image/jpeg", 2000); r.Status != http.StatusInsufficientStorage || r.Err.Code != syncproto.CodeQuotaExceeded {
+		t.Fatalf("a third device of the same user, the quota used up by the other two: %d %+v, want 507", r.Status, r.Err)
+	}
+	if r := other.tus.Create(newID(), sum, "image/jpeg", quota/2); r.Status != http.StatusCreated {
+		t.Fatalf("another user's upload: %d %+v", r.Status, r.Err)
+	}
+	a.record(t, earlyID, early) // the early bytes now belong to their record
+	if r := third.tus.Create(newID(), sum, "image/jpeg", 2000); r.Status != http.StatusCreated {
+		t.Fatalf("after the first device pushed its record: %d %+v, want 201", r.Status, r.Err)
+	}
+}
+
 // TestUploadQuotaAtOnce: creations of one device sent at once are counted
 // against its quota as if sent one after another: no more succeed than
 // fit.
@@ -658,6 +698,64 @@ func TestTypeChangedDuringUpload(t *testing.T) {
 	for _, f := range []string{"content_type", "size_bytes"} {
 		if r := push(colleague, f, nil); r.Status != syncproto.StatusRejected || r.Code != syncproto.CodeInvalidValue {
 			t.Errorf("%s cleared once the bytes are the record's: %+v, want rejected invalid_value", f, r)
+		}
+	}
+}
+
+// TestSizeChangedDuringUpload: a size_bytes pushed while the record's
+// bytes are on their way (accepted: they have not arrived) does not
+// outlive their arrival: the record takes the size of the bytes that
+// became its own, as it takes their type, and another size is refused
+// from then on (sync.md 10.1). A record declaring no size, pushed before
+// or after its bytes, takes theirs too.
+func TestSizeChangedDuringUpload(t *testing.T) {
+	srv := apptest.Start(t)
+	owner := newPhone(t, srv, apptest.Inspector, apptest.Xinfu)
+	data := evidenceJPEG(47)
+	id := owner.record(t, newID(), data)
+	c := owner.tus.Create(id, apptest.SHA256(data), "image/jpeg", len(data))
+	if c.Status != http.StatusCreated {
+		t.Fatalf("create: %d %+v", c.Status, c.Err)
+	}
+	half := len(data) / 2
+	if r := owner.tus.Patch(c.Header.Get("Location"), 0, data[:half]); r.Status != http.StatusNoContent {
+		t.Fatalf("first half: %d %+v", r.Status, r.Err)
+	}
+	push := func(id string, fields ...any) syncproto.PushResult {
+		t.Helper()
+		return apptest.Push(t, owner.c, apptest.Mut(owner.c, syncproto.EntityPhoto, id, apptest.Fields(fields...))).Results[0]
+	}
+	if r := push(id, "size_bytes", len(data)+10); r.Status != syncproto.StatusApplied {
+		t.Fatalf("size changed before the bytes arrive: %+v", r)
+	}
+	if r := owner.tus.Patch(c.Header.Get("Location"), half, data[half:]); r.Status != http.StatusNoContent {
+		t.Fatalf("last half: %d %+v", r.Status, r.Err)
+	}
+	srv.App.Photos.WaitIdle()
+	want := strconv.Itoa(len(data))
+	got := owner.pulled(t, id)
+	if string(got["uploaded"]) != "true" || string(got["size_bytes"]) != want {
+		t.Errorf("after %d bytes arrived: uploaded %s, size_bytes %s, want true and %s", len(data), got["uploaded"], got["size_bytes"], want)
+	}
+	if r := push(id, "size_bytes", len(data)+10); r.Status != syncproto.StatusRejected || r.Code != syncproto.CodeInvalidValue {
+		t.Errorf("another size once the bytes are the record's: %+v, want rejected invalid_value", r)
+	}
+
+	fields := []any{"inspection_id", owner.insp, "sha256", apptest.SHA256(data), "content_type", "image/jpeg"}
+	unsized := newID()
+	owner.tus.Upload(unsized, "image/jpeg", data, http.StatusNoContent)
+	if r := push(unsized, fields...); r.Status != syncproto.StatusApplied {
+		t.Fatalf("record with no size after its bytes: %+v", r)
+	}
+	recordFirst := newID()
+	if r := push(recordFirst, fields...); r.Status != syncproto.StatusApplied {
+		t.Fatalf("record with no size before its bytes: %+v", r)
+	}
+	owner.tus.Upload(recordFirst, "image/jpeg", data, http.StatusNoContent)
+	srv.App.Photos.WaitIdle()
+	for _, id := range []string{unsized, recordFirst} {
+		if got := string(owner.pulled(t, id)["size_bytes"]); got != want {
+			t.Errorf("photo %s with no declared size: pulled size_bytes %s, want %s", id, got, want)
 		}
 	}
 }

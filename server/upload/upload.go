@@ -437,9 +437,14 @@ func (s *Service) beforeCreate(hook handler.HookEvent) (handler.HTTPResponse, ha
 		if p != nil {
 			infos, err = s.unfinished(hook.Context, p.DeviceID)
 		}
+		// The quota counts the user's unfinished uploads, of all its
+		// devices, as well as the device's.
 		var pending []server.UploadRequest
 		if err == nil && p != nil && s.syncer.UploadQuota > 0 {
-			pending = requests(infos)
+			var mine []handler.FileInfo
+			if mine, err = s.userUnfinished(hook.Context, p.UserID); err == nil {
+				pending = requests(mine)
+			}
 		}
 		if err == nil {
 			err = s.syncer.CheckUpload(hook.Context, p, req, pending)
@@ -654,6 +659,17 @@ func (s *Service) unfinished(ctx context.Context, deviceID string) ([]handler.Fi
 	return slices.DeleteFunc(infos, func(info handler.FileInfo) bool { return info.MetaData["device_id"] != deviceID }), nil
 }
 
+// userUnfinished returns the unfinished uploads of a user's devices. In
+// S3, where uploads are named after their device, that lists every
+// device's.
+func (s *Service) userUnfinished(ctx context.Context, userID string) ([]handler.FileInfo, error) {
+	infos, err := s.infos(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(infos, func(info handler.FileInfo) bool { return info.MetaData["user_id"] != userID }), nil
+}
+
 // all returns every unfinished upload of the store.
 func (s *Service) all(ctx context.Context) ([]handler.FileInfo, error) { return s.infos(ctx, "") }
 
@@ -672,7 +688,7 @@ func requests(infos []handler.FileInfo) []server.UploadRequest {
 	var out []server.UploadRequest
 	for _, info := range infos {
 		out = append(out, server.UploadRequest{PhotoID: info.MetaData["photo_id"], SHA256: info.MetaData["sha256"],
-			ContentType: info.MetaData["content_type"], Size: info.Size})
+			ContentType: info.MetaData["content_type"], Size: info.Size, DeviceID: info.MetaData["device_id"]})
 	}
 	return out
 }
