@@ -64,6 +64,11 @@ var (
 	// Decode, Derive and DHashOf refuse HEIC with it (Inspect accepts HEIC,
 	// which is stored as the original only).
 	ErrUnsupported = errors.New("imageproc: unsupported image format")
+	// ErrUnsupportedCoding means a JPEG or PNG coded in a way the decoder
+	// does not read (an arithmetic-coded, lossless or hierarchical JPEG):
+	// the format is one fieldsync keeps, the file's coding is not. It
+	// wraps ErrUnsupported.
+	ErrUnsupportedCoding = fmt.Errorf("imageproc: unsupported coding: %w", ErrUnsupported)
 )
 
 // Limits bounds what this package will decode. Zero fields take the

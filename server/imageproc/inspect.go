@@ -152,13 +152,14 @@ func decodeConfig(format string, r io.Reader) (image.Config, error) {
 	return cfg, nil
 }
 
-// headerError classifies an error from DecodeConfig.
+// headerError classifies an error from DecodeConfig (of a JPEG or a PNG:
+// a feature their decoders lack is ErrUnsupportedCoding).
 func headerError(format string, err error) error {
 	switch {
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return fmt.Errorf("%w: %s header: %v", ErrTruncated, format, err)
 	case isUnsupported(err):
-		return fmt.Errorf("%w: %s: %v", ErrUnsupported, format, err)
+		return fmt.Errorf("%w: %s: %v", ErrUnsupportedCoding, format, err)
 	}
 	return fmt.Errorf("%w: %s header: %v", ErrNotImage, format, err)
 }
@@ -169,7 +170,7 @@ func dataError(format string, err error) error {
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return fmt.Errorf("%w: %s data: %v", ErrTruncated, format, err)
 	case isUnsupported(err):
-		return fmt.Errorf("%w: %s: %v", ErrUnsupported, format, err)
+		return fmt.Errorf("%w: %s: %v", ErrUnsupportedCoding, format, err)
 	}
 	return fmt.Errorf("%w: %s data: %v", ErrCorrupt, format, err)
 }

@@ -63,6 +63,22 @@ func TestBadUploads(t *testing.T) {
 	if !strings.Contains(r.Err.Message, "50000×40000") {
 		t.Errorf("decompression bomb: message %q does not name its size 50000×40000", r.Err.Message)
 	}
+	// A JPEG in a coding Go does not decode: its frame marker made that of
+	// an arithmetic-coded (SOF9), lossless (SOF3) or hierarchical (SOF5)
+	// JPEG. The message says the coding, not that JPEG is unsupported.
+	for _, sof := range []byte{0xc9, 0xc3, 0xc5} {
+		coded := bytes.Clone(good)
+		at := bytes.Index(coded, []byte{0xff, 0xc0})
+		if at < 0 {
+			t.Fatal("no SOF0 marker in the test JPEG")
+		}
+		coded[at+1] = sof
+		r := finish("a JPEG of frame marker "+string("0123456789abcdef"[sof>>4])+string("0123456789abcdef"[sof&15]), coded, apptest.SHA256(coded), "image/jpeg",
+			http.StatusUnprocessableEntity, syncproto.CodeBadImage)
+		if !strings.Contains(r.Err.Message, "编码方式") || strings.Contains(r.Err.Message, "请上传 JPEG") {
+			t.Errorf("a JPEG coded otherwise: message %q, want one naming its coding", r.Err.Message)
+		}
+	}
 	finish("PNG declared as JPEG", testimg.PNG(testimg.Options{Width: 50, Height: 50, Seed: 4}),
 		apptest.SHA256(testimg.PNG(testimg.Options{Width: 50, Height: 50, Seed: 4})), "image/jpeg", http.StatusUnprocessableEntity, syncproto.CodeBadImage)
 

@@ -38,6 +38,9 @@ func CheckOriginal(r io.ReaderAt, size int64, contentType string, lim imageproc.
 // unreadable says in Chinese, for the inspector, why a file is not an
 // image fieldsync keeps (the error's detail is for the logs).
 func unreadable(err error) string {
+	if errors.Is(err, imageproc.ErrUnsupportedCoding) {
+		return decodeProblem(err) + "，请用手机相机的默认设置重新拍照上传"
+	}
 	if errors.Is(err, imageproc.ErrUnsupported) || decodeProblem(err) == notAnImage {
 		return decodeProblem(err) + "，请上传 JPEG、PNG 或 HEIC 照片"
 	}
@@ -52,6 +55,8 @@ const notAnImage = "文件不是可读取的图片"
 // photo's unreadable flag (Processor.unreadableReason).
 func decodeProblem(err error) string {
 	switch {
+	case errors.Is(err, imageproc.ErrUnsupportedCoding):
+		return "照片是 JPEG 或 PNG，但其编码方式（如算术编码、无损 JPEG）无法读取"
 	case errors.Is(err, imageproc.ErrUnsupported):
 		return "不支持这种图片格式"
 	case errors.Is(err, imageproc.ErrTruncated):
