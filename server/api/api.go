@@ -32,6 +32,9 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-* headers
 	// are believed; from any other peer they are ignored.
 	TrustedProxies []*net.IPNet
+	// CORSOrigins are the origins of apps served elsewhere that may call
+	// the API from a browser (cors.go); empty: none.
+	CORSOrigins []string
 	// Pull and Push bound the pulls and pushes served at once and those
 	// waiting for a turn (admit.go); the rest are answered 503
 	// server_busy with Retry-After.
@@ -102,6 +105,9 @@ func New(syncer *server.Syncer, au *auth.Service, st server.Store, log *slog.Log
 		e.IPExtractor = echo.ExtractIPFromXFFHeader(opts...)
 	}
 	e.Pre(headAsGet(e))
+	if len(cfg.CORSOrigins) > 0 {
+		e.Pre(cors(cfg.CORSOrigins))
+	}
 	e.Use(headRestore, a.forwarding, clientRequestID, middleware.RequestID(), a.logRequests, a.metrics.middleware, middleware.Recover(), a.serverHLC, strictQuery, storableText,
 		compress(func(c echo.Context) bool {
 			// Not /metrics (it compresses itself), not photos (JPEG is

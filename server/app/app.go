@@ -181,7 +181,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	reg := prometheus.NewRegistry()
 	a.Metrics = reg
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	a.Echo = api.New(a.Syncer, a.Auth, a.DB, log, api.Config{MaxPushBytes: cfg.MaxPushBytes, Uploads: uploads, Blobs: a.Blobs, TrustedProxies: proxies,
+	a.Echo = api.New(a.Syncer, a.Auth, a.DB, log, api.Config{MaxPushBytes: cfg.MaxPushBytes, Uploads: uploads, Blobs: a.Blobs, TrustedProxies: proxies, CORSOrigins: cfg.CORSOrigins,
 		Pull: cfg.Pull, Push: cfg.Push, Activity: a.Activity, BodyIdle: cfg.BodyIdle, BodyMinRate: float64(cfg.BodyMinRate)}, reg, a.ready.Load)
 	if _, err := console.Mount(a.Echo, console.Deps{Syncer: a.Syncer, Auth: a.Auth, Store: a.DB, Blobs: a.Blobs, Log: log,
 		AddUser: a.AddUser, TileURL: cfg.TileURL, Sealer: a.Sealer}); err != nil {

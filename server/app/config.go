@@ -95,6 +95,12 @@ type Config struct {
 	// (X-Forwarded-Proto/-Host, which upload locations are built from).
 	// Empty: every peer is the client itself.
 	TrustedProxies []string
+	// CORSOrigins are the web origins (scheme://host[:port]) of apps
+	// served from elsewhere — a hybrid app's WebView (capacitor://localhost,
+	// https://localhost), a web app on another host — allowed to call the
+	// API (/api/v1/) from a browser (api.Config.CORSOrigins). Empty: only
+	// the server's own pages (the field app) can.
+	CORSOrigins []string
 	// Pull and Push bound the pulls and pushes served at once, how many
 	// more may wait for a turn and for how long (api.GateConfig; zero
 	// fields take its defaults). Beyond them a request is answered 503
@@ -146,6 +152,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, getenv func(string) string) {
 	fs.Int64Var(&c.PhotoDecodeMemory, "photo-decode-memory", c.PhotoDecodeMemory, "bytes of memory all photo decodes may take at once, at least 32 MiB; a photo needing more is refused (FIELDSYNC_PHOTO_DECODE_MEMORY)")
 	fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "address serving the Go profiler (/debug/pprof/), loopback only; empty: off (FIELDSYNC_DEBUG_ADDR)")
 	fs.StringVar(&c.TileURL, "tile-url", c.TileURL, "console map tile URL template with {z}/{x}/{y}; empty shows coordinates only (FIELDSYNC_TILE_URL)")
+	fs.Func("cors-origins", "comma-separated web origins (scheme://host[:port]) of apps served elsewhere allowed to call the API from a browser, e.g. capacitor://localhost,https://localhost (FIELDSYNC_CORS_ORIGINS)",
+		func(v string) error { c.CORSOrigins = SplitList(v); return nil })
 	fs.Func("trusted-proxies", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-* headers are believed (FIELDSYNC_TRUSTED_PROXIES)",
 		func(v string) error { c.TrustedProxies = SplitList(v); return nil })
 	for _, g := range []struct {
@@ -206,6 +214,11 @@ func (c *Config) Validate() error {
 	for _, p := range c.TrustedProxies {
 		if _, err := ParseProxy(p); err != nil {
 			errs = append(errs, err)
+		}
+	}
+	for _, o := range c.CORSOrigins {
+		if err := api.CheckOrigin(o); err != nil {
+			errs = append(errs, fmt.Errorf("cors-origins: %w", err))
 		}
 	}
 	if c.TileURL != "" {
