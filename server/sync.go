@@ -445,6 +445,9 @@ func (s *Syncer) apply(ctx context.Context, tx WriteTx, p *Principal, pm *prepar
 	} else if err := s.checkUpdate(ctx, tx, p, cur, vals, m.Delete, h); err != nil {
 		return err
 	}
+	if err := checkMapSize(cur, vals); err != nil {
+		return err
+	}
 	if err := s.checkRefs(ctx, tx, cur, vals); err != nil {
 		return err
 	}
@@ -534,6 +537,40 @@ func (s *Syncer) apply(ctx context.Context, tx WriteTx, p *Principal, pm *prepar
 		}
 	}
 	return tx.Put(ctx, cur)
+}
+
+// MaxMapKeys bounds the members of one record's map field (an
+// inspection's answers: one per checklist item, and the longest checklist
+// has 20): a device cannot grow a record, which every phone of its county
+// pulls, without end.
+const MaxMapKeys = 200
+
+// checkMapSize refuses a write that would leave a map field of r with more
+// than MaxMapKeys members holding a value.
+func checkMapSize(r *StoredRecord, vals map[string]json.RawMessage) error {
+	for _, f := range r.Entity.Fields {
+		if !f.Map {
+			continue
+		}
+		prefix := f.Name + "."
+		held := 0
+		for name, st := range r.State.Fields {
+			if strings.HasPrefix(name, prefix) && !isNull(st.Value) {
+				if v, sent := vals[name]; !sent || !isNull(v) {
+					held++
+				}
+			}
+		}
+		for name, v := range vals {
+			if st, had := r.State.Fields[name]; strings.HasPrefix(name, prefix) && !isNull(v) && (!had || isNull(st.Value)) {
+				held++
+			}
+		}
+		if held > MaxMapKeys {
+			return Errorf(syncproto.CodeInvalidValue, "%s最多有 %d 项 %s（此次写入后将有 %d 项）", r.Entity.Label, MaxMapKeys, f.Name, held)
+		}
+	}
+	return nil
 }
 
 // checkHLC parses a device HLC and refuses one not made by this device or

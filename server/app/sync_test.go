@@ -922,3 +922,35 @@ func TestAnswerErrorsNameTheItem(t *testing.T) {
 		})
 	}
 }
+
+// TestAnswersAreBounded: an inspection holds at most server.MaxMapKeys
+// answers, counted over every write (a device cannot grow a record every
+// phone of the county pulls without end); clearing answers makes room.
+func TestAnswersAreBounded(t *testing.T) {
+	srv := apptest.Start(t)
+	a := srv.Login(apptest.Inspector)
+	insp := newInspection(t, a, apptest.Xinfu)
+	answers := func(from, n int, v any) map[string]json.RawMessage {
+		kv := []any{}
+		for i := from; i < from+n; i++ {
+			kv = append(kv, fmt.Sprintf("answers.item_%d", i), v)
+		}
+		return apptest.Fields(kv...)
+	}
+	pass := map[string]string{"result": "pass"}
+	wantStatus(t, apptest.Push(t, a, apptest.Mut(a, "inspection", insp, answers(0, server.MaxMapKeys-1, pass))), "applied")
+	wantStatus(t, apptest.Push(t, a, apptest.Mut(a, "inspection", insp, answers(server.MaxMapKeys-1, 2, pass))), "rejected/invalid_value")
+	wantStatus(t, apptest.Push(t, a, apptest.Mut(a, "inspection", insp, answers(server.MaxMapKeys-1, 1, pass))), "applied")
+	// Sent again, or changed, the answers held do not count twice.
+	wantStatus(t, apptest.Push(t, a, apptest.Mut(a, "inspection", insp, answers(0, 5, map[string]string{"result": "fail"}))), "applied")
+	// Cleared ones make room, in the same write too.
+	more := answers(0, 3, nil)
+	maps.Copy(more, answers(server.MaxMapKeys, 3, pass))
+	wantStatus(t, apptest.Push(t, a, apptest.Mut(a, "inspection", insp, more)), "applied")
+	wantStatus(t, apptest.Push(t, a, apptest.Mut(a, "inspection", insp, answers(1000, 1, pass))), "rejected/invalid_value")
+	// A create is bounded the same way.
+	site := apptest.DemoSite(t, apptest.Xinfu)
+	big := answers(0, server.MaxMapKeys+1, pass)
+	maps.Copy(big, apptest.Fields("site_id", site, "template_id", "coal_yard", "template_version", 1, "status", "draft"))
+	wantStatus(t, apptest.Push(t, a, apptest.Mut(a, "inspection", newID(), big)), "rejected/invalid_value")
+}
