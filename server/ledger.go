@@ -62,6 +62,11 @@ type VehicleQuery struct {
 	// County filters by equality, Checkpoint and Campaign by LabelKey,
 	// Plate by its canonical spelling (CanonicalPlate); "" is any.
 	County, Checkpoint, Campaign, Plate string
+	// Partial matches Checkpoint and Plate, in those spellings, as a part
+	// of the checkpoint or plate (what an office types: "G108", "H2022")
+	// rather than all of it (a link from a figure, which must list just
+	// the checks it counts).
+	Partial bool
 	// NoCheckpoint keeps only checks with no checkpoint written.
 	NoCheckpoint bool
 	// NoCampaign keeps only checks made outside any special action.
@@ -87,6 +92,10 @@ type FindingQuery struct {
 	// rectified (OpenFindingStatuses).
 	Status string
 	Open   bool
+	// Verifiable keeps only the findings of approved inspections, whose
+	// rectification an office may verify now (a returned inspection's
+	// rectified findings wait for its approval).
+	Verifiable bool
 	// OverdueOn, a date (YYYY-MM-DD), keeps the findings past their
 	// deadline on that day and still to be rectified.
 	OverdueOn string

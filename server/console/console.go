@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -100,6 +101,10 @@ func Mount(e *echo.Echo, d Deps) (*Console, error) {
 			api(err, ec)
 		}
 	}
+	// Browsers ask for /favicon.ico (and, on some pages, the console's
+	// own) whatever a page links: the field app's icon answers both.
+	e.GET("/favicon.ico", favicon)
+	g.GET("/favicon.ico", favicon)
 	g.GET("/console.css", c.css)
 	g.GET("/keys.js", script("keys.js"))
 	g.GET("/forms.js", script("forms.js"))
@@ -160,6 +165,17 @@ func (c *Console) css(ec echo.Context) error {
 	}
 	ec.Response().Header().Set("Cache-Control", "private, max-age=3600")
 	return ec.Blob(http.StatusOK, "text/css; charset=utf-8", b)
+}
+
+// iconPath is the field app's icon (package webapp serves it, with an
+// ETag), which the console's pages link as theirs.
+const iconPath = "/app/icons/icon-192.png"
+
+// favicon sends the browser to the field app's icon, for a day before it
+// asks again.
+func favicon(ec echo.Context) error {
+	ec.Response().Header().Set("Cache-Control", "public, max-age=86400")
+	return ec.Redirect(http.StatusMovedPermanently, iconPath)
 }
 
 // script serves one of the console's scripts (the lightbox's keys, the
@@ -385,6 +401,9 @@ func listBack(raw string) (b backTo, ok bool) {
 	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
 		return b, false
 	}
+	if stripNotices(u) {
+		raw = u.String()
+	}
 	section := strings.TrimPrefix(u.Path, "/console/")
 	label := "返回审核队列"
 	if section != "" {
@@ -396,6 +415,32 @@ func listBack(raw string) (b backTo, ok bool) {
 	}
 	u.Path, u.RawPath = "/console/"+section, ""
 	return backTo{Href: u.String(), Label: label, Raw: raw}, true
+}
+
+// noticeParams are the query parameters by which a page says what was
+// just done (bulk=none: nothing was ticked; saved, done: what was
+// saved or decided) rather than what it lists: an address to come back
+// to, or an export of the list, leaves them out, so that the notice is
+// not said again.
+var noticeParams = []string{"bulk", "done", "saved"}
+
+// withoutNotices is q without noticeParams.
+func withoutNotices(q url.Values) url.Values {
+	for _, k := range noticeParams {
+		q.Del(k)
+	}
+	return q
+}
+
+// stripNotices takes noticeParams out of u's query, leaving the query
+// as it was written when it has none (stripped is false).
+func stripNotices(u *url.URL) (stripped bool) {
+	q := u.Query()
+	if !slices.ContainsFunc(noticeParams, q.Has) {
+		return false
+	}
+	u.RawQuery = withoutNotices(q).Encode()
+	return true
 }
 
 // backTo is a list page to come back to (listBack).

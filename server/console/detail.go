@@ -58,6 +58,9 @@ type findingRow struct {
 	// CanVerify and CanReopen offer the office's decisions on the
 	// rectification (Syncer.VerifyFinding) where they can be taken.
 	CanVerify, CanReopen bool
+	// AwaitsApproval: rectified, but its inspection is not approved, so
+	// no one can verify it yet (the page says why).
+	AwaitsApproval bool
 }
 
 type conflictRow struct {
@@ -299,7 +302,8 @@ func (c *Console) findings(ec echo.Context, insp *server.StoredRecord, items map
 		out = append(out, findingRow{ID: f.ID, Seq: f.Seq, Item: items[f.Text("item_key")], Description: f.Text("description"),
 			Severity: severityNames[f.Text("severity")], Deadline: f.Text("deadline"), Status: findingStatusNames[st], StatusCode: st,
 			Note: f.Text("rectification_note"), VerifyComment: f.Text("verify_comment"),
-			CanVerify: decides && st == "rectified", CanReopen: decides && (st == "rectified" || st == "verified")})
+			CanVerify: decides && st == "rectified", CanReopen: decides && (st == "rectified" || st == "verified"),
+			AwaitsApproval: st == "rectified" && insp.Text("status") != "approved"})
 	}
 	return out, nil
 }

@@ -412,6 +412,5 @@ func (c *Console) vehiclesXLSX(ec echo.Context) error {
 func exportQuery(ec echo.Context) template.URL {
 	q := ec.Request().URL.Query()
 	q.Del("page")
-	q.Del("saved")
-	return template.URL(q.Encode())
+	return template.URL(withoutNotices(q).Encode())
 }

@@ -37,7 +37,9 @@ func (c *Console) findingQuery(ec echo.Context) (server.FindingQuery, error) {
 	case st != "" && !slices.ContainsFunc(findingStatusChoices, func(o option) bool { return o.Value == st }):
 		return q, server.Errorf(syncproto.CodeBadRequest, "未知的问题状态 %q", st)
 	default:
-		q.Status = st
+		// 已整改（待核实）: those an office can verify now, not those of
+		// an inspection still to be approved.
+		q.Status, q.Verifiable = st, st == "rectified"
 	}
 	if ec.QueryParam("overdue") == "1" {
 		q.OverdueOn = c.today()

@@ -64,9 +64,15 @@ func TestFindingsList(t *testing.T) {
 	if strings.Index(all, late) > strings.Index(all, due) {
 		t.Error("the list is not by deadline, earliest first")
 	}
-	_, rectified := b.get("/console/findings?status=rectified")
-	if row(rectified, done) == "" || row(rectified, late) != "" {
+	_, rectifying := b.get("/console/findings?status=rectifying")
+	if row(rectifying, late) == "" || row(rectifying, done) != "" {
 		t.Error("the status filter")
+	}
+	// 已整改（待核实） lists only what can be verified now: not a
+	// rectified finding of an inspection still under review
+	// (TestRectifiedToVerify).
+	if _, rectified := b.get("/console/findings?status=rectified"); row(rectified, done) != "" || row(rectified, late) != "" {
+		t.Error("the rectified filter lists a finding that cannot be verified yet")
 	}
 	_, todo := b.get("/console/findings?status=todo")
 	if row(todo, late) == "" || row(todo, due) == "" || row(todo, done) != "" {

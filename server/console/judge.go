@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"github.com/xinzhou-eco/fieldsync/server"
@@ -398,10 +400,35 @@ func (c *Console) deviceNames(ec echo.Context) deviceNamer {
 		if n == "" {
 			n = d.ID
 		}
-		if who := cmp.Or(people[d.UserID], d.Username); who != "" {
+		if who := cmp.Or(people[d.UserID], d.Username); who != "" && !mentions(n, who) {
 			n += "（" + who + "）"
 		}
 		out[d.ID] = n
 	}
 	return out
+}
+
+// mentions reports whether name (a device's, as its owner typed it:
+// "华为 Mate 40 Pro（张巡查）") already names who, so that who is not
+// added again: who appears in it, ASCII case aside, and not inside a
+// longer word ("mi" is not in "Xiaomi").
+func mentions(name, who string) bool {
+	name, who = strings.ToLower(name), strings.ToLower(who)
+	alnum := func(r rune) bool { return r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)) }
+	first, _ := utf8.DecodeRuneInString(who)
+	last, _ := utf8.DecodeLastRuneInString(who)
+	for i := 0; who != ""; {
+		j := strings.Index(name[i:], who)
+		if j < 0 {
+			return false
+		}
+		start, end := i+j, i+j+len(who)
+		before, _ := utf8.DecodeLastRuneInString(name[:start])
+		after, _ := utf8.DecodeRuneInString(name[end:])
+		if !(alnum(before) && alnum(first)) && !(alnum(after) && alnum(last)) {
+			return true
+		}
+		i = start + 1
+	}
+	return false
 }

@@ -291,7 +291,7 @@ func (c *Console) progressRow(p *server.Principal, t *server.StoredRecord, tp se
 
 // rollupView writes a roll-up with county names.
 func (c *Console) rollupView(r server.Rollup) rollupView {
-	v := rollupView{Counties: r.Counties, Mean: strconv.FormatFloat(r.MeanPct, 'f', 1, 64) + "%", OverdueCount: len(r.Overdue)}
+	v := rollupView{Counties: r.Counties, Mean: pctText(r.MeanPct, r.Counties), OverdueCount: len(r.Overdue)}
 	for _, st := range server.TaskStatuses {
 		v.Counts = append(v.Counts, statusCount{Status: st, Name: server.TaskStatusLabel(st), N: r.Counts[st]})
 	}

@@ -5,7 +5,6 @@ import (
 	"html/template"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -141,7 +140,7 @@ func (c *Console) overview(ec echo.Context) error {
 			if cl := &r.Cells[i]; cl.G6 > 0 {
 				// Rounded as the roadside page rounds it (half up).
 				vals[i] = server.VehicleStat{G6: cl.G6, Removed: cl.Removed}.Rate()
-				cl.Rate = strconv.FormatFloat(vals[i], 'f', 1, 64) + "%"
+				cl.Rate = rateText(cl.Removed, cl.G6)
 			}
 		}
 		r.Chart = weekChart(vals, r.Cells)

@@ -78,7 +78,9 @@ func (c *Console) render(ec echo.Context, status int, page string, data map[stri
 	data["ExportQuery"] = exportQuery(ec)
 	// A list's own address, for its links to detail pages to come back
 	// to (listBack); and on a detail page, the list it came from.
-	data["Here"] = ec.Request().URL.RequestURI()
+	here := *ec.Request().URL
+	stripNotices(&here)
+	data["Here"] = here.RequestURI()
 	// (A posted form carries it as a field: bulk approval's result.)
 	if b, ok := listBack(ec.FormValue("back")); ok {
 		data["List"] = b

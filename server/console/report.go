@@ -151,7 +151,7 @@ func (c *Console) monthReport(ec echo.Context) (reportParams, []reportTable, err
 		sum.Rows = append(sum.Rows, []string{c.countyName(r.County), itoa(r.Inspections()), itoa(r.Submitted), itoa(r.Returned),
 			itoa(r.Approved), itoa(r.Findings), itoa(r.Photos), itoa(r.FlaggedPhotos), itoa(ct.Tasks),
 			itoa(ct.Counts[syncproto.TaskNotStarted]), itoa(ct.Counts[syncproto.TaskInProgress]), itoa(ct.Counts[syncproto.TaskDone]),
-			itoa(ct.Counts[syncproto.TaskAccepted]), strconv.FormatFloat(ct.MeanPct, 'f', 1, 64) + "%"})
+			itoa(ct.Counts[syncproto.TaskAccepted]), pctText(ct.MeanPct, ct.Tasks)})
 		ids := make([]string, 0, len(r.ByTemplate))
 		for id := range r.ByTemplate {
 			ids = append(ids, id)

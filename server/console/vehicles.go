@@ -23,13 +23,16 @@ const noCampaign = "未列入专项行动"
 type vehicleRow struct {
 	County, Checkpoint, Campaign string
 	Trucks, G6, Removed          int
-	Rate                         string
+	Rate                         string // in percent, or noRate
 	Link                         string // the records behind the figures
 }
 
 func vehicleRowOf(county, checkpoint, campaign string, v server.VehicleStat, filter url.Values) vehicleRow {
+	if filter.Has("checkpoint") {
+		filter.Set("exact", "1") // the checks the row counts, not those of checkpoints that contain its name
+	}
 	return vehicleRow{County: county, Checkpoint: checkpoint, Campaign: campaign, Trucks: v.Trucks, G6: v.G6, Removed: v.Removed,
-		Rate: strconv.FormatFloat(v.Rate(), 'f', 1, 64), Link: "/console/vehicles?" + filter.Encode() + "#records"}
+		Rate: rateText(v.Removed, v.G6), Link: "/console/vehicles?" + filter.Encode() + "#records"}
 }
 
 type vehicleRecord struct {
@@ -45,12 +48,16 @@ func vehicleLabel(r *server.StoredRecord, field string) string {
 
 // vehicleQuery reads the roadside records' filter from the request's
 // query (the vehicles page's form and its figures' links), at most limit
-// records. Errors: out_of_scope for a county the user cannot see.
+// records. The checkpoint and plate typed in the form match a part of
+// the value (server.VehicleQuery.Partial); a link from a figure or to a
+// truck's checks adds exact=1 to match the whole. Errors: out_of_scope
+// for a county the user cannot see.
 func (c *Console) vehicleQuery(ec echo.Context, limit int) (server.VehicleQuery, error) {
 	p := principalOf(ec)
 	q := server.VehicleQuery{Scope: p.Scope(), County: ec.QueryParam("county"), Checkpoint: ec.QueryParam("checkpoint"),
-		Campaign: ec.QueryParam("campaign"), Plate: ec.QueryParam("plate"), NoCheckpoint: ec.QueryParam("nocheckpoint") == "1",
-		NoCampaign: ec.QueryParam("nocampaign") == "1", Removed: ec.QueryParam("removed") == "1", Limit: limit}
+		Campaign: ec.QueryParam("campaign"), Plate: ec.QueryParam("plate"), Partial: ec.QueryParam("exact") != "1",
+		NoCheckpoint: ec.QueryParam("nocheckpoint") == "1", NoCampaign: ec.QueryParam("nocampaign") == "1",
+		Removed: ec.QueryParam("removed") == "1", Limit: limit}
 	if q.County != "" && !p.CanSee(q.County) {
 		return q, server.Errorf(syncproto.CodeOutOfScope, "无权查看区县 %s 的路检记录", c.countyName(q.County))
 	}
@@ -155,7 +162,8 @@ func (c *Console) vehicles(ec echo.Context) error {
 		records = append(records, vehicleRecordOf(c, r))
 	}
 	filters := link(nonEmpty(map[string]string{"county": q.County, "checkpoint": q.Checkpoint, "campaign": q.Campaign, "plate": q.Plate}))
-	for name, on := range map[string]bool{"nocheckpoint": q.NoCheckpoint, "nocampaign": q.NoCampaign, "removed": q.Removed} {
+	exact := !q.Partial && (q.Checkpoint != "" || q.Plate != "")
+	for name, on := range map[string]bool{"nocheckpoint": q.NoCheckpoint, "nocampaign": q.NoCampaign, "removed": q.Removed, "exact": exact} {
 		if on {
 			filters.Set(name, "1")
 		}
@@ -239,7 +247,7 @@ func (c *Console) vehicle(ec echo.Context) error {
 			}
 		}
 		data["Others"], data["OthersN"] = rows, n-1
-		data["OthersLink"] = "/console/vehicles?" + url.Values{"plate": {plate}}.Encode() + "#records"
+		data["OthersLink"] = "/console/vehicles?" + url.Values{"plate": {plate}, "exact": {"1"}}.Encode() + "#records"
 	}
 	return c.render(ec, http.StatusOK, "vehicle.html", data)
 }

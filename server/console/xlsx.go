@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -33,12 +34,36 @@ type xlsxSheet struct {
 // percent format.
 type percent float64
 
-// pctOf is n of d as a percent (0 when d is 0).
-func pctOf(n, d int) percent {
+// noRate is what a rate or percentage over nothing (a zero denominator:
+// no 国六 truck checked, no task, no county) shows, on the pages and in
+// the exports alike: a dash, never 0%.
+const noRate = "—"
+
+// pctOf is n of d as an export's cell: a percent, or noRate (text) when
+// d is 0.
+func pctOf(n, d int) any {
 	if d == 0 {
-		return 0
+		return noRate
 	}
 	return percent(float64(n) / float64(d))
+}
+
+// rateText is n of d as the pages show it, in percent to one decimal
+// (server.RoundPct: "12.5%"), or noRate when d is 0.
+func rateText(n, d int) string {
+	if d == 0 {
+		return noRate
+	}
+	return pctText(server.RoundPct(float64(n)*100/float64(d)), d)
+}
+
+// pctText is pct, a percentage over of things (a mean over tasks or
+// counties), as the pages show it ("57.5%"), or noRate when of is 0.
+func pctText(pct float64, of int) string {
+	if of == 0 {
+		return noRate
+	}
+	return strconv.FormatFloat(pct, 'f', 1, 64) + "%"
 }
 
 // xlsxContentType is the media type of an XLSX workbook.

@@ -191,12 +191,20 @@ func (d *Dialect) VehicleCheckWhere(q server.VehicleQuery) (where string, args [
 	}{{"checkpoint", q.Checkpoint, q.NoCheckpoint}, {"campaign", q.Campaign, q.NoCampaign}} {
 		if f.none {
 			w += " AND " + d.Label(f.col) + " = ''"
-		} else if v := server.LabelKey(f.val); v != "" {
+		} else if v := server.LabelKey(f.val); v != "" && q.Partial && f.col == "checkpoint" {
+			w += " AND " + d.Label(f.col) + " " + d.Like + ` ? ESCAPE '\'`
+			args = append(args, LikePattern(v))
+		} else if v != "" {
 			w += " AND " + d.Label(f.col) + " = ?"
 			args = append(args, v)
 		}
 	}
-	if p := server.CanonicalPlate(q.Plate); p != "" {
+	if p := server.CanonicalPlate(q.Plate); p != "" && q.Partial {
+		// As Search matches plates stored before they had a canonical
+		// spelling.
+		w += " AND replace(replace(coalesce(plate, ''), ' ', ''), '·', '') " + d.Like + ` ? ESCAPE '\'`
+		args = append(args, LikePattern(p))
+	} else if p != "" {
 		w += " AND plate = ?"
 		args = append(args, p)
 	}

@@ -58,6 +58,9 @@ func (d *Dialect) FindingWhere(q server.FindingQuery) (where string, args []any,
 		w += " AND finding.status = ?"
 		args = append(args, q.Status)
 	}
+	if q.Verifiable {
+		w += " AND EXISTS (SELECT 1 FROM inspection vi WHERE vi.id = finding.inspection_id AND vi.status = 'approved')"
+	}
 	if q.OverdueOn != "" {
 		w += " AND " + overdueFinding("finding")
 		args = append(args, q.OverdueOn)

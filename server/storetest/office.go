@@ -464,6 +464,14 @@ func testVehicles(t *testing.T, open Opener) {
 		{"checkpoint", server.VehicleQuery{Scope: o.all, Checkpoint: "豆罗检查站"}, []string{o.v3, o.v1, o.v2}, 3},
 		{"checkpoint with spaces", server.VehicleQuery{Scope: o.all, Checkpoint: " 豆罗检查站\u3000"}, []string{o.v3, o.v1, o.v2}, 3},
 		{"campaign", server.VehicleQuery{Scope: o.all, Campaign: "七日专项"}, []string{o.v3, o.v1, o.v2}, 3},
+		// A part of a checkpoint or plate, as an office types it.
+		{"part of checkpoint, whole only", server.VehicleQuery{Scope: o.all, Checkpoint: "豆罗"}, nil, 0},
+		{"part of checkpoint", server.VehicleQuery{Scope: o.all, Checkpoint: "豆罗", Partial: true}, []string{o.v3, o.v1, o.v2}, 3},
+		{"part of checkpoint, 秦城", server.VehicleQuery{Scope: o.all, Checkpoint: " 秦城", Partial: true}, []string{o.v4}, 1},
+		{"part of plate, whole only", server.VehicleQuery{Scope: o.all, Plate: "hab12"}, nil, 0},
+		{"part of plate, any case and width", server.VehicleQuery{Scope: o.all, Plate: "ｈ ａｂ12", Partial: true}, []string{o.v1}, 1},
+		{"whole plate, partial", server.VehicleQuery{Scope: o.all, Plate: "晋h·AB123", Partial: true}, []string{o.v1}, 1},
+		{"a LIKE wildcard is a character", server.VehicleQuery{Scope: o.all, Checkpoint: "%", Partial: true}, nil, 0},
 		{"no campaign", server.VehicleQuery{Scope: o.all, NoCampaign: true}, []string{o.v4}, 1},
 		{"removed", server.VehicleQuery{Scope: o.all, Removed: true}, []string{o.v4, o.v1}, 2},
 		{"page", server.VehicleQuery{Scope: o.all, Limit: 2, Offset: 1}, []string{o.v3, o.v1}, 4},
@@ -526,10 +534,12 @@ func testVehicles(t *testing.T, open Opener) {
 	if want := []string{old[1], old[0]}; err != nil || !slices.Equal(ids(got), want) || total != 2 {
 		t.Errorf("no checkpoint: %v (total %d) %v, want %v", ids(got), total, err, want)
 	}
-	for _, typed := range []string{"G5检查站", "g5检查站", "ｇ５检查站 "} {
-		got, total, err := e.st.VehicleChecks(e.ctx, server.VehicleQuery{Scope: o.all, Checkpoint: typed})
+	for _, typed := range []server.VehicleQuery{{Checkpoint: "G5检查站"}, {Checkpoint: "g5检查站"}, {Checkpoint: "ｇ５检查站 "},
+		{Checkpoint: "g5", Partial: true}, {Checkpoint: "５检", Partial: true}} {
+		typed.Scope = o.all
+		got, total, err := e.st.VehicleChecks(e.ctx, typed)
 		if want := []string{old[3], old[2]}; err != nil || !slices.Equal(ids(got), want) || total != 2 {
-			t.Errorf("checkpoint %q: %v (total %d) %v, want %v", typed, ids(got), total, err, want)
+			t.Errorf("checkpoint %+v: %v (total %d) %v, want %v", typed, ids(got), total, err, want)
 		}
 	}
 }
@@ -911,6 +921,8 @@ func testFindings(t *testing.T, open Opener) {
 		{"county", server.FindingQuery{Scope: o.all, County: dingxia}, []string{o.fC}, 1},
 		{"county outside the scope", server.FindingQuery{Scope: o.scopeX, County: dingxia}, nil, 0},
 		{"status", server.FindingQuery{Scope: o.all, Status: "rectified"}, []string{o.fC}, 1},
+		{"to verify: of an approved inspection only", server.FindingQuery{Scope: o.all, Status: "rectified", Verifiable: true}, nil, 0},
+		{"of approved inspections", server.FindingQuery{Scope: o.all, Verifiable: true}, []string{o.fB}, 1},
 		{"still to rectify", server.FindingQuery{Scope: o.all, Open: true}, []string{o.fB, o.fA}, 2},
 		{"overdue", server.FindingQuery{Scope: o.all, OverdueOn: "2026-11-20"}, []string{o.fB}, 1},
 		{"overdue, later", server.FindingQuery{Scope: o.all, OverdueOn: "2027-01-01"}, []string{o.fB, o.fA}, 2},

@@ -1,0 +1,64 @@
+package console_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// TestRectifiedToVerify: 已整改（待核实） lists the rectified findings an
+// office can verify now (of approved inspections); a rectified finding of
+// a returned inspection is not among them, and its page says why it
+// cannot be verified yet.
+func TestRectifiedToVerify(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	b := loggedIn(t, srv, apptest.CountyOffice)
+	inspected := func(decision string) (insp, finding string) {
+		t.Helper()
+		insp, finding = uuid.NewString(), uuid.NewString()
+		apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields("site_id", apptest.DemoSite(t, apptest.Xinfu),
+			"template_id", "construction_dust", "template_version", 1, "status", "draft", "started_at", "2026-11-28T09:00:00+08:00")),
+			apptest.Mut(phone, syncproto.EntityFinding, finding, apptest.Fields("inspection_id", insp, "item_key", "material_cover",
+				"description", "料堆裸露 "+decision, "severity", "major", "deadline", "2026-12-05", "status", "rectified",
+				"rectification_note", "已苫盖")))
+		apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields("status", "submitted")))
+		_, page := b.get("/console/inspections/" + insp)
+		form := withSeqs(url.Values{"csrf": {csrf(t, page)}, "decision": {decision}, "comment": {"请补充照片"}}, page)
+		if st, page := b.post("/console/inspections/"+insp+"/review", form); st != http.StatusOK {
+			t.Fatalf("%s: %d\n%s", decision, st, page)
+		}
+		return insp, finding
+	}
+	approvedInsp, approved := inspected("approve")
+	returnedInsp, returned := inspected("return")
+
+	_, list := b.get("/console/findings?status=rectified")
+	if !strings.Contains(list, "#finding-"+approved) {
+		t.Error("已整改（待核实） lacks the approved inspection's rectified finding")
+	}
+	if strings.Contains(list, "#finding-"+returned) {
+		t.Error("已整改（待核实） lists a returned inspection's finding, which cannot be verified")
+	}
+	// Every status still lists it.
+	if _, all := b.get("/console/findings"); !strings.Contains(all, "#finding-"+returned) {
+		t.Error("the findings list lacks the returned inspection's finding")
+	}
+	for _, tc := range []struct {
+		insp        string
+		verify, why bool
+	}{{approvedInsp, true, false}, {returnedInsp, false, true}} {
+		_, page := b.get("/console/inspections/" + tc.insp)
+		if got := strings.Contains(page, `value="verify"`); got != tc.verify {
+			t.Errorf("%s: verify form %v, want %v", tc.insp, got, tc.verify)
+		}
+		if got := strings.Contains(page, "所属检查尚未审核通过，审核通过后才能核实整改"); got != tc.why {
+			t.Errorf("%s: says why it cannot be verified: %v, want %v", tc.insp, got, tc.why)
+		}
+	}
+}
