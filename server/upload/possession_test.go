@@ -662,6 +662,26 @@ func TestTypeOfBytesSentFirst(t *testing.T) {
 	}
 }
 
+// halfSent creates p's upload of photo id's data and sends its first
+// half; the function it returns sends the rest.
+func (p *phone) halfSent(t *testing.T, id string, data []byte) (rest func()) {
+	t.Helper()
+	c := p.tus.Create(id, apptest.SHA256(data), "image/jpeg", len(data))
+	if c.Status != http.StatusCreated {
+		t.Fatalf("create: %d %+v", c.Status, c.Err)
+	}
+	half := len(data) / 2
+	if r := p.tus.Patch(c.Header.Get("Location"), 0, data[:half]); r.Status != http.StatusNoContent {
+		t.Fatalf("first half: %d %+v", r.Status, r.Err)
+	}
+	return func() {
+		t.Helper()
+		if r := p.tus.Patch(c.Header.Get("Location"), half, data[half:]); r.Status != http.StatusNoContent {
+			t.Fatalf("last half: %d %+v", r.Status, r.Err)
+		}
+	}
+}
+
 // TestTypeChangedDuringUpload: the record's content_type changed while
 // its bytes were on their way (by a colleague, say) does not make them be
 // served as another type: the record takes the type the bytes were
@@ -672,14 +692,7 @@ func TestTypeChangedDuringUpload(t *testing.T) {
 	colleague := newPhone(t, srv, apptest.Inspector2, apptest.Xinfu)
 	data := evidenceJPEG(45)
 	id := owner.record(t, newID(), data)
-	c := owner.tus.Create(id, apptest.SHA256(data), "image/jpeg", len(data))
-	if c.Status != http.StatusCreated {
-		t.Fatalf("create: %d %+v", c.Status, c.Err)
-	}
-	half := len(data) / 2
-	if r := owner.tus.Patch(c.Header.Get("Location"), 0, data[:half]); r.Status != http.StatusNoContent {
-		t.Fatalf("first half: %d %+v", r.Status, r.Err)
-	}
+	rest := owner.halfSent(t, id, data)
 	push := func(by *phone, fields ...any) syncproto.PushResult {
 		t.Helper()
 		return apptest.Push(t, by.c, apptest.Mut(by.c, syncproto.EntityPhoto, id, apptest.Fields(fields...))).Results[0]
@@ -687,9 +700,7 @@ func TestTypeChangedDuringUpload(t *testing.T) {
 	if r := push(colleague, "content_type", "image/heic"); r.Status != syncproto.StatusApplied {
 		t.Fatalf("colleague changes the type before the bytes arrive: %+v", r)
 	}
-	if r := owner.tus.Patch(c.Header.Get("Location"), half, data[half:]); r.Status != http.StatusNoContent {
-		t.Fatalf("last half: %d %+v", r.Status, r.Err)
-	}
+	rest()
 	srv.App.Photos.WaitIdle()
 	if ct := string(owner.pulled(t, id)["content_type"]); ct != `"image/jpeg"` {
 		t.Errorf("after JPEG bytes checked as image/jpeg, the record's type is %s", ct)
@@ -713,14 +724,7 @@ func TestSizeChangedDuringUpload(t *testing.T) {
 	owner := newPhone(t, srv, apptest.Inspector, apptest.Xinfu)
 	data := evidenceJPEG(47)
 	id := owner.record(t, newID(), data)
-	c := owner.tus.Create(id, apptest.SHA256(data), "image/jpeg", len(data))
-	if c.Status != http.StatusCreated {
-		t.Fatalf("create: %d %+v", c.Status, c.Err)
-	}
-	half := len(data) / 2
-	if r := owner.tus.Patch(c.Header.Get("Location"), 0, data[:half]); r.Status != http.StatusNoContent {
-		t.Fatalf("first half: %d %+v", r.Status, r.Err)
-	}
+	rest := owner.halfSent(t, id, data)
 	push := func(id string, fields ...any) syncproto.PushResult {
 		t.Helper()
 		return apptest.Push(t, owner.c, apptest.Mut(owner.c, syncproto.EntityPhoto, id, apptest.Fields(fields...))).Results[0]
@@ -728,9 +732,7 @@ func TestSizeChangedDuringUpload(t *testing.T) {
 	if r := push(id, "size_bytes", len(data)+10); r.Status != syncproto.StatusApplied {
 		t.Fatalf("size changed before the bytes arrive: %+v", r)
 	}
-	if r := owner.tus.Patch(c.Header.Get("Location"), half, data[half:]); r.Status != http.StatusNoContent {
-		t.Fatalf("last half: %d %+v", r.Status, r.Err)
-	}
+	rest()
 	srv.App.Photos.WaitIdle()
 	want := strconv.Itoa(len(data))
 	got := owner.pulled(t, id)
