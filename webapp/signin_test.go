@@ -24,7 +24,7 @@ func TestBrowserSignInServerDown(t *testing.T) {
 	p.click(`#login button[type="submit"]`)
 	p.waitJS("the sign-in failed", `!!document.querySelector('#login-error')?.textContent`)
 	msg := p.text("#login-error")
-	if !strings.Contains(msg, "登录需要联网") || strings.Contains(msg, "保存在手机上") {
+	if !strings.Contains(msg, "无法登录") || strings.Contains(msg, "保存在手机上") {
 		t.Errorf("the sign-in page says %q, want that signing in needs the server", msg)
 	}
 }

@@ -85,7 +85,7 @@ const PAGE_LIMIT = 500;
 /** The largest pull page the server gives (sync.md §8.1). */
 const MAX_PAGE_LIMIT = 5000;
 /** What a sign-in without a network says (the first sign-in needs one). */
-const SIGN_IN_OFFLINE = '无法连接服务器，登录需要联网，请连上网络后再试';
+const SIGN_IN_OFFLINE = '连不上服务器，无法登录：请确认手机已联网，或稍后再试';
 /**
  * The turns of clients without Web Locks, by storage and purpose
  * (FieldsyncClient.exclusive).
@@ -531,7 +531,7 @@ export class FieldsyncClient {
         if (s === 'meta') continue;
         for (const [k] of await tx.all(s)) await tx.delete(s, k);
       }
-      for (const k of ['cursor', 'rejected', 'lastSync']) await tx.delete('meta', k);
+      for (const k of ['cursor', 'resync', 'rejected', 'lastSync']) await tx.delete('meta', k);
       if (next) {
         await tx.put('meta', 'device', { id: next.deviceId, username: next.auth.user?.username });
         await tx.put('meta', 'auth', next.auth);
@@ -755,7 +755,7 @@ export class FieldsyncClient {
     }));
     if (original) return { bytes: original, contentType: rec?.fields?.content_type?.value ?? '', original: true };
     if (thumb) return { bytes: thumb, contentType: 'image/jpeg', original: false };
-    if (!this.signedIn) return null;
+    if (!this.signedIn || !thumbnailExpected(rec)) return null;
     const got = await this.fetchThumbnail(id).catch(() => null);
     if (!got) return null;
     await this.storage.transaction('blobs', 'readwrite', (tx) => tx.put('blobs', THUMB + id, got));
@@ -778,8 +778,9 @@ export class FieldsyncClient {
    * for olderThan ms (default: the keepOriginalsFor option, 7 days), each
    * replaced by the server's thumbnail, which photoImage then shows. Only
    * a photo whose upload finished and whose record the server has marked
-   * uploaded is touched; one whose thumbnail the server is still making
-   * waits for a later call. sync() calls it after a sync without errors.
+   * uploaded is touched, and only once the server gives its thumbnail: a
+   * photo that has none (not made yet, or never: HEIC, unreadable) keeps
+   * its original. sync() calls it after a sync without errors.
    * The clock of a photo starts when the phone learnt it was uploaded.
    * Returns how many originals left the phone.
    * @param {{olderThan?: number}} [opts]
@@ -787,8 +788,8 @@ export class FieldsyncClient {
    */
   async purgeOriginals({ olderThan = this.keepOriginalsFor } = {}) {
     if (!(olderThan >= 0) || olderThan === Infinity) return 0;
-    const now = this.nowFn();
-    /** @type {{id: string, processed: boolean}[]} */
+    const now = this.now(); // the server's time: a phone's clock fixed later does not purge at once
+    /** @type {string[]} */
     const due = await this.storage.transaction(['uploads', 'records'], 'readwrite', async (tx) => {
       const out = [];
       for (const [id, j] of await tx.all('uploads')) {
@@ -800,12 +801,12 @@ export class FieldsyncClient {
           since = now;
           await tx.put('uploads', id, { ...j, uploadedAt: now });
         }
-        if (since + olderThan <= now) out.push({ id, processed: typeof r.fields.processed_at?.value === 'string' });
+        if (since + olderThan <= now) out.push(id);
       }
       return out;
     });
     let purged = 0;
-    for (const { id, processed } of due) {
+    for (const id of due) {
       /** @type {Uint8Array | null} */
       let thumb = null;
       try {
@@ -813,8 +814,9 @@ export class FieldsyncClient {
       } catch (err) {
         if (!(err instanceof FieldsyncError)) throw err;
         if (err.code === 'network' || err.code === 'signed_out' || err.code === 'session_lost') break;
-        // Processed and still no thumbnail: there never will be one.
-        if (!(err.code === 'not_ready' && processed)) continue;
+        // No thumbnail (not made yet, or never: a HEIC or unreadable
+        // file): the original stays, the phone's only picture of it.
+        continue;
       }
       await this.storage.transaction(['uploads', 'blobs'], 'readwrite', async (tx) => {
         const j = await tx.get('uploads', id);
@@ -1390,10 +1392,23 @@ export class FieldsyncClient {
    * @param {(p: Progress) => void} onProgress
    */
   async pullAll(res, onProgress) {
-    let cursor = (await this.storage.transaction('meta', 'readonly', (tx) => tx.get('meta', 'cursor'))) ?? '';
+    const stored = await this.storage.transaction('meta', 'readonly', async (tx) => ({
+      cursor: (await tx.get('meta', 'cursor')) ?? '',
+      resync: !!(await tx.get('meta', 'resync')),
+    }));
+    let cursor = stored.cursor;
     let resynced = false;
-    /** @type {Set<string> | null} the records a pull from the start brought, after a 410 */
+    /**
+     * The records a pull from the start after a 410 brought. A sync that
+     * stopped during that pull starts it again (meta resync): only a whole
+     * pass tells what is no longer the user's.
+     * @type {Set<string> | null}
+     */
     let seen = null;
+    if (stored.resync) {
+      cursor = '';
+      seen = new Set();
+    }
     /** @param {string} c the page's cursor */
     const pagePath = (c) => {
       const q = new URLSearchParams({ limit: String(this.pageLimit) });
@@ -1425,6 +1440,7 @@ export class FieldsyncClient {
         if (err instanceof FieldsyncError && err.code === 'resync_required' && !resynced) {
           resynced = true;
           seen = new Set();
+          await this.storage.transaction('meta', 'readwrite', (tx) => tx.put('meta', 'resync', true));
           const me = await this.api('GET', PATH.me);
           if (me) await this.setAuth({ ...this.auth, user: me });
           cursor = '';
@@ -1504,7 +1520,8 @@ export class FieldsyncClient {
   async dropUnseen(seen) {
     /** @type {Array<{entity: string, id: string}>} */
     const dropped = [];
-    await this.storage.transaction(['records', 'outbox', 'batches', 'uploads', 'blobs'], 'readwrite', async (tx) => {
+    await this.storage.transaction(['meta', 'records', 'outbox', 'batches', 'uploads', 'blobs'], 'readwrite', async (tx) => {
+      await tx.delete('meta', 'resync');
       const unsent = new Set((await tx.all('outbox')).map(([, e]) => recKey(e.entity, e.id)));
       const pending = await tx.get('batches', 'pending');
       for (const m of pending?.mutations ?? []) unsent.add(recKey(m.entity, m.id));
@@ -1708,6 +1725,20 @@ async function parentPending(tx, e) {
     if (o.seq < e.seq && refs.includes(o.id)) return true;
   }
   return false;
+}
+
+/**
+ * Whether the server has, or will make, a thumbnail of the photo record
+ * rec (a stored record): its bytes are uploaded, and it is not a HEIC or
+ * an unreadable file, which have none (sync.md §10.8).
+ * @param {any} rec
+ * @returns {boolean}
+ */
+function thumbnailExpected(rec) {
+  const f = rec?.fields ?? {};
+  if (f.uploaded?.value !== true || f.content_type?.value === 'image/heic') return false;
+  const flags = f.flags?.value;
+  return !(flags && typeof flags === 'object' && 'unreadable' in flags);
 }
 
 /** Causes of a failed request that mean it never reached the server. */

@@ -36,7 +36,7 @@ export async function requestJSON(t, method, path, opts = {}) {
   } catch (err) {
     throw new FieldsyncError('unencodable_value', { cause: err });
   }
-  const resp = await send(t, method, path, headers, body);
+  const resp = await send(t, method, path, headers, body, true);
   const text = await readText(resp);
   const data = parseJSON(text);
   if (data && typeof data.server_hlc === 'string') t.observe(data.server_hlc);
@@ -76,9 +76,10 @@ export async function requestBytes(t, path, opts = {}) {
  * @param {string} path
  * @param {Record<string, string>} headers
  * @param {string | undefined} body
+ * @param {boolean} [calibrate] whether the answer's Date may correct the clock
  * @returns {Promise<Response>}
  */
-async function send(t, method, path, headers, body) {
+async function send(t, method, path, headers, body, calibrate = false) {
   const sent = t.now?.();
   let resp;
   try {
@@ -89,13 +90,22 @@ async function send(t, method, path, headers, body) {
   const h = resp.headers.get('X-Server-HLC');
   if (h) t.observe(h);
   const date = Date.parse(resp.headers.get('Date') ?? '');
-  if (t.calibrate && t.now && sent !== undefined && Number.isFinite(date)) {
-    // The header has whole seconds: the server's time was within the
-    // second after it, at some moment while the request was out.
-    t.calibrate(date + 500, (sent + t.now()) / 2);
+  const back = t.now?.();
+  // Only an answer made for this request (an API answer, never stored by
+  // a cache: a photo's may be a year old) and that came back quickly: the
+  // header has whole seconds, and the server's time was within the second
+  // after it, at some moment while the request was out.
+  if (calibrate && t.calibrate && sent !== undefined && back !== undefined && Number.isFinite(date) && back - sent <= MAX_CALIBRATION_RTT) {
+    t.calibrate(date + 500, (sent + back) / 2);
   }
   return resp;
 }
+
+/**
+ * The longest round trip (ms) whose answer calibrates the clock: its Date
+ * is then within about 2.5 s of the moment the device reads it for.
+ */
+const MAX_CALIBRATION_RTT = 4000;
 
 /** @param {Response} resp @returns {Promise<string>} */
 async function readText(resp) {

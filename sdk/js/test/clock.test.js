@@ -52,3 +52,33 @@ test('calibrate keeps the offset within the tolerance and follows it beyond', ()
   assert.equal(c.offset, 0);
   assert.equal(c.calibrate(NaN, 1_000_000), false);
 });
+
+test('only a quick API answer calibrates the clock: not a photo (a cache may keep it for a year), not a slow round trip', async () => {
+  const { requestBytes, requestJSON } = await import('../src/http.js');
+  let device = Date.UTC(2026, 11, 3, 8, 0, 0);
+  const old = new Date(device - 3600_000).toUTCString(); // an hour before: as a cached answer would carry
+  /** @type {number[][]} */
+  const calls = [];
+  let delay = 0;
+  /** @type {import('../src/http.js').Transport} */
+  const t = {
+    baseURL: 'http://fieldsync.invalid',
+    fetch: async (input) => {
+      device += delay; // the time the answer takes
+      const json = String(input).includes('/api/v1/me');
+      return new Response(json ? '{}' : new Uint8Array([0xff, 0xd8]), { status: 200, headers: { Date: old, 'Content-Type': json ? 'application/json' : 'image/jpeg' } });
+    },
+    observe: () => {},
+    now: () => device,
+    calibrate: (serverMs, deviceMs) => calls.push([serverMs, deviceMs]),
+  };
+  await requestBytes(t, '/api/v1/photos/x/thumbnail');
+  assert.deepEqual(calls, [], "a photo's answer does not calibrate");
+  delay = 4001;
+  await requestJSON(t, 'GET', '/api/v1/me');
+  assert.deepEqual(calls, [], 'an answer that took over 4 s does not');
+  delay = 300;
+  const sent = device;
+  await requestJSON(t, 'GET', '/api/v1/me');
+  assert.deepEqual(calls, [[Date.parse(old) + 500, sent + 150]], 'a quick one does, at the middle of its round trip');
+});

@@ -61,9 +61,7 @@ async function bytesOf(b) {
 test('an uploaded original leaves the phone after keepOriginalsFor; its thumbnail shows in its place, offline too', async () => {
   const srv = await startServer({ dataDir: tempDir('originals') });
   const dir = tempDir('originals-phone');
-  let skew = 0;
-  const now = () => Date.now() + skew;
-  const a = await device(srv.url, { storage: await FileStorage.open(dir), now });
+  const a = await device(srv.url, { storage: await FileStorage.open(dir) });
   await syncOK(a);
   const id = await photo(a);
   await syncUntilProcessed(a, id);
@@ -76,11 +74,20 @@ test('an uploaded original leaves the phone after keepOriginalsFor; its thumbnai
   assert.equal(shown?.contentType, 'image/jpeg');
   assert.equal((await a.uploads()).length, 1);
 
-  skew = 7 * DAY - 60_000;
+  // The week is counted by the server's clock (a phone's own clock, set
+  // forward, would not purge): the photo is made to have been uploaded
+  // that long ago.
+  /** @param {number} ago */
+  const uploadedAgo = (ago) =>
+    a.storage.transaction('uploads', 'readwrite', async (tx) => {
+      const job = await tx.get('uploads', id);
+      await tx.put('uploads', id, { ...job, uploadedAt: a.now() - ago });
+    });
+  await uploadedAgo(7 * DAY - 60_000);
   await syncOK(a);
   assert.ok(await a.photoBytes(id), 'kept a minute short of 7 days');
 
-  skew = 7 * DAY + 60_000;
+  await uploadedAgo(7 * DAY + 60_000);
   await syncOK(a);
   assert.equal(await a.photoBytes(id), null, 'the original left the phone after 7 days');
   assert.deepEqual(await a.uploads(), [], 'no upload job is left');
@@ -157,4 +164,39 @@ test("a colleague's photo shows as the server's thumbnail, fetched once and kept
   // Signed out, nothing is fetched.
   const c = await FieldsyncClient.open({ baseURL: srv.url, storage: new MemoryStorage() });
   assert.equal(await c.photoImage(id), null);
+});
+
+test('an original whose photo has no thumbnail (a HEIC, an unreadable file) stays on the phone; no thumbnail is asked for a photo without one', async () => {
+  const srv = await startServer({ dataDir: tempDir('originals-none') });
+  let thumbs = 0;
+  /** @type {typeof fetch} */
+  const noThumbnail = (input, init) => {
+    if (String(input).endsWith('/thumbnail')) {
+      thumbs++;
+      // As the server answers for a HEIC or an unreadable photo, processed.
+      return Promise.resolve(new Response(JSON.stringify({ code: 'not_ready', message: '没有缩略图' }), { status: 404, headers: { 'Content-Type': 'application/json' } }));
+    }
+    return fetch(input, init);
+  };
+  const a = await device(srv.url, { fetch: noThumbnail, keepOriginalsFor: 0 });
+  await syncOK(a);
+  const id = await photo(a);
+  await syncUntilProcessed(a, id);
+  assert.ok(thumbs > 0, 'the purge asked for the thumbnail');
+  assert.equal(await originalSize(a, id), jpeg().length, 'the original stays: it is the only picture of it on the phone');
+  assert.equal((await a.photoImage(id))?.original, true);
+
+  // A colleague's photo record whose bytes are not on the server: nothing to fetch.
+  const b = await device(srv.url);
+  await syncOK(b);
+  const unsent = uuidv7();
+  const insp = uuidv7();
+  await b.save('inspection', insp, { site_id: await demoSite(b), template_id: 'coal_yard', template_version: 1, status: 'draft' });
+  await b.save('photo', unsent, { inspection_id: insp, sha256: 'ab'.repeat(32), content_type: 'image/jpeg' });
+  await syncOK(b);
+  await syncOK(a);
+  assert.equal((await a.get('photo', unsent))?.fields.uploaded ?? false, false);
+  const before = thumbs;
+  assert.equal(await a.photoImage(unsent), null);
+  assert.equal(thumbs, before, 'no thumbnail is asked for a photo whose bytes the server has not');
 });

@@ -129,3 +129,35 @@ test('a narrowed scope: after the 410 the records of the county taken away leave
   assert.ok(changed.includes(gone[0].id), 'the app is told');
   assert.equal(await byCounty('140902'), kept, "忻府区's stay");
 });
+
+test('a narrowed scope whose pull from the start is cut off: the next sync pulls from the start again, then drops the county', async () => {
+  const dataDir = tempDir('data-narrow-cut');
+  const srv = await startServer({ dataDir });
+  await fieldsyncCLI('user', 'scope', 'inspector', '--county', '140902,140921', '--data', dataDir);
+  let cut = false;
+  let pulls = 0;
+  /** @type {typeof fetch} */
+  const f = (input, init) => {
+    if (String(input).includes('/api/v1/sync/pull') && cut && ++pulls === 3) {
+      // The 410, the first page from the start, then the signal goes.
+      return Promise.reject(new TypeError('fetch failed'));
+    }
+    return fetch(input, init);
+  };
+  const phone = await device(srv.url, { fetch: f, pageLimit: 100 });
+  await syncOK(phone);
+  const byCounty = async (/** @type {string} */ c) => (await phone.list('site', (s) => s.county === c)).length;
+  const kept = await byCounty('140902');
+  assert.ok((await byCounty('140921')) > 0);
+
+  await fieldsyncCLI('user', 'scope', 'inspector', '--county', '140902', '--data', dataDir);
+  cut = true;
+  const r = await phone.sync();
+  assert.equal(r.error?.code, 'network', `the cut sync: ${r.error?.code}`);
+  assert.equal(pulls, 3);
+  await syncOK(phone);
+  assert.equal(await byCounty('140921'), 0, "定襄县's sites left the phone after the pass that was whole");
+  assert.equal(await byCounty('140902'), kept);
+  const again = await syncOK(phone);
+  assert.ok(again.pulled < 100, `the sync after it pulls from its cursor, not from the start (${again.pulled})`);
+});

@@ -76,7 +76,7 @@ test('a failed or offline sign-in of another user leaves the signed-in user\'s d
   await assert.rejects(a.signIn('inspector2', 'inspector123'), (e) => {
     const err = /** @type {any} */ (e);
     // Said as a sign-in's failure, not as data kept for a later sync.
-    return err.code === 'network' && /登录需要联网/.test(err.message) && !/同步/.test(err.message);
+    return err.code === 'network' && /无法登录/.test(err.message) && !/同步/.test(err.message);
   });
   await unchanged();
   offline = false;

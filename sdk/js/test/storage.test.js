@@ -46,14 +46,14 @@ for (const [name, make] of adapters) {
     assert.deepEqual(keys, ['a', 'c']);
     // By key prefix: only those keys, in order, with the transaction's own writes.
     await s.transaction('records', 'readwrite', async (tx) => {
-      for (const k of ['site/2', 'site/1', 'sites/x', 'sit', 'photo/1', 'site/\u{1F600}']) await tx.put('records', k, k);
+      for (const k of ['site/2', 'site/1', 'sites/x', 'sit', 'site0', 'photo/1', 'site/\u{1F600}', 'site/\uffff站']) await tx.put('records', k, k);
     });
     const sites = await s.transaction('records', 'readwrite', async (tx) => {
       await tx.put('records', 'site/0', 'site/0');
       await tx.delete('records', 'site/2');
       return tx.all('records', 'site/');
     });
-    assert.deepEqual(sites.map(([k]) => k), ['site/0', 'site/1', 'site/\u{1F600}']);
+    assert.deepEqual(sites.map(([k]) => k), ['site/0', 'site/1', 'site/\u{1F600}', 'site/\uffff站']);
     // Values handed out are copies.
     const v = await s.transaction('records', 'readonly', (tx) => tx.get('records', 'a'));
     v.n = 99;
@@ -96,6 +96,11 @@ test('FileStorage: one per directory, in this process or another live one; a dea
   const dir = tempDir('file-lock');
   const s = await FileStorage.open(dir);
   await assert.rejects(FileStorage.open(dir), /this process/);
+  // By another path to the same directory too: a symlink, a trailing slash.
+  const link = `${dir}-link`;
+  fs.symlinkSync(dir, link);
+  await assert.rejects(FileStorage.open(link), /this process/);
+  await assert.rejects(FileStorage.open(`${dir}/`), /this process/);
   await s.close();
   const again = await FileStorage.open(dir);
   await again.close();

@@ -344,8 +344,9 @@ export class FieldsyncClient {
      * for olderThan ms (default: the keepOriginalsFor option, 7 days), each
      * replaced by the server's thumbnail, which photoImage then shows. Only
      * a photo whose upload finished and whose record the server has marked
-     * uploaded is touched; one whose thumbnail the server is still making
-     * waits for a later call. sync() calls it after a sync without errors.
+     * uploaded is touched, and only once the server gives its thumbnail: a
+     * photo that has none (not made yet, or never: HEIC, unreadable) keeps
+     * its original. sync() calls it after a sync without errors.
      * The clock of a photo starts when the phone learnt it was uploaded.
      * Returns how many originals left the phone.
      * @param {{olderThan?: number}} [opts]

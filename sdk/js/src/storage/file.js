@@ -101,7 +101,7 @@ const held = new Set();
  * @param {string} dir
  */
 function lock(dir) {
-  const abs = path.resolve(dir);
+  const abs = fs.realpathSync.native(dir); // one directory, by whatever path (a symlink, ./, another letter case)
   const file = path.join(abs, LOCK);
   for (let attempt = 0; ; attempt++) {
     try {
@@ -112,6 +112,8 @@ function lock(dir) {
       if (/** @type {NodeJS.ErrnoException} */ (err).code !== 'EEXIST' || attempt > 0) throw err;
     }
     const pid = Number(fs.readFileSync(file, 'utf8'));
+    // A lock naming this process but not held by it is a dead process's
+    // that had the same pid (a container's process is often pid 1).
     if (held.has(abs) || (pid !== process.pid && alive(pid))) {
       throw new Error(`FileStorage ${dir} is open in ${pid === process.pid ? 'this process' : `process ${pid}`}: one FileStorage per directory (close it first)`);
     }
@@ -121,7 +123,12 @@ function lock(dir) {
 
 /** @param {string} dir */
 function unlock(dir) {
-  const abs = path.resolve(dir);
+  let abs = '';
+  try {
+    abs = fs.realpathSync.native(dir);
+  } catch {
+    return; // the directory is gone, and its lock with it
+  }
   if (held.delete(abs)) fs.rmSync(path.join(abs, LOCK), { force: true });
 }
 

@@ -50,8 +50,10 @@ export class IndexedDBStorage {
       delete: (s, k) => t.objectStore(s).delete(k),
       async all(s, prefix = '') {
         const store = t.objectStore(s);
-        // Keys are strings: those starting with prefix sort from it to it + U+FFFF.
-        const range = prefix ? IDBKeyRange.bound(prefix, `${prefix}\uffff`) : undefined;
+        // Keys are strings: those starting with prefix sort from it up to,
+        // not including, prefix with its last code unit the next one.
+        const last = prefix.charCodeAt(prefix.length - 1);
+        const range = prefix && last < 0xffff ? IDBKeyRange.bound(prefix, prefix.slice(0, -1) + String.fromCharCode(last + 1), false, true) : undefined;
         const [keys, values] = await Promise.all([store.getAllKeys(range), store.getAll(range)]);
         const out = keys.map((k, i) => /** @type {[string, any]} */ ([String(k), values[i]]));
         return out.sort((a, b) => keyOrder(a[0], b[0]));

@@ -29,7 +29,7 @@ export async function render(app) {
     } catch (e2) {
       // Nothing was filled in yet: the network message of a sync (kept on
       // the phone, sent later) does not fit a sign-in.
-      err.textContent = e2 && e2.code === 'network' ? '连不上服务器。登录需要联网，请到有信号的地方再试。' : message(e2);
+      err.textContent = e2 && e2.code === 'network' ? '连不上服务器，无法登录。请确认手机已联网，或稍后再试。' : message(e2);
     } finally {
       btn.disabled = false;
       btn.textContent = '登录';
