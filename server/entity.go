@@ -514,7 +514,7 @@ func (f *Field) canonical(raw json.RawMessage, device, normalized bool) (json.Ra
 			t, _ := CanonicalTime(string(body))
 			return marshalCanonical(t)
 		}
-		if f.Type == TypeText && f.Enum == nil && f.DeviceEnum == nil && f.Aliases == nil && f.Format == nil {
+		if f.Type == TypeText && f.Enum == nil && f.DeviceEnum == nil && f.Aliases == nil && f.Format == nil && !f.Required {
 			if normalized && raw[0] == '"' && len(raw)-2 <= f.maxLen() {
 				return raw, nil // canonical, and no more characters than bytes
 			}
@@ -625,6 +625,9 @@ func (f *Field) checkPlain(body []byte, device bool) error {
 			return err
 		}
 	}
+	if err := f.checkFilled(string(body)); err != nil {
+		return err
+	}
 	allowed := f.Enum
 	if device && f.DeviceEnum != nil {
 		allowed = f.DeviceEnum
@@ -638,6 +641,16 @@ func (f *Field) checkPlain(body []byte, device bool) error {
 		}
 	}
 	return Errorf(syncproto.CodeInvalidValue, "字段 %s 不允许取值 %q", f.Name, body)
+}
+
+// checkFilled refuses a blank text (empty, spaces, zero-width characters
+// only) for a required text field: a finding's description emptied so is
+// cleared as surely as by null.
+func (f *Field) checkFilled(s string) error {
+	if f.Required && f.Type == TypeText && Blank(s) {
+		return Errorf(syncproto.CodeInvalidValue, "字段 %s 是必填项，不能为空白", f.Name)
+	}
+	return nil
 }
 
 // checkFormat checks a text against the field's Format, if it has one.
@@ -687,6 +700,9 @@ func (f *Field) checkString(s string, device bool) error {
 		}
 	}
 	if err := f.checkFormat(s); err != nil {
+		return err
+	}
+	if err := f.checkFilled(s); err != nil {
 		return err
 	}
 	allowed := f.Enum

@@ -125,7 +125,8 @@ func (r *StoredRecord) OwnDevice(device string) bool {
 // the device, and of its user, with the completed unclaimed uploads and
 // the pending uploads whose records do not exist.
 // Errors: unauthorized, invalid_upload, out_of_scope, hash_mismatch,
-// quota_exceeded.
+// quota_exceeded, conflict (other bytes for a photo whose bytes arrived,
+// with the quota on).
 func (s *Syncer) CheckUpload(ctx context.Context, p *Principal, req UploadRequest, pending []UploadRequest) error {
 	if p == nil {
 		return Errorf(syncproto.CodeUnauthorized, "请先登录")
@@ -243,6 +244,15 @@ func (s *Syncer) checkQuota(ctx context.Context, p *Principal, req UploadRequest
 	user, err := s.Store.UserUnclaimedUploads(ctx, p.UserID)
 	if err != nil {
 		return err
+	}
+	for _, u := range user {
+		// Other bytes for a photo whose bytes arrived: the new upload
+		// would replace the old one in the count while its file stays
+		// until the sweep, so that the quota would hold nothing back.
+		// A photo's bytes never change (its sha256 is immutable).
+		if u.PhotoID == req.PhotoID && u.SHA256 != req.SHA256 {
+			return Errorf(syncproto.CodeConflict, "照片 %s 已上传过另一份文件：一张照片只能上传它自己的文件（同一 SHA-256）", req.PhotoID)
+		}
 	}
 	return s.checkQuotaOf(ctx, req, user, pending, "本账号的各台设备", "每个账号（所有设备合计）")
 }

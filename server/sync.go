@@ -482,9 +482,10 @@ func (s *Syncer) apply(ctx context.Context, tx WriteTx, p *Principal, pm *prepar
 	switch {
 	case !wasDeleted || m.Delete:
 	case len(o.Won)+len(res.LostFields) == 0:
-		// The same writes sent again (their answer was lost): answered
-		// as the first time, stale, and logged only then.
-		res.Status, res.Code, res.Message = syncproto.StatusStale, syncproto.CodeRecordDeleted, "记录已删除，此修改已记入冲突日志"
+		// The same writes sent again (their answer was lost), or writes
+		// applied before a later delete: stale, as the record is gone;
+		// anything to log was logged the first time.
+		res.Status, res.Code, res.Message = syncproto.StatusStale, syncproto.CodeRecordDeleted, "记录已删除，此修改不再生效"
 		res.LostFields = slices.Collect(maps.Keys(vals))
 	default:
 		// Field writes to a deleted record still merge (so every delivery

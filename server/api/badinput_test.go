@@ -618,6 +618,12 @@ func testQueryParams(t *testing.T, srv *apptest.Server) {
 			}
 		})
 	}
+	// A long name is named in part.
+	r := send(t, srv, request{method: "GET", path: syncproto.PathPull + "?" + strings.Repeat("x", 10_000) + "=1", token: tok})
+	r.wantError(t, 400, syncproto.CodeBadRequest)
+	if len(r.Body) > 1000 {
+		t.Errorf("an unknown parameter of 10,000 characters is answered in %d bytes", len(r.Body))
+	}
 	// An unknown path with a query is still not found.
 	send(t, srv, request{method: "GET", path: "/api/v1/nope?x=1", token: tok}).wantError(t, 404, syncproto.CodeNotFound)
 }

@@ -378,13 +378,17 @@ func strictQuery(next echo.HandlerFunc) echo.HandlerFunc {
 		// Only on a route found: an unknown path is answered 404 as it is.
 		allowed, api := QueryParams[c.Path()], strings.HasPrefix(c.Path(), "/api/")
 		for _, name := range slices.Sorted(maps.Keys(q)) {
+			shown := name // in the answer: not all of a long one
+			if len(shown) > 64 {
+				shown = strings.ToValidUTF8(shown[:64], "") + "…"
+			}
 			switch {
 			case len(q[name]) > 1:
-				return server.Errorf(syncproto.CodeBadRequest, "查询参数 %s 重复", name)
+				return server.Errorf(syncproto.CodeBadRequest, "查询参数 %s 重复", shown)
 			case api && !slices.Contains(allowed, name) && len(allowed) == 0:
-				return server.Errorf(syncproto.CodeBadRequest, "未知的查询参数 %q：此接口不接受查询参数", name)
+				return server.Errorf(syncproto.CodeBadRequest, "未知的查询参数 %q：此接口不接受查询参数", shown)
 			case api && !slices.Contains(allowed, name):
-				return server.Errorf(syncproto.CodeBadRequest, "未知的查询参数 %q（可用：%s）", name, strings.Join(allowed, "、"))
+				return server.Errorf(syncproto.CodeBadRequest, "未知的查询参数 %q（可用：%s）", shown, strings.Join(allowed, "、"))
 			}
 		}
 		return next(c)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -40,7 +41,13 @@ func cors(origins []string) echo.MiddlewareFunc {
 		lower[i] = strings.ToLower(o) // as browsers send them
 	}
 	return middleware.CORSWithConfig(middleware.CORSConfig{
-		Skipper:       func(c echo.Context) bool { return !strings.HasPrefix(c.Request().URL.Path, "/api/") },
+		Skipper: func(c echo.Context) bool {
+			// Only a preflight is answered here: tus's own OPTIONS (which
+			// tells Tus-Max-Size) is no preflight and goes to its route.
+			r := c.Request()
+			return !strings.HasPrefix(r.URL.Path, "/api/") ||
+				r.Method == http.MethodOptions && r.Header.Get(echo.HeaderAccessControlRequestMethod) == ""
+		},
 		AllowOrigins:  lower,
 		AllowMethods:  []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPatch, http.MethodDelete, http.MethodOptions},
 		AllowHeaders:  corsAllowHeaders,
@@ -50,7 +57,9 @@ func cors(origins []string) echo.MiddlewareFunc {
 }
 
 // CheckOrigin checks a CORS origin as serve takes it: scheme://host with
-// an optional port, nothing more (no path, no wildcard).
+// an optional port, nothing more (no path, no wildcard), written as a
+// browser sends it (an ASCII host, punycode for a Chinese one; no default
+// port), so that it can match.
 func CheckOrigin(o string) error {
 	u, err := url.Parse(o)
 	switch {
@@ -59,6 +68,17 @@ func CheckOrigin(o string) error {
 	case u.Scheme == "" || u.Host == "" || u.User != nil || u.Path != "" || u.RawQuery != "" || u.Fragment != "" ||
 		strings.Contains(o, "*") || o != u.Scheme+"://"+u.Host:
 		return fmt.Errorf("origin %q: want scheme://host[:port], e.g. https://app.example.cn or capacitor://localhost", o)
+	case strings.ContainsFunc(u.Host, func(r rune) bool { return r > 0x7e || r < 0x21 }):
+		return fmt.Errorf("origin %q: write the host in ASCII (punycode, xn--…), as browsers send it", o)
+	}
+	if p := u.Port(); p != "" || strings.HasSuffix(u.Host, ":") {
+		n, err := strconv.Atoi(p)
+		switch {
+		case err != nil || n < 1 || n > 65535:
+			return fmt.Errorf("origin %q: the port must be 1 to 65535", o)
+		case u.Scheme == "https" && n == 443, u.Scheme == "http" && n == 80:
+			return fmt.Errorf("origin %q: leave out the default port %d, as browsers do", o, n)
+		}
 	}
 	return nil
 }

@@ -97,6 +97,15 @@ func TestCORS(t *testing.T) {
 		}
 	}
 
+	// tus's own OPTIONS (no preflight) still tells the server's tus
+	// version and largest upload, from an allowed origin or none.
+	for _, origin := range []string{"", app1} {
+		r := do(http.MethodOptions, "/api/v1/uploads/", origin, nil)
+		if r.StatusCode != http.StatusOK && r.StatusCode != http.StatusNoContent || r.Header.Get("Tus-Max-Size") == "" || r.Header.Get("Tus-Version") == "" {
+			t.Errorf("tus OPTIONS from %q: %d, Tus-Max-Size %q, Tus-Version %q", origin, r.StatusCode, r.Header.Get("Tus-Max-Size"), r.Header.Get("Tus-Version"))
+		}
+	}
+
 	// Without the option, nothing answers CORS.
 	plain := apptest.Start(t)
 	req, _ := http.NewRequest(http.MethodGet, plain.URL+"/api/v1/me", nil)
@@ -108,12 +117,13 @@ func TestCORS(t *testing.T) {
 
 // TestCheckOrigin: serve takes origins as scheme://host[:port] only.
 func TestCheckOrigin(t *testing.T) {
-	for _, o := range []string{"capacitor://localhost", "https://localhost", "http://192.168.1.5:8100", "https://app.example.cn"} {
+	for _, o := range []string{"capacitor://localhost", "https://localhost", "http://192.168.1.5:8100", "https://app.example.cn", "https://xn--0zwm56d.cn", "http://[::1]:8100"} {
 		if err := api.CheckOrigin(o); err != nil {
 			t.Errorf("%s refused: %v", o, err)
 		}
 	}
-	for _, o := range []string{"*", "https://*.example.cn", "localhost", "https://app.example.cn/", "https://app.example.cn/path", "https://u:p@x.cn", "https://x.cn?a=1", "//x.cn", ""} {
+	for _, o := range []string{"*", "https://*.example.cn", "localhost", "https://app.example.cn/", "https://app.example.cn/path", "https://u:p@x.cn", "https://x.cn?a=1", "//x.cn", "",
+		"http://a.cn:99999", "http://a.cn:0", "https://a.cn:", "https://a.cn:443", "http://a.cn:80", "https://测试.cn"} {
 		if err := api.CheckOrigin(o); err == nil {
 			t.Errorf("%q accepted", o)
 		}

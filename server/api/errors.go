@@ -86,6 +86,8 @@ func (a *API) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		switch st := c.Response().Status; {
 		case st == http.StatusServiceUnavailable:
 			lvl = slog.LevelWarn // busy or shutting down: the client retries
+		case st == http.StatusInsufficientStorage:
+			lvl = slog.LevelWarn // a device over its upload quota, not a fault
 		case st >= 500:
 			lvl = slog.LevelError
 		}

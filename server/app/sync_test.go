@@ -386,7 +386,23 @@ func TestRequiredFieldsCannotBeCleared(t *testing.T) {
 			for _, c := range []*syncproto.Client{a, b} {
 				wantStatus(t, apptest.Push(t, c, apptest.Mut(c, e.Name, id, apptest.Fields(f.Name, nil))), "rejected/invalid_value")
 			}
-			if r, _ := srv.App.DB.Get(ctx, e.Name, id); r.Value(f.Name) == nil || string(r.Value(f.Name)) == "null" {
+			// A text emptied is cleared as surely: refused too, at
+			// creation as well (invalid_field where the field's format
+			// already says it must be visible text).
+			if f.Type == server.TypeText && f.Enum == nil {
+				for _, blank := range []string{"", "  ", "\u200b", "\t\n"} {
+					r := apptest.Push(t, a, apptest.Mut(a, e.Name, id, apptest.Fields(f.Name, blank))).Results[0]
+					if r.Status != syncproto.StatusRejected || (r.Code != syncproto.CodeInvalidValue && r.Code != syncproto.CodeInvalidField) {
+						t.Errorf("%s.%s set to %q: %s/%s", e.Name, f.Name, blank, r.Status, r.Code)
+					}
+					blankCreate := maps.Clone(create)
+					maps.Copy(blankCreate, apptest.Fields(f.Name, blank))
+					if r := apptest.Push(t, a, apptest.Mut(a, e.Name, newID(), blankCreate)).Results[0]; r.Status != syncproto.StatusRejected {
+						t.Errorf("%s created with %s %q: %s", e.Name, f.Name, blank, r.Status)
+					}
+				}
+			}
+			if r, _ := srv.App.DB.Get(ctx, e.Name, id); r.Value(f.Name) == nil || string(r.Value(f.Name)) == "null" || string(r.Value(f.Name)) == `""` {
 				t.Errorf("%s.%s cleared", e.Name, f.Name)
 			}
 		}

@@ -61,6 +61,8 @@ func TestLoginReturns(t *testing.T) {
 		{"/console/x\r\nSet-Cookie: a=b", "/console/"},
 		{"javascript:alert(1)", "/console/"},
 		{"/console/login", "/console/"},
+		{"/console/login/", "/console/"},
+		{"/console/logout?x=1", "/console/"},
 		{"", "/console/"},
 	} {
 		b := newBrowser(t, srv)

@@ -36,7 +36,7 @@ func returnTo(raw string) (string, bool) {
 	if strings.HasSuffix(u.Path, "/") {
 		clean += "/"
 	}
-	if clean != u.Path || u.Path == "/console/login" || u.Path == "/console/logout" {
+	if clean != u.Path || strings.HasPrefix(u.Path, "/console/login") || strings.HasPrefix(u.Path, "/console/logout") {
 		return "", false
 	}
 	return u.RequestURI(), true

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xinzhou-eco/fieldsync/internal/logtest"
 	"github.com/xinzhou-eco/fieldsync/server/app"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/server/geo"
@@ -274,7 +275,24 @@ func TestUploadBeforeRecord(t *testing.T) {
 // pushing the records frees the quota.
 func TestUploadQuota(t *testing.T) {
 	const quota = 1 << 20
-	srv := apptest.Start(t, func(c *app.Config) { c.MaxUploadBytes, c.UploadQuota = quota, quota })
+	var logs logtest.Buffer
+	srv := apptest.StartLogged(t, &logs, func(c *app.Config) { c.MaxUploadBytes, c.UploadQuota = quota, quota })
+	defer func() {
+		// A device over its quota is no server fault: its request line is a
+		// warning, not an error (a phone retrying would fill the log).
+		refused := 0
+		for _, rec := range logs.Records("request") {
+			if rec["status"] == float64(http.StatusInsufficientStorage) {
+				refused++
+				if rec["level"] != "WARN" {
+					t.Errorf("a 507 quota_exceeded logged at %v", rec["level"])
+				}
+			}
+		}
+		if refused == 0 {
+			t.Error("no request line for the refused uploads")
+		}
+	}()
 	a := newPhone(t, srv, apptest.Inspector, apptest.Xinfu)
 	b := newPhone(t, srv, apptest.Inspector2, apptest.Xinfu)
 	sum := apptest.SHA256([]byte("declared only"))
@@ -339,6 +357,18 @@ func TestUploadQuotaPerUser(t *testing.T) {
 	}
 	if r := other.tus.Create(newID(), sum, "image/jpeg", quota/2); r.Status != http.StatusCreated {
 		t.Fatalf("another user's upload: %d %+v", r.Status, r.Err)
+	}
+	// Other bytes for the photo whose bytes arrived, from any of the
+	// user's devices, would replace them in the count while their file
+	// stays: refused. The same bytes again are taken.
+	other2 := evidenceJPEG(54)
+	for _, p := range []*phone{a, again} {
+		if r := p.tus.Create(earlyID, apptest.SHA256(other2), "image/jpeg", len(other2)); r.Status != http.StatusConflict || r.Err.Code != syncproto.CodeConflict {
+			t.Errorf("other bytes for a photo whose bytes arrived: %d %+v, want 409 conflict", r.Status, r.Err)
+		}
+	}
+	if r := a.tus.Create(earlyID, apptest.SHA256(early), "image/jpeg", len(early)); r.Status != http.StatusCreated {
+		t.Errorf("the same bytes again: %d %+v", r.Status, r.Err)
 	}
 	a.record(t, earlyID, early) // the early bytes now belong to their record
 	if r := third.tus.Create(newID(), sum, "image/jpeg", 2000); r.Status != http.StatusCreated {

@@ -16,7 +16,7 @@ const PATH_UPLOADS = '/api/v1/uploads/';
 const FINGERPRINT = 'fieldsync-photo:';
 
 /** Upload errors that end a job until the user decides (sync.md §10.4). */
-const PERMANENT = new Set(['hash_mismatch', 'bad_image', 'body_too_large', 'invalid_upload', 'unsupported_media_type', 'forbidden']);
+const PERMANENT = new Set(['hash_mismatch', 'bad_image', 'body_too_large', 'invalid_upload', 'unsupported_media_type', 'forbidden', 'conflict']);
 
 /**
  * @typedef {{photoId: string, sha256: string, contentType: string, size: number, offset: number,
