@@ -179,9 +179,9 @@ func TestBrowserInspection(t *testing.T) {
 	// Close the app and open it again, still offline: all is there.
 	p.reopen()
 	p.goHash("#/inspection/"+insp, `#item-fence button.on[data-value="pass"]`)
-	if n := eval[int](p, `document.querySelectorAll('#inspection .thumb[data-uploaded="false"] img[src^="blob:"]').length`); n != 2 {
-		t.Errorf("after reopening, %d queued photos are shown, want 2", n)
-	}
+	// The tiles are drawn at once and their pictures read from the phone's
+	// storage after: wait for both.
+	p.waitJS("after reopening, the 2 queued photos shown", `document.querySelectorAll('#inspection .thumb[data-uploaded="false"] img[src^="blob:"]').length === 2`)
 	p.wait(`#missing[data-complete]`)
 	p.click(`#submit`)
 	p.waitJS("submitted", `document.querySelector('#status')?.textContent.includes('已提交')`)
