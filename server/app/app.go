@@ -84,6 +84,8 @@ type App struct {
 	// dirLock is the data directory's lock a server on SQLite holds
 	// (dirlock.go); nil for the command-line tools and on PostgreSQL.
 	dirLock *os.File
+	// locks are the upload locks of a server on PostgreSQL (nil on SQLite).
+	locks *pglock.Locker
 }
 
 // DefaultGOGC is the garbage collector's target the server runs with
@@ -268,6 +270,7 @@ func (a *App) openParts(ctx context.Context) error {
 	pg, shared := db.(*postgres.DB)
 	if shared {
 		locks := pglock.New(pg.LockPool(), log)
+		a.locks = locks
 		upOpts = append(upOpts, upload.WithLocker(locks))
 		pcfg.LinkLock = func(ctx context.Context) (func(), error) {
 			l, err := locks.NewLock("photos.reuse-link")
@@ -553,6 +556,12 @@ func (a *App) Ready() bool { return a.ready.Load() }
 
 // Close closes the database.
 func (a *App) Close() error {
+	if a.locks != nil {
+		// Before the database, whose pool it listens on: the listener
+		// stops instead of retrying a closed pool, and logs nothing more.
+		_ = a.locks.Close()
+		a.locks = nil
+	}
 	err := a.DB.Close()
 	if a.dirLock != nil {
 		a.dirLock.Close() // after the database: the next server finds it closed
