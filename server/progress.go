@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/xinzhou-eco/fieldsync/server/audit"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
@@ -458,4 +459,62 @@ func (s *Syncer) ReportProgress(ctx context.Context, p *Principal, taskID, count
 			"reported_at": s.Now().UTC().Format(time.RFC3339Nano),
 		})
 	})
+}
+
+// ProgressHistory is what ProgressAsOf reads: a progress row as stored, and
+// its audit entries.
+type ProgressHistory interface {
+	Get(ctx context.Context, entity, id string) (*StoredRecord, error)
+	AuditHistory(ctx context.Context, recordID string) ([]audit.Entry, error)
+}
+
+// ProgressAsOf returns rows as they stood at t (a past month's report
+// shows its month's end, not today). A row last reported at or before t
+// is as it is; one reported since is read again with the changes of the
+// audited reports made after t undone, the latest first (each entry keeps
+// the values it replaced), and its ReportedAt becomes that of the last
+// report made by t (zero, and not started, for a row first reported
+// after t). rows are not modified.
+func ProgressAsOf(ctx context.Context, h ProgressHistory, rows []TaskProgress, t time.Time) ([]TaskProgress, error) {
+	out := slices.Clone(rows)
+	for i, tp := range rows {
+		if !tp.ReportedAt.After(t) {
+			continue
+		}
+		id := TaskProgressID(tp.TaskID, tp.County)
+		rec, err := h.Get(ctx, syncproto.EntityTaskProgress, id)
+		if err != nil {
+			return nil, err
+		}
+		entries, err := h.AuditHistory(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if rec == nil {
+			continue
+		}
+		var reported time.Time
+		for j := len(entries) - 1; j >= 0; j-- {
+			e := &entries[j]
+			if e.RecordID != id || e.Action != audit.ActionTaskProgress {
+				continue
+			}
+			if !e.At.After(t) {
+				reported = e.At
+				break
+			}
+			for name, ch := range e.DecodeChanges() {
+				f := rec.State.Fields[name]
+				f.Value = ch.Old
+				rec.State.Fields[name] = f
+			}
+		}
+		back := TaskProgressOf(rec)
+		back.ReportedAt = reported
+		if reported.IsZero() {
+			back = TaskProgress{TaskID: tp.TaskID, County: tp.County, Status: syncproto.TaskNotStarted}
+		}
+		out[i] = back
+	}
+	return out, nil
 }

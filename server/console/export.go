@@ -85,7 +85,7 @@ func (c *Console) reportXLSX(ec echo.Context) error {
 	}
 	var sheets []xlsxSheet
 	for _, t := range tables {
-		s := xlsxSheet{Name: t.Title, Title: "信息报送（" + rp.Month + "）" + t.Title, Header: t.Header}
+		s := xlsxSheet{Name: t.Title, Title: "信息报送（" + rp.Month + "）" + t.heading(), Header: t.Header}
 		for _, r := range t.Rows {
 			s.Rows = append(s.Rows, typedRow(t, r))
 		}

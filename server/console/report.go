@@ -24,7 +24,10 @@ var reMonth = regexp.MustCompile(`^[0-9]{4}-(0[1-9]|1[0-2])$`)
 // reportTable is one table of the monthly report, the same on the page,
 // in the CSV and in the XLSX.
 type reportTable struct {
-	Title  string
+	Title string
+	// Note, when set, says what the table's figures stand at (the day a
+	// past month's progress is shown at); it follows the title.
+	Note   string
 	Header []string
 	Rows   [][]string
 	// Kinds are the columns' types, by position (one missing is text):
@@ -43,6 +46,15 @@ const (
 	kindPercent          // "12.5%"
 )
 
+// heading is the table's title with its note, "整改任务进展（状态、进度和逾期截至
+// 2026-11-30）".
+func (t reportTable) heading() string {
+	if t.Note == "" {
+		return t.Title
+	}
+	return t.Title + "（" + t.Note + "）"
+}
+
 // kind is the type of column col.
 func (t reportTable) kind(col int) cellKind {
 	if col < len(t.Kinds) {
@@ -53,7 +65,13 @@ func (t reportTable) kind(col int) cellKind {
 
 // reportParams say what a monthly report covers: a month, and optionally
 // one county and one responsible unit (which narrows the table by task).
-type reportParams struct{ Month, County, Unit string }
+type reportParams struct {
+	Month, County, Unit string
+	// AsOf is the day (YYYY-MM-DD, China time) whose end the tasks'
+	// progress is shown at: the month's last day for a month that has
+	// ended, else today.
+	AsOf string
+}
 
 // query is the report's address parameters, for its downloads.
 func (rp reportParams) query() string {
@@ -128,6 +146,16 @@ func (c *Console) monthReport(ec echo.Context) (reportParams, []reportTable, err
 	if err != nil {
 		return rp, nil, err
 	}
+	now := c.now().In(chinaTime)
+	rp.AsOf = now.Format(time.DateOnly)
+	start, _ := time.ParseInLocation("2006-01", month, chinaTime)
+	if end := start.AddDate(0, 1, 0); !end.After(now) {
+		// A month that has ended: its progress as it stood at its end.
+		rp.AsOf = end.AddDate(0, 0, -1).Format(time.DateOnly)
+		if progress, err = server.ProgressAsOf(ctx, c.d.Store, progress, end.Add(-time.Nanosecond)); err != nil {
+			return rp, nil, err
+		}
+	}
 	ix := server.IndexProgress(progress)
 	counties := c.reportCounties(p, tasks)
 	if county := rp.County; county != "" {
@@ -186,7 +214,7 @@ func (c *Console) monthReport(ec echo.Context) (reportParams, []reportTable, err
 func (c *Console) taskTable(ec echo.Context, rp reportParams, counties []string, tasks []*server.StoredRecord, ix server.ProgressIndex,
 	vehicles []server.VehicleStat) (reportTable, error) {
 	month := rp.Month
-	t := reportTable{Title: "整改任务进展", Header: []string{"序号", "区县", "责任单位", "验收单位", "整改时限", "状态", "进度", "逾期",
+	t := reportTable{Title: "整改任务进展", Note: "状态、进度和逾期截至 " + rp.AsOf, Header: []string{"序号", "区县", "责任单位", "验收单位", "整改时限", "状态", "进度", "逾期",
 		"进展说明", "本月现场检查", "其中已通过", "本月路检车辆"},
 		Kinds: []cellKind{kindText, kindText, kindText, kindText, kindText, kindText, kindPercent, kindText, kindText, kindCount, kindCount, kindCount}}
 	if rp.Unit != "" && !slices.Contains(responsibleUnits(tasks), rp.Unit) {
@@ -197,7 +225,6 @@ func (c *Console) taskTable(ec echo.Context, rp reportParams, counties []string,
 	if err != nil {
 		return t, err
 	}
-	today := c.now().In(chinaTime).Format(time.DateOnly)
 	for _, task := range tasks {
 		units, deadline := taskFacts(task)
 		if rp.Unit != "" && !slices.Contains(units, rp.Unit) {
@@ -212,7 +239,7 @@ func (c *Console) taskTable(ec echo.Context, rp reportParams, counties []string,
 			if n, ok := tp.ShownPct(); ok {
 				pct = strconv.Itoa(n) + "%"
 			}
-			if tp.Overdue(task, today) {
+			if tp.Overdue(task, rp.AsOf) {
 				overdue = "是"
 			}
 			inspections, approved, trucks := "—", "—", "—"
@@ -281,7 +308,7 @@ func (c *Console) reportCSV(ec echo.Context) error {
 		if i > 0 {
 			_ = w.Write([]string{})
 		}
-		_ = w.Write(csvCells([]string{t.Title}))
+		_ = w.Write(csvCells([]string{t.heading()}))
 		_ = w.Write(csvCells(t.Header))
 		for _, row := range t.Rows {
 			_ = w.Write(csvCells(row))

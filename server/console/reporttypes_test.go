@@ -23,7 +23,7 @@ func TestReportNotesStayText(t *testing.T) {
 		if st, page := report(t, county, "task-08", apptest.Xinfu, url.Values{"status": {"in_progress"}, "progress_pct": {"40"}, "note": {note}}); st != http.StatusOK {
 			t.Fatalf("report %q: %d\n%s", note, st, page)
 		}
-		body, f := download(t, county, "/console/report.xlsx?month=2026-11")
+		body, f := download(t, county, "/console/report.xlsx") // this month: the progress as it is now
 		rows := checkSheet(t, body, f, sheet)
 		col := slices.Index(rows[0], "进展说明")
 		pct := slices.Index(rows[0], "进度")

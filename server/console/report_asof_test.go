@@ -1,0 +1,98 @@
+package console_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
+)
+
+// TestPastMonthReportShowsItsEnd: the report of a month that has ended
+// shows each task's progress as it stood at the month's end — on the page,
+// in the CSV and in the XLSX — and says so; reports made since (one or
+// several) are undone, a row first reported since is not started, and a
+// deadline on the month's last day is not yet overdue. This month's report
+// shows the progress as it is today.
+func TestPastMonthReportShowsItsEnd(t *testing.T) {
+	var clock fakeClock
+	clock.Set("2022-12-20")
+	srv := apptest.Start(t, clock.option)
+	xinfu := loggedIn(t, srv, apptest.CountyOffice)
+	const december, january = "忻府区十二月：第一轮检查已完成", "忻府区一月：全部完成"
+	post := func(task string, form url.Values) {
+		t.Helper()
+		if st, page := report(t, xinfu, task, apptest.Xinfu, form); st != http.StatusOK {
+			t.Fatalf("report on %s: %d\n%s", task, st, page)
+		}
+	}
+	// 4.4 (task-08) in December; in January twice more. 5.1 (task-11,
+	// deadline 2022-12-31) first in January.
+	post("task-08", url.Values{"status": {"in_progress"}, "progress_pct": {"30"}, "note": {december}})
+	clock.Set("2023-01-05")
+	post("task-08", url.Values{"status": {"in_progress"}, "progress_pct": {"80"}, "note": {"忻府区一月：过半"}})
+	post("task-08", url.Values{"status": {"done"}, "progress_pct": {"100"}, "note": {january}})
+	post("task-11", url.Values{"status": {"in_progress"}, "progress_pct": {"60"}})
+
+	row := func(page, number string) string {
+		t.Helper()
+		for _, r := range tableRows(t, page, "report-整改任务进展") {
+			if strings.HasPrefix(r, number+"|忻府区|") {
+				return r
+			}
+		}
+		t.Fatalf("no row of %s", number)
+		return ""
+	}
+	// 序号|区县|责任单位|验收单位|整改时限|状态|进度|逾期|进展说明|…
+	cells := func(r string) string { return strings.Join(strings.Split(r, "|")[5:9], "|") }
+	dec := mustGet(t, xinfu, "/console/report?month=2022-12")
+	for _, tc := range []struct{ number, want string }{
+		{"4.4", "推进中|30%||" + december},
+		{"5.1", "未开始|||"}, // reported only since; its deadline, the month's last day, not passed on it
+	} {
+		if got := cells(row(dec, tc.number)); got != tc.want {
+			t.Errorf("December's %s: %q, want %q", tc.number, got, tc.want)
+		}
+	}
+	if !strings.Contains(dec, "状态、进度和逾期截至 2022-12-31") {
+		t.Error("December's report does not say the day its progress stands at")
+	}
+	// 区县|检查…|整改任务|未开始|推进中|已完成|已验收|平均进度
+	for _, r := range tableRows(t, dec, "report-检查与整改汇总") {
+		if c := strings.Split(r, "|"); c[0] == "忻府区" && (c[10] != "1" || c[11] != "0") {
+			t.Errorf("December's summary counts the tasks as they are now: %v", c)
+		}
+	}
+	jan := mustGet(t, xinfu, "/console/report?month=2023-01")
+	for _, tc := range []struct{ number, want string }{
+		{"4.4", "已完成|100%||" + january},
+		{"5.1", "推进中|60%|是|"},
+	} {
+		if got := cells(row(jan, tc.number)); got != tc.want {
+			t.Errorf("January's %s: %q, want %q", tc.number, got, tc.want)
+		}
+	}
+	if !strings.Contains(jan, "状态、进度和逾期截至 2023-01-05") {
+		t.Error("this month's report does not say it stands at today")
+	}
+
+	// The downloads say and show the same.
+	st, csv := xinfu.get("/console/report.csv?month=2022-12")
+	if st != http.StatusOK || !strings.Contains(csv, "整改任务进展（状态、进度和逾期截至 2022-12-31）") ||
+		!strings.Contains(csv, "推进中,30%,,"+december) || strings.Contains(csv, january) {
+		t.Errorf("December's CSV: %d\n%s", st, csv)
+	}
+	body, f := download(t, xinfu, "/console/report.xlsx?month=2022-12")
+	rows := checkSheet(t, body, f, "整改任务进展")
+	all, _ := f.GetRows("整改任务进展")
+	if !strings.Contains(all[0][0], "（状态、进度和逾期截至 2022-12-31）") {
+		t.Errorf("December's sheet title %q", all[0][0])
+	}
+	for _, r := range rows[1:] {
+		if r[0] == "4.4" && r[1] == "忻府区" && (r[5] != "推进中" || r[8] != december) {
+			t.Errorf("December's sheet row of 4.4: %v", r)
+		}
+	}
+}
