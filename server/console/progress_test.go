@@ -70,10 +70,11 @@ func taskRow(t *testing.T, page, number string) string {
 	return ""
 }
 
-// reportRow returns the report's row of a task in a county, as text.
+// reportRow returns the row of a task in a county in this month's report
+// (the progress as it is now), as text.
 func reportRow(t *testing.T, b *browser, number, county string) string {
 	t.Helper()
-	for _, r := range tableRows(t, mustGet(t, b, "/console/report?month=2022-12"), "report-整改任务进展") {
+	for _, r := range tableRows(t, mustGet(t, b, "/console/report"), "report-整改任务进展") {
 		if strings.HasPrefix(r, number+"|"+county+"|") {
 			return r
 		}
