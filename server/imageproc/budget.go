@@ -17,6 +17,8 @@ type Budget struct {
 	mu      sync.Mutex
 	used    int64
 	waiting []*budgetWaiter
+	peak    int64 // the most ever taken at once
+	waits   int64 // Acquire calls that had to wait
 }
 
 type budgetWaiter struct {
@@ -37,6 +39,15 @@ func (b *Budget) InUse() int64 {
 	return b.used
 }
 
+// Stats returns the most bytes ever taken at once and how many Acquire
+// calls had to wait for memory: what decodes running at once asked of the
+// budget.
+func (b *Budget) Stats() (peak, waits int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.peak, b.waits
+}
+
 // Acquire waits until n bytes are free and takes them, and returns the
 // function that gives them back (call it exactly once). A request for more
 // than the whole budget takes the whole budget: it runs alone. It returns
@@ -45,12 +56,13 @@ func (b *Budget) Acquire(ctx context.Context, n int64) (release func(), err erro
 	n = min(max(n, 0), b.size)
 	b.mu.Lock()
 	if len(b.waiting) == 0 && b.used+n <= b.size {
-		b.used += n
+		b.take(n)
 		b.mu.Unlock()
 		return b.releaser(n), nil
 	}
 	w := &budgetWaiter{n: n, ready: make(chan struct{})}
 	b.waiting = append(b.waiting, w)
+	b.waits++
 	b.mu.Unlock()
 	select {
 	case <-w.ready:
@@ -93,7 +105,13 @@ func (b *Budget) grant() {
 	for len(b.waiting) > 0 && b.used+b.waiting[0].n <= b.size {
 		w := b.waiting[0]
 		b.waiting = b.waiting[1:]
-		b.used += w.n
+		b.take(w.n)
 		close(w.ready)
 	}
+}
+
+// take counts n bytes taken. b.mu is held.
+func (b *Budget) take(n int64) {
+	b.used += n
+	b.peak = max(b.peak, b.used)
 }

@@ -225,4 +225,9 @@ func TestBudget(t *testing.T) {
 	if b.InUse() != 0 {
 		t.Fatalf("in use %d at the end", b.InUse())
 	}
+	// The big one, the small one and the cancelled one waited; the
+	// budget was full (the big one's 25 counts as the whole 10).
+	if peak, waits := b.Stats(); peak != 10 || waits != 3 {
+		t.Errorf("stats: peak %d, %d waits; want 10 and 3", peak, waits)
+	}
 }

@@ -89,25 +89,26 @@ func TestSixteenBitPNGMemory(t *testing.T) {
 
 // TestDecodesShareOneBudget: photos that each fit in the decode budget but
 // not two together are decoded one after the other, even when two workers
-// take them at once: the server's memory grows by about what one takes,
-// not twice that. (A ratio, so that it holds under the race detector too,
-// which multiplies memory.)
+// take them at once: the second waits for the first's memory, and the
+// decodes never hold more than the budget between them. What each takes is
+// what its header says its decode and preview need (Info.MemoryNeed): a
+// photo counted short would run beside the other. (The budget's effect on
+// the process's memory is TestSixteenBitPNGMemory's; measured here, with
+// photos that fit, the first decode's one-time growth hid it.)
 func TestDecodesShareOneBudget(t *testing.T) {
-	needProc(t)
-	w := setupOn(t, apptest.Start(t, func(c *app.Config) { c.HoldPhotoProcessing, c.PhotoDecodeMemory = true, 200*mib }))
-	// 4000×4000 at 8 bytes a pixel: 122 MiB decoded, about 170 MiB with
-	// the preview made from it.
-	files := [][]byte{testimg.PNG16(4000, 4000), testimg.PNG16(4000, 3999), testimg.PNG16(3999, 4000)}
+	const budget = 80 * mib
+	w := setupOn(t, apptest.Start(t, func(c *app.Config) { c.HoldPhotoProcessing, c.PhotoDecodeMemory = true, budget }))
+	// 1600×1600 at 8 bytes a pixel: 19.5 MiB decoded, and the preview's.
+	files := [][]byte{testimg.PNG16(1600, 1600), testimg.PNG16(1600, 1599), testimg.PNG16(1599, 1600)}
 	ids, answers := w.uploadAll(t, files)
 	for i, a := range answers {
 		if a.Status != http.StatusNoContent {
 			t.Fatalf("upload %d: %d %+v", i, a.Status, a.Err)
 		}
 	}
-	// process is what two workers do with these photos at once.
-	process := func(ids ...string) int64 {
-		apptest.ResetPeakRSS()
-		base := apptest.PeakRSS()
+	// process is what workers do with these photos at once; it returns
+	// the most the decodes took at once and how many waited, so far.
+	process := func(ids ...string) (peak, waits int64) {
 		errs := make([]error, len(ids))
 		var wg sync.WaitGroup
 		for i, id := range ids {
@@ -119,13 +120,21 @@ func TestDecodesShareOneBudget(t *testing.T) {
 				t.Fatalf("process %s: %v", ids[i], err)
 			}
 		}
-		return apptest.PeakRSS() - base
+		size, peak, waits := w.srv.App.Photos.DecodeStats()
+		if size != budget {
+			t.Fatalf("decode budget %d, want %d", size, budget)
+		}
+		return peak, waits
 	}
-	one := process(ids[0])
-	two := process(ids[1], ids[2])
-	t.Logf("peak RSS grew by %d MiB for one photo, %d MiB for two at once", one/mib, two/mib)
-	if two > one*3/2 {
-		t.Errorf("two photos at once took %d MiB, one %d MiB: want them one after the other, within the budget", two/mib, one/mib)
+	peak, waits := process(ids[0])
+	t.Logf("one photo alone took %.1f MiB of the %d MiB budget", float64(peak)/mib, budget/mib)
+	if peak <= budget/2 || peak >= budget || waits != 0 {
+		t.Fatalf("one photo alone took %d bytes and waited %d times: want more than half the budget, less than all, and no wait", peak, waits)
+	}
+	one := peak
+	peak, waits = process(ids[1], ids[2])
+	if waits != 1 || peak != one {
+		t.Errorf("two photos at once: %d waited, the decodes took %d bytes at most; want one to wait for the other, and %d (one photo's) at most", waits, peak, one)
 	}
 	for i, id := range ids {
 		// A PNG carries no EXIF: no position, no time.

@@ -111,6 +111,13 @@ func New(cfg Config, st server.PhotoStore, syncer *server.Syncer, blobs server.B
 // CheckOriginal to refuse at upload what processing could not decode.
 func (p *Processor) Limits() imageproc.Limits { return p.cfg.Limits }
 
+// DecodeStats returns the decode budget's size, the most of it decodes
+// ever took at once, and how many decodes waited for it (Budget.Stats).
+func (p *Processor) DecodeStats() (size, peak, waits int64) {
+	peak, waits = p.budget.Stats()
+	return p.budget.Size(), peak, waits
+}
+
 // Start queues the photos left unprocessed by an earlier run and starts the
 // workers, which stop when ctx ends (finishing the photo in hand). Beside
 // them it corrects what earlier versions left (CorrectEarlier).
