@@ -55,18 +55,30 @@ type Server struct {
 }
 
 // Start runs a server with demo data on 127.0.0.1:0 until the test ends.
-// opts may adjust the configuration.
+// opts may adjust the configuration. A server that seeds what every
+// default one does starts from a copy of one seeded database
+// (startSeeded).
 func Start(t testing.TB, opts ...func(*app.Config)) *Server {
 	t.Helper()
-	return StartConfig(t, testConfig(t, opts))
+	cfg, fresh := newConfig(t, opts)
+	startSeeded(t, &cfg, fresh)
+	return StartConfig(t, cfg)
 }
 
 // testConfig is a test server's configuration: a loopback port, a fresh
 // data directory, the demo's accounts and sites, then opts.
 func testConfig(t testing.TB, opts []func(*app.Config)) app.Config {
+	cfg, _ := newConfig(t, opts)
+	return cfg
+}
+
+// newConfig is testConfig, and the fresh data directory it made (which
+// opts may have replaced).
+func newConfig(t testing.TB, opts []func(*app.Config)) (app.Config, string) {
 	cfg := app.DefaultConfig()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.DataDir = t.TempDir()
+	fresh := cfg.DataDir
 	cfg.Demo = true
 	cfg.DemoMonth = false // the accounts and sites; opts may turn the month on
 	cfg.ShutdownGrace = 10 * time.Second
@@ -74,7 +86,7 @@ func testConfig(t testing.TB, opts []func(*app.Config)) app.Config {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	return cfg
+	return cfg, fresh
 }
 
 // StartConfig runs a server with exactly cfg.

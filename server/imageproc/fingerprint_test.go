@@ -226,7 +226,7 @@ func TestLumaGrey(t *testing.T) {
 // picture's fingerprint carries it.
 func TestLumaDHash(t *testing.T) {
 	for seed := range uint64(4) {
-		src := testimg.Reencode(testimg.Scene(60+seed, 1280, 960), 85)
+		src := testimg.Reencode(testimg.Scene(60+seed, 640, 480), 85)
 		if _, ok := src.(*image.YCbCr); !ok {
 			t.Fatalf("decoded JPEG is %T", src)
 		}
