@@ -65,7 +65,7 @@ func (s *Syncer) Review(ctx context.Context, p *Principal, inspectionID, decisio
 		case insp == nil || insp.State.IsDeleted():
 			return Errorf(syncproto.CodeNotFound, "检查记录不存在")
 		case !p.CanSee(insp.County):
-			return Errorf(syncproto.CodeOutOfScope, "无权审核%s的检查", CountyName(ctx, s.Store.Get, insp.County))
+			return Errorf(syncproto.CodeOutOfScope, "无权审核其他区县的检查")
 		case insp.Text("status") != "submitted":
 			return Errorf(syncproto.CodeConflict, "只能审核待审核的检查（此检查现为%s），请重新打开查看", cmp.Or(InspectionStatusLabels[insp.Text("status")], "草稿"))
 		case seen != 0 && insp.Seq != seen:
@@ -140,7 +140,7 @@ func (s *Syncer) VerifyFinding(ctx context.Context, p *Principal, findingID, dec
 			return Errorf(syncproto.CodeNotFound, "问题记录不存在")
 		}
 		if !p.CanSee(f.County) {
-			return Errorf(syncproto.CodeOutOfScope, "无权核实%s的问题整改", CountyName(ctx, s.Store.Get, f.County))
+			return Errorf(syncproto.CodeOutOfScope, "无权核实其他区县的问题整改")
 		}
 		insp, err := tx.Get(ctx, EntityByName(syncproto.EntityInspection), f.Text("inspection_id"))
 		if err != nil {

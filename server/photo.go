@@ -133,7 +133,7 @@ func OpenPhoto(ctx context.Context, get func(ctx context.Context, entity, id str
 	case rec == nil || rec.State.IsDeleted():
 		return nil, Errorf(syncproto.CodeNotFound, "照片不存在")
 	case !p.CanSee(rec.County):
-		return nil, Errorf(syncproto.CodeOutOfScope, "无权查看%s的照片", CountyName(ctx, get, rec.County))
+		return nil, Errorf(syncproto.CodeOutOfScope, "无权查看其他区县的照片")
 	}
 	if !rec.Uploaded() {
 		return nil, Errorf(syncproto.CodeNotReady, "照片文件尚未上传")

@@ -100,9 +100,10 @@ func CheckUploadIDs(photoID, sum string) error {
 }
 
 // uploadOutOfScope is the error of an upload for a photo record of a
-// county outside the uploader's.
-func uploadOutOfScope(ctx context.Context, get func(ctx context.Context, entity, id string) (*StoredRecord, error), county string) error {
-	return Errorf(syncproto.CodeOutOfScope, "无权为%s的照片上传文件", CountyName(ctx, get, county))
+// county outside the uploader's. Like every refusal of a record named by
+// its id, it does not say which county holds the record.
+func uploadOutOfScope() error {
+	return Errorf(syncproto.CodeOutOfScope, "无权为其他区县的照片上传文件")
 }
 
 // errNotOwnDevice refuses an upload for a photo record another device
@@ -141,7 +142,7 @@ func (s *Syncer) CheckUpload(ctx context.Context, p *Principal, req UploadReques
 	case r == nil:
 		return s.checkQuota(ctx, p, req, pending)
 	case !p.CanSee(r.County):
-		return uploadOutOfScope(ctx, s.Store.Get, r.County)
+		return uploadOutOfScope()
 	case !r.OwnDevice(p.DeviceID):
 		return errNotOwnDevice
 	case r.Text("sha256") != req.SHA256:
@@ -352,9 +353,7 @@ func (s *Syncer) StoreUpload(ctx context.Context, p *Principal, u PhotoUpload, o
 			// The uploader's counties changed since the upload began:
 			// refused, so that the phone keeps the file (the bytes would
 			// be remembered for no record).
-			return uploadOutOfScope(ctx, func(ctx context.Context, entity, id string) (*StoredRecord, error) {
-				return tx.Get(ctx, EntityByName(entity), id)
-			}, rec.County)
+			return uploadOutOfScope()
 		}
 		if rec != nil && !rec.State.IsDeleted() && rec.Text("sha256") == u.SHA256 && !rec.OwnDevice(u.DeviceID) {
 			// Another device's record, pushed while these bytes were

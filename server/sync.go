@@ -627,6 +627,11 @@ func (s *Syncer) newRecord(ctx context.Context, tx WriteTx, p *Principal, e *Ent
 		return nil, err
 	}
 	if !p.CanSee(county) {
+		if e.CountyField == "" {
+			// The county is its parent's, a record named by its id:
+			// which county holds that is not said.
+			return nil, Errorf(syncproto.CodeOutOfScope, "无权在其他区县写入数据")
+		}
 		return nil, Errorf(syncproto.CodeOutOfScope, "无权在%s写入数据", CountyName(ctx, s.Store.Get, county))
 	}
 	r := &StoredRecord{Entity: e, ID: id, County: county, CreatedDevice: p.DeviceID, CreatedBy: p.UserID, CreatedAt: now}
@@ -678,7 +683,7 @@ func (s *Syncer) recordCounty(ctx context.Context, tx WriteTx, e *Entity, vals m
 // is a retry of one already stored, which is answered as a duplicate.
 func (s *Syncer) checkUpdate(ctx context.Context, tx WriteTx, p *Principal, cur *StoredRecord, vals map[string]json.RawMessage, del bool, h syncproto.HLC) error {
 	if !p.CanSee(cur.County) {
-		return Errorf(syncproto.CodeOutOfScope, "无权修改%s的数据", CountyName(ctx, s.Store.Get, cur.County))
+		return Errorf(syncproto.CodeOutOfScope, "无权修改其他区县的数据")
 	}
 	if alreadyStored(cur, vals, del, h) {
 		return nil

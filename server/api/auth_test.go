@@ -771,6 +771,11 @@ func testRoles(t *testing.T, srv *apptest.Server) {
 			err := tc.who.Do(t.Context(), tc.method, tc.path(t), tc.body, &out)
 			if tc.code != "" {
 				wantAPIError(t, err, tc.status, tc.code)
+				// A record named by its id: which county holds it
+				// is not said.
+				if err != nil && strings.Contains(err.Error(), "宁武") {
+					t.Errorf("the refusal names the record's county: %v", err)
+				}
 				return
 			}
 			if err != nil {
@@ -905,6 +910,14 @@ func testCrossCountyWrites(t *testing.T, srv *apptest.Server) {
 	}
 	for i, w := range want {
 		wantResult(t, resp.Results[i], w.status, w.code)
+	}
+	// A refused write to another county's record (named by its id: the
+	// rename, the update, the new finding under it, the delete) does not
+	// say which county holds it.
+	for _, i := range []int{2, 4, 5, 8} {
+		if strings.Contains(resp.Results[i].Message, "宁武") {
+			t.Errorf("result %d names the record's county: %q", i, resp.Results[i].Message)
+		}
 	}
 
 	// Nothing of the rejected mutations was stored.

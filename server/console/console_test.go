@@ -329,6 +329,8 @@ func TestQueueScope(t *testing.T) {
 	}
 }
 
+// TestDetailScope: another county's records, named by their ids, are
+// refused (403) without saying which county holds them.
 func TestDetailScope(t *testing.T) {
 	srv := apptest.Start(t)
 	theirs := submit(t, srv.Login(apptest.NingwuInsp), apptest.Ningwu)
@@ -336,12 +338,12 @@ func TestDetailScope(t *testing.T) {
 	b := loggedIn(t, srv, apptest.CountyOffice)
 	for _, path := range []string{"/console/inspections/" + theirs, "/console/photos/" + photo + "/thumbnail"} {
 		st, page := b.get(path)
-		if st != http.StatusForbidden || !strings.Contains(page, "无权") || !strings.Contains(page, "<html") {
+		if st != http.StatusForbidden || !strings.Contains(page, "无权") || !strings.Contains(page, "<html") || strings.Contains(page, "宁武") {
 			t.Errorf("%s: %d\n%s", path, st, page)
 		}
 	}
 	st, page := b.post("/console/inspections/"+theirs+"/review", url.Values{"csrf": {csrf(t, page0(t, b))}, "decision": {"approve"}})
-	if st != http.StatusForbidden {
+	if st != http.StatusForbidden || strings.Contains(page, "宁武") {
 		t.Errorf("review of another county: %d\n%s", st, page)
 	}
 	if st, page := b.get("/console/inspections/" + uuid.NewString()); st != http.StatusNotFound || !strings.Contains(page, "不存在") {

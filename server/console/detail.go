@@ -171,7 +171,7 @@ func (c *Console) visible(ec echo.Context, entity string) (*server.StoredRecord,
 	case r == nil || r.State.IsDeleted():
 		return nil, server.Errorf(syncproto.CodeNotFound, "%s不存在", server.EntityByName(entity).Label)
 	case !principalOf(ec).CanSee(r.County):
-		return nil, server.Errorf(syncproto.CodeOutOfScope, "无权查看%s的%s", c.countyName(r.County), server.EntityByName(entity).Label)
+		return nil, server.Errorf(syncproto.CodeOutOfScope, "无权查看其他区县的%s", server.EntityByName(entity).Label)
 	}
 	return r, nil
 }

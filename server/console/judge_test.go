@@ -213,7 +213,7 @@ func TestBulkApprove(t *testing.T) {
 			t.Errorf("%s: %s, want %s", id, got, want)
 		}
 	}
-	for _, want := range []string{"共 5 条，已审核通过 2 条", "照片有 2 个证据标记", "有 15 项缺项，不能批量通过", "无权审核宁武县的检查记录"} {
+	for _, want := range []string{"共 5 条，已审核通过 2 条", "照片有 2 个证据标记", "有 15 项缺项，不能批量通过", "无权审核其他区县的检查记录"} {
 		if !strings.Contains(done, want) {
 			t.Errorf("result page lacks %q", want)
 		}

@@ -553,8 +553,9 @@ func TestScopeLostMidUpload(t *testing.T) {
 		}
 	}
 	setCounties(apptest.Dingxiang)
-	if r := owner.tus.Patch(loc, half, data[half:]); r.Status != http.StatusForbidden || r.Err.Code != syncproto.CodeOutOfScope {
-		t.Fatalf("last byte after the county was taken away: %d %+v, want 403 out_of_scope", r.Status, r.Err)
+	if r := owner.tus.Patch(loc, half, data[half:]); r.Status != http.StatusForbidden || r.Err.Code != syncproto.CodeOutOfScope ||
+		strings.Contains(r.Err.Message, "忻府") {
+		t.Fatalf("last byte after the county was taken away: %d %+v, want 403 out_of_scope not naming the record's county", r.Status, r.Err)
 	}
 	setCounties(apptest.Xinfu)
 	owner.wantNotServed(t, id, "after the refused upload")
