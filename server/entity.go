@@ -802,13 +802,31 @@ func CanonicalTime(s string) (t string, ok bool) {
 	return tm.In(ChinaTime).Format(time.RFC3339Nano), true
 }
 
-// parseTime parses an RFC 3339 time that has a canonical form: its offset
-// within ±23:59 (Go also takes +24:00), and its year, at +08:00, from 1
-// to 9999 (9999-12-31T20:00:00Z would be written in year 10000, which no
-// RFC 3339 parser reads back).
-func parseTime(s string) (time.Time, bool) {
+// ParseTime parses an RFC 3339 time as a time field holds it: with the T
+// and the Z in either case (RFC 3339, 5.6, allows lower case; Go's parser
+// takes upper case only). ok is false for anything else.
+func ParseTime(s string) (t time.Time, ok bool) {
+	if len(s) > 10 && (s[10] == 't' || s[len(s)-1] == 'z') {
+		b := []byte(s)
+		if b[10] == 't' {
+			b[10] = 'T'
+		}
+		if b[len(b)-1] == 'z' {
+			b[len(b)-1] = 'Z'
+		}
+		s = string(b)
+	}
 	tm, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
+	return tm, err == nil
+}
+
+// parseTime parses an RFC 3339 time (ParseTime) that has a canonical
+// form: its offset within ±23:59 (Go also takes +24:00), and its year, at
+// +08:00, from 1 to 9999 (9999-12-31T20:00:00Z would be written in year
+// 10000, which no RFC 3339 parser reads back).
+func parseTime(s string) (time.Time, bool) {
+	tm, ok := ParseTime(s)
+	if !ok {
 		return time.Time{}, false
 	}
 	_, off := tm.Zone()
@@ -820,5 +838,5 @@ func parseTime(s string) (time.Time, bool) {
 // CanonicalTime writes it without having to parse it again: to the
 // second, at +08:00 (what phones send).
 func chinaTimeForm(b []byte) bool {
-	return len(b) == len("2006-01-02T15:04:05+08:00") && string(b[19:]) == "+08:00"
+	return len(b) == len("2006-01-02T15:04:05+08:00") && b[10] == 'T' && string(b[19:]) == "+08:00"
 }

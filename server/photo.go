@@ -35,7 +35,7 @@ func (s *Syncer) SetServerFields(ctx context.Context, entity, id string, values 
 
 // Time returns a time field's value (zero if absent or invalid).
 func (r *StoredRecord) Time(field string) time.Time {
-	t, _ := time.Parse(time.RFC3339Nano, r.Text(field))
+	t, _ := ParseTime(r.Text(field))
 	return t
 }
 

@@ -334,8 +334,7 @@ func (c *Console) photos(ec echo.Context, ps []*server.StoredRecord, anchor *geo
 	// In the order they were taken (then created), not of their last
 	// write: a photo reprocessed or flagged later keeps its number.
 	taken := func(r *server.StoredRecord) time.Time {
-		t, _ := time.Parse(time.RFC3339Nano, r.Text("captured_at"))
-		return t
+		return r.Time("captured_at")
 	}
 	slices.SortStableFunc(ps, func(a, b *server.StoredRecord) int {
 		return cmp.Or(taken(a).Compare(taken(b)), a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.ID, b.ID))

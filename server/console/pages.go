@@ -389,8 +389,8 @@ func visitStarted(insp *server.StoredRecord) string {
 }
 
 func localTime(s string) string {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
+	t, ok := server.ParseTime(s)
+	if !ok {
 		return s
 	}
 	return t.In(chinaTime).Format("2006-01-02 15:04")
