@@ -237,7 +237,7 @@ func (p *phone) signIn(username string) {
 func (p *phone) waitSynced() {
 	p.t.Helper()
 	p.waitJS("synced", `(() => { const s = document.querySelector('#last-sync'); return s && s.dataset.ok === 'true' &&
-		document.querySelector('#pending-changes')?.textContent === '0' && document.querySelector('#pending-photos')?.textContent === '0' &&
+		document.querySelector('#pending-records')?.textContent === '0' && document.querySelector('#pending-photos')?.textContent === '0' &&
 		!document.querySelector('#sync-now')?.disabled; })()`)
 }
 

@@ -95,8 +95,8 @@ func TestBrowserRefusedEdit(t *testing.T) {
 		while ((await app.client.refreshStatus()).pendingChanges !== 1) await new Promise((r) => requestAnimationFrame(r));
 		return true; })()`)
 	p.goHash("#/", `#sync-card`)
-	if n := p.text(`#pending-changes`); n != "1" {
-		t.Fatalf("home counts %s unsent changes, want 1", n)
+	if n := p.text(`#pending-records`); n != "1" {
+		t.Fatalf("home counts %s records with unsent changes, want 1", n)
 	}
 	other := srv.Login(apptest.Inspector)
 	apptest.Push(t, other, apptest.Mut(other, "inspection", insp, apptest.Fields("status", "submitted", "finished_at", "2026-11-30T10:00:00+08:00")))

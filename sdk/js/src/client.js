@@ -37,7 +37,7 @@ import { currentKey, registerCaptureKeys, signCapture } from './capture.js';
  *   rejected: Rejected[], superseded: Superseded[], error: FieldsyncError | null}} SyncResult
  * @typedef {{phase: 'push'|'pull'|'upload', done: number, total: number,
  *   bytesDone: number, bytesTotal: number}} Progress
- * @typedef {{pendingChanges: number, pendingPhotos: number, failedPhotos: number, pendingBytes: number, rejectedChanges: number,
+ * @typedef {{pendingChanges: number, pendingRecords: number, pendingPhotos: number, failedPhotos: number, pendingBytes: number, rejectedChanges: number,
  *   lastSync: {at: number, ok: boolean, error: {code: string, message: string} | null} | null,
  *   syncing: boolean}} Status
  */
@@ -128,7 +128,7 @@ export class FieldsyncClient {
     /** How long (ms) an uploaded photo's original stays on the phone (purgeOriginals). */
     this.keepOriginalsFor = o.keepOriginalsFor;
     /** @type {Status} */
-    this.cached = { pendingChanges: 0, pendingPhotos: 0, failedPhotos: 0, pendingBytes: 0, rejectedChanges: 0, lastSync: o.lastSync ?? null, syncing: false };
+    this.cached = { pendingChanges: 0, pendingRecords: 0, pendingPhotos: 0, failedPhotos: 0, pendingBytes: 0, rejectedChanges: 0, lastSync: o.lastSync ?? null, syncing: false };
     /** @type {Map<string, Set<Function>>} */
     this.listeners = new Map();
     /** @type {Promise<SyncResult> | null} */
@@ -502,7 +502,7 @@ export class FieldsyncClient {
   }
 
   /**
-   * Throws unsent_changes ({changes, photos, rejected}) while the storage
+   * Throws unsent_changes ({changes, records, photos, rejected}) while the storage
    * holds work the server does not have: unsent changes, photos not
    * uploaded, or refused changes the user has not dismissed (their values
    * and photo bytes exist only here).
@@ -511,7 +511,7 @@ export class FieldsyncClient {
     const s = await this.refreshStatus();
     if (s.pendingChanges > 0 || s.pendingPhotos > 0 || s.rejectedChanges > 0) {
       throw new FieldsyncError('unsent_changes', {
-        details: { changes: s.pendingChanges, photos: s.pendingPhotos, rejected: s.rejectedChanges },
+        details: { changes: s.pendingChanges, records: s.pendingRecords, photos: s.pendingPhotos, rejected: s.rejectedChanges },
       });
     }
   }
@@ -971,6 +971,8 @@ export class FieldsyncClient {
     }));
     const jobs = uploads.map(([, j]) => j).filter((j) => j.state !== 'done');
     this.cached.pendingChanges = outbox.length;
+    // The records those changes are to: one edited five times is one.
+    this.cached.pendingRecords = new Set(outbox.map(([, e]) => `${e.entity}/${e.id}`)).size;
     this.cached.rejectedChanges = rejected.length;
     this.cached.pendingPhotos = jobs.length;
     // Of those, the ones that wait for the user (retryUpload, discardUpload).

@@ -35,8 +35,14 @@ test('save refuses values JSON cannot carry, with unencodable_value naming the f
 
   // What JSON does carry is kept: nulls, nested objects, shared (not cyclic) values.
   const shared = { result: 'pass' };
-  await c.save('inspection', uuidv7(), { status: 'draft', lon: 112.5, summary: null, 'answers.fence': shared, 'answers.dust': shared });
+  const id = uuidv7();
+  await c.save('inspection', id, { status: 'draft', lon: 112.5, summary: null, 'answers.fence': shared, 'answers.dust': shared });
   assert.equal(c.status().pendingChanges, 1);
+  // A record saved again is two changes to one record.
+  await c.save('inspection', id, { summary: '围挡完好' });
+  assert.deepEqual([c.status().pendingChanges, c.status().pendingRecords], [2, 1]);
+  await c.save('site', uuidv7(), { name: '某工地' });
+  assert.deepEqual([c.status().pendingChanges, c.status().pendingRecords], [3, 2]);
 });
 
 test('a request body that cannot be encoded fails with unencodable_value, not network, and is not sent', async () => {

@@ -257,7 +257,7 @@ test('sign-out refuses while changes are unsent and keeps them; server-owned fie
   await a.save('site', uuidv7(), { county: '140902', kind: 'factory', name: '离线新增点位' });
   await assert.rejects(a.signOut(), (err) => {
     assert.equal(/** @type {any} */ (err).code, 'unsent_changes');
-    assert.deepEqual(/** @type {any} */ (err).details, { changes: 1, photos: 0, rejected: 0 });
+    assert.deepEqual(/** @type {any} */ (err).details, { changes: 1, records: 1, photos: 0, rejected: 0 });
     return true;
   });
   assert.equal(a.signedIn, true);

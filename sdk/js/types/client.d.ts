@@ -215,7 +215,7 @@ export class FieldsyncClient {
         force?: boolean;
     }): Promise<void>;
     /**
-     * Throws unsent_changes ({changes, photos, rejected}) while the storage
+     * Throws unsent_changes ({changes, records, photos, rejected}) while the storage
      * holds work the server does not have: unsent changes, photos not
      * uploaded, or refused changes the user has not dismissed (their values
      * and photo bytes exist only here).
@@ -662,6 +662,7 @@ export type Progress = {
 };
 export type Status = {
     pendingChanges: number;
+    pendingRecords: number;
     pendingPhotos: number;
     failedPhotos: number;
     pendingBytes: number;

@@ -20,7 +20,7 @@ function syncCard(app) {
   return h('section', { class: 'card', id: 'sync-card' },
     h('p', { class: 'mute small' }, '等待上传'),
     h('div', { class: 'stats' },
-      h('div', {}, h('b', { id: 'pending-changes' }, s.pendingChanges), '条修改'),
+      h('div', {}, h('b', { id: 'pending-records' }, s.pendingRecords), '条记录'),
       h('div', {}, h('b', { id: 'pending-photos' }, s.pendingPhotos), '张照片'),
       h('div', {}, h('b', { id: 'pending-bytes' }, bytes(s.pendingBytes)), '照片大小')),
     h('p', { class: 'mute', id: 'last-sync', dataset: { ok: last ? String(!!last.ok) : '' } }, lastText),
@@ -185,7 +185,7 @@ async function signOut(app) {
   } catch (err) {
     if (err.code !== 'unsent_changes') { toast(message(err), true, 'error'); return; }
     const d = err.details || {};
-    const ok = window.confirm(`还有 ${d.changes ?? 0} 条修改、${d.photos ?? 0} 张照片没有上传（可能是没有网络）${d.rejected ? `，${d.rejected} 条被服务器拒绝的修改还没有处理` : ''}。\n现在退出，这些数据将从手机上删除、永久丢失。\n\n建议取消，到有信号的地方同步后再退出。确定仍要退出吗？`);
+    const ok = window.confirm(`还有 ${d.records ?? d.changes ?? 0} 条记录的修改、${d.photos ?? 0} 张照片没有上传（可能是没有网络）${d.rejected ? `，${d.rejected} 条被服务器拒绝的修改还没有处理` : ''}。\n现在退出，这些数据将从手机上删除、永久丢失。\n\n建议取消，到有信号的地方同步后再退出。确定仍要退出吗？`);
     if (!ok) return;
     await c.signOut({ force: true });
   } finally {
