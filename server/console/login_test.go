@@ -79,7 +79,9 @@ func TestLoginReturns(t *testing.T) {
 // TestLoginPageExpired: a login form older than the browser's login
 // cookie (another login tab opened since, an hour passed) shows the form
 // again with a fresh token and a plain message, not a CSRF error; when
-// another tab has signed in meanwhile, it goes on to the console.
+// another tab has signed in meanwhile as the same user, it goes on to the
+// console, and as another user, it says so and signs nobody in. A
+// sign-in replaces the browser's session.
 func TestLoginPageExpired(t *testing.T) {
 	srv := apptest.Start(t)
 	b := newBrowser(t, srv)
@@ -96,5 +98,36 @@ func TestLoginPageExpired(t *testing.T) {
 	// Signed in in another tab: the older form goes on to the console.
 	if st, at, _ := b.signIn(second, nil); st != http.StatusOK || at != "/console/" {
 		t.Errorf("the older form once signed in: %d at %s", st, at)
+	}
+
+	// An older form typed with another user's name, on a browser signed
+	// in as county: not the console as county (the city office would act
+	// as county unknowing), but the form again, saying who is signed in.
+	_, third := b.get("/console/login")
+	_, _ = b.get("/console/login") // a newer login page makes the third one old
+	form := url.Values{"csrf": {csrf(t, third)}, "username": {" " + apptest.CityOffice}, "password": {apptest.Passwords[apptest.CityOffice]}}
+	st, page := b.post("/console/login", form)
+	if st != http.StatusForbidden || !strings.Contains(page, "此浏览器现在登录的是 county，不是 city") || csrf(t, page) == csrf(t, third) {
+		t.Fatalf("an older form for another user: %d\n%s", st, page)
+	}
+	if _, home := b.get("/console/queue"); !strings.Contains(home, "赵督查") {
+		t.Errorf("the refused form changed the session:\n%s", home)
+	}
+	// The form shown again signs the city office in, and county's
+	// session ends with it.
+	base, _ := url.Parse(srv.URL + "/console/")
+	countyCookies := b.c.Jar.Cookies(base)
+	form.Set("csrf", csrf(t, page))
+	if st, _ := b.post("/console/login", form); st != http.StatusOK {
+		t.Fatalf("the form shown again: %d", st)
+	}
+	if _, home := b.get("/console/queue"); !strings.Contains(home, "刘督查") {
+		t.Errorf("not signed in as the city office:\n%s", home)
+	}
+	old := newBrowser(t, srv)
+	old.c.Jar.SetCookies(base, countyCookies)
+	old.c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	if st, _ := old.get("/console/queue"); st == http.StatusOK {
+		t.Error("county's session lives on after the browser signed in as the city office")
 	}
 }

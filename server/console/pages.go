@@ -167,9 +167,15 @@ func (c *Console) login(ec echo.Context) error {
 	ck, err := ec.Cookie(loginCookie)
 	if err != nil || !sameToken(ec.Request().PostFormValue("csrf"), ck.Value) {
 		// A login page from before (another tab signed in since, or an
-		// hour has passed): signed in already, go on; else the form
-		// again, with a fresh token. Nothing is signed in by it.
+		// hour has passed): signed in already as this user, go on; else
+		// the form again, with a fresh token. Nothing is signed in by
+		// it, and a browser signed in as someone else says so: going on
+		// would have had this user act, unknowing, as that one.
 		if _, s, _ := c.sessionOf(ec); s != nil {
+			if typed := strings.TrimSpace(username); typed != "" && !strings.EqualFold(typed, s.username) {
+				return c.showLogin(ec, http.StatusForbidden, username,
+					fmt.Sprintf("登录页面已过期。此浏览器现在登录的是 %s，不是 %s；要换成 %s，请重新输入密码登录", s.username, typed, typed))
+			}
 			return ec.Redirect(http.StatusSeeOther, afterLogin(ec))
 		}
 		return c.showLogin(ec, http.StatusForbidden, username, "登录页面已过期，请重新输入密码登录")
@@ -184,6 +190,13 @@ func (c *Console) login(ec echo.Context) error {
 		return c.showLogin(ec, http.StatusForbidden, username, "巡查员账号请使用手机端，督查后台仅限区县、市级督查人员和管理员登录")
 	}
 	setCookie(ec, loginCookie, "", -1)
+	if id, s, _ := c.sessionOf(ec); s != nil {
+		// Another sign-in on this browser replaces its session: the one
+		// before ends here, not at its expiry.
+		if err := c.drop(ec, id); err != nil {
+			return err
+		}
+	}
 	token, err := c.newSession(ec, u)
 	if err != nil {
 		return err
