@@ -310,7 +310,8 @@ type InspectionQuery struct {
 	Completeness string
 	// Flag keeps inspections with at least one live photo (of the
 	// inspection or of one of its findings) carrying this evidence flag,
-	// such as no_gps; "" is any. Only [a-z_] names are honoured.
+	// such as no_gps, or AnyFlag: any flag; "" is any inspection. Only
+	// [a-z_] names are honoured.
 	Flag string
 	// TemplateIDs and Counties, when not empty, keep the inspections of
 	// any of these checklists and in any of these counties (a
@@ -319,6 +320,10 @@ type InspectionQuery struct {
 	// Limit and Offset page the list (newest first).
 	Limit, Offset int
 }
+
+// AnyFlag is the InspectionQuery.Flag of inspections with at least one
+// photo carrying any evidence flag (the overview's 带证据标记).
+const AnyFlag = "any"
 
 // Values of InspectionQuery.Completeness.
 const (

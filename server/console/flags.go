@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"unicode"
+
+	"github.com/xinzhou-eco/fieldsync/server"
 )
 
 // ExplainFlags turns a photo's evidence flags (the JSON object the photo
@@ -219,10 +221,11 @@ func whereRefs(refs any) string {
 	return "本区县"
 }
 
-// FlagNames are the evidence flags the review queue filters on.
-var FlagNames = []string{"no_gps", "far_from_site", "time_mismatch", "position_mismatch", "mock_location", "edited", "duplicate", "duplicate_item", "near_duplicate", "unreadable", "signature_invalid"}
+// FlagNames are the evidence flags the review queue filters on, after
+// server.AnyFlag (any of them).
+var FlagNames = []string{server.AnyFlag, "no_gps", "far_from_site", "time_mismatch", "position_mismatch", "mock_location", "edited", "duplicate", "duplicate_item", "near_duplicate", "unreadable", "signature_invalid"}
 
 type flagOption struct{ Name, Title string }
 
-var flagOptions = []flagOption{{"no_gps", "无定位"}, {"far_from_site", "远离点位"}, {"time_mismatch", "时间不符"}, {"position_mismatch", "位置不符"},
+var flagOptions = []flagOption{{server.AnyFlag, "任一标记"}, {"no_gps", "无定位"}, {"far_from_site", "远离点位"}, {"time_mismatch", "时间不符"}, {"position_mismatch", "位置不符"},
 	{"mock_location", "疑似虚拟定位"}, {"edited", "经过编辑"}, {"duplicate", "重复照片"}, {"duplicate_item", "一照多项"}, {"near_duplicate", "近似重复"}, {"unreadable", "无法读取"}, {"signature_invalid", "签名无效"}}

@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"fmt"
+	"html"
 	"net/http"
 	"regexp"
 	"strings"
@@ -81,5 +82,32 @@ func TestOverviewRateRoundsLikeRoadside(t *testing.T) {
 	}
 	if _, page := b.get("/console/vehicles"); !strings.Contains(page, "6.3") {
 		t.Error("the roadside page does not show 1 of 16 as 6.3")
+	}
+}
+
+// TestOverviewFlaggedLinksToThem: the overview's count of flagged
+// inspections waiting links to exactly those: the queue filtered to any
+// evidence flag (任一标记), which counts as many.
+func TestOverviewFlaggedLinksToThem(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	flagged, clean := submit(t, phone, apptest.Xinfu), submit(t, phone, apptest.Xinfu)
+	addPhoto(t, srv, flagged, apptest.Xinfu) // raises no_gps and far_from_site
+	b := loggedIn(t, srv, apptest.CountyOffice)
+	_, page := b.get("/console/overview")
+	m := regexp.MustCompile(`<a href="([^"]+)"><b id="kpi-flagged">(\d+)</b>`).FindStringSubmatch(page)
+	if m == nil || m[2] != "1" {
+		t.Fatalf("the flagged count: %v\n%s", m, page)
+	}
+	st, queue := b.get(html.UnescapeString(m[1]))
+	if st != http.StatusOK || !strings.Contains(queue, `data-id="`+flagged+`"`) || strings.Contains(queue, `data-id="`+clean+`"`) {
+		t.Errorf("the flagged count links to %s: %d, want the flagged inspection alone\n%s", m[1], st, queue)
+	}
+	if !strings.Contains(queue, `<option value="any" selected>任一标记</option>`) {
+		t.Error("the queue does not show its filter as 任一标记")
+	}
+	// The filter's export says so.
+	if st, body := b.get("/console/queue.xlsx?flag=any&status=submitted"); st != http.StatusOK || !strings.HasPrefix(body, "PK") {
+		t.Errorf("the queue's export with any flag: %d", st)
 	}
 }

@@ -31,6 +31,9 @@ var dialect = &sqlstore.Dialect{
 	HasFlag: func(column string) string {
 		return `(CASE WHEN jsonb_typeof(` + column + `::jsonb) = 'object' THEN jsonb_exists(` + column + `::jsonb, ?::text) ELSE false END)`
 	},
+	AnyFlag: func(column string) string {
+		return `(` + column + ` IS NOT NULL AND ` + column + ` NOT IN ('{}', '[]', 'null'))`
+	},
 	Queue: sqlstore.QueueJSON{
 		Failed:     `coalesce(jsonb_array_length(CASE WHEN jsonb_typeof(inspection.failed_items::jsonb) = 'array' THEN inspection.failed_items::jsonb END), 0)`,
 		FlagsSum:   `(SELECT coalesce(sum((SELECT count(*) FROM jsonb_object_keys(p.flags::jsonb))), 0)::bigint`,

@@ -40,6 +40,9 @@ var dialect = &sqlstore.Dialect{
 		return `(json_valid(` + column + `) AND json_type(CASE WHEN json_valid(` + column + `) THEN ` + column +
 			` ELSE '{}' END, '$.' || ?) IS NOT NULL)`
 	},
+	AnyFlag: func(column string) string {
+		return `(json_valid(` + column + `) AND ` + column + ` NOT IN ('{}', '[]', 'null'))`
+	},
 	Queue: sqlstore.QueueJSON{
 		Failed:     `coalesce(json_array_length(CASE WHEN json_valid(inspection.failed_items) THEN inspection.failed_items END), 0)`,
 		FlagsSum:   `(SELECT coalesce(sum((SELECT count(*) FROM json_each(p.flags))), 0)`,

@@ -16,7 +16,7 @@ func (db *DB) Overview(ctx context.Context, scope server.Scope, today, since str
 	var o server.Overview
 	where, args := dialect.ScopeOf(scope, "i")
 	err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM inspection i WHERE i.deleted_hlc = '' AND i.status = '`+server.StatusAwaitingReview+`'`+where+`
-		AND EXISTS (SELECT 1 FROM `+sqlstore.PhotosOf("i")+` AND json_valid(p.flags) AND p.flags NOT IN ('{}', '[]', 'null'))`, args...).Scan(&o.FlaggedWaiting)
+		AND EXISTS (SELECT 1 FROM `+sqlstore.PhotosOf("i")+` AND `+dialect.AnyFlag("p.flags")+`)`, args...).Scan(&o.FlaggedWaiting)
 	if err != nil {
 		return nil, fmt.Errorf("overview flagged: %w", err)
 	}

@@ -32,6 +32,9 @@ type Dialect struct {
 	// HasFlag returns the condition that column (the JSON text of a
 	// photo's flags) is an object with the key bound to its one ?.
 	HasFlag func(column string) string
+	// AnyFlag returns the condition that column (the JSON text of a
+	// photo's flags) raises some flag: not empty, not null.
+	AnyFlag func(column string) string
 	// Queue is the counts of the review queue (QueueSQL) that read JSON.
 	Queue QueueJSON
 	// Trim is the function that trims the characters of its second
@@ -150,7 +153,10 @@ func (d *Dialect) InspectionWhere(q server.InspectionQuery, withCounty bool) (st
 	case server.CompletenessIncomplete:
 		w += " AND missing_items != '[]'"
 	}
-	if q.Flag != "" && ValidFlagName(q.Flag) {
+	switch {
+	case q.Flag == server.AnyFlag:
+		w += ` AND EXISTS (SELECT 1 FROM ` + queuePhotos + ` AND ` + d.AnyFlag("p.flags") + `)`
+	case q.Flag != "" && ValidFlagName(q.Flag):
 		w += ` AND EXISTS (SELECT 1 FROM ` + queuePhotos + ` AND ` + d.HasFlag("p.flags") + `)`
 		args = append(args, q.Flag)
 	}

@@ -160,6 +160,10 @@ func testInspections(t *testing.T, open Opener) {
 		{"flag of a finding's photo", server.InspectionQuery{Scope: o.all, Flag: "far_from_site"}, []string{o.b}, 1},
 		{"flag nobody has", server.InspectionQuery{Scope: o.all, Flag: "edited"}, nil, 0},
 		{"flag and status", server.InspectionQuery{Scope: o.all, Flag: "no_gps", Status: "approved"}, nil, 0},
+		// Any flag: a's photo and b's finding's photo raise one; c's
+		// photo has flags {}, which raise none.
+		{"any flag", server.InspectionQuery{Scope: o.all, Flag: server.AnyFlag}, []string{o.b, o.a}, 2},
+		{"any flag and status", server.InspectionQuery{Scope: o.all, Flag: server.AnyFlag, Status: "submitted"}, []string{o.a}, 1},
 		{"complete", server.InspectionQuery{Scope: o.all, Completeness: server.CompletenessComplete}, nil, 0},
 		{"incomplete", server.InspectionQuery{Scope: o.all, Completeness: server.CompletenessIncomplete}, []string{o.b, o.c, o.a, o.x}, 4},
 	} {
