@@ -39,3 +39,32 @@ func TestBrowserKeysAfterZoom(t *testing.T) {
 		t.Errorf("Esc did not close the lightbox")
 	}
 }
+
+// TestBrowserLightboxHistory: opening the lightbox is one history entry;
+// its steps (keys or links, previous, next, close) are not, so Back from
+// a lightbox paged through leaves it for the page, and Back from the page
+// leaves the page.
+func TestBrowserLightboxHistory(t *testing.T) {
+	srv := apptest.Start(t)
+	insp := submit(t, srv.Login(apptest.Inspector), apptest.Xinfu)
+	first, second := addPhoto(t, srv, insp, apptest.Xinfu), addPhoto(t, srv, insp, apptest.Xinfu)
+	b := newChrome(t)
+	b.login(srv.URL, apptest.CountyOffice)
+	b.navigate("detail", chromedp.Navigate(srv.URL+"/console/inspections/"+insp))
+	entries := func() int { return b.eval("history", `history.length`) }
+	base := entries()
+	b.do("open", chromedp.Click(chromedp.CSS(`a.lb-open[href="#lb-`+first+`"]`)))
+	b.do("→", chromedp.KeyEvent(kb.ArrowRight))
+	b.do("next link", chromedp.Click(chromedp.CSS(`#lb-`+second+` a.lb-next`)))
+	b.do("previous link", chromedp.Click(chromedp.CSS(`#lb-`+first+` a.lb-prev`)))
+	if n := entries(); n != base+1 {
+		t.Errorf("%d history entries after opening the lightbox and three steps, want %d (the opening alone)", n, base+1)
+	}
+	if b.eval("at", `location.hash === '#lb-`+second+`' ? 1 : 0`) != 1 {
+		t.Fatal("the steps did not move the lightbox")
+	}
+	b.do("back", chromedp.NavigateBack())
+	if b.eval("closed", `location.hash === '' && location.pathname.startsWith('/console/inspections/') ? 1 : 0`) != 1 {
+		t.Errorf("Back from the lightbox did not return to the page")
+	}
+}
