@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"slices"
 	"time"
 
@@ -133,13 +134,10 @@ func (s *Syncer) auditServerEntry(ctx context.Context, tx WriteTx, action string
 		}
 		return appendAudit(ctx, tx, action, "", AuditServerName, "", r, inspID, auditChanges(r, old, []string{"flags"}), now)
 	default: // task progress, reported by an office
-		fields := make([]string, 0, len(changed))
-		for f := range changed {
-			if f != "reported_at" {
-				fields = append(fields, f)
-			}
-		}
+		// reported_at included: when the report says it was made (the
+		// demo's are dated in the month before it is written), which a
+		// past month's report reads the entry by (ProgressAsOf).
 		return appendAudit(ctx, tx, action, r.Text("reported_by"), r.Text("reported_by_name"), "", r, "",
-			auditChanges(r, old, fields), now)
+			auditChanges(r, old, slices.Collect(maps.Keys(changed))), now)
 	}
 }

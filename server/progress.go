@@ -471,10 +471,12 @@ type ProgressHistory interface {
 // ProgressAsOf returns rows as they stood at t (a past month's report
 // shows its month's end, not today). A row last reported at or before t
 // is as it is; one reported since is read again with the changes of the
-// audited reports made after t undone, the latest first (each entry keeps
-// the values it replaced), and its ReportedAt becomes that of the last
-// report made by t (zero, and not started, for a row first reported
-// after t). rows are not modified.
+// audited reports made after t undone, the latest first: each entry keeps
+// the values it replaced, so what is left is the row as it was at t (not
+// started for a row first reported after t; as it was stored for a row
+// whose earlier reports predate the audit log). A report is dated by the
+// reported_at it wrote, else (entries from before they recorded it) by
+// when the entry was made. rows are not modified.
 func ProgressAsOf(ctx context.Context, h ProgressHistory, rows []TaskProgress, t time.Time) ([]TaskProgress, error) {
 	out := slices.Clone(rows)
 	for i, tp := range rows {
@@ -493,26 +495,33 @@ func ProgressAsOf(ctx context.Context, h ProgressHistory, rows []TaskProgress, t
 		if rec == nil {
 			continue
 		}
-		var reported time.Time
 		for j := len(entries) - 1; j >= 0; j-- {
 			e := &entries[j]
 			if e.RecordID != id || e.Action != audit.ActionTaskProgress {
 				continue
 			}
-			if !e.At.After(t) {
-				reported = e.At
+			changes := e.DecodeChanges()
+			at := e.At
+			if ch, ok := changes["reported_at"]; ok {
+				var s string
+				if json.Unmarshal(ch.New, &s) == nil {
+					if rt, ok := ParseTime(s); ok {
+						at = rt
+					}
+				}
+			}
+			if !at.After(t) {
 				break
 			}
-			for name, ch := range e.DecodeChanges() {
+			for name, ch := range changes {
 				f := rec.State.Fields[name]
 				f.Value = ch.Old
 				rec.State.Fields[name] = f
 			}
 		}
 		back := TaskProgressOf(rec)
-		back.ReportedAt = reported
-		if reported.IsZero() {
-			back = TaskProgress{TaskID: tp.TaskID, County: tp.County, Status: syncproto.TaskNotStarted}
+		if back.ReportedAt.After(t) { // an entry from before reported_at was recorded
+			back.ReportedAt = time.Time{}
 		}
 		out[i] = back
 	}

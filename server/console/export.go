@@ -34,7 +34,7 @@ func typedRow(t reportTable, row []string) []any {
 	for i, v := range row {
 		out[i] = v
 		switch t.kind(i) {
-		case kindCount:
+		case kindCount, kindShared:
 			if n, err := strconv.Atoi(v); err == nil {
 				out[i] = n
 			}
@@ -50,7 +50,7 @@ func typedRow(t reportTable, row []string) []any {
 }
 
 // sumTotals is a totals row (合计 in the first column) summing the count
-// columns of t's typed rows, whose cells are numbers or "—" where a count
+// columns (not the shared ones) of t's typed rows, whose cells are numbers or "—" where a count
 // does not apply (a task without field checks); other columns, and a
 // count of "—" only, are left empty.
 func sumTotals(t reportTable, rows [][]any) []any {
@@ -105,7 +105,8 @@ func (c *Console) reportXLSX(ec echo.Context) error {
 	if err != nil {
 		return err
 	}
-	findings.Title = "信息报送（" + rp.Month + "）发现问题"
+	// Findings are as they are now, whatever the month.
+	findings.Title = "信息报送（" + rp.Month + "）发现问题（问题状态和逾期天数截至 " + c.today() + "）"
 	seal, why, err := c.monthSeal(ec, rp.Month)
 	if err != nil {
 		return err

@@ -43,6 +43,10 @@ type cellKind int
 const (
 	kindText    cellKind = iota
 	kindCount            // a whole number, or "—" where it does not apply
+	// kindShared is a whole number (or "—") that rows share: the same
+	// inspection counts under every task whose checklists it has, so a
+	// column of them is not summed.
+	kindShared
 	kindPercent          // "12.5%"
 )
 
@@ -131,12 +135,18 @@ func (c *Console) monthReport(ec echo.Context) (reportParams, []reportTable, err
 	p := principalOf(ec)
 	ctx := ec.Request().Context()
 	rp := reportParams{Month: ec.QueryParam("month"), County: ec.QueryParam("county"), Unit: ec.QueryParam("unit")}
+	now := c.now().In(chinaTime)
 	if rp.Month == "" {
-		rp.Month = c.now().In(chinaTime).Format("2006-01")
+		rp.Month = now.Format("2006-01")
 	}
 	month := rp.Month
 	if !reMonth.MatchString(month) {
 		return rp, nil, server.Errorf(syncproto.CodeInvalidValue, "月份格式应为 YYYY-MM")
+	}
+	start, _ := time.ParseInLocation("2006-01", month, chinaTime)
+	if start.After(now) {
+		// Not begun: a report of it would show today's progress as its.
+		return rp, nil, server.Errorf(syncproto.CodeInvalidValue, "%s 还没有开始，没有报表（本月是 %s）", month, now.Format("2006-01"))
 	}
 	tasks, err := c.d.Store.Tasks(ctx)
 	if err != nil {
@@ -146,9 +156,7 @@ func (c *Console) monthReport(ec echo.Context) (reportParams, []reportTable, err
 	if err != nil {
 		return rp, nil, err
 	}
-	now := c.now().In(chinaTime)
 	rp.AsOf = now.Format(time.DateOnly)
-	start, _ := time.ParseInLocation("2006-01", month, chinaTime)
 	if end := start.AddDate(0, 1, 0); !end.After(now) {
 		// A month that has ended: its progress as it stood at its end.
 		rp.AsOf = end.AddDate(0, 0, -1).Format(time.DateOnly)
@@ -169,7 +177,11 @@ func (c *Console) monthReport(ec echo.Context) (reportParams, []reportTable, err
 		return rp, nil, err
 	}
 	itoa := strconv.Itoa
-	sum := reportTable{Title: "检查与整改汇总", Header: []string{"区县", "检查总数", "待审核", "已退回", "已通过", "发现问题",
+	sumNote := "整改任务各列截至 " + rp.AsOf
+	if rp.Unit != "" {
+		sumNote += "，计入本区县全部整改任务（责任单位筛选只作用于“整改任务进展”）"
+	}
+	sum := reportTable{Title: "检查与整改汇总", Note: sumNote, Header: []string{"区县", "检查总数", "待审核", "已退回", "已通过", "发现问题",
 		"照片", "有疑点照片", "整改任务", "未开始", "推进中", "已完成", "已验收", "平均进度"},
 		Kinds: []cellKind{kindText, kindCount, kindCount, kindCount, kindCount, kindCount, kindCount, kindCount, kindCount,
 			kindCount, kindCount, kindCount, kindCount, kindPercent}}
@@ -216,7 +228,7 @@ func (c *Console) taskTable(ec echo.Context, rp reportParams, counties []string,
 	month := rp.Month
 	t := reportTable{Title: "整改任务进展", Note: "状态、进度和逾期截至 " + rp.AsOf, Header: []string{"序号", "区县", "责任单位", "验收单位", "整改时限", "状态", "进度", "逾期",
 		"进展说明", "本月现场检查", "其中已通过", "本月路检车辆"},
-		Kinds: []cellKind{kindText, kindText, kindText, kindText, kindText, kindText, kindPercent, kindText, kindText, kindCount, kindCount, kindCount}}
+		Kinds: []cellKind{kindText, kindText, kindText, kindText, kindText, kindText, kindPercent, kindText, kindText, kindShared, kindShared, kindShared}}
 	if rp.Unit != "" && !slices.Contains(responsibleUnits(tasks), rp.Unit) {
 		return t, server.Errorf(syncproto.CodeInvalidValue, "没有责任单位“%s”的整改任务", rp.Unit)
 	}

@@ -6,7 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
 // TestPastMonthReportShowsItsEnd: the report of a month that has ended
@@ -31,6 +33,17 @@ func TestPastMonthReportShowsItsEnd(t *testing.T) {
 	// deadline 2022-12-31) first in January.
 	post("task-08", url.Values{"status": {"in_progress"}, "progress_pct": {"30"}, "note": {december}})
 	clock.Set("2023-01-05")
+	// 4.3 (task-07): a report dated in December, written in January (as
+	// the demo writes its month's reports), then a January report.
+	s := srv.App.Syncer
+	if err := s.Store.Update(ctx, func(tx server.WriteTx) error {
+		return s.Upsert(ctx, tx, syncproto.EntityTaskProgress, server.TaskProgressID("task-07", apptest.Xinfu), apptest.Xinfu, map[string]any{
+			"task_id": "task-07", "county": apptest.Xinfu, "status": "in_progress", "progress_pct": 50, "note": "十二月填报",
+			"evidence": []string{}, "reported_by": "", "reported_by_name": "忻府区督查室", "reported_at": "2022-12-10T02:00:00Z"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	post("task-07", url.Values{"status": {"in_progress"}, "progress_pct": {"70"}, "note": {"一月填报"}})
 	post("task-08", url.Values{"status": {"in_progress"}, "progress_pct": {"80"}, "note": {"忻府区一月：过半"}})
 	post("task-08", url.Values{"status": {"done"}, "progress_pct": {"100"}, "note": {january}})
 	post("task-11", url.Values{"status": {"in_progress"}, "progress_pct": {"60"}})
@@ -51,17 +64,18 @@ func TestPastMonthReportShowsItsEnd(t *testing.T) {
 	for _, tc := range []struct{ number, want string }{
 		{"4.4", "推进中|30%||" + december},
 		{"5.1", "未开始|||"}, // reported only since; its deadline, the month's last day, not passed on it
+		{"4.3", "推进中|50%||十二月填报"},
 	} {
 		if got := cells(row(dec, tc.number)); got != tc.want {
 			t.Errorf("December's %s: %q, want %q", tc.number, got, tc.want)
 		}
 	}
-	if !strings.Contains(dec, "状态、进度和逾期截至 2022-12-31") {
-		t.Error("December's report does not say the day its progress stands at")
+	if !strings.Contains(dec, "状态、进度和逾期截至 2022-12-31") || !strings.Contains(dec, "整改任务各列截至 2022-12-31") {
+		t.Error("December's report does not say the day its progress stands at, in both tables")
 	}
 	// 区县|检查…|整改任务|未开始|推进中|已完成|已验收|平均进度
 	for _, r := range tableRows(t, dec, "report-检查与整改汇总") {
-		if c := strings.Split(r, "|"); c[0] == "忻府区" && (c[10] != "1" || c[11] != "0") {
+		if c := strings.Split(r, "|"); c[0] == "忻府区" && (c[10] != "2" || c[11] != "0") {
 			t.Errorf("December's summary counts the tasks as they are now: %v", c)
 		}
 	}
@@ -69,6 +83,7 @@ func TestPastMonthReportShowsItsEnd(t *testing.T) {
 	for _, tc := range []struct{ number, want string }{
 		{"4.4", "已完成|100%||" + january},
 		{"5.1", "推进中|60%|是|"},
+		{"4.3", "推进中|70%||一月填报"},
 	} {
 		if got := cells(row(jan, tc.number)); got != tc.want {
 			t.Errorf("January's %s: %q, want %q", tc.number, got, tc.want)
@@ -76,6 +91,13 @@ func TestPastMonthReportShowsItsEnd(t *testing.T) {
 	}
 	if !strings.Contains(jan, "状态、进度和逾期截至 2023-01-05") {
 		t.Error("this month's report does not say it stands at today")
+	}
+
+	// A month not begun has no report (it would be today's progress).
+	for _, path := range []string{"/console/report?month=2023-02", "/console/report.csv?month=2023-02", "/console/report.xlsx?month=9999-12"} {
+		if st, page := xinfu.get(path); st != http.StatusBadRequest || !strings.Contains(page, "还没有开始") {
+			t.Errorf("%s: %d, want 400 saying the month has not begun", path, st)
+		}
 	}
 
 	// The downloads say and show the same.

@@ -128,17 +128,14 @@ func TestMonthlyReport(t *testing.T) {
 			}
 		}
 	}
-	// Its totals sum the counts, "—" (not a field task) counting nothing.
+	// Its totals leave the evidence columns empty: an inspection counts
+	// under every task whose checklists it has (4.4 and 5.x share some),
+	// so their sum would count it again and again.
 	all, _ := f.GetRows("整改任务进展")
 	totals := all[len(all)-1]
 	for col := len(byTask[0]) - 3; col < len(byTask[0]); col++ {
-		sum := 0
-		for _, row := range byTask[1:] {
-			n, _ := strconv.Atoi(row[col])
-			sum += n
-		}
-		if col >= len(totals) || totals[col] != strconv.Itoa(sum) {
-			t.Errorf("xlsx by task: totals %v, want %d in column %s", totals, sum, byTask[0][col])
+		if col < len(totals) && totals[col] != "" {
+			t.Errorf("xlsx by task: totals %v sum the shared column %s", totals, byTask[0][col])
 		}
 	}
 	if !found["4.4"] || !found["4.5"] {

@@ -211,7 +211,7 @@ func (c *Console) siteForm(ec echo.Context) error {
 			return server.Errorf(syncproto.CodeNotFound, "点位不存在")
 		}
 		if !p.CanSee(r.County) {
-			return server.Errorf(syncproto.CodeOutOfScope, "无权维护区县 %s 的点位", c.countyName(r.County))
+			return server.Errorf(syncproto.CodeOutOfScope, "无权维护其他区县的点位")
 		}
 		f = siteFieldsOf(r)
 	}
@@ -248,6 +248,9 @@ func (c *Console) saveSite(ec echo.Context) error {
 		f.County = r.County // a site's county never changes
 	}
 	if !p.CanSee(f.County) || f.County == "" || c.names[f.County] == "" {
+		if ec.Param("id") != "" { // a site named by its id: whose it is is not said
+			return server.Errorf(syncproto.CodeOutOfScope, "无权维护其他区县的点位")
+		}
 		return server.Errorf(syncproto.CodeOutOfScope, "无权维护区县 %s 的点位", c.countyName(f.County))
 	}
 	values := map[string]any{"kind": f.Kind, "name": f.Name, "address": f.Address, "active": f.Active}

@@ -39,13 +39,16 @@ func TestSites(t *testing.T) {
 	if st, _ := county.get("/console/sites?county=" + apptest.Dingxiang); st != http.StatusForbidden {
 		t.Errorf("filtering by 定襄县: %d", st)
 	}
-	if st, _ := county.get("/console/sites/" + dx); st != http.StatusForbidden {
-		t.Errorf("the form of 定襄县's site: %d", st)
+	// Named by its id, a site of another county is refused without
+	// saying which county holds it.
+	if st, page := county.get("/console/sites/" + dx); st != http.StatusForbidden || strings.Contains(page, "定襄") {
+		t.Errorf("the form of 定襄县's site: %d\n%s", st, page)
 	}
 	_, form := county.get("/console/sites/new")
 	token := csrf(t, form)
-	if st, _ := county.post("/console/sites/"+dx, url.Values{"csrf": {token}, "name": {"改名"}, "kind": {"coal_yard"}, "crs": {"wgs84"}}); st != http.StatusForbidden {
-		t.Errorf("correcting 定襄县's site: %d", st)
+	if st, page := county.post("/console/sites/"+dx, url.Values{"csrf": {token}, "name": {"改名"}, "kind": {"coal_yard"}, "crs": {"wgs84"}}); st != http.StatusForbidden ||
+		strings.Contains(page, "定襄") {
+		t.Errorf("correcting 定襄县's site: %d\n%s", st, page)
 	}
 	if st, _ := county.post("/console/sites", url.Values{"csrf": {token}, "county": {apptest.Dingxiang}, "name": {"越权"}, "kind": {"coal_yard"}, "crs": {"wgs84"}}); st != http.StatusForbidden {
 		t.Errorf("adding a site in 定襄县: %d", st)
