@@ -183,6 +183,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	reg := prometheus.NewRegistry()
 	a.Metrics = reg
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.registerPhotoMetrics(reg)
 	a.Echo = api.New(a.Syncer, a.Auth, a.DB, log, api.Config{MaxPushBytes: cfg.MaxPushBytes, Uploads: uploads, Blobs: a.Blobs, TrustedProxies: proxies, CORSOrigins: cfg.CORSOrigins,
 		Pull: cfg.Pull, Push: cfg.Push, Activity: a.Activity, BodyIdle: cfg.BodyIdle, BodyMinRate: float64(cfg.BodyMinRate)}, reg, a.ready.Load)
 	if _, err := console.Mount(a.Echo, console.Deps{Syncer: a.Syncer, Auth: a.Auth, Store: a.DB, Blobs: a.Blobs, Log: log,
@@ -636,4 +637,42 @@ func (a *App) DebugAddr() string {
 		return ""
 	}
 	return a.debugLn.Addr().String()
+}
+
+// registerPhotoMetrics adds the photo processing's figures to reg: the
+// backlog (photos whose bytes arrived and are not processed yet, counted
+// in the store at each scrape, so on PostgreSQL it is every server's) and
+// the decode memory this server's workers hold and have waited for.
+func (a *App) registerPhotoMetrics(reg prometheus.Registerer) {
+	reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "fieldsync_photos_unprocessed",
+			Help: "Live photos whose bytes arrived and that are not processed yet (-1: the store did not answer)."}, func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			ids, err := a.DB.UnprocessedPhotos(ctx)
+			if err != nil {
+				return -1
+			}
+			return float64(len(ids))
+		}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "fieldsync_photo_decode_budget_bytes",
+			Help: "The decode memory budget of this server's photo workers."}, func() float64 {
+			size, _, _ := a.Photos.DecodeStats()
+			return float64(size)
+		}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "fieldsync_photo_decode_bytes_in_use",
+			Help: "The decode memory this server's photo workers hold now."}, func() float64 {
+			return float64(a.Photos.DecodeInUse())
+		}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "fieldsync_photo_decode_peak_bytes",
+			Help: "The most decode memory this server's photo workers have held at once."}, func() float64 {
+			_, peak, _ := a.Photos.DecodeStats()
+			return float64(peak)
+		}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "fieldsync_photo_decode_waits_total",
+			Help: "Photo decodes that waited for decode memory held by others."}, func() float64 {
+			_, _, waits := a.Photos.DecodeStats()
+			return float64(waits)
+		}),
+	)
 }

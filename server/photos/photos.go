@@ -111,6 +111,9 @@ func New(cfg Config, st server.PhotoStore, syncer *server.Syncer, blobs server.B
 // CheckOriginal to refuse at upload what processing could not decode.
 func (p *Processor) Limits() imageproc.Limits { return p.cfg.Limits }
 
+// DecodeInUse returns the decode memory taken now.
+func (p *Processor) DecodeInUse() int64 { return p.budget.InUse() }
+
 // DecodeStats returns the decode budget's size, the most of it decodes
 // ever took at once, and how many decodes waited for it (Budget.Stats).
 func (p *Processor) DecodeStats() (size, peak, waits int64) {
