@@ -14,7 +14,8 @@ import (
 // TestDirectionControlsShown: a direction override an inspector typed
 // into free text (a finding's description, an answer's note, a caption)
 // cannot reorder what an office reads: every page and export shows it as
-// U+FFFD; in a code (a roadside check's OBD codes) it is refused.
+// U+FFFD, as it does other control characters (a bell, an escape, C1); in
+// a code (a roadside check's OBD codes) it is refused.
 func TestDirectionControlsShown(t *testing.T) {
 	srv := apptest.Start(t)
 	phone := srv.Login(apptest.Inspector)
@@ -22,7 +23,7 @@ func TestDirectionControlsShown(t *testing.T) {
 	spoof := "问题\u202e21-21-6202 限期"
 	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields("site_id", apptest.DemoSite(t, apptest.Xinfu),
 		"template_id", "construction_dust", "template_version", 1, "status", "draft", "started_at", "2026-11-28T09:00:00+08:00",
-		"summary", "结论\u2067隔离\u2069", "answers.material_cover", map[string]any{"result": "fail", "note": "note\u202eabc"})),
+		"summary", "结论\u2067隔离\u2069响铃\u0007转义\u001b\u0085\u007f", "answers.material_cover", map[string]any{"result": "fail", "note": "note\u202eabc"})),
 		apptest.Mut(phone, syncproto.EntityFinding, finding, apptest.Fields("inspection_id", insp, "item_key", "material_cover",
 			"description", spoof, "deadline", "2026-11-30", "status", "open")))
 	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields("status", "submitted")))
@@ -35,8 +36,8 @@ func TestDirectionControlsShown(t *testing.T) {
 			t.Errorf("%s: %d", path, st)
 			continue
 		}
-		if strings.ContainsAny(body, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069") {
-			t.Errorf("%s carries a direction control", path)
+		if strings.ContainsAny(body, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u0007\u001b\u0085\u007f") {
+			t.Errorf("%s carries a direction or control character", path)
 		}
 	}
 	_, f := download(t, b, "/console/findings.xlsx?status=")
@@ -56,8 +57,9 @@ func TestDirectionControlsShown(t *testing.T) {
 	if !found {
 		t.Error("the findings export lacks the description, its override shown as U+FFFD")
 	}
-	if _, page := b.get("/console/inspections/" + insp); !strings.Contains(page, "问题\ufffd21-21-6202 限期") {
-		t.Error("the description's override is not shown as U+FFFD")
+	if _, page := b.get("/console/inspections/" + insp); !strings.Contains(page, "问题\ufffd21-21-6202 限期") ||
+		!strings.Contains(page, "响铃\ufffd转义\ufffd\ufffd\ufffd") {
+		t.Error("the description's override, or the summary's control characters, are not shown as U+FFFD")
 	}
 	resp := apptest.Push(t, phone, apptest.Mut(phone, syncproto.EntityVehicleCheck, uuid.NewString(), apptest.Fields("county", apptest.Xinfu,
 		"checkpoint", "G108", "plate", "晋H12345", "checked_at", "2026-11-28T10:00:00+08:00", "obd_codes", "P20EE\u202e")))

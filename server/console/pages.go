@@ -107,15 +107,23 @@ func (c *Console) render(ec echo.Context, status int, page string, data map[stri
 // 2026-12-12". The console's own words never use them.
 const bidiControls = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 
-// unbidi returns b (a page, a cell) with each bidiControls character
-// shown as U+FFFD, so that what an office reads is in the order it was
-// written; b itself when it has none.
+// hidden reports whether r is shown as U+FFFD on pages and in exports: a
+// direction control (bidiControls), or another control character a phone
+// let into free text (a bell, an escape; C0 but tab and line breaks, DEL,
+// C1), which HTML and spreadsheets cannot show and XML cannot hold.
+func hidden(r rune) bool {
+	return (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || (r >= 0x7f && r <= 0x9f) || strings.ContainsRune(bidiControls, r)
+}
+
+// unbidi returns b (a page, a cell) with each hidden character shown as
+// U+FFFD, so that what an office reads is in the order it was written and
+// holds nothing it cannot see; b itself when it has none.
 func unbidi(b []byte) []byte {
-	if !bytes.ContainsAny(b, bidiControls) {
+	if bytes.IndexFunc(b, hidden) < 0 {
 		return b
 	}
 	return bytes.Map(func(r rune) rune {
-		if strings.ContainsRune(bidiControls, r) {
+		if hidden(r) {
 			return utf8.RuneError
 		}
 		return r
@@ -124,7 +132,7 @@ func unbidi(b []byte) []byte {
 
 // unbidiText is unbidi for a string.
 func unbidiText(s string) string {
-	if !strings.ContainsAny(s, bidiControls) {
+	if strings.IndexFunc(s, hidden) < 0 {
 		return s
 	}
 	return string(unbidi([]byte(s)))
