@@ -57,6 +57,10 @@ usage:
 roles: inspector, county_office, city_office, admin
 `
 
+// environ lists the process's environment, checked for misspelt
+// FIELDSYNC_ variables (app.UnknownEnv); tests replace it.
+var environ = os.Environ
+
 // Main runs the command with args and returns the exit status.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	if len(args) == 0 {
@@ -100,6 +104,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 	}
 	c := &command{cfg: &cfg, fs: fs, stdout: stdout, stderr: stderr}
 	run(c) // registers the command's own flags
+	for _, w := range app.UnknownEnv(environ(), fs) {
+		fmt.Fprintf(stderr, "fieldsync %s: warning: %s\n", cmd, w)
+	}
 	if err := fs.Parse(interleave(fs, rest)); err != nil {
 		return 2
 	}

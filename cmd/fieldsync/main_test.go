@@ -403,3 +403,30 @@ func TestCommandGroupHelp(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknownEnvWarned: a FIELDSYNC_ variable nothing reads (a misspelt
+// one) is warned about, naming the one meant when it is a few letters
+// away; the variables the flags, the S3 store and the tests read are not.
+func TestUnknownEnvWarned(t *testing.T) {
+	saved := environ
+	t.Cleanup(func() { environ = saved })
+	environ = func() []string {
+		return []string{"FIELDSYNC_UPLOAD_QOUTA=200000000", "FIELDSYNC_PUL_CONCURRENCY=4", "FIELDSYNC_SOMETHING_ELSE_ENTIRELY=1",
+			"FIELDSYNC_MAX_SKEW=10m", "FIELDSYNC_BIN=/tmp/x", "FIELDSYNC_S3_ACCESS_KEY=k", "PATH=/usr/bin", "NOT_FIELDSYNC_X=1"}
+	}
+	_, _, errs := run(t, "user", "list", "--data", t.TempDir()) // fails after the warnings: no database there
+	for _, want := range []string{
+		"warning: unknown environment variable FIELDSYNC_PUL_CONCURRENCY is ignored (did you mean FIELDSYNC_PULL_CONCURRENCY?)",
+		"warning: unknown environment variable FIELDSYNC_UPLOAD_QOUTA is ignored (did you mean FIELDSYNC_UPLOAD_QUOTA?)",
+		"warning: unknown environment variable FIELDSYNC_SOMETHING_ELSE_ENTIRELY is ignored\n",
+	} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errs)
+		}
+	}
+	for _, not := range []string{"FIELDSYNC_MAX_SKEW", "FIELDSYNC_BIN", "FIELDSYNC_S3_ACCESS_KEY", "NOT_FIELDSYNC"} {
+		if strings.Contains(errs, not) {
+			t.Errorf("stderr warns about %s:\n%s", not, errs)
+		}
+	}
+}

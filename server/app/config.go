@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -171,7 +172,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, getenv func(string) string) {
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", c.ShutdownGrace, "time for in-flight requests at shutdown (FIELDSYNC_SHUTDOWN_GRACE)")
 	c.envErr = nil
 	fs.VisitAll(func(f *flag.Flag) {
-		name := "FIELDSYNC_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		name := EnvName(f.Name)
 		v := getenv(name)
 		if v == "" {
 			return
@@ -323,4 +324,66 @@ func checkLoopback(addr string) error {
 		return fmt.Errorf("%s is not a loopback address (127.0.0.1, ::1 or localhost)", addr)
 	}
 	return nil
+}
+
+// OtherEnv are the FIELDSYNC_ variables read by something else than a
+// flag: the S3 credentials, and the tests' and benchmarks' own.
+var OtherEnv = []string{"FIELDSYNC_S3_ACCESS_KEY", "FIELDSYNC_S3_SECRET_KEY", "FIELDSYNC_POSTGRES", "FIELDSYNC_REQUIRE_POSTGRES",
+	"FIELDSYNC_BIN", "FIELDSYNC_TEST_JPEG", "FIELDSYNC_APP_BENCH", "FIELDSYNC_APP_BENCH_PHOTOS", "FIELDSYNC_WINDOW_SEARCH"}
+
+// UnknownEnv returns a warning for each FIELDSYNC_ variable of environ
+// (NAME=value pairs, as os.Environ gives them) that neither a flag of fs
+// (RegisterFlags) nor anything in OtherEnv reads — a misspelt
+// FIELDSYNC_UPLOAD_QOUTA would otherwise leave the quota off without a
+// word — naming the variable meant when one is a few letters away.
+func UnknownEnv(environ []string, fs *flag.FlagSet) []string {
+	known := slices.Clone(OtherEnv)
+	fs.VisitAll(func(f *flag.Flag) { known = append(known, EnvName(f.Name)) })
+	var out []string
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, "FIELDSYNC_") || slices.Contains(known, name) {
+			continue
+		}
+		msg := "unknown environment variable " + name + " is ignored"
+		best, bestD := "", 4 // at most 3 edits away
+		for _, k := range known {
+			if d := editDistance(name, k); d < bestD {
+				best, bestD = k, d
+			}
+		}
+		if best != "" {
+			msg += " (did you mean " + best + "?)"
+		}
+		out = append(out, msg)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// EnvName is the variable of flag name: FIELDSYNC_ and the name in upper
+// case with _ for - (max-upload: FIELDSYNC_MAX_UPLOAD).
+func EnvName(flagName string) string {
+	return "FIELDSYNC_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// editDistance is the Levenshtein distance between a and b (bytes).
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
