@@ -17,6 +17,8 @@ import (
 	"github.com/xinzhou-eco/fieldsync/server/api"
 	"github.com/xinzhou-eco/fieldsync/server/audit"
 	"github.com/xinzhou-eco/fieldsync/server/console"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // Config is the server's configuration. Every field has a default, a flag
@@ -170,6 +172,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, getenv func(string) string) {
 	fs.IntVar(&c.BodyMinRate, "body-min-rate", c.BodyMinRate, "least average rate of a request body after its first body-idle, bytes a second; 0: 4096 (FIELDSYNC_BODY_MIN_RATE)")
 	fs.StringVar(&c.AuditKey, "audit-key", c.AuditKey, "Ed25519 key signing the audit log's monthly seals; empty: audit-key.pem in the data directory (FIELDSYNC_AUDIT_KEY)")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", c.ShutdownGrace, "time for in-flight requests at shutdown (FIELDSYNC_SHUTDOWN_GRACE)")
+	fs.IntVar(&c.BcryptCost, "bcrypt-cost", c.BcryptCost, "bcrypt cost of passwords set from now on, 4 to 31; 0: bcrypt's default, 10 (FIELDSYNC_BCRYPT_COST)")
 	c.envErr = nil
 	fs.VisitAll(func(f *flag.Flag) {
 		name := EnvName(f.Name)
@@ -203,6 +206,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Database != "" && !strings.HasPrefix(c.Database, "postgres://") && !strings.HasPrefix(c.Database, "postgresql://") {
 		errs = append(errs, errors.New("database must be a PostgreSQL URL (postgres://…) or empty for SQLite"))
+	}
+	if c.BcryptCost != 0 && (c.BcryptCost < bcrypt.MinCost || c.BcryptCost > bcrypt.MaxCost) {
+		errs = append(errs, fmt.Errorf("bcrypt-cost must be 0 (the default) or %d to %d", bcrypt.MinCost, bcrypt.MaxCost))
 	}
 	if c.DebugAddr != "" {
 		if err := checkLoopback(c.DebugAddr); err != nil {

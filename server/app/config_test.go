@@ -214,6 +214,12 @@ func TestValidateBounds(t *testing.T) {
 		{"push-queue -1", func(c *Config) { c.Push.Queue = -1 }, true},
 		{"push-queue -2", func(c *Config) { c.Push.Queue = -2 }, false},
 		{"pull-queue -5", func(c *Config) { c.Pull.Queue = -5 }, false},
+		{"bcrypt-cost 0 (default)", func(c *Config) { c.BcryptCost = 0 }, true},
+		{"bcrypt-cost 4", func(c *Config) { c.BcryptCost = 4 }, true},
+		{"bcrypt-cost 12", func(c *Config) { c.BcryptCost = 12 }, true},
+		{"bcrypt-cost 3", func(c *Config) { c.BcryptCost = 3 }, false},
+		{"bcrypt-cost 32", func(c *Config) { c.BcryptCost = 32 }, false},
+		{"bcrypt-cost -1", func(c *Config) { c.BcryptCost = -1 }, false},
 	} {
 		c := DefaultConfig()
 		c.DataDir = t.TempDir()

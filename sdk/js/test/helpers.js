@@ -52,7 +52,7 @@ export function startServer({ dataDir, addr = '127.0.0.1:0', args = [] }) {
   // keys lived there left it), so resignToken knows the key.
   const keyFile = path.join(dataDir, 'jwt.key');
   if (!fs.existsSync(keyFile)) fs.writeFileSync(keyFile, randomBytes(32), { mode: 0o600 });
-  const proc = spawn(BIN, ['serve', '--demo', '--demo-month=false', '--data', dataDir, '--addr', addr, '--log-level', 'warn', ...args], {
+  const proc = spawn(BIN, ['serve', '--demo', '--demo-month=false', '--data', dataDir, '--addr', addr, '--log-level', 'warn', '--bcrypt-cost', '4', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let errText = '';
