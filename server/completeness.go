@@ -218,7 +218,7 @@ func completenessTrigger(r *StoredRecord, won []string, created, deleted bool) s
 			return r.Text("inspection_id")
 		}
 		for _, f := range won {
-			if f == "item_key" || f == "uploaded" {
+			if f == "item_key" || f == "uploaded" || f == "flags" {
 				return r.Text("inspection_id")
 			}
 		}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"bytes"
 	"encoding/json"
 	"regexp"
 	"time"
@@ -42,6 +43,24 @@ func (r *StoredRecord) Time(field string) time.Time {
 // Uploaded reports whether a photo record is marked uploaded: bytes that
 // hash to its sha256 were sent for this record (possession.go).
 func (r *StoredRecord) Uploaded() bool { return string(r.Value("uploaded")) == "true" }
+
+// Unreadable reports whether a photo's flags say its bytes could not be
+// read as a picture.
+func (r *StoredRecord) Unreadable() bool { return FlagsUnreadable(r.Value("flags")) }
+
+// FlagsUnreadable reports whether a photo's flags (the JSON of its flags
+// field) hold the unreadable flag.
+func FlagsUnreadable(flags []byte) bool {
+	if !bytes.Contains(flags, []byte(`"unreadable"`)) {
+		return false
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(flags, &m) != nil {
+		return false
+	}
+	_, ok := m["unreadable"]
+	return ok
+}
 
 // Float returns a number field's value and whether it is set.
 func (r *StoredRecord) Float(field string) (float64, bool) {

@@ -75,8 +75,13 @@ const (
 	// inspection names it (item_key).
 	MissingPhoto = "photo"
 	// MissingUpload: the item's photo records exist but the bytes of none
-	// of them have been uploaded yet.
+	// of them have been uploaded yet (or none readable has, and some are
+	// still on their way).
 	MissingUpload = "photo_upload"
+	// MissingUnreadable: the bytes of the item's photos arrived, but the
+	// server could read none of them as a picture (each is flagged
+	// unreadable: a file cut short, not an image): take another.
+	MissingUnreadable = "photo_unreadable"
 	// MissingTemplate: the inspection's checklist (template_id@version) is
 	// unknown, so nothing can be checked; Key is that template record id.
 	MissingTemplate = "template"
@@ -96,6 +101,9 @@ type MissingItem struct {
 type ItemPhoto struct {
 	ItemKey  string
 	Uploaded bool
+	// Unreadable: its bytes arrived and could not be read as a picture
+	// (the photo's unreadable flag).
+	Unreadable bool
 }
 
 // Completeness is what CheckCompleteness finds.
@@ -137,17 +145,24 @@ func CheckCompleteness(items []ChecklistItem, answers map[string]json.RawMessage
 		if !it.PhotoRequired || a.Result == ResultNA || (!answered && !it.Required) {
 			continue
 		}
-		has, uploaded := false, false
+		// readable: one whose bytes arrived and were read; waiting: one
+		// whose bytes have not arrived (it may yet be read).
+		has, readable, waiting := false, false, false
 		for _, p := range photos {
 			if p.ItemKey == it.Key {
-				has, uploaded = true, uploaded || p.Uploaded
+				has = true
+				readable = readable || (p.Uploaded && !p.Unreadable)
+				waiting = waiting || !p.Uploaded
 			}
 		}
 		switch {
 		case !has:
 			c.Missing = append(c.Missing, MissingItem{Key: it.Key, Reason: MissingPhoto})
-		case !uploaded:
+		case readable:
+		case waiting:
 			c.Missing = append(c.Missing, MissingItem{Key: it.Key, Reason: MissingUpload})
+		default:
+			c.Missing = append(c.Missing, MissingItem{Key: it.Key, Reason: MissingUnreadable})
 		}
 	}
 	for k, raw := range answers {

@@ -40,17 +40,26 @@ func TestCheckCompleteness(t *testing.T) {
 			[]MissingItem{{"fence", MissingAnswer, ""}, {"fence", MissingPhoto, ""}, {"monitor", MissingAnswer, ""},
 				{"status", MissingAnswer, ""}, {"status", MissingPhoto, ""}}, []string{}},
 		{"complete", answersOf("fence", `{"result":"fail","note":"东侧"}`, "monitor", `{"result":"pass"}`, "status", `{"value":"removed"}`),
-			[]ItemPhoto{{"fence", true}, {"status", true}}, []MissingItem{}, []string{}},
+			[]ItemPhoto{{"fence", true, false}, {"status", true, false}}, []MissingItem{}, []string{}},
 		{"na needs no photo, cleared answer is none", answersOf("fence", `{"result":"na"}`, "monitor", `null`, "status", `{"result":"na"}`), nil,
 			[]MissingItem{{"monitor", MissingAnswer, ""}}, []string{}},
 		{"photo not uploaded", answersOf("fence", `{"result":"pass"}`, "monitor", `{"result":"pass"}`, "status", `{"value":"removed"}`),
-			[]ItemPhoto{{"fence", false}, {"status", false}, {"status", true}, {"other", true}},
+			[]ItemPhoto{{"fence", false, false}, {"status", false, false}, {"status", true, false}, {"other", true, false}},
+			[]MissingItem{{"fence", MissingUpload, ""}}, []string{}},
+		{"photos unreadable", answersOf("fence", `{"result":"pass"}`, "monitor", `{"result":"pass"}`, "status", `{"value":"removed"}`),
+			// fence: its one uploaded photo unreadable; status: one of two,
+			// the other readable; an unreadable photo not uploaded yet is
+			// still waiting for its bytes.
+			[]ItemPhoto{{"fence", true, true}, {"status", true, true}, {"status", true, false}},
+			[]MissingItem{{"fence", MissingUnreadable, ""}}, []string{}},
+		{"photo unreadable beside one on its way", answersOf("fence", `{"result":"pass"}`, "monitor", `{"result":"pass"}`, "status", `{"value":"removed"}`),
+			[]ItemPhoto{{"fence", true, true}, {"fence", false, false}, {"status", true, false}},
 			[]MissingItem{{"fence", MissingUpload, ""}}, []string{}},
 		{"unknown keys kept and listed", answersOf("nosuch", `{"result":"pass"}`, "zzz", `1`, "cleared", `null`, "monitor", `{"result":"pass"}`),
-			[]ItemPhoto{{"fence", true}, {"status", true}},
+			[]ItemPhoto{{"fence", true, false}, {"status", true, false}},
 			[]MissingItem{{"fence", MissingAnswer, ""}, {"status", MissingAnswer, ""}}, []string{"nosuch", "zzz"}},
 		{"legacy bare values", answersOf("fence", `"pass"`, "monitor", `"na"`, "status", `"burning"`, "pm10", `128`),
-			[]ItemPhoto{{"fence", true}, {"status", true}}, []MissingItem{}, []string{}},
+			[]ItemPhoto{{"fence", true, false}, {"status", true, false}}, []MissingItem{}, []string{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := CheckCompleteness(testItems(), tc.answers, tc.photos)

@@ -152,3 +152,37 @@ func TestMissingItemsUnknownTemplate(t *testing.T) {
 		t.Errorf("unknown checklist: missing %+v unknown %v", missing, unknown)
 	}
 }
+
+// TestUnreadablePhotoIsNoEvidence: a photo whose bytes arrived but that
+// the server cannot read as a picture (a file cut short) does not document
+// its item: the item is missing its photo as photo_unreadable, until a
+// readable photo of it arrives.
+func TestUnreadablePhotoIsNoEvidence(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	insp := newInspection(t, phone, apptest.Xinfu)
+	wantStatus(t, apptest.Push(t, phone, apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields(
+		"answers.fence", map[string]any{"result": "pass"}))), "applied")
+	photo := func(data []byte) string {
+		t.Helper()
+		id := newID()
+		wantStatus(t, apptest.Push(t, phone, apptest.Mut(phone, syncproto.EntityPhoto, id, apptest.Fields(
+			"inspection_id", insp, "item_key", "fence", "sha256", apptest.SHA256(data), "content_type", "image/jpeg",
+			"size_bytes", len(data)))), "applied")
+		srv.Tus(phone).Upload(id, "image/jpeg", data, http.StatusNoContent)
+		srv.App.Photos.WaitIdle()
+		return id
+	}
+	whole := testimg.JPEG(testimg.Options{Width: 320, Height: 240, Seed: 12})
+	cut := photo(whole[:len(whole)/2])
+	if rec, _ := srv.App.DB.Get(ctx, syncproto.EntityPhoto, cut); !rec.Unreadable() {
+		t.Fatalf("the cut photo is not flagged unreadable: %s", rec.Value("flags"))
+	}
+	if missing, _ := completeness(t, srv, insp); !has(missing, "fence", syncproto.MissingUnreadable) || has(missing, "fence", syncproto.MissingUpload) {
+		t.Errorf("fence's only photo unreadable: %+v, want fence photo_unreadable", missing)
+	}
+	photo(whole)
+	if missing, _ := completeness(t, srv, insp); slices.ContainsFunc(missing, func(m syncproto.MissingItem) bool { return m.Key == "fence" }) {
+		t.Errorf("fence has a readable photo, still missing: %+v", missing)
+	}
+}

@@ -240,11 +240,12 @@ func invalidAnswer(it *seeds.Item) string {
 
 // missingReasons say in Chinese why an item is listed in missing_items.
 var missingReasons = map[string]string{
-	syncproto.MissingAnswer:   "未填写",
-	syncproto.MissingInvalid:  "答案无效",
-	syncproto.MissingPhoto:    "缺照片",
-	syncproto.MissingUpload:   "照片未上传完成",
-	syncproto.MissingTemplate: "检查表未找到，无法核对",
+	syncproto.MissingAnswer:     "未填写",
+	syncproto.MissingInvalid:    "答案无效",
+	syncproto.MissingPhoto:      "缺照片",
+	syncproto.MissingUpload:     "照片未上传完成",
+	syncproto.MissingUnreadable: "照片无法读取（文件损坏或不是图片），需重拍",
+	syncproto.MissingTemplate:   "检查表未找到，无法核对",
 }
 
 type missingRow struct {

@@ -8,9 +8,9 @@ import (
 )
 
 // ItemPhotosSQL selects the stored live photos of some inspections that
-// name an item (id, inspection_id, item_key, uploaded); the condition
-// on inspection_id (Dialect.In) completes it.
-const ItemPhotosSQL = `SELECT id, inspection_id, item_key, uploaded FROM photo
+// name an item (id, inspection_id, item_key, uploaded, flags); the
+// condition on inspection_id (Dialect.In) completes it.
+const ItemPhotosSQL = `SELECT id, inspection_id, item_key, uploaded, flags FROM photo
 	WHERE deleted_hlc = '' AND item_key IS NOT NULL AND item_key != '' AND `
 
 // ItemPhotos gathers the photos of some inspections that name an item, as
@@ -43,10 +43,12 @@ func (g *ItemPhotos) Read(rows Rows) error {
 	for rows.Next() {
 		var id, insp, key string
 		var uploaded sql.NullBool
-		if err := rows.Scan(&id, &insp, &key, &uploaded); err != nil {
+		var flags sql.NullString
+		if err := rows.Scan(&id, &insp, &key, &uploaded, &flags); err != nil {
 			return err
 		}
-		g.byID[id] = itemPhoto{insp, syncproto.ItemPhoto{ItemKey: key, Uploaded: uploaded.Bool}}
+		g.byID[id] = itemPhoto{insp, syncproto.ItemPhoto{ItemKey: key, Uploaded: uploaded.Bool,
+			Unreadable: server.FlagsUnreadable([]byte(flags.String))}}
 	}
 	return rows.Err()
 }
@@ -72,7 +74,7 @@ func (g *ItemPhotos) overlay(r *server.StoredRecord) {
 		delete(g.byID, r.ID)
 		return
 	}
-	g.byID[r.ID] = itemPhoto{insp, syncproto.ItemPhoto{ItemKey: key, Uploaded: r.Uploaded()}}
+	g.byID[r.ID] = itemPhoto{insp, syncproto.ItemPhoto{ItemKey: key, Uploaded: r.Uploaded(), Unreadable: r.Unreadable()}}
 }
 
 // PhotosFlaggedSQL selects, in feed order, the live photos whose flags

@@ -79,9 +79,10 @@ export function answersOf(rec) {
 }
 
 /** completeness lists what an inspection lacks, in the checklist's order:
- *  [{key, reason: answer|invalid|photo|photo_upload, detail}]. photos are
- *  [{item_key, uploaded}] — a photo taken on this phone counts as taken;
- *  the server adds photo_upload until its bytes arrive. */
+ *  [{key, reason: answer|invalid|photo|photo_unreadable|photo_upload, detail}].
+ *  photos are [{item_key, uploaded, flags}] — a photo taken on this phone
+ *  counts as taken unless the server found it unreadable (its flags, once
+ *  pulled); the server adds photo_upload until its bytes arrive. */
 export function completeness(items, answers, photos) {
   const missing = [];
   for (const it of items) {
@@ -95,9 +96,15 @@ export function completeness(items, answers, photos) {
       else a = p.answer;
     }
     if (!it.photo_required || a?.result === 'na' || (!answered && !it.required)) continue;
-    if (!photos.some((p) => p.item_key === it.key)) missing.push({ key: it.key, reason: 'photo' });
+    const mine = photos.filter((p) => p.item_key === it.key);
+    if (!mine.length) missing.push({ key: it.key, reason: 'photo' });
+    else if (mine.every((p) => p.flags && typeof p.flags === 'object' && 'unreadable' in p.flags)) {
+      missing.push({ key: it.key, reason: 'photo_unreadable' });
+    }
   }
   return missing;
 }
 
-export const missingReasons = { answer: '未填写', invalid: '填写有误', photo: '缺照片', photo_upload: '照片未上传', template: '检查表未知' };
+export const missingReasons = {
+  answer: '未填写', invalid: '填写有误', photo: '缺照片', photo_unreadable: '照片无法读取，请重拍', photo_upload: '照片未上传', template: '检查表未知',
+};
