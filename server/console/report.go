@@ -41,13 +41,13 @@ type reportTable struct {
 type cellKind int
 
 const (
-	kindText    cellKind = iota
-	kindCount            // a whole number, or "—" where it does not apply
+	kindText  cellKind = iota
+	kindCount          // a whole number, or "—" where it does not apply
 	// kindShared is a whole number (or "—") that rows share: the same
 	// inspection counts under every task whose checklists it has, so a
 	// column of them is not summed.
 	kindShared
-	kindPercent          // "12.5%"
+	kindPercent // "12.5%"
 )
 
 // heading is the table's title with its note, "整改任务进展（状态、进度和逾期截至
