@@ -81,6 +81,16 @@ func (c *Console) vehicleCaption(ec echo.Context, q server.VehicleQuery) string 
 	if q.County != "" {
 		county = c.countyName(q.County)
 	}
+	plate := q.Plate
+	if q.Partial {
+		// The list matched a part of the name: say so, as the page does.
+		if checkpoint != "" {
+			checkpoint = "含“" + checkpoint + "”"
+		}
+		if plate != "" {
+			plate = "含“" + plate + "”"
+		}
+	}
 	if q.NoCheckpoint {
 		checkpoint = "未填检查站"
 	}
@@ -88,7 +98,7 @@ func (c *Console) vehicleCaption(ec echo.Context, q server.VehicleQuery) string 
 		campaign = noCampaign
 	}
 	return caption([2]string{"区县", county}, [2]string{"检查站", checkpoint}, [2]string{"专项行动", campaign},
-		[2]string{"号牌", q.Plate}, [2]string{"后处理", yes(q.Removed, "只看拆除")},
+		[2]string{"号牌", plate}, [2]string{"后处理", yes(q.Removed, "只看拆除")},
 		[2]string{"期间", period(ec.QueryParam("from"), ec.QueryParam("to"))})
 }
 
