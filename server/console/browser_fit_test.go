@@ -100,7 +100,7 @@ func TestBrowserFit(t *testing.T) {
 }
 
 // checkFits checks the page at the current width: no sideways scroll,
-// no header item wrapping.
+// no header item wrapping, every nav link in sight.
 func (b *chrome) checkFits(page string) {
 	b.t.Helper()
 	if n := b.eval("scroll width", `document.documentElement.scrollWidth - window.innerWidth`); n > 0 {
@@ -115,5 +115,8 @@ func (b *chrome) checkFits(page string) {
 	}
 	if !strings.Contains(b.text(), "忻州生态环境督查后台") {
 		b.t.Errorf("%s has no header", page)
+	}
+	if n := b.eval("nav links out of sight", `Array.from(document.querySelectorAll('nav.main-nav a')).filter(a => a.getBoundingClientRect().right > innerWidth).length`); n > 0 {
+		b.t.Errorf("%s: %d nav links lie beyond the screen's edge", page, n)
 	}
 }
