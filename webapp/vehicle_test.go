@@ -108,3 +108,36 @@ func roadsidePhone(t *testing.T) (*apptest.Server, *phone, geo.Point) {
 	p.wait(`#vehicle-form`)
 	return srv, p, at
 }
+
+// TestBrowserRoadsidePhotoWhileFixing: a photo whose capture facts are
+// still being read (its position can take seconds to fix) when the crew
+// taps 保存，下一辆 is listed at once, the save waits for it, and it is
+// saved with the vehicle: it used to be pushed, afterwards, into the
+// photos of the vehicle just saved, and lost without a word.
+func TestBrowserRoadsidePhotoWhileFixing(t *testing.T) {
+	_, p, at := roadsidePhone(t)
+	p.do("fill the form",
+		chromedp.SendKeys(chromedp.CSS(`input[name="checkpoint"]`), "豆罗检查站"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="plate"]`), "H54321"))
+	// Reading the photo's bytes (its type, then its position) waits
+	// until the test lets it go.
+	eval[bool](p, `(() => { window.__hold = new Promise((r) => { window.__release = r; });
+		const read = Blob.prototype.arrayBuffer;
+		Blob.prototype.arrayBuffer = async function () { await window.__hold; return read.call(this); };
+		return true; })()`)
+	p.do("photo", chromedp.SetUploadFiles(chromedp.CSS(`#vehicle-photos input[type="file"]`), []string{jpeg(t, "truck.jpg", 9, near(at), "")}))
+	p.wait(`#vehicle-photos .thumb img`) // listed before it is read
+	p.click(`#save-vehicle`)
+	p.waitJS("the save waits for the photo", `document.querySelector('#save-vehicle')?.textContent === '正在处理照片…'`)
+	eval[bool](p, `(() => { window.__release(); return true; })()`)
+	p.waitJS("saved", `document.querySelector('#vehicle-today h2')?.textContent.includes('今天已检 1 辆')`)
+	n := eval[float64](p, `(async () => { const {app} = await import('/app/js/app.js');
+		const v = (await app.client.list('vehicle_check')).find((r) => r.fields.plate === '晋H54321');
+		return v ? (await app.client.list('photo', (r) => r.fields.vehicle_check_id === v.id)).length : -1; })()`)
+	if n != 1 {
+		t.Errorf("the vehicle saved while its photo was read has %v photos, want 1", n)
+	}
+	if k := eval[float64](p, `document.querySelectorAll('#vehicle-photos .thumb').length`); k != 0 {
+		t.Errorf("the next vehicle's form shows %v photos, want none", k)
+	}
+}

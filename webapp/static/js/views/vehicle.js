@@ -28,8 +28,10 @@ const provinces = ['晋', '冀', '蒙', '陕', '豫', '京', '津', '鲁', '宁'
 const plateColors = [['黄', '黄牌'], ['蓝', '蓝牌'], ['绿', '绿牌'], ['黄绿', '黄绿牌']];
 
 /** Photos taken for the vehicle being entered (saved with it):
- *  [{file, cap, url, id, saved}]. In memory only (files): the draft
- *  counts them, so that a reload can say they are gone. */
+ *  [{file, ready, cap, failed, url, id, saved}]: each is listed the moment
+ *  it is taken, and ready settles once its capture facts (cap: the
+ *  position, which may take seconds to fix) are read. In memory only
+ *  (files): the draft counts them, so that a reload can say they are gone. */
 let shots = [];
 
 /** normPlate writes a plate as it is stored: a Chinese keyboard's
@@ -99,12 +101,24 @@ export async function render(app) {
   cameraInput.addEventListener('change', async () => {
     const files = [...(cameraInput.files || [])];
     cameraInput.value = '';
-    for (const file of files) {
-      try {
-        shots.push({ file, cap: await captureFields(file) });
-      } catch (e) { err.textContent = message(e); }
-    }
+    // Listed at once, before its position is fixed: a save tapped
+    // meanwhile waits for it (it used to push it, afterwards, into the
+    // list of the vehicle just saved, and the photo was lost).
+    const taken = files.map((file) => {
+      const s = { file };
+      s.ready = captureFields(file).then((cap) => { s.cap = cap; }, (e) => {
+        s.failed = true;
+        shots = shots.filter((o) => o !== s);
+        err.textContent = message(e);
+      });
+      return s;
+    });
+    shots.push(...taken);
     // The photos taken now replace those a reload lost.
+    d.shots = shots.length;
+    keepDrafts();
+    drawShots();
+    await Promise.all(taken.map((s) => s.ready));
     d.shots = shots.length;
     keepDrafts();
     drawShots();
@@ -114,10 +128,12 @@ export async function render(app) {
 
   // Drawn again while the vehicle is being saved: still saving.
   const saveBtn = h('button', { type: 'submit', class: 'primary block', id: 'save-vehicle', disabled: !!d.saving }, d.saving ? '正在保存…' : '保存，下一辆');
-  /** forget drops the vehicle being entered: saved, or given up. */
-  const forget = () => {
-    for (const s of shots) if (s.url) URL.revokeObjectURL(s.url);
-    shots = [];
+  /** forget drops the vehicle being entered, saved or given up, and
+   *  its photos (those of done; all when done is not given). A photo
+   *  taken while it was being saved stays, for the next vehicle. */
+  const forget = (done = shots) => {
+    for (const s of done) if (s.url) URL.revokeObjectURL(s.url);
+    shots = shots.filter((s) => !done.includes(s));
     clearDraft('vehicle');
   };
   // The draft outlives the page, so the crew needs a way to drop a
@@ -180,17 +196,22 @@ export async function render(app) {
     keepDrafts();
     saveBtn.disabled = true;
     saveBtn.textContent = '正在保存…';
+    // The photos taken so far, once each has its capture facts.
+    const taken = shots.slice();
+    if (taken.some((s) => !s.cap && !s.failed)) saveBtn.textContent = '正在处理照片…';
+    await Promise.all(taken.map((s) => s.ready));
+    saveBtn.textContent = '正在保存…';
     try {
       // The vehicle check first, then its photos: a photo's record must
       // reach the server after the record it belongs to.
       await c.save('vehicle_check', id, f);
-      for (const s of shots) {
-        if (s.saved) continue;
+      for (const s of taken) {
+        if (s.saved || s.failed) continue;
         if (!s.id) s.id = uuidv7();
         await c.takePhoto({ id: s.id, blob: s.file, contentType: s.cap.contentType, fields: { vehicle_check_id: id, ...s.cap.fields, content_type: s.cap.contentType }, camera: !!s.cap.camera });
         s.saved = true;
       }
-      forget();
+      forget(taken);
       store.set(KEEP, JSON.stringify({ checkpoint: f.checkpoint, campaign: campaign.value.trim(), province: province.value, county: f.county }));
       toast(`已保存 ${f.plate}`, false, 'saved');
       app.render();
