@@ -177,6 +177,23 @@ function show(v, field, entity) {
   return String(v);
 }
 
+/** signOutWarning says what signing out now would lose — only what there
+ *  is — and what to do instead: sync where there is signal, or deal with
+ *  the refused changes on the home screen (a sync does not clear them). */
+export function signOutWarning(d) {
+  const unsent = [];
+  const records = d.records ?? d.changes ?? 0;
+  if (records) unsent.push(`${records} 条记录的修改`);
+  if (d.photos) unsent.push(`${d.photos} 张照片`);
+  const lines = [];
+  if (unsent.length) lines.push(`还有 ${unsent.join('、')}没有上传（可能是没有网络）。`);
+  if (d.rejected) lines.push(`有 ${d.rejected} 条被服务器拒绝的修改还没有处理（见首页“被服务器拒绝的修改”）。`);
+  const advice = [];
+  if (unsent.length) advice.push('到有信号的地方同步');
+  if (d.rejected) advice.push('在首页处理被拒绝的修改');
+  return `${lines.join('\n')}\n现在退出，这些数据将从手机上删除、永久丢失。\n\n建议取消，先${advice.join('，再')}，然后退出。确定仍要退出吗？`;
+}
+
 async function signOut(app) {
   const c = app.client;
   app.leaving = true;
@@ -184,8 +201,7 @@ async function signOut(app) {
     await c.signOut();
   } catch (err) {
     if (err.code !== 'unsent_changes') { toast(message(err), true, 'error'); return; }
-    const d = err.details || {};
-    const ok = window.confirm(`还有 ${d.records ?? d.changes ?? 0} 条记录的修改、${d.photos ?? 0} 张照片没有上传（可能是没有网络）${d.rejected ? `，${d.rejected} 条被服务器拒绝的修改还没有处理` : ''}。\n现在退出，这些数据将从手机上删除、永久丢失。\n\n建议取消，到有信号的地方同步后再退出。确定仍要退出吗？`);
+    const ok = window.confirm(signOutWarning(err.details || {}));
     if (!ok) return;
     await c.signOut({ force: true });
   } finally {

@@ -203,7 +203,9 @@ export async function render(app, id) {
         input = [txt, h('div', { class: 'seg' }, h('button', { type: 'button', class: a?.result === 'na' ? 'on na' : 'na', disabled: locked, dataset: { value: 'na' }, onclick: () => choose('na') }, '不适用'))];
       }
     }
-    const note = h('textarea', { rows: 1, placeholder: '备注（可选）', disabled: locked, dataset: { note: it.key }, 'aria-label': it.label + '：备注' });
+    // maxlength: the server's limits (an answer's note 2000 characters,
+    // the summary 4000), so that nothing typed is refused after the fact.
+    const note = h('textarea', { rows: 1, maxlength: 2000, placeholder: '备注（可选）', disabled: locked, dataset: { note: it.key }, 'aria-label': it.label + '：备注' });
     note.value = noteOf(a) || pendingNotes.get(id + '/' + it.key);
     note.addEventListener('change', () => {
       const v = note.value.trim();
@@ -248,7 +250,7 @@ export async function render(app, id) {
       app.sync(false);
     }
   };
-  const summary = h('textarea', { rows: 3, id: 'summary', disabled: locked, placeholder: '检查小结（可选）' });
+  const summary = h('textarea', { rows: 3, id: 'summary', maxlength: 4000, disabled: locked, placeholder: '检查小结（可选）' });
   summary.value = f.summary || '';
   summary.addEventListener('change', () => save({ summary: summary.value.trim() }));
   const review = reviews.sort((a, b) => String(b.fields.decided_at).localeCompare(String(a.fields.decided_at)))[0];
