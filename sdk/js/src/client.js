@@ -964,15 +964,33 @@ export class FieldsyncClient {
 
   /** Recomputes the pending counts from storage. @returns {Promise<Status>} */
   async refreshStatus() {
-    const { outbox, uploads, rejected } = await this.storage.transaction(['meta', 'outbox', 'uploads'], 'readonly', async (tx) => ({
-      outbox: await tx.all('outbox'),
-      uploads: await tx.all('uploads'),
-      rejected: (await tx.get('meta', 'rejected')) ?? [],
-    }));
+    const { outbox, uploads, rejected, records } = await this.storage.transaction(['meta', 'records', 'outbox', 'uploads'], 'readonly', async (tx) => {
+      const outbox = /** @type {[string, OutboxEntry][]} */ (await tx.all('outbox'));
+      // The records of deletes waiting: a record the server never had,
+      // created and deleted here, is no change to it.
+      /** @type {Map<string, StoredRecord | undefined>} */
+      const records = new Map();
+      for (const [, e] of outbox) {
+        if (e.delete) records.set(recKey(e.entity, e.id), await tx.get('records', recKey(e.entity, e.id)));
+      }
+      return { outbox, records, uploads: await tx.all('uploads'), rejected: (await tx.get('meta', 'rejected')) ?? [] };
+    });
     const jobs = uploads.map(([, j]) => j).filter((j) => j.state !== 'done');
     this.cached.pendingChanges = outbox.length;
-    // The records those changes are to: one edited five times is one.
-    this.cached.pendingRecords = new Set(outbox.map(([, e]) => `${e.entity}/${e.id}`)).size;
+    // The records those changes are to, as a user counts them: one edited
+    // five times is one; a photo still to upload is counted as a photo,
+    // not also as a record; one made and deleted before it was sent is
+    // none.
+    const uploading = new Set(jobs.map((j) => j.photoId));
+    const changed = new Set();
+    for (const [, e] of outbox) {
+      const key = recKey(e.entity, e.id);
+      if (e.entity === 'photo' && uploading.has(e.id)) continue;
+      const r = records.get(key);
+      if (r && r.gone && Object.keys(r.base ?? {}).length === 0) continue;
+      changed.add(key);
+    }
+    this.cached.pendingRecords = changed.size;
     this.cached.rejectedChanges = rejected.length;
     this.cached.pendingPhotos = jobs.length;
     // Of those, the ones that wait for the user (retryUpload, discardUpload).

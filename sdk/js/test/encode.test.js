@@ -43,6 +43,14 @@ test('save refuses values JSON cannot carry, with unencodable_value naming the f
   assert.deepEqual([c.status().pendingChanges, c.status().pendingRecords], [2, 1]);
   await c.save('site', uuidv7(), { name: '某工地' });
   assert.deepEqual([c.status().pendingChanges, c.status().pendingRecords], [3, 2]);
+  // A finding made and deleted before it was sent is no record to send;
+  // a photo still to upload counts as a photo, not also as a record.
+  const finding = uuidv7();
+  await c.save('finding', finding, { inspection_id: id, description: '围挡缺失' });
+  await c.remove('finding', finding);
+  await c.takePhoto({ blob: new Uint8Array([0xff, 0xd8, 0xff, 1]), contentType: 'image/jpeg', fields: { inspection_id: id } });
+  await c.refreshStatus();
+  assert.deepEqual([c.status().pendingChanges, c.status().pendingRecords, c.status().pendingPhotos], [6, 2, 1]);
 });
 
 test('a request body that cannot be encoded fails with unencodable_value, not network, and is not sent', async () => {
