@@ -357,3 +357,31 @@ func TestBrowserDraftsSurviveReload(t *testing.T) {
 		t.Errorf("a sign-out the inspector asked for says %q", got)
 	}
 }
+
+// TestBrowserTypedTextSurvivesReload: a summary or a note typed and not
+// yet left (they are saved when the field is left) survives the page
+// being killed: the next draw of the inspection saves it.
+func TestBrowserTypedTextSurvivesReload(t *testing.T) {
+	srv := apptest.Start(t)
+	site, at := demoSite(t, srv, "忻府区恒岳水泥粉磨有限公司")
+	p := newPhone(t, browserFor(t), srv.URL, "phone", near(at))
+	p.signIn(apptest.Inspector)
+	p.goHash("#/site/"+site.ID, `button.start[data-template="staggered_production"]`)
+	p.click(`button.start[data-template="staggered_production"]`)
+	p.wait(`#inspection #summary`)
+	insp := eval[string](p, `document.querySelector('#inspection').dataset.id`)
+	p.do("type a summary", chromedp.SendKeys(chromedp.CSS(`#summary`), "还没离开输入框的小结"))
+	p.reopen()
+	p.goHash("#/inspection/"+insp, `#summary`)
+	p.waitJS("the typed summary saved", `(async () => { const {app} = await import('/app/js/app.js');
+		return (await app.client.get('inspection', '`+insp+`'))?.fields.summary === '还没离开输入框的小结'; })()`)
+	if v := eval[string](p, `document.querySelector('#summary').value`); v != "还没离开输入框的小结" {
+		t.Errorf("the summary field reads %q after the reload", v)
+	}
+	// The next draw finds it saved and drops it from the phone's drafts.
+	p.goHash("#/", `#sync-card`)
+	p.goHash("#/inspection/"+insp, `#summary`)
+	if eval[bool](p, `(localStorage.getItem('fieldsync.drafts') || '').includes('还没离开')`) {
+		t.Error("the saved summary is still in the phone's drafts")
+	}
+}

@@ -7,6 +7,7 @@ import { h, toast, chinaTime, chinaDate, now, label as labelFor, store, statusNa
 import { message } from '../errors.js';
 import { parseAnswer, answersOf, completeness, failed, range, answerText, missingReasons } from '../checklist.js';
 import { takePhoto, photoTile, revokeThumbs } from '../photos.js';
+import { draft, keepDrafts } from '../drafts.js';
 
 // Answers refused by the item's rules as typed (a number out of range),
 // by inspection id and item key: the field keeps them, with the error,
@@ -256,7 +257,7 @@ export async function render(app, id) {
   const review = reviews.sort((a, b) => String(b.fields.decided_at).localeCompare(String(a.fields.decided_at)))[0];
   const uploading = photos.filter((p) => p.fields.uploaded !== true).length;
 
-  return h('div', { id: 'inspection', dataset: { id, status } },
+  const view = h('div', { id: 'inspection', dataset: { id, status } },
     h('h1', {}, site?.fields.name || '检查'),
     h('div', { class: 'card' },
       h('p', {}, tpl.fields.title),
@@ -286,6 +287,38 @@ export async function render(app, id) {
         status === 'approved' && x.fields.status !== 'verified' ? h('div', { class: 'go small' }, '报告整改 ›') : null))))) : null,
     err,
     !locked ? h('div', { class: 'sticky-actions' }, h('button', { class: 'primary block', id: 'submit', onclick: submit }, status === 'returned' ? '修改完成，重新提交' : '提交检查')) : null);
+  keepTyped(view, draft('inspection:' + id), locked);
+  return view;
+}
+
+/** keepTyped keeps what is typed into root's text areas (a text answer, a
+ *  note, the summary: saved on their change event, when the field is
+ *  left) in draft d, with the value it was typed over, until the record
+ *  shows it saved: a reload — the phone killing the page in the
+ *  background, before the save ends — loses none of it. A draw finding
+ *  the field still at that value puts the text back and saves it; one
+ *  finding any other value (saved, or written since by another phone)
+ *  drops it. On a locked inspection it is dropped. */
+function keepTyped(root, d, locked) {
+  for (const el of root.querySelectorAll('textarea')) {
+    const k = el.id || (el.dataset.input ? 'input:' + el.dataset.input : el.dataset.note ? 'note:' + el.dataset.note : '');
+    if (!k) continue;
+    const kept = d[k];
+    if (kept && typeof kept === 'object') {
+      if (locked || el.value !== kept.base || kept.typed === kept.base) {
+        delete d[k];
+        keepDrafts();
+      } else {
+        el.value = kept.typed;
+        el.dispatchEvent(new Event('change'));
+      }
+    }
+    const base = kept && typeof kept === 'object' && d[k] ? kept.base : el.value;
+    el.addEventListener('input', () => {
+      if (el.value === base) delete d[k]; else d[k] = { typed: el.value, base };
+      keepDrafts();
+    });
+  }
 }
 
 /** findingFor opens a finding when item it is failed (one per item),
