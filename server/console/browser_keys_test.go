@@ -8,15 +8,23 @@ import (
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 )
 
+// twoPhotoPage opens, as the county office, the page of an inspection
+// with two photos, and returns their ids.
+func twoPhotoPage(t *testing.T) (b *chrome, first, second string) {
+	t.Helper()
+	srv := apptest.Start(t)
+	insp := submit(t, srv.Login(apptest.Inspector), apptest.Xinfu)
+	first, second = addPhoto(t, srv, insp, apptest.Xinfu), addPhoto(t, srv, insp, apptest.Xinfu)
+	b = newChrome(t)
+	b.login(srv.URL, apptest.CountyOffice)
+	b.navigate("detail", chromedp.Navigate(srv.URL+"/console/inspections/"+insp))
+	return b, first, second
+}
+
 // TestBrowserKeysAfterZoom: once a photo is zoomed (its hidden checkbox
 // toggled, and focused), → and Esc still move and close the lightbox.
 func TestBrowserKeysAfterZoom(t *testing.T) {
-	srv := apptest.Start(t)
-	insp := submit(t, srv.Login(apptest.Inspector), apptest.Xinfu)
-	first, second := addPhoto(t, srv, insp, apptest.Xinfu), addPhoto(t, srv, insp, apptest.Xinfu)
-	b := newChrome(t)
-	b.login(srv.URL, apptest.CountyOffice)
-	b.navigate("detail", chromedp.Navigate(srv.URL+"/console/inspections/"+insp))
+	b, first, second := twoPhotoPage(t)
 	shown := func(id string) bool {
 		return b.eval("lightbox", `getComputedStyle(document.getElementById('lb-`+id+`')).display !== 'none' ? 1 : 0`) == 1
 	}
@@ -45,12 +53,7 @@ func TestBrowserKeysAfterZoom(t *testing.T) {
 // a lightbox paged through leaves it for the page, and Back from the page
 // leaves the page.
 func TestBrowserLightboxHistory(t *testing.T) {
-	srv := apptest.Start(t)
-	insp := submit(t, srv.Login(apptest.Inspector), apptest.Xinfu)
-	first, second := addPhoto(t, srv, insp, apptest.Xinfu), addPhoto(t, srv, insp, apptest.Xinfu)
-	b := newChrome(t)
-	b.login(srv.URL, apptest.CountyOffice)
-	b.navigate("detail", chromedp.Navigate(srv.URL+"/console/inspections/"+insp))
+	b, first, second := twoPhotoPage(t)
 	entries := func() int { return b.eval("history", `history.length`) }
 	base := entries()
 	b.do("open", chromedp.Click(chromedp.CSS(`a.lb-open[href="#lb-`+first+`"]`)))
