@@ -141,3 +141,33 @@ func TestBrowserRefusedEdit(t *testing.T) {
 		t.Errorf("the app reported %d CSP violations, the first: %s", len(v), v[0])
 	}
 }
+
+// TestBrowserRefusedFieldNamed: a change the server refuses for one
+// field's value is explained with the field's label, not its code, and a
+// long refused value is shown cut short, with its length.
+func TestBrowserRefusedFieldNamed(t *testing.T) {
+	srv := apptest.Start(t)
+	site, at := demoSite(t, srv, "忻府区恒岳水泥粉磨有限公司")
+	p := newPhone(t, browserFor(t), srv.URL, "phone", near(at))
+	p.signIn(apptest.Inspector)
+	p.goHash("#/site/"+site.ID, `button.start[data-template="staggered_production"]`)
+	p.click(`button.start[data-template="staggered_production"]`)
+	p.wait(`#inspection #summary`)
+	insp := eval[string](p, `document.querySelector('#inspection').dataset.id`)
+	// Past the field's maxlength, as another app on the SDK could save it.
+	eval[bool](p, `(async () => { const {app} = await import('/app/js/app.js');
+		await app.client.save('inspection', '`+insp+`', { summary: '长'.repeat(4500) }); return true; })()`)
+	p.goHash("#/", `#sync-now`)
+	p.click(`#sync-now`)
+	p.waitSynced()
+	p.wait(`#rejected`)
+	card := p.text(`#rejected`)
+	for _, want := range []string{"“检查小结”超过 4000 个字符", "…（共 4500 字）"} {
+		if !strings.Contains(card, want) {
+			t.Errorf("the refused change's card lacks %q:\n%s", want, card)
+		}
+	}
+	if strings.Contains(card, "summary") || strings.Contains(card, strings.Repeat("长", 101)) {
+		t.Errorf("the card names the field's code or shows the whole value:\n%.300s", card)
+	}
+}

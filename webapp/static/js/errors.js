@@ -59,8 +59,10 @@ const rejectedWhy = {
 };
 
 /** rejectedMessage explains a mutation the server refused (an entry of
- *  client.rejected()): what it was, why, and what happens now. */
-export function rejectedMessage(r) {
+ *  client.rejected()): what it was, why, and what happens now. label(f)
+ *  names field f as the inspector reads it, for the server's messages
+ *  that name a field by its code. */
+export function rejectedMessage(r, label) {
   const what = entityNames[r.entity] || r.entity;
   const act = r.delete ? '删除' : '修改';
   let why = rejectedWhy[r.code];
@@ -75,6 +77,9 @@ export function rejectedMessage(r) {
         ? `所属的${parent}已在服务器上删除，这条${act}不会再上传；内容已保留在手机上，如需找回请联系县督查室。`
         : byCode.unknown_reference;
   }
-  if (!why) why = (byCode[r.code] || r.message || r.code) + ' 内容已保留在手机上，可截图发给管理员。';
+  // The server names a field by its code ("字段 summary 超过 4000 个字符"):
+  // the inspector reads its label.
+  const said = r.message && label ? r.message.replace(/字段 ([a-z_][a-z0-9_]*(?:\.[a-z0-9_]+)?) ?/g, (_, f) => `“${label(f)}”`) : r.message;
+  if (!why) why = (byCode[r.code] || said || r.code) + ' 内容已保留在手机上，可截图发给管理员。';
   return `${what}的一处${act}被服务器拒绝：${why}`;
 }

@@ -132,7 +132,7 @@ function rejectedCard(app, rejected, inspections, findings, templates) {
     h('ul', { class: 'list' }, rejected.map((r) => {
       const reopen = r.code === 'record_locked' && ['returned', 'draft'].includes(statusOf(r));
       return h('li', { class: 'item', dataset: { key: r.key, code: r.code } },
-        h('p', { class: 'err' }, rejectedMessage(r)),
+        h('p', { class: 'err' }, rejectedMessage(r, (f) => fieldLabel({ field: f, id: r.id }, inspections, templates))),
         r.fields ? h('p', { class: 'mute small' }, Object.entries(r.fields).slice(0, 4).map(([k, v], i) =>
           [i ? '；' : '', fieldLabel({ field: k, id: r.id }, inspections, templates), '：', show(v, k, r.entity)])) : null,
         h('p', { class: 'mute small' }, when(r.at)),
@@ -172,9 +172,16 @@ function show(v, field, entity) {
   if (typeof v === 'object') {
     const result = { pass: '合格', fail: '不合格', na: '不适用' }[v.result];
     if (result) return result;
-    return v.value != null ? show(v.value) : JSON.stringify(v);
+    return v.value != null ? show(v.value) : clip(JSON.stringify(v));
   }
-  return String(v);
+  return clip(String(v));
+}
+
+/** clip shortens a long text to what a card can show: the first 100
+ *  characters and how long it was. */
+function clip(s) {
+  const chars = [...s];
+  return chars.length > 100 ? `${chars.slice(0, 100).join('')}…（共 ${chars.length} 字）` : s;
 }
 
 /** signOutWarning says what signing out now would lose — only what there
