@@ -362,14 +362,7 @@ func TestBrowserDraftsSurviveReload(t *testing.T) {
 // yet left (they are saved when the field is left) survives the page
 // being killed: the next draw of the inspection saves it.
 func TestBrowserTypedTextSurvivesReload(t *testing.T) {
-	srv := apptest.Start(t)
-	site, at := demoSite(t, srv, "忻府区恒岳水泥粉磨有限公司")
-	p := newPhone(t, browserFor(t), srv.URL, "phone", near(at))
-	p.signIn(apptest.Inspector)
-	p.goHash("#/site/"+site.ID, `button.start[data-template="staggered_production"]`)
-	p.click(`button.start[data-template="staggered_production"]`)
-	p.wait(`#inspection #summary`)
-	insp := eval[string](p, `document.querySelector('#inspection').dataset.id`)
+	p, insp := startedInspection(t)
 	p.do("type a summary", chromedp.SendKeys(chromedp.CSS(`#summary`), "还没离开输入框的小结"))
 	p.reopen()
 	p.goHash("#/inspection/"+insp, `#summary`)

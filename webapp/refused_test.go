@@ -146,14 +146,7 @@ func TestBrowserRefusedEdit(t *testing.T) {
 // field's value is explained with the field's label, not its code, and a
 // long refused value is shown cut short, with its length.
 func TestBrowserRefusedFieldNamed(t *testing.T) {
-	srv := apptest.Start(t)
-	site, at := demoSite(t, srv, "忻府区恒岳水泥粉磨有限公司")
-	p := newPhone(t, browserFor(t), srv.URL, "phone", near(at))
-	p.signIn(apptest.Inspector)
-	p.goHash("#/site/"+site.ID, `button.start[data-template="staggered_production"]`)
-	p.click(`button.start[data-template="staggered_production"]`)
-	p.wait(`#inspection #summary`)
-	insp := eval[string](p, `document.querySelector('#inspection').dataset.id`)
+	p, insp := startedInspection(t)
 	// Past the field's maxlength, as another app on the SDK could save it.
 	eval[bool](p, `(async () => { const {app} = await import('/app/js/app.js');
 		await app.client.save('inspection', '`+insp+`', { summary: '长'.repeat(4500) }); return true; })()`)
@@ -170,4 +163,19 @@ func TestBrowserRefusedFieldNamed(t *testing.T) {
 	if strings.Contains(card, "summary") || strings.Contains(card, strings.Repeat("长", 101)) {
 		t.Errorf("the card names the field's code or shows the whole value:\n%.300s", card)
 	}
+}
+
+// startedInspection signs an inspector in on a phone and starts an
+// inspection at a demo site, and returns the phone, on the inspection's
+// page, and the inspection's id.
+func startedInspection(t *testing.T) (*phone, string) {
+	t.Helper()
+	srv := apptest.Start(t)
+	site, at := demoSite(t, srv, "忻府区恒岳水泥粉磨有限公司")
+	p := newPhone(t, browserFor(t), srv.URL, "phone", near(at))
+	p.signIn(apptest.Inspector)
+	p.goHash("#/site/"+site.ID, `button.start[data-template="staggered_production"]`)
+	p.click(`button.start[data-template="staggered_production"]`)
+	p.wait(`#inspection #summary`)
+	return p, eval[string](p, `document.querySelector('#inspection').dataset.id`)
 }
