@@ -1,6 +1,7 @@
 package webapp_test
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 
@@ -63,5 +64,89 @@ func TestBrowserSignedOutScreens(t *testing.T) {
 				t.Errorf("%s: the warning has %q:\n%s", tc.details, n, got)
 			}
 		}
+	}
+}
+
+// TestBrowserSessionEndedWorksOffline: a session the server ends (here a
+// sign-out of the phone's device from outside; a token refresh whose
+// answer was lost ends it the same way) leaves the app open on the
+// inspector's data: they go on working offline, the app says how to sync,
+// a reload keeps them there, and signing in again as the same user sends
+// what was done meanwhile. The app used to send every screen to sign-in,
+// which needs signal.
+func TestBrowserSessionEndedWorksOffline(t *testing.T) {
+	srv := apptest.Start(t)
+	_, at := demoSite(t, srv, "豆罗检查站")
+	p := newPhone(t, browserFor(t), srv.URL, "inspector", near(at))
+	p.signIn(apptest.Inspector)
+
+	access := eval[string](p, `(async () => (await import('/app/js/app.js')).app.client.auth.access)()`)
+	req, _ := http.NewRequest("POST", srv.URL+"/api/v1/auth/logout", nil)
+	req.Header.Set("Authorization", "Bearer "+access)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("logout: %d", resp.StatusCode)
+	}
+
+	p.click(`#sync-now`)
+	p.wait(`#session:not([hidden]) #sign-in-again`)
+	ended := func(when string) {
+		t.Helper()
+		if h := eval[string](p, `location.hash`); h == "#/login" || eval[bool](p, `!!document.querySelector('#login')`) {
+			t.Errorf("%s: the app shows the sign-in screen (%s), want the inspector's data", when, h)
+		}
+		if !eval[bool](p, `!!document.querySelector('#tabs')?.getClientRects().length`) {
+			t.Errorf("%s: no tab bar", when)
+		}
+		if got := p.text("#session"); !strings.Contains(got, "继续离线工作") || !strings.Contains(got, "重新登录") {
+			t.Errorf("%s: the session bar says %q", when, got)
+		}
+	}
+	ended("after the session ended")
+	if got := p.text("#sync-now"); got != "重新登录后同步" {
+		t.Errorf("the sync button says %q", got)
+	}
+
+	// Work goes on, offline.
+	p.setOffline(true)
+	p.click(`#tabs a[data-tab="vehicle"]`)
+	p.wait(`#vehicle-form`)
+	p.do("fill the form",
+		chromedp.SendKeys(chromedp.CSS(`input[name="checkpoint"]`), "豆罗检查站"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="plate"]`), "H24680"))
+	p.click(`#save-vehicle`)
+	p.waitJS("saved", `document.querySelector('#vehicle-today h2')?.textContent.includes('今天已检 1 辆')`)
+
+	// The page killed and opened again: still the inspector's app.
+	p.reopen()
+	p.goHash("#/", `#sync-card`)
+	ended("after a reload")
+	if got := p.text("#pending-records"); got != "1" {
+		t.Errorf("%s records wait to be sent, want the roadside check", got)
+	}
+
+	p.click(`#sign-in-again`)
+	p.wait(`#login`)
+	if got := p.text("#login-kept"); !strings.Contains(got, "1 条记录等待上传") {
+		t.Errorf("the sign-in screen says %q, want what waits on the phone", got)
+	}
+	if got := eval[string](p, `document.querySelector('#login input[name="username"]').value`); got != apptest.Inspector {
+		t.Errorf("the username field reads %q", got)
+	}
+	p.setOffline(false)
+	p.do("sign in again", chromedp.SendKeys(chromedp.CSS(`#login input[name="password"]`), apptest.Passwords[apptest.Inspector]))
+	p.click(`#login button[type="submit"]`)
+	p.wait(`#sync-card`)
+	p.waitSynced()
+	if !eval[bool](p, `document.querySelector('#session').hidden`) {
+		t.Error("the session bar stays after signing in again")
+	}
+	recs, err := srv.App.DB.Find(ctx, "vehicle_check", "plate", "晋H24680")
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("server: %d vehicle checks for 晋H24680 (%v), want the one made while signed out", len(recs), err)
 	}
 }

@@ -201,13 +201,19 @@ test('a refresh with a spent refresh token ends the session: signed out, token_i
   assert.equal((await phone.sync()).error?.code, 'signed_out');
   assert.equal(rec.log.length, n);
 
-  // Signing in again (same user, same device) sends the kept change.
+  // Work goes on while signed out (API.md: only sync needs the session).
+  const later = uuidv7();
+  await phone.save('inspection', later, { site_id: await demoSite(phone), template_id: 'coal_yard', template_version: 1, status: 'draft', summary: '会话结束后继续填写' });
+  assert.equal(phone.status().pendingRecords, 2);
+
+  // Signing in again (same user, same device) sends the kept changes.
   await phone.signIn('inspector', 'inspector123');
   assert.deepEqual(authEvents, [{ signedIn: false }, { signedIn: true }]);
   const again = await syncOK(phone);
-  assert.equal(again.pushed, 1);
+  assert.equal(again.pushed, 2);
   assert.equal(phone.status().pendingChanges, 0);
   assert.equal((await onServer(srv.url, insp))?.fields.summary, '令牌过期后上传');
+  assert.equal((await onServer(srv.url, later))?.fields.summary, '会话结束后继续填写');
 });
 
 /**

@@ -33,6 +33,8 @@ export const app = {
   refresh: () => refresh(),
   openClient: (username) => openClient(username),
   signedOut: () => signedOut(),
+  signedIn: (username) => signedIn(username),
+  sessionEnded: () => sessionEnded(),
   /** set while the inspector signs out (no "session expired" then) */
   leaving: false,
 };
@@ -56,7 +58,8 @@ async function render() {
   const seq = ++rendering;
   stale = false;
   let hash = location.hash;
-  if (!app.client?.signedIn && hash !== '#/login') hash = '#/login';
+  if (!app.client?.signedIn && !sessionEnded() && hash !== '#/login') hash = '#/login';
+  sessionBar();
   let view = home, tab = 'home', params = [];
   for (const [re, v, t] of routes) {
     const m = re.exec(hash);
@@ -141,12 +144,11 @@ async function openClient(username) {
   app.clientUser = username;
   // Record times by the phone's clock corrected to the server's (sync.md §7).
   useClock(typeof client.now === 'function' ? () => client.now() : null);
-  store.set(USER_KEY, username);
   unsubscribe.push(client.on('sync', () => syncChanged()));
   unsubscribe.push(client.on('auth', (e) => {
     // A sign-out the inspector asked for is not an expired session.
     if (!e.signedIn && !app.leaving) {
-      toast(message({ code: 'token_expired' }), true, 'auth');
+      toast(message({ code: 'session_ended' }), true, 'auth');
       render();
     }
   }));
@@ -158,6 +160,38 @@ function deviceName() {
   const wechat = /MicroMessenger/i.test(ua) ? '微信' : '';
   const m = /Android [\d.]+; ([^;)]+)/.exec(ua);
   return ('巡查 App ' + wechat + (m ? ' · ' + m[1].replace(/ Build.*/, '') : '')).trim();
+}
+
+/** signedIn records that username signed in on this phone: the app opens
+ *  with their data from now on, and keeps it open if the server ends the
+ *  session (sessionEnded). */
+function signedIn(username) {
+  store.set(USER_KEY, username);
+  sessionBar();
+}
+
+/** sessionEnded says whether the server ended the session of the user this
+ *  phone is signed in for — a sign-out on another device of the office's
+ *  doing, a token refresh whose answer was lost, a refresh token expired
+ *  after 30 days — without the inspector signing out. Their work stays on
+ *  the phone and the app stays open: they go on working offline, and sign
+ *  in again only to sync (sync.md §2 keeps the outbox and the cursor valid
+ *  across a new sign-in of the same user). */
+function sessionEnded() {
+  const c = app.client;
+  return !!c && !c.signedIn && !!c.user && !!app.clientUser && store.get(USER_KEY) === app.clientUser;
+}
+
+/** sessionBar shows, while the session is ended, that the work is kept
+ *  and how to sync it. */
+function sessionBar() {
+  const bar = document.getElementById('session');
+  if (!bar) return;
+  const ended = sessionEnded() && !location.hash.startsWith('#/login');
+  bar.hidden = !ended;
+  if (!ended) { bar.replaceChildren(); return; }
+  bar.replaceChildren(h('span', {}, '登录已失效，不能同步。数据都保存在手机上，可以继续离线工作；有信号时请'),
+    h('a', { href: '#/login', id: 'sign-in-again' }, '重新登录'), h('span', {}, '，之后自动上传。'));
 }
 
 async function signedOut() {
@@ -181,7 +215,11 @@ let syncing = null;
 /** runSync syncs now (manual: the inspector asked, so say what happened). */
 async function runSync(manual = false) {
   const c = app.client;
-  if (!c?.signedIn) return null;
+  if (!c?.signedIn) {
+    // Asked to sync with the session ended: signing in again comes first.
+    if (manual && sessionEnded()) app.go('#/login');
+    return null;
+  }
   if (!manual && navigator.onLine === false) return null;
   if (syncing) return syncing;
   syncing = (async () => {

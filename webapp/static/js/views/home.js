@@ -27,7 +27,8 @@ function syncCard(app) {
     last && !last.ok && last.error ? h('p', { class: 'err' }, message(last.error)) : null,
     h('div', { class: 'progress', hidden: !running }, h('i', {})),
     h('p', { class: 'mute small', dataset: { progressText: '1' } }),
-    h('button', { class: 'primary block', id: 'sync-now', disabled: running, onclick: () => app.sync(true) }, running ? '正在同步…' : '立即同步'));
+    app.sessionEnded() ? h('a', { class: 'btn primary block', id: 'sync-now', href: '#/login' }, '重新登录后同步')
+      : h('button', { class: 'primary block', id: 'sync-now', disabled: running, onclick: () => app.sync(true) }, running ? '正在同步…' : '立即同步'));
 }
 
 // The open findings shown before 显示全部 is tapped: the first, by deadline.

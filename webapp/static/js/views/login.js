@@ -3,7 +3,10 @@ import { h, label, store } from '../ui.js';
 import { message } from '../errors.js';
 
 export async function render(app) {
-  const last = store.get('fieldsync.user') || '';
+  // The session the server ended (app.sessionEnded): this user's work is
+  // on the phone, waiting for this sign-in to be sent.
+  const ended = app.sessionEnded();
+  const last = store.get('fieldsync.user') || app.clientUser || '';
   const err = h('p', { class: 'err', id: 'login-error', role: 'alert' });
   const user = h('input', { type: 'text', name: 'username', autocomplete: 'username', autocapitalize: 'off', value: last, required: true });
   const pass = h('input', { type: 'password', name: 'password', autocomplete: 'current-password', required: true });
@@ -12,21 +15,32 @@ export async function render(app) {
     label('用户名', user), user,
     label('密码', pass), pass,
     err, btn,
-    h('p', { class: 'mute small' }, '首次登录需要联网。登录后可离线使用多日，数据在有信号时自动同步。'));
+    ended ? h('p', { class: 'mute small', id: 'login-kept' }, keptText(app.client.status()))
+      : h('p', { class: 'mute small' }, '首次登录需要联网。登录后可离线使用多日，数据在有信号时自动同步。'),
+    ended ? h('a', { class: 'btn block', id: 'work-offline', href: '#/' }, '暂不登录，继续离线工作') : null);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     err.textContent = '';
     const u = user.value.trim();
     if (!u || !pass.value) { err.textContent = '请填写用户名和密码。'; return; }
-    if (navigator.onLine === false) { err.textContent = '现在没有网络。首次登录需要联网，请到有信号的地方再登录。'; return; }
+    if (navigator.onLine === false) {
+      err.textContent = ended ? '现在没有网络，登录需要联网。可以先继续离线工作，到有信号的地方再登录。'
+        : '现在没有网络。首次登录需要联网，请到有信号的地方再登录。';
+      return;
+    }
     btn.disabled = true;
     btn.textContent = '正在登录…';
     try {
       const client = await app.openClient(u);
       await client.signIn(u, pass.value);
+      app.signedIn(u);
       location.hash = '#/';
       app.sync(false);
     } catch (e2) {
+      // Another name typed over an ended session: the app goes back to
+      // the inspector whose work is on the phone.
+      const kept = store.get('fieldsync.user');
+      if (ended && kept && kept !== u) await app.openClient(kept).catch(() => {});
       // Nothing was filled in yet: the network message of a sync (kept on
       // the phone, sent later) does not fit a sign-in.
       err.textContent = e2 && e2.code === 'network' ? '连不上服务器，无法登录。请确认手机已联网，或稍后再试。' : message(e2);
@@ -35,5 +49,14 @@ export async function render(app) {
       btn.textContent = '登录';
     }
   });
-  return h('div', {}, h('h1', {}, '巡查员登录'), form);
+  return h('div', {}, h('h1', {}, ended ? '重新登录' : '巡查员登录'), form);
+}
+
+/** keptText tells an inspector whose session ended what waits on the
+ *  phone for the new sign-in. */
+function keptText(s) {
+  const waiting = [];
+  if (s.pendingRecords) waiting.push(`${s.pendingRecords} 条记录`);
+  if (s.pendingPhotos) waiting.push(`${s.pendingPhotos} 张照片`);
+  return '登录已失效。手机上的数据都还在' + (waiting.length ? `，其中 ${waiting.join('、')}等待上传` : '') + '；重新登录后会自动同步。';
 }
