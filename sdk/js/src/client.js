@@ -92,6 +92,12 @@ const SIGN_IN_OFFLINE = '连不上服务器，无法登录：请确认手机已�
  * @type {WeakMap<object, Map<string, Promise<unknown>>>}
  */
 const localTurns = new WeakMap();
+/**
+ * How long (ms) one request may take, its answer read, by default: a push
+ * of 500 records over a slow 2G link takes well under it; a connection
+ * stalled longer is given up (network) and the next sync tries again.
+ */
+const REQUEST_TIMEOUT = 60e3;
 /** How long an uploaded photo's original stays on the phone by default: 7 days. */
 const KEEP_ORIGINALS = 7 * 24 * 3600 * 1000;
 /** The blobs key prefix of a photo's thumbnail (photoImage). */
@@ -107,13 +113,15 @@ export class FieldsyncClient {
   /**
    * @param {{baseURL: string, storage: Storage, deviceName: string, fetch: typeof fetch,
    *   now: () => number, deviceId: string, auth: any, clock: Clock, lastSync: any, chunkSize: number,
-   *   pageLimit: number, keepOriginalsFor: number, sleep: (ms: number) => Promise<void>}} o
+   *   pageLimit: number, keepOriginalsFor: number, requestTimeout: number, sleep: (ms: number) => Promise<void>}} o
    */
   constructor(o) {
     this.baseURL = o.baseURL.replace(/\/+$/, '');
     this.storage = o.storage;
     this.deviceName = o.deviceName;
     this.fetchFn = o.fetch;
+    /** ms a request may take before it is given up as network (0: no limit). */
+    this.requestTimeout = o.requestTimeout;
     this.nowFn = o.now;
     this.sleepFn = o.sleep;
     /** The device id (UUIDv7, made once per storage). */
@@ -149,7 +157,7 @@ export class FieldsyncClient {
    * Opens the client over storage, making the device id the first time.
    * @param {{baseURL?: string, storage: Storage, deviceName?: string, fetch?: typeof fetch,
    *   now?: () => number, chunkSize?: number, pageLimit?: number, keepOriginalsFor?: number,
-   *   sleep?: (ms: number) => Promise<void>}} opts
+   *   requestTimeout?: number, sleep?: (ms: number) => Promise<void>}} opts
    * @returns {Promise<FieldsyncClient>}
    */
   static async open(opts) {
@@ -160,6 +168,8 @@ export class FieldsyncClient {
     }
     const keepOriginalsFor = opts.keepOriginalsFor ?? KEEP_ORIGINALS;
     if (!(keepOriginalsFor >= 0)) throw new RangeError(`keepOriginalsFor must be 0 or more ms (Infinity: never purge), not ${keepOriginalsFor}`);
+    const requestTimeout = opts.requestTimeout ?? REQUEST_TIMEOUT;
+    if (!(requestTimeout >= 0)) throw new RangeError(`requestTimeout must be 0 (no limit) or more ms, not ${requestTimeout}`);
     const { deviceId, auth, clock, lastSync } = await opts.storage.transaction('meta', 'readwrite', async (tx) => {
       let device = await tx.get('meta', 'device');
       if (!device) {
@@ -186,6 +196,7 @@ export class FieldsyncClient {
       chunkSize: opts.chunkSize ?? 1 << 20,
       pageLimit,
       keepOriginalsFor,
+      requestTimeout,
       sleep: opts.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
     });
     await c.refreshStatus();
@@ -254,6 +265,7 @@ export class FieldsyncClient {
       observe: (h) => this.clock.observe(h),
       now: this.nowFn,
       calibrate: (serverMs, deviceMs) => this.clock.calibrate(serverMs, deviceMs),
+      timeout: this.requestTimeout,
     };
   }
 

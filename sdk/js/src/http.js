@@ -11,6 +11,8 @@ import { FieldsyncError, messageFor } from './errors.js';
  * @property {() => number} [now] the device clock (ms), read around each request
  * @property {(serverMs: number, deviceMs: number) => void} [calibrate] called with the
  *   server's time by an answer's Date header and the device's time then
+ * @property {number} [timeout] ms a request may take, answer read included,
+ *   before it is given up as "network" (details.timeout); 0 or absent: no limit
  */
 
 /**
@@ -36,12 +38,48 @@ export async function requestJSON(t, method, path, opts = {}) {
   } catch (err) {
     throw new FieldsyncError('unencodable_value', { cause: err });
   }
-  const resp = await send(t, method, path, headers, body, true);
-  const text = await readText(resp);
-  const data = parseJSON(text);
-  if (data && typeof data.server_hlc === 'string') t.observe(data.server_hlc);
-  if (resp.status >= 300) throw errorFromResponse(resp.status, data, resp.headers.get('Retry-After'));
-  return data;
+  return withDeadline(t, async (signal) => {
+    const resp = await send(t, method, path, headers, body, signal, true);
+    const text = await readText(resp);
+    const data = parseJSON(text);
+    if (data && typeof data.server_hlc === 'string') t.observe(data.server_hlc);
+    if (resp.status >= 300) throw errorFromResponse(resp.status, data, resp.headers.get('Retry-After'));
+    return data;
+  });
+}
+
+/**
+ * Runs one request (fn, given the signal to pass to fetch) within the
+ * transport's timeout: past it the request is aborted and fn's promise
+ * settled with a "network" error whose details say timeout — whether the
+ * answer's headers or its body stalled, and whether or not the fetch
+ * honours the signal. A stalled connection (a phone between cells, a
+ * proxy that holds the request) would otherwise hold a sync, and a
+ * sign-out waiting for it, for as long as the operating system keeps the
+ * socket: minutes to hours.
+ * @template T
+ * @param {Transport} t
+ * @param {(signal: AbortSignal | undefined) => Promise<T>} fn
+ * @returns {Promise<T>}
+ */
+async function withDeadline(t, fn) {
+  const ms = t.timeout ?? 0;
+  if (!(ms > 0) || !Number.isFinite(ms)) return fn(undefined);
+  const ctl = new AbortController();
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let timer;
+  const expired = new Promise((_, reject) => {
+    timer = setTimeout(() => {
+      const err = new FieldsyncError('network', { details: { timeout: ms } });
+      ctl.abort(err);
+      reject(err);
+    }, ms);
+  });
+  try {
+    return await Promise.race([fn(ctl.signal), /** @type {Promise<never>} */ (expired)]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
@@ -56,17 +94,19 @@ export async function requestBytes(t, path, opts = {}) {
   /** @type {Record<string, string>} */
   const headers = {};
   if (opts.token) headers.Authorization = `Bearer ${opts.token}`;
-  const resp = await send(t, 'GET', path, headers, undefined);
-  if (resp.status >= 300) {
-    throw errorFromResponse(resp.status, parseJSON(await readText(resp)), resp.headers.get('Retry-After'));
-  }
-  let buf;
-  try {
-    buf = await resp.arrayBuffer();
-  } catch (err) {
-    throw new FieldsyncError('network', { cause: err });
-  }
-  return { bytes: new Uint8Array(buf), contentType: resp.headers.get('Content-Type') ?? '' };
+  return withDeadline(t, async (signal) => {
+    const resp = await send(t, 'GET', path, headers, undefined, signal);
+    if (resp.status >= 300) {
+      throw errorFromResponse(resp.status, parseJSON(await readText(resp)), resp.headers.get('Retry-After'));
+    }
+    let buf;
+    try {
+      buf = await resp.arrayBuffer();
+    } catch (err) {
+      throw new FieldsyncError('network', { cause: err });
+    }
+    return { bytes: new Uint8Array(buf), contentType: resp.headers.get('Content-Type') ?? '' };
+  });
 }
 
 /**
@@ -76,15 +116,17 @@ export async function requestBytes(t, path, opts = {}) {
  * @param {string} path
  * @param {Record<string, string>} headers
  * @param {string | undefined} body
+ * @param {AbortSignal | undefined} signal
  * @param {boolean} [calibrate] whether the answer's Date may correct the clock
  * @returns {Promise<Response>}
  */
-async function send(t, method, path, headers, body, calibrate = false) {
+async function send(t, method, path, headers, body, signal, calibrate = false) {
   const sent = t.now?.();
   let resp;
   try {
-    resp = await t.fetch(t.baseURL + path, { method, headers, body });
+    resp = await t.fetch(t.baseURL + path, signal ? { method, headers, body, signal } : { method, headers, body });
   } catch (err) {
+    if (signal?.aborted && signal.reason instanceof FieldsyncError) throw signal.reason;
     throw new FieldsyncError('network', { cause: err });
   }
   const h = resp.headers.get('X-Server-HLC');

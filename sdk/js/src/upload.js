@@ -220,6 +220,22 @@ function runTus(c, job, data, res, progress) {
   /** @type {Promise<void>} */
   let saving = Promise.resolve();
   return new Promise((resolve, reject) => {
+    // A stall watchdog (tus-js-client has no timeout): an upload that
+    // moves no byte and gets no answer for the client's requestTimeout is
+    // aborted as network (details.timeout); the next sync resumes it from
+    // the server's offset.
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    let stall;
+    const ms = c.requestTimeout;
+    const alive = () => {
+      clearTimeout(stall);
+      if (!(ms > 0) || !Number.isFinite(ms)) return;
+      stall = setTimeout(() => {
+        upload.abort().catch(() => {});
+        saving.then(() => reject(new FieldsyncError('network', { details: { timeout: ms } })));
+      }, ms);
+    };
+    const settle = () => clearTimeout(stall);
     const upload = new tus.Upload(/** @type {any} */ (file), {
       endpoint: c.baseURL + PATH_UPLOADS,
       chunkSize: c.chunkSize,
@@ -230,21 +246,28 @@ function runTus(c, job, data, res, progress) {
       storeFingerprintForResuming: true,
       removeFingerprintOnSuccess: false,
       onBeforeRequest: (req) => {
+        alive();
         req.setHeader('Authorization', `Bearer ${c.auth.access}`);
       },
       onAfterResponse: (_req, resp) => {
+        alive();
         const h = resp.getHeader('X-Server-HLC');
         if (h) c.clock.observe(h);
       },
-      onProgress: (sent) => progress(sent),
+      onProgress: (sent) => {
+        alive();
+        progress(sent);
+      },
       onChunkComplete: (chunk, accepted) => {
         res.uploadedBytes += chunk;
         saving = saving.then(() => updateJob(c, job.photoId, { offset: accepted, state: 'uploading' })).catch(() => {});
       },
       onSuccess: () => {
+        settle();
         saving.then(() => resolve());
       },
       onError: (err) => {
+        settle();
         saving.then(() => reject(tusError(err)));
       },
     });
@@ -254,7 +277,10 @@ function runTus(c, job, data, res, progress) {
         if (prev.length > 0) upload.resumeFromPreviousUpload(prev[0]);
         upload.start();
       })
-      .catch((err) => reject(tusError(err)));
+      .catch((err) => {
+        settle();
+        reject(tusError(err));
+      });
   });
 }
 

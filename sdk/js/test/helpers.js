@@ -90,7 +90,7 @@ export async function fieldsyncCLI(...args) {
  * A signed-in device.
  * @param {string} url
  * @param {{user?: string, storage?: import('../src/storage/storage.js').Storage, fetch?: typeof fetch, now?: () => number, chunkSize?: number, pageLimit?: number,
- *   keepOriginalsFor?: number, sleep?: (ms: number) => Promise<void>}} [o]
+ *   keepOriginalsFor?: number, requestTimeout?: number, sleep?: (ms: number) => Promise<void>}} [o]
  */
 export async function device(url, o = {}) {
   const c = await FieldsyncClient.open({
@@ -102,6 +102,7 @@ export async function device(url, o = {}) {
     chunkSize: o.chunkSize,
     pageLimit: o.pageLimit,
     keepOriginalsFor: o.keepOriginalsFor,
+    requestTimeout: o.requestTimeout,
     sleep: o.sleep,
   });
   if (!c.signedIn) await c.signIn(o.user ?? 'inspector', 'inspector123');

@@ -19,7 +19,7 @@ export class FieldsyncClient {
      * Opens the client over storage, making the device id the first time.
      * @param {{baseURL?: string, storage: Storage, deviceName?: string, fetch?: typeof fetch,
      *   now?: () => number, chunkSize?: number, pageLimit?: number, keepOriginalsFor?: number,
-     *   sleep?: (ms: number) => Promise<void>}} opts
+     *   requestTimeout?: number, sleep?: (ms: number) => Promise<void>}} opts
      * @returns {Promise<FieldsyncClient>}
      */
     static open(opts: {
@@ -31,12 +31,13 @@ export class FieldsyncClient {
         chunkSize?: number;
         pageLimit?: number;
         keepOriginalsFor?: number;
+        requestTimeout?: number;
         sleep?: (ms: number) => Promise<void>;
     }): Promise<FieldsyncClient>;
     /**
      * @param {{baseURL: string, storage: Storage, deviceName: string, fetch: typeof fetch,
      *   now: () => number, deviceId: string, auth: any, clock: Clock, lastSync: any, chunkSize: number,
-     *   pageLimit: number, keepOriginalsFor: number, sleep: (ms: number) => Promise<void>}} o
+     *   pageLimit: number, keepOriginalsFor: number, requestTimeout: number, sleep: (ms: number) => Promise<void>}} o
      */
     constructor(o: {
         baseURL: string;
@@ -51,12 +52,15 @@ export class FieldsyncClient {
         chunkSize: number;
         pageLimit: number;
         keepOriginalsFor: number;
+        requestTimeout: number;
         sleep: (ms: number) => Promise<void>;
     });
     baseURL: string;
     storage: import("./storage/storage.js").Storage;
     deviceName: string;
     fetchFn: typeof fetch;
+    /** ms a request may take before it is given up as network (0: no limit). */
+    requestTimeout: number;
     nowFn: () => number;
     sleepFn: (ms: number) => Promise<void>;
     /** The device id (UUIDv7, made once per storage). */

@@ -6,6 +6,8 @@
  * @property {() => number} [now] the device clock (ms), read around each request
  * @property {(serverMs: number, deviceMs: number) => void} [calibrate] called with the
  *   server's time by an answer's Date header and the device's time then
+ * @property {number} [timeout] ms a request may take, answer read included,
+ *   before it is given up as "network" (details.timeout); 0 or absent: no limit
  */
 /**
  * Sends one JSON request and returns the decoded answer (null for 204).
@@ -58,5 +60,10 @@ export type Transport = {
      * server's time by an answer's Date header and the device's time then
      */
     calibrate?: ((serverMs: number, deviceMs: number) => void) | undefined;
+    /**
+     * ms a request may take, answer read included,
+     * before it is given up as "network" (details.timeout); 0 or absent: no limit
+     */
+    timeout?: number | undefined;
 };
 import { FieldsyncError } from './errors.js';
