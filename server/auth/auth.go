@@ -20,6 +20,7 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -73,7 +74,7 @@ func NewService(st Store, log *slog.Logger, now func() time.Time) *Service {
 // HashPassword returns a bcrypt hash. Errors: invalid_field (too short or
 // too long for bcrypt).
 func HashPassword(password string, cost int) (string, error) {
-	if len(password) < 8 || len(password) > 72 {
+	if len(password) < 8 || len(password) > maxPassword {
 		return "", server.Errorf(syncproto.CodeInvalidField, "密码长度应为 8 到 72 个字节")
 	}
 	h, err := bcrypt.GenerateFromPassword([]byte(password), cost)
@@ -172,10 +173,11 @@ func (s *Service) Login(ctx context.Context, req *syncproto.LoginRequest, client
 	if !server.NoControls.Valid(req.DeviceName) {
 		return nil, server.Errorf(syncproto.CodeInvalidField, "device_name 应为%s", server.NoControls.Label)
 	}
-	u, err := s.CheckPassword(ctx, req.Username, req.Password, clientIP)
+	in, err := s.CheckPassword(ctx, req.Username, req.Password, clientIP)
 	if err != nil {
 		return nil, err
 	}
+	u := in.User
 	refresh, refreshHash := newRefreshToken()
 	now := s.Now()
 	d := &server.Device{ID: req.DeviceID, UserID: u.ID, Name: req.DeviceName, CreatedAt: now}
@@ -183,18 +185,59 @@ func (s *Service) Login(ctx context.Context, req *syncproto.LoginRequest, client
 	if err != nil {
 		return nil, err
 	}
+	if err := s.Confirm(ctx, in); err != nil {
+		if err := s.Store.SignOut(ctx, d.ID, s.Now()); err != nil {
+			return nil, err
+		}
+		return nil, err
+	}
 	return s.tokens(ctx, server.DeviceSession{UserID: u.ID, DeviceID: req.DeviceID, Session: session}, u.Role, refresh, u)
 }
 
+// SignIn is a password found right for a user: the user as read then, and
+// the password hash it matched.
+type SignIn struct {
+	User *server.User
+	hash string
+}
+
+// Confirm says whether a sign-in still holds once its session is stored:
+// the user's password is still the one checked and the user is enabled.
+// A password reset or a disable ends every session stored before it
+// commits; one that commits while the password is being compared (bcrypt
+// takes tens of milliseconds) would miss the session stored after it. So
+// the session is stored first, then Confirm reads the user again, and on
+// an error the caller ends that session: a reset or disable committed
+// after the read ends it anyway. Errors: invalid_credentials (the
+// password was changed), user_disabled.
+func (s *Service) Confirm(ctx context.Context, in *SignIn) error {
+	u, hash, err := s.Store.UserByUsername(ctx, in.User.Username)
+	switch {
+	case server.ErrorCode(err) == syncproto.CodeNotFound || err == nil && u.ID != in.User.ID:
+		return server.Errorf(syncproto.CodeInvalidLogin, "用户名或密码错误")
+	case err != nil:
+		return err
+	case hash != in.hash:
+		s.securityEvent(ctx, "login_superseded", "username", u.Username, "detail", "the password was changed while the sign-in checked it; no session")
+		return server.Errorf(syncproto.CodeInvalidLogin, "用户名或密码错误")
+	case u.Disabled:
+		return server.Errorf(syncproto.CodeUserDisabled, "账号已停用")
+	}
+	return nil
+}
+
 // CheckPassword checks a user's password, slowing repeated failures per
-// username and per client address, and returns the user. The office
-// console signs in with it. The username is taken as typed on a phone:
+// username and per client address, and returns the sign-in (the user, and
+// what Confirm checks once a session is stored). The office console signs
+// in with it. A password longer than any stored one can be (72 bytes,
+// all bcrypt reads) is wrong, though bcrypt would compare only its first
+// 72 bytes. The username is taken as typed on a phone:
 // without the spaces around it, full-width letters as ASCII (a Chinese
 // keyboard in full-width mode), and in any letter case when only one user
 // has it in some case (the store's UserByUsername); its failures count
 // against the name in every case. Errors: missing_field,
 // too_many_attempts, invalid_credentials, user_disabled.
-func (s *Service) CheckPassword(ctx context.Context, username, password, clientIP string) (*server.User, error) {
+func (s *Service) CheckPassword(ctx context.Context, username, password, clientIP string) (*SignIn, error) {
 	username = strings.TrimSpace(server.NarrowASCII(username))
 	if username == "" || password == "" {
 		return nil, server.Errorf(syncproto.CodeMissingField, "请输入用户名和密码")
@@ -210,11 +253,16 @@ func (s *Service) CheckPassword(ctx context.Context, username, password, clientI
 	defer done()
 	u, hash, err := s.Store.UserByUsername(ctx, username)
 	if server.ErrorCode(err) == syncproto.CodeNotFound {
-		hash = string(dummyHash) // spend the same time as for a real user
+		u, hash = nil, s.dummyHash() // spend the same time as for a real user
 	} else if err != nil {
 		return nil, err
 	}
-	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil || u == nil {
+	compared := password
+	if len(password) > maxPassword {
+		// Compared all the same, so as to take the time a wrong one does.
+		compared, u = password[:maxPassword], nil
+	}
+	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(compared)) != nil || u == nil {
 		if err := s.Limiter.Fail(ctx, keys...); err != nil {
 			return nil, err
 		}
@@ -227,10 +275,30 @@ func (s *Service) CheckPassword(ctx context.Context, username, password, clientI
 	if err := s.Limiter.Succeed(ctx, keys[0]); err != nil {
 		return nil, err
 	}
-	return u, nil
+	return &SignIn{User: u, hash: hash}, nil
 }
 
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("fieldsync-dummy-password"), bcrypt.DefaultCost)
+// maxPassword is the longest password, in bytes: all bcrypt reads.
+const maxPassword = 72
+
+// dummyHashes holds, by cost, the hash an unknown username's password is
+// compared with.
+var dummyHashes sync.Map
+
+// dummyHash is a hash at the cost new passwords get: an unknown username
+// takes as long to refuse as a known one's wrong password (most users'
+// hashes have that cost), whatever --bcrypt-cost says.
+func (s *Service) dummyHash() string {
+	if h, ok := dummyHashes.Load(s.BcryptCost); ok {
+		return h.(string)
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte("fieldsync-dummy-password"), s.BcryptCost)
+	if err != nil {
+		h, _ = bcrypt.GenerateFromPassword([]byte("fieldsync-dummy-password"), bcrypt.DefaultCost)
+	}
+	dummyHashes.Store(s.BcryptCost, string(h))
+	return string(h)
+}
 
 // Refresh exchanges a refresh token for new tokens; the old refresh token
 // stops working. A refresh token presented again after it was exchanged

@@ -5,13 +5,16 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/sqlite"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
+	"golang.org/x/crypto/bcrypt"
 )
 
 func kidOf(t *testing.T, token string) string {
@@ -271,9 +274,9 @@ func TestSignInAsTyped(t *testing.T) {
 	now := time.Now()
 	s := NewService(db, nil, func() time.Time { return now })
 	for _, typed := range []string{"Wang", " wang ", "WANG\t", "\u3000wang", "ｗａｎｇ", "\u3000Ｗａｎｇ\u3000"} {
-		u, err := s.CheckPassword(ctx, typed, "correct horse", "10.0.0.1")
-		if err != nil || u.ID != "u-wang" || u.Username != "wang" {
-			t.Errorf("sign in as %q: %+v %v, want wang", typed, u, err)
+		in, err := s.CheckPassword(ctx, typed, "correct horse", "10.0.0.1")
+		if err != nil || in.User.ID != "u-wang" || in.User.Username != "wang" {
+			t.Errorf("sign in as %q: %+v %v, want wang", typed, in, err)
 		}
 	}
 	for i, typed := range []string{"Wang", "wANG", "WANG", "wang ", "Wang"} {
@@ -304,4 +307,119 @@ func storeWithWang(t *testing.T) Store {
 		t.Fatal(err)
 	}
 	return db
+}
+
+// meddler is the real store with an office's act (a password reset, a
+// disable) done at the moment a sign-in, its password checked, stores
+// its session: the race a reset must win.
+type meddler struct {
+	*sqlite.DB
+	act         func() error
+	refreshHash string
+}
+
+func (m *meddler) RegisterDevice(ctx context.Context, d *server.Device, refreshHash string, refreshExpires time.Time) (int64, error) {
+	if err := m.act(); err != nil {
+		return 0, err
+	}
+	m.refreshHash = refreshHash
+	return m.DB.RegisterDevice(ctx, d, refreshHash, refreshExpires)
+}
+
+// TestSignInLosesToReset: a password reset or a disable that commits while
+// a sign-in compares the old password leaves that sign-in with no session:
+// it is refused, and the refresh token it stored does not work. (It used
+// to get tokens of a session the reset never ended, good for 30 days.)
+func TestSignInLosesToReset(t *testing.T) {
+	ctx := context.Background()
+	resetTo := func(password string) func(db *sqlite.DB) error {
+		return func(db *sqlite.DB) error {
+			h, err := HashPassword(password, 4)
+			if err != nil {
+				return err
+			}
+			return db.SetUserPassword(ctx, "wang", h)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		act  func(db *sqlite.DB) error
+		code string
+	}{
+		{"reset", resetTo("battery staple"), syncproto.CodeInvalidLogin},
+		{"reset to the same password", resetTo("correct horse"), syncproto.CodeInvalidLogin},
+		{"disable", func(db *sqlite.DB) error { return db.SetUserDisabled(ctx, "wang", true) }, syncproto.CodeUserDisabled},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := storeWithWang(t).(*sqlite.DB)
+			once := false
+			m := &meddler{DB: db}
+			m.act = func() error {
+				if once {
+					return nil
+				}
+				once = true
+				return tc.act(db)
+			}
+			s := NewService(m, nil, nil)
+			if _, err := EnsureSigningKey(ctx, db, "", time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			_, err := s.Login(ctx, &syncproto.LoginRequest{Username: "wang", Password: "correct horse",
+				DeviceID: "0195f4b2-8c1e-7d3a-9b10-6f2c1d0e4a57", DeviceName: "phone"}, "10.0.0.1")
+			if code := server.ErrorCode(err); code != tc.code {
+				t.Fatalf("sign-in racing a %s: %v, want %s", tc.name, err, tc.code)
+			}
+			if m.refreshHash == "" {
+				t.Fatal("the sign-in stored no session: the race was not run")
+			}
+			_, err = db.RotateRefresh(ctx, m.refreshHash, "next", time.Now().Add(time.Hour), time.Now())
+			if err == nil {
+				t.Errorf("the refresh token of the refused sign-in still works")
+			}
+		})
+	}
+}
+
+// TestLongPasswordRefused: bcrypt reads only a password's first 72 bytes;
+// a longer one is wrong even when those match.
+func TestLongPasswordRefused(t *testing.T) {
+	ctx := context.Background()
+	db := openStore(t)
+	pw := strings.Repeat("码", 24) // 72 bytes
+	hash, err := HashPassword(pw, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateUser(ctx, &server.User{ID: "u-long", Username: "long", Role: server.RoleInspector, CreatedAt: time.Now()}, hash); err != nil {
+		t.Fatal(err)
+	}
+	s := NewService(db, nil, nil)
+	for i, tc := range []struct {
+		password string
+		code     string
+	}{
+		{pw, ""},
+		{pw + "B", syncproto.CodeInvalidLogin},
+		{pw + strings.Repeat("x", 1000), syncproto.CodeInvalidLogin},
+		{pw[:69], syncproto.CodeInvalidLogin},
+	} {
+		_, err := s.CheckPassword(ctx, "long", tc.password, "10.0.4."+strconv.Itoa(i))
+		if code := server.ErrorCode(err); code != tc.code {
+			t.Errorf("password of %d bytes: %q, want %q", len(tc.password), code, tc.code)
+		}
+	}
+}
+
+// TestUnknownUserTakesTheCost: an unknown username's password is compared
+// with a hash at the cost new passwords get, so that it takes as long to
+// refuse as a known user's wrong one whatever --bcrypt-cost says.
+func TestUnknownUserTakesTheCost(t *testing.T) {
+	s := NewService(openStore(t), nil, nil)
+	for _, cost := range []int{4, 11} {
+		s.BcryptCost = cost
+		if got, err := bcrypt.Cost([]byte(s.dummyHash())); err != nil || got != cost {
+			t.Errorf("at --bcrypt-cost %d the unknown user's hash has cost %d (%v)", cost, got, err)
+		}
+	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/xinzhou-eco/fieldsync/internal/byterange"
 	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/auth"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
@@ -188,13 +189,16 @@ func (c *Console) login(ec echo.Context) error {
 		}
 		return c.showLogin(ec, http.StatusForbidden, username, "登录页面已过期，请重新输入密码登录")
 	}
-	u, err := c.d.Auth.CheckPassword(ec.Request().Context(), username, ec.FormValue("password"), ec.RealIP())
+	in, err := c.d.Auth.CheckPassword(ec.Request().Context(), username, ec.FormValue("password"), ec.RealIP())
 	switch code := server.ErrorCode(err); {
 	case code == syncproto.CodeInternal:
 		return err
 	case err != nil:
+		if s := server.RetryAfterSeconds(err); s > 0 {
+			ec.Response().Header().Set("Retry-After", strconv.Itoa(s))
+		}
 		return c.showLogin(ec, syncproto.HTTPStatus(code), username, server.ErrorMessage(err))
-	case !mayUse(u.Role):
+	case !mayUse(in.User.Role):
 		return c.showLogin(ec, http.StatusForbidden, username, "巡查员账号请使用手机端，督查后台仅限区县、市级督查人员和管理员登录")
 	}
 	setCookie(ec, loginCookie, "", -1)
@@ -205,9 +209,20 @@ func (c *Console) login(ec echo.Context) error {
 			return err
 		}
 	}
-	token, err := c.newSession(ec, u)
+	token, err := c.newSession(ec, in.User)
 	if err != nil {
 		return err
+	}
+	// A reset or a disable that came while the password was compared:
+	// the session just stored is ended, as the reset ended the others.
+	if err := c.d.Auth.Confirm(ec.Request().Context(), in); err != nil {
+		if err := c.drop(ec, auth.HashToken(token)); err != nil {
+			return err
+		}
+		if server.ErrorCode(err) == syncproto.CodeInternal {
+			return err
+		}
+		return c.showLogin(ec, syncproto.HTTPStatus(server.ErrorCode(err)), username, server.ErrorMessage(err))
 	}
 	setCookie(ec, sessionCookie, token, 0)
 	return ec.Redirect(http.StatusSeeOther, afterLogin(ec))
