@@ -59,6 +59,17 @@ func ErrorCode(err error) string {
 	return syncproto.CodeInternal
 }
 
+// RetryAfterSeconds is the Retry-After of err in whole seconds, rounded
+// up (a client told less would come back too soon and be refused again),
+// or 0 when err says nothing of it.
+func RetryAfterSeconds(err error) int {
+	var e *Error
+	if !errors.As(err, &e) || e.RetryAfter <= 0 {
+		return 0
+	}
+	return int((e.RetryAfter + time.Second - 1) / time.Second)
+}
+
 // ErrorMessage returns the user-facing message of err. Errors that are not
 // an *Error are internal, and their text is never shown.
 func ErrorMessage(err error) string {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 	"time"
+
+	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
 // Role is what a user may do.
@@ -34,6 +36,16 @@ func (r Role) Valid() bool {
 
 // AllCounties reports whether the role sees every county whatever its list.
 func (r Role) AllCounties() bool { return r == RoleCityOffice || r == RoleAdmin }
+
+// CheckCounties says whether a user of the role may have these counties:
+// an inspector or a county office with none could do nothing (nothing to
+// pull, every write out of scope). Errors: missing_field.
+func (r Role) CheckCounties(counties []string) error {
+	if !r.AllCounties() && len(counties) == 0 {
+		return Errorf(syncproto.CodeMissingField, "巡查员和区县督查至少要有一个区县（如 140902）")
+	}
+	return nil
+}
 
 // CanReview reports whether the role may approve or return inspections.
 func (r Role) CanReview() bool { return r != RoleInspector && r.Valid() }

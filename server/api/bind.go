@@ -216,12 +216,17 @@ func (ir *idleReader) Read(p []byte) (int, error) {
 // type names mean nothing to a client).
 func jsonKind(t reflect.Type) string {
 	switch t.Kind() {
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
 	case reflect.String:
 		return "字符串"
 	case reflect.Bool:
 		return " true 或 false"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "整数" // 1.5 is a number, and wrong here
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "非负整数"
+	case reflect.Float32, reflect.Float64:
 		return "数字"
 	case reflect.Slice, reflect.Array:
 		return "数组"

@@ -41,9 +41,8 @@ func (a *API) errorHandler(err error, c echo.Context) {
 	if code == syncproto.CodeInternal {
 		a.log.Error("internal error", "request_id", rid, "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 	}
-	var se *server.Error
-	if errors.As(err, &se) && se.RetryAfter > 0 {
-		c.Response().Header().Set("Retry-After", strconv.Itoa(int(se.RetryAfter.Seconds())))
+	if s := server.RetryAfterSeconds(err); s > 0 {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(s))
 	}
 	if StatusOf(code) == http.StatusUnauthorized && code != syncproto.CodeInvalidLogin {
 		c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="fieldsync"`)

@@ -585,10 +585,8 @@ func (a *App) AddUser(ctx context.Context, username, password, displayName strin
 	if !usernameText.MatchString(username) {
 		return nil, server.Errorf(syncproto.CodeInvalidField, "用户名只能由英文字母、数字和 . _ @ - 组成，以字母或数字开头，不超过 64 个字符")
 	}
-	// An inspector or a county office with no county could do nothing
-	// (nothing to pull, every write out of scope).
-	if !role.AllCounties() && len(counties) == 0 {
-		return nil, server.Errorf(syncproto.CodeMissingField, "巡查员和区县督查至少要有一个区县（--county，如 140902）")
+	if err := role.CheckCounties(counties); err != nil {
+		return nil, err
 	}
 	// The name offices read beside every record the user makes: one line,
 	// nothing that hides or reverses it.

@@ -115,7 +115,7 @@ const inFlightLease = time.Minute
 // tooMany is the error of a key that takes no attempt now, to retry after
 // wait (at least a second).
 func tooMany(why string, wait time.Duration) error {
-	wait = max(wait.Round(time.Second), time.Second)
+	wait = max((wait + time.Second - 1).Truncate(time.Second), time.Second) // up: told less, a client comes back too soon
 	e := server.Errorf(syncproto.CodeTooManyTries, "%s，请%s后再试", why, fmtWait(wait))
 	e.RetryAfter = wait
 	return e

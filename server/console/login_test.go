@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -129,5 +130,34 @@ func TestLoginPageExpired(t *testing.T) {
 	old.c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	if st, _ := old.get("/console/queue"); st == http.StatusOK {
 		t.Error("county's session lives on after the browser signed in as the city office")
+	}
+}
+
+// TestLoginLockedSaysWhen: a sign-in refused for too many failures
+// answers 429 with the Retry-After the API gives, in whole seconds
+// rounded up, and a page that says how long to wait.
+func TestLoginLockedSaysWhen(t *testing.T) {
+	srv := apptest.Start(t)
+	b := newBrowser(t, srv)
+	for i := range 5 {
+		if st, _ := b.login(apptest.CountyOffice, "wrong-password-"+strconv.Itoa(i)); st != http.StatusUnauthorized {
+			t.Fatalf("failure %d: %d", i+1, st)
+		}
+	}
+	_, page := b.get("/console/login")
+	req, _ := http.NewRequest(http.MethodPost, b.base+"/console/login", strings.NewReader(url.Values{"csrf": {csrf(t, page)},
+		"username": {apptest.CountyOffice}, "password": {apptest.Passwords[apptest.CountyOffice]}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := b.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(string(body), "后再试") {
+		t.Fatalf("sign-in while locked: %d\n%s", resp.StatusCode, body)
+	}
+	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || s < 1 {
+		t.Errorf("Retry-After %q, want whole seconds", resp.Header.Get("Retry-After"))
 	}
 }

@@ -110,6 +110,15 @@ func TestUsersAndDevices(t *testing.T) {
 		}
 	}
 
+	// Every box unticked would leave an inspector nothing to do: refused,
+	// the counties kept.
+	if st, page := admin.post("/console/users/wang.li/counties", url.Values{"csrf": {token}}); st != http.StatusBadRequest || !strings.Contains(page, "至少要有一个区县") {
+		t.Errorf("set no county: %d\n%s", st, page)
+	}
+	if me, err := phone.Me(ctx); err != nil || len(me.Counties) == 0 {
+		t.Fatalf("me after a refused change of counties: %+v %v", me, err)
+	}
+
 	// The admin moves the user to another county.
 	if st, page := admin.post("/console/users/wang.li/counties", url.Values{"csrf": {token}, "counties": {apptest.Ningwu}}); st != http.StatusOK || !strings.Contains(page, "已更新区县") {
 		t.Fatalf("set counties: %d\n%s", st, page)

@@ -50,13 +50,16 @@ func setCounties(ctx context.Context, tx pgx.Tx, userID string, counties []strin
 
 // SetUserCounties replaces a user's counties and bumps their scope version,
 // so devices holding old cursors are told to resync. Errors: not_found,
-// invalid_value.
+// invalid_value, missing_field (no county for a role that needs one).
 func (db *DB) SetUserCounties(ctx context.Context, username string, counties []string) error {
 	return db.writeSQL(ctx, func(tx pgx.Tx) error {
-		var id string
-		if err := queryRow(ctx, tx, `SELECT id FROM users WHERE username = ? FOR UPDATE`, username).Scan(&id); errors.Is(err, pgx.ErrNoRows) {
+		var id, role string
+		if err := queryRow(ctx, tx, `SELECT id, role FROM users WHERE username = ? FOR UPDATE`, username).Scan(&id, &role); errors.Is(err, pgx.ErrNoRows) {
 			return server.Errorf(syncproto.CodeNotFound, "用户 %s 不存在", username)
 		} else if err != nil {
+			return err
+		}
+		if err := server.Role(role).CheckCounties(counties); err != nil {
 			return err
 		}
 		if _, err := exec(ctx, tx, `UPDATE users SET scope_version = scope_version + 1 WHERE id = ?`, id); err != nil {

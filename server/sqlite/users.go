@@ -50,13 +50,16 @@ func setCounties(ctx context.Context, tx *sql.Tx, userID string, counties []stri
 
 // SetUserCounties replaces a user's counties and bumps their scope version,
 // so devices holding old cursors are told to resync. Errors: not_found,
-// invalid_value.
+// invalid_value, missing_field (no county for a role that needs one).
 func (db *DB) SetUserCounties(ctx context.Context, username string, counties []string) error {
 	return db.writeSQL(ctx, func(tx *sql.Tx) error {
-		var id string
-		if err := tx.QueryRowContext(ctx, `SELECT id FROM users WHERE username = ?`, username).Scan(&id); errors.Is(err, sql.ErrNoRows) {
+		var id, role string
+		if err := tx.QueryRowContext(ctx, `SELECT id, role FROM users WHERE username = ?`, username).Scan(&id, &role); errors.Is(err, sql.ErrNoRows) {
 			return server.Errorf(syncproto.CodeNotFound, "用户 %s 不存在", username)
 		} else if err != nil {
+			return err
+		}
+		if err := server.Role(role).CheckCounties(counties); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET scope_version = scope_version + 1 WHERE id = ?`, id); err != nil {

@@ -92,11 +92,18 @@ func testUserCounties(t *testing.T, open Opener) {
 	if err != nil || !slices.Equal(got.Counties, []string{dingxia, yuanpin}) {
 		t.Errorf("counties %v %v, want replaced and sorted", got.Counties, err)
 	}
-	if err := e.st.SetUserCounties(e.ctx, "wang", nil); err != nil {
+	// An inspector left with no county could do nothing: refused, and the
+	// counties stay; a city office sees every county with none listed.
+	wantCode(t, e.st.SetUserCounties(e.ctx, "wang", nil), syncproto.CodeMissingField, "no county for an inspector")
+	if got, _, _ := e.st.UserByUsername(e.ctx, "wang"); !slices.Equal(got.Counties, []string{dingxia, yuanpin}) || got.ID != u.ID {
+		t.Errorf("counties after a refused nil: %v", got.Counties)
+	}
+	e.user("liu", server.RoleCityOffice, xinfu)
+	if err := e.st.SetUserCounties(e.ctx, "liu", nil); err != nil {
 		t.Fatal(err)
 	}
-	if got, _, _ := e.st.UserByUsername(e.ctx, "wang"); len(got.Counties) != 0 || got.ID != u.ID {
-		t.Errorf("counties after nil: %v", got.Counties)
+	if got, _, _ := e.st.UserByUsername(e.ctx, "liu"); len(got.Counties) != 0 {
+		t.Errorf("a city office's counties after nil: %v", got.Counties)
 	}
 	wantCode(t, e.st.SetUserCounties(e.ctx, "nobody", []string{xinfu}), syncproto.CodeNotFound, "counties of nobody")
 }

@@ -1,0 +1,40 @@
+package api
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/xinzhou-eco/fieldsync/server"
+)
+
+// TestDecodeErrorNamesTheKind: a value of the wrong type is refused
+// naming the kind the field takes — an integer field given 1.5 is told it
+// wants an integer, not a number (1.5 is one).
+func TestDecodeErrorNamesTheKind(t *testing.T) {
+	type body struct {
+		Seq     *int64   `json:"seq"`
+		Count   uint     `json:"count"`
+		Ratio   float64  `json:"ratio"`
+		Name    string   `json:"name"`
+		On      bool     `json:"on"`
+		Tags    []string `json:"tags"`
+		Nothing struct{} `json:"nothing"`
+	}
+	for _, tc := range []struct{ body, want string }{
+		{`{"seq":1.5}`, "字段 seq 的类型错误，应为整数"},
+		{`{"seq":"3"}`, "字段 seq 的类型错误，应为整数"},
+		{`{"count":-1}`, "字段 count 的类型错误，应为非负整数"},
+		{`{"ratio":"x"}`, "字段 ratio 的类型错误，应为数字"},
+		{`{"name":5}`, "字段 name 的类型错误，应为字符串"},
+		{`{"on":"yes"}`, "字段 on 的类型错误，应为 true 或 false"},
+		{`{"tags":"a"}`, "字段 tags 的类型错误，应为数组"},
+		{`{"nothing":[]}`, "字段 nothing 的类型错误，应为对象"},
+	} {
+		var b body
+		err := decodeError(json.Unmarshal([]byte(tc.body), &b), "")
+		if got := server.ErrorMessage(err); !strings.Contains(got, tc.want) {
+			t.Errorf("%s: %q, want %q", tc.body, got, tc.want)
+		}
+	}
+}
