@@ -398,6 +398,29 @@ func TestUploadQuotaAtOnce(t *testing.T) {
 	}
 }
 
+// TestUserQuotaAtOnce: the quota of a user's unfinished uploads holds
+// when several of their devices create uploads at the same moment (one
+// account signed in as many new devices used to get the quota once per
+// device: 16 devices stored 20 MB against 3).
+func TestUserQuotaAtOnce(t *testing.T) {
+	const quota, size, devices = 1 << 20, 430 << 10, 6
+	srv := apptest.Start(t, func(c *app.Config) { c.MaxUploadBytes, c.UploadQuota = quota, quota })
+	sum := apptest.SHA256([]byte("declared only"))
+	phones := make([]*phone, devices)
+	for i := range phones {
+		phones[i] = newPhone(t, srv, apptest.Inspector, apptest.Xinfu)
+	}
+	status := make([]int, devices)
+	var wg sync.WaitGroup
+	for i, a := range phones {
+		wg.Go(func() { status[i] = a.tus.Create(newID(), sum, "image/jpeg", size).Status })
+	}
+	wg.Wait()
+	if created := countCreated(t, status); created != quota/size {
+		t.Errorf("%d of %d devices of one user created an upload at once, want %d (statuses %v)", created, devices, quota/size, status)
+	}
+}
+
 // countCreated counts the creations answered 201 among status, and fails
 // the test on an answer other than 201 or 507 quota_exceeded.
 func countCreated(t *testing.T, status []int) int {

@@ -164,29 +164,31 @@ func New(dir string, maxSize int64, forwarded bool, syncer *server.Syncer, log *
 // Handlers for each tus request, with the protocol's header checks and
 // errors rewritten as fieldsync's JSON errors.
 func (s *Service) Post() http.Handler {
-	return s.wrap(noDeferredLength(s.oneCreationPerDevice(s.tus.PostFile)))
+	return s.wrap(noDeferredLength(s.oneCreationPerUser(s.tus.PostFile)))
 }
 func (s *Service) Head() http.Handler   { return s.wrap(s.ownOnly(s.tus.HeadFile, true)) }
 func (s *Service) Patch() http.Handler  { return s.wrap(s.ownOnly(s.tus.PatchFile, true)) }
 func (s *Service) Delete() http.Handler { return s.wrap(s.ownOnly(s.tus.DelFile, false)) }
 
-// createWait is how long an upload's creation waits for the device's
-// other creations (oneCreationPerDevice).
+// createWait is how long an upload's creation waits for the user's
+// other creations (oneCreationPerUser).
 const createWait = 20 * time.Second
 
-// oneCreationPerDevice makes a device's upload creations one at a time,
-// on every server (the uploads' lock, under a name of the device's): the
-// check of its quota counts the uploads it has begun, and two creations
-// at once would each count without the other; and a creation replaces the
-// device's earlier unfinished upload of the same photo (beforeCreate).
-func (s *Service) oneCreationPerDevice(h http.HandlerFunc) http.HandlerFunc {
+// oneCreationPerUser makes a user's upload creations one at a time, from
+// all their devices and on every server (the uploads' lock, under a name
+// of the user's): the check of the quotas counts the uploads the device
+// and the user have begun, and two creations at once would each count
+// without the other — one account signed in as many devices would get the
+// user's quota once per device; and a creation replaces the device's
+// earlier unfinished upload of the same photo (beforeCreate).
+func (s *Service) oneCreationPerUser(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		p := server.PrincipalFrom(r.Context())
 		if p == nil {
 			h(w, r)
 			return
 		}
-		l, err := s.locker.NewLock("device-creations/" + p.DeviceID)
+		l, err := s.locker.NewLock("user-creations/" + p.UserID)
 		if err == nil {
 			ctx, cancel := context.WithTimeout(r.Context(), createWait)
 			err = l.Lock(ctx, func() {})
@@ -194,14 +196,14 @@ func (s *Service) oneCreationPerDevice(h http.HandlerFunc) http.HandlerFunc {
 		}
 		if err != nil {
 			if !errors.Is(err, handler.ErrLockTimeout) {
-				s.log.Error("lock upload creations", "device", p.DeviceID, "err", err)
+				s.log.Error("lock upload creations", "user", p.UserID, "err", err)
 			}
-			http.Error(w, "ERR_LOCK_TIMEOUT: another upload of this device is being created", http.StatusInternalServerError)
+			http.Error(w, "ERR_LOCK_TIMEOUT: another upload of this user is being created", http.StatusInternalServerError)
 			return
 		}
 		defer func() {
 			if err := l.Unlock(); err != nil {
-				s.log.Warn("unlock upload creations", "device", p.DeviceID, "err", err)
+				s.log.Warn("unlock upload creations", "user", p.UserID, "err", err)
 			}
 		}()
 		h(w, r)
