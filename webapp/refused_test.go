@@ -155,6 +155,14 @@ func TestBrowserRefusedFieldNamed(t *testing.T) {
 	p.waitSynced()
 	p.wait(`#rejected`)
 	card := p.text(`#rejected`)
+	p.shot("app-refused-card.png")
+	// The card says which inspection: its site and checklist.
+	where := p.text(`#rejected .where`)
+	for _, want := range []string{"忻府区恒岳水泥粉磨有限公司", "错峰生产"} {
+		if !strings.Contains(where, want) {
+			t.Errorf("the refused change's card says it was of %q, want the inspection's site and checklist (%s)", where, want)
+		}
+	}
 	for _, want := range []string{"“检查小结”超过 4000 个字符", "…（共 4500 字）"} {
 		if !strings.Contains(card, want) {
 			t.Errorf("the refused change's card lacks %q:\n%s", want, card)

@@ -73,7 +73,7 @@ export async function render(app) {
     h('h1', {}, `你好，${u.display_name || u.username || ''}`),
     app.volatile ? h('p', { class: 'notice' }, '此浏览器不能保存数据：关闭页面前请先同步。') : null,
     syncCard(app),
-    rejectedCard(app, rejected, inspections, findings, templates),
+    rejectedCard(app, rejected, inspections, findings, templates, siteName, tplTitle),
     returned.length ? h('section', { class: 'card', id: 'returned' }, h('h2', {}, `被退回的检查（${returned.length}）`),
       h('ul', { class: 'list' }, returned.map((i) => inspLink(i, h('div', { class: 'comment' }, '退回意见：', i.fields.review_comment || '（无）'))))) : null,
     drafts.length ? h('section', { class: 'card', id: 'drafts' }, h('h2', {}, `未提交的草稿（${drafts.length}）`),
@@ -115,9 +115,32 @@ export async function render(app) {
 // kept until the inspector dismisses them: what each was, why it was
 // refused, and — for an edit of an inspection that was locked and has
 // since been returned — a way to make it again.
-function rejectedCard(app, rejected, inspections, findings, templates) {
+function rejectedCard(app, rejected, inspections, findings, templates, siteName, tplTitle) {
   if (!rejected.length) return null;
   const c = app.client;
+  // Which record a refused change was of, as the inspector knows it: the
+  // site, checklist and day of its inspection; a finding's description; a
+  // vehicle's plate; a site's name.
+  const inspText = (id) => {
+    const i = inspections.find((x) => x.id === id);
+    if (!i) return '';
+    return [siteName[i.fields.site_id] || '点位', tplTitle[i.fields.template_id + '@' + i.fields.template_version], when(i.fields.started_at)]
+      .filter(Boolean).join(' · ');
+  };
+  const whereOf = (r) => {
+    const f = r.fields || {};
+    switch (r.entity) {
+      case 'inspection': return inspText(r.id);
+      case 'finding': {
+        const local = findings.find((x) => x.id === r.id)?.fields || {};
+        return [clip(String(f.description || local.description || '')), inspText(f.inspection_id || local.inspection_id)].filter(Boolean).join(' · ');
+      }
+      case 'photo': return f.inspection_id ? '照片 · ' + inspText(f.inspection_id) : f.vehicle_check_id ? '路检照片' : '';
+      case 'site': return String(f.name || siteName[r.id] || '');
+      case 'vehicle_check': return f.plate ? '车牌 ' + f.plate : '';
+    }
+    return '';
+  };
   const statusOf = (r) => {
     const id = r.entity === 'inspection' ? r.id : r.entity === 'finding'
       ? (r.fields?.inspection_id || findings.find((f) => f.id === r.id)?.fields.inspection_id) : null;
@@ -132,7 +155,11 @@ function rejectedCard(app, rejected, inspections, findings, templates) {
     h('p', { class: 'mute small' }, '这些修改没有保存到服务器，手机上显示的是服务器上的内容；您填写的内容保存在这里，点“知道了”后删除。'),
     h('ul', { class: 'list' }, rejected.map((r) => {
       const reopen = r.code === 'record_locked' && ['returned', 'draft'].includes(statusOf(r));
+      const where = whereOf(r);
+      const href = r.entity === 'inspection' && inspections.some((i) => i.id === r.id) ? '#/inspection/' + r.id
+        : r.entity === 'finding' && findings.some((f) => f.id === r.id) ? '#/finding/' + r.id : null;
       return h('li', { class: 'item', dataset: { key: r.key, code: r.code } },
+        where ? h('p', { class: 'name where' }, href ? h('a', { href }, where) : where) : null,
         h('p', { class: 'err' }, rejectedMessage(r, (f) => fieldLabel({ field: f, id: r.id }, inspections, templates))),
         r.fields ? h('p', { class: 'mute small' }, Object.entries(r.fields).slice(0, 4).map(([k, v], i) =>
           [i ? '；' : '', fieldLabel({ field: k, id: r.id }, inspections, templates), '：', show(v, k, r.entity)])) : null,
