@@ -889,8 +889,7 @@ export class FieldsyncClient {
       if (j.state !== 'failed') throw new FieldsyncError('upload_not_failed', { details: { photoId, state: j.state } });
       await fn(tx, j);
     });
-    await this.refreshStatus();
-    this.emit('sync', this.status());
+    await this.statusChanged();
   }
 
   /**
@@ -918,8 +917,7 @@ export class FieldsyncClient {
       const left = entries.length ? list.filter((x) => !keys.has(x.key ?? rejectedKey(x))) : [];
       await tx.put('meta', 'rejected', left);
     });
-    await this.refreshStatus();
-    this.emit('sync', this.status());
+    await this.statusChanged();
   }
 
   /**
@@ -1013,6 +1011,12 @@ export class FieldsyncClient {
 
   // ---- sync ------------------------------------------------------------------
 
+  /** Reads the counts again and tells the listeners of "sync". */
+  async statusChanged() {
+    await this.refreshStatus();
+    this.emit('sync', this.status());
+  }
+
   /**
    * Pushes the outbox, pulls and merges every page, then uploads queued
    * photos. One sync at a time: a second call gets the running one.
@@ -1035,11 +1039,17 @@ export class FieldsyncClient {
     const res = { ok: false, pushed: 0, pulled: 0, uploaded: 0, uploadedBytes: 0, rejected: [], superseded: [], error: null };
     try {
       if (!this.signedIn) throw new FieldsyncError('signed_out', { status: 401 });
+      // The counts as the storage has them now: another tab on it may
+      // have sent or saved since this one last looked.
+      await this.statusChanged();
       /** @type {unknown} */
       let first = null;
       try {
         await registerCaptureKeys(this); // before any photo signed with them
         await this.pushAll(res, onProgress);
+        // The records are sent: say so now, not after the photos, which
+        // can take minutes.
+        await this.statusChanged();
         await this.pullAll(res, onProgress);
       } catch (err) {
         first = err;

@@ -142,6 +142,7 @@ export async function uploadAll(c, res, onProgress) {
         onProgress({ phase: 'upload', done: i, total: all.length, bytesDone: bytesBase + sent, bytesTotal }),
       );
       res.uploaded++;
+      await c.statusChanged(); // one photo fewer waits
     } catch (err) {
       const e = err instanceof FieldsyncError ? err : new FieldsyncError('internal', { message: String(err), cause: err });
       const permanent = PERMANENT.has(e.code);

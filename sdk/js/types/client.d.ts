@@ -422,6 +422,8 @@ export class FieldsyncClient {
     status(): Status;
     /** Recomputes the pending counts from storage. @returns {Promise<Status>} */
     refreshStatus(): Promise<Status>;
+    /** Reads the counts again and tells the listeners of "sync". */
+    statusChanged(): Promise<void>;
     /**
      * Pushes the outbox, pulls and merges every page, then uploads queued
      * photos. One sync at a time: a second call gets the running one.

@@ -281,7 +281,12 @@ export async function start() {
   window.addEventListener('online', () => { netChanged(); runSync(false); });
   window.addEventListener('offline', netChanged);
   window.addEventListener('hashchange', () => render());
-  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') runSync(false); });
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState !== 'visible') return;
+    // Another tab may have saved or sent meanwhile: the counts as stored.
+    app.client?.refreshStatus?.().then(() => syncChanged(), () => {});
+    runSync(false);
+  });
   setInterval(() => { if (document.visibilityState !== 'hidden') runSync(false); }, SYNC_EVERY_MS);
   if ('serviceWorker' in navigator && navigator.serviceWorker) {
     let had = !!navigator.serviceWorker.controller;
