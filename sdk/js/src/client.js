@@ -38,7 +38,7 @@ import { currentKey, registerCaptureKeys, signCapture } from './capture.js';
  * @typedef {{phase: 'push'|'pull'|'upload', done: number, total: number,
  *   bytesDone: number, bytesTotal: number}} Progress
  * @typedef {{pendingChanges: number, pendingRecords: number, pendingPhotos: number, failedPhotos: number, pendingBytes: number, rejectedChanges: number,
- *   lastSync: {at: number, ok: boolean, error: {code: string, message: string} | null} | null,
+ *   lastSync: {at: number, ok: boolean, error: {code: string, message: string, details?: any} | null} | null,
  *   syncing: boolean}} Status
  */
 
@@ -79,6 +79,8 @@ const BUSY_ATTEMPTS = 5;
  * the server did nothing with it (sync.md §11).
  */
 const AGAIN_CODES = new Set(['server_busy', 'request_timeout']);
+/** Answers that say the session is over: sign in again. */
+const ENDED = new Set(['token_invalid', 'unauthorized']);
 
 const BATCH_MAX = 500;
 const PAGE_LIMIT = 500;
@@ -292,6 +294,15 @@ export class FieldsyncClient {
     try {
       return await send(sent);
     } catch (err) {
+      // Refused as ended: another tab may have signed in again meanwhile
+      // (dropTokens), whose pair is sent once.
+      if (err instanceof FieldsyncError && ENDED.has(err.code)) {
+        const newer = this.auth.access !== sent ? this.signedIn : await this.dropTokens();
+        if (!newer) throw err;
+        return await send(this.auth.access).catch((e) => {
+          throw this.authFailed(e);
+        });
+      }
       if (!(err instanceof FieldsyncError) || err.code !== 'token_expired') throw this.authFailed(err);
       await this.refreshAfter(sent);
       return await send(this.auth.access).catch((e) => {
@@ -330,7 +341,7 @@ export class FieldsyncClient {
    * @param {unknown} err
    */
   authFailed(err) {
-    if (err instanceof FieldsyncError && ['token_invalid', 'unauthorized'].includes(err.code)) {
+    if (err instanceof FieldsyncError && ENDED.has(err.code)) {
       void this.dropTokens();
     }
     return err;
@@ -420,8 +431,26 @@ export class FieldsyncClient {
     if (was !== this.signedIn) this.emit('auth', { signedIn: this.signedIn });
   }
 
+  /**
+   * Ends the local session the server said is over — unless another tab
+   * on this storage signed in or refreshed since this one read its
+   * tokens: then the server's refusal was of this tab's old pair, and this
+   * one takes the stored pair instead of wiping it (true).
+   * @returns {Promise<boolean>} whether a newer stored pair was taken
+   */
   async dropTokens() {
-    await this.setAuth({ access: '', refresh: '', user: this.auth.user, gen: this.auth.gen + 1 });
+    const dead = this.auth.refresh;
+    /** @type {typeof this.auth | undefined} */
+    const newer = await this.storage.transaction('meta', 'readwrite', async (tx) => {
+      const stored = await tx.get('meta', 'auth');
+      if (stored?.access && stored.refresh && stored.refresh !== dead) return stored;
+      await tx.put('meta', 'auth', { access: '', refresh: '', user: this.auth.user, gen: this.auth.gen + 1 });
+      return undefined;
+    });
+    const was = this.signedIn;
+    this.auth = newer ? { ...newer, gen: this.auth.gen + 1 } : { access: '', refresh: '', user: this.auth.user, gen: this.auth.gen + 1 };
+    if (was !== this.signedIn) this.emit('auth', { signedIn: this.signedIn });
+    return !!newer;
   }
 
   /**
@@ -1055,11 +1084,15 @@ export class FieldsyncClient {
         first = err;
       }
       // Uploads run whatever push and pull did (sync.md §10.2): bytes may
-      // reach the server before their record.
-      try {
-        await uploadAll(this, res, onProgress);
-      } catch (err) {
-        first ??= err;
+      // reach the server before their record. Not after a network
+      // failure: the server was not reached, or stopped answering (a
+      // timeout), and each upload would wait as long again.
+      if (!(first instanceof FieldsyncError && first.code === 'network')) {
+        try {
+          await uploadAll(this, res, onProgress);
+        } catch (err) {
+          first ??= err;
+        }
       }
       if (res.uploaded > 0 && !first) {
         // The photos just sent are marked uploaded on the server: pull
@@ -1081,7 +1114,11 @@ export class FieldsyncClient {
     } catch (err) {
       res.error = err instanceof FieldsyncError ? err : new FieldsyncError('internal', { message: String(err), cause: err });
     }
-    const lastSync = { at: this.nowFn(), ok: res.ok, error: res.error ? { code: res.error.code, message: res.error.message } : null };
+    const lastSync = {
+      at: this.nowFn(),
+      ok: res.ok,
+      error: res.error ? { code: res.error.code, message: res.error.message, ...(res.error.details ? { details: res.error.details } : {}) } : null,
+    };
     this.cached.lastSync = lastSync;
     await this.storage.transaction('meta', 'readwrite', async (tx) => {
       await tx.put('meta', 'lastSync', lastSync);

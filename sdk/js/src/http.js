@@ -70,7 +70,10 @@ async function withDeadline(t, fn) {
   let timer;
   const expired = new Promise((_, reject) => {
     timer = setTimeout(() => {
-      const err = new FieldsyncError('network', { details: { timeout: ms } });
+      const err = new FieldsyncError('network', {
+        details: { timeout: ms },
+        message: `服务器超过 ${Math.round(ms / 1000)} 秒没有响应，请稍后再试；数据保存在设备上`,
+      });
       ctl.abort(err);
       reject(err);
     }, ms);

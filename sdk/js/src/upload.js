@@ -233,7 +233,10 @@ function runTus(c, job, data, res, progress) {
       if (!(ms > 0) || !Number.isFinite(ms)) return;
       stall = setTimeout(() => {
         upload.abort().catch(() => {});
-        saving.then(() => reject(new FieldsyncError('network', { details: { timeout: ms } })));
+        saving.then(() => reject(new FieldsyncError('network', {
+          details: { timeout: ms },
+          message: `照片上传超过 ${Math.round(ms / 1000)} 秒没有进展，下次同步时从中断处继续`,
+        })));
       }, ms);
     };
     const settle = () => clearTimeout(stall);

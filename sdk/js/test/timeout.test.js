@@ -56,6 +56,7 @@ test('a push that stalls ends the sync as network (timeout) instead of hanging i
   await syncOK(a);
   const insp = uuidv7();
   await a.save('inspection', insp, { site_id: await demoSite(a), template_id: 'coal_yard', template_version: 1, status: 'draft', summary: '卡住的连接' });
+  const photo = await a.takePhoto({ blob: new TextEncoder().encode('照片'), contentType: 'image/jpeg', fields: { inspection_id: insp } });
 
   proxy.holds = /^POST \/api\/v1\/sync\/push /;
   a.requestTimeout = 1500;
@@ -66,11 +67,18 @@ test('a push that stalls ends the sync as network (timeout) instead of hanging i
   assert.equal(r.error?.code, 'network');
   assert.equal(r.error?.details?.timeout, 1500);
   assert.equal(a.signedIn, true, 'a stalled push does not end the session');
-  assert.equal(a.status().pendingChanges, 1, 'the change waits');
+  assert.equal(a.status().pendingChanges, 2, 'the changes wait');
+  // The server stopped answering: the photos are not tried after it (each
+  // would wait as long again).
+  assert.equal(r.uploaded, 0);
+  assert.deepEqual((await a.uploads()).map((j) => [j.photoId, j.state, j.offset]), [[photo.id, 'queued', 0]]);
+  assert.match(a.status().lastSync?.error?.message ?? '', /没有响应/);
+  assert.equal(a.status().lastSync?.error?.details?.timeout, 1500);
 
   proxy.holds = null;
-  const again = await syncOK(a);
-  assert.equal(again.pushed, 1);
+  const again = await a.sync();
+  assert.equal(again.error?.code, 'bad_image', 'the photo, no picture, is sent and refused');
+  assert.equal(again.pushed, 2);
   assert.equal(a.status().pendingChanges, 0);
   const b = await device(srv.url, { user: 'inspector' });
   await syncOK(b);

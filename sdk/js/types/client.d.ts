@@ -180,7 +180,14 @@ export class FieldsyncClient {
     exclusive<T>(what: string, fn: () => Promise<T>): Promise<T>;
     /** Persists the tokens (before they are used), then installs them. @param {typeof this.auth} auth */
     setAuth(auth: typeof this.auth): Promise<void>;
-    dropTokens(): Promise<void>;
+    /**
+     * Ends the local session the server said is over — unless another tab
+     * on this storage signed in or refreshed since this one read its
+     * tokens: then the server's refusal was of this tab's old pair, and this
+     * one takes the stored pair instead of wiping it (true).
+     * @returns {Promise<boolean>} whether a newer stored pair was taken
+     */
+    dropTokens(): Promise<boolean>;
     /**
      * Signs in (online only) and registers this device. A different user
      * than the one this device id belongs to (the signed-in user, or the
@@ -679,6 +686,7 @@ export type Status = {
         error: {
             code: string;
             message: string;
+            details?: any;
         } | null;
     } | null;
     syncing: boolean;
