@@ -168,11 +168,20 @@ func (p *phone) wait(sel string) {
 // text returns the visible text of sel (the whole page for "body").
 func (p *phone) text(sel string) string {
 	p.t.Helper()
-	s, err := chromedp.Run(p.ctx, chromedp.Text(chromedp.CSS(sel)))
-	if err != nil {
-		p.t.Fatalf("%s: text of %s: %v", p.name, sel, err)
+	for range 5 {
+		s, err := chromedp.Run(p.ctx, chromedp.Text(chromedp.CSS(sel)))
+		// The node found was drawn again before its text was read (the
+		// sync card is, at each step of a sync): read the new one.
+		if err != nil && strings.Contains(err.Error(), "No node with given id") {
+			continue
+		}
+		if err != nil {
+			p.t.Fatalf("%s: text of %s: %v", p.name, sel, err)
+		}
+		return s
 	}
-	return s
+	p.t.Fatalf("%s: text of %s: the node kept being replaced", p.name, sel)
+	return ""
 }
 
 // has reports whether the page's text contains every want.

@@ -52,6 +52,11 @@ func TestBrowserSignedOutScreens(t *testing.T) {
 		{`{changes: 3, records: 2, photos: 1, rejected: 0}`, []string{"还有 2 条记录的修改、1 张照片没有上传", "到有信号的地方同步"}, []string{"拒绝", "0 "}},
 		{`{changes: 0, records: 0, photos: 0, rejected: 4}`, []string{"有 4 条被服务器拒绝的修改还没有处理", "在首页处理被拒绝的修改"}, []string{"没有上传", "同步", "0 "}},
 		{`{changes: 1, records: 1, photos: 0, rejected: 2}`, []string{"还有 1 条记录的修改没有上传", "有 2 条被服务器拒绝的修改", "先到有信号的地方同步，再在首页处理被拒绝的修改"}, []string{"张照片"}},
+		// The session ended: a sync needs a sign-in first.
+		{`{changes: 1, records: 1, photos: 0, rejected: 0}, 'ended'`, []string{"（登录已失效）", "重新登录并同步"}, []string{"可能是没有网络"}},
+		// No sync can send them: do not sign out, ask the office.
+		{`{changes: 0, records: 2, photos: 1, rejected: 0}, 'device_revoked'`, []string{"本手机已被管理员停用", "无法再上传", "不要退出", "联系县督查室"}, []string{"同步", "网络"}},
+		{`{changes: 0, records: 2, photos: 0, rejected: 0}, 'user_disabled'`, []string{"此账号已停用", "不要退出"}, []string{"同步"}},
 	} {
 		got := warn(tc.details)
 		for _, w := range tc.want {
@@ -138,8 +143,36 @@ func TestBrowserSessionEndedWorksOffline(t *testing.T) {
 		t.Errorf("the username field reads %q", got)
 	}
 	p.setOffline(false)
-	p.do("sign in again", chromedp.SendKeys(chromedp.CSS(`#login input[name="password"]`), apptest.Passwords[apptest.Inspector]))
-	p.click(`#login button[type="submit"]`)
+	signInAs := func(username, password string) {
+		t.Helper()
+		eval[bool](p, `(document.querySelector('#login input[name="username"]').value = '', document.querySelector('#login input[name="password"]').value = '', true)`)
+		p.do("fill the sign-in form",
+			chromedp.SendKeys(chromedp.CSS(`#login input[name="username"]`), username),
+			chromedp.SendKeys(chromedp.CSS(`#login input[name="password"]`), password))
+		p.click(`#login button[type="submit"]`)
+	}
+
+	// Another user, over the work still to send: asked first; cancelled,
+	// nothing changes.
+	eval[bool](p, `(window.confirm = (m) => { window.__asked = m; return false; }, true)`)
+	signInAs(apptest.Inspector2, apptest.Passwords[apptest.Inspector2])
+	p.waitJS("asked", `!!window.__asked`)
+	if got := eval[string](p, `window.__asked`); !strings.Contains(got, "1 条记录") || !strings.Contains(got, apptest.Inspector2) {
+		t.Errorf("signing in as another user asks %q, want what of %s's would wait", got, apptest.Inspector)
+	}
+	p.wait(`#work-offline`)
+	// A name no one has, tried and refused: no storage left behind, and
+	// the app is the inspector's again.
+	eval[bool](p, `(window.confirm = () => true, true)`)
+	signInAs("nosuchuser", "wrong-password")
+	p.waitJS("refused", `!!document.querySelector('#login-error')?.textContent`)
+	p.waitJS("the inspector's app again", `(async () => { const {app} = await import('/app/js/app.js'); return app.client?.user?.username === '`+apptest.Inspector+`'; })()`)
+	if eval[bool](p, `(async () => (await indexedDB.databases()).some((d) => d.name === 'fieldsync-nosuchuser'))()`) {
+		t.Error("a refused sign-in left a storage for its name")
+	}
+
+	// The same user typed another way (the server matches it so).
+	signInAs("　Inspector ", apptest.Passwords[apptest.Inspector])
 	p.wait(`#sync-card`)
 	p.waitSynced()
 	if !eval[bool](p, `document.querySelector('#session').hidden`) {
@@ -148,5 +181,12 @@ func TestBrowserSessionEndedWorksOffline(t *testing.T) {
 	recs, err := srv.App.DB.Find(ctx, "vehicle_check", "plate", "晋H24680")
 	if err != nil || len(recs) != 1 {
 		t.Fatalf("server: %d vehicle checks for 晋H24680 (%v), want the one made while signed out", len(recs), err)
+	}
+	// Back to the sign-in form's entry in the history: signed in, no form.
+	eval[bool](p, `(history.back(), true)`)
+	p.waitJS("back", `location.hash !== '#/' || !!document.querySelector('#sync-card')`)
+	p.wait(`#sync-card`)
+	if eval[bool](p, `!!document.querySelector('#login')`) {
+		t.Error("Back shows the sign-in form to a signed-in inspector")
 	}
 }

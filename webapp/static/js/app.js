@@ -1,6 +1,6 @@
 // The 巡查 app: the SDK client, the router and the sync schedule.
 import { FieldsyncClient, FieldsyncError, IndexedDBStorage, MemoryStorage } from '/app/sdk/fieldsync-sdk.js';
-import { h, toast, banner, store, useClock } from './ui.js';
+import { h, toast, banner, store, useClock, foldUser } from './ui.js';
 import { message } from './errors.js';
 import * as geo from './geo.js';
 import * as login from './views/login.js';
@@ -33,7 +33,8 @@ export const app = {
   refresh: () => refresh(),
   openClient: (username) => openClient(username),
   signedOut: () => signedOut(),
-  signedIn: (username) => signedIn(username),
+  signedIn: () => signedIn(),
+  dropUnusedClient: () => dropUnusedClient(),
   sessionEnded: () => sessionEnded(),
   /** set while the inspector signs out (no "session expired" then) */
   leaving: false,
@@ -59,6 +60,9 @@ async function render() {
   stale = false;
   let hash = location.hash;
   if (!app.client?.signedIn && !sessionEnded() && hash !== '#/login') hash = '#/login';
+  // Signed in (Back after a sign-in, say): no sign-in form, whose failure
+  // would leave the signed-in user's data.
+  if (app.client?.signedIn && hash === '#/login') hash = '#/';
   sessionBar();
   let view = home, tab = 'home', params = [];
   for (const [re, v, t] of routes) {
@@ -130,14 +134,22 @@ async function openStorage(username) {
 
 let unsubscribe = [];
 
+/** storageUser is the name whose storage holds username's data: the
+ *  phone's user as first stored when username is the same user typed
+ *  another way (Inspector, ｉｎｓｐｅｃｔｏｒ), else the folded name — one
+ *  storage a user, however the name is typed. */
+function storageUser(username) {
+  const kept = store.get(USER_KEY);
+  return kept && foldUser(kept) === foldUser(username) ? kept : foldUser(username);
+}
+
 /** openClient opens (or reuses) the client for username. */
-async function openClient(username) {
+async function openClient(typed) {
+  const username = storageUser(typed);
   // The forms' unsaved input kept on the phone is this user's, or dropped.
   openDrafts(username);
   if (app.client && app.clientUser === username) return app.client;
-  for (const u of unsubscribe) u();
-  unsubscribe = [];
-  if (app.client) await app.client.close?.();
+  await closeClient();
   const storage = await openStorage(username);
   const client = await FieldsyncClient.open({ baseURL: '', storage, deviceName: deviceName() });
   app.client = client;
@@ -155,6 +167,29 @@ async function openClient(username) {
   return client;
 }
 
+/** closeClient closes the open client, if any. */
+async function closeClient() {
+  for (const u of unsubscribe) u();
+  unsubscribe = [];
+  const c = app.client;
+  app.client = null;
+  app.clientUser = null;
+  if (c) await c.close?.();
+}
+
+/** dropUnusedClient closes the client opened for a sign-in that failed,
+ *  and deletes its storage, if no one ever signed in on it: a mistyped
+ *  name leaves no database behind. */
+async function dropUnusedClient() {
+  const c = app.client;
+  if (!c || c.user) return;
+  const name = app.clientUser;
+  await closeClient();
+  if (!app.volatile && name) {
+    try { indexedDB.deleteDatabase('fieldsync-' + name); } catch (err) { console.warn('delete unused storage', err); }
+  }
+}
+
 function deviceName() {
   const ua = navigator.userAgent;
   const wechat = /MicroMessenger/i.test(ua) ? '微信' : '';
@@ -162,11 +197,11 @@ function deviceName() {
   return ('巡查 App ' + wechat + (m ? ' · ' + m[1].replace(/ Build.*/, '') : '')).trim();
 }
 
-/** signedIn records that username signed in on this phone: the app opens
- *  with their data from now on, and keeps it open if the server ends the
- *  session (sessionEnded). */
-function signedIn(username) {
-  store.set(USER_KEY, username);
+/** signedIn records that the open client's user signed in on this
+ *  phone: the app opens with their data from now on, and keeps it open if
+ *  the server ends the session (sessionEnded). */
+function signedIn() {
+  store.set(USER_KEY, app.clientUser);
   sessionBar();
 }
 
@@ -241,7 +276,7 @@ async function runSync(manual = false) {
       toast(res.error ? message(res.error) : '同步完成', !!res.error, 'sync');
     }
     if (manual && res.error && res.rejected?.length) toast(message(res.error), true, 'sync');
-    if (res.error?.code === 'device_revoked') banner(message(res.error));
+    if (res.error?.code === 'device_revoked' || res.error?.code === 'user_disabled') banner(message(res.error));
     refresh();
     return res;
   })();

@@ -2,6 +2,7 @@
 
 const byCode = {
   network: '连不上服务器。已填写的内容都保存在手机上，有信号后会自动上传；也可稍后点“立即同步”。',
+  timeout: '服务器长时间没有响应（可能正忙或网络很慢）。已填写的内容都保存在手机上，稍后会自动重试；也可稍后点“立即同步”。',
   invalid_credentials: '用户名或密码不对，请核对后重试（注意大小写）。',
   too_many_attempts: '密码错误次数过多，请过几分钟再试。',
   user_disabled: '此账号已停用，请联系县督查室。',
@@ -41,6 +42,9 @@ export function message(err) {
   if (!err) return '';
   if (err.name === 'QuotaExceededError') return byCode.storage_full;
   const code = err.code;
+  // The phone has signal, the server stopped answering (the SDK gave up
+  // after its requestTimeout): not “连不上”.
+  if (code === 'network' && err.details?.timeout) return byCode.timeout;
   if (code && byCode[code]) return byCode[code];
   if (err.status >= 500) return byCode.unavailable;
   if (err.status === 0 || err instanceof TypeError) return byCode.network;

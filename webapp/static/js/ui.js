@@ -39,6 +39,12 @@ export function toast(msg, bad = false, kind = '') {
   setTimeout(() => el.remove(), bad ? 6000 : 2500);
 }
 
+/** foldUser is a username as the server matches it at sign-in (and the
+ *  SDK): full-width letters as ASCII, no spaces around it, lower case. */
+export function foldUser(name) {
+  return String(name).replace(/[\uFF01-\uFF5E]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0)).trim().toLowerCase();
+}
+
 /** banner shows (or with null hides) a message under the title bar. */
 export function banner(content) {
   const b = document.getElementById('banner');

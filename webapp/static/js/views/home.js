@@ -215,18 +215,25 @@ function clip(s) {
 /** signOutWarning says what signing out now would lose — only what there
  *  is — and what to do instead: sync where there is signal, or deal with
  *  the refused changes on the home screen (a sync does not clear them). */
-export function signOutWarning(d) {
+export function signOutWarning(d, state = '') {
   const unsent = [];
   const records = d.records ?? d.changes ?? 0;
   if (records) unsent.push(`${records} 条记录的修改`);
   if (d.photos) unsent.push(`${d.photos} 张照片`);
   const lines = [];
-  if (unsent.length) lines.push(`还有 ${unsent.join('、')}没有上传（可能是没有网络）。`);
+  const why = state === 'ended' ? '（登录已失效）' : state ? '' : '（可能是没有网络）';
+  if (unsent.length) lines.push(`还有 ${unsent.join('、')}没有上传${why}。`);
   if (d.rejected) lines.push(`有 ${d.rejected} 条被服务器拒绝的修改还没有处理（见首页“被服务器拒绝的修改”）。`);
+  const lost = '现在退出，这些数据将从手机上删除、永久丢失。';
+  if (state === 'device_revoked' || state === 'user_disabled') {
+    // No sync can send them: only the office can take them off the phone.
+    const who = state === 'device_revoked' ? '本手机已被管理员停用' : '此账号已停用';
+    return `${lines.join('\n')}\n${who}，这些数据无法再上传。${lost}\n\n建议取消，不要退出，请联系县督查室从手机上取回数据。确定仍要退出吗？`;
+  }
   const advice = [];
-  if (unsent.length) advice.push('到有信号的地方同步');
+  if (unsent.length) advice.push(state === 'ended' ? '在有信号的地方重新登录并同步' : '到有信号的地方同步');
   if (d.rejected) advice.push('在首页处理被拒绝的修改');
-  return `${lines.join('\n')}\n现在退出，这些数据将从手机上删除、永久丢失。\n\n建议取消，先${advice.join('，再')}，然后退出。确定仍要退出吗？`;
+  return `${lines.join('\n')}\n${lost}\n\n建议取消，先${advice.join('，再')}，然后退出。确定仍要退出吗？`;
 }
 
 async function signOut(app) {
@@ -236,7 +243,9 @@ async function signOut(app) {
     await c.signOut();
   } catch (err) {
     if (err.code !== 'unsent_changes') { toast(message(err), true, 'error'); return; }
-    const ok = window.confirm(signOutWarning(err.details || {}));
+    const last = c.status().lastSync?.error?.code;
+    const state = ['device_revoked', 'user_disabled'].includes(last) ? last : app.sessionEnded() ? 'ended' : '';
+    const ok = window.confirm(signOutWarning(err.details || {}, state));
     if (!ok) return;
     await c.signOut({ force: true });
   } finally {

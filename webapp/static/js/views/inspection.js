@@ -124,8 +124,13 @@ export async function render(app, id) {
         return;
       }
     }
-    if (!(await save({ ['answers.' + it.key]: answer }))) return;
+    // A valid answer takes the place of a refused one at once: its
+    // message goes (the page may not be drawn again now: the inspector
+    // may be in a field), and a draw while it is being saved shows
+    // neither the refused value nor the message.
+    if (refusedInput.has(k) && errEl.textContent === refusedInput.get(k).error) errEl.textContent = '';
     refusedInput.delete(k);
+    if (!(await save({ ['answers.' + it.key]: answer }))) return;
     // A new answer has taken the waiting note; a cleared answer's note
     // waits for the next answer.
     if (answer) pendingNotes.set(k, '');

@@ -1,5 +1,5 @@
 // Sign-in: online, once; the session then survives restarts and offline days.
-import { h, label, store } from '../ui.js';
+import { h, label, store, foldUser } from '../ui.js';
 import { message } from '../errors.js';
 
 export async function render(app) {
@@ -28,19 +28,32 @@ export async function render(app) {
         : '现在没有网络。首次登录需要联网，请到有信号的地方再登录。';
       return;
     }
+    // Another user signing in over an ended session with work still to
+    // send: that work stays on the phone, in its user's storage, and is
+    // sent when they sign in here again — say so before it drops out of
+    // sight.
+    const kept = store.get('fieldsync.user');
+    const other = !!kept && foldUser(kept) !== foldUser(u);
+    if (ended && other) {
+      const s = app.client.status();
+      const waiting = [s.pendingRecords ? `${s.pendingRecords} 条记录` : '', s.pendingPhotos ? `${s.pendingPhotos} 张照片` : '',
+        s.rejectedChanges ? `${s.rejectedChanges} 条被拒绝的修改` : ''].filter(Boolean);
+      if (waiting.length && !window.confirm(`手机上还有 ${kept} 的 ${waiting.join('、')}没有上传。\n改用 ${u} 登录后，这些数据仍保存在手机上，但要等 ${kept} 在这部手机上重新登录后才会上传。\n\n确定改用 ${u} 登录吗？`)) return;
+    }
     btn.disabled = true;
     btn.textContent = '正在登录…';
     try {
       const client = await app.openClient(u);
       await client.signIn(u, pass.value);
-      app.signedIn(u);
+      app.signedIn();
       location.hash = '#/';
       app.sync(false);
     } catch (e2) {
-      // Another name typed over an ended session: the app goes back to
-      // the inspector whose work is on the phone.
-      const kept = store.get('fieldsync.user');
-      if (ended && kept && kept !== u) await app.openClient(kept).catch(() => {});
+      // A name no one signed in with on this phone leaves no storage;
+      // another name typed over the phone's user's ended session: the app
+      // goes back to the inspector whose work is on the phone.
+      await app.dropUnusedClient();
+      if (kept && (other || !app.client)) await app.openClient(kept).catch(() => {});
       // Nothing was filled in yet: the network message of a sync (kept on
       // the phone, sent later) does not fit a sign-in.
       err.textContent = e2 && e2.code === 'network' ? '连不上服务器，无法登录。请确认手机已联网，或稍后再试。' : message(e2);
