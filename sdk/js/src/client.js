@@ -11,7 +11,7 @@ import { currentKey, registerCaptureKeys, signCapture } from './capture.js';
 /**
  * @typedef {import('./storage/storage.js').Storage} Storage
  * @typedef {import('./storage/storage.js').Tx} Tx
- * @typedef {{id: string, username: string, display_name: string, role: string, counties: string[]}} User
+ * @typedef {{id: string, username: string, display_name: string, role: string, counties: string[], device_id?: string}} User
  * @typedef {{access: string, refresh: string, user: User | null, gen: number}} Auth
  * @typedef {{entity: string, id: string, county: string, fields: Record<string, any>,
  *   hlcs: Record<string, string>, deleted: boolean, pending: string[]}} Rec
@@ -79,6 +79,8 @@ const BUSY_ATTEMPTS = 5;
  * the server did nothing with it (sync.md §11).
  */
 const AGAIN_CODES = new Set(['server_busy', 'request_timeout']);
+/** The longest wait (s) between two tries of a request the server was too busy for. */
+const MAX_RETRY_AFTER = 30;
 /** Answers that say the session is over: sign in again. */
 const ENDED = new Set(['token_invalid', 'unauthorized']);
 
@@ -330,7 +332,9 @@ export class FieldsyncClient {
         return await this.api(method, path, body);
       } catch (err) {
         if (!(err instanceof FieldsyncError) || !AGAIN_CODES.has(err.code) || attempt >= BUSY_ATTEMPTS) throw err;
-        const secs = Math.max(1, Number(err.details?.retryAfter) || 1);
+        // At most MAX_RETRY_AFTER: a proxy's Retry-After of an hour would
+        // hold the sync, and a sign-out waiting for it, as long.
+        const secs = Math.min(MAX_RETRY_AFTER, Math.max(1, Number(err.details?.retryAfter) || 1));
         await this.sleepFn(secs * 1000 + Math.floor(Math.random() * 1000));
       }
     }
@@ -517,7 +521,7 @@ export class FieldsyncClient {
     }).catch((err) => {
       // The general network message speaks of data kept for a later sync.
       if (err instanceof FieldsyncError && err.code === 'network') {
-        throw new FieldsyncError('network', { message: SIGN_IN_OFFLINE, cause: err.cause });
+        throw new FieldsyncError('network', { message: SIGN_IN_OFFLINE, cause: err.cause, details: err.details });
       }
       throw err;
     });
@@ -599,6 +603,18 @@ export class FieldsyncClient {
     await this.storage.transaction('meta', 'readwrite', (tx) => this.putClock(tx));
   }
 
+  /**
+   * Takes the clock as stored if it is ahead of this client's: another
+   * client (tab) of the storage issued later timestamps for this device,
+   * and a save here must come after them, or the user's last edit would
+   * lose to an earlier one of the same device.
+   * @param {Tx} tx
+   */
+  async catchUpClock(tx) {
+    const stored = HLC.tryParse((await tx.get('meta', 'clock'))?.last ?? '');
+    if (stored && HLC.compare(stored, this.clock.last) > 0) this.clock.last = new HLC(stored.wall, stored.counter, this.clock.node);
+  }
+
   /** @param {Tx} tx */
   putClock(tx) {
     return tx.put('meta', 'clock', { last: this.clock.last.toString(), offset: this.clock.offset });
@@ -644,6 +660,7 @@ export class FieldsyncClient {
    * @returns {Promise<Rec>}
    */
   async save(entity, id, fields) {
+    checkID(id);
     checkWritable(entity, fields);
     const rec = await this.storage.transaction(['meta', 'records', 'outbox'], 'readwrite', (tx) =>
       this.saveIn(tx, entity, id, fields, false),
@@ -659,6 +676,7 @@ export class FieldsyncClient {
    * @param {string} id
    */
   async remove(entity, id) {
+    checkID(id);
     if (READ_ONLY.has(entity)) throw new FieldsyncError('read_only_entity');
     if (NOT_DELETABLE.has(entity)) throw new FieldsyncError('not_deletable');
     await this.storage.transaction(['meta', 'records', 'outbox'], 'readwrite', (tx) => this.saveIn(tx, entity, id, null, true));
@@ -675,6 +693,7 @@ export class FieldsyncClient {
    * @returns {Promise<Rec>}
    */
   async saveIn(tx, entity, id, fields, del) {
+    await this.catchUpClock(tx);
     const hlc = this.clock.now().toString();
     /** @type {StoredRecord} */
     // A record new to the phone starts with an empty base: the server has
@@ -713,6 +732,7 @@ export class FieldsyncClient {
    * @returns {Promise<Rec>}
    */
   async takePhoto({ id = uuidv7(this.nowFn()), blob, contentType, fields = {}, camera = false }) {
+    checkID(id);
     const bytes = await bytesOf(blob);
     const sha256 = await sha256Hex(bytes);
     /** @type {Record<string, any>} */
@@ -873,7 +893,7 @@ export class FieldsyncClient {
 
   /**
    * Upload jobs: [{photoId, sha256, contentType, size, offset, url, state, error}].
-   * @returns {Promise<any[]>}
+   * @returns {Promise<import('./upload.js').UploadJob[]>}
    */
   async uploads() {
     const all = await this.storage.transaction('uploads', 'readonly', (tx) => tx.all('uploads'));
@@ -1177,6 +1197,13 @@ export class FieldsyncClient {
         if (err.code === 'body_too_large' && batch.seqs.length > 1) {
           limit = Math.max(1, Math.floor(batch.seqs.length / 2));
           await this.dropBatch();
+          continue;
+        }
+        if (err.code === 'body_too_large') {
+          // One mutation larger than any request the server takes: no
+          // retry can send it. To the failed list (its values kept), so
+          // that it no longer holds every change after it.
+          await this.failOne(batch, 0, err, res);
           continue;
         }
         const bad = /mutations\[(\d+)\]/.exec(err.message);
@@ -1649,6 +1676,20 @@ function toRec(r) {
   return { entity: r.entity, id: r.id, county: r.county, fields, hlcs, deleted: !!r.gone, pending: Object.keys(r.pending ?? {}).filter((k) => k !== '_delete') };
 }
 
+/** A record id as the server takes it: a UUID in lower case, not the nil or max one. */
+const RECORD_ID = /^(?!00000000-0000-0000-0000-000000000000$)(?!ffffffff-ffff-ffff-ffff-ffffffffffff$)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * Refuses, at save, an id the server would refuse at sync (invalid_id):
+ * there the change would only fail, after the app had shown it saved.
+ * @param {string} id
+ */
+function checkID(id) {
+  if (typeof id !== 'string' || !RECORD_ID.test(id)) {
+    throw new FieldsyncError('invalid_id', { message: '记录 id 应为小写 UUID（如 uuidv7() 所生成）', details: { id } });
+  }
+}
+
 /**
  * Refuses writes a device may never make (sync.md §13), and values that
  * cannot be sent as JSON.
@@ -1670,7 +1711,9 @@ function checkWritable(entity, fields) {
 /**
  * What in v JSON cannot carry as it is ('' if nothing): a BigInt (the
  * push's JSON.stringify throws), NaN or ±Infinity (sent as null), a
- * function or symbol (dropped), a cycle. Refused at save, such a value
+ * function or symbol (dropped), a cycle, undefined inside an object or
+ * array (dropped, or null), an object other than a plain one or an array
+ * (a Date, Map, Set, typed array: JSON changes it; named by its class). Refused at save, such a value
  * never reaches the outbox, where it would hold every later push.
  * @param {unknown} v
  * @param {Set<object>} path the objects v is inside of
@@ -1687,8 +1730,14 @@ function unencodable(v, path) {
     case 'object': {
       if (v === null) return '';
       if (path.has(v)) return 'cycle';
+      // A Date, Map, Set, typed array, RegExp … is changed by JSON (a Map
+      // becomes {}, a Date a string): the app converts it first.
+      const proto = Object.getPrototypeOf(v);
+      if (!Array.isArray(v) && proto !== Object.prototype && proto !== null) return proto?.constructor?.name || 'object';
       path.add(v);
       for (const x of Object.values(v)) {
+        // Dropped from an object, null in an array.
+        if (x === undefined) return 'undefined';
         const kind = unencodable(x, path);
         if (kind) return kind;
       }

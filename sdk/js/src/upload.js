@@ -15,6 +15,12 @@ const tus = /** @type {any} */ (tusModule).Upload ? tusModule : /** @type {any} 
 const PATH_UPLOADS = '/api/v1/uploads/';
 const FINGERPRINT = 'fieldsync-photo:';
 
+/**
+ * The slowest pace (bytes a second) at which an upload's bytes in flight
+ * are waited for: the server's own least body rate (a poor 2G link).
+ */
+const MIN_RATE = 4096;
+
 /** Upload errors that end a job until the user decides (sync.md §10.4). */
 const PERMANENT = new Set(['hash_mismatch', 'bad_image', 'body_too_large', 'invalid_upload', 'unsupported_media_type', 'forbidden', 'conflict']);
 
@@ -180,8 +186,11 @@ async function updateJob(c, id, patch) {
  * @param {(sent: number) => void} progress
  */
 async function uploadOne(c, job, res, progress) {
-  const data = await c.photoBytes(job.photoId);
+  let data = await c.photoBytes(job.photoId);
   if (!data) throw new FieldsyncError('not_found', { message: '手机上找不到这张照片的原始文件' });
+  // tus-js-client reads Buffers in Node, not Blobs (a Blob kept by
+  // MemoryStorage): the bytes, which runTus makes a Buffer.
+  if (globalThis.Buffer && typeof Blob !== 'undefined' && data instanceof Blob) data = new Uint8Array(await data.arrayBuffer());
   for (let attempt = 0; ; attempt++) {
     if (!c.signedIn) throw new FieldsyncError('signed_out', { status: 401 });
     const sent = c.auth.access;
@@ -224,20 +233,26 @@ function runTus(c, job, data, res, progress) {
     // A stall watchdog (tus-js-client has no timeout): an upload that
     // moves no byte and gets no answer for the client's requestTimeout is
     // aborted as network (details.timeout); the next sync resumes it from
-    // the server's offset.
+    // the server's offset. Bytes handed to the connection and not yet
+    // accepted get the time they take at the slowest pace the server
+    // keeps a body for (MIN_RATE) on top: Node reports a chunk sent when
+    // it is handed to the socket, long before a slow link has carried it.
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     let stall;
     const ms = c.requestTimeout;
+    let sentBytes = job.offset || 0;
+    let acceptedBytes = job.offset || 0;
     const alive = () => {
       clearTimeout(stall);
       if (!(ms > 0) || !Number.isFinite(ms)) return;
+      const inFlight = Math.max(0, sentBytes - acceptedBytes);
       stall = setTimeout(() => {
         upload.abort().catch(() => {});
         saving.then(() => reject(new FieldsyncError('network', {
           details: { timeout: ms },
           message: `照片上传超过 ${Math.round(ms / 1000)} 秒没有进展，下次同步时从中断处继续`,
         })));
-      }, ms);
+      }, ms + (inFlight / MIN_RATE) * 1000);
     };
     const settle = () => clearTimeout(stall);
     const upload = new tus.Upload(/** @type {any} */ (file), {
@@ -259,10 +274,13 @@ function runTus(c, job, data, res, progress) {
         if (h) c.clock.observe(h);
       },
       onProgress: (sent) => {
+        sentBytes = Math.max(sentBytes, sent);
         alive();
         progress(sent);
       },
       onChunkComplete: (chunk, accepted) => {
+        acceptedBytes = Math.max(acceptedBytes, accepted);
+        alive();
         res.uploadedBytes += chunk;
         saving = saving.then(() => updateJob(c, job.photoId, { offset: accepted, state: 'uploading' })).catch(() => {});
       },

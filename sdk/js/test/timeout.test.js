@@ -16,11 +16,11 @@ import { demoSite, device, startServer, syncOK, tempDir } from './helpers.js';
  * the bytes the client sends: that request never reaches the server and
  * is never answered.
  * @param {string} target base URL of the server
- * @returns {Promise<{url: string, holds: {test: (line: string) => boolean} | null, held: number, close: () => void}>}
+ * @returns {Promise<{url: string, holds: {test: (line: string) => boolean} | null, held: number, rate: number, close: () => void}>}
  */
 async function stallingProxy(target) {
   const { hostname, port } = new URL(target);
-  const p = { url: '', holds: /** @type {{test: (line: string) => boolean} | null} */ (null), held: 0, close: () => {} };
+  const p = { url: '', holds: /** @type {{test: (line: string) => boolean} | null} */ (null), held: 0, rate: 0, close: () => {} };
   /** @type {Set<net.Socket>} */
   const sockets = new Set();
   const srv = net.createServer((client) => {
@@ -32,7 +32,23 @@ async function stallingProxy(target) {
         stalled = true;
         p.held++;
       }
-      if (!stalled) upstream.write(chunk);
+      if (stalled) return;
+      if (!p.rate) {
+        upstream.write(chunk);
+        return;
+      }
+      // A slow link: the bytes go on at p.rate a second, in tenths.
+      client.pause();
+      const step = Math.max(1, Math.floor(p.rate / 10));
+      let at = 0;
+      const next = () => {
+        if (upstream.destroyed) return;
+        upstream.write(chunk.subarray(at, at + step));
+        at += step;
+        if (at < chunk.length) setTimeout(next, 100);
+        else client.resume();
+      };
+      next();
     });
     upstream.on('data', (chunk) => client.write(chunk));
     const end = () => { client.destroy(); upstream.destroy(); };
@@ -118,4 +134,25 @@ test('a photo upload whose PATCH stalls is given up and resumed by the next sync
   // chunks after it (from 0 it would have sent three).
   assert.equal(again.error?.code, 'bad_image');
   assert.equal(again.uploadedBytes, 2 * (64 << 10), 'resumed from the offset the server reported');
+});
+
+test('a photo upload on a slow link that keeps moving is not cut off, though each chunk takes longer than requestTimeout', { timeout: 60e3 }, async (t) => {
+  const srv = await startServer({ dataDir: tempDir('data') });
+  const proxy = await stallingProxy(srv.url);
+  t.after(() => proxy.close());
+  const a = await device(proxy.url, { requestTimeout: 0, chunkSize: 128 << 10 });
+  await syncOK(a);
+  const insp = uuidv7();
+  await a.save('inspection', insp, { site_id: await demoSite(a), template_id: 'coal_yard', template_version: 1, status: 'draft' });
+  await syncOK(a);
+  const bytes = new Uint8Array(256 << 10).map((_, i) => (i * 7919) % 251);
+  await a.takePhoto({ blob: bytes, contentType: 'image/jpeg', fields: { inspection_id: insp } });
+  // 48 KB/s: a 128 KiB chunk takes nearly 3 s, handed to the socket at
+  // once (no progress meanwhile), against a limit of 1 s.
+  proxy.rate = 48 << 10;
+  a.requestTimeout = 1000;
+  const r = await a.sync();
+  a.requestTimeout = 0;
+  // Every byte arrived: the server refuses them as no picture, at the end.
+  assert.equal(r.error?.code, 'bad_image', `the upload: ${r.error?.code} ${JSON.stringify(r.error?.details)}`);
 });

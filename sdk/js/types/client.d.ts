@@ -245,6 +245,14 @@ export class FieldsyncClient {
         auth: Auth;
     } | null): Promise<void>;
     saveClock(): Promise<void>;
+    /**
+     * Takes the clock as stored if it is ahead of this client's: another
+     * client (tab) of the storage issued later timestamps for this device,
+     * and a save here must come after them, or the user's last edit would
+     * lose to an earlier one of the same device.
+     * @param {Tx} tx
+     */
+    catchUpClock(tx: Tx): Promise<void>;
     /** @param {Tx} tx */
     putClock(tx: Tx): Promise<void>;
     /**
@@ -368,9 +376,9 @@ export class FieldsyncClient {
     }): Promise<number>;
     /**
      * Upload jobs: [{photoId, sha256, contentType, size, offset, url, state, error}].
-     * @returns {Promise<any[]>}
+     * @returns {Promise<import('./upload.js').UploadJob[]>}
      */
-    uploads(): Promise<any[]>;
+    uploads(): Promise<import("./upload.js").UploadJob[]>;
     /**
      * Queues a failed upload again (state failed → queued, from its first
      * byte, as a new tus upload): e.g. once the server takes the file's
@@ -575,6 +583,7 @@ export type User = {
     display_name: string;
     role: string;
     counties: string[];
+    device_id?: string;
 };
 export type Auth = {
     access: string;

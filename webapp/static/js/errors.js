@@ -62,6 +62,7 @@ const rejectedWhy = {
   out_of_scope: '该记录不属于您负责的区县（区县范围可能已调整）。内容已保留在手机上，请联系县督查室。',
   not_deletable: '照片和路检记录是证据，不能删除；已恢复显示。',
   not_found: '服务器上没有这条记录。',
+  body_too_large: '内容太大（超过服务器一次能接收的 16 MB），无法上传。内容已保留在手机上，请删减后重新填写，或截图发给管理员。',
 };
 
 /** rejectedMessage explains a mutation the server refused (an entry of

@@ -1,0 +1,92 @@
+// Edges a mobile team meets (probe of the SDK as a third-party app
+// would use it), against the real fieldsync binary.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { FieldsyncClient, MemoryStorage, uuidv7 } from '../src/index.js';
+import { demoSite, device, startServer, syncOK, tempDir } from './helpers.js';
+
+/** @param {any} e */
+const code = (e) => e?.code;
+
+test('one change larger than any request the server takes goes to the failed list; the changes after it are sent', async () => {
+  const srv = await startServer({ dataDir: tempDir('data') });
+  const a = await device(srv.url);
+  await syncOK(a);
+  const site = await demoSite(a);
+  const big = uuidv7();
+  await a.save('inspection', big, { site_id: site, template_id: 'coal_yard', template_version: 1, status: 'draft' });
+  await syncOK(a);
+  await a.save('inspection', big, { summary: '长'.repeat(6 << 20) }); // 18 MiB of UTF-8, over the 16 MiB body limit
+  const later = uuidv7();
+  await a.save('inspection', later, { site_id: site, template_id: 'coal_yard', template_version: 1, status: 'draft', summary: '之后的记录' });
+
+  const r = await a.sync();
+  assert.deepEqual(r.rejected.map((x) => [x.id, x.code]), [[big, 'body_too_large']]);
+  assert.equal(a.status().pendingChanges, 0, 'nothing holds the outbox');
+  const kept = (await a.rejected()).find((x) => x.id === big);
+  assert.equal(kept?.fields?.summary?.length, 6 << 20, 'the refused value is kept on the phone');
+  const b = await device(srv.url);
+  await syncOK(b);
+  assert.equal((await b.get('inspection', later))?.fields.summary, '之后的记录');
+});
+
+test('two clients of one storage stamp their saves in order: the last save wins', async () => {
+  const srv = await startServer({ dataDir: tempDir('data') });
+  const storage = new MemoryStorage();
+  let t = Date.now();
+  const now = () => t; // the same clock for both: only the HLC's counter orders their saves
+  const a = await device(srv.url, { storage, now });
+  await syncOK(a);
+  const b = await FieldsyncClient.open({ baseURL: srv.url, storage, deviceName: '测试手机', now });
+  const id = uuidv7();
+  await a.save('inspection', id, { site_id: await demoSite(a), template_id: 'coal_yard', template_version: 1, status: 'draft', summary: 'A1' });
+  await a.save('inspection', id, { summary: 'A2' });
+  await a.save('inspection', id, { summary: 'A3' });
+  await b.save('inspection', id, { summary: 'B, the last' });
+  t += 1;
+  await syncOK(a);
+  assert.equal((await a.get('inspection', id))?.fields.summary, 'B, the last');
+  assert.deepEqual(await a.superseded(), []);
+});
+
+test('save refuses what JSON would change and ids the server would refuse, before anything is stored', async () => {
+  const srv = await startServer({ dataDir: tempDir('data') });
+  const a = await device(srv.url);
+  const id = uuidv7();
+  for (const [name, value] of /** @type {[string, any][]} */ ([
+    ['Date', new Date()], ['Map', new Map([['a', 1]])], ['Set', new Set([1])], ['Uint8Array', new Uint8Array([1, 2])],
+    ['RegExp', /x/], ['nested undefined', { a: undefined }], ['undefined in an array', [1, undefined]], ['nested Date', { at: new Date() }],
+  ])) {
+    await assert.rejects(a.save('inspection', id, { summary: value }), (e) => code(e) === 'unencodable_value', name);
+  }
+  for (const bad of ['检查-一号', id.toUpperCase(), '', '00000000-0000-0000-0000-000000000000', `{${id}}`]) {
+    await assert.rejects(a.save('inspection', bad, { summary: 'x' }), (e) => code(e) === 'invalid_id', bad);
+  }
+  assert.equal(a.status().pendingChanges, 0);
+  // A plain object, an array, null (clears) and a top-level undefined (clears) are fine.
+  await a.save('inspection', id, { answers: { a: [1, 'b', null, { c: true }] }, summary: undefined, note: null });
+  assert.equal(a.status().pendingChanges, 1);
+});
+
+test("a busy answer's Retry-After is waited at most 30 s", async () => {
+  const srv = await startServer({ dataDir: tempDir('data') });
+  /** @type {number[]} */
+  const slept = [];
+  let busy = 0;
+  /** @type {typeof fetch} */
+  const f = async (input, init) => {
+    // A proxy in front of the server, overloaded: an hour, it says.
+    if (String(input).includes('/sync/push') && busy-- > 0) {
+      return new Response(JSON.stringify({ code: 'server_busy', message: '忙' }), { status: 503, headers: { 'Retry-After': '3600', 'Content-Type': 'application/json' } });
+    }
+    return globalThis.fetch(input, init);
+  };
+  const a = await device(srv.url, { fetch: f, sleep: async (ms) => { slept.push(ms); } });
+  await syncOK(a);
+  busy = 2;
+  await a.save('inspection', uuidv7(), { site_id: await demoSite(a), template_id: 'coal_yard', template_version: 1, status: 'draft' });
+  await syncOK(a);
+  assert.equal(slept.length, 2);
+  assert.ok(slept.every((ms) => ms >= 30e3 && ms < 31e3), `waited ${slept.join(', ')} ms`);
+});
