@@ -439,7 +439,13 @@ func (a *App) Serve(ctx context.Context) error {
 	if a.debugLn != nil {
 		defer a.serveDebug()()
 	}
-	srv := &http.Server{Handler: a.Echo, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)}
+	// An idle connection kept alive is closed after two minutes (phones
+	// sync once a minute at most), and one whose request was refused
+	// before its body is closed at the answer (unreadBodyCloses): without
+	// either, a client could hold connections, and the server's files, for
+	// good.
+	srv := &http.Server{Handler: unreadBodyCloses(a.Echo), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(a.ln) }()
 	a.ready.Store(true)

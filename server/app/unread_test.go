@@ -1,0 +1,73 @@
+package app_test
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
+)
+
+// TestRefusedBeforeBodyAnswered: a request refused before its body is
+// read — no token, the wrong content type, a route that reads none — is
+// answered at once though the client never sends the body it declared,
+// and the connection is closed. net/http waited for that body before
+// replying, with no deadline: no answer, and the connection (a file of
+// the server's) held for as long as the client liked.
+func TestRefusedBeforeBodyAnswered(t *testing.T) {
+	srv := apptest.Start(t)
+	u, err := url.Parse(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, head string
+		status     int
+	}{
+		{"push without a token", "POST /api/v1/sync/push HTTP/1.1\r\nContent-Type: application/json\r\n", http.StatusUnauthorized},
+		{"sign-in as text", "POST /api/v1/auth/login HTTP/1.1\r\nContent-Type: text/plain\r\n", http.StatusUnsupportedMediaType},
+		{"health with a body", "GET /healthz HTTP/1.1\r\n", http.StatusOK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := net.Dial("tcp", u.Host)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			// A guard against the hang, far above any answer's time.
+			if err := c.SetDeadline(time.Now().Add(30 * time.Second)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := io.WriteString(c, tc.head+"Host: "+u.Host+"\r\nContent-Length: 100\r\n\r\n"); err != nil {
+				t.Fatal(err)
+			}
+			r := bufio.NewReader(c)
+			resp, err := http.ReadResponse(r, nil)
+			if err != nil {
+				t.Fatalf("no answer without the body: %v", err)
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tc.status || !resp.Close {
+				t.Errorf("answered %d (close %v), want %d and the connection closed", resp.StatusCode, resp.Close, tc.status)
+			}
+			if _, err := r.ReadByte(); err != io.EOF {
+				t.Errorf("the connection stays open after the answer: %v", err)
+			}
+		})
+	}
+	// A request whose body is read whole keeps its connection.
+	resp, err := http.Post(srv.URL+"/api/v1/auth/login", "application/json", strings.NewReader(`{"username":"x","password":"y","device_id":"0195f4b2-8c1e-7d3a-9b10-6f2c1d0e4a57"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Close {
+		t.Errorf("a request read whole closes its connection (%d)", resp.StatusCode)
+	}
+}
