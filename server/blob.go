@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"time"
+
+	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
 // Blob variants: the original bytes a phone uploaded, and the derivatives
@@ -51,4 +53,10 @@ type BlobStore interface {
 	// left with derivatives only, the newest of them). fn may Delete the
 	// sum it is given. An error from fn stops the walk and is returned.
 	Walk(ctx context.Context, fn func(sum string, stored time.Time) error) error
+}
+
+// HashMismatch is the error of bytes whose SHA-256 is got, not the one
+// declared for them (a blob store's Put, an upload's end).
+func HashMismatch(got string) *Error {
+	return Errorf(syncproto.CodeHashMismatch, "文件内容的 SHA-256 (%s) 与声明的不一致", got)
 }

@@ -53,7 +53,7 @@ func (s *Store) Put(ctx context.Context, sum string, r io.Reader) (int64, error)
 	h := sha256.New()
 	n, err := s.write(dst, io.TeeReader(r, h), func() error {
 		if got := hex.EncodeToString(h.Sum(nil)); got != sum {
-			return server.Errorf(syncproto.CodeHashMismatch, "文件内容的 SHA-256 (%s) 与声明的不一致", got)
+			return server.HashMismatch(got)
 		}
 		return nil
 	})

@@ -184,7 +184,7 @@ func (s *Store) Put(ctx context.Context, sum string, r io.Reader) (int64, error)
 		return n, err
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); got != sum {
-		return n, server.Errorf(syncproto.CodeHashMismatch, "文件内容的 SHA-256 (%s) 与声明的不一致", got)
+		return n, server.HashMismatch(got)
 	}
 	if ok, err := s.Has(ctx, sum, server.VariantOriginal); err != nil || ok {
 		return n, err // the same content is already stored

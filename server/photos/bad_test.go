@@ -51,6 +51,9 @@ func TestBadUploads(t *testing.T) {
 	wrong := apptest.SHA256([]byte("something else"))
 	finish("wrong hash", good, wrong, "image/jpeg", http.StatusUnprocessableEntity, syncproto.CodeHashMismatch)
 	text := []byte("这不是图片，只是一段文字。This is not an image at all.")
+	// Bytes neither declared nor a picture (a file corrupted on the
+	// phone): the hash is checked first, so the phone hashes again.
+	finish("wrong hash, no image", text, wrong, "image/jpeg", http.StatusUnprocessableEntity, syncproto.CodeHashMismatch)
 	finish("not an image", text, apptest.SHA256(text), "image/jpeg", http.StatusUnprocessableEntity, syncproto.CodeBadImage)
 	empty8 := make([]byte, 64)
 	finish("zeros", empty8, apptest.SHA256(empty8), "image/jpeg", http.StatusUnprocessableEntity, syncproto.CodeBadImage)

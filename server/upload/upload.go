@@ -18,7 +18,9 @@ package upload
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -598,11 +600,24 @@ func (s *Service) storeBlob(ctx context.Context, p *server.Principal, info handl
 	defer done()
 	open := func() (io.ReadCloser, error) { return os.Open(path) }
 	if s.Verify != nil {
+		// The hash first (sync.md §10.3): bytes that are not the ones
+		// declared are hash_mismatch — the phone computes the hash again —
+		// whether or not they are a picture.
 		f, err := os.Open(path)
 		if err != nil {
 			return nil, err
 		}
-		err = s.Verify(f, info.Size, contentType)
+		h := sha256.New()
+		_, err = io.Copy(h, f)
+		if got := hex.EncodeToString(h.Sum(nil)); err == nil && got != sum {
+			err = server.HashMismatch(got)
+		}
+		if err == nil {
+			_, err = f.Seek(0, io.SeekStart)
+		}
+		if err == nil {
+			err = s.Verify(f, info.Size, contentType)
+		}
 		f.Close()
 		if err != nil {
 			return nil, err
