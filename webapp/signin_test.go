@@ -112,8 +112,13 @@ func TestBrowserSessionEndedWorksOffline(t *testing.T) {
 		}
 	}
 	ended("after the session ended")
+	p.shot("app-session-ended.png")
 	if got := p.text("#sync-now"); got != "重新登录后同步" {
 		t.Errorf("the sync button says %q", got)
+	}
+	// Said once: the bar and one toast, not also the sync's error.
+	if n := eval[int](p, `[...document.querySelectorAll('#toast > div, #sync-card p.err')].filter((e) => e.textContent.includes('登录已失效')).length`); n != 1 {
+		t.Errorf("the ended session is said %d times below the bar, want once (its toast)", n)
 	}
 
 	// Work goes on, offline.
@@ -136,6 +141,7 @@ func TestBrowserSessionEndedWorksOffline(t *testing.T) {
 
 	p.click(`#sign-in-again`)
 	p.wait(`#login`)
+	p.shot("app-session-sign-in-again.png")
 	if got := p.text("#login-kept"); !strings.Contains(got, "1 条记录等待上传") {
 		t.Errorf("the sign-in screen says %q, want what waits on the phone", got)
 	}

@@ -272,7 +272,8 @@ async function runSync(manual = false) {
       // Automatic syncs too: the refused changes wait on the home screen
       // until the inspector dismisses them.
       toast(`有 ${res.rejected.length} 处修改被服务器拒绝，详见首页`, true, 'rejected');
-    } else if (manual) {
+    } else if (manual && !(res.error && sessionEnded())) {
+      // (An ended session is said once, by its own toast and bar.)
       toast(res.error ? message(res.error) : '同步完成', !!res.error, 'sync');
     }
     if (manual && res.error && res.rejected?.length) toast(message(res.error), true, 'sync');

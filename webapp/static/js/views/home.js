@@ -24,7 +24,7 @@ function syncCard(app) {
       h('div', {}, h('b', { id: 'pending-photos' }, s.pendingPhotos), '张照片'),
       h('div', {}, h('b', { id: 'pending-bytes' }, bytes(s.pendingBytes)), '照片大小')),
     h('p', { class: 'mute', id: 'last-sync', dataset: { ok: last ? String(!!last.ok) : '' } }, lastText),
-    last && !last.ok && last.error ? h('p', { class: 'err' }, message(last.error)) : null,
+    last && !last.ok && last.error && !app.sessionEnded() ? h('p', { class: 'err' }, message(last.error)) : null,
     h('div', { class: 'progress', hidden: !running }, h('i', {})),
     h('p', { class: 'mute small', dataset: { progressText: '1' } }),
     app.sessionEnded() ? h('a', { class: 'btn primary block', id: 'sync-now', href: '#/login' }, '重新登录后同步')
