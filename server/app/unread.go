@@ -14,7 +14,7 @@ import (
 // connection, and with no deadline: a client that declared a body and
 // never sent it got no answer and held the connection (and a file of the
 // server's) for as long as it liked. Closed, the answer goes at once, and
-// the connection ends with it.
+// the connection ends soon after.
 func unreadBodyCloses(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body == nil || r.Body == http.NoBody {
@@ -24,13 +24,24 @@ func unreadBodyCloses(h http.Handler) http.Handler {
 		b := &watchedBody{ReadCloser: r.Body, declared: r.ContentLength}
 		r.Body = b
 		h.ServeHTTP(&closeIfUnread{ResponseWriter: w, body: b}, r)
-		if !b.whole() {
-			// After the answer net/http still reads the rest, to close
-			// the body: at once, not whenever the client sends it.
-			_ = http.NewResponseController(w).SetReadDeadline(time.Now())
+		if !b.whole() && b.small() {
+			// After the answer net/http still reads the rest of a small
+			// body (or one of unknown length), to close it: for a little
+			// while, not whenever the client sends it. (It does not wait
+			// for a larger one, and closes the connection gently, so that
+			// a client still sending reads the answer.)
+			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(unreadGrace))
 		}
 	})
 }
+
+const (
+	// maxDiscard is the most net/http reads of an unread body after the
+	// answer (its maxPostHandlerReadBytes).
+	maxDiscard = 256 << 10
+	// unreadGrace is how long the rest of such a body may take to come.
+	unreadGrace = 5 * time.Second
+)
 
 // watchedBody is a request body that knows whether it was read whole.
 type watchedBody struct {
@@ -50,6 +61,15 @@ func (b *watchedBody) Read(p []byte) (int, error) {
 
 func (b *watchedBody) whole() bool { return b.ended.Load() || b.declared == 0 }
 
+// small says whether what is left of the body is what net/http would read
+// before answering (at most maxDiscard, or of unknown length). A larger
+// rest it does not wait for: it closes the connection itself, gently, so
+// that a client still sending (a push over the size limit) reads the
+// answer; that is left as it is.
+func (b *watchedBody) small() bool {
+	return b.declared < 0 || b.declared-b.read.Load() <= maxDiscard
+}
+
 // closeIfUnread is the response of a request with a body: its header says
 // Connection: close when the reply begins before the body was read whole.
 type closeIfUnread struct {
@@ -61,7 +81,7 @@ type closeIfUnread struct {
 func (w *closeIfUnread) begin() {
 	if !w.begun {
 		w.begun = true
-		if !w.body.whole() {
+		if !w.body.whole() && w.body.small() {
 			w.Header().Set("Connection", "close")
 		}
 	}
