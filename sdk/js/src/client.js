@@ -7,6 +7,7 @@ import { canonicalJSON, expandChange, expandCompactPage, mergeChange } from './m
 import { uuidv7 } from './uuid.js';
 import { bytesOf, sha256Hex, uploadAll } from './upload.js';
 import { currentKey, registerCaptureKeys, signCapture } from './capture.js';
+import { keysOf } from './storage/storage.js';
 
 /**
  * @typedef {import('./storage/storage.js').Storage} Storage
@@ -140,6 +141,13 @@ export class FieldsyncClient {
     /** How long (ms) an uploaded photo's original stays on the phone (purgeOriginals). */
     this.keepOriginalsFor = o.keepOriginalsFor;
     /** @type {Status} */
+    /**
+     * What refreshStatus has read of each outbox entry, by key: an entry
+     * is written once under a key no other entry ever takes (the seq), and
+     * restamping keeps its record, so a count reads only the new ones.
+     * @type {Map<string, {entity: string, id: string, key: string, delete: boolean}>}
+     */
+    this.outboxSeen = new Map();
     this.cached = { pendingChanges: 0, pendingRecords: 0, pendingPhotos: 0, failedPhotos: 0, pendingBytes: 0, rejectedChanges: 0, lastSync: o.lastSync ?? null, syncing: false };
     /** @type {Map<string, Set<Function>>} */
     this.listeners = new Map();
@@ -1024,30 +1032,43 @@ export class FieldsyncClient {
   /** Recomputes the pending counts from storage. @returns {Promise<Status>} */
   async refreshStatus() {
     const { outbox, uploads, rejected, records } = await this.storage.transaction(['meta', 'records', 'outbox', 'uploads'], 'readonly', async (tx) => {
-      const outbox = /** @type {[string, OutboxEntry][]} */ (await tx.all('outbox'));
+      // The outbox's keys, and of its entries only those not read before:
+      // a save's count does not grow with the outbox.
+      /** @type {Map<string, {entity: string, id: string, key: string, delete: boolean}>} */
+      const outbox = new Map();
+      for (const k of await keysOf(tx, 'outbox')) {
+        let e = this.outboxSeen.get(k);
+        if (!e) {
+          /** @type {OutboxEntry | undefined} */
+          const full = await tx.get('outbox', k);
+          if (!full) continue;
+          e = { entity: full.entity, id: full.id, key: recKey(full.entity, full.id), delete: !!full.delete };
+        }
+        outbox.set(k, e);
+      }
       // The records of deletes waiting: a record the server never had,
       // created and deleted here, is no change to it.
       /** @type {Map<string, StoredRecord | undefined>} */
       const records = new Map();
-      for (const [, e] of outbox) {
-        if (e.delete) records.set(recKey(e.entity, e.id), await tx.get('records', recKey(e.entity, e.id)));
+      for (const e of outbox.values()) {
+        if (e.delete) records.set(e.key, await tx.get('records', e.key));
       }
       return { outbox, records, uploads: await tx.all('uploads'), rejected: (await tx.get('meta', 'rejected')) ?? [] };
     });
+    this.outboxSeen = outbox;
     const jobs = uploads.map(([, j]) => j).filter((j) => j.state !== 'done');
-    this.cached.pendingChanges = outbox.length;
+    this.cached.pendingChanges = outbox.size;
     // The records those changes are to, as a user counts them: one edited
     // five times is one; a photo still to upload is counted as a photo,
     // not also as a record; one made and deleted before it was sent is
     // none.
     const uploading = new Set(jobs.map((j) => j.photoId));
     const changed = new Set();
-    for (const [, e] of outbox) {
-      const key = recKey(e.entity, e.id);
+    for (const e of outbox.values()) {
       if (e.entity === 'photo' && uploading.has(e.id)) continue;
-      const r = records.get(key);
+      const r = records.get(e.key);
       if (r && r.gone && Object.keys(r.base ?? {}).length === 0) continue;
-      changed.add(key);
+      changed.add(e.key);
     }
     this.cached.pendingRecords = changed.size;
     this.cached.rejectedChanges = rejected.length;

@@ -40,3 +40,66 @@ test('a sync begins with the counts as stored: another client of the storage sav
   assert.ok(seen.includes(1), `b's sync told the record a saved before sending it: ${seen.join(' ')}`);
   assert.equal(seen.at(-1), 0);
 });
+
+/**
+ * A MemoryStorage whose transactions count the outbox's reads; without
+ * keys, its transactions lack the optional tx.keys (an adapter that has
+ * only what API.md requires).
+ */
+function countingStorage({ keys = true } = {}) {
+  const inner = new MemoryStorage();
+  const reads = { get: 0, all: 0 };
+  /** @type {import('../src/storage/storage.js').Storage} */
+  const storage = {
+    transaction: (stores, mode, fn) =>
+      inner.transaction(stores, mode, (tx) =>
+        fn({
+          get: (s, k) => (s === 'outbox' && reads.get++, tx.get(s, k)),
+          put: tx.put,
+          delete: tx.delete,
+          all: (s, p) => (s === 'outbox' && reads.all++, tx.all(s, p)),
+          ...(keys ? { keys: tx.keys } : {}),
+        }),
+      ),
+    close: () => inner.close(),
+  };
+  return { storage, reads };
+}
+
+test('a save reads of the outbox only its own entry: its cost does not grow with what waits to be sent', async () => {
+  const { storage, reads } = countingStorage();
+  const c = await FieldsyncClient.open({ baseURL: 'http://127.0.0.1:9', storage });
+  for (let i = 0; i < 30; i++) await c.save('vehicle_check', uuidv7(), { plate: `晋H${10000 + i}` });
+  const gone = uuidv7();
+  await c.save('finding', gone, { description: '散煤堆放' });
+  reads.get = reads.all = 0;
+  await c.save('vehicle_check', uuidv7(), { plate: '晋H20000' });
+  assert.deepEqual(reads, { get: 1, all: 0 }, 'one outbox entry read: the new one');
+  assert.equal(c.status().pendingChanges, 32);
+  assert.equal(c.status().pendingRecords, 32);
+  // A record made and deleted here is no change to the server; its two
+  // entries still wait.
+  await c.remove('finding', gone);
+  assert.equal(c.status().pendingChanges, 33);
+  assert.equal(c.status().pendingRecords, 31);
+  // Another client of the storage drops what this one counted.
+  const other = await FieldsyncClient.open({ baseURL: 'http://127.0.0.1:9', storage });
+  await other.resetLocal();
+  assert.equal((await c.refreshStatus()).pendingChanges, 0);
+  await c.save('vehicle_check', uuidv7(), { plate: '晋H30000' });
+  assert.equal(c.status().pendingRecords, 1);
+});
+
+test('the counts are the same from an adapter without the optional keys', async () => {
+  for (const keys of [true, false]) {
+    const { storage, reads } = countingStorage({ keys });
+    const c = await FieldsyncClient.open({ baseURL: 'http://127.0.0.1:9', storage });
+    const id = uuidv7();
+    await c.save('vehicle_check', id, { plate: '晋H10000' });
+    await c.save('vehicle_check', id, { plate: '晋H10001' });
+    await c.save('vehicle_check', uuidv7(), { plate: '晋H10002' });
+    const s = c.status();
+    assert.deepEqual([s.pendingChanges, s.pendingRecords], [3, 2], `keys: ${keys}`);
+    assert.equal(reads.all > 0, !keys, `the outbox read whole only without keys (keys: ${keys})`);
+  }
+});

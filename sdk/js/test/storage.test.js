@@ -122,18 +122,128 @@ test('FileStorage: one per directory, in this process or another live one; a dea
   await taken.close();
 });
 
-test('FileStorage: a transaction that writes nothing does not rewrite the state', async () => {
+test('FileStorage: a transaction that writes nothing writes no file', async () => {
   const dir = tempDir('file-noop');
   const s = await FileStorage.open(dir);
   await s.transaction('records', 'readwrite', (tx) => tx.put('records', 'site/a', { fields: {} }));
-  const state = path.join(dir, 'state.json');
-  const before = fs.statSync(state);
+  const files = () => fs.readdirSync(dir).filter((f) => f !== 'blobs').map((f) => { const st = fs.statSync(path.join(dir, f)); return `${f} ${st.ino} ${st.size} ${st.mtimeMs}`; }).sort();
+  const before = files();
   await s.transaction('records', 'readonly', (tx) => tx.get('records', 'site/a'));
   await s.transaction(['records', 'meta'], 'readwrite', (tx) => tx.all('records'));
-  const after = fs.statSync(state);
-  assert.equal(after.ino, before.ino, 'state.json was not replaced');
-  assert.equal(after.mtimeMs, before.mtimeMs);
+  assert.deepEqual(files(), before, 'nothing was written');
   await s.transaction('records', 'readwrite', (tx) => tx.put('records', 'site/b', { fields: {} }));
-  assert.notEqual(fs.statSync(state).ino, before.ino, 'a write replaces it');
+  assert.notDeepEqual(files(), before, 'a write is persisted');
   await s.close();
+});
+
+test('FileStorage: a commit writes what it changes, not everything stored', async () => {
+  const dir = tempDir('file-cost');
+  const s = await FileStorage.open(dir);
+  const big = 'x'.repeat(1000);
+  await s.transaction('records', 'readwrite', async (tx) => {
+    for (let i = 0; i < 2000; i++) await tx.put('records', `site/${i}`, { fields: { note: { value: big, hlc: 'h' } } });
+  });
+  const size = () => fs.readdirSync(dir).filter((f) => f !== 'blobs').reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
+  const before = size();
+  assert.ok(before > 2_000_000, `the records are stored (${before} bytes)`);
+  for (let i = 0; i < 20; i++) await s.transaction(['outbox', 'meta'], 'readwrite', async (tx) => {
+    await tx.put('outbox', `seq/${i}`, { entity: 'site', id: String(i) });
+    await tx.put('meta', 'seq', i);
+  });
+  const grown = size() - before;
+  assert.ok(grown < 20 * 200, `20 small commits over 2 MB of records wrote ${grown} bytes`);
+  await s.close();
+  const r = await FileStorage.open(dir);
+  assert.equal((await r.transaction('records', 'readonly', (tx) => tx.all('records'))).length, 2000);
+  assert.equal(await r.transaction('meta', 'readonly', (tx) => tx.get('meta', 'seq')), 19);
+  await r.close();
+});
+
+test('FileStorage: a commit cut short by a kill is dropped, and what was committed before it is kept', async () => {
+  const dir = tempDir('file-torn');
+  const s = await FileStorage.open(dir);
+  await s.transaction('records', 'readwrite', (tx) => tx.put('records', 'a', { n: 1 }));
+  await s.transaction('records', 'readwrite', (tx) => tx.put('records', 'b', { n: 2 }));
+  await s.transaction('records', 'readwrite', (tx) => tx.delete('records', 'a'));
+  await s.close();
+  const journal = path.join(dir, 'journal');
+  const whole = fs.readFileSync(journal);
+  assert.equal(whole.at(-1), 0x0a);
+  // Every cut of a last commit (a put of c over what is above) is none of it.
+  const last = Buffer.from(`${JSON.stringify([['records', 'c', { n: 3, text: '东侧料棚' }], ['meta', 'seq', 7]])}\n`);
+  for (let cut = 0; cut < last.length; cut++) {
+    fs.writeFileSync(journal, Buffer.concat([whole, last.subarray(0, cut)]));
+    const r = await FileStorage.open(dir);
+    const got = await r.transaction(['records', 'meta'], 'readonly', async (tx) => ({ recs: await tx.all('records'), seq: await tx.get('meta', 'seq') }));
+    assert.deepEqual(got, { recs: [['b', { n: 2 }]], seq: undefined }, `cut at ${cut}`);
+    // The next commit is not lost behind the partial line.
+    await r.transaction('records', 'readwrite', (tx) => tx.put('records', 'd', { n: 4 }));
+    await r.close();
+    const again = await FileStorage.open(dir);
+    assert.deepEqual(await again.transaction('records', 'readonly', (tx) => tx.all('records')), [['b', { n: 2 }], ['d', { n: 4 }]], `cut at ${cut}, reopened`);
+    await again.close();
+  }
+  // Zeros a file system may leave past the end are no commit either.
+  fs.writeFileSync(journal, Buffer.concat([whole, Buffer.alloc(4096)]));
+  const z = await FileStorage.open(dir);
+  assert.deepEqual(await z.transaction('records', 'readonly', (tx) => tx.all('records')), [['b', { n: 2 }]]);
+  await z.close();
+});
+
+test('FileStorage: the journal is folded into the state once it outgrows it, and a kill between the two loses nothing', async () => {
+  const dir = tempDir('file-fold');
+  const s = await FileStorage.open(dir);
+  const chunk = '料'.repeat(400_000); // 1.2 MB of UTF-8
+  const photo = new Uint8Array(1000).map((_, i) => i % 7);
+  await s.transaction(['blobs', 'records'], 'readwrite', async (tx) => {
+    await tx.put('blobs', 'p', photo);
+    await tx.put('records', 'photo/p', { n: 0 });
+  });
+  // Four commits of 1.2 MB: the journal passes 4 MiB and the state (empty) at the fourth.
+  for (let i = 0; i < 4; i++) await s.transaction('records', 'readwrite', (tx) => tx.put('records', `r${i}`, { chunk, i }));
+  const journal = path.join(dir, 'journal');
+  const state = path.join(dir, 'state.json');
+  assert.equal(fs.statSync(journal).size, 0, 'the journal was folded');
+  assert.ok(fs.statSync(state).size > 4 * 1_200_000, 'into the state');
+  await s.transaction('records', 'readwrite', (tx) => tx.delete('records', 'r0'));
+  await s.close();
+  // A kill after state.json was replaced but before the journal was
+  // emptied: the journal's lines are applied again over a state that has them.
+  const stateBytes = fs.readFileSync(state);
+  const r = await FileStorage.open(dir);
+  const want = await r.transaction(['records', 'blobs'], 'readonly', async (tx) => ({ recs: (await tx.all('records')).map(([k, v]) => [k, v.i ?? v.n]), blob: [...(await tx.get('blobs', 'p'))] }));
+  assert.deepEqual(want.recs, [['photo/p', 0], ['r1', 1], ['r2', 2], ['r3', 3]]);
+  assert.deepEqual(want.blob, [...photo]);
+  await r.transaction('records', 'readwrite', (tx) => tx.put('records', 'r1', { i: 11 }));
+  await r.close();
+  const lines = fs.readFileSync(journal);
+  fs.writeFileSync(state, stateBytes);
+  fs.writeFileSync(journal, Buffer.concat([fs.readFileSync(journal), lines]));
+  const again = await FileStorage.open(dir);
+  assert.deepEqual((await again.transaction('records', 'readonly', (tx) => tx.all('records'))).map(([k, v]) => [k, v.i ?? v.n]), [['photo/p', 0], ['r1', 11], ['r2', 2], ['r3', 3]]);
+  await again.close();
+});
+
+test('FileStorage: a commit the disk refuses halfway is refused whole, and the next one is kept', async () => {
+  const dir = tempDir('file-full');
+  const s = await FileStorage.open(dir);
+  await s.transaction('records', 'readwrite', (tx) => tx.put('records', 'a', { n: 1 }));
+  const write = fs.writeSync;
+  // The disk takes half the line, then is full.
+  fs.writeSync = /** @type {any} */ ((/** @type {number} */ fd, /** @type {Buffer} */ buf, /** @type {number} */ off, /** @type {number} */ len) => {
+    fs.writeSync = write;
+    write(fd, buf, off, Math.floor(len / 2));
+    throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+  });
+  try {
+    await assert.rejects(s.transaction('records', 'readwrite', (tx) => tx.put('records', 'b', { n: 2 })), /ENOSPC/);
+  } finally {
+    fs.writeSync = write;
+  }
+  assert.equal(await s.transaction('records', 'readonly', (tx) => tx.get('records', 'b')), undefined, 'not applied in memory');
+  await s.transaction('records', 'readwrite', (tx) => tx.put('records', 'c', { n: 3 }));
+  await s.close();
+  const r = await FileStorage.open(dir);
+  assert.deepEqual(await r.transaction('records', 'readonly', (tx) => tx.all('records')), [['a', { n: 1 }], ['c', { n: 3 }]]);
+  await r.close();
 });

@@ -80,7 +80,28 @@ export class FieldsyncClient {
     /** How long (ms) an uploaded photo's original stays on the phone (purgeOriginals). */
     keepOriginalsFor: number;
     /** @type {Status} */
-    cached: Status;
+    /**
+     * What refreshStatus has read of each outbox entry, by key: an entry
+     * is written once under a key no other entry ever takes (the seq), and
+     * restamping keeps its record, so a count reads only the new ones.
+     * @type {Map<string, {entity: string, id: string, key: string, delete: boolean}>}
+     */
+    outboxSeen: Map<string, {
+        entity: string;
+        id: string;
+        key: string;
+        delete: boolean;
+    }>;
+    cached: {
+        pendingChanges: number;
+        pendingRecords: number;
+        pendingPhotos: number;
+        failedPhotos: number;
+        pendingBytes: number;
+        rejectedChanges: number;
+        lastSync: any;
+        syncing: boolean;
+    };
     /** @type {Map<string, Set<Function>>} */
     listeners: Map<string, Set<Function>>;
     /** @type {Promise<SyncResult> | null} */

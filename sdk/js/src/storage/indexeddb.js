@@ -50,13 +50,14 @@ export class IndexedDBStorage {
       delete: (s, k) => t.objectStore(s).delete(k),
       async all(s, prefix = '') {
         const store = t.objectStore(s);
-        // Keys are strings: those starting with prefix sort from it up to,
-        // not including, prefix with its last code unit the next one.
-        const last = prefix.charCodeAt(prefix.length - 1);
-        const range = prefix && last < 0xffff ? IDBKeyRange.bound(prefix, prefix.slice(0, -1) + String.fromCharCode(last + 1), false, true) : undefined;
+        const range = prefixRange(prefix);
         const [keys, values] = await Promise.all([store.getAllKeys(range), store.getAll(range)]);
         const out = keys.map((k, i) => /** @type {[string, any]} */ ([String(k), values[i]]));
         return out.sort((a, b) => keyOrder(a[0], b[0]));
+      },
+      async keys(s, prefix = '') {
+        const keys = await t.objectStore(s).getAllKeys(prefixRange(prefix));
+        return keys.map(String).sort(keyOrder);
       },
     };
     let result;
@@ -78,4 +79,15 @@ export class IndexedDBStorage {
   async close() {
     this.db.close();
   }
+}
+
+/**
+ * The key range of the string keys that start with prefix (undefined: all
+ * keys). They sort from prefix up to, not including, prefix with its last
+ * code unit the next one.
+ * @param {string} prefix
+ */
+function prefixRange(prefix) {
+  const last = prefix.charCodeAt(prefix.length - 1);
+  return prefix && last < 0xffff ? IDBKeyRange.bound(prefix, prefix.slice(0, -1) + String.fromCharCode(last + 1), false, true) : undefined;
 }

@@ -99,16 +99,31 @@ export function overlayTx(data, stores, mode) {
     },
     async all(s, prefix = '') {
       check(s);
-      /** @type {Map<string, any>} */
-      const m = new Map();
-      for (const [k, v] of data.get(s) ?? []) if (k.startsWith(prefix)) m.set(k, v);
-      for (const [k, v] of writes.get(s) ?? []) {
-        if (!k.startsWith(prefix)) continue;
-        if (v === undefined) m.delete(k);
-        else m.set(k, v);
-      }
+      const m = visible(s, prefix);
       return [...m.keys()].sort(keyOrder).map((k) => /** @type {[string, any]} */ ([k, clone(m.get(k))]));
     },
+    async keys(s, prefix = '') {
+      check(s);
+      if (!writes.has(s)) return [...(data.get(s)?.keys() ?? [])].filter((k) => k.startsWith(prefix)).sort(keyOrder);
+      return [...visible(s, prefix).keys()].sort(keyOrder);
+    },
+  };
+  /**
+   * The entries of store s this transaction sees (its own writes over the
+   * committed data), uncopied.
+   * @param {string} s
+   * @param {string} prefix
+   */
+  const visible = (s, prefix) => {
+    /** @type {Map<string, any>} */
+    const m = new Map();
+    for (const [k, v] of data.get(s) ?? []) if (k.startsWith(prefix)) m.set(k, v);
+    for (const [k, v] of writes.get(s) ?? []) {
+      if (!k.startsWith(prefix)) continue;
+      if (v === undefined) m.delete(k);
+      else m.set(k, v);
+    }
+    return m;
   };
   return { tx, writes };
 }

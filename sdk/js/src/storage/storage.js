@@ -19,7 +19,24 @@ export const STORES = /** @type {const} */ (['meta', 'records', 'outbox', 'batch
  * @property {(store: StoreName, prefix?: string) => Promise<Array<[string, any]>>} all every entry
  *   (whose key starts with prefix, when given: an adapter may also return others, which
  *   callers skip), in key order
+ * @property {(store: StoreName, prefix?: string) => Promise<string[]>} [keys] optional: the keys
+ *   all would return, without their values (the client then reads only the values it
+ *   has not seen; without it, it reads them all)
  */
+
+/**
+ * The keys of store in tx (starting with prefix, when given; an adapter
+ * may return others, which callers skip), in key order: from tx.keys
+ * where the adapter has it, else from tx.all.
+ * @param {Tx} tx
+ * @param {StoreName} store
+ * @param {string} [prefix]
+ * @returns {Promise<string[]>}
+ */
+export async function keysOf(tx, store, prefix = '') {
+  if (tx.keys) return tx.keys(store, prefix);
+  return (await tx.all(store, prefix)).map(([k]) => k);
+}
 
 /**
  * A storage adapter. transaction runs fn in one transaction over the named

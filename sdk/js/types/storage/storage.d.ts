@@ -12,7 +12,20 @@
  * @property {(store: StoreName, prefix?: string) => Promise<Array<[string, any]>>} all every entry
  *   (whose key starts with prefix, when given: an adapter may also return others, which
  *   callers skip), in key order
+ * @property {(store: StoreName, prefix?: string) => Promise<string[]>} [keys] optional: the keys
+ *   all would return, without their values (the client then reads only the values it
+ *   has not seen; without it, it reads them all)
  */
+/**
+ * The keys of store in tx (starting with prefix, when given; an adapter
+ * may return others, which callers skip), in key order: from tx.keys
+ * where the adapter has it, else from tx.all.
+ * @param {Tx} tx
+ * @param {StoreName} store
+ * @param {string} [prefix]
+ * @returns {Promise<string[]>}
+ */
+export function keysOf(tx: Tx, store: StoreName, prefix?: string): Promise<string[]>;
 /**
  * A storage adapter. transaction runs fn in one transaction over the named
  * stores: all its writes commit together or, if fn throws, not at all.
@@ -54,6 +67,12 @@ export type Tx = {
      * callers skip), in key order
      */
     all: (store: StoreName, prefix?: string) => Promise<Array<[string, any]>>;
+    /**
+     * optional: the keys
+     * all would return, without their values (the client then reads only the values it
+     * has not seen; without it, it reads them all)
+     */
+    keys?: ((store: StoreName, prefix?: string) => Promise<string[]>) | undefined;
 };
 /**
  * A storage adapter. transaction runs fn in one transaction over the named
