@@ -2,6 +2,8 @@ package api
 
 import (
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/labstack/echo/v4"
@@ -54,11 +56,35 @@ func routePath(e *echo.Echo, method string, r *http.Request) string {
 }
 
 // headRestore makes a request headAsGet routed as a GET a HEAD again.
+// The router's Allow header (an OPTIONS request's, a 405's) names the
+// methods routes were registered for; a path with a GET answers HEAD too
+// (headAsGet), so its Allow says so.
 func headRestore(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if routed, _ := c.Get(headRouted).(bool); routed {
 			c.Request().Method = http.MethodHead
 		}
+		if allow, _ := c.Get(echo.ContextKeyHeaderAllow).(string); allow != "" {
+			res := c.Response()
+			res.Before(func() {
+				if a := res.Header().Get(echo.HeaderAllow); a != "" {
+					res.Header().Set(echo.HeaderAllow, withHead(a))
+				}
+			})
+		}
 		return next(c)
 	}
+}
+
+// withHead adds HEAD to an Allow header's methods that have GET and lack it.
+func withHead(allow string) string {
+	methods := strings.Split(allow, ",")
+	for i := range methods {
+		methods[i] = strings.TrimSpace(methods[i])
+	}
+	if !slices.Contains(methods, http.MethodGet) || slices.Contains(methods, http.MethodHead) {
+		return allow
+	}
+	i := slices.Index(methods, http.MethodGet)
+	return strings.Join(slices.Insert(methods, i+1, http.MethodHead), ", ")
 }
