@@ -196,3 +196,63 @@ func TestBrowserSessionEndedWorksOffline(t *testing.T) {
 		t.Error("Back shows the sign-in form to a signed-in inspector")
 	}
 }
+
+// TestBrowserSessionEndedTakesOtherTabsSignIn: two tabs of the app on one
+// phone, the session ended in both; the inspector signs in again in one.
+// The other, brought back into view, takes that session (its bar goes, and
+// it syncs what was saved in it) instead of staying ended until reloaded.
+func TestBrowserSessionEndedTakesOtherTabsSignIn(t *testing.T) {
+	srv := apptest.Start(t)
+	_, at := demoSite(t, srv, "豆罗检查站")
+	p := newPhone(t, browserFor(t), srv.URL, "inspector", near(at))
+	p.signIn(apptest.Inspector)
+	access := eval[string](p, `(async () => (await import('/app/js/app.js')).app.client.auth.access)()`)
+	req, _ := http.NewRequest("POST", srv.URL+"/api/v1/auth/logout", nil)
+	req.Header.Set("Authorization", "Bearer "+access)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	p.click(`#sync-now`)
+	p.wait(`#session:not([hidden]) #sign-in-again`)
+
+	// Work in the first tab while ended.
+	p.click(`#tabs a[data-tab="vehicle"]`)
+	p.wait(`#vehicle-form`)
+	p.do("fill the form",
+		chromedp.SendKeys(chromedp.CSS(`input[name="checkpoint"]`), "豆罗检查站"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="plate"]`), "H13579"))
+	p.click(`#save-vehicle`)
+	p.waitJS("saved", `document.querySelector('#vehicle-today h2')?.textContent.includes('今天已检 1 辆')`)
+	p.goHash("#/", `#sync-card`)
+
+	// A second tab of the app signs in again: another client of the same
+	// IndexedDB storage, as the second tab's app opens it.
+	if got := eval[string](p, `(async () => {
+		const sdk = await import('/app/sdk/fieldsync-sdk.js');
+		const storage = await sdk.IndexedDBStorage.open('fieldsync-`+apptest.Inspector+`');
+		const other = await sdk.FieldsyncClient.open({ baseURL: '', storage, deviceName: 'second tab' });
+		await other.signIn('`+apptest.Inspector+`', '`+apptest.Passwords[apptest.Inspector]+`');
+		const r = other.signedIn && !(await import('/app/js/app.js')).app.client.signedIn;
+		await storage.close();
+		return r ? 'signed in there' : 'not as expected';
+	})()`); got != "signed in there" {
+		t.Fatalf("the second tab: %s", got)
+	}
+	if !eval[bool](p, `!document.querySelector('#session').hidden`) {
+		t.Fatal("the first tab's bar went before it was looked at")
+	}
+
+	// The first tab comes back into view.
+	eval[bool](p, `(document.dispatchEvent(new Event('visibilitychange')), true)`)
+	p.waitJS("the session taken", `document.querySelector('#session').hidden`)
+	p.waitSynced()
+	if got := p.text("#sync-now"); got == "重新登录后同步" {
+		t.Errorf("the sync button still says %q", got)
+	}
+	recs, err := srv.App.DB.Find(ctx, "vehicle_check", "plate", "晋H13579")
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("server: %d vehicle checks for 晋H13579 (%v), want the one made in the first tab", len(recs), err)
+	}
+}

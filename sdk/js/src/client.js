@@ -466,6 +466,29 @@ export class FieldsyncClient {
   }
 
   /**
+   * Takes the session another client of this storage (another tab of the
+   * app) signed in with after this one's ended: the same user, on the same
+   * device id. An app calls it when a tab comes back into view; sync()
+   * calls it before giving up as signed_out. Emits "auth" when it signs
+   * this client in.
+   * @returns {Promise<boolean>} whether this client is signed in now
+   */
+  async resumeSession() {
+    if (this.signedIn) return true;
+    const { auth, device } = await this.storage.transaction('meta', 'readonly', async (tx) => ({
+      auth: await tx.get('meta', 'auth'),
+      device: await tx.get('meta', 'device'),
+    }));
+    if (!auth?.access || !auth.refresh || device?.id !== this.deviceId) return false;
+    const mine = this.auth.user?.username;
+    if (mine && foldUsername(auth.user?.username ?? '') !== foldUsername(mine)) return false;
+    if (this.signedIn) return true; // signed in while the storage was read
+    this.auth = { ...auth, gen: this.auth.gen + 1 };
+    this.emit('auth', { signedIn: true });
+    return true;
+  }
+
+  /**
    * Signs in (online only) and registers this device. A different user
    * than the one this device id belongs to (the signed-in user, or the
    * last one, kept with the id after a sign-out) needs the storage's
@@ -1108,7 +1131,7 @@ export class FieldsyncClient {
     /** @type {SyncResult} */
     const res = { ok: false, pushed: 0, pulled: 0, uploaded: 0, uploadedBytes: 0, rejected: [], superseded: [], error: null };
     try {
-      if (!this.signedIn) throw new FieldsyncError('signed_out', { status: 401 });
+      if (!(await this.resumeSession())) throw new FieldsyncError('signed_out', { status: 401 });
       // The counts as the storage has them now: another tab on it may
       // have sent or saved since this one last looked.
       await this.statusChanged();

@@ -33,3 +33,59 @@ test('a tab still holding the ended session\'s tokens takes the pair another tab
   assert.equal(stored?.refresh, fresh, 'the pair a signed in with is still stored');
   assert.equal((await a.sync()).error, null, 'and a still syncs with it');
 });
+
+test('a tab whose session had ended takes the session another tab signed in with: at its next sync, or when asked', async () => {
+  const srv = await startServer({ dataDir: tempDir('data') });
+  const storage = new MemoryStorage();
+  const a = await device(srv.url, { storage });
+  await syncOK(a);
+  const b = await FieldsyncClient.open({ baseURL: srv.url, storage, deviceName: '测试手机' });
+  const out = await fetch(`${srv.url}/api/v1/auth/logout`, { method: 'POST', headers: { Authorization: `Bearer ${a.auth.access}` } });
+  assert.equal(out.status, 204);
+  // Both tabs find the session ended.
+  assert.equal((await a.sync()).error?.code, 'token_invalid');
+  assert.equal((await b.sync()).error?.code, 'token_invalid');
+  assert.equal(b.signedIn, false);
+  assert.equal(await b.resumeSession(), false, 'nothing to take yet');
+  assert.equal((await b.sync()).error?.code, 'signed_out');
+
+  await a.signIn('inspector', 'inspector123');
+  /** @type {boolean[]} */
+  const told = [];
+  b.on('auth', (e) => told.push(e.signedIn));
+  assert.equal(await b.resumeSession(), true);
+  assert.equal(b.signedIn, true);
+  assert.deepEqual(told, [true]);
+  await b.save('inspection', uuidv7(), { site_id: await demoSite(b), template_id: 'coal_yard', template_version: 1, status: 'draft' });
+  const r = await b.sync();
+  assert.equal(r.error, null, `b's sync: ${r.error?.code}`);
+  assert.equal(r.pushed, 1);
+
+  // Ended again; a signs in again; b's sync alone takes the session.
+  const again = await fetch(`${srv.url}/api/v1/auth/logout`, { method: 'POST', headers: { Authorization: `Bearer ${a.auth.access}` } });
+  assert.equal(again.status, 204);
+  assert.equal((await a.sync()).error?.code, 'token_invalid');
+  assert.equal((await b.sync()).error?.code, 'token_invalid');
+  assert.equal(b.signedIn, false);
+  await a.signIn('inspector', 'inspector123');
+  assert.equal((await b.sync()).error, null);
+  assert.equal(b.signedIn, true);
+});
+
+test('a tab whose session ended does not take another user\'s session from the storage', async () => {
+  const srv = await startServer({ dataDir: tempDir('data') });
+  const storage = new MemoryStorage();
+  const a = await device(srv.url, { storage });
+  await syncOK(a);
+  const b = await FieldsyncClient.open({ baseURL: srv.url, storage, deviceName: '测试手机' });
+  const out = await fetch(`${srv.url}/api/v1/auth/logout`, { method: 'POST', headers: { Authorization: `Bearer ${a.auth.access}` } });
+  assert.equal(out.status, 204);
+  assert.equal((await a.sync()).error?.code, 'token_invalid');
+  assert.equal((await b.sync()).error?.code, 'token_invalid');
+  // Another user signs in on tab a: a new device id, the storage reset.
+  await a.signIn('inspector2', 'inspector123', { force: true });
+  assert.notEqual(a.deviceId, b.deviceId);
+  assert.equal(await b.resumeSession(), false);
+  assert.equal(b.signedIn, false);
+  assert.equal((await b.sync()).error?.code, 'signed_out');
+});

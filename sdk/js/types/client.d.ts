@@ -210,6 +210,15 @@ export class FieldsyncClient {
      */
     dropTokens(): Promise<boolean>;
     /**
+     * Takes the session another client of this storage (another tab of the
+     * app) signed in with after this one's ended: the same user, on the same
+     * device id. An app calls it when a tab comes back into view; sync()
+     * calls it before giving up as signed_out. Emits "auth" when it signs
+     * this client in.
+     * @returns {Promise<boolean>} whether this client is signed in now
+     */
+    resumeSession(): Promise<boolean>;
+    /**
      * Signs in (online only) and registers this device. A different user
      * than the one this device id belongs to (the signed-in user, or the
      * last one, kept with the id after a sign-out) needs the storage's

@@ -162,6 +162,9 @@ async function openClient(typed) {
     if (!e.signedIn && !app.leaving) {
       toast(message({ code: 'session_ended' }), true, 'auth');
       render();
+    } else if (e.signedIn && store.get(USER_KEY) === app.clientUser) {
+      // Another tab signed in again: this one's bar goes.
+      render();
     }
   }));
   return client;
@@ -250,7 +253,8 @@ let syncing = null;
 /** runSync syncs now (manual: the inspector asked, so say what happened). */
 async function runSync(manual = false) {
   const c = app.client;
-  if (!c?.signedIn) {
+  // An ended session another tab has signed in again since is taken up.
+  if (!c?.signedIn && !(c && sessionEnded() && await c.resumeSession?.())) {
     // Asked to sync with the session ended: signing in again comes first.
     if (manual && sessionEnded()) app.go('#/login');
     return null;
