@@ -340,7 +340,7 @@ func (s *Syncer) prepare(p *Principal, m *syncproto.Mutation, fieldErr error, no
 	case e == nil:
 		pm.err = Errorf(syncproto.CodeUnknownEntity, "未知的数据类型 %q", m.Entity)
 	case !e.DeviceWritable:
-		pm.err = Errorf(syncproto.CodeReadOnlyEntity, "%s 只能由服务器或办公室修改", e.Name)
+		pm.err = Errorf(syncproto.CodeReadOnlyEntity, "%s只能由服务器或办公室修改", e.Label)
 	case !IsCanonicalUUID(m.ID):
 		pm.err = Errorf(syncproto.CodeInvalidID, "记录 id 应为小写 UUID")
 	}
@@ -598,7 +598,7 @@ func canonicalField(e *Entity, name string, raw json.RawMessage, device, normali
 	f, _ := e.Field(name)
 	switch {
 	case f == nil:
-		return nil, Errorf(syncproto.CodeUnknownField, "%s 没有字段 %q", e.Name, name)
+		return nil, Errorf(syncproto.CodeUnknownField, "%s没有字段 %q", e.Label, name)
 	case device && f.Server:
 		return nil, Errorf(syncproto.CodeServerOwnedField, "字段 %s 只能由服务器或办公室写入", name)
 	}
@@ -619,7 +619,7 @@ func canonicalField(e *Entity, name string, raw json.RawMessage, device, normali
 func (s *Syncer) newRecord(ctx context.Context, tx WriteTx, p *Principal, e *Entity, id string, vals map[string]json.RawMessage, now time.Time) (*StoredRecord, error) {
 	for _, f := range e.Fields {
 		if f.Required && isNull(vals[f.Name]) {
-			return nil, Errorf(syncproto.CodeMissingField, "新建 %s 缺少必填字段 %s", e.Name, f.Name)
+			return nil, Errorf(syncproto.CodeMissingField, "新建%s缺少必填字段 %s", e.Label, f.Name)
 		}
 	}
 	county, err := s.recordCounty(ctx, tx, e, vals)
@@ -740,9 +740,9 @@ func (s *Syncer) checkRefs(ctx context.Context, tx WriteTx, r *StoredRecord, val
 		case err != nil:
 			return err
 		case ref == nil || ref.State.IsDeleted():
-			return Errorf(syncproto.CodeUnknownReference, "%s 引用的 %s 不存在或已删除", name, f.Ref)
+			return Errorf(syncproto.CodeUnknownReference, "%s 引用的%s不存在或已删除", name, EntityByName(f.Ref).Label)
 		case ref.County != r.County:
-			return Errorf(syncproto.CodeOutOfScope, "%s 引用了其他区县的 %s", name, f.Ref)
+			return Errorf(syncproto.CodeOutOfScope, "%s 引用了其他区县的%s", name, EntityByName(f.Ref).Label)
 		}
 		if r.Seq != 0 {
 			continue
@@ -797,7 +797,8 @@ func checkWithin(ctx context.Context, tx WriteTx, r *StoredRecord, vals map[stri
 			return err // a missing record was answered by checkRefs
 		}
 		if other.Text(f.Within) != shared {
-			return Errorf(syncproto.CodeInvalidValue, "%s 所指的 %s 的 %s 与本记录的 %s 不一致", f.Name, f.Ref, f.Within, f.Within)
+			within, _ := r.Entity.Field(f.Within)
+			return Errorf(syncproto.CodeInvalidValue, "%s 所指的%s不属于本记录的%s（%s）", f.Name, EntityByName(f.Ref).Label, EntityByName(within.Ref).Label, f.Within)
 		}
 	}
 	return nil

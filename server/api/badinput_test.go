@@ -1020,13 +1020,17 @@ func testPhotoReferences(t *testing.T, srv *apptest.Server) {
 	c := srv.Login(apptest.Inspector)
 	nw := srv.Login(apptest.NingwuInsp)
 	insp, photo, nwInsp, nwFinding := newID(), newID(), newID(), newID()
+	otherInsp, otherFinding, nwCheck := newID(), newID(), newID()
 	apptest.PushApplied(t, c,
 		upsert(t, c, syncproto.EntityInspection, insp, newInspection(apptest.DemoSite(t, xinfu), "draft")),
 		upsert(t, c, syncproto.EntityPhoto, photo, F{"inspection_id": insp, "sha256": strings.Repeat("1d", 32)}),
+		upsert(t, c, syncproto.EntityInspection, otherInsp, newInspection(apptest.DemoSite(t, xinfu), "draft")),
+		upsert(t, c, syncproto.EntityFinding, otherFinding, F{"inspection_id": otherInsp, "description": "另一次检查的问题"}),
 	)
 	apptest.PushApplied(t, nw,
 		upsert(t, nw, syncproto.EntityInspection, nwInsp, newInspection(apptest.DemoSite(t, ningwu), "draft")),
 		upsert(t, nw, syncproto.EntityFinding, nwFinding, F{"inspection_id": nwInsp, "description": "宁武的问题"}),
+		upsert(t, nw, syncproto.EntityVehicleCheck, nwCheck, F{"county": ningwu, "checkpoint": "宁武检查站", "plate": "晋H55555", "checked_at": "2026-11-02T10:00:00+08:00"}),
 	)
 	sha := func() string { return strings.ReplaceAll(newID(), "-", "") + strings.Repeat("0", 32) }
 	cases := []struct {
@@ -1044,6 +1048,8 @@ func testPhotoReferences(t *testing.T, srv *apptest.Server) {
 		{"create: finding of another county", F{"finding_id": nwFinding, "sha256": sha()}, newID(), syncproto.CodeOutOfScope},
 		{"create: unknown second reference", F{"inspection_id": insp, "finding_id": newID(), "sha256": sha()}, newID(), syncproto.CodeUnknownReference},
 		{"create: second reference in another county", F{"inspection_id": insp, "finding_id": nwFinding, "sha256": sha()}, newID(), syncproto.CodeOutOfScope},
+		{"create: vehicle check of another county", F{"inspection_id": insp, "vehicle_check_id": nwCheck, "sha256": sha()}, newID(), syncproto.CodeOutOfScope},
+		{"create: finding of another inspection", F{"inspection_id": insp, "finding_id": otherFinding, "sha256": sha()}, newID(), syncproto.CodeInvalidValue},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
