@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -34,10 +35,25 @@ var auditEntityNames = map[string]string{
 	syncproto.EntityInspection: "检查记录", syncproto.EntityFinding: "发现问题", syncproto.EntityPhoto: "照片",
 }
 
+// auditFieldNames names the fields an inspection's history can show: every
+// field of an inspection, a finding and a photo (TestHistoryLabelsEveryField).
 var auditFieldNames = map[string]string{
-	"verify_comment": "督查整改意见", "rectification_note": "整改说明", "status": "状态", "summary": "检查摘要", "review_comment": "审核意见", "reviewer_id": "审核人", "decision": "审核决定",
-	"flags": "证据标记", "deleted": "删除", "description": "问题描述", "deadline": "整改时限", "caption": "照片说明",
-	"item_key": "检查项", "sha256": "照片哈希", "finished_at": "结束时间", "started_at": "开始时间",
+	// inspection
+	"site_id": "点位", "template_id": "检查表", "template_version": "检查表版本", "started_at": "开始时间", "finished_at": "结束时间",
+	"status": "状态", "summary": "检查摘要", "lon": "经度", "lat": "纬度", "answers": "答案",
+	"reviewer_id": "审核人", "review_comment": "审核意见", "reviewed_at": "审核时间",
+	"missing_items": "缺项", "unknown_answers": "检查表外的答案", "failed_items": "不合格项",
+	// finding
+	"inspection_id": "所属检查", "item_key": "检查项", "description": "问题描述", "severity": "严重程度", "deadline": "整改时限",
+	"rectification_note": "整改说明", "verifier_id": "核实人", "verify_comment": "督查整改意见", "verified_at": "核实时间",
+	// photo
+	"finding_id": "所属问题", "vehicle_check_id": "所属路检记录", "sha256": "照片哈希", "content_type": "文件类型",
+	"size_bytes": "文件大小", "captured_at": "拍摄时间", "accuracy_m": "定位精度（米）", "crs": "坐标系", "caption": "照片说明",
+	"uploaded": "已上传", "flags": "证据标记", "notes": "提示", "exif": "EXIF 信息", "lon_wgs84": "经度（WGS-84）",
+	"lat_wgs84": "纬度（WGS-84）", "phash": "感知哈希", "width": "宽（像素）", "height": "高（像素）", "processed_at": "处理时间",
+	syncproto.FieldCaptureSig: "拍摄签名", syncproto.FieldCaptureKeyID: "签名密钥", syncproto.FieldCapture: "拍摄签名核验",
+	// review, and a deletion
+	"decision": "审核决定", "comment": "审核意见", "reviewer_name": "审核人姓名", "decided_at": "审核时间", "deleted": "删除",
 }
 
 // history lists the audit entries of an inspection and of its findings
@@ -71,7 +87,8 @@ func (c *Console) history(ec echo.Context, insp *server.StoredRecord, items map[
 			row.Record += " " + shortID(e.RecordID)
 		}
 		for field, ch := range e.DecodeChanges() {
-			row.Changes = append(row.Changes, changeRow{Field: fieldLabel(field, items), Old: auditValue(field, ch.Old, items), New: auditValue(field, ch.New, items)})
+			f := entityField(e.Entity, field)
+			row.Changes = append(row.Changes, changeRow{Field: fieldLabel(field, items), Old: auditValue(field, f, ch.Old, items), New: auditValue(field, f, ch.New, items)})
 		}
 		slices.SortFunc(row.Changes, func(a, b changeRow) int { return strings.Compare(a.Field, b.Field) })
 		out = append(out, row)
@@ -92,27 +109,57 @@ func fieldLabel(field string, items map[string]string) string {
 	return field
 }
 
+// entityField is the catalog's field name of entity, or nil.
+func entityField(entity, name string) *server.Field {
+	e := server.EntityByName(entity)
+	if e == nil {
+		return nil
+	}
+	f, _ := e.Field(name)
+	return f
+}
+
 // auditValue shows a field's JSON value as the console shows it
 // elsewhere: text without quotes and codes by their names, a photo's
-// flags as their sentences, a checklist item by its label, nothing as
-// （空）; long values cut.
-func auditValue(field string, v json.RawMessage, items map[string]string) string {
+// flags as their sentences, a checklist item by its label, times in
+// China's time, a record by the end of its id, yes and no in words,
+// nothing as （空）; long values cut. f is the field in the catalog (nil
+// for one it lacks).
+func auditValue(field string, f *server.Field, v json.RawMessage, items map[string]string) string {
 	if len(v) == 0 || string(v) == "null" {
 		return "（空）"
 	}
 	var s string
+	var b bool
 	out := string(v)
 	switch {
 	case field == "flags":
 		out = cmp.Or(strings.Join(ExplainFlags(v), "；"), "无")
 	case strings.HasPrefix(field, "answers."):
 		out = syncproto.ShowAnswer(&syncproto.ChecklistItem{}, v)
+	case json.Unmarshal(v, &b) == nil:
+		out = map[bool]string{true: "是", false: "否"}[b]
 	case json.Unmarshal(v, &s) == nil:
 		out = s
-		if field == "item_key" && items[s] != "" {
+		switch {
+		case field == "item_key" && items[s] != "":
 			out = items[s]
-		} else if l := cmp.Or(statusNames[s], decisionNames[s], server.FindingStatusLabels[s], server.SeverityLabels[s]); l != "" {
-			out = l
+		case f != nil && f.Type == server.TypeTime:
+			if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+				out = t.In(chinaTime).Format("2006-01-02 15:04:05")
+			}
+		case f != nil && f.Type == server.TypeRef:
+			out = shortID(s)
+		case field == "sha256" || field == "phash" || field == syncproto.FieldCaptureSig:
+			if len(s) > 12 {
+				out = s[:12] + "…"
+			}
+		case field == "crs":
+			out = cmp.Or(crsNames[s], strings.ToUpper(s))
+		default:
+			if l := cmp.Or(statusNames[s], decisionNames[s], server.FindingStatusLabels[s], server.SeverityLabels[s]); l != "" {
+				out = l
+			}
 		}
 	}
 	if utf8.RuneCountInString(out) > 200 {

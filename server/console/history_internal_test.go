@@ -1,0 +1,52 @@
+package console
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"unicode"
+
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// TestHistoryLabelsEveryField: every field of the records an inspection's
+// 修改历史 lists (the inspection, its findings and photos, its reviews) has
+// a Chinese name there, not its name in the API.
+func TestHistoryLabelsEveryField(t *testing.T) {
+	for _, entity := range []string{syncproto.EntityInspection, syncproto.EntityFinding, syncproto.EntityPhoto, syncproto.EntityReview} {
+		for _, f := range server.EntityByName(entity).Fields {
+			if l := fieldLabel(f.Name, nil); !strings.ContainsFunc(l, func(r rune) bool { return unicode.Is(unicode.Han, r) }) {
+				t.Errorf("%s.%s is shown as %q", entity, f.Name, l)
+			}
+		}
+	}
+	if got := fieldLabel("answers.fence", map[string]string{"fence": "围挡"}); got != "答案：围挡" {
+		t.Errorf("an answer is shown as %q", got)
+	}
+}
+
+// TestHistoryValues: values as the console shows them elsewhere: times in
+// China's time, records by the end of their id, yes and no in words.
+func TestHistoryValues(t *testing.T) {
+	for _, tc := range []struct {
+		entity, field, value, want string
+	}{
+		{syncproto.EntityPhoto, "captured_at", `"2026-12-03T02:00:00Z"`, "2026-12-03 10:00:00"},
+		{syncproto.EntityPhoto, "captured_at", `"2026-12-03T10:00:00.5+08:00"`, "2026-12-03 10:00:00"},
+		{syncproto.EntityInspection, "reviewed_at", `"2026-11-30T16:30:00Z"`, "2026-12-01 00:30:00"},
+		{syncproto.EntityPhoto, "finding_id", `"0190a0b0-0000-7000-8000-00000000abcd"`, "…0000abcd"},
+		{syncproto.EntityFinding, "inspection_id", `"0190a0b0-0000-7000-8000-00000000abcd"`, "…0000abcd"},
+		{syncproto.EntityPhoto, "uploaded", `true`, "是"},
+		{syncproto.EntityPhoto, "sha256", `"` + strings.Repeat("ab", 32) + `"`, "abababababab…"},
+		{syncproto.EntityPhoto, "crs", `"gcj02"`, "GCJ-02（高德/腾讯）"},
+		{syncproto.EntityFinding, "severity", `"major"`, server.SeverityLabels["major"]},
+		{syncproto.EntityFinding, "deadline", `"2026-12-31"`, "2026-12-31"},
+		{syncproto.EntityPhoto, "accuracy_m", `5`, "5"},
+		{syncproto.EntityPhoto, "caption", `null`, "（空）"},
+	} {
+		if got := auditValue(tc.field, entityField(tc.entity, tc.field), json.RawMessage(tc.value), nil); got != tc.want {
+			t.Errorf("%s.%s %s is shown as %q, want %q", tc.entity, tc.field, tc.value, got, tc.want)
+		}
+	}
+}
