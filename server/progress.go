@@ -257,13 +257,19 @@ func MayReport(p *Principal, task *StoredRecord, county string, cur TaskProgress
 	case !city && (county == CityCounty || !slices.Contains(p.Counties, county)):
 		return Errorf(syncproto.CodeOutOfScope, "无权填报其他区县的整改进展")
 	case !slices.Contains(ProgressCounties(task), county):
-		return Errorf(syncproto.CodeNotFound, "整改任务 %s 不涉及区县 %s", task.Text("number"), county)
+		return notInTask(task, "区县 "+county)
 	case !city && status == syncproto.TaskAccepted:
 		return Errorf(syncproto.CodeForbidden, "验收由市级督查（验收单位）确认，区县不能填报“已验收”")
 	case !city && cur.Status == syncproto.TaskAccepted:
 		return Errorf(syncproto.CodeForbidden, "已验收的整改进展只能由市级督查修改")
 	}
 	return nil
+}
+
+// notInTask is the not_found of a report on a county (named so) that task
+// does not name.
+func notInTask(task *StoredRecord, county string) error {
+	return Errorf(syncproto.CodeNotFound, "整改任务 %s 不涉及%s", task.Text("number"), county)
 }
 
 // ProgressReport is what an office reports on a task in one county.
@@ -428,6 +434,13 @@ func (s *Syncer) ReportProgress(ctx context.Context, p *Principal, taskID, count
 		sent := rep
 		rep, merr := rep.merged(ProgressReportOf(cur))
 		if err := MayReport(p, task, county, cur, rep.Status); err != nil {
+			if ErrorCode(err) == syncproto.CodeNotFound {
+				// Said with the county's name, which people read.
+				get := func(ctx context.Context, entity, id string) (*StoredRecord, error) {
+					return tx.Get(ctx, EntityByName(entity), id)
+				}
+				return notInTask(task, CountyName(ctx, get, county))
+			}
 			return err
 		}
 		if merr != nil {

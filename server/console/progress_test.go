@@ -225,7 +225,7 @@ func TestProgressPerCounty(t *testing.T) {
 		{ding, "task-11", apptest.Xinfu, "done", http.StatusForbidden, "无权填报其他区县"},
 		{xinfu, "task-08", apptest.Xinfu, "accepted", http.StatusForbidden, "验收"},
 		{xinfu, "task-08", apptest.Xinfu, "finished", http.StatusBadRequest, "状态只能是"},
-		{xinfu, "task-06", apptest.Xinfu, "done", http.StatusNotFound, "不涉及"}, // 4.2 does not name 忻府区
+		{xinfu, "task-06", apptest.Xinfu, "done", http.StatusNotFound, "不涉及忻府区"}, // 4.2 does not name 忻府区, said by its name
 		{xinfu, "task-99", apptest.Xinfu, "done", http.StatusNotFound, "不存在"},
 	} {
 		if st, page := report(t, tc.who, tc.task, tc.county, url.Values{"status": {tc.status}}); st != tc.code || !strings.Contains(page, tc.want) {
