@@ -26,6 +26,12 @@ var dialect = &sqlstore.Dialect{
 	},
 	NullsFirst: " NULLS FIRST",
 	NullsLast:  " NULLS LAST",
+	AnswerText: func(column string) string {
+		return `(SELECT string_agg(coalesce(a.value->>'note', '') || chr(10) ||
+			CASE WHEN jsonb_typeof(a.value->'value') = 'string' THEN a.value->>'value' ELSE '' END, chr(10))
+			FROM jsonb_each(CASE WHEN jsonb_typeof(` + column + `::jsonb) = 'object' THEN ` + column + `::jsonb ELSE '{}'::jsonb END) a
+			WHERE jsonb_typeof(a.value) = 'object')`
+	},
 	// The key present, whatever its value, as SQLite's
 	// json_type(…, '$.key') IS NOT NULL.
 	HasFlag: func(column string) string {

@@ -44,6 +44,11 @@ type Dialect struct {
 	// UpperASCII returns the expression of text with its ASCII letters,
 	// and only those, in upper case.
 	UpperASCII func(expr string) string
+	// AnswerText returns the expression of what a person reads of an
+	// inspection's answers (column, their JSON text): each answer's note
+	// and text value, one a line. Search matches it, not the JSON, whose
+	// keys, quotes and codes ("pass") would match every inspection.
+	AnswerText func(column string) string
 	// ChinaTime returns the expression of the time in China of a column
 	// of Unix milliseconds, as a stored time is written
 	// (2026-03-01T09:30:00+08:00, to the second).

@@ -36,7 +36,7 @@ func (d *Dialect) SearchParts(pat, plate string) []SearchPart {
 			coalesce(i.started_at, ''), coalesce(nullif(u.display_name, ''), u.username, ''), ''
 			FROM inspection i LEFT JOIN site s ON s.id = i.site_id LEFT JOIN users u ON u.id = i.created_by
 			WHERE i.deleted_hlc = '' AND i.status IN ` + sqllit.List(server.ReviewStatuses) + ` AND ` +
-			like("i.id", "s.name", "s.address", "i.summary", "i.answers", "u.username", "u.display_name"), "i", "i.started_at DESC" + d.NullsLast + ", i.id"},
+			like("i.id", "s.name", "s.address", "i.summary", d.AnswerText("i.answers"), "u.username", "u.display_name"), "i", "i.started_at DESC" + d.NullsLast + ", i.id"},
 		{`SELECT 'finding', f.id, f.county, coalesce(s.name, ''), coalesce(f.description, ''), coalesce(f.status, ''),
 			coalesce(i.started_at, ''), coalesce(nullif(u.display_name, ''), u.username, ''), coalesce(f.inspection_id, '')
 			FROM finding f JOIN inspection i ON i.id = f.inspection_id LEFT JOIN site s ON s.id = i.site_id

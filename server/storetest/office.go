@@ -79,7 +79,7 @@ func newOffice(t *testing.T, open Opener) *officeData {
 		return id
 	}
 	o.a = insp(o.dx, o.siteA, "coal_yard", "2026-11-01T09:00:00+08:00", map[string]any{
-		"closed_shed": map[string]any{"result": "fail"}, "floor_paved": false, "dust_suppression": map[string]any{"result": "pass"}})
+		"closed_shed": map[string]any{"result": "fail", "note": `东侧"苫盖"破损，见 C:\堆场`}, "floor_paved": false, "dust_suppression": map[string]any{"result": "pass"}})
 	o.b = insp(o.dx, o.siteB, "construction_dust", "2026-11-03T09:00:00+08:00", nil)
 	o.c = insp(o.dn, o.siteC, "construction_dust", "2026-11-02T09:00:00+08:00", nil)
 	o.d = insp(o.dx, o.siteA, "coal_yard", "2026-11-04T09:00:00+08:00", nil)
@@ -706,7 +706,18 @@ func testSearch(t *testing.T, open Opener) {
 		{"underscore is literal", "_1", o.all, []string{"site:" + o.siteB, "inspection:" + o.b}},
 		{"percent alone", "%", o.scopeN, nil},
 		{"underscore alone", "_", o.scopeN, nil},
-		{"backslash", `\`, o.all, nil},
+		{"backslash", `\`, o.all, []string{"inspection:" + o.a}},
+		// An answer's note as the inspector typed it; not the JSON the
+		// answers are kept as (keys, quotes, codes).
+		{"answer note", "苫盖", o.all, []string{"inspection:" + o.a}},
+		{"answer note with its quotes", `"苫盖"破损`, o.all, []string{"inspection:" + o.a}},
+		{"answer note with a backslash", `C:\堆场`, o.all, []string{"inspection:" + o.a}},
+		{"answer note of another county", "苫盖", o.scopeN, nil},
+		{"answer key", "closed_shed", o.all, nil},
+		{"answer code", "pass", o.all, nil},
+		{"answer property", "result", o.all, nil},
+		{"JSON punctuation", `":{`, o.all, nil},
+		{"a quote", `"`, o.all, []string{"inspection:" + o.a}},
 		{"nothing", "", o.all, nil},
 	} {
 		if got := hits(tc.scope, tc.text); !sameSet(got, tc.want) {

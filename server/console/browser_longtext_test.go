@@ -1,0 +1,65 @@
+package console_test
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/google/uuid"
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// TestBrowserLongTextFits: text typed in the field as one unbroken run (a
+// list of OBD codes joined by commas, a pasted link, a long checkpoint
+// name) wraps inside its cell at 1366×768: no page scrolls sideways and a
+// row's label reads on one line. (It used to widen a check's page to
+// 1700 px and more, its labels two characters a line.)
+func TestBrowserLongTextFits(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	codes := strings.TrimSuffix(strings.Repeat("P20EE,P2463,P0401,P242F,P2002,P20B9,", 5), ",")
+	link := "https://example.cn/" + strings.Repeat("DpfRemovedEvidence", 20) // no hyphen to break at
+	checkpoint := "G208" + strings.Repeat("K", 150) + "检查站"
+	campaign := "Campaign" + strings.Repeat("X", 80)
+	vc, insp := uuid.NewString(), uuid.NewString()
+	apptest.PushApplied(t, phone,
+		apptest.Mut(phone, syncproto.EntityVehicleCheck, vc, apptest.Fields("county", apptest.Xinfu, "checkpoint", checkpoint,
+			"campaign", campaign, "plate", "晋H12345", "plate_color", "黄", "emission_stage", "cn6", "fuel", "diesel", "aftertreatment", "removed",
+			"obd_mil", true, "obd_codes", codes, "action", "fine", "note", link, "checked_at", "2026-11-28T10:00:00+08:00")),
+		apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields("site_id", apptest.DemoSite(t, apptest.Xinfu),
+			"template_id", "construction_dust", "template_version", 1, "status", "draft", "started_at", "2026-11-28T09:00:00+08:00",
+			"summary", strings.Repeat("围挡", 10)+link, "answers.material_cover", map[string]any{"result": "fail", "note": link})))
+	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields("status", "submitted")))
+
+	b := newChrome(t)
+	b.do("desktop size", chromedp.EmulateViewport(1366, 768))
+	b.login(srv.URL, apptest.CityOffice)
+	for _, page := range []string{
+		"/console/vehicles/" + vc,
+		"/console/inspections/" + insp,
+		"/console/vehicles",
+		"/console/vehicles?checkpoint=" + url.QueryEscape(checkpoint) + "#records",
+		"/console/queue",
+		"/console/search?q=" + url.QueryEscape("晋H12345"),
+	} {
+		b.navigate(page, chromedp.Navigate(srv.URL+page))
+		b.noSideways(page + " at 1366")
+	}
+	b.navigate("the check", chromedp.Navigate(srv.URL+"/console/vehicles/"+vc))
+	if !strings.Contains(b.text(), "P0401,P242F") {
+		t.Fatal("the check's page lacks its OBD codes")
+	}
+	// A label's text on more than one line: its rectangles lie at more
+	// than one height.
+	broken := b.eval("labels over two lines", `Array.from(document.querySelectorAll('#vehicle-facts th')).filter(th => {
+		const r = document.createRange();
+		r.selectNodeContents(th);
+		return new Set(Array.from(r.getClientRects()).map(x => Math.round(x.top))).size > 1;
+	}).length`)
+	if broken > 0 {
+		t.Errorf("%d of the check's labels break over lines", broken)
+	}
+	b.shot("console-vehicle-long-text-1366.png")
+}
