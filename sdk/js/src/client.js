@@ -122,7 +122,10 @@ export class FieldsyncClient {
    */
   constructor(o) {
     this.baseURL = o.baseURL.replace(/\/+$/, '');
-    this.storage = o.storage;
+    /** The storage as opened: clients of one process on it take turns (exclusive). */
+    this.shared = o.storage;
+    /** The storage, its transactions checked to be of this client's device (owned). */
+    this.storage = owned(o.storage, () => this.deviceId);
     this.deviceName = o.deviceName;
     this.fetchFn = o.fetch;
     /** ms a request may take before it is given up as network (0: no limit). */
@@ -141,13 +144,8 @@ export class FieldsyncClient {
     /** How long (ms) an uploaded photo's original stays on the phone (purgeOriginals). */
     this.keepOriginalsFor = o.keepOriginalsFor;
     /** @type {Status} */
-    /**
-     * What refreshStatus has read of each outbox entry, by key: an entry
-     * is written once under a key no other entry ever takes (the seq), and
-     * restamping keeps its record, so a count reads only the new ones.
-     * @type {Map<string, {entity: string, id: string, key: string, delete: boolean}>}
-     */
-    this.outboxSeen = new Map();
+    /** The outbox as refreshStatus last read it (seeOutbox). @type {OutboxSeen} */
+    this.outboxSeen = emptyOutboxSeen();
     this.cached = { pendingChanges: 0, pendingRecords: 0, pendingPhotos: 0, failedPhotos: 0, pendingBytes: 0, rejectedChanges: 0, lastSync: o.lastSync ?? null, syncing: false };
     /** @type {Map<string, Set<Function>>} */
     this.listeners = new Map();
@@ -423,13 +421,13 @@ export class FieldsyncClient {
    */
   async exclusive(what, fn) {
     const locks = /** @type {any} */ (globalThis).navigator?.locks;
-    const name = /** @type {{name?: string}} */ (this.storage).name;
+    const name = /** @type {{name?: string}} */ (this.shared).name;
     if (locks && typeof locks.request === 'function' && name) return locks.request(`fieldsync:${name}:${what}`, fn);
     // Without Web Locks (Node, React Native): clients of this process on
     // the same storage object take turns. (Another process cannot share a
     // FileStorage: its directory is locked.)
-    let turns = localTurns.get(this.storage);
-    if (!turns) localTurns.set(this.storage, (turns = new Map()));
+    let turns = localTurns.get(this.shared);
+    if (!turns) localTurns.set(this.shared, (turns = new Map()));
     const run = (turns.get(what) ?? Promise.resolve()).then(fn);
     turns.set(what, run.catch(() => {}));
     return run;
@@ -772,6 +770,16 @@ export class FieldsyncClient {
     if (camera) Object.assign(all, await this.signCapture(id, all));
     const stored = typeof Blob !== 'undefined' && blob instanceof Blob ? blob : bytes;
     const rec = await this.storage.transaction(['meta', 'records', 'outbox', 'blobs', 'uploads'], 'readwrite', async (tx) => {
+      // A photo's bytes are fixed once taken (the server refuses another
+      // sha256): the same id again is the same photo taken again (a retry
+      // of a call whose answer was lost) or refused.
+      /** @type {StoredRecord | undefined} */
+      const had = await tx.get('records', recKey('photo', id));
+      if (had) {
+        const was = had.fields?.sha256?.value ?? had.base?.sha256?.value;
+        if (was === sha256 && !had.gone) return toRec(had);
+        throw new FieldsyncError('photo_exists', { details: { id } });
+      }
       await tx.put('blobs', id, stored);
       await tx.put('uploads', id, {
         photoId: id,
@@ -1047,6 +1055,42 @@ export class FieldsyncClient {
     });
   }
 
+  /**
+   * The outbox as this client has read it (outboxSeen), brought up to
+   * date in tx: its keys listed, and of its entries only those not read
+   * before. An entry's key (its seq) is never used again, and new ones
+   * sort after the old, so after a save or a sync only the new entries,
+   * or none, are read: a save's count does not read the whole outbox.
+   * Keys that are not the ones read before plus new ones (a sync sent
+   * some, another client reset the storage) are read again from the
+   * start.
+   * @param {Tx} tx
+   */
+  async seeOutbox(tx) {
+    const keys = await keysOf(tx, 'outbox');
+    let seen = this.outboxSeen;
+    const old = seen.keys;
+    let from = old.length;
+    if (keys.length < old.length || old.some((k, i) => keys[i] !== k)) {
+      seen = emptyOutboxSeen();
+      from = 0;
+    }
+    // Counted in place; a read that fails leaves nothing half counted.
+    this.outboxSeen = emptyOutboxSeen();
+    const add = (/** @type {Map<string, number>} */ m, /** @type {string} */ k) => m.set(k, (m.get(k) ?? 0) + 1);
+    for (let i = from; i < keys.length; i++) {
+      /** @type {OutboxEntry | undefined} */
+      const e = await tx.get('outbox', keys[i]);
+      if (!e) continue; // not an entry (an adapter's stray key): skipped as tx.all would
+      const key = recKey(e.entity, e.id);
+      add(seen.records, key);
+      if (e.delete) add(seen.deletes, key);
+    }
+    seen.keys = keys;
+    this.outboxSeen = seen;
+    return seen;
+  }
+
   /** @returns {Status} */
   status() {
     return { ...this.cached, syncing: !!this.running };
@@ -1054,46 +1098,25 @@ export class FieldsyncClient {
 
   /** Recomputes the pending counts from storage. @returns {Promise<Status>} */
   async refreshStatus() {
-    const { outbox, uploads, rejected, records } = await this.storage.transaction(['meta', 'records', 'outbox', 'uploads'], 'readonly', async (tx) => {
-      // The outbox's keys, and of its entries only those not read before:
-      // a save's count does not grow with the outbox.
-      /** @type {Map<string, {entity: string, id: string, key: string, delete: boolean}>} */
-      const outbox = new Map();
-      for (const k of await keysOf(tx, 'outbox')) {
-        let e = this.outboxSeen.get(k);
-        if (!e) {
-          /** @type {OutboxEntry | undefined} */
-          const full = await tx.get('outbox', k);
-          if (!full) continue;
-          e = { entity: full.entity, id: full.id, key: recKey(full.entity, full.id), delete: !!full.delete };
-        }
-        outbox.set(k, e);
-      }
+    const { seen, uploads, rejected, records } = await this.storage.transaction(['meta', 'records', 'outbox', 'uploads'], 'readonly', async (tx) => {
+      const seen = await this.seeOutbox(tx);
       // The records of deletes waiting: a record the server never had,
       // created and deleted here, is no change to it.
       /** @type {Map<string, StoredRecord | undefined>} */
       const records = new Map();
-      for (const e of outbox.values()) {
-        if (e.delete) records.set(e.key, await tx.get('records', e.key));
-      }
-      return { outbox, records, uploads: await tx.all('uploads'), rejected: (await tx.get('meta', 'rejected')) ?? [] };
+      for (const key of seen.deletes.keys()) records.set(key, await tx.get('records', key));
+      return { seen, records, uploads: await tx.all('uploads'), rejected: (await tx.get('meta', 'rejected')) ?? [] };
     });
-    this.outboxSeen = outbox;
     const jobs = uploads.map(([, j]) => j).filter((j) => j.state !== 'done');
-    this.cached.pendingChanges = outbox.size;
+    this.cached.pendingChanges = seen.keys.length;
     // The records those changes are to, as a user counts them: one edited
     // five times is one; a photo still to upload is counted as a photo,
     // not also as a record; one made and deleted before it was sent is
     // none.
-    const uploading = new Set(jobs.map((j) => j.photoId));
-    const changed = new Set();
-    for (const e of outbox.values()) {
-      if (e.entity === 'photo' && uploading.has(e.id)) continue;
-      const r = records.get(e.key);
-      if (r && r.gone && Object.keys(r.base ?? {}).length === 0) continue;
-      changed.add(e.key);
-    }
-    this.cached.pendingRecords = changed.size;
+    const left = new Set();
+    for (const j of jobs) if (seen.records.has(recKey('photo', j.photoId))) left.add(recKey('photo', j.photoId));
+    for (const [key, r] of records) if (r && r.gone && Object.keys(r.base ?? {}).length === 0) left.add(key);
+    this.cached.pendingRecords = seen.records.size - left.size;
     this.cached.rejectedChanges = rejected.length;
     this.cached.pendingPhotos = jobs.length;
     // Of those, the ones that wait for the user (retryUpload, discardUpload).
@@ -1184,6 +1207,8 @@ export class FieldsyncClient {
       error: res.error ? { code: res.error.code, message: res.error.message, ...(res.error.details ? { details: res.error.details } : {}) } : null,
     };
     this.cached.lastSync = lastSync;
+    // A storage another client gave to another user is not this one's to write.
+    if (res.error?.code === 'storage_changed') return res;
     await this.storage.transaction('meta', 'readwrite', async (tx) => {
       await tx.put('meta', 'lastSync', lastSync);
       await this.putClock(tx);
@@ -1929,4 +1954,60 @@ export function neverSent(err) {
     if (NOT_SENT.has(c.code) || c.errors?.some?.((/** @type {any} */ e) => NOT_SENT.has(e?.code))) return true;
   }
   return false;
+}
+
+/**
+ * What a client has read of the outbox: its keys in order, and of its
+ * entries the count by record (entity/id) and of deletes by record.
+ * @typedef {{keys: string[], records: Map<string, number>, deletes: Map<string, number>}} OutboxSeen
+ */
+
+/** @returns {OutboxSeen} */
+function emptyOutboxSeen() {
+  return { keys: [], records: new Map(), deletes: new Map() };
+}
+
+/**
+ * storage with every transaction checked to be on the storage of device
+ * id(): another client of the same storage (a tab) that signed in as
+ * another user gave it a new device id and reset it, and this client's
+ * reads and writes would mix the two users' data (storage_changed: the
+ * app opens the client again). A storage out of space is storage_full.
+ * @param {Storage} storage
+ * @param {() => string} id
+ * @returns {Storage}
+ */
+function owned(storage, id) {
+  return {
+    get name() {
+      return storage.name;
+    },
+    close: () => storage.close(),
+    transaction(stores, mode, fn) {
+      const names = Array.isArray(stores) ? stores : [stores];
+      /** @type {import('./storage/storage.js').StoreName[]} */
+      const all = names.includes('meta') ? names : [...names, 'meta'];
+      return storage
+        .transaction(all, mode, async (tx) => {
+          const device = await tx.get('meta', 'device');
+          if (device?.id !== id()) throw new FieldsyncError('storage_changed', { details: { deviceId: device?.id ?? null } });
+          return fn(tx);
+        })
+        .catch((err) => {
+          throw storageError(err);
+        });
+    },
+  };
+}
+
+/**
+ * err as the app is told it: a storage that is full (a disk's ENOSPC,
+ * IndexedDB's QuotaExceededError) is storage_full; anything else as it is.
+ * @param {unknown} err
+ */
+function storageError(err) {
+  if (err instanceof FieldsyncError) return err;
+  const e = /** @type {{code?: string, name?: string}} */ (err ?? {});
+  if (e.code === 'ENOSPC' || e.code === 'EDQUOT' || e.name === 'QuotaExceededError') return new FieldsyncError('storage_full', { cause: err });
+  return err;
 }

@@ -11,6 +11,9 @@ export const MESSAGES = {
   unencodable_value: '字段值无法保存（不是有效的数据，如 NaN 或无穷大；应用程序错误），请联系技术支持',
   upload_not_failed: '这张照片没有上传失败，无需重试或放弃',
   session_lost: '登录状态已失效（刷新令牌时网络中断），请重新登录；未上传的数据不会丢失',
+  storage_full: '手机存储空间不足，本次操作没有保存；请清理手机空间后重试，已保存的数据不受影响',
+  storage_changed: '此手机的数据已在另一个窗口换成其他账号，请关闭本窗口后重新打开应用',
+  photo_exists: '该编号的照片已存在，不能换成另一张照片（应用程序错误）',
   // The server's codes.
   bad_request: '请求格式有误（应用程序错误），请联系技术支持',
   invalid_field: '字段值不符合要求，请检查后重新填写',

@@ -85,7 +85,11 @@ test('a tab whose session ended does not take another user\'s session from the s
   // Another user signs in on tab a: a new device id, the storage reset.
   await a.signIn('inspector2', 'inspector123', { force: true });
   assert.notEqual(a.deviceId, b.deviceId);
-  assert.equal(await b.resumeSession(), false);
+  // The storage is the other user's now: b neither takes its session nor
+  // reads or writes it, and says why.
+  await assert.rejects(b.resumeSession(), { code: 'storage_changed' });
   assert.equal(b.signedIn, false);
-  assert.equal((await b.sync()).error?.code, 'signed_out');
+  assert.equal((await b.sync()).error?.code, 'storage_changed');
+  await assert.rejects(b.save('inspection', uuidv7(), { summary: 'x' }), { code: 'storage_changed' });
+  await assert.rejects(b.list('inspection'), { code: 'storage_changed' });
 });

@@ -165,12 +165,17 @@ test('FileStorage: a commit cut short by a kill is dropped, and what was committ
   await s.transaction('records', 'readwrite', (tx) => tx.put('records', 'a', { n: 1 }));
   await s.transaction('records', 'readwrite', (tx) => tx.put('records', 'b', { n: 2 }));
   await s.transaction('records', 'readwrite', (tx) => tx.delete('records', 'a'));
-  await s.close();
   const journal = path.join(dir, 'journal');
   const whole = fs.readFileSync(journal);
+  await s.transaction(['records', 'meta'], 'readwrite', async (tx) => {
+    await tx.put('records', 'c', { n: 3, text: '东侧料棚' });
+    await tx.put('meta', 'seq', 7);
+  });
+  await s.close();
+  const last = fs.readFileSync(journal).subarray(whole.length);
   assert.equal(whole.at(-1), 0x0a);
-  // Every cut of a last commit (a put of c over what is above) is none of it.
-  const last = Buffer.from(`${JSON.stringify([['records', 'c', { n: 3, text: '东侧料棚' }], ['meta', 'seq', 7]])}\n`);
+  assert.equal(last.at(-1), 0x0a);
+  // Every cut of the last commit is none of it.
   for (let cut = 0; cut < last.length; cut++) {
     fs.writeFileSync(journal, Buffer.concat([whole, last.subarray(0, cut)]));
     const r = await FileStorage.open(dir);
@@ -188,6 +193,31 @@ test('FileStorage: a commit cut short by a kill is dropped, and what was committ
   const z = await FileStorage.open(dir);
   assert.deepEqual(await z.transaction('records', 'readonly', (tx) => tx.all('records')), [['b', { n: 2 }]]);
   await z.close();
+});
+
+test('FileStorage: a damaged line with commits after it is refused at open, and nothing is dropped', async () => {
+  const dir = tempDir('file-damaged');
+  const s = await FileStorage.open(dir);
+  for (let i = 0; i < 5; i++) await s.transaction('records', 'readwrite', (tx) => tx.put('records', `finding/${i}`, { n: i }));
+  await s.close();
+  const journal = path.join(dir, 'journal');
+  const good = fs.readFileSync(journal);
+  const lines = good.toString('utf8').split('\n');
+  const third = lines.slice(0, 2).join('\n').length + 1; // the third line's first byte
+  // Any one byte changed in the third line: in its checksum, in its JSON
+  // (a store's name, a key, a value), or its newline.
+  const width = Buffer.byteLength(lines[2]) + 1;
+  for (let off = 0; off < width; off++) {
+    const bad = Buffer.from(good);
+    bad[third + off] = bad[third + off] === 0x31 ? 0x32 : 0x31;
+    fs.writeFileSync(journal, bad);
+    await assert.rejects(FileStorage.open(dir), /journal is damaged at byte/, `byte ${off} of the line changed`);
+    assert.deepEqual(fs.readFileSync(journal), bad, `byte ${off}: the journal is left as it was`);
+  }
+  fs.writeFileSync(journal, good);
+  const r = await FileStorage.open(dir);
+  assert.equal((await r.transaction('records', 'readonly', (tx) => tx.all('records'))).length, 5, 'it opens once whole again (its lock was let go)');
+  await r.close();
 });
 
 test('FileStorage: the journal is folded into the state once it outgrows it, and a kill between the two loses nothing', async () => {
@@ -230,9 +260,10 @@ test('FileStorage: a commit the disk refuses halfway is refused whole, and the n
   await s.transaction('records', 'readwrite', (tx) => tx.put('records', 'a', { n: 1 }));
   const write = fs.writeSync;
   // The disk takes half the line, then is full.
+  let calls = 0;
   fs.writeSync = /** @type {any} */ ((/** @type {number} */ fd, /** @type {Buffer} */ buf, /** @type {number} */ off, /** @type {number} */ len) => {
+    if (calls++ === 0) return write(fd, buf, off, Math.floor(len / 2));
     fs.writeSync = write;
-    write(fd, buf, off, Math.floor(len / 2));
     throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
   });
   try {
@@ -245,5 +276,67 @@ test('FileStorage: a commit the disk refuses halfway is refused whole, and the n
   await s.close();
   const r = await FileStorage.open(dir);
   assert.deepEqual(await r.transaction('records', 'readonly', (tx) => tx.all('records')), [['a', { n: 1 }], ['c', { n: 3 }]]);
+  await r.close();
+});
+
+test('FileStorage: a disk that takes a write in pieces gets all of it: blobs, the state and the journal', async () => {
+  const dir = tempDir('file-short');
+  const s = await FileStorage.open(dir);
+  const write = fs.writeSync;
+  // Every write takes at most 1000 bytes, as a nearly full disk may.
+  fs.writeSync = /** @type {any} */ ((/** @type {number} */ fd, /** @type {Buffer} */ buf, /** @type {number} */ off = 0, /** @type {number} */ len = buf.length - off) =>
+    write(fd, buf, off, Math.min(len, 1000)));
+  const photo = new Uint8Array(120_000).map((_, i) => (i * 7) % 256);
+  const chunk = '料'.repeat(400_000);
+  try {
+    await s.transaction(['blobs', 'records'], 'readwrite', async (tx) => {
+      await tx.put('blobs', 'p', photo);
+      await tx.put('records', 'photo/p', { n: 0 });
+    });
+    // Past 4 MiB: a fold writes state.json.
+    for (let i = 0; i < 4; i++) await s.transaction('records', 'readwrite', (tx) => tx.put('records', `r${i}`, { chunk, i }));
+  } finally {
+    fs.writeSync = write;
+  }
+  assert.equal(fs.statSync(path.join(dir, 'journal')).size, 0, 'folded');
+  await s.close();
+  const r = await FileStorage.open(dir);
+  const got = await r.transaction(['blobs', 'records'], 'readonly', async (tx) => ({ blob: await tx.get('blobs', 'p'), n: (await tx.all('records')).length }));
+  assert.ok(Buffer.from(got.blob).equals(Buffer.from(photo)), 'the photo whole');
+  assert.equal(got.n, 5);
+  await r.close();
+});
+
+test('FileStorage: a fold the disk refuses fails no commit, leaves no partial copy, and is tried again later', async () => {
+  const dir = tempDir('file-foldfull');
+  const s = await FileStorage.open(dir);
+  const chunk = '料'.repeat(400_000);
+  const rename = fs.renameSync;
+  let refused = 0;
+  fs.renameSync = /** @type {any} */ ((/** @type {string} */ from, /** @type {string} */ to) => {
+    if (to.endsWith('state.json')) {
+      refused++;
+      throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+    }
+    return rename(from, to);
+  });
+  const warn = console.warn;
+  console.warn = () => {};
+  try {
+    for (let i = 0; i < 4; i++) await s.transaction('records', 'readwrite', (tx) => tx.put('records', `r${i}`, { chunk, i }));
+    assert.equal(refused, 1, 'the fold was tried at the fourth commit');
+    assert.ok(!fs.existsSync(path.join(dir, 'state.json.tmp')), 'no partial state left');
+    // The next commits do not try again at once (each try writes everything).
+    await s.transaction('records', 'readwrite', (tx) => tx.put('records', 'small', { n: 1 }));
+    assert.equal(refused, 1);
+  } finally {
+    fs.renameSync = rename;
+    console.warn = warn;
+  }
+  for (let i = 4; i < 8; i++) await s.transaction('records', 'readwrite', (tx) => tx.put('records', `r${i}`, { chunk, i }));
+  assert.equal(fs.statSync(path.join(dir, 'journal')).size, 0, 'folded once the disk took it');
+  await s.close();
+  const r = await FileStorage.open(dir);
+  assert.equal((await r.transaction('records', 'readonly', (tx) => tx.all('records'))).length, 9);
   await r.close();
 });

@@ -56,6 +56,9 @@ export class FieldsyncClient {
         sleep: (ms: number) => Promise<void>;
     });
     baseURL: string;
+    /** The storage as opened: clients of one process on it take turns (exclusive). */
+    shared: import("./storage/storage.js").Storage;
+    /** The storage, its transactions checked to be of this client's device (owned). */
     storage: import("./storage/storage.js").Storage;
     deviceName: string;
     fetchFn: typeof fetch;
@@ -80,18 +83,8 @@ export class FieldsyncClient {
     /** How long (ms) an uploaded photo's original stays on the phone (purgeOriginals). */
     keepOriginalsFor: number;
     /** @type {Status} */
-    /**
-     * What refreshStatus has read of each outbox entry, by key: an entry
-     * is written once under a key no other entry ever takes (the seq), and
-     * restamping keeps its record, so a count reads only the new ones.
-     * @type {Map<string, {entity: string, id: string, key: string, delete: boolean}>}
-     */
-    outboxSeen: Map<string, {
-        entity: string;
-        id: string;
-        key: string;
-        delete: boolean;
-    }>;
+    /** The outbox as refreshStatus last read it (seeOutbox). @type {OutboxSeen} */
+    outboxSeen: OutboxSeen;
     cached: {
         pendingChanges: number;
         pendingRecords: number;
@@ -463,6 +456,18 @@ export class FieldsyncClient {
      * @param {...(Superseded | string)} entries entries or their keys
      */
     dismiss(...entries: (Superseded | string)[]): Promise<void>;
+    /**
+     * The outbox as this client has read it (outboxSeen), brought up to
+     * date in tx: its keys listed, and of its entries only those not read
+     * before. An entry's key (its seq) is never used again, and new ones
+     * sort after the old, so after a save or a sync only the new entries,
+     * or none, are read: a save's count does not read the whole outbox.
+     * Keys that are not the ones read before plus new ones (a sync sent
+     * some, another client reset the storage) are read again from the
+     * start.
+     * @param {Tx} tx
+     */
+    seeOutbox(tx: Tx): Promise<OutboxSeen>;
     /** @returns {Status} */
     status(): Status;
     /** Recomputes the pending counts from storage. @returns {Promise<Status>} */
@@ -605,6 +610,15 @@ export function rejectedKey(e: {
     id: string;
     hlc: string;
 }): string;
+/**
+ * What a client has read of the outbox: its keys in order, and of its
+ * entries the count by record (entity/id) and of deletes by record.
+ */
+export type OutboxSeen = {
+    keys: string[];
+    records: Map<string, number>;
+    deletes: Map<string, number>;
+};
 export type Storage = import("./storage/storage.js").Storage;
 export type Tx = import("./storage/storage.js").Tx;
 export type User = {

@@ -12,6 +12,9 @@ export namespace MESSAGES {
     let unencodable_value: string;
     let upload_not_failed: string;
     let session_lost: string;
+    let storage_full: string;
+    let storage_changed: string;
+    let photo_exists: string;
     let bad_request: string;
     let invalid_field: string;
     let unknown_field: string;

@@ -2,14 +2,17 @@
 // directory. Every committed transaction is durable before transaction()
 // resolves: its new blobs are written to their own files (temp file +
 // fsync + rename), then its writes are appended to a journal as one line
-// and fsynced. The journal is folded into state.json (temp + fsync +
-// rename) once it outgrows the state, so a commit costs what it writes,
-// not the size of everything stored. A process killed at any moment loses
-// nothing committed: a line cut short by the kill was never acknowledged
-// and is dropped when the directory is opened again.
+// (with a checksum) and fsynced. The journal is folded into state.json
+// (temp + fsync + rename) once it outgrows the state, so a commit costs
+// what it writes, not the size of everything stored. A process killed at
+// any moment loses nothing committed: a last line cut short by the kill
+// was never acknowledged and is dropped when the directory is opened
+// again. A damaged line with lines after it is not a kill's doing: open
+// refuses the directory rather than drop what follows.
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { createHash } from 'node:crypto';
 import { Buffer } from 'node:buffer';
 import { MemoryStorage, applyWrites } from './memory.js';
 import { STORES } from './storage.js';
@@ -33,6 +36,8 @@ export class FileStorage extends MemoryStorage {
     this.stateSize = 0;
     /** @type {Error | null} set when the journal could not be put back after a failed append */
     this.broken = null;
+    /** The journal's size past which the next fold is tried (raised after one fails). */
+    this.foldAt = FOLD_AT;
   }
 
   /**
@@ -74,20 +79,22 @@ export class FileStorage extends MemoryStorage {
     this.fd = fs.openSync(file, 'a+', 0o600);
     if (!existed) syncDir(this.dir);
     const journal = fs.readFileSync(file);
-    // Whole lines only: the first that does not end in a newline or does
-    // not parse is a commit cut short, and it and anything after it go.
+    // Whole lines: what follows the last newline is a commit a kill cut
+    // short (never acknowledged), and goes. A whole line that is not what
+    // a commit wrote is damage, and the directory is refused: dropping it
+    // would drop the commits after it too.
     let at = 0;
     for (;;) {
       const nl = journal.indexOf(0x0a, at);
       if (nl < 0) break;
-      let ops;
-      try {
-        ops = JSON.parse(journal.subarray(at, nl).toString('utf8'), reviver);
-      } catch {
-        break;
+      const writes = parseLine(journal.subarray(at, nl));
+      if (!writes) {
+        // Zeros a file system may leave past the end after a crash are no line.
+        if (journal.subarray(at).every((b) => b === 0 || b === 0x0a)) break;
+        throw new Error(`FileStorage ${this.dir}: ${JOURNAL} is damaged at byte ${at} (a line that is not a whole commit, with more after it); ` +
+          'nothing was changed: restore the directory from a copy, or move the journal away to open what state.json holds');
       }
-      if (!Array.isArray(ops)) break;
-      applyWrites(this.data, opsToWrites(ops));
+      applyWrites(this.data, writes);
       at = nl + 1;
     }
     if (at < journal.length) {
@@ -137,10 +144,21 @@ export class FileStorage extends MemoryStorage {
     for (const [store, m] of writes) {
       for (const [k, v] of m) ops.push(v === undefined ? [store, k] : [store, k, store === 'blobs' ? true : v]);
     }
-    this.append(Buffer.from(`${JSON.stringify(ops, replacer)}\n`));
+    this.append(journalLine(ops));
     applyWrites(this.data, writes);
     for (const k of removed) fs.rmSync(this.blobPath(k), { force: true });
-    if (this.journalSize > FOLD_AT && this.journalSize > this.stateSize) this.fold();
+    // Committed: a fold that fails (a full disk) fails no commit. The
+    // journal holds everything; the fold is tried again once it has grown
+    // by as much again.
+    if (this.journalSize > this.foldAt && this.journalSize > this.stateSize) {
+      try {
+        this.fold();
+        this.foldAt = FOLD_AT;
+      } catch (err) {
+        this.foldAt = this.journalSize + FOLD_AT;
+        console.warn(`FileStorage ${this.dir}: folding the journal into ${STATE} failed, tried again later:`, err);
+      }
+    }
   }
 
   /**
@@ -151,7 +169,7 @@ export class FileStorage extends MemoryStorage {
    */
   append(line) {
     try {
-      for (let off = 0; off < line.length; ) off += fs.writeSync(this.fd, line, off, line.length - off);
+      writeAll(this.fd, line);
       fs.fsyncSync(this.fd);
       this.journalSize += line.length;
     } catch (err) {
@@ -186,14 +204,42 @@ export class FileStorage extends MemoryStorage {
 }
 
 /**
- * A journal line's operations as the writes applyWrites takes.
+ * A commit's journal line: the checksum of its JSON (16 hex digits of
+ * SHA-256), a space, the JSON of its operations, a newline.
  * @param {any[]} ops [store, key, value] (a put) or [store, key] (a delete)
  */
-function opsToWrites(ops) {
+function journalLine(ops) {
+  const json = Buffer.from(JSON.stringify(ops, replacer));
+  return Buffer.concat([Buffer.from(`${checksum(json)} `), json, Buffer.from('\n')]);
+}
+
+/** @param {Uint8Array} b */
+function checksum(b) {
+  return createHash('sha256').update(b).digest('hex').slice(0, 16);
+}
+
+/**
+ * A journal line (without its newline) as the writes applyWrites takes,
+ * or null if it is not one a commit wrote: its checksum does not match,
+ * or an operation names no store.
+ * @param {Buffer} line
+ * @returns {Map<string, Map<string, any>> | null}
+ */
+function parseLine(line) {
+  if (line.length < 18 || line[16] !== 0x20) return null;
+  const json = line.subarray(17);
+  if (line.subarray(0, 16).toString('latin1') !== checksum(json)) return null;
+  let ops;
+  try {
+    ops = JSON.parse(json.toString('utf8'), reviver);
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(ops)) return null;
   /** @type {Map<string, Map<string, any>>} */
   const writes = new Map();
   for (const op of ops) {
-    if (!Array.isArray(op) || typeof op[0] !== 'string' || typeof op[1] !== 'string') continue;
+    if (!Array.isArray(op) || !STORES.includes(op[0]) || typeof op[1] !== 'string' || op.length < 2 || op.length > 3) return null;
     if (!writes.has(op[0])) writes.set(op[0], new Map());
     writes.get(op[0])?.set(op[1], op.length > 2 ? op[2] : undefined);
   }
@@ -263,15 +309,35 @@ function alive(pid) {
  */
 function writeDurably(file, data) {
   const tmp = `${file}.tmp`;
-  const fd = fs.openSync(tmp, 'w', 0o600);
   try {
-    fs.writeSync(fd, data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
+    const fd = fs.openSync(tmp, 'w', 0o600);
+    try {
+      writeAll(fd, data);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true }); // a full disk keeps no half-written copy
+    throw err;
   }
-  fs.renameSync(tmp, file);
   syncDir(path.dirname(file));
+}
+
+/**
+ * Writes all of data at fd's position: a write may take fewer bytes than
+ * given (a nearly full disk); the rest is written again until the disk
+ * takes it or refuses (ENOSPC).
+ * @param {number} fd
+ * @param {Uint8Array} data
+ */
+function writeAll(fd, data) {
+  for (let off = 0; off < data.length; ) {
+    const n = fs.writeSync(fd, data, off, data.length - off);
+    if (n <= 0) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    off += n;
+  }
 }
 
 /**

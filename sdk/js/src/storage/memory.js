@@ -104,8 +104,8 @@ export function overlayTx(data, stores, mode) {
     },
     async keys(s, prefix = '') {
       check(s);
-      if (!writes.has(s)) return [...(data.get(s)?.keys() ?? [])].filter((k) => k.startsWith(prefix)).sort(keyOrder);
-      return [...visible(s, prefix).keys()].sort(keyOrder);
+      const keys = writes.has(s) ? [...visible(s, prefix).keys()] : [...(data.get(s)?.keys() ?? [])].filter((k) => k.startsWith(prefix));
+      return inOrder(keys);
     },
   };
   /**
@@ -126,4 +126,14 @@ export function overlayTx(data, stores, mode) {
     return m;
   };
   return { tx, writes };
+}
+
+/**
+ * keys sorted in key order: as they are when they were put in that
+ * order (the outbox's seq keys are), found in one pass.
+ * @param {string[]} keys
+ */
+function inOrder(keys) {
+  for (let i = 1; i < keys.length; i++) if (keyOrder(keys[i - 1], keys[i]) > 0) return keys.sort(keyOrder);
+  return keys;
 }

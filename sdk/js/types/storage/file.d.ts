@@ -17,6 +17,8 @@ export class FileStorage extends MemoryStorage {
     stateSize: number;
     /** @type {Error | null} set when the journal could not be put back after a failed append */
     broken: Error | null;
+    /** The journal's size past which the next fold is tried (raised after one fails). */
+    foldAt: number;
     /** Reads state.json, replays the journal over it, and opens the journal for appending. */
     load(): void;
     /** @param {string} key */
