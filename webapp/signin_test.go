@@ -85,17 +85,7 @@ func TestBrowserSessionEndedWorksOffline(t *testing.T) {
 	p := newPhone(t, browserFor(t), srv.URL, "inspector", near(at))
 	p.signIn(apptest.Inspector)
 
-	access := eval[string](p, `(async () => (await import('/app/js/app.js')).app.client.auth.access)()`)
-	req, _ := http.NewRequest("POST", srv.URL+"/api/v1/auth/logout", nil)
-	req.Header.Set("Authorization", "Bearer "+access)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNoContent {
-		t.Fatalf("logout: %d", resp.StatusCode)
-	}
+	p.signedOutElsewhere(srv)
 
 	p.click(`#sync-now`)
 	p.wait(`#session:not([hidden]) #sign-in-again`)
@@ -206,14 +196,7 @@ func TestBrowserSessionEndedTakesOtherTabsSignIn(t *testing.T) {
 	_, at := demoSite(t, srv, "豆罗检查站")
 	p := newPhone(t, browserFor(t), srv.URL, "inspector", near(at))
 	p.signIn(apptest.Inspector)
-	access := eval[string](p, `(async () => (await import('/app/js/app.js')).app.client.auth.access)()`)
-	req, _ := http.NewRequest("POST", srv.URL+"/api/v1/auth/logout", nil)
-	req.Header.Set("Authorization", "Bearer "+access)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	p.signedOutElsewhere(srv)
 	p.click(`#sync-now`)
 	p.wait(`#session:not([hidden]) #sign-in-again`)
 
@@ -254,5 +237,22 @@ func TestBrowserSessionEndedTakesOtherTabsSignIn(t *testing.T) {
 	recs, err := srv.App.DB.Find(ctx, "vehicle_check", "plate", "晋H13579")
 	if err != nil || len(recs) != 1 {
 		t.Fatalf("server: %d vehicle checks for 晋H13579 (%v), want the one made in the first tab", len(recs), err)
+	}
+}
+
+// signedOutElsewhere ends the phone's session on the server, as a
+// sign-out of its device from elsewhere does.
+func (p *phone) signedOutElsewhere(srv *apptest.Server) {
+	p.t.Helper()
+	access := eval[string](p, `(async () => (await import('/app/js/app.js')).app.client.auth.access)()`)
+	req, _ := http.NewRequest("POST", srv.URL+"/api/v1/auth/logout", nil)
+	req.Header.Set("Authorization", "Bearer "+access)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		p.t.Fatalf("logout: %d", resp.StatusCode)
 	}
 }

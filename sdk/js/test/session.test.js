@@ -15,8 +15,7 @@ test('a tab still holding the ended session\'s tokens takes the pair another tab
   assert.equal(b.signedIn, true);
 
   // The device is signed out from elsewhere; tab a finds out and signs in again.
-  const out = await fetch(`${srv.url}/api/v1/auth/logout`, { method: 'POST', headers: { Authorization: `Bearer ${a.auth.access}` } });
-  assert.equal(out.status, 204);
+  await signedOutElsewhere(srv.url, a);
   assert.equal((await a.sync()).error?.code, 'token_invalid');
   assert.equal(a.signedIn, false);
   await a.signIn('inspector', 'inspector123');
@@ -40,8 +39,7 @@ test('a tab whose session had ended takes the session another tab signed in with
   const a = await device(srv.url, { storage });
   await syncOK(a);
   const b = await FieldsyncClient.open({ baseURL: srv.url, storage, deviceName: '测试手机' });
-  const out = await fetch(`${srv.url}/api/v1/auth/logout`, { method: 'POST', headers: { Authorization: `Bearer ${a.auth.access}` } });
-  assert.equal(out.status, 204);
+  await signedOutElsewhere(srv.url, a);
   // Both tabs find the session ended.
   assert.equal((await a.sync()).error?.code, 'token_invalid');
   assert.equal((await b.sync()).error?.code, 'token_invalid');
@@ -62,8 +60,7 @@ test('a tab whose session had ended takes the session another tab signed in with
   assert.equal(r.pushed, 1);
 
   // Ended again; a signs in again; b's sync alone takes the session.
-  const again = await fetch(`${srv.url}/api/v1/auth/logout`, { method: 'POST', headers: { Authorization: `Bearer ${a.auth.access}` } });
-  assert.equal(again.status, 204);
+  await signedOutElsewhere(srv.url, a);
   assert.equal((await a.sync()).error?.code, 'token_invalid');
   assert.equal((await b.sync()).error?.code, 'token_invalid');
   assert.equal(b.signedIn, false);
@@ -78,8 +75,7 @@ test('a tab whose session ended does not take another user\'s session from the s
   const a = await device(srv.url, { storage });
   await syncOK(a);
   const b = await FieldsyncClient.open({ baseURL: srv.url, storage, deviceName: '测试手机' });
-  const out = await fetch(`${srv.url}/api/v1/auth/logout`, { method: 'POST', headers: { Authorization: `Bearer ${a.auth.access}` } });
-  assert.equal(out.status, 204);
+  await signedOutElsewhere(srv.url, a);
   assert.equal((await a.sync()).error?.code, 'token_invalid');
   assert.equal((await b.sync()).error?.code, 'token_invalid');
   // Another user signs in on tab a: a new device id, the storage reset.
@@ -93,3 +89,14 @@ test('a tab whose session ended does not take another user\'s session from the s
   await assert.rejects(b.save('inspection', uuidv7(), { summary: 'x' }), { code: 'storage_changed' });
   await assert.rejects(b.list('inspection'), { code: 'storage_changed' });
 });
+
+/**
+ * Ends c's session on the server, as a sign-out of its device from
+ * elsewhere does.
+ * @param {string} url
+ * @param {FieldsyncClient} c
+ */
+async function signedOutElsewhere(url, c) {
+  const out = await fetch(`${url}/api/v1/auth/logout`, { method: 'POST', headers: { Authorization: `Bearer ${c.auth.access}` } });
+  assert.equal(out.status, 204);
+}
