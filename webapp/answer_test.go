@@ -1,13 +1,16 @@
 package webapp_test
 
 import (
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/google/uuid"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
 // stored is a JavaScript expression (a promise): the phone's stored answer
@@ -161,4 +164,59 @@ func TestBrowserNoteAfterAnswer(t *testing.T) {
 	}
 	p.photo("material_cover", jpeg(t, "cover.jpg", 3, near(at), ""))
 	p.waitJS("the message gone with a photo taken", camErr+` === ''`)
+}
+
+// TestBrowserReturnedInspection: an inspection saved with bare answers (an
+// older app's, the demo's: "fail", 1200, false …, which sync.md §9.1 reads
+// as the objects they stand for) and returned by the office shows its
+// answers — the buttons chosen, the numbers and texts filled — where it
+// used to look unanswered. Changed from 不合格 to 合格 there, an item's
+// finding goes, as in a draft. A number typed and not yet left survives
+// the page being closed.
+func TestBrowserReturnedInspection(t *testing.T) {
+	srv := apptest.Start(t)
+	site, at := demoSite(t, srv, "忻府区恒岳水泥粉磨有限公司")
+	api := srv.Login(apptest.Inspector)
+	insp, finding := uuid.NewString(), uuid.NewString()
+	apptest.PushApplied(t, api,
+		apptest.Mut(api, syncproto.EntityInspection, insp, apptest.Fields("site_id", site.ID, "template_id", "staggered_production",
+			"template_version", 1, "status", "draft", "started_at", "2026-11-28T09:00:00+08:00",
+			"answers.alert_level", "orange", "answers.emergency_plan_on_site", "fail", "answers.daily_power_kwh", 1200,
+			"answers.unannounced_check", false, "answers.remarks", "夜间停产")),
+		apptest.Mut(api, syncproto.EntityFinding, finding, apptest.Fields("inspection_id", insp, "item_key", "emergency_plan_on_site",
+			"description", "应急减排方案在现场：不合格", "severity", "major", "status", "open")))
+	apptest.PushApplied(t, api, apptest.Mut(api, syncproto.EntityInspection, insp, apptest.Fields("status", "submitted")))
+	if err := srv.Login(apptest.CountyOffice).Do(ctx, http.MethodPost, "/api/v1/inspections/"+insp+"/review",
+		map[string]string{"decision": "return", "comment": "方案已在现场，请改正"}, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	p := newPhone(t, browserFor(t), srv.URL, "inspector", near(at))
+	p.signIn(apptest.Inspector)
+	p.goHash("#/inspection/"+insp, `#item-remarks textarea`)
+	on := func(item string) string {
+		return eval[string](p, `[...document.querySelectorAll('#item-`+item+` .seg button.on')].map((b) => b.textContent).join(',')`)
+	}
+	for item, want := range map[string]string{"alert_level": "橙色", "emergency_plan_on_site": "不合格", "unannounced_check": "否"} {
+		if got := on(item); !strings.Contains(got, want) {
+			t.Errorf("item %s shows %q chosen, want %s", item, got, want)
+		}
+	}
+	if got := eval[string](p, `document.querySelector('#item-daily_power_kwh input').value`); got != "1200" {
+		t.Errorf("the number reads %q, want 1200", got)
+	}
+	if got := eval[string](p, `document.querySelector('#item-remarks textarea').value`); got != "夜间停产" {
+		t.Errorf("the text reads %q", got)
+	}
+
+	p.click(`#item-emergency_plan_on_site .seg button[data-value="pass"]`)
+	p.waitJS("the finding dropped", stored(insp, "emergency_plan_on_site")+`.then((s) => !JSON.parse(s).finding)`)
+
+	// A number typed, the field not left, the page closed.
+	eval[bool](p, `(document.querySelector('#item-daily_power_kwh input').value = '', true)`)
+	p.do("type a number", chromedp.SendKeys(chromedp.CSS(`#item-daily_power_kwh input`), "1350"))
+	p.reopen()
+	p.goHash("#/inspection/"+insp, `#item-daily_power_kwh input`)
+	p.waitJS("the number kept", `document.querySelector('#item-daily_power_kwh input').value === '1350'`)
+	p.waitJS("and saved", stored(insp, "daily_power_kwh")+`.then((s) => JSON.parse(s).answer?.value === 1350)`)
 }

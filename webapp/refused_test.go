@@ -171,6 +171,23 @@ func TestBrowserRefusedFieldNamed(t *testing.T) {
 	if strings.Contains(card, "summary") || strings.Contains(card, strings.Repeat("长", 101)) {
 		t.Errorf("the card names the field's code or shows the whole value:\n%.300s", card)
 	}
+
+	// A refused finding: its item by its label; the records it belongs
+	// to (named above it) and their ids are not listed as its fields.
+	finding := eval[string](p, `(async () => { const {app} = await import('/app/js/app.js'); const id = crypto.randomUUID();
+		await app.client.save('finding', id, { inspection_id: '`+insp+`', item_key: 'production_ledger', description: '问'.repeat(4100), severity: 'major', status: 'open' });
+		return id; })()`)
+	p.click(`#sync-now`)
+	p.waitJS("the finding refused", `!!document.querySelector('#rejected li[data-key*="`+finding+`"]')`)
+	got := p.text(`#rejected li[data-key*="` + finding + `"]`)
+	if !strings.Contains(got, "检查项：生产台账完整") {
+		t.Errorf("the refused finding's card lacks its item's label:\n%s", got)
+	}
+	for _, code := range []string{"inspection_id", "item_key", "production_ledger", insp} {
+		if strings.Contains(got, code) {
+			t.Errorf("the refused finding's card shows %q:\n%s", code, got)
+		}
+	}
 }
 
 // startedInspection signs an inspector in on a phone and starts an

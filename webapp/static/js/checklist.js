@@ -15,12 +15,21 @@ export function range(it) {
   return it.unit ? s + ' ' + it.unit : s;
 }
 
+/** answerObject is answer a of item it as an object: a bare value (an
+ *  older app's, the server's demo) as the object it stands for (sync.md
+ *  §9.1: "pass" for a check item is {result: "pass"}, 128 is {value:
+ *  128}); an object, or nothing, as it is. */
+export function answerObject(it, a) {
+  if (a == null || (typeof a === 'object' && !Array.isArray(a))) return a;
+  return it.type === 'check' && typeof a === 'string' ? { result: a } : { value: a };
+}
+
 /** parseAnswer checks answer a (an object, or an old bare value) against
  *  item it; it returns {answer} or {error} (Chinese). */
 export function parseAnswer(it, a) {
   const bad = (m) => ({ error: `${it.label}：${m}` });
   if (a == null) return bad('没有答案');
-  if (typeof a !== 'object' || Array.isArray(a)) a = it.type === 'check' && typeof a === 'string' ? { result: a } : { value: a };
+  a = answerObject(it, a);
   for (const k of Object.keys(a)) if (!['result', 'value', 'note'].includes(k)) return bad(`答案含未知字段 ${k}`);
   if (a.note != null && typeof a.note !== 'string') return bad('备注应为文字');
   if (a.note && [...a.note].length > 2000) return bad('备注超过 2000 个字');
@@ -61,6 +70,7 @@ export function failed(a) {
 
 /** answerText shows an answer for people. */
 export function answerText(it, a) {
+  a = answerObject(it, a);
   if (!a) return '未填';
   let s = { pass: '合格', fail: '不合格', na: '不适用' }[a.result] || '';
   if (typeof a.value === 'number') s = a.value + (it.unit ? ' ' + it.unit : '');

@@ -150,6 +150,11 @@ function rejectedCard(app, rejected, inspections, findings, templates, siteName,
     try { await fn(); } catch (err) { toast(message(err), true, 'error'); }
     app.render();
   };
+  // A finding's or photo's checklist item, by its label in its inspection's checklist.
+  const itemLabel = (r, key) => {
+    const insp = r.fields?.inspection_id || findings.find((f) => f.id === r.id)?.fields.inspection_id;
+    return fieldLabel({ field: 'answers.' + key, id: insp }, inspections, templates);
+  };
   return h('section', { class: 'card', id: 'rejected' },
     h('h2', {}, `被服务器拒绝的修改（${rejected.length}）`),
     h('p', { class: 'mute small' }, '这些修改没有保存到服务器，手机上显示的是服务器上的内容；您填写的内容保存在这里，点“知道了”后删除。'),
@@ -161,8 +166,8 @@ function rejectedCard(app, rejected, inspections, findings, templates, siteName,
       return h('li', { class: 'item', dataset: { key: r.key, code: r.code } },
         where ? h('p', { class: 'name where' }, href ? h('a', { href }, where) : where) : null,
         h('p', { class: 'err' }, rejectedMessage(r, (f) => fieldLabel({ field: f, id: r.id }, inspections, templates))),
-        r.fields ? h('p', { class: 'mute small' }, Object.entries(r.fields).slice(0, 4).map(([k, v], i) =>
-          [i ? '；' : '', fieldLabel({ field: k, id: r.id }, inspections, templates), '：', show(v, k, r.entity)])) : null,
+        shownFields(r).length ? h('p', { class: 'mute small' }, shownFields(r).slice(0, 4).map(([k, v], i) =>
+          [i ? '；' : '', fieldLabel({ field: k, id: r.id }, inspections, templates), '：', k === 'item_key' ? itemLabel(r, v) : show(v, k, r.entity)])) : null,
         h('p', { class: 'mute small' }, when(r.at)),
         reopen ? h('button', { class: 'primary', dataset: { reapply: r.key }, onclick: () => act(async () => { await c.reapply(r); toast('已重新应用，将在同步时上传', false, 'saved'); app.sync(false); }) }, '重新应用') : null,
         ' ', h('button', { dataset: { dismiss: r.key }, onclick: () => act(() => c.dismissRejected(r)) }, '知道了'));
@@ -173,8 +178,20 @@ function rejectedCard(app, rejected, inspections, findings, templates, siteName,
 const fieldNames = {
   summary: '检查小结', status: '状态', note: '备注', name: '名称', address: '地址', description: '问题描述',
   deadline: '整改期限', severity: '严重程度', rectification_note: '整改说明', caption: '照片说明', plate: '车牌号',
-  checkpoint: '检查点', campaign: '专项行动', action: '处理结果', remarks: '备注',
+  checkpoint: '检查点', campaign: '专项行动', action: '处理结果', remarks: '备注', item_key: '检查项',
+  started_at: '开始时间', finished_at: '结束时间', checked_at: '检查时间', captured_at: '拍摄时间',
+  plate_color: '号牌颜色', plate_type: '号牌种类', vin: '车辆识别代号', emission_stage: '排放阶段', fuel: '燃料',
+  aftertreatment: '后处理装置', obd_mil: 'OBD 故障灯', obd_codes: 'OBD 故障码', urea_level_pct: '尿素液位',
+  ringelmann: '林格曼黑度', opacity: '不透光烟度', remote_sensing_id: '遥感检测编号', kind: '类型', radius_m: '范围（米）',
 };
+
+// Fields a refused change's card leaves out: the records it belongs to
+// (its line above names them), and what the phone fills in by itself.
+const technical = new Set(['inspection_id', 'finding_id', 'vehicle_check_id', 'site_id', 'template_id', 'template_version',
+  'county', 'lon', 'lat', 'accuracy_m', 'crs', 'sha256', 'content_type', 'size_bytes', 'capture_sig', 'capture_key_id']);
+
+// shownFields are a refused change's fields an inspector reads.
+const shownFields = (r) => Object.entries(r.fields || {}).filter(([k]) => !technical.has(k));
 
 // fieldLabel names a superseded field: a checklist item by its label in
 // the inspection's checklist, another field by its Chinese name.

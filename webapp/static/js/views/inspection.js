@@ -5,7 +5,7 @@
 import { uuidv7 } from '/app/sdk/fieldsync-sdk.js';
 import { h, toast, chinaTime, chinaDate, now, label as labelFor, store, statusNames, severityNames, findingStatusNames, flagTitles, when } from '../ui.js';
 import { message } from '../errors.js';
-import { parseAnswer, answersOf, completeness, failed, range, answerText, missingReasons } from '../checklist.js';
+import { parseAnswer, answerObject, answersOf, completeness, failed, range, answerText, missingReasons } from '../checklist.js';
 import { takePhoto, photoTile, revokeThumbs } from '../photos.js';
 import { draft, keepDrafts } from '../drafts.js';
 
@@ -152,7 +152,8 @@ export async function render(app, id) {
   };
 
   const itemCard = (it) => {
-    const a = answers[it.key];
+    // Shown as the object it stands for, also when stored as a bare value.
+    const a = answerObject(it, answers[it.key]);
     const parsed = a != null ? parseAnswer(it, a) : null;
     const errEl = h('p', { class: 'err' }, parsed?.error || photoErrors.get(id + '/' + it.key) || '');
     const miss = missing.filter((m) => m.key === it.key);
@@ -218,7 +219,7 @@ export async function render(app, id) {
       setAnswer(it, (cur) => {
         if (cur == null) { pendingNotes.set(id + '/' + it.key, v); return undefined; }
         // An answer of an older app, a bare value, as parseAnswer reads it.
-        const next = typeof cur === 'object' ? { ...cur } : it.type === 'check' && typeof cur === 'string' ? { result: cur } : { value: cur };
+        const next = { ...answerObject(it, cur) };
         if (v) next.note = v; else delete next.note;
         return next;
       }, errEl);
@@ -296,16 +297,16 @@ export async function render(app, id) {
   return view;
 }
 
-/** keepTyped keeps what is typed into root's text areas (a text answer, a
- *  note, the summary: saved on their change event, when the field is
- *  left) in draft d, with the value it was typed over, until the record
+/** keepTyped keeps what is typed into root's text areas and number fields
+ *  (a text or number answer, a note, the summary: saved on their change
+ *  event, when the field is left) in draft d, with the value it was typed over, until the record
  *  shows it saved: a reload — the phone killing the page in the
  *  background, before the save ends — loses none of it. A draw finding
  *  the field still at that value puts the text back and saves it; one
  *  finding any other value (saved, or written since by another phone)
  *  drops it. On a locked inspection it is dropped. */
 function keepTyped(root, d, locked) {
-  for (const el of root.querySelectorAll('textarea')) {
+  for (const el of root.querySelectorAll('textarea, input[type=number]')) {
     const k = el.id || (el.dataset.input ? 'input:' + el.dataset.input : el.dataset.note ? 'note:' + el.dataset.note : '');
     if (!k) continue;
     const kept = d[k];
@@ -327,8 +328,9 @@ function keepTyped(root, d, locked) {
 }
 
 /** findingFor opens a finding when item it is failed (one per item),
- *  updates its description with the note, and drops it when a draft's
- *  answer no longer fails. */
+ *  updates its description with the note, and drops it when the answer
+ *  of a draft, or of an inspection the office returned (open to edits
+ *  again, findings with it: sync.md §9), no longer fails. */
 async function findingFor(c, insp, it, answer) {
   // Read now, not from the page: a tap on the page before it was drawn
   // again must find the finding the previous tap opened.
@@ -343,7 +345,7 @@ async function findingFor(c, insp, it, answer) {
     if (it.deadline_days > 0) f.deadline = chinaDate(now(), it.deadline_days);
     await c.save('finding', uuidv7(), f);
     toast(`已生成整改问题，期限 ${f.deadline || '无'}`, false, 'finding');
-  } else if (existing && insp.fields.status === 'draft' && existing.fields.status === 'open') {
+  } else if (existing && ['draft', 'returned'].includes(insp.fields.status) && existing.fields.status === 'open') {
     await c.remove('finding', existing.id);
   }
 }
