@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xinzhou-eco/fieldsync/server/geo"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
@@ -219,4 +220,30 @@ func TestBrowserReturnedInspection(t *testing.T) {
 	p.goHash("#/inspection/"+insp, `#item-daily_power_kwh input`)
 	p.waitJS("the number kept", `document.querySelector('#item-daily_power_kwh input').value === '1350'`)
 	p.waitJS("and saved", stored(insp, "daily_power_kwh")+`.then((s) => JSON.parse(s).answer?.value === 1350)`)
+}
+
+// TestBrowserPhotoLostOnReload: a photo chosen while the page waited for
+// the phone's position, the page killed before it was stored: opened
+// again, the item says a photo was not kept (it used to say nothing but
+// 缺照片). A photo stored normally leaves no such notice.
+func TestBrowserPhotoLostOnReload(t *testing.T) {
+	p, insp := startedInspection(t)
+	const item = "emergency_plan_on_site"
+	p.photo(item, jpeg(t, "plan.jpg", 31, geo.Point{Lon: 112.73, Lat: 38.42}, ""))
+	p.waitJS("stored", `document.querySelectorAll('#item-`+item+` .thumb[data-photo]:not([data-photo="saving"])').length === 1`)
+	if got := p.text(`#item-` + item + ` p.err`); got != "" {
+		t.Errorf("after a photo stored normally the item says %q", got)
+	}
+	// As the page left it when killed while a second one was being saved.
+	eval[bool](p, `(async () => { const d = await import('/app/js/drafts.js'); d.draft('shots')['`+insp+`/`+item+`'] = 1; d.keepDrafts(); return true; })()`)
+	p.reopen()
+	p.goHash("#/inspection/"+insp, `#item-`+item)
+	p.waitJS("the notice", `document.querySelector('#item-`+item+` p.err').textContent.includes('1 张照片没有保存下来')`)
+	// Said once: drawn again, the item keeps the notice until a photo is
+	// taken, and no second count piles up.
+	if n := eval[int](p, `(async () => Object.keys((await import('/app/js/drafts.js')).draft('shots')).length)()`); n != 0 {
+		t.Errorf("%d lost-photo counts left in the drafts", n)
+	}
+	p.photo(item, jpeg(t, "plan.jpg", 31, geo.Point{Lon: 112.73, Lat: 38.42}, ""))
+	p.waitJS("the notice gone", `document.querySelector('#item-`+item+` p.err').textContent === ''`)
 }

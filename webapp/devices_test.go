@@ -85,7 +85,7 @@ func TestBrowserTwoDevices(t *testing.T) {
 		}
 	}
 	note := a.text(`#item-vehicle_gate_log .superseded-note`)
-	if !strings.Contains(note, "您填的“合格”已被他人更晚的修改覆盖，现为“不适用”") {
+	if !strings.Contains(note, "您填的“合格”已被更晚的修改（其他手机或督查室）覆盖，现为“不适用”") {
 		t.Errorf("phone A's superseded note: %q", note)
 	}
 	if n := eval[int](b, `document.querySelectorAll('.superseded-note').length`); n != 0 {

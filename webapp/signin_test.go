@@ -28,6 +28,13 @@ func TestBrowserSignInServerDown(t *testing.T) {
 	if !strings.Contains(msg, "无法登录") || strings.Contains(msg, "保存在手机上") {
 		t.Errorf("the sign-in page says %q, want that signing in needs the server", msg)
 	}
+	// Too many wrong passwords: the wait the server asked for (Retry-After), not "几分钟".
+	for retry, want := range map[string]string{"2": "请 2 秒后再试", "300": "请 5 分钟后再试", "null": "请过几分钟再试"} {
+		got := eval[string](p, `(async () => (await import('/app/js/errors.js')).message({ code: 'too_many_attempts', details: { retryAfter: `+retry+` } }))()`)
+		if !strings.Contains(got, want) {
+			t.Errorf("too_many_attempts with Retry-After %s says %q, want %q", retry, got, want)
+		}
+	}
 }
 
 // TestBrowserSignedOutScreens: the sign-in screen has no tab bar (its

@@ -1202,7 +1202,7 @@ export class FieldsyncClient {
       res.error = err instanceof FieldsyncError ? err : new FieldsyncError('internal', { message: String(err), cause: err });
     }
     const lastSync = {
-      at: this.nowFn(),
+      at: this.now(), // by the server's clock, as the records' times are: the phone's may be a day off
       ok: res.ok,
       error: res.error ? { code: res.error.code, message: res.error.message, ...(res.error.details ? { details: res.error.details } : {}) } : null,
     };

@@ -31,6 +31,7 @@ test("a phone's wrong clock is corrected from the server's answers, both ways, a
     assert.equal(r.pushed, 1);
     const stored = await c.get('inspection', insp);
     nearNow(Date.parse(stored?.fields.started_at), 'the time written into the record');
+    nearNow(c.status().lastSync?.at ?? 0, 'the last sync\'s time (the app shows 上次同步 by it)');
 
     // The phone's clock is fixed (automatic time): the next answer drops the correction.
     off = 0;

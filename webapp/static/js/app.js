@@ -323,8 +323,11 @@ export async function start() {
   window.addEventListener('hashchange', () => render());
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState !== 'visible') return;
-    // Another tab may have saved or sent meanwhile: the counts as stored.
-    app.client?.refreshStatus?.().then(() => syncChanged(), () => {});
+    // Another tab may have saved, sent or submitted meanwhile: the counts
+    // as stored, and the screen drawn again from the storage (a form keeps
+    // what was typed), so that an inspection submitted there is not
+    // edited here as a draft.
+    app.client?.refreshStatus?.().then(() => { syncChanged(); render(); }, () => {});
     runSync(false);
   });
   setInterval(() => { if (document.visibilityState !== 'hidden') runSync(false); }, SYNC_EVERY_MS);

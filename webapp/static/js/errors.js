@@ -45,12 +45,19 @@ export function message(err) {
   // The phone has signal, the server stopped answering (the SDK gave up
   // after its requestTimeout): not “连不上”.
   if (code === 'network' && err.details?.timeout) return byCode.timeout;
+  // Repeated wrong passwords: the wait the server asks for, as it is.
+  if (code === 'too_many_attempts' && err.details?.retryAfter > 0) return `密码错误次数过多，请 ${waitText(err.details.retryAfter)}后再试。`;
   if (code && byCode[code]) return byCode[code];
   if (err.status >= 500) return byCode.unavailable;
   if (err.status === 0 || err instanceof TypeError) return byCode.network;
   // The SDK's and the server's messages are Chinese already.
   if (err.message && /[\u4e00-\u9fff]/.test(err.message)) return err.message;
   return '出错了：' + (err.message || String(err)) + '。请稍后重试；如反复出现，请截图发给管理员。';
+}
+
+/** waitText says a wait of s seconds: 30 秒, 2 分钟. */
+function waitText(s) {
+  return s < 90 ? `${Math.ceil(s)} 秒` : `${Math.ceil(s / 60)} 分钟`;
 }
 
 const entityNames = { inspection: '检查记录', finding: '整改问题', photo: '照片', site: '点位', vehicle_check: '路检记录' };

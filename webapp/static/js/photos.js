@@ -79,16 +79,16 @@ export function photoTile(c, p) {
   const img = h('img', { alt: '照片' });
   const flags = p.fields.flags && typeof p.fields.flags === 'object' ? Object.keys(p.fields.flags) : [];
   const state = p.fields.uploaded === true ? (flags.length ? '⚠ ' + flags.map((k) => flagTitles[k] || k).join('、') : '已上传') : '待上传';
-  const tile = h('div', { class: 'thumb' + (flags.length ? ' flagged' : ''), dataset: { photo: p.id, uploaded: String(p.fields.uploaded === true) } }, img, h('span', {}, state));
+  const tile = h('div', { class: 'thumb' + (flags.length ? ' flagged' : ''), title: state, dataset: { photo: p.id, uploaded: String(p.fields.uploaded === true) } }, img, h('span', {}, state));
   // The server's check of the capture signature (signed-captures.md).
   const cap = p.fields.capture && typeof p.fields.capture === 'object' ? p.fields.capture.status : '';
   if (cap) {
     tile.dataset.capture = cap;
-    tile.title = captureTitles[cap] || cap;
+    tile.title = state + '；' + (captureTitles[cap] || cap);
     tile.append(h('b', { class: 'cap' + (cap === 'signed' ? ' ok' : '') }, cap === 'signed' ? '✓ 应用拍摄' : '非应用拍摄'));
   }
   c.photoImage(p.id).then((got) => {
-    if (!got) { img.alt = '照片在服务器上，联网后显示'; return; }
+    if (!got) { img.replaceWith(h('p', { class: 'nothumb' }, '照片在服务器上，联网后显示')); return; }
     const b = got.bytes;
     const blob = b instanceof Blob ? b : new Blob([b], { type: got.contentType || p.fields.content_type || 'image/jpeg' });
     if (!got.original) tile.dataset.shown = 'thumbnail';

@@ -8,6 +8,7 @@ import { message } from '../errors.js';
 import { parseAnswer, answerObject, answersOf, completeness, failed, range, answerText, missingReasons } from '../checklist.js';
 import { takePhoto, photoTile, revokeThumbs } from '../photos.js';
 import { draft, keepDrafts } from '../drafts.js';
+import * as geo from '../geo.js';
 
 // Answers refused by the item's rules as typed (a number out of range),
 // by inspection id and item key: the field keeps them, with the error,
@@ -231,7 +232,7 @@ export async function render(app, id) {
       it.type === 'number' && range(it) ? h('p', { class: 'hint' }, '范围 ' + range(it)) : null,
       input, note, errEl,
       finding ? h('p', { class: 'notice small', dataset: { findingFor: it.key } }, `已生成整改问题：${severityNames[finding.fields.severity] || ''}，期限 ${finding.fields.deadline || '无'}，${findingStatusNames[finding.fields.status] || ''}`) : null,
-      lostHere.map((s) => h('p', { class: 'notice small superseded-note' }, `您填的“${answerText(it, s.value)}”已被他人更晚的修改覆盖，现为“${answerText(it, a)}”。`)),
+      lostHere.map((s) => h('p', { class: 'notice small superseded-note' }, `您填的“${answerText(it, s.value)}”已被更晚的修改（其他手机或督查室）覆盖，现为“${answerText(it, a)}”。`)),
       miss.length ? h('p', { class: 'small warn' }, miss.map((m) => missingReasons[m.reason]).join('、')) : null,
       h('div', { class: 'photos' }, itemPhotos.map((p) => photoTile(c, p)),
         !locked ? cameraButton(c, app, { inspection_id: id, item_key: it.key }, errEl) : null));
@@ -350,15 +351,49 @@ async function findingFor(c, insp, it, answer) {
   }
 }
 
+/** Photos chosen and being saved on this page, by cameraButton's key: a
+ *  count kept in the drafts too (shots), which a page reloaded while they
+ *  were saved finds higher than its own. */
+const saving = new Map();
+
 /** cameraButton: the camera (or the gallery where there is no camera)
- *  through a file input; the original file is kept byte for byte. */
+ *  through a file input; the original file is kept byte for byte. A photo
+ *  is stored once the phone's position is known (it is signed with it):
+ *  the position is asked for as the camera opens, the photo shows as
+ *  being saved meanwhile, and if the page is killed before it is stored
+ *  (the phone ended it in the background), the item says so when it is
+ *  opened again. */
 export function cameraButton(c, app, fields, errEl, onTaken) {
   const input = h('input', { type: 'file', accept: 'image/*', capture: 'environment', dataset: { photoFor: fields.item_key || (fields.finding_id ? 'finding' : 'vehicle') } });
   const key = fields.inspection_id && fields.item_key ? fields.inspection_id + '/' + fields.item_key : '';
+  const shotKey = key || fields.finding_id || '';
+  const shots = draft('shots');
+  const lost = (shots[shotKey] || 0) - (saving.get(shotKey) || 0);
+  if (shotKey && lost > 0) {
+    errEl.textContent = `页面重新打开前拍的 ${lost} 张照片没有保存下来，请重新拍摄。`;
+    if (key) photoErrors.set(key, errEl.textContent);
+    shots[shotKey] = saving.get(shotKey) || 0;
+    if (!shots[shotKey]) delete shots[shotKey];
+    keepDrafts();
+  }
+  const count = (n) => {
+    saving.set(shotKey, (saving.get(shotKey) || 0) + n);
+    shots[shotKey] = (shots[shotKey] || 0) + n;
+    if (!saving.get(shotKey)) saving.delete(shotKey);
+    if (!shots[shotKey]) delete shots[shotKey];
+    keepDrafts();
+  };
+  // The position, asked for now: by the time the picture is taken it is known.
+  input.addEventListener('click', () => { geo.fix(8000).catch(() => {}); });
+  const button = h('label', { class: 'btn camera shoot thumb-add' }, h('b', { class: 'plus' }, '＋'), h('span', { class: 'small' }, '拍照'), input);
   input.addEventListener('change', async () => {
     const files = [...(input.files || [])];
     input.value = '';
-    for (const file of files) {
+    if (!files.length) return;
+    if (shotKey) count(files.length);
+    const pending = files.map(() => h('div', { class: 'thumb saving', dataset: { photo: 'saving' } }, h('span', {}, '正在定位并保存…')));
+    button.before(...pending);
+    for (const [i, file] of files.entries()) {
       try {
         if (onTaken) await onTaken(file);
         else await takePhoto(c, file, fields);
@@ -367,11 +402,14 @@ export function cameraButton(c, app, fields, errEl, onTaken) {
         errEl.textContent = message(e);
         if (key) photoErrors.set(key, message(e));
         toast(message(e), true, 'error');
+      } finally {
+        if (shotKey) count(-1);
+        pending[i].remove();
       }
     }
     if (!onTaken) app.refresh();
   });
-  return h('label', { class: 'btn camera shoot thumb-add' }, h('b', { class: 'plus' }, '＋'), h('span', { class: 'small' }, '拍照'), input);
+  return button;
 }
 
 export { flagTitles };
