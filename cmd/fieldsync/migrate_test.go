@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -52,8 +53,10 @@ func TestMigrateToPostgres(t *testing.T) {
 	if err != nil || len(insps) == 0 {
 		t.Fatalf("demo inspections: %d %v", len(insps), err)
 	}
+	hashedPhoto := uuid.NewString()
+	hashes := []server.PhotoHashRow{{Kind: 0, Hash: 0xce178303030303ce, Mirror: 0x73e8c0c0c0c0c073, HasMirror: true}, {Kind: 1, Hash: 1<<63 | 42}}
 	if err := a.Syncer.Store.Update(ctx, func(tx server.WriteTx) error {
-		if err := a.Syncer.Upsert(ctx, tx, syncproto.EntityPhoto, uuid.NewString(), insps[0].County, map[string]any{
+		if err := a.Syncer.Upsert(ctx, tx, syncproto.EntityPhoto, hashedPhoto, insps[0].County, map[string]any{
 			"inspection_id": insps[0].ID, "sha256": strings.Repeat("ab", 32), "uploaded": true, "lon": 112.7, "size_bytes": 1234,
 			"flags": map[string]any{"no_gps": map[string]any{}, "far_from_site": map[string]any{"distance_m": 900.5}},
 			"exif":  map[string]any{"make": "华为", "model": "P60 \"Pro\""}}); err != nil {
@@ -80,6 +83,10 @@ func TestMigrateToPostgres(t *testing.T) {
 	}
 	capKey := &server.DeviceKey{ID: "key-1", DeviceID: devs[0].ID, SPKI: []byte{0x30, 0x59, 1, 2, 3}, CreatedAt: time.UnixMilli(1_800_000_000_000)}
 	if _, err := a.DB.PutDeviceKey(ctx, capKey); err != nil {
+		t.Fatal(err)
+	}
+	// Its fingerprint, as processing leaves it.
+	if err := a.DB.(server.PhotoStore).SetPhotoHashes(ctx, hashedPhoto, hashes); err != nil {
 		t.Fatal(err)
 	}
 	a.Close()
@@ -179,6 +186,12 @@ func TestMigrateToPostgres(t *testing.T) {
 				t.Fatalf("%s %s field %s: %s %s, want %s %s", w.Entity.Name, w.ID, name, gf.Value, gf.HLC, f.Value, f.HLC)
 			}
 		}
+	}
+	// The photos' fingerprints move with them: a photo processed after
+	// the move finds them at once (they used to be made again from the
+	// previews minutes after the start, coarser).
+	if rows, err := dst.PhotoHashRows(ctx, hashedPhoto); err != nil || !slices.EqualFunc(rows, hashes, func(a, b server.PhotoHashRow) bool { return a == b }) {
+		t.Errorf("fingerprint after the move: %+v %v, want %+v", rows, err, hashes)
 	}
 	sd, _ := src.Devices(ctx, all)
 	if dd, err := dst.Devices(ctx, all); err != nil || len(dd) != len(sd) || len(sd) == 0 {

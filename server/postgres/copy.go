@@ -23,18 +23,20 @@ type TableCount struct {
 // come first, in catalog order, references before the records that use
 // them), in the order their foreign keys need.
 var copyTables = []string{"users", "user_counties", "devices", "device_keys", "push_batches", "conflicts", "spent_refresh",
-	"photo_upload", "blob_deleting", "console_sessions", "signing_keys", "login_attempts", "audit_log", "audit_seals"}
+	"photo_upload", "blob_deleting", "console_sessions", "signing_keys", "login_attempts", "audit_log", "audit_seals", "photo_hash"}
 
 // optionalTables are copied only if the source has them (a SQLite store
 // from before they existed has none: counted as empty).
 var optionalTables = map[string]bool{"device_keys": true, "signing_keys": true, "login_attempts": true, "audit_log": true, "audit_seals": true}
 
 // notCopied are the source's tables a copy leaves, each for its reason:
-// meta is set from the source's values (seq, HLC mark, epoch), photo_hash
-// is made again from the photos at start, the others are SQLite's own or
-// the schema's. A source table in neither list stops the copy, so that a
-// table added later is never left behind without a word.
-var notCopied = map[string]bool{"meta": true, "photo_hash": true, "schema_migrations": true, "sqlite_sequence": true}
+// meta is set from the source's values (seq, HLC mark, epoch), the others
+// are SQLite's own or the schema's. A source table in neither list stops
+// the copy, so that a table added later is never left behind without a
+// word. The photos' fingerprints (photo_hash) are copied: made again at
+// start from the previews they would be coarser, and the photos
+// processed before that found none to match (no near_duplicate flag).
+var notCopied = map[string]bool{"meta": true, "schema_migrations": true, "sqlite_sequence": true}
 
 // CopyFromSQLite copies the SQLite store src (a database/sql handle on a
 // fieldsync.db migrated to the latest schema, which nothing writes
@@ -141,6 +143,12 @@ func (db *DB) CopyFromSQLite(ctx context.Context, src *sql.DB) ([]TableCount, er
 		return counts, err
 	}
 	db.epoch = epoch
+	// The planner's statistics of the tables just filled: without them
+	// (autovacuum off, or not yet come by) the fingerprint lookups of the
+	// photos waiting to be processed ran at ten a minute.
+	if _, err := db.pool.Exec(ctx, "ANALYZE"); err != nil {
+		return counts, fmt.Errorf("analyze the copied tables: %w", err)
+	}
 	return counts, nil
 }
 
