@@ -8,6 +8,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"syscall"
 	"time"
 
 	"github.com/xinzhou-eco/fieldsync/syncproto"
@@ -49,11 +50,10 @@ func Errorf(code, format string, args ...any) *Error {
 // ErrorCode returns the code of err: the Code of an *Error in its chain, or
 // syncproto.CodeInternal for anything else (and "" for nil).
 func ErrorCode(err error) string {
-	var e *Error
-	switch {
-	case err == nil:
+	if err == nil {
 		return ""
-	case errors.As(err, &e):
+	}
+	if e := asError(err); e != nil {
 		return e.Code
 	}
 	return syncproto.CodeInternal
@@ -63,8 +63,8 @@ func ErrorCode(err error) string {
 // up (a client told less would come back too soon and be refused again),
 // or 0 when err says nothing of it.
 func RetryAfterSeconds(err error) int {
-	var e *Error
-	if !errors.As(err, &e) || e.RetryAfter <= 0 {
+	e := asError(err)
+	if e == nil || e.RetryAfter <= 0 {
 		return 0
 	}
 	return int((e.RetryAfter + time.Second - 1) / time.Second)
@@ -73,9 +73,52 @@ func RetryAfterSeconds(err error) int {
 // ErrorMessage returns the user-facing message of err. Errors that are not
 // an *Error are internal, and their text is never shown.
 func ErrorMessage(err error) string {
-	var e *Error
-	if errors.As(err, &e) {
+	if e := asError(err); e != nil {
 		return e.Message
 	}
 	return "服务器内部错误，请稍后重试"
+}
+
+// asError is the *Error err stands for: the server out of storage
+// (StorageFull, whatever wraps it) as ErrStorageFull, else the *Error in
+// err's chain, or nil.
+func asError(err error) *Error {
+	if StorageFull(err) {
+		return &Error{Code: ErrStorageFull.Code, Message: ErrStorageFull.Message, RetryAfter: ErrStorageFull.RetryAfter, Err: err}
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return nil
+}
+
+// ErrStorageFull is what a request that failed for want of storage on the
+// server (its database's disk, or the photos') answers: unavailable, to be
+// sent again later, nothing of it kept — not a 500 internal error.
+var ErrStorageFull = &Error{Code: syncproto.CodeUnavailable, Message: "服务器存储空间已满，本次未保存；数据仍在手机上，稍后会自动重试",
+	RetryAfter: time.Minute}
+
+// storageFull are the tests of StorageFull: the disk's own (ENOSPC,
+// EDQUOT) and those each store registers for its driver's (RegisterStorageFull).
+var storageFull = []func(error) bool{func(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
+}}
+
+// RegisterStorageFull adds a test of whether an error is a store's "out of
+// space" (SQLite's SQLITE_FULL, PostgreSQL's disk_full); stores call it at
+// init.
+func RegisterStorageFull(full func(error) bool) { storageFull = append(storageFull, full) }
+
+// StorageFull says whether err is the server running out of storage.
+func StorageFull(err error) bool {
+	if err == nil {
+		return false
+	}
+	for _, full := range storageFull {
+		if full(err) {
+			return true
+		}
+	}
+	return false
 }

@@ -3,6 +3,8 @@ package server
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"syscall"
 	"testing"
 	"time"
 
@@ -26,5 +28,29 @@ func TestRetryAfterSeconds(t *testing.T) {
 	}
 	if got := RetryAfterSeconds(errors.New("plain")); got != 0 {
 		t.Errorf("a plain error: %d", got)
+	}
+}
+
+// TestStorageFull: a request that failed for want of space on the server
+// — the disk's ENOSPC, however wrapped, even inside an internal *Error —
+// is unavailable with a Retry-After and a Chinese message, not a 500.
+func TestStorageFull(t *testing.T) {
+	for name, err := range map[string]error{
+		"the disk's":             &fs.PathError{Op: "write", Path: "blobs/x", Err: syscall.ENOSPC},
+		"wrapped":                fmt.Errorf("store photo: %w", &fs.PathError{Op: "write", Path: "blobs/x", Err: syscall.ENOSPC}),
+		"inside an internal one": &Error{Code: syncproto.CodeInternal, Message: "服务器内部错误", Err: syscall.ENOSPC},
+		"a quota":                fmt.Errorf("commit: %w", syscall.EDQUOT),
+	} {
+		if !StorageFull(err) || ErrorCode(err) != syncproto.CodeUnavailable || RetryAfterSeconds(err) != 60 || ErrorMessage(err) != ErrStorageFull.Message {
+			t.Errorf("%s: full %v, code %q, retry %d, message %q", name, StorageFull(err), ErrorCode(err), RetryAfterSeconds(err), ErrorMessage(err))
+		}
+	}
+	for _, err := range []error{errors.New("database is locked"), syscall.EIO, Errorf(syncproto.CodeInvalidField, "x"), nil} {
+		if StorageFull(err) {
+			t.Errorf("%v is not the storage full", err)
+		}
+	}
+	if ErrorCode(syscall.EIO) != syncproto.CodeInternal {
+		t.Error("another I/O error is internal")
 	}
 }

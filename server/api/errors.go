@@ -38,6 +38,10 @@ func (a *API) errorHandler(err error, c echo.Context) {
 		err = &server.Error{Code: syncproto.CodeUnavailable, Message: "请求已取消", Err: err}
 	}
 	code := server.ErrorCode(err)
+	if server.StorageFull(err) {
+		// Answered 503 for the phone to come back later; the operator must know now.
+		a.log.Error("storage full: request refused", "request_id", rid, "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+	}
 	if code == syncproto.CodeInternal {
 		a.log.Error("internal error", "request_id", rid, "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 	}

@@ -63,6 +63,14 @@ type DB struct {
 	writing chan struct{}
 }
 
+func init() {
+	// disk_full (53100): the database server's disk is full.
+	server.RegisterStorageFull(func(err error) bool {
+		var pe *pgconn.PgError
+		return errors.As(err, &pe) && pe.Code == "53100"
+	})
+}
+
 // Open connects to the database at dsn (a postgres:// URL or key=value
 // string; pgxpool's parameters such as pool_max_conns apply), applies the
 // pending migrations and loads the epoch.

@@ -113,6 +113,14 @@ func (db *DB) queryRead(ctx context.Context, tx *sql.Tx, query string, args ...a
 // transaction.
 const maxPrepared = 256
 
+func init() {
+	// SQLITE_FULL: the database's disk is full (or max_page_count reached).
+	server.RegisterStorageFull(func(err error) bool {
+		var se sqlite3.Error
+		return errors.As(err, &se) && se.Code == sqlite3.ErrFull
+	})
+}
+
 // Open opens (creating if needed) the database at path, checks that WAL
 // mode took effect and applies pending migrations.
 func Open(ctx context.Context, path string) (*DB, error) {

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -221,4 +222,37 @@ func newDBFile(t *testing.T) string {
 	}
 	db.Close()
 	return path
+}
+
+// TestDiskFullIsUnavailable: a write the database has no room for (its
+// disk full; here its page limit reached) fails as the storage full —
+// unavailable, to be sent again later — not as an internal error, and
+// the database takes writes again once there is room.
+func TestDiskFullIsUnavailable(t *testing.T) {
+	ctx := context.Background()
+	db, s := openAt(t, filepath.Join(t.TempDir(), "fieldsync.db"))
+	defer db.Close()
+	var pages int
+	if err := sqlite.Writer(db).QueryRowContext(ctx, "PRAGMA page_count").Scan(&pages); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sqlite.Writer(db).ExecContext(ctx, "PRAGMA max_page_count = "+strconv.Itoa(pages)); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Store.Update(ctx, func(tx server.WriteTx) error {
+		for i := range 200 {
+			if err := s.Upsert(ctx, tx, syncproto.EntityCounty, "9"+strconv.Itoa(100000+i), "", map[string]any{
+				"code": "x", "name": "测试", "note": strings.Repeat("满", 2000)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if code := server.ErrorCode(err); code != syncproto.CodeUnavailable || server.RetryAfterSeconds(err) <= 0 {
+		t.Fatalf("a write past the disk's room: %v (code %q), want unavailable with a Retry-After", err, code)
+	}
+	if _, err := sqlite.Writer(db).ExecContext(ctx, "PRAGMA max_page_count = 1073741823"); err != nil {
+		t.Fatal(err)
+	}
+	put(t, s, "140902")
 }
