@@ -144,6 +144,8 @@ export class FieldsyncClient {
     /** How long (ms) an uploaded photo's original stays on the phone (purgeOriginals). */
     this.keepOriginalsFor = o.keepOriginalsFor;
     /** @type {Status} */
+    /** Changes a pull from the start put back into the outbox (afterResync), to push before the sync ends. */
+    this.requeued = 0;
     /** The outbox as refreshStatus last read it (seeOutbox). @type {OutboxSeen} */
     this.outboxSeen = emptyOutboxSeen();
     this.cached = { pendingChanges: 0, pendingRecords: 0, pendingPhotos: 0, failedPhotos: 0, pendingBytes: 0, rejectedChanges: 0, lastSync: o.lastSync ?? null, syncing: false };
@@ -1167,6 +1169,12 @@ export class FieldsyncClient {
         // can take minutes.
         await this.statusChanged();
         await this.pullAll(res, onProgress);
+        if (this.requeued > 0) {
+          // What a restored server lost of this phone's work, sent again now.
+          this.requeued = 0;
+          await this.statusChanged();
+          await this.pushAll(res, onProgress);
+        }
       } catch (err) {
         first = err;
       }
@@ -1649,7 +1657,7 @@ export class FieldsyncClient {
           const r = (await tx.get('records', k)) ?? { entity: ch.entity, id: ch.id, county: '', fields: {}, deleted: '', gone: false, pending: {} };
           const before = { ...r.fields };
           const m = mergeChange(r, ch);
-          keepBase(r, ch);
+          keepBase(r, ch, !!seen);
           for (const s of this.overwritten(ch, before, r, m.taken)) {
             if (await tx.get('superseded', s.key)) continue; // lost at push already (stale)
             await tx.put('superseded', s.key, s);
@@ -1677,7 +1685,7 @@ export class FieldsyncClient {
       for (const c of changed) this.emit('change', c);
       cursor = page.cursor ?? cursor;
       if (!page.has_more) {
-        if (seen) await this.dropUnseen(seen);
+        if (seen) this.requeued += await this.afterResync(seen);
         return;
       }
     }
@@ -1685,37 +1693,102 @@ export class FieldsyncClient {
 
   /**
    * After a pull from the start that a 410 asked for (the user's scope
-   * changed, sync.md §8.3), drops the local records it did not bring:
-   * they are outside the user's counties now (and the server would
-   * refuse changes to them). A record with unsent changes, or a photo
-   * whose bytes are not sent, stays; its push gets out_of_scope and goes
-   * to the failed list, as any refusal.
+   * changed, or the server's database was restored from a backup: sync.md
+   * §8.3), puts right what the pull did not bring back:
+   * - values this device wrote and the server had taken, that the server
+   *   no longer has (a restore to a backup made before they were pushed):
+   *   they go back into the outbox, at their own HLCs, in the order
+   *   records refer to each other, and the photos whose originals are
+   *   still here are uploaded again. Pushing them is safe whatever the
+   *   server holds (a later write wins as always); they used to be
+   *   forgotten, the phone showing work the office never got;
+   * - records the pull did not bring that are outside the user's counties
+   *   now, or were not this device's to send: dropped. A record with unsent
+   *   changes, or a photo whose bytes are not sent, stays; its push gets
+   *   out_of_scope and goes to the failed list, as any refusal.
+   * Returns how many changes went back into the outbox.
    * @param {Set<string>} seen
+   * @returns {Promise<number>}
    */
-  async dropUnseen(seen) {
+  async afterResync(seen) {
     /** @type {Array<{entity: string, id: string}>} */
     const dropped = [];
+    let requeued = 0;
+    const user = this.auth.user;
+    const inScope = (/** @type {string} */ county) =>
+      !!county && (ALL_COUNTIES.has(user?.role ?? '') || (user?.counties ?? []).includes(county));
+    const own = (/** @type {string} */ hlc) => HLC.tryParse(hlc)?.node === this.deviceId;
     await this.storage.transaction(['meta', 'records', 'outbox', 'batches', 'uploads', 'blobs'], 'readwrite', async (tx) => {
       await tx.delete('meta', 'resync');
       const unsent = new Set((await tx.all('outbox')).map(([, e]) => recKey(e.entity, e.id)));
       const pending = await tx.get('batches', 'pending');
       for (const m of pending?.mutations ?? []) unsent.add(recKey(m.entity, m.id));
-      for (const [k, r] of await tx.all('records')) {
-        if (seen.has(k) || unsent.has(k)) continue;
-        if (r.entity === 'photo') {
-          const job = await tx.get('uploads', r.id);
-          if (job && job.state !== 'done') continue;
-          await tx.delete('uploads', r.id);
-          await tx.delete('blobs', r.id);
-          await tx.delete('blobs', THUMB + r.id);
+      /** @type {Array<{r: StoredRecord, hlc: string, fields?: Record<string, any>, delete?: boolean}>} */
+      const lost = [];
+      for (const [k, r] of /** @type {Array<[string, StoredRecord]>} */ (await tx.all('records'))) {
+        const writable = DEVICE_ORDER.includes(r.entity) && inScope(r.county);
+        // This device's values the server does not hold (as it answered the pull).
+        /** @type {Map<string, Record<string, any>>} */
+        const byHLC = new Map();
+        // The server's state, as the pull from the start brought it: none
+        // for a record it did not bring.
+        const base = seen.has(k) ? (r.base ?? {}) : {};
+        if (writable) {
+          for (const [name, f] of Object.entries(r.fields)) {
+            if (!own(f.hlc) || r.pending?.[name] || HLC.compare(f.hlc, base[name]?.hlc ?? '') <= 0) continue;
+            if (!byHLC.has(f.hlc)) byHLC.set(f.hlc, {});
+            /** @type {Record<string, any>} */ (byHLC.get(f.hlc))[name] = f.value;
+          }
         }
-        await tx.delete('records', k);
-        dropped.push({ entity: r.entity, id: r.id });
+        const lostDelete = writable && r.gone && own(r.deleted) && !r.pending?._delete &&
+          HLC.compare(r.deleted, seen.has(k) ? (r.baseDeleted ?? '') : '') > 0;
+        if (byHLC.size === 0 && !lostDelete) {
+          if (seen.has(k) || unsent.has(k)) continue;
+          if (r.entity === 'photo') {
+            const job = await tx.get('uploads', r.id);
+            if (job && job.state !== 'done') continue;
+            await tx.delete('uploads', r.id);
+            await tx.delete('blobs', r.id);
+            await tx.delete('blobs', THUMB + r.id);
+          }
+          await tx.delete('records', k);
+          dropped.push({ entity: r.entity, id: r.id });
+          continue;
+        }
+        for (const [hlc, fields] of byHLC) lost.push({ r, hlc, fields });
+        if (lostDelete) lost.push({ r, hlc: r.deleted, delete: true });
       }
+      // References first (an inspection before its findings and photos),
+      // then as they were written.
+      lost.sort((a, b) => DEVICE_ORDER.indexOf(a.r.entity) - DEVICE_ORDER.indexOf(b.r.entity) || HLC.compare(a.hlc, b.hlc));
+      let seq = (await tx.get('meta', 'seq')) ?? 0;
+      for (const l of lost) {
+        seq++;
+        /** @type {OutboxEntry} */
+        const e = l.delete ? { seq, entity: l.r.entity, id: l.r.id, hlc: l.hlc, delete: true } : { seq, entity: l.r.entity, id: l.r.id, hlc: l.hlc, fields: l.fields };
+        await tx.put('outbox', seqKey(seq), e);
+        l.r.pending ??= {};
+        if (l.delete) l.r.pending._delete = l.hlc;
+        else for (const name of Object.keys(l.fields ?? {})) l.r.pending[name] = l.hlc;
+        await tx.put('records', recKey(l.r.entity, l.r.id), l.r);
+        requeued++;
+        if (l.r.entity === 'photo' && l.fields?.sha256) {
+          // Its bytes, sent before the restore, are sent again if the phone still has them.
+          const job = await tx.get('uploads', l.r.id);
+          if (job?.state === 'done' && (await tx.get('blobs', l.r.id))) await tx.put('uploads', l.r.id, { ...job, state: 'queued', offset: 0, url: null, error: null });
+        }
+      }
+      await tx.put('meta', 'seq', seq);
     });
     for (const c of dropped) this.emit('change', c);
+    return requeued;
   }
 }
+
+/** The entities a device writes, references before the records that use them. */
+const DEVICE_ORDER = ['site', 'inspection', 'finding', 'vehicle_check', 'photo'];
+/** Roles that see every county (the server's Role.AllCounties). */
+const ALL_COUNTIES = new Set(['admin', 'city_office']);
 
 /**
  * A username as the server matches it at sign-in: full-width letters as
@@ -1845,8 +1918,14 @@ async function countyOf(tx, entity, r) {
  * @param {StoredRecord} r
  * @param {import('./merge.js').Change} ch expanded (hlcs per field)
  */
-function keepBase(r, ch) {
+function keepBase(r, ch, exact = false) {
   r.base ??= {};
+  if (exact) {
+    // A pull from the start: the server's state as it is now, which may
+    // be older than what this phone learnt of it (a restored backup).
+    r.base = {};
+    delete r.baseDeleted;
+  }
   if (ch.deleted) {
     const h = ch.deleted_hlc ?? '';
     if (HLC.compare(h, r.baseDeleted ?? '') > 0) r.baseDeleted = h;

@@ -3,6 +3,7 @@
 // (both processes share the SQLite file), so the phone's cursor is stale.
 
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { test } from 'node:test';
 import { MemoryStorage, uuidv7 } from '../src/index.js';
 import { demoSite, device, fieldsyncCLI, recorder, startServer, syncOK, tempDir } from './helpers.js';
@@ -160,4 +161,48 @@ test('a narrowed scope whose pull from the start is cut off: the next sync pulls
   assert.equal(await byCounty('140902'), kept);
   const again = await syncOK(phone);
   assert.ok(again.pulled < 100, `the sync after it pulls from its cursor, not from the start (${again.pulled})`);
+});
+
+test('a server restored from a backup made before some pushes gets them again: the phone sends what the server no longer holds', async () => {
+  const dataDir = tempDir('restore');
+  let srv = await startServer({ dataDir });
+  const a = await device(srv.url);
+  await syncOK(a);
+  const site = await demoSite(a);
+  const kept = uuidv7();
+  await a.save('inspection', kept, { site_id: site, template_id: 'coal_yard', template_version: 1, status: 'draft', summary: '备份前' });
+  await syncOK(a);
+  const backup = path.join(tempDir('backups'), 'fieldsync-backup.db');
+  await fieldsyncCLI('backup', '--data', dataDir, backup);
+
+  // After the backup: a new inspection with a finding, an edit, a delete.
+  const lost = uuidv7();
+  const finding = uuidv7();
+  const gone = uuidv7();
+  await a.save('inspection', lost, { site_id: site, template_id: 'coal_yard', template_version: 1, status: 'draft', summary: '备份后新建' });
+  await a.save('finding', finding, { inspection_id: lost, description: '备份后发现的问题', severity: 'major', status: 'open' });
+  await a.save('inspection', kept, { summary: '备份后修改' });
+  await a.save('finding', gone, { inspection_id: kept, description: '备份前后都有', status: 'open' });
+  await syncOK(a);
+  await a.remove('finding', gone);
+  await syncOK(a);
+
+  await srv.kill('SIGTERM');
+  await fieldsyncCLI('restore', '--data', dataDir, backup);
+  srv = await startServer({ dataDir, addr: srv.addr });
+  const r = await a.sync();
+  assert.equal(r.error, null, `sync after the restore: ${r.error?.code}`);
+  assert.deepEqual(r.rejected, []);
+  assert.equal(a.status().pendingChanges, 0, 'everything sent again');
+
+  // As another phone of the county sees the server now.
+  const b = await device(srv.url, { user: 'inspector2' });
+  await syncOK(b);
+  assert.equal((await b.get('inspection', lost))?.fields.summary, '备份后新建');
+  assert.equal((await b.get('finding', finding))?.fields.description, '备份后发现的问题');
+  assert.equal((await b.get('inspection', kept))?.fields.summary, '备份后修改');
+  assert.equal(await b.get('finding', gone), null, 'deleted again (it never existed in the backup)');
+  // And once more: nothing left to send, nothing sent twice.
+  const again = await syncOK(a);
+  assert.equal(again.pushed, 0);
 });

@@ -83,6 +83,8 @@ export class FieldsyncClient {
     /** How long (ms) an uploaded photo's original stays on the phone (purgeOriginals). */
     keepOriginalsFor: number;
     /** @type {Status} */
+    /** Changes a pull from the start put back into the outbox (afterResync), to push before the sync ends. */
+    requeued: number;
     /** The outbox as refreshStatus last read it (seeOutbox). @type {OutboxSeen} */
     outboxSeen: OutboxSeen;
     cached: {
@@ -596,14 +598,24 @@ export class FieldsyncClient {
     pullAll(res: SyncResult, onProgress: (p: Progress) => void): Promise<void>;
     /**
      * After a pull from the start that a 410 asked for (the user's scope
-     * changed, sync.md §8.3), drops the local records it did not bring:
-     * they are outside the user's counties now (and the server would
-     * refuse changes to them). A record with unsent changes, or a photo
-     * whose bytes are not sent, stays; its push gets out_of_scope and goes
-     * to the failed list, as any refusal.
+     * changed, or the server's database was restored from a backup: sync.md
+     * §8.3), puts right what the pull did not bring back:
+     * - values this device wrote and the server had taken, that the server
+     *   no longer has (a restore to a backup made before they were pushed):
+     *   they go back into the outbox, at their own HLCs, in the order
+     *   records refer to each other, and the photos whose originals are
+     *   still here are uploaded again. Pushing them is safe whatever the
+     *   server holds (a later write wins as always); they used to be
+     *   forgotten, the phone showing work the office never got;
+     * - records the pull did not bring that are outside the user's counties
+     *   now, or were not this device's to send: dropped. A record with unsent
+     *   changes, or a photo whose bytes are not sent, stays; its push gets
+     *   out_of_scope and goes to the failed list, as any refusal.
+     * Returns how many changes went back into the outbox.
      * @param {Set<string>} seen
+     * @returns {Promise<number>}
      */
-    dropUnseen(seen: Set<string>): Promise<void>;
+    afterResync(seen: Set<string>): Promise<number>;
 }
 export function rejectedKey(e: {
     entity: string;
