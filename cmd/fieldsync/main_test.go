@@ -352,6 +352,22 @@ func TestRestoreCommand(t *testing.T) {
 	if err != nil || len(users) != 1 || users[0].Username != "wang" {
 		t.Errorf("restored users %v (%v), want the backup's", users, err)
 	}
+
+	// Into a new directory, without the photos and the seal key the
+	// backup does not hold: restored, with a warning for each.
+	fresh := t.TempDir()
+	code, out, errs := run(t, "restore", "--data", fresh, backup)
+	if code != 0 || !strings.Contains(out, "restored") {
+		t.Fatalf("restore into a new directory: %d %q %q", code, out, errs)
+	}
+	for _, want := range []string{"has no photos", "no audit seal key"} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("restore into a new directory warns %q, want %q", errs, want)
+		}
+	}
+	if code, _, errs := run(t, "restore", "--data", dir, backup); code != 0 || strings.Contains(errs, "audit seal key") {
+		t.Errorf("restore beside its key: %d %q", code, errs)
+	}
 }
 
 // sqliteExec runs statement on the SQLite file at path (made if absent).

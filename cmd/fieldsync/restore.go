@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/xinzhou-eco/fieldsync/server/app"
 	"github.com/xinzhou-eco/fieldsync/server/sqlite"
@@ -58,8 +59,27 @@ func restoreCmd(c *command) {
 			return err
 		}
 		fmt.Fprintf(c.stdout, "restored %s to %s; phones will pull everything again on their next sync (410 resync_required)\n", src, dst)
+		for _, w := range restoreWarnings(c.cfg) {
+			fmt.Fprintln(c.stderr, "warning:", w)
+		}
 		return nil
 	}
+}
+
+// restoreWarnings are what a restored directory lacks that the backup
+// does not hold (README: copy them with it): the photos' bytes, when they
+// are kept in the directory, and the audit seal key.
+func restoreWarnings(cfg *app.Config) []string {
+	var out []string
+	if cfg.Blobs == "" {
+		if entries, err := os.ReadDir(filepath.Join(cfg.DataDir, "blobs")); err != nil || len(entries) == 0 {
+			out = append(out, fmt.Sprintf("%s has no photos: copy the blobs directory kept with the backup there, or every uploaded photo reads as not uploaded", filepath.Join(cfg.DataDir, "blobs")))
+		}
+	}
+	if _, err := os.Stat(cfg.AuditKeyPath()); err != nil {
+		out = append(out, fmt.Sprintf("no audit seal key at %s: copy the one kept with the backup, or the server makes a new key and the seals signed before can only be checked with the old key", cfg.AuditKeyPath()))
+	}
+	return out
 }
 
 // copyPrivate copies src to a new file dst readable by its owner only.
