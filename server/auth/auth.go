@@ -22,6 +22,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/xinzhou-eco/fieldsync/server"
@@ -76,6 +77,11 @@ func NewService(st Store, log *slog.Logger, now func() time.Time) *Service {
 func HashPassword(password string, cost int) (string, error) {
 	if len(password) < 8 || len(password) > maxPassword {
 		return "", server.Errorf(syncproto.CodeInvalidField, "密码长度应为 8 到 72 个字节")
+	}
+	// A password is typed into a sign-in box: a line break or a tab
+	// cannot be, and one of spaces only is no secret.
+	if strings.ContainsFunc(password, unicode.IsControl) || strings.TrimSpace(password) == "" {
+		return "", server.Errorf(syncproto.CodeInvalidField, "密码不能含换行、制表符等控制字符，也不能全是空格")
 	}
 	h, err := bcrypt.GenerateFromPassword([]byte(password), cost)
 	return string(h), err

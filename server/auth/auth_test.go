@@ -423,3 +423,19 @@ func TestUnknownUserTakesTheCost(t *testing.T) {
 		}
 	}
 }
+
+// TestNewPasswordTypable: a new password is one a person can type into a
+// sign-in box: no line break, tab or other control character, and not
+// spaces alone (the command line took them).
+func TestNewPasswordTypable(t *testing.T) {
+	for _, pw := range []string{"line1\nline2xx", "tab\there-ok", "        ", " \u3000 \u3000 \u3000 \u3000", "nul\x00chars-x", "del\x7fchar-xx"} {
+		if _, err := HashPassword(pw, 4); server.ErrorCode(err) != syncproto.CodeInvalidField {
+			t.Errorf("password %q: %v, want invalid_field", pw, err)
+		}
+	}
+	for _, pw := range []string{"correct horse", "密码安全第一", "  spaces around  "} {
+		if _, err := HashPassword(pw, 4); err != nil {
+			t.Errorf("password %q: %v", pw, err)
+		}
+	}
+}
