@@ -116,8 +116,15 @@ func TestUserAndDeviceCommands(t *testing.T) {
 	if code, _, errs = run(t, "user", "scope", "wang", "--data", dir); code != 1 || !strings.Contains(errs, "--county") {
 		t.Fatalf("user scope without counties: %d %q", code, errs)
 	}
-	if code, out, errs = run(t, "user", "scope", "wang", "--data", dir, "--county", "140925"); code != 0 || !strings.Contains(out, "140925") {
+	if code, out, errs = run(t, "user", "scope", "wang", "--data", dir, "--county", "140925"); code != 0 || !strings.Contains(out, "140925") || !strings.Contains(out, "now works in") {
 		t.Fatalf("user scope: %q %q", out, errs)
+	}
+	// An admin sees every county whatever it stores: not said to "work in" one.
+	if code, _, errs = run(t, "user", "add", "--data", dir, "--username", "boss", "--password", "secret-pass-1", "--role", "admin"); code != 0 {
+		t.Fatalf("add admin: %q", errs)
+	}
+	if code, out, errs = run(t, "user", "scope", "boss", "--data", dir, "--county", "140925"); code != 0 || strings.Contains(out, "now works in") || !strings.Contains(out, "sees every county") {
+		t.Fatalf("user scope of an admin: %q %q", out, errs)
 	}
 	if code, out, errs = run(t, "user", "disable", "wang", "--data", dir); code != 0 || !strings.Contains(out, "disabled wang") {
 		t.Fatalf("user disable: %q %q", out, errs)
