@@ -341,6 +341,13 @@ func TestRestoreCommand(t *testing.T) {
 			t.Errorf("restore of %s: exit %d %q, want refused", name, code, errs)
 		}
 	}
+	// A directory named as the backup: refused, nothing left behind.
+	if code, _, errs := run(t, "restore", "--data", dir, junkDir); code != 1 || !strings.Contains(errs, "is not a file") {
+		t.Errorf("restore of a directory: exit %d %q, want refused", code, errs)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "fieldsync.db.restoring")); !os.IsNotExist(err) {
+		t.Errorf("a refused restore left its copy behind: %v", err)
+	}
 	if wal2, err := os.ReadFile(filepath.Join(dir, "fieldsync.db-wal")); err != nil || len(wal2) != len(wal) {
 		t.Errorf("a refused restore touched the database: %v", err)
 	}

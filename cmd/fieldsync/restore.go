@@ -82,18 +82,29 @@ func restoreWarnings(cfg *app.Config) []string {
 	return out
 }
 
-// copyPrivate copies src to a new file dst readable by its owner only.
-func copyPrivate(src, dst string) error {
+// copyPrivate copies src, a file, to a new file dst readable by its owner
+// only; on an error nothing of dst is left.
+func copyPrivate(src, dst string) (err error) {
 	in, err := os.Open(src)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
+	if st, err := in.Stat(); err != nil {
+		return err
+	} else if !st.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a file (a backup is the one file fieldsync backup wrote); nothing was replaced", src)
+	}
 	removeDB(dst)
 	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err
 	}
+	defer func() {
+		if err != nil {
+			removeDB(dst)
+		}
+	}()
 	if _, err := io.Copy(out, in); err != nil {
 		out.Close()
 		return err
