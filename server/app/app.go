@@ -287,7 +287,8 @@ func (a *App) openParts(ctx context.Context) error {
 	a.Photos = photos.New(pcfg, db, a.Syncer, a.Blobs, log)
 	a.PhotoQueue = a.Photos
 	if shared {
-		q, err := jobs.NewRiver(ctx, pg.Pool(), a.Photos.Process, jobs.Config{Workers: cfg.PhotoWorkers, Unprocessed: db.UnprocessedPhotos, Log: log})
+		q, err := jobs.NewRiver(ctx, pg.Pool(), a.Photos.Process, jobs.Config{Workers: cfg.PhotoWorkers, Unprocessed: db.UnprocessedPhotos, Log: log,
+			StopGrace: cfg.ShutdownGrace})
 		if err != nil {
 			return fmt.Errorf("photo job queue: %w", err)
 		}

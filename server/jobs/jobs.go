@@ -99,6 +99,11 @@ type Config struct {
 	// Log receives the queue's errors and River's own log; nil is
 	// slog.Default().
 	Log *slog.Logger
+	// StopGrace is how long the photos in hand get to finish once Start's
+	// context ends (the server's shutdown grace); then they are cancelled,
+	// to be done again by the next server to start (a job does the same
+	// work twice safely). 0: 30 s.
+	StopGrace time.Duration
 }
 
 // River is a PhotoQueue in PostgreSQL.
@@ -107,6 +112,7 @@ type River struct {
 	unprocessed func(context.Context) ([]string, error)
 	log         *slog.Logger
 	workers     int
+	stopGrace   time.Duration
 
 	mu      sync.Mutex
 	started bool
@@ -163,7 +169,10 @@ func NewRiver(ctx context.Context, pool *pgxpool.Pool, process ProcessFunc, cfg 
 	if err != nil {
 		return nil, fmt.Errorf("job queue: %w", err)
 	}
-	return &River{client: client, unprocessed: cfg.Unprocessed, log: cfg.Log, workers: cfg.Workers}, nil
+	if cfg.StopGrace <= 0 {
+		cfg.StopGrace = 30 * time.Second
+	}
+	return &River{client: client, unprocessed: cfg.Unprocessed, log: cfg.Log, workers: cfg.Workers, stopGrace: cfg.StopGrace}, nil
 }
 
 type photoWorker struct {
@@ -260,10 +269,17 @@ func (r *River) Start(ctx context.Context) error {
 		case <-ctx.Done():
 		case <-r.client.Stopped():
 		}
-		sctx, cancel := context.WithTimeout(context.Background(), jobTimeout)
+		sctx, cancel := context.WithTimeout(context.Background(), r.stopGrace)
 		defer cancel()
 		if err := r.client.Stop(sctx); err != nil {
-			r.log.Error("stop job queue", "err", err)
+			// The grace is over (a slow photo, a lock waited for): the
+			// jobs in hand are cancelled, and done again later.
+			r.log.Warn("photo jobs still running at the end of the shutdown grace: cancelled", "grace", r.stopGrace, "err", err)
+			cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := r.client.StopAndCancel(cctx); err != nil {
+				r.log.Error("stop job queue", "err", err)
+			}
 		}
 	}()
 	return nil

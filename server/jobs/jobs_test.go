@@ -234,3 +234,41 @@ func TestStartScanLeavesRunningJobs(t *testing.T) {
 		t.Errorf("photo p1 has %d jobs after a server started during its run, want 1", n)
 	}
 }
+
+// TestStopGrace: a photo job still running when the server's shutdown
+// grace ends is cancelled, and the queue stops then, not after the job's
+// own five-minute limit (a SIGTERM'd server took four minutes to exit).
+func TestStopGrace(t *testing.T) {
+	pool := openPool(t)
+	running := make(chan struct{})
+	cancelled := make(chan struct{})
+	var once sync.Once
+	stuck := func(ctx context.Context, id string) error {
+		once.Do(func() { close(running) })
+		<-ctx.Done() // a photo that would take minutes
+		close(cancelled)
+		return ctx.Err()
+	}
+	r := newRiver(t, pool, stuck, jobs.Config{Workers: 1, StopGrace: 300 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := r.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.EnqueueContext(context.Background(), []string{"slow"}); err != nil {
+		t.Fatal(err)
+	}
+	<-running
+	cancel()
+	stopped := make(chan struct{})
+	go func() { r.Stop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(time.Minute):
+		t.Fatal("the queue did not stop within a minute of its 300 ms grace")
+	}
+	select {
+	case <-cancelled:
+	default:
+		t.Error("the running job was not cancelled")
+	}
+}
