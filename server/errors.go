@@ -8,6 +8,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"syscall"
 	"time"
 
@@ -121,4 +122,56 @@ func StorageFull(err error) bool {
 		}
 	}
 	return false
+}
+
+// FullWatch remembers that the store's writes fail for want of space, for
+// readiness probes: a server whose last write found its storage full is
+// not ready (a load balancer sends traffic elsewhere) until a write
+// succeeds again or FullWatch's hold (a minute, ErrStorageFull's
+// Retry-After) has passed — then it is tried again. The zero value is
+// ready.
+type FullWatch struct {
+	mu   sync.Mutex
+	at   time.Time // the last write refused for want of space; zero once one succeeds
+	err  error
+	now  func() time.Time // tests
+	hold time.Duration
+}
+
+// Wrote records the outcome of a write: a failure for want of space
+// (StorageFull) marks the store full, a success clears it, any other
+// failure changes nothing.
+func (w *FullWatch) Wrote(err error) {
+	switch {
+	case err == nil:
+		w.mu.Lock()
+		w.at, w.err = time.Time{}, nil
+		w.mu.Unlock()
+	case StorageFull(err):
+		w.mu.Lock()
+		w.at, w.err = w.clock(), err
+		w.mu.Unlock()
+	}
+}
+
+// Err is ErrStorageFull (wrapping the write's own error) while the store's
+// last write failed for want of space within the hold, else nil.
+func (w *FullWatch) Err() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	hold := w.hold
+	if hold == 0 {
+		hold = ErrStorageFull.RetryAfter
+	}
+	if w.at.IsZero() || w.clock().Sub(w.at) >= hold {
+		return nil
+	}
+	return fmt.Errorf("the last write found the storage full: %w", w.err)
+}
+
+func (w *FullWatch) clock() time.Time {
+	if w.now != nil {
+		return w.now()
+	}
+	return time.Now()
 }

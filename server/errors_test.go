@@ -54,3 +54,36 @@ func TestStorageFull(t *testing.T) {
 		t.Error("another I/O error is internal")
 	}
 }
+
+// TestFullWatch: a store whose last write found its storage full is not
+// ready until a write succeeds or the hold passes; other failures change
+// nothing.
+func TestFullWatch(t *testing.T) {
+	now := time.Date(2026, 12, 3, 8, 0, 0, 0, time.UTC)
+	w := &FullWatch{now: func() time.Time { return now }}
+	if err := w.Err(); err != nil {
+		t.Fatalf("a new watch: %v", err)
+	}
+	w.Wrote(errors.New("database is locked"))
+	if err := w.Err(); err != nil {
+		t.Fatalf("after another failure: %v", err)
+	}
+	w.Wrote(fmt.Errorf("commit: %w", syscall.ENOSPC))
+	if err := w.Err(); !StorageFull(err) {
+		t.Fatalf("after a write found the disk full: %v", err)
+	}
+	w.Wrote(errors.New("database is locked"))
+	now = now.Add(59 * time.Second)
+	if err := w.Err(); !StorageFull(err) {
+		t.Fatalf("59 s later, after another failure: %v", err)
+	}
+	w.Wrote(nil)
+	if err := w.Err(); err != nil {
+		t.Fatalf("after a write succeeded: %v", err)
+	}
+	w.Wrote(syscall.EDQUOT)
+	now = now.Add(ErrStorageFull.RetryAfter)
+	if err := w.Err(); err != nil {
+		t.Fatalf("a minute after the last full write: %v", err)
+	}
+}

@@ -186,6 +186,10 @@ func (a *API) readyz(c echo.Context) error {
 		return server.Errorf(syncproto.CodeUnavailable, "服务正在关闭")
 	}
 	if err := a.store.Ping(c.Request().Context()); err != nil {
+		if server.StorageFull(err) {
+			// Its writes are refused (and were logged as they were).
+			return &server.Error{Code: syncproto.CodeUnavailable, Message: "服务器存储空间已满", RetryAfter: server.ErrStorageFull.RetryAfter}
+		}
 		return &server.Error{Code: syncproto.CodeUnavailable, Message: "数据库不可用", Err: err}
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})

@@ -61,6 +61,7 @@ type DB struct {
 	// writers waiting for feedLock wait here rather than each holding a
 	// connection of the pool.
 	writing chan struct{}
+	full    server.FullWatch // whether this server's last write found the disk full, for Ping
 }
 
 func init() {
@@ -191,8 +192,13 @@ func (db *DB) Close() error {
 	return nil
 }
 
-// Ping checks that the database answers a query, for readiness probes.
+// Ping checks that the database answers a query and that this server's
+// last write did not find its disk full (server.FullWatch), for readiness
+// probes.
 func (db *DB) Ping(ctx context.Context) error {
+	if err := db.full.Err(); err != nil {
+		return err
+	}
 	var one int
 	return db.pool.QueryRow(ctx, "SELECT 1").Scan(&one)
 }
@@ -307,7 +313,8 @@ func (db *DB) FeedHead(ctx context.Context) (int64, error) {
 }
 
 // writeSQL runs fn in a read-committed transaction and commits it.
-func (db *DB) writeSQL(ctx context.Context, fn func(pgx.Tx) error) error {
+func (db *DB) writeSQL(ctx context.Context, fn func(pgx.Tx) error) (err error) {
+	defer func() { db.full.Wrote(err) }()
 	tx, err := db.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin write: %w", err)

@@ -60,7 +60,8 @@ type DB struct {
 	// only this process writes: lookups skip the values no row has.
 	bands sqlstore.BandFilter
 
-	ckpt *checkpointer // checkpoint.go
+	ckpt *checkpointer    // checkpoint.go
+	full server.FullWatch // whether the last write found the disk full, for Ping
 	// checkpointed, if set before init (tests), receives each background
 	// checkpoint's result.
 	checkpointed chan checkpointResult
@@ -363,8 +364,12 @@ func (db *DB) Close() error {
 	return errors.Join(errs...)
 }
 
-// Ping checks that the database answers a read, for readiness probes.
+// Ping checks that the database answers a read and that its last write
+// did not find the disk full (server.FullWatch), for readiness probes.
 func (db *DB) Ping(ctx context.Context) error {
+	if err := db.full.Err(); err != nil {
+		return err
+	}
 	var one int
 	return db.read.QueryRowContext(ctx, "SELECT 1").Scan(&one)
 }
@@ -472,7 +477,8 @@ func (db *DB) initHighHLC(ctx context.Context) error {
 
 // writeSQL runs fn in a transaction on the single writer connection and
 // commits it.
-func (db *DB) writeSQL(ctx context.Context, fn func(*sql.Tx) error) error {
+func (db *DB) writeSQL(ctx context.Context, fn func(*sql.Tx) error) (err error) {
+	defer func() { db.full.Wrote(err) }()
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	tx, err := db.write.BeginTx(ctx, nil)

@@ -227,7 +227,8 @@ func newDBFile(t *testing.T) string {
 // TestDiskFullIsUnavailable: a write the database has no room for (its
 // disk full; here its page limit reached) fails as the storage full —
 // unavailable, to be sent again later — not as an internal error, and
-// the database takes writes again once there is room.
+// the database takes writes again once there is room. Meanwhile its Ping
+// (the readiness probe's) says the storage is full.
 func TestDiskFullIsUnavailable(t *testing.T) {
 	ctx := context.Background()
 	db, s := openAt(t, filepath.Join(t.TempDir(), "fieldsync.db"))
@@ -251,8 +252,16 @@ func TestDiskFullIsUnavailable(t *testing.T) {
 	if code := server.ErrorCode(err); code != syncproto.CodeUnavailable || server.RetryAfterSeconds(err) <= 0 {
 		t.Fatalf("a write past the disk's room: %v (code %q), want unavailable with a Retry-After", err, code)
 	}
+	// Not ready (a load balancer sends phones elsewhere) while the disk is full ...
+	if err := db.Ping(ctx); !server.StorageFull(err) {
+		t.Fatalf("Ping with the disk full: %v, want the storage full", err)
+	}
 	if _, err := sqlite.Writer(db).ExecContext(ctx, "PRAGMA max_page_count = 1073741823"); err != nil {
 		t.Fatal(err)
 	}
 	put(t, s, "140902")
+	// ... and ready again once a write succeeds.
+	if err := db.Ping(ctx); err != nil {
+		t.Fatalf("Ping after a write succeeded: %v", err)
+	}
 }
