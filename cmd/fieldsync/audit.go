@@ -25,6 +25,7 @@ import (
 // seals carry (which proves them unaltered, not who signed them). It
 // fails, naming the first entry that does not match, if any does.
 func auditVerifyCmd(c *command) {
+	c.uses = []string{"audit-key"}
 	export := c.fs.String("export", "", "an exported month's entries (JSON lines) to check instead of a database")
 	sealPath := c.fs.String("seal", "", "with --export: the month's seal (JSON)")
 	pubkey := c.fs.String("pubkey", "", "the server's audit public key (PEM or base64), or its key file")

@@ -45,6 +45,7 @@ func keysListCmd(c *command) {
 // the older keys are retired (--retire-older-than here, or keys retire).
 func keysRotateCmd(c *command) {
 	c.creates = true // a store no server started on yet takes the legacy key first
+	c.uses = []string{"access-ttl"}
 	retire := c.fs.Duration("retire-older-than", 0, "also remove the keys that stopped signing longer ago than this (never the newest); 0 keeps them")
 	c.run = func(ctx context.Context) error {
 		return c.withStore(ctx, func(a *app.App) error {
@@ -72,6 +73,7 @@ func keysRotateCmd(c *command) {
 // token lifetime, no token still valid is ended; a shorter one (a key that
 // leaked) ends the tokens they signed on every server within seconds.
 func keysRetireCmd(c *command) {
+	c.uses = []string{"access-ttl"}
 	olderThan := c.fs.Duration("older-than", 0, "remove the keys that stopped signing longer ago than this (never the newest); at least the access token lifetime ends no valid token")
 	c.run = func(ctx context.Context) error {
 		if *olderThan <= 0 {

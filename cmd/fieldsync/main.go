@@ -22,6 +22,7 @@ import (
 	"io/fs"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -103,7 +104,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		return 2
 	}
 	c := &command{cfg: &cfg, fs: fs, stdout: stdout, stderr: stderr}
+	common := map[string]bool{}
+	fs.VisitAll(func(f *flag.Flag) { common[f.Name] = true })
 	run(c) // registers the command's own flags
+	fs.Usage = func() { c.usage(cmd, common) }
 	for _, w := range app.UnknownEnv(environ(), fs) {
 		fmt.Fprintf(stderr, "fieldsync %s: warning: %s\n", cmd, w)
 	}
@@ -169,14 +173,66 @@ type command struct {
 	// others refuse a directory without one, so that a mistyped --data is
 	// not a new, empty database answered as if it were the real one.
 	creates bool
+	// uses names the server's settings (flags every command takes, as
+	// their FIELDSYNC_ variables do) the command reads beyond the data
+	// directory, the database and the log's: its -h lists those, not
+	// the serve flags it ignores. "*" is all of them (serve).
+	uses []string
+}
+
+// usage prints the command's lines of the usage text and the flags it
+// reads: its own, and of the settings every command takes (common) those
+// it uses.
+func (c *command) usage(cmd string, common map[string]bool) {
+	w := c.fs.Output()
+	fmt.Fprintln(w, "usage:")
+	for _, line := range strings.Split(usage, "\n") {
+		// "fieldsync keys list | keys rotate … | keys retire …" is keys retire's too.
+		for _, at := range []string{"fieldsync " + cmd, "| " + cmd} {
+			if strings.Contains(line+" ", at+" ") {
+				fmt.Fprintln(w, line)
+				break
+			}
+		}
+	}
+	shown := map[string]bool{"data": true, "database": true, "log-level": true, "log-format": true}
+	for _, u := range c.uses {
+		shown[u] = true
+	}
+	all := slices.Contains(c.uses, "*")
+	hidden := flag.NewFlagSet(c.fs.Name(), flag.ContinueOnError)
+	hidden.SetOutput(w)
+	c.fs.VisitAll(func(f *flag.Flag) {
+		if all || !common[f.Name] || shown[f.Name] {
+			hidden.Var(f.Value, f.Name, f.Usage)
+		}
+	})
+	fmt.Fprintln(w, "flags:")
+	hidden.PrintDefaults()
 }
 
 // withStore opens the data directory's store (without serving), runs fn on
 // it and closes it.
 func (c *command) withStore(ctx context.Context, fn func(a *app.App) error) error {
-	if c.cfg.Database == "" && !c.creates {
-		if _, err := os.Stat(c.cfg.DBPath()); errors.Is(err, fs.ErrNotExist) {
+	if err := c.cfg.ValidateStore(); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	created := false
+	if c.cfg.Database == "" {
+		switch _, err := os.Stat(c.cfg.DBPath()); {
+		case err == nil:
+		case !errors.Is(err, fs.ErrNotExist):
+			return err
+		case !c.creates:
 			return fmt.Errorf("no database at %s: is --data right? (fieldsync serve, or user add, makes one)", c.cfg.DBPath())
+		default:
+			// A first database only in a directory that is there: a
+			// mistyped --data is not a new deployment.
+			if st, err := os.Stat(c.cfg.DataDir); err != nil || !st.IsDir() {
+				return fmt.Errorf("no database at %s and no directory %s: is --data right? (to start a new deployment there, create the directory first, or run fieldsync serve --data %s)",
+					c.cfg.DBPath(), c.cfg.DataDir, c.cfg.DataDir)
+			}
+			created = true
 		}
 	}
 	a, err := app.OpenStore(ctx, *c.cfg, app.NewLogger(*c.cfg, c.stderr))
@@ -184,6 +240,9 @@ func (c *command) withStore(ctx context.Context, fn func(a *app.App) error) erro
 		return err
 	}
 	defer a.Close()
+	if created {
+		fmt.Fprintf(c.stderr, "note: no database was at %s: made a new one\n", c.cfg.DBPath())
+	}
 	return fn(a)
 }
 
@@ -204,6 +263,7 @@ var commands = map[string]func(*command){
 }
 
 func serveCmd(c *command) {
+	c.uses = []string{"*"}
 	c.run = func(ctx context.Context) error {
 		app.TuneRuntime(os.Getenv, c.cfg.PhotoDecodeMemory)
 		log := app.NewLogger(*c.cfg, c.stderr)
@@ -242,6 +302,7 @@ func printDemoLogins(w io.Writer, addr string) {
 
 func userAddCmd(c *command) {
 	c.creates = true
+	c.uses = []string{"bcrypt-cost"}
 	username := c.fs.String("username", "", "login name")
 	password := c.fs.String("password", "", "password (8–72 bytes)")
 	role := c.fs.String("role", "inspector", "inspector, county_office, city_office or admin")
@@ -408,6 +469,7 @@ const minSweepGrace = 10 * time.Minute
 // whole blob store at start): unfinished uploads and uploaded bytes that
 // nothing refers to, once older than --upload-grace. Safe while serving.
 func sweepCmd(c *command) {
+	c.uses = []string{"upload-grace", "blobs"}
 	c.run = func(ctx context.Context) error {
 		// An upload under way is written to every few seconds, and cut
 		// off after 20 s without a byte: one not written to for ten

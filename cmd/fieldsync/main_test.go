@@ -398,7 +398,8 @@ func sqliteExec(path, statement string) error {
 // TestCommandsNeedADatabase: an operator's command pointed at a directory
 // without a database (a mistyped --data) is refused and makes nothing
 // there, rather than answering from a new, empty database; user add may
-// make the first one (before the first serve).
+// make the first one (before the first serve), in a directory that is
+// there, and says it did.
 func TestCommandsNeedADatabase(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "typo")
 	for _, cmd := range [][]string{{"user", "list", "--data", dir}, {"device", "list", "--data", dir}, {"keys", "list", "--data", dir},
@@ -411,7 +412,21 @@ func TestCommandsNeedADatabase(t *testing.T) {
 			t.Fatalf("%v made %s", cmd, dir)
 		}
 	}
-	if code, _, errs := run(t, "user", "add", "--data", dir, "--username", "wang", "--password", "secret-pass-1", "--county", "140902"); code != 0 {
+	// Not even user add or keys rotate, which may make the first one:
+	// only in a directory that is there.
+	add := []string{"user", "add", "--data", dir, "--username", "wang", "--password", "secret-pass-1", "--county", "140902"}
+	for _, cmd := range [][]string{add, {"keys", "rotate", "--data", dir}} {
+		if code, _, errs := run(t, cmd...); code != 1 || !strings.Contains(errs, "no directory") {
+			t.Errorf("%v: exit %d %q, want refused", cmd, code, errs)
+		}
+		if _, err := os.Stat(dir); err == nil {
+			t.Fatalf("%v made %s", cmd, dir)
+		}
+	}
+	if err := os.Mkdir(dir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := run(t, add...); code != 0 || !strings.Contains(errs, "made a new one") {
 		t.Fatalf("user add makes the first database: %d %q", code, errs)
 	}
 	if code, out, _ := run(t, "user", "list", "--data", dir); code != 0 || !strings.Contains(out, "wang") {
@@ -457,6 +472,64 @@ func TestUnknownEnvWarned(t *testing.T) {
 	for _, not := range []string{"FIELDSYNC_MAX_SKEW", "FIELDSYNC_BIN", "FIELDSYNC_S3_ACCESS_KEY", "NOT_FIELDSYNC"} {
 		if strings.Contains(errs, not) {
 			t.Errorf("stderr warns about %s:\n%s", not, errs)
+		}
+	}
+}
+
+// TestCommandSettingsChecked: a command refuses settings it cannot use
+// before it makes anything — serve an address it could not listen on, user
+// add a password cost bcrypt refuses, migrate a directory without a
+// database — each with a message naming the setting.
+func TestCommandSettingsChecked(t *testing.T) {
+	root := t.TempDir()
+	for _, addr := range []string{"foo", "1.2.3.4", ":99999", "127.0.0.1:x y", ""} {
+		dir := filepath.Join(root, "serve")
+		code, _, errs := run(t, "serve", "--addr", addr, "--data", dir)
+		if code != 1 || !strings.Contains(errs, "addr") {
+			t.Errorf("serve --addr %q: exit %d %q, want refused naming addr", addr, code, errs)
+		}
+		if _, err := os.Stat(dir); err == nil {
+			t.Fatalf("serve --addr %q made %s", addr, dir)
+		}
+	}
+	for _, cost := range []string{"40", "3", "-1"} {
+		code, _, errs := run(t, "user", "add", "--data", root, "--username", "wang", "--password", "secret-pass-1", "--county", "140902", "--bcrypt-cost", cost)
+		if code != 1 || !strings.Contains(errs, "bcrypt-cost must be") {
+			t.Errorf("user add --bcrypt-cost %s: exit %d %q", cost, code, errs)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(root, "fieldsync.db")); err == nil {
+		t.Fatal("a refused user add made a database")
+	}
+	code, _, errs := run(t, "migrate", "--from", filepath.Join(root, "nope"), "--to", "postgres://nobody@127.0.0.1:1/none")
+	if code != 1 || !strings.Contains(errs, "no database to copy") || strings.Contains(errs, "stop the server") {
+		t.Errorf("migrate from a directory without a database: exit %d %q", code, errs)
+	}
+}
+
+// TestCommandHelpListsItsFlags: a command's -h gives its usage line and
+// the flags it reads — its own, where the data is, and the settings it
+// uses — not every serve flag it ignores; serve's lists them all.
+func TestCommandHelpListsItsFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args      []string
+		want, not []string
+	}{
+		{[]string{"user", "add", "-h"}, []string{"fieldsync user add --username", "-username", "-county", "-bcrypt-cost", "-data", "-database"}, []string{"-pull-queue", "-addr", "-tile-url"}},
+		{[]string{"sweep", "--help"}, []string{"fieldsync sweep", "-upload-grace", "-blobs", "-data"}, []string{"-pull-queue", "-bcrypt-cost", "-demo"}},
+		{[]string{"keys", "retire", "-h"}, []string{"fieldsync keys list | keys rotate", "-older-than", "-access-ttl"}, []string{"-demo", "-max-upload"}},
+		{[]string{"serve", "-h"}, []string{"-pull-queue", "-addr", "-demo", "-bcrypt-cost"}, nil},
+	} {
+		_, _, errs := run(t, tc.args...)
+		for _, w := range tc.want {
+			if !strings.Contains(errs, w) {
+				t.Errorf("%v lacks %q:\n%s", tc.args, w, errs)
+			}
+		}
+		for _, n := range tc.not {
+			if strings.Contains(errs, n+" ") {
+				t.Errorf("%v lists %q:\n%s", tc.args, n, errs)
+			}
 		}
 	}
 }

@@ -26,6 +26,7 @@ import (
 // store, verifying each original's SHA-256 on the way; that part can be run
 // again after an interruption. The server must be stopped meanwhile.
 func migrateCmd(c *command) {
+	c.uses = []string{"blobs"}
 	from := c.fs.String("from", "", "data directory whose fieldsync.db to copy (default: --data)")
 	to := c.fs.String("to", "", "PostgreSQL URL of an empty database (postgres://user@host/db; default: --database)")
 	c.run = func(ctx context.Context) error {
@@ -38,6 +39,9 @@ func migrateCmd(c *command) {
 		}
 		if *to == "" {
 			return errors.New("--to postgres://… is required")
+		}
+		if _, err := os.Stat(filepath.Join(dir, "fieldsync.db")); err != nil {
+			return fmt.Errorf("no database to copy at %s: is --from (or --data) right?", filepath.Join(dir, "fieldsync.db"))
 		}
 		// No server may write the directory while it is copied: what it
 		// wrote after the copy would be lost, under the same epoch.

@@ -197,26 +197,14 @@ const MaxAccessTTL = 24 * time.Hour
 
 // Validate reports configuration errors.
 func (c *Config) Validate() error {
-	var errs []error
-	if c.Addr == "" {
-		errs = append(errs, errors.New("addr is empty"))
-	}
-	if c.DataDir == "" {
-		errs = append(errs, errors.New("data directory is empty"))
-	}
-	if c.Database != "" && !strings.HasPrefix(c.Database, "postgres://") && !strings.HasPrefix(c.Database, "postgresql://") {
-		errs = append(errs, errors.New("database must be a PostgreSQL URL (postgres://…) or empty for SQLite"))
-	}
-	if c.BcryptCost != 0 && (c.BcryptCost < bcrypt.MinCost || c.BcryptCost > bcrypt.MaxCost) {
-		errs = append(errs, fmt.Errorf("bcrypt-cost must be 0 (the default) or %d to %d", bcrypt.MinCost, bcrypt.MaxCost))
+	errs := c.storeErrors()
+	if err := checkListenAddr(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("addr: %w", err))
 	}
 	if c.DebugAddr != "" {
 		if err := checkLoopback(c.DebugAddr); err != nil {
 			errs = append(errs, fmt.Errorf("debug-addr: %w", err))
 		}
-	}
-	if c.Blobs != "" && !strings.HasPrefix(c.Blobs, "s3://") {
-		errs = append(errs, errors.New("blobs must be an s3:// URL or empty for the data directory"))
 	}
 	for _, p := range c.TrustedProxies {
 		if _, err := ParseProxy(p); err != nil {
@@ -232,14 +220,6 @@ func (c *Config) Validate() error {
 		if err := console.CheckTileURL(c.TileURL); err != nil {
 			errs = append(errs, err)
 		}
-	}
-	if c.LogFormat != "json" && c.LogFormat != "text" {
-		errs = append(errs, fmt.Errorf("log format %q: want json or text", c.LogFormat))
-	}
-	switch strings.ToLower(c.LogLevel) {
-	case "debug", "info", "warn", "error":
-	default:
-		errs = append(errs, fmt.Errorf("log level %q: want debug, info, warn or error", c.LogLevel))
 	}
 	if c.MaxSkew < time.Second {
 		errs = append(errs, errors.New("max-skew must be at least 1s"))
@@ -275,6 +255,36 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("shutdown-grace must not be negative"))
 	}
 	return errors.Join(errs...)
+}
+
+// ValidateStore reports errors in the settings the command-line tools
+// read beside the server (OpenStore): where the data is, the password
+// cost, the log — not the serving ones, which they ignore.
+func (c *Config) ValidateStore() error { return errors.Join(c.storeErrors()...) }
+
+func (c *Config) storeErrors() []error {
+	var errs []error
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("data directory is empty"))
+	}
+	if c.Database != "" && !strings.HasPrefix(c.Database, "postgres://") && !strings.HasPrefix(c.Database, "postgresql://") {
+		errs = append(errs, errors.New("database must be a PostgreSQL URL (postgres://…) or empty for SQLite"))
+	}
+	if c.Blobs != "" && !strings.HasPrefix(c.Blobs, "s3://") {
+		errs = append(errs, errors.New("blobs must be an s3:// URL or empty for the data directory"))
+	}
+	if c.BcryptCost != 0 && (c.BcryptCost < bcrypt.MinCost || c.BcryptCost > bcrypt.MaxCost) {
+		errs = append(errs, fmt.Errorf("bcrypt-cost must be 0 (the default) or %d to %d", bcrypt.MinCost, bcrypt.MaxCost))
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		errs = append(errs, fmt.Errorf("log format %q: want json or text", c.LogFormat))
+	}
+	switch strings.ToLower(c.LogLevel) {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log level %q: want debug, info, warn or error", c.LogLevel))
+	}
+	return errs
 }
 
 // AuditKeyPath is the audit seal key's file: AuditKey, or audit-key.pem
@@ -318,6 +328,23 @@ func ParseProxy(s string) (*net.IPNet, error) {
 
 // checkLoopback refuses a listen address that is not on a loopback
 // interface (the profiler has no login).
+// checkListenAddr checks that addr is host:port (host may be empty: every
+// address) with a port number or name, before anything is made for a
+// server that could not listen.
+func checkListenAddr(addr string) error {
+	if addr == "" {
+		return errors.New("empty")
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port (e.g. 127.0.0.1:8080, 0.0.0.0:8080, :8080)", addr)
+	}
+	if _, err := net.LookupPort("tcp", port); err != nil {
+		return fmt.Errorf("%q: port %q is not a port number (0 to 65535)", addr, port)
+	}
+	return nil
+}
+
 func checkLoopback(addr string) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
