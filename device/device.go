@@ -39,6 +39,10 @@ const (
 	keyCurrent    = "current_inspection"
 	keyLastSync   = "last_sync"
 	keyLastSyncOK = "last_sync_ok"
+	// keyResync is set while a pull from the start that a 410 asked for
+	// runs (through interruptions), until afterResync has compared it with
+	// the local records.
+	keyResync = "resync"
 )
 
 const schema = `
@@ -55,6 +59,9 @@ CREATE TABLE IF NOT EXISTS outbox (
 CREATE TABLE IF NOT EXISTS rejected (
 	seq INTEGER PRIMARY KEY, entity TEXT NOT NULL, id TEXT NOT NULL,
 	code TEXT NOT NULL, message TEXT NOT NULL, mutation TEXT NOT NULL, at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS resync_seen ( -- the server's HLCs, as a pull from the start brings them
+	entity TEXT NOT NULL, id TEXT NOT NULL, hlcs TEXT NOT NULL, deleted_hlc TEXT NOT NULL,
+	PRIMARY KEY (entity, id));
 CREATE TABLE IF NOT EXISTS uploads (
 	photo_id TEXT PRIMARY KEY, path TEXT NOT NULL,
 	state TEXT NOT NULL,        -- a syncproto.Upload as JSON, saved after each chunk

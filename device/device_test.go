@@ -461,3 +461,138 @@ func TestClockSkewRestamps(t *testing.T) {
 		}
 	}
 }
+
+// TestRestoredServerGetsLostWorkAgain: a server restored from a backup
+// made before some of a device's pushes (its photos' bytes lost with it)
+// answers 410; the device pulls from the start — here interrupted once
+// and resumed — and then sends again, in the same sync, every value it
+// wrote that the server no longer holds, and the photo's bytes. Another
+// device of the county then sees everything; nothing is sent twice.
+func TestRestoredServerGetsLostWorkAgain(t *testing.T) {
+	srv := apptest.Start(t)
+	ctx := t.Context()
+	d := newDevice(t, srv, apptest.Inspector)
+	d.PageLimit = 20
+	mustSync(t, d)
+	site := apptest.DemoSite(t, "140902")
+	kept, err := d.StartInspection(ctx, site, "coal_yard")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := d.AnswerItem(ctx, kept, device.Answer{Item: "shed_status", Value: "built"}); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, d)
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	if err := srv.App.DB.(interface {
+		Backup(context.Context, string) error
+	}).Backup(ctx, backup); err != nil {
+		t.Fatal(err)
+	}
+
+	// After the backup: an edit, a new inspection with a finding and a
+	// photo, a roadside check.
+	if _, _, _, err := d.AnswerItem(ctx, kept, device.Answer{Item: "shed_status", Value: "under_construction", Note: "备份后修改"}); err != nil {
+		t.Fatal(err)
+	}
+	lost, err := d.StartInspection(ctx, site, "coal_yard")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := testimg.JPEG(testimg.Options{Width: 640, Height: 480, Seed: 21})
+	path := filepath.Join(t.TempDir(), "shed.jpg")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, photo, finding, err := d.AnswerItem(ctx, lost, device.Answer{Item: "closed_shed", Value: "fail", Note: "备份后发现", Photo: path})
+	if err != nil || photo == "" || finding == "" {
+		t.Fatalf("fail with a photo: photo %q finding %q %v", photo, finding, err)
+	}
+	check, err := d.AddVehicle(ctx, device.Vehicle{Plate: "晋H77777", Checkpoint: "忻州北收费站", Stage: "国六", Fuel: "天然气", Aftertreatment: "present"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, d)
+	srv.App.Photos.WaitIdle()
+
+	// Restored: the database from the backup, the photos' directory as
+	// it was then (empty).
+	cfg := srv.App.Cfg
+	cfg.Addr = strings.TrimPrefix(srv.URL, "http://")
+	srv.Stop()
+	for _, f := range []string{"", "-wal", "-shm"} {
+		os.Remove(cfg.DBPath() + f)
+	}
+	raw, err := os.ReadFile(backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfg.DBPath(), raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(cfg.DataDir, "blobs")); err != nil {
+		t.Fatal(err)
+	}
+	srv = apptest.StartConfig(t, cfg)
+	if n := serverCount(t, srv, syncproto.EntityVehicleCheck, "plate", "晋H77777"); n != 0 {
+		t.Fatalf("the restored server has the check made after its backup (%d)", n)
+	}
+
+	// The pull from the start, interrupted after its second page ...
+	var out strings.Builder
+	d.Out = &out
+	interrupted, pages := t.Context(), 0
+	interrupted, cancel := context.WithCancel(interrupted)
+	d.OnEvent = func(e device.Event) {
+		if e.Kind == device.EventPullPage {
+			if pages++; pages == 2 {
+				cancel()
+			}
+		}
+	}
+	if err := d.Sync(interrupted); err == nil {
+		t.Fatal("the interrupted sync succeeded")
+	}
+	d.OnEvent = nil
+	// ... and resumed: what the server lost goes back in the same sync.
+	mustSync(t, d)
+	if !strings.Contains(out.String(), "从头同步") || !strings.Contains(out.String(), "重新上传") {
+		t.Errorf("progress lines lack the resync and the sending again:\n%s", out.String())
+	}
+	if s := status(t, d); s.Outbox != 0 || len(s.Rejected) != 0 || len(s.Uploads) != 0 {
+		t.Fatalf("after the sync: outbox %d, rejected %+v, uploads %+v", s.Outbox, s.Rejected, s.Uploads)
+	}
+	srv.App.Photos.WaitIdle()
+
+	// As another device of the county sees the server now.
+	other := newDevice(t, srv, apptest.Inspector2)
+	mustSync(t, other)
+	if got := answerOf(t, other, kept, "shed_status"); !strings.Contains(got, "备份后修改") {
+		t.Errorf("the edit made after the backup: %s", got)
+	}
+	if got := answerOf(t, other, lost, "closed_shed"); !strings.Contains(got, "备份后发现") {
+		t.Errorf("the inspection made after the backup: %s", got)
+	}
+	for entity, id := range map[string]string{syncproto.EntityFinding: finding, syncproto.EntityVehicleCheck: check, syncproto.EntityPhoto: photo} {
+		if _, err := other.Record(ctx, entity, id); err != nil {
+			t.Errorf("%s made after the backup: %v", entity, err)
+		}
+	}
+	rec, err := srv.App.DB.Get(ctx, syncproto.EntityPhoto, photo)
+	if err != nil || string(rec.Value("uploaded")) != "true" {
+		t.Fatalf("the photo's bytes on the restored server: %v", err)
+	}
+	if ok, err := srv.App.Blobs.Has(ctx, syncproto.SHA256Hex(data), "original"); err != nil || !ok {
+		t.Fatalf("the photo's bytes are not in the store: %v %v", ok, err)
+	}
+
+	// Nothing left to send, nothing sent twice.
+	out.Reset()
+	mustSync(t, d)
+	if strings.Contains(out.String(), "上传") {
+		t.Errorf("a sync after the recovery sent something:\n%s", out.String())
+	}
+	if n := serverCount(t, srv, syncproto.EntityVehicleCheck, "plate", "晋H77777"); n != 1 {
+		t.Errorf("the server has %d checks, want 1", n)
+	}
+}

@@ -1,12 +1,15 @@
 package device
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -99,8 +102,15 @@ func (d *Device) sync(ctx context.Context, c *syncproto.Client) error {
 	if err := d.push(ctx, c); err != nil {
 		return fmt.Errorf("push: %w", err)
 	}
-	if err := d.pull(ctx, c); err != nil {
+	requeued, err := d.pull(ctx, c)
+	if err != nil {
 		return fmt.Errorf("pull: %w", err)
+	}
+	if requeued > 0 {
+		// What a restored server lost, sent again in this sync.
+		if err := d.push(ctx, c); err != nil {
+			return fmt.Errorf("push: %w", err)
+		}
 	}
 	return d.upload(ctx, c)
 }
@@ -298,18 +308,30 @@ func (d *Device) restamp(ctx context.Context, tx *sql.Tx, rows []outboxRow) erro
 
 // pull pulls from the stored cursor until has_more is false, storing each
 // page and its cursor in one transaction. On resync_required it pulls
-// again from the empty cursor, keeping the outbox.
-func (d *Device) pull(ctx context.Context, c *syncproto.Client) error {
+// again from the empty cursor, keeping the outbox, and then sends again
+// what the server no longer holds (afterResync); it returns how many
+// changes that put back into the outbox.
+func (d *Device) pull(ctx context.Context, c *syncproto.Client) (int, error) {
 	cursor, err := d.get(keyCursor)
 	if err != nil {
-		return err
+		return 0, err
 	}
+	flag, err := d.get(keyResync)
+	if err != nil {
+		return 0, err
+	}
+	resync := flag != ""
 	total := 0
 	apply := func(pr *syncproto.PullResponse) error {
 		err := d.inTx(ctx, func(tx *sql.Tx) error {
 			for i := range pr.Changes {
 				if err := mergeChange(ctx, tx, &pr.Changes[i]); err != nil {
 					return err
+				}
+				if resync {
+					if err := sawOnServer(ctx, tx, &pr.Changes[i]); err != nil {
+						return err
+					}
 				}
 			}
 			if err := d.set(tx, keyCursor, pr.Cursor); err != nil {
@@ -332,8 +354,226 @@ func (d *Device) pull(ctx context.Context, c *syncproto.Client) error {
 			cs, _ := json.Marshal(me.Counties)
 			_ = d.set(d.db, keyCounties, string(cs))
 		}
+		// Marked before the first page, so that a pull from the start
+		// interrupted and resumed still ends with afterResync.
+		if err := d.inTx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM resync_seen`); err != nil {
+				return err
+			}
+			if err := d.set(tx, keyCursor, ""); err != nil {
+				return err
+			}
+			return d.set(tx, keyResync, "1")
+		}); err != nil {
+			return 0, err
+		}
+		resync = true
 		_, err = c.PullAll(ctx, "", d.PageLimit, apply)
 	}
+	if err != nil || !resync {
+		return 0, err
+	}
+	return d.afterResync(ctx)
+}
+
+// sawOnServer records the HLCs of a change a pull from the start brought:
+// the server's state of the record, which afterResync compares the local
+// copy with.
+func sawOnServer(ctx context.Context, tx *sql.Tx, ch *syncproto.Change) error {
+	hlcs, err := json.Marshal(ch.HLCs)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO resync_seen(entity, id, hlcs, deleted_hlc) VALUES(?, ?, ?, ?)
+		ON CONFLICT(entity, id) DO UPDATE SET hlcs = excluded.hlcs, deleted_hlc = excluded.deleted_hlc`,
+		ch.Entity, ch.ID, string(hlcs), ch.DeletedHLC)
+	return err
+}
+
+// deviceOrder are the entities a device writes, each before those that
+// refer to it (a site before its inspections, an inspection before its
+// findings and photos).
+var deviceOrder = []string{syncproto.EntitySite, syncproto.EntityInspection, syncproto.EntityFinding,
+	syncproto.EntityVehicleCheck, syncproto.EntityPhoto}
+
+// afterResync, once a pull from the start that a 410 asked for has ended
+// (the user's scope changed, or the server's database was restored from
+// a backup: sync.md 8.3), puts back into the outbox every value this
+// device wrote that the server does not hold — a restore to a backup made
+// before they were pushed loses them, while the device shows them sent —
+// at its own HLC, references first, and queues again the upload of every
+// photo it puts back whose file is still here. Pushing them is safe
+// whatever the server holds: a later write wins as always. Only records
+// in the user's counties and fields not already waiting in the outbox are
+// considered. It returns how many changes went back.
+func (d *Device) afterResync(ctx context.Context) (int, error) {
+	counties, err := d.counties()
+	if err != nil {
+		return 0, err
+	}
+	inScope := map[string]bool{}
+	for _, c := range counties {
+		inScope[c] = true
+	}
+	type lostChange struct {
+		order int
+		m     syncproto.Mutation
+	}
+	var lost []lostChange
+	err = d.inTx(ctx, func(tx *sql.Tx) error {
+		waiting, err := outboxFields(ctx, tx)
+		if err != nil {
+			return err
+		}
+		for order, entity := range deviceOrder {
+			recs, err := resyncRows(ctx, tx, entity)
+			if err != nil {
+				return err
+			}
+			for _, r := range recs {
+				if !inScope[r.County] {
+					continue
+				}
+				own := func(h string) bool {
+					p, err := syncproto.ParseHLC(h)
+					return err == nil && p.Node == d.id
+				}
+				byHLC := map[string]map[string]json.RawMessage{}
+				for name, v := range r.Fields {
+					h := r.HLCs[name]
+					if !own(h) || waiting[r.Entity+"/"+r.ID+"/"+name] || h <= r.server[name] {
+						continue
+					}
+					if byHLC[h] == nil {
+						byHLC[h] = map[string]json.RawMessage{}
+					}
+					byHLC[h][name] = v
+				}
+				for h, fields := range byHLC {
+					lost = append(lost, lostChange{order, syncproto.Mutation{Entity: r.Entity, ID: r.ID, HLC: h, Fields: fields}})
+				}
+				if r.Deleted && own(r.DeletedHLC) && !waiting[r.Entity+"/"+r.ID+"/"] && r.DeletedHLC > r.serverDeleted {
+					lost = append(lost, lostChange{order, syncproto.Mutation{Entity: r.Entity, ID: r.ID, HLC: r.DeletedHLC, Delete: true}})
+				}
+			}
+		}
+		// References first, then as they were written.
+		slices.SortStableFunc(lost, func(a, b lostChange) int {
+			return cmp.Or(cmp.Compare(a.order, b.order), strings.Compare(a.m.HLC, b.m.HLC))
+		})
+		for _, l := range lost {
+			raw, err := json.Marshal(l.m)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO outbox(mutation) VALUES(?)`, string(raw)); err != nil {
+				return err
+			}
+			if l.m.Entity == syncproto.EntityPhoto && !l.m.Delete {
+				if err := uploadAgain(ctx, tx, l.m.ID); err != nil {
+					return err
+				}
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM resync_seen`); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM config WHERE key = ?`, keyResync)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	if len(lost) > 0 {
+		fmt.Fprintf(d.Out, "服务器缺少本机已上传的 %d 项修改（可能已从备份恢复），重新上传\n", len(lost))
+	}
+	return len(lost), nil
+}
+
+// resyncRecord is a local record beside the server's HLCs of it, as the
+// pull from the start brought them (none for a record it did not bring).
+type resyncRecord struct {
+	Record
+	server        map[string]string
+	serverDeleted string
+}
+
+// resyncRows reads the local records of entity with the server's HLCs.
+func resyncRows(ctx context.Context, tx *sql.Tx, entity string) ([]resyncRecord, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT r.id, r.county, r.fields, r.hlcs, r.deleted, r.deleted_hlc,
+		coalesce(s.hlcs, '{}'), coalesce(s.deleted_hlc, '')
+		FROM records r LEFT JOIN resync_seen s ON s.entity = r.entity AND s.id = r.id WHERE r.entity = ? ORDER BY r.id`, entity)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []resyncRecord
+	for rows.Next() {
+		r := resyncRecord{Record: Record{Entity: entity}}
+		var fields, hlcs, server string
+		if err := rows.Scan(&r.ID, &r.County, &fields, &hlcs, &r.Deleted, &r.DeletedHLC, &server, &r.serverDeleted); err != nil {
+			return nil, err
+		}
+		if err := errors.Join(json.Unmarshal([]byte(fields), &r.Fields), json.Unmarshal([]byte(hlcs), &r.HLCs),
+			json.Unmarshal([]byte(server), &r.server)); err != nil {
+			return nil, fmt.Errorf("read %s %s: %w", entity, r.ID, err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// outboxFields are the fields waiting in the outbox, as
+// "entity/id/field" ("entity/id/" for a deletion).
+func outboxFields(ctx context.Context, tx *sql.Tx) (map[string]bool, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT mutation FROM outbox`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var raw string
+		var m syncproto.Mutation
+		if err := rows.Scan(&raw); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(raw), &m); err != nil {
+			return nil, err
+		}
+		if m.Delete {
+			out[m.Entity+"/"+m.ID+"/"] = true
+		}
+		for name := range m.Fields {
+			out[m.Entity+"/"+m.ID+"/"+name] = true
+		}
+	}
+	return out, rows.Err()
+}
+
+// uploadAgain queues again the upload of a photo whose bytes a restored
+// server may have lost, from the start (an uploaded photo's bytes are
+// checked by its hash: sending them to a server that has them is
+// harmless).
+func uploadAgain(ctx context.Context, tx *sql.Tx, photoID string) error {
+	var state string
+	err := tx.QueryRowContext(ctx, `SELECT state FROM uploads WHERE photo_id = ? AND done = 1`, photoID).Scan(&state)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil // never queued here, or not sent yet
+	}
+	if err != nil {
+		return err
+	}
+	var u syncproto.Upload
+	if err := json.Unmarshal([]byte(state), &u); err != nil {
+		return err
+	}
+	u.URL, u.Offset = "", 0
+	fresh, err := json.Marshal(&u)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE uploads SET done = 0, error = '', state = ? WHERE photo_id = ?`, string(fresh), photoID)
 	return err
 }
 
