@@ -288,13 +288,17 @@ func (c *Console) saveSite(ec echo.Context) error {
 		}
 		values["radius_m"] = radius
 	}
+	// A new site's id is made here, not put in the form: a refused one
+	// shows again as the form adding it (f.ID empty), not as one
+	// correcting a site that does not exist.
+	id := f.ID
 	if created {
-		f.ID = uuid.Must(uuid.NewV7()).String()
+		id = uuid.Must(uuid.NewV7()).String()
 		values["county"] = f.County
 	}
 	err := c.d.Syncer.Store.Update(ctx, func(tx server.WriteTx) error {
 		if !created {
-			r, err := tx.Get(ctx, server.EntityByName(syncproto.EntitySite), f.ID)
+			r, err := tx.Get(ctx, server.EntityByName(syncproto.EntitySite), id)
 			if err != nil {
 				return err
 			}
@@ -305,7 +309,7 @@ func (c *Console) saveSite(ec echo.Context) error {
 				return err
 			}
 		}
-		return c.d.Syncer.Upsert(ctx, tx, syncproto.EntitySite, f.ID, f.County, values)
+		return c.d.Syncer.Upsert(ctx, tx, syncproto.EntitySite, id, f.County, values)
 	})
 	var changed *errSiteChanged
 	if errors.As(err, &changed) {
@@ -323,7 +327,7 @@ func (c *Console) saveSite(ec echo.Context) error {
 	} else if err != nil {
 		return err
 	}
-	return ec.Redirect(http.StatusSeeOther, "/console/sites?"+url.Values{"q": {f.ID}, "saved": {f.Name}}.Encode())
+	return ec.Redirect(http.StatusSeeOther, "/console/sites?"+url.Values{"q": {id}, "saved": {f.Name}}.Encode())
 }
 
 // siteFormLabels name the site's fields as its form does.

@@ -95,8 +95,14 @@ func TestSites(t *testing.T) {
 	} {
 		form := url.Values{"csrf": {token}, "county": {apptest.Xinfu}, "name": {"长文字"}, "kind": {"factory"}, "crs": {"wgs84"}}
 		form.Set(tc.field, tc.value)
-		if st, page := county.post("/console/sites", form); st != http.StatusUnprocessableEntity || !strings.Contains(page, tc.want) || strings.Contains(page, "字段 "+tc.field) {
+		st, page := county.post("/console/sites", form)
+		if st != http.StatusUnprocessableEntity || !strings.Contains(page, tc.want) || strings.Contains(page, "字段 "+tc.field) {
 			t.Errorf("%s %.20q: %d, want 422 saying %s", tc.field, tc.value, st, tc.want)
+		}
+		// Still the form adding a site (its county to choose), posting
+		// where a new site goes: corrected and saved, it is added.
+		if !strings.Contains(page, "<h1>新增点位</h1>") || !strings.Contains(page, `action="/console/sites"`) || !strings.Contains(page, `<select name="county"`) {
+			t.Errorf("%s %.20q: the form shown again is not the one adding a site:\n%s", tc.field, tc.value, page)
 		}
 	}
 	// A form field with a NUL or invalid UTF-8, which the API refuses for
