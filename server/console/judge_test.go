@@ -318,8 +318,18 @@ func TestReviewIsOfWhatWasShown(t *testing.T) {
 		t.Fatalf("the old detail page: %d, status %s\n%s", st, status(), page)
 	}
 	// A form without its version approves nothing either.
-	if st, _ := county.post("/console/inspections/"+insp+"/review", url.Values{"csrf": {csrf(t, detail)}, "decision": {"approve"}}); st != http.StatusConflict || status() != "submitted" {
-		t.Fatalf("a form without its version: %d, status %s", st, status())
+	// A form without its version, or with one no record has, approves
+	// nothing either, and says what is wrong with it (not that the
+	// record changed).
+	for _, seq := range []string{"", "abc", "-3", "0", "1.5"} {
+		form := url.Values{"csrf": {csrf(t, detail)}, "decision": {"approve"}}
+		if seq != "" {
+			form.Set("seq", seq)
+		}
+		if st, page := county.post("/console/inspections/"+insp+"/review", form); st != http.StatusBadRequest || status() != "submitted" ||
+			!strings.Contains(page, "缺少所审记录的版本号") {
+			t.Fatalf("a form with seq %q: %d, status %s\n%s", seq, st, status(), page)
+		}
 	}
 
 	detail = mustGet(t, county, "/console/inspections/"+insp)

@@ -346,17 +346,21 @@ func (c *Console) reportProgress(ec echo.Context) error {
 		rep.Pct = &n
 	}
 	// The row as the form showed it: a report writes what it changed.
-	// A form without them (a page from before, a hand-made request) starts
-	// from a row no row is: whatever differs from the row as it is now is
-	// refused as changed meanwhile, after the other checks.
+	// A form without it (a hand-made request, a page damaged in transit)
+	// starts from a row no row is, so it is refused after the other
+	// checks — as such, not as a row changed meanwhile.
 	base := server.ProgressReport{Status: "?"}
-	if json.Unmarshal([]byte(ec.FormValue("orig")), &base) != nil {
+	noBase := json.Unmarshal([]byte(ec.FormValue("orig")), &base) != nil
+	if noBase {
 		base = server.ProgressReport{Status: "?"}
 	}
 	rep.Base = &base
 	rep.Shown = unbidiText // as the page showed the row (pages.go)
 	task, county := ec.Param("task"), ec.Param("county")
 	if err := c.d.Syncer.ReportProgress(ec.Request().Context(), principalOf(ec), task, county, rep); err != nil {
+		if noBase && server.ErrorCode(err) == syncproto.CodeConflict {
+			return server.Errorf(syncproto.CodeInvalidField, "表单缺少此行原有的内容（orig），请刷新页面后重新提交")
+		}
 		return err
 	}
 	q := postedLedgerFilter(ec).query()

@@ -32,11 +32,15 @@ func TestRefusedFormKeepsTypingAndList(t *testing.T) {
 			ledgerForm(t, ledger, "task-08", apptest.Xinfu, url.Values{"status": {"done"}, "progress_pct": {"50"},
 				"note": {"已拆除三台锅炉\n第四台下周"}, "evidence": {"忻环发〔2026〕12号\nhttps://example.cn/a"}, "list": {"overdue=1"}}),
 			http.StatusBadRequest, []string{"已拆除三台锅炉\n第四台下周", "忻环发〔2026〕12号\nhttps://example.cn/a"}, "/console/ledger?overdue=1"},
+		{"ledger report without the row as shown", "/console/ledger/task-08/" + apptest.Xinfu,
+			withoutOrig(ledgerForm(t, ledger, "task-08", apptest.Xinfu, url.Values{"status": {"in_progress"}, "progress_pct": {"40"},
+				"note": {"已拆除两台锅炉"}, "list": {"overdue=1"}})),
+			http.StatusBadRequest, []string{"已拆除两台锅炉", "表单缺少此行原有的内容"}, "/console/ledger?overdue=1"},
 		{"review without a version", "/console/inspections/" + insp + "/review",
 			url.Values{"csrf": {csrf(t, detail)}, "decision": {"return"}, "comment": {"请补拍"}, "back": {queue}},
-			http.StatusConflict, []string{"请补拍"}, "/console/inspections/" + insp + "?back=" + url.QueryEscape(queue)},
+			http.StatusBadRequest, []string{"请补拍"}, "/console/inspections/" + insp + "?back=" + url.QueryEscape(queue)},
 		{"review of nothing", "/console/inspections/" + insp + "x/review",
-			url.Values{"csrf": {csrf(t, detail)}, "decision": {"return"}, "comment": {"请补拍"}, "back": {queue}},
+			url.Values{"csrf": {csrf(t, detail)}, "decision": {"return"}, "comment": {"请补拍"}, "back": {queue}, "seq": {"5"}},
 			http.StatusNotFound, []string{"请补拍"}, queue},
 	} {
 		st, page := b.post(tc.action, tc.form)
@@ -79,4 +83,9 @@ func TestBulkKeepsTheQueue(t *testing.T) {
 	if st != http.StatusOK || !strings.Contains(none, "请先勾选要批量通过的检查记录") || !strings.Contains(none, `<option value="`+apptest.Xinfu+`" selected>`) {
 		t.Errorf("nothing ticked: %d\n%s", st, none)
 	}
+}
+
+func withoutOrig(form url.Values) url.Values {
+	form.Del("orig")
+	return form
 }
