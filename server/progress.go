@@ -361,12 +361,19 @@ func (rep ProgressReport) check() error {
 		return Errorf(syncproto.CodeInvalidField, "进展说明不是有效的文本")
 	case utf8.RuneCountInString(rep.Note) > MaxProgressNote:
 		return Errorf(syncproto.CodeInvalidField, "进展说明不能超过 %d 字", MaxProgressNote)
+	case !MultiLine(rep.Note):
+		// As a review's comment: it is read on the ledger, the report and
+		// the phones; nothing may hide or reverse it.
+		return Errorf(syncproto.CodeInvalidField, "进展说明不能含控制字符或文字方向控制符")
 	case len(rep.Evidence) > MaxProgressEvidence:
 		return Errorf(syncproto.CodeInvalidField, "佐证材料最多 %d 项", MaxProgressEvidence)
 	}
 	for _, e := range rep.Evidence {
 		if e == "" || !utf8.ValidString(e) || utf8.RuneCountInString(e) > MaxEvidenceItem {
 			return Errorf(syncproto.CodeInvalidField, "每项佐证材料应为 1 到 %d 字", MaxEvidenceItem)
+		}
+		if !noControls(e) {
+			return Errorf(syncproto.CodeInvalidField, "佐证材料每项应为一行文字，不能含零宽字符、文字方向控制符等控制字符")
 		}
 	}
 	return nil

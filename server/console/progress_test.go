@@ -522,3 +522,38 @@ func storedProgress(t *testing.T, srv *apptest.Server, task, county string) serv
 	}
 	return server.TaskProgressOf(r)
 }
+
+// TestLedgerTextHasNoControls: a ledger note or evidence item with a
+// character that hides or reverses text (a bell, an escape, a direction
+// override; a line break inside an evidence item's one line is a new
+// item) is refused as a review's comment is, and nothing is stored; line
+// breaks and tabs in the note are kept.
+func TestLedgerTextHasNoControls(t *testing.T) {
+	srv := apptest.Start(t)
+	county := loggedIn(t, srv, apptest.CountyOffice)
+	for _, tc := range []struct {
+		field, value, want string
+	}{
+		{"note", "已拆除\a两台", "进展说明不能含控制字符"},
+		{"note", "已拆除\x1b[31m两台", "进展说明不能含控制字符"},
+		{"note", "已拆除\u202e两台", "进展说明不能含控制字符"},
+		{"note", "已拆除\u2067两台", "进展说明不能含控制字符"},
+		{"evidence", "忻环发\u200b〔2026〕12号", "佐证材料每项应为一行文字"},
+		{"evidence", "忻环发\u202e〔2026〕12号", "佐证材料每项应为一行文字"},
+		{"evidence", "忻环发\x07〔2026〕12号", "佐证材料每项应为一行文字"},
+	} {
+		st, page := report(t, county, "task-09", apptest.Xinfu, url.Values{"status": {"in_progress"}, "progress_pct": {"10"}, tc.field: {tc.value}})
+		if st != http.StatusBadRequest || !strings.Contains(page, tc.want) {
+			t.Errorf("%s %q: %d, want 400 saying %s", tc.field, tc.value, st, tc.want)
+		}
+	}
+	if r, err := srv.App.DB.Get(t.Context(), syncproto.EntityTaskProgress, server.TaskProgressID("task-09", apptest.Xinfu)); err != nil || (r != nil && r.Text("note") != "") {
+		t.Fatalf("a refused report was stored: %v %v", r, err)
+	}
+	if st, page := report(t, county, "task-09", apptest.Xinfu, url.Values{"status": {"in_progress"}, "progress_pct": {"10"}, "note": {"第一台：已拆除\n第二台：\t下周"}}); st != http.StatusOK {
+		t.Fatalf("a note on two lines with a tab: %d\n%.300s", st, page)
+	}
+	if got := storedProgress(t, srv, "task-09", apptest.Xinfu).Note; got != "第一台：已拆除\n第二台：\t下周" {
+		t.Errorf("stored note %q", got)
+	}
+}
