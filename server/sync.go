@@ -480,6 +480,8 @@ func (s *Syncer) apply(ctx context.Context, tx WriteTx, p *Principal, pm *prepar
 		}
 	}
 	switch {
+	case o.DeleteApplied && !wasDeleted:
+		conflicts = append(conflicts, hiddenByDelete(cur, h, now)...)
 	case !wasDeleted || m.Delete:
 	case len(o.Won)+len(res.LostFields) == 0:
 		// The same writes sent again (their answer was lost), or writes
@@ -492,8 +494,11 @@ func (s *Syncer) apply(ctx context.Context, tx WriteTx, p *Principal, pm *prepar
 		// order converges) but are invisible, whatever their HLCs: each
 		// is lost and logged as written to a deleted record.
 		res.Status, res.Code, res.Message = syncproto.StatusStale, syncproto.CodeRecordDeleted, "记录已删除，此修改已记入冲突日志"
+		// Only they are logged: the stored values they merged over were
+		// hidden by the delete already (and logged then if written after
+		// it: hiddenByDelete), not lost to these.
 		res.LostFields = append(res.LostFields, o.Won...)
-		conflicts = losses(cur, slices.DeleteFunc(slices.Clone(o.Losses), func(l syncproto.Loss) bool { return l.Incoming }), p, now)
+		conflicts = nil
 		for _, f := range res.LostFields {
 			conflicts = append(conflicts, Conflict{Entity: e.Name, RecordID: cur.ID, County: cur.County, Field: f,
 				Value: vals[f], HLC: h.String(), WinnerHLC: cur.State.Deleted.String(), Reason: ConflictDeleted,
@@ -538,6 +543,26 @@ func (s *Syncer) apply(ctx context.Context, tx WriteTx, p *Principal, pm *prepar
 		}
 	}
 	return tx.Put(ctx, cur)
+}
+
+// hiddenByDelete are the conflict log's entries for the values a delete
+// at h hides that were written at or after h (an edit made after the
+// delete on another phone, which reached the server first): the same
+// entries as when the edit arrives after the delete (written to a deleted
+// record), so that nothing is lost silently in either order. Values
+// written before the delete are deleted with the record, not lost; the
+// server's own fields are not a device's work.
+func hiddenByDelete(r *StoredRecord, h syncproto.HLC, now time.Time) []Conflict {
+	var out []Conflict
+	for _, name := range slices.Sorted(maps.Keys(r.State.Fields)) {
+		st := r.State.Fields[name]
+		if f, _ := r.Entity.Field(name); f == nil || f.Server || st.HLC.Compare(h) < 0 || isNull(st.Value) {
+			continue
+		}
+		out = append(out, Conflict{Entity: r.Entity.Name, RecordID: r.ID, County: r.County, Field: name, Value: st.Value,
+			HLC: st.HLC.String(), WinnerHLC: h.String(), Reason: ConflictDeleted, DeviceID: st.HLC.Node, At: now})
+	}
+	return out
 }
 
 // MaxMapKeys bounds the members of one record's map field (an

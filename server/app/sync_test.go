@@ -973,3 +973,53 @@ func TestAnswersAreBounded(t *testing.T) {
 	maps.Copy(big, apptest.Fields("site_id", site, "template_id", "coal_yard", "template_version", 1, "status", "draft"))
 	wantStatus(t, apptest.Push(t, a, apptest.Mut(a, "inspection", newID(), big)), "rejected/invalid_value")
 }
+
+// TestDeleteHidingANewerEditLogsIt: an edit stamped after a delete (made
+// on another phone that had not seen it) is logged as written to a
+// deleted record whichever reaches the server first — before, when the
+// edit came first, the older delete hid it without a trace. A delete
+// hides without logging what was written before it, and a late edit of
+// a deleted record logs only itself, not the stored value it merged
+// over (that one was deleted, not lost to it).
+func TestDeleteHidingANewerEditLogsIt(t *testing.T) {
+	srv := apptest.Start(t)
+	ctx := t.Context()
+	a, b := srv.Login(apptest.Inspector), srv.Login(apptest.Inspector2)
+	logged := func(id string) map[string]string {
+		t.Helper()
+		cs, err := srv.App.DB.Conflicts(ctx, srvScopeAll, "finding", id, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, c := range cs {
+			out[c.Field+"="+string(c.Value)] = c.Reason
+		}
+		return out
+	}
+	insp := newInspection(t, a, apptest.Xinfu)
+	for _, editFirst := range []bool{false, true} {
+		f := newID()
+		wantStatus(t, apptest.Push(t, a, apptest.Mut(a, "finding", f, apptest.Fields("inspection_id", insp, "description", "删除前的描述", "status", "open"))), "applied")
+		del := syncproto.Mutation{Entity: "finding", ID: f, Delete: true, HLC: a.Clock.Now().String()}
+		edit := apptest.Mut(b, "finding", f, apptest.Fields("description", "删除后另一台手机的修改", "rectification_note", "整改说明"))
+		hd, _ := syncproto.ParseHLC(del.HLC)
+		edit.HLC = syncproto.HLC{Wall: hd.Wall + 1000, Node: b.DeviceID}.String() // a second after the delete
+		if editFirst {
+			wantStatus(t, apptest.Push(t, b, edit), "applied")
+			wantStatus(t, apptest.Push(t, a, del), "applied")
+		} else {
+			wantStatus(t, apptest.Push(t, a, del), "applied")
+			wantStatus(t, apptest.Push(t, b, edit), "stale/record_deleted")
+		}
+		want := map[string]string{`description="删除后另一台手机的修改"`: "deleted", `rectification_note="整改说明"`: "deleted"}
+		if editFirst {
+			// The edit replaced the first description while the finding
+			// was there: that one lost to it, as any overwrite by another.
+			want[`description="删除前的描述"`] = "older"
+		}
+		if got := logged(f); !maps.Equal(got, want) {
+			t.Errorf("edit first %v: the conflict log holds %v, want %v", editFirst, got, want)
+		}
+	}
+}
