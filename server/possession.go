@@ -313,8 +313,9 @@ func byteSize(n int64) string {
 // otherwise the upload waits, for the grace period, for its record to be
 // pushed (ClaimEarlierUpload). open gives the bytes, already checked to be
 // an image; it is called again if they must be stored twice. StoreUpload
-// returns the ids of records to process. Errors: hash_mismatch (nothing is
-// kept), forbidden (another device created the record, since the upload
+// returns the ids of records to process. Errors: hash_mismatch (the bytes
+// are not those declared, or the device's own record, pushed meanwhile,
+// declares others: nothing is kept), forbidden (another device created the record, since the upload
 // began: nothing is recorded), out_of_scope (the record is in a county p's user no longer has:
 // nothing is recorded, and the phone keeps the file), unavailable (the
 // Sweeper is deleting the same bytes at this very moment: upload again).
@@ -348,6 +349,13 @@ func (s *Syncer) StoreUpload(ctx context.Context, p *Principal, u PhotoUpload, o
 		rec, err := tx.Get(ctx, EntityByName(syncproto.EntityPhoto), u.PhotoID)
 		if err != nil {
 			return err
+		}
+		if rec != nil && !rec.State.IsDeleted() && rec.Text("sha256") != u.SHA256 && rec.OwnDevice(u.DeviceID) && (p == nil || p.CanSee(rec.County)) {
+			// The device's own record, pushed while these bytes were on
+			// their way, declares other bytes (its sha256 never changes):
+			// they can never be its, as when it is there at the upload's
+			// creation (CheckUpload).
+			return Errorf(syncproto.CodeHashMismatch, "照片记录声明的 SHA-256 与上传的不一致")
 		}
 		if rec != nil && !rec.State.IsDeleted() && rec.Text("sha256") == u.SHA256 && p != nil && !p.CanSee(rec.County) {
 			// The uploader's counties changed since the upload began:

@@ -849,3 +849,32 @@ func TestUploadIsItsCreatorsDevice(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordOfOtherBytesPushedDuringUpload: a photo record pushed while
+// its upload is under way that declares other bytes (another sha256, which
+// never changes) makes the upload's last PATCH fail 422 hash_mismatch, as
+// creating the upload would then — not 204 with the record never marked
+// uploaded.
+func TestRecordOfOtherBytesPushedDuringUpload(t *testing.T) {
+	srv := apptest.Start(t)
+	owner := newPhone(t, srv, apptest.Inspector, apptest.Xinfu)
+	data, other := evidenceJPEG(48), evidenceJPEG(49)
+	id := newID()
+	c := owner.tus.Create(id, apptest.SHA256(data), "image/jpeg", len(data))
+	if c.Status != http.StatusCreated {
+		t.Fatalf("create: %d %+v", c.Status, c.Err)
+	}
+	half := len(data) / 2
+	if r := owner.tus.Patch(c.Header.Get("Location"), 0, data[:half]); r.Status != http.StatusNoContent {
+		t.Fatalf("first half: %d %+v", r.Status, r.Err)
+	}
+	owner.record(t, id, other)
+	r := owner.tus.Patch(c.Header.Get("Location"), half, data[half:])
+	if r.Status != http.StatusUnprocessableEntity || r.Err.Code != syncproto.CodeHashMismatch {
+		t.Fatalf("last half under a record of other bytes: %d %+v, want 422 hash_mismatch", r.Status, r.Err)
+	}
+	// The record's own bytes are then taken.
+	owner.tus.Upload(id, "image/jpeg", other, http.StatusNoContent)
+	srv.App.Photos.WaitIdle()
+	owner.wantServed(t, id, other, "owner")
+}
