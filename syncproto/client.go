@@ -37,11 +37,13 @@ func ErrorCodeOf(err error) string {
 }
 
 // Temporary reports whether a request that failed with err may succeed if
-// sent again unchanged: network failures, 5xx, 429.
+// sent again unchanged: network failures, 5xx, 429, and 408
+// request_timeout (the body arrived too slowly: nothing of it was kept;
+// sync.md 11).
 func Temporary(err error) bool {
 	var ae *APIError
 	if errors.As(err, &ae) {
-		return ae.Status >= 500 || ae.Status == http.StatusTooManyRequests
+		return ae.Status >= 500 || ae.Status == http.StatusTooManyRequests || ae.Status == http.StatusRequestTimeout
 	}
 	return err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
 }

@@ -118,3 +118,21 @@ func TestClientPullDoesNotRetryPermanent(t *testing.T) {
 		t.Fatalf("error %v after %d calls", err, calls)
 	}
 }
+
+// TestTemporary: what may succeed sent again unchanged — a network
+// failure, 408 request_timeout (sync.md 11), 429, 5xx — and what may not.
+func TestTemporary(t *testing.T) {
+	for status, want := range map[int]bool{
+		http.StatusRequestTimeout: true, http.StatusTooManyRequests: true, http.StatusInternalServerError: true,
+		http.StatusServiceUnavailable: true,
+		http.StatusBadRequest:         false, http.StatusUnauthorized: false, http.StatusForbidden: false, http.StatusConflict: false,
+		http.StatusGone: false, http.StatusRequestEntityTooLarge: false, http.StatusUnprocessableEntity: false,
+	} {
+		if got := syncproto.Temporary(&syncproto.APIError{Status: status}); got != want {
+			t.Errorf("status %d: temporary %v, want %v", status, got, want)
+		}
+	}
+	if syncproto.Temporary(context.Canceled) || !syncproto.Temporary(io.ErrUnexpectedEOF) || syncproto.Temporary(nil) {
+		t.Error("a cancelled request is not temporary, a cut connection is, no error is not")
+	}
+}
