@@ -36,13 +36,20 @@ func Blank(s string) bool {
 	return true
 }
 
+// ErrNoVersion is a decision (Review, VerifyFinding) whose form did not
+// say which version of the record it was taken on (seen < 0: a hand-made
+// request, a page damaged on its way), refused after the other checks —
+// not as a record that changed while the office looked at it.
+var ErrNoVersion = Errorf(syncproto.CodeInvalidField, "表单缺少所审记录的版本号（seq），请刷新页面后重新提交")
+
 // Review records an office's decision on a submitted inspection: approve
 // locks it for good; return unlocks it for its inspector with a comment.
 // Both reach the phone on its next pull, as the inspection's new status and
 // a review record. seen, if not 0, is the inspection's Seq as the
-// reviewer saw it: if it has changed since, nothing is done (conflict).
-// Errors: forbidden, invalid_value, missing_field, not_found,
-// out_of_scope, conflict.
+// reviewer saw it: if it has changed since, nothing is done (conflict);
+// negative (ErrNoVersion), the form said none.
+// Errors: forbidden, invalid_value, missing_field, invalid_field,
+// not_found, out_of_scope, conflict.
 func (s *Syncer) Review(ctx context.Context, p *Principal, inspectionID, decision, comment string, seen int64) (*syncproto.Change, error) {
 	comment = strings.TrimSpace(comment)
 	switch {
@@ -68,6 +75,8 @@ func (s *Syncer) Review(ctx context.Context, p *Principal, inspectionID, decisio
 			return Errorf(syncproto.CodeOutOfScope, "无权审核其他区县的检查")
 		case insp.Text("status") != "submitted":
 			return Errorf(syncproto.CodeConflict, "只能审核待审核的检查（此检查现为%s），请重新打开查看", cmp.Or(InspectionStatusLabels[insp.Text("status")], "草稿"))
+		case seen < 0:
+			return ErrNoVersion
 		case seen != 0 && insp.Seq != seen:
 			// The reviewer decided on another version: a return and a
 			// new submission since would otherwise be approved unseen, and
@@ -115,7 +124,7 @@ const (
 // the inspector reads on the phone (a verified finding may be reopened
 // too, when the site slips back). seen, if not 0, is the finding's Seq as
 // the office saw it: if it has changed since, nothing is done
-// (conflict). Errors: forbidden, invalid_value, missing_field,
+// (conflict); negative (ErrNoVersion), the form said none. Errors: forbidden, invalid_value, missing_field,
 // invalid_field, not_found, out_of_scope, conflict.
 func (s *Syncer) VerifyFinding(ctx context.Context, p *Principal, findingID, decision, comment string, seen int64) (*syncproto.Change, error) {
 	comment = strings.TrimSpace(comment)
@@ -160,6 +169,8 @@ func (s *Syncer) VerifyFinding(ctx context.Context, p *Principal, findingID, dec
 		case decision == DecisionReopen && status != "rectified" && status != "verified":
 			return Errorf(syncproto.CodeConflict, "只能退回已整改或已核实的问题（此问题现为%s），请重新打开查看",
 				cmp.Or(FindingStatusLabels[status], "待整改"))
+		case seen < 0:
+			return ErrNoVersion
 		case seen != 0 && f.Seq != seen:
 			return Errorf(syncproto.CodeConflict, "问题记录在您查看后有了更新（如巡查员更新了整改情况或其他人员已核实），请重新打开查看后再决定")
 		}

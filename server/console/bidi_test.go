@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
@@ -69,7 +70,8 @@ func TestDirectionControlsShown(t *testing.T) {
 }
 
 // TestDirectionControlsEditable: a value holding a direction override
-// (sent by a phone, or typed into a console form) is shown as U+FFFD,
+// (sent by a phone, typed into a console form, or stored before a ledger
+// note with one was refused) is shown as U+FFFD,
 // in the form's fields and in its record of what it showed alike; it
 // stays correctable: an office changing it is not refused as "changed
 // meanwhile", and one leaving it as shown leaves it as stored.
@@ -100,11 +102,11 @@ func TestDirectionControlsEditable(t *testing.T) {
 		t.Fatalf("correcting an address with an override: %d, stored %q\n%s", st, stored("address"), body)
 	}
 
-	// A ledger row's note likewise.
+	// A ledger row's note likewise: one stored before such notes were
+	// refused (TestLedgerTextHasNoControls).
 	note := func() string { return storedProgress(t, srv, "task-08", apptest.Xinfu).Note }
-	if st, body := report(t, county, "task-08", apptest.Xinfu, url.Values{"status": {"in_progress"}, "note": {"问题\u202e21-21-6202\u202c 限期"}}); st != http.StatusOK {
-		t.Fatalf("a note with an override: %d\n%s", st, body)
-	}
+	serverWrite(t, srv, syncproto.EntityTaskProgress, server.TaskProgressID("task-08", apptest.Xinfu), apptest.Xinfu, map[string]any{
+		"task_id": "task-08", "county": apptest.Xinfu, "status": "in_progress", "note": "问题\u202e21-21-6202\u202c 限期"})
 	if st, body := report(t, county, "task-08", apptest.Xinfu, url.Values{"progress_pct": {"40"}}); st != http.StatusOK || note() != "问题\u202e21-21-6202\u202c 限期" {
 		t.Fatalf("the percentage changed beside that note: %d, note %q\n%s", st, note(), body)
 	}

@@ -63,10 +63,6 @@ type findingRow struct {
 	AwaitsApproval bool
 }
 
-type conflictRow struct {
-	Field, Value, Reason, At string
-}
-
 type reviewRow struct {
 	Decision, Comment, Reviewer, At string
 }
@@ -136,24 +132,16 @@ func (c *Console) detail(ec echo.Context) error {
 	if data["Reviews"], err = c.reviews(ec, insp.ID); err != nil {
 		return err
 	}
-	cs, err := c.d.Store.Conflicts(ctx, p.Scope(), syncproto.EntityInspection, insp.ID, 100)
-	if err != nil {
+	// The values the merge did not keep, of the inspection, its findings
+	// and its photos.
+	refs := []recordRef{{syncproto.EntityInspection, insp.ID}}
+	for _, f := range data["Findings"].([]findingRow) {
+		refs = append(refs, recordRef{syncproto.EntityFinding, f.ID})
+	}
+	refs = append(refs, photoRefs(data["Photos"].([]photoRow))...)
+	if data["Conflicts"], err = c.conflictRows(ctx, p, items, refs...); err != nil {
 		return err
 	}
-	var conflicts []conflictRow
-	for _, cf := range cs {
-		reason := map[string]string{
-			server.ConflictOlder:    "被较新的修改覆盖",
-			server.ConflictEqualHLC: "同一时间戳的另一取值（按取值排序保留较大者）",
-			server.ConflictDeleted:  "写入时记录已删除",
-		}[cf.Reason]
-		field := cf.Field
-		if k, ok := strings.CutPrefix(field, "answers."); ok && items[k] != "" {
-			field = items[k]
-		}
-		conflicts = append(conflicts, conflictRow{Field: field, Value: string(cf.Value), Reason: reason, At: cf.At.In(chinaTime).Format("2006-01-02 15:04:05")})
-	}
-	data["Conflicts"] = conflicts
 	if data["History"], err = c.history(ec, insp, items); err != nil {
 		return err
 	}

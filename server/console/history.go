@@ -33,10 +33,12 @@ var auditActionNames = map[string]string{
 
 var auditEntityNames = map[string]string{
 	syncproto.EntityInspection: "检查记录", syncproto.EntityFinding: "发现问题", syncproto.EntityPhoto: "照片",
+	syncproto.EntityVehicleCheck: "路检记录", syncproto.EntitySite: "点位",
 }
 
-// auditFieldNames names the fields an inspection's history can show: every
-// field of an inspection, a finding and a photo (TestHistoryLabelsEveryField).
+// auditFieldNames names the fields an inspection's history, and a page's
+// conflict log, can show: every field of an inspection, a finding, a
+// photo, a roadside check and a site (TestHistoryLabelsEveryField).
 var auditFieldNames = map[string]string{
 	// inspection
 	"site_id": "点位", "template_id": "检查表", "template_version": "检查表版本", "started_at": "开始时间", "finished_at": "结束时间",
@@ -52,6 +54,13 @@ var auditFieldNames = map[string]string{
 	"uploaded": "已上传", "flags": "证据标记", "notes": "提示", "exif": "EXIF 信息", "lon_wgs84": "经度（WGS-84）",
 	"lat_wgs84": "纬度（WGS-84）", "phash": "感知哈希", "width": "宽（像素）", "height": "高（像素）", "processed_at": "处理时间",
 	syncproto.FieldCaptureSig: "拍摄签名", syncproto.FieldCaptureKeyID: "签名密钥", syncproto.FieldCapture: "拍摄签名核验",
+	// roadside check (and a site's note)
+	"county": "区县", "checkpoint": "检查站", "campaign": "专项行动", "plate": "号牌号码", "plate_color": "号牌颜色",
+	"plate_type": "号牌种类", "vin": "车辆识别代号（VIN）", "emission_stage": "排放阶段", "fuel": "燃料", "obd_mil": "OBD 故障灯",
+	"obd_codes": "OBD 故障码", "aftertreatment": "后处理装置", "urea_level_pct": "尿素液位（%）", "ringelmann": "林格曼黑度",
+	"opacity": "不透光烟度（%）", "remote_sensing_id": "遥感检测编号", "action": "处理", "checked_at": "检查时间", "note": "备注",
+	// site
+	"kind": "点位类型", "name": "名称", "address": "地址", "radius_m": "范围半径（米）", "active": "启用",
 	// review, and a deletion
 	"decision": "审核决定", "comment": "审核意见", "reviewer_name": "审核人姓名", "decided_at": "审核时间", "deleted": "删除",
 }

@@ -14,7 +14,8 @@ import (
 // 修改历史 lists (the inspection, its findings and photos, its reviews) has
 // a Chinese name there, not its name in the API.
 func TestHistoryLabelsEveryField(t *testing.T) {
-	for _, entity := range []string{syncproto.EntityInspection, syncproto.EntityFinding, syncproto.EntityPhoto, syncproto.EntityReview} {
+	for _, entity := range []string{syncproto.EntityInspection, syncproto.EntityFinding, syncproto.EntityPhoto, syncproto.EntityReview,
+		syncproto.EntityVehicleCheck, syncproto.EntitySite} {
 		for _, f := range server.EntityByName(entity).Fields {
 			if l := fieldLabel(f.Name, nil); !strings.ContainsFunc(l, func(r rune) bool { return unicode.Is(unicode.Han, r) }) {
 				t.Errorf("%s.%s is shown as %q", entity, f.Name, l)

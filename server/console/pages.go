@@ -51,7 +51,7 @@ func parseTemplates() (map[string]*template.Template, error) {
 	}
 	out := map[string]*template.Template{}
 	for _, page := range []string{"login.html", "queue.html", "detail.html", "error.html", "vehicles.html", "vehicle.html", "findings.html", "ledger.html", "report.html", "devices.html", "users.html", "search.html", "overview.html", "sites.html", "site.html", "map.html", "bulk.html"} {
-		t, err := template.New(page).Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/photos.html", "templates/"+page)
+		t, err := template.New(page).Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/photos.html", "templates/conflicts.html", "templates/"+page)
 		if err != nil {
 			return nil, fmt.Errorf("console template %s: %w", page, err)
 		}
@@ -434,11 +434,7 @@ func localTime(s string) string {
 
 func (c *Console) review(ec echo.Context) error {
 	id := ec.Param("id")
-	decision, comment := ec.FormValue("decision"), ec.FormValue("comment")
-	seen, err := formSeq(ec, "seq")
-	if err != nil {
-		return err
-	}
+	decision, comment, seen := ec.FormValue("decision"), ec.FormValue("comment"), formSeq(ec.FormValue("seq"))
 	ctx, p := ec.Request().Context(), principalOf(ec)
 	if _, err := c.d.Syncer.Review(ctx, p, id, decision, comment, seen); err != nil {
 		// The same decision sent again (a double click) finds the first
@@ -456,11 +452,7 @@ func (c *Console) review(ec echo.Context) error {
 // verifyFinding takes an office's decision on a finding's rectification
 // and shows the finding's inspection again.
 func (c *Console) verifyFinding(ec echo.Context) error {
-	id, decision, comment := ec.Param("id"), ec.FormValue("decision"), ec.FormValue("comment")
-	seen, err := formSeq(ec, "seq")
-	if err != nil {
-		return err
-	}
+	id, decision, comment, seen := ec.Param("id"), ec.FormValue("decision"), ec.FormValue("comment"), formSeq(ec.FormValue("seq"))
 	ctx, p := ec.Request().Context(), principalOf(ec)
 	var insp string
 	ch, err := c.d.Syncer.VerifyFinding(ctx, p, id, decision, comment, seen)
@@ -480,17 +472,17 @@ func (c *Console) verifyFinding(ec echo.Context) error {
 }
 
 // formSeq reads the version of a record a review form was shown with
-// (the record's Seq, field name), for Syncer.Review: a console form always
-// carries it, so that a decision is on what the office saw. A form
-// without one, or with one no record has (a hand-made request, a page
-// damaged in transit), is refused as such — 400 naming the field, not a
-// 409 saying the record changed while the office looked at it.
-func formSeq(ec echo.Context, name string) (int64, error) {
-	n, err := strconv.ParseInt(ec.FormValue(name), 10, 64)
+// (the record's Seq), for Syncer.Review: a console form always carries it,
+// so that a decision is on what the office saw. Without one, or with one
+// no record has (a hand-made request, a page damaged on its way), it is
+// -1: the decision is refused after the other checks as saying no
+// version (server.ErrNoVersion, 400), not as of a changed record.
+func formSeq(v string) int64 {
+	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || n <= 0 {
-		return 0, server.Errorf(syncproto.CodeInvalidField, "表单缺少所审记录的版本号（%s），请刷新页面后重新提交", name)
+		return -1
 	}
-	return n, nil
+	return n
 }
 
 // photo serves a photo's variant to a session whose scope holds it.

@@ -234,6 +234,10 @@ func (c *Console) vehicle(ec echo.Context) error {
 	if data["Photos"], err = c.photos(ec, ps, anchor, nil); err != nil {
 		return err
 	}
+	refs := append([]recordRef{{syncproto.EntityVehicleCheck, r.ID}}, photoRefs(data["Photos"].([]photoRow))...)
+	if data["Conflicts"], err = c.conflictRows(ctx, p, nil, refs...); err != nil {
+		return err
+	}
 	if plate := r.Text("plate"); plate != "" {
 		// The truck's other checks in the user's scope, latest first.
 		others, n, err := c.d.Store.VehicleChecks(ctx, server.VehicleQuery{Scope: p.Scope(), Plate: plate, Limit: 20})

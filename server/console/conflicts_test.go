@@ -1,0 +1,59 @@
+package console_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// TestConflictsOfEveryRecordShown: the values the merge did not keep are
+// on the pages an office works from — an inspection's page lists its
+// own, its findings' and its photos' (each named), a roadside check's
+// page its own — with Chinese field names and values as shown elsewhere;
+// before, only the inspection's own were, and a finding's lost
+// description could be read only through the API.
+func TestConflictsOfEveryRecordShown(t *testing.T) {
+	srv := apptest.Start(t)
+	a, b := srv.Login(apptest.Inspector), srv.Login(apptest.Inspector2)
+	insp, finding := uuid.NewString(), uuid.NewString()
+	apptest.PushApplied(t, a, apptest.Mut(a, syncproto.EntityInspection, insp, apptest.Fields("site_id", apptest.DemoSite(t, apptest.Xinfu),
+		"template_id", "construction_dust", "template_version", 1, "status", "draft")))
+	apptest.PushApplied(t, a, apptest.Mut(a, syncproto.EntityFinding, finding, apptest.Fields("inspection_id", insp, "description", "料棚破损", "status", "open")))
+	// b's description, stamped before a's: it loses, and is logged.
+	older := apptest.Mut(b, syncproto.EntityFinding, finding, apptest.Fields("description", "料棚破损（较早的描述）"))
+	apptest.PushApplied(t, a, apptest.Mut(a, syncproto.EntityFinding, finding, apptest.Fields("description", "料棚东侧破损")))
+	if r := apptest.Push(t, b, older).Results[0]; r.Status != syncproto.StatusStale {
+		t.Fatalf("the older description: %+v, want stale", r)
+	}
+	apptest.PushApplied(t, a, apptest.Mut(a, syncproto.EntityInspection, insp, apptest.Fields("status", "submitted")))
+	check := uuid.NewString()
+	apptest.PushApplied(t, a, apptest.Mut(a, syncproto.EntityVehicleCheck, check, apptest.Fields("county", apptest.Xinfu, "checkpoint", "G108",
+		"plate", "晋H12345", "checked_at", "2026-11-28T10:00:00+08:00", "note", "后来的备注")))
+	lost := apptest.Mut(b, syncproto.EntityVehicleCheck, check, apptest.Fields("note", "较早的备注"))
+	h, _ := syncproto.ParseHLC(lost.HLC)
+	h.Wall -= 60_000
+	lost.HLC = h.String()
+	if r := apptest.Push(t, b, lost).Results[0]; r.Status != syncproto.StatusStale {
+		t.Fatalf("the older vehicle note: %+v, want stale", r)
+	}
+
+	county := loggedIn(t, srv, apptest.CountyOffice)
+	page := mustGet(t, county, "/console/inspections/"+insp)
+	for _, want := range []string{"发现问题 …" + finding[len(finding)-8:], "问题描述", "料棚破损（较早的描述）", "被较新的修改覆盖"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the inspection's page lacks %q in its 冲突记录", want)
+		}
+	}
+	page = mustGet(t, county, "/console/vehicles/"+check)
+	for _, want := range []string{"冲突记录", "路检记录", "备注", "较早的备注", "被较新的修改覆盖"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the roadside check's page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, ">note<") || strings.Contains(page, `"较早的备注"`) {
+		t.Error("a field shown by its API name, or a value as JSON")
+	}
+}
