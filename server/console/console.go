@@ -148,14 +148,42 @@ func Mount(e *echo.Echo, d Deps) (*Console, error) {
 	g.GET("/map", c.siteMapPage, c.authn)
 	c.mountAccounts(g)
 	// The console's pages are read (GET, HEAD) and its forms posted
-	// (POST): any other method is 405, not the 404 of a page that does
-	// not exist (the group's catch-all would answer it).
-	g.Match([]string{http.MethodPut, http.MethodDelete, http.MethodPatch}, "/*", func(ec echo.Context) error {
-		ec.Response().Header().Set("Allow", "GET, HEAD, POST")
+	// (POST): another method on a page that exists is 405 naming the
+	// methods it takes, and OPTIONS is answered 204 with them, as in the
+	// API — not the 404 of a page that does not exist, which the group's
+	// catch-all would answer.
+	g.Match([]string{http.MethodPut, http.MethodDelete, http.MethodPatch, http.MethodOptions}, "/*", func(ec echo.Context) error {
+		allow := routedMethods(e, ec.Request())
+		if len(allow) == 0 {
+			return echo.ErrNotFound
+		}
+		ec.Response().Header().Set(echo.HeaderAllow, strings.Join(append([]string{http.MethodOptions}, allow...), ", "))
+		if ec.Request().Method == http.MethodOptions {
+			return ec.NoContent(http.StatusNoContent)
+		}
 		return echo.ErrMethodNotAllowed
 	})
 	e.GET("/console", func(ec echo.Context) error { return ec.Redirect(http.StatusSeeOther, "/console/") })
 	return c, nil
+}
+
+// routedMethods are the methods a console path has routes for (GET
+// with HEAD), found by routing the request as each: a path that only the
+// group's catch-all takes has none.
+func routedMethods(e *echo.Echo, r *http.Request) []string {
+	var out []string
+	for _, m := range []string{http.MethodGet, http.MethodPost} {
+		probe := e.NewContext(r, nil)
+		e.Router().Find(m, echo.GetPath(r), probe)
+		if p := probe.Path(); p == "" || p == "/console/*" {
+			continue
+		}
+		out = append(out, m)
+		if m == http.MethodGet {
+			out = append(out, http.MethodHead)
+		}
+	}
+	return out
 }
 
 func (c *Console) css(ec echo.Context) error {

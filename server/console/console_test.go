@@ -353,14 +353,31 @@ func TestDetailScope(t *testing.T) {
 		t.Errorf("unknown page: %d\n%s", st, page)
 	}
 	// A method the console has no use for is 405, on pages and forms
-	// alike, with the console's error page.
-	for _, m := range []string{http.MethodPut, http.MethodDelete, http.MethodPatch} {
-		for _, path := range []string{"/console/queue", "/console/inspections/" + theirs + "/review", "/console/users"} {
+	// alike, with the console's error page and the methods the path
+	// takes; OPTIONS names them (204), as in the API; on a page that does
+	// not exist, both are 404.
+	allow := map[string]string{"/console/queue": "OPTIONS, GET, HEAD", "/console/inspections/" + theirs + "/review": "OPTIONS, POST",
+		"/console/users": "OPTIONS, GET, HEAD, POST", "/console/sites/" + theirs: "OPTIONS, GET, HEAD, POST"}
+	for _, m := range []string{http.MethodPut, http.MethodDelete, http.MethodPatch, http.MethodOptions} {
+		for path, want := range allow {
 			req, _ := http.NewRequest(m, b.base+path, nil)
-			st, page := b.do(req)
-			if st != http.StatusMethodNotAllowed || !strings.Contains(page, "不支持此请求方法") {
-				t.Errorf("%s %s: %d, want 405 with the console's page", m, path, st)
+			resp, err := b.c.Do(req)
+			if err != nil {
+				t.Fatal(err)
 			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			wantStatus := http.StatusMethodNotAllowed
+			if m == http.MethodOptions {
+				wantStatus = http.StatusNoContent
+			}
+			if resp.StatusCode != wantStatus || resp.Header.Get("Allow") != want || (m != http.MethodOptions && !strings.Contains(string(body), "不支持此请求方法")) {
+				t.Errorf("%s %s: %d, Allow %q, want %d with %q", m, path, resp.StatusCode, resp.Header.Get("Allow"), wantStatus, want)
+			}
+		}
+		req, _ := http.NewRequest(m, b.base+"/console/no-such-page", nil)
+		if st, page := b.do(req); st != http.StatusNotFound || !strings.Contains(page, "页面不存在") {
+			t.Errorf("%s of a page that does not exist: %d", m, st)
 		}
 	}
 }
