@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/xinzhou-eco/fieldsync/server/app"
+	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/server/audit"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
@@ -83,6 +84,14 @@ func TestAuditHistoryAndSeal(t *testing.T) {
 	}
 	if st, _ := b.get("/console/report/seal.json?month=" + month); st != http.StatusNotFound {
 		t.Errorf("seal of the running month: %d", st)
+	}
+	// A month not begun is not "not over yet", and a request naming no
+	// month says to name one.
+	next := time.Now().In(server.ChinaTime).AddDate(0, 1, 0).Format("2006-01")
+	for q, want := range map[string]string{"month=" + next: next + " 还没有开始", "month=9999-12": "9999-12 还没有开始", "": "请指定月份"} {
+		if st, page := b.get("/console/report/seal.json?" + q); st != http.StatusBadRequest || !strings.Contains(page, want) || strings.Contains(page, "尚未结束") {
+			t.Errorf("seal.json?%s: %d, want 400 saying %s", q, st, want)
+		}
 	}
 
 	// Two hours after the month's end it is sealed on demand.

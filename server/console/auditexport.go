@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/xinzhou-eco/fieldsync/server"
@@ -84,8 +85,15 @@ func (c *Console) auditLinks(ec echo.Context, rp reportParams) map[string]any {
 // parameter), or the error that answers the request: a malformed month,
 // or one not sealed (saying why).
 func (c *Console) requestedSeal(ec echo.Context, month string) (*audit.Seal, error) {
-	if !reMonth.MatchString(month) {
+	now := c.now().In(chinaTime)
+	switch start, _ := time.ParseInLocation("2006-01", month, chinaTime); {
+	case month == "":
+		return nil, server.Errorf(syncproto.CodeInvalidValue, "请指定月份 month（YYYY-MM），如 %s", now.AddDate(0, -1, 0).Format("2006-01"))
+	case !reMonth.MatchString(month):
 		return nil, server.Errorf(syncproto.CodeInvalidValue, "月份格式应为 YYYY-MM")
+	case start.After(now):
+		// As the report says of a month not begun (not "not over yet").
+		return nil, server.Errorf(syncproto.CodeInvalidValue, "%s 还没有开始，没有审计记录（本月是 %s）", month, now.Format("2006-01"))
 	}
 	seal, why, err := c.monthSeal(ec, month)
 	if err != nil {
