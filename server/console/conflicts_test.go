@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 
@@ -55,5 +56,29 @@ func TestConflictsOfEveryRecordShown(t *testing.T) {
 	}
 	if strings.Contains(page, ">note<") || strings.Contains(page, `"较早的备注"`) {
 		t.Error("a field shown by its API name, or a value as JSON")
+	}
+}
+
+// TestUnknownCountyFilter: a page or export asked for a county code no
+// county has answers 400 saying so, to every viewer alike (the county
+// office was told it may not see "county bogus", the city got an empty
+// list); another county's real code stays out of scope for a county
+// office.
+func TestUnknownCountyFilter(t *testing.T) {
+	srv := apptest.Start(t)
+	county, city := loggedIn(t, srv, apptest.CountyOffice), loggedIn(t, srv, apptest.CityOffice)
+	pages := []string{"/console/queue", "/console/findings", "/console/vehicles", "/console/ledger", "/console/sites", "/console/report",
+		"/console/report.csv", "/console/queue.xlsx", "/console/findings.xlsx", "/console/vehicles.xlsx", "/console/ledger.xlsx"}
+	for _, path := range pages {
+		for _, code := range []string{"bogus", "999999", "14090"} {
+			for name, b := range map[string]*browser{"county office": county, "city": city} {
+				if st, page := b.get(path + "?county=" + code); st != http.StatusBadRequest || !strings.Contains(page, "没有代码为") {
+					t.Errorf("%s %s?county=%s: %d, want 400 saying no such county", name, path, code, st)
+				}
+			}
+		}
+		if st, _ := county.get(path + "?county=" + apptest.Dingxiang); st != http.StatusForbidden {
+			t.Errorf("county office %s?county=%s: %d, want 403", path, apptest.Dingxiang, st)
+		}
 	}
 }

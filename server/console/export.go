@@ -132,8 +132,8 @@ func (c *Console) reportXLSX(ec echo.Context) error {
 func (c *Console) exportCounties(ec echo.Context, county string) ([]string, error) {
 	p := principalOf(ec)
 	if county != "" {
-		if !p.CanSee(county) {
-			return nil, server.Errorf(syncproto.CodeOutOfScope, "无权查看区县 %s 的数据", c.countyName(county))
+		if err := c.checkCounty(p, county, "数据"); err != nil {
+			return nil, err
 		}
 		return []string{county}, nil
 	}
@@ -314,8 +314,8 @@ func (c *Console) inspectionQuery(ec echo.Context) (server.InspectionQuery, *ser
 	if q.Flag != "" && !slices.Contains(FlagNames, q.Flag) {
 		return q, nil, server.Errorf(syncproto.CodeBadRequest, "未知的证据标记 %q", q.Flag)
 	}
-	if q.County != "" && !p.CanSee(q.County) {
-		return q, nil, server.Errorf(syncproto.CodeOutOfScope, "无权查看区县 %s 的检查", c.countyName(q.County))
+	if err := c.checkCounty(p, q.County, "检查"); err != nil {
+		return q, nil, err
 	}
 	id := ec.QueryParam("task")
 	if id == "" {

@@ -44,8 +44,8 @@ func (c *Console) findingQuery(ec echo.Context) (server.FindingQuery, error) {
 	if ec.QueryParam("overdue") == "1" {
 		q.OverdueOn = c.today()
 	}
-	if q.County != "" && !p.CanSee(q.County) {
-		return q, server.Errorf(syncproto.CodeOutOfScope, "无权查看区县 %s 的发现问题", c.countyName(q.County))
+	if err := c.checkCounty(p, q.County, "发现问题"); err != nil {
+		return q, err
 	}
 	return q, nil
 }

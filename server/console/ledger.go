@@ -159,8 +159,8 @@ func (c *Console) ledgerTasks(ec echo.Context) ([]ledgerTask, ledgerFilter, stri
 	if f.Status != "" && !slices.Contains(server.TaskStatuses, f.Status) {
 		return nil, f, "", server.Errorf(syncproto.CodeBadRequest, "未知的整改状态 %q", f.Status)
 	}
-	if f.County != "" && !p.CanSee(f.County) {
-		return nil, f, "", server.Errorf(syncproto.CodeOutOfScope, "无权查看区县 %s 的整改进展", c.countyName(f.County))
+	if err := c.checkCounty(p, f.County, "整改进展"); err != nil {
+		return nil, f, "", err
 	}
 	tasks, err := c.d.Store.Tasks(ctx)
 	if err != nil {

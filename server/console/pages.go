@@ -386,6 +386,22 @@ func pageLinks(data map[string]any, path string, filters url.Values, suffix stri
 	}
 }
 
+// checkCounty refuses a page's county filter: a code no county has is a
+// wrong request whoever sends it (400, the same for every viewer), one
+// outside the viewer's counties is out of scope (what names the records
+// it would list). Empty is every county of the viewer's.
+func (c *Console) checkCounty(p *server.Principal, county, what string) error {
+	switch {
+	case county == "":
+		return nil
+	case c.names[county] == "":
+		return server.Errorf(syncproto.CodeInvalidValue, "没有代码为 %q 的区县（区县代码如 140902，即忻府区）", county)
+	case !p.CanSee(county):
+		return server.Errorf(syncproto.CodeOutOfScope, "无权查看区县 %s 的%s", c.countyName(county), what)
+	}
+	return nil
+}
+
 func (c *Console) countyName(code string) string {
 	if n := c.names[code]; n != "" {
 		return n

@@ -167,6 +167,9 @@ func (c *Console) monthReport(ec echo.Context) (reportParams, []reportTable, err
 	ix := server.IndexProgress(progress)
 	counties := c.reportCounties(p, tasks)
 	if county := rp.County; county != "" {
+		if err := c.checkCounty(p, county, "报表"); err != nil {
+			return rp, nil, err
+		}
 		if !slices.Contains(counties, county) {
 			return rp, nil, server.Errorf(syncproto.CodeOutOfScope, "无权查看其他区县的报表")
 		}

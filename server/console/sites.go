@@ -63,8 +63,8 @@ func (c *Console) sites(ec echo.Context) error {
 	if q.Kind != "" && !slices.Contains(seeds.SiteKinds, q.Kind) {
 		return server.Errorf(syncproto.CodeBadRequest, "未知的点位类型 %q", q.Kind)
 	}
-	if q.County != "" && !p.CanSee(q.County) {
-		return server.Errorf(syncproto.CodeOutOfScope, "无权查看区县 %s 的点位", c.countyName(q.County))
+	if err := c.checkCounty(p, q.County, "点位"); err != nil {
+		return err
 	}
 	page := pageParam(ec)
 	q.Offset = (page - 1) * pageSize

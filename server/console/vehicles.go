@@ -58,8 +58,8 @@ func (c *Console) vehicleQuery(ec echo.Context, limit int) (server.VehicleQuery,
 		Campaign: ec.QueryParam("campaign"), Plate: ec.QueryParam("plate"), Partial: ec.QueryParam("exact") != "1",
 		NoCheckpoint: ec.QueryParam("nocheckpoint") == "1", NoCampaign: ec.QueryParam("nocampaign") == "1",
 		Removed: ec.QueryParam("removed") == "1", Limit: limit}
-	if q.County != "" && !p.CanSee(q.County) {
-		return q, server.Errorf(syncproto.CodeOutOfScope, "无权查看区县 %s 的路检记录", c.countyName(q.County))
+	if err := c.checkCounty(p, q.County, "路检记录"); err != nil {
+		return q, err
 	}
 	var err error
 	q.After, q.Before, err = dateRange(ec.QueryParam("from"), ec.QueryParam("to"))
