@@ -90,14 +90,17 @@ func (tp TaskProgress) EffectivePct() int {
 }
 
 // ShownPct is the percentage the offices see: the one reported, else 100
-// for a finished task (the roll-up counts it so); ok is false for an
-// unfinished task without one (未填).
+// for a finished task and 0 for one not started (the roll-up counts them
+// so, and a report must agree with its status: consistent); ok is false
+// for a task under way without one (未填).
 func (tp TaskProgress) ShownPct() (pct int, ok bool) {
 	switch {
 	case tp.HasPct:
 		return tp.Pct, true
 	case tp.Finished():
 		return 100, true
+	case tp.Status == syncproto.TaskNotStarted:
+		return 0, true
 	}
 	return 0, false
 }

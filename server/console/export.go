@@ -40,8 +40,10 @@ func typedRow(t reportTable, row []string) []any {
 			}
 		case kindPercent:
 			if s, ok := strings.CutSuffix(v, "%"); ok {
-				if f, err := strconv.ParseFloat(s, 64); err == nil {
-					out[i] = percent(f / 100)
+				// 46.3% is the number nearest 0.463 (46.3/100 is not:
+				// 0.46299999999999997 in the cell).
+				if f, err := strconv.ParseFloat(s+"e-2", 64); err == nil {
+					out[i] = percent(f)
 				}
 			}
 		}
@@ -52,10 +54,18 @@ func typedRow(t reportTable, row []string) []any {
 // sumTotals is a totals row (合计 in the first column) summing the count
 // columns (not the shared ones) of t's typed rows, whose cells are numbers or "—" where a count
 // does not apply (a task without field checks); other columns, and a
-// count of "—" only, are left empty.
+// count of "—" only, are left empty. A table without count columns
+// (the report's progress by task) counts its rows in the second column.
 func sumTotals(t reportTable, rows [][]any) []any {
 	tot := make([]any, len(t.Header))
 	tot[0] = "合计"
+	if len(tot) > 1 && !slices.Contains(t.Kinds, kindCount) {
+		tot[1] = strconv.Itoa(len(rows)) + " 行"
+		for col := 2; col < len(tot); col++ {
+			tot[col] = ""
+		}
+		return tot
+	}
 	for col := 1; col < len(tot); col++ {
 		tot[col] = ""
 		if t.kind(col) != kindCount {

@@ -106,6 +106,9 @@ func checkSheet(t *testing.T, body string, f *excelize.File, name string) [][]st
 	if rows[len(rows)-1][0] != "合计" {
 		t.Errorf("sheet %s last row %v, want the totals", name, rows[len(rows)-1])
 	}
+	if !slices.ContainsFunc(rows[len(rows)-1][1:], func(v string) bool { return v != "" }) {
+		t.Errorf("sheet %s totals row %v says nothing but 合计", name, rows[len(rows)-1])
+	}
 	cols := len(rows[1])
 	lastCol, _ := excelize.ColumnNumberToName(cols)
 	raw := sheetXML(t, body, name)

@@ -63,7 +63,7 @@ func TestPastMonthReportShowsItsEnd(t *testing.T) {
 	dec := mustGet(t, xinfu, "/console/report?month=2022-12")
 	for _, tc := range []struct{ number, want string }{
 		{"4.4", "推进中|30%||" + december},
-		{"5.1", "未开始|||"}, // reported only since; its deadline, the month's last day, not passed on it
+		{"5.1", "未开始|0%||"}, // reported only since; its deadline, the month's last day, not passed on it
 		{"4.3", "推进中|50%||十二月填报"},
 	} {
 		if got := cells(row(dec, tc.number)); got != tc.want {
