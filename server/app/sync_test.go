@@ -206,7 +206,18 @@ func TestClockSkewCannotWinForever(t *testing.T) {
 	if skew := fast.Clock.Physical() - time.Now().UnixMilli(); skew > 60_000 {
 		t.Fatalf("corrected clock still %d ms ahead", skew)
 	}
-	wantStatus(t, apptest.Push(t, fast, apptest.Mut(fast, "inspection", insp, apptest.Fields("summary", "校准后"))), "applied")
+	corrected := apptest.Push(t, fast, apptest.Mut(fast, "inspection", insp, apptest.Fields("summary", "校准后")))
+	wantStatus(t, corrected, "applied")
+	// The other device's later write is made after it has heard from the
+	// server since (a sync): its clock is past the write it follows, as
+	// an HLC orders writes by what each device has seen, not by a clock
+	// its sign-in set a few milliseconds behind (which under load let
+	// the two writes' order flip).
+	h, err := syncproto.ParseHLC(corrected.ServerHLC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.Clock.Observe(h)
 	wantStatus(t, apptest.Push(t, other, apptest.Mut(other, "inspection", insp, apptest.Fields("summary", "之后的修改"))), "applied")
 	rec, _ := srv.App.DB.Get(ctx, "inspection", insp)
 	if got := rec.Text("summary"); got != "之后的修改" {
