@@ -209,6 +209,9 @@ func TestBrowserReturnedInspection(t *testing.T) {
 	if got := eval[string](p, `document.querySelector('#item-remarks textarea').value`); got != "夜间停产" {
 		t.Errorf("the text reads %q", got)
 	}
+	if eval[bool](p, `!!document.querySelector('#discard')`) {
+		t.Error("a returned inspection (one the office has) offers to be discarded")
+	}
 
 	p.click(`#item-emergency_plan_on_site .seg button[data-value="pass"]`)
 	p.waitJS("the finding dropped", stored(insp, "emergency_plan_on_site")+`.then((s) => !JSON.parse(s).finding)`)

@@ -7,7 +7,7 @@ import { h, toast, chinaTime, chinaDate, now, label as labelFor, store, statusNa
 import { message } from '../errors.js';
 import { parseAnswer, answerObject, answersOf, completeness, failed, range, answerText, missingReasons } from '../checklist.js';
 import { takePhoto, photoTile, revokeThumbs } from '../photos.js';
-import { draft, keepDrafts } from '../drafts.js';
+import { draft, keepDrafts, clearDraft } from '../drafts.js';
 import * as geo from '../geo.js';
 
 // Answers refused by the item's rules as typed (a number out of range),
@@ -261,6 +261,32 @@ export async function render(app, id) {
   const summary = h('textarea', { rows: 3, id: 'summary', maxlength: 4000, disabled: locked, placeholder: '检查小结（可选）' });
   summary.value = f.summary || '';
   summary.addEventListener('change', () => save({ summary: summary.value.trim() }));
+  // A draft never submitted may be given up (a visit started twice, at
+  // the wrong site, with the wrong checklist): it and its findings are
+  // deleted, here and, once synced, on the server. Not one with photos:
+  // they are evidence, which a phone never deletes (DESIGN).
+  const discard = async () => {
+    err.textContent = '';
+    const taken = (await c.list('photo', (p) => p.fields.inspection_id === id)).length;
+    if (taken) {
+      err.textContent = `这次检查已拍了 ${taken} 张照片，照片是执法证据，不能删除，所以不能放弃。可以把检查填完提交，或在小结里说明情况。`;
+      return;
+    }
+    const answered = Object.keys(answersOf(await c.get('inspection', id))).length;
+    if (!window.confirm(`放弃这次检查？${answered ? `已填写的 ${answered} 项答案` : '这条草稿'}将从本机删除，不能恢复。`)) return;
+    try {
+      for (const x of await c.list('finding', (r) => r.fields.inspection_id === id)) await c.remove('finding', x.id);
+      await c.remove('inspection', id);
+    } catch (e) {
+      err.textContent = message(e);
+      return;
+    }
+    clearDraft('inspection:' + id);
+    for (const it of items) pendingNotes.set(id + '/' + it.key, '');
+    toast('已放弃这次检查', false, 'saved');
+    location.hash = '#/';
+    app.sync(false);
+  };
   const review = reviews.sort((a, b) => String(b.fields.decided_at).localeCompare(String(a.fields.decided_at)))[0];
   const uploading = photos.filter((p) => p.fields.uploaded !== true).length;
 
@@ -293,6 +319,7 @@ export async function render(app, id) {
           x.fields.status === 'rectifying' && x.fields.verify_comment ? [' ', h('span', { class: 'badge returned' }, '督查退回')] : null),
         status === 'approved' && x.fields.status !== 'verified' ? h('div', { class: 'go small' }, '报告整改 ›') : null))))) : null,
     err,
+    status === 'draft' ? h('p', { class: 'discard' }, h('button', { type: 'button', class: 'danger block', id: 'discard', onclick: discard }, '放弃这次检查')) : null,
     !locked ? h('div', { class: 'sticky-actions' }, h('button', { class: 'primary block', id: 'submit', onclick: submit }, status === 'returned' ? '修改完成，重新提交' : '提交检查')) : null);
   keepTyped(view, draft('inspection:' + id), locked);
   return view;

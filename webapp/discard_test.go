@@ -1,0 +1,80 @@
+package webapp_test
+
+import (
+	"testing"
+
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// TestBrowserDiscardDraft: an inspection started by mistake (开始检查
+// tapped twice with Back between, the wrong checklist) can be given up
+// while it is a draft: after a confirmation it and its finding are
+// deleted, on the phone and, once synced, on the server, and the home
+// page no longer lists it. One with photos cannot (they are evidence),
+// and says why.
+func TestBrowserDiscardDraft(t *testing.T) {
+	srv := apptest.Start(t)
+	site, at := demoSite(t, srv, "忻府区锦绣华庭小区二期工地")
+	bctx := browserFor(t)
+	p := newPhone(t, bctx, srv.URL, "inspector", near(at))
+	p.signIn(apptest.Inspector)
+	start := func() string {
+		t.Helper()
+		p.goHash("#/site/"+site.ID, `button.start[data-template="construction_dust"]`)
+		p.click(`button.start[data-template="construction_dust"]`)
+		p.wait(`#inspection`)
+		return eval[string](p, `document.querySelector('#inspection').dataset.id`)
+	}
+	synced := func() {
+		t.Helper()
+		eval[bool](p, `(async () => { `+syncNow+`; return true; })()`)
+		p.waitJS("nothing left to send", `(async () => { const {app} = await import('/app/js/app.js'); return app.client.status().pendingChanges === 0; })()`)
+	}
+	live := func(entity, id string) bool {
+		return eval[bool](p, `(async () => { const {app} = await import('/app/js/app.js'); const r = await app.client.get('`+entity+`', '`+id+`'); return !!r && !r.deleted; })()`)
+	}
+
+	// A draft with a failed item (so a finding), synced: the server has both.
+	insp := start()
+	p.answer("material_cover", "fail")
+	p.wait(`[data-finding-for="material_cover"]`)
+	finding := eval[string](p, `(async () => { const {app} = await import('/app/js/app.js');
+		const [f] = await app.client.list('finding', (r) => r.fields.inspection_id === '`+insp+`'); return f.id; })()`)
+	synced()
+	if r := get(t, srv, syncproto.EntityInspection, insp); r == nil || r.State.IsDeleted() {
+		t.Fatal("the draft did not reach the server")
+	}
+
+	// Cancelled, nothing happens; confirmed, it is gone.
+	eval[bool](p, `(window.confirm = (m) => { window.__asked = m; return false; }, true)`)
+	p.click(`#discard`)
+	p.waitJS("asked", `(window.__asked || '').includes('放弃这次检查')`)
+	if !live(syncproto.EntityInspection, insp) {
+		t.Fatal("a discard the inspector cancelled deleted the draft")
+	}
+	eval[bool](p, `(window.confirm = () => true, true)`)
+	p.click(`#discard`)
+	p.waitJS("back home", `location.hash === '#/' || location.hash === ''`)
+	if live(syncproto.EntityInspection, insp) || live(syncproto.EntityFinding, finding) {
+		t.Fatal("the discarded draft or its finding is still on the phone")
+	}
+	synced()
+	for entity, id := range map[string]string{syncproto.EntityInspection: insp, syncproto.EntityFinding: finding} {
+		if r := get(t, srv, entity, id); r != nil && !r.State.IsDeleted() {
+			t.Errorf("the discarded %s is live on the server", entity)
+		}
+	}
+	if eval[bool](p, `!!document.querySelector('#drafts a[data-id="`+insp+`"]')`) {
+		t.Error("the home page still lists the discarded draft")
+	}
+
+	// With a photo: refused, saying why.
+	insp = start()
+	p.photo("fence", jpeg(t, "fence.jpg", 5, near(at), ""))
+	p.click(`#discard`)
+	p.waitJS("refused", `document.querySelector('#insp-error').textContent.includes('照片是执法证据')`)
+	if !live(syncproto.EntityInspection, insp) {
+		t.Fatal("a draft with a photo was discarded")
+	}
+}
