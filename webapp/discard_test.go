@@ -78,3 +78,34 @@ func TestBrowserDiscardDraft(t *testing.T) {
 		t.Fatal("a draft with a photo was discarded")
 	}
 }
+
+// TestBrowserPhotoOpensWhole: a tap on a photo's tile shows it over the
+// whole screen with when it was taken and its state; a tap, Esc or Back
+// closes it (a tile of 96 px was all an inspector could see).
+func TestBrowserPhotoOpensWhole(t *testing.T) {
+	srv := apptest.Start(t)
+	site, at := demoSite(t, srv, "忻府区锦绣华庭小区二期工地")
+	p := newPhone(t, browserFor(t), srv.URL, "inspector", near(at))
+	p.signIn(apptest.Inspector)
+	p.setOffline(true)
+	p.goHash("#/site/"+site.ID, `button.start[data-template="construction_dust"]`)
+	p.click(`button.start[data-template="construction_dust"]`)
+	p.wait(`#inspection`)
+	p.photo("fence", jpeg(t, "fence.jpg", 6, near(at), ""))
+	tile := `#item-fence .thumb[data-photo]:not([data-photo="saving"])`
+	p.waitJS("the tile's picture", `!!document.querySelector('`+tile+` img[src^="blob:"]')`)
+	for _, closeBy := range []string{"tap", "Escape", "Back"} {
+		p.click(tile)
+		p.waitJS("shown whole", `(() => { const v = document.querySelector('#photo-viewer'); return !!v && v.querySelector('img').src.startsWith('blob:') &&
+			v.textContent.includes('拍摄于') && v.textContent.includes('待上传') && v.getBoundingClientRect().width === window.innerWidth; })()`)
+		switch closeBy {
+		case "tap":
+			p.click(`#photo-viewer .close`)
+		case "Escape":
+			eval[bool](p, `(document.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape'})), true)`)
+		case "Back":
+			eval[bool](p, `(location.hash = '#/', true)`)
+		}
+		p.waitJS("closed by "+closeBy, `!document.querySelector('#photo-viewer')`)
+	}
+}

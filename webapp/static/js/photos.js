@@ -1,7 +1,7 @@
 // Photos: the original file from the camera, kept byte for byte (no canvas,
 // no re-encoding: EXIF is evidence), with the position and accuracy the
 // browser reported at capture (WGS-84) and a thumbnail from the local blob.
-import { h, chinaTime, flagTitles, captureTitles } from './ui.js';
+import { h, chinaTime, flagTitles, captureTitles, when } from './ui.js';
 import * as geo from './geo.js';
 
 let urls = [];
@@ -87,6 +87,17 @@ export function photoTile(c, p) {
     tile.title = state + '；' + (captureTitles[cap] || cap);
     tile.append(h('b', { class: 'cap' + (cap === 'signed' ? ' ok' : '') }, cap === 'signed' ? '✓ 应用拍摄' : '非应用拍摄'));
   }
+  // A tap shows the photo whole, with what the tile can only hint at.
+  tile.setAttribute('role', 'button');
+  tile.tabIndex = 0;
+  const open = () => {
+    if (!img.src) return;
+    const lines = [p.fields.captured_at ? '拍摄于 ' + when(p.fields.captured_at) : '', state,
+      cap ? captureTitles[cap] || cap : '', tile.dataset.shown === 'thumbnail' ? '（缩略图：原图已上传到服务器）' : ''].filter(Boolean);
+    showPhoto(img.src, lines);
+  };
+  tile.addEventListener('click', open);
+  tile.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); open(); } });
   c.photoImage(p.id).then((got) => {
     if (!got) { img.replaceWith(h('p', { class: 'nothumb' }, '照片在服务器上，联网后显示')); return; }
     const b = got.bytes;
@@ -97,4 +108,23 @@ export function photoTile(c, p) {
     img.src = u;
   }).catch(() => { img.alt = '照片读取失败'; });
   return tile;
+}
+
+/** showPhoto shows the picture at src over the whole screen, with lines
+ *  of text under it, until a tap, 关闭, Esc or Back. */
+export function showPhoto(src, lines) {
+  document.getElementById('photo-viewer')?.remove();
+  const close = () => {
+    viewer.remove();
+    document.removeEventListener('keydown', onKey);
+    window.removeEventListener('hashchange', close);
+  };
+  const onKey = (e) => { if (e.key === 'Escape') close(); };
+  const viewer = h('div', { id: 'photo-viewer', class: 'viewer', role: 'dialog', 'aria-label': '查看照片', onclick: close },
+    h('button', { type: 'button', class: 'close', onclick: close }, '关闭'),
+    h('img', { src, alt: '照片' }),
+    lines.length ? h('div', { class: 'lines' }, lines.map((l) => h('p', {}, l))) : null);
+  document.addEventListener('keydown', onKey);
+  window.addEventListener('hashchange', close);
+  document.body.append(viewer);
 }
