@@ -100,13 +100,28 @@ async function render() {
  *  (then when they leave the field): it says whether it drew now. A
  *  form's unsaved input survives the draw in its draft (drafts.js). */
 function refresh() {
-  if (typingIn(document)) {
+  if (typingIn(document) || pressing) {
     stale = true;
     return false;
   }
   render();
   return true;
 }
+
+// A finger (or the mouse) is down: the page is not drawn again until it
+// is lifted and the tap has been handled. Leaving a field saves it, and
+// that save ends while the finger is still on the button it moved to — a
+// page drawn again then would take the button from under the finger, and
+// the tap (提交检查 right after typing the last value) would be lost.
+let pressing = false;
+document.addEventListener('pointerdown', () => { pressing = true; }, true);
+const lifted = () => {
+  if (!pressing) return;
+  pressing = false;
+  if (stale) setTimeout(() => { if (stale) refresh(); }, 0); // after the click
+};
+document.addEventListener('pointerup', lifted, true);
+document.addEventListener('pointercancel', lifted, true);
 
 /** typingIn says whether a field within root has the focus (the
  *  inspector is typing or choosing in it). */
@@ -169,6 +184,9 @@ async function openClient(typed) {
   }));
   return client;
 }
+
+/** sessionCodes are the errors of a session that has ended. */
+const sessionCodes = new Set(['token_invalid', 'unauthorized', 'session_lost', 'session_ended', 'signed_out']);
 
 /** closeClient closes the open client, if any. */
 async function closeClient() {
@@ -278,7 +296,9 @@ async function runSync(manual = false) {
       toast(`有 ${res.rejected.length} 处修改被服务器拒绝，详见首页`, true, 'rejected');
     } else if (manual && !(res.error && sessionEnded())) {
       // (An ended session is said once, by its own toast and bar.)
-      toast(res.error ? message(res.error) : '同步完成', !!res.error, 'sync');
+      // One toast of a session that ended, whichever says it first (the
+      // sign-out's own, or this sync's refusal): not both, one under the other.
+      toast(res.error ? message(res.error) : '同步完成', !!res.error, sessionCodes.has(res.error?.code) ? 'auth' : 'sync');
     }
     if (manual && res.error && res.rejected?.length) toast(message(res.error), true, 'sync');
     if (res.error?.code === 'device_revoked' || res.error?.code === 'user_disabled') banner(message(res.error));

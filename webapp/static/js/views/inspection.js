@@ -20,6 +20,11 @@ const refusedInput = new Map();
 // is taken for it, across the redraw that follows.
 const photoErrors = new Map();
 
+// Why 提交检查 was refused, by inspection id: shown on the page until the
+// next save, across the draws that follow the tap (the save of a value
+// typed just before it draws the page again).
+const submitErrors = new Map();
+
 // Notes typed on an item not answered yet, by inspection and item key.
 // Not saved as an answer — one without a result is invalid, and would hold
 // back the submission — but on the phone, so that a reload keeps them,
@@ -74,11 +79,12 @@ export async function render(app, id) {
   const missing = completeness(items, answers, photos.map((p) => p.fields));
   const serverMissing = Array.isArray(f.missing_items) ? f.missing_items : [];
   const lost = superseded.filter((s) => s.entity === 'inspection' && s.id === id);
-  const err = h('p', { class: 'err', id: 'insp-error', role: 'alert' });
+  const err = h('p', { class: 'err', id: 'insp-error', role: 'alert' }, submitErrors.get(id) || '');
 
   const save = async (fields) => {
     try {
       await c.save('inspection', id, fields);
+      submitErrors.delete(id);
       return true;
     } catch (e) {
       err.textContent = message(e);
@@ -214,11 +220,20 @@ export async function render(app, id) {
     // maxlength: the server's limits (an answer's note 2000 characters,
     // the summary 4000), so that nothing typed is refused after the fact.
     const note = h('textarea', { rows: 1, maxlength: 2000, placeholder: '备注（可选）', disabled: locked, dataset: { note: it.key }, 'aria-label': it.label + '：备注' });
-    note.value = noteOf(a) || pendingNotes.get(id + '/' + it.key);
+    // A note typed on an item not answered yet waits on the phone for the
+    // answer (it is saved with it), and says so; a locked inspection
+    // shows only what was saved.
+    const waiting = !locked && a == null ? pendingNotes.get(id + '/' + it.key) : '';
+    note.value = noteOf(a) || waiting;
+    const noteWaits = h('p', { class: 'small warn', hidden: !waiting, dataset: { noteWaits: it.key } }, '备注在作答后才会保存（可选“不适用”）');
     note.addEventListener('change', () => {
       const v = note.value.trim();
       setAnswer(it, (cur) => {
-        if (cur == null) { pendingNotes.set(id + '/' + it.key, v); return undefined; }
+        if (cur == null) {
+          pendingNotes.set(id + '/' + it.key, v);
+          noteWaits.hidden = !v;
+          return undefined;
+        }
         // An answer of an older app, a bare value, as parseAnswer reads it.
         const next = { ...answerObject(it, cur) };
         if (v) next.note = v; else delete next.note;
@@ -230,7 +245,7 @@ export async function render(app, id) {
         it.photo_required ? h('span', { class: 'badge photo-req' }, '需拍照') : null),
       it.hint ? h('p', { class: 'hint' }, it.hint) : null,
       it.type === 'number' && range(it) ? h('p', { class: 'hint' }, '范围 ' + range(it)) : null,
-      input, note, errEl,
+      input, note, noteWaits, errEl,
       finding ? h('p', { class: 'notice small', dataset: { findingFor: it.key } }, `已生成整改问题：${severityNames[finding.fields.severity] || ''}，期限 ${finding.fields.deadline || '无'}，${findingStatusNames[finding.fields.status] || ''}`) : null,
       lostHere.map((s) => h('p', { class: 'notice small superseded-note' }, `您填的“${answerText(it, s.value)}”已被更晚的修改（其他手机或督查室）覆盖，现为“${answerText(it, a)}”。`)),
       miss.length ? h('p', { class: 'small warn' }, miss.map((m) => missingReasons[m.reason]).join('、')) : null,
@@ -243,13 +258,34 @@ export async function render(app, id) {
   let submitting = false;
   const submit = async () => {
     if (submitting) return;
+    submitting = true;
     err.textContent = '';
-    if (missing.length) {
-      err.textContent = `还有 ${missingKeys.length} 项没有完成，不能提交：` + missingKeys.map(label).join('、') + '。草稿已保存，可以稍后再补。';
-      document.getElementById('item-' + missingKeys[0])?.scrollIntoView({ block: 'center' });
+    // An answer typed just before the tap is saved as its field is left,
+    // which the tap does: those saves end first, and what is checked is
+    // the inspection as stored now, not as the page was drawn.
+    await Promise.all([...answering].filter(([k]) => k.startsWith(id + '/')).map(([, p]) => p));
+    const [cur, curPhotos] = await Promise.all([c.get('inspection', id), c.list('photo', (r) => r.fields.inspection_id === id)]);
+    const curAnswers = answersOf(cur);
+    const still = [...new Set(completeness(items, curAnswers, curPhotos.map((p) => p.fields)).map((m) => m.key))];
+    // Said on the page shown now and on those drawn after it (the save
+    // just awaited draws the page again).
+    const refuse = (msg, key) => {
+      submitting = false;
+      submitErrors.set(id, msg);
+      (document.getElementById('insp-error') || err).textContent = msg;
+      document.getElementById('item-' + key)?.scrollIntoView({ block: 'center' });
+    };
+    if (still.length) {
+      refuse(`还有 ${still.length} 项没有完成，不能提交：` + still.map(label).join('、') + '。草稿已保存，可以稍后再补。', still[0]);
       return;
     }
-    submitting = true;
+    // A note is saved with its item's answer: one written on an item left
+    // unanswered would never reach the office.
+    const noted = items.filter((it) => curAnswers[it.key] == null && pendingNotes.get(id + '/' + it.key)).map((it) => it.key);
+    if (noted.length) {
+      refuse('以下检查项写了备注但没有作答，备注要在作答后才会保存：' + noted.map(label).join('、') + '。请选择结果（可选“不适用”），或删去备注，再提交。', noted[0]);
+      return;
+    }
     const ok = await save({ status: 'submitted', finished_at: chinaTime() });
     submitting = ok; // done: the page is drawn again, locked
     if (ok) {
@@ -420,10 +456,11 @@ export function cameraButton(c, app, fields, errEl, onTaken) {
     if (shotKey) count(files.length);
     const pending = files.map(() => h('div', { class: 'thumb saving', dataset: { photo: 'saving' } }, h('span', {}, '正在定位并保存…')));
     button.before(...pending);
+    const taken = [];
     for (const [i, file] of files.entries()) {
       try {
         if (onTaken) await onTaken(file);
-        else await takePhoto(c, file, fields);
+        else taken.push(await takePhoto(c, file, fields));
         if (key) photoErrors.delete(key);
       } catch (e) {
         errEl.textContent = message(e);
@@ -434,7 +471,9 @@ export function cameraButton(c, app, fields, errEl, onTaken) {
         pending[i].remove();
       }
     }
-    if (!onTaken) app.refresh();
+    // Not drawn again while a field has the focus (the inspector was in a
+    // note): the photos are shown in place meanwhile.
+    if (!onTaken && !app.refresh()) button.before(...taken.map((p) => photoTile(c, p)));
   });
   return button;
 }

@@ -214,6 +214,10 @@ export async function render(app) {
       forget(taken);
       store.set(KEEP, JSON.stringify({ checkpoint: f.checkpoint, campaign: campaign.value.trim(), province: province.value, county: f.county }));
       toast(`已保存 ${f.plate}`, false, 'saved');
+      // Saved with the keyboard's Enter (前往), the plate field still has
+      // the focus: left, so that the form is drawn anew for the next
+      // vehicle (a field with the focus holds the page as it is).
+      if (document.activeElement && form.contains(document.activeElement)) document.activeElement.blur();
       app.render();
       app.sync(false);
     } catch (e2) {

@@ -1,0 +1,102 @@
+package webapp_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
+)
+
+// TestBrowserSubmitRightAfterTyping: the last required value typed and
+// 提交检查 tapped at once is submitted — the check waits for the value's
+// save (it refused, naming the item just filled in, then the message
+// vanished); and a note written on an item left unanswered, which is saved
+// only with an answer, holds the submission back, saying so (it was
+// shown on the phone and never reached the office), until the item is
+// answered, when the note goes with it.
+func TestBrowserSubmitRightAfterTyping(t *testing.T) {
+	srv := apptest.Start(t)
+	site, at := demoSite(t, srv, "忻府区恒岳水泥粉磨有限公司")
+	p := newPhone(t, browserFor(t), srv.URL, "inspector", near(at))
+	p.signIn(apptest.Inspector)
+	p.setOffline(true)
+	p.goHash("#/site/"+site.ID, `button.start[data-template="coal_boiler"]`)
+	p.click(`button.start[data-template="coal_boiler"]`)
+	p.wait(`#inspection`)
+	insp := eval[string](p, `document.querySelector('#inspection').dataset.id`)
+	for _, k := range []string{"boiler_status", "boiler_retired", "no_coal_stock"} {
+		p.answer(k, "na")
+	}
+	p.answer("no_new_boiler", "pass")
+
+	// A note on the optional boiler number, not answered.
+	p.typeIn(`#item-boiler_number textarea[data-note]`, "铭牌锈蚀看不清", `true`)
+	eval[bool](p, `(document.activeElement.blur(), true)`)
+	p.waitJS("the note said to wait for an answer", `!document.querySelector('[data-note-waits="boiler_number"]').hidden`)
+
+	// The required tonnage typed, and 提交检查 tapped at once.
+	p.do("type the tonnage", chromedp.SendKeys(chromedp.CSS(`#item-tonnage input[data-input]`), "20"))
+	p.click(`#submit`)
+	p.waitJS("refused for the note", `document.querySelector('#insp-error').textContent.includes('备注要在作答后才会保存')`)
+	if msg := p.text(`#insp-error`); strings.Contains(msg, "没有完成") || !strings.Contains(msg, "锅炉编号") && !strings.Contains(msg, "编号") {
+		t.Errorf("the refusal says %q, want only the unanswered item with a note", msg)
+	}
+	if got := eval[string](p, stored(insp, "tonnage")); !strings.Contains(got, `"value":20`) {
+		t.Errorf("the tonnage typed before the tap: stored %s", got)
+	}
+
+	// Answered (not applicable): the note goes with the answer; submitted.
+	p.answer("boiler_number", "na")
+	p.waitJS("the note saved with the answer", stored(insp, "boiler_number")+`.then((s) => JSON.parse(s).answer?.note === '铭牌锈蚀看不清')`)
+	p.click(`#submit`)
+	p.waitJS("submitted", `document.querySelector('#status')?.textContent.includes('已提交')`)
+}
+
+// TestBrowserRoadsideSavedWithEnter: a vehicle saved with the keyboard's
+// Enter (前往) while the plate field has the focus clears the form for the
+// next vehicle, counts it, and what is typed next survives the page being
+// drawn again (the old form stayed, its save button stuck at 正在保存…,
+// and the next plate was wiped).
+func TestBrowserRoadsideSavedWithEnter(t *testing.T) {
+	_, p, _ := roadsidePhone(t)
+	p.do("fill and press Enter",
+		chromedp.SendKeys(chromedp.CSS(`input[name="checkpoint"]`), "豆罗检查站"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="plate"]`), "h55501"+kb.Enter))
+	p.waitJS("saved and cleared", `document.querySelector('#vehicle-today h2')?.textContent.includes('今天已检 1 辆') &&
+		document.querySelector('input[name="plate"]').value === '' && !document.querySelector('#save-vehicle').disabled &&
+		document.querySelector('#save-vehicle').textContent === '保存，下一辆'`)
+	p.do("the next plate", chromedp.SendKeys(chromedp.CSS(`input[name="plate"]`), "h55502"))
+	p.click(`[data-field="emission_stage"] button[data-value="cn5"]`)
+	p.drawnAgain(`#vehicle-form`, `const {app} = await import('/app/js/app.js'); await app.render()`)
+	if got := eval[string](p, `document.querySelector('input[name="plate"]').value + '|' + !!document.querySelector('[data-field="emission_stage"] button.on[data-value="cn5"]')`); got != "H55502|true" {
+		t.Errorf("the next vehicle after a draw: %q, want H55502|true", got)
+	}
+}
+
+// TestBrowserPhotoWhileTyping: a photo taken while the cursor is still in
+// a text field (the page is not drawn again under the inspector's
+// fingers) is shown at once in place of its 正在定位并保存… tile, not
+// hidden until the field is left.
+func TestBrowserPhotoWhileTyping(t *testing.T) {
+	srv := apptest.Start(t)
+	site, at := demoSite(t, srv, "忻府区锦绣华庭小区二期工地")
+	p := newPhone(t, browserFor(t), srv.URL, "inspector", near(at))
+	p.signIn(apptest.Inspector)
+	p.setOffline(true)
+	p.goHash("#/site/"+site.ID, `button.start[data-template="construction_dust"]`)
+	p.click(`button.start[data-template="construction_dust"]`)
+	p.wait(`#inspection`)
+	p.answer("fence", "pass")
+	note := `#item-fence textarea[data-note]`
+	p.do("type a note", chromedp.SendKeys(chromedp.CSS(note), "东侧围挡"))
+	eval[bool](p, `(document.querySelector('`+note+`').focus(), document.querySelector('#item-fence').dataset.old = '1', true)`)
+	p.do("take a photo", chromedp.SetUploadFiles(chromedp.CSS(`#item-fence input[type="file"]`), []string{jpeg(t, "fence.jpg", 8, near(at), "")}))
+	p.waitJS("the photo shown while typing", `document.activeElement === document.querySelector('`+note+`') &&
+		!!document.querySelector('#item-fence[data-old] .thumb[data-photo]:not([data-photo="saving"]) img[src^="blob:"]') &&
+		!document.querySelector('#item-fence .thumb.saving')`)
+	// Left, the page is drawn again: one tile, not two.
+	eval[bool](p, `(document.activeElement.blur(), true)`)
+	p.waitJS("drawn again with one photo", `!document.querySelector('#item-fence[data-old]') && document.querySelectorAll('#item-fence .thumb[data-photo]').length === 1`)
+}
