@@ -219,6 +219,9 @@ func (c *command) withStore(ctx context.Context, fn func(a *app.App) error) erro
 	}
 	created := false
 	if c.cfg.Database == "" {
+		if err := app.CheckNotMigrated(c.cfg.DataDir); err != nil {
+			return err
+		}
 		switch _, err := os.Stat(c.cfg.DBPath()); {
 		case err == nil:
 		case !errors.Is(err, fs.ErrNotExist):

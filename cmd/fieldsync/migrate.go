@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"text/tabwriter"
+	"time"
 
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/app"
@@ -54,26 +55,30 @@ func migrateCmd(c *command) {
 			fmt.Fprintln(c.stderr, "warning: the data directory's file system takes no locks: make sure no server is running on it")
 		}
 		// --blobs (the server's own flag, FIELDSYNC_BLOBS) names where the
-		// photos go; without it they stay in the data directory.
+		// photos go; without it they stay in the data directory. The store
+		// is opened first: a wrong address is said before the database is
+		// copied, not after.
+		var photos server.BlobStore
+		if c.cfg.Blobs != "" {
+			if photos, err = blobs3.Open(ctx, c.cfg.Blobs); err != nil {
+				return fmt.Errorf("open the photo store %s: %w; nothing was copied", c.cfg.Blobs, err)
+			}
+		}
 		if err := migrateDatabase(ctx, c, dir, *to); err != nil {
 			return err
 		}
-		if c.cfg.Blobs == "" {
+		if photos == nil {
 			return nil
 		}
-		return migrateBlobs(ctx, c, filepath.Join(dir, "blobs"), c.cfg.Blobs)
+		return migrateBlobs(ctx, c, filepath.Join(dir, "blobs"), photos)
 	}
 }
 
 // migrateBlobs copies the photo files of a data directory to S3.
-func migrateBlobs(ctx context.Context, c *command, dir, to string) error {
+func migrateBlobs(ctx context.Context, c *command, dir string, dst server.BlobStore) error {
 	src, err := blobfs.New(dir)
 	if err != nil {
 		return err
-	}
-	dst, err := blobs3.Open(ctx, to)
-	if err != nil {
-		return fmt.Errorf("open %s: %w", to, err)
 	}
 	n, err := server.CopyBlobs(ctx, src, dst)
 	fmt.Fprintf(c.stdout, "photos: %d stored, %d files copied, %d already there\n", n.Sums, n.Copied, n.Present)
@@ -96,6 +101,7 @@ func migrateDatabase(ctx context.Context, c *command, dir, to string) error {
 	if err != nil {
 		return fmt.Errorf("open %s: %w", path, err)
 	}
+	epoch := lite.Epoch()
 	if err := lite.Close(); err != nil {
 		return err
 	}
@@ -109,6 +115,12 @@ func migrateDatabase(ctx context.Context, c *command, dir, to string) error {
 		return fmt.Errorf("open %s: %w", redact(to), err)
 	}
 	defer dst.Close()
+	if dst.Epoch() == epoch {
+		// Copied before (a migrate whose photos were interrupted, run
+		// again): the photos only.
+		fmt.Fprintf(c.stdout, "%s was copied to %s before (epoch %s): the database is not copied again\n", path, redact(to), epoch)
+		return markMigrated(dir, to)
+	}
 	counts, err := dst.CopyFromSQLite(ctx, src)
 	tw := tabwriter.NewWriter(c.stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "TABLE\tSQLITE\tPOSTGRESQL\t")
@@ -120,6 +132,18 @@ func migrateDatabase(ctx context.Context, c *command, dir, to string) error {
 		return err
 	}
 	fmt.Fprintf(c.stdout, "copied %s to %s (epoch %s); every table's count matches\n", path, redact(to), dst.Epoch())
+	return markMigrated(dir, to)
+}
+
+// markMigrated leaves in the directory the note (app.MigratedFile) that
+// makes a server or tool refuse it from now on: phones syncing with a
+// forgotten server on the old copy would see their work applied there,
+// never reaching the offices, under the same database identity.
+func markMigrated(dir, to string) error {
+	note := fmt.Sprintf("migrated to %s at %s\n", redact(to), time.Now().Format(time.RFC3339))
+	if err := os.WriteFile(filepath.Join(dir, app.MigratedFile), []byte(note), 0o600); err != nil {
+		return fmt.Errorf("mark %s as migrated: %w", dir, err)
+	}
 	return nil
 }
 

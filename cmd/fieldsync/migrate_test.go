@@ -221,7 +221,43 @@ func TestMigrateToPostgres(t *testing.T) {
 		t.Errorf("seq after migration: %+v %v, want after %d", r, err, want[len(want)-1].Seq)
 	}
 
-	if code, _, errOut := run(t, "migrate", "--from", dir, "--to", dsn); code == 0 || !strings.Contains(errOut, "not empty") {
-		t.Errorf("second migrate: exit %d, %s", code, errOut)
+	// Run again (its photos interrupted, say): the database is not copied
+	// twice, the photos are copied again where missing.
+	code, out, errOut = run(t, "migrate", "--from", dir, "--to", dsn, "--blobs", bucket)
+	if code != 0 || !strings.Contains(out, "not copied again") || !strings.Contains(out, "0 files copied, 2 already there") {
+		t.Errorf("second migrate: exit %d\n%s\n%s", code, out, errOut)
+	}
+
+	// The old directory is refused from now on, by a server and the
+	// tools alike: a forgotten server on it would take phones' work that
+	// never reaches PostgreSQL, under the same database identity.
+	for _, cmd := range [][]string{{"serve", "--data", dir, "--addr", "127.0.0.1:0"}, {"user", "list", "--data", dir}} {
+		if code, _, errOut := run(t, cmd...); code != 1 || !strings.Contains(errOut, "was migrated to") || !strings.Contains(errOut, app.MigratedFile) {
+			t.Errorf("%v after the migration: exit %d %q, want refused", cmd, code, errOut)
+		}
+	}
+}
+
+// TestMigrateChecksPhotoStoreFirst: a photo store that cannot be opened
+// (a wrong port) is said before the database is copied, so that the
+// migration can simply be run again with the right one (it copied the
+// whole database first, and the second run found it not empty).
+func TestMigrateChecksPhotoStoreFirst(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	cfg := app.DefaultConfig()
+	cfg.DataDir = dir
+	a, err := app.OpenStore(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	dsn := pgtest.NewDatabase(t)
+	code, _, errOut := run(t, "migrate", "--from", dir, "--to", dsn, "--blobs", "s3://photos?endpoint=http://127.0.0.1:1&region=x")
+	if code == 0 || !strings.Contains(errOut, "nothing was copied") {
+		t.Fatalf("migrate to an unreachable photo store: exit %d %q", code, errOut)
+	}
+	if code, out, errOut := run(t, "migrate", "--from", dir, "--to", dsn, "--blobs", s3test.Start(t)); code != 0 || !strings.Contains(out, "every table's count matches") {
+		t.Fatalf("migrate again, the store right: exit %d\n%s\n%s", code, out, errOut)
 	}
 }

@@ -137,6 +137,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}
 	var dirLock *os.File
 	if cfg.Database == "" {
+		if err := CheckNotMigrated(cfg.DataDir); err != nil {
+			return nil, err
+		}
 		if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 			return nil, fmt.Errorf("create data directory: %w", err)
 		}

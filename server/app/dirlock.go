@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -82,4 +83,24 @@ func LockDataDir(dir string) (lock io.Closer, ok bool, err error) {
 		return nil, false, err
 	}
 	return f, true, nil
+}
+
+// MigratedFile is the file `fieldsync migrate` leaves in a data directory
+// whose database it copied to PostgreSQL: the directory's database is no
+// longer the city's, and CheckNotMigrated refuses it.
+const MigratedFile = "MIGRATED"
+
+// CheckNotMigrated refuses a data directory migrate has copied to
+// PostgreSQL, saying where to and how to serve it anyway.
+func CheckNotMigrated(dir string) error {
+	path := filepath.Join(dir, MigratedFile)
+	note, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("the data directory %s was %s: its database is no longer the one phones and offices use (serve with --database that URL); "+
+		"to use this copy anyway, remove %s", dir, strings.TrimSpace(string(note)), path)
 }
