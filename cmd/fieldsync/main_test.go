@@ -533,3 +533,13 @@ func TestCommandHelpListsItsFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestRestoreRefusesPostgres: restore of a SQLite backup is refused with
+// PostgreSQL named, saying what a PostgreSQL restore needs besides
+// pg_restore (a new epoch, or phones skip changes).
+func TestRestoreRefusesPostgres(t *testing.T) {
+	code, _, errs := run(t, "restore", "--data", t.TempDir(), "--database", "postgres://nobody@127.0.0.1:1/none", filepath.Join(t.TempDir(), "b.db"))
+	if code != 1 || !strings.Contains(errs, "pg_restore") || !strings.Contains(errs, "epoch") {
+		t.Errorf("restore with --database: exit %d %q", code, errs)
+	}
+}
