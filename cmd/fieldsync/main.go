@@ -30,6 +30,7 @@ import (
 
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/app"
+	"github.com/xinzhou-eco/fieldsync/server/postgres"
 )
 
 func main() {
@@ -218,6 +219,14 @@ func (c *command) withStore(ctx context.Context, fn func(a *app.App) error) erro
 		return fmt.Errorf("config: %w", err)
 	}
 	created := false
+	if c.cfg.Database != "" && !c.creates {
+		switch ok, err := postgres.HasSchema(ctx, c.cfg.Database); {
+		case err != nil:
+			return err
+		case !ok:
+			return fmt.Errorf("no fieldsync database at %s: is --database right? (fieldsync serve, or migrate, makes one)", redact(c.cfg.Database))
+		}
+	}
 	if c.cfg.Database == "" {
 		if err := app.CheckNotMigrated(c.cfg.DataDir); err != nil {
 			return err

@@ -261,3 +261,26 @@ func TestMigrateChecksPhotoStoreFirst(t *testing.T) {
 		t.Fatalf("migrate again, the store right: exit %d\n%s\n%s", code, out, errOut)
 	}
 }
+
+// TestToolsNeedAPostgresDeployment: a tool given a PostgreSQL database
+// without fieldsync's tables (a mistyped database or search_path) refuses
+// it and makes nothing there, as it refuses a data directory without a
+// database; user add may make the first deployment.
+func TestToolsNeedAPostgresDeployment(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	for _, cmd := range [][]string{{"user", "list"}, {"device", "list"}, {"keys", "list"}, {"user", "disable", "wang"}} {
+		if code, _, errs := run(t, append(cmd, "--database", dsn)...); code != 1 || !strings.Contains(errs, "no fieldsync database") || strings.Contains(errs, "nobody") {
+			t.Errorf("%v: exit %d %q, want refused", cmd, code, errs)
+		}
+	}
+	ok, err := postgres.HasSchema(context.Background(), dsn)
+	if err != nil || ok {
+		t.Fatalf("after the refusals the database has fieldsync's tables: %v %v", ok, err)
+	}
+	if code, _, errs := run(t, "user", "add", "--database", dsn, "--username", "wang", "--password", "secret-pass-1", "--county", "140902"); code != 0 {
+		t.Fatalf("user add on an empty database: exit %d %q", code, errs)
+	}
+	if code, out, _ := run(t, "user", "list", "--database", dsn); code != 0 || !strings.Contains(out, "wang") {
+		t.Errorf("user list after user add: exit %d %q", code, out)
+	}
+}

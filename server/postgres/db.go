@@ -72,6 +72,21 @@ func init() {
 	})
 }
 
+// HasSchema reports whether the database at dsn holds fieldsync's tables
+// (a server or migrate made them), without making any: the tools that
+// only work on an existing deployment check it first, so that a mistyped
+// URL is not a new, empty deployment answered as the real one.
+func HasSchema(ctx context.Context, dsn string) (bool, error) {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return false, fmt.Errorf("connect: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var ok bool
+	err = conn.QueryRow(ctx, `SELECT to_regclass('meta') IS NOT NULL`).Scan(&ok)
+	return ok, err
+}
+
 // Open connects to the database at dsn (a postgres:// URL or key=value
 // string; pgxpool's parameters such as pool_max_conns apply), applies the
 // pending migrations and loads the epoch.
