@@ -97,6 +97,16 @@ func (p *phone) photo(key, path string) {
 	p.waitJS("photo of "+key+" shown", `document.querySelectorAll('#item-`+key+` .thumb[data-photo] img[src^="blob:"]').length > `+itoa(n))
 }
 
+// startInspection opens the site's page, starts an inspection with the
+// checklist template there and returns its id.
+func (p *phone) startInspection(siteID, template string) string {
+	p.t.Helper()
+	p.goHash("#/site/"+siteID, `button.start[data-template="`+template+`"]`)
+	p.click(`button.start[data-template="` + template + `"]`)
+	p.wait(`#inspection`)
+	return eval[string](p, `document.querySelector('#inspection').dataset.id`)
+}
+
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
 // goHash shows a screen of the app (location.hash) and waits for sel.

@@ -19,13 +19,6 @@ func TestBrowserDiscardDraft(t *testing.T) {
 	bctx := browserFor(t)
 	p := newPhone(t, bctx, srv.URL, "inspector", near(at))
 	p.signIn(apptest.Inspector)
-	start := func() string {
-		t.Helper()
-		p.goHash("#/site/"+site.ID, `button.start[data-template="construction_dust"]`)
-		p.click(`button.start[data-template="construction_dust"]`)
-		p.wait(`#inspection`)
-		return eval[string](p, `document.querySelector('#inspection').dataset.id`)
-	}
 	synced := func() {
 		t.Helper()
 		eval[bool](p, `(async () => { `+syncNow+`; return true; })()`)
@@ -36,7 +29,7 @@ func TestBrowserDiscardDraft(t *testing.T) {
 	}
 
 	// A draft with a failed item (so a finding), synced: the server has both.
-	insp := start()
+	insp := p.startInspection(site.ID, "construction_dust")
 	p.answer("material_cover", "fail")
 	p.wait(`[data-finding-for="material_cover"]`)
 	finding := eval[string](p, `(async () => { const {app} = await import('/app/js/app.js');
@@ -70,7 +63,7 @@ func TestBrowserDiscardDraft(t *testing.T) {
 	}
 
 	// With a photo: refused, saying why.
-	insp = start()
+	insp = p.startInspection(site.ID, "construction_dust")
 	p.photo("fence", jpeg(t, "fence.jpg", 5, near(at), ""))
 	p.click(`#discard`)
 	p.waitJS("refused", `document.querySelector('#insp-error').textContent.includes('照片是执法证据')`)
@@ -88,9 +81,7 @@ func TestBrowserPhotoOpensWhole(t *testing.T) {
 	p := newPhone(t, browserFor(t), srv.URL, "inspector", near(at))
 	p.signIn(apptest.Inspector)
 	p.setOffline(true)
-	p.goHash("#/site/"+site.ID, `button.start[data-template="construction_dust"]`)
-	p.click(`button.start[data-template="construction_dust"]`)
-	p.wait(`#inspection`)
+	p.startInspection(site.ID, "construction_dust")
 	p.photo("fence", jpeg(t, "fence.jpg", 6, near(at), ""))
 	tile := `#item-fence .thumb[data-photo]:not([data-photo="saving"])`
 	p.waitJS("the tile's picture", `!!document.querySelector('`+tile+` img[src^="blob:"]')`)

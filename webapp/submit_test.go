@@ -22,10 +22,7 @@ func TestBrowserSubmitRightAfterTyping(t *testing.T) {
 	p := newPhone(t, browserFor(t), srv.URL, "inspector", near(at))
 	p.signIn(apptest.Inspector)
 	p.setOffline(true)
-	p.goHash("#/site/"+site.ID, `button.start[data-template="coal_boiler"]`)
-	p.click(`button.start[data-template="coal_boiler"]`)
-	p.wait(`#inspection`)
-	insp := eval[string](p, `document.querySelector('#inspection').dataset.id`)
+	insp := p.startInspection(site.ID, "coal_boiler")
 	for _, k := range []string{"boiler_status", "boiler_retired", "no_coal_stock"} {
 		p.answer(k, "na")
 	}
@@ -85,9 +82,7 @@ func TestBrowserPhotoWhileTyping(t *testing.T) {
 	p := newPhone(t, browserFor(t), srv.URL, "inspector", near(at))
 	p.signIn(apptest.Inspector)
 	p.setOffline(true)
-	p.goHash("#/site/"+site.ID, `button.start[data-template="construction_dust"]`)
-	p.click(`button.start[data-template="construction_dust"]`)
-	p.wait(`#inspection`)
+	p.startInspection(site.ID, "construction_dust")
 	p.answer("fence", "pass")
 	note := `#item-fence textarea[data-note]`
 	p.do("type a note", chromedp.SendKeys(chromedp.CSS(note), "东侧围挡"))
