@@ -97,6 +97,17 @@ func (p *phone) photo(key, path string) {
 	p.waitJS("photo of "+key+" shown", `document.querySelectorAll('#item-`+key+` .thumb[data-photo] img[src^="blob:"]').length > `+itoa(n))
 }
 
+// inspectorAt starts a server, and a phone near the demo site named name
+// with the inspector signed in.
+func inspectorAt(t *testing.T, name string) (*apptest.Server, *server.StoredRecord, *phone, geo.Point) {
+	t.Helper()
+	srv := apptest.Start(t)
+	site, at := demoSite(t, srv, name)
+	p := newPhone(t, browserFor(t), srv.URL, "inspector", near(at))
+	p.signIn(apptest.Inspector)
+	return srv, site, p, at
+}
+
 // startInspection opens the site's page, starts an inspection with the
 // checklist template there and returns its id.
 func (p *phone) startInspection(siteID, template string) string {

@@ -3,7 +3,6 @@ package webapp_test
 import (
 	"testing"
 
-	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
@@ -14,11 +13,7 @@ import (
 // page no longer lists it. One with photos cannot (they are evidence),
 // and says why.
 func TestBrowserDiscardDraft(t *testing.T) {
-	srv := apptest.Start(t)
-	site, at := demoSite(t, srv, "忻府区锦绣华庭小区二期工地")
-	bctx := browserFor(t)
-	p := newPhone(t, bctx, srv.URL, "inspector", near(at))
-	p.signIn(apptest.Inspector)
+	srv, site, p, at := inspectorAt(t, "忻府区锦绣华庭小区二期工地")
 	synced := func() {
 		t.Helper()
 		eval[bool](p, `(async () => { `+syncNow+`; return true; })()`)
@@ -76,10 +71,7 @@ func TestBrowserDiscardDraft(t *testing.T) {
 // whole screen with when it was taken and its state; a tap, Esc or Back
 // closes it (a tile of 96 px was all an inspector could see).
 func TestBrowserPhotoOpensWhole(t *testing.T) {
-	srv := apptest.Start(t)
-	site, at := demoSite(t, srv, "忻府区锦绣华庭小区二期工地")
-	p := newPhone(t, browserFor(t), srv.URL, "inspector", near(at))
-	p.signIn(apptest.Inspector)
+	_, site, p, at := inspectorAt(t, "忻府区锦绣华庭小区二期工地")
 	p.setOffline(true)
 	p.startInspection(site.ID, "construction_dust")
 	p.photo("fence", jpeg(t, "fence.jpg", 6, near(at), ""))

@@ -6,7 +6,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
-	"github.com/xinzhou-eco/fieldsync/server/apptest"
 )
 
 // TestBrowserSubmitRightAfterTyping: the last required value typed and
@@ -17,10 +16,7 @@ import (
 // shown on the phone and never reached the office), until the item is
 // answered, when the note goes with it.
 func TestBrowserSubmitRightAfterTyping(t *testing.T) {
-	srv := apptest.Start(t)
-	site, at := demoSite(t, srv, "忻府区恒岳水泥粉磨有限公司")
-	p := newPhone(t, browserFor(t), srv.URL, "inspector", near(at))
-	p.signIn(apptest.Inspector)
+	_, site, p, _ := inspectorAt(t, "忻府区恒岳水泥粉磨有限公司")
 	p.setOffline(true)
 	insp := p.startInspection(site.ID, "coal_boiler")
 	for _, k := range []string{"boiler_status", "boiler_retired", "no_coal_stock"} {
@@ -77,10 +73,7 @@ func TestBrowserRoadsideSavedWithEnter(t *testing.T) {
 // fingers) is shown at once in place of its 正在定位并保存… tile, not
 // hidden until the field is left.
 func TestBrowserPhotoWhileTyping(t *testing.T) {
-	srv := apptest.Start(t)
-	site, at := demoSite(t, srv, "忻府区锦绣华庭小区二期工地")
-	p := newPhone(t, browserFor(t), srv.URL, "inspector", near(at))
-	p.signIn(apptest.Inspector)
+	_, site, p, at := inspectorAt(t, "忻府区锦绣华庭小区二期工地")
 	p.setOffline(true)
 	p.startInspection(site.ID, "construction_dust")
 	p.answer("fence", "pass")
