@@ -161,7 +161,7 @@ func NewRiver(ctx context.Context, pool *pgxpool.Pool, process ProcessFunc, cfg 
 	}
 	if cfg.Workers > 0 {
 		workers := river.NewWorkers()
-		river.AddWorker(workers, &photoWorker{process: process})
+		river.AddWorker(workers, &photoWorker{process: process, log: cfg.Log})
 		rc.Workers = workers
 		rc.Queues = map[string]river.QueueConfig{Queue: {MaxWorkers: cfg.Workers}}
 	}
@@ -178,10 +178,23 @@ func NewRiver(ctx context.Context, pool *pgxpool.Pool, process ProcessFunc, cfg 
 type photoWorker struct {
 	river.WorkerDefaults[ProcessPhotoArgs]
 	process ProcessFunc
+	log     *slog.Logger
 }
 
+// Work processes the job's photo. A failure is said at WARN in the
+// server's own log, with the photo and the attempt — River's line about
+// it is INFO, and a photo whose bytes the store lacks (evidence
+// missing) must not pass unseen; on the last attempt it is an ERROR.
 func (w *photoWorker) Work(ctx context.Context, job *river.Job[ProcessPhotoArgs]) error {
-	return w.process(ctx, job.Args.PhotoID)
+	err := w.process(ctx, job.Args.PhotoID)
+	if err != nil && ctx.Err() == nil {
+		level := slog.LevelWarn
+		if job.Attempt >= job.MaxAttempts {
+			level = slog.LevelError
+		}
+		w.log.Log(ctx, level, "photo processing failed", "photo", job.Args.PhotoID, "attempt", job.Attempt, "max_attempts", job.MaxAttempts, "err", err)
+	}
+	return err
 }
 
 // EnqueueContext inserts the jobs of processing these photos (one per

@@ -272,3 +272,52 @@ func TestStopGrace(t *testing.T) {
 		t.Error("the running job was not cancelled")
 	}
 }
+
+// records is a slog handler that passes the records at or above WARN of
+// the server's own log (not River's) to a channel.
+type records chan slog.Record
+
+func (r records) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
+func (r records) Handle(_ context.Context, rec slog.Record) error {
+	select {
+	case r <- rec:
+	default:
+	}
+	return nil
+}
+func (r records) WithAttrs([]slog.Attr) slog.Handler { return r }
+func (r records) WithGroup(string) slog.Handler      { return r }
+
+// TestFailedPhotoJobWarns: a photo job that fails (its bytes missing from
+// the photo store, say) is said at WARN in the server's log, naming the
+// photo and the attempt — River's own line is INFO, and missing evidence
+// went unseen among them.
+func TestFailedPhotoJobWarns(t *testing.T) {
+	pool := openPool(t)
+	got := make(records, 16)
+	failing := func(ctx context.Context, id string) error {
+		return fmt.Errorf("the photo is marked uploaded but the photo store lacks its bytes: photo %s", id)
+	}
+	r := newRiver(t, pool, failing, jobs.Config{Workers: 1, Log: slog.New(got)})
+	start(t, r)
+	if err := r.EnqueueContext(context.Background(), []string{"missing-bytes"}); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		var rec slog.Record
+		select {
+		case rec = <-got:
+		case <-time.After(time.Minute):
+			t.Fatal("no WARN of the failed job within a minute")
+		}
+		if rec.Message != "photo processing failed" {
+			continue
+		}
+		attrs := map[string]string{}
+		rec.Attrs(func(a slog.Attr) bool { attrs[a.Key] = a.Value.String(); return true })
+		if rec.Level != slog.LevelWarn || attrs["photo"] != "missing-bytes" || attrs["attempt"] != "1" {
+			t.Errorf("logged %s %q %v", rec.Level, rec.Message, attrs)
+		}
+		return
+	}
+}
