@@ -33,7 +33,7 @@ func keysListCmd(c *command) {
 				if i == 0 {
 					use = "signs, verifies"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\n", k.ID, k.CreatedAt.Local().Format(time.DateTime), use)
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", k.ID, chinaTime(k.CreatedAt), use)
 			}
 			return tw.Flush()
 		})
@@ -96,7 +96,7 @@ func retireKeys(ctx context.Context, c *command, a *app.App, olderThan time.Dura
 			olderThan, c.cfg.AccessTTL)
 	}
 	if !next.IsZero() {
-		fmt.Fprintf(c.stdout, "kept the keys that stopped signing more recently; the next may be retired after %s\n", next.Local().Format(time.DateTime))
+		fmt.Fprintf(c.stdout, "kept the keys that stopped signing more recently; the next may be retired after %s\n", chinaTime(next))
 	}
 	return nil
 }

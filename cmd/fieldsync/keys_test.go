@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/xinzhou-eco/fieldsync/server"
 )
 
 // TestKeysCommands: rotating a data directory left by an earlier version
@@ -24,7 +27,7 @@ func TestKeysCommands(t *testing.T) {
 	code, out, errs = run(t, "keys", "list", "--data", dir)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if code != 0 || len(lines) != 3 || !strings.Contains(lines[1], "signs") || !strings.HasPrefix(lines[2], "legacy ") ||
-		strings.Contains(out, legacy) {
+		strings.Contains(out, legacy) || !strings.Contains(lines[1], time.Now().In(server.ChinaTime).Format("2006-01-02")) || !strings.Contains(lines[1], "(UTC+8)") {
 		t.Fatalf("keys list: %d %q %q", code, out, errs)
 	}
 	if code, _, _ := run(t, "keys", "retire", "--data", dir); code == 0 {
@@ -34,7 +37,9 @@ func TestKeysCommands(t *testing.T) {
 	// key: it is kept, and the command says until when (auth's
 	// TestRetireSigningKeys moves the clock past it).
 	code, out, errs = run(t, "keys", "retire", "--older-than", "1ns", "--data", dir)
-	if code != 0 || !strings.Contains(out, "removed 0 signing keys") || !strings.Contains(out, "the next may be retired after") {
+	// Times in China's time, saying so (as the console shows them).
+	if code != 0 || !strings.Contains(out, "removed 0 signing keys") || !strings.Contains(out, "the next may be retired after") ||
+		!strings.Contains(out, "(UTC+8)") {
 		t.Fatalf("keys retire right after a rotation: %d %q %q", code, out, errs)
 	}
 	_, out, _ = run(t, "keys", "list", "--data", dir)

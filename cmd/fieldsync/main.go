@@ -349,6 +349,11 @@ func userListCmd(c *command) {
 	}
 }
 
+// chinaTime shows t as the console does, in China's time, saying so: a
+// server in a container keeps UTC, and an operator comparing the two
+// was 8 hours apart with nothing to tell.
+func chinaTime(t time.Time) string { return t.In(server.ChinaTime).Format("2006-01-02 15:04") + " (UTC+8)" }
+
 // oneArg is the one argument of a command whose registrar set c.args to
 // 1 (Main has checked there is one).
 func oneArg(c *command, what string) (string, error) {
@@ -428,7 +433,7 @@ func fmtTime(t *time.Time) string {
 	if t == nil {
 		return "-"
 	}
-	return t.Local().Format("2006-01-02 15:04")
+	return chinaTime(*t)
 }
 
 func deviceRevokeCmd(c *command) {
