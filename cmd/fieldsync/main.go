@@ -352,7 +352,9 @@ func userListCmd(c *command) {
 // chinaTime shows t as the console does, in China's time, saying so: a
 // server in a container keeps UTC, and an operator comparing the two
 // was 8 hours apart with nothing to tell.
-func chinaTime(t time.Time) string { return t.In(server.ChinaTime).Format("2006-01-02 15:04") + " (UTC+8)" }
+func chinaTime(t time.Time) string {
+	return t.In(server.ChinaTime).Format("2006-01-02 15:04") + " (UTC+8)"
+}
 
 // oneArg is the one argument of a command whose registrar set c.args to
 // 1 (Main has checked there is one).
