@@ -59,7 +59,10 @@ func (b *chrome) navigate(step string, actions ...chromedp.Action[chromedp.Void]
 // text returns the page's visible text.
 func (b *chrome) text() string {
 	b.t.Helper()
-	body, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS("body")))
+	// Read by script, not through the DOM's node ids: a node id of the
+	// page just loaded could be stale by the time it was asked for ("No
+	// node with given id found", under a full suite's load).
+	body, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.body.innerText`))
 	if err != nil {
 		b.t.Fatalf("page text: %v", err)
 	}
