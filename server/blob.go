@@ -53,6 +53,9 @@ type BlobStore interface {
 	// left with derivatives only, the newest of them). fn may Delete the
 	// sum it is given. An error from fn stops the walk and is returned.
 	Walk(ctx context.Context, fn func(sum string, stored time.Time) error) error
+	// Ping reports whether the store can be reached (the server's
+	// readiness).
+	Ping(ctx context.Context) error
 }
 
 // HashMismatch is the error of bytes whose SHA-256 is got, not the one

@@ -181,16 +181,30 @@ func (a *API) healthz(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 }
 
+// readyWait bounds /readyz's checks of the database and the photo store.
+const readyWait = 5 * time.Second
+
+// readyz answers 200 when the server takes requests: not shutting down,
+// its database and its photo store answering (within readyWait).
 func (a *API) readyz(c echo.Context) error {
 	if !a.ready() {
 		return server.Errorf(syncproto.CodeUnavailable, "服务正在关闭")
 	}
-	if err := a.store.Ping(c.Request().Context()); err != nil {
+	// A store that does not answer is not ready either: the check gives
+	// up after readyWait, as a load balancer's probe would.
+	ctx, cancel := context.WithTimeout(c.Request().Context(), readyWait)
+	defer cancel()
+	if err := a.store.Ping(ctx); err != nil {
 		if server.StorageFull(err) {
 			// Its writes are refused (and were logged as they were).
 			return &server.Error{Code: syncproto.CodeUnavailable, Message: "服务器存储空间已满", RetryAfter: server.ErrStorageFull.RetryAfter}
 		}
-		return &server.Error{Code: syncproto.CodeUnavailable, Message: "数据库不可用", Err: err}
+		return &server.Error{Code: syncproto.CodeUnavailable, Message: "数据库不可用", RetryAfter: readyWait, Err: err}
+	}
+	if a.cfg.Blobs != nil {
+		if err := a.cfg.Blobs.Ping(ctx); err != nil {
+			return &server.Error{Code: syncproto.CodeUnavailable, Message: "照片存储不可用", RetryAfter: readyWait, Err: err}
+		}
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
 }

@@ -1,8 +1,10 @@
 package app_test
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -11,7 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xinzhou-eco/fieldsync/internal/s3test"
 	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/app"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/server/sqlite"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
@@ -39,6 +43,57 @@ func TestHealthReadyAndMetrics(t *testing.T) {
 			t.Errorf("GET %s: no %s header", path, syncproto.HeaderServerHLC)
 		}
 	}
+}
+
+// TestReadyNeedsThePhotoStore: /readyz is 503 unavailable while the photo
+// store does not answer (an S3 store that holds every request, a photo
+// directory gone from under the server), within its own time limit, and
+// 200 again once the store is back.
+func TestReadyNeedsThePhotoStore(t *testing.T) {
+	ready := func(t *testing.T, srv *apptest.Server) (int, string) {
+		t.Helper()
+		resp, err := srv.HTTPClient().Get(srv.URL + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var e syncproto.ErrorBody
+		body, _ := io.ReadAll(resp.Body)
+		json.Unmarshal(body, &e) //nolint:errcheck // a 200's body has no code
+		return resp.StatusCode, e.Code
+	}
+	check := func(t *testing.T, srv *apptest.Server, lose, restore func()) {
+		t.Helper()
+		if status, _ := ready(t, srv); status != 200 {
+			t.Fatalf("/readyz with the photo store there: %d", status)
+		}
+		lose()
+		if status, code := ready(t, srv); status != 503 || code != syncproto.CodeUnavailable {
+			t.Errorf("/readyz without the photo store: %d %q, want 503 %s", status, code, syncproto.CodeUnavailable)
+		}
+		restore()
+		if status, _ := ready(t, srv); status != 200 {
+			t.Errorf("/readyz with the photo store back: %d", status)
+		}
+	}
+	t.Run("s3", func(t *testing.T) {
+		url, hang := s3test.StartHung(t)
+		srv := apptest.Start(t, func(c *app.Config) { c.Blobs = url + "&timeout=1s" })
+		check(t, srv, func() { hang(true) }, func() { hang(false) })
+	})
+	t.Run("directory", func(t *testing.T) {
+		srv := apptest.Start(t)
+		blobs := filepath.Join(srv.Dir, "blobs")
+		check(t, srv, func() {
+			if err := os.Rename(blobs, blobs+".away"); err != nil {
+				t.Fatal(err)
+			}
+		}, func() {
+			if err := os.Rename(blobs+".away", blobs); err != nil {
+				t.Fatal(err)
+			}
+		})
+	})
 }
 
 // TestMetricsLabelsBounded: whatever methods and paths clients send, the

@@ -33,6 +33,19 @@ func New(dir string) (*Store, error) {
 	return &Store{dir: dir}, nil
 }
 
+// Ping tells that the store's directory is there and is a directory (a
+// volume unmounted or removed under the server is not).
+func (s *Store) Ping(ctx context.Context) error {
+	fi, err := os.Stat(filepath.Join(s.dir, "tmp"))
+	if err != nil {
+		return fmt.Errorf("blob directory: %w", err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("blob directory: %s is not a directory", filepath.Join(s.dir, "tmp"))
+	}
+	return nil
+}
+
 var sumRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 var variants = map[string]bool{server.VariantOriginal: true, server.VariantPreview: true, server.VariantThumbnail: true}

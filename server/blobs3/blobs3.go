@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -56,8 +57,12 @@ type Store struct {
 // is given, requests use path-style addressing (http://HOST/BUCKET/KEY),
 // which MinIO, Ceph and SeaweedFS understand, unless path_style=false asks
 // for virtual-hosted style (http://BUCKET.HOST/KEY, which Alibaba OSS
-// requires). region defaults to us-east-1. prefix, if given, is put before every key (a trailing "/" is
-// added).
+// requires). region defaults to us-east-1. prefix, if given, is put before
+// every key (a trailing "/" is added). timeout (a Go duration, 1s to 10m;
+// default 30s) bounds how long a request waits to connect and then for the
+// store's answer once it is sent, so that a store that stops answering
+// fails the requests that need it (after the client's retries) instead of
+// holding them for ever.
 //
 // The credentials come from the environment: FIELDSYNC_S3_ACCESS_KEY and
 // FIELDSYNC_S3_SECRET_KEY if set, else AWS_ACCESS_KEY_ID,
@@ -73,9 +78,17 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 	}
 	q := u.Query()
 	for k := range q {
-		if k != "endpoint" && k != "region" && k != "prefix" && k != "path_style" {
-			return nil, fmt.Errorf("blob store URL: unknown parameter %q (endpoint, region, prefix, path_style)", k)
+		if k != "endpoint" && k != "region" && k != "prefix" && k != "path_style" && k != "timeout" {
+			return nil, fmt.Errorf("blob store URL: unknown parameter %q (endpoint, region, prefix, path_style, timeout)", k)
 		}
+	}
+	timeout := DefaultTimeout
+	if v := q.Get("timeout"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second || d > 10*time.Minute {
+			return nil, fmt.Errorf("blob store URL: timeout %q should be a duration from 1s to 10m (30s if absent)", v)
+		}
+		timeout = d
 	}
 	pathStyle := true
 	switch q.Get("path_style") {
@@ -107,6 +120,12 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		// S3-compatible server. Put sends Content-MD5 instead.
 		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
 		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
+		HTTPClient: awshttp.NewBuildableClient().
+			WithDialerOptions(func(d *net.Dialer) { d.Timeout = timeout }).
+			WithTransportOptions(func(t *http.Transport) {
+				t.TLSHandshakeTimeout = timeout
+				t.ResponseHeaderTimeout = timeout
+			}),
 	}, func(o *s3.Options) {
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
@@ -118,10 +137,23 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		prefix += "/"
 	}
 	s := &Store{client: client, bucket: u.Host, prefix: prefix}
-	if _, err := client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &s.bucket}); err != nil {
-		return nil, fmt.Errorf("open bucket %s: %w", s.bucket, err)
+	if err := s.Ping(ctx); err != nil {
+		return nil, err
 	}
 	return s, nil
+}
+
+// DefaultTimeout is how long a request waits for the store when the URL
+// does not say (its timeout parameter).
+const DefaultTimeout = 30 * time.Second
+
+// Ping asks the store for the bucket (a HEAD), to tell that it can be
+// reached and answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if _, err := s.client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &s.bucket}); err != nil {
+		return fmt.Errorf("open bucket %s: %w", s.bucket, err)
+	}
+	return nil
 }
 
 func envCredentials() (aws.CredentialsProvider, error) {

@@ -55,6 +55,11 @@ func TestOpenURL(t *testing.T) {
 		"s3://?endpoint=http://127.0.0.1:1",
 		url + "&colour=blue",
 		url + "&path_style=maybe",
+		url + "&timeout=0s",
+		url + "&timeout=500ms",
+		url + "&timeout=11m",
+		url + "&timeout=30",
+		url + "&timeout=soon",
 		strings.Replace(url, "endpoint=http", "endpoint=ftp", 1),
 		strings.Replace(url, "s3://fieldsync-", "s3://missing-", 1), // no such bucket
 	} {
@@ -275,5 +280,61 @@ func TestReadAtLarge(t *testing.T) {
 		if !<-done {
 			t.Error("a ReadAt read wrong bytes")
 		}
+	}
+}
+
+// TestStoreThatStopsAnswering: a store that holds every request without
+// answering (a partition, a wedged server) fails the operations that need
+// it within its timeout and the client's retries, instead of holding them
+// for ever, and Ping tells; once it answers again, so does the store.
+func TestStoreThatStopsAnswering(t *testing.T) {
+	url, hang := s3test.StartHung(t)
+	s, err := blobs3.Open(context.Background(), url+"&timeout=1s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.TempDir = t.TempDir()
+	data := []byte("evidence")
+	if _, err := s.Put(context.Background(), sum(data), bytes.NewReader(data)); err != nil {
+		t.Fatal(err)
+	}
+	hang(true)
+	ctx := context.Background()
+	type result struct {
+		name string
+		err  error
+	}
+	done := make(chan result, 5)
+	for name, op := range map[string]func() error{
+		"Ping": func() error { return s.Ping(ctx) },
+		"Has":  func() error { _, err := s.Has(ctx, sum(data), server.VariantOriginal); return err },
+		"Open": func() error { _, err := s.Open(ctx, sum(data), server.VariantOriginal); return err },
+		"Put": func() error {
+			other := []byte("more evidence")
+			_, err := s.Put(ctx, sum(other), bytes.NewReader(other))
+			return err
+		},
+		"blobs3.Open": func() error { _, err := blobs3.Open(ctx, url+"&timeout=1s"); return err },
+	} {
+		go func() { done <- result{name, op()} }()
+	}
+	// The client's three tries of 1 s and their pauses take seconds.
+	limit := time.After(time.Minute)
+	for range 5 {
+		select {
+		case r := <-done:
+			if r.err == nil {
+				t.Errorf("%s on a store that does not answer succeeded", r.name)
+			}
+		case <-limit:
+			t.Fatal("operations on a store that does not answer still wait after a minute")
+		}
+	}
+	hang(false)
+	if err := s.Ping(ctx); err != nil {
+		t.Errorf("Ping once the store answers again: %v", err)
+	}
+	if ok, err := s.Has(ctx, sum(data), server.VariantOriginal); !ok || err != nil {
+		t.Errorf("Has once the store answers again: %v, %v", ok, err)
 	}
 }
