@@ -80,11 +80,16 @@ const (
 	// spaces them out over hours); the photo stays unprocessed in the
 	// database after that, and the next scan at start queues it again.
 	maxAttempts = 10
-	// jobTimeout bounds one photo's processing (seconds in practice).
-	jobTimeout = 5 * time.Minute
+	// jobTimeout bounds one photo's processing (a second or two in
+	// practice, for the largest photo on a busy server).
+	jobTimeout = time.Minute
 	// rescueAfter is when a job still "running" is taken to belong to a
-	// server that died, and is run again.
-	rescueAfter = 2 * jobTimeout
+	// server that died (kill -9, a lost machine), and is run again: after
+	// the job's own limit, with time for a cancelled job to return. The
+	// photos such a server held wait that long, plus River's leader
+	// election and its rescuer's 30 s round, not the ten minutes and more
+	// they waited with a five-minute limit.
+	rescueAfter = jobTimeout + 30*time.Second
 )
 
 // Config configures River.

@@ -235,9 +235,32 @@ func TestStartScanLeavesRunningJobs(t *testing.T) {
 	}
 }
 
+// TestDeadServersJobRescued: a job left "running" by a server that died
+// (kill -9: it neither finished nor failed it) a minute and a half ago is
+// run again by a server that starts now, well before the quarter of an
+// hour a crashed server's photos used to wait.
+func TestDeadServersJobRescued(t *testing.T) {
+	ctx := context.Background()
+	pool := openPool(t)
+	dead := newRiver(t, pool, nil, jobs.Config{})
+	if err := dead.EnqueueContext(ctx, []string{"held"}); err != nil {
+		t.Fatal(err)
+	}
+	// What the dead server's worker left: the job taken, never ended.
+	tag, err := pool.Exec(ctx, `UPDATE river_job SET state = 'running', attempt = 1,
+		attempted_at = now() - interval '95 seconds', attempted_by = ARRAY['dead-server']
+		WHERE args->>'photo_id' = 'held'`)
+	if err != nil || tag.RowsAffected() != 1 {
+		t.Fatalf("mark the job running: %v, %d rows", err, tag.RowsAffected())
+	}
+	var done processed
+	start(t, newRiver(t, pool, done.fn("b"), jobs.Config{Workers: 1}))
+	done.waitFor(t, []string{"held"})
+}
+
 // TestStopGrace: a photo job still running when the server's shutdown
 // grace ends is cancelled, and the queue stops then, not after the job's
-// own five-minute limit (a SIGTERM'd server took four minutes to exit).
+// own limit (a SIGTERM'd server took four minutes to exit).
 func TestStopGrace(t *testing.T) {
 	pool := openPool(t)
 	running := make(chan struct{})
