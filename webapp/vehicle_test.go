@@ -1,8 +1,10 @@
 package webapp_test
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
@@ -140,4 +142,92 @@ func TestBrowserRoadsidePhotoWhileFixing(t *testing.T) {
 	if k := eval[float64](p, `document.querySelectorAll('#vehicle-photos .thumb').length`); k != 0 {
 		t.Errorf("the next vehicle's form shows %v photos, want none", k)
 	}
+}
+
+// TestBrowserRoadsideCorrected: a check saved with a mistyped plate is
+// corrected from today's list: the form comes back filled with it, the
+// crew changes the plate and the action, empties the urea level and adds a
+// photo, and the server ends with the one check so corrected — same id,
+// same time, the emptied value cleared, the photo on it — not a second
+// vehicle. A vehicle half entered is given up only after asking.
+func TestBrowserRoadsideCorrected(t *testing.T) {
+	srv, p, at := roadsidePhone(t)
+	p.do("first vehicle",
+		chromedp.SendKeys(chromedp.CSS(`input[name="checkpoint"]`), "豆罗检查站"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="plate"]`), "h7e128"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="urea"]`), "12"))
+	for _, c := range [][2]string{{"emission_stage", "cn5"}, {"aftertreatment", "removed"}, {"action", "repair"}} {
+		p.click(`[data-field="` + c[0] + `"] button[data-value="` + c[1] + `"]`)
+	}
+	p.click(`#save-vehicle`)
+	p.waitJS("saved", `document.querySelector('#vehicle-today h2')?.textContent.includes('今天已检 1 辆')`)
+	checkedAt := eval[string](p, `(async () => { const {app} = await import('/app/js/app.js');
+		return (await app.client.list('vehicle_check', (r) => r.fields.plate === '晋H7E128'))[0].fields.checked_at; })()`)
+
+	// A next vehicle half entered: asked before it is dropped.
+	p.do("next plate", chromedp.SendKeys(chromedp.CSS(`input[name="plate"]`), "h55555"))
+	eval[bool](p, `(window.confirm = (m) => { window.__asked = m; return false; }, true)`)
+	p.click(`#vehicle-today button[data-edit]`)
+	if asked := eval[string](p, `window.__asked || ''`); !strings.Contains(asked, "晋H7E128") {
+		t.Errorf("correcting with a vehicle half entered asked %q", asked)
+	}
+	if v := eval[string](p, `document.querySelector('input[name="plate"]').value`); v != "H55555" {
+		t.Fatalf("declined, the form holds plate %q, want the vehicle being entered", v)
+	}
+	eval[bool](p, `(window.confirm = () => true, true)`)
+	p.click(`#vehicle-today button[data-edit]`)
+	p.waitJS("the check in the form", `!!document.querySelector('#vehicle-editing') && document.querySelector('input[name="plate"]').value === 'H7E128'`)
+	if u := eval[string](p, `document.querySelector('input[name="urea"]').value + '|' + document.querySelector('[data-field="action"] button.on')?.dataset.value`); u != "12|repair" {
+		t.Errorf("the form shows urea|action %q, want 12|repair", u)
+	}
+	// Emptied as a finger does it, with input events the draft records.
+	eval[bool](p, `(() => { for (const n of ['plate', 'urea']) { const el = document.querySelector('input[name="' + n + '"]');
+		el.value = ''; el.dispatchEvent(new Event('input', { bubbles: true })); } return true; })()`)
+	p.do("correct it",
+		chromedp.SendKeys(chromedp.CSS(`input[name="plate"]`), "h7e123"),
+		chromedp.SendKeys(chromedp.CSS(`textarea[name="note"]`), "车牌更正"))
+	p.click(`[data-field="action"] button[data-value="fine"]`)
+	p.do("photo", chromedp.SetUploadFiles(chromedp.CSS(`#vehicle-photos input[type="file"]`), []string{jpeg(t, "truck.jpg", 9, near(at), "")}))
+	p.wait(`#vehicle-photos .thumb img`)
+	p.shot("app-vehicle-correct.png")
+	p.click(`#save-vehicle`)
+	p.waitJS("corrected", `!document.querySelector('#vehicle-editing') && document.querySelector('#vehicle-today')?.textContent.includes('晋H7E123')`)
+	p.has("今天已检 1 辆")
+
+	p.setOffline(false)
+	p.click(`#tabs a[data-tab="home"]`)
+	p.click(`#sync-now`)
+	p.waitSynced()
+	srv.App.Photos.WaitIdle()
+	for plate, want := range map[string]int{"晋H7E128": 0, "晋H7E123": 1} {
+		if recs, err := srv.App.DB.Find(ctx, "vehicle_check", "plate", plate); err != nil || len(recs) != want {
+			t.Fatalf("server: %d vehicle checks of %s (%v), want %d", len(recs), plate, err, want)
+		}
+	}
+	recs, _ := srv.App.DB.Find(ctx, "vehicle_check", "plate", "晋H7E123")
+	v := recs[0]
+	for k, want := range map[string]string{"action": `"fine"`, "emission_stage": `"cn5"`, "aftertreatment": `"removed"`,
+		"note": `"车牌更正"`, "urea_level_pct": ``, "checkpoint": `"豆罗检查站"`} {
+		if got := string(v.Value(k)); got != want && !(want == "" && got == "null") {
+			t.Errorf("server: vehicle_check.%s = %s, want %s", k, got, want)
+		}
+	}
+	var stored string
+	json.Unmarshal(v.Value("checked_at"), &stored) //nolint:errcheck // compared below
+	if a, b := parseTime(t, stored), parseTime(t, checkedAt); !a.Equal(b) {
+		t.Errorf("server: checked_at %s, want the first save's %s", stored, checkedAt)
+	}
+	photos, err := srv.App.DB.Find(ctx, "photo", "vehicle_check_id", v.ID)
+	if err != nil || len(photos) != 1 {
+		t.Errorf("server: %d photos of the corrected check (%v), want 1", len(photos), err)
+	}
+}
+
+func parseTime(t *testing.T, s string) time.Time {
+	t.Helper()
+	at, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		t.Fatalf("time %q: %v", s, err)
+	}
+	return at
 }

@@ -27,6 +27,10 @@ const provinces = ['晋', '冀', '蒙', '陕', '豫', '京', '津', '鲁', '宁'
 // plate_color is free text (≤ 8 characters); the demo and the console use these terms.
 const plateColors = [['黄', '黄牌'], ['蓝', '蓝牌'], ['绿', '绿牌'], ['黄绿', '黄绿牌']];
 
+// The fields the form shows that a correction may empty (then cleared on
+// the check).
+const editable = ['campaign', 'plate_color', 'emission_stage', 'fuel', 'aftertreatment', 'action', 'obd_mil', 'obd_codes', 'urea_level_pct', 'note'];
+
 /** Photos taken for the vehicle being entered (saved with it):
  *  [{file, ready, cap, failed, url, id, saved}]: each is listed the moment
  *  it is taken, and ready settles once its capture facts (cap: the
@@ -55,6 +59,10 @@ export async function render(app) {
   // after every sync, while the crew is still at the truck.
   const d = draft('vehicle');
   const v = d.choices || (d.choices = {}); // the choices made
+  // A check saved earlier being corrected (a plate mistyped, the action
+  // changed at the truck): its id, time and position stay; d.edit holds
+  // the fields it had, so that a value emptied is cleared on it.
+  const edit = d.edit || null;
   const seg = (name, choices) => {
     const box = h('div', { class: 'seg', dataset: { field: name } });
     for (const ch of choices) {
@@ -127,7 +135,8 @@ export async function render(app) {
   drawShots();
 
   // Drawn again while the vehicle is being saved: still saving.
-  const saveBtn = h('button', { type: 'submit', class: 'primary block', id: 'save-vehicle', disabled: !!d.saving }, d.saving ? '正在保存…' : '保存，下一辆');
+  const idle = edit ? '保存修改' : '保存，下一辆';
+  const saveBtn = h('button', { type: 'submit', class: 'primary block', id: 'save-vehicle', disabled: !!d.saving }, d.saving ? '正在保存…' : idle);
   /** forget drops the vehicle being entered, saved or given up, and
    *  its photos (those of done; all when done is not given). A photo
    *  taken while it was being saved stays, for the next vehicle. */
@@ -139,15 +148,44 @@ export async function render(app) {
   // The draft outlives the page, so the crew needs a way to drop a
   // vehicle they will not save.
   const clearBtn = h('button', { type: 'button', class: 'block', id: 'clear-vehicle', onclick: () => {
-    if (!window.confirm('清空本车已填写的内容和照片？')) return;
+    if (!window.confirm(edit ? `放弃对 ${edit.plate} 的修改？已保存的记录不变。` : '清空本车已填写的内容和照片？')) return;
     forget();
     app.render();
-  } }, '清空本车');
-  const form = h('form', { id: 'vehicle-form' },
+  } }, edit ? '取消修改' : '清空本车');
+  /** correct puts a saved check of today into the form, to be corrected
+   *  and saved again under its own id (a vehicle being entered is given
+   *  up first, after asking). */
+  const correct = (r) => {
+    if (d.saving) return;
+    const entered = shots.length || ['plate', 'urea', 'obd_codes', 'note'].some((k) => d[k]) || Object.values(v).some((x) => x !== undefined);
+    const ask = edit ? `放弃对 ${edit.plate} 的修改，改为修改 ${r.fields.plate} 的记录？`
+      : entered ? `正在填写的内容${shots.length ? '和照片' : ''}将被清空，改为修改 ${r.fields.plate} 的记录？` : '';
+    if (ask && !window.confirm(ask)) return;
+    forget();
+    const f = r.fields;
+    const plateText = String(f.plate || '');
+    const prov = provinces.find((x) => plateText.startsWith(x));
+    const choice = (x) => (x == null ? undefined : String(x));
+    Object.assign(draft('vehicle'), {
+      id: r.id, edit: { plate: plateText, fields: { ...f } },
+      checkpoint: f.checkpoint || '', campaign: f.campaign || '', county: f.county || '',
+      province: prov || '晋', plate: prov ? plateText.slice(prov.length) : plateText,
+      urea: f.urea_level_pct == null ? '' : String(f.urea_level_pct), obd_codes: f.obd_codes || '', note: f.note || '',
+      choices: { plate_color: choice(f.plate_color), emission_stage: choice(f.emission_stage), fuel: choice(f.fuel),
+        aftertreatment: choice(f.aftertreatment), action: choice(f.action), obd_mil: f.obd_mil === true ? 'on' : f.obd_mil === false ? 'off' : undefined },
+    });
+    keepDrafts();
+    app.render();
+    window.scrollTo(0, 0);
+  };
+  // A check's county is its own for good (the server refuses a change).
+  if (edit) county.disabled = true;
+  const form = h('form', { id: 'vehicle-form', class: edit ? 'editing' : '' },
+    edit ? h('p', { class: 'notice', id: 'vehicle-editing' }, `正在修改 ${edit.plate}（${when(edit.fields.checked_at)} 检查）的记录，保存后替换原记录。`) : null,
     h('div', { class: 'card' },
       label('检查点 *', checkpoint), checkpoint,
       label('专项行动', campaign), campaign,
-      mine.length > 1 ? [label('区县', county), county] : null),
+      mine.length > 1 || edit ? [label('区县', county), county] : null),
     h('div', { class: 'card' },
       label('车牌号 *', plate), h('div', { class: 'plate' }, province, plate),
       h('label', { class: 'field' }, '车牌颜色'), seg('plate_color', plateColors.map(([code, label]) => ({ code, label }))),
@@ -190,8 +228,16 @@ export async function render(app) {
     if (obdCodes.value.trim()) f.obd_codes = obdCodes.value.trim();
     if (u !== '') f.urea_level_pct = Number(u);
     if (note.value.trim()) f.note = note.value.trim();
-    const pos = geo.latest(5 * 60e3);
-    if (pos) Object.assign(f, { lon: pos.lon, lat: pos.lat });
+    if (edit) {
+      // The check keeps its county, time and position; what the form
+      // shows emptied is cleared (the fields it does not show are left).
+      delete f.county;
+      delete f.checked_at;
+      for (const k of editable) if (!(k in f) && edit.fields[k] != null) f[k] = null;
+    } else {
+      const pos = geo.latest(5 * 60e3);
+      if (pos) Object.assign(f, { lon: pos.lon, lat: pos.lat });
+    }
     d.saving = true;
     keepDrafts();
     saveBtn.disabled = true;
@@ -212,8 +258,8 @@ export async function render(app) {
         s.saved = true;
       }
       forget(taken);
-      store.set(KEEP, JSON.stringify({ checkpoint: f.checkpoint, campaign: campaign.value.trim(), province: province.value, county: f.county }));
-      toast(`已保存 ${f.plate}`, false, 'saved');
+      if (!edit) store.set(KEEP, JSON.stringify({ checkpoint: f.checkpoint, campaign: campaign.value.trim(), province: province.value, county: f.county }));
+      toast(edit ? `已修改 ${f.plate}` : `已保存 ${f.plate}`, false, 'saved');
       // Saved with the keyboard's Enter (前往), the plate field still has
       // the focus: left, so that the form is drawn anew for the next
       // vehicle (a field with the focus holds the page as it is).
@@ -227,7 +273,7 @@ export async function render(app) {
       shown.querySelector('#vehicle-error').textContent = message(e2);
       const b = shown.querySelector('#save-vehicle');
       b.disabled = false;
-      b.textContent = '保存，下一辆';
+      b.textContent = idle;
     }
   });
 
@@ -235,7 +281,8 @@ export async function render(app) {
     h('h1', {}, '路检'),
     form,
     h('section', { class: 'card', id: 'vehicle-today' }, h('h2', {}, `今天已检 ${done.length} 辆`),
-      h('ul', { class: 'list' }, done.slice(0, 50).map((r) => h('li', { class: 'item', dataset: { id: r.id } },
+      h('ul', { class: 'list' }, done.slice(0, 50).map((r) => h('li', { class: 'item' + (d.id === r.id && edit ? ' editing' : ''), dataset: { id: r.id } },
+        h('button', { type: 'button', class: 'edit', dataset: { edit: r.id }, disabled: d.id === r.id && !!edit, onclick: () => correct(r) }, '修改'),
         h('span', { class: 'name' }, r.fields.plate), ' ',
         r.pending.length ? h('span', { class: 'badge pending' }, '待上传') : h('span', { class: 'badge approved' }, '已上传'),
         h('div', { class: 'mute small' }, when(r.fields.checked_at), ' · ', r.fields.checkpoint,
