@@ -57,6 +57,28 @@ func TestConflictsOfEveryRecordShown(t *testing.T) {
 	if strings.Contains(page, ">note<") || strings.Contains(page, `"较早的备注"`) {
 		t.Error("a field shown by its API name, or a value as JSON")
 	}
+
+	// A site an inspector and an office both corrected: the lost address
+	// is on the site's form, where the office corrects it.
+	site := uuid.NewString()
+	apptest.PushApplied(t, a, apptest.Mut(a, syncproto.EntitySite, site, apptest.Fields("county", apptest.Xinfu, "kind", "coal_yard",
+		"name", "东关煤场", "address", "忻府区东关村北")))
+	lostAddr := apptest.Mut(b, syncproto.EntitySite, site, apptest.Fields("address", "东关村（旧地址）"))
+	h, _ = syncproto.ParseHLC(lostAddr.HLC)
+	h.Wall -= 60_000
+	lostAddr.HLC = h.String()
+	if r := apptest.Push(t, b, lostAddr).Results[0]; r.Status != syncproto.StatusStale {
+		t.Fatalf("the older address: %+v, want stale", r)
+	}
+	page = mustGet(t, county, "/console/sites/"+site)
+	for _, want := range []string{"冲突记录", "地址", "东关村（旧地址）", "被较新的修改覆盖"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the site's form lacks %q", want)
+		}
+	}
+	if page = mustGet(t, county, "/console/sites/new"); strings.Contains(page, "冲突记录") {
+		t.Error("the form adding a site lists conflicts")
+	}
 }
 
 // TestUnknownCountyFilter: a page or export asked for a county code no

@@ -218,10 +218,20 @@ func (c *Console) siteForm(ec echo.Context) error {
 	return c.showSiteForm(ec, http.StatusOK, f, "")
 }
 
+// showSiteForm shows a site's form; a site's correction lists the
+// values the merge did not keep for it too (a phone's and an office's
+// edits of one site).
 func (c *Console) showSiteForm(ec echo.Context, status int, f siteFields, msg string) error {
 	p := principalOf(ec)
-	return c.render(ec, status, "site.html", map[string]any{"F": f, "Kinds": kindOptions(f.Kind),
-		"Counties": c.countyOptions(p, f.County), "CRS": crsOptions, "Error": msg})
+	data := map[string]any{"F": f, "Kinds": kindOptions(f.Kind),
+		"Counties": c.countyOptions(p, f.County), "CRS": crsOptions, "Error": msg}
+	if f.ID != "" {
+		var err error
+		if data["Conflicts"], err = c.conflictRows(ec.Request().Context(), p, nil, recordRef{syncproto.EntitySite, f.ID}); err != nil {
+			return err
+		}
+	}
+	return c.render(ec, status, "site.html", data)
 }
 
 // saveSite adds a site or corrects one through the server's own write
