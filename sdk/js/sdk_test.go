@@ -70,7 +70,7 @@ func TestBundleIsFresh(t *testing.T) {
 	dir := sdkDir(t)
 	out := filepath.Join(t.TempDir(), "fieldsync-sdk.js")
 	run(t, dir, nil, filepath.Join(dir, "node_modules", ".bin", "esbuild"), "src/index.js", "--bundle", "--format=esm",
-		"--platform=browser", "--target=es2020", "--minify", "--legal-comments=none", "--outfile="+out)
+		"--platform=browser", "--target=es2020", "--minify", "--legal-comments=none", "--define:globalThis.FIELDSYNC_BROWSER_BUILD=true", "--outfile="+out)
 	fresh, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
@@ -185,6 +185,7 @@ func TestEntityRulesMatchServer(t *testing.T) {
 		t.Fatalf("node: %v", err)
 	}
 	var got struct {
+		Writable     []string            `json:"writable"`
 		ReadOnly     []string            `json:"readOnly"`
 		NotDeletable []string            `json:"notDeletable"`
 		ServerOwned  map[string][]string `json:"serverOwned"`
@@ -193,7 +194,7 @@ func TestEntityRulesMatchServer(t *testing.T) {
 		t.Fatalf("%s: %v", out, err)
 	}
 	want := got
-	want.ReadOnly, want.NotDeletable, want.ServerOwned = []string{}, []string{}, map[string][]string{}
+	want.Writable, want.ReadOnly, want.NotDeletable, want.ServerOwned = []string{}, []string{}, []string{}, map[string][]string{}
 	meta := map[string]bool{}
 	for _, f := range server.MetaFields {
 		meta[f.Name] = true
@@ -203,6 +204,7 @@ func TestEntityRulesMatchServer(t *testing.T) {
 			want.ReadOnly = append(want.ReadOnly, e.Name)
 			continue
 		}
+		want.Writable = append(want.Writable, e.Name)
 		if !e.DeviceDeletable {
 			want.NotDeletable = append(want.NotDeletable, e.Name)
 		}
@@ -212,7 +214,7 @@ func TestEntityRulesMatchServer(t *testing.T) {
 			}
 		}
 	}
-	for _, l := range [][]string{got.ReadOnly, got.NotDeletable, want.ReadOnly, want.NotDeletable} {
+	for _, l := range [][]string{got.Writable, got.ReadOnly, got.NotDeletable, want.Writable, want.ReadOnly, want.NotDeletable} {
 		slices.Sort(l)
 	}
 	for _, m := range []map[string][]string{got.ServerOwned, want.ServerOwned} {

@@ -52,6 +52,10 @@ const PATH = {
   push: '/api/v1/sync/push',
 };
 
+/** The events on() takes. */
+const EVENTS = ['change', 'sync', 'auth'];
+/** Entities a device writes; the others it only reads (READ_ONLY), and any other name is none (unknown_entity). */
+const WRITABLE = new Set(['site', 'inspection', 'finding', 'vehicle_check', 'photo']);
 /** Entities a device may not write (read_only_entity). */
 const READ_ONLY = new Set(['county', 'checklist_template', 'rectification_task', 'task_progress', 'review']);
 /** Entities a device may not delete (not_deletable). */
@@ -67,7 +71,7 @@ const SERVER_OWNED = {
  * The rules above, for the test that checks them against the server's
  * entity catalogue (sdk_test.go TestEntityRulesMatchServer).
  */
-export const ENTITY_RULES = { readOnly: [...READ_ONLY], notDeletable: [...NOT_DELETABLE], serverOwned: SERVER_OWNED };
+export const ENTITY_RULES = { writable: [...WRITABLE], readOnly: [...READ_ONLY], notDeletable: [...NOT_DELETABLE], serverOwned: SERVER_OWNED };
 /** Push-result codes after which a mutation leaves the outbox for the failed list. */
 const KEEP_CODES = new Set(['clock_skew', 'unknown_reference']);
 /** Upload errors that end a job until the user decides (sync.md §10.4). */
@@ -251,6 +255,9 @@ export class FieldsyncClient {
    * @returns {() => void}
    */
   on(event, cb) {
+    // A misspelt event would never fire: said at once.
+    if (!EVENTS.includes(event)) throw new TypeError(`fieldsync: no event ${JSON.stringify(event)} (${EVENTS.join(', ')})`);
+    if (typeof cb !== 'function') throw new TypeError('fieldsync: on() wants a function');
     if (!this.listeners.has(event)) this.listeners.set(event, new Set());
     this.listeners.get(event)?.add(cb);
     return () => this.listeners.get(event)?.delete(cb);
@@ -435,9 +442,18 @@ export class FieldsyncClient {
     return run;
   }
 
-  /** Persists the tokens (before they are used), then installs them. @param {typeof this.auth} auth */
-  async setAuth(auth) {
-    await this.storage.transaction('meta', 'readwrite', (tx) => tx.put('meta', 'auth', auth));
+  /**
+   * Persists the tokens (before they are used), then installs them. With
+   * ending, the session they replace is owed to the server's logout in the
+   * same transaction (settleSessions).
+   * @param {typeof this.auth} auth
+   * @param {{access: string, refresh: string}} [ending]
+   */
+  async setAuth(auth, ending) {
+    await this.storage.transaction('meta', 'readwrite', async (tx) => {
+      await tx.put('meta', 'auth', auth);
+      if (ending) await oweSession(tx, ending);
+    });
     const was = this.signedIn;
     this.auth = auth;
     if (was !== this.signedIn) this.emit('auth', { signedIn: this.signedIn });
@@ -527,12 +543,16 @@ export class FieldsyncClient {
       tr = await this.login(username, password, deviceId);
     }
     const auth = { access: tr.access_token, refresh: tr.refresh_token, user: tr.user, gen };
-    if (other) await this.resetLocal({ deviceId, auth });
+    // The previous user's session, if still signed in (a forced switch),
+    // ends with the switch; sessions owed since an offline sign-out too.
+    const previous = this.auth;
+    if (other) await this.resetLocal({ deviceId, auth }, previous);
     else {
       await this.storage.transaction('meta', 'readwrite', (tx) => tx.put('meta', 'device', { id: deviceId, username: tr.user.username }));
       await this.setAuth(auth);
     }
     await this.saveClock();
+    await this.settleSessions().catch(() => {});
     // The capture key (signed-captures.md): made and registered now, while
     // online; a failure here is retried by the next sync.
     await this.captureKey().catch(() => {});
@@ -572,9 +592,79 @@ export class FieldsyncClient {
   async signOut({ force = false } = {}) {
     if (this.signedIn) await this.sync().catch(() => {});
     if (!force) await this.refuseUnsaved();
-    if (this.signedIn) await this.api('POST', PATH.logout).catch(() => {});
-    await this.setAuth({ access: '', refresh: '', user: force ? null : this.auth.user, gen: this.auth.gen + 1 });
+    // Ended on the server now, or, offline, at the next sync or sign-in
+    // (endSession): the phone may be handed on before it is online again.
+    const ending = this.auth;
+    await this.setAuth({ access: '', refresh: '', user: force ? null : this.auth.user, gen: this.auth.gen + 1 }, ending);
+    await this.settleSessions().catch(() => {});
     if (force) await this.resetLocal();
+  }
+
+
+  /**
+   * Tries to end session on the server; returns null when it is ended,
+   * else the session still to end (its tokens, new ones if a refresh
+   * made them before the logout failed).
+   * @param {{access: string, refresh: string}} session
+   * @returns {Promise<{access: string, refresh: string} | null>}
+   */
+  async tryEndSession(session) {
+    /** @param {unknown} err refused as no session: nothing left to end */
+    const ended = (err) => err instanceof FieldsyncError && (err.status === 401 || err.status === 403) && err.code !== 'token_expired';
+    try {
+      if (!session.access) throw new FieldsyncError('token_expired', { status: 401 });
+      await requestJSON(this.transport, 'POST', PATH.logout, { token: session.access });
+      return null;
+    } catch (err) {
+      if (ended(err)) return null;
+      if (!(err instanceof FieldsyncError) || err.code !== 'token_expired') return session;
+    }
+    if (!session.refresh) return null;
+    let tr;
+    try {
+      tr = await requestJSON(this.transport, 'POST', PATH.refresh, { body: { refresh_token: session.refresh } });
+    } catch (err) {
+      // An expired refresh token ends nothing more: the session is over.
+      return err instanceof FieldsyncError && (ended(err) || err.code === 'token_expired') ? null : session;
+    }
+    const fresh = { access: tr.access_token, refresh: tr.refresh_token };
+    try {
+      await requestJSON(this.transport, 'POST', PATH.logout, { token: fresh.access });
+      return null;
+    } catch (err) {
+      return ended(err) ? null : fresh;
+    }
+  }
+
+  /**
+   * Ends on the server the sessions this storage gave up (setAuth's
+   * ending: a sign-out, another user's sign-in): POST /auth/logout with
+   * each one's access token, refreshed first if it expired. One the
+   * server already refuses (401, 403) is ended. One that cannot be ended
+   * now (no network, a server error) stays owed in the storage and is
+   * ended by the next sync or sign-in: a sign-out made offline must not
+   * leave tokens working for their lifetime on a phone handed on.
+   */
+  async settleSessions() {
+    /** @type {Array<{access: string, refresh: string}> | undefined} */
+    const owed = await this.storage.transaction('meta', 'readonly', (tx) => tx.get('meta', 'sessionsOwed'));
+    if (!owed?.length) return;
+    /** @type {Array<{access: string, refresh: string}>} */
+    const left = [];
+    for (const o of owed) {
+      const l = await this.tryEndSession(o);
+      if (l) left.push(l);
+    }
+    await this.storage.transaction('meta', 'readwrite', async (tx) => {
+      // Owed meanwhile (another tab's sign-out) stays owed too.
+      /** @type {Array<{access: string, refresh: string}>} */
+      const now = (await tx.get('meta', 'sessionsOwed')) ?? [];
+      const still = [...left, ...now.filter((n) => !owed.some((o) => o.refresh === n.refresh))];
+      if (still.length) await tx.put('meta', 'sessionsOwed', still);
+      else await tx.delete('meta', 'sessionsOwed');
+    });
+    // The ended sessions' tokens go from the storage's files too.
+    if (left.length < owed.length) await this.storage.compact?.();
   }
 
   /**
@@ -599,8 +689,9 @@ export class FieldsyncClient {
    * capture keys: the storage is never left with one user's data and
    * another's session.
    * @param {{deviceId: string, auth: Auth} | null} [next]
+   * @param {{access: string, refresh: string}} [ending] the session next replaces, owed the server's logout
    */
-  async resetLocal(next = null) {
+  async resetLocal(next = null, ending = undefined) {
     const stores = /** @type {const} */ (['meta', 'records', 'outbox', 'batches', 'blobs', 'uploads', 'superseded']);
     await this.storage.transaction([...stores], 'readwrite', async (tx) => {
       for (const s of stores) {
@@ -611,6 +702,7 @@ export class FieldsyncClient {
       if (next) {
         await tx.put('meta', 'device', { id: next.deviceId, username: next.auth.user?.username });
         await tx.put('meta', 'auth', next.auth);
+        if (ending) await oweSession(tx, ending);
         await tx.delete('meta', 'clock');
         await tx.delete('meta', 'captureKey'); // a new device, a new key
         await tx.delete('meta', 'captureKeys');
@@ -626,6 +718,9 @@ export class FieldsyncClient {
       this.auth = next.auth;
       if (was !== this.signedIn) this.emit('auth', { signedIn: this.signedIn });
     }
+    // An adapter that keeps history (FileStorage's journal) rewrites its
+    // files, so that what was dropped is gone from the device too.
+    await this.storage.compact?.();
     this.cached.lastSync = null;
     await this.refreshStatus();
   }
@@ -708,7 +803,7 @@ export class FieldsyncClient {
    */
   async remove(entity, id) {
     checkID(id);
-    if (READ_ONLY.has(entity)) throw new FieldsyncError('read_only_entity');
+    checkEntity(entity);
     if (NOT_DELETABLE.has(entity)) throw new FieldsyncError('not_deletable');
     await this.storage.transaction(['meta', 'records', 'outbox'], 'readwrite', (tx) => this.saveIn(tx, entity, id, null, true));
     this.emit('change', { entity, id });
@@ -745,7 +840,10 @@ export class FieldsyncClient {
     await tx.put('records', recKey(entity, id), r);
     const seq = ((await tx.get('meta', 'seq')) ?? 0) + 1;
     /** @type {OutboxEntry} */
-    const e = del ? { seq, entity, id, hlc, delete: true } : { seq, entity, id, hlc, fields: { ...fields } };
+    // A field given as undefined clears it, here as on the phone: JSON
+    // would drop it from the push, and the server keep its value.
+    const e = del ? { seq, entity, id, hlc, delete: true }
+      : { seq, entity, id, hlc, fields: Object.fromEntries(Object.entries(fields ?? {}).map(([k, v]) => [k, v === undefined ? null : v])) };
     await tx.put('outbox', seqKey(seq), e);
     await tx.put('meta', 'seq', seq);
     await this.putClock(tx);
@@ -1156,6 +1254,8 @@ export class FieldsyncClient {
     /** @type {SyncResult} */
     const res = { ok: false, pushed: 0, pulled: 0, uploaded: 0, uploadedBytes: 0, rejected: [], superseded: [], error: null };
     try {
+      // Sessions a sign-out made offline could not end (endSession).
+      await this.settleSessions().catch(() => {});
       if (!(await this.resumeSession())) throw new FieldsyncError('signed_out', { status: 401 });
       // The counts as the storage has them now: another tab on it may
       // have sent or saved since this one last looked.
@@ -1818,6 +1918,19 @@ function toRec(r) {
   return { entity: r.entity, id: r.id, county: r.county, fields, hlcs, deleted: !!r.gone, pending: Object.keys(r.pending ?? {}).filter((k) => k !== '_delete') };
 }
 
+/**
+ * Adds a session to those owed the server's logout (settleSessions), in tx.
+ * @param {Tx} tx
+ * @param {{access: string, refresh: string}} session
+ */
+async function oweSession(tx, session) {
+  if (!session.access && !session.refresh) return;
+  /** @type {Array<{access: string, refresh: string}>} */
+  const owed = (await tx.get('meta', 'sessionsOwed')) ?? [];
+  if (owed.some((o) => o.refresh === session.refresh && o.access === session.access)) return;
+  await tx.put('meta', 'sessionsOwed', [...owed, { access: session.access, refresh: session.refresh }]);
+}
+
 /** A record id as the server takes it: a UUID in lower case, not the nil or max one. */
 const RECORD_ID = /^(?!00000000-0000-0000-0000-000000000000$)(?!ffffffff-ffff-ffff-ffff-ffffffffffff$)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -1839,7 +1952,10 @@ function checkID(id) {
  * @param {Record<string, any>} fields
  */
 function checkWritable(entity, fields) {
-  if (READ_ONLY.has(entity)) throw new FieldsyncError('read_only_entity', { details: { entity } });
+  checkEntity(entity);
+  if (fields === null || typeof fields !== 'object' || Array.isArray(fields)) {
+    throw new FieldsyncError('unencodable_value', { message: 'save() 的 fields 应为对象（应用程序错误）', details: { entity, value: fields === null ? 'null' : Array.isArray(fields) ? 'array' : typeof fields } });
+  }
   const owned = [...(/** @type {Record<string, string[]>} */ (SERVER_OWNED)[entity] ?? []), 'created_by', 'received_at'];
   for (const name of Object.keys(fields)) {
     if (owned.includes(name)) throw new FieldsyncError('server_field', { details: { entity, field: name } });
@@ -1848,6 +1964,17 @@ function checkWritable(entity, fields) {
     const kind = unencodable(value, new Set());
     if (kind) throw new FieldsyncError('unencodable_value', { details: { entity, field: name, value: kind } });
   }
+}
+
+/**
+ * Refuses a write to an entity a device only reads (read_only_entity) or
+ * that does not exist (unknown_entity: refused here, not after the app
+ * showed it saved).
+ * @param {string} entity
+ */
+function checkEntity(entity) {
+  if (READ_ONLY.has(entity)) throw new FieldsyncError('read_only_entity', { details: { entity } });
+  if (!WRITABLE.has(entity)) throw new FieldsyncError('unknown_entity', { details: { entity } });
 }
 
 /**
@@ -2062,6 +2189,9 @@ function owned(storage, id) {
       return storage.name;
     },
     close: () => storage.close(),
+    compact: async () => {
+      await storage.compact?.();
+    },
     transaction(stores, mode, fn) {
       const names = Array.isArray(stores) ? stores : [stores];
       /** @type {import('./storage/storage.js').StoreName[]} */

@@ -12,3 +12,21 @@ export { STORES } from './storage/storage.js';
 export { StorageUrlStorage, sha256Hex } from './upload.js';
 export { uuidv7 } from './uuid.js';
 export { captureMessage, captureText, CAPTURE_VERSION, CAPTURE_FIELDS } from './capture.js';
+
+// The types the API speaks of (API.md), for TypeScript apps:
+// `import type { Rec, SyncResult } from '@fieldsync/sdk'`.
+/**
+ * @typedef {import('./client.js').Rec} Rec
+ * @typedef {import('./client.js').User} User
+ * @typedef {import('./client.js').Status} Status
+ * @typedef {import('./client.js').SyncResult} SyncResult
+ * @typedef {import('./client.js').Progress} Progress
+ * @typedef {import('./client.js').Rejected} Rejected
+ * @typedef {import('./client.js').RejectedEntry} RejectedEntry
+ * @typedef {import('./client.js').Superseded} Superseded
+ * @typedef {import('./upload.js').UploadJob} UploadJob
+ * @typedef {import('./storage/storage.js').Storage} Storage
+ * @typedef {import('./storage/storage.js').Tx} Tx
+ * @typedef {import('./storage/storage.js').StoreName} StoreName
+ * @typedef {import('./storage/storage.js').TxMode} TxMode
+ */

@@ -22,7 +22,17 @@ const FINGERPRINT = 'fieldsync-photo:';
 const MIN_RATE = 4096;
 
 /** Upload errors that end a job until the user decides (sync.md §10.4). */
-const PERMANENT = new Set(['hash_mismatch', 'bad_image', 'body_too_large', 'invalid_upload', 'unsupported_media_type', 'forbidden', 'conflict']);
+/**
+ * Whether this is the browser bundle (dist/, built with esbuild's
+ * --define): its tus-js-client is the browser build, which reads Blobs
+ * only, whatever globals the platform adds (a Buffer polyfilled in React
+ * Native); the sources in Node read Buffers.
+ */
+const BROWSER_BUILD = /** @type {any} */ (globalThis).FIELDSYNC_BROWSER_BUILD === true;
+/** Whether tus-js-client here reads Node Buffers (the Node build) rather than Blobs. */
+const NODE_TUS = !BROWSER_BUILD && !!(/** @type {any} */ (globalThis).Buffer);
+
+const PERMANENT = new Set(['upload_failed', 'hash_mismatch', 'bad_image', 'body_too_large', 'invalid_upload', 'unsupported_media_type', 'forbidden', 'conflict']);
 
 /**
  * @typedef {{photoId: string, sha256: string, contentType: string, size: number, offset: number,
@@ -190,7 +200,7 @@ async function uploadOne(c, job, res, progress) {
   if (!data) throw new FieldsyncError('not_found', { message: '手机上找不到这张照片的原始文件' });
   // tus-js-client reads Buffers in Node, not Blobs (a Blob kept by
   // MemoryStorage): the bytes, which runTus makes a Buffer.
-  if (globalThis.Buffer && typeof Blob !== 'undefined' && data instanceof Blob) data = new Uint8Array(await data.arrayBuffer());
+  if (NODE_TUS && typeof Blob !== 'undefined' && data instanceof Blob) data = new Uint8Array(await data.arrayBuffer());
   for (let attempt = 0; ; attempt++) {
     if (!c.signedIn) throw new FieldsyncError('signed_out', { status: 401 });
     const sent = c.auth.access;
@@ -225,7 +235,9 @@ async function uploadOne(c, job, res, progress) {
 function runTus(c, job, data, res, progress) {
   // tus-js-client reads Blobs in browsers and Buffers in Node.
   const NodeBuffer = /** @type {any} */ (globalThis).Buffer;
-  const file = data instanceof Uint8Array && NodeBuffer ? NodeBuffer.from(data.buffer, data.byteOffset, data.byteLength) : data;
+  const file = !(data instanceof Uint8Array) ? data
+    : NODE_TUS ? NodeBuffer.from(data.buffer, data.byteOffset, data.byteLength)
+      : new Blob([/** @type {Uint8Array<ArrayBuffer>} */ (data)]);
   const urlStorage = new StorageUrlStorage(c.storage);
   /** @type {Promise<void>} */
   let saving = Promise.resolve();
@@ -321,6 +333,12 @@ function tusError(err) {
       body = null;
     }
     return errorFromResponse(resp.getStatus(), body, resp.getHeader('Retry-After'));
+  }
+  // No request was made (tus-js-client's errors of a request carry it):
+  // the photo's bytes could not be read or sent as they are. Waiting for
+  // the network will not help; the job fails and says why.
+  if (!err?.originalRequest) {
+    return new FieldsyncError('upload_failed', { message: `${messageFor('upload_failed')}（${err?.message ?? err}）`, cause: err });
   }
   return new FieldsyncError('network', { message: messageFor('network'), cause: err });
 }

@@ -7,6 +7,7 @@
  */
 export function neverSent(err: FieldsyncError): boolean;
 export namespace ENTITY_RULES {
+    export let writable: string[];
     export let readOnly: string[];
     export let notDeletable: string[];
     export { SERVER_OWNED as serverOwned };
@@ -194,8 +195,17 @@ export class FieldsyncClient {
      * @returns {Promise<T>}
      */
     exclusive<T>(what: string, fn: () => Promise<T>): Promise<T>;
-    /** Persists the tokens (before they are used), then installs them. @param {typeof this.auth} auth */
-    setAuth(auth: typeof this.auth): Promise<void>;
+    /**
+     * Persists the tokens (before they are used), then installs them. With
+     * ending, the session they replace is owed to the server's logout in the
+     * same transaction (settleSessions).
+     * @param {typeof this.auth} auth
+     * @param {{access: string, refresh: string}} [ending]
+     */
+    setAuth(auth: typeof this.auth, ending?: {
+        access: string;
+        refresh: string;
+    }): Promise<void>;
     /**
      * Ends the local session the server said is over — unless another tab
      * on this storage signed in or refreshed since this one read its
@@ -251,6 +261,30 @@ export class FieldsyncClient {
         force?: boolean;
     }): Promise<void>;
     /**
+     * Tries to end session on the server; returns null when it is ended,
+     * else the session still to end (its tokens, new ones if a refresh
+     * made them before the logout failed).
+     * @param {{access: string, refresh: string}} session
+     * @returns {Promise<{access: string, refresh: string} | null>}
+     */
+    tryEndSession(session: {
+        access: string;
+        refresh: string;
+    }): Promise<{
+        access: string;
+        refresh: string;
+    } | null>;
+    /**
+     * Ends on the server the sessions this storage gave up (setAuth's
+     * ending: a sign-out, another user's sign-in): POST /auth/logout with
+     * each one's access token, refreshed first if it expired. One the
+     * server already refuses (401, 403) is ended. One that cannot be ended
+     * now (no network, a server error) stays owed in the storage and is
+     * ended by the next sync or sign-in: a sign-out made offline must not
+     * leave tokens working for their lifetime on a phone handed on.
+     */
+    settleSessions(): Promise<void>;
+    /**
      * Throws unsent_changes ({changes, records, photos, rejected}) while the storage
      * holds work the server does not have: unsent changes, photos not
      * uploaded, or refused changes the user has not dismissed (their values
@@ -264,11 +298,15 @@ export class FieldsyncClient {
      * capture keys: the storage is never left with one user's data and
      * another's session.
      * @param {{deviceId: string, auth: Auth} | null} [next]
+     * @param {{access: string, refresh: string}} [ending] the session next replaces, owed the server's logout
      */
     resetLocal(next?: {
         deviceId: string;
         auth: Auth;
-    } | null): Promise<void>;
+    } | null, ending?: {
+        access: string;
+        refresh: string;
+    }): Promise<void>;
     saveClock(): Promise<void>;
     /**
      * Takes the clock as stored if it is ahead of this client's: another

@@ -14,6 +14,8 @@ export namespace MESSAGES {
     let session_lost: string;
     let storage_full: string;
     let storage_changed: string;
+    let storage_locked: string;
+    let upload_failed: string;
     let photo_exists: string;
     let bad_request: string;
     let invalid_field: string;

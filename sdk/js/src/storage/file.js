@@ -16,6 +16,7 @@ import { createHash } from 'node:crypto';
 import { Buffer } from 'node:buffer';
 import { MemoryStorage, applyWrites } from './memory.js';
 import { STORES } from './storage.js';
+import { FieldsyncError } from '../errors.js';
 
 const STATE = 'state.json';
 const JOURNAL = 'journal';
@@ -183,6 +184,18 @@ export class FileStorage extends MemoryStorage {
   }
 
   /**
+   * Writes what is stored to state.json and empties the journal, at once:
+   * the client calls it after dropping a user's data, whose values the
+   * journal and the previous state.json still held.
+   */
+  async compact() {
+    if (this.broken) throw new Error(`FileStorage ${this.dir}: ${this.broken.message}; open it again`);
+    // Between commits: fold() reads the data as committed; a commit waiting
+    // for a blob's bytes appends its line after the fold.
+    this.fold();
+  }
+
+  /**
    * Writes the whole state to state.json and empties the journal. A kill
    * between the two replays the journal over a state that already has it,
    * which changes nothing (its lines set keys to values, in order).
@@ -274,7 +287,10 @@ function lock(dir) {
     // A lock naming this process but not held by it is a dead process's
     // that had the same pid (a container's process is often pid 1).
     if (held.has(abs) || (pid !== process.pid && alive(pid))) {
-      throw new Error(`FileStorage ${dir} is open in ${pid === process.pid ? 'this process' : `process ${pid}`}: one FileStorage per directory (close it first)`);
+      throw new FieldsyncError('storage_locked', {
+        message: `FileStorage ${dir} is open in ${pid === process.pid ? 'this process' : `process ${pid}`}: one FileStorage per directory (close it first)`,
+        details: { dir, pid },
+      });
     }
     fs.rmSync(file, { force: true });
   }

@@ -45,6 +45,10 @@ export async function keysOf(tx, store, prefix = '') {
  * @typedef {object} Storage
  * @property {<T>(stores: StoreName[] | StoreName, mode: TxMode, fn: (tx: Tx) => Promise<T>) => Promise<T>} transaction
  * @property {() => Promise<void>} close
+ * @property {() => Promise<void>} [compact] optional: called after the client dropped a
+ *   user's data (a sign-out with force, another user's sign-in): an adapter that keeps
+ *   history or free space holding old values (a journal) rewrites its files so that
+ *   what was dropped is gone from the device
  * @property {string} [name] set when other tabs of the same app may open the
  *   same storage: they then refresh tokens and sync one at a time (Web Locks
  *   by this name)

@@ -31,6 +31,12 @@ export class FileStorage extends MemoryStorage {
      */
     append(line: Buffer): void;
     /**
+     * Writes what is stored to state.json and empties the journal, at once:
+     * the client calls it after dropping a user's data, whose values the
+     * journal and the previous state.json still held.
+     */
+    compact(): Promise<void>;
+    /**
      * Writes the whole state to state.json and empties the journal. A kill
      * between the two replays the journal over a state that already has it,
      * which changes nothing (its lines set keys to values, in order).

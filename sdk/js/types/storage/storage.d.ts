@@ -33,6 +33,10 @@ export function keysOf(tx: Tx, store: StoreName, prefix?: string): Promise<strin
  * @typedef {object} Storage
  * @property {<T>(stores: StoreName[] | StoreName, mode: TxMode, fn: (tx: Tx) => Promise<T>) => Promise<T>} transaction
  * @property {() => Promise<void>} close
+ * @property {() => Promise<void>} [compact] optional: called after the client dropped a
+ *   user's data (a sign-out with force, another user's sign-in): an adapter that keeps
+ *   history or free space holding old values (a journal) rewrites its files so that
+ *   what was dropped is gone from the device
  * @property {string} [name] set when other tabs of the same app may open the
  *   same storage: they then refresh tokens and sync one at a time (Web Locks
  *   by this name)
@@ -82,6 +86,13 @@ export type Tx = {
 export type Storage = {
     transaction: <T>(stores: StoreName[] | StoreName, mode: TxMode, fn: (tx: Tx) => Promise<T>) => Promise<T>;
     close: () => Promise<void>;
+    /**
+     * optional: called after the client dropped a
+     * user's data (a sign-out with force, another user's sign-in): an adapter that keeps
+     * history or free space holding old values (a journal) rewrites its files so that
+     * what was dropped is gone from the device
+     */
+    compact?: (() => Promise<void>) | undefined;
     /**
      * set when other tabs of the same app may open the
      * same storage: they then refresh tokens and sync one at a time (Web Locks
