@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"path/filepath"
 	"text/tabwriter"
@@ -77,6 +78,11 @@ func keysRetireCmd(c *command) {
 	olderThan := c.fs.Duration("older-than", 0, "remove the keys that stopped signing longer ago than this (never the newest); at least the access token lifetime ends no valid token")
 	c.run = func(ctx context.Context) error {
 		if *olderThan <= 0 {
+			given := false
+			c.fs.Visit(func(f *flag.Flag) { given = given || f.Name == "older-than" })
+			if given {
+				return fmt.Errorf("--older-than %s: want a duration above 0, e.g. 1h (at least the access token lifetime %s ends no valid token)", *olderThan, c.cfg.AccessTTL)
+			}
 			return fmt.Errorf("want --older-than, e.g. 1h (at least the access token lifetime %s ends no valid token)", c.cfg.AccessTTL)
 		}
 		return c.withStore(ctx, func(a *app.App) error {
@@ -91,6 +97,9 @@ func retireKeys(ctx context.Context, c *command, a *app.App, olderThan time.Dura
 		return err
 	}
 	fmt.Fprintf(c.stdout, "removed %d signing keys that stopped signing more than %s ago\n", n, max(olderThan, auth.SigningSwitch))
+	if olderThan < auth.SigningSwitch {
+		fmt.Fprintf(c.stdout, "(a key that stopped signing less than %s ago is always kept: servers that have not read the keys since may still sign with it)\n", auth.SigningSwitch)
+	}
 	if n > 0 && olderThan < c.cfg.AccessTTL {
 		fmt.Fprintf(c.stdout, "warning: --older-than %s is shorter than the access token lifetime %s: tokens those keys signed that are still valid stop working now (their phones must sign in again)\n",
 			olderThan, c.cfg.AccessTTL)

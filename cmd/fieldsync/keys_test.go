@@ -30,8 +30,14 @@ func TestKeysCommands(t *testing.T) {
 		strings.Contains(out, legacy) || !strings.Contains(lines[1], time.Now().In(server.ChinaTime).Format("2006-01-02")) || !strings.Contains(lines[1], "(UTC+8)") {
 		t.Fatalf("keys list: %d %q %q", code, out, errs)
 	}
-	if code, _, _ := run(t, "keys", "retire", "--data", dir); code == 0 {
-		t.Fatal("keys retire without --older-than succeeded")
+	if code, _, errs := run(t, "keys", "retire", "--data", dir); code == 0 || !strings.Contains(errs, "want --older-than") {
+		t.Fatalf("keys retire without --older-than: %d %q", code, errs)
+	}
+	// Given, but not above 0: said so, not asked for.
+	for _, d := range []string{"0s", "-1h"} {
+		if code, _, errs := run(t, "keys", "retire", "--older-than", d, "--data", dir); code == 0 || !strings.Contains(errs, "--older-than "+strings.TrimSuffix(d, "s")) || !strings.Contains(errs, "above 0") {
+			t.Errorf("keys retire --older-than %s: %d %q", d, code, errs)
+		}
 	}
 	// Right after the rotation servers may still sign with the legacy
 	// key: it is kept, and the command says until when (auth's
@@ -39,7 +45,7 @@ func TestKeysCommands(t *testing.T) {
 	code, out, errs = run(t, "keys", "retire", "--older-than", "1ns", "--data", dir)
 	// Times in China's time, saying so (as the console shows them).
 	if code != 0 || !strings.Contains(out, "removed 0 signing keys") || !strings.Contains(out, "the next may be retired after") ||
-		!strings.Contains(out, "(UTC+8)") {
+		!strings.Contains(out, "(UTC+8)") || !strings.Contains(out, "is always kept") {
 		t.Fatalf("keys retire right after a rotation: %d %q %q", code, out, errs)
 	}
 	_, out, _ = run(t, "keys", "list", "--data", dir)
