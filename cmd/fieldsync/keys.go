@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"path/filepath"
-	"text/tabwriter"
 	"time"
 
 	"github.com/xinzhou-eco/fieldsync/server/app"
@@ -27,16 +26,16 @@ func keysListCmd(c *command) {
 			if err != nil {
 				return err
 			}
-			tw := tabwriter.NewWriter(c.stdout, 2, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "KID\tCREATED\tUSE")
+			var t table
+			t.row("KID", "CREATED", "USE")
 			for i, k := range keys {
 				use := "verifies"
 				if i == 0 {
 					use = "signs, verifies"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\n", k.ID, chinaTime(k.CreatedAt), use)
+				t.row(k.ID, chinaTime(k.CreatedAt), use)
 			}
-			return tw.Flush()
+			return t.write(c.stdout)
 		})
 	}
 }

@@ -23,9 +23,9 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"github.com/xinzhou-eco/fieldsync/server"
@@ -303,11 +303,11 @@ func printDemoLogins(w io.Writer, addr string) {
 		return
 	}
 	fmt.Fprintln(w, "演示账号 (demo accounts):")
-	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	var t table
 	for _, u := range users {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", u.Username, u.Password, u.Role, strings.Join(u.Counties, ","))
+		t.row("  "+u.Username, u.Password, string(u.Role), strings.Join(u.Counties, ","))
 	}
-	tw.Flush()
+	t.write(w) //nolint:errcheck // the console's output
 	fmt.Fprintf(w, "登录示例: curl -s -X POST http://%s/api/v1/auth/login -H 'Content-Type: application/json' \\\n"+
 		"  -d '{\"username\":\"inspector\",\"password\":\"inspector123\",\"device_id\":\"0191f0a0-0000-7000-8000-000000000001\",\"device_name\":\"demo\"}'\n", addr)
 }
@@ -339,12 +339,12 @@ func userListCmd(c *command) {
 			if err != nil {
 				return err
 			}
-			tw := tabwriter.NewWriter(c.stdout, 2, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "USERNAME\tNAME\tROLE\tCOUNTIES\tDISABLED\tID")
+			var t table
+			t.row("USERNAME", "NAME", "ROLE", "COUNTIES", "DISABLED", "ID")
 			for _, u := range users {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%v\t%s\n", u.Username, u.DisplayName, u.Role, strings.Join(u.Counties, ","), u.Disabled, u.ID)
+				t.row(u.Username, u.DisplayName, string(u.Role), strings.Join(u.Counties, ","), strconv.FormatBool(u.Disabled), u.ID)
 			}
-			return tw.Flush()
+			return t.write(c.stdout)
 		})
 	}
 }
@@ -420,13 +420,13 @@ func deviceListCmd(c *command) {
 			if err != nil {
 				return err
 			}
-			tw := tabwriter.NewWriter(c.stdout, 2, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tUSER\tNAME\tLAST PULL\tLAST PUSH\tPENDING UPLOADS\tREVOKED")
+			var t table
+			t.row("ID", "USER", "NAME", "LAST PULL", "LAST PUSH", "PENDING UPLOADS", "REVOKED")
 			for _, d := range ds {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", d.ID, d.Username, d.Name, fmtTime(d.Health.LastPullAt),
-					fmtTime(d.Health.LastPushAt), d.Health.PendingUploads, fmtTime(d.RevokedAt))
+				t.row(d.ID, d.Username, d.Name, fmtTime(d.Health.LastPullAt),
+					fmtTime(d.Health.LastPushAt), strconv.Itoa(d.Health.PendingUploads), fmtTime(d.RevokedAt))
 			}
-			return tw.Flush()
+			return t.write(c.stdout)
 		})
 	}
 }
