@@ -291,21 +291,34 @@ func serveCmd(c *command) {
 		fmt.Fprintf(c.stdout, "办公室后台 (office console): http://%s/console/\n", a.Addr())
 		fmt.Fprintf(c.stdout, "巡查应用 (field app for phones): http://%s/app/\n", a.Addr())
 		if c.cfg.Demo {
-			printDemoLogins(c.stdout, a.Addr())
+			printDemoLogins(ctx, c.stdout, a)
 		}
 		return a.Serve(ctx)
 	}
 }
 
-func printDemoLogins(w io.Writer, addr string) {
-	users, err := app.DemoUsers()
+// printDemoLogins prints the demo accounts and their passwords; an
+// account whose password is no longer the demo's (a database that
+// outlived its first start) says so instead of printing a wrong one.
+func printDemoLogins(ctx context.Context, w io.Writer, a *app.App) {
+	addr := a.Addr()
+	users, err := a.DemoLogins(ctx)
 	if err != nil {
+		fmt.Fprintf(w, "(演示账号读取失败: %v)\n", err)
 		return
 	}
 	fmt.Fprintln(w, "演示账号 (demo accounts):")
 	var t table
 	for _, u := range users {
-		t.row("  "+u.Username, u.Password, string(u.Role), strings.Join(u.Counties, ","))
+		pw := u.Password
+		if u.Changed {
+			pw = "(密码已修改 password changed)"
+		}
+		state := strings.Join(u.Counties, ",")
+		if u.Disabled {
+			state += " (已停用 disabled)"
+		}
+		t.row("  "+u.Username, pw, u.Role, state)
 	}
 	t.write(w) //nolint:errcheck // the console's output
 	fmt.Fprintf(w, "登录示例: curl -s -X POST http://%s/api/v1/auth/login -H 'Content-Type: application/json' \\\n"+

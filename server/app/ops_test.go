@@ -19,6 +19,7 @@ import (
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/server/sqlite"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
+	"golang.org/x/crypto/bcrypt"
 )
 
 func TestHealthReadyAndMetrics(t *testing.T) {
@@ -217,5 +218,44 @@ func TestShutdownFinishesInFlightPush(t *testing.T) {
 	defer db.Close()
 	if rec, err := db.Get(ctx, "site", site); err != nil || rec == nil {
 		t.Fatalf("the push answered during shutdown was not committed: %v", err)
+	}
+}
+
+// TestDemoLoginsSayWhatChanged: the demo accounts printed at start say
+// which no longer have the demo's password (an admin reset it on a
+// database that outlived its first start) or are disabled, instead of
+// printing passwords that do not work.
+func TestDemoLoginsSayWhatChanged(t *testing.T) {
+	srv := apptest.Start(t)
+	ctx := t.Context()
+	hash, err := bcrypt.GenerateFromPassword([]byte("a-new-secret-1"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.App.DB.SetUserPassword(ctx, apptest.Admin, string(hash)); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.App.DB.SetUserDisabled(ctx, apptest.Inspector2, true); err != nil {
+		t.Fatal(err)
+	}
+	logins, err := srv.App.DemoLogins(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for _, l := range logins {
+		changed, disabled := l.Username == apptest.Admin, l.Username == apptest.Inspector2
+		if l.Changed != changed || l.Disabled != disabled {
+			t.Errorf("%s: changed %v disabled %v, want %v %v", l.Username, l.Changed, l.Disabled, changed, disabled)
+		}
+		if l.Username == apptest.Inspector {
+			seen++
+			if l.Password != apptest.Passwords[apptest.Inspector] {
+				t.Errorf("inspector's demo password %q", l.Password)
+			}
+		}
+	}
+	if seen != 1 || len(logins) < 5 {
+		t.Errorf("%d demo logins, inspector seen %d times", len(logins), seen)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/xinzhou-eco/fieldsync/seeds"
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // LoadDemo adds the demo users (skipping usernames that exist), sites and
@@ -110,4 +111,45 @@ func DemoUsers() ([]seeds.DemoUser, error) {
 		return nil, err
 	}
 	return d.Users, nil
+}
+
+// DemoLogin is a demo account as the store holds it now.
+type DemoLogin struct {
+	seeds.DemoUser
+	// Changed: the account's password is no longer the demo's (an admin
+	// reset it), or the account is not the demo's (made before the demo
+	// with that name); Disabled: it is disabled.
+	Changed, Disabled bool
+}
+
+// DemoLogins returns the demo accounts with what became of them in the
+// store, for printing how to log in: a database that outlived its first
+// start (a restart, a migration) may have had their passwords changed,
+// and printing the demo's would tell an operator wrong ones.
+func (a *App) DemoLogins(ctx context.Context) ([]DemoLogin, error) {
+	users, err := DemoUsers()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]DemoLogin, len(users))
+	errs := make([]error, len(users))
+	var wg sync.WaitGroup
+	for i, u := range users {
+		wg.Go(func() {
+			out[i].DemoUser = u
+			got, hash, err := a.DB.UserByUsername(ctx, u.Username)
+			if err != nil {
+				if server.ErrorCode(err) == syncproto.CodeNotFound {
+					out[i].Changed = true
+					return
+				}
+				errs[i] = err
+				return
+			}
+			out[i].Disabled = got.Disabled
+			out[i].Changed = bcrypt.CompareHashAndPassword([]byte(hash), []byte(u.Password)) != nil
+		})
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
 }
