@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -104,6 +105,15 @@ func TestMigrateToPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	bucket := s3test.Start(t)
+	// An upload a phone began and did not finish (tusd's files).
+	if err := os.MkdirAll(filepath.Join(dir, "uploads"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"dev1-a.info", "dev1-a"} {
+		if err := os.WriteFile(filepath.Join(dir, "uploads", f), []byte("{}"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	dsn := pgtest.NewDatabase(t)
 	// Not while a server holds the directory: what it wrote after the
@@ -126,6 +136,9 @@ func TestMigrateToPostgres(t *testing.T) {
 		}
 	}
 	t.Log(out)
+	if !strings.Contains(out, "1 unfinished photo uploads") {
+		t.Errorf("the unfinished upload left behind is not said:\n%s", out)
+	}
 	if !strings.Contains(out, "photos: 1 stored, 2 files copied") {
 		t.Errorf("no count of the photos copied in:\n%s", out)
 	}
