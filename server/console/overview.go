@@ -38,7 +38,12 @@ func (c *Console) overview(ec echo.Context) error {
 	ctx := ec.Request().Context()
 	now := c.now().In(chinaTime)
 	today := now.Format(time.DateOnly)
-	monthStart := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, chinaTime)
+	// The month of the inspections chart: this one, or one asked for
+	// (?month=YYYY-MM); the other figures are as they stand today.
+	month, monthStart, err := requestedMonth(ec.QueryParam("month"), now, "概览")
+	if err != nil {
+		return err
+	}
 	monthEnd := monthStart.AddDate(0, 1, -1)
 	tallies, err := c.d.Store.InspectionTally(ctx, server.InspectionQuery{Scope: p.Scope(),
 		From: monthStart.Format(time.DateOnly), To: monthEnd.Format(time.DateOnly)})
@@ -149,8 +154,11 @@ func (c *Console) overview(ec echo.Context) error {
 	for i, w := range weeks {
 		weekLabels[i] = w[5:] + "起"
 	}
+	thisMonth := month == now.Format("2006-01")
 	data := map[string]any{
-		"Month": now.Format("2006年1月"), "Rows": rows, "Total": total, "Chart": countyChart(rows),
+		"Month": monthStart.Format("2006年1月"), "MonthParam": month, "ThisMonth": thisMonth, "Now": now.Format("2006年1月"),
+		"PrevMonth": monthStart.AddDate(0, -1, 0).Format("2006-01"), "NextMonth": monthStart.AddDate(0, 1, 0).Format("2006-01"),
+		"Rows": rows, "Total": total, "Chart": countyChart(rows),
 		"Flagged": o.FlaggedWaiting, "OverdueFindings": o.OverdueFindings, "OverdueTasks": overdueTasks, "Stale": stale,
 		"Rates": rates, "Weeks": weekLabels, "Today": today,
 	}

@@ -111,3 +111,41 @@ func TestOverviewFlaggedLinksToThem(t *testing.T) {
 		t.Errorf("the queue's export with any flag: %d", st)
 	}
 }
+
+// TestOverviewOfAnotherMonth: the inspections chart can be looked at for
+// a past month (?month=, with links to the month before and after): an
+// inspection of last month is counted there and not in this month's; a
+// month not begun and a malformed one are refused with the reason.
+func TestOverviewOfAnotherMonth(t *testing.T) {
+	srv := apptest.Start(t, apptest.MidMonth)
+	phone := srv.Login(apptest.Inspector)
+	now := srv.App.Cfg.Now().In(time.FixedZone("CST", 8*3600))
+	lastMonth := time.Date(now.Year(), now.Month()-1, 10, 9, 0, 0, 0, now.Location())
+	insp := uuid.NewString()
+	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields("site_id", apptest.DemoSite(t, apptest.Xinfu),
+		"template_id", "construction_dust", "template_version", 1, "status", "draft", "started_at", lastMonth.Format(time.RFC3339))))
+	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields("status", "submitted")))
+	b := loggedIn(t, srv, apptest.CountyOffice)
+	total := regexp.MustCompile(`<tfoot><tr><th>合计</th><th>(\d+)</th>`)
+	_, page := b.get("/console/overview")
+	if m := total.FindStringSubmatch(page); m != nil && m[1] != "0" {
+		t.Errorf("this month counts %s submitted, want last month's inspection left out", m[1])
+	}
+	prev := lastMonth.Format("2006-01")
+	if !strings.Contains(page, `href="/console/overview?month=`+prev+`"`) {
+		t.Errorf("this month's overview has no link to %s", prev)
+	}
+	st, page := b.get("/console/overview?month=" + prev)
+	if m := total.FindStringSubmatch(page); st != http.StatusOK || m == nil || m[1] != "1" {
+		t.Errorf("overview of %s: %d, submitted %v, want 1", prev, st, m)
+	}
+	if !strings.Contains(page, lastMonth.Format("2006年1月")+"现场检查") || !strings.Contains(page, `id="next-month"`) {
+		t.Errorf("overview of %s does not name its month or link to the next", prev)
+	}
+	next := time.Date(now.Year(), now.Month()+1, 1, 0, 0, 0, 0, now.Location()).Format("2006-01")
+	for q, want := range map[string]string{next: "还没有开始", "2026-13": "YYYY-MM", "bogus": "YYYY-MM"} {
+		if st, page := b.get("/console/overview?month=" + q); st != http.StatusBadRequest || !strings.Contains(page, want) {
+			t.Errorf("overview?month=%s: %d, want 400 saying %q", q, st, want)
+		}
+	}
+}

@@ -136,18 +136,11 @@ func (c *Console) monthReport(ec echo.Context) (reportParams, []reportTable, err
 	ctx := ec.Request().Context()
 	rp := reportParams{Month: ec.QueryParam("month"), County: ec.QueryParam("county"), Unit: ec.QueryParam("unit")}
 	now := c.now().In(chinaTime)
-	if rp.Month == "" {
-		rp.Month = now.Format("2006-01")
+	month, start, err := requestedMonth(rp.Month, now, "报表")
+	if err != nil {
+		return rp, nil, err
 	}
-	month := rp.Month
-	if !reMonth.MatchString(month) {
-		return rp, nil, server.Errorf(syncproto.CodeInvalidValue, "月份格式应为 YYYY-MM")
-	}
-	start, _ := time.ParseInLocation("2006-01", month, chinaTime)
-	if start.After(now) {
-		// Not begun: a report of it would show today's progress as its.
-		return rp, nil, server.Errorf(syncproto.CodeInvalidValue, "%s 还没有开始，没有报表（本月是 %s）", month, now.Format("2006-01"))
-	}
+	rp.Month = month
 	tasks, err := c.d.Store.Tasks(ctx)
 	if err != nil {
 		return rp, nil, err
@@ -428,4 +421,23 @@ func asciiName(name string) string {
 		out = "export" + out
 	}
 	return out
+}
+
+// requestedMonth reads a month parameter (YYYY-MM; empty: this month)
+// and returns it with its first moment in China's time. A month not begun
+// is refused, saying this month (what gives the figures of a month that
+// has none yet?). what names the page ("报表", "概览").
+func requestedMonth(param string, now time.Time, what string) (string, time.Time, error) {
+	if param == "" {
+		param = now.Format("2006-01")
+	}
+	if !reMonth.MatchString(param) {
+		return param, time.Time{}, server.Errorf(syncproto.CodeInvalidValue, "月份格式应为 YYYY-MM")
+	}
+	start, _ := time.ParseInLocation("2006-01", param, chinaTime)
+	if start.After(now) {
+		// Not begun: its figures would be today's, or none.
+		return param, start, server.Errorf(syncproto.CodeInvalidValue, "%s 还没有开始，没有%s（本月是 %s）", param, what, now.Format("2006-01"))
+	}
+	return param, start, nil
 }
