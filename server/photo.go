@@ -34,6 +34,48 @@ func (s *Syncer) SetServerFields(ctx context.Context, entity, id string, values 
 	})
 }
 
+// FlagRefused is the evidence flag of a photo whose bytes the server
+// refused for good (bad_image, hash_mismatch, invalid_upload,
+// unsupported_media_type): the phone does not send them again (sync.md
+// §10.4), so the office must not wait for them as for bytes still on
+// their way. It goes when bytes are stored and processed.
+const FlagRefused = "refused"
+
+// refusedForGood are the codes of upload refusals a phone does not retry.
+var refusedForGood = map[string]bool{syncproto.CodeBadImage: true, syncproto.CodeHashMismatch: true,
+	syncproto.CodeInvalidUpload: true, syncproto.CodeUnsupportedMediaType: true}
+
+// PhotoRefused records on a photo's record that the bytes p's device sent
+// for it were refused with refusal (flag FlagRefused, with the code and
+// the message the phone was given), if the refusal is one a phone does not
+// retry. Nothing is written for a photo not there, not p's device's, or
+// already uploaded.
+func (s *Syncer) PhotoRefused(ctx context.Context, p *Principal, photoID string, refusal error) error {
+	code := ErrorCode(refusal)
+	if p == nil || !refusedForGood[code] {
+		return nil
+	}
+	return s.Store.Update(ctx, func(tx WriteTx) error {
+		r, err := tx.Get(ctx, EntityByName(syncproto.EntityPhoto), photoID)
+		if err != nil || r == nil || r.State.IsDeleted() || r.Uploaded() || !p.CanSee(r.County) || !r.OwnDevice(p.DeviceID) {
+			return err
+		}
+		flags := map[string]any{}
+		if raw := r.Value("flags"); len(raw) > 0 && string(raw) != "null" {
+			if err := json.Unmarshal(raw, &flags); err != nil {
+				return err
+			}
+		}
+		flags[FlagRefused] = map[string]any{"code": code, "reason": ErrorMessage(refusal)}
+		values := map[string]any{"flags": flags}
+		now := s.Now().UTC()
+		if err := s.write(ctx, tx, r, values, now); err != nil {
+			return err
+		}
+		return s.recheckAfterWrite(ctx, tx, r, values, false, now)
+	})
+}
+
 // Time returns a time field's value (zero if absent or invalid).
 func (r *StoredRecord) Time(field string) time.Time {
 	t, _ := ParseTime(r.Text(field))
@@ -50,15 +92,19 @@ func (r *StoredRecord) Unreadable() bool { return FlagsUnreadable(r.Value("flags
 
 // FlagsUnreadable reports whether a photo's flags (the JSON of its flags
 // field) hold the unreadable flag.
-func FlagsUnreadable(flags []byte) bool {
-	if !bytes.Contains(flags, []byte(`"unreadable"`)) {
+func FlagsUnreadable(flags []byte) bool { return FlagsHave(flags, "unreadable") }
+
+// FlagsHave reports whether a photo's flags (the JSON of its flags field)
+// hold the flag name.
+func FlagsHave(flags []byte, name string) bool {
+	if !bytes.Contains(flags, []byte(`"`+name+`"`)) {
 		return false
 	}
 	var m map[string]json.RawMessage
 	if json.Unmarshal(flags, &m) != nil {
 		return false
 	}
-	_, ok := m["unreadable"]
+	_, ok := m[name]
 	return ok
 }
 

@@ -180,6 +180,19 @@ func FindReuses(ctx context.Context, st RecordReader, s ReuseSubject, near []Nea
 	}
 	var out []PhotoReuse
 	sameBytes := map[string]bool{}
+	// The uses of the bytes (an inspection, a vehicle check) with the
+	// first photo of each: which of two uses reused the other is decided
+	// by their first photos, not by the two photos compared — a second
+	// photo of the bytes in the inspection that had them first is no
+	// reuse of a photo another inspection took of them in between.
+	type use struct{ inspection, vehicleCheck string }
+	ownUse := use{s.Inspection, s.Photo.Text("vehicle_check_id")}
+	first := map[use]*StoredRecord{ownUse: s.Photo}
+	type other struct {
+		rec *StoredRecord
+		use use
+	}
+	var others []other
 	for _, o := range same {
 		sameBytes[o.ID] = true
 		// A record that only declares the hash, without having sent the
@@ -191,7 +204,15 @@ func FindReuses(ctx context.Context, st RecordReader, s ReuseSubject, near []Nea
 		if err != nil {
 			return nil, err
 		}
-		if insp == s.Inspection && o.Text("vehicle_check_id") == s.Photo.Text("vehicle_check_id") {
+		u := use{insp, o.Text("vehicle_check_id")}
+		if f := first[u]; f == nil || EarlierPhoto(o, f) {
+			first[u] = o
+		}
+		others = append(others, other{o, u})
+	}
+	for _, x := range others {
+		o, insp := x.rec, x.use.inspection
+		if x.use == ownUse {
 			// The same evidence — unless it stands for two different
 			// checklist items of the visit.
 			if a, b := o.Text("item_key"), s.Photo.Text("item_key"); insp != "" && a != "" && b != "" && a != b &&
@@ -204,7 +225,15 @@ func FindReuses(ctx context.Context, st RecordReader, s ReuseSubject, near []Nea
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, PhotoReuse{Other: o, Site: site, Kind: ReuseDuplicate, Earlier: EarlierPhoto(o, s.Photo)})
+		// o's use had the bytes first (s's use reused them) or second;
+		// an o on the other side of s in time than its use is of s's use
+		// (a later photo of the use that had them first, an earlier one of
+		// the use that reused them) tells nothing of s: left out.
+		earlier := EarlierPhoto(first[x.use], first[ownUse])
+		if EarlierPhoto(o, s.Photo) != earlier {
+			continue
+		}
+		out = append(out, PhotoReuse{Other: o, Site: site, Kind: ReuseDuplicate, Earlier: earlier})
 	}
 	if s.Hash != nil && s.Site != "" {
 		for _, h := range near {

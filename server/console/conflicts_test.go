@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
@@ -102,5 +103,53 @@ func TestUnknownCountyFilter(t *testing.T) {
 		if st, _ := county.get(path + "?county=" + apptest.Dingxiang); st != http.StatusForbidden {
 			t.Errorf("county office %s?county=%s: %d, want 403", path, apptest.Dingxiang, st)
 		}
+	}
+}
+
+// TestPhotoNotYetCheckedOrRefused: a photo whose bytes have not arrived
+// or are not processed says it is not checked yet, never 未发现异常 (no
+// flag yet is not nothing found); one whose bytes were refused for good
+// says so, with the refusal, instead of promising an automatic upload.
+func TestPhotoNotYetCheckedOrRefused(t *testing.T) {
+	srv := apptest.Start(t)
+	insp := submit(t, srv.Login(apptest.Inspector), apptest.Xinfu)
+	photo := func(values map[string]any) {
+		t.Helper()
+		base := map[string]any{"inspection_id": insp, "sha256": strings.Repeat("cd", 32), "captured_at": "2026-11-28T09:10:00+08:00"}
+		for k, v := range values {
+			base[k] = v
+		}
+		if err := srv.App.Syncer.Store.Update(ctx, func(tx server.WriteTx) error {
+			return srv.App.Syncer.Upsert(ctx, tx, syncproto.EntityPhoto, uuid.NewString(), apptest.Xinfu, base)
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := loggedIn(t, srv, apptest.CountyOffice)
+	count := func(want string) int {
+		t.Helper()
+		return strings.Count(mustGet(t, b, "/console/inspections/"+insp), want)
+	}
+	photo(map[string]any{"caption": "未上传"})
+	photo(map[string]any{"caption": "未处理", "uploaded": true})
+	if n := count("未发现异常"); n != 0 {
+		t.Errorf("photos not checked yet say 未发现异常 (%d times)", n)
+	}
+	if n := count("尚未检查"); n != 4 { // each in its figure and its lightbox
+		t.Errorf("尚未检查 shown %d times, want 4", n)
+	}
+	photo(map[string]any{"caption": "被拒收", "flags": map[string]any{server.FlagRefused: map[string]any{"code": "bad_image", "reason": "文件不是可读取的图片，请上传 JPEG、PNG 或 HEIC 照片"}}})
+	page := mustGet(t, b, "/console/inspections/"+insp)
+	for _, want := range []string{"照片文件被服务器拒收（原因见证据标记）", "手机不会再上传（文件不是可读取的图片"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the refused photo's figure lacks %q", want)
+		}
+	}
+	if n := strings.Count(page, "手机联网后自动上传"); n != 2 { // its figure and its lightbox
+		t.Errorf("自动上传 promised %d times, want twice (the photo not uploaded, not the refused one)", n)
+	}
+	photo(map[string]any{"caption": "已检查", "uploaded": true, "processed_at": "2026-11-28T09:11:00+08:00", "flags": map[string]any{}})
+	if n := count("未发现异常"); n != 2 {
+		t.Errorf("the processed photo without flags: 未发现异常 shown %d times, want 2", n)
 	}
 }

@@ -34,6 +34,9 @@ type photoRow struct {
 	// or cannot be). Uploaded says whether the original can be opened.
 	Placeholder string
 	Uploaded    bool
+	// Checked: its bytes were processed, so no flag means none was found
+	// (before, the page says so rather than 未发现异常).
+	Checked bool
 	Flags       []flagRow
 	Notes       []noteRow
 	Capture     string // the capture signature's check (capture.go)
@@ -336,7 +339,7 @@ func (c *Console) photos(ec echo.Context, ps []*server.StoredRecord, anchor *geo
 			continue
 		}
 		row := photoRow{ID: ph.ID, Caption: ph.Text("caption"), Item: items[ph.Text("item_key")], Captured: localTime(ph.Text("captured_at")),
-			Uploaded: ph.Uploaded(), Placeholder: photoPlaceholder(ph), Capture: photoCapture(ph)}
+			Uploaded: ph.Uploaded(), Checked: ph.Text("processed_at") != "", Placeholder: photoPlaceholder(ph), Capture: photoCapture(ph)}
 		if row.Flags, row.Notes, err = reuse.rows(ph); err != nil {
 			return nil, err
 		}
@@ -377,6 +380,8 @@ func noLocation(ph *server.StoredRecord) string {
 // perceptual hash (a picture it could decode).
 func photoPlaceholder(ph *server.StoredRecord) string {
 	switch {
+	case !ph.Uploaded() && server.FlagsHave(ph.Value("flags"), server.FlagRefused):
+		return "照片文件被服务器拒收（原因见证据标记）"
 	case !ph.Uploaded():
 		return "照片文件尚未上传（手机联网后自动上传）"
 	case ph.Text("processed_at") == "":

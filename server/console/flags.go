@@ -191,6 +191,13 @@ func explainFlag(name string, v map[string]any) string {
 		}
 		return "照片文件无法解析为图像"
 
+	case server.FlagRefused:
+		r, _ := v["reason"].(string)
+		if r == "" {
+			r, _ = v["code"].(string)
+		}
+		return "照片文件被服务器拒收，手机不会再上传（" + r + "）：请联系巡查员重新拍摄或说明"
+
 	case "signature_invalid":
 		s, _ := v["status"].(string)
 		r, _ := v["reason"].(string)
@@ -223,9 +230,9 @@ func whereRefs(refs any) string {
 
 // FlagNames are the evidence flags the review queue filters on, after
 // server.AnyFlag (any of them).
-var FlagNames = []string{server.AnyFlag, "no_gps", "far_from_site", "time_mismatch", "position_mismatch", "mock_location", "edited", "duplicate", "duplicate_item", "near_duplicate", "unreadable", "signature_invalid"}
+var FlagNames = []string{server.AnyFlag, "no_gps", "far_from_site", "time_mismatch", "position_mismatch", "mock_location", "edited", "duplicate", "duplicate_item", "near_duplicate", "unreadable", "signature_invalid", server.FlagRefused}
 
 type flagOption struct{ Name, Title string }
 
 var flagOptions = []flagOption{{server.AnyFlag, "任一标记"}, {"no_gps", "无定位"}, {"far_from_site", "远离点位"}, {"time_mismatch", "时间不符"}, {"position_mismatch", "位置不符"},
-	{"mock_location", "疑似虚拟定位"}, {"edited", "经过编辑"}, {"duplicate", "重复照片"}, {"duplicate_item", "一照多项"}, {"near_duplicate", "近似重复"}, {"unreadable", "无法读取"}, {"signature_invalid", "签名无效"}}
+	{"mock_location", "疑似虚拟定位"}, {"edited", "经过编辑"}, {"duplicate", "重复照片"}, {"duplicate_item", "一照多项"}, {"near_duplicate", "近似重复"}, {"unreadable", "无法读取"}, {"signature_invalid", "签名无效"}, {server.FlagRefused, "文件被拒收"}}

@@ -3,6 +3,7 @@ package photos_test
 import (
 	"bytes"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -200,5 +201,74 @@ func TestUploadedWithoutBytes(t *testing.T) {
 	}
 	if _, ok := w.record(t, id)["processed_at"]; ok {
 		t.Error("the photo was marked processed")
+	}
+}
+
+// TestRefusedBytesFlagged: bytes refused for good at the upload (not an
+// image, a type other than declared, other bytes than the record's hash)
+// leave on the photo's record the flag refused, with the code and the
+// message the phone was given — the office used to wait for evidence the
+// phone would never send again, shown as 未发现异常. Another device's
+// upload for the photo flags nothing; bytes stored later replace the flag
+// with the photo's own.
+func TestRefusedBytesFlagged(t *testing.T) {
+	w := setup(t)
+	tus := w.srv.Tus(w.phone)
+	refused := func(id string) map[string]any {
+		t.Helper()
+		raw := w.record(t, id)["flags"]
+		if len(raw) == 0 || string(raw) == "null" {
+			return nil
+		}
+		return w.flags(t, id)[server.FlagRefused]
+	}
+	taken := w.visitStart.Add(20 * time.Minute)
+	good := testimg.JPEG(testimg.Options{Width: 320, Height: 240, Seed: 5, Time: &taken, GPS: &siteAt})
+	text := []byte("这不是图片，只是一段文字。")
+	png := testimg.PNG(testimg.Options{Width: 64, Height: 48, Seed: 6})
+	for name, c := range map[string]struct {
+		record, sent []byte
+		contentType  string
+		code         string
+	}{
+		"not an image":        {text, text, "image/jpeg", syncproto.CodeBadImage},
+		"a PNG sent as JPEG":  {png, png, "image/jpeg", syncproto.CodeBadImage},
+		"other bytes, hashed": {good, text, "image/jpeg", syncproto.CodeHashMismatch},
+	} {
+		id := w.photo(t, w.insp, c.record, map[string]any{"content_type": c.contentType, "size_bytes": len(c.sent)})
+		up := tus.Create(id, apptest.SHA256(c.record), c.contentType, len(c.sent))
+		if up.Status != http.StatusCreated {
+			t.Fatalf("%s: create %d %+v", name, up.Status, up.Err)
+		}
+		if r := tus.Patch(up.Header.Get("Location"), 0, c.sent); r.Err.Code != c.code {
+			t.Fatalf("%s: %d %+v, want %s", name, r.Status, r.Err, c.code)
+		}
+		f := refused(id)
+		if f == nil || f["code"] != c.code || !strings.ContainsFunc(fmt.Sprint(f["reason"]), func(r rune) bool { return unicode.Is(unicode.Han, r) }) {
+			t.Errorf("%s: the photo's refused flag is %v, want code %s and the phone's message", name, f, c.code)
+		}
+	}
+
+	// Another device of the same user: its upload for this photo is not
+	// its to refuse.
+	id := w.photo(t, w.insp, text, nil)
+	other := w.srv.Login(apptest.Inspector)
+	if up := w.srv.Tus(other).Create(id, apptest.SHA256(text), "image/jpeg", len(text)); up.Status < 400 {
+		t.Fatalf("another device's upload of the photo: %d", up.Status)
+	}
+	if f := refused(id); f != nil {
+		t.Errorf("another device's refused upload flagged the photo: %v", f)
+	}
+
+	// Refused, then the right bytes: stored and processed, the flag goes.
+	id = w.photo(t, w.insp, good, nil)
+	up := tus.Create(id, apptest.SHA256(good), "image/png", len(good))
+	if up.Status < 400 || refused(id) == nil {
+		t.Fatalf("an upload declared PNG for a JPEG record: %d, refused %v", up.Status, refused(id))
+	}
+	tus.Upload(id, "image/jpeg", good, http.StatusNoContent)
+	w.srv.App.Photos.WaitIdle()
+	if f := refused(id); f != nil {
+		t.Errorf("the photo stored and processed keeps the refused flag: %v", f)
 	}
 }

@@ -302,3 +302,50 @@ func TestOnePhotoForTwoItems(t *testing.T) {
 		t.Errorf("the first item's photo has note %v, want reused_by %s", w.notes(t, fence), cover)
 	}
 }
+
+// TestReuseBetweenPhotosOfTheOriginal: the inspection that used the bytes
+// first takes another photo of them (another item) after a second
+// inspection reused them: the second inspection's photo is the duplicate,
+// of the first photo only; the first inspection's later photo is flagged
+// only as the same picture for two items, never as a duplicate of the
+// reuse it came before (it was flagged duplicate of the reuse, and the
+// honest inspection's reviewer told its photo repeated one from the other
+// site).
+func TestReuseBetweenPhotosOfTheOriginal(t *testing.T) {
+	w := setup(t)
+	taken := w.visitStart.Add(20 * time.Minute)
+	data := testimg.JPEG(testimg.Options{Width: 400, Height: 300, Seed: 31, Time: &taken, GPS: &siteAt})
+	tus := w.srv.Tus(w.phone)
+	upload := func(id string) {
+		t.Helper()
+		tus.Upload(id, "image/jpeg", data, http.StatusNoContent)
+		w.srv.App.Photos.WaitIdle()
+	}
+	q1 := w.photo(t, w.insp, data, map[string]any{"item_key": "material_cover"})
+	upload(q1)
+	reuse := w.inspection(t, w.phone, w.other)
+	q2 := w.photo(t, reuse, data, map[string]any{"item_key": "material_cover"})
+	upload(q2)
+	q3 := w.photo(t, w.insp, data, map[string]any{"item_key": "fence"})
+	upload(q3)
+
+	if d := refs(w.flags(t, q2)["duplicate"]); len(d) != 1 || d[0]["photo_id"] != q1 {
+		t.Errorf("the reuse's duplicate flag: %v, want the original's first photo %s alone", w.flags(t, q2)["duplicate"], q1)
+	}
+	f3 := w.flags(t, q3)
+	if f3["duplicate"] != nil {
+		t.Errorf("the original inspection's later photo is flagged duplicate: %v", f3["duplicate"])
+	}
+	if d := refs(f3["duplicate_item"]); len(d) != 1 || d[0]["photo_id"] != q1 {
+		t.Errorf("the original inspection's later photo: duplicate_item %v, want %s", f3["duplicate_item"], q1)
+	}
+	if f := w.flags(t, q1); f["duplicate"] != nil || f["duplicate_item"] != nil {
+		t.Errorf("the first photo is flagged: %v", f)
+	}
+	if n := refs(w.notes(t, q1)); len(n) != 2 {
+		t.Errorf("the first photo's notes %v, want reused by the reuse and by its own second item", w.notes(t, q1))
+	}
+	if n := refs(w.notes(t, q3)); len(n) != 0 {
+		t.Errorf("the original inspection's later photo has notes %v, want none (the reuse came before it)", w.notes(t, q3))
+	}
+}

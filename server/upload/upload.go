@@ -461,6 +461,7 @@ func (s *Service) beforeCreate(hook handler.HookEvent) (handler.HTTPResponse, ha
 		if server.ErrorCode(err) == syncproto.CodeInternal {
 			s.log.Error("check upload", "photo", photoID, "err", err)
 		}
+		s.noteRefusal(hook.Context, p, photoID, err)
 		return handler.HTTPResponse{}, handler.FileInfoChanges{}, tusError(err)
 	}
 	meta := hook.Upload.MetaData
@@ -508,12 +509,25 @@ func (s *Service) finish(ctx context.Context, p *server.Principal, info handler.
 		if server.ErrorCode(err) == syncproto.CodeInternal {
 			s.log.Error("store upload", "upload", info.ID, "photo", photoID, "err", err)
 		}
+		s.noteRefusal(ctx, p, photoID, err)
 		return err
 	}
 	if len(ids) > 0 && s.Stored != nil {
 		s.Stored(ids)
 	}
 	return nil
+}
+
+// noteRefusal records on the photo's record a refusal its phone will not
+// retry (Syncer.PhotoRefused), so that the office sees why the evidence
+// does not arrive instead of waiting for it.
+func (s *Service) noteRefusal(ctx context.Context, p *server.Principal, photoID string, refusal error) {
+	if photoID == "" {
+		return
+	}
+	if err := s.syncer.PhotoRefused(context.WithoutCancel(ctx), p, photoID, refusal); err != nil {
+		s.log.Warn("note the refusal on the photo's record", "photo", photoID, "refusal", server.ErrorCode(refusal), "err", err)
+	}
 }
 
 // complete reports whether an upload has all its bytes.

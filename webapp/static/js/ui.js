@@ -133,7 +133,7 @@ export const flagTitles = {
   no_gps: '无 GPS 位置', far_from_site: '远离点位', time_mismatch: '拍摄时间存疑', position_mismatch: '照片位置与定位不符', mock_location: '疑似虚拟定位',
   edited: '经过编辑软件处理', duplicate: '与其他记录重复', duplicate_item: '同一照片用于多个检查项',
   near_duplicate: '与其他点位照片近似', unreadable: '无法读取',
-  signature_invalid: '拍摄签名无效',
+  signature_invalid: '拍摄签名无效', refused: '文件被服务器拒收',
 };
 
 // captureTitles name the server's check of a photo's capture signature
