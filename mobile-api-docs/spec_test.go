@@ -224,7 +224,7 @@ func TestEnumsMatchCode(t *testing.T) {
 
 // TestPhotoSchemas checks the Photo schema against the photo entity's
 // fields, and the PhotoFlags schema against the flags of
-// server/photos/flags.go.
+// server/photos/flags.go and server.FlagRefused.
 func TestPhotoSchemas(t *testing.T) {
 	schemas := loadSpec(t).Components.Schemas
 	var props []string
@@ -244,7 +244,9 @@ func TestPhotoSchemas(t *testing.T) {
 	for name := range schemas["PhotoFlags"].Value.Properties {
 		flags = append(flags, name)
 	}
-	want := constantsInSource(t, "../server/photos/flags.go", "Flag")
+	// Processing raises those of server/photos; the upload's refusal
+	// raises server.FlagRefused.
+	want := append(constantsInSource(t, "../server/photos/flags.go", "Flag"), server.FlagRefused)
 	sort.Strings(flags)
 	sort.Strings(want)
 	if !slices.Equal(flags, want) {

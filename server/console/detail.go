@@ -36,12 +36,12 @@ type photoRow struct {
 	Uploaded    bool
 	// Checked: its bytes were processed, so no flag means none was found
 	// (before, the page says so rather than 未发现异常).
-	Checked bool
-	Flags       []flagRow
-	Notes       []noteRow
-	Capture     string // the capture signature's check (capture.go)
-	Location    string
-	Distance    string
+	Checked  bool
+	Flags    []flagRow
+	Notes    []noteRow
+	Capture  string // the capture signature's check (capture.go)
+	Location string
+	Distance string
 	// N numbers the photo from 1; Prev and Next are its neighbours' ids
 	// (wrapping around) for the lightbox; Device names the phone that
 	// took it.
