@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -411,7 +412,12 @@ func storableText(next echo.HandlerFunc) echo.HandlerFunc {
 			for name, vs := range vals {
 				for _, v := range append(vs, name) {
 					if strings.IndexByte(v, 0) >= 0 || !utf8.ValidString(v) {
-						return server.Errorf(syncproto.CodeBadRequest, "%s %s 含有空字符或无效的 UTF-8 编码", what, strings.ToValidUTF8(strings.ReplaceAll(name, "\x00", ""), "?"))
+						shown := strings.ToValidUTF8(strings.ReplaceAll(name, "\x00", ""), "?")
+						if len(shown) > 64 || strings.ContainsFunc(shown, unicode.IsControl) {
+							// Not the request's bytes back: a name that is not one.
+							shown = "（名称无法显示）"
+						}
+						return server.Errorf(syncproto.CodeBadRequest, "%s %s 含有空字符或无效的 UTF-8 编码", what, shown)
 					}
 				}
 			}
@@ -423,7 +429,12 @@ func storableText(next echo.HandlerFunc) echo.HandlerFunc {
 				return err
 			}
 		}
-		if mt, _, _ := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); mt == echo.MIMEApplicationForm {
+		// Forms are the console's: an API body is JSON or a photo's bytes
+		// (tus), whatever type it claims, and is refused as such by its
+		// handler (415), not read as a form here.
+		p := r.URL.Path
+		console := p == "/console" || strings.HasPrefix(p, "/console/")
+		if mt, _, _ := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); console && mt == echo.MIMEApplicationForm {
 			// A body that is no readable form (a malformed escape, more
 			// fields than Go reads) is refused here: the form read later
 			// would be empty or partial, without a word why.

@@ -878,3 +878,48 @@ func TestRecordOfOtherBytesPushedDuringUpload(t *testing.T) {
 	srv.App.Photos.WaitIdle()
 	owner.wantServed(t, id, other, "owner")
 }
+
+// TestPatchWrongHeaders: a PATCH whose Content-Type is not tus's — none,
+// octet-stream, multipart, a form (which was read as a form, answered
+// 400 with its body's text in the message) — is 415
+// unsupported_media_type, and one declaring Upload-Length late is 400
+// invalid_upload (it was 405 method_not_allowed, logged as a server
+// error); none moves the upload, which then finishes.
+func TestPatchWrongHeaders(t *testing.T) {
+	srv := apptest.Start(t)
+	p := newPhone(t, srv, apptest.Inspector, apptest.Xinfu)
+	data := evidenceJPEG(41)
+	id := p.record(t, newID(), data)
+	c := p.tus.Create(id, apptest.SHA256(data), "image/jpeg", len(data))
+	if c.Status != http.StatusCreated {
+		t.Fatalf("create: %d %+v", c.Status, c.Err)
+	}
+	loc := c.Header.Get("Location")
+	for name, h := range map[string]struct {
+		header map[string]string
+		body   string
+		status int
+		code   string
+	}{
+		"no type":          {map[string]string{"Content-Type": ""}, "bytes", 415, syncproto.CodeUnsupportedMediaType},
+		"octet-stream":     {map[string]string{"Content-Type": "application/octet-stream"}, "bytes", 415, syncproto.CodeUnsupportedMediaType},
+		"multipart":        {map[string]string{"Content-Type": "multipart/form-data; boundary=x"}, "bytes", 415, syncproto.CodeUnsupportedMediaType},
+		"form":             {map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, "HELLO_FROM_BODY=1", 415, syncproto.CodeUnsupportedMediaType},
+		"form with a NUL":  {map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, "HELLO_FROM_BODY<b>x</b>\x00=1", 415, syncproto.CodeUnsupportedMediaType},
+		"form, bad escape": {map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, "HELLO=%zz", 415, syncproto.CodeUnsupportedMediaType},
+		"late length": {map[string]string{"Content-Type": "application/offset+octet-stream", "Upload-Length": strconv.Itoa(len(data) + 50)},
+			"", 400, syncproto.CodeInvalidUpload},
+	} {
+		h.header["Upload-Offset"] = "0"
+		r := p.tus.Do(http.MethodPatch, loc, []byte(h.body), h.header)
+		if r.Status != h.status || r.Err.Code != h.code || strings.Contains(r.Err.Message, "HELLO") {
+			t.Errorf("%s: %d %+v, want %d %s without the body's text", name, r.Status, r.Err, h.status, h.code)
+		}
+	}
+	if head := p.tus.Head(loc); head.Header.Get("Upload-Offset") != "0" {
+		t.Errorf("after the refused PATCHes the upload is at %s, want 0", head.Header.Get("Upload-Offset"))
+	}
+	if r := p.tus.Patch(loc, 0, data); r.Status != http.StatusNoContent {
+		t.Errorf("the right PATCH: %d %+v", r.Status, r.Err)
+	}
+}

@@ -366,10 +366,11 @@ func (s *Service) wrap(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		jw := &jsonErrors{ResponseWriter: w, head: r.Method == http.MethodHead, serverHLC: s.syncer.ServerHLC}
 		inner.ServeHTTP(jw, r)
-		if jw.pending && jw.status >= 500 && jw.status != http.StatusInsufficientStorage {
+		if jw.pending && jw.status >= 500 && jw.status != http.StatusInsufficientStorage && jw.status != http.StatusNotImplemented {
 			// tusd's own words for a server fault (a full disk, a store
 			// down): the answer gives the phone fieldsync's code only.
-			// (507 is a device's quota_exceeded, not a fault.)
+			// (507 is a device's quota_exceeded, and 501 a request using
+			// a tus feature the server does not offer: the client's.)
 			s.log.Error("upload failed", "method", r.Method, "path", r.URL.Path, "status", jw.status,
 				"err", strings.TrimSpace(jw.body.String()))
 		}
@@ -846,9 +847,11 @@ var tusCodes = map[string]string{
 	// this one: its bytes so far are kept; HEAD tells how many.
 	"ERR_UPLOAD_INTERRUPTED": syncproto.CodeUploadOffset,
 	// Another request held the upload for the whole wait.
-	"ERR_LOCK_TIMEOUT":         syncproto.CodeConflict,
-	"ERR_SERVER_SHUTDOWN":      syncproto.CodeUnavailable,
-	"ERR_NOT_IMPLEMENTED":      syncproto.CodeMethodNotAllowed,
+	"ERR_LOCK_TIMEOUT":    syncproto.CodeConflict,
+	"ERR_SERVER_SHUTDOWN": syncproto.CodeUnavailable,
+	// A tus extension the server does not offer (a PATCH declaring
+	// Upload-Length late, Upload-Concat): the request's headers are wrong.
+	"ERR_NOT_IMPLEMENTED":      syncproto.CodeInvalidUpload,
 	"ERR_INVALID_CONTENT_TYPE": syncproto.CodeUnsupportedMediaType,
 }
 
@@ -863,6 +866,7 @@ var byStatus = map[int]string{
 // tusErrorMessages say more than tusMessages where one fieldsync code
 // stands for several of tusd's errors.
 var tusErrorMessages = map[string]string{
+	"ERR_NOT_IMPLEMENTED":      "请求用到了服务器不支持的 tus 扩展（如在 PATCH 中才声明 Upload-Length，或 Upload-Concat）：Upload-Length 须在创建上传时声明",
 	"ERR_UPLOAD_SIZE_EXCEEDED": "发送的字节超出了 Upload-Length 声明的文件长度（应用的错误）：请先用 HEAD 查询已接收的字节数，只发送其余部分",
 }
 
