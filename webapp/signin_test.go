@@ -263,3 +263,29 @@ func (p *phone) signedOutElsewhere(srv *apptest.Server) {
 		p.t.Fatalf("logout: %d", resp.StatusCode)
 	}
 }
+
+// TestBrowserSignOutInAnotherTab: an inspector with the app open in two
+// tabs signs out in one: the other goes to the sign-in screen at once and
+// says the inspector signed out in another window — it used to wait for
+// its next request and say the session had expired, offering offline
+// work the sign-out had just ended.
+func TestBrowserSignOutInAnotherTab(t *testing.T) {
+	srv := apptest.Start(t)
+	_, at := demoSite(t, srv, "豆罗检查站")
+	p := newPhone(t, browserFor(t), srv.URL, "inspector", near(at))
+	p.signIn(apptest.Inspector)
+	other := *p
+	other.name = "second tab"
+	other.open()
+	other.wait(`#sign-out`)
+	// Any toast the second tab shows from now on is kept for the test.
+	eval[bool](p, `(window.__toasts = [], new MutationObserver(() => { for (const el of document.querySelectorAll('#toast > div')) window.__toasts.push(el.textContent); })
+		.observe(document.getElementById('toast'), { childList: true, subtree: true }), true)`)
+	other.click(`#sign-out`)
+	other.wait(`#login`)
+	p.waitJS("the first tab on the sign-in screen", `!!document.querySelector('#login')`)
+	p.waitJS("said why", `window.__toasts.some((x) => x.includes('另一个窗口退出登录'))`)
+	if got := eval[string](p, `window.__toasts.join(' | ')`); strings.Contains(got, "登录已失效") {
+		t.Errorf("the first tab says the session ended: %q", got)
+	}
+}

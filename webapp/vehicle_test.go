@@ -2,6 +2,7 @@ package webapp_test
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -230,4 +231,87 @@ func parseTime(t *testing.T, s string) time.Time {
 		t.Fatalf("time %q: %v", s, err)
 	}
 	return at
+}
+
+// TestBrowserRoadsideLockedWhileSaving: while a vehicle is being saved
+// its form takes no typing (the next plate typed meanwhile went into the
+// draft the save then dropped, and was lost without a word); the camera
+// still works. A save whose record was stored but not all its photos (a
+// full phone) says the record is saved, and saving again stores the rest
+// under the same ids: one check, all its photos.
+func TestBrowserRoadsideLockedWhileSaving(t *testing.T) {
+	_, p, at := roadsidePhone(t)
+	// The record's save waits until the test lets it go.
+	eval[bool](p, `(async () => { const {app} = await import('/app/js/app.js'); const c = app.client;
+		const save = c.save.bind(c); window.__go = new Promise((r) => { window.__release = r; });
+		c.save = async (...a) => { if (a[0] === 'vehicle_check') await window.__go; return save(...a); }; return true; })()`)
+	p.do("first vehicle",
+		chromedp.SendKeys(chromedp.CSS(`input[name="checkpoint"]`), "秦城检查站"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="plate"]`), "h15151"))
+	p.click(`#save-vehicle`)
+	p.waitJS("saving", `document.querySelector('#save-vehicle').textContent === '正在保存…'`)
+	if got := eval[string](p, `['input[name="plate"]', 'input[name="checkpoint"]', '[data-field="action"] button', '#clear-vehicle']
+		.filter((s) => !document.querySelector(s).disabled).join(', ')`); got != "" {
+		t.Errorf("while saving these take input: %s", got)
+	}
+	if eval[bool](p, `document.querySelector('#vehicle-photos input[type="file"]').disabled`) {
+		t.Error("while saving the camera is off")
+	}
+	eval[bool](p, `(window.__release(), true)`)
+	p.waitJS("saved", `document.querySelector('#vehicle-today h2')?.textContent.includes('今天已检 1 辆') && !document.querySelector('input[name="plate"]').disabled`)
+
+	// The next one: its photo's save fails once for want of space.
+	eval[bool](p, `(async () => { const {app} = await import('/app/js/app.js'); const {FieldsyncError} = await import('/app/sdk/fieldsync-sdk.js');
+		const c = app.client; const take = c.takePhoto.bind(c); let once = true;
+		c.takePhoto = async (...a) => { if (once) { once = false; throw new FieldsyncError('storage_full'); } return take(...a); }; return true; })()`)
+	p.do("second vehicle", chromedp.SendKeys(chromedp.CSS(`input[name="plate"]`), "h16161"))
+	p.do("photo", chromedp.SetUploadFiles(chromedp.CSS(`#vehicle-photos input[type="file"]`), []string{jpeg(t, "truck2.jpg", 12, near(at), "")}))
+	p.wait(`#vehicle-photos .thumb img`)
+	p.click(`#save-vehicle`)
+	p.waitJS("refused", `!!document.querySelector('#vehicle-error').textContent`)
+	if msg := p.text(`#vehicle-error`); !strings.Contains(msg, "晋H16161 的路检记录已保存") || !strings.Contains(msg, "1 张照片没能保存") {
+		t.Errorf("a save whose photo failed says %q", msg)
+	}
+	p.click(`#save-vehicle`)
+	p.waitJS("saved again", `document.querySelector('#vehicle-today h2')?.textContent.includes('今天已检 2 辆')`)
+	if n := p.count("vehicle_check", "plate", "晋H16161"); n != 1 {
+		t.Errorf("%d checks of 晋H16161 on the phone, want 1", n)
+	}
+	photos := eval[int](p, `(async () => { const {app} = await import('/app/js/app.js');
+		const [v] = await app.client.list('vehicle_check', (r) => r.fields.plate === '晋H16161');
+		return (await app.client.list('photo', (r) => r.fields.vehicle_check_id === v.id)).length; })()`)
+	if photos != 1 {
+		t.Errorf("the check has %d photos, want 1", photos)
+	}
+}
+
+// TestBrowserAsksToKeepStorage: the app asks the browser to keep its
+// storage (navigator.storage.persist: without it the browser may clear
+// the outbox and photos whole when the phone runs short of space), and
+// home warns while work waits and the browser has not agreed.
+func TestBrowserAsksToKeepStorage(t *testing.T) {
+	_, p, _ := roadsidePhone(t)
+	p.waitJS("asked", `(async () => { const {app} = await import('/app/js/app.js'); return app.persisted !== null; })()`)
+	persisted := eval[bool](p, `navigator.storage.persisted()`)
+	if asked := eval[bool](p, `(async () => { const {app} = await import('/app/js/app.js'); return app.persisted; })()`); asked != persisted {
+		t.Errorf("the app says persisted %v, the browser %v", asked, persisted)
+	}
+	p.do("a vehicle", chromedp.SendKeys(chromedp.CSS(`input[name="checkpoint"]`), "秦城检查站"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="plate"]`), "h15152"))
+	p.click(`#save-vehicle`)
+	p.waitJS("saved", `document.querySelector('#vehicle-today h2')?.textContent.includes('今天已检 1 辆')`)
+	p.click(`#tabs a[data-tab="home"]`)
+	p.wait(`#sync-card`)
+	// The sync card as drawn with the browser's answer either way.
+	home := func(persisted bool) bool {
+		t.Helper()
+		return eval[bool](p, `(async () => { const {app} = await import('/app/js/app.js'); const home = await import('/app/js/views/home.js');
+			app.persisted = `+strconv.FormatBool(persisted)+`; home.updateStatus(app); return !!document.querySelector('#not-persisted'); })()`)
+	}
+	if !home(false) {
+		t.Error("work waiting, storage not kept: home does not warn")
+	}
+	if home(true) {
+		t.Error("storage kept: home warns")
+	}
 }

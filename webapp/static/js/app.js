@@ -38,6 +38,9 @@ export const app = {
   sessionEnded: () => sessionEnded(),
   /** set while the inspector signs out (no "session expired" then) */
   leaving: false,
+  /** Whether the browser keeps the app's storage for good (keepStorage);
+   *  null until asked. */
+  persisted: null,
 };
 
 const routes = [
@@ -172,9 +175,13 @@ async function openClient(typed) {
   // Record times by the phone's clock corrected to the server's (sync.md §7).
   useClock(typeof client.now === 'function' ? () => client.now() : null);
   unsubscribe.push(client.on('sync', () => syncChanged()));
+  keepStorage();
   unsubscribe.push(client.on('auth', (e) => {
     // A sign-out the inspector asked for is not an expired session.
     if (!e.signedIn && !app.leaving) {
+      // Signed out in another tab of the app (it forgot the user): said
+      // so, not as a session that ended by itself.
+      if (!store.get(USER_KEY)) { signedOutElsewhere(); return; }
       toast(message({ code: 'session_ended' }), true, 'auth');
       render();
     } else if (e.signedIn && store.get(USER_KEY) === app.clientUser) {
@@ -183,6 +190,21 @@ async function openClient(typed) {
     }
   }));
   return client;
+}
+
+/** keepStorage asks the browser to keep the app's storage (outbox,
+ *  photos, drafts) when the phone runs short of space: without it the
+ *  storage is best-effort and may be cleared whole. app.persisted says
+ *  the answer (home warns while work waits unpersisted). */
+async function keepStorage() {
+  const st = typeof navigator !== 'undefined' ? navigator.storage : null;
+  if (!st?.persisted) return;
+  try {
+    app.persisted = (await st.persisted()) || (st.persist ? await st.persist() : false);
+  } catch {
+    app.persisted = false;
+  }
+  syncChanged();
 }
 
 /** sessionCodes are the errors of a session that has ended. */
@@ -248,6 +270,26 @@ function sessionBar() {
   if (!ended) { bar.replaceChildren(); return; }
   bar.replaceChildren(h('span', {}, '登录已失效，不能同步。数据都保存在手机上，可以继续离线工作；有信号时请'),
     h('a', { href: '#/login', id: 'sign-in-again' }, '重新登录'), h('span', {}, '，之后自动上传。'));
+}
+
+/** signedOutElsewhere leaves this tab as another tab's sign-out left the
+ *  phone: on the sign-in screen, saying why. */
+function signedOutElsewhere() {
+  if (!app.clientUser || app.leaving) return;
+  const c = app.client;
+  for (const u of unsubscribe) u();
+  unsubscribe = [];
+  signedOut();
+  c?.close?.().catch(() => {});
+  toast('已在本应用的另一个窗口退出登录。', false, 'auth');
+}
+
+// Another tab's sign-out forgets the user at once (localStorage is
+// shared): this tab follows, rather than finding out at its next request.
+if (typeof window !== 'undefined') {
+  window.addEventListener('storage', (e) => {
+    if (e.key === USER_KEY && e.newValue === null) signedOutElsewhere();
+  });
 }
 
 async function signedOut() {

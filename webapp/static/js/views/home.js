@@ -24,6 +24,12 @@ function syncCard(app) {
       h('div', {}, h('b', { id: 'pending-photos' }, s.pendingPhotos), '张照片'),
       h('div', {}, h('b', { id: 'pending-bytes' }, bytes(s.pendingBytes)), '照片大小')),
     h('p', { class: 'mute', id: 'last-sync', dataset: { ok: last ? String(!!last.ok) : '' } }, lastText),
+    // Work waiting on a phone whose browser may clear the app's storage
+    // when space runs short (app.persisted: navigator.storage.persist
+    // refused).
+    app.persisted === false && (s.pendingRecords > 0 || s.pendingPhotos > 0)
+      ? h('p', { class: 'notice small', id: 'not-persisted' }, '浏览器没有允许本应用长期保存数据：手机空间不足时，未上传的记录和照片可能被浏览器清除。请尽快联网同步；把本应用“添加到主屏幕”后通常可长期保存。')
+      : null,
     last && !last.ok && last.error && !app.sessionEnded() ? h('p', { class: 'err' }, message(last.error)) : null,
     h('div', { class: 'progress', hidden: !running }, h('i', {})),
     h('p', { class: 'mute small', dataset: { progressText: '1' } }),

@@ -148,7 +148,9 @@ export async function render(app) {
   // The draft outlives the page, so the crew needs a way to drop a
   // vehicle they will not save.
   const clearBtn = h('button', { type: 'button', class: 'block', id: 'clear-vehicle', onclick: () => {
-    if (!window.confirm(edit ? `放弃对 ${edit.plate} 的修改？已保存的记录不变。` : '清空本车已填写的内容和照片？')) return;
+    const ask = d.recordSaved ? `${d.recordSaved} 的路检记录已经保存（会上传）；清空只丢弃还没保存的照片。确定清空？`
+      : edit ? `放弃对 ${edit.plate} 的修改？已保存的记录不变。` : '清空本车已填写的内容和照片？';
+    if (!window.confirm(ask)) return;
     forget();
     app.render();
   } }, edit ? '取消修改' : '清空本车');
@@ -199,6 +201,14 @@ export async function render(app) {
       h('label', { class: 'field' }, '照片'), lostShots, photoBox),
     err, saveBtn, clearBtn);
   keepInput(form, d);
+  /** lock holds the form while its vehicle is being saved: what would be
+   *  typed meanwhile went into the draft the save then dropped (the next
+   *  plate lost without a word). The camera stays: a photo taken meanwhile
+   *  is kept for the next vehicle. */
+  const lock = (on) => {
+    for (const el of form.elements) if (el.type !== 'file') el.disabled = on;
+  };
+  if (d.saving) lock(true); // drawn again during the save
 
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -240,7 +250,7 @@ export async function render(app) {
     }
     d.saving = true;
     keepDrafts();
-    saveBtn.disabled = true;
+    lock(true);
     saveBtn.textContent = '正在保存…';
     // The photos taken so far, once each has its capture facts.
     const taken = shots.slice();
@@ -251,6 +261,8 @@ export async function render(app) {
       // The vehicle check first, then its photos: a photo's record must
       // reach the server after the record it belongs to.
       await c.save('vehicle_check', id, f);
+      // Saved (and sent at the next sync) whatever becomes of its photos.
+      d.recordSaved = f.plate;
       for (const s of taken) {
         if (s.saved || s.failed) continue;
         if (!s.id) s.id = uuidv7();
@@ -268,11 +280,18 @@ export async function render(app) {
       app.sync(false);
     } catch (e2) {
       d.saving = false;
+      keepDrafts();
       // On the form shown: it may have been drawn again meanwhile.
       const shown = document.getElementById('vehicle-form') || form;
-      shown.querySelector('#vehicle-error').textContent = message(e2);
+      for (const el of shown.elements) el.disabled = false;
+      const unsaved = taken.filter((s) => !s.saved && !s.failed).length;
+      // The record saved and a photo not (a full phone): said, so that the
+      // crew does not take the check for unsaved; saving again stores the
+      // rest under the same ids.
+      shown.querySelector('#vehicle-error').textContent = d.recordSaved && unsaved
+        ? `${d.recordSaved} 的路检记录已保存，但还有 ${unsaved} 张照片没能保存：${message(e2)} 照片仍在下方，处理后可再点“${idle}”补存（不会重复保存记录）。`
+        : message(e2);
       const b = shown.querySelector('#save-vehicle');
-      b.disabled = false;
       b.textContent = idle;
     }
   });
