@@ -1254,8 +1254,6 @@ export class FieldsyncClient {
     /** @type {SyncResult} */
     const res = { ok: false, pushed: 0, pulled: 0, uploaded: 0, uploadedBytes: 0, rejected: [], superseded: [], error: null };
     try {
-      // Sessions a sign-out made offline could not end (endSession).
-      await this.settleSessions().catch(() => {});
       if (!(await this.resumeSession())) throw new FieldsyncError('signed_out', { status: 401 });
       // The counts as the storage has them now: another tab on it may
       // have sent or saved since this one last looked.
@@ -1309,6 +1307,10 @@ export class FieldsyncClient {
     } catch (err) {
       res.error = err instanceof FieldsyncError ? err : new FieldsyncError('internal', { message: String(err), cause: err });
     }
+    // Sessions a sign-out made offline could not end (settleSessions):
+    // after the sync's own work, which they must not hold up, and not
+    // when the network just failed it.
+    if (res.error?.code !== 'network') await this.settleSessions().catch(() => {});
     const lastSync = {
       at: this.now(), // by the server's clock, as the records' times are: the phone's may be a day off
       ok: res.ok,
