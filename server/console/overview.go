@@ -38,8 +38,10 @@ func (c *Console) overview(ec echo.Context) error {
 	ctx := ec.Request().Context()
 	now := c.now().In(chinaTime)
 	today := now.Format(time.DateOnly)
-	// The month of the inspections chart: this one, or one asked for
-	// (?month=YYYY-MM); the other figures are as they stand today.
+	// The month of the charts: this one, or one asked for (?month=YYYY-MM).
+	// The inspections chart counts that month; the roadside chart shows
+	// the weeks up to its last (for this month, up to this week). The
+	// figures above them are as they stand today.
 	month, monthStart, err := requestedMonth(ec.QueryParam("month"), now, "概览")
 	if err != nil {
 		return err
@@ -50,7 +52,12 @@ func (c *Console) overview(ec echo.Context) error {
 	if err != nil {
 		return err
 	}
-	monday := now.AddDate(0, 0, -((int(now.Weekday())+6)%7)).AddDate(0, 0, -7*(overviewWeeks-1))
+	thisMonth := month == now.Format("2006-01")
+	lastDay := now
+	if !thisMonth {
+		lastDay = monthEnd
+	}
+	monday := lastDay.AddDate(0, 0, -((int(lastDay.Weekday())+6)%7)).AddDate(0, 0, -7*(overviewWeeks-1))
 	since := monday.Format(time.DateOnly)
 	o, err := c.d.Store.Overview(ctx, p.Scope(), today, since)
 	if err != nil {
@@ -154,7 +161,6 @@ func (c *Console) overview(ec echo.Context) error {
 	for i, w := range weeks {
 		weekLabels[i] = w[5:] + "起"
 	}
-	thisMonth := month == now.Format("2006-01")
 	data := map[string]any{
 		"Month": monthStart.Format("2006年1月"), "MonthParam": month, "ThisMonth": thisMonth, "Now": now.Format("2006年1月"),
 		"PrevMonth": monthStart.AddDate(0, -1, 0).Format("2006-01"), "NextMonth": monthStart.AddDate(0, 1, 0).Format("2006-01"),

@@ -142,6 +142,23 @@ func TestOverviewOfAnotherMonth(t *testing.T) {
 	if !strings.Contains(page, lastMonth.Format("2006年1月")+"现场检查") || !strings.Contains(page, `id="next-month"`) {
 		t.Errorf("overview of %s does not name its month or link to the next", prev)
 	}
+	// The roadside chart's weeks end with the month shown: a check three
+	// months back is in that month's chart and not in this month's.
+	back := time.Date(now.Year(), now.Month()-3, 12, 10, 0, 0, 0, now.Location())
+	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityVehicleCheck, uuid.NewString(), apptest.Fields("county", apptest.Xinfu,
+		"checkpoint", "往月检查站", "plate", "晋H54321", "emission_stage", "cn6", "fuel", "natural_gas",
+		"aftertreatment", "removed", "checked_at", back.Format(time.RFC3339))))
+	weeks := regexp.MustCompile(`(?s)<table[^>]*removal-by-week.*?</table>`)
+	if _, page := b.get("/console/overview"); strings.Contains(weeks.FindString(page), "往月检查站") {
+		t.Error("this month's roadside chart shows a check three months back")
+	}
+	_, page = b.get("/console/overview?month=" + back.Format("2006-01"))
+	if table := weeks.FindString(page); !strings.Contains(table, "往月检查站") || !strings.Contains(table, "100.0%") {
+		t.Errorf("the roadside chart of %s lacks its check (1 of 1 removed):\n%s", back.Format("2006-01"), table)
+	}
+	if !strings.Contains(page, `id="kpi-today"`) || !strings.Contains(page, "截至"+back.Format("2006年1月")) {
+		t.Error("a past month's overview does not say its figures above the charts are today's and its weeks end with the month")
+	}
 	next := time.Date(now.Year(), now.Month()+1, 1, 0, 0, 0, 0, now.Location()).Format("2006-01")
 	for q, want := range map[string]string{next: "还没有开始", "2026-13": "YYYY-MM", "bogus": "YYYY-MM"} {
 		if st, page := b.get("/console/overview?month=" + q); st != http.StatusBadRequest || !strings.Contains(page, want) {
