@@ -14,6 +14,8 @@ import { clearDrafts, openDrafts } from './drafts.js';
 
 /** How often the app syncs while it is open and online. */
 const SYNC_EVERY_MS = 60e3;
+/** How often an open app asks, after a sync, whether the server has a new version of it. */
+const UPDATE_EVERY_MS = 15 * 60e3;
 const USER_KEY = 'fieldsync.user';
 
 /** app is the state the views share. */
@@ -344,10 +346,29 @@ async function runSync(manual = false) {
     }
     if (manual && res.error && res.rejected?.length) toast(message(res.error), true, 'sync');
     if (res.error?.code === 'device_revoked' || res.error?.code === 'user_disabled') banner(message(res.error));
+    if (!res.error) checkForUpdate(manual);
     refresh();
     return res;
   })();
   try { return await syncing; } finally { syncing = null; }
+}
+
+let lastUpdateCheck = Date.now(); // the page's load checked
+
+/**
+ * checkForUpdate asks the browser to fetch the service worker again, which
+ * installs a new version of the app the server has (and the banner offers
+ * 刷新). The browser does so by itself only when a page is loaded or a day
+ * after its last check, and an inspector keeps the app open for days:
+ * asked when the app comes back to the screen or syncs by hand, and after
+ * an automatic sync once in UPDATE_EVERY_MS.
+ */
+function checkForUpdate(now) {
+  if (!navigator.serviceWorker || navigator.onLine === false) return;
+  if (!now && Date.now() - lastUpdateCheck < UPDATE_EVERY_MS) return;
+  lastUpdateCheck = Date.now();
+  navigator.serviceWorker.getRegistration(location.pathname.replace(/[^/]*$/, ''))
+    .then((reg) => reg?.update()).catch((err) => console.warn('app update check failed', err));
 }
 
 function syncChanged() {
@@ -391,6 +412,7 @@ export async function start() {
     // edited here as a draft.
     app.client?.refreshStatus?.().then(() => { syncChanged(); render(); }, () => {});
     runSync(false);
+    checkForUpdate(true);
   });
   setInterval(() => { if (document.visibilityState !== 'hidden') runSync(false); }, SYNC_EVERY_MS);
   if ('serviceWorker' in navigator && navigator.serviceWorker) {
