@@ -23,6 +23,18 @@ func caption(parts ...[2]string) string {
 	return strings.Join(out, "；")
 }
 
+// withFilter is title with the filter that made what it names (a
+// caption) said after it, in one parenthesis: "信息报送（2026-11；区县：忻府区）".
+func withFilter(title, filter string) string {
+	if filter == "" {
+		return title
+	}
+	if t, ok := strings.CutSuffix(title, "）"); ok {
+		return t + "；" + filter + "）"
+	}
+	return title + "（" + filter + "）"
+}
+
 // period says a period of dates, either end open.
 func period(from, to string) string {
 	switch {

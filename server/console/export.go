@@ -127,12 +127,10 @@ func (c *Console) reportXLSX(ec echo.Context) error {
 		sealSheet.Rows = append(sealSheet.Rows, []any{r[0], r[1]}) // text, hashes and counts alike
 	}
 	sheets = append(sheets, roadside, findings)
-	county := ""
-	if rp.County != "" {
-		county = c.countyName(rp.County)
-	}
+	// The county narrows every sheet; the unit only the tasks' table,
+	// whose own title says it.
 	for i := range sheets {
-		sheets[i].Filter = caption([2]string{"区县", county}, [2]string{"责任单位", rp.Unit})
+		sheets[i].Filter = c.reportFilter(rp)
 	}
 	return c.exportXLSX(ec, "信息报送-"+rp.Month, append(sheets, sealSheet))
 }

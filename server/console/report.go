@@ -228,6 +228,10 @@ func (c *Console) taskTable(ec echo.Context, rp reportParams, counties []string,
 	if rp.Unit != "" && !slices.Contains(responsibleUnits(tasks), rp.Unit) {
 		return t, server.Errorf(syncproto.CodeInvalidValue, "没有责任单位“%s”的整改任务", rp.Unit)
 	}
+	if rp.Unit != "" {
+		// The only table the unit narrows says so wherever it goes.
+		t.Note = "责任单位：" + rp.Unit + "；" + t.Note
+	}
 	tallies, err := c.d.Store.InspectionTally(ec.Request().Context(), server.InspectionQuery{Scope: principalOf(ec).Scope(),
 		Counties: counties, From: month + "-01", To: month + "-31"})
 	if err != nil {
@@ -296,6 +300,16 @@ func attachment(ec echo.Context, name string) {
 	ec.Response().Header().Set("Cache-Control", "no-store")
 }
 
+// reportFilter captions the county a report is narrowed to ("" for all
+// of the viewer's).
+func (c *Console) reportFilter(rp reportParams) string {
+	county := ""
+	if rp.County != "" {
+		county = c.countyName(rp.County)
+	}
+	return caption([2]string{"区县", county})
+}
+
 // reportCSV downloads the report as CSV, UTF-8 with a BOM so that Excel
 // reads the Chinese; the tables follow one another, a blank line apart.
 func (c *Console) reportCSV(ec echo.Context) error {
@@ -312,10 +326,11 @@ func (c *Console) reportCSV(ec echo.Context) error {
 	var buf bytes.Buffer
 	buf.WriteString("\uFEFF")
 	w := csv.NewWriter(&buf)
-	for i, t := range tables {
-		if i > 0 {
-			_ = w.Write([]string{})
-		}
+	// What the file is, as the XLSX's sheet titles say it: a CSV saved or
+	// sent on is read without the address it came from.
+	_ = w.Write(csvCells([]string{withFilter("信息报送（"+month+"）", c.reportFilter(rp))}))
+	for _, t := range tables {
+		_ = w.Write([]string{})
 		_ = w.Write(csvCells([]string{t.heading()}))
 		_ = w.Write(csvCells(t.Header))
 		for _, row := range t.Rows {

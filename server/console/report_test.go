@@ -278,13 +278,48 @@ func TestMonthlyReportByUnit(t *testing.T) {
 	}
 	_, body := city.get("/console/report.csv" + q)
 	rows := 0
-	for _, line := range strings.Split(body, "\n") {
-		if strings.Contains(line, unit) {
+	lines := strings.Split(strings.TrimPrefix(body, "\uFEFF"), "\n")
+	for _, line := range lines {
+		if strings.Contains(line, unit) && !strings.HasPrefix(line, "整改任务进展") {
 			rows++
 		}
 	}
 	if rows != len(want) {
 		t.Errorf("CSV has %d rows naming %s, want %d", rows, unit, len(want))
+	}
+	// The unit narrows only the tasks' table, and says so there, in the
+	// CSV and in the XLSX alike; the other tables and sheets, every
+	// county's figures of the month, do not name it. The CSV's first line
+	// says what the file is.
+	if lines[0] != "信息报送（2026-11）" {
+		t.Errorf("the CSV begins %q, want the report's title and month", lines[0])
+	}
+	headed := 0
+	for _, line := range lines {
+		if strings.HasPrefix(line, "整改任务进展（责任单位："+unit+"；") {
+			headed++
+		}
+	}
+	if headed != 1 {
+		t.Errorf("%d of the CSV's lines head the tasks' table with its unit, want 1", headed)
+	}
+	st, xlsx := city.get("/console/report.xlsx" + q + "&county=" + apptest.Xinfu)
+	f, err := excelize.OpenReader(strings.NewReader(xlsx))
+	if st != http.StatusOK || err != nil {
+		t.Fatalf("xlsx by unit and county: %d %v", st, err)
+	}
+	for _, sheet := range f.GetSheetList() {
+		title, _ := f.GetCellValue(sheet, "A1")
+		if !strings.Contains(title, "区县：忻府区") && sheet != "审计封存" { // the month's seal is the city's
+			t.Errorf("sheet %s: title %q does not name the county it is narrowed to", sheet, title)
+		}
+		if strings.Contains(title, unit) != (sheet == "整改任务进展") {
+			t.Errorf("sheet %s: title %q, want the unit named on the tasks' sheet only", sheet, title)
+		}
+	}
+	_, csvCounty := city.get("/console/report.csv" + q + "&county=" + apptest.Xinfu)
+	if first, _, _ := strings.Cut(strings.TrimPrefix(csvCounty, "\uFEFF"), "\n"); first != "信息报送（2026-11；区县：忻府区）" {
+		t.Errorf("the CSV of one county begins %q, want its title to name the county", first)
 	}
 	if st, page := city.get("/console/report?month=2026-11&unit=" + url.QueryEscape("不存在的单位")); st != http.StatusBadRequest || !strings.Contains(page, "没有责任单位") {
 		t.Errorf("unknown unit: %d", st)

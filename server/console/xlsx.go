@@ -132,16 +132,7 @@ func buildXLSX(sheets []xlsxSheet, titled func(string) string) ([]byte, error) {
 		} else if _, err := f.NewSheet(s.Name); err != nil {
 			return nil, err
 		}
-		title := s.Title
-		if s.Filter != "" {
-			// One parenthesis: "信息报送（2026-11；区县：忻府区）".
-			if t, ok := strings.CutSuffix(title, "）"); ok {
-				title = t + "；" + s.Filter + "）"
-			} else {
-				title += "（" + s.Filter + "）"
-			}
-		}
-		if err := writeSheet(f, s, titled(title), ids); err != nil {
+		if err := writeSheet(f, s, titled(withFilter(s.Title, s.Filter)), ids); err != nil {
 			return nil, fmt.Errorf("sheet %s: %w", s.Name, err)
 		}
 	}
