@@ -322,8 +322,8 @@ type OfficeStore interface {
 	Search(ctx context.Context, q SearchQuery) ([]SearchHit, error)
 	// Overview counts the first page's figures in scope: flagged
 	// inspections waiting, findings overdue on day today, and the weekly
-	// roadside figures since a date.
-	Overview(ctx context.Context, scope Scope, today, since string) (*Overview, error)
+	// roadside figures of the dates from since up to before.
+	Overview(ctx context.Context, scope Scope, today, since, before string) (*Overview, error)
 	// Sites returns a page of the sites q selects and their number.
 	Sites(ctx context.Context, q SiteQuery) ([]*StoredRecord, int, error)
 	// Findings returns a page of the findings q selects, the earliest

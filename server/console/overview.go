@@ -59,7 +59,10 @@ func (c *Console) overview(ec echo.Context) error {
 	}
 	monday := lastDay.AddDate(0, 0, -((int(lastDay.Weekday())+6)%7)).AddDate(0, 0, -7*(overviewWeeks-1))
 	since := monday.Format(time.DateOnly)
-	o, err := c.d.Store.Overview(ctx, p.Scope(), today, since)
+	// Up to the month's last day (for this month, today): a check made
+	// later is no figure of the month, and one dated tomorrow (a phone's
+	// clock ahead) not yet one of today's.
+	o, err := c.d.Store.Overview(ctx, p.Scope(), today, since, lastDay.AddDate(0, 0, 1).Format(time.DateOnly))
 	if err != nil {
 		return err
 	}

@@ -148,7 +148,23 @@ func TestOverviewOfAnotherMonth(t *testing.T) {
 	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityVehicleCheck, uuid.NewString(), apptest.Fields("county", apptest.Xinfu,
 		"checkpoint", "往月检查站", "plate", "晋H54321", "emission_stage", "cn6", "fuel", "natural_gas",
 		"aftertreatment", "removed", "checked_at", back.Format(time.RFC3339))))
+	// A check the day after that month, in its last week unless the
+	// month ended on a Sunday, is not one of its figures; one dated
+	// tomorrow (a phone's clock ahead) is not yet one of today's.
+	afterBack := time.Date(back.Year(), back.Month()+1, 1, 10, 0, 0, 0, now.Location())
+	tomorrow := now.AddDate(0, 0, 1)
+	for point, at := range map[string]time.Time{"次月检查站": afterBack, "明日检查站": tomorrow} {
+		apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityVehicleCheck, uuid.NewString(), apptest.Fields("county", apptest.Xinfu,
+			"checkpoint", point, "plate", "晋H54322", "emission_stage", "cn6", "fuel", "natural_gas",
+			"aftertreatment", "removed", "checked_at", at.Format(time.RFC3339))))
+	}
 	weeks := regexp.MustCompile(`(?s)<table[^>]*removal-by-week.*?</table>`)
+	if _, page := b.get("/console/overview"); strings.Contains(weeks.FindString(page), "明日检查站") {
+		t.Error("this month's roadside chart counts a check dated tomorrow")
+	}
+	if _, page := b.get("/console/overview?month=" + back.Format("2006-01")); strings.Contains(weeks.FindString(page), "次月检查站") {
+		t.Errorf("the roadside chart of %s counts a check of the month after it", back.Format("2006-01"))
+	}
 	if _, page := b.get("/console/overview"); strings.Contains(weeks.FindString(page), "往月检查站") {
 		t.Error("this month's roadside chart shows a check three months back")
 	}

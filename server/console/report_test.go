@@ -412,7 +412,7 @@ func TestTimesCountedInChina(t *testing.T) {
 	nov, dec := counts()
 	scope := server.Scope{Counties: []string{apptest.Xinfu}}
 	weekOf := func(week string) (g6 int) {
-		o, err := srv.App.DB.Overview(ctx, scope, "2026-12-02", "2026-11-01")
+		o, err := srv.App.DB.Overview(ctx, scope, "2026-12-02", "2026-11-01", "2026-12-03")
 		if err != nil {
 			t.Fatal(err)
 		}

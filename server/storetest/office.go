@@ -768,7 +768,7 @@ func testSearch(t *testing.T, open Opener) {
 func testOverview(t *testing.T, open Opener) {
 	o := newOffice(t, open)
 	e := o.e
-	ov, err := e.st.Overview(e.ctx, o.all, "2026-11-20", "2026-11-01")
+	ov, err := e.st.Overview(e.ctx, o.all, "2026-11-20", "2026-11-01", "2100-01-01")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -786,15 +786,20 @@ func testOverview(t *testing.T, open Opener) {
 	if !sameWeeks(ov.Weeks, want) {
 		t.Errorf("weeks %+v, want %+v", ov.Weeks, want)
 	}
-	ov, err = e.st.Overview(e.ctx, o.scopeN, "2026-11-20", "2026-11-15")
+	ov, err = e.st.Overview(e.ctx, o.scopeN, "2026-11-20", "2026-11-15", "2100-01-01")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if ov.FlaggedWaiting != 0 || ov.OverdueFindings != 0 || !sameWeeks(ov.Weeks, want[2:]) {
 		t.Errorf("定襄's overview %+v", ov)
 	}
-	if ov, _ := e.st.Overview(e.ctx, o.scopeX, "2026-11-10", "2026-11-17"); ov.OverdueFindings != 0 || !sameWeeks(ov.Weeks, want[1:2]) {
+	if ov, _ := e.st.Overview(e.ctx, o.scopeX, "2026-11-10", "2026-11-17", "2100-01-01"); ov.OverdueFindings != 0 || !sameWeeks(ov.Weeks, want[1:2]) {
 		t.Errorf("忻府's overview on 11-10 %+v", ov)
+	}
+	// Checks made on or after before are left out (a past month's weeks
+	// end with it).
+	if ov, _ := e.st.Overview(e.ctx, o.all, "2026-11-20", "2026-11-01", "2026-11-16"); !sameWeeks(ov.Weeks, want[:1]) {
+		t.Errorf("overview of the checks before 11-16: %+v, want %+v", ov.Weeks, want[:1])
 	}
 	// Overdue findings no office sees are not counted: of a draft (D),
 	// deleted, or of a deleted inspection (X, returned, once deleted).
@@ -805,7 +810,7 @@ func testOverview(t *testing.T, open Opener) {
 		return id
 	}
 	overdue := func() int {
-		ov, err := e.st.Overview(e.ctx, o.scopeX, "2026-11-20", "2026-11-01")
+		ov, err := e.st.Overview(e.ctx, o.scopeX, "2026-11-20", "2026-11-01", "2100-01-01")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -839,7 +844,7 @@ func testOverview(t *testing.T, open Opener) {
 		{"2026-11-20", want[2:]},
 		{"2026-11-21", nil},
 	} {
-		ov, err := e.st.Overview(e.ctx, o.all, "2026-11-30", tc.since)
+		ov, err := e.st.Overview(e.ctx, o.all, "2026-11-30", tc.since, "2100-01-01")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -850,7 +855,7 @@ func testOverview(t *testing.T, open Opener) {
 	// Over all time the weeks add up to the roadside totals, in the
 	// scope's counties only.
 	for _, scope := range []server.Scope{o.all, o.scopeX} {
-		ov, err := e.st.Overview(e.ctx, scope, "2026-11-30", "2000-01-01")
+		ov, err := e.st.Overview(e.ctx, scope, "2026-11-30", "2000-01-01", "2100-01-01")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -955,7 +960,7 @@ func testFindings(t *testing.T, open Opener) {
 	// The list of overdue findings is what the overview counts.
 	for _, scope := range []server.Scope{o.all, o.scopeX, o.scopeN} {
 		for _, day := range []string{"2026-11-02", "2026-11-20", "2027-01-01"} {
-			ov, err := e.st.Overview(e.ctx, scope, day, day)
+			ov, err := e.st.Overview(e.ctx, scope, day, day, "2100-01-01")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -974,7 +979,7 @@ func testFindings(t *testing.T, open Opener) {
 // photo, the one whose finding was deleted before is not flagged.
 func flaggedPhotoOfDeletedFinding(t *testing.T, o *officeData) {
 	e := o.e
-	before, err := e.st.Overview(e.ctx, o.all, "2026-11-20", "2026-11-01")
+	before, err := e.st.Overview(e.ctx, o.all, "2026-11-20", "2026-11-01", "2100-01-01")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -994,7 +999,7 @@ func flaggedPhotoOfDeletedFinding(t *testing.T, o *officeData) {
 		o.dx.pushOK(o.dx.mut(syncproto.EntityInspection, y, map[string]any{"status": "submitted"}))
 		insps = append(insps, y)
 	}
-	ov, err := e.st.Overview(e.ctx, o.all, "2026-11-20", "2026-11-01")
+	ov, err := e.st.Overview(e.ctx, o.all, "2026-11-20", "2026-11-01", "2100-01-01")
 	if err != nil {
 		t.Fatal(err)
 	}
