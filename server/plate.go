@@ -1,6 +1,7 @@
 package server
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -119,6 +120,38 @@ func CanonicalLabel(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// WidthVariants returns s and the spellings of it a search must also
+// match, without folding what is stored: its letters and digits in ASCII
+// (ｇ５, what a phone's IME may type, as g5) and full-width in upper and in
+// lower case (Ｇ５, ｇ５: a LIKE ignores the case of ASCII letters only).
+// A text without letters or digits is its only spelling.
+func WidthVariants(s string) []string {
+	narrow := strings.Map(func(r rune) rune {
+		if fullWidthAlnum(r) {
+			return r - 0xFEE0
+		}
+		return r
+	}, s)
+	wide := func(letter func(rune) rune) string {
+		return strings.Map(func(r rune) rune {
+			switch {
+			case r >= '0' && r <= '9':
+				return r + 0xFEE0
+			case r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z':
+				return letter(r) + 0xFEE0
+			}
+			return r
+		}, narrow)
+	}
+	out := []string{s}
+	for _, v := range []string{narrow, wide(unicode.ToUpper), wide(unicode.ToLower)} {
+		if !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // fullWidthAlnum reports whether r is a full-width letter or digit.

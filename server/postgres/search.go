@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -14,23 +15,31 @@ import (
 // findings, roadside checks and sites in q's scope that match q.Text, up to
 // q.Limit of each kind, the newest first.
 func (db *DB) Search(ctx context.Context, q server.SearchQuery) ([]server.SearchHit, error) {
-	pat, plate, limit, ok := sqlstore.SearchArgs(q)
+	sb, ok := sqlstore.SearchArgs(q)
 	if !ok {
 		return nil, nil
 	}
-	parts := dialect.SearchParts("$1", "$3")
+	// The patterns are $1…$n, the limit $n+1, the plate's pattern $n+2 (a
+	// part that has no plate binds none: PostgreSQL wants every parameter
+	// used), the scope's counties the next.
+	var texts []string
+	fixed := []any{}
+	for i, t := range sb.Texts {
+		texts = append(texts, "$"+strconv.Itoa(i+1))
+		fixed = append(fixed, t)
+	}
+	limit, plate := "$"+strconv.Itoa(len(texts)+1), "$"+strconv.Itoa(len(texts)+2)
+	fixed = append(fixed, sb.Limit)
+	parts := dialect.SearchParts(texts, plate)
 	var out []server.SearchHit
 	for _, p := range parts {
-		// The pattern is $1, the limit $2, the plate's pattern $3 (a part
-		// that has no $3 binds none: PostgreSQL wants every parameter
-		// used), the scope's counties the next.
-		bind := []any{pat, limit}
-		if strings.Contains(p.SQL, "$3") {
-			bind = append(bind, plate)
+		bind := slices.Clone(fixed)
+		if strings.Contains(p.SQL, plate) {
+			bind = append(bind, sb.Plate)
 		}
 		where, args := dialect.ScopeOf(q.Scope, p.Alias)
 		where = strings.Replace(where, "?", "$"+strconv.Itoa(len(bind)+1), 1)
-		rows, err := db.pool.Query(ctx, p.SQL+where+" ORDER BY "+p.Order+" LIMIT $2", append(bind, args...)...)
+		rows, err := db.pool.Query(ctx, p.SQL+where+" ORDER BY "+p.Order+" LIMIT "+limit, append(bind, args...)...)
 		if err != nil {
 			return nil, fmt.Errorf("search %s: %w", p.Alias, err)
 		}

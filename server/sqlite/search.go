@@ -14,26 +14,33 @@ import (
 // findings, roadside checks and sites in q's scope that match q.Text, up to
 // q.Limit of each kind, the newest first.
 func (db *DB) Search(ctx context.Context, q server.SearchQuery) ([]server.SearchHit, error) {
-	pat, plate, limit, ok := sqlstore.SearchArgs(q)
+	bind, ok := sqlstore.SearchArgs(q)
 	if !ok {
 		return nil, nil
 	}
-	parts := dialect.SearchParts(":pat", ":plate")
+	var texts []string
+	for i := range bind.Texts {
+		texts = append(texts, fmt.Sprintf(":t%d", i))
+	}
+	parts := dialect.SearchParts(texts, ":plate")
 	var out []server.SearchHit
 	for _, p := range parts {
 		where, args := dialect.ScopeOf(q.Scope, p.Alias)
-		// Named :pat and positional scope arguments cannot mix, so the
+		// Named patterns and positional scope arguments cannot mix, so the
 		// patterns are bound by name and the counties as numbered names.
 		named := []any{}
 		if strings.Contains(p.SQL, ":plate") {
-			named = append(named, sql.Named("plate", plate))
+			named = append(named, sql.Named("plate", bind.Plate))
 		}
 		for i, a := range args {
 			name := fmt.Sprintf("c%d", i)
 			where = strings.Replace(where, "?", ":"+name, 1)
 			named = append(named, sql.Named(name, a))
 		}
-		named = append(named, sql.Named("pat", pat), sql.Named("lim", limit))
+		for i, t := range bind.Texts {
+			named = append(named, sql.Named(fmt.Sprintf("t%d", i), t))
+		}
+		named = append(named, sql.Named("lim", bind.Limit))
 		rows, err := db.read.QueryContext(ctx, p.SQL+where+" ORDER BY "+p.Order+" LIMIT :lim", named...)
 		if err != nil {
 			return nil, fmt.Errorf("search %s: %w", p.Alias, err)

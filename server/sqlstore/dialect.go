@@ -180,10 +180,16 @@ func (d *Dialect) SiteWhere(q server.SiteQuery) (where string, args []any, order
 	where, args = d.ScopeWhere(q.Scope)
 	w := " WHERE deleted_hlc = ''" + where
 	if q.Text != "" {
-		w += ` AND (id ` + d.Like + ` ? ESCAPE '\' OR coalesce(name, '') ` + d.Like + ` ? ESCAPE '\' OR coalesce(address, '') ` +
-			d.Like + ` ? ESCAPE '\' OR coalesce(note, '') ` + d.Like + ` ? ESCAPE '\')`
-		p := LikePattern(q.Text)
-		args = append(args, p, p, p, p)
+		// In any of its spellings, as Search matches it.
+		var or []string
+		for _, v := range server.WidthVariants(q.Text) {
+			p := LikePattern(v)
+			for _, col := range []string{"id", "coalesce(name, '')", "coalesce(address, '')", "coalesce(note, '')"} {
+				or = append(or, col+" "+d.Like+` ? ESCAPE '\'`)
+				args = append(args, p)
+			}
+		}
+		w += " AND (" + strings.Join(or, " OR ") + ")"
 	}
 	w, args = andIf(w, args, "kind = ?", q.Kind)
 	w, args = andIf(w, args, "county = ?", q.County)

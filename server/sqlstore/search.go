@@ -18,19 +18,22 @@ type SearchPart struct {
 }
 
 // SearchParts are the queries of Search, one a kind of record, matching
-// the LIKE pattern bound to pat (the store's placeholder for it, bound
-// once and used by every column) case-insensitively for ASCII; a roadside
+// any of the LIKE patterns bound to texts (the store's placeholders for
+// them, each bound once and used by every column: the text in each of its
+// spellings, SearchBind.Texts) case-insensitively for ASCII; a roadside
 // check's plate and VIN also match the pattern bound to plate, the text's
-// canonical plate spelling (SearchArgs), as they are stored.
-func (d *Dialect) SearchParts(pat, plate string) []SearchPart {
-	likeOf := func(pat string, cols ...string) string {
-		parts := make([]string, len(cols))
-		for i, c := range cols {
-			parts[i] = "coalesce(" + c + ", '') " + d.Like + " " + pat + " ESCAPE '\\'"
+// canonical plate spelling, as they are stored.
+func (d *Dialect) SearchParts(texts []string, plate string) []SearchPart {
+	likeOf := func(pats []string, cols ...string) string {
+		var parts []string
+		for _, c := range cols {
+			for _, p := range pats {
+				parts = append(parts, "coalesce("+c+", '') "+d.Like+" "+p+" ESCAPE '\\'")
+			}
 		}
 		return strings.Join(parts, " OR ")
 	}
-	like := func(cols ...string) string { return "(" + likeOf(pat, cols...) + ")" }
+	like := func(cols ...string) string { return "(" + likeOf(texts, cols...) + ")" }
 	return []SearchPart{
 		{`SELECT 'inspection', i.id, i.county, coalesce(s.name, ''), coalesce(i.summary, ''), coalesce(i.status, ''),
 			coalesce(i.started_at, ''), coalesce(nullif(u.display_name, ''), u.username, ''), ''
@@ -47,8 +50,8 @@ func (d *Dialect) SearchParts(pat, plate string) []SearchPart {
 			coalesce(v.checked_at, ''), coalesce(nullif(u.display_name, ''), u.username, ''), ''
 			FROM vehicle_check v LEFT JOIN users u ON u.id = v.created_by
 			WHERE v.deleted_hlc = '' AND ` +
-			"(" + likeOf(pat, "v.id", "v.plate", "v.vin", "v.checkpoint", "v.note", "v.remote_sensing_id", "u.username", "u.display_name") +
-			" OR " + likeOf(plate, "replace(replace(v.plate, ' ', ''), '·', '')", "v.vin") + ")", "v", "v.checked_at DESC" + d.NullsLast + ", v.id"},
+			"(" + likeOf(texts, "v.id", "v.plate", "v.vin", "v.checkpoint", "v.note", "v.remote_sensing_id", "u.username", "u.display_name") +
+			" OR " + likeOf([]string{plate}, "replace(replace(v.plate, ' ', ''), '·', '')", "v.vin") + ")", "v", "v.checked_at DESC" + d.NullsLast + ", v.id"},
 		{`SELECT 'site', st.id, st.county, coalesce(st.name, ''), coalesce(st.address, ''), coalesce(st.kind, ''),
 			'', '', ''
 			FROM site st
@@ -56,26 +59,41 @@ func (d *Dialect) SearchParts(pat, plate string) []SearchPart {
 	}
 }
 
-// SearchArgs returns what every store's Search binds for q: the LIKE
-// pattern of its trimmed text, that of the text as a plate or VIN is
-// stored (server.CanonicalPlate: "晋h·30272" and "LFV2A21K-5831" find what
-// the phones stored; the text itself when that spelling is empty) and the
-// limit of hits of each kind (50 when q.Limit is not positive); ok is
-// false for an empty text, which finds nothing.
-func SearchArgs(q server.SearchQuery) (pat, plate string, limit int, ok bool) {
+// SearchBind is what every store's Search binds for a query.
+type SearchBind struct {
+	// Texts are the LIKE patterns of the trimmed text in each of its
+	// spellings (server.WidthVariants: "ｇ５" finds G5, and "G5" finds
+	// Ｇ５ and ｇ５).
+	Texts []string
+	// Plate is the pattern of the text as a plate or VIN is stored
+	// (server.CanonicalPlate: "晋h·30272" and "LFV2A21K-5831" find what
+	// the phones stored; the text itself when that spelling is empty).
+	Plate string
+	// Limit is the most hits of each kind (50 when the query's is not
+	// positive).
+	Limit int
+}
+
+// SearchArgs returns what every store's Search binds for q; ok is false
+// for an empty text, which finds nothing.
+func SearchArgs(q server.SearchQuery) (b SearchBind, ok bool) {
 	text := strings.TrimSpace(q.Text)
 	if text == "" {
-		return "", "", 0, false
+		return b, false
 	}
-	limit = q.Limit
-	if limit <= 0 {
-		limit = 50
+	b.Limit = q.Limit
+	if b.Limit <= 0 {
+		b.Limit = 50
 	}
 	p := server.CanonicalPlate(text)
 	if p == "" {
 		p = text
 	}
-	return LikePattern(text), LikePattern(p), limit, true
+	for _, v := range server.WidthVariants(text) {
+		b.Texts = append(b.Texts, LikePattern(v))
+	}
+	b.Plate = LikePattern(p)
+	return b, true
 }
 
 // ReadSearchHits appends the hits of one SearchPart's rows to out. It does

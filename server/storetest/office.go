@@ -680,11 +680,21 @@ func testSearch(t *testing.T, open Opener) {
 		}
 		return out
 	}
+	// Letters and digits in either width, as a phone's IME types them: a
+	// site named in full width, a checkpoint in ASCII.
+	wideSite, narrowCheck := uuid.NewString(), uuid.NewString()
+	o.dx.pushOK(o.dx.mut(syncproto.EntitySite, wideSite, map[string]any{"county": xinfu, "kind": "coal_yard", "name": "Ｇ５沿线料场", "address": "沿线"}))
+	o.dx.pushOK(o.dx.mut(syncproto.EntityVehicleCheck, narrowCheck, map[string]any{"county": xinfu, "checkpoint": "G5检查站",
+		"plate": "晋HWW001", "emission_stage": "cn6", "aftertreatment": "present", "checked_at": "2026-11-19T10:00:00+08:00"}))
 	for _, tc := range []struct {
 		name, text string
 		scope      server.Scope
 		want       []string
 	}{
+		{"ASCII finds full width and ASCII", "g5", o.all, []string{"site:" + wideSite, "vehicle_check:" + narrowCheck}},
+		{"full width finds ASCII and full width", "ｇ５", o.all, []string{"site:" + wideSite, "vehicle_check:" + narrowCheck}},
+		{"full width with Chinese", "Ｇ５检查站", o.all, []string{"vehicle_check:" + narrowCheck}},
+		{"either width in another county", "g5", o.scopeN, nil},
 		{"site name", "砖厂", o.all, []string{"inspection:" + o.a, "inspection:" + o.x, "inspection:" + o.c,
 			"finding:" + o.fA, "finding:" + o.fC, "site:" + o.siteA, "site:" + o.siteC}},
 		{"site name in scope", "砖厂", o.scopeN, []string{"inspection:" + o.c, "finding:" + o.fC, "site:" + o.siteC}},
@@ -903,6 +913,7 @@ func testSites(t *testing.T, open Opener) {
 		{"scope", server.SiteQuery{Scope: o.scopeN}, []string{o.siteC}, 1},
 		{"text", server.SiteQuery{Scope: o.all, Text: "砖厂"}, []string{o.siteA, o.siteC}, 2},
 		{"address", server.SiteQuery{Scope: o.all, Text: "长征街"}, []string{o.siteA}, 1},
+		{"address with digits in full width", server.SiteQuery{Scope: o.all, Text: "长征街１００"}, []string{o.siteA}, 1},
 		{"literal percent", server.SiteQuery{Scope: o.all, Text: "%"}, []string{o.siteA}, 1},
 		{"literal underscore", server.SiteQuery{Scope: o.all, Text: "_"}, []string{o.siteB}, 1},
 		{"kind", server.SiteQuery{Scope: o.all, Kind: "factory"}, []string{o.siteA, o.siteC}, 2},
