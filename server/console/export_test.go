@@ -161,6 +161,16 @@ func download(t *testing.T, b *browser, path string) (string, *excelize.File) {
 		t.Fatalf("%s: %v", path, err)
 	}
 	t.Cleanup(func() { f.Close() })
+	// Every export's own properties say who made it, what and when.
+	props, err := f.GetDocProps()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// (The test servers' clocks vary: made in this century, not the
+	// library's 2006.)
+	if made, err := time.Parse(time.RFC3339, props.Created); !strings.HasPrefix(props.Creator, "忻州市") || props.Title == "" || err != nil || made.Year() < 2020 {
+		t.Errorf("%s: the file's properties say creator %q, title %q, created %q; want the office, the export and when", path, props.Creator, props.Title, props.Created)
+	}
 	return body, f
 }
 

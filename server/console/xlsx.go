@@ -88,7 +88,11 @@ func (c *Console) exportUnit(p *server.Principal) string {
 func (c *Console) exportXLSX(ec echo.Context, name string, sheets []xlsxSheet) error {
 	made := c.now().In(chinaTime).Format(time.DateOnly)
 	unit := c.exportUnit(principalOf(ec))
-	b, err := buildXLSX(sheets, func(title string) string { return unit + " " + title + "　制表日期：" + made })
+	// The file's own properties say the same: who made it, what and when
+	// (not the library's defaults, a stranger's name and 2006).
+	at := c.now().UTC().Format(time.RFC3339)
+	props := excelize.DocProperties{Creator: unit, LastModifiedBy: unit, Title: name, Created: at, Modified: at, Language: "zh-CN"}
+	b, err := buildXLSX(sheets, props, func(title string) string { return unit + " " + title + "　制表日期：" + made })
 	if err != nil {
 		return fmt.Errorf("write %s.xlsx: %w", name, err)
 	}
@@ -103,10 +107,14 @@ const (
 	xlsxFirstRow  = 3
 )
 
-// buildXLSX writes the workbook; titled makes each title row's text.
-func buildXLSX(sheets []xlsxSheet, titled func(string) string) ([]byte, error) {
+// buildXLSX writes the workbook with its properties; titled makes each
+// title row's text.
+func buildXLSX(sheets []xlsxSheet, props excelize.DocProperties, titled func(string) string) ([]byte, error) {
 	f := excelize.NewFile()
 	defer f.Close()
+	if err := f.SetDocProps(&props); err != nil {
+		return nil, err
+	}
 	pctFmt := "0.0%"
 	styles := map[string]*excelize.Style{
 		"title":  {Font: &excelize.Font{Bold: true, Size: 14}},
