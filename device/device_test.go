@@ -482,11 +482,23 @@ func TestRestoredServerGetsLostWorkAgain(t *testing.T) {
 	if _, _, _, err := d.AnswerItem(ctx, kept, device.Answer{Item: "shed_status", Value: "built"}); err != nil {
 		t.Fatal(err)
 	}
+	// Submitted before the backup; the office approves it after.
+	reviewed, err := d.StartInspection(ctx, site, "coal_yard")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Submit(ctx, reviewed, true); err != nil {
+		t.Fatal(err)
+	}
 	mustSync(t, d)
 	backup := filepath.Join(t.TempDir(), "backup.db")
 	if err := srv.App.DB.(interface {
 		Backup(context.Context, string) error
 	}).Backup(ctx, backup); err != nil {
+		t.Fatal(err)
+	}
+	office := srv.Login(apptest.CountyOffice)
+	if err := office.Do(ctx, http.MethodPost, "/api/v1/inspections/"+reviewed+"/review", map[string]string{"decision": "approve", "comment": "备份后通过"}, nil); err != nil {
 		t.Fatal(err)
 	}
 
@@ -514,6 +526,17 @@ func TestRestoredServerGetsLostWorkAgain(t *testing.T) {
 	}
 	mustSync(t, d)
 	srv.App.Photos.WaitIdle()
+	if r, _ := d.Record(ctx, syncproto.EntityInspection, reviewed); r.Str("status") != "approved" {
+		t.Fatalf("the approval did not reach the device: %s", r.Str("status"))
+	}
+	reviewRecs, err := srv.App.DB.Find(ctx, syncproto.EntityReview, "inspection_id", reviewed)
+	if err != nil || len(reviewRecs) != 1 {
+		t.Fatalf("the review record: %v %v", reviewRecs, err)
+	}
+	reviewID := reviewRecs[0].ID
+	if _, err := d.Record(ctx, syncproto.EntityReview, reviewID); err != nil {
+		t.Fatalf("the review record did not reach the device: %v", err)
+	}
 
 	// Restored: the database from the backup, the photos' directory as
 	// it was then (empty).
@@ -563,6 +586,15 @@ func TestRestoredServerGetsLostWorkAgain(t *testing.T) {
 		t.Fatalf("after the sync: outbox %d, rejected %+v, uploads %+v", s.Outbox, s.Rejected, s.Uploads)
 	}
 	srv.App.Photos.WaitIdle()
+	// The approval the restored server lacks is gone from the device
+	// too: the inspection waits for review again, as the office's queue
+	// shows it, with the device's own values kept.
+	if r, _ := d.Record(ctx, syncproto.EntityInspection, reviewed); r.Str("status") != "submitted" || r.Str("review_comment") != "" || r.Str("site_id") != site {
+		t.Errorf("after the restore the device shows the inspection %s, %q (site %s), want submitted as the server has it", r.Str("status"), r.Str("review_comment"), r.Str("site_id"))
+	}
+	if _, err := d.Record(ctx, syncproto.EntityReview, reviewID); err == nil {
+		t.Error("the review record the restored server lacks is still on the device")
+	}
 
 	// As another device of the county sees the server now.
 	other := newDevice(t, srv, apptest.Inspector2)

@@ -324,11 +324,21 @@ func (d *Device) pull(ctx context.Context, c *syncproto.Client) (int, error) {
 	total := 0
 	apply := func(pr *syncproto.PullResponse) error {
 		err := d.inTx(ctx, func(tx *sql.Tx) error {
+			var waiting map[string]bool
+			if resync {
+				var err error
+				if waiting, err = outboxFields(ctx, tx); err != nil {
+					return err
+				}
+			}
 			for i := range pr.Changes {
 				if err := mergeChange(ctx, tx, &pr.Changes[i]); err != nil {
 					return err
 				}
 				if resync {
+					if err := d.takeServers(ctx, tx, &pr.Changes[i], waiting); err != nil {
+						return err
+					}
 					if err := sawOnServer(ctx, tx, &pr.Changes[i]); err != nil {
 						return err
 					}
@@ -349,7 +359,7 @@ func (d *Device) pull(ctx context.Context, c *syncproto.Client) (int, error) {
 	}
 	_, err = c.PullAll(ctx, cursor, d.PageLimit, apply)
 	if syncproto.ErrorCodeOf(err) == syncproto.CodeResyncRequired {
-		fmt.Fprintln(d.Out, "数据范围已变化，从头同步（待上传记录保留）")
+		fmt.Fprintln(d.Out, "服务器要求从头同步（数据范围已变化，或服务器从备份恢复），待上传记录保留")
 		if me, err := c.Me(ctx); err == nil {
 			cs, _ := json.Marshal(me.Counties)
 			_ = d.set(d.db, keyCounties, string(cs))
@@ -374,6 +384,52 @@ func (d *Device) pull(ctx context.Context, c *syncproto.Client) (int, error) {
 		return 0, err
 	}
 	return d.afterResync(ctx)
+}
+
+// takeServers gives the local copy of a record a pull from the start
+// brought the server's state of every value this device did not write
+// and is not waiting to send (waiting: outboxFields): what others wrote
+// (another device, the office's review) that the server no longer has —
+// a restored backup — is replaced by what it has, a field it lacks
+// removed and a deletion it lacks undone. The merge kept them, their HLCs
+// being newer than the restored server's, and the device showed an
+// approval the office must give again. Without a restore nothing others
+// wrote is newer here than on the server, and nothing changes.
+func (d *Device) takeServers(ctx context.Context, tx *sql.Tx, ch *syncproto.Change, waiting map[string]bool) error {
+	local, err := getRecord(ctx, tx, ch.Entity, ch.ID)
+	if err != nil {
+		return err
+	}
+	key := ch.Entity + "/" + ch.ID + "/"
+	changed := false
+	for name := range local.Fields {
+		h := local.HLCs[name]
+		if ch.Deleted || d.wrote(h) || waiting[key+name] {
+			continue
+		}
+		if v, ok := ch.Fields[name]; !ok {
+			delete(local.Fields, name)
+			delete(local.HLCs, name)
+			changed = true
+		} else if ch.HLCs[name] != h {
+			local.Fields[name], local.HLCs[name] = v, ch.HLCs[name]
+			changed = true
+		}
+	}
+	if local.Deleted && !d.wrote(local.DeletedHLC) && !waiting[key] && local.DeletedHLC > ch.DeletedHLC {
+		local.Deleted, local.DeletedHLC = ch.Deleted, ch.DeletedHLC
+		changed = true
+	}
+	if !changed {
+		return nil
+	}
+	return putRecord(ctx, tx, local)
+}
+
+// wrote reports whether an HLC is one of this device's writes.
+func (d *Device) wrote(h string) bool {
+	p, err := syncproto.ParseHLC(h)
+	return err == nil && p.Node == d.id
 }
 
 // sawOnServer records the HLCs of a change a pull from the start brought:
@@ -405,7 +461,8 @@ var deviceOrder = []string{syncproto.EntitySite, syncproto.EntityInspection, syn
 // photo it puts back whose file is still here. Pushing them is safe
 // whatever the server holds: a later write wins as always. Only records
 // in the user's counties and fields not already waiting in the outbox are
-// considered. It returns how many changes went back.
+// considered. Then the records the pull did not bring that have nothing
+// to send are removed. It returns how many changes went back.
 func (d *Device) afterResync(ctx context.Context) (int, error) {
 	counties, err := d.counties()
 	if err != nil {
@@ -434,14 +491,10 @@ func (d *Device) afterResync(ctx context.Context) (int, error) {
 				if !inScope[r.County] {
 					continue
 				}
-				own := func(h string) bool {
-					p, err := syncproto.ParseHLC(h)
-					return err == nil && p.Node == d.id
-				}
 				byHLC := map[string]map[string]json.RawMessage{}
 				for name, v := range r.Fields {
 					h := r.HLCs[name]
-					if !own(h) || waiting[r.Entity+"/"+r.ID+"/"+name] || h <= r.server[name] {
+					if !d.wrote(h) || waiting[r.Entity+"/"+r.ID+"/"+name] || h <= r.server[name] {
 						continue
 					}
 					if byHLC[h] == nil {
@@ -452,7 +505,7 @@ func (d *Device) afterResync(ctx context.Context) (int, error) {
 				for h, fields := range byHLC {
 					lost = append(lost, lostChange{order, syncproto.Mutation{Entity: r.Entity, ID: r.ID, HLC: h, Fields: fields}})
 				}
-				if r.Deleted && own(r.DeletedHLC) && !waiting[r.Entity+"/"+r.ID+"/"] && r.DeletedHLC > r.serverDeleted {
+				if r.Deleted && d.wrote(r.DeletedHLC) && !waiting[r.Entity+"/"+r.ID+"/"] && r.DeletedHLC > r.serverDeleted {
 					lost = append(lost, lostChange{order, syncproto.Mutation{Entity: r.Entity, ID: r.ID, HLC: r.DeletedHLC, Delete: true}})
 				}
 			}
@@ -475,6 +528,33 @@ func (d *Device) afterResync(ctx context.Context) (int, error) {
 				}
 			}
 		}
+		// What the pull did not bring and this device has nothing of to
+		// send — another's record the restored server lacks (the office's
+		// review of an approval it lost), a county no longer the user's —
+		// leaves the device; a photo whose bytes are still to be uploaded
+		// stays, as the SDK keeps it.
+		keep := map[string]bool{}
+		for _, l := range lost {
+			keep[l.m.Entity+"/"+l.m.ID] = true
+		}
+		for k := range waiting {
+			entity, rest, _ := strings.Cut(k, "/")
+			id, _, _ := strings.Cut(rest, "/")
+			keep[entity+"/"+id] = true
+		}
+		gone, err := unseenRecords(ctx, tx)
+		if err != nil {
+			return err
+		}
+		for _, r := range gone {
+			if keep[r[0]+"/"+r[1]] {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM records WHERE entity = ? AND id = ?
+				AND NOT EXISTS (SELECT 1 FROM uploads WHERE photo_id = records.id AND records.entity = 'photo' AND done = 0)`, r[0], r[1]); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM resync_seen`); err != nil {
 			return err
 		}
@@ -488,6 +568,26 @@ func (d *Device) afterResync(ctx context.Context) (int, error) {
 		fmt.Fprintf(d.Out, "服务器缺少本机已上传的 %d 项修改（可能已从备份恢复），重新上传\n", len(lost))
 	}
 	return len(lost), nil
+}
+
+// unseenRecords are the local records (entity, id) a pull from the start
+// did not bring.
+func unseenRecords(ctx context.Context, tx *sql.Tx) ([][2]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT r.entity, r.id FROM records r
+		WHERE NOT EXISTS (SELECT 1 FROM resync_seen s WHERE s.entity = r.entity AND s.id = r.id)`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out [][2]string
+	for rows.Next() {
+		var r [2]string
+		if err := rows.Scan(&r[0], &r[1]); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }
 
 // resyncRecord is a local record beside the server's HLCs of it, as the

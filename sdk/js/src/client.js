@@ -1804,6 +1804,14 @@ export class FieldsyncClient {
    *   still here are uploaded again. Pushing them is safe whatever the
    *   server holds (a later write wins as always); they used to be
    *   forgotten, the phone showing work the office never got;
+   * - values others wrote (another device, the office's review, the
+   *   server) that the server no longer has: the server's state as the
+   *   pull brought it replaces them (a field it lacks is removed, a
+   *   deletion it lacks undone). The pull's merge kept them, their HLCs
+   *   being newer than the restored server's, and the phone showed an
+   *   approval the office must give again. Without a restore the phone
+   *   holds nothing newer than the server of what others wrote, and
+   *   nothing changes;
    * - records the pull did not bring that are outside the user's counties
    *   now, or were not this device's to send: dropped. A record with unsent
    *   changes, or a photo whose bytes are not sent, stays; its push gets
@@ -1815,6 +1823,8 @@ export class FieldsyncClient {
   async afterResync(seen) {
     /** @type {Array<{entity: string, id: string}>} */
     const dropped = [];
+    /** @type {Array<{entity: string, id: string}>} */
+    const reset = [];
     let requeued = 0;
     const user = this.auth.user;
     const inScope = (/** @type {string} */ county) =>
@@ -1844,6 +1854,10 @@ export class FieldsyncClient {
         }
         const lostDelete = writable && r.gone && own(r.deleted) && !r.pending?._delete &&
           HLC.compare(r.deleted, seen.has(k) ? (r.baseDeleted ?? '') : '') > 0;
+        if (seen.has(k) && this.takeServers(r, own)) {
+          await tx.put('records', k, r);
+          reset.push({ entity: r.entity, id: r.id });
+        }
         if (byHLC.size === 0 && !lostDelete) {
           if (seen.has(k) || unsent.has(k)) continue;
           if (r.entity === 'photo') {
@@ -1882,8 +1896,39 @@ export class FieldsyncClient {
       }
       await tx.put('meta', 'seq', seq);
     });
-    for (const c of dropped) this.emit('change', c);
+    for (const c of [...reset, ...dropped]) this.emit('change', c);
     return requeued;
+  }
+
+  /**
+   * Gives r, which a pull from the start brought, the server's state (its
+   * base) of every value not this device's and not waiting to be sent:
+   * what others wrote that the server no longer has (a restored backup)
+   * is replaced by what it has, a field it lacks removed and a deletion
+   * it lacks undone. Returns whether anything changed.
+   * @param {StoredRecord} r
+   * @param {(hlc: string) => boolean} own
+   */
+  takeServers(r, own) {
+    const base = r.base ?? {};
+    let changed = false;
+    for (const [name, f] of Object.entries(r.fields)) {
+      if (own(f.hlc) || r.pending?.[name]) continue;
+      const b = base[name];
+      if (!b) {
+        delete r.fields[name];
+        changed = true;
+      } else if (b.hlc !== f.hlc) {
+        r.fields[name] = { ...b };
+        changed = true;
+      }
+    }
+    if (r.gone && !own(r.deleted) && !r.pending?._delete && HLC.compare(r.deleted, r.baseDeleted ?? '') > 0) {
+      r.deleted = r.baseDeleted ?? '';
+      r.gone = r.deleted !== '';
+      changed = true;
+    }
+    return changed;
   }
 }
 

@@ -37,7 +37,7 @@ export const MESSAGES = {
   method_not_allowed: '不支持的操作（应用程序错误）',
   conflict: '此设备已被其他账号使用，请先同步上一位用户的数据',
   batch_mismatch: '上传批次不一致，将重新上传',
-  resync_required: '数据范围已变化，正在从头同步',
+  resync_required: '数据范围已变化或服务器已从备份恢复，正在从头同步',
   unsupported_media_type: '不支持的文件类型',
   hash_mismatch: '照片文件与记录的校验值不一致，照片已保留，请重新拍摄或联系技术支持',
   bad_image: '照片文件已损坏或格式不对，照片已保留，请重新拍摄',

@@ -11,7 +11,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { after } from 'node:test';
 import { promisify } from 'node:util';
-import { FieldsyncClient, MemoryStorage } from '../src/index.js';
+import { FieldsyncClient, MemoryStorage, uuidv7 } from '../src/index.js';
 
 /** The fieldsync binary the Go wrapper test built (sdk_test.go). */
 export const BIN = process.env.FIELDSYNC_BIN ?? '';
@@ -115,6 +115,29 @@ export async function syncOK(c) {
   assert.equal(r.error, null, `sync failed: ${r.error?.code} ${r.error?.message}`);
   assert.deepEqual(r.rejected, []);
   return r;
+}
+
+/**
+ * The county office returns (or approves) an inspection, as the console does.
+ * @param {string} url
+ * @param {string} id
+ * @param {'return' | 'approve'} decision
+ * @param {string} [comment]
+ */
+export async function review(url, id, decision, comment = '请补充小结') {
+  const login = await fetch(`${url}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username: 'county', password: 'county123', device_id: uuidv7(), device_name: '办公室' }),
+  });
+  assert.equal(login.status, 200, await login.clone().text());
+  const { access_token: token } = await login.json();
+  const r = await fetch(`${url}/api/v1/inspections/${id}/review`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+    body: JSON.stringify({ decision, comment }),
+  });
+  assert.equal(r.status, 200, await r.text());
 }
 
 /** @param {FieldsyncClient} c @param {string} [county] */

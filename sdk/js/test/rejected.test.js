@@ -7,33 +7,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { test } from 'node:test';
 import { FieldsyncClient, MemoryStorage, uuidv7 } from '../src/index.js';
-import { demoSite, device, startServer, syncOK, tempDir } from './helpers.js';
+import { demoSite, device, review, startServer, syncOK, tempDir } from './helpers.js';
 
 async function server() {
   const s = await startServer({ dataDir: tempDir('data') });
   return s;
-}
-
-/**
- * The county office returns (or approves) an inspection, as the console does.
- * @param {string} url
- * @param {string} id
- * @param {'return' | 'approve'} decision
- */
-async function review(url, id, decision) {
-  const login = await fetch(`${url}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ username: 'county', password: 'county123', device_id: uuidv7(), device_name: '办公室' }),
-  });
-  assert.equal(login.status, 200, await login.clone().text());
-  const { access_token: token } = await login.json();
-  const r = await fetch(`${url}/api/v1/inspections/${id}/review`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
-    body: JSON.stringify({ decision, comment: '请补充小结' }),
-  });
-  assert.equal(r.status, 200, await r.text());
 }
 
 /**

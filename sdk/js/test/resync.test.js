@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import { MemoryStorage, uuidv7 } from '../src/index.js';
-import { demoSite, device, fieldsyncCLI, recorder, startServer, syncOK, tempDir } from './helpers.js';
+import { demoSite, device, fieldsyncCLI, recorder, review, startServer, syncOK, tempDir } from './helpers.js';
 
 /** @param {import('../src/storage/storage.js').Storage} storage @param {string} key */
 function meta(storage, key) {
@@ -171,9 +171,14 @@ test('a server restored from a backup made before some pushes gets them again: t
   const site = await demoSite(a);
   const kept = uuidv7();
   await a.save('inspection', kept, { site_id: site, template_id: 'coal_yard', template_version: 1, status: 'draft', summary: '备份前' });
+  // Submitted before the backup, approved by the office after it.
+  const approved = uuidv7();
+  await a.save('inspection', approved, { site_id: site, template_id: 'construction_dust', template_version: 1, status: 'draft', summary: '待审核' });
+  await a.save('inspection', approved, { status: 'submitted' });
   await syncOK(a);
   const backup = path.join(tempDir('backups'), 'fieldsync-backup.db');
   await fieldsyncCLI('backup', '--data', dataDir, backup);
+  await review(srv.url, approved, 'approve', '备份后通过');
 
   // After the backup: a new inspection with a finding, an edit, a delete.
   const lost = uuidv7();
@@ -186,6 +191,9 @@ test('a server restored from a backup made before some pushes gets them again: t
   await syncOK(a);
   await a.remove('finding', gone);
   await syncOK(a);
+  assert.equal((await a.get('inspection', approved))?.fields.status, 'approved', 'the approval reached the phone');
+  const reviews = async () => (await a.list('review')).filter((r) => r.fields.inspection_id === approved).length;
+  assert.equal(await reviews(), 1);
 
   await srv.kill('SIGTERM');
   await fieldsyncCLI('restore', '--data', dataDir, backup);
@@ -194,6 +202,13 @@ test('a server restored from a backup made before some pushes gets them again: t
   assert.equal(r.error, null, `sync after the restore: ${r.error?.code}`);
   assert.deepEqual(r.rejected, []);
   assert.equal(a.status().pendingChanges, 0, 'everything sent again');
+  // The approval the restored server lacks is gone from the phone too:
+  // the inspection waits for review again, as the office's queue shows it.
+  const back = await a.get('inspection', approved);
+  assert.equal(back?.fields.status, 'submitted', 'the phone shows the state the server has, not an approval it lost');
+  assert.equal(back?.fields.review_comment ?? null, null);
+  assert.equal(back?.fields.summary, '待审核', "the phone's own values stay");
+  assert.equal(await reviews(), 0, 'the review record the server lost is dropped');
 
   // As another phone of the county sees the server now.
   const b = await device(srv.url, { user: 'inspector2' });

@@ -645,6 +645,14 @@ export class FieldsyncClient {
      *   still here are uploaded again. Pushing them is safe whatever the
      *   server holds (a later write wins as always); they used to be
      *   forgotten, the phone showing work the office never got;
+     * - values others wrote (another device, the office's review, the
+     *   server) that the server no longer has: the server's state as the
+     *   pull brought it replaces them (a field it lacks is removed, a
+     *   deletion it lacks undone). The pull's merge kept them, their HLCs
+     *   being newer than the restored server's, and the phone showed an
+     *   approval the office must give again. Without a restore the phone
+     *   holds nothing newer than the server of what others wrote, and
+     *   nothing changes;
      * - records the pull did not bring that are outside the user's counties
      *   now, or were not this device's to send: dropped. A record with unsent
      *   changes, or a photo whose bytes are not sent, stays; its push gets
@@ -654,6 +662,16 @@ export class FieldsyncClient {
      * @returns {Promise<number>}
      */
     afterResync(seen: Set<string>): Promise<number>;
+    /**
+     * Gives r, which a pull from the start brought, the server's state (its
+     * base) of every value not this device's and not waiting to be sent:
+     * what others wrote that the server no longer has (a restored backup)
+     * is replaced by what it has, a field it lacks removed and a deletion
+     * it lacks undone. Returns whether anything changed.
+     * @param {StoredRecord} r
+     * @param {(hlc: string) => boolean} own
+     */
+    takeServers(r: StoredRecord, own: (hlc: string) => boolean): boolean;
 }
 export function rejectedKey(e: {
     entity: string;
