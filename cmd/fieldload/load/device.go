@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -58,7 +59,13 @@ func newDevice(r *run, i int) *device {
 }
 
 func (d *device) login(ctx context.Context) {
-	_, err := d.c.Login(ctx, d.user, demoPassword, fmt.Sprintf("fieldload %d", d.index))
+	// The devices share a few demo accounts, and a username takes only a
+	// few sign-ins at once (the others 429 too_many_attempts with
+	// Retry-After): waited and sent again, as for a busy server.
+	err := d.patiently(ctx, func() error {
+		_, err := d.c.Login(ctx, d.user, demoPassword, fmt.Sprintf("fieldload %d", d.index))
+		return err
+	}, syncproto.CodeTooManyTries)
 	if err != nil {
 		d.r.fail(ctx, err)
 		return
@@ -110,11 +117,12 @@ func sleep(ctx context.Context, d time.Duration) {
 // up to a second more, so that refused devices do not come back all at
 // once) and sends it again. The client has already retried a few times by
 // then; every 503 server_busy is counted per endpoint, not as an error.
-func (d *device) patiently(ctx context.Context, send func() error) error {
+// alsoWaitOn names other codes waited on the same way.
+func (d *device) patiently(ctx context.Context, send func() error, alsoWaitOn ...string) error {
 	for {
 		err := send()
 		var ae *syncproto.APIError
-		if !errors.As(err, &ae) || ae.Body.Code != syncproto.CodeServerBusy {
+		if !errors.As(err, &ae) || ae.Body.Code != syncproto.CodeServerBusy && !slices.Contains(alsoWaitOn, ae.Body.Code) {
 			return err
 		}
 		if ctx.Err() != nil { // the run is over: cut off while waiting, not failed

@@ -161,7 +161,18 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		go func(d *device) { defer wg.Done(); d.login(ctx) }(devs[i])
 	}
 	wg.Wait()
-	r.progress("%d devices signed in", cfg.Devices)
+	signedIn := 0
+	for _, d := range devs {
+		if d.ok {
+			signedIn++
+		}
+	}
+	r.progress("%d of %d devices signed in", signedIn, cfg.Devices)
+	if signedIn < cfg.Devices {
+		stopMem()
+		<-memDone
+		return nil, fmt.Errorf("%d of %d devices could not sign in (see the errors above)", cfg.Devices-signedIn, cfg.Devices)
+	}
 	before, herr := r.durations(ctx)
 
 	runCtx, cancel := context.WithTimeout(ctx, cfg.Duration)
@@ -177,10 +188,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	wg.Wait()
 	elapsed := time.Since(start)
 	var server map[string]*ServerStats
-	if after, err := r.durations(ctx); herr == nil && err == nil {
-		server = serverStats(before, after)
-	} else {
-		r.progress("no server-side durations: %v", errors.Join(herr, err))
+	after, err := r.durations(ctx)
+	if herr == nil && err == nil {
+		server, err = serverStats(before, after)
+	}
+	if err := errors.Join(herr, err); err != nil {
+		r.progress("no server-side durations: %v", err)
 	}
 	stopMem()
 	<-memDone

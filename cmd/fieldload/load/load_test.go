@@ -2,6 +2,7 @@ package load_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -87,6 +88,24 @@ func TestRealisticRhythm(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "busy") {
 		t.Fatal("the report has no busy column")
+	}
+}
+
+// TestManyDevicesSignIn: more devices than the demo accounts take
+// sign-ins at once (a username takes 5; the others are answered 429
+// too_many_attempts with Retry-After, which the client retries only a few
+// times): every device waits and signs in, and the run counts them all.
+// 200 devices used to run as 20, printing "200 devices signed in".
+func TestManyDevicesSignIn(t *testing.T) {
+	srv := apptest.Start(t)
+	var progress []string
+	rep, err := load.Run(context.Background(), load.Config{Server: srv.URL, Devices: 72, Duration: 5 * time.Minute, Visits: 1, Photos: false,
+		Progress: func(s string) { progress = append(progress, s) }})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, strings.Join(progress, "\n"))
+	}
+	if rep.ErrorCount() != 0 || rep.Visits != 72 || !slices.Contains(progress, "72 of 72 devices signed in") {
+		t.Fatalf("errors %v, %d visits, progress:\n%s", rep.Errors, rep.Visits, strings.Join(progress, "\n"))
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"slices"
 	"sort"
 	"time"
 
@@ -172,10 +173,15 @@ func (h *histogram) within(bound float64) float64 {
 
 // serverStats turns the histograms of the run (end minus start) into
 // ServerStats by endpoint.
-func serverStats(start, end map[string]*histogram) map[string]*ServerStats {
+func serverStats(start, end map[string]*histogram) (map[string]*ServerStats, error) {
 	out := map[string]*ServerStats{}
 	for ep, h := range end {
 		d := h.since(start[ep])
+		if slices.ContainsFunc(d.counts, func(n float64) bool { return n < 0 }) {
+			// Fewer requests at the end than at the start: the server
+			// started again during the run and its counters with it.
+			return nil, fmt.Errorf("a server restarted during the run (its %s counters are below the start's)", ep)
+		}
 		total := d.counts[len(d.counts)-1]
 		if total <= 0 {
 			continue
@@ -191,5 +197,5 @@ func serverStats(start, end map[string]*histogram) map[string]*ServerStats {
 		}
 		out[ep] = s
 	}
-	return out
+	return out, nil
 }

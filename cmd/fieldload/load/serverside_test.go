@@ -36,8 +36,9 @@ func TestServerStatsFromHistograms(t *testing.T) {
 			if tc.start != nil {
 				start["push"] = tc.start
 			}
-			s := serverStats(start, map[string]*histogram{"push": tc.end})["push"]
-			if s == nil {
+			stats, err := serverStats(start, map[string]*histogram{"push": tc.end})
+			s := stats["push"]
+			if err != nil || s == nil {
 				t.Fatal("no figures")
 			}
 			near := func(a, b time.Duration) bool { return (a - b).Abs() <= time.Microsecond }
@@ -47,10 +48,16 @@ func TestServerStatsFromHistograms(t *testing.T) {
 			}
 		})
 	}
-	if got := serverStats(nil, map[string]*histogram{"pull": h(5, 5, 5, 5)}); got["pull"] == nil || got["pull"].Requests != 5 {
+	if got, _ := serverStats(nil, map[string]*histogram{"pull": h(5, 5, 5, 5)}); got["pull"] == nil || got["pull"].Requests != 5 {
 		t.Fatalf("no start: %+v", got["pull"])
 	}
-	if got := serverStats(map[string]*histogram{"pull": h(5, 5, 5, 5)}, map[string]*histogram{"pull": h(5, 5, 5, 5)}); len(got) != 0 {
+	if got, _ := serverStats(map[string]*histogram{"pull": h(5, 5, 5, 5)}, map[string]*histogram{"pull": h(5, 5, 5, 5)}); len(got) != 0 {
 		t.Fatalf("an endpoint with no requests in the run: %+v", got)
+	}
+	// A server that started again during the run: its counters began
+	// again from zero, and the figures would be nonsense (over 100% within
+	// 250 ms).
+	if got, err := serverStats(map[string]*histogram{"pull": h(50, 60, 70, 80)}, map[string]*histogram{"pull": h(5, 5, 5, 5)}); err == nil {
+		t.Fatalf("a restarted server's counters: %+v, want an error", got["pull"])
 	}
 }
