@@ -1,11 +1,15 @@
 package device_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -255,6 +259,64 @@ func (t *dropPushResponse) RoundTrip(r *http.Request) (*http.Response, error) {
 		return nil, context.Canceled
 	}
 	return resp, err
+}
+
+// unavailablePush answers the next n pushes itself, as a server does whose
+// storage is full or that is busy: 503 with Retry-After and the server's
+// JSON error.
+type unavailablePush struct {
+	next    http.RoundTripper
+	n       int
+	retry   string
+	code    string
+	message string
+}
+
+func (t *unavailablePush) RoundTrip(r *http.Request) (*http.Response, error) {
+	if !strings.HasSuffix(r.URL.Path, syncproto.PathPush) || t.n == 0 {
+		return t.next.RoundTrip(r)
+	}
+	t.n--
+	body, _ := json.Marshal(syncproto.ErrorBody{Code: t.code, Message: t.message})
+	return &http.Response{StatusCode: http.StatusServiceUnavailable, Request: r, Body: io.NopCloser(bytes.NewReader(body)),
+		Header: http.Header{"Retry-After": {t.retry}, "Content-Type": {"application/json"}}}, nil
+}
+
+// TestBusyOrFullServer: a sync told to wait a little (503 server_busy,
+// Retry-After 2) says so on its progress lines and tries again; one told
+// to wait a minute (503, the server's storage full) stops at once with the
+// server's message, its work kept for the next sync, rather than sit
+// silent for the six tries' five minutes.
+func TestBusyOrFullServer(t *testing.T) {
+	srv := apptest.Start(t)
+	ctx := t.Context()
+	d := newDevice(t, srv, apptest.Inspector)
+	mustSync(t, d)
+	var waits []time.Duration
+	d.Sleep = func(ctx context.Context, w time.Duration) error { waits = append(waits, w); return ctx.Err() }
+	var out strings.Builder
+	d.Out = &out
+	if _, err := d.AddVehicle(ctx, device.Vehicle{Plate: "晋H66601", Checkpoint: "忻州北收费站", Stage: "国六", Fuel: "天然气", Aftertreatment: "present"}); err != nil {
+		t.Fatal(err)
+	}
+	d.HTTP = &http.Client{Transport: &unavailablePush{next: srv.HTTPClient().Transport, n: 100, retry: "60",
+		code: syncproto.CodeUnavailable, message: "服务器存储空间已满，本次未保存；数据仍在手机上，稍后会自动重试"}}
+	err := d.Sync(ctx)
+	if err == nil || !strings.Contains(err.Error(), "存储空间已满") || len(waits) != 0 {
+		t.Fatalf("a sync against a full server: %v after waits %v, want its message at once", err, waits)
+	}
+	if s := status(t, d); s.Outbox != 1 {
+		t.Fatalf("the check left the outbox: %d", s.Outbox)
+	}
+	d.HTTP = &http.Client{Transport: &unavailablePush{next: srv.HTTPClient().Transport, n: 1, retry: "2",
+		code: syncproto.CodeServerBusy, message: "服务器繁忙，请稍后重试"}}
+	mustSync(t, d)
+	if !slices.Contains(waits, 2*time.Second) || !strings.Contains(out.String(), "服务器暂时无法处理（服务器繁忙，请稍后重试），2 秒后重试（第 2/6 次）") {
+		t.Fatalf("a busy server's wait (%v) not said:\n%s", waits, out.String())
+	}
+	if n := serverCount(t, srv, syncproto.EntityVehicleCheck, "plate", "晋H66601"); n != 1 || status(t, d).Outbox != 0 {
+		t.Fatalf("after the busy server took it: %d on the server, outbox %d", n, status(t, d).Outbox)
+	}
 }
 
 // TestKilledMidSync: a sync killed after its push reached the server but

@@ -34,6 +34,13 @@ func (d *Device) client(server string) (*syncproto.Client, error) {
 	if d.Sleep != nil {
 		c.Sleep = d.Sleep
 	}
+	// A command waits for a busy server a little, saying so, but not a
+	// minute at a time for one whose storage is full: the work stays
+	// here, and the next sync sends it.
+	c.MaxWait = maxRetryWait
+	c.OnRetry = func(err error, wait time.Duration, attempt, attempts int) {
+		fmt.Fprintf(d.Out, "服务器暂时无法处理（%s），%s后重试（第 %d/%d 次）\n", retryReason(err), waitText(wait), attempt, attempts)
+	}
 	access, _ := d.get(keyAccess)
 	refresh, _ := d.get(keyRefresh)
 	c.SetTokens(access, refresh)
@@ -47,6 +54,25 @@ func (d *Device) client(server string) (*syncproto.Client, error) {
 		})
 	}
 	return c, nil
+}
+
+// maxRetryWait is the longest a sync waits before sending a request
+// again (syncproto.Client.MaxWait).
+const maxRetryWait = 15 * time.Second
+
+// retryReason is a temporary error as a user reads it: the server's
+// message, or that the network failed.
+func retryReason(err error) string {
+	var ae *syncproto.APIError
+	if errors.As(err, &ae) && ae.Body.Message != "" {
+		return ae.Body.Message
+	}
+	return "网络错误"
+}
+
+// waitText says a wait in seconds (a fraction of one as "1 秒").
+func waitText(d time.Duration) string {
+	return fmt.Sprintf("%d 秒", max(1, int((d+time.Second-1)/time.Second)))
 }
 
 // Login signs in to server and registers this device; the tokens, the

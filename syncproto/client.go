@@ -62,6 +62,15 @@ type Client struct {
 	// doubled each time (or the server's Retry-After, when longer).
 	Attempts int
 	Backoff  time.Duration
+	// MaxWait, when set, is the longest wait before another attempt: a
+	// server asking for a longer one (Retry-After: its storage full, a
+	// minute) ends the retries with its error at once, for a caller that
+	// tries again later rather than hold its user. Zero waits as asked.
+	MaxWait time.Duration
+	// OnRetry, if set, is told of every wait before another attempt: the
+	// temporary error, the wait, and the attempt to come (from 2) of
+	// Attempts — a command line shows it rather than sit silent.
+	OnRetry func(err error, wait time.Duration, attempt, attempts int)
 	// Sleep waits between attempts (replaceable in tests).
 	Sleep func(ctx context.Context, d time.Duration) error
 	// OnTokens, if set, is called with every new token pair, so an app can
@@ -272,7 +281,7 @@ func (c *Client) Push(ctx context.Context, batchID string, mutations []Mutation)
 // for good, or Attempts calls were made: after a temporary failure (a
 // network error, 5xx such as 503 server_busy, 429) it waits Backoff,
 // doubled after each attempt, or the server's Retry-After when that is
-// longer.
+// longer (past MaxWait, it stops).
 func (c *Client) retry(ctx context.Context, send func() error) error {
 	sleep := c.Sleep
 	if sleep == nil {
@@ -288,6 +297,12 @@ func (c *Client) retry(ctx context.Context, send func() error) error {
 		var ae *APIError
 		if errors.As(err, &ae) && ae.RetryAfter > wait {
 			wait = ae.RetryAfter
+		}
+		if c.MaxWait > 0 && wait > c.MaxWait {
+			return err
+		}
+		if c.OnRetry != nil {
+			c.OnRetry(err, wait, attempt+1, c.Attempts)
 		}
 		if serr := sleep(ctx, wait); serr != nil {
 			return serr

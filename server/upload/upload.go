@@ -34,6 +34,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -921,11 +922,21 @@ func (w *jsonErrors) finish() {
 	var eb syncproto.ErrorBody
 	raw := bytes.TrimSpace(w.body.Bytes())
 	status := w.status
+	h := w.Header()
 	if json.Unmarshal(raw, &eb) != nil || eb.Code == "" { // tusd's own error, not a hook's
 		eb = syncproto.ErrorBody{Code: w.tusCode(string(raw))}
 		status = syncproto.HTTPStatus(eb.Code)
 		tusCode, _, _ := strings.Cut(string(raw), ":")
 		eb.Message = tusErrorMessages[tusCode]
+		if diskFull(string(raw)) {
+			// The store's own write (creating an upload's files, or
+			// writing its bytes) found the disk full: tusd keeps only
+			// the error's text. As every request the storage refuses:
+			// unavailable, to be sent again later.
+			eb = syncproto.ErrorBody{Code: server.ErrStorageFull.Code, Message: server.ErrStorageFull.Message}
+			status = syncproto.HTTPStatus(eb.Code)
+			h.Set("Retry-After", strconv.Itoa(int(server.ErrStorageFull.RetryAfter/time.Second)))
+		}
 	}
 	if eb.Message == "" {
 		eb.Message = tusMessages[eb.Code]
@@ -933,7 +944,6 @@ func (w *jsonErrors) finish() {
 	if eb.Message == "" {
 		eb.Message = "上传失败"
 	}
-	h := w.Header()
 	eb.RequestID = h.Get("X-Request-Id")
 	eb.ServerHLC = w.serverHLC()
 	body, _ := json.Marshal(eb)
@@ -943,6 +953,15 @@ func (w *jsonErrors) finish() {
 	if !w.head {
 		_, _ = w.ResponseWriter.Write(body)
 	}
+}
+
+// diskFull reports whether a tusd error answer is an internal error of the
+// store's that found the disk full (ENOSPC, EDQUOT, as their text: tusd
+// keeps no more of the error).
+func diskFull(body string) bool {
+	tusCode, text, _ := strings.Cut(body, ":")
+	return tusCode == "ERR_INTERNAL_SERVER_ERROR" &&
+		(strings.Contains(text, syscall.ENOSPC.Error()) || strings.Contains(text, syscall.EDQUOT.Error()))
 }
 
 // tusCode maps a tusd error answer to a fieldsync code: by its ERR_ code,
