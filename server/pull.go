@@ -332,7 +332,10 @@ func (s *Syncer) PullPage(ctx context.Context, p *Principal, q PullQuery) (*Pull
 	// that it is never behind an answer the device had before.
 	pg.ServerHLC = s.ServerHLC()
 	if p.DeviceID != "" && s.pullMarkDue(p.DeviceID, pg.HasMore) {
-		if err := s.Store.MarkPulled(ctx, p.DeviceID, c.Seq, s.Now()); err != nil {
+		// A pull only reads: with the storage full the page is still
+		// answered (the office's reviews reach the phones), its sync
+		// health left unrecorded.
+		if err := s.Store.MarkPulled(ctx, p.DeviceID, c.Seq, s.Now()); err != nil && !StorageFull(err) {
 			return nil, err
 		}
 	}

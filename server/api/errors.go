@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -38,9 +39,15 @@ func (a *API) errorHandler(err error, c echo.Context) {
 		err = &server.Error{Code: syncproto.CodeUnavailable, Message: "请求已取消", Err: err}
 	}
 	code := server.ErrorCode(err)
+	message := server.ErrorMessage(err)
 	if server.StorageFull(err) {
 		// Answered 503 for the phone to come back later; the operator must know now.
 		a.log.Error("storage full: request refused", "request_id", rid, "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+		if !carriesWork(c.Request().URL.Path) {
+			// A sign-in, a refresh, a sign-out: no data of the phone's
+			// was refused, as the sync's message says.
+			message = "服务器存储空间已满，暂时无法处理，请稍后重试"
+		}
 	}
 	if code == syncproto.CodeInternal {
 		a.log.Error("internal error", "request_id", rid, "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
@@ -51,11 +58,17 @@ func (a *API) errorHandler(err error, c echo.Context) {
 	if StatusOf(code) == http.StatusUnauthorized && code != syncproto.CodeInvalidLogin {
 		c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="fieldsync"`)
 	}
-	body := syncproto.ErrorBody{Code: code, Message: server.ErrorMessage(err), RequestID: rid, ServerHLC: a.syncer.ServerHLC()}
+	body := syncproto.ErrorBody{Code: code, Message: message, RequestID: rid, ServerHLC: a.syncer.ServerHLC()}
 	// To HEAD as to GET: net/http sends the headers and drops the body.
 	if werr := c.JSON(StatusOf(code), body); werr != nil {
 		a.log.Warn("write error response", "request_id", rid, "err", werr)
 	}
+}
+
+// carriesWork reports whether a request to path brings the phone's work
+// (a push, a photo's bytes), which a refusal leaves on the phone.
+func carriesWork(path string) bool {
+	return path == syncproto.PathPush || strings.HasPrefix(path, syncproto.PathUploads)
 }
 
 func fromHTTPError(he *echo.HTTPError) error {
