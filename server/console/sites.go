@@ -77,9 +77,22 @@ func (c *Console) sites(ec echo.Context) error {
 		rows = append(rows, c.siteRowOf(r))
 	}
 	filters := nonEmpty(map[string]string{"q": q.Text, "kind": q.Kind, "county": q.County})
+	// The site just saved, by its id (?saved=): named as it is now (a
+	// merge with a phone's edit may have renamed it), and only one the
+	// viewer may see — never text from the address.
+	saved := ""
+	if id := ec.QueryParam("saved"); server.IsCanonicalUUID(id) {
+		r, err := c.d.Store.Get(ec.Request().Context(), syncproto.EntitySite, id)
+		if err != nil {
+			return err
+		}
+		if r != nil && !r.State.IsDeleted() && p.CanSee(r.County) {
+			saved = r.Text("name")
+		}
+	}
 	data := map[string]any{"Rows": rows, "Total": total, "Q": q, "Kinds": kindOptions(q.Kind),
 		"Counties": c.countyOptions(p, q.County), "MayEdit": mayEditSites(p), "Filtered": len(filters) > 0,
-		"Saved": ec.QueryParam("saved")}
+		"Saved": saved}
 	pageLinks(data, "/console/sites", filters, "", page, q.Offset+len(recs), total)
 	return c.render(ec, http.StatusOK, "sites.html", data)
 }
@@ -117,6 +130,10 @@ type siteFields struct {
 	ID, County, Kind, Name, Address, Lon, Lat, CRS, Radius string
 	Active                                                 bool
 	Orig                                                   string `json:"-"`
+	// NewID is the id a site the form adds takes: made when the form is
+	// first shown and sent with it, so that the form sent twice (the Back
+	// button, a resent request) adds one site, not two.
+	NewID string `json:"-"`
 }
 
 // siteFieldsOf is a stored site's form values, Orig set to them.
@@ -201,7 +218,7 @@ func (c *Console) siteForm(ec echo.Context) error {
 	if !mayEditSites(p) {
 		return server.Errorf(syncproto.CodeForbidden, "只有区县、市级督查人员和管理员可以维护点位")
 	}
-	f := siteFields{CRS: "wgs84", Active: true, Kind: "construction_site"}
+	f := siteFields{CRS: "wgs84", Active: true, Kind: "construction_site", NewID: uuid.Must(uuid.NewV7()).String()}
 	if id := ec.Param("id"); id != "" {
 		r, err := c.d.Store.Get(ec.Request().Context(), syncproto.EntitySite, id)
 		if err != nil {
@@ -245,8 +262,12 @@ func (c *Console) saveSite(ec echo.Context) error {
 	f := siteFields{ID: ec.Param("id"), County: ec.FormValue("county"), Kind: ec.FormValue("kind"),
 		Name: strings.TrimSpace(ec.FormValue("name")), Address: strings.TrimSpace(ec.FormValue("address")),
 		Lon: strings.TrimSpace(ec.FormValue("lon")), Lat: strings.TrimSpace(ec.FormValue("lat")), CRS: ec.FormValue("crs"),
-		Radius: strings.TrimSpace(ec.FormValue("radius_m")), Active: ec.FormValue("active") == "1", Orig: ec.FormValue("orig")}
+		Radius: strings.TrimSpace(ec.FormValue("radius_m")), Active: ec.FormValue("active") == "1", Orig: ec.FormValue("orig"),
+		NewID: ec.FormValue("new_id")}
 	created := f.ID == ""
+	if created && !server.IsCanonicalUUID(f.NewID) {
+		f.NewID = uuid.Must(uuid.NewV7()).String() // a form from before new_id
+	}
 	if !created {
 		r, err := c.d.Store.Get(ctx, syncproto.EntitySite, f.ID)
 		if err != nil {
@@ -298,15 +319,22 @@ func (c *Console) saveSite(ec echo.Context) error {
 		}
 		values["radius_m"] = radius
 	}
-	// A new site's id is made here, not put in the form: a refused one
-	// shows again as the form adding it (f.ID empty), not as one
-	// correcting a site that does not exist.
+	// A new site takes the id its form was shown with (NewID, not f.ID: a
+	// refused one shows again as the form adding it, not as one
+	// correcting a site that does not exist).
 	id := f.ID
 	if created {
-		id = uuid.Must(uuid.NewV7()).String()
+		id = f.NewID
 		values["county"] = f.County
 	}
 	err := c.d.Syncer.Store.Update(ctx, func(tx server.WriteTx) error {
+		if created {
+			if r, err := tx.Get(ctx, server.EntityByName(syncproto.EntitySite), id); err != nil {
+				return err
+			} else if r != nil {
+				return errSiteAdded // the form sent again: added once already
+			}
+		}
 		if !created {
 			r, err := tx.Get(ctx, server.EntityByName(syncproto.EntitySite), id)
 			if err != nil {
@@ -321,6 +349,9 @@ func (c *Console) saveSite(ec echo.Context) error {
 		}
 		return c.d.Syncer.Upsert(ctx, tx, syncproto.EntitySite, id, f.County, values)
 	})
+	if errors.Is(err, errSiteAdded) {
+		return ec.Redirect(http.StatusSeeOther, "/console/sites?"+url.Values{"q": {id}, "saved": {id}}.Encode())
+	}
 	var changed *errSiteChanged
 	if errors.As(err, &changed) {
 		// Saving the form again writes the office's values over the
@@ -337,8 +368,11 @@ func (c *Console) saveSite(ec echo.Context) error {
 	} else if err != nil {
 		return err
 	}
-	return ec.Redirect(http.StatusSeeOther, "/console/sites?"+url.Values{"q": {id}, "saved": {f.Name}}.Encode())
+	return ec.Redirect(http.StatusSeeOther, "/console/sites?"+url.Values{"q": {id}, "saved": {id}}.Encode())
 }
+
+// errSiteAdded is a new site's form sent again after it added the site.
+var errSiteAdded = errors.New("the site was added by this form already")
 
 // siteFormLabels name the site's fields as its form does.
 var siteFormLabels = map[string]string{"name": "名称", "address": "地址", "note": "备注", "kind": "类型", "radius_m": "范围半径"}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -366,6 +367,57 @@ func TestPageBeyondEveryList(t *testing.T) {
 			if m == nil || !strings.Contains(body, "page="+m[1]) {
 				t.Errorf("%s page %s does not say it is past the last page, or link to it", path, page)
 			}
+		}
+	}
+}
+
+// TestSiteFormSentTwice: the form adding a site carries the id the site
+// takes, so sending it twice (the Back button and 保存 again, a resent
+// request) adds one site: the second answer is the first's. The notice of
+// a saved site names it by its id as it stands, and shows nothing for a
+// text put in the address or another county's site.
+func TestSiteFormSentTwice(t *testing.T) {
+	srv := apptest.Start(t)
+	county := loggedIn(t, srv, apptest.CountyOffice)
+	_, form := county.get("/console/sites/new")
+	m := regexp.MustCompile(`name="new_id" value="([0-9a-f-]{36})"`).FindStringSubmatch(form)
+	if m == nil {
+		t.Fatalf("the form adding a site carries no id:\n%s", form)
+	}
+	values := url.Values{"csrf": {csrf(t, form)}, "new_id": {m[1]}, "county": {apptest.Xinfu}, "name": {"返回键重复测试点"},
+		"kind": {"factory"}, "lon": {"112.72"}, "lat": {"38.42"}, "crs": {"wgs84"}, "radius_m": {"120"}, "active": {"1"}}
+	if st, page := county.post("/console/sites", values); st != http.StatusOK || !strings.Contains(page, "已保存点位“返回键重复测试点”") {
+		t.Fatalf("sending the form: %d\n%s", st, page)
+	}
+	// Meanwhile a phone renames it; the form sent again changes nothing,
+	// and its notice names the site as it now is.
+	phone := srv.Login(apptest.Inspector)
+	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntitySite, m[1], apptest.Fields("name", "手机改名的点位")))
+	if st, page := county.post("/console/sites", values); st != http.StatusOK || !strings.Contains(page, "已保存点位“手机改名的点位”") {
+		t.Fatalf("sending the form again: %d\n%s", st, page)
+	}
+	if r, err := srv.App.DB.Get(ctx, syncproto.EntitySite, m[1]); err != nil || r == nil || r.Text("name") != "手机改名的点位" {
+		t.Fatalf("the form sent again wrote over the phone's rename: %v %v", r, err)
+	}
+	if recs, err := srv.App.DB.Find(ctx, syncproto.EntitySite, "county", apptest.Xinfu); err != nil || slices.ContainsFunc(recs, func(r *server.StoredRecord) bool {
+		return r.ID != m[1] && r.Text("name") == "返回键重复测试点"
+	}) {
+		t.Fatalf("the form sent twice added a second site: %v", err)
+	}
+	// A new form is a new site, even of the same name.
+	_, form = county.get("/console/sites/new")
+	values.Set("new_id", regexp.MustCompile(`name="new_id" value="([0-9a-f-]{36})"`).FindStringSubmatch(form)[1])
+	county.post("/console/sites", values)
+	if recs, _ := srv.App.DB.Find(ctx, syncproto.EntitySite, "name", "返回键重复测试点"); len(recs) != 1 || recs[0].ID == m[1] {
+		t.Fatalf("a second form of the same name: %d sites of the name, want the new one", len(recs))
+	}
+
+	other := uuid.NewString()
+	serverWrite(t, srv, syncproto.EntitySite, other, apptest.Dingxiang, map[string]any{"county": apptest.Dingxiang,
+		"kind": "coal_yard", "name": "定襄县别处煤场", "lon": 112.96, "lat": 38.47, "active": true})
+	for _, saved := range []string{url.QueryEscape("伪造的成功消息"), other} {
+		if _, page := county.get("/console/sites?saved=" + saved); siteIDRE.MatchString(page) {
+			t.Errorf("sites?saved=%s shows a notice: %s", saved, siteIDRE.FindString(page))
 		}
 	}
 }
