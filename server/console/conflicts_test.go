@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -135,11 +136,25 @@ func TestPhotoNotYetCheckedOrRefused(t *testing.T) {
 	if n := count("未发现异常"); n != 0 {
 		t.Errorf("photos not checked yet say 未发现异常 (%d times)", n)
 	}
-	if n := count("尚未检查"); n != 4 { // each in its figure and its lightbox
-		t.Errorf("尚未检查 shown %d times, want 4", n)
+	if n := count("尚未检查"); n != 5 { // each in its figure and its lightbox, and the page's summary
+		t.Errorf("尚未检查 shown %d times, want 5", n)
+	}
+	flagSummary := regexp.MustCompile(`<dd id="flag-summary">(.*?)</dd>`)
+	if got := flagSummary.FindStringSubmatch(mustGet(t, b, "/console/inspections/"+insp)); got == nil || got[1] != "无（另有 2 张照片尚未检查）" {
+		t.Errorf("the page's evidence flags before any: %v", got)
 	}
 	photo(map[string]any{"caption": "被拒收", "flags": map[string]any{server.FlagRefused: map[string]any{"code": "bad_image", "reason": "文件不是可读取的图片，请上传 JPEG、PNG 或 HEIC 照片"}}})
 	page := mustGet(t, b, "/console/inspections/"+insp)
+	// Flagged: said at the top of the page and beside 审核通过, with a link
+	// to the photo — a reviewer approving from the top sees it.
+	link := regexp.MustCompile(`<a href="#photo-([0-9a-f-]{36})">照片 \d+</a>`)
+	summary := flagSummary.FindStringSubmatch(page)
+	bar := regexp.MustCompile(`(?s)<p class="warn review-flags" id="review-flags">(.*?)</p>`).FindStringSubmatch(page)
+	if summary == nil || !strings.Contains(summary[1], "1 张照片带证据标记") || !link.MatchString(summary[1]) || bar == nil || !link.MatchString(bar[1]) {
+		t.Errorf("a flagged photo is not named at the top (%v) and beside 审核通过 (%v)", summary, bar)
+	} else if id := link.FindStringSubmatch(summary[1])[1]; !strings.Contains(page, `<figure id="photo-`+id+`"`) {
+		t.Errorf("the flag summary links to photo %s, not on the page", id)
+	}
 	for _, want := range []string{"照片文件被服务器拒收（原因见证据标记）", "手机不会再上传（文件不是可读取的图片"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the refused photo's figure lacks %q", want)

@@ -124,6 +124,19 @@ func (c *Console) detail(ec echo.Context) error {
 	if data["Photos"], err = c.photos(ec, ps, anchor, items); err != nil {
 		return err
 	}
+	// The photos with evidence flags, named at the top of the page and
+	// beside 审核通过: a reviewer approving from the top never scrolls
+	// down to the photos.
+	var flagged []photoRow
+	unchecked := 0
+	for _, ph := range data["Photos"].([]photoRow) {
+		if len(ph.Flags) > 0 {
+			flagged = append(flagged, ph)
+		} else if !ph.Checked {
+			unchecked++
+		}
+	}
+	data["Flagged"], data["Unchecked"] = flagged, unchecked
 	data["AnchorName"] = "点位"
 	if site != nil {
 		if at, ok := server.SiteLocation(site); ok {
