@@ -177,7 +177,7 @@ func TestDevicesSyncHealth(t *testing.T) {
 			id := registered(apptest.Inspector, name, 10*day)
 			admin := loggedIn(t, srv, apptest.Admin)
 			_, page := admin.get("/console/users")
-			if st, page := admin.post("/console/devices/"+id+"/revoke", url.Values{"csrf": {csrf(t, page)}}); st != http.StatusOK {
+			if st, page := admin.post("/console/devices/"+id+"/revoke", url.Values{"csrf": {csrf(t, page)}, "confirm": {"1"}}); st != http.StatusOK {
 				t.Fatalf("revoke: %d\n%s", st, page)
 			}
 		}, want{user: apptest.Inspector, status: "已吊销", pending: "0", lastPull: "从未", lastPush: "从未", county: true}},

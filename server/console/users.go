@@ -2,8 +2,10 @@ package console
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/xinzhou-eco/fieldsync/server"
@@ -97,6 +99,12 @@ func (c *Console) showUsers(ec echo.Context, extra map[string]any) error {
 	data := map[string]any{"Rows": rows, "Admin": admin, "NewBoxes": c.countyBoxes(nil),
 		"Roles":     []server.Role{server.RoleInspector, server.RoleCountyOffice, server.RoleCityOffice, server.RoleAdmin},
 		"RoleNames": roleNames, "Done": ec.QueryParam("done"), "DoneUser": ec.QueryParam("user")}
+	if id := ec.QueryParam("device"); id != "" && data["Done"] == "revoked" {
+		// The device revoked, named (several may share a name).
+		if d, err := c.device(ec, id); err == nil {
+			data["DoneDevice"] = c.deviceView(d)
+		}
+	}
 	for k, v := range extra {
 		data[k] = v
 	}
@@ -158,13 +166,61 @@ func (c *Console) setCounties(ec echo.Context) error {
 	return ec.Redirect(http.StatusSeeOther, "/console/users?done=counties")
 }
 
+// revokeDevice revokes a device once confirmed: the first POST shows
+// what the device is and what it still owes (photos not uploaded), with
+// the confirming form; a revocation cannot be undone, and the phone's
+// unsent work cannot reach the server after it.
 func (c *Console) revokeDevice(ec echo.Context) error {
 	if err := requireAdmin(ec); err != nil {
 		return err
 	}
-	if err := c.d.Store.RevokeDevice(ec.Request().Context(), ec.Param("id"), c.now()); err != nil {
+	d, err := c.device(ec, ec.Param("id"))
+	if err != nil {
 		return err
 	}
-	c.adminAction(ec, "device_revoked", "device", ec.Param("id"))
-	return ec.Redirect(http.StatusSeeOther, "/console/users?done=revoked")
+	if ec.FormValue("confirm") != "1" && d.RevokedAt == nil {
+		return c.render(ec, http.StatusOK, "revoke.html", map[string]any{"D": c.deviceView(d)})
+	}
+	if err := c.d.Store.RevokeDevice(ec.Request().Context(), d.ID, c.now()); err != nil {
+		return err
+	}
+	c.adminAction(ec, "device_revoked", "device", d.ID)
+	return ec.Redirect(http.StatusSeeOther, "/console/users?"+url.Values{"done": {"revoked"}, "device": {d.ID}}.Encode())
+}
+
+// device is a device by its id (any user's: the caller is an admin).
+func (c *Console) device(ec echo.Context, id string) (*server.Device, error) {
+	devs, err := c.d.Store.Devices(ec.Request().Context(), server.Scope{All: true})
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range devs {
+		if d.ID == id {
+			return d, nil
+		}
+	}
+	return nil, server.Errorf(syncproto.CodeNotFound, "设备不存在")
+}
+
+// revokeView is what the revocation's confirmation and notice say of a
+// device.
+type revokeView struct {
+	ID, Name, User, Username, Created, LastSync string
+	Pending                                     int
+	Revoked                                     bool
+}
+
+func (c *Console) deviceView(d *server.Device) revokeView {
+	v := revokeView{ID: d.ID, Name: d.Name, User: d.UserName, Username: d.Username, Revoked: d.RevokedAt != nil,
+		Created: d.CreatedAt.In(chinaTime).Format("2006-01-02 15:04"), LastSync: "从未同步", Pending: d.Health.PendingUploads}
+	var last *time.Time
+	for _, t := range []*time.Time{d.Health.LastPullAt, d.Health.LastPushAt} {
+		if t != nil && (last == nil || t.After(*last)) {
+			last = t
+		}
+	}
+	if last != nil {
+		v.LastSync = last.In(chinaTime).Format("2006-01-02 15:04")
+	}
+	return v
 }

@@ -3,6 +3,7 @@ package console_test
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -134,8 +135,21 @@ func TestUsersAndDevices(t *testing.T) {
 	if _, err := phone.Me(ctx); err != nil {
 		t.Fatalf("device stopped without a valid revoke: %v", err)
 	}
-	if st, page := admin.post("/console/devices/"+tok.User.DeviceID+"/revoke", url.Values{"csrf": {token}}); st != http.StatusOK || !strings.Contains(page, "已吊销") {
+	// The first POST asks to confirm, naming the device and what it still
+	// owes; only the confirmation revokes, and its notice names the device.
+	st, page = admin.post("/console/devices/"+tok.User.DeviceID+"/revoke", url.Values{"csrf": {token}})
+	if st != http.StatusOK || !strings.Contains(page, "确认吊销") || !strings.Contains(page, "不能撤销") || !strings.Contains(page, `id="revoke-device"`) {
+		t.Fatalf("revoke asks no confirmation: %d\n%s", st, page)
+	}
+	if _, err := phone.Me(ctx); err != nil {
+		t.Fatalf("the device was revoked before the confirmation: %v", err)
+	}
+	if st, page := admin.post("/console/devices/"+tok.User.DeviceID+"/revoke", url.Values{"csrf": {token}, "confirm": {"1"}}); st != http.StatusOK ||
+		!regexp.MustCompile(`id="revoked">已吊销用户 [^<]*的设备“[^”]+”`).MatchString(page) {
 		t.Fatalf("revoke: %d\n%s", st, page)
+	}
+	if st, _ := admin.post("/console/devices/"+uuid.NewString()+"/revoke", url.Values{"csrf": {token}, "confirm": {"1"}}); st != http.StatusNotFound {
+		t.Errorf("revoking a device that does not exist: %d, want 404", st)
 	}
 	if _, err := phone.Me(ctx); syncproto.ErrorCodeOf(err) != syncproto.CodeDeviceRevoked {
 		t.Fatalf("after revoke: %v", err)
