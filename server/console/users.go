@@ -54,6 +54,11 @@ func (c *Console) users(ec echo.Context) error {
 
 // showUsers renders the users page with extra data (a password shown once).
 func (c *Console) showUsers(ec echo.Context, extra map[string]any) error {
+	return c.showUsersStatus(ec, http.StatusOK, extra)
+}
+
+// showUsersStatus is showUsers answering status (a refused form's).
+func (c *Console) showUsersStatus(ec echo.Context, status int, extra map[string]any) error {
 	p := principalOf(ec)
 	ctx := ec.Request().Context()
 	admin := p.Role == server.RoleAdmin
@@ -108,7 +113,7 @@ func (c *Console) showUsers(ec echo.Context, extra map[string]any) error {
 	for k, v := range extra {
 		data[k] = v
 	}
-	return c.render(ec, http.StatusOK, "users.html", data)
+	return c.render(ec, status, "users.html", data)
 }
 
 func requireAdmin(ec echo.Context) error {
@@ -142,16 +147,29 @@ func (c *Console) addUser(ec echo.Context) error {
 	}
 	password := ec.FormValue("password")
 	if len(password) < 8 {
-		return server.Errorf(syncproto.CodeInvalidField, "密码至少 8 位")
+		return c.addUserRefused(ec, server.Errorf(syncproto.CodeInvalidField, "密码至少 8 位"))
 	}
 	role := server.Role(ec.FormValue("role"))
 	u, err := c.d.AddUser(ec.Request().Context(), strings.TrimSpace(ec.FormValue("username")), password,
 		strings.TrimSpace(ec.FormValue("name")), role, formCounties(ec))
 	if err != nil {
-		return err
+		return c.addUserRefused(ec, err)
 	}
 	c.adminAction(ec, "user_added", "user", u.Username, "role", string(u.Role), "counties", u.Counties)
 	return ec.Redirect(http.StatusSeeOther, "/console/users?done=added")
+}
+
+// addUserRefused shows the users page again after a refused 添加用户,
+// saying why, with the form as it was filled in (but the password): an
+// error page lost the name, the role and the counties ticked.
+func (c *Console) addUserRefused(ec echo.Context, err error) error {
+	code := server.ErrorCode(err)
+	if code == syncproto.CodeInternal {
+		return err
+	}
+	return c.showUsersStatus(ec, syncproto.HTTPStatus(code), map[string]any{"AddError": server.ErrorMessage(err),
+		"NewUser": map[string]string{"Username": strings.TrimSpace(ec.FormValue("username")), "Name": strings.TrimSpace(ec.FormValue("name")),
+			"Role": ec.FormValue("role")}, "NewBoxes": c.countyBoxes(formCounties(ec))})
 }
 
 func (c *Console) setCounties(ec echo.Context) error {

@@ -170,3 +170,42 @@ func TestQueueFlagFilter(t *testing.T) {
 		t.Fatalf("unknown flag: %d, want 400", st)
 	}
 }
+
+// TestAddUserRefusedKeepsTheForm: a refused 添加用户 (the username taken, a
+// short password, no county) shows the users page again saying why, with
+// the form as it was filled in — name, role, counties ticked — but never
+// the password.
+func TestAddUserRefusedKeepsTheForm(t *testing.T) {
+	srv := apptest.Start(t)
+	admin := loggedIn(t, srv, apptest.Admin)
+	_, page := admin.get("/console/users")
+	token := csrf(t, page)
+	for _, tc := range []struct {
+		name     string
+		username string
+		password string
+		counties []string
+		status   int
+		says     string
+	}{
+		{"username taken", apptest.CountyOffice, "newpass123", []string{apptest.Ningwu}, http.StatusConflict, "已存在"},
+		{"short password", "newclerk", "short", []string{apptest.Ningwu}, http.StatusBadRequest, "密码至少 8 位"},
+	} {
+		st, page := admin.post("/console/users", url.Values{"csrf": {token}, "username": {tc.username}, "password": {tc.password},
+			"name": {"新来的王科员"}, "role": {"county_office"}, "counties": tc.counties})
+		form := regexp.MustCompile(`(?s)<form method="post" action="/console/users" class="add-user">.*?</form>`).FindString(page)
+		if st != tc.status || !strings.Contains(page, `id="add-user-error"`) || !strings.Contains(page, tc.says) {
+			t.Errorf("%s: %d, want %d saying %q", tc.name, st, tc.status, tc.says)
+			continue
+		}
+		for _, want := range []string{`name="username" autocapitalize="off" spellcheck="false" required value="` + tc.username + `"`,
+			`value="新来的王科员"`, `<option value="county_office" selected>`, `value="` + apptest.Ningwu + `" checked>`} {
+			if !strings.Contains(form, want) {
+				t.Errorf("%s: the form lost %s", tc.name, want)
+			}
+		}
+		if strings.Contains(form, tc.password) {
+			t.Errorf("%s: the form shows the password again", tc.name)
+		}
+	}
+}
