@@ -96,7 +96,7 @@ func planAnswers(rng *rand.Rand, v *demoVisit) {
 			continue // optional items are mostly left empty
 		}
 		val, failed := demoAnswer(rng, v, it, failRate, truck)
-		v.answers[it.Key] = val
+		v.answers[it.Key] = canonicalAnswer(it, val)
 		if failed && it.FindingOnFail {
 			v.findings = append(v.findings, planFinding(rng, v, it, val))
 		}
@@ -194,6 +194,22 @@ func demoAnswer(rng *rand.Rand, v *demoVisit, it seeds.Item, failRate int, truck
 		return it.Options[rng.IntN(len(it.Options))].Value, false
 	}
 	return demoText(rng, v, it.Key), false
+}
+
+// canonicalAnswer is an answer in the form answers.schema.json gives it,
+// as the field app writes it: a check item's result and any other item's
+// value in an object, 不适用 as result na. (The server also reads bare
+// values, as an old guide showed them; the demo is no such phone.)
+func canonicalAnswer(it seeds.Item, val any) any {
+	switch v := val.(type) {
+	case map[string]any:
+		return v
+	case string:
+		if it.Type == seeds.ItemTypeCheck || v == "na" {
+			return map[string]any{"result": v}
+		}
+	}
+	return map[string]any{"value": val}
 }
 
 // failed is a failed check answer with a note.

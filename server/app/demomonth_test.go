@@ -104,6 +104,21 @@ func TestDemoPlanIsAMonth(t *testing.T) {
 		if v.incomplete && len(unshot) == 0 {
 			t.Errorf("incomplete visit %s has a photo of every item", v.id)
 		}
+		// Answers in the form answers.schema.json gives them, as the
+		// field app writes them: an object with result or value.
+		for _, it := range v.tmpl.Items {
+			a, ok := v.answers[it.Key]
+			if !ok {
+				continue
+			}
+			m, isObject := a.(map[string]any)
+			_, hasResult := m["result"]
+			_, hasValue := m["value"]
+			if !isObject || it.Type == seeds.ItemTypeCheck && !hasResult || !hasResult && !hasValue {
+				t.Errorf("visit %s answers %s (%s) with %#v, want {result} or {value}", v.id, it.Key, it.Type, a)
+				break
+			}
+		}
 	}
 	visits, _ := m.batches()
 	mutations := 0
