@@ -377,6 +377,14 @@ func (c *Console) errorPage(ec echo.Context, err error) error {
 	}
 	data := map[string]any{"Status": status, "Message": server.ErrorMessage(err)}
 	data["Back"], data["BackLabel"] = c.backLink(ec, status)
+	if status == http.StatusUnauthorized {
+		// A form sent after the session ended: sign in again, back to
+		// the page the form was on.
+		data["Login"] = "/console/login"
+		if next, ok := returnTo(data["Back"].(string)); ok && next != "/console/" {
+			data["Login"] = "/console/login?" + url.Values{"next": {next}}.Encode()
+		}
+	}
 	if r := ec.Request(); r.Method == http.MethodPost {
 		// What the office typed is shown again, to copy into the form
 		// when it is opened anew (a review refused because the record

@@ -209,3 +209,22 @@ func TestAddUserRefusedKeepsTheForm(t *testing.T) {
 		}
 	}
 }
+
+// TestFormAfterSessionEnded: a form sent after the session ended (signed
+// out in another tab, or expired) keeps what was typed for copying and
+// offers to sign in again, back to the page the form was on.
+func TestFormAfterSessionEnded(t *testing.T) {
+	srv := apptest.Start(t)
+	id := submit(t, srv.Login(apptest.Inspector), apptest.Xinfu)
+	b := loggedIn(t, srv, apptest.CountyOffice)
+	_, page := b.get("/console/inspections/" + id)
+	token := csrf(t, page)
+	if st, _ := b.post("/console/logout", url.Values{"csrf": {token}}); st != http.StatusOK {
+		t.Fatalf("logout: %d", st)
+	}
+	st, page := b.post("/console/inspections/"+id+"/review", url.Values{"csrf": {token}, "decision": {"return"}, "comment": {"围挡照片不清楚，请重拍"}})
+	want := `href="/console/login?next=` + url.QueryEscape("/console/inspections/"+id) + `"`
+	if st != http.StatusUnauthorized || !strings.Contains(page, "围挡照片不清楚，请重拍") || !strings.Contains(page, `id="login-again"`) || !strings.Contains(page, want) {
+		t.Fatalf("a review sent after the session ended: %d\n%s", st, page)
+	}
+}
