@@ -278,7 +278,10 @@ func (c *Console) saveSite(ec echo.Context) error {
 		}
 		f.County = r.County // a site's county never changes
 	}
-	if !p.CanSee(f.County) || f.County == "" || c.names[f.County] == "" {
+	if f.County == "" {
+		return c.showSiteForm(ec, http.StatusUnprocessableEntity, f, "请选择区县")
+	}
+	if !p.CanSee(f.County) || c.names[f.County] == "" {
 		if ec.Param("id") != "" { // a site named by its id: whose it is is not said
 			return server.Errorf(syncproto.CodeOutOfScope, "无权维护其他区县的点位")
 		}

@@ -54,6 +54,10 @@ func TestSites(t *testing.T) {
 	if st, _ := county.post("/console/sites", url.Values{"csrf": {token}, "county": {apptest.Dingxiang}, "name": {"越权"}, "kind": {"coal_yard"}, "crs": {"wgs84"}}); st != http.StatusForbidden {
 		t.Errorf("adding a site in 定襄县: %d", st)
 	}
+	if st, page := county.post("/console/sites", url.Values{"csrf": {token}, "name": {"没选区县"}, "kind": {"coal_yard"}, "crs": {"wgs84"}}); st != http.StatusUnprocessableEntity ||
+		!strings.Contains(page, "请选择区县") || !strings.Contains(page, `value="没选区县"`) {
+		t.Errorf("adding a site without a county: %d, want 422 asking for one with the form kept", st)
+	}
 
 	// Add a site; the phone pulls it.
 	phone := srv.Login(apptest.Inspector)
