@@ -72,6 +72,7 @@ CREATE TABLE IF NOT EXISTS uploads (
 // by several processes beyond what SQLite itself serialises.
 type Device struct {
 	db    *sql.DB
+	dir   string // the data directory: the database and the photos taken
 	id    string
 	clock *syncproto.Clock
 
@@ -121,7 +122,7 @@ func Open(dir string) (*Device, error) {
 		db.Close()
 		return nil, fmt.Errorf("create schema: %w", err)
 	}
-	d := &Device{db: db, HTTP: &http.Client{Timeout: 60 * time.Second}, Out: io.Discard,
+	d := &Device{db: db, dir: dir, HTTP: &http.Client{Timeout: 60 * time.Second}, Out: io.Discard,
 		PageLimit: 500, ChunkSize: 512 << 10, BatchSize: 200}
 	id, err := d.get(keyDeviceID)
 	if err != nil {

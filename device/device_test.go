@@ -391,7 +391,9 @@ func TestKilledMidSync(t *testing.T) {
 
 // TestPhotoUploadResumes: an answer with a photo makes a photo record and
 // an upload; a sync interrupted mid-upload resumes from the server's
-// offset on the next sync, and the server stores and verifies the photo.
+// offset on the next sync, and the server stores and verifies the photo —
+// the device's own copy of it, whatever became of the file it was taken
+// from.
 func TestPhotoUploadResumes(t *testing.T) {
 	srv := apptest.Start(t)
 	d := newDevice(t, srv, apptest.Inspector)
@@ -410,6 +412,12 @@ func TestPhotoUploadResumes(t *testing.T) {
 	if err != nil || photo == "" {
 		t.Fatalf("answer with photo: %q %v", photo, err)
 	}
+	// The file the photo was taken from is written over (a camera that
+	// reuses its name) and then deleted: the device kept its own copy.
+	if err := os.WriteFile(path, testimg.JPEG(testimg.Options{Width: 640, Height: 480, Seed: 10}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(path)
 	ctx, cancel := context.WithCancel(t.Context())
 	var stoppedAt int64
 	d.OnEvent = func(e device.Event) {
@@ -424,6 +432,9 @@ func TestPhotoUploadResumes(t *testing.T) {
 	s := status(t, d)
 	if s.Outbox != 0 || len(s.Uploads) != 1 || s.Uploads[0].Offset < stoppedAt {
 		t.Fatalf("after interruption: outbox %d uploads %+v (stopped at %d)", s.Outbox, s.Uploads, stoppedAt)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
 	}
 	var first int64 = -1
 	d.OnEvent = func(e device.Event) {

@@ -208,6 +208,22 @@ func (d *Device) addPhoto(ctx context.Context, tx *sql.Tx, insp *Record, item, p
 	}
 	id := uuid.Must(uuid.NewV7()).String()
 	sum := syncproto.SHA256Hex(data)
+	// The photo is kept in the data directory, as a phone app keeps it in
+	// its own storage: the file it was read from may be moved, edited or
+	// deleted before the upload (which then failed every sync after, its
+	// bytes no longer those of the record).
+	ext := ".jpg"
+	if ct == "image/png" {
+		ext = ".png"
+	}
+	kept := filepath.Join(d.dir, "photos", id+ext)
+	if err := os.MkdirAll(filepath.Dir(kept), 0o700); err != nil {
+		return "", fmt.Errorf("keep the photo: %w", err)
+	}
+	if err := os.WriteFile(kept, data, 0o600); err != nil {
+		return "", fmt.Errorf("keep the photo: %w", err)
+	}
+	path = kept
 	if err := d.change(ctx, tx, syncproto.EntityPhoto, id, insp.County, map[string]any{
 		"inspection_id": insp.ID, "item_key": item, "sha256": sum, "content_type": ct,
 		"size_bytes": len(data), "captured_at": d.now(),
