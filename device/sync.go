@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -75,9 +76,26 @@ func waitText(d time.Duration) string {
 	return fmt.Sprintf("%d 秒", max(1, int((d+time.Second-1)/time.Second)))
 }
 
+// serverURL is the server's address as typed or pasted — spaces and a
+// trailing slash trimmed, as copied from a browser — or an error saying
+// what a server's address is: one without its scheme was taken for a
+// path and failed as a network error, one with a slash answered 404.
+func serverURL(raw string) (string, error) {
+	s := strings.TrimRight(strings.TrimSpace(raw), "/")
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return "", fmt.Errorf("服务器地址 %q 无效：应为 http:// 或 https:// 开头的网址，如 https://fieldsync.example.cn", raw)
+	}
+	return s, nil
+}
+
 // Login signs in to server and registers this device; the tokens, the
 // server URL and the user's counties are stored.
 func (d *Device) Login(ctx context.Context, server, username, password string) (*syncproto.User, error) {
+	server, err := serverURL(server)
+	if err != nil {
+		return nil, err
+	}
 	c, err := d.client(server)
 	if err != nil {
 		return nil, err
