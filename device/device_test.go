@@ -701,3 +701,14 @@ func TestRestoredServerGetsLostWorkAgain(t *testing.T) {
 		t.Errorf("the server has %d checks, want 1", n)
 	}
 }
+
+// TestLoginAsAnotherUser: the server binds a device to its first user; a
+// sign-in as another on the same data directory says to use a new one.
+func TestLoginAsAnotherUser(t *testing.T) {
+	srv := apptest.Start(t)
+	d := newDevice(t, srv, apptest.Inspector)
+	_, err := d.Login(t.Context(), srv.URL, apptest.Inspector2, apptest.Passwords[apptest.Inspector2])
+	if syncproto.ErrorCodeOf(err) != syncproto.CodeConflict || !strings.Contains(err.Error(), "--dir") || !strings.Contains(err.Error(), apptest.Inspector) {
+		t.Fatalf("signing in as another user on the same directory: %v", err)
+	}
+}

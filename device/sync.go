@@ -102,6 +102,11 @@ func (d *Device) Login(ctx context.Context, server, username, password string) (
 	}
 	host, _ := os.Hostname()
 	tr, err := c.Login(ctx, username, password, "fieldctl "+host)
+	if syncproto.ErrorCodeOf(err) == syncproto.CodeConflict {
+		// The server binds a device to its first user.
+		prev, _ := d.get(keyUser)
+		return nil, fmt.Errorf("%w\n此数据目录的设备已绑定用户 %s：以其他用户登录请用新的目录（--dir），本目录的记录和待上传内容仍属于 %s", err, cmp.Or(prev, "（另一用户）"), cmp.Or(prev, "该用户"))
+	}
 	if err != nil {
 		return nil, err
 	}
