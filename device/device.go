@@ -13,6 +13,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/xinzhou-eco/fieldsync/internal/flock"
 	"io"
 	"net/http"
 	"os"
@@ -72,7 +73,8 @@ CREATE TABLE IF NOT EXISTS uploads (
 // by several processes beyond what SQLite itself serialises.
 type Device struct {
 	db    *sql.DB
-	dir   string // the data directory: the database and the photos taken
+	lock  *os.File // the data directory's fieldctl.lock, held while open
+	dir   string   // the data directory: the database and the photos taken
 	id    string
 	clock *syncproto.Clock
 
@@ -112,6 +114,30 @@ func Open(dir string) (*Device, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
+	// One process at a time: two syncing at once sent the same batch and
+	// uploads (no harm done by the server, but one failed with 409).
+	lock, err := os.OpenFile(filepath.Join(dir, "fieldctl.lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open the data dir's lock: %w", err)
+	}
+	if err := flock.TryLock(lock); err != nil {
+		lock.Close()
+		if errors.Is(err, flock.ErrLocked) {
+			return nil, fmt.Errorf("数据目录 %s 正由另一个 fieldctl 使用，请等它结束后再试", dir)
+		}
+		return nil, fmt.Errorf("lock the data dir: %w", err)
+	}
+	d, err := open(dir)
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	d.lock = lock
+	return d, nil
+}
+
+// open opens the device database in dir (Open, once the lock is held).
+func open(dir string) (*Device, error) {
 	dsn := "file:" + filepath.Join(dir, "fieldctl.db") + "?_journal_mode=WAL&_busy_timeout=5000&_foreign_keys=off&_txlock=immediate"
 	db, err := sql.Open("sqlite3", dsn)
 	if err != nil {
@@ -151,7 +177,13 @@ func Open(dir string) (*Device, error) {
 }
 
 // Close closes the database.
-func (d *Device) Close() error { return d.db.Close() }
+func (d *Device) Close() error {
+	err := d.db.Close()
+	if d.lock != nil {
+		d.lock.Close()
+	}
+	return err
+}
 
 // ID returns the device id (a UUIDv7 made when the database was created).
 func (d *Device) ID() string { return d.id }

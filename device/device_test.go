@@ -712,3 +712,24 @@ func TestLoginAsAnotherUser(t *testing.T) {
 		t.Fatalf("signing in as another user on the same directory: %v", err)
 	}
 }
+
+// TestOneProcessADirectory: a data directory is one device's, used by one
+// fieldctl at a time: a second Open is refused while the first holds it,
+// and succeeds once it is closed.
+func TestOneProcessADirectory(t *testing.T) {
+	dir := t.TempDir()
+	d, err := device.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := device.Open(dir); err == nil || !strings.Contains(err.Error(), "另一个 fieldctl") {
+		t.Fatalf("a second Open of the directory: %v, want it refused", err)
+	}
+	id := d.ID()
+	d.Close()
+	again, err := device.Open(dir)
+	if err != nil || again.ID() != id {
+		t.Fatalf("Open after Close: %v (id %s, was %s)", err, again.ID(), id)
+	}
+	again.Close()
+}

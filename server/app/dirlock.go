@@ -3,6 +3,7 @@ package app
 import (
 	"errors"
 	"fmt"
+	"github.com/xinzhou-eco/fieldsync/internal/flock"
 	"io"
 	"io/fs"
 	"os"
@@ -31,9 +32,12 @@ import (
 // lockFileName is the lock file in the data directory.
 const lockFileName = "serve.lock"
 
-// errDirLocked is what tryLock returns when another process holds the
+// errDirLocked is what lockFile returns when another process holds the
 // lock.
-var errDirLocked = errors.New("data directory locked")
+var errDirLocked = flock.ErrLocked
+
+// tryLock takes the lock file's lock without waiting (flock.TryLock).
+var tryLock = flock.TryLock
 
 // lockFile is tryLock, or what a test has the file system answer.
 var lockFile = tryLock

@@ -1,6 +1,6 @@
 //go:build linux || darwin || freebsd || netbsd || openbsd || dragonfly
 
-package app
+package flock
 
 import (
 	"errors"
@@ -8,12 +8,12 @@ import (
 	"syscall"
 )
 
-// tryLock takes an exclusive advisory lock on f without waiting:
-// errDirLocked if another open file description holds it.
-func tryLock(f *os.File) error {
+// TryLock takes an exclusive advisory lock on f without waiting:
+// ErrLocked if another open file description holds it.
+func TryLock(f *os.File) error {
 	err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 	if errors.Is(err, syscall.EWOULDBLOCK) {
-		return errDirLocked
+		return ErrLocked
 	}
 	return err
 }
