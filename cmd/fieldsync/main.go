@@ -14,6 +14,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -46,7 +47,7 @@ const usage = `fieldsync — 忻州生态环境现场检查离线同步服务
 
 usage:
   fieldsync serve [--addr ADDR] [--data DIR] [--demo]
-  fieldsync user add --username U --password P --role ROLE --county CODE[,CODE] [--name NAME]
+  fieldsync user add --username U (--password P | --password-file FILE) --role ROLE --county CODE[,CODE] [--name NAME]
   fieldsync user list | user disable U | user enable U | user scope U --county CODE[,CODE]
   fieldsync device list | device revoke ID
   fieldsync migrate --from DIR --to postgres://USER@HOST/DB [--blobs s3://BUCKET?endpoint=…]
@@ -329,11 +330,22 @@ func userAddCmd(c *command) {
 	c.creates = true
 	c.uses = []string{"bcrypt-cost"}
 	username := c.fs.String("username", "", "login name")
-	password := c.fs.String("password", "", "password (8–72 bytes)")
+	password := c.fs.String("password", "", "password (8–72 bytes); visible to other users of the machine (ps, shell history): prefer --password-file")
+	passwordFile := c.fs.String("password-file", "", "read the password from the first line of this file (/dev/stdin: typed or piped in)")
 	role := c.fs.String("role", "inspector", "inspector, county_office, city_office or admin")
 	county := c.fs.String("county", "", "county codes, comma-separated (e.g. 140902)")
 	name := c.fs.String("name", "", "display name")
 	c.run = func(ctx context.Context) error {
+		if *passwordFile != "" {
+			if *password != "" {
+				return errors.New("give --password or --password-file, not both")
+			}
+			pw, err := readPasswordFile(*passwordFile)
+			if err != nil {
+				return err
+			}
+			*password = pw
+		}
 		return c.withStore(ctx, func(a *app.App) error {
 			u, err := a.AddUser(ctx, *username, *password, *name, server.Role(*role), app.SplitList(*county))
 			if err != nil {
@@ -343,6 +355,21 @@ func userAddCmd(c *command) {
 			return nil
 		})
 	}
+}
+
+// readPasswordFile reads a password from the first line of a file (its
+// line ending dropped; the rest of the file ignored).
+func readPasswordFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("--password-file: %w", err)
+	}
+	defer f.Close()
+	line, err := bufio.NewReader(io.LimitReader(f, 4096)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("--password-file: %w", err)
+	}
+	return strings.TrimRight(line, "\r\n"), nil
 }
 
 func userListCmd(c *command) {

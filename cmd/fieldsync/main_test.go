@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"golang.org/x/crypto/bcrypt"
 	"io"
 	"net/http"
 	"os"
@@ -109,6 +110,27 @@ func TestUserAndDeviceCommands(t *testing.T) {
 			t.Fatalf("a county office with no county (%v): %d %q", county, code, errs)
 		}
 	}
+	// A password from a file (or /dev/stdin), not the command line that
+	// other users of the machine see: its first line, the line end dropped.
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pwFile, []byte("from-a-file-1\r\nignored\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errs = run(t, "user", "add", "--data", dir, "--username", "zhao", "--password-file", pwFile, "--county", "140902"); code != 0 {
+		t.Fatalf("user add --password-file: %d %q %q", code, out, errs)
+	}
+	if code, _, errs = run(t, "user", "add", "--data", dir, "--username", "qian", "--password", "x", "--password-file", pwFile, "--county", "140902"); code != 1 || !strings.Contains(errs, "not both") {
+		t.Fatalf("both --password and --password-file: %d %q", code, errs)
+	}
+	db, err := sqlite.Open(context.Background(), filepath.Join(dir, "fieldsync.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, hash, err := db.UserByUsername(context.Background(), "zhao")
+	if err != nil || bcrypt.CompareHashAndPassword([]byte(hash), []byte("from-a-file-1")) != nil {
+		t.Errorf("the password from the file is not the user's: %v", err)
+	}
+	db.Close()
 	code, out, _ = run(t, "user", "list", "--data", dir)
 	if code != 0 || !strings.Contains(out, "wang") || !strings.Contains(out, "140902,140921") {
 		t.Fatalf("user list: %d %q", code, out)
