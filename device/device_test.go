@@ -292,6 +292,11 @@ func TestBusyOrFullServer(t *testing.T) {
 	ctx := t.Context()
 	d := newDevice(t, srv, apptest.Inspector)
 	mustSync(t, d)
+	// A county code the reference data lacks is refused at once; a known
+	// one is the server's to judge.
+	if _, err := d.AddVehicle(ctx, device.Vehicle{County: "999999", Plate: "晋H66600", Checkpoint: "忻州北收费站"}); err == nil || !strings.Contains(err.Error(), "未知的区县代码") {
+		t.Fatalf("a check in county 999999: %v, want it refused", err)
+	}
 	var waits []time.Duration
 	d.Sleep = func(ctx context.Context, w time.Duration) error { waits = append(waits, w); return ctx.Err() }
 	var out strings.Builder

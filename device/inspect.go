@@ -281,6 +281,16 @@ func (d *Device) AddVehicle(ctx context.Context, v Vehicle) (string, error) {
 		}
 		v.County = cs[0]
 	}
+	// A county code the reference data pulled does not have is refused
+	// now, not at the push (which says out_of_scope or unknown).
+	var known, counties int
+	if err := d.db.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(id = ?), 0) FROM records WHERE entity = ? AND NOT deleted`,
+		v.County, syncproto.EntityCounty).Scan(&counties, &known); err != nil {
+		return "", err
+	}
+	if counties > 0 && known == 0 {
+		return "", fmt.Errorf("未知的区县代码 %s（区县代码为 6 位数字，如 140902 忻府区）", v.County)
+	}
 	f := map[string]any{"county": v.County, "plate": v.Plate, "checkpoint": v.Checkpoint, "checked_at": d.now()}
 	for k, s := range map[string]string{"emission_stage": v.Stage, "fuel": v.Fuel, "aftertreatment": v.Aftertreatment, "action": v.Action, "note": v.Note} {
 		if s == "" {
