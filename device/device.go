@@ -36,6 +36,7 @@ const (
 	keyClockLast  = "clock_last"
 	keyClockOff   = "clock_offset_ms"
 	keyUser       = "username"
+	keyUserID     = "user_id"
 	keyCounties   = "counties"
 	keyCurrent    = "current_inspection"
 	keyLastSync   = "last_sync"

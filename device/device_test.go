@@ -157,7 +157,25 @@ func TestOfficeReturnUnlocks(t *testing.T) {
 		map[string]string{"decision": "return", "comment": "围挡照片不清晰，请补拍。"}, nil); err != nil {
 		t.Fatal(err)
 	}
+	// Another inspector's inspection of the county, approved: the device
+	// pulls it, but its status lists the user's own reviews only.
+	other := newDevice(t, srv, apptest.Inspector2)
+	mustSync(t, other)
+	theirs, err := other.StartInspection(t.Context(), apptest.DemoSite(t, "140902"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Submit(t.Context(), theirs, true); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, other)
+	if err := office.Do(t.Context(), http.MethodPost, "/api/v1/inspections/"+theirs+"/review", map[string]string{"decision": "approve"}, nil); err != nil {
+		t.Fatal(err)
+	}
 	mustSync(t, d)
+	if _, err := d.Record(t.Context(), syncproto.EntityInspection, theirs); err != nil {
+		t.Fatalf("the county's other inspection was not pulled: %v", err)
+	}
 	s := status(t, d)
 	if len(s.Reviews) != 1 || s.Reviews[0].Status != "returned" || s.Reviews[0].Comment != "围挡照片不清晰，请补拍。" {
 		t.Fatalf("review did not come back: %+v", s.Reviews)

@@ -131,8 +131,16 @@ func (d *Device) Status(ctx context.Context) (*Status, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The user's own inspections' reviews and photos' flags, not every
+	// one of the county it pulls (a device signed in before the user's id
+	// was kept shows them all).
+	uid, err := d.get(keyUserID)
+	if err != nil {
+		return nil, err
+	}
+	mine := func(r *Record) bool { return uid == "" || r.Str("created_by") == uid }
 	for _, r := range insps {
-		if st := r.Str("status"); st == "returned" || st == "approved" {
+		if st := r.Str("status"); (st == "returned" || st == "approved") && mine(r) {
 			s.Reviews = append(s.Reviews, Review{InspectionID: r.ID, Status: st, Comment: r.Str("review_comment")})
 		}
 	}
@@ -141,7 +149,7 @@ func (d *Device) Status(ctx context.Context) (*Status, error) {
 		return nil, err
 	}
 	for _, r := range photos {
-		if f := r.Fields["flags"]; len(f) > 0 && string(f) != "null" && string(f) != "[]" && string(f) != "{}" {
+		if f := r.Fields["flags"]; mine(r) && len(f) > 0 && string(f) != "null" && string(f) != "[]" && string(f) != "{}" {
 			s.Flags = append(s.Flags, PhotoFlags{PhotoID: r.ID, Flags: f})
 		}
 	}

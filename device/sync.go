@@ -112,7 +112,7 @@ func (d *Device) Login(ctx context.Context, server, username, password string) (
 	}
 	counties, _ := json.Marshal(tr.User.Counties)
 	err = d.inTx(ctx, func(tx *sql.Tx) error {
-		for k, v := range map[string]string{keyServer: server, keyUser: username, keyCounties: string(counties)} {
+		for k, v := range map[string]string{keyServer: server, keyUser: username, keyUserID: tr.User.ID, keyCounties: string(counties)} {
 			if err := d.set(tx, k, v); err != nil {
 				return err
 			}
