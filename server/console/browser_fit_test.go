@@ -41,8 +41,8 @@ const jsWrapped = `JSON.stringify(Array.from(document.querySelectorAll('header a
 
 // TestBrowserFit: with a few days of the demo month, the ledger shows at
 // least three tasks in the first screen at 1366×768 (for a county office
-// and for the city), and at 390 px no console page scrolls sideways and
-// no header item wraps.
+// and for the city), and at 390 px no console page scrolls sideways, no
+// header item wraps, and the ledger's 进展 are on the screen.
 func TestBrowserFit(t *testing.T) {
 	b := newChrome(t)
 	srv := apptest.Start(t, func(c *app.Config) { c.DemoMonth, c.DemoDays = true, 5 }, apptest.HoldPhotos)
@@ -90,6 +90,14 @@ func TestBrowserFit(t *testing.T) {
 		}
 		b.navigate(p.path, chromedp.Navigate(srv.URL+p.path))
 		b.checkFits(p.path)
+		if p.name == "ledger" {
+			// Cards on a phone: every task's and county's 进展 on the
+			// screen, not 820 px along a sideways scroll.
+			if n := b.eval("进展 off screen", `Array.from(document.querySelectorAll('#ledger td[data-label="进展"]')).filter(td =>
+				td.getBoundingClientRect().right > innerWidth || td.getBoundingClientRect().width === 0).length`); n > 0 {
+				t.Errorf("the ledger at 390 px has %d 进展 cells off the screen", n)
+			}
+		}
 		b.viewportShot("console-390-" + p.name + ".png")
 		if p.name == "queue-all" { // and the detail of its first inspection
 			b.navigate("detail", chromedp.Click(chromedp.CSS(`tr[data-id] a`)))

@@ -24,7 +24,7 @@ func TestLedgerFilters(t *testing.T) {
 		t.Errorf("the acceptance unit appears %d times", n)
 	}
 	// The problem's full text is on the page, folded under its summary.
-	if !strings.Contains(all, `<td class="problem"><details><summary>`) || !strings.Contains(all, `class="problem-text"`) {
+	if !strings.Contains(all, `<td class="problem" data-label="问题"><details><summary>`) || !strings.Contains(all, `class="problem-text"`) {
 		t.Error("ledger problems are not in <details>")
 	}
 	for _, tc := range []struct {
