@@ -131,6 +131,7 @@ func Mount(e *echo.Echo, d Deps) (*Console, error) {
 	g.GET("/report/audit.jsonl", c.reportAuditEntries, c.authn)
 	g.GET("/queue.xlsx", c.queueXLSX, c.authn)
 	g.GET("/findings.xlsx", c.findingsXLSX, c.authn)
+	g.GET("/findings-list.xlsx", c.findingsListXLSX, c.authn)
 	g.GET("/vehicles.xlsx", c.vehiclesXLSX, c.authn)
 	g.GET("/ledger.xlsx", c.ledgerXLSX, c.authn)
 	g.GET("/devices", c.devices, c.authn)

@@ -2,6 +2,7 @@ package console
 
 import (
 	"fmt"
+	"github.com/xinzhou-eco/fieldsync/seeds"
 	"html/template"
 	"slices"
 	"strconv"
@@ -229,11 +230,34 @@ func (c *Console) roadsideSheet(ec echo.Context, month string, counties []string
 	return s, nil
 }
 
+// findingsHeader are the columns of an export's findings (findingCells).
+var findingsHeader = []string{"检查时间", "区县", "点位", "检查表", "检查项", "问题描述", "严重程度", "整改期限", "逾期天数", "问题状态", "检查状态", "检查记录编号"}
+
+// findingCells is finding f of inspection insp as an export's row, on day
+// today; items name the checklist tmpl's items.
+func (c *Console) findingCells(ec echo.Context, insp, f *server.StoredRecord, tmpl *seeds.Template, items map[string]string, today time.Time) []any {
+	item := items[f.Text("item_key")]
+	if item == "" {
+		item = f.Text("item_key")
+	}
+	status := findingStatusNames[f.Text("status")]
+	if status == "" {
+		status = "待整改"
+	}
+	return []any{visitStarted(insp), c.countyName(insp.County), c.siteName(ec, insp.Text("site_id")), tmpl.Title, item,
+		f.Text("description"), severityNames[f.Text("severity")], f.Text("deadline"), overdueCell(overdueBy(f, today)),
+		status, statusNames[insp.Text("status")], insp.ID}
+}
+
+// findingsTotals is the totals row of an export's findings.
+func findingsTotals(n int) []any {
+	return []any{"合计", "", "", "", "", strconv.Itoa(n) + " 个问题", "", "", "", "", "", ""}
+}
+
 // findingsSheet lists the findings of the inspections q selects, newest
 // first or, if sort is given, in the queue's order.
 func (c *Console) findingsSheet(ec echo.Context, q server.InspectionQuery, sort *server.QueueSort) (xlsxSheet, error) {
-	s := xlsxSheet{Name: "发现问题", Title: "发现问题",
-		Header: []string{"检查时间", "区县", "点位", "检查表", "检查项", "问题描述", "严重程度", "整改期限", "逾期天数", "问题状态", "检查状态", "检查记录编号"}}
+	s := xlsxSheet{Name: "发现问题", Title: "发现问题", Header: findingsHeader}
 	today := c.todayAt()
 	ctx := ec.Request().Context()
 	q.Limit, q.Offset = exportLimit, 0
@@ -271,22 +295,68 @@ func (c *Console) findingsSheet(ec echo.Context, q server.InspectionQuery, sort 
 		for _, it := range tmpl.Items {
 			items[it.Key] = it.Label
 		}
-		site := c.siteName(ec, insp.Text("site_id"))
 		for _, f := range fs {
 			if f.State.IsDeleted() {
 				continue
 			}
-			item := items[f.Text("item_key")]
-			if item == "" {
-				item = f.Text("item_key")
-			}
-			s.Rows = append(s.Rows, []any{visitStarted(insp), c.countyName(insp.County), site, tmpl.Title, item,
-				f.Text("description"), severityNames[f.Text("severity")], f.Text("deadline"), overdueCell(overdueBy(f, today)),
-				findingStatusNames[f.Text("status")], statusNames[insp.Text("status")], insp.ID})
+			s.Rows = append(s.Rows, c.findingCells(ec, insp, f, tmpl, items, today))
 		}
 	}
-	s.Totals = []any{"合计", "", "", "", "", strconv.Itoa(len(s.Rows)) + " 个问题", "", "", "", "", "", ""}
+	s.Totals = findingsTotals(len(s.Rows))
 	return s, nil
+}
+
+// findingsListXLSX exports the findings the 问题整改 page's filter selects
+// (county, status, overdue), every page, in its order: the earliest
+// deadline first.
+func (c *Console) findingsListXLSX(ec echo.Context) error {
+	ctx := ec.Request().Context()
+	q, err := c.findingQuery(ec)
+	if err != nil {
+		return err
+	}
+	q.Limit, q.Offset = exportLimit, 0
+	recs, total, err := c.d.Store.Findings(ctx, q)
+	if err != nil {
+		return err
+	}
+	s := xlsxSheet{Name: "问题整改", Title: capped("问题整改", total), Header: findingsHeader}
+	today := c.todayAt()
+	for _, f := range recs {
+		insp, err := c.d.Store.Get(ctx, syncproto.EntityInspection, f.Text("inspection_id"))
+		if err != nil {
+			return err
+		}
+		if insp == nil {
+			continue
+		}
+		tmpl, err := c.template(ec, insp)
+		if err != nil {
+			return err
+		}
+		items := map[string]string{}
+		for _, it := range tmpl.Items {
+			items[it.Key] = it.Label
+		}
+		s.Rows = append(s.Rows, c.findingCells(ec, insp, f, tmpl, items, today))
+	}
+	s.Totals = findingsTotals(len(s.Rows))
+	county := ""
+	if q.County != "" {
+		county = c.countyName(q.County)
+	}
+	status := ""
+	for _, o := range findingStatusChoices {
+		if o.Value == ec.QueryParam("status") && o.Value != "" {
+			status = o.Label
+		}
+	}
+	overdue := ""
+	if q.OverdueOn != "" {
+		overdue = "截至 " + q.OverdueOn + " 逾期"
+	}
+	s.Filter = caption([2]string{"区县", county}, [2]string{"问题状态", status}, [2]string{"只看逾期", overdue})
+	return c.exportXLSX(ec, "问题整改-"+c.now().In(chinaTime).Format("20060102"), []xlsxSheet{s})
 }
 
 // overdueCell is a finding's days overdue as an export's cell: a number,

@@ -3,6 +3,7 @@ package console_test
 import (
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -112,5 +113,26 @@ func TestFindingsList(t *testing.T) {
 				t.Errorf("finding not overdue exported with 逾期天数 %q", r[col])
 			}
 		}
+	}
+	// The 问题整改 page exports what its filter selects, all pages: its
+	// link keeps the filter, and the sheet's title says it.
+	_, page = b.get("/console/findings?overdue=1&status=todo")
+	href := exportHref(t, page, "/console/findings-list.xlsx")
+	body, f = download(t, b, href)
+	rows = checkSheet(t, body, f, "问题整改")
+	var listed []string
+	for _, r := range rows[1:] {
+		if len(r) > 5 {
+			listed = append(listed, r[5])
+		}
+	}
+	if !slices.Equal(listed, []string{"围挡倒塌未修复"}) {
+		t.Errorf("the overdue findings' export lists %v, want the one overdue", listed)
+	}
+	if title, _ := f.GetCellValue("问题整改", "A1"); !strings.Contains(title, "只看逾期") || !strings.Contains(title, "未整改完成") {
+		t.Errorf("the export's title does not say its filter: %q", title)
+	}
+	if st, _ := b.get("/console/findings-list.xlsx?county=" + apptest.Dingxiang); st != http.StatusForbidden {
+		t.Errorf("another county's findings export: %d, want 403", st)
 	}
 }
