@@ -756,3 +756,44 @@ func TestOneProcessADirectory(t *testing.T) {
 	}
 	again.Close()
 }
+
+// TestRefusedNotResentAfterResync: a change the server refused
+// (record_locked: another device had submitted the inspection) stays
+// refused — a pull from the start (the user's scope changed) does not take
+// it for work the server lost and send it again.
+func TestRefusedNotResentAfterResync(t *testing.T) {
+	srv := apptest.Start(t)
+	ctx := t.Context()
+	a, b := newDevice(t, srv, apptest.Inspector), newDevice(t, srv, apptest.Inspector2)
+	mustSync(t, a)
+	insp, err := a.StartInspection(ctx, apptest.DemoSite(t, "140902"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, a)
+	mustSync(t, b)
+	if err := a.Submit(ctx, insp, true); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, a)
+	// b edits the draft it has; the server has it submitted.
+	if _, _, _, err := b.AnswerItem(ctx, insp, device.Answer{Item: "fence", Value: "pass", Note: "b 的修改"}); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, b)
+	if s := status(t, b); len(s.Rejected) != 1 || s.Rejected[0].Code != syncproto.CodeRecordLocked {
+		t.Fatalf("b's edit of a submitted inspection: %+v", s.Rejected)
+	}
+	if err := srv.App.DB.SetUserCounties(ctx, apptest.Inspector2, []string{"140902", "140925"}); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	b.Out = &out
+	mustSync(t, b)
+	if !strings.Contains(out.String(), "从头同步") || strings.Contains(out.String(), "重新上传") {
+		t.Errorf("the resync's lines:\n%s", out.String())
+	}
+	if s := status(t, b); s.Outbox != 0 || len(s.Rejected) != 1 {
+		t.Errorf("after the resync: outbox %d, rejected %+v — the refused edit was sent again", s.Outbox, s.Rejected)
+	}
+}

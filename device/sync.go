@@ -531,6 +531,24 @@ func (d *Device) afterResync(ctx context.Context) (int, error) {
 		if err != nil {
 			return err
 		}
+		// A change the server refused (record_locked, an app bug) is not
+		// one it lost: the device keeps its value, but never sends it
+		// again by itself (sync.md 6).
+		refused := map[string]bool{}
+		rows, err := tx.QueryContext(ctx, `SELECT mutation FROM rejected`)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var raw string
+			var m syncproto.Mutation
+			if err := rows.Scan(&raw); err == nil && json.Unmarshal([]byte(raw), &m) == nil {
+				refused[m.Entity+"/"+m.ID+"/"+m.HLC] = true
+			}
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return err
+		}
 		for order, entity := range deviceOrder {
 			recs, err := resyncRows(ctx, tx, entity)
 			if err != nil {
@@ -543,7 +561,7 @@ func (d *Device) afterResync(ctx context.Context) (int, error) {
 				byHLC := map[string]map[string]json.RawMessage{}
 				for name, v := range r.Fields {
 					h := r.HLCs[name]
-					if !d.wrote(h) || waiting[r.Entity+"/"+r.ID+"/"+name] || h <= r.server[name] {
+					if !d.wrote(h) || waiting[r.Entity+"/"+r.ID+"/"+name] || refused[r.Entity+"/"+r.ID+"/"+h] || h <= r.server[name] {
 						continue
 					}
 					if byHLC[h] == nil {
@@ -554,7 +572,7 @@ func (d *Device) afterResync(ctx context.Context) (int, error) {
 				for h, fields := range byHLC {
 					lost = append(lost, lostChange{order, syncproto.Mutation{Entity: r.Entity, ID: r.ID, HLC: h, Fields: fields}})
 				}
-				if r.Deleted && d.wrote(r.DeletedHLC) && !waiting[r.Entity+"/"+r.ID+"/"] && r.DeletedHLC > r.serverDeleted {
+				if r.Deleted && d.wrote(r.DeletedHLC) && !waiting[r.Entity+"/"+r.ID+"/"] && !refused[r.Entity+"/"+r.ID+"/"+r.DeletedHLC] && r.DeletedHLC > r.serverDeleted {
 					lost = append(lost, lostChange{order, syncproto.Mutation{Entity: r.Entity, ID: r.ID, HLC: r.DeletedHLC, Delete: true}})
 				}
 			}
