@@ -462,6 +462,19 @@ func testAccessTokens(t *testing.T, srv *apptest.Server) {
 				return
 			}
 			r.wantError(t, tc.status, tc.code)
+			// The refusal's code in WWW-Authenticate too, for a HEAD,
+			// whose answer has no body: token_expired (refresh) or
+			// token_invalid (sign in again); none without a token.
+			head := send(t, srv, request{method: http.MethodHead, path: syncproto.PathMe, header: map[string]string{"Authorization": tc.header}})
+			want := `Bearer realm="fieldsync", error="invalid_token", error_description="` + tc.code + `"`
+			if tc.code == syncproto.CodeUnauthorized {
+				want = `Bearer realm="fieldsync"`
+			}
+			for _, got := range []string{r.Header.Get("WWW-Authenticate"), head.Header.Get("WWW-Authenticate")} {
+				if got != want {
+					t.Errorf("WWW-Authenticate %q, want %q", got, want)
+				}
+			}
 		})
 	}
 

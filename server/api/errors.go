@@ -56,7 +56,15 @@ func (a *API) errorHandler(err error, c echo.Context) {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(s))
 	}
 	if StatusOf(code) == http.StatusUnauthorized && code != syncproto.CodeInvalidLogin {
-		c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="fieldsync"`)
+		// A token refused says which refusal (RFC 6750's invalid_token,
+		// the code as its description): a HEAD's answer has no body, and
+		// token_expired (refresh) and token_invalid (sign in again) are
+		// both 401. A request without a token gets the realm alone.
+		auth := `Bearer realm="fieldsync"`
+		if code == syncproto.CodeTokenExpired || code == syncproto.CodeTokenInvalid {
+			auth += `, error="invalid_token", error_description="` + code + `"`
+		}
+		c.Response().Header().Set(echo.HeaderWWWAuthenticate, auth)
 	}
 	body := syncproto.ErrorBody{Code: code, Message: message, RequestID: rid, ServerHLC: a.syncer.ServerHLC()}
 	// To HEAD as to GET: net/http sends the headers and drops the body.
