@@ -24,6 +24,11 @@ type Error struct {
 	Err     error
 	// RetryAfter, when set, tells the client how long to wait.
 	RetryAfter time.Duration
+	// Field, when set, is where the fault is, for programs (Message names
+	// it for people): a JSON path into the request body
+	// (mutations[3].fields.summary), or, in a push result, the field of
+	// the record (plate, answers.fence).
+	Field string
 }
 
 // ErrRefreshReuse is the cause in the token_invalid error a store returns
@@ -69,6 +74,25 @@ func RetryAfterSeconds(err error) int {
 		return 0
 	}
 	return int((e.RetryAfter + time.Second - 1) / time.Second)
+}
+
+// ErrorField returns the Field of the *Error in err's chain, or "".
+func ErrorField(err error) string {
+	if e := asError(err); e != nil {
+		return e.Field
+	}
+	return ""
+}
+
+// At returns a copy of e whose Field is field, unless e names one already
+// (the deeper location wins).
+func (e *Error) At(field string) *Error {
+	if e.Field != "" || field == "" {
+		return e
+	}
+	c := *e
+	c.Field = field
+	return &c
 }
 
 // ErrorMessage returns the user-facing message of err. Errors that are not

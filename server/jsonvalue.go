@@ -46,6 +46,7 @@ func problemError(p *jsoncheck.Problem, maxDepth int, where string) error {
 			at += "." + p.Path
 		}
 	}
+	path := at
 	if at == "" {
 		at = "请求体"
 	} else {
@@ -64,9 +65,10 @@ func problemError(p *jsoncheck.Problem, maxDepth int, where string) error {
 	case jsoncheck.Number:
 		e = Errorf(syncproto.CodeInvalidField, "%s 的数字超出了双精度浮点数能精确保存的精度或范围（如绝对值大于 9007199254740991 的整数），请改用字符串", at)
 	default:
-		e = Errorf(syncproto.CodeBadRequest, "JSON 格式错误")
+		// Not JSON: no one place is at fault.
+		return &Error{Code: syncproto.CodeBadRequest, Message: "JSON 格式错误", Err: p}
 	}
-	e.Err = p
+	e.Err, e.Field = p, path
 	return e
 }
 

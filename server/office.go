@@ -56,9 +56,9 @@ func (s *Syncer) Review(ctx context.Context, p *Principal, inspectionID, decisio
 	case !p.Role.CanReview():
 		return nil, Errorf(syncproto.CodeForbidden, "只有区县或市级督查人员可以审核")
 	case decision == "":
-		return nil, Errorf(syncproto.CodeMissingField, "缺少审核结论 decision：approve（通过）或 return（退回）")
+		return nil, Errorf(syncproto.CodeMissingField, "缺少审核结论 decision：approve（通过）或 return（退回）").At("decision")
 	case decision != DecisionApprove && decision != DecisionReturn:
-		return nil, Errorf(syncproto.CodeInvalidValue, "审核结论 decision 只能是 approve（通过）或 return（退回）")
+		return nil, Errorf(syncproto.CodeInvalidValue, "审核结论 decision 只能是 approve（通过）或 return（退回）").At("decision")
 	}
 	if err := checkComment(comment, decision == DecisionReturn, "退回时必须填写意见"); err != nil {
 		return nil, err
@@ -132,9 +132,9 @@ func (s *Syncer) VerifyFinding(ctx context.Context, p *Principal, findingID, dec
 	case !p.Role.CanReview():
 		return nil, Errorf(syncproto.CodeForbidden, "只有区县或市级督查人员可以核实整改")
 	case decision == "":
-		return nil, Errorf(syncproto.CodeMissingField, "缺少核查结论 decision：verify（确认整改）或 reopen（重新整改）")
+		return nil, Errorf(syncproto.CodeMissingField, "缺少核查结论 decision：verify（确认整改）或 reopen（重新整改）").At("decision")
 	case decision != DecisionVerify && decision != DecisionReopen:
-		return nil, Errorf(syncproto.CodeInvalidValue, "核查结论 decision 只能是 verify（确认整改）或 reopen（重新整改）")
+		return nil, Errorf(syncproto.CodeInvalidValue, "核查结论 decision 只能是 verify（确认整改）或 reopen（重新整改）").At("decision")
 	}
 	if err := checkComment(comment, decision == DecisionReopen, "退回整改时必须填写意见"); err != nil {
 		return nil, err
@@ -208,11 +208,11 @@ func CountyName(ctx context.Context, get func(ctx context.Context, entity, id st
 func checkComment(comment string, required bool, missing string) error {
 	switch {
 	case required && Blank(comment):
-		return Errorf(syncproto.CodeMissingField, "%s", missing)
+		return Errorf(syncproto.CodeMissingField, "%s", missing).At("comment")
 	case len([]rune(comment)) > 4000:
-		return Errorf(syncproto.CodeInvalidField, "意见不能超过 4000 字")
+		return Errorf(syncproto.CodeInvalidField, "意见不能超过 4000 字").At("comment")
 	case !MultiLine(comment):
-		return Errorf(syncproto.CodeInvalidField, "意见不能含控制字符或文字方向控制符")
+		return Errorf(syncproto.CodeInvalidField, "意见不能含控制字符或文字方向控制符").At("comment")
 	}
 	return nil
 }

@@ -401,10 +401,10 @@ func (s *Syncer) checkTimes(e *Entity, vals map[string]json.RawMessage, now time
 			continue
 		case t.After(now.Add(DeviceTimeLead)):
 			return Errorf(syncproto.CodeInvalidValue, "字段 %s 的时间 %s 比服务器当前时间 %s 晚一天以上，手机时钟可能不准：请校准时间后改正再提交",
-				f.Name, t.In(ChinaTime).Format("2006-01-02 15:04"), now.In(ChinaTime).Format("2006-01-02 15:04"))
+				f.Name, t.In(ChinaTime).Format("2006-01-02 15:04"), now.In(ChinaTime).Format("2006-01-02 15:04")).At(f.Name)
 		case t.Before(EarliestDeviceTime):
 			return Errorf(syncproto.CodeInvalidValue, "字段 %s 的时间 %s 早于 %s，手机时钟可能不准：请校准时间后改正再提交",
-				f.Name, t.In(ChinaTime).Format("2006-01-02 15:04"), EarliestDeviceTime.Format("2006-01-02"))
+				f.Name, t.In(ChinaTime).Format("2006-01-02 15:04"), EarliestDeviceTime.Format("2006-01-02")).At(f.Name)
 		}
 	}
 	return nil
@@ -421,7 +421,7 @@ func (s *Syncer) applyDevice(ctx context.Context, tx WriteTx, p *Principal, pm *
 	}
 	var e *Error
 	if errors.As(err, &e) {
-		res.Status, res.Code, res.Message, res.LostFields = syncproto.StatusRejected, e.Code, e.Message, nil
+		res.Status, res.Code, res.Message, res.Field, res.LostFields = syncproto.StatusRejected, e.Code, e.Message, e.Field, nil
 		return res, nil
 	}
 	return res, err
@@ -593,7 +593,7 @@ func checkMapSize(r *StoredRecord, vals map[string]json.RawMessage) error {
 			}
 		}
 		if held > MaxMapKeys {
-			return Errorf(syncproto.CodeInvalidValue, "%s最多有 %d 项 %s（此次写入后将有 %d 项）", r.Entity.Label, MaxMapKeys, f.Name, held)
+			return Errorf(syncproto.CodeInvalidValue, "%s最多有 %d 项 %s（此次写入后将有 %d 项）", r.Entity.Label, MaxMapKeys, f.Name, held).At(f.Name)
 		}
 	}
 	return nil
@@ -623,9 +623,9 @@ func canonicalField(e *Entity, name string, raw json.RawMessage, device, normali
 	f, _ := e.Field(name)
 	switch {
 	case f == nil:
-		return nil, Errorf(syncproto.CodeUnknownField, "%s没有字段 %q", e.Label, name)
+		return nil, Errorf(syncproto.CodeUnknownField, "%s没有字段 %q", e.Label, name).At(name)
 	case device && f.Server:
-		return nil, Errorf(syncproto.CodeServerOwnedField, "字段 %s 只能由服务器或办公室写入", name)
+		return nil, Errorf(syncproto.CodeServerOwnedField, "字段 %s 只能由服务器或办公室写入", name).At(name)
 	}
 	v, err := f.canonical(raw, device, normalized)
 	var ferr *Error
@@ -634,7 +634,11 @@ func canonicalField(e *Entity, name string, raw json.RawMessage, device, normali
 		// not the whole map.
 		named := *ferr
 		named.Message = "字段 " + name + strings.TrimPrefix(ferr.Message, "字段 "+f.Name)
+		named.Field = name
 		return nil, &named
+	}
+	if errors.As(err, &ferr) {
+		return v, ferr.At(name)
 	}
 	return v, err
 }
@@ -644,7 +648,7 @@ func canonicalField(e *Entity, name string, raw json.RawMessage, device, normali
 func (s *Syncer) newRecord(ctx context.Context, tx WriteTx, p *Principal, e *Entity, id string, vals map[string]json.RawMessage, now time.Time) (*StoredRecord, error) {
 	for _, f := range e.Fields {
 		if f.Required && isNull(vals[f.Name]) {
-			return nil, Errorf(syncproto.CodeMissingField, "新建%s缺少必填字段 %s", e.Label, f.Name)
+			return nil, Errorf(syncproto.CodeMissingField, "新建%s缺少必填字段 %s", e.Label, f.Name).At(f.Name)
 		}
 	}
 	county, err := s.recordCounty(ctx, tx, e, vals)
@@ -678,7 +682,7 @@ func (s *Syncer) recordCounty(ctx context.Context, tx WriteTx, e *Entity, vals m
 			return "", err
 		}
 		if c == nil {
-			return "", Errorf(syncproto.CodeInvalidValue, "未知的区县代码 %q", code)
+			return "", Errorf(syncproto.CodeInvalidValue, "未知的区县代码 %q", code).At(e.CountyField)
 		}
 		return code, nil
 	}
@@ -693,10 +697,10 @@ func (s *Syncer) recordCounty(ctx context.Context, tx WriteTx, e *Entity, vals m
 			return "", err
 		}
 		if parent == nil {
-			return "", Errorf(syncproto.CodeUnknownReference, "%s 引用的%s尚未上传或不存在", name, EntityByName(f.Ref).Label)
+			return "", Errorf(syncproto.CodeUnknownReference, "%s 引用的%s尚未上传或不存在", name, EntityByName(f.Ref).Label).At(name)
 		}
 		if parent.State.IsDeleted() {
-			return "", Errorf(syncproto.CodeUnknownReference, "%s 引用的%s已被删除", name, EntityByName(f.Ref).Label)
+			return "", Errorf(syncproto.CodeUnknownReference, "%s 引用的%s已被删除", name, EntityByName(f.Ref).Label).At(name)
 		}
 		return parent.County, nil
 	}
@@ -724,17 +728,17 @@ func (s *Syncer) checkUpdate(ctx context.Context, tx WriteTx, p *Principal, cur 
 		switch old, ok := cur.State.Fields[name]; {
 		case !ok || isNull(old.Value):
 			if !isNull(v) {
-				return Errorf(syncproto.CodeImmutableField, "字段 %s 只能在创建%s时填写", name, cur.Entity.Label)
+				return Errorf(syncproto.CodeImmutableField, "字段 %s 只能在创建%s时填写", name, cur.Entity.Label).At(name)
 			}
 		case !bytes.Equal(old.Value, v):
-			return Errorf(syncproto.CodeImmutableField, "字段 %s 创建后不能修改", name)
+			return Errorf(syncproto.CodeImmutableField, "字段 %s 创建后不能修改", name).At(name)
 		}
 	}
 	// A required field is never cleared: a device would otherwise empty
 	// a record's evidence (a roadside check's plate) without deleting it.
 	for name, v := range vals {
 		if f, _ := cur.Entity.Field(name); f.Required && isNull(v) {
-			return Errorf(syncproto.CodeInvalidValue, "字段 %s 是必填项，不能清空", name)
+			return Errorf(syncproto.CodeInvalidValue, "字段 %s 是必填项，不能清空", name).At(name)
 		}
 	}
 	l, err := s.lockOf(ctx, tx, cur)
@@ -765,9 +769,9 @@ func (s *Syncer) checkRefs(ctx context.Context, tx WriteTx, r *StoredRecord, val
 		case err != nil:
 			return err
 		case ref == nil || ref.State.IsDeleted():
-			return Errorf(syncproto.CodeUnknownReference, "%s 引用的%s不存在或已删除", name, EntityByName(f.Ref).Label)
+			return Errorf(syncproto.CodeUnknownReference, "%s 引用的%s不存在或已删除", name, EntityByName(f.Ref).Label).At(name)
 		case ref.County != r.County:
-			return Errorf(syncproto.CodeOutOfScope, "%s 引用了其他区县的%s", name, EntityByName(f.Ref).Label)
+			return Errorf(syncproto.CodeOutOfScope, "%s 引用了其他区县的%s", name, EntityByName(f.Ref).Label).At(name)
 		}
 		if r.Seq != 0 {
 			continue

@@ -122,6 +122,9 @@ type PushResult struct {
 	Status  string `json:"status"`
 	Code    string `json:"code,omitempty"`
 	Message string `json:"message,omitempty"`
+	// Field, in a rejection for one field's value, names it (plate,
+	// answers.fence, a member of a map field by its dotted path).
+	Field string `json:"field,omitempty"`
 	// LostFields names fields whose incoming values lost to newer ones.
 	LostFields []string `json:"lost_fields,omitempty"`
 }
@@ -166,8 +169,12 @@ type PullResponse struct {
 
 // ErrorBody is every error response's JSON body.
 type ErrorBody struct {
-	Code      string `json:"code"`
-	Message   string `json:"message"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	// Field, when the fault is at one place of the request body, is its
+	// JSON path (mutations[3].fields.summary, refresh_token): for programs,
+	// where Message names it for people.
+	Field     string `json:"field,omitempty"`
 	RequestID string `json:"request_id,omitempty"`
 	ServerHLC string `json:"server_hlc,omitempty"`
 }

@@ -129,9 +129,14 @@ func decodeError(err error, at string) error {
 	case errors.As(err, &typ) && typ.Field == "" && at == "":
 		return server.Errorf(syncproto.CodeInvalidField, "请求体应为 JSON 对象")
 	case errors.As(err, &typ):
-		return server.Errorf(syncproto.CodeInvalidField, "字段 %s 的类型错误，应为%s", field(typ.Field), jsonKind(typ.Type))
+		return server.Errorf(syncproto.CodeInvalidField, "字段 %s 的类型错误，应为%s", field(typ.Field), jsonKind(typ.Type)).At(field(typ.Field))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return server.Errorf(syncproto.CodeUnknownField, unknown, strings.TrimPrefix(err.Error(), "json: unknown field "))
+		quoted := strings.TrimPrefix(err.Error(), "json: unknown field ")
+		name, uerr := strconv.Unquote(quoted)
+		if uerr != nil {
+			name = quoted
+		}
+		return server.Errorf(syncproto.CodeUnknownField, unknown, quoted).At(field(name))
 	}
 	return &server.Error{Code: syncproto.CodeBadRequest, Message: "请求体无法解析", Err: err}
 }
@@ -296,7 +301,7 @@ func checkMembers(raw []byte, t reflect.Type, path string) error {
 		for _, name := range slices.Sorted(maps.Keys(members)) { // the same error for the same body
 			f, ok := structField(t, name)
 			if !ok {
-				return server.Errorf(syncproto.CodeUnknownField, "未知字段 %s（字段名区分大小写）", join(name))
+				return server.Errorf(syncproto.CodeUnknownField, "未知字段 %s（字段名区分大小写）", join(name)).At(join(name))
 			}
 			if err := checkMembers(members[name], f.Type, join(name)); err != nil {
 				return err

@@ -66,7 +66,7 @@ func (a *API) errorHandler(err error, c echo.Context) {
 		}
 		c.Response().Header().Set(echo.HeaderWWWAuthenticate, auth)
 	}
-	body := syncproto.ErrorBody{Code: code, Message: message, RequestID: rid, ServerHLC: a.syncer.ServerHLC()}
+	body := syncproto.ErrorBody{Code: code, Message: message, Field: server.ErrorField(err), RequestID: rid, ServerHLC: a.syncer.ServerHLC()}
 	// To HEAD as to GET: net/http sends the headers and drops the body.
 	if werr := c.JSON(StatusOf(code), body); werr != nil {
 		a.log.Warn("write error response", "request_id", rid, "err", werr)

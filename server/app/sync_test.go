@@ -933,7 +933,8 @@ func TestRectificationAfterApproval(t *testing.T) {
 }
 
 // TestAnswerErrorsNameTheItem: a refused value of one checklist answer
-// names that answer (answers.fence), not the whole map.
+// names that answer (answers.fence), not the whole map, in its message
+// and its field.
 func TestAnswerErrorsNameTheItem(t *testing.T) {
 	srv := apptest.Start(t)
 	a := srv.Login(apptest.Inspector)
@@ -946,8 +947,8 @@ func TestAnswerErrorsNameTheItem(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := apptest.Push(t, a, apptest.Mut(a, "inspection", insp, apptest.Fields("answers.fence", tc.value))).Results[0]
-			if r.Status != "rejected" || r.Code != syncproto.CodeInvalidField || !strings.Contains(r.Message, "字段 answers.fence ") {
-				t.Errorf("%s/%s %q, want rejected/invalid_field naming answers.fence", r.Status, r.Code, r.Message)
+			if r.Status != "rejected" || r.Code != syncproto.CodeInvalidField || !strings.Contains(r.Message, "字段 answers.fence ") || r.Field != "answers.fence" {
+				t.Errorf("%s/%s %q (field %q), want rejected/invalid_field naming answers.fence", r.Status, r.Code, r.Message, r.Field)
 			}
 		})
 	}

@@ -27,7 +27,7 @@ import { keysOf } from './storage/storage.js';
  *   SDK older than base has none until its next pull.
  * @typedef {{seq: number, entity: string, id: string, hlc: string,
  *   fields?: Record<string, any>, delete?: boolean}} OutboxEntry
- * @typedef {{entity: string, id: string, code: string, message: string}} Rejected
+ * @typedef {{entity: string, id: string, code: string, message: string, field?: string}} Rejected
  * @typedef {{entity: string, id: string, state: 'deleted' | 'rejected' | 'missing'}} MissingParent
  *   unknown_reference: the record referred to, and what the phone knows of it
  * @typedef {Rejected & {key: string, hlc: string, fields?: Record<string, any>, delete?: boolean, at: number,
@@ -1385,7 +1385,9 @@ export class FieldsyncClient {
           await this.failOne(batch, 0, err, res);
           continue;
         }
-        const bad = /mutations\[(\d+)\]/.exec(err.message);
+        // The server names the mutation in field (mutations[3].fields.plate);
+        // a server older than that field named it in the message only.
+        const bad = /^mutations\[(\d+)\]/.exec(err.field) ?? /mutations\[(\d+)\]/.exec(err.message);
         if (err.status === 400 && bad && Number(bad[1]) < batch.seqs.length) {
           // The whole batch was refused for one mutation: move it to the
           // failed list and send the rest as a new batch (sync.md §11).
@@ -1413,7 +1415,8 @@ export class FieldsyncClient {
   async failOne(batch, i, err, res) {
     await this.storage.transaction(['meta', 'records', 'outbox', 'batches'], 'readwrite', async (tx) => {
       const e = await tx.get('outbox', seqKey(batch.seqs[i]));
-      if (e) await this.reject(tx, e, err.code, err.message, res);
+      const field = /^mutations\[\d+\]\.fields\.(.+)$/.exec(err.field)?.[1] ?? '';
+      if (e) await this.reject(tx, e, err.code, err.message, res, field);
       await tx.delete('batches', 'pending');
     });
   }
@@ -1427,12 +1430,13 @@ export class FieldsyncClient {
    * @param {string} code
    * @param {string} message
    * @param {SyncResult} res
+   * @param {string} [field] the record's field the refusal is for, when the server named one
    */
-  async reject(tx, e, code, message, res) {
+  async reject(tx, e, code, message, res, field = '') {
     /** @type {RejectedEntry[]} */
     const list = (await tx.get('meta', 'rejected')) ?? [];
     /** @type {RejectedEntry} */
-    const entry = { key: rejectedKey(e), entity: e.entity, id: e.id, code, message, hlc: e.hlc, fields: e.fields, delete: e.delete, at: this.nowFn() };
+    const entry = { key: rejectedKey(e), entity: e.entity, id: e.id, code, message, ...(field ? { field } : {}), hlc: e.hlc, fields: e.fields, delete: e.delete, at: this.nowFn() };
     if (code === 'unknown_reference') {
       const parent = await missingParent(tx, e, list);
       if (parent) entry.parent = parent;
@@ -1441,7 +1445,7 @@ export class FieldsyncClient {
     // The list is evidence the user has not seen yet: it is never cut;
     // the user dismisses entries (dismissRejected).
     await tx.put('meta', 'rejected', list);
-    res.rejected.push({ entity: e.entity, id: e.id, code, message });
+    res.rejected.push({ entity: e.entity, id: e.id, code, message, ...(field ? { field } : {}) });
     await this.settle(tx, e);
     await this.unapply(tx, e);
   }
@@ -1555,7 +1559,7 @@ export class FieldsyncClient {
    * Acts on a push answer in one transaction (sync.md §6, §7). Returns
    * whether the outbox shrank or was re-stamped (worth another batch).
    * @param {{seqs: number[], mutations: any[]}} batch
-   * @param {{results: Array<{status: string, code?: string, message?: string, lost_fields?: string[]}>, server_hlc?: string}} resp
+   * @param {{results: Array<{status: string, code?: string, message?: string, field?: string, lost_fields?: string[]}>, server_hlc?: string}} resp
    * @param {SyncResult} res
    * @returns {Promise<boolean>}
    */
@@ -1578,7 +1582,7 @@ export class FieldsyncClient {
           } else if (code === 'unknown_reference' && (await parentPending(tx, e))) {
             // The parent is still in the outbox: retry after it is applied.
           } else if (!KEEP_CODES.has(code) || code === 'unknown_reference') {
-            await this.reject(tx, e, code, result.message ?? '', res);
+            await this.reject(tx, e, code, result.message ?? '', res, result.field ?? '');
             settled++;
           }
           continue;

@@ -66,7 +66,7 @@ export const MESSAGES = {
 export class FieldsyncError extends Error {
   /**
    * @param {string} code the server's stable code or the SDK's
-   * @param {{status?: number, message?: string, details?: any, requestId?: string, cause?: unknown}} [opts]
+   * @param {{status?: number, message?: string, details?: any, requestId?: string, field?: string, cause?: unknown}} [opts]
    */
   constructor(code, opts = {}) {
     super(opts.message || messageFor(code), opts.cause !== undefined ? { cause: opts.cause } : undefined);
@@ -75,6 +75,8 @@ export class FieldsyncError extends Error {
     this.status = opts.status ?? 0;
     this.details = opts.details ?? null;
     this.requestId = opts.requestId ?? '';
+    /** Where in the request the fault is, when the server named one place: a JSON path (`mutations[3].fields.plate`). */
+    this.field = opts.field ?? '';
   }
 
   /** Whether repeating the same request later may succeed (network, 5xx, 429). */

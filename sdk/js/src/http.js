@@ -184,7 +184,8 @@ export function errorFromResponse(status, body, retryAfter) {
   const details = {};
   const ra = Number(retryAfter);
   if (retryAfter && Number.isFinite(ra)) details.retryAfter = ra;
-  return new FieldsyncError(code, { status, message, requestId: body?.request_id ?? '', details });
+  const field = body && typeof body.field === 'string' ? body.field : '';
+  return new FieldsyncError(code, { status, message, requestId: body?.request_id ?? '', field, details });
 }
 
 /** Codes for answers without a body (HEAD), by status. */

@@ -197,3 +197,35 @@ test('a failing push does not stop photo uploads; the sync reports the push erro
   await syncOK(c);
   assert.equal(c.status().pendingChanges, 0);
 });
+
+test('a refusal names its field: a push refused whole for one mutation sets aside that one by the answer\'s field, and a rejected result keeps its field', async () => {
+  const srv = await server();
+  const c = await device(srv.url);
+  await syncOK(c);
+  const check = (plate, extra = {}) => ({ county: '140902', checkpoint: '豆罗检查站', plate, checked_at: '2026-11-20T10:00:00+08:00', ...extra });
+  const good1 = uuidv7();
+  const bad = uuidv7();
+  const good2 = uuidv7();
+  const outOfRange = uuidv7();
+  await c.save('vehicle_check', good1, check('晋H10001'));
+  // A lone surrogate: JSON carries it as \ud800, which no store can keep as text.
+  await c.save('vehicle_check', bad, check('晋H10002', { note: 'a\ud800b' }));
+  await c.save('vehicle_check', good2, check('晋H10003'));
+  await c.save('vehicle_check', outOfRange, check('晋H10004', { opacity: 101 }));
+
+  const r = await c.sync();
+  assert.equal(r.error, null);
+  assert.deepEqual(
+    r.rejected.map((x) => [x.id, x.code, x.field]),
+    [
+      [bad, 'invalid_field', 'note'],
+      [outOfRange, 'invalid_field', 'opacity'],
+    ],
+  );
+  assert.deepEqual((await c.rejected()).map((x) => x.field), ['note', 'opacity']);
+  const other = await device(srv.url);
+  await syncOK(other);
+  assert.equal((await other.get('vehicle_check', good1))?.fields.plate, '晋H10001');
+  assert.equal((await other.get('vehicle_check', good2))?.fields.plate, '晋H10003');
+  assert.equal(await other.get('vehicle_check', bad), null);
+});

@@ -551,8 +551,9 @@ export class FieldsyncClient {
      * @param {string} code
      * @param {string} message
      * @param {SyncResult} res
+     * @param {string} [field] the record's field the refusal is for, when the server named one
      */
-    reject(tx: Tx, e: OutboxEntry, code: string, message: string, res: SyncResult): Promise<void>;
+    reject(tx: Tx, e: OutboxEntry, code: string, message: string, res: SyncResult, field?: string): Promise<void>;
     /**
      * Takes a refused mutation back from its local record (already out of
      * the outbox): each field still showing its value returns to the newest
@@ -581,7 +582,7 @@ export class FieldsyncClient {
      * Acts on a push answer in one transaction (sync.md §6, §7). Returns
      * whether the outbox shrank or was re-stamped (worth another batch).
      * @param {{seqs: number[], mutations: any[]}} batch
-     * @param {{results: Array<{status: string, code?: string, message?: string, lost_fields?: string[]}>, server_hlc?: string}} resp
+     * @param {{results: Array<{status: string, code?: string, message?: string, field?: string, lost_fields?: string[]}>, server_hlc?: string}} resp
      * @param {SyncResult} res
      * @returns {Promise<boolean>}
      */
@@ -593,6 +594,7 @@ export class FieldsyncClient {
             status: string;
             code?: string;
             message?: string;
+            field?: string;
             lost_fields?: string[];
         }>;
         server_hlc?: string;
@@ -749,6 +751,7 @@ export type Rejected = {
     id: string;
     code: string;
     message: string;
+    field?: string;
 };
 /**
  * unknown_reference: the record referred to, and what the phone knows of it

@@ -65,19 +65,22 @@ export namespace MESSAGES {
 export class FieldsyncError extends Error {
     /**
      * @param {string} code the server's stable code or the SDK's
-     * @param {{status?: number, message?: string, details?: any, requestId?: string, cause?: unknown}} [opts]
+     * @param {{status?: number, message?: string, details?: any, requestId?: string, field?: string, cause?: unknown}} [opts]
      */
     constructor(code: string, opts?: {
         status?: number;
         message?: string;
         details?: any;
         requestId?: string;
+        field?: string;
         cause?: unknown;
     });
     code: string;
     status: number;
     details: any;
     requestId: string;
+    /** Where in the request the fault is, when the server named one place: a JSON path (`mutations[3].fields.plate`). */
+    field: string;
     /** Whether repeating the same request later may succeed (network, 5xx, 429). */
     get temporary(): boolean;
 }

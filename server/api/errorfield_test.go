@@ -1,0 +1,135 @@
+package api_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"testing"
+
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// TestErrorNamesItsField: an error at one place of a request body says
+// where in `field`, its JSON path, whatever the kind of fault (a wrong
+// type, an unknown member, a value the server cannot store, a missing or
+// invalid member of an office's decision), so that a program need not
+// read the Chinese message; an error of the whole body names none.
+func TestErrorNamesItsField(t *testing.T) {
+	srv := apptest.Start(t)
+	insp := srv.Login(apptest.Inspector)
+	office := srv.Login(apptest.CountyOffice)
+	access, officeAccess := accessToken(insp), accessToken(office)
+	vc := func(fields string) string {
+		return `{"entity":"vehicle_check","id":"` + newID() + `","fields":{"county":"` + xinfu + `","checkpoint":"豆罗检查站","plate":"晋H12345",` +
+			`"checked_at":"2026-11-20T10:00:00+08:00"` + fields + `},"hlc":"` + insp.Clock.Now().String() + `"}`
+	}
+	push := func(ms ...string) string {
+		body := `{"device_id":"` + insp.DeviceID + `","batch_id":"` + newID() + `","mutations":[`
+		for i, m := range ms {
+			if i > 0 {
+				body += ","
+			}
+			body += m
+		}
+		return body + `]}`
+	}
+	review := "/api/v1/inspections/" + newID() + "/review"
+	for _, tc := range []struct {
+		name        string
+		path, token string
+		body        string
+		code        string
+		field       string
+	}{
+		{"push: a mutation's member of the wrong type", syncproto.PathPush, access, push(vc(""), `{"entity":"vehicle_check","id":"x","fields":{},"hlc":5}`), syncproto.CodeInvalidField, "mutations[1].hlc"},
+		{"push: a mutation not an object", syncproto.PathPush, access, push(vc(""), vc(""), `7`), syncproto.CodeInvalidField, "mutations[2]"},
+		{"push: an unknown member of a mutation", syncproto.PathPush, access, push(`{"entity":"vehicle_check","id":"x","fields":{},"hlc":"x","bogus":1}`), syncproto.CodeUnknownField, "mutations[0].bogus"},
+		{"push: a NUL in a value", syncproto.PathPush, access, push(vc(""), vc(`,"note":"a\u0000b"`)), syncproto.CodeInvalidField, "mutations[1].fields.note"},
+		{"push: a lone surrogate in a value", syncproto.PathPush, access, push(vc(`,"note":"\ud800"`)), syncproto.CodeInvalidField, "mutations[0].fields.note"},
+		{"push: a number past a double's precision", syncproto.PathPush, access, push(vc(`,"opacity":12345678901234567890`)), syncproto.CodeInvalidField, "mutations[0].fields.opacity"},
+		{"push: a member twice", syncproto.PathPush, access, push(vc(`,"note":"a","note":"b"`)), syncproto.CodeInvalidField, "mutations[0].fields.note"},
+		{"push: a top-level member of the wrong type", syncproto.PathPush, access, `{"device_id":5,"batch_id":"` + newID() + `","mutations":[]}`, syncproto.CodeInvalidField, "device_id"},
+		{"push: an unknown top-level member", syncproto.PathPush, access, `{"device_id":"` + insp.DeviceID + `","batch_id":"` + newID() + `","mutations":[],"Extra":1}`, syncproto.CodeUnknownField, "Extra"},
+		{"push: not JSON", syncproto.PathPush, access, `{"device_id":`, syncproto.CodeBadRequest, ""},
+		{"push: not an object", syncproto.PathPush, access, `[1]`, syncproto.CodeInvalidField, ""},
+		{"login: a member of the wrong type", syncproto.PathLogin, "", `{"username":"inspector","password":5}`, syncproto.CodeInvalidField, "password"},
+		{"login: an unknown member", syncproto.PathLogin, "", `{"username":"inspector","password":"x","otp":"1"}`, syncproto.CodeUnknownField, "otp"},
+		{"refresh: a NUL", syncproto.PathRefresh, "", `{"refresh_token":"a\u0000"}`, syncproto.CodeInvalidField, "refresh_token"},
+		{"review: no decision", review, officeAccess, `{"comment":"好"}`, syncproto.CodeMissingField, "decision"},
+		{"review: an unknown decision", review, officeAccess, `{"decision":"maybe"}`, syncproto.CodeInvalidValue, "decision"},
+		{"review: returned without a comment", review, officeAccess, `{"decision":"return"}`, syncproto.CodeMissingField, "comment"},
+		{"review: a bidi override in the comment", review, officeAccess, `{"decision":"return","comment":"退回\u202e"}`, syncproto.CodeInvalidField, "comment"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := send(t, srv, request{method: http.MethodPost, path: tc.path, token: tc.token, ctype: "application/json", body: tc.body})
+			r.wantError(t, http.StatusBadRequest, tc.code)
+			var eb syncproto.ErrorBody
+			if err := json.Unmarshal(r.Body, &eb); err != nil {
+				t.Fatal(err)
+			}
+			if eb.Field != tc.field {
+				t.Errorf("field %q, want %q (%s)", eb.Field, tc.field, eb.Message)
+			}
+		})
+	}
+}
+
+// TestRejectionNamesItsField: a push result rejected for one field of
+// its record names that field (a member of a map field by its dotted
+// path); one rejected for the record as a whole names none.
+func TestRejectionNamesItsField(t *testing.T) {
+	srv := apptest.Start(t)
+	insp := srv.Login(apptest.Inspector)
+	m := func(fields map[string]any) syncproto.Mutation {
+		raw := map[string]json.RawMessage{}
+		for k, v := range fields {
+			b, err := json.Marshal(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw[k] = b
+		}
+		return syncproto.Mutation{Entity: syncproto.EntityVehicleCheck, ID: newID(), Fields: raw, HLC: insp.Clock.Now().String()}
+	}
+	check := func(extra map[string]any, drop ...string) syncproto.Mutation {
+		f := map[string]any{"county": xinfu, "checkpoint": "豆罗检查站", "plate": "晋H12345", "checked_at": "2026-11-20T10:00:00+08:00"}
+		for k, v := range extra {
+			f[k] = v
+		}
+		for _, k := range drop {
+			delete(f, k)
+		}
+		return m(f)
+	}
+	otherCounty := check(map[string]any{"county": "140921"})
+	for _, tc := range []struct {
+		name  string
+		mu    syncproto.Mutation
+		code  string
+		field string
+	}{
+		{"a required field missing", check(nil, "plate"), syncproto.CodeMissingField, "plate"},
+		{"an unknown field", check(map[string]any{"colour": "红"}), syncproto.CodeUnknownField, "colour"},
+		{"a server-owned field", check(map[string]any{"created_by": "x"}), syncproto.CodeServerOwnedField, "created_by"},
+		{"a value out of range", check(map[string]any{"opacity": 101}), syncproto.CodeInvalidField, "opacity"},
+		{"a time that is not one", check(map[string]any{"checked_at": "昨天"}), syncproto.CodeInvalidField, "checked_at"},
+		{"a time years ahead", check(map[string]any{"checked_at": "2036-11-20T10:00:00+08:00"}), syncproto.CodeInvalidValue, "checked_at"},
+		{"a county that does not exist", check(map[string]any{"county": "999999"}), syncproto.CodeInvalidValue, "county"},
+		{"another county's record", otherCounty, syncproto.CodeOutOfScope, ""},
+		{"an id not a UUID", func() syncproto.Mutation { mu := check(nil); mu.ID = "abc"; return mu }(), syncproto.CodeInvalidID, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, err := insp.Push(t.Context(), newID(), []syncproto.Mutation{tc.mu})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := resp.Results[0]
+			if r.Status != syncproto.StatusRejected || r.Code != tc.code {
+				t.Fatalf("result %+v, want rejected %s", r, tc.code)
+			}
+			if r.Field != tc.field {
+				t.Errorf("field %q, want %q (%s)", r.Field, tc.field, r.Message)
+			}
+		})
+	}
+}
