@@ -73,6 +73,10 @@ func (s *Syncer) Review(ctx context.Context, p *Principal, inspectionID, decisio
 			return Errorf(syncproto.CodeNotFound, "检查记录不存在")
 		case !p.CanSee(insp.County):
 			return Errorf(syncproto.CodeOutOfScope, "无权审核其他区县的检查")
+		case insp.CreatedBy == p.UserID:
+			// An office account can push a record as a phone does; it
+			// must not then approve its own visit.
+			return Errorf(syncproto.CodeForbidden, "不能审核自己创建的检查记录，请由其他督查人员审核")
 		case insp.Text("status") != "submitted":
 			return Errorf(syncproto.CodeConflict, "只能审核待审核的检查（此检查现为%s），请重新打开查看", cmp.Or(InspectionStatusLabels[insp.Text("status")], "草稿"))
 		case seen < 0:
@@ -159,6 +163,8 @@ func (s *Syncer) VerifyFinding(ctx context.Context, p *Principal, findingID, dec
 		switch {
 		case insp == nil || insp.State.IsDeleted():
 			return Errorf(syncproto.CodeNotFound, "问题所属的检查记录已删除")
+		case f.CreatedBy == p.UserID || insp.CreatedBy == p.UserID:
+			return Errorf(syncproto.CodeForbidden, "不能核实自己创建的检查或问题的整改，请由其他督查人员核实")
 		case insp.Text("status") != "approved":
 			return Errorf(syncproto.CodeConflict, "检查通过审核后才能核实其问题的整改")
 		case decision == DecisionVerify && status == "verified":
