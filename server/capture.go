@@ -51,9 +51,9 @@ const maxSPKIBase64 = 512
 // key), invalid_value (not such a key), and those of PutDeviceKey.
 func RegisterCaptureKey(ctx context.Context, st DeviceKeyStore, p *Principal, publicKey string, now time.Time) (*DeviceKey, error) {
 	if publicKey == "" {
-		return nil, Errorf(syncproto.CodeMissingField, "缺少 public_key（base64 编码的 P-256 公钥，SPKI）")
+		return nil, Errorf(syncproto.CodeMissingField, "缺少 public_key（base64 编码的 P-256 公钥，SPKI）").At("public_key")
 	}
-	bad := Errorf(syncproto.CodeInvalidValue, "public_key 应为 base64 编码的 P-256 公钥（SPKI）")
+	bad := Errorf(syncproto.CodeInvalidValue, "public_key 应为 base64 编码的 P-256 公钥（SPKI）").At("public_key")
 	if len(publicKey) > maxSPKIBase64 {
 		return nil, bad
 	}

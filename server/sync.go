@@ -137,15 +137,15 @@ func (s *Syncer) cover(wall int64) {
 func (s *Syncer) Push(ctx context.Context, p *Principal, req *syncproto.PushRequest) (*syncproto.PushResponse, error) {
 	switch {
 	case req.DeviceID == "":
-		return nil, Errorf(syncproto.CodeBadRequest, "缺少 device_id（本设备的 id）")
+		return nil, Errorf(syncproto.CodeBadRequest, "缺少 device_id（本设备的 id）").At("device_id")
 	case req.DeviceID != p.DeviceID:
-		return nil, Errorf(syncproto.CodeDeviceMismatch, "device_id 与登录设备不一致")
+		return nil, Errorf(syncproto.CodeDeviceMismatch, "device_id 与登录设备不一致").At("device_id")
 	case !IsCanonicalUUID(req.BatchID):
-		return nil, Errorf(syncproto.CodeBadRequest, "batch_id 应为小写 UUID")
+		return nil, Errorf(syncproto.CodeBadRequest, "batch_id 应为小写 UUID").At("batch_id")
 	case len(req.Mutations) == 0:
-		return nil, Errorf(syncproto.CodeBadRequest, "mutations 不能为空")
+		return nil, Errorf(syncproto.CodeBadRequest, "mutations 不能为空").At("mutations")
 	case len(req.Mutations) > s.MaxBatch:
-		return nil, Errorf(syncproto.CodeBadRequest, "一次最多提交 %d 条变更", s.MaxBatch)
+		return nil, Errorf(syncproto.CodeBadRequest, "一次最多提交 %d 条变更", s.MaxBatch).At("mutations")
 	}
 	hash, fieldErrs, err := requestHash(req.Mutations)
 	if err != nil {

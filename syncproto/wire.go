@@ -326,3 +326,19 @@ func compactDigits(s string, max int) (int64, bool) {
 	n, err := strconv.ParseInt(s, 10, 64)
 	return n, err == nil
 }
+
+// EncodedBody reports whether a request's Content-Encoding values (its
+// header's, in order) code its body other than as itself ("identity").
+// The server takes no coded bodies: read as they come, a gzipped JSON body
+// would be "malformed JSON" and a gzipped photo chunk stored as the
+// photo's bytes.
+func EncodedBody(contentEncoding []string) bool {
+	for _, v := range contentEncoding {
+		for _, c := range strings.Split(v, ",") {
+			if c = strings.TrimSpace(c); c != "" && !strings.EqualFold(c, "identity") {
+				return true
+			}
+		}
+	}
+	return false
+}

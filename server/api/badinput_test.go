@@ -147,10 +147,17 @@ func testBadBodies(t *testing.T, srv *apptest.Server) {
 			}
 			// A body in a content coding is not read as JSON whatever it
 			// holds: gzip, or a coding the server does not know.
-			for _, coding := range []string{"gzip", "br", "deflate", "x-custom", "gzip, identity"} {
+			for _, coding := range []string{"gzip", "br", "deflate", "x-custom", "gzip, identity", "identity, gzip"} {
 				t.Run("content coding "+coding, func(t *testing.T) {
 					send(t, srv, request{method: http.MethodPost, path: ep.path, token: ep.token, ctype: jsonType, body: valid,
 						header: map[string]string{"Content-Encoding": coding}}).wantError(t, http.StatusUnsupportedMediaType, syncproto.CodeUnsupportedMediaType)
+				})
+			}
+			// JSON in another charset would be read as UTF-8, its text
+			// changed.
+			for _, cs := range []string{"latin1", "gbk", "utf-16", ""} {
+				t.Run("charset "+cs, func(t *testing.T) {
+					post(t, jsonType+"; charset="+strconv.Quote(cs), valid).wantError(t, http.StatusUnsupportedMediaType, syncproto.CodeUnsupportedMediaType)
 				})
 			}
 			t.Run("content coding identity", func(t *testing.T) {
@@ -164,6 +171,7 @@ func testBadBodies(t *testing.T, srv *apptest.Server) {
 			for _, ok := range []struct{ name, ctype, suffix string }{
 				{"valid", jsonType, ""},
 				{"charset parameter", "application/json; charset=utf-8", ""},
+				{"charset in capitals", "application/json; charset=UTF-8", ""},
 				{"upper-case type", "Application/JSON", ""},
 				{"trailing newline", jsonType, "\r\n"},
 			} {

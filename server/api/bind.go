@@ -29,11 +29,16 @@ import (
 // named, trailing data is refused, and the body limit (set by bodyLimit)
 // gives body_too_large.
 func (a *API) decodeJSON(c echo.Context, v any) error {
-	mt, _, _ := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
+	mt, params, _ := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
 	if mt != echo.MIMEApplicationJSON {
 		return server.Errorf(syncproto.CodeUnsupportedMediaType, "请求体应为 application/json")
 	}
-	if ce := c.Request().Header.Values(echo.HeaderContentEncoding); len(ce) > 0 && !(len(ce) == 1 && strings.EqualFold(strings.TrimSpace(ce[0]), "identity")) {
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
+		// JSON is UTF-8 (RFC 8259); a body declared in another charset
+		// would be read as UTF-8 all the same, its text changed.
+		return server.Errorf(syncproto.CodeUnsupportedMediaType, "请求体应为 UTF-8 编码的 JSON（Content-Type 的 charset 为 %s）", strconv.Quote(cs))
+	}
+	if syncproto.EncodedBody(c.Request().Header.Values(echo.HeaderContentEncoding)) {
 		// The body would be read as JSON whatever its coding: a gzipped
 		// one as "malformed JSON", which a phone takes for its own bug.
 		c.Response().Header().Set("Accept-Encoding", "identity")

@@ -12,6 +12,7 @@
 package auth
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -168,10 +169,10 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*server.Princ
 // device_revoked, conflict.
 func (s *Service) Login(ctx context.Context, req *syncproto.LoginRequest, clientIP string) (*syncproto.TokenResponse, error) {
 	if req.Username == "" || req.Password == "" {
-		return nil, server.Errorf(syncproto.CodeMissingField, "请输入用户名和密码")
+		return nil, server.Errorf(syncproto.CodeMissingField, "请输入用户名和密码").At(cmp.Or(emptyName(req.Username, "username"), "password"))
 	}
 	if !server.IsCanonicalUUID(req.DeviceID) {
-		return nil, server.Errorf(syncproto.CodeInvalidField, "device_id 应为小写 UUID")
+		return nil, server.Errorf(syncproto.CodeInvalidField, "device_id 应为小写 UUID").At("device_id")
 	}
 	if len([]rune(req.DeviceName)) > 100 {
 		return nil, server.Errorf(syncproto.CodeInvalidField, "device_name 不能超过 100 个字符")
@@ -314,7 +315,7 @@ func (s *Service) dummyHash() string {
 // token_expired, device_revoked, user_disabled.
 func (s *Service) Refresh(ctx context.Context, token, clientIP string) (*syncproto.TokenResponse, error) {
 	if token == "" {
-		return nil, server.Errorf(syncproto.CodeMissingField, "缺少 refresh_token")
+		return nil, server.Errorf(syncproto.CodeMissingField, "缺少 refresh_token").At("refresh_token")
 	}
 	refresh, newHash := newRefreshToken()
 	now := s.Now()
@@ -378,4 +379,12 @@ func (s *Service) securityEvent(ctx context.Context, kind string, args ...any) {
 	if s.Log != nil {
 		s.Log.WarnContext(ctx, "security event", append([]any{"kind", kind}, args...)...)
 	}
+}
+
+// emptyName is name when the value v of that field is empty, else "".
+func emptyName(v, name string) string {
+	if v == "" {
+		return name
+	}
+	return ""
 }

@@ -2,6 +2,7 @@ package upload_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"io"
@@ -879,12 +880,24 @@ func TestRecordOfOtherBytesPushedDuringUpload(t *testing.T) {
 	owner.wantServed(t, id, other, "owner")
 }
 
+// gzipped is b gzipped, as a client or proxy that compresses request
+// bodies would send it.
+func gzipped(b []byte) string {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	_, _ = zw.Write(b)
+	_ = zw.Close()
+	return buf.String()
+}
+
 // TestPatchWrongHeaders: a PATCH whose Content-Type is not tus's — none,
 // octet-stream, multipart, a form (which was read as a form, answered
 // 400 with its body's text in the message) — is 415
 // unsupported_media_type, and one declaring Upload-Length late is 400
 // invalid_upload (it was 405 method_not_allowed, logged as a server
-// error); none moves the upload, which then finishes.
+// error); a body with a Content-Encoding (gzipped by a client or a proxy,
+// which was stored as the photo's bytes) is 415 too; none moves the
+// upload, which then finishes.
 func TestPatchWrongHeaders(t *testing.T) {
 	srv := apptest.Start(t)
 	p := newPhone(t, srv, apptest.Inspector, apptest.Xinfu)
@@ -909,6 +922,8 @@ func TestPatchWrongHeaders(t *testing.T) {
 		"form, bad escape": {map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, "HELLO=%zz", 415, syncproto.CodeUnsupportedMediaType},
 		"late length": {map[string]string{"Content-Type": "application/offset+octet-stream", "Upload-Length": strconv.Itoa(len(data) + 50)},
 			"", 400, syncproto.CodeInvalidUpload},
+		"gzipped":                     {map[string]string{"Content-Type": "application/offset+octet-stream", "Content-Encoding": "gzip"}, gzipped(data[:100]), 415, syncproto.CodeUnsupportedMediaType},
+		"coded twice, identity first": {map[string]string{"Content-Type": "application/offset+octet-stream", "Content-Encoding": "identity, br"}, "bytes", 415, syncproto.CodeUnsupportedMediaType},
 	} {
 		h.header["Upload-Offset"] = "0"
 		r := p.tus.Do(http.MethodPatch, loc, []byte(h.body), h.header)

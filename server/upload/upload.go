@@ -167,10 +167,10 @@ func New(dir string, maxSize int64, forwarded bool, syncer *server.Syncer, log *
 // Handlers for each tus request, with the protocol's header checks and
 // errors rewritten as fieldsync's JSON errors.
 func (s *Service) Post() http.Handler {
-	return s.wrap(noDeferredLength(s.oneCreationPerUser(s.tus.PostFile)))
+	return s.wrap(noDeferredLength(plainBody(s.oneCreationPerUser(s.tus.PostFile))))
 }
 func (s *Service) Head() http.Handler   { return s.wrap(s.ownOnly(s.tus.HeadFile, true)) }
-func (s *Service) Patch() http.Handler  { return s.wrap(s.ownOnly(s.tus.PatchFile, true)) }
+func (s *Service) Patch() http.Handler  { return s.wrap(plainBody(s.ownOnly(s.tus.PatchFile, true))) }
 func (s *Service) Delete() http.Handler { return s.wrap(s.ownOnly(s.tus.DelFile, false)) }
 
 // createWait is how long an upload's creation waits for the user's
@@ -251,6 +251,21 @@ func (s *Service) ownOnly(h http.HandlerFunc, finishFirst bool) http.HandlerFunc
 			return
 		}
 		h(w, r) // other failures are tusd's to answer
+	}
+}
+
+// plainBody refuses a body sent with a Content-Encoding (415): tusd
+// would store a gzipped chunk as the photo's bytes, its offset the
+// compressed length, and the upload fail only at its end, as a hash
+// mismatch.
+func plainBody(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if syncproto.EncodedBody(r.Header.Values("Content-Encoding")) {
+			w.Header().Set("Accept-Encoding", "identity")
+			writeTusError(w, server.Errorf(syncproto.CodeUnsupportedMediaType, "照片的字节不能压缩发送（Content-Encoding），请直接发送原始字节"))
+			return
+		}
+		h(w, r)
 	}
 }
 
