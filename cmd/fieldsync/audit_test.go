@@ -42,6 +42,11 @@ func auditData(t *testing.T, dsn string) (string, *audit.Seal, []audit.Entry) {
 	cfg.Database = dsn
 	cfg.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	set := func(t time.Time) { mu.Lock(); now = t; mu.Unlock() }
+	// The server's key, as serve makes it (the tools make none on
+	// PostgreSQL).
+	if _, err := audit.LoadOrCreateKey(cfg.AuditKeyPath()); err != nil {
+		t.Fatal(err)
+	}
 	a, err := app.OpenStore(ctx, cfg, app.NewLogger(cfg, os.Stderr))
 	if err != nil {
 		t.Fatal(err)

@@ -23,6 +23,7 @@ import (
 	"io/fs"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -535,6 +536,13 @@ func sweepCmd(c *command) {
 		// minutes is not under way.
 		if c.cfg.UploadGrace < minSweepGrace {
 			return fmt.Errorf("--upload-grace must be at least %s: a shorter one would remove uploads still being sent", minSweepGrace)
+		}
+		if c.cfg.Database != "" && c.cfg.Blobs == "" {
+			// Sweeping an empty local directory would report nothing to
+			// remove, as if the deployment's photos had been swept.
+			if st, err := os.Stat(filepath.Join(c.cfg.DataDir, "blobs")); err != nil || !st.IsDir() {
+				return fmt.Errorf("no photos at %s: give the deployment's photo store, --blobs s3://… (or the --data of the server that keeps them)", filepath.Join(c.cfg.DataDir, "blobs"))
+			}
 		}
 		return c.withStore(ctx, func(a *app.App) error {
 			n, err := a.Sweep(ctx, time.Now(), true)

@@ -297,3 +297,41 @@ func TestToolsNeedAPostgresDeployment(t *testing.T) {
 		t.Errorf("user list after user add: exit %d %q", code, out)
 	}
 }
+
+// TestToolsOnPostgresMakeNothingHere: the command-line tools take the URL
+// a server runs with, pgxpool's parameters included (pool_max_conns made
+// them fail: PostgreSQL was sent it as a setting), and on PostgreSQL they
+// make nothing in the data directory — no directory, no blobs/, no audit
+// key, which audit verify would then have trusted; sweep without the
+// deployment's photo store refuses instead of sweeping an empty one.
+func TestToolsOnPostgresMakeNothingHere(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	if code, _, errs := run(t, "user", "add", "--database", dsn, "--username", "wang", "--password", "secret-pass-1", "--county", "140902"); code != 0 {
+		t.Fatalf("user add: exit %d %q", code, errs)
+	}
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	pooled := dsn + sep + "pool_max_conns=4"
+	dir := filepath.Join(t.TempDir(), "data")
+	for _, cmd := range [][]string{{"user", "list"}, {"device", "list"}, {"keys", "list"}, {"user", "disable", "wang"}, {"user", "enable", "wang"},
+		{"keys", "rotate"}, {"audit", "verify"}} {
+		code, out, errs := run(t, append(cmd, "--database", pooled, "--data", dir)...)
+		if code != 0 {
+			t.Errorf("%v with pool_max_conns: exit %d %q", cmd, code, errs)
+		}
+		if strings.Contains(out+errs, "trusted key") {
+			t.Errorf("%v trusts a key nobody gave it: %s%s", cmd, out, errs)
+		}
+		if _, err := os.Stat(dir); !os.IsNotExist(err) {
+			t.Fatalf("after %v the data directory %s is there (%v)", cmd, dir, err)
+		}
+	}
+	if code, _, errs := run(t, "sweep", "--database", pooled, "--data", dir); code != 1 || !strings.Contains(errs, "--blobs") {
+		t.Errorf("sweep with no photo store: exit %d %q, want refused naming --blobs", code, errs)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("after sweep the data directory is there (%v)", err)
+	}
+}

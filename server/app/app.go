@@ -2,9 +2,11 @@ package app
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -86,6 +88,9 @@ type App struct {
 	dirLock *os.File
 	// locks are the upload locks of a server on PostgreSQL (nil on SQLite).
 	locks *pglock.Locker
+	// tool is set for the command-line tools (OpenStore): on PostgreSQL
+	// they make nothing in the data directory.
+	tool bool
 }
 
 // DefaultGOGC is the garbage collector's target the server runs with
@@ -203,15 +208,21 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 
 // OpenStore opens the database and loads seed data, without the HTTP side;
 // the command-line tools use it.
+//
+// On PostgreSQL they make nothing in the data directory (no directory, no
+// blobs/, no audit key): a tool run from any directory would otherwise
+// leave a stray signing key there, which audit verify would then trust.
 func OpenStore(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
-		return nil, fmt.Errorf("create data directory: %w", err)
+	if cfg.Database == "" {
+		if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+			return nil, fmt.Errorf("create data directory: %w", err)
+		}
 	}
 	db, err := openDatabase(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	a := &App{Cfg: cfg, Log: log, DB: db, Activity: &server.Activity{}}
+	a := &App{Cfg: cfg, Log: log, DB: db, Activity: &server.Activity{}, tool: true}
 	if err := a.openParts(ctx); err != nil {
 		a.Close()
 		return nil, err
@@ -252,6 +263,8 @@ func (a *App) openParts(ctx context.Context) error {
 		b.TempDir = cfg.DataDir
 		a.Blobs = b
 		upOpts = append(upOpts, upload.WithS3(b.Client(), b.Bucket(), b.Prefix()+"uploads/"))
+	} else if readOnlyDir := a.tool && cfg.Database != ""; readOnlyDir {
+		a.Blobs = blobfs.Existing(filepath.Join(cfg.DataDir, "blobs"))
 	} else {
 		b, err := blobfs.New(filepath.Join(cfg.DataDir, "blobs"))
 		if err != nil {
@@ -261,7 +274,17 @@ func (a *App) openParts(ctx context.Context) error {
 	}
 	a.Syncer.Blobs = a.Blobs
 	a.Syncer.UploadQuota = cfg.UploadQuota
-	key, err := audit.LoadOrCreateKey(cfg.AuditKeyPath())
+	loadKey := audit.LoadOrCreateKey
+	if a.tool && cfg.Database != "" {
+		loadKey = func(path string) (ed25519.PrivateKey, error) {
+			k, err := audit.LoadKey(path)
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, nil // the tools seal nothing
+			}
+			return k, err
+		}
+	}
+	key, err := loadKey(cfg.AuditKeyPath())
 	if err != nil {
 		return fmt.Errorf("audit key: %w", err)
 	}
@@ -298,6 +321,13 @@ func (a *App) openParts(ctx context.Context) error {
 		a.PhotoQueue = q
 	}
 	a.Syncer.PhotoReady = a.PhotoQueue.Enqueue
+	if a.tool && cfg.Database != "" && cfg.Blobs == "" {
+		if _, err := os.Stat(cfg.DataDir); err != nil {
+			// A tool on PostgreSQL away from any server's data directory
+			// has no unfinished uploads to open (sweep refuses first).
+			return nil
+		}
+	}
 	uploads, err := upload.New(filepath.Join(cfg.DataDir, "uploads"), cfg.MaxUploadBytes, len(cfg.TrustedProxies) > 0, a.Syncer, log, upOpts...)
 	if err != nil {
 		return err

@@ -33,6 +33,11 @@ func New(dir string) (*Store, error) {
 	return &Store{dir: dir}, nil
 }
 
+// Existing returns the store kept in dir without making anything there:
+// for a tool that only reads or sweeps it, where a missing directory is
+// an error to report, not a store to make.
+func Existing(dir string) *Store { return &Store{dir: dir} }
+
 // Ping tells that the store's directory is there and is a directory (a
 // volume unmounted or removed under the server is not).
 func (s *Store) Ping(ctx context.Context) error {

@@ -77,7 +77,14 @@ func init() {
 // only work on an existing deployment check it first, so that a mistyped
 // URL is not a new, empty deployment answered as the real one.
 func HasSchema(ctx context.Context, dsn string) (bool, error) {
-	conn, err := pgx.Connect(ctx, dsn)
+	// Parsed as Open parses it: the URL a server runs with may carry
+	// pgxpool's parameters (pool_max_conns), which a plain connection
+	// would send to PostgreSQL as settings it does not know.
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return false, fmt.Errorf("parse database url: %w", err)
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg.ConnConfig)
 	if err != nil {
 		return false, fmt.Errorf("connect: %w", err)
 	}
