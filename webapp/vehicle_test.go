@@ -8,8 +8,11 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/google/uuid"
+	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/server/geo"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
 // TestBrowserRoadside: a roadside check entered offline, with a photo,
@@ -313,5 +316,61 @@ func TestBrowserAsksToKeepStorage(t *testing.T) {
 	}
 	if home(true) {
 		t.Error("storage kept: home warns")
+	}
+}
+
+// TestBrowserRoadsidePlatesAndRepeats: a plate typed with its province
+// (晋H30272, the way plates are written) takes the province from it, a
+// trailer's plate (挂) is a plate; the same truck saved again at the same
+// checkpoint the same day is asked about first (each save counts as a
+// vehicle, and no one can delete a check); another inspector's check of
+// the day is listed without 修改.
+func TestBrowserRoadsidePlatesAndRepeats(t *testing.T) {
+	srv, p, _ := roadsidePhone(t)
+	p.do("checkpoint", chromedp.SendKeys(chromedp.CSS(`input[name="checkpoint"]`), "豆罗检查站"))
+	saved := 0
+	save := func(typed, want string) {
+		t.Helper()
+		p.do("plate "+typed, chromedp.SendKeys(chromedp.CSS(`input[name="plate"]`), typed))
+		p.click(`#save-vehicle`)
+		saved++
+		p.waitJS("saved "+typed, `document.querySelector('#vehicle-today h2')?.textContent.includes('今天已检 `+itoa(saved)+` 辆') || !!document.querySelector('#vehicle-error').textContent`)
+		if e := p.text(`#vehicle-error`); e != "" {
+			t.Fatalf("%q refused: %s", typed, e)
+		}
+		p.has(want)
+	}
+	save("晋H30272", "晋H30272")
+	save("冀h1234挂", "冀H1234挂")
+	if v := eval[string](p, `document.querySelector('select[name="province"]').value`); v != "冀" {
+		t.Errorf("after a plate typed with 冀 the province box holds %q", v)
+	}
+
+	// The same truck again at 豆罗检查站: asked; declined, nothing saved.
+	eval[bool](p, `(window.confirm = (m) => { window.__asked = m; return false; }, true)`)
+	p.do("same plate", chromedp.SendKeys(chromedp.CSS(`input[name="plate"]`), "晋H 30272"))
+	p.click(`#save-vehicle`)
+	if asked := eval[string](p, `window.__asked || ''`); !strings.Contains(asked, "晋H30272") || !strings.Contains(asked, "豆罗检查站") {
+		t.Errorf("saving 晋H30272 again asked %q", asked)
+	}
+	p.has("今天已检 2 辆")
+	eval[bool](p, `(window.confirm = () => true, true)`)
+	p.click(`#save-vehicle`)
+	p.waitJS("saved again", `document.querySelector('#vehicle-today h2')?.textContent.includes('今天已检 3 辆')`)
+
+	// Another inspector's check of today, pulled: no 修改 on it.
+	other := srv.Login(apptest.Inspector2)
+	id := uuid.Must(uuid.NewV7()).String()
+	apptest.Push(t, other, apptest.Mut(other, syncproto.EntityVehicleCheck, id, apptest.Fields("county", apptest.Xinfu,
+		"checkpoint", "豆罗检查站", "plate", "晋H77777", "checked_at", time.Now().In(server.ChinaTime).Format(time.RFC3339))))
+	p.setOffline(false)
+	eval[bool](p, `(async () => { const {app} = await import('/app/js/app.js'); await app.client.sync(); await app.render(); return true; })()`)
+	p.waitJS("the other's check listed", `!!document.querySelector('#vehicle-today li[data-id="`+id+`"]')`)
+	if n := eval[int](p, `document.querySelectorAll('#vehicle-today li[data-id="`+id+`"] button[data-edit]').length`); n != 0 {
+		t.Errorf("another inspector's check offers 修改")
+	}
+	p.has("他人记录")
+	if n := eval[int](p, `document.querySelectorAll('#vehicle-today button[data-edit]').length`); n != 3 {
+		t.Errorf("%d of the inspector's own 3 checks offer 修改", n)
 	}
 }

@@ -80,7 +80,13 @@ export async function render(app) {
   // it are dropped (“h 5 1 2 3 4” lost its last digit).
   const plate = h('input', { type: 'text', name: 'plate', maxlength: 20, autocapitalize: 'characters', autocomplete: 'off', placeholder: 'H12345' });
   const tidyPlate = () => {
-    const n = normPlate(plate.value);
+    let n = normPlate(plate.value);
+    // Typed with its province (晋H30272): the province goes to its box.
+    const typed = provinces.find((x) => n.startsWith(x));
+    if (typed) {
+      province.value = typed;
+      n = n.slice(typed.length);
+    }
     if (n === plate.value) return;
     const at = normPlate(plate.value.slice(0, plate.selectionStart ?? plate.value.length)).length;
     plate.value = n;
@@ -217,10 +223,17 @@ export async function render(app) {
     // vehicle's draft is dropped, and the next one starts with a new one.
     if (d.saving) return;
     err.textContent = '';
+    tidyPlate();
     const plateText = normPlate(plate.value);
     if (!checkpoint.value.trim()) { err.textContent = '请填写检查点名称。'; checkpoint.focus(); return; }
-    // After the province: a letter and 5 characters, 6 on a new-energy plate.
-    if (!/^[A-Z][A-Z0-9]{5,6}$/.test(plateText)) { err.textContent = '车牌号格式不对：省份简称后应是 6 位字母或数字（新能源车 7 位），如 H12345、HD12345。'; plate.focus(); return; }
+    // After the province: a letter and 5 characters, 6 on a new-energy
+    // plate; or 4 and the character a trailer's (挂), a driving school's
+    // (学) or a police plate (警) ends with.
+    if (!/^[A-Z](?:[A-Z0-9]{5,6}|[A-Z0-9]{4}[挂学警领试超港澳使])$/.test(plateText)) {
+      err.textContent = '车牌号格式不对：省份简称后应是 6 位字母或数字（新能源车 7 位；挂车、教练车是 5 位加“挂”“学”），如 H12345、HD12345、H1234挂。';
+      plate.focus();
+      return;
+    }
     // Chinese plates never use the letters I and O (they would read as 1 and 0).
     if (/[IO]/.test(plateText)) { err.textContent = `车牌号里不会有字母 O 或 I：“${plateText}”中的 O、I 是否为数字 0 或 1？请核对后重新输入。`; plate.focus(); return; }
     if (!mine.length) { err.textContent = '不知道您负责的区县，请联网同步后再试。'; return; }
@@ -230,6 +243,11 @@ export async function render(app) {
     // its own: a second submit of the same vehicle (a save that failed half
     // way, the page reloaded mid-save) writes the same records again, and
     // never a second vehicle check. checked_at is by the corrected clock.
+    // The same vehicle saved at this checkpoint today already (a crew of
+    // two, a truck entered again): counted twice for good, as no one can
+    // delete a check; asked first.
+    const again = !edit && !d.id && done.find((r) => r.fields.plate === province.value + plateText && r.fields.checkpoint === checkpoint.value.trim());
+    if (again && !window.confirm(`${again.fields.plate} 今天已在${again.fields.checkpoint}检查过（${when(again.fields.checked_at)}），每保存一次都会计为一辆车。确定再记一次？`)) return;
     const id = d.id || (d.id = uuidv7());
     const f = { county: county.value || mine[0], checkpoint: checkpoint.value.trim(), plate: province.value + plateText, checked_at: chinaTime() };
     if (campaign.value.trim()) f.campaign = campaign.value.trim();
@@ -301,7 +319,11 @@ export async function render(app) {
     form,
     h('section', { class: 'card', id: 'vehicle-today' }, h('h2', {}, `今天已检 ${done.length} 辆`),
       h('ul', { class: 'list' }, done.slice(0, 50).map((r) => h('li', { class: 'item' + (d.id === r.id && edit ? ' editing' : ''), dataset: { id: r.id } },
-        h('button', { type: 'button', class: 'edit', dataset: { edit: r.id }, disabled: d.id === r.id && !!edit, onclick: () => correct(r) }, '修改'),
+        // Only the inspector who made a check corrects it: another's is
+        // evidence of their stop, and the office sees who wrote what.
+        !r.fields.created_by || r.fields.created_by === c.user?.id
+          ? h('button', { type: 'button', class: 'edit', dataset: { edit: r.id }, disabled: d.id === r.id && !!edit, onclick: () => correct(r) }, '修改')
+          : h('span', { class: 'edit mute small', dataset: { others: r.id } }, '他人记录'),
         h('span', { class: 'name' }, r.fields.plate), ' ',
         r.pending.length ? h('span', { class: 'badge pending' }, '待上传') : h('span', { class: 'badge approved' }, '已上传'),
         h('div', { class: 'mute small' }, when(r.fields.checked_at), ' · ', r.fields.checkpoint,
