@@ -14,9 +14,10 @@ import (
 
 // This file decides what the audit log records (package audit keeps the
 // chain): review decisions (Review), device changes to an inspection that
-// an office has approved or returned and to its findings and photos
-// (apply), changes of a photo's evidence flags, and task progress reports
-// (writeCanonical). Each entry is appended in the write transaction of
+// an office has approved or returned and to its findings and photos, and
+// to a roadside check by another user than the one who made it or after
+// the day it was made (apply), changes of a photo's evidence flags, and
+// task progress reports (writeCanonical). Each entry is appended in the write transaction of
 // the change, so both commit or neither does.
 
 // AuditedStatuses are the stored inspection statuses whose changes (and
@@ -27,12 +28,12 @@ var AuditedStatuses = []string{"approved", "returned"}
 // processing), whose actor id is "".
 const AuditServerName = "服务器"
 
-// auditTarget tells whether a device write to r is audited and which
-// inspection r belongs to. It reads r as stored (before the merge) and
-// the references vals sets (a new record's), and at most its parent
-// records, which the push has usually read for its checks already
+// auditTarget tells whether a device write by p at now to r is audited
+// and which inspection r belongs to. It reads r as stored (before the
+// merge) and the references vals sets (a new record's), and at most its
+// parent records, which the push has usually read for its checks already
 // (cached in the transaction).
-func (s *Syncer) auditTarget(ctx context.Context, tx WriteTx, r *StoredRecord, vals map[string]json.RawMessage) (string, bool, error) {
+func (s *Syncer) auditTarget(ctx context.Context, tx WriteTx, p *Principal, r *StoredRecord, vals map[string]json.RawMessage, now time.Time) (string, bool, error) {
 	ref := func(name string) string {
 		var id string
 		if v, ok := vals[name]; ok {
@@ -46,6 +47,12 @@ func (s *Syncer) auditTarget(ctx context.Context, tx WriteTx, r *StoredRecord, v
 	switch r.Entity.Name {
 	case syncproto.EntityInspection:
 		return r.ID, slices.Contains(AuditedStatuses, r.Text("status")), nil
+	case syncproto.EntityVehicleCheck:
+		// A roadside check is the record of a stop and counts in the
+		// month's figures: a change by someone else than the inspector
+		// who made it, or on a later day, is kept with what it replaced
+		// (the correction made at the truck, the same day, is not).
+		return "", r.Seq != 0 && (p.UserID != r.CreatedBy || ChinaDay(now) != ChinaDay(r.CreatedAt)), nil
 	case syncproto.EntityFinding:
 		inspID = ref("inspection_id")
 	case syncproto.EntityPhoto:

@@ -788,6 +788,9 @@ func IsCanonicalUUID(s string) bool {
 // fieldsync serves.
 var ChinaTime = time.FixedZone("CST", 8*3600)
 
+// ChinaDay is t's date in China's time (2006-01-02).
+func ChinaDay(t time.Time) string { return t.In(ChinaTime).Format(time.DateOnly) }
+
 // CanonicalTime returns the canonical form of an RFC 3339 time, the form a
 // time field is stored in: the same instant in China Standard Time
 // (+08:00), its fraction of a second without trailing zeros. So the first

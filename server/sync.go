@@ -458,8 +458,9 @@ func (s *Syncer) apply(ctx context.Context, tx WriteTx, p *Principal, pm *prepar
 	}
 
 	// A change to an inspection the office has judged (and to its
-	// findings and photos) is audited, with the stored values it replaces.
-	auditInsp, audited, err := s.auditTarget(ctx, tx, cur, vals)
+	// findings and photos), or to a roadside check after the fact, is
+	// audited, with the stored values it replaces.
+	auditInsp, audited, err := s.auditTarget(ctx, tx, p, cur, vals, now)
 	if err != nil {
 		return err
 	}
@@ -533,8 +534,14 @@ func (s *Syncer) apply(ctx context.Context, tx WriteTx, p *Principal, pm *prepar
 	}
 	pm.recheck = completenessTrigger(cur, o.Won, cur.Seq == 0, o.DeleteApplied)
 	cur.UpdatedAt = now
+	auditFields := o.Won
+	if e.Name == syncproto.EntityVehicleCheck && audited {
+		// Values sent again as they were change nothing to record.
+		auditFields = slices.DeleteFunc(slices.Clone(o.Won), func(f string) bool { return bytes.Equal(auditOld[f], cur.State.Fields[f].Value) })
+		audited = len(auditFields) > 0
+	}
 	if audited {
-		changes := auditChanges(cur, auditOld, o.Won)
+		changes := auditChanges(cur, auditOld, auditFields)
 		if o.DeleteApplied {
 			changes["deleted"] = audit.Change{Old: json.RawMessage("false"), New: json.RawMessage("true")}
 		}

@@ -23,7 +23,9 @@ const (
 	// ActionReview is an office's decision on an inspection.
 	ActionReview = "review"
 	// ActionRecordChange is a change to an approved or returned
-	// inspection, or to one of its findings or photos.
+	// inspection, or to one of its findings or photos, or a change to a
+	// roadside check by another user than the one who made it or after
+	// the day it was made.
 	ActionRecordChange = "record_change"
 	// ActionEvidenceFlags is a change of a photo's evidence flags.
 	ActionEvidenceFlags = "evidence_flags"

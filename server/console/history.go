@@ -66,7 +66,8 @@ var auditFieldNames = map[string]string{
 }
 
 // history lists the audit entries of an inspection and of its findings
-// and photos, oldest first, as the viewer may see them.
+// and photos (or of another record: a roadside check), oldest first, as
+// the viewer may see them.
 func (c *Console) history(ec echo.Context, insp *server.StoredRecord, items map[string]string) ([]historyRow, error) {
 	p := principalOf(ec)
 	entries, err := c.d.Store.AuditHistory(ec.Request().Context(), insp.ID)
@@ -81,6 +82,9 @@ func (c *Console) history(ec echo.Context, insp *server.StoredRecord, items map[
 		}
 		row := historyRow{Seq: e.Seq, At: e.At.In(chinaTime).Format("2006-01-02 15:04:05"), Who: e.ActorName,
 			Action: auditActionNames[e.Action], Record: auditEntityNames[e.Entity]}
+		if e.Action == audit.ActionRecordChange && e.Entity == syncproto.EntityVehicleCheck {
+			row.Action = "事后修改" // not reviewed: changed after its day, or by another
+		}
 		switch {
 		case e.ActorID == "" && e.DeviceID == "":
 			row.Who, row.Device = server.AuditServerName, "服务器自动处理"
@@ -165,6 +169,8 @@ func auditValue(field string, f *server.Field, v json.RawMessage, items map[stri
 			}
 		case field == "crs":
 			out = cmp.Or(crsNames[s], strings.ToUpper(s))
+		case f != nil && f.Labels[s] != "":
+			out = f.Labels[s] // a code of the vocabulary (aftertreatment present: 完好)
 		default:
 			if l := cmp.Or(statusNames[s], decisionNames[s], server.FindingStatusLabels[s], server.SeverityLabels[s]); l != "" {
 				out = l

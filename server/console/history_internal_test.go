@@ -28,7 +28,8 @@ func TestHistoryLabelsEveryField(t *testing.T) {
 }
 
 // TestHistoryValues: values as the console shows them elsewhere: times in
-// China's time, records by the end of their id, yes and no in words.
+// China's time, records by the end of their id, yes and no in words, a
+// vocabulary's codes by their labels (in the history and the conflict log).
 func TestHistoryValues(t *testing.T) {
 	for _, tc := range []struct {
 		entity, field, value, want string
@@ -45,6 +46,9 @@ func TestHistoryValues(t *testing.T) {
 		{syncproto.EntityFinding, "deadline", `"2026-12-31"`, "2026-12-31"},
 		{syncproto.EntityPhoto, "accuracy_m", `5`, "5"},
 		{syncproto.EntityPhoto, "caption", `null`, "（空）"},
+		// Every code of a roadside check's vocabulary by its label.
+		{syncproto.EntityVehicleCheck, "aftertreatment", `"present"`, "完好"},
+		{syncproto.EntityVehicleCheck, "emission_stage", `"cn5"`, "国五"},
 	} {
 		if got := auditValue(tc.field, entityField(tc.entity, tc.field), json.RawMessage(tc.value), nil); got != tc.want {
 			t.Errorf("%s.%s %s is shown as %q, want %q", tc.entity, tc.field, tc.value, got, tc.want)

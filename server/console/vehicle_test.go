@@ -7,9 +7,13 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/app"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
@@ -148,5 +152,55 @@ func TestVehiclesPeriod(t *testing.T) {
 				t.Errorf("%s%s: %d, want 400", path, bad, st)
 			}
 		}
+	}
+}
+
+// TestRoadsideChangedAfterTheFact: a roadside check changed by another
+// inspector, or by its own on a later day, is in its page's 修改历史 with
+// who, from what to what (values by their labels); the correction its
+// inspector makes the same day, and values sent again unchanged, are not.
+func TestRoadsideChangedAfterTheFact(t *testing.T) {
+	var shift atomic.Int64
+	srv := apptest.Start(t, func(c *app.Config) { c.Now = func() time.Time { return time.Now().Add(time.Duration(shift.Load())) } })
+	zhang, li := srv.Login(apptest.Inspector), srv.Login(apptest.Inspector2)
+	vc := uuid.NewString()
+	apptest.PushApplied(t, zhang, apptest.Mut(zhang, syncproto.EntityVehicleCheck, vc, apptest.Fields("county", apptest.Xinfu,
+		"checkpoint", "豆罗检查站", "plate", "晋H30274", "emission_stage", "cn6", "aftertreatment", "removed", "action", "fine",
+		"checked_at", time.Now().In(server.ChinaTime).Format(time.RFC3339))))
+	county := loggedIn(t, srv, apptest.CountyOffice)
+	history := func() string {
+		t.Helper()
+		st, page := county.get("/console/vehicles/" + vc)
+		if st != http.StatusOK {
+			t.Fatalf("vehicle page: %d", st)
+		}
+		if !strings.Contains(page, `id="history"`) {
+			return ""
+		}
+		i := strings.Index(page, `id="history"`)
+		return page[i : i+strings.Index(page[i:], "</table>")]
+	}
+	// The inspector's own correction at the truck, and the same values sent again.
+	apptest.PushApplied(t, zhang, apptest.Mut(zhang, syncproto.EntityVehicleCheck, vc, apptest.Fields("action", "repair", "note", "当场更正")))
+	apptest.PushApplied(t, li, apptest.Mut(li, syncproto.EntityVehicleCheck, vc, apptest.Fields("action", "repair")))
+	if h := history(); h != "" {
+		t.Fatalf("the same day's own correction and an unchanged value are in the history:\n%s", h)
+	}
+	// Another inspector changes the result.
+	apptest.PushApplied(t, li, apptest.Mut(li, syncproto.EntityVehicleCheck, vc, apptest.Fields("aftertreatment", "present")))
+	h := history()
+	for _, want := range []string{"李巡查", "事后修改", "后处理装置：已拆除 → 完好"} {
+		if !strings.Contains(h, want) {
+			t.Errorf("history after another inspector's change lacks %q:\n%s", want, h)
+		}
+	}
+	if strings.Contains(h, "处理：") {
+		t.Errorf("the unchanged action is listed:\n%s", h)
+	}
+	// The next day, its own inspector moves it to another checkpoint.
+	shift.Store(int64(24 * time.Hour))
+	apptest.PushApplied(t, zhang, apptest.Mut(zhang, syncproto.EntityVehicleCheck, vc, apptest.Fields("checkpoint", "忻州北收费站")))
+	if h := history(); !strings.Contains(h, "张巡查") || !strings.Contains(h, "检查站：豆罗检查站 → 忻州北收费站") {
+		t.Errorf("history after the next day's change by its own inspector:\n%s", h)
 	}
 }

@@ -238,6 +238,9 @@ func (c *Console) vehicle(ec echo.Context) error {
 	if data["Conflicts"], err = c.conflictRows(ctx, p, nil, refs...); err != nil {
 		return err
 	}
+	if data["History"], err = c.history(ec, r, nil); err != nil {
+		return err
+	}
 	if plate := r.Text("plate"); plate != "" {
 		// The truck's other checks in the user's scope, latest first.
 		others, n, err := c.d.Store.VehicleChecks(ctx, server.VehicleQuery{Scope: p.Scope(), Plate: plate, Limit: 20})
