@@ -334,4 +334,15 @@ func TestToolsOnPostgresMakeNothingHere(t *testing.T) {
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Errorf("after sweep the data directory is there (%v)", err)
 	}
+	// A server on the same database makes its own: its audit key, to seal with.
+	cfg := app.DefaultConfig()
+	cfg.Addr, cfg.DataDir, cfg.Database = "127.0.0.1:0", dir, pooled
+	a, err := app.Open(context.Background(), cfg, app.NewLogger(cfg, io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if _, err := os.Stat(cfg.AuditKeyPath()); err != nil || a.Sealer.Key == nil {
+		t.Errorf("a server on PostgreSQL has no audit key: %v", err)
+	}
 }

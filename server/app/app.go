@@ -159,7 +159,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if cfg.Database != "" && cfg.Blobs == "" {
 		log.Warn("photos are kept in this server's data directory: servers sharing the database must share a photo store too (--blobs s3://…), or each serves only the photos sent to it")
 	}
-	a, err := OpenStore(ctx, cfg, log)
+	a, err := openStore(ctx, cfg, log, false)
 	if err != nil {
 		if dirLock != nil {
 			dirLock.Close()
@@ -213,7 +213,13 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 // blobs/, no audit key): a tool run from any directory would otherwise
 // leave a stray signing key there, which audit verify would then trust.
 func OpenStore(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
-	if cfg.Database == "" {
+	return openStore(ctx, cfg, log, true)
+}
+
+// openStore is OpenStore for a tool, or for a server (Open), which makes
+// its audit key, blobs/ and uploads/ where they are missing.
+func openStore(ctx context.Context, cfg Config, log *slog.Logger, tool bool) (*App, error) {
+	if !tool || cfg.Database == "" {
 		if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 			return nil, fmt.Errorf("create data directory: %w", err)
 		}
@@ -222,7 +228,7 @@ func OpenStore(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) 
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	a := &App{Cfg: cfg, Log: log, DB: db, Activity: &server.Activity{}, tool: true}
+	a := &App{Cfg: cfg, Log: log, DB: db, Activity: &server.Activity{}, tool: tool}
 	if err := a.openParts(ctx); err != nil {
 		a.Close()
 		return nil, err
