@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/pprof"
@@ -15,6 +16,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -587,6 +589,33 @@ func (a *App) sealFinished(ctx context.Context) {
 	}
 	for _, s := range made {
 		a.Log.Info("sealed audit log", "month", s.Month, "first", s.FirstSeq, "last", s.LastSeq, "key", s.KeyID)
+	}
+	a.checkSealKeys(ctx)
+}
+
+// checkSealKeys warns when the audit log's seals were signed with other
+// keys than this server's: servers on one database that each made a key
+// of their own (every one must be given the same, --audit-key), or a
+// restore without the backup's key. Each month's seal then verifies only
+// against the key of the server that made it.
+func (a *App) checkSealKeys(ctx context.Context) {
+	if a.Sealer == nil || a.Sealer.Key == nil {
+		return
+	}
+	seals, err := a.DB.AuditSeals(ctx)
+	if err != nil {
+		return
+	}
+	mine := audit.KeyID(a.Sealer.Key.Public().(ed25519.PublicKey))
+	others := map[string]bool{}
+	for _, s := range seals {
+		if s.KeyID != mine {
+			others[s.KeyID] = true
+		}
+	}
+	if len(others) > 0 {
+		a.Log.Warn("audit seals in the database were signed with other keys than this server's: give every server the same audit key (--audit-key or FIELDSYNC_AUDIT_KEY), else audit verify --pubkey fails for the months other keys sealed",
+			"key", mine, "other_keys", slices.Sorted(maps.Keys(others)), "key_file", a.Cfg.AuditKeyPath())
 	}
 }
 
