@@ -202,6 +202,7 @@ test('a refusal names its field: a push refused whole for one mutation sets asid
   const srv = await server();
   const c = await device(srv.url);
   await syncOK(c);
+  /** @param {string} plate @param {Record<string, any>} [extra] */
   const check = (plate, extra = {}) => ({ county: '140902', checkpoint: '豆罗检查站', plate, checked_at: '2026-11-20T10:00:00+08:00', ...extra });
   const good1 = uuidv7();
   const bad = uuidv7();
