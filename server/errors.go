@@ -115,7 +115,49 @@ func asError(err error) *Error {
 	if errors.As(err, &e) {
 		return e
 	}
+	if StoreUnreachable(err) {
+		return &Error{Code: ErrStoreUnavailable.Code, Message: ErrStoreUnavailable.Message, RetryAfter: ErrStoreUnavailable.RetryAfter, Err: err}
+	}
 	return nil
+}
+
+// ErrStoreUnavailable is what a request answers when a store it needs
+// (the database, the photo store) cannot be reached or fails on its side:
+// unavailable, to be sent again after Retry-After, nothing of it done —
+// not a 500, which a phone takes for a server bug.
+var ErrStoreUnavailable = &Error{Code: syncproto.CodeUnavailable, Message: "服务器暂时无法访问数据存储，本次未处理；数据仍在手机上，稍后会自动重试",
+	RetryAfter: 15 * time.Second}
+
+// storeUnreachable are the tests of StoreUnreachable: a connection
+// refused, reset or timed out, a network or host out of reach, and those
+// each store registers (RegisterUnreachable).
+var storeUnreachable = []func(error) bool{func(err error) bool {
+	for _, e := range []error{syscall.ECONNREFUSED, syscall.ECONNRESET, syscall.ETIMEDOUT, syscall.EHOSTUNREACH, syscall.ENETUNREACH} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}}
+
+// RegisterUnreachable adds a test of whether an error is a store out of
+// reach or failing on its side (PostgreSQL's connection errors and
+// shutdowns, an S3 store's 5xx or its request timeout); stores call it at
+// init.
+func RegisterUnreachable(f func(error) bool) { storeUnreachable = append(storeUnreachable, f) }
+
+// StoreUnreachable says whether err is a store the server needs being out
+// of reach: a failure that is nobody's bug and passes by itself.
+func StoreUnreachable(err error) bool {
+	if err == nil {
+		return false
+	}
+	for _, f := range storeUnreachable {
+		if f(err) {
+			return true
+		}
+	}
+	return false
 }
 
 // ErrStorageFull is what a request that failed for want of storage on the

@@ -49,6 +49,11 @@ func (a *API) errorHandler(err error, c echo.Context) {
 			message = "服务器存储空间已满，暂时无法处理，请稍后重试"
 		}
 	}
+	if server.StoreUnreachable(err) && code == syncproto.CodeUnavailable {
+		// Answered 503 for the phone to come back later; an outage of the
+		// database or the photo store all the same.
+		a.log.Error("store unreachable: request refused", "request_id", rid, "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+	}
 	if code == syncproto.CodeInternal {
 		a.log.Error("internal error", "request_id", rid, "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 	}

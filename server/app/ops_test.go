@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/xinzhou-eco/fieldsync/internal/s3test"
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/app"
@@ -258,4 +259,42 @@ func TestDemoLoginsSayWhatChanged(t *testing.T) {
 	if seen != 1 || len(logins) < 5 {
 		t.Errorf("%d demo logins, inspector seen %d times", len(logins), seen)
 	}
+}
+
+// TestUploadWhilePhotoStoreOutOfReach: an upload begun while the S3 store
+// does not answer is 503 unavailable with a Retry-After (the phone sends
+// it again later), not 500 internal, which a phone takes for a server
+// bug; once the store answers, the same upload begins.
+func TestUploadWhilePhotoStoreOutOfReach(t *testing.T) {
+	url, hang := s3test.StartHung(t)
+	srv := apptest.Start(t, func(c *app.Config) { c.Blobs = url + "&timeout=1s" })
+	c := srv.Login(apptest.Inspector)
+	vc, photo := uuid.NewString(), uuid.NewString()
+	data := []byte("not yet read: the store is asked before the bytes")
+	apptest.PushApplied(t, c,
+		apptest.Mut(c, syncproto.EntityVehicleCheck, vc, apptest.Fields("county", apptest.Xinfu, "checkpoint", "豆罗检查站",
+			"plate", "晋H30272", "checked_at", "2026-11-28T10:00:00+08:00")),
+		apptest.Mut(c, syncproto.EntityPhoto, photo, apptest.Fields("vehicle_check_id", vc, "sha256", apptest.SHA256(data),
+			"size_bytes", len(data), "content_type", "image/jpeg")))
+	tus := srv.Tus(c)
+	hang(true)
+	r := tus.Create(photo, apptest.SHA256(data), "image/jpeg", len(data))
+	if r.Status != http.StatusServiceUnavailable || r.Err.Code != syncproto.CodeUnavailable || r.Header.Get("Retry-After") == "" {
+		t.Errorf("create with the store out of reach: %d %+v (Retry-After %q), want 503 unavailable with a Retry-After",
+			r.Status, r.Err, r.Header.Get("Retry-After"))
+	}
+	hang(false)
+	r = tus.Create(photo, apptest.SHA256(data), "image/jpeg", len(data))
+	if r.Status != http.StatusCreated {
+		t.Fatalf("create with the store back: %d %+v", r.Status, r.Err)
+	}
+	// The store stops answering again while the bytes are sent: tusd's
+	// own write fails, and the answer says to come back.
+	hang(true)
+	if r := tus.Patch(r.Header.Get("Location"), 0, data); r.Status != http.StatusServiceUnavailable || r.Err.Code != syncproto.CodeUnavailable ||
+		r.Header.Get("Retry-After") == "" {
+		t.Errorf("bytes sent with the store out of reach: %d %+v (Retry-After %q), want 503 unavailable with a Retry-After",
+			r.Status, r.Err, r.Header.Get("Retry-After"))
+	}
+	hang(false)
 }

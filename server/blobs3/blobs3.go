@@ -33,6 +33,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
@@ -265,6 +266,22 @@ func (s *Store) PutVariant(ctx context.Context, sum, variant string, data []byte
 	}
 	m := md5.Sum(data)
 	return s.put(ctx, key, bytes.NewReader(data), int64(len(data)), m[:])
+}
+
+func init() {
+	// The store failing on its side (500, 503 SlowDown), or not answering
+	// within the bucket URL's timeout: out of reach, not a bug.
+	server.RegisterUnreachable(func(err error) bool {
+		var te interface{ Timeout() bool }
+		return status(err) >= 500 || errors.As(err, &te) && te.Timeout() && isS3Error(err)
+	})
+}
+
+// isS3Error tells an error of this store's client (an operation error
+// naming the S3 service) from any other that times out.
+func isS3Error(err error) bool {
+	var oe *smithy.OperationError
+	return errors.As(err, &oe) && oe.ServiceID == "S3"
 }
 
 // status is the HTTP status of a failed S3 request, 0 if it has none.

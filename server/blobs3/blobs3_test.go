@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
+	"net"
 	"os"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/xinzhou-eco/fieldsync/internal/s3test"
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/blobs3"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
 func sum(b []byte) string {
@@ -325,6 +327,9 @@ func TestStoreThatStopsAnswering(t *testing.T) {
 		case r := <-done:
 			if r.err == nil {
 				t.Errorf("%s on a store that does not answer succeeded", r.name)
+			} else if code := server.ErrorCode(r.err); code != syncproto.CodeUnavailable || server.RetryAfterSeconds(r.err) == 0 {
+				// Answered 503 with Retry-After, not 500 internal.
+				t.Errorf("%s on a store that does not answer: %q (%v), want unavailable with a Retry-After", r.name, code, r.err)
 			}
 		case <-limit:
 			t.Fatal("operations on a store that does not answer still wait after a minute")
@@ -336,5 +341,26 @@ func TestStoreThatStopsAnswering(t *testing.T) {
 	}
 	if ok, err := s.Has(ctx, sum(data), server.VariantOriginal); !ok || err != nil {
 		t.Errorf("Has once the store answers again: %v, %v", ok, err)
+	}
+}
+
+// TestStoreRefusingConnections: a store whose address refuses connections
+// (stopped, a wrong port) is out of reach, not an internal error: the
+// request answers 503 unavailable with a Retry-After.
+func TestStoreRefusingConnections(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	t.Setenv("FIELDSYNC_S3_ACCESS_KEY", "id")
+	t.Setenv("FIELDSYNC_S3_SECRET_KEY", "secret")
+	_, err = blobs3.Open(context.Background(), "s3://photos?endpoint=http://"+addr+"&region=us-east-1&timeout=1s")
+	if err == nil {
+		t.Fatal("opened a store at a closed port")
+	}
+	if code := server.ErrorCode(err); code != syncproto.CodeUnavailable || server.RetryAfterSeconds(err) == 0 {
+		t.Errorf("a store refusing connections: %q (%v), want unavailable with a Retry-After", code, err)
 	}
 }

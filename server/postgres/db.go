@@ -70,6 +70,15 @@ func init() {
 		var pe *pgconn.PgError
 		return errors.As(err, &pe) && pe.Code == "53100"
 	})
+	// The database out of reach as PostgreSQL says it (a refused or
+	// timed-out connection is the network's: server.StoreUnreachable's
+	// own): a connection lost (class 08), the server shutting down or
+	// starting (57P01–57P03). Not a refused password: a configuration's
+	// fault, which waiting does not mend.
+	server.RegisterUnreachable(func(err error) bool {
+		var pe *pgconn.PgError
+		return errors.As(err, &pe) && (strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03")
+	})
 }
 
 // HasSchema reports whether the database at dsn holds fieldsync's tables

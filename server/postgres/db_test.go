@@ -2,15 +2,20 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
+	"net"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/xinzhou-eco/fieldsync/internal/pgtest"
+	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/postgres"
 	"github.com/xinzhou-eco/fieldsync/server/storetest"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
 // TestSchemaMatchesCatalog: storetest.SchemaMatchesCatalog, read from
@@ -120,5 +125,32 @@ func TestPoolSizes(t *testing.T) {
 	db7, _ := openAt(t, dsn+sep+"pool_max_conns=7")
 	if got := db7.Pool().Config().MaxConns; got != 7 {
 		t.Errorf("pool_max_conns=7: request pool of %d", got)
+	}
+}
+
+// TestDatabaseOutOfReach: a database that refuses connections (stopped,
+// a wrong port) is out of reach, not an internal error: a request that
+// needs it answers 503 unavailable with a Retry-After.
+func TestDatabaseOutOfReach(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	_, err = postgres.Open(context.Background(), "postgres://postgres@"+addr+"/fieldsync?connect_timeout=2")
+	if err == nil {
+		t.Fatal("opened a database at a closed port")
+	}
+	if code := server.ErrorCode(err); code != syncproto.CodeUnavailable || server.RetryAfterSeconds(err) == 0 {
+		t.Errorf("a database refusing connections: %q (%v), want unavailable with a Retry-After", code, err)
+	}
+	// What PostgreSQL itself says of a connection lost or a server
+	// shutting down or starting; not what it says of a bad password.
+	for code, want := range map[string]string{"08006": syncproto.CodeUnavailable, "57P01": syncproto.CodeUnavailable,
+		"57P03": syncproto.CodeUnavailable, "28P01": syncproto.CodeInternal, "42P01": syncproto.CodeInternal} {
+		if got := server.ErrorCode(fmt.Errorf("query: %w", &pgconn.PgError{Code: code})); got != want {
+			t.Errorf("SQLSTATE %s: %q, want %q", code, got, want)
+		}
 	}
 }

@@ -380,7 +380,7 @@ func (s *Service) wrap(h http.HandlerFunc) http.Handler {
 	// The unrouted handler takes the upload id from the path below BasePath.
 	inner := http.StripPrefix(strings.TrimSuffix(BasePath, "/"), s.tus.Middleware(h))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		jw := &jsonErrors{ResponseWriter: w, head: r.Method == http.MethodHead, serverHLC: s.syncer.ServerHLC}
+		jw := &jsonErrors{ResponseWriter: w, head: r.Method == http.MethodHead, serverHLC: s.syncer.ServerHLC, storeDown: s.storeDown}
 		inner.ServeHTTP(jw, r)
 		if jw.pending && jw.status >= 500 && jw.status != http.StatusInsufficientStorage && jw.status != http.StatusNotImplemented {
 			// tusd's own words for a server fault (a full disk, a store
@@ -845,10 +845,13 @@ func (s *Service) discard(ctx context.Context, id string) {
 // body every fieldsync error has.
 func tusError(err error) handler.Error {
 	code := server.ErrorCode(err)
-	body, _ := json.Marshal(syncproto.ErrorBody{Code: code, Message: server.ErrorMessage(err)})
+	body, _ := json.Marshal(syncproto.ErrorBody{Code: code, Message: server.ErrorMessage(err), Field: server.ErrorField(err)})
+	header := handler.HTTPHeader{"Content-Type": "application/json; charset=utf-8"}
+	if s := server.RetryAfterSeconds(err); s > 0 {
+		header["Retry-After"] = strconv.Itoa(s) // a store out of reach, a full disk: when to come back
+	}
 	return handler.Error{ErrorCode: code, Message: server.ErrorMessage(err), HTTPResponse: handler.HTTPResponse{
-		StatusCode: syncproto.HTTPStatus(code), Body: string(body),
-		Header: handler.HTTPHeader{"Content-Type": "application/json; charset=utf-8"},
+		StatusCode: syncproto.HTTPStatus(code), Body: string(body), Header: header,
 	}}
 }
 
@@ -906,6 +909,9 @@ type jsonErrors struct {
 	http.ResponseWriter
 	head      bool
 	serverHLC func() string
+	// storeDown tells, after tusd answered an internal error, whether the
+	// photo store is out of reach (tusd keeps only the error's text).
+	storeDown func() bool
 	status    int
 	body      bytes.Buffer
 	pending   bool
@@ -951,6 +957,13 @@ func (w *jsonErrors) finish() {
 			eb = syncproto.ErrorBody{Code: server.ErrStorageFull.Code, Message: server.ErrStorageFull.Message}
 			status = syncproto.HTTPStatus(eb.Code)
 			h.Set("Retry-After", strconv.Itoa(int(server.ErrStorageFull.RetryAfter/time.Second)))
+		} else if tusCode == "ERR_INTERNAL_SERVER_ERROR" && w.storeDown != nil && w.storeDown() {
+			// The store failed because it is out of reach (S3 stopped or
+			// wedged): unavailable, to be sent again later, as every
+			// request a store out of reach refuses.
+			eb = syncproto.ErrorBody{Code: server.ErrStoreUnavailable.Code, Message: server.ErrStoreUnavailable.Message}
+			status = syncproto.HTTPStatus(eb.Code)
+			h.Set("Retry-After", strconv.Itoa(int(server.ErrStoreUnavailable.RetryAfter/time.Second)))
 		}
 	}
 	if eb.Message == "" {
@@ -968,6 +981,17 @@ func (w *jsonErrors) finish() {
 	if !w.head {
 		_, _ = w.ResponseWriter.Write(body)
 	}
+}
+
+// storeDown reports whether the photo store does not answer a ping
+// within 5 s (as /readyz asks it).
+func (s *Service) storeDown() bool {
+	if s.syncer.Blobs == nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return s.syncer.Blobs.Ping(ctx) != nil
 }
 
 // diskFull reports whether a tusd error answer is an internal error of the
