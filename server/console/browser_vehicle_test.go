@@ -16,7 +16,8 @@ import (
 
 // TestBrowserVehicleCheck: an office opens a roadside check from the
 // records list and sees its facts, its photo (a real JPEG with EXIF,
-// processed) and the truck's earlier check, at 1366 and at 390 px without
+// processed), the truck's earlier check and another inspector's change
+// in 修改历史, at 1366 and at 390 px without
 // sideways scrolling; screenshots console-vehicle-*.png.
 func TestBrowserVehicleCheck(t *testing.T) {
 	srv := apptest.Start(t, apptest.HoldPhotos)
@@ -39,6 +40,9 @@ func TestBrowserVehicleCheck(t *testing.T) {
 	if err := srv.App.Photos.Process(ctx, photo); err != nil {
 		t.Fatal(err)
 	}
+	// Another inspector changes it afterwards: 修改历史 has a row.
+	other := srv.Login(apptest.Inspector2)
+	apptest.PushApplied(t, other, apptest.Mut(other, syncproto.EntityVehicleCheck, vc, apptest.Fields("action", "repair", "note", "复核后改为限期维修")))
 
 	b := newChrome(t)
 	b.do("desktop size", chromedp.EmulateViewport(1366, 768))
@@ -47,7 +51,8 @@ func TestBrowserVehicleCheck(t *testing.T) {
 	b.navigate("open the check", chromedp.Click(chromedp.CSS(`tr[data-id="`+vc+`"] a`)))
 	b.do("its page", chromedp.WaitVisible(chromedp.CSS(`figure#photo-`+photo+` img`)))
 	body := b.text()
-	for _, want := range []string{"路检记录 · 晋H30272", "LZZ1BLSE9KD123456", "P20EE", "DPF 载体被掏空", "排气管内部", "距检查位置", "该车其他路检记录", "豆罗检查站"} {
+	for _, want := range []string{"路检记录 · 晋H30272", "LZZ1BLSE9KD123456", "P20EE", "复核后改为限期维修", "排气管内部", "距检查位置", "该车其他路检记录", "豆罗检查站",
+		"修改历史", "事后修改", "李巡查", "DPF 载体被掏空，仅剩外壳 → 复核后改为限期维修"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the check's page lacks %q:\n%s", want, body)
 		}
