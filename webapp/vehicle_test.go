@@ -370,6 +370,7 @@ func TestBrowserRoadsidePlatesAndRepeats(t *testing.T) {
 		t.Errorf("another inspector's check offers 修改")
 	}
 	p.has("他人记录")
+	p.shot("app-vehicle-others.png")
 	if n := eval[int](p, `document.querySelectorAll('#vehicle-today button[data-edit]').length`); n != 3 {
 		t.Errorf("%d of the inspector's own 3 checks offer 修改", n)
 	}
