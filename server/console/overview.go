@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -29,6 +30,7 @@ type weekRateRow struct {
 type weekCell struct {
 	G6, Removed int
 	Rate        string // "" without 国六 trucks
+	Link        string // the roadside records the figure counts
 }
 
 // overview is the console's first page: the month at a glance for the
@@ -143,6 +145,24 @@ func (c *Console) overview(ec echo.Context) error {
 				name = c.countyName(w.County) + " " + name
 			}
 			r = &weekRateRow{Checkpoint: name, Cells: make([]weekCell, overviewWeeks)}
+			for j := range r.Cells {
+				// The week's checks at the checkpoint, up to the day the
+				// figure stops at (the month's last, or today): the list
+				// then counts what the cell counts.
+				start, _ := time.ParseInLocation(time.DateOnly, weeks[j], chinaTime)
+				end := start.AddDate(0, 0, 6)
+				if end.After(lastDay) {
+					end = lastDay
+				}
+				f := url.Values{"county": {w.County}, "from": {weeks[j]}, "to": {end.Format(time.DateOnly)}}
+				if w.Checkpoint == "" {
+					f.Set("nocheckpoint", "1")
+				} else {
+					f.Set("checkpoint", w.Checkpoint)
+					f.Set("exact", "1")
+				}
+				r.Cells[j].Link = "/console/vehicles?" + f.Encode() + "#records"
+			}
 			byPoint[key] = r
 			rates = append(rates, r)
 		}

@@ -38,7 +38,7 @@ func TestOverview(t *testing.T) {
 	if !regexp.MustCompile(`<tfoot><tr><th>合计</th><th>\d+</th><th>\d+</th><th>\d+</th><th>[1-9]\d*</th>`).MatchString(page) {
 		t.Errorf("the city's overview counts no inspection this month")
 	}
-	if !strings.Contains(page, "%<br>") {
+	if !strings.Contains(page, "%</a><br>") {
 		t.Errorf("the city's overview shows no weekly removal rate")
 	}
 	// The nav names it first.
@@ -180,5 +180,46 @@ func TestOverviewOfAnotherMonth(t *testing.T) {
 		if st, page := b.get("/console/overview?month=" + q); st != http.StatusBadRequest || !strings.Contains(page, want) {
 			t.Errorf("overview?month=%s: %d, want 400 saying %q", q, st, want)
 		}
+	}
+}
+
+// TestOverviewWeekLinksToItsChecks: a weekly removal rate on the overview
+// links to the roadside records it counts: the checkpoint's checks of
+// that week up to today, so that the list adds up to the figure (a check
+// dated tomorrow, a phone's clock ahead, is in neither).
+func TestOverviewWeekLinksToItsChecks(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	china := time.FixedZone("CST", 8*3600)
+	now := time.Now().In(china)
+	check := func(plate, stage, after string, at time.Time) syncproto.Mutation {
+		return apptest.Mut(phone, syncproto.EntityVehicleCheck, uuid.NewString(), apptest.Fields("county", apptest.Xinfu,
+			"checkpoint", "链接检查站", "plate", plate, "emission_stage", stage, "aftertreatment", after, "checked_at", at.Format(time.RFC3339)))
+	}
+	ms := []syncproto.Mutation{check("晋H50001", "cn6", "removed", now), check("晋H50002", "cn6", "present", now),
+		check("晋H50003", "cn5", "present", now)}
+	// Tomorrow, within the day ahead a phone's time may be (before 04:00
+	// China time now+20h is still today, and that case is left out).
+	future := now.Add(20 * time.Hour)
+	tomorrow := future.Format(time.DateOnly) != now.Format(time.DateOnly)
+	if tomorrow {
+		ms = append(ms, check("晋H50004", "cn6", "removed", future))
+	}
+	apptest.PushApplied(t, phone, ms...)
+	b := loggedIn(t, srv, apptest.CountyOffice)
+	_, page := b.get("/console/overview")
+	row := regexp.MustCompile(`(?s)<tr><td>[^<]*链接检查站</td>.*?</tr>`).FindString(page)
+	links := regexp.MustCompile(`href="([^"]+)"`).FindAllStringSubmatch(row, -1)
+	if len(links) != 1 || !strings.Contains(row, "1/2") {
+		t.Fatalf("the checkpoint's row: want one week with 1/2 and its link:\n%s", row)
+	}
+	_, list := b.get(html.UnescapeString(links[0][1]))
+	for _, want := range []string{"晋H50001", "晋H50002", "晋H50003", "共 3 条"} {
+		if !strings.Contains(list, want) {
+			t.Errorf("the week's link lists no %q", want)
+		}
+	}
+	if tomorrow && strings.Contains(list, "晋H50004") {
+		t.Error("the week's link lists the check dated tomorrow, which the figure does not count")
 	}
 }
