@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"math"
 	"strconv"
@@ -46,7 +47,9 @@ func problemError(p *jsoncheck.Problem, maxDepth int, where string) error {
 			at += "." + p.Path
 		}
 	}
-	path := at
+	// For programs, the field the value is of (mutations[3].fields.answers.deep),
+	// not a place inside the value; the message names that.
+	path := cmp.Or(where, at)
 	if at == "" {
 		at = "请求体"
 	} else {

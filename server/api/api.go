@@ -329,7 +329,7 @@ func (a *API) decide(what string, decide func(ctx context.Context, p *server.Pri
 			return err
 		}
 		if req.Seq < 0 {
-			return server.Errorf(syncproto.CodeInvalidField, "seq 应为%s的 seq（不小于 0 的整数）", what)
+			return server.Errorf(syncproto.CodeInvalidField, "seq 应为%s的 seq（不小于 0 的整数）", what).At("seq")
 		}
 		ch, err := decide(c.Request().Context(), principalOf(c), c.Param("id"), req.Decision, req.Comment, req.Seq)
 		if err != nil {

@@ -286,7 +286,7 @@ func checkMembers(raw []byte, t reflect.Type, path string) error {
 		if path == "" {
 			return server.Errorf(syncproto.CodeInvalidField, "请求体应为 JSON 对象")
 		}
-		return server.Errorf(syncproto.CodeInvalidField, "字段 %s 不能为 null，应为%s", path, jsonKind(t))
+		return server.Errorf(syncproto.CodeInvalidField, "字段 %s 不能为 null，应为%s", path, jsonKind(t)).At(path)
 	}
 	if t == rawMessageType {
 		return nil

@@ -3,6 +3,7 @@ package api_test
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
@@ -48,6 +49,9 @@ func TestErrorNamesItsField(t *testing.T) {
 		{"push: a lone surrogate in a value", syncproto.PathPush, access, push(vc(`,"note":"\ud800"`)), syncproto.CodeInvalidField, "mutations[0].fields.note"},
 		{"push: a number past a double's precision", syncproto.PathPush, access, push(vc(`,"opacity":12345678901234567890`)), syncproto.CodeInvalidField, "mutations[0].fields.opacity"},
 		{"push: a member twice", syncproto.PathPush, access, push(vc(`,"note":"a","note":"b"`)), syncproto.CodeInvalidField, "mutations[0].fields.note"},
+		{"push: null for a mutation's entity", syncproto.PathPush, access, push(vc(""), `{"entity":null,"id":"`+newID()+`","fields":{},"hlc":"x"}`), syncproto.CodeInvalidField, "mutations[1].entity"},
+		{"push: null for the batch id", syncproto.PathPush, access, `{"device_id":"` + insp.DeviceID + `","batch_id":null,"mutations":[` + vc("") + `]}`, syncproto.CodeInvalidField, "batch_id"},
+		{"push: a value nested too deep", syncproto.PathPush, access, push(vc(`,"note":` + strings.Repeat("[", 40) + strings.Repeat("]", 40))), syncproto.CodeInvalidField, "mutations[0].fields.note"},
 		{"push: a top-level member of the wrong type", syncproto.PathPush, access, `{"device_id":5,"batch_id":"` + newID() + `","mutations":[]}`, syncproto.CodeInvalidField, "device_id"},
 		{"push: an unknown top-level member", syncproto.PathPush, access, `{"device_id":"` + insp.DeviceID + `","batch_id":"` + newID() + `","mutations":[],"Extra":1}`, syncproto.CodeUnknownField, "Extra"},
 		{"push: not JSON", syncproto.PathPush, access, `{"device_id":`, syncproto.CodeBadRequest, ""},
@@ -65,6 +69,9 @@ func TestErrorNamesItsField(t *testing.T) {
 		{"login: an unknown member", syncproto.PathLogin, "", `{"username":"inspector","password":"x","otp":"1"}`, syncproto.CodeUnknownField, "otp"},
 		{"refresh: a NUL", syncproto.PathRefresh, "", `{"refresh_token":"a\u0000"}`, syncproto.CodeInvalidField, "refresh_token"},
 		{"review: no decision", review, officeAccess, `{"comment":"好"}`, syncproto.CodeMissingField, "decision"},
+		{"review: null for the decision", review, officeAccess, `{"decision":null}`, syncproto.CodeInvalidField, "decision"},
+		{"review: a negative seq", review, officeAccess, `{"decision":"approve","seq":-1}`, syncproto.CodeInvalidField, "seq"},
+		{"login: a device name with a control character", syncproto.PathLogin, "", `{"username":"inspector","password":"inspector123","device_id":"` + newID() + `","device_name":"a\u0007"}`, syncproto.CodeInvalidField, "device_name"},
 		{"review: an unknown decision", review, officeAccess, `{"decision":"maybe"}`, syncproto.CodeInvalidValue, "decision"},
 		{"review: returned without a comment", review, officeAccess, `{"decision":"return"}`, syncproto.CodeMissingField, "comment"},
 		{"review: a bidi override in the comment", review, officeAccess, `{"decision":"return","comment":"退回\u202e"}`, syncproto.CodeInvalidField, "comment"},

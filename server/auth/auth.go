@@ -175,10 +175,10 @@ func (s *Service) Login(ctx context.Context, req *syncproto.LoginRequest, client
 		return nil, server.Errorf(syncproto.CodeInvalidField, "device_id 应为小写 UUID").At("device_id")
 	}
 	if len([]rune(req.DeviceName)) > 100 {
-		return nil, server.Errorf(syncproto.CodeInvalidField, "device_name 不能超过 100 个字符")
+		return nil, server.Errorf(syncproto.CodeInvalidField, "device_name 不能超过 100 个字符").At("device_name")
 	}
 	if !server.NoControls.Valid(req.DeviceName) {
-		return nil, server.Errorf(syncproto.CodeInvalidField, "device_name 应为%s", server.NoControls.Label)
+		return nil, server.Errorf(syncproto.CodeInvalidField, "device_name 应为%s", server.NoControls.Label).At("device_name")
 	}
 	in, err := s.CheckPassword(ctx, req.Username, req.Password, clientIP)
 	if err != nil {
