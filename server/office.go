@@ -73,7 +73,7 @@ func (s *Syncer) Review(ctx context.Context, p *Principal, inspectionID, decisio
 			return Errorf(syncproto.CodeNotFound, "检查记录不存在")
 		case !p.CanSee(insp.County):
 			return Errorf(syncproto.CodeOutOfScope, "无权审核其他区县的检查")
-		case insp.CreatedBy == p.UserID:
+		case OwnWork(p, insp):
 			// An office account can push a record as a phone does; it
 			// must not then approve its own visit.
 			return Errorf(syncproto.CodeForbidden, "不能审核自己创建的检查记录，请由其他督查人员审核")
@@ -113,6 +113,13 @@ func (s *Syncer) Review(ctx context.Context, p *Principal, inspectionID, decisio
 		return nil, err
 	}
 	return &out, nil
+}
+
+// OwnWork reports whether p created r: an office account that pushed a
+// record as a phone does judges none of its own (Review, VerifyFinding),
+// and the console offers it no decision on them.
+func OwnWork(p *Principal, r *StoredRecord) bool {
+	return r != nil && r.CreatedBy != "" && r.CreatedBy == p.UserID
 }
 
 // Decisions on a finding's rectification (VerifyFinding).
@@ -163,7 +170,7 @@ func (s *Syncer) VerifyFinding(ctx context.Context, p *Principal, findingID, dec
 		switch {
 		case insp == nil || insp.State.IsDeleted():
 			return Errorf(syncproto.CodeNotFound, "问题所属的检查记录已删除")
-		case f.CreatedBy == p.UserID || insp.CreatedBy == p.UserID:
+		case OwnWork(p, f) || OwnWork(p, insp):
 			return Errorf(syncproto.CodeForbidden, "不能核实自己创建的检查或问题的整改，请由其他督查人员核实")
 		case insp.Text("status") != "approved":
 			return Errorf(syncproto.CodeConflict, "检查通过审核后才能核实其问题的整改")

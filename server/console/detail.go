@@ -95,7 +95,8 @@ func (c *Console) detail(ec echo.Context) error {
 	data := map[string]any{"ID": insp.ID, "Seq": insp.Seq, "County": c.countyName(insp.County), "Status": insp.Text("status"),
 		"Summary": insp.Text("summary"), "Started": visitStarted(insp), "Finished": localTime(insp.Text("finished_at")),
 		"ReviewComment": insp.Text("review_comment"), "Template": tmpl.Title, "Answers": answers(insp, tmpl),
-		"Done": ec.QueryParam("done"), "CanReview": p.Role.CanReview() && insp.Text("status") == "submitted",
+		"Done": ec.QueryParam("done"), "CanReview": p.Role.CanReview() && insp.Text("status") == "submitted" && !server.OwnWork(p, insp),
+		"OwnWork": p.Role.CanReview() && server.OwnWork(p, insp),
 		"Inspector": c.userName(ctx, insp.CreatedBy)}
 	if rows, ok := missingRows(insp, tmpl); ok {
 		data["Checked"], data["Missing"] = true, rows
@@ -297,12 +298,14 @@ func (c *Console) findings(ec echo.Context, insp *server.StoredRecord, items map
 	if err != nil {
 		return nil, err
 	}
-	decides := principalOf(ec).Role.CanReview() && insp.Text("status") == "approved"
+	p := principalOf(ec)
+	decides := p.Role.CanReview() && insp.Text("status") == "approved" && !server.OwnWork(p, insp)
 	var out []findingRow
 	for _, f := range fs {
 		if f.State.IsDeleted() {
 			continue
 		}
+		decides := decides && !server.OwnWork(p, f)
 		st := cmp.Or(f.Text("status"), "open")
 		out = append(out, findingRow{ID: f.ID, Seq: f.Seq, Item: items[f.Text("item_key")], Description: f.Text("description"),
 			Severity: severityNames[f.Text("severity")], Deadline: f.Text("deadline"), Status: findingStatusNames[st], StatusCode: st,

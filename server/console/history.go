@@ -155,6 +155,8 @@ func auditValue(field string, f *server.Field, v json.RawMessage, items map[stri
 	case json.Unmarshal(v, &s) == nil:
 		out = s
 		switch {
+		case s == "":
+			out = "（空）" // an empty comment, as nothing at all
 		case field == "item_key" && items[s] != "":
 			out = items[s]
 		case f != nil && f.Type == server.TypeTime:

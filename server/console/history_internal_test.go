@@ -46,6 +46,7 @@ func TestHistoryValues(t *testing.T) {
 		{syncproto.EntityFinding, "deadline", `"2026-12-31"`, "2026-12-31"},
 		{syncproto.EntityPhoto, "accuracy_m", `5`, "5"},
 		{syncproto.EntityPhoto, "caption", `null`, "（空）"},
+		{syncproto.EntityInspection, "review_comment", `""`, "（空）"},
 		// Every code of a roadside check's vocabulary by its label.
 		{syncproto.EntityVehicleCheck, "aftertreatment", `"present"`, "完好"},
 		{syncproto.EntityVehicleCheck, "emission_stage", `"cn5"`, "国五"},

@@ -107,7 +107,7 @@ func (c *Console) queueEntries(ec echo.Context, q server.InspectionQuery, s serv
 			Template: c.templateTitle(r.Text("template_id")), Status: r.Text("status"),
 			Started: visitStarted(r), Inspector: e.Inspector, Failed: e.Failed, Photos: e.Photos, Flags: e.Flags, Unchecked: e.Unchecked}
 		row.Missing, row.Checked = max(e.Missing, 0), e.Missing >= 0
-		row.Bulk = row.Status == "submitted" && e.Clean() && principalOf(ec).Role.CanReview()
+		row.Bulk = row.Status == "submitted" && e.Clean() && principalOf(ec).Role.CanReview() && !server.OwnWork(principalOf(ec), r)
 		rows = append(rows, row)
 	}
 	return rows, total, nil
@@ -166,6 +166,10 @@ func (c *Console) bulkCheck(ctx context.Context, p *server.Principal, id string)
 	it.Inspector = c.userName(ctx, insp.CreatedBy)
 	if st := insp.Text("status"); st != "submitted" {
 		it.Refused = "不是待审核状态（当前：" + statusName(st) + "），不能审核"
+		return it, nil
+	}
+	if server.OwnWork(p, insp) {
+		it.Refused = "这是您本人创建的检查记录，须由其他督查人员审核"
 		return it, nil
 	}
 	if n, ok := missingCount(insp); !ok {

@@ -203,4 +203,14 @@ func TestRoadsideChangedAfterTheFact(t *testing.T) {
 	if h := history(); !strings.Contains(h, "张巡查") || !strings.Contains(h, "检查站：豆罗检查站 → 忻州北收费站") {
 		t.Errorf("history after the next day's change by its own inspector:\n%s", h)
 	}
+	// The warning names 国六 only for a 国六 truck, as the figures count.
+	for _, tc := range []struct{ stage, want, not string }{
+		{"cn6", "⚠ 国六车辆后处理装置被拆除", "非国六"},
+		{"cn5", "非国六车辆", "⚠ 国六车辆"},
+	} {
+		apptest.PushApplied(t, zhang, apptest.Mut(zhang, syncproto.EntityVehicleCheck, vc, apptest.Fields("emission_stage", tc.stage, "aftertreatment", "removed")))
+		if _, page := county.get("/console/vehicles/" + vc); !strings.Contains(page, tc.want) || strings.Contains(page, tc.not) {
+			t.Errorf("a %s truck's check, after-treatment removed: the page lacks %q or shows %q", tc.stage, tc.want, tc.not)
+		}
+	}
 }
