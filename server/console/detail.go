@@ -96,7 +96,7 @@ func (c *Console) detail(ec echo.Context) error {
 		"Summary": insp.Text("summary"), "Started": visitStarted(insp), "Finished": localTime(insp.Text("finished_at")),
 		"ReviewComment": insp.Text("review_comment"), "Template": tmpl.Title, "Answers": answers(insp, tmpl),
 		"Done": ec.QueryParam("done"), "CanReview": p.Role.CanReview() && insp.Text("status") == "submitted" && !server.OwnWork(p, insp),
-		"OwnWork": p.Role.CanReview() && server.OwnWork(p, insp),
+		"OwnWork":   p.Role.CanReview() && server.OwnWork(p, insp),
 		"Inspector": c.userName(ctx, insp.CreatedBy)}
 	if rows, ok := missingRows(insp, tmpl); ok {
 		data["Checked"], data["Missing"] = true, rows
