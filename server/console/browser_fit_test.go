@@ -42,7 +42,8 @@ const jsWrapped = `JSON.stringify(Array.from(document.querySelectorAll('header a
 // TestBrowserFit: with a few days of the demo month, the ledger shows at
 // least three tasks in the first screen at 1366×768 (for a county office
 // and for the city), and at 390 px no console page scrolls sideways, no
-// header item wraps, and the ledger's 进展 are on the screen.
+// header item wraps, the ledger's 进展 and the queue's cells are on the
+// screen.
 func TestBrowserFit(t *testing.T) {
 	b := newChrome(t)
 	srv := apptest.Start(t, func(c *app.Config) { c.DemoMonth, c.DemoDays = true, 5 }, apptest.HoldPhotos)
@@ -90,6 +91,14 @@ func TestBrowserFit(t *testing.T) {
 		}
 		b.navigate(p.path, chromedp.Navigate(srv.URL+p.path))
 		b.checkFits(p.path)
+		if p.name == "queue-all" {
+			// Cards on a phone: each inspection's 巡查员, 状态 and evidence
+			// figures on the screen, not past its edge.
+			if n := b.eval("queue cells off screen", `Array.from(document.querySelectorAll('table.queue td[data-label]')).filter(td =>
+				td.getBoundingClientRect().right > innerWidth).length`); n > 0 {
+				t.Errorf("the queue at 390 px has %d cells past the screen's edge", n)
+			}
+		}
 		if p.name == "ledger" {
 			// Cards on a phone: every task's and county's 进展 on the
 			// screen, not 820 px along a sideways scroll.
