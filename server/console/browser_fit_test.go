@@ -91,13 +91,12 @@ func TestBrowserFit(t *testing.T) {
 		}
 		b.navigate(p.path, chromedp.Navigate(srv.URL+p.path))
 		b.checkFits(p.path)
-		if p.name == "queue-all" {
-			// Cards on a phone: each inspection's 巡查员, 状态 and evidence
-			// figures on the screen, not past its edge.
-			if n := b.eval("queue cells off screen", `Array.from(document.querySelectorAll('table.queue td[data-label]')).filter(td =>
-				td.getBoundingClientRect().right > innerWidth).length`); n > 0 {
-				t.Errorf("the queue at 390 px has %d cells past the screen's edge", n)
-			}
+		// Cards on a phone: the queue's 巡查员, 状态 and evidence figures,
+		// the roadside tables' removal rates, on the screen, not past its
+		// edge.
+		if n := b.eval("cells off screen", `Array.from(document.querySelectorAll('table.queue td[data-label], table.phone-cards [data-label]')).filter(td =>
+			td.getBoundingClientRect().right > innerWidth).length`); n > 0 {
+			t.Errorf("%s at 390 px has %d cells past the screen's edge", p.path, n)
 		}
 		if p.name == "ledger" {
 			// Cards on a phone: every task's and county's 进展 on the

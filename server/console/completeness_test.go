@@ -57,7 +57,7 @@ func TestQueueShowsAndFiltersMissingItems(t *testing.T) {
 	if row := rowOf(page, dust); !strings.Contains(row, "缺项 15") {
 		t.Errorf("incomplete row lacks 缺项 15: %s", row)
 	}
-	if row := rowOf(page, done); !strings.Contains(row, "完整") || strings.Contains(row, "缺项") {
+	if row := rowOf(page, done); !strings.Contains(row, "完整") || strings.Contains(row, ">缺项 ") {
 		t.Errorf("complete row: %s", row)
 	}
 	for _, tc := range []struct {
