@@ -65,5 +65,9 @@ func TestBrowserVehicleCheck(t *testing.T) {
 	b.do("phone size", chromedp.EmulateViewport(390, 844))
 	b.navigate("at 390", chromedp.Navigate(srv.URL+"/console/vehicles/"+vc))
 	b.noSideways("roadside check at 390")
+	if n := b.eval("cells off screen", `Array.from(document.querySelectorAll('table [data-label]')).filter(td =>
+		td.getBoundingClientRect().right > innerWidth).length`); n > 0 {
+		t.Errorf("the check's page at 390 px has %d cells (history, conflicts, other checks) past the screen's edge", n)
+	}
 	b.shot("console-vehicle-390.png")
 }
