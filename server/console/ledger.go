@@ -62,6 +62,8 @@ type progressRow struct {
 	// Open shows the form unfolded: a county office's own rows are its
 	// work; the city's page lists every county's and folds them.
 	Open bool
+	// Refused is why the report typed in the form was refused.
+	Refused string
 }
 
 // abridge shortens s to n runes.
@@ -115,9 +117,42 @@ func (f ledgerFilter) keep(r progressRow) bool {
 // county's and a roll-up (counts by status, the slowest county, the
 // overdue ones) — and the field evidence.
 func (c *Console) ledger(ec echo.Context) error {
-	out, f, today, err := c.ledgerTasks(ec)
+	return c.ledgerPage(ec, http.StatusOK, ledgerFilterOf(ec.QueryParams()), nil)
+}
+
+// ledgerRefill is a progress report the store refused: its row's form is
+// shown open with what was typed and why it was refused.
+type ledgerRefill struct {
+	Task, County string
+	Report       server.ProgressReport
+	Err          error // the refusal, answered as such when the filter hides the row
+}
+
+// ledgerPage is the ledger as filter narrows it, answered with status;
+// refill, if not nil, puts a refused report back in its row's form.
+func (c *Console) ledgerPage(ec echo.Context, status int, filter ledgerFilter, refill *ledgerRefill) error {
+	out, f, today, err := c.ledgerTasks(ec, filter)
 	if err != nil {
 		return err
+	}
+	if refill != nil {
+		placed := false
+		for i := range out {
+			for _, rows := range [][]progressRow{out[i].Rows, out[i].Others} {
+				for j := range rows {
+					if r := &rows[j]; r.TaskID == refill.Task && r.County == refill.County && r.MayEdit {
+						r.Status, r.Note, r.Evidence, r.HasPct = refill.Report.Status, refill.Report.Note, refill.Report.Evidence, refill.Report.Pct != nil
+						if r.HasPct {
+							r.Pct = *refill.Report.Pct
+						}
+						r.Open, r.Refused, placed = true, server.ErrorMessage(refill.Err), true
+					}
+				}
+			}
+		}
+		if !placed {
+			return refill.Err // the error page keeps what was typed
+		}
 	}
 	overdue := 0
 	acceptance := ""
@@ -145,17 +180,16 @@ func (c *Console) ledger(ec echo.Context) error {
 			counties = append(counties, countyCount{Code: ct.Code, Name: ct.Name, Selected: ct.Code == f.County})
 		}
 	}
-	return c.render(ec, http.StatusOK, "ledger.html", map[string]any{"Tasks": out, "Overdue": overdue, "Today": today,
+	return c.render(ec, status, "ledger.html", map[string]any{"Tasks": out, "Overdue": overdue, "Today": today,
 		"Saved": saved, "SavedHidden": saved != "" && !savedShown, "F": f, "Filtered": f.on(), "Statuses": server.TaskStatuses, "Counties": counties,
 		// The acceptance unit, when every task has the same, is said once.
 		"Acceptance": acceptance})
 }
 
 // ledgerTasks are the ledger's tasks as the request's filter narrows them.
-func (c *Console) ledgerTasks(ec echo.Context) ([]ledgerTask, ledgerFilter, string, error) {
+func (c *Console) ledgerTasks(ec echo.Context, f ledgerFilter) ([]ledgerTask, ledgerFilter, string, error) {
 	p := principalOf(ec)
 	ctx := ec.Request().Context()
-	f := ledgerFilterOf(ec.QueryParams())
 	if f.Status != "" && !slices.Contains(server.TaskStatuses, f.Status) {
 		return nil, f, "", server.Errorf(syncproto.CodeBadRequest, "未知的整改状态 %q", f.Status)
 	}
@@ -229,7 +263,7 @@ func (c *Console) ledgerTasks(ec echo.Context) ([]ledgerTask, ledgerFilter, stri
 // ledgerXLSX exports the ledger's current filter: a row for each task and
 // county shown.
 func (c *Console) ledgerXLSX(ec echo.Context) error {
-	tasks, f, _, err := c.ledgerTasks(ec)
+	tasks, f, _, err := c.ledgerTasks(ec, ledgerFilterOf(ec.QueryParams()))
 	if err != nil {
 		return err
 	}
@@ -360,6 +394,14 @@ func (c *Console) reportProgress(ec echo.Context) error {
 	if err := c.d.Syncer.ReportProgress(ec.Request().Context(), principalOf(ec), task, county, rep); err != nil {
 		if noBase && server.ErrorCode(err) == syncproto.CodeConflict {
 			return server.Errorf(syncproto.CodeInvalidField, "表单缺少此行原有的内容（orig），请刷新页面后重新提交")
+		}
+		switch server.ErrorCode(err) {
+		case syncproto.CodeInvalidValue, syncproto.CodeInvalidField, syncproto.CodeMissingField, syncproto.CodeForbidden:
+			// What was typed goes back in the row's form, open, with
+			// why (a row changed meanwhile is the error page's: the
+			// form would overwrite what the other office wrote).
+			return c.ledgerPage(ec, syncproto.HTTPStatus(server.ErrorCode(err)), postedLedgerFilter(ec),
+				&ledgerRefill{Task: task, County: county, Report: rep, Err: err})
 		}
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -28,10 +29,10 @@ func TestRefusedFormKeepsTypingAndList(t *testing.T) {
 		kept         []string
 		back         string
 	}{
-		{"ledger report", "/console/ledger/task-08/" + apptest.Xinfu,
+		{"ledger report its list no longer shows", "/console/ledger/task-08/" + apptest.Xinfu,
 			ledgerForm(t, ledger, "task-08", apptest.Xinfu, url.Values{"status": {"done"}, "progress_pct": {"50"},
-				"note": {"已拆除三台锅炉\n第四台下周"}, "evidence": {"忻环发〔2026〕12号\nhttps://example.cn/a"}, "list": {"overdue=1"}}),
-			http.StatusBadRequest, []string{"已拆除三台锅炉\n第四台下周", "忻环发〔2026〕12号\nhttps://example.cn/a"}, "/console/ledger?overdue=1"},
+				"note": {"已拆除三台锅炉\n第四台下周"}, "evidence": {"忻环发〔2026〕12号\nhttps://example.cn/a"}, "list": {"status=accepted"}}),
+			http.StatusBadRequest, []string{"已拆除三台锅炉\n第四台下周", "忻环发〔2026〕12号\nhttps://example.cn/a"}, "/console/ledger?status=accepted"},
 		{"ledger report without the row as shown", "/console/ledger/task-08/" + apptest.Xinfu,
 			withoutOrig(ledgerForm(t, ledger, "task-08", apptest.Xinfu, url.Values{"status": {"in_progress"}, "progress_pct": {"40"},
 				"note": {"已拆除两台锅炉"}, "list": {"overdue=1"}})),
@@ -88,4 +89,36 @@ func TestBulkKeepsTheQueue(t *testing.T) {
 func withoutOrig(form url.Values) url.Values {
 	form.Del("orig")
 	return form
+}
+
+// TestRefusedLedgerReportRefilled: a ledger report the server refuses
+// (已完成 at 50%) comes back as the ledger, filtered as it was, with the
+// row's form open and holding all that was typed — status, percentage,
+// note, evidence — and why it was refused; corrected, it saves.
+func TestRefusedLedgerReportRefilled(t *testing.T) {
+	srv := apptest.Start(t)
+	b := loggedIn(t, srv, apptest.CountyOffice)
+	ledger := mustGet(t, b, "/console/ledger")
+	form := ledgerForm(t, ledger, "task-08", apptest.Xinfu, url.Values{"status": {"done"}, "progress_pct": {"50"},
+		"note": {"已拆除三台锅炉"}, "evidence": {"忻环发〔2026〕12号"}})
+	st, page := b.post("/console/ledger/task-08/"+apptest.Xinfu, form)
+	if st != http.StatusBadRequest {
+		t.Fatalf("已完成 at 50%%: %d, want 400", st)
+	}
+	row := regexp.MustCompile(`(?s)<tr id="p-task-08-` + apptest.Xinfu + `"[^>]*>.*?</tr>`).FindString(page)
+	for _, want := range []string{`<option value="done" selected>`, `name="progress_pct" min="0" max="100" value="50"`, "已拆除三台锅炉", "忻环发〔2026〕12号",
+		"未保存：状态为已完成时进度应为 100%", "<details class=\"task-edit\" open>"} {
+		if !strings.Contains(row, want) && !strings.Contains(row, html.EscapeString(want)) {
+			t.Errorf("the refused row's form lacks %q:\n%s", want, row)
+		}
+	}
+	// Corrected in the form as shown (its orig is the stored row's), it saves.
+	form = ledgerForm(t, page, "task-08", apptest.Xinfu, url.Values{"status": {"done"}, "progress_pct": {"100"},
+		"note": {"已拆除三台锅炉"}, "evidence": {"忻环发〔2026〕12号"}})
+	if st, page := b.post("/console/ledger/task-08/"+apptest.Xinfu, form); st != http.StatusOK || !strings.Contains(page, "已保存整改进展") {
+		t.Errorf("the corrected report: %d", st)
+	}
+	if r := storedProgress(t, srv, "task-08", apptest.Xinfu); r.Status != "done" || r.Note != "已拆除三台锅炉" {
+		t.Errorf("stored after the correction: %+v", r)
+	}
 }
