@@ -278,6 +278,8 @@ func TestBrowserSignOutInAnotherTab(t *testing.T) {
 	other.name = "second tab"
 	other.open()
 	other.wait(`#sign-out`)
+	// Its first sync done: a tap while it redraws the page can miss.
+	other.waitSynced()
 	// Any toast the second tab shows from now on is kept for the test.
 	eval[bool](p, `(window.__toasts = [], new MutationObserver(() => { for (const el of document.querySelectorAll('#toast > div')) window.__toasts.push(el.textContent); })
 		.observe(document.getElementById('toast'), { childList: true, subtree: true }), true)`)
