@@ -8,6 +8,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -128,10 +129,20 @@ func asError(err error) *Error {
 var ErrStoreUnavailable = &Error{Code: syncproto.CodeUnavailable, Message: "服务器暂时无法访问数据存储，本次未处理；数据仍在手机上，稍后会自动重试",
 	RetryAfter: 15 * time.Second}
 
+// errorKind is the tests of whether an error is of one kind (the storage
+// full, a store out of reach): the server's own, and those each store
+// registers for its driver's errors at init.
+type errorKind []func(error) bool
+
+// of reports whether err passes one of the tests.
+func (k errorKind) of(err error) bool {
+	return err != nil && slices.ContainsFunc(k, func(test func(error) bool) bool { return test(err) })
+}
+
 // storeUnreachable are the tests of StoreUnreachable: a connection
 // refused, reset or timed out, a network or host out of reach, and those
 // each store registers (RegisterUnreachable).
-var storeUnreachable = []func(error) bool{func(err error) bool {
+var storeUnreachable = errorKind{func(err error) bool {
 	for _, e := range []error{syscall.ECONNREFUSED, syscall.ECONNRESET, syscall.ETIMEDOUT, syscall.EHOSTUNREACH, syscall.ENETUNREACH} {
 		if errors.Is(err, e) {
 			return true
@@ -148,17 +159,7 @@ func RegisterUnreachable(f func(error) bool) { storeUnreachable = append(storeUn
 
 // StoreUnreachable says whether err is a store the server needs being out
 // of reach: a failure that is nobody's bug and passes by itself.
-func StoreUnreachable(err error) bool {
-	if err == nil {
-		return false
-	}
-	for _, f := range storeUnreachable {
-		if f(err) {
-			return true
-		}
-	}
-	return false
-}
+func StoreUnreachable(err error) bool { return storeUnreachable.of(err) }
 
 // ErrStorageFull is what a request that failed for want of storage on the
 // server (its database's disk, or the photos') answers: unavailable, to be
@@ -168,7 +169,7 @@ var ErrStorageFull = &Error{Code: syncproto.CodeUnavailable, Message: "服务器
 
 // storageFull are the tests of StorageFull: the disk's own (ENOSPC,
 // EDQUOT) and those each store registers for its driver's (RegisterStorageFull).
-var storageFull = []func(error) bool{func(err error) bool {
+var storageFull = errorKind{func(err error) bool {
 	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
 }}
 
@@ -178,17 +179,7 @@ var storageFull = []func(error) bool{func(err error) bool {
 func RegisterStorageFull(full func(error) bool) { storageFull = append(storageFull, full) }
 
 // StorageFull says whether err is the server running out of storage.
-func StorageFull(err error) bool {
-	if err == nil {
-		return false
-	}
-	for _, full := range storageFull {
-		if full(err) {
-			return true
-		}
-	}
-	return false
-}
+func StorageFull(err error) bool { return storageFull.of(err) }
 
 // FullWatch remembers that the store's writes fail for want of space, for
 // readiness probes: a server whose last write found its storage full is
