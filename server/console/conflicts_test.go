@@ -26,7 +26,12 @@ func TestConflictsOfEveryRecordShown(t *testing.T) {
 		"template_id", "construction_dust", "template_version", 1, "status", "draft")))
 	apptest.PushApplied(t, a, apptest.Mut(a, syncproto.EntityFinding, finding, apptest.Fields("inspection_id", insp, "description", "料棚破损", "status", "open")))
 	// b's description, stamped before a's: it loses, and is logged.
+	// Its wall clock is set a minute back: stamped in the same millisecond
+	// as a's, the clocks' tie-break (counter, then node) could let it win.
 	older := apptest.Mut(b, syncproto.EntityFinding, finding, apptest.Fields("description", "料棚破损（较早的描述）"))
+	h, _ := syncproto.ParseHLC(older.HLC)
+	h.Wall -= 60_000
+	older.HLC = h.String()
 	apptest.PushApplied(t, a, apptest.Mut(a, syncproto.EntityFinding, finding, apptest.Fields("description", "料棚东侧破损")))
 	if r := apptest.Push(t, b, older).Results[0]; r.Status != syncproto.StatusStale {
 		t.Fatalf("the older description: %+v, want stale", r)
@@ -36,7 +41,7 @@ func TestConflictsOfEveryRecordShown(t *testing.T) {
 	apptest.PushApplied(t, a, apptest.Mut(a, syncproto.EntityVehicleCheck, check, apptest.Fields("county", apptest.Xinfu, "checkpoint", "G108",
 		"plate", "晋H12345", "checked_at", "2026-11-28T10:00:00+08:00", "note", "后来的备注")))
 	lost := apptest.Mut(b, syncproto.EntityVehicleCheck, check, apptest.Fields("note", "较早的备注"))
-	h, _ := syncproto.ParseHLC(lost.HLC)
+	h, _ = syncproto.ParseHLC(lost.HLC)
 	h.Wall -= 60_000
 	lost.HLC = h.String()
 	if r := apptest.Push(t, b, lost).Results[0]; r.Status != syncproto.StatusStale {
