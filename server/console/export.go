@@ -86,6 +86,25 @@ func sumTotals(t reportTable, rows [][]any) []any {
 	return tot
 }
 
+// Totals is the table's totals row as text (合计, the count columns
+// summed, as the XLSX's), for the page and the CSV; nil for a table
+// without rows.
+func (t reportTable) Totals() []string {
+	if len(t.Rows) == 0 {
+		return nil
+	}
+	typed := make([][]any, len(t.Rows))
+	for i, r := range t.Rows {
+		typed[i] = typedRow(t, r)
+	}
+	tot := sumTotals(t, typed)
+	out := make([]string, len(tot))
+	for i, v := range tot {
+		out[i] = fmt.Sprint(v)
+	}
+	return out
+}
+
 // reportXLSX downloads the monthly report as an XLSX workbook: a sheet
 // for each of the report's tables, then the month's roadside statistics
 // and its findings.

@@ -80,6 +80,9 @@ func TestRatesOverNothing(t *testing.T) {
 	rows := tableRows(t, page, "report-检查与整改汇总")
 	for _, r := range rows[1:] {
 		cells := strings.Split(r, "|")
+		if cells[0] == "合计" {
+			continue // a mean is not summed
+		}
 		tasks, mean := cells[8], cells[len(cells)-1]
 		if (tasks == "0") != (mean == "—") || mean != "—" && !strings.HasSuffix(mean, "%") {
 			t.Errorf("report row %q: %s tasks, mean %q", r, tasks, mean)

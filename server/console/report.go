@@ -322,7 +322,8 @@ func (c *Console) reportCSV(ec echo.Context) error {
 	if err != nil {
 		return err
 	}
-	tables = append(tables, sealTable(seal, why))
+	st := sealTable(seal, why)
+	tables = append(tables, st)
 	var buf bytes.Buffer
 	buf.WriteString("\uFEFF")
 	w := csv.NewWriter(&buf)
@@ -335,6 +336,11 @@ func (c *Console) reportCSV(ec echo.Context) error {
 		_ = w.Write(csvCells(t.Header))
 		for _, row := range t.Rows {
 			_ = w.Write(csvCells(row))
+		}
+		if t.Title != st.Title {
+			if tot := t.Totals(); tot != nil {
+				_ = w.Write(csvCells(tot))
+			}
 		}
 	}
 	w.Flush()

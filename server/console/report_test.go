@@ -155,18 +155,44 @@ func TestMonthlyReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data := 0
+	// Each table's rows end with its totals (合计), on the page too: the
+	// count columns summed, the shared and percent ones left empty.
+	data, sumRows := 0, 0
+	var sums []int // the running column sums of the table being read
 	for _, rec := range recs {
 		if len(rec) < 3 || rec[0] == "区县" || rec[0] == "序号" { // a title or a header
+			sums = nil
+			continue
+		}
+		if rec[0] == "合计" {
+			sumRows++
+			if cells := "<th>" + strings.Join(rec, "</th><th>") + "</th>"; !strings.Contains(page, "<tfoot><tr>"+cells+"</tr></tfoot>") {
+				t.Errorf("page lacks the CSV totals %q", cells)
+			}
+			for col, v := range rec[1:] {
+				if n, err := strconv.Atoi(v); err == nil && n != sums[col] {
+					t.Errorf("totals %q: column %d is %d, its rows sum to %d", rec, col+1, n, sums[col])
+				}
+			}
 			continue
 		}
 		data++
 		if cells := "<td>" + strings.Join(rec, "</td><td>") + "</td>"; !strings.Contains(page, cells) {
 			t.Errorf("page lacks the CSV row %q", cells)
 		}
+		if sums == nil {
+			sums = make([]int, len(rec)-1)
+		}
+		for col, v := range rec[1:] {
+			n, _ := strconv.Atoi(v)
+			sums[col] += n
+		}
 	}
 	if data != 2+concerning {
 		t.Errorf("csv data rows %d, want %d:\n%s", data, 2+concerning, body)
+	}
+	if sumRows != 3 {
+		t.Errorf("csv totals rows %d, want one under each of the 3 tables with rows:\n%s", sumRows, body)
 	}
 	// Not even as a county it may choose, nor as the responsible unit of
 	// tasks not on its county (宁武县党委、政府).
@@ -265,6 +291,12 @@ func TestMonthlyReportByUnit(t *testing.T) {
 	var got []string
 	for _, r := range tableRows(t, page, "report-整改任务进展")[1:] {
 		cells := strings.Split(r, "|")
+		if cells[0] == "合计" {
+			if cells[1] != strconv.Itoa(len(want))+" 行" {
+				t.Errorf("totals %q, want %d 行", r, len(want))
+			}
+			continue
+		}
 		if !strings.Contains(cells[2], unit) {
 			t.Errorf("row %q does not name %s", r, unit)
 		}
