@@ -255,6 +255,11 @@ func (c *Console) authn(next echo.HandlerFunc) echo.HandlerFunc {
 			if m := ec.Request().Method; m == http.MethodGet || m == http.MethodHead {
 				return ec.Redirect(http.StatusSeeOther, loginURL(ec))
 			}
+			if ck, err := ec.Cookie(sessionCookie); err == nil && ck.Value != "" {
+				// A session that was: timed out, signed out in another
+				// tab, or ended by an administrator.
+				return server.Errorf(syncproto.CodeUnauthorized, "登录已失效（超时未操作、已在别处退出或被管理员结束），请重新登录")
+			}
 			return server.Errorf(syncproto.CodeUnauthorized, "请先登录")
 		}
 		u, _, err := c.d.Store.UserByUsername(ec.Request().Context(), s.username)
@@ -376,7 +381,7 @@ func (c *Console) errorPage(ec echo.Context, err error) error {
 	if m := ec.Request().Method; status == http.StatusUnauthorized && (m == http.MethodGet || m == http.MethodHead) {
 		return ec.Redirect(http.StatusSeeOther, loginURL(ec))
 	}
-	data := map[string]any{"Status": status, "Message": server.ErrorMessage(err)}
+	data := map[string]any{"Status": status, "Heading": errorHeading(code, status), "Message": server.ErrorMessage(err)}
 	data["Back"], data["BackLabel"] = c.backLink(ec, status)
 	if status == http.StatusUnauthorized {
 		// A form sent after the session ended: sign in again, back to
@@ -400,6 +405,34 @@ func (c *Console) errorPage(ec echo.Context, err error) error {
 		data["Kept"] = kept
 	}
 	return c.render(ec, status, "error.html", data)
+}
+
+// errorHeading is an error page's heading: what happened, in the words
+// of an office, not an HTTP status (the message below it says why).
+func errorHeading(code string, status int) string {
+	if code == syncproto.CodeConflict {
+		return "记录已被他人修改"
+	}
+	switch status {
+	case http.StatusBadRequest, http.StatusUnprocessableEntity, http.StatusUnsupportedMediaType:
+		return "提交的内容有误"
+	case http.StatusUnauthorized:
+		return "需要重新登录"
+	case http.StatusForbidden:
+		return "无权操作"
+	case http.StatusNotFound:
+		return "未找到"
+	case http.StatusRequestEntityTooLarge:
+		return "提交的内容过大"
+	case http.StatusTooManyRequests:
+		return "操作过于频繁"
+	case http.StatusServiceUnavailable, http.StatusInsufficientStorage:
+		return "服务器暂时无法处理"
+	}
+	if status >= 500 {
+		return "服务器出错"
+	}
+	return "无法完成操作"
 }
 
 // typedFields are the fields of the console's forms where an office types

@@ -227,4 +227,28 @@ func TestFormAfterSessionEnded(t *testing.T) {
 	if st != http.StatusUnauthorized || !strings.Contains(page, "围挡照片不清楚，请重拍") || !strings.Contains(page, `id="login-again"`) || !strings.Contains(page, want) {
 		t.Fatalf("a review sent after the session ended: %d\n%s", st, page)
 	}
+	// The heading says what happened, not the HTTP status.
+	if !strings.Contains(page, "<h1>需要重新登录</h1>") || strings.Contains(page, "（401）") {
+		t.Errorf("the page's heading: %s", regexp.MustCompile(`<h1>.*?</h1>`).FindString(page))
+	}
+
+	// A session an administrator ended: the browser still holds its
+	// cookie, and the page says the sign-in has lapsed, not only 请先登录.
+	b = loggedIn(t, srv, apptest.CountyOffice)
+	_, page = b.get("/console/inspections/" + id)
+	token = csrf(t, page)
+	admin := loggedIn(t, srv, apptest.Admin)
+	_, users := admin.get("/console/users")
+	row := users[strings.Index(users, `data-username="`+apptest.CountyOffice+`"`):]
+	m := sessionRE.FindStringSubmatch(row[:strings.Index(row, "</tr>")])
+	if m == nil {
+		t.Fatalf("no console session listed for %s", apptest.CountyOffice)
+	}
+	if st, _ := admin.post("/console/sessions/"+m[1]+"/revoke", url.Values{"csrf": {csrf(t, users)}}); st != http.StatusOK {
+		t.Fatalf("revoke session: %d", st)
+	}
+	st, page = b.post("/console/inspections/"+id+"/review", url.Values{"csrf": {token}, "decision": {"return"}, "comment": {"请补拍"}})
+	if st != http.StatusUnauthorized || !strings.Contains(page, "登录已失效") || !strings.Contains(page, "被管理员结束") || !strings.Contains(page, `id="login-again"`) {
+		t.Errorf("a review sent after an administrator ended the session: %d %s", st, regexp.MustCompile(`(?s)<section class="error">.*?</section>`).FindString(page))
+	}
 }
