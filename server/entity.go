@@ -390,6 +390,12 @@ var Entities = []*Entity{
 		{Name: "checked_at", Type: TypeTime, Required: true},
 		lon("lon"), lat("lat"),
 		{Name: "note", Type: TypeText},
+		// An office's voiding of the check (Syncer.VoidVehicleCheck): a
+		// voided check stays, but counts in no statistic, and devices may
+		// no longer change it.
+		{Name: "voided_at", Type: TypeTime, Server: true},
+		{Name: "voided_by", Type: TypeText, Server: true},
+		{Name: "void_reason", Type: TypeText, MaxLen: 4000, Server: true},
 	}},
 	{Name: syncproto.EntityPhoto, Label: "照片", Parents: []string{"inspection_id", "finding_id", "vehicle_check_id"}, DeviceWritable: true, Fields: []Field{
 		{Name: "inspection_id", Type: TypeRef, Ref: syncproto.EntityInspection, Immutable: true},

@@ -73,6 +73,10 @@ type VehicleQuery struct {
 	NoCampaign bool
 	// Removed keeps only 国六 trucks whose after-treatment was removed.
 	Removed bool
+	// Voided selects by an office's voiding: the checks that count (the
+	// zero value: what every statistic counts), only the voided ones,
+	// or both.
+	Voided VoidedFilter
 	// After and Before bound checked_at as stored text (RFC 3339 at
 	// +08:00, so a date such as 2026-11-01 bounds by the date in China):
 	// After <= checked_at < Before; "" is unbounded.
@@ -80,6 +84,18 @@ type VehicleQuery struct {
 	// Limit and Offset page the list (newest check first).
 	Limit, Offset int
 }
+
+// VoidedFilter is how a VehicleQuery takes voided checks.
+type VoidedFilter int
+
+const (
+	// NotVoided keeps the checks that count, as statistics do.
+	NotVoided VoidedFilter = iota
+	// OnlyVoided keeps the voided checks.
+	OnlyVoided
+	// AnyVoided keeps both (a truck's history).
+	AnyVoided
+)
 
 // FindingQuery selects findings for the offices' list of them: those the
 // offices see (live, of a live inspection under review or reviewed, as

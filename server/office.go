@@ -206,6 +206,78 @@ func (s *Syncer) VerifyFinding(ctx context.Context, p *Principal, findingID, dec
 	return &out, nil
 }
 
+// Decisions on a roadside check (VoidVehicleCheck).
+const (
+	DecisionVoid    = "void"
+	DecisionRestore = "restore"
+)
+
+// VoidVehicleCheck records an office's decision that a roadside check
+// does not count (void: a truck saved twice, a check of the wrong
+// vehicle), or counts again (restore). A voided check stays, as
+// evidence: it counts in no statistic, devices may no longer change it,
+// and its phones learn of it on their next pull. Both need a reason
+// (comment), both are in the audit log; an office does not void its
+// own check. seen is as for Review.
+// Errors: forbidden, invalid_value, missing_field, invalid_field,
+// not_found, out_of_scope, conflict.
+func (s *Syncer) VoidVehicleCheck(ctx context.Context, p *Principal, checkID, decision, comment string, seen int64) (*syncproto.Change, error) {
+	comment = strings.TrimSpace(comment)
+	switch {
+	case !p.Role.CanReview():
+		return nil, Errorf(syncproto.CodeForbidden, "只有区县或市级督查人员可以作废路检记录")
+	case decision == "":
+		return nil, Errorf(syncproto.CodeMissingField, "缺少处理决定 decision：void（作废）或 restore（恢复）").At("decision")
+	case decision != DecisionVoid && decision != DecisionRestore:
+		return nil, Errorf(syncproto.CodeInvalidValue, "处理决定 decision 只能是 void（作废）或 restore（恢复）").At("decision")
+	}
+	if err := checkComment(comment, true, "作废或恢复路检记录时必须说明原因"); err != nil {
+		return nil, err
+	}
+	var out syncproto.Change
+	err := s.Store.Update(ctx, func(tx WriteTx) error {
+		v, err := tx.Get(ctx, EntityByName(syncproto.EntityVehicleCheck), checkID)
+		if err != nil {
+			return err
+		}
+		voided := v != nil && v.Text("voided_at") != ""
+		switch {
+		case v == nil || v.State.IsDeleted():
+			return Errorf(syncproto.CodeNotFound, "路检记录不存在")
+		case !p.CanSee(v.County):
+			return Errorf(syncproto.CodeOutOfScope, "无权处理其他区县的路检记录")
+		case OwnWork(p, v):
+			return Errorf(syncproto.CodeForbidden, "不能作废或恢复自己的路检记录，请由其他督查人员处理")
+		case decision == DecisionVoid && voided:
+			return Errorf(syncproto.CodeConflict, "此路检记录已作废")
+		case decision == DecisionRestore && !voided:
+			return Errorf(syncproto.CodeConflict, "此路检记录未作废，无需恢复")
+		case seen < 0:
+			return ErrNoVersion
+		case seen != 0 && v.Seq != seen:
+			return Errorf(syncproto.CodeConflict, "路检记录在您查看后有了更新，请重新打开查看后再决定")
+		}
+		now := s.Now().UTC()
+		vals := map[string]any{"voided_at": now.Format(time.RFC3339Nano), "voided_by": p.UserID, "void_reason": comment}
+		if decision == DecisionRestore {
+			vals = map[string]any{"voided_at": nil, "voided_by": nil, "void_reason": nil}
+		}
+		old := auditSnapshot(v, map[string]json.RawMessage{"voided_at": nil, "void_reason": nil})
+		if err := s.write(ctx, tx, v, vals, now); err != nil {
+			return err
+		}
+		out = ToChange(v)
+		changes := auditChanges(v, old, []string{"voided_at", "void_reason"})
+		changes["decision"] = audit.Change{New: mustJSON(decision)}
+		changes["comment"] = audit.Change{New: mustJSON(comment)}
+		return appendAudit(ctx, tx, audit.ActionReview, p.UserID, p.Name, p.DeviceID, v, "", changes, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // CountyName is a county's Chinese name for messages ("区县 <code>" when
 // get finds none): people read 定襄县, not 140921.
 func CountyName(ctx context.Context, get func(ctx context.Context, entity, id string) (*StoredRecord, error), code string) string {

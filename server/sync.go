@@ -868,6 +868,8 @@ const (
 	// findings and photos take no change and no new photo; a device may
 	// still delete them.
 	lockDeleted
+	// lockVoided: an office voided the roadside check.
+	lockVoided
 )
 
 // refused is the rejection of a device's change to a record under l.
@@ -879,6 +881,8 @@ func (l lock) refused(r *StoredRecord) error {
 		return Errorf(syncproto.CodeRecordLocked, "问题的整改已由督查核实，不能再修改")
 	case l == lockDeleted:
 		return Errorf(syncproto.CodeRecordLocked, "所属的检查记录或问题已删除，不能再修改或补充照片")
+	case l == lockVoided:
+		return Errorf(syncproto.CodeRecordLocked, "此路检记录已被督查作废（%s），不能再修改", r.Text("void_reason"))
 	case r.Entity.Name == syncproto.EntityFinding:
 		return Errorf(syncproto.CodeRecordLocked, "检查已通过审核，问题只能更新整改状态和整改说明（%s）",
 			strings.Join(r.Entity.rectification, "、"))
@@ -928,6 +932,11 @@ func (s *Syncer) lockOf(ctx context.Context, tx WriteTx, r *StoredRecord) (lock,
 		if r.Text("status") == "verified" {
 			return lockVerified, nil
 		}
+	case syncproto.EntityVehicleCheck:
+		if r.Text("voided_at") != "" {
+			return lockVoided, nil
+		}
+		return unlocked, nil
 	}
 	for _, ref := range [...]struct{ entity, field string }{
 		{syncproto.EntityFinding, "inspection_id"}, {syncproto.EntityPhoto, "inspection_id"}, {syncproto.EntityPhoto, "finding_id"},

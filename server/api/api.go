@@ -136,6 +136,7 @@ func New(syncer *server.Syncer, au *auth.Service, st server.Store, log *slog.Log
 	v1.POST("/sync/push", a.push, push, authn, device, a.pushes.admit) // a turn before the body is read
 	v1.POST("/inspections/:id/review", a.decide("检查记录", syncer.Review), small, authn, office)
 	v1.POST("/findings/:id/verify", a.decide("问题记录", syncer.VerifyFinding), small, authn, office)
+	v1.POST("/vehicle-checks/:id/void", a.decide("路检记录", syncer.VoidVehicleCheck), small, authn, office)
 	v1.GET("/conflicts", a.conflicts, authn, office)
 	v1.GET("/devices", a.devices, authn, office)
 	v1.POST("/devices/:id/revoke", a.revokeDevice, authn, admin)

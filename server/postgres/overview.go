@@ -36,7 +36,7 @@ func (db *DB) Overview(ctx context.Context, scope server.Scope, today, since, be
 	rows, err := query(ctx, db.pool, `SELECT v.county, `+dialect.Label("v.checkpoint")+`,
 		to_char(substr(v.checked_at, 1, 10)::date - (extract(isodow FROM substr(v.checked_at, 1, 10)::date)::int - 1), 'YYYY-MM-DD') AS wk,
 		count(*), count(*) FILTER (WHERE v.aftertreatment = ?)
-		FROM vehicle_check v WHERE v.deleted_hlc = '' AND v.emission_stage = ? AND v.checked_at >= ? AND v.checked_at < ?`+where+`
+		FROM vehicle_check v WHERE v.deleted_hlc = '' AND v.voided_at IS NULL AND v.emission_stage = ? AND v.checked_at >= ? AND v.checked_at < ?`+where+`
 		GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`, append([]any{syncproto.AftertreatmentRemoved, syncproto.StageCN6, since, before}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("overview vehicles: %w", err)

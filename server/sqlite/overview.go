@@ -36,7 +36,7 @@ func (db *DB) Overview(ctx context.Context, scope server.Scope, today, since, be
 	rows, err := db.read.QueryContext(ctx, `SELECT v.county, `+dialect.Label("v.checkpoint")+`,
 		date(substr(v.checked_at, 1, 10), '-' || ((CAST(strftime('%w', substr(v.checked_at, 1, 10)) AS INTEGER) + 6) % 7) || ' days') AS wk,
 		count(*), coalesce(sum(v.aftertreatment = ?), 0)
-		FROM vehicle_check v WHERE v.deleted_hlc = '' AND v.emission_stage = ? AND v.checked_at >= ? AND v.checked_at < ?`+where+`
+		FROM vehicle_check v WHERE v.deleted_hlc = '' AND v.voided_at IS NULL AND v.emission_stage = ? AND v.checked_at >= ? AND v.checked_at < ?`+where+`
 		GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`, append([]any{syncproto.AftertreatmentRemoved, syncproto.StageCN6, since, before}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("overview vehicles: %w", err)

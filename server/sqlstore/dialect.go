@@ -225,6 +225,12 @@ func (d *Dialect) VehicleCheckWhere(q server.VehicleQuery) (where string, args [
 		w += " AND plate = ?"
 		args = append(args, p)
 	}
+	switch q.Voided {
+	case server.NotVoided:
+		w += " AND voided_at IS NULL"
+	case server.OnlyVoided:
+		w += " AND voided_at IS NOT NULL"
+	}
 	if q.Removed {
 		w += " AND emission_stage = ? AND aftertreatment = ?"
 		args = append(args, syncproto.StageCN6, syncproto.AftertreatmentRemoved)

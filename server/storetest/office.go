@@ -23,6 +23,7 @@ var officeCases = []testCase{
 	{"InspectionQueue", testInspectionQueue},
 	{"InspectionQueueCounts", testInspectionQueueCounts},
 	{"Vehicles", testVehicles},
+	{"VoidedVehicles", testVoidedVehicles},
 	{"Tasks", testTasks},
 	{"MonthlyReport", testMonthlyReport},
 	{"Search", testSearch},
@@ -545,6 +546,46 @@ func testVehicles(t *testing.T, open Opener) {
 		if want := []string{old[3], old[2]}; err != nil || !slices.Equal(ids(got), want) || total != 2 {
 			t.Errorf("checkpoint %+v: %v (total %d) %v, want %v", typed, ids(got), total, err, want)
 		}
+	}
+}
+
+// testVoidedVehicles: a check an office voided counts in no statistic
+// (per checkpoint, the overview's weeks) and is listed only when asked
+// for (OnlyVoided, AnyVoided).
+func testVoidedVehicles(t *testing.T, open Opener) {
+	o := newOffice(t, open)
+	e := o.e
+	if err := e.s.SetServerFields(e.ctx, syncproto.EntityVehicleCheck, o.v1, map[string]any{
+		"voided_at": "2026-11-19T09:00:00Z", "voided_by": "someone", "void_reason": "重复录入"}); err != nil {
+		t.Fatal(err)
+	}
+	stats, err := e.st.VehicleStats(e.ctx, server.VehicleQuery{Scope: o.scopeX})
+	if want := []server.VehicleStat{{County: xinfu, Checkpoint: "豆罗检查站", Campaign: "七日专项", Trucks: 2, G6: 1, Removed: 0}}; err != nil || !sameStats(stats, want) {
+		t.Errorf("stats with v1 voided: %+v %v, want %+v", stats, err, want)
+	}
+	for _, tc := range []struct {
+		name string
+		q    server.VehicleQuery
+		want []string
+	}{
+		{"counted", server.VehicleQuery{Scope: o.all}, []string{o.v4, o.v3, o.v2}},
+		{"voided only", server.VehicleQuery{Scope: o.all, Voided: server.OnlyVoided}, []string{o.v1}},
+		{"voided only, out of scope", server.VehicleQuery{Scope: o.scopeN, Voided: server.OnlyVoided}, nil},
+		{"both", server.VehicleQuery{Scope: o.all, Voided: server.AnyVoided}, []string{o.v4, o.v3, o.v1, o.v2}},
+		{"removed, counted", server.VehicleQuery{Scope: o.all, Removed: true}, []string{o.v4}},
+	} {
+		got, total, err := e.st.VehicleChecks(e.ctx, tc.q)
+		if err != nil || !slices.Equal(ids(got), tc.want) || total != len(tc.want) {
+			t.Errorf("%s: %v (total %d) %v, want %v", tc.name, ids(got), total, err, tc.want)
+		}
+	}
+	ov, err := e.st.Overview(e.ctx, o.all, "2026-11-20", "2026-11-01", "2100-01-01")
+	want := []server.VehicleWeek{
+		{County: xinfu, Checkpoint: "豆罗检查站", Week: "2026-11-09", G6: 1, Removed: 0},
+		{County: dingxia, Checkpoint: "秦城检查站", Week: "2026-11-16", G6: 1, Removed: 1},
+	}
+	if err != nil || !sameWeeks(ov.Weeks, want) {
+		t.Errorf("overview weeks with v1 voided: %+v %v, want %+v", ov.Weeks, err, want)
 	}
 }
 
