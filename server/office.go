@@ -269,7 +269,10 @@ func (s *Syncer) VoidVehicleCheck(ctx context.Context, p *Principal, checkID, de
 		out = ToChange(v)
 		changes := auditChanges(v, old, []string{"voided_at", "void_reason"})
 		changes["decision"] = audit.Change{New: mustJSON(decision)}
-		changes["comment"] = audit.Change{New: mustJSON(comment)}
+		if decision == DecisionRestore {
+			// A voiding's reason is its void_reason; a restoring's, its own.
+			changes["restore_reason"] = audit.Change{New: mustJSON(comment)}
+		}
 		return appendAudit(ctx, tx, audit.ActionReview, p.UserID, p.Name, p.DeviceID, v, "", changes, now)
 	})
 	if err != nil {

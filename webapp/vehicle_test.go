@@ -2,6 +2,7 @@ package webapp_test
 
 import (
 	"encoding/json"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -373,5 +374,21 @@ func TestBrowserRoadsidePlatesAndRepeats(t *testing.T) {
 	p.shot("app-vehicle-others.png")
 	if n := eval[int](p, `document.querySelectorAll('#vehicle-today button[data-edit]').length`); n != 3 {
 		t.Errorf("%d of the inspector's own 3 checks offer 修改", n)
+	}
+
+	// The office voids the truck saved twice: the phone, at its next
+	// sync, counts it no more, says why, and offers no 修改 on it.
+	twice := eval[string](p, `[...document.querySelectorAll('#vehicle-today li')].find((li) => li.querySelector('.name').textContent === '晋H30272').dataset.id`)
+	office := srv.Login(apptest.CountyOffice)
+	if err := office.Do(ctx, http.MethodPost, "/api/v1/vehicle-checks/"+twice+"/void",
+		map[string]any{"decision": "void", "comment": "同一车辆重复保存"}, nil); err != nil {
+		t.Fatalf("void: %v", err)
+	}
+	eval[bool](p, `(async () => { const {app} = await import('/app/js/app.js'); await app.client.sync(); await app.render(); return true; })()`)
+	p.waitJS("the voided check shown", `!!document.querySelector('#vehicle-today li[data-id="`+twice+`"] [data-voided]')`)
+	p.has("今天已检 3 辆")
+	p.has("同一车辆重复保存")
+	if n := eval[int](p, `document.querySelectorAll('#vehicle-today li[data-id="`+twice+`"] button[data-edit]').length`); n != 0 {
+		t.Errorf("the voided check offers 修改")
 	}
 }

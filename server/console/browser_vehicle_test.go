@@ -44,6 +44,13 @@ func TestBrowserVehicleCheck(t *testing.T) {
 	other := srv.Login(apptest.Inspector2)
 	apptest.PushApplied(t, other, apptest.Mut(other, syncproto.EntityVehicleCheck, vc, apptest.Fields("action", "repair", "note", "复核后改为限期维修")))
 
+	// The earlier check, voided by the city: listed among the truck's
+	// other checks, marked.
+	city := srv.Login(apptest.CityOffice)
+	if err := city.Do(ctx, http.MethodPost, "/api/v1/vehicle-checks/"+earlier+"/void", map[string]any{"decision": "void", "comment": "误录：号牌看错，实为另一辆车"}, nil); err != nil {
+		t.Fatal(err)
+	}
+
 	b := newChrome(t)
 	b.do("desktop size", chromedp.EmulateViewport(1366, 768))
 	b.login(srv.URL, apptest.CountyOffice)
@@ -52,7 +59,7 @@ func TestBrowserVehicleCheck(t *testing.T) {
 	b.do("its page", chromedp.WaitVisible(chromedp.CSS(`figure#photo-`+photo+` img`)))
 	body := b.text()
 	for _, want := range []string{"路检记录 · 晋H30272", "LZZ1BLSE9KD123456", "P20EE", "复核后改为限期维修", "排气管内部", "距检查位置", "该车其他路检记录", "豆罗检查站",
-		"修改历史", "事后修改", "李巡查", "DPF 载体被掏空，仅剩外壳 → 复核后改为限期维修"} {
+		"修改历史", "事后修改", "李巡查", "DPF 载体被掏空，仅剩外壳 → 复核后改为限期维修", "已作废", "作废此记录"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the check's page lacks %q:\n%s", want, body)
 		}
@@ -70,4 +77,10 @@ func TestBrowserVehicleCheck(t *testing.T) {
 		t.Errorf("the check's page at 390 px has %d cells (history, conflicts, other checks) past the screen's edge", n)
 	}
 	b.shot("console-vehicle-390.png")
+	b.navigate("the voided check at 390", chromedp.Navigate(srv.URL+"/console/vehicles/"+earlier))
+	if body := b.text(); !strings.Contains(body, "不计入任何统计") || !strings.Contains(body, "误录：号牌看错，实为另一辆车") || !strings.Contains(body, "恢复此记录") {
+		t.Errorf("the voided check's page:\n%s", body)
+	}
+	b.noSideways("voided check at 390")
+	b.shot("console-vehicle-voided-390.png")
 }

@@ -122,6 +122,7 @@ func Mount(e *echo.Echo, d Deps) (*Console, error) {
 	g.GET("/findings", c.findingsList, c.authn)
 	g.GET("/vehicles", c.vehicles, c.authn)
 	g.GET("/vehicles/:id", c.vehicle, c.authn)
+	g.POST("/vehicles/:id/void", c.voidVehicle, c.authn, c.checkCSRF)
 	g.GET("/ledger", c.ledger, c.authn)
 	g.POST("/ledger/:task/:county", c.reportProgress, c.authn, c.checkCSRF)
 	g.GET("/report", c.report, c.authn)

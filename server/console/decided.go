@@ -68,3 +68,24 @@ func (c *Console) verifyInEffect(ctx context.Context, p *server.Principal, id, d
 	return f, f.Seq > seen && f.Text("status") == want && f.Text("verifier_id") == p.UserID &&
 		f.Text("verify_comment") == strings.TrimSpace(comment), nil
 }
+
+// voidInEffect reports whether decision (void or restore) with comment,
+// by p, on the version seen of roadside check id is already in effect:
+// voided by p with that reason, or restored, after version seen. A form
+// without a version (seen ≤ 0) never is.
+func (c *Console) voidInEffect(ctx context.Context, p *server.Principal, id, decision, comment string, seen int64) (bool, error) {
+	if seen <= 0 {
+		return false, nil
+	}
+	v, err := c.d.Store.Get(ctx, syncproto.EntityVehicleCheck, id)
+	if err != nil || v == nil || v.State.IsDeleted() || !p.CanSee(v.County) || v.Seq <= seen {
+		return false, err
+	}
+	switch decision {
+	case server.DecisionVoid:
+		return v.Text("voided_by") == p.UserID && v.Text("void_reason") == strings.TrimSpace(comment), nil
+	case server.DecisionRestore:
+		return v.Text("voided_at") == "", nil
+	}
+	return false, nil
+}

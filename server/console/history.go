@@ -59,6 +59,7 @@ var auditFieldNames = map[string]string{
 	"plate_type": "号牌种类", "vin": "车辆识别代号（VIN）", "emission_stage": "排放阶段", "fuel": "燃料", "obd_mil": "OBD 故障灯",
 	"obd_codes": "OBD 故障码", "aftertreatment": "后处理装置", "urea_level_pct": "尿素液位（%）", "ringelmann": "林格曼黑度",
 	"opacity": "不透光烟度（%）", "remote_sensing_id": "遥感检测编号", "action": "处理", "checked_at": "检查时间", "note": "备注",
+	"voided_at": "作废时间", "voided_by": "作废人", "void_reason": "作废原因", "restore_reason": "恢复原因",
 	// site
 	"kind": "点位类型", "name": "名称", "address": "地址", "radius_m": "范围半径（米）", "active": "启用",
 	// review, and a deletion
@@ -82,8 +83,16 @@ func (c *Console) history(ec echo.Context, insp *server.StoredRecord, items map[
 		}
 		row := historyRow{Seq: e.Seq, At: e.At.In(chinaTime).Format("2006-01-02 15:04:05"), Who: e.ActorName,
 			Action: auditActionNames[e.Action], Record: auditEntityNames[e.Entity]}
-		if e.Action == audit.ActionRecordChange && e.Entity == syncproto.EntityVehicleCheck {
-			row.Action = "事后修改" // not reviewed: changed after its day, or by another
+		changes := e.DecodeChanges()
+		if e.Entity == syncproto.EntityVehicleCheck {
+			switch e.Action {
+			case audit.ActionRecordChange:
+				row.Action = "事后修改" // not reviewed: changed after its day, or by another
+			case audit.ActionReview: // voided or restored: the decision says which
+				var d string
+				_ = json.Unmarshal(changes["decision"].New, &d)
+				row.Action = cmp.Or(decisionNames[d], row.Action)
+			}
 		}
 		switch {
 		case e.ActorID == "" && e.DeviceID == "":
@@ -99,7 +108,7 @@ func (c *Console) history(ec echo.Context, insp *server.StoredRecord, items map[
 		if e.Entity != syncproto.EntityInspection {
 			row.Record += " " + shortID(e.RecordID)
 		}
-		for field, ch := range e.DecodeChanges() {
+		for field, ch := range changes {
 			f := entityField(e.Entity, field)
 			row.Changes = append(row.Changes, changeRow{Field: fieldLabel(field, items), Old: auditValue(field, f, ch.Old, items), New: auditValue(field, f, ch.New, items)})
 		}
@@ -186,7 +195,8 @@ func auditValue(field string, f *server.Field, v json.RawMessage, items map[stri
 }
 
 var decisionNames = map[string]string{server.DecisionApprove: "通过", server.DecisionReturn: "退回",
-	server.DecisionVerify: "核实整改到位", server.DecisionReopen: "退回继续整改"}
+	server.DecisionVerify: "核实整改到位", server.DecisionReopen: "退回继续整改",
+	server.DecisionVoid: "作废", server.DecisionRestore: "恢复"}
 
 // shortID is the end of a record's id, which tells records apart: the
 // start of a UUIDv7 is its time, the same for every photo of a minute.

@@ -38,6 +38,7 @@ func vehicleRowOf(county, checkpoint, campaign string, v server.VehicleStat, fil
 type vehicleRecord struct {
 	ID, Checked, County, Checkpoint, Campaign, Plate, Stage, Fuel, After, Action, Note string
 	Removed                                                                            bool
+	Voided                                                                             bool // by an office: counted in no statistic
 }
 
 // vehicleLabel returns the Chinese label of a vehicle_check field's code.
@@ -58,6 +59,9 @@ func (c *Console) vehicleQuery(ec echo.Context, limit int) (server.VehicleQuery,
 		Campaign: ec.QueryParam("campaign"), Plate: ec.QueryParam("plate"), Partial: ec.QueryParam("exact") != "1",
 		NoCheckpoint: ec.QueryParam("nocheckpoint") == "1", NoCampaign: ec.QueryParam("nocampaign") == "1",
 		Removed: ec.QueryParam("removed") == "1", Limit: limit}
+	if ec.QueryParam("voided") == "1" {
+		q.Voided = server.OnlyVoided
+	}
 	if err := c.checkCounty(p, q.County, "路检记录"); err != nil {
 		return q, err
 	}
@@ -163,12 +167,34 @@ func (c *Console) vehicles(ec echo.Context) error {
 	}
 	filters := link(nonEmpty(map[string]string{"county": q.County, "checkpoint": q.Checkpoint, "campaign": q.Campaign, "plate": q.Plate}))
 	exact := !q.Partial && (q.Checkpoint != "" || q.Plate != "")
-	for name, on := range map[string]bool{"nocheckpoint": q.NoCheckpoint, "nocampaign": q.NoCampaign, "removed": q.Removed, "exact": exact} {
+	voided := q.Voided == server.OnlyVoided
+	for name, on := range map[string]bool{"nocheckpoint": q.NoCheckpoint, "nocampaign": q.NoCampaign, "removed": q.Removed, "exact": exact, "voided": voided} {
 		if on {
 			filters.Set(name, "1")
 		}
 	}
-	data := map[string]any{"Points": points, "Campaigns": campaigns, "Listed": listed, "Counties": counties,
+	// The checks offices voided under the same filter: not counted, and
+	// listed only when asked for.
+	others := q
+	others.Voided, others.Limit, others.Offset = server.OnlyVoided, 1, 0
+	if voided {
+		others.Voided = server.NotVoided
+	}
+	_, otherN, err := c.d.Store.VehicleChecks(ctx, others)
+	if err != nil {
+		return err
+	}
+	toggled := url.Values{}
+	for k, v := range filters {
+		toggled[k] = v
+	}
+	if voided {
+		toggled.Del("voided")
+	} else {
+		toggled.Set("voided", "1")
+	}
+	data := map[string]any{"Voided": voided, "OtherN": otherN, "OtherLink": "/console/vehicles?" + toggled.Encode() + "#records",
+		"Points": points, "Campaigns": campaigns, "Listed": listed, "Counties": counties,
 		"Total": vehicleRowOf("合计", "", "", total, url.Values{}), "Records": records, "Q": q, "N": n,
 		"Filtered": len(filters) > len(period), "NoCampaign": noCampaign, "From": period.Get("from"), "To": period.Get("to"),
 		"PeriodQuery": template.URL(period.Encode())}
@@ -245,7 +271,7 @@ func (c *Console) vehicle(ec echo.Context) error {
 	}
 	if plate := r.Text("plate"); plate != "" {
 		// The truck's other checks in the user's scope, latest first.
-		others, n, err := c.d.Store.VehicleChecks(ctx, server.VehicleQuery{Scope: p.Scope(), Plate: plate, Limit: 20})
+		others, n, err := c.d.Store.VehicleChecks(ctx, server.VehicleQuery{Scope: p.Scope(), Plate: plate, Voided: server.AnyVoided, Limit: 20})
 		if err != nil {
 			return err
 		}
@@ -258,6 +284,15 @@ func (c *Console) vehicle(ec echo.Context) error {
 		data["Others"], data["OthersN"] = rows, n-1
 		data["OthersLink"] = "/console/vehicles?" + url.Values{"plate": {plate}, "exact": {"1"}}.Encode() + "#records"
 	}
+	// An office's voiding: who, when, why; and the form that voids or
+	// restores, offered to an office not the check's author.
+	data["Seq"] = r.Seq
+	data["Done"] = ec.QueryParam("done")
+	if at := r.Text("voided_at"); at != "" {
+		data["VoidedAt"], data["VoidedBy"], data["VoidReason"] = localTime(at), c.userName(ctx, r.Text("voided_by")), r.Text("void_reason")
+	}
+	data["CanVoid"] = p.Role.CanReview() && !server.OwnWork(p, r)
+	data["OwnWork"] = p.Role.CanReview() && server.OwnWork(p, r)
 	return c.render(ec, http.StatusOK, "vehicle.html", data)
 }
 
@@ -267,5 +302,23 @@ func vehicleRecordOf(c *Console, r *server.StoredRecord) vehicleRecord {
 		Checkpoint: r.Text("checkpoint"), Campaign: r.Text("campaign"), Plate: r.Text("plate"),
 		Stage: vehicleLabel(r, "emission_stage"), Fuel: vehicleLabel(r, "fuel"), After: vehicleLabel(r, "aftertreatment"),
 		Action: vehicleLabel(r, "action"), Note: r.Text("note"),
-		Removed: r.Text("aftertreatment") == syncproto.AftertreatmentRemoved}
+		Removed: r.Text("aftertreatment") == syncproto.AftertreatmentRemoved, Voided: r.Text("voided_at") != ""}
+}
+
+// voidVehicle takes an office's voiding of a roadside check, or its
+// restoring, and shows the check again.
+func (c *Console) voidVehicle(ec echo.Context) error {
+	id, decision, comment, seen := ec.Param("id"), ec.FormValue("decision"), ec.FormValue("comment"), formSeq(ec.FormValue("seq"))
+	ctx, p := ec.Request().Context(), principalOf(ec)
+	if _, err := c.d.Syncer.VoidVehicleCheck(ctx, p, id, decision, comment, seen); err != nil {
+		// The same decision sent again (a double click) finds the first
+		// in effect: answered as the first was.
+		if server.ErrorCode(err) != syncproto.CodeConflict {
+			return err
+		}
+		if done, derr := c.voidInEffect(ctx, p, id, decision, comment, seen); derr != nil || !done {
+			return err
+		}
+	}
+	return ec.Redirect(http.StatusSeeOther, "/console/vehicles/"+url.PathEscape(id)+"?"+withBack(ec, url.Values{"done": {decision}}).Encode())
 }

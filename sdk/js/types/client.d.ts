@@ -820,6 +820,7 @@ declare namespace SERVER_OWNED {
     let site: string[];
     let inspection: string[];
     let finding: string[];
+    let vehicle_check: string[];
     let photo: string[];
 }
 import { Clock } from './hlc.js';

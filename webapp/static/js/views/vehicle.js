@@ -246,7 +246,7 @@ export async function render(app) {
     // The same vehicle saved at this checkpoint today already (a crew of
     // two, a truck entered again): counted twice for good, as no one can
     // delete a check; asked first.
-    const again = !edit && !d.id && done.find((r) => r.fields.plate === province.value + plateText && r.fields.checkpoint === checkpoint.value.trim());
+    const again = !edit && !d.id && done.find((r) => !r.fields.voided_at && r.fields.plate === province.value + plateText && r.fields.checkpoint === checkpoint.value.trim());
     if (again && !window.confirm(`${again.fields.plate} 今天已在${again.fields.checkpoint}检查过（${when(again.fields.checked_at)}），每保存一次都会计为一辆车。确定再记一次？`)) return;
     const id = d.id || (d.id = uuidv7());
     const f = { county: county.value || mine[0], checkpoint: checkpoint.value.trim(), plate: province.value + plateText, checked_at: chinaTime() };
@@ -317,15 +317,20 @@ export async function render(app) {
   return h('div', {},
     h('h1', {}, '路检'),
     form,
-    h('section', { class: 'card', id: 'vehicle-today' }, h('h2', {}, `今天已检 ${done.length} 辆`),
+    h('section', { class: 'card', id: 'vehicle-today' }, h('h2', {}, `今天已检 ${done.filter((r) => !r.fields.voided_at).length} 辆`),
       h('ul', { class: 'list' }, done.slice(0, 50).map((r) => h('li', { class: 'item' + (d.id === r.id && edit ? ' editing' : ''), dataset: { id: r.id } },
         // Only the inspector who made a check corrects it: another's is
         // evidence of their stop, and the office sees who wrote what.
-        !r.fields.created_by || r.fields.created_by === c.user?.id
+        // A check an office voided (a truck saved twice) counts no more
+        // and takes no change.
+        r.fields.voided_at
+          ? h('span', { class: 'edit mute small', dataset: { voided: r.id } }, '已作废')
+          : !r.fields.created_by || r.fields.created_by === c.user?.id
           ? h('button', { type: 'button', class: 'edit', dataset: { edit: r.id }, disabled: d.id === r.id && !!edit, onclick: () => correct(r) }, '修改')
           : h('span', { class: 'edit mute small', dataset: { others: r.id } }, '他人记录'),
         h('span', { class: 'name' }, r.fields.plate), ' ',
         r.pending.length ? h('span', { class: 'badge pending' }, '待上传') : h('span', { class: 'badge approved' }, '已上传'),
+        r.fields.voided_at ? h('div', { class: 'mute small voided' }, '督查已作废，不计入统计：', r.fields.void_reason || '') : null,
         h('div', { class: 'mute small' }, when(r.fields.checked_at), ' · ', r.fields.checkpoint,
           r.fields.aftertreatment ? ' · 后处理' + (aftertreatments.find((x) => x.code === r.fields.aftertreatment)?.label || '') : '',
           r.fields.action ? ' · ' + (vehicleActions.find((x) => x.code === r.fields.action)?.label || '') : ''))))));
