@@ -226,7 +226,11 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger, tool bool) (*A
 			return nil, fmt.Errorf("create data directory: %w", err)
 		}
 	}
-	db, err := openDatabase(ctx, cfg)
+	wait := cfg.StoreWait
+	if tool {
+		wait = 0 // a command run by hand says at once what is wrong
+	}
+	db, err := untilReachable(ctx, log, wait, "database", func() (server.Store, error) { return openDatabase(ctx, cfg) })
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
@@ -240,6 +244,35 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger, tool bool) (*A
 		return nil, err
 	}
 	return a, nil
+}
+
+// untilReachable returns what open opens, trying again while it fails
+// because the store is out of reach (server.StoreUnreachable: PostgreSQL
+// or S3 not yet up when the host boots, or restarting beside the
+// servers), each wait longer up to 15 s, for at most wait (0: once) or
+// until ctx ends; any other error at once. Each failure is logged, so
+// that a server waiting says what for.
+func untilReachable[T any](ctx context.Context, log *slog.Logger, wait time.Duration, what string, open func() (T, error)) (T, error) {
+	deadline := time.Now().Add(wait)
+	pause := 500 * time.Millisecond
+	for {
+		v, err := open()
+		if err == nil || !server.StoreUnreachable(err) || !time.Now().Add(pause).Before(deadline) {
+			return v, err
+		}
+		if log != nil {
+			log.Warn("store out of reach at start; trying again", "store", what, "err", err, "retry_in", pause.String(),
+				"gives_up_at", deadline.Format(time.RFC3339))
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return v, err
+		case <-t.C:
+		}
+		pause = min(pause*2, 15*time.Second)
+	}
 }
 
 // openDatabase opens the configured store: PostgreSQL when the config
@@ -264,7 +297,11 @@ func (a *App) openParts(ctx context.Context) error {
 	}
 	var upOpts []upload.Option
 	if cfg.Blobs != "" {
-		b, err := blobs3.Open(ctx, cfg.Blobs)
+		wait := cfg.StoreWait
+		if a.tool {
+			wait = 0
+		}
+		b, err := untilReachable(ctx, log, wait, "photo store", func() (*blobs3.Store, error) { return blobs3.Open(ctx, cfg.Blobs) })
 		if err != nil {
 			return fmt.Errorf("open blob store: %w", err)
 		}

@@ -121,13 +121,18 @@ type Config struct {
 	// "": audit-key.pem in the data directory. Servers sharing a
 	// PostgreSQL database must share one key: give each the same file.
 	AuditKey string
+	// StoreWait is how long a server starting keeps trying a database or
+	// photo store it cannot reach (a host's boot, a cluster restarted
+	// together) before it gives up; 0 tries once.
+	StoreWait time.Duration
 }
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
 	return Config{Addr: "127.0.0.1:8080", DataDir: "./data", DemoMonth: true, LogFormat: "text", LogLevel: "info",
 		MaxSkew: 5 * time.Minute, AccessTTL: 15 * time.Minute, ShutdownGrace: 30 * time.Second, MaxPushBytes: 16 << 20,
-		MaxUploadBytes: 25 << 20, UploadQuota: 200 << 20, UploadGrace: server.DefaultUploadGrace, PhotoWorkers: 2, PhotoDecodeMemory: 256 << 20}
+		MaxUploadBytes: 25 << 20, UploadQuota: 200 << 20, UploadGrace: server.DefaultUploadGrace, PhotoWorkers: 2, PhotoDecodeMemory: 256 << 20,
+		StoreWait: 2 * time.Minute}
 }
 
 // RegisterFlags binds the config to flags whose defaults come from the
@@ -171,6 +176,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, getenv func(string) string) {
 	fs.DurationVar(&c.BodyIdle, "body-idle", c.BodyIdle, "longest a request body may go without a byte before 408 request_timeout; 0: 20s (FIELDSYNC_BODY_IDLE)")
 	fs.IntVar(&c.BodyMinRate, "body-min-rate", c.BodyMinRate, "least average rate of a request body after its first body-idle, bytes a second; 0: 4096 (FIELDSYNC_BODY_MIN_RATE)")
 	fs.StringVar(&c.AuditKey, "audit-key", c.AuditKey, "Ed25519 key signing the audit log's monthly seals; empty: audit-key.pem in the data directory (FIELDSYNC_AUDIT_KEY)")
+	fs.DurationVar(&c.StoreWait, "store-wait", c.StoreWait, "how long a server starting waits for a PostgreSQL or S3 store it cannot reach, trying again, before it gives up; 0: tries once (FIELDSYNC_STORE_WAIT)")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", c.ShutdownGrace, "time for in-flight requests at shutdown (FIELDSYNC_SHUTDOWN_GRACE)")
 	fs.IntVar(&c.BcryptCost, "bcrypt-cost", c.BcryptCost, "bcrypt cost of passwords set from now on, 4 to 31; 0: bcrypt's default, 10 (FIELDSYNC_BCRYPT_COST)")
 	c.envErr = nil
@@ -253,6 +259,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ShutdownGrace < 0 {
 		errs = append(errs, errors.New("shutdown-grace must not be negative"))
+	}
+	if c.StoreWait < 0 {
+		errs = append(errs, errors.New("store-wait must not be negative"))
 	}
 	return errors.Join(errs...)
 }
