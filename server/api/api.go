@@ -259,6 +259,13 @@ func (a *API) pull(c echo.Context) error {
 		return err
 	}
 	form := server.FormFields
+	// A parameter given empty (hlcs=) is not one left out: the spec's
+	// enums have no "", and a client sending it meant something.
+	for _, name := range []string{"hlcs", "form"} {
+		if c.QueryParams().Has(name) && c.QueryParam(name) == "" {
+			return server.Errorf(syncproto.CodeBadRequest, "参数 %s 不能为空：不需要时请不带此参数", name)
+		}
+	}
 	switch h := c.QueryParam("hlcs"); h {
 	case "", "fields":
 	case syncproto.HLCsGrouped:

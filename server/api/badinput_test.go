@@ -628,6 +628,10 @@ func testPullParams(t *testing.T, srv *apptest.Server) {
 		{"form compact with hlcs", "form=compact&hlcs=grouped", 400, syncproto.CodeBadRequest},
 		{"form compact with hlcs=fields", "form=compact&hlcs=fields", 400, syncproto.CodeBadRequest},
 		{"form compact and bad cursor", "form=compact&cursor=" + enc(`{"s":-1}`), 400, syncproto.CodeBadRequest},
+		{"hlcs empty", "hlcs=", 400, syncproto.CodeBadRequest},
+		{"hlcs empty, twice", "hlcs=&hlcs=", 400, syncproto.CodeBadRequest},
+		{"form empty", "form=", 400, syncproto.CodeBadRequest},
+		{"form empty with hlcs", "form=&hlcs=grouped", 400, syncproto.CodeBadRequest},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
