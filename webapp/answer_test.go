@@ -117,6 +117,18 @@ func TestBrowserNoteAfterAnswer(t *testing.T) {
 	p.waitJS("the note saved whole, the page drawn again", `(async () => !document.querySelector('`+field+`[data-typing]') &&
 		JSON.parse(await `+stored(insp, "video_monitor")+`).answer?.note === '`+early+later+`')()`)
 
+	// Nor under a finger: a redraw begun before a finger came down on a
+	// button (a sync ending) leaves the button where it is until the
+	// finger is lifted — the tap is not lost — and draws after.
+	button := `#item-video_monitor button[data-value="fail"]`
+	eval[bool](p, `(async () => { const {app} = await import('/app/js/app.js'); const b = document.querySelector('`+button+`');
+		b.dataset.pressed = '1'; const drawn = app.render(); b.dispatchEvent(new PointerEvent('pointerdown', {bubbles: true})); await drawn; return true; })()`)
+	if !eval[bool](p, `!!document.querySelector('`+button+`[data-pressed]')`) {
+		t.Fatalf("a redraw begun before the finger came down replaced the button under it")
+	}
+	eval[bool](p, `(document.querySelector('`+button+`').dispatchEvent(new PointerEvent('pointerup', {bubbles: true})), true)`)
+	p.waitJS("drawn once the finger is lifted", `!document.querySelector('`+button+`[data-pressed]')`)
+
 	// A number answered with a note, then cleared: the answer is gone, the
 	// note waits for the next one.
 	pm10 := `#item-pm10_reading input[data-input]`

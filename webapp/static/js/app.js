@@ -58,6 +58,8 @@ const routes = [
 
 let rendering = 0;
 let stale = false;
+/** A finger (or the mouse) is down (see refresh). */
+let pressing = false;
 
 /** render draws the view the location's hash names. */
 async function render() {
@@ -91,7 +93,9 @@ async function render() {
   // The inspector began typing in this page while it was being drawn
   // again (a tap saved an answer, then they went to its note): keep the
   // page they type in, and draw when they leave the field.
-  if (same && typingIn(main)) {
+  // Nor under a finger: a draw begun before the finger came down (a sync
+  // ending) would take the button it presses; drawn when it is lifted.
+  if (same && (typingIn(main) || pressing)) {
     stale = true;
     return;
   }
@@ -118,7 +122,6 @@ function refresh() {
 // that save ends while the finger is still on the button it moved to — a
 // page drawn again then would take the button from under the finger, and
 // the tap (提交检查 right after typing the last value) would be lost.
-let pressing = false;
 document.addEventListener('pointerdown', () => { pressing = true; }, true);
 const lifted = () => {
   if (!pressing) return;
