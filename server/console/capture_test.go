@@ -32,7 +32,7 @@ func TestCaptureTexts(t *testing.T) {
 			t.Errorf("%s/%s → %q, want %q", tc.status, tc.reason, got, tc.want)
 		}
 	}
-	got := console.ExplainFlags(json.RawMessage(`{"signature_invalid":{"status":"revoked_key","key_id":"ab"}}`))
+	got := console.ExplainFlags(json.RawMessage(`{"signature_invalid":{"status":"revoked_key","key_id":"ab"}}`), nil)
 	if len(got) != 1 || !strings.Contains(got[0], "签名设备在照片上传前已被停用") {
 		t.Errorf("signature_invalid → %q", got)
 	}

@@ -348,7 +348,7 @@ func (c *Console) photos(ec echo.Context, ps []*server.StoredRecord, anchor *geo
 		return cmp.Or(taken(a).Compare(taken(b)), a.CreatedAt.Compare(b.CreatedAt), strings.Compare(a.ID, b.ID))
 	})
 	var out []photoRow
-	reuse := &reuseView{c: c, ctx: ec.Request().Context(), viewer: principalOf(ec)}
+	reuse := &reuseView{c: c, ctx: ec.Request().Context(), viewer: principalOf(ec), items: items}
 	devices := c.deviceNames(ec)
 	for _, ph := range ps {
 		if ph.State.IsDeleted() {

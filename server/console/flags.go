@@ -1,6 +1,7 @@
 package console
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -13,14 +14,16 @@ import (
 
 // ExplainFlags turns a photo's evidence flags (the JSON object the photo
 // processor writes) into Chinese sentences a reviewer can act on, in a
-// stable order. Unknown flags are named as they are.
-func ExplainFlags(raw json.RawMessage) []string {
-	_, texts := explain(raw)
+// stable order; items names the inspection's checklist items (key →
+// label; nil: by key). Unknown flags are named as they are.
+func ExplainFlags(raw json.RawMessage, items map[string]string) []string {
+	_, texts := explain(raw, items)
 	return texts
 }
 
-// explain returns the flags' names, sorted, and their sentences.
-func explain(raw json.RawMessage) (names, texts []string) {
+// explain returns the flags' names, sorted, and their sentences; items
+// names the checklist's items (key → label) a flag may refer to.
+func explain(raw json.RawMessage, items map[string]string) (names, texts []string) {
 	var flags map[string]map[string]any
 	if len(raw) == 0 || json.Unmarshal(raw, &flags) != nil {
 		return nil, nil
@@ -30,7 +33,7 @@ func explain(raw json.RawMessage) (names, texts []string) {
 	}
 	sort.Strings(names)
 	for _, k := range names {
-		t := explainFlag(k, flags[k])
+		t := explainFlag(k, flags[k], items)
 		if k == "near_duplicate" {
 			t += nearHow(flags[k])
 		}
@@ -128,7 +131,7 @@ var mismatchReasons = map[string]string{
 	"after_receipt":  "拍摄时间晚于服务器收到照片的时间",
 }
 
-func explainFlag(name string, v map[string]any) string {
+func explainFlag(name string, v map[string]any, items map[string]string) string {
 	switch name {
 	case "no_gps":
 		if d, _ := v["device_location"].(bool); d {
@@ -169,15 +172,15 @@ func explainFlag(name string, v map[string]any) string {
 		}
 		return fmt.Sprintf("同一张照片此前已作为其他检查的证据（%s 张，%s）", num(v["count"]), whereRefs(v["photos"]))
 	case "duplicate_item":
-		var items []string
+		var others []string
 		list, _ := v["photos"].([]any)
 		for _, r := range list {
 			m, _ := r.(map[string]any)
 			if k, ok := m["item_key"].(string); ok {
-				items = append(items, k)
+				others = append(others, cmp.Or(items[k], k))
 			}
 		}
-		return "同一张照片已作为本次检查另一检查项的证据（" + strings.Join(items, "、") + "）"
+		return "同一张照片已作为本次检查另一检查项的证据（" + strings.Join(others, "、") + "）"
 	case "near_duplicate":
 		if _, ok := v["county"]; !ok {
 			return fmt.Sprintf("与另一点位拍摄的照片几乎相同（差异 %s）", num(v["distance"]))

@@ -5,7 +5,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/server/console"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
 func TestExplainFlags(t *testing.T) {
@@ -33,12 +37,41 @@ func TestExplainFlags(t *testing.T) {
 		{`{"unreadable":{"reason":"文件不完整，可能拍摄或保存时中断"}}`, "无法解析为图像（文件不完整，可能拍摄或保存时中断）"},
 		{`{"unreadable":{"reason":"imageproc: image truncated: jpeg data ends early"}}`, "照片文件无法解析为图像"},
 	} {
-		got := console.ExplainFlags(json.RawMessage(tc.flags))
+		got := console.ExplainFlags(json.RawMessage(tc.flags), nil)
 		if len(got) != 1 || !strings.Contains(got[0], tc.want) {
 			t.Errorf("%s → %q, want %q", tc.flags, got, tc.want)
 		}
 	}
-	if got := console.ExplainFlags(nil); len(got) != 0 {
+	if got := console.ExplainFlags(nil, nil); len(got) != 0 {
 		t.Errorf("no flags → %q", got)
+	}
+}
+
+// TestFlagsNameItemsByLabel: a photo used for two items of one
+// inspection says which other item by its label on the inspection's page
+// (and in its history), as every other place of the page names items,
+// not by the checklist's key (the inspector's-day probe read
+// "material_cover、vehicle_washing").
+func TestFlagsNameItemsByLabel(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	insp := submit(t, phone, apptest.Xinfu)
+	s := srv.App.Syncer
+	err := s.Store.Update(ctx, func(tx server.WriteTx) error {
+		return s.Upsert(ctx, tx, syncproto.EntityPhoto, uuid.NewString(), apptest.Xinfu, map[string]any{
+			"inspection_id": insp, "item_key": "wet_operation", "sha256": strings.Repeat("cd", 32),
+			"captured_at": "2026-11-28T09:10:00+08:00", "processed_at": "2026-11-28T09:11:00+08:00",
+			"flags": map[string]any{"duplicate_item": map[string]any{"photos": []any{
+				map[string]any{"item_key": "fence"}, map[string]any{"item_key": "vehicle_washing"}, map[string]any{"item_key": "no_such_item"}}}}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := mustGet(t, loggedIn(t, srv, apptest.CountyOffice), "/console/inspections/"+insp)
+	if want := "另一检查项的证据（工地围挡100%设置、出入车辆100%冲洗、no_such_item）"; !strings.Contains(page, want) {
+		t.Errorf("the page lacks %q", want)
+	}
+	if got := console.ExplainFlags(json.RawMessage(`{"duplicate_item":{"photos":[{"item_key":"fence"}]}}`), map[string]string{"fence": "工地围挡100%设置"}); len(got) != 1 || !strings.Contains(got[0], "（工地围挡100%设置）") {
+		t.Errorf("ExplainFlags with the items' labels: %q", got)
 	}
 }

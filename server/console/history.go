@@ -156,7 +156,7 @@ func auditValue(field string, f *server.Field, v json.RawMessage, items map[stri
 	out := string(v)
 	switch {
 	case field == "flags":
-		out = cmp.Or(strings.Join(ExplainFlags(v), "；"), "无")
+		out = cmp.Or(strings.Join(ExplainFlags(v, items), "；"), "无")
 	case strings.HasPrefix(field, "answers."):
 		out = syncproto.ShowAnswer(&syncproto.ChecklistItem{}, v)
 	case json.Unmarshal(v, &b) == nil:

@@ -216,7 +216,7 @@ func (c *Console) evidenceFlags(ctx context.Context, inspID string) (flags, unch
 		if ph.Text("processed_at") == "" {
 			unchecked++
 		}
-		names, _ := explain(ph.Value("flags"))
+		names, _ := explain(ph.Value("flags"), nil)
 		flags += len(names)
 	}
 	return flags, unchecked, nil

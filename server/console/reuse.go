@@ -38,12 +38,13 @@ type reuseView struct {
 	c      *Console
 	ctx    context.Context
 	viewer *server.Principal
+	items  map[string]string // the checklist's items, key → label, for the flags that name them
 }
 
 // rows returns ph's explained flags, with links to the earlier photos its
 // reuse flags refer to, and its notes: the later photos that reuse it.
 func (v *reuseView) rows(ph *server.StoredRecord) ([]flagRow, []noteRow, error) {
-	names, texts := explain(ph.Value("flags"))
+	names, texts := explain(ph.Value("flags"), v.items)
 	flags := make([]flagRow, len(names))
 	reused := false
 	for i, name := range names {
