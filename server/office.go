@@ -63,8 +63,12 @@ func (s *Syncer) Review(ctx context.Context, p *Principal, inspectionID, decisio
 	if err := checkComment(comment, decision == DecisionReturn, "退回时必须填写意见"); err != nil {
 		return nil, err
 	}
+	mine, err := s.HandsOf(ctx, p)
+	if err != nil {
+		return nil, err
+	}
 	var out syncproto.Change
-	err := s.Store.Update(ctx, func(tx WriteTx) error {
+	err = s.Store.Update(ctx, func(tx WriteTx) error {
 		insp, err := tx.Get(ctx, EntityByName(syncproto.EntityInspection), inspectionID)
 		switch {
 		case err != nil:
@@ -73,10 +77,17 @@ func (s *Syncer) Review(ctx context.Context, p *Principal, inspectionID, decisio
 			return Errorf(syncproto.CodeNotFound, "检查记录不存在")
 		case !p.CanSee(insp.County):
 			return Errorf(syncproto.CodeOutOfScope, "无权审核其他区县的检查")
-		case OwnWork(p, insp):
-			// An office account can push a record as a phone does; it
-			// must not then approve its own visit.
-			return Errorf(syncproto.CodeForbidden, "不能审核自己创建的检查记录，请由其他督查人员审核")
+		}
+		// An office account can push a record as a phone does; it must
+		// not then approve a visit of its own hand: one it made, or whose
+		// answers, findings or photos it wrote.
+		evidence, err := inspectionEvidence(ctx, tx, insp)
+		if err != nil {
+			return err
+		}
+		switch {
+		case mine.In(p, evidence...):
+			return Errorf(syncproto.CodeForbidden, "不能审核自己创建或修改过的检查记录（含其中的问题和照片），请由其他督查人员审核")
 		case insp.Text("status") != "submitted":
 			return Errorf(syncproto.CodeConflict, "只能审核待审核的检查（此检查现为%s），请重新打开查看", cmp.Or(InspectionStatusLabels[insp.Text("status")], "草稿"))
 		case seen < 0:
@@ -117,9 +128,88 @@ func (s *Syncer) Review(ctx context.Context, p *Principal, inspectionID, decisio
 
 // OwnWork reports whether p created r: an office account that pushed a
 // record as a phone does judges none of its own (Review, VerifyFinding),
-// and the console offers it no decision on them.
+// and the console offers it no decision on them. It is the part of
+// OwnHand a list can tell without the store.
 func OwnWork(p *Principal, r *StoredRecord) bool {
 	return r != nil && r.CreatedBy != "" && r.CreatedBy == p.UserID
+}
+
+// Hands are the devices of one user (whose phone last wrote a field is
+// its HLC's node), to tell the work of its hand (Hands.In).
+type Hands map[string]bool
+
+// HandsOf returns p's devices (its session's, and every one registered to
+// its user): an office account may push as a phone does.
+func (s *Syncer) HandsOf(ctx context.Context, p *Principal) (Hands, error) {
+	out := Hands{}
+	if p.DeviceID != "" {
+		out[p.DeviceID] = true
+	}
+	lister, ok := s.Store.(interface {
+		Devices(ctx context.Context, scope Scope) ([]*Device, error)
+	})
+	if !ok { // a store of records only: the session's device is known
+		return out, nil
+	}
+	devs, err := lister.Devices(ctx, Scope{All: true})
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range devs {
+		if d.UserID == p.UserID {
+			out[d.ID] = true
+		}
+	}
+	return out, nil
+}
+
+// In reports whether p, whose devices mine are, had a hand in one of
+// recs: created it (OwnWork), or last wrote one of its fields, or its
+// deletion, from one of its devices — an office account that rewrote an
+// inspector's returned inspection and resubmitted it, or reported a
+// finding's rectification. An office judges no work of its own hand:
+// Review, VerifyFinding and VoidVehicleCheck refuse it (forbidden), and
+// the console offers it no decision on it.
+func (mine Hands) In(p *Principal, recs ...*StoredRecord) bool {
+	for _, r := range recs {
+		if OwnWork(p, r) {
+			return true
+		}
+		if r != nil && !r.State.Deleted.IsZero() && mine[r.State.Deleted.Node] {
+			return true
+		}
+		for _, f := range r.State.Fields {
+			if mine[f.HLC.Node] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// inspectionEvidence is an inspection with its findings and the photos
+// of either.
+func inspectionEvidence(ctx context.Context, tx WriteTx, insp *StoredRecord) ([]*StoredRecord, error) {
+	out := []*StoredRecord{insp}
+	find := func(entity, field, id string) error {
+		rs, err := tx.Find(ctx, EntityByName(entity), field, id)
+		out = append(out, rs...)
+		return err
+	}
+	if err := find(syncproto.EntityPhoto, "inspection_id", insp.ID); err != nil {
+		return nil, err
+	}
+	fs, err := tx.Find(ctx, EntityByName(syncproto.EntityFinding), "inspection_id", insp.ID)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, fs...)
+	for _, f := range fs {
+		if err := find(syncproto.EntityPhoto, "finding_id", f.ID); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // Decisions on a finding's rectification (VerifyFinding).
@@ -150,8 +240,12 @@ func (s *Syncer) VerifyFinding(ctx context.Context, p *Principal, findingID, dec
 	if err := checkComment(comment, decision == DecisionReopen, "退回整改时必须填写意见"); err != nil {
 		return nil, err
 	}
+	mine, err := s.HandsOf(ctx, p)
+	if err != nil {
+		return nil, err
+	}
 	var out syncproto.Change
-	err := s.Store.Update(ctx, func(tx WriteTx) error {
+	err = s.Store.Update(ctx, func(tx WriteTx) error {
 		f, err := tx.Get(ctx, EntityByName(syncproto.EntityFinding), findingID)
 		if err != nil {
 			return err
@@ -167,11 +261,19 @@ func (s *Syncer) VerifyFinding(ctx context.Context, p *Principal, findingID, dec
 			return err
 		}
 		status := f.Text("status")
+		var photos []*StoredRecord
+		if insp != nil {
+			if photos, err = tx.Find(ctx, EntityByName(syncproto.EntityPhoto), "finding_id", f.ID); err != nil {
+				return err
+			}
+		}
 		switch {
 		case insp == nil || insp.State.IsDeleted():
 			return Errorf(syncproto.CodeNotFound, "问题所属的检查记录已删除")
-		case OwnWork(p, f) || OwnWork(p, insp):
-			return Errorf(syncproto.CodeForbidden, "不能核实自己创建的检查或问题的整改，请由其他督查人员核实")
+		case OwnWork(p, insp) || mine.In(p, append(photos, f)...):
+			// Its inspection's creator, or whoever reported the
+			// rectification (the finding's status, its photos).
+			return Errorf(syncproto.CodeForbidden, "不能核实自己创建的检查、问题或自己报告的整改，请由其他督查人员核实")
 		case insp.Text("status") != "approved":
 			return Errorf(syncproto.CodeConflict, "检查通过审核后才能核实其问题的整改")
 		case decision == DecisionVerify && status == "verified":
@@ -234,8 +336,12 @@ func (s *Syncer) VoidVehicleCheck(ctx context.Context, p *Principal, checkID, de
 	if err := checkComment(comment, true, "作废或恢复路检记录时必须说明原因"); err != nil {
 		return nil, err
 	}
+	mine, err := s.HandsOf(ctx, p)
+	if err != nil {
+		return nil, err
+	}
 	var out syncproto.Change
-	err := s.Store.Update(ctx, func(tx WriteTx) error {
+	err = s.Store.Update(ctx, func(tx WriteTx) error {
 		v, err := tx.Get(ctx, EntityByName(syncproto.EntityVehicleCheck), checkID)
 		if err != nil {
 			return err
@@ -246,8 +352,8 @@ func (s *Syncer) VoidVehicleCheck(ctx context.Context, p *Principal, checkID, de
 			return Errorf(syncproto.CodeNotFound, "路检记录不存在")
 		case !p.CanSee(v.County):
 			return Errorf(syncproto.CodeOutOfScope, "无权处理其他区县的路检记录")
-		case OwnWork(p, v):
-			return Errorf(syncproto.CodeForbidden, "不能作废或恢复自己的路检记录，请由其他督查人员处理")
+		case mine.In(p, v):
+			return Errorf(syncproto.CodeForbidden, "不能作废或恢复自己创建或修改过的路检记录，请由其他督查人员处理")
 		case decision == DecisionVoid && voided:
 			return Errorf(syncproto.CodeConflict, "此路检记录已作废")
 		case decision == DecisionRestore && !voided:

@@ -64,6 +64,7 @@ type findingRow struct {
 	// AwaitsApproval: rectified, but its inspection is not approved, so
 	// no one can verify it yet (the page says why).
 	AwaitsApproval bool
+	mine           bool // of the viewer's own hand (server.Hands.In)
 }
 
 type reviewRow struct {
@@ -95,9 +96,11 @@ func (c *Console) detail(ec echo.Context) error {
 	data := map[string]any{"ID": insp.ID, "Seq": insp.Seq, "County": c.countyName(insp.County), "Status": insp.Text("status"),
 		"Summary": insp.Text("summary"), "Started": visitStarted(insp), "Finished": localTime(insp.Text("finished_at")),
 		"ReviewComment": insp.Text("review_comment"), "Template": tmpl.Title, "Answers": answers(insp, tmpl),
-		"Done": ec.QueryParam("done"), "CanReview": p.Role.CanReview() && insp.Text("status") == "submitted" && !server.OwnWork(p, insp),
-		"OwnWork":   p.Role.CanReview() && server.OwnWork(p, insp),
-		"Inspector": c.userName(ctx, insp.CreatedBy)}
+		"Done": ec.QueryParam("done"), "Inspector": c.userName(ctx, insp.CreatedBy)}
+	mine, err := c.d.Syncer.HandsOf(ctx, p)
+	if err != nil {
+		return err
+	}
 	if rows, ok := missingRows(insp, tmpl); ok {
 		data["Checked"], data["Missing"] = true, rows
 	}
@@ -109,13 +112,21 @@ func (c *Console) detail(ec echo.Context) error {
 			data["Radius"] = fmt.Sprintf("%.0f", r)
 		}
 	}
-	if data["Findings"], err = c.findings(ec, insp, items); err != nil {
+	findings, err := c.findings(ec, insp, items, mine)
+	if err != nil {
 		return err
 	}
+	data["Findings"] = findings
 	ps, err := c.inspectionPhotos(ctx, insp.ID)
 	if err != nil {
 		return err
 	}
+	// Work of the office's own hand (server.Hands.In: made, or written
+	// from its devices — the inspection, a finding, a photo) is judged by
+	// another office.
+	own := mine.In(p, append(ps, insp)...) || slices.ContainsFunc(findings, func(f findingRow) bool { return f.mine })
+	data["CanReview"] = p.Role.CanReview() && insp.Text("status") == "submitted" && !own
+	data["OwnWork"] = p.Role.CanReview() && own
 	var anchor *geo.Point
 	if site != nil {
 		if at, ok := server.SiteLocation(site); ok {
@@ -293,7 +304,7 @@ func missingRows(insp *server.StoredRecord, t *seeds.Template) ([]missingRow, bo
 
 // findings are an inspection's findings, with the decisions an office may
 // take on their rectification once the inspection is approved.
-func (c *Console) findings(ec echo.Context, insp *server.StoredRecord, items map[string]string) ([]findingRow, error) {
+func (c *Console) findings(ec echo.Context, insp *server.StoredRecord, items map[string]string, mine server.Hands) ([]findingRow, error) {
 	fs, err := c.d.Store.Find(ec.Request().Context(), syncproto.EntityFinding, "inspection_id", insp.ID)
 	if err != nil {
 		return nil, err
@@ -305,9 +316,10 @@ func (c *Console) findings(ec echo.Context, insp *server.StoredRecord, items map
 		if f.State.IsDeleted() {
 			continue
 		}
-		decides := decides && !server.OwnWork(p, f)
+		ownHand := mine.In(p, f) // made it, or reported its rectification
+		decides := decides && !ownHand
 		st := cmp.Or(f.Text("status"), "open")
-		out = append(out, findingRow{ID: f.ID, Seq: f.Seq, Item: items[f.Text("item_key")], Description: f.Text("description"),
+		out = append(out, findingRow{mine: ownHand, ID: f.ID, Seq: f.Seq, Item: items[f.Text("item_key")], Description: f.Text("description"),
 			Severity: severityNames[f.Text("severity")], Deadline: f.Text("deadline"), Status: findingStatusNames[st], StatusCode: st,
 			Note: f.Text("rectification_note"), VerifyComment: f.Text("verify_comment"),
 			CanVerify: decides && st == "rectified", CanReopen: decides && (st == "rectified" || st == "verified"),

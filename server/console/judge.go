@@ -147,7 +147,7 @@ func bulkIDs(ec echo.Context) ([]string, error) {
 // bulkCheck describes inspection id and says why it may not be approved
 // in bulk: not found, out of the viewer's scope, not waiting for review,
 // not yet checked for completeness, missing items, or evidence flags.
-func (c *Console) bulkCheck(ctx context.Context, p *server.Principal, id string) (bulkItem, error) {
+func (c *Console) bulkCheck(ctx context.Context, p *server.Principal, mine server.Hands, id string) (bulkItem, error) {
 	it := bulkItem{ID: id}
 	insp, err := c.d.Store.Get(ctx, syncproto.EntityInspection, id)
 	switch {
@@ -168,8 +168,8 @@ func (c *Console) bulkCheck(ctx context.Context, p *server.Principal, id string)
 		it.Refused = "不是待审核状态（当前：" + statusName(st) + "），不能审核"
 		return it, nil
 	}
-	if server.OwnWork(p, insp) {
-		it.Refused = "这是您本人创建的检查记录，须由其他督查人员审核"
+	if mine.In(p, insp) {
+		it.Refused = "这是您本人创建或修改过的检查记录，须由其他督查人员审核"
 		return it, nil
 	}
 	if n, ok := missingCount(insp); !ok {
@@ -291,9 +291,13 @@ func (c *Console) bulkConfirm(ec echo.Context) error {
 	if err != nil {
 		return err
 	}
+	mine, err := c.d.Syncer.HandsOf(ec.Request().Context(), p)
+	if err != nil {
+		return err
+	}
 	var ok, refused []bulkItem
 	for _, id := range ids {
-		it, err := c.bulkCheck(ec.Request().Context(), p, id)
+		it, err := c.bulkCheck(ec.Request().Context(), p, mine, id)
 		if err != nil {
 			return err
 		}
@@ -325,13 +329,17 @@ func (c *Console) bulkApprove(ec echo.Context) error {
 	// answer: a click again while the first is under way, or a closed
 	// tab, must not leave half the list approved and the rest not.
 	ctx := context.WithoutCancel(ec.Request().Context())
+	mine, err := c.d.Syncer.HandsOf(ctx, p)
+	if err != nil {
+		return err
+	}
 	var items []bulkItem
 	approved := 0
 	for _, id := range ids {
 		if pauseAt != nil {
 			pauseAt(ec.Request(), "bulk")
 		}
-		it, err := c.bulkCheck(ctx, p, id)
+		it, err := c.bulkCheck(ctx, p, mine, id)
 		if err != nil {
 			return err
 		}

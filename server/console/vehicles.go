@@ -291,8 +291,12 @@ func (c *Console) vehicle(ec echo.Context) error {
 	if at := r.Text("voided_at"); at != "" {
 		data["VoidedAt"], data["VoidedBy"], data["VoidReason"] = localTime(at), c.userName(ctx, r.Text("voided_by")), r.Text("void_reason")
 	}
-	data["CanVoid"] = p.Role.CanReview() && !server.OwnWork(p, r)
-	data["OwnWork"] = p.Role.CanReview() && server.OwnWork(p, r)
+	mine, err := c.d.Syncer.HandsOf(ctx, p)
+	if err != nil {
+		return err
+	}
+	data["CanVoid"] = p.Role.CanReview() && !mine.In(p, r)
+	data["OwnWork"] = p.Role.CanReview() && mine.In(p, r)
 	return c.render(ec, http.StatusOK, "vehicle.html", data)
 }
 
