@@ -76,6 +76,7 @@ func TestBrowserFit(t *testing.T) {
 		{apptest.CityOffice, "/console/report", "report"},
 		{apptest.CityOffice, "/console/vehicles", "vehicles"},
 		{apptest.CityOffice, "/console/devices", "devices"},
+		{apptest.CityOffice, "/console/sites", "sites"},
 		{apptest.Admin, "/console/users", "users"},
 		{apptest.Admin, "/console/devices", "devices-admin"},
 	}
