@@ -787,8 +787,10 @@ export class FieldsyncClient {
    * @returns {Promise<Rec>}
    */
   async save(entity, id, fields) {
-    checkID(id);
+    // The entity first: a county's or a checklist's own id is no UUID,
+    // and what is wrong is writing it at all (read_only_entity).
     checkWritable(entity, fields);
+    checkID(id);
     const rec = await this.storage.transaction(['meta', 'records', 'outbox'], 'readwrite', (tx) =>
       this.saveIn(tx, entity, id, fields, false),
     );
@@ -803,9 +805,9 @@ export class FieldsyncClient {
    * @param {string} id
    */
   async remove(entity, id) {
-    checkID(id);
     checkEntity(entity);
-    if (NOT_DELETABLE.has(entity)) throw new FieldsyncError('not_deletable');
+    if (NOT_DELETABLE.has(entity)) throw new FieldsyncError('not_deletable', { details: { entity } });
+    checkID(id);
     await this.storage.transaction(['meta', 'records', 'outbox'], 'readwrite', (tx) => this.saveIn(tx, entity, id, null, true));
     this.emit('change', { entity, id });
     await this.refreshStatus();
@@ -1113,11 +1115,18 @@ export class FieldsyncClient {
    * Makes a refused change again as a new local change (a new HLC, at the
    * end of the outbox) and takes it off the failed list: e.g. an edit
    * refused with record_locked, once the inspection was returned (sync.md
-   * §6). A refused delete is made again as a delete.
+   * §6). A refused delete is made again as a delete. A change refused for
+   * a value (invalid_field, invalid_value, missing_field: the entry's
+   * field says which) would be refused again as it was: give the
+   * correction, laid over the refused values — a refused create is so
+   * made again whole, with its corrected value, which a save() of the
+   * value alone (an update of a record the server does not have) is not.
    * @param {RejectedEntry | string} entry the entry or its key
+   * @param {Record<string, any>} [corrections] values that replace (or
+   *   add to, or with null clear) the refused change's
    * @returns {Promise<Rec | null>} the record as it is now
    */
-  async reapply(entry) {
+  async reapply(entry, corrections) {
     const key = typeof entry === 'string' ? entry : entry.key ?? rejectedKey(entry);
     /** @type {RejectedEntry | undefined} */
     let found;
@@ -1126,8 +1135,13 @@ export class FieldsyncClient {
       const list = (await tx.get('meta', 'rejected')) ?? [];
       found = list.find((x) => (x.key ?? rejectedKey(x)) === key);
       if (!found) throw new FieldsyncError('not_found', { details: { key } });
-      if (!found.delete) checkWritable(found.entity, found.fields ?? {});
-      await this.saveIn(tx, found.entity, found.id, found.delete ? null : { ...found.fields }, !!found.delete);
+      if (corrections !== undefined && found.delete) {
+        throw new FieldsyncError('unencodable_value', { message: '删除操作没有可更正的字段（应用程序错误）', details: { entity: found.entity, value: 'corrections' } });
+      }
+      if (corrections !== undefined) checkWritable(found.entity, corrections);
+      const fields = { ...found.fields, ...corrections };
+      if (!found.delete) checkWritable(found.entity, fields);
+      await this.saveIn(tx, found.entity, found.id, found.delete ? null : fields, !!found.delete);
       await tx.put('meta', 'rejected', list.filter((x) => x !== found));
     });
     const f = /** @type {RejectedEntry} */ (/** @type {unknown} */ (found));

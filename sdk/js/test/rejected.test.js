@@ -110,6 +110,54 @@ test('a refused create leaves the phone, and the app is told (change)', async ()
   assert.deepEqual(changes.filter((c) => c.id === insp), [{ entity: 'inspection', id: insp }]);
 });
 
+test('a create refused for one value is made again with its correction (reapply with corrections), its photo after it', async () => {
+  const srv = await server();
+  const a = await device(srv.url);
+  await syncOK(a);
+  const insp = uuidv7();
+  await a.save('inspection', insp, { site_id: await demoSite(a), template_id: 'coal_yard', template_version: 1, status: 'draft' });
+  await syncOK(a);
+  const finding = uuidv7();
+  // A deadline written as a time: the server takes a date.
+  await a.save('finding', finding, { inspection_id: insp, item_key: 'enclosure', description: '料棚东侧破损', status: 'open', deadline: '2026-12-05T12:45:18.248Z' });
+  await a.sync();
+  const refused = (await a.rejected()).find((x) => x.id === finding);
+  assert.ok(refused);
+  assert.equal(refused.code, 'invalid_field');
+  assert.equal(refused.field, 'deadline');
+  assert.equal(await a.get('finding', finding), null, 'the refused create is taken back');
+
+  // The correction alone, laid over the refused values: the create is
+  // sent whole, and applied.
+  const again = await a.reapply(refused, { deadline: '2026-12-11' });
+  assert.equal(again?.fields.description, '料棚东侧破损');
+  assert.equal(again?.fields.deadline, '2026-12-11');
+  const r2 = await a.sync();
+  assert.deepEqual(r2.rejected, [], 'the corrected create is applied');
+  assert.equal((await a.rejected()).length, 0, 'and leaves the failed list');
+  const c = await device(srv.url);
+  await syncOK(c);
+  assert.equal((await c.get('finding', finding))?.fields.deadline, '2026-12-11', 'another phone pulls it, corrected');
+
+  // Corrections are checked as a save's fields are.
+  await a.save('finding', uuidv7(), { inspection_id: insp, description: '另一处', status: 'bogus' });
+  await a.sync();
+  const [bad] = await a.rejected();
+  await assert.rejects(a.reapply(bad, { created_by: 'me' }), { code: 'server_field' });
+  await assert.rejects(a.reapply(bad, /** @type {any} */ ('open')), { code: 'unencodable_value' });
+  assert.equal((await a.rejected()).length, 1, 'a refused correction leaves the entry where it was');
+});
+
+test('read-only entities are refused as such with their own ids, and a site as not deletable', async () => {
+  const srv = await server();
+  const a = await device(srv.url);
+  await syncOK(a);
+  await assert.rejects(a.save('county', '140902', { name: 'x' }), { code: 'read_only_entity' });
+  await assert.rejects(a.save('checklist_template', 'construction_dust@1', { title: 'x' }), { code: 'read_only_entity' });
+  await assert.rejects(a.remove('county', '140902'), { code: 'read_only_entity' });
+  await assert.rejects(a.remove('site', 'not-a-uuid'), (e) => /** @type {any} */ (e).code === 'not_deletable' && !/证据类/.test(/** @type {any} */ (e).message));
+});
+
 test('unknown_reference: a finding under an inspection deleted on the server names it, leaves the records, and is kept', async () => {
   const srv = await server();
   const { a, b, insp } = await twoPhones(srv.url);

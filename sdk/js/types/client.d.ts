@@ -481,11 +481,18 @@ export class FieldsyncClient {
      * Makes a refused change again as a new local change (a new HLC, at the
      * end of the outbox) and takes it off the failed list: e.g. an edit
      * refused with record_locked, once the inspection was returned (sync.md
-     * §6). A refused delete is made again as a delete.
+     * §6). A refused delete is made again as a delete. A change refused for
+     * a value (invalid_field, invalid_value, missing_field: the entry's
+     * field says which) would be refused again as it was: give the
+     * correction, laid over the refused values — a refused create is so
+     * made again whole, with its corrected value, which a save() of the
+     * value alone (an update of a record the server does not have) is not.
      * @param {RejectedEntry | string} entry the entry or its key
+     * @param {Record<string, any>} [corrections] values that replace (or
+     *   add to, or with null clear) the refused change's
      * @returns {Promise<Rec | null>} the record as it is now
      */
-    reapply(entry: RejectedEntry | string): Promise<Rec | null>;
+    reapply(entry: RejectedEntry | string, corrections?: Record<string, any>): Promise<Rec | null>;
     /**
      * Local edits that lost to a later write from elsewhere, newest first.
      * @returns {Promise<Superseded[]>}
