@@ -1130,7 +1130,7 @@ export class FieldsyncClient {
     const key = typeof entry === 'string' ? entry : entry.key ?? rejectedKey(entry);
     /** @type {RejectedEntry | undefined} */
     let found;
-    await this.storage.transaction(['meta', 'records', 'outbox'], 'readwrite', async (tx) => {
+    await this.storage.transaction(['meta', 'records', 'outbox', 'uploads', 'blobs'], 'readwrite', async (tx) => {
       /** @type {RejectedEntry[]} */
       const list = (await tx.get('meta', 'rejected')) ?? [];
       found = list.find((x) => (x.key ?? rejectedKey(x)) === key);
@@ -1143,6 +1143,11 @@ export class FieldsyncClient {
       if (!found.delete) checkWritable(found.entity, fields);
       await this.saveIn(tx, found.entity, found.id, found.delete ? null : fields, !!found.delete);
       await tx.put('meta', 'rejected', list.filter((x) => x !== found));
+      // A photo whose record was refused had its bytes sent before it
+      // (bytes first): the server keeps such bytes only for its upload
+      // grace, so they are sent again with the record, from the phone's
+      // original, and the job is not done until they are.
+      if (found.entity === 'photo' && !found.delete) await sendAgain(tx, found.id);
     });
     const f = /** @type {RejectedEntry} */ (/** @type {unknown} */ (found));
     this.emit('change', { entity: f.entity, id: f.id });
@@ -1907,11 +1912,8 @@ export class FieldsyncClient {
         else for (const name of Object.keys(l.fields ?? {})) l.r.pending[name] = l.hlc;
         await tx.put('records', recKey(l.r.entity, l.r.id), l.r);
         requeued++;
-        if (l.r.entity === 'photo' && l.fields?.sha256) {
-          // Its bytes, sent before the restore, are sent again if the phone still has them.
-          const job = await tx.get('uploads', l.r.id);
-          if (job?.state === 'done' && (await tx.get('blobs', l.r.id))) await tx.put('uploads', l.r.id, { ...job, state: 'queued', offset: 0, url: null, error: null });
-        }
+        // Its bytes, sent before the restore, are sent again if the phone still has them.
+        if (l.r.entity === 'photo' && l.fields?.sha256) await sendAgain(tx, l.r.id);
       }
       await tx.put('meta', 'seq', seq);
     });
@@ -2130,6 +2132,19 @@ function keepBase(r, ch, exact = false) {
     const b = r.base[name];
     if (!b || HLC.compare(h, b.hlc) >= 0) r.base[name] = { value, hlc: h };
   }
+}
+
+/**
+ * Queues photo id's bytes to be sent again (from the first byte) if its
+ * upload was done and the phone still has the original: a record the
+ * server did not take when the bytes came (refused, or lost to a restored
+ * backup) needs them sent again once it takes it.
+ * @param {Tx} tx a transaction over uploads and blobs
+ * @param {string} id
+ */
+async function sendAgain(tx, id) {
+  const job = await tx.get('uploads', id);
+  if (job?.state === 'done' && (await tx.get('blobs', id))) await tx.put('uploads', id, { ...job, state: 'queued', offset: 0, url: null, error: null });
 }
 
 /**

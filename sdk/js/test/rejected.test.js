@@ -118,9 +118,14 @@ test('a create refused for one value is made again with its correction (reapply 
   await a.save('inspection', insp, { site_id: await demoSite(a), template_id: 'coal_yard', template_version: 1, status: 'draft' });
   await syncOK(a);
   const finding = uuidv7();
-  // A deadline written as a time: the server takes a date.
+  // A deadline written as a time: the server takes a date. Its photo is
+  // refused for want of it, after its bytes went up.
   await a.save('finding', finding, { inspection_id: insp, item_key: 'enclosure', description: '料棚东侧破损', status: 'open', deadline: '2026-12-05T12:45:18.248Z' });
+  const jpegPath = process.env.FIELDSYNC_TEST_JPEG;
+  assert.ok(jpegPath, 'FIELDSYNC_TEST_JPEG names a JPEG (sdk_test.go writes it)');
+  const photo = await a.takePhoto({ blob: new Uint8Array(fs.readFileSync(jpegPath)), contentType: 'image/jpeg', fields: { finding_id: finding } });
   await a.sync();
+  assert.equal((await a.uploads()).find((j) => j.photoId === photo.id)?.state, 'done', 'its bytes went up');
   const refused = (await a.rejected()).find((x) => x.id === finding);
   assert.ok(refused);
   assert.equal(refused.code, 'invalid_field');
@@ -132,9 +137,16 @@ test('a create refused for one value is made again with its correction (reapply 
   const again = await a.reapply(refused, { deadline: '2026-12-11' });
   assert.equal(again?.fields.description, '料棚东侧破损');
   assert.equal(again?.fields.deadline, '2026-12-11');
+  const photoEntry = (await a.rejected()).find((x) => x.id === photo.id);
+  assert.equal(photoEntry?.code, 'unknown_reference');
+  await a.reapply(/** @type {any} */ (photoEntry));
+  // Its bytes are sent again with it: the server keeps unclaimed bytes
+  // only for its upload grace.
+  assert.equal((await a.uploads()).find((j) => j.photoId === photo.id)?.state, 'queued', 'the photo\'s bytes are queued again');
   const r2 = await a.sync();
-  assert.deepEqual(r2.rejected, [], 'the corrected create is applied');
-  assert.equal((await a.rejected()).length, 0, 'and leaves the failed list');
+  assert.deepEqual(r2.rejected, [], 'the corrected create and its photo are applied');
+  assert.equal((await a.rejected()).length, 0, 'and leave the failed list');
+  assert.equal((await a.get('photo', photo.id))?.fields.uploaded, true, 'the photo counts as uploaded');
   const c = await device(srv.url);
   await syncOK(c);
   assert.equal((await c.get('finding', finding))?.fields.deadline, '2026-12-11', 'another phone pulls it, corrected');
