@@ -188,17 +188,24 @@ func (c *Console) monthReport(ec echo.Context) (reportParams, []reportTable, err
 			itoa(r.Approved), itoa(r.Findings), itoa(r.Photos), itoa(r.FlaggedPhotos), itoa(ct.Tasks),
 			itoa(ct.Counts[syncproto.TaskNotStarted]), itoa(ct.Counts[syncproto.TaskInProgress]), itoa(ct.Counts[syncproto.TaskDone]),
 			itoa(ct.Counts[syncproto.TaskAccepted]), pctText(ct.MeanPct, ct.Tasks)})
+		// Inspections naming a checklist the catalogue does not have (a
+		// phone's mistake, or a made-up id) are one row, not a row each
+		// under whatever name they were sent with.
 		ids := make([]string, 0, len(r.ByTemplate))
-		for id := range r.ByTemplate {
-			ids = append(ids, id)
+		unknown := 0
+		for id, n := range r.ByTemplate {
+			if t := c.set.LatestTemplate(id); t != nil && t.Title != "" {
+				ids = append(ids, id)
+			} else {
+				unknown += n
+			}
 		}
 		sort.Strings(ids)
 		for _, id := range ids {
-			name := id
-			if t := c.set.LatestTemplate(id); t != nil && t.Title != "" {
-				name = t.Title
-			}
-			byTmpl.Rows = append(byTmpl.Rows, []string{c.countyName(r.County), name, itoa(r.ByTemplate[id])})
+			byTmpl.Rows = append(byTmpl.Rows, []string{c.countyName(r.County), c.set.LatestTemplate(id).Title, itoa(r.ByTemplate[id])})
+		}
+		if unknown > 0 {
+			byTmpl.Rows = append(byTmpl.Rows, []string{c.countyName(r.County), unknownTemplate, itoa(unknown)})
 		}
 	}
 	vehicles, err := c.monthVehicleStats(ec, month, counties)
@@ -211,6 +218,10 @@ func (c *Console) monthReport(ec echo.Context) (reportParams, []reportTable, err
 	}
 	return rp, []reportTable{sum, byTmpl, byTask}, nil
 }
+
+// unknownTemplate is the report's row of inspections whose checklist is
+// not in the catalogue.
+const unknownTemplate = "未知检查表（不在检查表目录中）"
 
 // taskTable is the report's table by rectification task and county: for
 // each task falling on these counties (and, if rp names a unit, naming

@@ -534,3 +534,32 @@ func TestInspectionWithoutStart(t *testing.T) {
 		}
 	}
 }
+
+// TestReportUnknownTemplates: inspections naming checklists the catalogue
+// does not have are one row of 按检查表统计 per county, not a row each
+// under the name a phone sent (the security probe's made-up
+// "=1+1<b>…" stood as a checklist in the official report).
+func TestReportUnknownTemplates(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	for _, tmpl := range []string{"=1+1<b>假检查表</b>", "no_such_checklist"} {
+		apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, uuid.NewString(), apptest.Fields(
+			"site_id", apptest.DemoSite(t, apptest.Xinfu), "template_id", tmpl, "template_version", 1,
+			"status", "submitted", "started_at", "2026-11-20T09:00:00+08:00", "finished_at", "2026-11-20T10:00:00+08:00")))
+	}
+	b := loggedIn(t, srv, apptest.CountyOffice)
+	rows := tableRows(t, mustGet(t, b, "/console/report?month=2026-11"), "report-按检查表统计")
+	found := false
+	for _, r := range rows {
+		if strings.Contains(r, "假检查表") || strings.Contains(r, "no_such_checklist") {
+			t.Errorf("a made-up checklist has a row of its own: %q", r)
+		}
+		found = found || strings.HasPrefix(r, "忻府区|未知检查表（不在检查表目录中）|2")
+	}
+	if !found {
+		t.Errorf("no row of the 2 inspections of unknown checklists:\n%s", strings.Join(rows, "\n"))
+	}
+	if _, body := b.get("/console/report.csv?month=2026-11"); strings.Contains(body, "假检查表") {
+		t.Error("the CSV names the made-up checklist")
+	}
+}
