@@ -29,3 +29,32 @@ func TestBrowserFormSentOnce(t *testing.T) {
 	// a full suite's load the read came first).
 	b.do("the approve button disabled once sent", chromedp.Poll[chromedp.Void](`document.querySelector('form.approve button').disabled`))
 }
+
+// TestBrowserApproveFlaggedAsks: 审核通过 of an inspection whose photos
+// carry evidence flags asks first (the inspector's-day probe approved six
+// flagged photos with one tap); declined, nothing is sent; one without
+// flags is sent at once (TestBrowserFormSentOnce).
+func TestBrowserApproveFlaggedAsks(t *testing.T) {
+	srv := apptest.Start(t)
+	insp := submit(t, srv.Login(apptest.Inspector), apptest.Xinfu)
+	addPhoto(t, srv, insp, apptest.Xinfu)
+	b := newChrome(t)
+	b.login(srv.URL, apptest.CountyOffice)
+	b.navigate("detail", chromedp.Navigate(srv.URL+"/console/inspections/"+insp))
+	b.do("approve button", chromedp.WaitVisible(chromedp.CSS(`form.approve button`)))
+	b.eval("count submissions and questions", `window.sent = 0; window.asked = ''; window.answer = false;
+		window.confirm = (q) => { window.asked = q; return window.answer; };
+		window.addEventListener('submit', (e) => { if (!e.defaultPrevented) window.sent++; e.preventDefault(); }); 0`)
+	b.do("approve, declined", chromedp.Click(chromedp.CSS(`form.approve button`)))
+	if n := b.eval("sent", `window.sent`); n != 0 {
+		t.Errorf("a declined approval was sent")
+	}
+	if ok := b.eval("asked", `window.asked.includes('1 张照片带证据标记') ? 1 : 0`); ok != 1 {
+		t.Errorf("the approval did not ask about the flagged photo")
+	}
+	b.eval("answer yes", `window.answer = true; 0`)
+	b.do("approve, confirmed", chromedp.Click(chromedp.CSS(`form.approve button`)))
+	if n := b.eval("sent", `window.sent`); n != 1 {
+		t.Errorf("the confirmed approval was sent %d times", n)
+	}
+}
