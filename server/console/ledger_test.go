@@ -19,7 +19,12 @@ import (
 )
 
 // squash drops the whitespace between tags so table rows can be matched.
-func squash(s string) string { return regexp.MustCompile(`>\s+<`).ReplaceAllString(s, "><") }
+// squash takes the white space between tags, and the labels a phone's
+// cards show (data-label), out of a page, for comparing its cells.
+func squash(s string) string {
+	s = regexp.MustCompile(` data-label="[^"]*"`).ReplaceAllString(s, "")
+	return regexp.MustCompile(`>\s+<`).ReplaceAllString(s, "><")
+}
 
 var (
 	rowRE  = regexp.MustCompile(`(?s)<tr[^>]*>(.*?)</tr>`)

@@ -67,7 +67,7 @@ func TestSites(t *testing.T) {
 	if st != http.StatusOK || !siteIDRE.MatchString(page) || !strings.Contains(page, "忻府区新建搅拌站") {
 		t.Fatalf("add site: %d\n%s", st, page)
 	}
-	id := regexp.MustCompile(`<tr data-id="([^"]+)"><td>忻府区新建搅拌站`).FindStringSubmatch(page)
+	id := regexp.MustCompile(`<tr data-id="([^"]+)"><td[^>]*>忻府区新建搅拌站`).FindStringSubmatch(page)
 	if id == nil {
 		t.Fatalf("new site not listed:\n%s", page)
 	}
