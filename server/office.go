@@ -347,13 +347,19 @@ func (s *Syncer) VoidVehicleCheck(ctx context.Context, p *Principal, checkID, de
 			return err
 		}
 		voided := v != nil && v.Text("voided_at") != ""
+		var photos []*StoredRecord
+		if v != nil {
+			if photos, err = tx.Find(ctx, EntityByName(syncproto.EntityPhoto), "vehicle_check_id", v.ID); err != nil {
+				return err
+			}
+		}
 		switch {
 		case v == nil || v.State.IsDeleted():
 			return Errorf(syncproto.CodeNotFound, "路检记录不存在")
 		case !p.CanSee(v.County):
 			return Errorf(syncproto.CodeOutOfScope, "无权处理其他区县的路检记录")
-		case mine.In(p, v):
-			return Errorf(syncproto.CodeForbidden, "不能作废或恢复自己创建或修改过的路检记录，请由其他督查人员处理")
+		case mine.In(p, append(photos, v)...): // the check, or its photos
+			return Errorf(syncproto.CodeForbidden, "不能作废或恢复自己创建或修改过的路检记录（含其照片），请由其他督查人员处理")
 		case decision == DecisionVoid && voided:
 			return Errorf(syncproto.CodeConflict, "此路检记录已作废")
 		case decision == DecisionRestore && !voided:

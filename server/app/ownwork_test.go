@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
@@ -115,4 +116,13 @@ func TestNoJudgingOwnHand(t *testing.T) {
 	void := map[string]any{"decision": "void", "comment": "重复"}
 	forbidden("voiding a check it corrected", decide(county, "/api/v1/vehicle-checks/"+check+"/void", void))
 	allowed("voiding it", decide(city, "/api/v1/vehicle-checks/"+check+"/void", void))
+
+	// A roadside check the county office added a photo to.
+	pictured := newID()
+	apptest.PushApplied(t, insp, apptest.Mut(insp, syncproto.EntityVehicleCheck, pictured, apptest.Fields("county", apptest.Xinfu,
+		"checkpoint", "G108", "plate", "晋H60002", "checked_at", "2026-11-28T10:00:00+08:00")))
+	pullAll(t, county, "", 500)
+	apptest.PushApplied(t, county, apptest.Mut(county, syncproto.EntityPhoto, newID(), apptest.Fields("vehicle_check_id", pictured,
+		"sha256", strings.Repeat("ef", 32), "captured_at", "2026-11-28T10:01:00+08:00")))
+	forbidden("voiding a check it added a photo to", decide(county, "/api/v1/vehicle-checks/"+pictured+"/void", void))
 }

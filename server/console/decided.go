@@ -69,10 +69,12 @@ func (c *Console) verifyInEffect(ctx context.Context, p *server.Principal, id, d
 		f.Text("verify_comment") == strings.TrimSpace(comment), nil
 }
 
-// voidInEffect reports whether decision (void or restore) with comment,
-// by p, on the version seen of roadside check id is already in effect:
-// voided by p with that reason, or restored, after version seen. A form
-// without a version (seen ≤ 0) never is.
+// voidInEffect reports whether a voiding with comment, by p, on the
+// version seen of roadside check id is already in effect: voided by p
+// with that reason after version seen. A form without a version
+// (seen ≤ 0) never is, nor a restore, whose author and reason the check
+// no longer holds (another office's restore meanwhile must not read as
+// this one's).
 func (c *Console) voidInEffect(ctx context.Context, p *server.Principal, id, decision, comment string, seen int64) (bool, error) {
 	if seen <= 0 {
 		return false, nil
@@ -81,11 +83,5 @@ func (c *Console) voidInEffect(ctx context.Context, p *server.Principal, id, dec
 	if err != nil || v == nil || v.State.IsDeleted() || !p.CanSee(v.County) || v.Seq <= seen {
 		return false, err
 	}
-	switch decision {
-	case server.DecisionVoid:
-		return v.Text("voided_by") == p.UserID && v.Text("void_reason") == strings.TrimSpace(comment), nil
-	case server.DecisionRestore:
-		return v.Text("voided_at") == "", nil
-	}
-	return false, nil
+	return decision == server.DecisionVoid && v.Text("voided_by") == p.UserID && v.Text("void_reason") == strings.TrimSpace(comment), nil
 }

@@ -295,8 +295,9 @@ func (c *Console) vehicle(ec echo.Context) error {
 	if err != nil {
 		return err
 	}
-	data["CanVoid"] = p.Role.CanReview() && !mine.In(p, r)
-	data["OwnWork"] = p.Role.CanReview() && mine.In(p, r)
+	own := mine.In(p, append(ps, r)...) // the check, or its photos
+	data["CanVoid"] = p.Role.CanReview() && !own
+	data["OwnWork"] = p.Role.CanReview() && own
 	return c.render(ec, http.StatusOK, "vehicle.html", data)
 }
 

@@ -95,6 +95,13 @@ func TestVoidInConsole(t *testing.T) {
 	if got := trucks(city); got != "2|2|2|100.0%" {
 		t.Errorf("restored: %q", got)
 	}
+	// The county's form, shown before the city restored it, sent now: the
+	// record changed since, and the page does not say it was restored by
+	// this form (the city's reason is not this one's).
+	stale := url.Values{"csrf": {form.Get("csrf")}, "seq": {form.Get("seq")}, "decision": {"restore"}, "comment": {"县里也要恢复"}}
+	if st, body := county.post("/console/vehicles/"+twice+"/void", stale); st != http.StatusConflict || strings.Contains(body, "已恢复：") {
+		t.Errorf("a restore form out of date: %d, want 409 without 已恢复", st)
+	}
 	rows := strings.Join(tableRows(t, mustGet(t, county, "/console/vehicles/"+twice), "history"), "\n")
 	for _, want := range []string{"作废", "恢复", "与 10:00 的记录重复", "经核实是同一车辆往返两次"} {
 		if !strings.Contains(rows, want) {
