@@ -51,19 +51,8 @@ var ErrNoVersion = Errorf(syncproto.CodeInvalidField, "表单缺少所审记录�
 // Errors: forbidden, invalid_value, missing_field, invalid_field,
 // not_found, out_of_scope, conflict.
 func (s *Syncer) Review(ctx context.Context, p *Principal, inspectionID, decision, comment string, seen int64) (*syncproto.Change, error) {
-	comment = strings.TrimSpace(comment)
-	switch {
-	case !p.Role.CanReview():
-		return nil, Errorf(syncproto.CodeForbidden, "只有区县或市级督查人员可以审核")
-	case decision == "":
-		return nil, Errorf(syncproto.CodeMissingField, "缺少审核结论 decision：approve（通过）或 return（退回）").At("decision")
-	case decision != DecisionApprove && decision != DecisionReturn:
-		return nil, Errorf(syncproto.CodeInvalidValue, "审核结论 decision 只能是 approve（通过）或 return（退回）").At("decision")
-	}
-	if err := checkComment(comment, decision == DecisionReturn, "退回时必须填写意见"); err != nil {
-		return nil, err
-	}
-	mine, err := s.HandsOf(ctx, p)
+	comment, mine, err := s.decision(ctx, p, decisionKind{What: "审核", Field: "审核结论",
+		Codes: [2][2]string{{DecisionApprove, "通过"}, {DecisionReturn, "退回"}}, CommentNeeded: DecisionReturn, NoComment: "退回时必须填写意见"}, decision, comment)
 	if err != nil {
 		return nil, err
 	}
@@ -212,6 +201,39 @@ func inspectionEvidence(ctx context.Context, tx WriteTx, insp *StoredRecord) ([]
 	return out, nil
 }
 
+// decisionKind describes an office's decision of one kind (Review,
+// VerifyFinding, VoidVehicleCheck) for Syncer.decision.
+type decisionKind struct {
+	What  string       // what only offices may do (审核)
+	Field string       // what the decision is called (审核结论)
+	Codes [2][2]string // its two values, each with its label
+	// CommentNeeded is the value that needs a comment, "*" both; NoComment
+	// says so when it is missing.
+	CommentNeeded, NoComment string
+}
+
+// decision checks an office's decision of kind k before it is taken — p
+// is an office, decision one of k's values, comment fine (trimmed, and
+// present where needed) — and returns the comment trimmed and p's
+// devices (HandsOf), whose work p may not judge.
+func (s *Syncer) decision(ctx context.Context, p *Principal, k decisionKind, decision, comment string) (string, Hands, error) {
+	comment = strings.TrimSpace(comment)
+	values := fmt.Sprintf("%s（%s）或 %s（%s）", k.Codes[0][0], k.Codes[0][1], k.Codes[1][0], k.Codes[1][1])
+	switch {
+	case !p.Role.CanReview():
+		return "", nil, Errorf(syncproto.CodeForbidden, "只有区县或市级督查人员可以%s", k.What)
+	case decision == "":
+		return "", nil, Errorf(syncproto.CodeMissingField, "缺少%s decision：%s", k.Field, values).At("decision")
+	case decision != k.Codes[0][0] && decision != k.Codes[1][0]:
+		return "", nil, Errorf(syncproto.CodeInvalidValue, "%s decision 只能是 %s", k.Field, values).At("decision")
+	}
+	if err := checkComment(comment, k.CommentNeeded == "*" || decision == k.CommentNeeded, k.NoComment); err != nil {
+		return "", nil, err
+	}
+	mine, err := s.HandsOf(ctx, p)
+	return comment, mine, err
+}
+
 // Decisions on a finding's rectification (VerifyFinding).
 const (
 	DecisionVerify = "verify"
@@ -228,19 +250,8 @@ const (
 // (conflict); negative (ErrNoVersion), the form said none. Errors: forbidden, invalid_value, missing_field,
 // invalid_field, not_found, out_of_scope, conflict.
 func (s *Syncer) VerifyFinding(ctx context.Context, p *Principal, findingID, decision, comment string, seen int64) (*syncproto.Change, error) {
-	comment = strings.TrimSpace(comment)
-	switch {
-	case !p.Role.CanReview():
-		return nil, Errorf(syncproto.CodeForbidden, "只有区县或市级督查人员可以核实整改")
-	case decision == "":
-		return nil, Errorf(syncproto.CodeMissingField, "缺少核查结论 decision：verify（确认整改）或 reopen（重新整改）").At("decision")
-	case decision != DecisionVerify && decision != DecisionReopen:
-		return nil, Errorf(syncproto.CodeInvalidValue, "核查结论 decision 只能是 verify（确认整改）或 reopen（重新整改）").At("decision")
-	}
-	if err := checkComment(comment, decision == DecisionReopen, "退回整改时必须填写意见"); err != nil {
-		return nil, err
-	}
-	mine, err := s.HandsOf(ctx, p)
+	comment, mine, err := s.decision(ctx, p, decisionKind{What: "核实整改", Field: "核查结论",
+		Codes: [2][2]string{{DecisionVerify, "确认整改"}, {DecisionReopen, "重新整改"}}, CommentNeeded: DecisionReopen, NoComment: "退回整改时必须填写意见"}, decision, comment)
 	if err != nil {
 		return nil, err
 	}
@@ -324,19 +335,8 @@ const (
 // Errors: forbidden, invalid_value, missing_field, invalid_field,
 // not_found, out_of_scope, conflict.
 func (s *Syncer) VoidVehicleCheck(ctx context.Context, p *Principal, checkID, decision, comment string, seen int64) (*syncproto.Change, error) {
-	comment = strings.TrimSpace(comment)
-	switch {
-	case !p.Role.CanReview():
-		return nil, Errorf(syncproto.CodeForbidden, "只有区县或市级督查人员可以作废路检记录")
-	case decision == "":
-		return nil, Errorf(syncproto.CodeMissingField, "缺少处理决定 decision：void（作废）或 restore（恢复）").At("decision")
-	case decision != DecisionVoid && decision != DecisionRestore:
-		return nil, Errorf(syncproto.CodeInvalidValue, "处理决定 decision 只能是 void（作废）或 restore（恢复）").At("decision")
-	}
-	if err := checkComment(comment, true, "作废或恢复路检记录时必须说明原因"); err != nil {
-		return nil, err
-	}
-	mine, err := s.HandsOf(ctx, p)
+	comment, mine, err := s.decision(ctx, p, decisionKind{What: "作废路检记录", Field: "处理决定",
+		Codes: [2][2]string{{DecisionVoid, "作废"}, {DecisionRestore, "恢复"}}, CommentNeeded: "*", NoComment: "作废或恢复路检记录时必须说明原因"}, decision, comment)
 	if err != nil {
 		return nil, err
 	}
