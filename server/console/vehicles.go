@@ -282,6 +282,18 @@ func (c *Console) vehicle(ec echo.Context) error {
 			}
 		}
 		data["Others"], data["OthersN"] = rows, n-1
+		if n-1 > len(rows) {
+			// The list the link opens counts the voided apart: say how
+			// many of the N are.
+			_, voided, err := c.d.Store.VehicleChecks(ctx, server.VehicleQuery{Scope: p.Scope(), Plate: plate, Voided: server.OnlyVoided, Limit: 1})
+			if err != nil {
+				return err
+			}
+			if r.Text("voided_at") != "" {
+				voided--
+			}
+			data["OthersVoided"] = voided
+		}
 		data["OthersLink"] = "/console/vehicles?" + url.Values{"plate": {plate}, "exact": {"1"}}.Encode() + "#records"
 	}
 	// An office's voiding: who, when, why; and the form that voids or

@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -115,5 +116,42 @@ func TestVoidInConsole(t *testing.T) {
 	page = mustGet(t, county, "/console/vehicles/"+own)
 	if strings.Contains(page, "作废此记录") || !strings.Contains(page, `id="own-check"`) {
 		t.Error("an office's own check offers voiding")
+	}
+}
+
+// TestVoidedAmongTruckChecks: a truck's page that lists only some of its
+// other checks says how many of the total the link names are voided (the
+// list it opens counts those apart).
+func TestVoidedAmongTruckChecks(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	var ids []string
+	var muts []syncproto.Mutation
+	for i := range 23 {
+		id := uuid.NewString()
+		ids = append(ids, id)
+		muts = append(muts, apptest.Mut(phone, syncproto.EntityVehicleCheck, id, apptest.Fields("county", apptest.Xinfu,
+			"checkpoint", "多次检查站", "plate", "晋H80002", "emission_stage", "cn6", "aftertreatment", "present",
+			"checked_at", fmt.Sprintf("2026-11-%02dT10:00:00+08:00", 1+i))))
+	}
+	apptest.PushApplied(t, phone, muts...)
+	county := loggedIn(t, srv, apptest.CountyOffice)
+	for _, id := range ids[:2] {
+		page := mustGet(t, county, "/console/vehicles/"+id)
+		form := url.Values{"csrf": {csrf(t, page)}, "seq": {regexp.MustCompile(`name="seq" value="(\d+)"`).FindStringSubmatch(page)[1]},
+			"decision": {"void"}, "comment": {"重复录入"}}
+		if st, _ := county.post("/console/vehicles/"+id+"/void", form); st != http.StatusOK {
+			t.Fatalf("void %s: %d", id, st)
+		}
+	}
+	for _, c := range []struct {
+		id, want string
+	}{
+		{ids[5], "查看该车全部 22 条其他记录</a>（其中 2 条已作废"},
+		{ids[0], "查看该车全部 22 条其他记录</a>（其中 1 条已作废"},
+	} {
+		if page := mustGet(t, county, "/console/vehicles/"+c.id); !strings.Contains(page, c.want) {
+			t.Errorf("the page of %s lacks %q:\n%s", c.id, c.want, regexp.MustCompile(`查看该车全部[^\n]*`).FindString(page))
+		}
 	}
 }
