@@ -135,19 +135,17 @@ func (s *Syncer) HandsOf(ctx context.Context, p *Principal) (Hands, error) {
 		out[p.DeviceID] = true
 	}
 	lister, ok := s.Store.(interface {
-		Devices(ctx context.Context, scope Scope) ([]*Device, error)
+		DeviceIDs(ctx context.Context, userID string) ([]string, error)
 	})
 	if !ok { // a store of records only: the session's device is known
 		return out, nil
 	}
-	devs, err := lister.Devices(ctx, Scope{All: true})
+	ids, err := lister.DeviceIDs(ctx, p.UserID)
 	if err != nil {
 		return nil, err
 	}
-	for _, d := range devs {
-		if d.UserID == p.UserID {
-			out[d.ID] = true
-		}
+	for _, id := range ids {
+		out[id] = true
 	}
 	return out, nil
 }

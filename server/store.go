@@ -275,6 +275,9 @@ type AccountStore interface {
 	// Devices lists the devices whose users work in scope, with their sync
 	// health, by username and then first sign-in.
 	Devices(ctx context.Context, scope Scope) ([]*Device, error)
+	// DeviceIDs lists the ids of every device registered to a user,
+	// revoked ones too, in no order.
+	DeviceIDs(ctx context.Context, userID string) ([]string, error)
 	// RevokeDevice stops a device for good: its tokens stop working and
 	// it cannot sign in again. Errors: not_found.
 	RevokeDevice(ctx context.Context, deviceID string, at time.Time) error

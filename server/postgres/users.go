@@ -292,6 +292,16 @@ func (db *DB) Devices(ctx context.Context, scope server.Scope) ([]*server.Device
 	return sqlstore.ReadDevices(rows)
 }
 
+// DeviceIDs lists the ids of every device registered to a user.
+func (db *DB) DeviceIDs(ctx context.Context, userID string) ([]string, error) {
+	rows, err := query(ctx, db.pool, sqlstore.DeviceIDsSQL, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	return sqlstore.ReadIDs(rows)
+}
+
 // Conflicts lists conflict-log entries in scope, newest first, optionally
 // for one record.
 func (db *DB) Conflicts(ctx context.Context, scope server.Scope, entity, recordID string, limit int) ([]server.Conflict, error) {

@@ -148,6 +148,10 @@ func (d *Dialect) DevicesSQL(scope server.Scope, notUploaded string) (string, []
 		sqllit.List([]string{string(server.RoleCityOffice), string(server.RoleAdmin)}), args
 }
 
+// DeviceIDsSQL selects the ids of a user's devices (DeviceIDs); its
+// argument is the user's id.
+const DeviceIDsSQL = `SELECT id FROM devices WHERE user_id = ?`
+
 // ReadDevices reads the rows of DevicesSQL.
 func ReadDevices(rows Rows) ([]*server.Device, error) {
 	var out []*server.Device

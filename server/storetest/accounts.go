@@ -110,7 +110,8 @@ func testUserCounties(t *testing.T, open Opener) {
 
 func testDevicesScope(t *testing.T, open Opener) {
 	e := seeded(t, open)
-	a := e.signIn(e.user("a", server.RoleInspector, xinfu))
+	ua := e.user("a", server.RoleInspector, xinfu)
+	a := e.signIn(ua)
 	b := e.signIn(e.user("b", server.RoleInspector, dingxia))
 	// The city's and an admin's phones, whose users list both counties,
 	// and a county office's: only the county office's is a county's.
@@ -139,6 +140,28 @@ func testDevicesScope(t *testing.T, open Opener) {
 		}
 		if !sameSet(got, tc.want) {
 			t.Errorf("devices in %+v: %v, want %v", tc.scope, got, tc.want)
+		}
+	}
+	// One user's devices, a revoked one too (it still names the user's
+	// past writes), none of another's.
+	a2 := e.signIn(ua)
+	if err := e.st.RevokeDevice(e.ctx, a2.p.DeviceID, t0); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		user string
+		want []string
+	}{
+		{a.p.UserID, []string{a.p.DeviceID, a2.p.DeviceID}},
+		{office.p.UserID, []string{office.p.DeviceID}},
+		{"no-such-user", nil},
+	} {
+		got, err := e.st.DeviceIDs(e.ctx, tc.user)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !sameSet(got, tc.want) {
+			t.Errorf("DeviceIDs(%s): %v, want %v", tc.user, got, tc.want)
 		}
 	}
 }
