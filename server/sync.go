@@ -448,7 +448,7 @@ func (s *Syncer) apply(ctx context.Context, tx WriteTx, p *Principal, pm *prepar
 	if err := checkMapSize(cur, vals); err != nil {
 		return err
 	}
-	if err := s.checkRefs(ctx, tx, cur, vals); err != nil {
+	if err := s.checkRefs(ctx, tx, cur, vals, h); err != nil {
 		return err
 	}
 	if e.Name == syncproto.EntityPhoto {
@@ -748,8 +748,8 @@ func (s *Syncer) checkUpdate(ctx context.Context, tx WriteTx, p *Principal, cur 
 			return Errorf(syncproto.CodeInvalidValue, "字段 %s 是必填项，不能清空", name).At(name)
 		}
 	}
-	l, err := s.lockOf(ctx, tx, cur)
-	if err != nil || l.allows(cur, vals, del) {
+	l, since, err := s.lockOf(ctx, tx, cur)
+	if err != nil || l.allows(cur, vals, del) || l.before(since, h) {
 		return err
 	}
 	return l.refused(cur)
@@ -760,7 +760,7 @@ func (s *Syncer) checkUpdate(ctx context.Context, tx WriteTx, p *Principal, cur 
 // be tied to another county's finding, and a dangling id is a clear
 // rejection rather than a failed batch. A new child of a locked inspection
 // is refused like an edit of it.
-func (s *Syncer) checkRefs(ctx context.Context, tx WriteTx, r *StoredRecord, vals map[string]json.RawMessage) error {
+func (s *Syncer) checkRefs(ctx context.Context, tx WriteTx, r *StoredRecord, vals map[string]json.RawMessage, h syncproto.HLC) error {
 	for name, v := range vals {
 		f, _ := r.Entity.Field(name)
 		if f.Type != TypeRef || isNull(v) {
@@ -786,13 +786,13 @@ func (s *Syncer) checkRefs(ctx context.Context, tx WriteTx, r *StoredRecord, val
 		// A new record under one whose own parent is deleted (a photo of
 		// a deleted inspection's finding) is refused as under a deleted
 		// one; a new finding also under a judged inspection.
-		l, err := s.lockOf(ctx, tx, ref)
+		l, since, err := s.lockOf(ctx, tx, ref)
 		switch {
 		case err != nil:
 			return err
 		case l == lockDeleted:
 			return l.refused(r)
-		case l != unlocked && r.Entity.Name == syncproto.EntityFinding:
+		case l != unlocked && r.Entity.Name == syncproto.EntityFinding && !l.before(since, h):
 			return Errorf(syncproto.CodeRecordLocked, "检查已提交或已通过审核，不能再新增问题")
 		}
 	}
@@ -912,31 +912,45 @@ func (l lock) allows(r *StoredRecord, vals map[string]json.RawMessage, del bool)
 	return true
 }
 
+// before reports whether a device's change stamped h was made before the
+// lock took hold: the submission of the record's inspection, whose HLC
+// is since. The inspector's phone made it while the inspection was still
+// a draft (a finding, an answer), and it arrives after the submission only
+// because it was sent later — from a second phone, or again after the
+// server was restored from a backup that lacked it, when the phone sends
+// the inspection (submitted) before its findings (sync.md 8.3). Merging
+// it does not depend on the order of delivery: sent before the
+// submission, it would have been taken. A judged inspection's decisions
+// (approval, verification, voiding) hold whatever the change's HLC.
+func (l lock) before(since, h syncproto.HLC) bool {
+	return l == lockSubmitted && h.Compare(since) < 0
+}
+
 // lockOf says whether and why devices may not change r: a submitted or
 // approved inspection, or a record of one — a finding, a photo of it or
 // of one of its findings; a verified finding and its photos. New evidence
 // may still arrive late (a photo's creation is not an update), but the
 // evidence an office reviews or approved is not re-dated, moved or
 // re-assigned under it.
-func (s *Syncer) lockOf(ctx context.Context, tx WriteTx, r *StoredRecord) (lock, error) {
+func (s *Syncer) lockOf(ctx context.Context, tx WriteTx, r *StoredRecord) (l lock, since syncproto.HLC, err error) {
 	switch r.Entity.Name {
 	case syncproto.EntityInspection:
 		switch r.Text("status") {
 		case "submitted":
-			return lockSubmitted, nil
+			return lockSubmitted, r.State.Fields["status"].HLC, nil
 		case "approved":
-			return lockApproved, nil
+			return lockApproved, since, nil
 		}
-		return unlocked, nil
+		return unlocked, since, nil
 	case syncproto.EntityFinding:
 		if r.Text("status") == "verified" {
-			return lockVerified, nil
+			return lockVerified, since, nil
 		}
 	case syncproto.EntityVehicleCheck:
 		if r.Text("voided_at") != "" {
-			return lockVoided, nil
+			return lockVoided, since, nil
 		}
-		return unlocked, nil
+		return unlocked, since, nil
 	}
 	for _, ref := range [...]struct{ entity, field string }{
 		{syncproto.EntityFinding, "inspection_id"}, {syncproto.EntityPhoto, "inspection_id"}, {syncproto.EntityPhoto, "finding_id"},
@@ -948,19 +962,19 @@ func (s *Syncer) lockOf(ctx context.Context, tx WriteTx, r *StoredRecord) (lock,
 		f, _ := r.Entity.Field(ref.field)
 		parent, err := tx.Get(ctx, EntityByName(f.Ref), id)
 		if err != nil || parent == nil {
-			return unlocked, err
+			return unlocked, since, err
 		}
 		if parent.State.IsDeleted() {
-			return lockDeleted, nil
+			return lockDeleted, since, nil
 		}
-		l, err := s.lockOf(ctx, tx, parent)
+		l, since, err := s.lockOf(ctx, tx, parent)
 		if err != nil || l != unlocked || ref.field != "inspection_id" || r.Text("finding_id") == "" {
-			return l, err
+			return l, since, err
 		}
 		// A photo of an open inspection's verified finding: the finding
 		// decides.
 	}
-	return unlocked, nil
+	return unlocked, since, nil
 }
 
 func losses(r *StoredRecord, ls []syncproto.Loss, p *Principal, now time.Time) []Conflict {

@@ -624,6 +624,55 @@ func TestSubmitLocksUntilOfficeReturns(t *testing.T) {
 	}
 }
 
+// TestWorkBeforeSubmissionArrivesLate: what a phone did to an inspection
+// while it was a draft — a finding, an edit of it, an answer — is taken
+// when it arrives after the submission (sent again after a restore, which
+// sends the inspection before its findings; or from a second phone), as
+// it would have been before it; what was done after the submission is
+// refused until the office returns it, and nothing is taken once the
+// office has approved it, whenever it was made.
+func TestWorkBeforeSubmissionArrivesLate(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	office := srv.Login(apptest.CountyOffice)
+	insp := newID()
+	create := apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields(
+		"site_id", apptest.DemoSite(t, apptest.Xinfu), "template_id", "construction_dust", "template_version", 1,
+		"status", "draft", "started_at", "2026-11-28T09:00:00+08:00"))
+	finding := newID()
+	made := apptest.Mut(phone, syncproto.EntityFinding, finding, apptest.Fields("inspection_id", insp,
+		"item_key", "fence", "description", "东侧围挡缺失", "severity", "major", "status", "open"))
+	edited := apptest.Mut(phone, syncproto.EntityFinding, finding, apptest.Fields("description", "东侧围挡缺失约 20 米"))
+	answered := apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields("summary", "提交前写的小结"))
+	second := apptest.Mut(phone, syncproto.EntityFinding, newID(), apptest.Fields("inspection_id", insp,
+		"item_key", "cover", "description", "裸土未覆盖", "severity", "minor", "status", "open"))
+	submit := apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields("answers.fence", map[string]any{"result": "fail"}, "status", "submitted"))
+	locked := "rejected/" + syncproto.CodeRecordLocked
+
+	wantStatus(t, apptest.Push(t, phone, create, submit), "applied", "applied")
+	wantStatus(t, apptest.Push(t, phone, made), "applied")
+	wantStatus(t, apptest.Push(t, phone, made), "duplicate")
+	wantStatus(t, apptest.Push(t, phone, edited, answered), "applied", "applied")
+	if r, _ := srv.App.DB.Get(ctx, syncproto.EntityFinding, finding); r == nil || r.Text("description") != "东侧围挡缺失约 20 米" {
+		t.Fatalf("the finding made before the submission: %v", r)
+	}
+	if r, _ := srv.App.DB.Get(ctx, syncproto.EntityInspection, insp); r.Text("summary") != "提交前写的小结" || r.Text("status") != "submitted" {
+		t.Fatalf("the inspection reads summary %q status %q", r.Text("summary"), r.Text("status"))
+	}
+	// Made after the submission: refused until the office returns it.
+	wantStatus(t, apptest.Push(t, phone,
+		apptest.Mut(phone, syncproto.EntityFinding, newID(), apptest.Fields("inspection_id", insp, "item_key", "fence",
+			"description", "提交后新增", "severity", "minor", "status", "open")),
+		apptest.Mut(phone, syncproto.EntityFinding, finding, apptest.Fields("description", "提交后修改")),
+		apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields("summary", "提交后修改"))), locked, locked, locked)
+
+	// Approved: even what was made before the submission is refused.
+	if err := office.Do(ctx, http.MethodPost, "/api/v1/inspections/"+insp+"/review", map[string]string{"decision": "approve"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, apptest.Push(t, phone, second), locked)
+}
+
 // TestLockedEvidence: while an inspection waits for review, and after it
 // is approved, the records of its photos — its own and its findings' —
 // cannot be re-dated, moved or re-assigned to another item, though new

@@ -188,6 +188,13 @@ test('a server restored from a backup made before some pushes gets them again: t
   await a.save('finding', finding, { inspection_id: lost, description: '备份后发现的问题', severity: 'major', status: 'open' });
   await a.save('inspection', kept, { summary: '备份后修改' });
   await a.save('finding', gone, { inspection_id: kept, description: '备份前后都有', status: 'open' });
+  // Submitted after the backup, with a finding made before it was: sent
+  // again, the inspection (submitted) goes before its finding.
+  const submitted = uuidv7();
+  const before = uuidv7();
+  await a.save('inspection', submitted, { site_id: site, template_id: 'coal_yard', template_version: 1, status: 'draft', summary: '备份后提交' });
+  await a.save('finding', before, { inspection_id: submitted, description: '提交前发现的问题', severity: 'major', status: 'open' });
+  await a.save('inspection', submitted, { status: 'submitted' });
   await syncOK(a);
   await a.remove('finding', gone);
   await syncOK(a);
@@ -217,6 +224,8 @@ test('a server restored from a backup made before some pushes gets them again: t
   assert.equal((await b.get('finding', finding))?.fields.description, '备份后发现的问题');
   assert.equal((await b.get('inspection', kept))?.fields.summary, '备份后修改');
   assert.equal(await b.get('finding', gone), null, 'deleted again (it never existed in the backup)');
+  assert.equal((await b.get('inspection', submitted))?.fields.status, 'submitted');
+  assert.equal((await b.get('finding', before))?.fields.description, '提交前发现的问题', 'the finding made before the submission');
   // And once more: nothing left to send, nothing sent twice.
   const again = await syncOK(a);
   assert.equal(again.pushed, 0);
