@@ -951,12 +951,19 @@ export class FieldsyncClient {
    * @returns {Promise<{bytes: Blob | Uint8Array, contentType: string, original: boolean} | null>}
    */
   async photoImage(id) {
-    const { original, thumb, rec } = await this.storage.transaction(['blobs', 'records'], 'readonly', async (tx) => ({
+    const { original, thumb, rec, job } = await this.storage.transaction(['blobs', 'records', 'uploads'], 'readonly', async (tx) => ({
       original: await tx.get('blobs', id),
       thumb: await tx.get('blobs', THUMB + id),
       rec: await tx.get('records', `photo/${id}`),
+      job: await tx.get('uploads', id),
     }));
-    if (original) return { bytes: original, contentType: rec?.fields?.content_type?.value ?? '', original: true };
+    if (original) {
+      // The record's type; else (its create refused, the record gone)
+      // the one it was taken with.
+      const contentType =
+        rec?.fields?.content_type?.value || rec?.base?.content_type?.value || job?.contentType || (typeof Blob !== 'undefined' && original instanceof Blob ? original.type : '') || '';
+      return { bytes: original, contentType, original: true };
+    }
     if (thumb) return { bytes: thumb, contentType: 'image/jpeg', original: false };
     if (!this.signedIn || !thumbnailExpected(rec)) return null;
     const got = await this.fetchThumbnail(id).catch(() => null);

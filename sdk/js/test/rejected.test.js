@@ -139,6 +139,10 @@ test('a create refused for one value is made again with its correction (reapply 
   assert.equal(again?.fields.deadline, '2026-12-11');
   const photoEntry = (await a.rejected()).find((x) => x.id === photo.id);
   assert.equal(photoEntry?.code, 'unknown_reference');
+  // Its record refused, the photo still shows, as what it was taken as.
+  const shown = await a.photoImage(photo.id);
+  assert.equal(shown?.original, true);
+  assert.equal(shown?.contentType, 'image/jpeg', 'the refused photo keeps its type');
   await a.reapply(/** @type {any} */ (photoEntry));
   // Its bytes are sent again with it: the server keeps unclaimed bytes
   // only for its upload grace.
