@@ -232,7 +232,28 @@ func TestOnlyItsOwnDeviceUploads(t *testing.T) {
 		owner.wantNotServed(t, id, who+"'s attempt")
 		owner.wantNotServed(t, late, who+"'s late upload")
 
-		owner.tus.Upload(id, "image/jpeg", data, http.StatusNoContent)
+		// The owner's upload under way is its device's alone: to the
+		// other it does not exist, whatever it asks of it.
+		mine := owner.tus.Create(id, apptest.SHA256(data), "image/jpeg", len(data))
+		if mine.Status != http.StatusCreated {
+			t.Fatalf("the owner's upload: %d %+v", mine.Status, mine.Err)
+		}
+		loc := mine.Header.Get("Location")
+		if r := owner.tus.Patch(loc, 0, data[:100]); r.Status != http.StatusNoContent {
+			t.Fatalf("the owner's first chunk: %d %+v", r.Status, r.Err)
+		}
+		for _, r := range []apptest.Response{other.tus.Head(loc), other.tus.Patch(loc, 100, data[100:]),
+			other.tus.Do(http.MethodDelete, loc, nil, map[string]string{"Tus-Resumable": "1.0.0"})} {
+			if r.Status != http.StatusNotFound {
+				t.Errorf("%s on the owner's upload: %d %+v, want 404", who, r.Status, r.Err)
+			}
+		}
+		if r := owner.tus.Head(loc); r.Status != http.StatusOK || r.Header.Get("Upload-Offset") != "100" {
+			t.Errorf("the owner's upload after %s's attempts: %d offset %q, want 200 at 100", who, r.Status, r.Header.Get("Upload-Offset"))
+		}
+		if r := owner.tus.Patch(loc, 100, data[100:]); r.Status != http.StatusNoContent {
+			t.Fatalf("the owner finishes its upload: %d %+v", r.Status, r.Err)
+		}
 		owner.tus.Upload(late, "image/jpeg", more, http.StatusNoContent)
 		srv.App.Photos.WaitIdle()
 		owner.wantServed(t, id, data, "its own device, after "+who)
@@ -817,24 +838,23 @@ func TestSizeChangedDuringUpload(t *testing.T) {
 	}
 }
 
-// TestUploadIsItsCreatorsDevice: an upload is its creating device's,
-// whichever of the user's devices sends its last byte: the record's own
-// device finishing another device's upload does not make it the record's
-// (403 forbidden, nothing recorded), and another device finishing the own
-// device's upload does.
+// TestUploadIsItsCreatorsDevice: an upload is its creating device's: the
+// user's other device cannot send its last byte (404, as to anyone else),
+// whether it is the record's own device finishing another's upload or
+// another finishing the record's device's; nothing is recorded.
 func TestUploadIsItsCreatorsDevice(t *testing.T) {
 	srv := apptest.Start(t)
 	owner := newPhone(t, srv, apptest.Inspector, apptest.Xinfu)
 	second := newPhone(t, srv, apptest.Inspector, apptest.Xinfu) // the same inspector's other phone
-	for _, tc := range []struct {
+	for i, tc := range []struct {
 		name            string
 		creator, sender *phone
 		want            int
 	}{
-		{"the second phone's upload finished by the owner", second, owner, http.StatusForbidden},
-		{"the owner's upload finished by the second phone", owner, second, http.StatusNoContent},
+		{"the second phone's upload finished by the owner", second, owner, http.StatusNotFound},
+		{"the owner's upload finished by the second phone", owner, second, http.StatusNotFound},
 	} {
-		data := evidenceJPEG(46 + uint64(tc.want))
+		data := evidenceJPEG(46 + uint64(i))
 		id := newID()
 		c := tc.creator.tus.Create(id, apptest.SHA256(data), "image/jpeg", len(data))
 		if c.Status != http.StatusCreated {

@@ -213,8 +213,9 @@ func (s *Service) oneCreationPerUser(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// ownOnly lets only the user who created an upload see, continue or end
-// it; to anyone else it does not exist. Nor does an id of a form no
+// ownOnly lets only the device that created an upload see, continue or
+// end it; to any other (another user's, or its user's other phones) it
+// does not exist. Nor does an id of a form no
 // upload of this store can have: the store is not asked for it. With
 // finishFirst (HEAD, PATCH), a complete upload the server never finished
 // is finished first (finishStranded) and answered as its last PATCH
@@ -231,7 +232,10 @@ func (s *Service) ownOnly(h http.HandlerFunc, finishFirst bool) http.HandlerFunc
 			up, err = s.store.GetUpload(r.Context(), id)
 		}
 		if err == nil {
-			if info, err = up.GetInfo(r.Context()); err == nil && (p == nil || info.MetaData["user_id"] != p.UserID) {
+			// An upload is its device's: another device of the same user
+			// may not create one for the photo (forbidden), nor write
+			// into, read or end this one.
+			if info, err = up.GetInfo(r.Context()); err == nil && (p == nil || info.MetaData["user_id"] != p.UserID || info.MetaData["device_id"] != p.DeviceID) {
 				err = gone
 			}
 		}
