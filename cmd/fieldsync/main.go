@@ -522,20 +522,16 @@ func backupCmd(c *command) {
 	}
 }
 
-// minSweepGrace is the shortest --upload-grace sweep takes.
-const minSweepGrace = 10 * time.Minute
-
 // sweepCmd removes what the server's own sweep removes (hourly, and the
 // whole blob store at start): unfinished uploads and uploaded bytes that
 // nothing refers to, once older than --upload-grace. Safe while serving.
 func sweepCmd(c *command) {
 	c.uses = []string{"upload-grace", "blobs"}
 	c.run = func(ctx context.Context) error {
-		// An upload under way is written to every few seconds, and cut
-		// off after 20 s without a byte: one not written to for ten
-		// minutes is not under way.
-		if c.cfg.UploadGrace < minSweepGrace {
-			return fmt.Errorf("--upload-grace must be at least %s: a shorter one would remove uploads still being sent", minSweepGrace)
+		// As the server's: bytes uploaded before their record wait for
+		// it at least that long.
+		if c.cfg.UploadGrace < app.MinUploadGrace {
+			return errors.New("--upload-grace must be at least 1h, as the server's: a shorter one would remove bytes whose photo record a phone has yet to push")
 		}
 		if c.cfg.Database != "" && c.cfg.Blobs == "" {
 			// Sweeping an empty local directory would report nothing to

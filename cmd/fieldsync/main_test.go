@@ -234,7 +234,7 @@ func TestSweepCommand(t *testing.T) {
 		}
 		return sum
 	}
-	old, recent := put("never claimed", 8*24*time.Hour), put("just uploaded", time.Hour)
+	old, recent := put("never claimed", 8*24*time.Hour), put("just uploaded", 2*time.Hour)
 	// Not on a directory without a database: every blob would be
 	// unreferenced (a mistyped --data beside the real blobs).
 	if code, _, errs := run(t, "sweep", "--data", dir); code != 1 || !strings.Contains(errs, "no database") {
@@ -248,8 +248,11 @@ func TestSweepCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	if code, _, errs := run(t, "sweep", "--data", dir, "--upload-grace", "0s"); code != 1 || !strings.Contains(errs, "at least 10m") {
+	if code, _, errs := run(t, "sweep", "--data", dir, "--upload-grace", "0s"); code != 1 || !strings.Contains(errs, "at least 1h") {
 		t.Errorf("sweep with no grace: %d %q, want refused", code, errs)
+	}
+	if code, _, errs := run(t, "sweep", "--data", dir, "--upload-grace", "30m"); code != 1 || !strings.Contains(errs, "at least 1h") {
+		t.Errorf("sweep with a grace shorter than the server takes: %d %q, want refused", code, errs)
 	}
 	code, out, errs := run(t, "sweep", "--data", dir)
 	if code != 0 || !strings.Contains(out, "1 unreferenced blobs") {
@@ -261,7 +264,7 @@ func TestSweepCommand(t *testing.T) {
 	if ok, _ := blobs.Has(ctx, recent, "original"); !ok {
 		t.Error("bytes within the grace period deleted")
 	}
-	if code, out, _ := run(t, "sweep", "--data", dir, "--upload-grace", "30m"); code != 0 || !strings.Contains(out, "1 unreferenced blobs") {
+	if code, out, _ := run(t, "sweep", "--data", dir, "--upload-grace", "1h"); code != 0 || !strings.Contains(out, "1 unreferenced blobs") {
 		t.Fatalf("sweep with a shorter grace period: %d %q", code, out)
 	}
 }

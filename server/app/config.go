@@ -127,6 +127,12 @@ type Config struct {
 	StoreWait time.Duration
 }
 
+// MinUploadGrace is the shortest upload grace period the server and the
+// sweep command take: the server promises phones that bytes uploaded
+// before their record wait for it that long, and a sweep that removed them
+// sooner would break that promise.
+const MinUploadGrace = time.Hour
+
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
 	return Config{Addr: "127.0.0.1:8080", DataDir: "./data", DemoMonth: true, LogFormat: "text", LogLevel: "info",
@@ -236,7 +242,7 @@ func (c *Config) Validate() error {
 	if c.UploadQuota != 0 && c.UploadQuota < c.MaxUploadBytes {
 		errs = append(errs, errors.New("upload-quota must be 0 (no limit) or at least max-upload"))
 	}
-	if c.UploadGrace < time.Hour {
+	if c.UploadGrace < MinUploadGrace {
 		errs = append(errs, errors.New("upload-grace must be at least 1h"))
 	}
 	if c.PhotoWorkers < 1 || c.PhotoWorkers > 64 {
