@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -38,7 +39,7 @@ func ItemAnswer(it *syncproto.ChecklistItem, typed, note string) (syncproto.Answ
 		}
 	case it.Type == syncproto.ItemNumber:
 		n, err := strconv.ParseFloat(typed, 64)
-		if err != nil {
+		if err != nil || math.IsNaN(n) || math.IsInf(n, 0) {
 			return a, fmt.Errorf("%s是数值项（%s），应填数字，而不是 %q", what, numberHint(it), typed)
 		}
 		a.Value = n

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -274,9 +275,12 @@ type Vehicle struct {
 // to the user's first county. A value outside its field's allowed values
 // (EnumCode) is refused at once, before anything is recorded.
 func (d *Device) AddVehicle(ctx context.Context, v Vehicle) (string, error) {
+	cs, err := d.counties()
+	if err != nil {
+		return "", err
+	}
 	if v.County == "" {
-		cs, err := d.counties()
-		if err != nil || len(cs) == 0 {
+		if len(cs) == 0 {
 			return "", errors.New("不知道所属区县：先 login，或用 --county")
 		}
 		v.County = cs[0]
@@ -290,6 +294,11 @@ func (d *Device) AddVehicle(ctx context.Context, v Vehicle) (string, error) {
 	}
 	if counties > 0 && known == 0 {
 		return "", fmt.Errorf("未知的区县代码 %s（区县代码为 6 位数字，如 140902 忻府区）", v.County)
+	}
+	// Another county than the user's is refused now, not at the push
+	// (out_of_scope, with no way to correct the record from here).
+	if len(cs) > 0 && !slices.Contains(cs, v.County) {
+		return "", fmt.Errorf("区县 %s 不在本账号的工作范围内（%s）", v.County, strings.Join(cs, "、"))
 	}
 	f := map[string]any{"county": v.County, "plate": v.Plate, "checkpoint": v.Checkpoint, "checked_at": d.now()}
 	for k, s := range map[string]string{"emission_stage": v.Stage, "fuel": v.Fuel, "aftertreatment": v.Aftertreatment, "action": v.Action, "note": v.Note} {

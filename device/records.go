@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
@@ -124,7 +125,13 @@ func (d *Device) change(ctx context.Context, tx *sql.Tx, entity, id, county stri
 	for name, v := range fields {
 		raw, err := json.Marshal(v)
 		if err != nil {
-			return fmt.Errorf("encode %s: %w", name, err)
+			return fmt.Errorf("字段 %s 的值无法保存：%w", name, err)
+		}
+		// Refused now what the push would refuse: the record would
+		// otherwise wait in the outbox to be rejected, with no way to
+		// correct it from here.
+		if raw, err = server.CheckDeviceField(entity, name, raw); err != nil {
+			return err
 		}
 		m.Fields[name] = raw
 		r.Fields[name] = raw

@@ -623,6 +623,26 @@ func (s *Syncer) checkHLC(raw, deviceID string, now time.Time) (syncproto.HLC, e
 	return h, nil
 }
 
+// CheckDeviceField checks the value a device means to push for field name
+// of entity as a push checks it (the field exists, is the device's to
+// write, and holds a value the server stores: a plate without line
+// breaks, a number in range, a known enum value) and returns its
+// canonical encoding. An app calls it at entry, so that what the server
+// would refuse is refused while the user can still correct it, not after
+// it was queued. Checks that need stored state (scope, references, locks)
+// are the server's.
+func CheckDeviceField(entity, name string, raw json.RawMessage) (json.RawMessage, error) {
+	e := EntityByName(entity)
+	if e == nil {
+		return nil, Errorf(syncproto.CodeUnknownEntity, "未知的数据类型 %q", entity)
+	}
+	v, err := NormalizeValue(raw, name)
+	if err != nil {
+		return nil, err
+	}
+	return canonicalField(e, name, v, true, true)
+}
+
 // canonicalField checks a wire field of entity e (its name, its
 // ownership when a device writes, its value) and returns the value's
 // canonical encoding; normalized says raw is NormalizeValue's output.

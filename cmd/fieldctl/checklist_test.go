@@ -62,7 +62,9 @@ func TestInspectChecklist(t *testing.T) {
 		"检查尚未完成，缺 14 项")
 
 	c.fails(`没有检查项 "nosuch"`, "inspect", "answer", "nosuch", "pass")
-	c.fails("是数值项（0–5000 µg/m³），应填数字", "inspect", "answer", "pm10_reading", "很高")
+	for _, v := range []string{"很高", "NaN", "Inf", "Infinity", "1e400"} {
+		c.fails("是数值项（0–5000 µg/m³），应填数字", "inspect", "answer", "pm10_reading", v)
+	}
 	c.fails("超出范围 0–5000 µg/m³", "inspect", "answer", "pm10_reading", "6000")
 	c.fails("应答 pass（合格）、fail（不合格）或 na（不适用）", "inspect", "answer", "fence", "128")
 	has(t, "answer a number", c.ok("inspect", "answer", "pm10_reading", "128"), "已记录 pm10_reading：128 µg/m³")

@@ -83,26 +83,54 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, setup fu
 		setup(d)
 	}
 	err = run(ctx, d, fs.Args(), stdout, stderr)
-	if errors.Is(err, errUsage) {
+	var missing missingFlags
+	switch {
+	case errors.As(err, &missing):
+		fmt.Fprintf(stderr, "fieldctl %s: 缺少 %s\n", fs.Arg(0), strings.Join(missing, "、"))
 		fmt.Fprint(stderr, usage)
 		return 2
-	}
-	if err != nil {
-		fmt.Fprintln(stderr, "fieldctl:", describe(err))
+	case errors.Is(err, errUsage):
+		fmt.Fprint(stderr, usage)
+		return 2
+	case err != nil:
+		fmt.Fprintln(stderr, "fieldctl:", describe(err, fs.Arg(0)))
 		return 1
 	}
 	return 0
 }
 
+// missingFlags names the required flags a command was given without.
+type missingFlags []string
+
+func (m missingFlags) Error() string { return "missing " + strings.Join(m, ", ") }
+
+// required returns the names of the flags among names that fs was given
+// empty, as missingFlags, or nil.
+func required(fs *flag.FlagSet, names ...string) error {
+	var m missingFlags
+	for _, n := range names {
+		if f := fs.Lookup(n); f == nil || f.Value.String() == "" {
+			m = append(m, "--"+n)
+		}
+	}
+	if m == nil {
+		return nil
+	}
+	return m
+}
+
 // describe says what went wrong in the words of the inspector at the
 // command line: a server out of reach is no Go network error, and what
-// was done offline is kept.
-func describe(err error) string {
+// was done offline is kept (but for a sign-in, which has nothing to keep).
+func describe(err error, cmd string) string {
 	var ue *url.Error
 	if errors.As(err, &ue) && !errors.As(err, new(*syncproto.APIError)) {
 		host := ue.URL
 		if u, perr := url.Parse(ue.URL); perr == nil {
 			host = u.Host
+		}
+		if cmd == "login" {
+			return "无法连接服务器 " + host + "（没有网络、服务器未运行，或地址有误），未能登录"
 		}
 		return "无法连接服务器 " + host + "（没有网络，或服务器未运行）；本机的修改已保存，下次同步时发送"
 	}
@@ -141,8 +169,11 @@ func run(ctx context.Context, d *device.Device, args []string, stdout, stderr io
 		server := fs.String("server", "", "server URL")
 		user := fs.String("username", "", "user name")
 		pass := fs.String("password", "", "password")
-		if _, err := parse(fs, args[1:]); err != nil || *server == "" || *user == "" {
+		if _, err := parse(fs, args[1:]); err != nil {
 			return errUsage
+		}
+		if err := required(fs, "server", "username"); err != nil {
+			return err
 		}
 		u, err := d.Login(ctx, *server, *user, *pass)
 		if err != nil {
@@ -162,7 +193,11 @@ func run(ctx context.Context, d *device.Device, args []string, stdout, stderr io
 		if _, err := parse(fs, args[1:]); err != nil {
 			return err
 		}
-		sites, err := d.Sites(ctx, *kind)
+		code, err := siteKindCode(*kind)
+		if err != nil {
+			return err
+		}
+		sites, err := d.Sites(ctx, code)
 		if err != nil {
 			return err
 		}
@@ -304,8 +339,11 @@ func vehicle(ctx context.Context, d *device.Device, args []string, stdout, stder
 	fs.StringVar(&v.Action, "action", "", "处罚, 责令维修, 放行")
 	fs.StringVar(&v.County, "county", "", "county code (default: the user's first)")
 	fs.StringVar(&v.Note, "note", "", "note")
-	if _, err := parse(fs, args[1:]); err != nil || v.Plate == "" || v.Checkpoint == "" {
+	if _, err := parse(fs, args[1:]); err != nil {
 		return errUsage
+	}
+	if err := required(fs, "plate", "checkpoint"); err != nil {
+		return err
 	}
 	id, err := d.AddVehicle(ctx, v)
 	if err != nil {

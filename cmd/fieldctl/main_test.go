@@ -81,8 +81,12 @@ func TestInspectorDay(t *testing.T) {
 	c.ok("inspect", "answer", "shed_status", "built")
 	c.ok("inspect", "submit", "--force") // the rest of the checklist is not answered
 	c.ok("vehicle", "add", "--plate", "晋H12345", "--checkpoint", "忻州北收费站", "--stage", "国六", "--fuel", "天然气", "--aftertreatment", "removed", "--action", "处罚")
-	c.ok("vehicle", "add", "--plate", "晋H99999", "--checkpoint", "宁武", "--stage", "国六", "--fuel", "天然气", "--aftertreatment", "present", "--county", "140925")
-	if out := c.ok("status"); !strings.Contains(out, "待上传记录：8") || !strings.Contains(out, "待上传照片：1") {
+	// Another county than the user's, or a plate the server would refuse:
+	// refused now, nothing queued.
+	c.fails("区县 140925 不在本账号的工作范围内", "vehicle", "add", "--plate", "晋H99999", "--checkpoint", "宁武", "--stage", "国六", "--fuel", "天然气", "--aftertreatment", "present", "--county", "140925")
+	c.fails("字段 plate", "vehicle", "add", "--plate", "晋H9\n9999", "--checkpoint", "宁武", "--stage", "国六", "--fuel", "天然气", "--aftertreatment", "present")
+	c.fails("字段 plate", "vehicle", "add", "--plate", strings.Repeat("晋", 30), "--checkpoint", "宁武", "--stage", "国六", "--fuel", "天然气", "--aftertreatment", "present")
+	if out := c.ok("status"); !strings.Contains(out, "待上传记录：7") || !strings.Contains(out, "待上传照片：1") {
 		t.Fatalf("status before sync: %s", out)
 	}
 
@@ -91,8 +95,8 @@ func TestInspectorDay(t *testing.T) {
 	if !strings.Contains(out, "待上传记录：0") || !strings.Contains(out, "待上传照片：0") {
 		t.Fatalf("status after sync: %s", out)
 	}
-	if !strings.Contains(out, "被拒绝的记录：1") || !strings.Contains(out, "out_of_scope") {
-		t.Fatalf("the refused check is not shown: %s", out)
+	if strings.Contains(out, "被拒绝的记录") {
+		t.Fatalf("a record refused: %s", out)
 	}
 	rec, err := srv.App.DB.Get(t.Context(), syncproto.EntityInspection, insp)
 	if err != nil || string(rec.Value("status")) != `"submitted"` {
@@ -105,6 +109,18 @@ func TestInspectorDay(t *testing.T) {
 	}
 	if f, _ := srv.App.DB.Find(t.Context(), syncproto.EntityFinding, "inspection_id", insp); len(f) != 1 {
 		t.Fatalf("findings on server: %d", len(f))
+	}
+
+	// A check recorded offline in the user's county, which the office
+	// then moved the user out of: the server refuses it, and status
+	// shows it with the reason.
+	c.ok("vehicle", "add", "--plate", "晋H88888", "--checkpoint", "忻州北收费站", "--stage", "国六", "--fuel", "天然气", "--aftertreatment", "present")
+	if err := srv.App.DB.SetUserCounties(t.Context(), apptest.Inspector, []string{"140921"}); err != nil {
+		t.Fatal(err)
+	}
+	c.run("sync")
+	if out := c.ok("status"); !strings.Contains(out, "被拒绝的记录：1") || !strings.Contains(out, "out_of_scope") {
+		t.Fatalf("the refused check is not shown: %s", out)
 	}
 }
 
@@ -144,6 +160,35 @@ func TestRevokedThenOffline(t *testing.T) {
 	}
 	if out := c.ok("status"); !strings.Contains(out, "待上传记录：3") {
 		t.Fatalf("status offline: %s", out)
+	}
+	// A sign-in that cannot reach the server has no work to keep.
+	code, out := c.run("login", "--server", srv.URL, "--username", apptest.Inspector, "--password", "x")
+	if code != 1 || !strings.Contains(out, "未能登录") || strings.Contains(out, "本机的修改已保存") {
+		t.Errorf("login with the server down: exit %d\n%s", code, out)
+	}
+}
+
+// TestSiteKindAndMissingFlags: sites --kind takes a kind's code or its
+// Chinese name and refuses another word with the choices; a command
+// without a required flag names it.
+func TestSiteKindAndMissingFlags(t *testing.T) {
+	c := &cli{t: t, dir: t.TempDir()}
+	c.ok("sites", "--kind", "coal_yard")
+	c.ok("sites", "--kind", "燃煤锅炉")
+	if code, out := c.run("sites", "--kind", "nonsense"); code != 1 || !strings.Contains(out, `没有点位类型 "nonsense"，可选：建筑工地（construction_site）`) {
+		t.Errorf("sites --kind nonsense: exit %d\n%s", code, out)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"vehicle", "add", "--plate", "晋H12345"}, "缺少 --checkpoint"},
+		{[]string{"vehicle", "add", "--stage", "国六"}, "缺少 --plate、--checkpoint"},
+		{[]string{"login", "--server", "http://127.0.0.1:1"}, "缺少 --username"},
+	} {
+		if code, out := c.run(tc.args...); code != 2 || !strings.Contains(out, tc.want) || !strings.Contains(out, "用法") {
+			t.Errorf("fieldctl %v: exit %d, want 2 saying %q\n%s", tc.args, code, tc.want, out)
+		}
 	}
 }
 

@@ -25,6 +25,22 @@ func roleName(role string) string {
 
 func siteKind(kind string) string { return syncproto.Label(syncproto.SiteKinds, kind) }
 
+// siteKindCode is the code of a site kind given by its code or its
+// Chinese name ("" for any); another word is refused with the choices.
+func siteKindCode(s string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	var choices []string
+	for _, c := range syncproto.SiteKinds {
+		if s == c.Code || s == c.Label {
+			return c.Code, nil
+		}
+		choices = append(choices, c.Label+"（"+c.Code+"）")
+	}
+	return "", fmt.Errorf("没有点位类型 %q，可选：%s", s, strings.Join(choices, "、"))
+}
+
 var statusNames = map[string]string{"draft": "草稿", "submitted": "已提交，待审核", "returned": "已退回，待修改", "approved": "已审核通过"}
 
 // flagTitles name the evidence flags the server raises on photos (sync.md
