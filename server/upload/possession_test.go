@@ -214,8 +214,9 @@ func TestOnlyItsOwnDeviceUploads(t *testing.T) {
 	for who, other := range others {
 		data := evidenceJPEG(35)
 		id := owner.record(t, newID(), data)
-		if r := other.tus.Create(id, apptest.SHA256(data), "image/jpeg", len(data)); r.Status != http.StatusForbidden || r.Err.Code != syncproto.CodeForbidden {
-			t.Errorf("%s creates the upload of the owner's record: %d %+v, want 403 forbidden", who, r.Status, r.Err)
+		if r := other.tus.Create(id, apptest.SHA256(data), "image/jpeg", len(data)); r.Status != http.StatusForbidden || r.Err.Code != syncproto.CodeForbidden ||
+			r.Header.Get("Content-Type") != "application/json" { // as every other endpoint's error
+			t.Errorf("%s creates the upload of the owner's record: %d %+v %q, want 403 forbidden in application/json", who, r.Status, r.Err, r.Header.Get("Content-Type"))
 		}
 
 		// Begun before the record arrived, finished after.

@@ -850,7 +850,7 @@ func (s *Service) discard(ctx context.Context, id string) {
 func tusError(err error) handler.Error {
 	code := server.ErrorCode(err)
 	body, _ := json.Marshal(syncproto.ErrorBody{Code: code, Message: server.ErrorMessage(err), Field: server.ErrorField(err)})
-	header := handler.HTTPHeader{"Content-Type": "application/json; charset=utf-8"}
+	header := handler.HTTPHeader{"Content-Type": "application/json"}
 	if s := server.RetryAfterSeconds(err); s > 0 {
 		header["Retry-After"] = strconv.Itoa(s) // a store out of reach, a full disk: when to come back
 	}
@@ -979,7 +979,7 @@ func (w *jsonErrors) finish() {
 	eb.RequestID = h.Get("X-Request-Id")
 	eb.ServerHLC = w.serverHLC()
 	body, _ := json.Marshal(eb)
-	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Type", "application/json")
 	h.Set("Content-Length", fmt.Sprint(len(body)))
 	w.ResponseWriter.WriteHeader(status)
 	if !w.head {
