@@ -48,7 +48,7 @@ const usage = `fieldsync — 忻州生态环境现场检查离线同步服务
 
 usage:
   fieldsync serve [--addr ADDR] [--data DIR] [--demo]
-  fieldsync user add --username U (--password P | --password-file FILE) --role ROLE --county CODE[,CODE] [--name NAME]
+  fieldsync user add --username U (--password P | --password-file FILE) [--role ROLE] --county CODE[,CODE] [--name NAME]
   fieldsync user list | user disable U | user enable U | user scope U --county CODE[,CODE]
   fieldsync device list | device revoke ID
   fieldsync migrate --from DIR --to postgres://USER@HOST/DB [--blobs s3://BUCKET?endpoint=…]
@@ -58,7 +58,7 @@ usage:
   fieldsync keys list | keys rotate [--retire-older-than D] | keys retire --older-than D
   fieldsync audit verify [--data DIR | --database URL] [--pubkey KEY]
   fieldsync audit verify --export ENTRIES.jsonl --seal SEAL.json [--pubkey KEY]
-roles: inspector, county_office, city_office, admin
+roles: inspector (the default), county_office, city_office, admin
 `
 
 // environ lists the process's environment, checked for misspelt
