@@ -493,7 +493,7 @@ func TestFailOpensFinding(t *testing.T) {
 	srv := apptest.Start(t)
 	d := newDevice(t, srv, apptest.Inspector)
 	mustSync(t, d)
-	insp, err := d.StartInspection(t.Context(), apptest.DemoSite(t, "140902"), "coal_yard")
+	insp, err := d.StartInspection(t.Context(), apptest.DemoSiteOf(t, "140902", "factory"), "coal_yard")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -570,7 +570,7 @@ func TestRestoredServerGetsLostWorkAgain(t *testing.T) {
 	d := newDevice(t, srv, apptest.Inspector)
 	d.PageLimit = 20
 	mustSync(t, d)
-	site := apptest.DemoSite(t, "140902")
+	site := apptest.DemoSiteOf(t, "140902", "factory")
 	kept, err := d.StartInspection(ctx, site, "coal_yard")
 	if err != nil {
 		t.Fatal(err)

@@ -71,6 +71,12 @@ func (d *Device) StartInspection(ctx context.Context, siteID, template string) (
 			break
 		}
 	}
+	if tpl != nil && template != "" && !slices.Contains(tpl.SiteKinds, site.Str("kind")) {
+		// A checklist of another kind of site (a boiler's for a
+		// construction site): the report would count it under the wrong
+		// inspection type.
+		return "", fmt.Errorf("检查表 %s（%s）不适用于%s点位 %s", tpl.ID, tpl.Title, syncproto.Label(syncproto.SiteKinds, site.Str("kind")), siteID)
+	}
 	if tpl == nil {
 		return "", fmt.Errorf("没有适用于点位 %s 的检查表模板 %q", siteID, template)
 	}

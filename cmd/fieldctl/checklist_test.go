@@ -55,6 +55,7 @@ func TestInspectChecklist(t *testing.T) {
 	has(t, "login after sync", c.ok("login", "--server", srv.URL, "--username", apptest.Inspector, "--password", apptest.Passwords[apptest.Inspector]),
 		"忻府区（140902）")
 
+	c.fails("不适用于建筑工地点位", "inspect", "start", apptest.DemoSite(t, apptest.Xinfu), "--template", "coal_boiler@1")
 	insp := strings.TrimSpace(c.ok("inspect", "start", apptest.DemoSite(t, apptest.Xinfu), "--template", "construction_dust"))
 	has(t, "inspect show", c.ok("inspect", "show"),
 		"状态：草稿", "fence", "[合格/不合格] 必填、需照片  工地围挡100%设置：（未填写）",

@@ -69,7 +69,7 @@ func TestInspectorDay(t *testing.T) {
 	}
 
 	// The visit, offline: the server is not needed until the next sync.
-	site := apptest.DemoSite(t, "140902")
+	site := apptest.DemoSiteOf(t, "140902", "factory")
 	insp := strings.TrimSpace(c.ok("inspect", "start", site, "--template", "coal_yard"))
 	photo := filepath.Join(t.TempDir(), "shed.jpg")
 	if err := os.WriteFile(photo, testimg.JPEG(testimg.Options{Width: 640, Height: 480, Seed: 3}), 0o600); err != nil {

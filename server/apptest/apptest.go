@@ -169,16 +169,23 @@ func (s *Server) Login(username string) *syncproto.Client {
 // DemoSite returns the id of a demo site in county (the first one listed).
 func DemoSite(t testing.TB, county string) string {
 	t.Helper()
+	return DemoSiteOf(t, county, "")
+}
+
+// DemoSiteOf returns the id of the first demo site of kind in county (of
+// any kind for "").
+func DemoSiteOf(t testing.TB, county, kind string) string {
+	t.Helper()
 	d, err := seeds.LoadDemo()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range d.Sites {
-		if s.County == county {
+		if s.County == county && (kind == "" || s.Kind == kind) {
 			return s.ID
 		}
 	}
-	t.Fatalf("no demo site in %s", county)
+	t.Fatalf("no demo site of kind %q in %s", kind, county)
 	return ""
 }
 
