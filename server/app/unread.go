@@ -23,14 +23,24 @@ func unreadBodyCloses(h http.Handler) http.Handler {
 		}
 		b := &watchedBody{ReadCloser: r.Body, declared: r.ContentLength}
 		r.Body = b
-		h.ServeHTTP(&closeIfUnread{ResponseWriter: w, body: b}, r)
+		cw := &closeIfUnread{ResponseWriter: w, body: b}
+		h.ServeHTTP(cw, r)
 		if !b.whole() && b.small() {
-			// After the answer net/http still reads the rest of a small
-			// body (or one of unknown length), to close it: for a little
-			// while, not whenever the client sends it. (It does not wait
-			// for a larger one, and closes the connection gently, so that
-			// a client still sending reads the answer.)
-			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(unreadGrace))
+			// The rest of a small body (or one of unknown length) is read
+			// after the answer, for a little while, not whenever the
+			// client sends it. (A larger one is not waited for: net/http
+			// closes the connection gently, so that a client still
+			// sending reads the answer.) It is read here, the answer sent
+			// first, because net/http does not read it when the client
+			// asked to close (Connection: close, as Python's urllib
+			// sends): closed with those bytes unread, the socket is reset
+			// and the client may lose the end of the answer.
+			rc := http.NewResponseController(w)
+			_ = rc.SetReadDeadline(time.Now().Add(unreadGrace))
+			if cw.begun {
+				_ = rc.Flush()
+			}
+			_, _ = io.CopyN(io.Discard, b, maxDiscard)
 		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -69,5 +70,52 @@ func TestRefusedBeforeBodyAnswered(t *testing.T) {
 	resp.Body.Close()
 	if resp.Close {
 		t.Errorf("a request read whole closes its connection (%d)", resp.StatusCode)
+	}
+}
+
+// TestUnreadBodyOfCloseRequest: a GET that carries a small body the
+// handler never reads (Python's urllib sends one with Connection: close)
+// gets its whole answer and a closed connection, never a reset: net/http
+// does not read such a body when the client asked to close, and a socket
+// closed with bytes unread is reset, losing the answer's end.
+func TestUnreadBodyOfCloseRequest(t *testing.T) {
+	srv := apptest.Start(t)
+	access, _ := srv.Login(apptest.Inspector).Tokens()
+	u, err := url.Parse(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		c, err := net.Dial("tcp", u.Host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.SetDeadline(time.Now().Add(30 * time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		// The body after the head, in a write of its own, once the answer
+		// has begun: it arrives after the handler is done with the request.
+		body := `{"x":1}`
+		if _, err := io.WriteString(c, "GET /api/v1/sync/pull?limit=1000 HTTP/1.1\r\nHost: "+u.Host+"\r\nAuthorization: Bearer "+access+
+			"\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: "+strconv.Itoa(len(body))+"\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		r := bufio.NewReader(c)
+		resp, err := http.ReadResponse(r, nil)
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		if _, err := io.WriteString(c, body); err != nil {
+			t.Fatal(err)
+		}
+		n, err := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK || (resp.ContentLength >= 0 && n != resp.ContentLength) {
+			t.Fatalf("request %d: %d, %d bytes of %d: %v", i, resp.StatusCode, n, resp.ContentLength, err)
+		}
+		if _, err := r.ReadByte(); err != io.EOF {
+			t.Fatalf("request %d: after the answer %v, want the connection closed", i, err)
+		}
+		c.Close()
 	}
 }
