@@ -230,7 +230,10 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger, tool bool) (*A
 	if tool {
 		wait = 0 // a command run by hand says at once what is wrong
 	}
-	db, err := untilReachable(ctx, log, wait, "database", func() (server.Store, error) { return openDatabase(ctx, cfg) })
+	// The database's own connect timeout bounds a try (postgres.ConnectTimeout):
+	// what follows the connection, migrations on a large database, may
+	// take long and is not cut off.
+	db, err := untilReachable(ctx, log, wait, 0, "database", func(ctx context.Context) (server.Store, error) { return openDatabase(ctx, cfg) })
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
@@ -249,22 +252,32 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger, tool bool) (*A
 // untilReachable returns what open opens, trying again while it fails
 // because the store is out of reach (server.StoreUnreachable: PostgreSQL
 // or S3 not yet up when the host boots, or restarting beside the
-// servers), each wait longer up to 15 s, for at most wait (0: once) or
-// until ctx ends; any other error at once. Each failure is logged, so
-// that a server waiting says what for.
-func untilReachable[T any](ctx context.Context, log *slog.Logger, wait time.Duration, what string, open func() (T, error)) (T, error) {
+// servers), each wait longer up to 15 s, for at most wait (0: once; the
+// last try at its end) or until ctx ends; any other error at once. Each
+// failure is logged, so that a server waiting says what for. With try
+// above 0 each try is cut off after it, and a store that takes the
+// request and never answers counts as out of reach, not as a start that
+// hangs.
+func untilReachable[T any](ctx context.Context, log *slog.Logger, wait, try time.Duration, what string, open func(context.Context) (T, error)) (T, error) {
 	deadline := time.Now().Add(wait)
 	pause := 500 * time.Millisecond
 	for {
-		v, err := open()
-		if err == nil || !server.StoreUnreachable(err) || !time.Now().Add(pause).Before(deadline) {
+		tctx, cancel := ctx, context.CancelFunc(func() {})
+		if try > 0 {
+			tctx, cancel = context.WithTimeout(ctx, try)
+		}
+		v, err := open(tctx)
+		cancel()
+		left := time.Until(deadline)
+		if err == nil || !server.StoreUnreachable(err) || left <= 0 {
 			return v, err
 		}
+		wait := min(pause, left)
 		if log != nil {
-			log.Warn("store out of reach at start; trying again", "store", what, "err", err, "retry_in", pause.String(),
+			log.Warn("store out of reach at start; trying again", "store", what, "err", err, "retry_in", wait.String(),
 				"gives_up_at", deadline.Format(time.RFC3339))
 		}
-		t := time.NewTimer(pause)
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -274,6 +287,11 @@ func untilReachable[T any](ctx context.Context, log *slog.Logger, wait time.Dura
 		pause = min(pause*2, 15*time.Second)
 	}
 }
+
+// storeTry bounds each try to reach the photo store at start: its first
+// request (HeadBucket) retried by its client for up to three times the
+// bucket URL's timeout (30 s by default) when the store hangs.
+const storeTry = 15 * time.Second
 
 // openDatabase opens the configured store: PostgreSQL when the config
 // names one, else the SQLite database in the data directory.
@@ -301,7 +319,7 @@ func (a *App) openParts(ctx context.Context) error {
 		if a.tool {
 			wait = 0
 		}
-		b, err := untilReachable(ctx, log, wait, "photo store", func() (*blobs3.Store, error) { return blobs3.Open(ctx, cfg.Blobs) })
+		b, err := untilReachable(ctx, log, wait, storeTry, "photo store", func(ctx context.Context) (*blobs3.Store, error) { return blobs3.Open(ctx, cfg.Blobs) })
 		if err != nil {
 			return fmt.Errorf("open blob store: %w", err)
 		}

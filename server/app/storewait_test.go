@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 
 	"github.com/xinzhou-eco/fieldsync/internal/pgtest"
 	"github.com/xinzhou-eco/fieldsync/internal/s3test"
+	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/app"
 )
 
@@ -31,10 +34,10 @@ func TestServerWaitsForItsStores(t *testing.T) {
 		cfg.DataDir, cfg.BcryptCost = t.TempDir(), bcrypt.MinCost
 		return cfg
 	}
-	// start opens a server with cfg whose store at addr is down; when the
-	// server has said it waits, the store comes up (a proxy at addr to
-	// target). It returns what Open returned.
-	start := func(t *testing.T, cfg app.Config, addr, target string) (*app.App, error) {
+	// start opens a server with cfg whose store is down; when the server
+	// has said it waits, bringUp brings the store up. It returns what Open
+	// returned.
+	start := func(t *testing.T, cfg app.Config, bringUp func()) (*app.App, error) {
 		waiting := make(chan struct{}, 16)
 		log := slog.New(slog.NewJSONHandler(io.Discard, nil)).Handler()
 		h := &noticeHandler{Handler: log, msg: "store out of reach at start; trying again", seen: waiting}
@@ -50,7 +53,7 @@ func TestServerWaitsForItsStores(t *testing.T) {
 		case <-done:
 			t.Fatalf("Open returned without waiting: %v", err)
 		}
-		proxy(t, addr, target)
+		bringUp()
 		<-done
 		if a != nil {
 			t.Cleanup(func() { a.Close() })
@@ -68,7 +71,7 @@ func TestServerWaitsForItsStores(t *testing.T) {
 		u.Host = addr
 		cfg := base(t)
 		cfg.Database = u.String()
-		a, err := start(t, cfg, addr, target)
+		a, err := start(t, cfg, func() { proxy(t, addr, target) })
 		if err != nil || a == nil {
 			t.Fatalf("a server started before its database: %v", err)
 		}
@@ -102,9 +105,47 @@ func TestServerWaitsForItsStores(t *testing.T) {
 		u.RawQuery = q.Encode()
 		cfg := base(t)
 		cfg.Blobs = u.String()
-		a, err := start(t, cfg, addr, target)
+		a, err := start(t, cfg, func() { proxy(t, addr, target) })
 		if err != nil || a == nil {
 			t.Fatalf("a server started before its photo store: %v", err)
+		}
+	})
+
+	t.Run("postgres that never answers", func(t *testing.T) {
+		// A host that takes the connection and says nothing (a proxy with
+		// no backend): each try ends at the connect timeout, counts as
+		// out of reach and is tried again, until the database answers.
+		dsn := pgtest.NewDatabase(t)
+		u, err := url.Parse(dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var bringUp func()
+		u.Host, bringUp = silentThenProxy(t, u.Host)
+		q := u.Query()
+		q.Set("connect_timeout", "1")
+		u.RawQuery = q.Encode()
+		cfg := base(t)
+		cfg.Database = u.String()
+		a, err := start(t, cfg, bringUp)
+		if err != nil || a == nil {
+			t.Fatalf("a server whose database did not answer at first: %v", err)
+		}
+	})
+
+	t.Run("the last try at the end of the wait", func(t *testing.T) {
+		// Waits of 0.5 s, then what is left of 1.2 s: three tries, the
+		// last at the end, not two and a stop 0.7 s early.
+		cfg := base(t)
+		cfg.Database = "postgres://postgres@" + closedPort(t) + "/fieldsync"
+		cfg.StoreWait = 1200 * time.Millisecond
+		tries := make(chan struct{}, 16)
+		log := &noticeHandler{Handler: slog.NewTextHandler(io.Discard, nil), msg: "store out of reach at start; trying again", seen: tries}
+		if _, err := app.Open(ctx, cfg, slog.New(log)); err == nil || !server.StoreUnreachable(err) {
+			t.Fatalf("a database that never came: %v", err)
+		}
+		if len(tries) != 2 {
+			t.Errorf("%d tries again, want 2 (the last at the end of the wait)", len(tries))
 		}
 	})
 
@@ -160,6 +201,54 @@ func (h *noticeHandler) WithAttrs(as []slog.Attr) slog.Handler {
 
 func (h *noticeHandler) WithGroup(name string) slog.Handler {
 	return &noticeHandler{Handler: h.Handler.WithGroup(name), msg: h.msg, seen: h.seen}
+}
+
+// silentThenProxy listens on a loopback address, which it returns, and
+// holds each connection without a word until forward is called, then
+// forwards the connections it takes to target, until t ends.
+func silentThenProxy(t *testing.T, target string) (addr string, forward func()) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var held []net.Conn
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			c.Close()
+		}
+	})
+	var forwarding atomic.Bool
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if errors.Is(err, net.ErrClosed) {
+				return
+			} else if err != nil {
+				continue
+			}
+			if !forwarding.Load() {
+				mu.Lock()
+				held = append(held, c) // unanswered
+				mu.Unlock()
+				continue
+			}
+			go func() {
+				defer c.Close()
+				s, err := net.Dial("tcp", target)
+				if err != nil {
+					return
+				}
+				defer s.Close()
+				go func() { _, _ = io.Copy(s, c); s.Close() }()
+				_, _ = io.Copy(c, s)
+			}()
+		}
+	}()
+	return ln.Addr().String(), func() { forwarding.Store(true) }
 }
 
 // closedPort is a loopback address where nothing listens.

@@ -86,6 +86,9 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*Locker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("upload locks: %w", err)
 	}
+	if cfg.ConnConfig.ConnectTimeout == 0 { // as the store's (postgres.ConnectTimeout)
+		cfg.ConnConfig.ConnectTimeout = 10 * time.Second
+	}
 	cfg.MaxConns = PoolConns
 	cfg.ConnConfig.RuntimeParams["application_name"] = "fieldsync upload locks"
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)

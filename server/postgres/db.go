@@ -79,6 +79,31 @@ func init() {
 		var pe *pgconn.PgError
 		return errors.As(err, &pe) && (strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03")
 	})
+	// A connection not made in time (ConnectTimeout): a server that took
+	// it and never answered, or a host that drops the packets.
+	server.RegisterUnreachable(func(err error) bool {
+		var ce *pgconn.ConnectError
+		return errors.As(err, &ce) && pgconn.Timeout(err)
+	})
+}
+
+// ConnectTimeout bounds a new connection to the database when its URL sets
+// no connect_timeout: a server (or a proxy, a load balancer with no healthy
+// backend) that takes the connection and never answers would otherwise
+// hold a start, a tool, or a request waiting for a connection, for ever.
+const ConnectTimeout = 10 * time.Second
+
+// ParseConfig parses dsn as pgxpool does, with ConnectTimeout when the URL
+// gives none. Every pool and connection to the database is made from it.
+func ParseConfig(dsn string) (*pgxpool.Config, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = ConnectTimeout
+	}
+	return cfg, nil
 }
 
 // HasSchema reports whether the database at dsn holds fieldsync's tables
@@ -89,7 +114,7 @@ func HasSchema(ctx context.Context, dsn string) (bool, error) {
 	// Parsed as Open parses it: the URL a server runs with may carry
 	// pgxpool's parameters (pool_max_conns), which a plain connection
 	// would send to PostgreSQL as settings it does not know.
-	cfg, err := pgxpool.ParseConfig(dsn)
+	cfg, err := ParseConfig(dsn)
 	if err != nil {
 		return false, fmt.Errorf("parse database url: %w", err)
 	}
@@ -107,7 +132,7 @@ func HasSchema(ctx context.Context, dsn string) (bool, error) {
 // string; pgxpool's parameters such as pool_max_conns apply), applies the
 // pending migrations and loads the epoch.
 func Open(ctx context.Context, dsn string) (*DB, error) {
-	cfg, err := pgxpool.ParseConfig(dsn)
+	cfg, err := ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("parse database url: %w", err)
 	}
