@@ -53,6 +53,11 @@ func (a *API) errorHandler(err error, c echo.Context) {
 		// Answered 503 for the phone to come back later; an outage of the
 		// database or the photo store all the same.
 		a.log.Error("store unreachable: request refused", "request_id", rid, "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+		if !carriesWork(c.Request().URL.Path) && message == server.ErrStoreUnavailable.Message {
+			// A pull, a photo shown to an office: nothing of a phone's
+			// was refused.
+			message = "服务器暂时无法访问数据存储，请稍后重试"
+		}
 	}
 	if code == syncproto.CodeInternal {
 		a.log.Error("internal error", "request_id", rid, "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)

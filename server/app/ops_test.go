@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/app"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xinzhou-eco/fieldsync/server/imageproc/testimg"
 	"github.com/xinzhou-eco/fieldsync/server/sqlite"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 	"golang.org/x/crypto/bcrypt"
@@ -297,4 +299,21 @@ func TestUploadWhilePhotoStoreOutOfReach(t *testing.T) {
 			r.Status, r.Err, r.Header.Get("Retry-After"))
 	}
 	hang(false)
+
+	// A photo shown to an office while the store does not answer: 503,
+	// and its message does not speak of a phone's data kept.
+	shown, jpeg := uuid.NewString(), testimg.JPEG(testimg.Options{Width: 64, Height: 48, Seed: 7})
+	apptest.PushApplied(t, c, apptest.Mut(c, syncproto.EntityPhoto, shown, apptest.Fields("vehicle_check_id", vc,
+		"sha256", apptest.SHA256(jpeg), "size_bytes", len(jpeg), "content_type", "image/jpeg")))
+	tus.Upload(shown, "image/jpeg", jpeg, http.StatusNoContent)
+	srv.App.Photos.WaitIdle()
+	photo = shown
+	office := srv.Login(apptest.CountyOffice)
+	hang(true)
+	defer hang(false)
+	err := office.Do(t.Context(), http.MethodGet, "/api/v1/photos/"+photo+"/original", nil, nil)
+	var ae *syncproto.APIError
+	if !errors.As(err, &ae) || ae.Body.Code != syncproto.CodeUnavailable || strings.Contains(ae.Body.Message, "手机") {
+		t.Errorf("an office's photo with the store out of reach: %v, want unavailable, not speaking of a phone", err)
+	}
 }

@@ -273,7 +273,10 @@ func init() {
 	// within the bucket URL's timeout: out of reach, not a bug.
 	server.RegisterUnreachable(func(err error) bool {
 		var te interface{ Timeout() bool }
-		return status(err) >= 500 || errors.As(err, &te) && te.Timeout() && isS3Error(err)
+		return status(err) >= 500 || errors.As(err, &te) && te.Timeout() && isS3Error(err) ||
+			// A request to the store still waiting when its caller's time
+			// ran out or it was called off: a store that hangs.
+			isS3Error(err) && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled))
 	})
 }
 
