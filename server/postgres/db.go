@@ -34,8 +34,12 @@ const (
 )
 
 // idleWriteTimeout is how long a write transaction may wait for its
-// server between statements before the database ends it.
-const idleWriteTimeout = time.Minute
+// server between statements before the database ends it. While it waits
+// it holds the feed lock, and every other server's writes wait with it: a
+// server stopped mid-write (SIGSTOP, a VM paused, its network cut) stalls
+// the deployment's pushes this long. A healthy server's statements follow
+// each other within milliseconds.
+const idleWriteTimeout = 20 * time.Second
 
 // Pool sizes. pgxpool's own default is the number of CPUs (at least 4),
 // which a busy server exhausts: under 500 devices on a 2-core machine the
