@@ -204,9 +204,9 @@ func (h *noticeHandler) WithGroup(name string) slog.Handler {
 }
 
 // silentThenProxy listens on a loopback address, which it returns, and
-// holds each connection without a word until forward is called, then
+// holds each connection without a word until open is called, then
 // forwards the connections it takes to target, until t ends.
-func silentThenProxy(t *testing.T, target string) (addr string, forward func()) {
+func silentThenProxy(t *testing.T, target string) (addr string, open func()) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -222,32 +222,15 @@ func silentThenProxy(t *testing.T, target string) (addr string, forward func()) 
 		}
 	})
 	var forwarding atomic.Bool
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if errors.Is(err, net.ErrClosed) {
-				return
-			} else if err != nil {
-				continue
-			}
-			if !forwarding.Load() {
-				mu.Lock()
-				held = append(held, c) // unanswered
-				mu.Unlock()
-				continue
-			}
-			go func() {
-				defer c.Close()
-				s, err := net.Dial("tcp", target)
-				if err != nil {
-					return
-				}
-				defer s.Close()
-				go func() { _, _ = io.Copy(s, c); s.Close() }()
-				_, _ = io.Copy(c, s)
-			}()
+	go accept(ln, func(c net.Conn) {
+		if forwarding.Load() {
+			go forward(c, target)
+			return
 		}
-	}()
+		mu.Lock()
+		held = append(held, c) // unanswered
+		mu.Unlock()
+	})
 	return ln.Addr().String(), func() { forwarding.Store(true) }
 }
 
@@ -270,24 +253,31 @@ func proxy(t *testing.T, addr, target string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if errors.Is(err, net.ErrClosed) {
-				return
-			} else if err != nil {
-				continue
-			}
-			go func() {
-				defer c.Close()
-				s, err := net.Dial("tcp", target)
-				if err != nil {
-					return
-				}
-				defer s.Close()
-				go func() { _, _ = io.Copy(s, c); s.Close() }()
-				_, _ = io.Copy(c, s)
-			}()
+	go accept(ln, func(c net.Conn) { go forward(c, target) })
+}
+
+// accept hands each connection ln takes to take, until ln is closed.
+func accept(ln net.Listener, take func(net.Conn)) {
+	for {
+		c, err := ln.Accept()
+		if errors.Is(err, net.ErrClosed) {
+			return
+		} else if err != nil {
+			continue
 		}
-	}()
+		take(c)
+	}
+}
+
+// forward copies between c and a new connection to target, both ways,
+// until either ends.
+func forward(c net.Conn, target string) {
+	defer c.Close()
+	s, err := net.Dial("tcp", target)
+	if err != nil {
+		return
+	}
+	defer s.Close()
+	go func() { _, _ = io.Copy(s, c); s.Close() }()
+	_, _ = io.Copy(c, s)
 }
