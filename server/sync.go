@@ -932,18 +932,18 @@ func (l lock) allows(r *StoredRecord, vals map[string]json.RawMessage, del bool)
 	return true
 }
 
-// before reports whether a device's change stamped h was made before the
-// lock took hold: the submission of the record's inspection, whose HLC
-// is since. The inspector's phone made it while the inspection was still
-// a draft (a finding, an answer), and it arrives after the submission only
-// because it was sent later — from a second phone, or again after the
-// server was restored from a backup that lacked it, when the phone sends
-// the inspection (submitted) before its findings (sync.md 8.3). Merging
-// it does not depend on the order of delivery: sent before the
-// submission, it would have been taken. A judged inspection's decisions
-// (approval, verification, voiding) hold whatever the change's HLC.
+// before reports whether a device's change stamped h is part of the
+// submission of the record's inspection, whose HLC is since: made by the
+// device that submitted, before it submitted (an earlier HLC of the same
+// node) — a finding, an answer of the draft. Such a change arrives after
+// the submission only because it was sent again after it: after the
+// server was restored from a backup that lacked it, the phone sends the
+// inspection (submitted) before its findings (sync.md 8.3). Refused, it
+// would be lost; sent in its order, it was taken. Another device's change
+// is refused while the inspection awaits review, whenever it was made,
+// and an approved inspection takes no change at all.
 func (l lock) before(since, h syncproto.HLC) bool {
-	return l == lockSubmitted && h.Compare(since) < 0
+	return l == lockSubmitted && h.Node == since.Node && h.Compare(since) < 0
 }
 
 // lockOf says whether and why devices may not change r: a submitted or

@@ -624,16 +624,17 @@ func TestSubmitLocksUntilOfficeReturns(t *testing.T) {
 	}
 }
 
-// TestWorkBeforeSubmissionArrivesLate: what a phone did to an inspection
-// while it was a draft — a finding, an edit of it, an answer — is taken
-// when it arrives after the submission (sent again after a restore, which
-// sends the inspection before its findings; or from a second phone), as
-// it would have been before it; what was done after the submission is
-// refused until the office returns it, and nothing is taken once the
-// office has approved it, whenever it was made.
+// TestWorkBeforeSubmissionArrivesLate: what the submitting phone did to
+// an inspection while it was a draft — a finding, an edit of it, an
+// answer — is taken when it arrives after the submission (sent again
+// after a restore, which sends the inspection before its findings), as it
+// would have been before it; what it did after the submission, and what
+// another phone did at any time, is refused until the office returns it;
+// nothing is taken once the office has approved it.
 func TestWorkBeforeSubmissionArrivesLate(t *testing.T) {
 	srv := apptest.Start(t)
 	phone := srv.Login(apptest.Inspector)
+	colleague := srv.Login(apptest.Inspector2)
 	office := srv.Login(apptest.CountyOffice)
 	insp := newID()
 	create := apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields(
@@ -646,10 +647,17 @@ func TestWorkBeforeSubmissionArrivesLate(t *testing.T) {
 	answered := apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields("summary", "提交前写的小结"))
 	second := apptest.Mut(phone, syncproto.EntityFinding, newID(), apptest.Fields("inspection_id", insp,
 		"item_key", "cover", "description", "裸土未覆盖", "severity", "minor", "status", "open"))
+	h, _ := syncproto.ParseHLC(create.HLC)
+	colleague.Clock.Observe(h)
+	theirs := apptest.Mut(colleague, syncproto.EntityFinding, newID(), apptest.Fields("inspection_id", insp,
+		"item_key", "cover", "description", "同事离线时记录", "severity", "minor", "status", "open"))
 	submit := apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields("answers.fence", map[string]any{"result": "fail"}, "status", "submitted"))
 	locked := "rejected/" + syncproto.CodeRecordLocked
 
 	wantStatus(t, apptest.Push(t, phone, create, submit), "applied", "applied")
+	// A colleague's finding, made offline before the submission: refused
+	// while the inspection waits for review.
+	wantStatus(t, apptest.Push(t, colleague, theirs), locked)
 	wantStatus(t, apptest.Push(t, phone, made), "applied")
 	wantStatus(t, apptest.Push(t, phone, made), "duplicate")
 	wantStatus(t, apptest.Push(t, phone, edited, answered), "applied", "applied")
