@@ -616,6 +616,10 @@ func TestRestoredServerGetsLostWorkAgain(t *testing.T) {
 	if err != nil || photo == "" || finding == "" {
 		t.Fatalf("fail with a photo: photo %q finding %q %v", photo, finding, err)
 	}
+	// Submitted too: sent again, the inspection goes before its finding.
+	if err := d.Submit(ctx, lost, true); err != nil {
+		t.Fatal(err)
+	}
 	check, err := d.AddVehicle(ctx, device.Vehicle{Plate: "晋H77777", Checkpoint: "忻州北收费站", Stage: "国六", Fuel: "天然气", Aftertreatment: "present"})
 	if err != nil {
 		t.Fatal(err)
