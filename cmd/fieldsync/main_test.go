@@ -376,6 +376,17 @@ func TestRestoreCommand(t *testing.T) {
 	if wal2, err := os.ReadFile(filepath.Join(dir, "fieldsync.db-wal")); err != nil || len(wal2) != len(wal) {
 		t.Errorf("a refused restore touched the database: %v", err)
 	}
+	// The replaced database's clock had run ahead (a phone's clock it
+	// followed): the restored one keeps it.
+	ahead := syncproto.HLC{Wall: time.Now().Add(4 * time.Minute).UnixMilli(), Node: "~server"}
+	live, err := sqlite.Open(context.Background(), filepath.Join(dir, "fieldsync.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := live.RaiseHighHLC(context.Background(), ahead); err != nil {
+		t.Fatal(err)
+	}
+	live.Close()
 	if code, out, errs := run(t, "restore", "--data", dir, backup); code != 0 || !strings.Contains(out, "restored") {
 		t.Fatalf("restore: %d %q %q", code, out, errs)
 	}
@@ -384,6 +395,9 @@ func TestRestoreCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer restored.Close()
+	if h, err := restored.HighHLC(context.Background()); err != nil || h.Compare(ahead) < 0 {
+		t.Errorf("the restored clock mark %v (%v), want at least the replaced one's %v", h, err, ahead)
+	}
 	if ok, err := restored.IntegrityCheck(context.Background()); ok != "ok" {
 		t.Fatalf("restored database: %s %v", ok, err)
 	}

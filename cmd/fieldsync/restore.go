@@ -52,6 +52,9 @@ func restoreCmd(c *command) {
 			return fmt.Errorf("%s is not a fieldsync database: %w", src, err)
 		}
 		ok, err := db.IntegrityCheck(ctx)
+		if err == nil && ok == "ok" {
+			err = keepClockAhead(ctx, db, dst)
+		}
 		db.Close()
 		if err != nil || ok != "ok" {
 			return fmt.Errorf("%s is damaged (%s %v); nothing was replaced", src, ok, err)
@@ -66,6 +69,27 @@ func restoreCmd(c *command) {
 		}
 		return nil
 	}
+}
+
+// keepClockAhead raises the restored database's HLC high-water mark to
+// the one of the database it replaces, if there is one: the server's
+// clock never goes backwards, across a restore too (it had answered with
+// HLCs as late as that mark, and followed phones' clocks ahead of its
+// own). A replaced database that cannot be read gives nothing to keep.
+func keepClockAhead(ctx context.Context, restored *sqlite.DB, replaced string) error {
+	if _, err := os.Stat(replaced); err != nil {
+		return nil
+	}
+	old, err := sqlite.Open(ctx, replaced)
+	if err != nil {
+		return nil
+	}
+	defer old.Close()
+	h, err := old.HighHLC(ctx)
+	if err != nil {
+		return nil
+	}
+	return restored.RaiseHighHLC(ctx, h)
 }
 
 // restoreWarnings are what a restored directory lacks that the backup
