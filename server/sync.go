@@ -439,7 +439,7 @@ func (s *Syncer) apply(ctx context.Context, tx WriteTx, p *Principal, pm *prepar
 		if m.Delete {
 			return Errorf(syncproto.CodeNotFound, "要删除的记录不存在")
 		}
-		if cur, err = s.newRecord(ctx, tx, p, e, m.ID, vals, now); err != nil {
+		if cur, err = s.newRecord(ctx, tx, p, e, m.ID, vals, h, now); err != nil {
 			return err
 		}
 	} else if err := s.checkUpdate(ctx, tx, p, cur, vals, m.Delete, h); err != nil {
@@ -672,13 +672,13 @@ func canonicalField(e *Entity, name string, raw json.RawMessage, device, normali
 
 // newRecord checks a create (required fields, references, county, scope)
 // and returns the new record with its server-owned creation fields set.
-func (s *Syncer) newRecord(ctx context.Context, tx WriteTx, p *Principal, e *Entity, id string, vals map[string]json.RawMessage, now time.Time) (*StoredRecord, error) {
+func (s *Syncer) newRecord(ctx context.Context, tx WriteTx, p *Principal, e *Entity, id string, vals map[string]json.RawMessage, h syncproto.HLC, now time.Time) (*StoredRecord, error) {
 	for _, f := range e.Fields {
 		if f.Required && isNull(vals[f.Name]) {
 			return nil, Errorf(syncproto.CodeMissingField, "新建%s缺少必填字段 %s", e.Label, f.Name).At(f.Name)
 		}
 	}
-	county, err := s.recordCounty(ctx, tx, e, vals)
+	county, err := s.recordCounty(ctx, tx, e, vals, h)
 	if err != nil {
 		return nil, err
 	}
@@ -696,8 +696,9 @@ func (s *Syncer) newRecord(ctx context.Context, tx WriteTx, p *Principal, e *Ent
 }
 
 // recordCounty finds the county a new record belongs to: the one it names,
-// or its parent's.
-func (s *Syncer) recordCounty(ctx context.Context, tx WriteTx, e *Entity, vals map[string]json.RawMessage) (string, error) {
+// or its parent's. A parent deleted after the record was made (h) still
+// gives it (lock.before).
+func (s *Syncer) recordCounty(ctx context.Context, tx WriteTx, e *Entity, vals map[string]json.RawMessage, h syncproto.HLC) (string, error) {
 	if e.Global {
 		return "", nil
 	}
@@ -726,7 +727,7 @@ func (s *Syncer) recordCounty(ctx context.Context, tx WriteTx, e *Entity, vals m
 		if parent == nil {
 			return "", Errorf(syncproto.CodeUnknownReference, "%s 引用的%s尚未上传或不存在", name, EntityByName(f.Ref).Label).At(name)
 		}
-		if parent.State.IsDeleted() {
+		if parent.State.IsDeleted() && !lockDeleted.before(parent.State.Deleted, h) {
 			return "", Errorf(syncproto.CodeUnknownReference, "%s 引用的%s已被删除", name, EntityByName(f.Ref).Label).At(name)
 		}
 		return parent.County, nil
@@ -795,7 +796,9 @@ func (s *Syncer) checkRefs(ctx context.Context, tx WriteTx, r *StoredRecord, val
 		switch {
 		case err != nil:
 			return err
-		case ref == nil || ref.State.IsDeleted():
+		case ref == nil || ref.State.IsDeleted() && !lockDeleted.before(ref.State.Deleted, h):
+			// A record made before its parent's deletion (lockDeleted's
+			// before) is taken as it was had it come first.
 			return Errorf(syncproto.CodeUnknownReference, "%s 引用的%s不存在或已删除", name, EntityByName(f.Ref).Label).At(name)
 		case ref.County != r.County:
 			return Errorf(syncproto.CodeOutOfScope, "%s 引用了其他区县的%s", name, EntityByName(f.Ref).Label).At(name)
@@ -810,7 +813,7 @@ func (s *Syncer) checkRefs(ctx context.Context, tx WriteTx, r *StoredRecord, val
 		switch {
 		case err != nil:
 			return err
-		case l == lockDeleted:
+		case l == lockDeleted && !l.before(since, h):
 			return l.refused(r)
 		case l != unlocked && r.Entity.Name == syncproto.EntityFinding && !l.before(since, h):
 			return Errorf(syncproto.CodeRecordLocked, "检查已提交或已通过审核，不能再新增问题")
@@ -932,18 +935,18 @@ func (l lock) allows(r *StoredRecord, vals map[string]json.RawMessage, del bool)
 	return true
 }
 
-// before reports whether a device's change stamped h is part of the
-// submission of the record's inspection, whose HLC is since: made by the
-// device that submitted, before it submitted (an earlier HLC of the same
-// node) — a finding, an answer of the draft. Such a change arrives after
-// the submission only because it was sent again after it: after the
-// server was restored from a backup that lacked it, the phone sends the
-// inspection (submitted) before its findings (sync.md 8.3). Refused, it
-// would be lost; sent in its order, it was taken. Another device's change
-// is refused while the inspection awaits review, whenever it was made,
-// and an approved inspection takes no change at all.
+// before reports whether a device's change stamped h was made before the
+// lock took hold at since: the submission of the record's inspection, or
+// the deletion of its inspection or finding. Made before, it is merged as
+// it would have been had it arrived first — a finding or an answer of the
+// draft sent again after a restore (which sends the inspection, submitted,
+// before its findings: sync.md 8.3), a colleague's edit of a finding made
+// offline before the inspection was deleted — so that the order of
+// delivery does not decide what the server keeps. A change made after is
+// refused. An office's decisions (approval, verification, voiding) hold
+// whatever the change's HLC.
 func (l lock) before(since, h syncproto.HLC) bool {
-	return l == lockSubmitted && h.Node == since.Node && h.Compare(since) < 0
+	return (l == lockSubmitted || l == lockDeleted) && !since.IsZero() && h.Compare(since) < 0
 }
 
 // lockOf says whether and why devices may not change r: a submitted or
@@ -985,7 +988,7 @@ func (s *Syncer) lockOf(ctx context.Context, tx WriteTx, r *StoredRecord) (l loc
 			return unlocked, since, err
 		}
 		if parent.State.IsDeleted() {
-			return lockDeleted, since, nil
+			return lockDeleted, parent.State.Deleted, nil
 		}
 		l, since, err := s.lockOf(ctx, tx, parent)
 		if err != nil || l != unlocked || ref.field != "inspection_id" || r.Text("finding_id") == "" {

@@ -624,13 +624,14 @@ func TestSubmitLocksUntilOfficeReturns(t *testing.T) {
 	}
 }
 
-// TestWorkBeforeSubmissionArrivesLate: what the submitting phone did to
-// an inspection while it was a draft — a finding, an edit of it, an
-// answer — is taken when it arrives after the submission (sent again
-// after a restore, which sends the inspection before its findings), as it
-// would have been before it; what it did after the submission, and what
-// another phone did at any time, is refused until the office returns it;
-// nothing is taken once the office has approved it.
+// TestWorkBeforeSubmissionArrivesLate: what a phone did to an inspection
+// while it was a draft — a finding, an edit of it, an answer — is taken
+// when it arrives after the submission (sent again after a restore, which
+// sends the inspection before its findings; a colleague's phone offline
+// meanwhile), as it would have been had it come first: the order of
+// delivery does not decide. What was done after the submission is refused
+// until the office returns it, and nothing is taken once the office has
+// approved it.
 func TestWorkBeforeSubmissionArrivesLate(t *testing.T) {
 	srv := apptest.Start(t)
 	phone := srv.Login(apptest.Inspector)
@@ -655,9 +656,8 @@ func TestWorkBeforeSubmissionArrivesLate(t *testing.T) {
 	locked := "rejected/" + syncproto.CodeRecordLocked
 
 	wantStatus(t, apptest.Push(t, phone, create, submit), "applied", "applied")
-	// A colleague's finding, made offline before the submission: refused
-	// while the inspection waits for review.
-	wantStatus(t, apptest.Push(t, colleague, theirs), locked)
+	// A colleague's finding, made offline before the submission.
+	wantStatus(t, apptest.Push(t, colleague, theirs), "applied")
 	wantStatus(t, apptest.Push(t, phone, made), "applied")
 	wantStatus(t, apptest.Push(t, phone, made), "duplicate")
 	wantStatus(t, apptest.Push(t, phone, edited, answered), "applied", "applied")
@@ -679,6 +679,63 @@ func TestWorkBeforeSubmissionArrivesLate(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantStatus(t, apptest.Push(t, phone, second), locked)
+}
+
+// TestDeletedParentOrderDoesNotDecide: a colleague's edits of a finding
+// and a photo, and a new finding, made offline before another phone
+// deleted their inspection, leave the server as they would had they
+// arrived first: taken, whichever comes first; one made after the
+// deletion is refused.
+func TestDeletedParentOrderDoesNotDecide(t *testing.T) {
+	srv := apptest.Start(t)
+	a, b := srv.Login(apptest.Inspector), srv.Login(apptest.Inspector2)
+	type outcome struct{ description, caption, added string }
+	run := func(deleteFirst bool) outcome {
+		t.Helper()
+		insp := newInspection(t, a, apptest.Xinfu)
+		finding := newFinding(t, a, insp)
+		photo := newID()
+		wantStatus(t, apptest.Push(t, a, apptest.Mut(a, syncproto.EntityPhoto, photo, apptest.Fields("inspection_id", insp,
+			"sha256", strings.Repeat("cd", 32), "content_type", "image/jpeg"))), "applied")
+		added := newID()
+		edits := []syncproto.Mutation{
+			apptest.Mut(a, syncproto.EntityFinding, finding, apptest.Fields("description", "删除前离线修改")),
+			apptest.Mut(a, syncproto.EntityPhoto, photo, apptest.Fields("caption", "删除前的说明")),
+			apptest.Mut(a, syncproto.EntityFinding, added, apptest.Fields("inspection_id", insp, "item_key", "cover",
+				"description", "删除前新增", "severity", "minor", "status", "open")),
+		}
+		h, _ := syncproto.ParseHLC(edits[len(edits)-1].HLC)
+		b.Clock.Observe(h) // the deletion comes after the edits
+		del := syncproto.Mutation{Entity: syncproto.EntityInspection, ID: insp, Delete: true, HLC: b.Clock.Now().String()}
+		if deleteFirst {
+			wantStatus(t, apptest.Push(t, b, del), "applied")
+			wantStatus(t, apptest.Push(t, a, edits...), "applied", "applied", "applied")
+		} else {
+			wantStatus(t, apptest.Push(t, a, edits...), "applied", "applied", "applied")
+			wantStatus(t, apptest.Push(t, b, del), "applied")
+		}
+		// Made after the deletion: refused.
+		a.Clock.Observe(b.Clock.Now())
+		wantStatus(t, apptest.Push(t, a, apptest.Mut(a, syncproto.EntityFinding, finding, apptest.Fields("description", "删除后修改"))),
+			"rejected/"+syncproto.CodeRecordLocked)
+		var o outcome
+		if r, _ := srv.App.DB.Get(ctx, syncproto.EntityFinding, finding); r != nil {
+			o.description = r.Text("description")
+		}
+		if r, _ := srv.App.DB.Get(ctx, syncproto.EntityPhoto, photo); r != nil {
+			o.caption = r.Text("caption")
+		}
+		if r, _ := srv.App.DB.Get(ctx, syncproto.EntityFinding, added); r != nil {
+			o.added = r.Text("description")
+		}
+		return o
+	}
+	want := outcome{"删除前离线修改", "删除前的说明", "删除前新增"}
+	for _, deleteFirst := range []bool{false, true} {
+		if got := run(deleteFirst); got != want {
+			t.Errorf("deletion first %v: %+v, want %+v", deleteFirst, got, want)
+		}
+	}
 }
 
 // TestLockedEvidence: while an inspection waits for review, and after it
