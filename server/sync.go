@@ -475,9 +475,13 @@ func (s *Syncer) apply(ctx context.Context, tx WriteTx, p *Principal, pm *prepar
 	if o.DeleteOlder {
 		res.Code, res.Message = syncproto.CodeRecordDeleted, "记录已被另一次更晚的删除删除"
 	}
+	var logged []string // of the incoming values lost, those the log keeps
 	for _, l := range o.Losses {
 		if l.Incoming {
 			res.LostFields = append(res.LostFields, l.Field)
+			if !ownOlder(l) {
+				logged = append(logged, l.Field)
+			}
 		}
 	}
 	switch {
@@ -500,7 +504,7 @@ func (s *Syncer) apply(ctx context.Context, tx WriteTx, p *Principal, pm *prepar
 		// it: hiddenByDelete), not lost to these.
 		res.LostFields = append(res.LostFields, o.Won...)
 		conflicts = nil
-		for _, f := range res.LostFields {
+		for _, f := range append(logged, o.Won...) {
 			conflicts = append(conflicts, Conflict{Entity: e.Name, RecordID: cur.ID, County: cur.County, Field: f,
 				Value: vals[f], HLC: h.String(), WinnerHLC: cur.State.Deleted.String(), Reason: ConflictDeleted,
 				DeviceID: p.DeviceID, UserID: p.UserID, At: now})
@@ -1000,12 +1004,24 @@ func (s *Syncer) lockOf(ctx context.Context, tx WriteTx, r *StoredRecord) (l loc
 	return unlocked, since, nil
 }
 
+// ownOlder says whether l is a device's value sent again after the same
+// device had written a newer one (a create re-sent under a new batch id,
+// everything sent again after a restore): an edit it superseded itself,
+// not a conflict, as its newer value overwriting it was not one either
+// (syncproto.Merge). The status of the mutation still says it was stale.
+func ownOlder(l syncproto.Loss) bool {
+	return l.Incoming && l.HLC.Node == l.WinnerHLC.Node && l.HLC != l.WinnerHLC
+}
+
 func losses(r *StoredRecord, ls []syncproto.Loss, p *Principal, now time.Time) []Conflict {
 	if len(ls) == 0 {
 		return nil
 	}
 	out := make([]Conflict, 0, len(ls))
 	for _, l := range ls {
+		if ownOlder(l) {
+			continue
+		}
 		c := Conflict{Entity: r.Entity.Name, RecordID: r.ID, County: r.County, Field: l.Field, Value: l.Value,
 			HLC: l.HLC.String(), WinnerHLC: l.WinnerHLC.String(), Reason: ConflictOlder, At: now}
 		if l.HLC == l.WinnerHLC {

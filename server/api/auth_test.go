@@ -885,11 +885,14 @@ func testRoles(t *testing.T, srv *apptest.Server) {
 			t.Errorf("city office devices miss a county")
 		}
 
-		// A conflict in 宁武 (an older write losing to a newer one).
+		// A conflict in 宁武 (an older write of one phone losing to a
+		// newer one of another).
 		site := newID()
-		older, newer := nw.Clock.Now().String(), nw.Clock.Now().String()
+		nw2 := srv.Login(apptest.NingwuInsp)
+		h := nw.Clock.Now()
+		newer, older := h.String(), syncproto.HLC{Wall: h.Wall - 1000, Node: nw2.DeviceID}.String()
 		apptest.PushApplied(t, nw, syncproto.Mutation{Entity: syncproto.EntitySite, ID: site, Fields: newSite(ningwu, "新名").raw(t), HLC: newer})
-		r := apptest.Push(t, nw, syncproto.Mutation{Entity: syncproto.EntitySite, ID: site, Fields: F{"name": "旧名"}.raw(t), HLC: older})
+		r := apptest.Push(t, nw2, syncproto.Mutation{Entity: syncproto.EntitySite, ID: site, Fields: F{"name": "旧名"}.raw(t), HLC: older})
 		wantResult(t, r.Results[0], syncproto.StatusStale, "")
 		var cc, dc struct{ Conflicts []json.RawMessage }
 		if err := county.Do(t.Context(), "GET", "/api/v1/conflicts?record_id="+site, nil, &cc); err != nil {

@@ -533,7 +533,9 @@ func TestTombstonesAreNotResurrected(t *testing.T) {
 	// An edit stamped before the record's own fields (made offline long
 	// before, sent late), and one whose fields are older and newer than
 	// the stored ones: every field is lost, logged as written to a
-	// deleted record, whatever its HLC.
+	// deleted record, whatever its HLC — but for a value the same phone
+	// had itself replaced since (the late edit's summary and finish
+	// time): an edit it superseded, not a conflict.
 	created, _ := srv.App.DB.Get(ctx, "inspection", insp)
 	h0 := created.State.Fields["status"].HLC
 	h0.Wall -= 60_000
@@ -567,9 +569,14 @@ func TestTombstonesAreNotResurrected(t *testing.T) {
 	if times[`"删除之后的修改"`] != 1 {
 		t.Errorf("the late edit is logged %d times, want once", times[`"删除之后的修改"`])
 	}
-	for _, v := range []string{`"删除之后的修改"`, `"离线时的修改"`, `"submitted"`, `"更早的小结"`, `"2026-11-28T11:00:00+08:00"`} {
+	for _, v := range []string{`"删除之后的修改"`, `"离线时的修改"`, `"submitted"`} {
 		if kept[v] != "deleted" {
 			t.Errorf("the conflict log has %s as %q, want deleted", v, kept[v])
+		}
+	}
+	for _, v := range []string{`"更早的小结"`, `"2026-11-28T11:00:00+08:00"`} {
+		if _, ok := kept[v]; ok {
+			t.Errorf("the conflict log has %s, which its own phone had replaced since", v)
 		}
 	}
 	if kept[`"删除之后的修改"`] != "deleted" || kept[`"离线时的修改"`] != "deleted" {
@@ -782,6 +789,39 @@ func TestLockedEvidence(t *testing.T) {
 	wantStatus(t, apptest.Push(t, phone, edits()...), locked, locked, locked)
 	if r, _ := srv.App.DB.Get(ctx, "photo", own.ID); r.Text("item_key") != "cover" || r.Text("captured_at") != "2026-11-20T09:10:00+08:00" {
 		t.Errorf("the approved photo reads item %q taken %q, want the values of before the approval", r.Text("item_key"), r.Text("captured_at"))
+	}
+}
+
+// TestOwnOlderValueSentAgainIsNoConflict: a phone's create sent again
+// under a new batch id (its answer lost, or everything sent again after a
+// restore) after the same phone had edited the record is stale, and the
+// conflict log gains nothing: the phone replaced that value itself. A
+// colleague's older value still is a conflict.
+func TestOwnOlderValueSentAgainIsNoConflict(t *testing.T) {
+	srv := apptest.Start(t)
+	a, b := srv.Login(apptest.Inspector), srv.Login(apptest.Inspector2)
+	insp := newInspection(t, a, apptest.Xinfu)
+	finding := newID()
+	create := apptest.Mut(a, syncproto.EntityFinding, finding, apptest.Fields("inspection_id", insp, "item_key", "fence",
+		"description", "初次描述", "severity", "major", "status", "open"))
+	colleague := apptest.Mut(b, syncproto.EntityFinding, finding, apptest.Fields("severity", "minor"))
+	wantStatus(t, apptest.Push(t, a, create), "applied")
+	wantStatus(t, apptest.Push(t, a, apptest.Mut(a, syncproto.EntityFinding, finding, apptest.Fields("description", "改后的描述", "severity", "critical"))), "applied")
+	r := apptest.Push(t, a, create).Results[0]
+	if r.Status != syncproto.StatusStale || !slices.Contains(r.LostFields, "description") {
+		t.Errorf("the create sent again: %+v, want stale, description lost", r)
+	}
+	wantStatus(t, apptest.Push(t, b, colleague), "stale")
+	cs, err := srv.App.DB.Conflicts(ctx, srvScopeAll, syncproto.EntityFinding, finding, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range cs {
+		got = append(got, c.Field+"="+string(c.Value))
+	}
+	if want := []string{`severity="minor"`}; !slices.Equal(got, want) {
+		t.Errorf("conflict log %v, want only the colleague's %v", got, want)
 	}
 }
 
