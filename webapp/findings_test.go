@@ -60,17 +60,27 @@ func TestBrowserColleagueDraftFindings(t *testing.T) {
 			"status", "draft", "started_at", "2026-11-28T09:00:00+08:00")),
 			apptest.Mut(colleague, "finding", uuid.Must(uuid.NewV7()).String(), apptest.Fields("inspection_id", insp,
 				"item_key", "fence", "description", description, "severity", "major", "status", "open")))
-		if status != "draft" {
+		switch status {
+		case "draft":
+		case "deleted": // the inspection alone, its finding left
+			apptest.PushApplied(t, colleague, syncproto.Mutation{Entity: "inspection", ID: insp, Delete: true, HLC: colleague.Clock.Now().String()})
+		default:
 			apptest.PushApplied(t, colleague, apptest.Mut(colleague, "inspection", insp, apptest.Fields("status", status)))
 		}
 	}
 	push("draft", "同事草稿中的问题")
 	push("submitted", "同事已提交的问题")
+	push("deleted", "已删除检查的问题")
 
 	p := newPhone(t, browserFor(t), srv.URL, "inspector", near(at))
 	p.signIn(apptest.Inspector)
 	p.has("同事已提交的问题")
 	if eval[bool](p, `document.querySelector('#findings').textContent.includes('同事草稿中的问题')`) {
 		t.Error("home lists a finding of a colleague's draft inspection to rectify")
+	}
+	// A finding whose inspection was deleted is no one's to rectify (the
+	// console lists it nowhere either).
+	if eval[bool](p, `document.querySelector('#findings').textContent.includes('已删除检查的问题')`) {
+		t.Error("home lists a finding of a deleted inspection to rectify")
 	}
 }

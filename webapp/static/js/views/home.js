@@ -62,15 +62,17 @@ export async function render(app) {
   // A colleague's inspection still in their hands (a draft, or returned
   // to them) is theirs to change: its findings are not yet to rectify.
   const inspById = Object.fromEntries(inspections.map((i) => [i.id, i]));
+  // One whose inspection is not on the phone (deleted, its findings left
+  // behind) is no one's to rectify: the console lists it nowhere either.
   const settled = (f) => {
     const i = inspById[f.fields.inspection_id];
-    return !i || mine.includes(i) || i.fields.status === 'submitted' || i.fields.status === 'approved';
+    return !!i && (mine.includes(i) || i.fields.status === 'submitted' || i.fields.status === 'approved');
   };
   // Sent back by an office first, then by deadline (overdue first).
   const open = findings.filter((f) => (f.fields.status === 'open' || f.fields.status === 'rectifying') && settled(f))
     .sort((a, b) => (sentBack(b.fields) - sentBack(a.fields)) || (a.fields.deadline || '9999').localeCompare(b.fields.deadline || '9999'));
   // Reported rectified, waiting for the office: the latest report first.
-  const waiting = findings.filter((f) => f.fields.status === 'rectified')
+  const waiting = findings.filter((f) => f.fields.status === 'rectified' && inspById[f.fields.inspection_id])
     .sort((a, b) => (b.hlcs?.status || '').localeCompare(a.hlcs?.status || ''));
   const inspSite = Object.fromEntries(inspections.map((i) => [i.id, siteName[i.fields.site_id]]));
 
