@@ -192,6 +192,20 @@ func (p *Processor) farFromSite(ev *evidence) map[string]any {
 	return map[string]any{"distance_m": math.Round(d), "radius_m": radius, "site_id": ev.site.ID, "source": source}
 }
 
+// rectification says whether a photo taken at taken, after its visit
+// ended, is evidence of its finding's rectification: of a finding, taken
+// once the office had approved the inspection (the phone reports a
+// finding's rectification only then, up to its deadline and after). Such
+// a photo is after the visit by nature; a finding's photo taken after the
+// visit but before the approval is still out of place.
+func rectification(ev *evidence, taken time.Time, slack time.Duration) bool {
+	if ev.rec.Text("finding_id") == "" || ev.visit.Text("status") != "approved" {
+		return false
+	}
+	approved := ev.visit.Time("reviewed_at")
+	return !approved.IsZero() && !taken.Before(approved.Add(-slack))
+}
+
 // timeMismatch checks EXIF time against the phone's capture time, the
 // photo's time against its visit, and against the server's receipt (a
 // photo cannot be taken after the server received its record).
@@ -228,7 +242,7 @@ func (p *Processor) timeMismatch(ev *evidence) map[string]any {
 		case taken.Before(start.Add(-p.cfg.TimeSlack)):
 			reasons = append(reasons, "outside_visit")
 			out["outside_visit_s"] = secondsBetween(taken, start) // negative: before the visit began
-		case taken.After(end.Add(p.cfg.TimeSlack)):
+		case taken.After(end.Add(p.cfg.TimeSlack)) && !rectification(ev, taken, p.cfg.TimeSlack):
 			reasons = append(reasons, "outside_visit")
 			out["outside_visit_s"] = secondsBetween(taken, end) // positive: after it ended
 		}
