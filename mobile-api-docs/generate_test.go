@@ -187,7 +187,7 @@ func fieldType(f *server.Field) string {
 		}
 		return "string (RFC 3339 date-time), stored at `+08:00`"
 	case server.TypeDate:
-		return "string (date `YYYY-MM-DD`)"
+		return fmt.Sprintf("string (date `YYYY-MM-DD`, years %d to %d)", server.EarliestDeviceTime.Year(), server.LatestDateYear)
 	case server.TypeRef:
 		if f.Within != "" {
 			return fmt.Sprintf("string: the UUID of a `%s` (with `%s` too, one whose `%s` is the same, else `invalid_value`)", f.Ref, f.Within, f.Within)

@@ -677,6 +677,9 @@ func (f *Field) checkLen(n int) error {
 }
 
 // maxLen is the field's length limit in characters.
+// LatestDateYear is the last year a date field (a deadline) may name.
+const LatestDateYear = 2100
+
 func (f *Field) maxLen() int {
 	if f.MaxLen == 0 {
 		return 2000
@@ -697,8 +700,14 @@ func (f *Field) checkString(s string, device bool) error {
 			return Errorf(syncproto.CodeInvalidField, "字段 %s 应为 RFC 3339 时间，如 2026-03-01T09:30:00+08:00", f.Name)
 		}
 	case TypeDate:
-		if _, err := time.Parse(time.DateOnly, s); err != nil {
+		d, err := time.Parse(time.DateOnly, s)
+		if err != nil {
 			return Errorf(syncproto.CodeInvalidField, "字段 %s 应为日期，如 2026-03-31", f.Name)
+		}
+		// A deadline in year 1 or 9999 is a slip or a wrong clock's: it
+		// would count a finding overdue by centuries, or never.
+		if y := d.Year(); y < EarliestDeviceTime.Year() || y > LatestDateYear {
+			return Errorf(syncproto.CodeInvalidField, "字段 %s 的日期 %s 超出范围（%d 年至 %d 年）", f.Name, s, EarliestDeviceTime.Year(), LatestDateYear).At(f.Name)
 		}
 	case TypeRef:
 		if !IsCanonicalUUID(s) {

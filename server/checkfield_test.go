@@ -1,0 +1,43 @@
+package server_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// TestCheckDeviceField: the check an app makes at entry is the push's own:
+// a value the server stores is taken in its canonical form, one it would
+// refuse is refused with the push's code (a deadline of year 1 or 9999
+// counted a finding overdue by centuries).
+func TestCheckDeviceField(t *testing.T) {
+	for _, tc := range []struct {
+		entity, field, value, want string // want: the canonical value, or the code refused with
+	}{
+		{syncproto.EntityFinding, "deadline", `"2026-12-31"`, `"2026-12-31"`},
+		{syncproto.EntityFinding, "deadline", `"2000-01-01"`, `"2000-01-01"`},
+		{syncproto.EntityFinding, "deadline", `"2100-12-31"`, `"2100-12-31"`},
+		{syncproto.EntityFinding, "deadline", `"1999-12-31"`, syncproto.CodeInvalidField},
+		{syncproto.EntityFinding, "deadline", `"0001-01-01"`, syncproto.CodeInvalidField},
+		{syncproto.EntityFinding, "deadline", `"9999-12-31"`, syncproto.CodeInvalidField},
+		{syncproto.EntityFinding, "deadline", `"2026-02-30"`, syncproto.CodeInvalidField},
+		{syncproto.EntityVehicleCheck, "plate", `"晋H\u0031 2345"`, `"晋H12345"`},
+		{syncproto.EntityVehicleCheck, "plate", `"晋H1\n2345"`, syncproto.CodeInvalidField},
+		{syncproto.EntityVehicleCheck, "voided_at", `"2026-12-01T10:00:00+08:00"`, syncproto.CodeServerOwnedField},
+		{syncproto.EntityVehicleCheck, "no_such_field", `1`, syncproto.CodeUnknownField},
+		{"no_such_entity", "x", `1`, syncproto.CodeUnknownEntity},
+	} {
+		got, err := server.CheckDeviceField(tc.entity, tc.field, json.RawMessage(tc.value))
+		if err != nil {
+			if code := server.ErrorCode(err); code != tc.want {
+				t.Errorf("%s.%s = %s: refused %s (%v), want %s", tc.entity, tc.field, tc.value, code, err, tc.want)
+			}
+			continue
+		}
+		if string(got) != tc.want {
+			t.Errorf("%s.%s = %s: taken as %s, want %s", tc.entity, tc.field, tc.value, got, tc.want)
+		}
+	}
+}
