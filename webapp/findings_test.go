@@ -2,6 +2,7 @@ package webapp_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -71,6 +72,7 @@ func TestBrowserColleagueDraftFindings(t *testing.T) {
 	push("draft", "同事草稿中的问题")
 	push("submitted", "同事已提交的问题")
 	push("deleted", "已删除检查的问题")
+	push("submitted", "见文件 https://example.gov.cn/"+strings.Repeat("a", 300))
 
 	p := newPhone(t, browserFor(t), srv.URL, "inspector", near(at))
 	p.signIn(apptest.Inspector)
@@ -82,5 +84,11 @@ func TestBrowserColleagueDraftFindings(t *testing.T) {
 	// console lists it nowhere either).
 	if eval[bool](p, `document.querySelector('#findings').textContent.includes('已删除检查的问题')`) {
 		t.Error("home lists a finding of a deleted inspection to rectify")
+	}
+	// A long unbroken word (a URL typed whole) breaks; the page does not
+	// scroll sideways at 390 px.
+	p.has("https://example.gov.cn/")
+	if w := eval[int](p, `document.documentElement.scrollWidth`); w > 390 {
+		t.Errorf("home is %d px wide with a long URL in a finding, want 390", w)
 	}
 }
