@@ -821,6 +821,11 @@ func (s *Syncer) checkRefs(ctx context.Context, tx WriteTx, r *StoredRecord, val
 			return l.refused(r)
 		case l != unlocked && r.Entity.Name == syncproto.EntityFinding && !l.before(since, h):
 			return Errorf(syncproto.CodeRecordLocked, "检查已提交或已通过审核，不能再新增问题")
+		case l == lockVerified && r.Entity.Name == syncproto.EntityPhoto && h.Compare(since) >= 0:
+			// The office judged the rectification on its evidence: a
+			// photo taken since is no part of it (one taken before, sent
+			// late, still is).
+			return Errorf(syncproto.CodeRecordLocked, "问题的整改已由督查核实，不能再补充照片")
 		}
 	}
 	return checkWithin(ctx, tx, r, vals)
@@ -971,7 +976,7 @@ func (s *Syncer) lockOf(ctx context.Context, tx WriteTx, r *StoredRecord) (l loc
 		return unlocked, since, nil
 	case syncproto.EntityFinding:
 		if r.Text("status") == "verified" {
-			return lockVerified, since, nil
+			return lockVerified, r.State.Fields["status"].HLC, nil
 		}
 	case syncproto.EntityVehicleCheck:
 		if r.Text("voided_at") != "" {

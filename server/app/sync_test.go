@@ -1060,15 +1060,23 @@ func TestRectificationAfterApproval(t *testing.T) {
 	}
 	pullAll(t, phone, "", 500) // the phone reads the comment, then acts on it
 	wantStatus(t, apptest.Push(t, phone, progress("status", "rectified", "rectification_note", "北侧已补")), "applied")
+	newPhoto := func() syncproto.Mutation {
+		return apptest.Mut(phone, syncproto.EntityPhoto, newID(), apptest.Fields("finding_id", finding,
+			"sha256", strings.Repeat("ef", 32), "content_type", "image/jpeg"))
+	}
+	early := newPhoto() // taken before the verification, sent after it
 	if err := decide(office, server.DecisionVerify, "", 0); err != nil {
 		t.Fatal(err)
 	}
 	if r := stored(); r.Text("status") != "verified" {
 		t.Fatalf("verified finding: %s", dump(r.State))
 	}
-	// Verified: locked for devices, its photos included; an office may
-	// still reopen it.
-	wantStatus(t, apptest.Push(t, phone, progress("status", "rectifying"), progress("rectification_note", "改")), locked, locked)
+	// Verified: locked for devices, its photos included, and a photo
+	// taken since is no evidence of it (one taken before, sent late,
+	// still is); an office may still reopen it.
+	pullAll(t, phone, "", 500)
+	wantStatus(t, apptest.Push(t, phone, progress("status", "rectifying"), progress("rectification_note", "改"), newPhoto(), early),
+		locked, locked, locked, "applied")
 	if err := decide(office, server.DecisionVerify, "", 0); syncproto.ErrorCodeOf(err) != syncproto.CodeConflict || !strings.Contains(err.Error(), "已核实，无需") {
 		t.Errorf("verify a verified finding: %v, want conflict saying it is verified already", err)
 	}
