@@ -359,6 +359,9 @@ func (a *API) conflicts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	for i := range cs {
+		cs[i].At = cs[i].At.In(server.ChinaTime) // as every time the server writes
+	}
 	return c.JSON(http.StatusOK, map[string]any{"conflicts": cs})
 }
 
@@ -385,11 +388,22 @@ func (a *API) devices(c echo.Context) error {
 	}
 	out := make([]DeviceInfo, len(ds))
 	for i, d := range ds {
-		out[i] = DeviceInfo{ID: d.ID, UserID: d.UserID, Username: d.Username, Name: d.Name, CreatedAt: d.CreatedAt,
-			LastSeenAt: d.LastSeenAt, RevokedAt: d.RevokedAt, LastPullAt: d.Health.LastPullAt, LastPushAt: d.Health.LastPushAt,
-			LastAckSeq: d.Health.LastAckSeq, LastBatchID: d.Health.LastBatchID, PendingUploads: d.Health.PendingUploads}
+		out[i] = DeviceInfo{ID: d.ID, UserID: d.UserID, Username: d.Username, Name: d.Name, CreatedAt: d.CreatedAt.In(server.ChinaTime),
+			LastSeenAt: d.LastSeenAt.In(server.ChinaTime), RevokedAt: inChina(d.RevokedAt), LastPullAt: inChina(d.Health.LastPullAt),
+			LastPushAt: inChina(d.Health.LastPushAt), LastAckSeq: d.Health.LastAckSeq, LastBatchID: d.Health.LastBatchID,
+			PendingUploads: d.Health.PendingUploads}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"devices": out})
+}
+
+// inChina is t in China time (+08:00), as every time the server writes;
+// nil stays nil.
+func inChina(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	c := t.In(server.ChinaTime)
+	return &c
 }
 
 func (a *API) revokeDevice(c echo.Context) error {

@@ -849,8 +849,8 @@ func TestConcurrentEditsKeepBothFieldsAndLogLoser(t *testing.T) {
 	}
 	var out struct {
 		Conflicts []struct {
-			Field, Reason string
-			Value         any
+			Field, Reason, At string
+			Value             any
 		} `json:"conflicts"`
 	}
 	if err := office.Do(ctx, http.MethodGet, "/api/v1/conflicts?entity=inspection&record_id="+insp, nil, &out); err != nil {
@@ -858,6 +858,25 @@ func TestConcurrentEditsKeepBothFieldsAndLogLoser(t *testing.T) {
 	}
 	if len(out.Conflicts) != 1 || out.Conflicts[0].Field != "summary" || out.Conflicts[0].Value != "甲的结论" {
 		t.Fatalf("conflict log %+v, want the losing summary", out.Conflicts)
+	}
+	// In China time, as every time the server writes; so are the
+	// devices' times.
+	if !strings.HasSuffix(out.Conflicts[0].At, "+08:00") {
+		t.Errorf("conflict at %q, want +08:00", out.Conflicts[0].At)
+	}
+	var devs struct {
+		Devices []struct {
+			CreatedAt  string  `json:"created_at"`
+			LastPushAt *string `json:"last_push_at"`
+		} `json:"devices"`
+	}
+	if err := office.Do(ctx, http.MethodGet, "/api/v1/devices", nil, &devs); err != nil || len(devs.Devices) == 0 {
+		t.Fatalf("devices: %v", err)
+	}
+	for _, d := range devs.Devices {
+		if !strings.HasSuffix(d.CreatedAt, "+08:00") || d.LastPushAt != nil && !strings.HasSuffix(*d.LastPushAt, "+08:00") {
+			t.Errorf("device times %q %v, want +08:00", d.CreatedAt, d.LastPushAt)
+		}
 	}
 }
 
