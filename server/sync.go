@@ -944,18 +944,19 @@ func (l lock) allows(r *StoredRecord, vals map[string]json.RawMessage, del bool)
 	return true
 }
 
-// before reports whether a device's change stamped h was made before the
-// lock took hold at since: the submission of the record's inspection, or
-// the deletion of its inspection or finding. Made before, it is merged as
-// it would have been had it arrived first — a finding or an answer of the
-// draft sent again after a restore (which sends the inspection, submitted,
-// before its findings: sync.md 8.3), a colleague's edit of a finding made
-// offline before the inspection was deleted — so that the order of
-// delivery does not decide what the server keeps. A change made after is
-// refused. An office's decisions (approval, verification, voiding) hold
-// whatever the change's HLC.
+// before reports whether a device's change stamped h is part of what the
+// same device did before the lock took hold at since — the submission of
+// the record's inspection, or the deletion of its inspection or finding,
+// both that device's own (an earlier HLC of the same node). Such a change
+// arrives after the lock only because it was sent again later: after a
+// restore, a phone sends the inspection (submitted, or deleted) before
+// its findings (sync.md 8.3), and refused, those would be lost. Another
+// device's change is refused while the lock holds, whenever it was made:
+// it reaches that phone as a rejection it can act on, and the office
+// reviews what the submitting phone sent. An office's decisions
+// (approval, verification, voiding) hold whatever the change's HLC.
 func (l lock) before(since, h syncproto.HLC) bool {
-	return (l == lockSubmitted || l == lockDeleted) && !since.IsZero() && h.Compare(since) < 0
+	return (l == lockSubmitted || l == lockDeleted) && !since.IsZero() && h.Node == since.Node && h.Compare(since) < 0
 }
 
 // lockOf says whether and why devices may not change r: a submitted or

@@ -631,14 +631,13 @@ func TestSubmitLocksUntilOfficeReturns(t *testing.T) {
 	}
 }
 
-// TestWorkBeforeSubmissionArrivesLate: what a phone did to an inspection
-// while it was a draft — a finding, an edit of it, an answer — is taken
-// when it arrives after the submission (sent again after a restore, which
-// sends the inspection before its findings; a colleague's phone offline
-// meanwhile), as it would have been had it come first: the order of
-// delivery does not decide. What was done after the submission is refused
-// until the office returns it, and nothing is taken once the office has
-// approved it.
+// TestWorkBeforeSubmissionArrivesLate: what the submitting phone did to
+// an inspection while it was a draft — a finding, an edit of it, an
+// answer — is taken when it arrives after the submission (sent again
+// after a restore, which sends the inspection before its findings), as it
+// was in its order. What it did after the submission, and what another
+// phone did at any time, is refused until the office returns it; nothing
+// is taken once the office has approved it.
 func TestWorkBeforeSubmissionArrivesLate(t *testing.T) {
 	srv := apptest.Start(t)
 	phone := srv.Login(apptest.Inspector)
@@ -663,8 +662,9 @@ func TestWorkBeforeSubmissionArrivesLate(t *testing.T) {
 	locked := "rejected/" + syncproto.CodeRecordLocked
 
 	wantStatus(t, apptest.Push(t, phone, create, submit), "applied", "applied")
-	// A colleague's finding, made offline before the submission.
-	wantStatus(t, apptest.Push(t, colleague, theirs), "applied")
+	// A colleague's finding, made offline before the submission: refused
+	// while the inspection waits for review.
+	wantStatus(t, apptest.Push(t, colleague, theirs), locked)
 	wantStatus(t, apptest.Push(t, phone, made), "applied")
 	wantStatus(t, apptest.Push(t, phone, made), "duplicate")
 	wantStatus(t, apptest.Push(t, phone, edited, answered), "applied", "applied")
@@ -688,11 +688,12 @@ func TestWorkBeforeSubmissionArrivesLate(t *testing.T) {
 	wantStatus(t, apptest.Push(t, phone, second), locked)
 }
 
-// TestDeletedParentOrderDoesNotDecide: a colleague's edits of a finding
-// and a photo, and a new finding, made offline before another phone
-// deleted their inspection, leave the server as they would had they
-// arrived first: taken, whichever comes first; one made after the
-// deletion is refused.
+// TestDeletedParentOrderDoesNotDecide: a phone's edits of a finding and a
+// photo, and a new finding, made before the same phone deleted their
+// inspection, leave the server as they would had they arrived first (sent
+// again after a restore, the deletion comes first): taken, whichever
+// comes first. One made after the deletion, and a colleague's made before
+// it that arrives after it, are refused.
 func TestDeletedParentOrderDoesNotDecide(t *testing.T) {
 	srv := apptest.Start(t)
 	a, b := srv.Login(apptest.Inspector), srv.Login(apptest.Inspector2)
@@ -712,19 +713,21 @@ func TestDeletedParentOrderDoesNotDecide(t *testing.T) {
 				"description", "删除前新增", "severity", "minor", "status", "open")),
 		}
 		h, _ := syncproto.ParseHLC(edits[len(edits)-1].HLC)
-		b.Clock.Observe(h) // the deletion comes after the edits
-		del := syncproto.Mutation{Entity: syncproto.EntityInspection, ID: insp, Delete: true, HLC: b.Clock.Now().String()}
+		b.Clock.Observe(h)
+		theirs := apptest.Mut(b, syncproto.EntityFinding, finding, apptest.Fields("severity", "minor")) // before the deletion
+		a.Clock.Observe(b.Clock.Now())
+		del := syncproto.Mutation{Entity: syncproto.EntityInspection, ID: insp, Delete: true, HLC: a.Clock.Now().String()}
 		if deleteFirst {
-			wantStatus(t, apptest.Push(t, b, del), "applied")
+			wantStatus(t, apptest.Push(t, a, del), "applied")
 			wantStatus(t, apptest.Push(t, a, edits...), "applied", "applied", "applied")
 		} else {
 			wantStatus(t, apptest.Push(t, a, edits...), "applied", "applied", "applied")
-			wantStatus(t, apptest.Push(t, b, del), "applied")
+			wantStatus(t, apptest.Push(t, a, del), "applied")
 		}
-		// Made after the deletion: refused.
-		a.Clock.Observe(b.Clock.Now())
-		wantStatus(t, apptest.Push(t, a, apptest.Mut(a, syncproto.EntityFinding, finding, apptest.Fields("description", "删除后修改"))),
-			"rejected/"+syncproto.CodeRecordLocked)
+		// Made after the deletion, or by another phone: refused.
+		locked := "rejected/" + syncproto.CodeRecordLocked
+		wantStatus(t, apptest.Push(t, a, apptest.Mut(a, syncproto.EntityFinding, finding, apptest.Fields("description", "删除后修改"))), locked)
+		wantStatus(t, apptest.Push(t, b, theirs), locked)
 		var o outcome
 		if r, _ := srv.App.DB.Get(ctx, syncproto.EntityFinding, finding); r != nil {
 			o.description = r.Text("description")
