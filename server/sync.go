@@ -700,8 +700,8 @@ func (s *Syncer) newRecord(ctx context.Context, tx WriteTx, p *Principal, e *Ent
 }
 
 // recordCounty finds the county a new record belongs to: the one it names,
-// or its parent's. A parent deleted after the record was made (h) still
-// gives it (lock.before).
+// or its parent's. A parent the same device deleted after it made the
+// record (h) still gives it (lock.before).
 func (s *Syncer) recordCounty(ctx context.Context, tx WriteTx, e *Entity, vals map[string]json.RawMessage, h syncproto.HLC) (string, error) {
 	if e.Global {
 		return "", nil
@@ -801,8 +801,8 @@ func (s *Syncer) checkRefs(ctx context.Context, tx WriteTx, r *StoredRecord, val
 		case err != nil:
 			return err
 		case ref == nil || ref.State.IsDeleted() && !lockDeleted.before(ref.State.Deleted, h):
-			// A record made before its parent's deletion (lockDeleted's
-			// before) is taken as it was had it come first.
+			// A record its device made before it deleted the parent
+			// (lockDeleted's before) is taken as it was in its order.
 			return Errorf(syncproto.CodeUnknownReference, "%s 引用的%s不存在或已删除", name, EntityByName(f.Ref).Label).At(name)
 		case ref.County != r.County:
 			return Errorf(syncproto.CodeOutOfScope, "%s 引用了其他区县的%s", name, EntityByName(f.Ref).Label).At(name)
