@@ -268,7 +268,7 @@ func (m *demoMonth) planReviews(rng *rand.Rand) {
 // demoReturnComments are the reasons offices return honest inspections.
 var demoReturnComments = []string{
 	"问题照片不够清晰，请补拍近景。",
-	"整改期限填写有误，请核实后重新提交。",
+	"整改时限填写有误，请核实后重新提交。",
 	"请补充问题描述，写明具体位置和数量。",
 	"请补拍整改后的照片。",
 }

@@ -250,7 +250,7 @@ func (c *Console) roadsideSheet(ec echo.Context, month string, counties []string
 }
 
 // findingsHeader are the columns of an export's findings (findingCells).
-var findingsHeader = []string{"检查时间", "区县", "点位", "检查表", "检查项", "问题描述", "严重程度", "整改期限", "逾期天数", "问题状态", "检查状态", "检查记录编号"}
+var findingsHeader = []string{"检查时间", "区县", "点位", "检查表", "检查项", "问题描述", "严重程度", "整改时限", "逾期天数", "问题状态", "检查状态", "检查记录编号"}
 
 // findingCells is finding f of inspection insp as an export's row, on day
 // today; items name the checklist tmpl's items.

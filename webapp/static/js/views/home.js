@@ -185,7 +185,7 @@ function rejectedCard(app, rejected, inspections, findings, templates, siteName,
 // Field names as inspectors read them.
 const fieldNames = {
   summary: '检查小结', status: '状态', note: '备注', name: '名称', address: '地址', description: '问题描述',
-  deadline: '整改期限', severity: '严重程度', rectification_note: '整改说明', caption: '照片说明', plate: '车牌号',
+  deadline: '整改时限', severity: '严重程度', rectification_note: '整改说明', caption: '照片说明', plate: '车牌号',
   checkpoint: '检查点', campaign: '专项行动', action: '处理结果', remarks: '备注', item_key: '检查项',
   started_at: '开始时间', finished_at: '结束时间', checked_at: '检查时间', captured_at: '拍摄时间',
   plate_color: '号牌颜色', plate_type: '号牌种类', vin: '车辆识别代号', emission_stage: '排放阶段', fuel: '燃料',
