@@ -470,6 +470,7 @@ func (s *Syncer) writeCanonical(ctx context.Context, tx WriteTx, r *StoredRecord
 	if siteNeedsDerive(r.Entity, o.Won) {
 		s.deriveSite(r)
 	}
+	s.noteVisitChange(tx, r, o.Won)
 	r.UpdatedAt = now
 	if action != "" {
 		if err := s.auditServerEntry(ctx, tx, action, r, auditOld, changed, now); err != nil {

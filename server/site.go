@@ -53,6 +53,33 @@ func siteSent(r *StoredRecord) (geo.Point, bool) {
 	return p, err == nil
 }
 
+// visitFields are, by entity, the fields of a photo's visit and site that
+// its flags are computed from (photos.Processor: outside_visit,
+// far_from_site, a rectification's time).
+var visitFields = map[string][]string{
+	syncproto.EntityInspection: {"started_at", "finished_at", "status", "reviewed_at"},
+	syncproto.EntitySite:       append(slices.Clone(siteSourceFields), "radius_m"),
+}
+
+// noteVisitChange has VisitChanged called after the commit when written
+// (the fields a write to r changed) names a field of visitFields: the
+// photos of that inspection or site may be flagged otherwise now.
+func (s *Syncer) noteVisitChange(tx WriteTx, r *StoredRecord, written []string) {
+	fields, ok := visitFields[r.Entity.Name]
+	// A record not stored yet (Seq 0) has no photos.
+	if !ok || s.VisitChanged == nil || r.Seq == 0 || !slices.ContainsFunc(written, func(f string) bool { return slices.Contains(fields, f) }) {
+		return
+	}
+	id, site := r.ID, r.Entity.Name == syncproto.EntitySite
+	tx.AfterCommit("visit "+r.Entity.Name+" "+id, func() {
+		if site {
+			s.VisitChanged(nil, []string{id})
+		} else {
+			s.VisitChanged([]string{id}, nil)
+		}
+	})
+}
+
 // siteNeedsDerive reports whether a write of these fields to an entity
 // changes what deriveSite computes.
 func siteNeedsDerive(e *Entity, written []string) bool {

@@ -93,6 +93,10 @@ type WriteTx interface {
 	MarkPushed(ctx context.Context, deviceID, batchID string, at time.Time) error
 	// DeviceKey returns a device's capture key by id, or nil.
 	DeviceKey(ctx context.Context, keyID string) (*DeviceKey, error)
+	// AfterCommit queues fn to run once the transaction has committed,
+	// once per key, and not if it rolls back: what follows a write
+	// outside the database (photos queued for processing).
+	AfterCommit(key string, fn func())
 	UploadTx
 	CompletenessTx
 	AuditTx
@@ -340,6 +344,11 @@ type PhotoStore interface {
 	// UnprocessedPhotos returns the ids of live photos whose bytes are
 	// stored but not yet processed.
 	UnprocessedPhotos(ctx context.Context) ([]string, error)
+	// VisitPhotos returns the live processed photos of these inspections
+	// (their own and their findings') and of these sites (those their
+	// processing placed there): the photos whose flags a change of the
+	// visit or the site may change. Either list may be empty.
+	VisitPhotos(ctx context.Context, inspections, sites []string) ([]string, error)
 	// PhotosFlagged returns the live photos with any of these flags.
 	PhotosFlagged(ctx context.Context, flags ...string) ([]string, error)
 	// SetPhotoHashes replaces the fingerprint rows of photo id (its

@@ -44,6 +44,11 @@ type Syncer struct {
 	// PhotoReady, if set, is called after a commit with the ids of photo
 	// records whose bytes are stored and that need processing.
 	PhotoReady func(ids []string)
+	// VisitChanged, if set, is called after a commit that changed what
+	// photos' flags depend on beyond their own records: the time or the
+	// approval of these inspections, the position or geofence of these
+	// sites (noteVisitChange). Their photos' flags are computed again.
+	VisitChanged func(inspections, sites []string)
 	// EncodePage, if set, encodes the head of a pull page's JSON
 	// (PullPage.AppendHead) in a content encoding (PullQuery.Encoding;
 	// nil if it has no such encoding), for the pages read ahead
@@ -522,6 +527,7 @@ func (s *Syncer) apply(ctx context.Context, tx WriteTx, p *Principal, pm *prepar
 	if siteNeedsDerive(e, o.Won) {
 		s.deriveSite(cur)
 	}
+	s.noteVisitChange(tx, cur, o.Won)
 	if captureNeedsCheck(e, o.Won, cur.Seq == 0) {
 		if err := s.checkCapture(ctx, tx, cur, now); err != nil {
 			return err

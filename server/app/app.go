@@ -384,6 +384,16 @@ func (a *App) openParts(ctx context.Context) error {
 		a.PhotoQueue = q
 	}
 	a.Syncer.PhotoReady = a.PhotoQueue.Enqueue
+	a.Syncer.VisitChanged = func(inspections, sites []string) {
+		// Their photos' flags are computed again (photos.Processor.reflag),
+		// after the write that changed them has committed.
+		ids, err := db.VisitPhotos(context.Background(), inspections, sites)
+		if err != nil {
+			log.Error("find the photos of a changed visit", "inspections", inspections, "sites", sites, "err", err)
+			return
+		}
+		a.PhotoQueue.Enqueue(ids)
+	}
 	if a.tool && cfg.Database != "" && cfg.Blobs == "" {
 		if _, err := os.Stat(cfg.DataDir); err != nil {
 			// A tool on PostgreSQL away from any server's data directory

@@ -249,11 +249,22 @@ func TestRefusedBytesFlagged(t *testing.T) {
 		}
 	}
 
+	// Refused at the upload's creation: the phone's own hash of the file
+	// is not the one its record declares.
+	other := testimg.JPEG(testimg.Options{Width: 320, Height: 240, Seed: 7, Time: &taken, GPS: &siteAt})
+	id := w.photo(t, w.insp, good, map[string]any{"size_bytes": len(other)})
+	if up := tus.Create(id, apptest.SHA256(other), "image/jpeg", len(other)); up.Err.Code != syncproto.CodeHashMismatch {
+		t.Fatalf("an upload declaring other bytes than its record: %d %+v, want hash_mismatch", up.Status, up.Err)
+	}
+	if f := refused(id); f == nil || f["code"] != syncproto.CodeHashMismatch {
+		t.Errorf("refused at creation: the photo's refused flag is %v, want hash_mismatch", f)
+	}
+
 	// Another device of the same user: its upload for this photo is not
 	// its to refuse.
-	id := w.photo(t, w.insp, text, nil)
-	other := w.srv.Login(apptest.Inspector)
-	if up := w.srv.Tus(other).Create(id, apptest.SHA256(text), "image/jpeg", len(text)); up.Status < 400 {
+	id = w.photo(t, w.insp, text, nil)
+	otherPhone := w.srv.Login(apptest.Inspector)
+	if up := w.srv.Tus(otherPhone).Create(id, apptest.SHA256(text), "image/jpeg", len(text)); up.Status < 400 {
 		t.Fatalf("another device's upload of the photo: %d", up.Status)
 	}
 	if f := refused(id); f != nil {

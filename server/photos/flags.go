@@ -257,7 +257,7 @@ func (p *Processor) timeMismatch(ev *evidence) map[string]any {
 	out["reasons"], out["received_at"] = reasons, ev.rec.CreatedAt.In(server.ChinaTime).Format(time.RFC3339)
 	for k, t := range map[string]time.Time{"exif_time": exifTime, "captured_at": captured, "visit_start": start, "visit_end": end} {
 		if !t.IsZero() {
-			out[k] = t.Format(time.RFC3339)
+			out[k] = t.In(server.ChinaTime).Format(time.RFC3339) // as every time the server writes
 		}
 	}
 	return out

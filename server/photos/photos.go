@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"runtime"
 	"sync"
 	"time"
@@ -264,8 +265,14 @@ func (p *Processor) work(ctx context.Context) {
 // (for another record): what it would show — EXIF time and place, size —
 // would be read from bytes it never sent.
 //
+// A photo processed before, whose derivatives are stored, is not read
+// again: its flags are computed again from what was stored (reflag).
+//
 // While devices are syncing it first gives way to them (Config.Devices).
 func (p *Processor) Process(ctx context.Context, id string) error {
+	if done, err := p.reflag(ctx, id); done || err != nil {
+		return err
+	}
 	rec, err := p.uploaded(ctx, id)
 	if err != nil || rec == nil {
 		return err
@@ -451,10 +458,12 @@ func (p *Processor) derive(ctx context.Context, blob server.Blob, sum string, in
 func exifJSON(e imageproc.EXIF) map[string]any {
 	out := map[string]any{"orientation": e.Orientation}
 	if e.Time != nil {
-		out["time"] = e.Time.Format(time.RFC3339)
+		out["time"] = e.Time.In(server.ChinaTime).Format(time.RFC3339) // as every time the server writes
 	}
 	if e.GPS != nil {
-		out["lon"], out["lat"] = e.GPS.Lon, e.GPS.Lat
+		// To 1e-7 degree (about a centimetre): the degrees, minutes and
+		// seconds of EXIF add up to 38.480000000000004 for 38°28′48″.
+		out["lon"], out["lat"] = roundDegrees(e.GPS.Lon), roundDegrees(e.GPS.Lat)
 	}
 	if e.GPSAccuracyM != nil {
 		out["gps_accuracy_m"] = *e.GPSAccuracyM
@@ -466,6 +475,9 @@ func exifJSON(e imageproc.EXIF) map[string]any {
 	}
 	return out
 }
+
+// roundDegrees rounds a coordinate to 1e-7 degree.
+func roundDegrees(v float64) float64 { return math.Round(v*1e7) / 1e7 }
 
 // unreadableReason is why a stored photo could not be decoded, in
 // Chinese: the reason of its unreadable flag, which offices and phones

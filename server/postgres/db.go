@@ -275,7 +275,8 @@ func (db *DB) Update(ctx context.Context, fn func(server.WriteTx) error) error {
 		return ctx.Err()
 	}
 	defer func() { <-db.writing }()
-	return db.writeSQL(ctx, func(pgTx pgx.Tx) error {
+	var last *writeTx // the attempt that committed, if any
+	err := db.writeSQL(ctx, func(pgTx pgx.Tx) error {
 		// A server that stalls while holding the lock (its process
 		// stopped, its network cut) has its transaction ended by the
 		// database after idleWriteTimeout, which frees the lock.
@@ -292,6 +293,7 @@ func (db *DB) Update(ctx context.Context, fn func(server.WriteTx) error) error {
 			return fmt.Errorf("parse seq: %w", err)
 		}
 		tx := &writeTx{db: db, tx: pgTx, TxRecords: sqlstore.TxRecords{Seq: start}}
+		last = tx
 		if err := fn(tx); err != nil {
 			return err
 		}
@@ -305,6 +307,10 @@ func (db *DB) Update(ctx context.Context, fn func(server.WriteTx) error) error {
 		}
 		return raiseHighHLC(ctx, pgTx, tx.High)
 	})
+	if err == nil {
+		last.Committed()
+	}
+	return err
 }
 
 // RaiseHighHLC raises the stored high-water mark to h if h is greater.

@@ -16,6 +16,16 @@ func (db *DB) UnprocessedPhotos(ctx context.Context) ([]string, error) {
 	return scanIDs(query(ctx, db.pool, `SELECT id FROM photo WHERE uploaded AND processed_at IS NULL AND deleted_hlc = '' ORDER BY seq`))
 }
 
+// VisitPhotos returns the live processed photos of these inspections and
+// sites.
+func (db *DB) VisitPhotos(ctx context.Context, inspections, sites []string) ([]string, error) {
+	if len(inspections)+len(sites) == 0 {
+		return nil, nil
+	}
+	q, args := sqlstore.VisitPhotosSQL(dialect, inspections, sites)
+	return scanIDs(query(ctx, db.pool, q, args...))
+}
+
 // PhotosFlagged returns the ids of the live photos whose flags object has
 // any of these keys (lower-case names, as the flag filter's).
 func (db *DB) PhotosFlagged(ctx context.Context, flags ...string) ([]string, error) {

@@ -387,8 +387,10 @@ func (db *DB) IntegrityCheck(ctx context.Context) (string, error) {
 // change-feed counter is read and advanced inside the transaction, so
 // sequence numbers commit in order. If fn fails, nothing of it is kept.
 func (db *DB) Update(ctx context.Context, fn func(server.WriteTx) error) error {
-	return db.writeSQL(ctx, func(sqlTx *sql.Tx) error {
+	var last *writeTx // the attempt that committed, if any
+	err := db.writeSQL(ctx, func(sqlTx *sql.Tx) error {
 		tx := &writeTx{db: db, tx: sqlTx}
+		last = tx
 		defer tx.closeStmts()
 		var seq string
 		if err := tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'seq'`).Scan(&seq); err != nil {
@@ -412,6 +414,10 @@ func (db *DB) Update(ctx context.Context, fn func(server.WriteTx) error) error {
 		}
 		return raiseHighHLC(ctx, tx, tx.High)
 	})
+	if err == nil {
+		last.Committed()
+	}
+	return err
 }
 
 // RaiseHighHLC raises the stored high-water mark to h if h is greater.

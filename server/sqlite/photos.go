@@ -19,6 +19,20 @@ func (db *DB) UnprocessedPhotos(ctx context.Context) ([]string, error) {
 	return scanIDs(rows)
 }
 
+// VisitPhotos returns the live processed photos of these inspections and
+// sites.
+func (db *DB) VisitPhotos(ctx context.Context, inspections, sites []string) ([]string, error) {
+	if len(inspections)+len(sites) == 0 {
+		return nil, nil
+	}
+	q, args := sqlstore.VisitPhotosSQL(dialect, inspections, sites)
+	rows, err := db.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("photos of visits: %w", err)
+	}
+	return scanIDs(rows)
+}
+
 // PhotosFlagged returns the ids of the live photos whose flags object has
 // any of these keys (lower-case names, as the flag filter's).
 func (db *DB) PhotosFlagged(ctx context.Context, flags ...string) ([]string, error) {

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"database/sql"
+	"strings"
 
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
@@ -105,4 +106,25 @@ func PhotosFlagged(flags []string, withFlag func(flag string) ([]string, error))
 		}
 	}
 	return ids, nil
+}
+
+// VisitPhotosSQL returns the query of PhotoStore.VisitPhotos and its
+// arguments: the live processed photos of the inspections (their own, and
+// their findings'), and of the sites (the site their processing placed
+// them at). inspections or sites may be empty, not both.
+func VisitPhotosSQL(d *Dialect, inspections, sites []string) (string, []any) {
+	var or []string
+	var args []any
+	if len(inspections) > 0 {
+		c, a := d.In("inspection_id", inspections)
+		f, b := d.In("inspection_id", inspections)
+		or = append(or, c, "finding_id IN (SELECT id FROM finding WHERE "+f+")")
+		args = append(append(args, a...), b...)
+	}
+	if len(sites) > 0 {
+		c, a := d.In("site_id", sites)
+		or = append(or, c)
+		args = append(args, a...)
+	}
+	return `SELECT id FROM photo WHERE deleted_hlc = '' AND processed_at IS NOT NULL AND (` + strings.Join(or, " OR ") + `) ORDER BY seq`, args
 }

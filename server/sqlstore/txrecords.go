@@ -34,6 +34,31 @@ type TxRecords struct {
 	// become stored at Flushed.
 	stored  map[recordKey][]any
 	written map[recordKey][]any
+	// after are the functions AfterCommit queued, by key.
+	after     []func()
+	afterKeys map[string]bool
+}
+
+// AfterCommit queues fn to run once the transaction has committed: once
+// per key (the first fn queued under it), and not at all if it rolls
+// back. The store runs them (Committed) after the commit returns.
+func (c *TxRecords) AfterCommit(key string, fn func()) {
+	if c.afterKeys[key] {
+		return
+	}
+	if c.afterKeys == nil {
+		c.afterKeys = map[string]bool{}
+	}
+	c.afterKeys[key] = true
+	c.after = append(c.after, fn)
+}
+
+// Committed runs the functions AfterCommit queued, in order. A store
+// calls it once the transaction has committed.
+func (c *TxRecords) Committed() {
+	for _, fn := range c.after {
+		fn()
+	}
 }
 
 type recordKey struct{ entity, id string }

@@ -271,6 +271,27 @@ func testPhotoReads(t *testing.T, open Opener) {
 	if err != nil || !sameSet(un, []string{ph[0]}) {
 		t.Errorf("unprocessed %v %v, want [%s]", un, err, ph[0])
 	}
+
+	// The photos of a visit: the inspection's and its findings', and
+	// those placed at a site; processed and live only.
+	finding, fph := uuid.NewString(), uuid.NewString()
+	d.pushOK(d.mut(syncproto.EntityFinding, finding, map[string]any{"inspection_id": insp, "description": "围挡缺失", "status": "open"}),
+		d.mut(syncproto.EntityPhoto, fph, map[string]any{"finding_id": finding, "sha256": sha(110)}))
+	set(fph, map[string]any{"uploaded": true, "processed_at": "2026-11-20T10:00:00Z"})
+	_, otherInsp := d.newInspection(xinfu)
+	for _, tc := range []struct {
+		inspections, sites, want []string
+	}{
+		{[]string{insp}, nil, []string{ph[1], ph[2], fph}},
+		{nil, []string{site}, []string{ph[1]}},
+		{[]string{otherInsp}, []string{uuid.NewString()}, nil},
+		{nil, nil, nil},
+	} {
+		got, err := e.st.VisitPhotos(e.ctx, tc.inspections, tc.sites)
+		if err != nil || !sameSet(got, tc.want) {
+			t.Errorf("photos of inspections %v and sites %v: %v %v, want %v", tc.inspections, tc.sites, got, err, tc.want)
+		}
+	}
 	for _, tc := range []struct {
 		flags []string
 		want  []string
