@@ -244,7 +244,10 @@ type AuthStore interface {
 	// RegisterDevice binds a device to its user at login, stores the hash
 	// of its new refresh token (a new family: the tokens it spent before
 	// no longer count as reused) and returns the device's session
-	// generation, which login does not change. Errors: device_revoked,
+	// generation. A sign-in over a session not ended (its refresh token
+	// still set) ends it: the generation is incremented, so that its
+	// tokens stop working — and the logout an app still owes for it (a
+	// sign-out made offline) cannot end the new one. Errors: device_revoked,
 	// conflict (the device belongs to another user).
 	RegisterDevice(ctx context.Context, d *Device, refreshHash string, refreshExpires time.Time) (session int64, err error)
 	// RotateRefresh replaces the refresh token whose hash is oldHash,

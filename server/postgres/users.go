@@ -133,7 +133,8 @@ func (db *DB) RegisterDevice(ctx context.Context, d *server.Device, refreshHash 
 		}
 		var owner string
 		var revoked sql.NullInt64
-		err = queryRow(ctx, tx, `SELECT user_id, revoked_at, session FROM devices WHERE id = ? FOR UPDATE`, d.ID).Scan(&owner, &revoked, &session)
+		var live bool // a session not ended: its refresh token is set
+		err = queryRow(ctx, tx, `SELECT user_id, revoked_at, session, refresh_hash != '' FROM devices WHERE id = ? FOR UPDATE`, d.ID).Scan(&owner, &revoked, &session, &live)
 		switch {
 		case err != nil:
 			return err
@@ -142,8 +143,12 @@ func (db *DB) RegisterDevice(ctx context.Context, d *server.Device, refreshHash 
 		case owner != d.UserID:
 			return server.Errorf(syncproto.CodeConflict, "此设备已绑定其他用户")
 		}
-		if _, err := exec(ctx, tx, `UPDATE devices SET name = ?, last_seen_at = ?, refresh_hash = ?, refresh_expires_at = ? WHERE id = ?`,
-			d.Name, d.CreatedAt.UnixMilli(), refreshHash, refreshExpires.UnixMilli(), d.ID); err != nil {
+		if live {
+			// A sign-in over a session not ended ends it (server.AccountStore).
+			session++
+		}
+		if _, err := exec(ctx, tx, `UPDATE devices SET name = ?, last_seen_at = ?, refresh_hash = ?, refresh_expires_at = ?, session = ? WHERE id = ?`,
+			d.Name, d.CreatedAt.UnixMilli(), refreshHash, refreshExpires.UnixMilli(), session, d.ID); err != nil {
 			return err
 		}
 		_, err = exec(ctx, tx, `DELETE FROM spent_refresh WHERE device_id = ?`, d.ID)

@@ -192,10 +192,22 @@ func testRegisterDevice(t *testing.T, open Opener) {
 	if p.UserID != u.ID || p.Username != "wang" || p.Name != "名wang" || p.Role != server.RoleInspector || p.DeviceID != d.ID || p.Session != 0 {
 		t.Errorf("principal %+v", p)
 	}
-	// Signing in again keeps the session and replaces the token.
+	// Signing in again over a session not ended ends it (a new
+	// generation: its tokens stop working) and replaces the token.
 	d.CreatedAt = t0.Add(time.Minute)
-	if s, err := e.st.RegisterDevice(e.ctx, d, "h1", t0.Add(time.Hour)); err != nil || s != 0 {
-		t.Errorf("sign in again: session %d %v", s, err)
+	if s, err := e.st.RegisterDevice(e.ctx, d, "h1", t0.Add(time.Hour)); err != nil || s != 1 {
+		t.Errorf("sign in again over a live session: session %d %v, want 1", s, err)
+	}
+	if p, err := e.st.Principal(e.ctx, u.ID, d.ID); err != nil || p.Session != 1 {
+		t.Errorf("principal after signing in again: %+v %v, want session 1", p, err)
+	}
+	// After a sign-out (which ended the session) a sign-in keeps the
+	// generation the sign-out gave.
+	if err := e.st.SignOut(e.ctx, d.ID, t0.Add(90*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := e.st.RegisterDevice(e.ctx, d, "h1", t0.Add(time.Hour)); err != nil || s != 2 {
+		t.Errorf("sign in after a sign-out: session %d %v, want 2 (the sign-out's)", s, err)
 	}
 	if _, err := e.st.RotateRefresh(e.ctx, "h1", "h2", t0.Add(2*time.Hour), t0.Add(2*time.Minute)); err != nil {
 		t.Errorf("rotate the new token: %v", err)

@@ -55,6 +55,28 @@ test('a sign-out made offline ends the session on the server at the next sign-in
   }
 });
 
+test('signed out offline, then signed in again online as the same user: the owed logout ends the old session, not the new one', async () => {
+  const srv = await startServer({ dataDir: tempDir('data') });
+  let offline = false;
+  /** @type {typeof fetch} */
+  const f = (input, init) => (offline ? Promise.reject(new TypeError('fetch failed')) : globalThis.fetch(input, init));
+  const a = await device(srv.url, { fetch: f });
+  await syncOK(a);
+  const old = { access: a.auth.access, refresh: a.auth.refresh };
+  offline = true;
+  await a.signOut();
+  offline = false;
+  await a.signIn('inspector', 'inspector123');
+  // The same device signs in again: the server used to keep the device's
+  // session across the sign-in, so the logout the SDK owed for the old
+  // one, sent after it, ended this one too (the field app opened on
+  // 登录已失效 right after signing in).
+  assert.equal(await works(srv.url, { access: a.auth.access }), 200, 'the new session works');
+  assert.equal(await works(srv.url, { access: old.access }), 401, "the old session's access token");
+  assert.equal(await works(srv.url, { refresh: old.refresh }), 401, "the old session's refresh token");
+  await syncOK(a);
+});
+
 test('a sign-out offline is ended by the next sync once online, and a forced switch ends the user signed in', async () => {
   const srv = await startServer({ dataDir: tempDir('data') });
   let offline = false;
