@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
@@ -569,6 +571,9 @@ func (d *Device) afterResync(ctx context.Context) (int, error) {
 					}
 					byHLC[h][name] = v
 				}
+				if len(r.server) == 0 && r.serverDeleted == "" {
+					carryRequired(r.Entity, byHLC)
+				}
 				for h, fields := range byHLC {
 					lost = append(lost, lostChange{order, syncproto.Mutation{Entity: r.Entity, ID: r.ID, HLC: h, Fields: fields}})
 				}
@@ -655,6 +660,33 @@ func unseenRecords(ctx context.Context, tx *sql.Tx) ([][2]string, error) {
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// carryRequired puts into the earliest of a record's writes sent again
+// (byHLC, by HLC), for a record the server lacks, every required field a
+// later write holds: that write is the record's creation, which must
+// carry them, and a field written again later (a finding's description
+// edited after it was made) is in the later write only. The later write
+// follows at its own HLC and wins in the same push. Only required fields
+// move: a status sent earlier than it was written (submitted) would lock
+// the record against the changes made before it.
+func carryRequired(entity string, byHLC map[string]map[string]json.RawMessage) {
+	if len(byHLC) < 2 {
+		return
+	}
+	first := slices.Min(slices.Collect(maps.Keys(byHLC)))
+	for _, f := range server.EntityByName(entity).Fields {
+		if !f.Required {
+			continue
+		}
+		for _, fields := range byHLC {
+			if v, ok := fields[f.Name]; ok {
+				if _, has := byHLC[first][f.Name]; !has {
+					byHLC[first][f.Name] = v
+				}
+			}
+		}
+	}
 }
 
 // resyncRecord is a local record beside the server's HLCs of it, as the

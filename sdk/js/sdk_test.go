@@ -172,7 +172,8 @@ func TestEveryCodeHasAMessage(t *testing.T) {
 }
 
 // TestEntityRulesMatchServer: the entities the SDK refuses to write or
-// delete, and the fields it refuses to set, are the server's (its entity
+// delete, the fields it refuses to set, and the fields it knows a create
+// needs (sent again after a restore) are the server's (its entity
 // catalogue), so that a phone refuses locally exactly what the server
 // would reject.
 func TestEntityRulesMatchServer(t *testing.T) {
@@ -189,12 +190,13 @@ func TestEntityRulesMatchServer(t *testing.T) {
 		ReadOnly     []string            `json:"readOnly"`
 		NotDeletable []string            `json:"notDeletable"`
 		ServerOwned  map[string][]string `json:"serverOwned"`
+		Required     map[string][]string `json:"required"`
 	}
 	if err := json.Unmarshal(out, &got); err != nil {
 		t.Fatalf("%s: %v", out, err)
 	}
 	want := got
-	want.Writable, want.ReadOnly, want.NotDeletable, want.ServerOwned = []string{}, []string{}, []string{}, map[string][]string{}
+	want.Writable, want.ReadOnly, want.NotDeletable, want.ServerOwned, want.Required = []string{}, []string{}, []string{}, map[string][]string{}, map[string][]string{}
 	meta := map[string]bool{}
 	for _, f := range server.MetaFields {
 		meta[f.Name] = true
@@ -212,12 +214,15 @@ func TestEntityRulesMatchServer(t *testing.T) {
 			if f.Server && !meta[f.Name] {
 				want.ServerOwned[e.Name] = append(want.ServerOwned[e.Name], f.Name)
 			}
+			if f.Required {
+				want.Required[e.Name] = append(want.Required[e.Name], f.Name)
+			}
 		}
 	}
 	for _, l := range [][]string{got.Writable, got.ReadOnly, got.NotDeletable, want.Writable, want.ReadOnly, want.NotDeletable} {
 		slices.Sort(l)
 	}
-	for _, m := range []map[string][]string{got.ServerOwned, want.ServerOwned} {
+	for _, m := range []map[string][]string{got.ServerOwned, want.ServerOwned, got.Required, want.Required} {
 		for _, l := range m {
 			slices.Sort(l)
 		}

@@ -68,11 +68,19 @@ const SERVER_OWNED = {
   vehicle_check: ['voided_at', 'voided_by', 'void_reason'],
   photo: ['uploaded', 'flags', 'notes', 'exif', 'lon_wgs84', 'lat_wgs84', 'site_id', 'phash', 'width', 'height', 'processed_at', 'capture'],
 };
+/** The fields a record's creation must carry, by writable entity (the server refuses a create without one). */
+const REQUIRED = {
+  site: ['county', 'kind', 'name'],
+  inspection: ['site_id', 'template_id', 'template_version'],
+  finding: ['inspection_id', 'description'],
+  vehicle_check: ['county', 'checkpoint', 'plate', 'checked_at'],
+  photo: ['sha256'],
+};
 /**
  * The rules above, for the test that checks them against the server's
  * entity catalogue (sdk_test.go TestEntityRulesMatchServer).
  */
-export const ENTITY_RULES = { writable: [...WRITABLE], readOnly: [...READ_ONLY], notDeletable: [...NOT_DELETABLE], serverOwned: SERVER_OWNED };
+export const ENTITY_RULES = { writable: [...WRITABLE], readOnly: [...READ_ONLY], notDeletable: [...NOT_DELETABLE], serverOwned: SERVER_OWNED, required: REQUIRED };
 /** Push-result codes after which a mutation leaves the outbox for the failed list. */
 const KEEP_CODES = new Set(['clock_skew', 'unknown_reference']);
 /** Upload errors that end a job until the user decides (sync.md §10.4). */
@@ -1881,6 +1889,23 @@ export class FieldsyncClient {
             if (!own(f.hlc) || r.pending?.[name] || HLC.compare(f.hlc, base[name]?.hlc ?? '') <= 0) continue;
             if (!byHLC.has(f.hlc)) byHLC.set(f.hlc, {});
             /** @type {Record<string, any>} */ (byHLC.get(f.hlc))[name] = f.value;
+          }
+        }
+        if (!seen.has(k) && byHLC.size > 1) {
+          // A record the server lacks is created by its earliest group: a
+          // create must carry every required field, and one written again
+          // later (a finding's description edited after it was made) is
+          // in a later group only. The earliest carries it too, with its
+          // current value; the later group follows at its own HLC and wins
+          // in the same push, so the server ends with each value at its
+          // own HLC. Only required fields move: a status sent earlier
+          // than it was written (submitted) would lock the record against
+          // the changes made before it.
+          const first = /** @type {string} */ ([...byHLC.keys()].sort(HLC.compare)[0]);
+          const create = /** @type {Record<string, any>} */ (byHLC.get(first));
+          const required = /** @type {Record<string, string[]>} */ (REQUIRED)[r.entity] ?? [];
+          for (const fields of byHLC.values()) {
+            for (const name of required) if (name in fields && !(name in create)) create[name] = fields[name];
           }
         }
         const lostDelete = writable && r.gone && own(r.deleted) && !r.pending?._delete &&

@@ -196,6 +196,15 @@ test('a server restored from a backup made before some pushes gets them again: t
   await a.save('finding', before, { inspection_id: submitted, description: '提交前发现的问题', severity: 'major', status: 'open' });
   await a.save('inspection', submitted, { status: 'submitted' });
   await syncOK(a);
+  // A finding whose description was edited after it was sent: sent again
+  // as two writes, the create must still carry the description (it used
+  // to go without it, refused as missing a required field, and the
+  // finding was lost to the server).
+  const edited = uuidv7();
+  await a.save('finding', edited, { inspection_id: lost, description: '初稿', severity: 'minor', status: 'open' });
+  await syncOK(a);
+  await a.save('finding', edited, { description: '改过的描述' });
+  await syncOK(a);
   await a.remove('finding', gone);
   await syncOK(a);
   assert.equal((await a.get('inspection', approved))?.fields.status, 'approved', 'the approval reached the phone');
@@ -226,6 +235,8 @@ test('a server restored from a backup made before some pushes gets them again: t
   assert.equal(await b.get('finding', gone), null, 'deleted again (it never existed in the backup)');
   assert.equal((await b.get('inspection', submitted))?.fields.status, 'submitted');
   assert.equal((await b.get('finding', before))?.fields.description, '提交前发现的问题', 'the finding made before the submission');
+  assert.equal((await b.get('finding', edited))?.fields.description, '改过的描述', 'the finding edited after it was sent, with its last description');
+  assert.equal((await b.get('finding', edited))?.fields.severity, 'minor');
   // And once more: nothing left to send, nothing sent twice.
   const again = await syncOK(a);
   assert.equal(again.pushed, 0);

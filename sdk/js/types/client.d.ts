@@ -11,6 +11,7 @@ export namespace ENTITY_RULES {
     export let readOnly: string[];
     export let notDeletable: string[];
     export { SERVER_OWNED as serverOwned };
+    export { REQUIRED as required };
 }
 /** Upload errors that end a job until the user decides (sync.md §10.4). */
 export const PERMANENT_UPLOAD_CODES: Set<string>;
@@ -829,6 +830,18 @@ declare namespace SERVER_OWNED {
     let finding: string[];
     let vehicle_check: string[];
     let photo: string[];
+}
+declare namespace REQUIRED {
+    let site_1: string[];
+    export { site_1 as site };
+    let inspection_1: string[];
+    export { inspection_1 as inspection };
+    let finding_1: string[];
+    export { finding_1 as finding };
+    let vehicle_check_1: string[];
+    export { vehicle_check_1 as vehicle_check };
+    let photo_1: string[];
+    export { photo_1 as photo };
 }
 import { Clock } from './hlc.js';
 export {};
