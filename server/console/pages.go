@@ -37,6 +37,14 @@ func parseTemplates() (map[string]*template.Template, error) {
 		},
 		"taskStatus":  server.TaskStatusLabel,
 		"overdueDays": overdueDays,
+		// longer and head cut a long text for a list (the "longtext"
+		// template): whether it has more than n characters, and its first n.
+		"longer": func(s string, n int) bool { return utf8.RuneCountInString(s) > n },
+		"head": func(s string, n int) string {
+			r := []rune(s)
+			return string(r[:min(n, len(r))]) + "…"
+		},
+		"runeCount": utf8.RuneCountInString,
 		// path escapes one segment of a URL's path (html/template leaves
 		// / ? # as they are in an attribute's URL).
 		"path": url.PathEscape,
