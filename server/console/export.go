@@ -250,11 +250,12 @@ func (c *Console) roadsideSheet(ec echo.Context, month string, counties []string
 }
 
 // findingsHeader are the columns of an export's findings (findingCells).
-var findingsHeader = []string{"检查时间", "区县", "点位", "检查表", "检查项", "问题描述", "严重程度", "整改时限", "逾期天数", "问题状态", "检查状态", "检查记录编号"}
+var findingsHeader = []string{"检查时间", "区县", "点位", "检查表", "检查项", "问题描述", "严重程度", "整改时限", "逾期天数", "问题状态", "整改说明", "巡查员", "检查状态", "检查记录编号"}
 
 // findingCells is finding f of inspection insp as an export's row, on day
-// today; items name the checklist tmpl's items.
-func (c *Console) findingCells(ec echo.Context, insp, f *server.StoredRecord, tmpl *seeds.Template, items map[string]string, today time.Time) []any {
+// today; items name the checklist tmpl's items, people the users
+// (peopleNames).
+func (c *Console) findingCells(ec echo.Context, insp, f *server.StoredRecord, tmpl *seeds.Template, items, people map[string]string, today time.Time) []any {
 	item := items[f.Text("item_key")]
 	if item == "" {
 		item = f.Text("item_key")
@@ -265,12 +266,12 @@ func (c *Console) findingCells(ec echo.Context, insp, f *server.StoredRecord, tm
 	}
 	return []any{visitStarted(insp), c.countyName(insp.County), c.siteName(ec, insp.Text("site_id")), tmpl.Title, item,
 		f.Text("description"), severityNames[f.Text("severity")], f.Text("deadline"), overdueCell(overdueBy(f, today)),
-		status, statusNames[insp.Text("status")], insp.ID}
+		status, f.Text("rectification_note"), people[f.CreatedBy], statusNames[insp.Text("status")], insp.ID}
 }
 
 // findingsTotals is the totals row of an export's findings.
 func findingsTotals(n int) []any {
-	return []any{"合计", "", "", "", "", strconv.Itoa(n) + " 个问题", "", "", "", "", "", ""}
+	return []any{"合计", "", "", "", "", strconv.Itoa(n) + " 个问题", "", "", "", "", "", "", "", ""}
 }
 
 // findingsSheet lists the findings of the inspections q selects, newest
@@ -279,6 +280,7 @@ func (c *Console) findingsSheet(ec echo.Context, q server.InspectionQuery, sort 
 	s := xlsxSheet{Name: "发现问题", Title: "发现问题", Header: findingsHeader}
 	today := c.todayAt()
 	ctx := ec.Request().Context()
+	people := c.peopleNames(ctx)
 	q.Limit, q.Offset = exportLimit, 0
 	var insps []*server.StoredRecord
 	var total int
@@ -318,7 +320,7 @@ func (c *Console) findingsSheet(ec echo.Context, q server.InspectionQuery, sort 
 			if f.State.IsDeleted() {
 				continue
 			}
-			s.Rows = append(s.Rows, c.findingCells(ec, insp, f, tmpl, items, today))
+			s.Rows = append(s.Rows, c.findingCells(ec, insp, f, tmpl, items, people, today))
 		}
 	}
 	s.Totals = findingsTotals(len(s.Rows))
@@ -341,6 +343,7 @@ func (c *Console) findingsListXLSX(ec echo.Context) error {
 	}
 	s := xlsxSheet{Name: "问题整改", Title: capped("问题整改", total), Header: findingsHeader}
 	today := c.todayAt()
+	people := c.peopleNames(ctx)
 	for _, f := range recs {
 		insp, err := c.d.Store.Get(ctx, syncproto.EntityInspection, f.Text("inspection_id"))
 		if err != nil {
@@ -357,7 +360,7 @@ func (c *Console) findingsListXLSX(ec echo.Context) error {
 		for _, it := range tmpl.Items {
 			items[it.Key] = it.Label
 		}
-		s.Rows = append(s.Rows, c.findingCells(ec, insp, f, tmpl, items, today))
+		s.Rows = append(s.Rows, c.findingCells(ec, insp, f, tmpl, items, people, today))
 	}
 	s.Totals = findingsTotals(len(s.Rows))
 	county := ""

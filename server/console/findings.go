@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -86,12 +87,7 @@ func (c *Console) findingsList(ec echo.Context) error {
 	}
 	today := c.todayAt()
 	// Read once for the page: the people, and each checklist's items.
-	people := map[string]string{}
-	if us, err := c.d.Store.Users(ctx); err == nil {
-		for _, u := range us {
-			people[u.ID] = u.DisplayName
-		}
-	}
+	people := c.peopleNames(ctx)
 	items := map[string]map[string]string{}                              // template id@version → item key → label
 	back := url.Values{"back": {ec.Request().URL.RequestURI()}}.Encode() // the detail's way back here
 	rows := make([]findingListRow, 0, len(recs))
@@ -133,6 +129,18 @@ func (c *Console) findingsList(ec echo.Context) error {
 		"Statuses": choices, "Overdue": q.OverdueOn != "", "Today": c.today(), "Filtered": len(filters) > 0}
 	pageLinks(data, "/console/findings", filters, "", page, q.Offset+len(recs), total)
 	return c.render(ec, http.StatusOK, "findings.html", data)
+}
+
+// peopleNames are the users' display names by id (empty if they cannot
+// be read: a name is not worth failing a page for).
+func (c *Console) peopleNames(ctx context.Context) map[string]string {
+	people := map[string]string{}
+	if us, err := c.d.Store.Users(ctx); err == nil {
+		for _, u := range us {
+			people[u.ID] = u.DisplayName
+		}
+	}
+	return people
 }
 
 // overdueDays says how many days past its deadline a finding is.

@@ -102,6 +102,20 @@ func TestFindingsList(t *testing.T) {
 	if col < 0 {
 		t.Fatalf("findings export lacks a 逾期天数 column: %v", rows[:2])
 	}
+	// And, as the page, the rectification note and who found it.
+	named := map[string]int{}
+	for j, h := range rows[header] {
+		named[h] = j
+	}
+	noteCol, inspCol := named["整改说明"], named["巡查员"]
+	if noteCol == 0 || inspCol == 0 {
+		t.Fatalf("findings export lacks 整改说明 or 巡查员: %v", rows[header])
+	}
+	for _, r := range rows[header+1:] {
+		if slices.Contains(r, "裸土未覆盖") && (r[noteCol] != "已覆盖" || r[inspCol] != "张巡查") {
+			t.Errorf("the rectified finding exported with 整改说明 %q, 巡查员 %q, want 已覆盖, 张巡查", r[noteCol], r[inspCol])
+		}
+	}
 	for _, r := range rows[header+1:] {
 		for _, c := range r {
 			if c == "围挡倒塌未修复" {

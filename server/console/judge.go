@@ -401,12 +401,7 @@ func (c *Console) deviceNames(ec echo.Context) deviceNamer {
 	if err != nil {
 		return out
 	}
-	people := map[string]string{}
-	if us, err := c.d.Store.Users(ec.Request().Context()); err == nil {
-		for _, u := range us {
-			people[u.ID] = u.DisplayName
-		}
-	}
+	people := c.peopleNames(ec.Request().Context())
 	for _, d := range ds {
 		n := d.Name
 		if n == "" {
