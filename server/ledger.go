@@ -71,6 +71,8 @@ type VehicleQuery struct {
 	NoCheckpoint bool
 	// NoCampaign keeps only checks made outside any special action.
 	NoCampaign bool
+	// G6 keeps only 国六 trucks: the checks a removal rate counts.
+	G6 bool
 	// Removed keeps only 国六 trucks whose after-treatment was removed.
 	Removed bool
 	// Voided selects by an office's voiding: the checks that count (the

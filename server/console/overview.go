@@ -154,7 +154,8 @@ func (c *Console) overview(ec echo.Context) error {
 				if end.After(lastDay) {
 					end = lastDay
 				}
-				f := url.Values{"county": {w.County}, "from": {weeks[j]}, "to": {end.Format(time.DateOnly)}}
+				// 国六 only: the rate is of them (removed / 国六).
+				f := url.Values{"county": {w.County}, "from": {weeks[j]}, "to": {end.Format(time.DateOnly)}, "g6": {"1"}}
 				if w.Checkpoint == "" {
 					f.Set("nocheckpoint", "1")
 				} else {

@@ -184,7 +184,7 @@ func TestOverviewOfAnotherMonth(t *testing.T) {
 }
 
 // TestOverviewWeekLinksToItsChecks: a weekly removal rate on the overview
-// links to the roadside records it counts: the checkpoint's checks of
+// links to the roadside records it counts: the checkpoint's 国六 checks of
 // that week up to today, so that the list adds up to the figure (a check
 // dated tomorrow, a phone's clock ahead, is in neither).
 func TestOverviewWeekLinksToItsChecks(t *testing.T) {
@@ -214,10 +214,16 @@ func TestOverviewWeekLinksToItsChecks(t *testing.T) {
 		t.Fatalf("the checkpoint's row: want one week with 1/2 and its link:\n%s", row)
 	}
 	_, list := b.get(html.UnescapeString(links[0][1]))
-	for _, want := range []string{"晋H50001", "晋H50002", "晋H50003", "共 3 条"} {
+	// The rate is of 国六 trucks (1 removed of 2): the link lists those
+	// two, not the 国五 truck checked there that week, which the figure
+	// does not count.
+	for _, want := range []string{"晋H50001", "晋H50002", "共 2 条"} {
 		if !strings.Contains(list, want) {
 			t.Errorf("the week's link lists no %q", want)
 		}
+	}
+	if strings.Contains(list, "晋H50003") {
+		t.Error("the week's link lists the 国五 truck, which its rate does not count")
 	}
 	if tomorrow && strings.Contains(list, "晋H50004") {
 		t.Error("the week's link lists the check dated tomorrow, which the figure does not count")

@@ -58,7 +58,7 @@ func (c *Console) vehicleQuery(ec echo.Context, limit int) (server.VehicleQuery,
 	q := server.VehicleQuery{Scope: p.Scope(), County: ec.QueryParam("county"), Checkpoint: ec.QueryParam("checkpoint"),
 		Campaign: ec.QueryParam("campaign"), Plate: ec.QueryParam("plate"), Partial: ec.QueryParam("exact") != "1",
 		NoCheckpoint: ec.QueryParam("nocheckpoint") == "1", NoCampaign: ec.QueryParam("nocampaign") == "1",
-		Removed: ec.QueryParam("removed") == "1", Limit: limit}
+		G6: ec.QueryParam("g6") == "1", Removed: ec.QueryParam("removed") == "1", Limit: limit}
 	if ec.QueryParam("voided") == "1" {
 		q.Voided = server.OnlyVoided
 	}
@@ -168,7 +168,7 @@ func (c *Console) vehicles(ec echo.Context) error {
 	filters := link(nonEmpty(map[string]string{"county": q.County, "checkpoint": q.Checkpoint, "campaign": q.Campaign, "plate": q.Plate}))
 	exact := !q.Partial && (q.Checkpoint != "" || q.Plate != "")
 	voided := q.Voided == server.OnlyVoided
-	for name, on := range map[string]bool{"nocheckpoint": q.NoCheckpoint, "nocampaign": q.NoCampaign, "removed": q.Removed, "exact": exact, "voided": voided} {
+	for name, on := range map[string]bool{"nocheckpoint": q.NoCheckpoint, "nocampaign": q.NoCampaign, "g6": q.G6, "removed": q.Removed, "exact": exact, "voided": voided} {
 		if on {
 			filters.Set(name, "1")
 		}

@@ -231,9 +231,13 @@ func (d *Dialect) VehicleCheckWhere(q server.VehicleQuery) (where string, args [
 	case server.OnlyVoided:
 		w += " AND voided_at IS NOT NULL"
 	}
+	if q.G6 || q.Removed {
+		w += " AND emission_stage = ?"
+		args = append(args, syncproto.StageCN6)
+	}
 	if q.Removed {
-		w += " AND emission_stage = ? AND aftertreatment = ?"
-		args = append(args, syncproto.StageCN6, syncproto.AftertreatmentRemoved)
+		w += " AND aftertreatment = ?"
+		args = append(args, syncproto.AftertreatmentRemoved)
 	}
 	w, args = andIf(w, args, "checked_at >= ?", q.After)
 	w, args = andIf(w, args, "checked_at < ?", q.Before)
