@@ -10,6 +10,7 @@ import (
 	"unicode"
 
 	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
 // ExplainFlags turns a photo's evidence flags (the JSON object the photo
@@ -198,6 +199,12 @@ func explainFlag(name string, v map[string]any, items map[string]string) string 
 		r, _ := v["reason"].(string)
 		if r == "" {
 			r, _ = v["code"].(string)
+		}
+		if code, _ := v["code"].(string); code == syncproto.CodeInvalidUpload || code == syncproto.CodeUnsupportedMediaType {
+			// The record's declared type or size, not the file, was wrong:
+			// the phone may correct the record and send the file again
+			// (sync.md 10.4).
+			return "照片文件被服务器拒收（" + r + "）：手机改正照片记录后可重新上传；否则请联系巡查员说明"
 		}
 		return "照片文件被服务器拒收，手机不会再上传（" + r + "）：请联系巡查员重新拍摄或说明"
 

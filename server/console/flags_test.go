@@ -75,3 +75,18 @@ func TestFlagsNameItemsByLabel(t *testing.T) {
 		t.Errorf("ExplainFlags with the items' labels: %q", got)
 	}
 }
+
+// TestRefusedFlagSaysWhetherThePhoneSendsAgain: bytes refused for what the
+// file is (not an image, other bytes than declared) will not come again;
+// refused for what the record declares (a type, a size) they may, once
+// the phone corrects the record (sync.md 10.4) — the console used to say
+// 手机不会再上传 of both.
+func TestRefusedFlagSaysWhetherThePhoneSendsAgain(t *testing.T) {
+	for code, again := range map[string]bool{syncproto.CodeBadImage: false, syncproto.CodeHashMismatch: false,
+		syncproto.CodeInvalidUpload: true, syncproto.CodeUnsupportedMediaType: true} {
+		got := console.ExplainFlags(json.RawMessage(`{"refused":{"code":"`+code+`","reason":"原因"}}`), nil)
+		if len(got) != 1 || strings.Contains(got[0], "手机不会再上传") == again || strings.Contains(got[0], "改正照片记录后可重新上传") != again {
+			t.Errorf("%s: %q, want the phone sending again %v", code, got, again)
+		}
+	}
+}

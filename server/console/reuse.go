@@ -1,6 +1,7 @@
 package console
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"net/url"
@@ -68,6 +69,10 @@ func (v *reuseView) rows(ph *server.StoredRecord) ([]flagRow, []noteRow, error) 
 		switch {
 		case r.Earlier && r.Kind == server.ReuseDuplicate:
 			earlier = append(earlier, r)
+		case !r.Earlier && r.Kind == server.ReuseOtherItem:
+			// The same inspection: this page, no link to it.
+			item := cmp.Or(v.items[r.Other.Text("item_key")], r.Other.Text("item_key"))
+			out = append(out, noteRow{Text: "被本次检查的另一检查项复用", Where: "（" + item + "）"})
 		case !r.Earlier:
 			n := noteRow{Text: "被复用于", Where: "其他区县（" + v.c.countyName(r.Other.County) + "）"}
 			if n.Link, err = v.link(r); err != nil {

@@ -3,6 +3,7 @@ package console_test
 import (
 	"encoding/json"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -125,5 +126,28 @@ func TestReuseLinksInOneCounty(t *testing.T) {
 	}
 	if _, page := county.get("/console/inspections/" + second); !strings.Contains(page, "（1 张，本区县），见<a class=\"reuse\" href=\"/console/inspections/"+first+"#photo-"+original+"\"") {
 		t.Errorf("the reuse's page lacks the flag linking the original:\n%s", page)
+	}
+}
+
+// TestReuseWithinAnInspection: one file given as the photo of two items
+// of one inspection: the later is flagged 一照多项, and the earlier's note
+// says it was reused by another item of this inspection — not "被复用于"
+// another county's inspection, linking back to this very page.
+func TestReuseWithinAnInspection(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	insp := submit(t, phone, apptest.Xinfu)
+	taken := time.Date(2026, 11, 28, 9, 20, 0, 0, time.FixedZone("", 8*3600))
+	data := testimg.JPEG(testimg.Options{Width: 400, Height: 300, Seed: 37, Time: &taken})
+	for _, item := range []string{"fence", "material_cover"} {
+		id := uuid.NewString()
+		apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityPhoto, id, apptest.Fields("inspection_id", insp, "item_key", item,
+			"sha256", apptest.SHA256(data), "content_type", "image/jpeg", "captured_at", "2026-11-28T09:20:00+08:00")))
+		srv.Tus(phone).Upload(id, "image/jpeg", data, http.StatusNoContent)
+		srv.App.Photos.WaitIdle()
+	}
+	_, page := loggedIn(t, srv, apptest.CountyOffice).get("/console/inspections/" + insp)
+	if !strings.Contains(page, "被本次检查的另一检查项复用（") || strings.Contains(page, "被复用于") {
+		t.Errorf("the earlier photo's note: want 被本次检查的另一检查项复用, not 被复用于:\n%s", regexp.MustCompile(`(?s)<ul class="notes">.*?</ul>`).FindAllString(page, -1))
 	}
 }
