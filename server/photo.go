@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"regexp"
@@ -209,7 +210,16 @@ func OpenPhoto(ctx context.Context, get func(ctx context.Context, entity, id str
 		if variant == VariantOriginal {
 			return nil, Errorf(syncproto.CodeNotReady, "照片文件尚未上传")
 		}
-		return nil, Errorf(syncproto.CodeNotReady, "预览图尚未生成（正在生成，或无法生成：见照片的 flags）")
+		switch {
+		case rec.Value("processed_at") == nil:
+			return nil, Errorf(syncproto.CodeNotReady, "预览图正在生成，请稍后再试")
+		case FlagsHave(rec.Value("flags"), "unreadable"):
+			return nil, Errorf(syncproto.CodeNotReady, "照片文件无法解析为图像，没有预览图（见照片的 flags）")
+		default:
+			// Processed, readable, no derivative: a format the server reads
+			// only the header of (HEIC).
+			return nil, Errorf(syncproto.CodeNotReady, "这种格式的照片（%s）没有预览图，请查看原图", cmp.Or(rec.Text("content_type"), "未知格式"))
+		}
 	}
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -243,6 +244,7 @@ func TestHEICTerminationAndScope(t *testing.T) {
 	}
 	c := w.phone
 	access, _ := c.Tokens()
+	var message string
 	get := func(token, path string) (int, string) {
 		req, _ := http.NewRequest(http.MethodGet, w.srv.URL+path, nil)
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -253,10 +255,13 @@ func TestHEICTerminationAndScope(t *testing.T) {
 		defer resp.Body.Close()
 		var e syncproto.ErrorBody
 		json.NewDecoder(resp.Body).Decode(&e)
+		message = e.Message
 		return resp.StatusCode, e.Code
 	}
-	if st, code := get(access, "/api/v1/photos/"+id+"/thumbnail"); st != http.StatusNotFound || code != syncproto.CodeNotReady {
-		t.Errorf("HEIC thumbnail: %d %s, want 404 not_ready", st, code)
+	// It says there will be none, and where to look instead (it used to
+	// point to flags that said nothing).
+	if st, code := get(access, "/api/v1/photos/"+id+"/thumbnail"); st != http.StatusNotFound || code != syncproto.CodeNotReady || !strings.Contains(message, "没有预览图，请查看原图") {
+		t.Errorf("HEIC thumbnail: %d %s %q, want 404 not_ready saying there is none", st, code, message)
 	}
 	if st, _ := get(access, "/api/v1/photos/"+id+"/original"); st != http.StatusOK {
 		t.Errorf("HEIC original: %d, want 200", st)
