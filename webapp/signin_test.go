@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 )
 
@@ -289,5 +290,54 @@ func TestBrowserSignOutInAnotherTab(t *testing.T) {
 	p.waitJS("said why", `window.__toasts.some((x) => x.includes('另一个窗口退出登录'))`)
 	if got := eval[string](p, `window.__toasts.join(' | ')`); strings.Contains(got, "登录已失效") {
 		t.Errorf("the first tab says the session ended: %q", got)
+	}
+}
+
+// TestBrowserSignedOutOfflineEndedForTheNextUser: an inspector signs out
+// with no signal and hands the phone to a colleague, who signs in once
+// there is signal. The first inspector's session ends on the server then
+// — it used to stay alive, its tokens kept in the phone's storage, until
+// that inspector signed in on this phone again (field-app probe).
+func TestBrowserSignedOutOfflineEndedForTheNextUser(t *testing.T) {
+	srv := apptest.Start(t)
+	_, at := demoSite(t, srv, "豆罗检查站")
+	p := newPhone(t, browserFor(t), srv.URL, "inspector", near(at))
+	p.signIn(apptest.Inspector)
+	// The phone's device: the inspector's newest.
+	u, _, err := srv.App.DB.UserByUsername(t.Context(), apptest.Inspector)
+	if err != nil {
+		t.Fatal(err)
+	}
+	devs, err := srv.App.DB.Devices(t.Context(), server.Scope{All: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dev *server.Device
+	for _, d := range devs {
+		if d.UserID == u.ID && (dev == nil || d.CreatedAt.After(dev.CreatedAt)) {
+			dev = d
+		}
+	}
+	session := func() int64 {
+		t.Helper()
+		pr, err := srv.App.DB.Principal(t.Context(), u.ID, dev.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pr.Session
+	}
+	before := session()
+
+	p.setOffline(true)
+	p.click(`#sign-out`)
+	p.wait(`#login`)
+	if got := session(); got != before {
+		t.Fatalf("the session ended while the phone was offline (%d → %d)", before, got)
+	}
+	p.setOffline(false)
+	p.signIn(apptest.Inspector2)
+	p.waitJS("the sign-out settled", `!localStorage.getItem('fieldsync.owed')`)
+	if got := session(); got == before {
+		t.Error("the first inspector's session is still alive on the server after a colleague signed in and synced")
 	}
 }

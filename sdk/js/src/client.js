@@ -677,6 +677,18 @@ export class FieldsyncClient {
   }
 
   /**
+   * How many sessions this storage gave up (a sign-out, another user's
+   * sign-in) the server has not been told of yet (settleSessions): a
+   * sign-out made offline leaves one until the next sync or sign-in on
+   * this storage, or settleSessions.
+   * @returns {Promise<number>}
+   */
+  async sessionsOwed() {
+    const owed = await this.storage.transaction('meta', 'readonly', (tx) => tx.get('meta', 'sessionsOwed'));
+    return Array.isArray(owed) ? owed.length : 0;
+  }
+
+  /**
    * Throws unsent_changes ({changes, records, photos, rejected}) while the storage
    * holds work the server does not have: unsent changes, photos not
    * uploaded, or refused changes the user has not dismissed (their values

@@ -286,6 +286,14 @@ export class FieldsyncClient {
      */
     settleSessions(): Promise<void>;
     /**
+     * How many sessions this storage gave up (a sign-out, another user's
+     * sign-in) the server has not been told of yet (settleSessions): a
+     * sign-out made offline leaves one until the next sync or sign-in on
+     * this storage, or settleSessions.
+     * @returns {Promise<number>}
+     */
+    sessionsOwed(): Promise<number>;
+    /**
      * Throws unsent_changes ({changes, records, photos, rejected}) while the storage
      * holds work the server does not have: unsent changes, photos not
      * uploaded, or refused changes the user has not dismissed (their values

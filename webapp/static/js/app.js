@@ -35,6 +35,7 @@ export const app = {
   refresh: () => refresh(),
   openClient: (username) => openClient(username),
   signedOut: () => signedOut(),
+  oweSignOut: (name) => oweSignOut(name),
   signedIn: () => signedIn(),
   dropUnusedClient: () => dropUnusedClient(),
   sessionEnded: () => sessionEnded(),
@@ -297,6 +298,53 @@ if (typeof window !== 'undefined') {
   });
 }
 
+/** OWED_KEY lists the users signed out offline on this phone whose
+ *  sessions the server has not ended yet: their storages hold the tokens
+ *  to end them with (the SDK's settleSessions). */
+const OWED_KEY = 'fieldsync.owed';
+
+/** oweSignOut notes that name signed out offline. */
+function oweSignOut(name) {
+  if (!name) return;
+  const owed = store.get(OWED_KEY)?.split('\n').filter(Boolean) ?? [];
+  if (!owed.includes(name)) store.set(OWED_KEY, [...owed, name].join('\n'));
+}
+
+/** settleOwed ends on the server the sessions of the users who signed
+ *  out offline, whoever uses the phone now: it runs once the phone is
+ *  online (a sign-in, a sync). A sign-out must not leave the previous
+ *  inspector's tokens working on a phone handed to a colleague until that
+ *  inspector signs in here again. The open user's own are the client's. */
+let settling = null;
+function settleOwed() {
+  settling ??= (async () => {
+    const owed = store.get(OWED_KEY)?.split('\n').filter(Boolean) ?? [];
+    const left = [];
+    for (const name of owed) {
+      if (name === app.clientUser) {
+        if (await app.client?.sessionsOwed?.().catch(() => 1)) left.push(name);
+        continue;
+      }
+      let c = null;
+      try {
+        c = await FieldsyncClient.open({ baseURL: '', storage: await IndexedDBStorage.open('fieldsync-' + name), deviceName: deviceName() });
+        await c.settleSessions();
+        if (await c.sessionsOwed()) left.push(name);
+      } catch (err) {
+        console.warn('end the session signed out offline', name, err);
+        left.push(name);
+      } finally {
+        await c?.close?.().catch(() => {});
+      }
+    }
+    const now = store.get(OWED_KEY)?.split('\n').filter(Boolean) ?? [];
+    const still = [...left, ...now.filter((n) => !owed.includes(n))];
+    if (still.length) store.set(OWED_KEY, still.join('\n'));
+    else store.del(OWED_KEY);
+  })().finally(() => { settling = null; });
+  return settling;
+}
+
 async function signedOut() {
   store.del(USER_KEY);
   // The next user of the phone must not find this one's unsaved input.
@@ -349,7 +397,11 @@ async function runSync(manual = false) {
     }
     if (manual && res.error && res.rejected?.length) toast(message(res.error), true, 'sync');
     if (res.error?.code === 'device_revoked' || res.error?.code === 'user_disabled') banner(message(res.error));
-    if (!res.error) checkForUpdate(manual);
+    if (!res.error) {
+      checkForUpdate(manual);
+      // Online: end the sessions of users who signed out offline here.
+      if (store.get(OWED_KEY)) settleOwed().catch((err) => console.warn('settle sessions', err));
+    }
     refresh();
     return res;
   })();

@@ -276,5 +276,8 @@ async function signOut(app) {
   } finally {
     app.leaving = false;
   }
+  // Signed out offline: the server still holds the session, until the
+  // phone is online again with this storage open — or any user's.
+  if (await c.sessionsOwed?.().catch(() => 0)) app.oweSignOut(app.clientUser);
   app.signedOut();
 }
