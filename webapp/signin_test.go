@@ -303,6 +303,10 @@ func TestBrowserSignedOutOfflineEndedForTheNextUser(t *testing.T) {
 	_, at := demoSite(t, srv, "豆罗检查站")
 	p := newPhone(t, browserFor(t), srv.URL, "inspector", near(at))
 	p.signIn(apptest.Inspector)
+	// Nothing waiting: a size with its unit (a bare "0" read as a count).
+	if got := eval[string](p, `document.querySelector('#pending-bytes').textContent`); got != "0 KB" {
+		t.Errorf("the size waiting to upload reads %q, want 0 KB", got)
+	}
 	// The phone's device: the inspector's newest.
 	u, _, err := srv.App.DB.UserByUsername(t.Context(), apptest.Inspector)
 	if err != nil {

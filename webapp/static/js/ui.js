@@ -110,7 +110,7 @@ export function when(t) {
 
 /** bytes shows a size: 3.2 MB, 512 KB. */
 export function bytes(n) {
-  if (!n) return '0';
+  if (!n) return '0 KB'; // a size, even of nothing (a bare 0 read as a count)
   if (n >= 1e6) return (n / 1e6).toFixed(1) + ' MB';
   if (n >= 1e3) return Math.round(n / 1e3) + ' KB';
   return n + ' B';
