@@ -88,3 +88,34 @@ func TestBrowserPhotoWhileTyping(t *testing.T) {
 	eval[bool](p, `(document.activeElement.blur(), true)`)
 	p.waitJS("drawn again with one photo", `!document.querySelector('#item-fence[data-old]') && document.querySelectorAll('#item-fence .thumb[data-photo]').length === 1`)
 }
+
+// TestBrowserStaleTabCannotEditSubmitted: an inspection open in two windows
+// of the app (split screen) is submitted in one; an answer tapped in the
+// other, still showing the draft, is not saved — the server would refuse it
+// (locked until the office returns it), and the inspector was left two
+// refusals to read, one calling a new finding a change to an old one.
+func TestBrowserStaleTabCannotEditSubmitted(t *testing.T) {
+	_, site, p, _ := inspectorAt(t, "忻府区恒岳水泥粉磨有限公司")
+	insp := p.startInspection(site.ID, "coal_boiler")
+	for _, k := range []string{"boiler_status", "boiler_retired", "no_coal_stock", "boiler_number"} {
+		p.answer(k, "na")
+	}
+	p.answer("no_new_boiler", "pass")
+	p.typeIn(`#item-tonnage input[data-input]`, "20", stored(insp, "tonnage")+`.then((s) => s.includes('"value":20'))`)
+
+	other := *p
+	other.name = "second window"
+	other.open()
+	other.goHash("#/inspection/"+insp, `#submit`)
+	other.click(`#submit`)
+	other.waitJS("submitted there", `document.querySelector('#status')?.textContent.includes('已提交')`)
+
+	if eval[int](p, `document.querySelectorAll('#submit').length`) == 0 {
+		t.Skip("the first window was drawn again by itself: nothing stale to tap")
+	}
+	p.click(`#item-no_new_boiler button[data-value="fail"]`)
+	p.waitJS("refused, saying why", `document.querySelector('#insp-error')?.textContent.includes('已提交') || !document.querySelector('#submit')`)
+	if got := eval[string](p, stored(insp, "no_new_boiler")); !strings.Contains(got, `"pass"`) || !strings.Contains(got, `"finding":false`) {
+		t.Errorf("the stale window's answer was saved to the submitted inspection, or opened a finding: %s", got)
+	}
+}

@@ -83,6 +83,19 @@ export async function render(app, id) {
 
   const save = async (fields) => {
     try {
+      // This page may be older than the record: another window of the
+      // app submitted it meanwhile (split screen, two tabs). A submitted
+      // inspection is locked until the office returns it: nothing is saved
+      // (the server would refuse it, leaving the inspector refusals to
+      // read), and the page is drawn again as it now is.
+      const st = (await c.get('inspection', id))?.fields.status;
+      if (!locked && (st === 'submitted' || st === 'approved')) {
+        const m = '这次检查已提交（在本应用的另一个窗口），不能再修改。';
+        err.textContent = m;
+        toast(m, true, 'error');
+        app.refresh();
+        return false;
+      }
       await c.save('inspection', id, fields);
       submitErrors.delete(id);
       return true;
