@@ -345,3 +345,26 @@ func TestBrowserSignedOutOfflineEndedForTheNextUser(t *testing.T) {
 		t.Error("the first inspector's session is still alive on the server after a colleague signed in and synced")
 	}
 }
+
+// TestBrowserLocalStorageClearedOffline: the browser cleared the app's
+// localStorage (a cleaner app, a setting) but not its IndexedDB, while
+// the phone had no signal and a roadside check waited to be sent. The app
+// opens on the inspector's data, the check still waiting: it used to ask
+// for a first sign-in, which needs a network, though nothing was lost.
+func TestBrowserLocalStorageClearedOffline(t *testing.T) {
+	_, p, _ := roadsidePhone(t)
+	p.do("fill and save",
+		chromedp.SendKeys(chromedp.CSS(`input[name="checkpoint"]`), "豆罗检查站"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="plate"]`), "h55502"))
+	p.click(`#vehicle-form button[type="submit"]`)
+	p.waitJS("saved", `document.querySelector('#vehicle-today h2')?.textContent.includes('今天已检 1 辆')`)
+	eval[bool](p, `(localStorage.clear(), true)`)
+	p.reopen()
+	p.goHash("#/", `#sync-card`)
+	if got := p.text(`#pending-records`); got != "1" {
+		t.Errorf("waiting to be sent after the reopening: %q records, want 1", got)
+	}
+	if eval[int](p, `document.querySelectorAll('#login').length`) != 0 {
+		t.Error("the app asks for a sign-in")
+	}
+}

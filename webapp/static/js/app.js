@@ -298,6 +298,38 @@ if (typeof window !== 'undefined') {
   });
 }
 
+/** storedUser finds, when the phone's user is not remembered (the
+ *  browser cleared the app's localStorage but not its IndexedDB), the one
+ *  storage whose user is signed in, or has work not sent yet: the app
+ *  opens on it, as before, instead of asking for a first sign-in (which
+ *  needs a network) with the inspector's work still on the phone. Null
+ *  when there is none, or more than one. */
+async function storedUser() {
+  if (typeof indexedDB === 'undefined' || typeof indexedDB.databases !== 'function' || !IndexedDBStorage?.open) return null;
+  let names;
+  try {
+    names = (await indexedDB.databases()).map((d) => d.name).filter((n) => n?.startsWith('fieldsync-'));
+  } catch {
+    return null;
+  }
+  const found = [];
+  for (const db of names) {
+    let c = null;
+    try {
+      c = await FieldsyncClient.open({ baseURL: '', storage: await IndexedDBStorage.open(db), deviceName: deviceName() });
+      const s = await c.refreshStatus();
+      if (c.signedIn || (c.user && (s.pendingChanges > 0 || s.pendingPhotos > 0 || s.rejectedChanges > 0))) found.push(db.slice('fieldsync-'.length));
+    } catch (err) {
+      console.warn('look into a storage', db, err);
+    } finally {
+      await c?.close?.().catch(() => {});
+    }
+  }
+  if (found.length !== 1) return null;
+  store.set(USER_KEY, found[0]);
+  return found[0];
+}
+
 /** OWED_KEY lists the users signed out offline on this phone whose
  *  sessions the server has not ended yet: their storages hold the tokens
  *  to end them with (the SDK's settleSessions). */
@@ -479,7 +511,7 @@ export async function start() {
   } else if (!window.isSecureContext) {
     banner('当前地址不是 HTTPS，关闭页面后无法离线打开。请使用督查室提供的 https 地址。');
   }
-  const user = store.get(USER_KEY);
+  const user = store.get(USER_KEY) ?? await storedUser();
   if (user) {
     try { await openClient(user); } catch (err) { console.error(err); toast(message(err), true, 'error'); }
   }
