@@ -221,9 +221,9 @@ func (s *Syncer) decision(ctx context.Context, p *Principal, k decisionKind, dec
 	case !p.Role.CanReview():
 		return "", nil, Errorf(syncproto.CodeForbidden, "只有区县或市级督查人员可以%s", k.What)
 	case decision == "":
-		return "", nil, Errorf(syncproto.CodeMissingField, "缺少%s decision：%s", k.Field, values).At("decision")
+		return "", nil, Errorf(syncproto.CodeMissingField, "缺少%s：%s", k.Field, values).At("decision") // the field is named in field
 	case decision != k.Codes[0][0] && decision != k.Codes[1][0]:
-		return "", nil, Errorf(syncproto.CodeInvalidValue, "%s decision 只能是 %s", k.Field, values).At("decision")
+		return "", nil, Errorf(syncproto.CodeInvalidValue, "%s只能是 %s", k.Field, values).At("decision")
 	}
 	if err := checkComment(comment, k.CommentNeeded == "*" || decision == k.CommentNeeded, k.NoComment); err != nil {
 		return "", nil, err

@@ -86,6 +86,11 @@ func TestErrorNamesItsField(t *testing.T) {
 			if eb.Field != tc.field {
 				t.Errorf("field %q, want %q (%s)", eb.Field, tc.field, eb.Message)
 			}
+			// A decision's message is an office's to read in the console
+			// too: the field is named by field, the message in Chinese.
+			if (tc.name == "review: no decision" || tc.name == "review: an unknown decision") && strings.Contains(eb.Message, "decision") {
+				t.Errorf("the message names the member in English: %q", eb.Message)
+			}
 		})
 	}
 }
