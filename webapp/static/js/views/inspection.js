@@ -81,21 +81,24 @@ export async function render(app, id) {
   const lost = superseded.filter((s) => s.entity === 'inspection' && s.id === id);
   const err = h('p', { class: 'err', id: 'insp-error', role: 'alert' }, submitErrors.get(id) || '');
 
+  /** lockedElsewhere says whether stored, the inspection as the storage
+   *  now holds it, was submitted since this page was drawn (another window
+   *  of the app: split screen, two tabs) — locked until the office
+   *  returns it, so nothing is saved (the server would refuse it, leaving
+   *  the inspector refusals to read) — and if so says it and draws the
+   *  page again as it now is. */
+  const lockedElsewhere = (stored) => {
+    const st = stored?.fields.status;
+    if (locked || (st !== 'submitted' && st !== 'approved')) return false;
+    const m = '这次检查已提交（在本应用的另一个窗口），不能再修改。';
+    err.textContent = m;
+    toast(m, true, 'error');
+    app.refresh();
+    return true;
+  };
+
   const save = async (fields) => {
     try {
-      // This page may be older than the record: another window of the
-      // app submitted it meanwhile (split screen, two tabs). A submitted
-      // inspection is locked until the office returns it: nothing is saved
-      // (the server would refuse it, leaving the inspector refusals to
-      // read), and the page is drawn again as it now is.
-      const st = (await c.get('inspection', id))?.fields.status;
-      if (!locked && (st === 'submitted' || st === 'approved')) {
-        const m = '这次检查已提交（在本应用的另一个窗口），不能再修改。';
-        err.textContent = m;
-        toast(m, true, 'error');
-        app.refresh();
-        return false;
-      }
       await c.save('inspection', id, fields);
       submitErrors.delete(id);
       return true;
@@ -126,7 +129,9 @@ export async function render(app, id) {
     const k = id + '/' + it.key;
     let cur;
     try {
-      cur = answersOf(await c.get('inspection', id))[it.key];
+      const stored = await c.get('inspection', id); // read anyway: no wait added
+      if (lockedElsewhere(stored)) return;
+      cur = answersOf(stored)[it.key];
     } catch (e) {
       err.textContent = message(e);
       return;
