@@ -586,12 +586,34 @@ func TestRestoredServerGetsLostWorkAgain(t *testing.T) {
 	if err := d.Submit(ctx, reviewed, true); err != nil {
 		t.Fatal(err)
 	}
-	mustSync(t, d)
-	backup := filepath.Join(t.TempDir(), "backup.db")
-	if err := srv.App.DB.(interface {
-		Backup(context.Context, string) error
-	}).Backup(ctx, backup); err != nil {
+	// A photo whose record the backup holds but not its bytes: the
+	// backup is made between the push of its record and its upload.
+	early := filepath.Join(t.TempDir(), "early.jpg")
+	if err := os.WriteFile(early, testimg.JPEG(testimg.Options{Width: 640, Height: 480, Seed: 22}), 0o600); err != nil {
 		t.Fatal(err)
+	}
+	_, earlyPhoto, _, err := d.AnswerItem(ctx, kept, device.Answer{Item: "closed_shed", Value: "pass", Photo: early})
+	if err != nil || earlyPhoto == "" {
+		t.Fatalf("answer with a photo: %q %v", earlyPhoto, err)
+	}
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	d.OnEvent = func(e device.Event) {
+		if e.Kind != device.EventPushDone || d.OnEvent == nil {
+			return
+		}
+		d.OnEvent = nil
+		if err := srv.App.DB.(interface {
+			Backup(context.Context, string) error
+		}).Backup(ctx, backup); err != nil {
+			t.Error(err)
+		}
+	}
+	mustSync(t, d)
+	if d.OnEvent != nil {
+		t.Fatal("no backup was made")
+	}
+	if rec, err := srv.App.DB.Get(ctx, syncproto.EntityPhoto, earlyPhoto); err != nil || string(rec.Value("uploaded")) != "true" {
+		t.Fatalf("the early photo's bytes before the restore: %v", err)
 	}
 	office := srv.Login(apptest.CountyOffice)
 	if err := office.Do(ctx, http.MethodPost, "/api/v1/inspections/"+reviewed+"/review", map[string]string{"decision": "approve", "comment": "备份后通过"}, nil); err != nil {
@@ -710,9 +732,11 @@ func TestRestoredServerGetsLostWorkAgain(t *testing.T) {
 			t.Errorf("%s made after the backup: %v", entity, err)
 		}
 	}
-	rec, err := srv.App.DB.Get(ctx, syncproto.EntityPhoto, photo)
-	if err != nil || string(rec.Value("uploaded")) != "true" {
-		t.Fatalf("the photo's bytes on the restored server: %v", err)
+	for _, id := range []string{photo, earlyPhoto} {
+		rec, err := srv.App.DB.Get(ctx, syncproto.EntityPhoto, id)
+		if err != nil || string(rec.Value("uploaded")) != "true" {
+			t.Fatalf("photo %s's bytes on the restored server: %v", id, err)
+		}
 	}
 	if ok, err := srv.App.Blobs.Has(ctx, syncproto.SHA256Hex(data), "original"); err != nil || !ok {
 		t.Fatalf("the photo's bytes are not in the store: %v %v", ok, err)

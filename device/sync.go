@@ -509,7 +509,8 @@ var deviceOrder = []string{syncproto.EntitySite, syncproto.EntityInspection, syn
 // device wrote that the server does not hold — a restore to a backup made
 // before they were pushed loses them, while the device shows them sent —
 // at its own HLC, references first, and queues again the upload of every
-// photo it puts back whose file is still here. Pushing them is safe
+// photo it puts back, or of its own the server holds without bytes
+// (uploaded after the backup), whose file is still here. Pushing them is safe
 // whatever the server holds: a later write wins as always. Only records
 // in the user's counties and fields not already waiting in the outbox are
 // considered. Then the records the pull did not bring that have nothing
@@ -528,6 +529,7 @@ func (d *Device) afterResync(ctx context.Context) (int, error) {
 		m     syncproto.Mutation
 	}
 	var lost []lostChange
+	var unsent []string // photos whose bytes the server lacks
 	err = d.inTx(ctx, func(tx *sql.Tx) error {
 		waiting, err := outboxFields(ctx, tx)
 		if err != nil {
@@ -559,6 +561,12 @@ func (d *Device) afterResync(ctx context.Context) (int, error) {
 			for _, r := range recs {
 				if !inScope[r.County] {
 					continue
+				}
+				if entity == syncproto.EntityPhoto && !r.Deleted && d.wrote(r.HLCs["sha256"]) && string(r.Fields["uploaded"]) != "true" {
+					// A photo of this device's that the server holds
+					// without its bytes (they came after the backup it
+					// was restored from): sent again if still here.
+					unsent = append(unsent, r.ID)
 				}
 				byHLC := map[string]map[string]json.RawMessage{}
 				for name, v := range r.Fields {
@@ -595,9 +603,12 @@ func (d *Device) afterResync(ctx context.Context) (int, error) {
 				return err
 			}
 			if l.m.Entity == syncproto.EntityPhoto && !l.m.Delete {
-				if err := uploadAgain(ctx, tx, l.m.ID); err != nil {
-					return err
-				}
+				unsent = append(unsent, l.m.ID)
+			}
+		}
+		for _, id := range unsent {
+			if err := uploadAgain(ctx, tx, id); err != nil {
+				return err
 			}
 		}
 		// What the pull did not bring and this device has nothing of to

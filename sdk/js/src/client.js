@@ -1926,6 +1926,12 @@ export class FieldsyncClient {
           await tx.put('records', k, r);
           reset.push({ entity: r.entity, id: r.id });
         }
+        // A photo of this device's the server holds without its bytes
+        // (they came after the backup it was restored from): its bytes
+        // are sent again if the phone still has them.
+        if (writable && seen.has(k) && r.entity === 'photo' && !r.gone && own(r.fields.sha256?.hlc ?? '') && base.uploaded?.value !== true) {
+          await sendAgain(tx, r.id);
+        }
         if (byHLC.size === 0 && !lostDelete) {
           if (seen.has(k) || unsent.has(k)) continue;
           if (r.entity === 'photo') {

@@ -16,6 +16,13 @@ import { FieldsyncClient, MemoryStorage, uuidv7 } from '../src/index.js';
 /** The fieldsync binary the Go wrapper test built (sdk_test.go). */
 export const BIN = process.env.FIELDSYNC_BIN ?? '';
 
+/** The bytes of the JPEG sdk_test.go writes (FIELDSYNC_TEST_JPEG). */
+export function testJPEG() {
+  const p = process.env.FIELDSYNC_TEST_JPEG;
+  assert.ok(p, 'FIELDSYNC_TEST_JPEG names a JPEG (sdk_test.go writes it)');
+  return new Uint8Array(fs.readFileSync(p));
+}
+
 /** @type {string[]} */
 const temps = [];
 process.on('exit', () => {

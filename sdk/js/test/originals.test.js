@@ -3,28 +3,20 @@
 // does. Against the real fieldsync binary (FIELDSYNC_BIN).
 
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { test } from 'node:test';
 import { setTimeout as pause } from 'node:timers/promises';
 import { FieldsyncClient, MemoryStorage, uuidv7 } from '../src/index.js';
 import { FileStorage } from '../src/storage/file.js';
-import { demoSite, device, startServer, syncOK, tempDir } from './helpers.js';
+import { demoSite, device, startServer, syncOK, tempDir, testJPEG } from './helpers.js';
 
 const DAY = 24 * 3600 * 1000;
-
-/** The JPEG sdk_test.go writes. */
-function jpeg() {
-  const p = process.env.FIELDSYNC_TEST_JPEG;
-  assert.ok(p, 'FIELDSYNC_TEST_JPEG names a JPEG (sdk_test.go writes it)');
-  return new Uint8Array(fs.readFileSync(p));
-}
 
 /** @param {FieldsyncClient} c @returns {Promise<string>} a new photo of a new draft inspection */
 async function photo(c) {
   const insp = uuidv7();
   await c.save('inspection', insp, { site_id: await demoSite(c), template_id: 'coal_yard', template_version: 1, status: 'draft' });
   const p = await c.takePhoto({
-    blob: jpeg(),
+    blob: testJPEG(),
     contentType: 'image/jpeg',
     fields: { inspection_id: insp, item_key: 'cover', captured_at: new Date(c.now()).toISOString(), lon: 112.745, lat: 38.433, crs: 'wgs84', accuracy_m: 8 },
   });
@@ -68,7 +60,7 @@ test('an uploaded original leaves the phone after keepOriginalsFor; its thumbnai
   assert.equal((await a.get('photo', id))?.fields.uploaded, true);
 
   // Within the week the original stays, and is what photoImage gives.
-  assert.equal(await originalSize(a, id), jpeg().length);
+  assert.equal(await originalSize(a, id), testJPEG().length);
   const shown = await a.photoImage(id);
   assert.equal(shown?.original, true);
   assert.equal(shown?.contentType, 'image/jpeg');
@@ -119,7 +111,7 @@ test('an original the server does not have stays, whatever its age; keepOriginal
   const id = await photo(a);
   // Not sent yet: purging now, or a sync that cannot reach the server, keeps it.
   assert.equal(await a.purgeOriginals({ olderThan: 0 }), 0);
-  assert.equal(await originalSize(a, id), jpeg().length);
+  assert.equal(await originalSize(a, id), testJPEG().length);
   const down = await FieldsyncClient.open({ baseURL: srv.url, storage, fetch: () => Promise.reject(new TypeError('offline')), keepOriginalsFor: 0 });
   assert.equal((await down.sync()).error?.code, 'network');
   assert.ok(await down.photoBytes(id));
@@ -183,7 +175,7 @@ test('an original whose photo has no thumbnail (a HEIC, an unreadable file) stay
   const id = await photo(a);
   await syncUntilProcessed(a, id);
   assert.ok(thumbs > 0, 'the purge asked for the thumbnail');
-  assert.equal(await originalSize(a, id), jpeg().length, 'the original stays: it is the only picture of it on the phone');
+  assert.equal(await originalSize(a, id), testJPEG().length, 'the original stays: it is the only picture of it on the phone');
   assert.equal((await a.photoImage(id))?.original, true);
 
   // A colleague's photo record whose bytes are not on the server: nothing to fetch.

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import { MemoryStorage, uuidv7 } from '../src/index.js';
-import { demoSite, device, fieldsyncCLI, recorder, review, startServer, syncOK, tempDir } from './helpers.js';
+import { demoSite, device, fieldsyncCLI, recorder, review, startServer, syncOK, tempDir, testJPEG } from './helpers.js';
 
 /** @param {import('../src/storage/storage.js').Storage} storage @param {string} key */
 function meta(storage, key) {
@@ -166,18 +166,38 @@ test('a narrowed scope whose pull from the start is cut off: the next sync pulls
 test('a server restored from a backup made before some pushes gets them again: the phone sends what the server no longer holds', async () => {
   const dataDir = tempDir('restore');
   let srv = await startServer({ dataDir });
-  const a = await device(srv.url);
+  const backup = path.join(tempDir('backups'), 'fieldsync-backup.db');
+  // The backup is made once the push it is armed for has been answered,
+  // before the sync goes on to upload that push's photos.
+  let backupAfterPush = false;
+  /** @type {typeof fetch} */
+  const f = async (input, init) => {
+    const resp = await fetch(input, init);
+    if (backupAfterPush && String(input).includes('/api/v1/sync/push')) {
+      backupAfterPush = false;
+      await fieldsyncCLI('backup', '--data', dataDir, backup);
+    }
+    return resp;
+  };
+  const a = await device(srv.url, { fetch: f });
   await syncOK(a);
   const site = await demoSite(a);
   const kept = uuidv7();
   await a.save('inspection', kept, { site_id: site, template_id: 'coal_yard', template_version: 1, status: 'draft', summary: '备份前' });
+  // A photo whose record the backup holds, but not its bytes.
+  const early = await a.takePhoto({
+    blob: testJPEG(),
+    contentType: 'image/jpeg',
+    fields: { inspection_id: kept, item_key: 'cover', captured_at: new Date(a.now()).toISOString(), lon: 112.745, lat: 38.433, crs: 'wgs84', accuracy_m: 8 },
+  });
   // Submitted before the backup, approved by the office after it.
   const approved = uuidv7();
   await a.save('inspection', approved, { site_id: site, template_id: 'construction_dust', template_version: 1, status: 'draft', summary: '待审核' });
   await a.save('inspection', approved, { status: 'submitted' });
+  backupAfterPush = true;
   await syncOK(a);
-  const backup = path.join(tempDir('backups'), 'fieldsync-backup.db');
-  await fieldsyncCLI('backup', '--data', dataDir, backup);
+  assert.equal(backupAfterPush, false, 'the backup was made');
+  assert.equal((await a.get('photo', early.id))?.fields.uploaded, true, 'the photo was uploaded after the backup');
   await review(srv.url, approved, 'approve', '备份后通过');
 
   // After the backup: a new inspection with a finding, an edit, a delete.
@@ -218,6 +238,8 @@ test('a server restored from a backup made before some pushes gets them again: t
   assert.equal(r.error, null, `sync after the restore: ${r.error?.code}`);
   assert.deepEqual(r.rejected, []);
   assert.equal(a.status().pendingChanges, 0, 'everything sent again');
+  assert.equal(a.status().pendingPhotos, 0, 'the bytes sent again');
+  assert.equal((await a.get('photo', early.id))?.fields.uploaded, true, 'the photo the server held without its bytes has them again');
   // The approval the restored server lacks is gone from the phone too:
   // the inspection waits for review again, as the office's queue shows it.
   const back = await a.get('inspection', approved);
