@@ -488,7 +488,7 @@ func (s *Syncer) ReportProgress(ctx context.Context, p *Principal, taskID, count
 // its audit entries.
 type ProgressHistory interface {
 	Get(ctx context.Context, entity, id string) (*StoredRecord, error)
-	AuditHistory(ctx context.Context, recordID string) ([]audit.Entry, error)
+	AuditHistory(ctx context.Context, entity, recordID string) ([]audit.Entry, error)
 }
 
 // ProgressAsOf returns rows as they stood at t (a past month's report
@@ -511,7 +511,7 @@ func ProgressAsOf(ctx context.Context, h ProgressHistory, rows []TaskProgress, t
 		if err != nil {
 			return nil, err
 		}
-		entries, err := h.AuditHistory(ctx, id)
+		entries, err := h.AuditHistory(ctx, syncproto.EntityTaskProgress, id)
 		if err != nil {
 			return nil, err
 		}

@@ -476,9 +476,11 @@ type AuditStore interface {
 	// AuditEntriesBefore returns the entries with Seq > after made before
 	// t, in Seq order (a month's entries, to seal).
 	AuditEntriesBefore(ctx context.Context, after int64, t time.Time) ([]audit.Entry, error)
-	// AuditHistory returns the entries of a record and, for an
-	// inspection, those of its findings and photos, in Seq order.
-	AuditHistory(ctx context.Context, recordID string) ([]audit.Entry, error)
+	// AuditHistory returns the entries of the record of entity and
+	// recordID and, for an inspection, those of its findings and photos,
+	// in Seq order (a record of another entity with the same id is
+	// another record).
+	AuditHistory(ctx context.Context, entity, recordID string) ([]audit.Entry, error)
 	// AuditSeals returns every seal, by FirstSeq.
 	AuditSeals(ctx context.Context) ([]audit.Seal, error)
 	// AddAuditSeal stores a seal. Errors: conflict (its month is sealed).

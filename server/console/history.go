@@ -71,7 +71,7 @@ var auditFieldNames = map[string]string{
 // the viewer may see them.
 func (c *Console) history(ec echo.Context, insp *server.StoredRecord, items map[string]string) ([]historyRow, error) {
 	p := principalOf(ec)
-	entries, err := c.d.Store.AuditHistory(ec.Request().Context(), insp.ID)
+	entries, err := c.d.Store.AuditHistory(ec.Request().Context(), insp.Entity.Name, insp.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -61,8 +61,8 @@ func (db *DB) AuditEntriesBefore(ctx context.Context, after int64, t time.Time) 
 }
 
 // AuditHistory returns a record's entries and its inspection's.
-func (db *DB) AuditHistory(ctx context.Context, recordID string) ([]audit.Entry, error) {
-	return sqlstore.AuditHistory(ctx, reader{db.read}, recordID)
+func (db *DB) AuditHistory(ctx context.Context, entity, recordID string) ([]audit.Entry, error) {
+	return sqlstore.AuditHistory(ctx, reader{db.read}, entity, recordID)
 }
 
 // AuditSeals returns every seal.

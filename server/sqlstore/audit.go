@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/xinzhou-eco/fieldsync/server/audit"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
 // The audit log (tables audit_log and audit_seals), the same SQL for both
@@ -85,10 +86,14 @@ func AuditEntriesBefore(ctx context.Context, r Reader, after int64, t time.Time)
 		after, after, t.UnixMilli())
 }
 
-// AuditHistory returns the entries of a record or naming it as their
-// inspection, in order.
-func AuditHistory(ctx context.Context, r Reader, recordID string) ([]audit.Entry, error) {
-	return readAudit(ctx, r, "WHERE record_id = ? OR inspection_id = ? ORDER BY seq", recordID, recordID)
+// AuditHistory returns the entries of the record of entity and id and,
+// for an inspection, those naming it as their inspection, in order. The
+// entity counts: an id names one record of each entity.
+func AuditHistory(ctx context.Context, r Reader, entity, recordID string) ([]audit.Entry, error) {
+	if entity == syncproto.EntityInspection {
+		return readAudit(ctx, r, "WHERE (record_id = ? AND entity = ?) OR inspection_id = ? ORDER BY seq", recordID, entity, recordID)
+	}
+	return readAudit(ctx, r, "WHERE record_id = ? AND entity = ? ORDER BY seq", recordID, entity)
 }
 
 const sealCols = "month, first_seq, last_seq, counts, base_hash, head_hash, signed_at, key_id, public_key, signature"

@@ -117,9 +117,18 @@ func testAuditEntries(t *testing.T, open Opener) {
 	}
 
 	// An inspection's history holds its own entries and its photos'.
-	hist, err := e.st.AuditHistory(e.ctx, f.b)
+	hist, err := e.st.AuditHistory(e.ctx, syncproto.EntityInspection, f.b)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// A record of another entity with the same id is another record.
+	for _, tc := range []struct {
+		entity string
+		want   int
+	}{{syncproto.EntityInspection, 0}, {syncproto.EntityVehicleCheck, 0}, {syncproto.EntityPhoto, 1}} {
+		if h, err := e.st.AuditHistory(e.ctx, tc.entity, f.newPhoto); err != nil || len(h) != tc.want {
+			t.Errorf("history of %s %s (the new photo's id): %d entries %v, want %d", tc.entity, f.newPhoto, len(h), err, tc.want)
+		}
 	}
 	var seqs []int64
 	for _, h := range hist {
