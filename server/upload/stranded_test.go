@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/tus/tusd/v2/pkg/filestore"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
 // TestStrandedUploadsAreFinished: a server killed after an upload's last
@@ -92,6 +94,48 @@ func TestStrandedUploadsAreFinished(t *testing.T) {
 		}
 		if n, err := srv.App.Sweep(ctx, time.Now(), false); err != nil || n.Stranded != 0 {
 			t.Errorf("a second sweep finished %d, %v", n.Stranded, err)
+		}
+	})
+
+	// The server fails to store the bytes the last PATCH brought (its
+	// disk): the upload is kept, complete; a HEAD while the fault lasts
+	// answers it again, and the first once it is over finishes the
+	// upload — the phone does not send the bytes again.
+	t.Run("store fails at the end", func(t *testing.T) {
+		data := evidenceJPEG(83)
+		id := a.record(t, newID(), data)
+		c := a.tus.Create(id, apptest.SHA256(data), "image/jpeg", len(data))
+		if c.Status != http.StatusCreated {
+			t.Fatalf("create: %d %+v", c.Status, c.Err)
+		}
+		loc := c.Header.Get("Location")
+		tmp := filepath.Join(srv.Dir, "blobs", "tmp")
+		if err := os.RemoveAll(tmp); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(tmp, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if r := a.tus.Patch(loc, 0, data); r.Status < 500 || (r.Err.Code != syncproto.CodeInternal && r.Err.Code != syncproto.CodeUnavailable) {
+			t.Fatalf("last PATCH with the store failing: %d %+v, want 500 or 503", r.Status, r.Err)
+		}
+		if r := a.tus.Head(loc); r.Status < 500 {
+			t.Fatalf("HEAD while the store still fails: %d, want 500 or 503 (the upload kept)", r.Status)
+		}
+		if uploaded(id) {
+			t.Fatal("uploaded while the store fails")
+		}
+		if err := os.Remove(tmp); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(tmp, 0o750); err != nil {
+			t.Fatal(err)
+		}
+		if r := a.tus.Head(loc); r.Status != http.StatusOK || r.Header.Get("Upload-Offset") != strconv.Itoa(len(data)) {
+			t.Fatalf("HEAD once the store works: %d, offset %q (%+v); want 200 at the end", r.Status, r.Header.Get("Upload-Offset"), r.Err)
+		}
+		if !uploaded(id) {
+			t.Error("the kept upload was finished, and the photo is not uploaded")
 		}
 	})
 

@@ -309,8 +309,9 @@ func notFound(w http.ResponseWriter) {
 // last offset, and answers as the PATCH that brought its last byte would
 // have: stored, the offset at the end (HEAD 200, PATCH 204); refused, the
 // error (a HEAD, which has no body, 404: the upload is gone and the phone
-// sends the file again in a new one, whose end gives the reason); gone
-// meanwhile (finished by another request), 404.
+// sends the file again in a new one, whose end gives the reason); the
+// server failing to store it again, its 500 or 503 (the upload is kept
+// for the next try); gone meanwhile (finished by another request), 404.
 func (s *Service) answerStranded(w http.ResponseWriter, r *http.Request, p *server.Principal, info handler.FileInfo) {
 	found, err := s.finishStranded(context.WithoutCancel(r.Context()), p, info.ID)
 	switch {
@@ -319,7 +320,7 @@ func (s *Service) answerStranded(w http.ResponseWriter, r *http.Request, p *serv
 	case !found && err != nil:
 		s.log.Error("finish a stranded upload", "upload", info.ID, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
-	case !found, err != nil && r.Method == http.MethodHead:
+	case !found, err != nil && r.Method == http.MethodHead && !serverFault(err):
 		notFound(w)
 	case err != nil:
 		writeTusError(w, err)
@@ -518,12 +519,20 @@ func (s *Service) beforeFinish(hook handler.HookEvent) (handler.HTTPResponse, er
 }
 
 // finish verifies and stores a completed upload and removes it, whether
-// the bytes are good or not.
+// the bytes are good or not — unless the server failed to store them (its
+// disk, its database or photo store out of reach: serverFault): then the
+// upload stays complete, and the phone's next HEAD or PATCH of its end
+// finishes it (answerStranded), as sync.md 10.4 says of a 500 or 503
+// (the bytes that arrived are kept), as does the sweep.
 func (s *Service) finish(ctx context.Context, p *server.Principal, info handler.FileInfo) error {
 	photoID, sum, contentType, err := metadata(info)
 	var ids []string
 	if err == nil {
 		ids, err = s.storeBlob(ctx, p, info, photoID, sum, contentType)
+	}
+	if serverFault(err) {
+		s.log.Error("store upload; kept to finish later", "upload", info.ID, "photo", photoID, "err", err)
+		return err
 	}
 	s.discard(ctx, info.ID)
 	if err != nil {
@@ -537,6 +546,13 @@ func (s *Service) finish(ctx context.Context, p *server.Principal, info handler.
 		s.Stored(ids)
 	}
 	return nil
+}
+
+// serverFault reports whether err is the server's failure (internal,
+// unavailable) rather than a refusal of the bytes or of the upload.
+func serverFault(err error) bool {
+	code := server.ErrorCode(err)
+	return err != nil && (code == syncproto.CodeInternal || code == syncproto.CodeUnavailable)
 }
 
 // noteRefusal records on the photo's record a refusal its phone will not
