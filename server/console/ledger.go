@@ -269,7 +269,11 @@ func (c *Console) ledgerXLSX(ec echo.Context) error {
 	}
 	s := xlsxSheet{Name: "整改台账", Title: "整改台账", Filter: c.ledgerCaption(f), Header: []string{"序号", "类别", "问题", "责任单位", "验收单位", "整改时限",
 		"区县", "状态", "进度", "逾期", "进展说明", "佐证材料", "现场检查", "其中已通过", "路检车辆"}}
+	listed := 0 // the tasks with a row here (a county's page also shows those not its own, 不涉及本单位, without one)
 	for _, t := range tasks {
+		if len(t.Rows)+len(t.Others) > 0 {
+			listed++
+		}
 		for _, r := range append(slices.Clip(t.Rows), t.Others...) {
 			var pct any = ""
 			if r.Shown != "" {
@@ -290,7 +294,7 @@ func (c *Console) ledgerXLSX(ec echo.Context) error {
 				r.StatusName, pct, overdue, r.Note, strings.Join(r.Evidence, "\n"), insp, approved, trucks})
 		}
 	}
-	s.Totals = []any{"合计", "", strconv.Itoa(len(tasks)) + " 项任务", "", "", "", strconv.Itoa(len(s.Rows)) + " 条进展", "", "", "", "", "", "", "", ""}
+	s.Totals = []any{"合计", "", strconv.Itoa(listed) + " 项任务", "", "", "", strconv.Itoa(len(s.Rows)) + " 条进展", "", "", "", "", "", "", "", ""}
 	return c.exportXLSX(ec, "整改台账-"+c.now().In(chinaTime).Format("20060102"), []xlsxSheet{s})
 }
 

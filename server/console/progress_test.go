@@ -480,7 +480,7 @@ func TestLedgerPercentAgreesWithStatus(t *testing.T) {
 	body, f := download(t, county, "/console/ledger.xlsx")
 	rows := checkSheet(t, body, f, "整改台账")
 	found := false
-	for _, r := range rows[2 : len(rows)-1] {
+	for _, r := range rows[1:] {
 		if len(r) > 8 && r[6] == "忻府区" && r[7] == "已完成" {
 			found = true
 			if r[8] != "100.0%" {
@@ -490,6 +490,19 @@ func TestLedgerPercentAgreesWithStatus(t *testing.T) {
 	}
 	if !found {
 		t.Error("the ledger export has no 已完成 row for 忻府区")
+	}
+	// Its totals count the tasks it lists: a county's export leaves out
+	// the tasks not its own (不涉及本单位) that its page shows.
+	tasks := map[string]bool{}
+	for _, r := range rows[1:] { // after the header
+		tasks[r[0]] = true
+	}
+	all, err := f.GetRows("整改台账")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total := all[len(all)-1]; len(total) < 3 || total[2] != strconv.Itoa(len(tasks))+" 项任务" {
+		t.Errorf("the ledger export's totals row %v, want %d 项任务 (the tasks its rows list)", total, len(tasks))
 	}
 }
 
