@@ -498,12 +498,30 @@ func (c *Console) vehiclesXLSX(ec echo.Context) error {
 	}
 	s := xlsxSheet{Name: "路检记录", Title: capped("路检路查记录", total), Filter: c.vehicleCaption(ec, q),
 		Header: []string{"检查时间", "区县", "检查站", "专项行动", "号牌", "排放阶段", "燃料", "后处理装置", "处理", "备注"}}
-	for _, r := range recs {
-		s.Rows = append(s.Rows, []any{localTime(r.Text("checked_at")), c.countyName(r.County), r.Text("checkpoint"), r.Text("campaign"),
-			r.Text("plate"), vehicleLabel(r, "emission_stage"), vehicleLabel(r, "fuel"), vehicleLabel(r, "aftertreatment"),
-			vehicleLabel(r, "action"), r.Text("note")})
+	// A list that holds voided checks says of each when, by whom and why
+	// (evidence kept, not counted).
+	voided := q.Voided != server.NotVoided
+	if voided {
+		s.Header = append(s.Header, "作废时间", "作废人", "作废原因")
 	}
-	s.Totals = []any{"合计", strconv.Itoa(len(s.Rows)) + " 辆", "", "", "", "", "", "", "", ""}
+	ctx := ec.Request().Context()
+	for _, r := range recs {
+		row := []any{localTime(r.Text("checked_at")), c.countyName(r.County), r.Text("checkpoint"), r.Text("campaign"),
+			r.Text("plate"), vehicleLabel(r, "emission_stage"), vehicleLabel(r, "fuel"), vehicleLabel(r, "aftertreatment"),
+			vehicleLabel(r, "action"), r.Text("note")}
+		if voided {
+			row = append(row, "", "", "")
+			if at := r.Text("voided_at"); at != "" {
+				row = append(row[:len(row)-3], localTime(at), c.userName(ctx, r.Text("voided_by")), r.Text("void_reason"))
+			}
+		}
+		s.Rows = append(s.Rows, row)
+	}
+	s.Totals = make([]any, len(s.Header))
+	s.Totals[0], s.Totals[1] = "合计", strconv.Itoa(len(s.Rows))+" 辆"
+	for i := 2; i < len(s.Totals); i++ {
+		s.Totals[i] = ""
+	}
 	return c.exportXLSX(ec, "路检记录-"+c.now().In(chinaTime).Format("20060102"), []xlsxSheet{s})
 }
 

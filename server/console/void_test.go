@@ -80,6 +80,17 @@ func TestVoidInConsole(t *testing.T) {
 	if !strings.Contains(voided, `data-id="`+twice+`" class="voided"`) || strings.Contains(voided, `data-id="`+first+`"`) || !strings.Contains(voided, "已作废的记录（不计入统计）") {
 		t.Error("the voided checks' list")
 	}
+	// Its export says of the voided check when, by whom and why.
+	q := strings.ReplaceAll(link[1], "&amp;", "&")
+	body, f := download(t, county, "/console/vehicles.xlsx"+q[strings.Index(q, "?"):])
+	rows := checkSheet(t, body, f, "路检记录")
+	if h := strings.Join(rows[0], "|"); !strings.HasSuffix(h, "|作废时间|作废人|作废原因") {
+		t.Errorf("the voided checks' export header %q lacks when, by whom and why", h)
+	}
+	if len(rows) != 2 || !strings.HasPrefix(rows[1][len(rows[1])-3], "2026-") || rows[1][len(rows[1])-2] == "" ||
+		!strings.Contains(rows[1][len(rows[1])-1], "与 10:00 的记录重复") {
+		t.Errorf("the voided checks' export rows %q, want the one voided, with its time, office and reason", rows[1:])
+	}
 	// The truck's other check lists it, marked.
 	other := mustGet(t, county, "/console/vehicles/"+first)
 	if !regexp.MustCompile(`data-id="` + twice + `" class="voided">.*?已作废`).MatchString(other) {
@@ -103,10 +114,10 @@ func TestVoidInConsole(t *testing.T) {
 	if st, body := county.post("/console/vehicles/"+twice+"/void", stale); st != http.StatusConflict || strings.Contains(body, "已恢复：") {
 		t.Errorf("a restore form out of date: %d, want 409 without 已恢复", st)
 	}
-	rows := strings.Join(tableRows(t, mustGet(t, county, "/console/vehicles/"+twice), "history"), "\n")
+	hist := strings.Join(tableRows(t, mustGet(t, county, "/console/vehicles/"+twice), "history"), "\n")
 	for _, want := range []string{"作废", "恢复", "与 10:00 的记录重复", "经核实是同一车辆往返两次"} {
-		if !strings.Contains(rows, want) {
-			t.Errorf("修改历史 lacks %q:\n%s", want, rows)
+		if !strings.Contains(hist, want) {
+			t.Errorf("修改历史 lacks %q:\n%s", want, hist)
 		}
 	}
 
