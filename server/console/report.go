@@ -84,6 +84,47 @@ func (rp reportParams) query() string {
 	return q.Encode()
 }
 
+// unitFilter is the responsible unit a report narrows its task table to.
+// A county's own unit (繁峙县党委、政府) is that county's: the tasks that
+// name it under either spelling of its party committee (繁峙县委、政府
+// too) or name every county's (各县（市、区）党委、政府), and of those
+// only that county's rows — what the county owes. Any other unit (市生态环境局)
+// is its tasks, every county's rows.
+type unitFilter struct {
+	name string
+	// county and countyName: the county whose own unit it is; suffix:
+	// the unit after the county's name, its party committee's 党 dropped.
+	county, countyName, suffix string
+}
+
+// everyCounty begins the plan's name of a unit of every county.
+const everyCounty = "各县（市、区）"
+
+func (c *Console) unitFilterOf(name string) unitFilter {
+	f := unitFilter{name: name}
+	for _, ct := range c.counties {
+		if rest, ok := strings.CutPrefix(name, ct.Name); ok && rest != "" {
+			f.county, f.countyName, f.suffix = ct.Code, ct.Name, strings.TrimPrefix(rest, "党")
+		}
+	}
+	return f
+}
+
+// names reports whether a task's responsible unit u is the one f names.
+func (f unitFilter) names(u string) bool {
+	if u == f.name {
+		return true
+	}
+	if f.county == "" {
+		return false
+	}
+	rest, ok := strings.CutPrefix(u, everyCounty)
+	if !ok {
+		rest, ok = strings.CutPrefix(u, f.countyName)
+	}
+	return ok && strings.TrimPrefix(rest, "党") == f.suffix
+}
+
 // responsibleUnits lists the units the tasks name, in the tasks' order.
 func responsibleUnits(tasks []*server.StoredRecord) []string {
 	var out []string
@@ -239,9 +280,14 @@ func (c *Console) taskTable(ec echo.Context, rp reportParams, counties []string,
 	if rp.Unit != "" && !slices.Contains(responsibleUnits(tasks), rp.Unit) {
 		return t, server.Errorf(syncproto.CodeInvalidValue, "没有责任单位“%s”的整改任务", rp.Unit)
 	}
+	unit := c.unitFilterOf(rp.Unit)
 	if rp.Unit != "" {
 		// The only table the unit narrows says so wherever it goes.
-		t.Note = "责任单位：" + rp.Unit + "；" + t.Note
+		label := rp.Unit
+		if unit.county != "" {
+			label += "（含责任单位为" + everyCounty + "的任务，只列" + unit.countyName + "）"
+		}
+		t.Note = "责任单位：" + label + "；" + t.Note
 	}
 	tallies, err := c.d.Store.InspectionTally(ec.Request().Context(), server.InspectionQuery{Scope: principalOf(ec).Scope(),
 		Counties: counties, From: month + "-01", To: month + "-31"})
@@ -250,11 +296,11 @@ func (c *Console) taskTable(ec echo.Context, rp reportParams, counties []string,
 	}
 	for _, task := range tasks {
 		units, deadline := taskFacts(task)
-		if rp.Unit != "" && !slices.Contains(units, rp.Unit) {
+		if rp.Unit != "" && !slices.ContainsFunc(units, unit.names) {
 			continue
 		}
 		for _, county := range server.ProgressCounties(task) {
-			if !slices.Contains(counties, county) {
+			if !slices.Contains(counties, county) || unit.county != "" && county != unit.county {
 				continue
 			}
 			tp := ix.Get(task.ID, county)

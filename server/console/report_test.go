@@ -356,6 +356,36 @@ func TestMonthlyReportByUnit(t *testing.T) {
 	if st, page := city.get("/console/report?month=2026-11&unit=" + url.QueryEscape("不存在的单位")); st != http.StatusBadRequest || !strings.Contains(page, "没有责任单位") {
 		t.Errorf("unknown unit: %d", st)
 	}
+
+	// A county's own unit is what that county owes: the tasks naming it
+	// under either spelling the plan uses, and those naming every
+	// county's, with that county's row alone.
+	fanshi := map[string]bool{"繁峙县党委、政府": true, "繁峙县委、政府": true, "各县（市、区）党委、政府": true}
+	want = nil
+	for _, task := range tasks {
+		var units []string
+		_ = json.Unmarshal(task.Value("responsible_units"), &units)
+		if slices.ContainsFunc(units, func(u string) bool { return fanshi[u] }) && slices.Contains(server.ProgressCounties(task), "140924") {
+			want = append(want, task.Text("number"))
+		}
+	}
+	for _, spelling := range []string{"繁峙县党委、政府", "繁峙县委、政府"} {
+		got = nil
+		page := mustGet(t, city, "/console/report?month=2026-11&unit="+url.QueryEscape(spelling))
+		for _, r := range tableRows(t, page, "report-整改任务进展")[1:] {
+			cells := strings.Split(r, "|")
+			if cells[0] == "合计" {
+				continue
+			}
+			if cells[1] != "繁峙县" {
+				t.Errorf("unit %s: row %q is not 繁峙县's", spelling, r)
+			}
+			got = append(got, cells[0])
+		}
+		if len(want) < 5 || !slices.Equal(got, want) {
+			t.Errorf("unit %s: tasks %v, want %v", spelling, got, want)
+		}
+	}
 }
 
 // TestReportCSVCellsAreText: what an office types reaches the CSV report
