@@ -47,7 +47,11 @@ func keysRotateCmd(c *command) {
 	c.creates = true // a store no server started on yet takes the legacy key first
 	c.uses = []string{"access-ttl"}
 	retire := c.fs.Duration("retire-older-than", 0, "also remove the keys that stopped signing longer ago than this (never the newest); 0 keeps them")
+	force := forceFlag(c)
 	c.run = func(ctx context.Context) error {
+		if err := checkRetire(c, *retire, *force); err != nil {
+			return err
+		}
 		return c.withStore(ctx, func(a *app.App) error {
 			now := time.Now()
 			// A store no server started on yet takes the legacy key first,
@@ -75,6 +79,7 @@ func keysRotateCmd(c *command) {
 func keysRetireCmd(c *command) {
 	c.uses = []string{"access-ttl"}
 	olderThan := c.fs.Duration("older-than", 0, "remove the keys that stopped signing longer ago than this (never the newest); at least the access token lifetime ends no valid token")
+	force := forceFlag(c)
 	c.run = func(ctx context.Context) error {
 		if *olderThan <= 0 {
 			given := false
@@ -84,10 +89,29 @@ func keysRetireCmd(c *command) {
 			}
 			return fmt.Errorf("want --older-than, e.g. 1h (at least the access token lifetime %s ends no valid token)", c.cfg.AccessTTL)
 		}
+		if err := checkRetire(c, *olderThan, *force); err != nil {
+			return err
+		}
 		return c.withStore(ctx, func(a *app.App) error {
 			return retireKeys(ctx, c, a, *olderThan)
 		})
 	}
+}
+
+// forceFlag is the flag that lets a retirement end valid tokens.
+func forceFlag(c *command) *bool {
+	return c.fs.Bool("force", false, "retire keys younger than the access token lifetime anyway, ending the valid tokens they signed (a key that leaked)")
+}
+
+// checkRetire refuses, unless forced, a retirement that would end access
+// tokens still valid: a mistyped duration would otherwise sign out every
+// phone, whose inspectors must then type their passwords in the field.
+func checkRetire(c *command, olderThan time.Duration, force bool) error {
+	if olderThan <= 0 || olderThan >= c.cfg.AccessTTL || force {
+		return nil
+	}
+	return fmt.Errorf("%s is shorter than the access token lifetime %s: the valid tokens of the keys it removes would stop working at once, and their phones would have to sign in again with a password; nothing was removed (for a key that leaked, add --force)",
+		olderThan, c.cfg.AccessTTL)
 }
 
 func retireKeys(ctx context.Context, c *command, a *app.App, olderThan time.Duration) error {
@@ -100,7 +124,7 @@ func retireKeys(ctx context.Context, c *command, a *app.App, olderThan time.Dura
 		fmt.Fprintf(c.stdout, "(a key that stopped signing less than %s ago is always kept: servers that have not read the keys since may still sign with it)\n", auth.SigningSwitch)
 	}
 	if n > 0 && olderThan < c.cfg.AccessTTL {
-		fmt.Fprintf(c.stdout, "warning: --older-than %s is shorter than the access token lifetime %s: tokens those keys signed that are still valid stop working now (their phones must sign in again)\n",
+		fmt.Fprintf(c.stdout, "warning: %s is shorter than the access token lifetime %s: tokens those keys signed that are still valid stop working now (their phones must sign in again)\n",
 			olderThan, c.cfg.AccessTTL)
 	}
 	if !next.IsZero() {

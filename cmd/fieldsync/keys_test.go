@@ -42,7 +42,15 @@ func TestKeysCommands(t *testing.T) {
 	// Right after the rotation servers may still sign with the legacy
 	// key: it is kept, and the command says until when (auth's
 	// TestRetireSigningKeys moves the clock past it).
-	code, out, errs = run(t, "keys", "retire", "--older-than", "1ns", "--data", dir)
+	// Shorter than the access token lifetime: refused unless forced (a
+	// key that leaked), as valid tokens would end.
+	for _, args := range [][]string{{"keys", "retire", "--older-than", "1ns"}, {"keys", "rotate", "--retire-older-than", "1m"}} {
+		if code, out, errs := run(t, append(args, "--data", dir)...); code == 0 || !strings.Contains(errs, "shorter than the access token lifetime") ||
+			!strings.Contains(errs, "--force") || strings.Contains(out, "added signing key") {
+			t.Errorf("%v: %d %q %q, want it refused, nothing done", args, code, out, errs)
+		}
+	}
+	code, out, errs = run(t, "keys", "retire", "--older-than", "1ns", "--force", "--data", dir)
 	// Times in China's time, saying so (as the console shows them).
 	if code != 0 || !strings.Contains(out, "removed 0 signing keys") || !strings.Contains(out, "the next may be retired after") ||
 		!strings.Contains(out, "(UTC+8)") || !strings.Contains(out, "is always kept") {

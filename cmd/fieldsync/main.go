@@ -7,7 +7,7 @@
 //	fieldsync migrate --from DIR --to postgres://… [--blobs s3://…]
 //	fieldsync backup  OUT.db
 //	fieldsync sweep   [--upload-grace 168h]
-//	fieldsync keys list | keys rotate [--retire-older-than 25h] | keys retire --older-than 1h
+//	fieldsync keys list | keys rotate [--retire-older-than 25h] | keys retire --older-than 1h [--force]
 //	fieldsync audit verify [--pubkey KEY] | audit verify --export ENTRIES.jsonl --seal SEAL.json [--pubkey KEY]
 //
 // Every subcommand takes --data (or FIELDSYNC_DATA).
