@@ -334,8 +334,12 @@ func (c *Console) saveSite(ec echo.Context) error {
 		if created {
 			if r, err := tx.Get(ctx, server.EntityByName(syncproto.EntitySite), id); err != nil {
 				return err
-			} else if r != nil {
+			} else if r != nil && r.County == f.County && !r.State.IsDeleted() {
 				return errSiteAdded // the form sent again: added once already
+			} else if r != nil {
+				// Not this form's site (another county's, a deleted one):
+				// an id no form shows.
+				return errSiteIDTaken
 			}
 		}
 		if !created {
@@ -352,6 +356,10 @@ func (c *Console) saveSite(ec echo.Context) error {
 		}
 		return c.d.Syncer.Upsert(ctx, tx, syncproto.EntitySite, id, f.County, values)
 	})
+	if errors.Is(err, errSiteIDTaken) {
+		f.NewID = uuid.Must(uuid.NewV7()).String()
+		return c.showSiteForm(ec, http.StatusConflict, f, "此表单的点位编号不可用，已换新编号，请核对后重新保存")
+	}
 	if errors.Is(err, errSiteAdded) {
 		return ec.Redirect(http.StatusSeeOther, "/console/sites?"+url.Values{"q": {id}, "saved": {id}}.Encode())
 	}
@@ -376,6 +384,9 @@ func (c *Console) saveSite(ec echo.Context) error {
 
 // errSiteAdded is a new site's form sent again after it added the site.
 var errSiteAdded = errors.New("the site was added by this form already")
+
+// errSiteIDTaken is a new site's form whose id is a site it did not add.
+var errSiteIDTaken = errors.New("the form's site id is another site's")
 
 // siteFormLabels name the site's fields as its form does.
 var siteFormLabels = map[string]string{"name": "名称", "address": "地址", "note": "备注", "kind": "类型", "radius_m": "范围半径"}

@@ -408,6 +408,21 @@ func TestSiteFormSentTwice(t *testing.T) {
 	}) {
 		t.Fatalf("the form sent twice added a second site: %v", err)
 	}
+	// A form whose id is another county's site (or a deleted one) adds
+	// nothing and does not say it saved: it shows again with a new id.
+	foreign := apptest.DemoSite(t, apptest.Dingxiang)
+	taken := url.Values{}
+	for k, v := range values {
+		taken[k] = v
+	}
+	taken.Set("new_id", foreign)
+	st, page := county.post("/console/sites", taken)
+	if st != http.StatusConflict || strings.Contains(page, "已保存") || strings.Contains(page, `value="`+foreign+`"`) {
+		t.Errorf("a form with another county's site id: %d, saved %v, its id kept %v", st, strings.Contains(page, "已保存"), strings.Contains(page, `value="`+foreign+`"`))
+	}
+	if r, err := srv.App.DB.Get(ctx, syncproto.EntitySite, foreign); err != nil || r == nil || r.County != apptest.Dingxiang || r.Text("name") == "返回键重复测试点" {
+		t.Fatalf("the other county's site after the form: %v %v", r, err)
+	}
 	// A new form is a new site, even of the same name.
 	_, form = county.get("/console/sites/new")
 	values.Set("new_id", regexp.MustCompile(`name="new_id" value="([0-9a-f-]{36})"`).FindStringSubmatch(form)[1])
