@@ -3,6 +3,7 @@ package console
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -74,6 +75,8 @@ func (c *Console) search(ec echo.Context) error {
 		g.Full = len(g.Rows) >= searchLimit
 		n++
 	}
+	// A group cut at searchLimit makes the total a least count.
+	data["More"] = slices.ContainsFunc(groups, func(g *searchGroup) bool { return g.Full })
 	data["Groups"], data["N"], data["Searched"] = groups, n, text
 	return c.render(ec, http.StatusOK, "search.html", data)
 }

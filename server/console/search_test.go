@@ -3,6 +3,7 @@ package console_test
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -96,6 +97,13 @@ func TestSearch(t *testing.T) {
 		if page := search(city, q); !strings.Contains(page, `data-id="`+id+`"`) {
 			t.Errorf("the city searching %q lacks %s", q, id)
 		}
+	}
+	// A section cut at its first 50 makes the total a least count.
+	if page := search(county, "晋H"); !strings.Contains(page, "路检路查（50+）") || !regexp.MustCompile(`共找到 至少 \d+ 条记录`).MatchString(page) {
+		t.Errorf("a search with more than 50 roadside checks does not say its total is a least count:\n%.600s", page[strings.Index(page, "search-summary"):])
+	}
+	if page := search(county, "晋H30272"); !regexp.MustCompile(`共找到 \d+ 条记录`).MatchString(page) || strings.Contains(page, "至少") {
+		t.Errorf("a search with every hit shown does not give its exact total")
 	}
 	// LIKE's wildcards are literal.
 	if page := search(county, "%"); !strings.Contains(page, "共找到 0 条") {
