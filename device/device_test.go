@@ -825,3 +825,40 @@ func TestRefusedNotResentAfterResync(t *testing.T) {
 		t.Errorf("after the resync: outbox %d, rejected %+v — the refused edit was sent again", s.Outbox, s.Rejected)
 	}
 }
+
+// TestNarrowedScopeKeepsRefusedWork: work made in a county the user then
+// loses is refused out_of_scope at the next sync; the pull from the start
+// the scope change asks for does not take the refused records off the
+// device with the county's other records: they stay, with their refusals,
+// for the user to act on (sync.md 6: keep the data).
+func TestNarrowedScopeKeepsRefusedWork(t *testing.T) {
+	srv := apptest.Start(t)
+	ctx := t.Context()
+	if err := srv.App.DB.SetUserCounties(ctx, apptest.Inspector2, []string{apptest.Xinfu, apptest.Dingxiang}); err != nil {
+		t.Fatal(err)
+	}
+	d := newDevice(t, srv, apptest.Inspector2)
+	mustSync(t, d)
+	site := apptest.DemoSiteOf(t, apptest.Dingxiang, "factory")
+	insp, err := d.StartInspection(ctx, site, "coal_yard")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := d.AnswerItem(ctx, insp, device.Answer{Item: "shed_status", Value: "built", Note: "定襄县的检查"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.App.DB.SetUserCounties(ctx, apptest.Inspector2, []string{apptest.Xinfu}); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, d)
+	s := status(t, d)
+	if len(s.Rejected) == 0 || s.Rejected[0].Code != syncproto.CodeOutOfScope {
+		t.Fatalf("the work in the county taken away: rejected %+v, want out_of_scope", s.Rejected)
+	}
+	if got := answerOf(t, d, insp, "shed_status"); !strings.Contains(got, "定襄县的检查") {
+		t.Errorf("the refused inspection left the device with the county's records: answer %q", got)
+	}
+	if _, err := d.Record(ctx, syncproto.EntitySite, site); err == nil {
+		t.Error("the county's site, nothing of this device's, stayed on the device")
+	}
+}

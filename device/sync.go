@@ -539,6 +539,7 @@ func (d *Device) afterResync(ctx context.Context) (int, error) {
 		// one it lost: the device keeps its value, but never sends it
 		// again by itself (sync.md 6).
 		refused := map[string]bool{}
+		keep := map[string]bool{} // records that stay on the device
 		rows, err := tx.QueryContext(ctx, `SELECT mutation FROM rejected`)
 		if err != nil {
 			return err
@@ -548,6 +549,7 @@ func (d *Device) afterResync(ctx context.Context) (int, error) {
 			var m syncproto.Mutation
 			if err := rows.Scan(&raw); err == nil && json.Unmarshal([]byte(raw), &m) == nil {
 				refused[m.Entity+"/"+m.ID+"/"+m.HLC] = true
+				keep[m.Entity+"/"+m.ID] = true
 			}
 		}
 		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
@@ -615,8 +617,9 @@ func (d *Device) afterResync(ctx context.Context) (int, error) {
 		// send — another's record the restored server lacks (the office's
 		// review of an approval it lost), a county no longer the user's —
 		// leaves the device; a photo whose bytes are still to be uploaded
-		// stays, as the SDK keeps it.
-		keep := map[string]bool{}
+		// stays, as the SDK keeps it, and so does a record with a change
+		// the server refused (out_of_scope: the user's county taken away
+		// while it waited), kept for the user to act on (sync.md 6).
 		for _, l := range lost {
 			keep[l.m.Entity+"/"+l.m.ID] = true
 		}

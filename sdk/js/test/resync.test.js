@@ -118,12 +118,22 @@ test('a narrowed scope: after the 410 the records of the county taken away leave
   const kept = await byCounty('140902');
   assert.ok(kept > 0 && (await byCounty('140921')) > 0, 'both counties on the phone');
   const gone = await phone.list('site', (i) => i.county === '140921');
+  // Work made in the county before it is taken away, not sent yet.
+  const work = uuidv7();
+  await phone.save('inspection', work, { site_id: gone[0].id, template_id: 'coal_yard', template_version: 1, status: 'draft', summary: '定襄县的检查' });
   /** @type {string[]} */
   const changed = [];
   phone.on('change', (c) => changed.push(c.id));
 
   await fieldsyncCLI('user', 'scope', 'inspector', '--county', '140902', '--data', dataDir);
-  await syncOK(phone);
+  const r = await phone.sync();
+  assert.equal(r.error, null, `sync: ${r.error?.code}`);
+  assert.deepEqual(r.rejected.map((x) => [x.id, x.code]), [[work, 'out_of_scope']]);
+  // Refused, its values stay in the failed list (the SDK puts the record
+  // back as the server has it: not at all), from which reapply() can make
+  // it again; the resync that drops the county does not drop them.
+  const failed = await phone.rejected();
+  assert.deepEqual(failed.map((x) => [x.id, x.code, x.fields?.summary]), [[work, 'out_of_scope', '定襄县的检查']]);
   assert.deepEqual(phone.user?.counties, ['140902']);
   assert.equal(await byCounty('140921'), 0, "定襄县's sites left the phone");
   assert.equal(await phone.get('site', gone[0].id), null);
