@@ -186,7 +186,8 @@ func (a *API) healthz(c echo.Context) error {
 const readyWait = 5 * time.Second
 
 // readyz answers 200 when the server takes requests: not shutting down,
-// its database and its photo store answering (within readyWait).
+// its database and its photo store answering (within readyWait), and the
+// directories it writes photos to taking writes (not read-only, not full).
 func (a *API) readyz(c echo.Context) error {
 	if !a.ready() {
 		return server.Errorf(syncproto.CodeUnavailable, "服务正在关闭")
@@ -195,16 +196,24 @@ func (a *API) readyz(c echo.Context) error {
 	// up after readyWait, as a load balancer's probe would.
 	ctx, cancel := context.WithTimeout(c.Request().Context(), readyWait)
 	defer cancel()
-	if err := a.store.Ping(ctx); err != nil {
+	notReady := func(message string, err error) error {
 		if server.StorageFull(err) {
 			// Its writes are refused (and were logged as they were).
-			return &server.Error{Code: syncproto.CodeUnavailable, Message: "服务器存储空间已满", RetryAfter: server.ErrStorageFull.RetryAfter}
+			return &server.Error{Code: syncproto.CodeUnavailable, Message: "服务器存储空间已满", RetryAfter: server.ErrStorageFull.RetryAfter, Err: err}
 		}
-		return &server.Error{Code: syncproto.CodeUnavailable, Message: "数据库不可用", RetryAfter: readyWait, Err: err}
+		return &server.Error{Code: syncproto.CodeUnavailable, Message: message, RetryAfter: readyWait, Err: err}
+	}
+	if err := a.store.Ping(ctx); err != nil {
+		return notReady("数据库不可用", err)
 	}
 	if a.cfg.Blobs != nil {
 		if err := a.cfg.Blobs.Ping(ctx); err != nil {
-			return &server.Error{Code: syncproto.CodeUnavailable, Message: "照片存储不可用", RetryAfter: readyWait, Err: err}
+			return notReady("照片存储不可用", err)
+		}
+	}
+	if a.cfg.Uploads != nil {
+		if err := a.cfg.Uploads.Ping(); err != nil {
+			return notReady("照片上传目录不可写", err)
 		}
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})

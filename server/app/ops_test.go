@@ -98,6 +98,24 @@ func TestReadyNeedsThePhotoStore(t *testing.T) {
 			}
 		})
 	})
+	// A directory the server writes photos to that takes no write (here
+	// a file where it was; a volume made read-only or full alike): every
+	// upload would fail.
+	for _, dir := range []string{"uploads", filepath.Join("blobs", "tmp")} {
+		t.Run(dir+" not writable", func(t *testing.T) {
+			srv := apptest.Start(t)
+			path := filepath.Join(srv.Dir, dir)
+			check(t, srv, func() {
+				if err := errors.Join(os.Rename(path, path+".away"), os.WriteFile(path, nil, 0o600)); err != nil {
+					t.Fatal(err)
+				}
+			}, func() {
+				if err := errors.Join(os.Remove(path), os.Rename(path+".away", path)); err != nil {
+					t.Fatal(err)
+				}
+			})
+		})
+	}
 }
 
 // TestMetricsLabelsBounded: whatever methods and paths clients send, the

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xinzhou-eco/fieldsync/internal/fsprobe"
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
@@ -38,15 +39,20 @@ func New(dir string) (*Store, error) {
 // an error to report, not a store to make.
 func Existing(dir string) *Store { return &Store{dir: dir} }
 
-// Ping tells that the store's directory is there and is a directory (a
-// volume unmounted or removed under the server is not).
+// Ping tells that the store's directory is there, is a directory (a
+// volume unmounted or removed under the server is not) and takes writes
+// (a volume made read-only or filled does not).
 func (s *Store) Ping(ctx context.Context) error {
-	fi, err := os.Stat(filepath.Join(s.dir, "tmp"))
+	tmp := filepath.Join(s.dir, "tmp")
+	fi, err := os.Stat(tmp)
 	if err != nil {
 		return fmt.Errorf("blob directory: %w", err)
 	}
 	if !fi.IsDir() {
-		return fmt.Errorf("blob directory: %s is not a directory", filepath.Join(s.dir, "tmp"))
+		return fmt.Errorf("blob directory: %s is not a directory", tmp)
+	}
+	if err := fsprobe.Writable(tmp); err != nil {
+		return fmt.Errorf("blob directory: %w", err)
 	}
 	return nil
 }

@@ -42,6 +42,7 @@ import (
 	"github.com/tus/tusd/v2/pkg/filestore"
 	"github.com/tus/tusd/v2/pkg/handler"
 	"github.com/tus/tusd/v2/pkg/memorylocker"
+	"github.com/xinzhou-eco/fieldsync/internal/fsprobe"
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 	exslog "golang.org/x/exp/slog"
@@ -1002,6 +1003,10 @@ func (w *jsonErrors) finish() {
 		_, _ = w.ResponseWriter.Write(body)
 	}
 }
+
+// Ping tells whether the upload directory takes writes: an upload's
+// bytes are written there (with S3, its copy to be checked).
+func (s *Service) Ping() error { return fsprobe.Writable(s.dir) }
 
 // storeDown reports whether the photo store does not answer a ping
 // within 5 s (as /readyz asks it).
