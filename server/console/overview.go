@@ -186,7 +186,7 @@ func (c *Console) overview(ec echo.Context) error {
 		weekLabels[i] = w[5:] + "起"
 	}
 	data := map[string]any{
-		"Month": monthStart.Format("2006年1月"), "MonthParam": month, "ThisMonth": thisMonth, "Now": now.Format("2006年1月"),
+		"Month": monthStart.Format("2006年1月"), "MonthParam": month, "ThisMonth": thisMonth,
 		"PrevMonth": monthStart.AddDate(0, -1, 0).Format("2006-01"), "NextMonth": monthStart.AddDate(0, 1, 0).Format("2006-01"),
 		"Rows": rows, "Total": total, "Chart": countyChart(rows),
 		"Flagged": o.FlaggedWaiting, "OverdueFindings": o.OverdueFindings, "OverdueTasks": overdueTasks, "Stale": stale,

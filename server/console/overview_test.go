@@ -175,6 +175,9 @@ func TestOverviewOfAnotherMonth(t *testing.T) {
 	if !strings.Contains(page, `id="kpi-today"`) || !strings.Contains(page, "截至"+back.Format("2006年1月")) {
 		t.Error("a past month's overview does not say its figures above the charts are today's and its weeks end with the month")
 	}
+	if !strings.Contains(page, "<h1>概览 · "+back.Format("2006年1月")+"</h1>") {
+		t.Errorf("a past month's overview is not headed with its month")
+	}
 	next := time.Date(now.Year(), now.Month()+1, 1, 0, 0, 0, 0, now.Location()).Format("2006-01")
 	for q, want := range map[string]string{next: "还没有开始", "2026-13": "YYYY-MM", "bogus": "YYYY-MM"} {
 		if st, page := b.get("/console/overview?month=" + q); st != http.StatusBadRequest || !strings.Contains(page, want) {
