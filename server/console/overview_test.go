@@ -179,7 +179,7 @@ func TestOverviewOfAnotherMonth(t *testing.T) {
 		t.Errorf("a past month's overview is not headed with its month")
 	}
 	next := time.Date(now.Year(), now.Month()+1, 1, 0, 0, 0, 0, now.Location()).Format("2006-01")
-	for q, want := range map[string]string{next: "还没有开始", "2026-13": "YYYY-MM", "bogus": "YYYY-MM"} {
+	for q, want := range map[string]string{next: "还没有开始", "2026-13": "YYYY-MM", "bogus": "YYYY-MM", "0000-01": "YYYY-MM"} {
 		if st, page := b.get("/console/overview?month=" + q); st != http.StatusBadRequest || !strings.Contains(page, want) {
 			t.Errorf("overview?month=%s: %d, want 400 saying %q", q, st, want)
 		}

@@ -19,7 +19,9 @@ import (
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
-var reMonth = regexp.MustCompile(`^[0-9]{4}-(0[1-9]|1[0-2])$`)
+// reMonth is a month a page or export takes (YYYY-MM): from 2000 on, as
+// every record is (0000-01 is a typing slip, not a month to report).
+var reMonth = regexp.MustCompile(`^[2-9][0-9]{3}-(0[1-9]|1[0-2])$`)
 
 // reportTable is one table of the monthly report, the same on the page,
 // in the CSV and in the XLSX.
