@@ -862,3 +862,39 @@ func TestNarrowedScopeKeepsRefusedWork(t *testing.T) {
 		t.Error("the county's site, nothing of this device's, stayed on the device")
 	}
 }
+
+// TestReinstatedDeviceSendsItsWork: a phone revoked by mistake keeps the
+// work it could not send; reinstated, it signs in again (the tokens it
+// held stay ended) and the work reaches the server, once.
+func TestReinstatedDeviceSendsItsWork(t *testing.T) {
+	srv := apptest.Start(t)
+	ctx := t.Context()
+	d := newDevice(t, srv, apptest.Inspector)
+	mustSync(t, d)
+	check, err := d.AddVehicle(ctx, device.Vehicle{Plate: "晋H61616", Checkpoint: "忻州北收费站", Stage: "国六", Fuel: "天然气", Aftertreatment: "present"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.App.DB.RevokeDevice(ctx, d.ID(), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Sync(ctx); syncproto.ErrorCodeOf(err) != syncproto.CodeDeviceRevoked {
+		t.Fatalf("sync of a revoked phone: %v, want device_revoked", err)
+	}
+	if err := srv.App.DB.ReinstateDevice(ctx, d.ID(), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Sync(ctx); syncproto.ErrorCodeOf(err) != syncproto.CodeTokenInvalid {
+		t.Fatalf("sync of a reinstated phone with the tokens it held: %v, want token_invalid (sign in again)", err)
+	}
+	if _, err := d.Login(ctx, srv.URL, apptest.Inspector, apptest.Passwords[apptest.Inspector]); err != nil {
+		t.Fatalf("sign in on the reinstated phone: %v", err)
+	}
+	mustSync(t, d)
+	if n := serverCount(t, srv, syncproto.EntityVehicleCheck, "plate", "晋H61616"); n != 1 {
+		t.Errorf("the check the phone kept: %d on the server, want 1", n)
+	}
+	if _, err := d.Record(ctx, syncproto.EntityVehicleCheck, check); err != nil {
+		t.Error(err)
+	}
+}

@@ -288,6 +288,12 @@ type AccountStore interface {
 	// RevokeDevice stops a device for good: its tokens stop working and
 	// it cannot sign in again. Errors: not_found.
 	RevokeDevice(ctx context.Context, deviceID string, at time.Time) error
+	// ReinstateDevice undoes a revocation made by mistake: the device may
+	// sign in again (its user's password; every token it held stays
+	// ended) and send the work it kept, and the capture keys its
+	// revocation revoked are its own again. Errors: not_found, conflict
+	// (not revoked).
+	ReinstateDevice(ctx context.Context, deviceID string, at time.Time) error
 }
 
 // OfficeStore is what the office console reads: lists, pages and tallies.

@@ -3,7 +3,7 @@
 //	fieldsync serve   [--addr 127.0.0.1:8080] [--data ./data] [--demo]
 //	fieldsync user add --username U --password P --role R --county CODE[,CODE] [--name 显示名]
 //	fieldsync user list | user disable U | user enable U | user scope U --county CODE[,CODE]
-//	fieldsync device list | device revoke ID
+//	fieldsync device list | device revoke ID | device reinstate ID
 //	fieldsync migrate --from DIR --to postgres://… [--blobs s3://…]
 //	fieldsync backup  OUT.db
 //	fieldsync sweep   [--upload-grace 168h]
@@ -50,7 +50,7 @@ usage:
   fieldsync serve [--addr ADDR] [--data DIR] [--demo]
   fieldsync user add --username U (--password P | --password-file FILE) [--role ROLE] --county CODE[,CODE] [--name NAME]
   fieldsync user list | user disable U | user enable U | user scope U --county CODE[,CODE]
-  fieldsync device list | device revoke ID
+  fieldsync device list | device revoke ID | device reinstate ID
   fieldsync migrate --from DIR --to postgres://USER@HOST/DB [--blobs s3://BUCKET?endpoint=…]
   fieldsync backup [--data DIR] OUT.db
   fieldsync restore [--data DIR] BACKUP.db   (the server stopped)
@@ -261,19 +261,20 @@ func (c *command) withStore(ctx context.Context, fn func(a *app.App) error) erro
 }
 
 var commands = map[string]func(*command){
-	"serve":         serveCmd,
-	"user add":      userAddCmd,
-	"user list":     userListCmd,
-	"user disable":  func(c *command) { userDisableCmd(c, true) },
-	"user enable":   func(c *command) { userDisableCmd(c, false) },
-	"user scope":    userScopeCmd,
-	"device list":   deviceListCmd,
-	"device revoke": deviceRevokeCmd,
-	"backup":        backupCmd,
-	"restore":       restoreCmd,
-	"sweep":         sweepCmd,
-	"migrate":       migrateCmd,
-	"audit verify":  auditVerifyCmd,
+	"serve":            serveCmd,
+	"user add":         userAddCmd,
+	"user list":        userListCmd,
+	"user disable":     func(c *command) { userDisableCmd(c, true) },
+	"user enable":      func(c *command) { userDisableCmd(c, false) },
+	"user scope":       userScopeCmd,
+	"device list":      deviceListCmd,
+	"device revoke":    deviceRevokeCmd,
+	"device reinstate": deviceReinstateCmd,
+	"backup":           backupCmd,
+	"restore":          restoreCmd,
+	"sweep":            sweepCmd,
+	"migrate":          migrateCmd,
+	"audit verify":     auditVerifyCmd,
 }
 
 func serveCmd(c *command) {
@@ -491,6 +492,25 @@ func deviceRevokeCmd(c *command) {
 				return err
 			}
 			fmt.Fprintf(c.stdout, "revoked device %s\n", id)
+			return nil
+		})
+	}
+}
+
+// deviceReinstateCmd undoes a revocation made by mistake: the phone signs
+// in again and sends the work it kept (sync.md 2).
+func deviceReinstateCmd(c *command) {
+	c.args = 1
+	c.run = func(ctx context.Context) error {
+		id, err := oneArg(c, "device id")
+		if err != nil {
+			return err
+		}
+		return c.withStore(ctx, func(a *app.App) error {
+			if err := a.DB.ReinstateDevice(ctx, id, time.Now()); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stdout, "reinstated device %s: its user signs in on it again (with the password), and the work it kept syncs\n", id)
 			return nil
 		})
 	}

@@ -161,6 +161,9 @@ func TestUserAndDeviceCommands(t *testing.T) {
 	if code, _, _ = run(t, "device", "revoke", "--data", dir, "0191f0a0-0000-7000-8000-000000000001"); code != 1 {
 		t.Fatalf("revoking an unknown device succeeded")
 	}
+	if code, _, errs = run(t, "device", "reinstate", "--data", dir, "0191f0a0-0000-7000-8000-000000000001"); code != 1 || !strings.Contains(errs, "设备不存在") {
+		t.Fatalf("reinstating an unknown device: %d %q", code, errs)
+	}
 	if code, _, errs = run(t, "nonsense"); code != 2 || !strings.Contains(errs, "usage") {
 		t.Fatalf("unknown command: %d %q", code, errs)
 	}

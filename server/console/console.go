@@ -140,6 +140,7 @@ func Mount(e *echo.Echo, d Deps) (*Console, error) {
 	g.POST("/users", c.addUser, c.authn, c.checkCSRF)
 	g.POST("/users/:username/counties", c.setCounties, c.authn, c.checkCSRF)
 	g.POST("/devices/:id/revoke", c.revokeDevice, c.authn, c.checkCSRF)
+	g.POST("/devices/:id/reinstate", c.reinstateDevice, c.authn, c.checkCSRF)
 	g.GET("/search", c.search, c.authn)
 	g.GET("/overview", c.overview, c.authn)
 	g.GET("/sites", c.sites, c.authn)

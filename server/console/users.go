@@ -104,8 +104,8 @@ func (c *Console) showUsersStatus(ec echo.Context, status int, extra map[string]
 	data := map[string]any{"Rows": rows, "Admin": admin, "NewBoxes": c.countyBoxes(nil),
 		"Roles":     []server.Role{server.RoleInspector, server.RoleCountyOffice, server.RoleCityOffice, server.RoleAdmin},
 		"RoleNames": roleNames, "Done": ec.QueryParam("done"), "DoneUser": ec.QueryParam("user")}
-	if id := ec.QueryParam("device"); id != "" && data["Done"] == "revoked" {
-		// The device revoked, named (several may share a name).
+	if id := ec.QueryParam("device"); id != "" && (data["Done"] == "revoked" || data["Done"] == "reinstated") {
+		// The device revoked or reinstated, named (several may share a name).
 		if d, err := c.device(ec, id); err == nil {
 			data["DoneDevice"] = c.deviceView(d)
 		}
@@ -186,8 +186,8 @@ func (c *Console) setCounties(ec echo.Context) error {
 
 // revokeDevice revokes a device once confirmed: the first POST shows
 // what the device is and what it still owes (photos not uploaded), with
-// the confirming form; a revocation cannot be undone, and the phone's
-// unsent work cannot reach the server after it.
+// the confirming form; the phone's unsent work cannot reach the server
+// after it, unless an administrator reinstates the device.
 func (c *Console) revokeDevice(ec echo.Context) error {
 	if err := requireAdmin(ec); err != nil {
 		return err
@@ -204,6 +204,27 @@ func (c *Console) revokeDevice(ec echo.Context) error {
 	}
 	c.adminAction(ec, "device_revoked", "device", d.ID)
 	return ec.Redirect(http.StatusSeeOther, "/console/users?"+url.Values{"done": {"revoked"}, "device": {d.ID}}.Encode())
+}
+
+// reinstateDevice undoes a revocation made by mistake: the phone's user
+// signs in on it again (its old tokens stay ended) and its kept work
+// syncs.
+func (c *Console) reinstateDevice(ec echo.Context) error {
+	if err := requireAdmin(ec); err != nil {
+		return err
+	}
+	d, err := c.device(ec, ec.Param("id"))
+	if err != nil {
+		return err
+	}
+	if d.RevokedAt != nil {
+		if err := c.d.Store.ReinstateDevice(ec.Request().Context(), d.ID, c.now()); err != nil {
+			return err
+		}
+		c.adminAction(ec, "device_reinstated", "device", d.ID)
+	}
+	// Reinstated already (the form sent twice): answered as the first.
+	return ec.Redirect(http.StatusSeeOther, "/console/users?"+url.Values{"done": {"reinstated"}, "device": {d.ID}}.Encode())
 }
 
 // device is a device by its id (any user's: the caller is an admin).

@@ -138,7 +138,7 @@ func TestUsersAndDevices(t *testing.T) {
 	// The first POST asks to confirm, naming the device and what it still
 	// owes; only the confirmation revokes, and its notice names the device.
 	st, page = admin.post("/console/devices/"+tok.User.DeviceID+"/revoke", url.Values{"csrf": {token}})
-	if st != http.StatusOK || !strings.Contains(page, "确认吊销") || !strings.Contains(page, "不能撤销") || !strings.Contains(page, `id="revoke-device"`) {
+	if st != http.StatusOK || !strings.Contains(page, "确认吊销") || !strings.Contains(page, "无法上传") || !strings.Contains(page, `id="revoke-device"`) {
 		t.Fatalf("revoke asks no confirmation: %d\n%s", st, page)
 	}
 	if _, err := phone.Me(ctx); err != nil {
@@ -153,6 +153,28 @@ func TestUsersAndDevices(t *testing.T) {
 	}
 	if _, err := phone.Me(ctx); syncproto.ErrorCodeOf(err) != syncproto.CodeDeviceRevoked {
 		t.Fatalf("after revoke: %v", err)
+	}
+
+	// Revoked by mistake: reinstated (a county office may not), the phone
+	// signs in again — the tokens it held stay ended.
+	if st, _ := county.post("/console/devices/"+tok.User.DeviceID+"/reinstate", url.Values{"csrf": {ctoken}}); st != http.StatusForbidden {
+		t.Errorf("county office reinstating a device: %d, want 403", st)
+	}
+	_, page = admin.get("/console/users")
+	if !strings.Contains(page, `action="/console/devices/`+tok.User.DeviceID+`/reinstate"`) {
+		t.Fatal("the users page offers no reinstatement of the revoked device")
+	}
+	for range 2 { // sent twice: answered as the first
+		if st, page := admin.post("/console/devices/"+tok.User.DeviceID+"/reinstate", url.Values{"csrf": {token}}); st != http.StatusOK ||
+			!regexp.MustCompile(`id="reinstated">已恢复用户 [^<]*的设备“[^”]+”`).MatchString(page) {
+			t.Fatalf("reinstate: %d\n%s", st, page)
+		}
+	}
+	if _, err := phone.Me(ctx); syncproto.ErrorCodeOf(err) != syncproto.CodeTokenInvalid {
+		t.Errorf("the reinstated phone's old token: %v, want token_invalid", err)
+	}
+	if _, err := phone.Login(ctx, "wang.li", "wangli-secret", "王力的手机"); err != nil {
+		t.Errorf("sign in on the reinstated phone: %v", err)
 	}
 }
 

@@ -277,6 +277,31 @@ func (db *DB) RevokeDevice(ctx context.Context, deviceID string, at time.Time) e
 	})
 }
 
+// ReinstateDevice undoes a revocation: the device may sign in again, its
+// old tokens staying ended, and gets back the keys its revocation
+// revoked. Errors: not_found, conflict (not revoked).
+func (db *DB) ReinstateDevice(ctx context.Context, deviceID string, at time.Time) error {
+	return db.writeSQL(ctx, func(tx pgx.Tx) error {
+		var revoked *int64
+		err := queryRow(ctx, tx, `SELECT revoked_at FROM devices WHERE id = ? FOR UPDATE`, deviceID).Scan(&revoked)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			return server.Errorf(syncproto.CodeNotFound, "设备不存在")
+		case err != nil:
+			return err
+		case revoked == nil:
+			return server.Errorf(syncproto.CodeConflict, "设备没有被停用")
+		}
+		if _, err := exec(ctx, tx, `UPDATE devices SET revoked_at = NULL WHERE id = ?`, deviceID); err != nil {
+			return err
+		}
+		if _, err := exec(ctx, tx, sqlstore.ReinstateDeviceKeys, deviceID, *revoked); err != nil {
+			return err
+		}
+		return endSession(ctx, tx, deviceID, at)
+	})
+}
+
 // Principal loads the caller of a request from a token's user and device,
 // with the device's session generation, checking that both are still
 // allowed. Errors: token_invalid (unknown user or device), user_disabled,

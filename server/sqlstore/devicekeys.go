@@ -19,6 +19,11 @@ const InsertDeviceKey = `INSERT INTO device_keys (` + DeviceKeyCols + `) VALUES 
 // revoked_at in ms, device id).
 const RevokeDeviceKeys = `UPDATE device_keys SET revoked_at = ? WHERE device_id = ? AND revoked_at IS NULL`
 
+// ReinstateDeviceKeys gives back the keys its device's revocation revoked
+// (arguments: device id, the device's revoked_at in ms): those revoked at
+// that very time.
+const ReinstateDeviceKeys = `UPDATE device_keys SET revoked_at = NULL WHERE device_id = ? AND revoked_at = ?`
+
 // DeviceKeyArgs are k's values for InsertDeviceKey.
 func DeviceKeyArgs(k *server.DeviceKey) []any {
 	var revoked any

@@ -396,6 +396,30 @@ func testSignOutRevoke(t *testing.T, open Opener) {
 		t.Errorf("revoked again at %v", devs[0].RevokedAt)
 	}
 	wantCode(t, e.st.RevokeDevice(e.ctx, uuid.NewString(), t0), syncproto.CodeNotFound, "revoke an unknown device")
+
+	// Reinstated (a revocation made by mistake): the device signs in
+	// again, in a new session — the tokens it held stay ended.
+	before, err := e.st.Devices(e.ctx, server.Scope{All: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.ReinstateDevice(e.ctx, d.ID, t0.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	p, err = e.st.Principal(e.ctx, u.ID, d.ID)
+	if err != nil || p.Session <= 1 {
+		t.Errorf("principal of a reinstated device: %+v %v, want a session after 1 (its tokens ended)", p, err)
+	}
+	_, err = e.st.RotateRefresh(e.ctx, "h2", "h5", t0.Add(3*time.Hour), t0.Add(2*time.Hour))
+	wantCode(t, err, syncproto.CodeTokenInvalid, "the refresh token a reinstated device held")
+	if _, err := e.st.RegisterDevice(e.ctx, d, "h6", t0.Add(3*time.Hour)); err != nil {
+		t.Errorf("sign in on a reinstated device: %v", err)
+	}
+	if devs, _ := e.st.Devices(e.ctx, server.Scope{All: true}); len(devs) != 1 || devs[0].RevokedAt != nil || len(before) != 1 {
+		t.Errorf("the reinstated device listed as %+v", devs)
+	}
+	wantCode(t, e.st.ReinstateDevice(e.ctx, d.ID, t0.Add(3*time.Hour)), syncproto.CodeConflict, "reinstate a device not revoked")
+	wantCode(t, e.st.ReinstateDevice(e.ctx, uuid.NewString(), t0), syncproto.CodeNotFound, "reinstate an unknown device")
 }
 
 func testDisabledUser(t *testing.T, open Opener) {

@@ -143,6 +143,20 @@ func testDeviceKeys(t *testing.T, open Opener) {
 	_, k3 := captureKey(t, d.p.DeviceID, revoked.Add(time.Minute))
 	_, err = e.st.PutDeviceKey(e.ctx, k3)
 	wantCode(t, err, syncproto.CodeDeviceRevoked, "key of a revoked device")
+
+	// Reinstated, the device has back the keys its revocation revoked.
+	if err := e.st.ReinstateDevice(e.ctx, d.p.DeviceID, revoked.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	keys, err = e.st.DeviceKeys(e.ctx, d.p.DeviceID)
+	if err != nil || len(keys) != 2 {
+		t.Fatalf("keys after reinstatement: %+v %v", keys, err)
+	}
+	for _, k := range keys {
+		if k.RevokedAt != nil {
+			t.Errorf("key %s still revoked (at %v) after its device was reinstated", k.ID, k.RevokedAt)
+		}
+	}
 }
 
 // testCaptureChecked: the push path reads the key in its transaction: a
