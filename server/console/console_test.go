@@ -651,3 +651,22 @@ func TestPhotoAskedEachTime(t *testing.T) {
 		t.Errorf("a photo's original in the console: %d, Cache-Control %q, want 200 private, no-cache", st, cc)
 	}
 }
+
+// TestInspectionClockAhead: an inspection whose start is hours after the
+// server received it (the phone's clock ran ahead) says so on its page;
+// one started before its receipt does not.
+func TestInspectionClockAhead(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	county := loggedIn(t, srv, apptest.CountyOffice)
+	if _, page := county.get("/console/inspections/" + submit(t, phone, apptest.Xinfu)); strings.Contains(page, `id="clock-ahead"`) {
+		t.Error("an inspection started before its receipt is said to be from a clock ahead")
+	}
+	id := uuid.NewString()
+	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, id, apptest.Fields("site_id", apptest.DemoSite(t, apptest.Xinfu),
+		"template_id", "construction_dust", "template_version", 1, "status", "submitted",
+		"started_at", time.Now().Add(2*time.Hour).In(server.ChinaTime).Format(time.RFC3339))))
+	if _, page := county.get("/console/inspections/" + id); !regexp.MustCompile(`id="clock-ahead">⚠ 比服务器收到此记录的时间（[^）]+）晚 [12] 小时`).MatchString(page) {
+		t.Error("an inspection started 2 hours after its receipt: the page does not say the phone's clock ran ahead")
+	}
+}

@@ -94,7 +94,7 @@ func (c *Console) detail(ec echo.Context) error {
 		items[it.Key] = it.Label
 	}
 	data := map[string]any{"ID": insp.ID, "Seq": insp.Seq, "County": c.countyName(insp.County), "Status": insp.Text("status"),
-		"Summary": insp.Text("summary"), "Started": visitStarted(insp), "Finished": localTime(insp.Text("finished_at")),
+		"Summary": insp.Text("summary"), "Started": visitStarted(insp), "StartedAhead": clockAhead(insp.Text("started_at"), insp.CreatedAt), "Finished": localTime(insp.Text("finished_at")),
 		"ReviewComment": insp.Text("review_comment"), "Template": tmpl.Title, "Answers": answers(insp, tmpl),
 		"Done": ec.QueryParam("done"), "Inspector": c.userName(ctx, insp.CreatedBy)}
 	mine, err := c.d.Syncer.HandsOf(ctx, p)

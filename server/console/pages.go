@@ -448,6 +448,24 @@ func visitStarted(insp *server.StoredRecord) string {
 	return insp.CreatedAt.In(chinaTime).Format("2006-01-02 15:04") + "（未填开始时间，按收到时间）"
 }
 
+// clockSlack is how much later than its receipt a phone's record time
+// may be before the console says the phone's clock ran ahead (the
+// server's own tolerance of a phone's HLC).
+const clockSlack = 5 * time.Minute
+
+// clockAhead warns of a time a phone recorded (RFC 3339) that is later
+// than the server received it, by more than clockSlack: the phone's clock
+// ran ahead (a visit cannot end up in the future), and the time, with
+// the month it counts in, may be wrong. "" otherwise.
+func clockAhead(recorded string, received time.Time) string {
+	t, ok := server.ParseTime(recorded)
+	if !ok || received.IsZero() || t.Sub(received) <= clockSlack {
+		return ""
+	}
+	return "⚠ 比服务器收到此记录的时间（" + received.In(chinaTime).Format("2006-01-02 15:04") + "）晚 " +
+		server.ChineseDuration(t.Sub(received)) + "：手机时钟可能不准，此时间及其所计月份可能有误"
+}
+
 func localTime(s string) string {
 	t, ok := server.ParseTime(s)
 	if !ok {

@@ -83,6 +83,18 @@ func TestVehicleCheckPage(t *testing.T) {
 	if st, _ := county.get("/console/vehicles/" + uuid.NewString()); st != http.StatusNotFound {
 		t.Errorf("unknown check: %d, want 404", st)
 	}
+	// A check timed hours after the server received it: the phone's clock
+	// ran ahead, and the page says so; a check timed before it does not.
+	if strings.Contains(page, `id="clock-ahead"`) {
+		t.Error("a check timed before its receipt is said to be from a clock ahead")
+	}
+	ahead := uuid.NewString()
+	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityVehicleCheck, ahead, apptest.Fields("county", apptest.Xinfu,
+		"checkpoint", "忻州北收费站", "plate", "晋H30273", "emission_stage", "cn6", "aftertreatment", "present", "action", "release",
+		"checked_at", time.Now().Add(3*time.Hour).In(server.ChinaTime).Format(time.RFC3339))))
+	if _, page := county.get("/console/vehicles/" + ahead); !regexp.MustCompile(`id="clock-ahead">⚠ 比服务器收到此记录的时间（[^）]+）晚 [23] 小时`).MatchString(page) {
+		t.Error("a check timed 3 hours after its receipt: the page does not say the phone's clock ran ahead")
+	}
 }
 
 // TestVehiclesPeriod: the roadside page's statistics and records can be
