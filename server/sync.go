@@ -780,7 +780,15 @@ func (s *Syncer) checkUpdate(ctx context.Context, tx WriteTx, p *Principal, cur 
 		}
 	}
 	l, since, err := s.lockOf(ctx, tx, cur)
-	if err != nil || l.allows(cur, vals, del) || l.before(since, h) {
+	// A device's own change stamped before the submission (lock.before)
+	// is taken for the records under the inspection — its findings and
+	// photos, which a restore's resend sends after it — but not for the
+	// submitted inspection itself: its own earlier writes are sent before
+	// its submission in every order a phone sends (its writes in HLC
+	// order), so one that comes after is backdated, and would change or
+	// delete an inspection under review.
+	itself := l == lockSubmitted && cur.Entity.Name == syncproto.EntityInspection
+	if err != nil || l.allows(cur, vals, del) || !itself && l.before(since, h) {
 		return err
 	}
 	return l.refused(cur)

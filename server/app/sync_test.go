@@ -631,13 +631,17 @@ func TestSubmitLocksUntilOfficeReturns(t *testing.T) {
 	}
 }
 
-// TestWorkBeforeSubmissionArrivesLate: what the submitting phone did to
-// an inspection while it was a draft — a finding, an edit of it, an
-// answer — is taken when it arrives after the submission (sent again
-// after a restore, which sends the inspection before its findings), as it
-// was in its order. What it did after the submission, and what another
-// phone did at any time, is refused until the office returns it; nothing
-// is taken once the office has approved it.
+// TestWorkBeforeSubmissionArrivesLate: what the submitting phone did
+// under an inspection while it was a draft — a finding, an edit of it — is
+// taken when it arrives after the submission (sent again after a restore,
+// which sends the inspection before its findings), as it was in its
+// order. A change of the inspection itself stamped before its submission
+// that arrives after it is refused: a phone sends one record's writes in
+// their order, so it is backdated (a clock set back, a modified app), and
+// would change or delete an inspection under review. What the phone did
+// after the submission, and what another phone did at any time, is
+// refused until the office returns it; nothing is taken once the office
+// has approved it.
 func TestWorkBeforeSubmissionArrivesLate(t *testing.T) {
 	srv := apptest.Start(t)
 	phone := srv.Login(apptest.Inspector)
@@ -667,12 +671,18 @@ func TestWorkBeforeSubmissionArrivesLate(t *testing.T) {
 	wantStatus(t, apptest.Push(t, colleague, theirs), locked)
 	wantStatus(t, apptest.Push(t, phone, made), "applied")
 	wantStatus(t, apptest.Push(t, phone, made), "duplicate")
-	wantStatus(t, apptest.Push(t, phone, edited, answered), "applied", "applied")
+	wantStatus(t, apptest.Push(t, phone, edited), "applied")
 	if r, _ := srv.App.DB.Get(ctx, syncproto.EntityFinding, finding); r == nil || r.Text("description") != "东侧围挡缺失约 20 米" {
 		t.Fatalf("the finding made before the submission: %v", r)
 	}
-	if r, _ := srv.App.DB.Get(ctx, syncproto.EntityInspection, insp); r.Text("summary") != "提交前写的小结" || r.Text("status") != "submitted" {
-		t.Fatalf("the inspection reads summary %q status %q", r.Text("summary"), r.Text("status"))
+	// The inspection's own change and deletion, stamped before its
+	// submission, arriving after it: refused.
+	wantStatus(t, apptest.Push(t, phone, answered), locked)
+	h, _ = syncproto.ParseHLC(answered.HLC)
+	backdated := syncproto.Mutation{Entity: syncproto.EntityInspection, ID: insp, Delete: true, HLC: syncproto.HLC{Wall: h.Wall, Counter: h.Counter + 1, Node: h.Node}.String()}
+	wantStatus(t, apptest.Push(t, phone, backdated), locked)
+	if r, _ := srv.App.DB.Get(ctx, syncproto.EntityInspection, insp); r.Text("summary") != "" || r.Text("status") != "submitted" || r.State.IsDeleted() {
+		t.Fatalf("the inspection reads summary %q status %q deleted %v", r.Text("summary"), r.Text("status"), r.State.IsDeleted())
 	}
 	// Made after the submission: refused until the office returns it.
 	wantStatus(t, apptest.Push(t, phone,
