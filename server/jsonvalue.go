@@ -120,17 +120,40 @@ func normalizeValue(raw json.RawMessage) (json.RawMessage, *jsoncheck.Problem) {
 	if json.Unmarshal(raw, &v) != nil { // Check has ruled it out
 		return nil, &jsoncheck.Problem{Kind: jsoncheck.Syntax}
 	}
-	b, err := marshalCanonical(v)
+	b, err := marshalCanonical(positiveZero(v))
 	if err != nil {
 		return nil, &jsoncheck.Problem{Kind: jsoncheck.Syntax}
 	}
 	return b, nil
 }
 
+// positiveZero replaces every -0 in a decoded JSON value with 0, in place
+// (encoding/json writes -0 as "-0": one value, two spellings).
+func positiveZero(v any) any {
+	switch x := v.(type) {
+	case float64:
+		if x == 0 {
+			return 0.0
+		}
+	case map[string]any:
+		for k, e := range x {
+			x[k] = positiveZero(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = positiveZero(e)
+		}
+	}
+	return v
+}
+
 // appendNumber appends f as encoding/json writes a float64: the shortest
 // form, in exponent notation only below 1e-6 or from 1e21 on, with a
-// two-digit negative exponent shortened (1e-07 → 1e-7).
+// two-digit negative exponent shortened (1e-07 → 1e-7); -0 as 0.
 func appendNumber(b []byte, f float64) []byte {
+	if f == 0 {
+		f = 0 // -0 too
+	}
 	abs, format := math.Abs(f), byte('f')
 	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
 		format = 'e'

@@ -30,6 +30,10 @@ func TestNormalizeValue(t *testing.T) {
 		{`{"b":1,"a":[true,null,"x\/y"]}`, `{"a":[true,null,"x/y"],"b":1}`},
 		{`"<&>"`, `"<&>"`},
 		{`true`, `true`},
+		// -0 is 0, at the top and inside (one value, one spelling).
+		{`-0.0`, `0`},
+		{`-0`, `0`},
+		{`{"value":-0.0,"n":[-0,-0e5]}`, `{"n":[0,0],"value":0}`},
 	} {
 		got, err := NormalizeValue(json.RawMessage(tc.in), "f")
 		if err != nil || string(got) != tc.want {
