@@ -34,9 +34,15 @@ const (
 )
 
 // EarlierPhoto reports whether the server received photo a before photo b:
-// by the receipt time of their records, then (within a millisecond) by id.
+// by the receipt time of their records, then, received within one
+// millisecond (one push batch), by the order they were made in — the HLC
+// of their creation (sha256, written once, at creation: for one phone,
+// the order of its batch) — and only then by id.
 func EarlierPhoto(a, b *StoredRecord) bool {
 	if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+		return c < 0
+	}
+	if c := a.State.Fields["sha256"].HLC.Compare(b.State.Fields["sha256"].HLC); c != 0 {
 		return c < 0
 	}
 	return a.ID < b.ID

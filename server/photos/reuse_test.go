@@ -268,6 +268,38 @@ func TestReuseOrderIsReceiptOrder(t *testing.T) {
 	}
 }
 
+// TestReuseInOneBatch: an original and its reuse at another site pushed in
+// one batch (received in the same millisecond) are told apart by the
+// order the phone made them in, not by their ids: the reuse is flagged,
+// never the original, whichever id sorts first.
+func TestReuseInOneBatch(t *testing.T) {
+	w := setup(t)
+	taken := w.visitStart.Add(20 * time.Minute)
+	elsewhere := w.inspection(t, w.phone, w.other)
+	tus := w.srv.Tus(w.phone)
+	for i, prefix := range [][2]string{{"f", "0"}, {"0", "f"}} {
+		data := testimg.JPEG(testimg.Options{Width: 400, Height: 300, Seed: uint64(25 + i), Time: &taken, GPS: &siteAt})
+		tail := newID()[1:]
+		original, reuse := prefix[0]+tail, prefix[1]+tail[:len(tail)-1]+"a"
+		fields := func(insp string) map[string]any {
+			return map[string]any{"inspection_id": insp, "sha256": apptest.SHA256(data), "content_type": "image/jpeg",
+				"size_bytes": len(data), "captured_at": taken.Format(time.RFC3339)}
+		}
+		first := mut(w.phone, "photo", original, fields(w.insp))
+		second := mut(w.phone, "photo", reuse, fields(elsewhere))
+		apptest.PushApplied(t, w.phone, first, second)
+		tus.Upload(reuse, "image/jpeg", data, http.StatusNoContent)
+		tus.Upload(original, "image/jpeg", data, http.StatusNoContent)
+		w.srv.App.Photos.WaitIdle()
+		if f := w.flags(t, original); f["duplicate"] != nil {
+			t.Errorf("ids %s…/%s…: the original, first in the batch, is flagged: %v", prefix[0], prefix[1], f)
+		}
+		if d := refs(w.flags(t, reuse)["duplicate"]); len(d) != 1 || d[0]["photo_id"] != original {
+			t.Errorf("ids %s…/%s…: the reuse's flags %v, want duplicate of the original", prefix[0], prefix[1], w.flags(t, reuse))
+		}
+	}
+}
+
 // TestOnePhotoForTwoItems: the same picture as the evidence of two
 // checklist items of one inspection flags the later one (duplicate_item,
 // naming the other item); the earlier has a note. The same picture on a
