@@ -81,7 +81,7 @@ func New(syncer *server.Syncer, au *auth.Service, st server.Store, log *slog.Log
 	syncer.EncodePage = encodePage
 	gm := newGateMetrics(reg)
 	if cfg.BodyIdle <= 0 {
-		cfg.BodyIdle = defaultBodyIdle
+		cfg.BodyIdle = DefaultBodyIdle
 	}
 	if cfg.BodyMinRate <= 0 {
 		cfg.BodyMinRate = defaultBodyMinRate

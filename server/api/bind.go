@@ -152,7 +152,9 @@ func decodeError(err error, at string) error {
 // then) on purpose, would otherwise hold it until the connection dies,
 // and a few of them every turn. 4 KB/s is a poor 2G link.
 const (
-	defaultBodyIdle    = 20 * time.Second
+	// DefaultBodyIdle is the longest a request body may go without a
+	// byte, unless configured: photo uploads' too (upload.WithBodyIdle).
+	DefaultBodyIdle    = 20 * time.Second
 	defaultBodyMinRate = 4096.0
 )
 

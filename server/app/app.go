@@ -401,6 +401,11 @@ func (a *App) openParts(ctx context.Context) error {
 			return nil
 		}
 	}
+	idle := cfg.BodyIdle
+	if idle <= 0 {
+		idle = api.DefaultBodyIdle
+	}
+	upOpts = append(upOpts, upload.WithBodyIdle(idle))
 	uploads, err := upload.New(filepath.Join(cfg.DataDir, "uploads"), cfg.MaxUploadBytes, len(cfg.TrustedProxies) > 0, a.Syncer, log, upOpts...)
 	if err != nil {
 		return err

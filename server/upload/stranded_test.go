@@ -1,16 +1,24 @@
 package upload_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/tus/tusd/v2/pkg/filestore"
+	"github.com/xinzhou-eco/fieldsync/server/app"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
@@ -160,4 +168,52 @@ func TestStrandedUploadsAreFinished(t *testing.T) {
 			t.Errorf("the refused upload still answers: HEAD %d", r.Status)
 		}
 	})
+}
+
+// TestStalledPatchTimesOut: a PATCH whose bytes stop arriving (a phone out
+// of signal) is answered 408 request_timeout after the server's body idle
+// time, as a push's body is — not a 500 after tusd's minute — and the
+// bytes that came are kept: HEAD gives their count.
+func TestStalledPatchTimesOut(t *testing.T) {
+	srv := apptest.Start(t, func(c *app.Config) { c.BodyIdle = 300 * time.Millisecond })
+	a := newPhone(t, srv, apptest.Inspector, apptest.Xinfu)
+	data := evidenceJPEG(84)
+	id := a.record(t, newID(), data)
+	c := a.tus.Create(id, apptest.SHA256(data), "image/jpeg", len(data))
+	if c.Status != http.StatusCreated {
+		t.Fatalf("create: %d %+v", c.Status, c.Err)
+	}
+	loc := c.Header.Get("Location")
+	u, err := url.Parse(loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	access, _ := a.c.Tokens()
+	sent := 1000
+	fmt.Fprintf(conn, "PATCH %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\n"+
+		"Content-Type: application/offset+octet-stream\r\nContent-Length: %d\r\n\r\n", u.Path, access, len(data))
+	if _, err := conn.Write(data[:sent]); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.SetReadDeadline(time.Now().Add(30 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer to the stalled PATCH: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var eb syncproto.ErrorBody
+	if resp.StatusCode != http.StatusRequestTimeout || json.Unmarshal(body, &eb) != nil || eb.Code != syncproto.CodeRequestTimeout || !strings.Contains(eb.Message, "HEAD") {
+		t.Fatalf("stalled PATCH: %d %s, want 408 request_timeout saying to ask HEAD", resp.StatusCode, body)
+	}
+	if r := a.tus.Head(loc); r.Status != http.StatusOK || r.Header.Get("Upload-Offset") != strconv.Itoa(sent) {
+		t.Errorf("HEAD after the stall: %d offset %q, want the %d bytes that came", r.Status, r.Header.Get("Upload-Offset"), sent)
+	}
 }

@@ -84,8 +84,16 @@ type partialStore interface {
 type Option func(*options)
 
 type options struct {
-	s3     *s3Parts
-	locker handler.Locker
+	s3       *s3Parts
+	locker   handler.Locker
+	bodyIdle time.Duration
+}
+
+// WithBodyIdle sets the longest a PATCH's bytes may stop arriving before
+// it is answered 408 request_timeout (the bytes that came kept), as a
+// push's body is (tusd's own is 60 s, answered 500).
+func WithBodyIdle(d time.Duration) Option {
+	return func(o *options) { o.bodyIdle = d }
 }
 
 // WithS3 keeps partial uploads in bucket under prefix (tusd's s3store:
@@ -154,6 +162,7 @@ func New(dir string, maxSize int64, forwarded bool, syncer *server.Syncer, log *
 		Cors:                      &handler.CorsConfig{Disable: true},
 		PreUploadCreateCallback:   s.beforeCreate,
 		PreFinishResponseCallback: s.beforeFinish,
+		NetworkTimeout:            o.bodyIdle, // 0: tusd's own
 		// tusd logs every request at info level; our request log and hook
 		// errors say what matters.
 		Logger: exslog.New(exslog.NewTextHandler(io.Discard, nil)),
@@ -388,11 +397,13 @@ func (s *Service) wrap(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		jw := &jsonErrors{ResponseWriter: w, head: r.Method == http.MethodHead, serverHLC: s.syncer.ServerHLC, storeDown: s.storeDown}
 		inner.ServeHTTP(jw, r)
-		if jw.pending && jw.status >= 500 && jw.status != http.StatusInsufficientStorage && jw.status != http.StatusNotImplemented {
+		if jw.pending && jw.status >= 500 && jw.status != http.StatusInsufficientStorage && jw.status != http.StatusNotImplemented &&
+			!strings.HasPrefix(jw.body.String(), "ERR_READ_TIMEOUT") {
 			// tusd's own words for a server fault (a full disk, a store
 			// down): the answer gives the phone fieldsync's code only.
 			// (507 is a device's quota_exceeded, and 501 a request using
-			// a tus feature the server does not offer: the client's.)
+			// a tus feature the server does not offer, and bytes that
+			// stopped arriving: the client's.)
 			s.log.Error("upload failed", "method", r.Method, "path", r.URL.Path, "status", jw.status,
 				"err", strings.TrimSpace(jw.body.String()))
 		}
@@ -891,7 +902,10 @@ var tusCodes = map[string]string{
 	"ERR_SERVER_SHUTDOWN": syncproto.CodeUnavailable,
 	// A tus extension the server does not offer (a PATCH declaring
 	// Upload-Length late, Upload-Concat): the request's headers are wrong.
-	"ERR_NOT_IMPLEMENTED":      syncproto.CodeInvalidUpload,
+	"ERR_NOT_IMPLEMENTED": syncproto.CodeInvalidUpload,
+	// The bytes stopped arriving (a phone out of signal): the client's,
+	// like a push's body that stops; those that came are kept.
+	"ERR_READ_TIMEOUT":         syncproto.CodeRequestTimeout,
 	"ERR_INVALID_CONTENT_TYPE": syncproto.CodeUnsupportedMediaType,
 }
 
@@ -906,6 +920,7 @@ var byStatus = map[int]string{
 // tusErrorMessages say more than tusMessages where one fieldsync code
 // stands for several of tusd's errors.
 var tusErrorMessages = map[string]string{
+	"ERR_READ_TIMEOUT":         "照片数据中途停止到达（信号中断）：已收到的部分已保存，请先用 HEAD 查询已接收的字节数，再续传其余部分",
 	"ERR_NOT_IMPLEMENTED":      "请求用到了服务器不支持的 tus 扩展（如在 PATCH 中才声明 Upload-Length，或 Upload-Concat）：Upload-Length 须在创建上传时声明",
 	"ERR_UPLOAD_SIZE_EXCEEDED": "发送的字节超出了 Upload-Length 声明的文件长度（应用的错误）：请先用 HEAD 查询已接收的字节数，只发送其余部分",
 }
