@@ -811,6 +811,14 @@ export class FieldsyncClient {
     // and what is wrong is writing it at all (read_only_entity).
     checkWritable(entity, fields);
     checkID(id);
+    if (Object.keys(fields).length === 0) {
+      // Nothing to write (a form saved unchanged): no change is queued —
+      // the server would refuse it, and its refusal would wait in the
+      // failed list. A record that does not exist yet needs its fields.
+      const cur = await this.get(entity, id);
+      if (cur) return cur;
+      throw new FieldsyncError('missing_field', { message: '新记录没有任何字段，无法保存（应用程序错误）', details: { entity, id } });
+    }
     const rec = await this.storage.transaction(['meta', 'records', 'outbox'], 'readwrite', (tx) =>
       this.saveIn(tx, entity, id, fields, false),
     );
@@ -880,11 +888,15 @@ export class FieldsyncClient {
    * with the device key (capture_sig, capture_key_id; signed-captures.md),
    * where Web Crypto is available. A photo picked from the gallery is not
    * signed.
-   * @param {{id?: string, blob: Blob | Uint8Array, contentType: string, fields?: Record<string, any>, camera?: boolean}} p
+   * @param {{id?: string, blob: Blob | Uint8Array | ArrayBuffer, contentType: string, fields?: Record<string, any>, camera?: boolean}} p
    * @returns {Promise<Rec>}
    */
   async takePhoto({ id = uuidv7(this.nowFn()), blob, contentType, fields = {}, camera = false }) {
     checkID(id);
+    const isBytes = blob instanceof Uint8Array || blob instanceof ArrayBuffer || (typeof Blob !== 'undefined' && blob instanceof Blob);
+    if (!isBytes) {
+      throw new FieldsyncError('unencodable_value', { message: 'takePhoto 的 blob 应为照片的字节（Blob、Uint8Array 或 ArrayBuffer；应用程序错误）', details: { entity: 'photo', field: 'blob', value: blob == null ? String(blob) : typeof blob } });
+    }
     const bytes = await bytesOf(blob);
     const sha256 = await sha256Hex(bytes);
     /** @type {Record<string, any>} */
@@ -999,7 +1011,13 @@ export class FieldsyncClient {
    */
   async fetchThumbnail(id) {
     const path = `/api/v1/photos/${encodeURIComponent(id)}/thumbnail`;
-    const { bytes } = await this.authed((token) => requestBytes(this.transport, path, { token }));
+    const { bytes, contentType } = await this.authed((token) => requestBytes(this.transport, path, { token }));
+    // The server's thumbnails are JPEGs: anything else came from a
+    // network answering in its stead (a Wi-Fi's sign-in page), and kept,
+    // it would be shown for the photo for good — or replace its original.
+    if (!contentType.toLowerCase().startsWith('image/jpeg') || bytes.length < 3 || bytes[0] !== 0xff || bytes[1] !== 0xd8 || bytes[2] !== 0xff) {
+      throw new FieldsyncError('network', { message: '收到的缩略图不是服务器发来的（网络可能需要先登录），稍后再试', details: { contentType } });
+    }
     return bytes;
   }
 

@@ -44,8 +44,37 @@ export async function requestJSON(t, method, path, opts = {}) {
     const data = parseJSON(text);
     if (data && typeof data.server_hlc === 'string') t.observe(data.server_hlc);
     if (resp.status >= 300) throw errorFromResponse(resp.status, data, resp.headers.get('Retry-After'));
+    if (resp.status !== 204 && !isServerAnswer(path, data)) {
+      // A network that answers for the server (a hotel's or a public
+      // Wi-Fi's sign-in page, a proxy): nothing reached the server; try
+      // again later, as for no network.
+      throw new FieldsyncError('network', { message: NOT_THE_SERVER, details: { status: resp.status } });
+    }
     return data;
   });
+}
+
+/** What a network answering in the server's stead is said to be. */
+const NOT_THE_SERVER = '收到的回应不是服务器发来的（网络可能需要先登录，如酒店或公共 Wi-Fi），数据已保存在手机上，稍后会自动重试';
+
+/** The member each of these answers has, by the path's beginning. */
+const ANSWER_MEMBERS = [
+  ['/api/v1/auth/login', 'access_token'],
+  ['/api/v1/auth/refresh', 'access_token'],
+  ['/api/v1/sync/push', 'results'],
+  ['/api/v1/sync/pull', 'has_more'],
+];
+
+/**
+ * Whether data, a successful answer to path, is one the server makes: a
+ * JSON object, with the member its path's answers have.
+ * @param {string} path
+ * @param {any} data
+ */
+function isServerAnswer(path, data) {
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return false;
+  const m = ANSWER_MEMBERS.find(([p]) => path.startsWith(p));
+  return !m || m[1] in data;
 }
 
 /**
@@ -132,8 +161,6 @@ async function send(t, method, path, headers, body, signal, calibrate = false) {
     if (signal?.aborted && signal.reason instanceof FieldsyncError) throw signal.reason;
     throw new FieldsyncError('network', { cause: err });
   }
-  const h = resp.headers.get('X-Server-HLC');
-  if (h) t.observe(h);
   const date = Date.parse(resp.headers.get('Date') ?? '');
   const back = t.now?.();
   // Only an answer made for this request (an API answer, never stored by
@@ -143,6 +170,12 @@ async function send(t, method, path, headers, body, signal, calibrate = false) {
   if (calibrate && t.calibrate && sent !== undefined && back !== undefined && Number.isFinite(date) && back - sent <= MAX_CALIBRATION_RTT) {
     t.calibrate(date + 500, (sent + back) / 2);
   }
+  // The server's HLC after the calibration: observed with the device's
+  // clock still uncorrected, a fast clock's time would become the HLC's
+  // last, which never goes back — every record after the sign-in would
+  // be stamped ahead, and win over later edits made elsewhere.
+  const h = resp.headers.get('X-Server-HLC');
+  if (h) t.observe(h);
   return resp;
 }
 

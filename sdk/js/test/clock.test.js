@@ -18,12 +18,15 @@ function nearNow(t, what) {
 
 test("a phone's wrong clock is corrected from the server's answers, both ways, and followed when it is fixed", async () => {
   const srv = await startServer({ dataDir: tempDir('clock') });
-  for (const skew of [-3 * 365 * 24 * HOUR, -HOUR, HOUR]) {
+  for (const skew of [-3 * 365 * 24 * HOUR, -HOUR, HOUR, 4 * 60_000]) {
     let off = skew;
     const storage = new MemoryStorage();
     const c = await device(srv.url, { storage, now: () => Date.now() + off });
-    // The sign-in's answer alone corrects it, before any push.
+    // The sign-in's answer alone corrects it, before any push — and the
+    // HLC its records are stamped with (a fast clock's would otherwise
+    // stay ahead, its edits winning over later ones made elsewhere).
     nearNow(c.now(), `signed in with a clock ${skew / HOUR} h off`);
+    nearNow(c.clock.now().wall, `the first HLC stamped after signing in with a clock ${skew / HOUR} h off`);
     await syncOK(c);
     const insp = uuidv7();
     await c.save('inspection', insp, { site_id: await demoSite(c), template_id: 'coal_yard', template_version: 1, status: 'draft', started_at: new Date(c.now()).toISOString() });

@@ -90,3 +90,23 @@ test("a busy answer's Retry-After is waited at most 30 s", async () => {
   assert.equal(slept.length, 2);
   assert.ok(slept.every((ms) => ms >= 30e3 && ms < 31e3), `waited ${slept.join(', ')} ms`);
 });
+
+test('a save of no fields queues nothing: an existing record is answered as it is, a new one refused; takePhoto without bytes is refused', async () => {
+  const srv = await startServer({ dataDir: tempDir('empty-save') });
+  const a = await device(srv.url);
+  await syncOK(a);
+  const id = uuidv7();
+  await a.save('inspection', id, { site_id: await demoSite(a), template_id: 'coal_yard', template_version: 1, status: 'draft', summary: '原样' });
+  await syncOK(a);
+  const same = await a.save('inspection', id, {});
+  assert.equal(same?.fields.summary, '原样');
+  assert.equal(a.status().pendingChanges, 0, 'a form saved unchanged queues no change');
+  const r = await a.sync();
+  assert.deepEqual(r.rejected, [], 'nor a refusal');
+  await assert.rejects(a.save('inspection', uuidv7(), {}), (/** @type {any} */ e) => code(e) === 'missing_field' && /没有任何字段/.test(e.message));
+  for (const blob of [undefined, null, 'bytes', {}]) {
+    await assert.rejects(a.takePhoto({ blob: /** @type {any} */ (blob), contentType: 'image/jpeg', fields: { inspection_id: id } }),
+      (e) => code(e) === 'unencodable_value', `takePhoto with blob ${String(blob)}`);
+  }
+  assert.equal(a.status().pendingChanges, 0);
+});

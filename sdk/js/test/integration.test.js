@@ -219,11 +219,15 @@ test('a photo upload interrupted by killing the server resumes after the restart
 
 test('clock_skew: a phone an hour fast is corrected, its changes re-stamped and accepted', async () => {
   const srv = await server();
-  const a = await device(srv.url, { now: () => Date.now() + 3600_000 });
+  let off = 0;
+  const a = await device(srv.url, { now: () => Date.now() + off });
   await syncOK(a);
-  // The server's answers corrected now() (clock.test.js), but an HLC the
-  // phone issued an hour ahead before the first answer (signing in) stays
-  // the floor of its later stamps, until a clock_skew answer resets it.
+  // The phone's clock jumps an hour ahead, offline: the HLC of a change
+  // made before any answer corrects it is an hour ahead, and stays the
+  // floor of its later stamps until a clock_skew answer resets it. (At
+  // sign-in the answer corrects the clock before any record is made:
+  // clock.test.js.)
+  off = 3600_000;
   const insp = uuidv7();
   await a.save('inspection', insp, { site_id: await demoSite(a), template_id: 'coal_yard', template_version: 1, status: 'draft' });
   const before = (await a.get('inspection', insp))?.hlcs.status ?? '';

@@ -156,6 +156,31 @@ test("a colleague's photo shows as the server's thumbnail, fetched once and kept
   // Signed out, nothing is fetched.
   const c = await FieldsyncClient.open({ baseURL: srv.url, storage: new MemoryStorage() });
   assert.equal(await c.photoImage(id), null);
+
+  // A network answering in the server's stead (a Wi-Fi's sign-in page):
+  // its page is not kept as the thumbnail, which comes once the server
+  // answers again; a push answered so keeps its batch for later.
+  let portal = false;
+  /** @type {typeof fetch} */
+  const wifi = (input, init) =>
+    portal && !String(input).includes('/auth/') ? Promise.resolve(new Response('<html>请先登录 Wi-Fi</html>', { status: 200, headers: { 'Content-Type': 'text/html' } })) : fetch(input, init);
+  const d = await device(srv.url, { fetch: wifi });
+  await syncOK(d);
+  const site = await demoSite(d);
+  portal = true;
+  assert.equal(await d.photoImage(id), null, 'a sign-in page is not a thumbnail');
+  await d.save('inspection', uuidv7(), { site_id: site, template_id: 'coal_yard', template_version: 1, status: 'draft' });
+  const r = await d.sync();
+  assert.equal(r.error?.code, 'network', `a sync answered by the sign-in page: ${r.error?.code} ${r.error?.message}`);
+  assert.match(r.error?.message ?? '', /不是服务器/);
+  assert.equal(d.status().pendingChanges, 1, 'the change waits');
+  portal = false;
+  const image = await d.photoImage(id);
+  assert.equal(image?.original, false);
+  const got = await bytesOf(/** @type {any} */ (image?.bytes));
+  assert.deepEqual([got[0], got[1]], [0xff, 0xd8], 'the server\'s JPEG thumbnail');
+  await syncOK(d);
+  assert.equal(d.status().pendingChanges, 0);
 });
 
 test('an original whose photo has no thumbnail (a HEIC, an unreadable file) stays on the phone; no thumbnail is asked for a photo without one', async () => {

@@ -371,12 +371,12 @@ export class FieldsyncClient {
      * with the device key (capture_sig, capture_key_id; signed-captures.md),
      * where Web Crypto is available. A photo picked from the gallery is not
      * signed.
-     * @param {{id?: string, blob: Blob | Uint8Array, contentType: string, fields?: Record<string, any>, camera?: boolean}} p
+     * @param {{id?: string, blob: Blob | Uint8Array | ArrayBuffer, contentType: string, fields?: Record<string, any>, camera?: boolean}} p
      * @returns {Promise<Rec>}
      */
     takePhoto({ id, blob, contentType, fields, camera }: {
         id?: string;
-        blob: Blob | Uint8Array;
+        blob: Blob | Uint8Array | ArrayBuffer;
         contentType: string;
         fields?: Record<string, any>;
         camera?: boolean;
