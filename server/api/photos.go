@@ -2,8 +2,6 @@ package api
 
 import (
 	"net/http"
-	"strconv"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/xinzhou-eco/fieldsync/internal/byterange"
@@ -30,20 +28,11 @@ func (a *API) photo(c echo.Context) error {
 	// with no body and a Range outside the file (416) in plain text; they
 	// get the API's JSON error like every other error.
 	pw := &preconditionWriter{ResponseWriter: c.Response()}
-	if r := c.Request(); !byterange.Valid(r.Header.Get("Range")) {
-		// A Range of another unit or that does not parse is ignored
-		// (RFC 9110 §14.2): the whole file, not a 416 that would say the
-		// range is outside it.
-		r.Header.Del("Range")
-	} else if rng := r.Header.Get("Range"); rng != "" {
-		// A suffix of zero bytes ("-0") is unsatisfiable (RFC 9110
-		// §14.1.2), where ServeContent takes it for an empty range and
-		// answers 206 with nothing: it is left out of the set, and a set
-		// with nothing else asks for the first byte past the end, which
-		// ServeContent answers 416 with the file's size, as for any
-		// range outside the file.
-		r.Header.Set("Range", withoutEmptySuffixes(rng, b.Size()))
-	}
+	// A Range of another unit or that does not parse is ignored (RFC 9110
+	// §14.2): the whole file, not a 416 that would say the range is
+	// outside it; one ServeContent misreads (a zero-length suffix, a
+	// number past any file) is put as the RFC reads it.
+	byterange.Apply(c.Request(), b.Size())
 	http.ServeContent(pw, c.Request(), "", b.ModTime(), b)
 	if pw.status == 0 {
 		return nil
@@ -60,23 +49,6 @@ func (a *API) photo(c echo.Context) error {
 	}
 	return c.JSON(pw.status, syncproto.ErrorBody{Code: syncproto.CodeBadRequest, Message: msg,
 		RequestID: h.Get(echo.HeaderXRequestID), ServerHLC: a.syncer.ServerHLC()})
-}
-
-// withoutEmptySuffixes returns the valid byte Range h (byterange.Valid)
-// without its zero-length suffix ranges, or, if none is left, one that
-// is unsatisfiable for a file of size bytes.
-func withoutEmptySuffixes(h string, size int64) string {
-	set, _ := strings.CutPrefix(h, "bytes=")
-	var kept []string
-	for spec := range strings.SplitSeq(set, ",") {
-		if first, last, _ := strings.Cut(strings.TrimSpace(spec), "-"); first != "" || strings.Trim(last, "0") != "" {
-			kept = append(kept, spec)
-		}
-	}
-	if len(kept) == 0 {
-		return "bytes=" + strconv.FormatInt(size, 10) + "-"
-	}
-	return "bytes=" + strings.Join(kept, ",")
 }
 
 // preconditionWriter holds back ServeContent's 412 and 416 answers.

@@ -192,10 +192,20 @@ func TestUploadResumesAndServes(t *testing.T) {
 			t.Errorf("Range %q: %d, %d bytes; want 200 with the whole file", r, whole.StatusCode, n)
 		}
 	}
-	past := get("original", map[string]string{"Range": fmt.Sprintf("bytes=%d-", len(data)+10)})
-	past.Body.Close()
-	if past.StatusCode != http.StatusRequestedRangeNotSatisfiable || past.Header.Get("Content-Range") != fmt.Sprintf("bytes */%d", len(data)) {
-		t.Errorf("Range past the end: %d, Content-Range %q", past.StatusCode, past.Header.Get("Content-Range"))
+	// Past the end — by a number too large for any file too — is 416.
+	for _, r := range []string{fmt.Sprintf("bytes=%d-", len(data)+10), "bytes=99999999999999999999999-"} {
+		past := get("original", map[string]string{"Range": r})
+		past.Body.Close()
+		if past.StatusCode != http.StatusRequestedRangeNotSatisfiable || past.Header.Get("Content-Range") != fmt.Sprintf("bytes */%d", len(data)) {
+			t.Errorf("Range %q past the end: %d, Content-Range %q", r, past.StatusCode, past.Header.Get("Content-Range"))
+		}
+	}
+	// A last byte past any file reads to the end.
+	toEnd := get("original", map[string]string{"Range": "bytes=100-18446744073709551615"})
+	e, _ := io.Copy(io.Discard, toEnd.Body)
+	toEnd.Body.Close()
+	if toEnd.StatusCode != http.StatusPartialContent || e != int64(len(data)-100) {
+		t.Errorf("Range to a last byte past any file: %d, %d bytes; want 206 with bytes 100 to the end", toEnd.StatusCode, e)
 	}
 	// A suffix of zero bytes is unsatisfiable too (RFC 9110 §14.1.2): 416
 	// when it is all that is asked, left out beside another range.
