@@ -481,25 +481,19 @@ func fmtTime(t *time.Time) string {
 }
 
 func deviceRevokeCmd(c *command) {
-	c.args = 1
-	c.run = func(ctx context.Context) error {
-		id, err := oneArg(c, "device id")
-		if err != nil {
-			return err
-		}
-		return c.withStore(ctx, func(a *app.App) error {
-			if err := a.DB.RevokeDevice(ctx, id, time.Now()); err != nil {
-				return err
-			}
-			fmt.Fprintf(c.stdout, "revoked device %s\n", id)
-			return nil
-		})
-	}
+	deviceCmd(c, server.AccountStore.RevokeDevice, "revoked device %s\n")
 }
 
 // deviceReinstateCmd undoes a revocation made by mistake: the phone signs
 // in again and sends the work it kept (sync.md 2).
 func deviceReinstateCmd(c *command) {
+	deviceCmd(c, server.AccountStore.ReinstateDevice,
+		"reinstated device %s: its user signs in on it again (with the password), and the work it kept syncs\n")
+}
+
+// deviceCmd runs change on the device its one argument names, and says
+// done (a format of its id).
+func deviceCmd(c *command, change func(server.AccountStore, context.Context, string, time.Time) error, done string) {
 	c.args = 1
 	c.run = func(ctx context.Context) error {
 		id, err := oneArg(c, "device id")
@@ -507,10 +501,10 @@ func deviceReinstateCmd(c *command) {
 			return err
 		}
 		return c.withStore(ctx, func(a *app.App) error {
-			if err := a.DB.ReinstateDevice(ctx, id, time.Now()); err != nil {
+			if err := change(a.DB, ctx, id, time.Now()); err != nil {
 				return err
 			}
-			fmt.Fprintf(c.stdout, "reinstated device %s: its user signs in on it again (with the password), and the work it kept syncs\n", id)
+			fmt.Fprintf(c.stdout, done, id)
 			return nil
 		})
 	}
