@@ -116,6 +116,9 @@ func canonicalByEncodingJSON(f *Field, raw []byte) ([]byte, bool) {
 		if f.Min < f.Max && (n < f.Min || n > f.Max) {
 			return nil, false
 		}
+		if n == 0 {
+			n = 0 // -0 is 0: one value, one spelling (appendNumber)
+		}
 		v = n
 		if f.Type == TypeInt {
 			v = int64(n)
