@@ -8,8 +8,10 @@ import (
 	"math"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rwcarlsen/goexif/tiff"
+	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/xinzhou-eco/fieldsync/server/geo"
 )
@@ -183,7 +185,21 @@ func str(t *tiff.Tag) string {
 	if err != nil {
 		return ""
 	}
-	s = strings.ToValidUTF8(s, "\uFFFD")
+	return cleanText(s)
+}
+
+// cleanText is an EXIF string as text: UTF-8 as phones write it today,
+// else GB18030 (GBK), as older Chinese software did (醒图, 美图秀秀 named
+// in GBK would otherwise be unreadable, and not recognised as editors),
+// else with its invalid bytes replaced; NULs and spaces trimmed.
+func cleanText(s string) string {
+	if !utf8.ValidString(s) {
+		if d, err := simplifiedchinese.GB18030.NewDecoder().String(s); err == nil && utf8.ValidString(d) {
+			s = d
+		} else {
+			s = strings.ToValidUTF8(s, "\uFFFD")
+		}
+	}
 	return strings.TrimSpace(strings.Trim(s, "\x00"))
 }
 

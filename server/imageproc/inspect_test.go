@@ -8,9 +8,11 @@ import (
 	"runtime"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/xinzhou-eco/fieldsync/server/geo"
 	"github.com/xinzhou-eco/fieldsync/server/imageproc/testimg"
+	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -300,5 +302,32 @@ func TestBombsAllocateNothing(t *testing.T) {
 				t.Errorf("refusing a bomb allocates %d B (Inspect) and %d B (Decode), want < 1 MiB each", perInspect, perDecode)
 			}
 		})
+	}
+}
+
+// TestEXIFStringsInGBK: EXIF strings written in GBK by older Chinese
+// software read as the text they are, so that an editor named so is
+// recognised; bytes that are neither UTF-8 nor GBK are replaced, not kept.
+func TestEXIFStringsInGBK(t *testing.T) {
+	gbk := func(s string) string {
+		b, err := simplifiedchinese.GBK.NewEncoder().String(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	b := testimg.JPEG(testimg.Options{Make: gbk("华为"), Software: gbk("醒图 3.2")})
+	info, err := inspectBytes(t, b, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.EXIF.Make != "华为" || info.EXIF.Software != "醒图 3.2" {
+		t.Errorf("Make, Software = %q, %q; want 华为, 醒图 3.2", info.EXIF.Make, info.EXIF.Software)
+	}
+	if _, ok := EditedBy(info.EXIF.Software); !ok {
+		t.Errorf("software %q named in GBK is not recognised as an editor", info.EXIF.Software)
+	}
+	if got := cleanText("ab\xff\xfe"); got != "ab\uFFFD" && !utf8.ValidString(got) {
+		t.Errorf("cleanText of bytes neither UTF-8 nor GBK = %q, want valid UTF-8", got)
 	}
 }
