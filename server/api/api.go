@@ -140,6 +140,7 @@ func New(syncer *server.Syncer, au *auth.Service, st server.Store, log *slog.Log
 	v1.GET("/conflicts", a.conflicts, authn, office)
 	v1.GET("/devices", a.devices, authn, office)
 	v1.POST("/devices/:id/revoke", a.revokeDevice, authn, admin)
+	v1.POST("/devices/:id/reinstate", a.reinstateDevice, authn, admin)
 	v1.POST("/devices/key", a.captureKey, small, authn)
 	v1.GET("/photos/:id/:variant", a.photo, authn)
 	v1.HEAD("/photos/:id/:variant", a.photo, authn)
@@ -417,6 +418,17 @@ func inChina(t *time.Time) *time.Time {
 
 func (a *API) revokeDevice(c echo.Context) error {
 	if err := a.store.RevokeDevice(c.Request().Context(), c.Param("id"), time.Now()); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// reinstateDevice undoes a revocation (AccountStore.ReinstateDevice); a
+// device not revoked — reinstated already, the answer lost — is left as
+// it is, as a revocation sent twice is.
+func (a *API) reinstateDevice(c echo.Context) error {
+	err := a.store.ReinstateDevice(c.Request().Context(), c.Param("id"), time.Now())
+	if err != nil && server.ErrorCode(err) != syncproto.CodeConflict {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)

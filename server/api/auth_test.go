@@ -653,6 +653,20 @@ func testRevokedDevice(t *testing.T, srv *apptest.Server) {
 	if i < 0 || list.Devices[i].RevokedAt == nil {
 		t.Errorf("revoked device not listed as revoked")
 	}
+
+	// Reinstated (admin only; twice is harmless): the device signs in
+	// again, its old tokens staying ended.
+	reinstate := "/api/v1/devices/" + c.DeviceID + "/reinstate"
+	wantAPIError(t, bystander.Do(t.Context(), http.MethodPost, reinstate, nil, nil), 403, syncproto.CodeForbidden)
+	wantAPIError(t, admin.Do(t.Context(), http.MethodPost, "/api/v1/devices/"+newID()+"/reinstate", nil, nil), 404, syncproto.CodeNotFound)
+	for range 2 {
+		if err := admin.Do(t.Context(), http.MethodPost, reinstate, nil, nil); err != nil {
+			t.Fatalf("reinstate: %v", err)
+		}
+	}
+	send(t, srv, request{method: http.MethodGet, path: syncproto.PathMe, token: access}).wantError(t, 401, syncproto.CodeTokenInvalid)
+	rawRefresh(t, srv, refresh).wantError(t, 401, syncproto.CodeTokenInvalid)
+	rawLogin(t, srv, apptest.Inspector, apptest.Passwords[apptest.Inspector], c.DeviceID).wantStatus(t, 200)
 }
 
 // testDisabledUser: disabling a user stops their tokens at once and for
