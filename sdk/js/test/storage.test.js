@@ -340,3 +340,17 @@ test('FileStorage: a fold the disk refuses fails no commit, leaves no partial co
   assert.equal((await r.transaction('records', 'readonly', (tx) => tx.all('records'))).length, 9);
   await r.close();
 });
+
+test('FileStorage: closed (by another client of it), a transaction is refused storage_closed, not a file system error', async () => {
+  const dir = tempDir('closed');
+  const s = await FileStorage.open(dir);
+  await s.transaction('meta', 'readwrite', (tx) => tx.put('meta', 'k', 1));
+  await s.close();
+  await assert.rejects(
+    s.transaction('meta', 'readonly', (tx) => tx.get('meta', 'k')),
+    (/** @type {any} */ e) => e?.code === 'storage_closed' && /已关闭/.test(e.message),
+  );
+  const again = await FileStorage.open(dir);
+  assert.equal(await again.transaction('meta', 'readonly', (tx) => tx.get('meta', 'k')), 1, 'what was committed is there on reopening');
+  await again.close();
+});

@@ -15,6 +15,7 @@ export namespace MESSAGES {
     let storage_full: string;
     let storage_changed: string;
     let storage_locked: string;
+    let storage_closed: string;
     let upload_failed: string;
     let photo_exists: string;
     let bad_request: string;

@@ -113,6 +113,20 @@ export class FileStorage extends MemoryStorage {
     return path.join(this.dir, 'blobs', Buffer.from(key).toString('hex'));
   }
 
+  /**
+   * A transaction, refused once the storage is closed (another client on
+   * this storage closed it): storage_closed, not a file system error.
+   * @template T
+   * @param {import('./storage.js').StoreName[] | import('./storage.js').StoreName} stores
+   * @param {import('./storage.js').TxMode} mode
+   * @param {(tx: import('./storage.js').Tx) => Promise<T>} fn
+   * @returns {Promise<T>}
+   */
+  transaction(stores, mode, fn) {
+    if (this.fd < 0) return Promise.reject(new FieldsyncError('storage_closed', { details: { dir: this.dir } }));
+    return super.transaction(stores, mode, fn);
+  }
+
   /** Waits for the running transactions, then closes the journal and unlocks the directory. */
   async close() {
     await super.close();
