@@ -94,9 +94,12 @@ func TestBrowserRefusedEdit(t *testing.T) {
 	eval[bool](p, `(async () => { const {app} = await import('/app/js/app.js');
 		while ((await app.client.refreshStatus()).pendingChanges !== 1) await new Promise((r) => requestAnimationFrame(r));
 		return true; })()`)
+	// A failed item opens a finding: a new record, refused with the
+	// summary below.
+	p.answer("emergency_plan_on_site", "fail")
 	p.goHash("#/", `#sync-card`)
-	if n := p.text(`#pending-records`); n != "1" {
-		t.Fatalf("home counts %s records with unsent changes, want 1", n)
+	if n := p.text(`#pending-records`); n != "2" {
+		t.Fatalf("home counts %s records with unsent changes, want 2 (the inspection, its new finding)", n)
 	}
 	other := srv.Login(apptest.Inspector)
 	apptest.Push(t, other, apptest.Mut(other, "inspection", insp, apptest.Fields("status", "submitted", "finished_at", "2026-11-30T10:00:00+08:00")))
@@ -105,7 +108,9 @@ func TestBrowserRefusedEdit(t *testing.T) {
 	p.goHash("#/", `#sync-now`)
 	p.click(`#sync-now`)
 	p.wait(`#rejected li[data-code="record_locked"]`)
-	p.has("被服务器拒绝的修改（1）", "已提交，待审核", "离线写的小结")
+	p.has("已提交，待审核", "离线写的小结")
+	// The new finding's card says it was a new one, refused as such.
+	p.has("新建的整改问题被服务器拒绝：所属检查已提交，待审核（或已审核），不能再新增问题")
 	p.shot("app-home-rejected.png")
 	// Values are shown as the inspector knows them, never as stored codes
 	// (an overwritten status read “draft”).
@@ -120,8 +125,8 @@ func TestBrowserRefusedEdit(t *testing.T) {
 	p.click(`#sync-now`)
 	p.waitSynced()
 	p.wait(`#rejected li[data-code="record_locked"]`)
-	p.click(`#rejected button[data-dismiss]`)
-	p.waitJS("dismissed", `document.querySelector('#rejected') === null`)
+	// Each dismissed in turn (the inspection's, its new finding's).
+	p.waitJS("dismissed", `(document.querySelector('#rejected button[data-dismiss]')?.click(), document.querySelector('#rejected') === null)`)
 
 	// The roadside form: a plate with O or I is refused with a hint.
 	p.click(`#tabs a[data-tab="vehicle"]`)

@@ -75,13 +75,16 @@ const rejectedWhy = {
 /** rejectedMessage explains a mutation the server refused (an entry of
  *  client.rejected()): what it was, why, and what happens now. label(f)
  *  names field f as the inspector reads it, for the server's messages
- *  that name a field by its code. */
-export function rejectedMessage(r, label) {
+ *  that name a field by its code. created says the refused change made
+ *  the record (the server never had it). */
+export function rejectedMessage(r, label, created = false) {
   const what = entityNames[r.entity] || r.entity;
-  const act = r.delete ? '删除' : '修改';
+  const act = r.delete ? '删除' : created ? '新建' : '修改';
   let why = rejectedWhy[r.code];
   if (r.code === 'record_locked' && r.entity === 'finding') {
-    why = '该问题已由督查室核实（或所属检查已提交，待审核），不能再修改。您的修改已另存在手机上；如有疑问请联系县督查室。';
+    why = created
+      ? '所属检查已提交，待审核（或已审核），不能再新增问题。内容已另存在手机上；如督查室退回该检查，可点“重新应用”。'
+      : '该问题已由督查室核实（或所属检查已提交，待审核），不能再修改。您的修改已另存在手机上；如有疑问请联系县督查室。';
   }
   if (r.code === 'unknown_reference') {
     const parent = entityNames[r.parent?.entity] || '点位或检查记录';
@@ -95,5 +98,5 @@ export function rejectedMessage(r, label) {
   // the inspector reads its label.
   const said = r.message && label ? r.message.replace(/字段 ([a-z_][a-z0-9_]*(?:\.[a-z0-9_]+)?) ?/g, (_, f) => `“${label(f)}”`) : r.message;
   if (!why) why = (byCode[r.code] || said || r.code) + ' 内容已保留在手机上，可截图发给管理员。';
-  return `${what}的一处${act}被服务器拒绝：${why}`;
+  return created ? `新建的${what}被服务器拒绝：${why}` : `${what}的一处${act}被服务器拒绝：${why}`;
 }

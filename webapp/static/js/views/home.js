@@ -169,11 +169,14 @@ function rejectedCard(app, rejected, inspections, findings, templates, siteName,
     h('ul', { class: 'list' }, rejected.map((r) => {
       const reopen = r.code === 'record_locked' && ['returned', 'draft'].includes(statusOf(r));
       const where = whereOf(r);
-      const href = r.entity === 'inspection' && inspections.some((i) => i.id === r.id) ? '#/inspection/' + r.id
-        : r.entity === 'finding' && findings.some((f) => f.id === r.id) ? '#/finding/' + r.id : null;
+      const shown = r.entity === 'inspection' ? inspections.some((i) => i.id === r.id) : r.entity === 'finding' ? findings.some((f) => f.id === r.id) : true;
+      const href = !shown ? null : r.entity === 'inspection' ? '#/inspection/' + r.id : r.entity === 'finding' ? '#/finding/' + r.id : null;
+      // An inspection or finding refused when it was made is not on the
+      // phone (the SDK puts back what the server has: nothing).
+      const created = !r.delete && !shown;
       return h('li', { class: 'item', dataset: { key: r.key, code: r.code } },
         where ? h('p', { class: 'name where' }, href ? h('a', { href }, where) : where) : null,
-        h('p', { class: 'err' }, rejectedMessage(r, (f) => fieldLabel({ field: f, id: r.id }, inspections, templates))),
+        h('p', { class: 'err' }, rejectedMessage(r, (f) => fieldLabel({ field: f, id: r.id }, inspections, templates), created)),
         shownFields(r).length ? h('p', { class: 'mute small' }, shownFields(r).slice(0, 4).map(([k, v], i) =>
           [i ? '；' : '', fieldLabel({ field: k, id: r.id }, inspections, templates), '：', k === 'item_key' ? itemLabel(r, v) : show(v, k, r.entity)])) : null,
         h('p', { class: 'mute small' }, when(r.at)),
