@@ -228,8 +228,13 @@ func TestBrowserReturnedInspection(t *testing.T) {
 	p.click(`#item-emergency_plan_on_site .seg button[data-value="pass"]`)
 	p.waitJS("the finding dropped", stored(insp, "emergency_plan_on_site")+`.then((s) => !JSON.parse(s).finding)`)
 
-	// A number typed, the field not left, the page closed.
-	eval[bool](p, `(document.querySelector('#item-daily_power_kwh input').value = '', true)`)
+	// A number typed, the field not left, the page closed. The field is
+	// focused first, as a finger does: a draw of the page still under way
+	// (the finding dropped) then keeps the page typed in (app.js render),
+	// where it would otherwise replace the field between its clearing and
+	// the keys (and the keys, sent again to the new field, land after its
+	// 1200).
+	eval[bool](p, `(() => { const el = document.querySelector('#item-daily_power_kwh input'); el.focus(); el.value = ''; return true; })()`)
 	p.do("type a number", chromedp.SendKeys(chromedp.CSS(`#item-daily_power_kwh input`), "1350"))
 	p.reopen()
 	p.goHash("#/inspection/"+insp, `#item-daily_power_kwh input`)
