@@ -50,17 +50,9 @@ func (s *Syncer) auditTarget(ctx context.Context, tx WriteTx, p *Principal, r *S
 	case syncproto.EntityVehicleCheck:
 		// A roadside check is the record of a stop and counts in the
 		// month's figures: a change by someone else than the inspector
-		// who made it, or on a later day than the stop (checked_at) or
-		// than the server had it, is kept with what it replaced (the
-		// correction made at the truck, the same day, is not; one made
-		// the day a phone offline since the stop sends it is: the check
-		// counts in the figures of its own day, perhaps reported already).
-		if r.Seq == 0 {
-			return "", false, nil
-		}
-		day := ChinaDay(now)
-		checked, err := time.Parse(time.RFC3339Nano, r.Text("checked_at"))
-		return "", p.UserID != r.CreatedBy || day != ChinaDay(r.CreatedAt) || err == nil && day != ChinaDay(checked), nil
+		// who made it, or on a later day, is kept with what it replaced
+		// (the correction made at the truck, the same day, is not).
+		return "", r.Seq != 0 && (p.UserID != r.CreatedBy || ChinaDay(now) != ChinaDay(r.CreatedAt)), nil
 	case syncproto.EntityFinding:
 		inspID = ref("inspection_id")
 	case syncproto.EntityPhoto:
