@@ -71,6 +71,21 @@ type Batch struct {
 	Response    []byte
 }
 
+// EarlyDelete is a device's delete of a record the store did not hold when
+// it arrived: a delete that overtook its record's create (the creating
+// phone's batch resent after the deleting phone's, after a restore; a
+// client sending its batches out of order). It is kept, with who made it
+// and their scope then, so that the create, when it comes, ends deleted
+// as it would in the other order (sync.md 6, not_found).
+type EarlyDelete struct {
+	Entity string
+	ID     string
+	HLC    syncproto.HLC
+	// By is the deleting user and device, with the counties they held.
+	By Principal
+	At time.Time
+}
+
 // WriteTx is the storage a write runs in: one transaction, and the only one
 // writing at that moment, so sequence numbers are assigned in commit order.
 type WriteTx interface {
@@ -100,6 +115,22 @@ type WriteTx interface {
 	UploadTx
 	CompletenessTx
 	AuditTx
+	EarlyDeleteTx
+}
+
+// EarlyDeleteTx is the part of a write transaction that keeps the deletes
+// of records the store does not hold (EarlyDelete).
+type EarlyDeleteTx interface {
+	// EarlyDelete returns the delete kept for a record, or nil.
+	EarlyDelete(ctx context.Context, e *Entity, id string) (*EarlyDelete, error)
+	// PrefetchEarlyDeletes loads the deletes kept for these ids in one
+	// query, so that the EarlyDelete calls of a batch that follow cost
+	// none. It is an optimisation: EarlyDelete must work without it.
+	PrefetchEarlyDeletes(ctx context.Context, e *Entity, ids []string) error
+	// PutEarlyDelete keeps d, replacing the delete kept for its record.
+	PutEarlyDelete(ctx context.Context, d *EarlyDelete) error
+	// DropEarlyDelete forgets the delete kept for a record.
+	DropEarlyDelete(ctx context.Context, e *Entity, id string) error
 }
 
 // CompletenessTx is the part of a write transaction that the check of

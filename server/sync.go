@@ -237,6 +237,22 @@ func prefetch(ctx context.Context, tx WriteTx, ms []syncproto.Mutation) error {
 		if err := tx.Prefetch(ctx, e, list); err != nil {
 			return err
 		}
+		if !e.DeviceDeletable {
+			continue
+		}
+		// The deletes kept for the records not held (EarlyDelete), which
+		// the creates among them end with.
+		absent := list[:0:0]
+		for _, id := range list {
+			if r, err := tx.Get(ctx, e, id); err != nil {
+				return err
+			} else if r == nil {
+				absent = append(absent, id)
+			}
+		}
+		if err := tx.PrefetchEarlyDeletes(ctx, e, absent); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -442,7 +458,7 @@ func (s *Syncer) apply(ctx context.Context, tx WriteTx, p *Principal, pm *prepar
 	}
 	if cur == nil {
 		if m.Delete {
-			return Errorf(syncproto.CodeNotFound, "要删除的记录不存在")
+			return keepEarlyDelete(ctx, tx, p, e, m.ID, h, now)
 		}
 		if cur, err = s.newRecord(ctx, tx, p, e, m.ID, vals, h, now); err != nil {
 			return err
@@ -559,7 +575,61 @@ func (s *Syncer) apply(ctx context.Context, tx WriteTx, p *Principal, pm *prepar
 			return err
 		}
 	}
-	return tx.Put(ctx, cur)
+	created := cur.Seq == 0
+	if err := tx.Put(ctx, cur); err != nil {
+		return err
+	}
+	if created && e.DeviceDeletable {
+		return s.applyEarlyDelete(ctx, tx, cur, now, res)
+	}
+	return nil
+}
+
+// keepEarlyDelete answers a device's delete of a record the store does not
+// hold (not_found: the phone is done with it) and keeps it, so that the
+// record's create, if it comes later (it was overtaken: a restore's
+// resend, batches sent out of order), ends deleted, as when the create
+// comes first: the same state in every order of delivery. Of two such
+// deletes the later (greater HLC) is kept, as a record keeps its latest
+// tombstone.
+func keepEarlyDelete(ctx context.Context, tx WriteTx, p *Principal, e *Entity, id string, h syncproto.HLC, now time.Time) error {
+	kept, err := tx.EarlyDelete(ctx, e, id)
+	if err != nil {
+		return err
+	}
+	if kept == nil || kept.HLC.Compare(h) < 0 {
+		if err := tx.PutEarlyDelete(ctx, &EarlyDelete{Entity: e.Name, ID: id, HLC: h, By: *p, At: now}); err != nil {
+			return err
+		}
+	}
+	return Errorf(syncproto.CodeNotFound, "要删除的记录不存在")
+}
+
+// applyEarlyDelete applies to the record just created the delete that
+// reached the server before it (keepEarlyDelete), as its deleter sent it
+// — with the same checks (their scope then, the record's lock), so that
+// one refused in this order is refused in the other too — and forgets it.
+// The create's result then says the record is deleted.
+func (s *Syncer) applyEarlyDelete(ctx context.Context, tx WriteTx, cur *StoredRecord, now time.Time, res *syncproto.PushResult) error {
+	d, err := tx.EarlyDelete(ctx, cur.Entity, cur.ID)
+	if err != nil || d == nil {
+		return err
+	}
+	if err := tx.DropEarlyDelete(ctx, cur.Entity, cur.ID); err != nil {
+		return err
+	}
+	del := prepared{m: &syncproto.Mutation{Entity: cur.Entity.Name, ID: cur.ID, HLC: d.HLC.String(), Delete: true}, e: cur.Entity, h: d.HLC}
+	var dres syncproto.PushResult
+	if err := s.apply(ctx, tx, &d.By, &del, now, &dres); err != nil {
+		if _, refused := errors.AsType[*Error](err); refused {
+			return nil
+		}
+		return err
+	}
+	if cur.State.IsDeleted() {
+		res.Status, res.Code, res.Message = syncproto.StatusStale, syncproto.CodeRecordDeleted, "记录已删除：删除它的修改先于新建到达了服务器"
+	}
+	return nil
 }
 
 // hiddenByDelete are the conflict log's entries for the values a delete

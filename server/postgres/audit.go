@@ -61,3 +61,23 @@ func (db *DB) AddAuditSeal(ctx context.Context, s *audit.Seal) error {
 	}
 	return nil
 }
+
+// EarlyDelete returns the delete kept for a record, or nil.
+func (t *writeTx) EarlyDelete(ctx context.Context, e *server.Entity, id string) (*server.EarlyDelete, error) {
+	return t.early.Get(ctx, reader{t.tx}, e, id)
+}
+
+// PrefetchEarlyDeletes loads the deletes kept for these ids.
+func (t *writeTx) PrefetchEarlyDeletes(ctx context.Context, e *server.Entity, ids []string) error {
+	return t.early.Prefetch(ctx, reader{t.tx}, e, ids)
+}
+
+// PutEarlyDelete keeps d, replacing the delete kept for its record.
+func (t *writeTx) PutEarlyDelete(ctx context.Context, d *server.EarlyDelete) error {
+	return t.early.Put(ctx, execOn(t.tx), d)
+}
+
+// DropEarlyDelete forgets the delete kept for a record.
+func (t *writeTx) DropEarlyDelete(ctx context.Context, e *server.Entity, id string) error {
+	return t.early.Drop(ctx, execOn(t.tx), e, id)
+}

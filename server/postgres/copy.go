@@ -22,12 +22,12 @@ type TableCount struct {
 // copyTables are the tables a copy moves besides the entity tables (which
 // come first, in catalog order, references before the records that use
 // them), in the order their foreign keys need.
-var copyTables = []string{"users", "user_counties", "devices", "device_keys", "push_batches", "conflicts", "spent_refresh",
+var copyTables = []string{"users", "user_counties", "devices", "device_keys", "push_batches", "conflicts", "spent_refresh", "early_delete",
 	"photo_upload", "blob_deleting", "console_sessions", "signing_keys", "login_attempts", "audit_log", "audit_seals", "photo_hash"}
 
 // optionalTables are copied only if the source has them (a SQLite store
 // from before they existed has none: counted as empty).
-var optionalTables = map[string]bool{"device_keys": true, "signing_keys": true, "login_attempts": true, "audit_log": true, "audit_seals": true}
+var optionalTables = map[string]bool{"device_keys": true, "signing_keys": true, "login_attempts": true, "audit_log": true, "audit_seals": true, "early_delete": true}
 
 // notCopied are the source's tables a copy leaves, each for its reason:
 // meta is set from the source's values (seq, HLC mark, epoch), the others

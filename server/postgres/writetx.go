@@ -25,6 +25,7 @@ type writeTx struct {
 	// until commit.
 	sqlstore.TxRecords
 	audit sqlstore.AuditAppender // AppendAudit (audit.go)
+	early sqlstore.EarlyDeletes  // EarlyDelete and its kin (audit.go)
 }
 
 func (t *writeTx) Get(ctx context.Context, e *server.Entity, id string) (*server.StoredRecord, error) {

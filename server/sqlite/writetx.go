@@ -24,6 +24,7 @@ type writeTx struct {
 	// only writer, its cache is the records' current state until commit.
 	sqlstore.TxRecords
 	audit sqlstore.AuditAppender // AppendAudit (audit.go)
+	early sqlstore.EarlyDeletes  // EarlyDelete and its kin (audit.go)
 }
 
 func (t *writeTx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {

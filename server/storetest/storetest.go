@@ -59,6 +59,7 @@ var groups = []group{
 	{"Shared", sharedCases},
 	{"DeviceKeys", deviceKeyCases},
 	{"Audit", auditCases},
+	{"EarlyDeletes", earlyDeleteCases},
 }
 
 // The counties of the seed set the suite uses.
