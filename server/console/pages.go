@@ -466,6 +466,24 @@ func clockAhead(recorded string, received time.Time) string {
 		server.ChineseDuration(t.Sub(received)) + "：手机时钟可能不准，此时间及其所计月份可能有误"
 }
 
+// arrivedLate warns of a record the server received more than a day
+// after the time a phone recorded (RFC 3339): a phone offline since, or
+// its clock behind. What was changed on the phone before it arrived is
+// not in its 修改历史 (the audit log keeps the changes made after the
+// server had it), and a record of a month before its arrival changes
+// that month's figures, perhaps reported already. "" otherwise.
+func arrivedLate(recorded string, received time.Time) string {
+	t, ok := server.ParseTime(recorded)
+	if !ok || received.IsZero() || received.Sub(t) <= 24*time.Hour {
+		return ""
+	}
+	msg := "⚠ 检查后 " + strconv.Itoa(int(received.Sub(t)/(24*time.Hour))) + " 天才送达服务器：送达之前在手机上的修改不在修改历史中"
+	if at, got := t.In(chinaTime), received.In(chinaTime); at.Year() != got.Year() || at.Month() != got.Month() {
+		msg += "；此记录计入 " + at.Format("2006 年 1 月") + "的统计，该月数字如已上报，现已不同"
+	}
+	return msg
+}
+
 func localTime(s string) string {
 	t, ok := server.ParseTime(s)
 	if !ok {

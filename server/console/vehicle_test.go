@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"fmt"
 	"html"
 	"net/http"
 	"net/url"
@@ -88,12 +89,22 @@ func TestVehicleCheckPage(t *testing.T) {
 	if strings.Contains(page, `id="clock-ahead"`) {
 		t.Error("a check timed before its receipt is said to be from a clock ahead")
 	}
+	// A check that reached the server days after the stop says so, and
+	// which month's figures it changed; one sent the same day does not.
+	days := int(time.Since(time.Date(2026, 11, 28, 2, 0, 0, 0, time.UTC)) / (24 * time.Hour))
+	if want := fmt.Sprintf(`id="arrived-late">⚠ 检查后 %d 天才送达服务器：送达之前在手机上的修改不在修改历史中；此记录计入 2026 年 11 月的统计`, days); !strings.Contains(page, want) {
+		t.Errorf("a check received %d days after it was made: the page lacks %q", days, want)
+	}
 	ahead := uuid.NewString()
 	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityVehicleCheck, ahead, apptest.Fields("county", apptest.Xinfu,
 		"checkpoint", "忻州北收费站", "plate", "晋H30273", "emission_stage", "cn6", "aftertreatment", "present", "action", "release",
 		"checked_at", time.Now().Add(3*time.Hour).In(server.ChinaTime).Format(time.RFC3339))))
-	if _, page := county.get("/console/vehicles/" + ahead); !regexp.MustCompile(`id="clock-ahead">⚠ 比服务器收到此记录的时间（[^）]+）晚 [23] 小时`).MatchString(page) {
+	_, page = county.get("/console/vehicles/" + ahead)
+	if !regexp.MustCompile(`id="clock-ahead">⚠ 比服务器收到此记录的时间（[^）]+）晚 [23] 小时`).MatchString(page) {
 		t.Error("a check timed 3 hours after its receipt: the page does not say the phone's clock ran ahead")
+	}
+	if strings.Contains(page, `id="arrived-late"`) {
+		t.Error("a check sent as it was made is said to have arrived late")
 	}
 }
 
