@@ -356,6 +356,11 @@ func wantTimedOut(t *testing.T, conn net.Conn, what string) {
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	reply{Status: resp.StatusCode, Header: resp.Header, Body: body}.wantError(t, http.StatusRequestTimeout, syncproto.CodeRequestTimeout)
+	// Sent whole, with its length: its end does not wait for the rest
+	// of the body the server reads for a while after answering.
+	if resp.ContentLength != int64(len(body)) {
+		t.Errorf("%s: the 408 is sent without its length (%d, %d bytes): its end waits for the rest of the body", what, resp.ContentLength, len(body))
+	}
 }
 
 // TestStalledPushBodies: pushes whose bodies stop arriving hold their

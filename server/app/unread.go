@@ -3,6 +3,7 @@ package app
 import (
 	"io"
 	"net/http"
+	"strconv"
 	"sync/atomic"
 	"time"
 )
@@ -23,8 +24,9 @@ func unreadBodyCloses(h http.Handler) http.Handler {
 		}
 		b := &watchedBody{ReadCloser: r.Body, declared: r.ContentLength}
 		r.Body = b
-		cw := &closeIfUnread{ResponseWriter: w, body: b}
+		cw := &closeIfUnread{ResponseWriter: w, body: b, head: r.Method == http.MethodHead}
 		h.ServeHTTP(cw, r)
+		cw.finish()
 		if !b.whole() && b.small() {
 			// The rest of a small body (or one of unknown length) is read
 			// after the answer, for a little while, not whenever the
@@ -49,6 +51,9 @@ const (
 	// maxDiscard is the most net/http reads of an unread body after the
 	// answer (its maxPostHandlerReadBytes).
 	maxDiscard = 256 << 10
+	// maxHeld is the most of such an answer held back to be sent whole,
+	// with its length (closeIfUnread): more is sent as it comes.
+	maxHeld = 64 << 10
 	// unreadGrace is how long the rest of such a body may take to come.
 	unreadGrace = 5 * time.Second
 )
@@ -82,10 +87,19 @@ func (b *watchedBody) small() bool {
 
 // closeIfUnread is the response of a request with a body: its header says
 // Connection: close when the reply begins before the body was read whole.
+// Such an answer (a refusal, a 408 after the body stalled: short) is held
+// until the handler is done and sent whole with its Content-Length, so
+// that the client has all of it at once: sent as it came, chunked, its
+// end would wait for the rest of the body to be read (unreadGrace) after
+// the handler. One longer than maxHeld is sent as it comes.
 type closeIfUnread struct {
 	http.ResponseWriter
-	body  *watchedBody
-	begun bool
+	body   *watchedBody
+	begun  bool
+	head   bool // a HEAD request: its length is not that of what it holds
+	hold   bool // the answer is being held (held, status)
+	held   []byte
+	status int
 }
 
 func (w *closeIfUnread) begin() {
@@ -93,20 +107,73 @@ func (w *closeIfUnread) begin() {
 		w.begun = true
 		if !w.body.whole() && w.body.small() {
 			w.Header().Set("Connection", "close")
+			w.hold, w.status = true, http.StatusOK
 		}
 	}
 }
 
 func (w *closeIfUnread) WriteHeader(status int) {
-	if status >= 200 {
-		w.begin()
+	if status < 200 {
+		w.ResponseWriter.WriteHeader(status)
+		return
+	}
+	if w.begun {
+		return // superfluous, as net/http takes it
+	}
+	w.begin()
+	if w.hold {
+		w.status = status
+		return
 	}
 	w.ResponseWriter.WriteHeader(status)
 }
 
 func (w *closeIfUnread) Write(p []byte) (int, error) {
 	w.begin()
+	if !w.hold {
+		return w.ResponseWriter.Write(p)
+	}
+	if len(w.held)+len(p) <= maxHeld {
+		w.held = append(w.held, p...)
+		return len(p), nil
+	}
+	w.release(false)
 	return w.ResponseWriter.Write(p)
+}
+
+// release sends the held answer: its status, and what it holds — with
+// its length if whole (the handler is done).
+func (w *closeIfUnread) release(whole bool) {
+	if !w.hold {
+		return
+	}
+	w.hold = false
+	if whole && !w.head && bodyAllowed(w.status) && w.Header().Get("Transfer-Encoding") == "" {
+		w.Header().Set("Content-Length", strconv.Itoa(len(w.held)))
+	}
+	w.ResponseWriter.WriteHeader(w.status)
+	if len(w.held) > 0 {
+		_, _ = w.ResponseWriter.Write(w.held)
+	}
+	w.held = nil
+}
+
+// bodyAllowed reports whether an answer of this status has a body (and
+// so a length).
+func bodyAllowed(status int) bool {
+	return status >= 200 && status != http.StatusNoContent && status != http.StatusNotModified
+}
+
+// finish sends a held answer whole, once the handler is done.
+func (w *closeIfUnread) finish() { w.release(true) }
+
+// FlushError sends what was written, unless the answer is held (it is
+// sent whole at the end).
+func (w *closeIfUnread) FlushError() error {
+	if w.hold {
+		return nil
+	}
+	return http.NewResponseController(w.ResponseWriter).Flush()
 }
 
 // Unwrap lets http.ResponseController reach the connection (read

@@ -52,10 +52,15 @@ func TestRefusedBeforeBodyAnswered(t *testing.T) {
 			if err != nil {
 				t.Fatalf("no answer without the body: %v", err)
 			}
-			_, _ = io.Copy(io.Discard, resp.Body)
+			n, _ := io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
 			if resp.StatusCode != tc.status || !resp.Close {
 				t.Errorf("answered %d (close %v), want %d and the connection closed", resp.StatusCode, resp.Close, tc.status)
+			}
+			// Whole, with its length: the answer's end does not wait for
+			// the body the server reads for a while after answering.
+			if resp.ContentLength != n || n == 0 {
+				t.Errorf("answered %d bytes with Content-Length %d: the answer's end waits for the unread body", n, resp.ContentLength)
 			}
 			if _, err := r.ReadByte(); err != io.EOF {
 				t.Errorf("the connection stays open after the answer: %v", err)
