@@ -703,6 +703,34 @@ func testQueryParams(t *testing.T, srv *apptest.Server) {
 	}
 	// An unknown path with a query is still not found.
 	send(t, srv, request{method: "GET", path: "/api/v1/nope?x=1", token: tok}).wantError(t, 404, syncproto.CodeNotFound)
+
+	// On the tus routes, a refusal before the tus handler (a query
+	// parameter, no token) says the protocol version as its answers do
+	// (tus 1.0: every answer but OPTIONS's).
+	tus := map[string]string{"Tus-Resumable": "1.0.0", "Upload-Length": "10", "Upload-Offset": "0"}
+	for _, tc := range []struct {
+		method, path, token string
+		status              int
+		code                string
+	}{
+		{"POST", "/api/v1/uploads/?x=1", tok, 400, syncproto.CodeBadRequest},
+		{"PATCH", "/api/v1/uploads/" + newID() + "?x=1", tok, 400, syncproto.CodeBadRequest},
+		{"HEAD", "/api/v1/uploads/" + newID() + "?x=1", tok, 400, ""},
+		{"POST", "/api/v1/uploads/", "", 401, syncproto.CodeUnauthorized},
+		{"PATCH", "/api/v1/uploads/" + newID(), "", 401, syncproto.CodeUnauthorized},
+	} {
+		t.Run("tus "+tc.method+" "+tc.path, func(t *testing.T) {
+			r := send(t, srv, request{method: tc.method, path: tc.path, token: tc.token, header: tus, ctype: "application/offset+octet-stream"})
+			if tc.code != "" {
+				r.wantError(t, tc.status, tc.code)
+			} else if r.Status != tc.status {
+				t.Errorf("%d, want %d", r.Status, tc.status)
+			}
+			if got := r.Header.Get("Tus-Resumable"); got != "1.0.0" {
+				t.Errorf("Tus-Resumable %q, want 1.0.0", got)
+			}
+		})
+	}
 }
 
 // testReviewErrors covers refused reviews.

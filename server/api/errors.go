@@ -62,6 +62,12 @@ func (a *API) errorHandler(err error, c echo.Context) {
 	if code == syncproto.CodeInternal {
 		a.log.Error("internal error", "request_id", rid, "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 	}
+	if uploadRoute(c.Request().URL.Path) && c.Request().Method != http.MethodOptions {
+		// tus 1.0: every answer but OPTIONS's says the protocol version,
+		// a refusal before the tus handler (a token, a query parameter)
+		// as the handler's own.
+		c.Response().Header().Set("Tus-Resumable", "1.0.0")
+	}
 	if s := server.RetryAfterSeconds(err); s > 0 {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(s))
 	}
@@ -86,7 +92,13 @@ func (a *API) errorHandler(err error, c echo.Context) {
 // carriesWork reports whether a request to path brings the phone's work
 // (a push, a photo's bytes), which a refusal leaves on the phone.
 func carriesWork(path string) bool {
-	return path == syncproto.PathPush || strings.HasPrefix(path, syncproto.PathUploads)
+	return path == syncproto.PathPush || uploadRoute(path)
+}
+
+// uploadRoute reports whether path is the tus uploads' (the collection
+// or an upload).
+func uploadRoute(path string) bool {
+	return path+"/" == syncproto.PathUploads || strings.HasPrefix(path, syncproto.PathUploads)
 }
 
 func fromHTTPError(he *echo.HTTPError) error {
