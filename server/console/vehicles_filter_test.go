@@ -17,7 +17,7 @@ import (
 
 // TestVehiclesFilterByPart: the roadside records' 检查站 and 号牌 filters
 // match a part of the checkpoint or plate, however it is typed (width,
-// case, spaces, the dot painted on plates), in the list, its pages and
+// case, spaces around or inside, the dot painted on plates), in the list, its pages and
 // its export; a figure's link still lists just the checks it counts.
 func TestVehiclesFilterByPart(t *testing.T) {
 	srv := apptest.Start(t)
@@ -26,7 +26,7 @@ func TestVehiclesFilterByPart(t *testing.T) {
 		"g108":   {"代县G9108国道测试段检查点", "晋Z20229"},
 		"qc":     {"甲乙城检查站", "晋Z83077"},
 		"qcEast": {"甲乙城检查站东", "晋Z83077挂"},
-		"other":  {"丙丁检查站", "晋Z12345"},
+		"other":  {"丙丁 检查站", "晋Z12345"},
 	}
 	ids := map[string]string{}
 	for name, c := range checks {
@@ -55,6 +55,10 @@ func TestVehiclesFilterByPart(t *testing.T) {
 		{"checkpoint=" + url.QueryEscape("甲乙城"), []string{"qc", "qcEast"}},
 		{"checkpoint=" + url.QueryEscape(" 甲乙城检查站\u3000"), []string{"qc", "qcEast"}},
 		{"checkpoint=" + url.QueryEscape("测试段"), []string{"g108"}},
+		// Spaces inside, typed or stored, do not matter either.
+		{"checkpoint=" + url.QueryEscape("G 9108"), []string{"g108"}},
+		{"checkpoint=" + url.QueryEscape("g9108国道 测试段"), []string{"g108"}},
+		{"checkpoint=" + url.QueryEscape("丙丁检查站"), []string{"other"}},
 		{"plate=Z20229", []string{"g108"}},
 		{"plate=" + url.QueryEscape("晋z 2022"), []string{"g108"}},
 		{"plate=" + url.QueryEscape("ｚ８３·０７７"), []string{"qc", "qcEast"}},

@@ -209,8 +209,10 @@ func (d *Dialect) VehicleCheckWhere(q server.VehicleQuery) (where string, args [
 		if f.none {
 			w += " AND " + d.Label(f.col) + " = ''"
 		} else if v := server.LabelKey(f.val); v != "" && q.Partial && f.col == "checkpoint" {
-			w += " AND " + d.Label(f.col) + " " + d.Like + ` ? ESCAPE '\'`
-			args = append(args, LikePattern(v))
+			// A part as an office types it: the spaces inside it, or
+			// not, do not matter (G108 豆罗, G 108).
+			w += " AND replace(" + d.Label(f.col) + ", ' ', '') " + d.Like + ` ? ESCAPE '\'`
+			args = append(args, LikePattern(strings.ReplaceAll(v, " ", "")))
 		} else if v != "" {
 			w += " AND " + d.Label(f.col) + " = ?"
 			args = append(args, v)
