@@ -392,3 +392,31 @@ func TestBrowserRoadsidePlatesAndRepeats(t *testing.T) {
 		t.Errorf("the voided check offers 修改")
 	}
 }
+
+// TestBrowserRoadsideRepeatHoweverTyped: the same truck saved again at a
+// checkpoint typed otherwise (lower case, full width: the server's
+// spelling, G108…, is one checkpoint) is asked about too — the question
+// compared the checkpoint as typed with the one stored, and was never
+// asked once the check was synced (roadside probe). The check is saved
+// in the server's spelling.
+func TestBrowserRoadsideRepeatHoweverTyped(t *testing.T) {
+	_, p, _ := roadsidePhone(t)
+	p.do("first vehicle",
+		chromedp.SendKeys(chromedp.CSS(`input[name="checkpoint"]`), "g108豆罗检查站"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="plate"]`), "H40404"))
+	p.click(`#save-vehicle`)
+	p.waitJS("saved", `document.querySelector('#vehicle-today h2')?.textContent.includes('今天已检 1 辆')`)
+	if cp := eval[string](p, `(async () => { const {app} = await import('/app/js/app.js');
+		return (await app.client.list('vehicle_check', (r) => r.fields.plate === '晋H40404'))[0]?.fields.checkpoint; })()`); cp != "G108豆罗检查站" {
+		t.Errorf("the check is saved at checkpoint %q, want the server's spelling G108豆罗检查站", cp)
+	}
+	eval[bool](p, `(() => { const el = document.querySelector('input[name="checkpoint"]'); el.value = ' Ｇ１０８豆罗检查站';
+		el.dispatchEvent(new Event('input', { bubbles: true })); return true; })()`)
+	eval[bool](p, `(window.confirm = (m) => { window.__asked = m; return false; }, true)`)
+	p.do("same plate", chromedp.SendKeys(chromedp.CSS(`input[name="plate"]`), "h40404"))
+	p.click(`#save-vehicle`)
+	if asked := eval[string](p, `window.__asked || ''`); !strings.Contains(asked, "晋H40404") || !strings.Contains(asked, "G108豆罗检查站") {
+		t.Errorf("saving 晋H40404 again at Ｇ１０８豆罗检查站 asked %q", asked)
+	}
+	p.has("今天已检 1 辆")
+}

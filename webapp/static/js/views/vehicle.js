@@ -46,6 +46,15 @@ function normPlate(s) {
     .replace(/[\s·•・.-]/g, '').toUpperCase();
 }
 
+/** labelKey is the spelling the server stores a checkpoint in (its
+ * CanonicalLabel): no spaces around it, one space for each run inside,
+ * full-width letters and digits as ASCII, letters in upper case — so that
+ * the same checkpoint typed otherwise (g108, Ｇ１０８) is the same one. */
+function labelKey(s) {
+  return s.replace(/[\uFF10-\uFF19\uFF21-\uFF3A\uFF41-\uFF5A]/g, (ch) => String.fromCharCode(ch.charCodeAt(0) - 0xFEE0))
+    .replace(/\p{Zs}+/gu, ' ').trim().replace(/[a-z]/g, (ch) => ch.toUpperCase());
+}
+
 export async function render(app) {
   const c = app.client;
   const kept = JSON.parse(store.get(KEEP) || '{}');
@@ -246,10 +255,11 @@ export async function render(app) {
     // The same vehicle saved at this checkpoint today already (a crew of
     // two, a truck entered again): counted twice for good, as no one can
     // delete a check; asked first.
-    const again = !edit && !d.id && done.find((r) => !r.fields.voided_at && r.fields.plate === province.value + plateText && r.fields.checkpoint === checkpoint.value.trim());
+    const place = labelKey(checkpoint.value);
+    const again = !edit && !d.id && done.find((r) => !r.fields.voided_at && r.fields.plate === province.value + plateText && labelKey(r.fields.checkpoint || '') === place);
     if (again && !window.confirm(`${again.fields.plate} 今天已在${again.fields.checkpoint}检查过（${when(again.fields.checked_at)}），每保存一次都会计为一辆车。确定再记一次？`)) return;
     const id = d.id || (d.id = uuidv7());
-    const f = { county: county.value || mine[0], checkpoint: checkpoint.value.trim(), plate: province.value + plateText, checked_at: chinaTime() };
+    const f = { county: county.value || mine[0], checkpoint: place, plate: province.value + plateText, checked_at: chinaTime() };
     if (campaign.value.trim()) f.campaign = campaign.value.trim();
     for (const k of ['plate_color', 'emission_stage', 'fuel', 'aftertreatment', 'action']) if (v[k]) f[k] = v[k];
     if (v.obd_mil) f.obd_mil = v.obd_mil === 'on';
