@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/xinzhou-eco/fieldsync/device"
+	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/server/imageproc/testimg"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
@@ -91,7 +92,7 @@ func TestOfflineEditsTwoDevices(t *testing.T) {
 	}
 	answer := func(d *device.Device, item, result, note string) {
 		t.Helper()
-		if _, _, _, err := d.AnswerItem(t.Context(), insp, device.Answer{Item: item, Value: result, Note: note}); err != nil {
+		if _, err := d.AnswerItem(t.Context(), insp, device.Answer{Item: item, Value: result, Note: note}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -142,14 +143,14 @@ func TestOfficeReturnUnlocks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, _, err := d.AnswerItem(t.Context(), insp, device.Answer{Item: "fence", Value: "pass"}); err != nil {
+	if _, err := d.AnswerItem(t.Context(), insp, device.Answer{Item: "fence", Value: "pass"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.Submit(t.Context(), insp, true); err != nil { // only the fence answered
 		t.Fatal(err)
 	}
 	mustSync(t, d)
-	if _, _, _, err := d.AnswerItem(t.Context(), insp, device.Answer{Item: "fence", Value: "fail"}); !errors.Is(err, device.ErrLocked) {
+	if _, err := d.AnswerItem(t.Context(), insp, device.Answer{Item: "fence", Value: "fail"}); !errors.Is(err, device.ErrLocked) {
 		t.Fatalf("editing a submitted inspection: %v, want ErrLocked", err)
 	}
 	office := srv.Login(apptest.CountyOffice)
@@ -180,7 +181,7 @@ func TestOfficeReturnUnlocks(t *testing.T) {
 	if len(s.Reviews) != 1 || s.Reviews[0].Status != "returned" || s.Reviews[0].Comment != "围挡照片不清晰，请补拍。" {
 		t.Fatalf("review did not come back: %+v", s.Reviews)
 	}
-	if _, _, _, err := d.AnswerItem(t.Context(), insp, device.Answer{Item: "fence", Value: "pass", Note: "已补拍"}); err != nil {
+	if _, err := d.AnswerItem(t.Context(), insp, device.Answer{Item: "fence", Value: "pass", Note: "已补拍"}); err != nil {
 		t.Fatalf("returned inspection still locked: %v", err)
 	}
 	if err := d.Submit(t.Context(), insp, true); err != nil { // only the fence answered
@@ -356,7 +357,7 @@ func TestKilledMidSync(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, item := range []string{"fence", "material_cover", "road_paving"} {
-		if _, _, _, err := d.AnswerItem(t.Context(), insp, device.Answer{Item: item, Value: "pass"}); err != nil {
+		if _, err := d.AnswerItem(t.Context(), insp, device.Answer{Item: item, Value: "pass"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -431,7 +432,8 @@ func TestPhotoUploadResumes(t *testing.T) {
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, photo, _, err := d.AnswerItem(t.Context(), insp, device.Answer{Item: "fence", Value: "pass", Photo: path})
+	res, err := d.AnswerItem(t.Context(), insp, device.Answer{Item: "fence", Value: "pass", Photo: path})
+	photo := res.PhotoID
 	if err != nil || photo == "" {
 		t.Fatalf("answer with photo: %q %v", photo, err)
 	}
@@ -506,7 +508,8 @@ func TestFailOpensFinding(t *testing.T) {
 		{"shed_status", "built", false},
 	}
 	for _, tc := range tests {
-		_, _, f, err := d.AnswerItem(t.Context(), insp, device.Answer{Item: tc.item, Value: tc.result, Note: "料棚未封闭"})
+		res, err := d.AnswerItem(t.Context(), insp, device.Answer{Item: tc.item, Value: tc.result, Note: "料棚未封闭"})
+		f := res.FindingID
 		if err != nil || (f != "") != tc.wantFinding {
 			t.Fatalf("%s %s: finding %q err %v", tc.item, tc.result, f, err)
 		}
@@ -515,6 +518,62 @@ func TestFailOpensFinding(t *testing.T) {
 	if n := serverCount(t, srv, syncproto.EntityFinding, "inspection_id", insp); n != 1 {
 		t.Fatalf("server has %d findings, want 1", n)
 	}
+	if s := status(t, d); s.Outbox != 0 || len(s.Rejected) != 0 {
+		t.Fatalf("outbox %d rejected %+v", s.Outbox, s.Rejected)
+	}
+}
+
+// TestFindingFollowsAnswer: the finding of a failed item follows the
+// answer, as the field app's does: a new note changes its description,
+// and an answer that no longer fails (a fail typed by mistake) withdraws
+// it — on the server too, where it stayed open to be rectified (fieldctl
+// probe). Failed again, a new one is opened.
+func TestFindingFollowsAnswer(t *testing.T) {
+	srv := apptest.Start(t)
+	d := newDevice(t, srv, apptest.Inspector)
+	mustSync(t, d)
+	insp, err := d.StartInspection(t.Context(), apptest.DemoSiteOf(t, "140902", "factory"), "coal_yard")
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer := func(value, note string) device.AnswerResult {
+		t.Helper()
+		res, err := d.AnswerItem(t.Context(), insp, device.Answer{Item: "closed_shed", Value: value, Note: note})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	onServer := func(id string) *server.StoredRecord {
+		t.Helper()
+		mustSync(t, d)
+		r, err := srv.App.DB.Get(t.Context(), syncproto.EntityFinding, id)
+		if err != nil || r == nil {
+			t.Fatalf("finding %s on the server: %v %v", id, r, err)
+		}
+		return r
+	}
+	first := answer("fail", "东侧敞开")
+	if first.FindingID == "" {
+		t.Fatal("a fail opened no finding")
+	}
+	if got := answer("fail", "东侧敞开约20米"); got.FindingID != "" || got.FindingChanged != first.FindingID {
+		t.Fatalf("a new note: %+v, want the finding %s changed", got, first.FindingID)
+	}
+	if r := onServer(first.FindingID); !strings.HasSuffix(r.Text("description"), "。东侧敞开约20米") {
+		t.Errorf("the finding's description on the server: %q", r.Text("description"))
+	}
+	if got := answer("pass", "误填，已更正"); got.FindingDropped != first.FindingID {
+		t.Fatalf("corrected to pass: %+v, want the finding %s withdrawn", got, first.FindingID)
+	}
+	if r := onServer(first.FindingID); !r.State.IsDeleted() {
+		t.Errorf("the finding of an item corrected to pass stays on the server: %+v", r.State)
+	}
+	again := answer("fail", "又发现")
+	if again.FindingID == "" || again.FindingID == first.FindingID {
+		t.Fatalf("failed again: %+v, want a new finding", again)
+	}
+	mustSync(t, d)
 	if s := status(t, d); s.Outbox != 0 || len(s.Rejected) != 0 {
 		t.Fatalf("outbox %d rejected %+v", s.Outbox, s.Rejected)
 	}
@@ -533,7 +592,7 @@ func TestClockSkewRestamps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, _, err := d.AnswerItem(t.Context(), insp, device.Answer{Item: "fence", Value: "pass"}); err != nil {
+	if _, err := d.AnswerItem(t.Context(), insp, device.Answer{Item: "fence", Value: "pass"}); err != nil {
 		t.Fatal(err)
 	}
 	var out strings.Builder
@@ -575,7 +634,7 @@ func TestRestoredServerGetsLostWorkAgain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, _, err := d.AnswerItem(ctx, kept, device.Answer{Item: "shed_status", Value: "built"}); err != nil {
+	if _, err := d.AnswerItem(ctx, kept, device.Answer{Item: "shed_status", Value: "built"}); err != nil {
 		t.Fatal(err)
 	}
 	// Submitted before the backup; the office approves it after.
@@ -592,7 +651,8 @@ func TestRestoredServerGetsLostWorkAgain(t *testing.T) {
 	if err := os.WriteFile(early, testimg.JPEG(testimg.Options{Width: 640, Height: 480, Seed: 22}), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, earlyPhoto, _, err := d.AnswerItem(ctx, kept, device.Answer{Item: "closed_shed", Value: "pass", Photo: early})
+	res, err := d.AnswerItem(ctx, kept, device.Answer{Item: "closed_shed", Value: "pass", Photo: early})
+	earlyPhoto := res.PhotoID
 	if err != nil || earlyPhoto == "" {
 		t.Fatalf("answer with a photo: %q %v", earlyPhoto, err)
 	}
@@ -622,7 +682,7 @@ func TestRestoredServerGetsLostWorkAgain(t *testing.T) {
 
 	// After the backup: an edit, a new inspection with a finding and a
 	// photo, a roadside check.
-	if _, _, _, err := d.AnswerItem(ctx, kept, device.Answer{Item: "shed_status", Value: "under_construction", Note: "备份后修改"}); err != nil {
+	if _, err := d.AnswerItem(ctx, kept, device.Answer{Item: "shed_status", Value: "under_construction", Note: "备份后修改"}); err != nil {
 		t.Fatal(err)
 	}
 	lost, err := d.StartInspection(ctx, site, "coal_yard")
@@ -634,7 +694,8 @@ func TestRestoredServerGetsLostWorkAgain(t *testing.T) {
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, photo, finding, err := d.AnswerItem(ctx, lost, device.Answer{Item: "closed_shed", Value: "fail", Note: "备份后发现", Photo: path})
+	res, err = d.AnswerItem(ctx, lost, device.Answer{Item: "closed_shed", Value: "fail", Note: "备份后发现", Photo: path})
+	photo, finding := res.PhotoID, res.FindingID
 	if err != nil || photo == "" || finding == "" {
 		t.Fatalf("fail with a photo: photo %q finding %q %v", photo, finding, err)
 	}
@@ -805,7 +866,7 @@ func TestRefusedNotResentAfterResync(t *testing.T) {
 	}
 	mustSync(t, a)
 	// b edits the draft it has; the server has it submitted.
-	if _, _, _, err := b.AnswerItem(ctx, insp, device.Answer{Item: "fence", Value: "pass", Note: "b 的修改"}); err != nil {
+	if _, err := b.AnswerItem(ctx, insp, device.Answer{Item: "fence", Value: "pass", Note: "b 的修改"}); err != nil {
 		t.Fatal(err)
 	}
 	mustSync(t, b)
@@ -844,7 +905,7 @@ func TestNarrowedScopeKeepsRefusedWork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, _, err := d.AnswerItem(ctx, insp, device.Answer{Item: "shed_status", Value: "built", Note: "定襄县的检查"}); err != nil {
+	if _, err := d.AnswerItem(ctx, insp, device.Answer{Item: "shed_status", Value: "built", Note: "定襄县的检查"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := srv.App.DB.SetUserCounties(ctx, apptest.Inspector2, []string{apptest.Xinfu}); err != nil {

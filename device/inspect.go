@@ -132,21 +132,31 @@ type Answer struct {
 	Photo string // path of a photo file, optional
 }
 
+// AnswerResult is what AnswerItem did besides recording the answer.
+type AnswerResult struct {
+	Text    string // the answer in words
+	PhotoID string // the photo record made, or ""
+	// FindingID is the finding opened for a failed item, FindingChanged
+	// the one open for it whose description now follows the new note, and
+	// FindingDropped the one withdrawn as its item no longer fails ("" if
+	// none).
+	FindingID, FindingChanged, FindingDropped string
+}
+
 // AnswerItem records an answer to inspection inspID: answers.ITEM is the
 // answer object of sync.md 9.1, checked against the item first (an
 // unknown item or a value of the wrong type is refused, nothing is
 // recorded). With a photo, it makes a photo record and queues the file's
-// upload; a failed answer (check: fail; boolean: 否) of an item with
-// finding_on_fail opens a finding (once per item). It returns the answer
-// in words and the ids of the photo and finding made ("" if none).
-func (d *Device) AnswerItem(ctx context.Context, inspID string, a Answer) (text, photoID, findingID string, err error) {
+// upload. For an item with finding_on_fail, its finding follows the
+// answer (followFinding), as the field app's does.
+func (d *Device) AnswerItem(ctx context.Context, inspID string, a Answer) (res AnswerResult, err error) {
 	var data []byte
 	if a.Photo != "" {
 		if data, err = os.ReadFile(a.Photo); err != nil {
-			return "", "", "", fmt.Errorf("读取照片: %w", err)
+			return res, fmt.Errorf("读取照片: %w", err)
 		}
 		if a.Photo, err = filepath.Abs(a.Photo); err != nil {
-			return "", "", "", err
+			return res, err
 		}
 	}
 	err = d.inTx(ctx, func(tx *sql.Tx) error {
@@ -166,44 +176,70 @@ func (d *Device) AnswerItem(ctx context.Context, inspID string, a Answer) (text,
 		if err != nil {
 			return err
 		}
-		text = answer.Text(item)
+		res.Text = answer.Text(item)
 		if err := d.change(ctx, tx, syncproto.EntityInspection, inspID, insp.County, map[string]any{"answers." + a.Item: answer}); err != nil {
 			return err
 		}
-		if answer.Failed() && item.FindingOnFail {
-			if findingID, err = d.openFinding(ctx, tx, insp, item, a.Note); err != nil {
+		if item.FindingOnFail {
+			if err := d.followFinding(ctx, tx, insp, item, answer.Failed(), a.Note, &res); err != nil {
 				return err
 			}
 		}
 		if data != nil {
-			photoID, err = d.addPhoto(ctx, tx, insp, a.Item, a.Photo, data)
+			res.PhotoID, err = d.addPhoto(ctx, tx, insp, a.Item, a.Photo, data)
 		}
 		return err
 	})
-	return text, photoID, findingID, err
+	return res, err
 }
 
-// openFinding opens a finding for a failed item of insp, unless one is
-// open for it already, and returns its id ("" if none was made).
-func (d *Device) openFinding(ctx context.Context, tx *sql.Tx, insp *Record, item *syncproto.ChecklistItem, note string) (string, error) {
-	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM records WHERE entity = 'finding' AND deleted = 0
-		AND json_extract(fields, '$.inspection_id') = ? AND json_extract(fields, '$.item_key') = ?`, insp.ID, item.Key).Scan(&n); err != nil {
-		return "", err
-	}
-	if n > 0 {
-		return "", nil
+// followFinding keeps the finding of item of insp (a draft, or returned:
+// editable) with its answer: a failed answer opens one (once per item) or
+// has the open one's description follow the note; an answer that no
+// longer fails withdraws (deletes) the open one — a fail typed by mistake
+// and corrected leaves no finding to rectify.
+func (d *Device) followFinding(ctx context.Context, tx *sql.Tx, insp *Record, item *syncproto.ChecklistItem, failed bool, note string, res *AnswerResult) error {
+	existing, err := d.itemFinding(ctx, tx, insp.ID, item.Key)
+	if err != nil {
+		return err
 	}
 	desc := item.Label + "：不合格"
 	if note != "" {
 		desc += "。" + note
 	}
-	f := map[string]any{"inspection_id": insp.ID, "item_key": item.Key, "description": desc, "severity": "major", "status": "open"}
-	if item.DeadlineDays > 0 {
-		f["deadline"] = time.UnixMilli(d.clock.Physical()).In(china).AddDate(0, 0, item.DeadlineDays).Format(time.DateOnly)
+	switch {
+	case failed && existing != nil:
+		if existing.Str("description") == desc || existing.Str("status") != "open" {
+			return nil
+		}
+		res.FindingChanged = existing.ID
+		return d.change(ctx, tx, syncproto.EntityFinding, existing.ID, existing.County, map[string]any{"description": desc})
+	case failed:
+		f := map[string]any{"inspection_id": insp.ID, "item_key": item.Key, "description": desc, "severity": "major", "status": "open"}
+		if item.DeadlineDays > 0 {
+			f["deadline"] = time.UnixMilli(d.clock.Physical()).In(china).AddDate(0, 0, item.DeadlineDays).Format(time.DateOnly)
+		}
+		res.FindingID = uuid.Must(uuid.NewV7()).String()
+		return d.change(ctx, tx, syncproto.EntityFinding, res.FindingID, insp.County, f)
+	case existing != nil && existing.Str("status") == "open":
+		res.FindingDropped = existing.ID
+		return d.remove(ctx, tx, existing)
 	}
-	id := uuid.Must(uuid.NewV7()).String()
-	return id, d.change(ctx, tx, syncproto.EntityFinding, id, insp.County, f)
+	return nil
+}
+
+// itemFinding returns the live local finding of item key of inspection
+// inspID, or nil.
+func (d *Device) itemFinding(ctx context.Context, tx *sql.Tx, inspID, key string) (*Record, error) {
+	var id string
+	err := tx.QueryRowContext(ctx, `SELECT id FROM records WHERE entity = 'finding' AND deleted = 0
+		AND json_extract(fields, '$.inspection_id') = ? AND json_extract(fields, '$.item_key') = ? ORDER BY id LIMIT 1`, inspID, key).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	return getRecord(ctx, tx, syncproto.EntityFinding, id)
 }
 
 // addPhoto makes a photo record of the inspection and queues its upload,

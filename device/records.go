@@ -140,6 +140,12 @@ func (d *Device) change(ctx context.Context, tx *sql.Tx, entity, id, county stri
 	if err := putRecord(ctx, tx, r); err != nil {
 		return err
 	}
+	return d.queue(ctx, tx, m)
+}
+
+// queue appends m to the outbox, and keeps the clock that stamped it, in
+// tx.
+func (d *Device) queue(ctx context.Context, tx *sql.Tx, m syncproto.Mutation) error {
 	raw, err := json.Marshal(m)
 	if err != nil {
 		return err
@@ -148,6 +154,18 @@ func (d *Device) change(ctx context.Context, tx *sql.Tx, entity, id, county stri
 		return fmt.Errorf("append to outbox: %w", err)
 	}
 	return d.saveClock(tx)
+}
+
+// remove deletes a local record as one user action: its tombstone is
+// written and a delete appended to the outbox, stamped with the clock's
+// now, in tx.
+func (d *Device) remove(ctx context.Context, tx *sql.Tx, r *Record) error {
+	h := d.clock.Now().String()
+	r.Deleted, r.DeletedHLC = true, max(r.DeletedHLC, h)
+	if err := putRecord(ctx, tx, r); err != nil {
+		return err
+	}
+	return d.queue(ctx, tx, syncproto.Mutation{Entity: r.Entity, ID: r.ID, HLC: h, Delete: true})
 }
 
 // records lists the live local records of an entity.

@@ -282,16 +282,21 @@ func inspect(ctx context.Context, d *device.Device, args []string, stdout, stder
 		if err != nil {
 			return err
 		}
-		text, p, f, err := d.AnswerItem(ctx, cur, device.Answer{Item: pos[0], Value: pos[1], Note: *note, Photo: *photo})
+		res, err := d.AnswerItem(ctx, cur, device.Answer{Item: pos[0], Value: pos[1], Note: *note, Photo: *photo})
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "已记录 %s：%s\n", pos[0], text)
-		if p != "" {
-			fmt.Fprintf(stdout, "照片 %s 已排队上传\n", p)
+		fmt.Fprintf(stdout, "已记录 %s：%s\n", pos[0], res.Text)
+		if res.PhotoID != "" {
+			fmt.Fprintf(stdout, "照片 %s 已排队上传\n", res.PhotoID)
 		}
-		if f != "" {
-			fmt.Fprintf(stdout, "已建立问题 %s\n", f)
+		switch {
+		case res.FindingID != "":
+			fmt.Fprintf(stdout, "已建立问题 %s\n", res.FindingID)
+		case res.FindingChanged != "":
+			fmt.Fprintf(stdout, "问题 %s 的描述已随备注更新\n", res.FindingChanged)
+		case res.FindingDropped != "":
+			fmt.Fprintf(stdout, "该项不再不合格，已撤销问题 %s\n", res.FindingDropped)
 		}
 		return nil
 	case "submit":
