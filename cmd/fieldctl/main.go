@@ -56,6 +56,8 @@ const usage = `用法: fieldctl [--dir DIR] 命令
   inspect submit [--force]                        提交当前检查（有缺项时须 --force）
   vehicle add --plate P --checkpoint C --stage S --fuel F --aftertreatment A [--action X] [--county C]
   status                                          待上传、被拒绝、审核结果
+--dir 可写在命令前后任意位置；以 - 开头的值（如 -5）照常填写，
+也可在其前写 --（其后的都当作值）。
 `
 
 // Main runs fieldctl with args and returns the exit code. setup, if not
@@ -68,7 +70,11 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, setup fu
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if fs.NArg() == 0 {
+	// --dir is the device's wherever it is typed (fieldctl status --dir
+	// X): after the command, it was taken for the command's and the
+	// default directory used, or made.
+	rest, err := takeDir(fs.Args(), dir)
+	if err != nil || len(rest) == 0 || !commands[rest[0]] {
 		fs.Usage()
 		return 2
 	}
@@ -82,21 +88,48 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, setup fu
 	if setup != nil {
 		setup(d)
 	}
-	err = run(ctx, d, fs.Args(), stdout, stderr)
+	err = run(ctx, d, rest, stdout, stderr)
 	var missing missingFlags
 	switch {
 	case errors.As(err, &missing):
-		fmt.Fprintf(stderr, "fieldctl %s: 缺少 %s\n", fs.Arg(0), strings.Join(missing, "、"))
+		fmt.Fprintf(stderr, "fieldctl %s: 缺少 %s\n", rest[0], strings.Join(missing, "、"))
 		fmt.Fprint(stderr, usage)
 		return 2
 	case errors.Is(err, errUsage):
 		fmt.Fprint(stderr, usage)
 		return 2
 	case err != nil:
-		fmt.Fprintln(stderr, "fieldctl:", describe(err, fs.Arg(0)))
+		fmt.Fprintln(stderr, "fieldctl:", describe(err, rest[0]))
 		return 1
 	}
 	return 0
+}
+
+// commands are fieldctl's commands.
+var commands = map[string]bool{"login": true, "sync": true, "sites": true, "templates": true, "inspect": true, "vehicle": true, "status": true}
+
+// takeDir removes the --dir flags from args (up to a "--"), setting dir
+// to the last one's value.
+func takeDir(args []string, dir *string) ([]string, error) {
+	var rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return append(rest, args[i:]...), nil
+		}
+		switch name, value, ok := strings.Cut(strings.TrimLeft(a, "-"), "="); {
+		case !strings.HasPrefix(a, "-") || name != "dir":
+			rest = append(rest, a)
+		case ok:
+			*dir = value
+		case i+1 < len(args):
+			i++
+			*dir = args[i]
+		default:
+			return nil, errUsage
+		}
+	}
+	return rest, nil
 }
 
 // missingFlags names the required flags a command was given without.
@@ -145,20 +178,55 @@ func envOr(key, def string) string {
 }
 
 // parse parses flags that may come before or after positional arguments
-// (`inspect answer fence fail --note x`) and returns the positionals.
+// (`inspect answer fence fail --note x`) and returns the positionals. An
+// argument that starts with "-" but names no flag of fs is a positional
+// (a negative number, a note typed "-东侧缺口"); after "--" every one is.
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
+	for len(args) > 0 {
+		a := args[0]
+		if a == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		if !strings.HasPrefix(a, "-") || !isFlag(fs, a) {
+			pos, args = append(pos, a), args[1:]
+			continue
+		}
+		// One flag at a time: with its value, unless it carries it
+		// (--note=x) or is a switch (--force).
+		n := 1
+		name, _, withValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if f := fs.Lookup(name); f != nil && !withValue {
+			if b, ok := f.Value.(interface{ IsBoolFlag() bool }); !ok || !b.IsBoolFlag() {
+				n = 2
+			}
+		}
+		if len(args) < n {
 			return nil, errUsage
 		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
+		if err := fs.Parse(args[:n]); err != nil || fs.NArg() != 0 {
+			return nil, errUsage
 		}
-		pos = append(pos, args[0])
-		args = args[1:]
+		args = args[n:]
 	}
+	return pos, nil
+}
+
+// isFlag reports whether arg ("-name", "--name", "--name=value") names a
+// flag of fs (or asks for help).
+func isFlag(fs *flag.FlagSet, arg string) bool {
+	name, _, _ := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+	return fs.Lookup(name) != nil || name == "h" || name == "help"
+}
+
+// noArgs refuses any argument to a command that takes none (one typed
+// after it, a --dir in the wrong place, would otherwise be ignored
+// without a word).
+func noArgs(fs *flag.FlagSet, args []string) error {
+	if pos, err := parse(fs, args); err != nil || len(pos) != 0 {
+		return errUsage
+	}
+	return nil
 }
 
 func run(ctx context.Context, d *device.Device, args []string, stdout, stderr io.Writer) error {
@@ -169,8 +237,8 @@ func run(ctx context.Context, d *device.Device, args []string, stdout, stderr io
 		server := fs.String("server", "", "server URL")
 		user := fs.String("username", "", "user name")
 		pass := fs.String("password", "", "password")
-		if _, err := parse(fs, args[1:]); err != nil {
-			return errUsage
+		if err := noArgs(fs, args[1:]); err != nil {
+			return err
 		}
 		if err := required(fs, "server", "username"); err != nil {
 			return err
@@ -183,6 +251,9 @@ func run(ctx context.Context, d *device.Device, args []string, stdout, stderr io
 			strings.Join(d.CountyNames(ctx, u.Counties), "、"), d.ID())
 		return nil
 	case "sync":
+		if err := noArgs(fs, args[1:]); err != nil {
+			return err
+		}
 		if err := d.Sync(ctx); err != nil {
 			return err
 		}
@@ -190,7 +261,7 @@ func run(ctx context.Context, d *device.Device, args []string, stdout, stderr io
 		return nil
 	case "sites":
 		kind := fs.String("kind", "", "site kind")
-		if _, err := parse(fs, args[1:]); err != nil {
+		if err := noArgs(fs, args[1:]); err != nil {
 			return err
 		}
 		code, err := siteKindCode(*kind)
@@ -207,6 +278,9 @@ func run(ctx context.Context, d *device.Device, args []string, stdout, stderr io
 		fmt.Fprintf(stdout, "共 %d 个点位\n", len(sites))
 		return nil
 	case "templates":
+		if err := noArgs(fs, args[1:]); err != nil {
+			return err
+		}
 		ts, err := d.Templates(ctx)
 		if err != nil {
 			return err
@@ -224,6 +298,9 @@ func run(ctx context.Context, d *device.Device, args []string, stdout, stderr io
 	case "vehicle":
 		return vehicle(ctx, d, args[1:], stdout, stderr)
 	case "status":
+		if err := noArgs(fs, args[1:]); err != nil {
+			return err
+		}
 		return printStatus(ctx, d, stdout)
 	}
 	return errUsage

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"flag"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -192,14 +194,53 @@ func TestSiteKindAndMissingFlags(t *testing.T) {
 	}
 }
 
-// TestUsage: bad command lines exit 2 with the usage text.
+// TestUsage: bad command lines exit 2 with the usage text — an argument
+// a command does not take included (it was ignored without a word) —
+// and make no data directory.
 func TestUsage(t *testing.T) {
-	tests := [][]string{{}, {"frobnicate"}, {"inspect"}, {"inspect", "answer", "fence"}, {"vehicle", "add", "--plate", "x"}, {"login"}}
+	tests := [][]string{{}, {"frobnicate"}, {"inspect"}, {"inspect", "answer", "fence"}, {"vehicle", "add", "--plate", "x"}, {"login"},
+		{"sync", "--now"}, {"sync", "extra"}, {"status", "extra"}, {"templates", "--x"}, {"sites", "extra"}, {"status", "--dir"},
+		{"login", "--server", "http://127.0.0.1:1", "--username", "u", "extra"}}
 	for _, args := range tests {
-		c := &cli{t: t, dir: t.TempDir()}
+		dir := filepath.Join(t.TempDir(), "data")
 		var out strings.Builder
-		if code := Main(context.Background(), append([]string{"--dir", c.dir}, args...), &out, &out, nil); code != 2 || !strings.Contains(out.String(), "用法") {
+		if code := Main(context.Background(), append([]string{"--dir", dir}, args...), &out, &out, nil); code != 2 || !strings.Contains(out.String(), "用法") {
 			t.Errorf("fieldctl %v: exit %d\n%s", args, code, out.String())
+		}
+		if _, err := os.Stat(dir); err == nil && len(args) > 0 && !commands[args[0]] {
+			t.Errorf("fieldctl %v made the data directory", args)
+		}
+	}
+}
+
+// TestArgumentsAnywhere: --dir names the data directory wherever it is
+// typed (after the command it was taken for the command's, and the
+// default directory used — a device made up on the spot); a value that
+// starts with "-" (a negative number, a note) is a value, not a flag.
+func TestArgumentsAnywhere(t *testing.T) {
+	work, dir := t.TempDir(), t.TempDir()
+	t.Chdir(work)
+	c := &cli{t: t, dir: dir}
+	c.ok("status")
+	var out strings.Builder
+	if code := Main(context.Background(), []string{"status", "--dir", dir}, &out, &out, nil); code != 0 {
+		t.Fatalf("status --dir: exit %d\n%s", code, out.String())
+	}
+	if _, err := os.Stat(filepath.Join(work, "fieldctl-data")); err == nil {
+		t.Error("status --dir DIR used the default directory")
+	}
+	for _, tc := range []struct {
+		args, pos []string
+		note      string
+	}{
+		{[]string{"a", "-5", "--note", "x"}, []string{"a", "-5"}, "x"},
+		{[]string{"-东侧缺口", "b", "--note=x"}, []string{"-东侧缺口", "b"}, "x"},
+		{[]string{"a", "--", "--note"}, []string{"a", "--note"}, ""},
+	} {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		note := fs.String("note", "", "")
+		if pos, err := parse(fs, tc.args); err != nil || !slices.Equal(pos, tc.pos) || *note != tc.note {
+			t.Errorf("parse %q: %q --note %q (%v), want %q --note %q", tc.args, pos, *note, err, tc.pos, tc.note)
 		}
 	}
 }
