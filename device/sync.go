@@ -409,8 +409,16 @@ func (d *Device) pull(ctx context.Context, c *syncproto.Client) (int, error) {
 		return nil
 	}
 	_, err = c.PullAll(ctx, cursor, d.PageLimit, apply)
-	if syncproto.ErrorCodeOf(err) == syncproto.CodeResyncRequired {
-		fmt.Fprintln(d.Out, "服务器要求从头同步（数据范围已变化，或服务器从备份恢复），待上传记录保留")
+	var ae *syncproto.APIError
+	badCursor := errors.As(err, &ae) && ae.Body.Code == syncproto.CodeBadRequest && ae.Body.Field == "cursor" && cursor != ""
+	if badCursor || syncproto.ErrorCodeOf(err) == syncproto.CodeResyncRequired {
+		if badCursor {
+			// A cursor spoilt here (the data file damaged, edited):
+			// pulling from the start is always safe (sync.md 8.3).
+			fmt.Fprintln(d.Out, "本机保存的同步位置无效，从头同步，待上传记录保留")
+		} else {
+			fmt.Fprintln(d.Out, "服务器要求从头同步（数据范围已变化，或服务器从备份恢复），待上传记录保留")
+		}
 		if me, err := c.Me(ctx); err == nil {
 			cs, _ := json.Marshal(me.Counties)
 			_ = d.set(d.db, keyCounties, string(cs))

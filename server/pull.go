@@ -45,12 +45,12 @@ func DecodeCursor(s string) (Cursor, error) {
 	}
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil || len(s) > 512 {
-		return c, Errorf(syncproto.CodeBadRequest, "cursor 无效")
+		return c, Errorf(syncproto.CodeBadRequest, "cursor 无效").At("cursor")
 	}
 	// A cursor is one the server made: its exact encoding, so trailing
 	// bytes, other spellings of the keys or spaces are refused.
 	if err := json.Unmarshal(b, &c); err != nil || c.Seq < 0 || c.Epoch == "" || c.Scope == "" || c.Encode() != s {
-		return Cursor{}, Errorf(syncproto.CodeBadRequest, "cursor 无效")
+		return Cursor{}, Errorf(syncproto.CodeBadRequest, "cursor 无效").At("cursor")
 	}
 	return c, nil
 }

@@ -20,10 +20,18 @@ type APIError struct {
 	Status     int
 	Body       ErrorBody
 	RetryAfter time.Duration
+	// Foreign is set when the answer was not a fieldsync error body (a
+	// web page: a wrong address, a proxy in the server's stead, a Wi-Fi
+	// sign-in page); Body.Code is then internal and Body.Message the
+	// HTTP status.
+	Foreign bool
 }
 
 // Error implements error.
 func (e *APIError) Error() string {
+	if e.Foreign {
+		return fmt.Sprintf("fieldsync: 服务器地址的回答不是 fieldsync 服务器的（%s）：请检查地址（只需协议、主机和端口，如 http://10.0.0.5:8080），或网络是否要求先登录", e.Body.Message)
+	}
 	return fmt.Sprintf("fieldsync: %d %s: %s", e.Status, e.Body.Code, e.Body.Message)
 }
 
@@ -375,7 +383,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any, authe
 	if resp.StatusCode >= 300 {
 		ae := &APIError{Status: resp.StatusCode}
 		if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&ae.Body); err != nil {
-			ae.Body = ErrorBody{Code: CodeInternal, Message: resp.Status}
+			ae.Body, ae.Foreign = ErrorBody{Code: CodeInternal, Message: resp.Status}, true
 		}
 		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil {
 			ae.RetryAfter = time.Duration(s) * time.Second

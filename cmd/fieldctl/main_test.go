@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"flag"
 	"net/http"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/mattn/go-sqlite3"
 	"github.com/xinzhou-eco/fieldsync/device"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/server/imageproc/testimg"
@@ -191,6 +193,43 @@ func TestSiteKindAndMissingFlags(t *testing.T) {
 		if code, out := c.run(tc.args...); code != 2 || !strings.Contains(out, tc.want) || !strings.Contains(out, "用法") {
 			t.Errorf("fieldctl %v: exit %d, want 2 saying %q\n%s", tc.args, code, tc.want, out)
 		}
+	}
+}
+
+// TestLoginWrongAddress: a server address that answers, but not as
+// fieldsync's API does (a path added: the console's), is said to be the
+// wrong address, not an internal error of the server's.
+func TestLoginWrongAddress(t *testing.T) {
+	srv := apptest.Start(t)
+	c := &cli{t: t, dir: t.TempDir()} // a plain HTTP client: the spec's checks are for the API's answers
+	code, out := c.run("login", "--server", srv.URL+"/console/", "--username", apptest.Inspector, "--password", apptest.Passwords[apptest.Inspector])
+	if code != 1 || !strings.Contains(out, "不是 fieldsync 服务器的（404 Not Found）：请检查地址") || strings.Contains(out, "internal") {
+		t.Errorf("login at the console's address: exit %d\n%s", code, out)
+	}
+}
+
+// TestSpoiltCursor: a pull cursor spoilt on the device (its data file
+// damaged or edited) is refused by the server; the device pulls again
+// from the start, as always safe, instead of failing every sync for good
+// (fieldctl probe).
+func TestSpoiltCursor(t *testing.T) {
+	srv := apptest.Start(t)
+	c := &cli{t: t, dir: t.TempDir(), srv: srv}
+	c.ok("login", "--server", srv.URL, "--username", apptest.Inspector, "--password", apptest.Passwords[apptest.Inspector])
+	c.ok("sync")
+	db, err := sql.Open("sqlite3", "file:"+filepath.Join(c.dir, "fieldctl.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`UPDATE config SET value = 'garbage!!' WHERE key = 'cursor'`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if out := c.ok("sync"); !strings.Contains(out, "本机保存的同步位置无效，从头同步") || !strings.Contains(out, "同步完成") {
+		t.Errorf("sync with a spoilt cursor:\n%s", out)
+	}
+	if out := c.ok("sync"); strings.Contains(out, "从头同步") {
+		t.Errorf("the cursor is spoilt still:\n%s", out)
 	}
 }
 

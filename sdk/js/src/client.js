@@ -1782,7 +1782,10 @@ export class FieldsyncClient {
       try {
         page = await answer;
       } catch (err) {
-        if (err instanceof FieldsyncError && err.code === 'bad_request') {
+        // A cursor spoilt in storage (damaged, edited): pulling from the
+        // start is always safe (sync.md §8.3), as after resync_required.
+        const spoilt = err instanceof FieldsyncError && err.code === 'bad_request' && err.field === 'cursor' && cursor !== '';
+        if (err instanceof FieldsyncError && err.code === 'bad_request' && !spoilt) {
           if (this.pullForm === 'compact') {
             // A server older than the compact form refuses the parameter:
             // ask this page, and the rest, in the grouped form.
@@ -1791,7 +1794,7 @@ export class FieldsyncClient {
           }
           this.pullForm = 'compact'; // refused for its own sake, not the form
         }
-        if (err instanceof FieldsyncError && err.code === 'resync_required' && !resynced) {
+        if (err instanceof FieldsyncError && (err.code === 'resync_required' || spoilt) && !resynced) {
           resynced = true;
           seen = new Set();
           await this.storage.transaction('meta', 'readwrite', (tx) => tx.put('meta', 'resync', true));

@@ -273,3 +273,19 @@ test('a server restored from a backup made before some pushes gets them again: t
   const again = await syncOK(a);
   assert.equal(again.pushed, 0);
 });
+
+test('a cursor spoilt in storage: the server refuses it (bad_request, field cursor) and the phone pulls from the start, its outbox kept', async () => {
+  const srv = await startServer({ dataDir: tempDir('data') });
+  const storage = new MemoryStorage();
+  const phone = await device(srv.url, { storage });
+  await syncOK(phone);
+  const sites = (await phone.list('site')).length;
+  await storage.transaction('meta', 'readwrite', (tx) => tx.put('meta', 'cursor', 'garbage!!'));
+  const site = await demoSite(phone);
+  await phone.save('site', site, { note: '游标损坏后的备注' });
+  const r = await syncOK(phone);
+  assert.equal(r.pushed, 1, 'the outbox is sent');
+  assert.notEqual(await meta(storage, 'cursor'), 'garbage!!', 'a good cursor is stored again');
+  assert.equal((await phone.list('site')).length, sites, 'the slice is whole');
+  await syncOK(phone);
+});
