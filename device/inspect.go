@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
@@ -311,6 +312,21 @@ func (d *Device) Submit(ctx context.Context, id string, force bool) error {
 // Vehicle is a roadside heavy-truck check.
 type Vehicle struct {
 	County, Plate, Checkpoint, Stage, Fuel, Aftertreatment, Action, Note string
+	// Again records the check though the same truck was checked at the
+	// same checkpoint today already (RepeatError).
+	Again bool
+}
+
+// RepeatError refuses a vehicle check of a truck checked at the same
+// checkpoint the same day already (a crew of two, a plate entered twice):
+// every check counts as a vehicle in the figures and no one can delete
+// one, so the second is recorded only when asked for (Vehicle.Again).
+type RepeatError struct {
+	Plate, Checkpoint, At string // the earlier check's
+}
+
+func (e *RepeatError) Error() string {
+	return fmt.Sprintf("%s 今天已在%s检查过（%s），每保存一次都会计为一辆车；确要再记一次，请加 --again", e.Plate, e.Checkpoint, e.At)
 }
 
 // AddVehicle records a vehicle check and returns its id. County defaults
@@ -343,6 +359,11 @@ func (d *Device) AddVehicle(ctx context.Context, v Vehicle) (string, error) {
 		return "", fmt.Errorf("区县 %s 不在本账号的工作范围内（%s）", v.County, strings.Join(cs, "、"))
 	}
 	f := map[string]any{"county": v.County, "plate": v.Plate, "checkpoint": v.Checkpoint, "checked_at": d.now()}
+	if !v.Again {
+		if err := d.checkRepeat(ctx, v.Plate, v.Checkpoint, f["checked_at"].(string)); err != nil {
+			return "", err
+		}
+	}
 	for k, s := range map[string]string{"emission_stage": v.Stage, "fuel": v.Fuel, "aftertreatment": v.Aftertreatment, "action": v.Action, "note": v.Note} {
 		if s == "" {
 			continue
@@ -357,6 +378,49 @@ func (d *Device) AddVehicle(ctx context.Context, v Vehicle) (string, error) {
 	return id, d.inTx(ctx, func(tx *sql.Tx) error {
 		return d.change(ctx, tx, syncproto.EntityVehicleCheck, id, v.County, f)
 	})
+}
+
+// checkRepeat refuses (RepeatError) a check of plate at checkpoint on the
+// day of at when one of the same truck there that day is recorded, not
+// voided — compared as the server stores them (the plate and checkpoint
+// in their canonical spellings, times at +08:00: the first ten characters
+// the day in China).
+func (d *Device) checkRepeat(ctx context.Context, plate, checkpoint, at string) error {
+	canon := func(name, v string) (string, error) {
+		raw, err := json.Marshal(v)
+		if err != nil {
+			return "", err
+		}
+		if raw, err = server.CheckDeviceField(syncproto.EntityVehicleCheck, name, raw); err != nil {
+			return "", err
+		}
+		return v, json.Unmarshal(raw, &v)
+	}
+	var err error
+	if plate, err = canon("plate", plate); err != nil {
+		return err
+	}
+	if checkpoint, err = canon("checkpoint", checkpoint); err != nil {
+		return err
+	}
+	if at, err = canon("checked_at", at); err != nil {
+		return err
+	}
+	var earlier string
+	err = d.db.QueryRowContext(ctx, `SELECT json_extract(fields, '$.checked_at') FROM records WHERE entity = ? AND NOT deleted
+		AND json_extract(fields, '$.plate') = ? AND json_extract(fields, '$.checkpoint') = ?
+		AND substr(json_extract(fields, '$.checked_at'), 1, 10) = ? AND json_extract(fields, '$.voided_at') IS NULL
+		ORDER BY 1 LIMIT 1`, syncproto.EntityVehicleCheck, plate, checkpoint, at[:min(len(at), 10)]).Scan(&earlier)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	case err != nil:
+		return err
+	}
+	if len(earlier) >= 16 {
+		earlier = earlier[11:16]
+	}
+	return &RepeatError{Plate: plate, Checkpoint: checkpoint, At: earlier}
 }
 
 func (d *Device) counties() ([]string, error) {

@@ -107,7 +107,9 @@ func TestInspectChecklist(t *testing.T) {
 
 // TestVehicleEnumsAtEntry: vehicle add refuses, offline and before
 // recording anything, a value the server's entity catalog does not allow,
-// and names the allowed ones; the catalog's own values are accepted.
+// and names the allowed ones; the catalog's own values are accepted. The
+// same truck at the same checkpoint the same day needs --again (fieldctl
+// probe: it was saved twice without a word).
 func TestVehicleEnumsAtEntry(t *testing.T) {
 	c := &cli{t: t, dir: t.TempDir()}
 	allowed := func(field string) []string {
@@ -135,6 +137,16 @@ func TestVehicleEnumsAtEntry(t *testing.T) {
 	has(t, "status after refusals", c.ok("status"), "待上传记录：0")
 	c.ok(ok...)
 	has(t, "status after a good check", c.ok("status"), "待上传记录：1")
+
+	// The same truck again at the same checkpoint today, typed otherwise:
+	// refused unless asked for with --again (each save counts a vehicle);
+	// another checkpoint is another check.
+	again := []string{"vehicle", "add", "--plate", "晋h 12345", "--checkpoint", " 豆罗 ", "--county", "140902"}
+	c.fails("晋H12345 今天已在豆罗检查过", again...)
+	has(t, "status after the repeat refused", c.ok("status"), "待上传记录：1")
+	c.ok(append(again, "--again")...)
+	c.ok("vehicle", "add", "--plate", "晋H12345", "--checkpoint", "秦城", "--county", "140902")
+	has(t, "status after the repeat asked for", c.ok("status"), "待上传记录：3")
 }
 
 // TestFlagNames: status names a photo's evidence flags in Chinese, an

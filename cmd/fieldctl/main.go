@@ -13,7 +13,7 @@
 //	fieldctl inspect show [INSPECTION_ID]
 //	fieldctl inspect answer KEY VALUE [--note TEXT] [--photo FILE]
 //	fieldctl inspect submit [--force]
-//	fieldctl vehicle add --plate P --checkpoint C --stage 国六 --fuel 天然气 --aftertreatment removed|present [--action 处罚]
+//	fieldctl vehicle add --plate P --checkpoint C --stage 国六 --fuel 天然气 --aftertreatment removed|present [--action 处罚] [--again]
 //	fieldctl status
 package main
 
@@ -54,7 +54,8 @@ const usage = `用法: fieldctl [--dir DIR] 命令
                                                   数值项填数字，文字项填文字，选项填选项值，
                                                   是/否项填 是|否；任何项都可填 na（不适用）
   inspect submit [--force]                        提交当前检查（有缺项时须 --force）
-  vehicle add --plate P --checkpoint C --stage S --fuel F --aftertreatment A [--action X] [--county C]
+  vehicle add --plate P --checkpoint C --stage S --fuel F --aftertreatment A [--action X] [--county C] [--again]
+                                                  同一车辆当天已在该检查点检查过时须 --again
   status                                          待上传、被拒绝、审核结果
 --dir 可写在命令前后任意位置；以 - 开头的值（如 -5）照常填写，
 也可在其前写 --（其后的都当作值）。
@@ -421,8 +422,9 @@ func vehicle(ctx context.Context, d *device.Device, args []string, stdout, stder
 	fs.StringVar(&v.Action, "action", "", "处罚, 责令维修, 放行")
 	fs.StringVar(&v.County, "county", "", "county code (default: the user's first)")
 	fs.StringVar(&v.Note, "note", "", "note")
-	if _, err := parse(fs, args[1:]); err != nil {
-		return errUsage
+	fs.BoolVar(&v.Again, "again", false, "record it though the truck was checked at this checkpoint today")
+	if err := noArgs(fs, args[1:]); err != nil {
+		return err
 	}
 	if err := required(fs, "plate", "checkpoint"); err != nil {
 		return err
