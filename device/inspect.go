@@ -429,5 +429,8 @@ func (d *Device) counties() ([]string, error) {
 		return nil, err
 	}
 	var cs []string
-	return cs, json.Unmarshal([]byte(s), &cs)
+	if err := json.Unmarshal([]byte(s), &cs); err != nil {
+		return nil, fmt.Errorf("本机保存的区县列表无法读取（%v）：请重新登录（fieldctl login），待上传的记录不受影响", err)
+	}
+	return cs, nil
 }

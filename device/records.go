@@ -32,8 +32,23 @@ type queryer interface {
 	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
 }
 
-// errNotFound is returned by getRecord for a record not stored locally.
+// errNotFound is what getRecord's error for a record not stored locally
+// is (errors.Is).
 var errNotFound = errors.New("not found")
+
+// notFoundError is getRecord's error for a record not stored locally: in
+// the inspector's words, an inspection id mistyped, or not pulled yet.
+type notFoundError struct{ entity, id string }
+
+func (e *notFoundError) Error() string {
+	label := e.entity
+	if en := server.EntityByName(e.entity); en != nil {
+		label = en.Label
+	}
+	return fmt.Sprintf("本机没有%s %s（请核对 id，或先同步）", label, e.id)
+}
+
+func (e *notFoundError) Is(target error) bool { return target == errNotFound }
 
 func getRecord(ctx context.Context, q queryer, entity, id string) (*Record, error) {
 	r := &Record{Entity: entity, ID: id}
@@ -41,7 +56,7 @@ func getRecord(ctx context.Context, q queryer, entity, id string) (*Record, erro
 	err := q.QueryRowContext(ctx, `SELECT county, fields, hlcs, deleted, deleted_hlc FROM records WHERE entity = ? AND id = ?`,
 		entity, id).Scan(&r.County, &fields, &hlcs, &r.Deleted, &r.DeletedHLC)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("%s %s: %w", entity, id, errNotFound)
+		return nil, &notFoundError{entity, id}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read %s %s: %w", entity, id, err)

@@ -18,6 +18,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -26,8 +27,10 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 
+	"github.com/mattn/go-sqlite3"
 	"github.com/xinzhou-eco/fieldsync/device"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
@@ -81,7 +84,11 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, setup fu
 	}
 	d, err := device.Open(*dir)
 	if err != nil {
-		fmt.Fprintln(stderr, "fieldctl:", err)
+		if damaged, ok := damagedStore(err, *dir); ok {
+			fmt.Fprintln(stderr, "fieldctl:", damaged)
+		} else {
+			fmt.Fprintln(stderr, "fieldctl:", err)
+		}
 		return 1
 	}
 	defer d.Close()
@@ -100,7 +107,11 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, setup fu
 		fmt.Fprint(stderr, usage)
 		return 2
 	case err != nil:
-		fmt.Fprintln(stderr, "fieldctl:", describe(err, rest[0]))
+		msg := describe(err, rest[0])
+		if damaged, ok := damagedStore(err, *dir); ok {
+			msg = damaged
+		}
+		fmt.Fprintln(stderr, "fieldctl:", msg)
 		return 1
 	}
 	return 0
@@ -151,6 +162,17 @@ func required(fs *flag.FlagSet, names ...string) error {
 		return nil
 	}
 	return m
+}
+
+// damagedStore says, of an error that comes from a damaged data file
+// (SQLite's "malformed", "not a database"), what it means and what to do
+// (ok true): keep the directory, which may hold unsent work.
+func damagedStore(err error, dir string) (string, bool) {
+	var se sqlite3.Error
+	if !errors.As(err, &se) || se.Code != sqlite3.ErrCorrupt && se.Code != sqlite3.ErrNotADB {
+		return "", false
+	}
+	return fmt.Sprintf("本机数据文件 %s 已损坏（%v）。请不要删除该目录：先将其整个复制保存（其中可能有尚未上传的记录和照片），再联系技术支持；另用一个新的 --dir 登录可继续工作", filepath.Join(dir, "fieldctl.db"), err), true
 }
 
 // describe says what went wrong in the words of the inspector at the
@@ -442,7 +464,11 @@ func printStatus(ctx context.Context, d *device.Device, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "设备 %s，用户 %s，服务器 %s\n", s.DeviceID, s.User, s.Server)
+	if s.User == "" {
+		fmt.Fprintf(w, "设备 %s，尚未登录（fieldctl login --server URL --username U --password P）\n", s.DeviceID)
+	} else {
+		fmt.Fprintf(w, "设备 %s，用户 %s，服务器 %s\n", s.DeviceID, s.User, s.Server)
+	}
 	fmt.Fprintf(w, "待上传记录：%d\n", s.Outbox)
 	fmt.Fprintf(w, "待上传照片：%d\n", len(s.Uploads))
 	for _, u := range s.Uploads {
@@ -452,7 +478,7 @@ func printStatus(ctx context.Context, d *device.Device, w io.Writer) error {
 	if last == "" {
 		last = "从未"
 	}
-	fmt.Fprintf(w, "上次同步：%s（上次成功：%s）\n", last, s.LastSyncOK)
+	fmt.Fprintf(w, "上次同步：%s（上次成功：%s）\n", last, cmp.Or(s.LastSyncOK, "从未"))
 	if s.Current != "" {
 		fmt.Fprintf(w, "当前检查：%s\n", s.Current)
 	}

@@ -233,6 +233,44 @@ func TestSpoiltCursor(t *testing.T) {
 	}
 }
 
+// TestFreshDeviceWords: a device never signed in says so, and an
+// inspection id not on the device is refused in Chinese (they read
+// "用户 ，服务器 " and "inspection x: not found").
+func TestFreshDeviceWords(t *testing.T) {
+	c := &cli{t: t, dir: t.TempDir()}
+	out := c.ok("status")
+	if !strings.Contains(out, "尚未登录") || !strings.Contains(out, "上次成功：从未") || strings.Contains(out, "用户 ，") {
+		t.Errorf("status of a fresh device:\n%s", out)
+	}
+	for _, cmd := range [][]string{{"inspect", "use", "nosuch"}, {"inspect", "show", "nosuch"}} {
+		if code, out := c.run(cmd...); code != 1 || !strings.Contains(out, "本机没有检查记录 nosuch") || strings.Contains(out, "not found") {
+			t.Errorf("fieldctl %v: exit %d\n%s", cmd, code, out)
+		}
+	}
+
+	// Damaged local state: said so, with what to do, never a raw Go or
+	// SQLite message alone.
+	db, err := sql.Open("sqlite3", "file:"+filepath.Join(c.dir, "fieldctl.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT OR REPLACE INTO config(key, value) VALUES('counties', '{nope')`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if code, out := c.run("vehicle", "add", "--plate", "晋H12345", "--checkpoint", "豆罗"); code != 1 || !strings.Contains(out, "本机保存的区县列表无法读取") || !strings.Contains(out, "请重新登录") {
+		t.Errorf("vehicle add with the counties spoilt: exit %d\n%s", code, out)
+	}
+	broken := t.TempDir()
+	if err := os.WriteFile(filepath.Join(broken, "fieldctl.db"), []byte(strings.Repeat("这不是数据库\n", 1000)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c = &cli{t: t, dir: broken}
+	if code, out := c.run("status"); code != 1 || !strings.Contains(out, "已损坏") || !strings.Contains(out, "请不要删除该目录") {
+		t.Errorf("status on a damaged data file: exit %d\n%s", code, out)
+	}
+}
+
 // TestUsage: bad command lines exit 2 with the usage text — an argument
 // a command does not take included (it was ignored without a word) —
 // and make no data directory.
