@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -187,7 +188,7 @@ func (d *Device) AnswerItem(ctx context.Context, inspID string, a Answer) (res A
 			}
 		}
 		if data != nil {
-			res.PhotoID, err = d.addPhoto(ctx, tx, insp, a.Item, a.Photo, data)
+			res.PhotoID, err = d.addPhoto(ctx, tx, insp.County, map[string]any{"inspection_id": insp.ID, "item_key": a.Item}, a.Photo, data)
 		}
 		return err
 	})
@@ -243,9 +244,9 @@ func (d *Device) itemFinding(ctx context.Context, tx *sql.Tx, inspID, key string
 	return getRecord(ctx, tx, syncproto.EntityFinding, id)
 }
 
-// addPhoto makes a photo record of the inspection and queues its upload,
-// in tx.
-func (d *Device) addPhoto(ctx context.Context, tx *sql.Tx, insp *Record, item, path string, data []byte) (string, error) {
+// addPhoto makes a photo record of county with the parent fields given
+// (an inspection and its item, a finding) and queues its upload, in tx.
+func (d *Device) addPhoto(ctx context.Context, tx *sql.Tx, county string, parent map[string]any, path string, data []byte) (string, error) {
 	ct := http.DetectContentType(data)
 	if ct != "image/jpeg" && ct != "image/png" {
 		return "", fmt.Errorf("照片 %s 不是 JPEG 或 PNG（%s）", path, ct)
@@ -268,10 +269,9 @@ func (d *Device) addPhoto(ctx context.Context, tx *sql.Tx, insp *Record, item, p
 		return "", fmt.Errorf("keep the photo: %w", err)
 	}
 	path = kept
-	if err := d.change(ctx, tx, syncproto.EntityPhoto, id, insp.County, map[string]any{
-		"inspection_id": insp.ID, "item_key": item, "sha256": sum, "content_type": ct,
-		"size_bytes": len(data), "captured_at": d.now(),
-	}); err != nil {
+	fields := map[string]any{"sha256": sum, "content_type": ct, "size_bytes": len(data), "captured_at": d.now()}
+	maps.Copy(fields, parent)
+	if err := d.change(ctx, tx, syncproto.EntityPhoto, id, county, fields); err != nil {
 		return "", err
 	}
 	state, _ := json.Marshal(&syncproto.Upload{PhotoID: id, SHA256: sum, ContentType: ct, Size: int64(len(data))})

@@ -157,3 +157,57 @@ func TestFlagNames(t *testing.T) {
 		t.Errorf("flagNames = %q", got)
 	}
 }
+
+// TestRectifyFinding: the inspector lists the findings, and reports one's
+// rectification with a note and a photo once the inspection is approved
+// (refused while it waits for review); the server holds the report and
+// the photo on the finding; the office sends it back and the list says
+// why; a verified finding takes no report (fieldctl probe: fieldctl could
+// not report a rectification at all).
+func TestRectifyFinding(t *testing.T) {
+	srv := apptest.Start(t)
+	c := &cli{t: t, dir: t.TempDir(), srv: srv}
+	c.ok("login", "--server", srv.URL, "--username", apptest.Inspector, "--password", apptest.Passwords[apptest.Inspector])
+	c.ok("sync")
+	insp := strings.TrimSpace(c.ok("inspect", "start", apptest.DemoSiteOf(t, "140902", "factory"), "--template", "coal_yard"))
+	out := c.ok("inspect", "answer", "closed_shed", "fail", "--note", "东侧敞开")
+	id := strings.TrimSpace(out[strings.Index(out, "已建立问题 ")+len("已建立问题 "):])
+	has(t, "finding list", c.ok("finding", "list"), id, "待整改", "东侧敞开", "共 1 个问题")
+	c.ok("inspect", "submit", "--force")
+	c.fails("已提交，待审核", "finding", "rectify", id, "--note", "已封闭")
+	c.ok("sync")
+	office := srv.Login(apptest.CountyOffice)
+	if err := office.Do(t.Context(), http.MethodPost, "/api/v1/inspections/"+insp+"/review", map[string]string{"decision": "approve"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	c.ok("sync")
+	photo := filepath.Join(t.TempDir(), "fixed.jpg")
+	if err := os.WriteFile(photo, testimg.JPEG(testimg.Options{Width: 320, Height: 240, Seed: 8}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	has(t, "rectify", c.ok("finding", "rectify", id, "--note", "已全部封闭", "--photo", photo), "已整改", "照片")
+	c.ok("sync")
+	f, err := srv.App.DB.Get(t.Context(), syncproto.EntityFinding, id)
+	if err != nil || f.Text("status") != "rectified" || f.Text("rectification_note") != "已全部封闭" {
+		t.Fatalf("the finding on the server: %v %s %q", err, f.Text("status"), f.Text("rectification_note"))
+	}
+	photos, err := srv.App.DB.Find(t.Context(), syncproto.EntityPhoto, "finding_id", id)
+	if err != nil || len(photos) != 1 || string(photos[0].Value("uploaded")) != "true" {
+		t.Fatalf("the rectification's photo on the server: %d %v", len(photos), err)
+	}
+	// Sent back by the office: the list says why; verified, no report.
+	if err := office.Do(t.Context(), http.MethodPost, "/api/v1/findings/"+id+"/verify", map[string]any{"decision": "reopen", "comment": "北侧仍未封闭", "seq": f.Seq}, nil); err != nil {
+		t.Fatal(err)
+	}
+	c.ok("sync")
+	has(t, "finding list after it was sent back", c.ok("finding", "list"), "整改被退回：北侧仍未封闭")
+	c.ok("finding", "rectify", id, "--note", "北侧也已封闭")
+	c.ok("sync")
+	f, _ = srv.App.DB.Get(t.Context(), syncproto.EntityFinding, id)
+	if err := office.Do(t.Context(), http.MethodPost, "/api/v1/findings/"+id+"/verify", map[string]any{"decision": "verify", "seq": f.Seq}, nil); err != nil {
+		t.Fatal(err)
+	}
+	c.ok("sync")
+	has(t, "finding list after verification", c.ok("finding", "list"), "已核实")
+	c.fails("已由督查室核实", "finding", "rectify", id, "--note", "再改")
+}

@@ -14,6 +14,8 @@
 //	fieldctl inspect answer KEY VALUE [--note TEXT] [--photo FILE]
 //	fieldctl inspect submit [--force]
 //	fieldctl vehicle add --plate P --checkpoint C --stage 国六 --fuel 天然气 --aftertreatment removed|present [--action 处罚] [--again]
+//	fieldctl finding list
+//	fieldctl finding rectify FINDING_ID [--note TEXT] [--photo FILE] [--in-progress]
 //	fieldctl status
 package main
 
@@ -32,6 +34,7 @@ import (
 
 	"github.com/mattn/go-sqlite3"
 	"github.com/xinzhou-eco/fieldsync/device"
+	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
@@ -59,6 +62,10 @@ const usage = `用法: fieldctl [--dir DIR] 命令
   inspect submit [--force]                        提交当前检查（有缺项时须 --force）
   vehicle add --plate P --checkpoint C --stage S --fuel F --aftertreatment A [--action X] [--county C] [--again]
                                                   同一车辆当天已在该检查点检查过时须 --again
+  finding list                                    本机的问题：待整改、已整改、已核实
+  finding rectify FINDING_ID [--note T] [--photo FILE] [--in-progress]
+                                                  报告整改：已整改（或 --in-progress 整改中），
+                                                  附整改说明和照片（检查已提交、待审核时不能报告）
   status                                          待上传、被拒绝、审核结果
 --dir 可写在命令前后任意位置；以 - 开头的值（如 -5）照常填写，
 也可在其前写 --（其后的都当作值）。
@@ -118,7 +125,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, setup fu
 }
 
 // commands are fieldctl's commands.
-var commands = map[string]bool{"login": true, "sync": true, "sites": true, "templates": true, "inspect": true, "vehicle": true, "status": true}
+var commands = map[string]bool{"login": true, "sync": true, "sites": true, "templates": true, "inspect": true, "vehicle": true,
+	"finding": true, "status": true}
 
 // takeDir removes the --dir flags from args (up to a "--"), setting dir
 // to the last one's value.
@@ -320,6 +328,8 @@ func run(ctx context.Context, d *device.Device, args []string, stdout, stderr io
 		return inspect(ctx, d, args[1:], stdout, stderr)
 	case "vehicle":
 		return vehicle(ctx, d, args[1:], stdout, stderr)
+	case "finding":
+		return finding(ctx, d, args[1:], stdout, stderr)
 	case "status":
 		if err := noArgs(fs, args[1:]); err != nil {
 			return err
@@ -457,6 +467,63 @@ func vehicle(ctx context.Context, d *device.Device, args []string, stdout, stder
 	}
 	fmt.Fprintln(stdout, id)
 	return nil
+}
+
+// finding lists the device's findings, or reports one's rectification.
+func finding(ctx context.Context, d *device.Device, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return errUsage
+	}
+	fs := flag.NewFlagSet("finding "+args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	switch args[0] {
+	case "list":
+		if err := noArgs(fs, args[1:]); err != nil {
+			return err
+		}
+		fs, err := d.Findings(ctx)
+		if err != nil {
+			return err
+		}
+		for _, f := range fs {
+			status := server.FindingStatusLabels[f.Status]
+			if f.Status == "rectifying" && f.VerifyComment != "" {
+				status = "整改被退回：" + f.VerifyComment
+			}
+			deadline := ""
+			if f.Deadline != "" {
+				deadline = "，期限 " + f.Deadline
+			}
+			fmt.Fprintf(stdout, "%s  %s%s  %s\n", f.ID, cmp.Or(status, f.Status), deadline, f.Description)
+			if f.RectificationNote != "" {
+				fmt.Fprintf(stdout, "    整改说明：%s\n", f.RectificationNote)
+			}
+		}
+		fmt.Fprintf(stdout, "共 %d 个问题\n", len(fs))
+		return nil
+	case "rectify":
+		note := fs.String("note", "", "整改说明")
+		photo := fs.String("photo", "", "整改照片")
+		progress := fs.Bool("in-progress", false, "整改中（未完成）")
+		pos, err := parse(fs, args[1:])
+		if err != nil || len(pos) != 1 {
+			return errUsage
+		}
+		r := device.Rectification{FindingID: pos[0], Status: "rectified", Note: *note, Photo: *photo}
+		if *progress {
+			r.Status = "rectifying"
+		}
+		p, err := d.Rectify(ctx, r)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "已记录问题 %s 的整改：%s\n", pos[0], server.FindingStatusLabels[r.Status])
+		if p != "" {
+			fmt.Fprintf(stdout, "照片 %s 已排队上传\n", p)
+		}
+		return nil
+	}
+	return errUsage
 }
 
 func printStatus(ctx context.Context, d *device.Device, w io.Writer) error {
