@@ -140,8 +140,11 @@ type ItemState struct {
 // has it.
 type InspectionState struct {
 	ID, Status, Site string
-	Template         *Template
-	Items            []ItemState
+	// ReviewComment is the office's comment on its review (why it
+	// returned the inspection).
+	ReviewComment string
+	Template      *Template
+	Items         []ItemState
 	syncproto.Completeness
 }
 
@@ -157,7 +160,7 @@ func (d *Device) Inspection(ctx context.Context, id string) (*InspectionState, e
 	if err != nil {
 		return nil, err
 	}
-	s := &InspectionState{ID: id, Status: insp.Str("status"), Template: t}
+	s := &InspectionState{ID: id, Status: insp.Str("status"), ReviewComment: insp.Str("review_comment"), Template: t}
 	if site, err := getRecord(ctx, d.db, syncproto.EntitySite, insp.Str("site_id")); err == nil {
 		s.Site = site.Str("name")
 	}

@@ -177,6 +177,14 @@ func TestRectifyFinding(t *testing.T) {
 	c.fails("已提交，待审核", "finding", "rectify", id, "--note", "已封闭")
 	c.ok("sync")
 	office := srv.Login(apptest.CountyOffice)
+	// Returned first: inspect show says why.
+	if err := office.Do(t.Context(), http.MethodPost, "/api/v1/inspections/"+insp+"/review", map[string]string{"decision": "return", "comment": "请补充说明"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	c.ok("sync")
+	has(t, "inspect show of the returned inspection", c.ok("inspect", "show"), "状态：已退回", "审核意见：请补充说明")
+	c.ok("inspect", "submit", "--force")
+	c.ok("sync")
 	if err := office.Do(t.Context(), http.MethodPost, "/api/v1/inspections/"+insp+"/review", map[string]string{"decision": "approve"}, nil); err != nil {
 		t.Fatal(err)
 	}

@@ -100,6 +100,9 @@ func printInspection(w io.Writer, s *device.InspectionState) {
 	if s.Site != "" {
 		fmt.Fprintf(w, "点位：%s\n", s.Site)
 	}
+	if s.ReviewComment != "" && (s.Status == "returned" || s.Status == "approved") {
+		fmt.Fprintf(w, "审核意见：%s\n", s.ReviewComment)
+	}
 	for i := range s.Items {
 		it := &s.Items[i]
 		var need []string
