@@ -17,7 +17,7 @@ func (db *DB) Overview(ctx context.Context, scope server.Scope, today, since, be
 	var o server.Overview
 	where, args := dialect.ScopeOf(scope, "i")
 	err := queryRow(ctx, db.pool, `SELECT count(*) FROM inspection i WHERE i.deleted_hlc = '' AND i.status = '`+server.StatusAwaitingReview+`'`+where+`
-		AND EXISTS (SELECT 1 FROM `+sqlstore.PhotosOf("i")+` AND `+dialect.AnyFlag("p.flags")+`)`, args...).Scan(&o.FlaggedWaiting)
+		AND `+sqlstore.PhotoExists("i", dialect.AnyFlag("p.flags")), args...).Scan(&o.FlaggedWaiting)
 	if err != nil {
 		return nil, fmt.Errorf("overview flagged: %w", err)
 	}

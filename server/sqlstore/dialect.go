@@ -160,9 +160,9 @@ func (d *Dialect) InspectionWhere(q server.InspectionQuery, withCounty bool) (st
 	}
 	switch {
 	case q.Flag == server.AnyFlag:
-		w += ` AND EXISTS (SELECT 1 FROM ` + queuePhotos + ` AND ` + d.AnyFlag("p.flags") + `)`
+		w += ` AND ` + PhotoExists("inspection", d.AnyFlag("p.flags"))
 	case q.Flag != "" && ValidFlagName(q.Flag):
-		w += ` AND EXISTS (SELECT 1 FROM ` + queuePhotos + ` AND ` + d.HasFlag("p.flags") + `)`
+		w += ` AND ` + PhotoExists("inspection", d.HasFlag("p.flags"))
 		args = append(args, q.Flag)
 	}
 	return w, args

@@ -11,6 +11,15 @@ import (
 // queuePhotos is the live photos of inspection and of its live findings.
 var queuePhotos = PhotosOf("inspection")
 
+// PhotoExists is the condition that the inspection row named alias has
+// a photo (PhotosOf) for which cond holds. The LIMIT 1 keeps SQLite from
+// turning the EXISTS into a join, which it planned as a scan of every
+// photo through an index built for each query (0.4 s for 2,000
+// inspections, against 13 ms through the photo indexes).
+func PhotoExists(alias, cond string) string {
+	return `EXISTS (SELECT 1 FROM ` + PhotosOf(alias) + ` AND ` + cond + ` LIMIT 1)`
+}
+
 // PhotosOf is "photo p WHERE …" selecting the live photos of the
 // inspection row named alias and of its live findings, each once: the
 // photos the review queue, the monthly report and the console count as

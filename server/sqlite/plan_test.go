@@ -1,0 +1,58 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/xinzhou-eco/fieldsync/server"
+)
+
+// TestPhotoFilterPlans: the review queue's evidence-flag filter (and the
+// overview's count of flagged inspections waiting) reaches an
+// inspection's photos through the photo indexes, never through an index
+// SQLite builds for the query over every photo — what it did when it
+// turned the EXISTS into a join: 0.4 s a count for 2,000 inspections,
+// and the queue filtered by flag took 2 s a page (console probe).
+func TestPhotoFilterPlans(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fieldsync.db")
+	db, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	raw, err := sql.Open("sqlite3", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	for _, flag := range []string{server.AnyFlag, "near_duplicate"} {
+		q := server.InspectionQuery{Scope: server.Scope{All: true}, Flag: flag}
+		for _, withCounty := range []bool{true, false} {
+			w, args := dialect.InspectionWhere(q, withCounty)
+			for _, s := range []string{"SELECT count(*) FROM inspection" + w,
+				"SELECT county, status, count(*) FROM inspection" + w + " GROUP BY county, status"} {
+				rows, err := raw.Query("EXPLAIN QUERY PLAN "+s, args...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var plan []string
+				for rows.Next() {
+					var id, parent, unused int
+					var detail string
+					if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+						t.Fatal(err)
+					}
+					plan = append(plan, detail)
+				}
+				rows.Close()
+				text := strings.Join(plan, "\n")
+				if strings.Contains(text, "AUTOMATIC") || !strings.Contains(text, "photo_inspection_item") || !strings.Contains(text, "photo_finding") {
+					t.Errorf("flag %s: %s\nplanned as\n%s", flag, s, text)
+				}
+			}
+		}
+	}
+}
