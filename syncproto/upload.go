@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 )
@@ -49,6 +50,11 @@ func (c *Client) UploadPhoto(ctx context.Context, u *Upload, data []byte, chunkS
 	}
 	u.Size = int64(len(data))
 	if u.URL != "" {
+		// An upload begun at another address of the server (the phone
+		// signed in at a new one: a city moved to several servers) is
+		// asked for at this one, which shares the uploads or answers 404
+		// (started again): the old address may never answer again.
+		u.URL = sameOrigin(u.URL, c.BaseURL)
 		resp, err := c.tus(ctx, http.MethodHead, u.URL, nil, nil)
 		switch {
 		case ErrorCodeOf(err) == CodeNotFound:
@@ -101,6 +107,18 @@ func (c *Client) UploadPhoto(ctx context.Context, u *Upload, data []byte, chunkS
 }
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+// sameOrigin returns upload URL u at base's scheme and host (its path
+// kept), or u itself if either does not parse.
+func sameOrigin(u, base string) string {
+	pu, err1 := url.Parse(u)
+	pb, err2 := url.Parse(base)
+	if err1 != nil || err2 != nil || pb.Host == "" || pu.Scheme == pb.Scheme && pu.Host == pb.Host {
+		return u
+	}
+	pu.Scheme, pu.Host = pb.Scheme, pb.Host
+	return pu.String()
+}
 
 // tus sends one tus request, refreshing the access token once if needed.
 func (c *Client) tus(ctx context.Context, method, url string, body []byte, header map[string]string) (*http.Response, error) {

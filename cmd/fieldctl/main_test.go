@@ -271,6 +271,37 @@ func TestFreshDeviceWords(t *testing.T) {
 	}
 }
 
+// TestUploadAtNewAddress: an upload begun at an address the server no
+// longer answers at (the phone signed in at a new one) goes on at the
+// current address, not at the old one for ever (multi-server probe).
+func TestUploadAtNewAddress(t *testing.T) {
+	srv := apptest.Start(t)
+	c := &cli{t: t, dir: t.TempDir(), srv: srv}
+	c.ok("login", "--server", srv.URL, "--username", apptest.Inspector, "--password", apptest.Passwords[apptest.Inspector])
+	c.ok("sync")
+	c.ok("inspect", "start", apptest.DemoSiteOf(t, "140902", "factory"), "--template", "coal_yard")
+	photo := filepath.Join(t.TempDir(), "shed.jpg")
+	if err := os.WriteFile(photo, testimg.JPEG(testimg.Options{Width: 320, Height: 240, Seed: 5}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := c.ok("inspect", "answer", "closed_shed", "pass", "--photo", photo)
+	id := strings.Fields(out[strings.Index(out, "照片 ")+len("照片 "):])[0]
+	db, err := sql.Open("sqlite3", "file:"+filepath.Join(c.dir, "fieldctl.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Begun at an address that no longer answers.
+	if _, err := db.Exec(`UPDATE uploads SET state = json_set(state, '$.url', ?) WHERE photo_id = ?`, "http://127.0.0.1:1/api/v1/uploads/"+id, id); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	c.ok("sync")
+	rec, err := srv.App.DB.Get(t.Context(), syncproto.EntityPhoto, id)
+	if err != nil || rec == nil || string(rec.Value("uploaded")) != "true" {
+		t.Fatalf("the photo on the server: %v %v", rec, err)
+	}
+}
+
 // TestUsage: bad command lines exit 2 with the usage text — an argument
 // a command does not take included (it was ignored without a word) —
 // and make no data directory.

@@ -69,15 +69,22 @@ export async function sha256Hex(bytes, opts = {}) {
  * stored upload is its photo id, and the URL is kept in the photo's job.
  */
 export class StorageUrlStorage {
-  /** @param {import('./storage/storage.js').Storage} storage */
-  constructor(storage) {
+  /**
+   * @param {import('./storage/storage.js').Storage} storage
+   * @param {string} [baseURL] the server's address now: an upload begun at
+   *   another (the app pointed at a new one) is asked for at this one,
+   *   which shares the uploads or answers 404 (started again) — the old
+   *   address may never answer again.
+   */
+  constructor(storage, baseURL = '') {
     this.storage = storage;
+    this.baseURL = baseURL;
   }
 
   /** @returns {Promise<any[]>} */
   async findAllUploads() {
     const all = await this.storage.transaction('uploads', 'readonly', (tx) => tx.all('uploads'));
-    return all.map(([, j]) => previous(j)).filter((p) => p !== null);
+    return all.map(([, j]) => previous(j, this.baseURL)).filter((p) => p !== null);
   }
 
   /** @param {string} fingerprint */
@@ -85,7 +92,7 @@ export class StorageUrlStorage {
     if (!fingerprint.startsWith(FINGERPRINT)) return [];
     const id = fingerprint.slice(FINGERPRINT.length);
     const j = await this.storage.transaction('uploads', 'readonly', (tx) => tx.get('uploads', id));
-    const p = j ? previous(j) : null;
+    const p = j ? previous(j, this.baseURL) : null;
     return p ? [p] : [];
   }
 
@@ -112,17 +119,32 @@ export class StorageUrlStorage {
   }
 }
 
-/** @param {UploadJob} j */
-function previous(j) {
+/** @param {UploadJob} j @param {string} baseURL */
+function previous(j, baseURL) {
   if (!j.url || j.state === 'done') return null;
   return {
     size: j.size,
     metadata: { photo_id: j.photoId, sha256: j.sha256, content_type: j.contentType },
     creationTime: j.creationTime ?? '',
     urlStorageKey: j.photoId,
-    uploadUrl: j.url,
+    uploadUrl: sameOrigin(j.url, baseURL),
     parallelUploadUrls: null,
   };
+}
+
+/**
+ * The upload URL u at base's scheme, host and port (its path kept); u
+ * itself if either is not an absolute URL.
+ * @param {string} u @param {string} base
+ */
+export function sameOrigin(u, base) {
+  try {
+    const pu = new URL(u);
+    const pb = new URL(base);
+    return pb.origin + pu.pathname + pu.search;
+  } catch {
+    return u;
+  }
 }
 
 /**
@@ -238,7 +260,7 @@ function runTus(c, job, data, res, progress) {
   const file = !(data instanceof Uint8Array) ? data
     : NODE_TUS ? NodeBuffer.from(data.buffer, data.byteOffset, data.byteLength)
       : new Blob([/** @type {Uint8Array<ArrayBuffer>} */ (data)]);
-  const urlStorage = new StorageUrlStorage(c.storage);
+  const urlStorage = new StorageUrlStorage(c.storage, c.baseURL);
   /** @type {Promise<void>} */
   let saving = Promise.resolve();
   return new Promise((resolve, reject) => {

@@ -5,8 +5,8 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { uuidv7 } from '../src/index.js';
-import { demoSite, device, startServer, syncOK, tempDir } from './helpers.js';
+import { MemoryStorage, uuidv7 } from '../src/index.js';
+import { demoSite, device, startServer, syncOK, tempDir, testJPEG } from './helpers.js';
 
 test('a failed upload: counted until the user retries or discards it; discarded, it no longer holds the sign-out', async () => {
   const srv = await startServer({ dataDir: tempDir('data') });
@@ -56,4 +56,21 @@ test('retryUpload and discardUpload refuse a job that has not failed', async () 
   await assert.rejects(a.retryUpload(photo.id), (e) => /** @type {any} */ (e).code === 'upload_not_failed');
   assert.ok(await a.photoBytes(photo.id), 'the bytes are kept');
   assert.equal(a.status().pendingPhotos, 1);
+});
+
+test('an upload begun at an address the server no longer answers at goes on at the client\'s address, not at the old one for ever', async () => {
+  const srv = await startServer({ dataDir: tempDir('data') });
+  const storage = new MemoryStorage();
+  const a = await device(srv.url, { storage });
+  await syncOK(a);
+  const insp = uuidv7();
+  await a.save('inspection', insp, { site_id: await demoSite(a), template_id: 'coal_yard', template_version: 1, status: 'draft' });
+  const photo = await a.takePhoto({ blob: testJPEG(), contentType: 'image/jpeg', fields: { inspection_id: insp } });
+  // Begun at an old address (the city moved to several servers).
+  await storage.transaction('uploads', 'readwrite', async (tx) => {
+    const j = await tx.get('uploads', photo.id);
+    await tx.put('uploads', photo.id, { ...j, url: `http://127.0.0.1:1/api/v1/uploads/${photo.id}` });
+  });
+  await syncOK(a);
+  assert.equal((await a.get('photo', photo.id))?.fields.uploaded, true, 'the server has the photo');
 });

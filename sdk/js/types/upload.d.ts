@@ -20,6 +20,12 @@ export function sha256Hex(bytes: Uint8Array, opts?: {
     webCrypto?: boolean;
 }): Promise<string>;
 /**
+ * The upload URL u at base's scheme, host and port (its path kept); u
+ * itself if either is not an absolute URL.
+ * @param {string} u @param {string} base
+ */
+export function sameOrigin(u: string, base: string): string;
+/**
  * Works every unfinished upload job, one at a time. A failing job never
  * stops the others; its error is kept on the job and in res.error.
  * @param {import('./client.js').FieldsyncClient} c
@@ -32,9 +38,16 @@ export function uploadAll(c: import("./client.js").FieldsyncClient, res: import(
  * stored upload is its photo id, and the URL is kept in the photo's job.
  */
 export class StorageUrlStorage {
-    /** @param {import('./storage/storage.js').Storage} storage */
-    constructor(storage: import("./storage/storage.js").Storage);
+    /**
+     * @param {import('./storage/storage.js').Storage} storage
+     * @param {string} [baseURL] the server's address now: an upload begun at
+     *   another (the app pointed at a new one) is asked for at this one,
+     *   which shares the uploads or answers 404 (started again) — the old
+     *   address may never answer again.
+     */
+    constructor(storage: import("./storage/storage.js").Storage, baseURL?: string);
     storage: import("./storage/storage.js").Storage;
+    baseURL: string;
     /** @returns {Promise<any[]>} */
     findAllUploads(): Promise<any[]>;
     /** @param {string} fingerprint */
