@@ -151,11 +151,12 @@ func Mount(e *echo.Echo, d Deps) (*Console, error) {
 	g.GET("/map", c.siteMapPage, c.authn)
 	c.mountAccounts(g)
 	// The console's pages are read (GET, HEAD) and its forms posted
-	// (POST): another method on a page that exists is 405 naming the
-	// methods it takes, and OPTIONS is answered 204 with them, as in the
+	// (POST): another method on a page that exists (a GET of a form's
+	// address included) is 405 naming the methods it takes, and OPTIONS
+	// is answered 204 with them, as in the
 	// API — not the 404 of a page that does not exist, which the group's
 	// catch-all would answer.
-	g.Match([]string{http.MethodPut, http.MethodDelete, http.MethodPatch, http.MethodOptions}, "/*", func(ec echo.Context) error {
+	g.Match([]string{http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete, http.MethodPatch, http.MethodOptions}, "/*", func(ec echo.Context) error {
 		allow := routedMethods(e, ec.Request())
 		if len(allow) == 0 {
 			return echo.ErrNotFound

@@ -380,6 +380,19 @@ func TestDetailScope(t *testing.T) {
 			t.Errorf("%s of a page that does not exist: %d", m, st)
 		}
 	}
+	// A GET of a form's address (a link to it, a reload) is 405 too.
+	for path, want := range map[string]string{"/console/inspections/" + theirs + "/review": "OPTIONS, POST", "/console/users/city/disable": "OPTIONS, POST"} {
+		req, _ := http.NewRequest(http.MethodGet, b.base+path, nil)
+		resp, err := b.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != want || !strings.Contains(string(body), "不支持此请求方法") {
+			t.Errorf("GET %s: %d, Allow %q, want 405 with %q", path, resp.StatusCode, resp.Header.Get("Allow"), want)
+		}
+	}
 }
 
 func page0(t *testing.T, b *browser) string {
