@@ -489,9 +489,10 @@ func TestPhotoUploadResumes(t *testing.T) {
 	}
 }
 
-// TestFailOpensFinding: a fail of an item with finding_on_fail opens one
-// finding (not a second on a repeated fail), pushed after its inspection.
-func TestFailOpensFinding(t *testing.T) {
+// coalYardVisit starts a server and a synced device of the demo
+// inspector, with a coal-yard inspection started at a factory of 忻府区.
+func coalYardVisit(t *testing.T) (*apptest.Server, *device.Device, string) {
+	t.Helper()
 	srv := apptest.Start(t)
 	d := newDevice(t, srv, apptest.Inspector)
 	mustSync(t, d)
@@ -499,6 +500,13 @@ func TestFailOpensFinding(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return srv, d, insp
+}
+
+// TestFailOpensFinding: a fail of an item with finding_on_fail opens one
+// finding (not a second on a repeated fail), pushed after its inspection.
+func TestFailOpensFinding(t *testing.T) {
+	srv, d, insp := coalYardVisit(t)
 	tests := []struct {
 		item, result string
 		wantFinding  bool
@@ -529,13 +537,7 @@ func TestFailOpensFinding(t *testing.T) {
 // it — on the server too, where it stayed open to be rectified (fieldctl
 // probe). Failed again, a new one is opened.
 func TestFindingFollowsAnswer(t *testing.T) {
-	srv := apptest.Start(t)
-	d := newDevice(t, srv, apptest.Inspector)
-	mustSync(t, d)
-	insp, err := d.StartInspection(t.Context(), apptest.DemoSiteOf(t, "140902", "factory"), "coal_yard")
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, d, insp := coalYardVisit(t)
 	answer := func(value, note string) device.AnswerResult {
 		t.Helper()
 		res, err := d.AnswerItem(t.Context(), insp, device.Answer{Item: "closed_shed", Value: value, Note: note})

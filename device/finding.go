@@ -16,8 +16,8 @@ import (
 // Finding is a finding as the device holds it.
 type Finding struct {
 	ID, InspectionID, ItemKey, Description, Severity, Deadline string
-	Status            string // open, rectifying, rectified, verified
-	RectificationNote string
+	Status                                                     string // open, rectifying, rectified, verified
+	RectificationNote                                          string
 	// VerifyComment is the office's comment on a rectification it sent
 	// back (status rectifying again).
 	VerifyComment string

@@ -167,7 +167,7 @@ func TestFlagNames(t *testing.T) {
 func TestRectifyFinding(t *testing.T) {
 	srv := apptest.Start(t)
 	c := &cli{t: t, dir: t.TempDir(), srv: srv}
-	c.ok("login", "--server", srv.URL, "--username", apptest.Inspector, "--password", apptest.Passwords[apptest.Inspector])
+	c.login()
 	c.ok("sync")
 	insp := strings.TrimSpace(c.ok("inspect", "start", apptest.DemoSiteOf(t, "140902", "factory"), "--template", "coal_yard"))
 	out := c.ok("inspect", "answer", "closed_shed", "fail", "--note", "东侧敞开")

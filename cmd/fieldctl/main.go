@@ -481,11 +481,11 @@ func finding(ctx context.Context, d *device.Device, args []string, stdout, stder
 		if err := noArgs(fs, args[1:]); err != nil {
 			return err
 		}
-		fs, err := d.Findings(ctx)
+		list, err := d.Findings(ctx)
 		if err != nil {
 			return err
 		}
-		for _, f := range fs {
+		for _, f := range list {
 			status := server.FindingStatusLabels[f.Status]
 			if f.Status == "rectifying" && f.VerifyComment != "" {
 				status = "整改被退回：" + f.VerifyComment
@@ -499,7 +499,7 @@ func finding(ctx context.Context, d *device.Device, args []string, stdout, stder
 				fmt.Fprintf(stdout, "    整改说明：%s\n", f.RectificationNote)
 			}
 		}
-		fmt.Fprintf(stdout, "共 %d 个问题\n", len(fs))
+		fmt.Fprintf(stdout, "共 %d 个问题\n", len(list))
 		return nil
 	case "rectify":
 		note := fs.String("note", "", "整改说明")

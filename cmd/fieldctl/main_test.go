@@ -40,6 +40,26 @@ func (c *cli) run(args ...string) (int, string) {
 	return code, out.String() + errOut.String()
 }
 
+// login signs the device in to c.srv as the demo inspector.
+func (c *cli) login() {
+	c.t.Helper()
+	c.ok("login", "--server", c.srv.URL, "--username", apptest.Inspector, "--password", apptest.Passwords[apptest.Inspector])
+}
+
+// exec runs a statement on the device's own database, as damage or an
+// older state would leave it.
+func (c *cli) exec(q string, args ...any) {
+	c.t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+filepath.Join(c.dir, "fieldctl.db"))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(q, args...); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
 // ok runs a command that must succeed.
 func (c *cli) ok(args ...string) string {
 	c.t.Helper()
@@ -215,16 +235,9 @@ func TestLoginWrongAddress(t *testing.T) {
 func TestSpoiltCursor(t *testing.T) {
 	srv := apptest.Start(t)
 	c := &cli{t: t, dir: t.TempDir(), srv: srv}
-	c.ok("login", "--server", srv.URL, "--username", apptest.Inspector, "--password", apptest.Passwords[apptest.Inspector])
+	c.login()
 	c.ok("sync")
-	db, err := sql.Open("sqlite3", "file:"+filepath.Join(c.dir, "fieldctl.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec(`UPDATE config SET value = 'garbage!!' WHERE key = 'cursor'`); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	c.exec(`UPDATE config SET value = 'garbage!!' WHERE key = 'cursor'`)
 	if out := c.ok("sync"); !strings.Contains(out, "本机保存的同步位置无效，从头同步") || !strings.Contains(out, "同步完成") {
 		t.Errorf("sync with a spoilt cursor:\n%s", out)
 	}
@@ -250,14 +263,7 @@ func TestFreshDeviceWords(t *testing.T) {
 
 	// Damaged local state: said so, with what to do, never a raw Go or
 	// SQLite message alone.
-	db, err := sql.Open("sqlite3", "file:"+filepath.Join(c.dir, "fieldctl.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec(`INSERT OR REPLACE INTO config(key, value) VALUES('counties', '{nope')`); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	c.exec(`INSERT OR REPLACE INTO config(key, value) VALUES('counties', '{nope')`)
 	if code, out := c.run("vehicle", "add", "--plate", "晋H12345", "--checkpoint", "豆罗"); code != 1 || !strings.Contains(out, "本机保存的区县列表无法读取") || !strings.Contains(out, "请重新登录") {
 		t.Errorf("vehicle add with the counties spoilt: exit %d\n%s", code, out)
 	}
@@ -277,7 +283,7 @@ func TestFreshDeviceWords(t *testing.T) {
 func TestUploadAtNewAddress(t *testing.T) {
 	srv := apptest.Start(t)
 	c := &cli{t: t, dir: t.TempDir(), srv: srv}
-	c.ok("login", "--server", srv.URL, "--username", apptest.Inspector, "--password", apptest.Passwords[apptest.Inspector])
+	c.login()
 	c.ok("sync")
 	c.ok("inspect", "start", apptest.DemoSiteOf(t, "140902", "factory"), "--template", "coal_yard")
 	photo := filepath.Join(t.TempDir(), "shed.jpg")
@@ -286,15 +292,8 @@ func TestUploadAtNewAddress(t *testing.T) {
 	}
 	out := c.ok("inspect", "answer", "closed_shed", "pass", "--photo", photo)
 	id := strings.Fields(out[strings.Index(out, "照片 ")+len("照片 "):])[0]
-	db, err := sql.Open("sqlite3", "file:"+filepath.Join(c.dir, "fieldctl.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Begun at an address that no longer answers.
-	if _, err := db.Exec(`UPDATE uploads SET state = json_set(state, '$.url', ?) WHERE photo_id = ?`, "http://127.0.0.1:1/api/v1/uploads/"+id, id); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	c.exec(`UPDATE uploads SET state = json_set(state, '$.url', ?) WHERE photo_id = ?`, "http://127.0.0.1:1/api/v1/uploads/"+id, id)
 	c.ok("sync")
 	rec, err := srv.App.DB.Get(t.Context(), syncproto.EntityPhoto, id)
 	if err != nil || rec == nil || string(rec.Value("uploaded")) != "true" {

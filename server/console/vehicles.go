@@ -245,7 +245,7 @@ func (c *Console) vehicle(ec echo.Context) error {
 	data := map[string]any{"ID": r.ID, "Plate": r.Text("plate"), "County": c.countyName(r.County),
 		"Checkpoint": r.Text("checkpoint"), "Campaign": r.Text("campaign"), "Checked": localTime(r.Text("checked_at")),
 		"CheckedAhead": clockAhead(r.Text("checked_at"), r.CreatedAt), "CheckedLate": arrivedLate(r.Text("checked_at"), r.CreatedAt),
-		"Received":     r.CreatedAt.In(chinaTime).Format("2006-01-02 15:04"), "Inspector": c.userName(ctx, r.CreatedBy),
+		"Received": r.CreatedAt.In(chinaTime).Format("2006-01-02 15:04"), "Inspector": c.userName(ctx, r.CreatedBy),
 		"Device": c.deviceNames(ec).name(r.CreatedDevice), "Facts": facts, "Removed": removed, "AnchorName": "检查位置",
 		// The plan counts 国六 trucks: the warning says which, as the figures do.
 		"RemovedG6": removed && r.Text("emission_stage") == syncproto.StageCN6}

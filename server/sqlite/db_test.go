@@ -18,9 +18,10 @@ import (
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
-// TestSchemaMatchesCatalog: storetest.SchemaMatchesCatalog, read from
-// SQLite's catalog.
-func TestSchemaMatchesCatalog(t *testing.T) {
+// migratedRaw opens a new store (its schema migrated), closes it, and
+// returns a plain handle on its file, closed with the test.
+func migratedRaw(t *testing.T) *sql.DB {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "fieldsync.db")
 	db, err := sqlite.Open(context.Background(), path)
 	if err != nil {
@@ -31,7 +32,14 @@ func TestSchemaMatchesCatalog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer raw.Close()
+	t.Cleanup(func() { raw.Close() })
+	return raw
+}
+
+// TestSchemaMatchesCatalog: storetest.SchemaMatchesCatalog, read from
+// SQLite's catalog.
+func TestSchemaMatchesCatalog(t *testing.T) {
+	raw := migratedRaw(t)
 	storetest.SchemaMatchesCatalog(t, func(table string) []string {
 		rows, err := raw.Query(`SELECT name FROM pragma_table_info(?)`, table)
 		if err != nil {

@@ -10,3 +10,7 @@ func Writer(db *DB) *sql.DB { return db.write }
 // has read the photo index written before the store opened (a lookup
 // starts that read).
 func BandsBuilt(db *DB) <-chan struct{} { return db.bands.Built() }
+
+// Dialect is the store's SQL dialect, for tests of the plans of the
+// statements it builds.
+var Dialect = dialect

@@ -1,13 +1,11 @@
-package sqlite
+package sqlite_test
 
 import (
-	"context"
-	"database/sql"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/sqlite"
 )
 
 // TestPhotoFilterPlans: the review queue's evidence-flag filter (and the
@@ -17,21 +15,11 @@ import (
 // turned the EXISTS into a join: 0.4 s a count for 2,000 inspections,
 // and the queue filtered by flag took 2 s a page (console probe).
 func TestPhotoFilterPlans(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "fieldsync.db")
-	db, err := Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	raw, err := sql.Open("sqlite3", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
+	raw := migratedRaw(t)
 	for _, flag := range []string{server.AnyFlag, "near_duplicate"} {
 		q := server.InspectionQuery{Scope: server.Scope{All: true}, Flag: flag}
 		for _, withCounty := range []bool{true, false} {
-			w, args := dialect.InspectionWhere(q, withCounty)
+			w, args := sqlite.Dialect.InspectionWhere(q, withCounty)
 			for _, s := range []string{"SELECT count(*) FROM inspection" + w,
 				"SELECT county, status, count(*) FROM inspection" + w + " GROUP BY county, status"} {
 				rows, err := raw.Query("EXPLAIN QUERY PLAN "+s, args...)
