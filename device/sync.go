@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"maps"
 	"net/url"
 	"os"
@@ -124,6 +125,46 @@ func (d *Device) Login(ctx context.Context, server, username, password string) (
 	return &tr.User, err
 }
 
+// Logout ends the device's session at the server (its tokens are refused
+// from then on: a shared computer) and forgets its tokens. Everything else
+// stays — records, outbox, uploads — for the next login of the same user,
+// which goes on where this one stopped; it returns how many changes and
+// photos wait to be sent. A session the server ended already, or a server
+// out of reach, still forgets the tokens here.
+func (d *Device) Logout(ctx context.Context) (waiting int, err error) {
+	if d.authenticated() {
+		c, err := d.client("")
+		if err != nil {
+			return 0, err
+		}
+		err = c.Do(ctx, http.MethodPost, syncproto.PathLogout, nil, nil)
+		switch syncproto.ErrorCodeOf(err) {
+		case "", syncproto.CodeTokenInvalid, syncproto.CodeTokenExpired, syncproto.CodeDeviceRevoked, syncproto.CodeUserDisabled:
+		default:
+			var ae *syncproto.APIError
+			if errors.As(err, &ae) {
+				return 0, err
+			}
+			fmt.Fprintln(d.Out, "无法连接服务器，已在本机退出登录；服务器上的登录在令牌到期后失效")
+		}
+	}
+	err = d.inTx(ctx, func(tx *sql.Tx) error {
+		for _, k := range []string{keyAccess, keyRefresh} {
+			if err := d.set(tx, k, ""); err != nil {
+				return err
+			}
+		}
+		return tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM outbox) + (SELECT count(*) FROM uploads WHERE done = 0)`).Scan(&waiting)
+	})
+	return waiting, err
+}
+
+// authenticated reports whether the device holds a refresh token.
+func (d *Device) authenticated() bool {
+	r, _ := d.get(keyRefresh)
+	return r != ""
+}
+
 // Sync pushes the outbox, pulls until has_more is false, then works the
 // upload queue (sync.md 5, 8, 10). Each step is stored as it completes, so
 // a sync interrupted anywhere resumes where it stopped. An error with code
@@ -133,6 +174,9 @@ func (d *Device) Sync(ctx context.Context) error {
 	c, err := d.client("")
 	if err != nil {
 		return err
+	}
+	if !d.authenticated() {
+		return errors.New("已退出登录：先 fieldctl login（本机的记录和待上传内容都在，登录后继续）")
 	}
 	err = d.sync(ctx, c)
 	_ = d.set(d.db, keyLastSync, time.Now().In(china).Format(time.DateTime))

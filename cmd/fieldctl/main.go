@@ -5,6 +5,7 @@
 // ./fieldctl-data). Only login and sync use the network.
 //
 //	fieldctl login --server URL --username U --password P
+//	fieldctl logout
 //	fieldctl sync
 //	fieldctl sites [--kind K]
 //	fieldctl templates
@@ -49,6 +50,7 @@ var errUsage = errors.New("usage")
 
 const usage = `用法: fieldctl [--dir DIR] 命令
   login --server URL --username U --password P   登录并登记本设备
+  logout                                          退出登录（本机记录和待上传内容保留）
   sync                                            上传、下载、上传照片
   sites [--kind K]                                本机点位
   templates                                       检查表模板
@@ -125,7 +127,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, setup fu
 }
 
 // commands are fieldctl's commands.
-var commands = map[string]bool{"login": true, "sync": true, "sites": true, "templates": true, "inspect": true, "vehicle": true,
+var commands = map[string]bool{"login": true, "logout": true, "sync": true, "sites": true, "templates": true, "inspect": true, "vehicle": true,
 	"finding": true, "status": true}
 
 // takeDir removes the --dir flags from args (up to a "--"), setting dir
@@ -280,6 +282,19 @@ func run(ctx context.Context, d *device.Device, args []string, stdout, stderr io
 		}
 		fmt.Fprintf(stdout, "已登录：%s（%s），区县 %s，设备 %s\n", u.DisplayName, roleName(u.Role),
 			strings.Join(d.CountyNames(ctx, u.Counties), "、"), d.ID())
+		return nil
+	case "logout":
+		if err := noArgs(fs, args[1:]); err != nil {
+			return err
+		}
+		waiting, err := d.Logout(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "已退出登录")
+		if waiting > 0 {
+			fmt.Fprintf(stdout, "本机还有 %d 项待上传（记录和照片都保留），同一用户再次 login 后 sync 即可发送\n", waiting)
+		}
 		return nil
 	case "sync":
 		if err := noArgs(fs, args[1:]); err != nil {

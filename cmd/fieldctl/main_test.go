@@ -14,6 +14,7 @@ import (
 
 	_ "github.com/mattn/go-sqlite3"
 	"github.com/xinzhou-eco/fieldsync/device"
+	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/server/imageproc/testimg"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
@@ -299,6 +300,52 @@ func TestUploadAtNewAddress(t *testing.T) {
 	if err != nil || rec == nil || string(rec.Value("uploaded")) != "true" {
 		t.Fatalf("the photo on the server: %v %v", rec, err)
 	}
+}
+
+// TestLogout: logout ends the device's session at the server (its old
+// tokens are refused) and here, keeping the work not sent: sync asks for
+// a login, and after the same user's login the work is sent.
+func TestLogout(t *testing.T) {
+	srv := apptest.Start(t)
+	c := &cli{t: t, dir: t.TempDir(), srv: srv}
+	c.login()
+	c.ok("sync")
+	db, err := sql.Open("sqlite3", "file:"+filepath.Join(c.dir, "fieldctl.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var access string
+	if err := db.QueryRow(`SELECT value FROM config WHERE key = 'access_token'`).Scan(&access); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	c.ok("vehicle", "add", "--plate", "晋H12345", "--checkpoint", "豆罗")
+	has(t, "logout", c.ok("logout"), "已退出登录", "本机还有 1 项待上传")
+	old := syncproto.NewClient(srv.URL, "")
+	old.HTTP = srv.HTTPClient()
+	old.SetTokens(access, "")
+	if _, err := old.Me(t.Context()); syncproto.ErrorCodeOf(err) != syncproto.CodeTokenInvalid {
+		t.Errorf("the token after logout: %v, want token_invalid", err)
+	}
+	if code, out := c.run("sync"); code != 1 || !strings.Contains(out, "已退出登录：先 fieldctl login") {
+		t.Errorf("sync after logout: exit %d\n%s", code, out)
+	}
+	c.ok("logout") // again: nothing to end, still fine
+	c.login()
+	c.ok("sync")
+	if n := len(mustFind(t, srv, syncproto.EntityVehicleCheck, "plate", "晋H12345")); n != 1 {
+		t.Errorf("the check made before logout: %d on the server, want 1", n)
+	}
+}
+
+// mustFind returns the server's records of entity whose field has value.
+func mustFind(t *testing.T, srv *apptest.Server, entity, field, value string) []*server.StoredRecord {
+	t.Helper()
+	recs, err := srv.App.DB.Find(t.Context(), entity, field, value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
 }
 
 // TestUsage: bad command lines exit 2 with the usage text — an argument
