@@ -92,7 +92,18 @@ type Device struct {
 	OnEvent func(Event)
 	// Sleep waits between push retries (replaceable in tests).
 	Sleep func(ctx context.Context, d time.Duration) error
+	// KeepPhotosFor is how long the copy of a photo is kept in the data
+	// directory after its upload, once the server has it (purgePhotos);
+	// 0 keeps every copy.
+	KeepPhotosFor time.Duration
 }
+
+// DefaultKeepPhotos is KeepPhotosFor's default: a week, as the SDK's
+// keepOriginalsFor.
+const DefaultKeepPhotos = 7 * 24 * time.Hour
+
+// Dir is the device's data directory: its database and the photos kept.
+func (d *Device) Dir() string { return d.dir }
 
 // Event is a step of a sync.
 type Event struct {
@@ -150,7 +161,7 @@ func open(dir string) (*Device, error) {
 		return nil, fmt.Errorf("create schema: %w", err)
 	}
 	d := &Device{db: db, dir: dir, HTTP: &http.Client{Timeout: 60 * time.Second}, Out: io.Discard,
-		PageLimit: 500, ChunkSize: 512 << 10, BatchSize: 200}
+		PageLimit: 500, ChunkSize: 512 << 10, BatchSize: 200, KeepPhotosFor: DefaultKeepPhotos}
 	id, err := d.get(keyDeviceID)
 	if err != nil {
 		db.Close()

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -486,6 +487,55 @@ func TestPhotoUploadResumes(t *testing.T) {
 	local, _ := d.Record(t.Context(), syncproto.EntityPhoto, photo)
 	if string(local.Fields["uploaded"]) != "true" {
 		t.Fatalf("device did not learn the photo was uploaded: %s", local.Fields["uploaded"])
+	}
+}
+
+// TestPhotosPurgedAfterUpload: the copy of a photo kept in the data
+// directory is removed once the server has had it for KeepPhotosFor (the
+// pull said uploaded), as the SDK's purgeOriginals does; not before, and
+// not a photo still to upload (fieldctl probe: the directory held every
+// photo ever taken).
+func TestPhotosPurgedAfterUpload(t *testing.T) {
+	_, d, insp := coalYardVisit(t)
+	dir := t.TempDir()
+	photo := func(seed uint64) string {
+		t.Helper()
+		path := filepath.Join(dir, fmt.Sprint(seed, ".jpg"))
+		if err := os.WriteFile(path, testimg.JPEG(testimg.Options{Width: 320, Height: 240, Seed: seed}), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		res, err := d.AnswerItem(t.Context(), insp, device.Answer{Item: "closed_shed", Value: "pass", Photo: path})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.PhotoID
+	}
+	kept := func() int {
+		t.Helper()
+		files, err := filepath.Glob(filepath.Join(d.Dir(), "photos", "*"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(files)
+	}
+	photo(1)
+	mustSync(t, d) // uploaded; the record says so at the next pull
+	mustSync(t, d)
+	if n := kept(); n != 1 {
+		t.Fatalf("within a week of its upload: %d copies kept, want 1", n)
+	}
+	d.KeepPhotosFor = time.Nanosecond
+	photo(2)
+	mustSync(t, d) // the first one goes; the second is uploaded now, not known uploaded yet
+	if n := kept(); n != 1 {
+		t.Fatalf("after the first photo's time: %d copies kept, want the second's", n)
+	}
+	mustSync(t, d)
+	if n := kept(); n != 0 {
+		t.Fatalf("both uploaded and known so: %d copies kept", n)
+	}
+	if s := status(t, d); s.Outbox != 0 || len(s.Uploads) != 0 {
+		t.Fatalf("outbox %d uploads %+v", s.Outbox, s.Uploads)
 	}
 }
 

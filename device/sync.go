@@ -7,10 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
+	"io/fs"
 	"maps"
+	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -190,7 +192,53 @@ func (d *Device) Sync(ctx context.Context) error {
 		}
 		return err
 	}
+	if err := d.purgePhotos(ctx, time.Now().Add(-d.KeepPhotosFor)); err != nil {
+		return err
+	}
 	return d.set(d.db, keyLastSyncOK, time.Now().In(china).Format(time.DateTime))
+}
+
+// purgePhotos removes the copies kept in the data directory of the photos
+// whose upload ended before cutoff and that the server has (the record
+// pulled says uploaded), as the SDK's purgeOriginals does: the directory
+// holds about KeepPhotosFor of photos, not every photo ever taken. A file
+// outside the directory's photos (kept by an older fieldctl at the path
+// it was read from) is never touched; a photo removed so is not sent
+// again after a restore (sync.md 8.3: "if the phone still has them").
+func (d *Device) purgePhotos(ctx context.Context, cutoff time.Time) error {
+	if d.KeepPhotosFor <= 0 {
+		return nil
+	}
+	rows, err := d.db.QueryContext(ctx, `SELECT u.photo_id, u.path FROM uploads u JOIN records r ON r.entity = 'photo' AND r.id = u.photo_id
+		WHERE u.done != 0 AND u.done < ? AND u.path != '' AND json_extract(r.fields, '$.uploaded') = 1`, cutoff.UnixMilli())
+	if err != nil {
+		return err
+	}
+	var ids, paths []string
+	for rows.Next() {
+		var id, path string
+		if err := rows.Scan(&id, &path); err != nil {
+			rows.Close()
+			return err
+		}
+		ids, paths = append(ids, id), append(paths, path)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	kept := filepath.Join(d.dir, "photos") + string(filepath.Separator)
+	for i, id := range ids {
+		if strings.HasPrefix(paths[i], kept) {
+			if err := os.Remove(paths[i]); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("remove the photo kept: %w", err)
+			}
+		}
+		if _, err := d.db.ExecContext(ctx, `UPDATE uploads SET path = '' WHERE photo_id = ?`, id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (d *Device) sync(ctx context.Context, c *syncproto.Client) error {
@@ -822,7 +870,8 @@ func outboxFields(ctx context.Context, tx *sql.Tx) (map[string]bool, error) {
 // harmless).
 func uploadAgain(ctx context.Context, tx *sql.Tx, photoID string) error {
 	var state string
-	err := tx.QueryRowContext(ctx, `SELECT state FROM uploads WHERE photo_id = ? AND done = 1`, photoID).Scan(&state)
+	// Only while the device still has the bytes (purgePhotos).
+	err := tx.QueryRowContext(ctx, `SELECT state FROM uploads WHERE photo_id = ? AND done != 0 AND path != ''`, photoID).Scan(&state)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil // never queued here, or not sent yet
 	}
@@ -888,7 +937,8 @@ func (d *Device) upload(ctx context.Context, c *syncproto.Client) error {
 			firstErr = firstOf(firstErr, d.uploadFailed(ctx, j.u.PhotoID, err))
 			continue
 		}
-		if _, err := d.db.ExecContext(ctx, `UPDATE uploads SET done = 1, error = '' WHERE photo_id = ?`, j.u.PhotoID); err != nil {
+		// done holds when (Unix ms; 1 for uploads done before it did).
+		if _, err := d.db.ExecContext(ctx, `UPDATE uploads SET done = ?, error = '' WHERE photo_id = ?`, max(time.Now().UnixMilli(), 2), j.u.PhotoID); err != nil {
 			return err
 		}
 	}
