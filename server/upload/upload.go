@@ -39,7 +39,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/google/uuid"
-	"github.com/tus/tusd/v2/pkg/filestore"
 	"github.com/tus/tusd/v2/pkg/handler"
 	"github.com/tus/tusd/v2/pkg/memorylocker"
 	"github.com/xinzhou-eco/fieldsync/internal/fsprobe"
@@ -135,7 +134,7 @@ func New(dir string, maxSize int64, forwarded bool, syncer *server.Syncer, log *
 		s.store = o.s3.store(dir)
 		removeStaleParts(dir, time.Now().Add(-time.Minute), log)
 	} else {
-		s.store = filestore.New(dir)
+		s.store = newDirStore(dir)
 	}
 	composer := handler.NewStoreComposer()
 	s.store.UseIn(composer)
@@ -855,10 +854,9 @@ func dirInfos(dir string) ([]handler.FileInfo, error) {
 	return out, nil
 }
 
+// binPath is where the filestore keeps an upload's bytes: in this
+// directory, whatever its .info says (dirStore).
 func (s *Service) binPath(info handler.FileInfo) string {
-	if p := info.Storage["Path"]; p != "" {
-		return p
-	}
 	return filepath.Join(s.dir, info.ID)
 }
 
