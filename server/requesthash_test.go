@@ -15,7 +15,7 @@ func hashBatch(t *testing.T, ms []syncproto.Mutation) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return h
+	return h.sum
 }
 
 // hashedBatch is a batch of two mutations, its values spelled as spelled.
@@ -43,6 +43,39 @@ func TestRequestHashAsStored(t *testing.T) {
 	}
 	if got := hashBatch(t, hashedBatch(`"晋H0002"`, `12.5`, `{"a":[1,"x"],"b":1}`)); got == stored {
 		t.Error("another plate hashes the same")
+	}
+}
+
+// TestRequestHashBeforeCanonicalForms: a batch a server before 23ebd18
+// stored — its values hashed as sent, not in their field's canonical
+// form — is recognised when the phone sends it again after the upgrade
+// (replayed, not refused batch_mismatch); the hash is the one 795925d
+// computed for this batch. Another batch under that id is still refused.
+func TestRequestHashBeforeCanonicalForms(t *testing.T) {
+	const stored = "51c1df949c776e3ca8db36804ac3d3f43d951aff6279fd8b3c3502f7540a3691" // 795925d's
+	batch := func(plate string) []syncproto.Mutation {
+		return []syncproto.Mutation{{Entity: "vehicle_check", ID: "0195c2e4-0000-7000-8000-0000000000aa",
+			HLC: "001795875991660-00001-0195c2e4-0000-7000-8000-000000000001",
+			Fields: map[string]json.RawMessage{"checked_at": json.RawMessage(`"2026-12-04T16:00:00.000Z"`), "plate": json.RawMessage(plate),
+				"checkpoint": json.RawMessage(`"ｇ１０８检查站　"`), "emission_stage": json.RawMessage(`"国六"`)}}}
+	}
+	ms := batch(`"晋h30276"`)
+	d, _, err := requestHash(ms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.sum == stored {
+		t.Fatal("the batch hashes as before canonical forms: the case tests nothing")
+	}
+	if !d.matches(stored, ms) {
+		t.Errorf("the hash stored before canonical forms is not recognised")
+	}
+	if !d.matches(d.sum, ms) {
+		t.Errorf("the batch's own hash is not recognised")
+	}
+	other := batch(`"晋h30277"`)
+	if d, _, _ := requestHash(other); d.matches(stored, other) {
+		t.Errorf("another plate matches the stored hash")
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"hash"
 	"maps"
 	"slices"
 	"strconv"
@@ -152,7 +153,7 @@ func (s *Syncer) Push(ctx context.Context, p *Principal, req *syncproto.PushRequ
 	case len(req.Mutations) > s.MaxBatch:
 		return nil, Errorf(syncproto.CodeBadRequest, "一次最多提交 %d 条变更", s.MaxBatch).At("mutations")
 	}
-	hash, fieldErrs, err := requestHash(req.Mutations)
+	digest, fieldErrs, err := requestHash(req.Mutations)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +170,7 @@ func (s *Syncer) Push(ctx context.Context, p *Principal, req *syncproto.PushRequ
 			return err
 		}
 		if prev != nil {
-			if prev.RequestHash != hash {
+			if !digest.matches(prev.RequestHash, req.Mutations) {
 				return Errorf(syncproto.CodeBatchMismatch, "batch_id 已用于内容不同的批次")
 			}
 			resp.Replayed = true
@@ -196,7 +197,7 @@ func (s *Syncer) Push(ctx context.Context, p *Principal, req *syncproto.PushRequ
 		if err != nil {
 			return err
 		}
-		if err := tx.PutBatch(ctx, &Batch{DeviceID: p.DeviceID, BatchID: req.BatchID, RequestHash: hash, Response: stored}); err != nil {
+		if err := tx.PutBatch(ctx, &Batch{DeviceID: p.DeviceID, BatchID: req.BatchID, RequestHash: digest.sum, Response: stored}); err != nil {
 			return err
 		}
 		return tx.MarkPushed(ctx, p.DeviceID, req.BatchID, now)
@@ -257,6 +258,42 @@ func prefetch(ctx context.Context, tx WriteTx, ms []syncproto.Mutation) error {
 	return nil
 }
 
+// requestDigest is a batch's hash (Batch.RequestHash), and what is
+// needed to compute the one servers before canonical forms stored.
+type requestDigest struct {
+	sum string
+	// before holds, per mutation, the values its fields' canonical forms
+	// changed, as they were (nil: none changed).
+	before [][]fieldValue
+}
+
+// fieldValue is a field's value.
+type fieldValue struct {
+	name  string
+	value json.RawMessage
+}
+
+// matches reports whether stored, the hash a batch id was first stored
+// with, is this batch's: its hash now, or the one a server before
+// 23ebd18 stored, whose hash took each value as sent (not the field's
+// canonical form: a time at its offset, a plate as typed), so that a
+// retry of a batch sent before an upgrade is replayed, not refused
+// batch_mismatch (upgrade probe).
+func (d requestDigest) matches(stored string, ms []syncproto.Mutation) bool {
+	if stored == d.sum {
+		return true
+	}
+	if !slices.ContainsFunc(d.before, func(b []fieldValue) bool { return b != nil }) {
+		return false
+	}
+	h := sha256.New()
+	for i := range ms {
+		sum := mutationSum(&ms[i], d.before[i])
+		h.Write(sum[:])
+	}
+	return stored == hex.EncodeToString(h.Sum(nil))
+}
+
 // requestHash checks every field value of a batch (NormalizeValue: a bad
 // one refuses the whole request, naming it), replaces each by its
 // canonical form (canonicalField: the field's own, a time at +08:00, a
@@ -267,40 +304,33 @@ func prefetch(ctx context.Context, tx WriteTx, ms []syncproto.Mutation) error {
 // fieldErrs[i] is what mutation i's fields alone are refused for (an
 // unknown or server-owned field, a value the field refuses): that
 // mutation's rejection, which prepare gives in its turn.
-func requestHash(ms []syncproto.Mutation) (hash string, fieldErrs []error, err error) {
+func requestHash(ms []syncproto.Mutation) (digest requestDigest, fieldErrs []error, err error) {
 	digests := make([][sha256.Size]byte, len(ms))
 	errs := make([]error, len(ms))
 	fieldErrs = make([]error, len(ms))
-	par.Do(len(ms), func(i int) { digests[i], fieldErrs[i], errs[i] = mutationDigest(i, &ms[i]) })
+	digest.before = make([][]fieldValue, len(ms))
+	par.Do(len(ms), func(i int) { digests[i], digest.before[i], fieldErrs[i], errs[i] = mutationDigest(i, &ms[i]) })
 	for _, err := range errs {
 		if err != nil {
-			return "", nil, err // the first bad mutation's
+			return requestDigest{}, nil, err // the first bad mutation's
 		}
 	}
 	h := sha256.New()
 	for i := range digests {
 		h.Write(digests[i][:])
 	}
-	return hex.EncodeToString(h.Sum(nil)), fieldErrs, nil
+	digest.sum = hex.EncodeToString(h.Sum(nil))
+	return digest, fieldErrs, nil
 }
 
 // mutationDigest puts the field values of mutation i in canonical form in
-// place and hashes it: every part length-prefixed, fields in name order.
-// fieldErr is the first field (in name order) the mutation is refused
-// for; err a value that refuses the whole request.
-func mutationDigest(i int, m *syncproto.Mutation) (sum [sha256.Size]byte, fieldErr, err error) {
-	h := sha256.New()
-	var buf bytes.Buffer
-	line := func(parts ...string) {
-		for _, p := range parts {
-			buf.Reset()
-			buf.WriteString(strconv.Itoa(len(p)))
-			buf.WriteByte(':')
-			buf.WriteString(p)
-			h.Write(buf.Bytes())
-		}
-	}
-	line(m.Entity, m.ID, m.HLC, strconv.FormatBool(m.Delete), strconv.Itoa(len(m.Fields)))
+// place and hashes it (as mutationSum). before holds the values the
+// field's canonical form changed, as they were; fieldErr is the first
+// field (in name order) the mutation is refused for; err a value that
+// refuses the whole request.
+func mutationDigest(i int, m *syncproto.Mutation) (sum [sha256.Size]byte, before []fieldValue, fieldErr, err error) {
+	var h partHash
+	h.mutation(m)
 	names := make([]string, 0, len(m.Fields))
 	for name := range m.Fields {
 		names = append(names, name)
@@ -311,22 +341,65 @@ func mutationDigest(i int, m *syncproto.Mutation) (sum [sha256.Size]byte, fieldE
 		raw := m.Fields[name]
 		v, p := normalizeValue(raw)
 		if p != nil {
-			return sum, nil, problemError(p, MaxValueDepth, "mutations["+strconv.Itoa(i)+"].fields."+name)
+			return sum, nil, nil, problemError(p, MaxValueDepth, "mutations["+strconv.Itoa(i)+"].fields."+name)
 		}
 		if e != nil {
 			if c, err := canonicalField(e, name, v, true, true); err != nil {
 				fieldErr = cmp.Or(fieldErr, err)
-			} else {
+			} else if !sameBytes(c, v) {
+				before = append(before, fieldValue{name, v})
 				v = c
 			}
 		}
 		if !sameBytes(v, raw) {
 			m.Fields[name] = v
 		}
-		line(name, string(v))
+		h.parts(name, string(v))
 	}
-	h.Sum(sum[:0])
-	return sum, fieldErr, nil
+	return h.sum(), before, fieldErr, nil
+}
+
+// mutationSum hashes a mutation as mutationDigest does, each field's
+// value from values if it has one there, else from m.Fields.
+func mutationSum(m *syncproto.Mutation, values []fieldValue) [sha256.Size]byte {
+	var h partHash
+	h.mutation(m)
+	for _, name := range slices.Sorted(maps.Keys(m.Fields)) {
+		v := m.Fields[name]
+		if j := slices.IndexFunc(values, func(f fieldValue) bool { return f.name == name }); j >= 0 {
+			v = values[j].value
+		}
+		h.parts(name, string(v))
+	}
+	return h.sum()
+}
+
+// partHash hashes a mutation's parts, each length-prefixed: its entity,
+// id, HLC, delete and field count (mutation), then each field's name and
+// value (parts), in name order.
+type partHash struct {
+	h   hash.Hash
+	buf bytes.Buffer
+}
+
+func (p *partHash) mutation(m *syncproto.Mutation) {
+	p.h = sha256.New()
+	p.parts(m.Entity, m.ID, m.HLC, strconv.FormatBool(m.Delete), strconv.Itoa(len(m.Fields)))
+}
+
+func (p *partHash) parts(parts ...string) {
+	for _, s := range parts {
+		p.buf.Reset()
+		p.buf.WriteString(strconv.Itoa(len(s)))
+		p.buf.WriteByte(':')
+		p.buf.WriteString(s)
+		p.h.Write(p.buf.Bytes())
+	}
+}
+
+func (p *partHash) sum() (sum [sha256.Size]byte) {
+	p.h.Sum(sum[:0])
+	return sum
 }
 
 // sameBytes reports whether a and b are the same slice of the same

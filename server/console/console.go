@@ -156,7 +156,7 @@ func Mount(e *echo.Echo, d Deps) (*Console, error) {
 	// is answered 204 with them, as in the
 	// API — not the 404 of a page that does not exist, which the group's
 	// catch-all would answer.
-	g.Match([]string{http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete, http.MethodPatch, http.MethodOptions}, "/*", func(ec echo.Context) error {
+	g.Match([]string{http.MethodGet, http.MethodPut, http.MethodDelete, http.MethodPatch, http.MethodOptions}, "/*", func(ec echo.Context) error {
 		allow := routedMethods(e, ec.Request())
 		if len(allow) == 0 {
 			return echo.ErrNotFound
