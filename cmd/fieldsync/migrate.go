@@ -67,12 +67,19 @@ func migrateCmd(c *command) {
 		if err := migrateDatabase(ctx, c, dir, *to); err != nil {
 			return err
 		}
-		// Uploads begun and not finished stay behind: the new servers do
-		// not know them, and each phone sends its photo again from the
-		// start (a resume answered 404, sync.md). Said, not silent.
+		// Uploads begun and not finished stay in the directory: a server
+		// on it (--data) goes on with them; with the photos on S3 the
+		// servers keep partial uploads in the bucket and do not know
+		// them, and each phone sends its photo again from the start (a
+		// resume answered 404, sync.md). Said, not silent.
 		if infos, _ := filepath.Glob(filepath.Join(dir, "uploads", "*.info")); len(infos) > 0 {
-			fmt.Fprintf(c.stdout, "%d unfinished photo uploads in %s are not copied: each phone sends its photo again from the start at its next sync\n",
-				len(infos), filepath.Join(dir, "uploads"))
+			if photos == nil {
+				fmt.Fprintf(c.stdout, "%d unfinished photo uploads stay in %s: a server run with --data %s goes on with them; at another, each phone sends its photo again from the start\n",
+					len(infos), filepath.Join(dir, "uploads"), dir)
+			} else {
+				fmt.Fprintf(c.stdout, "%d unfinished photo uploads in %s are not copied: each phone sends its photo again from the start at its next sync\n",
+					len(infos), filepath.Join(dir, "uploads"))
+			}
 		}
 		if photos == nil {
 			return nil
@@ -126,6 +133,9 @@ func migrateDatabase(ctx context.Context, c *command, dir, to string) error {
 		// Copied before (a migrate whose photos were interrupted, run
 		// again): the photos only.
 		fmt.Fprintf(c.stdout, "%s was copied to %s before (epoch %s): the database is not copied again\n", path, redact(to), epoch)
+		if _, err := os.Stat(filepath.Join(dir, app.MigratedFile)); err == nil {
+			return nil // its note keeps the time of the copy
+		}
 		return markMigrated(dir, to)
 	}
 	counts, err := dst.CopyFromSQLite(ctx, src)

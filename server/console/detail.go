@@ -404,8 +404,10 @@ func noLocation(ph *server.StoredRecord) string {
 }
 
 // photoPlaceholder says why a photo has no thumbnail to show, or "" when
-// it has one: processing made the derivatives exactly when it found the
-// perceptual hash (a picture it could decode).
+// it has one: processing makes the derivatives of every JPEG and PNG it
+// can decode (not of HEIC, whose header alone it reads) — with or without
+// a perceptual hash, which a picture too uniform (a blank wall) has none
+// of: the thumbnail was said missing for those (field app probe).
 func photoPlaceholder(ph *server.StoredRecord) string {
 	switch {
 	case !ph.Uploaded() && server.FlagsHave(ph.Value("flags"), server.FlagRefused):
@@ -414,7 +416,7 @@ func photoPlaceholder(ph *server.StoredRecord) string {
 		return "照片文件尚未上传（手机联网后自动上传）"
 	case ph.Text("processed_at") == "":
 		return "正在生成预览图，请稍后刷新"
-	case ph.Text("phash") == "":
+	case server.FlagsUnreadable(ph.Value("flags")), !slices.Contains([]string{"image/jpeg", "image/png", ""}, ph.Text("content_type")):
 		return "无法生成预览图，请查看原图"
 	}
 	return ""

@@ -1,6 +1,9 @@
 package console_test
 
 import (
+	"bytes"
+	"image"
+	stdjpeg "image/jpeg"
 	"net/http"
 	"regexp"
 	"strings"
@@ -18,7 +21,8 @@ var figureRE = regexp.MustCompile(`(?s)<figure id="photo-([0-9a-f-]+)">.*?</figu
 
 // TestDetailPhotoPlaceholders: the detail page shows a photo's thumbnail
 // only when there is one to load. A record whose bytes wait on the phone,
-// one being processed and one whose picture cannot be previewed (HEIC)
+// one being processed and one whose picture cannot be previewed (HEIC; a
+// picture too uniform to hash has a thumbnail)
 // each get a sentence saying so in the thumbnail's place — never an image
 // that fails to load — and the original's link only once it is uploaded;
 // its position is "missing" only once its bytes were read.
@@ -29,6 +33,15 @@ func TestDetailPhotoPlaceholders(t *testing.T) {
 	jpeg := testimg.JPEG(testimg.Options{Width: 320, Height: 240, Seed: 7})
 	other := testimg.JPEG(testimg.Options{Width: 320, Height: 240, Seed: 8})
 	heic := testimg.HEIC()
+	// A picture too uniform to hash (a blank wall): no phash, a thumbnail.
+	var flat bytes.Buffer
+	wall := image.NewGray(image.Rect(0, 0, 320, 240))
+	for i := range wall.Pix {
+		wall.Pix[i] = 180
+	}
+	if err := stdjpeg.Encode(&flat, wall, nil); err != nil {
+		t.Fatal(err)
+	}
 	ids := map[string]string{} // state → photo id
 	var ms []syncproto.Mutation
 	for _, ph := range []struct {
@@ -38,6 +51,7 @@ func TestDetailPhotoPlaceholders(t *testing.T) {
 		{"processing", apptest.SHA256(jpeg), "image/jpeg"},
 		{"shown", apptest.SHA256(other), "image/jpeg"},
 		{"heic", apptest.SHA256(heic), "image/heic"},
+		{"flat", apptest.SHA256(flat.Bytes()), "image/jpeg"},
 	} {
 		ids[ph.state] = uuid.NewString()
 		ms = append(ms, apptest.Mut(phone, syncproto.EntityPhoto, ids[ph.state], apptest.Fields("inspection_id", insp,
@@ -48,13 +62,17 @@ func TestDetailPhotoPlaceholders(t *testing.T) {
 	tus.Upload(ids["processing"], "image/jpeg", jpeg, http.StatusNoContent)
 	tus.Upload(ids["shown"], "image/jpeg", other, http.StatusNoContent)
 	tus.Upload(ids["heic"], "image/heic", heic, http.StatusNoContent)
+	tus.Upload(ids["flat"], "image/jpeg", flat.Bytes(), http.StatusNoContent)
 	// Processing is held: process all but one by hand.
-	for _, s := range []string{"shown", "heic"} {
+	for _, s := range []string{"shown", "heic", "flat"} {
 		if err := srv.App.Photos.Process(ctx, ids[s]); err != nil {
 			t.Fatal(err)
 		}
 	}
 
+	if rec, _ := srv.App.DB.Get(ctx, syncproto.EntityPhoto, ids["flat"]); rec.Text("phash") != "" {
+		t.Fatalf("the flat picture has a phash (%s): the case tests nothing", rec.Text("phash"))
+	}
 	b := loggedIn(t, srv, apptest.CountyOffice)
 	st, page := b.get("/console/inspections/" + insp)
 	if st != http.StatusOK {
@@ -72,6 +90,7 @@ func TestDetailPhotoPlaceholders(t *testing.T) {
 		"processing": {false, true, "正在生成预览图", "位置待照片检查完成后显示"},
 		"heic":       {false, true, "无法生成预览图", "无位置信息"},
 		"shown":      {true, true, "", "无位置信息"},
+		"flat":       {true, true, "", "无位置信息"},
 	} {
 		fig := figures[ids[state]]
 		if fig == "" {
