@@ -1,7 +1,7 @@
 // Photos: the original file from the camera, kept byte for byte (no canvas,
 // no re-encoding: EXIF is evidence), with the position and accuracy the
 // browser reported at capture (WGS-84) and a thumbnail from the local blob.
-import { h, chinaTime, flagTitles, captureTitles, when } from './ui.js';
+import { h, chinaTime, flagTitle, captureTitles, when } from './ui.js';
 import * as geo from './geo.js';
 
 let urls = [];
@@ -78,7 +78,7 @@ export async function takePhoto(c, file, fields, captured) {
 export function photoTile(c, p) {
   const img = h('img', { alt: '照片' });
   const flags = p.fields.flags && typeof p.fields.flags === 'object' ? Object.keys(p.fields.flags) : [];
-  const state = p.fields.uploaded === true ? (flags.length ? '⚠ ' + flags.map((k) => flagTitles[k] || k).join('、') : '已上传') : '待上传';
+  const state = p.fields.uploaded === true ? (flags.length ? '⚠ ' + flags.map((k) => flagTitle(k, p.fields.flags[k])).join('、') : '已上传') : '待上传';
   const tile = h('div', { class: 'thumb' + (flags.length ? ' flagged' : ''), title: state, dataset: { photo: p.id, uploaded: String(p.fields.uploaded === true) } }, img, h('span', {}, state));
   // The server's check of the capture signature (signed-captures.md).
   const cap = p.fields.capture && typeof p.fields.capture === 'object' ? p.fields.capture.status : '';

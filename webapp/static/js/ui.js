@@ -136,6 +136,14 @@ export const flagTitles = {
   signature_invalid: '拍摄签名无效', refused: '文件被服务器拒收',
 };
 
+/** flagTitle names evidence flag k of a photo, with what the server
+ *  said of it (detail): a photo without EXIF GPS placed by the phone's own
+ *  position is not "without a position" to the inspector who took it. */
+export function flagTitle(k, detail) {
+  if (k === 'no_gps' && detail && detail.device_location === true) return '照片无 GPS（已用手机定位）';
+  return flagTitles[k] || k;
+}
+
 // captureTitles name the server's check of a photo's capture signature
 // (the photo's capture.status, signed-captures.md).
 export const captureTitles = {

@@ -1,0 +1,28 @@
+package webapp_test
+
+import (
+	"testing"
+
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
+)
+
+// TestBrowserNoGPSWording: a photo without EXIF GPS that the server placed
+// by the phone's own position reads 照片无 GPS（已用手机定位） on the phone
+// (as the console says), not 无 GPS 位置 — which told the inspector who
+// took it on site with location on that the evidence had no position
+// (field app probe); one with no position at all still says so.
+func TestBrowserNoGPSWording(t *testing.T) {
+	srv := apptest.Start(t)
+	_, at := demoSite(t, srv, "忻府区锦绣华庭小区二期工地")
+	p := newPhone(t, browserFor(t), srv.URL, "inspector", near(at))
+	p.signIn(apptest.Inspector)
+	got := eval[[]string](p, `(async () => { const {app} = await import('/app/js/app.js'); const {photoTile} = await import('/app/js/photos.js');
+		const tile = (flags) => photoTile(app.client, { id: crypto.randomUUID(), fields: { uploaded: true, flags } }).title;
+		return [tile({ no_gps: { device_location: true } }), tile({ no_gps: { device_location: false } }), tile({ no_gps: {}, far_from_site: { distance_m: 900 } })]; })()`)
+	want := []string{"⚠ 照片无 GPS（已用手机定位）", "⚠ 无 GPS 位置", "⚠ 无 GPS 位置、远离点位"}
+	for i := range want {
+		if i >= len(got) || got[i] != want[i] {
+			t.Errorf("tile %d: %q, want %q", i, got, want[i])
+		}
+	}
+}
