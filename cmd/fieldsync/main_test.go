@@ -410,15 +410,29 @@ func TestRestoreCommand(t *testing.T) {
 	}
 
 	// Into a new directory, without the photos and the seal key the
-	// backup does not hold: restored, with a warning for each.
+	// backup does not hold: restored, with a warning for each — for the
+	// key only if the backup holds seals signed with one (a backup from
+	// before the audit log has none: no key to look for).
 	fresh := t.TempDir()
 	code, out, errs := run(t, "restore", "--data", fresh, backup)
+	if code != 0 || !strings.Contains(out, "restored") || !strings.Contains(errs, "has no photos") || strings.Contains(errs, "audit seal key") {
+		t.Fatalf("restore of a backup without seals into a new directory: %d %q %q", code, out, errs)
+	}
+	sealed := filepath.Join(t.TempDir(), "sealed.db")
+	if raw, err := os.ReadFile(backup); err != nil || os.WriteFile(sealed, raw, 0o600) != nil {
+		t.Fatal(err)
+	}
+	if err := sqliteExec(sealed, `INSERT INTO audit_seals (month, first_seq, last_seq, counts, base_hash, head_hash, signed_at, key_id, public_key, signature)
+		VALUES ('2026-11', 1, 1, '{}', 'x', 'y', 0, 'k', 'p', 's')`); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs = run(t, "restore", "--data", t.TempDir(), sealed)
 	if code != 0 || !strings.Contains(out, "restored") {
-		t.Fatalf("restore into a new directory: %d %q %q", code, out, errs)
+		t.Fatalf("restore of a sealed backup into a new directory: %d %q %q", code, out, errs)
 	}
 	for _, want := range []string{"has no photos", "no audit seal key"} {
 		if !strings.Contains(errs, want) {
-			t.Errorf("restore into a new directory warns %q, want %q", errs, want)
+			t.Errorf("restore of a sealed backup into a new directory warns %q, want %q", errs, want)
 		}
 	}
 	if code, _, errs := run(t, "restore", "--data", dir, backup); code != 0 || strings.Contains(errs, "audit seal key") {

@@ -55,6 +55,13 @@ func restoreCmd(c *command) {
 		if err == nil && ok == "ok" {
 			err = keepClockAhead(ctx, db, dst)
 		}
+		// Seals signed with a key the backup does not hold (a backup from
+		// before the audit log has none: no key to look for).
+		var sealed bool
+		if err == nil && ok == "ok" {
+			seals, serr := db.AuditSeals(ctx)
+			sealed, err = len(seals) > 0, serr
+		}
 		db.Close()
 		if err != nil || ok != "ok" {
 			return fmt.Errorf("%s is damaged (%s %v); nothing was replaced", src, ok, err)
@@ -64,7 +71,7 @@ func restoreCmd(c *command) {
 			return err
 		}
 		fmt.Fprintf(c.stdout, "restored %s to %s; phones will pull everything again on their next sync (410 resync_required)\n", src, dst)
-		for _, w := range restoreWarnings(c.cfg) {
+		for _, w := range restoreWarnings(c.cfg, sealed) {
 			fmt.Fprintln(c.stderr, "warning:", w)
 		}
 		return nil
@@ -94,15 +101,16 @@ func keepClockAhead(ctx context.Context, restored *sqlite.DB, replaced string) e
 
 // restoreWarnings are what a restored directory lacks that the backup
 // does not hold (README: copy them with it): the photos' bytes, when they
-// are kept in the directory, and the audit seal key.
-func restoreWarnings(cfg *app.Config) []string {
+// are kept in the directory, and the audit seal key, when the backup
+// holds seals signed with it.
+func restoreWarnings(cfg *app.Config, sealed bool) []string {
 	var out []string
 	if cfg.Blobs == "" {
 		if entries, err := os.ReadDir(filepath.Join(cfg.DataDir, "blobs")); err != nil || len(entries) == 0 {
 			out = append(out, fmt.Sprintf("%s has no photos: copy the blobs directory kept with the backup there, or every uploaded photo reads as not uploaded", filepath.Join(cfg.DataDir, "blobs")))
 		}
 	}
-	if _, err := os.Stat(cfg.AuditKeyPath()); err != nil {
+	if _, err := os.Stat(cfg.AuditKeyPath()); err != nil && sealed {
 		out = append(out, fmt.Sprintf("no audit seal key at %s: copy the one kept with the backup, or the server makes a new key and the seals signed before can only be checked with the old key", cfg.AuditKeyPath()))
 	}
 	return out
