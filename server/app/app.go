@@ -237,6 +237,9 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger, tool bool) (*A
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	if m, ok := db.(interface{ Migrated() []string }); ok && len(m.Migrated()) > 0 {
+		log.Info("database migrated", "applied", m.Migrated())
+	}
 	a := &App{Cfg: cfg, Log: log, DB: db, Activity: &server.Activity{}, tool: tool}
 	if err := a.openParts(ctx); err != nil {
 		a.Close()

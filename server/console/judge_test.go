@@ -249,7 +249,10 @@ func TestDetailJudging(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self';") || strings.Contains(csp, "unsafe") {
+	// No inline script, no plugin, and no <base> an injected tag could
+	// use to send the page's relative links and forms elsewhere.
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self';") || strings.Contains(csp, "unsafe") ||
+		!strings.Contains(csp, "base-uri 'none'") || !strings.Contains(csp, "object-src 'none'") {
 		t.Errorf("CSP: %s", csp)
 	}
 	page := mustGet(t, b, "/console/inspections/"+insp)

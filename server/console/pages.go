@@ -106,7 +106,7 @@ func (c *Console) render(ec echo.Context, status int, page string, data map[stri
 	if o := tileOrigin(c.d.TileURL); o != "" {
 		imgSrc += " " + o
 	}
-	h.Set("Content-Security-Policy", "default-src 'self'; img-src "+imgSrc+"; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'")
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src "+imgSrc+"; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 	return ec.HTMLBlob(status, out)
 }
 

@@ -66,7 +66,14 @@ type DB struct {
 	// connection of the pool.
 	writing chan struct{}
 	full    server.FullWatch // whether this server's last write found the disk full, for Ping
+	// migrated are the migrations this Open applied, in order (Migrated).
+	migrated []string
 }
+
+// Migrated names the migrations this Open applied to the database, in
+// the order applied (none when it was up to date, or another server
+// starting beside it applied them), for the server's log.
+func (db *DB) Migrated() []string { return db.migrated }
 
 func init() {
 	// disk_full (53100): the database server's disk is full.
@@ -175,7 +182,8 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 // in name order, then makes the meta rows a new database needs: the feed's
 // counter, the HLC high-water mark and the epoch (random, made once).
 func (db *DB) migrate(ctx context.Context) error {
-	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+	var applied []string
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrateLock); err != nil {
 			return fmt.Errorf("lock migrations: %w", err)
 		}
@@ -223,6 +231,7 @@ func (db *DB) migrate(ctx context.Context) error {
 			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (name) VALUES ($1)`, name); err != nil {
 				return err
 			}
+			applied = append(applied, strings.TrimPrefix(name, "migrations/"))
 		}
 		b := make([]byte, 8)
 		_, _ = rand.Read(b)
@@ -230,6 +239,10 @@ func (db *DB) migrate(ctx context.Context) error {
 			hex.EncodeToString(b))
 		return err
 	})
+	if err == nil {
+		db.migrated = applied
+	}
+	return err
 }
 
 // Pool returns the connection pool, for other components that keep their

@@ -50,11 +50,17 @@ func TestReopenAppliesMigrationsOnce(t *testing.T) {
 	if epoch := db.Epoch(); len(epoch) != 16 {
 		t.Fatalf("epoch %q", epoch)
 	}
+	entries, _ := fs.ReadDir(postgres.Migrations, "migrations")
+	if got := db.Migrated(); len(got) != len(entries) || got[0] != entries[0].Name() {
+		t.Errorf("a new database: Migrated() = %v, want every migration (%d) in order", got, len(entries))
+	}
 	db.Close()
 
 	db2, _ := openAt(t, dsn)
+	if got := db2.Migrated(); len(got) != 0 {
+		t.Errorf("a database up to date: Migrated() = %v, want none", got)
+	}
 	var n int
-	entries, _ := fs.ReadDir(postgres.Migrations, "migrations")
 	if err := db2.Pool().QueryRow(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil || n != len(entries) || n < 2 {
 		t.Fatalf("schema_migrations: %d rows, %v; want one per migration (%d)", n, err, len(entries))
 	}
@@ -94,6 +100,7 @@ func TestOpenTogether(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	applied := map[string]int{}
 	for i, db := range dbs {
 		if errs[i] != nil {
 			t.Fatalf("open %d: %v", i, errs[i])
@@ -101,6 +108,16 @@ func TestOpenTogether(t *testing.T) {
 		defer db.Close()
 		if db.Epoch() != dbs[0].Epoch() {
 			t.Errorf("epochs differ: %s, %s", db.Epoch(), dbs[0].Epoch())
+		}
+		for _, name := range db.Migrated() {
+			applied[name]++
+		}
+	}
+	// Each migration is said applied by the one server that applied it.
+	entries, _ := fs.ReadDir(postgres.Migrations, "migrations")
+	for _, e := range entries {
+		if applied[e.Name()] != 1 {
+			t.Errorf("migration %s said applied by %d servers, want 1", e.Name(), applied[e.Name()])
 		}
 	}
 }

@@ -60,6 +60,9 @@ type DB struct {
 	// only this process writes: lookups skip the values no row has.
 	bands sqlstore.BandFilter
 
+	// migrated are the migrations this Open applied, in order (Migrated).
+	migrated []string
+
 	ckpt *checkpointer    // checkpoint.go
 	full server.FullWatch // whether the last write found the disk full, for Ping
 	// checkpointed, if set before init (tests), receives each background
@@ -314,8 +317,16 @@ func (db *DB) migrateOne(ctx context.Context, name string) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name) VALUES (?)`, name); err != nil {
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	db.migrated = append(db.migrated, strings.TrimPrefix(name, "migrations/"))
+	return nil
 }
+
+// Migrated names the migrations this Open applied to the database, in
+// the order applied (none when it was up to date), for the server's log.
+func (db *DB) Migrated() []string { return db.migrated }
 
 func (db *DB) loadEpoch(ctx context.Context) error {
 	err := db.write.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'epoch'`).Scan(&db.epoch)
