@@ -20,3 +20,24 @@ func TestChineseDuration(t *testing.T) {
 		}
 	}
 }
+
+// TestChineseLead: a clock_skew message says a device clock's lead in
+// hours up to two days, then in days, then in years — up to the largest
+// HLC wall (999999999999999 ms), which as a time.Duration overflowed
+// into 577607 小时.
+func TestChineseLead(t *testing.T) {
+	const hour, day = int64(time.Hour / time.Millisecond), 24 * int64(time.Hour/time.Millisecond)
+	for ms, want := range map[int64]string{
+		6 * 60_000:                      "6 分",
+		20 * hour:                       "20 小时",
+		47*hour + 59*60_000:             "47 小时 59 分",
+		2 * day:                         "2 天",
+		400 * day:                       "400 天",
+		2 * 365 * day:                   "2 年",
+		999999999999999 - 1764547200000: "31653 年",
+	} {
+		if got := chineseLead(ms); got != want {
+			t.Errorf("chineseLead(%d) = %q, want %q", ms, got, want)
+		}
+	}
+}

@@ -761,7 +761,14 @@ func checkMapSize(r *StoredRecord, vals map[string]json.RawMessage) error {
 
 // checkHLC parses a device HLC and refuses one not made by this device or
 // too far in the future, so that a phone with a wrong clock can never win
-// every later write.
+// every later write: more than MaxSkew ahead of the server's physical
+// time, and ahead of the server's own HLC. A stamp no later than the
+// server's HLC is what a phone makes after observing a server_hlc, and
+// wins over nothing the server has not already passed: were it refused,
+// a server whose HLC ran ahead of its physical time (a looser --max-skew
+// once, a host clock set back) would refuse every phone until its
+// physical time caught up — days, or years — while a phone cannot push
+// the HLC further than MaxSkew ahead of physical time.
 func (s *Syncer) checkHLC(raw, deviceID string, now time.Time) (syncproto.HLC, error) {
 	h, err := syncproto.ParseHLC(raw)
 	switch {
@@ -769,11 +776,25 @@ func (s *Syncer) checkHLC(raw, deviceID string, now time.Time) (syncproto.HLC, e
 		return h, Errorf(syncproto.CodeInvalidHLC, "hlc 格式无效")
 	case h.Node != deviceID:
 		return h, Errorf(syncproto.CodeInvalidHLC, "hlc 的节点必须是本设备的 id")
-	case h.Wall > now.Add(s.MaxSkew).UnixMilli():
+	case h.Wall > now.Add(s.MaxSkew).UnixMilli() && h.Wall > s.Clock.Last().Wall:
 		return h, Errorf(syncproto.CodeClockSkew, "设备时钟比服务器快了约 %s，超过允许的 %s，请校准时间后重新提交（服务器时间见 server_hlc）",
-			ChineseDuration(time.Duration(h.Wall-now.UnixMilli())*time.Millisecond), ChineseDuration(s.MaxSkew))
+			chineseLead(h.Wall-now.UnixMilli()), ChineseDuration(s.MaxSkew))
 	}
 	return h, nil
+}
+
+// chineseLead says a lead of ms milliseconds as ChineseDuration does up
+// to two days, and in days or years beyond (a time.Duration would
+// overflow past 292 years, and 1517134 小时 says little).
+func chineseLead(ms int64) string {
+	const day = 24 * 60 * 60 * 1000
+	switch {
+	case ms < 2*day:
+		return ChineseDuration(time.Duration(ms) * time.Millisecond)
+	case ms < 2*365*day:
+		return strconv.FormatInt(ms/day, 10) + " 天"
+	}
+	return strconv.FormatInt(ms/(365*day), 10) + " 年"
 }
 
 // CheckDeviceField checks the value a device means to push for field name

@@ -94,6 +94,11 @@ type Client struct {
 
 	mu            sync.Mutex
 	access, renew string
+	// dated is the server's physical time by the last answer's Date
+	// header and the device's (uncorrected) time it was read for, when
+	// the answer came back within maxDatedRTT (CorrectClock); guarded
+	// by mu.
+	dated struct{ server, device time.Time }
 	// refreshing lets one refresh run at a time: the server takes a spent
 	// refresh token presented again as stolen and ends the session.
 	refreshing sync.Mutex
@@ -323,18 +328,55 @@ func (c *Client) retry(ctx context.Context, send func() error) error {
 // mutation with clock_skew: physical time is offset to match the server's,
 // and the HLC restarts from there. Mutations stamped before must be
 // re-stamped before they are sent again.
+//
+// The server's physical time is its HLC's, unless the answer's Date
+// (whole seconds) puts it more than maxHLCLead behind: a server's HLC
+// may run ahead of its physical time (it never goes back, and a host
+// clock can be set back), and a phone that took that for the time would
+// stamp past it and be refused again, and date its records wrong. Its
+// stamps then follow the observed HLC, which the server takes.
 func (c *Client) CorrectClock(serverHLC string) error {
 	h, err := ParseHLC(serverHLC)
 	if err != nil {
 		return err
 	}
+	c.mu.Lock()
+	dated := c.dated
+	c.mu.Unlock()
 	c.Clock.mu.Lock()
 	c.Clock.offset = 0
+	device := c.Clock.now()
 	c.Clock.offset = time.Duration(h.Wall-c.Clock.physical()) * time.Millisecond
+	if fresh := device.Sub(dated.device); !dated.server.IsZero() && fresh >= 0 && fresh < time.Minute &&
+		h.Wall-dated.server.UnixMilli() > maxHLCLead.Milliseconds() {
+		c.Clock.offset = dated.server.Sub(dated.device)
+	}
 	c.Clock.last = HLC{}
 	c.Clock.mu.Unlock()
 	c.Clock.Observe(h)
 	return nil
+}
+
+// maxHLCLead is how far the server's HLC may be ahead of its time by its
+// Date header and still be taken for its physical time (CorrectClock),
+// which it then gives to the millisecond: a Date has whole seconds, read
+// within maxDatedRTT/2 of the moment taken for it.
+const maxHLCLead = 3 * time.Second
+
+// maxDatedRTT is the longest round trip whose answer's Date is kept for
+// CorrectClock: the server's time was then within it of the moment taken.
+const maxDatedRTT = 4 * time.Second
+
+// noteDate keeps the server's time by an answer's Date header, read for
+// the device time half-way between sent and back (uncorrected).
+func (c *Client) noteDate(date string, sent, back time.Time) {
+	t, err := http.ParseTime(date)
+	if err != nil || back.Sub(sent) > maxDatedRTT {
+		return
+	}
+	c.mu.Lock()
+	c.dated.server, c.dated.device = t.Add(500*time.Millisecond), sent.Add(back.Sub(sent)/2)
+	c.mu.Unlock()
 }
 
 // Do sends an authenticated request, refreshing the access token once if
@@ -372,11 +414,13 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any, authe
 		access, _ := c.Tokens()
 		req.Header.Set("Authorization", "Bearer "+access)
 	}
+	sent := c.Clock.now()
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
+	c.noteDate(resp.Header.Get("Date"), sent, c.Clock.now())
 	if h, err := ParseHLC(resp.Header.Get(HeaderServerHLC)); err == nil && !h.IsZero() {
 		c.Clock.Observe(h)
 	}

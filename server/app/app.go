@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"maps"
+	"math"
 	"net"
 	"net/http"
 	"net/http/pprof"
@@ -315,6 +316,16 @@ func (a *App) openParts(ctx context.Context) error {
 	a.Syncer.MaxSkew = cfg.MaxSkew
 	if err := a.Syncer.RestoreClock(ctx); err != nil {
 		return fmt.Errorf("restore clock: %w", err)
+	}
+	// The HLC never goes back, across restarts included: one ahead of the
+	// host's clock stays so until the host's clock passes it (phones
+	// still sync: they stamp after the server's HLC, checkHLC). Said, so
+	// that an operator sees a host clock that was set back, or a lead a
+	// looser --max-skew let a phone take.
+	if ms := a.Syncer.Clock.Last().Wall - a.Syncer.Now().UnixMilli(); ms > cfg.MaxSkew.Milliseconds() && !a.tool {
+		ahead := time.Duration(min(ms, math.MaxInt64/int64(time.Millisecond))) * time.Millisecond
+		log.Warn("the server's HLC is ahead of the host clock; it stays there until the host clock passes it (record times follow the host clock)",
+			"ahead", ahead.Round(time.Second).String(), "hlc", a.Syncer.Clock.Last().String())
 	}
 	var upOpts []upload.Option
 	if cfg.Blobs != "" {

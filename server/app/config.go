@@ -156,7 +156,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, getenv func(string) string) {
 	fs.BoolVar(&c.DemoMonth, "demo-month", c.DemoMonth, "with --demo, also write the demo's month of field work (FIELDSYNC_DEMO_MONTH)")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json (FIELDSYNC_LOG_FORMAT)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level (FIELDSYNC_LOG_LEVEL)")
-	fs.DurationVar(&c.MaxSkew, "max-skew", c.MaxSkew, "largest allowed device clock lead, at least 1s (FIELDSYNC_MAX_SKEW)")
+	fs.DurationVar(&c.MaxSkew, "max-skew", c.MaxSkew, "largest allowed device clock lead, 1s to 24h (FIELDSYNC_MAX_SKEW)")
 	fs.DurationVar(&c.AccessTTL, "access-ttl", c.AccessTTL, "access token lifetime, 1m to 24h (FIELDSYNC_ACCESS_TTL)")
 	fs.Int64Var(&c.MaxUploadBytes, "max-upload", c.MaxUploadBytes, "largest photo upload in bytes, at least 1 MiB (FIELDSYNC_MAX_UPLOAD)")
 	fs.Int64Var(&c.UploadQuota, "upload-quota", c.UploadQuota, "per device, and per user over all its devices, bytes uploaded for photo records not yet pushed: 0 (no limit) or at least max-upload (FIELDSYNC_UPLOAD_QUOTA)")
@@ -207,6 +207,11 @@ func (c *Config) EnvError() error { return c.envErr }
 // carries a session for longer.
 const MaxAccessTTL = 24 * time.Hour
 
+// MaxMaxSkew bounds --max-skew: a device stamp that far ahead wins over
+// every later edit made elsewhere until the clocks catch up, and record
+// times more than a day ahead are refused anyway.
+const MaxMaxSkew = 24 * time.Hour
+
 // Validate reports configuration errors.
 func (c *Config) Validate() error {
 	errs := c.storeErrors()
@@ -233,8 +238,8 @@ func (c *Config) Validate() error {
 			errs = append(errs, err)
 		}
 	}
-	if c.MaxSkew < time.Second {
-		errs = append(errs, errors.New("max-skew must be at least 1s"))
+	if c.MaxSkew < time.Second || c.MaxSkew > MaxMaxSkew {
+		errs = append(errs, fmt.Errorf("max-skew must be between 1s and %s", MaxMaxSkew))
 	}
 	if c.MaxUploadBytes < 1<<20 {
 		errs = append(errs, errors.New("max-upload must be at least 1 MiB"))

@@ -196,8 +196,10 @@ func TestDebugAddr(t *testing.T) {
 	}
 }
 
-// TestValidateBounds: the access token lifetime and the queues have bounds
-// (an access token of a thousand hours, a queue of -2, were taken).
+// TestValidateBounds: the access token lifetime, the clock lead allowed
+// and the queues have bounds (an access token of a thousand hours, a lead
+// of a million hours — which let a phone's stamp win for a century —, a
+// queue of -2, were taken).
 func TestValidateBounds(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -211,6 +213,10 @@ func TestValidateBounds(t *testing.T) {
 		{"cors origin wildcard", func(c *Config) { c.CORSOrigins = []string{"*"} }, false},
 		{"cors origin with a path", func(c *Config) { c.CORSOrigins = []string{"https://app.example.cn/app"} }, false},
 		{"access-ttl 30s", func(c *Config) { c.AccessTTL = 30 * time.Second }, false},
+		{"max-skew 24h", func(c *Config) { c.MaxSkew = 24 * time.Hour }, true},
+		{"max-skew 25h", func(c *Config) { c.MaxSkew = 25 * time.Hour }, false},
+		{"max-skew 1000000h", func(c *Config) { c.MaxSkew = 1000000 * time.Hour }, false},
+		{"max-skew 500ms", func(c *Config) { c.MaxSkew = 500 * time.Millisecond }, false},
 		{"push-queue -1", func(c *Config) { c.Push.Queue = -1 }, true},
 		{"push-queue -2", func(c *Config) { c.Push.Queue = -2 }, false},
 		{"pull-queue -5", func(c *Config) { c.Pull.Queue = -5 }, false},

@@ -171,6 +171,13 @@ function utf8Length(s) {
 export const CALIBRATE_TOLERANCE = 5000;
 
 /**
+ * How far (ms) a server's HLC may be ahead of its time by an answer's
+ * Date and still be taken for its time by correct(): a Date has whole
+ * seconds, read within 2 s of the moment taken for it.
+ */
+const MAX_HLC_LEAD = 3000;
+
+/**
  * Issues HLCs for one node, with physical time from now() corrected by an
  * offset (learnt from the server's answers: calibrate, and correct after a
  * clock_skew answer, sync.md §7).
@@ -186,6 +193,12 @@ export class Clock {
     this.offset = opts.offset ?? 0;
     /** @type {HLC} */
     this.last = typeof opts.last === 'string' ? HLC.parse(opts.last) : (opts.last ?? new HLC());
+    /**
+     * The server's time by the last answer's Date, and the device time it
+     * was read for (calibrate), for correct().
+     * @type {{serverMs: number, deviceMs: number} | undefined}
+     */
+    this.dated = undefined;
   }
 
   /** @returns {number} the corrected physical time in ms */
@@ -229,6 +242,7 @@ export class Clock {
    * @returns {boolean}
    */
   calibrate(serverMs, deviceMs) {
+    if (Number.isFinite(serverMs) && Number.isFinite(deviceMs)) this.dated = { serverMs, deviceMs };
     const d = serverMs - deviceMs;
     if (!Number.isFinite(d) || Math.abs(d - this.offset) <= CALIBRATE_TOLERANCE) return false;
     this.offset = Math.abs(d) <= CALIBRATE_TOLERANCE ? 0 : Math.round(d);
@@ -238,13 +252,23 @@ export class Clock {
   /**
    * Corrects the clock from a server HLC after clock_skew: physical time
    * is offset to the server's, last restarts from it
-   * (syncproto.Client.CorrectClock).
+   * (syncproto.Client.CorrectClock). The server's physical time is its
+   * HLC's unless the last answer's Date (calibrate, within the last
+   * minute) puts it more than MAX_HLC_LEAD behind: a server's HLC can run
+   * ahead of its time (it never goes back; a host clock may be set back),
+   * and a phone that took it for the time would stamp past it and be
+   * refused again, and date its records wrong. Its stamps then follow the
+   * observed HLC, which the server takes.
    * @param {HLC | string} serverHLC
    */
   correct(serverHLC) {
     const h = typeof serverHLC === 'string' ? HLC.parse(serverHLC) : serverHLC;
-    this.offset = 0;
-    this.offset = h.wall - this.physical();
+    const device = this.nowFn();
+    const d = this.dated;
+    this.offset = h.wall - Math.floor(device);
+    if (d && device - d.deviceMs >= 0 && device - d.deviceMs < 60000 && h.wall - d.serverMs > MAX_HLC_LEAD) {
+      this.offset = Math.round(d.serverMs - d.deviceMs);
+    }
     this.last = new HLC();
     this.observe(h);
   }

@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Clock, MemoryStorage, uuidv7 } from '../src/index.js';
+import { Clock, HLC, MemoryStorage, uuidv7 } from '../src/index.js';
 import { CALIBRATE_TOLERANCE } from '../src/hlc.js';
 import { demoSite, device, startServer, syncOK, tempDir } from './helpers.js';
 
@@ -85,4 +85,31 @@ test('only a quick API answer calibrates the clock: not a photo (a cache may kee
   const sent = device;
   await requestJSON(t, 'GET', '/api/v1/me');
   assert.deepEqual(calls, [[Date.parse(old) + 500, sent + 150]], 'a quick one does, at the middle of its round trip');
+});
+
+test("correct() takes the server's time from the last answer's Date when its HLC runs ahead of it, and from the HLC otherwise", () => {
+  const node = '0195f4b2-8c1e-7d3a-9b10-6f2c1d0e4a57';
+  let t = 1_000_000_000;
+  const ahead = new HLC(t + 20 * HOUR, 3, '~server');
+  // An answer's Date says the server's time is the device's: its HLC,
+  // 20 h ahead (a server whose host clock was set back), is not the time.
+  const c = new Clock(node, { now: () => t });
+  c.calibrate(t, t);
+  c.correct(ahead);
+  assert.equal(c.offset, 0, 'the physical clock follows the Date, not the HLC');
+  assert.ok(HLC.compare(c.now(), ahead) > 0, 'stamps still follow the observed HLC');
+  // Within the Date's precision the HLC is the time, to the millisecond.
+  const near = new Clock(node, { now: () => t });
+  near.calibrate(t + 60_000, t);
+  near.correct(new HLC(t + 61_500, 0, '~server'));
+  assert.equal(near.offset, 61_500);
+  // No answer dated, or one more than a minute old: the HLC's time.
+  const none = new Clock(node, { now: () => t });
+  none.correct(ahead);
+  assert.equal(none.offset, 20 * HOUR);
+  const old = new Clock(node, { now: () => t });
+  old.calibrate(t, t);
+  t += 61_000;
+  old.correct(ahead);
+  assert.equal(old.offset, ahead.wall - t);
 });

@@ -103,6 +103,15 @@ export class Clock {
     offset: number;
     /** @type {HLC} */
     last: HLC;
+    /**
+     * The server's time by the last answer's Date, and the device time it
+     * was read for (calibrate), for correct().
+     * @type {{serverMs: number, deviceMs: number} | undefined}
+     */
+    dated: {
+        serverMs: number;
+        deviceMs: number;
+    } | undefined;
     /** @returns {number} the corrected physical time in ms */
     physical(): number;
     /** @returns {HLC} a timestamp after every one issued or observed */
@@ -131,7 +140,13 @@ export class Clock {
     /**
      * Corrects the clock from a server HLC after clock_skew: physical time
      * is offset to the server's, last restarts from it
-     * (syncproto.Client.CorrectClock).
+     * (syncproto.Client.CorrectClock). The server's physical time is its
+     * HLC's unless the last answer's Date (calibrate, within the last
+     * minute) puts it more than MAX_HLC_LEAD behind: a server's HLC can run
+     * ahead of its time (it never goes back; a host clock may be set back),
+     * and a phone that took it for the time would stamp past it and be
+     * refused again, and date its records wrong. Its stamps then follow the
+     * observed HLC, which the server takes.
      * @param {HLC | string} serverHLC
      */
     correct(serverHLC: HLC | string): void;
