@@ -180,6 +180,54 @@ func TestProcessingResumesAfterRestart(t *testing.T) {
 	}
 }
 
+// TestStoreFailureIsNotUnreadable: derivatives the photo store cannot
+// write (a full disk; here its directory for new files taken by a file)
+// leave the photo unprocessed, to be tried again — it flagged a good photo
+// 照片无法读取，需重拍 for good — and once the store takes writes the photo
+// is processed with no unreadable flag and its thumbnail stored.
+func TestStoreFailureIsNotUnreadable(t *testing.T) {
+	w := setupOn(t, apptest.Start(t, apptest.HoldPhotos))
+	taken := w.visitStart.Add(20 * time.Minute)
+	data := testimg.JPEG(testimg.Options{Width: 320, Height: 240, Seed: 5, Time: &taken, GPS: &siteAt})
+	id := w.photo(t, w.insp, data, nil)
+	w.srv.Tus(w.phone).Upload(id, "image/jpeg", data, http.StatusNoContent)
+	sum := apptest.SHA256(data)
+	tmp := filepath.Join(w.srv.App.Cfg.DataDir, "blobs", "tmp")
+	if err := os.Rename(tmp, tmp+".away"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(tmp, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.srv.App.Photos.Process(ctx, id); err == nil {
+		t.Fatal("derivatives not writable: processing answered no error")
+	}
+	rec := w.record(t, id)
+	if _, done := rec["processed_at"]; done || bytes.Contains(rec["flags"], []byte("unreadable")) {
+		t.Fatalf("derivatives not writable: the photo was marked processed (flags %s)", rec["flags"])
+	}
+	if err := os.Remove(tmp); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp+".away", tmp); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.srv.App.Photos.Process(ctx, id); err != nil {
+		t.Fatalf("processing once the store takes writes: %v", err)
+	}
+	if _, done := w.record(t, id)["processed_at"]; !done {
+		t.Fatal("the photo was not processed")
+	}
+	if _, ok := w.flags(t, id)["unreadable"]; ok {
+		t.Errorf("a good photo flagged unreadable: %v", w.flags(t, id))
+	}
+	thumb, err := w.srv.App.Blobs.Open(ctx, sum, server.VariantThumbnail)
+	if err != nil {
+		t.Fatalf("thumbnail: %v", err)
+	}
+	thumb.Close()
+}
+
 // TestUploadedWithoutBytes: a photo marked uploaded whose bytes the photo
 // store lacks (servers sharing a database but not --blobs) is an error to
 // try again later, not a photo done with no derivatives and no flags.

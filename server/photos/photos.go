@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"runtime"
@@ -300,14 +301,26 @@ func (p *Processor) Process(ctx context.Context, id string) error {
 
 	res := map[string]any{"processed_at": time.Now().UTC().Format(time.RFC3339Nano)}
 	ev := evidence{rec: rec}
-	info, err := imageproc.Inspect(blob, blob.Size(), p.cfg.Limits)
-	if err != nil {
+	// Only a picture that cannot be decoded is flagged unreadable (the
+	// inspector is told to take it again): a failure of the store — its
+	// original not read whole, a derivative not written (a full disk), the
+	// server stopping — is an error, and the photo is tried again.
+	orig := &watchedBlob{Blob: blob}
+	info, err := imageproc.Inspect(orig, blob.Size(), p.cfg.Limits)
+	switch {
+	case err != nil && (orig.err != nil || ctx.Err() != nil):
+		return fmt.Errorf("read photo %s: %w", id, errors.Join(orig.err, err))
+	case err != nil:
 		ev.unreadable = p.unreadableReason(rec.ID, err)
-	} else {
+	default:
 		ev.exif = info.EXIF
 		res["width"], res["height"] = info.Width, info.Height
 		if info.Derivable() {
-			if err := p.derive(ctx, blob, sum, info, &ev); err != nil {
+			err := p.derive(ctx, orig, sum, info, &ev)
+			switch {
+			case err != nil && (orig.err != nil || ctx.Err() != nil || errors.As(err, new(storeError))):
+				return fmt.Errorf("derive photo %s: %w", id, errors.Join(orig.err, err))
+			case err != nil:
 				ev.unreadable = p.unreadableReason(rec.ID, err)
 			}
 		}
@@ -416,7 +429,7 @@ const gcAfter = 32 << 20
 // derive makes the preview from the original (the one full decode), then
 // the thumbnail and the perceptual hash from the preview, holding the
 // memory that takes from the decode budget.
-func (p *Processor) derive(ctx context.Context, blob server.Blob, sum string, info *imageproc.Info, ev *evidence) error {
+func (p *Processor) derive(ctx context.Context, blob io.ReadSeeker, sum string, info *imageproc.Info, ev *evidence) error {
 	// The preview is decoded once more, for the thumbnail and the hash:
 	// 1.5 bytes a pixel, and small copies.
 	need := info.MemoryNeed(p.cfg.Preview) + 4*int64(p.cfg.Preview)*int64(p.cfg.Preview)
@@ -450,9 +463,51 @@ func (p *Processor) derive(ctx context.Context, blob server.Blob, sum string, in
 		ev.hash = &h
 	}
 	if err := p.blobs.PutVariant(ctx, sum, server.VariantPreview, preview); err != nil {
-		return err
+		return storeError{err}
 	}
-	return p.blobs.PutVariant(ctx, sum, server.VariantThumbnail, thumb)
+	if err := p.blobs.PutVariant(ctx, sum, server.VariantThumbnail, thumb); err != nil {
+		return storeError{err}
+	}
+	return nil
+}
+
+// storeError is derive's failure to write a derivative: the store's, not
+// the picture's.
+type storeError struct{ err error }
+
+func (e storeError) Error() string { return "store derivative: " + e.err.Error() }
+func (e storeError) Unwrap() error { return e.err }
+
+// watchedBlob is a photo's original that keeps the first error its store
+// gave on a read (io.EOF aside): a decoder's failure after one is the
+// store's, not the picture's.
+type watchedBlob struct {
+	server.Blob
+	err error
+}
+
+func (b *watchedBlob) Read(p []byte) (int, error) {
+	n, err := b.Blob.Read(p)
+	b.note(err)
+	return n, err
+}
+
+func (b *watchedBlob) ReadAt(p []byte, off int64) (int, error) {
+	n, err := b.Blob.ReadAt(p, off)
+	b.note(err)
+	return n, err
+}
+
+func (b *watchedBlob) Seek(off int64, whence int) (int64, error) {
+	n, err := b.Blob.Seek(off, whence)
+	b.note(err)
+	return n, err
+}
+
+func (b *watchedBlob) note(err error) {
+	if err != nil && err != io.EOF && b.err == nil {
+		b.err = err
+	}
 }
 
 func exifJSON(e imageproc.EXIF) map[string]any {
