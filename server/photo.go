@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"time"
 
@@ -207,18 +208,29 @@ func OpenPhoto(ctx context.Context, get func(ctx context.Context, entity, id str
 	sum := rec.Text("sha256")
 	b, err := blobs.Open(ctx, sum, variant)
 	if ErrorCode(err) == syncproto.CodeNotFound {
-		if variant == VariantOriginal {
-			return nil, Errorf(syncproto.CodeNotReady, "照片文件尚未上传")
-		}
+		ct := rec.Text("content_type")
 		switch {
+		case variant == VariantOriginal:
+			// Marked uploaded: its bytes were stored, and are gone (a
+			// file removed, a photo store not mounted or not this
+			// server's, a restore without its photos). The server's
+			// fault, for its operator (fieldsync check), not a photo
+			// still to come.
+			return nil, &Error{Code: syncproto.CodeInternal, Message: "服务器的照片存储中找不到这张照片的原图（它已上传过），请联系管理员",
+				Err: fmt.Errorf("photo %s is marked uploaded but the photo store lacks its original (sha256 %s)", id, sum)}
 		case rec.Value("processed_at") == nil:
 			return nil, Errorf(syncproto.CodeNotReady, "预览图正在生成，请稍后再试")
 		case FlagsHave(rec.Value("flags"), "unreadable"):
 			return nil, Errorf(syncproto.CodeNotReady, "照片文件无法解析为图像，没有预览图（见照片的 flags）")
+		case HasDerivatives(ct):
+			// Made once and gone since: the operator's to repair
+			// (fieldsync check --repair).
+			return nil, &Error{Code: syncproto.CodeInternal, Message: "服务器上这张照片的预览图文件缺失，请查看原图，并联系管理员",
+				Err: fmt.Errorf("photo %s was processed but the photo store lacks its %s (sha256 %s)", id, variant, sum)}
 		default:
 			// Processed, readable, no derivative: a format the server reads
 			// only the header of (HEIC).
-			return nil, Errorf(syncproto.CodeNotReady, "这种格式的照片（%s）没有预览图，请查看原图", cmp.Or(rec.Text("content_type"), "未知格式"))
+			return nil, Errorf(syncproto.CodeNotReady, "这种格式的照片（%s）没有预览图，请查看原图", cmp.Or(ct, "未知格式"))
 		}
 	}
 	if err != nil {
@@ -230,6 +242,11 @@ func OpenPhoto(ctx context.Context, get func(ctx context.Context, entity, id str
 	}
 	return &PhotoObject{Blob: b, ETag: `"` + sum + "-" + variant + `"`, ContentType: ct}, nil
 }
+
+// HasDerivatives reports whether a photo of content type ct gets a
+// preview and a thumbnail when processed: the formats the server decodes
+// (imageproc's Derivable), not HEIC, whose header alone it reads.
+func HasDerivatives(ct string) bool { return ct == "image/jpeg" || ct == "image/png" }
 
 // SetHeaders sets the caching and type headers a photo is served with:
 // its type, not to be sniffed into another (an "image" of a record's

@@ -3,6 +3,7 @@ package photos_test
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -329,5 +330,48 @@ func TestRefusedBytesFlagged(t *testing.T) {
 	w.srv.App.Photos.WaitIdle()
 	if f := refused(id); f != nil {
 		t.Errorf("the photo stored and processed keeps the refused flag: %v", f)
+	}
+}
+
+// TestLostFilesSaidSo: a photo's original or thumbnail gone from the photo
+// store after it was stored (a file removed, a volume not mounted, a
+// restore without its photos) is the server's fault, said as such — 500
+// internal, logged for the operator — not 照片文件尚未上传 (the phone
+// had sent it, and would never send it again) nor 这种格式的照片没有预览图
+// (a JPEG has one).
+func TestLostFilesSaidSo(t *testing.T) {
+	w := setup(t)
+	taken := w.visitStart.Add(20 * time.Minute)
+	data := testimg.JPEG(testimg.Options{Width: 320, Height: 240, Seed: 9, Time: &taken, GPS: &siteAt})
+	id := w.photo(t, w.insp, data, nil)
+	w.srv.Tus(w.phone).Upload(id, "image/jpeg", data, http.StatusNoContent)
+	w.srv.App.Photos.WaitIdle()
+	sum := apptest.SHA256(data)
+	access, _ := w.phone.Tokens()
+	for _, variant := range []string{server.VariantThumbnail, server.VariantOriginal} {
+		url := w.srv.URL + "/api/v1/photos/" + id + "/" + variant
+		get := func() (int, syncproto.ErrorBody) {
+			req, _ := http.NewRequest(http.MethodGet, url, nil)
+			req.Header.Set("Authorization", "Bearer "+access)
+			resp, err := w.srv.HTTPClient().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var e syncproto.ErrorBody
+			json.NewDecoder(resp.Body).Decode(&e)
+			return resp.StatusCode, e
+		}
+		if st, _ := get(); st != http.StatusOK {
+			t.Fatalf("%s before its file was removed: %d", variant, st)
+		}
+		if err := os.Remove(filepath.Join(w.srv.App.Cfg.DataDir, "blobs", sum[:2], sum[2:4], sum, variant)); err != nil {
+			t.Fatal(err)
+		}
+		st, e := get()
+		if st != http.StatusInternalServerError || e.Code != syncproto.CodeInternal || !strings.Contains(e.Message, "联系管理员") ||
+			strings.Contains(e.Message, "尚未上传") || strings.Contains(e.Message, "这种格式") {
+			t.Errorf("%s removed: %d %s %q, want 500 internal saying the server lacks it", variant, st, e.Code, e.Message)
+		}
 	}
 }
