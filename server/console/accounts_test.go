@@ -15,6 +15,7 @@ import (
 	"github.com/xinzhou-eco/fieldsync/server/app"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/server/console"
+	"github.com/xinzhou-eco/fieldsync/server/sqlstore"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
@@ -256,5 +257,42 @@ func TestAdminActionsLogged(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), password) {
 		t.Error("the log holds the new password")
+	}
+}
+
+// TestSessionUseRecordedOncePerMinute: a page view records the session's
+// use only when the recorded one is ConsoleTouchEvery old, so that
+// reading the console is not a write of the database — on a full disk
+// every page, the monthly export included, answered 503 for want of it.
+func TestSessionUseRecordedOncePerMinute(t *testing.T) {
+	srv := apptest.Start(t)
+	b := loggedIn(t, srv, apptest.CityOffice)
+	lastSeen := func() (ms int64) {
+		t.Helper()
+		db, err := sql.Open("sqlite3", "file:"+srv.App.Cfg.DBPath())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if err := db.QueryRowContext(ctx, `SELECT last_seen_at FROM console_sessions WHERE revoked_at IS NULL`).Scan(&ms); err != nil {
+			t.Fatal(err)
+		}
+		return ms
+	}
+	ageSessions(t, srv, 30*time.Second, "last_seen_at")
+	before := lastSeen()
+	if !signedIn(t, b) {
+		t.Fatal("session refused")
+	}
+	if got := lastSeen(); got != before {
+		t.Errorf("a page view 30 s after the last recorded one wrote last_seen_at (%d → %d)", before, got)
+	}
+	ageSessions(t, srv, sqlstore.ConsoleTouchEvery, "last_seen_at")
+	before = lastSeen()
+	if !signedIn(t, b) {
+		t.Fatal("session refused")
+	}
+	if got := lastSeen(); got <= before {
+		t.Errorf("a page view a minute and a half after the last recorded one did not record it (%d → %d)", before, got)
 	}
 }

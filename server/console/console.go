@@ -380,11 +380,23 @@ func (c *Console) errorPage(ec echo.Context, err error) error {
 	if code == syncproto.CodeInternal && c.d.Log != nil {
 		c.d.Log.Error("console error", "path", ec.Request().URL.Path, "err", err)
 	}
+	message := server.ErrorMessage(err)
+	if full, unreachable := server.StorageFull(err), server.StoreUnreachable(err); full || unreachable {
+		// The store's messages speak to phones (数据仍在手机上，稍后会自动
+		// 重试): an office's browser resends nothing.
+		if c.d.Log != nil {
+			c.d.Log.Error("console: store refused the request", "path", ec.Request().URL.Path, "err", err)
+		}
+		message = "服务器暂时无法访问数据存储，本次操作未完成，请稍后重试"
+		if full {
+			message = "服务器存储空间已满，本次操作未保存，请稍后重试（请告知管理员）"
+		}
+	}
 	status := syncproto.HTTPStatus(code)
 	if m := ec.Request().Method; status == http.StatusUnauthorized && (m == http.MethodGet || m == http.MethodHead) {
 		return ec.Redirect(http.StatusSeeOther, loginURL(ec))
 	}
-	data := map[string]any{"Status": status, "Heading": errorHeading(code, status), "Message": server.ErrorMessage(err)}
+	data := map[string]any{"Status": status, "Heading": errorHeading(code, status), "Message": message}
 	data["Back"], data["BackLabel"] = c.backLink(ec, status)
 	if status == http.StatusUnauthorized {
 		// A form sent after the session ended: sign in again, back to

@@ -35,30 +35,32 @@ func (db *DB) CreateConsoleSession(ctx context.Context, s *server.ConsoleSession
 }
 
 // TouchConsoleSession returns the live session with this id and records
-// now as its last use. Errors: unauthorized (unknown, revoked, expired, or
-// idle for longer than idle).
+// now as its last use when the one recorded is ConsoleTouchEvery old.
+// Errors: unauthorized (unknown, revoked, expired, or idle for longer than
+// idle); not a failure to record the use on a full disk (TouchFailed).
 func (db *DB) TouchConsoleSession(ctx context.Context, id string, idle time.Duration, now time.Time) (*server.ConsoleSession, error) {
-	var s *server.ConsoleSession
-	err := db.writeSQL(ctx, func(tx pgx.Tx) error {
-		var err error
-		s, err = sqlstore.ScanConsoleSession(queryRow(ctx, tx, `SELECT `+sqlstore.ConsoleSessionCols+` FROM console_sessions s JOIN users u ON u.id = s.user_id
-			WHERE s.id = ? FOR UPDATE OF s`, id))
-		switch {
-		case errors.Is(err, pgx.ErrNoRows):
-			return sqlstore.ErrNoConsoleSession()
-		case err != nil:
-			return err
-		}
-		if err := sqlstore.ConsoleSessionCheck(s, idle, now); err != nil {
-			return err
-		}
-		s.LastSeenAt = now
-		_, err = exec(ctx, tx, `UPDATE console_sessions SET last_seen_at = ? WHERE id = ?`, now.UnixMilli(), id)
-		return err
-	})
-	if err != nil {
+	s, err := sqlstore.ScanConsoleSession(queryRow(ctx, db.pool, `SELECT `+sqlstore.ConsoleSessionCols+` FROM console_sessions s JOIN users u ON u.id = s.user_id
+		WHERE s.id = ?`, id))
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil, sqlstore.ErrNoConsoleSession()
+	case err != nil:
 		return nil, err
 	}
+	if err := sqlstore.ConsoleSessionCheck(s, idle, now); err != nil {
+		return nil, err
+	}
+	if now.Sub(s.LastSeenAt) < sqlstore.ConsoleTouchEvery {
+		return s, nil
+	}
+	err = db.writeSQL(ctx, func(tx pgx.Tx) error {
+		_, err := exec(ctx, tx, `UPDATE console_sessions SET last_seen_at = greatest(last_seen_at, ?) WHERE id = ?`, now.UnixMilli(), id)
+		return err
+	})
+	if err != nil && !sqlstore.TouchFailed(err) {
+		return nil, err
+	}
+	s.LastSeenAt = now
 	return s, nil
 }
 

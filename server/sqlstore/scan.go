@@ -240,6 +240,18 @@ func ErrNoConsoleSession() error {
 	return server.Errorf(syncproto.CodeUnauthorized, "请先登录")
 }
 
+// ConsoleTouchEvery is how stale a console session's recorded last use
+// may get before a request records it again: a page view is then a read,
+// not a write of the database — which a full disk refuses, and with it
+// every page of the console.
+const ConsoleTouchEvery = time.Minute
+
+// TouchFailed reports whether err, of the write recording a console
+// session's use, is one to serve the request through: the store full or
+// out of reach. The session was checked; its last use, a minute old or
+// more, is recorded by a later request.
+func TouchFailed(err error) bool { return server.StorageFull(err) || server.StoreUnreachable(err) }
+
 // ConsoleSessionCheck is why a stored console session may not be used at
 // now: it is revoked, expired, or idle for longer than idle; nil if it may.
 func ConsoleSessionCheck(s *server.ConsoleSession, idle time.Duration, now time.Time) error {
