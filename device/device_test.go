@@ -976,6 +976,77 @@ func TestNarrowedScopeKeepsRefusedWork(t *testing.T) {
 	}
 }
 
+// TestReapplyAfterScopeRestored: work refused out_of_scope while the
+// user's county was taken away — an answer, its finding and photo, a
+// roadside check — reaches the server, whole and once, when the county is
+// given back and the refused changes are made again (fieldctl reapply):
+// it stayed refused on the phone for good, the photo's bytes uploaded for
+// nothing.
+func TestReapplyAfterScopeRestored(t *testing.T) {
+	srv := apptest.Start(t)
+	ctx := t.Context()
+	d := newDevice(t, srv, apptest.Inspector2)
+	mustSync(t, d)
+	site := apptest.DemoSiteOf(t, apptest.Xinfu, "factory")
+	insp, err := d.StartInspection(ctx, site, "coal_yard")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, d)
+	path := filepath.Join(t.TempDir(), "cover.jpg")
+	if err := os.WriteFile(path, testimg.JPEG(testimg.Options{Width: 400, Height: 300, Seed: 21}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res, err := d.AnswerItem(ctx, insp, device.Answer{Item: "no_open_piles", Value: "fail", Note: "未苫盖", Photo: path})
+	if err != nil || res.FindingID == "" || res.PhotoID == "" {
+		t.Fatalf("answer: %+v %v", res, err)
+	}
+	check, err := d.AddVehicle(ctx, device.Vehicle{Plate: "晋H11111", Checkpoint: "豆罗检查站", Stage: "国六", Fuel: "天然气", Aftertreatment: "present"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.App.DB.SetUserCounties(ctx, apptest.Inspector2, []string{apptest.Dingxiang}); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, d)
+	if s := status(t, d); len(s.Rejected) < 4 {
+		t.Fatalf("after the county was taken away: rejected %+v, want the answer, finding, photo and check", s.Rejected)
+	}
+	if _, err := d.Reapply(ctx, []string{"00000000-0000-4000-8000-000000000000"}); err == nil {
+		t.Error("reapply of an id with no refused change: no error")
+	}
+	if err := srv.App.DB.SetUserCounties(ctx, apptest.Inspector2, []string{apptest.Xinfu, apptest.Dingxiang}); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, d) // the pull from the start a scope change asks for
+	n, err := d.Reapply(ctx, nil)
+	if err != nil || n < 4 {
+		t.Fatalf("reapply: %d, %v", n, err)
+	}
+	mustSync(t, d)
+	if s := status(t, d); len(s.Rejected) != 0 || s.Outbox != 0 || len(s.Uploads) != 0 {
+		t.Fatalf("after reapply and sync: rejected %+v, outbox %d, uploads %+v", s.Rejected, s.Outbox, s.Uploads)
+	}
+	for entity, id := range map[string]string{syncproto.EntityFinding: res.FindingID, syncproto.EntityVehicleCheck: check, syncproto.EntityPhoto: res.PhotoID} {
+		r, err := srv.App.DB.Get(ctx, entity, id)
+		if err != nil || r == nil {
+			t.Fatalf("%s %s not on the server after reapply: %v", entity, id, err)
+		}
+		if entity == syncproto.EntityPhoto && !r.Uploaded() {
+			t.Errorf("the photo's record arrived without its bytes")
+		}
+	}
+	r, err := srv.App.DB.Get(ctx, syncproto.EntityInspection, insp)
+	if err != nil || !strings.Contains(string(r.Value("answers.no_open_piles")), "fail") {
+		t.Errorf("the answer is not on the server: %s %v", r.Value("answers.no_open_piles"), err)
+	}
+	// Once: another sync sends nothing again.
+	mustSync(t, d)
+	if s := status(t, d); s.Outbox != 0 {
+		t.Errorf("outbox %d after a second sync", s.Outbox)
+	}
+}
+
 // TestReinstatedDeviceSendsItsWork: a phone revoked by mistake keeps the
 // work it could not send; reinstated, it signs in again (the tokens it
 // held stay ended) and the work reaches the server, once.

@@ -209,3 +209,37 @@ func startedInspection(t *testing.T) (*phone, string) {
 	p.wait(`#inspection #summary`)
 	return p, eval[string](p, `document.querySelector('#inspection').dataset.id`)
 }
+
+// TestBrowserReapplyOutOfScope: a roadside check saved while the crew's
+// county was taken away is refused out_of_scope and kept on the phone,
+// with 重新应用; once the county is given back, 重新应用 sends it, and it
+// reaches the server once (the refusal could only be dismissed, and the
+// check with it).
+func TestBrowserReapplyOutOfScope(t *testing.T) {
+	srv, p, _ := roadsidePhone(t)
+	p.do("fill the form",
+		chromedp.SendKeys(chromedp.CSS(`input[name="checkpoint"]`), "豆罗检查站"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="plate"]`), "h7e321"))
+	for _, c := range [][2]string{{"plate_color", "黄"}, {"emission_stage", "cn6"}, {"fuel", "natural_gas"}, {"aftertreatment", "present"}} {
+		p.click(`[data-field="` + c[0] + `"] button[data-value="` + c[1] + `"]`)
+	}
+	p.click(`#save-vehicle`)
+	p.waitJS("saved", `document.querySelector('#vehicle-today h2')?.textContent.includes('今天已检 1 辆')`)
+	if err := srv.App.DB.SetUserCounties(ctx, apptest.Inspector, []string{apptest.Dingxiang}); err != nil {
+		t.Fatal(err)
+	}
+	p.setOffline(false)
+	p.click(`#tabs a[data-tab="home"]`)
+	p.click(`#sync-now`)
+	p.wait(`#rejected li[data-code="out_of_scope"] button[data-reapply]`)
+	p.has("区县范围恢复后可点“重新应用”")
+	if err := srv.App.DB.SetUserCounties(ctx, apptest.Inspector, []string{apptest.Xinfu}); err != nil {
+		t.Fatal(err)
+	}
+	p.click(`#rejected li[data-code="out_of_scope"] button[data-reapply]`)
+	p.waitJS("sent", `document.querySelector('#rejected') === null && document.querySelector('#pending-records')?.textContent === '0'`)
+	recs, err := srv.App.DB.Find(ctx, "vehicle_check", "plate", "晋H7E321")
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("server: %d vehicle checks for 晋H7E321 (%v), want 1", len(recs), err)
+	}
+}

@@ -69,6 +69,8 @@ const usage = `用法: fieldctl [--dir DIR] 命令
                                                   报告整改：已整改（或 --in-progress 整改中），
                                                   附整改说明和照片（检查已提交、待审核时不能报告）
   status                                          待上传、被拒绝、审核结果
+  reapply ID... | --all                           重新提交被拒绝的记录（拒绝的原因已消除时：
+                                                  检查已被退回，区县范围已恢复）
 --dir 可写在命令前后任意位置；以 - 开头的值（如 -5）照常填写，
 也可在其前写 --（其后的都当作值）。
 `
@@ -128,7 +130,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, setup fu
 
 // commands are fieldctl's commands.
 var commands = map[string]bool{"login": true, "logout": true, "sync": true, "sites": true, "templates": true, "inspect": true, "vehicle": true,
-	"finding": true, "status": true}
+	"finding": true, "status": true, "reapply": true}
 
 // takeDir removes the --dir flags from args (up to a "--"), setting dir
 // to the last one's value.
@@ -350,6 +352,18 @@ func run(ctx context.Context, d *device.Device, args []string, stdout, stderr io
 			return err
 		}
 		return printStatus(ctx, d, stdout)
+	case "reapply":
+		all := fs.Bool("all", false, "every refused record")
+		ids, err := parse(fs, args[1:])
+		if err != nil || (len(ids) > 0) == *all {
+			return errUsage
+		}
+		n, err := d.Reapply(ctx, ids)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "已重新加入待上传：%d 项，下次 sync 时发送\n", n)
+		return nil
 	}
 	return errUsage
 }
@@ -569,6 +583,7 @@ func printStatus(ctx context.Context, d *device.Device, w io.Writer) error {
 		for _, r := range s.Rejected {
 			fmt.Fprintf(w, "  %s %s [%s] %s\n", r.Entity, r.ID, r.Code, r.Message)
 		}
+		fmt.Fprintln(w, "  内容保留在本机；拒绝的原因消除后（检查已被退回、区县范围已恢复）可用 fieldctl reapply ID 重新提交")
 	}
 	for _, r := range s.Reviews {
 		word := map[string]string{"returned": "退回", "approved": "通过"}[r.Status]

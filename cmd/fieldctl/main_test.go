@@ -144,8 +144,28 @@ func TestInspectorDay(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.run("sync")
-	if out := c.ok("status"); !strings.Contains(out, "被拒绝的记录：1") || !strings.Contains(out, "out_of_scope") {
-		t.Fatalf("the refused check is not shown: %s", out)
+	if out := c.ok("status"); !strings.Contains(out, "被拒绝的记录：1") || !strings.Contains(out, "out_of_scope") || !strings.Contains(out, "fieldctl reapply") {
+		t.Fatalf("the refused check is not shown, with the way to send it again: %s", out)
+	}
+	// The county given back, the refused check is made again and sent.
+	for _, args := range [][]string{{"reapply"}, {"reapply", "--all", "x"}} {
+		if code, out := c.run(args...); code != 2 {
+			t.Errorf("fieldctl %v: exit %d, want the usage (2)\n%s", args, code, out)
+		}
+	}
+	if err := srv.App.DB.SetUserCounties(t.Context(), apptest.Inspector, []string{"140902", "140921"}); err != nil {
+		t.Fatal(err)
+	}
+	c.run("sync")
+	if out := c.ok("reapply", "--all"); !strings.Contains(out, "已重新加入待上传：1 项") {
+		t.Fatalf("reapply --all: %s", out)
+	}
+	c.ok("sync")
+	if out := c.ok("status"); strings.Contains(out, "被拒绝的记录") || !strings.Contains(out, "待上传记录：0") {
+		t.Fatalf("after reapply and sync: %s", out)
+	}
+	if checks, _ := srv.App.DB.Find(t.Context(), syncproto.EntityVehicleCheck, "plate", "晋H88888"); len(checks) != 1 {
+		t.Fatalf("the check reached the server %d times, want once", len(checks))
 	}
 }
 

@@ -66,7 +66,7 @@ const entityNames = { inspection: '检查记录', finding: '整改问题', photo
 // (client.rejected()) is kept on the phone and never sent again by itself.
 const rejectedWhy = {
   record_locked: '该检查记录已提交，待审核（或已审核），不能再修改。您的修改已另存在手机上；如督查室退回该检查，可点“重新应用”。',
-  out_of_scope: '该记录不属于您负责的区县（区县范围可能已调整）。内容已保留在手机上，请联系县督查室。',
+  out_of_scope: '该记录不属于您负责的区县（区县范围可能已调整）。内容已保留在手机上；区县范围恢复后可点“重新应用”上传，如有疑问请联系县督查室。',
   not_deletable: '照片和路检记录是证据，不能删除；已恢复显示。',
   not_found: '服务器上没有这条记录。',
   body_too_large: '内容太大（超过服务器一次能接收的 16 MB），无法上传。内容已保留在手机上，请删减后重新填写，或截图发给管理员。',

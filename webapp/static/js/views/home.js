@@ -167,7 +167,9 @@ function rejectedCard(app, rejected, inspections, findings, templates, siteName,
     h('h2', {}, `被服务器拒绝的修改（${rejected.length}）`),
     h('p', { class: 'mute small' }, '这些修改没有保存到服务器，手机上显示的是服务器上的内容；您填写的内容保存在这里，点“知道了”后删除。'),
     h('ul', { class: 'list' }, rejected.map((r) => {
-      const reopen = r.code === 'record_locked' && ['returned', 'draft'].includes(statusOf(r));
+      // Made again once its cause is gone: the inspection returned, or
+      // the user's county given back (refused again, it comes back here).
+      const reopen = r.code === 'record_locked' && ['returned', 'draft'].includes(statusOf(r)) || r.code === 'out_of_scope';
       const where = whereOf(r);
       const shown = r.entity === 'inspection' ? inspections.some((i) => i.id === r.id) : r.entity === 'finding' ? findings.some((f) => f.id === r.id) : true;
       const href = !shown ? null : r.entity === 'inspection' ? '#/inspection/' + r.id : r.entity === 'finding' ? '#/finding/' + r.id : null;
