@@ -47,6 +47,18 @@ func (r Role) CheckCounties(counties []string) error {
 	return nil
 }
 
+// CheckCountiesChange says whether a user of the role may have their
+// counties replaced by these: as CheckCounties, and none but an empty
+// list for a role that sees every county whatever its list — stored and
+// shown, such a list made an administrator believe a city office's view
+// was limited. Errors: missing_field, invalid_value.
+func (r Role) CheckCountiesChange(counties []string) error {
+	if r.AllCounties() && len(counties) > 0 {
+		return Errorf(syncproto.CodeInvalidValue, "市级督查和管理员查看全部区县，不能限定区县；如只应看部分区县，请为其另建区县督查账号")
+	}
+	return r.CheckCounties(counties)
+}
+
 // CanReview reports whether the role may approve or return inspections.
 func (r Role) CanReview() bool { return r != RoleInspector && r.Valid() }
 

@@ -86,8 +86,15 @@ func (c *Console) showUsersStatus(ec echo.Context, status int, extra map[string]
 		}
 		row := userRow{Username: u.Username, Name: u.DisplayName, Role: roleNames[u.Role],
 			Counties: strings.Join(names, "、"), Disabled: u.Disabled, Devices: byUser[u.ID]}
-		if admin {
+		if u.Role.AllCounties() {
+			// Whatever list it stores: it limits nothing, and a form
+			// to change it would say it did (CheckCountiesChange).
+			row.Counties = "全部区县"
+		}
+		if admin && !u.Role.AllCounties() {
 			row.Boxes = c.countyBoxes(u.Counties)
+		}
+		if admin {
 			if mayUse(u.Role) {
 				ss, err := c.d.Store.ConsoleSessions(ctx, u.Username, SessionTTL, sessionNow())
 				if err != nil {

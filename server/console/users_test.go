@@ -120,6 +120,19 @@ func TestUsersAndDevices(t *testing.T) {
 		t.Fatalf("me after a refused change of counties: %+v %v", me, err)
 	}
 
+	// A city office sees every county: the users page says so, offers no
+	// county form for it, and a list sent anyway is refused (it was
+	// stored and shown as if it limited the account).
+	page = mustGet(t, admin, "/console/users")
+	row := page[strings.Index(page, `data-username="`+apptest.CityOffice+`"`):]
+	row = row[:strings.Index(row, "</tr>")]
+	if !strings.Contains(row, "全部区县") || strings.Contains(row, "/counties") {
+		t.Errorf("the city office's row: %s", row)
+	}
+	if st, page := admin.post("/console/users/"+apptest.CityOffice+"/counties", url.Values{"csrf": {token}, "counties": {apptest.Xinfu}}); st != http.StatusBadRequest || !strings.Contains(page, "查看全部区县，不能限定区县") {
+		t.Errorf("counties set on the city office: %d\n%s", st, page)
+	}
+
 	// The admin moves the user to another county.
 	if st, page := admin.post("/console/users/wang.li/counties", url.Values{"csrf": {token}, "counties": {apptest.Ningwu}}); st != http.StatusOK || !strings.Contains(page, "已更新区县") {
 		t.Fatalf("set counties: %d\n%s", st, page)

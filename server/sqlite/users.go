@@ -50,7 +50,8 @@ func setCounties(ctx context.Context, tx *sql.Tx, userID string, counties []stri
 
 // SetUserCounties replaces a user's counties and bumps their scope version,
 // so devices holding old cursors are told to resync. Errors: not_found,
-// invalid_value, missing_field (no county for a role that needs one).
+// invalid_value (a role that sees every county), missing_field (no
+// county for a role that needs one).
 func (db *DB) SetUserCounties(ctx context.Context, username string, counties []string) error {
 	return db.writeSQL(ctx, func(tx *sql.Tx) error {
 		var id, role string
@@ -59,7 +60,7 @@ func (db *DB) SetUserCounties(ctx context.Context, username string, counties []s
 		} else if err != nil {
 			return err
 		}
-		if err := server.Role(role).CheckCounties(counties); err != nil {
+		if err := server.Role(role).CheckCountiesChange(counties); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET scope_version = scope_version + 1 WHERE id = ?`, id); err != nil {

@@ -99,6 +99,12 @@ func testUserCounties(t *testing.T, open Opener) {
 		t.Errorf("counties after a refused nil: %v", got.Counties)
 	}
 	e.user("liu", server.RoleCityOffice, xinfu)
+	// A city office sees every county: a list would limit nothing, and
+	// is refused (the one it was made with cleared).
+	wantCode(t, e.st.SetUserCounties(e.ctx, "liu", []string{dingxia}), syncproto.CodeInvalidValue, "counties limiting a city office")
+	if got, _, _ := e.st.UserByUsername(e.ctx, "liu"); !slices.Equal(got.Counties, []string{xinfu}) {
+		t.Errorf("a city office's counties after a refused list: %v", got.Counties)
+	}
 	if err := e.st.SetUserCounties(e.ctx, "liu", nil); err != nil {
 		t.Fatal(err)
 	}
