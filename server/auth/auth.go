@@ -234,7 +234,8 @@ func (s *Service) Confirm(ctx context.Context, in *SignIn) error {
 }
 
 // CheckPassword checks a user's password, slowing repeated failures per
-// username and per client address, and returns the sign-in (the user, and
+// username at a client address, per address and per username over every
+// address (Limiter), and returns the sign-in (the user, and
 // what Confirm checks once a session is stored). The office console signs
 // in with it. A password longer than any stored one can be (72 bytes,
 // all bcrypt reads) is wrong, though bcrypt would compare only its first
@@ -249,7 +250,13 @@ func (s *Service) CheckPassword(ctx context.Context, username, password, clientI
 	if username == "" || password == "" {
 		return nil, server.Errorf(syncproto.CodeMissingField, "请输入用户名和密码")
 	}
-	keys := []string{"u:" + strings.ToLower(username), "ip:" + clientIP}
+	// The username at this address is the account's key (a success
+	// clears it); the address's own and the username's over every
+	// address (AccountKey: more free tries) are counted too, so that
+	// failures from one address lock that address out of the account,
+	// not its owner elsewhere.
+	name := strings.ToLower(username)
+	keys := []string{"u:" + name + "@" + clientIP, "ip:" + clientIP, AccountKey(name)}
 	done, err := s.Limiter.Begin(ctx, keys[0], keys[1:]...)
 	if err != nil {
 		if server.ErrorCode(err) == syncproto.CodeTooManyTries {
@@ -279,7 +286,7 @@ func (s *Service) CheckPassword(ctx context.Context, username, password, clientI
 	if u.Disabled {
 		return nil, server.Errorf(syncproto.CodeUserDisabled, "账号已停用")
 	}
-	if err := s.Limiter.Succeed(ctx, keys[0]); err != nil {
+	if err := s.Limiter.Succeed(ctx, keys[0], keys[2]); err != nil {
 		return nil, err
 	}
 	return &SignIn{User: u, hash: hash}, nil

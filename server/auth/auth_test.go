@@ -207,30 +207,31 @@ func TestLimiterShared(t *testing.T) {
 		return server.ErrorCode(err)
 	}
 	for i, s := range []*Service{a, b, a, b, a} {
-		if code := try(s, "wrong guess", "10.0.0."+string(rune('1'+i))); code != syncproto.CodeInvalidLogin {
+		if code := try(s, "wrong guess", "10.0.0.1"); code != syncproto.CodeInvalidLogin {
 			t.Fatalf("failure %d: %s", i+1, code)
 		}
 	}
-	// Five failures spread over both servers lock the username on both,
-	// from any address.
+	// Five failures from one address spread over both servers lock the
+	// username from that address on both.
 	for _, s := range []*Service{a, b} {
-		if code := try(s, "correct horse", "10.0.0.9"); code != syncproto.CodeTooManyTries {
+		if code := try(s, "correct horse", "10.0.0.1"); code != syncproto.CodeTooManyTries {
 			t.Fatalf("after five failures on two servers: %q, want too_many_attempts", code)
 		}
 	}
 	now = now.Add(1100 * time.Millisecond) // the first lock is one second
-	if code := try(b, "correct horse", "10.0.0.9"); code != "" {
+	if code := try(b, "correct horse", "10.0.0.1"); code != "" {
 		t.Fatalf("right password after the lock: %q", code)
 	}
-	if code := try(a, "wrong guess", "10.0.0.9"); code != syncproto.CodeInvalidLogin {
+	if code := try(a, "wrong guess", "10.0.0.1"); code != syncproto.CodeInvalidLogin {
 		t.Fatalf("a failure after the success on the other server: %q, want invalid_credentials (counted afresh)", code)
 	}
 }
 
-// TestSignInBurst: forty sign-ins sent at once, thirty-nine wrong and
-// one right, check no more passwords than the free tries (five); the
-// others are told to wait, and the username is locked after them as after
-// five in turn.
+// TestSignInBurst: forty sign-ins sent at once from forty addresses,
+// thirty-nine wrong and one right, check no more passwords than the
+// account's free tries over every address (twenty), and forty from one
+// address no more than that address's (five); the others are told to
+// wait, and the username is locked after them as after as many in turn.
 func TestSignInBurst(t *testing.T) {
 	db := storeWithWang(t)
 	now := time.Now()
@@ -258,8 +259,66 @@ func TestSignInBurst(t *testing.T) {
 			t.Errorf("attempt %d: %q", i, code)
 		}
 	}
-	if checked == 0 || checked > 5 {
-		t.Errorf("%d passwords checked of forty at once (%v), want at most the five free tries", checked, codes)
+	if checked == 0 || checked > s.Limiter.AccountFreeTries {
+		t.Errorf("%d passwords checked of forty at once (%v), want at most the account's %d free tries", checked, codes, s.Limiter.AccountFreeTries)
+	}
+	// From one address (another username, so that the first burst's
+	// failures do not count).
+	checked = 0
+	var mu sync.Mutex
+	for i := range 40 {
+		wg.Go(func() {
+			_, err := s.CheckPassword(context.Background(), "li", "wrong guess "+strconv.Itoa(i), "10.0.4.1")
+			if code := server.ErrorCode(err); code == syncproto.CodeInvalidLogin {
+				mu.Lock()
+				checked++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if checked == 0 || checked > s.Limiter.FreeTries {
+		t.Errorf("%d passwords checked of forty at once from one address, want at most its %d free tries", checked, s.Limiter.FreeTries)
+	}
+}
+
+// TestOneAddressCannotLockTheAccount: failures from one address lock
+// that address out of the account, not the account's owner signing in
+// from another (anyone could keep a guessable username — an office's —
+// locked with a request every few minutes); failures spread over many
+// addresses still lock the account everywhere once they pass its free
+// tries.
+func TestOneAddressCannotLockTheAccount(t *testing.T) {
+	ctx := context.Background()
+	db := storeWithWang(t)
+	now := time.Now()
+	s := NewService(db, nil, func() time.Time { return now })
+	try := func(password, ip string) string {
+		t.Helper()
+		_, err := s.CheckPassword(ctx, "wang", password, ip)
+		return server.ErrorCode(err)
+	}
+	for i := range 9 {
+		now = now.Add(time.Duration(1<<i) * time.Second) // the last failure's lock waited out
+		if code := try("wrong guess", "10.9.0.1"); code != syncproto.CodeInvalidLogin {
+			t.Fatalf("failure %d: %q", i+1, code)
+		}
+	}
+	if code := try("correct horse", "10.9.0.1"); code != syncproto.CodeTooManyTries {
+		t.Errorf("the failing address's next try: %q, want too_many_attempts", code)
+	}
+	if code := try("correct horse", "10.9.0.2"); code != "" {
+		t.Fatalf("the owner from another address after nine failures from one: %q, want signed in", code)
+	}
+	// The owner's success cleared the account's count over every
+	// address; twenty failures from twenty addresses lock it everywhere.
+	for i := range s.Limiter.AccountFreeTries {
+		if code := try("wrong guess", "10.9.1."+strconv.Itoa(i)); code != syncproto.CodeInvalidLogin {
+			t.Fatalf("failure %d from its own address: %q", i+1, code)
+		}
+	}
+	if code := try("correct horse", "10.9.2.1"); code != syncproto.CodeTooManyTries {
+		t.Errorf("after %d failures from as many addresses: %q, want too_many_attempts", s.Limiter.AccountFreeTries, code)
 	}
 }
 
@@ -280,11 +339,11 @@ func TestSignInAsTyped(t *testing.T) {
 		}
 	}
 	for i, typed := range []string{"Wang", "wANG", "WANG", "wang ", "Wang"} {
-		if _, err := s.CheckPassword(ctx, typed, "wrong guess", "10.0.1."+string(rune('1'+i))); server.ErrorCode(err) != syncproto.CodeInvalidLogin {
+		if _, err := s.CheckPassword(ctx, typed, "wrong guess", "10.0.1.1"); server.ErrorCode(err) != syncproto.CodeInvalidLogin {
 			t.Fatalf("failure %d as %q: %v", i+1, typed, err)
 		}
 	}
-	if _, err := s.CheckPassword(ctx, "wang", "correct horse", "10.0.0.9"); server.ErrorCode(err) != syncproto.CodeTooManyTries {
+	if _, err := s.CheckPassword(ctx, "wang", "correct horse", "10.0.1.1"); server.ErrorCode(err) != syncproto.CodeTooManyTries {
 		t.Fatalf("after five failures in five spellings: %v, want too_many_attempts", err)
 	}
 	for _, typed := range []string{"wan", "wang2", "w_ng", "wang%"} {

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -10,8 +11,9 @@ import (
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
-// Limiter slows repeated failed logins: once a key (a username, a client
-// address) has FreeTries failures, each failure from then on locks it for a
+// Limiter slows repeated failed logins: once a key (a username at a client
+// address, a client address; an account over all addresses after
+// AccountFreeTries) has FreeTries failures, each failure from then on locks it for a
 // delay that doubles, up to MaxDelay, so attempt FreeTries+1 already waits.
 // A success for a username clears it, and a key's count is forgotten once it
 // has had no failure for Forget (so a shared carrier address is not locked
@@ -30,9 +32,16 @@ import (
 // over any number of servers, is no faster than guesses in turn.
 type Limiter struct {
 	FreeTries int
-	BaseDelay time.Duration
-	MaxDelay  time.Duration
-	Forget    time.Duration
+	// AccountFreeTries are the free tries of an account's key over every
+	// address (AccountKey): many more than an address's at it, so that
+	// someone failing from one address locks that address out, not the
+	// account's owner signing in from another (a guessable username and
+	// one request every few minutes kept an office out), while guesses
+	// spread over many addresses are still slowed.
+	AccountFreeTries int
+	BaseDelay        time.Duration
+	MaxDelay         time.Duration
+	Forget           time.Duration
 
 	store server.LoginStore
 	now   func() time.Time
@@ -48,14 +57,28 @@ const pruneEvery = 10 * time.Minute
 // NewLimiter returns a limiter keeping its counts in st, allowing 5 free
 // tries, then 1 s doubling to 15 minutes.
 func NewLimiter(st server.LoginStore, now func() time.Time) *Limiter {
-	return &Limiter{FreeTries: 5, BaseDelay: time.Second, MaxDelay: 15 * time.Minute, Forget: time.Hour, store: st, now: now}
+	return &Limiter{FreeTries: 5, AccountFreeTries: 20, BaseDelay: time.Second, MaxDelay: 15 * time.Minute, Forget: time.Hour, store: st, now: now}
+}
+
+// AccountKey is the key of an account over every address, which has
+// AccountFreeTries.
+func AccountKey(username string) string { return accountPrefix + username }
+
+const accountPrefix = "acct:"
+
+// free is a key's free tries.
+func (l *Limiter) free(key string) int {
+	if strings.HasPrefix(key, accountPrefix) && l.AccountFreeTries > 0 {
+		return l.AccountFreeTries
+	}
+	return l.FreeTries
 }
 
 // Begin starts an attempt for an account's key and others (the client's
-// address): too_many_attempts if any key is locked now, or has as many
-// attempts in flight as it has free tries left (one, once they are
-// spent) — the account always, the others once they have a failure on
-// record, so that many people signing in at once behind one address (an
+// address, the account's over every address): too_many_attempts if any
+// key is locked now, or has as many attempts in flight as it has free
+// tries left (one, once they are spent) — the account's keys always, the
+// others once they have a failure on record, so that many people signing in at once behind one address (an
 // office, a carrier's NAT, the load generator) are not held up while it
 // has none. Otherwise the attempt counts as in flight, in the store, so
 // on every server sharing it, until done is called, after its Fail or
@@ -75,7 +98,7 @@ func (l *Limiter) Begin(ctx context.Context, account string, others ...string) (
 			if now.Sub(a.Last) > l.Forget {
 				failures = 0
 			}
-			if n := inFlight(a, now); n > 0 && failures+n >= l.FreeTries && (i == 0 || failures > 0) {
+			if n := inFlight(a, now); n > 0 && failures+n >= l.free(k) && (i == 0 || strings.HasPrefix(k, accountPrefix) || failures > 0) {
 				refused = tooMany("登录尝试过于频繁", time.Second)
 				return
 			}
@@ -141,7 +164,7 @@ func (l *Limiter) Fail(ctx context.Context, keys ...string) error {
 			}
 			a.Failures++
 			a.Last = now
-			if over := a.Failures - l.FreeTries + 1; over > 0 {
+			if over := a.Failures - l.free(k) + 1; over > 0 {
 				d := l.BaseDelay << min(over-1, 20)
 				a.Until = now.Add(min(d, l.MaxDelay))
 			}
@@ -158,12 +181,17 @@ func (l *Limiter) Fail(ctx context.Context, keys ...string) error {
 	return nil
 }
 
-// Succeed clears a key, and forgets the keys with no failure for Forget
+// Succeed clears keys, and forgets the keys with no failure for Forget
 // (so a spray of usernames does not stay in the store).
-func (l *Limiter) Succeed(ctx context.Context, key string) error {
+func (l *Limiter) Succeed(ctx context.Context, keys ...string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.store.ClearLoginAttempts(ctx, key, l.now().Add(-l.Forget))
+	for _, k := range keys {
+		if err := l.store.ClearLoginAttempts(ctx, k, l.now().Add(-l.Forget)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // inFlight is the attempts of a key in flight at now (none once their
