@@ -6,6 +6,7 @@
 //	fieldsync device list | device revoke ID | device reinstate ID
 //	fieldsync migrate --from DIR --to postgres://… [--blobs s3://…]
 //	fieldsync backup  OUT.db
+//	fieldsync check   [--quick] [--repair]
 //	fieldsync sweep   [--upload-grace 168h]
 //	fieldsync keys list | keys rotate [--retire-older-than 25h] | keys retire --older-than 1h [--force]
 //	fieldsync audit verify [--pubkey KEY] | audit verify --export ENTRIES.jsonl --seal SEAL.json [--pubkey KEY]
@@ -33,6 +34,7 @@ import (
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/app"
 	"github.com/xinzhou-eco/fieldsync/server/postgres"
+	"github.com/xinzhou-eco/fieldsync/server/sqlite"
 )
 
 func main() {
@@ -54,6 +56,7 @@ usage:
   fieldsync migrate --from DIR --to postgres://USER@HOST/DB [--blobs s3://BUCKET?endpoint=…]
   fieldsync backup [--data DIR] OUT.db
   fieldsync restore [--data DIR] BACKUP.db   (the server stopped)
+  fieldsync check [--data DIR | --database URL] [--blobs s3://…] [--quick] [--repair]
   fieldsync sweep [--data DIR] [--upload-grace 168h]
   fieldsync keys list | keys rotate [--retire-older-than D] | keys retire --older-than D
   fieldsync audit verify [--data DIR | --database URL] [--pubkey KEY]
@@ -217,37 +220,9 @@ func (c *command) usage(cmd string, common map[string]bool) {
 // withStore opens the data directory's store (without serving), runs fn on
 // it and closes it.
 func (c *command) withStore(ctx context.Context, fn func(a *app.App) error) error {
-	if err := c.cfg.ValidateStore(); err != nil {
-		return fmt.Errorf("config: %w", err)
-	}
-	created := false
-	if c.cfg.Database != "" && !c.creates {
-		switch ok, err := postgres.HasSchema(ctx, c.cfg.Database); {
-		case err != nil:
-			return err
-		case !ok:
-			return fmt.Errorf("no fieldsync database at %s: is --database right? (fieldsync serve, or migrate, makes one)", redact(c.cfg.Database))
-		}
-	}
-	if c.cfg.Database == "" {
-		if err := app.CheckNotMigrated(c.cfg.DataDir); err != nil {
-			return err
-		}
-		switch _, err := os.Stat(c.cfg.DBPath()); {
-		case err == nil:
-		case !errors.Is(err, fs.ErrNotExist):
-			return err
-		case !c.creates:
-			return fmt.Errorf("no database at %s: is --data right? (fieldsync serve, or user add, makes one)", c.cfg.DBPath())
-		default:
-			// A first database only in a directory that is there: a
-			// mistyped --data is not a new deployment.
-			if st, err := os.Stat(c.cfg.DataDir); err != nil || !st.IsDir() {
-				return fmt.Errorf("no database at %s and no directory %s: is --data right? (to start a new deployment there, create the directory first, or run fieldsync serve --data %s)",
-					c.cfg.DBPath(), c.cfg.DataDir, c.cfg.DataDir)
-			}
-			created = true
-		}
+	created, err := c.findStore(ctx)
+	if err != nil {
+		return err
 	}
 	a, err := app.OpenStore(ctx, *c.cfg, app.NewLogger(*c.cfg, c.stderr))
 	if err != nil {
@@ -258,6 +233,43 @@ func (c *command) withStore(ctx context.Context, fn func(a *app.App) error) erro
 		fmt.Fprintf(c.stderr, "note: no database was at %s: made a new one\n", c.cfg.DBPath())
 	}
 	return fn(a)
+}
+
+// findStore checks the store's settings and that the database they name
+// is there, unless the command creates one (created: it will).
+func (c *command) findStore(ctx context.Context) (created bool, err error) {
+	if err := c.cfg.ValidateStore(); err != nil {
+		return false, fmt.Errorf("config: %w", err)
+	}
+	if c.cfg.Database != "" && !c.creates {
+		switch ok, err := postgres.HasSchema(ctx, c.cfg.Database); {
+		case err != nil:
+			return false, err
+		case !ok:
+			return false, fmt.Errorf("no fieldsync database at %s: is --database right? (fieldsync serve, or migrate, makes one)", redact(c.cfg.Database))
+		}
+	}
+	if c.cfg.Database == "" {
+		if err := app.CheckNotMigrated(c.cfg.DataDir); err != nil {
+			return false, err
+		}
+		switch _, err := os.Stat(c.cfg.DBPath()); {
+		case err == nil:
+		case !errors.Is(err, fs.ErrNotExist):
+			return false, err
+		case !c.creates:
+			return false, fmt.Errorf("no database at %s: is --data right? (fieldsync serve, or user add, makes one)", c.cfg.DBPath())
+		default:
+			// A first database only in a directory that is there: a
+			// mistyped --data is not a new deployment.
+			if st, err := os.Stat(c.cfg.DataDir); err != nil || !st.IsDir() {
+				return false, fmt.Errorf("no database at %s and no directory %s: is --data right? (to start a new deployment there, create the directory first, or run fieldsync serve --data %s)",
+					c.cfg.DBPath(), c.cfg.DataDir, c.cfg.DataDir)
+			}
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 var commands = map[string]func(*command){
@@ -271,6 +283,7 @@ var commands = map[string]func(*command){
 	"device revoke":    deviceRevokeCmd,
 	"device reinstate": deviceReinstateCmd,
 	"backup":           backupCmd,
+	"check":            checkCmd,
 	"restore":          restoreCmd,
 	"sweep":            sweepCmd,
 	"migrate":          migrateCmd,
@@ -441,13 +454,11 @@ func userScopeCmd(c *command) {
 			return errors.New("--county is required (comma-separated county codes)")
 		}
 		return c.withStore(ctx, func(a *app.App) error {
+			if u, _, err := a.DB.UserByUsername(ctx, name); err == nil && u.Role.AllCounties() {
+				return fmt.Errorf("%s is a %s: it sees every county, and its counties cannot limit that (make a county_office account for a limited view)", u.Username, u.Role)
+			}
 			if err := a.DB.SetUserCounties(ctx, name, counties); err != nil {
 				return err
-			}
-			if u, _, err := a.DB.UserByUsername(ctx, name); err == nil && u.Role.AllCounties() {
-				// An admin or the city office sees every county whatever it stores.
-				fmt.Fprintf(c.stdout, "stored %s for %s, a %s: it sees every county whatever its counties\n", strings.Join(counties, ","), u.Username, u.Role)
-				return nil
 			}
 			fmt.Fprintf(c.stdout, "%s now works in %s; its devices are told to resync\n", name, strings.Join(counties, ","))
 			return nil
@@ -527,10 +538,14 @@ func backupCmd(c *command) {
 			if !ok {
 				return errors.New("backup copies a SQLite database; back up PostgreSQL with pg_dump")
 			}
-			if err := db.Backup(ctx, out); err != nil {
+			// Backup checks its copy: a damaged database is no backup
+			// (restore would refuse it, when it is all there is).
+			if err := db.Backup(ctx, out); errors.As(err, new(*sqlite.DamagedError)) {
+				return fmt.Errorf("%w: no backup written to %s; keep the last good backup, and run fieldsync check --data %s", err, out, c.cfg.DataDir)
+			} else if err != nil {
 				return err
 			}
-			fmt.Fprintf(c.stdout, "backed up %s to %s\n", c.cfg.DBPath(), out)
+			fmt.Fprintf(c.stdout, "backed up %s to %s (integrity checked)\n", c.cfg.DBPath(), out)
 			return nil
 		})
 	}

@@ -41,8 +41,12 @@ func (p *Processor) reflag(ctx context.Context, id string) (bool, error) {
 	if !ok {
 		return false, nil
 	}
-	if has, err := p.blobs.Has(ctx, rec.Text("sha256"), server.VariantThumbnail); err != nil || !has {
-		return false, err
+	// Both derivatives: one gone (removed by hand, a photo store restored
+	// in part) is made again from the bytes (fieldsync check --repair).
+	for _, v := range []string{server.VariantThumbnail, server.VariantPreview} {
+		if has, err := p.blobs.Has(ctx, rec.Text("sha256"), v); err != nil || !has {
+			return false, err
+		}
 	}
 	ev := evidence{rec: rec, exif: exif}
 	flags, err := p.flags(ctx, &ev)

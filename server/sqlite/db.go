@@ -544,7 +544,10 @@ func (db *DB) prepareWanted(ctx context.Context) {
 // their cursors must be refused (resync_required) instead. The copy is
 // written beside dst and renamed to it once complete, with its epoch: a
 // backup stopped half-way (killed, a full disk) leaves no file at dst that
-// could be taken for a backup.
+// could be taken for a backup. The copy is checked (CheckIntegrity) before
+// it is renamed: SQLite's backup copies pages as they are, damaged ones
+// too, and a damaged database is refused with a *DamagedError, leaving
+// nothing at dst.
 func (db *DB) Backup(ctx context.Context, dst string) error {
 	tmp := dst + ".partial"
 	for _, f := range []string{tmp, tmp + "-journal"} { // of a backup stopped before
@@ -556,6 +559,14 @@ func (db *DB) Backup(ctx context.Context, dst string) error {
 		return err
 	}
 	if err := db.backupTo(ctx, tmp); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	problems, err := CheckIntegrity(ctx, tmp, 10)
+	if err == nil && len(problems) > 0 {
+		err = &DamagedError{Path: db.path, Problems: problems}
+	}
+	if err != nil {
 		os.Remove(tmp)
 		return err
 	}
