@@ -88,7 +88,7 @@ type App struct {
 	demoPatience time.Duration
 	// dirLock is the data directory's lock a server on SQLite holds
 	// (dirlock.go); nil for the command-line tools and on PostgreSQL.
-	dirLock *os.File
+	dirLock io.Closer
 	// locks are the upload locks of a server on PostgreSQL (nil on SQLite).
 	locks *pglock.Locker
 	// tool is set for the command-line tools (OpenStore): on PostgreSQL
@@ -143,7 +143,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	var dirLock *os.File
+	var dirLock io.Closer
 	if cfg.Database == "" {
 		if err := CheckNotMigrated(cfg.DataDir); err != nil {
 			return nil, err

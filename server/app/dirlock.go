@@ -46,19 +46,33 @@ var lockFile = tryLock
 // (some network file systems): the server then runs without the lock.
 var errNoLock = errors.New("the data directory's file system takes no locks")
 
-// lockDataDir takes the data directory's lock for this process and writes
-// its pid into the file; the returned file holds the lock until closed.
-// It fails naming the holder if another process holds it, and with
-// errNoLock if the lock cannot be taken at all.
-func lockDataDir(dir string) (*os.File, error) {
+// lockDataDir takes the data directory's lock for this process — on the
+// directory itself, which cannot be removed while it holds files, and on
+// serve.lock, into which it writes its pid for the refusal to name (a
+// server of an earlier version locked only the file). The file, being
+// removable, alone let a second server run once it was deleted by hand
+// (it looks like a stale pid file). The returned closer holds both
+// locks until closed. It fails naming the holder if another process
+// holds either, and with errNoLock if the lock cannot be taken at all.
+func lockDataDir(dir string) (io.Closer, error) {
 	path := filepath.Join(dir, lockFileName)
+	d, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o640)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		d.Close()
+		return nil, err // it names the file
 	}
-	if err := lockFile(f); err != nil {
+	err = lockFile(d)
+	if err == nil {
+		err = lockFile(f)
+	}
+	if err != nil {
 		holder, _ := os.ReadFile(path)
 		f.Close()
+		d.Close()
 		if errors.Is(err, errDirLocked) {
 			pid := strings.TrimSpace(string(holder))
 			if pid == "" {
@@ -71,8 +85,14 @@ func lockDataDir(dir string) (*os.File, error) {
 	if err := f.Truncate(0); err == nil {
 		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
-	return f, nil
+	return dirLock{d, f}, nil
 }
+
+// dirLock is the data directory's two locked files (lockDataDir).
+type dirLock struct{ dir, file *os.File }
+
+// Close releases both locks: the file's first, then the directory's.
+func (l dirLock) Close() error { return errors.Join(l.file.Close(), l.dir.Close()) }
 
 // LockDataDir takes the data directory's lock as a server does, for a
 // command that must not run beside one (migrate); close the result to

@@ -53,6 +53,16 @@ func TestOneServerPerDataDirectory(t *testing.T) {
 		t.Fatalf("refusal %q names neither the holder's pid nor the directory", err)
 	}
 
+	// serve.lock looks like a stale pid file: removed by hand, it still
+	// keeps no second server off (the directory itself is locked).
+	if err := os.Remove(filepath.Join(dir, lockFileName)); err != nil {
+		t.Fatal(err)
+	}
+	if second, err := Open(ctx, config(dir), log); err == nil {
+		second.Close()
+		t.Fatal("a second server opened the data directory once serve.lock was removed")
+	}
+
 	tool, err := OpenStore(ctx, config(dir), log)
 	if err != nil {
 		t.Fatalf("the tools' store beside the server: %v", err)
