@@ -531,6 +531,17 @@ func backupCmd(c *command) {
 		if _, err := os.Stat(out); err == nil {
 			return fmt.Errorf("%s exists; refusing to overwrite", out)
 		}
+		if c.cfg.Database == "" && !writable(c.cfg.DataDir) {
+			// A file system remounted read-only after disk errors:
+			// the store does not open there; its file is copied as it is.
+			if err := sqlite.BackupReadOnly(ctx, c.cfg.DBPath(), out); errors.As(err, new(*sqlite.DamagedError)) {
+				return fmt.Errorf("%w: no backup written to %s", err, out)
+			} else if err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stdout, "backed up %s to %s (integrity checked; the data directory takes no writes: read as it is)\n", c.cfg.DBPath(), out)
+			return nil
+		}
 		return c.withStore(ctx, func(a *app.App) error {
 			db, ok := a.DB.(interface {
 				Backup(ctx context.Context, dst string) error
@@ -549,6 +560,18 @@ func backupCmd(c *command) {
 			return nil
 		})
 	}
+}
+
+// writable reports whether dir takes a new file (not a read-only file
+// system or directory).
+func writable(dir string) bool {
+	f, err := os.CreateTemp(dir, ".write-test-*")
+	if err != nil {
+		return errors.Is(err, fs.ErrNotExist) // made by the store, as ever
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return true
 }
 
 // sweepCmd removes what the server's own sweep removes (hourly, and the

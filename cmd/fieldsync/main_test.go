@@ -600,3 +600,22 @@ func TestRestoreRefusesPostgres(t *testing.T) {
 		t.Errorf("restore with --database: exit %d %q", code, errs)
 	}
 }
+
+// TestWritable: backup reads the database as it is only where the data
+// directory takes no new file; a directory not made yet is the store's to
+// make.
+func TestWritable(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "a-file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]bool{dir: true, filepath.Join(dir, "not-yet"): true, file: false} {
+		if got := writable(path); got != want {
+			t.Errorf("writable(%s) = %v, want %v", path, got, want)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("the test left files in the directory: %v", entries)
+	}
+}

@@ -558,7 +558,7 @@ func (db *DB) Backup(ctx context.Context, dst string) error {
 	if err := createPrivate(tmp); err != nil {
 		return err
 	}
-	if err := db.backupTo(ctx, tmp); err != nil {
+	if err := backupTo(ctx, db.read, tmp); err != nil {
 		os.Remove(tmp)
 		return err
 	}
@@ -571,6 +571,23 @@ func (db *DB) Backup(ctx context.Context, dst string) error {
 		return err
 	}
 	return os.Rename(tmp, dst)
+}
+
+// BackupReadOnly is Backup of the database file at src on a file system
+// that takes no writes (one the kernel remounted read-only after disk
+// errors, where the backup is wanted most): the store cannot be opened
+// there (its writer, its migrations), so the file is read as it is, its
+// write-ahead log included, through a read-only connection.
+func BackupReadOnly(ctx context.Context, src, dst string) error {
+	if _, err := os.Stat(src); err != nil {
+		return err
+	}
+	pool, err := sql.Open("sqlite3", "file:"+src+"?mode=ro&_busy_timeout=10000")
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	return (&DB{path: src, read: pool}).Backup(ctx, dst)
 }
 
 // createPrivate creates the database file at path, if there is none, as
@@ -589,8 +606,8 @@ func createPrivate(path string) error {
 	return f.Close()
 }
 
-// backupTo writes the copy of Backup to path.
-func (db *DB) backupTo(ctx context.Context, path string) error {
+// backupTo writes the copy of Backup, from a connection of pool, to path.
+func backupTo(ctx context.Context, pool *sql.DB, path string) error {
 	dstDB, err := sql.Open("sqlite3", "file:"+path)
 	if err != nil {
 		return err
@@ -601,7 +618,7 @@ func (db *DB) backupTo(ctx context.Context, path string) error {
 		return err
 	}
 	defer dstConn.Close()
-	srcConn, err := db.read.Conn(ctx)
+	srcConn, err := pool.Conn(ctx)
 	if err != nil {
 		return err
 	}

@@ -273,3 +273,43 @@ func TestDiskFullIsUnavailable(t *testing.T) {
 		t.Fatalf("Ping after a write succeeded: %v", err)
 	}
 }
+
+// TestBackupReadOnly: a database file read as it is (a data directory on
+// a file system remounted read-only, where the store cannot open) is
+// backed up whole — what its write-ahead log holds included — checked,
+// and given an epoch of its own; a missing file is an error, and no file
+// is left.
+func TestBackupReadOnly(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "fieldsync.db")
+	db, s := openAt(t, path)
+	defer db.Close()
+	for _, code := range []string{"990001", "990002", "990003"} {
+		put(t, s, code)
+	}
+	out := filepath.Join(t.TempDir(), "backup.db")
+	if err := sqlite.BackupReadOnly(ctx, path, out); err != nil {
+		t.Fatal(err)
+	}
+	copyDB, err := sqlite.Open(ctx, out)
+	if err != nil {
+		t.Fatalf("open backup: %v", err)
+	}
+	defer copyDB.Close()
+	for _, code := range []string{"990001", "990002", "990003"} {
+		if r, err := copyDB.Get(ctx, syncproto.EntityCounty, code); err != nil || r == nil {
+			t.Errorf("county %s not in the backup: %v", code, err)
+		}
+	}
+	if copyDB.Epoch() == db.Epoch() {
+		t.Error("the backup kept the live database's epoch")
+	}
+	missing := filepath.Join(t.TempDir(), "none.db")
+	if err := sqlite.BackupReadOnly(ctx, filepath.Join(dir, "absent.db"), missing); err == nil {
+		t.Error("a backup of no file: no error")
+	}
+	if _, err := os.Stat(missing); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a file left at %s: %v", missing, err)
+	}
+}
