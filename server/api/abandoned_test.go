@@ -5,10 +5,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -54,5 +56,30 @@ func TestAbandonedRequestIsNoServerError(t *testing.T) {
 				t.Errorf("logged at ERROR: %v, want %v:\n%s", got, tc.logged, logs.String())
 			}
 		})
+	}
+}
+
+// TestStorageFullMessages: a request refused for the full storage is told
+// what became of what it carried — a push: nothing kept, the data stays on
+// the phone; an upload's bytes: what arrived is kept, the upload goes on
+// later (it said 本次未保存); a sign-in: only that the server cannot take
+// it now.
+func TestStorageFullMessages(t *testing.T) {
+	for _, tc := range []struct {
+		method, path string
+		want, not    string
+	}{
+		{http.MethodPost, syncproto.PathPush, "数据仍在手机上", "已收到的部分"},
+		{http.MethodPatch, syncproto.PathUploads + "0a1b2c", "已收到的部分（如有）已保留", "本次未保存"},
+		{http.MethodPost, strings.TrimSuffix(syncproto.PathUploads, "/"), "已收到的部分（如有）已保留", "本次未保存"},
+		{http.MethodPost, "/api/v1/auth/login", "暂时无法处理", "手机上"},
+	} {
+		a := &API{log: slog.New(slog.DiscardHandler), syncer: server.NewSyncer(nil, time.Now)}
+		req := httptest.NewRequest(tc.method, tc.path, nil)
+		rec := httptest.NewRecorder()
+		a.errorHandler(fmt.Errorf("store: %w", &fs.PathError{Op: "write", Path: "blobs/x", Err: syscall.ENOSPC}), echo.New().NewContext(req, rec))
+		if body := rec.Body.String(); rec.Code != http.StatusServiceUnavailable || !strings.Contains(body, tc.want) || strings.Contains(body, tc.not) {
+			t.Errorf("%s %s: %d %s, want 503 saying %q", tc.method, tc.path, rec.Code, body, tc.want)
+		}
 	}
 }

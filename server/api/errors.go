@@ -43,7 +43,12 @@ func (a *API) errorHandler(err error, c echo.Context) {
 	if server.StorageFull(err) {
 		// Answered 503 for the phone to come back later; the operator must know now.
 		a.log.Error("storage full: request refused", "request_id", rid, "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
-		if !carriesWork(c.Request().URL.Path) {
+		switch p := c.Request().URL.Path; {
+		case uploadRoute(p):
+			// The bytes that arrived before the disk filled are kept
+			// (HEAD says how many): not "nothing saved".
+			message = "服务器存储空间已满，照片暂未传完：已收到的部分（如有）已保留，手机上的照片仍在，稍后会从中断处继续上传"
+		case !carriesWork(p):
 			// A sign-in, a refresh, a sign-out: no data of the phone's
 			// was refused, as the sync's message says.
 			message = "服务器存储空间已满，暂时无法处理，请稍后重试"
