@@ -40,6 +40,34 @@ func TestSweepRemovesAbandonedUploads(t *testing.T) {
 	if r := tus.Head(recent.Header.Get("Location")); r.Status != http.StatusOK {
 		t.Errorf("recent upload: HEAD %d, want 200", r.Status)
 	}
+
+	// Half an upload (its .info or its bytes removed by hand, or a crash
+	// between the two) is swept as the pair is, once as old: it stayed
+	// for good.
+	var halves []string
+	for _, removed := range []string{"", ".info"} {
+		r := tus.Create(newID(), apptest.SHA256(data), "image/jpeg", 1000)
+		id := filepath.Base(r.Header.Get("Location"))
+		kept := map[string]string{"": ".info", ".info": ""}[removed]
+		if err := os.Remove(filepath.Join(dir, id+removed)); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(filepath.Join(dir, id+kept), week, week); err != nil {
+			t.Fatal(err)
+		}
+		halves = append(halves, filepath.Join(dir, id+kept))
+	}
+	if n, err := srv.App.Uploads.Sweep(7*24*time.Hour, time.Now()); err != nil || n != 2 {
+		t.Fatalf("sweep of two halves removed %d, %v; want 2", n, err)
+	}
+	for _, f := range halves {
+		if _, err := os.Stat(f); !os.IsNotExist(err) {
+			t.Errorf("%s left by the sweep (%v)", filepath.Base(f), err)
+		}
+	}
+	if r := tus.Head(recent.Header.Get("Location")); r.Status != http.StatusOK {
+		t.Errorf("recent upload after the second sweep: HEAD %d, want 200", r.Status)
+	}
 }
 
 func newID() string { return uuidString() }

@@ -1077,18 +1077,32 @@ func SweepDir(dir string, maxAge time.Duration, now time.Time) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	n := 0
+	// An upload is its bytes (id) and its .info (id.info); either may be
+	// left alone (one removed by hand, a crash between the two), and is
+	// swept as the pair is: once not written to for maxAge — the bytes'
+	// time when there are bytes, else the .info's.
+	halves := map[string]string{} // id → the file whose time counts
 	for _, e := range entries {
-		id, ok := strings.CutSuffix(e.Name(), ".info")
-		if !ok {
+		name := e.Name()
+		if !e.Type().IsRegular() || strings.HasPrefix(name, "tusd-s3-tmp-") {
 			continue
 		}
-		info, err := os.Stat(filepath.Join(dir, id))
+		if id, ok := strings.CutSuffix(name, ".info"); ok {
+			if _, bytes := halves[id]; !bytes {
+				halves[id] = name
+			}
+			continue
+		}
+		halves[name] = name
+	}
+	n := 0
+	for id, timed := range halves {
+		info, err := os.Stat(filepath.Join(dir, timed))
 		if err != nil || now.Sub(info.ModTime()) < maxAge {
 			continue
 		}
 		os.Remove(filepath.Join(dir, id))
-		os.Remove(filepath.Join(dir, e.Name()))
+		os.Remove(filepath.Join(dir, id+".info"))
 		n++
 	}
 	return n, nil
