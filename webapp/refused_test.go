@@ -243,3 +243,36 @@ func TestBrowserReapplyOutOfScope(t *testing.T) {
 		t.Fatalf("server: %d vehicle checks for 晋H7E321 (%v), want 1", len(recs), err)
 	}
 }
+
+// TestBrowserCorrectRefusedValue: a change refused for one of its values
+// — a roadside check dated a year ahead (a phone whose clock was fixed
+// offline after the app learnt its error) — is corrected on its card and
+// made again with the corrected value; it reaches the server once, with
+// it. The card offered only 知道了, which deleted the check.
+func TestBrowserCorrectRefusedValue(t *testing.T) {
+	srv, p, _ := roadsidePhone(t)
+	p.setOffline(false)
+	id := eval[string](p, `(async () => { const {app} = await import('/app/js/app.js');
+		const id = crypto.randomUUID();
+		await app.client.save('vehicle_check', id, { county: '140902', plate: '晋H7E555', checkpoint: '豆罗检查站',
+			emission_stage: 'cn6', fuel: 'natural_gas', aftertreatment: 'present', checked_at: '2027-12-05T09:21:00+08:00' });
+		return id; })()`)
+	p.click(`#tabs a[data-tab="home"]`)
+	p.click(`#sync-now`)
+	p.wait(`#rejected li[data-code="invalid_value"] form[data-correct] input[name="checked_at"]`)
+	if v := eval[string](p, `document.querySelector('#rejected input[name="checked_at"]').value`); v != "2027-12-05T09:21" {
+		t.Errorf("the correction is prefilled with %q, want the refused time 2027-12-05T09:21", v)
+	}
+	p.has("检查时间")
+	p.shot("app-home-correct.png")
+	eval[bool](p, `(() => { const i = document.querySelector('#rejected input[name="checked_at"]'); i.value = '2026-12-01T09:21'; return true; })()`)
+	p.click(`#rejected form[data-correct] button[type="submit"]`)
+	p.waitJS("sent", `document.querySelector('#rejected') === null && document.querySelector('#pending-records')?.textContent === '0'`)
+	recs, err := srv.App.DB.Find(ctx, "vehicle_check", "plate", "晋H7E555")
+	if err != nil || len(recs) != 1 || recs[0].ID != id {
+		t.Fatalf("server: %d vehicle checks for 晋H7E555 (%v), want the one made", len(recs), err)
+	}
+	if got := recs[0].Text("checked_at"); got != "2026-12-01T09:21:00+08:00" {
+		t.Errorf("checked_at %q on the server, want the corrected 2026-12-01T09:21:00+08:00", got)
+	}
+}

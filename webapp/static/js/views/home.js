@@ -1,6 +1,6 @@
 // Home: what waits to be sent, the last sync, returned inspections,
 // drafts, open findings (overdue first), superseded edits, sign-out.
-import { h, when, bytes, chinaDate, daysBetween, statusNames, severityNames, findingStatusNames, toast } from '../ui.js';
+import { h, when, bytes, chinaDate, chinaTime, daysBetween, statusNames, severityNames, findingStatusNames, toast } from '../ui.js';
 import { message, rejectedMessage } from '../errors.js';
 import { sentBack } from './finding.js';
 
@@ -183,8 +183,49 @@ function rejectedCard(app, rejected, inspections, findings, templates, siteName,
           [i ? '；' : '', fieldLabel({ field: k, id: r.id }, inspections, templates), '：', k === 'item_key' ? itemLabel(r, v) : show(v, k, r.entity)])) : null,
         h('p', { class: 'mute small' }, when(r.at)),
         reopen ? h('button', { class: 'primary', dataset: { reapply: r.key }, onclick: () => act(async () => { await c.reapply(r); toast('已重新应用，将在同步时上传', false, 'saved'); app.sync(false); }) }, '重新应用') : null,
+        correction(r, act, app),
         ' ', h('button', { dataset: { dismiss: r.key }, onclick: () => act(() => c.dismissRejected(r)) }, '知道了'));
     })));
+}
+
+// Refusals for one value of a change: the inspector corrects it here and
+// the change is made again with it (client.reapply), instead of losing
+// the whole record to 知道了 — a roadside check dated a year ahead by a
+// phone whose clock was fixed offline, say.
+const valueCodes = new Set(['invalid_value', 'invalid_field', 'missing_field']);
+const timeFields = new Set(['checked_at', 'started_at', 'finished_at', 'captured_at']);
+const numberFields = new Set(['urea_level_pct', 'ringelmann', 'opacity', 'radius_m']);
+const textFields = new Set(['plate', 'checkpoint', 'campaign', 'summary', 'description', 'note', 'remarks', 'caption',
+  'name', 'address', 'rectification_note', 'vin', 'obd_codes', 'remote_sensing_id']);
+
+/** correction is the form that corrects the refused value of r (its
+ *  field), or null when r was not refused for one value the app can edit
+ *  as it stands (a checklist answer is corrected on its inspection). */
+function correction(r, act, app) {
+  const f = r.field || '';
+  if (r.delete || !valueCodes.has(r.code) || !(timeFields.has(f) || numberFields.has(f) || textFields.has(f) || f === 'deadline')) return null;
+  const old = r.fields?.[f];
+  const ms = typeof old === 'string' ? Date.parse(old) : NaN;
+  const input = timeFields.has(f)
+    ? h('input', { type: 'datetime-local', name: f, value: Number.isFinite(ms) ? chinaTime(ms).slice(0, 16) : '' })
+    : f === 'deadline' ? h('input', { type: 'date', name: f, value: typeof old === 'string' ? old.slice(0, 10) : '' })
+      : h('input', { type: numberFields.has(f) ? 'number' : 'text', name: f, value: old == null ? '' : String(old) });
+  const submit = (ev) => {
+    ev.preventDefault();
+    const v = input.value.trim();
+    let value = v;
+    if (timeFields.has(f)) value = v ? v + ':00+08:00' : null; // China time, as every record time (sync.md §5.1)
+    else if (numberFields.has(f)) value = v === '' ? null : Number(v);
+    else if (v === '') value = null;
+    return act(async () => {
+      await app.client.reapply(r, { [f]: value });
+      toast('已改正，将在同步时上传', false, 'saved');
+      app.sync(false);
+    });
+  };
+  return h('form', { class: 'correct', dataset: { correct: r.key }, onsubmit: submit },
+    h('label', { class: 'field' }, '改正“', fieldNames[f] || f, '”后重新提交：'), input, ' ',
+    h('button', { type: 'submit', class: 'primary' }, '改正后重新提交'));
 }
 
 // Field names as inspectors read them.
