@@ -102,6 +102,33 @@ func appendAudit(ctx context.Context, tx WriteTx, action string, actorID, actorN
 		Changes: audit.MakeChanges(changes)})
 }
 
+// AccountAction is an administrator's change to an account, for the
+// audit log (audit.ActionAccount): a password reset lets whoever did it
+// sign in as the user, so it is kept where nobody can quietly rewrite it.
+type AccountAction struct {
+	// ActorID and ActorName are the administrator ("" and 命令行 for the
+	// command line, run by whoever holds the server's data).
+	ActorID, ActorName string
+	Action             string // user_added, password_reset, user_disabled, …
+	Entity, RecordID   string // "user" and the username, "device" and its id, …
+	// Set is what the action set (a role, counties), by name.
+	Set map[string]any
+}
+
+// AuditAccount appends a to the audit log, in a write transaction of its
+// own: after the change it records, which is already made (an entry that
+// cannot be appended is the caller's to report; the change stands).
+func AuditAccount(ctx context.Context, st Store, a AccountAction, now time.Time) error {
+	changes := map[string]audit.Change{"operation": {New: mustJSON(a.Action)}}
+	for k, v := range a.Set {
+		changes[k] = audit.Change{New: mustJSON(v)}
+	}
+	return st.Update(ctx, func(tx WriteTx) error {
+		return tx.AppendAudit(ctx, &audit.Entry{At: now, ActorID: a.ActorID, ActorName: a.ActorName,
+			Action: audit.ActionAccount, Entity: a.Entity, RecordID: a.RecordID, Changes: audit.MakeChanges(changes)})
+	})
+}
+
 // auditServerWrite says whether a server write of these changed fields
 // to r is audited, and as what: a photo's flags, or a task progress row.
 func auditServerWrite(r *StoredRecord, changed map[string]json.RawMessage) string {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"fmt"
 	"golang.org/x/crypto/bcrypt"
 	"io"
 	"net/http"
@@ -158,6 +159,23 @@ func TestUserAndDeviceCommands(t *testing.T) {
 	}
 	if code, _, _ = run(t, "user", "disable", "nobody", "--data", dir); code != 1 {
 		t.Fatalf("disabling an unknown user succeeded")
+	}
+	// Each change made here is in the audit log, by the command line, as
+	// the console's are by their administrator (a refused one is not).
+	store, err := sqlite.Open(t.Context(), filepath.Join(dir, "fieldsync.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := store.AuditEntries(t.Context(), 0, 100)
+	store.Close()
+	var ops []string
+	for _, e := range entries {
+		if e.Action == "account" && e.ActorName == "命令行" {
+			ops = append(ops, e.RecordID+":"+string(e.DecodeChanges()["operation"].New))
+		}
+	}
+	if want := []string{`wang:"user_added"`, `zhao:"user_added"`, `wang:"user_counties_set"`, `boss:"user_added"`, `wang:"user_disabled"`}; err != nil || fmt.Sprint(ops) != fmt.Sprint(want) {
+		t.Errorf("account entries %v (%v), want %v", ops, err, want)
 	}
 	if code, _, _ = run(t, "device", "revoke", "--data", dir, "0191f0a0-0000-7000-8000-000000000001"); code != 1 {
 		t.Fatalf("revoking an unknown device succeeded")

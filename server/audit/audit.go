@@ -31,10 +31,19 @@ const (
 	ActionEvidenceFlags = "evidence_flags"
 	// ActionTaskProgress is a county's progress report on a task.
 	ActionTaskProgress = "task_progress"
+	// ActionAccount is an administrator's change to an account, a device
+	// or a console session (a user added, disabled or enabled, a password
+	// reset, counties changed, a device revoked or reinstated, a session
+	// ended): the entry's Entity is "user", "device" or
+	// "console_session", its RecordID the username or the id, its changes
+	// "operation" (user_added, password_reset, …) and what was set.
+	ActionAccount = "account"
 )
 
 // Actions lists every action, in the order seals and reports show them.
-var Actions = []string{ActionReview, ActionRecordChange, ActionEvidenceFlags, ActionTaskProgress}
+// (A seal signed before an action was added has no count of it: read as
+// none, which it was.)
+var Actions = []string{ActionReview, ActionRecordChange, ActionEvidenceFlags, ActionTaskProgress, ActionAccount}
 
 // Genesis is the prev_hash of the first entry of a chain.
 const Genesis = "0000000000000000000000000000000000000000000000000000000000000000"

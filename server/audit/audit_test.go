@@ -70,7 +70,7 @@ func TestSealSignedAndChecked(t *testing.T) {
 	month := es[3:] // a month after an earlier seal that ended at 3
 	seal := audit.MakeSeal("2026-11", 4, es[2].Hash, month)
 	seal.Sign(key, time.Now())
-	if seal.Counts[audit.ActionReview] != 1 || seal.Counts[audit.ActionTaskProgress] != 2 || seal.LastSeq != 8 || seal.HeadHash != es[7].Hash {
+	if seal.Counts[audit.ActionReview] != 1 || seal.Counts[audit.ActionTaskProgress] != 1 || seal.Counts[audit.ActionAccount] != 1 || seal.LastSeq != 8 || seal.HeadHash != es[7].Hash {
 		t.Fatalf("seal %+v", seal)
 	}
 	if err := seal.VerifySignature(pub); err != nil {
@@ -185,5 +185,21 @@ func TestMonths(t *testing.T) {
 	}
 	if audit.MonthOf(time.Date(2026, 11, 30, 16, 30, 0, 0, time.UTC)) != "2026-12" || audit.NextMonth("2026-12") != "2027-01" {
 		t.Fatal("months in China time")
+	}
+}
+
+// TestSealBeforeAnAction: a seal signed before an action existed (its
+// counts lack it: no entry of it then) still verifies and checks.
+func TestSealBeforeAnAction(t *testing.T) {
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	es := chain(3) // review, record_change, evidence_flags: no account entry
+	seal := audit.MakeSeal("2026-10", 1, audit.Genesis, es)
+	delete(seal.Counts, audit.ActionAccount)
+	seal.Sign(key, time.Now())
+	if err := seal.VerifySignature(key.Public().(ed25519.PublicKey)); err != nil {
+		t.Fatal(err)
+	}
+	if m := seal.Check(es); m != nil {
+		t.Fatalf("a seal without the account count: %v", m)
 	}
 }

@@ -1,7 +1,9 @@
 package console
 
 import (
+	"context"
 	"crypto/rand"
+	"fmt"
 	"math/big"
 	"net/http"
 	"net/url"
@@ -91,19 +93,35 @@ func (c *Console) revokeSession(ec echo.Context) error {
 	if err := c.d.Store.RevokeConsoleSession(ec.Request().Context(), ec.Param("id"), sessionNow()); err != nil {
 		return err
 	}
-	c.adminAction(ec, "console_session_revoked", "session", ec.Param("id"))
+	c.adminAction(ec, "console_session_revoked", "console_session", ec.Param("id"))
 	return ec.Redirect(http.StatusSeeOther, "/console/users?done=session")
 }
 
-// adminAction logs an administrator's change to accounts or devices, with
-// who made it and from where (never a password), so that it can be traced.
-func (c *Console) adminAction(ec echo.Context, action string, args ...any) {
+// adminAction records an administrator's change to an account, a device
+// or a console session — entity and id, then what it set as name, value
+// pairs — in the audit log (server.AuditAccount: a password reset lets
+// whoever made it sign in as the user) and in the server's log, with who
+// made it and from where (never a password).
+func (c *Console) adminAction(ec echo.Context, action, entity, id string, set ...any) {
+	ctx := ec.Request().Context()
+	p := principalOf(ec)
+	a := server.AccountAction{Action: action, Entity: entity, RecordID: id, Set: map[string]any{}}
+	if p != nil {
+		a.ActorID, a.ActorName = p.UserID, p.Name
+	}
+	for i := 0; i+1 < len(set); i += 2 {
+		a.Set[fmt.Sprint(set[i])] = set[i+1]
+	}
+	err := server.AuditAccount(context.WithoutCancel(ctx), c.d.Store, a, c.now())
 	if c.d.Log == nil {
 		return
 	}
+	if err != nil {
+		c.d.Log.ErrorContext(ctx, "admin action not in the audit log", "action", action, entity, id, "err", err)
+	}
 	by := ""
-	if p := principalOf(ec); p != nil {
+	if p != nil {
 		by = p.Username
 	}
-	c.d.Log.InfoContext(ec.Request().Context(), "admin action", append([]any{"action", action, "by", by, "client_ip", ec.RealIP()}, args...)...)
+	c.d.Log.InfoContext(ctx, "admin action", append([]any{"action", action, "by", by, "client_ip", ec.RealIP(), entity, id}, set...)...)
 }

@@ -296,3 +296,71 @@ func TestSessionUseRecordedOncePerMinute(t *testing.T) {
 		t.Errorf("a page view a minute and a half after the last recorded one did not record it (%d → %d)", before, got)
 	}
 }
+
+// TestAccountActionsAudited: an administrator's changes to accounts and
+// devices — a password reset (which lets them sign in as the user), a
+// disable and enable, counties changed, a device revoked and reinstated —
+// are in the sealed audit log, by the administrator, and listed on the
+// user's row (账号操作记录); the chain still verifies. They were only in
+// the server's log.
+func TestAccountActionsAudited(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector2)
+	admin := loggedIn(t, srv, apptest.Admin)
+	token := csrf(t, mustGet(t, admin, "/console/users"))
+	user := "/console/users/" + apptest.Inspector2
+	for _, step := range []struct {
+		path string
+		form url.Values
+	}{
+		{user + "/password", url.Values{"password": {"new-secret-123"}}},
+		{user + "/disable", nil},
+		{user + "/enable", nil},
+		{user + "/counties", url.Values{"counties": {apptest.Xinfu, apptest.Ningwu}}},
+		{"/console/devices/" + phone.DeviceID + "/revoke", url.Values{"confirm": {"1"}}},
+		{"/console/devices/" + phone.DeviceID + "/reinstate", nil},
+	} {
+		form := url.Values{"csrf": {token}}
+		for k, v := range step.form {
+			form[k] = v
+		}
+		if st, page := admin.post(step.path, form); st != http.StatusOK {
+			t.Fatalf("%s: %d\n%s", step.path, st, page)
+		}
+	}
+	entries, err := srv.App.DB.AuditEntries(ctx, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	adminUser, _, err := srv.App.DB.UserByUsername(ctx, apptest.Admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ops []string
+	for _, e := range entries {
+		if e.Action != "account" {
+			continue
+		}
+		if e.ActorID != adminUser.ID || e.ActorName != adminUser.DisplayName {
+			t.Errorf("entry %d made by %q %q, want the administrator %q", e.Seq, e.ActorID, e.ActorName, adminUser.DisplayName)
+		}
+		ops = append(ops, e.Entity+":"+string(e.DecodeChanges()["operation"].New))
+	}
+	want := []string{`user:"password_reset"`, `user:"user_disabled"`, `user:"user_enabled"`, `user:"user_counties_set"`,
+		`device:"device_revoked"`, `device:"device_reinstated"`}
+	if fmt.Sprint(ops) != fmt.Sprint(want) {
+		t.Errorf("account entries %v, want %v", ops, want)
+	}
+	check, err := server.VerifyAudit(ctx, srv.App.DB, nil)
+	if err != nil || len(check.Problems) > 0 {
+		t.Fatalf("audit log after the account entries: %v %+v", err, check)
+	}
+	page := mustGet(t, admin, "/console/users")
+	row := page[strings.Index(page, `data-username="`+apptest.Inspector2+`"`):]
+	row = row[:strings.Index(row, "</tr>")]
+	for _, w := range []string{"账号操作记录（6）", "重置密码", "停用", "启用", "修改区县，区县 忻府区、宁武县", "吊销设备", "恢复设备"} {
+		if !strings.Contains(row, w) {
+			t.Errorf("the user's row lacks %q:\n%s", w, row)
+		}
+	}
+}

@@ -29,11 +29,13 @@ var auditActionNames = map[string]string{
 	audit.ActionRecordChange:  "审核后修改",
 	audit.ActionEvidenceFlags: "证据标记",
 	audit.ActionTaskProgress:  "整改进展",
+	audit.ActionAccount:       "账号管理",
 }
 
 var auditEntityNames = map[string]string{
 	syncproto.EntityInspection: "检查记录", syncproto.EntityFinding: "发现问题", syncproto.EntityPhoto: "照片",
 	syncproto.EntityVehicleCheck: "路检记录", syncproto.EntitySite: "点位",
+	"user": "用户", "device": "设备", "console_session": "后台会话",
 }
 
 // auditFieldNames names the fields an inspection's history, and a page's
@@ -64,6 +66,8 @@ var auditFieldNames = map[string]string{
 	"kind": "点位类型", "name": "名称", "address": "地址", "radius_m": "范围半径（米）", "active": "启用",
 	// review, and a deletion
 	"decision": "审核决定", "comment": "审核意见", "reviewer_name": "审核人姓名", "decided_at": "审核时间", "deleted": "删除",
+	// an account (audit.ActionAccount)
+	"operation": "操作", "role": "角色", "counties": "区县",
 }
 
 // history lists the audit entries of an inspection and of its findings

@@ -1,6 +1,10 @@
 package console
 
 import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -9,6 +13,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/audit"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
@@ -20,6 +25,9 @@ type userRow struct {
 	// counties ticked; Sessions the user's live console sessions (admin).
 	Boxes    []countyBox
 	Sessions []userSession
+	// History is what administrators did to the account and its devices
+	// (the audit log's account entries; admin), newest first.
+	History []historyRow
 }
 
 type userDevice struct {
@@ -95,6 +103,9 @@ func (c *Console) showUsersStatus(ec echo.Context, status int, extra map[string]
 			row.Boxes = c.countyBoxes(u.Counties)
 		}
 		if admin {
+			if row.History, err = c.accountHistory(ctx, u.Username, byUser[u.ID]); err != nil {
+				return err
+			}
 			if mayUse(u.Role) {
 				ss, err := c.d.Store.ConsoleSessions(ctx, u.Username, SessionTTL, sessionNow())
 				if err != nil {
@@ -121,6 +132,69 @@ func (c *Console) showUsersStatus(ec echo.Context, status int, extra map[string]
 		data[k] = v
 	}
 	return c.render(ec, status, "users.html", data)
+}
+
+// accountOperations are the account entries' operations, as offices read
+// them.
+var accountOperations = map[string]string{
+	"user_added": "添加用户", "password_reset": "重置密码", "user_disabled": "停用", "user_enabled": "启用",
+	"user_counties_set": "修改区县", "device_revoked": "吊销设备", "device_reinstated": "恢复设备",
+	"console_session_revoked": "注销后台会话",
+}
+
+// accountHistory is what administrators did to a user's account and
+// devices (audit.ActionAccount entries), newest first.
+func (c *Console) accountHistory(ctx context.Context, username string, devices []userDevice) ([]historyRow, error) {
+	entries, err := c.d.Store.AuditHistory(ctx, "user", username)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range devices {
+		more, err := c.d.Store.AuditHistory(ctx, "device", d.ID)
+		if err != nil {
+			return nil, err
+		}
+		entries = append(entries, more...)
+	}
+	var out []historyRow
+	for _, e := range entries {
+		if e.Action != audit.ActionAccount {
+			continue
+		}
+		changes := e.DecodeChanges()
+		var op string
+		_ = json.Unmarshal(changes["operation"].New, &op)
+		row := historyRow{Seq: e.Seq, At: e.At.In(chinaTime).Format("2006-01-02 15:04:05"), Who: e.ActorName,
+			Action: cmp.Or(accountOperations[op], op), Record: auditEntityNames[e.Entity]}
+		if e.Entity == "device" {
+			row.Record += " " + shortID(e.RecordID)
+		}
+		for field, ch := range changes {
+			if field == "operation" {
+				continue
+			}
+			var v any
+			_ = json.Unmarshal(ch.New, &v)
+			shown := fmt.Sprint(v)
+			switch field {
+			case "role":
+				shown = roleNames[server.Role(fmt.Sprint(v))]
+			case "counties":
+				var codes []string
+				_ = json.Unmarshal(ch.New, &codes)
+				names := make([]string, len(codes))
+				for i, code := range codes {
+					names[i] = c.countyName(code)
+				}
+				shown = strings.Join(names, "、")
+			}
+			row.Changes = append(row.Changes, changeRow{Field: fieldLabel(field, nil), New: shown})
+		}
+		slices.SortFunc(row.Changes, func(a, b changeRow) int { return strings.Compare(a.Field, b.Field) })
+		out = append(out, row)
+	}
+	slices.SortFunc(out, func(a, b historyRow) int { return cmp.Compare(b.Seq, a.Seq) })
+	return out, nil
 }
 
 func requireAdmin(ec echo.Context) error {
