@@ -435,6 +435,7 @@ func userDisableCmd(c *command, disable bool) {
 			c.audited(ctx, a, map[bool]string{true: "user_disabled", false: "user_enabled"}[disable], "user", name, nil)
 			if disable {
 				fmt.Fprintf(c.stdout, "disabled %s: its console sessions and device tokens have ended\n", name)
+				c.owed(ctx, a, name, "they stay on the phones, and go up once the user is enabled and signs in again")
 			} else {
 				fmt.Fprintf(c.stdout, "enabled %s: it signs in again\n", name)
 			}
@@ -464,6 +465,7 @@ func userScopeCmd(c *command) {
 			}
 			c.audited(ctx, a, "user_counties_set", "user", name, map[string]any{"counties": counties})
 			fmt.Fprintf(c.stdout, "%s now works in %s; its devices are told to resync\n", name, strings.Join(counties, ","))
+			c.owed(ctx, a, name, "those of counties no longer the user's are refused (out_of_scope) and kept on the phone, to be sent again (reapply) if the county is given back")
 			return nil
 		})
 	}
@@ -522,6 +524,25 @@ func deviceCmd(c *command, change func(server.AccountStore, context.Context, str
 			fmt.Fprintf(c.stdout, done, id)
 			return nil
 		})
+	}
+}
+
+// owed says how many photos the user's phones (not revoked) have still
+// to upload, if any, and then what becomes of them: a change to the user
+// holds them back.
+func (c *command) owed(ctx context.Context, a *app.App, username, then string) {
+	devs, err := a.DB.Devices(ctx, server.Scope{All: true})
+	if err != nil {
+		return
+	}
+	n := 0
+	for _, d := range devs {
+		if d.Username == username && d.RevokedAt == nil {
+			n += d.Health.PendingUploads
+		}
+	}
+	if n > 0 {
+		fmt.Fprintf(c.stdout, "note: %s's phones have %d photo(s) still to upload: %s\n", username, n, then)
 	}
 }
 

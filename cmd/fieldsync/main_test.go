@@ -6,7 +6,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"golang.org/x/crypto/bcrypt"
 	"io"
 	"net/http"
 	"os"
@@ -15,7 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/xinzhou-eco/fieldsync/server/app"
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/server/blobfs"
 	"github.com/xinzhou-eco/fieldsync/server/sqlite"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
@@ -635,5 +638,28 @@ func TestWritable(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
 		t.Errorf("the test left files in the directory: %v", entries)
+	}
+}
+
+// TestDisableSaysWhatPhonesOwe: user disable and user scope say how many
+// photos the user's phones still have to upload, and what becomes of
+// them; nothing when they owe none.
+func TestDisableSaysWhatPhonesOwe(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector2)
+	check := uuid.NewString()
+	apptest.PushApplied(t, phone,
+		apptest.Mut(phone, syncproto.EntityVehicleCheck, check, apptest.Fields("county", apptest.Xinfu, "checkpoint", "豆罗检查站",
+			"checked_at", time.Now().Format(time.RFC3339), "plate", "晋H60002", "emission_stage", "cn6", "aftertreatment", "present")),
+		apptest.Mut(phone, syncproto.EntityPhoto, uuid.NewString(), apptest.Fields("vehicle_check_id", check, "sha256", strings.Repeat("cd", 32), "content_type", "image/jpeg")))
+	srv.Stop()
+	for _, args := range [][]string{{"user", "scope", apptest.Inspector2, "--county", "140902,140925"}, {"user", "disable", apptest.Inspector2}} {
+		code, out, errs := run(t, append(args, "--data", srv.Dir)...)
+		if code != 0 || !strings.Contains(out, "1 photo(s) still to upload") {
+			t.Errorf("%v: %d %q %q, want the photo owed said", args, code, out, errs)
+		}
+	}
+	if _, out, _ := run(t, "user", "disable", apptest.Inspector, "--data", srv.Dir); strings.Contains(out, "still to upload") {
+		t.Errorf("a user whose phones owe nothing: %q", out)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/xinzhou-eco/fieldsync/internal/logtest"
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/app"
@@ -362,5 +363,32 @@ func TestAccountActionsAudited(t *testing.T) {
 		if !strings.Contains(row, w) {
 			t.Errorf("the user's row lacks %q:\n%s", w, row)
 		}
+	}
+}
+
+// TestDisableSaysWhatPhonesOwe: disabling a user, or changing their
+// counties, says how many photos their phones have still to upload and
+// what becomes of them (the revocation of one phone said it; these said
+// nothing, and the office did not know what it held back).
+func TestDisableSaysWhatPhonesOwe(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector2)
+	check := uuid.NewString()
+	apptest.PushApplied(t, phone,
+		apptest.Mut(phone, syncproto.EntityVehicleCheck, check, apptest.Fields("county", apptest.Xinfu, "checkpoint", "豆罗检查站", "checked_at", time.Now().Format(time.RFC3339), "plate", "晋H60001", "emission_stage", "cn6", "aftertreatment", "present")),
+		apptest.Mut(phone, syncproto.EntityPhoto, uuid.NewString(), apptest.Fields("vehicle_check_id", check, "sha256", strings.Repeat("ab", 32), "content_type", "image/jpeg")))
+	admin := loggedIn(t, srv, apptest.Admin)
+	token := csrf(t, mustGet(t, admin, "/console/users"))
+	st, page := admin.post("/console/users/"+apptest.Inspector2+"/counties", url.Values{"csrf": {token}, "counties": {apptest.Xinfu, apptest.Ningwu}})
+	if st != http.StatusOK || !strings.Contains(page, "还有 1 张照片未上传完") || !strings.Contains(page, "重新应用") {
+		t.Errorf("counties changed: %d, the notice does not say what the phone owes", st)
+	}
+	st, page = admin.post("/console/users/"+apptest.Inspector2+"/disable", url.Values{"csrf": {token}})
+	if st != http.StatusOK || !strings.Contains(page, "其手机上还有 1 张照片未上传完") {
+		t.Errorf("disabled: %d, the notice does not say what the phone owes", st)
+	}
+	st, page = admin.post("/console/users/"+apptest.Inspector+"/disable", url.Values{"csrf": {token}})
+	if st != http.StatusOK || strings.Contains(page, "未上传完") {
+		t.Errorf("a user whose phones owe nothing: %d, the notice speaks of photos", st)
 	}
 }

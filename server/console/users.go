@@ -122,6 +122,17 @@ func (c *Console) showUsersStatus(ec echo.Context, status int, extra map[string]
 	data := map[string]any{"Rows": rows, "Admin": admin, "NewBoxes": c.countyBoxes(nil),
 		"Roles":     []server.Role{server.RoleInspector, server.RoleCountyOffice, server.RoleCityOffice, server.RoleAdmin},
 		"RoleNames": roleNames, "Done": ec.QueryParam("done"), "DoneUser": ec.QueryParam("user")}
+	if name := ec.QueryParam("user"); name != "" && (data["Done"] == "disabled" || data["Done"] == "counties") {
+		// What the user's phones still owe, which the change holds back
+		// (the revocation's confirmation says it of one phone).
+		pending := 0
+		for _, d := range devs {
+			if d.Username == name && d.RevokedAt == nil {
+				pending += d.Health.PendingUploads
+			}
+		}
+		data["DonePending"] = pending
+	}
 	if id := ec.QueryParam("device"); id != "" && (data["Done"] == "revoked" || data["Done"] == "reinstated") {
 		// The device revoked or reinstated, named (several may share a name).
 		if d, err := c.device(ec, id); err == nil {
@@ -262,7 +273,7 @@ func (c *Console) setCounties(ec echo.Context) error {
 		return err
 	}
 	c.adminAction(ec, "user_counties_set", "user", ec.Param("username"), "counties", counties)
-	return ec.Redirect(http.StatusSeeOther, "/console/users?done=counties")
+	return ec.Redirect(http.StatusSeeOther, "/console/users?done=counties&user="+url.QueryEscape(ec.Param("username")))
 }
 
 // revokeDevice revokes a device once confirmed: the first POST shows
