@@ -151,14 +151,25 @@ func fmtWait(d time.Duration) string {
 	return fmt.Sprintf(" %d 秒", int(d.Seconds()))
 }
 
-// Fail records a failed attempt for each key.
+// Fail records a failed attempt for each key — for an account's key over
+// every address (AccountKey), only while the first key (the account at
+// this address) has free tries left: one address adds at most FreeTries
+// failures to it, so that no single address, however patient, locks the
+// account for its owner elsewhere.
 func (l *Limiter) Fail(ctx context.Context, keys ...string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
 	err := l.store.UpdateLoginAttempts(ctx, keys, func(states map[string]server.LoginAttempts) {
-		for _, k := range keys {
+		first := states[keys[0]]
+		if now.Sub(first.Last) > l.Forget {
+			first.Failures = 0
+		}
+		for i, k := range keys {
 			a := states[k]
+			if i > 0 && strings.HasPrefix(k, accountPrefix) && first.Failures >= l.FreeTries {
+				continue
+			}
 			if now.Sub(a.Last) > l.Forget {
 				a.Failures = 0
 			}
