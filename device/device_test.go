@@ -1082,3 +1082,51 @@ func TestReinstatedDeviceSendsItsWork(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestReapplyKeepsLaterValues: a change refused out_of_scope, made again
+// after the inspector changed the same answer since (and the later one
+// reached the server), does not take the answer back to the refused
+// value: the later value stays, on the device and on the server.
+func TestReapplyKeepsLaterValues(t *testing.T) {
+	srv := apptest.Start(t)
+	ctx := t.Context()
+	d := newDevice(t, srv, apptest.Inspector2)
+	mustSync(t, d)
+	insp, err := d.StartInspection(ctx, apptest.DemoSiteOf(t, apptest.Xinfu, "factory"), "coal_yard")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, d)
+	if err := srv.App.DB.SetUserCounties(ctx, apptest.Inspector2, []string{apptest.Dingxiang}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.AnswerItem(ctx, insp, device.Answer{Item: "no_open_piles", Value: "fail", Note: "旧的"}); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, d)
+	if s := status(t, d); len(s.Rejected) == 0 {
+		t.Fatal("the answer made out of scope was not refused")
+	}
+	if err := srv.App.DB.SetUserCounties(ctx, apptest.Inspector2, []string{apptest.Xinfu}); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, d)
+	if _, err := d.AnswerItem(ctx, insp, device.Answer{Item: "no_open_piles", Value: "pass", Note: "新的"}); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, d)
+	if _, err := d.Reapply(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, d)
+	r, err := srv.App.DB.Get(ctx, syncproto.EntityInspection, insp)
+	if err != nil || !strings.Contains(string(r.Value("answers.no_open_piles")), "pass") {
+		t.Errorf("the answer on the server after reapply: %s (%v), want the later pass", r.Value("answers.no_open_piles"), err)
+	}
+	if got := answerOf(t, d, insp, "no_open_piles"); !strings.Contains(got, "新的") {
+		t.Errorf("the answer on the device after reapply: %q, want the later one", got)
+	}
+	if s := status(t, d); len(s.Rejected) != 0 || s.Outbox != 0 {
+		t.Errorf("after reapply and sync: rejected %+v, outbox %d", s.Rejected, s.Outbox)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
@@ -19,8 +20,10 @@ import (
 // an inspection the office returned (record_locked), a county given back
 // to the user (out_of_scope). A photo's record made again has its bytes
 // sent again while the device still has them (the server keeps bytes no
-// record claims only for a while). It returns how many changes it queued;
-// an id with no refused change is an error, and nothing is queued.
+// record claims only for a while). A value changed on the device after
+// the refusal stays as it is now (the refused one is not sent over it).
+// It returns how many changes it queued; an id with no refused change is
+// an error, and nothing is queued.
 func (d *Device) Reapply(ctx context.Context, ids []string) (int, error) {
 	n := 0
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
@@ -58,20 +61,37 @@ func (d *Device) Reapply(ctx context.Context, ids []string) (int, error) {
 				return fmt.Errorf("没有被拒绝的记录 %s（fieldctl status 列出被拒绝的记录）", id)
 			}
 		}
+		// The fields this call made again: a later refused change of the
+		// same field, made again after them, is not left out as changed
+		// since.
+		made := map[string]bool{}
 		for _, r := range todo {
 			h := d.clock.Now().String()
-			m := syncproto.Mutation{Entity: r.m.Entity, ID: r.m.ID, HLC: h, Fields: r.m.Fields, Delete: r.m.Delete}
+			m := syncproto.Mutation{Entity: r.m.Entity, ID: r.m.ID, HLC: h, Delete: r.m.Delete}
 			// The record on the device shows the refused values (the
-			// device keeps them): they are now the new change's.
+			// device keeps them): they are now the new change's. A
+			// value changed on the device since (a later answer) is
+			// not taken back to the refused one: left out, or, a field
+			// the record cannot be made without, sent as it is now.
 			local, err := getRecord(ctx, tx, m.Entity, m.ID)
 			switch {
 			case errors.Is(err, errNotFound):
+				m.Fields = r.m.Fields
 			case err != nil:
 				return err
 			default:
-				for name := range m.Fields {
-					if local.HLCs[name] == r.m.HLC {
+				if len(r.m.Fields) > 0 {
+					m.Fields = map[string]json.RawMessage{}
+				}
+				for name, v := range r.m.Fields {
+					key := m.Entity + "/" + m.ID + "/" + name
+					switch later := local.HLCs[name] > r.m.HLC && !made[key]; {
+					case !later:
+						m.Fields[name] = v
 						local.HLCs[name] = h
+						made[key] = true
+					case required(m.Entity, name):
+						m.Fields[name] = local.Fields[name]
 					}
 				}
 				if m.Delete && local.DeletedHLC == r.m.HLC {
@@ -81,6 +101,12 @@ func (d *Device) Reapply(ctx context.Context, ids []string) (int, error) {
 					return err
 				}
 			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM rejected WHERE seq = ?`, r.seq); err != nil {
+				return err
+			}
+			if len(m.Fields) == 0 && !m.Delete {
+				continue // every value changed since: nothing left of it to send
+			}
 			if err := d.queue(ctx, tx, m); err != nil {
 				return err
 			}
@@ -88,9 +114,6 @@ func (d *Device) Reapply(ctx context.Context, ids []string) (int, error) {
 				if err := uploadAgain(ctx, tx, m.ID); err != nil {
 					return err
 				}
-			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM rejected WHERE seq = ?`, r.seq); err != nil {
-				return err
 			}
 			n++
 		}
@@ -100,4 +123,14 @@ func (d *Device) Reapply(ctx context.Context, ids []string) (int, error) {
 		return 0, err
 	}
 	return n, nil
+}
+
+// required reports whether entity's field name is one its records cannot
+// be made without.
+func required(entity, name string) bool {
+	if e := server.EntityByName(entity); e != nil {
+		f, _ := e.Field(name)
+		return f != nil && f.Required
+	}
+	return false
 }

@@ -276,3 +276,41 @@ func TestBrowserCorrectRefusedValue(t *testing.T) {
 		t.Errorf("checked_at %q on the server, want the corrected 2026-12-01T09:21:00+08:00", got)
 	}
 }
+
+// TestBrowserReapplyWithDependents: an inspection started, answered 不合格
+// with a photo, while the inspector's county was taken away, is refused
+// out_of_scope — its answers, finding and photo with it (refused for want
+// of it). 重新应用 on the inspection, once the county is back, makes them
+// all again, in order: the server has the answer, the finding and the
+// photo, once. (Only the inspection was made again; the rest stayed
+// refused for good.)
+func TestBrowserReapplyWithDependents(t *testing.T) {
+	srv, site, p, at := inspectorAt(t, "忻府区恒岳水泥粉磨有限公司")
+	p.setOffline(true)
+	insp := p.startInspection(site.ID, "staggered_production")
+	p.answer("production_ledger", "fail")
+	p.photo("production_ledger", jpeg(t, "ledger.jpg", 3, near(at), ""))
+	if err := srv.App.DB.SetUserCounties(ctx, apptest.Inspector, []string{apptest.Dingxiang}); err != nil {
+		t.Fatal(err)
+	}
+	p.setOffline(false)
+	p.click(`#tabs a[data-tab="home"]`)
+	p.click(`#sync-now`)
+	p.wait(`#rejected li[data-code="out_of_scope"] button[data-reapply]`)
+	if err := srv.App.DB.SetUserCounties(ctx, apptest.Inspector, []string{apptest.Xinfu}); err != nil {
+		t.Fatal(err)
+	}
+	p.click(`#rejected li[data-code="out_of_scope"] button[data-reapply]`)
+	p.waitJS("all sent", `document.querySelector('#rejected') === null && document.querySelector('#pending-records')?.textContent === '0'`)
+	p.click(`#sync-now`)
+	p.waitJS("the photo's bytes sent", `document.querySelector('#pending-photos')?.textContent === '0'`)
+	r := get(t, srv, "inspection", insp)
+	if r == nil || !strings.Contains(string(r.Value("answers.production_ledger")), "fail") {
+		t.Fatalf("the inspection's answer on the server: %v", r)
+	}
+	findings, _ := srv.App.DB.Find(ctx, "finding", "inspection_id", insp)
+	photos, _ := srv.App.DB.Find(ctx, "photo", "inspection_id", insp)
+	if len(findings) != 1 || len(photos) != 1 || !photos[0].Uploaded() {
+		t.Errorf("on the server: %d findings, %d photos of the inspection (uploaded: %v), want 1 and 1, uploaded", len(findings), len(photos), len(photos) == 1 && photos[0].Uploaded())
+	}
+}

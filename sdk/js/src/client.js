@@ -1184,9 +1184,22 @@ export class FieldsyncClient {
         throw new FieldsyncError('unencodable_value', { message: '删除操作没有可更正的字段（应用程序错误）', details: { entity: found.entity, value: 'corrections' } });
       }
       if (corrections !== undefined) checkWritable(found.entity, corrections);
-      const fields = { ...found.fields, ...corrections };
+      // A value changed since the refusal (a later edit on the phone, or
+      // pulled) is not taken back to the refused one: left out — on a
+      // record the server has, which is made already.
+      /** @type {Record<string, any>} */
+      const kept = { ...found.fields };
+      /** @type {StoredRecord | undefined} */
+      const rec = await tx.get('records', recKey(found.entity, found.id));
+      if (rec && found.hlc) {
+        for (const name of Object.keys(kept)) {
+          const cur = rec.fields?.[name];
+          if (cur && HLC.compare(cur.hlc, found.hlc) > 0) delete kept[name];
+        }
+      }
+      const fields = { ...kept, ...corrections };
       if (!found.delete) checkWritable(found.entity, fields);
-      await this.saveIn(tx, found.entity, found.id, found.delete ? null : fields, !!found.delete);
+      if (found.delete || Object.keys(fields).length > 0) await this.saveIn(tx, found.entity, found.id, found.delete ? null : fields, !!found.delete);
       await tx.put('meta', 'rejected', list.filter((x) => x !== found));
       // A photo whose record was refused had its bytes sent before it
       // (bytes first): the server keeps such bytes only for its upload

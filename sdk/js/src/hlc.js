@@ -185,11 +185,17 @@ const MAX_HLC_LEAD = 3000;
 export class Clock {
   /**
    * @param {string} node
-   * @param {{now?: () => number, last?: HLC | string, offset?: number}} [opts]
+   * @param {{now?: () => number, mono?: () => number, last?: HLC | string, offset?: number}} [opts]
+   *   mono: a clock that only moves forward, whatever the device's clock
+   *   does (default performance.now), by which a change of the device's
+   *   clock is told from time passing (follow).
    */
   constructor(node, opts = {}) {
     this.node = node;
     this.nowFn = opts.now ?? Date.now;
+    this.monoFn = opts.mono ?? (typeof performance !== 'undefined' ? () => performance.now() : undefined);
+    /** @type {{wall: number, mono: number} | undefined} the last reading of both clocks */
+    this.seen = undefined;
     this.offset = opts.offset ?? 0;
     /** @type {HLC} */
     this.last = typeof opts.last === 'string' ? HLC.parse(opts.last) : (opts.last ?? new HLC());
@@ -203,7 +209,31 @@ export class Clock {
 
   /** @returns {number} the corrected physical time in ms */
   physical() {
+    this.follow();
     return Math.floor(this.nowFn() + this.offset);
+  }
+
+  /**
+   * Keeps the corrected time going on when the device's clock is changed
+   * between two answers of the server (network time setting a phone's
+   * clock right where there is signal but no data, a user setting it):
+   * the device clock's jump, measured against the monotonic clock, is
+   * taken off the offset — a jump back always (time does not go back),
+   * one forward only when it undoes the offset (within
+   * CALIBRATE_TOLERANCE: the clock set right), since a device asleep may
+   * stop the monotonic clock while its own goes on. Without it, a phone
+   * whose clock was set right offline kept the old correction, and dated
+   * its records a year off until it reached the server.
+   */
+  follow() {
+    if (!this.monoFn) return;
+    const wall = this.nowFn(), mono = this.monoFn(), s = this.seen;
+    this.seen = { wall, mono };
+    if (!s) return;
+    const jump = wall - s.wall - (mono - s.mono);
+    if (jump < -CALIBRATE_TOLERANCE || (jump > CALIBRATE_TOLERANCE && Math.abs(this.offset - jump) <= CALIBRATE_TOLERANCE)) {
+      this.offset = Math.abs(this.offset - jump) <= CALIBRATE_TOLERANCE ? 0 : Math.round(this.offset - jump);
+    }
   }
 
   /** @returns {HLC} a timestamp after every one issued or observed */
@@ -227,6 +257,16 @@ export class Clock {
   /** @param {number} ms */
   setOffset(ms) {
     this.offset = ms;
+    this.rebase();
+  }
+
+  /**
+   * Takes the device clock as it reads now for the offset just learnt:
+   * a jump made before is in the offset already, not to be taken off
+   * again (follow).
+   */
+  rebase() {
+    this.seen = this.monoFn ? { wall: this.nowFn(), mono: this.monoFn() } : undefined;
   }
 
   /**
@@ -244,7 +284,9 @@ export class Clock {
   calibrate(serverMs, deviceMs) {
     if (Number.isFinite(serverMs) && Number.isFinite(deviceMs)) this.dated = { serverMs, deviceMs };
     const d = serverMs - deviceMs;
-    if (!Number.isFinite(d) || Math.abs(d - this.offset) <= CALIBRATE_TOLERANCE) return false;
+    if (!Number.isFinite(d)) return false;
+    this.rebase();
+    if (Math.abs(d - this.offset) <= CALIBRATE_TOLERANCE) return false;
     this.offset = Math.abs(d) <= CALIBRATE_TOLERANCE ? 0 : Math.round(d);
     return true;
   }
@@ -269,6 +311,7 @@ export class Clock {
     if (d && device - d.deviceMs >= 0 && device - d.deviceMs < 60000 && h.wall - d.serverMs > MAX_HLC_LEAD) {
       this.offset = Math.round(d.serverMs - d.deviceMs);
     }
+    this.rebase();
     this.last = new HLC();
     this.observe(h);
   }

@@ -113,3 +113,51 @@ test("correct() takes the server's time from the last answer's Date when its HLC
   old.correct(ahead);
   assert.equal(old.offset, ahead.wall - t);
 });
+
+test("a device clock set right offline drops the correction at once; time passing, asleep or not, keeps it; a clock set back keeps the corrected time going", () => {
+  const node = '0195f4b2-8c1e-7d3a-9b10-6f2c1d0e4a57';
+  const YEAR = 365 * 24 * HOUR;
+  const real = 1_800_000_000_000;
+  let skew = -YEAR, t = real, m = 0; // the device's error, real time, the monotonic clock
+  const c = new Clock(node, { now: () => t + skew, mono: () => m });
+  c.calibrate(real + 500, real - YEAR + 500); // an answer: the phone is a year slow
+  assert.equal(c.offset, YEAR);
+  assert.equal(c.physical(), real);
+  // An hour passes (the monotonic clock with it); then the phone sleeps an
+  // hour (its monotonic clock stopped): the correction stays.
+  t += HOUR; m += HOUR;
+  assert.equal(c.physical(), real + HOUR);
+  t += HOUR;
+  assert.equal(c.physical(), real + 2 * HOUR);
+  assert.equal(c.offset, YEAR);
+  // Network time sets the phone's clock right, with no data to reach the
+  // server: the correction goes, and records are dated right.
+  skew = 0;
+  assert.equal(c.physical(), real + 2 * HOUR);
+  assert.equal(c.offset, 0);
+  // A phone a year fast, set right: its clock jumps back.
+  const f = new Clock(node, { now: () => t + skew, mono: () => m });
+  skew = YEAR;
+  f.calibrate(t + 500, t + YEAR + 500);
+  assert.equal(f.offset, -YEAR);
+  f.physical();
+  skew = 0;
+  assert.equal(f.physical(), t);
+  assert.equal(f.offset, 0);
+  // A clock set an hour back by hand: the corrected time goes on.
+  const b = new Clock(node, { now: () => t + skew, mono: () => m });
+  assert.equal(b.physical(), t);
+  skew = -HOUR;
+  assert.equal(b.physical(), t);
+  assert.equal(b.offset, HOUR);
+  // An offset learnt after the jump (an answer came first) is not
+  // corrected twice.
+  const a = new Clock(node, { now: () => t + skew, mono: () => m });
+  skew = YEAR;
+  a.calibrate(t + 500, t + YEAR + 500);
+  a.physical();
+  skew = 0;
+  a.calibrate(t + 500, t + 500);
+  assert.equal(a.physical(), t);
+  assert.equal(a.offset, 0);
+});

@@ -294,3 +294,27 @@ test('a refusal names its field: a push refused whole for one mutation sets asid
   assert.equal((await other.get('vehicle_check', good2))?.fields.plate, '晋H10003');
   assert.equal(await other.get('vehicle_check', bad), null);
 });
+
+test('reapply leaves out a value changed since the refusal: a later edit pulled from another phone stays', async () => {
+  const srv = await server();
+  const { a, b, insp } = await twoPhones(srv.url);
+  await b.save('inspection', insp, { status: 'submitted', finished_at: '2026-11-30T10:00:00+08:00' });
+  await syncOK(b);
+  await a.save('inspection', insp, { summary: 'A 离线写的小结', 'answers.dust_cover': { result: 'fail' } });
+  await a.sync();
+  const [failed] = await a.rejected();
+  assert.equal(failed?.code, 'record_locked');
+  // Returned; B writes the summary again, later; A hears of it.
+  await review(srv.url, insp, 'return');
+  await syncOK(b);
+  await b.save('inspection', insp, { summary: 'B 之后改的小结' });
+  await syncOK(b);
+  await syncOK(a);
+  const again = await a.reapply(failed);
+  assert.equal(again?.fields.summary, 'B 之后改的小结', 'the later summary is not taken back to the refused one');
+  assert.deepEqual(again?.fields['answers.dust_cover'], { result: 'fail' });
+  await syncOK(a);
+  await syncOK(b);
+  assert.equal((await b.get('inspection', insp))?.fields.summary, 'B 之后改的小结');
+  assert.deepEqual((await b.get('inspection', insp))?.fields['answers.dust_cover'], { result: 'fail' });
+});

@@ -91,15 +91,25 @@ export const CALIBRATE_TOLERANCE: 5000;
 export class Clock {
     /**
      * @param {string} node
-     * @param {{now?: () => number, last?: HLC | string, offset?: number}} [opts]
+     * @param {{now?: () => number, mono?: () => number, last?: HLC | string, offset?: number}} [opts]
+     *   mono: a clock that only moves forward, whatever the device's clock
+     *   does (default performance.now), by which a change of the device's
+     *   clock is told from time passing (follow).
      */
     constructor(node: string, opts?: {
         now?: () => number;
+        mono?: () => number;
         last?: HLC | string;
         offset?: number;
     });
     node: string;
     nowFn: () => number;
+    monoFn: (() => number) | undefined;
+    /** @type {{wall: number, mono: number} | undefined} the last reading of both clocks */
+    seen: {
+        wall: number;
+        mono: number;
+    } | undefined;
     offset: number;
     /** @type {HLC} */
     last: HLC;
@@ -114,6 +124,19 @@ export class Clock {
     } | undefined;
     /** @returns {number} the corrected physical time in ms */
     physical(): number;
+    /**
+     * Keeps the corrected time going on when the device's clock is changed
+     * between two answers of the server (network time setting a phone's
+     * clock right where there is signal but no data, a user setting it):
+     * the device clock's jump, measured against the monotonic clock, is
+     * taken off the offset — a jump back always (time does not go back),
+     * one forward only when it undoes the offset (within
+     * CALIBRATE_TOLERANCE: the clock set right), since a device asleep may
+     * stop the monotonic clock while its own goes on. Without it, a phone
+     * whose clock was set right offline kept the old correction, and dated
+     * its records a year off until it reached the server.
+     */
+    follow(): void;
     /** @returns {HLC} a timestamp after every one issued or observed */
     now(): HLC;
     /**
@@ -124,6 +147,12 @@ export class Clock {
     observe(remote: HLC | string): HLC;
     /** @param {number} ms */
     setOffset(ms: number): void;
+    /**
+     * Takes the device clock as it reads now for the offset just learnt:
+     * a jump made before is in the offset already, not to be taken off
+     * again (follow).
+     */
+    rebase(): void;
     /**
      * Learns the device clock's error from the server's physical time
      * serverMs (an answer's Date header), read when the device clock said

@@ -182,10 +182,49 @@ function rejectedCard(app, rejected, inspections, findings, templates, siteName,
         shownFields(r).length ? h('p', { class: 'mute small' }, shownFields(r).slice(0, 4).map(([k, v], i) =>
           [i ? '；' : '', fieldLabel({ field: k, id: r.id }, inspections, templates), '：', k === 'item_key' ? itemLabel(r, v) : show(v, k, r.entity)])) : null,
         h('p', { class: 'mute small' }, when(r.at)),
-        reopen ? h('button', { class: 'primary', dataset: { reapply: r.key }, onclick: () => act(async () => { await c.reapply(r); toast('已重新应用，将在同步时上传', false, 'saved'); app.sync(false); }) }, '重新应用') : null,
+        reopen ? h('button', { class: 'primary', dataset: { reapply: r.key }, onclick: () => act(async () => {
+          // With it, the record's other refused changes and the records
+          // refused for want of it (its finding, its photo): alone, they
+          // stayed refused for good.
+          // A value set again by an earlier one of them is this one's to
+          // set after it (passed as a correction: reapply leaves out a
+          // value changed since the refusal).
+          const setBefore = new Set();
+          for (const x of withDependents(r, rejected)) {
+            const own = Object.entries(x.delete ? {} : x.fields || {});
+            const again = Object.fromEntries(own.filter(([f]) => setBefore.has(x.entity + '/' + x.id + '/' + f)));
+            await c.reapply(x, Object.keys(again).length ? again : undefined);
+            for (const [f] of own) setBefore.add(x.entity + '/' + x.id + '/' + f);
+          }
+          toast('已重新应用，将在同步时上传', false, 'saved');
+          app.sync(false);
+        }) }, '重新应用') : null,
         correction(r, act, app),
         ' ', h('button', { dataset: { dismiss: r.key }, onclick: () => act(() => c.dismissRejected(r)) }, '知道了'));
     })));
+}
+
+/** withDependents is r with the refused changes that go with it, in the
+ *  list's order: the other refused changes of its record, and the records
+ *  refused for want of one of these (unknown_reference, parent rejected),
+ *  theirs too. */
+function withDependents(r, rejected) {
+  const recs = new Set([r.entity + '/' + r.id]);
+  const taken = new Set([r]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const x of rejected) {
+      if (taken.has(x)) continue;
+      const same = recs.has(x.entity + '/' + x.id);
+      const child = x.code === 'unknown_reference' && x.parent?.state === 'rejected' && recs.has(x.parent.entity + '/' + x.parent.id);
+      if (same || child) {
+        taken.add(x);
+        recs.add(x.entity + '/' + x.id);
+        grew = true;
+      }
+    }
+  }
+  return rejected.filter((x) => taken.has(x));
 }
 
 // Refusals for one value of a change: the inspector corrects it here and
