@@ -32,9 +32,11 @@ func TestChineseLead(t *testing.T) {
 		20 * hour:                       "20 小时",
 		47*hour + 59*60_000:             "47 小时 59 分",
 		2 * day:                         "2 天",
+		30*day - hour:                   "30 天",
+		3*365*day - 2*day:               "3 年",
 		400 * day:                       "400 天",
 		2 * 365 * day:                   "2 年",
-		999999999999999 - 1764547200000: "31653 年",
+		999999999999999 - 1764547200000: "31654 年",
 	} {
 		if got := chineseLead(ms); got != want {
 			t.Errorf("chineseLead(%d) = %q, want %q", ms, got, want)

@@ -784,17 +784,18 @@ func (s *Syncer) checkHLC(raw, deviceID string, now time.Time) (syncproto.HLC, e
 }
 
 // chineseLead says a lead of ms milliseconds as ChineseDuration does up
-// to two days, and in days or years beyond (a time.Duration would
-// overflow past 292 years, and 1517134 小时 says little).
+// to two days, and in days or years, the nearest, beyond (a
+// time.Duration would overflow past 292 years, and 1517134 小时 says
+// little).
 func chineseLead(ms int64) string {
 	const day = 24 * 60 * 60 * 1000
 	switch {
 	case ms < 2*day:
 		return ChineseDuration(time.Duration(ms) * time.Millisecond)
 	case ms < 2*365*day:
-		return strconv.FormatInt(ms/day, 10) + " 天"
+		return strconv.FormatInt((ms+day/2)/day, 10) + " 天"
 	}
-	return strconv.FormatInt(ms/(365*day), 10) + " 年"
+	return strconv.FormatInt((ms+365*day/2)/(365*day), 10) + " 年"
 }
 
 // CheckDeviceField checks the value a device means to push for field name

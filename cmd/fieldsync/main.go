@@ -258,7 +258,7 @@ func (c *command) findStore(ctx context.Context) (created bool, err error) {
 		case !errors.Is(err, fs.ErrNotExist):
 			return false, err
 		case !c.creates:
-			return false, fmt.Errorf("no database at %s: is --data right? (fieldsync serve, or user add, makes one)", c.cfg.DBPath())
+			return false, fmt.Errorf("no database at %s: is --data right? (fieldsync serve makes one, and so does user add in a directory that exists)", c.cfg.DBPath())
 		default:
 			// A first database only in a directory that is there: a
 			// mistyped --data is not a new deployment.

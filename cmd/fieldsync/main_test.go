@@ -153,6 +153,9 @@ func TestUserAndDeviceCommands(t *testing.T) {
 	if code, out, errs = run(t, "user", "scope", "boss", "--data", dir, "--county", "140925"); code != 1 || strings.Contains(out, "now works in") || !strings.Contains(errs, "sees every county") {
 		t.Fatalf("user scope of an admin: %q %q", out, errs)
 	}
+	if code, _, errs = run(t, "user", "add", "--data", dir, "--username", "city2", "--password", "secret-pass-1", "--role", "city_office", "--county", "140902"); code != 1 || !strings.Contains(errs, "不能限定区县") {
+		t.Fatalf("a city office added with one county: %d %q, want refused", code, errs)
+	}
 	if code, out, errs = run(t, "user", "disable", "wang", "--data", dir); code != 0 || !strings.Contains(out, "disabled wang") {
 		t.Fatalf("user disable: %q %q", out, errs)
 	}

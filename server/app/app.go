@@ -747,6 +747,11 @@ func (a *App) AddUser(ctx context.Context, username, password, displayName strin
 	if err := role.CheckCounties(counties); err != nil {
 		return nil, err
 	}
+	if role.AllCounties() && len(counties) > 0 && !everyCounty(counties) {
+		// Stored, a list would be shown as if it limited the account
+		// (as CheckCountiesChange refuses for a change).
+		return nil, server.Errorf(syncproto.CodeInvalidValue, "市级督查和管理员查看全部区县，不能限定区县（不选区县即可）")
+	}
 	// The name offices read beside every record the user makes: one line,
 	// nothing that hides or reverses it.
 	displayName = strings.TrimSpace(displayName)
@@ -771,6 +776,21 @@ func (a *App) AddUser(ctx context.Context, username, password, displayName strin
 	u := &server.User{ID: uuid.Must(uuid.NewV7()).String(), Username: username, DisplayName: displayName,
 		Role: role, Counties: counties, CreatedAt: time.Now()}
 	return u, a.DB.CreateUser(ctx, u, hash)
+}
+
+// everyCounty reports whether counties are every county of the seeds
+// (as the demo's city office and administrator list them).
+func everyCounty(counties []string) bool {
+	set, err := seeds.Load()
+	if err != nil || len(set.Counties) != len(counties) {
+		return false
+	}
+	for _, c := range set.Counties {
+		if !slices.Contains(counties, c.Code) {
+			return false
+		}
+	}
+	return true
 }
 
 // serveDebug serves Go's profiler on the debug listener until the

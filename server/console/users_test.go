@@ -132,6 +132,10 @@ func TestUsersAndDevices(t *testing.T) {
 	if st, page := admin.post("/console/users/"+apptest.CityOffice+"/counties", url.Values{"csrf": {token}, "counties": {apptest.Xinfu}}); st != http.StatusBadRequest || !strings.Contains(page, "查看全部区县，不能限定区县") {
 		t.Errorf("counties set on the city office: %d\n%s", st, page)
 	}
+	if st, page := admin.post("/console/users", url.Values{"csrf": {token}, "username": {"city2"}, "password": {"city2-secret"}, "name": {"市二"},
+		"role": {"city_office"}, "counties": {apptest.Xinfu}}); st != http.StatusBadRequest || !strings.Contains(page, "不能限定区县") {
+		t.Errorf("a city office added with one county: %d\n%s", st, page)
+	}
 
 	// The admin moves the user to another county.
 	if st, page := admin.post("/console/users/wang.li/counties", url.Values{"csrf": {token}, "counties": {apptest.Ningwu}}); st != http.StatusOK || !strings.Contains(page, "已更新区县") {
