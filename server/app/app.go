@@ -562,6 +562,13 @@ func (a *App) Serve(ctx context.Context) error {
 			a.sendDemoPhotos(pctx)
 		}()
 	}
+	if db, ok := a.DB.(*sqlite.DB); ok {
+		sweeping.Add(1)
+		go func() {
+			defer sweeping.Done()
+			a.checkDatabase(pctx, db)
+		}()
+	}
 	if a.debugLn != nil {
 		defer a.serveDebug()()
 	}
@@ -594,6 +601,37 @@ func (a *App) Serve(ctx context.Context) error {
 		err = cerr
 	}
 	return err
+}
+
+// checkQuiet is how long devices must have been quiet before the start's
+// database check runs (checkDatabase); checkWaitsAtMost how long it waits
+// for that at most.
+const (
+	checkQuiet       = 10 * time.Second
+	checkWaitsAtMost = time.Hour
+)
+
+// checkDatabase runs SQLite's quick check on the database once after the
+// server started, when devices have been quiet for checkQuiet (at most
+// checkWaitsAtMost after the start): a file damaged by a failing disk was
+// served as if sound — unreadable pull pages — and backed up, until a
+// restore found it. What it finds goes to the log at ERROR, for the
+// operator (fieldsync check says more).
+func (a *App) checkDatabase(ctx context.Context, db *sqlite.DB) {
+	if err := a.Activity.GiveWay(ctx, checkQuiet, time.Now().Add(checkWaitsAtMost)); err != nil {
+		return
+	}
+	start := time.Now()
+	problems, err := db.QuickCheck(ctx, 10)
+	switch {
+	case ctx.Err() != nil:
+	case err != nil:
+		a.Log.Warn("database check could not run", "err", err)
+	case len(problems) > 0:
+		a.Log.Error("the database is damaged: run fieldsync check, and restore the last good backup", "db", a.Cfg.DBPath(), "problems", problems)
+	default:
+		a.Log.Info("database check: ok", "took", time.Since(start).Round(time.Millisecond))
+	}
 }
 
 // Sweep first finishes the complete uploads a server stopped before

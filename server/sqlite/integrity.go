@@ -30,9 +30,24 @@ func CheckIntegrity(ctx context.Context, path string, limit int) ([]string, erro
 		return nil, err
 	}
 	defer db.Close()
+	return check(ctx, db, "integrity_check", limit)
+}
+
+// QuickCheck runs SQLite's quick check (PRAGMA quick_check: the pages and
+// records, not the indexes against their tables — a pass over the file)
+// on the store's database, on a reader, and returns what it finds wrong,
+// at most limit lines; none for a sound database.
+func (db *DB) QuickCheck(ctx context.Context, limit int) ([]string, error) {
+	return check(ctx, db.read, "quick_check", limit)
+}
+
+// check runs PRAGMA pragma(limit) and returns its lines but "ok"; damage
+// that stops the check itself (SQLite's SQLITE_CORRUPT or SQLITE_NOTADB)
+// is one more line.
+func check(ctx context.Context, db *sql.DB, pragma string, limit int) ([]string, error) {
 	var problems []string
-	err = func() error {
-		rows, err := db.QueryContext(ctx, fmt.Sprintf("PRAGMA integrity_check(%d)", max(limit, 1)))
+	err := func() error {
+		rows, err := db.QueryContext(ctx, fmt.Sprintf("PRAGMA %s(%d)", pragma, max(limit, 1)))
 		if err != nil {
 			return err
 		}
@@ -55,7 +70,7 @@ func CheckIntegrity(ctx context.Context, path string, limit int) ([]string, erro
 		return append(problems, "the check stops: "+err.Error()), nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("integrity check: %w", err)
+		return nil, fmt.Errorf("%s: %w", pragma, err)
 	}
 	return problems, nil
 }
