@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 	"github.com/xinzhou-eco/fieldsync/server"
@@ -22,6 +23,8 @@ func (c *Console) mountAccounts(g *echo.Group) {
 	g.POST("/users/:username/disable", func(ec echo.Context) error { return c.setDisabled(ec, true) }, c.authn, c.checkCSRF)
 	g.POST("/users/:username/enable", func(ec echo.Context) error { return c.setDisabled(ec, false) }, c.authn, c.checkCSRF)
 	g.POST("/users/:username/password", c.resetPassword, c.authn, c.checkCSRF)
+	g.GET("/password", c.passwordPage, c.authn)
+	g.POST("/password", c.changePassword, c.authn, c.checkCSRF)
 	g.POST("/sessions/:id/revoke", c.revokeSession, c.authn, c.checkCSRF)
 }
 
@@ -40,7 +43,7 @@ func (c *Console) setDisabled(ec echo.Context, disabled bool) error {
 	if disabled {
 		done = "disabled"
 	}
-	c.adminAction(ec, "user_"+done, "user", name)
+	c.accountAction(ec, "user_"+done, "user", name)
 	return ec.Redirect(http.StatusSeeOther, "/console/users?done="+done+"&user="+url.QueryEscape(name))
 }
 
@@ -56,22 +59,80 @@ func (c *Console) resetPassword(ec echo.Context) error {
 	if password == "" {
 		password = newPassword()
 	}
-	cost := 10
-	if c.d.Auth != nil && c.d.Auth.BcryptCost != 0 {
-		cost = c.d.Auth.BcryptCost
-	}
-	hash, err := auth.HashPassword(password, cost)
+	hash, err := auth.HashPassword(password, c.bcryptCost())
 	if err != nil {
 		return err
 	}
 	if err := c.d.Store.SetUserPassword(ec.Request().Context(), name, hash); err != nil {
 		return err
 	}
-	c.adminAction(ec, "password_reset", "user", name)
+	c.accountAction(ec, "password_reset", "user", name)
 	if name == principalOf(ec).Username { // the admin's own session ended too
 		setCookie(ec, sessionCookie, "", -1)
 	}
 	return c.showUsers(ec, map[string]any{"NewPassword": password, "PasswordUser": name})
+}
+
+// passwordPage is the form on which a console user changes their own
+// password.
+func (c *Console) passwordPage(ec echo.Context) error {
+	return c.render(ec, http.StatusOK, "password.html", map[string]any{"Done": ec.QueryParam("done") == "1"})
+}
+
+// changePassword sets the signed-in user's own password, once their
+// current one is checked (slowed after failures as a sign-in is): only an
+// administrator's reset could change it, so a password an administrator
+// had set stayed one they knew. Every session of the user ends, this
+// browser's too, which is signed in again with the new password.
+func (c *Console) changePassword(ec echo.Context) error {
+	p := principalOf(ec)
+	ctx := ec.Request().Context()
+	refuse := func(status int, msg string) error {
+		return c.render(ec, status, "password.html", map[string]any{"Error": msg})
+	}
+	newPW := ec.FormValue("new")
+	switch {
+	case newPW != ec.FormValue("again"):
+		return refuse(http.StatusBadRequest, "两次输入的新密码不一致")
+	case len(newPW) < 8 || len(newPW) > 72:
+		return refuse(http.StatusBadRequest, "新密码应为 8 到 72 个字节（汉字每字 3 个字节）")
+	case newPW == ec.FormValue("current"):
+		return refuse(http.StatusBadRequest, "新密码不能与当前密码相同")
+	}
+	in, err := c.d.Auth.CheckPassword(ctx, p.Username, ec.FormValue("current"), ec.RealIP())
+	switch code := server.ErrorCode(err); {
+	case code == syncproto.CodeInternal:
+		return err
+	case code == syncproto.CodeInvalidLogin:
+		return refuse(http.StatusForbidden, "当前密码不正确")
+	case err != nil:
+		if s := server.RetryAfterSeconds(err); s > 0 {
+			ec.Response().Header().Set("Retry-After", strconv.Itoa(s))
+		}
+		return refuse(syncproto.HTTPStatus(code), server.ErrorMessage(err))
+	}
+	hash, err := auth.HashPassword(newPW, c.bcryptCost())
+	if err != nil {
+		return err
+	}
+	if err := c.d.Store.SetUserPassword(ctx, p.Username, hash); err != nil {
+		return err
+	}
+	c.accountAction(ec, "password_changed", "user", p.Username)
+	token, err := c.newSession(ec, in.User)
+	if err != nil {
+		return err
+	}
+	setCookie(ec, sessionCookie, token, 0)
+	return ec.Redirect(http.StatusSeeOther, "/console/password?done=1")
+}
+
+// bcryptCost is the cost new passwords are hashed at.
+func (c *Console) bcryptCost() int {
+	if c.d.Auth != nil && c.d.Auth.BcryptCost != 0 {
+		return c.d.Auth.BcryptCost
+	}
+	return 10
 }
 
 // newPassword returns 12 characters that are easy to read out and type
@@ -93,16 +154,16 @@ func (c *Console) revokeSession(ec echo.Context) error {
 	if err := c.d.Store.RevokeConsoleSession(ec.Request().Context(), ec.Param("id"), sessionNow()); err != nil {
 		return err
 	}
-	c.adminAction(ec, "console_session_revoked", "console_session", ec.Param("id"))
+	c.accountAction(ec, "console_session_revoked", "console_session", ec.Param("id"))
 	return ec.Redirect(http.StatusSeeOther, "/console/users?done=session")
 }
 
-// adminAction records an administrator's change to an account, a device
-// or a console session — entity and id, then what it set as name, value
+// accountAction records a change to an account, a device or a console
+// session — an administrator's, or a user's to their own password — entity and id, then what it set as name, value
 // pairs — in the audit log (server.AuditAccount: a password reset lets
 // whoever made it sign in as the user) and in the server's log, with who
 // made it and from where (never a password).
-func (c *Console) adminAction(ec echo.Context, action, entity, id string, set ...any) {
+func (c *Console) accountAction(ec echo.Context, action, entity, id string, set ...any) {
 	ctx := ec.Request().Context()
 	p := principalOf(ec)
 	a := server.AccountAction{Action: action, Entity: entity, RecordID: id, Set: map[string]any{}}

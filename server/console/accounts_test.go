@@ -392,3 +392,56 @@ func TestDisableSaysWhatPhonesOwe(t *testing.T) {
 		t.Errorf("a user whose phones owe nothing: %d, the notice speaks of photos", st)
 	}
 }
+
+// TestChangeOwnPassword: a console user changes their own password once
+// the current one is checked (only an administrator's reset could, so a
+// password an administrator set stayed one they knew): a wrong current
+// password, two new ones that differ, or one too short are refused with
+// the reason; a change ends the user's other sessions and phones, keeps
+// this browser signed in, and is in the audit log by the user.
+func TestChangeOwnPassword(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.CountyOffice)
+	other := loggedIn(t, srv, apptest.CountyOffice)
+	b := loggedIn(t, srv, apptest.CountyOffice)
+	token := csrf(t, mustGet(t, b, "/console/password"))
+	old := apptest.Passwords[apptest.CountyOffice]
+	for _, tc := range []struct {
+		current, new, again string
+		status              int
+		says                string
+	}{
+		{"wrong-password", "new-secret-123", "new-secret-123", http.StatusForbidden, "当前密码不正确"},
+		{old, "new-secret-123", "new-secret-124", http.StatusBadRequest, "两次输入的新密码不一致"},
+		{old, "short", "short", http.StatusBadRequest, "8 到 72 个字节"},
+		{old, old, old, http.StatusBadRequest, "不能与当前密码相同"},
+	} {
+		st, page := b.post("/console/password", url.Values{"csrf": {token}, "current": {tc.current}, "new": {tc.new}, "again": {tc.again}})
+		if st != tc.status || !strings.Contains(page, tc.says) {
+			t.Errorf("%+v: %d, want %d saying %q", tc, st, tc.status, tc.says)
+		}
+	}
+	st, page := b.post("/console/password", url.Values{"csrf": {token}, "current": {old}, "new": {"new-secret-123"}, "again": {"new-secret-123"}})
+	if st != http.StatusOK || !strings.Contains(page, "密码已修改") {
+		t.Fatalf("change: %d\n%s", st, page)
+	}
+	if !signedIn(t, b) {
+		t.Error("the browser that changed the password was signed out")
+	}
+	if signedIn(t, other) {
+		t.Error("another browser's session survived the change")
+	}
+	if _, err := phone.Me(ctx); syncproto.ErrorCodeOf(err) != syncproto.CodeTokenInvalid {
+		t.Errorf("the user's phone after the change: %v, want token_invalid", err)
+	}
+	if st, _ := newBrowser(t, srv).login(apptest.CountyOffice, old); st == http.StatusOK {
+		t.Error("the old password still signs in")
+	}
+	if st, _ := newBrowser(t, srv).login(apptest.CountyOffice, "new-secret-123"); st != http.StatusOK {
+		t.Errorf("the new password: %d", st)
+	}
+	entries, err := srv.App.DB.AuditHistory(ctx, "user", apptest.CountyOffice)
+	if err != nil || len(entries) != 1 || string(entries[0].DecodeChanges()["operation"].New) != `"password_changed"` || entries[0].ActorName == "" {
+		t.Errorf("audit entries of the change: %+v %v", entries, err)
+	}
+}

@@ -58,7 +58,7 @@ func parseTemplates() (map[string]*template.Template, error) {
 		},
 	}
 	out := map[string]*template.Template{}
-	for _, page := range []string{"login.html", "queue.html", "detail.html", "error.html", "vehicles.html", "vehicle.html", "findings.html", "ledger.html", "report.html", "devices.html", "users.html", "search.html", "overview.html", "sites.html", "site.html", "map.html", "bulk.html", "revoke.html"} {
+	for _, page := range []string{"login.html", "queue.html", "detail.html", "error.html", "vehicles.html", "vehicle.html", "findings.html", "ledger.html", "report.html", "devices.html", "users.html", "search.html", "overview.html", "sites.html", "site.html", "map.html", "bulk.html", "revoke.html", "password.html"} {
 		t, err := template.New(page).Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/photos.html", "templates/conflicts.html", "templates/"+page)
 		if err != nil {
 			return nil, fmt.Errorf("console template %s: %w", page, err)

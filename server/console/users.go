@@ -148,7 +148,7 @@ func (c *Console) showUsersStatus(ec echo.Context, status int, extra map[string]
 // accountOperations are the account entries' operations, as offices read
 // them.
 var accountOperations = map[string]string{
-	"user_added": "添加用户", "password_reset": "重置密码", "user_disabled": "停用", "user_enabled": "启用",
+	"user_added": "添加用户", "password_reset": "重置密码", "password_changed": "本人修改密码", "user_disabled": "停用", "user_enabled": "启用",
 	"user_counties_set": "修改区县", "device_revoked": "吊销设备", "device_reinstated": "恢复设备",
 	"console_session_revoked": "注销后台会话",
 }
@@ -247,7 +247,7 @@ func (c *Console) addUser(ec echo.Context) error {
 	if err != nil {
 		return c.addUserRefused(ec, err)
 	}
-	c.adminAction(ec, "user_added", "user", u.Username, "role", string(u.Role), "counties", u.Counties)
+	c.accountAction(ec, "user_added", "user", u.Username, "role", string(u.Role), "counties", u.Counties)
 	return ec.Redirect(http.StatusSeeOther, "/console/users?done=added")
 }
 
@@ -272,7 +272,7 @@ func (c *Console) setCounties(ec echo.Context) error {
 	if err := c.d.Store.SetUserCounties(ec.Request().Context(), ec.Param("username"), counties); err != nil {
 		return err
 	}
-	c.adminAction(ec, "user_counties_set", "user", ec.Param("username"), "counties", counties)
+	c.accountAction(ec, "user_counties_set", "user", ec.Param("username"), "counties", counties)
 	return ec.Redirect(http.StatusSeeOther, "/console/users?done=counties&user="+url.QueryEscape(ec.Param("username")))
 }
 
@@ -294,7 +294,7 @@ func (c *Console) revokeDevice(ec echo.Context) error {
 	if err := c.d.Store.RevokeDevice(ec.Request().Context(), d.ID, c.now()); err != nil {
 		return err
 	}
-	c.adminAction(ec, "device_revoked", "device", d.ID)
+	c.accountAction(ec, "device_revoked", "device", d.ID)
 	return ec.Redirect(http.StatusSeeOther, "/console/users?"+url.Values{"done": {"revoked"}, "device": {d.ID}}.Encode())
 }
 
@@ -313,7 +313,7 @@ func (c *Console) reinstateDevice(ec echo.Context) error {
 		if err := c.d.Store.ReinstateDevice(ec.Request().Context(), d.ID, c.now()); err != nil {
 			return err
 		}
-		c.adminAction(ec, "device_reinstated", "device", d.ID)
+		c.accountAction(ec, "device_reinstated", "device", d.ID)
 	}
 	// Reinstated already (the form sent twice): answered as the first.
 	return ec.Redirect(http.StatusSeeOther, "/console/users?"+url.Values{"done": {"reinstated"}, "device": {d.ID}}.Encode())
