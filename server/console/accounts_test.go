@@ -404,6 +404,9 @@ func TestChangeOwnPassword(t *testing.T) {
 	phone := srv.Login(apptest.CountyOffice)
 	other := loggedIn(t, srv, apptest.CountyOffice)
 	b := loggedIn(t, srv, apptest.CountyOffice)
+	if page := mustGet(t, b, "/console/queue"); !strings.Contains(page, `href="/console/password" title="修改密码"`) {
+		t.Error("no page header leads to 修改密码")
+	}
 	token := csrf(t, mustGet(t, b, "/console/password"))
 	old := apptest.Passwords[apptest.CountyOffice]
 	for _, tc := range []struct {
