@@ -37,31 +37,22 @@ func (db *DB) CreateConsoleSession(ctx context.Context, s *server.ConsoleSession
 // TouchConsoleSession returns the live session with this id and records
 // now as its last use when the one recorded is ConsoleTouchEvery old.
 // Errors: unauthorized (unknown, revoked, expired, or idle for longer than
-// idle); not a failure to record the use on a full disk (TouchFailed).
+// idle); not a failure to record the use on a full disk
+// (sqlstore.TouchConsoleSession).
 func (db *DB) TouchConsoleSession(ctx context.Context, id string, idle time.Duration, now time.Time) (*server.ConsoleSession, error) {
-	s, err := sqlstore.ScanConsoleSession(queryRow(ctx, db.pool, `SELECT `+sqlstore.ConsoleSessionCols+` FROM console_sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.id = ?`, id))
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		return nil, sqlstore.ErrNoConsoleSession()
-	case err != nil:
-		return nil, err
-	}
-	if err := sqlstore.ConsoleSessionCheck(s, idle, now); err != nil {
-		return nil, err
-	}
-	if now.Sub(s.LastSeenAt) < sqlstore.ConsoleTouchEvery {
-		return s, nil
-	}
-	err = db.writeSQL(ctx, func(tx pgx.Tx) error {
-		_, err := exec(ctx, tx, `UPDATE console_sessions SET last_seen_at = greatest(last_seen_at, ?) WHERE id = ?`, now.UnixMilli(), id)
-		return err
-	})
-	if err != nil && !sqlstore.TouchFailed(err) {
-		return nil, err
-	}
-	s.LastSeenAt = now
-	return s, nil
+	return sqlstore.TouchConsoleSession(func() (*server.ConsoleSession, error) {
+		s, err := sqlstore.ScanConsoleSession(queryRow(ctx, db.pool, `SELECT `+sqlstore.ConsoleSessionCols+` FROM console_sessions s JOIN users u ON u.id = s.user_id
+			WHERE s.id = ?`, id))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, sqlstore.ErrNoConsoleSession()
+		}
+		return s, err
+	}, func() error {
+		return db.writeSQL(ctx, func(tx pgx.Tx) error {
+			_, err := exec(ctx, tx, `UPDATE console_sessions SET last_seen_at = greatest(last_seen_at, ?) WHERE id = ?`, now.UnixMilli(), id)
+			return err
+		})
+	}, idle, now)
 }
 
 // RevokeConsoleSession ends one console session; one ended already keeps

@@ -246,11 +246,29 @@ func ErrNoConsoleSession() error {
 // every page of the console.
 const ConsoleTouchEvery = time.Minute
 
-// TouchFailed reports whether err, of the write recording a console
-// session's use, is one to serve the request through: the store full or
-// out of reach. The session was checked; its last use, a minute old or
-// more, is recorded by a later request.
-func TouchFailed(err error) bool { return server.StorageFull(err) || server.StoreUnreachable(err) }
+// TouchConsoleSession is a store's TouchConsoleSession: read reads the
+// session (ErrNoRows-like errors are the caller's to map), which must be
+// live at now; record writes now as its last use, only when the one
+// recorded is ConsoleTouchEvery old, and a failure of it on a full or
+// unreachable store serves the request all the same (the session was
+// checked; a later request records its use).
+func TouchConsoleSession(read func() (*server.ConsoleSession, error), record func() error, idle time.Duration, now time.Time) (*server.ConsoleSession, error) {
+	s, err := read()
+	if err != nil {
+		return nil, err
+	}
+	if err := ConsoleSessionCheck(s, idle, now); err != nil {
+		return nil, err
+	}
+	if now.Sub(s.LastSeenAt) < ConsoleTouchEvery {
+		return s, nil
+	}
+	if err := record(); err != nil && !server.StorageFull(err) && !server.StoreUnreachable(err) {
+		return nil, err
+	}
+	s.LastSeenAt = now
+	return s, nil
+}
 
 // ConsoleSessionCheck is why a stored console session may not be used at
 // now: it is revoked, expired, or idle for longer than idle; nil if it may.
