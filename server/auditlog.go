@@ -111,8 +111,9 @@ type AccountAction struct {
 	ActorID, ActorName string
 	Action             string // user_added, password_reset, user_disabled, …
 	Entity, RecordID   string // "user" and the username, "device" and its id, …
-	// Set is what the action set (a role, counties), by name.
-	Set map[string]any
+	// Set is what the action set (a role, counties), by name; Was what
+	// those were before, where the action replaced them (counties).
+	Set, Was map[string]any
 }
 
 // AuditAccount appends a to the audit log, in a write transaction of its
@@ -121,7 +122,11 @@ type AccountAction struct {
 func AuditAccount(ctx context.Context, st Store, a AccountAction, now time.Time) error {
 	changes := map[string]audit.Change{"operation": {New: mustJSON(a.Action)}}
 	for k, v := range a.Set {
-		changes[k] = audit.Change{New: mustJSON(v)}
+		c := audit.Change{New: mustJSON(v)}
+		if old, ok := a.Was[k]; ok {
+			c.Old = mustJSON(old)
+		}
+		changes[k] = c
 	}
 	return st.Update(ctx, func(tx WriteTx) error {
 		return tx.AppendAudit(ctx, &audit.Entry{At: now, ActorID: a.ActorID, ActorName: a.ActorName,

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/xinzhou-eco/fieldsync/server/audit"
@@ -117,10 +118,21 @@ type AuditCheck struct {
 	Seals    int    // seals checked
 	Head     string // the hash of the last entry
 	Unsealed int64  // entries after the last seal
-	// Problems lists what does not match, the chain's first mismatch
-	// first (an *audit.Mismatch names its entry); empty when all match.
+	// Problems lists what does not match, the chain's mismatches first
+	// (an *audit.Mismatch names its entry), then the seals'; a finished
+	// month with no seal is one. Empty when all match.
 	Problems []error
+	// Notes are what is not wrong in itself but worth a look: a seal
+	// signed long after its month ended (a server down that long, or a
+	// month sealed again by whoever holds the key after rewriting it).
+	Notes []string
+
+	first, last time.Time // the first and last entries' times
 }
+
+// LateSeal is how long after its month's end a seal may be signed before
+// VerifyAudit notes it: servers seal an hour after the month ends.
+const LateSeal = 7 * 24 * time.Hour
 
 // VerifyAudit checks the whole audit log: the chain from its first entry
 // (sequence numbers without gaps, each prev_hash the hash before, each
@@ -137,9 +149,15 @@ func VerifyAudit(ctx context.Context, st AuditStore, trusted ed25519.PublicKey) 
 			return nil, err
 		}
 		for i := range es {
-			if m := chain.Add(&es[i]); m != nil && len(out.Problems) == 0 {
+			// Every mismatch: the chain follows each entry as stored, so
+			// that an edit later in the log is not hidden by an earlier.
+			if m := chain.Add(&es[i]); m != nil {
 				out.Problems = append(out.Problems, m)
 			}
+			if i == 0 && after == 0 {
+				out.first = es[0].At
+			}
+			out.last = es[i].At
 		}
 		out.Entries += int64(len(es))
 		if len(es) < page {
@@ -172,7 +190,44 @@ func VerifyAudit(ctx context.Context, st AuditStore, trusted ed25519.PublicKey) 
 		if m := seal.Check(entries); m != nil {
 			out.Problems = append(out.Problems, fmt.Errorf("seal %s: %w", seal.Month, m))
 		}
+		if end, err := audit.MonthEnd(seal.Month); err == nil && seal.SignedAt.After(end.Add(LateSeal)) {
+			out.Notes = append(out.Notes, fmt.Sprintf("seal %s was signed %s, %d days after its month ended", seal.Month,
+				seal.SignedAt.In(audit.ChinaTime).Format("2006-01-02 15:04"), int(seal.SignedAt.Sub(end)/(24*time.Hour))))
+		}
 	}
 	out.Unsealed = max(0, chain.Next()-next)
+	// Every month from the first entry's that ended SealGrace ago has a
+	// seal (servers seal each, empty ones too, within the hour): one
+	// missing though a server wrote entries well after its end was
+	// deleted, with its month's entries free to be rewritten unseen; one
+	// missing with no entry since may be a server not run since.
+	if out.Entries > 0 {
+		want := audit.MonthOf(out.first)
+		if n := len(seals); n > 0 {
+			want = audit.NextMonth(seals[n-1].Month)
+		}
+		var missing, unsealedYet []string
+		for m := want; len(missing)+len(unsealedYet) < 1200; m = audit.NextMonth(m) {
+			end, err := audit.MonthEnd(m)
+			if err != nil || time.Now().Before(end.Add(SealGrace)) {
+				break
+			}
+			if out.last.After(end.Add(SealGrace + sealedWithin)) {
+				missing = append(missing, m)
+			} else {
+				unsealedYet = append(unsealedYet, m)
+			}
+		}
+		if len(missing) > 0 {
+			out.Problems = append(out.Problems, fmt.Errorf("no seal for %s, though entries were written after it ended: a server seals a finished month within the hour (deleted?)", strings.Join(missing, ", ")))
+		}
+		if len(unsealedYet) > 0 {
+			out.Notes = append(out.Notes, fmt.Sprintf("%s not sealed yet: no entry was written after it ended (a server seals a finished month at start and hourly)", strings.Join(unsealedYet, ", ")))
+		}
+	}
 	return out, nil
 }
+
+// sealedWithin is how soon after SealGrace a running server has sealed a
+// finished month (it seals at start and every hour).
+const sealedWithin = 2 * time.Hour

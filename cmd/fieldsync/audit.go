@@ -61,6 +61,12 @@ func trustedKey(path string, database bool, keyFile string) (ed25519.PublicKey, 
 		return nil, nil
 	}
 	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		// The key itself, as the console and seals show it (base64).
+		if pub, perr := audit.ParsePublicKey([]byte(path)); perr == nil {
+			return pub, nil
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -122,6 +128,9 @@ func verifyDatabase(ctx context.Context, c *command, trusted ed25519.PublicKey) 
 	}
 	for _, p := range check.Problems {
 		fmt.Fprintf(c.stdout, "MISMATCH %v\n", p)
+	}
+	for _, n := range check.Notes {
+		fmt.Fprintf(c.stdout, "NOTE %s\n", n)
 	}
 	if len(check.Problems) > 0 {
 		return fmt.Errorf("audit log does not verify: %w", check.Problems[0])

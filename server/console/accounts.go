@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/xinzhou-eco/fieldsync/server"
@@ -151,11 +152,35 @@ func (c *Console) revokeSession(ec echo.Context) error {
 	if err := requireAdmin(ec); err != nil {
 		return err
 	}
+	// Whose it is, for the audit log (the id is a token's hash: not to be
+	// kept there, and its row goes in time).
+	owner, started := c.sessionOwner(ec.Request().Context(), ec.Param("id"))
 	if err := c.d.Store.RevokeConsoleSession(ec.Request().Context(), ec.Param("id"), sessionNow()); err != nil {
 		return err
 	}
-	c.accountAction(ec, "console_session_revoked", "console_session", ec.Param("id"))
+	c.accountAction(ec, "console_session_revoked", "user", owner, "session_started", started)
 	return ec.Redirect(http.StatusSeeOther, "/console/users?done=session")
+}
+
+// sessionOwner is the username of a live console session and when it
+// began ("" if none is found).
+func (c *Console) sessionOwner(ctx context.Context, id string) (username, started string) {
+	users, err := c.d.Store.Users(ctx)
+	if err != nil {
+		return "", ""
+	}
+	for _, u := range users {
+		ss, err := c.d.Store.ConsoleSessions(ctx, u.Username, SessionTTL, sessionNow())
+		if err != nil {
+			continue
+		}
+		for _, s := range ss {
+			if s.ID == id {
+				return u.Username, s.CreatedAt.In(chinaTime).Format("2006-01-02 15:04")
+			}
+		}
+	}
+	return "", ""
 }
 
 // accountAction records a change to an account, a device or a console
@@ -166,12 +191,20 @@ func (c *Console) revokeSession(ec echo.Context) error {
 func (c *Console) accountAction(ec echo.Context, action, entity, id string, set ...any) {
 	ctx := ec.Request().Context()
 	p := principalOf(ec)
-	a := server.AccountAction{Action: action, Entity: entity, RecordID: id, Set: map[string]any{}}
+	a := server.AccountAction{Action: action, Entity: entity, RecordID: id, Set: map[string]any{}, Was: map[string]any{}}
 	if p != nil {
-		a.ActorID, a.ActorName = p.UserID, p.Name
+		// The username beside the name: names are not unique, and any
+		// administrator may be given one that reads as another's.
+		a.ActorID, a.ActorName = p.UserID, p.Name+"（"+p.Username+"）"
 	}
 	for i := 0; i+1 < len(set); i += 2 {
-		a.Set[fmt.Sprint(set[i])] = set[i+1]
+		// A name ending in "_was" is the value before of the one
+		// without it.
+		if k, was := strings.CutSuffix(fmt.Sprint(set[i]), "_was"); was {
+			a.Was[k] = set[i+1]
+		} else {
+			a.Set[k] = set[i+1]
+		}
 	}
 	err := server.AuditAccount(context.WithoutCancel(ctx), c.d.Store, a, c.now())
 	if c.d.Log == nil {

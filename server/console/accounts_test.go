@@ -342,8 +342,9 @@ func TestAccountActionsAudited(t *testing.T) {
 		if e.Action != "account" {
 			continue
 		}
-		if e.ActorID != adminUser.ID || e.ActorName != adminUser.DisplayName {
-			t.Errorf("entry %d made by %q %q, want the administrator %q", e.Seq, e.ActorID, e.ActorName, adminUser.DisplayName)
+		// The username beside the name: names are not unique.
+		if want := adminUser.DisplayName + "（" + apptest.Admin + "）"; e.ActorID != adminUser.ID || e.ActorName != want {
+			t.Errorf("entry %d made by %q %q, want the administrator %q", e.Seq, e.ActorID, e.ActorName, want)
 		}
 		ops = append(ops, e.Entity+":"+string(e.DecodeChanges()["operation"].New))
 	}
@@ -356,10 +357,26 @@ func TestAccountActionsAudited(t *testing.T) {
 	if err != nil || len(check.Problems) > 0 {
 		t.Fatalf("audit log after the account entries: %v %+v", err, check)
 	}
+	// A console session ended is the user's entry (not its id: a token's
+	// hash, whose row goes in time).
+	loggedIn(t, srv, apptest.CountyOffice)
 	page := mustGet(t, admin, "/console/users")
-	row := page[strings.Index(page, `data-username="`+apptest.Inspector2+`"`):]
+	row := page[strings.Index(page, `data-username="`+apptest.CountyOffice+`"`):]
+	m := regexp.MustCompile(`data-session="([0-9a-f]+)"`).FindStringSubmatch(row)
+	if m == nil {
+		t.Fatal("no session listed for the county office")
+	}
+	if st, _ := admin.post("/console/sessions/"+m[1]+"/revoke", url.Values{"csrf": {token}}); st != http.StatusOK {
+		t.Fatalf("revoke session: %d", st)
+	}
+	if es, err := srv.App.DB.AuditHistory(ctx, "user", apptest.CountyOffice); err != nil || len(es) != 1 ||
+		string(es[0].DecodeChanges()["operation"].New) != `"console_session_revoked"` || strings.Contains(string(es[0].Changes), m[1]) {
+		t.Errorf("the county office's entries after its session was ended: %+v %v", es, err)
+	}
+	page = mustGet(t, admin, "/console/users")
+	row = page[strings.Index(page, `data-username="`+apptest.Inspector2+`"`):]
 	row = row[:strings.Index(row, "</tr>")]
-	for _, w := range []string{"账号操作记录（6）", "重置密码", "停用", "启用", "修改区县，区县 忻府区、宁武县", "吊销设备", "恢复设备"} {
+	for _, w := range []string{"账号操作记录（6）", "重置密码", "停用", "启用", "修改区县，区县 忻府区 → 忻府区、宁武县", "吊销设备", "恢复设备"} {
 		if !strings.Contains(row, w) {
 			t.Errorf("the user's row lacks %q:\n%s", w, row)
 		}

@@ -191,13 +191,10 @@ func (c *Console) accountHistory(ctx context.Context, username string, devices [
 			case "role":
 				shown = roleNames[server.Role(fmt.Sprint(v))]
 			case "counties":
-				var codes []string
-				_ = json.Unmarshal(ch.New, &codes)
-				names := make([]string, len(codes))
-				for i, code := range codes {
-					names[i] = c.countyName(code)
+				shown = c.countyNames(ch.New)
+				if old := c.countyNames(ch.Old); len(ch.Old) > 0 && string(ch.Old) != "null" {
+					shown = old + " → " + shown
 				}
-				shown = strings.Join(names, "、")
 			}
 			row.Changes = append(row.Changes, changeRow{Field: fieldLabel(field, nil), New: shown})
 		}
@@ -206,6 +203,21 @@ func (c *Console) accountHistory(ctx context.Context, username string, devices [
 	}
 	slices.SortFunc(out, func(a, b historyRow) int { return cmp.Compare(b.Seq, a.Seq) })
 	return out, nil
+}
+
+// countyNames names the counties of a JSON list of codes; 全部区县 for
+// none (a city office's, an administrator's).
+func (c *Console) countyNames(raw json.RawMessage) string {
+	var codes []string
+	_ = json.Unmarshal(raw, &codes)
+	if len(codes) == 0 {
+		return "全部区县"
+	}
+	names := make([]string, len(codes))
+	for i, code := range codes {
+		names[i] = c.countyName(code)
+	}
+	return strings.Join(names, "、")
 }
 
 func requireAdmin(ec echo.Context) error {
@@ -269,10 +281,14 @@ func (c *Console) setCounties(ec echo.Context) error {
 		return err
 	}
 	counties := formCounties(ec)
+	var was []string
+	if u, _, err := c.d.Store.UserByUsername(ec.Request().Context(), ec.Param("username")); err == nil {
+		was = u.Counties
+	}
 	if err := c.d.Store.SetUserCounties(ec.Request().Context(), ec.Param("username"), counties); err != nil {
 		return err
 	}
-	c.accountAction(ec, "user_counties_set", "user", ec.Param("username"), "counties", counties)
+	c.accountAction(ec, "user_counties_set", "user", ec.Param("username"), "counties", counties, "counties_was", was)
 	return ec.Redirect(http.StatusSeeOther, "/console/users?done=counties&user="+url.QueryEscape(ec.Param("username")))
 }
 
@@ -294,7 +310,7 @@ func (c *Console) revokeDevice(ec echo.Context) error {
 	if err := c.d.Store.RevokeDevice(ec.Request().Context(), d.ID, c.now()); err != nil {
 		return err
 	}
-	c.accountAction(ec, "device_revoked", "device", d.ID)
+	c.accountAction(ec, "device_revoked", "device", d.ID, "device_name", d.Name, "user", d.Username)
 	return ec.Redirect(http.StatusSeeOther, "/console/users?"+url.Values{"done": {"revoked"}, "device": {d.ID}}.Encode())
 }
 
@@ -313,7 +329,7 @@ func (c *Console) reinstateDevice(ec echo.Context) error {
 		if err := c.d.Store.ReinstateDevice(ec.Request().Context(), d.ID, c.now()); err != nil {
 			return err
 		}
-		c.accountAction(ec, "device_reinstated", "device", d.ID)
+		c.accountAction(ec, "device_reinstated", "device", d.ID, "device_name", d.Name, "user", d.Username)
 	}
 	// Reinstated already (the form sent twice): answered as the first.
 	return ec.Redirect(http.StatusSeeOther, "/console/users?"+url.Values{"done": {"reinstated"}, "device": {d.ID}}.Encode())

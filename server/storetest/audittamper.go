@@ -120,4 +120,47 @@ func RunAuditTamper(t *testing.T, open Opener, raw RawSQL) {
 			t.Fatalf("problems %v, want the seal of 2026-11 not matching its last entry %d", p, es[len(es)-1].Seq)
 		}
 	})
+
+	// Two entries edited: both named (the first hid the second).
+	t.Run("TwoEntriesEdited", func(t *testing.T) {
+		f, pub := setup(t)
+		owner(t, f, `UPDATE audit_log SET actor_name = 'x' WHERE seq = 3`, `UPDATE audit_log SET record_id = 'y' WHERE seq = 6`)
+		named := map[int64]bool{}
+		for _, p := range verify(t, f, pub) {
+			var m *audit.Mismatch
+			if errors.As(p, &m) {
+				named[m.Seq] = true
+			}
+		}
+		if !named[3] || !named[6] {
+			t.Fatalf("entries named %v, want 3 and 6", named)
+		}
+	})
+
+	// The seals deleted and a sealed month rewritten, its hashes all
+	// recomputed: the chain holds, but the month has no seal though a
+	// server wrote entries well after it ended (it would have sealed it).
+	t.Run("SealsDeletedMonthRewritten", func(t *testing.T) {
+		f, pub := setup(t)
+		setNow(f.e, time.Date(2026, 12, 2, 3, 0, 0, 0, time.UTC))
+		if err := f.e.st.Update(f.e.ctx, func(tx server.WriteTx) error {
+			return tx.AppendAudit(f.e.ctx, &audit.Entry{At: f.e.Now(), ActorName: "命令行", Action: audit.ActionAccount, Entity: "user",
+				RecordID: "wang", Changes: audit.MakeChanges(map[string]audit.Change{"operation": {New: []byte(`"user_added"`)}})})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		es := f.entries(t)
+		es[2].ActorName = "王五"
+		qs := []string{`DELETE FROM audit_seals`}
+		for i := 2; i < len(es); i++ {
+			es[i].Link(es[i-1].Seq, es[i-1].Hash)
+			qs = append(qs, "UPDATE audit_log SET actor_name = '"+es[i].ActorName+"', prev_hash = '"+es[i].PrevHash+
+				"', hash = '"+es[i].Hash+"' WHERE seq = "+strconv.FormatInt(es[i].Seq, 10))
+		}
+		owner(t, f, qs...)
+		p := verify(t, f, pub)
+		if len(p) != 1 || !strings.Contains(p[0].Error(), "no seal for 2026-11") {
+			t.Fatalf("problems %v, want 2026-11's seal missing", p)
+		}
+	})
 }
