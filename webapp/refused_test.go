@@ -248,7 +248,8 @@ func TestBrowserReapplyOutOfScope(t *testing.T) {
 // — a roadside check dated a year ahead (a phone whose clock was fixed
 // offline after the app learnt its error) — is corrected on its card and
 // made again with the corrected value; it reaches the server once, with
-// it. The card offered only 知道了, which deleted the check.
+// it, and so does its later edit, refused for want of it. The card
+// offered only 知道了, which deleted the check.
 func TestBrowserCorrectRefusedValue(t *testing.T) {
 	srv, p, _ := roadsidePhone(t)
 	p.setOffline(false)
@@ -256,6 +257,7 @@ func TestBrowserCorrectRefusedValue(t *testing.T) {
 		const id = crypto.randomUUID();
 		await app.client.save('vehicle_check', id, { county: '140902', plate: '晋H7E555', checkpoint: '豆罗检查站',
 			emission_stage: 'cn6', fuel: 'natural_gas', aftertreatment: 'present', checked_at: '2027-12-05T09:21:00+08:00' });
+		await app.client.save('vehicle_check', id, { note: '后处理完好，已拍照' });
 		return id; })()`)
 	p.click(`#tabs a[data-tab="home"]`)
 	p.click(`#sync-now`)
@@ -274,6 +276,10 @@ func TestBrowserCorrectRefusedValue(t *testing.T) {
 	}
 	if got := recs[0].Text("checked_at"); got != "2026-12-01T09:21:00+08:00" {
 		t.Errorf("checked_at %q on the server, want the corrected 2026-12-01T09:21:00+08:00", got)
+	}
+	// The later edit of the check, refused for want of it, went with it.
+	if got := recs[0].Text("note"); got != "后处理完好，已拍照" {
+		t.Errorf("note %q on the server, want the later edit made again with the correction", got)
 	}
 }
 

@@ -1175,7 +1175,7 @@ export class FieldsyncClient {
     const key = typeof entry === 'string' ? entry : entry.key ?? rejectedKey(entry);
     /** @type {RejectedEntry | undefined} */
     let found;
-    await this.storage.transaction(['meta', 'records', 'outbox', 'uploads', 'blobs'], 'readwrite', async (tx) => {
+    await this.storage.transaction(['meta', 'records', 'outbox', 'uploads', 'blobs', 'superseded'], 'readwrite', async (tx) => {
       /** @type {RejectedEntry[]} */
       const list = (await tx.get('meta', 'rejected')) ?? [];
       found = list.find((x) => (x.key ?? rejectedKey(x)) === key);
@@ -1194,7 +1194,14 @@ export class FieldsyncClient {
       if (rec && found.hlc) {
         for (const name of Object.keys(kept)) {
           const cur = rec.fields?.[name];
-          if (cur && HLC.compare(cur.hlc, found.hlc) > 0) delete kept[name];
+          if (!cur || HLC.compare(cur.hlc, found.hlc) <= 0 || (corrections && name in corrections)) continue;
+          // Not lost without a word: listed as superseded (superseded()),
+          // as a value that lost to a later write is.
+          /** @type {Superseded} */
+          const sup = { key: `${found.entity}/${found.id}/${name}/${found.hlc}`, entity: found.entity, id: found.id, field: name,
+            value: kept[name], hlc: found.hlc ?? '', by: HLC.tryParse(cur.hlc)?.node ?? null, code: 'stale', at: this.nowFn() };
+          await tx.put('superseded', sup.key, sup);
+          delete kept[name];
         }
       }
       const fields = { ...kept, ...corrections };

@@ -196,6 +196,8 @@ export class Clock {
     this.monoFn = opts.mono ?? (typeof performance !== 'undefined' ? () => performance.now() : undefined);
     /** @type {{wall: number, mono: number} | undefined} the last reading of both clocks */
     this.seen = undefined;
+    /** The device clock's jumps forward left alone since the offset was learnt (follow). */
+    this.ahead = 0;
     this.offset = opts.offset ?? 0;
     /** @type {HLC} */
     this.last = typeof opts.last === 'string' ? HLC.parse(opts.last) : (opts.last ?? new HLC());
@@ -230,8 +232,20 @@ export class Clock {
     const wall = this.nowFn(), mono = this.monoFn(), s = this.seen;
     this.seen = { wall, mono };
     if (!s) return;
-    const jump = wall - s.wall - (mono - s.mono);
-    if (jump < -CALIBRATE_TOLERANCE || (jump > CALIBRATE_TOLERANCE && Math.abs(this.offset - jump) <= CALIBRATE_TOLERANCE)) {
+    let jump = wall - s.wall - (mono - s.mono);
+    if (jump > CALIBRATE_TOLERANCE && Math.abs(this.offset - jump) > CALIBRATE_TOLERANCE) {
+      // Sleep, or a clock set wrong: left alone, and remembered, so that
+      // a jump back that undoes it (the clock set right again) is not
+      // taken for a clock set back from the right time.
+      this.ahead += jump;
+      return;
+    }
+    if (jump < -CALIBRATE_TOLERANCE) {
+      const undone = Math.min(-jump, this.ahead);
+      this.ahead -= undone;
+      jump += undone;
+    }
+    if (jump < -CALIBRATE_TOLERANCE || jump > CALIBRATE_TOLERANCE) {
       this.offset = Math.abs(this.offset - jump) <= CALIBRATE_TOLERANCE ? 0 : Math.round(this.offset - jump);
     }
   }
@@ -267,6 +281,7 @@ export class Clock {
    */
   rebase() {
     this.seen = this.monoFn ? { wall: this.nowFn(), mono: this.monoFn() } : undefined;
+    this.ahead = 0;
   }
 
   /**

@@ -150,6 +150,16 @@ test("a device clock set right offline drops the correction at once; time passin
   skew = -HOUR;
   assert.equal(b.physical(), t);
   assert.equal(b.offset, HOUR);
+  // A clock set a year ahead offline (no offset: it was right), then set
+  // right again: the corrected time is the device's again, not a year on.
+  const w = new Clock(node, { now: () => t + skew, mono: () => m });
+  skew = 0;
+  assert.equal(w.physical(), t);
+  skew = YEAR;
+  assert.equal(w.physical(), t + YEAR, 'a jump forward is left alone (the phone may have slept)');
+  skew = 0;
+  assert.equal(w.physical(), t);
+  assert.equal(w.offset, 0);
   // An offset learnt after the jump (an answer came first) is not
   // corrected twice.
   const a = new Clock(node, { now: () => t + skew, mono: () => m });

@@ -312,6 +312,8 @@ test('reapply leaves out a value changed since the refusal: a later edit pulled 
   await syncOK(a);
   const again = await a.reapply(failed);
   assert.equal(again?.fields.summary, 'B 之后改的小结', 'the later summary is not taken back to the refused one');
+  const sup = await a.superseded();
+  assert.ok(sup.some((x) => x.field === 'summary' && x.value === 'A 离线写的小结' && x.id === insp), 'the value left out is listed as superseded, not lost without a word');
   assert.deepEqual(again?.fields['answers.dust_cover'], { result: 'fail' });
   await syncOK(a);
   await syncOK(b);

@@ -110,6 +110,8 @@ export class Clock {
         wall: number;
         mono: number;
     } | undefined;
+    /** The device clock's jumps forward left alone since the offset was learnt (follow). */
+    ahead: number;
     offset: number;
     /** @type {HLC} */
     last: HLC;

@@ -183,25 +183,35 @@ function rejectedCard(app, rejected, inspections, findings, templates, siteName,
           [i ? '；' : '', fieldLabel({ field: k, id: r.id }, inspections, templates), '：', k === 'item_key' ? itemLabel(r, v) : show(v, k, r.entity)])) : null,
         h('p', { class: 'mute small' }, when(r.at)),
         reopen ? h('button', { class: 'primary', dataset: { reapply: r.key }, onclick: () => act(async () => {
-          // With it, the record's other refused changes and the records
-          // refused for want of it (its finding, its photo): alone, they
-          // stayed refused for good.
-          // A value set again by an earlier one of them is this one's to
-          // set after it (passed as a correction: reapply leaves out a
-          // value changed since the refusal).
-          const setBefore = new Set();
-          for (const x of withDependents(r, rejected)) {
-            const own = Object.entries(x.delete ? {} : x.fields || {});
-            const again = Object.fromEntries(own.filter(([f]) => setBefore.has(x.entity + '/' + x.id + '/' + f)));
-            await c.reapply(x, Object.keys(again).length ? again : undefined);
-            for (const [f] of own) setBefore.add(x.entity + '/' + x.id + '/' + f);
-          }
+          await reapplyGroup(c, r, rejected);
           toast('已重新应用，将在同步时上传', false, 'saved');
           app.sync(false);
         }) }, '重新应用') : null,
-        correction(r, act, app),
-        ' ', h('button', { dataset: { dismiss: r.key }, onclick: () => act(() => c.dismissRejected(r)) }, '知道了'));
+        correction(r, act, app, rejected),
+        ' ', h('button', { dataset: { dismiss: r.key }, onclick: () => act(async () => {
+          // Its dependents go with it: alone, they could never be sent.
+          const group = withDependents(r, rejected).filter((x) => x === r || x.code === 'unknown_reference');
+          if (group.length > 1 && !window.confirm(`同时删除随它被拒绝的 ${group.length - 1} 项（照片、问题等）？它们无法单独上传。`)) return;
+          await c.dismissRejected(...group);
+        }) }, '知道了'));
     })));
+}
+
+/** reapplyGroup makes r again, with the record's other refused changes
+ *  and the records refused for want of it (its finding, its photo):
+ *  alone, they stayed refused for good. A value set again by an earlier
+ *  one of them is this one's to set after it (passed as a correction:
+ *  reapply leaves out a value changed since the refusal). corrections,
+ *  if given, are r's. */
+async function reapplyGroup(c, r, rejected, corrections) {
+  const setBefore = new Set();
+  for (const x of withDependents(r, rejected)) {
+    const own = Object.entries(x.delete ? {} : x.fields || {});
+    const again = Object.fromEntries(own.filter(([f]) => setBefore.has(x.entity + '/' + x.id + '/' + f)));
+    const fix = x === r ? { ...again, ...corrections } : again;
+    await c.reapply(x, Object.keys(fix).length ? fix : undefined);
+    for (const [f] of own) setBefore.add(x.entity + '/' + x.id + '/' + f);
+  }
 }
 
 /** withDependents is r with the refused changes that go with it, in the
@@ -240,14 +250,16 @@ const textFields = new Set(['plate', 'checkpoint', 'campaign', 'summary', 'descr
 /** correction is the form that corrects the refused value of r (its
  *  field), or null when r was not refused for one value the app can edit
  *  as it stands (a checklist answer is corrected on its inspection). */
-function correction(r, act, app) {
+function correction(r, act, app, rejected) {
   const f = r.field || '';
   if (r.delete || !valueCodes.has(r.code) || !(timeFields.has(f) || numberFields.has(f) || textFields.has(f) || f === 'deadline')) return null;
   const old = r.fields?.[f];
   const ms = typeof old === 'string' ? Date.parse(old) : NaN;
+  // A date typed 2026/12/11 or 2026.12.11 is offered as the date it meant.
+  const day = typeof old === 'string' ? old.trim().replace(/^(\d{4})[/.年](\d{1,2})[/.月](\d{1,2})日?$/, (_, y, m, d) => `${y}-${m.padStart(2, '0')}-${d.padStart(2, '0')}`).slice(0, 10) : '';
   const input = timeFields.has(f)
-    ? h('input', { type: 'datetime-local', name: f, value: Number.isFinite(ms) ? chinaTime(ms).slice(0, 16) : '' })
-    : f === 'deadline' ? h('input', { type: 'date', name: f, value: typeof old === 'string' ? old.slice(0, 10) : '' })
+    ? h('input', { type: 'datetime-local', name: f, required: true, value: Number.isFinite(ms) ? chinaTime(ms).slice(0, 16) : '' })
+    : f === 'deadline' ? h('input', { type: 'date', name: f, required: true, value: day })
       : h('input', { type: numberFields.has(f) ? 'number' : 'text', name: f, value: old == null ? '' : String(old) });
   const submit = (ev) => {
     ev.preventDefault();
@@ -256,8 +268,12 @@ function correction(r, act, app) {
     if (timeFields.has(f)) value = v ? v + ':00+08:00' : null; // China time, as every record time (sync.md §5.1)
     else if (numberFields.has(f)) value = v === '' ? null : Number(v);
     else if (v === '') value = null;
+    const fix = { [f]: value };
+    // A photo's capture signature covers its time and place: corrected,
+    // the photo is sent unsigned rather than as a forgery.
+    if (r.entity === 'photo' && r.fields?.capture_sig) Object.assign(fix, { capture_sig: null, capture_key_id: null });
     return act(async () => {
-      await app.client.reapply(r, { [f]: value });
+      await reapplyGroup(app.client, r, rejected, fix);
       toast('已改正，将在同步时上传', false, 'saved');
       app.sync(false);
     });
