@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/app"
@@ -125,6 +126,11 @@ func verifyDatabase(ctx context.Context, c *command, trusted ed25519.PublicKey) 
 	check, err := server.VerifyAudit(ctx, st, trusted)
 	if err != nil {
 		return err
+	}
+	if g, ok := st.(interface{ Unguarded() []string }); ok && len(g.Unguarded()) > 0 {
+		// Put back by the open: gone, someone could edit the log.
+		check.Problems = append(check.Problems, fmt.Errorf("the append-only triggers %s were missing (now put back): the log could be edited past them",
+			strings.Join(g.Unguarded(), ", ")))
 	}
 	for _, p := range check.Problems {
 		fmt.Fprintf(c.stdout, "MISMATCH %v\n", p)

@@ -241,6 +241,9 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger, tool bool) (*A
 	if m, ok := db.(interface{ Migrated() []string }); ok && len(m.Migrated()) > 0 {
 		log.Info("database migrated", "applied", m.Migrated())
 	}
+	if g, ok := db.(interface{ Unguarded() []string }); ok && len(g.Unguarded()) > 0 {
+		log.Error("the audit log's append-only triggers were missing (removed by hand, to edit the log?): put back; run fieldsync audit verify", "triggers", g.Unguarded())
+	}
 	a := &App{Cfg: cfg, Log: log, DB: db, Activity: &server.Activity{}, tool: tool}
 	if err := a.openParts(ctx); err != nil {
 		a.Close()

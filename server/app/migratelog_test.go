@@ -3,6 +3,7 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"log/slog"
 	"os"
 	"strings"
@@ -45,7 +46,23 @@ func TestMigrationsLogged(t *testing.T) {
 			t.Errorf("the log does not name migration %s:\n%s", n, first)
 		}
 	}
-	if again := open(); strings.Contains(again, "migrated") {
-		t.Errorf("a database already up to date is said to be migrated:\n%s", again)
+	if again := open(); strings.Contains(again, "migrated") || strings.Contains(again, "triggers") {
+		t.Errorf("a database already up to date is said to be migrated, or its triggers missing:\n%s", again)
+	}
+	// The audit log's append-only triggers dropped by hand: said at
+	// start, at ERROR, and put back.
+	raw, err := sql.Open("sqlite3", "file:"+cfg.DBPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`DROP TRIGGER audit_seals_no_delete`); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	if got := open(); !strings.Contains(got, "level=ERROR") || !strings.Contains(got, "append-only triggers were missing") || !strings.Contains(got, "audit_seals_no_delete") {
+		t.Errorf("a start without an audit trigger:\n%s", got)
+	}
+	if got := open(); strings.Contains(got, "triggers") {
+		t.Errorf("the trigger was not put back:\n%s", got)
 	}
 }

@@ -60,8 +60,10 @@ type DB struct {
 	// only this process writes: lookups skip the values no row has.
 	bands sqlstore.BandFilter
 
-	// migrated are the migrations this Open applied, in order (Migrated).
-	migrated []string
+	// migrated are the migrations this Open applied, in order (Migrated);
+	// unguarded the audit tables' triggers it found missing and put back
+	// (Unguarded).
+	migrated, unguarded []string
 
 	ckpt *checkpointer    // checkpoint.go
 	full server.FullWatch // whether the last write found the disk full, for Ping
@@ -178,6 +180,9 @@ func (db *DB) init(ctx context.Context) error {
 		return fmt.Errorf("journal mode is %q, want wal", mode)
 	}
 	if err := db.migrate(ctx); err != nil {
+		return err
+	}
+	if err := db.guardAudit(ctx); err != nil {
 		return err
 	}
 	db.stmts = make(map[string]*entitySQL, len(server.Entities))
@@ -323,6 +328,43 @@ func (db *DB) migrateOne(ctx context.Context, name string) error {
 	db.migrated = append(db.migrated, strings.TrimPrefix(name, "migrations/"))
 	return nil
 }
+
+// auditGuards are the audit tables' append-only triggers (migration 017),
+// by name.
+var auditGuards = [][2]string{
+	{"audit_log_no_update", `CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END`},
+	{"audit_log_no_delete", `CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END`},
+	{"audit_seals_no_update", `CREATE TRIGGER audit_seals_no_update BEFORE UPDATE ON audit_seals
+BEGIN SELECT RAISE(ABORT, 'audit_seals is append-only'); END`},
+	{"audit_seals_no_delete", `CREATE TRIGGER audit_seals_no_delete BEFORE DELETE ON audit_seals
+BEGIN SELECT RAISE(ABORT, 'audit_seals is append-only'); END`},
+}
+
+// guardAudit puts back the audit tables' append-only triggers found
+// missing — dropped by someone holding the file, to edit the log — and
+// keeps their names (Unguarded): nothing else noticed they were gone.
+func (db *DB) guardAudit(ctx context.Context) error {
+	for _, g := range auditGuards {
+		var n int
+		if err := db.write.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = ?`, g[0]).Scan(&n); err != nil {
+			return fmt.Errorf("look for trigger %s: %w", g[0], err)
+		}
+		if n > 0 {
+			continue
+		}
+		if _, err := db.write.ExecContext(ctx, g[1]); err != nil {
+			return fmt.Errorf("put back trigger %s: %w", g[0], err)
+		}
+		db.unguarded = append(db.unguarded, g[0])
+	}
+	return nil
+}
+
+// Unguarded names the audit tables' append-only triggers this Open found
+// missing and put back (none in a database nobody edited by hand).
+func (db *DB) Unguarded() []string { return db.unguarded }
 
 // Migrated names the migrations this Open applied to the database, in
 // the order applied (none when it was up to date), for the server's log.
