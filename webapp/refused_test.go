@@ -266,6 +266,10 @@ func TestBrowserCorrectRefusedValue(t *testing.T) {
 		t.Errorf("the correction is prefilled with %q, want the refused time 2027-12-05T09:21", v)
 	}
 	p.has("检查时间")
+	// Its values as the crew chose them, not the codes stored.
+	if card := p.text(`#rejected`); strings.Contains(card, "cn6") || strings.Contains(card, "natural_gas") || !strings.Contains(card, "国六") {
+		t.Errorf("the refused check's card shows codes: %s", card)
+	}
 	p.shot("app-home-correct.png")
 	eval[bool](p, `(() => { const i = document.querySelector('#rejected input[name="checked_at"]'); i.value = '2026-12-01T09:21'; return true; })()`)
 	p.click(`#rejected form[data-correct] button[type="submit"]`)

@@ -2,6 +2,7 @@
 // drafts, open findings (overdue first), superseded edits, sign-out.
 import { h, when, bytes, chinaDate, chinaTime, daysBetween, statusNames, severityNames, findingStatusNames, toast } from '../ui.js';
 import { message, rejectedMessage } from '../errors.js';
+import { emissionStages, fuels, aftertreatments, vehicleActions, siteKindChoices } from '../vocab.js';
 import { sentBack } from './finding.js';
 
 /** updateStatus refreshes the sync card in place. */
@@ -283,6 +284,9 @@ function correction(r, act, app, rejected) {
     h('button', { type: 'submit', class: 'primary' }, '改正后重新提交'));
 }
 
+// The vocabularies of a roadside check's fields (syncproto/vocab.go).
+const vocabOf = { emission_stage: emissionStages, fuel: fuels, aftertreatment: aftertreatments, action: vehicleActions };
+
 // Field names as inspectors read them.
 const fieldNames = {
   summary: '检查小结', status: '状态', note: '备注', name: '名称', address: '地址', description: '问题描述',
@@ -292,6 +296,9 @@ const fieldNames = {
   plate_color: '号牌颜色', plate_type: '号牌种类', vin: '车辆识别代号', emission_stage: '排放阶段', fuel: '燃料',
   aftertreatment: '后处理装置', obd_mil: 'OBD 故障灯', obd_codes: 'OBD 故障码', urea_level_pct: '尿素液位',
   ringelmann: '林格曼黑度', opacity: '不透光烟度', remote_sensing_id: '遥感检测编号', kind: '类型', radius_m: '范围（米）',
+  // named in the server's messages (缺少必填字段 site_id)
+  site_id: '点位', county: '区县', template_id: '检查表', template_version: '检查表版本', inspection_id: '所属检查',
+  finding_id: '所属问题', vehicle_check_id: '所属路检记录', sha256: '照片文件', content_type: '照片格式',
 };
 
 // Fields a refused change's card leaves out: the records it belongs to
@@ -319,6 +326,10 @@ function fieldLabel(s, inspections, templates) {
 // yes/no by 是/否 — never the code the app stores.
 function show(v, field, entity) {
   if (v == null) return '（清空）';
+  const vocab = vocabOf[field];
+  if (vocab && typeof v === 'string') return vocab.find((c) => c.code === v)?.label || v;
+  if (timeFields.has(field) && typeof v === 'string' && Number.isFinite(Date.parse(v))) return when(v);
+  if (field === 'kind' && typeof v === 'string') return siteKindChoices.find((c) => c.code === v)?.label || v;
   const names = field === 'status' ? (entity === 'finding' ? findingStatusNames : statusNames)
     : field === 'severity' ? severityNames : null;
   if (names && typeof v === 'string') return names[v] || v;
