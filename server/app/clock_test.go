@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xinzhou-eco/fieldsync/internal/logtest"
 	"github.com/xinzhou-eco/fieldsync/server/app"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
@@ -76,7 +77,7 @@ func TestServerHLCAheadOfHostClock(t *testing.T) {
 	wantStatus(t, apptest.Push(t, rogue, apptest.Mut(rogue, syncproto.EntityInspection, insp, apptest.Fields("summary", "提前 20 小时"))), "applied")
 	srv.Stop()
 
-	var log strings.Builder
+	var log logtest.Buffer // the server logs from its goroutines
 	srv = apptest.StartLogged(t, &log, withDir)
 	if !strings.Contains(log.String(), "the server's HLC is ahead of the host clock") {
 		t.Errorf("no warning of the HLC 20 h ahead in the log:\n%s", log.String())
