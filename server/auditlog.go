@@ -116,6 +116,56 @@ type AccountAction struct {
 	Set, Was map[string]any
 }
 
+// By names p as the action's actor: their display name with the
+// username beside it (names are not unique, and any administrator may be
+// given one that reads as another's). A nil p leaves the actor as it is.
+func (a AccountAction) By(p *Principal) AccountAction {
+	if p != nil {
+		a.ActorID, a.ActorName = p.UserID, p.Name+"（"+p.Username+"）"
+	}
+	return a
+}
+
+// DeviceByID returns any user's device by its id (the caller is an
+// administrator). Errors: not_found.
+func DeviceByID(ctx context.Context, st AccountStore, id string) (*Device, error) {
+	devs, err := st.Devices(ctx, Scope{All: true})
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range devs {
+		if d.ID == id {
+			return d, nil
+		}
+	}
+	return nil, Errorf(syncproto.CodeNotFound, "设备不存在")
+}
+
+// SetDeviceRevoked revokes the device (revoke) or reinstates it, and
+// returns the device as it was and the account action for the audit log
+// (naming the device and its user), or a nil action when the device was
+// in that state already: a request sent twice changes nothing and is not
+// recorded twice. The console, the API and the command line all change
+// devices through it. Errors: not_found.
+func SetDeviceRevoked(ctx context.Context, st AccountStore, id string, revoke bool, now time.Time) (*Device, *AccountAction, error) {
+	d, err := DeviceByID(ctx, st, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if (d.RevokedAt != nil) == revoke {
+		return d, nil, nil
+	}
+	action, change := "device_revoked", st.RevokeDevice
+	if !revoke {
+		action, change = "device_reinstated", st.ReinstateDevice
+	}
+	if err := change(ctx, d.ID, now); err != nil {
+		return nil, nil, err
+	}
+	return d, &AccountAction{Action: action, Entity: "device", RecordID: d.ID,
+		Set: map[string]any{"device_name": d.Name, "user": d.Username}}, nil
+}
+
 // AuditAccount appends a to the audit log, in a write transaction of its
 // own: after the change it records, which is already made (an entry that
 // cannot be appended is the caller's to report; the change stands).

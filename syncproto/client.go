@@ -153,6 +153,18 @@ func (c *Client) setTokens(tr *TokenResponse) {
 	}
 }
 
+// ChangePassword sets the signed-in user's own password (current checked)
+// and takes the device's new tokens from the answer: the user's other
+// sessions end, this one goes on (POST /api/v1/auth/password).
+func (c *Client) ChangePassword(ctx context.Context, current, next string) (*TokenResponse, error) {
+	var tr TokenResponse
+	if err := c.Do(ctx, http.MethodPost, PathPassword, &PasswordRequest{CurrentPassword: current, NewPassword: next}, &tr); err != nil {
+		return nil, err
+	}
+	c.setTokens(&tr)
+	return &tr, nil
+}
+
 // Refresh exchanges the refresh token for a new pair. Refreshes run one at a
 // time. If it fails without an answer (a lost response), the refresh token
 // may be spent already: sign in again rather than retry it.

@@ -13,9 +13,11 @@ const (
 	PathLogin   = "/api/v1/auth/login"
 	PathRefresh = "/api/v1/auth/refresh"
 	PathLogout  = "/api/v1/auth/logout"
-	PathMe      = "/api/v1/me"
-	PathPull    = "/api/v1/sync/pull"
-	PathPush    = "/api/v1/sync/push"
+	// PathPassword is the signed-in user's own password change.
+	PathPassword = "/api/v1/auth/password"
+	PathMe       = "/api/v1/me"
+	PathPull     = "/api/v1/sync/pull"
+	PathPush     = "/api/v1/sync/push"
 
 	// HLCsGrouped is the value of the pull parameter hlcs that asks for
 	// each change's HLCs as hlc_groups rather than per field.
@@ -75,7 +77,15 @@ type RefreshRequest struct {
 	RefreshToken string `json:"refresh_token"`
 }
 
-// TokenResponse answers a login or a refresh.
+// PasswordRequest is the body of POST /api/v1/auth/password: the signed-in
+// user's own password change, answered with the device's new tokens
+// (TokenResponse).
+type PasswordRequest struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+}
+
+// TokenResponse answers a login, a refresh or a password change.
 type TokenResponse struct {
 	AccessToken      string `json:"access_token"`
 	TokenType        string `json:"token_type"`

@@ -497,19 +497,20 @@ func fmtTime(t *time.Time) string {
 }
 
 func deviceRevokeCmd(c *command) {
-	deviceCmd(c, server.AccountStore.RevokeDevice, "device_revoked", "revoked device %s\n")
+	deviceCmd(c, true, "revoked device %s\n")
 }
 
 // deviceReinstateCmd undoes a revocation made by mistake: the phone signs
 // in again and sends the work it kept (sync.md 2).
 func deviceReinstateCmd(c *command) {
-	deviceCmd(c, server.AccountStore.ReinstateDevice, "device_reinstated",
+	deviceCmd(c, false,
 		"reinstated device %s: its user signs in on it again (with the password), and the work it kept syncs\n")
 }
 
-// deviceCmd runs change on the device its one argument names, audits it
-// as action, and says done (a format of its id).
-func deviceCmd(c *command, change func(server.AccountStore, context.Context, string, time.Time) error, action, done string) {
+// deviceCmd revokes (revoke) or reinstates the device its one argument
+// names, audits it (server.SetDeviceRevoked: not when it was so already)
+// and says done (a format of its id).
+func deviceCmd(c *command, revoke bool, done string) {
 	c.args = 1
 	c.run = func(ctx context.Context) error {
 		id, err := oneArg(c, "device id")
@@ -517,10 +518,16 @@ func deviceCmd(c *command, change func(server.AccountStore, context.Context, str
 			return err
 		}
 		return c.withStore(ctx, func(a *app.App) error {
-			if err := change(a.DB, ctx, id, time.Now()); err != nil {
+			_, act, err := server.SetDeviceRevoked(ctx, a.DB, id, revoke, time.Now())
+			if err != nil {
 				return err
 			}
-			c.audited(ctx, a, action, "device", id, nil)
+			if act == nil {
+				state := map[bool]string{true: "revoked already", false: "not revoked"}[revoke]
+				fmt.Fprintf(c.stdout, "device %s is %s: nothing changed\n", id, state)
+				return nil
+			}
+			c.audited(ctx, a, act.Action, act.Entity, act.RecordID, act.Set)
 			fmt.Fprintf(c.stdout, done, id)
 			return nil
 		})

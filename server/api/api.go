@@ -131,6 +131,7 @@ func New(syncer *server.Syncer, au *auth.Service, st server.Store, log *slog.Log
 	device := a.deviceTraffic
 	admin := requireRole(func(r server.Role) bool { return r == server.RoleAdmin })
 	v1.POST("/auth/logout", a.logout, small, authn)
+	v1.POST("/auth/password", a.changePassword, small, authn, device)
 	v1.GET("/me", a.me, authn)
 	v1.GET("/sync/pull", a.pull, authn, device, a.pulls.admit)
 	v1.POST("/sync/push", a.push, push, authn, device, a.pushes.admit) // a turn before the body is read
@@ -417,21 +418,57 @@ func inChina(t *time.Time) *time.Time {
 }
 
 func (a *API) revokeDevice(c echo.Context) error {
-	if err := a.store.RevokeDevice(c.Request().Context(), c.Param("id"), time.Now()); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
+	return a.setRevoked(c, true)
 }
 
 // reinstateDevice undoes a revocation (AccountStore.ReinstateDevice); a
 // device not revoked — reinstated already, the answer lost — is left as
 // it is, as a revocation sent twice is.
 func (a *API) reinstateDevice(c echo.Context) error {
-	err := a.store.ReinstateDevice(c.Request().Context(), c.Param("id"), time.Now())
-	if err != nil && server.ErrorCode(err) != syncproto.CodeConflict {
+	return a.setRevoked(c, false)
+}
+
+// setRevoked revokes or reinstates the device the path names, recording
+// it in the audit log unless it was so already (server.SetDeviceRevoked).
+func (a *API) setRevoked(c echo.Context, revoke bool) error {
+	_, act, err := server.SetDeviceRevoked(c.Request().Context(), a.store, c.Param("id"), revoke, time.Now())
+	if err != nil {
 		return err
 	}
+	if act != nil {
+		a.audit(c, *act)
+	}
 	return c.NoContent(http.StatusNoContent)
+}
+
+// changePassword sets the caller's own password and answers the device's
+// new tokens (auth.Service.ChangePassword); it is in the audit log.
+func (a *API) changePassword(c echo.Context) error {
+	var req syncproto.PasswordRequest
+	if err := a.decodeJSON(c, &req); err != nil {
+		return err
+	}
+	p := principalOf(c)
+	resp, err := a.auth.ChangePassword(c.Request().Context(), p, req.CurrentPassword, req.NewPassword, c.RealIP())
+	if err != nil {
+		return err
+	}
+	a.audit(c, server.AccountAction{Action: "password_changed", Entity: "user", RecordID: p.Username,
+		Set: map[string]any{"device": p.DeviceID}})
+	resp.ServerHLC = a.syncer.ServerHLC()
+	return c.JSON(http.StatusOK, resp)
+}
+
+// audit records an account change made through the API in the audit log
+// (server.AuditAccount), by the caller; one that cannot be recorded is
+// logged at ERROR, and the change stands.
+func (a *API) audit(c echo.Context, act server.AccountAction) {
+	ctx := c.Request().Context()
+	p := principalOf(c)
+	if err := server.AuditAccount(context.WithoutCancel(ctx), a.store, act.By(p), time.Now()); err != nil {
+		a.log.ErrorContext(ctx, "account change not in the audit log", "action", act.Action, act.Entity, act.RecordID, "err", err)
+	}
+	a.log.InfoContext(ctx, "account change", "action", act.Action, "by", p.Username, "client_ip", c.RealIP(), act.Entity, act.RecordID)
 }
 
 // captureKey registers the caller's device's capture key

@@ -667,6 +667,25 @@ func testRevokedDevice(t *testing.T, srv *apptest.Server) {
 	send(t, srv, request{method: http.MethodGet, path: syncproto.PathMe, token: access}).wantError(t, 401, syncproto.CodeTokenInvalid)
 	rawRefresh(t, srv, refresh).wantError(t, 401, syncproto.CodeTokenInvalid)
 	rawLogin(t, srv, apptest.Inspector, apptest.Passwords[apptest.Inspector], c.DeviceID).wantStatus(t, 200)
+
+	// Each change is in the audit log once (the second of each, changing
+	// nothing, is not), by the administrator, naming the device's user.
+	entries, err := srv.App.DB.AuditHistory(t.Context(), "device", c.DeviceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ops []string
+	for _, e := range entries {
+		ch := e.DecodeChanges()
+		ops = append(ops, string(ch["operation"].New))
+		if !strings.HasSuffix(e.ActorName, "（"+apptest.Admin+"）") || e.ActorID == "" || string(ch["user"].New) != `"`+apptest.Inspector+`"` {
+			t.Errorf("entry by %q (%q), user %s: want the administrator, and %s", e.ActorName, e.ActorID, ch["user"].New, apptest.Inspector)
+		}
+	}
+	slices.Sort(ops)
+	if want := []string{`"device_reinstated"`, `"device_revoked"`}; !slices.Equal(ops, want) {
+		t.Errorf("audit entries of the device %v, want %v", ops, want)
+	}
 }
 
 // testDisabledUser: disabling a user stops their tokens at once and for

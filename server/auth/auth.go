@@ -34,7 +34,7 @@ import (
 // Store is what the service needs of the store: users and devices, the
 // token signing keys, and failed sign-ins.
 type Store interface {
-	server.AuthStore
+	server.AccountStore
 	server.KeyStore
 	server.LoginStore
 }
@@ -184,10 +184,17 @@ func (s *Service) Login(ctx context.Context, req *syncproto.LoginRequest, client
 	if err != nil {
 		return nil, err
 	}
+	return s.startSession(ctx, in, req.DeviceID, req.DeviceName)
+}
+
+// startSession starts a session of the device for a sign-in (registering
+// the device at its first) and returns its tokens; a sign-in that no
+// longer holds once the session is stored (Confirm) ends it again.
+func (s *Service) startSession(ctx context.Context, in *SignIn, deviceID, deviceName string) (*syncproto.TokenResponse, error) {
 	u := in.User
 	refresh, refreshHash := newRefreshToken()
 	now := s.Now()
-	d := &server.Device{ID: req.DeviceID, UserID: u.ID, Name: req.DeviceName, CreatedAt: now}
+	d := &server.Device{ID: deviceID, UserID: u.ID, Name: deviceName, CreatedAt: now}
 	session, err := s.Store.RegisterDevice(ctx, d, refreshHash, now.Add(s.RefreshTTL))
 	if err != nil {
 		return nil, err
@@ -198,7 +205,61 @@ func (s *Service) Login(ctx context.Context, req *syncproto.LoginRequest, client
 		}
 		return nil, err
 	}
-	return s.tokens(ctx, server.DeviceSession{UserID: u.ID, DeviceID: req.DeviceID, Session: session}, u.Role, refresh, u)
+	return s.tokens(ctx, server.DeviceSession{UserID: u.ID, DeviceID: deviceID, Session: session}, u.Role, refresh, u)
+}
+
+// CheckNewPassword says what is wrong with next as a user's own new
+// password in place of current, if anything: its length (what bcrypt
+// reads) or that it is the same. Errors: invalid_field (new_password).
+func CheckNewPassword(current, next string) error {
+	switch {
+	case len(next) < minPassword || len(next) > maxPassword:
+		return server.Errorf(syncproto.CodeInvalidField, "新密码应为 %d 到 %d 个字节（汉字每字 3 个字节）", minPassword, maxPassword).At("new_password")
+	case next == current:
+		return server.Errorf(syncproto.CodeInvalidField, "新密码不能与当前密码相同").At("new_password")
+	}
+	return nil
+}
+
+// ChangePassword sets the signed-in user's own password, once their
+// current one is checked (slowed after failures as a sign-in is), and
+// returns the calling device's new tokens: every other session of the
+// user — their other phones, the console — ends, as an administrator's
+// reset ends them, and this device's continues under the new tokens, its
+// unsent work kept. Errors: invalid_field (new_password, or
+// current_password: not the user's), missing_field, too_many_attempts,
+// user_disabled, device_revoked.
+func (s *Service) ChangePassword(ctx context.Context, p *server.Principal, current, next, clientIP string) (*syncproto.TokenResponse, error) {
+	if current == "" {
+		return nil, server.Errorf(syncproto.CodeMissingField, "请输入当前密码").At("current_password")
+	}
+	if err := CheckNewPassword(current, next); err != nil {
+		return nil, err
+	}
+	in, err := s.CheckPassword(ctx, p.Username, current, clientIP)
+	switch {
+	case server.ErrorCode(err) == syncproto.CodeInvalidLogin:
+		// Not 401: the caller's token is good, and a client that takes
+		// any 401 for an ended session would sign the user out.
+		return nil, server.Errorf(syncproto.CodeInvalidField, "当前密码不正确").At("current_password")
+	case err != nil:
+		return nil, err
+	case in.User.ID != p.UserID:
+		return nil, server.Errorf(syncproto.CodeTokenInvalid, "令牌无效，请重新登录")
+	}
+	d, err := server.DeviceByID(ctx, s.Store, p.DeviceID)
+	if err != nil {
+		return nil, err
+	}
+	hash, err := HashPassword(next, s.BcryptCost)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Store.SetUserPassword(ctx, p.Username, hash); err != nil {
+		return nil, err
+	}
+	in.hash = hash
+	return s.startSession(ctx, in, d.ID, d.Name)
 }
 
 // SignIn is a password found right for a user: the user as read then, and
@@ -292,8 +353,9 @@ func (s *Service) CheckPassword(ctx context.Context, username, password, clientI
 	return &SignIn{User: u, hash: hash}, nil
 }
 
-// maxPassword is the longest password, in bytes: all bcrypt reads.
-const maxPassword = 72
+// maxPassword is the longest password, in bytes: all bcrypt reads;
+// minPassword the shortest a user may choose.
+const maxPassword, minPassword = 72, 8
 
 // dummyHashes holds, by cost, the hash an unknown username's password is
 // compared with.

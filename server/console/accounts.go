@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"maps"
 	"math/big"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -92,13 +94,11 @@ func (c *Console) changePassword(ec echo.Context) error {
 		return c.render(ec, status, "password.html", map[string]any{"Error": msg})
 	}
 	newPW := ec.FormValue("new")
-	switch {
-	case newPW != ec.FormValue("again"):
+	if newPW != ec.FormValue("again") {
 		return refuse(http.StatusBadRequest, "两次输入的新密码不一致")
-	case len(newPW) < 8 || len(newPW) > 72:
-		return refuse(http.StatusBadRequest, "新密码应为 8 到 72 个字节（汉字每字 3 个字节）")
-	case newPW == ec.FormValue("current"):
-		return refuse(http.StatusBadRequest, "新密码不能与当前密码相同")
+	}
+	if err := auth.CheckNewPassword(ec.FormValue("current"), newPW); err != nil {
+		return refuse(http.StatusBadRequest, server.ErrorMessage(err))
 	}
 	in, err := c.d.Auth.CheckPassword(ctx, p.Username, ec.FormValue("current"), ec.RealIP())
 	switch code := server.ErrorCode(err); {
@@ -184,38 +184,41 @@ func (c *Console) sessionOwner(ctx context.Context, id string) (username, starte
 }
 
 // accountAction records a change to an account, a device or a console
-// session — an administrator's, or a user's to their own password — entity and id, then what it set as name, value
-// pairs — in the audit log (server.AuditAccount: a password reset lets
-// whoever made it sign in as the user) and in the server's log, with who
-// made it and from where (never a password).
+// session — an administrator's, or a user's to their own password —:
+// entity and id, then what it set as name, value pairs, a name ending in
+// "_was" giving the value before of the one without it (audit).
 func (c *Console) accountAction(ec echo.Context, action, entity, id string, set ...any) {
-	ctx := ec.Request().Context()
-	p := principalOf(ec)
 	a := server.AccountAction{Action: action, Entity: entity, RecordID: id, Set: map[string]any{}, Was: map[string]any{}}
-	if p != nil {
-		// The username beside the name: names are not unique, and any
-		// administrator may be given one that reads as another's.
-		a.ActorID, a.ActorName = p.UserID, p.Name+"（"+p.Username+"）"
-	}
 	for i := 0; i+1 < len(set); i += 2 {
-		// A name ending in "_was" is the value before of the one
-		// without it.
 		if k, was := strings.CutSuffix(fmt.Sprint(set[i]), "_was"); was {
 			a.Was[k] = set[i+1]
 		} else {
 			a.Set[k] = set[i+1]
 		}
 	}
-	err := server.AuditAccount(context.WithoutCancel(ctx), c.d.Store, a, c.now())
+	c.audit(ec, a)
+}
+
+// audit records a in the audit log (server.AuditAccount: a password reset
+// lets whoever made it sign in as the user) and in the server's log, with
+// who made it and from where (never a password).
+func (c *Console) audit(ec echo.Context, a server.AccountAction) {
+	ctx := ec.Request().Context()
+	p := principalOf(ec)
+	err := server.AuditAccount(context.WithoutCancel(ctx), c.d.Store, a.By(p), c.now())
 	if c.d.Log == nil {
 		return
 	}
 	if err != nil {
-		c.d.Log.ErrorContext(ctx, "admin action not in the audit log", "action", action, entity, id, "err", err)
+		c.d.Log.ErrorContext(ctx, "admin action not in the audit log", "action", a.Action, a.Entity, a.RecordID, "err", err)
 	}
 	by := ""
 	if p != nil {
 		by = p.Username
 	}
-	c.d.Log.InfoContext(ctx, "admin action", append([]any{"action", action, "by", by, "client_ip", ec.RealIP(), entity, id}, set...)...)
+	attrs := []any{"action", a.Action, "by", by, "client_ip", ec.RealIP(), a.Entity, a.RecordID}
+	for _, k := range slices.Sorted(maps.Keys(a.Set)) {
+		attrs = append(attrs, k, a.Set[k])
+	}
+	c.d.Log.InfoContext(ctx, "admin action", attrs...)
 }

@@ -307,10 +307,9 @@ func (c *Console) revokeDevice(ec echo.Context) error {
 	if ec.FormValue("confirm") != "1" && d.RevokedAt == nil {
 		return c.render(ec, http.StatusOK, "revoke.html", map[string]any{"D": c.deviceView(d)})
 	}
-	if err := c.d.Store.RevokeDevice(ec.Request().Context(), d.ID, c.now()); err != nil {
+	if err := c.setRevoked(ec, d.ID, true); err != nil {
 		return err
 	}
-	c.accountAction(ec, "device_revoked", "device", d.ID, "device_name", d.Name, "user", d.Username)
 	return ec.Redirect(http.StatusSeeOther, "/console/users?"+url.Values{"done": {"revoked"}, "device": {d.ID}}.Encode())
 }
 
@@ -325,11 +324,8 @@ func (c *Console) reinstateDevice(ec echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if d.RevokedAt != nil {
-		if err := c.d.Store.ReinstateDevice(ec.Request().Context(), d.ID, c.now()); err != nil {
-			return err
-		}
-		c.accountAction(ec, "device_reinstated", "device", d.ID, "device_name", d.Name, "user", d.Username)
+	if err := c.setRevoked(ec, d.ID, false); err != nil {
+		return err
 	}
 	// Reinstated already (the form sent twice): answered as the first.
 	return ec.Redirect(http.StatusSeeOther, "/console/users?"+url.Values{"done": {"reinstated"}, "device": {d.ID}}.Encode())
@@ -337,16 +333,17 @@ func (c *Console) reinstateDevice(ec echo.Context) error {
 
 // device is a device by its id (any user's: the caller is an admin).
 func (c *Console) device(ec echo.Context, id string) (*server.Device, error) {
-	devs, err := c.d.Store.Devices(ec.Request().Context(), server.Scope{All: true})
-	if err != nil {
-		return nil, err
+	return server.DeviceByID(ec.Request().Context(), c.d.Store, id)
+}
+
+// setRevoked revokes or reinstates a device and audits it, unless it was
+// so already (server.SetDeviceRevoked).
+func (c *Console) setRevoked(ec echo.Context, id string, revoke bool) error {
+	_, a, err := server.SetDeviceRevoked(ec.Request().Context(), c.d.Store, id, revoke, c.now())
+	if a != nil {
+		c.audit(ec, *a)
 	}
-	for _, d := range devs {
-		if d.ID == id {
-			return d, nil
-		}
-	}
-	return nil, server.Errorf(syncproto.CodeNotFound, "设备不存在")
+	return err
 }
 
 // revokeView is what the revocation's confirmation and notice say of a
