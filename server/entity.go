@@ -329,7 +329,11 @@ var Entities = []*Entity{
 		// clear the flag of the photos it takes next).
 		{Name: "radius_m", Type: TypeReal, Min: 1, Max: 50000, Immutable: true},
 		{Name: "note", Type: TypeText},
-		{Name: "active", Type: TypeBool},
+		// active false is a site the office has retired (停用): phones
+		// offer it for no new inspection. A phone sets it when it creates
+		// the site, and only an office changes it (a phone bringing a
+		// retired site back would put it on every phone of the county).
+		{Name: "active", Type: TypeBool, Immutable: true},
 		{Name: "lon_wgs84", Type: TypeReal, Server: true},
 		{Name: "lat_wgs84", Type: TypeReal, Server: true},
 	}},

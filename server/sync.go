@@ -529,24 +529,15 @@ func (s *Syncer) apply(ctx context.Context, tx WriteTx, p *Principal, pm *prepar
 	if err != nil {
 		return err
 	}
-	if cur == nil {
-		if m.Delete {
-			return keepEarlyDelete(ctx, tx, p, e, m.ID, h, now)
-		}
-		if cur, err = s.newRecord(ctx, tx, p, e, m.ID, vals, h, now); err != nil {
-			return err
-		}
-	} else if err := s.checkUpdate(ctx, tx, p, cur, vals, m.Delete, h); err != nil {
-		return err
-	}
-	if err := checkMapSize(cur, vals); err != nil {
-		return err
-	}
-	if err := s.checkRefs(ctx, tx, cur, vals, h); err != nil {
-		return err
-	}
-	if e.Name == syncproto.EntityPhoto {
-		if err := s.checkDeclaredFile(ctx, tx, p, cur, vals); err != nil {
+	// A mutation the record holds already, as sent or overwritten since by
+	// its own device (a batch sent again under a new id, the outbox sent
+	// again after a restore), is answered duplicate or stale, whatever has
+	// changed since that would refuse it now — the inspection submitted,
+	// the user's counties —: the phone is not told to keep aside work the
+	// server holds. Only its own device can send it (its HLC's node).
+	held := cur != nil && syncproto.Superseded(&cur.State, vals, m.Delete, h)
+	if !held {
+		if err := s.checkApply(ctx, tx, p, pm, &cur, now); err != nil {
 			return err
 		}
 	}
@@ -654,6 +645,35 @@ func (s *Syncer) apply(ctx context.Context, tx WriteTx, p *Principal, pm *prepar
 	}
 	if created && e.DeviceDeletable {
 		return s.applyEarlyDelete(ctx, tx, cur, now, res)
+	}
+	return nil
+}
+
+// checkApply runs the checks of a mutation that would change the record
+// (*cur, nil if there is none: a create, which it makes): existence,
+// county and scope, immutable fields, locks, references, a photo's file.
+func (s *Syncer) checkApply(ctx context.Context, tx WriteTx, p *Principal, pm *prepared, cur **StoredRecord, now time.Time) error {
+	m, e, h, vals := pm.m, pm.e, pm.h, pm.vals
+	if *cur == nil {
+		if m.Delete {
+			return keepEarlyDelete(ctx, tx, p, e, m.ID, h, now)
+		}
+		r, err := s.newRecord(ctx, tx, p, e, m.ID, vals, h, now)
+		if err != nil {
+			return err
+		}
+		*cur = r
+	} else if err := s.checkUpdate(ctx, tx, p, *cur, vals, m.Delete, h); err != nil {
+		return err
+	}
+	if err := checkMapSize(*cur, vals); err != nil {
+		return err
+	}
+	if err := s.checkRefs(ctx, tx, *cur, vals, h); err != nil {
+		return err
+	}
+	if e.Name == syncproto.EntityPhoto {
+		return s.checkDeclaredFile(ctx, tx, p, *cur, vals)
 	}
 	return nil
 }

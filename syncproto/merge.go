@@ -85,6 +85,37 @@ func wins(v json.RawMessage, h HLC, cur FieldState) bool {
 	return bytes.Compare(v, cur.Value) > 0
 }
 
+// Superseded reports whether the mutation stamped h is in r already, as
+// sent or overwritten since by later writes of its own node (h.Node), so
+// that merging it changes nothing and loses nothing but to its own
+// device: its delete is r's tombstone or older than it and of the same
+// node; or each of its fields (one at least), on a record not deleted, is
+// stored at h with this value, or at a later HLC of the same node. It is
+// then answered duplicate, or stale with only own-older losses, which no
+// conflict log keeps.
+func Superseded(r *Record, fields map[string]json.RawMessage, del bool, h HLC) bool {
+	if del {
+		return r.Deleted == h || r.Deleted.Node == h.Node && r.Deleted.Compare(h) > 0
+	}
+	if len(fields) == 0 || r.IsDeleted() {
+		return false
+	}
+	for name, v := range fields {
+		cur, ok := r.Fields[name]
+		switch {
+		case !ok:
+			return false
+		case cur.HLC == h:
+			if !bytes.Equal(cur.Value, v) {
+				return false
+			}
+		case cur.HLC.Node != h.Node || cur.HLC.Compare(h) < 0:
+			return false
+		}
+	}
+	return true
+}
+
 // Merge applies one mutation stamped h to r by per-field last-writer-wins.
 // It is commutative, associative and idempotent: applying any set of
 // mutations, in any order and any number of times, yields the same record.

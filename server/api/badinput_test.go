@@ -955,6 +955,7 @@ func testMutationRejections(t *testing.T, srv *apptest.Server) {
 
 		{"inspection site_id changed", up(syncproto.EntityInspection, open, F{"site_id": siteB}), syncproto.CodeImmutableField},
 		{"site geofence widened by a phone", up(syncproto.EntitySite, siteA, F{"radius_m": 50000}), syncproto.CodeImmutableField},
+		{"site retired by a phone", up(syncproto.EntitySite, siteA, F{"active": false}), syncproto.CodeImmutableField},
 		{"inspection template changed", up(syncproto.EntityInspection, open, F{"template_id": "coal_yard"}), syncproto.CodeImmutableField},
 		{"photo sha256 changed", up(syncproto.EntityPhoto, photo, F{"sha256": strings.Repeat("ff", 32)}), syncproto.CodeImmutableField},
 		{"photo sha256 in capitals", up(syncproto.EntityPhoto, newID(), F{"inspection_id": open, "sha256": strings.Repeat("0A", 32)}), syncproto.CodeInvalidField},

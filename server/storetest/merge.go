@@ -22,6 +22,7 @@ var mergeCases = []testCase{
 	{"TombstoneWins", testTombstoneWins},
 	{"ServerFieldsRefusedFromDevices", testServerFieldsRefused},
 	{"RetryIsDuplicate", testRetryDuplicate},
+	{"ResentAfterChangesIsNotRefused", testResentAfterChanges},
 	{"ReviewLocksAndUnlocks", testReview},
 	{"ServerWriteWinsOverFutureStamps", testServerWriteWinsOverFuture},
 }
@@ -409,6 +410,70 @@ func testRetryDuplicate(t *testing.T, open Opener) {
 	}
 	if cs, _ := e.st.Conflicts(e.ctx, server.Scope{All: true}, "", "", 10); len(cs) != 0 {
 		t.Errorf("retry logged conflicts %+v", cs)
+	}
+}
+
+// testResentAfterChanges: a device's batch sent again under a new batch
+// id after what it did has changed the records (the inspection it
+// submitted is locked) or after its user's counties changed is answered
+// duplicate, or stale where its own later writes replaced a value — not
+// refused record_locked or out_of_scope, which would tell the phone to
+// keep aside work the server holds (sync.md 5.2). What it did not send
+// before is still refused, and nothing is logged or stored again.
+func testResentAfterChanges(t *testing.T, open Opener) {
+	e := seeded(t, open)
+	d := e.inspector(xinfu)
+	site := d.site(xinfu, "甲")
+	insp, finding := uuid.NewString(), uuid.NewString()
+	sent := []syncproto.Mutation{
+		d.mut(syncproto.EntityInspection, insp, map[string]any{"site_id": site, "template_id": "coal_yard", "template_version": 1,
+			"started_at": "2026-11-20T09:00:00+08:00", "status": "draft"}),
+		d.mut(syncproto.EntityFinding, finding, map[string]any{"inspection_id": insp, "description": "料棚未封闭",
+			"deadline": "2026-12-31", "status": "open"}),
+		d.mut(syncproto.EntityInspection, insp, map[string]any{"status": "submitted"}),
+	}
+	d.pushOK(sent...)
+	seq := e.lastSeq()
+	want := []string{syncproto.StatusStale, syncproto.StatusDuplicate, syncproto.StatusDuplicate}
+	check := func(when string) {
+		t.Helper()
+		res := d.push(sent...)
+		for i, r := range res.Results {
+			if r.Status != want[i] || r.Code != "" {
+				t.Errorf("%s: mutation %d answered %s %s (%s), want %s", when, i, r.Status, r.Code, r.Message, want[i])
+			}
+		}
+		if r := res.Results[0]; !slices.Equal(r.LostFields, []string{"status"}) {
+			t.Errorf("%s: the create's lost fields %v, want [status] (its own later submit)", when, r.LostFields)
+		}
+		if got := e.lastSeq(); got != seq {
+			t.Errorf("%s: the resent batch moved the feed from %d to %d", when, seq, got)
+		}
+		if cs, _ := e.st.Conflicts(e.ctx, server.Scope{All: true}, "", "", 10); len(cs) != 0 {
+			t.Errorf("%s: the resent batch logged conflicts %+v", when, cs)
+		}
+	}
+	check("submitted")
+	// A new change is still refused as locked.
+	res := d.push(d.mut(syncproto.EntityInspection, insp, map[string]any{"summary": "提交后修改"}))
+	if r := res.Results[0]; r.Status != syncproto.StatusRejected || r.Code != syncproto.CodeRecordLocked {
+		t.Errorf("a new change of the submitted inspection: %+v, want rejected record_locked", r)
+	}
+
+	// The user moved to another county: the same batch again, the same
+	// answers; a new change is out of scope.
+	if err := e.st.SetUserCounties(e.ctx, d.p.Username, []string{dingxia}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := e.st.Principal(e.ctx, d.p.UserID, d.p.DeviceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.p = p
+	check("moved to another county")
+	res = d.push(d.mut(syncproto.EntityFinding, finding, map[string]any{"rectification_note": "已整改"}))
+	if r := res.Results[0]; r.Status != syncproto.StatusRejected || r.Code != syncproto.CodeOutOfScope {
+		t.Errorf("a new change out of scope: %+v, want rejected out_of_scope", r)
 	}
 }
 
