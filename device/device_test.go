@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/xinzhou-eco/fieldsync/device"
+	"github.com/xinzhou-eco/fieldsync/seeds"
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/server/imageproc/testimg"
@@ -1128,5 +1129,65 @@ func TestReapplyKeepsLaterValues(t *testing.T) {
 	}
 	if s := status(t, d); len(s.Rejected) != 0 || s.Outbox != 0 {
 		t.Errorf("after reapply and sync: rejected %+v, outbox %d", s.Rejected, s.Outbox)
+	}
+}
+
+// TestNewInspectionOnNewestChecklist: once a newer version of a checklist
+// is pulled, a new inspection is made on it, whether the checklist is
+// named or found by the site's kind (fieldctl took the first, the oldest:
+// the retired form, without the items added since — catalogue probe);
+// id@version still names an older one. A site the office retired takes no
+// new inspection, and is listed as retired.
+func TestNewInspectionOnNewestChecklist(t *testing.T) {
+	srv := apptest.Start(t)
+	ctx := t.Context()
+	set, err := seeds.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(set.Templates, func(tp seeds.Template) bool { return tp.ID == "construction_dust" })
+	v2 := set.Templates[i]
+	v2.Version = 2
+	v2.Items = append(slices.Clone(v2.Items), syncproto.ChecklistItem{Key: "fog_cannon", Label: "雾炮开启", Type: "pass_fail", Required: true})
+	if err := server.LoadReference(ctx, srv.App.Syncer, &seeds.Set{Templates: []seeds.Template{v2}}); err != nil {
+		t.Fatal(err)
+	}
+	d := newDevice(t, srv, apptest.Inspector)
+	mustSync(t, d)
+	site := apptest.DemoSite(t, "140902")
+	for _, named := range []string{"", "construction_dust", "construction_dust@1"} {
+		insp, err := d.StartInspection(ctx, site, named)
+		if err != nil {
+			t.Fatalf("start with %q: %v", named, err)
+		}
+		r, err := d.Record(ctx, syncproto.EntityInspection, insp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "2"
+		if named == "construction_dust@1" {
+			want = "1"
+		}
+		if got := string(r.Fields["template_version"]); got != want {
+			t.Errorf("started with %q on version %s, want %s", named, got, want)
+		}
+	}
+
+	err = srv.App.DB.Update(ctx, func(tx server.WriteTx) error {
+		return srv.App.Syncer.Upsert(ctx, tx, syncproto.EntitySite, site, "140902", map[string]any{"active": false})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, d)
+	if _, err := d.StartInspection(ctx, site, ""); err == nil || !strings.Contains(err.Error(), "已被督查停用") {
+		t.Errorf("an inspection started at a retired site: %v", err)
+	}
+	sites, err := d.Sites(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i := slices.IndexFunc(sites, func(s device.Site) bool { return s.ID == site }); i < 0 || !sites[i].Retired {
+		t.Errorf("the retired site listed %+v", sites)
 	}
 }

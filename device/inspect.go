@@ -64,13 +64,27 @@ func (d *Device) StartInspection(ctx context.Context, siteID, template string) (
 	if err != nil {
 		return "", err
 	}
+	if site.Retired() {
+		return "", fmt.Errorf("点位 %s（%s）已被督查停用，不能新建检查", siteID, site.Str("name"))
+	}
+	// The template named as id@version, or else the highest version
+	// pulled of the one named, or of the first for the site's kind: a new
+	// inspection is never made on a version a newer one replaced (sync.md
+	// 9.1).
 	var tpl *Template
 	for _, r := range recs {
 		t := templateOf(r)
-		if (template != "" && (t.ID == template || t.TemplateID == template)) ||
-			(template == "" && slices.Contains(t.SiteKinds, site.Str("kind"))) {
+		if template != "" && t.ID == template {
 			tpl = t
 			break
+		}
+		match := t.TemplateID == template || template == "" && slices.Contains(t.SiteKinds, site.Str("kind"))
+		switch {
+		case !match:
+		case tpl == nil:
+			tpl = t
+		case t.TemplateID == tpl.TemplateID && t.Version > tpl.Version:
+			tpl = t
 		}
 	}
 	if tpl != nil && template != "" && !slices.Contains(tpl.SiteKinds, site.Str("kind")) {

@@ -28,6 +28,12 @@ func (r *Record) Str(field string) string {
 	return s
 }
 
+// Retired reports whether r is a site its office has retired (active
+// false).
+func (r *Record) Retired() bool {
+	return string(r.Fields["active"]) == "false"
+}
+
 type queryer interface {
 	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
 }

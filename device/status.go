@@ -11,6 +11,9 @@ import (
 // Site is a pulled inspection site.
 type Site struct {
 	ID, County, Kind, Name, Address string
+	// Retired is a site the office has retired (停用): no new
+	// inspection is made there.
+	Retired bool
 }
 
 // Sites lists the local sites, of kind if it is not empty, by county and
@@ -22,7 +25,7 @@ func (d *Device) Sites(ctx context.Context, kind string) ([]Site, error) {
 	}
 	var out []Site
 	for _, r := range recs {
-		s := Site{ID: r.ID, County: r.County, Kind: r.Str("kind"), Name: r.Str("name"), Address: r.Str("address")}
+		s := Site{ID: r.ID, County: r.County, Kind: r.Str("kind"), Name: r.Str("name"), Address: r.Str("address"), Retired: r.Retired()}
 		if kind == "" || s.Kind == kind {
 			out = append(out, s)
 		}

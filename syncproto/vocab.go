@@ -33,6 +33,15 @@ var SiteKinds = []Choice{
 	{"coal_boiler", "燃煤锅炉"}, {"sewage_plant", "污水处理厂"}, {"factory", "工业企业"}, {"checkpoint", "路检点"},
 }
 
+// EvidenceFlags are the evidence flags the server raises on photos
+// (photo.flags, sync.md 10.7), labelled as an inspector reads them.
+var EvidenceFlags = []Choice{
+	{"no_gps", "无 GPS 位置"}, {"far_from_site", "远离点位"}, {"time_mismatch", "拍摄时间存疑"},
+	{"position_mismatch", "照片位置与定位不符"}, {"mock_location", "疑似虚拟定位"}, {"edited", "经过编辑软件处理"},
+	{"duplicate", "与其他记录重复"}, {"duplicate_item", "同一照片用于多个检查项"}, {"near_duplicate", "与其他点位照片近似"},
+	{"unreadable", "无法读取"}, {"signature_invalid", "拍摄签名无效"}, {"refused", "文件被服务器拒收，需重拍"},
+}
+
 // Statuses of a county's progress on a rectification task
 // (task_progress.status), in order.
 const (

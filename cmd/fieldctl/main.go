@@ -320,10 +320,19 @@ func run(ctx context.Context, d *device.Device, args []string, stdout, stderr io
 		if err != nil {
 			return err
 		}
+		retired := 0
 		for _, s := range sites {
-			fmt.Fprintf(stdout, "%s  %s  %s  %s\n", s.ID, strings.Join(d.CountyNames(ctx, []string{s.County}), ""), siteKind(s.Kind), s.Name)
+			mark := ""
+			if s.Retired {
+				mark, retired = "（已停用）", retired+1
+			}
+			fmt.Fprintf(stdout, "%s  %s  %s  %s%s\n", s.ID, strings.Join(d.CountyNames(ctx, []string{s.County}), ""), siteKind(s.Kind), s.Name, mark)
 		}
-		fmt.Fprintf(stdout, "共 %d 个点位\n", len(sites))
+		if retired > 0 {
+			fmt.Fprintf(stdout, "共 %d 个点位（其中 %d 个已停用，不能新建检查）\n", len(sites), retired)
+		} else {
+			fmt.Fprintf(stdout, "共 %d 个点位\n", len(sites))
+		}
 		return nil
 	case "templates":
 		if err := noArgs(fs, args[1:]); err != nil {

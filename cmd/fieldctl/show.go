@@ -43,14 +43,6 @@ func siteKindCode(s string) (string, error) {
 
 var statusNames = map[string]string{"draft": "草稿", "submitted": "已提交，待审核", "returned": "已退回，待修改", "approved": "已审核通过"}
 
-// flagTitles name the evidence flags the server raises on photos (sync.md
-// 10.7); a flag not listed is shown by its name.
-var flagTitles = map[string]string{
-	"no_gps": "无 GPS 位置", "far_from_site": "远离点位", "time_mismatch": "拍摄时间存疑", "position_mismatch": "照片位置与定位不符", "mock_location": "疑似虚拟定位",
-	"edited": "经过编辑软件处理", "duplicate": "与其他记录重复", "near_duplicate": "与其他点位照片近似", "unreadable": "无法读取",
-	"signature_invalid": "拍摄签名无效",
-}
-
 // flagNames shows a photo's flags (a JSON object, one key per flag).
 func flagNames(raw json.RawMessage) string {
 	var flags map[string]json.RawMessage
@@ -59,10 +51,7 @@ func flagNames(raw json.RawMessage) string {
 	}
 	names := make([]string, 0, len(flags))
 	for k := range flags {
-		if t := flagTitles[k]; t != "" {
-			k = t
-		}
-		names = append(names, k)
+		names = append(names, syncproto.Label(syncproto.EvidenceFlags, k))
 	}
 	sort.Strings(names)
 	return strings.Join(names, "、")

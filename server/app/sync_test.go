@@ -318,6 +318,7 @@ func TestImmutableFieldsAreSetAtCreation(t *testing.T) {
 		val1, val2 any
 	}{
 		"site.radius_m":          {apptest.Fields("county", apptest.Xinfu, "kind", "coal_yard", "name", "某煤场"), 100, 20000},
+		"site.active":            {apptest.Fields("county", apptest.Xinfu, "kind", "coal_yard", "name", "某煤场"), true, false},
 		"finding.item_key":       {apptest.Fields("inspection_id", insp, "description", "料堆未苫盖"), "fence", "cover"},
 		"photo.inspection_id":    {photo("vehicle_check_id", vc), insp, newInspection(t, b, apptest.Xinfu)},
 		"photo.finding_id":       {photo("inspection_id", insp), finding, newFinding(t, b, insp)},

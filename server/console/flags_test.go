@@ -2,8 +2,10 @@ package console_test
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/google/uuid"
 	"github.com/xinzhou-eco/fieldsync/server"
@@ -87,6 +89,26 @@ func TestRefusedFlagSaysWhetherThePhoneSendsAgain(t *testing.T) {
 		got := console.ExplainFlags(json.RawMessage(`{"refused":{"code":"`+code+`","reason":"原因"}}`), nil)
 		if len(got) != 1 || strings.Contains(got[0], "手机不会再上传") == again || strings.Contains(got[0], "改正照片记录后可重新上传") != again {
 			t.Errorf("%s: %q, want the phone sending again %v", code, got, again)
+		}
+	}
+}
+
+// TestEveryFlagHasAnInspectorLabel: every flag the console filters on has
+// the label inspectors read (syncproto.EvidenceFlags, which fieldctl shows):
+// fieldctl printed duplicate_item as it is (catalogue probe).
+func TestEveryFlagHasAnInspectorLabel(t *testing.T) {
+	var want []string
+	for _, f := range console.FlagNames {
+		if f != server.AnyFlag {
+			want = append(want, f)
+		}
+	}
+	if got := syncproto.Codes(syncproto.EvidenceFlags); !slices.Equal(got, want) {
+		t.Errorf("syncproto.EvidenceFlags %v, want the console's flags %v", got, want)
+	}
+	for _, c := range syncproto.EvidenceFlags {
+		if !strings.ContainsFunc(c.Label, func(r rune) bool { return unicode.Is(unicode.Han, r) }) {
+			t.Errorf("flag %s labelled %q", c.Code, c.Label)
 		}
 	}
 }
