@@ -1149,7 +1149,7 @@ func TestNewInspectionOnNewestChecklist(t *testing.T) {
 	v2 := set.Templates[i]
 	v2.Version = 2
 	v2.Items = append(slices.Clone(v2.Items), syncproto.ChecklistItem{Key: "fog_cannon", Label: "雾炮开启", Type: "pass_fail", Required: true})
-	if err := server.LoadReference(ctx, srv.App.Syncer, &seeds.Set{Templates: []seeds.Template{v2}}); err != nil {
+	if _, err := server.LoadReference(ctx, srv.App.Syncer, &seeds.Set{Templates: []seeds.Template{v2}}); err != nil {
 		t.Fatal(err)
 	}
 	d := newDevice(t, srv, apptest.Inspector)

@@ -419,23 +419,33 @@ func checkComment(comment string, required bool, missing string) error {
 // the server's HLC. Fields whose stored value is already equal are left
 // alone, so re-running a seed changes nothing and bumps no sequence.
 func (s *Syncer) write(ctx context.Context, tx WriteTx, r *StoredRecord, values map[string]any, now time.Time) error {
+	vals, err := canonicalValues(r.Entity, values)
+	if err != nil {
+		return err
+	}
+	return s.writeCanonical(ctx, tx, r, vals, now)
+}
+
+// canonicalValues encodes a server write's values of e's fields as they
+// are stored (Field.Canonical). Errors: unknown_field, and the field's.
+func canonicalValues(e *Entity, values map[string]any) (map[string]json.RawMessage, error) {
 	vals := make(map[string]json.RawMessage, len(values))
 	for name, v := range values {
-		f, _ := r.Entity.Field(name)
+		f, _ := e.Field(name)
 		if f == nil {
-			return Errorf(syncproto.CodeUnknownField, "%s 没有字段 %q", r.Entity.Name, name)
+			return nil, Errorf(syncproto.CodeUnknownField, "%s 没有字段 %q", e.Name, name)
 		}
 		raw, err := json.Marshal(v)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		c, err := f.Canonical(raw, false)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		vals[name] = c
 	}
-	return s.writeCanonical(ctx, tx, r, vals, now)
+	return vals, nil
 }
 
 // writeCanonical is write for values already in their canonical encoding

@@ -1,9 +1,13 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 
 	"github.com/xinzhou-eco/fieldsync/seeds"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
@@ -16,8 +20,16 @@ func TemplateRecordID(id string, version int) string { return fmt.Sprintf("%s@%d
 // tasks of the seed set through the server's write path, in one
 // transaction. It is idempotent: unchanged values are not rewritten, so a
 // restart adds nothing to the change feed.
-func LoadReference(ctx context.Context, s *Syncer, set *seeds.Set) error {
-	return s.Store.Update(ctx, func(tx WriteTx) error {
+//
+// A checklist version stored already is published: inspections were
+// answered on it, and phones hold it (sync.md 9.1: immutable once
+// published). One whose content in the set differs (a build that edited
+// it instead of adding a version) is kept as published, not rewritten;
+// each is returned as its record id with the fields that differ, for the
+// caller to report.
+func LoadReference(ctx context.Context, s *Syncer, set *seeds.Set) (kept []string, err error) {
+	err = s.Store.Update(ctx, func(tx WriteTx) error {
+		kept = nil
 		for _, c := range set.Counties {
 			if err := s.Upsert(ctx, tx, syncproto.EntityCounty, c.Code, "", map[string]any{
 				"code": c.Code, "name": c.Name, "kind": c.Kind, "lon": c.Lon, "lat": c.Lat,
@@ -31,10 +43,20 @@ func LoadReference(ctx context.Context, s *Syncer, set *seeds.Set) error {
 			if err != nil {
 				return err
 			}
-			if err := s.Upsert(ctx, tx, syncproto.EntityTemplate, TemplateRecordID(t.ID, t.Version), "", map[string]any{
+			id := TemplateRecordID(t.ID, t.Version)
+			values := map[string]any{
 				"template_id": t.ID, "version": t.Version, "kind": t.Kind, "title": t.Title,
 				"description": t.Description, "source": t.Source, "site_kinds": t.SiteKinds, "items": items,
-			}); err != nil {
+			}
+			differ, err := storedDiffers(ctx, tx, syncproto.EntityTemplate, id, values)
+			if err != nil {
+				return fmt.Errorf("template %s: %w", id, err)
+			}
+			if len(differ) > 0 {
+				kept = append(kept, id+" ("+strings.Join(differ, ", ")+")")
+				continue
+			}
+			if err := s.Upsert(ctx, tx, syncproto.EntityTemplate, id, "", values); err != nil {
 				return fmt.Errorf("template %s: %w", t.ID, err)
 			}
 		}
@@ -51,6 +73,29 @@ func LoadReference(ctx context.Context, s *Syncer, set *seeds.Set) error {
 		}
 		return nil
 	})
+	return kept, err
+}
+
+// storedDiffers names the fields of the stored record entity/id (not
+// deleted) whose values differ from values; none when there is no such
+// record.
+func storedDiffers(ctx context.Context, tx WriteTx, entity, id string, values map[string]any) ([]string, error) {
+	e := EntityByName(entity)
+	r, err := tx.Get(ctx, e, id)
+	if err != nil || r == nil || r.State.IsDeleted() {
+		return nil, err
+	}
+	vals, err := canonicalValues(e, values)
+	if err != nil {
+		return nil, err
+	}
+	var differ []string
+	for _, name := range slices.Sorted(maps.Keys(vals)) {
+		if st, ok := r.State.Fields[name]; ok && !bytes.Equal(st.Value, vals[name]) {
+			differ = append(differ, name)
+		}
+	}
+	return differ, nil
 }
 
 // toAny round-trips v through JSON so that the server's canonical encoder

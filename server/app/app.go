@@ -453,8 +453,13 @@ func (a *App) seedNow(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load seeds: %w", err)
 	}
-	if err := server.LoadReference(ctx, a.Syncer, set); err != nil {
+	kept, err := server.LoadReference(ctx, a.Syncer, set)
+	if err != nil {
 		return fmt.Errorf("seed reference data: %w", err)
+	}
+	for _, t := range kept {
+		a.Log.Error("a checklist version in this build differs from the one published and is not rewritten: "+
+			"inspections were answered on it; publish a change as a new version", "template", t)
 	}
 	if a.Cfg.Demo {
 		if err := a.LoadDemo(ctx); err != nil {

@@ -64,7 +64,7 @@ func testVehicleStatsSeeded(t *testing.T, db server.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := server.LoadReference(ctx, s, set); err != nil {
+	if _, err := server.LoadReference(ctx, s, set); err != nil {
 		t.Fatal(err)
 	}
 	a := &app.App{Cfg: app.Config{BcryptCost: bcrypt.MinCost}, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), DB: db, Syncer: s}

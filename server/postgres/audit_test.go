@@ -101,7 +101,7 @@ func TestAuditServingRole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := server.LoadReference(ctx, s, set); err != nil {
+	if _, err := server.LoadReference(ctx, s, set); err != nil {
 		t.Fatal(err)
 	}
 	city := &server.Principal{UserID: "u-city", Name: "市督查", Role: server.RoleCityOffice}

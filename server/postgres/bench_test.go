@@ -70,7 +70,7 @@ func seededDSN(b *testing.B) string {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := server.LoadReference(context.Background(), s, set); err != nil {
+	if _, err := server.LoadReference(context.Background(), s, set); err != nil {
 		b.Fatal(err)
 	}
 	return dsn

@@ -35,7 +35,7 @@ func TestFeedNeverSkips(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := server.LoadReference(ctx, seed, set); err != nil {
+	if _, err := server.LoadReference(ctx, seed, set); err != nil {
 		t.Fatal(err)
 	}
 	batches := 120

@@ -44,7 +44,7 @@ func openSeededAt(tb testing.TB, path string) (*sqlite.DB, *server.Syncer) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if err := server.LoadReference(context.Background(), s, set); err != nil {
+	if _, err := server.LoadReference(context.Background(), s, set); err != nil {
 		tb.Fatal(err)
 	}
 	return db, s

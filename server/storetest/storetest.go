@@ -124,7 +124,7 @@ func (e *env) loadReference() {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	if err := server.LoadReference(e.ctx, e.s, set); err != nil {
+	if _, err := server.LoadReference(e.ctx, e.s, set); err != nil {
 		e.t.Fatal(err)
 	}
 }
