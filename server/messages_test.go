@@ -10,7 +10,8 @@ func TestChineseDuration(t *testing.T) {
 		500 * time.Millisecond:          "0.5 秒",
 		20 * time.Second:                "20 秒",
 		0:                               "0 秒",
-		5 * time.Minute:                 "5 分",
+		5 * time.Minute:                 "5 分钟",
+		time.Hour + 5*time.Minute:       "1 小时 5 分钟",
 		59*time.Minute + 59*time.Second: "59 分 59 秒",
 		2*time.Hour + 59*time.Minute + 59400*time.Millisecond: "2 小时 59 分 59 秒",
 		3*time.Hour + time.Second:                             "3 小时 1 秒",
@@ -28,9 +29,9 @@ func TestChineseDuration(t *testing.T) {
 func TestChineseLead(t *testing.T) {
 	const hour, day = int64(time.Hour / time.Millisecond), 24 * int64(time.Hour/time.Millisecond)
 	for ms, want := range map[int64]string{
-		6 * 60_000:                      "6 分",
+		6 * 60_000:                      "6 分钟",
 		20 * hour:                       "20 小时",
-		47*hour + 59*60_000:             "47 小时 59 分",
+		47*hour + 59*60_000:             "47 小时 59 分钟",
 		2 * day:                         "2 天",
 		30*day - hour:                   "30 天",
 		3*365*day - 2*day:               "3 年",

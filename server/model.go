@@ -42,7 +42,7 @@ func (r Role) AllCounties() bool { return r == RoleCityOffice || r == RoleAdmin 
 // pull, every write out of scope). Errors: missing_field.
 func (r Role) CheckCounties(counties []string) error {
 	if !r.AllCounties() && len(counties) == 0 {
-		return Errorf(syncproto.CodeMissingField, "巡查员和区县督查至少要有一个区县（如 140902）")
+		return Errorf(syncproto.CodeMissingField, "巡查员和区县督查至少要有一个区县")
 	}
 	return nil
 }

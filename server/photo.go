@@ -47,6 +47,12 @@ const FlagRefused = "refused"
 var refusedForGood = map[string]bool{syncproto.CodeBadImage: true, syncproto.CodeHashMismatch: true,
 	syncproto.CodeInvalidUpload: true, syncproto.CodeUnsupportedMediaType: true}
 
+// fileRefused says whether an upload refusal's code is about the file's
+// bytes (bad_image, hash_mismatch), not what the photo record declared.
+func fileRefused(code any) bool {
+	return code == syncproto.CodeBadImage || code == syncproto.CodeHashMismatch
+}
+
 // PhotoRefused records on a photo's record that the bytes p's device sent
 // for it were refused with refusal (flag FlagRefused, with the code and
 // the message the phone was given), if the refusal is one a phone does not
@@ -67,6 +73,12 @@ func (s *Syncer) PhotoRefused(ctx context.Context, p *Principal, photoID string,
 			if err := json.Unmarshal(raw, &flags); err != nil {
 				return err
 			}
+		}
+		if old, ok := flags[FlagRefused].(map[string]any); ok && fileRefused(old["code"]) && !fileRefused(code) {
+			// The file itself was refused (not an image, not the bytes
+			// hashed): a later refusal of what a record declares does
+			// not hide it.
+			return nil
 		}
 		flags[FlagRefused] = map[string]any{"code": code, "reason": ErrorMessage(refusal)}
 		values := map[string]any{"flags": flags}

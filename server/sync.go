@@ -1269,7 +1269,12 @@ func ChineseDuration(d time.Duration) string {
 		parts = append(parts, strconv.Itoa(h)+" 小时")
 	}
 	if m > 0 {
-		parts = append(parts, strconv.Itoa(m)+" 分")
+		// 分 alone reads as points: 5 分钟, 1 小时 5 分钟, but 2 分 30 秒.
+		unit := " 分钟"
+		if sec > 0 {
+			unit = " 分"
+		}
+		parts = append(parts, strconv.Itoa(m)+unit)
 	}
 	if sec > 0 {
 		parts = append(parts, strconv.Itoa(sec)+" 秒")

@@ -373,7 +373,19 @@ func TestOversizeBodies(t *testing.T) {
 					// the connection: read its answer whatever the write
 					// meets (a reset, under load, made http.Client report
 					// only the write's error).
-					rawSend(t, srv, tc.path, tc.token, tc.body, chunked).wantError(t, tc.status, tc.code)
+					r := rawSend(t, srv, tc.path, tc.token, tc.body, chunked)
+					r.wantError(t, tc.status, tc.code)
+					// The limit in the unit people read, and for a push
+					// what to do (both ways of refusing: declared or read).
+					var eb syncproto.ErrorBody
+					_ = json.Unmarshal(r.Body, &eb)
+					want := "64 KiB"
+					if tc.path == syncproto.PathPush {
+						want = "16 MiB：请把待上传的修改分成较小的批次发送"
+					}
+					if !strings.Contains(eb.Message, want) {
+						t.Errorf("message %q, want it to say %q", eb.Message, want)
+					}
 					return
 				}
 				r := sendBody(t, srv, request{method: http.MethodPost, path: tc.path, token: tc.token, ctype: jsonType}, body, size)

@@ -48,7 +48,7 @@ func (a *API) decodeJSON(c echo.Context, v any) error {
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe):
-		return server.Errorf(syncproto.CodeBodyTooLarge, "请求体超过 %d 字节", mbe.Limit)
+		return bodyTooLarge(c, mbe.Limit)
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return &server.Error{Code: syncproto.CodeRequestTimeout,
 			Message: fmt.Sprintf("请求体接收过慢（%s内没有收到数据，或平均每秒不足 %.0f KB），请在网络恢复后重新发送", server.ChineseDuration(a.pace.idle), a.pace.rate/1024), Err: err}
@@ -249,13 +249,30 @@ func jsonKind(t reflect.Type) string {
 	return "其他类型"
 }
 
+// bodyTooLarge is the body_too_large answer to a body over limit bytes,
+// in the unit people read, and for a push what to do: send fewer
+// mutations a batch (sync.md 5.2).
+func bodyTooLarge(c echo.Context, limit int64) error {
+	size := fmt.Sprintf("%d 字节", limit)
+	switch {
+	case limit >= 1<<20 && limit%(1<<20) == 0:
+		size = fmt.Sprintf("%d MiB", limit>>20)
+	case limit >= 1<<10 && limit%(1<<10) == 0:
+		size = fmt.Sprintf("%d KiB", limit>>10)
+	}
+	if c.Path() == syncproto.PathPush {
+		return server.Errorf(syncproto.CodeBodyTooLarge, "一次上传的数据超过 %s：请把待上传的修改分成较小的批次发送（每批几百条）", size)
+	}
+	return server.Errorf(syncproto.CodeBodyTooLarge, "请求体超过 %s", size)
+}
+
 // bodyLimit caps request bodies at n bytes.
 func bodyLimit(n int64) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			req := c.Request()
 			if req.ContentLength > n {
-				return server.Errorf(syncproto.CodeBodyTooLarge, "请求体超过 %d 字节", n)
+				return bodyTooLarge(c, n)
 			}
 			req.Body = http.MaxBytesReader(c.Response(), req.Body, n)
 			return next(c)

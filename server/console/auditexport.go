@@ -88,9 +88,9 @@ func (c *Console) requestedSeal(ec echo.Context, month string) (*audit.Seal, err
 	now := c.now().In(chinaTime)
 	switch start, _ := time.ParseInLocation("2006-01", month, chinaTime); {
 	case month == "":
-		return nil, server.Errorf(syncproto.CodeInvalidValue, "请指定月份 month（YYYY-MM），如 %s", now.AddDate(0, -1, 0).Format("2006-01"))
+		return nil, server.Errorf(syncproto.CodeInvalidValue, "请指定月份，如 %s", now.AddDate(0, -1, 0).Format("2006-01"))
 	case !reMonth.MatchString(month):
-		return nil, server.Errorf(syncproto.CodeInvalidValue, "月份格式应为 YYYY-MM")
+		return nil, badMonth(month, now)
 	case start.After(now):
 		// As the report says of a month not begun (not "not over yet").
 		return nil, server.Errorf(syncproto.CodeInvalidValue, "%s 还没有开始，没有审计记录（本月是 %s）", month, now.Format("2006-01"))

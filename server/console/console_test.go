@@ -683,3 +683,37 @@ func TestInspectionClockAhead(t *testing.T) {
 		t.Error("an inspection started 2 hours after its receipt: the page does not say the phone's clock ran ahead")
 	}
 }
+
+// TestDetailNamesChecklistVersionAndRetiredSite: the inspection's page
+// says which version of its checklist it was answered on (a reviewer
+// could not tell why an inspection lacked an item a later version added),
+// that its site has since been retired, and a status sent as nothing as
+// the draft it is, not blank (catalogue and wording probes).
+func TestDetailNamesChecklistVersionAndRetiredSite(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	site := apptest.DemoSite(t, apptest.Xinfu)
+	insp := uuid.NewString()
+	apptest.PushApplied(t, phone, syncproto.Mutation{Entity: syncproto.EntityInspection, ID: insp, HLC: phone.Clock.Now().String(),
+		Fields: apptest.Fields("site_id", site, "template_id", "construction_dust", "template_version", 1, "started_at", "2026-11-28T09:00:00+08:00")})
+	b := loggedIn(t, srv, apptest.CountyOffice)
+	page := mustGet(t, b, "/console/inspections/"+insp)
+	if !strings.Contains(page, `<dd id="template">建筑施工扬尘“六个百分百”检查（第 1 版）</dd>`) {
+		t.Errorf("the checklist and its version are not named:\n%s", page)
+	}
+	if !strings.Contains(page, `<dd class="st-draft">草稿</dd>`) {
+		t.Errorf("an inspection sent without a status is not shown as a draft")
+	}
+	if strings.Contains(page, "点位已停用") {
+		t.Errorf("a site in use shown as retired")
+	}
+	s := srv.App.Syncer
+	if err := s.Store.Update(t.Context(), func(tx server.WriteTx) error {
+		return s.Upsert(t.Context(), tx, syncproto.EntitySite, site, apptest.Xinfu, map[string]any{"active": false})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if page := mustGet(t, b, "/console/inspections/"+insp); !strings.Contains(page, `id="site-retired">（点位已停用）`) {
+		t.Errorf("the retired site is not said")
+	}
+}

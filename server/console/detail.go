@@ -93,9 +93,11 @@ func (c *Console) detail(ec echo.Context) error {
 	for _, it := range tmpl.Items {
 		items[it.Key] = it.Label
 	}
-	data := map[string]any{"ID": insp.ID, "Seq": insp.Seq, "County": c.countyName(insp.County), "Status": insp.Text("status"),
+	// An inspection sent without a status is a draft (as the review
+	// refusing it says).
+	data := map[string]any{"ID": insp.ID, "Seq": insp.Seq, "County": c.countyName(insp.County), "Status": cmp.Or(insp.Text("status"), "draft"),
 		"Summary": insp.Text("summary"), "Started": visitStarted(insp), "StartedAhead": clockAhead(insp.Text("started_at"), insp.CreatedAt), "Finished": localTime(insp.Text("finished_at")),
-		"ReviewComment": insp.Text("review_comment"), "Template": tmpl.Title, "Answers": answers(insp, tmpl),
+		"ReviewComment": insp.Text("review_comment"), "Template": tmpl.Title, "TemplateVersion": tmpl.Version, "Answers": answers(insp, tmpl),
 		"Done": ec.QueryParam("done"), "Inspector": c.userName(ctx, insp.CreatedBy)}
 	mine, err := c.d.Syncer.HandsOf(ctx, p)
 	if err != nil {
@@ -106,6 +108,7 @@ func (c *Console) detail(ec echo.Context) error {
 	}
 	if site != nil {
 		data["Site"] = site.Text("name")
+		data["SiteRetired"] = string(site.Value("active")) == "false"
 		data["Address"] = site.Text("address")
 		data["SiteLocation"] = siteCoords(site)
 		if r, ok := site.Float("radius_m"); ok {
@@ -211,7 +214,7 @@ func (c *Console) template(ec echo.Context, insp *server.StoredRecord) (*seeds.T
 	if t := c.set.Template(id, version); t != nil {
 		return t, nil
 	}
-	return &seeds.Template{ID: id, Version: version, Title: id}, nil
+	return &seeds.Template{ID: id, Version: version, Title: "未知检查表 " + id}, nil
 }
 
 // answers lists the template's items in order with their answers, then any

@@ -187,7 +187,7 @@ func (c *Console) monthVehicleStats(ec echo.Context, month string, counties []st
 	// text.
 	first, err := time.Parse("2006-01", month)
 	if err != nil {
-		return nil, server.Errorf(syncproto.CodeInvalidValue, "月份格式应为 YYYY-MM")
+		return nil, badMonth(month, c.now())
 	}
 	q := server.VehicleQuery{Scope: principalOf(ec).Scope(), Limit: exportLimit,
 		After: first.AddDate(0, 0, -1).Format(time.DateOnly), Before: first.AddDate(0, 1, 1).Format(time.DateOnly)}

@@ -200,10 +200,16 @@ func explainFlag(name string, v map[string]any, items map[string]string) string 
 		if r == "" {
 			r, _ = v["code"].(string)
 		}
-		if code, _ := v["code"].(string); code == syncproto.CodeInvalidUpload || code == syncproto.CodeUnsupportedMediaType {
+		switch code, _ := v["code"].(string); code {
+		case syncproto.CodeInvalidUpload, syncproto.CodeUnsupportedMediaType:
 			// The record's declared type or size, not the file, was wrong:
 			// the phone may correct the record and send the file again
-			// (sync.md 10.4).
+			// (sync.md 10.4). Said for the office: the phone's message
+			// names the API's fields.
+			r = "手机为照片声明的文件大小或类型与上传的文件不符"
+			if code == syncproto.CodeUnsupportedMediaType {
+				r = "手机声明的文件类型不是 JPEG、PNG 或 HEIC 照片"
+			}
 			return "照片文件被服务器拒收（" + r + "）：手机改正照片记录后可重新上传；否则请联系巡查员说明"
 		}
 		return "照片文件被服务器拒收，手机不会再上传（" + r + "）：请联系巡查员重新拍摄或说明"

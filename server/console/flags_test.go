@@ -90,6 +90,11 @@ func TestRefusedFlagSaysWhetherThePhoneSendsAgain(t *testing.T) {
 		if len(got) != 1 || strings.Contains(got[0], "手机不会再上传") == again || strings.Contains(got[0], "改正照片记录后可重新上传") != again {
 			t.Errorf("%s: %q, want the phone sending again %v", code, got, again)
 		}
+		// What a record declared wrong is said for the office, not in
+		// the phone's message (which names the API's fields).
+		if len(got) == 1 && again && strings.Contains(got[0], "原因") {
+			t.Errorf("%s: %q quotes the phone's message", code, got)
+		}
 	}
 }
 

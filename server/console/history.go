@@ -3,7 +3,11 @@ package console
 import (
 	"cmp"
 	"encoding/json"
+	"fmt"
+	"maps"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -11,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/audit"
+	"github.com/xinzhou-eco/fieldsync/server/geo"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
@@ -80,6 +85,22 @@ func (c *Console) history(ec echo.Context, insp *server.StoredRecord, items map[
 		return nil, err
 	}
 	devices := c.deviceNames(ec)
+	// The records its entries refer to, by name: the page's own record,
+	// and an inspection's findings by their description.
+	names := maps.Clone(items)
+	if names == nil {
+		names = map[string]string{}
+	}
+	names[insp.ID] = "本" + auditEntityNames[insp.Entity.Name]
+	if insp.Entity.Name == syncproto.EntityInspection {
+		findings, err := c.d.Store.Find(ec.Request().Context(), syncproto.EntityFinding, "inspection_id", insp.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range findings {
+			names[f.ID] = "问题“" + cut(f.Text("description"), 20) + "”"
+		}
+	}
 	var out []historyRow
 	for _, e := range entries {
 		if !p.CanSee(e.County) {
@@ -114,7 +135,7 @@ func (c *Console) history(ec echo.Context, insp *server.StoredRecord, items map[
 		}
 		for field, ch := range changes {
 			f := entityField(e.Entity, field)
-			row.Changes = append(row.Changes, changeRow{Field: fieldLabel(field, items), Old: auditValue(field, f, ch.Old, items), New: auditValue(field, f, ch.New, items)})
+			row.Changes = append(row.Changes, changeRow{Field: fieldLabel(field, items), Old: auditValue(field, f, ch.Old, names), New: auditValue(field, f, ch.New, names)})
 		}
 		slices.SortFunc(row.Changes, func(a, b changeRow) int { return strings.Compare(a.Field, b.Field) })
 		out = append(out, row)
@@ -148,9 +169,11 @@ func entityField(entity, name string) *server.Field {
 // auditValue shows a field's JSON value as the console shows it
 // elsewhere: text without quotes and codes by their names, a photo's
 // flags as their sentences, a checklist item by its label, times in
-// China's time, a record by the end of its id, yes and no in words,
+// China's time, a record by its name in names or else the end of its id,
+// sizes in KB, coordinates to the 6th decimal, yes and no in words,
 // nothing as （空）; long values cut. f is the field in the catalog (nil
-// for one it lacks).
+// for one it lacks); items holds the checklist's item labels by key and
+// the names of records by id.
 func auditValue(field string, f *server.Field, v json.RawMessage, items map[string]string) string {
 	if len(v) == 0 || string(v) == "null" {
 		return "（空）"
@@ -163,6 +186,19 @@ func auditValue(field string, f *server.Field, v json.RawMessage, items map[stri
 		out = cmp.Or(strings.Join(ExplainFlags(v, items), "；"), "无")
 	case strings.HasPrefix(field, "answers."):
 		out = syncproto.ShowAnswer(&syncproto.ChecklistItem{}, v)
+	case field == "size_bytes":
+		var n float64
+		if json.Unmarshal(v, &n) == nil {
+			out = fmt.Sprintf("%s（%.0f 字节）", byteSize(int64(n)), n)
+		}
+	case f != nil && f.Type == server.TypeReal && (strings.HasPrefix(field, "lon") || strings.HasPrefix(field, "lat")):
+		var x float64
+		if json.Unmarshal(v, &x) == nil {
+			out = strconv.FormatFloat(x, 'f', -1, 64)
+			if r := math.Round(x*1e6) / 1e6; r != x {
+				out = strconv.FormatFloat(r, 'f', 6, 64)
+			}
+		}
 	case json.Unmarshal(v, &b) == nil:
 		out = map[bool]string{true: "是", false: "否"}[b]
 	case json.Unmarshal(v, &s) == nil:
@@ -177,13 +213,15 @@ func auditValue(field string, f *server.Field, v json.RawMessage, items map[stri
 				out = t.In(chinaTime).Format("2006-01-02 15:04:05")
 			}
 		case f != nil && f.Type == server.TypeRef:
-			out = shortID(s)
+			out = cmp.Or(items[s], shortID(s))
+		case field == "content_type":
+			out = cmp.Or(imageTypeNames[s], s)
 		case field == "sha256" || field == "phash" || field == syncproto.FieldCaptureSig:
 			if len(s) > 12 {
 				out = s[:12] + "…"
 			}
 		case field == "crs":
-			out = cmp.Or(crsNames[s], strings.ToUpper(s))
+			out = cmp.Or(crsNames[s], map[string]string{geo.WGS84: "WGS-84（GPS）"}[s], strings.ToUpper(s))
 		case f != nil && f.Labels[s] != "":
 			out = f.Labels[s] // a code of the vocabulary (aftertreatment present: 完好)
 		default:
@@ -198,6 +236,9 @@ func auditValue(field string, f *server.Field, v json.RawMessage, items map[stri
 	return out
 }
 
+// imageTypeNames name the photo types the server takes.
+var imageTypeNames = map[string]string{"image/jpeg": "JPEG 照片", "image/png": "PNG 图片", "image/heic": "HEIC 照片"}
+
 var decisionNames = map[string]string{server.DecisionApprove: "通过", server.DecisionReturn: "退回",
 	server.DecisionVerify: "核实整改到位", server.DecisionReopen: "退回继续整改",
 	server.DecisionVoid: "作废", server.DecisionRestore: "恢复"}
@@ -209,4 +250,24 @@ func shortID(id string) string {
 		return "…" + id[len(id)-8:]
 	}
 	return id
+}
+
+// cut is s's first n characters, with … when it had more.
+func cut(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}
+
+// byteSize says n bytes in KB or MB (1024-based), to one decimal below 10.
+func byteSize(n int64) string {
+	x, unit := float64(n)/1024, "KB"
+	if x >= 1024 {
+		x, unit = x/1024, "MB"
+	}
+	if x < 10 {
+		return strconv.FormatFloat(math.Round(x*10)/10, 'f', -1, 64) + " " + unit
+	}
+	return strconv.FormatFloat(math.Round(x), 'f', 0, 64) + " " + unit
 }

@@ -50,8 +50,20 @@ func TestHistoryValues(t *testing.T) {
 		// Every code of a roadside check's vocabulary by its label.
 		{syncproto.EntityVehicleCheck, "aftertreatment", `"present"`, "完好"},
 		{syncproto.EntityVehicleCheck, "emission_stage", `"cn5"`, "国五"},
+		// Records by their names where the page knows them, sizes with
+		// their unit, coordinates and types as people read them
+		// (wording probe: 11225, 38.41844553922934, image/jpeg, WGS84).
+		{syncproto.EntityPhoto, "inspection_id", `"0190a0b0-0000-7000-8000-00000000aaaa"`, "本检查记录"},
+		{syncproto.EntityPhoto, "finding_id", `"0190a0b0-0000-7000-8000-00000000bbbb"`, "问题“料堆未苫盖”"},
+		{syncproto.EntityPhoto, "size_bytes", `11225`, "11 KB（11225 字节）"},
+		{syncproto.EntityPhoto, "size_bytes", `3500000`, "3.3 MB（3500000 字节）"},
+		{syncproto.EntityPhoto, "lat", `38.41844553922934`, "38.418446"},
+		{syncproto.EntityPhoto, "lon", `112.75`, "112.75"},
+		{syncproto.EntityPhoto, "content_type", `"image/jpeg"`, "JPEG 照片"},
+		{syncproto.EntityPhoto, "crs", `"wgs84"`, "WGS-84（GPS）"},
 	} {
-		if got := auditValue(tc.field, entityField(tc.entity, tc.field), json.RawMessage(tc.value), nil); got != tc.want {
+		names := map[string]string{"0190a0b0-0000-7000-8000-00000000aaaa": "本检查记录", "0190a0b0-0000-7000-8000-00000000bbbb": "问题“料堆未苫盖”"}
+		if got := auditValue(tc.field, entityField(tc.entity, tc.field), json.RawMessage(tc.value), names); got != tc.want {
 			t.Errorf("%s.%s %s is shown as %q, want %q", tc.entity, tc.field, tc.value, got, tc.want)
 		}
 	}

@@ -179,7 +179,9 @@ func TestOverviewOfAnotherMonth(t *testing.T) {
 		t.Errorf("a past month's overview is not headed with its month")
 	}
 	next := time.Date(now.Year(), now.Month()+1, 1, 0, 0, 0, 0, now.Location()).Format("2006-01")
-	for q, want := range map[string]string{next: "还没有开始", "2026-13": "YYYY-MM", "bogus": "YYYY-MM", "0000-01": "YYYY-MM"} {
+	example := "如 " + now.Format("2006-01")
+	for q, want := range map[string]string{next: "还没有开始", "2026-13": "无法识别：请写作年-月，" + example, "bogus": "无法识别",
+		"0000-01": "太早：可查 2000 年以来的月份，" + example, "1999-12": "太早"} {
 		if st, page := b.get("/console/overview?month=" + q); st != http.StatusBadRequest || !strings.Contains(page, want) {
 			t.Errorf("overview?month=%s: %d, want 400 saying %q", q, st, want)
 		}

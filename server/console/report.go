@@ -23,6 +23,17 @@ import (
 // every record is (0000-01 is a typing slip, not a month to report).
 var reMonth = regexp.MustCompile(`^[2-9][0-9]{3}-(0[1-9]|1[0-2])$`)
 
+// badMonth is the answer to a month parameter reMonth refuses, shown
+// with an example (this month): a month written otherwise, or one before
+// the year 2000.
+func badMonth(param string, now time.Time) error {
+	example := now.In(chinaTime).Format("2006-01")
+	if m, err := time.Parse("2006-01", param); err == nil && m.Year() < 2000 {
+		return server.Errorf(syncproto.CodeInvalidValue, "月份 %s 太早：可查 2000 年以来的月份，如 %s", param, example)
+	}
+	return server.Errorf(syncproto.CodeInvalidValue, "月份 %q 无法识别：请写作年-月，如 %s", param, example)
+}
+
 // reportTable is one table of the monthly report, the same on the page,
 // in the CSV and in the XLSX.
 type reportTable struct {
@@ -512,7 +523,7 @@ func requestedMonth(param string, now time.Time, what string) (string, time.Time
 		param = now.Format("2006-01")
 	}
 	if !reMonth.MatchString(param) {
-		return param, time.Time{}, server.Errorf(syncproto.CodeInvalidValue, "月份格式应为 YYYY-MM")
+		return param, time.Time{}, badMonth(param, now)
 	}
 	start, _ := time.ParseInLocation("2006-01", param, chinaTime)
 	if start.After(now) {

@@ -298,10 +298,24 @@ func TestRefusedBytesFlagged(t *testing.T) {
 		}
 	}
 
+	// The file refused, then a try that declares a type no photo has:
+	// the flag keeps saying the file is not an image (the office read the
+	// later refusal's field names, told the phone could send it again).
+	id := w.photo(t, w.insp, text, map[string]any{"size_bytes": len(text)})
+	if r := tus.Patch(tus.Create(id, apptest.SHA256(text), "image/jpeg", len(text)).Header.Get("Location"), 0, text); r.Err.Code != syncproto.CodeBadImage {
+		t.Fatalf("not an image: %+v", r.Err)
+	}
+	if up := tus.Create(id, apptest.SHA256(text), "image/gif", len(text)); up.Err.Code != syncproto.CodeUnsupportedMediaType {
+		t.Fatalf("a GIF declared: %d %+v, want unsupported_media_type", up.Status, up.Err)
+	}
+	if f := refused(id); f == nil || f["code"] != syncproto.CodeBadImage {
+		t.Errorf("a later refusal of the declared type replaced the file's: %v", f)
+	}
+
 	// Refused at the upload's creation: the phone's own hash of the file
 	// is not the one its record declares.
 	other := testimg.JPEG(testimg.Options{Width: 320, Height: 240, Seed: 7, Time: &taken, GPS: &siteAt})
-	id := w.photo(t, w.insp, good, map[string]any{"size_bytes": len(other)})
+	id = w.photo(t, w.insp, good, map[string]any{"size_bytes": len(other)})
 	if up := tus.Create(id, apptest.SHA256(other), "image/jpeg", len(other)); up.Err.Code != syncproto.CodeHashMismatch {
 		t.Fatalf("an upload declaring other bytes than its record: %d %+v, want hash_mismatch", up.Status, up.Err)
 	}
