@@ -47,6 +47,7 @@ const PATH = {
   login: '/api/v1/auth/login',
   refresh: '/api/v1/auth/refresh',
   logout: '/api/v1/auth/logout',
+  password: '/api/v1/auth/password',
   me: '/api/v1/me',
   pull: '/api/v1/sync/pull',
   push: '/api/v1/sync/push',
@@ -585,6 +586,44 @@ export class FieldsyncClient {
       }
       throw err;
     });
+  }
+
+  /**
+   * Changes the signed-in user's own password (online only; sync.md §2):
+   * the server checks current (a wrong one counts as a failed sign-in),
+   * ends the user's other sessions — their other phones sign in again
+   * with the new password, keeping their unsent work — and answers this
+   * device's new tokens, stored here at once (the old pair stops
+   * working). It waits for a sync running in any tab on this storage, so
+   * that no request of the old session is refused midway. Errors:
+   * invalid_field (field current_password: not the password;
+   * new_password: not 8 to 72 bytes, or the current one), missing_field,
+   * too_many_attempts (retryAfter), network (the password may have
+   * changed if the answer was lost: the old session then ends, and the
+   * user signs in with the new password), signed_out.
+   * @param {string} current
+   * @param {string} next
+   * @returns {Promise<User>}
+   */
+  async changePassword(current, next) {
+    if (!current) throw new FieldsyncError('missing_field', { field: 'current_password', message: '请输入当前密码' });
+    const bytes = new TextEncoder().encode(next).length;
+    if (bytes < 8 || bytes > 72) {
+      throw new FieldsyncError('invalid_field', { field: 'new_password', message: '新密码应为 8 到 72 个字节（汉字每字 3 个字节）' });
+    }
+    if (next === current) throw new FieldsyncError('invalid_field', { field: 'new_password', message: '新密码不能与当前密码相同' });
+    return this.exclusive('sync', () =>
+      this.exclusive('refresh', async () => {
+        /** @type {{access_token: string, refresh_token: string, user: User}} */
+        const tr = await this.authed((token) =>
+          requestJSON(this.transport, 'POST', PATH.password, { body: { current_password: current, new_password: next }, token }),
+        );
+        // The server's session of this device is the answer's now, even
+        // if a request of the old one was refused and dropped it meanwhile.
+        await this.setAuth({ access: tr.access_token, refresh: tr.refresh_token, user: tr.user, gen: this.auth.gen + 1 });
+        return tr.user;
+      }),
+    );
   }
 
   /** Closes the storage; the client must not be used afterwards. */

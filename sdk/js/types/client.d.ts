@@ -250,6 +250,24 @@ export class FieldsyncClient {
      * @param {string} deviceId
      */
     login(username: string, password: string, deviceId: string): Promise<any>;
+    /**
+     * Changes the signed-in user's own password (online only; sync.md §2):
+     * the server checks current (a wrong one counts as a failed sign-in),
+     * ends the user's other sessions — their other phones sign in again
+     * with the new password, keeping their unsent work — and answers this
+     * device's new tokens, stored here at once (the old pair stops
+     * working). It waits for a sync running in any tab on this storage, so
+     * that no request of the old session is refused midway. Errors:
+     * invalid_field (field current_password: not the password;
+     * new_password: not 8 to 72 bytes, or the current one), missing_field,
+     * too_many_attempts (retryAfter), network (the password may have
+     * changed if the answer was lost: the old session then ends, and the
+     * user signs in with the new password), signed_out.
+     * @param {string} current
+     * @param {string} next
+     * @returns {Promise<User>}
+     */
+    changePassword(current: string, next: string): Promise<User>;
     /** Closes the storage; the client must not be used afterwards. */
     close(): Promise<void>;
     /**
