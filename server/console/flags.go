@@ -144,7 +144,7 @@ func explainFlag(name string, v map[string]any, items map[string]string) string 
 		if v["source"] == "exif" {
 			src = "照片 GPS"
 		}
-		return fmt.Sprintf("拍摄位置距点位 %s 米（围栏半径 %s 米，位置来自%s）", num(v["distance_m"]), num(v["radius_m"]), src)
+		return fmt.Sprintf("拍摄位置距点位 %s（围栏半径 %s，位置来自%s）", distance(v["distance_m"]), distance(v["radius_m"]), src)
 	case "time_mismatch":
 		var rs []string
 		if list, ok := v["reasons"].([]any); ok {
@@ -162,7 +162,13 @@ func explainFlag(name string, v map[string]any, items map[string]string) string 
 		}
 		return "拍摄时间存疑：" + strings.Join(rs, "；")
 	case "position_mismatch":
-		return fmt.Sprintf("照片 EXIF 中的位置与手机拍摄时的定位相距 %s（两者精度加余量共允许 %s）", distance(v["distance_m"]), distance(v["allowed_m"]))
+		d, allowed := distance(v["distance_m"]), distance(v["allowed_m"])
+		if d == allowed {
+			// Rounded alike, a distance over what is allowed read as
+			// within it: said to the decimetre.
+			d, allowed = fmt.Sprintf("%.1f 米", v["distance_m"]), fmt.Sprintf("%.1f 米", v["allowed_m"])
+		}
+		return fmt.Sprintf("照片 EXIF 中的位置与手机拍摄时的定位相距 %s（两者精度加余量共允许 %s）", d, allowed)
 	case "mock_location":
 		return "定位精度恰为 0 米，可能使用了模拟定位"
 	case "edited":

@@ -17,7 +17,7 @@ import (
 func TestExplainFlags(t *testing.T) {
 	for _, tc := range []struct{ flags, want string }{
 		{`{"no_gps":{"device_location":false}}`, "照片不含 GPS 位置信息"},
-		{`{"far_from_site":{"distance_m":1234,"radius_m":300,"site_id":"x","source":"exif"}}`, "拍摄位置距点位 1234 米（围栏半径 300 米，位置来自照片 GPS）"},
+		{`{"far_from_site":{"distance_m":1234,"radius_m":300,"site_id":"x","source":"exif"}}`, "拍摄位置距点位 1.2 公里（围栏半径 300 米，位置来自照片 GPS）"},
 		{`{"time_mismatch":{"reasons":["outside_visit","after_receipt"]}}`, "拍摄时间存疑：拍摄时间不在本次检查的起止时间内；拍摄时间晚于服务器收到照片的时间"},
 		{`{"time_mismatch":{"reasons":["exif_vs_device","outside_visit"],"exif_minus_device_s":-266400,"outside_visit_s":-259200}}`,
 			"拍摄时间存疑：照片 EXIF 时间与手机记录的拍摄时间不一致（比手机记录的时间早 3 天 2 小时）；拍摄时间不在本次检查的起止时间内（在检查开始前 3 天）"},
@@ -26,6 +26,8 @@ func TestExplainFlags(t *testing.T) {
 		{`{"time_mismatch":{"reasons":["outside_visit"],"outside_visit_s":3600}}`, "起止时间内（在检查结束后 1 小时）"},
 		{`{"position_mismatch":{"distance_m":2600,"allowed_m":105,"device_accuracy_m":5}}`, "照片 EXIF 中的位置与手机拍摄时的定位相距 2.6 公里（两者精度加余量共允许 105 米）"},
 		{`{"position_mismatch":{"distance_m":640,"allowed_m":380}}`, "相距 640 米（两者精度加余量共允许 380 米）"},
+		// Over what is allowed, not rounded to the same metres.
+		{`{"position_mismatch":{"distance_m":121.4,"allowed_m":120.8}}`, "相距 121.4 米（两者精度加余量共允许 120.8 米）"},
 		{`{"mock_location":{"source":"device","accuracy_m":0}}`, "可能使用了模拟定位"},
 		{`{"edited":{"software":"Adobe Photoshop","editor":"Photoshop"}}`, "图像编辑软件处理（Adobe Photoshop）"},
 		{`{"duplicate":{"photo_ids":["a","b"]}}`, "其他检查的证据（2 张）"},
