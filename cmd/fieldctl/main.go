@@ -589,8 +589,21 @@ func printStatus(ctx context.Context, d *device.Device, w io.Writer) error {
 	}
 	if len(s.Rejected) > 0 {
 		fmt.Fprintf(w, "被拒绝的记录：%d\n", len(s.Rejected))
+		refused := map[string]string{} // the first refusal of each record
 		for _, r := range s.Rejected {
-			fmt.Fprintf(w, "  %s %s [%s] %s\n", r.Entity, r.ID, r.Code, r.Message)
+			what, msg := r.Entity, r.Message
+			if e := server.EntityByName(r.Entity); e != nil {
+				what = e.Label
+			}
+			key := r.Entity + "/" + r.ID
+			if first, ok := refused[key]; ok && r.Code == syncproto.CodeMissingField {
+				// An update of a record whose create was refused: the
+				// server has no such record. Said as what it is.
+				msg = "这条记录的新建已被拒绝（" + first + "），此后的修改随之未被接受"
+			} else if !ok {
+				refused[key] = r.Message
+			}
+			fmt.Fprintf(w, "  %s %s [%s] %s\n", what, r.ID, r.Code, msg)
 		}
 		fmt.Fprintln(w, "  内容保留在本机；拒绝的原因消除后（检查已被退回、区县范围已恢复）可用 fieldctl reapply ID 重新提交")
 	}

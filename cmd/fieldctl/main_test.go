@@ -418,3 +418,28 @@ func TestArgumentsAnywhere(t *testing.T) {
 		}
 	}
 }
+
+// TestStatusGroupsARefusedCreate: the changes made after a create the
+// server refused are listed as following from it, not as the server's
+// own missing_field (新建检查记录缺少必填字段 site_id), which read as a bug
+// of the app; kinds of record by their Chinese names (catalogue probe).
+func TestStatusGroupsARefusedCreate(t *testing.T) {
+	srv := apptest.Start(t)
+	c := &cli{t: t, dir: t.TempDir(), srv: srv}
+	c.login()
+	c.ok("sync")
+	site := apptest.DemoSiteOf(t, "140902", "factory")
+	if err := srv.App.DB.SetUserCounties(t.Context(), apptest.Inspector, []string{"140921"}); err != nil {
+		t.Fatal(err)
+	}
+	other := strings.TrimSpace(c.ok("inspect", "start", site, "--template", "coal_yard"))
+	c.ok("inspect", "answer", "shed_status", "built")
+	c.run("sync")
+	out := c.ok("status")
+	if !strings.Contains(out, "检查记录 "+other+" [out_of_scope]") {
+		t.Errorf("the refused create is not listed by its kind's name:\n%s", out)
+	}
+	if strings.Contains(out, "缺少必填字段") || !strings.Contains(out, "这条记录的新建已被拒绝") {
+		t.Errorf("the update after the refused create reads as the server's missing_field:\n%s", out)
+	}
+}
