@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/xinzhou-eco/fieldsync/internal/pgtest"
@@ -122,4 +123,39 @@ func taskRecord(t *testing.T, db *postgres.DB, id string) *server.StoredRecord {
 		t.Fatalf("task %s: %v", id, err)
 	}
 	return r
+}
+
+// TestAuditTriggersPutBack: the audit tables' append-only triggers
+// dropped or disabled by the database's owner (to edit the log) are found
+// when a server opens the database, put back and named (Unguarded, which
+// the server logs at ERROR and audit verify fails on), as SQLite's are;
+// they went unnoticed, and the log stayed open to rewrites.
+func TestAuditTriggersPutBack(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.NewDatabase(t)
+	db, _ := openAt(t, dsn)
+	if got := db.Unguarded(); len(got) != 0 {
+		t.Fatalf("a new database's triggers found missing: %v", got)
+	}
+	for _, q := range []string{`DROP TRIGGER audit_log_append_only ON audit_log`, `ALTER TABLE audit_seals DISABLE TRIGGER audit_seals_no_truncate`} {
+		if _, err := db.Pool().Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	again, _ := openAt(t, dsn)
+	if err := server.AuditAccount(ctx, again, server.AccountAction{ActorName: "命令行", Action: "user_added", Entity: "user", RecordID: "wang"}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(again.Unguarded(), ","), "audit_log_append_only,audit_seals_no_truncate"; got != want {
+		t.Errorf("unguarded %q, want %q", got, want)
+	}
+	if _, err := again.Pool().Exec(ctx, `UPDATE audit_log SET actor_name = 'x'`); err == nil || !strings.Contains(err.Error(), "append-only") {
+		t.Errorf("an update of the audit log after the open: %v, want refused as append-only", err)
+	}
+	if _, err := again.Pool().Exec(ctx, `TRUNCATE audit_seals`); err == nil || !strings.Contains(err.Error(), "append-only") {
+		t.Errorf("a truncate of the seals after the open: %v, want refused as append-only", err)
+	}
+	if third, _ := openAt(t, dsn); len(third.Unguarded()) != 0 {
+		t.Errorf("put back, found missing again: %v", third.Unguarded())
+	}
 }

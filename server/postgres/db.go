@@ -68,6 +68,9 @@ type DB struct {
 	full    server.FullWatch // whether this server's last write found the disk full, for Ping
 	// migrated are the migrations this Open applied, in order (Migrated).
 	migrated []string
+	// unguarded are the audit tables' append-only triggers this Open
+	// found dropped or disabled (Unguarded).
+	unguarded []string
 }
 
 // Migrated names the migrations this Open applied to the database, in
@@ -235,8 +238,11 @@ func (db *DB) migrate(ctx context.Context) error {
 		}
 		b := make([]byte, 8)
 		_, _ = rand.Read(b)
-		_, err = tx.Exec(ctx, `INSERT INTO meta (key, value) VALUES ('seq', '0'), ('hlc_high', ''), ('epoch', $1) ON CONFLICT (key) DO NOTHING`,
-			hex.EncodeToString(b))
+		if _, err = tx.Exec(ctx, `INSERT INTO meta (key, value) VALUES ('seq', '0'), ('hlc_high', ''), ('epoch', $1) ON CONFLICT (key) DO NOTHING`,
+			hex.EncodeToString(b)); err != nil {
+			return err
+		}
+		db.unguarded, err = guardAudit(ctx, tx)
 		return err
 	})
 	if err == nil {
@@ -244,6 +250,75 @@ func (db *DB) migrate(ctx context.Context) error {
 	}
 	return err
 }
+
+// auditGuards are the audit tables' append-only triggers (migration 005)
+// by name, with the table each is on and its definition.
+var auditGuards = []struct{ name, table, create string }{
+	{"audit_log_append_only", "audit_log", `CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log FOR EACH ROW EXECUTE FUNCTION audit_append_only()`},
+	{"audit_log_no_truncate", "audit_log", `CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only()`},
+	{"audit_seals_append_only", "audit_seals", `CREATE TRIGGER audit_seals_append_only BEFORE UPDATE OR DELETE ON audit_seals FOR EACH ROW EXECUTE FUNCTION audit_append_only()`},
+	{"audit_seals_no_truncate", "audit_seals", `CREATE TRIGGER audit_seals_no_truncate BEFORE TRUNCATE ON audit_seals FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only()`},
+}
+
+// guardAudit finds the audit tables' append-only triggers dropped or
+// disabled — by someone holding the database's owner, to edit the log —
+// puts them back where it may (the database's owner; a serving role
+// without the right leaves them as they are, said so) and returns their
+// names: nothing else noticed they were gone.
+func guardAudit(ctx context.Context, tx pgx.Tx) ([]string, error) {
+	rows, err := tx.Query(ctx, `SELECT t.tgname, t.tgenabled FROM pg_trigger t
+		WHERE t.tgrelid IN ('audit_log'::regclass, 'audit_seals'::regclass) AND NOT t.tgisinternal`)
+	if err != nil {
+		return nil, fmt.Errorf("read the audit triggers: %w", err)
+	}
+	enabled := map[string]bool{}
+	for rows.Next() {
+		var name string
+		var state byte
+		if err := rows.Scan(&name, &state); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		enabled[name] = state == 'O' || state == 'A' // D: disabled; R: only for replication
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, g := range auditGuards {
+		on, there := enabled[g.name]
+		if on {
+			continue
+		}
+		fix := []string{`CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	RAISE EXCEPTION '% is append-only', TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
+END $$`, g.create}
+		if there {
+			fix = []string{`ALTER TABLE ` + g.table + ` ENABLE ALWAYS TRIGGER ` + g.name}
+		}
+		name := g.name
+		err := pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error { // a savepoint: a refusal leaves the rest
+			for _, q := range fix {
+				if _, err := sp.Exec(ctx, q); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			name += " (not put back: " + err.Error() + ")"
+		}
+		out = append(out, name)
+	}
+	return out, nil
+}
+
+// Unguarded names the audit tables' append-only triggers this Open found
+// dropped or disabled, and put back where it could (none in a database
+// nobody edited by hand).
+func (db *DB) Unguarded() []string { return db.unguarded }
 
 // Pool returns the connection pool, for other components that keep their
 // state in the same database (a job queue, a lock).
