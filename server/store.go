@@ -251,6 +251,12 @@ type ConsoleSessionStore interface {
 	// disabling, ends their console and device sessions. Errors:
 	// not_found.
 	SetUserPassword(ctx context.Context, username, passwordHash string) error
+	// ReplaceUserPassword is a user's own change: it stores newHash only
+	// if the stored hash is still oldHash (the password they proved) and
+	// the user is enabled, and ends their sessions like SetUserPassword.
+	// Errors: not_found, user_disabled, conflict (an administrator's
+	// reset, another change or a disable came first).
+	ReplaceUserPassword(ctx context.Context, username, oldHash, newHash string) error
 }
 
 // RecordReader reads stored records outside any write.
@@ -518,6 +524,10 @@ type AuditStore interface {
 	// in Seq order (a record of another entity with the same id is
 	// another record).
 	AuditHistory(ctx context.Context, entity, recordID string) ([]audit.Entry, error)
+	// AccountAudit returns every account entry (audit.ActionAccount: what
+	// administrators, and users to their own passwords, did to accounts
+	// and devices), in Seq order.
+	AccountAudit(ctx context.Context) ([]audit.Entry, error)
 	// AuditSeals returns every seal, by FirstSeq.
 	AuditSeals(ctx context.Context) ([]audit.Seal, error)
 	// AddAuditSeal stores a seal. Errors: conflict (its month is sealed).

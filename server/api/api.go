@@ -453,8 +453,11 @@ func (a *API) changePassword(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	a.audit(c, server.AccountAction{Action: "password_changed", Entity: "user", RecordID: p.Username,
-		Set: map[string]any{"device": p.DeviceID}})
+	set := map[string]any{}
+	if d, err := server.DeviceByID(c.Request().Context(), a.store, p.DeviceID); err == nil {
+		set["device_name"] = d.Name
+	}
+	a.audit(c, server.AccountAction{Action: "password_changed", Entity: "user", RecordID: p.Username, Set: set})
 	resp.ServerHLC = a.syncer.ServerHLC()
 	return c.JSON(http.StatusOK, resp)
 }

@@ -104,8 +104,8 @@ func TestOwnPassword(t *testing.T) {
 		ch := e.DecodeChanges()
 		if e.Action == "account" && string(ch["operation"].New) == `"password_changed"` {
 			found++
-			if e.ActorName != "改密测试（"+name+"）" || string(ch["device"].New) != `"`+phone.DeviceID+`"` {
-				t.Errorf("entry by %q, device %s: want the user and %s", e.ActorName, ch["device"].New, phone.DeviceID)
+			if e.ActorName != "改密测试（"+name+"）" || string(ch["device_name"].New) != `"改密测试手机"` {
+				t.Errorf("entry by %q, device %s: want the user and the phone's name", e.ActorName, ch["device_name"].New)
 			}
 		}
 	}

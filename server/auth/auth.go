@@ -228,7 +228,8 @@ func CheckNewPassword(current, next string) error {
 // reset ends them, and this device's continues under the new tokens, its
 // unsent work kept. Errors: invalid_field (new_password, or
 // current_password: not the user's), missing_field, too_many_attempts,
-// user_disabled, device_revoked.
+// user_disabled, device_revoked, conflict (the password was reset or
+// changed elsewhere while this change checked it: nothing changed).
 func (s *Service) ChangePassword(ctx context.Context, p *server.Principal, current, next, clientIP string) (*syncproto.TokenResponse, error) {
 	if current == "" {
 		return nil, server.Errorf(syncproto.CodeMissingField, "请输入当前密码").At("current_password")
@@ -255,7 +256,11 @@ func (s *Service) ChangePassword(ctx context.Context, p *server.Principal, curre
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Store.SetUserPassword(ctx, p.Username, hash); err != nil {
+	// Only in place of the password checked: an administrator's reset
+	// (to lock out whoever knows the old one), a disable or another
+	// change committed meanwhile wins, and this one ends without a
+	// session.
+	if err := s.Store.ReplaceUserPassword(ctx, p.Username, in.hash, hash); err != nil {
 		return nil, err
 	}
 	in.hash = hash

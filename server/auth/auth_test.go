@@ -501,3 +501,78 @@ func TestNewPasswordTypable(t *testing.T) {
 		}
 	}
 }
+
+// changeMeddler is the real store with an office's act done at the moment
+// a user's own password change, its current password checked, stores the
+// new one.
+type changeMeddler struct {
+	*sqlite.DB
+	act func() error
+}
+
+func (m *changeMeddler) ReplaceUserPassword(ctx context.Context, username, oldHash, newHash string) error {
+	if err := m.act(); err != nil {
+		return err
+	}
+	return m.DB.ReplaceUserPassword(ctx, username, oldHash, newHash)
+}
+
+// TestOwnChangeLosesToReset: an administrator's reset (to lock out whoever
+// knows the password), a disable, or another change that commits while a
+// user's own change checks the current password wins: the change is
+// refused, stores nothing and starts no session. (It overwrote the reset
+// and kept a session; answered user_disabled, it had changed the password.)
+func TestOwnChangeLosesToReset(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name     string
+		act      func(db *sqlite.DB) error
+		code     string
+		password string // the one that signs in after
+	}{
+		{"reset", func(db *sqlite.DB) error {
+			h, err := HashPassword("admin reset 1", 4)
+			if err != nil {
+				return err
+			}
+			return db.SetUserPassword(ctx, "wang", h)
+		}, syncproto.CodeConflict, "admin reset 1"},
+		{"disable", func(db *sqlite.DB) error { return db.SetUserDisabled(ctx, "wang", true) }, syncproto.CodeUserDisabled, "correct horse"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := storeWithWang(t).(*sqlite.DB)
+			if _, err := EnsureSigningKey(ctx, db, "", time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			plain := NewService(db, nil, nil)
+			tr, err := plain.Login(ctx, &syncproto.LoginRequest{Username: "wang", Password: "correct horse",
+				DeviceID: "0195f4b2-8c1e-7d3a-9b10-6f2c1d0e4a57", DeviceName: "phone"}, "10.0.0.1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := plain.Authenticate(ctx, tr.AccessToken)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ran := false
+			m := &changeMeddler{DB: db, act: func() error {
+				if ran {
+					return nil
+				}
+				ran = true
+				return tc.act(db)
+			}}
+			_, err = NewService(m, nil, nil).ChangePassword(ctx, p, "correct horse", "thief password", "10.0.0.2")
+			if code := server.ErrorCode(err); code != tc.code || !ran {
+				t.Fatalf("a change racing a %s: %v (raced %v), want %s", tc.name, err, ran, tc.code)
+			}
+			_ = db.SetUserDisabled(ctx, "wang", false)
+			for pw, ok := range map[string]bool{tc.password: true, "thief password": false} {
+				_, err := plain.CheckPassword(ctx, "wang", pw, "10.0.0.3")
+				if (err == nil) != ok {
+					t.Errorf("after the race, %q signs in: %v, want %v", pw, err == nil, ok)
+				}
+			}
+		})
+	}
+}

@@ -72,7 +72,8 @@ var auditFieldNames = map[string]string{
 	// review, and a deletion
 	"decision": "审核决定", "comment": "审核意见", "reviewer_name": "审核人姓名", "decided_at": "审核时间", "deleted": "删除",
 	// an account (audit.ActionAccount)
-	"operation": "操作", "role": "角色", "counties": "区县",
+	"operation": "操作", "role": "角色", "counties": "区县", "user": "用户", "device": "设备", "device_name": "设备名称",
+	"session_started": "会话开始时间",
 }
 
 // history lists the audit entries of an inspection and of its findings

@@ -22,6 +22,13 @@ func TestHistoryLabelsEveryField(t *testing.T) {
 			}
 		}
 	}
+	// What account entries set (server.AccountAction.Set): the users
+	// page showed device_name and user as they are.
+	for _, k := range []string{"role", "counties", "user", "device", "device_name", "session_started"} {
+		if l := fieldLabel(k, nil); !strings.ContainsFunc(l, func(r rune) bool { return unicode.Is(unicode.Han, r) }) {
+			t.Errorf("an account entry's %s is shown as %q", k, l)
+		}
+	}
 	if got := fieldLabel("answers.fence", map[string]string{"fence": "围挡"}); got != "答案：围挡" {
 		t.Errorf("an answer is shown as %q", got)
 	}

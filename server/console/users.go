@@ -2,7 +2,6 @@ package console
 
 import (
 	"cmp"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -83,6 +82,18 @@ func (c *Console) showUsersStatus(ec echo.Context, status int, extra map[string]
 		byUser[d.UserID] = append(byUser[d.UserID], userDevice{ID: d.ID, Name: d.Name,
 			LastSeen: d.LastSeenAt.In(chinaTime).Format("2006-01-02 15:04"), Revoked: d.RevokedAt != nil})
 	}
+	// What was done to accounts and devices, read at once and told
+	// apart by record (user/<username>, device/<id>).
+	history := map[string][]audit.Entry{}
+	if admin {
+		entries, err := c.d.Store.AccountAudit(ctx)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			history[e.Entity+"/"+e.RecordID] = append(history[e.Entity+"/"+e.RecordID], e)
+		}
+	}
 	rows := []userRow{}
 	for _, u := range all {
 		if !p.Role.AllCounties() && !slices.ContainsFunc(u.Counties, p.CanSee) {
@@ -103,9 +114,7 @@ func (c *Console) showUsersStatus(ec echo.Context, status int, extra map[string]
 			row.Boxes = c.countyBoxes(u.Counties)
 		}
 		if admin {
-			if row.History, err = c.accountHistory(ctx, u.Username, byUser[u.ID]); err != nil {
-				return err
-			}
+			row.History = c.accountHistory(history, u.Username, byUser[u.ID])
 			if mayUse(u.Role) {
 				ss, err := c.d.Store.ConsoleSessions(ctx, u.Username, SessionTTL, sessionNow())
 				if err != nil {
@@ -153,25 +162,16 @@ var accountOperations = map[string]string{
 	"console_session_revoked": "注销后台会话",
 }
 
-// accountHistory is what administrators did to a user's account and
-// devices (audit.ActionAccount entries), newest first.
-func (c *Console) accountHistory(ctx context.Context, username string, devices []userDevice) ([]historyRow, error) {
-	entries, err := c.d.Store.AuditHistory(ctx, "user", username)
-	if err != nil {
-		return nil, err
-	}
+// accountHistory is what was done to a user's account and devices, newest
+// first, from the account entries by record (user/<username>,
+// device/<id>).
+func (c *Console) accountHistory(history map[string][]audit.Entry, username string, devices []userDevice) []historyRow {
+	entries := slices.Clone(history["user/"+username])
 	for _, d := range devices {
-		more, err := c.d.Store.AuditHistory(ctx, "device", d.ID)
-		if err != nil {
-			return nil, err
-		}
-		entries = append(entries, more...)
+		entries = append(entries, history["device/"+d.ID]...)
 	}
 	var out []historyRow
 	for _, e := range entries {
-		if e.Action != audit.ActionAccount {
-			continue
-		}
 		changes := e.DecodeChanges()
 		var op string
 		_ = json.Unmarshal(changes["operation"].New, &op)
@@ -202,7 +202,7 @@ func (c *Console) accountHistory(ctx context.Context, username string, devices [
 		out = append(out, row)
 	}
 	slices.SortFunc(out, func(a, b historyRow) int { return cmp.Compare(b.Seq, a.Seq) })
-	return out, nil
+	return out
 }
 
 // countyNames names the counties of a JSON list of codes; 全部区县 for

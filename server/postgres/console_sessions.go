@@ -109,10 +109,33 @@ func userID(ctx context.Context, tx pgx.Tx, username string) (string, error) {
 // SetUserPassword replaces a user's password hash and ends their console
 // and device sessions. Errors: not_found.
 func (db *DB) SetUserPassword(ctx context.Context, username, passwordHash string) error {
+	return db.setPassword(ctx, username, "", passwordHash)
+}
+
+// ReplaceUserPassword sets a user's own new password in place of the one
+// they proved (oldHash) and ends their sessions. Errors: not_found,
+// user_disabled, conflict (the password changed since it was checked).
+func (db *DB) ReplaceUserPassword(ctx context.Context, username, oldHash, newHash string) error {
+	return db.setPassword(ctx, username, oldHash, newHash)
+}
+
+// setPassword stores a user's password hash, if oldHash is set only in
+// place of it (sqlstore.CheckPasswordReplace), and ends their sessions.
+func (db *DB) setPassword(ctx context.Context, username, oldHash, passwordHash string) error {
 	return db.writeSQL(ctx, func(tx pgx.Tx) error {
 		id, err := userID(ctx, tx, username)
 		if err != nil {
 			return err
+		}
+		if oldHash != "" {
+			var hash string
+			var disabled bool
+			if err := tx.QueryRow(ctx, `SELECT password_hash, disabled FROM users WHERE id = $1`, id).Scan(&hash, &disabled); err != nil {
+				return err
+			}
+			if err := sqlstore.CheckPasswordReplace(hash, disabled, oldHash); err != nil {
+				return err
+			}
 		}
 		if _, err := exec(ctx, tx, `UPDATE users SET password_hash = ? WHERE id = ?`, passwordHash, id); err != nil {
 			return err

@@ -60,6 +60,11 @@ func (db *DB) AuditEntriesBefore(ctx context.Context, after int64, t time.Time) 
 	return sqlstore.AuditEntriesBefore(ctx, reader{db.read}, after, t)
 }
 
+// AccountAudit returns every account entry, in seq order.
+func (db *DB) AccountAudit(ctx context.Context) ([]audit.Entry, error) {
+	return sqlstore.AccountAudit(ctx, reader{db.read})
+}
+
 // AuditHistory returns a record's entries and its inspection's.
 func (db *DB) AuditHistory(ctx context.Context, entity, recordID string) ([]audit.Entry, error) {
 	return sqlstore.AuditHistory(ctx, reader{db.read}, entity, recordID)

@@ -96,6 +96,12 @@ func AuditHistory(ctx context.Context, r Reader, entity, recordID string) ([]aud
 	return readAudit(ctx, r, "WHERE record_id = ? AND entity = ? ORDER BY seq", recordID, entity)
 }
 
+// AccountAudit returns the account entries (audit.ActionAccount) in seq
+// order, by their partial index.
+func AccountAudit(ctx context.Context, r Reader) ([]audit.Entry, error) {
+	return readAudit(ctx, r, "WHERE action = '"+audit.ActionAccount+"' ORDER BY seq")
+}
+
 const sealCols = "month, first_seq, last_seq, counts, base_hash, head_hash, signed_at, key_id, public_key, signature"
 
 // AuditSeals returns every seal by first entry.

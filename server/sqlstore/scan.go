@@ -117,6 +117,21 @@ func RefreshCheck(revoked, disabled bool, expires int64, now time.Time) error {
 	return nil
 }
 
+// CheckPasswordReplace says whether a user's own password change from
+// oldHash may be stored, the user's row read in the change's transaction
+// (hash and disabled as stored): an administrator's reset, another change
+// or a disable committed since the current password was checked wins.
+// Errors: user_disabled, conflict.
+func CheckPasswordReplace(hash string, disabled bool, oldHash string) error {
+	switch {
+	case disabled:
+		return server.Errorf(syncproto.CodeUserDisabled, "账号已停用")
+	case hash != oldHash:
+		return server.Errorf(syncproto.CodeConflict, "密码刚被修改（管理员重置，或在另一台设备上修改），本次修改未生效：请用新密码登录")
+	}
+	return nil
+}
+
 // ErrRefreshInvalid is the error of a refresh token that is neither a
 // device's current one nor a reused one.
 func ErrRefreshInvalid() error {

@@ -181,6 +181,46 @@ var deviceSessionCases = []testCase{
 	{"SpentTokenReuseEndsSession", testRefreshReuse},
 	{"SignOutAndRevoke", testSignOutRevoke},
 	{"DisabledUser", testDisabledUser},
+	{"OwnPasswordReplacesOnlyTheOneChecked", testReplacePassword},
+}
+
+// testReplacePassword: a user's own change stores the new hash only in
+// place of the one they proved, on an enabled account, and ends their
+// sessions as a reset does.
+func testReplacePassword(t *testing.T, open Opener) {
+	e := seeded(t, open)
+	u := e.user("wang", server.RoleInspector, xinfu)
+	d := e.signIn(u)
+	hashOf := func() string {
+		t.Helper()
+		_, h, err := e.st.UserByUsername(e.ctx, "wang")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	wantCode(t, e.st.ReplaceUserPassword(e.ctx, "wang", "hash-other", "hash-new"), syncproto.CodeConflict, "a change from a hash no longer stored")
+	if h := hashOf(); h != "hash-wang" {
+		t.Fatalf("a refused change stored %q", h)
+	}
+	wantCode(t, e.st.ReplaceUserPassword(e.ctx, "nobody", "hash-wang", "hash-new"), syncproto.CodeNotFound, "an unknown user")
+	if err := e.st.SetUserDisabled(e.ctx, "wang", true); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, e.st.ReplaceUserPassword(e.ctx, "wang", "hash-wang", "hash-new"), syncproto.CodeUserDisabled, "a disabled user's change")
+	if err := e.st.SetUserDisabled(e.ctx, "wang", false); err != nil {
+		t.Fatal(err)
+	}
+	d = e.signIn(u)
+	if err := e.st.ReplaceUserPassword(e.ctx, "wang", "hash-wang", "hash-new"); err != nil {
+		t.Fatal(err)
+	}
+	if h := hashOf(); h != "hash-new" {
+		t.Errorf("the change stored %q", h)
+	}
+	if _, err := e.st.RotateRefresh(e.ctx, "refresh-"+d.p.DeviceID, "next", e.Now().Add(time.Hour), e.Now()); err == nil {
+		t.Error("the change left a device's session working")
+	}
 }
 
 func testRegisterDevice(t *testing.T, open Opener) {

@@ -20,6 +20,36 @@ import (
 var auditCases = []testCase{
 	{"Entries", testAuditEntries},
 	{"Seals", testAuditSeals},
+	{"AccountEntries", testAccountAudit},
+}
+
+// testAccountAudit: AccountAudit returns the account entries, and only
+// them, in seq order, among the record entries of the office fixture.
+func testAccountAudit(t *testing.T, open Opener) {
+	f := newAuditFixture(t, open)
+	for i, rec := range []string{"wang", "0191f0a0-0000-7000-8000-000000000001", "li"} {
+		entity := "user"
+		if i == 1 {
+			entity = "device"
+		}
+		if err := server.AuditAccount(f.e.ctx, f.e.st, server.AccountAction{ActorName: "命令行", Action: "user_added", Entity: entity, RecordID: rec}, f.e.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := f.e.st.AccountAudit(f.e.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []string
+	for i, e := range got {
+		if e.Action != audit.ActionAccount || i > 0 && e.Seq <= got[i-1].Seq {
+			t.Errorf("entry %d: %s seq %d", i, e.Action, e.Seq)
+		}
+		recs = append(recs, e.Entity+"/"+e.RecordID)
+	}
+	if want := []string{"user/wang", "device/0191f0a0-0000-7000-8000-000000000001", "user/li"}; !slices.Equal(recs, want) {
+		t.Errorf("account entries %v, want %v (of %d entries)", recs, want, len(f.entries(t)))
+	}
 }
 
 // auditFixture is the office fixture (its flags and two reviews audited)
