@@ -531,11 +531,17 @@ func (s *Syncer) apply(ctx context.Context, tx WriteTx, p *Principal, pm *prepar
 	}
 	// A mutation the record holds already, as sent or overwritten since by
 	// its own device (a batch sent again under a new id, the outbox sent
-	// again after a restore), is answered duplicate or stale, whatever has
-	// changed since that would refuse it now — the inspection submitted,
-	// the user's counties —: the phone is not told to keep aside work the
-	// server holds. Only its own device can send it (its HLC's node).
-	held := cur != nil && syncproto.Superseded(&cur.State, vals, m.Delete, h)
+	// again after a restore) — or by an office's decision (the
+	// inspection approved, the rectification verified) on a record in
+	// the user's scope or of this device's own making — is
+	// answered duplicate or stale, whatever has changed since that would
+	// refuse it now — the inspection submitted or judged, the user's
+	// counties —: the phone is not told to keep aside work the server
+	// holds. Only its own device can send it (its HLC's node); its losses
+	// (to its own later writes, to decisions) are not conflicts.
+	held := cur != nil && syncproto.Superseded(&cur.State, vals, m.Delete, h, func(field string, at syncproto.HLC) bool {
+		return at.Node == syncproto.ServerNode && decisionField(e, field) && (p.CanSee(cur.County) || cur.CreatedDevice == p.DeviceID)
+	})
 	if !held {
 		if err := s.checkApply(ctx, tx, p, pm, &cur, now); err != nil {
 			return err
@@ -556,6 +562,9 @@ func (s *Syncer) apply(ctx context.Context, tx WriteTx, p *Principal, pm *prepar
 	wasDeleted := cur.State.IsDeleted()
 	o := syncproto.Merge(&cur.State, vals, m.Delete, h)
 	conflicts := losses(cur, o.Losses, p, now)
+	if held {
+		conflicts = nil
+	}
 	res.Status = o.Status()
 	if o.DeleteOlder {
 		res.Code, res.Message = syncproto.CodeRecordDeleted, "记录已被另一次更晚的删除删除"
@@ -647,6 +656,14 @@ func (s *Syncer) apply(ctx context.Context, tx WriteTx, p *Principal, pm *prepar
 		return s.applyEarlyDelete(ctx, tx, cur, now, res)
 	}
 	return nil
+}
+
+// decisionField says whether field of e is one an office's decision writes
+// that a device writes too: the status of an inspection (approved,
+// returned) and of a finding (verified, reopened). A device's earlier
+// value of it lost to a decision is not a conflict.
+func decisionField(e *Entity, field string) bool {
+	return field == "status" && (e.Name == syncproto.EntityInspection || e.Name == syncproto.EntityFinding)
 }
 
 // checkApply runs the checks of a mutation that would change the record

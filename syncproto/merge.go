@@ -86,16 +86,19 @@ func wins(v json.RawMessage, h HLC, cur FieldState) bool {
 }
 
 // Superseded reports whether the mutation stamped h is in r already, as
-// sent or overwritten since by later writes of its own node (h.Node), so
-// that merging it changes nothing and loses nothing but to its own
-// device: its delete is r's tombstone or older than it and of the same
-// node; or each of its fields (one at least), on a record not deleted, is
-// stored at h with this value, or at a later HLC of the same node. It is
-// then answered duplicate, or stale with only own-older losses, which no
-// conflict log keeps.
-func Superseded(r *Record, fields map[string]json.RawMessage, del bool, h HLC) bool {
+// sent or overwritten since by later writes of its own node (h.Node) or
+// ones decides takes for its own (an office's decision on a field; nil:
+// none), so that merging it changes nothing: its delete is r's tombstone
+// or older than one of its node's; or each of its fields (one at least),
+// on a record not deleted, is stored at h with this value, or at a later
+// HLC of its node or one decides takes. It is then answered duplicate, or
+// stale with losses only to those writes.
+func Superseded(r *Record, fields map[string]json.RawMessage, del bool, h HLC, decides func(field string, at HLC) bool) bool {
+	later := func(field string, at HLC) bool {
+		return at.Compare(h) > 0 && (at.Node == h.Node || decides != nil && decides(field, at))
+	}
 	if del {
-		return r.Deleted == h || r.Deleted.Node == h.Node && r.Deleted.Compare(h) > 0
+		return r.Deleted == h || later("", r.Deleted)
 	}
 	if len(fields) == 0 || r.IsDeleted() {
 		return false
@@ -109,7 +112,7 @@ func Superseded(r *Record, fields map[string]json.RawMessage, del bool, h HLC) b
 			if !bytes.Equal(cur.Value, v) {
 				return false
 			}
-		case cur.HLC.Node != h.Node || cur.HLC.Compare(h) < 0:
+		case !later(name, cur.HLC):
 			return false
 		}
 	}

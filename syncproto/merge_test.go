@@ -177,7 +177,7 @@ func TestSupersededChangesNothing(t *testing.T) {
 		if r.IntN(3) == 0 {
 			in = randomMutations(r, 1)[0]
 		}
-		if !Superseded(&st, in.fields, in.del, in.h) {
+		if !Superseded(&st, in.fields, in.del, in.h, nil) {
 			continue
 		}
 		held++
@@ -213,7 +213,7 @@ func TestSupersededChangesNothing(t *testing.T) {
 		}
 		st := apply(ms)
 		for _, m := range ms {
-			if !Superseded(&st, m.fields, m.del, m.h) {
+			if !Superseded(&st, m.fields, m.del, m.h, nil) {
 				t.Fatalf("a write %+v of the only node writing is not superseded in %+v", m, st)
 			}
 		}

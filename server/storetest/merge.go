@@ -446,6 +446,9 @@ func testResentAfterChanges(t *testing.T, open Opener) {
 		if r := res.Results[0]; !slices.Equal(r.LostFields, []string{"status"}) {
 			t.Errorf("%s: the create's lost fields %v, want [status] (its own later submit)", when, r.LostFields)
 		}
+		if r := res.Results[2]; r.Status == syncproto.StatusStale && !slices.Equal(r.LostFields, []string{"status"}) {
+			t.Errorf("%s: the submit's lost fields %v, want [status] (the office's decision)", when, r.LostFields)
+		}
 		if got := e.lastSeq(); got != seq {
 			t.Errorf("%s: the resent batch moved the feed from %d to %d", when, seq, got)
 		}
@@ -459,6 +462,16 @@ func testResentAfterChanges(t *testing.T, open Opener) {
 	if r := res.Results[0]; r.Status != syncproto.StatusRejected || r.Code != syncproto.CodeRecordLocked {
 		t.Errorf("a new change of the submitted inspection: %+v, want rejected record_locked", r)
 	}
+
+	// Approved by the office (its decision overwrote the status the
+	// device sent): the same batch again is stale, not record_locked, and
+	// the status it lost to the decision is no conflict.
+	if _, err := e.s.Review(e.ctx, e.office(server.RoleCountyOffice, xinfu), insp, server.DecisionApprove, "", 0); err != nil {
+		t.Fatal(err)
+	}
+	seq = e.lastSeq()
+	want = []string{syncproto.StatusStale, syncproto.StatusDuplicate, syncproto.StatusStale}
+	check("approved")
 
 	// The user moved to another county: the same batch again, the same
 	// answers; a new change is out of scope.
