@@ -89,10 +89,11 @@ export function answersOf(rec) {
 }
 
 /** completeness lists what an inspection lacks, in the checklist's order:
- *  [{key, reason: answer|invalid|photo|photo_unreadable|photo_upload, detail}].
- *  photos are [{item_key, uploaded, flags}] — a photo taken on this phone
+ *  [{key, reason: answer|invalid|photo|photo_unreadable|photo_refused|photo_upload, detail}].
+ *  photos are [{item_key, uploaded, flags, refused}] — a photo taken on this phone
  *  counts as taken unless the server found it unreadable (its flags, once
- *  pulled); the server adds photo_upload until its bytes arrive. */
+ *  pulled) or refused its file (refused: it will never arrive); the server
+ *  adds photo_upload until its bytes arrive. */
 export function completeness(items, answers, photos) {
   const missing = [];
   for (const it of items) {
@@ -108,13 +109,13 @@ export function completeness(items, answers, photos) {
     if (!it.photo_required || a?.result === 'na' || (!answered && !it.required)) continue;
     const mine = photos.filter((p) => p.item_key === it.key);
     if (!mine.length) missing.push({ key: it.key, reason: 'photo' });
-    else if (mine.every((p) => p.flags && typeof p.flags === 'object' && 'unreadable' in p.flags)) {
-      missing.push({ key: it.key, reason: 'photo_unreadable' });
+    else if (mine.every((p) => p.refused || (p.flags && typeof p.flags === 'object' && 'unreadable' in p.flags))) {
+      missing.push({ key: it.key, reason: mine.some((p) => p.refused) ? 'photo_refused' : 'photo_unreadable' });
     }
   }
   return missing;
 }
 
 export const missingReasons = {
-  answer: '未填写', invalid: '填写有误', photo: '缺照片', photo_unreadable: '照片无法读取，请重拍', photo_upload: '照片未上传', template: '检查表未知',
+  answer: '未填写', invalid: '填写有误', photo: '缺照片', photo_unreadable: '照片无法读取，请重拍', photo_refused: '照片被服务器拒收，请重拍', photo_upload: '照片未上传', template: '检查表未知',
 };

@@ -20,7 +20,7 @@ const byCode = {
   quota_exceeded: '服务器暂存空间已满，照片稍后会自动重试上传，无需操作。',
   upload_offset_mismatch: '照片上传被打断，下次同步时会从中断处继续，无需操作。',
   hash_mismatch: '照片在上传中损坏（校验不一致）。请保留原照片，稍后重试；多次失败请重新拍摄。',
-  bad_image: '照片文件损坏或格式不支持，请重新拍摄（JPEG 或 PNG）。',
+  bad_image: '照片文件损坏或格式不支持，请重新拍摄（JPEG、PNG 或 HEIC）。',
   out_of_scope: '该记录不属于您负责的区县，请联系县督查室。',
   unknown_reference: '所属的点位或检查记录在服务器上不存在（可能已被删除），这条修改不会再自动上传；内容仍保存在手机上，请联系县督查室。',
   clock_skew: '手机时间不准，已自动校正。请在系统设置中打开“自动确定时间”。',
@@ -97,6 +97,29 @@ export function rejectedMessage(r, label, created = false) {
   // The server names a field by its code ("字段 summary 超过 4000 个字符"):
   // the inspector reads its label.
   const said = r.message && label ? r.message.replace(/字段 ([a-z_][a-z0-9_]*(?:\.[a-z0-9_]+)?) ?/g, (_, f) => `“${label(f)}”`) : r.message;
-  if (!why) why = (byCode[r.code] || said || r.code) + ' 内容已保留在手机上，可截图发给管理员。';
+  if (!why) {
+    const text = byCode[r.code] || said || r.code;
+    why = text + (/[。！？.!?]$/.test(text) ? '' : '。') + '内容已保留在手机上，可截图发给管理员。';
+  }
   return created ? `新建的${what}被服务器拒绝：${why}` : `${what}的一处${act}被服务器拒绝：${why}`;
+}
+
+// Why the server refused a photo's file for good (its upload failed and
+// waits for the inspector, sync.md §10.4; or the photo's refused flag,
+// once pulled): the phone never sends it again by itself.
+const photoRefusedWhy = {
+  bad_image: '文件损坏或格式不支持（只收 JPEG、PNG 或 HEIC 照片）',
+  hash_mismatch: '文件与拍摄时不一致（校验不符，可能在手机上被改动或损坏）',
+  body_too_large: '文件超过服务器允许的大小',
+};
+
+/** photoRefusedMessage explains a photo the server refused for good: why
+ *  (err: the failed upload's error or the refused flag, {code, message}
+ *  or {code, reason}) and what to do. */
+export function photoRefusedMessage(err) {
+  // Not the server's doing: no request was made.
+  if (err?.code === 'upload_failed') return '手机读不出这张照片的文件，无法上传，请重拍。';
+  const said = err?.message || err?.reason;
+  const why = photoRefusedWhy[err?.code] || (said && /[\u4e00-\u9fff]/.test(said) ? said.replace(/[。.]$/, '') : '上传出错');
+  return `照片被服务器拒收：${why}。不会再自动上传，请重拍。`;
 }

@@ -3,6 +3,7 @@
 // browser reported at capture (WGS-84) and a thumbnail from the local blob.
 import { h, chinaTime, flagTitle, captureTitles, when } from './ui.js';
 import * as geo from './geo.js';
+import { photoRefusedMessage } from './errors.js';
 
 let urls = [];
 
@@ -72,19 +73,44 @@ export async function takePhoto(c, file, fields, captured) {
   return c.takePhoto({ blob: file, contentType: cap.contentType, fields: { ...fields, ...cap.fields, content_type: cap.contentType }, camera: !!cap.camera });
 }
 
+/** failedUploads maps the id of each photo whose upload failed for good
+ *  (the server refused its file: bad_image, hash_mismatch, …) to the
+ *  error it failed with. Such an upload waits for the inspector (sync.md
+ *  §10.4): it is not sent again, so it is not waiting to be sent. */
+export async function failedUploads(c) {
+  const jobs = await c.uploads();
+  return new Map(jobs.filter((j) => j.state === 'failed').map((j) => [j.photoId, j.error || {}]));
+}
+
+/** refusal is why photo p's file will not reach the server — its upload
+ *  failed for good (failed: failedUploads), or the server flagged it
+ *  refused — or null. */
+export function refusal(p, failed) {
+  if (p.fields.uploaded === true) return null;
+  const e = failed?.get(p.id);
+  if (e) return e;
+  const flag = p.fields.flags && typeof p.fields.flags === 'object' ? p.fields.flags.refused : null;
+  return flag ? (typeof flag === 'object' ? flag : {}) : null;
+}
+
 /** photoTile shows a photo: from the local original while the phone has
  *  it, else the server's thumbnail (a colleague's photo, or an original
- *  purged after upload), its upload state and its evidence flags. */
-export function photoTile(c, p) {
+ *  purged after upload), its upload state and its evidence flags. refused
+ *  (refusal) says the server refused its file: it is to be taken again,
+ *  not waiting to be sent. */
+export function photoTile(c, p, refused = null) {
   const img = h('img', { alt: '照片' });
   const flags = p.fields.flags && typeof p.fields.flags === 'object' ? Object.keys(p.fields.flags) : [];
-  const state = p.fields.uploaded === true ? (flags.length ? '⚠ ' + flags.map((k) => flagTitle(k, p.fields.flags[k])).join('、') : '已上传') : '待上传';
-  const tile = h('div', { class: 'thumb' + (flags.length ? ' flagged' : ''), title: state, dataset: { photo: p.id, uploaded: String(p.fields.uploaded === true) } }, img, h('span', {}, state));
+  const state = p.fields.uploaded === true ? (flags.length ? '⚠ ' + flags.map((k) => flagTitle(k, p.fields.flags[k])).join('、') : '已上传')
+    : refused ? '✕ 拒收，需重拍' : '待上传';
+  const tile = h('div', { class: 'thumb' + (flags.length && !refused ? ' flagged' : '') + (refused ? ' refused' : ''),
+    title: refused ? photoRefusedMessage(refused) : state,
+    dataset: { photo: p.id, uploaded: String(p.fields.uploaded === true), ...(refused ? { refused: refused.code || 'refused' } : {}) } }, img, h('span', {}, state));
   // The server's check of the capture signature (signed-captures.md).
   const cap = p.fields.capture && typeof p.fields.capture === 'object' ? p.fields.capture.status : '';
   if (cap) {
     tile.dataset.capture = cap;
-    tile.title = state + '；' + (captureTitles[cap] || cap);
+    tile.title += '；' + (captureTitles[cap] || cap);
     tile.append(h('b', { class: 'cap' + (cap === 'signed' ? ' ok' : '') }, cap === 'signed' ? '✓ 应用拍摄' : '非应用拍摄'));
   }
   // A tap shows the photo whole, with what the tile can only hint at.
@@ -92,14 +118,14 @@ export function photoTile(c, p) {
   tile.tabIndex = 0;
   const open = () => {
     if (!img.src) return;
-    const lines = [p.fields.captured_at ? '拍摄于 ' + when(p.fields.captured_at) : '', state,
+    const lines = [p.fields.captured_at ? '拍摄于 ' + when(p.fields.captured_at) : '', refused ? photoRefusedMessage(refused) : state,
       cap ? captureTitles[cap] || cap : '', tile.dataset.shown === 'thumbnail' ? '（缩略图：原图已上传到服务器）' : ''].filter(Boolean);
     showPhoto(img.src, lines);
   };
   tile.addEventListener('click', open);
   tile.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); open(); } });
   c.photoImage(p.id).then((got) => {
-    if (!got) { img.replaceWith(h('p', { class: 'nothumb' }, '照片在服务器上，联网后显示')); return; }
+    if (!got) { img.replaceWith(h('p', { class: 'nothumb' }, refused ? '照片文件已不在手机上' : '照片在服务器上，联网后显示')); return; }
     const b = got.bytes;
     const blob = b instanceof Blob ? b : new Blob([b], { type: got.contentType || p.fields.content_type || 'image/jpeg' });
     if (!got.original) tile.dataset.shown = 'thumbnail';

@@ -8,9 +8,10 @@
 // verified finding, are read-only.
 import { h, toast, chinaDate, daysBetween, statusNames, severityNames, findingStatusNames, when } from '../ui.js';
 import { message } from '../errors.js';
-import { photoTile, revokeThumbs } from '../photos.js';
+import { photoTile, revokeThumbs, failedUploads, refusal } from '../photos.js';
 import { draft, clearDraft, keepInput } from '../drafts.js';
 import { cameraButton } from './inspection.js';
+import { maxLen, tooLong } from '../limits.js';
 
 /** sentBack says whether an office reopened finding fields f with a
  *  comment and it waits for the rectification again. */
@@ -24,10 +25,13 @@ export async function render(app, id) {
   const f = rec.fields;
   const insp = f.inspection_id ? await c.get('inspection', f.inspection_id) : null;
   const i = insp?.fields || {};
-  const [site, tpl, photos] = await Promise.all([
+  const [site, tpl, photos, failed] = await Promise.all([
     i.site_id ? c.get('site', i.site_id) : null,
     i.template_id ? c.get('checklist_template', `${i.template_id}@${i.template_version}`) : null,
-    c.list('photo', (p) => p.fields.finding_id === id || (!!f.item_key && p.fields.inspection_id === f.inspection_id && p.fields.item_key === f.item_key && !p.fields.finding_id))]);
+    c.list('photo', (p) => p.fields.finding_id === id || (!!f.item_key && p.fields.inspection_id === f.inspection_id && p.fields.item_key === f.item_key && !p.fields.finding_id)),
+    failedUploads(c)]);
+  // A photo whose file the server refused says so (to be taken again).
+  const tile = (p) => photoTile(c, p, refusal(p, failed));
   const item = Array.isArray(tpl?.fields.items) ? tpl.fields.items.find((it) => it.key === f.item_key) : null;
   const problemPhotos = photos.filter((p) => p.fields.finding_id !== id);
   const fixPhotos = photos.filter((p) => p.fields.finding_id === id)
@@ -79,17 +83,17 @@ export async function render(app, id) {
         ' · ', statusNames[inspStatus] || inspStatus, i.started_at ? ' · ' + when(i.started_at) : '') : null,
       verifyComment, state),
     problemPhotos.length ? h('section', { class: 'card', id: 'problem-photos' }, h('h2', {}, '问题照片'),
-      h('div', { class: 'photos' }, problemPhotos.map((p) => photoTile(c, p)))) : null,
-    editable ? rectifyForm(app, rec, fixPhotos, err) : h('section', { class: 'card', id: 'rectification' }, h('h2', {}, '整改情况'),
+      h('div', { class: 'photos' }, problemPhotos.map((p) => tile(p)))) : null,
+    editable ? rectifyForm(app, rec, fixPhotos, err, tile) : h('section', { class: 'card', id: 'rectification' }, h('h2', {}, '整改情况'),
       h('p', { id: 'rectification-note' }, f.rectification_note || h('span', { class: 'mute' }, '（未填写整改说明）')),
-      fixPhotos.length ? h('div', { class: 'photos', id: 'fix-photos' }, fixPhotos.map((p) => photoTile(c, p))) : h('p', { class: 'mute small' }, '没有整改照片。')),
+      fixPhotos.length ? h('div', { class: 'photos', id: 'fix-photos' }, fixPhotos.map((p) => tile(p))) : h('p', { class: 'mute small' }, '没有整改照片。')),
     err);
 }
 
 // rectifyForm: the rectification's status, note and photos. The status
 // and the note wait in the form's draft until 保存 (a sync draws the page
 // again); a photo is kept at once, as an item's photo is.
-function rectifyForm(app, rec, fixPhotos, err) {
+function rectifyForm(app, rec, fixPhotos, err, tile) {
   const c = app.client;
   const id = rec.id;
   const f = rec.fields;
@@ -104,7 +108,7 @@ function rectifyForm(app, rec, fixPhotos, err) {
       err.textContent = '';
     } }, label));
   }
-  const note = h('textarea', { name: 'rectification_note', id: 'rect-note', rows: 3, maxlength: 4000, placeholder: '整改了什么、怎么整改的，如：已对东侧料堆全部苫盖防尘网' });
+  const note = h('textarea', { name: 'rectification_note', id: 'rect-note', rows: 3, maxlength: maxLen.finding.rectification_note, placeholder: '整改了什么、怎么整改的，如：已对东侧料堆全部苫盖防尘网' });
   note.value = f.rectification_note || '';
   const photoErr = h('p', { class: 'err' });
   const saveBtn = h('button', { type: 'submit', class: 'primary block', id: 'save-rectification', disabled: !!d.saving }, '保存整改情况');
@@ -113,7 +117,7 @@ function rectifyForm(app, rec, fixPhotos, err) {
     h('label', { class: 'field' }, '整改状态'), seg,
     h('label', { class: 'field', for: 'rect-note' }, '整改说明'), note,
     h('label', { class: 'field' }, `整改照片（${fixPhotos.length}）`),
-    h('div', { class: 'photos', id: 'fix-photos' }, fixPhotos.map((p) => photoTile(c, p)),
+    h('div', { class: 'photos', id: 'fix-photos' }, fixPhotos.map((p) => tile(p)),
       cameraButton(c, app, { finding_id: id }, photoErr)),
     photoErr,
     h('p', { class: 'mute small' }, '标记“已整改”需填写整改说明或拍摄整改照片；保存后同步上传，由督查室核实。'),
@@ -127,6 +131,8 @@ function rectifyForm(app, rec, fixPhotos, err) {
     const st = chosen();
     const text = note.value.trim();
     if (!st) { err.textContent = '请选择整改状态：整改中 或 已整改。'; return; }
+    const long = tooLong('整改说明', text, maxLen.finding.rectification_note);
+    if (long) { err.textContent = long; note.focus(); return; }
     if (st === 'rectified' && !text && !fixPhotos.length) {
       err.textContent = '标记为“已整改”前，请填写整改说明或拍摄至少一张整改照片。';
       note.focus();

@@ -1,15 +1,30 @@
 // Home: what waits to be sent, the last sync, returned inspections,
 // drafts, open findings (overdue first), superseded edits, sign-out.
 import { h, when, bytes, chinaDate, chinaTime, daysBetween, statusNames, severityNames, findingStatusNames, toast } from '../ui.js';
-import { message, rejectedMessage } from '../errors.js';
+import { message, rejectedMessage, photoRefusedMessage } from '../errors.js';
 import { emissionStages, fuels, aftertreatments, vehicleActions, siteKindChoices } from '../vocab.js';
+import { maxLen, ranges, tooLong, outOfRange } from '../limits.js';
 import { sentBack } from './finding.js';
+
+// The photo uploads that failed for good (the server refused the file:
+// sync.md §10.4), as home last read them (client.uploads()). They wait for
+// the inspector — a new photo, or 移除 — and are never sent again by
+// themselves: not counted as waiting to be sent.
+let failedJobs = [];
+
+async function readFailed(c) {
+  failedJobs = (await c.uploads()).filter((j) => j.state === 'failed');
+  return failedJobs;
+}
 
 /** updateStatus refreshes the sync card in place. */
 export function updateStatus(app) {
   const card = document.getElementById('sync-card');
   if (!card || !app.client) return;
   card.replaceWith(syncCard(app));
+  // An upload failed (or was retried, or given up) since home was drawn:
+  // drawn again, with its list of refused photos.
+  if (app.client.status().failedPhotos !== failedJobs.length) app.refresh();
 }
 
 function syncCard(app) {
@@ -18,17 +33,21 @@ function syncCard(app) {
   let lastText = '尚未同步';
   if (last) lastText = `上次同步：${when(last.at)}，${last.ok ? '成功' : '未完成'}`;
   const running = s.syncing || !!app.progress;
+  // Refused photos are not waiting: they are listed on their own.
+  const failed = s.failedPhotos || 0;
+  const failedBytes = failedJobs.reduce((n, j) => n + Math.max(0, j.size - (j.offset || 0)), 0);
   return h('section', { class: 'card', id: 'sync-card' },
     h('p', { class: 'mute small' }, '等待上传'),
     h('div', { class: 'stats' },
       h('div', {}, h('b', { id: 'pending-records' }, s.pendingRecords), '条记录'),
-      h('div', {}, h('b', { id: 'pending-photos' }, s.pendingPhotos), '张照片'),
-      h('div', {}, h('b', { id: 'pending-bytes' }, bytes(s.pendingBytes)), '照片大小')),
+      h('div', {}, h('b', { id: 'pending-photos' }, Math.max(0, s.pendingPhotos - failed)), '张照片'),
+      h('div', {}, h('b', { id: 'pending-bytes' }, bytes(Math.max(0, s.pendingBytes - failedBytes))), '照片大小')),
     h('p', { class: 'mute', id: 'last-sync', dataset: { ok: last ? String(!!last.ok) : '' } }, lastText),
+    failed ? h('p', { class: 'err', id: 'refused-count' }, `${failed} 张照片被服务器拒收，不会上传，需重拍（见下方“被拒收的照片”）。`) : null,
     // Work waiting on a phone whose browser may clear the app's storage
     // when space runs short (app.persisted: navigator.storage.persist
     // refused).
-    app.persisted === false && (s.pendingRecords > 0 || s.pendingPhotos > 0)
+    app.persisted === false && (s.pendingRecords > 0 || s.pendingPhotos - failed > 0)
       ? h('p', { class: 'notice small', id: 'not-persisted' }, '浏览器没有允许本应用长期保存数据：手机空间不足时，未上传的记录和照片可能被浏览器清除。请尽快联网同步；把本应用“添加到主屏幕”后通常可长期保存。')
       : null,
     last && !last.ok && last.error && !app.sessionEnded() ? h('p', { class: 'err' }, message(last.error)) : null,
@@ -45,8 +64,20 @@ let allFindings = false;
 
 export async function render(app) {
   const c = app.client;
-  const [inspections, findings, sites, templates, superseded, rejected] = await Promise.all([
-    c.list('inspection'), c.list('finding'), c.list('site'), c.list('checklist_template'), c.superseded(), c.rejected()]);
+  const [inspections, findings, sites, templates, superseded, rejected, failed] = await Promise.all([
+    c.list('inspection'), c.list('finding'), c.list('site'), c.list('checklist_template'), c.superseded(), c.rejected(), readFailed(c)]);
+  // The records of the refused changes still on the phone: a record whose
+  // create was refused is not (the SDK takes back what the server never had).
+  const onPhone = new Set((await Promise.all(rejected.map((r) => c.get(r.entity, r.id)))).filter(Boolean).map((x) => x.entity + '/' + x.id));
+  // The refused photos, the other photos of their items (taken again?)
+  // and their roadside checks.
+  const refused = (await Promise.all(failed.map((j) => c.get('photo', j.photoId)))).filter(Boolean);
+  const itemOf = (p) => p.fields.inspection_id + '/' + p.fields.item_key;
+  const items = new Set(refused.filter((p) => p.fields.inspection_id && p.fields.item_key).map(itemOf));
+  const photos = items.size ? await c.list('photo', (p) => items.has(itemOf(p))) : [];
+  for (const p of refused) if (!photos.some((x) => x.id === p.id)) photos.push(p);
+  const checkIds = new Set(refused.map((p) => p.fields.vehicle_check_id).filter(Boolean));
+  const checks = checkIds.size ? await c.list('vehicle_check', (v) => checkIds.has(v.id)) : [];
   const siteName = Object.fromEntries(sites.map((s) => [s.id, s.fields.name]));
   const tplTitle = Object.fromEntries(templates.map((t) => [t.fields.template_id + '@' + t.fields.version, t.fields.title]));
   const mine = inspections.filter((i) => !c.user || !i.fields.created_by || i.fields.created_by === c.user.id || i.pending.length);
@@ -82,7 +113,8 @@ export async function render(app) {
     h('h1', {}, `你好，${u.display_name || u.username || ''}`),
     app.volatile ? h('p', { class: 'notice' }, '此浏览器不能保存数据：关闭页面前请先同步。') : null,
     syncCard(app),
-    rejectedCard(app, rejected, inspections, findings, templates, siteName, tplTitle),
+    refusedPhotosCard(app, failed, photos, checks, inspections, findings, templates, siteName, tplTitle),
+    rejectedCard(app, rejected, onPhone, inspections, findings, templates, siteName, tplTitle),
     returned.length ? h('section', { class: 'card', id: 'returned' }, h('h2', {}, `被退回的检查（${returned.length}）`),
       h('ul', { class: 'list' }, returned.map((i) => inspLink(i, h('div', { class: 'comment' }, '退回意见：', i.fields.review_comment || '（无）'))))) : null,
     drafts.length ? h('section', { class: 'card', id: 'drafts' }, h('h2', {}, `未提交的草稿（${drafts.length}）`),
@@ -120,22 +152,78 @@ export async function render(app) {
       h('button', { class: 'danger block', id: 'sign-out', onclick: () => signOut(app) }, '退出登录')));
 }
 
+/** inspectionText names inspection id as the inspector knows it: its
+ *  site, checklist and day. */
+function inspectionText(id, inspections, siteName, tplTitle) {
+  const i = inspections.find((x) => x.id === id);
+  if (!i) return '';
+  return [siteName[i.fields.site_id] || '点位', tplTitle[i.fields.template_id + '@' + i.fields.template_version], when(i.fields.started_at)]
+    .filter(Boolean).join(' · ');
+}
+
+// refusedPhotosCard lists the photos whose file the server refused for
+// good (their uploads failed: failedJobs), until the inspector takes the
+// item's photo again and removes them: which inspection and item, or
+// which finding or roadside check, each was of, why it was refused, and
+// where to take it again.
+function refusedPhotosCard(app, failed, photos, checks, inspections, findings, templates, siteName, tplTitle) {
+  if (!failed.length) return null;
+  const c = app.client;
+  const act = async (fn) => {
+    try { await fn(); } catch (err) { toast(message(err), true, 'error'); }
+    app.render();
+  };
+  return h('section', { class: 'card', id: 'refused-photos' },
+    h('h2', {}, `被拒收的照片（${failed.length}）`),
+    h('p', { class: 'mute small' }, '服务器拒收了这些照片的文件，手机不会再上传，也不算在“等待上传”里。请到对应的检查项重新拍摄；重拍后可点“移除”，从手机上删去被拒收的文件（照片记录留在服务器上，督查室能看到被拒收的原因）。'),
+    h('ul', { class: 'list' }, failed.map((j) => {
+      const p = photos.find((x) => x.id === j.photoId);
+      const f = p?.fields || {};
+      let where = '照片', href = null, retaken = false;
+      if (f.inspection_id) {
+        const item = f.item_key ? fieldLabel({ field: 'answers.' + f.item_key, id: f.inspection_id }, inspections, templates) : '';
+        where = [inspectionText(f.inspection_id, inspections, siteName, tplTitle) || '检查记录', item ? '检查项：' + item : ''].filter(Boolean).join(' · ');
+        href = '#/inspection/' + f.inspection_id;
+        retaken = !!f.item_key && photos.some((x) => x.id !== p.id && !failed.some((o) => o.photoId === x.id) &&
+          x.fields.inspection_id === f.inspection_id && x.fields.item_key === f.item_key);
+      } else if (f.finding_id) {
+        where = '整改照片 · ' + clip(String(findings.find((x) => x.id === f.finding_id)?.fields.description || '整改问题'));
+        href = '#/finding/' + f.finding_id;
+      } else if (f.vehicle_check_id) {
+        const v = checks.find((x) => x.id === f.vehicle_check_id);
+        where = '路检照片' + (v ? ' · 车牌 ' + v.fields.plate + ' · ' + when(v.fields.checked_at) : '');
+        href = '#/vehicle';
+      }
+      return h('li', { class: 'item', dataset: { photo: j.photoId, code: j.error?.code || '' } },
+        h('p', { class: 'name where' }, href ? h('a', { href }, where) : where),
+        retaken ? h('p', { class: 'mute small' }, '照片被服务器拒收，已重拍；可点“移除”删去被拒收的文件。')
+          : h('p', { class: 'err' }, photoRefusedMessage(j.error)),
+        h('p', { class: 'mute small' }, f.captured_at ? '拍摄于 ' + when(f.captured_at) + ' · ' : '', bytes(j.size)),
+        href && !retaken ? h('a', { class: 'btn primary', href, dataset: { retake: j.photoId } }, '去重拍') : null,
+        // Refused on the way (a hash that did not match): sent again whole.
+        ['hash_mismatch', 'upload_failed'].includes(j.error?.code) ? [' ', h('button', { dataset: { retry: j.photoId }, onclick: () => act(async () => {
+          await c.retryUpload(j.photoId);
+          app.sync(false);
+        }) }, '重新上传')] : null,
+        ' ', h('button', { dataset: { discard: j.photoId }, onclick: () => act(async () => {
+          if (!window.confirm('从手机上删除这张被拒收的照片文件？删除后不能恢复；照片记录留在服务器上，标明被拒收。')) return;
+          await c.discardUpload(j.photoId);
+        }) }, '移除'));
+    })));
+}
+
 // rejectedCard lists the changes the server refused (client.rejected()),
 // kept until the inspector dismisses them: what each was, why it was
 // refused, and — for an edit of an inspection that was locked and has
-// since been returned — a way to make it again.
-function rejectedCard(app, rejected, inspections, findings, templates, siteName, tplTitle) {
+// since been returned — a way to make it again. onPhone holds the
+// records (entity/id) still on the phone.
+function rejectedCard(app, rejected, onPhone, inspections, findings, templates, siteName, tplTitle) {
   if (!rejected.length) return null;
   const c = app.client;
   // Which record a refused change was of, as the inspector knows it: the
   // site, checklist and day of its inspection; a finding's description; a
   // vehicle's plate; a site's name.
-  const inspText = (id) => {
-    const i = inspections.find((x) => x.id === id);
-    if (!i) return '';
-    return [siteName[i.fields.site_id] || '点位', tplTitle[i.fields.template_id + '@' + i.fields.template_version], when(i.fields.started_at)]
-      .filter(Boolean).join(' · ');
-  };
+  const inspText = (id) => inspectionText(id, inspections, siteName, tplTitle);
   const whereOf = (r) => {
     const f = r.fields || {};
     switch (r.entity) {
@@ -172,10 +260,11 @@ function rejectedCard(app, rejected, inspections, findings, templates, siteName,
       // the user's county given back (refused again, it comes back here).
       const reopen = r.code === 'record_locked' && ['returned', 'draft'].includes(statusOf(r)) || r.code === 'out_of_scope';
       const where = whereOf(r);
-      const shown = r.entity === 'inspection' ? inspections.some((i) => i.id === r.id) : r.entity === 'finding' ? findings.some((f) => f.id === r.id) : true;
+      const shown = onPhone.has(r.entity + '/' + r.id);
       const href = !shown ? null : r.entity === 'inspection' ? '#/inspection/' + r.id : r.entity === 'finding' ? '#/finding/' + r.id : null;
-      // An inspection or finding refused when it was made is not on the
-      // phone (the SDK puts back what the server has: nothing).
+      // A record refused when it was made (an inspection, a finding, a
+      // roadside check, a site, a photo) is not on the phone (the SDK
+      // puts back what the server has: nothing).
       const created = !r.delete && !shown;
       return h('li', { class: 'item', dataset: { key: r.key, code: r.code } },
         where ? h('p', { class: 'name where' }, href ? h('a', { href }, where) : where) : null,
@@ -258,13 +347,24 @@ function correction(r, act, app, rejected) {
   const ms = typeof old === 'string' ? Date.parse(old) : NaN;
   // A date typed 2026/12/11 or 2026.12.11 is offered as the date it meant.
   const day = typeof old === 'string' ? old.trim().replace(/^(\d{4})[/.年](\d{1,2})[/.月](\d{1,2})日?$/, (_, y, m, d) => `${y}-${m.padStart(2, '0')}-${d.padStart(2, '0')}`).slice(0, 10) : '';
+  // The server's limits, checked here: a correction it would refuse again
+  // is said at once.
+  const limit = maxLen[r.entity]?.[f];
+  const range = ranges[r.entity]?.[f];
   const input = timeFields.has(f)
     ? h('input', { type: 'datetime-local', name: f, required: true, value: Number.isFinite(ms) ? chinaTime(ms).slice(0, 16) : '' })
     : f === 'deadline' ? h('input', { type: 'date', name: f, required: true, value: day })
-      : h('input', { type: numberFields.has(f) ? 'number' : 'text', name: f, value: old == null ? '' : String(old) });
+      : numberFields.has(f) ? h('input', { type: 'number', name: f, step: 'any', min: range?.[0], max: range?.[1], value: old == null ? '' : String(old) })
+        : h('input', { type: 'text', name: f, maxlength: limit, value: old == null ? '' : String(old) });
+  const err = h('p', { class: 'err' });
   const submit = (ev) => {
     ev.preventDefault();
     const v = input.value.trim();
+    const name = fieldNames[f] || f;
+    err.textContent = input.required && !v ? `请填写“${name}”。`
+      : numberFields.has(f) ? (range ? outOfRange(name, input, range[0], range[1]) : '')
+        : limit ? tooLong(name, v, limit) : '';
+    if (err.textContent) return;
     let value = v;
     if (timeFields.has(f)) value = v ? v + ':00+08:00' : null; // China time, as every record time (sync.md §5.1)
     else if (numberFields.has(f)) value = v === '' ? null : Number(v);
@@ -279,8 +379,9 @@ function correction(r, act, app, rejected) {
       app.sync(false);
     });
   };
-  return h('form', { class: 'correct', dataset: { correct: r.key }, onsubmit: submit },
-    h('label', { class: 'field' }, '改正“', fieldNames[f] || f, '”后重新提交：'), input, ' ',
+  // novalidate: its own messages, in Chinese, not the browser's bubble.
+  return h('form', { class: 'correct', dataset: { correct: r.key }, onsubmit: submit, novalidate: true },
+    h('label', { class: 'field' }, '改正“', fieldNames[f] || f, '”后重新提交：'), input, err, ' ',
     h('button', { type: 'submit', class: 'primary' }, '改正后重新提交'));
 }
 
@@ -304,7 +405,7 @@ const fieldNames = {
 // Fields a refused change's card leaves out: the records it belongs to
 // (its line above names them), and what the phone fills in by itself.
 const technical = new Set(['inspection_id', 'finding_id', 'vehicle_check_id', 'site_id', 'template_id', 'template_version',
-  'county', 'lon', 'lat', 'accuracy_m', 'crs', 'sha256', 'content_type', 'size_bytes', 'capture_sig', 'capture_key_id']);
+  'county', 'lon', 'lat', 'accuracy_m', 'crs', 'sha256', 'content_type', 'size_bytes', 'capture_sig', 'capture_key_id', 'active']);
 
 // shownFields are a refused change's fields an inspector reads.
 const shownFields = (r) => Object.entries(r.fields || {}).filter(([k]) => !technical.has(k));
@@ -351,16 +452,20 @@ function clip(s) {
 
 /** signOutWarning says what signing out now would lose — only what there
  *  is — and what to do instead: sync where there is signal, or deal with
- *  the refused changes on the home screen (a sync does not clear them). */
+ *  the refused changes and photos on the home screen (a sync does not
+ *  clear them). d.failed: of d.photos, those the server refused. */
 export function signOutWarning(d, state = '') {
   const unsent = [];
   const records = d.records ?? d.changes ?? 0;
+  const failed = d.failed || 0;
+  const photos = Math.max(0, (d.photos || 0) - failed);
   if (records) unsent.push(`${records} 条记录的修改`);
-  if (d.photos) unsent.push(`${d.photos} 张照片`);
+  if (photos) unsent.push(`${photos} 张照片`);
   const lines = [];
   const why = state === 'ended' ? '（登录已失效）' : state ? '' : '（可能是没有网络）';
   if (unsent.length) lines.push(`还有 ${unsent.join('、')}没有上传${why}。`);
   if (d.rejected) lines.push(`有 ${d.rejected} 条被服务器拒绝的修改还没有处理（见首页“被服务器拒绝的修改”）。`);
+  if (failed) lines.push(`有 ${failed} 张被服务器拒收的照片还没有处理（见首页“被拒收的照片”）。`);
   const lost = '现在退出，这些数据将从手机上删除、永久丢失。';
   if (state === 'device_revoked' || state === 'user_disabled') {
     // No sync can send them: only the office can take them off the phone.
@@ -370,6 +475,7 @@ export function signOutWarning(d, state = '') {
   const advice = [];
   if (unsent.length) advice.push(state === 'ended' ? '在有信号的地方重新登录并同步' : '到有信号的地方同步');
   if (d.rejected) advice.push('在首页处理被拒绝的修改');
+  if (failed) advice.push('在首页处理被拒收的照片');
   return `${lines.join('\n')}\n${lost}\n\n建议取消，先${advice.join('，再')}，然后退出。确定仍要退出吗？`;
 }
 
@@ -382,7 +488,7 @@ async function signOut(app) {
     if (err.code !== 'unsent_changes') { toast(message(err), true, 'error'); return; }
     const last = c.status().lastSync?.error?.code;
     const state = ['device_revoked', 'user_disabled'].includes(last) ? last : app.sessionEnded() ? 'ended' : '';
-    const ok = window.confirm(signOutWarning(err.details || {}, state));
+    const ok = window.confirm(signOutWarning({ ...err.details, failed: c.status().failedPhotos }, state));
     if (!ok) return;
     await c.signOut({ force: true });
   } finally {

@@ -4,11 +4,12 @@
 // submitted again; submitted and approved ones are read-only.
 import { uuidv7 } from '/app/sdk/fieldsync-sdk.js';
 import { h, toast, chinaTime, chinaDate, now, label as labelFor, store, statusNames, severityNames, findingStatusNames, flagTitles, when } from '../ui.js';
-import { message } from '../errors.js';
+import { message, photoRefusedMessage } from '../errors.js';
 import { parseAnswer, answerObject, answersOf, completeness, failed, range, answerText, missingReasons } from '../checklist.js';
-import { takePhoto, photoTile, revokeThumbs } from '../photos.js';
+import { takePhoto, photoTile, revokeThumbs, failedUploads, refusal } from '../photos.js';
 import { draft, keepDrafts, clearDraft } from '../drafts.js';
 import * as geo from '../geo.js';
+import { maxLen, NOTE_MAX, TEXT_ANSWER_MAX, tooLong, chars } from '../limits.js';
 
 // Answers refused by the item's rules as typed (a number out of range),
 // by inspection id and item key: the field keeps them, with the error,
@@ -67,16 +68,18 @@ export async function render(app, id) {
   const insp = await c.get('inspection', id);
   if (!insp || insp.deleted) return h('div', { class: 'card' }, h('p', {}, '本机没有这条检查记录。'), h('a', { class: 'btn block', href: '#/' }, '回到首页'));
   const f = insp.fields;
-  const [site, tpl, photos, findings, superseded, reviews] = await Promise.all([
+  const [site, tpl, photos, findings, superseded, reviews, failedJobs] = await Promise.all([
     c.get('site', f.site_id), c.get('checklist_template', `${f.template_id}@${f.template_version}`),
     c.list('photo', (r) => r.fields.inspection_id === id), c.list('finding', (r) => r.fields.inspection_id === id && !r.deleted),
-    c.superseded(), c.list('review', (r) => r.fields.inspection_id === id)]);
+    c.superseded(), c.list('review', (r) => r.fields.inspection_id === id), failedUploads(c)]);
   if (!tpl) return h('div', { class: 'card' }, h('p', { class: 'err' }, `本机没有检查表 ${f.template_id}（第 ${f.template_version} 版），请联网同步后再打开。`));
   const items = tpl.fields.items || [];
   const answers = answersOf(insp);
   const status = f.status || 'draft';
   const locked = status === 'submitted' || status === 'approved';
-  const missing = completeness(items, answers, photos.map((p) => p.fields));
+  // Photos whose file the server refused: never sent, to be taken again.
+  const refusedOf = new Map(photos.map((p) => [p.id, refusal(p, failedJobs)]).filter(([, r]) => r));
+  const missing = completeness(items, answers, photos.map((p) => ({ ...p.fields, refused: refusedOf.has(p.id) })));
   const serverMissing = Array.isArray(f.missing_items) ? f.missing_items : [];
   const lost = superseded.filter((s) => s.entity === 'inspection' && s.id === id);
   const err = h('p', { class: 'err', id: 'insp-error', role: 'alert' }, submitErrors.get(id) || '');
@@ -226,10 +229,12 @@ export async function render(app, id) {
         break;
       }
       default: { // text
-        const txt = h('textarea', { disabled: locked, dataset: { input: it.key }, rows: 2, 'aria-label': it.label }, '');
+        const txt = h('textarea', { disabled: locked, dataset: { input: it.key }, rows: 2, maxlength: TEXT_ANSWER_MAX, 'aria-label': it.label }, '');
         txt.value = a && typeof a.value === 'string' ? a.value : '';
         txt.addEventListener('change', () => {
           const v = txt.value.trim();
+          const long = tooLong(it.label, v, TEXT_ANSWER_MAX);
+          if (long) { errEl.textContent = long; return; }
           setAnswer(it, (cur) => (v ? withNote(it, { value: v }, cur) : null), errEl);
         });
         input = [txt, h('div', { class: 'seg' }, h('button', { type: 'button', class: a?.result === 'na' ? 'on na' : 'na', disabled: locked, dataset: { value: 'na' }, onclick: () => choose('na') }, '不适用'))];
@@ -237,7 +242,7 @@ export async function render(app, id) {
     }
     // maxlength: the server's limits (an answer's note 2000 characters,
     // the summary 4000), so that nothing typed is refused after the fact.
-    const note = h('textarea', { rows: 1, maxlength: 2000, placeholder: '备注（可选）', disabled: locked, dataset: { note: it.key }, 'aria-label': it.label + '：备注' });
+    const note = h('textarea', { rows: 1, maxlength: NOTE_MAX, placeholder: '备注（可选）', disabled: locked, dataset: { note: it.key }, 'aria-label': it.label + '：备注' });
     // A note typed on an item not answered yet waits on the phone for the
     // answer (it is saved with it), and says so; a locked inspection
     // shows only what was saved.
@@ -246,6 +251,10 @@ export async function render(app, id) {
     const noteWaits = h('p', { class: 'small warn', hidden: !waiting, dataset: { noteWaits: it.key } }, '备注在作答后才会保存（可选“不适用”）');
     note.addEventListener('change', () => {
       const v = note.value.trim();
+      // Longer than the server takes (pasted past maxlength): kept in the
+      // field, and said, not saved.
+      const long = tooLong('备注', v, NOTE_MAX);
+      if (long) { errEl.textContent = long; return; }
       setAnswer(it, (cur) => {
         if (cur == null) {
           pendingNotes.set(id + '/' + it.key, v);
@@ -267,7 +276,11 @@ export async function render(app, id) {
       finding ? h('p', { class: 'notice small', dataset: { findingFor: it.key } }, `已生成整改问题：${severityNames[finding.fields.severity] || ''}，期限 ${finding.fields.deadline || '无'}，${findingStatusNames[finding.fields.status] || ''}`) : null,
       lostHere.map((s) => h('p', { class: 'notice small superseded-note' }, `您填的“${answerText(it, s.value)}”已被更晚的修改（其他手机或督查室）覆盖，现为“${answerText(it, a)}”。`)),
       miss.length ? h('p', { class: 'small warn' }, miss.map((m) => missingReasons[m.reason]).join('、')) : null,
-      h('div', { class: 'photos' }, itemPhotos.map((p) => photoTile(c, p)),
+      // Said until another photo of the item is taken.
+      itemPhotos.filter((p) => refusedOf.has(p.id)).map((p) => itemPhotos.every((x) => refusedOf.has(x.id))
+        ? h('p', { class: 'err', dataset: { refusedPhoto: p.id } }, photoRefusedMessage(refusedOf.get(p.id)))
+        : h('p', { class: 'mute small', dataset: { refusedPhoto: p.id } }, '有一张照片被服务器拒收，已重拍。')),
+      h('div', { class: 'photos' }, itemPhotos.map((p) => photoTile(c, p, refusedOf.get(p.id))),
         !locked ? cameraButton(c, app, { inspection_id: id, item_key: it.key }, errEl) : null));
   };
 
@@ -282,9 +295,9 @@ export async function render(app, id) {
     // which the tap does: those saves end first, and what is checked is
     // the inspection as stored now, not as the page was drawn.
     await Promise.all([...answering].filter(([k]) => k.startsWith(id + '/')).map(([, p]) => p));
-    const [cur, curPhotos] = await Promise.all([c.get('inspection', id), c.list('photo', (r) => r.fields.inspection_id === id)]);
+    const [cur, curPhotos, curFailed] = await Promise.all([c.get('inspection', id), c.list('photo', (r) => r.fields.inspection_id === id), failedUploads(c)]);
     const curAnswers = answersOf(cur);
-    const still = [...new Set(completeness(items, curAnswers, curPhotos.map((p) => p.fields)).map((m) => m.key))];
+    const still = [...new Set(completeness(items, curAnswers, curPhotos.map((p) => ({ ...p.fields, refused: !!refusal(p, curFailed) }))).map((m) => m.key))];
     // Said on the page shown now and on those drawn after it (the save
     // just awaited draws the page again).
     const refuse = (msg, key) => {
@@ -304,6 +317,15 @@ export async function render(app, id) {
       refuse('以下检查项写了备注但没有作答，备注要在作答后才会保存：' + noted.map(label).join('、') + '。请选择结果（可选“不适用”），或删去备注，再提交。', noted[0]);
       return;
     }
+    // A text longer than the server takes was not saved (its field says
+    // so): the inspection is not submitted without it.
+    const long = [...document.querySelectorAll('#inspection textarea[maxlength]')].find((el) => chars(el.value.trim()) > el.maxLength);
+    if (long) {
+      const key = long.closest('[data-item]')?.dataset.item;
+      refuse('有内容超过长度限制，没有保存：' + (key ? label(key) : '检查小结') + '。请删减后再提交。', key);
+      if (!key) long.scrollIntoView({ block: 'center' });
+      return;
+    }
     const ok = await save({ status: 'submitted', finished_at: chinaTime() });
     submitting = ok; // done: the page is drawn again, locked
     if (ok) {
@@ -312,9 +334,13 @@ export async function render(app, id) {
       app.sync(false);
     }
   };
-  const summary = h('textarea', { rows: 3, id: 'summary', maxlength: 4000, disabled: locked, placeholder: '检查小结（可选）' });
+  const summary = h('textarea', { rows: 3, id: 'summary', maxlength: maxLen.inspection.summary, disabled: locked, placeholder: '检查小结（可选）' });
   summary.value = f.summary || '';
-  summary.addEventListener('change', () => save({ summary: summary.value.trim() }));
+  const summaryErr = h('p', { class: 'err', id: 'summary-error' });
+  summary.addEventListener('change', () => {
+    summaryErr.textContent = tooLong('检查小结', summary.value.trim(), maxLen.inspection.summary);
+    if (!summaryErr.textContent) save({ summary: summary.value.trim() });
+  });
   // A draft never submitted may be given up (a visit started twice, at
   // the wrong site, with the wrong checklist): it and its findings are
   // deleted, here and, once synced, on the server. Not one with photos:
@@ -342,7 +368,10 @@ export async function render(app, id) {
     app.sync(false);
   };
   const review = reviews.sort((a, b) => String(b.fields.decided_at).localeCompare(String(a.fields.decided_at)))[0];
-  const uploading = photos.filter((p) => p.fields.uploaded !== true).length;
+  const uploading = photos.filter((p) => p.fields.uploaded !== true && !refusedOf.has(p.id)).length;
+  // The items whose every photo was refused: to be taken again.
+  const retake = [...new Set(photos.filter((p) => refusedOf.has(p.id)).map((p) => p.fields.item_key))]
+    .filter((k) => photos.every((p) => p.fields.item_key !== k || refusedOf.has(p.id)));
 
   const view = h('div', { id: 'inspection', dataset: { id, status } },
     h('h1', {}, site?.fields.name || '检查'),
@@ -359,10 +388,13 @@ export async function render(app, id) {
         ? h('div', { class: 'notice', id: 'missing' }, `还缺 ${missingKeys.length} 项：`, missingKeys.map((k, i) => [i ? '、' : '', h('a', { href: '#/inspection/' + id, onclick: (e) => { e.preventDefault(); document.getElementById('item-' + k)?.scrollIntoView({ block: 'center' }); } }, label(k))]))
         : h('p', { class: 'ok', id: 'missing', dataset: { complete: '1' } }, '所有必填项已完成，可以提交。')) : null,
       uploading ? h('p', { class: 'mute small', id: 'photos-waiting' }, `${uploading} 张照片待上传`) : null,
-      serverMissing.some((m) => m.reason === 'photo_upload') && !uploading ? h('p', { class: 'mute small' }, '服务器尚未收到部分照片，同步后更新。') : null),
+      refusedOf.size ? h('p', { class: retake.length ? 'err' : 'mute small', id: 'photos-refused' }, `${refusedOf.size} 张照片被服务器拒收，不会上传`,
+        retake.length ? ['，请重拍：', retake.map((k, i) => [i ? '、' : '', h('a', { href: '#/inspection/' + id, onclick: (e) => { e.preventDefault(); document.getElementById('item-' + k)?.scrollIntoView({ block: 'center' }); } }, k ? label(k) : '照片')]), '。']
+          : '（已重拍）。') : null,
+      serverMissing.some((m) => m.reason === 'photo_upload') && !uploading && !refusedOf.size ? h('p', { class: 'mute small' }, '服务器尚未收到部分照片，同步后更新。') : null),
     lost.length ? h('p', { class: 'notice', id: 'superseded-here' }, `有 ${lost.length} 处修改被别人更晚的修改覆盖（见下方蓝色标记）。`) : null,
     items.map(itemCard),
-    h('section', { class: 'card' }, labelFor('检查小结', summary), summary),
+    h('section', { class: 'card' }, labelFor('检查小结', summary), summary, summaryErr),
     findings.length ? h('section', { class: 'card', id: 'insp-findings' }, h('h2', {}, `整改问题（${findings.length}）`),
       status === 'approved' && findings.some((x) => x.fields.status !== 'verified')
         ? h('p', { class: 'mute small', id: 'rectify-hint' }, '点问题报告整改情况（整改中、已整改，附整改照片）。') : null,

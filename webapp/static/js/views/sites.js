@@ -6,6 +6,7 @@ import { h, toast, label, siteKinds, store } from '../ui.js';
 import { message } from '../errors.js';
 import * as geo from '../geo.js';
 import { draft, clearDraft, keepDrafts, keepInput } from '../drafts.js';
+import { maxLen, tooLong } from '../limits.js';
 
 const FILTER_KEY = 'fieldsync.sites.filter';
 
@@ -64,11 +65,12 @@ export const addView = {
     const counties = await c.list('county');
     const mine = countyCodes(c);
     const err = h('p', { class: 'err', role: 'alert' });
-    const name = h('input', { type: 'text', name: 'name', maxlength: 200, required: true });
+    const lim = maxLen.site;
+    const name = h('input', { type: 'text', name: 'name', maxlength: lim.name, required: true });
     const kind = h('select', { name: 'kind' }, Object.entries(siteKinds).map(([k, v]) => h('option', { value: k }, v)));
     const county = h('select', { name: 'county' }, mine.map((code) =>
       h('option', { value: code }, counties.find((r) => (r.fields.code || r.id) === code)?.fields.name || code)));
-    const address = h('input', { type: 'text', name: 'address', maxlength: 500 });
+    const address = h('input', { type: 'text', name: 'address', maxlength: lim.address });
     const posText = h('p', { class: 'mute', id: 'site-pos' }, '正在定位…');
     let pos = geo.latest(60e3);
     const showPos = () => {
@@ -80,7 +82,8 @@ export const addView = {
     const d = draft('site-new');
     // Drawn again while the site is being saved: still saving.
     const save = h('button', { type: 'submit', class: 'primary block', id: 'save-site', disabled: !!d.saving }, d.saving ? '正在保存…' : '保存点位');
-    const form = h('form', { class: 'card', id: 'site-form' },
+    // novalidate: the form's own checks say what is wrong, in Chinese.
+    const form = h('form', { class: 'card', id: 'site-form', novalidate: true },
       label('名称 *', name), name,
       label('类型', kind), kind,
       mine.length > 1 ? [label('所属区县', county), county] : null,
@@ -96,6 +99,8 @@ export const addView = {
       // so that a form drawn again during the save does not save it twice.
       if (d.saving) return;
       if (!name.value.trim()) { err.textContent = '请填写点位名称。'; return; }
+      const long = tooLong('名称', name.value.trim(), lim.name) || tooLong('地址', address.value.trim(), lim.address);
+      if (long) { err.textContent = long; return; }
       if (!mine.length) { err.textContent = '不知道您负责的区县，请联网同步后再试。'; return; }
       // The site's id is the draft's, chosen once: a second submit of the
       // same form (a save that failed after writing, the page reloaded

@@ -9,6 +9,7 @@ import { emissionStages, fuels, aftertreatments, vehicleActions } from '../vocab
 import { captureFields } from '../photos.js';
 import { draft, clearDraft, keepDrafts, keepInput } from '../drafts.js';
 import { countyCodes } from './sites.js';
+import { maxLen, ranges, tooLong, outOfRange } from '../limits.js';
 import * as geo from '../geo.js';
 
 const KEEP = 'fieldsync.vehicle'; // {checkpoint, campaign, province, county}
@@ -82,8 +83,9 @@ export async function render(app) {
     }
     return box;
   };
-  const checkpoint = h('input', { type: 'text', name: 'checkpoint', maxlength: 200, value: kept.checkpoint || '', placeholder: '如 忻州北收费站' });
-  const campaign = h('input', { type: 'text', name: 'campaign', maxlength: 100, value: kept.campaign || '', placeholder: '专项行动名称（可选）' });
+  const lim = maxLen.vehicle_check;
+  const checkpoint = h('input', { type: 'text', name: 'checkpoint', maxlength: lim.checkpoint, value: kept.checkpoint || '', placeholder: '如 忻州北收费站' });
+  const campaign = h('input', { type: 'text', name: 'campaign', maxlength: lim.campaign, value: kept.campaign || '', placeholder: '专项行动名称（可选）' });
   const province = h('select', { name: 'province', 'aria-label': '车牌省份简称' }, provinces.map((p) => h('option', { value: p, selected: (kept.province || '晋') === p }, p)));
   // No tight maxlength: it would cut what is typed before the spaces in
   // it are dropped (“h 5 1 2 3 4” lost its last digit).
@@ -107,9 +109,10 @@ export async function render(app) {
   plate.addEventListener('compositionend', tidyPlate);
   const county = h('select', { name: 'county' }, mine.map((code) => h('option', { value: code, selected: kept.county === code },
     counties.find((r) => (r.fields.code || r.id) === code)?.fields.name || code)));
-  const urea = h('input', { type: 'number', name: 'urea', inputmode: 'decimal', min: 0, max: 100, step: 'any', placeholder: '0–100' });
-  const obdCodes = h('input', { type: 'text', name: 'obd_codes', maxlength: 500, placeholder: '故障码（可选）', 'aria-label': 'OBD 故障码' });
-  const note = h('textarea', { name: 'note', rows: 2, maxlength: 2000, placeholder: '备注（可选）' });
+  const [ureaMin, ureaMax] = ranges.vehicle_check.urea_level_pct;
+  const urea = h('input', { type: 'number', name: 'urea', inputmode: 'decimal', min: ureaMin, max: ureaMax, step: 'any', placeholder: `${ureaMin}–${ureaMax}` });
+  const obdCodes = h('input', { type: 'text', name: 'obd_codes', maxlength: lim.obd_codes, placeholder: '故障码（可选）', 'aria-label': 'OBD 故障码' });
+  const note = h('textarea', { name: 'note', rows: 2, maxlength: lim.note, placeholder: '备注（可选）' });
   const photoBox = h('div', { class: 'photos', id: 'vehicle-photos' });
   // Photos the draft had that the page no longer holds: it was reloaded.
   const lostShots = h('p', { class: 'notice small', id: 'vehicle-photos-lost', hidden: true });
@@ -197,7 +200,9 @@ export async function render(app) {
   };
   // A check's county is its own for good (the server refuses a change).
   if (edit) county.disabled = true;
-  const form = h('form', { id: 'vehicle-form', class: edit ? 'editing' : '' },
+  // novalidate: the form's own checks say what is wrong, in Chinese (the
+  // browser's bubble is in the phone's language, and says it its way).
+  const form = h('form', { id: 'vehicle-form', class: edit ? 'editing' : '', novalidate: true },
     edit ? h('p', { class: 'notice', id: 'vehicle-editing' }, `正在修改 ${edit.plate}（${when(edit.fields.checked_at)} 检查）的记录，保存后替换原记录。`) : null,
     h('div', { class: 'card' },
       label('检查点 *', checkpoint), checkpoint,
@@ -246,8 +251,15 @@ export async function render(app) {
     // Chinese plates never use the letters I and O (they would read as 1 and 0).
     if (/[IO]/.test(plateText)) { err.textContent = `车牌号里不会有字母 O 或 I：“${plateText}”中的 O、I 是否为数字 0 或 1？请核对后重新输入。`; plate.focus(); return; }
     if (!mine.length) { err.textContent = '不知道您负责的区县，请联网同步后再试。'; return; }
+    // What the server would refuse, and the whole check with it.
+    for (const [el, msg] of [[checkpoint, tooLong('检查点', checkpoint.value.trim(), lim.checkpoint)],
+      [campaign, tooLong('专项行动', campaign.value.trim(), lim.campaign)],
+      [obdCodes, tooLong('OBD 故障码', obdCodes.value.trim(), lim.obd_codes)],
+      [urea, outOfRange('尿素液位', urea, ureaMin, ureaMax)],
+      [note, tooLong('备注', note.value.trim(), lim.note)]]) {
+      if (msg) { err.textContent = msg; el.focus(); return; }
+    }
     const u = urea.value.trim();
-    if (u !== '' && !(Number(u) >= 0 && Number(u) <= 100)) { err.textContent = '尿素液位应在 0 到 100 之间。'; return; }
     // The vehicle check's id is the draft's, chosen once, and each photo's
     // its own: a second submit of the same vehicle (a save that failed half
     // way, the page reloaded mid-save) writes the same records again, and
