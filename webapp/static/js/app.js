@@ -10,6 +10,7 @@ import * as site from './views/site.js';
 import * as inspection from './views/inspection.js';
 import * as finding from './views/finding.js';
 import * as vehicle from './views/vehicle.js';
+import * as password from './views/password.js';
 import { clearDrafts, openDrafts } from './drafts.js';
 
 /** How often the app syncs while it is open and online. */
@@ -55,6 +56,7 @@ const routes = [
   [/^#\/inspection\/([\w-]+)$/, inspection, 'sites'],
   [/^#\/finding\/([\w-]+)$/, finding, 'home'],
   [/^#\/vehicle$/, vehicle, 'vehicle'],
+  [/^#\/password$/, password, 'home'],
 ];
 
 let rendering = 0;

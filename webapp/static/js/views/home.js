@@ -148,7 +148,8 @@ export async function render(app) {
       h('button', { class: 'block', onclick: async () => { await c.dismiss(...superseded); app.render(); } }, '知道了')) : null,
     recent.length ? h('section', { class: 'card', id: 'recent' }, h('h2', {}, '最近提交'), h('ul', { class: 'list' }, recent.map((i) => inspLink(i)))) : null,
     h('section', { class: 'card' },
-      h('p', { class: 'mute small' }, `账号 ${u.username || ''} · 设备 ${c.deviceId}`),
+      h('p', { class: 'mute small' }, `账号 ${u.username || ''} · 设备编号 …${c.deviceId.slice(-8)}`),
+      h('a', { class: 'btn block', href: '#/password', id: 'change-password' }, '修改密码'),
       h('button', { class: 'danger block', id: 'sign-out', onclick: () => signOut(app) }, '退出登录')));
 }
 
