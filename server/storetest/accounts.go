@@ -190,7 +190,6 @@ var deviceSessionCases = []testCase{
 func testReplacePassword(t *testing.T, open Opener) {
 	e := seeded(t, open)
 	u := e.user("wang", server.RoleInspector, xinfu)
-	d := e.signIn(u)
 	hashOf := func() string {
 		t.Helper()
 		_, h, err := e.st.UserByUsername(e.ctx, "wang")
@@ -211,7 +210,7 @@ func testReplacePassword(t *testing.T, open Opener) {
 	if err := e.st.SetUserDisabled(e.ctx, "wang", false); err != nil {
 		t.Fatal(err)
 	}
-	d = e.signIn(u)
+	d := e.signIn(u)
 	if err := e.st.ReplaceUserPassword(e.ctx, "wang", "hash-wang", "hash-new"); err != nil {
 		t.Fatal(err)
 	}
