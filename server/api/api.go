@@ -449,15 +449,12 @@ func (a *API) changePassword(c echo.Context) error {
 		return err
 	}
 	p := principalOf(c)
-	resp, err := a.auth.ChangePassword(c.Request().Context(), p, req.CurrentPassword, req.NewPassword, c.RealIP())
+	resp, d, err := a.auth.ChangePassword(c.Request().Context(), p, req.CurrentPassword, req.NewPassword, c.RealIP())
 	if err != nil {
 		return err
 	}
-	set := map[string]any{}
-	if d, err := server.DeviceByID(c.Request().Context(), a.store, p.DeviceID); err == nil {
-		set["device_name"] = d.Name
-	}
-	a.audit(c, server.AccountAction{Action: "password_changed", Entity: "user", RecordID: p.Username, Set: set})
+	a.audit(c, server.AccountAction{Action: "password_changed", Entity: "user", RecordID: p.Username,
+		Set: map[string]any{"device_name": d.Name}})
 	resp.ServerHLC = a.syncer.ServerHLC()
 	return c.JSON(http.StatusOK, resp)
 }

@@ -229,42 +229,44 @@ func CheckNewPassword(current, next string) error {
 // unsent work kept. Errors: invalid_field (new_password, or
 // current_password: not the user's), missing_field, too_many_attempts,
 // user_disabled, device_revoked, conflict (the password was reset or
-// changed elsewhere while this change checked it: nothing changed).
-func (s *Service) ChangePassword(ctx context.Context, p *server.Principal, current, next, clientIP string) (*syncproto.TokenResponse, error) {
+// changed elsewhere while this change checked it: nothing changed). It
+// returns the device too (its name is the audit log's).
+func (s *Service) ChangePassword(ctx context.Context, p *server.Principal, current, next, clientIP string) (*syncproto.TokenResponse, *server.Device, error) {
 	if current == "" {
-		return nil, server.Errorf(syncproto.CodeMissingField, "请输入当前密码").At("current_password")
+		return nil, nil, server.Errorf(syncproto.CodeMissingField, "请输入当前密码").At("current_password")
 	}
 	if err := CheckNewPassword(current, next); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	in, err := s.CheckPassword(ctx, p.Username, current, clientIP)
 	switch {
 	case server.ErrorCode(err) == syncproto.CodeInvalidLogin:
 		// Not 401: the caller's token is good, and a client that takes
 		// any 401 for an ended session would sign the user out.
-		return nil, server.Errorf(syncproto.CodeInvalidField, "当前密码不正确").At("current_password")
+		return nil, nil, server.Errorf(syncproto.CodeInvalidField, "当前密码不正确").At("current_password")
 	case err != nil:
-		return nil, err
+		return nil, nil, err
 	case in.User.ID != p.UserID:
-		return nil, server.Errorf(syncproto.CodeTokenInvalid, "令牌无效，请重新登录")
+		return nil, nil, server.Errorf(syncproto.CodeTokenInvalid, "令牌无效，请重新登录")
 	}
 	d, err := server.DeviceByID(ctx, s.Store, p.DeviceID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	hash, err := HashPassword(next, s.BcryptCost)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// Only in place of the password checked: an administrator's reset
 	// (to lock out whoever knows the old one), a disable or another
 	// change committed meanwhile wins, and this one ends without a
 	// session.
 	if err := s.Store.ReplaceUserPassword(ctx, p.Username, in.hash, hash); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	in.hash = hash
-	return s.startSession(ctx, in, d.ID, d.Name)
+	tr, err := s.startSession(ctx, in, d.ID, d.Name)
+	return tr, d, err
 }
 
 // SignIn is a password found right for a user: the user as read then, and

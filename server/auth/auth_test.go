@@ -562,7 +562,7 @@ func TestOwnChangeLosesToReset(t *testing.T) {
 				ran = true
 				return tc.act(db)
 			}}
-			_, err = NewService(m, nil, nil).ChangePassword(ctx, p, "correct horse", "thief password", "10.0.0.2")
+			_, _, err = NewService(m, nil, nil).ChangePassword(ctx, p, "correct horse", "thief password", "10.0.0.2")
 			if code := server.ErrorCode(err); code != tc.code || !ran {
 				t.Fatalf("a change racing a %s: %v (raced %v), want %s", tc.name, err, ran, tc.code)
 			}
