@@ -8,6 +8,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/xinzhou-eco/fieldsync/server/audit"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
@@ -129,16 +131,10 @@ func (a AccountAction) By(p *Principal) AccountAction {
 // DeviceByID returns any user's device by its id (the caller is an
 // administrator). Errors: not_found.
 func DeviceByID(ctx context.Context, st AccountStore, id string) (*Device, error) {
-	devs, err := st.Devices(ctx, Scope{All: true})
-	if err != nil {
-		return nil, err
+	if _, err := uuid.Parse(id); err != nil {
+		return nil, Errorf(syncproto.CodeNotFound, "设备不存在")
 	}
-	for _, d := range devs {
-		if d.ID == id {
-			return d, nil
-		}
-	}
-	return nil, Errorf(syncproto.CodeNotFound, "设备不存在")
+	return st.Device(ctx, id)
 }
 
 // SetDeviceRevoked revokes the device (revoke) or reinstates it, and

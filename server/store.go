@@ -319,6 +319,9 @@ type AccountStore interface {
 	// Devices lists the devices whose users work in scope, with their sync
 	// health, by username and then first sign-in.
 	Devices(ctx context.Context, scope Scope) ([]*Device, error)
+	// Device returns any user's device by its id, with its sync health.
+	// Errors: not_found.
+	Device(ctx context.Context, id string) (*Device, error)
 	// DeviceIDs lists the ids of every device registered to a user,
 	// revoked ones too, in no order.
 	DeviceIDs(ctx context.Context, userID string) ([]string, error)

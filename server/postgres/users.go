@@ -323,6 +323,17 @@ func (db *DB) Devices(ctx context.Context, scope server.Scope) ([]*server.Device
 	return sqlstore.ReadDevices(rows)
 }
 
+// Device returns any user's device by its id, with its sync health.
+// Errors: not_found.
+func (db *DB) Device(ctx context.Context, id string) (*server.Device, error) {
+	rows, err := query(ctx, db.pool, dialect.DeviceSQL(`NOT coalesce(p.uploaded, false)`), id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	return sqlstore.ReadDevice(rows)
+}
+
 // DeviceIDs lists the ids of every device registered to a user.
 func (db *DB) DeviceIDs(ctx context.Context, userID string) ([]string, error) {
 	rows, err := query(ctx, db.pool, sqlstore.DeviceIDsSQL, userID)

@@ -317,6 +317,17 @@ func (db *DB) Devices(ctx context.Context, scope server.Scope) ([]*server.Device
 	return sqlstore.ReadDevices(rows)
 }
 
+// Device returns any user's device by its id, with its sync health.
+// Errors: not_found.
+func (db *DB) Device(ctx context.Context, id string) (*server.Device, error) {
+	rows, err := db.read.QueryContext(ctx, dialect.DeviceSQL(`coalesce(p.uploaded, 0) = 0`), id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	return sqlstore.ReadDevice(rows)
+}
+
 // DeviceIDs lists the ids of every device registered to a user.
 func (db *DB) DeviceIDs(ctx context.Context, userID string) ([]string, error) {
 	rows, err := db.read.QueryContext(ctx, sqlstore.DeviceIDsSQL, userID)

@@ -163,6 +163,24 @@ func (d *Dialect) DevicesSQL(scope server.Scope, notUploaded string) (string, []
 		sqllit.List([]string{string(server.RoleCityOffice), string(server.RoleAdmin)}), args
 }
 
+// DeviceSQL selects one device by id (its argument), as DevicesSQL does.
+func (d *Dialect) DeviceSQL(notUploaded string) string {
+	q, _ := d.DevicesSQL(server.Scope{All: true}, notUploaded)
+	return q + ` WHERE d.id = ?`
+}
+
+// ReadDevice reads the row of DeviceSQL. Errors: not_found.
+func ReadDevice(rows Rows) (*server.Device, error) {
+	devs, err := ReadDevices(rows)
+	if err != nil {
+		return nil, err
+	}
+	if len(devs) == 0 {
+		return nil, server.Errorf(syncproto.CodeNotFound, "设备不存在")
+	}
+	return devs[0], nil
+}
+
 // DeviceIDsSQL selects the ids of a user's devices (DeviceIDs); its
 // argument is the user's id.
 const DeviceIDsSQL = `SELECT id FROM devices WHERE user_id = ?`

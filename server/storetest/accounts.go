@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -148,6 +149,19 @@ func testDevicesScope(t *testing.T, open Opener) {
 			t.Errorf("devices in %+v: %v, want %v", tc.scope, got, tc.want)
 		}
 	}
+	// One device by its id reads as the list gives it, whoever's it is.
+	all, err := e.st.Devices(e.ctx, server.Scope{All: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range all {
+		got, err := e.st.Device(e.ctx, want.ID)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("device %s: %+v %v, want %+v", want.ID, got, err, want)
+		}
+	}
+	_, err = e.st.Device(e.ctx, uuid.NewString())
+	wantCode(t, err, syncproto.CodeNotFound, "an unknown device")
 	// One user's devices, a revoked one too (it still names the user's
 	// past writes), none of another's.
 	a2 := e.signIn(ua)
