@@ -228,6 +228,9 @@ func fieldRules(e *server.Entity, f *server.Field) string {
 	if f.Min < f.Max {
 		r = append(r, "range "+num(f.Min)+" … "+num(f.Max))
 	}
+	if f.Doc != "" {
+		r = append(r, f.Doc)
+	}
 	if e.DeviceWritable && !f.Server && f.Type == server.TypeTime {
 		r = append(r, "from a device, at most a day ahead of the server's clock and not before "+
 			server.EarliestDeviceTime.Format("2006-01-02")+", else `invalid_value`")

@@ -54,6 +54,10 @@ type Field struct {
 	// stored values stay readable.
 	Deprecated string
 	Min, Max   float64 // bounds for numbers, when Min < Max
+	// Unit, for a number, is the unit its values are in, as people read
+	// it beside them (%, 级, m⁻¹); Doc says in English what the value
+	// measures, for the API documentation.
+	Unit, Doc string
 	MaxLen     int     // for text; 0 means 2000 characters
 	Server     bool    // written only by the server or an office
 	Immutable  bool    // set when the record is created, never changed by a device (an office may correct it)
@@ -386,9 +390,13 @@ var Entities = []*Entity{
 		{Name: "obd_mil", Type: TypeBool},
 		{Name: "obd_codes", Type: TypeText, MaxLen: 500, Format: NoControls},
 		choiceField("aftertreatment", syncproto.Aftertreatments, false),
-		{Name: "urea_level_pct", Type: TypeReal, Min: 0, Max: 100},
-		{Name: "ringelmann", Type: TypeReal, Min: 0, Max: 5},
-		{Name: "opacity", Type: TypeReal, Min: 0, Max: 100},
+		{Name: "urea_level_pct", Type: TypeReal, Min: 0, Max: 100, Unit: "%", Doc: "the urea (DEF) tank's level, in percent"},
+		{Name: "ringelmann", Type: TypeReal, Min: 0, Max: 5, Unit: "级",
+			Doc: "the Ringelmann smoke grade (GB 3847-2018 allows grade 1)"},
+		// GB 3847-2018 sets its limits on k, not on the opacity N (%)
+		// that meters also show: the checklist's item is k too.
+		{Name: "opacity", Type: TypeReal, Min: 0, Max: 100, Unit: "m⁻¹",
+			Doc: "the exhaust's light absorption coefficient k in m⁻¹, free acceleration test (GB 3847-2018 limits: 1.2 and 0.7 m⁻¹); not the opacity N in percent"},
 		{Name: "remote_sensing_id", Type: TypeText, MaxLen: 64, Format: NoControls},
 		choiceField("action", syncproto.VehicleActions, true),
 		{Name: "checked_at", Type: TypeTime, Required: true},

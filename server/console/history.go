@@ -65,7 +65,7 @@ var auditFieldNames = map[string]string{
 	"county": "区县", "checkpoint": "检查站", "campaign": "专项行动", "plate": "号牌号码", "plate_color": "号牌颜色",
 	"plate_type": "号牌种类", "vin": "车辆识别代号（VIN）", "emission_stage": "排放阶段", "fuel": "燃料", "obd_mil": "OBD 故障灯",
 	"obd_codes": "OBD 故障码", "aftertreatment": "后处理装置", "urea_level_pct": "尿素液位（%）", "ringelmann": "林格曼黑度",
-	"opacity": "不透光烟度（%）", "remote_sensing_id": "遥感检测编号", "action": "处理", "checked_at": "检查时间", "note": "备注",
+	"opacity": "不透光烟度（m⁻¹）", "remote_sensing_id": "遥感检测编号", "action": "处理", "checked_at": "检查时间", "note": "备注",
 	"voided_at": "作废时间", "voided_by": "作废人", "void_reason": "作废原因", "restore_reason": "恢复原因",
 	// site
 	"kind": "点位类型", "name": "名称", "address": "地址", "radius_m": "范围半径（米）", "active": "启用",

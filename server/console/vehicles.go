@@ -202,6 +202,26 @@ func (c *Console) vehicles(ec echo.Context) error {
 	return c.render(ec, http.StatusOK, "vehicles.html", data)
 }
 
+// withUnit writes a number with its unit as people read it: a percent
+// sign against it, other units a space after (46%, 1 级, 1.2 m⁻¹).
+func withUnit(v, unit string) string {
+	switch unit {
+	case "":
+		return v
+	case "%":
+		return v + unit
+	}
+	return v + " " + unit
+}
+
+// unitOf is the unit of an entity's number field.
+func unitOf(e *server.Entity, field string) string {
+	if f, _ := e.Field(field); f != nil {
+		return f.Unit
+	}
+	return ""
+}
+
 // vehicleFact is one line of a roadside check's page: what was checked,
 // and what was found.
 type vehicleFact struct {
@@ -221,9 +241,9 @@ func (c *Console) vehicle(ec echo.Context) error {
 		return err
 	}
 	text := func(field string) string { return cmp.Or(r.Text(field), "—") }
-	number := func(field, unit string) string {
+	number := func(field string) string {
 		if v, ok := r.Float(field); ok {
-			return strconv.FormatFloat(v, 'f', -1, 64) + unit
+			return withUnit(strconv.FormatFloat(v, 'f', -1, 64), unitOf(r.Entity, field))
 		}
 		return "—"
 	}
@@ -238,8 +258,8 @@ func (c *Console) vehicle(ec echo.Context) error {
 		{Label: "排放阶段", Value: cmp.Or(vehicleLabel(r, "emission_stage"), "—")}, {Label: "燃料", Value: cmp.Or(vehicleLabel(r, "fuel"), "—")},
 		{Label: "后处理装置", Value: cmp.Or(vehicleLabel(r, "aftertreatment"), "—"), Alert: removed},
 		{Label: "OBD 故障灯", Value: mil, Alert: mil == "亮"}, {Label: "OBD 故障码", Value: text("obd_codes")},
-		{Label: "尿素液位", Value: number("urea_level_pct", "%")}, {Label: "林格曼黑度", Value: number("ringelmann", " 级")},
-		{Label: "不透光烟度", Value: number("opacity", "%")}, {Label: "遥感检测编号", Value: text("remote_sensing_id")},
+		{Label: "尿素液位", Value: number("urea_level_pct")}, {Label: "林格曼黑度", Value: number("ringelmann")},
+		{Label: "不透光烟度（光吸收系数）", Value: number("opacity")}, {Label: "遥感检测编号", Value: text("remote_sensing_id")},
 		{Label: "处理", Value: cmp.Or(vehicleLabel(r, "action"), "—")}, {Label: "备注", Value: text("note")},
 	}
 	data := map[string]any{"ID": r.ID, "Plate": r.Text("plate"), "County": c.countyName(r.County),
