@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/google/uuid"
 	"github.com/xinzhou-eco/fieldsync/server/audit"
@@ -20,21 +19,8 @@ const (
 	DecisionReturn  = "return"
 )
 
-// Blank reports whether a text shows nothing: it has only white space
-// and characters that print nothing (format characters such as U+200B,
-// the default-ignorable ones such as the Hangul fillers, and the blank
-// braille pattern U+2800). A return's comment so made says nothing.
-func Blank(s string) bool {
-	for _, r := range s {
-		switch {
-		case unicode.IsSpace(r), unicode.Is(unicode.Cf, r), unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r),
-			unicode.Is(unicode.Variation_Selector, r), r == '\u2800', r == '\u034f':
-		default:
-			return false
-		}
-	}
-	return true
-}
+// Blank reports whether a text shows nothing (syncproto.Blank).
+func Blank(s string) bool { return syncproto.Blank(s) }
 
 // ErrNoVersion is a decision (Review, VerifyFinding) whose form did not
 // say which version of the record it was taken on (seen < 0: a hand-made

@@ -258,7 +258,7 @@ func (it *ChecklistItem) checkValue(v any) string {
 		}
 	case ItemText:
 		s, ok := v.(string)
-		if !ok || strings.TrimSpace(s) == "" {
+		if !ok || Blank(s) {
 			return "应填文字"
 		}
 	case ItemChoice:

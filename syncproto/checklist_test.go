@@ -81,6 +81,12 @@ func TestInvalidAnswersCountAsMissing(t *testing.T) {
 		{"fence", `{"result":"ok"}`, "只能是 pass、fail 或 na"},
 		{"fence", `true`, "应答 pass"},
 		{"remarks", `{"value":""}`, "应填文字"},
+		// Text that prints nothing is no answer, whatever makes it.
+		{"remarks", `{"value":"\u200b"}`, "应填文字"},
+		{"remarks", `{"value":"\u200d\u200c\u2060\ufeff"}`, "应填文字"},
+		{"remarks", `{"value":"\u3164"}`, "应填文字"},
+		{"remarks", `{"value":"\u0301"}`, "应填文字"},
+		{"remarks", `{"value":"\u3000\u00a0"}`, "应填文字"},
 		{"remarks", `{"value":"x","photo":1}`, "未知字段 \"photo\""},
 	} {
 		t.Run(tc.key+" "+tc.answer, func(t *testing.T) {

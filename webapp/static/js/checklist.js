@@ -5,6 +5,14 @@
 const typeNames = { check: '合格/不合格', number: '数值', text: '文字', choice: '选项', boolean: '是/否' };
 
 /** range shows a number item's bounds: "0–35 t/h", "≥ 0 吨". */
+// blank says whether a text shows nothing, as the server's Blank does:
+// only spaces, characters that print nothing (U+200B, the Hangul fillers,
+// variation selectors, U+2800) and combining marks with nothing to
+// combine with. Such an answer is no answer.
+export function blank(s) {
+  return /^[\s\p{Cf}\p{Default_Ignorable_Code_Point}\p{Mn}\p{Me}\u0085\u2800]*$/u.test(s);
+}
+
 export function range(it) {
   let s;
   const hasMin = typeof it.min === 'number', hasMax = typeof it.max === 'number';
@@ -49,7 +57,7 @@ export function parseAnswer(it, a) {
       if ((typeof it.min === 'number' && v < it.min) || (typeof it.max === 'number' && v > it.max)) return bad('超出范围 ' + range(it));
       break;
     case 'text':
-      if (typeof v !== 'string' || !v.trim()) return bad('应填文字');
+      if (typeof v !== 'string' || blank(v)) return bad('应填文字');
       break;
     case 'choice':
       if (!(it.options || []).some((o) => o.value === v)) return bad('应从选项中选一个');
