@@ -58,10 +58,10 @@ type Field struct {
 	// it beside them (%, 级, m⁻¹); Doc says in English what the value
 	// measures, for the API documentation.
 	Unit, Doc string
-	MaxLen     int     // for text; 0 means 2000 characters
-	Server     bool    // written only by the server or an office
-	Immutable  bool    // set when the record is created, never changed by a device (an office may correct it)
-	Required   bool    // must be given when a device creates the record
+	MaxLen    int  // for text; 0 means 2000 characters
+	Server    bool // written only by the server or an office
+	Immutable bool // set when the record is created, never changed by a device (an office may correct it)
+	Required  bool // must be given when a device creates the record
 	// Format, if set, is the form every value of a text field has.
 	Format *TextFormat
 	// Map fields hold a set of keyed values, each merged on its own: the
