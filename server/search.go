@@ -1,6 +1,9 @@
 package server
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // SearchQuery is an office's free-text search across its records.
 type SearchQuery struct {
@@ -45,15 +48,26 @@ type SearchHit struct {
 	InspectionID string
 }
 
-// NormalizeSearch trims a search text and, when it looks like a plate
-// number, spells it as plates are stored (CanonicalPlate: 晋h 30272,
-// 晋H·30272 and 晋Ｈ３０２７２ all search for 晋H30272).
-func NormalizeSearch(s string) string {
+// SearchSpellings returns the spellings a search for s matches, s
+// trimmed: as typed, in each width (WidthVariants: ｇ５ finds G5), and,
+// when it looks like a plate number, as plates are stored too
+// (CanonicalPlate: 晋h 30272, 晋H·30272 and 晋Ｈ３０２７２ all find
+// 晋H30272). Text is kept as typed, so the plate an inspector wrote in
+// an answer or a note, 晋H·D1234, is found by typing it as written.
+func SearchSpellings(s string) []string {
 	s = strings.TrimSpace(s)
-	if p := CanonicalPlate(s); plateLike(p) {
-		return p
+	if s == "" {
+		return nil
 	}
-	return s
+	out := WidthVariants(s)
+	if p := CanonicalPlate(s); plateLike(p) {
+		for _, v := range WidthVariants(p) {
+			if !slices.Contains(out, v) {
+				out = append(out, v)
+			}
+		}
+	}
+	return out
 }
 
 // plateLike reports whether s looks like a Chinese plate number: a

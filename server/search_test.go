@@ -1,29 +1,26 @@
 package server
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
 	"unicode/utf8"
 )
 
-func TestNormalizeSearch(t *testing.T) {
-	for in, want := range map[string]string{
-		"晋H30272":       "晋H30272",
-		" 晋h 30272 ":    "晋H30272",
-		"晋H·30272":      "晋H30272",
-		"晋H-3027挂":      "晋H3027挂",
-		"晋Ｈ３０２７２":       "晋H30272",
-		"晋ｈ\u300030272": "晋H30272",
-		"晋H•30272":      "晋H30272",
-		"晋H‑30272":      "晋H30272",
-		"忻府区 秦城":        "忻府区 秦城", // not a plate: spaces kept
-		"inspector":     "inspector",
-		"东侧料堆裸露":        "东侧料堆裸露",
-		"":              "",
+func TestSearchSpellings(t *testing.T) {
+	for in, want := range map[string][]string{
+		"晋H30272":    {"晋H30272", "晋Ｈ３０２７２", "晋ｈ３０２７２"},
+		" 晋h 30272 ": {"晋h 30272", "晋Ｈ ３０２７２", "晋ｈ ３０２７２", "晋H30272", "晋Ｈ３０２７２", "晋ｈ３０２７２"},
+		"晋H·D1234":   {"晋H·D1234", "晋Ｈ·Ｄ１２３４", "晋ｈ·ｄ１２３４", "晋HD1234", "晋ＨＤ１２３４", "晋ｈｄ１２３４"},
+		"晋H-3027挂":   {"晋H-3027挂", "晋Ｈ-３０２７挂", "晋ｈ-３０２７挂", "晋H3027挂", "晋Ｈ３０２７挂", "晋ｈ３０２７挂"},
+		"晋Ｈ３０２７２":    {"晋Ｈ３０２７２", "晋H30272", "晋ｈ３０２７２"},
+		"忻府区 秦城":     {"忻府区 秦城"}, // not a plate: spaces kept
+		"东侧料堆裸露":     {"东侧料堆裸露"},
+		" ":          nil,
 	} {
-		if got := NormalizeSearch(in); got != want {
-			t.Errorf("NormalizeSearch(%q) = %q, want %q", in, got, want)
+		if got := SearchSpellings(in); !slices.Equal(got, want) {
+			t.Errorf("SearchSpellings(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

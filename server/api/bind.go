@@ -393,22 +393,22 @@ var QueryParams = map[string][]string{
 }
 
 // strictQuery refuses a request whose query string does not parse (a
-// ';' separator, a bad %-escape) or repeats a parameter, instead of
-// silently dropping the part it cannot read: on every route but the
-// office console's pages (whose filter forms may repeat a parameter).
+// ';' separator, a bad %-escape), instead of silently dropping the part
+// it cannot read (a console search for "a%" searched for nothing), or
+// that repeats a parameter: on every route but the office console's
+// pages (whose filter forms may repeat a parameter).
 // On the API it also refuses a parameter the route does not take (a
 // misspelt cursor would otherwise pull from the start).
 func strictQuery(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		p := c.Request().URL.Path
-		if p == "/console" || strings.HasPrefix(p, "/console/") {
-			return next(c)
-		}
 		q, err := url.ParseQuery(c.Request().URL.RawQuery)
 		if _, escape := errors.AsType[url.EscapeError](err); escape {
 			return &server.Error{Code: syncproto.CodeBadRequest, Message: "查询参数含有无效的 % 转义", Err: err}
 		} else if err != nil {
 			return &server.Error{Code: syncproto.CodeBadRequest, Message: "查询参数格式错误（参数之间只能用 & 分隔）", Err: err}
+		}
+		if p := c.Request().URL.Path; p == "/console" || strings.HasPrefix(p, "/console/") {
+			return next(c)
 		}
 		// Only on a route found: an unknown path is answered 404 as it is.
 		allowed, api := QueryParams[c.Path()], strings.HasPrefix(c.Path(), "/api/")

@@ -228,6 +228,14 @@ func TestCSRF(t *testing.T) {
 			t.Errorf("%s: %d, want 400 saying the form cannot be read", name, st)
 		}
 	}
+	// A query that cannot be read is said to be so on a page, not read
+	// as no query (a search for "a%" showed the empty search page).
+	for _, q := range []string{"/console/search?q=a%", "/console/search?q=%zz", "/console/inspections?status=submitted;county=140902",
+		"/console/vehicles?plate=%E6%99%8B%"} {
+		if st, page := b.get(q); st != http.StatusBadRequest || !strings.Contains(page, "查询参数") || !strings.Contains(page, "<html") {
+			t.Errorf("%s: %d, want a 400 page saying the query cannot be read\n%.300s", q, st, page)
+		}
+	}
 	// Every answer is marked not to be sniffed, and keeps its path out of
 	// other sites' Referer.
 	for _, p := range []string{"/console/inspections/" + insp, "/console/queue.xlsx", "/console/console.css", "/console/nowhere"} {

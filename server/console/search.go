@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -31,7 +32,7 @@ type searchGroup struct {
 // viewer's counties by plate, site name, inspector, record id or text.
 func (c *Console) search(ec echo.Context) error {
 	p := principalOf(ec)
-	text := server.NormalizeSearch(ec.QueryParam("q"))
+	text := strings.TrimSpace(ec.QueryParam("q"))
 	data := map[string]any{"Query": ec.QueryParam("q")}
 	if text == "" {
 		return c.render(ec, http.StatusOK, "search.html", data)

@@ -154,7 +154,19 @@ func TestPlateSpellings(t *testing.T) {
 		t.Errorf("pulled %d of the %d checks", n, len(spellings))
 	}
 
+	// A plate an inspector wrote into an answer or a summary is text,
+	// kept as typed: found as typed, dot and all, and by its digits.
+	insp := uuid.NewString()
+	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields(
+		"site_id", apptest.DemoSite(t, apptest.Xinfu), "template_id", "roadside_truck", "template_version", 1,
+		"status", "submitted", "started_at", "2026-11-28T09:00:00+08:00", "summary", "复查晋ｈ·５５５０１",
+		"answers.plate", map[string]any{"value": "晋H·D1234"})))
 	county := loggedIn(t, srv, apptest.CountyOffice)
+	for _, q := range []string{"晋H·D1234", " 晋H·D1234 ", "晋h·d1234", "H·D1234", "D1234", "晋ｈ·５５５０１", "晋h·55501", "55501"} {
+		if _, page := county.get("/console/search?q=" + url.QueryEscape(q)); !strings.Contains(page, `data-id="`+insp+`"`) {
+			t.Errorf("search %q misses the inspection whose answer or summary holds it", q)
+		}
+	}
 	for _, q := range spellings {
 		st, page := county.get("/console/search?q=" + url.QueryEscape(q))
 		if st != http.StatusOK {

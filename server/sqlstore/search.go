@@ -62,8 +62,8 @@ func (d *Dialect) SearchParts(texts []string, plate string) []SearchPart {
 // SearchBind is what every store's Search binds for a query.
 type SearchBind struct {
 	// Texts are the LIKE patterns of the trimmed text in each of its
-	// spellings (server.WidthVariants: "ｇ５" finds G5, and "G5" finds
-	// Ｇ５ and ｇ５).
+	// spellings (server.SearchSpellings: "ｇ５" finds G5, and "G5" finds
+	// Ｇ５ and ｇ５; "晋H·D1234" finds itself and 晋HD1234).
 	Texts []string
 	// Plate is the pattern of the text as a plate or VIN is stored
 	// (server.CanonicalPlate: "晋h·30272" and "LFV2A21K-5831" find what
@@ -89,7 +89,7 @@ func SearchArgs(q server.SearchQuery) (b SearchBind, ok bool) {
 	if p == "" {
 		p = text
 	}
-	for _, v := range server.WidthVariants(text) {
+	for _, v := range server.SearchSpellings(text) {
 		b.Texts = append(b.Texts, LikePattern(v))
 	}
 	b.Plate = LikePattern(p)
