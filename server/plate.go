@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Plate is the form of a vehicle's plate number or VIN: one line of
@@ -14,7 +16,7 @@ import (
 var Plate = &TextFormat{Valid: OneLine.Valid, Canon: CanonicalPlate,
 	Label: OneLine.Label,
 	Doc: "one line of visible text, stored as its canonical spelling: full-width letters and digits as ASCII, " +
-		"letters upper-case, spaces, dots and hyphens removed (`晋ｈ·３０２７２` is stored as `晋H30272`)"}
+		"letters upper-case, spaces, dots, hyphens, dashes and minus signs removed (`晋ｈ·３０２７２` is stored as `晋H30272`)"}
 
 // CanonicalPlate returns the canonical spelling of a plate number or VIN:
 // full-width ASCII (what a Chinese keyboard types in full-width mode) as
@@ -78,31 +80,34 @@ var OptionalLabelText = &TextFormat{Valid: NoControls.Valid, Canon: CanonicalLab
 	Doc: NoControls.Doc + "; stored as its canonical spelling: " + labelDoc}
 
 const labelDoc = "no spaces around it, one ASCII space for each run of spaces inside, " +
-	"full-width letters and digits as ASCII, letters in upper case (`ｇ１０８检查站　` is stored as `G108检查站`)"
+	"full-width letters and digits as ASCII, letters (any alphabet) in upper case, in Unicode NFC (`ｇ１０８检查站　` is stored as `G108检查站`, `Cafe\u0301` as `CAFÉ`)"
 
 // CanonicalLabel returns the canonical spelling of a label: without the
 // spaces around it (any Unicode space separator), each run of spaces
-// inside it one ASCII space, full-width letters and digits as ASCII, and
-// letters in upper case (a road's number, G5 or g5, is one checkpoint).
-// Chinese punctuation such as （） is kept as typed. It returns s itself
-// when s is canonical already.
+// inside it one ASCII space, full-width letters and digits as ASCII,
+// letters in upper case, any letter (a road's number, G5 or g5, is one
+// checkpoint; so are Café and CAFÉ), and in Unicode's composed form, NFC
+// (an é typed as e and a combining accent is the é typed at once; a CJK
+// compatibility ideograph is its unified one). Chinese punctuation such
+// as （） is kept as typed. It returns s itself when s is canonical
+// already.
 func CanonicalLabel(s string) string {
 	canonical, space := true, true // space: the last rune was a space (or none yet)
 	for _, r := range s {
 		isSpace := isSpaceSep(r)
-		if isSpace && (space || r != ' ') || fullWidthAlnum(r) || r >= 'a' && r <= 'z' {
+		if isSpace && (space || r != ' ') || fullWidthAlnum(r) || unicode.ToUpper(r) != r {
 			canonical = false
 			break
 		}
 		space = isSpace
 	}
-	if canonical && !space || s == "" {
+	if canonical && !space && norm.NFC.IsNormalString(s) || s == "" {
 		return s
 	}
 	var b strings.Builder
 	b.Grow(len(s))
 	pending := false
-	for _, r := range strings.TrimFunc(s, isSpaceSep) {
+	for _, r := range strings.TrimFunc(norm.NFC.String(s), isSpaceSep) {
 		if isSpaceSep(r) {
 			pending = true
 			continue
@@ -114,12 +119,9 @@ func CanonicalLabel(s string) string {
 		if fullWidthAlnum(r) {
 			r -= 0xFEE0
 		}
-		if r >= 'a' && r <= 'z' {
-			r -= 'a' - 'A'
-		}
-		b.WriteRune(r)
+		b.WriteRune(unicode.ToUpper(r))
 	}
-	return b.String()
+	return norm.NFC.String(b.String())
 }
 
 // WidthVariants returns s and the spellings of it a search must also
@@ -161,13 +163,14 @@ func fullWidthAlnum(r rune) bool {
 
 // plateSeparator reports whether r separates a plate's parts rather than
 // being one: a space of any kind, a dot (the middle dot, the bullet, the
-// katakana middle dot, a full stop) or a hyphen.
+// katakana middle dot, a full stop, the dot operators) or a dash of any
+// kind (Unicode's Pd, and the minus sign a phone's keyboard offers).
 func plateSeparator(r rune) bool {
 	switch r {
-	case '·', '•', '‧', '・', '.', '-', '‐', '‑', '–', '—', '。':
+	case '·', '•', '‧', '・', '･', '.', '。', '∙', '⋅', '·', '−', '⁃':
 		return true
 	}
-	return isSpaceSep(r)
+	return isSpaceSep(r) || unicode.Is(unicode.Pd, r)
 }
 
 // isSpaceSep reports whether r is a space (Unicode's Zs, the characters of

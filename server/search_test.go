@@ -37,6 +37,13 @@ func TestCanonicalLabel(t *testing.T) {
 		"2026年秋冬季 OBD 专项":    "2026年秋冬季 OBD 专项",
 		"":                   "",
 		"\u2009":             "",
+		// One place however its letters were typed: any letter's case,
+		// an accent composed or not, a compatibility ideograph.
+		"Café检查站":       "CAFÉ检查站",
+		"Cafe\u0301检查站": "CAFÉ检查站",
+		"ＣＡＦÉ检查站":       "CAFÉ检查站",
+		"\uF900检查站":     "\u8C48检查站",
+		"Ωmega 站":       "ΩMEGA 站",
 	} {
 		if got := CanonicalLabel(in); got != want {
 			t.Errorf("CanonicalLabel(%q) = %q, want %q", in, got, want)
@@ -57,12 +64,32 @@ func TestCanonicalPlate(t *testing.T) {
 		"晋H1234挂":       "晋H1234挂",
 		"lfv2a21k 5831": "LFV2A21K5831",
 		"·-":            "",
+		// Every dash and dot a keyboard offers between a plate's parts.
+		"晋H−12345": "晋H12345", "晋H‒12345": "晋H12345", "晋H―12345": "晋H12345", "晋H﹣12345": "晋H12345",
+		"晋H－12345": "晋H12345", "晋H⸺12345": "晋H12345", "晋H･12345": "晋H12345", "晋H∙12345": "晋H12345", "晋H⋅12345": "晋H12345",
 	} {
 		if got := CanonicalPlate(in); got != want {
 			t.Errorf("CanonicalPlate(%q) = %q, want %q", in, got, want)
 		}
 		if got := CanonicalPlate(want); got != want {
 			t.Errorf("CanonicalPlate(%q) = %q: the canonical spelling changed", want, got)
+		}
+	}
+}
+
+// TestCanonicalIdempotent: a canonical spelling is its own, for every
+// character alone and between letters (Format.Canon's contract).
+func TestCanonicalIdempotent(t *testing.T) {
+	for r := rune(1); r <= 0x3FFFF; r++ {
+		if r >= 0xD800 && r <= 0xDFFF {
+			continue
+		}
+		for _, in := range []string{string(r), "a" + string(r) + "b", "晋H" + string(r) + "1"} {
+			for name, canon := range map[string]func(string) string{"CanonicalLabel": CanonicalLabel, "CanonicalPlate": CanonicalPlate} {
+				if c := canon(in); canon(c) != c {
+					t.Fatalf("%s(%+q) = %+q, whose own is %+q", name, in, c, canon(c))
+				}
+			}
 		}
 	}
 }

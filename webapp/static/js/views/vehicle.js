@@ -42,18 +42,20 @@ let shots = [];
 /** normPlate writes a plate as it is stored: a Chinese keyboard's
  *  full-width letters and digits as ASCII, in capitals, without the
  *  spaces, dots and hyphens people type between its parts. */
-function normPlate(s) {
+export function normPlate(s) {
   return s.replace(/[\uFF01-\uFF5E]/g, (ch) => String.fromCharCode(ch.charCodeAt(0) - 0xFEE0))
-    .replace(/[\s·•・.-]/g, '').toUpperCase();
+    .replace(/[\s\p{Pd}·•‧・･.。∙⋅\u0387−⁃]/gu, '').toUpperCase();
 }
 
 /** labelKey is the spelling the server stores a checkpoint in (its
  * CanonicalLabel): no spaces around it, one space for each run inside,
- * full-width letters and digits as ASCII, letters in upper case — so that
- * the same checkpoint typed otherwise (g108, Ｇ１０８) is the same one. */
-function labelKey(s) {
+ * full-width letters and digits as ASCII, letters (any alphabet) in upper
+ * case, in Unicode NFC — so that the same checkpoint typed otherwise (g108,
+ * Ｇ１０８, Cafe + a combining accent) is the same one. */
+export function labelKey(s) {
   return s.replace(/[\uFF10-\uFF19\uFF21-\uFF3A\uFF41-\uFF5A]/g, (ch) => String.fromCharCode(ch.charCodeAt(0) - 0xFEE0))
-    .replace(/\p{Zs}+/gu, ' ').trim().replace(/[a-z]/g, (ch) => ch.toUpperCase());
+    .normalize('NFC').replace(/\p{Zs}+/gu, ' ').trim()
+    .replace(/\p{Ll}/gu, (ch) => { const u = ch.toUpperCase(); return [...u].length === 1 ? u : ch; }).normalize('NFC');
 }
 
 export async function render(app) {
