@@ -31,12 +31,13 @@ var ErrNoVersion = Errorf(syncproto.CodeInvalidField, "表单缺少所审记录�
 // Review records an office's decision on a submitted inspection: approve
 // locks it for good; return unlocks it for its inspector with a comment.
 // Both reach the phone on its next pull, as the inspection's new status and
-// a review record. seen, if not 0, is the inspection's Seq as the
-// reviewer saw it: if it has changed since, nothing is done (conflict);
+// a review record. seen, if not 0, is the inspection's version as the
+// reviewer saw it (InspectionVersion: with its evidence): if it has
+// changed since, nothing is done (conflict);
 // negative (ErrNoVersion), the form said none.
 // Errors: forbidden, invalid_value, missing_field, invalid_field,
 // not_found, out_of_scope, conflict.
-func (s *Syncer) Review(ctx context.Context, p *Principal, inspectionID, decision, comment string, seen int64) (*syncproto.Change, error) {
+func (s *Syncer) Review(ctx context.Context, p *Principal, inspectionID, decision, comment string, seen Seen) (*syncproto.Change, error) {
 	comment, mine, err := s.decision(ctx, p, decisionKind{What: "审核", Field: "审核结论",
 		Codes: [2][2]string{{DecisionApprove, "通过"}, {DecisionReturn, "退回"}}, CommentNeeded: DecisionReturn, NoComment: "退回时必须填写意见"}, decision, comment)
 	if err != nil {
@@ -56,7 +57,7 @@ func (s *Syncer) Review(ctx context.Context, p *Principal, inspectionID, decisio
 		// An office account can push a record as a phone does; it must
 		// not then approve a visit of its own hand: one it made, or whose
 		// answers, findings or photos it wrote.
-		evidence, err := inspectionEvidence(ctx, tx, insp)
+		evidence, err := inspectionEvidence(ctx, txFinder(tx), insp)
 		if err != nil {
 			return err
 		}
@@ -65,9 +66,9 @@ func (s *Syncer) Review(ctx context.Context, p *Principal, inspectionID, decisio
 			return Errorf(syncproto.CodeForbidden, "不能审核自己创建或修改过的检查记录（含其中的问题和照片），请由其他督查人员审核")
 		case insp.Text("status") != "submitted":
 			return Errorf(syncproto.CodeConflict, "只能审核待审核的检查（此检查现为%s），请重新打开查看", cmp.Or(InspectionStatusLabels[insp.Text("status")], "草稿"))
-		case seen < 0:
+		case seen.Seq < 0:
 			return ErrNoVersion
-		case seen != 0 && insp.Seq != seen:
+		case seen.changed(insp, evidence):
 			// The reviewer decided on another version: a return and a
 			// new submission since would otherwise be approved unseen, and
 			// so would a photo that arrived since.
@@ -160,29 +161,88 @@ func (mine Hands) In(p *Principal, recs ...*StoredRecord) bool {
 	return false
 }
 
-// inspectionEvidence is an inspection with its findings and the photos
-// of either.
-func inspectionEvidence(ctx context.Context, tx WriteTx, insp *StoredRecord) ([]*StoredRecord, error) {
+// finder finds the records, live and deleted, whose field has a value:
+// WriteTx.Find within a write, RecordReader.Find outside one.
+type finder func(ctx context.Context, entity, field, value string) ([]*StoredRecord, error)
+
+func txFinder(tx WriteTx) finder {
+	return func(ctx context.Context, entity, field, value string) ([]*StoredRecord, error) {
+		return tx.Find(ctx, EntityByName(entity), field, value)
+	}
+}
+
+// inspectionEvidence is an inspection with what a review of it weighs:
+// its photos, its findings and their photos (deleted ones too).
+func inspectionEvidence(ctx context.Context, find finder, insp *StoredRecord) ([]*StoredRecord, error) {
 	out := []*StoredRecord{insp}
-	find := func(entity, field, id string) error {
-		rs, err := tx.Find(ctx, EntityByName(entity), field, id)
+	add := func(entity, field, id string) error {
+		rs, err := find(ctx, entity, field, id)
 		out = append(out, rs...)
 		return err
 	}
-	if err := find(syncproto.EntityPhoto, "inspection_id", insp.ID); err != nil {
+	if err := add(syncproto.EntityPhoto, "inspection_id", insp.ID); err != nil {
 		return nil, err
 	}
-	fs, err := tx.Find(ctx, EntityByName(syncproto.EntityFinding), "inspection_id", insp.ID)
+	fs, err := find(ctx, syncproto.EntityFinding, "inspection_id", insp.ID)
 	if err != nil {
 		return nil, err
 	}
 	out = append(out, fs...)
 	for _, f := range fs {
-		if err := find(syncproto.EntityPhoto, "finding_id", f.ID); err != nil {
+		if err := add(syncproto.EntityPhoto, "finding_id", f.ID); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// Seen is the version of what an office decided on, as its request said
+// it: Seq is the record's own seq (the API's requests: as pulled) or, with
+// Evidence, the version of the record with its evidence (the console's
+// forms: InspectionVersion, FindingVersion), which a photo arriving or
+// flagged after the page was read changes too. Seq 0 is not checked;
+// negative is a request that said none (ErrNoVersion).
+type Seen struct {
+	Seq      int64
+	Evidence bool
+}
+
+// changed reports whether r, with evidence (r among them), is no longer
+// the version seen.
+func (s Seen) changed(r *StoredRecord, evidence []*StoredRecord) bool {
+	v := r.Seq
+	if s.Evidence {
+		v = version(evidence)
+	}
+	return s.Seq != 0 && v != s.Seq
+}
+
+// version is the version of a decision's evidence: the highest Seq among
+// its records. Any write to one of them, a record added or deleted, a
+// photo's bytes arriving or its flags set, makes it higher.
+func version(rs []*StoredRecord) int64 {
+	var v int64
+	for _, r := range rs {
+		v = max(v, r.Seq)
+	}
+	return v
+}
+
+// InspectionVersion is the version of an inspection a review is taken on
+// (Review's seen): its own with its photos', its findings' and theirs. A
+// photo that arrived, or was checked and flagged, after the reviewer read
+// the page changes it, and the review from that page is refused.
+func InspectionVersion(ctx context.Context, r RecordReader, insp *StoredRecord) (int64, error) {
+	rs, err := inspectionEvidence(ctx, r.Find, insp)
+	return version(rs), err
+}
+
+// FindingVersion is the version of a finding a decision on its
+// rectification is taken on (VerifyFinding's seen): its own with its
+// photos' — the rectification's evidence.
+func FindingVersion(ctx context.Context, r RecordReader, f *StoredRecord) (int64, error) {
+	photos, err := r.Find(ctx, syncproto.EntityPhoto, "finding_id", f.ID)
+	return version(append(photos, f)), err
 }
 
 // decisionKind describes an office's decision of one kind (Review,
@@ -229,11 +289,11 @@ const (
 // inspection's finding: verify marks it verified (已核实), which locks it
 // for devices; reopen sends it back to rectifying (整改中) with a comment
 // the inspector reads on the phone (a verified finding may be reopened
-// too, when the site slips back). seen, if not 0, is the finding's Seq as
-// the office saw it: if it has changed since, nothing is done
-// (conflict); negative (ErrNoVersion), the form said none. Errors: forbidden, invalid_value, missing_field,
+// too, when the site slips back). seen, if not 0, is the finding's version as
+// the office saw it (FindingVersion: with its photos): if it has changed
+// since, nothing is done (conflict); negative (ErrNoVersion), the form said none. Errors: forbidden, invalid_value, missing_field,
 // invalid_field, not_found, out_of_scope, conflict.
-func (s *Syncer) VerifyFinding(ctx context.Context, p *Principal, findingID, decision, comment string, seen int64) (*syncproto.Change, error) {
+func (s *Syncer) VerifyFinding(ctx context.Context, p *Principal, findingID, decision, comment string, seen Seen) (*syncproto.Change, error) {
 	comment, mine, err := s.decision(ctx, p, decisionKind{What: "核实整改", Field: "核查结论",
 		Codes: [2][2]string{{DecisionVerify, "确认整改"}, {DecisionReopen, "重新整改"}}, CommentNeeded: DecisionReopen, NoComment: "退回整改时必须填写意见"}, decision, comment)
 	if err != nil {
@@ -279,9 +339,9 @@ func (s *Syncer) VerifyFinding(ctx context.Context, p *Principal, findingID, dec
 		case decision == DecisionReopen && status != "rectified" && status != "verified":
 			return Errorf(syncproto.CodeConflict, "只能退回已整改或已核实的问题（此问题现为%s），请重新打开查看",
 				cmp.Or(FindingStatusLabels[status], "待整改"))
-		case seen < 0:
+		case seen.Seq < 0:
 			return ErrNoVersion
-		case seen != 0 && f.Seq != seen:
+		case seen.changed(f, append(photos, f)):
 			return Errorf(syncproto.CodeConflict, "问题记录在您查看后有了更新（如巡查员更新了整改情况或其他人员已核实），请重新打开查看后再决定")
 		}
 		now := s.Now().UTC()
@@ -318,7 +378,7 @@ const (
 // own check. seen is as for Review.
 // Errors: forbidden, invalid_value, missing_field, invalid_field,
 // not_found, out_of_scope, conflict.
-func (s *Syncer) VoidVehicleCheck(ctx context.Context, p *Principal, checkID, decision, comment string, seen int64) (*syncproto.Change, error) {
+func (s *Syncer) VoidVehicleCheck(ctx context.Context, p *Principal, checkID, decision, comment string, seen Seen) (*syncproto.Change, error) {
 	comment, mine, err := s.decision(ctx, p, decisionKind{What: "作废路检记录", Field: "处理决定",
 		Codes: [2][2]string{{DecisionVoid, "作废"}, {DecisionRestore, "恢复"}}, CommentNeeded: "*", NoComment: "作废或恢复路检记录时必须说明原因"}, decision, comment)
 	if err != nil {
@@ -348,9 +408,9 @@ func (s *Syncer) VoidVehicleCheck(ctx context.Context, p *Principal, checkID, de
 			return Errorf(syncproto.CodeConflict, "此路检记录已作废")
 		case decision == DecisionRestore && !voided:
 			return Errorf(syncproto.CodeConflict, "此路检记录未作废，无需恢复")
-		case seen < 0:
+		case seen.Seq < 0:
 			return ErrNoVersion
-		case seen != 0 && v.Seq != seen:
+		case seen.changed(v, []*StoredRecord{v}):
 			return Errorf(syncproto.CodeConflict, "路检记录在您查看后有了更新，请重新打开查看后再决定")
 		}
 		now := s.Now().UTC()

@@ -341,7 +341,7 @@ type ReviewRequest struct {
 // decide answers an office's decision on a record of the kind what names
 // (an inspection's review, a finding's rectification) with the record's
 // new state.
-func (a *API) decide(what string, decide func(ctx context.Context, p *server.Principal, id, decision, comment string, seq int64) (*syncproto.Change, error)) echo.HandlerFunc {
+func (a *API) decide(what string, decide func(ctx context.Context, p *server.Principal, id, decision, comment string, seen server.Seen) (*syncproto.Change, error)) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		var req ReviewRequest
 		if err := a.decodeJSON(c, &req); err != nil {
@@ -350,7 +350,7 @@ func (a *API) decide(what string, decide func(ctx context.Context, p *server.Pri
 		if req.Seq < 0 {
 			return server.Errorf(syncproto.CodeInvalidField, "seq 应为%s的 seq（不小于 0 的整数）", what).At("seq")
 		}
-		ch, err := decide(c.Request().Context(), principalOf(c), c.Param("id"), req.Decision, req.Comment, req.Seq)
+		ch, err := decide(c.Request().Context(), principalOf(c), c.Param("id"), req.Decision, req.Comment, server.Seen{Seq: req.Seq})
 		if err != nil {
 			return err
 		}

@@ -193,7 +193,7 @@ func (a *App) writeDemoMonth(ctx context.Context, m *demoMonth, batches []demoBa
 		if p == nil {
 			p = reviewers[""]
 		}
-		_, err := a.Syncer.Review(ctx, p, v.id, v.review, v.comment, 0)
+		_, err := a.Syncer.Review(ctx, p, v.id, v.review, v.comment, server.Seen{})
 		if err != nil && server.ErrorCode(err) != syncproto.CodeNotFound { // not found: its phone was barred
 			return fmt.Errorf("demo review of %s: %w", v.id, err)
 		}

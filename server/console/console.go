@@ -250,36 +250,56 @@ const (
 // redirects to the login page.
 func (c *Console) authn(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(ec echo.Context) error {
-		token, s, err := c.sessionOf(ec)
-		if err != nil {
-			return err
-		}
-		if s == nil {
+		token, s, p, err := c.signedIn(ec.Request().Context(), ec)
+		if err == errNoSession {
 			if m := ec.Request().Method; m == http.MethodGet || m == http.MethodHead {
 				return ec.Redirect(http.StatusSeeOther, loginURL(ec))
 			}
-			if ck, err := ec.Cookie(sessionCookie); err == nil && ck.Value != "" {
-				// A session that was: timed out, signed out in another
-				// tab, or ended by an administrator.
-				return server.Errorf(syncproto.CodeUnauthorized, "登录已失效（超时未操作、已在别处退出或被管理员结束），请重新登录")
-			}
 			return server.Errorf(syncproto.CodeUnauthorized, "请先登录")
-		}
-		u, _, err := c.d.Store.UserByUsername(ec.Request().Context(), s.username)
-		if server.ErrorCode(err) == syncproto.CodeNotFound || (err == nil && (u.Disabled || !mayUse(u.Role))) {
-			if err := c.drop(ec, token); err != nil {
-				return err
-			}
-			return server.Errorf(syncproto.CodeForbidden, "账号已停用或无权使用督查后台，请重新登录")
 		}
 		if err != nil {
 			return err
 		}
-		ec.Set(ctxPrincipal, &server.Principal{UserID: u.ID, Username: u.Username, Name: u.DisplayName, Role: u.Role, Counties: u.Counties})
+		ec.Set(ctxPrincipal, p)
 		ec.Set(ctxSession, s)
 		ec.Set(ctxToken, token)
 		return next(ec)
 	}
+}
+
+// errNoSession is a request that came with no session cookie.
+var errNoSession = errors.New("no console session")
+
+// signedIn returns the request's live session and its user as they are
+// now: errNoSession without a session cookie; unauthorized for a session
+// that ended; forbidden (and the session ended) for a user disabled or no
+// longer allowed the console. A request that acts on many records (a bulk
+// approval) asks again before each, so that a disable or a new county
+// list an administrator makes meanwhile stops it there.
+func (c *Console) signedIn(ctx context.Context, ec echo.Context) (string, *session, *server.Principal, error) {
+	token, s, err := c.sessionOf(ctx, ec)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	if s == nil {
+		if ck, err := ec.Cookie(sessionCookie); err == nil && ck.Value != "" {
+			// A session that was: timed out, signed out in another
+			// tab, or ended by an administrator.
+			return "", nil, nil, server.Errorf(syncproto.CodeUnauthorized, "登录已失效（超时未操作、已在别处退出或被管理员结束），请重新登录")
+		}
+		return "", nil, nil, errNoSession
+	}
+	u, _, err := c.d.Store.UserByUsername(ctx, s.username)
+	if server.ErrorCode(err) == syncproto.CodeNotFound || (err == nil && (u.Disabled || !mayUse(u.Role))) {
+		if err := c.drop(ctx, token); err != nil {
+			return "", nil, nil, err
+		}
+		return "", nil, nil, server.Errorf(syncproto.CodeForbidden, "账号已停用或无权使用督查后台，请重新登录")
+	}
+	if err != nil {
+		return "", nil, nil, err
+	}
+	return token, s, &server.Principal{UserID: u.ID, Username: u.Username, Name: u.DisplayName, Role: u.Role, Counties: u.Counties}, nil
 }
 
 // mayUse reports whether a role may sign in to the console: offices and

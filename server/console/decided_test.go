@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/server/console"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
@@ -212,5 +213,55 @@ func TestPageLeftIsNoServerFault(t *testing.T) {
 	line := logs.waitFor(t, `"msg":"request"`, `"route":"/console/inspections/:id"`)
 	if s := logs.String(); strings.Contains(s, `"level":"ERROR"`) || strings.Contains(line, `"status":500`) {
 		t.Errorf("the browser leaving logged as a server fault:\n%s", s)
+	}
+}
+
+// TestBulkApprovalStopsWhenTheReviewerMayNot: an administrator disabling
+// the reviewer, or giving them other counties, while their bulk approval
+// is under way stops it at the next inspection: those after it are listed
+// not approved, with the reason, and stay submitted.
+func TestBulkApprovalStopsWhenTheReviewerMayNot(t *testing.T) {
+	for name, change := range map[string]func(st server.Store) error{
+		"disabled": func(st server.Store) error { return st.SetUserDisabled(ctx, apptest.CountyOffice, true) },
+		"counties": func(st server.Store) error {
+			return st.SetUserCounties(ctx, apptest.CountyOffice, []string{apptest.Dingxiang})
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := apptest.Start(t)
+			phone := srv.Login(apptest.Inspector)
+			var ids []string
+			for _, start := range []string{"2026-11-27T09:00:00+08:00", "2026-11-27T10:00:00+08:00", "2026-11-27T11:00:00+08:00"} {
+				ids = append(ids, pushIn(t, phone, apptest.Xinfu, "coal_boiler", start, completeBoiler...))
+			}
+			b := loggedIn(t, srv, apptest.CountyOffice)
+			confirm := mustGet(t, b, "/console/bulk?"+url.Values{"id": ids}.Encode())
+			form := withSeqs(url.Values{"csrf": {csrf(t, confirm)}, "id": ids}, confirm)
+			n := 0
+			t.Cleanup(console.SetPauseAt(func(r *http.Request, at string) {
+				if at != "bulk" {
+					return
+				}
+				if n++; n == 2 { // the first approved, the second next
+					if err := change(srv.App.DB); err != nil {
+						t.Error(err)
+					}
+				}
+			}))
+			st, page := b.post("/console/bulk", form)
+			if st != http.StatusOK || !strings.Contains(page, "共 3 条，已审核通过 1 条") {
+				t.Errorf("the bulk approval: %d\n%s", st, page)
+			}
+			want := map[string]string{"disabled": "登录已失效", "counties": "无权审核其他区县"}[name]
+			if strings.Count(page, want) != 2 {
+				t.Errorf("the page does not say twice why the rest were not approved (%q):\n%s", want, page)
+			}
+			for i, id := range ids {
+				r, err := srv.App.DB.Get(ctx, syncproto.EntityInspection, id)
+				if wantStatus := map[bool]string{true: "approved", false: "submitted"}[i == 0]; err != nil || r.Text("status") != wantStatus {
+					t.Errorf("inspection %d: %s %v, want %s", i, r.Text("status"), err, wantStatus)
+				}
+			}
+		})
 	}
 }

@@ -95,7 +95,13 @@ func (c *Console) detail(ec echo.Context) error {
 	}
 	// An inspection sent without a status is a draft (as the review
 	// refusing it says).
-	data := map[string]any{"ID": insp.ID, "Seq": insp.Seq, "County": c.countyName(insp.County), "Status": cmp.Or(insp.Text("status"), "draft"),
+	// The forms' version: the inspection's with its evidence, so that a
+	// photo that arrives after the page is read stops its review.
+	seq, err := server.InspectionVersion(ctx, c.d.Store, insp)
+	if err != nil {
+		return err
+	}
+	data := map[string]any{"ID": insp.ID, "Seq": seq, "County": c.countyName(insp.County), "Status": cmp.Or(insp.Text("status"), "draft"),
 		"Summary": insp.Text("summary"), "Started": visitStarted(insp), "StartedAhead": clockAhead(insp.Text("started_at"), insp.CreatedAt), "Finished": localTime(insp.Text("finished_at")),
 		"ReviewComment": insp.Text("review_comment"), "Template": tmpl.Title, "TemplateVersion": tmpl.Version, "Answers": answers(insp, tmpl),
 		"Done": ec.QueryParam("done"), "Inspector": c.userName(ctx, insp.CreatedBy)}
@@ -322,7 +328,11 @@ func (c *Console) findings(ec echo.Context, insp *server.StoredRecord, items map
 		ownHand := mine.In(p, f) // made it, or reported its rectification
 		decides := decides && !ownHand
 		st := cmp.Or(f.Text("status"), "open")
-		out = append(out, findingRow{mine: ownHand, ID: f.ID, Seq: f.Seq, Item: items[f.Text("item_key")], Description: f.Text("description"),
+		seq, err := server.FindingVersion(ec.Request().Context(), c.d.Store, f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, findingRow{mine: ownHand, ID: f.ID, Seq: seq, Item: items[f.Text("item_key")], Description: f.Text("description"),
 			Severity: severityNames[f.Text("severity")], Deadline: f.Text("deadline"), Status: findingStatusNames[st], StatusCode: st,
 			Note: f.Text("rectification_note"), VerifyComment: f.Text("verify_comment"),
 			CanVerify: decides && st == "rectified", CanReopen: decides && (st == "rectified" || st == "verified"),

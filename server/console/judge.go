@@ -160,7 +160,9 @@ func (c *Console) bulkCheck(ctx context.Context, p *server.Principal, mine serve
 		it.Refused = "无权审核其他区县的检查记录"
 		return it, nil
 	}
-	it.Seq = insp.Seq
+	if it.Seq, err = server.InspectionVersion(ctx, c.d.Store, insp); err != nil {
+		return it, err
+	}
 	it.County, it.Site = c.countyName(insp.County), c.siteNameIn(ctx, insp.Text("site_id"))
 	it.Template, it.Started = c.templateTitle(insp.Text("template_id")), visitStarted(insp)
 	it.Inspector = c.userName(ctx, insp.CreatedBy)
@@ -335,20 +337,42 @@ func (c *Console) bulkApprove(ec echo.Context) error {
 	}
 	var items []bulkItem
 	approved := 0
-	for _, id := range ids {
+	stopped := "" // why the rest are not approved: the reviewer may no longer
+	for i, id := range ids {
 		if pauseAt != nil {
 			pauseAt(ec.Request(), "bulk")
+		}
+		// Each approval is the reviewer's as they are at that moment, as
+		// a request of its own would be: one disabled, signed out or given
+		// other counties while the list is under way stops there.
+		if i > 0 && stopped == "" {
+			_, _, now, err := c.signedIn(ctx, ec)
+			switch code := server.ErrorCode(err); {
+			case err == nil:
+				p = now
+			case err == errNoSession:
+				stopped = "请先登录"
+			case code == syncproto.CodeUnauthorized, code == syncproto.CodeForbidden:
+				stopped = server.ErrorMessage(err)
+			default:
+				return err
+			}
 		}
 		it, err := c.bulkCheck(ctx, p, mine, id)
 		if err != nil {
 			return err
+		}
+		if stopped != "" {
+			it.Refused = stopped
+			items = append(items, it)
+			continue
 		}
 		// What is approved is the version the confirmation listed; one
 		// this reviewer approved from that list already (the form sent
 		// twice) counts as approved.
 		seen := formSeq(ec.FormValue("seq_" + id))
 		if it.Refused == "" {
-			if _, err := c.d.Syncer.Review(ctx, p, id, server.DecisionApprove, "", seen); err == nil {
+			if _, err := c.d.Syncer.Review(ctx, p, id, server.DecisionApprove, "", server.Seen{Seq: seen, Evidence: true}); err == nil {
 				it.Approved = true
 			} else if server.ErrorCode(err) == syncproto.CodeInternal {
 				return err

@@ -454,3 +454,96 @@ func TestDetailBackToList(t *testing.T) {
 	}
 
 }
+
+// TestDecisionIsOfTheEvidenceShown: a photo that reaches an inspection
+// after the office read its page — pushed as a record, or its bytes
+// checked and flagged by the server — stops the review from that page
+// (409, the photo named as a reason); so does a photo of the
+// rectification for the verification of a finding. Opened again, the page
+// decides on what it now shows. The API, whose seq is the record's own as
+// pulled, is not changed by evidence.
+func TestDecisionIsOfTheEvidenceShown(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	county := loggedIn(t, srv, apptest.CountyOffice)
+	status := func(entity, id string) string {
+		t.Helper()
+		r, err := srv.App.DB.Get(t.Context(), entity, id)
+		if err != nil || r == nil {
+			t.Fatal(err)
+		}
+		return r.Text("status")
+	}
+	photo := func(parent, id string) string {
+		t.Helper()
+		ph := uuid.NewString()
+		apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityPhoto, ph, apptest.Fields(parent, id,
+			"sha256", strings.Repeat("cd", 32), "caption", "溢流口正在排污", "captured_at", "2026-11-27T09:30:00+08:00")))
+		return ph
+	}
+	review := func(page, insp string) (int, string) {
+		t.Helper()
+		return county.post("/console/inspections/"+insp+"/review", withSeqs(url.Values{"csrf": {csrf(t, page)}, "decision": {"approve"}}, page))
+	}
+
+	// A photo record pushed after the page was read.
+	insp := pushIn(t, phone, apptest.Xinfu, "coal_boiler", "2026-11-27T09:00:00+08:00", completeBoiler...)
+	page := mustGet(t, county, "/console/inspections/"+insp)
+	ph := photo("inspection_id", insp)
+	if st, done := review(page, insp); st != http.StatusConflict || !strings.Contains(done, "照片") || status(syncproto.EntityInspection, insp) != "submitted" {
+		t.Fatalf("approved from a page read before a photo arrived: %d, %s\n%s", st, status(syncproto.EntityInspection, insp), done)
+	}
+	// The server checking that photo and flagging it after the page was
+	// read (a write to the photo only).
+	page = mustGet(t, county, "/console/inspections/"+insp)
+	serverWrite(t, srv, syncproto.EntityPhoto, ph, apptest.Xinfu, map[string]any{"flags": []any{"far_from_site"}, "processed_at": "2026-11-27T09:31:00+08:00"})
+	if st, _ := review(page, insp); st != http.StatusConflict || status(syncproto.EntityInspection, insp) != "submitted" {
+		t.Fatalf("approved from a page read before its photo was flagged: %d", st)
+	}
+	page = mustGet(t, county, "/console/inspections/"+insp)
+	if st, done := review(page, insp); st != http.StatusOK && st != http.StatusSeeOther || status(syncproto.EntityInspection, insp) != "approved" {
+		t.Fatalf("the page read again does not approve: %d\n%s", st, done)
+	}
+
+	// A rectification photo pushed after the finding's page was read.
+	f, insp2 := uuid.NewString(), uuid.NewString()
+	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, insp2, apptest.Fields(append([]any{
+		"site_id", apptest.DemoSite(t, apptest.Xinfu), "template_id", "coal_boiler", "template_version", 1,
+		"status", "draft", "started_at", "2026-11-28T09:00:00+08:00"}, completeBoiler...)...)),
+		apptest.Mut(phone, syncproto.EntityFinding, f, apptest.Fields("inspection_id", insp2,
+			"description", "溢流口直排", "severity", "major", "status", "open")))
+	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, insp2, apptest.Fields("status", "submitted")))
+	if st, done := review(mustGet(t, county, "/console/inspections/"+insp2), insp2); st != http.StatusOK && st != http.StatusSeeOther {
+		t.Fatalf("approve the second: %d\n%s", st, done)
+	}
+	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityFinding, f, apptest.Fields("status", "rectified", "rectification_note", "已封堵")))
+	page = mustGet(t, county, "/console/inspections/"+insp2)
+	photo("finding_id", f)
+	verify := func(page string) (int, string) {
+		t.Helper()
+		m := regexp.MustCompile(`action="/console/findings/` + f + `/verify" class="verify"><input type="hidden" name="csrf" value="[^"]+"><input type="hidden" name="seq" value="([0-9]+)">`).FindStringSubmatch(page)
+		if m == nil {
+			t.Fatalf("no verify form for the finding:\n%s", page)
+		}
+		return county.post("/console/findings/"+f+"/verify", url.Values{"csrf": {csrf(t, page)}, "seq": {m[1]}, "decision": {"verify"}})
+	}
+	if st, done := verify(page); st != http.StatusConflict || status(syncproto.EntityFinding, f) != "rectified" {
+		t.Fatalf("verified from a page read before a rectification photo arrived: %d %s\n%s", st, status(syncproto.EntityFinding, f), done)
+	}
+	if st, done := verify(mustGet(t, county, "/console/inspections/"+insp2)); st != http.StatusOK && st != http.StatusSeeOther || status(syncproto.EntityFinding, f) != "verified" {
+		t.Fatalf("the page read again does not verify: %d\n%s", st, done)
+	}
+
+	// The API: the inspection's seq as pulled, photos after it or not.
+	insp3 := pushIn(t, phone, apptest.Xinfu, "coal_boiler", "2026-11-29T09:00:00+08:00", completeBoiler...)
+	r, err := srv.App.DB.Get(t.Context(), syncproto.EntityInspection, insp3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	photo("inspection_id", insp3)
+	api := srv.Login(apptest.CityOffice)
+	var out syncproto.Change
+	if err := api.Do(t.Context(), http.MethodPost, "/api/v1/inspections/"+insp3+"/review", map[string]any{"decision": "approve", "seq": r.Seq}, &out); err != nil {
+		t.Fatalf("the API's review with the inspection's pulled seq, a photo after it: %v", err)
+	}
+}

@@ -150,7 +150,7 @@ func unbidiText(s string) string {
 var roleNames = server.RoleLabels
 
 func (c *Console) loginPage(ec echo.Context) error {
-	if _, s, _ := c.sessionOf(ec); s != nil {
+	if _, s, _ := c.sessionOf(ec.Request().Context(), ec); s != nil {
 		return ec.Redirect(http.StatusSeeOther, afterLogin(ec))
 	}
 	return c.showLogin(ec, http.StatusOK, "", "")
@@ -188,7 +188,7 @@ func (c *Console) login(ec echo.Context) error {
 		// the form again, with a fresh token. Nothing is signed in by
 		// it, and a browser signed in as someone else says so: going on
 		// would have had this user act, unknowing, as that one.
-		if _, s, _ := c.sessionOf(ec); s != nil {
+		if _, s, _ := c.sessionOf(ec.Request().Context(), ec); s != nil {
 			if typed := strings.TrimSpace(username); typed != "" && !strings.EqualFold(typed, s.username) {
 				return c.showLogin(ec, http.StatusForbidden, username,
 					fmt.Sprintf("登录页面已过期。此浏览器现在登录的是 %s，不是 %s；要换成 %s，请重新输入密码登录", s.username, typed, typed))
@@ -210,10 +210,10 @@ func (c *Console) login(ec echo.Context) error {
 		return c.showLogin(ec, http.StatusForbidden, username, "巡查员账号请使用手机端，督查后台仅限区县、市级督查人员和管理员登录")
 	}
 	setCookie(ec, loginCookie, "", -1)
-	if id, s, _ := c.sessionOf(ec); s != nil {
+	if id, s, _ := c.sessionOf(ec.Request().Context(), ec); s != nil {
 		// Another sign-in on this browser replaces its session: the one
 		// before ends here, not at its expiry.
-		if err := c.drop(ec, id); err != nil {
+		if err := c.drop(ec.Request().Context(), id); err != nil {
 			return err
 		}
 	}
@@ -224,7 +224,7 @@ func (c *Console) login(ec echo.Context) error {
 	// A reset or a disable that came while the password was compared:
 	// the session just stored is ended, as the reset ended the others.
 	if err := c.d.Auth.Confirm(ec.Request().Context(), in); err != nil {
-		if err := c.drop(ec, auth.HashToken(token)); err != nil {
+		if err := c.drop(ec.Request().Context(), auth.HashToken(token)); err != nil {
 			return err
 		}
 		if server.ErrorCode(err) == syncproto.CodeInternal {
@@ -238,7 +238,7 @@ func (c *Console) login(ec echo.Context) error {
 
 func (c *Console) logout(ec echo.Context) error {
 	if token, _ := ec.Get(ctxToken).(string); token != "" {
-		if err := c.drop(ec, token); err != nil {
+		if err := c.drop(ec.Request().Context(), token); err != nil {
 			return err
 		}
 	}
@@ -496,7 +496,7 @@ func (c *Console) review(ec echo.Context) error {
 	id := ec.Param("id")
 	decision, comment, seen := ec.FormValue("decision"), ec.FormValue("comment"), formSeq(ec.FormValue("seq"))
 	ctx, p := ec.Request().Context(), principalOf(ec)
-	if _, err := c.d.Syncer.Review(ctx, p, id, decision, comment, seen); err != nil {
+	if _, err := c.d.Syncer.Review(ctx, p, id, decision, comment, server.Seen{Seq: seen, Evidence: true}); err != nil {
 		// The same decision sent again (a double click) finds the first
 		// in effect: answered as the first was.
 		if server.ErrorCode(err) != syncproto.CodeConflict {
@@ -515,7 +515,7 @@ func (c *Console) verifyFinding(ec echo.Context) error {
 	id, decision, comment, seen := ec.Param("id"), ec.FormValue("decision"), ec.FormValue("comment"), formSeq(ec.FormValue("seq"))
 	ctx, p := ec.Request().Context(), principalOf(ec)
 	var insp string
-	ch, err := c.d.Syncer.VerifyFinding(ctx, p, id, decision, comment, seen)
+	ch, err := c.d.Syncer.VerifyFinding(ctx, p, id, decision, comment, server.Seen{Seq: seen, Evidence: true})
 	switch {
 	case err == nil:
 		_ = json.Unmarshal(ch.Fields["inspection_id"], &insp)

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -46,13 +47,13 @@ func (c *Console) newSession(ec echo.Context, u *server.User) (string, error) {
 // sessionOf returns the request's live session (recording its use) and its
 // id, or nil when there is none. A store failure other than a refused
 // session is returned.
-func (c *Console) sessionOf(ec echo.Context) (string, *session, error) {
+func (c *Console) sessionOf(ctx context.Context, ec echo.Context) (string, *session, error) {
 	ck, err := ec.Cookie(sessionCookie)
 	if err != nil || ck.Value == "" {
 		return "", nil, nil
 	}
 	id := auth.HashToken(ck.Value)
-	s, err := c.d.Store.TouchConsoleSession(ec.Request().Context(), id, SessionTTL, sessionNow())
+	s, err := c.d.Store.TouchConsoleSession(ctx, id, SessionTTL, sessionNow())
 	switch code := server.ErrorCode(err); {
 	case code == syncproto.CodeUnauthorized:
 		return "", nil, nil
@@ -63,8 +64,8 @@ func (c *Console) sessionOf(ec echo.Context) (string, *session, error) {
 }
 
 // drop revokes a session (logout, or a user who may no longer sign in).
-func (c *Console) drop(ec echo.Context, id string) error {
-	err := c.d.Store.RevokeConsoleSession(ec.Request().Context(), id, sessionNow())
+func (c *Console) drop(ctx context.Context, id string) error {
+	err := c.d.Store.RevokeConsoleSession(ctx, id, sessionNow())
 	if server.ErrorCode(err) == syncproto.CodeNotFound {
 		return nil
 	}

@@ -348,7 +348,7 @@ func vehicleRecordOf(c *Console, r *server.StoredRecord) vehicleRecord {
 func (c *Console) voidVehicle(ec echo.Context) error {
 	id, decision, comment, seen := ec.Param("id"), ec.FormValue("decision"), ec.FormValue("comment"), formSeq(ec.FormValue("seq"))
 	ctx, p := ec.Request().Context(), principalOf(ec)
-	if _, err := c.d.Syncer.VoidVehicleCheck(ctx, p, id, decision, comment, seen); err != nil {
+	if _, err := c.d.Syncer.VoidVehicleCheck(ctx, p, id, decision, comment, server.Seen{Seq: seen}); err != nil {
 		// The same decision sent again (a double click) finds the first
 		// in effect: answered as the first was.
 		if server.ErrorCode(err) != syncproto.CodeConflict {

@@ -201,7 +201,7 @@ func testAuditSeals(t *testing.T, open Opener) {
 	// December: one more entry, then the clock passes the end of
 	// December (China time) and its grace.
 	setNow(e, time.Date(2026, 12, 2, 3, 0, 0, 0, time.UTC))
-	if _, err := e.s.Review(e.ctx, f.officeX, f.a, server.DecisionApprove, "", 0); err != nil {
+	if _, err := e.s.Review(e.ctx, f.officeX, f.a, server.DecisionApprove, "", server.Seen{}); err != nil {
 		t.Fatal(err)
 	}
 	setNow(e, time.Date(2026, 12, 31, 17, 0, 1, 0, time.UTC))
@@ -251,7 +251,7 @@ func testAuditSeals(t *testing.T, open Opener) {
 	}
 	// Entries after the last seal are counted as unsealed.
 	setNow(e, time.Date(2027, 1, 3, 0, 0, 0, 0, time.UTC))
-	if _, err := e.s.Review(e.ctx, f.officeX, f.c, server.DecisionApprove, "", 0); server.ErrorCode(err) != syncproto.CodeOutOfScope {
+	if _, err := e.s.Review(e.ctx, f.officeX, f.c, server.DecisionApprove, "", server.Seen{}); server.ErrorCode(err) != syncproto.CodeOutOfScope {
 		t.Fatalf("review out of scope: %v", err)
 	}
 	if err := e.s.ReportProgress(e.ctx, f.officeX, "task-05", xinfu, server.ProgressReport{Status: syncproto.TaskDone}); err != nil {

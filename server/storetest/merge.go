@@ -466,7 +466,7 @@ func testResentAfterChanges(t *testing.T, open Opener) {
 	// Approved by the office (its decision overwrote the status the
 	// device sent): the same batch again is stale, not record_locked, and
 	// the status it lost to the decision is no conflict.
-	if _, err := e.s.Review(e.ctx, e.office(server.RoleCountyOffice, xinfu), insp, server.DecisionApprove, "", 0); err != nil {
+	if _, err := e.s.Review(e.ctx, e.office(server.RoleCountyOffice, xinfu), insp, server.DecisionApprove, "", server.Seen{}); err != nil {
 		t.Fatal(err)
 	}
 	seq = e.lastSeq()
@@ -497,16 +497,16 @@ func testReview(t *testing.T, open Opener) {
 	reviewer := e.office(server.RoleCountyOffice, xinfu)
 	other := e.office(server.RoleCountyOffice, dingxia)
 
-	_, err := e.s.Review(e.ctx, reviewer, insp, server.DecisionApprove, "", 0)
+	_, err := e.s.Review(e.ctx, reviewer, insp, server.DecisionApprove, "", server.Seen{})
 	wantCode(t, err, syncproto.CodeConflict, "approve a draft")
 	d.pushOK(d.mut(syncproto.EntityInspection, insp, map[string]any{"status": "submitted"}))
-	_, err = e.s.Review(e.ctx, other, insp, server.DecisionApprove, "", 0)
+	_, err = e.s.Review(e.ctx, other, insp, server.DecisionApprove, "", server.Seen{})
 	wantCode(t, err, syncproto.CodeOutOfScope, "approve another county's")
-	_, err = e.s.Review(e.ctx, reviewer, uuid.NewString(), server.DecisionApprove, "", 0)
+	_, err = e.s.Review(e.ctx, reviewer, uuid.NewString(), server.DecisionApprove, "", server.Seen{})
 	wantCode(t, err, syncproto.CodeNotFound, "approve nothing")
 
 	e.advance(time.Minute)
-	ch, err := e.s.Review(e.ctx, reviewer, insp, server.DecisionReturn, "补拍照片", 0)
+	ch, err := e.s.Review(e.ctx, reviewer, insp, server.DecisionReturn, "补拍照片", server.Seen{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -524,7 +524,7 @@ func testReview(t *testing.T, open Opener) {
 	// Returned: the inspector edits and submits again; approved locks it.
 	e.advance(time.Second)
 	d.pushOK(d.mut(syncproto.EntityInspection, insp, map[string]any{"summary": "已补拍", "status": "submitted"}))
-	if _, err := e.s.Review(e.ctx, reviewer, insp, server.DecisionApprove, "", 0); err != nil {
+	if _, err := e.s.Review(e.ctx, reviewer, insp, server.DecisionApprove, "", server.Seen{}); err != nil {
 		t.Fatal(err)
 	}
 	res := d.push(d.mut(syncproto.EntityInspection, insp, map[string]any{"summary": "再改"}))

@@ -111,10 +111,10 @@ func newOffice(t *testing.T, open Opener) *officeData {
 	o.dn.pushOK(o.dn.mut(syncproto.EntityInspection, o.c, map[string]any{"status": "submitted"}))
 	reviewer := e.office(server.RoleCityOffice)
 	e.advance(time.Second)
-	if _, err := e.s.Review(e.ctx, reviewer, o.b, server.DecisionApprove, "", 0); err != nil {
+	if _, err := e.s.Review(e.ctx, reviewer, o.b, server.DecisionApprove, "", server.Seen{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.s.Review(e.ctx, reviewer, o.x, server.DecisionReturn, "重拍", 0); err != nil {
+	if _, err := e.s.Review(e.ctx, reviewer, o.x, server.DecisionReturn, "重拍", server.Seen{}); err != nil {
 		t.Fatal(err)
 	}
 	vc := func(d *device, county, checkpoint, campaign, plate, stage, after, at string) string {
