@@ -8,9 +8,11 @@ package console
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 
 	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/audit"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
@@ -69,12 +71,13 @@ func (c *Console) verifyInEffect(ctx context.Context, p *server.Principal, id, d
 		f.Text("verify_comment") == strings.TrimSpace(comment), nil
 }
 
-// voidInEffect reports whether a voiding with comment, by p, on the
-// version seen of roadside check id is already in effect: voided by p
-// with that reason after version seen. A form without a version
-// (seen ≤ 0) never is, nor a restore, whose author and reason the check
-// no longer holds (another office's restore meanwhile must not read as
-// this one's).
+// voidInEffect reports whether a voiding or a restoring with comment, by
+// p, on the version seen of roadside check id is already in effect: the
+// check changed after version seen and is voided by p with that reason,
+// or (a restore) not voided, the last decision on it in the audit log
+// being p's restore with that reason — another office's restore
+// meanwhile must not read as this one's. A form without a version
+// (seen ≤ 0) never is.
 func (c *Console) voidInEffect(ctx context.Context, p *server.Principal, id, decision, comment string, seen int64) (bool, error) {
 	if seen <= 0 {
 		return false, nil
@@ -83,5 +86,28 @@ func (c *Console) voidInEffect(ctx context.Context, p *server.Principal, id, dec
 	if err != nil || v == nil || v.State.IsDeleted() || !p.CanSee(v.County) || v.Seq <= seen {
 		return false, err
 	}
-	return decision == server.DecisionVoid && v.Text("voided_by") == p.UserID && v.Text("void_reason") == strings.TrimSpace(comment), nil
+	comment = strings.TrimSpace(comment)
+	switch decision {
+	case server.DecisionVoid:
+		return v.Text("voided_by") == p.UserID && v.Text("void_reason") == comment, nil
+	case server.DecisionRestore:
+		if v.Text("voided_at") != "" {
+			return false, nil
+		}
+		entries, err := c.d.Store.AuditHistory(ctx, syncproto.EntityVehicleCheck, id)
+		if err != nil {
+			return false, err
+		}
+		for i := len(entries) - 1; i >= 0; i-- {
+			var ch map[string]audit.Change
+			if json.Unmarshal(entries[i].Changes, &ch) != nil || ch["decision"].New == nil {
+				continue // not a decision: a phone's edit, which leaves it restored
+			}
+			var d, reason string
+			_ = json.Unmarshal(ch["decision"].New, &d)
+			_ = json.Unmarshal(ch["restore_reason"].New, &reason)
+			return entries[i].ActorID == p.UserID && d == server.DecisionRestore && reason == comment, nil
+		}
+	}
+	return false, nil
 }

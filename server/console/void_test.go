@@ -107,6 +107,15 @@ func TestVoidInConsole(t *testing.T) {
 	if got := trucks(city); got != "2|2|2|100.0%" {
 		t.Errorf("restored: %q", got)
 	}
+	// The same restore sent again (a double click, back and resubmit) is
+	// answered as the first; the same form with another reason is not.
+	if st, body := city.post("/console/vehicles/"+twice+"/void", restore); st != http.StatusOK || !strings.Contains(body, "已恢复") {
+		t.Errorf("the restore sent again: %d, want 200 as the first", st)
+	}
+	another := url.Values{"csrf": restore["csrf"], "seq": restore["seq"], "decision": {"restore"}, "comment": {"另一个理由"}}
+	if st, _ := city.post("/console/vehicles/"+twice+"/void", another); st != http.StatusConflict {
+		t.Errorf("the restore form with another reason: %d, want 409", st)
+	}
 	// The county's form, shown before the city restored it, sent now: the
 	// record changed since, and the page does not say it was restored by
 	// this form (the city's reason is not this one's).
