@@ -333,6 +333,11 @@ func (s *Syncer) VerifyFinding(ctx context.Context, p *Principal, findingID, dec
 			return Errorf(syncproto.CodeConflict, "检查通过审核后才能核实其问题的整改")
 		case decision == DecisionVerify && status == "verified":
 			return Errorf(syncproto.CodeConflict, "此问题的整改已核实，无需再次核实")
+		case decision == DecisionVerify && status != "rectified" && f.State.Fields["status"].HLC.Node == syncproto.ServerNode:
+			// An office's decision put it there (another office sent it
+			// back), not the inspector.
+			return Errorf(syncproto.CodeConflict, "此问题已由其他督查人员退回整改（现为%s），不能核实；请重新打开查看",
+				cmp.Or(FindingStatusLabels[status], "待整改"))
 		case decision == DecisionVerify && status != "rectified":
 			return Errorf(syncproto.CodeConflict, "巡查员尚未报告整改完成（此问题现为%s），不能核实；请重新打开查看",
 				cmp.Or(FindingStatusLabels[status], "待整改"))

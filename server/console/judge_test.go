@@ -530,6 +530,22 @@ func TestDecisionIsOfTheEvidenceShown(t *testing.T) {
 	if st, done := verify(page); st != http.StatusConflict || status(syncproto.EntityFinding, f) != "rectified" {
 		t.Fatalf("verified from a page read before a rectification photo arrived: %d %s\n%s", st, status(syncproto.EntityFinding, f), done)
 	}
+	// Read again, but another office sends it back before the form is
+	// posted: the refusal says an office did, not the inspector.
+	page = mustGet(t, county, "/console/inspections/"+insp2)
+	city := loggedIn(t, srv, apptest.CityOffice)
+	cityPage := mustGet(t, city, "/console/inspections/"+insp2)
+	m := regexp.MustCompile(`action="/console/findings/` + f + `/verify" class="reopen"><input type="hidden" name="csrf" value="[^"]+"><input type="hidden" name="seq" value="([0-9]+)">`).FindStringSubmatch(cityPage)
+	if m == nil {
+		t.Fatalf("no reopen form for the city")
+	}
+	if st, done := city.post("/console/findings/"+f+"/verify", url.Values{"csrf": {csrf(t, cityPage)}, "seq": {m[1]}, "decision": {"reopen"}, "comment": {"复测仍超标"}}); st != http.StatusOK && st != http.StatusSeeOther {
+		t.Fatalf("the city sends it back: %d\n%s", st, done)
+	}
+	if st, done := verify(page); st != http.StatusConflict || !strings.Contains(done, "已由其他督查人员退回整改") || strings.Contains(done, "巡查员尚未报告") {
+		t.Errorf("verified after another office sent it back: %d, want 409 saying an office did\n%s", st, done)
+	}
+	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityFinding, f, apptest.Fields("status", "rectified", "rectification_note", "已重新封堵")))
 	if st, done := verify(mustGet(t, county, "/console/inspections/"+insp2)); st != http.StatusOK && st != http.StatusSeeOther || status(syncproto.EntityFinding, f) != "verified" {
 		t.Fatalf("the page read again does not verify: %d\n%s", st, done)
 	}
