@@ -405,6 +405,12 @@ func pctText(r ProgressReport) string {
 	return strconv.Itoa(*r.Pct) + "%"
 }
 
+// sameReport reports whether two reports say the same: status,
+// percentage, note and evidence.
+func sameReport(a, b ProgressReport) bool {
+	return a.Status == b.Status && pctText(a) == pctText(b) && a.Note == b.Note && slices.Equal(a.Evidence, b.Evidence)
+}
+
 // changesPct reports whether rep sets the percentage: always without a
 // Base, else when it differs from the Base's.
 func (rep ProgressReport) changesPct() bool {
@@ -467,6 +473,12 @@ func (s *Syncer) ReportProgress(ctx context.Context, p *Principal, taskID, count
 				pct = 100
 			}
 			rep.Pct = &pct
+		}
+		if row != nil && cur.ReportedBy == p.UserID && sameReport(rep, ProgressReportOf(cur)) {
+			// This office's report as it stands (a form sent twice): the
+			// first is in effect, and writing it again would only move
+			// the report's time and send every phone the row again.
+			return nil
 		}
 		evidence := rep.Evidence
 		if evidence == nil {

@@ -570,3 +570,47 @@ func TestLedgerTextHasNoControls(t *testing.T) {
 		t.Errorf("stored note %q", got)
 	}
 }
+
+// TestLedgerFormSentTwice: the same progress form posted again (a double
+// click, back and resubmit) is answered as the first: the row, its time
+// of report and the audit log stay as the first left them, and phones are
+// sent nothing new; the same content saved by another office is its
+// report (its name and time).
+func TestLedgerFormSentTwice(t *testing.T) {
+	srv := apptest.Start(t)
+	county := loggedIn(t, srv, apptest.CountyOffice)
+	form := ledgerForm(t, mustGet(t, county, "/console/ledger"), "task-08", apptest.Xinfu,
+		url.Values{"status": {"in_progress"}, "progress_pct": {"40"}, "note": {"已完成围挡整改"}})
+	if st, page := county.post("/console/ledger/task-08/"+apptest.Xinfu, form); st != http.StatusOK {
+		t.Fatalf("the report: %d\n%s", st, page)
+	}
+	rec := func() *server.StoredRecord {
+		r, err := srv.App.DB.Get(t.Context(), syncproto.EntityTaskProgress, server.TaskProgressID("task-08", apptest.Xinfu))
+		if err != nil || r == nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	audits := func() int {
+		es, err := srv.App.DB.AuditHistory(t.Context(), syncproto.EntityTaskProgress, server.TaskProgressID("task-08", apptest.Xinfu))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(es)
+	}
+	first, n := rec(), audits()
+	if st, page := county.post("/console/ledger/task-08/"+apptest.Xinfu, form); st != http.StatusOK {
+		t.Fatalf("the same form again: %d\n%s", st, page)
+	}
+	if again := rec(); again.Seq != first.Seq || again.Text("reported_at") != first.Text("reported_at") || audits() != n {
+		t.Errorf("the same form again wrote the row (seq %d → %d, reported_at %s → %s, audit entries %d → %d)",
+			first.Seq, again.Seq, first.Text("reported_at"), again.Text("reported_at"), n, audits())
+	}
+	city := loggedIn(t, srv, apptest.CityOffice)
+	if st, page := report(t, city, "task-08", apptest.Xinfu, url.Values{}); st != http.StatusOK {
+		t.Fatalf("the city saves the row as it is: %d\n%s", st, page)
+	}
+	if r := storedProgress(t, srv, "task-08", apptest.Xinfu); r.ReportedByName == first.Text("reported_by_name") || r.Note != "已完成围挡整改" {
+		t.Errorf("the city's report of the same content is not the city's: %+v", r)
+	}
+}
