@@ -117,6 +117,15 @@ var NoControls = &TextFormat{Valid: noControls,
 	Label: "一行文字（不能含换行、零宽字符、文字方向控制符等控制字符）",
 	Doc:   "text on one line (no line breaks, zero-width characters, direction overrides or other control or format characters)"}
 
+// OneNewline returns s with each line break one LF: CR LF (what a
+// browser's form sends for a textarea) and a lone CR as LF.
+func OneNewline(s string) string {
+	if !strings.Contains(s, "\r") {
+		return s
+	}
+	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
+}
+
 // MultiLine reports whether s is text on any number of lines: no control
 // character but the line breaks and the tab, and no character that
 // reverses or hides what follows it (direction embeddings, overrides and

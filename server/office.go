@@ -261,7 +261,7 @@ type decisionKind struct {
 // present where needed) — and returns the comment trimmed and p's
 // devices (HandsOf), whose work p may not judge.
 func (s *Syncer) decision(ctx context.Context, p *Principal, k decisionKind, decision, comment string) (string, Hands, error) {
-	comment = strings.TrimSpace(comment)
+	comment = OneNewline(strings.TrimSpace(comment))
 	values := fmt.Sprintf("%s（%s）或 %s（%s）", k.Codes[0][0], k.Codes[0][1], k.Codes[1][0], k.Codes[1][1])
 	switch {
 	case !p.Role.CanReview():

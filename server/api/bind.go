@@ -473,6 +473,15 @@ func storableText(next echo.HandlerFunc) echo.HandlerFunc {
 			if err := check("表单字段", r.PostForm); err != nil {
 				return err
 			}
+			// A browser sends a textarea's line breaks as CR LF: stored as
+			// the phones and the API write them, one LF each.
+			for _, form := range []url.Values{r.PostForm, r.Form} {
+				for _, vs := range form {
+					for i, v := range vs {
+						vs[i] = server.OneNewline(v)
+					}
+				}
+			}
 		}
 		return next(c)
 	}

@@ -563,3 +563,37 @@ func TestDecisionIsOfTheEvidenceShown(t *testing.T) {
 		t.Fatalf("the API's review with the inspection's pulled seq, a photo after it: %v", err)
 	}
 }
+
+// TestCommentLineBreaks: a comment's line breaks are stored as one LF
+// each, whether a browser's form sent CR LF or an API client a lone CR,
+// so that phones read one text however the office wrote it.
+func TestCommentLineBreaks(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	county := loggedIn(t, srv, apptest.CountyOffice)
+	insp := pushIn(t, phone, apptest.Xinfu, "coal_boiler", "2026-11-27T09:00:00+08:00", completeBoiler...)
+	page := mustGet(t, county, "/console/inspections/"+insp)
+	form := withSeqs(url.Values{"csrf": {csrf(t, page)}, "decision": {"return"}, "comment": {"第一行\r\n第二行\r第三行\n"}}, page)
+	if st, done := county.post("/console/inspections/"+insp+"/review", form); st != http.StatusOK && st != http.StatusSeeOther {
+		t.Fatalf("return: %d\n%s", st, done)
+	}
+	r, err := srv.App.DB.Get(t.Context(), syncproto.EntityInspection, insp)
+	if err != nil || r.Text("review_comment") != "第一行\n第二行\n第三行" {
+		t.Errorf("the console's comment stored as %+q (%v), want LF line breaks", r.Text("review_comment"), err)
+	}
+	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields("status", "submitted")))
+	api := srv.Login(apptest.CityOffice)
+	if err := api.Do(t.Context(), http.MethodPost, "/api/v1/inspections/"+insp+"/review", map[string]any{"decision": "return", "comment": "甲\r\n乙\r丙"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := srv.App.DB.Get(t.Context(), syncproto.EntityInspection, insp); r.Text("review_comment") != "甲\n乙\n丙" {
+		t.Errorf("the API's comment stored as %+q, want LF line breaks", r.Text("review_comment"))
+	}
+	// Every form's textarea: a ledger note too.
+	if st, page := report(t, county, "task-08", apptest.Xinfu, url.Values{"note": {"围挡已完成\r\n苫盖进行中"}}); st != http.StatusOK {
+		t.Fatalf("ledger report: %d\n%s", st, page)
+	}
+	if got := storedProgress(t, srv, "task-08", apptest.Xinfu).Note; got != "围挡已完成\n苫盖进行中" {
+		t.Errorf("a ledger note stored as %+q, want LF line breaks", got)
+	}
+}
