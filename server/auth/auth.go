@@ -24,6 +24,7 @@ import (
 	"sync"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/xinzhou-eco/fieldsync/server"
@@ -79,10 +80,8 @@ func HashPassword(password string, cost int) (string, error) {
 	if len(password) < 8 || len(password) > maxPassword {
 		return "", server.Errorf(syncproto.CodeInvalidField, "密码长度应为 8 到 72 个字节")
 	}
-	// A password is typed into a sign-in box: a line break or a tab
-	// cannot be, and one of spaces only is no secret.
-	if strings.ContainsFunc(password, unicode.IsControl) || strings.TrimSpace(password) == "" {
-		return "", server.Errorf(syncproto.CodeInvalidField, "密码不能含换行、制表符等控制字符，也不能全是空格")
+	if msg := passwordFormProblem(password); msg != "" {
+		return "", server.Errorf(syncproto.CodeInvalidField, "%s", msg)
 	}
 	h, err := bcrypt.GenerateFromPassword([]byte(password), cost)
 	return string(h), err
@@ -208,13 +207,30 @@ func (s *Service) startSession(ctx context.Context, in *SignIn, deviceID, device
 	return s.tokens(ctx, server.DeviceSession{UserID: u.ID, DeviceID: deviceID, Session: session}, u.Role, refresh, u)
 }
 
+// passwordFormProblem says what keeps a password from being one anybody
+// can sign in with, or "": a password is typed into a sign-in box, which
+// sends UTF-8 without a line break or a tab (the API and the console
+// refuse anything else), and one of spaces only is no secret.
+func passwordFormProblem(password string) string {
+	switch {
+	case !utf8.ValidString(password):
+		return "密码含有无效的 UTF-8 编码，无法在登录框中输入"
+	case strings.ContainsFunc(password, unicode.IsControl) || strings.TrimSpace(password) == "":
+		return "密码不能含换行、制表符等控制字符，也不能全是空格"
+	}
+	return ""
+}
+
 // CheckNewPassword says what is wrong with next as a user's own new
 // password in place of current, if anything: its length (what bcrypt
-// reads) or that it is the same. Errors: invalid_field (new_password).
+// reads), its form (passwordFormProblem) or that it is the same. Errors:
+// invalid_field (new_password).
 func CheckNewPassword(current, next string) error {
 	switch {
 	case len(next) < minPassword || len(next) > maxPassword:
 		return server.Errorf(syncproto.CodeInvalidField, "新密码应为 %d 到 %d 个字节（汉字每字 3 个字节）", minPassword, maxPassword).At("new_password")
+	case passwordFormProblem(next) != "":
+		return server.Errorf(syncproto.CodeInvalidField, "新%s", passwordFormProblem(next)).At("new_password")
 	case next == current:
 		return server.Errorf(syncproto.CodeInvalidField, "新密码不能与当前密码相同").At("new_password")
 	}

@@ -490,9 +490,14 @@ func TestUnknownUserTakesTheCost(t *testing.T) {
 // sign-in box: no line break, tab or other control character, and not
 // spaces alone (the command line took them).
 func TestNewPasswordTypable(t *testing.T) {
-	for _, pw := range []string{"line1\nline2xx", "tab\there-ok", "        ", " \u3000 \u3000 \u3000 \u3000", "nul\x00chars-x", "del\x7fchar-xx"} {
+	for _, pw := range []string{"line1\nline2xx", "tab\there-ok", "        ", " \u3000 \u3000 \u3000 \u3000", "nul\x00chars-x", "del\x7fchar-xx",
+		"pw1234567\xff", "\xc0\xafoverlong-x", "\xed\xa0\x80surrogate"} {
 		if _, err := HashPassword(pw, 4); server.ErrorCode(err) != syncproto.CodeInvalidField {
 			t.Errorf("password %q: %v, want invalid_field", pw, err)
+		}
+		// A user's own change says which field, as its other refusals do.
+		if err := CheckNewPassword("the old one", pw); server.ErrorCode(err) != syncproto.CodeInvalidField || server.ErrorField(err) != "new_password" {
+			t.Errorf("new password %q: %v, want invalid_field at new_password", pw, err)
 		}
 	}
 	for _, pw := range []string{"correct horse", "密码安全第一", "  spaces around  "} {
