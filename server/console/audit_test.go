@@ -146,8 +146,16 @@ func TestAuditHistoryAndSeal(t *testing.T) {
 	if !strings.Contains(flat(xrows), seal.HeadHash) || !strings.Contains(flat(xrows), seal.Signature) {
 		t.Errorf("XLSX seal sheet %v", xrows)
 	}
-	if _, csvBody := b.get("/console/report.csv?month=" + month); !strings.Contains(csvBody, "审计封存") || !strings.Contains(csvBody, seal.HeadHash) {
+	_, csvBody := b.get("/console/report.csv?month=" + month)
+	if !strings.Contains(csvBody, "审计封存") || !strings.Contains(csvBody, seal.HeadHash) {
 		t.Errorf("CSV without the seal")
+	}
+	// The sign-off ends the CSV and the page, as it does the workbook.
+	if i := strings.LastIndex(csvBody, "报送审核"); i < strings.Index(csvBody, seal.HeadHash) || !strings.Contains(csvBody[i:], "审核人（主要领导签字）") {
+		t.Errorf("the CSV does not end with the sign-off")
+	}
+	if _, page := b.get("/console/report?month=" + month); !strings.Contains(page, `id="report-报送审核"`) || !strings.Contains(page, "加盖公章") {
+		t.Errorf("the report page lacks the sign-off")
 	}
 }
 

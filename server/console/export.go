@@ -152,7 +152,12 @@ func (c *Console) reportXLSX(ec echo.Context) error {
 	for i := range sheets {
 		sheets[i].Filter = c.reportFilter(rp)
 	}
-	return c.exportXLSX(ec, "信息报送-"+rp.Month, append(sheets, sealSheet))
+	so := c.signOff(ec)
+	signSheet := xlsxSheet{Name: so.Title, Title: "信息报送（" + rp.Month + "）" + so.Title, Header: so.Header, Filter: c.reportFilter(rp)}
+	for _, r := range so.Rows {
+		signSheet.Rows = append(signSheet.Rows, []any{r[0], r[1]})
+	}
+	return c.exportXLSX(ec, "信息报送-"+rp.Month, append(sheets, sealSheet, signSheet))
 }
 
 // exportCounties are the counties of the viewer's scope, or the one it

@@ -263,8 +263,15 @@ func TestExports(t *testing.T) {
 	for _, name := range []string{"检查与整改汇总", "按检查表统计", "整改任务进展", "路检路查统计", "发现问题"} {
 		checkSheet(t, body, f, name)
 	}
-	if got := f.GetSheetList(); len(got) != 6 || got[5] != "审计封存" { // audit_test.go checks the seal sheet
+	if got := f.GetSheetList(); len(got) != 7 || got[5] != "审计封存" || got[6] != "报送审核" { // audit_test.go checks the seal sheet
 		t.Errorf("report sheets %v", got)
+	}
+	// The last sheet is where the plan's 信息报送 is signed and sealed,
+	// with who made the file.
+	sign, _ := f.GetRows("报送审核")
+	if text := fmt.Sprint(sign); !strings.Contains(text, "报送单位（加盖公章）") || !strings.Contains(text, "审核人（主要领导签字）") ||
+		!strings.Contains(text, "填报人 赵督查") {
+		t.Errorf("the sign-off sheet: %v", sign)
 	}
 	sum, _ := f.GetRows("检查与整改汇总")
 	if total := sum[len(sum)-1]; total[1] != "4" && total[1] != "3" {

@@ -273,6 +273,19 @@ func (c *Console) monthReport(ec echo.Context) (reportParams, []reportTable, err
 	return rp, []reportTable{sum, byTmpl, byTask}, nil
 }
 
+// signOff is the report's last table: where the plan's 信息报送 wants it
+// signed — 经主要领导审核并加盖公章 — with who made the file and when;
+// the office fills in the blanks on paper.
+func (c *Console) signOff(ec echo.Context) reportTable {
+	return reportTable{Title: "报送审核", Header: []string{"项目", "内容"}, Rows: [][]string{
+		{"报送单位（加盖公章）", ""},
+		{"审核人（主要领导签字）", ""},
+		{"填报人", principalOf(ec).Name},
+		{"生成时间", c.now().In(chinaTime).Format("2006-01-02 15:04")},
+		{"报送日期", ""},
+	}}
+}
+
 // unknownTemplate is the report's row of inspections whose checklist is
 // not in the catalogue.
 const unknownTemplate = "未知检查表（不在检查表目录中）"
@@ -355,7 +368,7 @@ func (c *Console) report(ec echo.Context) error {
 	}
 	return c.render(ec, http.StatusOK, "report.html", map[string]any{"Month": rp.Month, "County": rp.County, "Unit": rp.Unit,
 		"Tables": tables, "Counties": c.countyOptions(principalOf(ec), rp.County), "Units": responsibleUnits(c.tasksOf(principalOf(ec), tasks)),
-		"Seal": sealTable(seal, why), "Sealed": seal != nil, "Audit": c.auditLinks(ec, rp),
+		"Seal": sealTable(seal, why), "Sealed": seal != nil, "Audit": c.auditLinks(ec, rp), "SignOff": c.signOff(ec),
 		// Built here from encoded values: as a template value the query
 		// would be escaped as one parameter.
 		"XLSX": template.URL("/console/report.xlsx?" + rp.query()), "CSV": template.URL("/console/report.csv?" + rp.query())})
@@ -393,7 +406,7 @@ func (c *Console) reportCSV(ec echo.Context) error {
 		return err
 	}
 	st := sealTable(seal, why)
-	tables = append(tables, st)
+	tables = append(tables, st, c.signOff(ec))
 	var buf bytes.Buffer
 	buf.WriteString("\uFEFF")
 	w := csv.NewWriter(&buf)
@@ -407,7 +420,7 @@ func (c *Console) reportCSV(ec echo.Context) error {
 		for _, row := range t.Rows {
 			_ = w.Write(csvCells(row))
 		}
-		if t.Title != st.Title {
+		if t.Title != st.Title && t.Title != "报送审核" {
 			if tot := t.Totals(); tot != nil {
 				_ = w.Write(csvCells(tot))
 			}
