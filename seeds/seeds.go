@@ -115,13 +115,18 @@ type Task struct {
 	// LongTerm is true for ongoing tasks without a deadline.
 	LongTerm bool `json:"long_term"`
 	// Counties are the codes of the county-level units named in
-	// ResponsibleUnits: for 各县（市、区）, every county, district and
-	// county-level city (not the two special zones, which the plan names
-	// on their own when it means them). Each reports its own progress.
-	// Empty: the task falls on no county but on the city itself (市本级).
+	// ResponsibleUnits or as carrying out one of the Measures (5.3's
+	// third measure falls on 忻府区, whose own plant overflows, though
+	// the plan's list of units omits it): for 各县（市、区）, every county,
+	// district and county-level city (not the two special zones, which
+	// the plan names on their own when it means them). Each reports its
+	// own progress. Empty: the task falls on no county but on the city
+	// itself (市本级).
 	Counties []string `json:"counties"`
 	// Templates are the ids of the checklists whose inspections are this
-	// task's evidence (none for tasks no field check can show).
+	// task's evidence: those with items that check what the task orders
+	// (5.4's geothermal and bathing discharges are the sewage checklist's
+	// no_geothermal_discharge); none for tasks no field check can show.
 	Templates []string `json:"templates"`
 }
 

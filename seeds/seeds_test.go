@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -135,7 +136,7 @@ func TestTasks(t *testing.T) {
 		{"4.4", "", append(everyCounty, "140971", "140972")},
 		{"5.4", "2022-10-31", []string{"140902"}},
 		{"4.6", "2022-09-30", []string{"140928", "140929", "140930", "140932"}},
-		{"5.3", "2022-05-31", []string{"140924"}},
+		{"5.3", "2022-05-31", []string{"140924", "140902"}}, // 繁峙县, and 忻府区 of the third measure
 	} {
 		t.Run(tc.number, func(t *testing.T) {
 			task, ok := byNumber[tc.number]
@@ -162,6 +163,35 @@ func TestTasks(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestTaskCountiesNamed: a county the plan names in a task's units or
+// measures reports on that task — none is left without a ledger row for
+// work the plan gives it.
+func TestTaskCountiesNamed(t *testing.T) {
+	s := mustLoad(t)
+	for _, task := range s.Tasks {
+		text := strings.Join(task.ResponsibleUnits, "、") + task.Measures
+		for _, c := range s.Counties {
+			if strings.Contains(text, c.Name) && !slices.Contains(task.Counties, c.Code) {
+				t.Errorf("task %s names %s (%s) but does not list it", task.Number, c.Name, c.Code)
+			}
+		}
+	}
+}
+
+// TestTaskEvidence: a checklist with an item for what a task orders is
+// among the task's evidence.
+func TestTaskEvidence(t *testing.T) {
+	s := mustLoad(t)
+	for number, template := range map[string]string{"5.1": "sewage_overflow", "5.3": "sewage_overflow", "5.4": "sewage_overflow",
+		"4.4": "construction_dust", "4.6": "coal_boiler", "4.2": "coal_yard", "4.3": "loose_coal", "4.5": "roadside_truck", "4.1": "staggered_production"} {
+		for _, task := range s.Tasks {
+			if task.Number == number && !slices.Contains(task.Templates, template) {
+				t.Errorf("task %s: templates %v lack %s", number, task.Templates, template)
+			}
+		}
 	}
 }
 
