@@ -323,6 +323,10 @@ var Entities = []*Entity{
 		// evidence lists what backs the progress: document numbers,
 		// links, ids of records (one string each).
 		{Name: "evidence", Type: TypeJSON},
+		// responsible_leader and responsible_person are who answers for
+		// the task in the county (责任领导, 责任人).
+		{Name: "responsible_leader", Type: TypeText, MaxLen: MaxResponsible, Format: NoControls},
+		{Name: "responsible_person", Type: TypeText, MaxLen: MaxResponsible, Format: NoControls},
 		{Name: "reported_by", Type: TypeText},
 		{Name: "reported_by_name", Type: TypeText},
 		{Name: "reported_at", Type: TypeTime},

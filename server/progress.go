@@ -27,6 +27,7 @@ const (
 	MaxProgressNote     = 8000 // characters of the note
 	MaxProgressEvidence = 50   // evidence items
 	MaxEvidenceItem     = 300  // characters of one evidence item (all of them fit the 64 KiB of a JSON field)
+	MaxResponsible      = 100  // characters of the responsible leader's or person's name
 )
 
 // TaskStatuses are the codes of task_progress.status, in order.
@@ -51,6 +52,10 @@ type TaskProgress struct {
 	HasPct         bool
 	Note           string
 	Evidence       []string
+	// Leader and Person are who answers for the task in the county: its
+	// 责任领导 and 责任人, as the plan asks each task to be put on named
+	// people (把任务分解到人).
+	Leader, Person string
 	// ReportedBy and ReportedByName are the user id and name of the last
 	// report; ReportedAt is zero when the county never reported.
 	ReportedBy, ReportedByName string
@@ -60,6 +65,7 @@ type TaskProgress struct {
 // TaskProgressOf reads a task_progress record.
 func TaskProgressOf(r *StoredRecord) TaskProgress {
 	tp := TaskProgress{TaskID: r.Text("task_id"), County: r.County, Status: r.Text("status"), Note: r.Text("note"),
+		Leader: r.Text("responsible_leader"), Person: r.Text("responsible_person"),
 		ReportedBy: r.Text("reported_by"), ReportedByName: r.Text("reported_by_name")}
 	if tp.Status == "" {
 		tp.Status = syncproto.TaskNotStarted
@@ -283,6 +289,8 @@ type ProgressReport struct {
 	// Evidence lists what backs the report (document numbers, links,
 	// record ids), one item each.
 	Evidence []string
+	// Leader and Person name the county's 责任领导 and 责任人 for the task.
+	Leader, Person string
 	// Base, if set, is the row as the office saw it when it began the
 	// report (a form's values): only what the report changes from it is
 	// written, so that another office's report made meanwhile on the
@@ -298,7 +306,7 @@ type ProgressReport struct {
 // ProgressReportOf is tp as a report: what a form to change it starts
 // from (ProgressReport.Base).
 func ProgressReportOf(tp TaskProgress) ProgressReport {
-	rep := ProgressReport{Status: tp.Status, Note: tp.Note, Evidence: tp.Evidence}
+	rep := ProgressReport{Status: tp.Status, Note: tp.Note, Evidence: tp.Evidence, Leader: tp.Leader, Person: tp.Person}
 	if tp.HasPct {
 		pct := tp.Pct
 		rep.Pct = &pct
@@ -320,6 +328,8 @@ var progressParts = []struct {
 	{"进度", pctText, func(d *ProgressReport, s ProgressReport) { d.Pct = s.Pct }},
 	{"进展说明", func(r ProgressReport) string { return r.Note }, func(d *ProgressReport, s ProgressReport) { d.Note = s.Note }},
 	{"佐证材料", func(r ProgressReport) string { return strings.Join(r.Evidence, "\n") }, func(d *ProgressReport, s ProgressReport) { d.Evidence = s.Evidence }},
+	{"责任领导", func(r ProgressReport) string { return r.Leader }, func(d *ProgressReport, s ProgressReport) { d.Leader = s.Leader }},
+	{"责任人", func(r ProgressReport) string { return r.Person }, func(d *ProgressReport, s ProgressReport) { d.Person = s.Person }},
 }
 
 // merged is the report rep makes of the row cur, given what it started
@@ -371,6 +381,11 @@ func (rep ProgressReport) check() error {
 	case len(rep.Evidence) > MaxProgressEvidence:
 		return Errorf(syncproto.CodeInvalidField, "佐证材料最多 %d 项", MaxProgressEvidence)
 	}
+	for _, who := range []struct{ label, name string }{{"责任领导", rep.Leader}, {"责任人", rep.Person}} {
+		if !utf8.ValidString(who.name) || utf8.RuneCountInString(who.name) > MaxResponsible || !noControls(who.name) {
+			return Errorf(syncproto.CodeInvalidField, "%s应为一行文字（不超过 %d 字，不能含换行、零宽字符或文字方向控制符）", who.label, MaxResponsible)
+		}
+	}
 	for _, e := range rep.Evidence {
 		if e == "" || !utf8.ValidString(e) || utf8.RuneCountInString(e) > MaxEvidenceItem {
 			return Errorf(syncproto.CodeInvalidField, "每项佐证材料应为 1 到 %d 字", MaxEvidenceItem)
@@ -405,10 +420,14 @@ func pctText(r ProgressReport) string {
 	return strconv.Itoa(*r.Pct) + "%"
 }
 
-// sameReport reports whether two reports say the same: status,
-// percentage, note and evidence.
+// sameReport reports whether two reports say the same in every part.
 func sameReport(a, b ProgressReport) bool {
-	return a.Status == b.Status && pctText(a) == pctText(b) && a.Note == b.Note && slices.Equal(a.Evidence, b.Evidence)
+	for _, p := range progressParts {
+		if p.value(a) != p.value(b) {
+			return false
+		}
+	}
+	return true
 }
 
 // changesPct reports whether rep sets the percentage: always without a
@@ -490,7 +509,7 @@ func (s *Syncer) ReportProgress(ctx context.Context, p *Principal, taskID, count
 		}
 		return s.Upsert(ctx, tx, syncproto.EntityTaskProgress, id, county, map[string]any{
 			"task_id": taskID, "county": county, "status": rep.Status, "progress_pct": pct, "note": rep.Note,
-			"evidence": evidence, "reported_by": p.UserID, "reported_by_name": p.Name,
+			"evidence": evidence, "responsible_leader": rep.Leader, "responsible_person": rep.Person, "reported_by": p.UserID, "reported_by_name": p.Name,
 			"reported_at": s.Now().UTC().Format(time.RFC3339Nano),
 		})
 	})

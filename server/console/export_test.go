@@ -295,7 +295,7 @@ func TestExports(t *testing.T) {
 	}
 	roadside := false
 	for _, r := range rows[1:] {
-		if r[6] != "忻府区" || r[7] != "未开始" {
+		if r[6] != "忻府区" || r[9] != "未开始" {
 			t.Errorf("ledger export row outside the filter: %v", r)
 		}
 		// The trucks checked, for a roadside task, as its row on the
@@ -303,11 +303,11 @@ func TestExports(t *testing.T) {
 		switch want := "—"; {
 		case r[0] == "4.5":
 			roadside = true
-			if !strings.Contains(countyRow(t, page, "task-09", apptest.Xinfu), "路检 "+r[14]+" 辆") {
-				t.Errorf("ledger export 4.5 trucks %q, the page's row %q", r[14], countyRow(t, page, "task-09", apptest.Xinfu))
+			if !strings.Contains(countyRow(t, page, "task-09", apptest.Xinfu), "路检 "+r[16]+" 辆") {
+				t.Errorf("ledger export 4.5 trucks %q, the page's row %q", r[16], countyRow(t, page, "task-09", apptest.Xinfu))
 			}
-		case len(r) > 14 && r[14] != want:
-			t.Errorf("ledger export row %v: trucks %q, want %q", r[:2], r[14], want)
+		case len(r) > 16 && r[16] != want:
+			t.Errorf("ledger export row %v: trucks %q, want %q", r[:2], r[16], want)
 		}
 	}
 	if !roadside {

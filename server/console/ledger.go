@@ -53,6 +53,7 @@ type progressRow struct {
 	Shown                                                        string // the percentage shown, "" for none (server.TaskProgress.ShownPct)
 	shown                                                        int
 	Evidence                                                     []string
+	Leader, Person                                               string // 责任领导, 责任人
 	Reporter, ReportedAt                                         string
 	Orig                                                         string   // the row as its form starts from (server.ProgressReport.Base), JSON
 	Statuses                                                     []string // the statuses the viewer may set
@@ -142,6 +143,7 @@ func (c *Console) ledgerPage(ec echo.Context, status int, filter ledgerFilter, r
 				for j := range rows {
 					if r := &rows[j]; r.TaskID == refill.Task && r.County == refill.County && r.MayEdit {
 						r.Status, r.Note, r.Evidence, r.HasPct = refill.Report.Status, refill.Report.Note, refill.Report.Evidence, refill.Report.Pct != nil
+						r.Leader, r.Person = refill.Report.Leader, refill.Report.Person
 						if r.HasPct {
 							r.Pct = *refill.Report.Pct
 						}
@@ -268,7 +270,7 @@ func (c *Console) ledgerXLSX(ec echo.Context) error {
 		return err
 	}
 	s := xlsxSheet{Name: "整改台账", Title: "整改台账", Filter: c.ledgerCaption(f), Header: []string{"序号", "类别", "问题", "责任单位", "验收单位", "整改时限",
-		"区县", "状态", "进度", "逾期", "进展说明", "佐证材料", "现场检查", "其中已通过", "路检车辆"}}
+		"区县", "责任领导", "责任人", "状态", "进度", "逾期", "进展说明", "佐证材料", "现场检查", "其中已通过", "路检车辆"}}
 	listed := 0 // the tasks with a row here (a county's page also shows those not its own, 不涉及本单位, without one)
 	for _, t := range tasks {
 		if len(t.Rows)+len(t.Others) > 0 {
@@ -291,10 +293,10 @@ func (c *Console) ledgerXLSX(ec echo.Context) error {
 				trucks = r.Field.VehicleChecks
 			}
 			s.Rows = append(s.Rows, []any{t.Number, t.Category, t.Problem, t.Units, t.Acceptance, t.Deadline, r.CountyName,
-				r.StatusName, pct, overdue, r.Note, strings.Join(r.Evidence, "\n"), insp, approved, trucks})
+				r.Leader, r.Person, r.StatusName, pct, overdue, r.Note, strings.Join(r.Evidence, "\n"), insp, approved, trucks})
 		}
 	}
-	s.Totals = []any{"合计", "", strconv.Itoa(listed) + " 项任务", "", "", "", strconv.Itoa(len(s.Rows)) + " 条进展", "", "", "", "", "", "", "", ""}
+	s.Totals = []any{"合计", "", strconv.Itoa(listed) + " 项任务", "", "", "", strconv.Itoa(len(s.Rows)) + " 条进展", "", "", "", "", "", "", "", "", "", ""}
 	return c.exportXLSX(ec, "整改台账-"+c.now().In(chinaTime).Format("20060102"), []xlsxSheet{s})
 }
 
@@ -305,7 +307,8 @@ func (c *Console) progressRow(p *server.Principal, t *server.StoredRecord, tp se
 	templates []string, tallies []server.Tally, vehicles []server.VehicleStat) progressRow {
 	r := progressRow{Anchor: progressAnchor(t.ID, tp.County), TaskID: t.ID, County: tp.County, CountyName: c.countyName(tp.County),
 		Status: tp.Status, StatusName: server.TaskStatusLabel(tp.Status), Note: tp.Note, Pct: tp.Pct, HasPct: tp.HasPct,
-		Overdue: tp.Overdue(t, today), Evidence: tp.Evidence, Reporter: tp.ReportedByName, Reported: !tp.ReportedAt.IsZero()}
+		Overdue: tp.Overdue(t, today), Evidence: tp.Evidence, Leader: tp.Leader, Person: tp.Person,
+		Reporter: tp.ReportedByName, Reported: !tp.ReportedAt.IsZero()}
 	if pct, ok := tp.ShownPct(); ok {
 		r.shown, r.Shown = pct, strconv.Itoa(pct)+"%"
 	}
@@ -375,7 +378,8 @@ func evidenceLines(s string) []string {
 // reportProgress records an office's progress on a task in one county.
 func (c *Console) reportProgress(ec echo.Context) error {
 	rep := server.ProgressReport{Status: ec.FormValue("status"), Note: strings.TrimSpace(ec.FormValue("note")),
-		Evidence: evidenceLines(ec.FormValue("evidence"))}
+		Evidence: evidenceLines(ec.FormValue("evidence")),
+		Leader:   strings.TrimSpace(ec.FormValue("responsible_leader")), Person: strings.TrimSpace(ec.FormValue("responsible_person"))}
 	if s := strings.TrimSpace(ec.FormValue("progress_pct")); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil {

@@ -481,9 +481,9 @@ func TestLedgerPercentAgreesWithStatus(t *testing.T) {
 	rows := checkSheet(t, body, f, "整改台账")
 	found := false
 	for _, r := range rows[1:] {
-		if len(r) > 8 && r[6] == "忻府区" && r[7] == "已完成" {
+		if len(r) > 10 && r[6] == "忻府区" && r[9] == "已完成" {
 			found = true
-			if r[8] != "100.0%" {
+			if r[10] != "100.0%" {
 				t.Errorf("ledger export of 已完成 with its %% cleared: %v, want 100.0%%", r)
 			}
 		}
@@ -612,5 +612,61 @@ func TestLedgerFormSentTwice(t *testing.T) {
 	}
 	if r := storedProgress(t, srv, "task-08", apptest.Xinfu); r.ReportedByName == first.Text("reported_by_name") || r.Note != "已完成围挡整改" {
 		t.Errorf("the city's report of the same content is not the city's: %+v", r)
+	}
+}
+
+// TestLedgerResponsible: a county names who answers for a task — its
+// 责任领导 and 责任人 — on the ledger; the names are kept as parts of the
+// row's report (another office's report meanwhile on other parts
+// stands), shown on the ledger, in its export and in the monthly report,
+// and pulled by the county's phones; a name on two lines or too long is
+// refused and nothing is written.
+func TestLedgerResponsible(t *testing.T) {
+	srv := apptest.Start(t)
+	county := loggedIn(t, srv, apptest.CountyOffice)
+	city := loggedIn(t, srv, apptest.CityOffice)
+	stale := mustGet(t, city, "/console/ledger")
+	if st, page := report(t, county, "task-08", apptest.Xinfu, url.Values{"responsible_leader": {" 王副区长 "}, "responsible_person": {"李科长（区住建局）"}}); st != http.StatusOK {
+		t.Fatalf("county names them: %d\n%s", st, page)
+	}
+	if st, page := city.post("/console/ledger/task-08/"+apptest.Xinfu, ledgerForm(t, stale, "task-08", apptest.Xinfu, url.Values{"note": {"市里的说明"}})); st != http.StatusOK {
+		t.Fatalf("the city's form opened before, its note only: %d\n%s", st, page)
+	}
+	if r := storedProgress(t, srv, "task-08", apptest.Xinfu); r.Leader != "王副区长" || r.Person != "李科长（区住建局）" || r.Note != "市里的说明" {
+		t.Errorf("the row: %+v; want the county's names with the city's note", r)
+	}
+	if row := countyRow(t, mustGet(t, county, "/console/ledger"), "task-08", apptest.Xinfu); !strings.Contains(row, "责任领导：王副区长") || !strings.Contains(row, "责任人：李科长（区住建局）") {
+		t.Errorf("the ledger row does not name them: %s", row)
+	}
+	body, f := download(t, county, "/console/ledger.xlsx")
+	found := false
+	for _, r := range checkSheet(t, body, f, "整改台账")[1:] {
+		if r[0] == "4.4" && r[6] == "忻府区" {
+			found = r[7] == "王副区长" && r[8] == "李科长（区住建局）"
+		}
+	}
+	if !found {
+		t.Error("the ledger export does not name them")
+	}
+	month := srv.App.Syncer.Now().In(server.ChinaTime).Format("2006-01")
+	if _, csv := county.get("/console/report.csv?month=" + month); !strings.Contains(csv, ",王副区长,李科长（区住建局）,") {
+		t.Error("the monthly report does not name them")
+	}
+	phone := srv.Login(apptest.Inspector)
+	changes, _ := pullAll(t, phone, "")
+	pulled := false
+	for _, c := range changes {
+		if c.Entity == syncproto.EntityTaskProgress && c.ID == server.TaskProgressID("task-08", apptest.Xinfu) {
+			pulled = string(c.Fields["responsible_leader"]) == `"王副区长"` && string(c.Fields["responsible_person"]) == `"李科长（区住建局）"`
+		}
+	}
+	if !pulled {
+		t.Error("the county's phones do not pull the names")
+	}
+	for _, bad := range []string{"王副区长\n兼指挥长", strings.Repeat("长", 101), "王\u202e长"} {
+		st, page := report(t, county, "task-08", apptest.Xinfu, url.Values{"responsible_leader": {bad}})
+		if st != http.StatusBadRequest || !strings.Contains(page, "责任领导应为一行文字") || storedProgress(t, srv, "task-08", apptest.Xinfu).Leader != "王副区长" {
+			t.Errorf("leader %+q: %d, want 400 naming 责任领导, nothing written", bad, st)
+		}
 	}
 }

@@ -300,9 +300,9 @@ const unknownTemplate = "未知检查表（不在检查表目录中）"
 func (c *Console) taskTable(ec echo.Context, rp reportParams, counties []string, tasks []*server.StoredRecord, ix server.ProgressIndex,
 	vehicles []server.VehicleStat) (reportTable, error) {
 	month := rp.Month
-	t := reportTable{Title: "整改任务进展", Note: "状态、进度和逾期截至 " + rp.AsOf, Header: []string{"序号", "区县", "责任单位", "验收单位", "整改时限", "状态", "进度", "逾期",
+	t := reportTable{Title: "整改任务进展", Note: "状态、进度和逾期截至 " + rp.AsOf, Header: []string{"序号", "区县", "责任单位", "责任领导", "责任人", "验收单位", "整改时限", "状态", "进度", "逾期",
 		"进展说明", "本月现场检查", "其中已通过", "本月路检车辆"},
-		Kinds: []cellKind{kindText, kindText, kindText, kindText, kindText, kindText, kindPercent, kindText, kindText, kindShared, kindShared, kindShared}}
+		Kinds: []cellKind{kindText, kindText, kindText, kindText, kindText, kindText, kindText, kindText, kindPercent, kindText, kindText, kindShared, kindShared, kindShared}}
 	if rp.Unit != "" && !slices.Contains(responsibleUnits(tasks), rp.Unit) {
 		return t, server.Errorf(syncproto.CodeInvalidValue, "没有责任单位“%s”的整改任务", rp.Unit)
 	}
@@ -345,7 +345,7 @@ func (c *Console) taskTable(ec echo.Context, rp reportParams, counties []string,
 					trucks = strconv.Itoa(e.VehicleChecks)
 				}
 			}
-			t.Rows = append(t.Rows, []string{task.Text("number"), c.countyName(county), strings.Join(units, "、"),
+			t.Rows = append(t.Rows, []string{task.Text("number"), c.countyName(county), strings.Join(units, "、"), tp.Leader, tp.Person,
 				task.Text("acceptance_unit"), deadline, server.TaskStatusLabel(tp.Status), pct, overdue, tp.Note, inspections, approved, trucks})
 		}
 	}

@@ -58,8 +58,8 @@ func TestPastMonthReportShowsItsEnd(t *testing.T) {
 		t.Fatalf("no row of %s", number)
 		return ""
 	}
-	// 序号|区县|责任单位|验收单位|整改时限|状态|进度|逾期|进展说明|…
-	cells := func(r string) string { return strings.Join(strings.Split(r, "|")[5:9], "|") }
+	// 序号|区县|责任单位|责任领导|责任人|验收单位|整改时限|状态|进度|逾期|进展说明|…
+	cells := func(r string) string { return strings.Join(strings.Split(r, "|")[7:11], "|") }
 	dec := mustGet(t, xinfu, "/console/report?month=2022-12")
 	for _, tc := range []struct{ number, want string }{
 		{"4.4", "推进中|30%||" + december},
@@ -113,7 +113,7 @@ func TestPastMonthReportShowsItsEnd(t *testing.T) {
 		t.Errorf("December's sheet title %q", all[0][0])
 	}
 	for _, r := range rows[1:] {
-		if r[0] == "4.4" && r[1] == "忻府区" && (r[5] != "推进中" || r[8] != december) {
+		if r[0] == "4.4" && r[1] == "忻府区" && (r[7] != "推进中" || r[10] != december) {
 			t.Errorf("December's sheet row of 4.4: %v", r)
 		}
 	}

@@ -115,7 +115,7 @@ func TestMonthlyReport(t *testing.T) {
 		switch row[0] {
 		case "4.4":
 			found[row[0]] = true
-			if row[1] != "忻府区" || row[5] != "未开始" {
+			if row[1] != "忻府区" || row[7] != "未开始" {
 				t.Errorf("xlsx task 4.4 row %v, want 忻府区 not started", row)
 			}
 			if got := row[len(row)-3:]; got[0] != "3" || got[1] != "1" || got[2] != "—" {
