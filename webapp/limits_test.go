@@ -95,15 +95,7 @@ func TestBrowserFormLimits(t *testing.T) {
 	p.do("fill the form",
 		chromedp.SendKeys(chromedp.CSS(`input[name="checkpoint"]`), "豆罗检查站"),
 		chromedp.SendKeys(chromedp.CSS(`input[name="plate"]`), "h7e321"))
-	saves := func(want string) {
-		t.Helper()
-		eval[bool](p, `(document.querySelector('#vehicle-error').textContent = '', true)`)
-		p.click(`#save-vehicle`)
-		p.waitJS("refused: "+want, `document.querySelector('#vehicle-error').textContent.includes('`+want+`')`)
-		if got := p.text(`#vehicle-today h2`); !strings.Contains(got, "今天已检 0 辆") {
-			t.Errorf("refused (%s), yet saved: %s", want, got)
-		}
-	}
+	saves := p.vehicleRefused
 	p.setLong(`textarea[name="note"]`, 2100, false)
 	saves("“备注”最多 2000 个字，现在有 2100 个字")
 	p.setLong(`textarea[name="note"]`, 2000, false)

@@ -155,12 +155,11 @@ func leaveAt(t *testing.T, point string, nth int, leave func()) {
 	}))
 }
 
-// TestBulkApprovalOutlivesTheBrowser: a bulk approval whose browser goes
-// away halfway (a second click, a closed tab) approves all it listed,
-// logs no error; the same form sent again counts them approved.
-func TestBulkApprovalOutlivesTheBrowser(t *testing.T) {
-	logs := newLogBuffer()
-	srv := apptest.StartLogged(t, logs)
+// bulkOfThree has the inspector submit three complete 忻府区 inspections
+// and the county office open their bulk approval: the ids, the office's
+// browser and the confirmation's form.
+func bulkOfThree(t *testing.T, srv *apptest.Server) ([]string, *browser, url.Values) {
+	t.Helper()
 	phone := srv.Login(apptest.Inspector)
 	var ids []string
 	for _, start := range []string{"2026-11-27T09:00:00+08:00", "2026-11-27T10:00:00+08:00", "2026-11-27T11:00:00+08:00"} {
@@ -168,7 +167,16 @@ func TestBulkApprovalOutlivesTheBrowser(t *testing.T) {
 	}
 	b := loggedIn(t, srv, apptest.CountyOffice)
 	confirm := mustGet(t, b, "/console/bulk?"+url.Values{"id": ids}.Encode())
-	form := withSeqs(url.Values{"csrf": {csrf(t, confirm)}, "id": ids}, confirm)
+	return ids, b, withSeqs(url.Values{"csrf": {csrf(t, confirm)}, "id": ids}, confirm)
+}
+
+// TestBulkApprovalOutlivesTheBrowser: a bulk approval whose browser goes
+// away halfway (a second click, a closed tab) approves all it listed,
+// logs no error; the same form sent again counts them approved.
+func TestBulkApprovalOutlivesTheBrowser(t *testing.T) {
+	logs := newLogBuffer()
+	srv := apptest.StartLogged(t, logs)
+	ids, b, form := bulkOfThree(t, srv)
 
 	cctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -229,14 +237,7 @@ func TestBulkApprovalStopsWhenTheReviewerMayNot(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			srv := apptest.Start(t)
-			phone := srv.Login(apptest.Inspector)
-			var ids []string
-			for _, start := range []string{"2026-11-27T09:00:00+08:00", "2026-11-27T10:00:00+08:00", "2026-11-27T11:00:00+08:00"} {
-				ids = append(ids, pushIn(t, phone, apptest.Xinfu, "coal_boiler", start, completeBoiler...))
-			}
-			b := loggedIn(t, srv, apptest.CountyOffice)
-			confirm := mustGet(t, b, "/console/bulk?"+url.Values{"id": ids}.Encode())
-			form := withSeqs(url.Values{"csrf": {csrf(t, confirm)}, "id": ids}, confirm)
+			ids, b, form := bulkOfThree(t, srv)
 			n := 0
 			t.Cleanup(console.SetPauseAt(func(r *http.Request, at string) {
 				if at != "bulk" {

@@ -30,7 +30,11 @@ const plateColors = [['黄', '黄牌'], ['蓝', '蓝牌'], ['绿', '绿牌'], ['
 
 // The fields the form shows that a correction may empty (then cleared on
 // the check).
-const editable = ['campaign', 'plate_color', 'emission_stage', 'fuel', 'aftertreatment', 'action', 'obd_mil', 'obd_codes', 'urea_level_pct', 'note'];
+const editable = ['campaign', 'plate_color', 'emission_stage', 'fuel', 'aftertreatment', 'action', 'obd_mil', 'obd_codes', 'urea_level_pct', 'note',
+  'vin', 'plate_type', 'ringelmann', 'opacity', 'remote_sensing_id'];
+// The fields of 更多检测项 (collapsed: rarely measured at a checkpoint),
+// each by its input's name, which is the field's.
+const moreFields = ['vin', 'plate_type', 'ringelmann', 'opacity', 'remote_sensing_id'];
 
 /** Photos taken for the vehicle being entered (saved with it):
  *  [{file, ready, cap, failed, url, id, saved}]: each is listed the moment
@@ -115,6 +119,59 @@ export async function render(app) {
   const urea = h('input', { type: 'number', name: 'urea', inputmode: 'decimal', min: ureaMin, max: ureaMax, step: 'any', placeholder: `${ureaMin}–${ureaMax}` });
   const obdCodes = h('input', { type: 'text', name: 'obd_codes', maxlength: lim.obd_codes, placeholder: '故障码（可选）', 'aria-label': 'OBD 故障码' });
   const note = h('textarea', { name: 'note', rows: 2, maxlength: lim.note, placeholder: '备注（可选）' });
+  // 更多检测项: the fields a crew records only now and then (the VIN off
+  // the frame, a smoke test, a remote-sensing hit to follow up), folded
+  // away so that the everyday form stays short on a phone.
+  // Their inputs are not named fields of the form (keepInput keeps
+  // those): each keeps its value in the draft itself, under its field's
+  // name (as correct() puts it there), and is read by its data-more.
+  const moreInput = (key, attrs) => h('input', { id: 'vehicle-' + key.replace(/_/g, '-'), dataset: { more: key }, ...attrs });
+  // The VIN is stored in a plate's spelling (sync.md: vin); no tight
+  // maxlength, for the same reason as the plate's.
+  const vin = moreInput('vin', { type: 'text', maxlength: 30, autocapitalize: 'characters', autocomplete: 'off', spellcheck: 'false', placeholder: '17 位，如 LFV2A21K5A4123456' });
+  const tidyVin = () => {
+    const n = normPlate(vin.value);
+    if (n === vin.value) return;
+    const at = normPlate(vin.value.slice(0, vin.selectionStart ?? vin.value.length)).length;
+    vin.value = n;
+    vin.setSelectionRange?.(at, at);
+  };
+  vin.addEventListener('input', (e) => { if (!e.isComposing) tidyVin(); });
+  vin.addEventListener('compositionend', tidyVin);
+  const plateType = moreInput('plate_type', { type: 'text', maxlength: lim.plate_type, placeholder: '如 大型汽车、挂车（可选）' });
+  const [ringMin, ringMax] = ranges.vehicle_check.ringelmann;
+  const ringelmann = moreInput('ringelmann', { type: 'number', inputmode: 'decimal', min: ringMin, max: ringMax, step: 'any', placeholder: `${ringMin}–${ringMax}` });
+  const [opacityMin, opacityMax] = ranges.vehicle_check.opacity;
+  const opacity = moreInput('opacity', { type: 'number', inputmode: 'decimal', min: opacityMin, max: opacityMax, step: 'any', placeholder: `${opacityMin}–${opacityMax}` });
+  const remoteSensing = moreInput('remote_sensing_id', { type: 'text', maxlength: lim.remote_sensing_id, autocomplete: 'off', placeholder: '遥感监测系统的记录编号（可选）' });
+  const moreEls = [vin, plateType, ringelmann, opacity, remoteSensing];
+  for (const el of moreEls) {
+    const k = el.dataset.more;
+    if (Object.prototype.hasOwnProperty.call(d, k)) el.value = d[k];
+    // After the VIN's tidying (its listeners come first).
+    const keep = () => { d[k] = el.value; keepDrafts(); };
+    for (const ev of ['input', 'change', 'compositionend']) el.addEventListener(ev, keep);
+  }
+  /** number lays out a number input with its unit beside it and its range
+   *  under it (the hint is its description too). */
+  const number = (el, unit, hint) => {
+    const id = el.id + '-hint';
+    el.setAttribute('aria-describedby', id);
+    return [h('div', { class: 'row' }, el, h('span', { class: 'fit unit' }, unit)), h('p', { class: 'hint', id }, hint)];
+  };
+  const moreCount = h('span', { class: 'mute small', id: 'vehicle-more-count' });
+  const countMore = () => {
+    const n = moreEls.filter((el) => el.value.trim() !== '').length;
+    moreCount.textContent = n ? ` · 已填 ${n} 项` : '';
+  };
+  const more = h('details', { class: 'card', id: 'vehicle-more' },
+    h('summary', {}, '更多检测项（可选）', moreCount),
+    label('车辆识别代号（VIN）', vin), vin,
+    label('号牌种类', plateType), plateType,
+    label('林格曼黑度（级）', ringelmann), number(ringelmann, '级', `范围 ${ringMin}–${ringMax} 级（GB 3847-2018 限值 1 级）`),
+    label('不透光烟度（光吸收系数，m⁻¹）', opacity), number(opacity, 'm⁻¹',
+      `范围 ${opacityMin}–${opacityMax} m⁻¹：自由加速法的光吸收系数 k，不是百分比（GB 3847-2018 限值 1.2、0.7 m⁻¹）`),
+    label('遥感检测编号', remoteSensing), remoteSensing);
   const photoBox = h('div', { class: 'photos', id: 'vehicle-photos' });
   // Photos the draft had that the page no longer holds: it was reloaded.
   const lostShots = h('p', { class: 'notice small', id: 'vehicle-photos-lost', hidden: true });
@@ -179,7 +236,7 @@ export async function render(app) {
    *  up first, after asking). */
   const correct = (r) => {
     if (d.saving) return;
-    const entered = shots.length || ['plate', 'urea', 'obd_codes', 'note'].some((k) => d[k]) || Object.values(v).some((x) => x !== undefined);
+    const entered = shots.length || ['plate', 'urea', 'obd_codes', 'note', ...moreFields].some((k) => d[k]) || Object.values(v).some((x) => x !== undefined);
     const ask = edit ? `放弃对 ${edit.plate} 的修改，改为修改 ${r.fields.plate} 的记录？`
       : entered ? `正在填写的内容${shots.length ? '和照片' : ''}将被清空，改为修改 ${r.fields.plate} 的记录？` : '';
     if (ask && !window.confirm(ask)) return;
@@ -193,6 +250,8 @@ export async function render(app) {
       checkpoint: f.checkpoint || '', campaign: f.campaign || '', county: f.county || '',
       province: prov || '晋', plate: prov ? plateText.slice(prov.length) : plateText,
       urea: f.urea_level_pct == null ? '' : String(f.urea_level_pct), obd_codes: f.obd_codes || '', note: f.note || '',
+      vin: f.vin || '', plate_type: f.plate_type || '', remote_sensing_id: f.remote_sensing_id || '',
+      ringelmann: f.ringelmann == null ? '' : String(f.ringelmann), opacity: f.opacity == null ? '' : String(f.opacity),
       choices: { plate_color: choice(f.plate_color), emission_stage: choice(f.emission_stage), fuel: choice(f.fuel),
         aftertreatment: choice(f.aftertreatment), action: choice(f.action), obd_mil: f.obd_mil === true ? 'on' : f.obd_mil === false ? 'off' : undefined },
     });
@@ -221,8 +280,16 @@ export async function render(app) {
       h('label', { class: 'field' }, '处理措施'), seg('action', vehicleActions),
       label('备注', note), note,
       h('label', { class: 'field' }, '照片'), lostShots, photoBox),
+    more,
     err, saveBtn, clearBtn);
   keepInput(form, d);
+  // Open as it was left (kept in the draft: the page is drawn again after
+  // every sync), or, the first time, when it holds a value (a check being
+  // corrected, a draft put back).
+  countMore();
+  more.open = d.more ?? moreCount.textContent !== '';
+  more.addEventListener('toggle', () => { d.more = more.open; keepDrafts(); });
+  more.addEventListener('input', countMore);
   /** lock holds the form while its vehicle is being saved: what would be
    *  typed meanwhile went into the draft the save then dropped (the next
    *  plate lost without a word). The camera stays: a photo taken meanwhile
@@ -258,8 +325,20 @@ export async function render(app) {
       [campaign, tooLong('专项行动', campaign.value.trim(), lim.campaign)],
       [obdCodes, tooLong('OBD 故障码', obdCodes.value.trim(), lim.obd_codes)],
       [urea, outOfRange('尿素液位', urea, ureaMin, ureaMax)],
-      [note, tooLong('备注', note.value.trim(), lim.note)]]) {
-      if (msg) { err.textContent = msg; el.focus(); return; }
+      [note, tooLong('备注', note.value.trim(), lim.note)],
+      [vin, tooLong('车辆识别代号（VIN）', normPlate(vin.value), lim.vin)],
+      [plateType, tooLong('号牌种类', plateType.value.trim(), lim.plate_type)],
+      [ringelmann, outOfRange('林格曼黑度', ringelmann, ringMin, ringMax)],
+      [opacity, outOfRange('不透光烟度', opacity, opacityMin, opacityMax)],
+      [remoteSensing, tooLong('遥感检测编号', remoteSensing.value.trim(), lim.remote_sensing_id)]]) {
+      if (msg) {
+        err.textContent = msg;
+        // A field of 更多检测项 folded away takes no focus: shown first.
+        const fold = el.closest('details');
+        if (fold) fold.open = true;
+        el.focus();
+        return;
+      }
     }
     const u = urea.value.trim();
     // The vehicle check's id is the draft's, chosen once, and each photo's
@@ -280,6 +359,12 @@ export async function render(app) {
     if (obdCodes.value.trim()) f.obd_codes = obdCodes.value.trim();
     if (u !== '') f.urea_level_pct = Number(u);
     if (note.value.trim()) f.note = note.value.trim();
+    // 更多检测项: each only when given.
+    if (normPlate(vin.value)) f.vin = normPlate(vin.value);
+    if (plateType.value.trim()) f.plate_type = plateType.value.trim();
+    if (ringelmann.value.trim() !== '') f.ringelmann = Number(ringelmann.value.trim());
+    if (opacity.value.trim() !== '') f.opacity = Number(opacity.value.trim());
+    if (remoteSensing.value.trim()) f.remote_sensing_id = remoteSensing.value.trim();
     if (edit) {
       // The check keeps its county, time and position; what the form
       // shows emptied is cleared (the fields it does not show are left).
