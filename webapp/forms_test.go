@@ -52,6 +52,11 @@ func TestBrowserCreateOnce(t *testing.T) {
 	// A new site: the first save writes it but fails; the second writes
 	// the same site.
 	p.goHash("#/sites/new", `#site-form input[name="name"]`)
+	// Its position says which number is which, as the console does.
+	p.waitJS("the position shown", `document.querySelector('#site-pos').textContent.includes('经度')`)
+	if got := p.text(`#site-pos`); !strings.Contains(got, "经度 ") || !strings.Contains(got, "，纬度 ") {
+		t.Errorf("the new site's position %q does not name 经度 and 纬度", got)
+	}
 	p.do("name the site", chromedp.SendKeys(chromedp.CSS(`#site-form input[name="name"]`), "忻府区重复提交测试点"))
 	p.failOnce("save", "site")
 	p.click(`#save-site`)

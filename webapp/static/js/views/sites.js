@@ -74,7 +74,7 @@ export const addView = {
     const posText = h('p', { class: 'mute', id: 'site-pos' }, '正在定位…');
     let pos = geo.latest(60e3);
     const showPos = () => {
-      posText.textContent = pos ? `位置：${pos.lon.toFixed(6)}, ${pos.lat.toFixed(6)}（WGS-84，精度约 ${Math.round(pos.accuracy)} 米）`
+      posText.textContent = pos ? `位置：经度 ${pos.lon.toFixed(6)}，纬度 ${pos.lat.toFixed(6)}（WGS-84，精度约 ${Math.round(pos.accuracy)} 米）`
         : '未能定位：请在系统设置中允许浏览器使用位置信息，然后点“重新定位”。也可以不带位置保存，以后再补。';
     };
     if (pos) showPos(); else geo.fix().then((p) => { pos = p; showPos(); });
