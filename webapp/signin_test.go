@@ -19,6 +19,19 @@ func TestBrowserSignInServerDown(t *testing.T) {
 	_, at := demoSite(t, srv, "忻府区锦绣华庭小区二期工地")
 	p := newPhone(t, browserFor(t), srv.URL, "inspector", near(at))
 	p.wait(`#login input[name="username"]`)
+	// An empty box is said in the app's own words, that box focused —
+	// not by the browser's bubble (the form is novalidate).
+	eval[bool](p, `(document.querySelector('#login input[name="username"]').value = '', true)`)
+	p.click(`#login button[type="submit"]`)
+	p.waitJS("the empty name said", `document.querySelector('#login-error').textContent === '请填写用户名和密码。'`)
+	if !eval[bool](p, `document.querySelector('#login').noValidate && document.activeElement === document.querySelector('#login input[name="username"]')`) {
+		t.Error("the sign-in form leaves empty boxes to the browser's bubble, or does not focus the empty name")
+	}
+	p.do("a name only", chromedp.SendKeys(chromedp.CSS(`#login input[name="username"]`), apptest.Inspector))
+	p.click(`#login button[type="submit"]`)
+	p.waitJS("the empty password said", `document.querySelector('#login-error').textContent === '请填写密码。' &&
+		document.activeElement === document.querySelector('#login input[name="password"]')`)
+	eval[bool](p, `(document.querySelector('#login input[name="username"]').value = '', true)`)
 	srv.Stop()
 	p.do("fill the sign-in form",
 		chromedp.SendKeys(chromedp.CSS(`#login input[name="username"]`), apptest.Inspector),

@@ -11,7 +11,9 @@ export async function render(app) {
   const user = h('input', { type: 'text', name: 'username', autocomplete: 'username', autocapitalize: 'off', value: last, required: true });
   const pass = h('input', { type: 'password', name: 'password', autocomplete: 'current-password', required: true });
   const btn = h('button', { type: 'submit', class: 'primary block' }, '登录');
-  const form = h('form', { class: 'card', id: 'login' },
+  // novalidate: an empty box is said in the app's words (below), not in
+  // the browser's bubble, which speaks the phone's language.
+  const form = h('form', { class: 'card', id: 'login', novalidate: true },
     label('用户名', user), user,
     label('密码', pass), pass,
     err, btn,
@@ -22,7 +24,11 @@ export async function render(app) {
     e.preventDefault();
     err.textContent = '';
     const u = user.value.trim();
-    if (!u || !pass.value) { err.textContent = '请填写用户名和密码。'; return; }
+    if (!u || !pass.value) {
+      err.textContent = !u && !pass.value ? '请填写用户名和密码。' : !u ? '请填写用户名。' : '请填写密码。';
+      (u ? pass : user).focus();
+      return;
+    }
     if (navigator.onLine === false) {
       err.textContent = ended ? '现在没有网络，登录需要联网。可以先继续离线工作，到有信号的地方再登录。'
         : '现在没有网络。首次登录需要联网，请到有信号的地方再登录。';
