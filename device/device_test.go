@@ -632,6 +632,61 @@ func TestFindingFollowsAnswer(t *testing.T) {
 	}
 }
 
+// TestChoiceFailFollowsOption: a choice item whose options describe a
+// violation (roadside_truck@2's catalyst: 损坏, 已拆除) opens its finding
+// when one of them is chosen, typed as the option's label or value — its
+// description names the option —, follows another failing option, and is
+// withdrawn by an option that does not fail. The newest version of the
+// checklist is the one started; the server lists the item as failed.
+func TestChoiceFailFollowsOption(t *testing.T) {
+	srv := apptest.Start(t)
+	d := newDevice(t, srv, apptest.Inspector)
+	mustSync(t, d)
+	insp, err := d.StartInspection(t.Context(), apptest.DemoSiteOf(t, "140902", "checkpoint"), "roadside_truck")
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer := func(value string) device.AnswerResult {
+		t.Helper()
+		res, err := d.AnswerItem(t.Context(), insp, device.Answer{Item: "twc", Value: value})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	description := func(id string) string {
+		t.Helper()
+		r, err := d.Record(t.Context(), syncproto.EntityFinding, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Str("description")
+	}
+	// What the item takes names the options that fail.
+	if _, err := d.AnswerItem(t.Context(), insp, device.Answer{Item: "twc", Value: "坏了"}); err == nil ||
+		!strings.Contains(err.Error(), "present（完好）、damaged（损坏，不合格）、removed（已拆除，不合格）、unknown（未查明）") {
+		t.Errorf("an answer that is no option: %v", err)
+	}
+	first := answer("已拆除")
+	if first.FindingID == "" || description(first.FindingID) != "三元催化器（燃气车）：已拆除" {
+		t.Fatalf("已拆除: %+v", first)
+	}
+	if got := answer("damaged"); got.FindingChanged != first.FindingID || description(first.FindingID) != "三元催化器（燃气车）：损坏" {
+		t.Fatalf("损坏: %+v, description %q", got, description(first.FindingID))
+	}
+	mustSync(t, d)
+	r, err := srv.App.DB.Get(t.Context(), syncproto.EntityInspection, insp)
+	if err != nil || r == nil {
+		t.Fatal(err)
+	}
+	if v, failed := string(r.Value("template_version")), string(r.Value("failed_items")); v != "2" || failed != `["twc"]` {
+		t.Errorf("on the server: template_version %s, failed_items %s", v, failed)
+	}
+	if got := answer("完好"); got.FindingDropped != first.FindingID {
+		t.Fatalf("完好: %+v, want the finding %s withdrawn", got, first.FindingID)
+	}
+}
+
 // TestClockSkewRestamps: a device whose clock runs an hour fast has its
 // mutations refused with clock_skew; it corrects its clock, re-stamps them
 // into a new batch and they are applied, with sane HLCs locally.

@@ -197,7 +197,7 @@ func (d *Device) AnswerItem(ctx context.Context, inspID string, a Answer) (res A
 			return err
 		}
 		if item.FindingOnFail {
-			if err := d.followFinding(ctx, tx, insp, item, answer.Failed(), a.Note, &res); err != nil {
+			if err := d.followFinding(ctx, tx, insp, item, answer, &res); err != nil {
 				return err
 			}
 		}
@@ -211,18 +211,15 @@ func (d *Device) AnswerItem(ctx context.Context, inspID string, a Answer) (res A
 
 // followFinding keeps the finding of item of insp (a draft, or returned:
 // editable) with its answer: a failed answer opens one (once per item) or
-// has the open one's description follow the note; an answer that no
+// has the open one's description follow the answer; an answer that no
 // longer fails withdraws (deletes) the open one — a fail typed by mistake
 // and corrected leaves no finding to rectify.
-func (d *Device) followFinding(ctx context.Context, tx *sql.Tx, insp *Record, item *syncproto.ChecklistItem, failed bool, note string, res *AnswerResult) error {
+func (d *Device) followFinding(ctx context.Context, tx *sql.Tx, insp *Record, item *syncproto.ChecklistItem, answer syncproto.Answer, res *AnswerResult) error {
 	existing, err := d.itemFinding(ctx, tx, insp.ID, item.Key)
 	if err != nil {
 		return err
 	}
-	desc := item.Label + "：不合格"
-	if note != "" {
-		desc += "。" + note
-	}
+	failed, desc := answer.Failed(item), answer.FindingDescription(item)
 	switch {
 	case failed && existing != nil:
 		if existing.Str("description") == desc || existing.Str("status") != "open" {

@@ -73,7 +73,7 @@ func TestSeedTemplatesMatchSchema(t *testing.T) {
 // that the item format forbids is caught by the schema.
 func TestBrokenTemplatesFailSchema(t *testing.T) {
 	sch := compileSchema(t, "checklist.schema.json")
-	b, err := fs.ReadFile(seeds.FS(), "templates/construction_dust.json")
+	b, err := fs.ReadFile(seeds.FS(), "templates/construction_dust@1.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,6 +104,22 @@ func TestBrokenTemplatesFailSchema(t *testing.T) {
 		}},
 		{"choice item without options", func(tpl map[string]any) { item(tpl, "check")["type"] = "choice" }},
 		{"finding_on_fail on a text item", func(tpl map[string]any) { item(tpl, "text")["finding_on_fail"] = true }},
+		{"finding_on_fail on a number item", func(tpl map[string]any) { item(tpl, "number")["finding_on_fail"] = true }},
+		{"finding_on_fail on a choice no option of which fails", func(tpl map[string]any) {
+			it := item(tpl, "number")
+			it["type"], it["options"], it["finding_on_fail"] = "choice", []any{map[string]any{"value": "a", "label": "甲"}, map[string]any{"value": "b", "label": "乙", "fails": false}}, true
+			delete(it, "unit")
+		}},
+		{"every option fails", func(tpl map[string]any) {
+			it := item(tpl, "number")
+			it["type"], it["options"] = "choice", []any{map[string]any{"value": "a", "label": "甲", "fails": true}}
+			delete(it, "unit")
+		}},
+		{"fails not a boolean", func(tpl map[string]any) {
+			it := item(tpl, "number")
+			it["type"], it["options"] = "choice", []any{map[string]any{"value": "a", "label": "甲"}, map[string]any{"value": "b", "label": "乙", "fails": "yes"}}
+			delete(it, "unit")
+		}},
 		{"deadline_days without finding_on_fail", func(tpl map[string]any) { item(tpl, "text")["deadline_days"] = 3 }},
 		{"no items", func(tpl map[string]any) { tpl["items"] = []any{} }},
 		{"unknown site kind", func(tpl map[string]any) { tpl["site_kinds"] = []any{"airport"} }},

@@ -223,8 +223,8 @@ func Load() (*Set, error) {
 		if err := decodeFile(name, &t); err != nil {
 			return nil, err
 		}
-		if want := path.Base(name); want != t.ID+".json" {
-			return nil, fmt.Errorf("seeds: %s: template id %q does not match the file name", name, t.ID)
+		if want := fmt.Sprintf("%s@%d.json", t.ID, t.Version); path.Base(name) != want {
+			return nil, fmt.Errorf("seeds: %s: template %s version %d is not in a file named %s", name, t.ID, t.Version, want)
 		}
 		s.Templates = append(s.Templates, t)
 	}
@@ -270,6 +270,39 @@ func (s *Set) Template(id string, version int) *Template {
 		}
 	}
 	return nil
+}
+
+// LatestTemplates returns the highest version of each template, in id
+// order: the checklists offered for new inspections, one per id.
+func (s *Set) LatestTemplates() []Template {
+	var out []Template
+	for i, t := range s.Templates {
+		if i+1 == len(s.Templates) || s.Templates[i+1].ID != t.ID {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// ItemsEver returns the items of every version of the template with the
+// given id: the newest version's, in its order, then those only older
+// versions have (newest first), each key once. An answer or a failed
+// item of any version is labelled and ordered by it.
+func (s *Set) ItemsEver(id string) []Item {
+	var out []Item
+	seen := map[string]bool{}
+	for i := len(s.Templates) - 1; i >= 0; i-- {
+		if s.Templates[i].ID != id {
+			continue
+		}
+		for _, it := range s.Templates[i].Items {
+			if !seen[it.Key] {
+				seen[it.Key] = true
+				out = append(out, it)
+			}
+		}
+	}
+	return out
 }
 
 // LatestTemplate returns the highest version of the template with the
@@ -401,8 +434,19 @@ func (s *Set) Validate() error {
 			} else if it.Unit != "" || it.Min != nil || it.Max != nil {
 				bad("%s: unit/min/max on a %s item", iw, it.Type)
 			}
-			if it.FindingOnFail && it.Type != ItemTypeCheck && it.Type != ItemTypeBoolean {
-				bad("%s: finding_on_fail on a %s item (only check and boolean items can fail)", iw, it.Type)
+			fails := 0
+			for _, o := range it.Options {
+				if o.Fails {
+					fails++
+				}
+			}
+			switch {
+			case it.Type == ItemTypeChoice && fails == len(it.Options) && fails > 0:
+				bad("%s: every option fails", iw)
+			case it.FindingOnFail && it.Type == ItemTypeChoice && fails == 0:
+				bad("%s: finding_on_fail on a choice item with no option that fails", iw)
+			case it.FindingOnFail && it.Type != ItemTypeCheck && it.Type != ItemTypeBoolean && it.Type != ItemTypeChoice:
+				bad("%s: finding_on_fail on a %s item (only check, boolean and choice items can fail)", iw, it.Type)
 			}
 			if it.DeadlineDays < 0 {
 				bad("%s: negative deadline_days", iw)

@@ -60,28 +60,41 @@ func TestLoad(t *testing.T) {
 	}
 }
 
+// TestTemplates: the build carries every version of each checklist ever
+// released, 1 to the latest with none missing (an inspection names the
+// version it was made on, and a fresh database needs it too), sorted by
+// id and version.
 func TestTemplates(t *testing.T) {
 	s := mustLoad(t)
 	ids := []string{"coal_boiler", "coal_yard", "construction_dust", "loose_coal", "roadside_truck", "sewage_overflow", "staggered_production"}
-	if len(s.Templates) != len(ids) {
-		t.Errorf("got %d templates, want %d", len(s.Templates), len(ids))
+	var got []string
+	for i, tp := range s.Templates {
+		if i > 0 && s.Templates[i-1].ID == tp.ID {
+			if prev := s.Templates[i-1].Version; tp.Version != prev+1 {
+				t.Errorf("%s: version %d follows version %d", tp.ID, tp.Version, prev)
+			}
+			continue
+		}
+		got = append(got, tp.ID)
+		if tp.Version != 1 {
+			t.Errorf("%s: the first version is %d", tp.ID, tp.Version)
+		}
+	}
+	if !slices.Equal(got, ids) {
+		t.Errorf("templates %v, want %v in this order", got, ids)
+	}
+	latest := s.LatestTemplates()
+	if len(latest) != len(ids) {
+		t.Errorf("LatestTemplates: %d, want %d", len(latest), len(ids))
 	}
 	for i, id := range ids {
-		t.Run(id, func(t *testing.T) {
-			tpl := s.Template(id, 1)
-			if tpl == nil {
-				t.Fatalf("template %s v1 missing", id)
-			}
-			if s.LatestTemplate(id) == nil {
-				t.Errorf("LatestTemplate(%s) = nil", id)
-			}
-			if i < len(s.Templates) && s.Templates[i].ID != id {
-				t.Errorf("templates not sorted: position %d is %s, want %s", i, s.Templates[i].ID, id)
-			}
-			if len(tpl.Items) < 5 {
-				t.Errorf("template %s has only %d items", id, len(tpl.Items))
-			}
-		})
+		one := s.LatestTemplate(id)
+		if one == nil || len(one.Items) < 5 {
+			t.Fatalf("LatestTemplate(%s) = %v", id, one)
+		}
+		if i < len(latest) && (latest[i].ID != id || latest[i].Version != one.Version) {
+			t.Errorf("LatestTemplates()[%d] = %s@%d, want %s@%d", i, latest[i].ID, latest[i].Version, id, one.Version)
+		}
 	}
 }
 
@@ -323,6 +336,17 @@ func TestValidateRejects(t *testing.T) {
 		{"choice without options", func(s *Set) {
 			s.Templates[0].Items[0] = Item{Key: "x_choice", Label: "选择", Type: ItemTypeChoice}
 		}, "no options"},
+		{"finding_on_fail on a choice no option of which fails", func(s *Set) {
+			s.Templates[0].Items[0] = Item{Key: "x_choice", Label: "选择", Type: ItemTypeChoice, FindingOnFail: true, DeadlineDays: 3,
+				Options: []Option{{Value: "a", Label: "甲"}, {Value: "b", Label: "乙"}}}
+		}, "no option that fails"},
+		{"every option fails", func(s *Set) {
+			s.Templates[0].Items[0] = Item{Key: "x_choice", Label: "选择", Type: ItemTypeChoice,
+				Options: []Option{{Value: "a", Label: "甲", Fails: true}, {Value: "b", Label: "乙", Fails: true}}}
+		}, "every option fails"},
+		{"finding_on_fail on a number", func(s *Set) {
+			s.Templates[0].Items[0] = Item{Key: "x_num", Label: "数量", Type: ItemTypeNumber, Unit: "t", FindingOnFail: true}
+		}, "finding_on_fail on a number item"},
 		{"number without unit", func(s *Set) {
 			s.Templates[0].Items[0] = Item{Key: "x_num", Label: "数量", Type: ItemTypeNumber, Min: ptr(5.0), Max: ptr(1.0)}
 		}, "no unit"},
@@ -410,5 +434,25 @@ func TestDecodeStrict(t *testing.T) {
 				t.Errorf("decodeStrict(%s) error = %v, want ok=%v", tc.in, err, tc.ok)
 			}
 		})
+	}
+}
+
+// TestItemsEver: a checklist's items over all its versions are the newest
+// version's, in order, then the keys only older versions had.
+func TestItemsEver(t *testing.T) {
+	s := mustLoad(t)
+	var keys []string
+	for _, it := range s.ItemsEver("roadside_truck") {
+		keys = append(keys, it.Key)
+	}
+	latest := s.LatestTemplate("roadside_truck")
+	if len(keys) != len(latest.Items)+3 || keys[0] != latest.Items[0].Key {
+		t.Fatalf("roadside_truck's items ever: %v", keys)
+	}
+	if got := keys[len(latest.Items):]; !slices.Equal(got, []string{"twc_present", "scr_present", "dpf_present"}) {
+		t.Errorf("the keys only version 1 has: %v", got)
+	}
+	if got := s.ItemsEver("no_such"); len(got) != 0 {
+		t.Errorf("an unknown checklist's items: %v", got)
 	}
 }

@@ -297,11 +297,15 @@ func (it *ChecklistItem) Range() string {
 	return s
 }
 
-// OptionList shows a choice item's options as "value（label）、…".
+// OptionList shows a choice item's options as "value（label）、…", an
+// option that fails as "value（label，不合格）".
 func (it *ChecklistItem) OptionList() string {
 	parts := make([]string, len(it.Options))
 	for i, o := range it.Options {
 		parts[i] = o.Value + "（" + o.Label + "）"
+		if o.Fails {
+			parts[i] = o.Value + "（" + o.Label + "，不合格）"
+		}
 	}
 	return strings.Join(parts, "、")
 }
@@ -344,11 +348,33 @@ func (a Answer) Text(it *ChecklistItem) string {
 	return s
 }
 
-// Failed reports whether the answer fails its item: a check answered
-// fail, or a boolean answered false.
-func (a Answer) Failed() bool {
-	b, isBool := a.Value.(bool)
-	return a.Result == ResultFail || (isBool && !b)
+// Failed reports whether the answer fails item it: a check answered fail,
+// a boolean answered false, or a choice answered with an option that
+// Fails.
+func (a Answer) Failed(it *ChecklistItem) bool {
+	switch v := a.Value.(type) {
+	case bool:
+		return !v
+	case string:
+		return it.Type == ItemChoice && slices.ContainsFunc(it.Options, func(o ChecklistOption) bool { return o.Value == v && o.Fails })
+	}
+	return a.Result == ResultFail
+}
+
+// FindingDescription is the description of the finding a failed answer
+// raises (sync.md 9.1): the item's label, then what failed — 不合格 for a
+// check or yes/no item, the chosen option's label for a choice — then the
+// answer's note. Phones write it; the field app spells it the same way.
+func (a Answer) FindingDescription(it *ChecklistItem) string {
+	what := "不合格"
+	if v, ok := a.Value.(string); ok && it.Type == ItemChoice {
+		what = Answer{Value: v}.Text(it)
+	}
+	desc := it.Label + "：" + what
+	if a.Note != "" {
+		desc += "。" + a.Note
+	}
+	return desc
 }
 
 // ShowAnswer renders an answer that may not fit its item (ParseAnswer

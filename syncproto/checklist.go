@@ -35,8 +35,9 @@ type ChecklistItem struct {
 	// (a photo record with this item_key) unless it is answered na or is
 	// optional and unanswered.
 	PhotoRequired bool `json:"photo_required"`
-	// FindingOnFail means a failed answer (check: fail, boolean: false)
-	// raises a finding with a rectification deadline of DeadlineDays.
+	// FindingOnFail means a failed answer (Answer.Failed: check fail,
+	// boolean false, a choice option that Fails) raises a finding with a
+	// rectification deadline of DeadlineDays.
 	FindingOnFail bool `json:"finding_on_fail"`
 	DeadlineDays  int  `json:"deadline_days,omitempty"`
 }
@@ -45,6 +46,10 @@ type ChecklistItem struct {
 type ChecklistOption struct {
 	Value string `json:"value"`
 	Label string `json:"label"`
+	// Fails marks an option that describes a violation (a boiler 仍在燃煤,
+	// a catalyst 已拆除): choosing it fails the item, as a check answered
+	// fail does.
+	Fails bool `json:"fails,omitempty"`
 }
 
 // Item types.
@@ -117,7 +122,7 @@ type Completeness struct {
 	Unknown []string
 	// Failed lists, in the template's order, the items whose (valid)
 	// answer fails them (Answer.Failed: a check answered fail, a boolean
-	// answered false); never nil.
+	// answered false, a choice option that fails); never nil.
 	Failed []string
 }
 
@@ -138,7 +143,7 @@ func CheckCompleteness(items []ChecklistItem, answers map[string]json.RawMessage
 			var err error
 			if a, err = ParseAnswer(it, raw); err != nil {
 				c.Missing = append(c.Missing, MissingItem{Key: it.Key, Reason: MissingInvalid, Detail: err.Error()})
-			} else if a.Failed() {
+			} else if a.Failed(it) {
 				c.Failed = append(c.Failed, it.Key)
 			}
 		}

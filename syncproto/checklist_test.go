@@ -15,8 +15,9 @@ func testItems() []ChecklistItem {
 		{Key: "monitor", Label: "在线监测", Type: ItemCheck, Required: true},
 		{Key: "pm10", Label: "PM10", Type: ItemNumber, Unit: "µg/m³", Min: &lo, Max: &hi},
 		{Key: "status", Label: "现状", Type: ItemChoice, Required: true, PhotoRequired: true,
-			Options: []ChecklistOption{{Value: "removed", Label: "已拆除"}, {Value: "burning", Label: "仍在燃煤"}}},
+			Options: []ChecklistOption{{Value: "removed", Label: "已拆除"}, {Value: "burning", Label: "仍在燃煤", Fails: true}}},
 		{Key: "remarks", Label: "说明", Type: ItemText},
+		{Key: "night", Label: "夜间检查", Type: ItemBoolean},
 	}
 }
 
@@ -77,7 +78,7 @@ func TestInvalidAnswersCountAsMissing(t *testing.T) {
 		{"pm10", `{"value":6000}`, "超出范围 0–5000 µg/m³"},
 		{"pm10", `{"value":"很高"}`, "应填数字"},
 		{"pm10", `{"result":"fail"}`, "result 只能是 na"},
-		{"status", `{"value":"gas"}`, "removed（已拆除）、burning（仍在燃煤）"},
+		{"status", `{"value":"gas"}`, "removed（已拆除）、burning（仍在燃煤，不合格）"},
 		{"fence", `{"result":"ok"}`, "只能是 pass、fail 或 na"},
 		{"fence", `true`, "应答 pass"},
 		{"remarks", `{"value":""}`, "应填文字"},
@@ -115,15 +116,20 @@ func TestAnswerText(t *testing.T) {
 		{0, `{"result":"fail","note":"东侧"}`, "不合格（东侧）", true},
 		{0, `"pass"`, "合格", false},
 		{2, `{"value":128.5}`, "128.5 µg/m³", false},
-		{3, `{"value":"burning"}`, "仍在燃煤", false},
+		{3, `{"value":"burning"}`, "仍在燃煤", true},
+		{3, `{"value":"removed"}`, "已拆除", false},
+		{3, `{"result":"na"}`, "不适用", false},
 		{4, `{"result":"na"}`, "不适用", false},
+		{4, `{"value":"fail"}`, "fail", false},
+		{5, `{"value":false}`, "否", true},
+		{5, `{"value":true}`, "是", false},
 	} {
 		a, err := ParseAnswer(&items[tc.item], json.RawMessage(tc.answer))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := a.Text(&items[tc.item]); got != tc.text || a.Failed() != tc.failed {
-			t.Errorf("%s: %q failed %v, want %q %v", tc.answer, got, a.Failed(), tc.text, tc.failed)
+		if got := a.Text(&items[tc.item]); got != tc.text || a.Failed(&items[tc.item]) != tc.failed {
+			t.Errorf("%s: %q failed %v, want %q %v", tc.answer, got, a.Failed(&items[tc.item]), tc.text, tc.failed)
 		}
 	}
 }
@@ -191,8 +197,9 @@ func FuzzDecodeAnswer(f *testing.F) {
 }
 
 // TestCheckCompletenessFailed: Failed lists, in checklist order, the items
-// whose valid answer fails them — a check answered fail, in either form —
-// and nothing for a pass, a na, an invalid answer or an unknown key.
+// whose valid answer fails them — a check answered fail, in either form,
+// a boolean answered false, a choice option that fails — and nothing for
+// a pass, a na, another option, an invalid answer or an unknown key.
 func TestCheckCompletenessFailed(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
@@ -202,6 +209,9 @@ func TestCheckCompletenessFailed(t *testing.T) {
 		{"none answered", nil, []string{}},
 		{"fail object and bare fail", answersOf("monitor", `"fail"`, "fence", `{"result":"fail"}`), []string{"fence", "monitor"}},
 		{"pass and na", answersOf("fence", `{"result":"pass"}`, "monitor", `{"result":"na"}`), []string{}},
+		{"failing option, false, in checklist order", answersOf("night", `{"value":false}`, "status", `{"value":"burning"}`, "fence", `"pass"`), []string{"status", "night"}},
+		{"other option, true, na", answersOf("night", `{"value":true}`, "status", `{"value":"removed"}`, "remarks", `{"result":"na"}`), []string{}},
+		{"not an option is missing, not failed", answersOf("status", `{"value":"Burning"}`), []string{}},
 		{"invalid is missing, not failed", answersOf("fence", `{"result":false}`, "monitor", `false`), []string{}},
 		{"unknown key", answersOf("nosuch", `{"result":"fail"}`), []string{}},
 	} {
@@ -220,7 +230,7 @@ func TestShowAnswer(t *testing.T) {
 	lo, hi := 0.0, 5000.0
 	num := &ChecklistItem{Key: "pm10", Label: "PM10", Type: ItemNumber, Unit: "µg/m³", Min: &lo, Max: &hi}
 	check := &ChecklistItem{Key: "fence", Label: "围挡", Type: ItemCheck}
-	choice := &ChecklistItem{Key: "level", Label: "预警", Type: ItemChoice, Options: []ChecklistOption{{"orange", "橙色"}, {"red", "红色"}}}
+	choice := &ChecklistItem{Key: "level", Label: "预警", Type: ItemChoice, Options: []ChecklistOption{{Value: "orange", Label: "橙色"}, {Value: "red", Label: "红色"}}}
 	for _, tc := range []struct {
 		it        *ChecklistItem
 		raw, want string

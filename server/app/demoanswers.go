@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/xinzhou-eco/fieldsync/seeds"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
 // The checklist answers of the demo's visits, encoded as sync.md section 9
@@ -187,11 +188,24 @@ func demoAnswer(rng *rand.Rand, v *demoVisit, it seeds.Item, failRate int, truck
 		}
 		return math.Round((r[0]+rng.Float64()*(r[1]-r[0]))*10) / 10, false
 	case seeds.ItemTypeChoice:
-		// The first option is the usual answer in these checklists.
-		if rng.IntN(3) > 0 {
-			return it.Options[0].Value, false
+		// An option that describes a violation (fails) is chosen as often
+		// as a check item fails; otherwise the first option is the usual
+		// answer in these checklists.
+		var ok, bad []string
+		for _, o := range it.Options {
+			if o.Fails {
+				bad = append(bad, o.Value)
+			} else {
+				ok = append(ok, o.Value)
+			}
 		}
-		return it.Options[rng.IntN(len(it.Options))].Value, false
+		if len(bad) > 0 && failRate > 0 && rng.IntN(100) < failRate {
+			return bad[rng.IntN(len(bad))], true
+		}
+		if rng.IntN(3) > 0 {
+			return ok[0], false
+		}
+		return ok[rng.IntN(len(ok))], false
 	}
 	return demoText(rng, v, it.Key), false
 }
@@ -244,7 +258,7 @@ func truckAnswer(v *demoVisit, it seeds.Item, t *demoTruck) (any, bool, bool) {
 		return pick(t.cn6, "cn6", "cn5"), false, true
 	case "fuel":
 		return pick(t.gas, "natural_gas", "diesel"), false, true
-	case "twc_present":
+	case "twc_present": // roadside_truck@1: a check
 		if !t.gas {
 			return "na", false, true
 		}
@@ -254,6 +268,16 @@ func truckAnswer(v *demoVisit, it seeds.Item, t *demoTruck) (any, bool, bool) {
 		return "pass", false, true
 	case "scr_present", "dpf_present":
 		return pick(t.gas, "na", "pass"), false, true
+	case "twc": // version 2: what the device is found in
+		if !t.gas {
+			return "na", false, true
+		}
+		if t.tampered {
+			return map[string]any{"value": "removed", "note": "现场查见排气管改装，催化器壳体已拆除"}, true, true
+		}
+		return "present", false, true
+	case "scr", "dpf":
+		return pick(t.gas, "na", "present"), false, true
 	case "action":
 		return pick(t.tampered, "fine", "release"), false, true
 	}
@@ -298,8 +322,13 @@ var demoSeverities = []string{"minor", "minor", "major", "major", "major", "crit
 // some are being put right.
 func planFinding(rng *rand.Rand, v *demoVisit, it seeds.Item, answer any) *demoFinding {
 	note := demoFailNote
-	if m, ok := answer.(map[string]any); ok {
-		note, _ = m["note"].(string)
+	switch a := answer.(type) {
+	case map[string]any:
+		note, _ = a["note"].(string)
+	case string:
+		if it.Type == seeds.ItemTypeChoice { // a failing option: what it says
+			note = syncproto.Answer{Value: a}.Text(&it)
+		}
 	}
 	days := it.DeadlineDays
 	if days == 0 {

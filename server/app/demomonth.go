@@ -154,8 +154,10 @@ func planDemoMonth(set *seeds.Set, demo *seeds.Demo, day0 time.Time, days int) *
 	for day := days; day >= 1; day-- {
 		for i, d := range m.devices {
 			n := []int{0, 1, 1, 1, 1, 2, 2, 2, 2, 3}[rng.IntN(10)]
-			if day == days && i == 0 {
-				n = max(n, 1) // the month's first visit dates it (demowrite.go)
+			if day == days && i == 0 || m.madeSite(d, day) != nil {
+				// The month's first visit dates it (demowrite.go); a
+				// site made the day before is inspected.
+				n = max(n, 1)
 			}
 			at := m.date(day).Add(8*time.Hour + 20*time.Minute + time.Duration(rng.IntN(80))*time.Minute)
 			for k := range n {
@@ -188,6 +190,19 @@ func (m *demoMonth) addPhoneSite() {
 	m.newSites = append(m.newSites, s)
 }
 
+// madeSite returns the site d created the day before day, or nil: the
+// inspector made it on arriving there, and its first visit of day is
+// there (so that even a short demo month has a visit of a site a phone
+// made).
+func (m *demoMonth) madeSite(d *demoDevice, day int) *demoSite {
+	for _, s := range m.newSites {
+		if s.by == d && day == s.createdDay-1 {
+			return s
+		}
+	}
+	return nil
+}
+
 // sitesOn returns the sites d can visit on day: its county's, and those
 // created by then.
 func (m *demoMonth) sitesOn(d *demoDevice, day int) []*demoSite {
@@ -207,6 +222,9 @@ var demoFactoryTemplates = []string{"staggered_production", "staggered_productio
 func (m *demoMonth) planVisit(rng *rand.Rand, d *demoDevice, day, k int, start time.Time) *demoVisit {
 	sites := m.sitesOn(d, day)
 	site := sites[rng.IntN(len(sites))]
+	if s := m.madeSite(d, day); s != nil && k == 0 {
+		site = s
+	}
 	v := &demoVisit{id: demoID("inspection", d.user.Username, day, k), day: day, dev: d, site: site, start: start,
 		end: start.Add(time.Duration(35+rng.IntN(50)) * time.Minute)}
 	v.tmpl = m.templateFor(rng, site.kind)

@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 
@@ -31,7 +32,7 @@ func TestPublishedChecklistKept(t *testing.T) {
 	edited.Items = slices.Clone(edited.Items[1:])
 	edited.Items[0].Required = !edited.Items[0].Required
 	next := edited
-	next.Version = 2
+	next.Version = set.LatestTemplate("coal_boiler").Version + 1
 	kept, err := server.LoadReference(ctx, srv.App.Syncer, &seeds.Set{Templates: []seeds.Template{edited, next}})
 	if err != nil {
 		t.Fatal(err)
@@ -46,8 +47,8 @@ func TestPublishedChecklistKept(t *testing.T) {
 	if string(after.Value("items")) != string(published.Value("items")) || after.Seq != published.Seq {
 		t.Errorf("the published version was rewritten (seq %d → %d)", published.Seq, after.Seq)
 	}
-	v2, err := srv.App.DB.Get(ctx, syncproto.EntityTemplate, "coal_boiler@2")
-	if err != nil || v2 == nil || string(v2.Value("version")) != "2" {
+	v2, err := srv.App.DB.Get(ctx, syncproto.EntityTemplate, fmt.Sprintf("coal_boiler@%d", next.Version))
+	if err != nil || v2 == nil || string(v2.Value("version")) != fmt.Sprint(next.Version) {
 		t.Errorf("the new version was not published: %v %v", v2, err)
 	}
 	// Loading the build's own set again changes nothing and reports nothing.

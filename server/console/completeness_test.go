@@ -3,6 +3,7 @@ package console_test
 import (
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -100,5 +101,47 @@ func TestQueueShowsAndFiltersMissingItems(t *testing.T) {
 	_, page = b.get("/console/inspections/" + done)
 	if !strings.Contains(page, `<dt>完整性</dt><dd><span class="ok">完整</span>`) || strings.Contains(page, "缺项") {
 		t.Errorf("detail of the complete inspection does not say 完整")
+	}
+}
+
+// pushVersion has the phone push an inspection of version version of
+// template, with status, at a demo site of county, on 2026-11-28, with
+// the given answers (field name → value), and returns its id.
+func pushVersion(t *testing.T, c *syncproto.Client, county, template string, version int, status string, answers ...any) string {
+	t.Helper()
+	id := uuid.NewString()
+	f := apptest.Fields(append([]any{"site_id", apptest.DemoSite(t, county), "template_id", template, "template_version", version,
+		"status", status, "started_at", "2026-11-28T09:00:00+08:00"}, answers...)...)
+	apptest.PushApplied(t, c, syncproto.Mutation{Entity: syncproto.EntityInspection, ID: id, HLC: c.Clock.Now().String(), Fields: f})
+	return id
+}
+
+// TestFailingOptionMarked: an inspection on coal_boiler@2 answered 锅炉现状
+// 仍在燃煤 — an option that describes a violation — counts that item as
+// 不合格 in the review queue and marks its row on the detail page, while
+// the same answer on version 1, whose options do not fail, does not.
+func TestFailingOptionMarked(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	push := func(version int) string {
+		return pushVersion(t, phone, apptest.Xinfu, "coal_boiler", version, "submitted",
+			append(slices.Clone(completeBoiler), "answers.boiler_status", map[string]any{"value": "burning"})...)
+	}
+	v1, v2 := push(1), push(2)
+	b := loggedIn(t, srv, apptest.CountyOffice)
+	_, page := b.get("/console/queue?status=submitted")
+	failed := regexp.MustCompile(`class="num n-failed[^"]*">([0-9]+)<`)
+	for id, want := range map[string]string{v1: "0", v2: "1"} {
+		if m := failed.FindStringSubmatch(rowOf(page, id)); m == nil || m[1] != want {
+			t.Errorf("queue row of %s: 不合格项 %q, want %s", id, m, want)
+		}
+	}
+	row := regexp.MustCompile(`<tr( class="fail")?><td>锅炉现状</td><td>仍在燃煤</td></tr>`)
+	for id, marked := range map[string]bool{v1: false, v2: true} {
+		_, page := b.get("/console/inspections/" + id)
+		m := row.FindStringSubmatch(page)
+		if m == nil || (m[1] != "") != marked {
+			t.Errorf("detail of %s: the row of 锅炉现状 %q, want marked failed %v", id, m, marked)
+		}
 	}
 }

@@ -239,7 +239,7 @@ func answers(insp *server.StoredRecord, t *seeds.Template) []answerRow {
 				row.Value, row.Invalid = syncproto.ShowAnswer(it, raw), invalidAnswer(it)
 				break
 			}
-			row.Value, row.Failed = a.Text(it), a.Failed()
+			row.Value, row.Failed = a.Text(it), a.Failed(it)
 		}
 		out = append(out, row)
 	}

@@ -324,7 +324,7 @@ func (c *Console) queue(ec echo.Context) error {
 				Link: template.URL("/console/queue?" + link.Encode())})
 		}
 	}
-	data := map[string]any{"Rows": rows, "Total": total, "Counties": cc, "Q": q, "Templates": c.set.Templates,
+	data := map[string]any{"Rows": rows, "Total": total, "Counties": cc, "Q": q, "Templates": c.set.LatestTemplates(),
 		"Statuses": server.ReviewStatuses, "Flags": flagOptions, "Completeness": completenessOptions}
 	if task != nil {
 		data["Task"] = map[string]string{"ID": task.ID, "Number": task.Text("number"), "Problem": abridge(task.Text("problem"), 60)}

@@ -71,9 +71,24 @@ export function parseAnswer(it, a) {
   return { answer: a };
 }
 
-/** failed: a check answered fail, or a boolean answered false. */
-export function failed(a) {
-  return !!a && (a.result === 'fail' || a.value === false);
+/** failed: an answer that fails item it, as syncproto's Answer.Failed
+ *  says — a check answered fail, a boolean answered false, a choice
+ *  answered with an option marked fails. */
+export function failed(it, a) {
+  a = answerObject(it, a);
+  if (!a) return false;
+  if (typeof a.value === 'boolean') return !a.value;
+  if (typeof a.value === 'string') return it.type === 'choice' && (it.options || []).some((o) => o.value === a.value && o.fails);
+  return a.result === 'fail';
+}
+
+/** findingDescription is the description of the finding a failed answer
+ *  raises, as syncproto's Answer.FindingDescription spells it: the item,
+ *  then 不合格 or the chosen option's label, then the note. */
+export function findingDescription(it, a) {
+  a = answerObject(it, a);
+  const what = it.type === 'choice' && typeof a?.value === 'string' ? answerText(it, { value: a.value }) : '不合格';
+  return it.label + '：' + what + (a?.note ? '。' + a.note : '');
 }
 
 /** answerText shows an answer for people. */

@@ -5,7 +5,7 @@
 import { uuidv7 } from '/app/sdk/fieldsync-sdk.js';
 import { h, toast, chinaTime, chinaDate, now, label as labelFor, store, statusNames, severityNames, findingStatusNames, flagTitles, when } from '../ui.js';
 import { message, photoRefusedMessage } from '../errors.js';
-import { parseAnswer, answerObject, answersOf, completeness, failed, range, answerText, missingReasons } from '../checklist.js';
+import { parseAnswer, answerObject, answersOf, completeness, failed, findingDescription, range, answerText, missingReasons } from '../checklist.js';
 import { takePhoto, photoTile, revokeThumbs, failedUploads, refusal } from '../photos.js';
 import { draft, keepDrafts, clearDraft } from '../drafts.js';
 import * as geo from '../geo.js';
@@ -205,7 +205,7 @@ export async function render(app, id) {
         input = seg([[true, '是'], [false, '否', it.finding_on_fail ? 'fail' : ''], ['na', '不适用', 'na']]);
         break;
       case 'choice':
-        input = seg([...(it.options || []).map((o) => [o.value, o.label]), ['na', '不适用', 'na']]);
+        input = seg([...(it.options || []).map((o) => [o.value, o.label, o.fails ? 'fail' : '']), ['na', '不适用', 'na']]);
         break;
       case 'number': {
         const num = h('input', { type: 'number', inputmode: 'decimal', step: 'any', disabled: locked, dataset: { input: it.key }, 'aria-label': it.label + (it.unit ? `（${it.unit}）` : ''),
@@ -449,8 +449,8 @@ async function findingFor(c, insp, it, answer) {
   // Read now, not from the page: a tap on the page before it was drawn
   // again must find the finding the previous tap opened.
   const [existing] = await c.list('finding', (x) => x.fields.inspection_id === insp.id && x.fields.item_key === it.key);
-  const desc = it.label + '：不合格' + (answer?.note ? '。' + answer.note : '');
-  if (failed(answer)) {
+  const desc = findingDescription(it, answer);
+  if (failed(it, answer)) {
     if (existing) {
       if (existing.fields.description !== desc) await c.save('finding', existing.id, { description: desc });
       return;
