@@ -241,6 +241,14 @@ type MonthTally struct {
 	FlaggedPhotos                 int
 }
 
+// ItemTally counts one county's inspections of one checklist with one
+// status, started in a month, whose answer fails item Item: the item is
+// in their failed_items (OfficeStore.MonthItemFailures).
+type ItemTally struct {
+	County, TemplateID, Status, Item string
+	Inspections                      int
+}
+
 // Reviewable reports whether an inspection with this status counts in the
 // office's figures: it was submitted, whatever the review made of it since
 // (drafts do not count).

@@ -373,6 +373,10 @@ type OfficeStore interface {
 	// with their live findings, photos and flagged photos. Every status is
 	// counted; MonthlyReport decides which count.
 	MonthTallies(ctx context.Context, month string, counties []string) ([]MonthTally, error)
+	// MonthItemFailures counts, per county given, checklist, status and
+	// item, the live inspections started in month whose failed_items
+	// name that item. Every status is counted, as in MonthTallies.
+	MonthItemFailures(ctx context.Context, month string, counties []string) ([]ItemTally, error)
 	// Search finds records in q's scope by plate, site, inspector, id or
 	// text.
 	Search(ctx context.Context, q SearchQuery) ([]SearchHit, error)

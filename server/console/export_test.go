@@ -260,10 +260,10 @@ func TestExports(t *testing.T) {
 
 	// The report: its tables, the roadside statistics and the findings.
 	body, f = download(t, b, "/console/report.xlsx?month=2026-11")
-	for _, name := range []string{"检查与整改汇总", "按检查表统计", "整改任务进展", "路检路查统计", "发现问题"} {
+	for _, name := range []string{"检查与整改汇总", "按检查表统计", "不合格检查项统计", "整改任务进展", "路检路查统计", "发现问题"} {
 		checkSheet(t, body, f, name)
 	}
-	if got := f.GetSheetList(); len(got) != 7 || got[5] != "审计封存" || got[6] != "报送审核" { // audit_test.go checks the seal sheet
+	if got := f.GetSheetList(); len(got) != 8 || got[6] != "审计封存" || got[7] != "报送审核" { // audit_test.go checks the seal sheet
 		t.Errorf("report sheets %v", got)
 	}
 	// The last sheet is where the plan's 信息报送 is signed and sealed,

@@ -262,6 +262,10 @@ func (c *Console) monthReport(ec echo.Context) (reportParams, []reportTable, err
 			byTmpl.Rows = append(byTmpl.Rows, []string{c.countyName(r.County), unknownTemplate, itoa(unknown)})
 		}
 	}
+	failures, err := c.d.Store.MonthItemFailures(ctx, month, counties)
+	if err != nil {
+		return rp, nil, err
+	}
 	vehicles, err := c.monthVehicleStats(ec, month, counties)
 	if err != nil {
 		return rp, nil, err
@@ -270,7 +274,59 @@ func (c *Console) monthReport(ec echo.Context) (reportParams, []reportTable, err
 	if err != nil {
 		return rp, nil, err
 	}
-	return rp, []reportTable{sum, byTmpl, byTask}, nil
+	return rp, []reportTable{sum, byTmpl, c.failedItemTable(reports, failures), byTask}, nil
+}
+
+// failedItemTable is the report's count of failed checklist items: for
+// each county, checklist and item (in the checklist's order), the month's
+// submitted inspections whose answer fails it (failed_items: 六个百分百
+// item by item, say), and their share of that county's inspections with
+// that checklist. Drafts do not count, as in the other tables.
+func (c *Console) failedItemTable(reports []server.MonthReport, failures []server.ItemTally) reportTable {
+	t := reportTable{Title: "不合格检查项统计", Note: "已提交的检查中答案判为不合格的检查项；占比为该检查项不合格的检查数占本区县该检查表检查数",
+		Header: []string{"区县", "检查表", "检查项", "不合格检查数", "占比"},
+		Kinds:  []cellKind{kindText, kindText, kindText, kindShared, kindPercent}}
+	type key struct{ county, template, item string }
+	n := map[key]int{}
+	for _, f := range failures {
+		if server.Reviewable(f.Status) {
+			n[key{f.County, f.TemplateID, f.Item}] += f.Inspections
+		}
+	}
+	for _, r := range reports {
+		ids := make([]string, 0, len(r.ByTemplate))
+		for id := range r.ByTemplate {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		for _, id := range ids {
+			title, items := unknownTemplate, c.set.ItemsEver(id)
+			if tp := c.set.LatestTemplate(id); tp != nil && tp.Title != "" {
+				title = tp.Title
+			}
+			var keys, labels []string
+			for _, it := range items {
+				keys, labels = append(keys, it.Key), append(labels, it.Label)
+			}
+			// Keys no version has (an unknown checklist's) follow, by name.
+			var other []string
+			for k := range n {
+				if k.county == r.County && k.template == id && !slices.Contains(keys, k.item) {
+					other = append(other, k.item)
+				}
+			}
+			sort.Strings(other)
+			keys, labels = append(keys, other...), append(labels, other...)
+			for i, item := range keys {
+				if failed := n[key{r.County, id, item}]; failed > 0 {
+					of := r.ByTemplate[id]
+					t.Rows = append(t.Rows, []string{c.countyName(r.County), title, labels[i], strconv.Itoa(failed),
+						pctText(100*float64(failed)/float64(of), of)})
+				}
+			}
+		}
+	}
+	return t
 }
 
 // signOff is the report's last table: where the plan's 信息报送 wants it

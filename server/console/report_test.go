@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -90,6 +91,11 @@ func TestMonthlyReport(t *testing.T) {
 	tmpl := checkSheet(t, body, f, "按检查表统计")
 	if len(tmpl) != 2 || tmpl[1][2] != "3" {
 		t.Errorf("xlsx by checklist: %v", tmpl)
+	}
+	// The failed items: material_cover, failed in all three.
+	failedItems := checkSheet(t, body, f, "不合格检查项统计")
+	if len(failedItems) != 2 || strings.Join(failedItems[1], "|") != "忻府区|建筑施工扬尘“六个百分百”检查|物料堆放100%苫盖|3|100.0%" {
+		t.Errorf("xlsx failed items: %v", failedItems)
 	}
 	byTask := checkSheet(t, body, f, "整改任务进展")
 	if len(byTask) != 1+concerning {
@@ -188,11 +194,11 @@ func TestMonthlyReport(t *testing.T) {
 			sums[col] += n
 		}
 	}
-	if data != 2+concerning {
-		t.Errorf("csv data rows %d, want %d:\n%s", data, 2+concerning, body)
+	if data != 3+concerning {
+		t.Errorf("csv data rows %d, want %d:\n%s", data, 3+concerning, body)
 	}
-	if sumRows != 3 {
-		t.Errorf("csv totals rows %d, want one under each of the 3 tables with rows:\n%s", sumRows, body)
+	if sumRows != 4 {
+		t.Errorf("csv totals rows %d, want one under each of the 4 tables with rows:\n%s", sumRows, body)
 	}
 	// Not even as a county it may choose, nor as the responsible unit of
 	// tasks not on its county (宁武县党委、政府).
@@ -591,5 +597,49 @@ func TestReportUnknownTemplates(t *testing.T) {
 	}
 	if _, body := b.get("/console/report.csv?month=2026-11"); strings.Contains(body, "假检查表") {
 		t.Error("the CSV names the made-up checklist")
+	}
+}
+
+// TestFailedItemsReport: the monthly report counts, per county, checklist
+// and item, the submitted inspections whose answer fails the item, with
+// their share of the county's inspections on that checklist: a failing
+// option (coal_boiler@2's 仍在燃煤) as well as a check answered 不合格,
+// items of every version of a checklist (roadside_truck's twc of version
+// 2 and twc_present of version 1) under their own labels, newest version's
+// first; drafts and other counties' inspections do not count.
+func TestFailedItemsReport(t *testing.T) {
+	srv := apptest.Start(t)
+	phone, ningwu := srv.Login(apptest.Inspector), srv.Login(apptest.NingwuInsp)
+	burning := append(slices.Clone(completeBoiler), "answers.boiler_status", map[string]any{"value": "burning"},
+		"answers.boiler_retired", map[string]any{"result": "fail"})
+	pushVersion(t, phone, apptest.Xinfu, "coal_boiler", 2, "submitted", burning...)
+	pushVersion(t, phone, apptest.Xinfu, "coal_boiler", 2, "submitted", completeBoiler...)
+	pushVersion(t, phone, apptest.Xinfu, "coal_boiler", 1, "submitted", append(slices.Clone(completeBoiler),
+		"answers.boiler_retired", map[string]any{"result": "fail"})...)
+	pushVersion(t, phone, apptest.Xinfu, "coal_boiler", 2, "draft", burning...)
+	pushVersion(t, ningwu, apptest.Ningwu, "coal_boiler", 2, "submitted", burning...)
+	pushVersion(t, phone, apptest.Xinfu, "roadside_truck", 2, "submitted", "answers.twc", map[string]any{"value": "removed"})
+	pushVersion(t, phone, apptest.Xinfu, "roadside_truck", 1, "submitted", "answers.twc_present", map[string]any{"result": "fail"},
+		"answers.obd_mil_off", map[string]any{"result": "fail"})
+
+	b := loggedIn(t, srv, apptest.CityOffice)
+	_, page := b.get("/console/report?month=2026-11&county=" + apptest.Xinfu)
+	table := regexp.MustCompile(`(?s)<table class="list report" id="report-不合格检查项统计">.*?<tbody>(.*?)</tbody>`).FindStringSubmatch(page)
+	if table == nil {
+		t.Fatalf("no table of failed items:\n%s", page)
+	}
+	var got []string
+	for _, row := range regexp.MustCompile(`(?s)<tr>(.*?)</tr>`).FindAllStringSubmatch(table[1], -1) {
+		got = append(got, strings.Join(cells(row[0]), "|"))
+	}
+	want := []string{
+		"忻府区|35蒸吨以下燃煤锅炉淘汰核查|锅炉现状|1|33.3%",
+		"忻府区|35蒸吨以下燃煤锅炉淘汰核查|淘汰任务已完成|2|66.7%",
+		"忻府区|重型货车路检路查|OBD故障指示灯（MIL）未点亮|1|50.0%",
+		"忻府区|重型货车路检路查|三元催化器（燃气车）|1|50.0%",
+		"忻府区|重型货车路检路查|三元催化器完好（燃气车）|1|50.0%",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("failed items:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -37,3 +37,33 @@ func (db *DB) MonthTallies(ctx context.Context, month string, counties []string)
 	}
 	return out, rows.Err()
 }
+
+// MonthItemFailures counts the live inspections of the given counties
+// started in month whose failed_items name an item, by county, checklist,
+// status and item (server.OfficeStore).
+func (db *DB) MonthItemFailures(ctx context.Context, month string, counties []string) ([]server.ItemTally, error) {
+	if len(counties) == 0 {
+		return nil, nil
+	}
+	// failed_items is the server's own JSON array; anything else (NULL
+	// before the first check) names no item.
+	rows, err := query(ctx, db.pool, `SELECT i.county, coalesce(i.template_id, ''), coalesce(i.status, ''), j.item, count(*)
+		FROM inspection i CROSS JOIN LATERAL jsonb_array_elements_text(CASE WHEN jsonb_typeof(i.failed_items::jsonb) = 'array'
+			THEN i.failed_items::jsonb ELSE '[]'::jsonb END) AS j(item)
+		WHERE i.deleted_hlc = '' AND substr(`+dialect.VisitDate("i")+`, 1, 7) = ?
+		AND i.county = ANY(?)
+		GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`, month, counties)
+	if err != nil {
+		return nil, fmt.Errorf("month item failures: %w", err)
+	}
+	defer rows.Close()
+	var out []server.ItemTally
+	for rows.Next() {
+		var t server.ItemTally
+		if err := rows.Scan(&t.County, &t.TemplateID, &t.Status, &t.Item, &t.Inspections); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}

@@ -42,3 +42,37 @@ func (db *DB) MonthTallies(ctx context.Context, month string, counties []string)
 	}
 	return out, rows.Err()
 }
+
+// MonthItemFailures counts the live inspections of the given counties
+// started in month whose failed_items name an item, by county, checklist,
+// status and item (server.OfficeStore).
+func (db *DB) MonthItemFailures(ctx context.Context, month string, counties []string) ([]server.ItemTally, error) {
+	if len(counties) == 0 {
+		return nil, nil
+	}
+	args := []any{month}
+	for _, c := range counties {
+		args = append(args, c)
+	}
+	// failed_items is the server's own JSON array; anything else (NULL
+	// before the first check) names no item.
+	rows, err := db.read.QueryContext(ctx, `SELECT i.county, coalesce(i.template_id, ''), coalesce(i.status, ''), j.value, count(*)
+		FROM inspection i, json_each(coalesce(CASE WHEN json_valid(i.failed_items) THEN
+			CASE WHEN json_type(i.failed_items) = 'array' THEN i.failed_items END END, '[]')) j
+		WHERE i.deleted_hlc = '' AND substr(`+dialect.VisitDate("i")+`, 1, 7) = ?
+		AND i.county IN (?`+strings.Repeat(", ?", len(counties)-1)+`) AND j.type = 'text'
+		GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("month item failures: %w", err)
+	}
+	defer rows.Close()
+	var out []server.ItemTally
+	for rows.Next() {
+		var t server.ItemTally
+		if err := rows.Scan(&t.County, &t.TemplateID, &t.Status, &t.Item, &t.Inspections); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}

@@ -704,6 +704,32 @@ func testMonthlyReport(t *testing.T, open Opener) {
 	if tallies, err := e.st.MonthTallies(e.ctx, "2026-11", nil); err != nil || len(tallies) != 0 {
 		t.Errorf("no counties: %+v %v", tallies, err)
 	}
+
+	// The items failed: a's closed_shed (its floor_paved answer is not
+	// one a check item takes: missing, not failed), and a draft's.
+	o.dx.pushOK(o.dx.mut(syncproto.EntityInspection, o.d, map[string]any{"answers.no_open_piles": map[string]any{"result": "fail"},
+		"answers.closed_shed": "fail", "answers.trucks_covered": map[string]any{"result": "pass"}}))
+	items, err := e.st.MonthItemFailures(e.ctx, "2026-11", []string{xinfu, dingxia})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Slice(items, func(i, j int) bool { return fmt.Sprint(items[i]) < fmt.Sprint(items[j]) })
+	wantItems := []server.ItemTally{
+		{County: xinfu, TemplateID: "coal_yard", Status: "draft", Item: "closed_shed", Inspections: 1},
+		{County: xinfu, TemplateID: "coal_yard", Status: "draft", Item: "no_open_piles", Inspections: 1},
+		{County: xinfu, TemplateID: "coal_yard", Status: "submitted", Item: "closed_shed", Inspections: 1},
+	}
+	if fmt.Sprintf("%+v", items) != fmt.Sprintf("%+v", wantItems) {
+		t.Errorf("item failures\n%+v\nwant\n%+v", items, wantItems)
+	}
+	for _, tc := range []struct {
+		month    string
+		counties []string
+	}{{"2026-11", []string{dingxia}}, {"2026-11", nil}, {"2026-10", []string{xinfu}}} {
+		if items, err := e.st.MonthItemFailures(e.ctx, tc.month, tc.counties); err != nil || len(items) != 0 {
+			t.Errorf("%s %v: item failures %+v %v", tc.month, tc.counties, items, err)
+		}
+	}
 }
 
 func testSearch(t *testing.T, open Opener) {
