@@ -120,3 +120,46 @@ func TestBrowserRefusedPhoto(t *testing.T) {
 		t.Errorf("after 移除, the inspection counts a photo waiting: %s", p.text(`#photos-waiting`))
 	}
 }
+
+// TestBrowserRefusedPhotoSubmitted: a photo refused after its inspection
+// was submitted (taken offline, the inspection submitted, the upload
+// refused at the next sync) cannot be taken again on the phone — the
+// inspection is locked and has no camera —, so home, the item and the
+// tile do not ask for it: they say the office must return the inspection
+// first, and home offers no 去重拍. (They said 请重拍, and 去重拍 led to a
+// locked inspection.)
+func TestBrowserRefusedPhotoSubmitted(t *testing.T) {
+	_, site, p, _ := inspectorAt(t, "忻府区恒岳水泥粉磨有限公司")
+	p.setOffline(true)
+	insp := p.startInspection(site.ID, "coal_boiler")
+	for _, k := range []string{"boiler_status", "boiler_retired", "no_coal_stock"} {
+		p.answer(k, "na")
+	}
+	p.answer("no_new_boiler", "pass")
+	p.typeIn(`#item-tonnage input[data-input]`, "20", stored(insp, "tonnage")+`.then((s) => s.includes('"value":20'))`)
+	p.photo("no_new_boiler", fakeJPEG(t, "boiler.jpg", 7))
+	p.click(`#submit`)
+	p.waitJS("submitted", `document.querySelector('#status')?.textContent.includes('已提交')`)
+
+	p.setOffline(false)
+	p.goHash("#/", `#sync-now`)
+	p.click(`#sync-now`)
+	p.wait(`#refused-photos li[data-code="bad_image"]`)
+	card := p.text(`#refused-photos li`)
+	if !strings.Contains(card, "检查已提交，手机上不能重拍") || strings.Contains(card, "请重拍") {
+		t.Errorf("home's refused photo of a submitted inspection reads %q", card)
+	}
+	if eval[bool](p, `!!document.querySelector('#refused-photos a[data-retake]')`) {
+		t.Error("home offers 去重拍 for a photo of a submitted inspection")
+	}
+
+	p.goHash("#/inspection/"+insp, `#item-no_new_boiler .thumb[data-refused]`)
+	for sel, want := range map[string]string{`#item-no_new_boiler [data-refused-photo]`: "请督查室退回这次检查后再拍", `#photos-refused`: "需要补拍时请督查室退回这次检查"} {
+		if got := p.text(sel); !strings.Contains(got, want) || strings.Contains(got, "请重拍") {
+			t.Errorf("%s reads %q, want %q", sel, got, want)
+		}
+	}
+	if s := p.text(`#item-no_new_boiler .thumb[data-refused]`); strings.Contains(s, "重拍") {
+		t.Errorf("the refused photo's tile reads %q", s)
+	}
+}

@@ -115,11 +115,14 @@ const photoRefusedWhy = {
 
 /** photoRefusedMessage explains a photo the server refused for good: why
  *  (err: the failed upload's error or the refused flag, {code, message}
- *  or {code, reason}) and what to do. */
-export function photoRefusedMessage(err) {
+ *  or {code, reason}) and what to do — take it again, or, when what it
+ *  belongs to is locked (an inspection submitted or approved), ask the
+ *  office to return it first: the phone offers no camera there. */
+export function photoRefusedMessage(err, locked = false) {
+  const todo = locked ? '检查已提交，手机上不能重拍；需要补拍时，请督查室退回这次检查后再拍。' : '请重拍。';
   // Not the server's doing: no request was made.
-  if (err?.code === 'upload_failed') return '手机读不出这张照片的文件，无法上传，请重拍。';
+  if (err?.code === 'upload_failed') return '手机读不出这张照片的文件，无法上传，' + todo;
   const said = err?.message || err?.reason;
   const why = photoRefusedWhy[err?.code] || (said && /[\u4e00-\u9fff]/.test(said) ? said.replace(/[。.]$/, '') : '上传出错');
-  return `照片被服务器拒收：${why}。不会再自动上传，请重拍。`;
+  return `照片被服务器拒收：${why}。不会再自动上传，${todo}`;
 }

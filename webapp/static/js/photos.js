@@ -97,14 +97,15 @@ export function refusal(p, failed) {
  *  it, else the server's thumbnail (a colleague's photo, or an original
  *  purged after upload), its upload state and its evidence flags. refused
  *  (refusal) says the server refused its file: it is to be taken again,
- *  not waiting to be sent. */
-export function photoTile(c, p, refused = null) {
+ *  not waiting to be sent — unless locked (what it belongs to can no
+ *  longer be changed on the phone). */
+export function photoTile(c, p, refused = null, locked = false) {
   const img = h('img', { alt: '照片' });
   const flags = p.fields.flags && typeof p.fields.flags === 'object' ? Object.keys(p.fields.flags) : [];
   const state = p.fields.uploaded === true ? (flags.length ? '⚠ ' + flags.map((k) => flagTitle(k, p.fields.flags[k])).join('、') : '已上传')
-    : refused ? '✕ 拒收，需重拍' : '待上传';
+    : refused ? (locked ? '✕ 拒收' : '✕ 拒收，需重拍') : '待上传';
   const tile = h('div', { class: 'thumb' + (flags.length && !refused ? ' flagged' : '') + (refused ? ' refused' : ''),
-    title: refused ? photoRefusedMessage(refused) : state,
+    title: refused ? photoRefusedMessage(refused, locked) : state,
     dataset: { photo: p.id, uploaded: String(p.fields.uploaded === true), ...(refused ? { refused: refused.code || 'refused' } : {}) } }, img, h('span', {}, state));
   // The server's check of the capture signature (signed-captures.md).
   const cap = p.fields.capture && typeof p.fields.capture === 'object' ? p.fields.capture.status : '';
@@ -118,7 +119,7 @@ export function photoTile(c, p, refused = null) {
   tile.tabIndex = 0;
   const open = () => {
     if (!img.src) return;
-    const lines = [p.fields.captured_at ? '拍摄于 ' + when(p.fields.captured_at) : '', refused ? photoRefusedMessage(refused) : state,
+    const lines = [p.fields.captured_at ? '拍摄于 ' + when(p.fields.captured_at) : '', refused ? photoRefusedMessage(refused, locked) : state,
       cap ? captureTitles[cap] || cap : '', tile.dataset.shown === 'thumbnail' ? '（缩略图：原图已上传到服务器）' : ''].filter(Boolean);
     showPhoto(img.src, lines);
   };

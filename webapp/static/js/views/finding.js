@@ -30,8 +30,6 @@ export async function render(app, id) {
     i.template_id ? c.get('checklist_template', `${i.template_id}@${i.template_version}`) : null,
     c.list('photo', (p) => p.fields.finding_id === id || (!!f.item_key && p.fields.inspection_id === f.inspection_id && p.fields.item_key === f.item_key && !p.fields.finding_id)),
     failedUploads(c)]);
-  // A photo whose file the server refused says so (to be taken again).
-  const tile = (p) => photoTile(c, p, refusal(p, failed));
   const item = Array.isArray(tpl?.fields.items) ? tpl.fields.items.find((it) => it.key === f.item_key) : null;
   const problemPhotos = photos.filter((p) => p.fields.finding_id !== id);
   const fixPhotos = photos.filter((p) => p.fields.finding_id === id)
@@ -40,6 +38,10 @@ export async function render(app, id) {
   const inspStatus = i.status || '';
   const verified = status === 'verified';
   const editable = inspStatus === 'approved' && !verified;
+  // A photo whose file the server refused says so (to be taken again).
+  // Locked: the inspection's own photos once it is submitted, the
+  // rectification's once verified (no camera there).
+  const tile = (p) => photoTile(c, p, refusal(p, failed), p.fields.finding_id === id ? !editable : ['submitted', 'approved'].includes(inspStatus));
   const key = 'finding/' + id;
   if (!editable) clearDraft(key);
 

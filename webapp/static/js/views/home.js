@@ -180,15 +180,21 @@ function refusedPhotosCard(app, failed, photos, checks, inspections, findings, t
     h('ul', { class: 'list' }, failed.map((j) => {
       const p = photos.find((x) => x.id === j.photoId);
       const f = p?.fields || {};
-      let where = '照片', href = null, retaken = false;
+      // locked: what it belongs to can no longer be changed on the phone
+      // (an inspection submitted or approved, a rectification verified):
+      // no camera there, nothing to retake until the office returns it.
+      let where = '照片', href = null, retaken = false, locked = false;
       if (f.inspection_id) {
+        locked = ['submitted', 'approved'].includes(inspections.find((x) => x.id === f.inspection_id)?.fields.status);
         const item = f.item_key ? fieldLabel({ field: 'answers.' + f.item_key, id: f.inspection_id }, inspections, templates) : '';
         where = [inspectionText(f.inspection_id, inspections, siteName, tplTitle) || '检查记录', item ? '检查项：' + item : ''].filter(Boolean).join(' · ');
         href = '#/inspection/' + f.inspection_id;
         retaken = !!f.item_key && photos.some((x) => x.id !== p.id && !failed.some((o) => o.photoId === x.id) &&
           x.fields.inspection_id === f.inspection_id && x.fields.item_key === f.item_key);
       } else if (f.finding_id) {
-        where = '整改照片 · ' + clip(String(findings.find((x) => x.id === f.finding_id)?.fields.description || '整改问题'));
+        const fd = findings.find((x) => x.id === f.finding_id);
+        locked = fd?.fields.status === 'verified';
+        where = '整改照片 · ' + clip(String(fd?.fields.description || '整改问题'));
         href = '#/finding/' + f.finding_id;
       } else if (f.vehicle_check_id) {
         const v = checks.find((x) => x.id === f.vehicle_check_id);
@@ -198,9 +204,9 @@ function refusedPhotosCard(app, failed, photos, checks, inspections, findings, t
       return h('li', { class: 'item', dataset: { photo: j.photoId, code: j.error?.code || '' } },
         h('p', { class: 'name where' }, href ? h('a', { href }, where) : where),
         retaken ? h('p', { class: 'mute small' }, '照片被服务器拒收，已重拍；可点“移除”删去被拒收的文件。')
-          : h('p', { class: 'err' }, photoRefusedMessage(j.error)),
+          : h('p', { class: 'err' }, photoRefusedMessage(j.error, locked)),
         h('p', { class: 'mute small' }, f.captured_at ? '拍摄于 ' + when(f.captured_at) + ' · ' : '', bytes(j.size)),
-        href && !retaken ? h('a', { class: 'btn primary', href, dataset: { retake: j.photoId } }, '去重拍') : null,
+        href && !retaken && !locked ? h('a', { class: 'btn primary', href, dataset: { retake: j.photoId } }, '去重拍') : null,
         // Refused on the way (a hash that did not match): sent again whole.
         ['hash_mismatch', 'upload_failed'].includes(j.error?.code) ? [' ', h('button', { dataset: { retry: j.photoId }, onclick: () => act(async () => {
           await c.retryUpload(j.photoId);

@@ -278,9 +278,9 @@ export async function render(app, id) {
       miss.length ? h('p', { class: 'small warn' }, miss.map((m) => missingReasons[m.reason]).join('、')) : null,
       // Said until another photo of the item is taken.
       itemPhotos.filter((p) => refusedOf.has(p.id)).map((p) => itemPhotos.every((x) => refusedOf.has(x.id))
-        ? h('p', { class: 'err', dataset: { refusedPhoto: p.id } }, photoRefusedMessage(refusedOf.get(p.id)))
+        ? h('p', { class: 'err', dataset: { refusedPhoto: p.id } }, photoRefusedMessage(refusedOf.get(p.id), locked))
         : h('p', { class: 'mute small', dataset: { refusedPhoto: p.id } }, '有一张照片被服务器拒收，已重拍。')),
-      h('div', { class: 'photos' }, itemPhotos.map((p) => photoTile(c, p, refusedOf.get(p.id))),
+      h('div', { class: 'photos' }, itemPhotos.map((p) => photoTile(c, p, refusedOf.get(p.id), locked)),
         !locked ? cameraButton(c, app, { inspection_id: id, item_key: it.key }, errEl) : null));
   };
 
@@ -389,7 +389,8 @@ export async function render(app, id) {
         : h('p', { class: 'ok', id: 'missing', dataset: { complete: '1' } }, '所有必填项已完成，可以提交。')) : null,
       uploading ? h('p', { class: 'mute small', id: 'photos-waiting' }, `${uploading} 张照片待上传`) : null,
       refusedOf.size ? h('p', { class: retake.length ? 'err' : 'mute small', id: 'photos-refused' }, `${refusedOf.size} 张照片被服务器拒收，不会上传`,
-        retake.length ? ['，请重拍：', retake.map((k, i) => [i ? '、' : '', h('a', { href: '#/inspection/' + id, onclick: (e) => { e.preventDefault(); document.getElementById('item-' + k)?.scrollIntoView({ block: 'center' }); } }, k ? label(k) : '照片')]), '。']
+        locked && retake.length ? '；检查已提交，手机上不能重拍，需要补拍时请督查室退回这次检查。'
+          : retake.length ? ['，请重拍：', retake.map((k, i) => [i ? '、' : '', h('a', { href: '#/inspection/' + id, onclick: (e) => { e.preventDefault(); document.getElementById('item-' + k)?.scrollIntoView({ block: 'center' }); } }, k ? label(k) : '照片')]), '。']
           : '（已重拍）。') : null,
       serverMissing.some((m) => m.reason === 'photo_upload') && !uploading && !refusedOf.size ? h('p', { class: 'mute small' }, '服务器尚未收到部分照片，同步后更新。') : null),
     lost.length ? h('p', { class: 'notice', id: 'superseded-here' }, `有 ${lost.length} 处修改被别人更晚的修改覆盖（见下方蓝色标记）。`) : null,
