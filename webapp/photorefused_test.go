@@ -129,7 +129,7 @@ func TestBrowserRefusedPhoto(t *testing.T) {
 // first, and home offers no 去重拍. (They said 请重拍, and 去重拍 led to a
 // locked inspection.)
 func TestBrowserRefusedPhotoSubmitted(t *testing.T) {
-	_, site, p, _ := inspectorAt(t, "忻府区恒岳水泥粉磨有限公司")
+	srv, site, p, _ := inspectorAt(t, "忻府区恒岳水泥粉磨有限公司")
 	p.setOffline(true)
 	insp := p.startInspection(site.ID, "coal_boiler")
 	for _, k := range []string{"boiler_status", "boiler_retired", "no_coal_stock"} {
@@ -161,5 +161,16 @@ func TestBrowserRefusedPhotoSubmitted(t *testing.T) {
 	}
 	if s := p.text(`#item-no_new_boiler .thumb[data-refused]`); strings.Contains(s, "重拍") {
 		t.Errorf("the refused photo's tile reads %q", s)
+	}
+
+	// The session ends: the sign-in screen does not count the refused
+	// photo as waiting to be sent (no sign-in sends it), and says it is there.
+	p.signedOutElsewhere(srv)
+	p.goHash("#/", `#sync-now`)
+	p.click(`#sync-now`)
+	p.click(`#sign-in-again`)
+	p.wait(`#login-kept`)
+	if got := p.text(`#login-kept`); strings.Contains(got, "张照片等待上传") || !strings.Contains(got, "1 张照片被服务器拒收") {
+		t.Errorf("the sign-in screen says %q", got)
 	}
 }

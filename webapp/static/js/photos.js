@@ -85,6 +85,13 @@ export async function failedUploads(c) {
 /** refusal is why photo p's file will not reach the server — its upload
  *  failed for good (failed: failedUploads), or the server flagged it
  *  refused — or null. */
+/** photosWaiting is the number of photos a client's status (sdk
+ *  status()) has still to send: those whose upload the server refused
+ *  for good are not (they wait for the inspector, not for a network). */
+export function photosWaiting(s) {
+  return Math.max(0, (s.pendingPhotos || 0) - (s.failedPhotos || 0));
+}
+
 export function refusal(p, failed) {
   if (p.fields.uploaded === true) return null;
   const e = failed?.get(p.id);

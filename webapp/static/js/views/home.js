@@ -5,6 +5,7 @@ import { message, rejectedMessage, photoRefusedMessage } from '../errors.js';
 import { emissionStages, fuels, aftertreatments, vehicleActions, siteKindChoices } from '../vocab.js';
 import { maxLen, ranges, tooLong, outOfRange } from '../limits.js';
 import { sentBack } from './finding.js';
+import { photosWaiting } from '../photos.js';
 
 // The photo uploads that failed for good (the server refused the file:
 // sync.md §10.4), as home last read them (client.uploads()). They wait for
@@ -40,14 +41,14 @@ function syncCard(app) {
     h('p', { class: 'mute small' }, '等待上传'),
     h('div', { class: 'stats' },
       h('div', {}, h('b', { id: 'pending-records' }, s.pendingRecords), '条记录'),
-      h('div', {}, h('b', { id: 'pending-photos' }, Math.max(0, s.pendingPhotos - failed)), '张照片'),
+      h('div', {}, h('b', { id: 'pending-photos' }, photosWaiting(s)), '张照片'),
       h('div', {}, h('b', { id: 'pending-bytes' }, bytes(Math.max(0, s.pendingBytes - failedBytes))), '照片大小')),
     h('p', { class: 'mute', id: 'last-sync', dataset: { ok: last ? String(!!last.ok) : '' } }, lastText),
-    failed ? h('p', { class: 'err', id: 'refused-count' }, `${failed} 张照片被服务器拒收，不会上传，需重拍（见下方“被拒收的照片”）。`) : null,
+    failed ? h('p', { class: 'err', id: 'refused-count' }, `${failed} 张照片被服务器拒收，不会上传（见下方“被拒收的照片”）。`) : null,
     // Work waiting on a phone whose browser may clear the app's storage
     // when space runs short (app.persisted: navigator.storage.persist
     // refused).
-    app.persisted === false && (s.pendingRecords > 0 || s.pendingPhotos - failed > 0)
+    app.persisted === false && (s.pendingRecords > 0 || photosWaiting(s) > 0)
       ? h('p', { class: 'notice small', id: 'not-persisted' }, '浏览器没有允许本应用长期保存数据：手机空间不足时，未上传的记录和照片可能被浏览器清除。请尽快联网同步；把本应用“添加到主屏幕”后通常可长期保存。')
       : null,
     last && !last.ok && last.error && !app.sessionEnded() ? h('p', { class: 'err' }, message(last.error)) : null,

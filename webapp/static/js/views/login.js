@@ -1,6 +1,7 @@
 // Sign-in: online, once; the session then survives restarts and offline days.
 import { h, label, store, foldUser } from '../ui.js';
 import { message } from '../errors.js';
+import { photosWaiting } from '../photos.js';
 
 export async function render(app) {
   // The session the server ended (app.sessionEnded): this user's work is
@@ -42,7 +43,7 @@ export async function render(app) {
     const other = !!kept && foldUser(kept) !== foldUser(u);
     if (ended && other) {
       const s = app.client.status();
-      const waiting = [s.pendingRecords ? `${s.pendingRecords} 条记录` : '', s.pendingPhotos ? `${s.pendingPhotos} 张照片` : '',
+      const waiting = [s.pendingRecords ? `${s.pendingRecords} 条记录` : '', photosWaiting(s) ? `${photosWaiting(s)} 张照片` : '',
         s.rejectedChanges ? `${s.rejectedChanges} 条被拒绝的修改` : ''].filter(Boolean);
       if (waiting.length && !window.confirm(`手机上还有 ${kept} 的 ${waiting.join('、')}没有上传。\n改用 ${u} 登录后，这些数据仍保存在手机上，但要等 ${kept} 在这部手机上重新登录后才会上传。\n\n确定改用 ${u} 登录吗？`)) return;
     }
@@ -76,6 +77,9 @@ export async function render(app) {
 function keptText(s) {
   const waiting = [];
   if (s.pendingRecords) waiting.push(`${s.pendingRecords} 条记录`);
-  if (s.pendingPhotos) waiting.push(`${s.pendingPhotos} 张照片`);
-  return '登录已失效。手机上的数据都还在' + (waiting.length ? `，其中 ${waiting.join('、')}等待上传` : '') + '；重新登录后会自动同步。';
+  if (photosWaiting(s)) waiting.push(`${photosWaiting(s)} 张照片`);
+  // Refused photos are kept too, but no sign-in sends them: they are
+  // taken again.
+  const refused = s.failedPhotos ? `；${s.failedPhotos} 张照片被服务器拒收，登录后在首页查看` : '';
+  return '登录已失效。手机上的数据都还在' + (waiting.length ? `，其中 ${waiting.join('、')}等待上传` : '') + refused + '；重新登录后会自动同步。';
 }
