@@ -12,13 +12,14 @@ import (
 type VehicleStat struct {
 	County, Checkpoint, Campaign string
 	Trucks                       int // trucks checked
+	G5                           int // 国五 trucks checked (the plan counts them beside 国六)
 	G6                           int // 国六 trucks checked
 	Removed                      int // 国六 trucks with after-treatment removed
 }
 
 // Add adds o's counts to v's.
 func (v *VehicleStat) Add(o VehicleStat) {
-	v.Trucks, v.G6, v.Removed = v.Trucks+o.Trucks, v.G6+o.G6, v.Removed+o.Removed
+	v.Trucks, v.G5, v.G6, v.Removed = v.Trucks+o.Trucks, v.G5+o.G5, v.G6+o.G6, v.Removed+o.Removed
 }
 
 // SumVehicleStats adds up stats by the key each has, keeping the keys in

@@ -10,6 +10,7 @@ type Choice struct {
 
 // Codes of vehicle_check values that rules depend on.
 const (
+	StageCN5              = "cn5"     // emission_stage 国五
 	StageCN6              = "cn6"     // emission_stage 国六
 	AftertreatmentRemoved = "removed" // aftertreatment 已拆除
 )
@@ -19,7 +20,7 @@ const (
 // and action took the Chinese labels themselves as values; the server
 // still accepts those labels and stores the code (deprecated).
 var (
-	EmissionStages = []Choice{{"cn3", "国三"}, {"cn4", "国四"}, {"cn5", "国五"}, {StageCN6, "国六"}}
+	EmissionStages = []Choice{{"cn3", "国三"}, {"cn4", "国四"}, {StageCN5, "国五"}, {StageCN6, "国六"}}
 	Fuels          = []Choice{{"diesel", "柴油"}, {"natural_gas", "天然气"}, {"gasoline", "汽油"}, {"other", "其他"}}
 	// Aftertreatments are the states of the after-treatment device
 	// (三元催化器 TWC, SCR, DPF).

@@ -208,6 +208,9 @@ func (c *Console) monthVehicleStats(ec echo.Context, month string, counties []st
 				continue
 			}
 			v := server.VehicleStat{County: r.County, Checkpoint: server.LabelKey(r.Text("checkpoint")), Campaign: server.LabelKey(r.Text("campaign")), Trucks: 1}
+			if r.Text("emission_stage") == syncproto.StageCN5 {
+				v.G5 = 1
+			}
 			if r.Text("emission_stage") == syncproto.StageCN6 {
 				v.G6 = 1
 				if r.Text("aftertreatment") == syncproto.AftertreatmentRemoved {
@@ -227,11 +230,11 @@ func (c *Console) monthVehicleStats(ec echo.Context, month string, counties []st
 }
 
 // roadsideSheet is the month's roadside statistics by county and
-// checkpoint: trucks checked, 国六 trucks, 国六 with after-treatment
-// removed and the removal rate, with the totals.
+// checkpoint: trucks checked, 国五 and 国六 trucks, 国六 with
+// after-treatment removed and the removal rate, with the totals.
 func (c *Console) roadsideSheet(ec echo.Context, month string, counties []string) (xlsxSheet, error) {
 	s := xlsxSheet{Name: "路检路查统计", Title: "路检路查统计（" + month + "）",
-		Header: []string{"区县", "检查站", "专项行动", "检查车辆", "国六车辆", "后处理拆除（国六）", "拆除率"}}
+		Header: []string{"区县", "检查站", "专项行动", "检查车辆", "国五车辆", "国六车辆", "后处理拆除（国六）", "拆除率"}}
 	stats, err := c.monthVehicleStats(ec, month, counties)
 	if err != nil {
 		return s, err
@@ -247,10 +250,10 @@ func (c *Console) roadsideSheet(ec echo.Context, month string, counties []string
 			campaign = noCampaign
 		}
 		v := sums[k]
-		s.Rows = append(s.Rows, []any{c.countyName(parts[0]), parts[1], campaign, v.Trucks, v.G6, v.Removed, pctOf(v.Removed, v.G6)})
+		s.Rows = append(s.Rows, []any{c.countyName(parts[0]), parts[1], campaign, v.Trucks, v.G5, v.G6, v.Removed, pctOf(v.Removed, v.G6)})
 		total.Add(v)
 	}
-	s.Totals = []any{"合计", "", "", total.Trucks, total.G6, total.Removed, pctOf(total.Removed, total.G6)}
+	s.Totals = []any{"合计", "", "", total.Trucks, total.G5, total.G6, total.Removed, pctOf(total.Removed, total.G6)}
 	return s, nil
 }
 

@@ -22,7 +22,7 @@ const noCampaign = "未列入专项行动"
 
 type vehicleRow struct {
 	County, Checkpoint, Campaign string
-	Trucks, G6, Removed          int
+	Trucks, G5, G6, Removed      int
 	Rate                         string // in percent, or noRate
 	Link                         string // the records behind the figures
 }
@@ -31,7 +31,7 @@ func vehicleRowOf(county, checkpoint, campaign string, v server.VehicleStat, fil
 	if filter.Has("checkpoint") {
 		filter.Set("exact", "1") // the checks the row counts, not those of checkpoints that contain its name
 	}
-	return vehicleRow{County: county, Checkpoint: checkpoint, Campaign: campaign, Trucks: v.Trucks, G6: v.G6, Removed: v.Removed,
+	return vehicleRow{County: county, Checkpoint: checkpoint, Campaign: campaign, Trucks: v.Trucks, G5: v.G5, G6: v.G6, Removed: v.Removed,
 		Rate: rateText(v.Removed, v.G6), Link: "/console/vehicles?" + filter.Encode() + "#records"}
 }
 

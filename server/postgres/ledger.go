@@ -15,11 +15,11 @@ import (
 func (db *DB) VehicleStats(ctx context.Context, q server.VehicleQuery) ([]server.VehicleStat, error) {
 	where, args, _ := dialect.VehicleCheckWhere(q)
 	rows, err := query(ctx, db.pool, `SELECT county, `+dialect.Label("checkpoint")+`, `+dialect.Label("campaign")+`, count(*),
-		count(*) FILTER (WHERE emission_stage = ?),
+		count(*) FILTER (WHERE emission_stage = ?), count(*) FILTER (WHERE emission_stage = ?),
 		count(*) FILTER (WHERE emission_stage = ? AND aftertreatment = ?)
 		FROM vehicle_check`+where+`
 		GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
-		append([]any{syncproto.StageCN6, syncproto.StageCN6, syncproto.AftertreatmentRemoved}, args...)...)
+		append([]any{syncproto.StageCN5, syncproto.StageCN6, syncproto.StageCN6, syncproto.AftertreatmentRemoved}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("vehicle stats: %w", err)
 	}

@@ -15,11 +15,11 @@ import (
 func (db *DB) VehicleStats(ctx context.Context, q server.VehicleQuery) ([]server.VehicleStat, error) {
 	where, args, _ := dialect.VehicleCheckWhere(q)
 	rows, err := db.read.QueryContext(ctx, `SELECT county, `+dialect.Label("checkpoint")+`, `+dialect.Label("campaign")+`, count(*),
-		coalesce(sum(emission_stage = ?), 0),
+		coalesce(sum(emission_stage = ?), 0), coalesce(sum(emission_stage = ?), 0),
 		coalesce(sum(emission_stage = ? AND aftertreatment = ?), 0)
 		FROM vehicle_check`+where+`
 		GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
-		append([]any{syncproto.StageCN6, syncproto.StageCN6, syncproto.AftertreatmentRemoved}, args...)...)
+		append([]any{syncproto.StageCN5, syncproto.StageCN6, syncproto.StageCN6, syncproto.AftertreatmentRemoved}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("vehicle stats: %w", err)
 	}

@@ -428,7 +428,7 @@ func testVehicles(t *testing.T, open Opener) {
 		t.Fatal(err)
 	}
 	want := []server.VehicleStat{
-		{County: xinfu, Checkpoint: "豆罗检查站", Campaign: "七日专项", Trucks: 3, G6: 2, Removed: 1},
+		{County: xinfu, Checkpoint: "豆罗检查站", Campaign: "七日专项", Trucks: 3, G5: 1, G6: 2, Removed: 1},
 		{County: dingxia, Checkpoint: "秦城检查站", Campaign: "", Trucks: 1, G6: 1, Removed: 1},
 	}
 	if !sameStats(stats, want) {
@@ -447,9 +447,9 @@ func testVehicles(t *testing.T, open Opener) {
 		want []server.VehicleStat
 	}{
 		{server.VehicleQuery{Scope: o.all, After: "2026-11-18"}, []server.VehicleStat{
-			{County: xinfu, Checkpoint: "豆罗检查站", Campaign: "七日专项", Trucks: 2, G6: 1, Removed: 1}, want[1]}},
+			{County: xinfu, Checkpoint: "豆罗检查站", Campaign: "七日专项", Trucks: 2, G5: 1, G6: 1, Removed: 1}, want[1]}},
 		{server.VehicleQuery{Scope: o.all, After: "2026-11-18", Before: "2026-11-19"}, []server.VehicleStat{
-			{County: xinfu, Checkpoint: "豆罗检查站", Campaign: "七日专项", Trucks: 2, G6: 1, Removed: 1}}},
+			{County: xinfu, Checkpoint: "豆罗检查站", Campaign: "七日专项", Trucks: 2, G5: 1, G6: 1, Removed: 1}}},
 		{server.VehicleQuery{Scope: o.scopeX, Removed: true}, []server.VehicleStat{
 			{County: xinfu, Checkpoint: "豆罗检查站", Campaign: "七日专项", Trucks: 1, G6: 1, Removed: 1}}},
 	} {
@@ -560,7 +560,7 @@ func testVoidedVehicles(t *testing.T, open Opener) {
 		t.Fatal(err)
 	}
 	stats, err := e.st.VehicleStats(e.ctx, server.VehicleQuery{Scope: o.scopeX})
-	if want := []server.VehicleStat{{County: xinfu, Checkpoint: "豆罗检查站", Campaign: "七日专项", Trucks: 2, G6: 1, Removed: 0}}; err != nil || !sameStats(stats, want) {
+	if want := []server.VehicleStat{{County: xinfu, Checkpoint: "豆罗检查站", Campaign: "七日专项", Trucks: 2, G5: 1, G6: 1, Removed: 0}}; err != nil || !sameStats(stats, want) {
 		t.Errorf("stats with v1 voided: %+v %v, want %+v", stats, err, want)
 	}
 	for _, tc := range []struct {
