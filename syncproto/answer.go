@@ -349,12 +349,13 @@ func (a Answer) Text(it *ChecklistItem) string {
 }
 
 // Failed reports whether the answer fails item it: a check answered fail,
-// a boolean answered false, or a choice answered with an option that
-// Fails.
+// a boolean with FindingOnFail answered false, or a choice answered with
+// an option that Fails. A yes/no item without FindingOnFail (突击或夜间检查:
+// how the visit was made) has no wrong answer.
 func (a Answer) Failed(it *ChecklistItem) bool {
 	switch v := a.Value.(type) {
 	case bool:
-		return !v
+		return !v && it.FindingOnFail
 	case string:
 		return it.Type == ItemChoice && slices.ContainsFunc(it.Options, func(o ChecklistOption) bool { return o.Value == v && o.Fails })
 	}

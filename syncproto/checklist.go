@@ -37,7 +37,8 @@ type ChecklistItem struct {
 	PhotoRequired bool `json:"photo_required"`
 	// FindingOnFail means a failed answer (Answer.Failed: check fail,
 	// boolean false, a choice option that Fails) raises a finding with a
-	// rectification deadline of DeadlineDays.
+	// rectification deadline of DeadlineDays. A boolean item without it
+	// never fails: 否 is no violation there.
 	FindingOnFail bool `json:"finding_on_fail"`
 	DeadlineDays  int  `json:"deadline_days,omitempty"`
 }
@@ -122,7 +123,8 @@ type Completeness struct {
 	Unknown []string
 	// Failed lists, in the template's order, the items whose (valid)
 	// answer fails them (Answer.Failed: a check answered fail, a boolean
-	// answered false, a choice option that fails); never nil.
+	// with FindingOnFail answered false, a choice option that fails);
+	// never nil.
 	Failed []string
 }
 

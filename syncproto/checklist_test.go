@@ -18,6 +18,7 @@ func testItems() []ChecklistItem {
 			Options: []ChecklistOption{{Value: "removed", Label: "已拆除"}, {Value: "burning", Label: "仍在燃煤", Fails: true}}},
 		{Key: "remarks", Label: "说明", Type: ItemText},
 		{Key: "night", Label: "夜间检查", Type: ItemBoolean},
+		{Key: "permit", Label: "有审批手续", Type: ItemBoolean, FindingOnFail: true, DeadlineDays: 3},
 	}
 }
 
@@ -121,8 +122,10 @@ func TestAnswerText(t *testing.T) {
 		{3, `{"result":"na"}`, "不适用", false},
 		{4, `{"result":"na"}`, "不适用", false},
 		{4, `{"value":"fail"}`, "fail", false},
-		{5, `{"value":false}`, "否", true},
+		{5, `{"value":false}`, "否", false}, // no finding_on_fail: how the visit was made
 		{5, `{"value":true}`, "是", false},
+		{6, `{"value":false}`, "否", true},
+		{6, `true`, "是", false},
 	} {
 		a, err := ParseAnswer(&items[tc.item], json.RawMessage(tc.answer))
 		if err != nil {
@@ -198,7 +201,8 @@ func FuzzDecodeAnswer(f *testing.F) {
 
 // TestCheckCompletenessFailed: Failed lists, in checklist order, the items
 // whose valid answer fails them — a check answered fail, in either form,
-// a boolean answered false, a choice option that fails — and nothing for
+// a boolean with finding_on_fail answered false, a choice option that
+// fails — and nothing for a boolean without it answered false, nor for
 // a pass, a na, another option, an invalid answer or an unknown key.
 func TestCheckCompletenessFailed(t *testing.T) {
 	for _, tc := range []struct {
@@ -209,7 +213,8 @@ func TestCheckCompletenessFailed(t *testing.T) {
 		{"none answered", nil, []string{}},
 		{"fail object and bare fail", answersOf("monitor", `"fail"`, "fence", `{"result":"fail"}`), []string{"fence", "monitor"}},
 		{"pass and na", answersOf("fence", `{"result":"pass"}`, "monitor", `{"result":"na"}`), []string{}},
-		{"failing option, false, in checklist order", answersOf("night", `{"value":false}`, "status", `{"value":"burning"}`, "fence", `"pass"`), []string{"status", "night"}},
+		{"failing option, false, in checklist order", answersOf("permit", `{"value":false}`, "status", `{"value":"burning"}`, "fence", `"pass"`), []string{"status", "permit"}},
+		{"false without finding_on_fail", answersOf("night", `{"value":false}`), []string{}},
 		{"other option, true, na", answersOf("night", `{"value":true}`, "status", `{"value":"removed"}`, "remarks", `{"result":"na"}`), []string{}},
 		{"not an option is missing, not failed", answersOf("status", `{"value":"Burning"}`), []string{}},
 		{"invalid is missing, not failed", answersOf("fence", `{"result":false}`, "monitor", `false`), []string{}},

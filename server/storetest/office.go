@@ -363,18 +363,20 @@ func testInspectionQueueCounts(t *testing.T, open Opener) {
 		}{
 			{syncproto.EntityCounty, xinfu, "", map[string]any{"code": xinfu}},
 			{syncproto.EntitySite, site, xinfu, map[string]any{"county": xinfu, "kind": "factory", "name": "厂"}},
-			// The checklist the answers are judged by: a to g, of every
-			// kind an answer can fail (check, boolean) or not (text).
+			// The checklist the answers are judged by: a to i, of every
+			// kind an answer can fail (check, boolean with finding_on_fail)
+			// or not (text, a boolean without it).
 			{syncproto.EntityTemplate, "t@1", "", map[string]any{"template_id": "t", "version": 1, "items": []map[string]any{
 				{"key": "a", "label": "甲", "type": "check"}, {"key": "b", "label": "乙", "type": "check"},
-				{"key": "c", "label": "丙", "type": "boolean"}, {"key": "d", "label": "丁", "type": "boolean"},
-				{"key": "e", "label": "戊", "type": "check"}, {"key": "f", "label": "己", "type": "boolean"},
-				{"key": "g", "label": "庚", "type": "text"}, {"key": "h", "label": "辛", "type": "check", "required": true}}}},
+				{"key": "c", "label": "丙", "type": "boolean", "finding_on_fail": true}, {"key": "d", "label": "丁", "type": "boolean", "finding_on_fail": true},
+				{"key": "e", "label": "戊", "type": "check"}, {"key": "f", "label": "己", "type": "boolean", "finding_on_fail": true},
+				{"key": "g", "label": "庚", "type": "text"}, {"key": "h", "label": "辛", "type": "check", "required": true},
+				{"key": "i", "label": "壬", "type": "boolean"}}}},
 			{syncproto.EntityInspection, insp, xinfu, map[string]any{"site_id": site, "template_id": "t", "template_version": 1,
 				"status": "submitted", "started_at": "2026-11-01T09:00:00+08:00",
 				"answers.a": map[string]any{"result": "fail"}, "answers.b": "fail", "answers.c": false,
 				"answers.d": map[string]any{"value": false}, "answers.e": map[string]any{"result": "pass"}, "answers.f": true,
-				"answers.g": map[string]any{"value": "fail"}}},
+				"answers.g": map[string]any{"value": "fail"}, "answers.i": false}},
 			{syncproto.EntityInspection, other, xinfu, map[string]any{"site_id": site, "template_id": "t", "template_version": 1,
 				"status": "submitted", "started_at": "2026-11-02T09:00:00+08:00"}},
 			{syncproto.EntityFinding, finding, xinfu, map[string]any{"inspection_id": insp, "item_key": "a"}},

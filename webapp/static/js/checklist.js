@@ -72,12 +72,12 @@ export function parseAnswer(it, a) {
 }
 
 /** failed: an answer that fails item it, as syncproto's Answer.Failed
- *  says — a check answered fail, a boolean answered false, a choice
- *  answered with an option marked fails. */
+ *  says — a check answered fail, a boolean with finding_on_fail answered
+ *  false, a choice answered with an option marked fails. */
 export function failed(it, a) {
   a = answerObject(it, a);
   if (!a) return false;
-  if (typeof a.value === 'boolean') return !a.value;
+  if (typeof a.value === 'boolean') return !a.value && !!it.finding_on_fail;
   if (typeof a.value === 'string') return it.type === 'choice' && (it.options || []).some((o) => o.value === a.value && o.fails);
   return a.result === 'fail';
 }
