@@ -190,14 +190,16 @@ func TestBrowserReturnedInspection(t *testing.T) {
 	srv := apptest.Start(t)
 	site, at := demoSite(t, srv, "忻府区恒岳水泥粉磨有限公司")
 	api := srv.Login(apptest.Inspector)
-	insp, finding := uuid.NewString(), uuid.NewString()
+	insp, finding, rectifying := uuid.NewString(), uuid.NewString(), uuid.NewString()
 	apptest.PushApplied(t, api,
 		apptest.Mut(api, syncproto.EntityInspection, insp, apptest.Fields("site_id", site.ID, "template_id", "staggered_production",
 			"template_version", 1, "status", "draft", "started_at", "2026-11-28T09:00:00+08:00",
 			"answers.alert_level", "orange", "answers.emergency_plan_on_site", "fail", "answers.daily_power_kwh", 1200,
-			"answers.unannounced_check", false, "answers.remarks", "夜间停产")),
+			"answers.unannounced_check", false, "answers.remarks", "夜间停产", "answers.abatement_running", "fail")),
 		apptest.Mut(api, syncproto.EntityFinding, finding, apptest.Fields("inspection_id", insp, "item_key", "emergency_plan_on_site",
-			"description", "应急减排方案在现场：不合格", "severity", "major", "status", "open")))
+			"description", "应急减排方案在现场：不合格", "severity", "major", "status", "open")),
+		apptest.Mut(api, syncproto.EntityFinding, rectifying, apptest.Fields("inspection_id", insp, "item_key", "abatement_running",
+			"description", "污染治理设施正常运行：不合格。除尘器停运", "severity", "major", "status", "rectifying")))
 	apptest.PushApplied(t, api, apptest.Mut(api, syncproto.EntityInspection, insp, apptest.Fields("status", "submitted")))
 	if err := srv.Login(apptest.CountyOffice).Do(ctx, http.MethodPost, "/api/v1/inspections/"+insp+"/review",
 		map[string]string{"decision": "return", "comment": "方案已在现场，请改正"}, nil); err != nil {
@@ -227,6 +229,16 @@ func TestBrowserReturnedInspection(t *testing.T) {
 
 	p.click(`#item-emergency_plan_on_site .seg button[data-value="pass"]`)
 	p.waitJS("the finding dropped", stored(insp, "emergency_plan_on_site")+`.then((s) => !JSON.parse(s).finding)`)
+
+	// A note on an item whose finding is being rectified (not open): the
+	// note is saved with the answer; the finding's description, which
+	// the rectification answers, stays as it was (sync.md 9.1: it
+	// follows the answer while it is open).
+	p.typeIn(`#item-abatement_running textarea[data-note]`, "门口设备已修复", stored(insp, "abatement_running")+`.then((s) => JSON.parse(s).answer?.note === '门口设备已修复')`)
+	if got := eval[string](p, `import('/app/js/views/inspection.js').then(({answersSaved}) => answersSaved()).then(() => import('/app/js/app.js'))
+		.then(async ({app}) => (await app.client.get('finding', '`+rectifying+`')).fields.description)`); got != "污染治理设施正常运行：不合格。除尘器停运" {
+		t.Errorf("the description of a finding being rectified became %q", got)
+	}
 
 	// A number typed, the field not left, the page closed. The field is
 	// focused first, as a finger does: a draw of the page still under way

@@ -41,6 +41,13 @@ const pendingNotes = {
   },
 };
 
+/** answersSaved resolves once every answer being saved whose key (an
+ *  inspection id, "/", an item key) starts with prefix is saved, with
+ *  what follows from it (its finding): what a submit waits for. */
+export function answersSaved(prefix = '') {
+  return Promise.all([...answering].filter(([k]) => k.startsWith(prefix)).map(([, p]) => p));
+}
+
 /** forgetNotes drops the notes of unanswered items (on signing out). */
 export function forgetNotes() {
   store.del(NOTES);
@@ -294,7 +301,7 @@ export async function render(app, id) {
     // An answer typed just before the tap is saved as its field is left,
     // which the tap does: those saves end first, and what is checked is
     // the inspection as stored now, not as the page was drawn.
-    await Promise.all([...answering].filter(([k]) => k.startsWith(id + '/')).map(([, p]) => p));
+    await answersSaved(id + '/');
     const [cur, curPhotos, curFailed] = await Promise.all([c.get('inspection', id), c.list('photo', (r) => r.fields.inspection_id === id), failedUploads(c)]);
     const curAnswers = answersOf(cur);
     const still = [...new Set(completeness(items, curAnswers, curPhotos.map((p) => ({ ...p.fields, refused: !!refusal(p, curFailed) }))).map((m) => m.key))];
@@ -453,7 +460,9 @@ async function findingFor(c, insp, it, answer) {
   const desc = findingDescription(it, answer);
   if (failed(it, answer)) {
     if (existing) {
-      if (existing.fields.description !== desc) await c.save('finding', existing.id, { description: desc });
+      // Followed while open: once the rectification has begun, the
+      // description is what it answers (device.followFinding likewise).
+      if (existing.fields.status === 'open' && existing.fields.description !== desc) await c.save('finding', existing.id, { description: desc });
       return;
     }
     const f = { inspection_id: insp.id, item_key: it.key, description: desc, severity: it.severity || 'major', status: 'open' };
