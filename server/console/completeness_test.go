@@ -145,3 +145,30 @@ func TestFailingOptionMarked(t *testing.T) {
 		}
 	}
 }
+
+// TestUnraisedFindingWarned: an item that fails and should have raised a
+// finding (finding_on_fail) but has none — what a phone app older than
+// roadside_truck@2's failing options sends: 已拆除, no finding — is named on
+// the detail page, for the office to return it before approving nothing
+// to rectify; with its finding there, nothing is said.
+func TestUnraisedFindingWarned(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	removed := []any{"answers.twc", map[string]any{"value": "removed"}, "answers.obd_mil_off", map[string]any{"result": "fail"}}
+	bare := pushVersion(t, phone, apptest.Xinfu, "roadside_truck", 2, "submitted", removed...)
+	withFinding := pushVersion(t, phone, apptest.Xinfu, "roadside_truck", 2, "draft", removed...)
+	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityFinding, uuid.NewString(), apptest.Fields("inspection_id", withFinding,
+		"item_key", "twc", "description", "三元催化器（燃气车）：已拆除", "severity", "major", "status", "open")),
+		apptest.Mut(phone, syncproto.EntityFinding, uuid.NewString(), apptest.Fields("inspection_id", withFinding,
+			"item_key", "obd_mil_off", "description", "OBD故障指示灯（MIL）未点亮：不合格", "severity", "major", "status", "open")))
+	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, withFinding, apptest.Fields("status", "submitted")))
+	b := loggedIn(t, srv, apptest.CountyOffice)
+	_, page := b.get("/console/inspections/" + bare)
+	warn := regexp.MustCompile(`<p class="warn" id="unraised">[^<]*</p>`).FindString(page)
+	if !strings.Contains(warn, "没有：OBD故障指示灯（MIL）未点亮、三元催化器（燃气车）。") {
+		t.Errorf("the failed items without a finding: %q", warn)
+	}
+	if _, page := b.get("/console/inspections/" + withFinding); strings.Contains(page, `id="unraised"`) {
+		t.Error("an inspection whose failed items have their findings is warned about")
+	}
+}

@@ -64,7 +64,8 @@ type findingRow struct {
 	// AwaitsApproval: rectified, but its inspection is not approved, so
 	// no one can verify it yet (the page says why).
 	AwaitsApproval bool
-	mine           bool // of the viewer's own hand (server.Hands.In)
+	mine           bool   // of the viewer's own hand (server.Hands.In)
+	key            string // the item it was raised for ("" if none)
 }
 
 type reviewRow struct {
@@ -126,6 +127,7 @@ func (c *Console) detail(ec echo.Context) error {
 		return err
 	}
 	data["Findings"] = findings
+	data["Unraised"] = unraised(tmpl, data["Answers"].([]answerRow), findings)
 	ps, err := c.inspectionPhotos(ctx, insp.ID)
 	if err != nil {
 		return err
@@ -311,6 +313,21 @@ func missingRows(insp *server.StoredRecord, t *seeds.Template) ([]missingRow, bo
 	return out, true
 }
 
+// unraised names the items of t whose answer fails them and that should
+// have raised a finding (finding_on_fail) but have none: the phone creates
+// it (sync.md 9.1), and an app older than a checklist's failing options
+// records 已拆除 without one — approved so, nothing would be rectified.
+func unraised(t *seeds.Template, rows []answerRow, findings []findingRow) []string {
+	var out []string
+	for _, r := range rows {
+		i := slices.IndexFunc(t.Items, func(it seeds.Item) bool { return it.Key == r.Key })
+		if r.Failed && i >= 0 && t.Items[i].FindingOnFail && !slices.ContainsFunc(findings, func(f findingRow) bool { return f.key == r.Key }) {
+			out = append(out, r.Label)
+		}
+	}
+	return out
+}
+
 // findings are an inspection's findings, with the decisions an office may
 // take on their rectification once the inspection is approved.
 func (c *Console) findings(ec echo.Context, insp *server.StoredRecord, items map[string]string, mine server.Hands) ([]findingRow, error) {
@@ -336,7 +353,7 @@ func (c *Console) findings(ec echo.Context, insp *server.StoredRecord, items map
 			Severity: severityNames[f.Text("severity")], Deadline: f.Text("deadline"), Status: findingStatusNames[st], StatusCode: st,
 			Note: f.Text("rectification_note"), VerifyComment: f.Text("verify_comment"),
 			CanVerify: decides && st == "rectified", CanReopen: decides && (st == "rectified" || st == "verified"),
-			AwaitsApproval: st == "rectified" && insp.Text("status") != "approved"})
+			AwaitsApproval: st == "rectified" && insp.Text("status") != "approved", key: f.Text("item_key")})
 	}
 	return out, nil
 }
