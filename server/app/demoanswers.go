@@ -1,6 +1,7 @@
 package app
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -188,9 +189,12 @@ func demoAnswer(rng *rand.Rand, v *demoVisit, it seeds.Item, failRate int, truck
 		}
 		return math.Round((r[0]+rng.Float64()*(r[1]-r[0]))*10) / 10, false
 	case seeds.ItemTypeChoice:
-		// An option that describes a violation (fails) is chosen as often
-		// as a check item fails; otherwise the first option is the usual
-		// answer in these checklists.
+		// An option that describes a violation (fails) and raises its own
+		// finding is chosen as often as a check item fails; otherwise the
+		// first option is the usual answer in these checklists. One that
+		// raises none (锅炉现状 仍在燃煤) is left out: the check item that
+		// is the verdict would have to fail with it, and the demo's checks
+		// fail one by one.
 		var ok, bad []string
 		for _, o := range it.Options {
 			if o.Fails {
@@ -199,7 +203,7 @@ func demoAnswer(rng *rand.Rand, v *demoVisit, it seeds.Item, failRate int, truck
 				ok = append(ok, o.Value)
 			}
 		}
-		if len(bad) > 0 && failRate > 0 && rng.IntN(100) < failRate {
+		if len(bad) > 0 && it.FindingOnFail && failRate > 0 && rng.IntN(100) < failRate {
 			return bad[rng.IntN(len(bad))], true
 		}
 		if rng.IntN(3) > 0 {
@@ -321,20 +325,19 @@ var demoSeverities = []string{"minor", "minor", "major", "major", "major", "crit
 // open ones are overdue; some were put right on the spot (rectified) and
 // some are being put right.
 func planFinding(rng *rand.Rand, v *demoVisit, it seeds.Item, answer any) *demoFinding {
-	note := demoFailNote
-	switch a := answer.(type) {
-	case map[string]any:
-		note, _ = a["note"].(string)
-	case string:
-		if it.Type == seeds.ItemTypeChoice { // a failing option: what it says
-			note = syncproto.Answer{Value: a}.Text(&it)
+	// Described as a phone describes it (sync.md 9.1): the item, 不合格 or
+	// the option chosen, the note.
+	description := it.Label + "：" + demoFailNote
+	if raw, err := json.Marshal(canonicalAnswer(it, answer)); err == nil {
+		if a, err := syncproto.ParseAnswer(&it, raw); err == nil {
+			description = a.FindingDescription(&it)
 		}
 	}
 	days := it.DeadlineDays
 	if days == 0 {
 		days = 7
 	}
-	f := &demoFinding{id: demoID("finding", v.id, it.Key), item: it.Key, description: it.Label + "：" + note,
+	f := &demoFinding{id: demoID("finding", v.id, it.Key), item: it.Key, description: description,
 		severity: demoSeverities[rng.IntN(len(demoSeverities))], deadline: v.start.AddDate(0, 0, days).Format(time.DateOnly),
 		status: "open", at: v.start.Add(time.Duration(5+rng.IntN(20)) * time.Minute)}
 	switch r := rng.IntN(10); {
