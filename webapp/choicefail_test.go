@@ -17,7 +17,8 @@ import (
 // ones, opens the item's finding when one is chosen — described by the
 // option, due in the item's deadline_days — has it follow another failing
 // option, and withdraws it when a passing one is chosen. The server lists
-// the item in failed_items.
+// the item in failed_items. The buttons are a group named by the item,
+// each saying whether it is chosen (aria-pressed).
 func TestBrowserChoiceFails(t *testing.T) {
 	srv, site, p, _ := inspectorAt(t, "豆罗检查站")
 	insp := p.startInspection(site.ID, "roadside_truck")
@@ -39,10 +40,18 @@ func TestBrowserChoiceFails(t *testing.T) {
 	}
 	p.answer("twc", "removed")
 	p.wait(`[data-finding-for="twc"]`)
+	// A screen reader hears the item's name over its buttons, and which
+	// one is chosen (a11y probe: only a colour said so).
+	if got := eval[string](p, `[...document.querySelectorAll('#item-twc [role="group"][aria-label="三元催化器（燃气车）"] button')]
+		.map((b) => b.dataset.value + '=' + b.getAttribute('aria-pressed')).join(' ')`); got != "present=false damaged=false removed=true unknown=false na=false" {
+		t.Errorf("the item's buttons as a screen reader reads them: %q", got)
+	}
 	if got := finding(); got != `["三元催化器（燃气车）：已拆除"]` {
 		t.Errorf("已拆除: findings %s", got)
 	}
 	p.answer("twc", "damaged")
+	p.waitJS("damaged pressed, removed not", `document.querySelector('#item-twc button[data-value="damaged"]').getAttribute('aria-pressed') === 'true' &&
+		document.querySelector('#item-twc button[data-value="removed"]').getAttribute('aria-pressed') === 'false'`)
 	p.waitJS("the finding follows 损坏", `import('/app/js/app.js').then(async ({app}) => (await app.client.list('finding',
 		(r) => r.fields.inspection_id === '`+insp+`' && r.fields.item_key === 'twc' && !r.deleted)).map((r) => r.fields.description).join() === '三元催化器（燃气车）：损坏')`)
 	p.goHash("#/", `#sync-now`)

@@ -69,7 +69,8 @@ func TestBrowserDiscardDraft(t *testing.T) {
 
 // TestBrowserPhotoOpensWhole: a tap on a photo's tile shows it over the
 // whole screen with when it was taken and its state; a tap, Esc or Back
-// closes it (a tile of 96 px was all an inspector could see).
+// closes it (a tile of 96 px was all an inspector could see). The viewer
+// holds the focus while open and gives it back to the tile.
 func TestBrowserPhotoOpensWhole(t *testing.T) {
 	_, site, p, at := inspectorAt(t, "忻府区锦绣华庭小区二期工地")
 	p.setOffline(true)
@@ -81,6 +82,12 @@ func TestBrowserPhotoOpensWhole(t *testing.T) {
 		p.click(tile)
 		p.waitJS("shown whole", `(() => { const v = document.querySelector('#photo-viewer'); return !!v && v.querySelector('img').src.startsWith('blob:') &&
 			v.textContent.includes('拍摄于') && v.textContent.includes('待上传') && v.getBoundingClientRect().width === window.innerWidth; })()`)
+		// Focus is in the viewer, and Tab keeps it there (a keyboard, a
+		// screen reader: the form under it is hidden).
+		if !eval[bool](p, `(document.dispatchEvent(new KeyboardEvent('keydown', {key: 'Tab', cancelable: true})),
+			document.activeElement === document.querySelector('#photo-viewer .close'))`) {
+			t.Errorf("%s: the viewer's 关闭 does not have the focus", closeBy)
+		}
 		switch closeBy {
 		case "tap":
 			p.click(`#photo-viewer .close`)
@@ -90,5 +97,8 @@ func TestBrowserPhotoOpensWhole(t *testing.T) {
 			eval[bool](p, `(location.hash = '#/', true)`)
 		}
 		p.waitJS("closed by "+closeBy, `!document.querySelector('#photo-viewer')`)
+		if closeBy == "Escape" && !eval[bool](p, `document.activeElement === document.querySelector('`+tile+`')`) {
+			t.Error("closed, the focus is not back on the photo's tile")
+		}
 	}
 }

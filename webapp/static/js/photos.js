@@ -148,17 +148,26 @@ export function photoTile(c, p, refused = null, locked = false) {
  *  of text under it, until a tap, 关闭, Esc or Back. */
 export function showPhoto(src, lines) {
   document.getElementById('photo-viewer')?.remove();
+  // Focus goes into the viewer and stays there (its one button), and back
+  // to what opened it when it closes (a11y probe: Tab walked on through
+  // the form hidden under it).
+  const opener = document.activeElement;
   const close = () => {
     viewer.remove();
     document.removeEventListener('keydown', onKey);
     window.removeEventListener('hashchange', close);
+    if (opener?.isConnected) opener.focus();
   };
-  const onKey = (e) => { if (e.key === 'Escape') close(); };
-  const viewer = h('div', { id: 'photo-viewer', class: 'viewer', role: 'dialog', 'aria-label': '查看照片', onclick: close },
-    h('button', { type: 'button', class: 'close', onclick: close }, '关闭'),
-    h('img', { src, alt: '照片' }),
+  const onKey = (e) => {
+    if (e.key === 'Escape') close();
+    else if (e.key === 'Tab') { e.preventDefault(); shut.focus(); }
+  };
+  const shut = h('button', { type: 'button', class: 'close', onclick: close }, '关闭');
+  const viewer = h('div', { id: 'photo-viewer', class: 'viewer', role: 'dialog', 'aria-modal': 'true', 'aria-label': '查看照片', onclick: close },
+    shut, h('img', { src, alt: '照片' }),
     lines.length ? h('div', { class: 'lines' }, lines.map((l) => h('p', {}, l))) : null);
   document.addEventListener('keydown', onKey);
   window.addEventListener('hashchange', close);
   document.body.append(viewer);
+  shut.focus();
 }

@@ -18,6 +18,20 @@ export function h(tag, attrs, ...children) {
   return el;
 }
 
+/** segmented is a row of buttons of which one (or none) is chosen — an
+ *  item's 合格 / 不合格 / 不适用, a truck's fuel —, named title for a
+ *  screen reader, which says each button pressed or not (aria-pressed),
+ *  as its look (class on) shows it. */
+export function segmented(title, attrs, buttons) {
+  return h('div', { ...attrs, class: 'seg', role: 'group', 'aria-label': title }, buttons);
+}
+
+/** pressed marks button b of a segmented row chosen (on) or not. */
+export function pressed(b, on) {
+  b.classList.toggle('on', on);
+  b.setAttribute('aria-pressed', String(on));
+}
+
 function append(el, children) {
   for (const c of children) {
     if (c == null || c === false) continue;

@@ -6,7 +6,7 @@
 // finding then (sync.md section 9). A draft or returned inspection's
 // findings are edited with the inspection; a submitted one's, and a
 // verified finding, are read-only.
-import { h, toast, chinaDate, daysBetween, statusNames, severityNames, findingStatusNames, when } from '../ui.js';
+import { h, segmented, pressed, toast, chinaDate, daysBetween, statusNames, severityNames, findingStatusNames, when } from '../ui.js';
 import { message } from '../errors.js';
 import { photoTile, revokeThumbs, failedUploads, refusal } from '../photos.js';
 import { draft, clearDraft, keepInput } from '../drafts.js';
@@ -102,11 +102,11 @@ function rectifyForm(app, rec, fixPhotos, err, tile) {
   const key = 'finding/' + id;
   const d = draft(key);
   const chosen = () => (d.status !== undefined ? d.status : f.status === 'rectifying' || f.status === 'rectified' ? f.status : '');
-  const seg = h('div', { class: 'seg', dataset: { field: 'status' } });
+  const seg = segmented('整改状态', { dataset: { field: 'status' } });
   for (const [v, label] of [['rectifying', '整改中'], ['rectified', '已整改']]) {
-    seg.append(h('button', { type: 'button', class: chosen() === v ? 'on' : '', dataset: { value: v }, onclick: (e) => {
+    seg.append(h('button', { type: 'button', class: chosen() === v ? 'on' : '', 'aria-pressed': String(chosen() === v), dataset: { value: v }, onclick: (e) => {
       d.status = v;
-      for (const b of seg.children) b.classList.toggle('on', b === e.currentTarget);
+      for (const b of seg.children) pressed(b, b === e.currentTarget);
       err.textContent = '';
     } }, label));
   }

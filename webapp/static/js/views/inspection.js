@@ -3,7 +3,7 @@
 // inspections show the office's comment and can be corrected and
 // submitted again; submitted and approved ones are read-only.
 import { uuidv7 } from '/app/sdk/fieldsync-sdk.js';
-import { h, toast, chinaTime, chinaDate, now, label as labelFor, store, statusNames, severityNames, findingStatusNames, flagTitles, when } from '../ui.js';
+import { h, segmented, pressed, toast, chinaTime, chinaDate, now, label as labelFor, store, statusNames, severityNames, findingStatusNames, flagTitles, when } from '../ui.js';
 import { message, photoRefusedMessage } from '../errors.js';
 import { parseAnswer, answerObject, answersOf, completeness, failed, findingDescription, range, answerText, missingReasons } from '../checklist.js';
 import { takePhoto, photoTile, revokeThumbs, failedUploads, refusal } from '../photos.js';
@@ -175,7 +175,7 @@ export async function render(app, id) {
     // the draw would take the field from under their fingers. The item's
     // buttons show the answer now, the rest when they leave the field.
     if (!app.refresh()) {
-      for (const b of document.getElementById('item-' + it.key)?.querySelectorAll('.seg button') || []) b.classList.toggle('on', isOn(it, answer, b.dataset.value));
+      for (const b of document.getElementById('item-' + it.key)?.querySelectorAll('.seg button') || []) pressed(b, isOn(it, answer, b.dataset.value));
     }
   };
   /** withNote adds to a new answer the note of the one it replaces, or the
@@ -199,9 +199,9 @@ export async function render(app, id) {
       if (locked) return;
       setAnswer(it, (cur) => withNote(it, value === 'na' || it.type === 'check' ? { result: value } : { value }, cur), errEl);
     };
-    const seg = (opts) => h('div', { class: 'seg' }, opts.map(([v, label, cls]) => {
+    const seg = (opts) => segmented(it.label, {}, opts.map(([v, label, cls]) => {
       const on = isOn(it, a, String(v));
-      return h('button', { type: 'button', class: (on ? 'on ' : '') + (cls || ''), disabled: locked, dataset: { value: String(v) }, onclick: () => choose(v) }, label);
+      return h('button', { type: 'button', class: (on ? 'on ' : '') + (cls || ''), 'aria-pressed': String(on), disabled: locked, dataset: { value: String(v) }, onclick: () => choose(v) }, label);
     }));
     let input;
     switch (it.type) {
@@ -232,7 +232,7 @@ export async function render(app, id) {
           setAnswer(it, (cur) => withNote(it, { value: n }, cur), errEl);
         });
         input = [h('div', { class: 'row' }, num, h('span', { class: 'fit unit' }, it.unit || '')),
-          h('div', { class: 'seg' }, h('button', { type: 'button', class: a?.result === 'na' ? 'on na' : 'na', disabled: locked, dataset: { value: 'na' }, onclick: () => choose('na') }, '不适用'))];
+          seg([['na', '不适用', 'na']])];
         break;
       }
       default: { // text
@@ -244,7 +244,7 @@ export async function render(app, id) {
           if (long) { errEl.textContent = long; return; }
           setAnswer(it, (cur) => (v ? withNote(it, { value: v }, cur) : null), errEl);
         });
-        input = [txt, h('div', { class: 'seg' }, h('button', { type: 'button', class: a?.result === 'na' ? 'on na' : 'na', disabled: locked, dataset: { value: 'na' }, onclick: () => choose('na') }, '不适用'))];
+        input = [txt, seg([['na', '不适用', 'na']])];
       }
     }
     // maxlength: the server's limits (an answer's note 2000 characters,

@@ -3,7 +3,7 @@
 // vehicles. Codes and labels come from syncproto/vocab.go (vocab.js, made
 // by the server).
 import { uuidv7 } from '/app/sdk/fieldsync-sdk.js';
-import { h, toast, label, chinaTime, chinaDate, store, when } from '../ui.js';
+import { h, segmented, pressed, toast, label, chinaTime, chinaDate, store, when } from '../ui.js';
 import { message } from '../errors.js';
 import { emissionStages, fuels, aftertreatments, vehicleActions } from '../vocab.js';
 import { captureFields } from '../photos.js';
@@ -79,12 +79,12 @@ export async function render(app) {
   // changed at the truck): its id, time and position stay; d.edit holds
   // the fields it had, so that a value emptied is cleared on it.
   const edit = d.edit || null;
-  const seg = (name, choices) => {
-    const box = h('div', { class: 'seg', dataset: { field: name } });
+  const seg = (title, name, choices) => {
+    const box = segmented(title, { dataset: { field: name } });
     for (const ch of choices) {
-      box.append(h('button', { type: 'button', class: v[name] === ch.code ? 'on' : '', dataset: { value: ch.code }, onclick: (e) => {
+      box.append(h('button', { type: 'button', class: v[name] === ch.code ? 'on' : '', 'aria-pressed': String(v[name] === ch.code), dataset: { value: ch.code }, onclick: (e) => {
         v[name] = v[name] === ch.code ? undefined : ch.code;
-        for (const b of box.children) b.classList.toggle('on', b === e.currentTarget && v[name] !== undefined);
+        for (const b of box.children) pressed(b, b === e.currentTarget && v[name] !== undefined);
       } }, ch.label));
     }
     return box;
@@ -271,13 +271,13 @@ export async function render(app) {
       mine.length > 1 || edit ? [label('区县', county), county] : null),
     h('div', { class: 'card' },
       label('车牌号 *', plate), h('div', { class: 'plate' }, province, plate),
-      h('label', { class: 'field' }, '车牌颜色'), seg('plate_color', plateColors.map(([code, label]) => ({ code, label }))),
-      h('label', { class: 'field' }, '排放阶段'), seg('emission_stage', emissionStages),
-      h('label', { class: 'field' }, '燃料'), seg('fuel', fuels),
-      h('label', { class: 'field' }, 'OBD 故障灯'), seg('obd_mil', [{ code: 'on', label: '亮' }, { code: 'off', label: '不亮' }]), obdCodes,
-      h('label', { class: 'field' }, '后处理装置（三元催化 / SCR / DPF）'), seg('aftertreatment', aftertreatments),
+      h('label', { class: 'field' }, '车牌颜色'), seg('车牌颜色', 'plate_color', plateColors.map(([code, label]) => ({ code, label }))),
+      h('label', { class: 'field' }, '排放阶段'), seg('排放阶段', 'emission_stage', emissionStages),
+      h('label', { class: 'field' }, '燃料'), seg('燃料', 'fuel', fuels),
+      h('label', { class: 'field' }, 'OBD 故障灯'), seg('OBD 故障灯', 'obd_mil', [{ code: 'on', label: '亮' }, { code: 'off', label: '不亮' }]), obdCodes,
+      h('label', { class: 'field' }, '后处理装置（三元催化 / SCR / DPF）'), seg('后处理装置（三元催化 / SCR / DPF）', 'aftertreatment', aftertreatments),
       label('尿素液位（%）', urea), urea,
-      h('label', { class: 'field' }, '处理措施'), seg('action', vehicleActions),
+      h('label', { class: 'field' }, '处理措施'), seg('处理措施', 'action', vehicleActions),
       label('备注', note), note,
       h('label', { class: 'field' }, '照片'), lostShots, photoBox),
     more,

@@ -1,0 +1,55 @@
+package console_test
+
+import (
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
+)
+
+// contrastJS lists the visible text on the page whose colour does not
+// stand out enough from the background behind it: below 4.5:1, or 3:1
+// for large text (WCAG 2.1 AA, 1.4.3). The background is the first opaque
+// one of the element or its ancestors; disabled controls are exempt.
+const contrastJS = `(() => {
+	const rgb = (c) => c.match(/[\d.]+/g).map(Number);
+	const lum = (c) => { const [r, g, b] = rgb(c).slice(0, 3).map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+		return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+	const behind = (el) => { for (; el; el = el.parentElement) { const c = getComputedStyle(el).backgroundColor, v = rgb(c);
+		if (v.length < 4 || v[3] > 0.5) return c; } return 'rgb(255, 255, 255)'; };
+	const bad = [];
+	for (const el of document.querySelectorAll('body *')) {
+		if (![...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
+		const st = getComputedStyle(el);
+		if (st.visibility === 'hidden' || !el.getClientRects().length || el.closest(':disabled, [aria-hidden="true"]')) continue;
+		const fg = st.color, a = rgb(fg);
+		if (a.length > 3 && a[3] < 1) continue;
+		const l1 = lum(fg), l2 = lum(behind(el)), ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+		const size = parseFloat(st.fontSize), need = size >= 24 || (Number(st.fontWeight) >= 700 && size >= 18.66) ? 3 : 4.5;
+		if (ratio < need) bad.push(el.tagName.toLowerCase() + (el.className ? '.' + el.className : '') + ' "' + el.textContent.trim().slice(0, 16) + '" ' + fg + ' on ' + behind(el) + ' ' + ratio.toFixed(2));
+	}
+	return [...new Set(bad)];
+})()`
+
+// TestBrowserTextContrast: the console's text is readable against its
+// background on the pages an office works in all day (a11y probe: the
+// status 待审核 and the greyed notes of the ledger fell below 4.5:1).
+func TestBrowserTextContrast(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	insp := submit(t, phone, apptest.Xinfu)
+	submit(t, phone, apptest.Xinfu)
+	b := newChrome(t)
+	b.login(srv.URL, apptest.CountyOffice)
+	for _, path := range []string{"/console/", "/console/queue?status=", "/console/inspections/" + insp, "/console/findings?status=",
+		"/console/ledger", "/console/report", "/console/vehicles", "/console/map", "/console/search?q=%E6%99%8B"} {
+		b.navigate(path, chromedp.Navigate(srv.URL+path))
+		bad, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](contrastJS))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range bad {
+			t.Errorf("%s: %s", path, s)
+		}
+	}
+}
