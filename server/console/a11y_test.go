@@ -53,3 +53,29 @@ func TestBrowserTextContrast(t *testing.T) {
 		}
 	}
 }
+
+// TestBrowserLedgerRefusalFocused: a ledger report the server refuses
+// comes back with its message focused, so in view and read out, not 2,600
+// px below the top of the page with the focus on nothing (a11y probe).
+func TestBrowserLedgerRefusalFocused(t *testing.T) {
+	srv := apptest.Start(t)
+	b := newChrome(t)
+	b.login(srv.URL, apptest.CountyOffice)
+	b.navigate("ledger", chromedp.Navigate(srv.URL+"/console/ledger"))
+	form := `form[action="/console/ledger/task-14/` + apptest.Xinfu + `"]`
+	if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`(() => { const f = document.querySelector('`+form+`');
+		f.closest('details').open = true; f.querySelector('select[name="status"]').value = 'not_started';
+		f.querySelector('input[name="progress_pct"]').value = '30'; return true; })()`)); err != nil {
+		t.Fatal(err)
+	}
+	// Answered 400, with the page and the form as typed.
+	if resp, err := chromedp.RunResponse(b.ctx, chromedp.Click(chromedp.CSS(form+` button[type="submit"]`))); err != nil || resp.Status != 400 {
+		t.Fatalf("a refused report: %v %v", resp, err)
+	}
+	b.do("the refusal", chromedp.WaitVisible(chromedp.CSS(`#refused`)))
+	ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`(() => { const r = document.querySelector('#refused').getBoundingClientRect();
+		return document.activeElement?.id === 'refused' && r.top >= 0 && r.bottom <= window.innerHeight; })()`))
+	if err != nil || !ok {
+		t.Errorf("the refusal is not focused and in view (%v): focus on %s", err, b.textOf("#refused"))
+	}
+}
