@@ -36,6 +36,8 @@ func TestBrowserSubmitRightAfterTyping(t *testing.T) {
 	// and between two drawings there is no message to read.
 	p.waitJS("refused for the note, naming only the unanswered item with a note", `((msg) => msg.includes('备注要在作答后才会保存') &&
 		msg.includes('编号') && !msg.includes('没有完成'))(document.querySelector('#insp-error')?.textContent || '')`)
+	// The item to see to has the focus (a11y probe: it stayed on 提交检查).
+	p.waitJS("the item focused", `document.activeElement?.id === 'item-boiler_number'`)
 	if got := eval[string](p, stored(insp, "tonnage")); !strings.Contains(got, `"value":20`) {
 		t.Errorf("the tonnage typed before the tap: stored %s", got)
 	}
