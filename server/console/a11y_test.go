@@ -79,3 +79,57 @@ func TestBrowserLedgerRefusalFocused(t *testing.T) {
 		t.Errorf("the refusal is not focused and in view (%v): focus on %s", err, b.textOf("#refused"))
 	}
 }
+
+// TestBrowserLightboxHoldsFocus: the photo lightbox of an inspection takes
+// the focus when it opens (its 关闭), keeps it while Tab and Shift+Tab go
+// round, and gives it back to the photo's link when it closes (a11y
+// probe: the focus stayed on the page hidden under it).
+func TestBrowserLightboxHoldsFocus(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	insp := submit(t, phone, apptest.Xinfu)
+	photo := addPhoto(t, srv, insp, apptest.Xinfu)
+	addPhoto(t, srv, insp, apptest.Xinfu)
+	b := newChrome(t)
+	b.login(srv.URL, apptest.CountyOffice)
+	b.navigate("inspection", chromedp.Navigate(srv.URL+"/console/inspections/"+insp))
+	js := func(expr string) {
+		t.Helper()
+		if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](expr, chromedp.EvalAwaitPromise)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	focused := func() string {
+		s, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(() => { const a = document.activeElement;
+			return (a.closest('.lightbox')?.id || 'page') + ' ' + a.tagName.toLowerCase() + '.' + a.className; })()`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	// Resolved after the page's own hashchange listener, added before.
+	hash := func(h string) {
+		js(`new Promise((ok) => { addEventListener('hashchange', () => ok(true), {once: true}); location.hash = '` + h + `'; })`)
+	}
+	hash("#lb-" + photo)
+	if got := focused(); got != "lb-"+photo+" a.lb-close" {
+		t.Fatalf("opened, the focus is on %s", got)
+	}
+	for _, shift := range []bool{false, true} {
+		for i := range 8 {
+			mod := ""
+			if shift {
+				mod = ", shiftKey: true"
+			}
+			js(`(document.activeElement.dispatchEvent(new KeyboardEvent('keydown', {key: 'Tab', bubbles: true, cancelable: true` + mod + `})), true)`)
+			if got := focused(); got[:len("lb-"+photo)] != "lb-"+photo {
+				t.Fatalf("Tab %d (shift %v) left the lightbox: %s", i, shift, got)
+			}
+		}
+	}
+	hash("#photo-" + photo)
+	ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`document.activeElement.getAttribute('href') === '#lb-`+photo+`'`))
+	if err != nil || !ok {
+		t.Errorf("closed, the focus is on %s, not the photo's link", focused())
+	}
+}

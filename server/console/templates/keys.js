@@ -20,15 +20,47 @@ document.addEventListener('click', (ev) => {
   }
 });
 
+// openBox is the lightbox shown now, or null.
+function openBox() {
+  return location.hash.startsWith('#lb-') ? document.getElementById(decodeURIComponent(location.hash.slice(1))) : null;
+}
+
+// The open lightbox holds the focus, as a dialog does: it starts on its
+// 关闭 and Tab cycles within it, so a keyboard never walks on through the
+// page hidden under it; closed, the focus goes back to the photo's link.
+let lastBox = null;
+function followFocus() {
+  const box = openBox();
+  if (box) {
+    if (!box.contains(document.activeElement)) box.querySelector('a.lb-close')?.focus();
+    lastBox = box.id;
+  } else if (lastBox) {
+    document.querySelector('a[href="#' + CSS.escape(lastBox) + '"]:not(.lb-prev):not(.lb-next)')?.focus();
+    lastBox = null;
+  }
+}
+window.addEventListener('hashchange', followFocus);
+followFocus();
+
 document.addEventListener('keydown', (ev) => {
+  const shown = ev.key === 'Tab' ? openBox() : null;
+  if (shown) {
+    const stops = [...shown.querySelectorAll('a[href], input')].filter((el) => el.getClientRects().length);
+    const at = stops.indexOf(document.activeElement);
+    const next = stops[(at + (ev.shiftKey ? -1 : 1) + stops.length) % stops.length];
+    if (next) {
+      ev.preventDefault();
+      next.focus();
+    }
+    return;
+  }
   if (ev.altKey || ev.ctrlKey || ev.metaKey || ev.shiftKey) return;
   const el = ev.target;
   // Keys typed into a field are the field's; a checkbox (the zoom's, which
   // takes the focus when the photo is clicked) has no use for these.
   const typing = /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName) && !(el instanceof HTMLInputElement && el.type === 'checkbox');
   if (el instanceof HTMLElement && (el.isContentEditable || typing)) return;
-  if (!location.hash.startsWith('#lb-')) return;
-  const box = document.getElementById(decodeURIComponent(location.hash.slice(1)));
+  const box = openBox();
   if (!box) return;
   const link = box.querySelector({ ArrowLeft: 'a.lb-prev', ArrowRight: 'a.lb-next', Escape: 'a.lb-close' }[ev.key] || 'none');
   if (link instanceof HTMLAnchorElement) {
