@@ -129,13 +129,7 @@ func TestBrowserRefusedPhoto(t *testing.T) {
 // first, and home offers no 去重拍. (They said 请重拍, and 去重拍 led to a
 // locked inspection.)
 func TestBrowserRefusedPhotoSubmitted(t *testing.T) {
-	srv, site, p, _ := inspectorAt(t, "忻府区恒岳水泥粉磨有限公司")
-	p.setOffline(true)
-	insp := p.startInspection(site.ID, "coal_boiler")
-	for _, k := range []string{"boiler_status", "boiler_retired", "no_coal_stock"} {
-		p.answer(k, "na")
-	}
-	p.answer("no_new_boiler", "pass")
+	srv, p, insp := offlineBoiler(t)
 	p.typeIn(`#item-tonnage input[data-input]`, "20", stored(insp, "tonnage")+`.then((s) => s.includes('"value":20'))`)
 	p.photo("no_new_boiler", fakeJPEG(t, "boiler.jpg", 7))
 	p.click(`#submit`)

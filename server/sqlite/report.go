@@ -66,13 +66,5 @@ func (db *DB) MonthItemFailures(ctx context.Context, month string, counties []st
 		return nil, fmt.Errorf("month item failures: %w", err)
 	}
 	defer rows.Close()
-	var out []server.ItemTally
-	for rows.Next() {
-		var t server.ItemTally
-		if err := rows.Scan(&t.County, &t.TemplateID, &t.Status, &t.Item, &t.Inspections); err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
+	return sqlstore.ReadItemTallies(rows)
 }

@@ -376,6 +376,20 @@ func ReadVehicleStats(rows Rows) ([]server.VehicleStat, error) {
 	return out, rows.Err()
 }
 
+// ReadItemTallies reads the rows of MonthItemFailures: county,
+// checklist, status, item and the count of inspections.
+func ReadItemTallies(rows Rows) ([]server.ItemTally, error) {
+	var out []server.ItemTally
+	for rows.Next() {
+		var t server.ItemTally
+		if err := rows.Scan(&t.County, &t.TemplateID, &t.Status, &t.Item, &t.Inspections); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
 // ReadTallies reads counts of inspections by county, checklist and
 // status.
 func ReadTallies(rows Rows) ([]server.Tally, error) {

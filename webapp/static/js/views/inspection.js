@@ -311,14 +311,7 @@ export async function render(app, id) {
       submitting = false;
       submitErrors.set(id, msg);
       (document.getElementById('insp-error') || err).textContent = msg;
-      // The item to see to, in view and focused (a keyboard or a screen
-      // reader starts there, not on 提交检查).
-      const item = document.getElementById('item-' + key);
-      if (item) {
-        item.tabIndex = -1;
-        item.focus({ preventScroll: true });
-        item.scrollIntoView({ block: 'center' });
-      }
+      document.getElementById('item-' + key)?.scrollIntoView({ block: 'center' });
     };
     if (still.length) {
       refuse(`还有 ${still.length} 项没有完成，不能提交：` + still.map(label).join('、') + '。草稿已保存，可以稍后再补。', still[0]);
