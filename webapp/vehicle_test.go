@@ -420,3 +420,24 @@ func TestBrowserRoadsideRepeatHoweverTyped(t *testing.T) {
 	}
 	p.has("今天已检 1 辆")
 }
+
+// TestBrowserRoadsideChoicesPressed: the roadside form's choices are a
+// group named by the field, and a tap marks the chosen button pressed
+// and the others not, for a screen reader as for the eye; a second tap
+// on it clears the choice (a11y probe).
+func TestBrowserRoadsideChoicesPressed(t *testing.T) {
+	_, p, _ := roadsidePhone(t)
+	pressed := func() string {
+		return eval[string](p, `[...document.querySelectorAll('[role="group"][aria-label="燃料"][data-field="fuel"] button')]
+			.map((b) => b.dataset.value + '=' + b.getAttribute('aria-pressed') + (b.classList.contains('on') ? '+on' : '')).join(' ')`)
+	}
+	p.click(`[data-field="fuel"] button[data-value="diesel"]`)
+	if got := pressed(); got != "diesel=true+on natural_gas=false gasoline=false other=false" {
+		t.Errorf("柴油 tapped: %q", got)
+	}
+	p.click(`[data-field="fuel"] button[data-value="natural_gas"]`)
+	p.click(`[data-field="fuel"] button[data-value="natural_gas"]`)
+	if got := pressed(); got != "diesel=false natural_gas=false gasoline=false other=false" {
+		t.Errorf("天然气 tapped twice: %q", got)
+	}
+}
