@@ -272,6 +272,12 @@ func (s *Set) Template(id string, version int) *Template {
 	return nil
 }
 
+// ItemIndex returns the index in t.Items of the item with the given key,
+// or -1 if t has none.
+func (t *Template) ItemIndex(key string) int {
+	return slices.IndexFunc(t.Items, func(it Item) bool { return it.Key == key })
+}
+
 // LatestTemplates returns the highest version of each template, in id
 // order: the checklists offered for new inspections, one per id.
 func (s *Set) LatestTemplates() []Template {

@@ -226,18 +226,22 @@ type MonthReport struct {
 	County                        string
 	Submitted, Returned, Approved int
 	ByTemplate                    map[string]int // template id → inspections
-	Findings                      int
-	Photos, FlaggedPhotos         int
+	// ByVersion splits ByTemplate by the checklist's version: template
+	// id → version → inspections.
+	ByVersion             map[string]map[int]int
+	Findings              int
+	Photos, FlaggedPhotos int
 }
 
 // Inspections is the number of inspections in the report.
 func (r MonthReport) Inspections() int { return r.Submitted + r.Returned + r.Approved }
 
-// MonthTally counts one county's inspections of one checklist with one
-// status started in a month, with their findings and photos
+// MonthTally counts one county's inspections of one checklist version
+// with one status started in a month, with their findings and photos
 // (OfficeStore.MonthTallies).
 type MonthTally struct {
 	County, TemplateID, Status    string
+	Version                       int
 	Inspections, Findings, Photos int
 	FlaggedPhotos                 int
 }
@@ -263,7 +267,7 @@ func MonthlyReport(counties []string, tallies []MonthTally) []MonthReport {
 	out := make([]MonthReport, len(counties))
 	at := make(map[string]int, len(counties))
 	for i, c := range counties {
-		out[i] = MonthReport{County: c, ByTemplate: map[string]int{}}
+		out[i] = MonthReport{County: c, ByTemplate: map[string]int{}, ByVersion: map[string]map[int]int{}}
 		at[c] = i
 	}
 	for _, t := range tallies {
@@ -273,6 +277,10 @@ func MonthlyReport(counties []string, tallies []MonthTally) []MonthReport {
 		}
 		r := &out[i]
 		r.ByTemplate[t.TemplateID] += t.Inspections
+		if r.ByVersion[t.TemplateID] == nil {
+			r.ByVersion[t.TemplateID] = map[int]int{}
+		}
+		r.ByVersion[t.TemplateID][t.Version] += t.Inspections
 		switch t.Status {
 		case "submitted":
 			r.Submitted += t.Inspections

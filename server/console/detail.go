@@ -248,7 +248,7 @@ func answers(insp *server.StoredRecord, t *seeds.Template) []answerRow {
 	var extra []string
 	for name, st := range insp.State.Fields {
 		k, ok := strings.CutPrefix(name, "answers.")
-		if ok && string(st.Value) != "null" && !slices.ContainsFunc(t.Items, func(it seeds.Item) bool { return it.Key == k }) {
+		if ok && string(st.Value) != "null" && t.ItemIndex(k) < 0 {
 			extra = append(extra, k)
 		}
 	}
@@ -293,7 +293,7 @@ func missingRows(insp *server.StoredRecord, t *seeds.Template) ([]missingRow, bo
 		if why == "" {
 			why = m.Reason
 		}
-		i := slices.IndexFunc(t.Items, func(it seeds.Item) bool { return it.Key == m.Key })
+		i := t.ItemIndex(m.Key)
 		switch {
 		case m.Reason == syncproto.MissingInvalid && i >= 0:
 			why += "：应为" + t.Items[i].Expected() // Detail is the phone's developer's message
@@ -320,7 +320,7 @@ func missingRows(insp *server.StoredRecord, t *seeds.Template) ([]missingRow, bo
 func unraised(t *seeds.Template, rows []answerRow, findings []findingRow) []string {
 	var out []string
 	for _, r := range rows {
-		i := slices.IndexFunc(t.Items, func(it seeds.Item) bool { return it.Key == r.Key })
+		i := t.ItemIndex(r.Key)
 		if r.Failed && i >= 0 && t.Items[i].FindingOnFail && !slices.ContainsFunc(findings, func(f findingRow) bool { return f.key == r.Key }) {
 			out = append(out, r.Label)
 		}

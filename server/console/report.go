@@ -283,7 +283,7 @@ func (c *Console) monthReport(ec echo.Context) (reportParams, []reportTable, err
 // item by item, say), and their share of that county's inspections with
 // that checklist. Drafts do not count, as in the other tables.
 func (c *Console) failedItemTable(reports []server.MonthReport, failures []server.ItemTally) reportTable {
-	t := reportTable{Title: "不合格检查项统计", Note: "已提交的检查中答案判为不合格的检查项；占比为该检查项不合格的检查数占本区县该检查表检查数",
+	t := reportTable{Title: "不合格检查项统计", Note: "已提交的检查中答案判为不合格的检查项；占比为该检查项不合格的检查数占本区县用含该检查项的检查表版本所做检查数",
 		Header: []string{"区县", "检查表", "检查项", "不合格检查数", "占比"},
 		Kinds:  []cellKind{kindText, kindText, kindText, kindShared, kindPercent}}
 	type key struct{ county, template, item string }
@@ -319,7 +319,7 @@ func (c *Console) failedItemTable(reports []server.MonthReport, failures []serve
 			keys, labels = append(keys, other...), append(labels, other...)
 			for i, item := range keys {
 				if failed := n[key{r.County, id, item}]; failed > 0 {
-					of := r.ByTemplate[id]
+					of := c.askedItem(r, id, item)
 					t.Rows = append(t.Rows, []string{c.countyName(r.County), title, labels[i], strconv.Itoa(failed),
 						pctText(100*float64(failed)/float64(of), of)})
 				}
@@ -327,6 +327,25 @@ func (c *Console) failedItemTable(reports []server.MonthReport, failures []serve
 		}
 	}
 	return t
+}
+
+// askedItem is the number of r's inspections whose checklist version
+// asks item of checklist id: the share's denominator, so that an item a
+// new version adds is not understated while phones move to it, nor one
+// an old version had by the inspections that no longer ask it. A key no
+// version in the catalogue has counts against every inspection of the
+// checklist.
+func (c *Console) askedItem(r server.MonthReport, id, item string) int {
+	n := 0
+	for v, insp := range r.ByVersion[id] {
+		if t := c.set.Template(id, v); t != nil && t.ItemIndex(item) >= 0 {
+			n += insp
+		}
+	}
+	if n == 0 {
+		return r.ByTemplate[id]
+	}
+	return n
 }
 
 // signOff is the report's last table: where the plan's 信息报送 wants it

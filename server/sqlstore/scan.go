@@ -376,6 +376,21 @@ func ReadVehicleStats(rows Rows) ([]server.VehicleStat, error) {
 	return out, rows.Err()
 }
 
+// ReadMonthTallies reads the rows of MonthTallies: county, checklist,
+// version, status, and the counts of inspections, findings, photos and
+// flagged photos.
+func ReadMonthTallies(rows Rows) ([]server.MonthTally, error) {
+	var out []server.MonthTally
+	for rows.Next() {
+		var t server.MonthTally
+		if err := rows.Scan(&t.County, &t.TemplateID, &t.Version, &t.Status, &t.Inspections, &t.Findings, &t.Photos, &t.FlaggedPhotos); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
 // ReadItemTallies reads the rows of MonthItemFailures: county,
 // checklist, status, item and the count of inspections.
 func ReadItemTallies(rows Rows) ([]server.ItemTally, error) {

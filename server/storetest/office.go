@@ -668,11 +668,11 @@ func testMonthlyReport(t *testing.T, open Opener) {
 		t.Fatal(err)
 	}
 	want := []server.MonthTally{
-		{County: xinfu, TemplateID: "coal_yard", Status: "draft", Inspections: 1},
-		{County: xinfu, TemplateID: "coal_yard", Status: "submitted", Inspections: 1, Findings: 1, Photos: 1, FlaggedPhotos: 1},
+		{County: xinfu, TemplateID: "coal_yard", Status: "draft", Version: 1, Inspections: 1},
+		{County: xinfu, TemplateID: "coal_yard", Status: "submitted", Version: 1, Inspections: 1, Findings: 1, Photos: 1, FlaggedPhotos: 1},
 		// b's photo names its finding only: it is b's, as in the queue.
-		{County: xinfu, TemplateID: "construction_dust", Status: "approved", Inspections: 1, Findings: 1, Photos: 1, FlaggedPhotos: 1},
-		{County: dingxia, TemplateID: "construction_dust", Status: "submitted", Inspections: 1, Findings: 1, Photos: 1},
+		{County: xinfu, TemplateID: "construction_dust", Status: "approved", Version: 1, Inspections: 1, Findings: 1, Photos: 1, FlaggedPhotos: 1},
+		{County: dingxia, TemplateID: "construction_dust", Status: "submitted", Version: 1, Inspections: 1, Findings: 1, Photos: 1},
 	}
 	sort.Slice(tallies, func(i, j int) bool {
 		return fmt.Sprint(tallies[i].County, tallies[i].TemplateID, tallies[i].Status) < fmt.Sprint(tallies[j].County, tallies[j].TemplateID, tallies[j].Status)
@@ -705,6 +705,23 @@ func testMonthlyReport(t *testing.T, open Opener) {
 	}
 	if tallies, err := e.st.MonthTallies(e.ctx, "2026-11", nil); err != nil || len(tallies) != 0 {
 		t.Errorf("no counties: %+v %v", tallies, err)
+	}
+	// Another version of a checklist is a tally of its own, and the report
+	// splits the checklist's inspections by version.
+	v2 := uuid.NewString()
+	o.dn.pushOK(o.dn.mut(syncproto.EntityInspection, v2, map[string]any{"site_id": o.siteC, "template_id": "construction_dust",
+		"template_version": 2, "started_at": "2026-11-05T09:00:00+08:00", "status": "submitted"}))
+	tallies, err = e.st.MonthTallies(e.ctx, "2026-11", []string{dingxia})
+	wantN := []server.MonthTally{
+		{County: dingxia, TemplateID: "construction_dust", Status: "submitted", Version: 1, Inspections: 1, Findings: 1, Photos: 1},
+		{County: dingxia, TemplateID: "construction_dust", Status: "submitted", Version: 2, Inspections: 1},
+	}
+	if err != nil || fmt.Sprintf("%+v", tallies) != fmt.Sprintf("%+v", wantN) {
+		t.Errorf("定襄's tallies by version\n%+v\nwant\n%+v (%v)", tallies, wantN, err)
+	}
+	if r, err := server.LoadMonthlyReport(e.ctx, e.st, "2026-11", []string{dingxia}); err != nil || r[0].ByTemplate["construction_dust"] != 2 ||
+		fmt.Sprint(r[0].ByVersion["construction_dust"]) != "map[1:1 2:1]" {
+		t.Errorf("定襄's report by version %+v %v", r, err)
 	}
 
 	// The items failed: a's closed_shed (its floor_paved answer is not
