@@ -103,13 +103,35 @@ func (s *scanner) problem() *Problem {
 		if sb.Len() > 0 {
 			sb.WriteByte('.')
 		}
-		if utf8.Valid(e.key) {
+		if text, ok := unescaped(e.key); ok {
+			sb.WriteString(text)
+		} else if utf8.Valid(e.key) {
 			sb.Write(e.key)
 		} else {
 			sb.WriteString(strings.ToValidUTF8(string(e.key), "?"))
 		}
 	}
 	return &Problem{Kind: s.kind, Path: sb.String(), Offset: s.i}
+}
+
+// unescaped returns a member name as written between its quotes, with
+// its escapes undone ("\u0061" is the name a), and ok false if it has
+// none, they are not valid, or they stand for what a message should not
+// hold (the path then names it as written).
+func unescaped(key []byte) (string, bool) {
+	if bytes.IndexByte(key, '\\') < 0 {
+		return "", false
+	}
+	var text string
+	if json.Unmarshal(append(append([]byte{'"'}, key...), '"'), &text) != nil {
+		return "", false
+	}
+	// A control character or an unpaired surrogate (read as U+FFFD) is
+	// clearer as written.
+	if strings.ContainsFunc(text, func(r rune) bool { return r < 0x20 || r == 0x7f || r == utf8.RuneError }) {
+		return "", false
+	}
+	return text, true
 }
 
 func (s *scanner) ws() {

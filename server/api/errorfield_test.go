@@ -49,6 +49,8 @@ func TestErrorNamesItsField(t *testing.T) {
 		{"push: a lone surrogate in a value", syncproto.PathPush, access, push(vc(`,"note":"\ud800"`)), syncproto.CodeInvalidField, "mutations[0].fields.note"},
 		{"push: a number past a double's precision", syncproto.PathPush, access, push(vc(`,"opacity":12345678901234567890`)), syncproto.CodeInvalidField, "mutations[0].fields.opacity"},
 		{"push: a member twice", syncproto.PathPush, access, push(vc(`,"note":"a","note":"b"`)), syncproto.CodeInvalidField, "mutations[0].fields.note"},
+		{"push: a member twice, once escaped", syncproto.PathPush, access, push(vc(`,"note":"a","\u006eote":"b"`)), syncproto.CodeInvalidField, "mutations[0].fields.note"},
+		{"push: a value nested too deep under an escaped name", syncproto.PathPush, access, push(vc(`,"answers.\u7b54":` + strings.Repeat("[", 40) + strings.Repeat("]", 40))), syncproto.CodeInvalidField, "mutations[0].fields.answers.答"},
 		{"push: null for a mutation's entity", syncproto.PathPush, access, push(vc(""), `{"entity":null,"id":"`+newID()+`","fields":{},"hlc":"x"}`), syncproto.CodeInvalidField, "mutations[1].entity"},
 		{"push: null for the batch id", syncproto.PathPush, access, `{"device_id":"` + insp.DeviceID + `","batch_id":null,"mutations":[` + vc("") + `]}`, syncproto.CodeInvalidField, "batch_id"},
 		{"push: a value nested too deep", syncproto.PathPush, access, push(vc(`,"note":` + strings.Repeat("[", 40) + strings.Repeat("]", 40))), syncproto.CodeInvalidField, "mutations[0].fields.note"},
