@@ -1,6 +1,7 @@
 package device
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -211,6 +212,7 @@ type IncompleteError struct {
 var missingWords = map[string]string{
 	syncproto.MissingAnswer: "未填写", syncproto.MissingInvalid: "答案无效", syncproto.MissingPhoto: "缺照片",
 	syncproto.MissingUpload: "照片未上传", syncproto.MissingTemplate: "检查表未找到",
+	syncproto.MissingUnreadable: "照片无法读取，需重拍",
 }
 
 func (e *IncompleteError) Error() string {
@@ -223,12 +225,17 @@ func (e *IncompleteError) Error() string {
 }
 
 // Reasons says in Chinese what item key lacks: 未填写, 答案无效, 缺照片,
-// 照片未上传, 检查表未找到.
+// 照片未上传, 照片无法读取, 检查表未找到, or that it contradicts the
+// failed item it is the verdict of.
 func (e *IncompleteError) Reasons(key string) []string {
 	var why []string
 	for _, m := range e.Missing {
-		if m.Key == key {
-			why = append(why, missingWords[m.Reason])
+		switch {
+		case m.Key != key:
+		case m.Reason == syncproto.MissingContradicted:
+			why = append(why, fmt.Sprintf("与 %s %s 的答案矛盾，须答不合格", m.Detail, e.Labels[m.Detail]))
+		default:
+			why = append(why, cmp.Or(missingWords[m.Reason], m.Reason))
 		}
 	}
 	return why

@@ -1246,3 +1246,47 @@ func TestNewInspectionOnNewestChecklist(t *testing.T) {
 		t.Errorf("the retired site listed %+v", sites)
 	}
 }
+
+// TestVerdictContradicted: on loose_coal@3 a stove 仍在使用 with 该户无散煤
+// 燃烧 answered 合格 is refused at submit, naming the contradiction; the
+// verdict answered 不合格 raises the finding and the contradiction is
+// gone, as the server and the field app count it (sync.md 9.2).
+func TestVerdictContradicted(t *testing.T) {
+	srv := apptest.Start(t)
+	d := newDevice(t, srv, apptest.Inspector)
+	mustSync(t, d)
+	insp, err := d.StartInspection(t.Context(), apptest.DemoSiteOf(t, "140902", "coal_ban_village"), "loose_coal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer := func(item, value string) device.AnswerResult {
+		t.Helper()
+		res, err := d.AnswerItem(t.Context(), insp, device.Answer{Item: item, Value: value})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	reasons := func() []string {
+		t.Helper()
+		var inc *device.IncompleteError
+		if err := d.Submit(t.Context(), insp, false); !errors.As(err, &inc) {
+			t.Fatalf("submit: %v, want an incomplete inspection", err)
+		}
+		return inc.Reasons("no_household_coal_burning")
+	}
+	answer("coal_stove", "in_use")
+	if res := answer("no_household_coal_burning", "pass"); res.FindingID != "" {
+		t.Errorf("合格 raised finding %s", res.FindingID)
+	}
+	const contradiction = "与 coal_stove 燃煤炉具 的答案矛盾，须答不合格"
+	if got := reasons(); !slices.Contains(got, contradiction) {
+		t.Errorf("reasons %q, want %q among them", got, contradiction)
+	}
+	if res := answer("no_household_coal_burning", "fail"); res.FindingID == "" {
+		t.Error("不合格 raised no finding")
+	}
+	if got := reasons(); slices.Contains(got, contradiction) {
+		t.Errorf("after 不合格, reasons %q", got)
+	}
+}

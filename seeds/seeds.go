@@ -460,6 +460,20 @@ func (s *Set) Validate() error {
 			if it.DeadlineDays > 0 && !it.FindingOnFail {
 				bad("%s: deadline_days without finding_on_fail", iw)
 			}
+			if it.Verdict != "" {
+				canFail := it.Type == ItemTypeCheck || it.Type == ItemTypeChoice && fails > 0
+				v := t.ItemIndex(it.Verdict)
+				switch {
+				case !canFail:
+					bad("%s: verdict on an item that cannot fail (a check, or a choice with an option that fails)", iw)
+				case it.FindingOnFail:
+					bad("%s: verdict and finding_on_fail both: the verdict's finding is the one raised", iw)
+				case v < 0 || v == j:
+					bad("%s: verdict %q is not another item of the checklist", iw, it.Verdict)
+				case t.Items[v].Type != ItemTypeCheck || !t.Items[v].FindingOnFail || !t.Items[v].Required:
+					bad("%s: verdict %q is not a required check item with finding_on_fail", iw, it.Verdict)
+				}
+			}
 		}
 	}
 	for i := 1; i < len(s.Templates); i++ {

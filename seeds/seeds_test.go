@@ -344,6 +344,28 @@ func TestValidateRejects(t *testing.T) {
 			s.Templates[0].Items[0] = Item{Key: "x_choice", Label: "选择", Type: ItemTypeChoice,
 				Options: []Option{{Value: "a", Label: "甲", Fails: true}, {Value: "b", Label: "乙", Fails: true}}}
 		}, "every option fails"},
+		{"verdict on an item that cannot fail", func(s *Set) {
+			s.Templates[0].Items[0] = Item{Key: "x_verdict", Label: "结论", Type: ItemTypeCheck, Required: true, FindingOnFail: true}
+			s.Templates[0].Items[1] = Item{Key: "x_text", Label: "说明", Type: ItemTypeText, Verdict: "x_verdict"}
+		}, "verdict on an item that cannot fail"},
+		{"verdict and finding_on_fail", func(s *Set) {
+			s.Templates[0].Items[0] = Item{Key: "x_verdict", Label: "结论", Type: ItemTypeCheck, Required: true, FindingOnFail: true}
+			s.Templates[0].Items[1] = Item{Key: "x_check", Label: "检查", Type: ItemTypeCheck, FindingOnFail: true, Verdict: "x_verdict"}
+		}, "verdict and finding_on_fail both"},
+		{"verdict not in the checklist", func(s *Set) {
+			s.Templates[0].Items[1] = Item{Key: "x_check", Label: "检查", Type: ItemTypeCheck, Verdict: "no_such_item"}
+		}, `verdict "no_such_item" is not another item`},
+		{"verdict on itself", func(s *Set) {
+			s.Templates[0].Items[1] = Item{Key: "x_check", Label: "检查", Type: ItemTypeCheck, Verdict: "x_check"}
+		}, `verdict "x_check" is not another item`},
+		{"verdict not a check with finding_on_fail", func(s *Set) {
+			s.Templates[0].Items[0] = Item{Key: "x_verdict", Label: "结论", Type: ItemTypeCheck, Required: true}
+			s.Templates[0].Items[1] = Item{Key: "x_check", Label: "检查", Type: ItemTypeCheck, Verdict: "x_verdict"}
+		}, `verdict "x_verdict" is not a required check item with finding_on_fail`},
+		{"verdict optional", func(s *Set) {
+			s.Templates[0].Items[0] = Item{Key: "x_verdict", Label: "结论", Type: ItemTypeCheck, FindingOnFail: true}
+			s.Templates[0].Items[1] = Item{Key: "x_check", Label: "检查", Type: ItemTypeCheck, Verdict: "x_verdict"}
+		}, `verdict "x_verdict" is not a required check item with finding_on_fail`},
 		{"finding_on_fail on a number", func(s *Set) {
 			s.Templates[0].Items[0] = Item{Key: "x_num", Label: "数量", Type: ItemTypeNumber, Unit: "t", FindingOnFail: true}
 		}, "finding_on_fail on a number item"},

@@ -41,6 +41,14 @@ type ChecklistItem struct {
 	// never fails: 否 is no violation there.
 	FindingOnFail bool `json:"finding_on_fail"`
 	DeadlineDays  int  `json:"deadline_days,omitempty"`
+	// Verdict is the key of the check item, in the same checklist, that
+	// gives the verdict on what this item records (淘汰任务已完成 on
+	// 锅炉现状): when this item's answer fails, the verdict must be answered
+	// fail, and its finding is the one raised; a verdict answered pass or
+	// na contradicts it (missing_items reason contradicted). Only on an
+	// item that can fail and has no FindingOnFail of its own; the verdict
+	// has FindingOnFail.
+	Verdict string `json:"verdict,omitempty"`
 }
 
 // ChecklistOption is one allowed value of a choice item.
@@ -91,6 +99,11 @@ const (
 	// MissingTemplate: the inspection's checklist (template_id@version) is
 	// unknown, so nothing can be checked; Key is that template record id.
 	MissingTemplate = "template"
+	// MissingContradicted: the item is the verdict of another item whose
+	// answer fails (ChecklistItem.Verdict), yet it is answered pass or na
+	// (淘汰任务已完成 合格 for a boiler 仍在燃煤); Detail is that other
+	// item's key. Answered fail, it raises the finding.
+	MissingContradicted = "contradicted"
 )
 
 // MissingItem is one entry of an inspection's server-owned missing_items:
@@ -98,7 +111,8 @@ const (
 type MissingItem struct {
 	Key    string `json:"key"`
 	Reason string `json:"reason"`
-	// Detail says, in Chinese, why an answer is invalid.
+	// Detail says, in Chinese, why an answer is invalid; for a
+	// contradicted verdict, it is the key of the item it contradicts.
 	Detail string `json:"detail,omitempty"`
 }
 
@@ -133,6 +147,7 @@ type Completeness struct {
 // photos against its checklist items.
 func CheckCompleteness(items []ChecklistItem, answers map[string]json.RawMessage, photos []ItemPhoto) Completeness {
 	c := Completeness{Missing: make([]MissingItem, 0, 2*len(items)), Unknown: []string{}, Failed: []string{}}
+	var verdicts []*ChecklistItem // failed items that have a verdict
 	for i := range items {
 		it := &items[i]
 		raw, answered := answers[it.Key]
@@ -147,6 +162,9 @@ func CheckCompleteness(items []ChecklistItem, answers map[string]json.RawMessage
 				c.Missing = append(c.Missing, MissingItem{Key: it.Key, Reason: MissingInvalid, Detail: err.Error()})
 			} else if a.Failed(it) {
 				c.Failed = append(c.Failed, it.Key)
+				if it.Verdict != "" {
+					verdicts = append(verdicts, it)
+				}
 			}
 		}
 		if !it.PhotoRequired || a.Result == ResultNA || (!answered && !it.Required) {
@@ -172,6 +190,9 @@ func CheckCompleteness(items []ChecklistItem, answers map[string]json.RawMessage
 			c.Missing = append(c.Missing, MissingItem{Key: it.Key, Reason: MissingUnreadable})
 		}
 	}
+	if len(verdicts) > 0 {
+		c.Missing = contradictions(c.Missing, items, answers, verdicts)
+	}
 	for k, raw := range answers {
 		known := slices.ContainsFunc(items, func(it ChecklistItem) bool { return it.Key == k })
 		if !known && !isNull(raw) {
@@ -180,6 +201,34 @@ func CheckCompleteness(items []ChecklistItem, answers map[string]json.RawMessage
 	}
 	slices.Sort(c.Unknown)
 	return c
+}
+
+// contradictions adds to missing, in the checklist's order, the verdicts
+// of the failed items given that are answered pass or na (a verdict
+// unanswered or invalid is missing already).
+func contradictions(missing []MissingItem, items []ChecklistItem, answers map[string]json.RawMessage, failed []*ChecklistItem) []MissingItem {
+	at := func(key string) int {
+		return slices.IndexFunc(items, func(it ChecklistItem) bool { return it.Key == key })
+	}
+	added := false
+	for _, it := range failed {
+		v := at(it.Verdict)
+		if v < 0 {
+			continue
+		}
+		raw, answered := answers[it.Verdict]
+		if !answered || isNull(raw) {
+			continue
+		}
+		if a, err := ParseAnswer(&items[v], raw); err == nil && !a.Failed(&items[v]) {
+			missing = append(missing, MissingItem{Key: it.Verdict, Reason: MissingContradicted, Detail: it.Key})
+			added = true
+		}
+	}
+	if added {
+		slices.SortStableFunc(missing, func(a, b MissingItem) int { return at(a.Key) - at(b.Key) })
+	}
+	return missing
 }
 
 // MissingKeys returns the distinct item keys of missing, in order: the

@@ -261,3 +261,54 @@ func TestShowAnswer(t *testing.T) {
 		t.Errorf("minus zero reads %q", got)
 	}
 }
+
+// TestCheckCompletenessVerdict: an item whose answer fails contradicts its
+// verdict (ChecklistItem.Verdict) answered pass or na — missing_items
+// names the verdict, reason contradicted, detail the failing item, in the
+// checklist's order wherever the verdict stands — and not a verdict
+// answered fail, unanswered or invalid (missing already), nor any verdict
+// when the item does not fail.
+func TestCheckCompletenessVerdict(t *testing.T) {
+	items := []ChecklistItem{
+		{Key: "retired", Label: "淘汰任务已完成", Type: ItemCheck, FindingOnFail: true, DeadlineDays: 30},
+		{Key: "status", Label: "现状", Type: ItemChoice, Verdict: "retired",
+			Options: []ChecklistOption{{Value: "removed", Label: "已拆除"}, {Value: "burning", Label: "仍在燃煤", Fails: true}}},
+		{Key: "fence", Label: "围挡", Type: ItemCheck, Required: true},
+		{Key: "stove", Label: "炉具", Type: ItemCheck, Verdict: "retired"},
+	}
+	contradicted := func(by string) MissingItem {
+		return MissingItem{Key: "retired", Reason: MissingContradicted, Detail: by}
+	}
+	answer := MissingItem{Key: "fence", Reason: MissingAnswer}
+	for _, tc := range []struct {
+		name    string
+		answers map[string]json.RawMessage
+		want    []MissingItem
+	}{
+		{"failing option, verdict pass", answersOf("status", `{"value":"burning"}`, "retired", `{"result":"pass"}`),
+			[]MissingItem{contradicted("status"), answer}},
+		{"failing option, verdict na", answersOf("status", `{"value":"burning"}`, "retired", `"na"`),
+			[]MissingItem{contradicted("status"), answer}},
+		{"failing option, verdict fail", answersOf("status", `{"value":"burning"}`, "retired", `{"result":"fail"}`), []MissingItem{answer}},
+		{"other option, verdict pass", answersOf("status", `{"value":"removed"}`, "retired", `"pass"`), []MissingItem{answer}},
+		{"failing option, verdict unanswered", answersOf("status", `{"value":"burning"}`, "retired", `null`), []MissingItem{answer}},
+		{"failing option, verdict invalid", answersOf("status", `{"value":"burning"}`, "retired", `{"result":"yes"}`),
+			[]MissingItem{{Key: "retired", Reason: MissingInvalid}, answer}},
+		{"two items fail, verdict pass", answersOf("status", `{"value":"burning"}`, "stove", `"fail"`, "retired", `"pass"`, "fence", `"pass"`),
+			[]MissingItem{contradicted("status"), contradicted("stove")}},
+		{"a failing check, verdict na", answersOf("stove", `{"result":"fail"}`, "retired", `{"result":"na"}`, "fence", `"pass"`),
+			[]MissingItem{contradicted("stove")}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := CheckCompleteness(items, tc.answers, nil).Missing
+			for i := range got {
+				if got[i].Reason == MissingInvalid {
+					got[i].Detail = "" // the parser's words, which TestInvalidAnswersCountAsMissing checks
+				}
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("missing %+v\nwant %+v", got, tc.want)
+			}
+		})
+	}
+}

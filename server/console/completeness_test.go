@@ -172,3 +172,29 @@ func TestUnraisedFindingWarned(t *testing.T) {
 		t.Error("an inspection whose failed items have their findings is warned about")
 	}
 }
+
+// TestVerdictContradictionShown: on coal_boiler@3 a boiler 仍在燃煤 with 淘汰
+// 任务已完成 answered 不适用 lacks one item more for the office than on
+// version 2, which has no verdict: the verdict, listed as contradicting
+// the boiler's status (both lack the boiler's photo).
+func TestVerdictContradictionShown(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	burning := append(slices.Clone(completeBoiler), "answers.boiler_status", map[string]any{"value": "burning", "note": "今晨仍在供暖"})
+	v2, v3 := pushVersion(t, phone, apptest.Xinfu, "coal_boiler", 2, "submitted", burning...),
+		pushVersion(t, phone, apptest.Xinfu, "coal_boiler", 3, "submitted", burning...)
+	b := loggedIn(t, srv, apptest.CountyOffice)
+	const said = "与“锅炉现状：仍在燃煤”矛盾，应判为不合格"
+	if _, page := b.get("/console/inspections/" + v3); !strings.Contains(page, said) {
+		t.Errorf("version 3's page does not say %q:\n%s", said, page)
+	}
+	if _, page := b.get("/console/inspections/" + v2); strings.Contains(page, "矛盾") {
+		t.Error("version 2's page speaks of a contradiction")
+	}
+	_, queue := b.get("/console/queue?status=submitted")
+	for id, want := range map[string]string{v2: "缺项 1<", v3: "缺项 2<"} {
+		if row := rowOf(queue, id); !strings.Contains(row, want) {
+			t.Errorf("queue row %q, want %q", row, want)
+		}
+	}
+}

@@ -267,12 +267,13 @@ func invalidAnswer(it *seeds.Item) string {
 
 // missingReasons say in Chinese why an item is listed in missing_items.
 var missingReasons = map[string]string{
-	syncproto.MissingAnswer:     "未填写",
-	syncproto.MissingInvalid:    "答案无效",
-	syncproto.MissingPhoto:      "缺照片",
-	syncproto.MissingUpload:     "照片未上传完成",
-	syncproto.MissingUnreadable: "照片无法读取（文件损坏或不是图片），需重拍",
-	syncproto.MissingTemplate:   "检查表未找到，无法核对",
+	syncproto.MissingAnswer:       "未填写",
+	syncproto.MissingInvalid:      "答案无效",
+	syncproto.MissingPhoto:        "缺照片",
+	syncproto.MissingUpload:       "照片未上传完成",
+	syncproto.MissingUnreadable:   "照片无法读取（文件损坏或不是图片），需重拍",
+	syncproto.MissingTemplate:     "检查表未找到，无法核对",
+	syncproto.MissingContradicted: "与其他检查项的答案矛盾，应判为不合格",
 }
 
 type missingRow struct {
@@ -297,6 +298,16 @@ func missingRows(insp *server.StoredRecord, t *seeds.Template) ([]missingRow, bo
 		switch {
 		case m.Reason == syncproto.MissingInvalid && i >= 0:
 			why += "：应为" + t.Items[i].Expected() // Detail is the phone's developer's message
+		case m.Reason == syncproto.MissingContradicted:
+			// Detail is the key of the failed item this verdict judges.
+			if j := t.ItemIndex(m.Detail); j >= 0 {
+				it := &t.Items[j]
+				shown := syncproto.ShowAnswer(it, insp.Value("answers."+it.Key))
+				if a, err := syncproto.ParseAnswer(it, insp.Value("answers."+it.Key)); err == nil {
+					shown = syncproto.Answer{Result: a.Result, Value: a.Value}.Text(it) // without its note
+				}
+				why = "与“" + it.Label + "：" + shown + "”矛盾，应判为不合格"
+			}
 		case m.Detail != "":
 			why += "：" + m.Detail
 		}

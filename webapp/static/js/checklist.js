@@ -112,13 +112,14 @@ export function answersOf(rec) {
 }
 
 /** completeness lists what an inspection lacks, in the checklist's order:
- *  [{key, reason: answer|invalid|photo|photo_unreadable|photo_refused|photo_upload, detail}].
+ *  [{key, reason: answer|invalid|contradicted|photo|photo_unreadable|photo_refused|photo_upload, detail}].
  *  photos are [{item_key, uploaded, flags, refused}] — a photo taken on this phone
  *  counts as taken unless the server found it unreadable (its flags, once
  *  pulled) or refused its file (refused: it will never arrive); the server
  *  adds photo_upload until its bytes arrive. */
 export function completeness(items, answers, photos) {
   const missing = [];
+  const verdicts = []; // failed items that have a verdict
   for (const it of items) {
     const raw = answers[it.key];
     const answered = raw != null;
@@ -127,7 +128,10 @@ export function completeness(items, answers, photos) {
     else if (answered) {
       const p = parseAnswer(it, raw);
       if (p.error) missing.push({ key: it.key, reason: 'invalid', detail: p.error });
-      else a = p.answer;
+      else {
+        a = p.answer;
+        if (it.verdict && failed(it, a)) verdicts.push(it);
+      }
     }
     if (!it.photo_required || a?.result === 'na' || (!answered && !it.required)) continue;
     const mine = photos.filter((p) => p.item_key === it.key);
@@ -136,9 +140,28 @@ export function completeness(items, answers, photos) {
       missing.push({ key: it.key, reason: mine.some((p) => p.refused) ? 'photo_refused' : 'photo_unreadable' });
     }
   }
-  return missing;
+  if (!verdicts.length) return missing;
+  // A verdict answered pass or na contradicts the failed item it judges
+  // (syncproto's contradictions): listed at the verdict, in order.
+  const at = (k) => items.findIndex((i) => i.key === k);
+  for (const it of verdicts) {
+    const v = items[at(it.verdict)];
+    if (!v || answers[v.key] == null) continue;
+    const p = parseAnswer(v, answers[v.key]);
+    if (!p.error && !failed(v, p.answer)) missing.push({ key: v.key, reason: 'contradicted', detail: it.key });
+  }
+  return missing.sort((a, b) => at(a.key) - at(b.key)); // stable: an item's reasons keep their order
+}
+
+/** missingText says why an item is listed missing: the reason's words,
+ *  and for a contradicted verdict the answer it contradicts. */
+export function missingText(m, items, answers) {
+  if (m.reason !== 'contradicted') return missingReasons[m.reason] || m.reason;
+  const it = items.find((i) => i.key === m.detail);
+  const a = it && answerObject(it, answers[it.key]);
+  return `与“${it?.label || m.detail}：${a ? answerText(it, { result: a.result, value: a.value }) : ''}”矛盾，须答不合格`;
 }
 
 export const missingReasons = {
-  answer: '未填写', invalid: '填写有误', photo: '缺照片', photo_unreadable: '照片无法读取，请重拍', photo_refused: '照片被服务器拒收，请重拍', photo_upload: '照片未上传', template: '检查表未知',
+  answer: '未填写', invalid: '填写有误', contradicted: '与其他项的答案矛盾', photo: '缺照片', photo_unreadable: '照片无法读取，请重拍', photo_refused: '照片被服务器拒收，请重拍', photo_upload: '照片未上传', template: '检查表未知',
 };

@@ -5,7 +5,7 @@
 import { uuidv7 } from '/app/sdk/fieldsync-sdk.js';
 import { h, segmented, pressed, toast, chinaTime, chinaDate, now, label as labelFor, store, statusNames, severityNames, findingStatusNames, flagTitles, when } from '../ui.js';
 import { message, photoRefusedMessage } from '../errors.js';
-import { parseAnswer, answerObject, answersOf, completeness, failed, findingDescription, range, answerText, missingReasons } from '../checklist.js';
+import { parseAnswer, answerObject, answersOf, completeness, failed, findingDescription, range, answerText, missingText } from '../checklist.js';
 import { takePhoto, photoTile, revokeThumbs, failedUploads, refusal } from '../photos.js';
 import { draft, keepDrafts, clearDraft } from '../drafts.js';
 import * as geo from '../geo.js';
@@ -282,7 +282,7 @@ export async function render(app, id) {
       input, note, noteWaits, errEl,
       finding ? h('p', { class: 'notice small', dataset: { findingFor: it.key } }, `已生成整改问题：${severityNames[finding.fields.severity] || ''}，期限 ${finding.fields.deadline || '无'}，${findingStatusNames[finding.fields.status] || ''}`) : null,
       lostHere.map((s) => h('p', { class: 'notice small superseded-note' }, `您填的“${answerText(it, s.value)}”已被更晚的修改（其他手机或督查室）覆盖，现为“${answerText(it, a)}”。`)),
-      miss.length ? h('p', { class: 'small warn' }, miss.map((m) => missingReasons[m.reason]).join('、')) : null,
+      miss.length ? h('p', { class: 'small warn' }, miss.map((m) => missingText(m, items, answers)).join('、')) : null,
       // Said until another photo of the item is taken.
       itemPhotos.filter((p) => refusedOf.has(p.id)).map((p) => itemPhotos.every((x) => refusedOf.has(x.id))
         ? h('p', { class: 'err', dataset: { refusedPhoto: p.id } }, photoRefusedMessage(refusedOf.get(p.id), locked))
@@ -304,7 +304,10 @@ export async function render(app, id) {
     await answersSaved(id + '/');
     const [cur, curPhotos, curFailed] = await Promise.all([c.get('inspection', id), c.list('photo', (r) => r.fields.inspection_id === id), failedUploads(c)]);
     const curAnswers = answersOf(cur);
-    const still = [...new Set(completeness(items, curAnswers, curPhotos.map((p) => ({ ...p.fields, refused: !!refusal(p, curFailed) }))).map((m) => m.key))];
+    const lacks = completeness(items, curAnswers, curPhotos.map((p) => ({ ...p.fields, refused: !!refusal(p, curFailed) })));
+    const still = [...new Set(lacks.map((m) => m.key))];
+    // A verdict that contradicts another answer says which.
+    const why = (k) => lacks.filter((m) => m.key === k && m.reason === 'contradicted').map((m) => '（' + missingText(m, items, curAnswers) + '）').join('');
     // Said on the page shown now and on those drawn after it (the save
     // just awaited draws the page again).
     const refuse = (msg, key) => {
@@ -314,7 +317,7 @@ export async function render(app, id) {
       document.getElementById('item-' + key)?.scrollIntoView({ block: 'center' });
     };
     if (still.length) {
-      refuse(`还有 ${still.length} 项没有完成，不能提交：` + still.map(label).join('、') + '。草稿已保存，可以稍后再补。', still[0]);
+      refuse(`还有 ${still.length} 项没有完成，不能提交：` + still.map((k) => label(k) + why(k)).join('、') + '。草稿已保存，可以稍后再补。', still[0]);
       return;
     }
     // A note is saved with its item's answer: one written on an item left
