@@ -212,7 +212,7 @@ type IncompleteError struct {
 var missingWords = map[string]string{
 	syncproto.MissingAnswer: "未填写", syncproto.MissingInvalid: "答案无效", syncproto.MissingPhoto: "缺照片",
 	syncproto.MissingUpload: "照片未上传", syncproto.MissingTemplate: "检查表未找到",
-	syncproto.MissingUnreadable: "照片无法读取，需重拍",
+	syncproto.MissingUnreadable: "照片无法读取，需重拍", syncproto.MissingSiteKind: "检查表不适用于该点位的类型",
 }
 
 func (e *IncompleteError) Error() string {

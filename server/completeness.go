@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -47,9 +48,12 @@ type checklistCache struct {
 }
 
 type parsedChecklist struct {
-	hlc   syncproto.HLC
-	items []syncproto.ChecklistItem
-	ok    bool // the items parsed
+	hlc, kindsHLC syncproto.HLC
+	items         []syncproto.ChecklistItem
+	ok            bool // the items parsed
+	// siteKinds are the kinds of site the checklist applies to (none
+	// listed: any).
+	siteKinds []string
 }
 
 // inspectionTemplateID is the id of the checklist_template record an
@@ -58,27 +62,30 @@ func inspectionTemplateID(insp *StoredRecord) string {
 	return insp.Text("template_id") + "@" + string(insp.Value("template_version"))
 }
 
-// checklist returns the items of template record id, or ok false if there
+// checklist returns template record id parsed; its ok is false if there
 // is no such live template or its items do not parse.
-func (s *Syncer) checklist(ctx context.Context, tx WriteTx, id string) ([]syncproto.ChecklistItem, bool, error) {
+func (s *Syncer) checklist(ctx context.Context, tx WriteTx, id string) (parsedChecklist, error) {
 	r, err := tx.Get(ctx, EntityByName(syncproto.EntityTemplate), id)
 	if err != nil || r == nil || r.State.IsDeleted() {
-		return nil, false, err
+		return parsedChecklist{}, err
 	}
-	st := r.State.Fields["items"]
+	st, kinds := r.State.Fields["items"], r.State.Fields["site_kinds"]
 	c := &s.checklists
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if p, ok := c.m[id]; ok && p.hlc == st.HLC {
-		return p.items, p.ok, nil
+	if p, ok := c.m[id]; ok && p.hlc == st.HLC && p.kindsHLC == kinds.HLC {
+		return p, nil
 	}
-	var items []syncproto.ChecklistItem
-	ok := json.Unmarshal(st.Value, &items) == nil && len(items) > 0
+	p := parsedChecklist{hlc: st.HLC, kindsHLC: kinds.HLC}
+	p.ok = json.Unmarshal(st.Value, &p.items) == nil && len(p.items) > 0
+	if json.Unmarshal(kinds.Value, &p.siteKinds) != nil {
+		p.siteKinds = nil // not a list: the checklist names no kind, and any goes
+	}
 	if c.m == nil {
 		c.m = map[string]parsedChecklist{}
 	}
-	c.m[id] = parsedChecklist{hlc: st.HLC, items: items, ok: ok}
-	return items, ok, nil
+	c.m[id] = p
+	return p, nil
 }
 
 // InspectionCompleteness checks an inspection against its checklist
@@ -97,6 +104,22 @@ func InspectionCompleteness(insp *StoredRecord, items []syncproto.ChecklistItem,
 	return syncproto.CheckCompleteness(items, answers, photos)
 }
 
+// siteKindOf returns the kind of site id ("" if there is none), reading
+// each site once for the inspections of one refresh.
+func siteKindOf(ctx context.Context, tx WriteTx, kinds map[string]string, id string) (string, error) {
+	if k, ok := kinds[id]; ok {
+		return k, nil
+	}
+	r, err := tx.Get(ctx, EntityByName(syncproto.EntitySite), id)
+	if err != nil {
+		return "", err
+	}
+	if r != nil {
+		kinds[id] = r.Text("kind")
+	}
+	return kinds[id], nil
+}
+
 // refreshCompleteness recomputes missing_items, unknown_answers and
 // failed_items of the
 // inspections ids (those live) and writes them where they changed. The
@@ -112,13 +135,14 @@ func (s *Syncer) refreshCompleteness(ctx context.Context, tx WriteTx, ids []stri
 	}
 	type check struct {
 		insp             *StoredRecord
-		items            []syncproto.ChecklistItem
-		ok               bool
+		checklist        parsedChecklist
+		siteKind         string
 		missing, unknown json.RawMessage
 		failed           json.RawMessage
 	}
 	checks := make([]check, 0, len(ids))
 	e := EntityByName(syncproto.EntityInspection)
+	kinds := map[string]string{}
 	for _, id := range ids {
 		insp, err := tx.Get(ctx, e, id)
 		if err != nil {
@@ -127,15 +151,25 @@ func (s *Syncer) refreshCompleteness(ctx context.Context, tx WriteTx, ids []stri
 		if insp == nil || insp.State.IsDeleted() {
 			continue
 		}
-		items, ok, err := s.checklist(ctx, tx, inspectionTemplateID(insp))
+		cl, err := s.checklist(ctx, tx, inspectionTemplateID(insp))
 		if err != nil {
 			return err
 		}
-		checks = append(checks, check{insp: insp, items: items, ok: ok})
+		kind, err := siteKindOf(ctx, tx, kinds, insp.Text("site_id"))
+		if err != nil {
+			return err
+		}
+		checks = append(checks, check{insp: insp, checklist: cl, siteKind: kind})
 	}
 	par.Do(len(checks), func(i int) {
 		c := &checks[i]
-		res := InspectionCompleteness(c.insp, c.items, c.ok, photos[c.insp.ID])
+		res := InspectionCompleteness(c.insp, c.checklist.items, c.checklist.ok, photos[c.insp.ID])
+		if c.checklist.ok && c.siteKind != "" && len(c.checklist.siteKinds) > 0 && !slices.Contains(c.checklist.siteKinds, c.siteKind) {
+			// Before the items: nothing else matters while the checklist
+			// is not the site's.
+			res.Missing = slices.Insert(res.Missing, 0, syncproto.MissingItem{Key: inspectionTemplateID(c.insp),
+				Reason: syncproto.MissingSiteKind, Detail: c.siteKind})
+		}
 		c.missing, c.unknown, c.failed = canonicalMissing(res.Missing), canonicalKeys(res.Unknown), canonicalKeys(res.Failed)
 	})
 	for _, c := range checks {
@@ -235,6 +269,19 @@ func (s *Syncer) recheckAfterWrite(ctx context.Context, tx WriteTx, r *StoredRec
 	}
 	if id := completenessTrigger(r, names, created, false); id != "" {
 		return s.refreshCompleteness(ctx, tx, []string{id}, now)
+	}
+	if _, kind := values["kind"]; kind && !created && r.Entity.Name == syncproto.EntitySite {
+		// An office reclassified the site: whether its inspections'
+		// checklists fit it may have changed.
+		insps, err := tx.Find(ctx, EntityByName(syncproto.EntityInspection), "site_id", r.ID)
+		if err != nil {
+			return err
+		}
+		ids := make([]string, len(insps))
+		for i, insp := range insps {
+			ids[i] = insp.ID
+		}
+		return s.refreshCompleteness(ctx, tx, ids, now)
 	}
 	return nil
 }

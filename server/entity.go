@@ -333,7 +333,11 @@ var Entities = []*Entity{
 	}},
 	{Name: syncproto.EntitySite, Label: "点位", CountyField: "county", DeviceWritable: true, Fields: []Field{
 		{Name: "county", Type: TypeText, Required: true, Immutable: true},
-		{Name: "kind", Type: TypeText, Required: true, Enum: SiteKinds},
+		// kind decides which checklists apply to the site: a phone sets it
+		// when it creates the site, and only an office changes it (a phone
+		// reclassifying a site would leave its inspections on checklists
+		// of another kind, and the office none the wiser).
+		{Name: "kind", Type: TypeText, Required: true, Enum: SiteKinds, Immutable: true},
 		{Name: "name", Type: TypeText, Required: true, MaxLen: 200, Format: OneLine},
 		{Name: "address", Type: TypeText, MaxLen: 500},
 		lon("lon"), lat("lat"),

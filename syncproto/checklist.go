@@ -99,6 +99,11 @@ const (
 	// MissingTemplate: the inspection's checklist (template_id@version) is
 	// unknown, so nothing can be checked; Key is that template record id.
 	MissingTemplate = "template"
+	// MissingSiteKind: the inspection's checklist does not apply to the
+	// kind of its site (a roadside checklist on a construction site); Key
+	// is the template record id, as for MissingTemplate, and Detail the
+	// site's kind.
+	MissingSiteKind = "site_kind"
 	// MissingContradicted: the item is the verdict of another item whose
 	// answer fails (ChecklistItem.Verdict), yet it is answered pass or na
 	// (淘汰任务已完成 合格 for a boiler 仍在燃煤); Detail is that other
@@ -112,7 +117,8 @@ type MissingItem struct {
 	Key    string `json:"key"`
 	Reason string `json:"reason"`
 	// Detail says, in Chinese, why an answer is invalid; for a
-	// contradicted verdict, it is the key of the item it contradicts.
+	// contradicted verdict, it is the key of the item it contradicts; for
+	// a checklist not for its site, the site's kind.
 	Detail string `json:"detail,omitempty"`
 }
 

@@ -1,12 +1,16 @@
 package app_test
 
 import (
+	"database/sql"
 	"encoding/json"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/app"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/server/imageproc/testimg"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
@@ -184,5 +188,93 @@ func TestUnreadablePhotoIsNoEvidence(t *testing.T) {
 	photo(whole)
 	if missing, _ := completeness(t, srv, insp); slices.ContainsFunc(missing, func(m syncproto.MissingItem) bool { return m.Key == "fence" }) {
 		t.Errorf("fence has a readable photo, still missing: %+v", missing)
+	}
+}
+
+// TestSiteKindMismatch: an inspection on a checklist that does not apply
+// to its site's kind (roadside_truck on a construction site, the
+// referential probe) is kept and is incomplete, its missing_items led by
+// reason site_kind with the site's kind, while the same checklist at a
+// checkpoint is not; a phone may not reclassify a site (immutable_field),
+// and an office that does has the site's inspections checked again.
+func TestSiteKindMismatch(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	push := func(site, template string, version int) string {
+		t.Helper()
+		id := newID()
+		wantStatus(t, apptest.Push(t, phone, apptest.Mut(phone, syncproto.EntityInspection, id, apptest.Fields(
+			"site_id", site, "template_id", template, "template_version", version, "status", "draft",
+			"started_at", "2026-11-28T09:00:00+08:00"))), "applied")
+		return id
+	}
+	siteKind := func(id string) bool {
+		missing, _ := completeness(t, srv, id)
+		return slices.ContainsFunc(missing, func(m syncproto.MissingItem) bool { return m.Reason == syncproto.MissingSiteKind })
+	}
+	dustSite := apptest.DemoSiteOf(t, apptest.Xinfu, "construction_site")
+	wrong := push(dustSite, "roadside_truck", 2)
+	if missing, _ := completeness(t, srv, wrong); len(missing) == 0 ||
+		missing[0] != (syncproto.MissingItem{Key: "roadside_truck@2", Reason: syncproto.MissingSiteKind, Detail: "construction_site"}) {
+		t.Errorf("roadside_truck at a construction site: missing %+v", missing)
+	}
+	dust := push(dustSite, "construction_dust", 1)
+	for _, id := range []string{push(apptest.DemoSiteOf(t, apptest.Xinfu, "checkpoint"), "roadside_truck", 2), dust} {
+		if siteKind(id) {
+			t.Errorf("inspection %s on a checklist for its site is said not to be", id)
+		}
+	}
+	// A phone may not reclassify the site; an office may.
+	wantStatus(t, apptest.Push(t, phone, apptest.Mut(phone, syncproto.EntitySite, dustSite, apptest.Fields("kind", "checkpoint"))),
+		"rejected/"+syncproto.CodeImmutableField)
+	if err := srv.App.DB.Update(ctx, func(tx server.WriteTx) error {
+		return srv.App.Syncer.Upsert(ctx, tx, syncproto.EntitySite, dustSite, apptest.Xinfu, map[string]any{"kind": "checkpoint"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if siteKind(wrong) || !siteKind(dust) {
+		t.Errorf("the site reclassified as a checkpoint: its roadside inspection does not fit it %v, its dust inspection does %v",
+			siteKind(wrong), !siteKind(dust))
+	}
+}
+
+// TestSiteKindMigration: a database from before the site_kind check
+// (migration 031 not applied) has the inspections on a checklist not for
+// their site checked again at start, and only those.
+func TestSiteKindMigration(t *testing.T) {
+	dir := t.TempDir()
+	withDir := func(c *app.Config) { c.DataDir = dir }
+	srv := apptest.Start(t, withDir)
+	phone := srv.Login(apptest.Inspector)
+	dustSite := apptest.DemoSiteOf(t, apptest.Xinfu, "construction_site")
+	wrong, fits := newID(), newID()
+	for id, template := range map[string]string{wrong: "roadside_truck", fits: "construction_dust"} {
+		wantStatus(t, apptest.Push(t, phone, apptest.Mut(phone, syncproto.EntityInspection, id, apptest.Fields(
+			"site_id", dustSite, "template_id", template, "template_version", 1, "status", "draft",
+			"started_at", "2026-11-28T09:00:00+08:00"))), "applied")
+	}
+	srv.Stop()
+	// As an older build left them: no site_kind (and, to tell which are
+	// checked again, nothing missing at all).
+	raw, err := sql.Open("sqlite3", "file:"+filepath.Join(dir, "fieldsync.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`UPDATE inspection SET missing_items = '[]', failed_items = '[]'`,
+		`DELETE FROM schema_migrations WHERE name = 'migrations/031_site_kind.sql'`} {
+		if res, err := raw.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		} else if n, _ := res.RowsAffected(); n == 0 {
+			t.Fatalf("%s: no row", q)
+		}
+	}
+	raw.Close()
+
+	srv = apptest.Start(t, withDir)
+	if missing, _ := completeness(t, srv, wrong); len(missing) == 0 || missing[0].Reason != syncproto.MissingSiteKind {
+		t.Errorf("the roadside inspection at a construction site after the upgrade: missing %+v", missing)
+	}
+	if missing, _ := completeness(t, srv, fits); len(missing) != 0 {
+		t.Errorf("an inspection on its site's checklist was checked again: missing %+v", missing)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -170,6 +171,33 @@ func (s *Server) Login(username string) *syncproto.Client {
 func DemoSite(t testing.TB, county string) string {
 	t.Helper()
 	return DemoSiteOf(t, county, "")
+}
+
+// DemoSiteFor returns the id of the first demo site in county of a kind
+// the newest version of checklist template applies to, or, for a
+// checklist the catalogue lacks or a county with no such site, its first
+// site (an inspection there is incomplete, reason site_kind: for tests
+// to which only the county matters).
+func DemoSiteFor(t testing.TB, county, template string) string {
+	t.Helper()
+	set, err := seeds.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := set.LatestTemplate(template)
+	if tp == nil {
+		return DemoSite(t, county)
+	}
+	d, err := seeds.LoadDemo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range d.Sites {
+		if s.County == county && slices.Contains(tp.SiteKinds, s.Kind) {
+			return s.ID
+		}
+	}
+	return DemoSite(t, county)
 }
 
 // DemoSiteOf returns the id of the first demo site of kind in county (of

@@ -18,7 +18,7 @@ import (
 func pushInspection(t *testing.T, c *syncproto.Client, template string, answers ...any) string {
 	t.Helper()
 	id := uuid.Must(uuid.NewRandom()).String()
-	f := apptest.Fields(append([]any{"site_id", apptest.DemoSite(t, apptest.Xinfu), "template_id", template, "template_version", 1,
+	f := apptest.Fields(append([]any{"site_id", apptest.DemoSiteFor(t, apptest.Xinfu, template), "template_id", template, "template_version", 1,
 		"status", "submitted", "started_at", "2026-11-28T09:00:00+08:00"}, answers...)...)
 	apptest.PushApplied(t, c, syncproto.Mutation{Entity: syncproto.EntityInspection, ID: id, HLC: c.Clock.Now().String(), Fields: f})
 	return id
@@ -110,7 +110,7 @@ func TestQueueShowsAndFiltersMissingItems(t *testing.T) {
 func pushVersion(t *testing.T, c *syncproto.Client, county, template string, version int, status string, answers ...any) string {
 	t.Helper()
 	id := uuid.NewString()
-	f := apptest.Fields(append([]any{"site_id", apptest.DemoSite(t, county), "template_id", template, "template_version", version,
+	f := apptest.Fields(append([]any{"site_id", apptest.DemoSiteFor(t, county, template), "template_id", template, "template_version", version,
 		"status", status, "started_at", "2026-11-28T09:00:00+08:00"}, answers...)...)
 	apptest.PushApplied(t, c, syncproto.Mutation{Entity: syncproto.EntityInspection, ID: id, HLC: c.Clock.Now().String(), Fields: f})
 	return id
@@ -196,5 +196,25 @@ func TestVerdictContradictionShown(t *testing.T) {
 		if row := rowOf(queue, id); !strings.Contains(row, want) {
 			t.Errorf("queue row %q, want %q", row, want)
 		}
+	}
+}
+
+// TestSiteKindMismatchShown: the page of an inspection on a checklist not
+// for its site's kind (a roadside check at a construction site) says so
+// among what it lacks, and the queue does not count it complete.
+func TestSiteKindMismatchShown(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	id := uuid.NewString()
+	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, id, apptest.Fields(
+		"site_id", apptest.DemoSiteOf(t, apptest.Xinfu, "construction_site"), "template_id", "roadside_truck", "template_version", 2,
+		"status", "submitted", "started_at", "2026-11-28T09:00:00+08:00")))
+	b := loggedIn(t, srv, apptest.CountyOffice)
+	said := "检查表不适用于" + syncproto.Label(syncproto.SiteKinds, "construction_site") + "点位"
+	if _, page := b.get("/console/inspections/" + id); !strings.Contains(page, said) {
+		t.Errorf("the page does not say %q", said)
+	}
+	if _, queue := b.get("/console/queue?status=submitted&complete=complete"); rowOf(queue, id) != "" {
+		t.Error("the queue lists it among the complete")
 	}
 }

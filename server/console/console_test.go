@@ -116,7 +116,7 @@ func submitWith(t *testing.T, c *syncproto.Client, county, template string) stri
 	t.Helper()
 	id := uuid.Must(uuid.NewRandom()).String()
 	resp, err := c.Push(ctx, uuid.Must(uuid.NewV7()).String(), []syncproto.Mutation{{Entity: syncproto.EntityInspection, ID: id,
-		HLC: c.Clock.Now().String(), Fields: apptest.Fields("site_id", apptest.DemoSite(t, county), "template_id", template,
+		HLC: c.Clock.Now().String(), Fields: apptest.Fields("site_id", apptest.DemoSiteFor(t, county, template), "template_id", template,
 			"template_version", 1, "status", "submitted", "started_at", "2026-11-28T09:00:00+08:00",
 			"answers.fence", map[string]any{"result": "pass"}, "answers.material_cover", map[string]any{"result": "fail", "note": "东侧料堆裸露"})}})
 	if err != nil {

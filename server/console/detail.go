@@ -274,6 +274,7 @@ var missingReasons = map[string]string{
 	syncproto.MissingUnreadable:   "照片无法读取（文件损坏或不是图片），需重拍",
 	syncproto.MissingTemplate:     "检查表未找到，无法核对",
 	syncproto.MissingContradicted: "与其他检查项的答案矛盾，应判为不合格",
+	syncproto.MissingSiteKind:     "检查表不适用于该点位的类型",
 }
 
 type missingRow struct {
@@ -298,6 +299,8 @@ func missingRows(insp *server.StoredRecord, t *seeds.Template) ([]missingRow, bo
 		switch {
 		case m.Reason == syncproto.MissingInvalid && i >= 0:
 			why += "：应为" + t.Items[i].Expected() // Detail is the phone's developer's message
+		case m.Reason == syncproto.MissingSiteKind:
+			why = "检查表不适用于" + siteKindName(m.Detail) + "点位：请核对点位类型（可在点位页更正），或退回巡查员"
 		case m.Reason == syncproto.MissingContradicted:
 			// Detail is the key of the failed item this verdict judges.
 			if j := t.ItemIndex(m.Detail); j >= 0 {

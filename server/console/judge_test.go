@@ -21,7 +21,7 @@ import (
 func pushIn(t *testing.T, c *syncproto.Client, county, template, start string, answers ...any) string {
 	t.Helper()
 	id := uuid.NewString()
-	f := apptest.Fields(append([]any{"site_id", apptest.DemoSite(t, county), "template_id", template, "template_version", 1,
+	f := apptest.Fields(append([]any{"site_id", apptest.DemoSiteFor(t, county, template), "template_id", template, "template_version", 1,
 		"status", "submitted", "started_at", start}, answers...)...)
 	apptest.PushApplied(t, c, syncproto.Mutation{Entity: syncproto.EntityInspection, ID: id, HLC: c.Clock.Now().String(), Fields: f})
 	return id
@@ -60,7 +60,7 @@ func TestQueueJudgingColumns(t *testing.T) {
 	dust := submit(t, phone, apptest.Xinfu) // material_cover failed, 2026-11-28
 	addPhoto(t, srv, dust, apptest.Xinfu)   // two flags
 	gaps := pushIn(t, phone, apptest.Xinfu, "construction_dust", "2026-11-26T09:00:00+08:00", incompleteDust...)
-	other := pushIn(t, srv.Login(apptest.NingwuInsp), apptest.Ningwu, "coal_boiler", "2026-11-29T09:00:00+08:00", completeBoiler...)
+	other := pushIn(t, srv.Login(apptest.NingwuInsp), apptest.Ningwu, "construction_dust", "2026-11-29T09:00:00+08:00")
 	// Complete, but with a photo the server has not checked yet (its bytes
 	// still to come): its flags are not known, so it is not approved in
 	// bulk; nor is one with an answer the checklist does not have.
@@ -152,7 +152,7 @@ func TestBulkApprove(t *testing.T) {
 	flagged := pushIn(t, phone, apptest.Xinfu, "coal_boiler", "2026-11-27T11:00:00+08:00", completeBoiler...)
 	addPhoto(t, srv, flagged, apptest.Xinfu)
 	gaps := pushIn(t, phone, apptest.Xinfu, "construction_dust", "2026-11-26T09:00:00+08:00", incompleteDust...)
-	other := pushIn(t, srv.Login(apptest.NingwuInsp), apptest.Ningwu, "coal_boiler", "2026-11-29T09:00:00+08:00", completeBoiler...)
+	other := pushIn(t, srv.Login(apptest.NingwuInsp), apptest.Ningwu, "construction_dust", "2026-11-29T09:00:00+08:00")
 	// Complete, but with a photo the server has not checked yet (its bytes
 	// still to come): its flags are not known, so it is not approved in
 	// bulk; nor is one with an answer the checklist does not have.
@@ -508,7 +508,7 @@ func TestDecisionIsOfTheEvidenceShown(t *testing.T) {
 	// A rectification photo pushed after the finding's page was read.
 	f, insp2 := uuid.NewString(), uuid.NewString()
 	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, insp2, apptest.Fields(append([]any{
-		"site_id", apptest.DemoSite(t, apptest.Xinfu), "template_id", "coal_boiler", "template_version", 1,
+		"site_id", apptest.DemoSiteFor(t, apptest.Xinfu, "coal_boiler"), "template_id", "coal_boiler", "template_version", 1,
 		"status", "draft", "started_at", "2026-11-28T09:00:00+08:00"}, completeBoiler...)...)),
 		apptest.Mut(phone, syncproto.EntityFinding, f, apptest.Fields("inspection_id", insp2,
 			"description", "溢流口直排", "severity", "major", "status", "open")))

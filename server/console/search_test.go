@@ -158,7 +158,7 @@ func TestPlateSpellings(t *testing.T) {
 	// kept as typed: found as typed, dot and all, and by its digits.
 	insp := uuid.NewString()
 	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields(
-		"site_id", apptest.DemoSite(t, apptest.Xinfu), "template_id", "roadside_truck", "template_version", 1,
+		"site_id", apptest.DemoSiteFor(t, apptest.Xinfu, "roadside_truck"), "template_id", "roadside_truck", "template_version", 1,
 		"status", "submitted", "started_at", "2026-11-28T09:00:00+08:00", "summary", "复查晋ｈ·５５５０１",
 		"answers.plate", map[string]any{"value": "晋H·D1234"})))
 	county := loggedIn(t, srv, apptest.CountyOffice)

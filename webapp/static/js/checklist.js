@@ -163,5 +163,5 @@ export function missingText(m, items, answers) {
 }
 
 export const missingReasons = {
-  answer: '未填写', invalid: '填写有误', contradicted: '与其他项的答案矛盾', photo: '缺照片', photo_unreadable: '照片无法读取，请重拍', photo_refused: '照片被服务器拒收，请重拍', photo_upload: '照片未上传', template: '检查表未知',
+  answer: '未填写', invalid: '填写有误', contradicted: '与其他项的答案矛盾', photo: '缺照片', photo_unreadable: '照片无法读取，请重拍', photo_refused: '照片被服务器拒收，请重拍', photo_upload: '照片未上传', template: '检查表未知', site_kind: '检查表不适用于该点位的类型',
 };
