@@ -890,17 +890,18 @@ func (s *Syncer) newRecord(ctx context.Context, tx WriteTx, p *Principal, e *Ent
 			return nil, Errorf(syncproto.CodeMissingField, "新建%s缺少必填字段 %s", e.Label, f.Name).At(f.Name)
 		}
 	}
-	county, err := s.recordCounty(ctx, tx, e, vals, h)
+	county, from, err := s.recordCounty(ctx, tx, e, vals, h)
 	if err != nil {
 		return nil, err
 	}
 	if !p.CanSee(county) {
 		if e.CountyField == "" {
 			// The county is its parent's, a record named by its id:
-			// which county holds that is not said.
-			return nil, Errorf(syncproto.CodeOutOfScope, "无权在其他区县写入数据")
+			// which county holds that is not said, only which
+			// reference named it.
+			return nil, Errorf(syncproto.CodeOutOfScope, "%s 引用了其他区县的%s，无权在其他区县写入数据", from, EntityByName(refOf(e, from)).Label).At(from)
 		}
-		return nil, Errorf(syncproto.CodeOutOfScope, "无权在%s写入数据", CountyName(ctx, s.Store.Get, county))
+		return nil, Errorf(syncproto.CodeOutOfScope, "无权在%s写入数据", CountyName(ctx, s.Store.Get, county)).At(from)
 	}
 	r := &StoredRecord{Entity: e, ID: id, County: county, CreatedDevice: p.DeviceID, CreatedBy: p.UserID, CreatedAt: now}
 	r.State.Fields = make(map[string]syncproto.FieldState, len(vals))
@@ -908,23 +909,24 @@ func (s *Syncer) newRecord(ctx context.Context, tx WriteTx, p *Principal, e *Ent
 }
 
 // recordCounty finds the county a new record belongs to: the one it names,
-// or its parent's. A parent the same device deleted after it made the
-// record (h) still gives it (lock.before).
-func (s *Syncer) recordCounty(ctx context.Context, tx WriteTx, e *Entity, vals map[string]json.RawMessage, h syncproto.HLC) (string, error) {
+// or its parent's; from is the field that gave it. A parent the same
+// device deleted after it made the record (h) still gives it
+// (lock.before).
+func (s *Syncer) recordCounty(ctx context.Context, tx WriteTx, e *Entity, vals map[string]json.RawMessage, h syncproto.HLC) (county, from string, err error) {
 	if e.Global {
-		return "", nil
+		return "", "", nil
 	}
 	if e.CountyField != "" {
 		var code string
 		_ = json.Unmarshal(vals[e.CountyField], &code)
 		c, err := tx.Get(ctx, EntityByName(syncproto.EntityCounty), code)
 		if err != nil {
-			return "", err
+			return "", "", err
 		}
 		if c == nil {
-			return "", Errorf(syncproto.CodeInvalidValue, "未知的区县代码 %q", code).At(e.CountyField)
+			return "", "", Errorf(syncproto.CodeInvalidValue, "未知的区县代码 %q", code).At(e.CountyField)
 		}
-		return code, nil
+		return code, e.CountyField, nil
 	}
 	for _, name := range e.Parents {
 		var ref string
@@ -934,17 +936,25 @@ func (s *Syncer) recordCounty(ctx context.Context, tx WriteTx, e *Entity, vals m
 		f, _ := e.Field(name)
 		parent, err := tx.Get(ctx, EntityByName(f.Ref), ref)
 		if err != nil {
-			return "", err
+			return "", "", err
 		}
 		if parent == nil {
-			return "", Errorf(syncproto.CodeUnknownReference, "%s 引用的%s尚未上传或不存在", name, EntityByName(f.Ref).Label).At(name)
+			return "", "", Errorf(syncproto.CodeUnknownReference, "%s 引用的%s尚未上传或不存在", name, EntityByName(f.Ref).Label).At(name)
 		}
 		if parent.State.IsDeleted() && !lockDeleted.before(parent.State.Deleted, h) {
-			return "", Errorf(syncproto.CodeUnknownReference, "%s 引用的%s已被删除", name, EntityByName(f.Ref).Label).At(name)
+			return "", "", Errorf(syncproto.CodeUnknownReference, "%s 引用的%s已被删除", name, EntityByName(f.Ref).Label).At(name)
 		}
-		return parent.County, nil
+		return parent.County, name, nil
 	}
-	return "", Errorf(syncproto.CodeMissingField, "新建%s须关联 %s 之一", e.Label, strings.Join(e.Parents, "、"))
+	return "", "", Errorf(syncproto.CodeMissingField, "新建%s须关联 %s 之一", e.Label, strings.Join(e.Parents, "、"))
+}
+
+// refOf is the entity reference field name of e refers to.
+func refOf(e *Entity, name string) string {
+	if f, _ := e.Field(name); f != nil {
+		return f.Ref
+	}
+	return ""
 }
 
 // checkUpdate refuses an update outside the caller's scope, one that changes
@@ -1044,7 +1054,50 @@ func (s *Syncer) checkRefs(ctx context.Context, tx WriteTx, r *StoredRecord, val
 			return Errorf(syncproto.CodeRecordLocked, "问题的整改已由督查核实，不能再补充照片")
 		}
 	}
+	if err := checkRoadsidePhoto(ctx, tx, r, vals); err != nil {
+		return err
+	}
 	return checkWithin(ctx, tx, r, vals)
+}
+
+// checkRoadsidePhoto refuses a new photo that is evidence of a roadside
+// check and of an inspection (or its finding) unless the inspection is
+// one of a checkpoint: the truck stopped there, recorded on a roadside
+// checklist and as the check (what the demo's roadside visits send). A
+// construction site's photo listed as a truck's evidence, 11.7 km from
+// it and unflagged, would judge each by the other's place and time.
+// The links are immutable: only a create sets them.
+func checkRoadsidePhoto(ctx context.Context, tx WriteTx, r *StoredRecord, vals map[string]json.RawMessage) error {
+	if r.Seq != 0 || r.Entity.Name != syncproto.EntityPhoto || isNull(vals["vehicle_check_id"]) {
+		return nil
+	}
+	var inspID, findingID string
+	_ = json.Unmarshal(vals["inspection_id"], &inspID)
+	_ = json.Unmarshal(vals["finding_id"], &findingID)
+	field := "inspection_id"
+	if inspID == "" && findingID != "" {
+		f, err := tx.Get(ctx, EntityByName(syncproto.EntityFinding), findingID)
+		if err != nil || f == nil {
+			return err // a missing finding was answered above
+		}
+		inspID, field = f.Text("inspection_id"), "finding_id"
+	}
+	if inspID == "" {
+		return nil
+	}
+	insp, err := tx.Get(ctx, EntityByName(syncproto.EntityInspection), inspID)
+	if err != nil || insp == nil {
+		return err
+	}
+	kind, err := siteKindOf(ctx, tx, map[string]string{}, insp.Text("site_id"))
+	if err != nil {
+		return err
+	}
+	if kind != "checkpoint" {
+		return Errorf(syncproto.CodeInvalidValue, "照片同时关联路检记录（vehicle_check_id）和检查记录（%s）时，检查须是路检点的检查；此检查的点位是%s",
+			field, syncproto.Label(syncproto.SiteKinds, kind)).At("vehicle_check_id")
+	}
+	return nil
 }
 
 // checkWithin refuses a record whose references, as they stand after

@@ -983,6 +983,14 @@ func testCrossCountyWrites(t *testing.T, srv *apptest.Server) {
 	for i, w := range want {
 		wantResult(t, resp.Results[i], w.status, w.code)
 	}
+	// A new record refused names the field that put it in another county
+	// (the referential probe: a photo's or finding's inspection_id did
+	// not, its vehicle_check_id did).
+	for i, field := range map[int]string{0: "county", 1: "site_id", 5: "inspection_id", 6: "inspection_id", 7: "county"} {
+		if resp.Results[i].Field != field {
+			t.Errorf("result %d (%s) names field %q, want %q", i, resp.Results[i].Message, resp.Results[i].Field, field)
+		}
+	}
 	// A refused write to another county's record (named by its id: the
 	// rename, the update, the new finding under it, the delete) does not
 	// say which county holds it.

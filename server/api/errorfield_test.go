@@ -138,7 +138,7 @@ func TestRejectionNamesItsField(t *testing.T) {
 		{"a time that is not one", check(map[string]any{"checked_at": "昨天"}), syncproto.CodeInvalidField, "checked_at"},
 		{"a time years ahead", check(map[string]any{"checked_at": "2036-11-20T10:00:00+08:00"}), syncproto.CodeInvalidValue, "checked_at"},
 		{"a county that does not exist", check(map[string]any{"county": "999999"}), syncproto.CodeInvalidValue, "county"},
-		{"another county's record", otherCounty, syncproto.CodeOutOfScope, ""},
+		{"a new record in another county", otherCounty, syncproto.CodeOutOfScope, "county"},
 		{"an id not a UUID", func() syncproto.Mutation { mu := check(nil); mu.ID = "abc"; return mu }(), syncproto.CodeInvalidID, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

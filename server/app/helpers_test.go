@@ -46,6 +46,17 @@ func newInspection(t testing.TB, c *syncproto.Client, county string) string {
 	return id
 }
 
+// newRoadsideInspection creates a draft roadside_truck inspection at a
+// demo checkpoint of 忻府区 and returns its id.
+func newRoadsideInspection(t testing.TB, c *syncproto.Client) string {
+	t.Helper()
+	id := newID()
+	wantStatus(t, apptest.Push(t, c, apptest.Mut(c, syncproto.EntityInspection, id, apptest.Fields(
+		"site_id", apptest.DemoSiteOf(t, apptest.Xinfu, "checkpoint"), "template_id", "roadside_truck", "template_version", 2,
+		"status", "draft", "started_at", "2026-11-28T09:00:00+08:00"))), "applied")
+	return id
+}
+
 // newFinding records an open finding of the fence item of inspection insp,
 // with these fields besides, and returns its id.
 func newFinding(t testing.TB, c *syncproto.Client, insp string, fields ...any) string {

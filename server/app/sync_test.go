@@ -303,7 +303,8 @@ func TestDeviceTimesArePast(t *testing.T) {
 func TestImmutableFieldsAreSetAtCreation(t *testing.T) {
 	srv := apptest.Start(t)
 	a, b := srv.Login(apptest.Inspector), srv.Login(apptest.Inspector2)
-	insp := newInspection(t, a, apptest.Xinfu)
+	// At a checkpoint: a photo may name the roadside check too.
+	insp, insp2 := newRoadsideInspection(t, a), newRoadsideInspection(t, b)
 	finding := newFinding(t, a, insp)
 	vc := newID()
 	wantStatus(t, apptest.Push(t, a, apptest.Mut(a, syncproto.EntityVehicleCheck, vc, apptest.Fields("county", apptest.Xinfu,
@@ -320,7 +321,7 @@ func TestImmutableFieldsAreSetAtCreation(t *testing.T) {
 		"site.radius_m":          {apptest.Fields("county", apptest.Xinfu, "kind", "coal_yard", "name", "某煤场"), 100, 20000},
 		"site.active":            {apptest.Fields("county", apptest.Xinfu, "kind", "coal_yard", "name", "某煤场"), true, false},
 		"finding.item_key":       {apptest.Fields("inspection_id", insp, "description", "料堆未苫盖"), "fence", "cover"},
-		"photo.inspection_id":    {photo("vehicle_check_id", vc), insp, newInspection(t, b, apptest.Xinfu)},
+		"photo.inspection_id":    {photo("vehicle_check_id", vc), insp, insp2},
 		"photo.finding_id":       {photo("inspection_id", insp), finding, newFinding(t, b, insp)},
 		"photo.vehicle_check_id": {photo("inspection_id", insp), vc, vc},
 		"photo.capture_sig":      {photo("inspection_id", insp), "c2lnbmF0dXJl", "b3RoZXI"},
@@ -1227,6 +1228,40 @@ func TestDeleteHidingANewerEditLogsIt(t *testing.T) {
 		}
 		if got := logged(f); !maps.Equal(got, want) {
 			t.Errorf("edit first %v: the conflict log holds %v, want %v", editFirst, got, want)
+		}
+	}
+}
+
+// TestRoadsidePhotoLinks: a photo may be evidence of a roadside check and
+// of an inspection (or its finding) together only when the inspection is
+// of a checkpoint — the same truck on the roadside checklist, as the demo
+// sends; a construction site's photo linked to a truck's check is refused
+// naming vehicle_check_id (the referential probe: the truck's page listed
+// it as its evidence, 11.7 km off, unflagged). Either link alone is taken.
+func TestRoadsidePhotoLinks(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	insp := newInspection(t, phone, apptest.Xinfu) // at a construction site
+	finding := newFinding(t, phone, insp)
+	roadside := newRoadsideInspection(t, phone)
+	vc := newID()
+	wantStatus(t, apptest.Push(t, phone, apptest.Mut(phone, syncproto.EntityVehicleCheck, vc, apptest.Fields("county", apptest.Xinfu,
+		"checkpoint", "G108忻州北", "plate", "晋H12345", "checked_at", "2026-11-30T09:00:00+08:00"))), "applied")
+	photo := func(links ...any) syncproto.Mutation {
+		return apptest.Mut(phone, syncproto.EntityPhoto, newID(), apptest.Fields(append(links, "sha256", strings.Repeat("cd", 32))...))
+	}
+	resp := apptest.Push(t, phone,
+		photo("inspection_id", insp, "vehicle_check_id", vc),
+		photo("inspection_id", insp, "finding_id", finding, "vehicle_check_id", vc),
+		photo("finding_id", finding, "vehicle_check_id", vc),
+		photo("inspection_id", roadside, "vehicle_check_id", vc),
+		photo("inspection_id", insp, "finding_id", finding),
+		photo("vehicle_check_id", vc))
+	wantStatus(t, resp, "rejected/"+syncproto.CodeInvalidValue, "rejected/"+syncproto.CodeInvalidValue, "rejected/"+syncproto.CodeInvalidValue,
+		"applied", "applied", "applied")
+	for _, r := range resp.Results[:3] {
+		if r.Field != "vehicle_check_id" {
+			t.Errorf("refused naming field %q (%s), want vehicle_check_id", r.Field, r.Message)
 		}
 	}
 }
