@@ -103,7 +103,8 @@ func (c *Console) detail(ec echo.Context) error {
 		return err
 	}
 	data := map[string]any{"ID": insp.ID, "Seq": seq, "County": c.countyName(insp.County), "Status": cmp.Or(insp.Text("status"), "draft"),
-		"Summary": insp.Text("summary"), "Started": visitStarted(insp), "StartedAhead": clockAhead(insp.Text("started_at"), insp.CreatedAt), "Finished": localTime(insp.Text("finished_at")),
+		"Summary": insp.Text("summary"), "Started": visitStarted(insp), "StartedAhead": clockAhead(insp.Text("started_at"), insp.CreatedAt),
+		"StartedLate": arrivedLate(insp.Text("started_at"), insp.CreatedAt), "EndsFirst": endsBeforeStart(insp.Text("started_at"), insp.Text("finished_at")), "Finished": localTime(insp.Text("finished_at")),
 		"ReviewComment": insp.Text("review_comment"), "Template": tmpl.Title, "TemplateVersion": tmpl.Version, "Answers": answers(insp, tmpl),
 		"Done": ec.QueryParam("done"), "Inspector": c.userName(ctx, insp.CreatedBy)}
 	mine, err := c.d.Syncer.HandsOf(ctx, p)

@@ -484,6 +484,18 @@ func arrivedLate(recorded string, received time.Time) string {
 	return msg
 }
 
+// endsBeforeStart warns of a visit whose recorded end (RFC 3339) is
+// before its start: a phone's clock changed during the visit, or a time
+// typed wrong. "" otherwise, or when either is missing.
+func endsBeforeStart(started, finished string) string {
+	s, ok1 := server.ParseTime(started)
+	f, ok2 := server.ParseTime(finished)
+	if !ok1 || !ok2 || !f.Before(s) {
+		return ""
+	}
+	return "⚠ 结束时间早于开始时间 " + server.ChineseDuration(s.Sub(f)) + "：手机时钟可能在检查中被改动，或时间填写有误"
+}
+
 func localTime(s string) string {
 	t, ok := server.ParseTime(s)
 	if !ok {
