@@ -64,8 +64,10 @@ type findingRow struct {
 	// AwaitsApproval: rectified, but its inspection is not approved, so
 	// no one can verify it yet (the page says why).
 	AwaitsApproval bool
-	mine           bool   // of the viewer's own hand (server.Hands.In)
-	key            string // the item it was raised for ("" if none)
+	// Warns say what does not fit the inspection (markFindings).
+	Warns []string
+	mine  bool   // of the viewer's own hand (server.Hands.In)
+	key   string // the item it was raised for ("" if none)
 }
 
 type reviewRow struct {
@@ -127,6 +129,7 @@ func (c *Console) detail(ec echo.Context) error {
 	if err != nil {
 		return err
 	}
+	markFindings(tmpl, data["Answers"].([]answerRow), findings, visitDay(insp))
 	data["Findings"] = findings
 	data["Unraised"] = unraised(tmpl, data["Answers"].([]answerRow), findings)
 	ps, err := c.inspectionPhotos(ctx, insp.ID)
@@ -343,6 +346,46 @@ func unraised(t *seeds.Template, rows []answerRow, findings []findingRow) []stri
 	return out
 }
 
+// markFindings warns of the findings that do not fit their inspection,
+// as the phone makes them (sync.md 9.1): one raised for an item its
+// checklist does not have (named by its key, which would show as
+// nothing), one for an item whose answer does not fail it (合格, 不适用,
+// unanswered: the phone withdraws it when the answer stops failing), and
+// one due before the visit began (day: YYYY-MM-DD, China time). The
+// office may return the inspection before approving them into the
+// ledger.
+func markFindings(t *seeds.Template, rows []answerRow, findings []findingRow, day string) {
+	for i := range findings {
+		f := &findings[i]
+		switch j := slices.IndexFunc(rows, func(r answerRow) bool { return r.Key == f.key }); {
+		case f.key == "":
+		case t.ItemIndex(f.key) < 0 && len(t.Items) > 0:
+			f.Warns = append(f.Warns, "⚠ 检查表中没有此检查项")
+		case j >= 0 && !rows[j].Failed && !rows[j].Unknown && rows[j].Invalid == "":
+			f.Warns = append(f.Warns, "⚠ 此检查项的答案（"+cmp.Or(rows[j].Value, "未填")+"）并非不合格")
+		}
+		if f.Deadline != "" && day != "" && f.Deadline < day {
+			f.Warns = append(f.Warns, "⚠ 整改时限早于检查日期（"+day+"）")
+		}
+	}
+}
+
+// itemLabel is the label of checklist item key among items (key →
+// label), or the key itself when the checklist has no such item: a
+// finding or photo raised for it is not shown as of no item.
+func itemLabel(items map[string]string, key string) string {
+	return cmp.Or(items[key], key)
+}
+
+// visitDay is the day an inspection's visit began (China time), or it
+// was received when it names no start.
+func visitDay(insp *server.StoredRecord) string {
+	if t, ok := server.ParseTime(insp.Text("started_at")); ok {
+		return t.In(chinaTime).Format(time.DateOnly)
+	}
+	return insp.CreatedAt.In(chinaTime).Format(time.DateOnly)
+}
+
 // findings are an inspection's findings, with the decisions an office may
 // take on their rectification once the inspection is approved.
 func (c *Console) findings(ec echo.Context, insp *server.StoredRecord, items map[string]string, mine server.Hands) ([]findingRow, error) {
@@ -364,7 +407,7 @@ func (c *Console) findings(ec echo.Context, insp *server.StoredRecord, items map
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, findingRow{mine: ownHand, ID: f.ID, Seq: seq, Item: items[f.Text("item_key")], Description: f.Text("description"),
+		out = append(out, findingRow{mine: ownHand, ID: f.ID, Seq: seq, Item: itemLabel(items, f.Text("item_key")), Description: f.Text("description"),
 			Severity: severityNames[f.Text("severity")], Deadline: f.Text("deadline"), Status: findingStatusNames[st], StatusCode: st,
 			Note: f.Text("rectification_note"), VerifyComment: f.Text("verify_comment"),
 			CanVerify: decides && st == "rectified", CanReopen: decides && (st == "rectified" || st == "verified"),
@@ -411,7 +454,7 @@ func (c *Console) photos(ec echo.Context, ps []*server.StoredRecord, anchor *geo
 		if ph.State.IsDeleted() {
 			continue
 		}
-		row := photoRow{ID: ph.ID, Caption: ph.Text("caption"), Item: items[ph.Text("item_key")], Captured: localTime(ph.Text("captured_at")),
+		row := photoRow{ID: ph.ID, Caption: ph.Text("caption"), Item: itemLabel(items, ph.Text("item_key")), Captured: localTime(ph.Text("captured_at")),
 			Uploaded: ph.Uploaded(), Checked: ph.Text("processed_at") != "", Placeholder: photoPlaceholder(ph), Capture: photoCapture(ph)}
 		if row.Flags, row.Notes, err = reuse.rows(ph); err != nil {
 			return nil, err

@@ -264,10 +264,7 @@ var findingsHeader = []string{"检查时间", "区县", "点位", "检查表", "
 // today; items name the checklist tmpl's items, people the users
 // (peopleNames).
 func (c *Console) findingCells(ec echo.Context, insp, f *server.StoredRecord, tmpl *seeds.Template, items, people map[string]string, today time.Time) []any {
-	item := items[f.Text("item_key")]
-	if item == "" {
-		item = f.Text("item_key")
-	}
+	item := itemLabel(items, f.Text("item_key"))
 	status := findingStatusNames[f.Text("status")]
 	if status == "" {
 		status = "待整改"

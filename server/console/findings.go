@@ -111,7 +111,7 @@ func (c *Console) findingsList(ec echo.Context) error {
 					}
 				}
 			}
-			row.Item = items[key][f.Text("item_key")]
+			row.Item = itemLabel(items[key], f.Text("item_key"))
 		}
 		rows = append(rows, row)
 	}

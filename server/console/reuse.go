@@ -1,7 +1,6 @@
 package console
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"net/url"
@@ -71,7 +70,7 @@ func (v *reuseView) rows(ph *server.StoredRecord) ([]flagRow, []noteRow, error) 
 			earlier = append(earlier, r)
 		case !r.Earlier && r.Kind == server.ReuseOtherItem:
 			// The same inspection: this page, no link to it.
-			item := cmp.Or(v.items[r.Other.Text("item_key")], r.Other.Text("item_key"))
+			item := itemLabel(v.items, r.Other.Text("item_key"))
 			out = append(out, noteRow{Text: "被本次检查的另一检查项复用", Where: "（" + item + "）"})
 		case !r.Earlier:
 			n := noteRow{Text: "被复用于", Where: "其他区县（" + v.c.countyName(r.Other.County) + "）"}

@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -46,5 +47,45 @@ func TestVisitTimesWarned(t *testing.T) {
 	}
 	if _, page = b.get("/console/inspections/" + today); strings.Contains(page, `id="ends-first"`) || strings.Contains(page, `id="arrived-late"`) {
 		t.Error("a visit of today, in order, is warned about")
+	}
+}
+
+// TestFindingsThatDoNotFit: the inspection's page warns of a finding
+// raised for an item its checklist lacks (shown by its key, not as
+// nothing), of one raised for an item answered 合格, and of one due
+// before the visit (the referential probe: all three listed as any
+// other); a finding of a failed item, due after the visit, carries none.
+func TestFindingsThatDoNotFit(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	insp := uuid.NewString()
+	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields(
+		"site_id", apptest.DemoSiteFor(t, apptest.Xinfu, "construction_dust"), "template_id", "construction_dust", "template_version", 1,
+		"status", "draft", "started_at", "2026-11-20T09:00:00+08:00",
+		"answers.fence", map[string]any{"result": "pass"}, "answers.material_cover", map[string]any{"result": "fail"})))
+	finding := func(item, deadline string) string {
+		id := uuid.NewString()
+		apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityFinding, id, apptest.Fields("inspection_id", insp,
+			"item_key", item, "description", "问题", "deadline", deadline, "severity", "minor", "status", "open")))
+		return id
+	}
+	unknown, passed, early, fine := finding("no_such_item", "2026-12-20"), finding("fence", "2026-12-20"),
+		finding("material_cover", "2020-01-01"), finding("material_cover", "2026-11-27")
+	b := loggedIn(t, srv, apptest.CountyOffice)
+	_, page := b.get("/console/inspections/" + insp)
+	row := func(id string) string {
+		return regexp.MustCompile(`(?s)<tr id="finding-` + id + `">.*?</tr>`).FindString(page)
+	}
+	for id, want := range map[string]string{unknown: "⚠ 检查表中没有此检查项", passed: "⚠ 此检查项的答案（合格）并非不合格",
+		early: "⚠ 整改时限早于检查日期（2026-11-20）"} {
+		if !strings.Contains(row(id), want) {
+			t.Errorf("finding row %q lacks %q", row(id), want)
+		}
+	}
+	if !strings.Contains(row(unknown), `<td data-label="检查项">no_such_item</td>`) {
+		t.Errorf("the unknown item is not named by its key: %q", row(unknown))
+	}
+	if r := row(fine); r == "" || strings.Contains(r, "⚠") {
+		t.Errorf("a finding that fits is warned about: %q", r)
 	}
 }
