@@ -95,6 +95,14 @@ func TestQueueJudgingColumns(t *testing.T) {
 	if rowOf(page, other) != "" {
 		t.Error("忻府区's queue lists 宁武县's inspection")
 	}
+	// Complete, yet out of the bulk approval: the row says why (the
+	// referential probe found no word of it).
+	if row := rowOf(page, unknown); !strings.Contains(row, "完整") || !strings.Contains(row, "有未知检查项的答案") || strings.Contains(row, `type="checkbox"`) {
+		t.Errorf("the row of a complete inspection with an unknown answer: %q", row)
+	}
+	if strings.Contains(rowOf(page, clean), "未知检查项") {
+		t.Error("a clean row speaks of unknown items")
+	}
 	if got := order(page, dust, clean, gaps); strings.Join(got, ",") != strings.Join([]string{dust, clean, gaps}, ",") {
 		t.Errorf("default order (newest first): %v", got)
 	}

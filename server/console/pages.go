@@ -266,6 +266,9 @@ type queueRow struct {
 	// checked; Bulk says the row may be approved in bulk.
 	Failed, Photos, Flags, Unchecked int
 	Bulk                             bool
+	// Unknown: it answers items its checklist lacks, which keeps it out
+	// of a bulk approval though nothing is missing.
+	Unknown bool
 }
 
 // completenessOptions are the queue's completeness filter.
