@@ -237,3 +237,44 @@ func TestRoadsideChangedAfterTheFact(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckpointAmongSites: a roadside check's page says how its
+// checkpoint — free text — stands among the county's sites: nothing for
+// one of the county's checkpoints; a warning for the name of a site of
+// another kind, or of another county's site (named only to those who may
+// see that county), which the statistics would count as this county's
+// checkpoint (the referential probe); otherwise a hint naming the
+// checkpoints the county registered.
+func TestCheckpointAmongSites(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	check := func(checkpoint string) string {
+		id := uuid.NewString()
+		apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityVehicleCheck, id, apptest.Fields("county", apptest.Xinfu,
+			"checkpoint", checkpoint, "plate", "晋H30272", "checked_at", time.Now().Add(-time.Hour).Format(time.RFC3339))))
+		return id
+	}
+	note := regexp.MustCompile(`<span class="(warn|hint)" id="checkpoint-note">([^<]*)</span>`)
+	county, city := loggedIn(t, srv, apptest.CountyOffice), loggedIn(t, srv, apptest.CityOffice)
+	for _, tc := range []struct {
+		checkpoint string
+		b          *browser
+		class      string
+		says       string
+	}{
+		{"豆罗检查站", county, "", ""},
+		{"忻府区锦绣华庭小区二期工地", county, "warn", "这是本县一处建筑工地的名称，不是路检点"},
+		{"定襄县G337国道检查点", county, "warn", "这是其他区县一处路检点的名称，不在本记录所属的忻府区"},
+		{"定襄县G337国道检查点", city, "warn", "这是定襄县一处路检点的名称"},
+		{"G108流动检查点", county, "hint", "不是本县登记的路检点（已登记：秦城检查站、豆罗检查站）"},
+	} {
+		_, page := tc.b.get("/console/vehicles/" + check(tc.checkpoint))
+		m := note.FindStringSubmatch(page)
+		switch {
+		case tc.class == "" && m != nil:
+			t.Errorf("%s: a note %q", tc.checkpoint, m[0])
+		case tc.class != "" && (m == nil || m[1] != tc.class || !strings.Contains(m[2], tc.says)):
+			t.Errorf("%s: note %q, want a %s saying %q", tc.checkpoint, m, tc.class, tc.says)
+		}
+	}
+}

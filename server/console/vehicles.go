@@ -2,6 +2,7 @@ package console
 
 import (
 	"cmp"
+	"context"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -222,6 +223,56 @@ func unitOf(e *server.Entity, field string) string {
 	return ""
 }
 
+// checkpointNote says how a roadside check's checkpoint (free text, as
+// a crew names it) stands among the county's sites: nothing when it is
+// one of the county's checkpoints; a warning when it is the name of
+// another kind of site of the county, or of a site of another county (a
+// construction site, another county's checkpoint, counted as this
+// county's checkpoint in the statistics: the referential probe), naming
+// that county only within the viewer's scope; otherwise a hint that it
+// is no checkpoint the county registered, with those it did.
+func (c *Console) checkpointNote(ctx context.Context, p *server.Principal, county, checkpoint string) (string, bool, error) {
+	key := server.LabelKey(checkpoint)
+	sites, err := c.d.Store.Find(ctx, syncproto.EntitySite, "county", county)
+	if err != nil {
+		return "", false, err
+	}
+	var registered []string
+	for _, s := range sites {
+		if s.State.IsDeleted() {
+			continue
+		}
+		same := server.LabelKey(s.Text("name")) == key
+		switch kind := s.Text("kind"); {
+		case kind == "checkpoint" && same:
+			return "", false, nil
+		case kind == "checkpoint":
+			registered = append(registered, s.Text("name"))
+		case same:
+			return "⚠ 这是本县一处" + siteKindName(kind) + "的名称，不是路检点；此记录仍按检查站计入路检统计", true, nil
+		}
+	}
+	others, err := c.d.Store.Find(ctx, syncproto.EntitySite, "name", checkpoint)
+	if err != nil {
+		return "", false, err
+	}
+	for _, s := range others {
+		if s.State.IsDeleted() || s.County == county {
+			continue
+		}
+		where := "其他区县"
+		if p.CanSee(s.County) {
+			where = c.countyName(s.County)
+		}
+		return "⚠ 这是" + where + "一处" + siteKindName(s.Text("kind")) + "的名称，不在本记录所属的" + c.countyName(county) + "；此记录计入" + c.countyName(county) + "的路检统计", true, nil
+	}
+	if len(registered) == 0 {
+		return "本县尚未登记路检点", false, nil
+	}
+	slices.Sort(registered)
+	return "不是本县登记的路检点（已登记：" + strings.Join(registered, "、") + "）", false, nil
+}
+
 // vehicleFact is one line of a roadside check's page: what was checked,
 // and what was found.
 type vehicleFact struct {
@@ -269,6 +320,9 @@ func (c *Console) vehicle(ec echo.Context) error {
 		"Device": c.deviceNames(ec).name(r.CreatedDevice), "Facts": facts, "Removed": removed, "AnchorName": "检查位置",
 		// The plan counts 国六 trucks: the warning says which, as the figures do.
 		"RemovedG6": removed && r.Text("emission_stage") == syncproto.StageCN6}
+	if data["CheckpointNote"], data["CheckpointWarn"], err = c.checkpointNote(ctx, p, r.County, r.Text("checkpoint")); err != nil {
+		return err
+	}
 	var anchor *geo.Point
 	lon, ok1 := r.Float("lon")
 	lat, ok2 := r.Float("lat")
