@@ -3,6 +3,7 @@ package webapp_test
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -439,5 +440,19 @@ func TestBrowserRoadsideChoicesPressed(t *testing.T) {
 	p.click(`[data-field="fuel"] button[data-value="natural_gas"]`)
 	if got := pressed(); got != "diesel=false natural_gas=false gasoline=false other=false" {
 		t.Errorf("天然气 tapped twice: %q", got)
+	}
+}
+
+// TestBrowserCheckpointSuggested: the roadside form offers, as the crew
+// types the checkpoint, the checkpoints its counties registered (and no
+// other site): a name typed otherwise counts apart in the statistics.
+func TestBrowserCheckpointSuggested(t *testing.T) {
+	_, p, _ := roadsidePhone(t)
+	got := eval[[]string](p, `[...document.querySelectorAll('#checkpoint-sites option')].map((o) => o.value)`)
+	if want := []string{"秦城检查站", "豆罗检查站"}; !slices.Equal(got, want) {
+		t.Errorf("checkpoints offered %q, want %q", got, want)
+	}
+	if list := eval[string](p, `document.querySelector('#vehicle-form input[name="checkpoint"]').getAttribute('list')`); list != "checkpoint-sites" {
+		t.Errorf("the checkpoint field's list is %q", list)
 	}
 }

@@ -90,7 +90,14 @@ export async function render(app) {
     return box;
   };
   const lim = maxLen.vehicle_check;
-  const checkpoint = h('input', { type: 'text', name: 'checkpoint', maxlength: lim.checkpoint, value: kept.checkpoint || '', placeholder: '如 忻州北收费站' });
+  // The checkpoints the user's counties registered, offered as the crew
+  // types: a name typed otherwise counts apart in the statistics, and one
+  // of another site (a construction site) counts as a checkpoint.
+  const posts = (await c.list('site', (r) => r.fields.kind === 'checkpoint' && r.fields.active !== false && mine.includes(r.fields.county)))
+    .map((r) => r.fields.name).filter(Boolean).sort();
+  const checkpoint = h('input', { type: 'text', name: 'checkpoint', maxlength: lim.checkpoint, value: kept.checkpoint || '', placeholder: '如 忻州北收费站',
+    list: 'checkpoint-sites', autocomplete: 'off' });
+  const postList = h('datalist', { id: 'checkpoint-sites' }, [...new Set(posts)].map((n) => h('option', { value: n })));
   const campaign = h('input', { type: 'text', name: 'campaign', maxlength: lim.campaign, value: kept.campaign || '', placeholder: '专项行动名称（可选）' });
   const province = h('select', { name: 'province', 'aria-label': '车牌省份简称' }, provinces.map((p) => h('option', { value: p, selected: (kept.province || '晋') === p }, p)));
   // No tight maxlength: it would cut what is typed before the spaces in
@@ -266,7 +273,7 @@ export async function render(app) {
   const form = h('form', { id: 'vehicle-form', class: edit ? 'editing' : '', novalidate: true },
     edit ? h('p', { class: 'notice', id: 'vehicle-editing' }, `正在修改 ${edit.plate}（${when(edit.fields.checked_at)} 检查）的记录，保存后替换原记录。`) : null,
     h('div', { class: 'card' },
-      label('检查点 *', checkpoint), checkpoint,
+      label('检查点 *', checkpoint), checkpoint, postList,
       label('专项行动', campaign), campaign,
       mine.length > 1 || edit ? [label('区县', county), county] : null),
     h('div', { class: 'card' },
