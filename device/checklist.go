@@ -233,7 +233,7 @@ func (e *IncompleteError) Reasons(key string) []string {
 		switch {
 		case m.Key != key:
 		case m.Reason == syncproto.MissingContradicted:
-			why = append(why, fmt.Sprintf("与 %s %s 的答案矛盾，须答不合格", m.Detail, e.Labels[m.Detail]))
+			why = append(why, fmt.Sprintf("与 %s %s 的答案矛盾，应判为不合格", m.Detail, e.Labels[m.Detail]))
 		default:
 			why = append(why, cmp.Or(missingWords[m.Reason], m.Reason))
 		}

@@ -1279,7 +1279,7 @@ func TestVerdictContradicted(t *testing.T) {
 	if res := answer("no_household_coal_burning", "pass"); res.FindingID != "" {
 		t.Errorf("合格 raised finding %s", res.FindingID)
 	}
-	const contradiction = "与 coal_stove 燃煤炉具 的答案矛盾，须答不合格"
+	const contradiction = "与 coal_stove 燃煤炉具 的答案矛盾，应判为不合格"
 	if got := reasons(); !slices.Contains(got, contradiction) {
 		t.Errorf("reasons %q, want %q among them", got, contradiction)
 	}

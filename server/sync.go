@@ -1074,13 +1074,13 @@ func checkRoadsidePhoto(ctx context.Context, tx WriteTx, r *StoredRecord, vals m
 	var inspID, findingID string
 	_ = json.Unmarshal(vals["inspection_id"], &inspID)
 	_ = json.Unmarshal(vals["finding_id"], &findingID)
-	field := "inspection_id"
+	what := "检查记录（inspection_id）"
 	if inspID == "" && findingID != "" {
 		f, err := tx.Get(ctx, EntityByName(syncproto.EntityFinding), findingID)
 		if err != nil || f == nil {
 			return err // a missing finding was answered above
 		}
-		inspID, field = f.Text("inspection_id"), "finding_id"
+		inspID, what = f.Text("inspection_id"), "发现问题（finding_id）"
 	}
 	if inspID == "" {
 		return nil
@@ -1094,8 +1094,8 @@ func checkRoadsidePhoto(ctx context.Context, tx WriteTx, r *StoredRecord, vals m
 		return err
 	}
 	if kind != "checkpoint" {
-		return Errorf(syncproto.CodeInvalidValue, "照片同时关联路检记录（vehicle_check_id）和检查记录（%s）时，检查须是路检点的检查；此检查的点位是%s",
-			field, syncproto.Label(syncproto.SiteKinds, kind)).At("vehicle_check_id")
+		return Errorf(syncproto.CodeInvalidValue, "照片同时关联路检记录（vehicle_check_id）和%s时，所属检查须是路检点的检查；此检查的点位是%s",
+			what, syncproto.Label(syncproto.SiteKinds, kind)).At("vehicle_check_id")
 	}
 	return nil
 }
@@ -1135,7 +1135,7 @@ func checkWithin(ctx context.Context, tx WriteTx, r *StoredRecord, vals map[stri
 		}
 		if other.Text(f.Within) != shared {
 			within, _ := r.Entity.Field(f.Within)
-			return Errorf(syncproto.CodeInvalidValue, "%s 所指的%s不属于本记录的%s（%s）", f.Name, EntityByName(f.Ref).Label, EntityByName(within.Ref).Label, f.Within)
+			return Errorf(syncproto.CodeInvalidValue, "%s 所指的%s不属于本记录的%s（%s）", f.Name, EntityByName(f.Ref).Label, EntityByName(within.Ref).Label, f.Within).At(f.Name)
 		}
 	}
 	return nil

@@ -91,7 +91,7 @@ func TestBrowserVerdictContradicted(t *testing.T) {
 	p.startInspection(site.ID, "loose_coal")
 	p.answer("coal_stove", "in_use")
 	p.answer("no_household_coal_burning", "pass")
-	const said = `与“燃煤炉具：仍在使用”矛盾，须答不合格`
+	const said = `与“燃煤炉具：仍在使用”矛盾，应判为不合格`
 	p.waitJS("the verdict's card says the contradiction", `[...document.querySelectorAll('#item-no_household_coal_burning p.warn')].some((e) => e.textContent.includes('`+said+`'))`)
 	p.click(`#submit`)
 	p.waitJS("the submit is refused", `document.querySelector('#insp-error')?.textContent.includes('该户无散煤燃烧（`+said+`）')`)

@@ -1264,4 +1264,11 @@ func TestRoadsidePhotoLinks(t *testing.T) {
 			t.Errorf("refused naming field %q (%s), want vehicle_check_id", r.Field, r.Message)
 		}
 	}
+	// A finding of another inspection than the photo's is refused naming
+	// finding_id (it named no field).
+	resp = apptest.Push(t, phone, photo("inspection_id", roadside, "finding_id", finding))
+	wantStatus(t, resp, "rejected/"+syncproto.CodeInvalidValue)
+	if f := resp.Results[0].Field; f != "finding_id" {
+		t.Errorf("a finding of another inspection: field %q, want finding_id", f)
+	}
 }

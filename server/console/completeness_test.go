@@ -211,8 +211,9 @@ func TestSiteKindMismatchShown(t *testing.T) {
 		"status", "submitted", "started_at", "2026-11-28T09:00:00+08:00")))
 	b := loggedIn(t, srv, apptest.CountyOffice)
 	said := "检查表不适用于" + syncproto.Label(syncproto.SiteKinds, "construction_site") + "点位"
-	if _, page := b.get("/console/inspections/" + id); !strings.Contains(page, said) {
-		t.Errorf("the page does not say %q", said)
+	_, page := b.get("/console/inspections/" + id)
+	if !strings.Contains(page, said) || !strings.Contains(page, "检查表 重型货车路检路查（第 2 版）") {
+		t.Errorf("the page does not say %q of the checklist by its title", said)
 	}
 	if _, queue := b.get("/console/queue?status=submitted&complete=complete"); rowOf(queue, id) != "" {
 		t.Error("the queue lists it among the complete")

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,6 +26,8 @@ type answerRow struct {
 	// answer to a key the checklist does not have.
 	Invalid string
 	Unknown bool
+	// Answered: the inspection has an answer to it, valid or not.
+	Answered bool
 }
 
 type photoRow struct {
@@ -107,6 +110,9 @@ func (c *Console) detail(ec echo.Context) error {
 	data := map[string]any{"ID": insp.ID, "Seq": seq, "County": c.countyName(insp.County), "Status": cmp.Or(insp.Text("status"), "draft"),
 		"Summary": insp.Text("summary"), "Started": visitStarted(insp), "StartedAhead": clockAhead(insp.Text("started_at"), insp.CreatedAt),
 		"StartedLate": arrivedLate(insp.Text("started_at"), insp.CreatedAt), "EndsFirst": endsBeforeStart(insp.Text("started_at"), insp.Text("finished_at")), "Finished": localTime(insp.Text("finished_at")),
+		// No start but an end: not shown as a range from the receipt,
+		// which an end before it would make run backwards.
+		"NoStart": insp.Text("started_at") == "" && insp.Text("finished_at") != "", "Received": insp.CreatedAt.In(chinaTime).Format("2006-01-02 15:04"),
 		"ReviewComment": insp.Text("review_comment"), "Template": tmpl.Title, "TemplateVersion": tmpl.Version, "Answers": answers(insp, tmpl),
 		"Done": ec.QueryParam("done"), "Inspector": c.userName(ctx, insp.CreatedBy)}
 	mine, err := c.d.Syncer.HandsOf(ctx, p)
@@ -240,6 +246,7 @@ func answers(insp *server.StoredRecord, t *seeds.Template) []answerRow {
 		case raw == nil || string(raw) == "null":
 			row.Value = "（未填写）"
 		default:
+			row.Answered = true
 			a, err := syncproto.ParseAnswer(it, raw)
 			if err != nil {
 				row.Value, row.Invalid = syncproto.ShowAnswer(it, raw), invalidAnswer(it)
@@ -258,7 +265,7 @@ func answers(insp *server.StoredRecord, t *seeds.Template) []answerRow {
 	}
 	sort.Strings(extra)
 	for _, k := range extra {
-		out = append(out, answerRow{Key: k, Label: k, Value: syncproto.ShowAnswer(&syncproto.ChecklistItem{}, insp.Value("answers."+k)), Unknown: true})
+		out = append(out, answerRow{Key: k, Label: k, Value: syncproto.ShowAnswer(&syncproto.ChecklistItem{}, insp.Value("answers."+k)), Unknown: true, Answered: true})
 	}
 	return out
 }
@@ -323,8 +330,11 @@ func missingRows(insp *server.StoredRecord, t *seeds.Template) ([]missingRow, bo
 			continue
 		}
 		label := m.Key
-		if i >= 0 {
+		switch {
+		case i >= 0:
 			label = t.Items[i].Label
+		case m.Reason == syncproto.MissingSiteKind && t.Title != "":
+			label = "检查表 " + t.Title + "（第 " + strconv.Itoa(t.Version) + " 版）"
 		}
 		out = append(out, missingRow{Key: m.Key, Label: label, Reasons: []string{why}})
 	}
@@ -361,8 +371,10 @@ func markFindings(t *seeds.Template, rows []answerRow, findings []findingRow, da
 		case f.key == "":
 		case t.ItemIndex(f.key) < 0 && len(t.Items) > 0:
 			f.Warns = append(f.Warns, "⚠ 检查表中没有此检查项")
+		case j >= 0 && !rows[j].Answered:
+			f.Warns = append(f.Warns, "⚠ 此检查项未作答")
 		case j >= 0 && !rows[j].Failed && !rows[j].Unknown && rows[j].Invalid == "":
-			f.Warns = append(f.Warns, "⚠ 此检查项的答案（"+cmp.Or(rows[j].Value, "未填")+"）并非不合格")
+			f.Warns = append(f.Warns, "⚠ 此检查项的答案（"+rows[j].Value+"）不是不合格")
 		}
 		if f.Deadline != "" && day != "" && f.Deadline < day {
 			f.Warns = append(f.Warns, "⚠ 整改时限早于检查日期（"+day+"）")

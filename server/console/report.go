@@ -283,7 +283,7 @@ func (c *Console) monthReport(ec echo.Context) (reportParams, []reportTable, err
 // item by item, say), and their share of that county's inspections with
 // that checklist. Drafts do not count, as in the other tables.
 func (c *Console) failedItemTable(reports []server.MonthReport, failures []server.ItemTally) reportTable {
-	t := reportTable{Title: "不合格检查项统计", Note: "已提交的检查中答案判为不合格的检查项；占比为该检查项不合格的检查数占本区县用含该检查项的检查表版本所做检查数",
+	t := reportTable{Title: "不合格检查项统计", Note: "已提交的检查中答案判为不合格的检查项；占比为该检查项不合格的检查数占本区县用含该检查项的检查表版本所做的检查数",
 		Header: []string{"区县", "检查表", "检查项", "不合格检查数", "占比"},
 		Kinds:  []cellKind{kindText, kindText, kindText, kindShared, kindPercent}}
 	type key struct{ county, template, item string }

@@ -254,6 +254,18 @@ func TestCheckpointAmongSites(t *testing.T) {
 			"checkpoint", checkpoint, "plate", "晋H30272", "checked_at", time.Now().Add(-time.Hour).Format(time.RFC3339))))
 		return id
 	}
+	// Sites the checks below are named after: a coal yard and a
+	// checkpoint of one name (stored coal yard first), a retired
+	// checkpoint, and 定襄县's checkpoint spelt in lower case and full
+	// width, as the statistics count it alike.
+	site := func(c *syncproto.Client, county, kind, name string, active bool) {
+		apptest.PushApplied(t, c, apptest.Mut(c, syncproto.EntitySite, uuid.NewString(), apptest.Fields("county", county, "kind", kind,
+			"name", name, "active", active)))
+	}
+	site(phone, apptest.Xinfu, "coal_yard", "同名检查站", true)
+	site(phone, apptest.Xinfu, "checkpoint", "同名检查站", true)
+	site(phone, apptest.Xinfu, "checkpoint", "旧检查站", false)
+	site(srv.Login(apptest.CityOffice), apptest.Dingxiang, "checkpoint", "定襄ｇ５检查点", true)
 	note := regexp.MustCompile(`<span class="(warn|hint)" id="checkpoint-note">([^<]*)</span>`)
 	county, city := loggedIn(t, srv, apptest.CountyOffice), loggedIn(t, srv, apptest.CityOffice)
 	for _, tc := range []struct {
@@ -266,7 +278,10 @@ func TestCheckpointAmongSites(t *testing.T) {
 		{"忻府区锦绣华庭小区二期工地", county, "warn", "这是本县一处建筑工地的名称，不是路检点"},
 		{"定襄县G337国道检查点", county, "warn", "这是其他区县一处路检点的名称，不在本记录所属的忻府区"},
 		{"定襄县G337国道检查点", city, "warn", "这是定襄县一处路检点的名称"},
-		{"G108流动检查点", county, "hint", "不是本县登记的路检点（已登记：秦城检查站、豆罗检查站）"},
+		{"G108流动检查点", county, "hint", "不是本县登记的路检点（已登记：同名检查站、秦城检查站、豆罗检查站）"},
+		{"同名检查站", county, "", ""},
+		{"旧检查站", county, "hint", "这是本县已停用的路检点"},
+		{"定襄G5检查点", city, "warn", "这是定襄县一处路检点的名称"},
 	} {
 		_, page := tc.b.get("/console/vehicles/" + check(tc.checkpoint))
 		m := note.FindStringSubmatch(page)

@@ -224,53 +224,63 @@ func unitOf(e *server.Entity, field string) string {
 }
 
 // checkpointNote says how a roadside check's checkpoint (free text, as
-// a crew names it) stands among the county's sites: nothing when it is
-// one of the county's checkpoints; a warning when it is the name of
-// another kind of site of the county, or of a site of another county (a
+// a crew names it) stands among the sites, names compared as the
+// statistics count them (server.LabelKey): nothing when it is one of the
+// county's checkpoints; a warning when it is only the name of another
+// kind of site of the county, or of a site of another county (a
 // construction site, another county's checkpoint, counted as this
 // county's checkpoint in the statistics: the referential probe), naming
 // that county only within the viewer's scope; otherwise a hint that it
-// is no checkpoint the county registered, with those it did.
+// is no checkpoint the county registered, with those it did. A retired
+// checkpoint is said to be one.
 func (c *Console) checkpointNote(ctx context.Context, p *server.Principal, county, checkpoint string) (string, bool, error) {
 	key := server.LabelKey(checkpoint)
-	sites, err := c.d.Store.Find(ctx, syncproto.EntitySite, "county", county)
-	if err != nil {
-		return "", false, err
+	// The county's sites, every county's checkpoints, and sites of any
+	// county named exactly so (another kind of site elsewhere).
+	var sites []*server.StoredRecord
+	for _, q := range [][2]string{{"county", county}, {"kind", "checkpoint"}, {"name", checkpoint}} {
+		found, err := c.d.Store.Find(ctx, syncproto.EntitySite, q[0], q[1])
+		if err != nil {
+			return "", false, err
+		}
+		sites = append(sites, found...)
 	}
 	var registered []string
+	var ownOther, elsewhere *server.StoredRecord
 	for _, s := range sites {
 		if s.State.IsDeleted() {
 			continue
 		}
-		same := server.LabelKey(s.Text("name")) == key
-		switch kind := s.Text("kind"); {
-		case kind == "checkpoint" && same:
+		same, mine, post := server.LabelKey(s.Text("name")) == key, s.County == county, s.Text("kind") == "checkpoint"
+		retired := string(s.Value("active")) == "false"
+		switch {
+		case mine && post && same && retired:
+			return "这是本县已停用的路检点", false, nil
+		case mine && post && same:
 			return "", false, nil
-		case kind == "checkpoint":
-			registered = append(registered, s.Text("name"))
-		case same:
-			return "⚠ 这是本县一处" + siteKindName(kind) + "的名称，不是路检点；此记录仍按检查站计入路检统计", true, nil
+		case mine && post && !retired:
+			registered = append(registered, server.LabelKey(s.Text("name")))
+		case mine && same:
+			ownOther = s
+		case same && elsewhere == nil:
+			elsewhere = s
 		}
 	}
-	others, err := c.d.Store.Find(ctx, syncproto.EntitySite, "name", checkpoint)
-	if err != nil {
-		return "", false, err
-	}
-	for _, s := range others {
-		if s.State.IsDeleted() || s.County == county {
-			continue
-		}
+	switch {
+	case ownOther != nil:
+		return "⚠ 这是本县一处" + siteKindName(ownOther.Text("kind")) + "的名称，不是路检点；此记录仍按检查站计入路检统计", true, nil
+	case elsewhere != nil:
 		where := "其他区县"
-		if p.CanSee(s.County) {
-			where = c.countyName(s.County)
+		if p.CanSee(elsewhere.County) {
+			where = c.countyName(elsewhere.County)
 		}
-		return "⚠ 这是" + where + "一处" + siteKindName(s.Text("kind")) + "的名称，不在本记录所属的" + c.countyName(county) + "；此记录计入" + c.countyName(county) + "的路检统计", true, nil
-	}
-	if len(registered) == 0 {
+		return "⚠ 这是" + where + "一处" + siteKindName(elsewhere.Text("kind")) + "的名称，不在本记录所属的" + c.countyName(county) +
+			"；此记录计入" + c.countyName(county) + "的路检统计", true, nil
+	case len(registered) == 0:
 		return "本县尚未登记路检点", false, nil
 	}
 	slices.Sort(registered)
-	return "不是本县登记的路检点（已登记：" + strings.Join(registered, "、") + "）", false, nil
+	return "不是本县登记的路检点（已登记：" + strings.Join(slices.Compact(registered), "、") + "）", false, nil
 }
 
 // vehicleFact is one line of a roadside check's page: what was checked,

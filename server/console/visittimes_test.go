@@ -48,6 +48,16 @@ func TestVisitTimesWarned(t *testing.T) {
 	if _, page = b.get("/console/inspections/" + today); strings.Contains(page, `id="ends-first"`) || strings.Contains(page, `id="arrived-late"`) {
 		t.Error("a visit of today, in order, is warned about")
 	}
+	// No start, an end two months back: not a range from the receipt
+	// running backwards (the probe of this session's changes).
+	endOnly := uuid.NewString()
+	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, endOnly, apptest.Fields(
+		"site_id", apptest.DemoSiteFor(t, apptest.Xinfu, "construction_dust"), "template_id", "construction_dust", "template_version", 1,
+		"status", "submitted", "finished_at", "2026-10-01T10:00:00+08:00")))
+	if _, page = b.get("/console/inspections/" + endOnly); !strings.Contains(page, "结束于 2026-10-01 10:00（未填开始时间，按收到时间 ") ||
+		strings.Contains(page, " 至 2026-10-01 10:00") {
+		t.Error("a visit with an end and no start is shown as a range from its receipt")
+	}
 }
 
 // TestFindingsThatDoNotFit: the inspection's page warns of a finding
@@ -71,13 +81,14 @@ func TestFindingsThatDoNotFit(t *testing.T) {
 	}
 	unknown, passed, early, fine := finding("no_such_item", "2026-12-20"), finding("fence", "2026-12-20"),
 		finding("material_cover", "2020-01-01"), finding("material_cover", "2026-11-27")
+	unanswered := finding("road_paving", "2026-12-20")
 	b := loggedIn(t, srv, apptest.CountyOffice)
 	_, page := b.get("/console/inspections/" + insp)
 	row := func(id string) string {
 		return regexp.MustCompile(`(?s)<tr id="finding-` + id + `">.*?</tr>`).FindString(page)
 	}
-	for id, want := range map[string]string{unknown: "⚠ 检查表中没有此检查项", passed: "⚠ 此检查项的答案（合格）并非不合格",
-		early: "⚠ 整改时限早于检查日期（2026-11-20）"} {
+	for id, want := range map[string]string{unknown: "⚠ 检查表中没有此检查项", passed: "⚠ 此检查项的答案（合格）不是不合格",
+		early: "⚠ 整改时限早于检查日期（2026-11-20）", unanswered: "⚠ 此检查项未作答"} {
 		if !strings.Contains(row(id), want) {
 			t.Errorf("finding row %q lacks %q", row(id), want)
 		}

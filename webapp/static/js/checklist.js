@@ -159,7 +159,7 @@ export function missingText(m, items, answers) {
   if (m.reason !== 'contradicted') return missingReasons[m.reason] || m.reason;
   const it = items.find((i) => i.key === m.detail);
   const a = it && answerObject(it, answers[it.key]);
-  return `与“${it?.label || m.detail}：${a ? answerText(it, { result: a.result, value: a.value }) : ''}”矛盾，须答不合格`;
+  return `与“${it?.label || m.detail}：${a ? answerText(it, { result: a.result, value: a.value }) : ''}”矛盾，应判为不合格`;
 }
 
 export const missingReasons = {
