@@ -109,10 +109,17 @@ func TestQueueShowsAndFiltersMissingItems(t *testing.T) {
 // the given answers (field name → value), and returns its id.
 func pushVersion(t *testing.T, c *syncproto.Client, county, template string, version int, status string, answers ...any) string {
 	t.Helper()
+	return pushAt(t, c, apptest.DemoSiteFor(t, county, template), template, version,
+		append([]any{"status", status, "started_at", "2026-11-28T09:00:00+08:00"}, answers...)...)
+}
+
+// pushAt has the phone push an inspection of template@version at site
+// with the given fields (name, value, …) and returns its id.
+func pushAt(t *testing.T, c *syncproto.Client, site, template string, version int, fields ...any) string {
+	t.Helper()
 	id := uuid.NewString()
-	f := apptest.Fields(append([]any{"site_id", apptest.DemoSiteFor(t, county, template), "template_id", template, "template_version", version,
-		"status", status, "started_at", "2026-11-28T09:00:00+08:00"}, answers...)...)
-	apptest.PushApplied(t, c, syncproto.Mutation{Entity: syncproto.EntityInspection, ID: id, HLC: c.Clock.Now().String(), Fields: f})
+	apptest.PushApplied(t, c, apptest.Mut(c, syncproto.EntityInspection, id, apptest.Fields(
+		append([]any{"site_id", site, "template_id", template, "template_version", version}, fields...)...)))
 	return id
 }
 
@@ -205,10 +212,8 @@ func TestVerdictContradictionShown(t *testing.T) {
 func TestSiteKindMismatchShown(t *testing.T) {
 	srv := apptest.Start(t)
 	phone := srv.Login(apptest.Inspector)
-	id := uuid.NewString()
-	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, id, apptest.Fields(
-		"site_id", apptest.DemoSiteOf(t, apptest.Xinfu, "construction_site"), "template_id", "roadside_truck", "template_version", 2,
-		"status", "submitted", "started_at", "2026-11-28T09:00:00+08:00")))
+	id := pushAt(t, phone, apptest.DemoSiteOf(t, apptest.Xinfu, "construction_site"), "roadside_truck", 2,
+		"status", "submitted", "started_at", "2026-11-28T09:00:00+08:00")
 	b := loggedIn(t, srv, apptest.CountyOffice)
 	said := "检查表不适用于" + syncproto.Label(syncproto.SiteKinds, "construction_site") + "点位"
 	_, page := b.get("/console/inspections/" + id)

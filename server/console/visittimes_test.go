@@ -21,13 +21,10 @@ import (
 func TestVisitTimesWarned(t *testing.T) {
 	srv := apptest.Start(t)
 	phone := srv.Login(apptest.Inspector)
+	site := apptest.DemoSiteFor(t, apptest.Xinfu, "construction_dust")
 	visit := func(started, finished string) string {
 		t.Helper()
-		id := uuid.NewString()
-		apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, id, apptest.Fields(
-			"site_id", apptest.DemoSiteFor(t, apptest.Xinfu, "construction_dust"), "template_id", "construction_dust", "template_version", 1,
-			"status", "submitted", "started_at", started, "finished_at", finished)))
-		return id
+		return pushAt(t, phone, site, "construction_dust", 1, "status", "submitted", "started_at", started, "finished_at", finished)
 	}
 	now := time.Now().In(time.FixedZone("CST", 8*3600))
 	old := visit("2000-01-02T09:00:00+08:00", "2000-01-01T08:00:00+08:00")
@@ -50,10 +47,7 @@ func TestVisitTimesWarned(t *testing.T) {
 	}
 	// No start, an end two months back: not a range from the receipt
 	// running backwards (the probe of this session's changes).
-	endOnly := uuid.NewString()
-	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, endOnly, apptest.Fields(
-		"site_id", apptest.DemoSiteFor(t, apptest.Xinfu, "construction_dust"), "template_id", "construction_dust", "template_version", 1,
-		"status", "submitted", "finished_at", "2026-10-01T10:00:00+08:00")))
+	endOnly := pushAt(t, phone, site, "construction_dust", 1, "status", "submitted", "finished_at", "2026-10-01T10:00:00+08:00")
 	if _, page = b.get("/console/inspections/" + endOnly); !strings.Contains(page, "结束于 2026-10-01 10:00（未填开始时间，按收到时间 ") ||
 		strings.Contains(page, " 至 2026-10-01 10:00") {
 		t.Error("a visit with an end and no start is shown as a range from its receipt")
@@ -68,11 +62,9 @@ func TestVisitTimesWarned(t *testing.T) {
 func TestFindingsThatDoNotFit(t *testing.T) {
 	srv := apptest.Start(t)
 	phone := srv.Login(apptest.Inspector)
-	insp := uuid.NewString()
-	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields(
-		"site_id", apptest.DemoSiteFor(t, apptest.Xinfu, "construction_dust"), "template_id", "construction_dust", "template_version", 1,
+	insp := pushAt(t, phone, apptest.DemoSiteFor(t, apptest.Xinfu, "construction_dust"), "construction_dust", 1,
 		"status", "draft", "started_at", "2026-11-20T09:00:00+08:00",
-		"answers.fence", map[string]any{"result": "pass"}, "answers.material_cover", map[string]any{"result": "fail"})))
+		"answers.fence", map[string]any{"result": "pass"}, "answers.material_cover", map[string]any{"result": "fail"})
 	finding := func(item, deadline string) string {
 		id := uuid.NewString()
 		apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityFinding, id, apptest.Fields("inspection_id", insp,
