@@ -146,6 +146,11 @@ func TestBrowserRefusedPhotoSubmitted(t *testing.T) {
 	if eval[bool](p, `!!document.querySelector('#refused-photos a[data-retake]')`) {
 		t.Error("home offers 去重拍 for a photo of a submitted inspection")
 	}
+	// The card's general line does not send the inspector to the item
+	// either (it said 请到对应的检查项重新拍摄).
+	if intro := p.text(`#refused-photos > p`); strings.Contains(intro, "请到对应的检查项重新拍摄") || !strings.Contains(intro, "已提交的检查须等督查室退回后才能重拍") {
+		t.Errorf("home's refused-photo card opens with %q", intro)
+	}
 
 	p.goHash("#/inspection/"+insp, `#item-no_new_boiler .thumb[data-refused]`)
 	for sel, want := range map[string]string{`#item-no_new_boiler [data-refused-photo]`: "请督查室退回这次检查后再拍", `#photos-refused`: "需要补拍时请督查室退回这次检查"} {

@@ -177,7 +177,7 @@ function refusedPhotosCard(app, failed, photos, checks, inspections, findings, t
   };
   return h('section', { class: 'card', id: 'refused-photos' },
     h('h2', {}, `被拒收的照片（${failed.length}）`),
-    h('p', { class: 'mute small' }, '服务器拒收了这些照片的文件，手机不会再上传，也不算在“等待上传”里。请到对应的检查项重新拍摄；重拍后可点“移除”，从手机上删去被拒收的文件（照片记录留在服务器上，督查室能看到被拒收的原因）。'),
+    h('p', { class: 'mute small' }, '服务器拒收了这些照片的文件，手机不会再上传，也不算在“等待上传”里。请按每张照片下的说明重拍（已提交的检查须等督查室退回后才能重拍）；重拍后可点“移除”，从手机上删去被拒收的文件（照片记录留在服务器上，督查室能看到被拒收的原因）。'),
     h('ul', { class: 'list' }, failed.map((j) => {
       const p = photos.find((x) => x.id === j.photoId);
       const f = p?.fields || {};
