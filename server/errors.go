@@ -96,6 +96,15 @@ func (e *Error) At(field string) *Error {
 	return &c
 }
 
+// AtField returns err located at field when it is an *Error without a
+// field (At), and err as it is otherwise: an internal error stays one.
+func AtField(err error, field string) error {
+	if e := asError(err); e != nil && e.Field == "" {
+		return e.At(field)
+	}
+	return err
+}
+
 // ErrorMessage returns the user-facing message of err. Errors that are not
 // an *Error are internal, and their text is never shown.
 func ErrorMessage(err error) string {

@@ -785,24 +785,24 @@ var usernameText = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
 // (role or county), invalid_field (password), conflict (username taken).
 func (a *App) AddUser(ctx context.Context, username, password, displayName string, role server.Role, counties []string) (*server.User, error) {
 	if !role.Valid() {
-		return nil, server.Errorf(syncproto.CodeInvalidValue, "未知角色，可选：巡查员（inspector）、区县督查（county_office）、市级督查（city_office）、管理员（admin）")
+		return nil, server.Errorf(syncproto.CodeInvalidValue, "未知角色，可选：巡查员（inspector）、区县督查（county_office）、市级督查（city_office）、管理员（admin）").At("role")
 	}
 	if !usernameText.MatchString(username) {
-		return nil, server.Errorf(syncproto.CodeInvalidField, "用户名只能由英文字母、数字和 . _ @ - 组成，以字母或数字开头，不超过 64 个字符")
+		return nil, server.Errorf(syncproto.CodeInvalidField, "用户名只能由英文字母、数字和 . _ @ - 组成，以字母或数字开头，不超过 64 个字符").At("username")
 	}
 	if err := role.CheckCounties(counties); err != nil {
-		return nil, err
+		return nil, server.AtField(err, "counties")
 	}
 	if role.AllCounties() && len(counties) > 0 && !everyCounty(counties) {
 		// Stored, a list would be shown as if it limited the account
 		// (as CheckCountiesChange refuses for a change).
-		return nil, server.Errorf(syncproto.CodeInvalidValue, "市级督查和管理员查看全部区县，不能限定区县（不选区县即可）")
+		return nil, server.Errorf(syncproto.CodeInvalidValue, "市级督查和管理员查看全部区县，不能限定区县（不选区县即可）").At("counties")
 	}
 	// The name offices read beside every record the user makes: one line,
 	// nothing that hides or reverses it.
 	displayName = strings.TrimSpace(displayName)
 	if !server.NoControls.Valid(displayName) || utf8.RuneCountInString(displayName) > 100 {
-		return nil, server.Errorf(syncproto.CodeInvalidField, "姓名应为一行文字，不超过 100 个字符，不能含换行、零宽字符、文字方向控制符等控制字符")
+		return nil, server.Errorf(syncproto.CodeInvalidField, "姓名应为一行文字，不超过 100 个字符，不能含换行、零宽字符、文字方向控制符等控制字符").At("name")
 	}
 	// Usernames that differ only in case are one name to the people who
 	// type them (a phone's keyboard capitalises the first letter).
@@ -812,12 +812,12 @@ func (a *App) AddUser(ctx context.Context, username, password, displayName strin
 	}
 	for _, u := range users {
 		if strings.EqualFold(u.Username, username) && u.Username != username {
-			return nil, server.Errorf(syncproto.CodeConflict, "已有用户名 %s，与 %s 只差大小写，请换一个用户名", u.Username, username)
+			return nil, server.Errorf(syncproto.CodeConflict, "已有用户名 %s，与 %s 只差大小写，请换一个用户名", u.Username, username).At("username")
 		}
 	}
 	hash, err := auth.HashPassword(password, a.Cfg.BcryptCost)
 	if err != nil {
-		return nil, err
+		return nil, server.AtField(err, "password")
 	}
 	u := &server.User{ID: uuid.Must(uuid.NewV7()).String(), Username: username, DisplayName: displayName,
 		Role: role, Counties: counties, CreatedAt: time.Now()}

@@ -133,3 +133,35 @@ func TestBrowserLightboxHoldsFocus(t *testing.T) {
 		t.Errorf("closed, the focus is on %s, not the photo's link", focused())
 	}
 }
+
+// TestBrowserFieldErrorTied: a form refused for one of its fields comes
+// back with that field focused, marked invalid and described by the
+// message (a11y probe: the message stood apart, tied to nothing) — the
+// site form's radius, the user form's username at the page's foot.
+func TestBrowserFieldErrorTied(t *testing.T) {
+	srv := apptest.Start(t)
+	b := newChrome(t)
+	b.login(srv.URL, apptest.Admin)
+	for _, tc := range []struct {
+		page, form, fill, field, alert string
+	}{
+		{"/console/sites/new", `form.site-form`, `f.querySelector('[name="name"]').value = '新工地'; f.querySelector('[name="radius_m"]').value = '0';`,
+			"radius_m", "site-error"},
+		{"/console/users", `form.add-user`, `f.querySelector('[name="username"]').value = 'a/b'; f.querySelector('[name="password"]').value = 'Xinzhou#2026pw';`,
+			"username", "add-user-error"},
+	} {
+		b.navigate(tc.page, chromedp.Navigate(srv.URL+tc.page))
+		if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`(() => { const f = document.querySelector('`+tc.form+`'); f.noValidate = true; `+tc.fill+` return true; })()`)); err != nil {
+			t.Fatal(err)
+		}
+		if resp, err := chromedp.RunResponse(b.ctx, chromedp.Click(chromedp.CSS(tc.form+` button[type="submit"]`))); err != nil || resp.Status < 400 {
+			t.Fatalf("%s: the refused form answered %v %v", tc.page, resp, err)
+		}
+		b.do("the refusal", chromedp.WaitVisible(chromedp.CSS(`#`+tc.alert)))
+		got, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(() => { const a = document.activeElement;
+			return [a?.name, a?.getAttribute('aria-invalid'), a?.getAttribute('aria-describedby')].join('|'); })()`))
+		if want := tc.field + "|true|" + tc.alert; err != nil || got != want {
+			t.Errorf("%s: the focused field is %q, want %q (%v)", tc.page, got, want, err)
+		}
+	}
+}

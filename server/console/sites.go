@@ -238,10 +238,13 @@ func (c *Console) siteForm(ec echo.Context) error {
 // showSiteForm shows a site's form; a site's correction lists the
 // values the merge did not keep for it too (a phone's and an office's
 // edits of one site).
-func (c *Console) showSiteForm(ec echo.Context, status int, f siteFields, msg string) error {
+func (c *Console) showSiteForm(ec echo.Context, status int, f siteFields, msg string, field ...string) error {
 	p := principalOf(ec)
 	data := map[string]any{"F": f, "Kinds": kindOptions(f.Kind),
 		"Counties": c.countyOptions(p, f.County), "CRS": crsOptions, "Error": msg}
+	if len(field) > 0 {
+		data["ErrorField"] = field[0] // the form's field the message is about
+	}
 	if f.ID != "" {
 		var err error
 		if data["Conflicts"], err = c.conflictRows(ec.Request().Context(), p, nil, recordRef{syncproto.EntitySite, f.ID}); err != nil {
@@ -279,7 +282,7 @@ func (c *Console) saveSite(ec echo.Context) error {
 		f.County = r.County // a site's county never changes
 	}
 	if f.County == "" {
-		return c.showSiteForm(ec, http.StatusUnprocessableEntity, f, "请选择区县")
+		return c.showSiteForm(ec, http.StatusUnprocessableEntity, f, "请选择区县", "county")
 	}
 	if !p.CanSee(f.County) || c.names[f.County] == "" {
 		if ec.Param("id") != "" { // a site named by its id: whose it is is not said
@@ -288,18 +291,20 @@ func (c *Console) saveSite(ec echo.Context) error {
 		return server.Errorf(syncproto.CodeOutOfScope, "无权维护区县 %s 的点位", c.countyName(f.County))
 	}
 	values := map[string]any{"kind": f.Kind, "name": f.Name, "address": f.Address, "active": f.Active}
-	bad := func(msg string) error { return c.showSiteForm(ec, http.StatusUnprocessableEntity, f, msg) }
+	bad := func(field, msg string) error {
+		return c.showSiteForm(ec, http.StatusUnprocessableEntity, f, msg, field)
+	}
 	switch {
 	case f.County == server.CityCounty:
 		// The city's own work (市本级) has tasks, not sites: a site is a
 		// place in a county.
-		return bad("点位须属于一个区县（市本级没有点位）")
+		return bad("county", "点位须属于一个区县（市本级没有点位）")
 	case f.Name == "":
-		return bad("请填写点位名称")
+		return bad("name", "请填写点位名称")
 	case !slices.Contains(seeds.SiteKinds, f.Kind):
-		return bad("请选择点位类型")
+		return bad("kind", "请选择点位类型")
 	case !slices.ContainsFunc(crsOptions, func(o struct{ Value, Label string }) bool { return o.Value == f.CRS }):
-		return bad("请选择坐标系")
+		return bad("crs", "请选择坐标系")
 	}
 	if !created && f.Lon == "" && f.Lat == "" {
 		values["lon"], values["lat"] = nil, nil // a correction clearing the position
@@ -310,15 +315,19 @@ func (c *Console) saveSite(ec echo.Context) error {
 	if f.Lon != "" || f.Lat != "" {
 		lon, err1 := parseDecimal(f.Lon)
 		lat, err2 := parseDecimal(f.Lat)
-		if err1 != nil || err2 != nil || lon < seeds.MinLon || lon > seeds.MaxLon || lat < seeds.MinLat || lat > seeds.MaxLat {
-			return bad(fmt.Sprintf("经纬度应为忻州市范围内的十进制度数（经度 %.1f–%.1f，纬度 %.1f–%.1f）", seeds.MinLon, seeds.MaxLon, seeds.MinLat, seeds.MaxLat))
+		if badLon, badLat := err1 != nil || lon < seeds.MinLon || lon > seeds.MaxLon, err2 != nil || lat < seeds.MinLat || lat > seeds.MaxLat; badLon || badLat {
+			field := "lat"
+			if badLon {
+				field = "lon"
+			}
+			return bad(field, fmt.Sprintf("经纬度应为忻州市范围内的十进制度数（经度 %.1f–%.1f，纬度 %.1f–%.1f）", seeds.MinLon, seeds.MaxLon, seeds.MinLat, seeds.MaxLat))
 		}
 		values["lon"], values["lat"], values["crs"] = lon, lat, f.CRS
 	}
 	if f.Radius != "" {
 		radius, err := parseDecimal(f.Radius)
 		if err != nil || radius < 1 || radius > 50000 {
-			return bad("范围半径应为 1–50000 米")
+			return bad("radius_m", "范围半径应为 1–50000 米")
 		}
 		values["radius_m"] = radius
 	}
@@ -375,7 +384,7 @@ func (c *Console) saveSite(ec echo.Context) error {
 			"已被修改（巡查员手机或其他人员）。再次保存将以您填写的内容为准")
 	}
 	if code := server.ErrorCode(err); err != nil && code != syncproto.CodeInternal {
-		return bad(formMessage(server.ErrorMessage(err), siteFormLabels))
+		return bad(server.ErrorField(err), formMessage(server.ErrorMessage(err), siteFormLabels))
 	} else if err != nil {
 		return err
 	}

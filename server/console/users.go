@@ -271,7 +271,11 @@ func (c *Console) addUserRefused(ec echo.Context, err error) error {
 	if code == syncproto.CodeInternal {
 		return err
 	}
-	return c.showUsersStatus(ec, syncproto.HTTPStatus(code), map[string]any{"AddError": server.ErrorMessage(err),
+	field := server.ErrorField(err)
+	if field == "" && code == syncproto.CodeConflict {
+		field = "username" // taken
+	}
+	return c.showUsersStatus(ec, syncproto.HTTPStatus(code), map[string]any{"AddError": server.ErrorMessage(err), "AddErrorField": field,
 		"NewUser": map[string]string{"Username": strings.TrimSpace(ec.FormValue("username")), "Name": strings.TrimSpace(ec.FormValue("name")),
 			"Role": ec.FormValue("role")}, "NewBoxes": c.countyBoxes(formCounties(ec))})
 }

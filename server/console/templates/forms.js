@@ -30,3 +30,20 @@ window.addEventListener('pageshow', (ev) => {
     for (const b of form.querySelectorAll('button, input[type="submit"]')) b.disabled = false;
   }
 });
+// A form refused for one of its fields comes back with its message in an
+// alert naming the field (data-field): the field is marked invalid,
+// described by the message — a screen reader reads it with the field —
+// and focused, so that the office corrects it where it is, not after
+// hunting the form for it. (The script runs deferred: the page is parsed.)
+for (const alert of document.querySelectorAll('.alert[data-field][id]')) {
+  // Every control of the name: a group of checkboxes (区县) is one field.
+  const fields = document.querySelectorAll(`form [name="${CSS.escape(alert.dataset.field)}"]`);
+  if (!fields.length) continue;
+  for (const field of fields) {
+    field.setAttribute('aria-invalid', 'true');
+    const described = (field.getAttribute('aria-describedby') || '').split(' ').filter(Boolean);
+    if (!described.includes(alert.id)) field.setAttribute('aria-describedby', [...described, alert.id].join(' '));
+  }
+  fields[0].focus();
+  break;
+}
