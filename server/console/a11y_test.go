@@ -1,10 +1,16 @@
 package console_test
 
 import (
+	"html"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
 // contrastJS lists the visible text on the page whose colour does not
@@ -163,5 +169,46 @@ func TestBrowserFieldErrorTied(t *testing.T) {
 		if want := tc.field + "|true|" + tc.alert; err != nil || got != want {
 			t.Errorf("%s: the focused field is %q, want %q (%v)", tc.page, got, want, err)
 		}
+	}
+}
+
+// TestReturnCommentRefusedInPlace: a return whose comment the server
+// refuses (blank, or past 4000 characters) shows the inspection's page
+// again, the message at the form and tied to its comment, the comment as
+// typed — not an error page that lost it (a11y probe) — and the
+// inspection stays submitted; in a browser the comment has the focus.
+func TestReturnCommentRefusedInPlace(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	insp := submit(t, phone, apptest.Xinfu)
+	office := loggedIn(t, srv, apptest.CountyOffice)
+	long := strings.Repeat("补", 4001)
+	for _, comment := range []string{"  ", long} {
+		_, page := office.get("/console/inspections/" + insp)
+		st, again := office.post("/console/inspections/"+insp+"/review", withSeqs(url.Values{"csrf": {csrf(t, page)}, "decision": {"return"}, "comment": {comment}}, page))
+		form := regexp.MustCompile(`(?s)<form method="post" action="/console/inspections/[^"]+/review" class="return">.*?</form>`).FindString(again)
+		if st != http.StatusBadRequest || !strings.Contains(form, `id="review-error" role="alert" data-field="comment"`) ||
+			!strings.Contains(form, ">"+html.EscapeString(comment)+"</textarea>") {
+			t.Errorf("a return with a comment of %d characters: %d, the return form:\n%.600s", len([]rune(comment)), st, form)
+		}
+	}
+	if r, _ := srv.App.DB.Get(t.Context(), syncproto.EntityInspection, insp); r.Text("status") != "submitted" {
+		t.Errorf("after refused returns the inspection is %s", r.Text("status"))
+	}
+
+	b := newChrome(t)
+	b.login(srv.URL, apptest.CountyOffice)
+	b.navigate("inspection", chromedp.Navigate(srv.URL+"/console/inspections/"+insp))
+	if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`(document.querySelector('form.return').noValidate = true, true)`)); err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := chromedp.RunResponse(b.ctx, chromedp.Click(chromedp.CSS(`form.return button[type="submit"]`))); err != nil || resp.Status != http.StatusBadRequest {
+		t.Fatalf("a blank return: %v %v", resp, err)
+	}
+	b.do("the refusal", chromedp.WaitVisible(chromedp.CSS(`#review-error`)))
+	got, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(() => { const a = document.activeElement;
+		return [a?.name, a?.closest('form')?.className, a?.getAttribute('aria-invalid'), a?.getAttribute('aria-describedby')].join('|'); })()`))
+	if want := "comment|return|true|review-error"; err != nil || got != want {
+		t.Errorf("the focused field is %q, want %q (%v)", got, want, err)
 	}
 }

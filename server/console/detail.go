@@ -81,6 +81,19 @@ var severityNames = server.SeverityLabels
 var findingStatusNames = server.FindingStatusLabels
 
 func (c *Console) detail(ec echo.Context) error {
+	return c.showDetail(ec, http.StatusOK, nil)
+}
+
+// reviewRefusal is a return the server refused for its comment, shown on
+// the inspection's page with the comment as typed (it went to an error
+// page, the comment lost).
+type reviewRefusal struct {
+	Message, Field, Comment string
+}
+
+// showDetail shows the inspection's page, answering status, with a
+// refused return's message at its form.
+func (c *Console) showDetail(ec echo.Context, status int, refused *reviewRefusal) error {
 	ctx := ec.Request().Context()
 	p := principalOf(ec)
 	insp, err := c.visible(ec, syncproto.EntityInspection)
@@ -194,7 +207,8 @@ func (c *Console) detail(ec echo.Context) error {
 	if data["History"], err = c.history(ec, insp, items); err != nil {
 		return err
 	}
-	return c.render(ec, http.StatusOK, "detail.html", data)
+	data["ReviewRefused"] = refused
+	return c.render(ec, status, "detail.html", data)
 }
 
 // visible returns the record of entity the request's :id names, when it

@@ -514,7 +514,11 @@ func (c *Console) review(ec echo.Context) error {
 	if _, err := c.d.Syncer.Review(ctx, p, id, decision, comment, server.Seen{Seq: seen, Evidence: true}); err != nil {
 		// The same decision sent again (a double click) finds the first
 		// in effect: answered as the first was.
-		if server.ErrorCode(err) != syncproto.CodeConflict {
+		if code := server.ErrorCode(err); server.ErrorField(err) == "comment" && decision == server.DecisionReturn {
+			// The comment refused (left blank, too long): the page again,
+			// the comment as typed, the message at it.
+			return c.showDetail(ec, syncproto.HTTPStatus(code), &reviewRefusal{Message: server.ErrorMessage(err), Field: "comment", Comment: comment})
+		} else if code != syncproto.CodeConflict {
 			return err
 		}
 		if done, derr := c.reviewInEffect(ctx, p, id, decision, comment, seen); derr != nil || !done {

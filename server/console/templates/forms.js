@@ -37,7 +37,10 @@ window.addEventListener('pageshow', (ev) => {
 // hunting the form for it. (The script runs deferred: the page is parsed.)
 for (const alert of document.querySelectorAll('.alert[data-field][id]')) {
   // Every control of the name: a group of checkboxes (区县) is one field.
-  const fields = document.querySelectorAll(`form [name="${CSS.escape(alert.dataset.field)}"]`);
+  // In the alert's own form when it stands in one (a page of several
+  // forms with a comment each), else in the page's.
+  const fields = alert.closest('form')?.querySelectorAll(`[name="${CSS.escape(alert.dataset.field)}"]`) ??
+    document.querySelectorAll(`form [name="${CSS.escape(alert.dataset.field)}"]`);
   if (!fields.length) continue;
   for (const field of fields) {
     field.setAttribute('aria-invalid', 'true');
