@@ -176,7 +176,8 @@ func TestBrowserFieldErrorTied(t *testing.T) {
 // refuses (blank, or past 4000 characters) shows the inspection's page
 // again, the message at the form and tied to its comment, the comment as
 // typed — not an error page that lost it (a11y probe) — and the
-// inspection stays submitted; in a browser the comment has the focus.
+// inspection stays submitted; in a browser the comment has the focus. A
+// rectification sent back without a comment is shown so at its finding.
 func TestReturnCommentRefusedInPlace(t *testing.T) {
 	srv := apptest.Start(t)
 	phone := srv.Login(apptest.Inspector)
@@ -194,6 +195,18 @@ func TestReturnCommentRefusedInPlace(t *testing.T) {
 	}
 	if r, _ := srv.App.DB.Get(t.Context(), syncproto.EntityInspection, insp); r.Text("status") != "submitted" {
 		t.Errorf("after refused returns the inspection is %s", r.Text("status"))
+	}
+	// A rectification sent back (退回继续整改) with a blank comment: the
+	// same, at that finding's form.
+	approved, finding := rectifiedFinding(t, srv, office)
+	_, page := office.get("/console/inspections/" + approved)
+	st, again := office.post("/console/findings/"+finding+"/verify", withSeqs(url.Values{"csrf": {csrf(t, page)}, "decision": {"reopen"}, "comment": {" "}}, page))
+	row := regexp.MustCompile(`(?s)<tr id="finding-` + finding + `">.*?</tr>`).FindString(again)
+	if st != http.StatusBadRequest || !strings.Contains(row, `id="reopen-error" role="alert" data-field="comment"`) {
+		t.Errorf("a blank 退回继续整改: %d, the finding's row:\n%.800s", st, row)
+	}
+	if r, _ := srv.App.DB.Get(t.Context(), syncproto.EntityFinding, finding); r.Text("status") != "rectified" {
+		t.Errorf("after a refused 退回继续整改 the finding is %s", r.Text("status"))
 	}
 
 	b := newChrome(t)

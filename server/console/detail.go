@@ -81,25 +81,27 @@ var severityNames = server.SeverityLabels
 var findingStatusNames = server.FindingStatusLabels
 
 func (c *Console) detail(ec echo.Context) error {
-	return c.showDetail(ec, http.StatusOK, nil)
-}
-
-// reviewRefusal is a return the server refused for its comment, shown on
-// the inspection's page with the comment as typed (it went to an error
-// page, the comment lost).
-type reviewRefusal struct {
-	Message, Field, Comment string
-}
-
-// showDetail shows the inspection's page, answering status, with a
-// refused return's message at its form.
-func (c *Console) showDetail(ec echo.Context, status int, refused *reviewRefusal) error {
-	ctx := ec.Request().Context()
-	p := principalOf(ec)
 	insp, err := c.visible(ec, syncproto.EntityInspection)
 	if err != nil {
 		return err
 	}
+	return c.showDetail(ec, insp, http.StatusOK, nil)
+}
+
+// reviewRefusal is a decision sending work back (退回, 退回继续整改) that
+// the server refused for its comment, shown on the inspection's page at
+// its form with the comment as typed (it went to an error page, the
+// comment lost). Finding is the finding whose rectification it was on,
+// "" for the inspection's return.
+type reviewRefusal struct {
+	Message, Field, Comment, Finding string
+}
+
+// showDetail shows the page of inspection insp (one in the user's scope),
+// answering status, with a refused decision's message at its form.
+func (c *Console) showDetail(ec echo.Context, insp *server.StoredRecord, status int, refused *reviewRefusal) error {
+	ctx := ec.Request().Context()
+	p := principalOf(ec)
 	site, err := c.d.Store.Get(ctx, syncproto.EntitySite, insp.Text("site_id"))
 	if err != nil {
 		return err

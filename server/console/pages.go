@@ -517,7 +517,11 @@ func (c *Console) review(ec echo.Context) error {
 		if code := server.ErrorCode(err); server.ErrorField(err) == "comment" && decision == server.DecisionReturn {
 			// The comment refused (left blank, too long): the page again,
 			// the comment as typed, the message at it.
-			return c.showDetail(ec, syncproto.HTTPStatus(code), &reviewRefusal{Message: server.ErrorMessage(err), Field: "comment", Comment: comment})
+			insp, verr := c.visible(ec, syncproto.EntityInspection)
+			if verr != nil {
+				return verr
+			}
+			return c.showDetail(ec, insp, syncproto.HTTPStatus(code), &reviewRefusal{Message: server.ErrorMessage(err), Field: "comment", Comment: comment})
 		} else if code != syncproto.CodeConflict {
 			return err
 		}
@@ -538,6 +542,20 @@ func (c *Console) verifyFinding(ec echo.Context) error {
 	switch {
 	case err == nil:
 		_ = json.Unmarshal(ch.Fields["inspection_id"], &insp)
+	case server.ErrorField(err) == "comment" && decision == server.DecisionReopen:
+		// As a return's (review): the page again, at the finding's form.
+		f, ferr := c.visible(ec, syncproto.EntityFinding)
+		if ferr != nil {
+			return ferr
+		}
+		r, ierr := c.d.Store.Get(ctx, syncproto.EntityInspection, f.Text("inspection_id"))
+		if ierr != nil {
+			return ierr
+		} else if r == nil {
+			return err
+		}
+		return c.showDetail(ec, r, syncproto.HTTPStatus(server.ErrorCode(err)),
+			&reviewRefusal{Message: server.ErrorMessage(err), Field: "comment", Comment: comment, Finding: id})
 	case server.ErrorCode(err) != syncproto.CodeConflict:
 		return err
 	default: // the same decision sent again (reviewInEffect)
