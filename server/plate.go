@@ -125,23 +125,25 @@ func CanonicalLabel(s string) string {
 }
 
 // WidthVariants returns s and the spellings of it a search must also
-// match, without folding what is stored: its letters and digits in ASCII
-// (ｇ５, what a phone's IME may type, as g5) and full-width in upper and in
-// lower case (Ｇ５, ｇ５: a LIKE ignores the case of ASCII letters only).
-// A text without letters or digits is its only spelling.
+// match, without folding what is stored: its full-width characters —
+// letters, digits, punctuation (１００％), the ideographic space — in
+// ASCII (ｇ５, what a phone's IME may type, as g5), and its letters,
+// digits and punctuation full-width in upper and in lower case (Ｇ５, ｇ５:
+// a LIKE ignores the case of ASCII letters only). A text with none of
+// them is its only spelling.
 func WidthVariants(s string) []string {
 	narrow := strings.Map(func(r rune) rune {
-		if fullWidthAlnum(r) {
+		switch {
+		case r >= '！' && r <= '～':
 			return r - 0xFEE0
+		case r == '\u3000':
+			return ' '
 		}
 		return r
 	}, s)
 	wide := func(letter func(rune) rune) string {
 		return strings.Map(func(r rune) rune {
-			switch {
-			case r >= '0' && r <= '9':
-				return r + 0xFEE0
-			case r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z':
+			if r > ' ' && r <= '~' {
 				return letter(r) + 0xFEE0
 			}
 			return r

@@ -3,6 +3,7 @@ package server
 import (
 	"slices"
 	"strings"
+	"unicode"
 )
 
 // SearchQuery is an office's free-text search across its records.
@@ -46,6 +47,11 @@ type SearchHit struct {
 	Inspector string
 	// InspectionID is a finding's inspection.
 	InspectionID string
+	// Received: At is when the server received the inspection, which
+	// was sent without the time its visit began.
+	Received bool
+	// Voided: an office voided the roadside check.
+	Voided bool
 }
 
 // SearchSpellings returns the spellings a search for s matches, s
@@ -55,7 +61,7 @@ type SearchHit struct {
 // 晋H30272). Text is kept as typed, so the plate an inspector wrote in
 // an answer or a note, 晋H·D1234, is found by typing it as written.
 func SearchSpellings(s string) []string {
-	s = strings.TrimSpace(s)
+	s = SearchText(s)
 	if s == "" {
 		return nil
 	}
@@ -68,6 +74,21 @@ func SearchSpellings(s string) []string {
 		}
 	}
 	return out
+}
+
+// SearchText is the text a search for s looks for: what a keyboard or a
+// paste adds that no one means to search by left out — characters that
+// print nothing (a zero-width space, a direction mark) — and every run of
+// spaces of any kind (the ideographic space of a Chinese keyboard) one
+// space, trimmed.
+func SearchText(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.Is(unicode.Cf, r) {
+			return -1
+		}
+		return r
+	}, s)
+	return strings.Join(strings.FieldsFunc(s, unicode.IsSpace), " ")
 }
 
 // plateLike reports whether s looks like a Chinese plate number: a

@@ -13,11 +13,20 @@ func TestSearchSpellings(t *testing.T) {
 		"晋H30272":    {"晋H30272", "晋Ｈ３０２７２", "晋ｈ３０２７２"},
 		" 晋h 30272 ": {"晋h 30272", "晋Ｈ ３０２７２", "晋ｈ ３０２７２", "晋H30272", "晋Ｈ３０２７２", "晋ｈ３０２７２"},
 		"晋H·D1234":   {"晋H·D1234", "晋Ｈ·Ｄ１２３４", "晋ｈ·ｄ１２３４", "晋HD1234", "晋ＨＤ１２３４", "晋ｈｄ１２３４"},
-		"晋H-3027挂":   {"晋H-3027挂", "晋Ｈ-３０２７挂", "晋ｈ-３０２７挂", "晋H3027挂", "晋Ｈ３０２７挂", "晋ｈ３０２７挂"},
+		"晋H-3027挂":   {"晋H-3027挂", "晋Ｈ－３０２７挂", "晋ｈ－３０２７挂", "晋H3027挂", "晋Ｈ３０２７挂", "晋ｈ３０２７挂"},
 		"晋Ｈ３０２７２":    {"晋Ｈ３０２７２", "晋H30272", "晋ｈ３０２７２"},
 		"忻府区 秦城":     {"忻府区 秦城"}, // not a plate: spaces kept
 		"东侧料堆裸露":     {"东侧料堆裸露"},
 		" ":          nil,
+		// Full-width punctuation and the ideographic space as ASCII, and
+		// back; what prints nothing, and runs of spaces, left out (the
+		// search probe: each found nothing).
+		"１００％":                     {"１００％", "100%"},
+		"100%":                     {"100%", "１００％"},
+		"改名工地\u3000RENAMED":        {"改名工地 RENAMED", "改名工地 ＲＥＮＡＭＥＤ", "改名工地 ｒｅｎａｍｅｄ"},
+		"\u200fPRO\u200bBEX\u200e": {"PROBEX", "ＰＲＯＢＥＸ", "ｐｒｏｂｅｘ"},
+		"忻府区\u3000 探针路":            {"忻府区 探针路"},
+		"\u200b":                   nil,
 	} {
 		if got := SearchSpellings(in); !slices.Equal(got, want) {
 			t.Errorf("SearchSpellings(%q) = %q, want %q", in, got, want)

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"cmp"
 	"net/http"
 	"net/url"
 	"slices"
@@ -57,6 +58,9 @@ func (c *Console) search(ec echo.Context) error {
 			continue
 		}
 		r := searchRow{Title: h.Title, Text: abridge(h.Text, 80), County: c.countyName(h.County), At: localTime(h.At), Inspector: h.Inspector, ID: h.ID}
+		if h.Received {
+			r.At += "（未填开始时间，按收到时间）" // as the queue says it
+		}
 		switch h.Kind {
 		case server.HitInspection:
 			r.Link, r.Status = "/console/inspections/"+url.PathEscape(h.ID), statusNames[h.Status]
@@ -65,6 +69,9 @@ func (c *Console) search(ec echo.Context) error {
 		case server.HitVehicleCheck:
 			r.Link = "/console/vehicles/" + url.PathEscape(h.ID)
 			r.Status = action.Label(h.Status)
+			if h.Voided {
+				r.Status = "已作废（原为" + cmp.Or(r.Status, "未填处理") + "）" // counted nowhere, as its page says
+			}
 		case server.HitSite:
 			r.Link, r.Status = "/console/sites?"+url.Values{"q": {h.ID}}.Encode(), siteKindName(h.Status)
 		}
@@ -78,6 +85,6 @@ func (c *Console) search(ec echo.Context) error {
 	}
 	// A group cut at searchLimit makes the total a least count.
 	data["More"] = slices.ContainsFunc(groups, func(g *searchGroup) bool { return g.Full })
-	data["Groups"], data["N"], data["Searched"] = groups, n, text
+	data["Groups"], data["N"], data["Searched"], data["Scoped"] = groups, n, text, !p.Scope().All
 	return c.render(ec, http.StatusOK, "search.html", data)
 }

@@ -72,6 +72,11 @@ func TestSearch(t *testing.T) {
 		{"inspector", []string{`data-id="` + insp + `"`, `data-id="` + vc + `"`}},
 		{xinfuSite[:8], []string{`data-id="` + xinfuSite + `"`}},
 		{"东侧料堆", []string{`data-id="` + insp + `"`}}, // a failed answer's note
+		// What a paste or an IME brings: a direction mark, a zero-width
+		// space, an ideographic space, full-width letters and punctuation.
+		{"\u200f忻州北收费\u200b站", []string{`data-id="` + vc + `"`}},
+		{"忻州北收费站\u3000", []string{`data-id="` + vc + `"`}},
+		{"晋Ｈ－３０２７２", []string{`data-id="` + vc + `"`}},
 	} {
 		page := search(county, tc.q)
 		for _, w := range tc.want {
@@ -108,6 +113,27 @@ func TestSearch(t *testing.T) {
 	// LIKE's wildcards are literal.
 	if page := search(county, "%"); !strings.Contains(page, "共找到 0 条") {
 		t.Errorf("search %% matches everything")
+	}
+	// Only a scoped office's summary says it is scoped.
+	if !strings.Contains(search(county, "晋H30272"), "（仅限本单位管辖区县）") || strings.Contains(search(city, "晋H30272"), "仅限本单位") {
+		t.Error("the summary's scope note is not the county office's only")
+	}
+	// A voided check reads 已作废, as on its page; an inspection sent
+	// without its start is at its receipt and says so, as in the queue
+	// (the search probe: neither did).
+	office := srv.Login(apptest.CountyOffice)
+	if err := office.Do(t.Context(), http.MethodPost, "/api/v1/vehicle-checks/"+vc+"/void", map[string]any{"decision": "void", "comment": "重复录入"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if row := rowOf(search(county, "晋H30272"), vc); !strings.Contains(row, "已作废（原为处罚）") {
+		t.Errorf("the voided check's row: %q", row)
+	}
+	noStart := uuid.NewString()
+	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, noStart, apptest.Fields("site_id", xinfuSite,
+		"template_id", "construction_dust", "template_version", 1, "status", "submitted", "summary", "未填开始时间的检查ZQ")))
+	if row := rowOf(search(county, "未填开始时间的检查ZQ"), noStart); !strings.Contains(row, "（未填开始时间，按收到时间）") ||
+		!regexp.MustCompile(`\d{4}-\d{2}-\d{2} \d{2}:\d{2}（未填`).MatchString(row) {
+		t.Errorf("the row of an inspection sent without its start: %q", row)
 	}
 	// Every page has the search box.
 	for _, path := range []string{"/console/queue", "/console/ledger", "/console/vehicles", "/console/devices"} {

@@ -179,10 +179,10 @@ func (d *Dialect) InspectionOrder() string {
 func (d *Dialect) SiteWhere(q server.SiteQuery) (where string, args []any, order string) {
 	where, args = d.ScopeWhere(q.Scope)
 	w := " WHERE deleted_hlc = ''" + where
-	if q.Text != "" {
+	if text := server.SearchText(q.Text); text != "" {
 		// In any of its spellings, as Search matches it.
 		var or []string
-		for _, v := range server.WidthVariants(q.Text) {
+		for _, v := range server.WidthVariants(text) {
 			p := LikePattern(v)
 			for _, col := range []string{"id", "coalesce(name, '')", "coalesce(address, '')", "coalesce(note, '')"} {
 				or = append(or, col+" "+d.Like+` ? ESCAPE '\'`)

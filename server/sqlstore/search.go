@@ -9,7 +9,7 @@ import (
 
 // SearchPart is the query of Search for one kind of record: a SELECT of
 // the server.SearchHit columns (kind, id, county, title, text, status, at,
-// inspector, inspection id) with its WHERE clause open for the scope of
+// inspector, inspection id, received, voided) with its WHERE clause open for the scope of
 // the table known by Alias (Dialect.ScopeOf), and its order.
 type SearchPart struct {
 	SQL   string
@@ -34,26 +34,30 @@ func (d *Dialect) SearchParts(texts []string, plate string) []SearchPart {
 		return strings.Join(parts, " OR ")
 	}
 	like := func(cols ...string) string { return "(" + likeOf(texts, cols...) + ")" }
+	// An inspection sent without started_at is at the time the server
+	// received it (VisitTime), said so.
+	noStart := "CASE WHEN coalesce(i.started_at, '') = '' THEN true ELSE false END"
 	return []SearchPart{
 		{`SELECT 'inspection', i.id, i.county, coalesce(s.name, ''), coalesce(i.summary, ''), coalesce(i.status, ''),
-			coalesce(i.started_at, ''), coalesce(nullif(u.display_name, ''), u.username, ''), ''
+			` + d.VisitTime("i") + `, coalesce(nullif(u.display_name, ''), u.username, ''), '', ` + noStart + `, false
 			FROM inspection i LEFT JOIN site s ON s.id = i.site_id LEFT JOIN users u ON u.id = i.created_by
 			WHERE i.deleted_hlc = '' AND i.status IN ` + sqllit.List(server.ReviewStatuses) + ` AND ` +
-			like("i.id", "s.name", "s.address", "i.summary", d.AnswerText("i.answers"), "u.username", "u.display_name"), "i", "i.started_at DESC" + d.NullsLast + ", i.id"},
+			like("i.id", "s.name", "s.address", "i.summary", d.AnswerText("i.answers"), "u.username", "u.display_name"), "i", d.VisitTime("i") + " DESC, i.id"},
 		{`SELECT 'finding', f.id, f.county, coalesce(s.name, ''), coalesce(f.description, ''), coalesce(f.status, ''),
-			coalesce(i.started_at, ''), coalesce(nullif(u.display_name, ''), u.username, ''), coalesce(f.inspection_id, '')
+			` + d.VisitTime("i") + `, coalesce(nullif(u.display_name, ''), u.username, ''), coalesce(f.inspection_id, ''), ` + noStart + `, false
 			FROM finding f JOIN inspection i ON i.id = f.inspection_id LEFT JOIN site s ON s.id = i.site_id
 			LEFT JOIN users u ON u.id = f.created_by
 			WHERE f.deleted_hlc = '' AND i.deleted_hlc = '' AND i.status IN ` + sqllit.List(server.ReviewStatuses) + ` AND ` +
-			like("f.id", "f.description", "f.rectification_note", "s.name", "u.username", "u.display_name"), "f", "i.started_at DESC" + d.NullsLast + ", f.id"},
+			like("f.id", "f.description", "f.rectification_note", "s.name", "u.username", "u.display_name"), "f", d.VisitTime("i") + " DESC, f.id"},
 		{`SELECT 'vehicle_check', v.id, v.county, coalesce(v.plate, ''), coalesce(v.checkpoint, ''), coalesce(v.action, ''),
-			coalesce(v.checked_at, ''), coalesce(nullif(u.display_name, ''), u.username, ''), ''
+			coalesce(v.checked_at, ''), coalesce(nullif(u.display_name, ''), u.username, ''), '', false,
+			CASE WHEN coalesce(v.voided_at, '') <> '' THEN true ELSE false END
 			FROM vehicle_check v LEFT JOIN users u ON u.id = v.created_by
 			WHERE v.deleted_hlc = '' AND ` +
 			"(" + likeOf(texts, "v.id", "v.plate", "v.vin", "v.checkpoint", "v.note", "v.remote_sensing_id", "u.username", "u.display_name") +
 			" OR " + likeOf([]string{plate}, "replace(replace(v.plate, ' ', ''), '·', '')", "v.vin") + ")", "v", "v.checked_at DESC" + d.NullsLast + ", v.id"},
 		{`SELECT 'site', st.id, st.county, coalesce(st.name, ''), coalesce(st.address, ''), coalesce(st.kind, ''),
-			'', '', ''
+			'', '', '', false, false
 			FROM site st
 			WHERE st.deleted_hlc = '' AND ` + like("st.id", "st.name", "st.address", "st.note"), "st", "st.name" + d.NullsFirst + ", st.id"},
 	}
@@ -77,7 +81,7 @@ type SearchBind struct {
 // SearchArgs returns what every store's Search binds for q; ok is false
 // for an empty text, which finds nothing.
 func SearchArgs(q server.SearchQuery) (b SearchBind, ok bool) {
-	text := strings.TrimSpace(q.Text)
+	text := server.SearchText(q.Text)
 	if text == "" {
 		return b, false
 	}
@@ -101,7 +105,7 @@ func SearchArgs(q server.SearchQuery) (b SearchBind, ok bool) {
 func ReadSearchHits(rows Rows, out []server.SearchHit) ([]server.SearchHit, error) {
 	for rows.Next() {
 		var h server.SearchHit
-		if err := rows.Scan(&h.Kind, &h.ID, &h.County, &h.Title, &h.Text, &h.Status, &h.At, &h.Inspector, &h.InspectionID); err != nil {
+		if err := rows.Scan(&h.Kind, &h.ID, &h.County, &h.Title, &h.Text, &h.Status, &h.At, &h.Inspector, &h.InspectionID, &h.Received, &h.Voided); err != nil {
 			return nil, err
 		}
 		out = append(out, h)
