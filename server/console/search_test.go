@@ -128,6 +128,17 @@ func TestSearch(t *testing.T) {
 	if row := rowOf(search(county, "晋H30272"), vc); !strings.Contains(row, "已作废（原为处罚）") {
 		t.Errorf("the voided check's row: %q", row)
 	}
+	// A choice's option code is no text anyone typed: not found by it; a
+	// text answer is (the search probe: not_started found 13 inspections).
+	boiler := pushAt(t, phone, apptest.DemoSiteFor(t, apptest.Xinfu, "coal_boiler"), "coal_boiler", 3, "status", "submitted",
+		"started_at", "2026-11-28T09:00:00+08:00", "answers.boiler_status", map[string]any{"value": "burning"},
+		"answers.boiler_number", map[string]any{"value": "锅炉ZX-7"})
+	if row := rowOf(search(county, "burning"), boiler); row != "" {
+		t.Errorf("an option code finds the inspection: %q", row)
+	}
+	if row := rowOf(search(county, "锅炉ZX-7"), boiler); row == "" {
+		t.Error("a text answer does not find its inspection")
+	}
 	noStart := uuid.NewString()
 	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, noStart, apptest.Fields("site_id", xinfuSite,
 		"template_id", "construction_dust", "template_version", 1, "status", "submitted", "summary", "未填开始时间的检查ZQ")))

@@ -26,9 +26,9 @@ var dialect = &sqlstore.Dialect{
 	},
 	NullsFirst: " NULLS FIRST",
 	NullsLast:  " NULLS LAST",
-	AnswerText: func(column string) string {
+	AnswerText: func(column, skip string) string {
 		return `(SELECT string_agg(coalesce(a.value->>'note', '') || chr(10) ||
-			CASE WHEN jsonb_typeof(a.value->'value') = 'string' THEN a.value->>'value' ELSE '' END, chr(10))
+			CASE WHEN jsonb_typeof(a.value->'value') = 'string' AND a.key NOT IN ` + skip + ` THEN a.value->>'value' ELSE '' END, chr(10))
 			FROM jsonb_each(CASE WHEN jsonb_typeof(` + column + `::jsonb) = 'object' THEN ` + column + `::jsonb ELSE '{}'::jsonb END) a
 			WHERE jsonb_typeof(a.value) = 'object')`
 	},

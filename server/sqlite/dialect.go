@@ -34,9 +34,9 @@ var dialect = &sqlstore.Dialect{
 	ChinaTime: func(msCol string) string {
 		return "(strftime('%Y-%m-%dT%H:%M:%S', " + msCol + " / 1000, 'unixepoch', '+8 hours') || '+08:00')"
 	},
-	AnswerText: func(column string) string {
+	AnswerText: func(column, skip string) string {
 		return `(SELECT group_concat(coalesce(json_extract(a.value, '$.note'), '') || char(10) ||
-			CASE WHEN json_type(a.value, '$.value') = 'text' THEN json_extract(a.value, '$.value') ELSE '' END, char(10))
+			CASE WHEN json_type(a.value, '$.value') = 'text' AND a.key NOT IN ` + skip + ` THEN json_extract(a.value, '$.value') ELSE '' END, char(10))
 			FROM json_each(CASE WHEN json_valid(` + column + `) AND json_type(` + column + `) = 'object' THEN ` + column + ` ELSE '{}' END) a
 			WHERE a.type = 'object')`
 	},

@@ -46,9 +46,12 @@ type Dialect struct {
 	UpperASCII func(expr string) string
 	// AnswerText returns the expression of what a person reads of an
 	// inspection's answers (column, their JSON text): each answer's note
-	// and text value, one a line. Search matches it, not the JSON, whose
-	// keys, quotes and codes ("pass") would match every inspection.
-	AnswerText func(column string) string
+	// and text value, one a line, but the values of the items skip
+	// names, a SQL list of choice items' keys (sqllit.List), whose values
+	// are option codes. Search matches it, not the JSON, whose keys,
+	// quotes and codes ("pass", "not_started") would match every
+	// inspection.
+	AnswerText func(column, skip string) string
 	// ChinaTime returns the expression of the time in China of a column
 	// of Unix milliseconds, as a stored time is written
 	// (2026-03-01T09:30:00+08:00, to the second).

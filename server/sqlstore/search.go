@@ -1,9 +1,12 @@
 package sqlstore
 
 import (
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/xinzhou-eco/fieldsync/internal/sqllit"
+	"github.com/xinzhou-eco/fieldsync/seeds"
 	"github.com/xinzhou-eco/fieldsync/server"
 )
 
@@ -42,7 +45,7 @@ func (d *Dialect) SearchParts(texts []string, plate string) []SearchPart {
 			` + d.VisitTime("i") + `, coalesce(nullif(u.display_name, ''), u.username, ''), '', ` + noStart + `, false
 			FROM inspection i LEFT JOIN site s ON s.id = i.site_id LEFT JOIN users u ON u.id = i.created_by
 			WHERE i.deleted_hlc = '' AND i.status IN ` + sqllit.List(server.ReviewStatuses) + ` AND ` +
-			like("i.id", "s.name", "s.address", "i.summary", d.AnswerText("i.answers"), "u.username", "u.display_name"), "i", d.VisitTime("i") + " DESC, i.id"},
+			like("i.id", "s.name", "s.address", "i.summary", d.AnswerText("i.answers", sqllit.List(choiceKeys())), "u.username", "u.display_name"), "i", d.VisitTime("i") + " DESC, i.id"},
 		{`SELECT 'finding', f.id, f.county, coalesce(s.name, ''), coalesce(f.description, ''), coalesce(f.status, ''),
 			` + d.VisitTime("i") + `, coalesce(nullif(u.display_name, ''), u.username, ''), coalesce(f.inspection_id, ''), ` + noStart + `, false
 			FROM finding f JOIN inspection i ON i.id = f.inspection_id LEFT JOIN site s ON s.id = i.site_id
@@ -62,6 +65,28 @@ func (d *Dialect) SearchParts(texts []string, plate string) []SearchPart {
 			WHERE st.deleted_hlc = '' AND ` + like("st.id", "st.name", "st.address", "st.note"), "st", "st.name" + d.NullsFirst + ", st.id"},
 	}
 }
+
+// choiceKeys are the keys of the choice items of every checklist in the
+// catalogue (a key is a choice in every checklist that has it): their
+// answers' values are option codes, which no one searches by.
+var choiceKeys = sync.OnceValue(func() []string {
+	set, err := seeds.Load()
+	if err != nil {
+		return []string{""} // the embedded seeds are checked by their tests
+	}
+	var keys []string
+	for _, t := range set.Templates {
+		for _, it := range t.Items {
+			if it.Type == seeds.ItemTypeChoice && !slices.Contains(keys, it.Key) {
+				keys = append(keys, it.Key)
+			}
+		}
+	}
+	if len(keys) == 0 {
+		return []string{""} // NOT IN () is no SQL
+	}
+	return keys
+})
 
 // SearchBind is what every store's Search binds for a query.
 type SearchBind struct {
