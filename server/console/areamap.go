@@ -195,12 +195,19 @@ func (c *Console) siteMapPage(ec echo.Context) error {
 		return err
 	}
 	counts := map[string]int{}
+	// Inspections of sites not drawn (no position, or one outside the
+	// city): counted in the month's figure, so listed, not dropped (the
+	// search probe: a failed one vanished from the map).
+	type undrawn struct{ Link, Label string }
+	var missed []undrawn
 	for _, r := range irecs {
+		res := c.inspectionResult(r)
 		s, ok := where[r.Text("site_id")]
 		if !ok {
+			missed = append(missed, undrawn{Link: "/console/inspections/" + url.PathEscape(r.ID),
+				Label: visitStarted(r) + " " + c.siteName(ec, r.Text("site_id")) + " " + resultNames[res]})
 			continue
 		}
-		res := c.inspectionResult(r)
 		counts[res]++
 		insps = append(insps, placeLonLat{Lon: s.Lon, Lat: s.Lat, Class: "insp r-" + res,
 			Label: visitStarted(r) + " " + s.Label + " " + resultNames[res] + "（" + statusNames[r.Text("status")] + "）",
@@ -212,5 +219,6 @@ func (c *Console) siteMapPage(ec echo.Context) error {
 	}
 	return c.render(ec, http.StatusOK, "map.html", map[string]any{"Map": c.newAreaMap(counties, sites, insps),
 		"Sites": len(recs), "Located": located, "Outside": outside, "Inspections": nInsp, "Legend": legend, "Month": now.Format("2006年1月"),
-		"Tiles": c.d.TileURL != ""})
+		"Undrawn": missed,
+		"Tiles":   c.d.TileURL != ""})
 }

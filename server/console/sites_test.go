@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/xinzhou-eco/fieldsync/server"
@@ -339,14 +340,23 @@ func TestMap(t *testing.T) {
 	// Sites a phone placed far away (at a pole, at 0,0): not drawn, so
 	// neither the map's frame nor its tiles stretch to them; counted.
 	phone := tiles.Login(apptest.Inspector)
+	var far string
 	for _, at := range [][2]float64{{112.7, -90}, {0, 0}, {112.7, -82.6}} {
-		apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntitySite, uuid.NewString(), apptest.Fields("county", apptest.Xinfu,
+		far = uuid.NewString()
+		apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntitySite, far, apptest.Fields("county", apptest.Xinfu,
 			"kind", "coal_yard", "name", "远处的点位", "lon", at[0], "lat", at[1])))
 	}
+	// This month's inspection there: counted in the month's figure, so
+	// listed with a link, not dropped (the search probe).
+	there := pushAt(t, phone, far, "coal_yard", 1, "status", "submitted", "started_at", time.Now().Format(time.RFC3339),
+		"answers.closed_shed", map[string]any{"result": "fail"})
 	_, page = b.get("/console/map")
 	if n := strings.Count(page, "<image"); n != tilesBefore || strings.Contains(page, "Inf") || strings.Contains(page, "NaN") ||
 		!strings.Contains(page, "3 个坐标在忻州范围之外") {
 		t.Errorf("map with far sites: %d tiles (%d before), or an infinite coordinate, or no count of them", n, tilesBefore)
+	}
+	if !strings.Contains(page, `<a href="/console/inspections/`+there+`" class="map-undrawn">`) || !strings.Contains(page, "其中 1 次的点位未定位或在忻州范围之外") {
+		t.Error("the month's inspection at a site outside the city is neither drawn nor listed")
 	}
 }
 
