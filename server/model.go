@@ -76,15 +76,37 @@ type User struct {
 
 // Device is a phone (or client) registered to a user at login.
 type Device struct {
-	ID         string
-	UserID     string
-	Username   string
-	UserName   string // the user's display name (Devices fills it)
-	Name       string
-	CreatedAt  time.Time
-	LastSeenAt time.Time
-	RevokedAt  *time.Time
-	Health     DeviceHealth
+	ID       string
+	UserID   string
+	Username string
+	UserName string // the user's display name (Devices fills it)
+	// UserDisabled: an administrator disabled the user (Devices fills
+	// it): the device can no longer sync, whatever its own state.
+	UserDisabled bool
+	Name         string
+	CreatedAt    time.Time
+	LastSeenAt   time.Time
+	RevokedAt    *time.Time
+	Health       DeviceHealth
+}
+
+// StaleAfter is how long without a sync makes a device stale.
+const StaleAfter = 72 * time.Hour
+
+// Stale reports whether the device has gone StaleAfter without a sync
+// (pull or push, or since it signed in) at now, while it could sync: a
+// revoked device, or one whose user is disabled, is not expected to.
+func (d *Device) Stale(now time.Time) bool {
+	if d.RevokedAt != nil || d.UserDisabled {
+		return false
+	}
+	last := d.CreatedAt
+	for _, t := range []*time.Time{d.Health.LastPullAt, d.Health.LastPushAt} {
+		if t != nil && t.After(last) {
+			last = *t
+		}
+	}
+	return now.Sub(last) > StaleAfter
 }
 
 // DeviceHealth is what the server knows of a device's syncing, so an office

@@ -13,7 +13,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
-	"github.com/xinzhou-eco/fieldsync/server/console"
 	"github.com/xinzhou-eco/fieldsync/server/imageproc/testimg"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
@@ -64,8 +63,8 @@ func healthPhone(srv *apptest.Server, id string) *syncproto.Client {
 // TestDevicesSyncHealth: on the sync health page a device whose newest of
 // registration, last pull and last push is more than 3 days old is marked
 // (row class "overdue stale", status 超过 3 天未同步) and counted above the
-// table; a device that pulled or pushed within 3 days, or has been revoked,
-// is not. Waiting uploads count the device's photo records whose bytes
+// table; a device that pulled or pushed within 3 days, has been revoked,
+// or whose user is disabled (账号已停用), is not. Waiting uploads count the device's photo records whose bytes
 // have not arrived. A county office sees only devices of its county's
 // users; the city office sees all.
 //
@@ -181,6 +180,17 @@ func TestDevicesSyncHealth(t *testing.T) {
 				t.Fatalf("revoke: %d\n%s", st, page)
 			}
 		}, want{user: apptest.Inspector, status: "已吊销", pending: "0", lastPull: "从未", lastPush: "从未", county: true}},
+		{"停用账号的旧手机", func(name string) {
+			// Quiet for 10 days, its user then disabled: not expected to
+			// sync, so not counted stale, and said why (the search probe).
+			if _, err := srv.App.AddUser(ctx, "laowang", "Xinzhou#2026pw", "王巡查", server.RoleInspector, []string{apptest.Xinfu}); err != nil {
+				t.Fatal(err)
+			}
+			registered("laowang", name, 10*day)
+			if err := srv.App.DB.SetUserDisabled(ctx, "laowang", true); err != nil {
+				t.Fatal(err)
+			}
+		}, want{user: "laowang", status: "账号已停用", pending: "0", lastPull: "从未", lastPush: "从未", county: true}},
 		{"宁武4天前拉取", func(name string) {
 			markPulled(registered(apptest.NingwuInsp, name, 10*day), pulled4d)
 		}, want{user: apptest.NingwuInsp, stale: true, status: "超过 3 天未同步", pending: "0", lastPull: fmtT(pulled4d), lastPush: "从未"}},
@@ -191,8 +201,8 @@ func TestDevicesSyncHealth(t *testing.T) {
 	for _, d := range devices {
 		d.setup(d.name)
 	}
-	if console.StaleAfter != 72*time.Hour {
-		t.Errorf("StaleAfter = %v, the page says 3 days", console.StaleAfter)
+	if server.StaleAfter != 72*time.Hour {
+		t.Errorf("StaleAfter = %v, the page says 3 days", server.StaleAfter)
 	}
 
 	for _, viewer := range []string{apptest.CountyOffice, apptest.CityOffice} {

@@ -115,13 +115,7 @@ func (c *Console) overview(ec echo.Context) error {
 	}
 	stale := 0
 	for _, d := range devs {
-		last := d.CreatedAt
-		for _, t := range []*time.Time{d.Health.LastPullAt, d.Health.LastPushAt} {
-			if t != nil && t.After(last) {
-				last = *t
-			}
-		}
-		if d.RevokedAt == nil && c.now().Sub(last) > StaleAfter {
+		if d.Stale(c.now()) {
 			stale++
 		}
 	}

@@ -538,13 +538,10 @@ func csvCells(row []string) []string {
 type deviceRow struct {
 	Username, Person, Name, LastPull, LastPush string
 	Pending                                    int
-	Revoked, Stale                             bool
+	Revoked, Stale, Disabled                   bool
 	// Never: the device has neither pulled nor pushed since it signed in.
 	Never bool
 }
-
-// StaleAfter is how long without a sync makes a device stale.
-const StaleAfter = 72 * time.Hour
 
 // devices shows each device's sync health in the user's scope.
 func (c *Console) devices(ec echo.Context) error {
@@ -563,16 +560,10 @@ func (c *Console) devices(ec echo.Context) error {
 	rows := make([]deviceRow, 0, len(devs))
 	stale := 0
 	for _, d := range devs {
-		last := d.CreatedAt
-		for _, t := range []*time.Time{d.Health.LastPullAt, d.Health.LastPushAt} {
-			if t != nil && t.After(last) {
-				last = *t
-			}
-		}
 		r := deviceRow{Username: d.Username, Person: d.UserName, Name: d.Name, LastPull: fmtT(d.Health.LastPullAt), LastPush: fmtT(d.Health.LastPushAt),
-			Pending: d.Health.PendingUploads, Revoked: d.RevokedAt != nil, Never: d.Health.LastPullAt == nil && d.Health.LastPushAt == nil}
-		if !r.Revoked && now.Sub(last) > StaleAfter {
-			r.Stale = true
+			Pending: d.Health.PendingUploads, Revoked: d.RevokedAt != nil, Disabled: d.UserDisabled,
+			Never: d.Health.LastPullAt == nil && d.Health.LastPushAt == nil, Stale: d.Stale(now)}
+		if r.Stale {
 			stale++
 		}
 		rows = append(rows, r)

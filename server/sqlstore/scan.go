@@ -149,7 +149,7 @@ func ErrRefreshReused() error {
 // sync health, limited to users whose counties meet the scope. notUploaded
 // is the dialect's condition that photo p's bytes are not uploaded.
 func (d *Dialect) DevicesSQL(scope server.Scope, notUploaded string) (string, []any) {
-	q := `SELECT d.id, d.user_id, u.username, u.display_name, d.name, d.created_at, d.last_seen_at, d.revoked_at,
+	q := `SELECT d.id, d.user_id, u.username, u.display_name, u.disabled, d.name, d.created_at, d.last_seen_at, d.revoked_at,
 		d.last_pull_at, d.last_push_at, d.last_ack_seq, d.last_batch_id,
 		(SELECT count(*) FROM photo p WHERE p.created_device = d.id AND ` + notUploaded + ` AND p.deleted_hlc = '')
 		FROM devices d JOIN users u ON u.id = d.user_id`
@@ -192,7 +192,7 @@ func ReadDevices(rows Rows) ([]*server.Device, error) {
 		d := &server.Device{}
 		var created, seen int64
 		var revoked, pull, push sql.NullInt64
-		if err := rows.Scan(&d.ID, &d.UserID, &d.Username, &d.UserName, &d.Name, &created, &seen, &revoked, &pull, &push,
+		if err := rows.Scan(&d.ID, &d.UserID, &d.Username, &d.UserName, &d.UserDisabled, &d.Name, &created, &seen, &revoked, &pull, &push,
 			&d.Health.LastAckSeq, &d.Health.LastBatchID, &d.Health.PendingUploads); err != nil {
 			return nil, err
 		}
