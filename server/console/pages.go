@@ -388,6 +388,9 @@ func pageLinks(data map[string]any, path string, filters url.Values, suffix stri
 	case page > pages:
 		// A link kept from before the list shrank, or a typed number.
 		data["PageNote"] = fmt.Sprintf("没有第 %d 页（共 %d 页）", page, pages)
+		if page == maxPage { // a number past it, held there: not one anyone typed
+			data["PageNote"] = fmt.Sprintf("没有这一页（共 %d 页）", pages)
+		}
 		data["Prev"] = link(pages)
 	case page > 1:
 		data["Prev"] = link(page - 1)

@@ -367,7 +367,7 @@ func TestPageBeyondEveryList(t *testing.T) {
 	srv := apptest.Start(t)
 	county := loggedIn(t, srv, apptest.CountyOffice)
 	for _, path := range []string{"/console/vehicles", "/console/queue", "/console/sites"} {
-		for _, page := range []string{"9223372036854775807", "4611686018427387905", "1048577"} {
+		for _, page := range []string{"9223372036854775807", "4611686018427387905", "1048577", "40"} {
 			st, body := county.get(path + "?page=" + page)
 			if st != http.StatusOK {
 				t.Errorf("%s page %s: %d", path, page, st)
@@ -377,9 +377,15 @@ func TestPageBeyondEveryList(t *testing.T) {
 				t.Errorf("%s page %s shows rows or a negative page link", path, page)
 			}
 			// It says so, and links to the last page there is.
-			m := regexp.MustCompile(`没有第 \d+ 页（共 (\d+) 页）`).FindStringSubmatch(body)
-			if m == nil || !strings.Contains(body, "page="+m[1]) {
+			m := regexp.MustCompile(`没有(第 \d+ 页|这一页)（共 (\d+) 页）`).FindStringSubmatch(body)
+			if m == nil || !strings.Contains(body, "page="+m[2]) {
 				t.Errorf("%s page %s does not say it is past the last page, or link to it", path, page)
+				continue
+			}
+			// It names the page asked for, not a number it was held at
+			// (the search probe: 99999999999999999999 read 第 1048576 页).
+			if want := map[bool]string{true: "第 " + page + " 页", false: "这一页"}[page == "40"]; m[1] != want {
+				t.Errorf("%s page %s: says 没有%s", path, page, m[1])
 			}
 		}
 	}
