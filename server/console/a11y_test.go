@@ -225,3 +225,26 @@ func TestReturnCommentRefusedInPlace(t *testing.T) {
 		t.Errorf("the focused field is %q, want %q (%v)", got, want, err)
 	}
 }
+
+// TestNavMarksCurrentPage: every page opens with a skip link to its main
+// content, and the main menu marks the page shown (aria-current), once,
+// and no link on a page the menu does not list (a11y probe: neither).
+func TestNavMarksCurrentPage(t *testing.T) {
+	srv := apptest.Start(t)
+	b := loggedIn(t, srv, apptest.Admin)
+	current := regexp.MustCompile(`<a href="([^"]+)" aria-current="page">`)
+	for path, want := range map[string]string{"/console/queue": "/console/queue", "/console/map": "/console/map",
+		"/console/users": "/console/users", "/console/search?q=x": ""} {
+		_, page := b.get(path)
+		if !strings.Contains(page, `<a class="skip-link" href="#main">跳到正文</a>`) || !strings.Contains(page, `<main id="main" tabindex="-1">`) {
+			t.Errorf("%s: no skip link to the main content", path)
+		}
+		got := current.FindAllStringSubmatch(page, -1)
+		switch {
+		case want == "" && len(got) != 0:
+			t.Errorf("%s marks %q as the page shown", path, got[0][1])
+		case want != "" && (len(got) != 1 || got[0][1] != want):
+			t.Errorf("%s: the menu marks %v, want %s once", path, got, want)
+		}
+	}
+}

@@ -73,6 +73,28 @@ func parseTemplates() (map[string]*template.Template, error) {
 var chinaTime = server.ChinaTime
 
 // render writes a page with the common layout data.
+// navItem is one link of the console's main menu; Current marks the
+// page being shown (aria-current), so that a screen reader says where
+// the office is, not only a colour.
+type navItem struct {
+	Href, Label string
+	Current     bool
+}
+
+// mainNav is the console's main menu, in order.
+var mainNav = [][2]string{{"/console/overview", "概览"}, {"/console/queue", "审核队列"}, {"/console/findings", "问题整改"},
+	{"/console/ledger", "整改台账"}, {"/console/vehicles", "路检路查"}, {"/console/sites", "点位"}, {"/console/map", "地图"},
+	{"/console/report", "信息报送"}, {"/console/devices", "同步状态"}, {"/console/users", "用户与设备"}}
+
+// navFor is the main menu as shown on the page at path.
+func navFor(path string) []navItem {
+	out := make([]navItem, len(mainNav))
+	for i, n := range mainNav {
+		out[i] = navItem{Href: n[0], Label: n[1], Current: path == n[0]}
+	}
+	return out
+}
+
 func (c *Console) render(ec echo.Context, status int, page string, data map[string]any) error {
 	if data == nil {
 		data = map[string]any{}
@@ -85,6 +107,7 @@ func (c *Console) render(ec echo.Context, status int, page string, data map[stri
 		data["CSRF"] = s.csrf
 	}
 	data["ExportQuery"] = exportQuery(ec)
+	data["Nav"] = navFor(ec.Request().URL.Path)
 	// A list's own address, for its links to detail pages to come back
 	// to (listBack); and on a detail page, the list it came from.
 	here := *ec.Request().URL
