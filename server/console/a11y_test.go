@@ -248,3 +248,20 @@ func TestNavMarksCurrentPage(t *testing.T) {
 		}
 	}
 }
+
+// TestQueueSortSaid: the queue's header of the column it is sorted by
+// says so to a screen reader (aria-sort), once, in the direction shown
+// by its arrow (a11y probe: only the arrow said it).
+func TestQueueSortSaid(t *testing.T) {
+	srv := apptest.Start(t)
+	b := loggedIn(t, srv, apptest.CountyOffice)
+	sorted := regexp.MustCompile(`<th class="col-(\w+) sorted" aria-sort="(\w+)"><a [^>]*>[^<]* (↑|↓)</a>`)
+	for query, want := range map[string]string{"": "started descending ↓", "?sort=flags&dir=asc": "flags ascending ↑",
+		"?sort=failed&dir=desc": "failed descending ↓"} {
+		_, page := b.get("/console/queue" + query)
+		got := sorted.FindAllStringSubmatch(page, -1)
+		if len(got) != 1 || strings.Join(got[0][1:], " ") != want || strings.Count(page, "aria-sort=") != 1 {
+			t.Errorf("queue%s: sorted headers %q, want one: %s", query, got, want)
+		}
+	}
+}

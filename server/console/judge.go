@@ -28,6 +28,9 @@ const maxBulk = pageSize
 type queueColumn struct {
 	Key, Label, URL, Mark string
 	On                    bool
+	// Sort is the column's aria-sort: ascending or descending on the
+	// column the queue is sorted by, "" on the others.
+	Sort string
 }
 
 // queueColumns are the queue's headers in order; numeric columns sort
@@ -74,9 +77,9 @@ func sortColumns(filters url.Values, s server.QueueSort) []queueColumn {
 		col := queueColumn{Key: c.key, Label: c.label}
 		if c.key == s.Key {
 			col.On, desc = true, !s.Desc
-			col.Mark = "↑"
+			col.Mark, col.Sort = "↑", "ascending"
 			if s.Desc {
-				col.Mark = "↓"
+				col.Mark, col.Sort = "↓", "descending"
 			}
 		}
 		v := url.Values{}
