@@ -65,9 +65,10 @@ type Locker struct {
 	sess   *pgx.Conn // the session holding this server's advisory locks, nil until needed
 	gen    int       // incremented with every new session
 
-	stop  context.CancelFunc
-	done  chan struct{}
-	owned bool // Close closes pool
+	stop      context.CancelFunc
+	done      chan struct{}
+	listening chan struct{} // closed once the listener has first run LISTEN
+	owned     bool          // Close closes pool
 }
 
 // holder is the request that has an upload's lock on this server.
@@ -112,7 +113,8 @@ const PoolConns = 3
 // (until Close). log receives the sessions' connection errors.
 func New(pool *pgxpool.Pool, log *slog.Logger) *Locker {
 	ctx, cancel := context.WithCancel(context.Background())
-	l := &Locker{pool: pool, log: log, Poll: 100 * time.Millisecond, held: map[string]*holder{}, stop: cancel, done: make(chan struct{})}
+	l := &Locker{pool: pool, log: log, Poll: 100 * time.Millisecond, held: map[string]*holder{}, stop: cancel,
+		done: make(chan struct{}), listening: make(chan struct{})}
 	go l.listen(ctx)
 	return l
 }
@@ -149,8 +151,9 @@ func (l *Locker) NewLock(id string) (handler.Lock, error) {
 // asks for, reconnecting after errors until ctx ends.
 func (l *Locker) listen(ctx context.Context) {
 	defer close(l.done)
+	var once sync.Once
 	for ctx.Err() == nil {
-		err := l.listenOnce(ctx)
+		err := l.listenOnce(ctx, func() { once.Do(func() { close(l.listening) }) })
 		if ctx.Err() != nil {
 			return
 		}
@@ -162,7 +165,7 @@ func (l *Locker) listen(ctx context.Context) {
 	}
 }
 
-func (l *Locker) listenOnce(ctx context.Context) error {
+func (l *Locker) listenOnce(ctx context.Context, listening func()) error {
 	pc, err := l.pool.Acquire(ctx)
 	if err != nil {
 		return err
@@ -173,6 +176,7 @@ func (l *Locker) listenOnce(ctx context.Context) error {
 	if _, err := conn.Exec(ctx, "LISTEN "+channel); err != nil {
 		return err
 	}
+	listening()
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
@@ -240,6 +244,15 @@ type lock struct {
 func (k *lock) Lock(ctx context.Context, requestRelease func()) error {
 	if k.h != nil {
 		return errors.New("pglock: lock already held")
+	}
+	// A holder must hear when it is asked to let go: a server that has
+	// just started takes no lock before its listener is listening (a
+	// request sent before then is lost, and the one asking may give up
+	// before it asks again).
+	select {
+	case <-k.l.listening:
+	case <-ctx.Done():
+		return handler.ErrLockTimeout
 	}
 	h, err := k.takeLocal(ctx, requestRelease)
 	if err != nil {
