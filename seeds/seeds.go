@@ -125,8 +125,10 @@ type Task struct {
 	Counties []string `json:"counties"`
 	// Templates are the ids of the checklists whose inspections are this
 	// task's evidence: those with items that check what the task orders
-	// (5.4's geothermal and bathing discharges are the sewage checklist's
-	// no_geothermal_discharge); none for tasks no field check can show.
+	// (5.4's heat pumps are checked at their users, geothermal_heat_pump,
+	// and their discharges at the sewage plants too, the sewage checklist's
+	// no_geothermal_discharge); none for tasks no field check can show
+	// (1.1, the study of the plan's thinking).
 	Templates []string `json:"templates"`
 }
 
@@ -171,6 +173,12 @@ type Site struct {
 	Lat float64 `json:"lat"`
 	// RadiusM is the geofence radius in metres.
 	RadiusM float64 `json:"radius_m"`
+	// Checklists are the checklists (template ids) the demo's month of
+	// visits uses at the site, where they are not the one its kind is
+	// usually inspected with: a factory that is a pellet plant, a heat
+	// pump's user. Each must serve the site's kind. Demo data only: a
+	// site record has no such field.
+	Checklists []string `json:"checklists,omitempty"`
 }
 
 // SiteKinds are the valid site kinds (the codes of syncproto.SiteKinds).
@@ -591,6 +599,11 @@ func (d *Demo) Validate(s *Set) error {
 		}
 		if !(st.RadiusM > 0) {
 			bad("%s: radius_m must be > 0", where)
+		}
+		for _, id := range st.Checklists {
+			if tp := s.LatestTemplate(id); tp == nil || !contains(tp.SiteKinds, st.Kind) {
+				bad("%s: checklist %q is not one for a %s", where, id, st.Kind)
+			}
 		}
 	}
 	for i, raw := range d.VehicleChecks {

@@ -66,7 +66,8 @@ func TestLoad(t *testing.T) {
 // id and version.
 func TestTemplates(t *testing.T) {
 	s := mustLoad(t)
-	ids := []string{"coal_boiler", "coal_yard", "construction_dust", "loose_coal", "roadside_truck", "sewage_overflow", "staggered_production"}
+	ids := []string{"coal_boiler", "coal_yard", "construction_dust", "geothermal_heat_pump", "loose_coal", "mine_restoration", "pellet_plant",
+		"road_dust", "roadside_truck", "sewage_overflow", "staggered_production", "unapproved_project"}
 	var got []string
 	for i, tp := range s.Templates {
 		if i > 0 && s.Templates[i-1].ID == tp.ID {
@@ -198,12 +199,29 @@ func TestTaskCountiesNamed(t *testing.T) {
 // among the task's evidence.
 func TestTaskEvidence(t *testing.T) {
 	s := mustLoad(t)
-	for number, template := range map[string]string{"5.1": "sewage_overflow", "5.3": "sewage_overflow", "5.4": "sewage_overflow",
-		"4.4": "construction_dust", "4.6": "coal_boiler", "4.2": "coal_yard", "4.3": "loose_coal", "4.5": "roadside_truck", "4.1": "staggered_production"} {
+	for _, tc := range []struct{ number, template string }{
+		{"1.2", "pellet_plant"}, {"2", "mine_restoration"}, {"3", "unapproved_project"},
+		{"4.1", "staggered_production"}, {"4.2", "coal_yard"}, {"4.3", "loose_coal"}, {"4.4", "construction_dust"},
+		{"4.5", "roadside_truck"}, {"4.5", "road_dust"}, {"4.6", "coal_boiler"},
+		{"5.1", "sewage_overflow"}, {"5.3", "sewage_overflow"}, {"5.4", "geothermal_heat_pump"}, {"5.4", "sewage_overflow"},
+	} {
 		for _, task := range s.Tasks {
-			if task.Number == number && !slices.Contains(task.Templates, template) {
-				t.Errorf("task %s: templates %v lack %s", number, task.Templates, template)
+			if task.Number == tc.number && !slices.Contains(task.Templates, tc.template) {
+				t.Errorf("task %s: templates %v lack %s", tc.number, task.Templates, tc.template)
 			}
+		}
+	}
+	// Every checklist is some task's evidence, and every kind of site has
+	// a checklist: an inspector can inspect whatever site the county lists,
+	// and the inspection counts for the task it serves.
+	for _, tp := range s.LatestTemplates() {
+		if !slices.ContainsFunc(s.Tasks, func(task Task) bool { return slices.Contains(task.Templates, tp.ID) }) {
+			t.Errorf("checklist %s is no task's evidence", tp.ID)
+		}
+	}
+	for _, kind := range SiteKinds {
+		if !slices.ContainsFunc(s.LatestTemplates(), func(tp Template) bool { return slices.Contains(tp.SiteKinds, kind) }) {
+			t.Errorf("no checklist serves sites of kind %s", kind)
 		}
 	}
 }
@@ -375,7 +393,7 @@ func TestValidateRejects(t *testing.T) {
 		{"number min above max", func(s *Set) {
 			s.Templates[0].Items[0] = Item{Key: "x_num", Label: "数量", Type: ItemTypeNumber, Unit: "t", Min: ptr(5.0), Max: ptr(1.0)}
 		}, "min 5 > max 1"},
-		{"bad site kind", func(s *Set) { s.Templates[0].SiteKinds = []string{"mine"} }, `invalid site kind "mine"`},
+		{"bad site kind", func(s *Set) { s.Templates[0].SiteKinds = []string{"quarry"} }, `invalid site kind "quarry"`},
 		{"duplicate template version", func(s *Set) {
 			s.Templates = append(s.Templates, s.Templates[0])
 		}, "duplicate id and version"},
@@ -419,7 +437,9 @@ func TestDemoValidateRejects(t *testing.T) {
 		{"duplicate site id", func(d *Demo) { d.Sites[1].ID = d.Sites[0].ID }, "duplicate id"},
 		{"site outside Xinzhou", func(d *Demo) { d.Sites[0].Lat = 40.1 }, "outside Xinzhou"},
 		{"zero radius", func(d *Demo) { d.Sites[0].RadiusM = 0 }, "radius_m must be > 0"},
-		{"bad site kind", func(d *Demo) { d.Sites[0].Kind = "mine" }, `invalid kind "mine"`},
+		{"bad site kind", func(d *Demo) { d.Sites[0].Kind = "quarry" }, `invalid kind "quarry"`},
+		{"unknown checklist", func(d *Demo) { d.Sites[0].Checklists = []string{"quarry"} }, `checklist "quarry" is not one for a construction_site`},
+		{"checklist of another kind", func(d *Demo) { d.Sites[0].Checklists = []string{"road_dust"} }, `checklist "road_dust" is not one for a construction_site`},
 		{"vehicle check not an object", func(d *Demo) { d.VehicleChecks = append(d.VehicleChecks, []byte(`[1]`)) }, "not a JSON object"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -475,8 +475,9 @@ func withDeprecated(f Field, why string) Field {
 	return f
 }
 
-// SiteKinds are the kinds of inspected site.
-var SiteKinds = []string{"construction_site", "coal_yard", "coal_ban_village", "coal_boiler", "sewage_plant", "factory", "checkpoint"}
+// SiteKinds are the kinds of inspected site (the codes of
+// syncproto.SiteKinds).
+var SiteKinds = syncproto.Codes(syncproto.SiteKinds)
 
 var entityByName = map[string]*Entity{}
 

@@ -32,6 +32,7 @@ var (
 var SiteKinds = []Choice{
 	{"construction_site", "建筑工地"}, {"coal_yard", "煤炭集运站和料场"}, {"coal_ban_village", "禁煤区村庄"},
 	{"coal_boiler", "燃煤锅炉"}, {"sewage_plant", "污水处理厂"}, {"factory", "工业企业"}, {"checkpoint", "路检点"},
+	{"mine", "矿山"}, {"road", "道路"},
 }
 
 // EvidenceFlags are the evidence flags the server raises on photos

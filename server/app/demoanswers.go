@@ -50,6 +50,24 @@ var demoFailNotes = map[string][]string{
 	"twc_present":               {"三元催化器已拆除"},
 	"obd_mil_off":               {"OBD故障灯常亮"},
 	"smoke_compliant":           {"排气可见黑烟"},
+	"phaseout_done":             {"列入淘汰名单的竖炉仍在生产"},
+	"ultra_low_done":            {"超低排放改造未完工"},
+	"emission_compliant":        {"氮氧化物小时均值超过50 mg/m³"},
+	"materials_enclosed":        {"铁精粉露天堆存"},
+	"conveying_enclosed":        {"皮带通廊未封闭"},
+	"roads_clean":               {"厂区道路积尘"},
+	"approvals_complete":        {"未取得环评批复"},
+	"work_stopped":              {"责令停工后仍在施工"},
+	"fire_extinguished":         {"治理区测温点温度偏高，有复燃迹象"},
+	"no_illegal_mining":         {"治理区有新的采掘痕迹和外运煤炭"},
+	"exposed_area_restored":     {"开挖区大面积裸露未复绿"},
+	"dump_slopes_treated":       {"排矸场边坡裸露沙土"},
+	"surface_clean":             {"路面积尘明显，车过扬尘"},
+	"verges_covered":            {"路肩裸土未覆盖"},
+	"no_spillage":               {"路面有渣土抛洒"},
+	"no_dumping":                {"路边倾倒建筑垃圾"},
+	"unlicensed_closed":         {"无取水许可仍在运行"},
+	"tailwater_ok":              {"回灌井堵塞，尾水临时排入污水管网"},
 }
 
 const demoFailNote = "现场检查不符合要求"
@@ -62,6 +80,9 @@ var demoNumbers = map[string][2]float64{
 	"daily_power_kwh": {18000, 160000}, "lines_total": {1, 4}, "required_cut_pct": {30, 50},
 	"urea_level": {10, 90}, "ringelmann": {0, 1}, "opacity": {0.1, 0.7}, "daily_inflow": {15000, 52000},
 	"baseline_power_kwh": {40000, 160000}, "lines_running": {0, 2},
+	"furnace_area": {8, 16}, "pm_mg_m3": {3, 9}, "so2_mg_m3": {10, 33}, "nox_mg_m3": {20, 48},
+	"penalty_amount": {20, 140}, "fire_points_planned": {7, 7}, "fire_points_burning": {0, 0},
+	"revegetated_area": {50, 600}, "monthly_volume": {3000, 20000},
 }
 
 // demoVillages are villages of coal-ban zones, by county.
@@ -313,6 +334,14 @@ func demoText(rng *rand.Rand, v *demoVisit, key string) string {
 		return fmt.Sprintf("YG-%08d", rng.IntN(1e8))
 	case "obd_fault_codes":
 		return "P20EE"
+	case "project_name":
+		return v.site.name
+	case "capacity":
+		return "年产焦炭60万吨"
+	case "penalty_decision_no":
+		return fmt.Sprintf("忻环罚〔%d〕%d号", v.start.Year(), 10+rng.IntN(90))
+	case "offending_plates":
+		return fmt.Sprintf("晋H%05d", rng.IntN(100000))
 	}
 	return "已向企业负责人反馈，要求立即整改。"
 }

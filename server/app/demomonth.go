@@ -96,6 +96,7 @@ type demoSite struct {
 	id, county, kind, name string
 	at                     geo.Point // where it is, WGS-84
 	radius                 float64
+	checklists             []string // seeds.Site.Checklists
 	// For a site a phone creates: the day offset it is created on, and
 	// what the phone sends (a point picked on a GCJ-02 map).
 	createdDay int
@@ -145,7 +146,7 @@ func planDemoMonth(set *seeds.Set, demo *seeds.Demo, day0 time.Time, days int) *
 		for _, st := range demo.Sites {
 			if slices.Contains(u.Counties, st.County) {
 				d.sites = append(d.sites, &demoSite{id: st.ID, county: st.County, kind: st.Kind, name: st.Name,
-					at: geo.Point{Lon: st.Lon, Lat: st.Lat}, radius: st.RadiusM})
+					at: geo.Point{Lon: st.Lon, Lat: st.Lat}, radius: st.RadiusM, checklists: st.Checklists})
 			}
 		}
 		m.devices = append(m.devices, d)
@@ -227,7 +228,7 @@ func (m *demoMonth) planVisit(rng *rand.Rand, d *demoDevice, day, k int, start t
 	}
 	v := &demoVisit{id: demoID("inspection", d.user.Username, day, k), day: day, dev: d, site: site, start: start,
 		end: start.Add(time.Duration(35+rng.IntN(50)) * time.Minute)}
-	v.tmpl = m.templateFor(rng, site.kind)
+	v.tmpl = m.templateFor(rng, site)
 	v.submitted = rng.IntN(100) >= 6 && !(day == 1 && k > 0) // yesterday's later visits wait as drafts
 	v.incomplete = v.submitted && rng.IntN(100) < 8
 	planAnswers(rng, v)
@@ -235,15 +236,21 @@ func (m *demoMonth) planVisit(rng *rand.Rand, d *demoDevice, day, k int, start t
 }
 
 // demoTemplates maps a site kind to the checklist used there (factories:
-// demoFactoryTemplates).
+// demoFactoryTemplates), where the site names none of its own.
 var demoTemplates = map[string]string{
 	"construction_site": "construction_dust", "coal_yard": "coal_yard", "coal_ban_village": "loose_coal",
 	"coal_boiler": "coal_boiler", "sewage_plant": "sewage_overflow", "checkpoint": "roadside_truck",
+	"mine": "mine_restoration", "road": "road_dust",
 }
 
-func (m *demoMonth) templateFor(rng *rand.Rand, kind string) *seeds.Template {
-	id := demoTemplates[kind]
-	if kind == "factory" {
+// templateFor picks the checklist of a visit to site: one of the site's
+// own (a pellet plant's, a heat pump user's), or its kind's.
+func (m *demoMonth) templateFor(rng *rand.Rand, site *demoSite) *seeds.Template {
+	id := demoTemplates[site.kind]
+	switch {
+	case len(site.checklists) > 0:
+		id = site.checklists[rng.IntN(len(site.checklists))]
+	case site.kind == "factory":
 		id = demoFactoryTemplates[rng.IntN(len(demoFactoryTemplates))]
 	}
 	return m.set.LatestTemplate(id)
