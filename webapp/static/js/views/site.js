@@ -26,14 +26,22 @@ export async function render(app, id) {
   const s = await c.get('site', id);
   if (!s) return h('div', { class: 'card' }, h('p', {}, '本机没有这个点位的数据，请联网同步。'), h('a', { class: 'btn block', href: '#/sites' }, '返回点位列表'));
   const [templates, inspections] = await Promise.all([c.list('checklist_template'), c.list('inspection', (r) => r.fields.site_id === id)]);
-  const fits = latestTemplates(templates).filter((t) => (t.fields.site_kinds || []).includes(s.fields.kind));
+  inspections.sort((a, b) => String(b.fields.started_at).localeCompare(String(a.fields.started_at)));
+  // The checklists that fit the site's kind; those it was inspected with
+  // come first, the latest used on top (a factory may have six: it is
+  // most often visited again for what it was visited for before).
+  const used = inspections.filter((i) => i.fields.started_at).map((i) => i.fields.template_id);
+  const rank = (t) => { const k = used.indexOf(t.fields.template_id); return k < 0 ? used.length : k; };
+  const fits = latestTemplates(templates).filter((t) => (t.fields.site_kinds || []).includes(s.fields.kind))
+    .sort((a, b) => rank(a) - rank(b));
   const err = h('p', { class: 'err', role: 'alert', id: 'start-error' });
   const p = geo.siteWGS84(s.fields);
   const pos = geo.latest(10 * 60e3);
   // One inspection per tap: while one is being made (and after, until the
   // inspection's page is drawn) the start buttons do nothing.
   const busy = !!starts.get(id)?.busy;
-  const buttons = fits.map((t) => h('button', { class: 'primary block start', disabled: busy, dataset: { template: t.fields.template_id } }, t.fields.title));
+  const buttons = fits.map((t) => h('button', { class: 'primary block start', disabled: busy, dataset: { template: t.fields.template_id } }, t.fields.title,
+    used[0] === t.fields.template_id ? h('span', { class: 'last-used' }, '（上次使用）') : null));
   const start = async (t) => {
     let st = starts.get(id);
     if (st?.busy) return;
@@ -57,7 +65,6 @@ export async function render(app, id) {
     }
   };
   buttons.forEach((b, i) => b.addEventListener('click', () => start(fits[i])));
-  inspections.sort((a, b) => String(b.fields.started_at).localeCompare(String(a.fields.started_at)));
   return h('div', {},
     h('h1', {}, s.fields.name),
     h('div', { class: 'card' },
