@@ -109,6 +109,16 @@ func (d *Device) Stale(now time.Time) bool {
 	return now.Sub(last) > StaleAfter
 }
 
+// PushesRefused returns the device's last push refused whole when no push
+// has been applied since (DeviceHealth.PushRefused), while it could sync
+// (not revoked, its user not disabled); nil otherwise.
+func (d *Device) PushesRefused() *RefusedPush {
+	if d.RevokedAt != nil || d.UserDisabled {
+		return nil
+	}
+	return d.Health.PushRefused()
+}
+
 // DeviceHealth is what the server knows of a device's syncing, so an office
 // can see a phone that has stopped.
 type DeviceHealth struct {
@@ -117,6 +127,25 @@ type DeviceHealth struct {
 	LastAckSeq     int64 // the cursor position the device last sent back
 	LastBatchID    string
 	PendingUploads int // photo records whose bytes have not arrived
+	// LastRefused is the last push refused whole (nil: none).
+	LastRefused *RefusedPush
+}
+
+// RefusedPush is a push the server refused whole: none of its mutations
+// was applied, and the phone keeps them to send again.
+type RefusedPush struct {
+	At            time.Time
+	Code, Message string
+}
+
+// PushRefused returns the device's last push refused whole when no push
+// has been applied since: its pushes fail, though it may still pull
+// (nil otherwise).
+func (h DeviceHealth) PushRefused() *RefusedPush {
+	if r := h.LastRefused; r != nil && (h.LastPushAt == nil || r.At.After(*h.LastPushAt)) {
+		return r
+	}
+	return nil
 }
 
 // Principal is the authenticated caller of a request.

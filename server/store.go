@@ -202,6 +202,9 @@ type SyncStore interface {
 	// MarkPulled records a device's last pull and the cursor position it
 	// acknowledged, for sync health.
 	MarkPulled(ctx context.Context, deviceID string, ackSeq int64, at time.Time) error
+	// MarkPushRefused records a device's push refused whole, with the
+	// refusal's code and message, for sync health (Syncer.PushRefused).
+	MarkPushRefused(ctx context.Context, deviceID string, refused RefusedPush) error
 	// UnclaimedUploads returns a device's completed uploads that no photo
 	// record has claimed (read snapshot).
 	UnclaimedUploads(ctx context.Context, deviceID string) ([]PhotoUpload, error)

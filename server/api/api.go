@@ -313,12 +313,13 @@ func (a *API) pull(c echo.Context) error {
 }
 
 func (a *API) push(c echo.Context) error {
-	var req syncproto.PushRequest
-	if err := a.decodeJSON(c, &req); err != nil {
-		return err
-	}
-	resp, err := a.syncer.Push(c.Request().Context(), principalOf(c), &req)
+	resp, err := a.applyPush(c)
 	if err != nil {
+		// A push refused whole is the device's sync health too: one that
+		// pulls but cannot push looked well in 同步状态.
+		if rerr := a.syncer.PushRefused(c.Request().Context(), principalOf(c), err); rerr != nil {
+			a.log.WarnContext(c.Request().Context(), "push refusal not recorded", "err", rerr)
+		}
 		return err
 	}
 	if !resp.Replayed {
@@ -327,6 +328,15 @@ func (a *API) push(c echo.Context) error {
 		}
 	}
 	return c.JSON(http.StatusOK, resp)
+}
+
+// applyPush reads the push request's body and applies it.
+func (a *API) applyPush(c echo.Context) (*syncproto.PushResponse, error) {
+	var req syncproto.PushRequest
+	if err := a.decodeJSON(c, &req); err != nil {
+		return nil, err
+	}
+	return a.syncer.Push(c.Request().Context(), principalOf(c), &req)
 }
 
 // ReviewRequest is the body of POST /api/v1/inspections/{id}/review.
@@ -390,6 +400,15 @@ type DeviceInfo struct {
 	LastAckSeq     int64      `json:"last_ack_seq"`
 	LastBatchID    string     `json:"last_batch_id"`
 	PendingUploads int        `json:"pending_uploads"`
+	// LastPushRefused is the last push refused whole (nil: none).
+	LastPushRefused *RefusedPushInfo `json:"last_push_refused"`
+}
+
+// RefusedPushInfo is a push the server refused whole.
+type RefusedPushInfo struct {
+	At      time.Time `json:"at"`
+	Code    string    `json:"code"`
+	Message string    `json:"message"`
 }
 
 func (a *API) devices(c echo.Context) error {
@@ -403,6 +422,9 @@ func (a *API) devices(c echo.Context) error {
 			LastSeenAt: d.LastSeenAt.In(server.ChinaTime), RevokedAt: inChina(d.RevokedAt), LastPullAt: inChina(d.Health.LastPullAt),
 			LastPushAt: inChina(d.Health.LastPushAt), LastAckSeq: d.Health.LastAckSeq, LastBatchID: d.Health.LastBatchID,
 			PendingUploads: d.Health.PendingUploads}
+		if r := d.Health.LastRefused; r != nil {
+			out[i].LastPushRefused = &RefusedPushInfo{At: r.At.In(server.ChinaTime), Code: r.Code, Message: r.Message}
+		}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"devices": out})
 }

@@ -18,7 +18,7 @@ import (
 )
 
 var (
-	healthRowRE   = regexp.MustCompile(`<tr( class="overdue stale")?><td class="person">[^<]*</td><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td><td>(\d+)</td><td>([^<]*)</td></tr>`)
+	healthRowRE   = regexp.MustCompile(`<tr(?: class="overdue( stale)?( refused)?")?><td class="person">[^<]*</td><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td><td>(\d+)</td><td>([^<]*)</td></tr>`)
 	healthStaleRE = regexp.MustCompile(`超过 3 天未同步的设备：<b>(\d+)</b> 台`)
 )
 
@@ -26,6 +26,7 @@ var (
 type healthRow struct {
 	user, lastPull, lastPush, pending, status string
 	marked                                    bool // class="overdue stale"
+	refused                                   bool // class="overdue refused": pushes refused since the last applied
 }
 
 // healthPage reads the devices page: its rows by device name, and the
@@ -43,10 +44,10 @@ func healthPage(t *testing.T, b *browser) (map[string]healthRow, string) {
 	}
 	rows := map[string]healthRow{}
 	for _, r := range healthRowRE.FindAllStringSubmatch(page, -1) {
-		if _, dup := rows[r[3]]; dup {
-			t.Fatalf("two devices named %q", r[3])
+		if _, dup := rows[r[4]]; dup {
+			t.Fatalf("two devices named %q", r[4])
 		}
-		rows[r[3]] = healthRow{marked: r[1] != "", user: r[2], lastPull: r[4], lastPush: r[5], pending: r[6], status: r[7]}
+		rows[r[4]] = healthRow{marked: r[1] != "", refused: r[2] != "", user: r[3], lastPull: r[5], lastPush: r[6], pending: r[7], status: r[8]}
 	}
 	return rows, m[1]
 }
@@ -124,6 +125,7 @@ func TestDevicesSyncHealth(t *testing.T) {
 		lastPull string // "" : any time (stamped by the server during the test)
 		lastPush string
 		county   bool // visible to the 忻府区 county office
+		refused  bool
 	}
 	type device struct {
 		name  string
@@ -191,6 +193,24 @@ func TestDevicesSyncHealth(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, want{user: "laowang", status: "账号已停用", pending: "0", lastPull: "从未", lastPush: "从未", county: true}},
+		{"上传被拒的手机", func(name string) {
+			// Pulls, but its last push was refused whole (the refusal
+			// probe: it looked well).
+			id := registered(apptest.Inspector, name, 10*day)
+			markPulled(id, now)
+			if err := srv.App.DB.MarkPushRefused(ctx, id, server.RefusedPush{At: now.Add(-time.Hour), Code: syncproto.CodeUnknownField, Message: "请求中有未知字段 extra"}); err != nil {
+				t.Fatal(err)
+			}
+		}, want{user: apptest.Inspector, refused: true, status: "上传被拒 · " + fmtT(now.Add(-time.Hour)) + "：请求中有未知字段 extra（错误代码 unknown_field）",
+			pending: "0", lastPush: "从未", county: true}},
+		{"被拒后又上传成功", func(name string) {
+			id := registered(apptest.Inspector2, name, 10*day)
+			c := login(id, apptest.Inspector2, name)
+			if err := srv.App.DB.MarkPushRefused(ctx, id, server.RefusedPush{At: now.Add(-time.Hour), Code: syncproto.CodeBadRequest, Message: "请求体不是合法的 JSON"}); err != nil {
+				t.Fatal(err)
+			}
+			submit(t, c, apptest.Xinfu)
+		}, want{user: apptest.Inspector2, status: "正常", pending: "0", lastPull: "从未", county: true}},
 		{"宁武4天前拉取", func(name string) {
 			markPulled(registered(apptest.NingwuInsp, name, 10*day), pulled4d)
 		}, want{user: apptest.NingwuInsp, stale: true, status: "超过 3 天未同步", pending: "0", lastPull: fmtT(pulled4d), lastPush: "从未"}},
@@ -224,9 +244,9 @@ func TestDevicesSyncHealth(t *testing.T) {
 				wantStale++
 			}
 			w := d.want
-			if r.marked != w.stale || r.status != w.status || r.user != w.user || r.pending != w.pending {
-				t.Errorf("%s: %s: marked %v, status %q, user %q, pending %s; want marked %v, %q, %q, %s",
-					viewer, d.name, r.marked, r.status, r.user, r.pending, w.stale, w.status, w.user, w.pending)
+			if r.marked != w.stale || r.refused != w.refused || r.status != w.status || r.user != w.user || r.pending != w.pending {
+				t.Errorf("%s: %s: marked %v, refused %v, status %q, user %q, pending %s; want marked %v, refused %v, %q, %q, %s",
+					viewer, d.name, r.marked, r.refused, r.status, r.user, r.pending, w.stale, w.refused, w.status, w.user, w.pending)
 			}
 			if (w.lastPull != "" && r.lastPull != w.lastPull) || (w.lastPull == "" && r.lastPull == "从未") {
 				t.Errorf("%s: %s: last pull %q, want %q", viewer, d.name, r.lastPull, w.lastPull)
@@ -243,6 +263,17 @@ func TestDevicesSyncHealth(t *testing.T) {
 		}
 		if count != strconv.Itoa(wantStale) || marked != wantStale {
 			t.Errorf("%s: stale count %s with %d rows marked, want %d", viewer, count, marked, wantStale)
+		}
+	}
+
+	// The refused phone is counted above the table and on the overview.
+	office := loggedIn(t, srv, apptest.CountyOffice)
+	for _, pg := range []struct{ path, want string }{
+		{"/console/devices", `<b id="refused-count">1</b> 台`},
+		{"/console/overview", `<b id="kpi-refused">1</b> 台上传被拒`},
+	} {
+		if _, page := office.get(pg.path); !strings.Contains(squash(page), pg.want) {
+			t.Errorf("%s lacks %s", pg.path, pg.want)
 		}
 	}
 

@@ -113,10 +113,13 @@ func (c *Console) overview(ec echo.Context) error {
 	if err != nil {
 		return err
 	}
-	stale := 0
+	stale, refused := 0, 0
 	for _, d := range devs {
 		if d.Stale(c.now()) {
 			stale++
+		}
+		if d.PushesRefused() != nil {
+			refused++
 		}
 	}
 	// Roadside removal rate per checkpoint and week.
@@ -183,7 +186,7 @@ func (c *Console) overview(ec echo.Context) error {
 		"Month": monthStart.Format("2006年1月"), "MonthParam": month, "ThisMonth": thisMonth,
 		"PrevMonth": monthStart.AddDate(0, -1, 0).Format("2006-01"), "NextMonth": monthStart.AddDate(0, 1, 0).Format("2006-01"),
 		"Rows": rows, "Total": total, "Chart": countyChart(rows),
-		"Flagged": o.FlaggedWaiting, "OverdueFindings": o.OverdueFindings, "OverdueTasks": overdueTasks, "Stale": stale,
+		"Flagged": o.FlaggedWaiting, "OverdueFindings": o.OverdueFindings, "OverdueTasks": overdueTasks, "Stale": stale, "Refused": refused,
 		"Rates": rates, "Weeks": weekLabels, "Today": today,
 	}
 	return c.render(ec, http.StatusOK, "overview.html", data)

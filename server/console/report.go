@@ -541,6 +541,9 @@ type deviceRow struct {
 	Revoked, Stale, Disabled                   bool
 	// Never: the device has neither pulled nor pushed since it signed in.
 	Never bool
+	// Refused says when and why its last push was refused whole, when
+	// none has been applied since (Device.PushesRefused); "" otherwise.
+	Refused string
 }
 
 // devices shows each device's sync health in the user's scope.
@@ -558,17 +561,21 @@ func (c *Console) devices(ec echo.Context) error {
 		return t.In(chinaTime).Format("2006-01-02 15:04")
 	}
 	rows := make([]deviceRow, 0, len(devs))
-	stale := 0
+	stale, refused := 0, 0
 	for _, d := range devs {
 		r := deviceRow{Username: d.Username, Person: d.UserName, Name: d.Name, LastPull: fmtT(d.Health.LastPullAt), LastPush: fmtT(d.Health.LastPushAt),
 			Pending: d.Health.PendingUploads, Revoked: d.RevokedAt != nil, Disabled: d.UserDisabled,
 			Never: d.Health.LastPullAt == nil && d.Health.LastPushAt == nil, Stale: d.Stale(now)}
+		if rp := d.PushesRefused(); rp != nil {
+			r.Refused = fmtT(&rp.At) + "：" + rp.Message + "（错误代码 " + rp.Code + "）"
+			refused++
+		}
 		if r.Stale {
 			stale++
 		}
 		rows = append(rows, r)
 	}
-	return c.render(ec, http.StatusOK, "devices.html", map[string]any{"Rows": rows, "Stale": stale})
+	return c.render(ec, http.StatusOK, "devices.html", map[string]any{"Rows": rows, "Stale": stale, "Refused": refused})
 }
 
 // asciiName is a file name in printable ASCII for a header's quoted

@@ -94,6 +94,12 @@ func (db *DB) MarkPulled(ctx context.Context, deviceID string, ackSeq int64, at 
 	return err
 }
 
+// MarkPushRefused records a device's push refused whole, for sync health.
+func (db *DB) MarkPushRefused(ctx context.Context, deviceID string, r server.RefusedPush) error {
+	_, err := exec(ctx, db.pool, sqlstore.MarkPushRefusedSQL, r.At.UnixMilli(), r.Code, r.Message, r.At.UnixMilli(), deviceID)
+	return err
+}
+
 // Get reads one record outside any write (nil if absent).
 func (db *DB) Get(ctx context.Context, entity, id string) (*server.StoredRecord, error) {
 	e := server.EntityByName(entity)

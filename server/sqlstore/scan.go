@@ -150,7 +150,7 @@ func ErrRefreshReused() error {
 // is the dialect's condition that photo p's bytes are not uploaded.
 func (d *Dialect) DevicesSQL(scope server.Scope, notUploaded string) (string, []any) {
 	q := `SELECT d.id, d.user_id, u.username, u.display_name, u.disabled, d.name, d.created_at, d.last_seen_at, d.revoked_at,
-		d.last_pull_at, d.last_push_at, d.last_ack_seq, d.last_batch_id,
+		d.last_pull_at, d.last_push_at, d.last_ack_seq, d.last_batch_id, d.last_push_refused_at, d.last_push_refused_code, d.last_push_refused_message,
 		(SELECT count(*) FROM photo p WHERE p.created_device = d.id AND ` + notUploaded + ` AND p.deleted_hlc = '')
 		FROM devices d JOIN users u ON u.id = d.user_id`
 	if scope.All {
@@ -162,6 +162,11 @@ func (d *Dialect) DevicesSQL(scope server.Scope, notUploaded string) (string, []
 	return q + ` WHERE d.user_id IN (SELECT user_id FROM user_counties WHERE ` + in + `) AND u.role NOT IN ` +
 		sqllit.List([]string{string(server.RoleCityOffice), string(server.RoleAdmin)}), args
 }
+
+// MarkPushRefusedSQL records a device's push refused whole: its
+// arguments are the time (Unix ms), the code, the message, the time again
+// (last seen) and the device's id.
+const MarkPushRefusedSQL = `UPDATE devices SET last_push_refused_at = ?, last_push_refused_code = ?, last_push_refused_message = ?, last_seen_at = ? WHERE id = ?`
 
 // DeviceSQL selects one device by id (its argument), as DevicesSQL does.
 func (d *Dialect) DeviceSQL(notUploaded string) string {
@@ -191,10 +196,14 @@ func ReadDevices(rows Rows) ([]*server.Device, error) {
 	for rows.Next() {
 		d := &server.Device{}
 		var created, seen int64
-		var revoked, pull, push sql.NullInt64
+		var revoked, pull, push, refused sql.NullInt64
+		var refusedCode, refusedMessage string
 		if err := rows.Scan(&d.ID, &d.UserID, &d.Username, &d.UserName, &d.UserDisabled, &d.Name, &created, &seen, &revoked, &pull, &push,
-			&d.Health.LastAckSeq, &d.Health.LastBatchID, &d.Health.PendingUploads); err != nil {
+			&d.Health.LastAckSeq, &d.Health.LastBatchID, &refused, &refusedCode, &refusedMessage, &d.Health.PendingUploads); err != nil {
 			return nil, err
+		}
+		if at := OptTime(refused); at != nil {
+			d.Health.LastRefused = &server.RefusedPush{At: *at, Code: refusedCode, Message: refusedMessage}
 		}
 		d.CreatedAt, d.LastSeenAt = time.UnixMilli(created), time.UnixMilli(seen)
 		d.RevokedAt, d.Health.LastPullAt, d.Health.LastPushAt = OptTime(revoked), OptTime(pull), OptTime(push)

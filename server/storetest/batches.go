@@ -175,6 +175,42 @@ func testPushHealth(t *testing.T, open Opener) {
 	if h.LastAckSeq != 40 || h.LastPullAt == nil || !h.LastPullAt.Equal(t0.Add(3*time.Hour)) {
 		t.Errorf("health after pulls %+v", h)
 	}
+	if h.LastRefused != nil || h.PushRefused() != nil {
+		t.Errorf("a refused push before any was refused: %+v", h.LastRefused)
+	}
+	// A push refused whole (its batch id sent again with other content)
+	// is kept with the device; one refused for a reason of the moment is
+	// not; a push applied afterwards ends it, and the refusal stays on
+	// record.
+	e.advance(3 * time.Hour)
+	_, err = d.pushBatch(batch, d.mut(syncproto.EntitySite, uuid.NewString(), map[string]any{"county": xinfu, "kind": "factory", "name": "乙"}))
+	if server.ErrorCode(err) != syncproto.CodeBatchMismatch {
+		t.Fatalf("batch id reused with other content: %v", err)
+	}
+	if err := e.s.PushRefused(e.ctx, d.p, err); err != nil {
+		t.Fatal(err)
+	}
+	refusedAt := e.s.Now()
+	e.advance(time.Minute)
+	for _, code := range []string{syncproto.CodeServerBusy, syncproto.CodeRequestTimeout, syncproto.CodeUnavailable} {
+		if err := e.s.PushRefused(e.ctx, d.p, server.Errorf(code, "稍后重试")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	devs, _ = e.st.Devices(e.ctx, server.Scope{All: true})
+	r := devs[0].Health.PushRefused()
+	if r == nil || r.Code != syncproto.CodeBatchMismatch || !r.At.Equal(refusedAt) || r.Message == "" {
+		t.Errorf("refused push %+v, want batch_mismatch at %v with its message", devs[0].Health.LastRefused, refusedAt)
+	}
+	if devs[0].PushesRefused() != r {
+		t.Errorf("the device's pushes refused: %+v, want its health's", devs[0].PushesRefused())
+	}
+	e.advance(time.Minute)
+	d.pushOK(d.mut(syncproto.EntitySite, uuid.NewString(), map[string]any{"county": xinfu, "kind": "factory", "name": "丙"}))
+	devs, _ = e.st.Devices(e.ctx, server.Scope{All: true})
+	if h := devs[0].Health; h.PushRefused() != nil || h.LastRefused == nil || h.LastRefused.Code != syncproto.CodeBatchMismatch {
+		t.Errorf("after a push applied: refused now %+v, last refused %+v", h.PushRefused(), h.LastRefused)
+	}
 }
 
 // testBatchConcurrentRetries: a phone that retries while its first push is

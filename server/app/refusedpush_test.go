@@ -1,0 +1,99 @@
+package app_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/xinzhou-eco/fieldsync/server/api"
+	"github.com/xinzhou-eco/fieldsync/server/app"
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
+)
+
+// TestRefusedPushInHealth: a push refused whole — whatever made the
+// server refuse it — is in the device's sync health (GET devices,
+// last_push_refused) with its code and message, until a push is applied
+// again; a phone that pulls but cannot push no longer looks well.
+func TestRefusedPushInHealth(t *testing.T) {
+	// The server's clock steps a second between requests, so that a
+	// refusal is told apart from the push before it by its time.
+	var later atomic.Int64
+	srv := apptest.Start(t, func(c *app.Config) { c.Now = func() time.Time { return time.Now().Add(time.Duration(later.Load())) } })
+	phone := srv.Login(apptest.Inspector)
+	office := srv.Login(apptest.CountyOffice)
+	health := func() api.DeviceInfo {
+		t.Helper()
+		var out struct {
+			Devices []api.DeviceInfo `json:"devices"`
+		}
+		if err := office.Do(ctx, http.MethodGet, "/api/v1/devices", nil, &out); err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range out.Devices {
+			if d.ID == phone.DeviceID {
+				return d
+			}
+		}
+		t.Fatalf("the phone is not listed: %+v", out.Devices)
+		return api.DeviceInfo{}
+	}
+	if h := health(); h.LastPushRefused != nil {
+		t.Fatalf("a refused push before any: %+v", h.LastPushRefused)
+	}
+	access, _ := phone.Tokens()
+	post := func(body string) (int, string) {
+		t.Helper()
+		later.Add(int64(time.Second))
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+syncproto.PathPush, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+access)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var e struct {
+			Code string `json:"code"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&e)
+		return resp.StatusCode, e.Code
+	}
+	site := func(batch, name string) string {
+		b, _ := json.Marshal(map[string]any{"device_id": phone.DeviceID, "batch_id": batch, "mutations": []map[string]any{{
+			"entity": "site", "id": uuid.NewString(), "hlc": phone.Clock.Now().String(),
+			"fields": map[string]any{"county": apptest.Xinfu, "kind": "road", "name": name}}}})
+		return string(b)
+	}
+	batch := uuid.NewString()
+	if status, _ := post(site(batch, "甲")); status != http.StatusOK {
+		t.Fatalf("a good push: %d", status)
+	}
+	for _, tc := range []struct{ name, body, code string }{
+		{"malformed JSON", `{"device_id": "` + phone.DeviceID + `", "mutations": [`, syncproto.CodeBadRequest},
+		{"unknown member", strings.Replace(site(uuid.NewString(), "乙"), `{"batch_id"`, `{"extra": 1, "batch_id"`, 1), syncproto.CodeUnknownField},
+		{"batch id reused with other content", site(batch, "丙"), syncproto.CodeBatchMismatch},
+		{"another device's id", strings.Replace(site(uuid.NewString(), "丁"), phone.DeviceID, uuid.NewString(), 1), syncproto.CodeDeviceMismatch},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if status, code := post(tc.body); status/100 != 4 || code != tc.code {
+				t.Fatalf("push answered %d %s, want 4xx %s", status, code, tc.code)
+			}
+			h := health()
+			r := h.LastPushRefused
+			if r == nil || r.Code != tc.code || r.Message == "" || h.LastPushAt == nil || !r.At.After(*h.LastPushAt) {
+				t.Errorf("health after the refusal: refused %+v, last push %v; want %s, later than the last push", r, h.LastPushAt, tc.code)
+			}
+		})
+	}
+	if status, _ := post(site(uuid.NewString(), "戊")); status != http.StatusOK {
+		t.Fatalf("a good push: %d", status)
+	}
+	if h := health(); h.LastPushRefused == nil || !h.LastPushAt.After(h.LastPushRefused.At) {
+		t.Errorf("after a push applied: last push %v, refused %+v; want the push later, the refusal still on record", h.LastPushAt, h.LastPushRefused)
+	}
+}
