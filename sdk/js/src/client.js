@@ -128,6 +128,19 @@ const recKey = (entity, id) => `${entity}/${id}`;
 const seqKey = (seq) => String(seq).padStart(12, '0');
 
 /** A device's connection to fieldsync, with its local data in a Storage. */
+/**
+ * The clock of a device as stored (meta "clock"), its offset taken for
+ * what the device clock did while the app was closed (Clock.reopened).
+ * @param {string} deviceId
+ * @param {() => number} now
+ * @param {{last?: string, offset?: number, device?: number} | undefined} stored
+ */
+function reopenedClock(deviceId, now, stored) {
+  const c = new Clock(deviceId, { now, last: stored?.last ?? '', offset: stored?.offset ?? 0 });
+  c.reopened(stored?.device);
+  return c;
+}
+
 export class FieldsyncClient {
   /**
    * @param {{baseURL: string, storage: Storage, deviceName: string, fetch: typeof fetch,
@@ -217,7 +230,7 @@ export class FieldsyncClient {
       now,
       deviceId,
       auth,
-      clock: new Clock(deviceId, { now, last: clock?.last ?? '', offset: clock?.offset ?? 0 }),
+      clock: reopenedClock(deviceId, now, clock),
       lastSync,
       chunkSize: opts.chunkSize ?? 1 << 20,
       pageLimit,
@@ -803,7 +816,9 @@ export class FieldsyncClient {
 
   /** @param {Tx} tx */
   putClock(tx) {
-    return tx.put('meta', 'clock', { last: this.clock.last.toString(), offset: this.clock.offset });
+    // device: the device time it was stored at, for the next run to see
+    // what the device clock did meanwhile (Clock.reopened).
+    return tx.put('meta', 'clock', { last: this.clock.last.toString(), offset: this.clock.offset, device: this.nowFn() });
   }
 
   // ---- local data ------------------------------------------------------------

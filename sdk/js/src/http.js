@@ -215,10 +215,27 @@ export function errorFromResponse(status, body, retryAfter) {
   const message = body && typeof body.message === 'string' && body.message ? body.message : messageFor(code);
   /** @type {Record<string, any>} */
   const details = {};
-  const ra = Number(retryAfter);
-  if (retryAfter && Number.isFinite(ra)) details.retryAfter = ra;
+  const ra = retryAfterSeconds(retryAfter);
+  if (ra !== undefined) details.retryAfter = ra;
   const field = body && typeof body.field === 'string' ? body.field : '';
   return new FieldsyncError(code, { status, message, requestId: body?.request_id ?? '', field, details });
+}
+
+/**
+ * The seconds a Retry-After header asks to wait: its delay, or the time
+ * to its HTTP date (RFC 9110 allows both, and a proxy in front of the
+ * server may send the date) by the device's clock, within an hour, since
+ * that clock may be wrong; undefined if it says neither.
+ * @param {string | null | undefined} header
+ * @returns {number | undefined}
+ */
+export function retryAfterSeconds(header) {
+  if (!header || !header.trim()) return undefined;
+  const n = Number(header);
+  if (Number.isFinite(n)) return n >= 0 ? n : undefined;
+  const at = Date.parse(header);
+  if (!Number.isFinite(at)) return undefined;
+  return Math.min(3600, Math.max(0, Math.ceil((at - Date.now()) / 1000)));
 }
 
 /** Codes for answers without a body (HEAD), by status. */

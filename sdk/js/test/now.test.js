@@ -27,3 +27,38 @@ test('now() is the device clock until a clock_skew correction, then the server c
   assert.equal(again.now(), server + 90_000, 'the correction survives a restart');
   assert.equal(typeof again.now(), 'number');
 });
+
+// A correction kept from an earlier run is for a clock that may have been
+// set right while the app was closed (the SDK probe): kept, a phone whose
+// slow clock was set right dated its work two days ahead, and the server
+// refused the inspection's start; one whose fast clock was set right
+// dated it two days behind, unnoticed.
+/** @type {{name: string, wrong: number, after: 'set right' | 'left' | 'set past', want: 'device' | 'corrected' | 'closed'}[]} */
+const reopenings = [
+  { name: 'a slow clock set right while closed: the correction goes', wrong: -2 * 86400_000, after: 'set right', want: 'device' },
+  { name: 'a fast clock set right while closed: the correction goes', wrong: 2 * 86400_000, after: 'set right', want: 'device' },
+  { name: 'a slow clock left as it was: the correction stays', wrong: -2 * 86400_000, after: 'left', want: 'corrected' },
+  { name: 'a fast clock left as it was: the correction stays', wrong: 2 * 86400_000, after: 'left', want: 'corrected' },
+  // Not knowing how long the app was closed, the clock goes on from the
+  // time it was closed at, not behind it.
+  { name: 'a fast clock set back past the right time: the correction is what it went beyond', wrong: 2 * 86400_000, after: 'set past', want: 'closed' },
+];
+for (const { name, wrong, after, want } of reopenings) {
+  test('reopened: ' + name, async () => {
+    const storage = new MemoryStorage();
+    const real = Date.UTC(2026, 11, 5, 2, 0, 0);
+    let phone = real + wrong;
+    const opts = { storage, deviceName: '测试手机', now: () => phone };
+    const c = await FieldsyncClient.open(opts);
+    c.clock.correct(new HLC(real, 0, SERVER_NODE));
+    await c.saveClock();
+    assert.equal(c.now(), real, 'corrected before closing');
+
+    const elapsed = 20 * 60_000; // closed for twenty minutes
+    if (after === 'set right') phone = real + elapsed;
+    else if (after === 'set past') phone = real + elapsed - 3600_000; // set an hour slow
+    else phone += elapsed;
+    const again = await FieldsyncClient.open(opts);
+    assert.equal(again.now(), { device: phone, corrected: real + elapsed, closed: real }[want], 'the time reopened');
+  });
+}

@@ -139,6 +139,22 @@ export class Clock {
      * its records a year off until it reached the server.
      */
     follow(): void;
+    /**
+     * Takes the offset kept from an earlier run for what the device clock
+     * did while the app was closed, which no monotonic clock saw (follow):
+     * deviceAt is the device time the clock was stored at. A clock ahead by
+     * the offset and set back since was set right: the offset goes (or,
+     * set back past it, what it went beyond stays). A clock behind by the
+     * offset that has moved on by at least the offset was set right, or the
+     * app was closed that long: the offset goes too — kept, a clock set
+     * right would date the work ahead by the whole offset, and the server
+     * refuses a start more than a day ahead; taken off when it was still
+     * needed, the work is dated behind until the server's next answer
+     * learns the offset again (calibrate). A slow clock set back further:
+     * time does not go back, the offset grows by the jump.
+     * @param {number | undefined} deviceAt
+     */
+    reopened(deviceAt: number | undefined): void;
     /** @returns {HLC} a timestamp after every one issued or observed */
     now(): HLC;
     /**

@@ -44,6 +44,15 @@ export function requestBytes(t: Transport, path: string, opts?: {
  * @returns {FieldsyncError}
  */
 export function errorFromResponse(status: number, body: any, retryAfter?: string | null): FieldsyncError;
+/**
+ * The seconds a Retry-After header asks to wait: its delay, or the time
+ * to its HTTP date (RFC 9110 allows both, and a proxy in front of the
+ * server may send the date) by the device's clock, within an hour, since
+ * that clock may be wrong; undefined if it says neither.
+ * @param {string | null | undefined} header
+ * @returns {number | undefined}
+ */
+export function retryAfterSeconds(header: string | null | undefined): number | undefined;
 export type Transport = {
     baseURL: string;
     fetch: typeof fetch;
