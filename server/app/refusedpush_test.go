@@ -26,22 +26,7 @@ func TestRefusedPushInHealth(t *testing.T) {
 	srv := apptest.Start(t, func(c *app.Config) { c.Now = func() time.Time { return time.Now().Add(time.Duration(later.Load())) } })
 	phone := srv.Login(apptest.Inspector)
 	office := srv.Login(apptest.CountyOffice)
-	health := func() api.DeviceInfo {
-		t.Helper()
-		var out struct {
-			Devices []api.DeviceInfo `json:"devices"`
-		}
-		if err := office.Do(ctx, http.MethodGet, "/api/v1/devices", nil, &out); err != nil {
-			t.Fatal(err)
-		}
-		for _, d := range out.Devices {
-			if d.ID == phone.DeviceID {
-				return d
-			}
-		}
-		t.Fatalf("the phone is not listed: %+v", out.Devices)
-		return api.DeviceInfo{}
-	}
+	health := func() api.DeviceInfo { t.Helper(); return deviceInfo(t, office, phone.DeviceID) }
 	if h := health(); h.LastPushRefused != nil {
 		t.Fatalf("a refused push before any: %+v", h.LastPushRefused)
 	}
@@ -96,4 +81,23 @@ func TestRefusedPushInHealth(t *testing.T) {
 	if h := health(); h.LastPushRefused == nil || !h.LastPushAt.After(h.LastPushRefused.At) {
 		t.Errorf("after a push applied: last push %v, refused %+v; want the push later, the refusal still on record", h.LastPushAt, h.LastPushRefused)
 	}
+}
+
+// deviceInfo is a device's sync health as an office reads it (GET
+// devices).
+func deviceInfo(t *testing.T, office *syncproto.Client, id string) api.DeviceInfo {
+	t.Helper()
+	var out struct {
+		Devices []api.DeviceInfo `json:"devices"`
+	}
+	if err := office.Do(ctx, http.MethodGet, "/api/v1/devices", nil, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range out.Devices {
+		if d.ID == id {
+			return d
+		}
+	}
+	t.Fatalf("device %s is not listed: %+v", id, out.Devices)
+	return api.DeviceInfo{}
 }

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/xinzhou-eco/fieldsync/server"
-	"github.com/xinzhou-eco/fieldsync/server/api"
 	"github.com/xinzhou-eco/fieldsync/server/app"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
@@ -948,22 +947,11 @@ func TestPullMarksCoalesced(t *testing.T) {
 	office := srv.Login(apptest.CountyOffice)
 	mark := func() (int64, time.Time) {
 		t.Helper()
-		var out struct {
-			Devices []api.DeviceInfo `json:"devices"`
+		d := deviceInfo(t, office, phone.DeviceID)
+		if d.LastPullAt == nil {
+			return d.LastAckSeq, time.Time{}
 		}
-		if err := office.Do(ctx, http.MethodGet, "/api/v1/devices", nil, &out); err != nil {
-			t.Fatal(err)
-		}
-		for _, d := range out.Devices {
-			if d.ID == phone.DeviceID {
-				if d.LastPullAt == nil {
-					return d.LastAckSeq, time.Time{}
-				}
-				return d.LastAckSeq, *d.LastPullAt
-			}
-		}
-		t.Fatalf("no device %s", phone.DeviceID)
-		return 0, time.Time{}
+		return d.LastAckSeq, *d.LastPullAt
 	}
 	seq := func(cursor string) int64 {
 		c, err := server.DecodeCursor(cursor)
