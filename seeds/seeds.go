@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"path"
 	"regexp"
 	"slices"
@@ -179,6 +180,13 @@ type Site struct {
 	// pump's user. Each must serve the site's kind. Demo data only: a
 	// site record has no such field.
 	Checklists []string `json:"checklists,omitempty"`
+	// Facts are answers the demo's visits give at the site, by item key:
+	// what the place is (a road's class, a project's industry), which a
+	// visit does not find anew each time, or null for an item they leave
+	// unanswered (a penalty's number where none was imposed). Each is an
+	// item of a checklist for the site, and a fact never fails its item.
+	// Demo data only.
+	Facts map[string]json.RawMessage `json:"facts,omitempty"`
 }
 
 // SiteKinds are the valid site kinds (the codes of syncproto.SiteKinds).
@@ -445,8 +453,14 @@ func (s *Set) Validate() error {
 				if it.Min != nil && it.Max != nil && *it.Min > *it.Max {
 					bad("%s: min %v > max %v", iw, *it.Min, *it.Max)
 				}
-			} else if it.Unit != "" || it.Min != nil || it.Max != nil {
-				bad("%s: unit/min/max on a %s item", iw, it.Type)
+				if l := it.FailsAbove; l != nil && (it.Min != nil && *l < *it.Min || it.Max != nil && *l >= *it.Max) {
+					bad("%s: fails_above %v outside min..max (a value must be able to pass and to fail)", iw, *l)
+				}
+				if it.FailsAbove != nil && it.Verdict == "" {
+					bad("%s: fails_above without a verdict: a number raises no finding, the check item that judges it does", iw)
+				}
+			} else if it.Unit != "" || it.Min != nil || it.Max != nil || it.FailsAbove != nil {
+				bad("%s: unit/min/max/fails_above on a %s item", iw, it.Type)
 			}
 			fails := 0
 			for _, o := range it.Options {
@@ -469,11 +483,11 @@ func (s *Set) Validate() error {
 				bad("%s: deadline_days without finding_on_fail", iw)
 			}
 			if it.Verdict != "" {
-				canFail := it.Type == ItemTypeCheck || it.Type == ItemTypeChoice && fails > 0
+				canFail := it.Type == ItemTypeCheck || it.Type == ItemTypeChoice && fails > 0 || it.Type == ItemTypeNumber && it.FailsAbove != nil
 				v := t.ItemIndex(it.Verdict)
 				switch {
 				case !canFail:
-					bad("%s: verdict on an item that cannot fail (a check, or a choice with an option that fails)", iw)
+					bad("%s: verdict on an item that cannot fail (a check, a choice with an option that fails, a number with fails_above)", iw)
 				case it.FindingOnFail:
 					bad("%s: verdict and finding_on_fail both: the verdict's finding is the one raised", iw)
 				case v < 0 || v == j:
@@ -605,6 +619,11 @@ func (d *Demo) Validate(s *Set) error {
 				bad("%s: checklist %q is not one for a %s", where, id, st.Kind)
 			}
 		}
+		for _, key := range slices.Sorted(maps.Keys(st.Facts)) {
+			if msg := s.checkFact(st, key, st.Facts[key]); msg != "" {
+				bad("%s: fact %s: %s", where, key, msg)
+			}
+		}
 	}
 	for i, raw := range d.VehicleChecks {
 		if !json.Valid(raw) || len(bytes.TrimSpace(raw)) == 0 || bytes.TrimSpace(raw)[0] != '{' {
@@ -670,4 +689,32 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// checkFact checks a demo site's fact (Site.Facts): an item of a checklist
+// the site is visited with (its Checklists, or any for its kind) that
+// takes the answer and is not failed by it; null always fits. "" means
+// it is good.
+func (s *Set) checkFact(st Site, key string, raw json.RawMessage) string {
+	for _, tp := range s.LatestTemplates() {
+		if !contains(tp.SiteKinds, st.Kind) || len(st.Checklists) > 0 && !contains(st.Checklists, tp.ID) {
+			continue
+		}
+		i := tp.ItemIndex(key)
+		if i < 0 {
+			continue
+		}
+		if string(bytes.TrimSpace(raw)) == "null" {
+			return ""
+		}
+		a, err := syncproto.ParseAnswer(&tp.Items[i], raw)
+		switch {
+		case err != nil:
+			return err.Error()
+		case a.Failed(&tp.Items[i]):
+			return "fails its item"
+		}
+		return ""
+	}
+	return "no item of a checklist for the site"
 }

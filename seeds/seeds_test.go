@@ -1,6 +1,7 @@
 package seeds
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -366,6 +367,24 @@ func TestValidateRejects(t *testing.T) {
 			s.Templates[0].Items[0] = Item{Key: "x_verdict", Label: "结论", Type: ItemTypeCheck, Required: true, FindingOnFail: true}
 			s.Templates[0].Items[1] = Item{Key: "x_text", Label: "说明", Type: ItemTypeText, Verdict: "x_verdict"}
 		}, "verdict on an item that cannot fail"},
+		{"verdict on a number without a limit", func(s *Set) {
+			s.Templates[0].Items[0] = Item{Key: "x_verdict", Label: "结论", Type: ItemTypeCheck, Required: true, FindingOnFail: true}
+			s.Templates[0].Items[1] = Item{Key: "x_number", Label: "浓度", Type: ItemTypeNumber, Unit: "mg/m³", Verdict: "x_verdict"}
+		}, "verdict on an item that cannot fail"},
+		{"fails_above without a verdict", func(s *Set) {
+			s.Templates[0].Items[1] = Item{Key: "x_number", Label: "浓度", Type: ItemTypeNumber, Unit: "mg/m³", FailsAbove: ptr(10.0)}
+		}, "fails_above without a verdict"},
+		{"fails_above at the max", func(s *Set) {
+			s.Templates[0].Items[0] = Item{Key: "x_verdict", Label: "结论", Type: ItemTypeCheck, Required: true, FindingOnFail: true}
+			s.Templates[0].Items[1] = Item{Key: "x_number", Label: "浓度", Type: ItemTypeNumber, Unit: "mg/m³", Max: ptr(10.0), FailsAbove: ptr(10.0), Verdict: "x_verdict"}
+		}, "fails_above 10 outside min..max"},
+		{"fails_above below the min", func(s *Set) {
+			s.Templates[0].Items[0] = Item{Key: "x_verdict", Label: "结论", Type: ItemTypeCheck, Required: true, FindingOnFail: true}
+			s.Templates[0].Items[1] = Item{Key: "x_number", Label: "浓度", Type: ItemTypeNumber, Unit: "mg/m³", Min: ptr(0.0), FailsAbove: ptr(-1.0), Verdict: "x_verdict"}
+		}, "fails_above -1 outside min..max"},
+		{"fails_above on a check", func(s *Set) {
+			s.Templates[0].Items[1] = Item{Key: "x_check", Label: "检查", Type: ItemTypeCheck, FailsAbove: ptr(1.0)}
+		}, "unit/min/max/fails_above on a check item"},
 		{"verdict and finding_on_fail", func(s *Set) {
 			s.Templates[0].Items[0] = Item{Key: "x_verdict", Label: "结论", Type: ItemTypeCheck, Required: true, FindingOnFail: true}
 			s.Templates[0].Items[1] = Item{Key: "x_check", Label: "检查", Type: ItemTypeCheck, FindingOnFail: true, Verdict: "x_verdict"}
@@ -440,6 +459,14 @@ func TestDemoValidateRejects(t *testing.T) {
 		{"bad site kind", func(d *Demo) { d.Sites[0].Kind = "quarry" }, `invalid kind "quarry"`},
 		{"unknown checklist", func(d *Demo) { d.Sites[0].Checklists = []string{"quarry"} }, `checklist "quarry" is not one for a construction_site`},
 		{"checklist of another kind", func(d *Demo) { d.Sites[0].Checklists = []string{"road_dust"} }, `checklist "road_dust" is not one for a construction_site`},
+		{"fact of no checklist for the site", func(d *Demo) {
+			d.Sites[0].Facts = map[string]json.RawMessage{"road_class": []byte(`{"value":"national"}`)}
+		},
+			"fact road_class: no item of a checklist"},
+		{"fact that fails", func(d *Demo) { d.Sites[0].Facts = map[string]json.RawMessage{"fence": []byte(`{"result":"fail"}`)} }, "fact fence: fails its item"},
+		{"fact its item does not take", func(d *Demo) {
+			d.Sites[0].Facts = map[string]json.RawMessage{"pm10_reading": []byte(`{"value":"高"}`)}
+		}, "fact pm10_reading: "},
 		{"vehicle check not an object", func(d *Demo) { d.VehicleChecks = append(d.VehicleChecks, []byte(`[1]`)) }, "not a JSON object"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -276,6 +276,19 @@ func (it *ChecklistItem) checkValue(v any) string {
 	return ""
 }
 
+// Limit says a number item's FailsAbove for people ("限值 10 mg/m³，超过即
+// 不合格"), or "" when it has none.
+func (it *ChecklistItem) Limit() string {
+	if it.Type != ItemNumber || it.FailsAbove == nil {
+		return ""
+	}
+	s := "限值 " + strconv.FormatFloat(*it.FailsAbove, 'f', -1, 64)
+	if it.Unit != "" {
+		s += " " + it.Unit
+	}
+	return s + "，超过即不合格"
+}
+
 // Range shows a number item's bounds and unit, e.g. "0–5000 µg/m³" or
 // "≥ 0 吨" ("" for an item without bounds).
 func (it *ChecklistItem) Range() string {
@@ -349,8 +362,8 @@ func (a Answer) Text(it *ChecklistItem) string {
 }
 
 // Failed reports whether the answer fails item it: a check answered fail,
-// a boolean with FindingOnFail answered false, or a choice answered with
-// an option that Fails. A yes/no item without FindingOnFail (突击或夜间检查:
+// a boolean with FindingOnFail answered false, a choice answered with an
+// option that Fails, or a number above the item's FailsAbove. A yes/no item without FindingOnFail (突击或夜间检查:
 // how the visit was made) has no wrong answer.
 func (a Answer) Failed(it *ChecklistItem) bool {
 	switch v := a.Value.(type) {
@@ -358,6 +371,8 @@ func (a Answer) Failed(it *ChecklistItem) bool {
 		return !v && it.FindingOnFail
 	case string:
 		return it.Type == ItemChoice && slices.ContainsFunc(it.Options, func(o ChecklistOption) bool { return o.Value == v && o.Fails })
+	case float64:
+		return it.Type == ItemNumber && it.FailsAbove != nil && v > *it.FailsAbove
 	}
 	return a.Result == ResultFail
 }

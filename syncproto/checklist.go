@@ -28,6 +28,12 @@ type ChecklistItem struct {
 	Unit string   `json:"unit,omitempty"`
 	Min  *float64 `json:"min,omitempty"`
 	Max  *float64 `json:"max,omitempty"`
+	// FailsAbove, on a number item, is the limit a value above which
+	// fails the item (Answer.Failed): an emission limit (颗粒物 10 mg/m³),
+	// a count that must be nought (火点 0). A number item raises no
+	// finding of its own; it names the check item that judges it
+	// (Verdict).
+	FailsAbove *float64 `json:"fails_above,omitempty"`
 	// Required means the inspection is incomplete without an answer (for
 	// every type, "not applicable" — result na — is an answer).
 	Required bool `json:"required"`
@@ -36,7 +42,8 @@ type ChecklistItem struct {
 	// optional and unanswered.
 	PhotoRequired bool `json:"photo_required"`
 	// FindingOnFail means a failed answer (Answer.Failed: check fail,
-	// boolean false, a choice option that Fails) raises a finding with a
+	// boolean false, a choice option that Fails; a number above
+	// FailsAbove fails too, but raises none) raises a finding with a
 	// rectification deadline of DeadlineDays. A boolean item without it
 	// never fails: 否 is no violation there.
 	FindingOnFail bool `json:"finding_on_fail"`

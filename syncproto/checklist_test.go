@@ -219,9 +219,15 @@ func TestCheckCompletenessFailed(t *testing.T) {
 		{"not an option is missing, not failed", answersOf("status", `{"value":"Burning"}`), []string{}},
 		{"invalid is missing, not failed", answersOf("fence", `{"result":false}`, "monitor", `false`), []string{}},
 		{"unknown key", answersOf("nosuch", `{"result":"fail"}`), []string{}},
+		{"a number without a limit", answersOf("pm10", `{"value":4999}`), []string{}},
+		{"a number above its limit", answersOf("pm10", `{"value":4999}`, "fence", `"pass"`), []string{"pm10"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := CheckCompleteness(testItems(), tc.answers, nil).Failed; !reflect.DeepEqual(got, tc.want) {
+			items := testItems()
+			if strings.Contains(tc.name, "its limit") {
+				items[2].FailsAbove = new(150.0)
+			}
+			if got := CheckCompleteness(items, tc.answers, nil).Failed; !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("failed %q, want %q", got, tc.want)
 			}
 		})
@@ -275,6 +281,7 @@ func TestCheckCompletenessVerdict(t *testing.T) {
 			Options: []ChecklistOption{{Value: "removed", Label: "已拆除"}, {Value: "burning", Label: "仍在燃煤", Fails: true}}},
 		{Key: "fence", Label: "围挡", Type: ItemCheck, Required: true},
 		{Key: "stove", Label: "炉具", Type: ItemCheck, Verdict: "retired"},
+		{Key: "fires", Label: "火点", Type: ItemNumber, Unit: "处", FailsAbove: new(0.0), Verdict: "retired"},
 	}
 	contradicted := func(by string) MissingItem {
 		return MissingItem{Key: "retired", Reason: MissingContradicted, Detail: by}
@@ -298,6 +305,13 @@ func TestCheckCompletenessVerdict(t *testing.T) {
 			[]MissingItem{contradicted("status"), contradicted("stove")}},
 		{"a failing check, verdict na", answersOf("stove", `{"result":"fail"}`, "retired", `{"result":"na"}`, "fence", `"pass"`),
 			[]MissingItem{contradicted("stove")}},
+		// A number above its limit (fails_above) fails as a failing option
+		// does; at the limit, or na, it does not.
+		{"a number above its limit, verdict pass", answersOf("fires", `{"value":0.5}`, "retired", `"pass"`, "fence", `"pass"`),
+			[]MissingItem{contradicted("fires")}},
+		{"a number above its limit, verdict fail", answersOf("fires", `{"value":3}`, "retired", `"fail"`, "fence", `"pass"`), []MissingItem{}},
+		{"a number at its limit, verdict pass", answersOf("fires", `{"value":0}`, "retired", `"pass"`, "fence", `"pass"`), []MissingItem{}},
+		{"a number na, verdict pass", answersOf("fires", `{"result":"na"}`, "retired", `"pass"`, "fence", `"pass"`), []MissingItem{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := CheckCompleteness(items, tc.answers, nil).Missing

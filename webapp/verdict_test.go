@@ -36,8 +36,16 @@ func TestBrowserVerdictAgrees(t *testing.T) {
 			for _, o := range it.Options {
 				answers = append(answers, `{"value":"`+o.Value+`"}`)
 			}
-			if it.Type == syncproto.ItemCheck {
+			switch it.Type {
+			case syncproto.ItemCheck:
 				answers = []string{`"fail"`, `{"result":"pass"}`}
+			case syncproto.ItemNumber: // below, at and above its limit (fails_above)
+				l := *it.FailsAbove
+				for _, v := range []float64{max(l-1, 0), l, l + 0.5, l + 100} {
+					b, _ := json.Marshal(map[string]float64{"value": v})
+					answers = append(answers, string(b))
+				}
+				answers = append(answers, `{"result":"na"}`)
 			}
 			for _, a := range answers {
 				for _, v := range []string{"", `"pass"`, `{"result":"na"}`, `{"result":"fail"}`} {
@@ -103,4 +111,28 @@ func TestBrowserVerdictContradicted(t *testing.T) {
 	if strings.Contains(eval[string](p, `document.querySelector('#item-no_household_coal_burning').textContent`), "矛盾") {
 		t.Error("the verdict answered 不合格 still speaks of a contradiction")
 	}
+}
+
+// TestBrowserNumberOverLimit: a number item with a limit (fails_above)
+// says it beside the field, says a value over it is 不合格, and its
+// verdict answered 合格 is then a contradiction, as a failing option's is
+// (mine_restoration@1: a fire still burning while 火点已熄灭 is 合格).
+func TestBrowserNumberOverLimit(t *testing.T) {
+	srv := apptest.Start(t)
+	mine, at := demoSite(t, srv, "宁武县东寨煤田火区治理区")
+	p := newPhone(t, browserFor(t), srv.URL, "ningwu", near(at))
+	p.signIn(apptest.NingwuInsp)
+	insp := p.startInspection(mine.ID, "mine_restoration")
+	if hint := eval[string](p, `document.querySelector('#item-fire_points_burning').textContent`); !strings.Contains(hint, "限值 0 处，超过即不合格") {
+		t.Errorf("the limit is not said beside the field: %q", hint)
+	}
+	p.answer("fire_extinguished", "pass")
+	num := `#item-fire_points_burning input[data-input]`
+	p.typeIn(num, "0", `(async () => JSON.parse(await `+stored(insp, "fire_points_burning")+`).answer?.value === 0)()`)
+	if eval[bool](p, `!!document.querySelector('[data-over-limit]')`) || strings.Contains(eval[string](p, `document.querySelector('#item-fire_extinguished').textContent`), "矛盾") {
+		t.Error("no fire burning is said to be over the limit")
+	}
+	eval[bool](p, `(() => { const i = document.querySelector('`+num+`'); i.value = '2'; i.dispatchEvent(new Event('change')); return true; })()`)
+	p.wait(`[data-over-limit="fire_points_burning"]`)
+	p.waitJS("the verdict's card says the contradiction", `document.querySelector('#item-fire_extinguished').textContent.includes('与“现场仍在燃烧的火点数：2 处”矛盾，应判为不合格')`)
 }

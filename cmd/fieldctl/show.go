@@ -70,6 +70,9 @@ func itemKind(it *syncproto.ChecklistItem) string {
 		} else if it.Unit != "" {
 			s += "，" + it.Unit
 		}
+		if l := it.Limit(); l != "" {
+			s += "，" + l
+		}
 	case syncproto.ItemChoice:
 		s += "：" + it.OptionList()
 	}

@@ -314,8 +314,11 @@ func checkDemoPhotos(t *testing.T, a *App, m *demoMonth) {
 // inspections are complete.
 func checkDemoCompleteness(t *testing.T, a *App, m *demoMonth) {
 	t.Helper()
-	complete := 0
+	complete, submitted := 0, 0
 	for _, v := range m.visits {
+		if v.submitted {
+			submitted++
+		}
 		r, err := a.DB.Get(context.Background(), syncproto.EntityInspection, v.id)
 		if err != nil || r == nil {
 			t.Fatalf("inspection %s: %v", v.id, err)
@@ -340,8 +343,9 @@ func checkDemoCompleteness(t *testing.T, a *App, m *demoMonth) {
 			t.Errorf("incomplete inspection %s lacks nothing", v.id)
 		}
 	}
-	if complete*10 < len(m.visits)*7 {
-		t.Errorf("%d of %d demo inspections are complete, want most (70%%)", complete, len(m.visits))
+	// Drafts are not (yesterday's later visits, a short demo's third).
+	if complete*10 < submitted*7 {
+		t.Errorf("%d of %d submitted demo inspections are complete, want most (70%%)", complete, submitted)
 	}
 }
 

@@ -66,8 +66,8 @@ var demoFailNotes = map[string][]string{
 	"verges_covered":            {"路肩裸土未覆盖"},
 	"no_spillage":               {"路面有渣土抛洒"},
 	"no_dumping":                {"路边倾倒建筑垃圾"},
-	"unlicensed_closed":         {"无取水许可仍在运行"},
-	"tailwater_ok":              {"回灌井堵塞，尾水临时排入污水管网"},
+	"method_compliant":          {"东侧火点仍采用露天剥挖"},
+	"enforced":                  {"未下达责令停止建设决定"},
 }
 
 const demoFailNote = "现场检查不符合要求"
@@ -117,6 +117,15 @@ func planAnswers(rng *rand.Rand, v *demoVisit) {
 		}
 		if !it.Required && rng.IntN(3) > 0 {
 			continue // optional items are mostly left empty
+		}
+		if fact, ok := v.site.facts[it.Key]; ok {
+			// What the place is, the same at every visit (a fact never
+			// fails: seeds.Site.Facts); null leaves the item unanswered.
+			var a any
+			if err := json.Unmarshal(fact, &a); err == nil && a != nil {
+				v.answers[it.Key] = a
+			}
+			continue
 		}
 		val, failed := demoAnswer(rng, v, it, failRate, truck)
 		v.answers[it.Key] = canonicalAnswer(it, val)
@@ -336,8 +345,6 @@ func demoText(rng *rand.Rand, v *demoVisit, key string) string {
 		return "P20EE"
 	case "project_name":
 		return v.site.name
-	case "capacity":
-		return "年产焦炭60万吨"
 	case "penalty_decision_no":
 		return fmt.Sprintf("忻环罚〔%d〕%d号", v.start.Year(), 10+rng.IntN(90))
 	case "offending_plates":

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -96,7 +97,8 @@ type demoSite struct {
 	id, county, kind, name string
 	at                     geo.Point // where it is, WGS-84
 	radius                 float64
-	checklists             []string // seeds.Site.Checklists
+	checklists             []string                   // seeds.Site.Checklists
+	facts                  map[string]json.RawMessage // seeds.Site.Facts
 	// For a site a phone creates: the day offset it is created on, and
 	// what the phone sends (a point picked on a GCJ-02 map).
 	createdDay int
@@ -146,7 +148,7 @@ func planDemoMonth(set *seeds.Set, demo *seeds.Demo, day0 time.Time, days int) *
 		for _, st := range demo.Sites {
 			if slices.Contains(u.Counties, st.County) {
 				d.sites = append(d.sites, &demoSite{id: st.ID, county: st.County, kind: st.Kind, name: st.Name,
-					at: geo.Point{Lon: st.Lon, Lat: st.Lat}, radius: st.RadiusM, checklists: st.Checklists})
+					at: geo.Point{Lon: st.Lon, Lat: st.Lat}, radius: st.RadiusM, checklists: st.Checklists, facts: st.Facts})
 			}
 		}
 		m.devices = append(m.devices, d)

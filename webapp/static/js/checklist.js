@@ -13,6 +13,12 @@ export function blank(s) {
   return /^[\s\p{Cf}\p{Default_Ignorable_Code_Point}\p{Mn}\p{Me}\u0085\u2800]*$/u.test(s);
 }
 
+/** limit says a number item's limit (fails_above) for people, or ''. */
+export function limit(it) {
+  if (it.type !== 'number' || typeof it.fails_above !== 'number') return '';
+  return `${it.fails_above}${it.unit ? ' ' + it.unit : ''}`;
+}
+
 export function range(it) {
   let s;
   const hasMin = typeof it.min === 'number', hasMax = typeof it.max === 'number';
@@ -79,6 +85,7 @@ export function failed(it, a) {
   if (!a) return false;
   if (typeof a.value === 'boolean') return !a.value && !!it.finding_on_fail;
   if (typeof a.value === 'string') return it.type === 'choice' && (it.options || []).some((o) => o.value === a.value && o.fails);
+  if (typeof a.value === 'number') return it.type === 'number' && typeof it.fails_above === 'number' && a.value > it.fails_above;
   return a.result === 'fail';
 }
 

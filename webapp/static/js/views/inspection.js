@@ -5,7 +5,7 @@
 import { uuidv7 } from '/app/sdk/fieldsync-sdk.js';
 import { h, segmented, pressed, toast, chinaTime, chinaDate, now, label as labelFor, store, statusNames, severityNames, findingStatusNames, flagTitles, when } from '../ui.js';
 import { message, photoRefusedMessage } from '../errors.js';
-import { parseAnswer, answerObject, answersOf, completeness, failed, findingDescription, range, answerText, missingText } from '../checklist.js';
+import { parseAnswer, answerObject, answersOf, completeness, failed, findingDescription, range, limit, answerText, missingText } from '../checklist.js';
 import { takePhoto, photoTile, revokeThumbs, failedUploads, refusal } from '../photos.js';
 import { draft, keepDrafts, clearDraft } from '../drafts.js';
 import * as geo from '../geo.js';
@@ -279,7 +279,9 @@ export async function render(app, id) {
         it.photo_required ? h('span', { class: 'badge photo-req' }, '需拍照') : null),
       it.hint ? h('p', { class: 'hint' }, it.hint) : null,
       it.type === 'number' && range(it) ? h('p', { class: 'hint' }, '范围 ' + range(it)) : null,
+      limit(it) ? h('p', { class: 'hint' }, `限值 ${limit(it)}，超过即不合格`) : null,
       input, note, noteWaits, errEl,
+      limit(it) && failed(it, a) ? h('p', { class: 'small warn', dataset: { overLimit: it.key } }, `超过限值 ${limit(it)}，不合格`) : null,
       finding ? h('p', { class: 'notice small', dataset: { findingFor: it.key } }, `已生成整改问题：${severityNames[finding.fields.severity] || ''}，期限 ${finding.fields.deadline || '无'}，${findingStatusNames[finding.fields.status] || ''}`) : null,
       lostHere.map((s) => h('p', { class: 'notice small superseded-note' }, `您填的“${answerText(it, s.value)}”已被更晚的修改（其他手机或督查室）覆盖，现为“${answerText(it, a)}”。`)),
       miss.length ? h('p', { class: 'small warn' }, miss.map((m) => missingText(m, items, answers)).join('、')) : null,
