@@ -29,11 +29,17 @@ export async function render(app, id) {
   inspections.sort((a, b) => String(b.fields.started_at).localeCompare(String(a.fields.started_at)));
   // The checklists that fit the site's kind; those it was inspected with
   // come first, the latest used on top (a factory may have six: it is
-  // most often visited again for what it was visited for before).
-  const used = inspections.filter((i) => i.fields.started_at).map((i) => i.fields.template_id);
+  // most often visited again for what it was visited for before) — by
+  // anyone's inspection but another inspector's draft, which may never
+  // be sent.
+  const mineOrSent = (i) => i.fields.status !== 'draft' || !c.user || !i.fields.created_by || i.fields.created_by === c.user.id || i.pending.length;
+  const used = inspections.filter((i) => i.fields.started_at && mineOrSent(i)).map((i) => i.fields.template_id);
   const rank = (t) => { const k = used.indexOf(t.fields.template_id); return k < 0 ? used.length : k; };
   const fits = latestTemplates(templates).filter((t) => (t.fields.site_kinds || []).includes(s.fields.kind))
     .sort((a, b) => rank(a) - rank(b));
+  // The one marked: the latest used of those offered here (a checklist
+  // used here that no longer fits the site's kind is not offered).
+  const lastUsed = fits.length && rank(fits[0]) < used.length ? fits[0].fields.template_id : '';
   const err = h('p', { class: 'err', role: 'alert', id: 'start-error' });
   const p = geo.siteWGS84(s.fields);
   const pos = geo.latest(10 * 60e3);
@@ -41,7 +47,7 @@ export async function render(app, id) {
   // inspection's page is drawn) the start buttons do nothing.
   const busy = !!starts.get(id)?.busy;
   const buttons = fits.map((t) => h('button', { class: 'primary block start', disabled: busy, dataset: { template: t.fields.template_id } }, t.fields.title,
-    used[0] === t.fields.template_id ? h('span', { class: 'last-used' }, '（上次使用）') : null));
+    lastUsed === t.fields.template_id ? h('span', { class: 'last-used' }, '（上次检查所用）') : null));
   const start = async (t) => {
     let st = starts.get(id);
     if (st?.busy) return;
