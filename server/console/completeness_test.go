@@ -192,8 +192,14 @@ func TestVerdictContradictionShown(t *testing.T) {
 		pushVersion(t, phone, apptest.Xinfu, "coal_boiler", 3, "submitted", burning...)
 	b := loggedIn(t, srv, apptest.CountyOffice)
 	const said = "与“锅炉现状：仍在燃煤”矛盾，应判为不合格"
-	if _, page := b.get("/console/inspections/" + v3); !strings.Contains(page, said) {
+	_, page := b.get("/console/inspections/" + v3)
+	if !strings.Contains(page, said) {
 		t.Errorf("version 3's page does not say %q:\n%s", said, page)
+	}
+	// The verdict's finding was not raised: the warning before approval
+	// names it, as it names a failing item without its finding.
+	if warn := regexp.MustCompile(`<p class="warn" id="unraised">[^<]*</p>`).FindString(page); !strings.Contains(warn, "没有：淘汰任务已完成（与“锅炉现状：仍在燃煤（今晨仍在供暖）”矛盾）。") {
+		t.Errorf("the contradicted verdict is not among the findings not raised: %q", warn)
 	}
 	if _, page := b.get("/console/inspections/" + v2); strings.Contains(page, "矛盾") {
 		t.Error("version 2's page speaks of a contradiction")

@@ -360,13 +360,29 @@ func missingRows(insp *server.StoredRecord, t *seeds.Template) ([]missingRow, bo
 // unraised names the items of t whose answer fails them and that should
 // have raised a finding (finding_on_fail) but have none: the phone creates
 // it (sync.md 9.1), and an app older than a checklist's failing options
-// records 已拆除 without one — approved so, nothing would be rectified.
+// records 已拆除 without one — approved so, nothing would be rectified;
+// and the verdicts a failing item contradicts (answered 合格 or 不适用),
+// whose finding was not raised either (the checklist probe: approved with
+// one click, a sewer discharge had no rectification).
 func unraised(t *seeds.Template, rows []answerRow, findings []findingRow) []string {
 	var out []string
+	raised := func(key string) bool {
+		return slices.ContainsFunc(findings, func(f findingRow) bool { return f.key == key })
+	}
 	for _, r := range rows {
 		i := t.ItemIndex(r.Key)
-		if r.Failed && i >= 0 && t.Items[i].FindingOnFail && !slices.ContainsFunc(findings, func(f findingRow) bool { return f.key == r.Key }) {
+		if !r.Failed || i < 0 {
+			continue
+		}
+		it := &t.Items[i]
+		if it.FindingOnFail && !raised(r.Key) {
 			out = append(out, r.Label)
+		}
+		// A failing item whose verdict was answered 合格 or 不适用
+		// (contradicted): the verdict's finding was never raised either.
+		if v := slices.IndexFunc(rows, func(x answerRow) bool { return x.Key == it.Verdict }); it.Verdict != "" && v >= 0 &&
+			rows[v].Answered && !rows[v].Failed && rows[v].Invalid == "" && !raised(it.Verdict) {
+			out = append(out, rows[v].Label+"（与“"+r.Label+"："+r.Value+"”矛盾）")
 		}
 	}
 	return out
