@@ -709,7 +709,13 @@ func testDisabledUser(t *testing.T, srv *apptest.Server) {
 	wantAPIError(t, err, 403, syncproto.CodeUserDisabled)
 	rawRefresh(t, srv, refresh).wantError(t, 401, syncproto.CodeTokenInvalid) // disabling ended its session
 	rawLogin(t, srv, name, pw, newID()).wantError(t, 403, syncproto.CodeUserDisabled)
-	rawLogin(t, srv, name, pw, c.DeviceID).wantError(t, 403, syncproto.CodeUserDisabled)
+	r := rawLogin(t, srv, name, pw, c.DeviceID)
+	r.wantError(t, 403, syncproto.CodeUserDisabled)
+	// The message says whom to ask (the SDK probe: 账号已停用 alone did not).
+	var eb syncproto.ErrorBody
+	if err := json.Unmarshal(r.Body, &eb); err != nil || !strings.Contains(eb.Message, "请联系管理员") {
+		t.Errorf("a disabled user is told %q, not whom to ask", eb.Message)
+	}
 
 	// Disabling ended the device's session: enabling again does not bring
 	// the old tokens back, signing in again works.

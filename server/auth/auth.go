@@ -312,7 +312,7 @@ func (s *Service) Confirm(ctx context.Context, in *SignIn) error {
 		s.securityEvent(ctx, "login_superseded", "username", u.Username, "detail", "the password was changed while the sign-in checked it; no session")
 		return server.Errorf(syncproto.CodeInvalidLogin, "用户名或密码错误")
 	case u.Disabled:
-		return server.Errorf(syncproto.CodeUserDisabled, "账号已停用")
+		return server.ErrUserDisabled
 	}
 	return nil
 }
@@ -368,7 +368,7 @@ func (s *Service) CheckPassword(ctx context.Context, username, password, clientI
 		return nil, server.Errorf(syncproto.CodeInvalidLogin, "用户名或密码错误")
 	}
 	if u.Disabled {
-		return nil, server.Errorf(syncproto.CodeUserDisabled, "账号已停用")
+		return nil, server.ErrUserDisabled
 	}
 	if err := s.Limiter.Succeed(ctx, keys[0], keys[2]); err != nil {
 		return nil, err

@@ -27,7 +27,7 @@ func (db *DB) PutDeviceKey(ctx context.Context, k *server.DeviceKey) (*server.De
 		case err != nil:
 			return err
 		case revoked != nil:
-			return server.Errorf(syncproto.CodeDeviceRevoked, "设备已被停用")
+			return server.ErrDeviceRevoked
 		}
 		// Insert first: a registration of the same key committing
 		// meanwhile (on another server) makes this insert wait for it and

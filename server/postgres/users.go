@@ -140,7 +140,7 @@ func (db *DB) RegisterDevice(ctx context.Context, d *server.Device, refreshHash 
 		case err != nil:
 			return err
 		case revoked.Valid:
-			return server.Errorf(syncproto.CodeDeviceRevoked, "此设备已被停用，请联系管理员")
+			return server.ErrDeviceRevoked
 		case owner != d.UserID:
 			return server.Errorf(syncproto.CodeConflict, "此设备已绑定其他用户")
 		}

@@ -25,7 +25,7 @@ func (db *DB) PutDeviceKey(ctx context.Context, k *server.DeviceKey) (*server.De
 		case err != nil:
 			return err
 		case revoked.Valid:
-			return server.Errorf(syncproto.CodeDeviceRevoked, "设备已被停用")
+			return server.ErrDeviceRevoked
 		}
 		old, err := sqlstore.ScanDeviceKey(tx.QueryRowContext(ctx, `SELECT `+sqlstore.DeviceKeyCols+` FROM device_keys WHERE id = ?`, k.ID))
 		switch {

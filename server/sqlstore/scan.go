@@ -108,9 +108,9 @@ func ReadUsers(rows Rows) ([]*server.User, error) {
 func RefreshCheck(revoked, disabled bool, expires int64, now time.Time) error {
 	switch {
 	case revoked:
-		return server.Errorf(syncproto.CodeDeviceRevoked, "此设备已被停用，请联系管理员")
+		return server.ErrDeviceRevoked
 	case disabled:
-		return server.Errorf(syncproto.CodeUserDisabled, "账号已停用")
+		return server.ErrUserDisabled
 	case expires <= now.UnixMilli():
 		return server.Errorf(syncproto.CodeTokenExpired, "登录已过期，请重新登录")
 	}
@@ -125,7 +125,7 @@ func RefreshCheck(revoked, disabled bool, expires int64, now time.Time) error {
 func CheckPasswordReplace(hash string, disabled bool, oldHash string) error {
 	switch {
 	case disabled:
-		return server.Errorf(syncproto.CodeUserDisabled, "账号已停用")
+		return server.ErrUserDisabled
 	case hash != oldHash:
 		return server.Errorf(syncproto.CodeConflict, "密码刚被修改（管理员重置，或在另一台设备上修改），本次修改未生效：请用新密码登录")
 	}
@@ -484,9 +484,9 @@ func ReadPrincipal(row Scanner, deviceID string, noRows error) (*server.Principa
 	}
 	switch {
 	case u.Disabled:
-		return nil, server.Errorf(syncproto.CodeUserDisabled, "账号已停用")
+		return nil, server.ErrUserDisabled
 	case revoked.Valid:
-		return nil, server.Errorf(syncproto.CodeDeviceRevoked, "此设备已被停用，请联系管理员")
+		return nil, server.ErrDeviceRevoked
 	}
 	return &server.Principal{UserID: u.ID, Username: u.Username, Name: u.DisplayName, Role: u.Role, Counties: u.Counties,
 		DeviceID: deviceID, Session: session}, nil
