@@ -245,3 +245,25 @@ func noisyJPEG() []byte {
 	taken := time.Now()
 	return testimg.EncodeJPEG(img, testimg.Options{Time: &taken, Quality: 92})
 }
+
+// TestPhotoContentTypesMatchServer: the photo formats takePhoto accepts
+// are those the server's photo.content_type takes, so that a photo the
+// server would refuse (a GIF) is refused at once, not left as an upload
+// that can never finish (the SDK probe).
+func TestPhotoContentTypesMatchServer(t *testing.T) {
+	cmd := exec.Command("node", "--input-type=module", "-e",
+		`import('./src/index.js').then((m) => console.log(JSON.stringify(m.PHOTO_CONTENT_TYPES)))`)
+	cmd.Dir = sdkDir(t)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node: %v", err)
+	}
+	var got []string
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("%s: %v", out, err)
+	}
+	f, _ := server.EntityByName(syncproto.EntityPhoto).Field("content_type")
+	if want := f.Enum; !slices.Equal(got, want) {
+		t.Errorf("the SDK takes photos of %v, the server %v", got, f.Enum)
+	}
+}

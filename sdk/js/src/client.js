@@ -128,6 +128,9 @@ const recKey = (entity, id) => `${entity}/${id}`;
 const seqKey = (seq) => String(seq).padStart(12, '0');
 
 /** A device's connection to fieldsync, with its local data in a Storage. */
+/** The photo formats the server takes (photo.content_type, sync.md §10). */
+export const PHOTO_CONTENT_TYPES = Object.freeze(['image/jpeg', 'image/png', 'image/heic']);
+
 /**
  * The clock of a device as stored (meta "clock"), its offset taken for
  * what the device clock did while the app was closed (Clock.reopened).
@@ -950,6 +953,12 @@ export class FieldsyncClient {
     const isBytes = blob instanceof Uint8Array || blob instanceof ArrayBuffer || (typeof Blob !== 'undefined' && blob instanceof Blob);
     if (!isBytes) {
       throw new FieldsyncError('unencodable_value', { message: 'takePhoto 的 blob 应为照片的字节（Blob、Uint8Array 或 ArrayBuffer；应用程序错误）', details: { entity: 'photo', field: 'blob', value: blob == null ? String(blob) : typeof blob } });
+    }
+    if (!PHOTO_CONTENT_TYPES.includes(contentType)) {
+      // Refused here, as the server would refuse the record and its
+      // upload: a job that can never finish would hold signOut.
+      throw new FieldsyncError('invalid_value', { message: `照片格式应为 JPEG、PNG 或 HEIC（contentType 为 ${PHOTO_CONTENT_TYPES.join('、')} 之一）`,
+        field: 'content_type', details: { entity: 'photo', field: 'content_type', value: String(contentType) } });
     }
     const bytes = await bytesOf(blob);
     const sha256 = await sha256Hex(bytes);

@@ -2,7 +2,7 @@
 // browsers and Node. API.md is the contract. FileStorage (Node only) is
 // imported from './storage/file.js' and is not part of the bundle.
 
-export { FieldsyncClient } from './client.js';
+export { FieldsyncClient, PHOTO_CONTENT_TYPES } from './client.js';
 export { FieldsyncError, messageFor } from './errors.js';
 export { HLC, Clock, MAX_COUNTER, SERVER_NODE } from './hlc.js';
 export { mergeField, mergeMutation, mergeChange, expandChange, expandCompactPage, canonicalJSON } from './merge.js';

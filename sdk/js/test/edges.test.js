@@ -110,3 +110,14 @@ test('a save of no fields queues nothing: an existing record is answered as it i
   }
   assert.equal(a.status().pendingChanges, 0);
 });
+
+// A photo in a format the server does not take is refused at once (the
+// SDK probe: a GIF was taken, its record rejected at sync, and its upload
+// failed and held signOut until discarded).
+test('takePhoto refuses a format the server does not take', async () => {
+  const c = await FieldsyncClient.open({ storage: new MemoryStorage(), deviceName: '测试手机' });
+  await assert.rejects(c.takePhoto({ blob: new Uint8Array([0x47, 0x49, 0x46]), contentType: 'image/gif', fields: {} }),
+    /** @param {any} e */ (e) => e.code === 'invalid_value' && e.field === 'content_type' && /JPEG、PNG 或 HEIC/.test(e.message));
+  assert.deepEqual(await c.uploads(), [], 'no upload job');
+  assert.deepEqual(await c.list('photo'), [], 'no record');
+});

@@ -1,4 +1,3 @@
-export { FieldsyncClient } from "./client.js";
 export { MemoryStorage } from "./storage/memory.js";
 export { IndexedDBStorage } from "./storage/indexeddb.js";
 export { STORES } from "./storage/storage.js";
@@ -16,6 +15,7 @@ export type Storage = import("./storage/storage.js").Storage;
 export type Tx = import("./storage/storage.js").Tx;
 export type StoreName = import("./storage/storage.js").StoreName;
 export type TxMode = import("./storage/storage.js").TxMode;
+export { FieldsyncClient, PHOTO_CONTENT_TYPES } from "./client.js";
 export { FieldsyncError, messageFor } from "./errors.js";
 export { HLC, Clock, MAX_COUNTER, SERVER_NODE } from "./hlc.js";
 export { mergeField, mergeMutation, mergeChange, expandChange, expandCompactPage, canonicalJSON } from "./merge.js";
