@@ -1210,11 +1210,20 @@ export class FieldsyncClient {
    */
   async dismissRejected(...entries) {
     const keys = new Set(entries.map((e) => (typeof e === 'string' ? e : e.key ?? rejectedKey(e))));
-    await this.storage.transaction('meta', 'readwrite', async (tx) => {
+    await this.storage.transaction(['meta', 'records', 'uploads', 'blobs'], 'readwrite', async (tx) => {
       /** @type {RejectedEntry[]} */
       const list = (await tx.get('meta', 'rejected')) ?? [];
-      const left = entries.length ? list.filter((x) => !keys.has(x.key ?? rejectedKey(x))) : [];
-      await tx.put('meta', 'rejected', left);
+      const dismissed = (/** @type {RejectedEntry} */ x) => !entries.length || keys.has(x.key ?? rejectedKey(x));
+      await tx.put('meta', 'rejected', list.filter((x) => !dismissed(x)));
+      // A photo whose refused create took its record off the phone: its
+      // bytes and their upload go with the entry (the SDK probe: they
+      // stayed until a forced sign-out). A refused edit of a photo the
+      // phone still has keeps them.
+      for (const x of list.filter(dismissed)) {
+        if (x.entity !== 'photo' || (await tx.get('records', `photo/${x.id}`))) continue;
+        await tx.delete('uploads', x.id);
+        await tx.delete('blobs', x.id);
+      }
     });
     await this.statusChanged();
   }

@@ -320,3 +320,22 @@ test('reapply leaves out a value changed since the refusal: a later edit pulled 
   assert.equal((await b.get('inspection', insp))?.fields.summary, 'B 之后改的小结');
   assert.deepEqual((await b.get('inspection', insp))?.fields['answers.dust_cover'], { result: 'fail' });
 });
+
+// A photo whose create was refused, once dismissed, leaves nothing on the
+// phone (the SDK probe: its bytes and its finished upload stayed, and no
+// purge would remove them).
+test('dismissing a refused photo create drops its bytes and its upload', async () => {
+  const srv = await server();
+  const a = await device(srv.url);
+  await syncOK(a);
+  const jpegPath = process.env.FIELDSYNC_TEST_JPEG;
+  assert.ok(jpegPath, 'FIELDSYNC_TEST_JPEG names a JPEG (sdk_test.go writes it)');
+  const photo = await a.takePhoto({ blob: new Uint8Array(fs.readFileSync(jpegPath)), contentType: 'image/jpeg', fields: { item_key: 'fence' } }); // no parent
+  const r = await a.sync();
+  assert.deepEqual(r.rejected.map((x) => [x.id, x.code]), [[photo.id, 'missing_field']]);
+  assert.equal(await a.get('photo', photo.id), null, 'the refused create is taken back');
+  await a.dismissRejected(...(await a.rejected()));
+  assert.equal(await a.photoBytes(photo.id), null, 'its bytes are gone');
+  assert.deepEqual((await a.uploads()).map((j) => j.photoId), [], 'and its upload');
+  assert.equal(a.status().pendingPhotos, 0);
+});
