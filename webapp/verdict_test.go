@@ -103,6 +103,9 @@ func TestBrowserVerdictContradicted(t *testing.T) {
 	p.waitJS("the verdict's card says the contradiction", `[...document.querySelectorAll('#item-no_household_coal_burning p.warn')].some((e) => e.textContent.includes('`+said+`'))`)
 	p.click(`#submit`)
 	p.waitJS("the submit is refused", `document.querySelector('#insp-error')?.textContent.includes('该户无散煤燃烧（`+said+`）')`)
+	// The keyboard goes to the first item to finish, not left on 提交检查.
+	p.waitJS("focus on the first item to finish", `(() => { const card = document.activeElement?.closest('[data-item]');
+		return !!card && card === document.querySelector('.itemcard.missing') && document.activeElement.id !== 'submit'; })()`)
 	if status := eval[string](p, `document.querySelector('#inspection').dataset.status`); status != "draft" {
 		t.Errorf("status %q after a refused submit", status)
 	}

@@ -316,7 +316,11 @@ export async function render(app, id) {
       submitting = false;
       submitErrors.set(id, msg);
       (document.getElementById('insp-error') || err).textContent = msg;
-      document.getElementById('item-' + key)?.scrollIntoView({ block: 'center' });
+      const card = document.getElementById('item-' + key);
+      card?.scrollIntoView({ block: 'center' });
+      // The message is read out (role=alert); the keyboard goes to the
+      // item to finish, not left on 提交检查 (the a11y probe).
+      card?.querySelector('button:not([disabled]), input:not([disabled]), textarea:not([disabled])')?.focus({ preventScroll: true });
     };
     if (still.length) {
       refuse(`还有 ${still.length} 项没有完成，不能提交：` + still.map((k) => label(k) + why(k)).join('、') + '。草稿已保存，可以稍后再补。', still[0]);
