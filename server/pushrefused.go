@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"time"
 
@@ -14,6 +15,11 @@ import (
 // a phone's pushes failing.
 var momentaryRefusals = []string{syncproto.CodeServerBusy, syncproto.CodeRequestTimeout, syncproto.CodeUnavailable}
 
+// ErrBodyIncomplete is the cause of a request refused because its body
+// did not arrive whole (the connection dropped, a chunk malformed): the
+// client never read the answer, and sends the request again.
+var ErrBodyIncomplete = errors.New("request body did not arrive whole")
+
 // maxRefusalMessage bounds the message kept with a refused push, in
 // characters.
 const maxRefusalMessage = 300
@@ -22,11 +28,12 @@ const maxRefusalMessage = 300
 // push refused whole with err (its body, or Push): nothing of it was
 // applied, and a phone that keeps sending it is refused again, while its
 // pulls go on and its last push grows old unnoticed. A refusal of the
-// moment (momentaryRefusals) is not recorded. The refusal shows until a
-// push of the device is applied (DeviceHealth.PushRefused).
+// moment (momentaryRefusals, or a body that did not arrive whole:
+// ErrBodyIncomplete) is not recorded. The refusal shows until a push of
+// the device is answered (DeviceHealth.PushRefused): applied, or replayed.
 func (s *Syncer) PushRefused(ctx context.Context, p *Principal, err error) error {
 	code := ErrorCode(err)
-	if err == nil || p == nil || p.DeviceID == "" || slices.Contains(momentaryRefusals, code) {
+	if err == nil || p == nil || p.DeviceID == "" || slices.Contains(momentaryRefusals, code) || errors.Is(err, ErrBodyIncomplete) {
 		return nil
 	}
 	msg := []rune(ErrorMessage(err))

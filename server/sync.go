@@ -174,8 +174,12 @@ func (s *Syncer) Push(ctx context.Context, p *Principal, req *syncproto.PushRequ
 				return Errorf(syncproto.CodeBatchMismatch, "batch_id 已用于内容不同的批次")
 			}
 			resp.Replayed = true
-			resp.Results, err = decodeResults(prev.Response, req.Mutations)
-			return err
+			if resp.Results, err = decodeResults(prev.Response, req.Mutations); err != nil {
+				return err
+			}
+			// The device's push went through (its answer had been lost):
+			// its sync health says so, and a refusal since is over.
+			return tx.MarkPushed(ctx, p.DeviceID, req.BatchID, now)
 		}
 		if err := prefetch(ctx, tx, req.Mutations); err != nil {
 			return err

@@ -134,7 +134,9 @@ func New(syncer *server.Syncer, au *auth.Service, st server.Store, log *slog.Log
 	v1.POST("/auth/password", a.changePassword, small, authn, device)
 	v1.GET("/me", a.me, authn)
 	v1.GET("/sync/pull", a.pull, authn, device, a.pulls.admit)
-	v1.POST("/sync/push", a.push, push, authn, device, a.pushes.admit) // a turn before the body is read
+	// The body's size is checked once the device is known, so that a push
+	// refused for it is in the device's sync health too (pushRefusals).
+	v1.POST("/sync/push", a.push, authn, a.pushRefusals, push, device, a.pushes.admit) // a turn before the body is read
 	v1.POST("/inspections/:id/review", a.decide("检查记录", syncer.Review), small, authn, office)
 	v1.POST("/findings/:id/verify", a.decide("问题记录", syncer.VerifyFinding), small, authn, office)
 	v1.POST("/vehicle-checks/:id/void", a.decide("路检记录", syncer.VoidVehicleCheck), small, authn, office)
@@ -315,11 +317,6 @@ func (a *API) pull(c echo.Context) error {
 func (a *API) push(c echo.Context) error {
 	resp, err := a.applyPush(c)
 	if err != nil {
-		// A push refused whole is the device's sync health too: one that
-		// pulls but cannot push looked well in 同步状态.
-		if rerr := a.syncer.PushRefused(c.Request().Context(), principalOf(c), err); rerr != nil {
-			a.log.WarnContext(c.Request().Context(), "push refusal not recorded", "err", rerr)
-		}
 		return err
 	}
 	if !resp.Replayed {
@@ -328,6 +325,21 @@ func (a *API) push(c echo.Context) error {
 		}
 	}
 	return c.JSON(http.StatusOK, resp)
+}
+
+// pushRefusals records a push refused whole in its device's sync health
+// (Syncer.PushRefused) — its body too large, malformed, or its batch
+// refused: one that pulls but cannot push looked well in 同步状态.
+func (a *API) pushRefusals(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		err := next(c)
+		if err != nil {
+			if rerr := a.syncer.PushRefused(c.Request().Context(), principalOf(c), err); rerr != nil {
+				a.log.WarnContext(c.Request().Context(), "push refusal not recorded", "err", rerr)
+			}
+		}
+		return err
+	}
 }
 
 // applyPush reads the push request's body and applies it.

@@ -53,7 +53,7 @@ func (a *API) decodeJSON(c echo.Context, v any) error {
 		return &server.Error{Code: syncproto.CodeRequestTimeout,
 			Message: fmt.Sprintf("请求体接收过慢（%s内没有收到数据，或平均每秒不足 %.0f KB），请在网络恢复后重新发送", server.ChineseDuration(a.pace.idle), a.pace.rate/1024), Err: err}
 	case err != nil:
-		return &server.Error{Code: syncproto.CodeBadRequest, Message: "请求体读取失败", Err: err}
+		return &server.Error{Code: syncproto.CodeBadRequest, Message: "请求体读取失败", Err: errors.Join(server.ErrBodyIncomplete, err)}
 	case len(bytes.TrimSpace(body)) == 0:
 		return server.Errorf(syncproto.CodeBadRequest, "请求体为空")
 	}

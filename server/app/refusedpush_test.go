@@ -2,6 +2,9 @@ package app_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -23,7 +26,10 @@ func TestRefusedPushInHealth(t *testing.T) {
 	// The server's clock steps a second between requests, so that a
 	// refusal is told apart from the push before it by its time.
 	var later atomic.Int64
-	srv := apptest.Start(t, func(c *app.Config) { c.Now = func() time.Time { return time.Now().Add(time.Duration(later.Load())) } })
+	srv := apptest.Start(t, func(c *app.Config) {
+		c.Now = func() time.Time { return time.Now().Add(time.Duration(later.Load())) }
+		c.MaxPushBytes = 64 << 10
+	})
 	phone := srv.Login(apptest.Inspector)
 	office := srv.Login(apptest.CountyOffice)
 	health := func() api.DeviceInfo { t.Helper(); return deviceInfo(t, office, phone.DeviceID) }
@@ -55,7 +61,8 @@ func TestRefusedPushInHealth(t *testing.T) {
 		return string(b)
 	}
 	batch := uuid.NewString()
-	if status, _ := post(site(batch, "甲")); status != http.StatusOK {
+	first := site(batch, "甲")
+	if status, _ := post(first); status != http.StatusOK {
 		t.Fatalf("a good push: %d", status)
 	}
 	for _, tc := range []struct{ name, body, code string }{
@@ -63,6 +70,8 @@ func TestRefusedPushInHealth(t *testing.T) {
 		{"unknown member", strings.Replace(site(uuid.NewString(), "乙"), `{"batch_id"`, `{"extra": 1, "batch_id"`, 1), syncproto.CodeUnknownField},
 		{"batch id reused with other content", site(batch, "丙"), syncproto.CodeBatchMismatch},
 		{"another device's id", strings.Replace(site(uuid.NewString(), "丁"), phone.DeviceID, uuid.NewString(), 1), syncproto.CodeDeviceMismatch},
+		// Refused by its Content-Length, before a byte of it is read.
+		{"too large a body", site(uuid.NewString(), strings.Repeat("大", 30<<10)), syncproto.CodeBodyTooLarge},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if status, code := post(tc.body); status/100 != 4 || code != tc.code {
@@ -75,11 +84,31 @@ func TestRefusedPushInHealth(t *testing.T) {
 			}
 		})
 	}
-	if status, _ := post(site(uuid.NewString(), "戊")); status != http.StatusOK {
-		t.Fatalf("a good push: %d", status)
+	// A body that does not arrive whole (the connection dropped) is no
+	// refusal: the phone never read the answer, and sends it again.
+	refused := health().LastPushRefused
+	later.Add(int64(time.Second))
+	conn, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if h := health(); h.LastPushRefused == nil || !h.LastPushAt.After(h.LastPushRefused.At) {
-		t.Errorf("after a push applied: last push %v, refused %+v; want the push later, the refusal still on record", h.LastPushAt, h.LastPushRefused)
+	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n%s",
+		syncproto.PathPush, access, site(uuid.NewString(), "己")[:60])
+	if cw, ok := conn.(*net.TCPConn); ok {
+		cw.CloseWrite()
+	}
+	io.Copy(io.Discard, conn) // the server's answer, once it has given up on the body
+	conn.Close()
+	if h := health(); h.LastPushRefused == nil || !h.LastPushRefused.At.Equal(refused.At) {
+		t.Errorf("a body cut short was recorded: %+v, want the earlier refusal %+v", h.LastPushRefused, refused)
+	}
+	// A batch sent again whose answer was lost (replayed) is a push that
+	// went through: the refusal before it is over.
+	if status, _ := post(first); status != http.StatusOK {
+		t.Fatalf("the first batch sent again: %d", status)
+	}
+	if h := health(); h.LastPushRefused == nil || h.LastPushAt == nil || !h.LastPushAt.After(h.LastPushRefused.At) {
+		t.Errorf("after a replayed push: last push %v, refused %+v; want the push later, the refusal still on record", h.LastPushAt, h.LastPushRefused)
 	}
 }
 
