@@ -276,17 +276,17 @@ func (it *ChecklistItem) checkValue(v any) string {
 	return ""
 }
 
-// Limit says a number item's FailsAbove for people ("限值 10 mg/m³，超过即
-// 不合格"), or "" when it has none.
+// Limit is a number item's FailsAbove with its unit, for people ("10
+// mg/m³"), or "" when it has none.
 func (it *ChecklistItem) Limit() string {
 	if it.Type != ItemNumber || it.FailsAbove == nil {
 		return ""
 	}
-	s := "限值 " + strconv.FormatFloat(*it.FailsAbove, 'f', -1, 64)
+	s := strconv.FormatFloat(*it.FailsAbove, 'f', -1, 64)
 	if it.Unit != "" {
 		s += " " + it.Unit
 	}
-	return s + "，超过即不合格"
+	return s
 }
 
 // Range shows a number item's bounds and unit, e.g. "0–5000 µg/m³" or

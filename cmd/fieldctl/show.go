@@ -71,7 +71,7 @@ func itemKind(it *syncproto.ChecklistItem) string {
 			s += "，" + it.Unit
 		}
 		if l := it.Limit(); l != "" {
-			s += "，" + l
+			s += "，限值 " + l + "（超过即不合格）"
 		}
 	case syncproto.ItemChoice:
 		s += "：" + it.OptionList()

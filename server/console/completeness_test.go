@@ -230,3 +230,26 @@ func TestSiteKindMismatchShown(t *testing.T) {
 		t.Error("the queue lists it among the complete")
 	}
 }
+
+// TestNumberOverLimitSaid: a number over its item's limit (fails_above)
+// is said so in its row, not only coloured, and its verdict answered 合格
+// is a contradiction among the findings not raised (pellet_plant@1: 颗粒物
+// 25.5 mg/m³ against 10).
+func TestNumberOverLimitSaid(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	id := pushVersion(t, phone, apptest.Xinfu, "pellet_plant", 1, "submitted",
+		"answers.pm_mg_m3", map[string]any{"value": 25.5}, "answers.so2_mg_m3", map[string]any{"value": 35},
+		"answers.emission_compliant", map[string]any{"result": "pass"})
+	_, page := loggedIn(t, srv, apptest.CountyOffice).get("/console/inspections/" + id)
+	page = squash(page)
+	for _, want := range []string{
+		`<tr class="fail"><td>颗粒物排放浓度（小时均值）</td><td>25.5 mg/m³（超过限值 10 mg/m³，不合格）</td></tr>`,
+		`<tr><td>二氧化硫排放浓度（小时均值）</td><td>35 mg/m³</td></tr>`, // at its limit: passes
+		`焙烧烟气达到超低排放限值（与“颗粒物排放浓度（小时均值）：25.5 mg/m³”矛盾）`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %s", want)
+		}
+	}
+}

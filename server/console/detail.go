@@ -21,7 +21,10 @@ import (
 
 type answerRow struct {
 	Key, Label, Value string
-	Failed            bool
+	// Answer is the answer as it reads (Value, but for what the row adds:
+	// a number's limit exceeded).
+	Answer string
+	Failed bool
 	// Invalid says why the answer does not fit its item; Unknown marks an
 	// answer to a key the checklist does not have.
 	Invalid string
@@ -269,6 +272,10 @@ func answers(insp *server.StoredRecord, t *seeds.Template) []answerRow {
 				break
 			}
 			row.Value, row.Failed = a.Text(it), a.Failed(it)
+			row.Answer = row.Value
+			if l := it.Limit(); row.Failed && l != "" {
+				row.Value += "（超过限值 " + l + "，不合格）" // said, not only coloured
+			}
 		}
 		out = append(out, row)
 	}
@@ -382,7 +389,7 @@ func unraised(t *seeds.Template, rows []answerRow, findings []findingRow) []stri
 		// (contradicted): the verdict's finding was never raised either.
 		if v := slices.IndexFunc(rows, func(x answerRow) bool { return x.Key == it.Verdict }); it.Verdict != "" && v >= 0 &&
 			rows[v].Answered && !rows[v].Failed && rows[v].Invalid == "" && !raised(it.Verdict) {
-			out = append(out, rows[v].Label+"（与“"+r.Label+"："+r.Value+"”矛盾）")
+			out = append(out, rows[v].Label+"（与“"+r.Label+"："+r.Answer+"”矛盾）")
 		}
 	}
 	return out
