@@ -133,10 +133,10 @@ func asError(err error) *Error {
 
 // ErrUserDisabled refuses a request of a user an administrator disabled;
 // its message says whom to ask (the SDK probe: "账号已停用" alone did not).
-var ErrUserDisabled = &Error{Code: syncproto.CodeUserDisabled, Message: "账号已停用，请联系管理员恢复"}
+var ErrUserDisabled = &Error{Code: syncproto.CodeUserDisabled, Message: "此账号已停用，请联系县督查室"}
 
 // ErrDeviceRevoked refuses a request of a device an administrator revoked.
-var ErrDeviceRevoked = &Error{Code: syncproto.CodeDeviceRevoked, Message: "此设备已被停用，请联系管理员"}
+var ErrDeviceRevoked = &Error{Code: syncproto.CodeDeviceRevoked, Message: "此手机已被管理员停用，请联系县督查室"}
 
 // ErrStoreUnavailable is what a request answers when a store it needs
 // (the database, the photo store) cannot be reached or fails on its side:

@@ -713,7 +713,7 @@ func testDisabledUser(t *testing.T, srv *apptest.Server) {
 	r.wantError(t, 403, syncproto.CodeUserDisabled)
 	// The message says whom to ask (the SDK probe: 账号已停用 alone did not).
 	var eb syncproto.ErrorBody
-	if err := json.Unmarshal(r.Body, &eb); err != nil || !strings.Contains(eb.Message, "请联系管理员") {
+	if err := json.Unmarshal(r.Body, &eb); err != nil || !strings.Contains(eb.Message, "请联系县督查室") {
 		t.Errorf("a disabled user is told %q, not whom to ask", eb.Message)
 	}
 

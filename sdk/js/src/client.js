@@ -1205,15 +1205,26 @@ export class FieldsyncClient {
 
   /**
    * Forgets failed-list entries (their values are then gone from the
-   * phone), or all of them with no argument.
-   * @param {...(RejectedEntry | string)} entries entries or their keys
+   * phone), or all of them with no argument. An entry of a sync's result
+   * (SyncResult.rejected), which has neither key nor hlc, stands for every
+   * entry of its record.
+   * @param {...(RejectedEntry | Rejected | string)} entries entries or their keys
    */
   async dismissRejected(...entries) {
-    const keys = new Set(entries.map((e) => (typeof e === 'string' ? e : e.key ?? rejectedKey(e))));
+    /** @type {Set<string>} */
+    const keys = new Set();
+    /** @type {Set<string>} */
+    const records = new Set(); // entity/id of entries without key nor hlc (the SDK probe: they matched none, silently)
+    for (const e of entries) {
+      if (typeof e === 'string') keys.add(e);
+      else if ('key' in e && e.key) keys.add(e.key);
+      else if ('hlc' in e && e.hlc) keys.add(rejectedKey(e));
+      else records.add(`${e.entity}/${e.id}`);
+    }
     await this.storage.transaction(['meta', 'records', 'uploads', 'blobs'], 'readwrite', async (tx) => {
       /** @type {RejectedEntry[]} */
       const list = (await tx.get('meta', 'rejected')) ?? [];
-      const dismissed = (/** @type {RejectedEntry} */ x) => !entries.length || keys.has(x.key ?? rejectedKey(x));
+      const dismissed = (/** @type {RejectedEntry} */ x) => !entries.length || keys.has(x.key ?? rejectedKey(x)) || records.has(`${x.entity}/${x.id}`);
       await tx.put('meta', 'rejected', list.filter((x) => !dismissed(x)));
       // A photo whose refused create took its record off the phone: its
       // bytes and their upload go with the entry (the SDK probe: they

@@ -43,7 +43,7 @@ export async function requestJSON(t, method, path, opts = {}) {
     const text = await readText(resp);
     const data = parseJSON(text);
     if (data && typeof data.server_hlc === 'string') t.observe(data.server_hlc);
-    if (resp.status >= 300) throw errorFromResponse(resp.status, data, resp.headers.get('Retry-After'));
+    if (resp.status >= 300) throw errorFromResponse(resp.status, data, resp.headers.get('Retry-After'), resp.headers.get('Date'));
     if (resp.status !== 204 && !isServerAnswer(path, data)) {
       // A network that answers for the server (a hotel's or a public
       // Wi-Fi's sign-in page, a proxy): nothing reached the server; try
@@ -129,7 +129,7 @@ export async function requestBytes(t, path, opts = {}) {
   return withDeadline(t, async (signal) => {
     const resp = await send(t, 'GET', path, headers, undefined, signal);
     if (resp.status >= 300) {
-      throw errorFromResponse(resp.status, parseJSON(await readText(resp)), resp.headers.get('Retry-After'));
+      throw errorFromResponse(resp.status, parseJSON(await readText(resp)), resp.headers.get('Retry-After'), resp.headers.get('Date'));
     }
     let buf;
     try {
@@ -208,34 +208,39 @@ function parseJSON(text) {
  * @param {number} status
  * @param {any} body the decoded error body, if any
  * @param {string | null} [retryAfter]
+ * @param {string | null} [date] the answer's Date header
  * @returns {FieldsyncError}
  */
-export function errorFromResponse(status, body, retryAfter) {
+export function errorFromResponse(status, body, retryAfter, date) {
   const code = body && typeof body.code === 'string' && body.code ? body.code : statusCodes[status] ?? 'internal';
   const message = body && typeof body.message === 'string' && body.message ? body.message : messageFor(code);
   /** @type {Record<string, any>} */
   const details = {};
-  const ra = retryAfterSeconds(retryAfter);
+  const ra = retryAfterSeconds(retryAfter, date);
   if (ra !== undefined) details.retryAfter = ra;
   const field = body && typeof body.field === 'string' ? body.field : '';
   return new FieldsyncError(code, { status, message, requestId: body?.request_id ?? '', field, details });
 }
 
 /**
- * The seconds a Retry-After header asks to wait: its delay, or the time
- * to its HTTP date (RFC 9110 allows both, and a proxy in front of the
- * server may send the date) by the device's clock, within an hour, since
- * that clock may be wrong; undefined if it says neither.
+ * The seconds a Retry-After header asks to wait: its delay in decimal
+ * digits, or the time to its HTTP date (RFC 9110 allows both, and a proxy
+ * in front of the server may send the date) from the answer's own Date —
+ * both the server's clock — or, without one, from the device's, which may
+ * be wrong: within an hour then; undefined if it says neither.
  * @param {string | null | undefined} header
+ * @param {string | null} [date] the answer's Date header
  * @returns {number | undefined}
  */
-export function retryAfterSeconds(header) {
+export function retryAfterSeconds(header, date) {
   if (!header || !header.trim()) return undefined;
-  const n = Number(header);
-  if (Number.isFinite(n)) return n >= 0 ? n : undefined;
-  const at = Date.parse(header);
+  if (/^\s*\d+\s*$/.test(header)) return Number(header);
+  // An HTTP date begins with its day's name (Sun, 06 Nov 1994 …).
+  const at = /^\s*[A-Za-z]/.test(header) ? Date.parse(header) : NaN;
   if (!Number.isFinite(at)) return undefined;
-  return Math.min(3600, Math.max(0, Math.ceil((at - Date.now()) / 1000)));
+  const from = date ? Date.parse(date) : NaN;
+  const s = Math.max(0, Math.ceil((at - (Number.isFinite(from) ? from : Date.now())) / 1000));
+  return Number.isFinite(from) ? s : Math.min(3600, s);
 }
 
 /** Codes for answers without a body (HEAD), by status. */

@@ -502,10 +502,12 @@ export class FieldsyncClient {
     rejected(): Promise<RejectedEntry[]>;
     /**
      * Forgets failed-list entries (their values are then gone from the
-     * phone), or all of them with no argument.
-     * @param {...(RejectedEntry | string)} entries entries or their keys
+     * phone), or all of them with no argument. An entry of a sync's result
+     * (SyncResult.rejected), which has neither key nor hlc, stands for every
+     * entry of its record.
+     * @param {...(RejectedEntry | Rejected | string)} entries entries or their keys
      */
-    dismissRejected(...entries: (RejectedEntry | string)[]): Promise<void>;
+    dismissRejected(...entries: (RejectedEntry | Rejected | string)[]): Promise<void>;
     /**
      * Makes a refused change again as a new local change (a new HLC, at the
      * end of the outbox) and takes it off the failed list: e.g. an edit

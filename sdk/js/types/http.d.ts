@@ -41,18 +41,21 @@ export function requestBytes(t: Transport, path: string, opts?: {
  * @param {number} status
  * @param {any} body the decoded error body, if any
  * @param {string | null} [retryAfter]
+ * @param {string | null} [date] the answer's Date header
  * @returns {FieldsyncError}
  */
-export function errorFromResponse(status: number, body: any, retryAfter?: string | null): FieldsyncError;
+export function errorFromResponse(status: number, body: any, retryAfter?: string | null, date?: string | null): FieldsyncError;
 /**
- * The seconds a Retry-After header asks to wait: its delay, or the time
- * to its HTTP date (RFC 9110 allows both, and a proxy in front of the
- * server may send the date) by the device's clock, within an hour, since
- * that clock may be wrong; undefined if it says neither.
+ * The seconds a Retry-After header asks to wait: its delay in decimal
+ * digits, or the time to its HTTP date (RFC 9110 allows both, and a proxy
+ * in front of the server may send the date) from the answer's own Date —
+ * both the server's clock — or, without one, from the device's, which may
+ * be wrong: within an hour then; undefined if it says neither.
  * @param {string | null | undefined} header
+ * @param {string | null} [date] the answer's Date header
  * @returns {number | undefined}
  */
-export function retryAfterSeconds(header: string | null | undefined): number | undefined;
+export function retryAfterSeconds(header: string | null | undefined, date?: string | null): number | undefined;
 export type Transport = {
     baseURL: string;
     fetch: typeof fetch;
