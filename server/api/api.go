@@ -315,7 +315,11 @@ func (a *API) pull(c echo.Context) error {
 }
 
 func (a *API) push(c echo.Context) error {
-	resp, err := a.applyPush(c)
+	var req syncproto.PushRequest
+	if err := a.decodeJSON(c, &req); err != nil {
+		return err
+	}
+	resp, err := a.syncer.Push(c.Request().Context(), principalOf(c), &req)
 	if err != nil {
 		return err
 	}
@@ -340,15 +344,6 @@ func (a *API) pushRefusals(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return err
 	}
-}
-
-// applyPush reads the push request's body and applies it.
-func (a *API) applyPush(c echo.Context) (*syncproto.PushResponse, error) {
-	var req syncproto.PushRequest
-	if err := a.decodeJSON(c, &req); err != nil {
-		return nil, err
-	}
-	return a.syncer.Push(c.Request().Context(), principalOf(c), &req)
 }
 
 // ReviewRequest is the body of POST /api/v1/inspections/{id}/review.

@@ -127,7 +127,6 @@ const recKey = (entity, id) => `${entity}/${id}`;
 /** @param {number} seq */
 const seqKey = (seq) => String(seq).padStart(12, '0');
 
-/** A device's connection to fieldsync, with its local data in a Storage. */
 /** The photo formats the server takes (photo.content_type, sync.md §10). */
 export const PHOTO_CONTENT_TYPES = Object.freeze(['image/jpeg', 'image/png', 'image/heic']);
 
@@ -144,6 +143,7 @@ function reopenedClock(deviceId, now, stored) {
   return c;
 }
 
+/** A device's connection to fieldsync, with its local data in a Storage. */
 export class FieldsyncClient {
   /**
    * @param {{baseURL: string, storage: Storage, deviceName: string, fetch: typeof fetch,
@@ -1231,7 +1231,7 @@ export class FieldsyncClient {
       // stayed until a forced sign-out). A refused edit of a photo the
       // phone still has keeps them.
       for (const x of list.filter(dismissed)) {
-        if (x.entity !== 'photo' || (await tx.get('records', `photo/${x.id}`))) continue;
+        if (x.entity !== 'photo' || (await tx.get('records', recKey('photo', x.id)))) continue;
         await tx.delete('uploads', x.id);
         await tx.delete('blobs', x.id);
       }

@@ -15,9 +15,9 @@ export namespace ENTITY_RULES {
 }
 /** Upload errors that end a job until the user decides (sync.md §10.4). */
 export const PERMANENT_UPLOAD_CODES: Set<string>;
-/** A device's connection to fieldsync, with its local data in a Storage. */
 /** The photo formats the server takes (photo.content_type, sync.md §10). */
 export const PHOTO_CONTENT_TYPES: readonly string[];
+/** A device's connection to fieldsync, with its local data in a Storage. */
 export class FieldsyncClient {
     /**
      * Opens the client over storage, making the device id the first time.
