@@ -34,8 +34,13 @@ import { keysOf } from './storage/storage.js';
  *   parent?: MissingParent}} RejectedEntry
  * @typedef {{key: string, entity: string, id: string, field: string, value: any,
  *   hlc: string, by: string | null, code: string, at: number}} Superseded
- * @typedef {{ok: boolean, pushed: number, pulled: number, uploaded: number, uploadedBytes: number,
- *   rejected: Rejected[], superseded: Superseded[], error: FieldsyncError | null}} SyncResult
+ * @typedef {{pushed: number, pulled: number, uploaded: number, uploadedBytes: number,
+ *   rejected: Rejected[], superseded: Superseded[]}} SyncCounts
+ *   what a sync did, whether it ended well or not
+ * @typedef {(SyncCounts & {ok: true, error: null}) | (SyncCounts & {ok: false, error: FieldsyncError})} SyncResult
+ *   a sync's answer: ok, or its error (narrowed by ok: `if (!r.ok) r.error.code`)
+ * @typedef {SyncCounts & {ok: boolean, error: FieldsyncError | null}} SyncTally
+ *   a SyncResult while its sync runs
  * @typedef {{phase: 'push'|'pull'|'upload', done: number, total: number,
  *   bytesDone: number, bytesTotal: number}} Progress
  * @typedef {{pendingChanges: number, pendingRecords: number, pendingPhotos: number, failedPhotos: number, pendingBytes: number, rejectedChanges: number,
@@ -149,49 +154,57 @@ export class FieldsyncClient {
    * @param {{baseURL: string, storage: Storage, deviceName: string, fetch: typeof fetch,
    *   now: () => number, deviceId: string, auth: any, clock: Clock, lastSync: any, chunkSize: number,
    *   pageLimit: number, keepOriginalsFor: number, requestTimeout: number, sleep: (ms: number) => Promise<void>}} o
+   * @private open() makes a client: it reads what the storage holds first.
    */
   constructor(o) {
+    /** @internal */
     this.baseURL = o.baseURL.replace(/\/+$/, '');
-    /** The storage as opened: clients of one process on it take turns (exclusive). */
+    /** @internal The storage as opened: clients of one process on it take turns (exclusive). */
     this.shared = o.storage;
-    /** The storage, its transactions checked to be of this client's device (owned). */
+    /** @internal The storage, its transactions checked to be of this client's device (owned). */
     this.storage = owned(o.storage, () => this.deviceId);
+    /** @internal */
     this.deviceName = o.deviceName;
+    /** @internal */
     this.fetchFn = o.fetch;
-    /** ms a request may take before it is given up as network (0: no limit). */
+    /** @internal ms a request may take before it is given up as network (0: no limit). */
     this.requestTimeout = o.requestTimeout;
+    /** @internal */
     this.nowFn = o.now;
+    /** @internal */
     this.sleepFn = o.sleep;
     /** The device id (UUIDv7, made once per storage). */
     this.deviceId = o.deviceId;
-    /** @type {{access: string, refresh: string, user: User | null, gen: number}} */
+    /** @internal @type {{access: string, refresh: string, user: User | null, gen: number}} */
     this.auth = o.auth ?? { access: '', refresh: '', user: null, gen: 0 };
+    /** @internal */
     this.clock = o.clock;
-    /** Bytes per tus PATCH. */
+    /** @internal Bytes per tus PATCH. */
     this.chunkSize = o.chunkSize;
-    /** Records per pull page. */
+    /** @internal Records per pull page. */
     this.pageLimit = o.pageLimit;
-    /** How long (ms) an uploaded photo's original stays on the phone (purgeOriginals). */
+    /** @internal How long (ms) an uploaded photo's original stays on the phone (purgeOriginals). */
     this.keepOriginalsFor = o.keepOriginalsFor;
-    /** @type {Status} */
-    /** Changes a pull from the start put back into the outbox (afterResync), to push before the sync ends. */
+    /** @internal Changes a pull from the start put back into the outbox (afterResync), to push before the sync ends. */
     this.requeued = 0;
-    /** The outbox as refreshStatus last read it (seeOutbox). @type {OutboxSeen} */
+    /** @internal The outbox as refreshStatus last read it (seeOutbox). @type {OutboxSeen} */
     this.outboxSeen = emptyOutboxSeen();
+    /** @internal The counts status() answers, as refreshStatus last read them. @type {Status} */
     this.cached = { pendingChanges: 0, pendingRecords: 0, pendingPhotos: 0, failedPhotos: 0, pendingBytes: 0, rejectedChanges: 0, lastSync: o.lastSync ?? null, syncing: false };
-    /** @type {Map<string, Set<Function>>} */
+    /** @internal @type {Map<string, Set<Function>>} */
     this.listeners = new Map();
-    /** @type {Promise<SyncResult> | null} */
+    /** @internal @type {Promise<SyncResult> | null} */
     this.running = null;
     /**
      * The pull form asked for: compact (sync.md §8.4), or grouped once a
      * server older than the compact form has refused it.
      * @type {'compact' | 'grouped'}
+     * @internal
      */
     this.pullForm = 'compact';
-    /** @type {Promise<void> | null} */
+    /** @internal @type {Promise<void> | null} */
     this.refreshing = null;
-    /** @type {Promise<any> | null} the capture key being loaded or made (capture.js) */
+    /** @internal @type {Promise<any> | null} the capture key being loaded or made (capture.js) */
     this.keying = null;
   }
 
@@ -289,7 +302,7 @@ export class FieldsyncClient {
     return () => this.listeners.get(event)?.delete(cb);
   }
 
-  /** @param {string} event @param {any} arg */
+  /** @internal @param {string} event @param {any} arg */
   emit(event, arg) {
     for (const cb of this.listeners.get(event) ?? []) {
       try {
@@ -302,7 +315,7 @@ export class FieldsyncClient {
 
   // ---- HTTP and tokens ------------------------------------------------------
 
-  /** @returns {import('./http.js').Transport} */
+  /** @internal @returns {import('./http.js').Transport} */
   get transport() {
     return {
       baseURL: this.baseURL,
@@ -319,6 +332,7 @@ export class FieldsyncClient {
    * @param {string} method
    * @param {string} path
    * @param {any} [body]
+   * @internal
    */
   async api(method, path, body) {
     return this.authed((token) => requestJSON(this.transport, method, path, { body, token }));
@@ -330,6 +344,7 @@ export class FieldsyncClient {
    * @template T
    * @param {(token: string) => Promise<T>} send
    * @returns {Promise<T>}
+   * @internal
    */
   async authed(send) {
     if (!this.signedIn) throw new FieldsyncError('signed_out', { status: 401 });
@@ -366,6 +381,7 @@ export class FieldsyncClient {
    * @param {string} method
    * @param {string} path
    * @param {any} [body]
+   * @internal
    */
   async patient(method, path, body) {
     for (let attempt = 1; ; attempt++) {
@@ -384,6 +400,7 @@ export class FieldsyncClient {
   /**
    * Ends the local session on an answer that says it is over.
    * @param {unknown} err
+   * @internal
    */
   authFailed(err) {
     if (err instanceof FieldsyncError && ENDED.has(err.code)) {
@@ -397,6 +414,7 @@ export class FieldsyncClient {
    * Refreshes run one at a time (a spent refresh token presented twice
    * ends the session, sync.md §2).
    * @param {string} stale
+   * @internal
    */
   async refreshAfter(stale) {
     while (this.refreshing) await this.refreshing.catch(() => {});
@@ -420,6 +438,7 @@ export class FieldsyncClient {
     }
   }
 
+  /** @internal */
   async refresh() {
     const gen = this.auth.gen;
     let tr;
@@ -453,6 +472,7 @@ export class FieldsyncClient {
    * @param {string} what
    * @param {() => Promise<T>} fn
    * @returns {Promise<T>}
+   * @internal
    */
   async exclusive(what, fn) {
     const locks = /** @type {any} */ (globalThis).navigator?.locks;
@@ -474,6 +494,7 @@ export class FieldsyncClient {
    * same transaction (settleSessions).
    * @param {typeof this.auth} auth
    * @param {{access: string, refresh: string}} [ending]
+   * @internal
    */
   async setAuth(auth, ending) {
     await this.storage.transaction('meta', 'readwrite', async (tx) => {
@@ -491,6 +512,7 @@ export class FieldsyncClient {
    * tokens: then the server's refusal was of this tab's old pair, and this
    * one takes the stored pair instead of wiping it (true).
    * @returns {Promise<boolean>} whether a newer stored pair was taken
+   * @internal
    */
   async dropTokens() {
     const dead = this.auth.refresh;
@@ -591,6 +613,7 @@ export class FieldsyncClient {
    * @param {string} username
    * @param {string} password
    * @param {string} deviceId
+   * @internal
    */
   login(username, password, deviceId) {
     return requestJSON(this.transport, 'POST', PATH.login, {
@@ -671,6 +694,7 @@ export class FieldsyncClient {
    * made them before the logout failed).
    * @param {{access: string, refresh: string}} session
    * @returns {Promise<{access: string, refresh: string} | null>}
+   * @internal
    */
   async tryEndSession(session) {
     /** @param {unknown} err refused as no session: nothing left to end */
@@ -748,6 +772,7 @@ export class FieldsyncClient {
    * holds work the server does not have: unsent changes, photos not
    * uploaded, or refused changes the user has not dismissed (their values
    * and photo bytes exist only here).
+   * @internal
    */
   async refuseUnsaved() {
     const s = await this.refreshStatus();
@@ -766,6 +791,7 @@ export class FieldsyncClient {
    * another's session.
    * @param {{deviceId: string, auth: Auth} | null} [next]
    * @param {{access: string, refresh: string}} [ending] the session next replaces, owed the server's logout
+   * @internal
    */
   async resetLocal(next = null, ending = undefined) {
     const stores = /** @type {const} */ (['meta', 'records', 'outbox', 'batches', 'blobs', 'uploads', 'superseded']);
@@ -801,6 +827,7 @@ export class FieldsyncClient {
     await this.refreshStatus();
   }
 
+  /** @internal */
   async saveClock() {
     await this.storage.transaction('meta', 'readwrite', (tx) => this.putClock(tx));
   }
@@ -811,13 +838,14 @@ export class FieldsyncClient {
    * and a save here must come after them, or the user's last edit would
    * lose to an earlier one of the same device.
    * @param {Tx} tx
+   * @internal
    */
   async catchUpClock(tx) {
     const stored = HLC.tryParse((await tx.get('meta', 'clock'))?.last ?? '');
     if (stored && HLC.compare(stored, this.clock.last) > 0) this.clock.last = new HLC(stored.wall, stored.counter, this.clock.node);
   }
 
-  /** @param {Tx} tx */
+  /** @internal @param {Tx} tx */
   putClock(tx) {
     // device: the device time it was stored at, for the next run to see
     // what the device clock did meanwhile (Clock.reopened).
@@ -905,6 +933,7 @@ export class FieldsyncClient {
    * @param {Record<string, any> | null} fields
    * @param {boolean} del
    * @returns {Promise<Rec>}
+   * @internal
    */
   async saveIn(tx, entity, id, fields, del) {
     await this.catchUpClock(tx);
@@ -1071,6 +1100,7 @@ export class FieldsyncClient {
    * The server's thumbnail of photo id.
    * @param {string} id
    * @returns {Promise<Uint8Array>}
+   * @internal
    */
   async fetchThumbnail(id) {
     const path = `/api/v1/photos/${encodeURIComponent(id)}/thumbnail`;
@@ -1179,6 +1209,7 @@ export class FieldsyncClient {
    * user's decision ends that state), then tells the status listeners.
    * @param {string} photoId
    * @param {(tx: Tx, job: import('./upload.js').UploadJob) => Promise<void>} fn
+   * @internal
    */
   async failedUpload(photoId, fn) {
     await this.storage.transaction(['uploads', 'blobs'], 'readwrite', async (tx) => {
@@ -1333,6 +1364,7 @@ export class FieldsyncClient {
    * some, another client reset the storage) are read again from the
    * start.
    * @param {Tx} tx
+   * @internal
    */
   async seeOutbox(tx) {
     const keys = await keysOf(tx, 'outbox');
@@ -1395,7 +1427,7 @@ export class FieldsyncClient {
 
   // ---- sync ------------------------------------------------------------------
 
-  /** Reads the counts again and tells the listeners of "sync". */
+  /** @internal Reads the counts again and tells the listeners of "sync". */
   async statusChanged() {
     await this.refreshStatus();
     this.emit('sync', this.status());
@@ -1417,9 +1449,9 @@ export class FieldsyncClient {
     return this.running;
   }
 
-  /** @param {(p: Progress) => void} onProgress @returns {Promise<SyncResult>} */
+  /** @internal @param {(p: Progress) => void} onProgress @returns {Promise<SyncResult>} */
   async runSync(onProgress) {
-    /** @type {SyncResult} */
+    /** @type {SyncTally} */
     const res = { ok: false, pushed: 0, pulled: 0, uploaded: 0, uploadedBytes: 0, rejected: [], superseded: [], error: null };
     try {
       if (!(await this.resumeSession())) throw new FieldsyncError('signed_out', { status: 401 });
@@ -1486,19 +1518,22 @@ export class FieldsyncClient {
     };
     this.cached.lastSync = lastSync;
     // A storage another client gave to another user is not this one's to write.
-    if (res.error?.code === 'storage_changed') return res;
+    // ok is set only when no error was: the union holds.
+    const done = /** @type {SyncResult} */ (res);
+    if (res.error?.code === 'storage_changed') return done;
     await this.storage.transaction('meta', 'readwrite', async (tx) => {
       await tx.put('meta', 'lastSync', lastSync);
       await this.putClock(tx);
     });
     await this.refreshStatus();
-    return res;
+    return done;
   }
 
   /**
    * Pushes batches until the outbox is empty or no batch makes progress.
-   * @param {SyncResult} res
+   * @param {SyncTally} res
    * @param {(p: Progress) => void} onProgress
+   * @internal
    */
   async pushAll(res, onProgress) {
     let limit = BATCH_MAX;
@@ -1570,6 +1605,7 @@ export class FieldsyncClient {
     }
   }
 
+  /** @internal */
   async dropBatch() {
     await this.storage.transaction('batches', 'readwrite', (tx) => tx.delete('batches', 'pending'));
   }
@@ -1578,7 +1614,8 @@ export class FieldsyncClient {
    * @param {{seqs: number[], mutations: any[]}} batch
    * @param {number} i
    * @param {FieldsyncError} err
-   * @param {SyncResult} res
+   * @param {SyncTally} res
+   * @internal
    */
   async failOne(batch, i, err, res) {
     await this.storage.transaction(['meta', 'records', 'outbox', 'batches'], 'readwrite', async (tx) => {
@@ -1597,8 +1634,9 @@ export class FieldsyncClient {
    * @param {OutboxEntry} e
    * @param {string} code
    * @param {string} message
-   * @param {SyncResult} res
+   * @param {SyncTally} res
    * @param {string} [field] the record's field the refusal is for, when the server named one
+   * @internal
    */
   async reject(tx, e, code, message, res, field = '') {
     /** @type {RejectedEntry[]} */
@@ -1626,6 +1664,7 @@ export class FieldsyncClient {
    * server never had and no unsent edit keeps leaves the local records.
    * @param {Tx} tx
    * @param {OutboxEntry} e
+   * @internal
    */
   async unapply(tx, e) {
     const k = recKey(e.entity, e.id);
@@ -1687,6 +1726,7 @@ export class FieldsyncClient {
    * @param {Tx} tx
    * @param {OutboxEntry} e
    * @param {string[]} lost
+   * @internal
    */
   async applied(tx, e, lost) {
     const k = recKey(e.entity, e.id);
@@ -1709,6 +1749,7 @@ export class FieldsyncClient {
    * Removes an answered entry from the outbox and its pending marks.
    * @param {Tx} tx
    * @param {OutboxEntry} e
+   * @internal
    */
   async settle(tx, e) {
     await tx.delete('outbox', seqKey(e.seq));
@@ -1728,8 +1769,9 @@ export class FieldsyncClient {
    * whether the outbox shrank or was re-stamped (worth another batch).
    * @param {{seqs: number[], mutations: any[]}} batch
    * @param {{results: Array<{status: string, code?: string, message?: string, field?: string, lost_fields?: string[]}>, server_hlc?: string}} resp
-   * @param {SyncResult} res
+   * @param {SyncTally} res
    * @returns {Promise<boolean>}
+   * @internal
    */
   async applyResults(batch, resp, res) {
     const skewed = new Set();
@@ -1786,6 +1828,7 @@ export class FieldsyncClient {
    * every later one whose HLC is now in the future (sync.md §7).
    * @param {Tx} tx
    * @param {Set<number>} skewed
+   * @internal
    */
   async restamp(tx, skewed) {
     const first = Math.min(...skewed);
@@ -1820,6 +1863,7 @@ export class FieldsyncClient {
    * @param {StoredRecord} after
    * @param {string[]} taken
    * @returns {Superseded[]}
+   * @internal
    */
   overwritten(ch, before, after, taken) {
     /** @type {Superseded[]} */
@@ -1845,8 +1889,9 @@ export class FieldsyncClient {
    * one is stored: a page's cursor is stored only with the page, so a
    * page fetched ahead and never stored (the sync ended) is simply asked
    * for again by the next sync.
-   * @param {SyncResult} res
+   * @param {SyncTally} res
    * @param {(p: Progress) => void} onProgress
+   * @internal
    */
   async pullAll(res, onProgress) {
     const stored = await this.storage.transaction('meta', 'readonly', async (tx) => ({
@@ -1994,6 +2039,7 @@ export class FieldsyncClient {
    * Returns how many changes went back into the outbox.
    * @param {Set<string>} seen
    * @returns {Promise<number>}
+   * @internal
    */
   async afterResync(seen) {
     /** @type {Array<{entity: string, id: string}>} */
@@ -2103,6 +2149,7 @@ export class FieldsyncClient {
    * it lacks undone. Returns whether anything changed.
    * @param {StoredRecord} r
    * @param {(hlc: string) => boolean} own
+   * @internal
    */
   takeServers(r, own) {
     const base = r.base ?? {};

@@ -192,11 +192,13 @@ export class Clock {
    */
   constructor(node, opts = {}) {
     this.node = node;
+    /** @internal */
     this.nowFn = opts.now ?? Date.now;
+    /** @internal */
     this.monoFn = opts.mono ?? (typeof performance !== 'undefined' ? () => performance.now() : undefined);
-    /** @type {{wall: number, mono: number} | undefined} the last reading of both clocks */
+    /** @internal @type {{wall: number, mono: number} | undefined} the last reading of both clocks */
     this.seen = undefined;
-    /** The device clock's jumps forward left alone since the offset was learnt (follow). */
+    /** @internal The device clock's jumps forward left alone since the offset was learnt (follow). */
     this.ahead = 0;
     this.offset = opts.offset ?? 0;
     /** @type {HLC} */
@@ -205,6 +207,7 @@ export class Clock {
      * The server's time by the last answer's Date, and the device time it
      * was read for (calibrate), for correct().
      * @type {{serverMs: number, deviceMs: number} | undefined}
+     * @internal
      */
     this.dated = undefined;
   }
@@ -226,6 +229,7 @@ export class Clock {
    * stop the monotonic clock while its own goes on. Without it, a phone
    * whose clock was set right offline kept the old correction, and dated
    * its records a year off until it reached the server.
+   * @internal
    */
   follow() {
     if (!this.monoFn) return;
@@ -305,6 +309,7 @@ export class Clock {
    * Takes the device clock as it reads now for the offset just learnt:
    * a jump made before is in the offset already, not to be taken off
    * again (follow).
+   * @internal
    */
   rebase() {
     this.seen = this.monoFn ? { wall: this.nowFn(), mono: this.monoFn() } : undefined;

@@ -151,7 +151,7 @@ export function sameOrigin(u, base) {
  * Works every unfinished upload job, one at a time. A failing job never
  * stops the others; its error is kept on the job and in res.error.
  * @param {import('./client.js').FieldsyncClient} c
- * @param {import('./client.js').SyncResult} res
+ * @param {import('./client.js').SyncTally} res
  * @param {(p: import('./client.js').Progress) => void} onProgress
  */
 export async function uploadAll(c, res, onProgress) {
@@ -214,7 +214,7 @@ async function updateJob(c, id, patch) {
  * Uploads one job's bytes, refreshing the access token once if it expired.
  * @param {import('./client.js').FieldsyncClient} c
  * @param {UploadJob} job
- * @param {import('./client.js').SyncResult} res
+ * @param {import('./client.js').SyncTally} res
  * @param {(sent: number) => void} progress
  */
 async function uploadOne(c, job, res, progress) {
@@ -250,7 +250,7 @@ async function uploadOne(c, job, res, progress) {
  * @param {import('./client.js').FieldsyncClient} c
  * @param {UploadJob} job
  * @param {Blob | Uint8Array} data
- * @param {import('./client.js').SyncResult} res
+ * @param {import('./client.js').SyncTally} res
  * @param {(sent: number) => void} progress
  * @returns {Promise<void>}
  */

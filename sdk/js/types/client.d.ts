@@ -42,79 +42,11 @@ export class FieldsyncClient {
      * @param {{baseURL: string, storage: Storage, deviceName: string, fetch: typeof fetch,
      *   now: () => number, deviceId: string, auth: any, clock: Clock, lastSync: any, chunkSize: number,
      *   pageLimit: number, keepOriginalsFor: number, requestTimeout: number, sleep: (ms: number) => Promise<void>}} o
+     * @private open() makes a client: it reads what the storage holds first.
      */
-    constructor(o: {
-        baseURL: string;
-        storage: Storage;
-        deviceName: string;
-        fetch: typeof fetch;
-        now: () => number;
-        deviceId: string;
-        auth: any;
-        clock: Clock;
-        lastSync: any;
-        chunkSize: number;
-        pageLimit: number;
-        keepOriginalsFor: number;
-        requestTimeout: number;
-        sleep: (ms: number) => Promise<void>;
-    });
-    baseURL: string;
-    /** The storage as opened: clients of one process on it take turns (exclusive). */
-    shared: import("./storage/storage.js").Storage;
-    /** The storage, its transactions checked to be of this client's device (owned). */
-    storage: import("./storage/storage.js").Storage;
-    deviceName: string;
-    fetchFn: typeof fetch;
-    /** ms a request may take before it is given up as network (0: no limit). */
-    requestTimeout: number;
-    nowFn: () => number;
-    sleepFn: (ms: number) => Promise<void>;
+    private constructor();
     /** The device id (UUIDv7, made once per storage). */
     deviceId: string;
-    /** @type {{access: string, refresh: string, user: User | null, gen: number}} */
-    auth: {
-        access: string;
-        refresh: string;
-        user: User | null;
-        gen: number;
-    };
-    clock: Clock;
-    /** Bytes per tus PATCH. */
-    chunkSize: number;
-    /** Records per pull page. */
-    pageLimit: number;
-    /** How long (ms) an uploaded photo's original stays on the phone (purgeOriginals). */
-    keepOriginalsFor: number;
-    /** @type {Status} */
-    /** Changes a pull from the start put back into the outbox (afterResync), to push before the sync ends. */
-    requeued: number;
-    /** The outbox as refreshStatus last read it (seeOutbox). @type {OutboxSeen} */
-    outboxSeen: OutboxSeen;
-    cached: {
-        pendingChanges: number;
-        pendingRecords: number;
-        pendingPhotos: number;
-        failedPhotos: number;
-        pendingBytes: number;
-        rejectedChanges: number;
-        lastSync: any;
-        syncing: boolean;
-    };
-    /** @type {Map<string, Set<Function>>} */
-    listeners: Map<string, Set<Function>>;
-    /** @type {Promise<SyncResult> | null} */
-    running: Promise<SyncResult> | null;
-    /**
-     * The pull form asked for: compact (sync.md §8.4), or grouped once a
-     * server older than the compact form has refused it.
-     * @type {'compact' | 'grouped'}
-     */
-    pullForm: "compact" | "grouped";
-    /** @type {Promise<void> | null} */
-    refreshing: Promise<void> | null;
-    /** @type {Promise<any> | null} the capture key being loaded or made (capture.js) */
-    keying: Promise<any> | null;
     /** @returns {User | null} the signed-in user (kept while offline) */
     get user(): User | null;
     /** @returns {boolean} whether a refresh token is held */
@@ -140,83 +72,6 @@ export class FieldsyncClient {
      * @returns {() => void}
      */
     on(event: "change" | "sync" | "auth", cb: (arg: any) => void): () => void;
-    /** @param {string} event @param {any} arg */
-    emit(event: string, arg: any): void;
-    /** @returns {import('./http.js').Transport} */
-    get transport(): import("./http.js").Transport;
-    /**
-     * An authenticated request, refreshing the access token once if it expired.
-     * @param {string} method
-     * @param {string} path
-     * @param {any} [body]
-     */
-    api(method: string, path: string, body?: any): Promise<any>;
-    /**
-     * Sends a request with the access token, refreshing it once if it
-     * expired and sending the request again with the new one.
-     * @template T
-     * @param {(token: string) => Promise<T>} send
-     * @returns {Promise<T>}
-     */
-    authed<T>(send: (token: string) => Promise<T>): Promise<T>;
-    /**
-     * An api() call sent again, unchanged, while the server answers 503
-     * server_busy (it is serving as many pushes or pulls as it takes and did
-     * nothing with this one) or 408 request_timeout (the body arrived too
-     * slowly, and nothing of it was done): each time after Retry-After
-     * seconds, at least one, and up to a second of jitter. A push so sent
-     * keeps its batch_id, a pull its cursor. After BUSY_ATTEMPTS the error
-     * ends the sync, still temporary; the pending batch is sent again by the
-     * next sync.
-     * @param {string} method
-     * @param {string} path
-     * @param {any} [body]
-     */
-    patient(method: string, path: string, body?: any): Promise<any>;
-    /**
-     * Ends the local session on an answer that says it is over.
-     * @param {unknown} err
-     */
-    authFailed(err: unknown): unknown;
-    /**
-     * Refreshes unless another request already did since stale was sent.
-     * Refreshes run one at a time (a spent refresh token presented twice
-     * ends the session, sync.md §2).
-     * @param {string} stale
-     */
-    refreshAfter(stale: string): Promise<void>;
-    refresh(): Promise<void>;
-    /**
-     * Runs fn holding this storage's cross-tab lock named what (Web Locks):
-     * tabs of one app that share an IndexedDB database refresh the tokens,
-     * and sync, one at a time — two refreshes of one token end the session,
-     * and two syncs send the same batches and photos at once. Without Web
-     * Locks, or with a storage no other tab opens, fn runs at once.
-     * @template T
-     * @param {string} what
-     * @param {() => Promise<T>} fn
-     * @returns {Promise<T>}
-     */
-    exclusive<T>(what: string, fn: () => Promise<T>): Promise<T>;
-    /**
-     * Persists the tokens (before they are used), then installs them. With
-     * ending, the session they replace is owed to the server's logout in the
-     * same transaction (settleSessions).
-     * @param {typeof this.auth} auth
-     * @param {{access: string, refresh: string}} [ending]
-     */
-    setAuth(auth: typeof this.auth, ending?: {
-        access: string;
-        refresh: string;
-    }): Promise<void>;
-    /**
-     * Ends the local session the server said is over — unless another tab
-     * on this storage signed in or refreshed since this one read its
-     * tokens: then the server's refusal was of this tab's old pair, and this
-     * one takes the stored pair instead of wiping it (true).
-     * @returns {Promise<boolean>} whether a newer stored pair was taken
-     */
-    dropTokens(): Promise<boolean>;
     /**
      * Takes the session another client of this storage (another tab of the
      * app) signed in with after this one's ended: the same user, on the same
@@ -244,14 +99,6 @@ export class FieldsyncClient {
     signIn(username: string, password: string, { force }?: {
         force?: boolean;
     }): Promise<User>;
-    /**
-     * The login request for deviceId; the answer's user carries the
-     * server's spelling of the username.
-     * @param {string} username
-     * @param {string} password
-     * @param {string} deviceId
-     */
-    login(username: string, password: string, deviceId: string): Promise<any>;
     /**
      * Changes the signed-in user's own password (online only; sync.md §2):
      * the server checks current (a wrong one counts as a failed sign-in),
@@ -282,20 +129,6 @@ export class FieldsyncClient {
         force?: boolean;
     }): Promise<void>;
     /**
-     * Tries to end session on the server; returns null when it is ended,
-     * else the session still to end (its tokens, new ones if a refresh
-     * made them before the logout failed).
-     * @param {{access: string, refresh: string}} session
-     * @returns {Promise<{access: string, refresh: string} | null>}
-     */
-    tryEndSession(session: {
-        access: string;
-        refresh: string;
-    }): Promise<{
-        access: string;
-        refresh: string;
-    } | null>;
-    /**
      * Ends on the server the sessions this storage gave up (setAuth's
      * ending: a sign-out, another user's sign-in): POST /auth/logout with
      * each one's access token, refreshed first if it expired. One the
@@ -313,40 +146,6 @@ export class FieldsyncClient {
      * @returns {Promise<number>}
      */
     sessionsOwed(): Promise<number>;
-    /**
-     * Throws unsent_changes ({changes, records, photos, rejected}) while the storage
-     * holds work the server does not have: unsent changes, photos not
-     * uploaded, or refused changes the user has not dismissed (their values
-     * and photo bytes exist only here).
-     */
-    refuseUnsaved(): Promise<void>;
-    /**
-     * Drops the local data (records, outbox, photos, cursor …). With next
-     * (another user signed in with a new device id), the same transaction
-     * stores the new id and its tokens and drops the old id's clock and
-     * capture keys: the storage is never left with one user's data and
-     * another's session.
-     * @param {{deviceId: string, auth: Auth} | null} [next]
-     * @param {{access: string, refresh: string}} [ending] the session next replaces, owed the server's logout
-     */
-    resetLocal(next?: {
-        deviceId: string;
-        auth: Auth;
-    } | null, ending?: {
-        access: string;
-        refresh: string;
-    }): Promise<void>;
-    saveClock(): Promise<void>;
-    /**
-     * Takes the clock as stored if it is ahead of this client's: another
-     * client (tab) of the storage issued later timestamps for this device,
-     * and a save here must come after them, or the user's last edit would
-     * lose to an earlier one of the same device.
-     * @param {Tx} tx
-     */
-    catchUpClock(tx: Tx): Promise<void>;
-    /** @param {Tx} tx */
-    putClock(tx: Tx): Promise<void>;
     /**
      * @param {string} entity
      * @param {string} id
@@ -375,15 +174,6 @@ export class FieldsyncClient {
      * @param {string} id
      */
     remove(entity: string, id: string): Promise<void>;
-    /**
-     * @param {Tx} tx
-     * @param {string} entity
-     * @param {string} id
-     * @param {Record<string, any> | null} fields
-     * @param {boolean} del
-     * @returns {Promise<Rec>}
-     */
-    saveIn(tx: Tx, entity: string, id: string, fields: Record<string, any> | null, del: boolean): Promise<Rec>;
     /**
      * Keeps a photo: its bytes (untouched), SHA-256 and size, the photo
      * record, and an upload job, in one transaction. camera: true says the
@@ -445,12 +235,6 @@ export class FieldsyncClient {
         original: boolean;
     } | null>;
     /**
-     * The server's thumbnail of photo id.
-     * @param {string} id
-     * @returns {Promise<Uint8Array>}
-     */
-    fetchThumbnail(id: string): Promise<Uint8Array>;
-    /**
      * Removes from the phone the originals of photos the server has had
      * for olderThan ms (default: the keepOriginalsFor option, 7 days), each
      * replaced by the server's thumbnail, which photoImage then shows. Only
@@ -486,13 +270,6 @@ export class FieldsyncClient {
      * @param {string} photoId
      */
     discardUpload(photoId: string): Promise<void>;
-    /**
-     * Runs fn over photoId's upload job, which must have failed (only the
-     * user's decision ends that state), then tells the status listeners.
-     * @param {string} photoId
-     * @param {(tx: Tx, job: import('./upload.js').UploadJob) => Promise<void>} fn
-     */
-    failedUpload(photoId: string, fn: (tx: Tx, job: import("./upload.js").UploadJob) => Promise<void>): Promise<void>;
     /**
      * Mutations the server refused (the failed list, sync.md §6), oldest
      * first, until dismissed. Their values are no longer in the local
@@ -534,24 +311,10 @@ export class FieldsyncClient {
      * @param {...(Superseded | string)} entries entries or their keys
      */
     dismiss(...entries: (Superseded | string)[]): Promise<void>;
-    /**
-     * The outbox as this client has read it (outboxSeen), brought up to
-     * date in tx: its keys listed, and of its entries only those not read
-     * before. An entry's key (its seq) is never used again, and new ones
-     * sort after the old, so after a save or a sync only the new entries,
-     * or none, are read: a save's count does not read the whole outbox.
-     * Keys that are not the ones read before plus new ones (a sync sent
-     * some, another client reset the storage) are read again from the
-     * start.
-     * @param {Tx} tx
-     */
-    seeOutbox(tx: Tx): Promise<OutboxSeen>;
     /** @returns {Status} */
     status(): Status;
     /** Recomputes the pending counts from storage. @returns {Promise<Status>} */
     refreshStatus(): Promise<Status>;
-    /** Reads the counts again and tells the listeners of "sync". */
-    statusChanged(): Promise<void>;
     /**
      * Pushes the outbox, pulls and merges every page, then uploads queued
      * photos. One sync at a time: a second call gets the running one.
@@ -561,157 +324,6 @@ export class FieldsyncClient {
     sync(opts?: {
         onProgress?: (p: Progress) => void;
     }): Promise<SyncResult>;
-    /** @param {(p: Progress) => void} onProgress @returns {Promise<SyncResult>} */
-    runSync(onProgress: (p: Progress) => void): Promise<SyncResult>;
-    /**
-     * Pushes batches until the outbox is empty or no batch makes progress.
-     * @param {SyncResult} res
-     * @param {(p: Progress) => void} onProgress
-     */
-    pushAll(res: SyncResult, onProgress: (p: Progress) => void): Promise<void>;
-    dropBatch(): Promise<void>;
-    /**
-     * @param {{seqs: number[], mutations: any[]}} batch
-     * @param {number} i
-     * @param {FieldsyncError} err
-     * @param {SyncResult} res
-     */
-    failOne(batch: {
-        seqs: number[];
-        mutations: any[];
-    }, i: number, err: FieldsyncError, res: SyncResult): Promise<void>;
-    /**
-     * Moves an outbox entry to the failed list, where its values are kept,
-     * and takes it back from the local record: nothing of it was stored, so
-     * the record shows what the server has again (sync.md §6).
-     * @param {Tx} tx
-     * @param {OutboxEntry} e
-     * @param {string} code
-     * @param {string} message
-     * @param {SyncResult} res
-     * @param {string} [field] the record's field the refusal is for, when the server named one
-     */
-    reject(tx: Tx, e: OutboxEntry, code: string, message: string, res: SyncResult, field?: string): Promise<void>;
-    /**
-     * Takes a refused mutation back from its local record (already out of
-     * the outbox): each field still showing its value returns to the newest
-     * of the server's value (the base) and the record's other unsent edits
-     * of that field; a refused delete brings the record back. A record the
-     * server never had and no unsent edit keeps leaves the local records.
-     * @param {Tx} tx
-     * @param {OutboxEntry} e
-     */
-    unapply(tx: Tx, e: OutboxEntry): Promise<void>;
-    /**
-     * Records what the server now has after an applied push of e: the
-     * fields it stored (not those in lost) and an applied delete.
-     * @param {Tx} tx
-     * @param {OutboxEntry} e
-     * @param {string[]} lost
-     */
-    applied(tx: Tx, e: OutboxEntry, lost: string[]): Promise<void>;
-    /**
-     * Removes an answered entry from the outbox and its pending marks.
-     * @param {Tx} tx
-     * @param {OutboxEntry} e
-     */
-    settle(tx: Tx, e: OutboxEntry): Promise<void>;
-    /**
-     * Acts on a push answer in one transaction (sync.md §6, §7). Returns
-     * whether the outbox shrank or was re-stamped (worth another batch).
-     * @param {{seqs: number[], mutations: any[]}} batch
-     * @param {{results: Array<{status: string, code?: string, message?: string, field?: string, lost_fields?: string[]}>, server_hlc?: string}} resp
-     * @param {SyncResult} res
-     * @returns {Promise<boolean>}
-     */
-    applyResults(batch: {
-        seqs: number[];
-        mutations: any[];
-    }, resp: {
-        results: Array<{
-            status: string;
-            code?: string;
-            message?: string;
-            field?: string;
-            lost_fields?: string[];
-        }>;
-        server_hlc?: string;
-    }, res: SyncResult): Promise<boolean>;
-    /**
-     * Re-stamps, in outbox order, the mutations refused for clock_skew and
-     * every later one whose HLC is now in the future (sync.md §7).
-     * @param {Tx} tx
-     * @param {Set<number>} skewed
-     */
-    restamp(tx: Tx, skewed: Set<number>): Promise<void>;
-    /**
-     * The values this device wrote that a pulled change replaced with a
-     * later write of another phone (not the server's own decisions): they
-     * were applied, and then lost, so the inspector is told as for a push
-     * answered stale.
-     * @param {{entity: string, id: string}} ch
-     * @param {Record<string, {value: any, hlc: string}>} before
-     * @param {StoredRecord} after
-     * @param {string[]} taken
-     * @returns {Superseded[]}
-     */
-    overwritten(ch: {
-        entity: string;
-        id: string;
-    }, before: Record<string, {
-        value: any;
-        hlc: string;
-    }>, after: StoredRecord, taken: string[]): Superseded[];
-    /**
-     * Pulls every page from the stored cursor, merging each page and storing
-     * the cursor in one transaction; on 410 starts again from the empty
-     * cursor, keeping the outbox (sync.md §8). The next page is asked for
-     * as soon as a page with has_more arrives, and is on its way while this
-     * one is stored: a page's cursor is stored only with the page, so a
-     * page fetched ahead and never stored (the sync ended) is simply asked
-     * for again by the next sync.
-     * @param {SyncResult} res
-     * @param {(p: Progress) => void} onProgress
-     */
-    pullAll(res: SyncResult, onProgress: (p: Progress) => void): Promise<void>;
-    /**
-     * After a pull from the start that a 410 asked for (the user's scope
-     * changed, or the server's database was restored from a backup: sync.md
-     * §8.3), puts right what the pull did not bring back:
-     * - values this device wrote and the server had taken, that the server
-     *   no longer has (a restore to a backup made before they were pushed):
-     *   they go back into the outbox, at their own HLCs, in the order
-     *   records refer to each other, and the photos whose originals are
-     *   still here are uploaded again. Pushing them is safe whatever the
-     *   server holds (a later write wins as always); they used to be
-     *   forgotten, the phone showing work the office never got;
-     * - values others wrote (another device, the office's review, the
-     *   server) that the server no longer has: the server's state as the
-     *   pull brought it replaces them (a field it lacks is removed, a
-     *   deletion it lacks undone). The pull's merge kept them, their HLCs
-     *   being newer than the restored server's, and the phone showed an
-     *   approval the office must give again. Without a restore the phone
-     *   holds nothing newer than the server of what others wrote, and
-     *   nothing changes;
-     * - records the pull did not bring that are outside the user's counties
-     *   now, or were not this device's to send: dropped. A record with unsent
-     *   changes, or a photo whose bytes are not sent, stays; its push gets
-     *   out_of_scope and goes to the failed list, as any refusal.
-     * Returns how many changes went back into the outbox.
-     * @param {Set<string>} seen
-     * @returns {Promise<number>}
-     */
-    afterResync(seen: Set<string>): Promise<number>;
-    /**
-     * Gives r, which a pull from the start brought, the server's state (its
-     * base) of every value not this device's and not waiting to be sent:
-     * what others wrote that the server no longer has (a restored backup)
-     * is replaced by what it has, a field it lacks removed and a deletion
-     * it lacks undone. Returns whether anything changed.
-     * @param {StoredRecord} r
-     * @param {(hlc: string) => boolean} own
-     */
-    takeServers(r: StoredRecord, own: (hlc: string) => boolean): boolean;
 }
 export function rejectedKey(e: {
     entity: string;
@@ -818,14 +430,32 @@ export type Superseded = {
     code: string;
     at: number;
 };
-export type SyncResult = {
-    ok: boolean;
+/**
+ * what a sync did, whether it ended well or not
+ */
+export type SyncCounts = {
     pushed: number;
     pulled: number;
     uploaded: number;
     uploadedBytes: number;
     rejected: Rejected[];
     superseded: Superseded[];
+};
+/**
+ * a sync's answer: ok, or its error (narrowed by ok: `if (!r.ok) r.error.code`)
+ */
+export type SyncResult = (SyncCounts & {
+    ok: true;
+    error: null;
+}) | (SyncCounts & {
+    ok: false;
+    error: FieldsyncError;
+});
+/**
+ * a SyncResult while its sync runs
+ */
+export type SyncTally = SyncCounts & {
+    ok: boolean;
     error: FieldsyncError | null;
 };
 export type Progress = {

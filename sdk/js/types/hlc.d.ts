@@ -103,42 +103,11 @@ export class Clock {
         offset?: number;
     });
     node: string;
-    nowFn: () => number;
-    monoFn: (() => number) | undefined;
-    /** @type {{wall: number, mono: number} | undefined} the last reading of both clocks */
-    seen: {
-        wall: number;
-        mono: number;
-    } | undefined;
-    /** The device clock's jumps forward left alone since the offset was learnt (follow). */
-    ahead: number;
     offset: number;
     /** @type {HLC} */
     last: HLC;
-    /**
-     * The server's time by the last answer's Date, and the device time it
-     * was read for (calibrate), for correct().
-     * @type {{serverMs: number, deviceMs: number} | undefined}
-     */
-    dated: {
-        serverMs: number;
-        deviceMs: number;
-    } | undefined;
     /** @returns {number} the corrected physical time in ms */
     physical(): number;
-    /**
-     * Keeps the corrected time going on when the device's clock is changed
-     * between two answers of the server (network time setting a phone's
-     * clock right where there is signal but no data, a user setting it):
-     * the device clock's jump, measured against the monotonic clock, is
-     * taken off the offset — a jump back always (time does not go back),
-     * one forward only when it undoes the offset (within
-     * CALIBRATE_TOLERANCE: the clock set right), since a device asleep may
-     * stop the monotonic clock while its own goes on. Without it, a phone
-     * whose clock was set right offline kept the old correction, and dated
-     * its records a year off until it reached the server.
-     */
-    follow(): void;
     /**
      * Takes the offset kept from an earlier run for what the device clock
      * did while the app was closed, which no monotonic clock saw (follow):
@@ -165,12 +134,6 @@ export class Clock {
     observe(remote: HLC | string): HLC;
     /** @param {number} ms */
     setOffset(ms: number): void;
-    /**
-     * Takes the device clock as it reads now for the offset just learnt:
-     * a jump made before is in the offset already, not to be taken off
-     * again (follow).
-     */
-    rebase(): void;
     /**
      * Learns the device clock's error from the server's physical time
      * serverMs (an answer's Date header), read when the device clock said

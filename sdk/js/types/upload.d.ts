@@ -29,10 +29,10 @@ export function sameOrigin(u: string, base: string): string;
  * Works every unfinished upload job, one at a time. A failing job never
  * stops the others; its error is kept on the job and in res.error.
  * @param {import('./client.js').FieldsyncClient} c
- * @param {import('./client.js').SyncResult} res
+ * @param {import('./client.js').SyncTally} res
  * @param {(p: import('./client.js').Progress) => void} onProgress
  */
-export function uploadAll(c: import("./client.js").FieldsyncClient, res: import("./client.js").SyncResult, onProgress: (p: import("./client.js").Progress) => void): Promise<void>;
+export function uploadAll(c: import("./client.js").FieldsyncClient, res: import("./client.js").SyncTally, onProgress: (p: import("./client.js").Progress) => void): Promise<void>;
 /**
  * tus-js-client's urlStorage over the adapter's uploads store: the key of a
  * stored upload is its photo id, and the URL is kept in the photo's job.

@@ -29,15 +29,15 @@ export class FileStorage extends MemoryStorage {
   constructor(dir) {
     super();
     this.dir = dir;
-    /** The journal, open for appending (set by open). */
+    /** @internal The journal, open for appending (set by open). */
     this.fd = -1;
-    /** Its length: every byte before it is a whole line. */
+    /** @internal Its length: every byte before it is a whole line. */
     this.journalSize = 0;
-    /** The size of state.json as last written. */
+    /** @internal The size of state.json as last written. */
     this.stateSize = 0;
-    /** @type {Error | null} set when the journal could not be put back after a failed append */
+    /** @internal @type {Error | null} set when the journal could not be put back after a failed append */
     this.broken = null;
-    /** The journal's size past which the next fold is tried (raised after one fails). */
+    /** @internal The journal's size past which the next fold is tried (raised after one fails). */
     this.foldAt = FOLD_AT;
   }
 
@@ -60,7 +60,7 @@ export class FileStorage extends MemoryStorage {
     return s;
   }
 
-  /** Reads state.json, replays the journal over it, and opens the journal for appending. */
+  /** @internal Reads state.json, replays the journal over it, and opens the journal for appending. */
   load() {
     /** @type {Record<string, Record<string, any>> | null} */
     let state = null;
@@ -108,7 +108,7 @@ export class FileStorage extends MemoryStorage {
     for (const k of blobs.keys()) blobs.set(k, new Uint8Array(fs.readFileSync(this.blobPath(k))));
   }
 
-  /** @param {string} key */
+  /** @internal @param {string} key */
   blobPath(key) {
     return path.join(this.dir, 'blobs', Buffer.from(key).toString('hex'));
   }
@@ -137,7 +137,7 @@ export class FileStorage extends MemoryStorage {
     unlock(this.dir);
   }
 
-  /** @param {Map<string, Map<string, any>>} writes */
+  /** @internal @param {Map<string, Map<string, any>>} writes */
   async commit(writes) {
     if (![...writes.values()].some((m) => m.size > 0)) return; // nothing written: nothing to persist
     if (this.broken) throw new Error(`FileStorage ${this.dir}: ${this.broken.message}; open it again`);
@@ -181,6 +181,7 @@ export class FileStorage extends MemoryStorage {
    * the journal is cut back to its last whole line, so that the next
    * commit's line does not follow a partial one.
    * @param {Buffer} line
+   * @internal
    */
   append(line) {
     try {
@@ -213,6 +214,7 @@ export class FileStorage extends MemoryStorage {
    * Writes the whole state to state.json and empties the journal. A kill
    * between the two replays the journal over a state that already has it,
    * which changes nothing (its lines set keys to values, in order).
+   * @internal
    */
   fold() {
     /** @type {Record<string, Record<string, any>>} */

@@ -10,8 +10,9 @@ import { STORES, keyOrder } from './storage.js';
 export class IndexedDBStorage {
   /** @param {import('idb').IDBPDatabase} db */
   constructor(db) {
+    /** @internal */
     this.db = db;
-    /** The database's name: tabs of one app on it share locks by it (client.exclusive). */
+    /** @internal The database's name: tabs of one app on it share locks by it (client.exclusive). */
     this.name = db.name;
   }
 

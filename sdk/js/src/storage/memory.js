@@ -11,9 +11,9 @@ import { STORES, clone, keyOrder } from './storage.js';
  */
 export class MemoryStorage {
   constructor() {
-    /** @type {Map<string, Map<string, any>>} */
+    /** @internal @type {Map<string, Map<string, any>>} */
     this.data = new Map(STORES.map((s) => [s, new Map()]));
-    /** @type {Promise<unknown>} */
+    /** @internal @type {Promise<unknown>} */
     this.queue = Promise.resolve();
   }
 
@@ -40,6 +40,7 @@ export class MemoryStorage {
    * Applies a committed transaction's writes (FileStorage overrides it to
    * persist them first).
    * @param {Map<string, Map<string, any>>} writes store → key → value (undefined: deleted)
+   * @internal
    */
   async commit(writes) {
     applyWrites(this.data, writes);

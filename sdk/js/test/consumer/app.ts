@@ -28,8 +28,18 @@ export async function inspect(baseURL: string, dir: string | null): Promise<stri
   const id: string = uuidv7();
   await client.save('inspection', id, { status: 'draft', started_at: new Date(client.now()).toISOString() });
   const res = await client.sync({ onProgress: (p) => console.log(p.phase, p.done, p.total) });
-  if (!res.ok && res.error instanceof FieldsyncError) return `${res.error.code}: ${res.error.message}`;
+  // A SyncResult is narrowed by ok: a failed sync has its error, a good one none.
+  if (!res.ok) return `${res.error.code}: ${res.error.message} ${res.error instanceof FieldsyncError}`;
+  const none: null = res.error;
+  // The client's internals are not in the published types: the outbox's
+  // steps, the tokens, the constructor (open() makes a client).
+  // @ts-expect-error internal
+  await client.pushAll(res, () => {});
+  // @ts-expect-error internal
+  void client.auth.access;
+  // @ts-expect-error private constructor
+  void new FieldsyncClient({});
   const shown = await client.photoImage(id);
   const purged: number = await client.purgeOriginals({ olderThan: 0 });
-  return `${res.pushed} ${res.pulled} ${shown?.original ?? 'none'} ${purged} ${client.status().pendingPhotos}`;
+  return `${none} ${res.pushed} ${res.pulled} ${shown?.original ?? 'none'} ${purged} ${client.status().pendingPhotos}`;
 }

@@ -11,9 +11,6 @@ export class IndexedDBStorage {
     static open(name?: string): Promise<IndexedDBStorage>;
     /** @param {import('idb').IDBPDatabase} db */
     constructor(db: import("idb").IDBPDatabase);
-    db: import("idb").IDBPDatabase<any>;
-    /** The database's name: tabs of one app on it share locks by it (client.exclusive). */
-    name: string;
     /**
      * @template T
      * @param {StoreName[] | StoreName} stores

@@ -20,10 +20,6 @@ export function overlayTx(data: Map<string, Map<string, any>>, stores: string[],
  * buffered and applied only when fn resolves.
  */
 export class MemoryStorage {
-    /** @type {Map<string, Map<string, any>>} */
-    data: Map<string, Map<string, any>>;
-    /** @type {Promise<unknown>} */
-    queue: Promise<unknown>;
     /**
      * @template T
      * @param {StoreName[] | StoreName} stores
@@ -32,12 +28,6 @@ export class MemoryStorage {
      * @returns {Promise<T>}
      */
     transaction<T>(stores: StoreName[] | StoreName, mode: import("./storage.js").TxMode, fn: (tx: Tx) => Promise<T>): Promise<T>;
-    /**
-     * Applies a committed transaction's writes (FileStorage overrides it to
-     * persist them first).
-     * @param {Map<string, Map<string, any>>} writes store → key → value (undefined: deleted)
-     */
-    commit(writes: Map<string, Map<string, any>>): Promise<void>;
     close(): Promise<void>;
 }
 export type StoreName = import("./storage.js").StoreName;
