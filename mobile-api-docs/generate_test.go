@@ -140,6 +140,8 @@ func entitySummary(e *server.Entity) string {
 		s = append(s, "Global reference data: every user pulls it (`county` is empty). Read-only for devices (`read_only_entity`).")
 	case !e.DeviceWritable:
 		s = append(s, "Written only by the server or an office; read-only for devices (`read_only_entity`).")
+	case e.DeviceDeletable && e.KeptOnce != "":
+		s = append(s, fmt.Sprintf("Devices create, update and delete it — until an office's act sets `%s`: from then on it is evidence of that act, and a device's delete is refused (`not_deletable`).", e.KeptOnce))
 	case e.DeviceDeletable:
 		s = append(s, "Devices create, update and delete it.")
 	default:

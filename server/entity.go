@@ -170,6 +170,13 @@ type Entity struct {
 	// DeviceWritable entities may be created and updated by devices;
 	// DeviceDeletable ones may also be deleted (evidence never is).
 	DeviceWritable, DeviceDeletable bool
+	// KeptOnce names a server-owned field of a DeviceDeletable entity
+	// that an office's act sets (an inspection's reviewed_at): once it
+	// is set the record is evidence of that act, which devices no longer
+	// delete (not_deletable) — a returned inspection is corrected and
+	// submitted again, not made to vanish with its review, its findings
+	// and a closed month's figures.
+	KeptOnce string
 
 	byName map[string]*Field
 	// rectification names the Rectification fields, for messages.
@@ -358,7 +365,7 @@ var Entities = []*Entity{
 		{Name: "lon_wgs84", Type: TypeReal, Server: true},
 		{Name: "lat_wgs84", Type: TypeReal, Server: true},
 	}},
-	{Name: syncproto.EntityInspection, Label: "检查记录", Parents: []string{"site_id"}, DeviceWritable: true, DeviceDeletable: true, Fields: []Field{
+	{Name: syncproto.EntityInspection, Label: "检查记录", Parents: []string{"site_id"}, DeviceWritable: true, DeviceDeletable: true, KeptOnce: "reviewed_at", Fields: []Field{
 		{Name: "site_id", Type: TypeRef, Ref: syncproto.EntitySite, Required: true, Immutable: true},
 		{Name: "template_id", Type: TypeText, Required: true, Immutable: true},
 		{Name: "template_version", Type: TypeInt, Required: true, Immutable: true, Min: 1, Max: 1e6},

@@ -1004,10 +1004,15 @@ func (s *Syncer) checkUpdate(ctx context.Context, tx WriteTx, p *Principal, cur 
 	// order), so one that comes after is backdated, and would change or
 	// delete an inspection under review.
 	itself := l == lockSubmitted && cur.Entity.Name == syncproto.EntityInspection
-	if err != nil || l.allows(cur, vals, del) || !itself && l.before(since, h) {
+	switch {
+	case err != nil:
 		return err
+	case !l.allows(cur, vals, del) && (itself || !l.before(since, h)):
+		return l.refused(cur)
+	case del && cur.Entity.KeptOnce != "" && cur.Text(cur.Entity.KeptOnce) != "":
+		return Errorf(syncproto.CodeNotDeletable, "%s已经督查审核，审核记录和证据都要保留，设备不能删除；如需更正，请修改后重新提交", cur.Entity.Label)
 	}
-	return l.refused(cur)
+	return nil
 }
 
 // checkRefs checks every reference a mutation sets: the record referred to

@@ -173,7 +173,7 @@ func TestEveryCodeHasAMessage(t *testing.T) {
 }
 
 // TestEntityRulesMatchServer: the entities the SDK refuses to write or
-// delete, the fields it refuses to set, and the fields it knows a create
+// delete (and the field after which a record is kept), the fields it refuses to set, and the fields it knows a create
 // needs (sent again after a restore) are the server's (its entity
 // catalogue), so that a phone refuses locally exactly what the server
 // would reject.
@@ -190,6 +190,7 @@ func TestEntityRulesMatchServer(t *testing.T) {
 		Writable     []string            `json:"writable"`
 		ReadOnly     []string            `json:"readOnly"`
 		NotDeletable []string            `json:"notDeletable"`
+		KeptOnce     map[string]string   `json:"keptOnce"`
 		ServerOwned  map[string][]string `json:"serverOwned"`
 		Required     map[string][]string `json:"required"`
 	}
@@ -198,6 +199,7 @@ func TestEntityRulesMatchServer(t *testing.T) {
 	}
 	want := got
 	want.Writable, want.ReadOnly, want.NotDeletable, want.ServerOwned, want.Required = []string{}, []string{}, []string{}, map[string][]string{}, map[string][]string{}
+	want.KeptOnce = map[string]string{}
 	meta := map[string]bool{}
 	for _, f := range server.MetaFields {
 		meta[f.Name] = true
@@ -210,6 +212,9 @@ func TestEntityRulesMatchServer(t *testing.T) {
 		want.Writable = append(want.Writable, e.Name)
 		if !e.DeviceDeletable {
 			want.NotDeletable = append(want.NotDeletable, e.Name)
+		}
+		if e.KeptOnce != "" {
+			want.KeptOnce[e.Name] = e.KeptOnce
 		}
 		for _, f := range e.Fields {
 			if f.Server && !meta[f.Name] {

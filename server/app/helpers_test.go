@@ -97,3 +97,8 @@ func text(ch syncproto.Change, field string) string {
 }
 
 var srvScopeAll = server.Scope{All: true}
+
+// remove is c's delete of the record, stamped now.
+func remove(c *syncproto.Client, entity, id string) syncproto.Mutation {
+	return syncproto.Mutation{Entity: entity, ID: id, Delete: true, HLC: c.Clock.Now().String()}
+}

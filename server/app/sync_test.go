@@ -1260,3 +1260,52 @@ func TestRoadsidePhotoLinks(t *testing.T) {
 		t.Errorf("a finding of another inspection: field %q, want finding_id", f)
 	}
 }
+
+// TestReviewedInspectionKept: an inspection an office has reviewed is
+// evidence of that review. A returned one is corrected and submitted
+// again — its findings may be withdrawn with the answers that raised
+// them — but no device deletes it, whichever device and in whatever
+// status the phone puts it first: it would vanish from the console, with
+// its review and its overdue findings, and from a closed month's report
+// (the office probe). A draft no office has seen is still given up.
+func TestReviewedInspectionKept(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	other := srv.Login(apptest.Inspector) // the same inspector on a new phone
+	office := srv.Login(apptest.CountyOffice)
+	insp := newInspection(t, phone, apptest.Xinfu)
+	finding := newID()
+	wantStatus(t, apptest.Push(t, phone,
+		apptest.Mut(phone, syncproto.EntityFinding, finding, apptest.Fields("inspection_id", insp, "item_key", "fence",
+			"description", "围挡：不合格", "severity", "major", "status", "open", "deadline", "2026-11-29")),
+		apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields("answers.fence", map[string]any{"result": "fail"}, "status", "submitted"))),
+		"applied", "applied")
+	if err := office.Do(ctx, http.MethodPost, "/api/v1/inspections/"+insp+"/review",
+		map[string]string{"decision": "return", "comment": "请补充照片"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	kept := "rejected/" + syncproto.CodeNotDeletable
+	for _, c := range []*syncproto.Client{phone, other} {
+		wantStatus(t, apptest.Push(t, c, apptest.Mut(c, syncproto.EntityFinding, newID(), apptest.Fields("inspection_id", insp,
+			"item_key", "cover", "description", "裸土未覆盖", "severity", "minor", "status", "open"))), "applied")
+		wantStatus(t, apptest.Push(t, c, remove(c, syncproto.EntityInspection, insp)), kept)
+	}
+	// Back to a draft first, and the finding withdrawn in the same batch:
+	// the finding goes, the inspection stays.
+	wantStatus(t, apptest.Push(t, phone, apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields("status", "draft"))), "applied")
+	wantStatus(t, apptest.Push(t, phone, remove(phone, syncproto.EntityFinding, finding), remove(phone, syncproto.EntityInspection, insp)), "applied", kept)
+	r, err := srv.App.DB.Get(ctx, syncproto.EntityInspection, insp)
+	if err != nil || r == nil || r.State.IsDeleted() || r.Text("reviewed_at") == "" {
+		t.Fatalf("the returned inspection: %v %v", r, err)
+	}
+	// Approved, it is locked as before.
+	wantStatus(t, apptest.Push(t, phone, apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields("status", "submitted"))), "applied")
+	if err := office.Do(ctx, http.MethodPost, "/api/v1/inspections/"+insp+"/review", map[string]string{"decision": "approve"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, apptest.Push(t, phone, remove(phone, syncproto.EntityInspection, insp)), "rejected/"+syncproto.CodeRecordLocked)
+
+	// A draft no office has reviewed: given up, as before.
+	draft := newInspection(t, phone, apptest.Xinfu)
+	wantStatus(t, apptest.Push(t, phone, remove(phone, syncproto.EntityInspection, draft)), "applied")
+}

@@ -66,6 +66,12 @@ const WRITABLE = new Set(['site', 'inspection', 'finding', 'vehicle_check', 'pho
 const READ_ONLY = new Set(['county', 'checklist_template', 'rectification_task', 'task_progress', 'review']);
 /** Entities a device may not delete (not_deletable). */
 const NOT_DELETABLE = new Set(['photo', 'vehicle_check', 'site']);
+/**
+ * Per deletable entity, the server-owned field an office's act sets, after
+ * which the record is evidence of it and not deleted either (not_deletable):
+ * an inspection reviewed (returned) is corrected and submitted again.
+ */
+const KEPT_ONCE = { inspection: 'reviewed_at' };
 /** Server-owned fields by entity (sync.md §13); created_by and received_at everywhere. */
 const SERVER_OWNED = {
   site: ['lon_wgs84', 'lat_wgs84'],
@@ -86,7 +92,7 @@ const REQUIRED = {
  * The rules above, for the test that checks them against the server's
  * entity catalogue (sdk_test.go TestEntityRulesMatchServer).
  */
-export const ENTITY_RULES = { writable: [...WRITABLE], readOnly: [...READ_ONLY], notDeletable: [...NOT_DELETABLE], serverOwned: SERVER_OWNED, required: REQUIRED };
+export const ENTITY_RULES = { writable: [...WRITABLE], readOnly: [...READ_ONLY], notDeletable: [...NOT_DELETABLE], keptOnce: KEPT_ONCE, serverOwned: SERVER_OWNED, required: REQUIRED };
 /** Push-result codes after which a mutation leaves the outbox for the failed list. */
 const KEEP_CODES = new Set(['clock_skew', 'unknown_reference']);
 /** Upload errors that end a job until the user decides (sync.md §10.4). */
@@ -921,7 +927,14 @@ export class FieldsyncClient {
     checkEntity(entity);
     if (NOT_DELETABLE.has(entity)) throw new FieldsyncError('not_deletable', { details: { entity } });
     checkID(id);
-    await this.storage.transaction(['meta', 'records', 'outbox'], 'readwrite', (tx) => this.saveIn(tx, entity, id, null, true));
+    await this.storage.transaction(['meta', 'records', 'outbox'], 'readwrite', async (tx) => {
+      const kept = KEPT_ONCE[/** @type {keyof typeof KEPT_ONCE} */ (entity)];
+      const cur = kept ? await tx.get('records', recKey(entity, id)) : null;
+      if (cur && !cur.gone && cur.fields[kept]?.value != null) {
+        throw new FieldsyncError('not_deletable', { details: { entity, field: kept } });
+      }
+      return this.saveIn(tx, entity, id, null, true);
+    });
     this.emit('change', { entity, id });
     await this.refreshStatus();
   }

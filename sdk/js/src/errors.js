@@ -58,7 +58,7 @@ export const MESSAGES = {
   record_locked: '检查已提交或已通过审核，退回前不能修改',
   immutable_field: '该字段创建后不能修改',
   unknown_reference: '所引用的记录尚未上传或已删除',
-  not_deletable: '此类记录不能删除（证据和点位只能修改，不能删除）',
+  not_deletable: '此记录不能删除（证据、点位和已经督查审核的检查只能修改，不能删除）',
   record_deleted: '该记录已被删除，本次修改未生效',
   invalid_value: '取值不在允许范围内',
 };

@@ -95,6 +95,35 @@ test('a refused delete brings the record back', async () => {
   assert.ok(changes.some((c) => c.entity === 'inspection' && c.id === insp), 'the app is told the record changed');
 });
 
+test('an inspection an office has reviewed is not deleted: refused at once once its return is pulled, by the server before', async () => {
+  const srv = await server();
+  const { a, b, insp } = await twoPhones(srv.url);
+  await b.save('inspection', insp, { status: 'submitted', finished_at: '2026-11-30T10:00:00+08:00' });
+  await syncOK(b);
+  await review(srv.url, insp, 'return');
+  // A has not pulled the return: its delete (of the draft it knew) goes to
+  // the server, which refuses it, and the record comes back as returned.
+  await a.remove('inspection', insp);
+  const r = await a.sync();
+  assert.deepEqual(r.rejected.map((x) => [x.entity, x.code]), [['inspection', 'not_deletable']]);
+  assert.equal((await a.get('inspection', insp))?.fields.status, 'returned', 'the record is back, as the office returned it');
+  // B pulled the return: refused on the phone, nothing queued.
+  await syncOK(b);
+  await assert.rejects(b.remove('inspection', insp), (e) => /** @type {any} */ (e).code === 'not_deletable' && /** @type {any} */ (e).details?.field === 'reviewed_at');
+  assert.equal(b.status().pendingChanges, 0);
+  assert.equal((await b.get('inspection', insp))?.fields.status, 'returned');
+  // Corrected and submitted again instead.
+  await b.save('inspection', insp, { summary: '已补充', status: 'submitted' });
+  assert.deepEqual((await syncOK(b)).rejected, []);
+  // A draft no office has seen is still given up.
+  const draft = uuidv7();
+  await b.save('inspection', draft, { site_id: await demoSite(b), template_id: 'coal_yard', template_version: 1, status: 'draft' });
+  await syncOK(b);
+  await b.remove('inspection', draft);
+  assert.deepEqual((await syncOK(b)).rejected, []);
+  assert.equal(await b.get('inspection', draft), null);
+});
+
 test('a refused create leaves the phone, and the app is told (change)', async () => {
   const srv = await server();
   const a = await device(srv.url);

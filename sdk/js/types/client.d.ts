@@ -10,6 +10,7 @@ export namespace ENTITY_RULES {
     export let writable: string[];
     export let readOnly: string[];
     export let notDeletable: string[];
+    export { KEPT_ONCE as keptOnce };
     export { SERVER_OWNED as serverOwned };
     export { REQUIRED as required };
 }
@@ -484,18 +485,22 @@ export type Status = {
     syncing: boolean;
 };
 import { FieldsyncError } from './errors.js';
+declare namespace KEPT_ONCE {
+    let inspection: string;
+}
 declare namespace SERVER_OWNED {
-    let site: string[];
-    let inspection: string[];
-    let finding: string[];
-    let vehicle_check: string[];
-    let photo: string[];
+    export let site: string[];
+    let inspection_1: string[];
+    export { inspection_1 as inspection };
+    export let finding: string[];
+    export let vehicle_check: string[];
+    export let photo: string[];
 }
 declare namespace REQUIRED {
     let site_1: string[];
     export { site_1 as site };
-    let inspection_1: string[];
-    export { inspection_1 as inspection };
+    let inspection_2: string[];
+    export { inspection_2 as inspection };
     let finding_1: string[];
     export { finding_1 as finding };
     let vehicle_check_1: string[];
