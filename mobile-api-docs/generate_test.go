@@ -238,7 +238,7 @@ func fieldRules(e *server.Entity, f *server.Field) string {
 			server.EarliestDeviceTime.Format("2006-01-02")+", else `invalid_value`")
 	}
 	if f.Map {
-		r = append(r, "map: one field per key `[a-z0-9_]{1,64}`, each merged on its own; at most "+
+		r = append(r, "map: one field per key `[a-z0-9][a-z0-9_]{0,63}`, each merged on its own; at most "+
 			strconv.Itoa(server.MaxMapKeys)+" keys holding a value per record, else `invalid_value`")
 	}
 	if len(r) == 0 {

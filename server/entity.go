@@ -201,7 +201,11 @@ func (e *Entity) Field(wire string) (*Field, string) {
 	return nil, ""
 }
 
-var mapKeyRE = regexp.MustCompile(`^[a-z0-9_]{1,64}$`)
+// mapKeyRE is a map field's key: a checklist item's key is snake_case
+// and begins with a letter; one beginning with an underscore is none, and
+// __proto__, taken as a plain object's key by a JavaScript app, would
+// replace the object's prototype and hide every answer.
+var mapKeyRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_]{0,63}$`)
 
 // MetaFields are the server-owned fields every record carries: who created
 // it and when the server received it. They are set once, when the record is

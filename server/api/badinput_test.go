@@ -909,6 +909,9 @@ func testMutationRejections(t *testing.T, srv *apptest.Server) {
 		{"field of another entity", up(syncproto.EntitySite, site, F{"plate": "晋H1"}), syncproto.CodeUnknownField},
 		{"map key upper case", up(syncproto.EntityInspection, open, F{"answers.Fence": true}), syncproto.CodeUnknownField},
 		{"map key empty", up(syncproto.EntityInspection, open, F{"answers.": true}), syncproto.CodeUnknownField},
+		{"map key __proto__", up(syncproto.EntityInspection, open, F{"answers.__proto__": F{"result": "fail"}}), syncproto.CodeUnknownField},
+		{"map key beginning with _", up(syncproto.EntityInspection, open, F{"answers._fence": F{"result": "fail"}}), syncproto.CodeUnknownField},
+		{"map key 65 long", up(syncproto.EntityInspection, open, F{"answers." + strings.Repeat("a", 65): true}), syncproto.CodeUnknownField},
 		{"dotted name of a plain field", up(syncproto.EntitySite, site, F{"name.x": "a"}), syncproto.CodeUnknownField},
 
 		{"string for a number", up(syncproto.EntitySite, site, F{"radius_m": "big"}), syncproto.CodeInvalidField},

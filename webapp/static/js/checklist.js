@@ -109,11 +109,14 @@ export function answerText(it, a) {
   return a.note ? `${s}（${a.note}）` : s;
 }
 
-/** answersOf collects an inspection record's answers by item key. */
+/** answersOf collects an inspection record's answers by item key, in an
+ *  object without a prototype: a key such as __proto__ (which no
+ *  checklist has, and the server refuses) is only a key, never the
+ *  object's prototype, which would hide every answer. */
 export function answersOf(rec) {
-  const out = {};
+  const out = Object.create(null);
   const f = rec?.fields || {};
-  if (f.answers && typeof f.answers === 'object') Object.assign(out, f.answers);
+  if (f.answers && typeof f.answers === 'object') for (const [k, v] of Object.entries(f.answers)) out[k] = v;
   for (const [k, v] of Object.entries(f)) if (k.startsWith('answers.')) out[k.slice(8)] = v;
   return out;
 }
