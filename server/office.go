@@ -335,9 +335,13 @@ func (s *Syncer) VerifyFinding(ctx context.Context, p *Principal, findingID, dec
 			return Errorf(syncproto.CodeConflict, "此问题的整改已核实，无需再次核实")
 		case decision == DecisionVerify && status != "rectified" && f.State.Fields["status"].HLC.Node == syncproto.ServerNode:
 			// An office's decision put it there (another office sent it
-			// back), not the inspector.
-			return Errorf(syncproto.CodeConflict, "此问题已由其他督查人员退回整改（现为%s），不能核实；请重新打开查看",
-				cmp.Or(FindingStatusLabels[status], "待整改"))
+			// back, or this one), not the inspector.
+			who := "其他督查人员"
+			if f.Text("verifier_id") == p.UserID {
+				who = "您"
+			}
+			return Errorf(syncproto.CodeConflict, "此问题已由%s退回整改（现为%s），须等巡查员报告整改完成后才能核实；请重新打开查看",
+				who, cmp.Or(FindingStatusLabels[status], "待整改"))
 		case decision == DecisionVerify && status != "rectified":
 			return Errorf(syncproto.CodeConflict, "巡查员尚未报告整改完成（此问题现为%s），不能核实；请重新打开查看",
 				cmp.Or(FindingStatusLabels[status], "待整改"))

@@ -1080,6 +1080,14 @@ func TestRectificationAfterApproval(t *testing.T) {
 	if r.Text("status") != "rectifying" || r.Text("verify_comment") != "北侧仍有缺口" || r.Text("verifier_id") == "" || r.Text("verified_at") == "" {
 		t.Fatalf("reopened finding: %s", dump(r.State))
 	}
+	// Verified before the inspector reports again: refused, saying who
+	// sent it back — this office itself, or another (API probe: it
+	// blamed another office worker for the office's own decision).
+	for c, who := range map[*syncproto.Client]string{office: "已由您退回整改", srv.Login(apptest.CityOffice): "已由其他督查人员退回整改"} {
+		if err := decide(c, server.DecisionVerify, "", 0); syncproto.ErrorCodeOf(err) != syncproto.CodeConflict || !strings.Contains(err.Error(), who) {
+			t.Errorf("a verification of the finding sent back: %v, want conflict saying %s", err, who)
+		}
+	}
 	pullAll(t, phone, "", 500) // the phone reads the comment, then acts on it
 	wantStatus(t, apptest.Push(t, phone, progress("status", "rectified", "rectification_note", "北侧已补")), "applied")
 	newPhoto := func() syncproto.Mutation {

@@ -143,7 +143,7 @@ func TestFailingOptionMarked(t *testing.T) {
 			t.Errorf("queue row of %s: 不合格项 %q, want %s", id, m, want)
 		}
 	}
-	row := regexp.MustCompile(`<tr( class="fail")?><td>锅炉现状</td><td>仍在燃煤</td></tr>`)
+	row := regexp.MustCompile(`<tr( class="fail")?><td>锅炉现状</td><td>仍在燃煤(?:（不合格）)?</td></tr>`)
 	for id, marked := range map[string]bool{v1: false, v2: true} {
 		_, page := b.get("/console/inspections/" + id)
 		m := row.FindStringSubmatch(page)
@@ -208,6 +208,28 @@ func TestVerdictContradictionShown(t *testing.T) {
 	for id, want := range map[string]string{v2: "缺项 1<", v3: "缺项 2<"} {
 		if row := rowOf(queue, id); !strings.Contains(row, want) {
 			t.Errorf("queue row %q, want %q", row, want)
+		}
+	}
+}
+
+// TestChoiceFailureSaid: an option that describes a violation (地热尾水
+// 排入市政污水管网) says 不合格 in its row, as a failed check and a number
+// over its limit do — it was marked by colour only, so the rows saying
+// 不合格 were fewer than the queue's 不合格项 (office probe).
+func TestChoiceFailureSaid(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	id := pushVersion(t, phone, apptest.Xinfu, "geothermal_heat_pump", 1, "submitted",
+		"answers.tailwater", map[string]any{"value": "sewer"})
+	_, page := loggedIn(t, srv, apptest.CountyOffice).get("/console/inspections/" + id)
+	page = squash(page)
+	if want := `<tr class="fail"><td>地热尾水去向</td><td>排入市政污水管网（不合格）</td></tr>`; !strings.Contains(page, want) {
+		t.Errorf("the page lacks %s", want)
+	}
+	// Every row marked failed says so in words.
+	for _, row := range regexp.MustCompile(`<tr class="fail">.*?</tr>`).FindAllString(page, -1) {
+		if !strings.Contains(row, "不合格") {
+			t.Errorf("a failed row says it only by colour: %s", row)
 		}
 	}
 }

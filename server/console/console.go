@@ -446,7 +446,10 @@ func (c *Console) errorPage(ec echo.Context, err error) error {
 // of an office, not an HTTP status (the message below it says why).
 func errorHeading(code string, status int) string {
 	if code == syncproto.CodeConflict {
-		return "记录已被他人修改"
+		// Not always someone else's change: the same office's earlier
+		// decision in another tab, or a decision the record's state does
+		// not allow yet (the message below says which).
+		return "操作与记录当前状态不符"
 	}
 	switch status {
 	case http.StatusBadRequest, http.StatusUnprocessableEntity, http.StatusUnsupportedMediaType:

@@ -273,8 +273,14 @@ func answers(insp *server.StoredRecord, t *seeds.Template) []answerRow {
 			}
 			row.Value, row.Failed = a.Text(it), a.Failed(it)
 			row.Answer = row.Value
-			if l := it.Limit(); row.Failed && l != "" {
-				row.Value += "（超过限值 " + l + "，不合格）" // said, not only coloured
+			// A failure is said, not only coloured (a printout in black
+			// and white, a screen reader): a check's 不合格 says itself.
+			switch l := it.Limit(); {
+			case !row.Failed || a.Result == syncproto.ResultFail:
+			case l != "":
+				row.Value += "（超过限值 " + l + "，不合格）"
+			default:
+				row.Value += "（不合格）" // an option that describes a violation
 			}
 		}
 		out = append(out, row)
