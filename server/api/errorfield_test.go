@@ -62,6 +62,8 @@ func TestErrorNamesItsField(t *testing.T) {
 		{"push: a batch_id not a UUID", syncproto.PathPush, access, `{"device_id":"` + insp.DeviceID + `","batch_id":"B","mutations":[` + vc("") + `]}`, syncproto.CodeBadRequest, "batch_id"},
 		{"push: no mutations", syncproto.PathPush, access, `{"device_id":"` + insp.DeviceID + `","batch_id":"` + newID() + `","mutations":[]}`, syncproto.CodeBadRequest, "mutations"},
 		{"login: no username", syncproto.PathLogin, "", `{"password":"x","device_id":"` + newID() + `"}`, syncproto.CodeMissingField, "username"},
+		{"login: username of spaces", syncproto.PathLogin, "", `{"username":"  \u3000 ","password":"x","device_id":"` + newID() + `"}`, syncproto.CodeMissingField, "username"},
+		{"login: empty password", syncproto.PathLogin, "", `{"username":"inspector","password":"","device_id":"` + newID() + `"}`, syncproto.CodeMissingField, "password"},
 		{"login: no password", syncproto.PathLogin, "", `{"username":"inspector","device_id":"` + newID() + `"}`, syncproto.CodeMissingField, "password"},
 		{"login: a device_id not a UUID", syncproto.PathLogin, "", `{"username":"inspector","password":"x","device_id":"D"}`, syncproto.CodeInvalidField, "device_id"},
 		{"refresh: no token", syncproto.PathRefresh, "", `{}`, syncproto.CodeMissingField, "refresh_token"},

@@ -65,6 +65,46 @@ func testFailedLoginsLogged(t *testing.T, srv *apptest.Server, logs *logBuffer) 
 	}
 }
 
+// TestFailedLoginKnownUser: a real user's failed sign-in is logged as a
+// known user's whatever the password's length — one longer than bcrypt
+// reads (72 bytes) was logged as an unknown name's (API probe), hiding a
+// guess at a real account among noise — and an unknown name's as not.
+func TestFailedLoginKnownUser(t *testing.T) {
+	t.Parallel()
+	srv := apptest.Start(t)
+	logs := &logBuffer{}
+	srv.App.Auth.Log = slog.New(slog.NewJSONHandler(logs, nil))
+	for _, guess := range []string{"short-guess", strings.Repeat("a", 80), strings.Repeat("密", 30)} {
+		body, _ := json.Marshal(map[string]string{"username": apptest.DingxiangOffice, "password": guess, "device_id": newID()})
+		resp, err := srv.HTTPClient().Post(srv.URL+syncproto.PathLogin, "application/json", strings.NewReader(string(body)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("a wrong password of %d bytes: %d", len(guess), resp.StatusCode)
+		}
+	}
+	failed := logs.events(t, "username", apptest.DingxiangOffice)
+	if len(failed) != 3 {
+		t.Fatalf("%d events for the real user, want 3", len(failed))
+	}
+	for _, e := range failed {
+		if e["kind"] != "login_failed" || e["known_user"] != true {
+			t.Errorf("a real user's failed sign-in logged as %v", e)
+		}
+	}
+	body, _ := json.Marshal(map[string]string{"username": "nobody.here", "password": strings.Repeat("a", 80), "device_id": newID()})
+	resp, err := srv.HTTPClient().Post(srv.URL+syncproto.PathLogin, "application/json", strings.NewReader(string(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if e := logs.events(t, "username", "nobody.here"); len(e) != 1 || e[0]["known_user"] != false {
+		t.Errorf("an unknown name's failed sign-in logged as %v", e)
+	}
+}
+
 // logBuffer collects the server's JSON log lines.
 type logBuffer struct{ logtest.Buffer }
 

@@ -12,7 +12,6 @@
 package auth
 
 import (
-	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -167,8 +166,8 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*server.Princ
 // bad_request, too_many_attempts, invalid_credentials, user_disabled,
 // device_revoked, conflict.
 func (s *Service) Login(ctx context.Context, req *syncproto.LoginRequest, clientIP string) (*syncproto.TokenResponse, error) {
-	if req.Username == "" || req.Password == "" {
-		return nil, server.Errorf(syncproto.CodeMissingField, "请输入用户名和密码").At(cmp.Or(emptyName(req.Username, "username"), "password"))
+	if err := missingCredentials(typedName(req.Username), req.Password); err != nil {
+		return nil, err
 	}
 	if !server.IsCanonicalUUID(req.DeviceID) {
 		return nil, server.Errorf(syncproto.CodeInvalidField, "device_id 应为小写 UUID").At("device_id")
@@ -330,9 +329,9 @@ func (s *Service) Confirm(ctx context.Context, in *SignIn) error {
 // against the name in every case. Errors: missing_field,
 // too_many_attempts, invalid_credentials, user_disabled.
 func (s *Service) CheckPassword(ctx context.Context, username, password, clientIP string) (*SignIn, error) {
-	username = strings.TrimSpace(server.NarrowASCII(username))
-	if username == "" || password == "" {
-		return nil, server.Errorf(syncproto.CodeMissingField, "请输入用户名和密码")
+	username = typedName(username)
+	if err := missingCredentials(username, password); err != nil {
+		return nil, err
 	}
 	// The username at this address is the account's key (a success
 	// clears it); the address's own and the username's over every
@@ -355,12 +354,13 @@ func (s *Service) CheckPassword(ctx context.Context, username, password, clientI
 	} else if err != nil {
 		return nil, err
 	}
-	compared := password
-	if len(password) > maxPassword {
-		// Compared all the same, so as to take the time a wrong one does.
-		compared, u = password[:maxPassword], nil
+	compared, tooLong := password, len(password) > maxPassword
+	if tooLong {
+		// Compared all the same, so as to take the time a wrong one does
+		// (and logged as a failure of the user it names).
+		compared = password[:maxPassword]
 	}
-	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(compared)) != nil || u == nil {
+	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(compared)) != nil || u == nil || tooLong {
 		if err := s.Limiter.Fail(ctx, keys...); err != nil {
 			return nil, err
 		}
@@ -473,10 +473,20 @@ func (s *Service) securityEvent(ctx context.Context, kind string, args ...any) {
 	}
 }
 
-// emptyName is name when the value v of that field is empty, else "".
-func emptyName(v, name string) string {
-	if v == "" {
-		return name
+// typedName is a username as a phone's keyboard may type it: without the
+// spaces around it, full-width letters as ASCII.
+func typedName(username string) string {
+	return strings.TrimSpace(server.NarrowASCII(username))
+}
+
+// missingCredentials refuses a sign-in without a username (spaces only
+// are none) or a password, naming the member missing.
+func missingCredentials(username, password string) error {
+	switch {
+	case username == "":
+		return server.Errorf(syncproto.CodeMissingField, "请输入用户名和密码").At("username")
+	case password == "":
+		return server.Errorf(syncproto.CodeMissingField, "请输入用户名和密码").At("password")
 	}
-	return ""
+	return nil
 }
