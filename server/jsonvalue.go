@@ -53,20 +53,20 @@ func problemError(p *jsoncheck.Problem, maxDepth int, where string) error {
 	if at == "" {
 		at = "请求体"
 	} else {
-		at = "字段 " + at
+		at = "字段 " + at + " " // a space after the name, none after 请求体
 	}
 	var e *Error
 	switch p.Kind {
 	case jsoncheck.Depth:
-		e = Errorf(syncproto.CodeInvalidField, "%s 嵌套超过 %d 层", at, maxDepth)
+		e = Errorf(syncproto.CodeInvalidField, "%s嵌套超过 %d 层", at, maxDepth)
 	case jsoncheck.UTF8:
-		e = Errorf(syncproto.CodeInvalidField, "%s 含有无效的 UTF-8 编码（或不成对的 \\u 代理项），文本不能被原样保存", at)
+		e = Errorf(syncproto.CodeInvalidField, "%s含有无效的 UTF-8 编码（或不成对的 \\u 代理项），文本不能被原样保存", at)
 	case jsoncheck.NUL:
-		e = Errorf(syncproto.CodeInvalidField, "%s 含有空字符（\\u0000），文本不能被保存", at)
+		e = Errorf(syncproto.CodeInvalidField, "%s含有空字符（\\u0000），文本不能被保存", at)
 	case jsoncheck.Duplicate:
-		e = Errorf(syncproto.CodeInvalidField, "%s 在同一个对象中出现了两次：每个成员名只能出现一次", at)
+		e = Errorf(syncproto.CodeInvalidField, "%s在同一个对象中出现了两次：每个成员名只能出现一次", at)
 	case jsoncheck.Number:
-		e = Errorf(syncproto.CodeInvalidField, "%s 的数字超出了双精度浮点数能精确保存的精度或范围（如绝对值大于 9007199254740991 的整数），请改用字符串", at)
+		e = Errorf(syncproto.CodeInvalidField, "%s的数字无法用双精度浮点数精确保存（绝对值大于 9007199254740991 的整数，或大到、小到超出其范围的数，如 1e400、1e-400），请改用字符串", at)
 	default:
 		// Not JSON: no one place is at fault.
 		return &Error{Code: syncproto.CodeBadRequest, Message: "JSON 格式错误", Err: p}

@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -38,6 +39,31 @@ func TestNormalizeValue(t *testing.T) {
 		got, err := NormalizeValue(json.RawMessage(tc.in), "f")
 		if err != nil || string(got) != tc.want {
 			t.Errorf("NormalizeValue(%s) = %s, %v; want %s", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+// TestJSONProblemWording: a refusal of a JSON text names the body as
+// 请求体 without a space after it, and a member between single spaces
+// (字段 lon 的数字…), for every kind of problem; a number refused for its
+// smallness is not explained as a large one only (API probe).
+func TestJSONProblemWording(t *testing.T) {
+	deep := strings.Repeat("[", 70) + strings.Repeat("]", 70)
+	for _, tc := range []struct{ in, want string }{
+		{`1e400`, "请求体的数字"},
+		{`{"lon":1e-400}`, "字段 lon 的数字"},
+		{`{"lon":1e-400}`, "1e-400"},
+		{deep, "] 嵌套超过 64 层"},
+		{`{"a":` + deep + `}`, "字段 a[0]"},
+		{`"\ud800"`, "请求体含有无效的 UTF-8"},
+		{`{"a":"\u0000"}`, "字段 a 含有空字符"},
+		{`{"a":1,"a":2}`, "字段 a 在同一个对象中出现了两次"},
+		{`[{"a":1,"a":2}]`, "字段 [0].a 在同一个对象中出现了两次"},
+	} {
+		err := CheckJSON([]byte(tc.in), 64, "")
+		msg := ErrorMessage(err)
+		if err == nil || !strings.Contains(msg, tc.want) || strings.Contains(msg, "请求体 ") || strings.Contains(msg, "  ") {
+			t.Errorf("CheckJSON(%.40s): %q, want it to say %q", tc.in, msg, tc.want)
 		}
 	}
 }

@@ -442,9 +442,12 @@ func storableText(next echo.HandlerFunc) echo.HandlerFunc {
 				for _, v := range append(vs, name) {
 					if strings.IndexByte(v, 0) >= 0 || !utf8.ValidString(v) {
 						shown := strings.ToValidUTF8(strings.ReplaceAll(name, "\x00", ""), "?")
-						if len(shown) > 64 || strings.ContainsFunc(shown, unicode.IsControl) {
+						switch {
+						case len(shown) > 64 || strings.ContainsFunc(shown, unicode.IsControl):
 							// Not the request's bytes back: a name that is not one.
 							shown = "（名称无法显示）"
+						case shown == "":
+							shown = "（名称为空或只有空字符）"
 						}
 						return server.Errorf(syncproto.CodeBadRequest, "%s %s 含有空字符或无效的 UTF-8 编码", what, shown)
 					}

@@ -60,6 +60,15 @@ func TestTextNoStoreKeeps(t *testing.T) {
 			for _, q := range []string{"cursor=%00", "limit=%ff", "hlcs=grouped%00"} {
 				send(t, srv, request{method: http.MethodGet, path: syncproto.PathPull + "?" + q, token: access}).wantError(t, 400, syncproto.CodeBadRequest)
 			}
+			// On a route that takes any parameter, one whose name is only
+			// a NUL, or empty, is said to have none: never a gap.
+			for _, q := range []string{"%00", "=%00", "%00=1"} {
+				r := send(t, srv, request{method: http.MethodGet, path: "/readyz?" + q})
+				r.wantError(t, 400, syncproto.CodeBadRequest)
+				if !strings.Contains(string(r.Body), "查询参数 （名称为空或只有空字符） 含有空字符") {
+					t.Errorf("?%s: %s", q, r.Body)
+				}
+			}
 			// The console answers the same refusals with its own page.
 			form := url.Values{"username": {"office\x00"}, "password": {"x"}}.Encode()
 			for _, r := range []reply{
