@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -33,6 +34,10 @@ type areaPoint struct {
 	X, Y         float64
 	Label, Class string
 	Link         string
+	// Path, when set, is the marker's outline (SVG path data) instead of
+	// a circle: a failed inspection is a triangle, told from a passed one
+	// by its shape too, not by red and green alone.
+	Path string
 }
 
 // placeLonLat is a WGS-84 position to draw.
@@ -113,8 +118,19 @@ func (c *Console) newAreaMap(counties, sites, inspections []placeLonLat) *areaMa
 			a, d := float64(n)*2.4, m.R*1.6*math.Sqrt(float64(n))
 			p.X, p.Y = p.X+d*math.Cos(a), p.Y+d*math.Sin(a)
 		}
+		if strings.HasSuffix(p.Class, "r-fail") {
+			p.Path = triangle(p.X, p.Y, m.R*1.3)
+		}
 	}
 	return m
+}
+
+// triangle is the path of an upward triangle centred on x, y whose
+// corners lie r from its centre.
+func triangle(x, y, r float64) string {
+	f := trimFloat
+	dx, dy := r*math.Sqrt(3)/2, r/2
+	return "M" + f(x) + " " + f(y-r) + "L" + f(x+dx) + " " + f(y+dy) + "L" + f(x-dx) + " " + f(y+dy) + "Z"
 }
 
 func fmtViewBox(x, y, w, h float64) string {

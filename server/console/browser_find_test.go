@@ -23,7 +23,7 @@ func TestBrowserFind(t *testing.T) {
 		{"/console/search?q=" + url.QueryEscape("忻府"), "共找到", `#search-summary`, "search"},
 		{"/console/sites", "新增点位", `#site-list`, "sites"},
 		{"/console/sites/new", "坐标系", `form.site-form`, "site-form"},
-		{"/console/map", "按检查结果着色", `#area-map`, "map"},
+		{"/console/map", "按检查结果区分形状和颜色", `#area-map`, "map"},
 	}
 	for _, size := range []struct {
 		w, h int

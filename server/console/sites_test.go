@@ -305,8 +305,8 @@ func pulledSite(changes []syncproto.Change, id, name string) bool {
 	return false
 }
 
-// TestMap: the map draws the sites and the month's inspections coloured by
-// result as SVG with no tile server, and over the tiles with one.
+// TestMap: the map draws the sites and the month's inspections shaped and
+// coloured by result as SVG with no tile server, and over the tiles with one.
 func TestMap(t *testing.T) {
 	srv := apptest.Start(t, func(c *app.Config) { c.DemoMonth, c.DemoDays = true, 3 }, apptest.MidMonth, apptest.HoldPhotos)
 	_, page := loggedIn(t, srv, apptest.CityOffice).get("/console/map")
@@ -317,6 +317,12 @@ func TestMap(t *testing.T) {
 	}
 	if !strings.Contains(page, `class="insp r-fail"`) || !strings.Contains(page, `class="insp r-pass"`) {
 		t.Error("the map colours no inspection by its result")
+	}
+	// Told by shape too, not by red and green alone (a11y probe): a
+	// failed inspection is a triangle, a passed one a circle.
+	if !regexp.MustCompile(`<path class="insp r-fail" d="M[-0-9.]+ [-0-9.]+L[-0-9.]+ [-0-9.]+L[-0-9.]+ [-0-9.]+Z">`).MatchString(page) ||
+		strings.Contains(page, `<circle class="insp r-fail"`) || !strings.Contains(page, `<circle class="insp r-pass"`) {
+		t.Error("failed and passed inspections are drawn in the same shape")
 	}
 	if strings.Contains(page, "<image") {
 		t.Error("map draws tiles with no tile server")
