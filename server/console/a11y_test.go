@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/google/uuid"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
@@ -246,6 +247,34 @@ func TestNavMarksCurrentPage(t *testing.T) {
 		case want != "" && (len(got) != 1 || got[0][1] != want):
 			t.Errorf("%s: the menu marks %v, want %s once", path, got, want)
 		}
+	}
+}
+
+// TestTitlesTellPagesApart: a page of one record, a search and an error
+// say which in the window's title (a tab, a screen reader's first words),
+// not only 检查详情, 搜索 or 出错了 for all of them (a11y probe).
+func TestTitlesTellPagesApart(t *testing.T) {
+	srv := apptest.Start(t)
+	a, b := submitWith(t, srv.Login(apptest.Inspector), apptest.Xinfu, "construction_dust"), submitWith(t, srv.Login(apptest.Inspector), apptest.Xinfu, "coal_yard")
+	office := loggedIn(t, srv, apptest.CountyOffice)
+	title := regexp.MustCompile(`<title>([^<]*)</title>`)
+	titleOf := func(path string) string {
+		_, page := office.get(path)
+		m := title.FindStringSubmatch(page)
+		if m == nil {
+			t.Fatalf("%s has no title", path)
+		}
+		return html.UnescapeString(m[1])
+	}
+	ta, tb := titleOf("/console/inspections/"+a), titleOf("/console/inspections/"+b)
+	if ta == tb || !strings.Contains(ta, "建筑工地") && !strings.Contains(ta, "扬尘") || !strings.Contains(tb, "煤") {
+		t.Errorf("two inspections' pages are titled %q and %q", ta, tb)
+	}
+	if got := titleOf("/console/search?q=" + url.QueryEscape("晋H")); !strings.HasPrefix(got, "搜索“晋H”") {
+		t.Errorf("a search is titled %q", got)
+	}
+	if got := titleOf("/console/inspections/" + uuid.NewString()); !strings.HasPrefix(got, "未找到") {
+		t.Errorf("a missing record's page is titled %q", got)
 	}
 }
 
