@@ -10,6 +10,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
+	"github.com/xinzhou-eco/fieldsync/server/app"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
@@ -275,6 +276,64 @@ func TestTitlesTellPagesApart(t *testing.T) {
 	}
 	if got := titleOf("/console/inspections/" + uuid.NewString()); !strings.HasPrefix(got, "未找到") {
 		t.Errorf("a missing record's page is titled %q", got)
+	}
+}
+
+// TestControlNamesUnique: no two buttons or disclosures of a page have the
+// same accessible name — a screen reader's list of controls read 停用,
+// 停用, 停用… on the users page and 保存 a hundred times on the ledger,
+// not whose (a11y probe) — on the pages that repeat a control per row:
+// users, ledger, and inspections with several findings to verify.
+func TestControlNamesUnique(t *testing.T) {
+	srv := apptest.Start(t, func(c *app.Config) { c.DemoMonth, c.DemoDays = true, 3 }, apptest.MidMonth, apptest.HoldPhotos)
+	control := regexp.MustCompile(`<(button|summary)([^>]*)>([^<]*)</(?:button|summary)>`)
+	label := regexp.MustCompile(`aria-label="([^"]*)"`)
+	detail := regexp.MustCompile(`href="(/console/inspections/[0-9a-f-]{36})`)
+	// An approved inspection with two findings reported rectified: two
+	// verify and two reopen forms on its page.
+	phone := srv.Login(apptest.Inspector)
+	insp, fs := uuid.NewString(), []string{uuid.NewString(), uuid.NewString()}
+	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields(append([]any{
+		"site_id", apptest.DemoSiteFor(t, apptest.Xinfu, "coal_boiler"), "template_id", "coal_boiler", "template_version", 1,
+		"status", "draft", "started_at", "2026-11-28T09:00:00+08:00"}, completeBoiler...)...)),
+		apptest.Mut(phone, syncproto.EntityFinding, fs[0], apptest.Fields("inspection_id", insp, "description", "溢流口直排", "severity", "major", "status", "open")),
+		apptest.Mut(phone, syncproto.EntityFinding, fs[1], apptest.Fields("inspection_id", insp, "description", "煤场未苫盖", "severity", "minor", "status", "open")))
+	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields("status", "submitted")))
+	if err := srv.Login(apptest.CityOffice).Do(t.Context(), http.MethodPost, "/api/v1/inspections/"+insp+"/review", map[string]string{"decision": "approve"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fs {
+		apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityFinding, f, apptest.Fields("status", "rectified", "rectification_note", "已整改")))
+	}
+	for _, user := range []string{apptest.Admin, apptest.CityOffice, apptest.CountyOffice} {
+		b := loggedIn(t, srv, user)
+		paths := []string{"/console/users", "/console/ledger", "/console/queue", "/console/findings?status=", "/console/vehicles", "/console/devices",
+			"/console/inspections/" + insp}
+		_, list := b.get("/console/findings?status=rectified")
+		for i, m := range detail.FindAllStringSubmatch(list, -1) {
+			if i < 10 {
+				paths = append(paths, m[1])
+			}
+		}
+		checked := 0
+		for _, path := range paths {
+			_, page := b.get(path)
+			seen := map[string]bool{}
+			for _, m := range control.FindAllStringSubmatch(page, -1) {
+				name := html.UnescapeString(m[3])
+				if l := label.FindStringSubmatch(m[2]); l != nil {
+					name = html.UnescapeString(l[1])
+				}
+				if seen[m[1]+" "+name] {
+					t.Errorf("%s %s: two %ss named %q", user, path, m[1], name)
+				}
+				seen[m[1]+" "+name] = true
+				checked++
+			}
+		}
+		if checked < 20 {
+			t.Errorf("%s: only %d controls seen", user, checked)
+		}
 	}
 }
 

@@ -48,6 +48,7 @@ type statusCount struct {
 // progressRow is one county's progress on a task.
 type progressRow struct {
 	Anchor, TaskID, County, CountyName, Status, StatusName, Note string
+	TaskNumber                                                   string // the plan's number of the task (4.3), naming the row's controls
 	Pct                                                          int
 	HasPct, Overdue, MayEdit, Reported                           bool   // HasPct: Pct was reported (the form's value)
 	Shown                                                        string // the percentage shown, "" for none (server.TaskProgress.ShownPct)
@@ -305,7 +306,7 @@ func (c *Console) ledgerXLSX(ec echo.Context) error {
 // longer names).
 func (c *Console) progressRow(p *server.Principal, t *server.StoredRecord, tp server.TaskProgress, today string,
 	templates []string, tallies []server.Tally, vehicles []server.VehicleStat) progressRow {
-	r := progressRow{Anchor: progressAnchor(t.ID, tp.County), TaskID: t.ID, County: tp.County, CountyName: c.countyName(tp.County),
+	r := progressRow{Anchor: progressAnchor(t.ID, tp.County), TaskID: t.ID, TaskNumber: t.Text("number"), County: tp.County, CountyName: c.countyName(tp.County),
 		Status: tp.Status, StatusName: server.TaskStatusLabel(tp.Status), Note: tp.Note, Pct: tp.Pct, HasPct: tp.HasPct,
 		Overdue: tp.Overdue(t, today), Evidence: tp.Evidence, Leader: tp.Leader, Person: tp.Person,
 		Reporter: tp.ReportedByName, Reported: !tp.ReportedAt.IsZero()}
