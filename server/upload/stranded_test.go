@@ -217,3 +217,62 @@ func TestStalledPatchTimesOut(t *testing.T) {
 		t.Errorf("HEAD after the stall: %d offset %q, want the %d bytes that came", r.Status, r.Header.Get("Upload-Offset"), sent)
 	}
 }
+
+// TestMalformedChunkedPatch: a PATCH whose chunked framing is wrong (a
+// bare LF ending a chunk line, a chunk size that is not hex, a chunk
+// not ended by CRLF) is the client's fault: 400 bad_request saying to
+// ask HEAD, not a 500 internal logged as the server's error (crash
+// probe) — and the upload goes on from HEAD's offset when sent right.
+func TestMalformedChunkedPatch(t *testing.T) {
+	srv := apptest.Start(t)
+	a := newPhone(t, srv, apptest.Inspector, apptest.Xinfu)
+	data := evidenceJPEG(85)
+	id := a.record(t, newID(), data)
+	c := a.tus.Create(id, apptest.SHA256(data), "image/jpeg", len(data))
+	if c.Status != http.StatusCreated {
+		t.Fatalf("create: %d %+v", c.Status, c.Err)
+	}
+	loc := c.Header.Get("Location")
+	u, err := url.Parse(loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	access, _ := a.c.Tokens()
+	for name, body := range map[string]string{
+		"bare LF":         "10\n" + string(data[:16]) + "\n0\r\n\r\n",
+		"size not hex":    "zz\r\n" + string(data[:16]) + "\r\n0\r\n\r\n",
+		"chunk not ended": "10\r\n" + string(data[:16]) + "XX0\r\n\r\n",
+	} {
+		conn, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(conn, "PATCH %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: %s\r\n"+
+			"Content-Type: application/offset+octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n%s", u.Path, access, a.tus.Head(loc).Header.Get("Upload-Offset"), body)
+		if err := conn.SetReadDeadline(time.Now().Add(30 * time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("%s: no answer: %v", name, err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		conn.Close()
+		var eb syncproto.ErrorBody
+		if resp.StatusCode != http.StatusBadRequest || json.Unmarshal(got, &eb) != nil || eb.Code != syncproto.CodeBadRequest || !strings.Contains(eb.Message, "HEAD") {
+			t.Errorf("%s: %d %s, want 400 bad_request saying to ask HEAD", name, resp.StatusCode, got)
+		}
+	}
+	h := a.tus.Head(loc)
+	offset, err := strconv.Atoi(h.Header.Get("Upload-Offset"))
+	if h.Status != http.StatusOK || err != nil || offset > len(data) {
+		t.Fatalf("HEAD after the malformed PATCHes: %d %q", h.Status, h.Header.Get("Upload-Offset"))
+	}
+	if r := a.tus.Patch(loc, offset, data[offset:]); r.Status != http.StatusNoContent {
+		t.Fatalf("the rest sent right: %d %+v", r.Status, r.Err)
+	}
+	if r, _ := srv.App.DB.Get(t.Context(), syncproto.EntityPhoto, id); r == nil || string(r.Value("uploaded")) != "true" {
+		t.Error("the photo is not uploaded after the rest was sent right")
+	}
+}

@@ -395,9 +395,13 @@ func (s *Service) wrap(h http.HandlerFunc) http.Handler {
 	inner := http.StripPrefix(strings.TrimSuffix(BasePath, "/"), s.tus.Middleware(h))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		jw := &jsonErrors{ResponseWriter: w, head: r.Method == http.MethodHead, serverHLC: s.syncer.ServerHLC, storeDown: s.storeDown}
+		if r.Body != nil && r.Body != http.NoBody {
+			jw.request = &watchedBody{ReadCloser: r.Body}
+			r.Body = jw.request
+		}
 		inner.ServeHTTP(jw, r)
 		if jw.pending && jw.status >= 500 && jw.status != http.StatusInsufficientStorage && jw.status != http.StatusNotImplemented &&
-			!strings.HasPrefix(jw.body.String(), "ERR_READ_TIMEOUT") {
+			!strings.HasPrefix(jw.body.String(), "ERR_READ_TIMEOUT") && !jw.request.malformedBody() {
 			// tusd's own words for a server fault (a full disk, a store
 			// down): the answer gives the phone fieldsync's code only.
 			// (507 is a device's quota_exceeded, and 501 a request using
@@ -946,9 +950,35 @@ type jsonErrors struct {
 	// storeDown tells, after tusd answered an internal error, whether the
 	// photo store is out of reach (tusd keeps only the error's text).
 	storeDown func() bool
-	status    int
-	body      bytes.Buffer
-	pending   bool
+	// request is the request's body as tusd read it: a read that failed
+	// other than by the connection's deadline (chunked framing a client
+	// got wrong) is the client's fault, which tusd answers as its own.
+	request *watchedBody
+	status  int
+	body    bytes.Buffer
+	pending bool
+}
+
+// watchedBody keeps the first error reading a request's body gave, other
+// than its end.
+type watchedBody struct {
+	io.ReadCloser
+	err error
+}
+
+func (b *watchedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF && b.err == nil {
+		b.err = err
+	}
+	return n, err
+}
+
+// malformedBody reports whether the body could not be read for a fault
+// of the request's (not the connection's deadline, which tusd answers
+// itself, nor the client going away, whose answer no one reads).
+func (b *watchedBody) malformedBody() bool {
+	return b != nil && b.err != nil && !errors.Is(b.err, os.ErrDeadlineExceeded)
 }
 
 func (w *jsonErrors) WriteHeader(status int) {
@@ -991,6 +1021,14 @@ func (w *jsonErrors) finish() {
 			eb = syncproto.ErrorBody{Code: server.ErrStorageFull.Code, Message: server.ErrStorageFull.Message}
 			status = syncproto.HTTPStatus(eb.Code)
 			h.Set("Retry-After", strconv.Itoa(int(server.ErrStorageFull.RetryAfter/time.Second)))
+		} else if tusCode == "ERR_INTERNAL_SERVER_ERROR" && w.request.malformedBody() {
+			// The body could not be read (chunked framing a client got
+			// wrong): the request's fault, not the server's, and no
+			// permanent refusal of the photo either — sent right, the
+			// same bytes are taken.
+			eb = syncproto.ErrorBody{Code: syncproto.CodeBadRequest,
+				Message: "请求体无法读取（分块传输编码有误，是应用或网络中间设备的错误），这部分数据未保存：请先用 HEAD 查询已接收的字节数，再续传其余部分"}
+			status = syncproto.HTTPStatus(eb.Code)
 		} else if tusCode == "ERR_INTERNAL_SERVER_ERROR" && w.storeDown != nil && w.storeDown() {
 			// The store failed because it is out of reach (S3 stopped or
 			// wedged): unavailable, to be sent again later, as every
