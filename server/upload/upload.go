@@ -1027,7 +1027,7 @@ func (w *jsonErrors) finish() {
 			// permanent refusal of the photo either — sent right, the
 			// same bytes are taken.
 			eb = syncproto.ErrorBody{Code: syncproto.CodeBadRequest,
-				Message: "请求体无法读取（分块传输编码有误，是应用或网络中间设备的错误），这部分数据未保存：请先用 HEAD 查询已接收的字节数，再续传其余部分"}
+				Message: "请求体无法读取（分块传输编码有误，是应用或网络中间设备的错误）：请先用 HEAD 查询已接收的字节数，再续传其余部分"}
 			status = syncproto.HTTPStatus(eb.Code)
 		} else if tusCode == "ERR_INTERNAL_SERVER_ERROR" && w.storeDown != nil && w.storeDown() {
 			// The store failed because it is out of reach (S3 stopped or
