@@ -27,8 +27,10 @@ var dialect = &sqlstore.Dialect{
 	NullsFirst: " NULLS FIRST",
 	NullsLast:  " NULLS LAST",
 	AnswerText: func(column, skip string) string {
+		// In the C collation, as every text column: jsonb's text takes the
+		// database's, whose ILIKE may fold letters beyond ASCII.
 		return `(SELECT string_agg(coalesce(a.value->>'note', '') || chr(10) ||
-			CASE WHEN jsonb_typeof(a.value->'value') = 'string' AND a.key NOT IN ` + skip + ` THEN a.value->>'value' ELSE '' END, chr(10))
+			CASE WHEN jsonb_typeof(a.value->'value') = 'string' AND a.key NOT IN ` + skip + ` THEN a.value->>'value' ELSE '' END, chr(10)) COLLATE "C"
 			FROM jsonb_each(CASE WHEN jsonb_typeof(` + column + `::jsonb) = 'object' THEN ` + column + `::jsonb ELSE '{}'::jsonb END) a
 			WHERE jsonb_typeof(a.value) = 'object')`
 	},

@@ -820,6 +820,16 @@ func testSearch(t *testing.T, open Opener) {
 			t.Errorf("%s: search %q: %v, want %v", tc.name, tc.text, got, tc.want)
 		}
 	}
+	// Letters beyond ASCII match in their own case only, in answers as in
+	// every other text and on every store (PostgreSQL's jsonb text took
+	// the database's collation, whose ILIKE folds Cyrillic, Greek and
+	// accented letters, where SQLite's LIKE does not).
+	e.upsert(syncproto.EntityInspection, o.a, xinfu, map[string]any{"answers.remarks": map[string]any{"value": "ÜBER ПРИВЕТ ΑΒΓΔ", "note": "ÉCOLE"}})
+	for text, found := range map[string]bool{"ПРИВЕТ": true, "привет": false, "ÜBER": true, "über": false, "αβγδ": false, "ÉCOLE": true, "école": false} {
+		if got := hits(o.all, text); found != slices.Contains(got, "inspection:"+o.a) {
+			t.Errorf("search %q: %v, want the answer's inspection found %v", text, got, found)
+		}
+	}
 	hs, err := e.st.Search(e.ctx, server.SearchQuery{Scope: o.all, Text: "围挡"})
 	if err != nil || len(hs) != 1 {
 		t.Fatalf("search 围挡: %+v %v", hs, err)
@@ -854,6 +864,8 @@ func testSearch(t *testing.T, open Opener) {
 	if got := hits(o.all, "围挡"); len(got) != 1 {
 		t.Errorf("search 围挡 with the finding's inspection returned: %v", got)
 	}
+	// (Deleted as a draft no office has reviewed: a reviewed one is kept.)
+	e.upsert(syncproto.EntityInspection, o.b, xinfu, map[string]any{"status": "draft", "reviewed_at": nil})
 	d := e.inspector(xinfu)
 	d.pushOK(d.del(syncproto.EntityInspection, o.b))
 	if got := hits(o.all, "围挡"); len(got) != 0 {
@@ -925,6 +937,20 @@ func testOverview(t *testing.T, open Opener) {
 		t.Errorf("overdue with that finding deleted: %d, want 1", n)
 	}
 	overdueFinding(o.x)
+	// A returned inspection is not deleted (an office reviewed it): its
+	// finding stays overdue.
+	if r := o.dx.push(o.dx.del(syncproto.EntityInspection, o.x)).Results[0]; r.Code != syncproto.CodeNotDeletable {
+		t.Errorf("the returned inspection's delete: %s %s, want not_deletable", r.Status, r.Code)
+	}
+	if n := overdue(); n != 2 {
+		t.Errorf("overdue with a delete of the finding's inspection refused: %d, want 2", n)
+	}
+	// One whose review is cleared (as if none had been) is deleted, and
+	// its finding no longer counts.
+	e.upsert(syncproto.EntityInspection, o.x, xinfu, map[string]any{"reviewed_at": nil})
+	if n := overdue(); n != 2 {
+		t.Errorf("overdue before the delete: %d, want 2", n)
+	}
 	o.dx.pushOK(o.dx.del(syncproto.EntityInspection, o.x))
 	if n := overdue(); n != 1 {
 		t.Errorf("overdue with the finding's inspection deleted: %d, want 1", n)
