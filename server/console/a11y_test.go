@@ -283,7 +283,8 @@ func TestTitlesTellPagesApart(t *testing.T) {
 // same accessible name — a screen reader's list of controls read 停用,
 // 停用, 停用… on the users page and 保存 a hundred times on the ledger,
 // not whose (a11y probe) — on the pages that repeat a control per row:
-// users, ledger, and inspections with several findings to verify.
+// users, ledger, and inspections with several findings to verify; and a
+// name given beside the words shown begins with them.
 func TestControlNamesUnique(t *testing.T) {
 	srv := apptest.Start(t, func(c *app.Config) { c.DemoMonth, c.DemoDays = true, 3 }, apptest.MidMonth, apptest.HoldPhotos)
 	control := regexp.MustCompile(`<(button|summary)([^>]*)>([^<]*)</(?:button|summary)>`)
@@ -323,6 +324,11 @@ func TestControlNamesUnique(t *testing.T) {
 				name := html.UnescapeString(m[3])
 				if l := label.FindStringSubmatch(m[2]); l != nil {
 					name = html.UnescapeString(l[1])
+					// The name begins with the words shown (WCAG 2.5.3:
+					// a speech user says what they see).
+					if shown := strings.TrimSpace(html.UnescapeString(m[3])); !strings.HasPrefix(name, shown) {
+						t.Errorf("%s %s: a %s shows %q but is named %q", user, path, m[1], shown, name)
+					}
 				}
 				if seen[m[1]+" "+name] {
 					t.Errorf("%s %s: two %ss named %q", user, path, m[1], name)

@@ -140,8 +140,13 @@ func TestLoginLockedSaysWhen(t *testing.T) {
 	srv := apptest.Start(t)
 	b := newBrowser(t, srv)
 	for i := range 5 {
-		if st, _ := b.login(apptest.CountyOffice, "wrong-password-"+strconv.Itoa(i)); st != http.StatusUnauthorized {
+		st, page := b.login(apptest.CountyOffice, "wrong-password-"+strconv.Itoa(i))
+		if st != http.StatusUnauthorized {
 			t.Fatalf("failure %d: %d", i+1, st)
+		}
+		// Said to a screen reader as the page opens (a11y probe: no role).
+		if !strings.Contains(page, `<p class="alert" role="alert">用户名或密码错误`) {
+			t.Errorf("failure %d: the refusal is not an alert", i+1)
 		}
 	}
 	_, page := b.get("/console/login")
