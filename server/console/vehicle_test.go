@@ -36,7 +36,7 @@ func TestVehicleCheckPage(t *testing.T) {
 			"urea_level_pct", 12.5, "ringelmann", 2, "opacity", 1.35, "action", "fine", "note", "DPF 空壳", "lon", 112.73, "lat", 38.42,
 			"checked_at", "2026-11-28T10:00:00+08:00")),
 		apptest.Mut(phone, syncproto.EntityPhoto, photo, apptest.Fields("vehicle_check_id", vc, "sha256", strings.Repeat("ab", 32),
-			"caption", "排气管内部", "captured_at", "2026-11-28T10:02:00+08:00", "lon", 112.7301, "lat", 38.4201)),
+			"caption", "排气管内部", "captured_at", "2026-11-28T10:02:00+08:00", "lon", 112.7301, "lat", 38.4201, "item_key", "twc")),
 		// The same truck a week earlier, its plate typed as painted.
 		apptest.Mut(phone, syncproto.EntityVehicleCheck, again, apptest.Fields("county", apptest.Xinfu,
 			"checkpoint", "豆罗检查站", "plate", "晋h·30272", "emission_stage", "cn6", "fuel", "diesel", "aftertreatment", "present",
@@ -55,6 +55,7 @@ func TestVehicleCheckPage(t *testing.T) {
 	for _, want := range []string{"晋H30272", "忻州北收费站", "冬季柴油货车专项", "2026-11-28 10:00", "LZZ1BLSE9KD123456", "黄",
 		"国六", "拆除", "亮", "P20EE", "12.5%", "2 级", "不透光烟度（光吸收系数）", "1.35 m⁻¹", "处罚", "DPF 空壳", "经度 112.730000", "inspector",
 		`<figure id="photo-` + photo + `">`, "排气管内部", "距检查位置",
+		"<b>三元催化器（燃气车）</b>", // the item by its label, not its key (a11y probe: twc)
 		`href="/console/vehicles/` + again + `"`, "2026-11-21 09:00", "豆罗检查站"} {
 		if !strings.Contains(page, want) && !strings.Contains(page, html.EscapeString(want)) {
 			t.Errorf("vehicle page lacks %q", want)
