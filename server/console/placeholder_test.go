@@ -101,6 +101,13 @@ func TestDetailPhotoPlaceholders(t *testing.T) {
 		if got := strings.Contains(fig, `<img src="`+thumb+`"`); got != want.img {
 			t.Errorf("%s: thumbnail image shown %v, want %v:\n%s", state, got, want.img, fig)
 		}
+		// Each image named apart (its number), not 照片 each (a11y probe).
+		if want.img && !regexp.MustCompile(`<img src="`+thumb+`" alt="照片 [0-9]+[：，"]`).MatchString(fig) {
+			t.Errorf("%s: the thumbnail's text alternative does not number it:\n%s", state, fig)
+		}
+		if want.original && !strings.Contains(fig, `aria-label="查看原图：照片 `) {
+			t.Errorf("%s: the link to the original does not say which photo", state)
+		}
 		if got := strings.Contains(fig, "/console/photos/"+ids[state]+"/original"); got != want.original {
 			t.Errorf("%s: link to the original %v, want %v", state, got, want.original)
 		}
