@@ -517,7 +517,11 @@ export function cameraButton(c, app, fields, errEl, onTaken) {
   };
   // The position, asked for now: by the time the picture is taken it is known.
   input.addEventListener('click', () => { geo.fix(8000).catch(() => {}); });
-  const button = h('label', { class: 'btn camera shoot thumb-add' }, h('b', { class: 'plus' }, '＋'), h('span', { class: 'small' }, '拍照'), input);
+  const button = h('label', { class: 'btn camera shoot thumb-add', dataset: { shot: shotKey } }, h('b', { class: 'plus' }, '＋'), h('span', { class: 'small' }, '拍照'), input);
+  // The button of this item on the page as it is now: the page may have
+  // been drawn again while the photo waited for the position (another
+  // item answered meanwhile), and this one is then no longer shown.
+  const live = () => button.isConnected || !shotKey ? button : [...document.querySelectorAll('label.thumb-add')].find((b) => b.dataset.shot === shotKey);
   input.addEventListener('change', async () => {
     const files = [...(input.files || [])];
     input.value = '';
@@ -541,8 +545,10 @@ export function cameraButton(c, app, fields, errEl, onTaken) {
       }
     }
     // Not drawn again while a field has the focus (the inspector was in a
-    // note): the photos are shown in place meanwhile.
-    if (!onTaken && !app.refresh()) button.before(...taken.map((p) => photoTile(c, p)));
+    // note): the photos are shown in place meanwhile — beside the item's
+    // button as the page is now, not one a redraw took away (the field
+    // probe: photos stored but not shown until the form was left).
+    if (!onTaken && !app.refresh()) live()?.before(...taken.map((p) => photoTile(c, p)));
   });
   return button;
 }

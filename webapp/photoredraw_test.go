@@ -1,0 +1,35 @@
+package webapp_test
+
+import (
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestBrowserPhotoShownAfterRedraw: a photo still being stored (waiting
+// for the phone's position) when the page is drawn again — another item
+// answered meanwhile — and stored while the inspector types in a field,
+// is shown under its item at once, the focus left where it is (the field
+// probe: stored and uploaded, but shown only once the form was left, and
+// the item said 缺照片 meanwhile).
+func TestBrowserPhotoShownAfterRedraw(t *testing.T) {
+	_, site, p, at := inspectorAt(t, "忻府区锦绣华庭小区二期工地")
+	p.startInspection(site.ID, "construction_dust")
+	// The photo's storing held until the test lets it go, as a slow
+	// position fix holds it.
+	eval[bool](p, `import('/app/js/app.js').then(({app}) => { const c = app.client, orig = c.takePhoto.bind(c);
+		const held = new Promise((r) => { window.letGo = r; });
+		c.takePhoto = async (o) => { await held; return orig(o); }; return true; })`)
+	p.do("take a photo for fence", chromedp.SetUploadFiles(chromedp.CSS(`#item-fence input[type="file"]`), []string{jpeg(t, "held.jpg", 31, near(at), "")}))
+	p.wait(`#item-fence .thumb.saving`)
+	// Another item answered: the page is drawn again, without the photo
+	// being saved.
+	p.answer("material_cover", "pass")
+	p.waitJS("the page drawn again", `!document.querySelector('#item-fence .thumb.saving')`)
+	eval[bool](p, `(document.querySelector('#inspection textarea').focus(), true)`)
+	eval[bool](p, `(window.letGo(), true)`)
+	p.waitJS("the held photo shown under its item", `document.querySelectorAll('#item-fence .thumb[data-photo] img[src^="blob:"]').length === 1`)
+	if tag := eval[string](p, `document.activeElement.tagName`); tag != "TEXTAREA" {
+		t.Errorf("the focus moved to %s while the photo was shown", tag)
+	}
+}
