@@ -33,3 +33,21 @@ func TestBrowserPhotoShownAfterRedraw(t *testing.T) {
 		t.Errorf("the focus moved to %s while the photo was shown", tag)
 	}
 }
+
+// TestBrowserPhotoWithoutPositionSaid: a photo stored without the phone's
+// position (no fix within its wait) says so on its tile and in its
+// viewer's text, and one with it does not (the field probe: nothing told
+// the inspector, and the office could not check the distance to the site).
+func TestBrowserPhotoWithoutPositionSaid(t *testing.T) {
+	_, _, p, _ := inspectorAt(t, "忻府区锦绣华庭小区二期工地")
+	got := eval[string](p, `Promise.all([import('/app/js/app.js'), import('/app/js/photos.js')]).then(([{app}, ph]) => {
+		const rec = (id, f) => ({ entity: 'photo', id, fields: { content_type: 'image/jpeg', captured_at: '2026-12-05T10:00:00+08:00', ...f }, hlcs: {}, pending: [], deleted: false });
+		const bare = ph.photoTile(app.client, rec('0190f0a0-0000-7000-8000-000000000001', {}));
+		const placed = ph.photoTile(app.client, rec('0190f0a0-0000-7000-8000-000000000002', { lon: 112.7, lat: 38.4, accuracy_m: 8 }));
+		return JSON.stringify([bare.dataset.nopos || '', bare.querySelector('.nopos')?.textContent || '', bare.title.includes(ph.NO_POSITION),
+			placed.dataset.nopos || '', !!placed.querySelector('.nopos'), placed.title.includes(ph.NO_POSITION)]);
+	})`)
+	if want := `["true","无手机位置",true,"",false,false]`; got != want {
+		t.Errorf("tiles without and with a position: %s, want %s", got, want)
+	}
+}

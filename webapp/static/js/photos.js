@@ -106,6 +106,9 @@ export function refusal(p, failed) {
  *  (refusal) says the server refused its file: it is to be taken again,
  *  not waiting to be sent — unless locked (what it belongs to can no
  *  longer be changed on the phone). */
+/** What a photo taken without the phone's position lacks. */
+export const NO_POSITION = '拍摄时未获取到手机位置：督查室无法核对拍摄地点与点位的距离。可打开定位、到开阔处后重拍，或在备注中说明。';
+
 export function photoTile(c, p, refused = null, locked = false) {
   const img = h('img', { alt: '照片' });
   const flags = p.fields.flags && typeof p.fields.flags === 'object' ? Object.keys(p.fields.flags) : [];
@@ -121,13 +124,21 @@ export function photoTile(c, p, refused = null, locked = false) {
     tile.title += '；' + (captureTitles[cap] || cap);
     tile.append(h('b', { class: 'cap' + (cap === 'signed' ? ' ok' : '') }, cap === 'signed' ? '✓ 应用拍摄' : '非应用拍摄'));
   }
+  // Taken without the phone's position (no fix within its wait): said on
+  // the tile, as the office relies on the distance to the site.
+  const placed = typeof p.fields.lat === 'number' && typeof p.fields.lon === 'number';
+  if (!placed) {
+    tile.dataset.nopos = 'true';
+    tile.title += '；' + NO_POSITION;
+    tile.append(h('b', { class: 'nopos' }, '无手机位置'));
+  }
   // A tap shows the photo whole, with what the tile can only hint at.
   tile.setAttribute('role', 'button');
   tile.tabIndex = 0;
   const open = () => {
     if (!img.src) return;
     const lines = [p.fields.captured_at ? '拍摄于 ' + when(p.fields.captured_at) : '', refused ? photoRefusedMessage(refused, locked) : state,
-      cap ? captureTitles[cap] || cap : '', tile.dataset.shown === 'thumbnail' ? '（缩略图：原图已上传到服务器）' : ''].filter(Boolean);
+      cap ? captureTitles[cap] || cap : '', placed ? '' : NO_POSITION, tile.dataset.shown === 'thumbnail' ? '（缩略图：原图已上传到服务器）' : ''].filter(Boolean);
     showPhoto(img.src, lines);
   };
   tile.addEventListener('click', open);

@@ -6,7 +6,7 @@ import { uuidv7 } from '/app/sdk/fieldsync-sdk.js';
 import { h, segmented, pressed, toast, chinaTime, chinaDate, now, label as labelFor, store, statusNames, severityNames, findingStatusNames, flagTitles, when } from '../ui.js';
 import { message, photoRefusedMessage } from '../errors.js';
 import { parseAnswer, answerObject, answersOf, completeness, failed, findingDescription, range, limit, answerText, missingText } from '../checklist.js';
-import { takePhoto, photoTile, revokeThumbs, failedUploads, refusal } from '../photos.js';
+import { takePhoto, photoTile, revokeThumbs, failedUploads, refusal, NO_POSITION } from '../photos.js';
 import { draft, keepDrafts, clearDraft } from '../drafts.js';
 import * as geo from '../geo.js';
 import { maxLen, NOTE_MAX, TEXT_ANSWER_MAX, tooLong, chars } from '../limits.js';
@@ -533,7 +533,11 @@ export function cameraButton(c, app, fields, errEl, onTaken) {
     for (const [i, file] of files.entries()) {
       try {
         if (onTaken) await onTaken(file);
-        else taken.push(await takePhoto(c, file, fields));
+        else {
+          const got = await takePhoto(c, file, fields);
+          taken.push(got);
+          if (typeof got.fields.lat !== 'number') toast(NO_POSITION, true, 'nopos');
+        }
         if (key) photoErrors.delete(key);
       } catch (e) {
         errEl.textContent = message(e);
