@@ -47,6 +47,18 @@ func (p *phone) record(t *testing.T, id string, data []byte) string {
 	return id
 }
 
+// begun pushes a photo record of data and creates its upload, and
+// returns the record's id and the upload's location.
+func (p *phone) begun(t *testing.T, data []byte) (id, loc string) {
+	t.Helper()
+	id = p.record(t, newID(), data)
+	c := p.tus.Create(id, apptest.SHA256(data), "image/jpeg", len(data))
+	if c.Status != http.StatusCreated {
+		t.Fatalf("create: %d %+v", c.Status, c.Err)
+	}
+	return id, c.Header.Get("Location")
+}
+
 // pulled returns the photo's fields as p's pull shows them.
 func (p *phone) pulled(t *testing.T, id string) map[string]json.RawMessage {
 	t.Helper()
@@ -923,12 +935,7 @@ func TestPatchWrongHeaders(t *testing.T) {
 	srv := apptest.Start(t)
 	p := newPhone(t, srv, apptest.Inspector, apptest.Xinfu)
 	data := evidenceJPEG(41)
-	id := p.record(t, newID(), data)
-	c := p.tus.Create(id, apptest.SHA256(data), "image/jpeg", len(data))
-	if c.Status != http.StatusCreated {
-		t.Fatalf("create: %d %+v", c.Status, c.Err)
-	}
-	loc := c.Header.Get("Location")
+	_, loc := p.begun(t, data)
 	for name, h := range map[string]struct {
 		header map[string]string
 		body   string

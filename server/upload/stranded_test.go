@@ -178,12 +178,7 @@ func TestStalledPatchTimesOut(t *testing.T) {
 	srv := apptest.Start(t, func(c *app.Config) { c.BodyIdle = 300 * time.Millisecond })
 	a := newPhone(t, srv, apptest.Inspector, apptest.Xinfu)
 	data := evidenceJPEG(84)
-	id := a.record(t, newID(), data)
-	c := a.tus.Create(id, apptest.SHA256(data), "image/jpeg", len(data))
-	if c.Status != http.StatusCreated {
-		t.Fatalf("create: %d %+v", c.Status, c.Err)
-	}
-	loc := c.Header.Get("Location")
+	_, loc := a.begun(t, data)
 	u, err := url.Parse(loc)
 	if err != nil {
 		t.Fatal(err)
@@ -227,12 +222,7 @@ func TestMalformedChunkedPatch(t *testing.T) {
 	srv := apptest.Start(t)
 	a := newPhone(t, srv, apptest.Inspector, apptest.Xinfu)
 	data := evidenceJPEG(85)
-	id := a.record(t, newID(), data)
-	c := a.tus.Create(id, apptest.SHA256(data), "image/jpeg", len(data))
-	if c.Status != http.StatusCreated {
-		t.Fatalf("create: %d %+v", c.Status, c.Err)
-	}
-	loc := c.Header.Get("Location")
+	id, loc := a.begun(t, data)
 	u, err := url.Parse(loc)
 	if err != nil {
 		t.Fatal(err)
