@@ -17,9 +17,11 @@ func TestBrowserNoGPSWording(t *testing.T) {
 	p := newPhone(t, browserFor(t), srv.URL, "inspector", near(at))
 	p.signIn(apptest.Inspector)
 	got := eval[[]string](p, `(async () => { const {app} = await import('/app/js/app.js'); const {photoTile} = await import('/app/js/photos.js');
-		const tile = (flags) => photoTile(app.client, { id: crypto.randomUUID(), fields: { uploaded: true, flags } }).title;
-		return [tile({ no_gps: { device_location: true } }), tile({ no_gps: { device_location: false } }), tile({ no_gps: {}, far_from_site: { distance_m: 900 } })]; })()`)
-	want := []string{"⚠ 照片无 GPS（已用手机定位）", "⚠ 无 GPS 位置", "⚠ 无 GPS 位置、远离点位"}
+		const tile = (flags, placed) => photoTile(app.client, { id: crypto.randomUUID(), fields: { uploaded: true, flags, ...(placed ? { lon: 112.7, lat: 38.4 } : {}) } }).title;
+		return [tile({ no_gps: { device_location: true } }, true), tile({ no_gps: { device_location: false } }), tile({ no_gps: {}, far_from_site: { distance_m: 900 } })]; })()`)
+	// The phone's position, when it had none, is said after the flags.
+	const none = "；拍摄时未获取到手机位置：督查室无法核对拍摄地点与点位的距离。可打开定位、到开阔处后重拍，或在备注中说明。"
+	want := []string{"⚠ 照片无 GPS（已用手机定位）", "⚠ 无 GPS 位置" + none, "⚠ 无 GPS 位置、远离点位" + none}
 	for i := range want {
 		if i >= len(got) || got[i] != want[i] {
 			t.Errorf("tile %d: %q, want %q", i, got, want[i])
