@@ -113,10 +113,7 @@ func (c *Console) showDetail(ec echo.Context, insp *server.StoredRecord, status 
 	if err != nil {
 		return err
 	}
-	items := map[string]string{}
-	for _, it := range tmpl.Items {
-		items[it.Key] = it.Label
-	}
+	items := itemLabels(tmpl.Items)
 	// An inspection sent without a status is a draft (as the review
 	// refusing it says).
 	// The forms' version: the inspection's with its evidence, so that a
@@ -425,6 +422,15 @@ func markFindings(t *seeds.Template, rows []answerRow, findings []findingRow, da
 			f.Warns = append(f.Warns, "⚠ 整改时限早于检查日期（"+day+"）")
 		}
 	}
+}
+
+// itemLabels maps checklist items' keys to their labels.
+func itemLabels(items []seeds.Item) map[string]string {
+	out := make(map[string]string, len(items))
+	for _, it := range items {
+		out[it.Key] = it.Label
+	}
+	return out
 }
 
 // itemLabel is the label of checklist item key among items (key →

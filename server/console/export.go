@@ -317,10 +317,7 @@ func (c *Console) findingsSheet(ec echo.Context, q server.InspectionQuery, sort 
 		if err != nil {
 			return s, err
 		}
-		items := map[string]string{}
-		for _, it := range tmpl.Items {
-			items[it.Key] = it.Label
-		}
+		items := itemLabels(tmpl.Items)
 		for _, f := range fs {
 			if f.State.IsDeleted() {
 				continue
@@ -361,10 +358,7 @@ func (c *Console) findingsListXLSX(ec echo.Context) error {
 		if err != nil {
 			return err
 		}
-		items := map[string]string{}
-		for _, it := range tmpl.Items {
-			items[it.Key] = it.Label
-		}
+		items := itemLabels(tmpl.Items)
 		s.Rows = append(s.Rows, c.findingCells(ec, insp, f, tmpl, items, people, today))
 	}
 	s.Totals = findingsTotals(len(s.Rows))

@@ -106,9 +106,7 @@ func (c *Console) findingsList(ec echo.Context) error {
 			if _, ok := items[key]; !ok {
 				items[key] = map[string]string{}
 				if tmpl, err := c.template(ec, insp); err == nil {
-					for _, it := range tmpl.Items {
-						items[key][it.Key] = it.Label
-					}
+					items[key] = itemLabels(tmpl.Items)
 				}
 			}
 			row.Item = itemLabel(items[key], f.Text("item_key"))

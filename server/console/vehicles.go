@@ -346,11 +346,7 @@ func (c *Console) vehicle(ec echo.Context) error {
 	}
 	// A roadside check's photos name the roadside checklist's items (plate,
 	// twc …): shown by their labels, as an inspection's are.
-	items := map[string]string{}
-	for _, it := range c.set.ItemsEver(server.RoadsideTemplate) {
-		items[it.Key] = it.Label
-	}
-	if data["Photos"], err = c.photos(ec, ps, anchor, items); err != nil {
+	if data["Photos"], err = c.photos(ec, ps, anchor, itemLabels(c.set.ItemsEver(server.RoadsideTemplate))); err != nil {
 		return err
 	}
 	refs := append([]recordRef{{syncproto.EntityVehicleCheck, r.ID}}, photoRefs(data["Photos"].([]photoRow))...)
