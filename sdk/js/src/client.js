@@ -5,7 +5,7 @@ import { Clock, HLC, SERVER_NODE } from './hlc.js';
 import { requestBytes, requestJSON } from './http.js';
 import { canonicalJSON, expandChange, expandCompactPage, mergeChange } from './merge.js';
 import { uuidv7 } from './uuid.js';
-import { bytesOf, sha256Hex, uploadAll } from './upload.js';
+import { bytesOf, checkUploadRuntime, sha256Hex, uploadAll } from './upload.js';
 import { currentKey, registerCaptureKeys, signCapture } from './capture.js';
 import { keysOf } from './storage/storage.js';
 
@@ -44,7 +44,7 @@ import { keysOf } from './storage/storage.js';
  * @typedef {{phase: 'push'|'pull'|'upload', done: number, total: number,
  *   bytesDone: number, bytesTotal: number}} Progress
  * @typedef {{pendingChanges: number, pendingRecords: number, pendingPhotos: number, failedPhotos: number, pendingBytes: number, rejectedChanges: number,
- *   lastSync: {at: number, ok: boolean, error: {code: string, message: string, details?: any} | null} | null,
+ *   lastSync: {at: number, ok: boolean, okAt: number | null, error: {code: string, message: string, details?: any} | null} | null,
  *   syncing: boolean}} Status
  */
 
@@ -142,6 +142,17 @@ const seqKey = (seq) => String(seq).padStart(12, '0');
 export const PHOTO_CONTENT_TYPES = Object.freeze(['image/jpeg', 'image/png', 'image/heic']);
 
 /**
+ * withOkAt gives a stored last sync its okAt, which a version of the SDK
+ * before it did not keep: the sync's own time if it succeeded.
+ * @param {any} last
+ * @returns {Status['lastSync']}
+ */
+function withOkAt(last) {
+  if (!last) return null;
+  return 'okAt' in last ? last : { ...last, okAt: last.ok ? last.at : null };
+}
+
+/**
  * The clock of a device as stored (meta "clock"), its offset taken for
  * what the device clock did while the app was closed (Clock.reopened).
  * @param {string} deviceId
@@ -196,7 +207,7 @@ export class FieldsyncClient {
     /** @internal The outbox as refreshStatus last read it (seeOutbox). @type {OutboxSeen} */
     this.outboxSeen = emptyOutboxSeen();
     /** @internal The counts status() answers, as refreshStatus last read them. @type {Status} */
-    this.cached = { pendingChanges: 0, pendingRecords: 0, pendingPhotos: 0, failedPhotos: 0, pendingBytes: 0, rejectedChanges: 0, lastSync: o.lastSync ?? null, syncing: false };
+    this.cached = { pendingChanges: 0, pendingRecords: 0, pendingPhotos: 0, failedPhotos: 0, pendingBytes: 0, rejectedChanges: 0, lastSync: withOkAt(o.lastSync), syncing: false };
     /** @internal @type {Map<string, Set<Function>>} */
     this.listeners = new Map();
     /** @internal @type {Promise<SyncResult> | null} */
@@ -222,6 +233,10 @@ export class FieldsyncClient {
    * @returns {Promise<FieldsyncClient>}
    */
   static async open(opts) {
+    if (!opts || typeof opts.storage?.transaction !== 'function') {
+      throw new TypeError('FieldsyncClient.open: opts.storage must be a Storage (IndexedDBStorage, FileStorage, MemoryStorage or your own)');
+    }
+    checkUploadRuntime();
     const now = opts.now ?? Date.now;
     const pageLimit = opts.pageLimit ?? PAGE_LIMIT;
     if (!Number.isInteger(pageLimit) || pageLimit < 1 || pageLimit > MAX_PAGE_LIMIT) {
@@ -574,6 +589,11 @@ export class FieldsyncClient {
    * @returns {Promise<User>}
    */
   async signIn(username, password, { force = false } = {}) {
+    // Nothing typed is said as the server says it, before any other check
+    // (a device with unsent work would otherwise be told to sync first).
+    const missing = typeof username !== 'string' || username.trim() === '' ? 'username'
+      : typeof password !== 'string' || password === '' ? 'password' : '';
+    if (missing) throw new FieldsyncError('missing_field', { message: '请输入用户名和密码', field: missing });
     /** @type {{id: string, username?: string} | undefined} */
     const device = await this.storage.transaction('meta', 'readonly', (tx) => tx.get('meta', 'device'));
     const owner = this.auth.user?.username ?? device?.username ?? '';
@@ -679,7 +699,7 @@ export class FieldsyncClient {
   /**
    * Signs out: syncs first; with unsaved work (unsent changes or photos,
    * refused changes not dismissed) and !force throws unsent_changes
-   * ({changes, photos, rejected}); with force drops this user's data.
+   * ({changes, records, photos, rejected}); with force drops this user's data.
    * @param {{force?: boolean}} [opts]
    */
   async signOut({ force = false } = {}) {
@@ -866,8 +886,12 @@ export class FieldsyncClient {
    * @returns {Promise<Rec | null>}
    */
   async get(entity, id) {
-    const r = await this.storage.transaction('records', 'readonly', (tx) => tx.get('records', recKey(entity, id)));
-    return r && !r.gone ? toRec(r) : null;
+    checkKnown(entity);
+    return this.storage.transaction('records', 'readonly', async (tx) => {
+      /** @type {StoredRecord | undefined} */
+      const r = await tx.get('records', recKey(entity, id));
+      return r && !r.gone && !(await underDeleted(tx, r, new Map())) ? toRec(r) : null;
+    });
   }
 
   /**
@@ -877,16 +901,22 @@ export class FieldsyncClient {
    * @returns {Promise<Rec[]>}
    */
   async list(entity, filter) {
+    checkKnown(entity);
+    if (filter !== undefined && typeof filter !== 'function') throw new TypeError(`list: filter must be a function (rec) => boolean, not ${typeof filter}`);
     const prefix = `${entity}/`;
-    const all = await this.storage.transaction('records', 'readonly', (tx) => tx.all('records', prefix));
-    /** @type {Rec[]} */
-    const out = [];
-    for (const [k, r] of all) {
-      if (!k.startsWith(prefix) || r.gone) continue;
-      const rec = toRec(r);
-      if (!filter || filter(rec)) out.push(rec);
-    }
-    return out;
+    return this.storage.transaction('records', 'readonly', async (tx) => {
+      const all = await tx.all('records', prefix);
+      /** @type {Map<string, boolean>} */
+      const deleted = new Map();
+      /** @type {Rec[]} */
+      const out = [];
+      for (const [k, r] of all) {
+        if (!k.startsWith(prefix) || r.gone || await underDeleted(tx, r, deleted)) continue;
+        const rec = toRec(r);
+        if (!filter || filter(rec)) out.push(rec);
+      }
+      return out;
+    });
   }
 
   /**
@@ -927,14 +957,20 @@ export class FieldsyncClient {
     checkEntity(entity);
     if (NOT_DELETABLE.has(entity)) throw new FieldsyncError('not_deletable', { details: { entity } });
     checkID(id);
-    await this.storage.transaction(['meta', 'records', 'outbox'], 'readwrite', async (tx) => {
+    const gone = await this.storage.transaction(['meta', 'records', 'outbox'], 'readwrite', async (tx) => {
       const kept = KEPT_ONCE[/** @type {keyof typeof KEPT_ONCE} */ (entity)];
       const cur = kept ? await tx.get('records', recKey(entity, id)) : null;
       if (cur && !cur.gone && cur.fields[kept]?.value != null) {
         throw new FieldsyncError('not_deletable', { details: { entity, field: kept } });
       }
-      return this.saveIn(tx, entity, id, null, true);
+      // An inspection's findings go with it, in the same push (sync.md
+      // §8.2): left, they would stay open, locked, under nothing.
+      const findings = entity === 'inspection' ? await liveFindingsOf(tx, id) : [];
+      for (const f of findings) await this.saveIn(tx, 'finding', f, null, true);
+      await this.saveIn(tx, entity, id, null, true);
+      return findings;
     });
+    for (const f of gone) this.emit('change', { entity: 'finding', id: f });
     this.emit('change', { entity, id });
     await this.refreshStatus();
   }
@@ -990,7 +1026,7 @@ export class FieldsyncClient {
    * @param {{id?: string, blob: Blob | Uint8Array | ArrayBuffer, contentType: string, fields?: Record<string, any>, camera?: boolean}} p
    * @returns {Promise<Rec>}
    */
-  async takePhoto({ id = uuidv7(this.nowFn()), blob, contentType, fields = {}, camera = false }) {
+  async takePhoto({ id = uuidv7(this.nowFn()), blob, contentType, fields = {}, camera = false } = /** @type {any} */ ({})) {
     checkID(id);
     const isBytes = blob instanceof Uint8Array || blob instanceof ArrayBuffer || (typeof Blob !== 'undefined' && blob instanceof Blob);
     if (!isBytes) {
@@ -1524,9 +1560,14 @@ export class FieldsyncClient {
     // after the sync's own work, which they must not hold up, and not
     // when the network just failed it.
     if (res.error?.code !== 'network') await this.settleSessions().catch(() => {});
+    const at = this.now(); // by the server's clock, as the records' times are: the phone's may be a day off
+    const prev = this.cached.lastSync;
     const lastSync = {
-      at: this.now(), // by the server's clock, as the records' times are: the phone's may be a day off
+      at,
       ok: res.ok,
+      // The last sync that succeeded, kept through failed ones (a phone
+      // long out of reach says since when).
+      okAt: res.ok ? at : (prev ? (prev.ok ? prev.at : prev.okAt ?? null) : null),
       error: res.error ? { code: res.error.code, message: res.error.message, ...(res.error.details ? { details: res.error.details } : {}) } : null,
     };
     this.cached.lastSync = lastSync;
@@ -2269,6 +2310,52 @@ function checkWritable(entity, fields) {
 }
 
 /**
+ * underDeleted says whether r is a finding whose inspection is deleted
+ * here (sync.md §8.2: such a finding stays a live record on the server,
+ * locked, and is hidden). deleted caches the answer by inspection id.
+ * @param {Tx} tx
+ * @param {StoredRecord} r
+ * @param {Map<string, boolean>} deleted
+ */
+async function underDeleted(tx, r, deleted) {
+  const insp = r.entity === 'finding' ? r.fields.inspection_id?.value : null;
+  if (typeof insp !== 'string') return false;
+  let gone = deleted.get(insp);
+  if (gone === undefined) {
+    /** @type {StoredRecord | undefined} */
+    const i = await tx.get('records', recKey('inspection', insp));
+    gone = !!i?.gone;
+    deleted.set(insp, gone);
+  }
+  return gone;
+}
+
+/**
+ * liveFindingsOf gives the ids of the live findings of inspection id.
+ * @param {Tx} tx
+ * @param {string} id
+ * @returns {Promise<string[]>}
+ */
+async function liveFindingsOf(tx, id) {
+  const prefix = 'finding/';
+  /** @type {string[]} */
+  const out = [];
+  for (const [k, r] of await tx.all('records', prefix)) {
+    if (k.startsWith(prefix) && !r.gone && r.fields.inspection_id?.value === id) out.push(r.id);
+  }
+  return out;
+}
+
+/**
+ * checkKnown refuses a name of no entity (a typo: list('sites')), which
+ * would read as nothing at all (unknown_entity).
+ * @param {string} entity
+ */
+function checkKnown(entity) {
+  if (!READ_ONLY.has(entity) && !WRITABLE.has(entity)) throw new FieldsyncError('unknown_entity', { details: { entity } });
+}
+
+/**
  * Refuses a write to an entity a device only reads (read_only_entity) or
  * that does not exist (unknown_entity: refused here, not after the app
  * showed it saved).
@@ -2276,7 +2363,7 @@ function checkWritable(entity, fields) {
  */
 function checkEntity(entity) {
   if (READ_ONLY.has(entity)) throw new FieldsyncError('read_only_entity', { details: { entity } });
-  if (!WRITABLE.has(entity)) throw new FieldsyncError('unknown_entity', { details: { entity } });
+  checkKnown(entity);
 }
 
 /**

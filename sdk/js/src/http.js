@@ -153,13 +153,21 @@ export async function requestBytes(t, path, opts = {}) {
  * @returns {Promise<Response>}
  */
 async function send(t, method, path, headers, body, signal, calibrate = false) {
-  const sent = t.now?.();
+  let sent = t.now?.();
   let resp;
-  try {
-    resp = await t.fetch(t.baseURL + path, signal ? { method, headers, body, signal } : { method, headers, body });
-  } catch (err) {
-    if (signal?.aborted && signal.reason instanceof FieldsyncError) throw signal.reason;
-    throw new FieldsyncError('network', { cause: err });
+  for (let again = idempotent.has(method); ; again = false) {
+    try {
+      resp = await t.fetch(t.baseURL + path, signal ? { method, headers, body, signal } : { method, headers, body });
+      break;
+    } catch (err) {
+      if (signal?.aborted && signal.reason instanceof FieldsyncError) throw signal.reason;
+      // A kept-alive connection the server closed meanwhile (it restarted)
+      // fails the next request on it at once. A browser sends a GET again
+      // by itself on a new connection; Node's fetch does not: sent once
+      // more here. (A push is sent again by the sync, with its batch_id.)
+      if (!again) throw new FieldsyncError('network', { cause: err });
+      sent = t.now?.();
+    }
   }
   const date = Date.parse(resp.headers.get('Date') ?? '');
   const back = t.now?.();
@@ -178,6 +186,9 @@ async function send(t, method, path, headers, body, signal, calibrate = false) {
   if (h) t.observe(h);
   return resp;
 }
+
+/** The methods a failed request is sent once more by (send). */
+const idempotent = new Set(['GET', 'HEAD']);
 
 /**
  * The longest round trip (ms) whose answer calibrates the clock: its Date

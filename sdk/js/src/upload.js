@@ -29,6 +29,18 @@ const MIN_RATE = 4096;
  * Native); the sources in Node read Buffers.
  */
 const BROWSER_BUILD = /** @type {any} */ (globalThis).FIELDSYNC_BROWSER_BUILD === true;
+
+/**
+ * checkUploadRuntime refuses the browser build (dist/fieldsync-sdk.js)
+ * where its photo uploads could never run: it sends them with
+ * XMLHttpRequest, which Node has not. Refused when the client opens, not
+ * when the first photo is found unsendable days later.
+ */
+export function checkUploadRuntime() {
+  if (BROWSER_BUILD && typeof XMLHttpRequest === 'undefined') {
+    throw new TypeError('dist/fieldsync-sdk.js is the browser build: its photo uploads need XMLHttpRequest. In Node, import the package itself (@fieldsync/sdk, src/index.js)');
+  }
+}
 /** Whether tus-js-client here reads Node Buffers (the Node build) rather than Blobs. */
 const NODE_TUS = !BROWSER_BUILD && !!(/** @type {any} */ (globalThis).Buffer);
 
@@ -37,7 +49,7 @@ const PERMANENT = new Set(['upload_failed', 'hash_mismatch', 'bad_image', 'body_
 /**
  * @typedef {{photoId: string, sha256: string, contentType: string, size: number, offset: number,
  *   url: string | null, state: 'queued'|'uploading'|'failed'|'done', error: {code: string, message: string} | null,
- *   creationTime?: string}} UploadJob
+ *   uploadedAt?: number, creationTime?: string}} UploadJob
  */
 
 /**

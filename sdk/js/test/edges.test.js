@@ -121,3 +121,83 @@ test('takePhoto refuses a format the server does not take', async () => {
   assert.deepEqual(await c.uploads(), [], 'no upload job');
   assert.deepEqual(await c.list('photo'), [], 'no record');
 });
+
+test('reads of a name of no entity throw unknown_entity, as writes do; a misuse of the API is a TypeError, not an unclear one', async () => {
+  const c = await FieldsyncClient.open({ baseURL: 'http://127.0.0.1:9', storage: new MemoryStorage(), deviceName: '测试手机' });
+  for (const name of ['sites', 'Inspection', '', 'toString']) {
+    await assert.rejects(c.list(name), (e) => code(e) === 'unknown_entity', `list(${JSON.stringify(name)})`);
+    await assert.rejects(c.get(name, uuidv7()), (e) => code(e) === 'unknown_entity', `get(${JSON.stringify(name)})`);
+  }
+  // Every entity the server sends can be read, the read-only ones too.
+  for (const name of ['county', 'site', 'checklist_template', 'rectification_task', 'task_progress', 'review', 'inspection', 'finding', 'vehicle_check', 'photo']) {
+    assert.deepEqual(await c.list(name), [], `list(${name})`);
+    assert.equal(await c.get(name, 'x'), null, `get(${name})`);
+  }
+  await assert.rejects(c.list('site', /** @type {any} */ ('x')), (e) => e instanceof TypeError && /filter must be a function/.test(e.message));
+  await assert.rejects(FieldsyncClient.open(/** @type {any} */ ({ baseURL: '' })), (e) => e instanceof TypeError && /storage/.test(e.message));
+  await assert.rejects(FieldsyncClient.open(/** @type {any} */ (undefined)), (e) => e instanceof TypeError && /storage/.test(e.message));
+  await assert.rejects(c.takePhoto(/** @type {any} */ (undefined)), (e) => code(e) === 'unencodable_value');
+});
+
+test('a sign-in with nothing typed is missing_field before anything else, the unsent-work check included, and sends nothing', async () => {
+  let sent = 0;
+  const c = await FieldsyncClient.open({ baseURL: 'http://127.0.0.1:9', storage: new MemoryStorage(), deviceName: '测试手机',
+    fetch: async () => { sent++; throw new TypeError('offline'); } });
+  // Work of the device's last user waits: another user's sign-in would be refused unsent_changes.
+  await c.storage.transaction('meta', 'readwrite', (tx) => tx.put('meta', 'device', { id: c.deviceId, username: 'inspector' }));
+  await c.save('vehicle_check', uuidv7(), { plate: '晋H30272' });
+  await assert.rejects(c.signIn('other', 'pw'), (e) => code(e) === 'unsent_changes', 'the check this test passes over');
+  for (const [user, pw, field] of [['', 'pw', 'username'], ['   ', 'pw', 'username'], ['inspector', '', 'password'], [/** @type {any} */ (undefined), 'pw', 'username'], ['other', /** @type {any} */ (null), 'password']]) {
+    await assert.rejects(c.signIn(user, pw), (e) => code(e) === 'missing_field' && /** @type {any} */ (e).field === field && /请输入用户名和密码/.test(/** @type {any} */ (e).message),
+      `signIn(${JSON.stringify(user)}, ${JSON.stringify(pw)})`);
+  }
+  assert.equal(sent, 0, 'nothing was sent');
+});
+
+test('a GET that fails at once (a kept-alive connection the server closed) is sent once more; a push is not, the sync sends it again', async () => {
+  const srv = await startServer({ dataDir: tempDir('data') });
+  /** @type {string[]} */
+  const log = [];
+  let failPull = 0, failPush = 0;
+  /** @type {typeof fetch} */
+  const flaky = async (input, init) => {
+    const path = new URL(String(input)).pathname;
+    log.push(`${init?.method ?? 'GET'} ${path}`);
+    if (path === '/api/v1/sync/pull' && failPull-- > 0) throw new TypeError('fetch failed', { cause: { code: 'UND_ERR_SOCKET' } });
+    if (path === '/api/v1/sync/push' && failPush-- > 0) throw new TypeError('fetch failed', { cause: { code: 'UND_ERR_SOCKET' } });
+    return fetch(input, init);
+  };
+  const a = await device(srv.url, { fetch: flaky });
+  await syncOK(a);
+  const site = await demoSite(a);
+  const draft = () => a.save('inspection', uuidv7(), { site_id: site, template_id: 'coal_yard', template_version: 1, status: 'draft' });
+  await draft();
+  log.length = 0;
+  failPull = 1;
+  await syncOK(a);
+  assert.equal(log.filter((l) => l === 'GET /api/v1/sync/pull').length, 2, `the pull sent again once: ${log.join(', ')}`);
+  // Twice in a row is the network's: the sync says so.
+  failPull = 2;
+  const r = await a.sync();
+  assert.equal(r.error?.code, 'network');
+  // A push is not sent again by the request itself.
+  await draft();
+  log.length = 0;
+  failPush = 1;
+  const p = await a.sync();
+  assert.equal(p.error?.code, 'network');
+  assert.equal(log.filter((l) => l === 'POST /api/v1/sync/push').length, 1, log.join(', '));
+  assert.equal(a.status().pendingChanges, 1, 'it waits for the next sync');
+  await syncOK(a);
+  assert.equal(a.status().pendingChanges, 0);
+});
+
+test('the browser build refuses to open in Node, where its photo uploads could never run, instead of failing at the first photo', async () => {
+  // (by URL: the type check is not to read the minified bundle)
+  const bundle = /** @type {any} */ (await import(new URL('../dist/fieldsync-sdk.js', import.meta.url).href));
+  await assert.rejects(bundle.FieldsyncClient.open({ storage: new bundle.MemoryStorage() }),
+    (e) => e instanceof TypeError && /browser build/.test(e.message) && /src\/index\.js/.test(e.message));
+  // The package itself opens.
+  const c = await FieldsyncClient.open({ storage: new MemoryStorage() });
+  assert.equal(c.signedIn, false);
+});

@@ -103,3 +103,38 @@ test('the counts are the same from an adapter without the optional keys', async 
     assert.equal(reads.all > 0, !keys, `the outbox read whole only without keys (keys: ${keys})`);
   }
 });
+
+test('the last sync keeps the time of the last one that succeeded through failed ones, and a client opened on the storage later has it', async () => {
+  const srv = await startServer({ dataDir: tempDir('data') });
+  const storage = new MemoryStorage();
+  const a = await device(srv.url, { storage });
+  assert.equal(a.status().lastSync, null, 'never synced');
+  await syncOK(a);
+  const good = a.status().lastSync;
+  assert.equal(good?.ok, true);
+  assert.equal(good?.okAt, good?.at, 'a sync that succeeded is its own last success');
+  // The server goes away: two syncs fail, and the success stays.
+  await srv.kill();
+  for (let i = 0; i < 2; i++) {
+    const r = await a.sync();
+    assert.equal(r.ok, false);
+    const last = a.status().lastSync;
+    assert.equal(last?.ok, false);
+    assert.equal(last?.error?.code, 'network');
+    assert.equal(last?.okAt, good?.at, `failed sync ${i + 1} keeps the last success`);
+    assert.ok((last?.at ?? 0) >= (good?.at ?? Infinity), 'at is the failed sync\'s own time');
+  }
+  const b = await FieldsyncClient.open({ baseURL: srv.url, storage, deviceName: '测试手机' });
+  assert.equal(b.status().lastSync?.okAt, good?.at, 'kept in the storage');
+});
+
+test('a last sync stored before okAt was kept is read with it: its own time if it succeeded, else none', async () => {
+  /** @type {[{at: number, ok: boolean, error: any}, number | null][]} */
+  const cases = [[{ at: 1000, ok: true, error: null }, 1000], [{ at: 2000, ok: false, error: { code: 'network', message: '连不上' } }, null]];
+  for (const [stored, okAt] of cases) {
+    const storage = new MemoryStorage();
+    await storage.transaction('meta', 'readwrite', async (tx) => { await tx.put('meta', 'lastSync', stored); });
+    const c = await FieldsyncClient.open({ baseURL: 'http://127.0.0.1:9', storage, deviceName: '测试手机' });
+    assert.deepEqual(c.status().lastSync, { ...stored, okAt });
+  }
+});

@@ -123,7 +123,7 @@ export class FieldsyncClient {
     /**
      * Signs out: syncs first; with unsaved work (unsent changes or photos,
      * refused changes not dismissed) and !force throws unsent_changes
-     * ({changes, photos, rejected}); with force drops this user's data.
+     * ({changes, records, photos, rejected}); with force drops this user's data.
      * @param {{force?: boolean}} [opts]
      */
     signOut({ force }?: {
@@ -185,7 +185,7 @@ export class FieldsyncClient {
      * @param {{id?: string, blob: Blob | Uint8Array | ArrayBuffer, contentType: string, fields?: Record<string, any>, camera?: boolean}} p
      * @returns {Promise<Rec>}
      */
-    takePhoto({ id, blob, contentType, fields, camera }: {
+    takePhoto({ id, blob, contentType, fields, camera }?: {
         id?: string;
         blob: Blob | Uint8Array | ArrayBuffer;
         contentType: string;
@@ -476,6 +476,7 @@ export type Status = {
     lastSync: {
         at: number;
         ok: boolean;
+        okAt: number | null;
         error: {
             code: string;
             message: string;

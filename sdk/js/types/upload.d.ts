@@ -1,7 +1,14 @@
 /**
+ * checkUploadRuntime refuses the browser build (dist/fieldsync-sdk.js)
+ * where its photo uploads could never run: it sends them with
+ * XMLHttpRequest, which Node has not. Refused when the client opens, not
+ * when the first photo is found unsendable days later.
+ */
+export function checkUploadRuntime(): void;
+/**
  * @typedef {{photoId: string, sha256: string, contentType: string, size: number, offset: number,
  *   url: string | null, state: 'queued'|'uploading'|'failed'|'done', error: {code: string, message: string} | null,
- *   creationTime?: string}} UploadJob
+ *   uploadedAt?: number, creationTime?: string}} UploadJob
  */
 /**
  * The bytes of a Blob or Uint8Array.
@@ -87,5 +94,6 @@ export type UploadJob = {
         code: string;
         message: string;
     } | null;
+    uploadedAt?: number;
     creationTime?: string;
 };

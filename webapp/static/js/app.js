@@ -389,6 +389,7 @@ async function signedOut() {
   app.client = null;
   app.clientUser = null;
   app.lastResult = null;
+  netChanged();
   location.hash = '#/login';
   render();
 }
@@ -461,6 +462,7 @@ function checkForUpdate(now) {
 }
 
 function syncChanged() {
+  netChanged();
   progressChanged();
   home.updateStatus?.(app);
 }
@@ -480,11 +482,18 @@ function progressChanged() {
   }
 }
 
+/**
+ * netChanged says in the title bar whether the server can be reached: 离线
+ * when the phone has no network, 连不上服务器 when it has one but the last
+ * sync got no answer (a network with no way out, a server down; the
+ * browser calls both online), else 在线.
+ */
 function netChanged() {
   const el = document.getElementById('net');
-  const on = navigator.onLine !== false;
-  el.textContent = on ? '在线' : '离线';
-  el.classList.toggle('off', !on);
+  const offline = navigator.onLine === false;
+  const unreachable = !offline && app.client?.status().lastSync?.error?.code === 'network';
+  el.textContent = offline ? '离线' : unreachable ? '连不上服务器' : '在线';
+  el.classList.toggle('off', offline || unreachable);
 }
 
 /** start runs the app. */
@@ -516,6 +525,7 @@ export async function start() {
   const user = store.get(USER_KEY) ?? await storedUser();
   if (user) {
     try { await openClient(user); } catch (err) { console.error(err); toast(message(err), true, 'error'); }
+    netChanged(); // as the last sync left it
   }
   geo.watch();
   await render();

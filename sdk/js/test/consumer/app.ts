@@ -41,5 +41,10 @@ export async function inspect(baseURL: string, dir: string | null): Promise<stri
   void new FieldsyncClient({});
   const shown = await client.photoImage(id);
   const purged: number = await client.purgeOriginals({ olderThan: 0 });
-  return `${none} ${res.pushed} ${res.pulled} ${shown?.original ?? 'none'} ${purged} ${client.status().pendingPhotos}`;
+  // An upload job's documented members, uploadedAt among them.
+  const sent = (await client.uploads()).map((j) => `${j.photoId} ${j.state} ${j.uploadedAt ?? '-'} ${j.creationTime ?? '-'}`);
+  // The last sync's time, and the last successful one's.
+  const last = client.status().lastSync;
+  const since: number | null = last ? last.okAt : null;
+  return `${none} ${res.pushed} ${res.pulled} ${shown?.original ?? 'none'} ${purged} ${client.status().pendingPhotos} ${sent.join()} ${since}`;
 }

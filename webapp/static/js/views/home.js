@@ -32,7 +32,9 @@ function syncCard(app) {
   const s = app.client.status();
   const last = s.lastSync;
   let lastText = '尚未同步';
-  if (last) lastText = `上次同步：${when(last.at)}，${last.ok ? '成功' : '未完成'}`;
+  if (last?.ok) lastText = `上次同步：${when(last.at)}，成功`;
+  // After a failed sync, since when the server has had nothing from here.
+  else if (last) lastText = `上次同步：${when(last.at)}，未完成；${last.okAt ? `上次成功：${when(last.okAt)}` : '尚未成功同步过'}`;
   const running = s.syncing || !!app.progress;
   // Refused photos are not waiting: they are listed on their own.
   const failed = s.failedPhotos || 0;
