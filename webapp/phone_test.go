@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/xinzhou-eco/fieldsync/internal/chrometest"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
@@ -88,8 +89,15 @@ func (p *phone) open() {
 			if _, err := cdp.Call(ctx, t, network.Enable, network.EnableParams{}); err != nil {
 				return err
 			}
-			_, err := cdp.Call(ctx, t, emulation.SetGeolocationOverride, emulation.SetGeolocationOverrideParams{
-				Latitude: &lat, Longitude: &lon, Accuracy: &acc})
+			if _, err := cdp.Call(ctx, t, emulation.SetGeolocationOverride, emulation.SetGeolocationOverrideParams{
+				Latitude: &lat, Longitude: &lon, Accuracy: &acc}); err != nil {
+				return err
+			}
+			// The inspector says yes to the app's questions (提交这次检查？):
+			// a native dialog left open would hold the page. A test of a
+			// question replaces window.confirm with its own answer.
+			_, err := cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+				Source: `window.confirm = () => true;`})
 			return err
 		}),
 		chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulateScale(2)))

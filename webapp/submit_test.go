@@ -129,3 +129,34 @@ func TestBrowserStaleTabCannotEditSubmitted(t *testing.T) {
 		t.Errorf("the stale window's answer was saved to the submitted inspection, or opened a finding: %s", got)
 	}
 }
+
+// TestBrowserSubmitAsks: 提交检查 asks first, saying what is sent, as a
+// submitted inspection is the office's until returned (one tap submitted
+// it): answered no, the draft stays a draft, editable; yes, it is
+// submitted. Asked only once the inspection may be submitted.
+func TestBrowserSubmitAsks(t *testing.T) {
+	_, p, insp := offlineBoiler(t)
+	eval[bool](p, `(window.confirm = (m) => { window.__asked = (window.__asked || []).concat(m); return false; }, true)`)
+	// Not complete: refused without a question.
+	p.click(`#submit`)
+	p.waitJS("refused", `(document.querySelector('#insp-error')?.textContent || '').includes('没有完成')`)
+	if n := eval[int](p, `(window.__asked || []).length`); n != 0 {
+		t.Errorf("an inspection that cannot be submitted asked %d times", n)
+	}
+	p.do("type the tonnage", chromedp.SendKeys(chromedp.CSS(`#item-tonnage input[data-input]`), "20"))
+	p.click(`#submit`)
+	p.waitJS("asked", `(window.__asked || []).length === 1`)
+	if got := eval[string](p, `window.__asked[0]`); !strings.Contains(got, "提交这次检查？") || !strings.Contains(got, "未发现问题") || !strings.Contains(got, "不能再修改") {
+		t.Errorf("the question is %q", got)
+	}
+	status := `import('/app/js/app.js').then(({app}) => app.client.get('inspection', '` + insp + `')).then((r) => r.fields.status)`
+	if got := eval[string](p, status); got != "draft" {
+		t.Errorf("answered no, the inspection's status is %q", got)
+	}
+	if eval[int](p, `document.querySelectorAll('#submit').length`) != 1 {
+		t.Error("answered no, the draft is no longer open to edit")
+	}
+	eval[bool](p, `(window.confirm = () => true, true)`)
+	p.click(`#submit`)
+	p.waitJS("submitted", `document.querySelector('#status')?.textContent.includes('已提交')`)
+}

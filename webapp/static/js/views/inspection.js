@@ -342,10 +342,18 @@ export async function render(app, id) {
       if (!key) long.scrollIntoView({ block: 'center' });
       return;
     }
+    // Asked once, with what is sent: a submitted inspection is the
+    // office's until it is returned, and one tap is easily made by mistake.
+    const found = (await c.list('finding', (r) => r.fields.inspection_id === id)).length;
+    const again = status === 'returned';
+    if (!window.confirm(`${again ? '重新提交' : '提交'}这次检查？${found ? `共发现问题 ${found} 个。` : '未发现问题。'}提交后不能再修改，督查室退回后才可修改。`)) {
+      submitting = false;
+      return;
+    }
     const ok = await save({ status: 'submitted', finished_at: chinaTime() });
     submitting = ok; // done: the page is drawn again, locked
     if (ok) {
-      toast(status === 'returned' ? '已重新提交，有信号时上传' : '已提交，有信号时上传', false, 'saved');
+      toast(again ? '已重新提交，有信号时上传' : '已提交，有信号时上传', false, 'saved');
       app.render();
       app.sync(false);
     }
