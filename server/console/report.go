@@ -227,7 +227,13 @@ func (c *Console) monthReport(ec echo.Context) (reportParams, []reportTable, err
 		return rp, nil, err
 	}
 	itoa := strconv.Itoa
-	sumNote := "整改任务各列截至 " + rp.AsOf
+	// The month's inspections are fixed by when they were made; their
+	// review status is the one they have now, which a closed month's
+	// report says, as a download made later differs.
+	sumNote := "审核状态和整改任务各列截至 " + rp.AsOf
+	if today := now.Format(time.DateOnly); today != rp.AsOf {
+		sumNote = "整改任务各列截至 " + rp.AsOf + "；待审核、已退回、已通过为生成报表时（" + today + "）的审核状态"
+	}
 	if rp.Unit != "" {
 		sumNote += "，计入本区县全部整改任务（责任单位筛选只作用于“整改任务进展”）"
 	}

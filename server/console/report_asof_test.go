@@ -73,6 +73,10 @@ func TestPastMonthReportShowsItsEnd(t *testing.T) {
 	if !strings.Contains(dec, "状态、进度和逾期截至 2022-12-31") || !strings.Contains(dec, "整改任务各列截至 2022-12-31") {
 		t.Error("December's report does not say the day its progress stands at, in both tables")
 	}
+	// Its inspections' review status is today's, and it says so.
+	if !strings.Contains(dec, "待审核、已退回、已通过为生成报表时（2023-01-05）的审核状态") {
+		t.Error("December's summary does not say its review status is as of the day the report is made")
+	}
 	// 区县|检查…|整改任务|未开始|推进中|已完成|已验收|平均进度
 	for _, r := range tableRows(t, dec, "report-检查与整改汇总") {
 		if c := strings.Split(r, "|"); c[0] == "忻府区" && (c[10] != "2" || c[11] != "0") {
@@ -89,7 +93,7 @@ func TestPastMonthReportShowsItsEnd(t *testing.T) {
 			t.Errorf("January's %s: %q, want %q", tc.number, got, tc.want)
 		}
 	}
-	if !strings.Contains(jan, "状态、进度和逾期截至 2023-01-05") {
+	if !strings.Contains(jan, "状态、进度和逾期截至 2023-01-05") || !strings.Contains(jan, "审核状态和整改任务各列截至 2023-01-05") {
 		t.Error("this month's report does not say it stands at today")
 	}
 
