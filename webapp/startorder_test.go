@@ -52,9 +52,14 @@ func TestBrowserStartOrder(t *testing.T) {
 	if m := eval[[]string](p, marked); !slices.Equal(m, []string{second + "（上次检查所用）"}) {
 		t.Errorf("marked %v, want %s (a road's checklist used here is not offered)", m, second)
 	}
+	// Another inspector's draft is not offered to go on with.
+	if n := eval[int](p, `document.querySelectorAll('a.resume').length`); n != 0 {
+		t.Errorf("another inspector's draft is offered to go on with (%d)", n)
+	}
 
-	// This phone's own inspection, started now, comes first.
+	// This phone's own inspection, submitted, comes first and is marked.
 	p.startInspection(site.ID, last)
+	eval[bool](p, `import('/app/js/app.js').then(({app}) => app.client.save('inspection', document.querySelector('#inspection').dataset.id, {status: 'submitted'})).then(() => true)`)
 	p.goHash("#/site/"+site.ID, `button.start[data-template="`+last+`"] .last-used`)
 	if got := eval[[]string](p, shown); got[0] != last || got[1] != second {
 		t.Errorf("after an inspection with %s the site offers %v, want it first, then %s", last, got, second)

@@ -1,6 +1,6 @@
 // A site: where it is, the checklists that apply to its kind, its inspections.
 import { uuidv7 } from '/app/sdk/fieldsync-sdk.js';
-import { h, siteKinds, statusNames, when, chinaTime } from '../ui.js';
+import { h, siteKinds, statusNames, when, chinaTime, chinaDate } from '../ui.js';
 import { message } from '../errors.js';
 import * as geo from '../geo.js';
 
@@ -40,14 +40,31 @@ export async function render(app, id) {
   // The one marked: the latest used of those offered here (a checklist
   // used here that no longer fits the site's kind is not offered).
   const lastUsed = fits.length && rank(fits[0]) < used.length ? fits[0].fields.template_id : '';
+  const titles = new Map(latestTemplates(templates).map((t) => [t.fields.template_id, t.fields.title]));
   const err = h('p', { class: 'err', role: 'alert', id: 'start-error' });
   const p = geo.siteWGS84(s.fields);
   const pos = geo.latest(10 * 60e3);
   // One inspection per tap: while one is being made (and after, until the
   // inspection's page is drawn) the start buttons do nothing.
   const busy = !!starts.get(id)?.busy;
-  const buttons = fits.map((t) => h('button', { class: 'primary block start', disabled: busy, dataset: { template: t.fields.template_id } }, t.fields.title,
-    lastUsed === t.fields.template_id ? h('span', { class: 'last-used' }, '（上次检查所用）') : null));
+  // The inspector's own draft of a checklist started here today is offered
+  // to go on with, first: tapping the checklist again made a second draft
+  // of the same visit (field probe). Another may still be started.
+  const today = chinaDate();
+  const mine = (i) => i.fields.created_by ? i.fields.created_by === c.user?.id : i.pending.length > 0;
+  const draftOf = (t) => inspections.find((i) => i.fields.status === 'draft' && i.fields.template_id === t.fields.template_id &&
+    String(i.fields.started_at || '').slice(0, 10) === today && mine(i));
+  const resumes = [];
+  const buttons = fits.map((t) => {
+    const draft = draftOf(t);
+    if (draft) {
+      resumes.push(h('a', { class: 'btn primary block resume', href: '#/inspection/' + draft.id, dataset: { template: t.fields.template_id } },
+        `继续填写：${t.fields.title}`, h('span', { class: 'last-used' }, `（${when(draft.fields.started_at)} 开始的草稿）`)));
+    }
+    return h('button', { class: (draft ? '' : 'primary ') + 'block start', disabled: busy, dataset: { template: t.fields.template_id } },
+      draft ? `另开一次：${t.fields.title}` : t.fields.title,
+      !draft && lastUsed === t.fields.template_id ? h('span', { class: 'last-used' }, '（上次检查所用）') : null);
+  });
   const start = async (t) => {
     let st = starts.get(id);
     if (st?.busy) return;
@@ -78,10 +95,12 @@ export async function render(app, id) {
       p && pos ? h('p', { class: 'mute' }, `距您约 ${geo.meters(geo.distance(pos.lon, pos.lat, p[0], p[1]))}`) : null,
       s.fields.note ? h('p', { class: 'mute small' }, s.fields.note) : null),
     h('div', { class: 'card' }, h('h2', {}, '开始检查'),
-      fits.length ? buttons
+      fits.length ? [...resumes, ...buttons]
         : h('p', { class: 'mute' }, '没有适用于此类点位的检查表。'),
       err),
     inspections.length ? h('div', { class: 'card' }, h('h2', {}, '检查记录'), h('ul', { class: 'list' }, inspections.map((i) =>
       h('li', {}, h('a', { class: 'item', href: '#/inspection/' + i.id },
-        h('span', { class: 'badge ' + i.fields.status }, statusNames[i.fields.status] || i.fields.status), ' ', when(i.fields.started_at)))))) : null);
+        h('span', { class: 'badge ' + i.fields.status }, statusNames[i.fields.status] || i.fields.status), ' ', when(i.fields.started_at),
+        // Which checklist: a site has several (a factory six).
+        h('span', { class: 'mute small' }, ' · ' + (titles.get(i.fields.template_id) || '未知检查表'))))))) : null);
 }
