@@ -28,3 +28,36 @@ func TestBrowserNoGPSWording(t *testing.T) {
 		}
 	}
 }
+
+// TestBrowserTileFlagsReachable: a tile says what fits under the picture
+// — one flag by its name, several by their number — and a tap shows the
+// whole list, also when the picture is not on the phone (the list was cut
+// at 390 px and whole only in a title, which a touch screen never shows).
+func TestBrowserTileFlagsReachable(t *testing.T) {
+	srv := apptest.Start(t)
+	_, at := demoSite(t, srv, "忻府区锦绣华庭小区二期工地")
+	p := newPhone(t, browserFor(t), srv.URL, "inspector", near(at))
+	p.signIn(apptest.Inspector)
+	got := eval[[]string](p, `(async () => { const {app} = await import('/app/js/app.js'); const {photoTile} = await import('/app/js/photos.js');
+		const tile = (flags) => photoTile(app.client, { id: crypto.randomUUID(), fields: { uploaded: true, flags, lon: 112.7, lat: 38.4 } });
+		const box = document.createElement('div'); box.id = 'tiles';
+		box.append(tile({ far_from_site: { distance_m: 900 } }), tile({ no_gps: {}, far_from_site: {}, edited: {} }));
+		document.querySelector('main').prepend(box);
+		return [...box.children].map((t) => t.querySelector('span').textContent); })()`)
+	want := []string{"⚠ 远离点位", "⚠ 3 项疑点，点按查看"}
+	for i := range want {
+		if i >= len(got) || got[i] != want[i] {
+			t.Errorf("tile %d says %q, want %q", i, got, want[i])
+		}
+	}
+	p.click(`#tiles .thumb:nth-child(2)`)
+	p.wait(`#photo-viewer .close`)
+	if lines := p.text(`#photo-viewer .lines`); lines != "⚠ 无 GPS 位置、远离点位、经过编辑软件处理" {
+		t.Errorf("the viewer says %q", lines)
+	}
+	if got := p.text(`#photo-viewer .nothumb`); got == "" {
+		t.Error("the viewer of a photo not on the phone does not say so")
+	}
+	p.click(`#photo-viewer .close`)
+	p.waitJS("closed", `!document.querySelector('#photo-viewer')`)
+}

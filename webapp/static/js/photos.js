@@ -116,7 +116,11 @@ export function photoTile(c, p, refused = null, locked = false) {
     : refused ? (locked ? '✕ 拒收' : '✕ 拒收，需重拍') : '待上传';
   const tile = h('div', { class: 'thumb' + (flags.length && !refused ? ' flagged' : '') + (refused ? ' refused' : ''),
     title: refused ? photoRefusedMessage(refused, locked) : state,
-    dataset: { photo: p.id, uploaded: String(p.fields.uploaded === true), ...(refused ? { refused: refused.code || 'refused' } : {}) } }, img, h('span', {}, state));
+    dataset: { photo: p.id, uploaded: String(p.fields.uploaded === true), ...(refused ? { refused: refused.code || 'refused' } : {}) } }, img,
+    // On the tile, what fits: one flag by its name (on two lines at most),
+    // several by their number; a tap shows them all (field probe: a list
+    // cut at 390 px, whole only in a title a touch screen never shows).
+    h('span', { class: flags.length && !refused ? 'flags' : null }, flags.length > 1 && !refused && p.fields.uploaded === true ? `⚠ ${flags.length} 项疑点，点按查看` : state));
   // The server's check of the capture signature (signed-captures.md).
   const cap = p.fields.capture && typeof p.fields.capture === 'object' ? p.fields.capture.status : '';
   if (cap) {
@@ -136,10 +140,9 @@ export function photoTile(c, p, refused = null, locked = false) {
   tile.setAttribute('role', 'button');
   tile.tabIndex = 0;
   const open = () => {
-    if (!img.src) return;
     const lines = [p.fields.captured_at ? '拍摄于 ' + when(p.fields.captured_at) : '', refused ? photoRefusedMessage(refused, locked) : state,
       cap ? captureTitles[cap] || cap : '', placed ? '' : NO_POSITION, tile.dataset.shown === 'thumbnail' ? '（缩略图：原图已上传到服务器）' : ''].filter(Boolean);
-    showPhoto(img.src, lines);
+    showPhoto(img.src || '', lines);
   };
   tile.addEventListener('click', open);
   tile.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); open(); } });
@@ -175,7 +178,9 @@ export function showPhoto(src, lines) {
   };
   const shut = h('button', { type: 'button', class: 'close', onclick: close }, '关闭');
   const viewer = h('div', { id: 'photo-viewer', class: 'viewer', role: 'dialog', 'aria-modal': 'true', 'aria-label': '查看照片', onclick: close },
-    shut, h('img', { src, alt: '照片' }),
+    shut,
+    // Without a picture (not on the phone, not yet fetched): its text.
+    src ? h('img', { src, alt: '照片' }) : h('p', { class: 'nothumb' }, '照片不在手机上，联网后可查看'),
     lines.length ? h('div', { class: 'lines' }, lines.map((l) => h('p', {}, l))) : null);
   document.addEventListener('keydown', onKey);
   window.addEventListener('hashchange', close);
