@@ -166,6 +166,10 @@ func TestBrowserReturn(t *testing.T) {
 	if !strings.Contains(body, "已退回") || !strings.Contains(body, comment) {
 		t.Errorf("page after the return lacks 已退回 or the comment:\n%s", body)
 	}
+	// The confirmation has the focus (a screen reader reads it out).
+	if br.eval("confirmation focused", `document.activeElement.matches('p#done[role=status]') && document.activeElement.textContent.includes('已退回修改') ? 1 : 0`) != 1 {
+		t.Errorf("after the return the focus is not on the confirmation")
+	}
 	shot("console-returned.png")
 
 	// The other main pages load and are captured for a person to look at.

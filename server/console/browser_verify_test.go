@@ -56,8 +56,19 @@ func TestBrowserVerifyRectification(t *testing.T) {
 	b.noSideways("approved inspection at 390")
 	b.shot("console-finding-rectified-390.png")
 	b.navigate("verify", chromedp.Click(chromedp.CSS(row+` form.verify button`)))
-	if txt := b.textOf(row); !strings.Contains(txt, "已核实") || strings.Contains(txt, "核实整改到位") {
+	if txt := b.textOf(row); !strings.Contains(txt, "已核实") || b.count(row+` form.verify`) != 0 {
 		t.Fatalf("finding after the verification: %q", txt)
+	}
+	// The confirmation is in the row the page opens at, focused (read
+	// out), on the screen; not at the top of the page, out of sight.
+	if b.eval("confirmation focused in view", `(() => { const a = document.activeElement;
+		const r = a.getBoundingClientRect();
+		return a.matches('`+row+` p.done[role=status]') && a.textContent.includes('已核实整改到位') && r.top > -2 && r.bottom <= innerHeight + 2 ? 1 : 0; })()`) != 1 {
+		where, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(() => { const a = document.activeElement, r = a.getBoundingClientRect(); return a.outerHTML.slice(0, 120) + ' ' + r.top + ' ' + r.bottom + ' ' + innerHeight; })()`))
+		t.Errorf("after the verification the focus is on %s", where)
+	}
+	if n := b.count(`p.done`); n != 1 {
+		t.Errorf("the confirmation is said %d times", n)
 	}
 	b.shot("console-finding-verified-390.png")
 }

@@ -527,10 +527,10 @@ func listBack(raw string) (b backTo, ok bool) {
 
 // noticeParams are the query parameters by which a page says what was
 // just done (bulk=none: nothing was ticked; saved, done: what was
-// saved or decided) rather than what it lists: an address to come back
+// saved or decided; finding: which finding the decision was on) rather than what it lists: an address to come back
 // to, or an export of the list, leaves them out, so that the notice is
 // not said again.
-var noticeParams = []string{"bulk", "done", "saved"}
+var noticeParams = []string{"bulk", "done", "finding", "saved"}
 
 // withoutNotices is q without noticeParams.
 func withoutNotices(q url.Values) url.Values {

@@ -72,8 +72,11 @@ type findingRow struct {
 	AwaitsApproval bool
 	// Warns say what does not fit the inspection (markFindings).
 	Warns []string
-	mine  bool   // of the viewer's own hand (server.Hands.In)
-	key   string // the item it was raised for ("" if none)
+	// Done is the decision on it just taken ("verify", "reopen"): the page
+	// opens at its row, which says so.
+	Done string
+	mine bool   // of the viewer's own hand (server.Hands.In)
+	key  string // the item it was raised for ("" if none)
 }
 
 type reviewRow struct {
@@ -151,6 +154,14 @@ func (c *Console) showDetail(ec echo.Context, insp *server.StoredRecord, status 
 		return err
 	}
 	markFindings(tmpl, data["Answers"].([]answerRow), findings, visitDay(insp))
+	if done := ec.QueryParam("done"); done == "verify" || done == "reopen" {
+		for i := range findings {
+			if findings[i].ID == ec.QueryParam("finding") {
+				findings[i].Done = done
+				data["DoneHere"] = true
+			}
+		}
+	}
 	data["Findings"] = findings
 	data["Unraised"] = unraised(tmpl, data["Answers"].([]answerRow), findings)
 	ps, err := c.inspectionPhotos(ctx, insp.ID)

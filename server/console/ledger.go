@@ -66,6 +66,9 @@ type progressRow struct {
 	Open bool
 	// Refused is why the report typed in the form was refused.
 	Refused string
+	// Saved: the row was just saved (the page opens at it, where it says
+	// so).
+	Saved bool
 }
 
 // abridge shortens s to n runes.
@@ -172,8 +175,11 @@ func (c *Console) ledgerPage(ec echo.Context, status int, filter ledgerFilter, r
 	// The row just saved may no longer pass the filter: say so.
 	saved, savedShown := ec.QueryParam("saved"), false
 	for _, t := range out {
-		for _, r := range append(slices.Clip(t.Rows), t.Others...) {
-			savedShown = savedShown || server.TaskProgressID(r.TaskID, r.County) == saved
+		for _, rows := range [][]progressRow{t.Rows, t.Others} {
+			for i := range rows {
+				rows[i].Saved = saved != "" && server.TaskProgressID(rows[i].TaskID, rows[i].County) == saved
+				savedShown = savedShown || rows[i].Saved
+			}
 		}
 	}
 	p := principalOf(ec)
@@ -416,7 +422,10 @@ func (c *Console) reportProgress(ec echo.Context) error {
 	}
 	q := postedLedgerFilter(ec).query()
 	q.Set("saved", server.TaskProgressID(task, county))
-	return ec.Redirect(http.StatusSeeOther, "/console/ledger?"+q.Encode()+"#"+url.PathEscape(progressAnchor(task, county)))
+	// At the confirmation, in the saved row (or above the list when the
+	// filter no longer shows it): the browser focuses the fragment's
+	// element, which a screen reader then reads out.
+	return ec.Redirect(http.StatusSeeOther, "/console/ledger?"+q.Encode()+"#saved")
 }
 
 // postedLedgerFilter is the filter of the ledger a row's form was posted

@@ -96,9 +96,36 @@ func TestLedgerSaveKeepsFilter(t *testing.T) {
 		if got := strings.Contains(after, "这一行已不在列表中"); got != tc.hidden {
 			t.Errorf("%s: saved row hidden by the filter said %v, want %v", tc.query, got, tc.hidden)
 		}
+		// Said once, by the element the address's fragment (#saved)
+		// focuses: in the saved row where it is shown, else above the list.
+		if n := strings.Count(after, `id="saved"`); n != 1 || strings.Count(after, "已保存整改进展") != 1 {
+			t.Errorf("%s: the confirmation is there %d times", tc.query, n)
+		}
+		row := ""
+		if i := strings.Index(after, `<tr id="p-task-08-`+apptest.Xinfu+`"`); i >= 0 {
+			row = after[i : i+strings.Index(after[i:], "</tr>")]
+		}
+		if got := strings.Contains(row, `id="saved"`); got == tc.hidden {
+			t.Errorf("%s: the confirmation in the saved row: %v (row shown: %v)", tc.query, got, row != "")
+		}
+	}
+	// The save sends the browser to the confirmation.
+	noFollow := *city.c
+	noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	page := mustGet(t, city, "/console/ledger")
+	req, _ := http.NewRequest(http.MethodPost, city.base+"/console/ledger/task-08/"+apptest.Xinfu,
+		strings.NewReader(ledgerForm(t, page, "task-08", apptest.Xinfu, url.Values{"note": {"又一次"}}).Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := noFollow.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || !strings.HasSuffix(loc, "#saved") {
+		t.Errorf("the save answers %d to %q, want 303 to #saved", resp.StatusCode, loc)
 	}
 	// A filter the form names wrongly is dropped, not answered 400.
-	page := mustGet(t, city, "/console/ledger")
+	page = mustGet(t, city, "/console/ledger")
 	form := ledgerForm(t, page, "task-08", apptest.Xinfu, url.Values{"note": {"说明"}, "list": {"status=bogus&county=" + apptest.Xinfu}})
 	if st, after := city.post("/console/ledger/task-08/"+apptest.Xinfu, form); st != http.StatusOK || filtered(after, "") {
 		t.Errorf("a bad list filter: %d, filtered %v", st, filtered(after, ""))

@@ -591,7 +591,7 @@ func (c *Console) verifyFinding(ec echo.Context) error {
 		}
 		insp = f.Text("inspection_id")
 	}
-	return ec.Redirect(http.StatusSeeOther, "/console/inspections/"+url.PathEscape(insp)+"?"+withBack(ec, url.Values{"done": {decision}}).Encode()+"#finding-"+url.PathEscape(id))
+	return ec.Redirect(http.StatusSeeOther, "/console/inspections/"+url.PathEscape(insp)+"?"+withBack(ec, url.Values{"done": {decision}, "finding": {id}}).Encode()+"#done")
 }
 
 // formSeq reads the version of a record a review form was shown with

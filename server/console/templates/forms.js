@@ -50,3 +50,13 @@ for (const alert of document.querySelectorAll('.alert[data-field][id]')) {
   fields[0].focus();
   break;
 }
+// A page that says what was just done (data-said: a saved report, a
+// verification, in the row the page opens at) puts the focus on it, so
+// that a screen reader reads it out (a status already on the page as it
+// loads is not announced) and the keyboard goes on from there; scrolled
+// into view if the row is taller than the screen. The autofocus attribute
+// does not do it on an address with a fragment.
+{
+  const said = document.querySelector('[data-said]');
+  if (said) said.focus();
+}
