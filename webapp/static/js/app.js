@@ -397,6 +397,8 @@ async function signedOut() {
 // ---- sync ----
 
 let syncing = null;
+/** The running sync was asked for by hand (立即同步), at its start or since. */
+let byHand = false;
 
 /** runSync syncs now (manual: the inspector asked, so say what happened). */
 async function runSync(manual = false) {
@@ -408,6 +410,9 @@ async function runSync(manual = false) {
     return null;
   }
   if (!manual && navigator.onLine === false) return null;
+  // Tapped while an automatic sync runs: that sync answers the tap (its
+  // toast, the look for a new version of the app).
+  if (manual) byHand = true;
   if (syncing) return syncing;
   syncing = (async () => {
     app.progress = { phase: 'push', done: 0, total: 0, bytesDone: 0, bytesTotal: 0 };
@@ -420,6 +425,8 @@ async function runSync(manual = false) {
     }
     app.progress = null;
     app.lastResult = res;
+    manual = byHand;
+    byHand = false;
     if (res.rejected?.length) {
       // Automatic syncs too: the refused changes wait on the home screen
       // until the inspector dismisses them.
