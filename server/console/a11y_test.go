@@ -277,6 +277,18 @@ func TestTitlesTellPagesApart(t *testing.T) {
 	if got := titleOf("/console/inspections/" + uuid.NewString()); !strings.HasPrefix(got, "未找到") {
 		t.Errorf("a missing record's page is titled %q", got)
 	}
+	// A bulk approval's question and its answer.
+	confirm := mustGet(t, office, "/console/bulk?"+url.Values{"id": {a}}.Encode())
+	_, result := office.post("/console/bulk", withSeqs(url.Values{"csrf": {csrf(t, confirm)}, "id": {a}}, confirm))
+	tc, tr := title.FindStringSubmatch(confirm), title.FindStringSubmatch(result)
+	if tc == nil || tr == nil || tc[1] == tr[1] || !strings.HasPrefix(tc[1], "确认批量审核通过") || !strings.HasPrefix(tr[1], "批量审核结果") {
+		t.Errorf("a bulk approval's pages are titled %q and %q", tc, tr)
+	}
+	// The header's name links to changing the password, and says so to a
+	// screen reader beginning with the words shown.
+	if !regexp.MustCompile(`<a class="who password-link" href="/console/password"[^>]* aria-label="[^"]+（[^"]+）：修改密码">`).MatchString(result) {
+		t.Error("the header's link to 修改密码 has its purpose only in its title")
+	}
 }
 
 // TestControlNamesUnique: no two buttons or disclosures of a page have the
@@ -357,5 +369,39 @@ func TestQueueSortSaid(t *testing.T) {
 		if len(got) != 1 || strings.Join(got[0][1:], " ") != want || strings.Count(page, "aria-sort=") != 1 {
 			t.Errorf("queue%s: sorted headers %q, want one: %s", query, got, want)
 		}
+	}
+}
+
+// TestStatsRowsHaveHeaders: in the report's and the roadside statistics'
+// tables each row of figures begins with its header (th scope=row: the
+// county, the checkpoint, the action), and a total row with its label, so
+// that a screen reader says whose a figure is, not only its column (a11y
+// probe).
+func TestStatsRowsHaveHeaders(t *testing.T) {
+	srv := apptest.Start(t, func(c *app.Config) { c.DemoMonth, c.DemoDays = true, 3 }, apptest.MidMonth, apptest.HoldPhotos)
+	city := loggedIn(t, srv, apptest.CityOffice)
+	tableRE := regexp.MustCompile(`(?s)<table class="list (?:report|vehicles)[^"]*" id="([^"]+)">(.*?)</table>`)
+	bodyRows := regexp.MustCompile(`(?s)<(tbody|tfoot)>(.*?)</(?:tbody|tfoot)>`)
+	rowRE := regexp.MustCompile(`(?s)<tr[^>]*>(.*?)</tr>`)
+	seen := 0
+	for _, path := range []string{"/console/report", "/console/vehicles"} {
+		page := mustGet(t, city, path)
+		for _, tm := range tableRE.FindAllStringSubmatch(page, -1) {
+			for _, part := range bodyRows.FindAllStringSubmatch(tm[2], -1) {
+				for _, r := range rowRE.FindAllStringSubmatch(part[2], -1) {
+					if strings.Contains(r[1], `class="empty"`) {
+						continue
+					}
+					seen++
+					cells := strings.Count(r[1], "<th") + strings.Count(r[1], "<td")
+					if strings.Count(r[1], `<th scope="row"`) != 1 || strings.Count(r[1], "<th") != 1 || cells < 2 {
+						t.Errorf("%s %s: a %s row without one row header: %.200s", path, tm[1], part[1], r[1])
+					}
+				}
+			}
+		}
+	}
+	if seen < 20 {
+		t.Fatalf("only %d rows of figures looked at", seen)
 	}
 }

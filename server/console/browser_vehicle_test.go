@@ -76,6 +76,12 @@ func TestBrowserVehicleCheck(t *testing.T) {
 		td.getBoundingClientRect().right > innerWidth).length`); n > 0 {
 		t.Errorf("the check's page at 390 px has %d cells (history, conflicts, other checks) past the screen's edge", n)
 	}
+	// The facts, labels and values, fit the screen: no sideways scroll
+	// inside their table.
+	if n := b.eval("facts scroll", `(() => { const t = document.querySelector('#vehicle-facts');
+		return t.scrollWidth > t.clientWidth + 1 || t.getBoundingClientRect().right > innerWidth ? 1 : 0; })()`); n != 0 {
+		t.Error("the check's facts scroll sideways at 390 px")
+	}
 	b.shot("console-vehicle-390.png")
 	b.navigate("the voided check at 390", chromedp.Navigate(srv.URL+"/console/vehicles/"+earlier))
 	if body := b.text(); !strings.Contains(body, "不计入任何统计") || !strings.Contains(body, "误录：号牌看错，实为另一辆车") || !strings.Contains(body, "恢复此记录") {

@@ -166,7 +166,7 @@ func Mount(e *echo.Echo, d Deps) (*Console, error) {
 			return ec.NoContent(http.StatusNoContent)
 		}
 		return echo.ErrMethodNotAllowed
-	})
+	}, c.maybeAuthn)
 	e.GET("/console", func(ec echo.Context) error { return ec.Redirect(http.StatusSeeOther, "/console/") })
 	return c, nil
 }
@@ -263,6 +263,20 @@ func (c *Console) authn(next echo.HandlerFunc) echo.HandlerFunc {
 		ec.Set(ctxPrincipal, p)
 		ec.Set(ctxSession, s)
 		ec.Set(ctxToken, token)
+		return next(ec)
+	}
+}
+
+// maybeAuthn is authn for a page anyone may be answered (the 404 of a
+// page that does not exist): a signed-in user's is drawn with the menu,
+// and nobody is sent to sign in first.
+func (c *Console) maybeAuthn(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(ec echo.Context) error {
+		if token, s, p, err := c.signedIn(ec.Request().Context(), ec); err == nil {
+			ec.Set(ctxPrincipal, p)
+			ec.Set(ctxSession, s)
+			ec.Set(ctxToken, token)
+		}
 		return next(ec)
 	}
 }

@@ -357,8 +357,13 @@ func TestDetailScope(t *testing.T) {
 	if st, page := b.get("/console/inspections/" + uuid.NewString()); st != http.StatusNotFound || !strings.Contains(page, "不存在") {
 		t.Errorf("unknown inspection: %d", st)
 	}
-	if st, page := b.get("/console/no-such-page"); st != http.StatusNotFound || !strings.Contains(page, "页面不存在") {
-		t.Errorf("unknown page: %d\n%s", st, page)
+	if st, page := b.get("/console/no-such-page"); st != http.StatusNotFound || !strings.Contains(page, "页面不存在") ||
+		!strings.Contains(page, `<nav class="main-nav"`) {
+		t.Errorf("unknown page, signed in (with the menu): %d\n%s", st, page)
+	}
+	if st, page := newBrowser(t, srv).get("/console/no-such-page"); st != http.StatusNotFound || !strings.Contains(page, "页面不存在") ||
+		strings.Contains(page, `<nav class="main-nav"`) {
+		t.Errorf("unknown page, not signed in (no menu, no sign-in first): %d\n%s", st, page)
 	}
 	// A method the console has no use for is 405, on pages and forms
 	// alike, with the console's error page and the methods the path
