@@ -327,6 +327,27 @@ func TestMap(t *testing.T) {
 	if strings.Contains(page, "<image") {
 		t.Error("map draws tiles with no tile server")
 	}
+	// The map's links are links to a screen reader (not parts of an
+	// image), each named, and the inspections drawn are listed as text
+	// too, each once (a11y probe).
+	if strings.Contains(page, `role="img"`) {
+		t.Error("the map with its links is one image to a screen reader")
+	}
+	svg := page[strings.Index(page, `<svg id="area-map"`):strings.Index(page, "</svg>")]
+	if n, named := strings.Count(svg, "<a "), len(regexp.MustCompile(`<a href="[^"]+" aria-label="[^"]+">`).FindAllString(svg, -1)); n == 0 || named != n {
+		t.Errorf("of the map's %d links, %d are named", n, named)
+	}
+	list := page[strings.Index(page, `id="map-list"`):]
+	list = list[:strings.Index(list, "</details>")]
+	drawn := regexp.MustCompile(`<a href="(/console/inspections/[^"]+)" aria-label="检查：`).FindAllStringSubmatch(svg, -1)
+	if len(drawn) == 0 || strings.Count(list, "<li>") != len(drawn) {
+		t.Errorf("the text list has %d inspections, the map %d", strings.Count(list, "<li>"), len(drawn))
+	}
+	for _, d := range drawn {
+		if strings.Count(list, `href="`+d[1]+`"`) != 1 {
+			t.Errorf("the map's inspection %s is not in the text list once", d[1])
+		}
+	}
 	tiles := apptest.Start(t, func(c *app.Config) { c.TileURL = "https://tiles.example.cn/{z}/{x}/{y}.png" })
 	b := loggedIn(t, tiles, apptest.CountyOffice)
 	req, _ := http.NewRequest(http.MethodGet, tiles.URL+"/console/map", nil)
