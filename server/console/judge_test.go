@@ -27,10 +27,10 @@ func pushIn(t *testing.T, c *syncproto.Client, county, template, start string, a
 	return id
 }
 
-// cells returns the text of a queue row's cells, tags removed.
+// cells returns the text of a row's cells (td and th), tags removed.
 func cells(row string) []string {
 	var out []string
-	for _, m := range regexp.MustCompile(`<td[^>]*>(.*?)</td>`).FindAllStringSubmatch(row, -1) {
+	for _, m := range regexp.MustCompile(`<t[dh][^>]*>(.*?)</t[dh]>`).FindAllStringSubmatch(row, -1) {
 		out = append(out, regexp.MustCompile(`<[^>]+>`).ReplaceAllString(m[1], ""))
 	}
 	return out

@@ -402,7 +402,7 @@ func TestVehicleLabelsTrimmed(t *testing.T) {
 		t.Errorf("by action: the action typed with spaces is not one row:\n%s", strings.Join(rows, "\n"))
 	}
 	for name, n := range map[string]int{point: 3, "（未填检查站）": 3} {
-		m := regexp.MustCompile(`<tr><td[^>]*>忻府区</td><td[^>]*><a href="([^"]+)">` + regexp.QuoteMeta(name) + `</a>`).FindStringSubmatch(page)
+		m := regexp.MustCompile(`<tr><td[^>]*>忻府区</td><th[^>]*><a href="([^"]+)">` + regexp.QuoteMeta(name) + `</a>`).FindStringSubmatch(page)
 		if m == nil {
 			t.Errorf("no link on the row of %s", name)
 			continue

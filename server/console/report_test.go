@@ -172,7 +172,8 @@ func TestMonthlyReport(t *testing.T) {
 		}
 		if rec[0] == "合计" {
 			sumRows++
-			if cells := "<th>" + strings.Join(rec, "</th><th>") + "</th>"; !strings.Contains(page, "<tfoot><tr>"+cells+"</tr></tfoot>") {
+			// The label is the row's header, the figures its cells.
+			if cells := `<th scope="row">` + rec[0] + `</th><td class="total">` + strings.Join(rec[1:], `</td><td class="total">`) + "</td>"; !strings.Contains(page, "<tfoot><tr>"+cells+"</tr></tfoot>") {
 				t.Errorf("page lacks the CSV totals %q", cells)
 			}
 			for col, v := range rec[1:] {
@@ -183,7 +184,7 @@ func TestMonthlyReport(t *testing.T) {
 			continue
 		}
 		data++
-		if cells := "<td>" + strings.Join(rec, "</td><td>") + "</td>"; !strings.Contains(page, cells) {
+		if cells := `<th scope="row">` + rec[0] + "</th><td>" + strings.Join(rec[1:], "</td><td>") + "</td>"; !strings.Contains(page, cells) {
 			t.Errorf("page lacks the CSV row %q", cells)
 		}
 		if sums == nil {
@@ -205,7 +206,7 @@ func TestMonthlyReport(t *testing.T) {
 	if strings.Contains(page, ">宁武县<") || strings.Contains(page, `value="140925"`) || strings.Contains(page, `value="宁武县党委、政府"`) {
 		t.Error("a county office's report page offers or shows 宁武县")
 	}
-	if strings.Contains(body, "宁武县") || strings.Contains(page, "<td>宁武县</td>") {
+	if strings.Contains(body, "宁武县") || strings.Contains(page, ">宁武县</t") {
 		t.Error("a county office's report shows 宁武县")
 	}
 	if st, _ := b.get("/console/report.csv?month=2026-11&county=" + apptest.Ningwu); st != http.StatusForbidden {
@@ -218,7 +219,7 @@ func TestMonthlyReport(t *testing.T) {
 	// The city office sees both counties.
 	city := loggedIn(t, srv, apptest.CityOffice)
 	_, cp := city.get("/console/report?month=2026-11")
-	if cp = squash(cp); !strings.Contains(cp, "<td>宁武县</td><td>1</td><td>1</td>") || !strings.Contains(cp, "<td>忻府区</td><td>3</td><td>1</td><td>1</td><td>1</td>") ||
+	if cp = squash(cp); !strings.Contains(cp, `<th scope="row">宁武县</th><td>1</td><td>1</td>`) || !strings.Contains(cp, `<th scope="row">忻府区</th><td>3</td><td>1</td><td>1</td><td>1</td>`) ||
 		!strings.Contains(cp, `href="/console/report"`) {
 		t.Errorf("city report:\n%s", cp)
 	}
