@@ -25,6 +25,21 @@ func TestCheckDeviceField(t *testing.T) {
 		{syncproto.EntityFinding, "deadline", `"2026-02-30"`, syncproto.CodeInvalidField},
 		{syncproto.EntityVehicleCheck, "plate", `"晋H\u0031 2345"`, `"晋H12345"`},
 		{syncproto.EntityVehicleCheck, "plate", `"晋H1\n2345"`, syncproto.CodeInvalidField},
+		// A plate or VIN: Chinese characters, Latin letters and digits
+		// (any width, any case, with separators); no other alphabet's
+		// letter, which looks like one of them and is not (é, Cyrillic Н,
+		// Greek Α), nor other signs.
+		{syncproto.EntityVehicleCheck, "plate", `"晋ｈ·３０２７２挂"`, `"晋H30272挂"`},
+		{syncproto.EntityVehicleCheck, "plate", `"晋AD12345"`, `"晋AD12345"`},
+		{syncproto.EntityVehicleCheck, "plate", `"使014578"`, `"使014578"`},
+		{syncproto.EntityVehicleCheck, "plate", `"粤Z1234港"`, `"粤Z1234港"`},
+		{syncproto.EntityVehicleCheck, "plate", `"晋Hé0001"`, syncproto.CodeInvalidField},
+		{syncproto.EntityVehicleCheck, "plate", `"晋Н30272"`, syncproto.CodeInvalidField},
+		{syncproto.EntityVehicleCheck, "plate", `"晋Α30272"`, syncproto.CodeInvalidField},
+		{syncproto.EntityVehicleCheck, "plate", `"晋H3027(2)"`, syncproto.CodeInvalidField},
+		{syncproto.EntityVehicleCheck, "plate", `"晋H30272🚚"`, syncproto.CodeInvalidField},
+		{syncproto.EntityVehicleCheck, "vin", `"lzz1blse9kd123456"`, `"LZZ1BLSE9KD123456"`},
+		{syncproto.EntityVehicleCheck, "vin", `"LZZ1BLSE9KD12345É"`, syncproto.CodeInvalidField},
 		{syncproto.EntityVehicleCheck, "voided_at", `"2026-12-01T10:00:00+08:00"`, syncproto.CodeServerOwnedField},
 		{syncproto.EntityVehicleCheck, "no_such_field", `1`, syncproto.CodeUnknownField},
 		{"no_such_entity", "x", `1`, syncproto.CodeUnknownEntity},

@@ -13,10 +13,27 @@ import (
 // that a plate typed on a phone's full-width keyboard, in lower case or
 // with the dot or space painted on the plate is found and counted as the
 // same plate.
-var Plate = &TextFormat{Valid: OneLine.Valid, Canon: CanonicalPlate,
-	Label: OneLine.Label,
-	Doc: "one line of visible text, stored as its canonical spelling: full-width letters and digits as ASCII, " +
-		"letters upper-case, spaces, dots, hyphens, dashes and minus signs removed (`晋ｈ·３０２７２` is stored as `晋H30272`)"}
+var Plate = &TextFormat{Valid: validPlate, Canon: CanonicalPlate,
+	Label: "号牌或识别代号：汉字（省份简称、挂、学、警等）、英文字母和数字，可含空格、点和横线",
+	Doc: "one line of Chinese characters (the province, 挂, 学, 警 …), Latin letters A–Z and digits, with spaces, dots, hyphens or dashes between them; " +
+		"stored as its canonical spelling: full-width letters and digits as ASCII, " +
+		"letters upper-case, spaces, dots, hyphens, dashes and minus signs removed (`晋ｈ·３０２７２` is stored as `晋H30272`); " +
+		"a letter of another alphabet (`é`, Cyrillic `Н`) is refused, as no plate or VIN has one and it would make two plates that look alike differ"}
+
+// validPlate reports whether s has the form of a plate or VIN (Plate):
+// one line, and once canonical only Chinese characters, ASCII letters and
+// digits.
+func validPlate(s string) bool {
+	if !OneLine.Valid(s) {
+		return false
+	}
+	for _, r := range CanonicalPlate(s) {
+		if !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || unicode.Is(unicode.Han, r)) {
+			return false
+		}
+	}
+	return true
+}
 
 // CanonicalPlate returns the canonical spelling of a plate number or VIN:
 // full-width ASCII (what a Chinese keyboard types in full-width mode) as
