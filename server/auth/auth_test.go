@@ -227,11 +227,11 @@ func TestLimiterShared(t *testing.T) {
 	}
 }
 
-// TestSignInBurst: forty sign-ins sent at once from forty addresses,
-// thirty-nine wrong and one right, check no more passwords than the
-// account's free tries over every address (twenty), and forty from one
-// address no more than that address's (five); the others are told to
-// wait, and the username is locked after them as after as many in turn.
+// TestSignInBurst: forty wrong sign-ins sent at once from forty
+// addresses check no more passwords than the account's free tries over
+// every address (twenty), and forty from one address no more than that
+// address's (five); the others are told to wait. (A success in the
+// burst would forget the failures before it: TestSuccessKeepsAttemptsInFlight.)
 func TestSignInBurst(t *testing.T) {
 	db := storeWithWang(t)
 	now := time.Now()
@@ -240,11 +240,7 @@ func TestSignInBurst(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range codes {
 		wg.Go(func() {
-			password := "wrong guess " + strconv.Itoa(i)
-			if i == 30 {
-				password = "correct horse"
-			}
-			_, err := s.CheckPassword(context.Background(), "wang", password, "10.0.3."+strconv.Itoa(i))
+			_, err := s.CheckPassword(context.Background(), "wang", "wrong guess "+strconv.Itoa(i), "10.0.3."+strconv.Itoa(i))
 			codes[i] = server.ErrorCode(err)
 		})
 	}
@@ -579,5 +575,38 @@ func TestOwnChangeLosesToReset(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSuccessKeepsAttemptsInFlight: a sign-in that succeeds forgets its
+// keys' failures, not the other sign-ins of the account being checked at
+// that moment — forgotten, as many again were let in beside them (a burst
+// with the right password in it checked 38 of forty).
+func TestSuccessKeepsAttemptsInFlight(t *testing.T) {
+	ctx := context.Background()
+	db := storeWithWang(t)
+	now := time.Now()
+	s := NewService(db, nil, func() time.Time { return now })
+	l := s.Limiter
+	begin := func(i int) error {
+		ip := "10.0.5." + strconv.Itoa(i)
+		_, err := l.Begin(ctx, "u:wang@"+ip, "ip:"+ip, AccountKey("wang"))
+		return err
+	}
+	for i := range l.AccountFreeTries {
+		if err := begin(i); err != nil {
+			t.Fatalf("attempt %d refused: %v", i, err)
+		}
+	}
+	if err := begin(100); server.ErrorCode(err) != syncproto.CodeTooManyTries {
+		t.Fatalf("with the account's free tries in flight another was let in: %v", err)
+	}
+	// One of them succeeds (its own in-flight count goes with its done,
+	// not called here: the others are still being checked).
+	if err := l.Succeed(ctx, "u:wang@10.0.5.0", AccountKey("wang")); err != nil {
+		t.Fatal(err)
+	}
+	if err := begin(101); server.ErrorCode(err) != syncproto.CodeTooManyTries {
+		t.Errorf("after a success the attempts in flight were forgotten: another let in (%v)", err)
 	}
 }

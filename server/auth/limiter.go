@@ -197,12 +197,20 @@ func (l *Limiter) Fail(ctx context.Context, keys ...string) error {
 func (l *Limiter) Succeed(ctx context.Context, keys ...string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, k := range keys {
-		if err := l.store.ClearLoginAttempts(ctx, k, l.now().Add(-l.Forget)); err != nil {
-			return err
+	// The keys' failures are forgotten, not the attempts still in flight
+	// on them (other sign-ins of the account being checked now): deleted
+	// with the rest, they were forgotten too, and as many again let in.
+	if err := l.store.UpdateLoginAttempts(ctx, keys, func(states map[string]server.LoginAttempts) {
+		for _, k := range keys {
+			a := states[k]
+			a.Failures, a.Until, a.Last = 0, time.Time{}, time.Time{}
+			states[k] = a
 		}
+	}); err != nil {
+		return err
 	}
-	return nil
+	// And the rows of keys long quiet, of any client.
+	return l.store.ClearLoginAttempts(ctx, "", l.now().Add(-l.Forget))
 }
 
 // inFlight is the attempts of a key in flight at now (none once their
