@@ -61,6 +61,7 @@ usage:
   fieldsync keys list | keys rotate [--retire-older-than D] | keys retire --older-than D
   fieldsync audit verify [--data DIR | --database URL] [--pubkey KEY]
   fieldsync audit verify --export ENTRIES.jsonl --seal SEAL.json [--pubkey KEY]
+  fieldsync ready [--addr ADDR]   (exit 0 when the server there answers /readyz 200: a health check)
 roles: inspector (the default), county_office, city_office, admin
 `
 
@@ -288,6 +289,7 @@ var commands = map[string]func(*command){
 	"sweep":            sweepCmd,
 	"migrate":          migrateCmd,
 	"audit verify":     auditVerifyCmd,
+	"ready":            readyCmd,
 }
 
 func serveCmd(c *command) {

@@ -151,10 +151,18 @@ const DefaultTimeout = 30 * time.Second
 // Ping asks the store for the bucket (a HEAD), to tell that it can be
 // reached and answers.
 func (s *Store) Ping(ctx context.Context) error {
-	if _, err := s.client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &s.bucket}); err != nil {
-		return fmt.Errorf("open bucket %s: %w", s.bucket, err)
+	_, err := s.client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &s.bucket})
+	switch st := status(err); {
+	case err == nil:
+		return nil
+	case st == http.StatusNotFound:
+		// Said as what to do: a HEAD's 404 has no body, and the client's
+		// error ends in an empty "NotFound:".
+		return fmt.Errorf("open bucket %s: the bucket does not exist at this endpoint: create it (fieldsync does not), or correct the bucket's name in the URL", s.bucket)
+	case st == http.StatusForbidden:
+		return fmt.Errorf("open bucket %s: access denied: check FIELDSYNC_S3_ACCESS_KEY and FIELDSYNC_S3_SECRET_KEY and the key's rights on the bucket: %w", s.bucket, err)
 	}
-	return nil
+	return fmt.Errorf("open bucket %s: %w", s.bucket, err)
 }
 
 func envCredentials() (aws.CredentialsProvider, error) {

@@ -63,11 +63,16 @@ func TestOpenURL(t *testing.T) {
 		url + "&timeout=30",
 		url + "&timeout=soon",
 		strings.Replace(url, "endpoint=http", "endpoint=ftp", 1),
-		strings.Replace(url, "s3://fieldsync-", "s3://missing-", 1), // no such bucket
 	} {
 		if _, err := blobs3.Open(ctx, bad); err == nil {
 			t.Errorf("Open(%q) succeeded", bad)
 		}
+	}
+	// A bucket that does not exist is said as such, with what to do (the
+	// client's own error ended in an empty "NotFound:").
+	if _, err := blobs3.Open(ctx, strings.Replace(url, "s3://fieldsync-", "s3://missing-", 1)); err == nil ||
+		!strings.Contains(err.Error(), "does not exist") || !strings.Contains(err.Error(), "create it") {
+		t.Errorf("Open of a bucket that does not exist: %v", err)
 	}
 	t.Setenv("FIELDSYNC_S3_ACCESS_KEY", "")
 	t.Setenv("FIELDSYNC_S3_SECRET_KEY", "")
