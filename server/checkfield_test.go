@@ -40,6 +40,15 @@ func TestCheckDeviceField(t *testing.T) {
 		{syncproto.EntityVehicleCheck, "plate", `"晋H30272🚚"`, syncproto.CodeInvalidField},
 		{syncproto.EntityVehicleCheck, "vin", `"lzz1blse9kd123456"`, `"LZZ1BLSE9KD123456"`},
 		{syncproto.EntityVehicleCheck, "vin", `"LZZ1BLSE9KD12345É"`, syncproto.CodeInvalidField},
+		// A VIN is 17 letters and digits, never I, O or Q (roadside probe).
+		{syncproto.EntityVehicleCheck, "vin", `"lfv2a21k 5831 23456"`, `"LFV2A21K583123456"`},
+		{syncproto.EntityVehicleCheck, "vin", `"LFWSRXSJ9K"`, syncproto.CodeInvalidField},
+		{syncproto.EntityVehicleCheck, "vin", `"LFWIOQSJ9K1A12345"`, syncproto.CodeInvalidField},
+		{syncproto.EntityVehicleCheck, "vin", `"晋FWSRXSJ9K1A1234"`, syncproto.CodeInvalidField},
+		{syncproto.EntityVehicleCheck, "vin", `"LFWSRXSJ9K1A123456"`, syncproto.CodeInvalidField},
+		// The opacity is k in m⁻¹, not a percentage.
+		{syncproto.EntityVehicleCheck, "opacity", `1.35`, `1.35`},
+		{syncproto.EntityVehicleCheck, "opacity", `45`, syncproto.CodeInvalidField},
 		{syncproto.EntityVehicleCheck, "voided_at", `"2026-12-01T10:00:00+08:00"`, syncproto.CodeServerOwnedField},
 		{syncproto.EntityVehicleCheck, "no_such_field", `1`, syncproto.CodeUnknownField},
 		{"no_such_entity", "x", `1`, syncproto.CodeUnknownEntity},

@@ -412,7 +412,9 @@ var Entities = []*Entity{
 		{Name: "plate", Type: TypeText, Required: true, MaxLen: 16, Format: Plate},
 		{Name: "plate_color", Type: TypeText, MaxLen: 8, Format: NoControls},
 		{Name: "plate_type", Type: TypeText, MaxLen: 32, Format: NoControls},
-		{Name: "vin", Type: TypeText, MaxLen: 17, Format: Plate},
+		// MaxLen counts what is sent: a VIN typed in groups (LFV2A21K 5831
+		// 23456) is stored as its 17 characters.
+		{Name: "vin", Type: TypeText, MaxLen: 32, Format: VIN},
 		choiceField("emission_stage", syncproto.EmissionStages, true),
 		choiceField("fuel", syncproto.Fuels, true),
 		{Name: "obd_mil", Type: TypeBool},
@@ -423,8 +425,10 @@ var Entities = []*Entity{
 			Doc: "the Ringelmann smoke grade (GB 3847-2018 allows grade 1)"},
 		// GB 3847-2018 sets its limits on k, not on the opacity N (%)
 		// that meters also show: the checklist's item is k too.
-		{Name: "opacity", Type: TypeReal, Min: 0, Max: 100, Unit: "m⁻¹",
-			Doc: "the exhaust's light absorption coefficient k in m⁻¹, free acceleration test (GB 3847-2018 limits: 1.2 and 0.7 m⁻¹); not the opacity N in percent"},
+		// A meter's k reaches about 16 m⁻¹ at 99.9% opacity: a value past
+		// 20 is an opacity in percent typed as k (45 stored as 45 m⁻¹).
+		{Name: "opacity", Type: TypeReal, Min: 0, Max: 20, Unit: "m⁻¹",
+			Doc: "the exhaust's light absorption coefficient k in m⁻¹, free acceleration test (GB 3847-2018 limits: 1.2 and 0.7 m⁻¹), at most 20 (a meter's k at 99.9% opacity is about 16); not the opacity N in percent"},
 		{Name: "remote_sensing_id", Type: TypeText, MaxLen: 64, Format: NoControls},
 		choiceField("action", syncproto.VehicleActions, true),
 		{Name: "checked_at", Type: TypeTime, Required: true},

@@ -20,6 +20,32 @@ var Plate = &TextFormat{Valid: validPlate, Canon: CanonicalPlate,
 		"letters upper-case, spaces, dots, hyphens, dashes and minus signs removed (`晋ｈ·３０２７２` is stored as `晋H30272`); " +
 		"a letter of another alphabet (`é`, Cyrillic `Н`) is refused, as no plate or VIN has one and it would make two plates that look alike differ"}
 
+// VIN is the form of a vehicle identification number (车辆识别代号, GB
+// 16735): Plate's, and once canonical 17 letters and digits without I, O
+// or Q (read as 1 and 0). A VIN is what ties a truck to its owner when
+// its plates are swapped: a short or misread one ties it to nobody.
+var VIN = &TextFormat{Valid: validVIN, Canon: CanonicalPlate,
+	Label: "17 位车辆识别代号：英文字母和数字，不含 I、O、Q，可含空格、点和横线",
+	Doc: "a vehicle identification number (GB 16735): 17 Latin letters and digits without I, O or Q, with spaces, dots, hyphens or dashes between them; " +
+		"stored as its canonical spelling as a plate is (full-width as ASCII, upper case, separators removed: `lfv2a21k 5831 23456` is stored as `LFV2A21K583123456`)"}
+
+// validVIN reports whether s has the form of a VIN (VIN).
+func validVIN(s string) bool {
+	if !OneLine.Valid(s) {
+		return false
+	}
+	c := CanonicalPlate(s)
+	if len(c) != 17 {
+		return false
+	}
+	for _, r := range c {
+		if !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') || r == 'I' || r == 'O' || r == 'Q' {
+			return false
+		}
+	}
+	return true
+}
+
 // validPlate reports whether s has the form of a plate or VIN (Plate):
 // one line, and once canonical only Chinese characters, ASCII letters and
 // digits.

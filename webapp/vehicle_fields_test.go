@@ -230,7 +230,7 @@ func TestBrowserVehicleMoreFieldsRefused(t *testing.T) {
 		}
 	}
 	section := p.text(`#vehicle-more`)
-	for _, w := range []string{"级", "0–5", "m⁻¹", "0–100", "1.2", "0.7"} {
+	for _, w := range []string{"级", "0–5", "m⁻¹", "0–20", "1.2", "0.7"} {
 		if !strings.Contains(section, w) {
 			t.Errorf("更多检测项 does not show %q:\n%s", w, section)
 		}
@@ -249,8 +249,9 @@ func TestBrowserVehicleMoreFieldsRefused(t *testing.T) {
 			t.Errorf("refused (%s): the focus is on %q, want %q", want, f, field)
 		}
 	}
-	p.do("opacity 150", chromedp.SendKeys(chromedp.CSS(`input[data-more="opacity"]`), "150"))
-	refused("“不透光烟度”应在 0 到 100 之间", "opacity")
+	// An opacity in percent typed as k.
+	p.do("opacity 45", chromedp.SendKeys(chromedp.CSS(`input[data-more="opacity"]`), "45"))
+	refused("“不透光烟度”应在 0 到 20 之间", "opacity")
 	p.retype(`input[data-more="opacity"]`, "1.2")
 	p.do("ringelmann 6", chromedp.SendKeys(chromedp.CSS(`input[data-more="ringelmann"]`), "6"))
 	// Folded away: the save opens it on the field.
@@ -262,10 +263,18 @@ func TestBrowserVehicleMoreFieldsRefused(t *testing.T) {
 	}
 	p.retype(`input[data-more="ringelmann"]`, "-1")
 	refused("“林格曼黑度”应在 0 到 5 之间", "ringelmann")
+	p.retype(`input[data-more="ringelmann"]`, "1")
+	// A VIN short, or with I, O or Q, or a Chinese character (roadside
+	// probe: stored as typed).
+	for _, bad := range []string{"LFWSRXSJ9K", "LFWIOQSJ9K1A12345", "晋FWSRXSJ9K1A1234"} {
+		p.retype(`input[data-more="vin"]`, bad)
+		refused("车辆识别代号应为 17 位英文字母和数字，不含 I、O、Q", "vin")
+	}
+	p.retype(`input[data-more="vin"]`, "")
 
 	// At the ends of the ranges.
 	p.retype(`input[data-more="ringelmann"]`, "5")
-	p.retype(`input[data-more="opacity"]`, "100")
+	p.retype(`input[data-more="opacity"]`, "20")
 	p.click(`#save-vehicle`)
 	p.waitJS("saved at the limits", `document.querySelector('#vehicle-today h2')?.textContent.includes('今天已检 1 辆')`)
 	p.setOffline(false)
@@ -276,7 +285,7 @@ func TestBrowserVehicleMoreFieldsRefused(t *testing.T) {
 	if err != nil || len(recs) != 1 {
 		t.Fatalf("server: %d checks of 晋H7E126 (%v), want 1", len(recs), err)
 	}
-	if got := serverValues(recs[0], "ringelmann", "opacity"); !maps.Equal(got, map[string]string{"ringelmann": "5", "opacity": "100"}) {
+	if got := serverValues(recs[0], "ringelmann", "opacity"); !maps.Equal(got, map[string]string{"ringelmann": "5", "opacity": "20"}) {
 		t.Errorf("server: the check at the limits holds %v", got)
 	}
 }

@@ -10,7 +10,7 @@ export const maxLen = {
   site: { name: 200, address: 500, note: 2000 },
   inspection: { summary: 4000 },
   finding: { description: 4000, rectification_note: 4000 },
-  vehicle_check: { checkpoint: 200, campaign: 100, plate: 16, plate_color: 8, plate_type: 32, vin: 17, obd_codes: 500,
+  vehicle_check: { checkpoint: 200, campaign: 100, plate: 16, plate_color: 8, plate_type: 32, vin: 32, obd_codes: 500,
     remote_sensing_id: 64, note: 2000 },
   photo: { caption: 1000 },
 };
@@ -26,7 +26,7 @@ export const TEXT_ANSWER_MAX = 10000;
 /** ranges: the bounds of each number field, by entity. */
 export const ranges = {
   site: { radius_m: [1, 50000] },
-  vehicle_check: { urea_level_pct: [0, 100], ringelmann: [0, 5], opacity: [0, 100] },
+  vehicle_check: { urea_level_pct: [0, 100], ringelmann: [0, 5], opacity: [0, 20] },
 };
 
 /** chars counts the characters of s as the server does (code points). */

@@ -327,6 +327,15 @@ export async function render(app) {
     // Chinese plates never use the letters I and O (they would read as 1 and 0).
     if (/[IO]/.test(plateText)) { err.textContent = `车牌号里不会有字母 O 或 I：“${plateText}”中的 O、I 是否为数字 0 或 1？请核对后重新输入。`; plate.focus(); return; }
     if (!mine.length) { err.textContent = '不知道您负责的区县，请联网同步后再试。'; return; }
+    // A VIN, when given, as the server takes it (GB 16735).
+    const vinText = normPlate(vin.value);
+    if (vinText && !/^[A-HJ-NPR-Z0-9]{17}$/.test(vinText)) {
+      err.textContent = `车辆识别代号应为 17 位英文字母和数字，不含 I、O、Q（现为 ${[...vinText].length} 位：“${vinText}”）。请核对车辆铭牌或行驶证后重新输入。`;
+      const fold = vin.closest('details');
+      if (fold) fold.open = true;
+      vin.focus();
+      return;
+    }
     // What the server would refuse, and the whole check with it.
     for (const [el, msg] of [[checkpoint, tooLong('检查点', checkpoint.value.trim(), lim.checkpoint)],
       [campaign, tooLong('专项行动', campaign.value.trim(), lim.campaign)],
