@@ -64,6 +64,11 @@ func TestVehicleCheckPage(t *testing.T) {
 	if strings.Contains(page, dx) || strings.Contains(page, "S313") {
 		t.Error("vehicle page lists 定襄县's check of the same plate")
 	}
+	// No history, and what the history leaves out is said all the same:
+	// "none" alone read as "never changed" (roadside probe).
+	if !strings.Contains(page, "没有事后或他人的修改") || !strings.Contains(page, `id="history-scope"`) || !strings.Contains(page, "当天的更正不在此列") {
+		t.Error("a check with no history does not say which changes a history would list")
+	}
 	// The list links to the page, and filters by the plate as typed.
 	if _, list := county.get("/console/vehicles"); !strings.Contains(list, `href="/console/vehicles/`+vc+`?back=%2fconsole%2fvehicles%23records"`) {
 		t.Errorf("the records list does not link to the check's page: %s", regexp.MustCompile(`href="/console/vehicles/`+vc+`[^"]*"`).FindString(list))
