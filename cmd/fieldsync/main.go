@@ -50,7 +50,7 @@ const usage = `fieldsync — 忻州生态环境现场检查离线同步服务
 
 usage:
   fieldsync serve [--addr ADDR] [--data DIR] [--demo]
-  fieldsync user add --username U (--password P | --password-file FILE) [--role ROLE] --county CODE[,CODE] [--name NAME]
+  fieldsync user add --username U (--password P | --password-file FILE) [--role ROLE] [--county CODE[,CODE]] [--name NAME]
   fieldsync user list | user disable U | user enable U | user scope U --county CODE[,CODE]
   fieldsync device list | device revoke ID | device reinstate ID
   fieldsync migrate --from DIR --to postgres://USER@HOST/DB [--blobs s3://BUCKET?endpoint=…]
@@ -350,7 +350,7 @@ func userAddCmd(c *command) {
 	password := c.fs.String("password", "", "password (8–72 bytes); visible to other users of the machine (ps, shell history): prefer --password-file")
 	passwordFile := c.fs.String("password-file", "", "read the password from the first line of this file (/dev/stdin: typed or piped in)")
 	role := c.fs.String("role", "inspector", "inspector, county_office, city_office or admin")
-	county := c.fs.String("county", "", "county codes, comma-separated (e.g. 140902)")
+	county := c.fs.String("county", "", "county codes, comma-separated (e.g. 140902): required for an inspector or county_office; none for a city_office or admin, who see every county")
 	name := c.fs.String("name", "", "display name")
 	c.run = func(ctx context.Context) error {
 		if *passwordFile != "" {

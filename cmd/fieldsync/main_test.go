@@ -596,7 +596,8 @@ func TestCommandHelpListsItsFlags(t *testing.T) {
 		args      []string
 		want, not []string
 	}{
-		{[]string{"user", "add", "-h"}, []string{"fieldsync user add --username", "-username", "-county", "-bcrypt-cost", "-data", "-database"}, []string{"-pull-queue", "-addr", "-tile-url"}},
+		// --county is for inspectors and county offices, not every role.
+		{[]string{"user", "add", "-h"}, []string{"fieldsync user add --username", "[--county CODE[,CODE]]", "-username", "-county", "none for a city_office or admin", "-bcrypt-cost", "-data", "-database"}, []string{"-pull-queue", "-addr", "-tile-url"}},
 		{[]string{"sweep", "--help"}, []string{"fieldsync sweep", "-upload-grace", "-blobs", "-data"}, []string{"-pull-queue", "-bcrypt-cost", "-demo"}},
 		{[]string{"keys", "retire", "-h"}, []string{"fieldsync keys list | keys rotate", "-older-than", "-access-ttl"}, []string{"-demo", "-max-upload"}},
 		{[]string{"serve", "-h"}, []string{"-pull-queue", "-addr", "-demo", "-bcrypt-cost"}, nil},
