@@ -121,7 +121,7 @@ func newOffice(t *testing.T, open Opener) *officeData {
 		id := uuid.NewString()
 		d.pushOK(d.mut(syncproto.EntityVehicleCheck, id, map[string]any{"county": county, "checkpoint": checkpoint,
 			"campaign": campaign, "plate": plate, "emission_stage": stage, "aftertreatment": after, "checked_at": at,
-			"vin": "LZZ1BLSE" + plate[len(plate)-3:]}))
+			"vin": "LZZ1BLSE9KD120" + plate[len(plate)-3:]})) // 17 characters
 		return id
 	}
 	o.v1 = vc(o.dx, xinfu, "豆罗检查站", "七日专项", "晋HAB123", "cn6", "removed", "2026-11-18T10:00:00+08:00")
@@ -788,7 +788,7 @@ func testSearch(t *testing.T, open Opener) {
 		{"plate, any case", "hab12", o.all, []string{"vehicle_check:" + o.v1}},
 		{"plate as painted, with a dot and a space", "晋h·ab 123", o.all, []string{"vehicle_check:" + o.v1}},
 		{"plate in full width", "晋Ｈ ＡＢ１２３", o.all, []string{"vehicle_check:" + o.v1}},
-		{"VIN with hyphens", "lzz1-blse-123", o.all, []string{"vehicle_check:" + o.v1}},
+		{"VIN with hyphens", "lzz1-blse-9kd120-123", o.all, []string{"vehicle_check:" + o.v1}},
 		{"plate with separators of another county", "HGH-012", o.scopeX, nil},
 		{"separators alone", "·-", o.all, nil},
 		{"plate of another county", "HGH012", o.scopeX, nil},
