@@ -400,6 +400,10 @@ type PhotoStore interface {
 	// UnprocessedPhotos returns the ids of live photos whose bytes are
 	// stored but not yet processed.
 	UnprocessedPhotos(ctx context.Context) ([]string, error)
+	// StoredPhotoSums returns the SHA-256 of the newest live photos whose
+	// bytes are stored, at most limit, newest first: what a server checks
+	// its photo store by at start.
+	StoredPhotoSums(ctx context.Context, limit int) ([]string, error)
 	// VisitPhotos returns the live processed photos of these inspections
 	// (their own and their findings') and of these sites (those their
 	// processing placed there): the photos whose flags a change of the

@@ -334,6 +334,19 @@ func TestToolsOnPostgresMakeNothingHere(t *testing.T) {
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Errorf("after sweep the data directory is there (%v)", err)
 	}
+	// With the deployment's photo store in the environment, as on a
+	// server's host: still nothing here (the tools made ./data/uploads
+	// for the S3 uploads' parts), and sweep sweeps the bucket.
+	env := map[string]string{"FIELDSYNC_BLOBS": s3test.Start(t), "FIELDSYNC_DATABASE": pooled, "FIELDSYNC_DATA": dir}
+	for _, cmd := range [][]string{{"user", "list"}, {"device", "list"}, {"keys", "list"}, {"sweep"}} {
+		var out, errs bytes.Buffer
+		if code := Main(context.Background(), cmd, &out, &errs, func(k string) string { return env[k] }); code != 0 {
+			t.Errorf("%v with FIELDSYNC_BLOBS: exit %d %q", cmd, code, errs.String())
+		}
+		if _, err := os.Stat(dir); !os.IsNotExist(err) {
+			t.Fatalf("after %v with FIELDSYNC_BLOBS the data directory %s is there (%v)", cmd, dir, err)
+		}
+	}
 	// A server on the same database makes its own: its audit key, to seal with.
 	cfg := app.DefaultConfig()
 	cfg.Addr, cfg.DataDir, cfg.Database = "127.0.0.1:0", dir, pooled

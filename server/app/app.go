@@ -86,6 +86,9 @@ type App struct {
 	// demoPatience, if set, replaces the const of that name (tests).
 	demo         *demoPhotos
 	demoPatience time.Duration
+	// tempDir is a tool's temporary directory for the S3 uploads' parts
+	// (removed at Close), where it has no data directory.
+	tempDir string
 	// dirLock is the data directory's lock a server on SQLite holds
 	// (dirlock.go); nil for the command-line tools and on PostgreSQL.
 	dirLock io.Closer
@@ -170,6 +173,12 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	a.dirLock = dirLock
+	if _, shared := a.DB.(*postgres.DB); shared {
+		if err := a.checkPhotoStore(ctx); err != nil {
+			a.Close()
+			return nil, err
+		}
+	}
 	// Token signing keys live in the store, shared by every server; the
 	// first is the jwt.key a server of an earlier version left in its data
 	// directory (its tokens keep working), or a random one.
@@ -340,7 +349,9 @@ func (a *App) openParts(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("open blob store: %w", err)
 		}
-		b.TempDir = cfg.DataDir
+		if !a.tool || cfg.Database == "" {
+			b.TempDir = cfg.DataDir // else the system's: a tool makes no data directory
+		}
 		a.Blobs = b
 		upOpts = append(upOpts, upload.WithS3(b.Client(), b.Bucket(), b.Prefix()+"uploads/"))
 	} else if readOnlyDir := a.tool && cfg.Database != ""; readOnlyDir {
@@ -363,6 +374,8 @@ func (a *App) openParts(ctx context.Context) error {
 			}
 			return k, err
 		}
+	} else if cfg.AuditKey != "" {
+		loadKey = func(path string) (ed25519.PrivateKey, error) { return a.namedAuditKey(ctx, path) }
 	}
 	key, err := loadKey(cfg.AuditKeyPath())
 	if err != nil {
@@ -411,11 +424,21 @@ func (a *App) openParts(ctx context.Context) error {
 		}
 		a.PhotoQueue.Enqueue(ids)
 	}
-	if a.tool && cfg.Database != "" && cfg.Blobs == "" {
+	uploadDir := filepath.Join(cfg.DataDir, "uploads")
+	if a.tool && cfg.Database != "" {
 		if _, err := os.Stat(cfg.DataDir); err != nil {
 			// A tool on PostgreSQL away from any server's data directory
-			// has no unfinished uploads to open (sweep refuses first).
-			return nil
+			// has no unfinished uploads to open there (sweep refuses
+			// first without --blobs), and makes no directory: the
+			// uploads on S3 are opened with a temporary one for the
+			// client's parts, removed at Close.
+			if cfg.Blobs == "" {
+				return nil
+			}
+			if uploadDir, err = os.MkdirTemp("", "fieldsync-uploads-"); err != nil {
+				return err
+			}
+			a.tempDir = uploadDir
 		}
 	}
 	idle := cfg.BodyIdle
@@ -423,7 +446,7 @@ func (a *App) openParts(ctx context.Context) error {
 		idle = api.DefaultBodyIdle
 	}
 	upOpts = append(upOpts, upload.WithBodyIdle(idle))
-	uploads, err := upload.New(filepath.Join(cfg.DataDir, "uploads"), cfg.MaxUploadBytes, len(cfg.TrustedProxies) > 0, a.Syncer, log, upOpts...)
+	uploads, err := upload.New(uploadDir, cfg.MaxUploadBytes, len(cfg.TrustedProxies) > 0, a.Syncer, log, upOpts...)
 	if err != nil {
 		return err
 	}
@@ -749,6 +772,28 @@ func (a *App) checkSealKeys(ctx context.Context) {
 	}
 }
 
+// namedAuditKey loads the audit key file the server was given by name
+// (--audit-key). It makes one only for a database with no seal yet: where
+// months are sealed, a missing file is a path mistyped or a key not
+// carried over, and a new key would seal the next months with a key that
+// verifies nothing before them.
+func (a *App) namedAuditKey(ctx context.Context, path string) (ed25519.PrivateKey, error) {
+	k, err := audit.LoadKey(path)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return k, err
+	}
+	seals, err := a.DB.AuditSeals(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if n := len(seals); n > 0 {
+		return nil, fmt.Errorf("%s does not exist, and the database's audit log is sealed up to %s with key %s: "+
+			"give the server that key's file (--audit-key, FIELDSYNC_AUDIT_KEY), copied from another server or the backup; "+
+			"a new key is made only for a database with no seal", path, seals[n-1].Month, seals[n-1].KeyID)
+	}
+	return audit.LoadOrCreateKey(path)
+}
+
 // OpenDatabase opens the configured store (migrating it) without loading
 // seed data or making keys: for tools that only read, such as the audit
 // check.
@@ -769,6 +814,10 @@ func (a *App) Close() error {
 		a.locks = nil
 	}
 	err := a.DB.Close()
+	if a.tempDir != "" {
+		os.RemoveAll(a.tempDir)
+		a.tempDir = ""
+	}
 	if a.dirLock != nil {
 		a.dirLock.Close() // after the database: the next server finds it closed
 		a.dirLock = nil

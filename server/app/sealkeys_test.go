@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -50,4 +53,47 @@ func TestWarnsOfOtherSealKeys(t *testing.T) {
 	if !strings.Contains(logs.String(), "other keys") || !strings.Contains(logs.String(), audit.KeyID(other.Public().(ed25519.PublicKey))) {
 		t.Errorf("no warning naming the other key:\n%s", logs.String())
 	}
+}
+
+// TestNamedAuditKeyNotMadeOverSeals: an audit key file given by name that
+// does not exist is made for a database with no seal (a first start), and
+// refused, naming the key the log is sealed with, once months are sealed
+// (a mistyped path, a key not carried to a new server) — a new key would
+// seal the next months with one that verifies none before them.
+func TestNamedAuditKeyNotMadeOverSeals(t *testing.T) {
+	ctx := context.Background()
+	cfg := DefaultConfig()
+	cfg.Addr, cfg.DataDir, cfg.BcryptCost = "127.0.0.1:0", t.TempDir(), bcrypt.MinCost
+	keys := t.TempDir()
+	cfg.AuditKey = filepath.Join(keys, "audit-key.pem")
+	open := func(cfg Config) (*App, error) { return Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil))) }
+	a, err := open(cfg)
+	if err != nil {
+		t.Fatalf("first start with a key file to make: %v", err)
+	}
+	if _, err := os.Stat(cfg.AuditKey); err != nil {
+		t.Fatalf("the named key was not made: %v", err)
+	}
+	s := audit.Seal{Month: "2026-10", Counts: map[string]int{}, BaseHash: audit.Genesis, HeadHash: audit.Genesis, SignedAt: time.Now().UTC(),
+		KeyID: audit.KeyID(a.Sealer.Key.Public().(ed25519.PublicKey))}
+	if err := a.DB.AddAuditSeal(ctx, &s); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+
+	typo := cfg
+	typo.AuditKey = filepath.Join(keys, "audit-kye.pem")
+	if a, err := open(typo); err == nil {
+		a.Close()
+		t.Fatal("started with a named key file that does not exist over a sealed log")
+	} else if !strings.Contains(err.Error(), typo.AuditKey) || !strings.Contains(err.Error(), s.KeyID) || !strings.Contains(err.Error(), "2026-10") {
+		t.Errorf("refusal %q does not name the path, the month and the key %s", err, s.KeyID)
+	}
+	if _, err := os.Stat(typo.AuditKey); err == nil {
+		t.Error("the refused start made a key file")
+	}
+	if a, err = open(cfg); err != nil {
+		t.Fatalf("start with the key that sealed: %v", err)
+	}
+	a.Close()
 }

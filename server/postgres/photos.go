@@ -16,6 +16,12 @@ func (db *DB) UnprocessedPhotos(ctx context.Context) ([]string, error) {
 	return scanIDs(query(ctx, db.pool, `SELECT id FROM photo WHERE uploaded AND processed_at IS NULL AND deleted_hlc = '' ORDER BY seq`))
 }
 
+// StoredPhotoSums returns the SHA-256 of the newest live photos whose
+// bytes are stored, at most limit.
+func (db *DB) StoredPhotoSums(ctx context.Context, limit int) ([]string, error) {
+	return scanIDs(query(ctx, db.pool, `SELECT sha256 FROM photo WHERE uploaded AND deleted_hlc = '' ORDER BY seq DESC LIMIT $1`, limit))
+}
+
 // VisitPhotos returns the live processed photos of these inspections and
 // sites.
 func (db *DB) VisitPhotos(ctx context.Context, inspections, sites []string) ([]string, error) {

@@ -19,6 +19,16 @@ func (db *DB) UnprocessedPhotos(ctx context.Context) ([]string, error) {
 	return scanIDs(rows)
 }
 
+// StoredPhotoSums returns the SHA-256 of the newest live photos whose
+// bytes are stored, at most limit.
+func (db *DB) StoredPhotoSums(ctx context.Context, limit int) ([]string, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT sha256 FROM photo WHERE uploaded = 1 AND deleted_hlc = '' ORDER BY seq DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, err
+	}
+	return scanIDs(rows)
+}
+
 // VisitPhotos returns the live processed photos of these inspections and
 // sites.
 func (db *DB) VisitPhotos(ctx context.Context, inspections, sites []string) ([]string, error) {

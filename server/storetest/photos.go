@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -270,6 +271,19 @@ func testPhotoReads(t *testing.T, open Opener) {
 	un, err := e.st.UnprocessedPhotos(e.ctx)
 	if err != nil || !sameSet(un, []string{ph[0]}) {
 		t.Errorf("unprocessed %v %v, want [%s]", un, err, ph[0])
+	}
+	// The stored photos' hashes, newest change first: not 3 (no bytes)
+	// nor 4 (deleted).
+	for _, tc := range []struct {
+		limit int
+		want  []string
+	}{
+		{10, []string{sha(102), sha(101), sha(100)}},
+		{2, []string{sha(102), sha(101)}},
+	} {
+		if got, err := e.st.StoredPhotoSums(e.ctx, tc.limit); err != nil || !slices.Equal(got, tc.want) {
+			t.Errorf("stored photo sums (limit %d): %v %v, want %v", tc.limit, got, err, tc.want)
+		}
 	}
 
 	// The photos of a visit: the inspection's and its findings', and

@@ -1,0 +1,58 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/blobs3"
+)
+
+// photoStoreSample is how many of the database's newest stored photos a
+// server on a shared database looks for in its photo store at start.
+const photoStoreSample = 5
+
+// checkPhotoStore refuses a server on a shared database whose photo store
+// holds none of the database's newest stored photos: a server started
+// without the deployment's --blobs (keeping photos in its own data
+// directory) or with another bucket would answer every photo with an
+// error and fail the photo jobs it takes from the shared queue. A
+// database with no stored photo yet, or a store that holds any of them,
+// passes. Errors reading the store are not a refusal (it was reachable a
+// moment ago; the server says so at /readyz).
+func (a *App) checkPhotoStore(ctx context.Context) error {
+	sums, err := a.DB.StoredPhotoSums(ctx, photoStoreSample)
+	if err != nil {
+		return fmt.Errorf("photo store check: %w", err)
+	}
+	for _, sum := range sums {
+		has, err := a.Blobs.Has(ctx, sum, server.VariantOriginal)
+		if err != nil {
+			a.Log.Warn("photo store check could not run", "store", a.photoStoreName(), "err", err)
+			return nil
+		}
+		if has {
+			return nil
+		}
+	}
+	if len(sums) == 0 {
+		return nil
+	}
+	hint := "give this server the same --blobs (FIELDSYNC_BLOBS) as the database's other servers"
+	if a.Cfg.Blobs == "" {
+		hint = "this server has no --blobs (FIELDSYNC_BLOBS): give it the deployment's photo store, s3://…, as the database's other servers have it"
+	}
+	return fmt.Errorf("photo store %s holds none of the database's %d newest photos (%s…): it is not the photo store of this database; %s. "+
+		"if the photos were lost and this store replaces theirs, copy the backup's photos into it first",
+		a.photoStoreName(), len(sums), sums[0][:12], hint)
+}
+
+// photoStoreName says which photo store the server uses, for messages.
+func (a *App) photoStoreName() string {
+	if s, ok := a.Blobs.(*blobs3.Store); ok {
+		return "s3://" + strings.TrimSuffix(s.Bucket()+"/"+s.Prefix(), "/")
+	}
+	return filepath.Join(a.Cfg.DataDir, "blobs")
+}
