@@ -64,7 +64,8 @@ type VehicleQuery struct {
 	// Plate by its canonical spelling (CanonicalPlate); "" is any.
 	County, Checkpoint, Campaign, Plate string
 	// Partial matches Checkpoint and Plate, in those spellings, as a part
-	// of the checkpoint or plate (what an office types: "G108", "H2022")
+	// of the checkpoint, or of the plate or the VIN (what an office
+	// types: "G108", "H2022", "KD120")
 	// rather than all of it (a link from a figure, which must list just
 	// the checks it counts).
 	Partial bool

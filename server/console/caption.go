@@ -93,8 +93,9 @@ func (c *Console) vehicleCaption(ec echo.Context, q server.VehicleQuery) string 
 	if q.County != "" {
 		county = c.countyName(q.County)
 	}
-	plate := q.Plate
+	plate, plateLabel := q.Plate, "号牌"
 	if q.Partial {
+		plateLabel = "号牌或识别代号"
 		// The list matched a part of the name: say so, as the page does.
 		if checkpoint != "" {
 			checkpoint = "含“" + checkpoint + "”"
@@ -110,7 +111,7 @@ func (c *Console) vehicleCaption(ec echo.Context, q server.VehicleQuery) string 
 		campaign = noCampaign
 	}
 	return caption([2]string{"区县", county}, [2]string{"检查站", checkpoint}, [2]string{"专项行动", campaign},
-		[2]string{"号牌", plate}, [2]string{"排放阶段", yes(q.G6 && !q.Removed, "只看国六")}, [2]string{"后处理", yes(q.Removed, "只看拆除")},
+		[2]string{plateLabel, plate}, [2]string{"排放阶段", yes(q.G6 && !q.Removed, "只看国六")}, [2]string{"后处理", yes(q.Removed, "只看拆除")},
 		[2]string{"作废", yes(q.Voided == server.OnlyVoided, "只看已作废（不计入统计）")},
 		[2]string{"期间", period(ec.QueryParam("from"), ec.QueryParam("to"))})
 }

@@ -411,7 +411,7 @@ func TestExportCaptions(t *testing.T) {
 			[]string{"区县：忻府区", "专项行动：未列入专项行动", "后处理：只看拆除", "期间：截至 2026-11-30"}, nil},
 		// The list matches part of a checkpoint's name or a plate; exact=1
 		// (a link from a figure) the whole.
-		{"/console/vehicles.xlsx?checkpoint=G108&plate=H930", "路检记录", []string{"检查站：含“G108”", "号牌：含“H930”"}, nil},
+		{"/console/vehicles.xlsx?checkpoint=G108&plate=H930", "路检记录", []string{"检查站：含“G108”", "号牌或识别代号：含“H930”"}, nil},
 		{"/console/vehicles.xlsx?checkpoint=G108&exact=1", "路检记录", []string{"检查站：G108"}, []string{"含“"}},
 		{"/console/ledger.xlsx?status=in_progress&county=" + apptest.Xinfu + "&overdue=1", "整改台账", []string{"区县：忻府区", "状态：", "逾期：只看逾期"}, nil},
 		{"/console/ledger.xlsx", "整改台账", nil, []string{"（"}},

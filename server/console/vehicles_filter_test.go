@@ -16,23 +16,24 @@ import (
 )
 
 // TestVehiclesFilterByPart: the roadside records' 检查站 and 号牌 filters
-// match a part of the checkpoint or plate, however it is typed (width,
+// match a part of the checkpoint, or of the plate or the VIN (an office
+// may have only a truck's VIN, its plates swapped), however it is typed (width,
 // case, spaces around or inside, the dot painted on plates), in the list, its pages and
 // its export; a figure's link still lists just the checks it counts.
 func TestVehiclesFilterByPart(t *testing.T) {
 	srv := apptest.Start(t)
 	phone := srv.Login(apptest.Inspector)
-	checks := map[string]struct{ checkpoint, plate string }{
-		"g108":   {"代县G9108国道测试段检查点", "晋Z20229"},
-		"qc":     {"甲乙城检查站", "晋Z83077"},
-		"qcEast": {"甲乙城检查站东", "晋Z83077挂"},
-		"other":  {"丙丁 检查站", "晋Z12345"},
+	checks := map[string]struct{ checkpoint, plate, vin string }{
+		"g108":   {"代县G9108国道测试段检查点", "晋Z20229", "LFV2A21K583123456"},
+		"qc":     {"甲乙城检查站", "晋Z83077", "LZZ1BLSE9KD120777"},
+		"qcEast": {"甲乙城检查站东", "晋Z83077挂", "LZZ1BLSE9KD120888"},
+		"other":  {"丙丁 检查站", "晋Z12345", "LGAX5D6595KD12345"},
 	}
 	ids := map[string]string{}
 	for name, c := range checks {
 		ids[name] = uuid.NewString()
 		apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityVehicleCheck, ids[name], apptest.Fields("county", apptest.Xinfu,
-			"checkpoint", c.checkpoint, "plate", c.plate, "emission_stage", "cn6", "aftertreatment", "present",
+			"checkpoint", c.checkpoint, "plate", c.plate, "vin", c.vin, "emission_stage", "cn6", "aftertreatment", "present",
 			"checked_at", "2026-11-20T10:00:00+08:00")))
 	}
 	city := loggedIn(t, srv, apptest.CityOffice)
@@ -64,6 +65,10 @@ func TestVehiclesFilterByPart(t *testing.T) {
 		{"plate=" + url.QueryEscape("ｚ８３·０７７"), []string{"qc", "qcEast"}},
 		{"plate=z83077&checkpoint=" + url.QueryEscape("东"), []string{"qcEast"}},
 		{"plate=" + url.QueryEscape("%"), nil},
+		// The VIN, whole or a part, typed in groups or in lower case.
+		{"plate=" + url.QueryEscape("lfv2a21k 5831 23456"), []string{"g108"}},
+		{"plate=LZZ1BLSE9KD120", []string{"qc", "qcEast"}},
+		{"plate=" + url.QueryEscape("KD12345"), []string{"other"}},
 		// A link from a figure or a truck's page: the whole value.
 		{"checkpoint=" + url.QueryEscape("甲乙城检查站") + "&exact=1", []string{"qc"}},
 		{"plate=" + url.QueryEscape("晋Z83077") + "&exact=1", []string{"qc"}},

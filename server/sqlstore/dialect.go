@@ -223,9 +223,11 @@ func (d *Dialect) VehicleCheckWhere(q server.VehicleQuery) (where string, args [
 	}
 	if p := server.CanonicalPlate(q.Plate); p != "" && q.Partial {
 		// As Search matches plates stored before they had a canonical
-		// spelling.
-		w += " AND replace(replace(coalesce(plate, ''), ' ', ''), '·', '') " + d.Like + ` ? ESCAPE '\'`
-		args = append(args, LikePattern(p))
+		// spelling; and the VIN, which an office may have of a truck
+		// whose plates were swapped (stored canonical: VIN's Canon).
+		w += " AND (replace(replace(coalesce(plate, ''), ' ', ''), '·', '') " + d.Like + ` ? ESCAPE '\'` +
+			" OR coalesce(vin, '') " + d.Like + ` ? ESCAPE '\')`
+		args = append(args, LikePattern(p), LikePattern(p))
 	} else if p != "" {
 		w += " AND plate = ?"
 		args = append(args, p)
