@@ -196,6 +196,7 @@ func (c *Console) showDetail(ec echo.Context, insp *server.StoredRecord, status 
 		}
 	}
 	data["Flagged"], data["Unchecked"] = flagged, unchecked
+	data["Cautions"], data["ApproveConfirm"] = approveCautions(insp, data["Missing"], len(flagged), unchecked)
 	data["AnchorName"] = "点位"
 	if site != nil {
 		if at, ok := server.SiteLocation(site); ok {
@@ -601,4 +602,33 @@ func siteCoords(site *server.StoredRecord) string {
 		out += fmt.Sprintf("；上报坐标 %s（%s）", lonLat(lon, lat), name)
 	}
 	return out
+}
+
+// approveCautions are what the review bar says before 审核通过 beyond the
+// photos flagged (named there with their links): what bulk approval
+// refuses an inspection for (bulkCheck) — missing items, completeness not
+// yet checked, answers to items not on the checklist, photos whose flags
+// are not known yet. confirm is the question 审核通过 asks when any of
+// these or a flag is there: one click approved an inspection with
+// required items unanswered and its photos not uploaded, unwarned.
+func approveCautions(insp *server.StoredRecord, missing any, flagged, unchecked int) (cautions []string, confirm string) {
+	if rows, ok := missing.([]missingRow); !ok {
+		cautions = append(cautions, "尚未完成完整性核对")
+	} else if len(rows) > 0 {
+		cautions = append(cautions, fmt.Sprintf("有 %d 项缺项", len(rows)))
+	}
+	if server.HasUnknownAnswers(insp) {
+		cautions = append(cautions, "有检查表中没有的检查项的答案")
+	}
+	if unchecked > 0 {
+		cautions = append(cautions, fmt.Sprintf("%d 张照片尚未上传或尚未完成检查，证据标记未知", unchecked))
+	}
+	all := cautions
+	if flagged > 0 {
+		all = append([]string{fmt.Sprintf("%d 张照片带证据标记", flagged)}, cautions...)
+	}
+	if len(all) > 0 {
+		confirm = "此检查" + strings.Join(all, "；") + "。确定已查看并审核通过？"
+	}
+	return cautions, confirm
 }

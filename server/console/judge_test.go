@@ -606,3 +606,60 @@ func TestCommentLineBreaks(t *testing.T) {
 		t.Errorf("a ledger note stored as %+q, want LF line breaks", got)
 	}
 }
+
+// TestApproveAsksWhatBulkRefuses: an inspection that bulk approval
+// refuses — missing items, answers to items not on its checklist, photos
+// not yet uploaded or checked — is said beside 审核通过, which asks before
+// it approves, as it does for flagged photos; a clean one is approved at
+// one click. One click approved an inspection with required items
+// unanswered and photos not uploaded, unwarned (reviewer probe).
+func TestApproveAsksWhatBulkRefuses(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	clean := pushIn(t, phone, apptest.Xinfu, "coal_boiler", "2026-11-27T09:00:00+08:00", completeBoiler...)
+	gaps := pushIn(t, phone, apptest.Xinfu, "construction_dust", "2026-11-27T10:00:00+08:00", incompleteDust...)
+	waiting := pushIn(t, phone, apptest.Xinfu, "coal_boiler", "2026-11-27T11:00:00+08:00", completeBoiler...)
+	if err := srv.App.Syncer.Store.Update(ctx, func(tx server.WriteTx) error {
+		return srv.App.Syncer.Upsert(ctx, tx, syncproto.EntityPhoto, uuid.NewString(), apptest.Xinfu,
+			map[string]any{"inspection_id": waiting, "sha256": strings.Repeat("ab", 32)})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	b := loggedIn(t, srv, apptest.CountyOffice)
+	confirmOf := regexp.MustCompile(`<form method="post" action="/console/inspections/[^"]+/review" class="approve"(?: data-confirm="([^"]*)")?>`)
+	cautionsOf := regexp.MustCompile(`(?s)<p class="warn review-cautions" id="review-cautions">(.*?)</p>`)
+	for _, tc := range []struct {
+		name, id string
+		says     []string
+	}{
+		{"clean", clean, nil},
+		{"missing items and an unknown item", gaps, []string{"缺项", `<a href="#missing">查看缺项</a>`, "检查表中没有的检查项"}},
+		{"a photo not uploaded", waiting, []string{"1 张照片尚未上传或尚未完成检查"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			page := mustGet(t, b, "/console/inspections/"+tc.id)
+			form := confirmOf.FindStringSubmatch(page)
+			if form == nil {
+				t.Fatal("no 审核通过 form")
+			}
+			cautions := cautionsOf.FindStringSubmatch(page)
+			if tc.says == nil {
+				if form[1] != "" || cautions != nil {
+					t.Errorf("a clean inspection asks %q and warns %v", form[1], cautions)
+				}
+				return
+			}
+			if cautions == nil || form[1] == "" {
+				t.Fatalf("warned %v, asks %q", cautions, form[1])
+			}
+			for _, s := range tc.says {
+				if !strings.Contains(cautions[1], s) {
+					t.Errorf("the warning %q does not say %q", cautions[1], s)
+				}
+				if plain := html.UnescapeString(form[1]); !strings.HasPrefix(s, "<") && !strings.Contains(plain, s) {
+					t.Errorf("the question %q does not say %q", plain, s)
+				}
+			}
+		})
+	}
+}

@@ -11,7 +11,8 @@ document.addEventListener('submit', (ev) => {
     ev.preventDefault();
     return;
   }
-  // A decision the page asks about first (审核通过 with photos flagged).
+  // A decision the page asks about first (审核通过 with photos flagged,
+  // items missing or photos not yet checked).
   if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
     ev.preventDefault();
     return;
