@@ -75,8 +75,14 @@ type findingRow struct {
 	// Done is the decision on it just taken ("verify", "reopen"): the page
 	// opens at its row, which says so.
 	Done string
-	mine bool   // of the viewer's own hand (server.Hands.In)
-	key  string // the item it was raised for ("" if none)
+	// Photos are its photos (those naming it), as numbered on the page;
+	// NoneLater: reported rectified, and none was taken after the day of
+	// the visit (the rectification's evidence, if any, is among those of
+	// the visit).
+	Photos    []findingPhoto
+	NoneLater bool
+	mine      bool   // of the viewer's own hand (server.Hands.In)
+	key       string // the item it was raised for ("" if none)
 }
 
 type reviewRow struct {
@@ -183,6 +189,7 @@ func (c *Console) showDetail(ec echo.Context, insp *server.StoredRecord, status 
 	if data["Photos"], err = c.photos(ec, ps, anchor, items); err != nil {
 		return err
 	}
+	findingPhotos(findings, ps, data["Photos"].([]photoRow), visitDay(insp))
 	// The photos with evidence flags, named at the top of the page and
 	// beside 审核通过: a reviewer approving from the top never scrolls
 	// down to the photos.
@@ -631,4 +638,43 @@ func approveCautions(insp *server.StoredRecord, missing any, flagged, unchecked 
 		confirm = "此检查" + strings.Join(all, "；") + "。确定已查看并审核通过？"
 	}
 	return cautions, confirm
+}
+
+// findingPhoto is a finding's photo as its row names it: a link to it
+// among the page's photos, with when it was taken.
+type findingPhoto struct {
+	ID, Captured string
+	N            int
+	Later        bool // taken after the day of the visit
+}
+
+// findingPhotos gives each finding the photos naming it, in the page's
+// order, so that a reviewer verifying a rectification sees its evidence
+// in the row of 核实整改到位 rather than looking for it among the visit's.
+func findingPhotos(findings []findingRow, ps []*server.StoredRecord, rows []photoRow, day string) {
+	byID := make(map[string]photoRow, len(rows))
+	for _, r := range rows {
+		byID[r.ID] = r
+	}
+	at := make(map[string]int, len(findings))
+	for i, f := range findings {
+		at[f.ID] = i
+	}
+	for _, ph := range ps {
+		i, ok := at[ph.Text("finding_id")]
+		row, shown := byID[ph.ID]
+		if !ok || !shown {
+			continue
+		}
+		later := false
+		if t, ok := server.ParseTime(ph.Text("captured_at")); ok {
+			later = t.In(chinaTime).Format(time.DateOnly) > day
+		}
+		findings[i].Photos = append(findings[i].Photos, findingPhoto{ID: ph.ID, Captured: row.Captured, N: row.N, Later: later})
+	}
+	for i := range findings {
+		f := &findings[i]
+		slices.SortFunc(f.Photos, func(a, b findingPhoto) int { return a.N - b.N })
+		f.NoneLater = f.StatusCode == "rectified" && !slices.ContainsFunc(f.Photos, func(p findingPhoto) bool { return p.Later })
+	}
 }

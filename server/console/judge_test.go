@@ -663,3 +663,63 @@ func TestApproveAsksWhatBulkRefuses(t *testing.T) {
 		})
 	}
 }
+
+// TestFindingRowShowsItsPhotos: a finding's row links to its photos with
+// when each was taken, those after the day of the visit marked, and a
+// finding reported rectified with none taken after that day says so —
+// a reviewer verifying a rectification saw the note and the button, and
+// had to find its evidence among the visit's photos (reviewer probe).
+func TestFindingRowShowsItsPhotos(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	insp := pushIn(t, phone, apptest.Xinfu, "coal_boiler", "2026-11-27T09:00:00+08:00", completeBoiler...)
+	s := srv.App.Syncer
+	withLater, without, visit, later, own := uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString()
+	err := s.Store.Update(t.Context(), func(tx server.WriteTx) error {
+		for _, f := range []string{withLater, without} {
+			if err := s.Upsert(t.Context(), tx, syncproto.EntityFinding, f, apptest.Xinfu, map[string]any{"inspection_id": insp,
+				"description": "锅炉房堆放散煤 " + f[:4], "status": "rectified", "rectification_note": "已清运"}); err != nil {
+				return err
+			}
+		}
+		for _, ph := range []struct {
+			id, finding, at, sum string
+		}{{visit, withLater, "2026-11-27T09:20:00+08:00", "cd"}, {later, withLater, "2026-11-30T15:10:00+08:00", "ef"},
+			{own, without, "2026-11-27T23:50:00+08:00", "ab"}} {
+			if err := s.Upsert(t.Context(), tx, syncproto.EntityPhoto, ph.id, apptest.Xinfu, map[string]any{
+				"finding_id": ph.finding, "sha256": strings.Repeat(ph.sum, 32), "captured_at": ph.at}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := mustGet(t, loggedIn(t, srv, apptest.CountyOffice), "/console/inspections/"+insp)
+	row := func(id string) string {
+		m := regexp.MustCompile(`(?s)<tr id="finding-` + id + `">(.*?)</tr>`).FindStringSubmatch(page)
+		if m == nil {
+			t.Fatalf("no row of finding %s", id)
+		}
+		return m[1]
+	}
+	r := row(withLater)
+	for _, want := range []string{`<a href="#photo-` + visit + `">照片 `, "（2026-11-27 09:20）", `<a href="#photo-` + later + `">照片 `, "（2026-11-30 15:10，检查之后）"} {
+		if !strings.Contains(r, want) {
+			t.Errorf("the row of a finding with a later photo lacks %q:\n%s", want, r)
+		}
+	}
+	if strings.Contains(r, "none-later") {
+		t.Error("a finding with a photo taken after the visit says it has none")
+	}
+	r = row(without)
+	if !strings.Contains(r, `<a href="#photo-`+own+`">`) || strings.Contains(r, "检查之后") || !strings.Contains(r, "没有检查当天之后拍摄的照片") {
+		t.Errorf("the row of a rectified finding with only the visit day's photo:\n%s", r)
+	}
+	for _, id := range []string{visit, later, own} {
+		if !strings.Contains(page, `<figure id="photo-`+id+`">`) {
+			t.Errorf("photo %s linked from its finding is not on the page", id)
+		}
+	}
+}
