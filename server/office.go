@@ -289,15 +289,22 @@ const (
 // inspection's finding: verify marks it verified (已核实), which locks it
 // for devices; reopen sends it back to rectifying (整改中) with a comment
 // the inspector reads on the phone (a verified finding may be reopened
-// too, when the site slips back). seen, if not 0, is the finding's version as
+// too, when the site slips back), and with deadline, if not "", as its new
+// deadline (a date, not before today in China: the old one, often past,
+// would count it overdue the moment it is sent back). seen, if not 0, is the finding's version as
 // the office saw it (FindingVersion: with its photos): if it has changed
 // since, nothing is done (conflict); negative (ErrNoVersion), the form said none. Errors: forbidden, invalid_value, missing_field,
 // invalid_field, not_found, out_of_scope, conflict.
-func (s *Syncer) VerifyFinding(ctx context.Context, p *Principal, findingID, decision, comment string, seen Seen) (*syncproto.Change, error) {
+func (s *Syncer) VerifyFinding(ctx context.Context, p *Principal, findingID, decision, comment, deadline string, seen Seen) (*syncproto.Change, error) {
 	comment, mine, err := s.decision(ctx, p, decisionKind{What: "核实整改", Field: "核查结论",
 		Codes: [2][2]string{{DecisionVerify, "确认整改"}, {DecisionReopen, "重新整改"}}, CommentNeeded: DecisionReopen, NoComment: "退回整改时必须填写意见"}, decision, comment)
 	if err != nil {
 		return nil, err
+	}
+	if deadline = strings.TrimSpace(deadline); deadline != "" {
+		if err := s.checkNewDeadline(decision, deadline); err != nil {
+			return nil, err
+		}
 	}
 	var out syncproto.Change
 	err = s.Store.Update(ctx, func(tx WriteTx) error {
@@ -356,13 +363,17 @@ func (s *Syncer) VerifyFinding(ctx context.Context, p *Principal, findingID, dec
 		now := s.Now().UTC()
 		newStatus := map[string]string{DecisionVerify: "verified", DecisionReopen: "rectifying"}[decision]
 		old := auditSnapshot(f, map[string]json.RawMessage{"status": nil, "verify_comment": nil})
-		if err := s.write(ctx, tx, f, map[string]any{
-			"status": newStatus, "verifier_id": p.UserID, "verify_comment": comment, "verified_at": now.Format(time.RFC3339Nano),
-		}, now); err != nil {
+		fields := map[string]any{"status": newStatus, "verifier_id": p.UserID, "verify_comment": comment, "verified_at": now.Format(time.RFC3339Nano)}
+		audited := []string{"status", "verify_comment"}
+		if deadline != "" {
+			old["deadline"] = f.Value("deadline")
+			fields["deadline"], audited = deadline, append(audited, "deadline")
+		}
+		if err := s.write(ctx, tx, f, fields, now); err != nil {
 			return err
 		}
 		out = ToChange(f)
-		changes := auditChanges(f, old, []string{"status", "verify_comment"})
+		changes := auditChanges(f, old, audited)
 		changes["decision"] = audit.Change{New: mustJSON(decision)}
 		return appendAudit(ctx, tx, audit.ActionReview, p.UserID, p.Name, p.DeviceID, f, insp.ID, changes, now)
 	})
@@ -370,6 +381,22 @@ func (s *Syncer) VerifyFinding(ctx context.Context, p *Principal, findingID, dec
 		return nil, err
 	}
 	return &out, nil
+}
+
+// checkNewDeadline checks the new deadline of a finding sent back
+// (VerifyFinding): a date, with reopen only, not before today in China.
+func (s *Syncer) checkNewDeadline(decision, deadline string) error {
+	if decision != DecisionReopen {
+		return Errorf(syncproto.CodeInvalidField, "只有退回继续整改时才能设定新的整改时限").At("deadline")
+	}
+	f, _ := EntityByName(syncproto.EntityFinding).Field("deadline")
+	if err := f.checkString(deadline, false); err != nil {
+		return AtField(err, "deadline")
+	}
+	if today := ChinaDay(s.Now()); deadline < today {
+		return Errorf(syncproto.CodeInvalidField, "新的整改时限 %s 早于今天（%s），请选择今天或以后的日期", deadline, today).At("deadline")
+	}
+	return nil
 }
 
 // Decisions on a roadside check (VoidVehicleCheck).

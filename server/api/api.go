@@ -137,9 +137,15 @@ func New(syncer *server.Syncer, au *auth.Service, st server.Store, log *slog.Log
 	// The body's size is checked once the device is known, so that a push
 	// refused for it is in the device's sync health too (pushRefusals).
 	v1.POST("/sync/push", a.push, authn, a.pushRefusals, push, device, a.pushes.admit) // a turn before the body is read
-	v1.POST("/inspections/:id/review", a.decide("检查记录", syncer.Review), small, authn, office)
-	v1.POST("/findings/:id/verify", a.decide("问题记录", syncer.VerifyFinding), small, authn, office)
-	v1.POST("/vehicle-checks/:id/void", a.decide("路检记录", syncer.VoidVehicleCheck), small, authn, office)
+	v1.POST("/inspections/:id/review", decide(a, "检查记录", func(ctx context.Context, p *server.Principal, id string, r ReviewRequest) (*syncproto.Change, error) {
+		return syncer.Review(ctx, p, id, r.Decision, r.Comment, server.Seen{Seq: r.Seq})
+	}), small, authn, office)
+	v1.POST("/findings/:id/verify", decide(a, "问题记录", func(ctx context.Context, p *server.Principal, id string, r VerifyRequest) (*syncproto.Change, error) {
+		return syncer.VerifyFinding(ctx, p, id, r.Decision, r.Comment, r.Deadline, server.Seen{Seq: r.Seq})
+	}), small, authn, office)
+	v1.POST("/vehicle-checks/:id/void", decide(a, "路检记录", func(ctx context.Context, p *server.Principal, id string, r ReviewRequest) (*syncproto.Change, error) {
+		return syncer.VoidVehicleCheck(ctx, p, id, r.Decision, r.Comment, server.Seen{Seq: r.Seq})
+	}), small, authn, office)
 	v1.GET("/conflicts", a.conflicts, authn, office)
 	v1.GET("/devices", a.devices, authn, office)
 	v1.POST("/devices/:id/revoke", a.revokeDevice, authn, admin)
@@ -346,7 +352,8 @@ func (a *API) pushRefusals(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// ReviewRequest is the body of POST /api/v1/inspections/{id}/review.
+// ReviewRequest is the body of POST /api/v1/inspections/{id}/review and
+// of POST /api/v1/vehicle-checks/{id}/void.
 type ReviewRequest struct {
 	Decision string `json:"decision"`
 	Comment  string `json:"comment"`
@@ -355,19 +362,28 @@ type ReviewRequest struct {
 	Seq int64 `json:"seq"`
 }
 
+func (r ReviewRequest) seen() int64 { return r.Seq }
+
+// VerifyRequest is the body of POST /api/v1/findings/{id}/verify: a
+// decision, and with reopen an optional new deadline (YYYY-MM-DD).
+type VerifyRequest struct {
+	ReviewRequest
+	Deadline string `json:"deadline"`
+}
+
 // decide answers an office's decision on a record of the kind what names
-// (an inspection's review, a finding's rectification) with the record's
-// new state.
-func (a *API) decide(what string, decide func(ctx context.Context, p *server.Principal, id, decision, comment string, seen server.Seen) (*syncproto.Change, error)) echo.HandlerFunc {
+// (an inspection's review, a finding's rectification, a roadside check's
+// voiding), sent as a body R, with the record's new state.
+func decide[R interface{ seen() int64 }](a *API, what string, run func(ctx context.Context, p *server.Principal, id string, req R) (*syncproto.Change, error)) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		var req ReviewRequest
+		var req R
 		if err := a.decodeJSON(c, &req); err != nil {
 			return err
 		}
-		if req.Seq < 0 {
+		if req.seen() < 0 {
 			return server.Errorf(syncproto.CodeInvalidField, "seq 应为%s的 seq（不小于 0 的整数）", what).At("seq")
 		}
-		ch, err := decide(c.Request().Context(), principalOf(c), c.Param("id"), req.Decision, req.Comment, server.Seen{Seq: req.Seq})
+		ch, err := run(c.Request().Context(), principalOf(c), c.Param("id"), req)
 		if err != nil {
 			return err
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/app"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xinzhou-eco/fieldsync/server/audit"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
@@ -1316,4 +1317,110 @@ func TestReviewedInspectionKept(t *testing.T) {
 	// A draft no office has reviewed: given up, as before.
 	draft := newInspection(t, phone, apptest.Xinfu)
 	wantStatus(t, apptest.Push(t, phone, remove(phone, syncproto.EntityInspection, draft)), "applied")
+}
+
+// TestReopenWithNewDeadline: an office sending a rectification back may
+// give the finding a new deadline (not before today), which the phone
+// pulls with the comment and the audit log records; without one the old
+// deadline stays. A deadline with a verification, not a date, or before
+// today is refused at the field; the other decisions take no deadline.
+// The old deadline, past by then, counted a finding sent back overdue at
+// once (reviewer probe).
+func TestReopenWithNewDeadline(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	office := srv.Login(apptest.CountyOffice)
+	insp := newInspection(t, phone, apptest.Xinfu)
+	finding := newFinding(t, phone, insp, "deadline", "2026-11-10")
+	wantStatus(t, apptest.Push(t, phone, apptest.Mut(phone, "inspection", insp, apptest.Fields("status", "submitted"))), "applied")
+	review := func(body map[string]any) error {
+		return office.Do(ctx, http.MethodPost, "/api/v1/inspections/"+insp+"/review", body, nil)
+	}
+	if err := review(map[string]any{"decision": "approve", "deadline": "2030-01-01"}); syncproto.ErrorCodeOf(err) != syncproto.CodeUnknownField {
+		t.Errorf("a review with a deadline: %v, want unknown_field", err)
+	}
+	if err := review(map[string]any{"decision": "approve"}); err != nil {
+		t.Fatal(err)
+	}
+	rectified := func() {
+		t.Helper()
+		pullAll(t, phone, "", 500)
+		wantStatus(t, apptest.Push(t, phone, apptest.Mut(phone, "finding", finding, apptest.Fields("status", "rectified"))), "applied")
+	}
+	decide := func(body map[string]any) error {
+		return office.Do(ctx, http.MethodPost, "/api/v1/findings/"+finding+"/verify", body, nil)
+	}
+	deadline := func() string {
+		t.Helper()
+		r, err := srv.App.DB.Get(ctx, "finding", finding)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Text("deadline")
+	}
+	rectified()
+	now := srv.App.Syncer.Now()
+	today, later := server.ChinaDay(now), server.ChinaDay(now.AddDate(0, 0, 14))
+	for _, tc := range []struct {
+		name string
+		body map[string]any
+	}{
+		{"with a verification", map[string]any{"decision": "verify", "deadline": later}},
+		{"not a date", map[string]any{"decision": "reopen", "comment": "仍有缺口", "deadline": "12月20日"}},
+		{"no such day", map[string]any{"decision": "reopen", "comment": "仍有缺口", "deadline": "2026-02-30"}},
+		{"before today", map[string]any{"decision": "reopen", "comment": "仍有缺口", "deadline": server.ChinaDay(now.AddDate(0, 0, -1))}},
+		{"past the last year", map[string]any{"decision": "reopen", "comment": "仍有缺口", "deadline": "2101-01-01"}},
+	} {
+		err := decide(tc.body)
+		var e *syncproto.APIError
+		if !errors.As(err, &e) || e.Body.Code != syncproto.CodeInvalidField || e.Body.Field != "deadline" {
+			t.Errorf("%s: %v, want invalid_field at deadline", tc.name, err)
+		}
+	}
+	if d := deadline(); d != "2026-11-10" {
+		t.Fatalf("refused decisions changed the deadline to %s", d)
+	}
+	// Sent back without one: the deadline stays; with one, today or later.
+	if err := decide(map[string]any{"decision": "reopen", "comment": "仍有缺口", "deadline": ""}); err != nil {
+		t.Fatal(err)
+	}
+	if d := deadline(); d != "2026-11-10" {
+		t.Errorf("sent back without a deadline: %s, want the old one", d)
+	}
+	for _, d := range []string{today, later} {
+		rectified()
+		if err := decide(map[string]any{"decision": "reopen", "comment": "北侧仍有缺口", "deadline": d}); err != nil {
+			t.Fatalf("reopen with deadline %s: %v", d, err)
+		}
+		if got := deadline(); got != d {
+			t.Errorf("sent back with deadline %s: stored %s", d, got)
+		}
+	}
+	changes, _ := pullAll(t, phone, "", 500)
+	pulled := false
+	for _, ch := range changes {
+		if ch.ID == finding {
+			pulled = string(ch.Fields["deadline"]) == `"`+later+`"` && strings.Contains(string(ch.Fields["verify_comment"]), "北侧仍有缺口")
+		}
+	}
+	if !pulled {
+		t.Error("the phone did not pull the new deadline with the comment")
+	}
+	entries, err := srv.App.DB.AuditEntries(ctx, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logged := false
+	for _, e := range entries {
+		var changes map[string]audit.Change
+		if e.RecordID != finding || json.Unmarshal(e.Changes, &changes) != nil {
+			continue
+		}
+		if c, ok := changes["deadline"]; ok && string(c.New) == `"`+later+`"` && string(c.Old) == `"`+today+`"` {
+			logged = true
+		}
+	}
+	if !logged {
+		t.Error("the audit log has no change of the deadline from today's to the later one")
+	}
 }

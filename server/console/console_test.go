@@ -588,9 +588,25 @@ func TestVerifyRectification(t *testing.T) {
 	if st, _ := loggedIn(t, srv, apptest.DingxiangOffice).post("/console/findings/"+finding+"/verify", verify); st != http.StatusForbidden {
 		t.Errorf("another county's office: %d, want 403", st)
 	}
+	// The form may give a new deadline, today or later; the old one, past,
+	// would count the finding overdue the moment it is sent back.
+	now := srv.App.Syncer.Now()
+	today, later := server.ChinaDay(now), server.ChinaDay(now.AddDate(0, 0, 10))
+	if !strings.Contains(page, `<input type="date" name="deadline" min="`+today+`"`) || !strings.Contains(page, "不填则沿用原时限（2026-12-05）") ||
+		strings.Contains(page, "原时限已过") != ("2026-12-05" < today) {
+		t.Errorf("the reopen form's deadline (today %s):\n%s", today, page)
+	}
 	reopen.Set("comment", "西侧仍裸露")
+	reopen.Set("deadline", server.ChinaDay(now.AddDate(0, 0, -1)))
 	st, page := b.post("/console/findings/"+finding+"/verify", reopen)
-	if st != http.StatusOK || !strings.Contains(page, "已退回继续整改") || !strings.Contains(page, "督查意见：西侧仍裸露") || !strings.Contains(page, "整改中") {
+	if st != http.StatusBadRequest || !strings.Contains(page, "早于今天") || !strings.Contains(page, ">西侧仍裸露</textarea>") ||
+		!strings.Contains(page, `value="`+reopen.Get("deadline")+`"`) || !strings.Contains(page, `id="reopen-error" role="alert" data-field="deadline"`) {
+		t.Fatalf("reopen with yesterday's deadline: %d, want 400 at the finding's form, what was typed kept\n%s", st, page)
+	}
+	reopen.Set("deadline", later)
+	st, page = b.post("/console/findings/"+finding+"/verify", reopen)
+	if st != http.StatusOK || !strings.Contains(page, "已退回继续整改") || !strings.Contains(page, "督查意见：西侧仍裸露") || !strings.Contains(page, "整改中") ||
+		!strings.Contains(page, `<td data-label="整改时限">`+later+`</td>`) {
 		t.Fatalf("reopen: %d\n%s", st, page)
 	}
 	changes, _ := pullAll(t, phone, "")

@@ -81,8 +81,11 @@ type findingRow struct {
 	// the visit).
 	Photos    []findingPhoto
 	NoneLater bool
-	mine      bool   // of the viewer's own hand (server.Hands.In)
-	key       string // the item it was raised for ("" if none)
+	// DeadlinePassed: its deadline is before today (the form sending it
+	// back says it would be overdue at once unless given a new one).
+	DeadlinePassed bool
+	mine           bool   // of the viewer's own hand (server.Hands.In)
+	key            string // the item it was raised for ("" if none)
 }
 
 type reviewRow struct {
@@ -107,6 +110,8 @@ func (c *Console) detail(ec echo.Context) error {
 // "" for the inspection's return.
 type reviewRefusal struct {
 	Message, Field, Comment, Finding string
+	// Deadline is the new deadline typed with a finding sent back.
+	Deadline string
 }
 
 // showDetail shows the page of inspection insp (one in the user's scope),
@@ -138,7 +143,8 @@ func (c *Console) showDetail(ec echo.Context, insp *server.StoredRecord, status 
 		// which an end before it would make run backwards.
 		"NoStart": insp.Text("started_at") == "" && insp.Text("finished_at") != "", "Received": insp.CreatedAt.In(chinaTime).Format("2006-01-02 15:04"),
 		"ReviewComment": insp.Text("review_comment"), "Template": tmpl.Title, "TemplateVersion": tmpl.Version, "Answers": answers(insp, tmpl),
-		"Done": ec.QueryParam("done"), "Inspector": c.userName(ctx, insp.CreatedBy)}
+		"Done": ec.QueryParam("done"), "Inspector": c.userName(ctx, insp.CreatedBy),
+		"Today": c.today(), "LatestDate": fmt.Sprintf("%d-12-31", server.LatestDateYear)}
 	mine, err := c.d.Syncer.HandsOf(ctx, p)
 	if err != nil {
 		return err
@@ -493,7 +499,8 @@ func (c *Console) findings(ec echo.Context, insp *server.StoredRecord, items map
 			Severity: severityNames[f.Text("severity")], Deadline: f.Text("deadline"), Status: findingStatusNames[st], StatusCode: st,
 			Note: f.Text("rectification_note"), VerifyComment: f.Text("verify_comment"),
 			CanVerify: decides && st == "rectified", CanReopen: decides && (st == "rectified" || st == "verified"),
-			AwaitsApproval: st == "rectified" && insp.Text("status") != "approved", key: f.Text("item_key")})
+			AwaitsApproval: st == "rectified" && insp.Text("status") != "approved", key: f.Text("item_key"),
+			DeadlinePassed: f.Text("deadline") != "" && f.Text("deadline") < c.today()})
 	}
 	return out, nil
 }

@@ -562,13 +562,14 @@ func (c *Console) review(ec echo.Context) error {
 // and shows the finding's inspection again.
 func (c *Console) verifyFinding(ec echo.Context) error {
 	id, decision, comment, seen := ec.Param("id"), ec.FormValue("decision"), ec.FormValue("comment"), formSeq(ec.FormValue("seq"))
+	deadline := ec.FormValue("deadline")
 	ctx, p := ec.Request().Context(), principalOf(ec)
 	var insp string
-	ch, err := c.d.Syncer.VerifyFinding(ctx, p, id, decision, comment, server.Seen{Seq: seen, Evidence: true})
-	switch {
+	ch, err := c.d.Syncer.VerifyFinding(ctx, p, id, decision, comment, deadline, server.Seen{Seq: seen, Evidence: true})
+	switch field := server.ErrorField(err); {
 	case err == nil:
 		_ = json.Unmarshal(ch.Fields["inspection_id"], &insp)
-	case server.ErrorField(err) == "comment" && decision == server.DecisionReopen:
+	case (field == "comment" || field == "deadline") && decision == server.DecisionReopen:
 		// As a return's (review): the page again, at the finding's form.
 		f, ferr := c.visible(ec, syncproto.EntityFinding)
 		if ferr != nil {
@@ -581,7 +582,7 @@ func (c *Console) verifyFinding(ec echo.Context) error {
 			return err
 		}
 		return c.showDetail(ec, r, syncproto.HTTPStatus(server.ErrorCode(err)),
-			&reviewRefusal{Message: server.ErrorMessage(err), Field: "comment", Comment: comment, Finding: id})
+			&reviewRefusal{Message: server.ErrorMessage(err), Field: field, Comment: comment, Deadline: deadline, Finding: id})
 	case server.ErrorCode(err) != syncproto.CodeConflict:
 		return err
 	default: // the same decision sent again (reviewInEffect)
