@@ -108,7 +108,7 @@ func New(syncer *server.Syncer, au *auth.Service, st server.Store, log *slog.Log
 	if len(cfg.CORSOrigins) > 0 {
 		e.Pre(cors(cfg.CORSOrigins))
 	}
-	e.Use(headRestore, a.forwarding, clientRequestID, middleware.RequestID(), a.logRequests, a.metrics.middleware, middleware.Recover(), a.serverHLC, strictQuery, storableText,
+	e.Use(headRestore, a.forwarding, clientRequestID, middleware.RequestID(), a.logRequests, a.metrics.middleware, middleware.Recover(), a.serverHLC, strictQuery, a.storableText,
 		compress(func(c echo.Context) bool {
 			// Not /metrics (it compresses itself), not photos (JPEG is
 			// compressed, and Range must address the stored bytes), not tus,

@@ -50,8 +50,7 @@ func (a *API) decodeJSON(c echo.Context, v any) error {
 	case errors.As(err, &mbe):
 		return bodyTooLarge(c, mbe.Limit)
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		return &server.Error{Code: syncproto.CodeRequestTimeout,
-			Message: fmt.Sprintf("请求体接收过慢（%s内没有收到数据，或平均每秒不足 %.0f KB），请在网络恢复后重新发送", server.ChineseDuration(a.pace.idle), a.pace.rate/1024), Err: err}
+		return a.pace.tooSlow(err)
 	case err != nil:
 		return &server.Error{Code: syncproto.CodeBadRequest, Message: "请求体读取失败", Err: errors.Join(server.ErrBodyIncomplete, err)}
 	case len(bytes.TrimSpace(body)) == 0:
@@ -165,6 +164,16 @@ type bodyPace struct {
 	idle time.Duration
 	rate float64
 }
+
+// tooSlow is the error of a body that stopped coming, or came too slowly
+// (err, a read past the connection's deadline).
+func (p bodyPace) tooSlow(err error) error {
+	return &server.Error{Code: syncproto.CodeRequestTimeout,
+		Message: fmt.Sprintf("请求体接收过慢（%s内没有收到数据，或平均每秒不足 %.0f KB），请在网络恢复后重新发送", server.ChineseDuration(p.idle), p.rate/1024), Err: err}
+}
+
+// MaxFormBytes caps a console form's body (the console's own limit).
+const MaxFormBytes = 1 << 20
 
 // readBody reads a request body whole, in one allocation when its length
 // is declared (the body limit has already refused one too long), at the
@@ -435,7 +444,7 @@ func strictQuery(next echo.HandlerFunc) echo.HandlerFunc {
 // (PostgreSQL refuses both in a text value, so they would reach the
 // database as an internal error). JSON bodies are checked the same way by
 // server.CheckJSON.
-func storableText(next echo.HandlerFunc) echo.HandlerFunc {
+func (a *API) storableText(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		check := func(what string, vals url.Values) error {
 			for name, vs := range vals {
@@ -466,6 +475,14 @@ func storableText(next echo.HandlerFunc) echo.HandlerFunc {
 		// handler (415), not read as a form here.
 		p := r.URL.Path
 		console := p == "/console" || strings.HasPrefix(p, "/console/")
+		if console && r.Method == http.MethodPost && r.Body != nil && r.Body != http.NoBody {
+			if err := a.readConsoleBody(c); err != nil {
+				// Nothing more of it is read: not by the error page,
+				// which shows a refused form's text again.
+				r.Body, r.Form, r.PostForm = http.NoBody, url.Values{}, url.Values{}
+				return err
+			}
+		}
 		if mt, _, _ := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); console && mt == echo.MIMEApplicationForm {
 			// A body that is no readable form (a malformed escape, more
 			// fields than Go reads) is refused here: the form read later
@@ -488,6 +505,32 @@ func storableText(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// readConsoleBody reads the body of a console request whole, as a JSON
+// body is read: at most MaxFormBytes (refused at once when declared
+// larger), with the idle and rate rules, and puts it back as the
+// request's body for its form to be parsed from. Read later by the form's
+// parser, with no deadline, a body declared and never sent held the
+// connection for as long as the client liked.
+func (a *API) readConsoleBody(c echo.Context) error {
+	r := c.Request()
+	if r.ContentLength > MaxFormBytes {
+		return bodyTooLarge(c, MaxFormBytes)
+	}
+	r.Body = http.MaxBytesReader(c.Response(), r.Body, MaxFormBytes)
+	body, err := a.pace.readBody(r, c.Response())
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return bodyTooLarge(c, mbe.Limit)
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return a.pace.tooSlow(err)
+	case err != nil:
+		return &server.Error{Code: syncproto.CodeBadRequest, Message: "请求体读取失败", Err: errors.Join(server.ErrBodyIncomplete, err)}
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return nil
 }
 
 // errUnreadableForm refuses a body that cannot be read as a form.

@@ -23,9 +23,17 @@ func unreadBodyCloses(h http.Handler) http.Handler {
 			return
 		}
 		b := &watchedBody{ReadCloser: r.Body, declared: r.ContentLength}
-		r.Body = b
+		// The handler reads the body through b, in a copy of the request:
+		// net/http decides by the type of the request's own Body what to
+		// do with a body left unread — a large rest is left and the
+		// connection closed, a small one read before the answer. Given b
+		// there, it read up to 256 KiB of any body before answering, with
+		// no deadline: a client that declared a body over the limit and
+		// sent none of it had no answer, and held the connection.
+		in := r.WithContext(r.Context())
+		in.Body = b
 		cw := &closeIfUnread{ResponseWriter: w, body: b, head: r.Method == http.MethodHead}
-		h.ServeHTTP(cw, r)
+		h.ServeHTTP(cw, in)
 		cw.finish()
 		if !b.whole() && b.small() {
 			// The rest of a small body (or one of unknown length) is read

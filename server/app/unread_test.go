@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xinzhou-eco/fieldsync/server/app"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 )
 
@@ -28,11 +29,19 @@ func TestRefusedBeforeBodyAnswered(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name, head string
+		length     string // the Content-Length declared ("" 100), of which only "{" is sent
 		status     int
 	}{
-		{"push without a token", "POST /api/v1/sync/push HTTP/1.1\r\nContent-Type: application/json\r\n", http.StatusUnauthorized},
-		{"sign-in as text", "POST /api/v1/auth/login HTTP/1.1\r\nContent-Type: text/plain\r\n", http.StatusUnsupportedMediaType},
-		{"health with a body", "GET /healthz HTTP/1.1\r\n", http.StatusOK},
+		{"push without a token", "POST /api/v1/sync/push HTTP/1.1\r\nContent-Type: application/json\r\n", "", http.StatusUnauthorized},
+		{"sign-in as text", "POST /api/v1/auth/login HTTP/1.1\r\nContent-Type: text/plain\r\n", "", http.StatusUnsupportedMediaType},
+		{"health with a body", "GET /healthz HTTP/1.1\r\n", "", http.StatusOK},
+		// Declared over the limit, then stalled (security probe: no
+		// answer, no 408, the connection held as long as the client
+		// liked — by anyone, the sign-in needing no token).
+		{"sign-in over the limit", "POST /api/v1/auth/login HTTP/1.1\r\nContent-Type: application/json\r\n", "99999999", http.StatusRequestEntityTooLarge},
+		{"sign-in far over the limit", "POST /api/v1/auth/login HTTP/1.1\r\nContent-Type: application/json\r\n", "99999999999", http.StatusRequestEntityTooLarge},
+		{"push over the limit without a token", "POST /api/v1/sync/push HTTP/1.1\r\nContent-Type: application/json\r\n", "20971520", http.StatusUnauthorized},
+		{"console sign-in over the limit", "POST /console/login HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n", "99999999", http.StatusRequestEntityTooLarge},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := net.Dial("tcp", u.Host)
@@ -44,7 +53,11 @@ func TestRefusedBeforeBodyAnswered(t *testing.T) {
 			if err := c.SetDeadline(time.Now().Add(30 * time.Second)); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := io.WriteString(c, tc.head+"Host: "+u.Host+"\r\nContent-Length: 100\r\n\r\n"); err != nil {
+			length := tc.length
+			if length == "" {
+				length = "100"
+			}
+			if _, err := io.WriteString(c, tc.head+"Host: "+u.Host+"\r\nContent-Length: "+length+"\r\n\r\n{"); err != nil {
 				t.Fatal(err)
 			}
 			r := bufio.NewReader(c)
@@ -122,5 +135,38 @@ func TestUnreadBodyOfCloseRequest(t *testing.T) {
 			t.Fatalf("request %d: after the answer %v, want the connection closed", i, err)
 		}
 		c.Close()
+	}
+}
+
+// TestConsoleFormStalled: a console form whose body stops coming is
+// answered 408 once the body has been idle for the server's limit, as a
+// JSON body is, and the connection closed — the form's parser read it
+// with no deadline, and the error page read it again (security probe).
+func TestConsoleFormStalled(t *testing.T) {
+	srv := apptest.Start(t, func(c *app.Config) { c.BodyIdle = 300 * time.Millisecond })
+	u, err := url.Parse(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ct := range []string{"application/x-www-form-urlencoded", "multipart/form-data; boundary=x"} {
+		c, err := net.Dial("tcp", u.Host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if err := c.SetDeadline(time.Now().Add(30 * time.Second)); err != nil { // a guard against the hang
+			t.Fatal(err)
+		}
+		if _, err := io.WriteString(c, "POST /console/login HTTP/1.1\r\nHost: "+u.Host+"\r\nContent-Type: "+ct+"\r\nContent-Length: 100\r\n\r\nusername="); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatalf("%s: no answer to a stalled form: %v", ct, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestTimeout || !resp.Close {
+			t.Errorf("%s: a stalled form answered %d (close %v), want 408 and the connection closed", ct, resp.StatusCode, resp.Close)
+		}
 	}
 }
