@@ -447,7 +447,9 @@ func (c *Console) errorPage(ec echo.Context, err error) error {
 		// note and evidence).
 		var kept []keptText
 		for _, f := range typedFields {
-			if v := strings.TrimSpace(r.PostFormValue(f.name)); v != "" {
+			// As valid text: a form refused for invalid UTF-8 or a NUL
+			// (api's storableText) shows what was typed, not those bytes.
+			if v := strings.TrimSpace(strings.ToValidUTF8(strings.ReplaceAll(r.PostFormValue(f.name), "\x00", ""), "\uFFFD")); v != "" {
 				kept = append(kept, keptText{Label: f.label, Text: v})
 			}
 		}

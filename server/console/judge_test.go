@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/xinzhou-eco/fieldsync/server"
@@ -720,6 +721,26 @@ func TestFindingRowShowsItsPhotos(t *testing.T) {
 	for _, id := range []string{visit, later, own} {
 		if !strings.Contains(page, `<figure id="photo-`+id+`">`) {
 			t.Errorf("photo %s linked from its finding is not on the page", id)
+		}
+	}
+}
+
+// TestRefusedFormKeptAsText: a comment refused for invalid UTF-8 or a
+// NUL is shown again on the error page as text (U+FFFD), the page valid
+// UTF-8 as its charset says — it held the raw bytes (security probe).
+func TestRefusedFormKeptAsText(t *testing.T) {
+	srv := apptest.Start(t)
+	insp := submit(t, srv.Login(apptest.Inspector), apptest.Xinfu)
+	b := loggedIn(t, srv, apptest.CountyOffice)
+	path := "/console/inspections/" + insp
+	_, page := b.get(path)
+	for _, comment := range []string{"照片\xff\xfe<b>不清</b>", "照片\x00不清"} {
+		st, out := b.post(path+"/review", withSeqs(url.Values{"csrf": {csrf(t, page)}, "decision": {"return"}, "comment": {comment}}, page))
+		if st != http.StatusBadRequest || !utf8.ValidString(out) || strings.Contains(out, "\x00") {
+			t.Errorf("comment %q: %d, valid UTF-8 %v", comment, st, utf8.ValidString(out))
+		}
+		if want := strings.ToValidUTF8(strings.ReplaceAll(comment, "\x00", ""), "\uFFFD"); !strings.Contains(out, html.EscapeString(want)) {
+			t.Errorf("comment %q: the page does not keep it as %q", comment, want)
 		}
 	}
 }
