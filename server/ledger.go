@@ -116,6 +116,10 @@ type FindingQuery struct {
 	// rectification an office may verify now (a returned inspection's
 	// rectified findings wait for its approval).
 	Verifiable bool
+	// Unapproved keeps only the findings of inspections not approved
+	// (under review, or returned): with Status rectified, those reported
+	// rectified that no one may verify yet.
+	Unapproved bool
 	// OverdueOn, a date (YYYY-MM-DD), keeps the findings past their
 	// deadline on that day and still to be rectified.
 	OverdueOn string

@@ -17,7 +17,12 @@ import (
 // status, and those still to be rectified together ("todo").
 var findingStatusChoices = []option{{Value: "todo", Label: "未整改完成（待整改、整改中）"},
 	{Value: "open", Label: "待整改"}, {Value: "rectifying", Label: "整改中"}, {Value: "rectified", Label: "已整改（待核实）"},
-	{Value: "verified", Label: "已核实"}}
+	{Value: awaitsApproval, Label: "已整改（所属检查未审核通过，暂不能核实）"}, {Value: "verified", Label: "已核实"}}
+
+// awaitsApproval is the findings list's status of findings reported
+// rectified whose inspection is not approved: no one may verify them yet,
+// and without it the statuses' lists did not add up to the whole.
+const awaitsApproval = "rectified_unapproved"
 
 type findingListRow struct {
 	ID, Link, County, Site, Item, Description, Severity, Deadline, Status, StatusCode, Note, Inspector string
@@ -37,6 +42,8 @@ func (c *Console) findingQuery(ec echo.Context) (server.FindingQuery, error) {
 		q.Open = true
 	case st != "" && !slices.ContainsFunc(findingStatusChoices, func(o option) bool { return o.Value == st }):
 		return q, server.Errorf(syncproto.CodeBadRequest, "未知的问题状态 %q", st)
+	case st == awaitsApproval:
+		q.Status, q.Unapproved = "rectified", true
 	default:
 		// 已整改（待核实）: those an office can verify now, not those of
 		// an inspection still to be approved.

@@ -45,9 +45,27 @@ func TestRectifiedToVerify(t *testing.T) {
 	if strings.Contains(list, "#finding-"+returned) {
 		t.Error("已整改（待核实） lists a returned inspection's finding, which cannot be verified")
 	}
-	// Every status still lists it.
+	// Every status still lists it, and so does its own choice (the
+	// statuses' lists added up to less than the whole: reviewer probe).
 	if _, all := b.get("/console/findings"); !strings.Contains(all, "#finding-"+returned) {
 		t.Error("the findings list lacks the returned inspection's finding")
+	}
+	_, waiting := b.get("/console/findings?status=rectified_unapproved")
+	if !strings.Contains(waiting, "#finding-"+returned) || strings.Contains(waiting, "#finding-"+approved) ||
+		!strings.Contains(waiting, `<option value="rectified_unapproved" selected>`) {
+		t.Error("已整改（所属检查未审核通过） does not list just the returned inspection's finding")
+	}
+	total := 0
+	for _, st := range []string{"open", "rectifying", "rectified", "rectified_unapproved", "verified"} {
+		_, page := b.get("/console/findings?status=" + st)
+		total += strings.Count(page, `<tr data-id="`)
+	}
+	if _, all := b.get("/console/findings"); strings.Count(all, `<tr data-id="`) != total || total != 2 {
+		t.Errorf("the statuses list %d findings, all %d, want 2 each", total, strings.Count(all, `<tr data-id="`))
+	}
+	// The overview counts the one to verify, linking to its list.
+	if _, ov := b.get("/console/overview"); !strings.Contains(ov, `<a href="/console/findings?status=rectified"><b id="kpi-verify">1</b> 个问题已整改，待核实</a>`) {
+		t.Error("the overview does not count the one rectification to verify")
 	}
 	for _, tc := range []struct {
 		insp        string

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"github.com/xinzhou-eco/fieldsync/server"
@@ -68,10 +69,24 @@ func (c *Console) overview(ec echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// The rectifications an office may verify now: its next work, as the
+	// flagged inspections waiting are (the findings list's 已整改（待核实）).
+	_, toVerify, err := c.d.Store.Findings(ctx, server.FindingQuery{Scope: p.Scope(), Status: "rectified", Verifiable: true, Limit: 1})
+	if err != nil {
+		return err
+	}
 	// Inspections this month by county and status.
 	byCounty := map[string]*countyStatusRow{}
 	var rows []*countyStatusRow
 	total := &countyStatusRow{County: "合计"}
+	// Every county of the viewer's, those without an inspection too: a
+	// city comparing counties looks for those first.
+	for _, ct := range c.counties {
+		if p.CanSee(ct.Code) {
+			byCounty[ct.Code] = &countyStatusRow{County: c.countyName(ct.Code)}
+			rows = append(rows, byCounty[ct.Code])
+		}
+	}
 	for _, t := range tallies {
 		r := byCounty[t.County]
 		if r == nil {
@@ -186,7 +201,7 @@ func (c *Console) overview(ec echo.Context) error {
 		"Month": monthStart.Format("2006年1月"), "MonthParam": month, "ThisMonth": thisMonth,
 		"PrevMonth": monthStart.AddDate(0, -1, 0).Format("2006-01"), "NextMonth": monthStart.AddDate(0, 1, 0).Format("2006-01"),
 		"Rows": rows, "Total": total, "Chart": countyChart(rows),
-		"Flagged": o.FlaggedWaiting, "OverdueFindings": o.OverdueFindings, "OverdueTasks": overdueTasks, "Stale": stale, "Refused": refused,
+		"Flagged": o.FlaggedWaiting, "ToVerify": toVerify, "OverdueFindings": o.OverdueFindings, "OverdueTasks": overdueTasks, "Stale": stale, "Refused": refused,
 		"Rates": rates, "Weeks": weekLabels, "Today": today,
 	}
 	return c.render(ec, http.StatusOK, "overview.html", data)
@@ -202,10 +217,13 @@ const (
 // countyChart draws the month's inspections per county as horizontal
 // bars stacked by status.
 func countyChart(rows []*countyStatusRow) template.HTML {
-	const labelW, barW, rowH = 90, 260, 26
-	most := 1
+	const barW, rowH = 260, 26
+	most, labelW := 1, 90
 	for _, r := range rows {
 		most = max(most, r.Total)
+		// Room for the longest name (五台山风景名胜区), at the chart's
+		// font size of about 13 px a Chinese character.
+		labelW = max(labelW, 20+13*utf8.RuneCountInString(r.County))
 	}
 	h := max(1, len(rows))*rowH + 10
 	var b strings.Builder

@@ -70,6 +70,9 @@ func (d *Dialect) FindingWhere(q server.FindingQuery) (where string, args []any,
 	if q.Verifiable {
 		w += " AND EXISTS (SELECT 1 FROM inspection vi WHERE vi.id = finding.inspection_id AND vi.status = 'approved')"
 	}
+	if q.Unapproved {
+		w += " AND NOT EXISTS (SELECT 1 FROM inspection vi WHERE vi.id = finding.inspection_id AND vi.status = 'approved')"
+	}
 	if q.OverdueOn != "" {
 		w += " AND " + overdueFinding("finding")
 		args = append(args, q.OverdueOn)

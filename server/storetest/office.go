@@ -1069,6 +1069,8 @@ func testFindings(t *testing.T, open Opener) {
 		{"status", server.FindingQuery{Scope: o.all, Status: "rectified"}, []string{o.fC}, 1},
 		{"to verify: of an approved inspection only", server.FindingQuery{Scope: o.all, Status: "rectified", Verifiable: true}, nil, 0},
 		{"of approved inspections", server.FindingQuery{Scope: o.all, Verifiable: true}, []string{o.fB}, 1},
+		{"rectified, its inspection not approved", server.FindingQuery{Scope: o.all, Status: "rectified", Unapproved: true}, []string{o.fC}, 1},
+		{"of inspections not approved", server.FindingQuery{Scope: o.all, Unapproved: true}, []string{o.fC, o.fA}, 2},
 		{"still to rectify", server.FindingQuery{Scope: o.all, Open: true}, []string{o.fB, o.fA}, 2},
 		{"overdue", server.FindingQuery{Scope: o.all, OverdueOn: "2026-11-20"}, []string{o.fB}, 1},
 		{"overdue, later", server.FindingQuery{Scope: o.all, OverdueOn: "2027-01-01"}, []string{o.fB, o.fA}, 2},
