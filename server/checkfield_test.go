@@ -49,6 +49,19 @@ func TestCheckDeviceField(t *testing.T) {
 		// The opacity is k in m⁻¹, not a percentage.
 		{syncproto.EntityVehicleCheck, "opacity", `1.35`, `1.35`},
 		{syncproto.EntityVehicleCheck, "opacity", `45`, syncproto.CodeInvalidField},
+		// Free text (a note, a description, a summary): line breaks and
+		// tabs, not other control characters, direction overrides or
+		// noncharacters, escaped or not (security probe: stored, and
+		// shown by the console as sent).
+		{syncproto.EntityVehicleCheck, "note", `"东侧\n西侧\t完 👨\u200d👩\u200d👧"`, "\"东侧\\n西侧\\t完 👨\u200d👩\u200d👧\""},
+		{syncproto.EntityVehicleCheck, "note", `"a\u0001b"`, syncproto.CodeInvalidField},
+		{syncproto.EntityVehicleCheck, "note", "\"a\x7fb\"", syncproto.CodeInvalidField},
+		{syncproto.EntityVehicleCheck, "note", `"a\u001bb"`, syncproto.CodeInvalidField},
+		{syncproto.EntityFinding, "description", "\"围挡\ufffe\"", syncproto.CodeInvalidField},
+		{syncproto.EntityFinding, "description", `"围挡\uffff"`, syncproto.CodeInvalidField},
+		{syncproto.EntityFinding, "rectification_note", `"已整改\ufdd0"`, syncproto.CodeInvalidField},
+		{syncproto.EntityInspection, "summary", `"\ud83f\udfff"`, syncproto.CodeInvalidField},
+		{syncproto.EntityInspection, "summary", "\"通过\u202e过通\"", syncproto.CodeInvalidField},
 		{syncproto.EntityVehicleCheck, "voided_at", `"2026-12-01T10:00:00+08:00"`, syncproto.CodeServerOwnedField},
 		{syncproto.EntityVehicleCheck, "no_such_field", `1`, syncproto.CodeUnknownField},
 		{"no_such_entity", "x", `1`, syncproto.CodeUnknownEntity},

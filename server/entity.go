@@ -95,6 +95,10 @@ type TextFormat struct {
 	// Label describes the form in Chinese, for messages; Doc in English,
 	// for the API documentation.
 	Label, Doc string
+	// DevicesOnly: the form is checked of what devices send, not of the
+	// server's own writes (which keep values stored before it, and the
+	// console's forms, shown escaped).
+	DevicesOnly bool
 }
 
 // SHA256Hex is the form of a SHA-256 as fieldsync writes and compares
@@ -126,20 +130,17 @@ func OneNewline(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
 }
 
-// MultiLine reports whether s is text on any number of lines: no control
-// character but the line breaks and the tab, and no character that
-// reverses or hides what follows it (direction embeddings, overrides and
-// isolates). Zero-width joiners stay: emoji sequences need them.
-func MultiLine(s string) bool {
-	for _, r := range s {
-		switch {
-		case r == '\n' || r == '\r' || r == '\t':
-		case unicode.IsControl(r), r >= '\u202a' && r <= '\u202e', r >= '\u2066' && r <= '\u2069':
-			return false
-		}
-	}
-	return true
-}
+// MultiLine reports whether s is text on any number of lines
+// (syncproto.FreeText): what a comment, a note or a description may be.
+func MultiLine(s string) bool { return syncproto.FreeText(s) }
+
+// FreeText is the form of a text field that has no other (a note, a
+// description, a summary): text on any number of lines, without other
+// control characters (MultiLine). Every device-written text field without
+// a form of its own has it.
+var FreeText = &TextFormat{Valid: MultiLine, DevicesOnly: true,
+	Label: "文字（可换行；不能含其他控制字符、文字方向控制符或非字符码位）",
+	Doc:   "free text: line breaks and tabs, no other control character, direction override or noncharacter"}
 
 // noControls reports whether s has no control character (C0, C1), line
 // or paragraph separator, or format character (Unicode's Cf: zero-width
@@ -503,6 +504,9 @@ func init() {
 	for _, e := range Entities {
 		e.byName = make(map[string]*Field, len(e.Fields))
 		for i := range e.Fields {
+			if f := &e.Fields[i]; f.Type == TypeText && f.Format == nil && f.Enum == nil && f.DeviceEnum == nil && f.Aliases == nil && !f.Server {
+				f.Format = FreeText
+			}
 			e.byName[e.Fields[i].Name] = &e.Fields[i]
 			names[e.Fields[i].Name] = e.Fields[i].Name
 			if e.Fields[i].Rectification {
@@ -672,7 +676,7 @@ func (f *Field) checkPlain(body []byte, device bool) error {
 		}
 	}
 	if f.Format != nil {
-		if err := f.checkFormat(string(body)); err != nil {
+		if err := f.checkFormat(string(body), device); err != nil {
 			return err
 		}
 	}
@@ -705,8 +709,8 @@ func (f *Field) checkFilled(s string) error {
 }
 
 // checkFormat checks a text against the field's Format, if it has one.
-func (f *Field) checkFormat(s string) error {
-	if f.Format != nil && !f.Format.Valid(s) {
+func (f *Field) checkFormat(s string, device bool) error {
+	if f.Format != nil && (device || !f.Format.DevicesOnly) && !f.Format.Valid(s) {
 		return Errorf(syncproto.CodeInvalidField, "字段 %s 应为%s", f.Name, f.Format.Label)
 	}
 	return nil
@@ -759,7 +763,7 @@ func (f *Field) checkString(s string, device bool) error {
 			return Errorf(syncproto.CodeInvalidField, "字段 %s 应为小写 UUID", f.Name)
 		}
 	}
-	if err := f.checkFormat(s); err != nil {
+	if err := f.checkFormat(s, device); err != nil {
 		return err
 	}
 	if err := f.checkFilled(s); err != nil {

@@ -49,6 +49,8 @@ func ParseAnswer(it *ChecklistItem, raw json.RawMessage) (Answer, error) {
 		return bad("%s", problem)
 	case utf8.RuneCountInString(a.Note) > MaxNoteLen:
 		return bad("的备注超过 %d 个字", MaxNoteLen)
+	case !FreeText(a.Note):
+		return bad("的备注含有控制字符、文字方向控制符或非字符码位（只可含文字、换行和制表符）")
 	case a.Result != "" && a.Result != ResultPass && a.Result != ResultFail && a.Result != ResultNA:
 		return bad("的 result 只能是 pass、fail 或 na，而不是 %q", a.Result)
 	case it.Type == ItemCheck && a.Result == "":
@@ -260,6 +262,9 @@ func (it *ChecklistItem) checkValue(v any) string {
 		s, ok := v.(string)
 		if !ok || Blank(s) {
 			return "应填文字"
+		}
+		if !FreeText(s) {
+			return "含有控制字符、文字方向控制符或非字符码位（只可含文字、换行和制表符）"
 		}
 	case ItemChoice:
 		s, _ := v.(string)

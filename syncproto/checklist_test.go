@@ -90,6 +90,12 @@ func TestInvalidAnswersCountAsMissing(t *testing.T) {
 		{"remarks", `{"value":"\u0301"}`, "应填文字"},
 		{"remarks", `{"value":"\u3000\u00a0"}`, "应填文字"},
 		{"remarks", `{"value":"x","photo":1}`, "未知字段 \"photo\""},
+		// Free text: no control character but line breaks and tabs, no
+		// direction override, no noncharacter (security probe).
+		{"remarks", `{"value":"东侧\u0007"}`, "含有控制字符"},
+		{"remarks", `{"value":"东侧\uffff"}`, "含有控制字符"},
+		{"fence", `{"result":"fail","note":"东侧\u001b[31m"}`, "的备注含有控制字符"},
+		{"fence", `{"result":"fail","note":"东侧\u202e"}`, "的备注含有控制字符"},
 	} {
 		t.Run(tc.key+" "+tc.answer, func(t *testing.T) {
 			c := CheckCompleteness(testItems(), answersOf(tc.key, tc.answer), nil)

@@ -20,3 +20,22 @@ func Blank(s string) bool {
 	}
 	return true
 }
+
+// FreeText reports whether s is text a person may type on any number of
+// lines (a note, a description, a comment): no control character but the
+// line breaks and the tab, no character that reverses or hides what
+// follows it (direction embeddings, overrides and isolates), and no
+// noncharacter (U+FFFE, U+FFFF, U+FDD0–U+FDEF and the last two of every
+// plane), which no keyboard types and which exports turn into U+FFFD.
+// Zero-width joiners stay: emoji sequences need them.
+func FreeText(s string) bool {
+	for _, r := range s {
+		switch {
+		case r == '\n' || r == '\r' || r == '\t':
+		case unicode.IsControl(r), r >= '\u202a' && r <= '\u202e', r >= '\u2066' && r <= '\u2069',
+			r >= '\ufdd0' && r <= '\ufdef', r&0xfffe == 0xfffe:
+			return false
+		}
+	}
+	return true
+}

@@ -22,11 +22,28 @@ func TestDirectionControlsShown(t *testing.T) {
 	phone := srv.Login(apptest.Inspector)
 	insp, finding := uuid.NewString(), uuid.NewString()
 	spoof := "问题\u202e21-21-6202 限期"
+	summary := "结论\u2067隔离\u2069响铃\u0007转义\u001b\u0085\u007f"
 	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields("site_id", apptest.DemoSite(t, apptest.Xinfu),
 		"template_id", "construction_dust", "template_version", 1, "status", "draft", "started_at", "2026-11-28T09:00:00+08:00",
-		"summary", "结论\u2067隔离\u2069响铃\u0007转义\u001b\u0085\u007f", "answers.material_cover", map[string]any{"result": "fail", "note": "note\u202eabc"})),
+		"answers.material_cover", map[string]any{"result": "fail", "note": "note\u202eabc"})),
 		apptest.Mut(phone, syncproto.EntityFinding, finding, apptest.Fields("inspection_id", insp, "item_key", "material_cover",
-			"description", spoof, "deadline", "2026-11-30", "status", "open")))
+			"description", "问题", "deadline", "2026-11-30", "status", "open")))
+	// A phone's free text with them is refused now; stored before that
+	// rule (written here by the server), it is shown as below.
+	for _, m := range []syncproto.Mutation{apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields("summary", summary)),
+		apptest.Mut(phone, syncproto.EntityFinding, finding, apptest.Fields("description", spoof))} {
+		if r := apptest.Push(t, phone, m).Results[0]; r.Status != "rejected" || r.Code != syncproto.CodeInvalidField {
+			t.Errorf("a phone's %s with control characters: %s %s, want rejected invalid_field", m.Entity, r.Status, r.Code)
+		}
+	}
+	if err := srv.App.Syncer.Store.Update(t.Context(), func(tx server.WriteTx) error {
+		if err := srv.App.Syncer.Upsert(t.Context(), tx, syncproto.EntityInspection, insp, apptest.Xinfu, map[string]any{"summary": summary}); err != nil {
+			return err
+		}
+		return srv.App.Syncer.Upsert(t.Context(), tx, syncproto.EntityFinding, finding, apptest.Xinfu, map[string]any{"description": spoof})
+	}); err != nil {
+		t.Fatal(err)
+	}
 	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields("status", "submitted")))
 
 	b := loggedIn(t, srv, apptest.CountyOffice)
@@ -81,7 +98,15 @@ func TestDirectionControlsEditable(t *testing.T) {
 	phone := srv.Login(apptest.Inspector)
 	site := apptest.DemoSite(t, apptest.Xinfu)
 	spoofed := "地址\u202e21-21-6202\u202c"
-	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntitySite, site, apptest.Fields("address", spoofed)))
+	// Stored before a phone's was refused (written here by the server).
+	if r := apptest.Push(t, phone, apptest.Mut(phone, syncproto.EntitySite, site, apptest.Fields("address", spoofed))).Results[0]; r.Code != syncproto.CodeInvalidField {
+		t.Errorf("a phone's address with an override: %s %s, want rejected invalid_field", r.Status, r.Code)
+	}
+	if err := srv.App.Syncer.Store.Update(t.Context(), func(tx server.WriteTx) error {
+		return srv.App.Syncer.Upsert(t.Context(), tx, syncproto.EntitySite, site, apptest.Xinfu, map[string]any{"address": spoofed})
+	}); err != nil {
+		t.Fatal(err)
+	}
 	stored := func(field string) string { return storedField(t, srv, syncproto.EntitySite, site, field) }
 
 	// The name corrected, the address left as shown: kept as stored.
