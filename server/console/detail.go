@@ -142,7 +142,7 @@ func (c *Console) showDetail(ec echo.Context, insp *server.StoredRecord, status 
 		// No start but an end: not shown as a range from the receipt,
 		// which an end before it would make run backwards.
 		"NoStart": insp.Text("started_at") == "" && insp.Text("finished_at") != "", "Received": insp.CreatedAt.In(chinaTime).Format("2006-01-02 15:04"),
-		"ReviewComment": insp.Text("review_comment"), "Template": tmpl.Title, "TemplateVersion": tmpl.Version, "Answers": answers(insp, tmpl),
+		"ReviewComment": insp.Text("review_comment"), "Resubmitted": resubmitted(insp), "Template": tmpl.Title, "TemplateVersion": tmpl.Version, "Answers": answers(insp, tmpl),
 		"Done": ec.QueryParam("done"), "Inspector": c.userName(ctx, insp.CreatedBy),
 		"Today": c.today(), "LatestDate": fmt.Sprintf("%d-12-31", server.LatestDateYear)}
 	mine, err := c.d.Syncer.HandsOf(ctx, p)

@@ -110,6 +110,7 @@ func (c *Console) queueEntries(ec echo.Context, q server.InspectionQuery, s serv
 			Template: c.templateTitle(r.Text("template_id")), Status: r.Text("status"),
 			Started: visitStarted(r), Inspector: e.Inspector, Failed: e.Failed, Photos: e.Photos, Flags: e.Flags, Unchecked: e.Unchecked}
 		row.Missing, row.Checked, row.Unknown = max(e.Missing, 0), e.Missing >= 0, server.HasUnknownAnswers(r)
+		row.Resubmitted = resubmitted(r)
 		row.Bulk = row.Status == "submitted" && e.Clean() && principalOf(ec).Role.CanReview() && !server.OwnWork(principalOf(ec), r)
 		rows = append(rows, row)
 	}

@@ -744,3 +744,28 @@ func TestRefusedFormKeptAsText(t *testing.T) {
 		}
 	}
 }
+
+// TestResubmittedMarked: an inspection submitted again after a return is
+// marked so in the queue, and its page shows the return's comment as the
+// last return's, not as a current 审核意见 (reviewer probe).
+func TestResubmittedMarked(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	again := pushIn(t, phone, apptest.Xinfu, "coal_boiler", "2026-11-27T09:00:00+08:00", completeBoiler...)
+	first := pushIn(t, phone, apptest.Xinfu, "coal_boiler", "2026-11-27T10:00:00+08:00", completeBoiler...)
+	office := srv.Login(apptest.CountyOffice)
+	if err := office.Do(ctx, http.MethodPost, "/api/v1/inspections/"+again+"/review", map[string]any{"decision": "return", "comment": "请补拍锅炉房"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	pullAll(t, phone, "")
+	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, again, apptest.Fields("status", "submitted", "summary", "已补拍")))
+	b := loggedIn(t, srv, apptest.CountyOffice)
+	queue := mustGet(t, b, "/console/queue")
+	if !strings.Contains(rowOf(queue, again), "（退回后重新提交）") || strings.Contains(rowOf(queue, first), "重新提交") {
+		t.Errorf("the queue's rows: resubmitted %q, first %q", rowOf(queue, again), rowOf(queue, first))
+	}
+	page := mustGet(t, b, "/console/inspections/"+again)
+	if !strings.Contains(page, "<dt>上次退回意见</dt><dd>请补拍锅炉房") || strings.Contains(page, "<dt>审核意见</dt>") || !strings.Contains(page, "重新提交；改了什么见下方修改历史") {
+		t.Error("the resubmitted inspection's page does not show the comment as the last return's")
+	}
+}

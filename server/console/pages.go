@@ -292,6 +292,14 @@ type queueRow struct {
 	// Unknown: it answers items its checklist lacks, which keeps it out
 	// of a bulk approval though nothing is missing.
 	Unknown bool
+	// Resubmitted: waiting for review again, after a return.
+	Resubmitted bool
+}
+
+// resubmitted reports whether inspection r waits for review after a
+// return: submitted, and reviewed before.
+func resubmitted(r *server.StoredRecord) bool {
+	return r.Text("status") == "submitted" && r.Text("reviewed_at") != ""
 }
 
 // completenessOptions are the queue's completeness filter.
