@@ -203,8 +203,13 @@ func (c *Console) siteMapPage(ec echo.Context) error {
 		where[r.ID] = s
 		sites = append(sites, s)
 	}
+	// The month asked for (?month=YYYY-MM; this month by default): an
+	// office closing last month looks at its inspections.
 	now := c.now().In(chinaTime)
-	start := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, chinaTime)
+	month, start, err := requestedMonth(ec.QueryParam("month"), now, "检查")
+	if err != nil {
+		return err
+	}
 	irecs, nInsp, err := c.d.Store.Inspections(ctx, server.InspectionQuery{Scope: p.Scope(), From: start.Format(time.DateOnly),
 		To: start.AddDate(0, 1, -1).Format(time.DateOnly), Limit: 5000})
 	if err != nil {
@@ -234,7 +239,9 @@ func (c *Console) siteMapPage(ec echo.Context) error {
 		legend = append(legend, map[string]any{"Class": "r-" + k, "Name": resultNames[k], "N": counts[k]})
 	}
 	return c.render(ec, http.StatusOK, "map.html", map[string]any{"Map": c.newAreaMap(counties, sites, insps),
-		"Sites": len(recs), "Located": located, "Outside": outside, "Inspections": nInsp, "Legend": legend, "Month": now.Format("2006年1月"),
+		"Sites": len(recs), "Located": located, "Outside": outside, "Inspections": nInsp, "Legend": legend, "Month": start.Format("2006年1月"),
+		"MonthParam": month, "ThisMonth": month == now.Format("2006-01"), "PrevMonth": start.AddDate(0, -1, 0).Format("2006-01"),
+		"NextMonth": start.AddDate(0, 1, 0).Format("2006-01"), "Today": now.Format(time.DateOnly), "MonthPath": "/console/map",
 		"Undrawn": missed,
 		"Tiles":   c.d.TileURL != ""})
 }

@@ -198,7 +198,7 @@ func (c *Console) overview(ec echo.Context) error {
 		weekLabels[i] = w[5:] + "起"
 	}
 	data := map[string]any{
-		"Month": monthStart.Format("2006年1月"), "MonthParam": month, "ThisMonth": thisMonth,
+		"Month": monthStart.Format("2006年1月"), "MonthParam": month, "ThisMonth": thisMonth, "MonthPath": "/console/overview",
 		"PrevMonth": monthStart.AddDate(0, -1, 0).Format("2006-01"), "NextMonth": monthStart.AddDate(0, 1, 0).Format("2006-01"),
 		"Rows": rows, "Total": total, "Chart": countyChart(rows),
 		"Flagged": o.FlaggedWaiting, "ToVerify": toVerify, "OverdueFindings": o.OverdueFindings, "OverdueTasks": overdueTasks, "Stale": stale, "Refused": refused,

@@ -348,6 +348,23 @@ func TestMap(t *testing.T) {
 			t.Errorf("the map's inspection %s is not in the text list once", d[1])
 		}
 	}
+	// Another month, as an office closing last month looks at it: its
+	// inspections, not this month's; a month to come or no month is
+	// refused (reviewer probe: ?month= was ignored).
+	now := srv.App.Syncer.Now().In(server.ChinaTime)
+	thisMonth := regexp.MustCompile(`现场检查 (\d+) 次`).FindStringSubmatch(page)
+	last := time.Date(now.Year(), now.Month()-1, 1, 0, 0, 0, 0, server.ChinaTime)
+	city := loggedIn(t, srv, apptest.CityOffice)
+	_, lastPage := city.get("/console/map?month=" + last.Format("2006-01"))
+	if !strings.Contains(lastPage, "<h1>点位与"+last.Format("2006年1月")+"检查地图</h1>") || !strings.Contains(lastPage, last.Format("2006年1月")+"现场检查 0 次") ||
+		strings.Contains(lastPage, `class="insp r-`) || thisMonth == nil || thisMonth[1] == "0" || !strings.Contains(lastPage, `id="next-month"`) {
+		t.Errorf("last month's map (this month's count %v) shows this month's inspections or no month of its own", thisMonth)
+	}
+	for _, bad := range []string{now.AddDate(0, 2, 0).Format("2006-01"), "2026-13", "十一月"} {
+		if st, _ := city.get("/console/map?month=" + url.QueryEscape(bad)); st != http.StatusBadRequest {
+			t.Errorf("the map of month %q: %d, want 400", bad, st)
+		}
+	}
 	tiles := apptest.Start(t, func(c *app.Config) { c.TileURL = "https://tiles.example.cn/{z}/{x}/{y}.png" })
 	b := loggedIn(t, tiles, apptest.CountyOffice)
 	req, _ := http.NewRequest(http.MethodGet, tiles.URL+"/console/map", nil)
