@@ -493,7 +493,9 @@ func (c *Console) reportCSV(ec echo.Context) error {
 	w := csv.NewWriter(&buf)
 	// What the file is, as the XLSX's sheet titles say it: a CSV saved or
 	// sent on is read without the address it came from.
-	_ = w.Write(csvCells([]string{withFilter("信息报送（"+month+"）", c.reportFilter(rp))}))
+	// The unit and the day it was made, as every XLSX title row says.
+	_ = w.Write(csvCells([]string{c.exportUnit(principalOf(ec)) + " " + withFilter("信息报送（"+month+"）", c.reportFilter(rp)) +
+		"　制表日期：" + c.today()}))
 	for _, t := range tables {
 		_ = w.Write([]string{})
 		_ = w.Write(csvCells([]string{t.heading()}))

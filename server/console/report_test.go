@@ -330,8 +330,11 @@ func TestMonthlyReportByUnit(t *testing.T) {
 	// CSV and in the XLSX alike; the other tables and sheets, every
 	// county's figures of the month, do not name it. The CSV's first line
 	// says what the file is.
-	if lines[0] != "信息报送（2026-11）" {
-		t.Errorf("the CSV begins %q, want the report's title and month", lines[0])
+	// By whom and when, as the XLSX's titles say (reviewer probe: the
+	// CSV's named neither).
+	made := "　制表日期：" + server.ChinaDay(srv.App.Syncer.Now())
+	if lines[0] != "忻州市 信息报送（2026-11）"+made {
+		t.Errorf("the CSV begins %q, want the unit, the report's title and month, and the day made", lines[0])
 	}
 	headed := 0
 	for _, line := range lines {
@@ -357,7 +360,7 @@ func TestMonthlyReportByUnit(t *testing.T) {
 		}
 	}
 	_, csvCounty := city.get("/console/report.csv" + q + "&county=" + apptest.Xinfu)
-	if first, _, _ := strings.Cut(strings.TrimPrefix(csvCounty, "\uFEFF"), "\n"); first != "信息报送（2026-11；区县：忻府区）" {
+	if first, _, _ := strings.Cut(strings.TrimPrefix(csvCounty, "\uFEFF"), "\n"); first != "忻州市 信息报送（2026-11；区县：忻府区）"+made {
 		t.Errorf("the CSV of one county begins %q, want its title to name the county", first)
 	}
 	if st, page := city.get("/console/report?month=2026-11&unit=" + url.QueryEscape("不存在的单位")); st != http.StatusBadRequest || !strings.Contains(page, "没有责任单位") {
