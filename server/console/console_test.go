@@ -572,6 +572,14 @@ func TestVerifyRectification(t *testing.T) {
 	if !strings.Contains(page, `id="finding-`+finding+`"`) || !strings.Contains(page, "待整改") || strings.Contains(page, "核实整改到位") {
 		t.Fatalf("approved page before any rectification:\n%s", page)
 	}
+	// Still to be rectified past its deadline: its row says by how many
+	// days, as the findings list does (reviewer probe).
+	if due, _ := time.ParseInLocation(time.DateOnly, "2026-12-05", server.ChinaTime); srv.App.Syncer.Now().After(due.AddDate(0, 0, 1)) {
+		days := int(srv.App.Syncer.Now().Sub(due).Hours() / 24)
+		if !strings.Contains(page, `<td data-label="整改时限">2026-12-05<br><span class="warn">逾期 `+strconv.Itoa(days)+` 天</span></td>`) {
+			t.Errorf("the overdue finding's row does not say it is %d days overdue", days)
+		}
+	}
 
 	rectify := func(note string) {
 		t.Helper()

@@ -84,6 +84,9 @@ type findingRow struct {
 	// DeadlinePassed: its deadline is before today (the form sending it
 	// back says it would be overdue at once unless given a new one).
 	DeadlinePassed bool
+	// Overdue is how many days its deadline is past while it is still to
+	// be rectified (0: not overdue), as the findings list says.
+	Overdue int
 	mine           bool   // of the viewer's own hand (server.Hands.In)
 	key            string // the item it was raised for ("" if none)
 }
@@ -500,7 +503,7 @@ func (c *Console) findings(ec echo.Context, insp *server.StoredRecord, items map
 			Note: f.Text("rectification_note"), VerifyComment: f.Text("verify_comment"),
 			CanVerify: decides && st == "rectified", CanReopen: decides && (st == "rectified" || st == "verified"),
 			AwaitsApproval: st == "rectified" && insp.Text("status") != "approved", key: f.Text("item_key"),
-			DeadlinePassed: f.Text("deadline") != "" && f.Text("deadline") < c.today()})
+			DeadlinePassed: f.Text("deadline") != "" && f.Text("deadline") < c.today(), Overdue: overdueBy(f, c.todayAt())})
 	}
 	return out, nil
 }
