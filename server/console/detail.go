@@ -87,8 +87,8 @@ type findingRow struct {
 	// Overdue is how many days its deadline is past while it is still to
 	// be rectified (0: not overdue), as the findings list says.
 	Overdue int
-	mine           bool   // of the viewer's own hand (server.Hands.In)
-	key            string // the item it was raised for ("" if none)
+	mine    bool   // of the viewer's own hand (server.Hands.In)
+	key     string // the item it was raised for ("" if none)
 }
 
 type reviewRow struct {

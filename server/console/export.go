@@ -33,23 +33,28 @@ func capped(title string, total int) string {
 func typedRow(t reportTable, row []string) []any {
 	out := make([]any, len(row))
 	for i, v := range row {
-		out[i] = v
-		switch t.kind(i) {
-		case kindCount, kindShared:
-			if n, err := strconv.Atoi(v); err == nil {
-				out[i] = n
-			}
-		case kindPercent:
-			if s, ok := strings.CutSuffix(v, "%"); ok {
-				// 46.3% is the number nearest 0.463 (46.3/100 is not:
-				// 0.46299999999999997 in the cell).
-				if f, err := strconv.ParseFloat(s+"e-2", 64); err == nil {
-					out[i] = percent(f)
-				}
+		out[i] = typedCell(t, i, v)
+	}
+	return out
+}
+
+// typedCell is the cell of column i holding v, by the column's kind.
+func typedCell(t reportTable, i int, v string) any {
+	switch t.kind(i) {
+	case kindCount, kindShared:
+		if n, err := strconv.Atoi(v); err == nil {
+			return n
+		}
+	case kindPercent:
+		if s, ok := strings.CutSuffix(v, "%"); ok {
+			// 46.3% is the number nearest 0.463 (46.3/100 is not:
+			// 0.46299999999999997 in the cell).
+			if f, err := strconv.ParseFloat(s+"e-2", 64); err == nil {
+				return percent(f)
 			}
 		}
 	}
-	return out
+	return v
 }
 
 // sumTotals is a totals row (合计 in the first column) summing the count
@@ -83,6 +88,9 @@ func sumTotals(t reportTable, rows [][]any) []any {
 			tot[col] = sum
 		}
 	}
+	for col, v := range t.TotalCells {
+		tot[col] = typedCell(t, col, v)
+	}
 	return tot
 }
 
@@ -101,6 +109,9 @@ func (t reportTable) Totals() []string {
 	out := make([]string, len(tot))
 	for i, v := range tot {
 		out[i] = fmt.Sprint(v)
+	}
+	for col, v := range t.TotalCells {
+		out[col] = v // as the rows show it ("57.5%"), not as the XLSX's number
 	}
 	return out
 }

@@ -48,6 +48,9 @@ type reportTable struct {
 	// and summed (counts) in its totals; free text that looks like a
 	// number (a note "007", "50%") stays as typed.
 	Kinds []cellKind
+	// TotalCells are totals that are no sums, by column (the summary's
+	// mean progress over every county's tasks), as text like the rows'.
+	TotalCells map[int]string
 }
 
 // cellKind is the type of a report column's cells.
@@ -242,8 +245,12 @@ func (c *Console) monthReport(ec echo.Context) (reportParams, []reportTable, err
 		Kinds: []cellKind{kindText, kindCount, kindCount, kindCount, kindCount, kindCount, kindCount, kindCount, kindCount,
 			kindCount, kindCount, kindCount, kindCount, kindPercent}}
 	byTmpl := reportTable{Title: "按检查表统计", Header: []string{"区县", "检查表", "检查数"}, Kinds: []cellKind{kindText, kindText, kindCount}}
+	// The counties' mean progress over all their tasks: each county's
+	// mean weighed by its tasks.
+	allTasks, pctSum := 0, 0.0
 	for _, r := range reports {
 		ct := server.CountyTasksOf(r.County, tasks, ix)
+		allTasks, pctSum = allTasks+ct.Tasks, pctSum+ct.MeanPct*float64(ct.Tasks)
 		sum.Rows = append(sum.Rows, []string{c.countyName(r.County), itoa(r.Inspections()), itoa(r.Submitted), itoa(r.Returned),
 			itoa(r.Approved), itoa(r.Findings), itoa(r.Photos), itoa(r.FlaggedPhotos), itoa(ct.Tasks),
 			itoa(ct.Counts[syncproto.TaskNotStarted]), itoa(ct.Counts[syncproto.TaskInProgress]), itoa(ct.Counts[syncproto.TaskDone]),
@@ -267,6 +274,9 @@ func (c *Console) monthReport(ec echo.Context) (reportParams, []reportTable, err
 		if unknown > 0 {
 			byTmpl.Rows = append(byTmpl.Rows, []string{c.countyName(r.County), unknownTemplate, itoa(unknown)})
 		}
+	}
+	if allTasks > 0 {
+		sum.TotalCells = map[int]string{len(sum.Header) - 1: pctText(pctSum/float64(allTasks), allTasks)}
 	}
 	failures, err := c.d.Store.MonthItemFailures(ctx, month, counties)
 	if err != nil {

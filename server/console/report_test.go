@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"html/template"
+	"math"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -162,7 +163,8 @@ func TestMonthlyReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Each table's rows end with its totals (合计), on the page too: the
-	// count columns summed, the shared and percent ones left empty.
+	// count columns summed, the shared and percent ones left empty (but
+	// the summary's mean progress, below).
 	data, sumRows := 0, 0
 	var sums []int // the running column sums of the table being read
 	for _, rec := range recs {
@@ -222,6 +224,68 @@ func TestMonthlyReport(t *testing.T) {
 	if cp = squash(cp); !strings.Contains(cp, `<th scope="row">宁武县</th><td>1</td><td>1</td>`) || !strings.Contains(cp, `<th scope="row">忻府区</th><td>3</td><td>1</td><td>1</td><td>1</td>`) ||
 		!strings.Contains(cp, `href="/console/report"`) {
 		t.Errorf("city report:\n%s", cp)
+	}
+	// The summary's totals give the mean progress over every county's
+	// tasks (each county's mean weighed by its tasks), as text on the
+	// page and the CSV, as a percent in the XLSX (it was left empty:
+	// reviewer probe).
+	// One 忻府区 task half done this month: the mean weighs it by 忻府区's
+	// tasks among all, not as one county's mean of sixteen.
+	office, _, err := srv.App.DB.UserByUsername(ctx, apptest.CountyOffice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var xinfuTask string
+	for _, task := range tasks {
+		if slices.Contains(server.TaskCounties(task), apptest.Xinfu) {
+			xinfuTask = task.ID
+			break
+		}
+	}
+	half := 50
+	if err := srv.App.Syncer.ReportProgress(ctx, &server.Principal{UserID: office.ID, Username: office.Username, Name: office.DisplayName,
+		Role: office.Role, Counties: office.Counties}, xinfuTask, apptest.Xinfu,
+		server.ProgressReport{Status: syncproto.TaskInProgress, Pct: &half, Note: "过半"}); err != nil {
+		t.Fatal(err)
+	}
+	thisMonth := server.ChinaDay(srv.App.Syncer.Now())[:7]
+	_, cityCSV := city.get("/console/report.csv?month=" + thisMonth)
+	cr := csv.NewReader(strings.NewReader(strings.TrimPrefix(cityCSV, "\uFEFF")))
+	cr.FieldsPerRecord = -1
+	recs, err = cr.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var weighed, tasksAll float64
+	var totalPct string
+	for _, rec := range recs {
+		if len(rec) != 14 || rec[0] == "区县" {
+			continue
+		}
+		if rec[0] == "合计" {
+			totalPct = rec[13]
+			break
+		}
+		n, _ := strconv.ParseFloat(rec[8], 64)
+		pct, _ := strconv.ParseFloat(strings.TrimSuffix(rec[13], "%"), 64)
+		weighed, tasksAll = weighed+pct*n, tasksAll+n
+	}
+	// (Exactly: one task at 50% among all; the rows' figures are rounded.)
+	if want := strconv.FormatFloat(float64(half)/tasksAll, 'f', 1, 64) + "%"; tasksAll == 0 || weighed == 0 || totalPct != want {
+		t.Errorf("the summary's mean progress %q, want %q over %v tasks", totalPct, want, tasksAll)
+	}
+	_, cityXLSX := city.get("/console/report.xlsx?month=" + thisMonth)
+	cf, err := excelize.OpenReader(strings.NewReader(cityXLSX))
+	if err != nil {
+		t.Fatal(err)
+	}
+	summary, err := cf.GetRows("检查与整改汇总", excelize.Options{RawCellValue: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := summary[len(summary)-1]
+	if v, err := strconv.ParseFloat(last[len(last)-1], 64); last[0] != "合计" || err != nil || math.Abs(v*100-float64(half)/tasksAll) > 0.06 {
+		t.Errorf("the XLSX summary's totals %v: the mean progress is not the percent %.1f", last, float64(half)/tasksAll)
 	}
 }
 
