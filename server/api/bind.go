@@ -44,15 +44,10 @@ func (a *API) decodeJSON(c echo.Context, v any) error {
 		c.Response().Header().Set("Accept-Encoding", "identity")
 		return server.Errorf(syncproto.CodeUnsupportedMediaType, "请求体不能压缩（Content-Encoding），请直接发送 JSON")
 	}
-	body, err := a.pace.readBody(c.Request(), c.Response())
-	var mbe *http.MaxBytesError
+	body, err := a.readWhole(c)
 	switch {
-	case errors.As(err, &mbe):
-		return bodyTooLarge(c, mbe.Limit)
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		return a.pace.tooSlow(err)
 	case err != nil:
-		return &server.Error{Code: syncproto.CodeBadRequest, Message: "请求体读取失败", Err: errors.Join(server.ErrBodyIncomplete, err)}
+		return err
 	case len(bytes.TrimSpace(body)) == 0:
 		return server.Errorf(syncproto.CodeBadRequest, "请求体为空")
 	}
@@ -519,18 +514,29 @@ func (a *API) readConsoleBody(c echo.Context) error {
 		return bodyTooLarge(c, MaxFormBytes)
 	}
 	r.Body = http.MaxBytesReader(c.Response(), r.Body, MaxFormBytes)
-	body, err := a.pace.readBody(r, c.Response())
-	var mbe *http.MaxBytesError
-	switch {
-	case errors.As(err, &mbe):
-		return bodyTooLarge(c, mbe.Limit)
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		return a.pace.tooSlow(err)
-	case err != nil:
-		return &server.Error{Code: syncproto.CodeBadRequest, Message: "请求体读取失败", Err: errors.Join(server.ErrBodyIncomplete, err)}
+	body, err := a.readWhole(c)
+	if err != nil {
+		return err
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	return nil
+}
+
+// readWhole reads the request's body whole with the idle and rate rules
+// (bodyPace.readBody); errors: body_too_large past its limit,
+// request_timeout when it stopped coming, bad_request when cut off.
+func (a *API) readWhole(c echo.Context) ([]byte, error) {
+	body, err := a.pace.readBody(c.Request(), c.Response())
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return nil, bodyTooLarge(c, mbe.Limit)
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return nil, a.pace.tooSlow(err)
+	case err != nil:
+		return nil, &server.Error{Code: syncproto.CodeBadRequest, Message: "请求体读取失败", Err: errors.Join(server.ErrBodyIncomplete, err)}
+	}
+	return body, nil
 }
 
 // errUnreadableForm refuses a body that cannot be read as a form.
