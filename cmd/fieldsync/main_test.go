@@ -415,9 +415,29 @@ func TestRestoreCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	live.Close()
-	if code, out, errs := run(t, "restore", "--data", dir, backup); code != 0 || !strings.Contains(out, "restored") {
+	code, out, errs := run(t, "restore", "--data", dir, backup)
+	if code != 0 || !strings.Contains(out, "restored") {
 		t.Fatalf("restore: %d %q %q", code, out, errs)
 	}
+	// The account made after the backup is said undone (a revocation, a
+	// disable or a password reset would come back as it was, unsaid:
+	// admin probe), and the database replaced is kept, with its log:
+	// opened there, it has that account.
+	if !strings.Contains(errs, "1 account and device changes made after the backup are undone") || !strings.Contains(errs, "user li") {
+		t.Errorf("restore does not say the account change it undoes: %q", errs)
+	}
+	kept, _ := filepath.Glob(filepath.Join(dir, "fieldsync.db.replaced-*"))
+	if len(kept) == 0 || !strings.Contains(out, "kept as "+kept[0]) {
+		t.Fatalf("the replaced database is not kept (%v), or not said: %q", kept, out)
+	}
+	replaced, err := sqlite.Open(context.Background(), kept[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if users, err := replaced.Users(context.Background()); err != nil || len(users) != 2 {
+		t.Errorf("the kept database has users %v (%v), want the backup's and li", users, err)
+	}
+	replaced.Close()
 	restored, err := sqlite.Open(context.Background(), filepath.Join(dir, "fieldsync.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -439,7 +459,7 @@ func TestRestoreCommand(t *testing.T) {
 	// key only if the backup holds seals signed with one (a backup from
 	// before the audit log has none: no key to look for).
 	fresh := t.TempDir()
-	code, out, errs := run(t, "restore", "--data", fresh, backup)
+	code, out, errs = run(t, "restore", "--data", fresh, backup)
 	if code != 0 || !strings.Contains(out, "restored") || !strings.Contains(errs, "has no photos") || strings.Contains(errs, "audit seal key") {
 		t.Fatalf("restore of a backup without seals into a new directory: %d %q %q", code, out, errs)
 	}

@@ -1,14 +1,22 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/xinzhou-eco/fieldsync/server/app"
+	"github.com/xinzhou-eco/fieldsync/server/audit"
 	"github.com/xinzhou-eco/fieldsync/server/sqlite"
 )
 
@@ -52,8 +60,9 @@ func restoreCmd(c *command) {
 			return fmt.Errorf("%s is not a fieldsync database: %w", src, err)
 		}
 		ok, err := db.IntegrityCheck(ctx)
+		var undone []audit.Entry
 		if err == nil && ok == "ok" {
-			err = keepClockAhead(ctx, db, dst)
+			undone, err = fromReplaced(ctx, db, dst)
 		}
 		// Seals signed with a key the backup does not hold (a backup from
 		// before the audit log has none: no key to look for).
@@ -66,11 +75,27 @@ func restoreCmd(c *command) {
 		if err != nil || ok != "ok" {
 			return fmt.Errorf("%s is damaged (%s %v); nothing was replaced", src, ok, err)
 		}
-		removeDB(dst) // with its log, which is not the backup's
+		// The database replaced is kept, with its log (which is not the
+		// backup's): a restore of the wrong file, or of one older than
+		// meant, is undone by putting it back.
+		kept := dst + ".replaced-" + time.Now().UTC().Format("20060102T150405Z")
+		if err := moveDB(dst, kept); err != nil {
+			return fmt.Errorf("keep the database being replaced as %s: %w; nothing was replaced", kept, err)
+		}
 		if err := os.Rename(tmp, dst); err != nil {
 			return err
 		}
 		fmt.Fprintf(c.stdout, "restored %s to %s; phones will pull everything again on their next sync (410 resync_required)\n", src, dst)
+		if _, err := os.Stat(kept); err == nil {
+			fmt.Fprintf(c.stdout, "the database it replaced is kept as %s (with its log): delete it once the restore is confirmed\n", kept)
+		}
+		if len(undone) > 0 {
+			fmt.Fprintf(c.stderr, "warning: %d account and device changes made after the backup are undone by this restore "+
+				"(a revoked phone, a disabled user or a reset password is back as it was): make them again\n", len(undone))
+			for _, e := range undone {
+				fmt.Fprintln(c.stderr, "  undone:", describeAccountEntry(e))
+			}
+		}
 		for _, w := range restoreWarnings(c.cfg, sealed) {
 			fmt.Fprintln(c.stderr, "warning:", w)
 		}
@@ -78,25 +103,58 @@ func restoreCmd(c *command) {
 	}
 }
 
-// keepClockAhead raises the restored database's HLC high-water mark to
-// the one of the database it replaces, if there is one: the server's
-// clock never goes backwards, across a restore too (it had answered with
-// HLCs as late as that mark, and followed phones' clocks ahead of its
-// own). A replaced database that cannot be read gives nothing to keep.
-func keepClockAhead(ctx context.Context, restored *sqlite.DB, replaced string) error {
+// fromReplaced reads the database a restore replaces, if there is one,
+// for what the restore must keep or say. It raises the restored
+// database's HLC high-water mark to the replaced one's: the server's clock
+// never goes backwards, across a restore too (it had answered with HLCs
+// as late as that mark, and followed phones' clocks ahead of its own).
+// And it returns the account entries of the replaced database's audit log
+// that the restored one lacks: the revocations, disables and password
+// resets made after the backup, which the restore undoes. A replaced
+// database that cannot be read gives nothing.
+func fromReplaced(ctx context.Context, restored *sqlite.DB, replaced string) ([]audit.Entry, error) {
 	if _, err := os.Stat(replaced); err != nil {
-		return nil
+		return nil, nil
 	}
 	old, err := sqlite.Open(ctx, replaced)
 	if err != nil {
-		return nil
+		return nil, nil
 	}
 	defer old.Close()
-	h, err := old.HighHLC(ctx)
-	if err != nil {
-		return nil
+	if h, err := old.HighHLC(ctx); err == nil {
+		if err := restored.RaiseHighHLC(ctx, h); err != nil {
+			return nil, err
+		}
 	}
-	return restored.RaiseHighHLC(ctx, h)
+	made, err := old.AccountAudit(ctx)
+	if err != nil {
+		return nil, nil
+	}
+	kept, err := restored.AccountAudit(ctx)
+	if err != nil {
+		return nil, err
+	}
+	have := make(map[string]bool, len(kept))
+	for _, e := range kept {
+		have[e.Hash] = true
+	}
+	var undone []audit.Entry
+	for _, e := range made {
+		if !have[e.Hash] {
+			undone = append(undone, e)
+		}
+	}
+	return undone, nil
+}
+
+// describeAccountEntry is an account entry on one line: when, by whom,
+// on what, and which fields it changed.
+func describeAccountEntry(e audit.Entry) string {
+	var changes map[string]json.RawMessage
+	_ = json.Unmarshal(e.Changes, &changes)
+	fields := slices.Sorted(maps.Keys(changes))
+	return fmt.Sprintf("%s %s: %s %s %s (%s)", e.At.In(audit.ChinaTime).Format("2006-01-02 15:04"), cmp.Or(e.ActorName, e.ActorID, "server"),
+		e.Entity, e.RecordID, e.Action, strings.Join(fields, ", "))
 }
 
 // restoreWarnings are what a restored directory lacks that the backup
@@ -148,6 +206,18 @@ func copyPrivate(src, dst string) (err error) {
 		return err
 	}
 	return out.Close()
+}
+
+// moveDB renames a SQLite database file, with its write-ahead log and
+// shared memory, to kept (kept-wal, kept-shm): opened there, it is the
+// database as it was. Nothing there, nothing is moved.
+func moveDB(path, kept string) error {
+	for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+		if err := os.Rename(path+suffix, kept+suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
 }
 
 // removeDB removes a SQLite database file with its write-ahead log and
