@@ -213,7 +213,7 @@ func (s *Syncer) Push(ctx context.Context, p *Principal, req *syncproto.PushRequ
 	// ones): the store's high-water mark covers each of them, so the
 	// clock restored after a restart is never behind what it answered.
 	for i := range prepared {
-		if resp.Results[i].Status != syncproto.StatusRejected {
+		if resp.Results[i].Status != syncproto.StatusRejected || prepared[i].kept {
 			s.Clock.Observe(prepared[i].h)
 		}
 	}
@@ -426,6 +426,10 @@ type prepared struct {
 	// recheck is the inspection whose completeness the mutation may have
 	// changed (completenessTrigger).
 	recheck string
+	// kept: a delete of a record the store does not hold, refused
+	// (not_found) but kept for its create (keepEarlyDelete): its HLC is
+	// stored, and the clock follows it.
+	kept bool
 }
 
 // prepare runs a mutation's stateless checks: entity, id, HLC (format,
@@ -677,6 +681,7 @@ func (s *Syncer) checkApply(ctx context.Context, tx WriteTx, p *Principal, pm *p
 	m, e, h, vals := pm.m, pm.e, pm.h, pm.vals
 	if *cur == nil {
 		if m.Delete {
+			pm.kept = true
 			return keepEarlyDelete(ctx, tx, p, e, m.ID, h, now)
 		}
 		r, err := s.newRecord(ctx, tx, p, e, m.ID, vals, h, now)

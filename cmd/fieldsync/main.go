@@ -2,7 +2,7 @@
 //
 //	fieldsync serve   [--addr 127.0.0.1:8080] [--data ./data] [--demo]
 //	fieldsync user add --username U --password P --role R --county CODE[,CODE] [--name 显示名]
-//	fieldsync user list | user disable U | user enable U | user scope U --county CODE[,CODE]
+//	fieldsync user list | user disable U | user enable U | user scope U --county CODE[,CODE] | user passwd U
 //	fieldsync device list | device revoke ID | device reinstate ID
 //	fieldsync migrate --from DIR --to postgres://… [--blobs s3://…]
 //	fieldsync backup  OUT.db
@@ -33,6 +33,7 @@ import (
 
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/app"
+	"github.com/xinzhou-eco/fieldsync/server/auth"
 	"github.com/xinzhou-eco/fieldsync/server/postgres"
 	"github.com/xinzhou-eco/fieldsync/server/sqlite"
 )
@@ -52,6 +53,7 @@ usage:
   fieldsync serve [--addr ADDR] [--data DIR] [--demo]
   fieldsync user add --username U (--password P | --password-file FILE) [--role ROLE] [--county CODE[,CODE]] [--name NAME]
   fieldsync user list | user disable U | user enable U | user scope U --county CODE[,CODE]
+  fieldsync user passwd U [--password-file FILE]   (a new password: printed, or the file's; every session of U ends)
   fieldsync device list | device revoke ID | device reinstate ID
   fieldsync migrate --from DIR --to postgres://USER@HOST/DB [--blobs s3://BUCKET?endpoint=…]
   fieldsync backup [--data DIR] OUT.db
@@ -280,6 +282,7 @@ var commands = map[string]func(*command){
 	"user disable":     func(c *command) { userDisableCmd(c, true) },
 	"user enable":      func(c *command) { userDisableCmd(c, false) },
 	"user scope":       userScopeCmd,
+	"user passwd":      userPasswdCmd,
 	"device list":      deviceListCmd,
 	"device revoke":    deviceRevokeCmd,
 	"device reinstate": deviceReinstateCmd,
@@ -431,6 +434,24 @@ func userDisableCmd(c *command, disable bool) {
 			return err
 		}
 		return c.withStore(ctx, func(a *app.App) error {
+			users, err := a.DB.Users(ctx)
+			if err != nil {
+				return err
+			}
+			i := slices.IndexFunc(users, func(u *server.User) bool { return u.Username == name })
+			switch {
+			case i < 0:
+				break // SetUserDisabled says not_found
+			case users[i].Disabled == disable:
+				fmt.Fprintf(c.stdout, "%s is %s already: nothing changed\n", name, map[bool]string{true: "disabled", false: "enabled"}[disable])
+				return nil
+			case disable && users[i].Role == server.RoleAdmin && !slices.ContainsFunc(users, func(u *server.User) bool {
+				return u.Role == server.RoleAdmin && !u.Disabled && u.Username != name
+			}):
+				// As the console refuses an administrator disabling
+				// themselves: nobody would be left to enable anyone.
+				return fmt.Errorf("%s is the only enabled admin: add another admin first (fieldsync user add --role admin), or nobody can manage accounts in the console", name)
+			}
 			if err := a.DB.SetUserDisabled(ctx, name, disable); err != nil {
 				return err
 			}
@@ -441,6 +462,45 @@ func userDisableCmd(c *command, disable bool) {
 			} else {
 				fmt.Fprintf(c.stdout, "enabled %s: it signs in again\n", name)
 			}
+			return nil
+		})
+	}
+}
+
+// userPasswdCmd gives a user a new password, as the console's 重置密码
+// does: a generated one, printed once (or the file's), and every session
+// of the user ends. The only administrator who forgot theirs had no way
+// back but the database.
+func userPasswdCmd(c *command) {
+	c.args = 1
+	file := c.fs.String("password-file", "", "file holding the new password (its first line); default: a generated one, printed")
+	c.run = func(ctx context.Context) error {
+		name, err := oneArg(c, "username")
+		if err != nil {
+			return err
+		}
+		password, generated := auth.NewPassword(), true
+		if *file != "" {
+			b, err := os.ReadFile(*file)
+			if err != nil {
+				return err
+			}
+			password, _, _ = strings.Cut(strings.TrimRight(string(b), "\r\n"), "\n")
+			password, generated = strings.TrimSuffix(password, "\r"), false
+		}
+		return c.withStore(ctx, func(a *app.App) error {
+			hash, err := auth.HashPassword(password, c.cfg.BcryptCost)
+			if err != nil {
+				return err
+			}
+			if err := a.DB.SetUserPassword(ctx, name, hash); err != nil {
+				return err
+			}
+			c.audited(ctx, a, "password_reset", "user", name, nil)
+			if generated {
+				fmt.Fprintf(c.stdout, "new password of %s: %s\n", name, password)
+			}
+			fmt.Fprintf(c.stdout, "%s's password is reset: its console sessions and device tokens have ended; it signs in with the new password\n", name)
 			return nil
 		})
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -166,6 +167,35 @@ func TestUserAndDeviceCommands(t *testing.T) {
 	if code, _, _ = run(t, "user", "disable", "nobody", "--data", dir); code != 1 {
 		t.Fatalf("disabling an unknown user succeeded")
 	}
+	// Disabled twice: nothing changes, nor is logged twice; the only
+	// enabled admin is not disabled (nobody would be left to enable
+	// anyone), as the console refuses an admin disabling themselves
+	// (admin probe).
+	if code, out, _ = run(t, "user", "disable", "wang", "--data", dir); code != 0 || !strings.Contains(out, "disabled already: nothing changed") {
+		t.Errorf("disabling a disabled user: %d %q", code, out)
+	}
+	if code, _, errs = run(t, "user", "disable", "boss", "--data", dir); code != 1 || !strings.Contains(errs, "only enabled admin") {
+		t.Errorf("disabling the only admin: %d %q, want refused", code, errs)
+	}
+	// A forgotten password is reset here too: a new one printed (or a
+	// file's), the old one no longer signs in.
+	code, out, errs = run(t, "user", "passwd", "boss", "--data", dir)
+	m := regexp.MustCompile(`new password of boss: (\S+)`).FindStringSubmatch(out)
+	if code != 0 || m == nil || !strings.Contains(out, "sessions and device tokens have ended") {
+		t.Fatalf("user passwd: %d %q %q", code, out, errs)
+	}
+	check, err := sqlite.Open(t.Context(), filepath.Join(dir, "fieldsync.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, hash, err = check.UserByUsername(t.Context(), "boss")
+	check.Close()
+	if err != nil || bcrypt.CompareHashAndPassword([]byte(hash), []byte(m[1])) != nil || bcrypt.CompareHashAndPassword([]byte(hash), []byte("secret-pass-1")) == nil {
+		t.Errorf("after user passwd the new password is not boss's, or the old one still is (%v)", err)
+	}
+	if code, _, _ = run(t, "user", "passwd", "nobody", "--data", dir); code != 1 {
+		t.Error("resetting an unknown user's password succeeded")
+	}
 	// Each change made here is in the audit log, by the command line, as
 	// the console's are by their administrator (a refused one is not).
 	store, err := sqlite.Open(t.Context(), filepath.Join(dir, "fieldsync.db"))
@@ -180,7 +210,8 @@ func TestUserAndDeviceCommands(t *testing.T) {
 			ops = append(ops, e.RecordID+":"+string(e.DecodeChanges()["operation"].New))
 		}
 	}
-	if want := []string{`wang:"user_added"`, `zhao:"user_added"`, `wang:"user_counties_set"`, `boss:"user_added"`, `wang:"user_disabled"`}; err != nil || fmt.Sprint(ops) != fmt.Sprint(want) {
+	if want := []string{`wang:"user_added"`, `zhao:"user_added"`, `wang:"user_counties_set"`, `boss:"user_added"`, `wang:"user_disabled"`,
+		`boss:"password_reset"`}; err != nil || fmt.Sprint(ops) != fmt.Sprint(want) {
 		t.Errorf("account entries %v (%v), want %v", ops, err, want)
 	}
 	if code, _, _ = run(t, "device", "revoke", "--data", dir, "0191f0a0-0000-7000-8000-000000000001"); code != 1 {

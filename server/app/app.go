@@ -173,11 +173,15 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	a.dirLock = dirLock
-	if _, shared := a.DB.(*postgres.DB); shared {
-		if err := a.checkPhotoStore(ctx); err != nil {
+	if err := a.checkPhotoStore(ctx); err != nil {
+		if _, shared := a.DB.(*postgres.DB); shared {
 			a.Close()
 			return nil, err
 		}
+		// One server's own directory: it serves what it has (the
+		// records, the photos still there), and says at once what is
+		// missing rather than at each photo (a restore without blobs/).
+		log.Error(err.Error(), "store", a.photoStoreName())
 	}
 	// Token signing keys live in the store, shared by every server; the
 	// first is the jwt.key a server of an earlier version left in its data

@@ -8,14 +8,16 @@ import (
 
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/blobs3"
+	"github.com/xinzhou-eco/fieldsync/server/postgres"
 )
 
 // photoStoreSample is how many of the database's newest stored photos a
 // server on a shared database looks for in its photo store at start.
 const photoStoreSample = 5
 
-// checkPhotoStore refuses a server on a shared database whose photo store
-// holds none of the database's newest stored photos: a server started
+// checkPhotoStore says when a server's photo store holds none of the
+// database's newest stored photos (Open refuses a server on a shared
+// database so, and one on its own directory logs it): a server started
 // without the deployment's --blobs (keeping photos in its own data
 // directory) or with another bucket would answer every photo with an
 // error and fail the photo jobs it takes from the shared queue. A
@@ -40,13 +42,17 @@ func (a *App) checkPhotoStore(ctx context.Context) error {
 	if len(sums) == 0 {
 		return nil
 	}
-	hint := "give this server the same --blobs (FIELDSYNC_BLOBS) as the database's other servers"
-	if a.Cfg.Blobs == "" {
-		hint = "this server has no --blobs (FIELDSYNC_BLOBS): give it the deployment's photo store, s3://…, as the database's other servers have it"
+	missing := fmt.Sprintf("photo store %s holds none of the database's %d newest photos (%s…)", a.photoStoreName(), len(sums), sums[0][:12])
+	switch _, shared := a.DB.(*postgres.DB); {
+	case !shared:
+		return fmt.Errorf("%s: copy the blobs directory kept with the backup into the data directory (fieldsync check lists the photos missing)", missing)
+	case a.Cfg.Blobs == "":
+		return fmt.Errorf("%s: it is not this database's photo store; this server has no --blobs (FIELDSYNC_BLOBS): "+
+			"give it the deployment's photo store, s3://…, as the database's other servers have it", missing)
+	default:
+		return fmt.Errorf("%s: it is not this database's photo store; give this server the same --blobs (FIELDSYNC_BLOBS) as the database's other servers; "+
+			"if the photos were lost and this store replaces theirs, copy the backup's photos into it first", missing)
 	}
-	return fmt.Errorf("photo store %s holds none of the database's %d newest photos (%s…): it is not the photo store of this database; %s. "+
-		"if the photos were lost and this store replaces theirs, copy the backup's photos into it first",
-		a.photoStoreName(), len(sums), sums[0][:12], hint)
 }
 
 // photoStoreName says which photo store the server uses, for messages.

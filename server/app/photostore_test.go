@@ -5,6 +5,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -82,4 +84,46 @@ func TestServersShareOnePhotoStore(t *testing.T) {
 		t.Fatalf("a second server with the deployment's photo store: %v", err)
 	}
 	a.Close()
+}
+
+// TestMissingPhotosSaid: a server on its own directory whose photo files
+// are gone (restored without blobs/) starts — it serves the records and
+// what photos it has — and says at once, at ERROR, that the photos are
+// missing and what to copy, rather than at each photo an office opens
+// (admin probe: it started silent and ready).
+func TestMissingPhotosSaid(t *testing.T) {
+	srv := apptest.Start(t)
+	c := srv.Login(apptest.Inspector)
+	vc, photo := uuid.NewString(), uuid.NewString()
+	jpeg := testimg.JPEG(testimg.Options{Width: 64, Height: 48, Seed: 4})
+	apptest.PushApplied(t, c,
+		apptest.Mut(c, syncproto.EntityVehicleCheck, vc, apptest.Fields("county", apptest.Xinfu, "checkpoint", "豆罗检查站",
+			"plate", "晋H30272", "checked_at", "2026-11-28T10:00:00+08:00")),
+		apptest.Mut(c, syncproto.EntityPhoto, photo, apptest.Fields("vehicle_check_id", vc, "sha256", apptest.SHA256(jpeg),
+			"size_bytes", len(jpeg), "content_type", "image/jpeg")))
+	srv.Tus(c).Upload(photo, "image/jpeg", jpeg, http.StatusNoContent)
+	srv.App.Photos.WaitIdle()
+	srv.Stop()
+	reopen := func() string {
+		t.Helper()
+		cfg := app.DefaultConfig()
+		cfg.Addr, cfg.DataDir, cfg.BcryptCost, cfg.Demo, cfg.DemoMonth = "127.0.0.1:0", srv.Dir, bcrypt.MinCost, true, false
+		var logs strings.Builder
+		a, err := app.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(&logs, nil)))
+		if err != nil {
+			t.Fatalf("a server whose photos are missing does not start: %v", err)
+		}
+		a.Close()
+		return logs.String()
+	}
+	if logs := reopen(); strings.Contains(logs, "newest photos") {
+		t.Fatalf("a server with its photos says they are missing:\n%s", logs)
+	}
+	if err := os.RemoveAll(filepath.Join(srv.Dir, "blobs")); err != nil {
+		t.Fatal(err)
+	}
+	if logs := reopen(); !strings.Contains(logs, "level=ERROR") || !strings.Contains(logs, "holds none of the database's 1 newest photos") ||
+		!strings.Contains(logs, "copy the blobs directory kept with the backup") {
+		t.Errorf("a server whose photos are gone does not say so:\n%s", logs)
+	}
 }

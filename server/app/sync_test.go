@@ -1424,3 +1424,25 @@ func TestReopenWithNewDeadline(t *testing.T) {
 		t.Error("the audit log has no change of the deadline from today's to the later one")
 	}
 }
+
+// TestEarlyDeleteMovesTheClock: a delete of a record the server does not
+// hold yet is refused (not_found) but kept for the record's create, its
+// HLC stored: the server's clock follows it at once, as it follows every
+// HLC it stores — it lagged until a restart (sync probe).
+func TestEarlyDeleteMovesTheClock(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	ahead := phone.Clock.Now()
+	ahead.Wall += (4 * time.Minute).Milliseconds() // within the skew the server takes
+	resp := apptest.Push(t, phone, syncproto.Mutation{Entity: syncproto.EntityInspection, ID: newID(), Delete: true, HLC: ahead.String()})
+	if r := resp.Results[0]; r.Code != syncproto.CodeNotFound {
+		t.Fatalf("a delete of a record not there: %+v", r)
+	}
+	got, err := syncproto.ParseHLC(resp.ServerHLC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Compare(ahead) < 0 {
+		t.Errorf("server_hlc %s after keeping a delete at %s: behind an HLC it stores", got, ahead)
+	}
+}

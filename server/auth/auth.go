@@ -19,6 +19,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"math/big"
 	"strings"
 	"sync"
 	"time"
@@ -71,6 +72,19 @@ func NewService(st Store, log *slog.Logger, now func() time.Time) *Service {
 	}
 	return &Service{Store: st, AccessTTL: 15 * time.Minute, RefreshTTL: 30 * 24 * time.Hour,
 		Limiter: NewLimiter(st, now), Now: now, Log: log, BcryptCost: bcrypt.DefaultCost, keys: &keyring{store: st}}
+}
+
+// NewPassword returns a password an administrator gives a user who
+// forgot theirs: 12 characters that are easy to read out and type (no
+// 0/O, 1/l/I).
+func NewPassword() string {
+	const alphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+	b := make([]byte, 12)
+	for i := range b {
+		n, _ := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
+		b[i] = alphabet[n.Int64()]
+	}
+	return string(b)
 }
 
 // HashPassword returns a bcrypt hash. Errors: invalid_field (too short or

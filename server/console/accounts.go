@@ -2,10 +2,8 @@ package console
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"maps"
-	"math/big"
 	"net/http"
 	"net/url"
 	"slices"
@@ -60,7 +58,7 @@ func (c *Console) resetPassword(ec echo.Context) error {
 	name := ec.Param("username")
 	password := ec.FormValue("password")
 	if password == "" {
-		password = newPassword()
+		password = auth.NewPassword()
 	}
 	hash, err := auth.HashPassword(password, c.bcryptCost())
 	if err != nil {
@@ -134,18 +132,6 @@ func (c *Console) bcryptCost() int {
 		return c.d.Auth.BcryptCost
 	}
 	return 10
-}
-
-// newPassword returns 12 characters that are easy to read out and type
-// (no 0/O, 1/l/I).
-func newPassword() string {
-	const alphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-	b := make([]byte, 12)
-	for i := range b {
-		n, _ := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
-		b[i] = alphabet[n.Int64()]
-	}
-	return string(b)
 }
 
 func (c *Console) revokeSession(ec echo.Context) error {
