@@ -1115,11 +1115,25 @@ func TestReinstatedDeviceSendsItsWork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A disabled account is said to be the account, not the phone
+	// (admin probe).
+	if err := srv.App.DB.SetUserDisabled(ctx, apptest.Inspector, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Sync(ctx); syncproto.ErrorCodeOf(err) != syncproto.CodeUserDisabled || !strings.Contains(err.Error(), "您的账号已被停用") {
+		t.Errorf("sync of a disabled user's phone: %v, want user_disabled saying the account is", err)
+	}
+	if err := srv.App.DB.SetUserDisabled(ctx, apptest.Inspector, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Login(ctx, srv.URL, apptest.Inspector, apptest.Passwords[apptest.Inspector]); err != nil {
+		t.Fatalf("sign in again once enabled: %v", err)
+	}
 	if err := srv.App.DB.RevokeDevice(ctx, d.ID(), time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Sync(ctx); syncproto.ErrorCodeOf(err) != syncproto.CodeDeviceRevoked {
-		t.Fatalf("sync of a revoked phone: %v, want device_revoked", err)
+	if err := d.Sync(ctx); syncproto.ErrorCodeOf(err) != syncproto.CodeDeviceRevoked || !strings.Contains(err.Error(), "本设备已被停用") {
+		t.Fatalf("sync of a revoked phone: %v, want device_revoked saying the device is", err)
 	}
 	if err := srv.App.DB.ReinstateDevice(ctx, d.ID(), time.Now()); err != nil {
 		t.Fatal(err)

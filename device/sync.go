@@ -185,8 +185,10 @@ func (d *Device) Sync(ctx context.Context) error {
 	_ = d.saveClock(d.db)
 	if err != nil {
 		switch code := syncproto.ErrorCodeOf(err); code {
-		case syncproto.CodeDeviceRevoked, syncproto.CodeUserDisabled:
+		case syncproto.CodeDeviceRevoked:
 			return fmt.Errorf("%s: 本设备已被停用，请联系督查室（本机数据和待上传记录已保留）: %w", code, err)
+		case syncproto.CodeUserDisabled:
+			return fmt.Errorf("%s: 您的账号已被停用，请联系督查室（本机数据和待上传记录已保留）: %w", code, err)
 		case syncproto.CodeTokenInvalid, syncproto.CodeTokenExpired:
 			return fmt.Errorf("%s: 登录已失效，请重新 login（待上传记录已保留）: %w", code, err)
 		}

@@ -170,7 +170,10 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*server.Princ
 		return nil, err
 	}
 	if c.Session != p.Session {
-		return nil, server.Errorf(syncproto.CodeTokenInvalid, "此设备已退出登录，请重新登录")
+		// The session ended: this device signed out, or the user's
+		// password was changed or reset (every session ends), or the
+		// account signed in anew on it.
+		return nil, server.Errorf(syncproto.CodeTokenInvalid, "此设备的登录已结束（已在此设备退出，或账号密码已修改、重置），请重新登录")
 	}
 	return p, nil
 }

@@ -195,6 +195,15 @@ func TestAdminAccountActions(t *testing.T) {
 		t.Fatal("the new password is shown again")
 	}
 
+	// An inspector's form says what a county taken away does to the work
+	// still on the phone; an office's has no phone work to say it of
+	// (admin probe: a move refused the old county's unsent work unsaid).
+	_, users := admin.get("/console/users")
+	inspectorForm := regexp.MustCompile(`(?s)action="/console/users/` + apptest.Inspector + `/counties".*?</form>`).FindString(users)
+	officeForm := regexp.MustCompile(`(?s)action="/console/users/` + apptest.CountyOffice + `/counties".*?</form>`).FindString(users)
+	if !strings.Contains(inspectorForm, "尚未上传的该区县记录会被拒收") || officeForm == "" || strings.Contains(officeForm, "会被拒收") {
+		t.Errorf("the county forms do not say what a county taken away does to the phone's unsent work:\n%s\n%s", inspectorForm, officeForm)
+	}
 	// Counties through the same checkboxes as the add-user form.
 	if st, _ := admin.post("/console/users/"+apptest.CountyOffice+"/counties", url.Values{"csrf": {token}, "counties": {apptest.Xinfu, apptest.Ningwu}}); st != http.StatusOK {
 		t.Fatalf("set counties: %d", st)

@@ -19,7 +19,10 @@ import (
 type userRow struct {
 	Username, Name, Role, Counties string
 	Disabled                       bool
-	Devices                        []userDevice
+	// Works says the user works in the field (an inspector): a county
+	// taken away refuses that county's work still on the phone.
+	Works   bool
+	Devices []userDevice
 	// Boxes are the county checkboxes of the admin's form, the user's
 	// counties ticked; Sessions the user's live console sessions (admin).
 	Boxes    []countyBox
@@ -104,7 +107,7 @@ func (c *Console) showUsersStatus(ec echo.Context, status int, extra map[string]
 			names = append(names, c.countyName(ct))
 		}
 		row := userRow{Username: u.Username, Name: u.DisplayName, Role: roleNames[u.Role],
-			Counties: strings.Join(names, "、"), Disabled: u.Disabled, Devices: byUser[u.ID]}
+			Counties: strings.Join(names, "、"), Disabled: u.Disabled, Devices: byUser[u.ID], Works: u.Role == server.RoleInspector}
 		if u.Role.AllCounties() {
 			// Whatever list it stores: it limits nothing, and a form
 			// to change it would say it did (CheckCountiesChange).
