@@ -62,6 +62,11 @@ func TestCheckDeviceField(t *testing.T) {
 		{syncproto.EntityFinding, "rectification_note", `"已整改\ufdd0"`, syncproto.CodeInvalidField},
 		{syncproto.EntityInspection, "summary", `"\ud83f\udfff"`, syncproto.CodeInvalidField},
 		{syncproto.EntityInspection, "summary", "\"通过\u202e过通\"", syncproto.CodeInvalidField},
+		// A time to the nanosecond is kept; past it, it would be cut, not
+		// stored as sent (security probe).
+		{syncproto.EntityVehicleCheck, "checked_at", `"2026-12-05T09:00:00.123456789+08:00"`, `"2026-12-05T09:00:00.123456789+08:00"`},
+		{syncproto.EntityVehicleCheck, "checked_at", `"2026-12-05T09:00:00.123456789123+08:00"`, syncproto.CodeInvalidField},
+		{syncproto.EntityPhoto, "captured_at", `"2026-12-05T09:00:00.1234567891Z"`, syncproto.CodeInvalidField},
 		{syncproto.EntityVehicleCheck, "voided_at", `"2026-12-01T10:00:00+08:00"`, syncproto.CodeServerOwnedField},
 		{syncproto.EntityVehicleCheck, "no_such_field", `1`, syncproto.CodeUnknownField},
 		{"no_such_entity", "x", `1`, syncproto.CodeUnknownEntity},

@@ -893,12 +893,26 @@ func ParseTime(s string) (t time.Time, ok bool) {
 // 10000, which no RFC 3339 parser reads back).
 func parseTime(s string) (time.Time, bool) {
 	tm, ok := ParseTime(s)
-	if !ok {
+	if !ok || subNanos(s) {
 		return time.Time{}, false
 	}
 	_, off := tm.Zone()
 	y := tm.In(ChinaTime).Year()
 	return tm, off > -24*3600 && off < 24*3600 && y >= 1 && y <= 9999
+}
+
+// subNanos reports whether an RFC 3339 time s has more than nine
+// fractional digits: Go reads them and drops what is past the
+// nanosecond, so the value stored would not be the one sent.
+func subNanos(s string) bool {
+	if len(s) < 20 || s[19] != '.' {
+		return false
+	}
+	n := 0
+	for i := 20; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		n++
+	}
+	return n > 9
 }
 
 // chinaTimeForm reports whether a valid RFC 3339 time is written as
