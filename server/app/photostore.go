@@ -12,7 +12,7 @@ import (
 )
 
 // photoStoreSample is how many of the database's newest stored photos a
-// server on a shared database looks for in its photo store at start.
+// server looks for in its photo store at start.
 const photoStoreSample = 5
 
 // checkPhotoStore says when a server's photo store holds none of the
