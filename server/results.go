@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
@@ -33,12 +34,27 @@ func encodeResults(rs []syncproto.PushResult) ([]byte, error) {
 // matched, so they are the first delivery's). Results stored whole, with
 // their entity and id, read back as they are.
 func decodeResults(stored []byte, ms []syncproto.Mutation) ([]syncproto.PushResult, error) {
+	rs, err := storedResults(stored)
+	if err != nil {
+		return nil, err
+	}
+	if len(rs) != len(ms) {
+		return nil, fmt.Errorf("stored batch results: %d results for %d mutations", len(rs), len(ms))
+	}
+	for i := range rs {
+		if r := &rs[i]; r.Entity == "" && r.ID == "" {
+			r.Entity, r.ID = ms[i].Entity, ms[i].ID
+		}
+	}
+	return rs, nil
+}
+
+// storedResults reads what encodeResults stored, without the entities
+// and ids it left out.
+func storedResults(stored []byte) ([]syncproto.PushResult, error) {
 	var raw []json.RawMessage
 	if err := json.Unmarshal(stored, &raw); err != nil {
 		return nil, fmt.Errorf("stored batch results: %w", err)
-	}
-	if len(raw) != len(ms) {
-		return nil, fmt.Errorf("stored batch results: %d results for %d mutations", len(raw), len(ms))
 	}
 	rs := make([]syncproto.PushResult, len(raw))
 	for i, b := range raw {
@@ -52,9 +68,25 @@ func decodeResults(stored []byte, ms []syncproto.Mutation) ([]syncproto.PushResu
 		if err != nil {
 			return nil, fmt.Errorf("stored batch result %d: %w", i, err)
 		}
-		if r.Entity == "" && r.ID == "" {
-			r.Entity, r.ID = ms[i].Entity, ms[i].ID
-		}
 	}
 	return rs, nil
+}
+
+// Rejected counts the mutations of the stored push b that were rejected,
+// and says their codes, each once, in the order first met: what waits on
+// the phone, in its list of failed changes, for a person to act on.
+func (b *Batch) Rejected() (n int, codes []string, err error) {
+	rs, err := storedResults(b.Response)
+	if err != nil {
+		return 0, nil, err
+	}
+	for _, r := range rs {
+		if r.Status == syncproto.StatusRejected {
+			n++
+			if !slices.Contains(codes, r.Code) {
+				codes = append(codes, r.Code)
+			}
+		}
+	}
+	return n, codes, nil
 }

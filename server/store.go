@@ -325,6 +325,9 @@ type AccountStore interface {
 	// Device returns any user's device by its id, with its sync health.
 	// Errors: not_found.
 	Device(ctx context.Context, id string) (*Device, error)
+	// PushBatch returns a device's stored push (its answer), nil if the
+	// store has it no more or never had it.
+	PushBatch(ctx context.Context, deviceID, batchID string) (*Batch, error)
 	// DeviceIDs lists the ids of every device registered to a user,
 	// revoked ones too, in no order.
 	DeviceIDs(ctx context.Context, userID string) ([]string, error)

@@ -49,15 +49,7 @@ func TestServersShareOnePhotoStore(t *testing.T) {
 		a.Close()
 	}
 
-	c := srv.Login(apptest.Inspector)
-	vc, photo := uuid.NewString(), uuid.NewString()
-	jpeg := testimg.JPEG(testimg.Options{Width: 64, Height: 48, Seed: 3})
-	apptest.PushApplied(t, c,
-		apptest.Mut(c, syncproto.EntityVehicleCheck, vc, apptest.Fields("county", apptest.Xinfu, "checkpoint", "豆罗检查站",
-			"plate", "晋H30272", "checked_at", "2026-11-28T10:00:00+08:00")),
-		apptest.Mut(c, syncproto.EntityPhoto, photo, apptest.Fields("vehicle_check_id", vc, "sha256", apptest.SHA256(jpeg),
-			"size_bytes", len(jpeg), "content_type", "image/jpeg")))
-	srv.Tus(c).Upload(photo, "image/jpeg", jpeg, http.StatusNoContent)
+	uploadPhoto(t, srv)
 
 	for _, tc := range []struct {
 		name, blobs string
@@ -93,15 +85,7 @@ func TestServersShareOnePhotoStore(t *testing.T) {
 // (admin probe: it started silent and ready).
 func TestMissingPhotosSaid(t *testing.T) {
 	srv := apptest.Start(t)
-	c := srv.Login(apptest.Inspector)
-	vc, photo := uuid.NewString(), uuid.NewString()
-	jpeg := testimg.JPEG(testimg.Options{Width: 64, Height: 48, Seed: 4})
-	apptest.PushApplied(t, c,
-		apptest.Mut(c, syncproto.EntityVehicleCheck, vc, apptest.Fields("county", apptest.Xinfu, "checkpoint", "豆罗检查站",
-			"plate", "晋H30272", "checked_at", "2026-11-28T10:00:00+08:00")),
-		apptest.Mut(c, syncproto.EntityPhoto, photo, apptest.Fields("vehicle_check_id", vc, "sha256", apptest.SHA256(jpeg),
-			"size_bytes", len(jpeg), "content_type", "image/jpeg")))
-	srv.Tus(c).Upload(photo, "image/jpeg", jpeg, http.StatusNoContent)
+	uploadPhoto(t, srv)
 	srv.App.Photos.WaitIdle()
 	srv.Stop()
 	reopen := func() string {
@@ -126,4 +110,19 @@ func TestMissingPhotosSaid(t *testing.T) {
 		!strings.Contains(logs, "copy the blobs directory kept with the backup") {
 		t.Errorf("a server whose photos are gone does not say so:\n%s", logs)
 	}
+}
+
+// uploadPhoto has the inspector's phone push a roadside check with one
+// photo and upload its bytes.
+func uploadPhoto(t *testing.T, srv *apptest.Server) {
+	t.Helper()
+	c := srv.Login(apptest.Inspector)
+	vc, photo := uuid.NewString(), uuid.NewString()
+	jpeg := testimg.JPEG(testimg.Options{Width: 64, Height: 48, Seed: 3})
+	apptest.PushApplied(t, c,
+		apptest.Mut(c, syncproto.EntityVehicleCheck, vc, apptest.Fields("county", apptest.Xinfu, "checkpoint", "豆罗检查站",
+			"plate", "晋H30272", "checked_at", "2026-11-28T10:00:00+08:00")),
+		apptest.Mut(c, syncproto.EntityPhoto, photo, apptest.Fields("vehicle_check_id", vc, "sha256", apptest.SHA256(jpeg),
+			"size_bytes", len(jpeg), "content_type", "image/jpeg")))
+	srv.Tus(c).Upload(photo, "image/jpeg", jpeg, http.StatusNoContent)
 }

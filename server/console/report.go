@@ -562,6 +562,11 @@ type deviceRow struct {
 	// Refused says when and why its last push was refused whole, when
 	// none has been applied since (Device.PushesRefused); "" otherwise.
 	Refused string
+	// Rejected counts the records its last push had refused one by one
+	// (out_of_scope after a county was taken away, say), and Codes says
+	// why: they wait on the phone, in its failed list, for a person.
+	Rejected int
+	Codes    string
 }
 
 // devices shows each device's sync health in the user's scope.
@@ -587,6 +592,18 @@ func (c *Console) devices(ec echo.Context) error {
 		if rp := d.PushesRefused(); rp != nil {
 			r.Refused = fmtT(&rp.At) + "：" + rp.Message + "（错误代码 " + rp.Code + "）"
 			refused++
+		} else if id := d.Health.LastBatchID; id != "" {
+			b, err := c.d.Store.PushBatch(ec.Request().Context(), d.ID, id)
+			if err != nil {
+				return err
+			}
+			if b != nil {
+				var codes []string
+				if r.Rejected, codes, err = b.Rejected(); err != nil {
+					return err
+				}
+				r.Codes = strings.Join(codes, "、")
+			}
 		}
 		if r.Stale {
 			stale++

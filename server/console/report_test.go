@@ -331,6 +331,26 @@ func TestDevicesPage(t *testing.T) {
 	if !strings.Contains(page, `href="/console/devices"`) {
 		t.Error("no nav link to the devices page")
 	}
+	// A push whose records were refused one by one (another county's,
+	// here) is said on the row, with why: the phone is not 正常 in all
+	// but name (admin probe: after a county was taken away, every record
+	// was refused and the phone showed 正常).
+	resp, err = phone.Push(ctx, uuid.Must(uuid.NewV7()).String(), []syncproto.Mutation{
+		apptest.Mut(phone, syncproto.EntityVehicleCheck, uuid.NewString(), apptest.Fields("county", apptest.Ningwu, "checkpoint", "宁武检查站",
+			"plate", "晋H30272", "checked_at", "2026-11-28T10:00:00+08:00")),
+		apptest.Mut(phone, syncproto.EntityVehicleCheck, uuid.NewString(), apptest.Fields("county", apptest.Ningwu, "checkpoint", "宁武检查站",
+			"plate", "晋H30273", "checked_at", "2026-11-28T10:05:00+08:00"))})
+	if err != nil || resp.Results[0].Code != syncproto.CodeOutOfScope {
+		t.Fatalf("push of another county's checks: %v %+v", err, resp)
+	}
+	if _, page = b.get("/console/devices"); !strings.Contains(page, "最近一次上传有 2 条记录被拒收（out_of_scope），留在手机上待处理") {
+		t.Error("the devices page does not say the last push's refused records")
+	}
+	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityVehicleCheck, uuid.NewString(), apptest.Fields("county", apptest.Xinfu,
+		"checkpoint", "豆罗检查站", "plate", "晋H30274", "checked_at", "2026-11-28T10:10:00+08:00")))
+	if _, page = b.get("/console/devices"); strings.Contains(page, "被拒收") {
+		t.Error("a push applied whole after them still says records were refused")
+	}
 }
 
 // TestMonthlyReportByUnit: a responsible unit sees its own tasks in the

@@ -171,9 +171,18 @@ func (t *writeTx) AddConflicts(ctx context.Context, cs []server.Conflict) error 
 }
 
 func (t *writeTx) GetBatch(ctx context.Context, deviceID, batchID string) (*server.Batch, error) {
+	return getBatch(ctx, t.tx, deviceID, batchID)
+}
+
+// PushBatch returns a device's stored push, nil if there is none.
+func (db *DB) PushBatch(ctx context.Context, deviceID, batchID string) (*server.Batch, error) {
+	return getBatch(ctx, db.pool, deviceID, batchID)
+}
+
+func getBatch(ctx context.Context, q querier, deviceID, batchID string) (*server.Batch, error) {
 	b := &server.Batch{DeviceID: deviceID, BatchID: batchID}
 	var response string
-	err := queryRow(ctx, t.tx, `SELECT request_hash, response FROM push_batches WHERE device_id = ? AND batch_id = ?`,
+	err := queryRow(ctx, q, `SELECT request_hash, response FROM push_batches WHERE device_id = ? AND batch_id = ?`,
 		deviceID, batchID).Scan(&b.RequestHash, &response)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil

@@ -304,8 +304,19 @@ func (t *writeTx) AddConflicts(ctx context.Context, cs []server.Conflict) error 
 }
 
 func (t *writeTx) GetBatch(ctx context.Context, deviceID, batchID string) (*server.Batch, error) {
+	return getBatch(ctx, t, deviceID, batchID)
+}
+
+// PushBatch returns a device's stored push, nil if there is none.
+func (db *DB) PushBatch(ctx context.Context, deviceID, batchID string) (*server.Batch, error) {
+	return getBatch(ctx, db.read, deviceID, batchID)
+}
+
+func getBatch(ctx context.Context, q interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}, deviceID, batchID string) (*server.Batch, error) {
 	b := &server.Batch{DeviceID: deviceID, BatchID: batchID}
-	err := t.QueryRowContext(ctx, `SELECT request_hash, response FROM push_batches WHERE device_id = ? AND batch_id = ?`,
+	err := q.QueryRowContext(ctx, `SELECT request_hash, response FROM push_batches WHERE device_id = ? AND batch_id = ?`,
 		deviceID, batchID).Scan(&b.RequestHash, &b.Response)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -43,6 +44,22 @@ func testBatchReplay(t *testing.T, open Opener) {
 	}
 	if first.Replayed {
 		t.Error("first delivery marked replayed")
+	}
+	// The stored push is read back outside a write (the devices page
+	// counts its refused records); another device's, or none, is nil.
+	if stored, err := e.st.PushBatch(e.ctx, a.p.DeviceID, batch); err != nil || stored == nil {
+		t.Errorf("stored push: %v %v", stored, err)
+	} else if n, codes, err := stored.Rejected(); err != nil || n != 1 || !slices.Equal(codes, []string{syncproto.CodeOutOfScope}) {
+		t.Errorf("the stored push's refused records: %d %v %v, want 1 out_of_scope", n, codes, err)
+	}
+	for _, dev := range []string{b.p.DeviceID, a.p.DeviceID} {
+		id := batch
+		if dev == a.p.DeviceID {
+			id = uuid.NewString()
+		}
+		if other, err := e.st.PushBatch(e.ctx, dev, id); err != nil || other != nil {
+			t.Errorf("a push not stored: %v %v", other, err)
+		}
 	}
 	seq := e.lastSeq()
 	conflicts, _ := e.st.Conflicts(e.ctx, server.Scope{All: true}, "", "", 100)
