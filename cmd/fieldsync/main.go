@@ -591,6 +591,12 @@ func deviceCmd(c *command, revoke bool, done string) {
 			}
 			c.audited(ctx, a, act.Action, act.Entity, act.RecordID, act.Set)
 			fmt.Fprintf(c.stdout, done, id)
+			if d, err := a.DB.Device(ctx, id); err == nil && revoke && d.Health.PendingUploads > 0 {
+				// As the console's confirmation says: they stay on the
+				// phone, and go up only if it is reinstated.
+				fmt.Fprintf(c.stdout, "note: the device has %d photo(s) still to upload: they stay on it, and go up only if it is reinstated\n",
+					d.Health.PendingUploads)
+			}
 			return nil
 		})
 	}

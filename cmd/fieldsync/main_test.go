@@ -717,4 +717,9 @@ func TestDisableSaysWhatPhonesOwe(t *testing.T) {
 	if _, out, _ := run(t, "user", "disable", apptest.Inspector, "--data", srv.Dir); strings.Contains(out, "still to upload") {
 		t.Errorf("a user whose phones owe nothing: %q", out)
 	}
+	// Revoking the phone says it too, as the console's confirmation does
+	// (admin probe).
+	if code, out, errs := run(t, "device", "revoke", phone.DeviceID, "--data", srv.Dir); code != 0 || !strings.Contains(out, "device has 1 photo(s) still to upload") {
+		t.Errorf("device revoke: %d %q %q, want the photo owed said", code, out, errs)
+	}
 }
