@@ -109,6 +109,21 @@ func (d *Device) Stale(now time.Time) bool {
 	return now.Sub(last) > StaleAfter
 }
 
+// PullsBehind reports whether a device that is not Stale (it pushes) has
+// gone StaleAfter without a pull — or never pulled, StaleAfter after it
+// signed in: its work goes up, but the offices' reviews, returns and site
+// changes do not come down.
+func (d *Device) PullsBehind(now time.Time) bool {
+	if d.RevokedAt != nil || d.UserDisabled || d.Stale(now) {
+		return false
+	}
+	last := d.CreatedAt
+	if t := d.Health.LastPullAt; t != nil {
+		last = *t
+	}
+	return now.Sub(last) > StaleAfter
+}
+
 // PushesRefused returns the device's last push refused whole when no push
 // has been applied since (DeviceHealth.PushRefused), while it could sync
 // (not revoked, its user not disabled); nil otherwise.

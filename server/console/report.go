@@ -567,6 +567,8 @@ type deviceRow struct {
 	// why: they wait on the phone, in its failed list, for a person.
 	Rejected int
 	Codes    string
+	// PullsBehind: it pushes, but has not pulled for StaleAfter.
+	PullsBehind bool
 }
 
 // devices shows each device's sync health in the user's scope.
@@ -588,7 +590,7 @@ func (c *Console) devices(ec echo.Context) error {
 	for _, d := range devs {
 		r := deviceRow{Username: d.Username, Person: d.UserName, Name: d.Name, LastPull: fmtT(d.Health.LastPullAt), LastPush: fmtT(d.Health.LastPushAt),
 			Pending: d.Health.PendingUploads, Revoked: d.RevokedAt != nil, Disabled: d.UserDisabled,
-			Never: d.Health.LastPullAt == nil && d.Health.LastPushAt == nil, Stale: d.Stale(now)}
+			Never: d.Health.LastPullAt == nil && d.Health.LastPushAt == nil, Stale: d.Stale(now), PullsBehind: d.PullsBehind(now)}
 		if rp := d.PushesRefused(); rp != nil {
 			r.Refused = fmtT(&rp.At) + "：" + rp.Message + "（错误代码 " + rp.Code + "）"
 			refused++

@@ -348,8 +348,17 @@ func TestDevicesPage(t *testing.T) {
 	}
 	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityVehicleCheck, uuid.NewString(), apptest.Fields("county", apptest.Xinfu,
 		"checkpoint", "豆罗检查站", "plate", "晋H30274", "checked_at", "2026-11-28T10:10:00+08:00")))
-	if _, page = b.get("/console/devices"); strings.Contains(page, "被拒收") {
-		t.Error("a push applied whole after them still says records were refused")
+	if _, page = b.get("/console/devices"); strings.Contains(page, "被拒收") || strings.Contains(page, "超过 3 天未下载") {
+		t.Error("a push applied whole after them still says records were refused, or a phone that never had to pull is said behind")
+	}
+	// It pushes, but last pulled five days ago: said, though not stale
+	// (admin probe: a phone that pushed today and had not pulled for five
+	// days was 正常, and received no review).
+	if err := srv.App.DB.MarkPulled(ctx, phone.DeviceID, 0, srv.App.Syncer.Now().Add(-5*24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, page = b.get("/console/devices"); !strings.Contains(page, "正常<br><span class=\"warn pulls-behind\">超过 3 天未下载") {
+		t.Error("the devices page does not say a pushing phone has not pulled for five days")
 	}
 }
 
