@@ -18,13 +18,14 @@ import (
 )
 
 var (
-	healthRowRE   = regexp.MustCompile(`<tr(?: class="overdue( stale)?( refused)?")?><td class="person">[^<]*</td><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td><td>(\d+)</td><td>([^<]*)</td></tr>`)
+	healthRowRE   = regexp.MustCompile(`<tr(?: class="overdue( stale)?( refused)?")?><td class="person">[^<]*</td><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td><td>(\d+)</td><td>([^<]*)((?:<br><span class="[^"]*">[^<]*</span>)*)</td></tr>`)
 	healthStaleRE = regexp.MustCompile(`超过 3 天未同步的设备：<b>(\d+)</b> 台`)
 )
 
 // healthRow is one row of the sync health page.
 type healthRow struct {
 	user, lastPull, lastPush, pending, status string
+	notes                                     string // what follows the status (what the phone's pushes or pulls lack)
 	marked                                    bool // class="overdue stale"
 	refused                                   bool // class="overdue refused": pushes refused since the last applied
 }
@@ -47,10 +48,14 @@ func healthPage(t *testing.T, b *browser) (map[string]healthRow, string) {
 		if _, dup := rows[r[4]]; dup {
 			t.Fatalf("two devices named %q", r[4])
 		}
-		rows[r[4]] = healthRow{marked: r[1] != "", refused: r[2] != "", user: r[3], lastPull: r[5], lastPush: r[6], pending: r[7], status: r[8]}
+		rows[r[4]] = healthRow{marked: r[1] != "", refused: r[2] != "", user: r[3], lastPull: r[5], lastPush: r[6], pending: r[7], status: r[8], notes: r[9]}
 	}
 	return rows, m[1]
 }
+
+// pullsBehind is what the sync health page says after the status of a
+// phone that pushes but has not pulled for three days.
+const pullsBehind = `<br><span class="warn pulls-behind">超过 3 天未下载：审核意见、退回和点位更新到不了这部手机</span>`
 
 // healthPhone is a device client with a chosen id, checked against the API
 // spec like apptest's clients.
@@ -126,6 +131,7 @@ func TestDevicesSyncHealth(t *testing.T) {
 		lastPush string
 		county   bool // visible to the 忻府区 county office
 		refused  bool
+		notes    string // said after the status ("": nothing)
 	}
 	type device struct {
 		name  string
@@ -163,7 +169,7 @@ func TestDevicesSyncHealth(t *testing.T) {
 			c := login(id, apptest.Inspector2, name)
 			markPulled(id, now.Add(-5*day))
 			submit(t, c, apptest.Xinfu)
-		}, want{user: apptest.Inspector2, status: "正常", pending: "0", lastPull: fmtT(now.Add(-5 * day)), county: true}},
+		}, want{user: apptest.Inspector2, status: "正常", pending: "0", lastPull: fmtT(now.Add(-5 * day)), county: true, notes: pullsBehind}},
 		{"71小时前拉取", func(name string) {
 			markPulled(registered(apptest.Inspector2, name, 10*day), pulled71h)
 		}, want{user: apptest.Inspector2, status: "正常", pending: "0", lastPull: fmtT(pulled71h), lastPush: "从未", county: true}},
@@ -210,7 +216,7 @@ func TestDevicesSyncHealth(t *testing.T) {
 				t.Fatal(err)
 			}
 			submit(t, c, apptest.Xinfu)
-		}, want{user: apptest.Inspector2, status: "正常", pending: "0", lastPull: "从未", county: true}},
+		}, want{user: apptest.Inspector2, status: "正常", pending: "0", lastPull: "从未", county: true, notes: pullsBehind}},
 		{"宁武4天前拉取", func(name string) {
 			markPulled(registered(apptest.NingwuInsp, name, 10*day), pulled4d)
 		}, want{user: apptest.NingwuInsp, stale: true, status: "超过 3 天未同步", pending: "0", lastPull: fmtT(pulled4d), lastPush: "从未"}},
@@ -244,6 +250,9 @@ func TestDevicesSyncHealth(t *testing.T) {
 				wantStale++
 			}
 			w := d.want
+			if r.notes != w.notes {
+				t.Errorf("%s: %s: said after the status %q, want %q", viewer, d.name, r.notes, w.notes)
+			}
 			if r.marked != w.stale || r.refused != w.refused || r.status != w.status || r.user != w.user || r.pending != w.pending {
 				t.Errorf("%s: %s: marked %v, refused %v, status %q, user %q, pending %s; want marked %v, refused %v, %q, %q, %s",
 					viewer, d.name, r.marked, r.refused, r.status, r.user, r.pending, w.stale, w.refused, w.status, w.user, w.pending)
