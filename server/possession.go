@@ -185,10 +185,10 @@ func (s *Syncer) checkDeclaredFile(ctx context.Context, tx WriteTx, p *Principal
 		// that type and stored: they are served as that type, and are
 		// that size; neither may change, nor be cleared.
 		if cur := r.Text("content_type"); ctSent && cur != "" && ct != cur {
-			return Errorf(syncproto.CodeInvalidValue, "照片文件已按 %s 上传，content_type 不能再修改（文件是什么类型就应声明什么类型）", cur)
+			return Errorf(syncproto.CodeInvalidValue, "照片文件已按 %s 上传，content_type 不能再修改（文件是什么类型就应声明什么类型）", cur).At("content_type")
 		}
 		if cur := r.Value("size_bytes"); sizeSent && string(size) == "null" && cur != nil && string(cur) != "null" {
-			return Errorf(syncproto.CodeInvalidValue, "照片文件已上传，size_bytes 不能清空")
+			return Errorf(syncproto.CodeInvalidValue, "照片文件已上传，size_bytes 不能清空").At("size_bytes")
 		}
 	}
 	if !sizeSent || string(size) == "null" {
@@ -212,12 +212,12 @@ func (s *Syncer) checkDeclaredFile(ctx context.Context, tx WriteTx, p *Principal
 		return nil
 	}
 	if ct != "" && u.ContentType != "" && ct != u.ContentType {
-		return Errorf(syncproto.CodeInvalidValue, "照片文件已按 %s 上传，照片记录的 content_type 应与之一致（而不是 %s）", u.ContentType, ct)
+		return Errorf(syncproto.CodeInvalidValue, "照片文件已按 %s 上传，照片记录的 content_type 应与之一致（而不是 %s）", u.ContentType, ct).At("content_type")
 	}
 	if size == nil {
 		return nil
 	}
-	return sizeMismatch(size, u.Size, syncproto.CodeInvalidValue)
+	return AtField(sizeMismatch(size, u.Size, syncproto.CodeInvalidValue), "size_bytes")
 }
 
 // checkQuota refuses req, an upload for a photo record that does not exist

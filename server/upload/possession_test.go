@@ -528,8 +528,9 @@ func TestDeclaredSizeIsTheBytes(t *testing.T) {
 	size := func(n int) map[string]json.RawMessage { return apptest.Fields("size_bytes", n) }
 	wantRefused := func(r syncproto.PushResult, what string) {
 		t.Helper()
-		if r.Status != syncproto.StatusRejected || r.Code != syncproto.CodeInvalidValue || r.Message == "" {
-			t.Errorf("%s: %s %s %q, want rejected %s", what, r.Status, r.Code, r.Message, syncproto.CodeInvalidValue)
+		// At the field, for the app to point at (docs probe: no field).
+		if r.Status != syncproto.StatusRejected || r.Code != syncproto.CodeInvalidValue || r.Message == "" || r.Field != "size_bytes" {
+			t.Errorf("%s: %s %s %q at %q, want rejected %s at size_bytes", what, r.Status, r.Code, r.Message, r.Field, syncproto.CodeInvalidValue)
 		}
 	}
 
@@ -645,8 +646,8 @@ func TestTypeFixedOnceUploaded(t *testing.T) {
 	}
 	owner.tus.Upload(id, "image/jpeg", data, http.StatusNoContent)
 	for _, ct := range []string{"image/heic", "image/png"} {
-		if r := push(ct); r.Status != syncproto.StatusRejected || r.Code != syncproto.CodeInvalidValue {
-			t.Errorf("content_type %s after the bytes: %+v, want rejected invalid_value", ct, r)
+		if r := push(ct); r.Status != syncproto.StatusRejected || r.Code != syncproto.CodeInvalidValue || r.Field != "content_type" {
+			t.Errorf("content_type %s after the bytes: %+v, want rejected invalid_value at content_type", ct, r)
 		}
 	}
 	if r := push("image/jpeg"); r.Status == syncproto.StatusRejected {
@@ -720,7 +721,7 @@ func TestTypeOfBytesSentFirst(t *testing.T) {
 	owner.tus.Upload(first, "image/png", png, http.StatusNoContent)
 	for _, ct := range []string{"image/jpeg", "image/heic"} {
 		if r := push(first, "content_type", ct); r.Status != syncproto.StatusRejected || r.Code != syncproto.CodeInvalidValue ||
-			!strings.Contains(r.Message, "image/png") {
+			!strings.Contains(r.Message, "image/png") || r.Field != "content_type" {
 			t.Errorf("record declaring %s after PNG bytes: %+v, want rejected invalid_value naming image/png", ct, r)
 		}
 	}
@@ -796,8 +797,8 @@ func TestTypeChangedDuringUpload(t *testing.T) {
 	}
 	owner.wantServed(t, id, data, "owner")
 	for _, f := range []string{"content_type", "size_bytes"} {
-		if r := push(colleague, f, nil); r.Status != syncproto.StatusRejected || r.Code != syncproto.CodeInvalidValue {
-			t.Errorf("%s cleared once the bytes are the record's: %+v, want rejected invalid_value", f, r)
+		if r := push(colleague, f, nil); r.Status != syncproto.StatusRejected || r.Code != syncproto.CodeInvalidValue || r.Field != f {
+			t.Errorf("%s cleared once the bytes are the record's: %+v, want rejected invalid_value at the field", f, r)
 		}
 	}
 }
