@@ -26,8 +26,8 @@ var (
 type healthRow struct {
 	user, lastPull, lastPush, pending, status string
 	notes                                     string // what follows the status (what the phone's pushes or pulls lack)
-	marked                                    bool // class="overdue stale"
-	refused                                   bool // class="overdue refused": pushes refused since the last applied
+	marked                                    bool   // class="overdue stale"
+	refused                                   bool   // class="overdue refused": pushes refused since the last applied
 }
 
 // healthPage reads the devices page: its rows by device name, and the
