@@ -87,4 +87,11 @@ func TestBrowserLongTextFits(t *testing.T) {
 		b.navigate(page+" at 390", chromedp.Navigate(srv.URL+page+"?at=390"))
 		b.noSideways(page + " at 390")
 	}
+	// A list with no finding says so without a label's colon before it
+	// (it read "：没有符合条件的问题").
+	b.navigate("no findings at 390", chromedp.Navigate(srv.URL+"/console/findings?status=verified"))
+	if empty := b.textOf("#finding-list td.empty"); empty == "" ||
+		b.eval("empty row's label", `getComputedStyle(document.querySelector('#finding-list td.empty'), '::before').content === 'none' ? 0 : 1`) != 0 {
+		t.Errorf("the empty findings list's row %q has a label before it", empty)
+	}
 }
