@@ -325,9 +325,10 @@ type AccountStore interface {
 	// Device returns any user's device by its id, with its sync health.
 	// Errors: not_found.
 	Device(ctx context.Context, id string) (*Device, error)
-	// PushBatch returns a device's stored push (its answer), nil if the
-	// store has it no more or never had it.
-	PushBatch(ctx context.Context, deviceID, batchID string) (*Batch, error)
+	// LastPushes returns the last stored push (with its answer) of each of
+	// these devices that has one still stored, by device id: in one read,
+	// for a page of devices.
+	LastPushes(ctx context.Context, deviceIDs []string) (map[string]*Batch, error)
 	// DeviceIDs lists the ids of every device registered to a user,
 	// revoked ones too, in no order.
 	DeviceIDs(ctx context.Context, userID string) ([]string, error)

@@ -585,6 +585,16 @@ func (c *Console) devices(ec echo.Context) error {
 		}
 		return t.In(chinaTime).Format("2006-01-02 15:04")
 	}
+	// The devices' last pushes, in one read: their records refused one
+	// by one.
+	ids := make([]string, len(devs))
+	for i, d := range devs {
+		ids[i] = d.ID
+	}
+	pushes, err := c.d.Store.LastPushes(ec.Request().Context(), ids)
+	if err != nil {
+		return err
+	}
 	rows := make([]deviceRow, 0, len(devs))
 	stale, refused := 0, 0
 	for _, d := range devs {
@@ -594,18 +604,12 @@ func (c *Console) devices(ec echo.Context) error {
 		if rp := d.PushesRefused(); rp != nil {
 			r.Refused = fmtT(&rp.At) + "：" + rp.Message + "（错误代码 " + rp.Code + "）"
 			refused++
-		} else if id := d.Health.LastBatchID; id != "" {
-			b, err := c.d.Store.PushBatch(ec.Request().Context(), d.ID, id)
-			if err != nil {
+		} else if b := pushes[d.ID]; b != nil {
+			var codes []string
+			if r.Rejected, codes, err = b.Rejected(); err != nil {
 				return err
 			}
-			if b != nil {
-				var codes []string
-				if r.Rejected, codes, err = b.Rejected(); err != nil {
-					return err
-				}
-				r.Codes = strings.Join(codes, "、")
-			}
+			r.Codes = strings.Join(codes, "、")
 		}
 		if r.Stale {
 			stale++
