@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/xinzhou-eco/fieldsync/syncproto"
@@ -111,13 +110,13 @@ var SHA256Hex = &TextFormat{Valid: IsSHA256, Label: "64 位小写十六进制数
 // that look alike count apart, and plates no one can read; invisible
 // characters (a zero-width space, a direction override) make two plates
 // that look the same differ, or one display reversed.
-var OneLine = &TextFormat{Valid: func(s string) bool { return !Blank(s) && noControls(s) },
+var OneLine = &TextFormat{Valid: func(s string) bool { return !Blank(s) && syncproto.NoControls(s) },
 	Label: "一行可见文字（不能为空白，不能含换行、零宽字符、文字方向控制符等控制字符）",
 	Doc:   "one line of visible text (not blank; no line breaks, zero-width characters, direction overrides or other control or format characters)"}
 
 // NoControls is the form of an optional short text read on one line:
 // empty, or without line breaks or other control or format characters.
-var NoControls = &TextFormat{Valid: noControls,
+var NoControls = &TextFormat{Valid: syncproto.NoControls,
 	Label: "一行文字（不能含换行、零宽字符、文字方向控制符等控制字符）",
 	Doc:   "text on one line (no line breaks, zero-width characters, direction overrides or other control or format characters)"}
 
@@ -141,19 +140,6 @@ func MultiLine(s string) bool { return syncproto.FreeText(s) }
 var FreeText = &TextFormat{Valid: MultiLine, DevicesOnly: true,
 	Label: "文字（可换行；不能含其他控制字符、文字方向控制符或非字符码位）",
 	Doc:   "free text: line breaks and tabs, no other control character, direction override or noncharacter"}
-
-// noControls reports whether s has no control character (C0, C1), line
-// or paragraph separator, or format character (Unicode's Cf: zero-width
-// spaces and joiners, direction marks and overrides, the byte-order mark,
-// the soft hyphen).
-func noControls(s string) bool {
-	for _, r := range s {
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Cf, r) {
-			return false
-		}
-	}
-	return true
-}
 
 // Entity describes a record type that syncs.
 type Entity struct {

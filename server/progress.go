@@ -382,7 +382,7 @@ func (rep ProgressReport) check() error {
 		return Errorf(syncproto.CodeInvalidField, "佐证材料最多 %d 项", MaxProgressEvidence)
 	}
 	for _, who := range []struct{ label, name string }{{"责任领导", rep.Leader}, {"责任人", rep.Person}} {
-		if !utf8.ValidString(who.name) || utf8.RuneCountInString(who.name) > MaxResponsible || !noControls(who.name) {
+		if !utf8.ValidString(who.name) || utf8.RuneCountInString(who.name) > MaxResponsible || !syncproto.NoControls(who.name) {
 			return Errorf(syncproto.CodeInvalidField, "%s应为一行文字（不超过 %d 字，不能含换行、零宽字符或文字方向控制符）", who.label, MaxResponsible)
 		}
 	}
@@ -390,7 +390,7 @@ func (rep ProgressReport) check() error {
 		if e == "" || !utf8.ValidString(e) || utf8.RuneCountInString(e) > MaxEvidenceItem {
 			return Errorf(syncproto.CodeInvalidField, "每项佐证材料应为 1 到 %d 字", MaxEvidenceItem)
 		}
-		if !noControls(e) {
+		if !syncproto.NoControls(e) {
 			return Errorf(syncproto.CodeInvalidField, "佐证材料每项应为一行文字，不能含零宽字符、文字方向控制符等控制字符")
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"testing"
 	"time"
+	"unicode"
 )
 
 // The conformance vectors in testdata/conformance.json are shared with the
@@ -33,6 +34,11 @@ type vectors struct {
 	Merge      []mergeCase   `json:"merge"`
 	Expand     []expandCase  `json:"expand"`
 	Compact    []compactCase `json:"compact"`
+	// FreeTextRefused are the ranges of code points (surrogates aside)
+	// that FreeText refuses, each [first, last].
+	FreeTextRefused [][2]rune `json:"free_text_refused"`
+	// OneLineRefused are those NoControls refuses.
+	OneLineRefused [][2]rune `json:"one_line_refused"`
 }
 
 type parseCase struct {
@@ -274,6 +280,8 @@ func conformanceCases() vectors {
 
 // fill computes every expected answer from this package.
 func fill(t *testing.T, v *vectors) {
+	v.FreeTextRefused = refusedRanges(FreeText)
+	v.OneLineRefused = refusedRanges(NoControls)
 	for i := range v.HLCParse {
 		c := &v.HLCParse[i]
 		p, err := ParseHLC(c.In)
@@ -353,6 +361,23 @@ func maps(m map[string]string) map[string]string {
 	out := make(map[string]string, len(m))
 	for k, v := range m {
 		out[k] = v
+	}
+	return out
+}
+
+// refusedRanges returns the ranges of every code point but the
+// surrogates that valid refuses as a one-character text.
+func refusedRanges(valid func(string) bool) [][2]rune {
+	var out [][2]rune
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if r >= 0xd800 && r <= 0xdfff || valid(string(r)) {
+			continue
+		}
+		if n := len(out); n > 0 && out[n-1][1] == r-1 {
+			out[n-1][1] = r
+		} else {
+			out = append(out, [2]rune{r, r})
+		}
 	}
 	return out
 }

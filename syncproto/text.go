@@ -39,3 +39,17 @@ func FreeText(s string) bool {
 	}
 	return true
 }
+
+// NoControls reports whether s is text on one line: no control character
+// (C0, C1, the tab and line breaks too), no line or paragraph separator and
+// no format character (Unicode's Cf: zero-width spaces and joiners,
+// direction marks and overrides, the byte-order mark, the soft hyphen) —
+// what a name, a plate or a number read on one line may hold.
+func NoControls(s string) bool {
+	for _, r := range s {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Cf, r) {
+			return false
+		}
+	}
+	return true
+}

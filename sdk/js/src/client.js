@@ -8,6 +8,7 @@ import { uuidv7 } from './uuid.js';
 import { bytesOf, checkUploadRuntime, sha256Hex, uploadAll } from './upload.js';
 import { currentKey, registerCaptureKeys, signCapture } from './capture.js';
 import { keysOf } from './storage/storage.js';
+import { hiddenIn } from './text.js';
 
 /**
  * @typedef {import('./storage/storage.js').Storage} Storage
@@ -2306,6 +2307,18 @@ function checkWritable(entity, fields) {
   for (const [name, value] of Object.entries(fields)) {
     const kind = unencodable(value, new Set());
     if (kind) throw new FieldsyncError('unencodable_value', { details: { entity, field: name, value: kind } });
+  }
+  // Text the server would refuse (an invisible control character or
+  // direction override, pasted from a chat), and the record with it: the
+  // form can still say so and take it out (cleanText).
+  for (const [name, value] of Object.entries(fields)) {
+    const char = hiddenIn(value);
+    if (char) {
+      throw new FieldsyncError('invalid_field', {
+        message: `“${name}”含有看不见的控制字符（${char}，多为从聊天或网页粘贴而来），服务器不接受；请删去后再保存`,
+        details: { entity, field: name, char },
+      });
+    }
   }
 }
 

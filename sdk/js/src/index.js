@@ -11,6 +11,7 @@ export { IndexedDBStorage } from './storage/indexeddb.js';
 export { STORES } from './storage/storage.js';
 export { StorageUrlStorage, sha256Hex } from './upload.js';
 export { uuidv7 } from './uuid.js';
+export { isFreeText, cleanText, isOneLine, cleanLine, hiddenChar } from './text.js';
 export { captureMessage, captureText, CAPTURE_VERSION, CAPTURE_FIELDS } from './capture.js';
 
 // The types the API speaks of (API.md), for TypeScript apps:

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { test } from 'node:test';
-import { Clock, HLC, expandChange, expandCompactPage, mergeMutation } from '../src/index.js';
+import { Clock, HLC, cleanLine, cleanText, expandChange, expandCompactPage, isFreeText, isOneLine, mergeMutation } from '../src/index.js';
 
 const vectors = JSON.parse(fs.readFileSync(new URL('../../../syncproto/testdata/conformance.json', import.meta.url), 'utf8'));
 
@@ -79,3 +79,22 @@ test('compact page expansion', () => {
     assert.deepEqual(expandCompactPage(c.page), c.want_changes, c.name);
   }
 });
+
+for (const [name, ranges, valid, clean] of /** @type {Array<[string, [number, number][], (s: string) => boolean, (s: string) => string]>} */ ([
+  ['free text (isFreeText, cleanText)', vectors.free_text_refused, isFreeText, cleanText],
+  ['one line (isOneLine, cleanLine)', vectors.one_line_refused, isOneLine, cleanLine],
+])) {
+  test(`${name}: the code points the server refuses, and the clean function takes out exactly those`, () => {
+    const refused = (/** @type {number} */ c) => ranges.some(([lo, hi]) => c >= lo && c <= hi);
+    let n = 0;
+    for (let c = 0; c <= 0x10ffff; c++) {
+      if (c >= 0xd800 && c <= 0xdfff) continue;
+      const s = 'a' + String.fromCodePoint(c) + 'b';
+      const want = refused(c);
+      if (valid(s) === want) assert.fail(`U+${c.toString(16)}: ${valid.name} ${want}, the server ${want ? 'refuses' : 'takes'} it`);
+      if (clean(s) !== (want ? 'ab' : s)) assert.fail(`U+${c.toString(16)}: ${clean.name} gave ${JSON.stringify(clean(s))}`);
+      if (want) n++;
+    }
+    assert.ok(n > 60, `${n} refused code points`);
+  });
+}

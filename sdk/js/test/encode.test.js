@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FieldsyncClient, FieldsyncError, MemoryStorage, uuidv7 } from '../src/index.js';
+import { FieldsyncClient, FieldsyncError, MemoryStorage, cleanText, uuidv7 } from '../src/index.js';
 import { requestJSON } from '../src/http.js';
 
 test('save refuses values JSON cannot carry, with unencodable_value naming the field; nothing reaches the outbox', async () => {
@@ -68,4 +68,34 @@ test('a request body that cannot be encoded fails with unencodable_value, not ne
     return true;
   });
   assert.equal(sent, 0);
+});
+
+test('save refuses text the server would refuse (a hidden control character or direction override), with invalid_field naming the field; cleanText makes it savable', async () => {
+  const c = await FieldsyncClient.open({ storage: new MemoryStorage(), deviceName: '测试手机' });
+  const id = uuidv7();
+  /** @type {Array<[string, any, string]>} */
+  const cases = [
+    ['summary', '围挡\u202e完好', 'U+202E'],
+    ['summary', 'a\u0000b', 'U+0000'],
+    ['answers.fence', { result: 'fail', note: '见\u2066照片' }, 'U+2066'],
+    ['answers.list', { value: ['ok', 'x\u0085'] }, 'U+0085'],
+    ['summary', '\ufffe', 'U+FFFE'],
+  ];
+  for (const [field, value, char] of cases) {
+    await assert.rejects(c.save('inspection', id, { status: 'draft', [field]: value }), (e) => {
+      assert.ok(e instanceof FieldsyncError);
+      assert.equal(e.code, 'invalid_field');
+      assert.deepEqual(e.details, { entity: 'inspection', field, char });
+      assert.match(e.message, new RegExp(`“${field.replace('.', '\\.')}”含有看不见的控制字符（${char.replace('+', '\\+')}`));
+      return true;
+    });
+  }
+  assert.equal(c.status().pendingChanges, 0);
+  // The same on a photo's fields, and on a correction of a refused record.
+  await assert.rejects(c.takePhoto({ blob: new Uint8Array([0xff, 0xd8, 0xff, 1]), contentType: 'image/jpeg', fields: { inspection_id: id, caption: '\u202d' } }),
+    (e) => e instanceof FieldsyncError && e.code === 'invalid_field' && e.details.field === 'caption');
+  // Line breaks, tabs and every other script are text.
+  await c.save('inspection', id, { status: 'draft', summary: '围挡完好\r\n\t覆盖到位 ✓ Ⅱ级', 'answers.fence': { result: 'pass', note: cleanText('见\u2066照片\u2069') } });
+  assert.equal((await c.get('inspection', id))?.fields['answers.fence'].note, '见照片');
+  assert.equal(c.status().pendingChanges, 1);
 });

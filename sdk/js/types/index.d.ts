@@ -20,4 +20,5 @@ export { FieldsyncError, messageFor } from "./errors.js";
 export { HLC, Clock, MAX_COUNTER, SERVER_NODE } from "./hlc.js";
 export { mergeField, mergeMutation, mergeChange, expandChange, expandCompactPage, canonicalJSON } from "./merge.js";
 export { StorageUrlStorage, sha256Hex } from "./upload.js";
+export { isFreeText, cleanText, isOneLine, cleanLine, hiddenChar } from "./text.js";
 export { captureMessage, captureText, CAPTURE_VERSION, CAPTURE_FIELDS } from "./capture.js";

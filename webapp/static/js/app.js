@@ -1,5 +1,5 @@
 // The 巡查 app: the SDK client, the router and the sync schedule.
-import { FieldsyncClient, FieldsyncError, IndexedDBStorage, MemoryStorage } from '/app/sdk/fieldsync-sdk.js';
+import { FieldsyncClient, FieldsyncError, IndexedDBStorage, MemoryStorage, cleanLine, cleanText } from '/app/sdk/fieldsync-sdk.js';
 import { h, toast, banner, store, useClock, foldUser } from './ui.js';
 import { message } from './errors.js';
 import * as geo from './geo.js';
@@ -133,6 +133,22 @@ const lifted = () => {
 };
 document.addEventListener('pointerup', lifted, true);
 document.addEventListener('pointercancel', lifted, true);
+
+// Text pasted from a chat or a web page may carry characters no one sees
+// (a direction override, a zero-width space, a control character) that
+// the server refuses, and the whole record with them: they are taken out
+// as they arrive, the caret kept where it was, before the views read or
+// keep the value — a text area's by the rule of notes (line breaks and
+// tabs stay), a one-line field's by the rule of names and numbers.
+document.addEventListener('input', (e) => {
+  const el = e.target;
+  const clean = el instanceof HTMLTextAreaElement ? cleanText
+    : el instanceof HTMLInputElement && (el.type === 'text' || el.type === 'search') ? cleanLine : null;
+  if (!clean || clean(el.value) === el.value) return;
+  const at = clean(el.value.slice(0, el.selectionStart ?? el.value.length)).length;
+  el.value = clean(el.value);
+  el.setSelectionRange(at, at);
+}, true);
 
 /** typingIn says whether a field within root has the focus (the
  *  inspector is typing or choosing in it). */
