@@ -45,7 +45,7 @@ func (c *Console) setDisabled(ec echo.Context, disabled bool) error {
 		done = "disabled"
 	}
 	c.accountAction(ec, "user_"+done, "user", name)
-	return ec.Redirect(http.StatusSeeOther, "/console/users?done="+done+"&user="+url.QueryEscape(name))
+	return redirectDone(ec, "/console/users", url.Values{"done": {done}, "user": {name}})
 }
 
 // resetPassword sets a user's password: the one the admin typed, or a
@@ -77,7 +77,7 @@ func (c *Console) resetPassword(ec echo.Context) error {
 // passwordPage is the form on which a console user changes their own
 // password.
 func (c *Console) passwordPage(ec echo.Context) error {
-	return c.render(ec, http.StatusOK, "password.html", map[string]any{"Done": ec.QueryParam("done") == "1"})
+	return c.render(ec, http.StatusOK, "password.html", map[string]any{"Done": takeNotice(ec).Get("done") == "1"})
 }
 
 // changePassword sets the signed-in user's own password, once their
@@ -123,7 +123,7 @@ func (c *Console) changePassword(ec echo.Context) error {
 		return err
 	}
 	setCookie(ec, sessionCookie, token, 0)
-	return ec.Redirect(http.StatusSeeOther, "/console/password?done=1")
+	return redirectDone(ec, "/console/password", url.Values{"done": {"1"}})
 }
 
 // bcryptCost is the cost new passwords are hashed at.
@@ -145,7 +145,7 @@ func (c *Console) revokeSession(ec echo.Context) error {
 		return err
 	}
 	c.accountAction(ec, "console_session_revoked", "user", owner, "session_started", started)
-	return ec.Redirect(http.StatusSeeOther, "/console/users?done=session")
+	return redirectDone(ec, "/console/users", url.Values{"done": {"session"}})
 }
 
 // sessionOwner is the username of a live console session and when it

@@ -51,6 +51,9 @@ func TestBrowserVerifyRectification(t *testing.T) {
 
 	rectify("西侧也已苫盖")
 	b.do("phone size", chromedp.EmulateViewport(390, 844))
+	// (Away first: after the decision the browser is on this page, and
+	// a new fragment alone loads nothing.)
+	b.do("away", chromedp.Navigate("about:blank"))
 	b.navigate("detail at 390", chromedp.Navigate(srv.URL+"/console/inspections/"+insp+"#finding-"+finding))
 	b.do("verify form", chromedp.WaitVisible(chromedp.CSS(row+` form.verify button`)))
 	b.noSideways("approved inspection at 390")

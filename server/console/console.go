@@ -22,7 +22,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -525,9 +524,6 @@ func listBack(raw string) (b backTo, ok bool) {
 	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
 		return b, false
 	}
-	if stripNotices(u) {
-		raw = u.String()
-	}
 	section := strings.TrimPrefix(u.Path, "/console/")
 	label := "返回审核队列"
 	if section != "" {
@@ -539,32 +535,6 @@ func listBack(raw string) (b backTo, ok bool) {
 	}
 	u.Path, u.RawPath = "/console/"+section, ""
 	return backTo{Href: u.String(), Label: label, Raw: raw}, true
-}
-
-// noticeParams are the query parameters by which a page says what was
-// just done (bulk=none: nothing was ticked; saved, done: what was
-// saved or decided; finding: which finding the decision was on) rather than what it lists: an address to come back
-// to, or an export of the list, leaves them out, so that the notice is
-// not said again.
-var noticeParams = []string{"bulk", "done", "finding", "saved"}
-
-// withoutNotices is q without noticeParams.
-func withoutNotices(q url.Values) url.Values {
-	for _, k := range noticeParams {
-		q.Del(k)
-	}
-	return q
-}
-
-// stripNotices takes noticeParams out of u's query, leaving the query
-// as it was written when it has none (stripped is false).
-func stripNotices(u *url.URL) (stripped bool) {
-	q := u.Query()
-	if !slices.ContainsFunc(noticeParams, q.Has) {
-		return false
-	}
-	u.RawQuery = withoutNotices(q).Encode()
-	return true
 }
 
 // backTo is a list page to come back to (listBack).

@@ -139,6 +139,7 @@ func (c *Console) showDetail(ec echo.Context, insp *server.StoredRecord, status 
 	if err != nil {
 		return err
 	}
+	notice := takeNotice(ec)
 	data := map[string]any{"ID": insp.ID, "Seq": seq, "County": c.countyName(insp.County), "Status": cmp.Or(insp.Text("status"), "draft"),
 		"Summary": insp.Text("summary"), "Started": visitStarted(insp), "StartedAhead": clockAhead(insp.Text("started_at"), insp.CreatedAt),
 		"StartedLate": arrivedLate(insp.Text("started_at"), insp.CreatedAt), "EndsFirst": endsBeforeStart(insp.Text("started_at"), insp.Text("finished_at")), "Finished": localTime(insp.Text("finished_at")),
@@ -146,7 +147,7 @@ func (c *Console) showDetail(ec echo.Context, insp *server.StoredRecord, status 
 		// which an end before it would make run backwards.
 		"NoStart": insp.Text("started_at") == "" && insp.Text("finished_at") != "", "Received": insp.CreatedAt.In(chinaTime).Format("2006-01-02 15:04"),
 		"ReviewComment": insp.Text("review_comment"), "Resubmitted": resubmitted(insp), "Template": tmpl.Title, "TemplateVersion": tmpl.Version, "Answers": answers(insp, tmpl),
-		"Done": ec.QueryParam("done"), "Inspector": c.userName(ctx, insp.CreatedBy),
+		"Done": notice.Get("done"), "Inspector": c.userName(ctx, insp.CreatedBy),
 		"Today": c.today(), "LatestDate": fmt.Sprintf("%d-12-31", server.LatestDateYear)}
 	mine, err := c.d.Syncer.HandsOf(ctx, p)
 	if err != nil {
@@ -169,9 +170,9 @@ func (c *Console) showDetail(ec echo.Context, insp *server.StoredRecord, status 
 		return err
 	}
 	markFindings(tmpl, data["Answers"].([]answerRow), findings, visitDay(insp))
-	if done := ec.QueryParam("done"); done == "verify" || done == "reopen" {
+	if done := notice.Get("done"); done == "verify" || done == "reopen" {
 		for i := range findings {
-			if findings[i].ID == ec.QueryParam("finding") {
+			if findings[i].ID == notice.Get("finding") {
 				findings[i].Done = done
 				data["DoneHere"] = true
 			}

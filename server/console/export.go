@@ -541,5 +541,5 @@ func (c *Console) vehiclesXLSX(ec echo.Context) error {
 func exportQuery(ec echo.Context) template.URL {
 	q := ec.Request().URL.Query()
 	q.Del("page")
-	return template.URL(withoutNotices(q).Encode())
+	return template.URL(q.Encode())
 }

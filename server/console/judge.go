@@ -288,11 +288,7 @@ func (c *Console) bulkConfirm(ec echo.Context) error {
 		if b, ok := listBack(ec.QueryParam("back")); ok {
 			to = b.Href
 		}
-		u, _ := url.Parse(to)
-		q := u.Query()
-		q.Set("bulk", "none")
-		u.RawQuery = q.Encode()
-		return ec.Redirect(http.StatusSeeOther, u.String())
+		return redirectDone(ec, to, url.Values{"bulk": {"none"}})
 	}
 	if err != nil {
 		return err

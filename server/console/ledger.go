@@ -173,7 +173,7 @@ func (c *Console) ledgerPage(ec echo.Context, status int, filter ledgerFilter, r
 		}
 	}
 	// The row just saved may no longer pass the filter: say so.
-	saved, savedShown := ec.QueryParam("saved"), false
+	saved, savedShown := takeNotice(ec).Get("saved"), false
 	for _, t := range out {
 		for _, rows := range [][]progressRow{t.Rows, t.Others} {
 			for i := range rows {
@@ -421,11 +421,10 @@ func (c *Console) reportProgress(ec echo.Context) error {
 		return err
 	}
 	q := postedLedgerFilter(ec).query()
-	q.Set("saved", server.TaskProgressID(task, county))
 	// At the confirmation, in the saved row (or above the list when the
 	// filter no longer shows it): the browser focuses the fragment's
 	// element, which a screen reader then reads out.
-	return ec.Redirect(http.StatusSeeOther, "/console/ledger?"+q.Encode()+"#saved")
+	return redirectDone(ec, withQuery("/console/ledger", q)+"#saved", url.Values{"saved": {server.TaskProgressID(task, county)}})
 }
 
 // postedLedgerFilter is the filter of the ledger a row's form was posted

@@ -110,9 +110,7 @@ func (c *Console) render(ec echo.Context, status int, page string, data map[stri
 	data["Nav"] = navFor(ec.Request().URL.Path)
 	// A list's own address, for its links to detail pages to come back
 	// to (listBack); and on a detail page, the list it came from.
-	here := *ec.Request().URL
-	stripNotices(&here)
-	data["Here"] = here.RequestURI()
+	data["Here"] = ec.Request().URL.RequestURI()
 	// (A posted form carries it as a field: bulk approval's result.)
 	if b, ok := listBack(ec.FormValue("back")); ok {
 		data["List"] = b
@@ -371,7 +369,7 @@ func (c *Console) queue(ec echo.Context) error {
 		data["SortKey"], data["SortDir"] = filters.Get("sort"), filters.Get("dir") // kept by the filter form
 	}
 	data["CanBulk"] = p.Role.CanReview()
-	data["BulkNone"] = ec.QueryParam("bulk") == "none" // bulkConfirm with nothing ticked
+	data["BulkNone"] = takeNotice(ec).Get("bulk") == "none" // bulkConfirm with nothing ticked
 	pageLinks(data, "/console/queue", filters, "", page, q.Offset+len(rows), total)
 	return c.render(ec, http.StatusOK, "queue.html", data)
 }
@@ -563,7 +561,7 @@ func (c *Console) review(ec echo.Context) error {
 			return err
 		}
 	}
-	return ec.Redirect(http.StatusSeeOther, "/console/inspections/"+url.PathEscape(id)+"?"+withBack(ec, url.Values{"done": {decision}}).Encode())
+	return redirectDone(ec, withQuery("/console/inspections/"+url.PathEscape(id), withBack(ec, url.Values{})), url.Values{"done": {decision}})
 }
 
 // verifyFinding takes an office's decision on a finding's rectification
@@ -600,7 +598,7 @@ func (c *Console) verifyFinding(ec echo.Context) error {
 		}
 		insp = f.Text("inspection_id")
 	}
-	return ec.Redirect(http.StatusSeeOther, "/console/inspections/"+url.PathEscape(insp)+"?"+withBack(ec, url.Values{"done": {decision}, "finding": {id}}).Encode()+"#done")
+	return redirectDone(ec, withQuery("/console/inspections/"+url.PathEscape(insp), withBack(ec, url.Values{}))+"#done", url.Values{"done": {decision}, "finding": {id}})
 }
 
 // formSeq reads the version of a record a review form was shown with

@@ -77,11 +77,11 @@ func (c *Console) sites(ec echo.Context) error {
 		rows = append(rows, c.siteRowOf(r))
 	}
 	filters := nonEmpty(map[string]string{"q": q.Text, "kind": q.Kind, "county": q.County})
-	// The site just saved, by its id (?saved=): named as it is now (a
-	// merge with a phone's edit may have renamed it), and only one the
-	// viewer may see — never text from the address.
+	// The site just saved, by its id (the form's notice): named as it is
+	// now (a merge with a phone's edit may have renamed it), and only one
+	// the viewer may see.
 	saved := ""
-	if id := ec.QueryParam("saved"); server.IsCanonicalUUID(id) {
+	if id := takeNotice(ec).Get("saved"); server.IsCanonicalUUID(id) {
 		r, err := c.d.Store.Get(ec.Request().Context(), syncproto.EntitySite, id)
 		if err != nil {
 			return err
@@ -370,7 +370,7 @@ func (c *Console) saveSite(ec echo.Context) error {
 		return c.showSiteForm(ec, http.StatusConflict, f, "此表单的点位编号不可用，已换新编号，请核对后重新保存")
 	}
 	if errors.Is(err, errSiteAdded) {
-		return ec.Redirect(http.StatusSeeOther, "/console/sites?"+url.Values{"q": {id}, "saved": {id}}.Encode())
+		return redirectDone(ec, "/console/sites?"+url.Values{"q": {id}}.Encode(), url.Values{"saved": {id}})
 	}
 	var changed *errSiteChanged
 	if errors.As(err, &changed) {
@@ -388,7 +388,7 @@ func (c *Console) saveSite(ec echo.Context) error {
 	} else if err != nil {
 		return err
 	}
-	return ec.Redirect(http.StatusSeeOther, "/console/sites?"+url.Values{"q": {id}, "saved": {id}}.Encode())
+	return redirectDone(ec, "/console/sites?"+url.Values{"q": {id}}.Encode(), url.Values{"saved": {id}})
 }
 
 // errSiteAdded is a new site's form sent again after it added the site.

@@ -131,10 +131,11 @@ func (c *Console) showUsersStatus(ec echo.Context, status int, extra map[string]
 		}
 		rows = append(rows, row)
 	}
+	notice := takeNotice(ec)
 	data := map[string]any{"Rows": rows, "Admin": admin, "NewBoxes": c.countyBoxes(nil),
 		"Roles":     []server.Role{server.RoleInspector, server.RoleCountyOffice, server.RoleCityOffice, server.RoleAdmin},
-		"RoleNames": roleNames, "Done": ec.QueryParam("done"), "DoneUser": ec.QueryParam("user")}
-	if name := ec.QueryParam("user"); name != "" && (data["Done"] == "disabled" || data["Done"] == "counties") {
+		"RoleNames": roleNames, "Done": notice.Get("done"), "DoneUser": notice.Get("user")}
+	if name := notice.Get("user"); name != "" && (data["Done"] == "disabled" || data["Done"] == "counties") {
 		// What the user's phones still owe, which the change holds back
 		// (the revocation's confirmation says it of one phone).
 		pending := 0
@@ -145,7 +146,7 @@ func (c *Console) showUsersStatus(ec echo.Context, status int, extra map[string]
 		}
 		data["DonePending"] = pending
 	}
-	if id := ec.QueryParam("device"); id != "" && (data["Done"] == "revoked" || data["Done"] == "reinstated") {
+	if id := notice.Get("device"); id != "" && (data["Done"] == "revoked" || data["Done"] == "reinstated") {
 		// The device revoked or reinstated, named (several may share a name).
 		if d, err := c.device(ec, id); err == nil {
 			data["DoneDevice"] = c.deviceView(d)
@@ -263,7 +264,7 @@ func (c *Console) addUser(ec echo.Context) error {
 		return c.addUserRefused(ec, err)
 	}
 	c.accountAction(ec, "user_added", "user", u.Username, "role", string(u.Role), "counties", u.Counties)
-	return ec.Redirect(http.StatusSeeOther, "/console/users?done=added")
+	return redirectDone(ec, "/console/users", url.Values{"done": {"added"}})
 }
 
 // addUserRefused shows the users page again after a refused 添加用户,
@@ -296,7 +297,7 @@ func (c *Console) setCounties(ec echo.Context) error {
 		return err
 	}
 	c.accountAction(ec, "user_counties_set", "user", ec.Param("username"), "counties", counties, "counties_was", was)
-	return ec.Redirect(http.StatusSeeOther, "/console/users?done=counties&user="+url.QueryEscape(ec.Param("username")))
+	return redirectDone(ec, "/console/users", url.Values{"done": {"counties"}, "user": {ec.Param("username")}})
 }
 
 // revokeDevice revokes a device once confirmed: the first POST shows
@@ -317,7 +318,7 @@ func (c *Console) revokeDevice(ec echo.Context) error {
 	if err := c.setRevoked(ec, d.ID, true); err != nil {
 		return err
 	}
-	return ec.Redirect(http.StatusSeeOther, "/console/users?"+url.Values{"done": {"revoked"}, "device": {d.ID}}.Encode())
+	return redirectDone(ec, "/console/users", url.Values{"done": {"revoked"}, "device": {d.ID}})
 }
 
 // reinstateDevice undoes a revocation made by mistake: the phone's user
@@ -335,7 +336,7 @@ func (c *Console) reinstateDevice(ec echo.Context) error {
 		return err
 	}
 	// Reinstated already (the form sent twice): answered as the first.
-	return ec.Redirect(http.StatusSeeOther, "/console/users?"+url.Values{"done": {"reinstated"}, "device": {d.ID}}.Encode())
+	return redirectDone(ec, "/console/users", url.Values{"done": {"reinstated"}, "device": {d.ID}})
 }
 
 // device is a device by its id (any user's: the caller is an admin).

@@ -386,7 +386,7 @@ func (c *Console) vehicle(ec echo.Context) error {
 	// An office's voiding: who, when, why; and the form that voids or
 	// restores, offered to an office not the check's author.
 	data["Seq"] = r.Seq
-	data["Done"] = ec.QueryParam("done")
+	data["Done"] = takeNotice(ec).Get("done")
 	if at := r.Text("voided_at"); at != "" {
 		data["VoidedAt"], data["VoidedBy"], data["VoidReason"] = localTime(at), c.userName(ctx, r.Text("voided_by")), r.Text("void_reason")
 	}
@@ -424,5 +424,5 @@ func (c *Console) voidVehicle(ec echo.Context) error {
 			return err
 		}
 	}
-	return ec.Redirect(http.StatusSeeOther, "/console/vehicles/"+url.PathEscape(id)+"?"+withBack(ec, url.Values{"done": {decision}}).Encode())
+	return redirectDone(ec, withQuery("/console/vehicles/"+url.PathEscape(id), withBack(ec, url.Values{})), url.Values{"done": {decision}})
 }
