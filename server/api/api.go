@@ -108,7 +108,7 @@ func New(syncer *server.Syncer, au *auth.Service, st server.Store, log *slog.Log
 	if len(cfg.CORSOrigins) > 0 {
 		e.Pre(cors(cfg.CORSOrigins))
 	}
-	e.Use(headRestore, a.forwarding, clientRequestID, middleware.RequestID(), a.logRequests, a.metrics.middleware, middleware.Recover(), a.serverHLC, strictQuery, a.storableText,
+	e.Use(headRestore, a.forwarding, clientRequestID, middleware.RequestID(), a.logRequests, a.metrics.middleware, middleware.Recover(), noSniff, a.serverHLC, strictQuery, a.storableText,
 		compress(func(c echo.Context) bool {
 			// Not /metrics (it compresses itself), not photos (JPEG is
 			// compressed, and Range must address the stored bytes), not tus,
@@ -179,6 +179,16 @@ func (a *API) deviceTraffic(next echo.HandlerFunc) echo.HandlerFunc {
 // serverHLC puts the server's HLC on every response, read as its header
 // is written: after every HLC the request stored (a push's own, which a
 // phone's clock may have put ahead of the server's).
+// noSniff marks every answer (JSON, the field app's files, photos, the
+// console's pages) as of the type it says, not to be sniffed into
+// another: a JSON error quoting a value cannot be read as a page.
+func noSniff(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set("X-Content-Type-Options", "nosniff")
+		return next(c)
+	}
+}
+
 func (a *API) serverHLC(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()

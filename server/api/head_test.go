@@ -13,7 +13,7 @@ import (
 // TestAllowNamesHead: every path of the server, asked with OPTIONS or with
 // a method it lacks, names in Allow the methods it answers: HEAD wherever
 // it names GET (headAsGet serves it), and a HEAD of such a path is never
-// 405.
+// 405. Every answer, of any path and method, is marked nosniff.
 func TestAllowNamesHead(t *testing.T) {
 	srv := apptest.Start(t)
 	param := regexp.MustCompile(`:[A-Za-z0-9_]+`)
@@ -35,6 +35,9 @@ func TestAllowNamesHead(t *testing.T) {
 			t.Fatal(err)
 		}
 		res.Body.Close()
+		if got := res.Header.Get("X-Content-Type-Options"); got != "nosniff" {
+			t.Errorf("%s %s: %d, X-Content-Type-Options %q, want nosniff", method, path, res.StatusCode, got)
+		}
 		return res
 	}
 	allows := func(res *http.Response) []string {
