@@ -122,49 +122,64 @@ var LabelText = &TextFormat{Valid: OneLine.Valid, Canon: CanonicalLabel, Label: 
 var OptionalLabelText = &TextFormat{Valid: NoControls.Valid, Canon: CanonicalLabel, Label: NoControls.Label,
 	Doc: NoControls.Doc + "; stored as its canonical spelling: " + labelDoc}
 
-const labelDoc = "no spaces around it, one ASCII space for each run of spaces inside, " +
-	"full-width letters and digits as ASCII, letters (any alphabet) in upper case, in Unicode NFC (`ｇ１０８检查站　` is stored as `G108检查站`, `Cafe\u0301` as `CAFÉ`)"
+const labelDoc = "no spaces around it nor next to a Chinese character or punctuation, one ASCII space for each other run of spaces inside, " +
+	"full-width letters and digits as ASCII, letters (any alphabet) in upper case, in Unicode NFC (`ｇ１０８ 检查站　` is stored as `G108检查站`, `秦城 检查站` as `秦城检查站`, `S316  K12` as `S316 K12`, `Cafe\u0301` as `CAFÉ`)"
 
 // CanonicalLabel returns the canonical spelling of a label: without the
-// spaces around it (any Unicode space separator), each run of spaces
-// inside it one ASCII space, full-width letters and digits as ASCII,
-// letters in upper case, any letter (a road's number, G5 or g5, is one
-// checkpoint; so are Café and CAFÉ), and in Unicode's composed form, NFC
-// (an é typed as e and a combining accent is the é typed at once; a CJK
-// compatibility ideograph is its unified one). Chinese punctuation such
-// as （） is kept as typed. It returns s itself when s is canonical
+// spaces around it (any Unicode space separator) or next to a Chinese
+// character or punctuation (秦城 检查站 and G108 检查站, typed with a
+// Chinese IME's space, are 秦城检查站 and G108检查站), each other run of
+// spaces inside it one ASCII space, full-width letters and digits as
+// ASCII, letters in upper case, any letter (a road's number, G5 or g5, is
+// one checkpoint; so are Café and CAFÉ), and in Unicode's composed form,
+// NFC (an é typed as e and a combining accent is the é typed at once; a
+// CJK compatibility ideograph is its unified one). Chinese punctuation
+// such as （） is kept as typed. It returns s itself when s is canonical
 // already.
 func CanonicalLabel(s string) string {
 	canonical, space := true, true // space: the last rune was a space (or none yet)
+	prev := rune(-1)
 	for _, r := range s {
 		isSpace := isSpaceSep(r)
-		if isSpace && (space || r != ' ') || fullWidthAlnum(r) || unicode.ToUpper(r) != r {
+		if isSpace && (space || r != ' ' || wideText(prev)) || !isSpace && space && prev >= 0 && wideText(r) ||
+			fullWidthAlnum(r) || unicode.ToUpper(r) != r {
 			canonical = false
 			break
 		}
 		space = isSpace
+		if !isSpace {
+			prev = r
+		}
 	}
 	if canonical && !space && norm.NFC.IsNormalString(s) || s == "" {
 		return s
 	}
 	var b strings.Builder
 	b.Grow(len(s))
-	pending := false
+	pending, last := false, rune(-1)
 	for _, r := range strings.TrimFunc(norm.NFC.String(s), isSpaceSep) {
 		if isSpaceSep(r) {
 			pending = true
 			continue
 		}
-		if pending {
-			b.WriteByte(' ')
-			pending = false
-		}
 		if fullWidthAlnum(r) {
 			r -= 0xFEE0
 		}
-		b.WriteRune(unicode.ToUpper(r))
+		r = unicode.ToUpper(r)
+		if pending && !wideText(last) && !wideText(r) {
+			b.WriteByte(' ')
+		}
+		pending, last = false, r
+		b.WriteRune(r)
 	}
 	return norm.NFC.String(b.String())
+}
+
+// wideText reports whether r is a Chinese character (Han) or Chinese
+// punctuation (CJK symbols and punctuation but the ideographic space,
+// full-width forms): a space next to one is no part of a label.
+func wideText(r rune) bool {
+	return r > 0x3000 && r <= 0x303f || r >= 0xff01 && r <= 0xff60 || r >= 0xffe0 && r <= 0xffe6 || unicode.Is(unicode.Han, r)
 }
 
 // WidthVariants returns s and the spellings of it a search must also

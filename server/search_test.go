@@ -38,21 +38,31 @@ func TestCanonicalLabel(t *testing.T) {
 	for in, want := range map[string]string{
 		"G108检查站":            "G108检查站",
 		"g108检查站":            "G108检查站",
-		"ｇ１０８检查站 s45":        "G108检查站 S45",
+		"ｇ１０８检查站 s45":        "G108检查站S45",
 		"Ｇ１０８检查站":            "G108检查站",
 		" G108检查站\u2006":     "G108检查站",
 		"\u3000五台山检查站\u00a0": "五台山检查站",
-		"忻州北  （东）\u3000收费站":  "忻州北 （东） 收费站",
-		"2026年秋冬季 OBD 专项":    "2026年秋冬季 OBD 专项",
-		"":                   "",
-		"\u2009":             "",
+		"忻州北  （东）\u3000收费站":  "忻州北（东）收费站",
+		"2026年秋冬季 OBD 专项":    "2026年秋冬季OBD专项",
+		// A space next to a Chinese character, as an IME types it, is
+		// none; between two other words it is one.
+		"秦城 检查站":      "秦城检查站",
+		"秦城\u3000检查站": "秦城检查站",
+		"G108 检查站":    "G108检查站",
+		"S316  K12":   "S316 K12",
+		"国道 G5 检查站":   "国道G5检查站",
+		"忻州北 · 收费站":   "忻州北·收费站",
+		"忻州北 ，收费站":    "忻州北，收费站",
+		"":            "",
+		"\u2009":      "",
 		// One place however its letters were typed: any letter's case,
 		// an accent composed or not, a compatibility ideograph.
 		"Café检查站":       "CAFÉ检查站",
 		"Cafe\u0301检查站": "CAFÉ检查站",
 		"ＣＡＦÉ检查站":       "CAFÉ检查站",
 		"\uF900检查站":     "\u8C48检查站",
-		"Ωmega 站":       "ΩMEGA 站",
+		"Ωmega 站":       "ΩMEGA站",
+		"Ωmega  x":      "ΩMEGA X",
 	} {
 		if got := CanonicalLabel(in); got != want {
 			t.Errorf("CanonicalLabel(%q) = %q, want %q", in, got, want)
