@@ -14,7 +14,7 @@ import (
 // TestBrowserLongTextFits: text typed in the field as one unbroken run (a
 // list of OBD codes joined by commas, a pasted link, a long checkpoint
 // name) wraps inside its cell at 1366×768: no page scrolls sideways and a
-// row's label reads on one line. (It used to widen a check's page to
+// row's label reads on one line; the figures beside it too. (It used to widen a check's page to
 // 1700 px and more, its labels two characters a line.)
 func TestBrowserLongTextFits(t *testing.T) {
 	srv := apptest.Start(t)
@@ -80,6 +80,18 @@ func TestBrowserLongTextFits(t *testing.T) {
 		t.Errorf("the deadline takes %d lines", lines)
 	}
 	b.noSideways("/console/findings at 1366")
+	// The roadside statistics and records with the long checkpoint: its
+	// name wraps in its share of the row, and every figure and time reads
+	// on one line (the figures were one character wide, a time five lines).
+	b.navigate("vehicles", chromedp.Navigate(srv.URL+"/console/vehicles"))
+	if lines := b.eval("figures' lines", `(() => {
+		const lines = (el) => { const r = document.createRange(); r.selectNodeContents(el);
+			return new Set(Array.from(r.getClientRects()).map(x => Math.round(x.top))).size; };
+		let most = 0;
+		for (const td of document.querySelectorAll('#by-campaign tbody td:not(.wrap), #by-checkpoint tbody td:not(.wrap), #vehicle-records tbody td.time')) most = Math.max(most, lines(td));
+		return most; })()`); lines != 1 {
+		t.Errorf("a figure or a time of the roadside page takes %d lines", lines)
+	}
 	// At 390 px: the campaign filter's long option no longer widens the
 	// roadside page (930 px wide before).
 	b.do("phone size", chromedp.EmulateViewport(390, 844))

@@ -62,9 +62,9 @@ func TestVehiclesPage(t *testing.T) {
 		for table, want := range map[string][]string{
 			// The plan's figures: the joint action at the two checkpoints
 			// as one figure (22 of 181 国六, 12%), and the 7-day action.
-			"by-campaign":   {"豆罗、秦城检查站联合路检|秦城检查站、豆罗检查站|359|178|181|22|12.2%"},
-			"by-checkpoint": {"忻府区|豆罗检查站|129|79|50|11|22.0%", "忻府区|秦城检查站|230|99|131|11|8.4%"},
-			"by-county":     {"忻府区|359|178|181|22|12.2%"},
+			"by-campaign":   {"豆罗、秦城检查站联合路检|秦城检查站、豆罗检查站|359|178|181|0|22|12.2%"},
+			"by-checkpoint": {"忻府区|豆罗检查站|129|79|50|0|11|22.0%", "忻府区|秦城检查站|230|99|131|0|11|8.4%"},
+			"by-county":     {"忻府区|359|178|181|0|22|12.2%"},
 		} {
 			rows := tableRows(t, page, table)
 			for _, w := range want {
@@ -83,10 +83,10 @@ func TestVehiclesPage(t *testing.T) {
 	// city sees it whole, the 忻府区 office none of it.
 	_, page := loggedIn(t, srv, apptest.CityOffice).get("/console/vehicles")
 	for table, want := range map[string][]string{
-		"by-campaign": {"燃气货车七日专项行动|定襄县G337国道检查点、代县G108国道过境段检查点、保德县S249省道检查点、原平市G108国道检查点|549|238|311|41|13.2%"},
-		"by-checkpoint": {"代县|代县G108国道过境段检查点|140|60|80|11|13.8%", "原平市|原平市G108国道检查点|150|65|85|11|12.9%",
-			"定襄县|定襄县G337国道检查点|129|56|73|10|13.7%", "保德县|保德县S249省道检查点|130|57|73|9|12.3%"},
-		"by-county": {"忻府区|359|178|181|22|12.2%", "合计|908|416|492|63|12.8%"},
+		"by-campaign": {"燃气货车七日专项行动|定襄县G337国道检查点、代县G108国道过境段检查点、保德县S249省道检查点、原平市G108国道检查点|549|238|311|0|41|13.2%"},
+		"by-checkpoint": {"代县|代县G108国道过境段检查点|140|60|80|0|11|13.8%", "原平市|原平市G108国道检查点|150|65|85|0|11|12.9%",
+			"定襄县|定襄县G337国道检查点|129|56|73|0|10|13.7%", "保德县|保德县S249省道检查点|130|57|73|0|9|12.3%"},
+		"by-county": {"忻府区|359|178|181|0|22|12.2%", "合计|908|416|492|0|63|12.8%"},
 	} {
 		rows := tableRows(t, page, table)
 		for _, w := range want {
@@ -319,6 +319,7 @@ func TestVehiclesOutsideActions(t *testing.T) {
 	county := loggedIn(t, srv, apptest.CountyOffice)
 	page := mustGet(t, county, "/console/vehicles")
 	rows := tableRows(t, page, "by-campaign")[1:]
+	rows = rows[:len(rows)-1] // less the table's own 合计, checked below
 	sum := 0
 	for _, r := range rows {
 		n, _ := strconv.Atoi(strings.Split(r, "|")[2])
@@ -333,8 +334,15 @@ func TestVehiclesOutsideActions(t *testing.T) {
 			total, _ = strconv.Atoi(f[1])
 		}
 	}
-	if last := rows[len(rows)-1]; last != "未列入专项行动|忻州北收费站|1|0|1|1|100.0%" || total < 2 || sum != total {
+	if last := rows[len(rows)-1]; last != "未列入专项行动|忻州北收费站|1|0|1|0|1|100.0%" || total < 2 || sum != total {
 		t.Errorf("by special action sums to %d, want the total %d; rows:\n%s\nby county: %v", sum, total, strings.Join(rows, "\n"), byCounty)
+	}
+	// Each table's 合计 is the same (the page says so).
+	for _, id := range []string{"by-campaign", "by-checkpoint", "by-county"} {
+		r := tableRows(t, page, id)
+		if got, want := r[len(r)-1], byCounty[len(byCounty)-1]; got != want || !strings.HasPrefix(got, "合计|"+strconv.Itoa(total)+"|") {
+			t.Errorf("%s's total row %q, want %q (by county's)", id, got, want)
+		}
 	}
 	m2 := regexp.MustCompile(`<a href="([^"]+)">未列入专项行动</a>`).FindStringSubmatch(page)
 	if m2 == nil {
@@ -394,7 +402,7 @@ func TestVehicleLabelsTrimmed(t *testing.T) {
 	county := loggedIn(t, srv, apptest.CountyOffice)
 	page := mustGet(t, county, "/console/vehicles")
 	rows := tableRows(t, page, "by-checkpoint")
-	for _, want := range []string{"忻府区|" + point + "|3|0|3|3|100.0%", "忻府区|（未填检查站）|3|3|0|0|—", "忻府区|G108检查站|4|0|4|4|100.0%"} {
+	for _, want := range []string{"忻府区|" + point + "|3|0|3|0|3|100.0%", "忻府区|（未填检查站）|3|3|0|0|0|—", "忻府区|G108检查站|4|0|4|0|4|100.0%"} {
 		if !slices.Contains(rows, want) {
 			t.Errorf("by checkpoint lacks %q; rows:\n%s", want, strings.Join(rows, "\n"))
 		}

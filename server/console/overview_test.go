@@ -219,7 +219,7 @@ func TestOverviewWeekLinksToItsChecks(t *testing.T) {
 	apptest.PushApplied(t, phone, ms...)
 	b := loggedIn(t, srv, apptest.CountyOffice)
 	_, page := b.get("/console/overview")
-	row := regexp.MustCompile(`(?s)<tr><td>[^<]*链接检查站</td>.*?</tr>`).FindString(page)
+	row := regexp.MustCompile(`(?s)<tr><td[^>]*>[^<]*链接检查站</td>.*?</tr>`).FindString(page)
 	links := regexp.MustCompile(`href="([^"]+)"`).FindAllStringSubmatch(row, -1)
 	if len(links) != 1 || !strings.Contains(row, "1/2") {
 		t.Fatalf("the checkpoint's row: want one week with 1/2 and its link:\n%s", row)

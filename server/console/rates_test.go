@@ -25,6 +25,8 @@ func TestRatesOverNothing(t *testing.T) {
 		{phone, apptest.Xinfu, "有国六检查站", "cn6", "2024-03-06T10:00:00+08:00"},
 		{ningwu, apptest.Ningwu, "宁武无国六检查站", "cn5", "2024-03-07T10:00:00+08:00"},
 		{phone, apptest.Xinfu, "无国六检查站", "cn5", "2024-04-05T10:00:00+08:00"}, // April: no 国六 at all
+		{phone, apptest.Xinfu, "国四检查站", "cn4", "2024-05-05T10:00:00+08:00"},  // May: neither 国五 nor 国六
+		{phone, apptest.Xinfu, "国四检查站", "cn6", "2024-05-06T10:00:00+08:00"},
 	} {
 		apptest.PushApplied(t, c.phone, apptest.Mut(c.phone, syncproto.EntityVehicleCheck, uuid.NewString(), apptest.Fields("county", c.county,
 			"checkpoint", c.checkpoint, "plate", "晋H1"+c.at[6:7]+c.at[9:10]+"00", "emission_stage", c.stage, "aftertreatment", "removed",
@@ -35,10 +37,14 @@ func TestRatesOverNothing(t *testing.T) {
 		query, table string
 		want         []string // rows, as tableRows reads them, with the totals
 	}{
-		{"from=2024-03-01&to=2024-03-31", "by-checkpoint", []string{"宁武县|宁武无国六检查站|1|1|0|0|—", "忻府区|无国六检查站|1|1|0|0|—", "忻府区|有国六检查站|1|0|1|1|100.0%"}},
-		{"from=2024-03-01&to=2024-03-31", "by-county", []string{"忻府区|2|1|1|1|100.0%", "宁武县|1|1|0|0|—", "合计|3|2|1|1|100.0%"}},
-		{"from=2024-03-01&to=2024-03-31", "by-campaign", []string{"无国六检查站、有国六检查站、宁武无国六检查站|3|2|1|1|100.0%"}},
-		{"from=2024-04-01&to=2024-04-30", "by-county", []string{"忻府区|1|1|0|0|—", "合计|1|1|0|0|—"}},
+		{"from=2024-03-01&to=2024-03-31", "by-checkpoint", []string{"宁武县|宁武无国六检查站|1|1|0|0|0|—", "忻府区|无国六检查站|1|1|0|0|0|—", "忻府区|有国六检查站|1|0|1|0|1|100.0%"}},
+		{"from=2024-03-01&to=2024-03-31", "by-county", []string{"忻府区|2|1|1|0|1|100.0%", "宁武县|1|1|0|0|0|—", "合计|3|2|1|0|1|100.0%"}},
+		{"from=2024-03-01&to=2024-03-31", "by-campaign", []string{"无国六检查站、有国六检查站、宁武无国六检查站|3|2|1|0|1|100.0%"}},
+		{"from=2024-04-01&to=2024-04-30", "by-county", []string{"忻府区|1|1|0|0|0|—", "合计|1|1|0|0|0|—"}},
+		// A truck neither 国五 nor 国六 is counted in its own column, so
+		// that each row adds up, and each table has the same 合计.
+		{"from=2024-05-01&to=2024-05-31", "by-checkpoint", []string{"忻府区|国四检查站|2|0|1|1|1|100.0%", "合计|2|0|1|1|1|100.0%"}},
+		{"from=2024-05-01&to=2024-05-31", "by-campaign", []string{"未列入专项行动|国四检查站|2|0|1|1|1|100.0%", "合计|2|0|1|1|1|100.0%"}},
 	} {
 		st, page := city.get("/console/vehicles?" + tc.query)
 		if st != http.StatusOK {

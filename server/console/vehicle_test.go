@@ -142,8 +142,9 @@ func TestVehiclesPeriod(t *testing.T) {
 	if st != http.StatusOK {
 		t.Fatalf("vehicles of June 2025: %d\n%s", st, page)
 	}
-	// The statistics: one checkpoint, two trucks, both 国六, one removed.
-	if rows := tableRows(t, page, "by-checkpoint"); len(rows) != 2 || !strings.HasPrefix(rows[1], "忻府区|六月检查站|2|0|2|1|50.0%") {
+	// The statistics: one checkpoint, two trucks, both 国六, one removed;
+	// and the total.
+	if rows := tableRows(t, page, "by-checkpoint"); len(rows) != 3 || rows[1] != "忻府区|六月检查站|2|0|2|0|1|50.0%" || rows[2] != "合计|2|0|2|0|1|50.0%" {
 		t.Errorf("June's checkpoints: %q", rows)
 	}
 	for _, id := range june {

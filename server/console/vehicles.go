@@ -24,6 +24,7 @@ const noCampaign = "未列入专项行动"
 type vehicleRow struct {
 	County, Checkpoint, Campaign string
 	Trucks, G5, G6, Removed      int
+	Other                        int    // neither 国五 nor 国六: older, or the stage not recorded
 	Rate                         string // in percent, or noRate
 	Link                         string // the records behind the figures
 }
@@ -33,7 +34,7 @@ func vehicleRowOf(county, checkpoint, campaign string, v server.VehicleStat, fil
 		filter.Set("exact", "1") // the checks the row counts, not those of checkpoints that contain its name
 	}
 	return vehicleRow{County: county, Checkpoint: checkpoint, Campaign: campaign, Trucks: v.Trucks, G5: v.G5, G6: v.G6, Removed: v.Removed,
-		Rate: rateText(v.Removed, v.G6), Link: "/console/vehicles?" + filter.Encode() + "#records"}
+		Other: v.Trucks - v.G5 - v.G6, Rate: rateText(v.Removed, v.G6), Link: "/console/vehicles?" + filter.Encode() + "#records"}
 }
 
 type vehicleRecord struct {

@@ -41,7 +41,7 @@ func TestVoidInConsole(t *testing.T) {
 		}
 		return ""
 	}
-	if got := trucks(county); got != "2|0|2|2|100.0%" {
+	if got := trucks(county); got != "2|0|2|0|2|100.0%" {
 		t.Fatalf("before voiding: %q", got)
 	}
 	page := mustGet(t, county, "/console/vehicles/"+twice)
@@ -65,7 +65,7 @@ func TestVoidInConsole(t *testing.T) {
 			t.Errorf("the voided check's page lacks %q", want)
 		}
 	}
-	if got := trucks(county); got != "1|0|1|1|100.0%" {
+	if got := trucks(county); got != "1|0|1|0|1|100.0%" {
 		t.Errorf("with one voided: %q, want 1|0|1|1|100.0%%", got)
 	}
 	list := mustGet(t, county, "/console/vehicles?checkpoint=作废测试检查站#records")
@@ -104,7 +104,7 @@ func TestVoidInConsole(t *testing.T) {
 	if st, body := city.post("/console/vehicles/"+twice+"/void", restore); st != http.StatusOK || !strings.Contains(body, "已恢复") {
 		t.Fatalf("restore: %d", st)
 	}
-	if got := trucks(city); got != "2|0|2|2|100.0%" {
+	if got := trucks(city); got != "2|0|2|0|2|100.0%" {
 		t.Errorf("restored: %q", got)
 	}
 	// The same restore sent again (a double click, back and resubmit) is
