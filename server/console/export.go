@@ -506,8 +506,21 @@ func (c *Console) vehiclesXLSX(ec echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// Every field the inspector recorded, as the check's page lists them
+	// (vehicleFacts), a number as a number with its unit in the heading,
+	// and who recorded it.
 	s := xlsxSheet{Name: "路检记录", Title: capped("路检路查记录", total), Filter: c.vehicleCaption(ec, q),
-		Header: []string{"检查时间", "区县", "检查站", "专项行动", "号牌", "排放阶段", "燃料", "后处理装置", "处理", "备注"}}
+		Header: []string{"检查时间", "区县", "检查站", "专项行动", "号牌"}}
+	for _, f := range vehicleFacts(&server.StoredRecord{Entity: server.EntityByName(syncproto.EntityVehicleCheck)}) {
+		h := f.Label
+		if label, ok := strings.CutSuffix(h, "）"); ok && f.Unit != "" {
+			h = label + "，" + f.Unit + "）" // 不透光烟度（光吸收系数，m⁻¹）
+		} else if f.Unit != "" {
+			h += "（" + f.Unit + "）"
+		}
+		s.Header = append(s.Header, h)
+	}
+	s.Header = append(s.Header, "巡查员")
 	// A list that holds voided checks says of each when, by whom and why
 	// (evidence kept, not counted).
 	voided := q.Voided != server.NotVoided
@@ -516,9 +529,18 @@ func (c *Console) vehiclesXLSX(ec echo.Context) error {
 	}
 	ctx := ec.Request().Context()
 	for _, r := range recs {
-		row := []any{localTime(r.Text("checked_at")), c.countyName(r.County), r.Text("checkpoint"), r.Text("campaign"),
-			r.Text("plate"), vehicleLabel(r, "emission_stage"), vehicleLabel(r, "fuel"), vehicleLabel(r, "aftertreatment"),
-			vehicleLabel(r, "action"), r.Text("note")}
+		row := []any{localTime(r.Text("checked_at")), c.countyName(r.County), r.Text("checkpoint"), r.Text("campaign"), r.Text("plate")}
+		for _, f := range vehicleFacts(r) {
+			switch {
+			case f.Number != nil:
+				row = append(row, f.Number)
+			case f.Value == "—":
+				row = append(row, "")
+			default:
+				row = append(row, f.Value)
+			}
+		}
+		row = append(row, c.userName(ctx, r.CreatedBy))
 		if voided {
 			row = append(row, "", "", "")
 			if at := r.Text("voided_at"); at != "" {

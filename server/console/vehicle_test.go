@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -17,6 +18,7 @@ import (
 	"github.com/xinzhou-eco/fieldsync/server/app"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
+	"github.com/xuri/excelize/v2"
 )
 
 // TestVehicleCheckPage: a roadside check has a page of its own, reached
@@ -298,5 +300,47 @@ func TestCheckpointAmongSites(t *testing.T) {
 		case tc.class != "" && (m == nil || m[1] != tc.class || !strings.Contains(m[2], tc.says)):
 			t.Errorf("%s: note %q, want a %s saying %q", tc.checkpoint, m, tc.class, tc.says)
 		}
+	}
+}
+
+// TestVehiclesExportEveryField: the roadside records' export has a column
+// of every field the inspector recorded, as the check's page lists them —
+// the VIN, the OBD lamp and codes, the urea level, the smoke readings,
+// the plate's colour and kind, the remote-sensing number — a number as a
+// number with its unit in the heading, and who recorded it (it had the
+// plate, stage, fuel, after-treatment, action and note only).
+func TestVehiclesExportEveryField(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityVehicleCheck, uuid.NewString(), apptest.Fields("county", apptest.Xinfu,
+		"checkpoint", "豆罗检查站", "plate", "晋H30291", "plate_color", "黄", "plate_type", "大型汽车", "vin", "LFV2A21K583123456",
+		"emission_stage", "cn6", "fuel", "diesel", "aftertreatment", "removed", "obd_mil", true, "obd_codes", "P20EE,P2463",
+		"urea_level_pct", 12.5, "ringelmann", 1, "opacity", 0.8, "remote_sensing_id", "YG-2026-118", "action", "fine",
+		"note", "驾驶员称已维修", "checked_at", "2026-11-28T10:00:00+08:00")))
+	city := loggedIn(t, srv, apptest.CityOffice)
+	body, f := download(t, city, "/console/vehicles.xlsx?plate=H30291")
+	rows := checkSheet(t, body, f, "路检记录")
+	if len(rows) != 2 { // the header and the check
+		t.Fatalf("export: %q", rows)
+	}
+	header, row := rows[0], rows[1]
+	got := map[string]string{}
+	for i, h := range header {
+		if i < len(row) {
+			got[h] = row[i]
+		}
+	}
+	for h, want := range map[string]string{"号牌": "晋H30291", "号牌颜色": "黄", "号牌种类": "大型汽车", "车辆识别代号（VIN）": "LFV2A21K583123456",
+		"排放阶段": "国六", "燃料": "柴油", "后处理装置": "已拆除", "OBD 故障灯": "亮", "OBD 故障码": "P20EE,P2463", "尿素液位（%）": "12.5",
+		"林格曼黑度（级）": "1", "不透光烟度（光吸收系数，m⁻¹）": "0.8", "遥感检测编号": "YG-2026-118", "处理": "处罚", "备注": "驾驶员称已维修", "巡查员": "张巡查"} {
+		if got[h] != want {
+			t.Errorf("column %q: %q, want %q (header %q)", h, got[h], want, header)
+		}
+	}
+	// The numbers are numbers, for a sum or a filter in Excel.
+	col := slices.Index(header, "尿素液位（%）")
+	cell, _ := excelize.CoordinatesToCellName(col+1, 3)
+	if typ, err := f.GetCellType("路检记录", cell); err != nil || typ != excelize.CellTypeNumber && typ != excelize.CellTypeUnset {
+		t.Errorf("the urea level's cell %s is of type %v (%v), want a number", cell, typ, err)
 	}
 }

@@ -289,6 +289,36 @@ func (c *Console) checkpointNote(ctx context.Context, p *server.Principal, count
 type vehicleFact struct {
 	Label, Value string
 	Alert        bool // a finding against the truck (after-treatment removed, OBD fault lamp on)
+	Unit         string
+	Number       any // a number's value (float64), for the export; nil for text or none
+}
+
+// vehicleFacts are what the inspector recorded of the truck, beside its
+// plate, place and time: the check's page lists them, and the records'
+// export has a column of each.
+func vehicleFacts(r *server.StoredRecord) []vehicleFact {
+	text := func(field string) string { return cmp.Or(r.Text(field), "—") }
+	number := func(label, field string) vehicleFact {
+		f := vehicleFact{Label: label, Value: "—", Unit: unitOf(r.Entity, field)}
+		if v, ok := r.Float(field); ok {
+			f.Value, f.Number = withUnit(strconv.FormatFloat(v, 'f', -1, 64), f.Unit), v
+		}
+		return f
+	}
+	mil := "—"
+	if v := r.Value("obd_mil"); v != nil {
+		mil = map[string]string{"true": "亮", "false": "未亮"}[string(v)]
+	}
+	return []vehicleFact{
+		{Label: "号牌颜色", Value: text("plate_color")}, {Label: "号牌种类", Value: text("plate_type")},
+		{Label: "车辆识别代号（VIN）", Value: text("vin")},
+		{Label: "排放阶段", Value: cmp.Or(vehicleLabel(r, "emission_stage"), "—")}, {Label: "燃料", Value: cmp.Or(vehicleLabel(r, "fuel"), "—")},
+		{Label: "后处理装置", Value: cmp.Or(vehicleLabel(r, "aftertreatment"), "—"), Alert: r.Text("aftertreatment") == syncproto.AftertreatmentRemoved},
+		{Label: "OBD 故障灯", Value: mil, Alert: mil == "亮"}, {Label: "OBD 故障码", Value: text("obd_codes")},
+		number("尿素液位", "urea_level_pct"), number("林格曼黑度", "ringelmann"),
+		number("不透光烟度（光吸收系数）", "opacity"), {Label: "遥感检测编号", Value: text("remote_sensing_id")},
+		{Label: "处理", Value: cmp.Or(vehicleLabel(r, "action"), "—")}, {Label: "备注", Value: text("note")},
+	}
 }
 
 // vehicle shows one roadside check in the user's scope: every field the
@@ -302,28 +332,8 @@ func (c *Console) vehicle(ec echo.Context) error {
 	if err != nil {
 		return err
 	}
-	text := func(field string) string { return cmp.Or(r.Text(field), "—") }
-	number := func(field string) string {
-		if v, ok := r.Float(field); ok {
-			return withUnit(strconv.FormatFloat(v, 'f', -1, 64), unitOf(r.Entity, field))
-		}
-		return "—"
-	}
-	mil := "—"
-	if v := r.Value("obd_mil"); v != nil {
-		mil = map[string]string{"true": "亮", "false": "未亮"}[string(v)]
-	}
+	facts := vehicleFacts(r)
 	removed := r.Text("aftertreatment") == syncproto.AftertreatmentRemoved
-	facts := []vehicleFact{
-		{Label: "号牌颜色", Value: text("plate_color")}, {Label: "号牌种类", Value: text("plate_type")},
-		{Label: "车辆识别代号（VIN）", Value: text("vin")},
-		{Label: "排放阶段", Value: cmp.Or(vehicleLabel(r, "emission_stage"), "—")}, {Label: "燃料", Value: cmp.Or(vehicleLabel(r, "fuel"), "—")},
-		{Label: "后处理装置", Value: cmp.Or(vehicleLabel(r, "aftertreatment"), "—"), Alert: removed},
-		{Label: "OBD 故障灯", Value: mil, Alert: mil == "亮"}, {Label: "OBD 故障码", Value: text("obd_codes")},
-		{Label: "尿素液位", Value: number("urea_level_pct")}, {Label: "林格曼黑度", Value: number("ringelmann")},
-		{Label: "不透光烟度（光吸收系数）", Value: number("opacity")}, {Label: "遥感检测编号", Value: text("remote_sensing_id")},
-		{Label: "处理", Value: cmp.Or(vehicleLabel(r, "action"), "—")}, {Label: "备注", Value: text("note")},
-	}
 	data := map[string]any{"ID": r.ID, "Plate": r.Text("plate"), "County": c.countyName(r.County),
 		"Checkpoint": r.Text("checkpoint"), "Campaign": r.Text("campaign"), "Checked": localTime(r.Text("checked_at")),
 		"CheckedAhead": clockAhead(r.Text("checked_at"), r.CreatedAt), "CheckedLate": arrivedLate(r.Text("checked_at"), r.CreatedAt),
