@@ -277,7 +277,7 @@ func (c *Console) ledgerXLSX(ec echo.Context) error {
 		return err
 	}
 	s := xlsxSheet{Name: "整改台账", Title: "整改台账", Filter: c.ledgerCaption(f), Header: []string{"序号", "类别", "问题", "责任单位", "验收单位", "整改时限",
-		"区县", "责任领导", "责任人", "状态", "进度", "逾期", "进展说明", "佐证材料", "现场检查", "其中已通过", "路检车辆"}}
+		"区县", "责任领导", "责任人", "状态", "进度", "逾期", "进展说明", "佐证材料", "现场检查（累计）", "其中已通过", "路检车辆（累计）"}}
 	listed := 0 // the tasks with a row here (a county's page also shows those not its own, 不涉及本单位, without one)
 	for _, t := range tasks {
 		if len(t.Rows)+len(t.Others) > 0 {

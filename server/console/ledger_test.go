@@ -207,14 +207,14 @@ func TestLedgerEvidence(t *testing.T) {
 	}{
 		// 4.4 construction dust, every county: the county office sees its
 		// own two, the city office all three.
-		{county, "county", "4.4", []string{"现场检查 2 次", "待审核 1 · 已退回 0 · 已通过 1", "建筑施工扬尘"}, []string{"路检车辆"}},
-		{city, "city", "4.4", []string{"现场检查 3 次", "待审核 2 · 已退回 0 · 已通过 1"}, nil},
+		{county, "county", "4.4", []string{"累计现场检查 2 次", "待审核 1 · 已退回 0 · 已通过 1", "建筑施工扬尘"}, []string{"路检车辆"}},
+		{city, "city", "4.4", []string{"累计现场检查 3 次", "待审核 2 · 已退回 0 · 已通过 1"}, nil},
 		// 4.2 coal yards, in six counties without 忻府区: 宁武县's check
 		// only.
-		{city, "city", "4.2", []string{"现场检查 1 次", "待审核 1 · 已退回 0 · 已通过 0", "煤炭集运站"}, nil},
-		{county, "county", "4.2", []string{"现场检查 0 次"}, nil},
+		{city, "city", "4.2", []string{"累计现场检查 1 次", "待审核 1 · 已退回 0 · 已通过 0", "煤炭集运站"}, nil},
+		{county, "county", "4.2", []string{"累计现场检查 0 次"}, nil},
 		// 4.5 roadside trucks: the vehicle checks count too.
-		{county, "county", "4.5", []string{"现场检查 0 次", "路检车辆 359 辆"}, nil},
+		{county, "county", "4.5", []string{"累计现场检查 0 次", "累计路检车辆 359 辆"}, nil},
 		{city, "city", "4.5", []string{"路检车辆 908 辆"}, nil},
 		// 1.1 has no field check at all.
 		{city, "city", "1.1", []string{"无对应现场检查"}, []string{"现场检查 0 次"}},
