@@ -120,10 +120,26 @@ func (c *Console) unitFilterOf(name string) unitFilter {
 	f := unitFilter{name: name}
 	for _, ct := range c.counties {
 		if rest, ok := strings.CutPrefix(name, ct.Name); ok && rest != "" {
-			f.county, f.countyName, f.suffix = ct.Code, ct.Name, strings.TrimPrefix(rest, "党")
+			f.county, f.countyName, f.suffix = ct.Code, ct.Name, unitSuffix(rest)
 		}
 	}
 	return f
+}
+
+// unitSuffix is a county's unit after the county's name, in the form two
+// spellings of one unit share: brackets and the party committee's 党
+// dropped (党委、政府 and 委、政府; （党工委、管委会） and 党工委、管委会).
+func unitSuffix(rest string) string {
+	return strings.TrimPrefix(strings.NewReplacer("（", "", "）", "").Replace(rest), "党")
+}
+
+// key is what a unit is known by: a county's own, by its county and
+// suffix, whatever the spelling; any other, by its name.
+func (f unitFilter) key() string {
+	if f.county != "" {
+		return f.county + "\x00" + f.suffix
+	}
+	return f.name
 }
 
 // names reports whether a task's responsible unit u is the one f names.
@@ -138,16 +154,20 @@ func (f unitFilter) names(u string) bool {
 	if !ok {
 		rest, ok = strings.CutPrefix(u, f.countyName)
 	}
-	return ok && strings.TrimPrefix(rest, "党") == f.suffix
+	return ok && unitSuffix(rest) == f.suffix
 }
 
-// responsibleUnits lists the units the tasks name, in the tasks' order.
-func responsibleUnits(tasks []*server.StoredRecord) []string {
+// responsibleUnits lists the units the tasks name, in the tasks' order,
+// each once under the first spelling the plan gives it (繁峙县党委、政府,
+// not also 繁峙县委、政府).
+func (c *Console) responsibleUnits(tasks []*server.StoredRecord) []string {
 	var out []string
+	seen := map[string]bool{}
 	for _, t := range tasks {
 		units, _ := taskFacts(t)
 		for _, u := range units {
-			if !slices.Contains(out, u) {
+			if k := c.unitFilterOf(u).key(); !seen[k] {
+				seen[k] = true
 				out = append(out, u)
 			}
 		}
@@ -394,10 +414,13 @@ func (c *Console) taskTable(ec echo.Context, rp reportParams, counties []string,
 	t := reportTable{Title: "整改任务进展", Note: "状态、进度和逾期截至 " + rp.AsOf, Header: []string{"序号", "区县", "责任单位", "责任领导", "责任人", "验收单位", "整改时限", "状态", "进度", "逾期",
 		"进展说明", "本月现场检查", "其中已通过", "本月路检车辆"},
 		Kinds: []cellKind{kindText, kindText, kindText, kindText, kindText, kindText, kindText, kindText, kindPercent, kindText, kindText, kindShared, kindShared, kindShared}}
-	if rp.Unit != "" && !slices.Contains(responsibleUnits(tasks), rp.Unit) {
+	unit := c.unitFilterOf(rp.Unit)
+	if rp.Unit != "" && !slices.ContainsFunc(tasks, func(task *server.StoredRecord) bool {
+		units, _ := taskFacts(task)
+		return slices.ContainsFunc(units, unit.names)
+	}) {
 		return t, server.Errorf(syncproto.CodeInvalidValue, "没有责任单位“%s”的整改任务", rp.Unit)
 	}
-	unit := c.unitFilterOf(rp.Unit)
 	if rp.Unit != "" {
 		// The only table the unit narrows says so wherever it goes.
 		label := rp.Unit
@@ -458,7 +481,7 @@ func (c *Console) report(ec echo.Context) error {
 		return err
 	}
 	return c.render(ec, http.StatusOK, "report.html", map[string]any{"Month": rp.Month, "County": rp.County, "Unit": rp.Unit,
-		"Tables": tables, "Counties": c.countyOptions(principalOf(ec), rp.County), "Units": responsibleUnits(c.tasksOf(principalOf(ec), tasks)),
+		"Tables": tables, "Counties": c.countyOptions(principalOf(ec), rp.County), "Units": c.responsibleUnits(c.tasksOf(principalOf(ec), tasks)),
 		"Seal": sealTable(seal, why), "Sealed": seal != nil, "Audit": c.auditLinks(ec, rp), "SignOff": c.signOff(ec),
 		// Built here from encoded values: as a template value the query
 		// would be escaped as one parameter.
