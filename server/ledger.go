@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"slices"
+	"time"
 )
 
 // VehicleStat sums the roadside vehicle checks of one checkpoint in one
@@ -85,6 +86,9 @@ type VehicleQuery struct {
 	// +08:00, so a date such as 2026-11-01 bounds by the date in China):
 	// After <= checked_at < Before; "" is unbounded.
 	After, Before string
+	// ReceivedAfter, when not zero, keeps the checks the server received
+	// after it.
+	ReceivedAfter time.Time
 	// Limit and Offset page the list (newest check first).
 	Limit, Offset int
 }

@@ -619,6 +619,9 @@ type InspectionQuery struct {
 	// any of these checklists and in any of these counties (a
 	// rectification task's evidence).
 	TemplateIDs, Counties []string
+	// ReceivedAfter, when not zero, keeps the inspections the server
+	// received after it (a month's sent in after the month ended).
+	ReceivedAfter time.Time
 	// Limit and Offset page the list (newest first).
 	Limit, Offset int
 }

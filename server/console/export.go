@@ -195,8 +195,9 @@ func (c *Console) exportCounties(ec echo.Context, county string) ([]string, erro
 
 // monthVehicleStats are the roadside checks of counties made in month
 // (YYYY-MM, the date in China), one VehicleStat a check, sorted by county,
-// checkpoint and special action.
-func (c *Console) monthVehicleStats(ec echo.Context, month string, counties []string) ([]server.VehicleStat, error) {
+// checkpoint and special action; those the server received after
+// receivedAfter unless it is zero.
+func (c *Console) monthVehicleStats(ec echo.Context, month string, counties []string, receivedAfter time.Time) ([]server.VehicleStat, error) {
 	// The checks of the month's days and one day either side are read, a
 	// page at a time, and those of the month in China kept: a time
 	// stored before times were stored at +08:00 may be a day off by its
@@ -206,7 +207,7 @@ func (c *Console) monthVehicleStats(ec echo.Context, month string, counties []st
 		return nil, badMonth(month, c.now())
 	}
 	q := server.VehicleQuery{Scope: principalOf(ec).Scope(), Limit: exportLimit,
-		After: first.AddDate(0, 0, -1).Format(time.DateOnly), Before: first.AddDate(0, 1, 1).Format(time.DateOnly)}
+		After: first.AddDate(0, 0, -1).Format(time.DateOnly), Before: first.AddDate(0, 1, 1).Format(time.DateOnly), ReceivedAfter: receivedAfter}
 	var stats []server.VehicleStat
 	for offset := 0; ; offset += exportLimit {
 		q.Offset = offset
@@ -246,7 +247,7 @@ func (c *Console) monthVehicleStats(ec echo.Context, month string, counties []st
 func (c *Console) roadsideSheet(ec echo.Context, month string, counties []string) (xlsxSheet, error) {
 	s := xlsxSheet{Name: "路检路查统计", Title: "路检路查统计（" + month + "）",
 		Header: []string{"区县", "检查站", "专项行动", "检查车辆", "国五车辆", "国六车辆", "后处理拆除（国六）", "拆除率"}}
-	stats, err := c.monthVehicleStats(ec, month, counties)
+	stats, err := c.monthVehicleStats(ec, month, counties, time.Time{})
 	if err != nil {
 		return s, err
 	}

@@ -3,6 +3,7 @@ package console
 import (
 	"bytes"
 	"encoding/csv"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -260,6 +261,11 @@ func (c *Console) monthReport(ec echo.Context) (reportParams, []reportTable, err
 	if rp.Unit != "" {
 		sumNote += "，计入本区县全部整改任务（责任单位筛选只作用于“整改任务进展”）"
 	}
+	late, err := c.sentLate(ec, month, start.AddDate(0, 1, 0), counties)
+	if err != nil {
+		return rp, nil, err
+	}
+	sumNote += late
 	sum := reportTable{Title: "检查与整改汇总", Note: sumNote, Header: []string{"区县", "检查总数", "待审核", "已退回", "已通过", "发现问题",
 		"照片", "有疑点照片", "整改任务", "未开始", "推进中", "已完成", "已验收", "平均进度"},
 		Kinds: []cellKind{kindText, kindCount, kindCount, kindCount, kindCount, kindCount, kindCount, kindCount, kindCount,
@@ -302,7 +308,7 @@ func (c *Console) monthReport(ec echo.Context) (reportParams, []reportTable, err
 	if err != nil {
 		return rp, nil, err
 	}
-	vehicles, err := c.monthVehicleStats(ec, month, counties)
+	vehicles, err := c.monthVehicleStats(ec, month, counties, time.Time{})
 	if err != nil {
 		return rp, nil, err
 	}
@@ -311,6 +317,31 @@ func (c *Console) monthReport(ec echo.Context) (reportParams, []reportTable, err
 		return rp, nil, err
 	}
 	return rp, []reportTable{sum, byTmpl, c.failedItemTable(reports, failures), byTask}, nil
+}
+
+// sentLate says, for a month that has ended (end, the next month's start,
+// is past), how many of its inspections and roadside checks reached the
+// server after it ended ("" when none did, or the month has not ended):
+// they count in the report, so a report of the month made again later
+// differs from one sent before them, and says why.
+func (c *Console) sentLate(ec echo.Context, month string, end time.Time, counties []string) (string, error) {
+	if end.After(c.now()) {
+		return "", nil
+	}
+	tallies, err := c.d.Store.InspectionTally(ec.Request().Context(), server.InspectionQuery{Scope: principalOf(ec).Scope(),
+		Counties: counties, From: month + "-01", To: month + "-31", ReceivedAfter: end})
+	if err != nil {
+		return "", err
+	}
+	inspections := 0
+	for _, t := range tallies {
+		inspections += t.N
+	}
+	trucks, err := c.monthVehicleStats(ec, month, counties, end)
+	if err != nil || inspections+len(trucks) == 0 {
+		return "", err
+	}
+	return fmt.Sprintf("；本月有 %d 次检查、%d 辆路检车辆的记录在月末之后才送达服务器（补报），已计入本表，此前生成的本月报表不含这些记录", inspections, len(trucks)), nil
 }
 
 // failedItemTable is the report's count of failed checklist items: for

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"html"
 	"html/template"
 	"math"
@@ -13,12 +14,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/server/app"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/server/console"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
@@ -761,5 +764,50 @@ func TestFailedItemsReport(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("failed items:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestReportSaysWhatCameLate: a month's report made after the month
+// ended says how many of its inspections and roadside checks reached the
+// server after its end — counted in it, so the same month's report made
+// later differs from one sent before them — and says nothing of a month
+// whose records all came in time.
+func TestReportSaysWhatCameLate(t *testing.T) {
+	var at atomic.Int64 // the server's clock, Unix ns
+	month := time.Now().In(server.ChinaTime).AddDate(0, -2, 0)
+	day := func(d, h int) time.Time {
+		return time.Date(month.Year(), month.Month(), d, h, 0, 0, 0, server.ChinaTime)
+	}
+	at.Store(day(10, 12).UnixNano())
+	srv := apptest.Start(t, func(c *app.Config) { c.Now = func() time.Time { return time.Unix(0, at.Load()) } })
+	clock := func() time.Time { return time.Unix(0, at.Load()) }
+	phone := srv.Login(apptest.Inspector)
+	phone.Clock = syncproto.NewClock(phone.DeviceID, clock) // the phone's clock is right
+	send := func(started time.Time, plate string) {
+		t.Helper()
+		pushIn(t, phone, apptest.Xinfu, "boiler", started.Format(time.RFC3339), completeBoiler...)
+		apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityVehicleCheck, uuid.NewString(), apptest.Fields("county", apptest.Xinfu,
+			"checkpoint", "豆罗检查站", "plate", plate, "emission_stage", "cn6", "checked_at", started.Format(time.RFC3339))))
+	}
+	send(day(10, 9), "晋H70001")
+	ym := month.Format("2006-01")
+	city := loggedIn(t, srv, apptest.CityOffice)
+	if page := mustGet(t, city, "/console/report?month="+ym); strings.Contains(page, "补报") {
+		t.Error("the month's report, made within it, speaks of records sent in after it")
+	}
+	// The month ends; a week later, a phone back on the network sends
+	// what it did on the 28th.
+	at.Store(day(1, 12).AddDate(0, 1, 7).UnixNano())
+	if page := mustGet(t, loggedIn(t, srv, apptest.CityOffice), "/console/report?month="+ym); strings.Contains(page, "补报") {
+		t.Error("a month whose records all came in time speaks of records sent in after it")
+	}
+	send(day(28, 9), "晋H70002")
+	page := mustGet(t, loggedIn(t, srv, apptest.CityOffice), "/console/report?month="+ym)
+	if !strings.Contains(page, "本月有 1 次检查、1 辆路检车辆的记录在月末之后才送达服务器（补报），已计入本表") {
+		t.Errorf("the month's report does not say what came late:\n%s", page)
+	}
+	_, f := download(t, loggedIn(t, srv, apptest.CityOffice), "/console/report.xlsx?month="+ym)
+	if rows, err := f.GetRows("检查与整改汇总"); err != nil || !strings.Contains(fmt.Sprint(rows), "1 次检查、1 辆路检车辆的记录在月末之后") {
+		t.Errorf("the export does not say it: %v %v", rows, err)
 	}
 }

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
@@ -155,6 +156,7 @@ func (d *Dialect) InspectionWhere(q server.InspectionQuery, withCounty bool) (st
 	}
 	w, args = andIf(w, args, d.VisitDate("")+" >= ?", q.From)
 	w, args = andIf(w, args, d.VisitDate("")+" <= ?", q.To)
+	w, args = receivedAfter(w, args, q.ReceivedAfter)
 	switch q.Completeness {
 	case server.CompletenessComplete:
 		w += " AND missing_items = '[]'"
@@ -256,7 +258,17 @@ func (d *Dialect) VehicleCheckWhere(q server.VehicleQuery) (where string, args [
 	}
 	w, args = andIf(w, args, "checked_at >= ?", q.After)
 	w, args = andIf(w, args, "checked_at < ?", q.Before)
+	w, args = receivedAfter(w, args, q.ReceivedAfter)
 	return w, args, "checked_at DESC" + d.NullsLast + ", id"
+}
+
+// receivedAfter adds to the WHERE clause w the condition that the record
+// was received after t (created_at, Unix ms), unless t is zero.
+func receivedAfter(w string, args []any, t time.Time) (string, []any) {
+	if t.IsZero() {
+		return w, args
+	}
+	return w + " AND created_at > ?", append(args, t.UnixMilli())
 }
 
 // andIf adds " AND cond" to the WHERE clause w, and v as the argument of

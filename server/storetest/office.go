@@ -218,6 +218,24 @@ func testInspectionTally(t *testing.T, open Opener) {
 	if fmt.Sprint(got) != fmt.Sprint(want[2:]) {
 		t.Errorf("tally of construction_dust %v", got)
 	}
+	// ReceivedAfter keeps what the server received after a time (a
+	// month's inspections sent in after it ended): an inspection pushed
+	// an hour later, alone.
+	before := o.e.Now()
+	if got, err = o.e.st.InspectionTally(o.e.ctx, server.InspectionQuery{Scope: o.all, ReceivedAfter: before}); err != nil || len(got) != 0 {
+		t.Errorf("tally of those received after the pushes: %v %v", got, err)
+	}
+	o.e.advance(time.Hour)
+	late := uuid.NewString()
+	o.dn.pushOK(o.dn.mut(syncproto.EntityInspection, late, map[string]any{"site_id": o.siteC, "template_id": "coal_yard", "template_version": 1,
+		"started_at": "2026-11-05T09:00:00+08:00", "status": "submitted"}))
+	got, err = o.e.st.InspectionTally(o.e.ctx, server.InspectionQuery{Scope: o.all, ReceivedAfter: before, From: "2026-11-01", To: "2026-11-30"})
+	if want := []server.Tally{{County: dingxia, TemplateID: "coal_yard", Status: "submitted", N: 1}}; err != nil || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("tally of the one received an hour later: %v %v, want %v", got, err, want)
+	}
+	if got, _ = o.e.st.InspectionTally(o.e.ctx, server.InspectionQuery{Scope: o.all, ReceivedAfter: o.e.Now()}); len(got) != 0 {
+		t.Errorf("tally of those received after now: %v", got)
+	}
 }
 
 func sortTallies(ts []server.Tally) {
@@ -551,6 +569,25 @@ func testVehicles(t *testing.T, open Opener) {
 		if want := []string{old[3], old[2]}; err != nil || !slices.Equal(ids(got), want) || total != 2 {
 			t.Errorf("checkpoint %+v: %v (total %d) %v, want %v", typed, ids(got), total, err, want)
 		}
+	}
+
+	// ReceivedAfter keeps the checks the server received after a time:
+	// one pushed an hour later, alone, in the statistics and the list.
+	before := e.Now()
+	e.advance(time.Hour)
+	late := uuid.NewString()
+	o.dn.pushOK(o.dn.mut(syncproto.EntityVehicleCheck, late, map[string]any{"county": dingxia, "checkpoint": "秦城检查站",
+		"plate": "晋HLT001", "emission_stage": "cn5", "checked_at": "2026-11-19T23:50:00+08:00"}))
+	q := server.VehicleQuery{Scope: o.all, After: "2026-11-01", Before: "2026-12-01", ReceivedAfter: before}
+	if stats, err := e.st.VehicleStats(e.ctx, q); err != nil || !sameStats(stats, []server.VehicleStat{{County: dingxia, Checkpoint: "秦城检查站", Trucks: 1, G5: 1}}) {
+		t.Errorf("stats of the checks received after the others: %+v %v", stats, err)
+	}
+	if got, total, err := e.st.VehicleChecks(e.ctx, q); err != nil || !slices.Equal(ids(got), []string{late}) || total != 1 {
+		t.Errorf("checks received after the others: %v (total %d) %v", ids(got), total, err)
+	}
+	q.ReceivedAfter = e.Now()
+	if stats, err := e.st.VehicleStats(e.ctx, q); err != nil || len(stats) != 0 {
+		t.Errorf("stats of the checks received after now: %+v %v", stats, err)
 	}
 }
 
