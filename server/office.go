@@ -38,6 +38,12 @@ var ErrNoVersion = Errorf(syncproto.CodeInvalidField, "表单缺少所审记录�
 // Errors: forbidden, invalid_value, missing_field, invalid_field,
 // not_found, out_of_scope, conflict.
 func (s *Syncer) Review(ctx context.Context, p *Principal, inspectionID, decision, comment string, seen Seen) (*syncproto.Change, error) {
+	return s.ReviewAt(ctx, p, inspectionID, decision, comment, seen, s.Now())
+}
+
+// ReviewAt is Review made at now instead of the server's clock (the
+// demo's month: its offices decided the days after each visit).
+func (s *Syncer) ReviewAt(ctx context.Context, p *Principal, inspectionID, decision, comment string, seen Seen, at time.Time) (*syncproto.Change, error) {
 	comment, mine, err := s.decision(ctx, p, decisionKind{What: "审核", Field: "审核结论",
 		Codes: [2][2]string{{DecisionApprove, "通过"}, {DecisionReturn, "退回"}}, CommentNeeded: DecisionReturn, NoComment: "退回时必须填写意见"}, decision, comment)
 	if err != nil {
@@ -74,7 +80,7 @@ func (s *Syncer) Review(ctx context.Context, p *Principal, inspectionID, decisio
 			// so would a photo that arrived since.
 			return Errorf(syncproto.CodeConflict, "检查记录在您查看后有了更新（如巡查员重新提交、照片上传完成或其他人员已审核），请重新打开查看后再审核")
 		}
-		now := s.Now().UTC()
+		now := at.UTC()
 		status := map[string]string{DecisionApprove: "approved", DecisionReturn: "returned"}[decision]
 		old := auditSnapshot(insp, map[string]json.RawMessage{"status": nil, "review_comment": nil})
 		if err := s.write(ctx, tx, insp, map[string]any{

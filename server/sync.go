@@ -141,6 +141,14 @@ func (s *Syncer) cover(wall int64) {
 // same batch_id, same content) is not applied again: its stored results are
 // returned. Errors: bad_request, device_mismatch, batch_mismatch.
 func (s *Syncer) Push(ctx context.Context, p *Principal, req *syncproto.PushRequest) (*syncproto.PushResponse, error) {
+	return s.PushAt(ctx, p, req, s.Now())
+}
+
+// PushAt is Push received at now instead of the server's clock: the
+// demo's month, whose phones synced on the days they worked, writes its
+// records with the times they would have reached the server (received_at,
+// the device's last push, the audit log). The server's HLC is its own.
+func (s *Syncer) PushAt(ctx context.Context, p *Principal, req *syncproto.PushRequest, now time.Time) (*syncproto.PushResponse, error) {
 	switch {
 	case req.DeviceID == "":
 		return nil, Errorf(syncproto.CodeBadRequest, "缺少 device_id（本设备的 id）").At("device_id")
@@ -160,7 +168,6 @@ func (s *Syncer) Push(ctx context.Context, p *Principal, req *syncproto.PushRequ
 	// The checks that need no stored state run before the write lock is
 	// taken, so that concurrent pushes overlap them with each other's
 	// transactions.
-	now := s.Now()
 	prepared := make([]prepared, len(req.Mutations))
 	par.Do(len(prepared), func(i int) { prepared[i] = s.prepare(p, &req.Mutations[i], fieldErrs[i], now) })
 	resp := &syncproto.PushResponse{BatchID: req.BatchID}

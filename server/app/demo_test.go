@@ -146,6 +146,7 @@ func TestDemoMonthThroughTheServer(t *testing.T) {
 	checkDemoPhotos(t, a, m)
 	checkDemoCompleteness(t, a, m)
 	checkDemoDevices(t, a, m)
+	checkDemoTimes(t, a, m)
 	first := readFeed(t, a)
 	reviews := 0
 	for _, v := range m.visits {
@@ -190,6 +191,35 @@ func TestDemoMonthThroughTheServer(t *testing.T) {
 	}
 	if again := readFeed(t, a); again.seq != first.seq {
 		t.Errorf("writing the month again moved the feed from %d to %d", first.seq, again.seq)
+	}
+}
+
+// checkDemoTimes: the month reads as a month of work — each visit reached
+// the server on its day, after it was made (the console said of every
+// one that it arrived days late), and each decision on it came after it
+// arrived, the next morning, in the past.
+func checkDemoTimes(t *testing.T, a *App, m *demoMonth) {
+	t.Helper()
+	ctx := context.Background()
+	for _, v := range m.visits {
+		r, err := a.DB.Get(ctx, syncproto.EntityInspection, v.id)
+		if err != nil || r == nil {
+			t.Fatalf("visit %s: %v", v.id, err)
+		}
+		if got := r.CreatedAt; got.Before(v.start) || got.Sub(v.start) > 24*time.Hour {
+			t.Errorf("visit of %s received %v, want on its day, after %v", v.start.Format(time.DateTime), got, v.start)
+		}
+		if v.review == "" {
+			continue
+		}
+		rs, err := a.DB.Find(ctx, syncproto.EntityReview, "inspection_id", v.id)
+		if err != nil || len(rs) != 1 {
+			t.Fatalf("visit %s: %d reviews (%v)", v.id, len(rs), err)
+		}
+		decided, _ := time.Parse(time.RFC3339Nano, rs[0].Text("decided_at"))
+		if !decided.After(r.CreatedAt) || decided.After(time.Now()) || decided.Sub(r.CreatedAt) > 3*24*time.Hour {
+			t.Errorf("visit received %v decided %v, want after it and within days, in the past", r.CreatedAt, decided)
+		}
 	}
 }
 

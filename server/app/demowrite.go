@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"time"
 
@@ -121,11 +122,12 @@ func (a *App) demoDevices(ctx context.Context, m *demoMonth) (map[string]*server
 		if !written {
 			// The phone signed in once; its refresh token is random and
 			// already expired, so nobody can use the device.
+			// It signed in the morning before the month's first day.
 			secret := make([]byte, 32)
 			_, _ = rand.Read(secret)
-			now := a.Syncer.Now()
-			dev := &server.Device{ID: d.id, UserID: u.ID, Name: d.name, CreatedAt: now}
-			if _, err := a.DB.RegisterDevice(ctx, dev, hex.EncodeToString(secret), now); err != nil && !demoDeviceBarred(err) {
+			at := m.date(m.days + 1).Add(8 * time.Hour)
+			dev := &server.Device{ID: d.id, UserID: u.ID, Name: d.name, CreatedAt: at}
+			if _, err := a.DB.RegisterDevice(ctx, dev, hex.EncodeToString(secret), at); err != nil && !demoDeviceBarred(err) {
 				return nil, false, fmt.Errorf("demo device %s: %w", d.name, err)
 			}
 		}
@@ -151,36 +153,29 @@ func demoDeviceBarred(err error) bool {
 	return code == syncproto.CodeDeviceRevoked || code == syncproto.CodeUserDisabled
 }
 
-// writeDemoMonth pushes the phones' batches (one per phone and day), lets
-// each phone pull once (so the devices page shows their sync health),
-// reports the task progress and, last, makes the offices' decisions: the
-// last decision made is what a later start checks (demoDevices).
+// writeDemoMonth writes the month as it happened, in time order and each
+// at its time (Syncer.PushAt, ReviewAt): each phone's push on the evening
+// of its day's work (one per phone and day), each office's decision the
+// morning after the visit — so that the console's times of arrival and
+// decision read as a month of work, not as one start. Then each phone
+// pulls once (so the devices page shows their sync health) and the task
+// progress is reported. The last planned decision is made last: it is
+// what a later start checks (demoDevices).
 func (a *App) writeDemoMonth(ctx context.Context, m *demoMonth, batches []demoBatch, principals map[string]*server.Principal) error {
-	for _, b := range batches {
-		if p := principals[b.dev.id]; p != nil {
-			if err := a.pushDemo(ctx, p, b); err != nil {
-				return err
-			}
-		}
-	}
-	for _, d := range m.devices {
-		if p := principals[d.id]; p != nil {
-			if err := a.pullDemo(ctx, p); err != nil {
-				return fmt.Errorf("demo pull by %s: %w", d.name, err)
-			}
-		}
-	}
-	if err := a.writeDemoTaskProgress(ctx, m.set, planDemoTaskProgress(m.set, m.day0)); err != nil {
-		return err
-	}
 	reviewers, err := a.demoReviewers(ctx)
 	if err != nil {
 		return err
 	}
-	for _, v := range m.visits {
-		if v.review == "" {
+	for _, e := range m.timeline(batches) {
+		if e.batch != nil {
+			if p := principals[e.batch.dev.id]; p != nil {
+				if err := a.pushDemo(ctx, p, *e.batch, e.at); err != nil {
+					return err
+				}
+			}
 			continue
 		}
+		v := e.visit
 		// Decided at an earlier start (the inspection may have been
 		// resubmitted since, by a person: it is theirs to decide now).
 		if rs, err := a.DB.Find(ctx, syncproto.EntityReview, "inspection_id", v.id); err != nil || len(rs) > 0 {
@@ -193,12 +188,62 @@ func (a *App) writeDemoMonth(ctx context.Context, m *demoMonth, batches []demoBa
 		if p == nil {
 			p = reviewers[""]
 		}
-		_, err := a.Syncer.Review(ctx, p, v.id, v.review, v.comment, server.Seen{})
+		_, err := a.Syncer.ReviewAt(ctx, p, v.id, v.review, v.comment, server.Seen{}, e.at)
 		if err != nil && server.ErrorCode(err) != syncproto.CodeNotFound { // not found: its phone was barred
 			return fmt.Errorf("demo review of %s: %w", v.id, err)
 		}
 	}
-	return nil
+	for _, d := range m.devices {
+		if p := principals[d.id]; p != nil {
+			if err := a.pullDemo(ctx, p); err != nil {
+				return fmt.Errorf("demo pull by %s: %w", d.name, err)
+			}
+		}
+	}
+	return a.writeDemoTaskProgress(ctx, m.set, planDemoTaskProgress(m.set, m.day0))
+}
+
+// demoEvent is a push (batch) or an office's decision (visit) of the
+// demo's month, at its time.
+type demoEvent struct {
+	at    time.Time
+	batch *demoBatch
+	visit *demoVisit
+}
+
+// timeline orders the month's pushes and decisions by their times: a
+// phone pushes half an hour after the last change of its day's batch; an
+// office decides on a visit from 9:00 the next morning, a few minutes
+// after its previous decision. The last planned decision comes last.
+func (m *demoMonth) timeline(batches []demoBatch) []demoEvent {
+	var out []demoEvent
+	for i := range batches {
+		var last int64
+		for _, mu := range batches[i].mutations {
+			if h, err := syncproto.ParseHLC(mu.HLC); err == nil && h.Wall > last {
+				last = h.Wall
+			}
+		}
+		out = append(out, demoEvent{at: time.UnixMilli(last).Add(30 * time.Minute), batch: &batches[i]})
+	}
+	var final *demoVisit
+	for i, v := range m.visits {
+		if v.review == "" {
+			continue
+		}
+		final = v
+		y, mo, d := v.end.In(chinaTime).Date()
+		at := time.Date(y, mo, d+1, 9, 0, 0, 0, chinaTime).Add(time.Duration(i%97) * 3 * time.Minute)
+		out = append(out, demoEvent{at: at, visit: v})
+	}
+	slices.SortStableFunc(out, func(a, b demoEvent) int { return a.at.Compare(b.at) })
+	if n := len(out); final != nil && out[n-1].visit != final {
+		i := slices.IndexFunc(out, func(e demoEvent) bool { return e.visit == final })
+		e := out[i]
+		e.at = out[n-1].at.Add(time.Minute)
+		out = append(slices.Delete(out, i, i+1), e)
+	}
+	return out
 }
 
 // pullDemo pulls p's whole slice, as a phone's first sync does.
@@ -215,10 +260,10 @@ func (a *App) pullDemo(ctx context.Context, p *server.Principal) error {
 	}
 }
 
-// pushDemo pushes one batch as its phone; any rejection is an error (the
-// plan is wrong).
-func (a *App) pushDemo(ctx context.Context, p *server.Principal, b demoBatch) error {
-	resp, err := a.Syncer.Push(ctx, p, &syncproto.PushRequest{DeviceID: b.dev.id, BatchID: b.id, Mutations: b.mutations})
+// pushDemo pushes one batch as its phone, received at at; any rejection
+// is an error (the plan is wrong).
+func (a *App) pushDemo(ctx context.Context, p *server.Principal, b demoBatch, at time.Time) error {
+	resp, err := a.Syncer.PushAt(ctx, p, &syncproto.PushRequest{DeviceID: b.dev.id, BatchID: b.id, Mutations: b.mutations}, at)
 	if err != nil {
 		return fmt.Errorf("demo push %s: %w", b.id, err)
 	}
@@ -464,7 +509,7 @@ func (a *App) sendDemoPhotoBatch(ctx context.Context, b demoPhotoBatch, until ti
 		}
 	}()
 	if !pushed {
-		if err := a.pushDemo(ctx, a.demo.principals[b.dev.id], b.batch()); err != nil {
+		if err := a.pushDemo(ctx, a.demo.principals[b.dev.id], b.batch(), a.Syncer.Now()); err != nil {
 			return 0, err
 		}
 	}
