@@ -139,7 +139,8 @@ func TestBrowserCreateOnce(t *testing.T) {
 
 // TestBrowserPlateProvinces: the roadside form offers the 31 mainland
 // provinces' abbreviations, 晋 first, and a plate of a far province is
-// stored with its own.
+// stored with its own; the next truck's province is 晋 again (it kept the
+// far one, and the next plate typed as its letters took it).
 func TestBrowserPlateProvinces(t *testing.T) {
 	_, p, _ := roadsidePhone(t)
 	got := eval[[]string](p, `[...document.querySelectorAll('select[name="province"] option')].map((o) => o.value)`)
@@ -163,6 +164,13 @@ func TestBrowserPlateProvinces(t *testing.T) {
 	p.click(`#save-vehicle`)
 	p.waitJS("saved", `document.querySelector('#vehicle-today h2')?.textContent.includes('今天已检 1 辆')`)
 	p.has("琼B12345")
+	if got := eval[string](p, `document.querySelector('select[name="province"]').value`); got != "晋" {
+		t.Errorf("the next truck's province is %q, want 晋", got)
+	}
+	p.do("next plate", chromedp.SendKeys(chromedp.CSS(`input[name="plate"]`), "h12345"))
+	p.click(`#save-vehicle`)
+	p.waitJS("saved", `document.querySelector('#vehicle-today h2')?.textContent.includes('今天已检 2 辆')`)
+	p.has("晋H12345")
 }
 
 // TestBrowserToastsReplace: toasts of one kind do not stack: syncs asked

@@ -344,8 +344,9 @@ func TestBrowserRoadsidePlatesAndRepeats(t *testing.T) {
 	}
 	save("晋H30272", "晋H30272")
 	save("冀h1234挂", "冀H1234挂")
-	if v := eval[string](p, `document.querySelector('select[name="province"]').value`); v != "冀" {
-		t.Errorf("after a plate typed with 冀 the province box holds %q", v)
+	// The next truck's province is 晋 again (TestBrowserPlateProvinces).
+	if v := eval[string](p, `document.querySelector('select[name="province"]').value`); v != "晋" {
+		t.Errorf("after a plate typed with 冀 was saved the next truck's province box holds %q", v)
 	}
 
 	// The same truck again at 豆罗检查站: asked; declined, nothing saved.

@@ -12,7 +12,7 @@ import { countyCodes } from './sites.js';
 import { maxLen, ranges, tooLong, outOfRange } from '../limits.js';
 import * as geo from '../geo.js';
 
-const KEEP = 'fieldsync.vehicle'; // {checkpoint, campaign, province, county}
+const KEEP = 'fieldsync.vehicle'; // {checkpoint, campaign, county}: the next vehicle's
 
 /** forgetCheckpoint drops the checkpoint remembered for the next vehicle
  *  (at sign-out: the next user of the phone works elsewhere). */
@@ -99,7 +99,10 @@ export async function render(app) {
     list: 'checkpoint-sites', autocomplete: 'off' });
   const postList = h('datalist', { id: 'checkpoint-sites' }, [...new Set(posts)].map((n) => h('option', { value: n })));
   const campaign = h('input', { type: 'text', name: 'campaign', maxlength: lim.campaign, value: kept.campaign || '', placeholder: '专项行动名称（可选）' });
-  const province = h('select', { name: 'province', 'aria-label': '车牌省份简称' }, provinces.map((p) => h('option', { value: p, selected: (kept.province || '晋') === p }, p)));
+  // Each truck's province starts at 晋: an out-of-province truck is the
+  // exception, and one kept from the truck before (冀) made the next
+  // truck's plate, typed as its letters, 冀 too.
+  const province = h('select', { name: 'province', 'aria-label': '车牌省份简称' }, provinces.map((p) => h('option', { value: p, selected: p === '晋' }, p)));
   // No tight maxlength: it would cut what is typed before the spaces in
   // it are dropped (“h 5 1 2 3 4” lost its last digit).
   const plate = h('input', { type: 'text', name: 'plate', maxlength: 20, autocapitalize: 'characters', autocomplete: 'off', placeholder: 'H12345' });
@@ -413,7 +416,7 @@ export async function render(app) {
         s.saved = true;
       }
       forget(taken);
-      if (!edit) store.set(KEEP, JSON.stringify({ checkpoint: f.checkpoint, campaign: campaign.value.trim(), province: province.value, county: f.county }));
+      if (!edit) store.set(KEEP, JSON.stringify({ checkpoint: f.checkpoint, campaign: campaign.value.trim(), county: f.county }));
       toast(edit ? `已修改 ${f.plate}` : `已保存 ${f.plate}`, false, 'saved');
       // Saved with the keyboard's Enter (前往), the plate field still has
       // the focus: left, so that the form is drawn anew for the next
