@@ -139,10 +139,16 @@ document.addEventListener('pointercancel', lifted, true);
 // the server refuses, and the whole record with them: they are taken out
 // as they arrive, the caret kept where it was, before the views read or
 // keep the value — a text area's by the rule of notes (line breaks and
-// tabs stay), a one-line field's by the rule of names and numbers.
+// tabs stay), a one-line field's by the rule of names and numbers. A
+// note loses the spacers no one sees too (a zero-width space, a word
+// joiner, a byte-order mark, a Hangul filler): the server takes them, but
+// a phone number or a plate with one inside is found by no search. The
+// zero-width joiner of an emoji sequence stays.
+const SPACERS = /[\u200b\u2060\ufeff\u180e\u3164\uffa0]/g;
+const cleanNote = (/** @type {string} */ s) => cleanText(s).replace(SPACERS, '');
 document.addEventListener('input', (e) => {
   const el = e.target;
-  const clean = el instanceof HTMLTextAreaElement ? cleanText
+  const clean = el instanceof HTMLTextAreaElement ? cleanNote
     : el instanceof HTMLInputElement && (el.type === 'text' || el.type === 'search') ? cleanLine : null;
   if (!clean || clean(el.value) === el.value) return;
   const at = clean(el.value.slice(0, el.selectionStart ?? el.value.length)).length;
