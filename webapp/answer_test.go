@@ -279,3 +279,24 @@ func TestBrowserPhotoLostOnReload(t *testing.T) {
 	p.photo(item, jpeg(t, "plan.jpg", 31, geo.Point{Lon: 112.73, Lat: 38.42}, ""))
 	p.waitJS("the notice gone", `document.querySelector('#item-`+item+` p.err').textContent === ''`)
 }
+
+// TestBrowserFindingFollowsItsNote: a failed item's note reaches its open
+// finding's description even when the page died between the answer's
+// save and the finding's (two writes): the next draw of the inspection
+// puts the description right. (The note stayed out of the finding for
+// good, and the office's notice to the company lacked what was seen.)
+func TestBrowserFindingFollowsItsNote(t *testing.T) {
+	p, insp := startedInspection(t)
+	p.answer("abatement_running", "fail")
+	finding := `(async () => { const {app} = await import('/app/js/app.js');
+		const [f] = await app.client.list('finding', (r) => r.fields.inspection_id === '` + insp + `' && r.fields.item_key === 'abatement_running' && !r.deleted);
+		return f ? f.fields.description : ''; })()`
+	p.waitJS("the finding opened", finding+`.then((d) => d !== '')`)
+	// The answer saved with its note, the finding not: as a page killed
+	// between the two writes leaves them.
+	eval[bool](p, `(async () => { const {app} = await import('/app/js/app.js');
+		await app.client.save('inspection', '`+insp+`', {'answers.abatement_running': {result: 'fail', note: '除尘器停运，烟囱冒黑烟'}}); return true; })()`)
+	p.goHash("#/", `#sync-card`)
+	p.goHash("#/inspection/"+insp, `#item-abatement_running`)
+	p.waitJS("the finding follows the note", finding+`.then((d) => d === '污染治理设施正常运行：不合格。除尘器停运，烟囱冒黑烟')`)
+}

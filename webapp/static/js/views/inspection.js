@@ -84,6 +84,21 @@ export async function render(app, id) {
   const answers = answersOf(insp);
   const status = f.status || 'draft';
   const locked = status === 'submitted' || status === 'approved';
+  // An open finding follows its answer (findingFor) in a write after the
+  // answer's: a page killed between the two left the finding without the
+  // note for good. Each draw puts it right.
+  if (!locked) {
+    for (const fd of findings) {
+      const it = items.find((x) => x.key === fd.fields.item_key);
+      const answer = it && answers[it.key];
+      if (!it?.finding_on_fail || fd.fields.status !== 'open' || !failed(it, answer)) continue;
+      const desc = findingDescription(it, answer);
+      if (fd.fields.description !== desc) {
+        await c.save('finding', fd.id, { description: desc });
+        fd.fields.description = desc;
+      }
+    }
+  }
   // Photos whose file the server refused: never sent, to be taken again.
   const refusedOf = new Map(photos.map((p) => [p.id, refusal(p, failedJobs)]).filter(([, r]) => r));
   const missing = completeness(items, answers, photos.map((p) => ({ ...p.fields, refused: refusedOf.has(p.id) })));
