@@ -52,15 +52,22 @@ export function normPlate(s) {
 }
 
 /** labelKey is the spelling the server stores a checkpoint in (its
- * CanonicalLabel): no spaces around it, one space for each run inside,
+ * CanonicalLabel): no spaces around it nor next to a Chinese character
+ * or punctuation (WIDE_SPACE), one space for each other run inside,
  * full-width letters and digits as ASCII, letters (any alphabet) in upper
  * case, in Unicode NFC — so that the same checkpoint typed otherwise (g108,
  * Ｇ１０８, Cafe + a combining accent) is the same one. */
 export function labelKey(s) {
   return s.replace(/[\uFF10-\uFF19\uFF21-\uFF3A\uFF41-\uFF5A]/g, (ch) => String.fromCharCode(ch.charCodeAt(0) - 0xFEE0))
     .normalize('NFC').replace(/\p{Zs}+/gu, ' ').trim()
-    .replace(/\p{Ll}/gu, (ch) => { const u = ch.toUpperCase(); return [...u].length === 1 ? u : ch; }).normalize('NFC');
+    .replace(/\p{Ll}/gu, (ch) => { const u = ch.toUpperCase(); return [...u].length === 1 ? u : ch; }).normalize('NFC')
+    .replace(WIDE_SPACE, '');
 }
+
+/** A space next to a Chinese character or punctuation, which is no part
+ *  of a label (秦城 检查站 is 秦城检查站; server.CanonicalLabel). */
+const WIDE = '\\p{Script=Han}\\u3001-\\u303F\\uFF01-\\uFF60\\uFFE0-\\uFFE6';
+const WIDE_SPACE = new RegExp(`(?<=[${WIDE}]) | (?=[${WIDE}])`, 'gu');
 
 export async function render(app) {
   const c = app.client;
