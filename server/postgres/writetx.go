@@ -176,29 +176,7 @@ func (t *writeTx) GetBatch(ctx context.Context, deviceID, batchID string) (*serv
 
 // LastPushes returns the last stored push of each of these devices.
 func (db *DB) LastPushes(ctx context.Context, deviceIDs []string) (map[string]*server.Batch, error) {
-	out := map[string]*server.Batch{}
-	if len(deviceIDs) == 0 {
-		return out, nil
-	}
-	args := make([]any, len(deviceIDs))
-	for i, id := range deviceIDs {
-		args[i] = id
-	}
-	rows, err := query(ctx, db.pool, sqlstore.LastPushesSQL(len(deviceIDs)), args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		b := &server.Batch{}
-		var response string
-		if err := rows.Scan(&b.DeviceID, &b.BatchID, &b.RequestHash, &response); err != nil {
-			return nil, err
-		}
-		b.Response = []byte(response)
-		out[b.DeviceID] = b
-	}
-	return out, rows.Err()
+	return sqlstore.LastPushes(ctx, reader{db.pool}, deviceIDs)
 }
 
 func getBatch(ctx context.Context, q querier, deviceID, batchID string) (*server.Batch, error) {

@@ -309,27 +309,7 @@ func (t *writeTx) GetBatch(ctx context.Context, deviceID, batchID string) (*serv
 
 // LastPushes returns the last stored push of each of these devices.
 func (db *DB) LastPushes(ctx context.Context, deviceIDs []string) (map[string]*server.Batch, error) {
-	out := map[string]*server.Batch{}
-	if len(deviceIDs) == 0 {
-		return out, nil
-	}
-	args := make([]any, len(deviceIDs))
-	for i, id := range deviceIDs {
-		args[i] = id
-	}
-	rows, err := db.read.QueryContext(ctx, sqlstore.LastPushesSQL(len(deviceIDs)), args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		b := &server.Batch{}
-		if err := rows.Scan(&b.DeviceID, &b.BatchID, &b.RequestHash, &b.Response); err != nil {
-			return nil, err
-		}
-		out[b.DeviceID] = b
-	}
-	return out, rows.Err()
+	return sqlstore.LastPushes(ctx, reader{db.read}, deviceIDs)
 }
 
 func getBatch(ctx context.Context, q interface {

@@ -201,14 +201,6 @@ func (d *Dialect) SiteWhere(q server.SiteQuery) (where string, args []any, order
 	return w, args, "county, name" + d.NullsFirst + ", id"
 }
 
-// LastPushesSQL reads the last stored push of n devices (LastPushes):
-// device_id, batch_id, request_hash, response.
-func LastPushesSQL(n int) string {
-	return `SELECT b.device_id, b.batch_id, b.request_hash, b.response FROM devices d
-		JOIN push_batches b ON b.device_id = d.id AND b.batch_id = d.last_batch_id
-		WHERE d.last_batch_id <> '' AND d.id IN (` + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + `)`
-}
-
 // VehicleCheckWhere builds the WHERE clause of VehicleChecks, and its
 // order: the latest check first.
 func (d *Dialect) VehicleCheckWhere(q server.VehicleQuery) (where string, args []any, order string) {

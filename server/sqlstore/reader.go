@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
@@ -156,4 +157,34 @@ func FeedHead(ctx context.Context, r Reader) (int64, error) {
 		return 0, fmt.Errorf("read feed head %q: %w", s, err)
 	}
 	return n, nil
+}
+
+// LastPushes returns the last stored push of each of these devices that
+// has one (Store.LastPushes), in one query.
+func LastPushes(ctx context.Context, r Reader, deviceIDs []string) (map[string]*server.Batch, error) {
+	out := map[string]*server.Batch{}
+	if len(deviceIDs) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(deviceIDs))
+	for i, id := range deviceIDs {
+		args[i] = id
+	}
+	rows, err := r.Query(ctx, `SELECT b.device_id, b.batch_id, b.request_hash, b.response FROM devices d
+		JOIN push_batches b ON b.device_id = d.id AND b.batch_id = d.last_batch_id
+		WHERE d.last_batch_id <> '' AND d.id IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(deviceIDs)), ", ")+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("last pushes: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		b := &server.Batch{}
+		var response string
+		if err := rows.Scan(&b.DeviceID, &b.BatchID, &b.RequestHash, &response); err != nil {
+			return nil, err
+		}
+		b.Response = []byte(response)
+		out[b.DeviceID] = b
+	}
+	return out, rows.Err()
 }
