@@ -309,10 +309,10 @@ func TestBrowserAccessibleNames(t *testing.T) {
 
 // TestBrowserDraftsSurviveReload: what was typed and tapped in the roadside
 // and new-site forms survives the page being reloaded (the phone killed
-// it while the camera app was open); the photos, which cannot be kept,
-// are said to be gone. Saving drops the draft from the phone, and so does
-// signing out, which forgets the checkpoint too and is not taken for an
-// expired session.
+// it while the camera app was open), the roadside photos too
+// (TestBrowserRoadsidePhotosSurviveReload). Saving drops the draft from
+// the phone, and so does signing out, which forgets the checkpoint too and
+// is not taken for an expired session.
 func TestBrowserDraftsSurviveReload(t *testing.T) {
 	_, p, at := roadsidePhone(t)
 	p.do("fill the form",
@@ -336,8 +336,7 @@ func TestBrowserDraftsSurviveReload(t *testing.T) {
 	if got := eval[string](p, form); got != want {
 		t.Errorf("after a reload the form reads %s, want what was entered: %s", got, want)
 	}
-	p.wait(`#vehicle-photos-lost`)
-	p.has("之前拍的 1 张照片没有保留下来")
+	p.wait(`#vehicle-photos .thumb img`)
 	p.click(`#save-vehicle`)
 	p.waitJS("saved", `document.querySelector('#vehicle-today h2')?.textContent.includes('今天已检 1 辆')`)
 	if n := eval[bool](p, `(localStorage.getItem('fieldsync.drafts') || '').includes('H66666')`); n {

@@ -407,6 +407,7 @@ async function signedOut() {
   clearDrafts();
   inspection.forgetNotes();
   vehicle.forgetCheckpoint();
+  vehicle.forgetShots();
   useClock(null);
   app.client = null;
   app.clientUser = null;

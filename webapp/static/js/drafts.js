@@ -9,9 +9,12 @@
 // Drafts are also kept in the phone's localStorage, under the signed-in
 // user's name, so that a reload keeps them too — the phone may kill the
 // page while the camera app is open, or the inspector pulls to refresh.
-// Signing out (or another user signing in) drops them. What cannot be
-// kept there is a form's photos (files in memory): a view keeps in its
-// draft how many it had, and says after a reload which are gone. A form
+// Signing out (or another user signing in) drops them. A form's photos
+// not stored yet (a roadside check's, stored with the check when it is
+// saved) are files, which localStorage cannot hold: they are kept in the
+// phone's IndexedDB instead (keepShot), under the same user, and a view
+// keeps in its draft which ones it had, so that after a reload it finds
+// them again, or says which are gone where IndexedDB failed. A form
 // draft's `saving` flag is not kept: after a reload nothing is saving.
 
 import { store } from './ui.js';
@@ -33,6 +36,8 @@ export function openDrafts(user) {
     for (const [k, d] of Object.entries(kept.drafts)) if (d && typeof d === 'object') drafts.set(k, d);
   } else {
     store.del(KEY);
+    // Another user's photos go with their drafts.
+    if (kept) dropShots();
   }
 }
 
@@ -65,6 +70,75 @@ export function clearDrafts() {
   drafts.clear();
   owner = null;
   store.del(KEY);
+  dropShots();
+}
+
+// ---- shots: a form's photo files kept until the form is saved ----
+
+const SHOTS_DB = 'fieldsync.shots'; // not fieldsync-…: those are the SDK's storages (app.js)
+const SHOTS = 'shots'; // {id, user, form, file, cap?}, by id
+
+let shotsDB = null;
+
+/** shotStore runs fn on the shots' object store in a transaction of mode
+ *  and resolves with the result of the request fn returns, once the
+ *  transaction is committed. */
+function shotStore(mode, fn) {
+  if (typeof indexedDB === 'undefined') return Promise.reject(new Error('no IndexedDB'));
+  if (!shotsDB) {
+    shotsDB = new Promise((resolve, reject) => {
+      const r = indexedDB.open(SHOTS_DB, 1);
+      r.onupgradeneeded = () => r.result.createObjectStore(SHOTS, { keyPath: 'id' });
+      r.onsuccess = () => resolve(r.result);
+      r.onerror = () => reject(r.error);
+    });
+    shotsDB.catch(() => { shotsDB = null; });
+  }
+  return shotsDB.then((db) => new Promise((resolve, reject) => {
+    const tx = db.transaction(SHOTS, mode);
+    const req = fn(tx.objectStore(SHOTS));
+    tx.oncomplete = () => resolve(req ? req.result : undefined);
+    tx.onerror = () => reject(tx.error);
+    tx.onabort = () => reject(tx.error || new Error('aborted'));
+  }));
+}
+
+/** keepShot keeps on the phone photo file of form (its capture facts cap
+ *  too, once read) under id, for the signed-in user, until dropShot: a
+ *  reload of the page finds it with keptShots. It resolves false (and
+ *  logs why) when the phone could not keep it: the photo then lives as
+ *  long as the page. */
+export function keepShot(form, { id, file, cap }) {
+  if (!owner) return Promise.resolve(false);
+  const rec = { id, user: owner, form, file, cap: cap || null };
+  return shotStore('readwrite', (st) => st.put(rec)).then(() => true, (e) => {
+    console.warn('keep photo', e);
+    return false;
+  });
+}
+
+/** keptShots are the photos of form the phone keeps for the signed-in
+ *  user ([{id, file, cap}]; none where IndexedDB fails). */
+export async function keptShots(form) {
+  if (!owner) return [];
+  const user = owner;
+  try {
+    const all = await shotStore('readonly', (st) => st.getAll());
+    return (all || []).filter((r) => r.user === user && r.form === form).map((r) => ({ id: r.id, file: r.file, cap: r.cap }));
+  } catch (e) {
+    console.warn('kept photos', e);
+    return [];
+  }
+}
+
+/** dropShot forgets the kept photo id (stored as a photo, or given up). */
+export function dropShot(id) {
+  return shotStore('readwrite', (st) => st.delete(id)).catch((e) => console.warn('drop photo', e));
+}
+
+/** dropShots forgets every kept photo (on signing out). */
+function dropShots() {
+  return shotStore('readwrite', (st) => st.clear()).catch((e) => console.warn('drop photos', e));
 }
 
 /** keepInput fills form's named fields from draft d and records in d what

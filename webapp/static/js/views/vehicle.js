@@ -7,7 +7,7 @@ import { h, segmented, pressed, toast, label, chinaTime, chinaDate, store, when 
 import { message } from '../errors.js';
 import { emissionStages, fuels, aftertreatments, vehicleActions } from '../vocab.js';
 import { captureFields } from '../photos.js';
-import { draft, clearDraft, keepDrafts, keepInput } from '../drafts.js';
+import { draft, clearDraft, keepDrafts, keepInput, keepShot, keptShots, dropShot } from '../drafts.js';
 import { countyCodes } from './sites.js';
 import { maxLen, ranges, tooLong, outOfRange } from '../limits.js';
 import * as geo from '../geo.js';
@@ -39,9 +39,63 @@ const moreFields = ['vin', 'plate_type', 'ringelmann', 'opacity', 'remote_sensin
 /** Photos taken for the vehicle being entered (saved with it):
  *  [{file, ready, cap, failed, url, id, saved}]: each is listed the moment
  *  it is taken, and ready settles once its capture facts (cap: the
- *  position, which may take seconds to fix) are read. In memory only
- *  (files): the draft counts them, so that a reload can say they are gone. */
+ *  position, which may take seconds to fix) are read. Each is kept on the
+ *  phone too (keepShot) until the vehicle is saved or given up, and the
+ *  draft lists their ids (shotIds), so that a reload finds them again
+ *  (restoreShots), and says which it could not. */
 let shots = [];
+
+/** restored: the kept photos of the vehicle being entered, put back in
+ *  shots once per page and user (a promise, which every draw awaits). */
+let restored = null;
+let restoredFor = null;
+
+/** forgetShots drops the photos in memory (at sign-out: the next user
+ *  of the phone starts with none; the kept ones go with the drafts). */
+export function forgetShots() {
+  for (const s of shots) if (s.url) URL.revokeObjectURL(s.url);
+  shots = [];
+  restored = null;
+  restoredFor = null;
+}
+
+/** capture reads shot s's capture facts (s.ready), keeps them with its
+ *  file, and drops a file that is no photo, saying why in errEl. */
+function capture(s, d, errEl) {
+  s.ready = (s.cap ? Promise.resolve() : captureFields(s.file).then((cap) => {
+    s.cap = cap;
+    return keepShot('vehicle', s);
+  }, (e) => {
+    s.failed = true;
+    shots = shots.filter((o) => o !== s);
+    dropShot(s.id);
+    noteShots(d);
+    if (errEl.isConnected) errEl.textContent = message(e);
+    else { const shown = document.getElementById('vehicle-error'); if (shown) shown.textContent = message(e); }
+  })).then(() => {});
+}
+
+/** noteShots writes in draft d which photos the vehicle has. */
+function noteShots(d) {
+  d.shots = shots.length;
+  d.shotIds = shots.map((s) => s.id);
+  keepDrafts();
+}
+
+/** restoreShots puts back in shots the photos the phone kept for draft d
+ *  (listed in d.shotIds, in that order), and drops those of vehicles
+ *  saved or given up since. */
+async function restoreShots(d, errEl) {
+  const ids = Array.isArray(d.shotIds) ? d.shotIds : [];
+  for (const k of await keptShots('vehicle')) {
+    if (!ids.includes(k.id)) { dropShot(k.id); continue; }
+    if (shots.some((s) => s.id === k.id)) continue;
+    const s = { id: k.id, file: k.file, cap: k.cap || undefined };
+    capture(s, d, errEl);
+    shots.push(s);
+  }
+  shots.sort((a, b) => ids.indexOf(a.id) - ids.indexOf(b.id));
+}
 
 /** normPlate writes a plate as it is stored: a Chinese keyboard's
  *  full-width letters and digits as ASCII, in capitals, without the
@@ -82,6 +136,11 @@ export async function render(app) {
   // after every sync, while the crew is still at the truck.
   const d = draft('vehicle');
   const v = d.choices || (d.choices = {}); // the choices made
+  if (restoredFor !== app.clientUser || !restored) {
+    restoredFor = app.clientUser;
+    restored = restoreShots(d, err);
+  }
+  await restored;
   // A check saved earlier being corrected (a plate mistyped, the action
   // changed at the truck): its id, time and position stay; d.edit holds
   // the fields it had, so that a value emptied is cleared on it.
@@ -195,7 +254,7 @@ export async function render(app) {
   const drawShots = () => {
     for (const s of shots) if (!s.url) s.url = URL.createObjectURL(s.file);
     photoBox.replaceChildren(...shots.map((s) => h('div', { class: 'thumb', dataset: { photo: 'new' } }, h('img', { src: s.url, alt: '照片' }), h('span', {}, '未保存'))), camera);
-    const lost = (d.shots || 0) - shots.length;
+    const lost = (Array.isArray(d.shotIds) ? d.shotIds.length : d.shots || 0) - shots.length;
     lostShots.hidden = lost <= 0;
     lostShots.textContent = lost > 0 ? `页面重新打开后，之前拍的 ${lost} 张照片没有保留下来，请重新拍摄。` : '';
   };
@@ -206,23 +265,20 @@ export async function render(app) {
     // Listed at once, before its position is fixed: a save tapped
     // meanwhile waits for it (it used to push it, afterwards, into the
     // list of the vehicle just saved, and the photo was lost).
+    // Each with its id from the start, kept on the phone at once: the
+    // page may be killed while its position is fixed.
     const taken = files.map((file) => {
-      const s = { file };
-      s.ready = captureFields(file).then((cap) => { s.cap = cap; }, (e) => {
-        s.failed = true;
-        shots = shots.filter((o) => o !== s);
-        err.textContent = message(e);
-      });
+      const s = { file, id: uuidv7() };
+      keepShot('vehicle', s);
+      capture(s, d, err);
       return s;
     });
     shots.push(...taken);
     // The photos taken now replace those a reload lost.
-    d.shots = shots.length;
-    keepDrafts();
+    noteShots(d);
     drawShots();
     await Promise.all(taken.map((s) => s.ready));
-    d.shots = shots.length;
-    keepDrafts();
+    noteShots(d);
     drawShots();
   });
   const camera = h('label', { class: 'btn camera shoot' }, h('b', { class: 'plus' }, '＋'), h('span', { class: 'small' }, '拍照'), cameraInput);
@@ -235,9 +291,14 @@ export async function render(app) {
    *  its photos (those of done; all when done is not given). A photo
    *  taken while it was being saved stays, for the next vehicle. */
   const forget = (done = shots) => {
-    for (const s of done) if (s.url) URL.revokeObjectURL(s.url);
+    for (const s of done) {
+      if (s.url) URL.revokeObjectURL(s.url);
+      dropShot(s.id);
+    }
     shots = shots.filter((s) => !done.includes(s));
     clearDraft('vehicle');
+    // Those left are the next vehicle's.
+    if (shots.length) noteShots(draft('vehicle'));
   };
   // The draft outlives the page, so the crew needs a way to drop a
   // vehicle they will not save.
