@@ -104,8 +104,25 @@ async function render() {
   }
   main.replaceChildren(el);
   main.dataset.hash = hash;
+  for (const t of main.querySelectorAll('textarea')) fitText(t);
   if (same) window.scrollTo(0, y);
   else window.scrollTo(0, 0);
+}
+
+/** fitText grows text area t to show all its text (up to 60% of the
+ *  screen, then it scrolls), and back to its rows as text is deleted: a
+ *  note of several lines (a returned inspection's, one typed at length)
+ *  is read whole, not through a two-line slot. */
+// A folded part opened (更多检测项): its text areas are measured now.
+document.addEventListener('toggle', (e) => {
+  if (e.target instanceof HTMLElement) for (const t of e.target.querySelectorAll('textarea')) fitText(t);
+}, true);
+function fitText(t) {
+  if (!(t instanceof HTMLTextAreaElement) || !t.offsetParent) return;
+  t.style.height = '';
+  if (t.scrollHeight <= t.clientHeight) return;
+  const border = t.offsetHeight - t.clientHeight;
+  t.style.height = Math.min(t.scrollHeight + border, Math.round(window.innerHeight * 0.6)) + 'px';
 }
 
 /** refresh re-renders after data changed, unless the inspector is typing
@@ -150,10 +167,12 @@ document.addEventListener('input', (e) => {
   const el = e.target;
   const clean = el instanceof HTMLTextAreaElement ? cleanNote
     : el instanceof HTMLInputElement && (el.type === 'text' || el.type === 'search') ? cleanLine : null;
+  fitText(el);
   if (!clean || clean(el.value) === el.value) return;
   const at = clean(el.value.slice(0, el.selectionStart ?? el.value.length)).length;
   el.value = clean(el.value);
   el.setSelectionRange(at, at);
+  fitText(el);
 }, true);
 
 /** typingIn says whether a field within root has the focus (the
