@@ -212,6 +212,9 @@ func fieldRules(e *server.Entity, f *server.Field) string {
 	if f.Immutable {
 		r = append(r, "immutable")
 	}
+	if f.OwnDevice {
+		r = append(r, "written by the record's own device only (another device's change is `immutable_field`)")
+	}
 	if f.Server {
 		r = append(r, "**server-owned**")
 	}

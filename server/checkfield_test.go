@@ -83,3 +83,40 @@ func TestCheckDeviceField(t *testing.T) {
 		}
 	}
 }
+
+// TestTextRefusesHidden: every text field a device writes, whatever its
+// form (free text, a name on one line, a checkpoint's label, a plate),
+// refuses what free text refuses — control characters, direction
+// overrides and isolates, noncharacters — so that no stricter form
+// lets through what the looser one refuses (a checkpoint took A\uFFFEB,
+// and its statistics counted apart). Fields with a fixed vocabulary
+// refuse them anyway.
+func TestTextRefusesHidden(t *testing.T) {
+	hidden := []rune{0x01, 0x1b, 0x7f, 0x85, 0x202a, 0x202e, 0x2066, 0x2069,
+		0xfdd0, 0xfdef, 0xfffe, 0xffff, 0x1fffe, 0x10ffff}
+	checked := 0
+	for _, e := range server.Entities {
+		if !e.DeviceWritable {
+			continue
+		}
+		for _, f := range e.Fields {
+			if f.Type != server.TypeText || f.Server || f.Map {
+				continue
+			}
+			checked++
+			for _, r := range hidden {
+				for _, v := range []string{"A" + string(r) + "B", "晋H" + string(r) + "12345"} {
+					raw, _ := json.Marshal(v)
+					if got, err := server.CheckDeviceField(e.Name, f.Name, raw); err == nil {
+						t.Errorf("%s.%s took %q (U+%04X) as %s", e.Name, f.Name, v, r, got)
+					} else if code := server.ErrorCode(err); code != syncproto.CodeInvalidField && code != syncproto.CodeInvalidValue {
+						t.Errorf("%s.%s refused %q with %s, want invalid_field", e.Name, f.Name, v, code)
+					}
+				}
+			}
+		}
+	}
+	if checked < 20 {
+		t.Fatalf("only %d text fields checked", checked)
+	}
+}

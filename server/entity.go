@@ -60,6 +60,10 @@ type Field struct {
 	MaxLen    int  // for text; 0 means 2000 characters
 	Server    bool // written only by the server or an office
 	Immutable bool // set when the record is created, never changed by a device (an office may correct it)
+	// OwnDevice fields are written by the device that created the record
+	// only (a photo's capture facts, its file's type and size): another
+	// device's change is refused (immutable_field).
+	OwnDevice bool
 	Required  bool // must be given when a device creates the record
 	// Format, if set, is the form every value of a text field has.
 	Format *TextFormat
@@ -111,14 +115,14 @@ var SHA256Hex = &TextFormat{Valid: IsSHA256, Label: "64 位小写十六进制数
 // characters (a zero-width space, a direction override) make two plates
 // that look the same differ, or one display reversed.
 var OneLine = &TextFormat{Valid: func(s string) bool { return !Blank(s) && syncproto.NoControls(s) },
-	Label: "一行可见文字（不能为空白，不能含换行、零宽字符、文字方向控制符等控制字符）",
-	Doc:   "one line of visible text (not blank; no line breaks, zero-width characters, direction overrides or other control or format characters)"}
+	Label: "一行可见文字（不能为空白，不能含换行、零宽字符、文字方向控制符等控制字符或非字符码位）",
+	Doc:   "one line of visible text (not blank; no line breaks, zero-width characters, direction overrides or other control or format characters, no noncharacters)"}
 
 // NoControls is the form of an optional short text read on one line:
 // empty, or without line breaks or other control or format characters.
 var NoControls = &TextFormat{Valid: syncproto.NoControls,
-	Label: "一行文字（不能含换行、零宽字符、文字方向控制符等控制字符）",
-	Doc:   "text on one line (no line breaks, zero-width characters, direction overrides or other control or format characters)"}
+	Label: "一行文字（不能含换行、零宽字符、文字方向控制符等控制字符或非字符码位）",
+	Doc:   "text on one line (no line breaks, zero-width characters, direction overrides or other control or format characters, no noncharacters)"}
 
 // OneNewline returns s with each line break one LF: CR LF (what a
 // browser's form sends for a textarea) and a lone CR as LF.
@@ -434,12 +438,17 @@ var Entities = []*Entity{
 		{Name: "vehicle_check_id", Type: TypeRef, Ref: syncproto.EntityVehicleCheck, Immutable: true},
 		{Name: "item_key", Type: TypeText, MaxLen: 64},
 		{Name: "sha256", Type: TypeText, Required: true, Immutable: true, MaxLen: 64, Format: SHA256Hex},
-		{Name: "content_type", Type: TypeText, Enum: []string{"image/jpeg", "image/png", "image/heic"}},
-		{Name: "size_bytes", Type: TypeInt, Min: 0, Max: 1 << 40},
-		{Name: "captured_at", Type: TypeTime, AsSent: true},
-		lon("lon"), lat("lat"),
-		{Name: "accuracy_m", Type: TypeReal, Min: 0, Max: 1e6},
-		{Name: "crs", Type: TypeText, Enum: crsValues},
+		// What the phone that took the photo knew of it: when and where
+		// (what a signed capture signs), the file's type and size (what
+		// its upload is checked against) — that phone's to write only:
+		// another would move the evidence, make its signature invalid, or
+		// have its own device's upload refused.
+		ownDevice(Field{Name: "content_type", Type: TypeText, Enum: []string{"image/jpeg", "image/png", "image/heic"}}),
+		ownDevice(Field{Name: "size_bytes", Type: TypeInt, Min: 0, Max: 1 << 40}),
+		ownDevice(Field{Name: "captured_at", Type: TypeTime, AsSent: true}),
+		ownDevice(lon("lon")), ownDevice(lat("lat")),
+		ownDevice(Field{Name: "accuracy_m", Type: TypeReal, Min: 0, Max: 1e6}),
+		ownDevice(Field{Name: "crs", Type: TypeText, Enum: crsValues}),
 		{Name: "caption", Type: TypeText, MaxLen: 1000},
 		{Name: "uploaded", Type: TypeBool, Server: true},
 		{Name: "flags", Type: TypeJSON, Server: true},
@@ -471,6 +480,12 @@ var Entities = []*Entity{
 }
 
 const progressMoved = "progress is reported per county in task_progress"
+
+// ownDevice is f written by the record's own device only (Field.OwnDevice).
+func ownDevice(f Field) Field {
+	f.OwnDevice = true
+	return f
+}
 
 func withDeprecated(f Field, why string) Field {
 	f.Deprecated = why

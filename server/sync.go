@@ -1000,6 +1000,19 @@ func (s *Syncer) checkUpdate(ctx context.Context, tx WriteTx, p *Principal, cur 
 			return Errorf(syncproto.CodeImmutableField, "字段 %s 创建后不能修改", name).At(name)
 		}
 	}
+	// Fields of the record's own device: another may resend what they
+	// hold, not change them.
+	if !cur.OwnDevice(p.DeviceID) {
+		for name, v := range vals {
+			if f, _ := cur.Entity.Field(name); !f.OwnDevice {
+				continue
+			}
+			if old, ok := cur.State.Fields[name]; ok && bytes.Equal(old.Value, v) || !ok && isNull(v) {
+				continue
+			}
+			return Errorf(syncproto.CodeImmutableField, "字段 %s 只有创建这条%s的设备能修改（它记录的是那台设备拍摄时的情况）", name, cur.Entity.Label).At(name)
+		}
+	}
 	// A required field is never cleared: a device would otherwise empty
 	// a record's evidence (a roadside check's plate) without deleting it.
 	for name, v := range vals {

@@ -32,8 +32,7 @@ func FreeText(s string) bool {
 	for _, r := range s {
 		switch {
 		case r == '\n' || r == '\r' || r == '\t':
-		case unicode.IsControl(r), r >= '\u202a' && r <= '\u202e', r >= '\u2066' && r <= '\u2069',
-			r >= '\ufdd0' && r <= '\ufdef', r&0xfffe == 0xfffe:
+		case unicode.IsControl(r), r >= '\u202a' && r <= '\u202e', r >= '\u2066' && r <= '\u2069', noncharacter(r):
 			return false
 		}
 	}
@@ -41,15 +40,22 @@ func FreeText(s string) bool {
 }
 
 // NoControls reports whether s is text on one line: no control character
-// (C0, C1, the tab and line breaks too), no line or paragraph separator and
-// no format character (Unicode's Cf: zero-width spaces and joiners,
-// direction marks and overrides, the byte-order mark, the soft hyphen) —
-// what a name, a plate or a number read on one line may hold.
+// (C0, C1, the tab and line breaks too), no line or paragraph separator, no
+// format character (Unicode's Cf: zero-width spaces and joiners,
+// direction marks and overrides, the byte-order mark, the soft hyphen) and
+// no noncharacter (as FreeText) — what a name, a plate or a number read on
+// one line may hold: whatever free text refuses, it refuses too.
 func NoControls(s string) bool {
 	for _, r := range s {
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Cf, r) {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Cf, r) || noncharacter(r) {
 			return false
 		}
 	}
 	return true
+}
+
+// noncharacter reports whether r is one of Unicode's noncharacters:
+// U+FDD0–U+FDEF and the last two code points of every plane.
+func noncharacter(r rune) bool {
+	return r >= '\ufdd0' && r <= '\ufdef' || r&0xfffe == 0xfffe
 }

@@ -425,7 +425,8 @@ func testAccessTokens(t *testing.T, srv *apptest.Server) {
 		{"bearer without token", "Bearer", 401, syncproto.CodeTokenInvalid},
 		{"token without scheme", realTok, 401, syncproto.CodeTokenInvalid},
 		{"other scheme", "Token " + realTok, 401, syncproto.CodeTokenInvalid},
-		{"two spaces", "Bearer  " + realTok, 401, syncproto.CodeTokenInvalid},
+		// "Bearer" 1*SP token (RFC 6750 section 2.1).
+		{"two spaces", "Bearer  " + realTok, 200, ""},
 		{"not a jwt", "Bearer abc", 401, syncproto.CodeTokenInvalid},
 		{"three garbage segments", "Bearer a.b.c", 401, syncproto.CodeTokenInvalid},
 		{"truncated signature", "Bearer " + realTok[:len(realTok)-4], 401, syncproto.CodeTokenInvalid},

@@ -73,10 +73,10 @@ func (a *API) decodeJSON(c echo.Context, v any) error {
 		// Name the mutation at fault, which a phone sets aside (sync.md
 		// section 11) while it sends the others.
 		if i, merr := mutationAt(body); merr != nil {
-			return decodeError(merr, fmt.Sprintf("mutations[%d]", i))
+			return decodeError(merr, reflect.TypeFor[syncproto.Mutation](), fmt.Sprintf("mutations[%d]", i))
 		}
 	}
-	return decodeError(err, "")
+	return decodeError(err, reflect.TypeOf(v), "")
 }
 
 // mutationAt returns the index of the first mutation of a push body that
@@ -99,10 +99,10 @@ func mutationAt(body []byte) (int, error) {
 	return -1, nil
 }
 
-// decodeError is the error of a body that encoding/json refused; at names
-// the part of the body decoded ("" the whole body, mutations[2] one
-// mutation of a push).
-func decodeError(err error, at string) error {
+// decodeError is the error of a body of type t that encoding/json
+// refused; at names the part of the body decoded ("" the whole body,
+// mutations[2] one mutation of a push).
+func decodeError(err error, t reflect.Type, at string) error {
 	var (
 		syn *json.SyntaxError
 		typ *json.UnmarshalTypeError
@@ -128,7 +128,8 @@ func decodeError(err error, at string) error {
 	case errors.As(err, &typ) && typ.Field == "" && at == "":
 		return server.Errorf(syncproto.CodeInvalidField, "请求体应为 JSON 对象")
 	case errors.As(err, &typ):
-		return server.Errorf(syncproto.CodeInvalidField, "字段 %s 的类型错误，应为%s", field(typ.Field), jsonKind(typ.Type)).At(field(typ.Field))
+		name := field(jsonPath(t, typ.Field))
+		return server.Errorf(syncproto.CodeInvalidField, "字段 %s 的类型错误，应为%s", name, jsonKind(typ.Type)).At(name)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		quoted := strings.TrimPrefix(err.Error(), "json: unknown field ")
 		name, uerr := strconv.Unquote(quoted)
@@ -366,6 +367,12 @@ func checkMembers(raw []byte, t reflect.Type, path string) error {
 // exact name (encoding/json would also take a name in another letter
 // case), in t or a struct it embeds.
 func structField(t reflect.Type, name string) (reflect.StructField, bool) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return reflect.StructField{}, false
+	}
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
@@ -386,6 +393,36 @@ func structField(t reflect.Type, name string) (reflect.StructField, bool) {
 		}
 	}
 	return reflect.StructField{}, false
+}
+
+// jsonPath is path, a field of a body of type t as encoding/json names it
+// in an error, as the body names it: encoding/json puts in the Go name of
+// an embedded struct (VerifyRequest's ReviewRequest.decision), which no
+// client sends nor knows. Segments are walked through t's fields by their
+// JSON names; past one that is no struct field (a map's key) the rest is
+// kept as it is.
+func jsonPath(t reflect.Type, path string) string {
+	var out []string
+	segs := strings.Split(path, ".")
+	for i, seg := range segs {
+		for t != nil && (t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+			t = t.Elem()
+		}
+		if t == nil || t.Kind() != reflect.Struct {
+			return strings.Join(append(out, segs[i:]...), ".")
+		}
+		if f, ok := t.FieldByName(seg); ok && f.Anonymous {
+			t = f.Type // the embedded struct's Go name: not in the body
+			continue
+		}
+		out = append(out, seg)
+		f, ok := structField(t, seg)
+		if !ok {
+			return strings.Join(append(out, segs[i+1:]...), ".")
+		}
+		t = f.Type
+	}
+	return strings.Join(out, ".")
 }
 
 // QueryParams are the query parameters each API route takes (by its

@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -32,7 +33,7 @@ func TestDecodeErrorNamesTheKind(t *testing.T) {
 		{`{"nothing":[]}`, "字段 nothing 的类型错误，应为对象"},
 	} {
 		var b body
-		err := decodeError(json.Unmarshal([]byte(tc.body), &b), "")
+		err := decodeError(json.Unmarshal([]byte(tc.body), &b), reflect.TypeOf(&b), "")
 		if got := server.ErrorMessage(err); !strings.Contains(got, tc.want) {
 			t.Errorf("%s: %q, want %q", tc.body, got, tc.want)
 		}

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/xinzhou-eco/fieldsync/server"
@@ -198,6 +199,39 @@ func TestSignedCaptures(t *testing.T) {
 		if got := captureOf(t, srv, id); got.Status != syncproto.CaptureInvalid || got.Reason != server.CaptureBadSignature {
 			t.Fatalf("after moving the photo: %+v, want invalid", got)
 		}
+	})
+	// A photo's capture facts and its file's type and size are its own
+	// device's: a colleague, or the same user's second phone, changing
+	// one is refused (immutable_field), and the signature stays valid —
+	// before, a colleague's push of another lon was applied, and the
+	// photo showed 签名无效 and a position 4 km away. Resending the value
+	// held changes nothing and passes; a caption anyone may write.
+	t.Run("capture facts are its device's", func(t *testing.T) {
+		id := newID()
+		signed := key.sign(t, c.DeviceID, id, capturePhoto(insp, sum))
+		signed["size_bytes"] = 7
+		apptest.PushApplied(t, c, upsert(t, c, syncproto.EntityPhoto, id, signed))
+		for who, o := range map[string]*syncproto.Client{"a colleague": other, "the user's second phone": srv.Login(apptest.Inspector)} {
+			for name, v := range map[string]any{"lon": 112.80, "lat": 38.5, "captured_at": "2026-01-01T00:00:00+08:00", "accuracy_m": 3,
+				"crs": "gcj02", "content_type": "image/png", "size_bytes": 99, "lon ": nil} {
+				name = strings.TrimSpace(name) // "lon " clears lon
+				res := apptest.Push(t, o, upsert(t, o, syncproto.EntityPhoto, id, F{name: v}))
+				wantResult(t, res.Results[0], syncproto.StatusRejected, syncproto.CodeImmutableField)
+				if res.Results[0].Field != name {
+					t.Errorf("%s's %s refused naming %q", who, name, res.Results[0].Field)
+				}
+			}
+			res := apptest.Push(t, o, upsert(t, o, syncproto.EntityPhoto, id, F{"lon": signed["lon"], "crs": signed["crs"]}))
+			if r := res.Results[0]; r.Status == syncproto.StatusRejected {
+				t.Errorf("%s resending the values held: %s %s", who, r.Code, r.Message)
+			}
+			apptest.PushApplied(t, o, upsert(t, o, syncproto.EntityPhoto, id, F{"caption": who + "补充说明"}))
+		}
+		if got := captureOf(t, srv, id); got.Status != syncproto.CaptureSigned {
+			t.Errorf("after others' attempts: %+v, want signed", got)
+		}
+		// Its own device may: a correction it makes is its own.
+		apptest.PushApplied(t, c, upsert(t, c, syncproto.EntityPhoto, id, F{"size_bytes": 8}))
 	})
 	t.Run("signature is immutable", func(t *testing.T) {
 		id := newID()

@@ -35,6 +35,8 @@ func TestErrorNamesItsField(t *testing.T) {
 		return body + `]}`
 	}
 	review := "/api/v1/inspections/" + newID() + "/review"
+	verify := "/api/v1/findings/" + newID() + "/verify"
+	void := "/api/v1/vehicle-checks/" + newID() + "/void"
 	for _, tc := range []struct {
 		name        string
 		path, token string
@@ -79,6 +81,13 @@ func TestErrorNamesItsField(t *testing.T) {
 		{"review: an unknown decision", review, officeAccess, `{"decision":"maybe"}`, syncproto.CodeInvalidValue, "decision"},
 		{"review: returned without a comment", review, officeAccess, `{"decision":"return"}`, syncproto.CodeMissingField, "comment"},
 		{"review: a bidi override in the comment", review, officeAccess, `{"decision":"return","comment":"退回\u202e"}`, syncproto.CodeInvalidField, "comment"},
+		// A verification's body holds a review's (embedded in Go, whose
+		// name encoding/json put in the path: ReviewRequest.decision).
+		{"verify: a decision of the wrong type", verify, officeAccess, `{"decision":1}`, syncproto.CodeInvalidField, "decision"},
+		{"verify: a comment of the wrong type", verify, officeAccess, `{"decision":"reopen","comment":["a"]}`, syncproto.CodeInvalidField, "comment"},
+		{"verify: a seq of the wrong type", verify, officeAccess, `{"decision":"reopen","seq":"5"}`, syncproto.CodeInvalidField, "seq"},
+		{"verify: a deadline of the wrong type", verify, officeAccess, `{"decision":"reopen","deadline":5}`, syncproto.CodeInvalidField, "deadline"},
+		{"void: a comment of the wrong type", void, officeAccess, `{"decision":"void","comment":{}}`, syncproto.CodeInvalidField, "comment"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := send(t, srv, request{method: http.MethodPost, path: tc.path, token: tc.token, ctype: "application/json", body: tc.body})
@@ -89,6 +98,10 @@ func TestErrorNamesItsField(t *testing.T) {
 			}
 			if eb.Field != tc.field {
 				t.Errorf("field %q, want %q (%s)", eb.Field, tc.field, eb.Message)
+			}
+			// No Go name in what an office or a phone reads.
+			if strings.Contains(eb.Message, "Request") {
+				t.Errorf("the message names a Go type: %q", eb.Message)
 			}
 			// A decision's message is an office's to read in the console
 			// too: the field is named by field, the message in Chinese.

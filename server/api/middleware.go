@@ -17,11 +17,17 @@ const principalKey = "fieldsync.principal"
 // are still allowed, and puts the caller in the context.
 func (a *API) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		h := c.Request().Header.Get(echo.HeaderAuthorization)
-		scheme, token, ok := strings.Cut(h, " ")
-		if h == "" {
+		hs := c.Request().Header.Values(echo.HeaderAuthorization)
+		if len(hs) == 0 || len(hs) == 1 && hs[0] == "" {
 			return server.Errorf(syncproto.CodeUnauthorized, "请先登录")
 		}
+		// Two: which one is meant? A proxy may have checked the other.
+		if len(hs) > 1 {
+			return server.Errorf(syncproto.CodeTokenInvalid, "请求只能带一个 Authorization 头")
+		}
+		// "Bearer" 1*SP token (RFC 6750 section 2.1).
+		scheme, token, ok := strings.Cut(hs[0], " ")
+		token = strings.TrimLeft(token, " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
 			return server.Errorf(syncproto.CodeTokenInvalid, "Authorization 应为 Bearer 令牌")
 		}

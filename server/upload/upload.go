@@ -394,6 +394,10 @@ func (s *Service) wrap(h http.HandlerFunc) http.Handler {
 	// The unrouted handler takes the upload id from the path below BasePath.
 	inner := http.StripPrefix(strings.TrimSuffix(BasePath, "/"), s.tus.Middleware(h))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := singleHeaders(r.Header); err != nil {
+			writeTusError(w, err)
+			return
+		}
 		jw := &jsonErrors{ResponseWriter: w, head: r.Method == http.MethodHead, serverHLC: s.syncer.ServerHLC, storeDown: s.storeDown}
 		if r.Body != nil && r.Body != http.NoBody {
 			jw.request = &watchedBody{ReadCloser: r.Body}
@@ -414,6 +418,24 @@ func (s *Service) wrap(h http.HandlerFunc) http.Handler {
 	})
 }
 
+// tusHeaders are the request headers of the tus protocol that hold one
+// value, and the body's type.
+var tusHeaders = []string{"Tus-Resumable", "Upload-Length", "Upload-Offset", "Upload-Metadata", "Upload-Defer-Length",
+	"Upload-Concat", "Upload-Checksum", "Content-Type", "X-HTTP-Method-Override"}
+
+// singleHeaders refuses a request that gives one of tusHeaders twice
+// (400 invalid_upload): tusd reads the first, and a proxy or another
+// parser may read the other — two Upload-Length headers, 10 and 20, made
+// an upload of 10 bytes.
+func singleHeaders(h http.Header) error {
+	for _, name := range tusHeaders {
+		if len(h.Values(name)) > 1 {
+			return server.Errorf(syncproto.CodeInvalidUpload, "请求头 %s 只能有一个", name)
+		}
+	}
+	return nil
+}
+
 // metadata reads and checks an upload's metadata: the photo id and the
 // hash first (400 invalid_upload), then the content type (415).
 func metadata(info handler.FileInfo) (photoID, sum, contentType string, err error) {
@@ -432,13 +454,10 @@ func metadata(info handler.FileInfo) (photoID, sum, contentType string, err erro
 
 // checkMetadataHeader refuses an Upload-Metadata that tusd would read
 // one way and another parser another: a key given twice (tusd keeps the
-// last: the upload would be bound to the second photo_id), the header
-// given twice, or an element tusd skips in silence (not "key" or "key
-// base64-value", a value that is not base64).
+// last: the upload would be bound to the second photo_id), or an element
+// tusd skips in silence (not "key" or "key base64-value", a value that is
+// not base64). The header given twice is refused before (singleHeaders).
 func checkMetadataHeader(values []string) error {
-	if len(values) > 1 {
-		return server.Errorf(syncproto.CodeInvalidUpload, "Upload-Metadata 只能有一个")
-	}
 	if len(values) == 0 {
 		return nil
 	}

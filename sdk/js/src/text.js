@@ -13,8 +13,16 @@
  */
 function hidden(c) {
   if (c === 0x09 || c === 0x0a || c === 0x0d) return false;
-  return c < 0x20 || (c >= 0x7f && c <= 0x9f) || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) ||
-    (c >= 0xfdd0 && c <= 0xfdef) || (c & 0xfffe) === 0xfffe;
+  return c < 0x20 || (c >= 0x7f && c <= 0x9f) || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) || noncharacter(c);
+}
+
+/**
+ * noncharacter returns whether the code point c is one of Unicode's
+ * noncharacters: U+FDD0–FDEF and the last two of every plane.
+ * @param {number} c
+ */
+function noncharacter(c) {
+  return (c >= 0xfdd0 && c <= 0xfdef) || (c & 0xfffe) === 0xfffe;
 }
 
 /**
@@ -79,20 +87,20 @@ const FORMAT = /^\p{Cf}$/u;
 /**
  * lineHidden returns whether the code point of ch is one the server
  * refuses in text on one line (syncproto.NoControls): a control character
- * (the tab and line breaks too), a line or paragraph separator, or a
- * format character (zero-width spaces and joiners, direction marks and
- * overrides, the byte-order mark, the soft hyphen).
+ * (the tab and line breaks too), a line or paragraph separator, a format
+ * character (zero-width spaces and joiners, direction marks and
+ * overrides, the byte-order mark, the soft hyphen), or a noncharacter.
  * @param {string} ch one code point
  */
 function lineHidden(ch) {
   const c = /** @type {number} */ (ch.codePointAt(0));
-  return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0x2028 || c === 0x2029 || FORMAT.test(ch);
+  return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0x2028 || c === 0x2029 || FORMAT.test(ch) || noncharacter(c);
 }
 
 /**
  * isOneLine reports whether the server takes s as text on one line (a
  * name, a plate, a checkpoint, a number): no line break, tab or other
- * control character, and no invisible format character.
+ * control character, no invisible format character and no noncharacter.
  * @param {string} s
  */
 export function isOneLine(s) {

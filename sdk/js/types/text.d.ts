@@ -30,7 +30,7 @@ export function hiddenIn(v: unknown): string;
 /**
  * isOneLine reports whether the server takes s as text on one line (a
  * name, a plate, a checkpoint, a number): no line break, tab or other
- * control character, and no invisible format character.
+ * control character, no invisible format character and no noncharacter.
  * @param {string} s
  */
 export function isOneLine(s: string): boolean;
