@@ -38,19 +38,20 @@ func (s *Syncer) SetServerFields(ctx context.Context, entity, id string, values 
 
 // FlagRefused is the evidence flag of a photo whose bytes the server
 // refused for good (bad_image, hash_mismatch, invalid_upload,
-// unsupported_media_type): the phone does not send them again (sync.md
+// unsupported_media_type, body_too_large): the phone does not send them again (sync.md
 // §10.4), so the office must not wait for them as for bytes still on
 // their way. It goes when bytes are stored and processed.
 const FlagRefused = "refused"
 
 // refusedForGood are the codes of upload refusals a phone does not retry.
 var refusedForGood = map[string]bool{syncproto.CodeBadImage: true, syncproto.CodeHashMismatch: true,
-	syncproto.CodeInvalidUpload: true, syncproto.CodeUnsupportedMediaType: true}
+	syncproto.CodeInvalidUpload: true, syncproto.CodeUnsupportedMediaType: true, syncproto.CodeBodyTooLarge: true}
 
 // fileRefused says whether an upload refusal's code is about the file's
-// bytes (bad_image, hash_mismatch), not what the photo record declared.
+// bytes (bad_image, hash_mismatch, body_too_large), not what the photo
+// record declared.
 func fileRefused(code any) bool {
-	return code == syncproto.CodeBadImage || code == syncproto.CodeHashMismatch
+	return code == syncproto.CodeBadImage || code == syncproto.CodeHashMismatch || code == syncproto.CodeBodyTooLarge
 }
 
 // PhotoRefused records on a photo's record that the bytes p's device sent

@@ -294,13 +294,13 @@ func (s *Syncer) checkQuotaOf(ctx context.Context, req UploadRequest, unclaimed 
 	if used+max(req.Size, sizes[req.PhotoID]) > s.UploadQuota || count > MaxUnclaimedUploads {
 		return Errorf(syncproto.CodeQuotaExceeded,
 			"%s已上传（或正在上传）但照片记录尚未同步的文件有 %d 个、共 %s，加上这次的 %s 将超过%s %s（%d 个）的上限：请先同步（推送）这些照片记录，再继续上传",
-			who, count-1, byteSize(used), byteSize(req.Size), limit, byteSize(s.UploadQuota), MaxUnclaimedUploads)
+			who, count-1, ByteSize(used), ByteSize(req.Size), limit, ByteSize(s.UploadQuota), MaxUnclaimedUploads)
 	}
 	return nil
 }
 
-// byteSize shows a size for people: KB below a megabyte, else MB.
-func byteSize(n int64) string {
+// ByteSize shows a size for people: KB below a megabyte, else MB.
+func ByteSize(n int64) string {
 	if n < 1<<20 {
 		return fmt.Sprintf("%d KB", (n+1023)/1024)
 	}

@@ -108,3 +108,60 @@ func TestOneOfEachHeader(t *testing.T) {
 		t.Errorf("the chunk, sent right: %d %+v, offset %s", p.Status, p.Err, p.Header.Get("Upload-Offset"))
 	}
 }
+
+// TestTusHeadersAsWritten: a tus request whose headers tusd would read
+// otherwise than written, or take in silence, is refused 400
+// invalid_upload and changes nothing: a Tus-Resumable other than 1.0.0 on
+// any request (a HEAD was answered without one), an Upload-Length or
+// Upload-Offset that is not decimal digits (+10 was read as 10), and an
+// Upload-Checksum, which the server does not check (the chunk was stored
+// and the client believed it verified).
+func TestTusHeadersAsWritten(t *testing.T) {
+	srv := apptest.Start(t)
+	insp := srv.Login(apptest.Inspector)
+	tus := srv.Tus(insp)
+	data := []byte("0123456789")
+	sum := apptest.SHA256(data)
+	for name, h := range map[string]map[string]string{
+		"Upload-Length +10":      {"Upload-Length": "+10"},
+		"Upload-Length 1e1":      {"Upload-Length": "1e1"},
+		"Upload-Length 0x0a":     {"Upload-Length": "0x0a"},
+		"Upload-Length empty":    {"Upload-Length": " "},
+		"Tus-Resumable 0.2.2":    {"Upload-Length": "10", "Tus-Resumable": "0.2.2"},
+		"an Upload-Checksum too": {"Upload-Length": "10", "Upload-Checksum": "sha1 Kq5sNclPz7QV2+lfQIuc6R7oRu0="},
+	} {
+		h["Upload-Metadata"] = apptest.Metadata(map[string]string{"photo_id": newID(), "sha256": sum, "content_type": "image/jpeg"})
+		r := tus.Do(http.MethodPost, "/api/v1/uploads/", nil, h)
+		if r.Status != http.StatusBadRequest || r.Err.Code != syncproto.CodeInvalidUpload || r.Header.Get("Location") != "" {
+			t.Errorf("create with %s: %d %+v %q, want 400 %s and no upload", name, r.Status, r.Err, r.Header.Get("Location"), syncproto.CodeInvalidUpload)
+		}
+	}
+	c := tus.Create(newID(), sum, "image/jpeg", len(data))
+	if c.Status != http.StatusCreated {
+		t.Fatalf("create: %d %+v", c.Status, c.Err)
+	}
+	loc := c.Header.Get("Location")
+	for name, h := range map[string]map[string]string{
+		"Upload-Offset +0":           {"Upload-Offset": "+0"},
+		"Upload-Offset -0":           {"Upload-Offset": "-0"},
+		"no Tus-Resumable":           {"Upload-Offset": "0", "Tus-Resumable": ""},
+		"an Upload-Checksum":         {"Upload-Offset": "0", "Upload-Checksum": "sha1 AAAA"},
+		"an Upload-Checksum, sha256": {"Upload-Offset": "0", "Upload-Checksum": "sha256 " + sum},
+	} {
+		h["Content-Type"] = "application/offset+octet-stream"
+		if r := tus.Do(http.MethodPatch, loc, data[:5], h); r.Status != http.StatusBadRequest || r.Err.Code != syncproto.CodeInvalidUpload {
+			t.Errorf("PATCH with %s: %d %+v, want 400 %s", name, r.Status, r.Err, syncproto.CodeInvalidUpload)
+		}
+	}
+	for _, v := range []string{"", "0.2.0", "1.0.0, 1.0.0"} {
+		if r := tus.Do(http.MethodHead, loc, nil, map[string]string{"Tus-Resumable": v}); r.Status != http.StatusBadRequest {
+			t.Errorf("HEAD with Tus-Resumable %q: %d, want 400", v, r.Status)
+		}
+	}
+	if off := tus.Head(loc).Header.Get("Upload-Offset"); off != "0" {
+		t.Errorf("after the refused requests the upload is at %s, want 0", off)
+	}
+	if p := tus.Patch(loc, 0, data[:5]); p.Status != http.StatusNoContent || p.Header.Get("Upload-Offset") != "5" {
+		t.Errorf("the chunk, sent right: %d %+v, offset %s", p.Status, p.Err, p.Header.Get("Upload-Offset"))
+	}
+}

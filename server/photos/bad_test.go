@@ -16,6 +16,7 @@ import (
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/app"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xinzhou-eco/fieldsync/server/geo"
 	"github.com/xinzhou-eco/fieldsync/server/imageproc/testimg"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
@@ -88,9 +89,17 @@ func TestBadUploads(t *testing.T) {
 		apptest.SHA256(testimg.PNG(testimg.Options{Width: 50, Height: 50, Seed: 4})), "image/jpeg", http.StatusUnprocessableEntity, syncproto.CodeBadImage)
 
 	// Refused at creation: too big, another county's photo, bad metadata.
-	big := tus.Create(newID(), apptest.SHA256(good), "image/jpeg", 26<<20)
-	if big.Status != http.StatusRequestEntityTooLarge || big.Err.Code != syncproto.CodeBodyTooLarge {
-		t.Errorf("upload over 25 MB: %d %+v", big.Status, big.Err)
+	// Over the size limit: the message says both sizes, and the record
+	// says why its bytes will not arrive (the phone does not send them
+	// again: sync.md 10.4).
+	bigID := w.photo(t, w.insp, good, map[string]any{"size_bytes": 26 << 20})
+	big := tus.Create(bigID, apptest.SHA256(good), "image/jpeg", 26<<20)
+	if big.Status != http.StatusRequestEntityTooLarge || big.Err.Code != syncproto.CodeBodyTooLarge ||
+		!strings.Contains(big.Err.Message, "26.0 MB") || !strings.Contains(big.Err.Message, "25.0 MB") {
+		t.Errorf("upload over 25 MB: %d %+v, want 413 %s naming 26.0 MB and the limit 25.0 MB", big.Status, big.Err, syncproto.CodeBodyTooLarge)
+	}
+	if f := w.flags(t, bigID)["refused"]; f["code"] != syncproto.CodeBodyTooLarge || f["reason"] != big.Err.Message {
+		t.Errorf("the record of the photo too large to upload: refused %v, want code %s and the phone's message", f, syncproto.CodeBodyTooLarge)
 	}
 	ningwu := w.srv.Login(apptest.NingwuInsp)
 	theirs := newID()
@@ -129,13 +138,36 @@ func TestBadUploads(t *testing.T) {
 	}
 
 	// A JPEG cut short after its header is stored as sent (it is what the
-	// phone hashed) but flagged unreadable, with no preview.
-	cut := good[:len(good)/2]
+	// phone hashed) but flagged unreadable, with no preview; nothing its
+	// header says is read (sync.md 10.7): its EXIF time years before the
+	// visit and its EXIF position 1,500 km away raise no flag, it is
+	// no_gps, and it has no width or height.
+	old, far := time.Date(2020, 1, 1, 10, 0, 0, 0, time.FixedZone("CST", 8*3600)), geo.Point{Lon: 100, Lat: 30}
+	whole := testimg.JPEG(testimg.Options{Width: 320, Height: 240, Seed: 4, Time: &old, GPS: &far})
+	cut := whole[:len(whole)/2]
 	id := w.photo(t, w.insp, cut, nil)
 	tus.Upload(id, "image/jpeg", cut, http.StatusNoContent)
 	w.srv.App.Photos.WaitIdle()
-	if u, ok := w.flags(t, id)["unreadable"]; !ok || u["reason"] != "图片文件不完整，可能拍摄或保存时中断" {
-		t.Errorf("truncated JPEG: flags %v, want unreadable, the reason in Chinese", w.flags(t, id))
+	flags := w.flags(t, id)
+	if u, ok := flags["unreadable"]; !ok || u["reason"] != "图片文件不完整，可能拍摄或保存时中断" {
+		t.Errorf("truncated JPEG: flags %v, want unreadable, the reason in Chinese", flags)
+	}
+	if _, ok := flags["no_gps"]; !ok {
+		t.Errorf("truncated JPEG: flags %v, want no_gps", flags)
+	}
+	for _, f := range []string{"far_from_site", "position_mismatch", "time_mismatch"} {
+		if v, ok := flags[f]; ok {
+			t.Errorf("truncated JPEG: %s %v, read from a header whose picture is not there", f, v)
+		}
+	}
+	rec := w.record(t, id)
+	for _, f := range []string{"width", "height"} {
+		if v, ok := rec[f]; ok {
+			t.Errorf("truncated JPEG: %s %s", f, v)
+		}
+	}
+	if e := string(rec["exif"]); strings.Contains(e, "time") || strings.Contains(e, "lat") {
+		t.Errorf("truncated JPEG: exif %s", e)
 	}
 	if ok, _ := w.srv.App.Blobs.Has(ctx, apptest.SHA256(cut), "preview"); ok {
 		t.Errorf("a preview was made of a truncated JPEG")

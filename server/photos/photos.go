@@ -325,6 +325,20 @@ func (p *Processor) Process(ctx context.Context, id string) error {
 			}
 		}
 	}
+	if ev.unreadable != "" {
+		// Nothing is read from a file that cannot be read whole: the time,
+		// position and size its header declares may be of another picture
+		// (a file cut short, spliced) — no time or position flag comes
+		// from it, and it has no width or height (sync.md 10.7).
+		ev.exif = imageproc.EXIF{}
+		delete(res, "width")
+		delete(res, "height")
+		for _, f := range []string{"width", "height"} {
+			if rec.Value(f) != nil {
+				res[f] = nil // processed again, by a version that reads no more of it
+			}
+		}
+	}
 	if ev.hash != nil {
 		res["phash"] = fmt.Sprintf("%016x", *ev.hash)
 	} else if rec.Value("phash") != nil {

@@ -551,8 +551,10 @@ func TestDeclaredSizeIsTheBytes(t *testing.T) {
 	wantRefused(push(id, size(len(data)+1)), "size_bytes changed after the upload")
 	wantRefused(push(id, size(0)), "size_bytes 0 after the upload")
 	other := srv.Login(apptest.Inspector2) // of the same county, who never sent the bytes
-	wantRefused(apptest.Push(t, other, apptest.Mut(other, syncproto.EntityPhoto, id, size(len(data)+2))).Results[0],
-		"size_bytes changed after the upload by another inspector")
+	if r := apptest.Push(t, other, apptest.Mut(other, syncproto.EntityPhoto, id, size(len(data)+2))).Results[0]; r.Status != syncproto.StatusRejected ||
+		r.Code != syncproto.CodeImmutableField || r.Field != "size_bytes" {
+		t.Errorf("size_bytes changed after the upload by another inspector: %+v, want rejected %s (the record's own device's field)", r, syncproto.CodeImmutableField)
+	}
 	if f := a.pulled(t, id); string(f["size_bytes"]) != strconv.Itoa(len(data)) {
 		t.Errorf("size_bytes %s after refused changes, want %d", f["size_bytes"], len(data))
 	}
@@ -773,9 +775,10 @@ func (p *phone) halfSent(t *testing.T, id string, data []byte) (rest func()) {
 }
 
 // TestTypeChangedDuringUpload: the record's content_type changed while
-// its bytes were on their way (by a colleague, say) does not make them be
-// served as another type: the record takes the type the bytes were
-// checked to be. Once they are its own, its type and size are not cleared.
+// its bytes were on their way (by its own device: a colleague's change is
+// refused, the field is the device's) does not make them be served as
+// another type: the record takes the type the bytes were checked to be.
+// Once they are its own, its type and size are not cleared.
 func TestTypeChangedDuringUpload(t *testing.T) {
 	srv := apptest.Start(t)
 	owner := newPhone(t, srv, apptest.Inspector, apptest.Xinfu)
@@ -787,8 +790,11 @@ func TestTypeChangedDuringUpload(t *testing.T) {
 		t.Helper()
 		return apptest.Push(t, by.c, apptest.Mut(by.c, syncproto.EntityPhoto, id, apptest.Fields(fields...))).Results[0]
 	}
-	if r := push(colleague, "content_type", "image/heic"); r.Status != syncproto.StatusApplied {
-		t.Fatalf("colleague changes the type before the bytes arrive: %+v", r)
+	if r := push(colleague, "content_type", "image/heic"); r.Status != syncproto.StatusRejected || r.Code != syncproto.CodeImmutableField {
+		t.Errorf("colleague changes the type before the bytes arrive: %+v, want rejected %s", r, syncproto.CodeImmutableField)
+	}
+	if r := push(owner, "content_type", "image/heic"); r.Status != syncproto.StatusApplied {
+		t.Fatalf("its own device changes the type before the bytes arrive: %+v", r)
 	}
 	rest()
 	srv.App.Photos.WaitIdle()
@@ -797,7 +803,7 @@ func TestTypeChangedDuringUpload(t *testing.T) {
 	}
 	owner.wantServed(t, id, data, "owner")
 	for _, f := range []string{"content_type", "size_bytes"} {
-		if r := push(colleague, f, nil); r.Status != syncproto.StatusRejected || r.Code != syncproto.CodeInvalidValue || r.Field != f {
+		if r := push(owner, f, nil); r.Status != syncproto.StatusRejected || r.Code != syncproto.CodeInvalidValue || r.Field != f {
 			t.Errorf("%s cleared once the bytes are the record's: %+v, want rejected invalid_value at the field", f, r)
 		}
 	}

@@ -62,6 +62,8 @@ type Service struct {
 	syncer *server.Syncer
 	log    *slog.Logger
 	locker handler.Locker // one request at a time per upload (and per device's creations)
+	// maxSize is the largest upload, in bytes (notTooLarge).
+	maxSize int64
 	// Stored is called with the ids of photo records whose bytes have just
 	// been stored and verified for them (for processing).
 	Stored func(ids []string)
@@ -128,7 +130,7 @@ func New(dir string, maxSize int64, forwarded bool, syncer *server.Syncer, log *
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create upload directory: %w", err)
 	}
-	s := &Service{dir: dir, syncer: syncer, log: log}
+	s := &Service{dir: dir, syncer: syncer, log: log, maxSize: maxSize}
 	if o.s3 != nil {
 		s.s3 = o.s3
 		s.store = o.s3.store(dir)
@@ -176,7 +178,7 @@ func New(dir string, maxSize int64, forwarded bool, syncer *server.Syncer, log *
 // Handlers for each tus request, with the protocol's header checks and
 // errors rewritten as fieldsync's JSON errors.
 func (s *Service) Post() http.Handler {
-	return s.wrap(noDeferredLength(plainBody(s.oneCreationPerUser(s.tus.PostFile))))
+	return s.wrap(noDeferredLength(s.notTooLarge(plainBody(s.oneCreationPerUser(s.tus.PostFile)))))
 }
 func (s *Service) Head() http.Handler   { return s.wrap(s.ownOnly(s.tus.HeadFile, true)) }
 func (s *Service) Patch() http.Handler  { return s.wrap(plainBody(s.ownOnly(s.tus.PatchFile, true))) }
@@ -295,6 +297,27 @@ func noDeferredLength(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
+// notTooLarge refuses a creation whose Upload-Length is over the size
+// limit (413 body_too_large) before tusd would, saying both sizes, and
+// notes the refusal on the photo's record: its phone does not send it
+// again (sync.md 10.4), and the office is told why the evidence does
+// not arrive.
+func (s *Service) notTooLarge(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		n, err := strconv.ParseInt(r.Header.Get("Upload-Length"), 10, 64)
+		if err != nil || s.maxSize <= 0 || n <= s.maxSize {
+			h(w, r)
+			return
+		}
+		refusal := server.Errorf(syncproto.CodeBodyTooLarge, "照片文件为 %s，超过服务器的大小上限 %s，不能上传：请保留原图，并告知管理员（可调高上限 --max-upload）",
+			server.ByteSize(n), server.ByteSize(s.maxSize))
+		if id := handler.ParseMetadataHeader(r.Header.Get("Upload-Metadata"))["photo_id"]; server.IsCanonicalUUID(id) {
+			s.noteRefusal(r.Context(), server.PrincipalFrom(r.Context()), id, refusal)
+		}
+		writeTusError(w, refusal)
+	}
+}
+
 var errLengthDeferred = server.Errorf(syncproto.CodeInvalidUpload, "须在创建时声明 Upload-Length（不支持 Upload-Defer-Length）")
 
 // writeTusError answers err as the hooks' errors are answered (jsonErrors
@@ -392,12 +415,8 @@ func (s *Service) Options() http.Handler {
 
 func (s *Service) wrap(h http.HandlerFunc) http.Handler {
 	// The unrouted handler takes the upload id from the path below BasePath.
-	inner := http.StripPrefix(strings.TrimSuffix(BasePath, "/"), s.tus.Middleware(h))
+	inner := http.StripPrefix(strings.TrimSuffix(BasePath, "/"), s.tus.Middleware(checked(h)))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := singleHeaders(r.Header); err != nil {
-			writeTusError(w, err)
-			return
-		}
 		jw := &jsonErrors{ResponseWriter: w, head: r.Method == http.MethodHead, serverHLC: s.syncer.ServerHLC, storeDown: s.storeDown}
 		if r.Body != nil && r.Body != http.NoBody {
 			jw.request = &watchedBody{ReadCloser: r.Body}
@@ -423,17 +442,50 @@ func (s *Service) wrap(h http.HandlerFunc) http.Handler {
 var tusHeaders = []string{"Tus-Resumable", "Upload-Length", "Upload-Offset", "Upload-Metadata", "Upload-Defer-Length",
 	"Upload-Concat", "Upload-Checksum", "Content-Type", "X-HTTP-Method-Override"}
 
-// singleHeaders refuses a request that gives one of tusHeaders twice
-// (400 invalid_upload): tusd reads the first, and a proxy or another
-// parser may read the other — two Upload-Length headers, 10 and 20, made
-// an upload of 10 bytes.
-func singleHeaders(h http.Header) error {
+// checkHeaders refuses (400 invalid_upload) what tusd would read one way
+// and a proxy or another parser another, or take in silence:
+//   - one of tusHeaders given twice: tusd reads the first (two
+//     Upload-Length headers, 10 and 20, made an upload of 10 bytes);
+//   - a Tus-Resumable other than 1.0.0, on every request (tusd let a HEAD
+//     through without one);
+//   - an Upload-Length or Upload-Offset that is not decimal digits (tusd
+//     took +10 for 10);
+//   - an Upload-Checksum: the server does not offer the checksum
+//     extension, and tusd ignored it, the client believing its chunk
+//     checked (the whole file is checked against the metadata's sha256).
+func checkHeaders(h http.Header) error {
+
 	for _, name := range tusHeaders {
 		if len(h.Values(name)) > 1 {
 			return server.Errorf(syncproto.CodeInvalidUpload, "请求头 %s 只能有一个", name)
 		}
 	}
+	if v := h.Get("Tus-Resumable"); v != "1.0.0" {
+		return server.Errorf(syncproto.CodeInvalidUpload, "请求头 Tus-Resumable 应为 1.0.0（现为 %q）", v)
+	}
+	for _, name := range []string{"Upload-Length", "Upload-Offset"} {
+		if v, ok := h[name]; ok && (v[0] == "" || strings.Trim(v[0], "0123456789") != "") {
+			return server.Errorf(syncproto.CodeInvalidUpload, "请求头 %s 应为十进制整数（现为 %q）", name, v[0])
+		}
+	}
+	if _, ok := h["Upload-Checksum"]; ok {
+		return server.Errorf(syncproto.CodeInvalidUpload, "不支持 Upload-Checksum（tus 校验扩展）：整个文件按 Upload-Metadata 中的 sha256 校验")
+	}
 	return nil
+}
+
+// checked is h behind checkHeaders, for every request but OPTIONS (which
+// asks what the server offers, and carries no tus header).
+func checked(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodOptions {
+			if err := checkHeaders(r.Header); err != nil {
+				writeTusError(w, err)
+				return
+			}
+		}
+		h(w, r)
+	}
 }
 
 // metadata reads and checks an upload's metadata: the photo id and the
