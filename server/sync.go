@@ -965,6 +965,21 @@ func (s *Syncer) recordCounty(ctx context.Context, tx WriteTx, e *Entity, vals m
 	return "", "", Errorf(syncproto.CodeMissingField, "新建%s须关联 %s 之一", e.Label, strings.Join(e.Parents, "、"))
 }
 
+// countyFrom is the field that put record r in its county: its county
+// field, or the first of its parent references it holds ("" if none) —
+// what an out_of_scope refusal names, as a create's does.
+func countyFrom(r *StoredRecord) string {
+	if r.Entity.CountyField != "" {
+		return r.Entity.CountyField
+	}
+	for _, name := range r.Entity.Parents {
+		if v, ok := r.State.Fields[name]; ok && !isNull(v.Value) {
+			return name
+		}
+	}
+	return ""
+}
+
 // refOf is the entity reference field name of e refers to.
 func refOf(e *Entity, name string) string {
 	if f, _ := e.Field(name); f != nil {
@@ -978,7 +993,7 @@ func refOf(e *Entity, name string) string {
 // is a retry of one already stored, which is answered as a duplicate.
 func (s *Syncer) checkUpdate(ctx context.Context, tx WriteTx, p *Principal, cur *StoredRecord, vals map[string]json.RawMessage, del bool, h syncproto.HLC) error {
 	if !p.CanSee(cur.County) {
-		return Errorf(syncproto.CodeOutOfScope, "无权修改其他区县的数据")
+		return Errorf(syncproto.CodeOutOfScope, "无权修改其他区县的数据").At(countyFrom(cur))
 	}
 	if alreadyStored(cur, vals, del, h) {
 		return nil

@@ -519,15 +519,31 @@ func userScopeCmd(c *command) {
 			return errors.New("--county is required (comma-separated county codes)")
 		}
 		return c.withStore(ctx, func(a *app.App) error {
-			if u, _, err := a.DB.UserByUsername(ctx, name); err == nil && u.Role.AllCounties() {
-				return fmt.Errorf("%s is a %s: it sees every county, and its counties cannot limit that (make a county_office account for a limited view)", u.Username, u.Role)
+			var had []string
+			if u, _, err := a.DB.UserByUsername(ctx, name); err == nil {
+				if u.Role.AllCounties() {
+					return fmt.Errorf("%s is a %s: it sees every county, and its counties cannot limit that (make a county_office account for a limited view)", u.Username, u.Role)
+				}
+				had = u.Counties
 			}
 			if err := a.DB.SetUserCounties(ctx, name, counties); err != nil {
 				return err
 			}
+			// What is stored (each county once), not what was typed.
+			if u, _, err := a.DB.UserByUsername(ctx, name); err == nil {
+				counties = u.Counties
+			}
 			c.audited(ctx, a, "user_counties_set", "user", name, map[string]any{"counties": counties})
 			fmt.Fprintf(c.stdout, "%s now works in %s; its devices are told to resync\n", name, strings.Join(counties, ","))
-			c.owed(ctx, a, name, "those of counties no longer the user's are refused (out_of_scope) and kept on the phone, to be sent again (reapply) if the county is given back")
+			var gone []string
+			for _, ct := range had {
+				if !slices.Contains(counties, ct) {
+					gone = append(gone, ct)
+				}
+			}
+			if len(gone) > 0 {
+				c.owed(ctx, a, name, "those of "+strings.Join(gone, ",")+", no longer the user's, are refused (out_of_scope) and kept on the phone, to be sent again (reapply) if the county is given back")
+			}
 			return nil
 		})
 	}

@@ -146,6 +146,10 @@ func TestUserAndDeviceCommands(t *testing.T) {
 	if code, out, errs = run(t, "user", "scope", "wang", "--data", dir, "--county", "140925"); code != 0 || !strings.Contains(out, "140925") || !strings.Contains(out, "now works in") {
 		t.Fatalf("user scope: %q %q", out, errs)
 	}
+	// A county typed twice is stored once, and said as stored.
+	if code, out, errs = run(t, "user", "scope", "wang", "--data", dir, "--county", "140925, 140925"); code != 0 || !strings.Contains(out, "now works in 140925;") {
+		t.Fatalf("user scope with a county twice: %q %q, want it said once", out, errs)
+	}
 	// An admin sees every county: counties that would limit it are refused
 	// (stored, they were shown as if they did).
 	if code, _, errs = run(t, "user", "add", "--data", dir, "--username", "boss", "--password", "secret-pass-1", "--role", "admin"); code != 0 {
@@ -210,7 +214,7 @@ func TestUserAndDeviceCommands(t *testing.T) {
 			ops = append(ops, e.RecordID+":"+string(e.DecodeChanges()["operation"].New))
 		}
 	}
-	if want := []string{`wang:"user_added"`, `zhao:"user_added"`, `wang:"user_counties_set"`, `boss:"user_added"`, `wang:"user_disabled"`,
+	if want := []string{`wang:"user_added"`, `zhao:"user_added"`, `wang:"user_counties_set"`, `wang:"user_counties_set"`, `boss:"user_added"`, `wang:"user_disabled"`,
 		`boss:"password_reset"`}; err != nil || fmt.Sprint(ops) != fmt.Sprint(want) {
 		t.Errorf("account entries %v (%v), want %v", ops, err, want)
 	}

@@ -171,3 +171,37 @@ func TestRejectionNamesItsField(t *testing.T) {
 		})
 	}
 }
+
+// TestOutOfScopeNamesItsField: a change refused out_of_scope names the
+// field that put the record in that county (sync.md section 6), an update
+// or a delete of a record already there as a create does: its county, or
+// the reference its county comes from — never which county it is.
+func TestOutOfScopeNamesItsField(t *testing.T) {
+	srv := apptest.Start(t)
+	insp, theirs := srv.Login(apptest.Inspector), srv.Login(apptest.NingwuInsp)
+	vc, ins, fd := newID(), newID(), newID()
+	apptest.PushApplied(t, theirs,
+		upsert(t, theirs, syncproto.EntityVehicleCheck, vc, F{"county": "140925", "checkpoint": "宁武检查站", "plate": "晋H12345", "checked_at": "2026-11-20T10:00:00+08:00"}),
+		upsert(t, theirs, syncproto.EntityInspection, ins, newInspection(apptest.DemoSite(t, "140925"), "draft")),
+		upsert(t, theirs, syncproto.EntityFinding, fd, F{"inspection_id": ins, "description": "围挡缺失", "status": "open"}))
+	for _, tc := range []struct {
+		name, field string
+		mu          syncproto.Mutation
+	}{
+		{"a vehicle check's note", "county", upsert(t, insp, syncproto.EntityVehicleCheck, vc, F{"note": "改"})},
+		{"an inspection's summary", "site_id", upsert(t, insp, syncproto.EntityInspection, ins, F{"summary": "改"})},
+		{"a finding's description", "inspection_id", upsert(t, insp, syncproto.EntityFinding, fd, F{"description": "改"})},
+		{"a finding deleted", "inspection_id", syncproto.Mutation{Entity: syncproto.EntityFinding, ID: fd, Delete: true, HLC: insp.Clock.Now().String()}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := apptest.Push(t, insp, tc.mu).Results[0]
+			wantResult(t, r, syncproto.StatusRejected, syncproto.CodeOutOfScope)
+			if r.Field != tc.field {
+				t.Errorf("field %q, want %q (%s)", r.Field, tc.field, r.Message)
+			}
+			if strings.Contains(r.Message, "宁武") {
+				t.Errorf("the message names the county: %q", r.Message)
+			}
+		})
+	}
+}
