@@ -127,6 +127,10 @@ type FindingQuery struct {
 	// OverdueOn, a date (YYYY-MM-DD), keeps the findings past their
 	// deadline on that day and still to be rectified.
 	OverdueOn string
+	// From and To bound the date of the finding's inspection's visit
+	// (YYYY-MM-DD, inclusive, as InspectionQuery's: the month the finding
+	// was found in); "" is open.
+	From, To string
 	// Limit and Offset page the list (the earliest deadline first, those
 	// without one last).
 	Limit, Offset int

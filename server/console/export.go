@@ -1,6 +1,7 @@
 package console
 
 import (
+	"cmp"
 	"fmt"
 	"github.com/xinzhou-eco/fieldsync/seeds"
 	"html/template"
@@ -342,7 +343,7 @@ func (c *Console) findingsSheet(ec echo.Context, q server.InspectionQuery, sort 
 }
 
 // findingsListXLSX exports the findings the 问题整改 page's filter selects
-// (county, status, overdue), every page, in its order: the earliest
+// (county, status, the visit's dates, overdue), every page, in its order: the earliest
 // deadline first.
 func (c *Console) findingsListXLSX(ec echo.Context) error {
 	ctx := ec.Request().Context()
@@ -388,7 +389,11 @@ func (c *Console) findingsListXLSX(ec echo.Context) error {
 	if q.OverdueOn != "" {
 		overdue = "截至 " + q.OverdueOn + " 逾期"
 	}
-	s.Filter = caption([2]string{"区县", county}, [2]string{"问题状态", status}, [2]string{"只看逾期", overdue})
+	visited := ""
+	if q.From != "" || q.To != "" {
+		visited = cmp.Or(q.From, "…") + " 至 " + cmp.Or(q.To, "…")
+	}
+	s.Filter = caption([2]string{"区县", county}, [2]string{"问题状态", status}, [2]string{"检查日期", visited}, [2]string{"只看逾期", overdue})
 	return c.exportXLSX(ec, "问题整改-"+c.now().In(chinaTime).Format("20060102"), []xlsxSheet{s})
 }
 

@@ -26,6 +26,8 @@ const awaitsApproval = "rectified_unapproved"
 
 type findingListRow struct {
 	ID, Link, County, Site, Item, Description, Severity, Deadline, Status, StatusCode, Note, Inspector string
+	// Visited is when the inspection that found it was made.
+	Visited string
 	// Overdue is how many days the deadline is past, for a finding still
 	// to be rectified (0: not overdue).
 	Overdue int
@@ -33,10 +35,15 @@ type findingListRow struct {
 
 // findingQuery reads the findings list's filter from the request (the
 // page's form and the overview's overdue link). Errors: out_of_scope for
-// a county the user cannot see, bad_request for an unknown status.
+// a county the user cannot see, bad_request for an unknown status or a
+// date that is not one.
 func (c *Console) findingQuery(ec echo.Context) (server.FindingQuery, error) {
 	p := principalOf(ec)
-	q := server.FindingQuery{Scope: p.Scope(), County: ec.QueryParam("county"), Limit: pageSize}
+	q := server.FindingQuery{Scope: p.Scope(), County: ec.QueryParam("county"), Limit: pageSize,
+		From: ec.QueryParam("from"), To: ec.QueryParam("to")}
+	if _, _, err := dateRange(q.From, q.To); err != nil {
+		return q, err
+	}
 	switch st := ec.QueryParam("status"); {
 	case st == "todo":
 		q.Open = true
@@ -109,6 +116,7 @@ func (c *Console) findingsList(ec echo.Context) error {
 		row.Overdue = overdueBy(f, today)
 		if insp, err := c.d.Store.Get(ctx, syncproto.EntityInspection, f.Text("inspection_id")); err == nil && insp != nil {
 			row.Site = c.siteName(ec, insp.Text("site_id"))
+			row.Visited = visitStarted(insp)
 			key := insp.Text("template_id") + "@" + string(insp.Value("template_version"))
 			if _, ok := items[key]; !ok {
 				items[key] = map[string]string{}
@@ -125,13 +133,13 @@ func (c *Console) findingsList(ec echo.Context) error {
 	if q.OverdueOn != "" {
 		overdue = "1"
 	}
-	filters := nonEmpty(map[string]string{"county": q.County, "status": status, "overdue": overdue})
+	filters := nonEmpty(map[string]string{"county": q.County, "status": status, "overdue": overdue, "from": q.From, "to": q.To})
 	choices := slices.Clone(findingStatusChoices)
 	for i := range choices {
 		choices[i].Selected = choices[i].Value == status
 	}
 	data := map[string]any{"Rows": rows, "Total": total, "Counties": c.countyOptions(principalOf(ec), q.County),
-		"Statuses": choices, "Overdue": q.OverdueOn != "", "Today": c.today(), "Filtered": len(filters) > 0}
+		"Statuses": choices, "Overdue": q.OverdueOn != "", "Today": c.today(), "Filtered": len(filters) > 0, "From": q.From, "To": q.To}
 	pageLinks(data, "/console/findings", filters, "", page, q.Offset+len(recs), total)
 	return c.render(ec, http.StatusOK, "findings.html", data)
 }

@@ -150,3 +150,71 @@ func TestFindingsList(t *testing.T) {
 		t.Errorf("another county's findings export: %d, want 403", st)
 	}
 }
+
+// TestFindingsByVisitDate: the 问题整改 list is filtered by the date of
+// the inspection that found each problem (a month's findings: before, a
+// month-end report had the whole year's), shows that time on each row,
+// keeps the dates in its pages' links and its export, whose title says
+// them; a date that is not one, or a range backwards, is refused.
+func TestFindingsByVisitDate(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	found := func(started, desc string) string {
+		insp, f := uuid.NewString(), uuid.NewString()
+		apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields("site_id", apptest.DemoSite(t, apptest.Xinfu),
+			"template_id", "construction_dust", "template_version", 1, "status", "draft", "started_at", started)),
+			apptest.Mut(phone, syncproto.EntityFinding, f, apptest.Fields("inspection_id", insp, "description", desc, "deadline", "2026-12-31", "status", "open")))
+		apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields("status", "submitted")))
+		return f
+	}
+	oct := found("2026-10-20T09:00:00+08:00", "十月发现的围挡问题")
+	nov := found("2026-11-20T09:30:00+08:00", "十一月发现的裸土问题")
+	lastDay := found("2026-11-30T23:30:00+08:00", "十一月最后一天发现的问题")
+	b := loggedIn(t, srv, apptest.CountyOffice)
+	row := func(page, id string) string {
+		return regexp.MustCompile(`(?s)<tr data-id="` + id + `"[^>]*>.*?</tr>`).FindString(page)
+	}
+	st, page := b.get("/console/findings?from=2026-11-01&to=2026-11-30")
+	if st != http.StatusOK {
+		t.Fatalf("findings of November: %d\n%s", st, page)
+	}
+	if row(page, oct) != "" || row(page, nov) == "" || row(page, lastDay) == "" {
+		t.Errorf("findings of November list October's (%v) or lack November's (%v, %v)", row(page, oct) != "", row(page, nov) != "", row(page, lastDay) != "")
+	}
+	if r := row(page, nov); !strings.Contains(r, `data-label="检查时间" class="time">2026-11-20 09:30<`) {
+		t.Errorf("the row does not say when the inspection was: %s", r)
+	}
+	if !strings.Contains(page, `name="from" value="2026-11-01"`) || !strings.Contains(page, `name="to" value="2026-11-30"`) {
+		t.Error("the form does not keep the dates")
+	}
+	if _, from := b.get("/console/findings?from=2026-11-21"); row(from, nov) != "" || row(from, lastDay) == "" {
+		t.Error("from a day lists an earlier finding, or not a later one")
+	}
+	if _, to := b.get("/console/findings?to=2026-10-31"); row(to, oct) == "" || row(to, nov) != "" {
+		t.Error("to a day lists a later finding, or not an earlier one")
+	}
+	for _, bad := range []string{"from=2026-13-01", "to=11/30", "from=2026-11-30&to=2026-11-01"} {
+		if st, _ := b.get("/console/findings?" + bad); st != http.StatusBadRequest {
+			t.Errorf("%s: %d, want 400", bad, st)
+		}
+	}
+	href := exportHref(t, page, "/console/findings-list.xlsx")
+	if !strings.Contains(href, "from=2026-11-01") || !strings.Contains(href, "to=2026-11-30") {
+		t.Errorf("the export link %s drops the dates", href)
+	}
+	body, f := download(t, b, href)
+	rows := checkSheet(t, body, f, "问题整改")
+	var listed []string
+	for _, r := range rows[1:] {
+		if len(r) > 5 && r[0] != "合计" && r[0] != "检查时间" {
+			listed = append(listed, r[5])
+		}
+	}
+	slices.Sort(listed)
+	if want := []string{"十一月发现的裸土问题", "十一月最后一天发现的问题"}; !slices.Equal(listed, want) {
+		t.Errorf("the export lists %v, want %v", listed, want)
+	}
+	if title, _ := f.GetCellValue("问题整改", "A1"); !strings.Contains(title, "检查日期") || !strings.Contains(title, "2026-11-01 至 2026-11-30") {
+		t.Errorf("the export's title does not say its dates: %q", title)
+	}
+}

@@ -77,6 +77,12 @@ func (d *Dialect) FindingWhere(q server.FindingQuery) (where string, args []any,
 		w += " AND " + overdueFinding("finding")
 		args = append(args, q.OverdueOn)
 	}
+	if q.From != "" || q.To != "" {
+		var on string
+		on, args = andIf("", args, d.VisitDate("vd")+" >= ?", q.From)
+		on, args = andIf(on, args, d.VisitDate("vd")+" <= ?", q.To)
+		w += " AND EXISTS (SELECT 1 FROM inspection vd WHERE vd.id = finding.inspection_id" + on + ")"
+	}
 	return w, args, "coalesce(nullif(finding.deadline, ''), '9999-12-31'), finding.id"
 }
 

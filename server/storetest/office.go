@@ -1113,6 +1113,12 @@ func testFindings(t *testing.T, open Opener) {
 		{"overdue, later", server.FindingQuery{Scope: o.all, OverdueOn: "2027-01-01"}, []string{o.fB, o.fA}, 2},
 		{"overdue on the deadline itself", server.FindingQuery{Scope: o.all, OverdueOn: "2026-11-10"}, nil, 0},
 		{"page", server.FindingQuery{Scope: o.all, Limit: 1, Offset: 1}, []string{o.fB}, 3},
+		// By the date of the inspection's visit (a: 11-01, c: 11-02, b: 11-03).
+		{"found from a day", server.FindingQuery{Scope: o.all, From: "2026-11-02"}, []string{o.fC, o.fB}, 2},
+		{"found to a day", server.FindingQuery{Scope: o.all, To: "2026-11-02"}, []string{o.fC, o.fA}, 2},
+		{"found on a day", server.FindingQuery{Scope: o.all, From: "2026-11-02", To: "2026-11-02"}, []string{o.fC}, 1},
+		{"found in a month, with a county", server.FindingQuery{Scope: o.all, County: xinfu, From: "2026-11-01", To: "2026-11-30"}, []string{o.fB, o.fA}, 2},
+		{"found in another month", server.FindingQuery{Scope: o.all, From: "2026-10-01", To: "2026-10-31"}, nil, 0},
 	} {
 		got, total, err := e.st.Findings(e.ctx, tc.q)
 		if err != nil {
