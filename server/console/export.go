@@ -243,11 +243,13 @@ func (c *Console) monthVehicleStats(ec echo.Context, month string, counties []st
 }
 
 // roadsideSheet is the month's roadside statistics by county and
-// checkpoint: trucks checked, 国五 and 国六 trucks, 国六 with
-// after-treatment removed and the removal rate, with the totals.
+// checkpoint: trucks checked, 国五 and 国六 trucks, the others (older, or
+// the stage not recorded: the columns add up to the trucks, as the
+// 路检路查 page's), 国六 with after-treatment removed and the removal
+// rate, with the totals.
 func (c *Console) roadsideSheet(ec echo.Context, month string, counties []string) (xlsxSheet, error) {
 	s := xlsxSheet{Name: "路检路查统计", Title: "路检路查统计（" + month + "）",
-		Header: []string{"区县", "检查站", "专项行动", "检查车辆", "国五车辆", "国六车辆", "后处理拆除（国六）", "拆除率"}}
+		Header: []string{"区县", "检查站", "专项行动", "检查车辆", "国五车辆", "国六车辆", "国四及以下或未填", "后处理拆除（国六）", "拆除率"}}
 	stats, err := c.monthVehicleStats(ec, month, counties, time.Time{})
 	if err != nil {
 		return s, err
@@ -263,10 +265,10 @@ func (c *Console) roadsideSheet(ec echo.Context, month string, counties []string
 			campaign = noCampaign
 		}
 		v := sums[k]
-		s.Rows = append(s.Rows, []any{c.countyName(parts[0]), parts[1], campaign, v.Trucks, v.G5, v.G6, v.Removed, pctOf(v.Removed, v.G6)})
+		s.Rows = append(s.Rows, []any{c.countyName(parts[0]), parts[1], campaign, v.Trucks, v.G5, v.G6, v.Trucks - v.G5 - v.G6, v.Removed, pctOf(v.Removed, v.G6)})
 		total.Add(v)
 	}
-	s.Totals = []any{"合计", "", "", total.Trucks, total.G5, total.G6, total.Removed, pctOf(total.Removed, total.G6)}
+	s.Totals = []any{"合计", "", "", total.Trucks, total.G5, total.G6, total.Trucks - total.G5 - total.G6, total.Removed, pctOf(total.Removed, total.G6)}
 	return s, nil
 }
 

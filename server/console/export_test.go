@@ -343,6 +343,15 @@ func TestExportsPastTheirLimit(t *testing.T) {
 		for _, row := range rows[1:] {
 			n, _ := strconv.Atoi(row[3])
 			got += n
+			// The stages add up to the trucks, as on the 路检路查 page.
+			if len(row) > 6 && row[0] != "区县" {
+				g5, _ := strconv.Atoi(row[4])
+				g6, _ := strconv.Atoi(row[5])
+				other, err := strconv.Atoi(row[6])
+				if err != nil || g5+g6+other != n {
+					t.Errorf("%s: %v: 国五 %d + 国六 %d + 国四及以下或未填 %q ≠ %d trucks", month, row, g5, g6, row[6], n)
+				}
+			}
 		}
 		if got != want {
 			t.Errorf("%s: the roadside sheet counts %d trucks, want the month's %d", month, got, want)
