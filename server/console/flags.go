@@ -135,10 +135,14 @@ var mismatchReasons = map[string]string{
 func explainFlag(name string, v map[string]any, items map[string]string) string {
 	switch name {
 	case "no_gps":
-		if d, _ := v["device_location"].(bool); d {
-			return "照片不含 GPS 位置信息（位置取自手机定位）"
+		what := "照片不含 GPS 位置信息"
+		if bad, _ := v["invalid_gps"].(bool); bad {
+			what = "照片的 GPS 坐标无效（超出范围或格式错误，不是相机定位写入的，可能被改写或损坏）"
 		}
-		return "照片不含 GPS 位置信息"
+		if d, _ := v["device_location"].(bool); d {
+			return what + "（位置取自手机定位）"
+		}
+		return what
 	case "far_from_site":
 		src := "手机定位"
 		if v["source"] == "exif" {

@@ -36,6 +36,11 @@ type EXIF struct {
 	// WGS-84, and phone cameras write the GNSS fix. Nil if absent or out
 	// of range.
 	GPS *geo.Point
+	// GPSInvalid: the file has GPS coordinates that state no position — a
+	// latitude beyond 90°, a zero denominator, one coordinate without the
+	// other — which no camera's fix writes (a forged or corrupted
+	// position); GPS is nil. A camera's 0,0 without a fix is not invalid.
+	GPSInvalid bool
 	// GPSAccuracyM is GPSHPositioningError in metres, if present. Exactly
 	// 0 is the mark of Android mock-location apps: real fixes jitter.
 	GPSAccuracyM *float64
@@ -168,7 +173,7 @@ func parseEXIF(b []byte) (e EXIF) {
 		e.Orientation = int(o)
 	}
 	e.Time, e.TimeZoneAssumed = captureTime(ifd0, exif)
-	e.GPS = gpsPoint(gps)
+	e.GPS, e.GPSInvalid = gpsPoint(gps)
 	if acc, ok := ratAt(gps[tagGPSHPositioningError], 0); ok && acc >= 0 {
 		e.GPSAccuracyM = &acc
 	}
@@ -262,12 +267,13 @@ func parseOffset(s string) *time.Location {
 	return time.FixedZone(s, off)
 }
 
-// gpsPoint returns the GPS position, or nil if it is missing or invalid.
-func gpsPoint(gps map[uint16]*tiff.Tag) *geo.Point {
+// gpsPoint returns the GPS position, or nil if it is missing or invalid,
+// and whether coordinates were there and stated none (EXIF.GPSInvalid).
+func gpsPoint(gps map[uint16]*tiff.Tag) (*geo.Point, bool) {
 	lat, ok1 := degrees(gps[tagGPSLatitude])
 	lon, ok2 := degrees(gps[tagGPSLongitude])
 	if !ok1 || !ok2 {
-		return nil
+		return nil, gps[tagGPSLatitude] != nil || gps[tagGPSLongitude] != nil
 	}
 	if ref := str(gps[tagGPSLatitudeRef]); ref == "S" || ref == "s" {
 		lat = -lat
@@ -276,12 +282,15 @@ func gpsPoint(gps map[uint16]*tiff.Tag) *geo.Point {
 		lon = -lon
 	}
 	p := geo.Point{Lon: lon, Lat: lat}
-	if !p.Valid() || lat == 0 && lon == 0 {
+	if lat == 0 && lon == 0 {
 		// 0,0 (in the Gulf of Guinea) is what cameras without a fix
 		// write: no position, not one 12,000 km away.
-		return nil
+		return nil, false
 	}
-	return &p
+	if !p.Valid() {
+		return nil, true
+	}
+	return &p, false
 }
 
 // degrees reads a GPSLatitude/GPSLongitude triple of degrees, minutes and

@@ -155,8 +155,8 @@ func TestParseEXIFHostile(t *testing.T) {
 				return t.root(t.ifd(2, 0, rawEntry{tagExifIFD, typeLong, 1, exif}, rawEntry{tagGPSIFD, typeLong, 1, gps}))
 			},
 			check: func(t *testing.T, e EXIF) {
-				if e.GPS != nil || e.Time != nil {
-					t.Errorf("GPS %v, Time %v; want both nil", e.GPS, e.Time)
+				if e.GPS != nil || e.Time != nil || !e.GPSInvalid {
+					t.Errorf("GPS %v, Time %v, GPSInvalid %v; want both nil, the GPS invalid", e.GPS, e.Time, e.GPSInvalid)
 				}
 			},
 		},
@@ -174,8 +174,34 @@ func TestParseEXIFHostile(t *testing.T) {
 			},
 			check: func(t *testing.T, e EXIF) {
 				want := time.Date(2024, 5, 17, 9, 30, 15, 0, chinaStandardTime)
-				if e.GPS != nil || e.Orientation != 1 || e.Time == nil || !e.Time.Equal(want) || !e.TimeZoneAssumed {
-					t.Errorf("got %+v; want no GPS, orientation 1, %v with the zone assumed", e, want)
+				if e.GPS != nil || !e.GPSInvalid || e.Orientation != 1 || e.Time == nil || !e.Time.Equal(want) || !e.TimeZoneAssumed {
+					t.Errorf("got %+v; want no GPS (invalid), orientation 1, %v with the zone assumed", e, want)
+				}
+			},
+		},
+		{
+			// A camera without a fix writes 0,0: no position, not an invalid one.
+			name: "GPS 0,0",
+			build: func(t *tiffBuilder) []byte {
+				zero := t.rationals(0, 1, 0, 1, 0, 1)
+				gps := t.ifd(2, 0, rawEntry{tagGPSLatitude, typeRational, 3, zero}, rawEntry{tagGPSLongitude, typeRational, 3, t.rationals(0, 1, 0, 1, 0, 1)})
+				return t.root(t.ifd(1, 0, rawEntry{tagGPSIFD, typeLong, 1, gps}))
+			},
+			check: func(t *testing.T, e EXIF) {
+				if e.GPS != nil || e.GPSInvalid {
+					t.Errorf("GPS %v, GPSInvalid %v; want no GPS, not invalid", e.GPS, e.GPSInvalid)
+				}
+			},
+		},
+		{
+			name: "a latitude without its longitude",
+			build: func(t *tiffBuilder) []byte {
+				gps := t.ifd(1, 0, rawEntry{tagGPSLatitude, typeRational, 3, t.rationals(38, 1, 24, 1, 58, 1)})
+				return t.root(t.ifd(1, 0, rawEntry{tagGPSIFD, typeLong, 1, gps}))
+			},
+			check: func(t *testing.T, e EXIF) {
+				if e.GPS != nil || !e.GPSInvalid {
+					t.Errorf("GPS %v, GPSInvalid %v; want no GPS, invalid", e.GPS, e.GPSInvalid)
 				}
 			},
 		},

@@ -52,7 +52,11 @@ func (p *Processor) flags(ctx context.Context, ev *evidence) (map[string]any, er
 		flags[FlagUnreadable] = map[string]any{"reason": ev.unreadable}
 	}
 	if ev.exif.GPS == nil {
-		flags[FlagNoGPS] = map[string]any{"device_location": ev.where != nil}
+		f := map[string]any{"device_location": ev.where != nil}
+		if ev.exif.GPSInvalid {
+			f["invalid_gps"] = true
+		}
+		flags[FlagNoGPS] = f
 	}
 	if f := p.farFromSite(ev); f != nil {
 		flags[FlagFarFromSite] = f

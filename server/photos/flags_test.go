@@ -36,10 +36,18 @@ func TestEveryFlag(t *testing.T) {
 			map[string]any{"lon": gcj.Lon, "lat": gcj.Lat, "accuracy_m": 10, "crs": "gcj02"}, []string{"no_gps"}},
 		{"the same position taken as WGS-84 is off site", testimg.Options{Time: &taken},
 			map[string]any{"lon": gcj.Lon, "lat": gcj.Lat, "accuracy_m": 10, "crs": "wgs84"}, []string{"far_from_site", "no_gps"}},
+		// A latitude no fix writes: no_gps, saying the GPS was there and
+		// invalid (a forged or corrupted position), not merely absent.
+		{"GPS beyond the pole", testimg.Options{Time: &taken, GPS: &geo.Point{Lon: siteAt.Lon, Lat: 95.5}}, atSite, []string{"no_gps"}},
 	}
 	flags := w.raise(t, tests, 100)
 	if d := flags[2]["far_from_site"]["distance_m"].(float64); d < 4800 || d > 5500 {
 		t.Errorf("far_from_site distance %v m, want about 5200", d)
+	}
+	for i, tc := range tests {
+		if f, ok := flags[i]["no_gps"]; ok && (f["invalid_gps"] == true) != (tc.name == "GPS beyond the pole") {
+			t.Errorf("%s: no_gps %v", tc.name, f)
+		}
 	}
 }
 

@@ -154,6 +154,7 @@ export const flagTitles = {
  *  said of it (detail): a photo without EXIF GPS placed by the phone's own
  *  position is not "without a position" to the inspector who took it. */
 export function flagTitle(k, detail) {
+  if (k === 'no_gps' && detail && detail.invalid_gps === true) return detail.device_location === true ? '照片 GPS 坐标无效（已用手机定位）' : '照片 GPS 坐标无效';
   if (k === 'no_gps' && detail && detail.device_location === true) return '照片无 GPS（已用手机定位）';
   return flagTitles[k] || k;
 }
