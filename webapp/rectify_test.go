@@ -89,10 +89,18 @@ func TestBrowserRectification(t *testing.T) {
 	if got := eval[string](p, form); got != want {
 		t.Fatalf("after the minute's sync the form reads %q, want %q", got, want)
 	}
+	// Taken with the note still focused: the page is not drawn again,
+	// the photo is shown in place.
+	eval[bool](p, `(document.querySelector('#rect-note').focus(), true)`)
 	p.do("photo", chromedp.SetUploadFiles(chromedp.CSS(`#fix-photos input[type="file"]`), []string{jpeg(t, "covered.jpg", 7, near(at), "")}))
 	p.wait(`#fix-photos .thumb[data-photo] img[src^="blob:"]`)
 	if got := eval[string](p, form); got != want {
 		t.Fatalf("after the photo the form reads %q, want %q", got, want)
+	}
+	// Shown in place or drawn again, the photo is counted (it said
+	// 整改照片（0） beside it while the note had the focus).
+	if got := eval[string](p, `document.querySelector('#fix-photos-label').textContent`); got != "整改照片（1）" {
+		t.Errorf("beside the photo the label reads %q, want 整改照片（1）", got)
 	}
 	p.click(`#save-rectification`)
 	p.wait(`#finding[data-status="rectified"] #finding-waiting`)

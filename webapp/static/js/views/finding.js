@@ -113,14 +113,21 @@ function rectifyForm(app, rec, fixPhotos, err, tile) {
   const note = h('textarea', { name: 'rectification_note', id: 'rect-note', rows: 3, maxlength: maxLen.finding.rectification_note, placeholder: '整改了什么、怎么整改的，如：已对东侧料堆全部苫盖防尘网' });
   note.value = f.rectification_note || '';
   const photoErr = h('p', { class: 'err' });
+  // The count follows the photos shown: one taken while the note has the
+  // focus is shown in place (the page is not drawn again then), and the
+  // label said 整改照片（0） beside it.
+  const fixLabel = h('label', { class: 'field', id: 'fix-photos-label' });
+  const fixBox = h('div', { class: 'photos', id: 'fix-photos' }, fixPhotos.map((p) => tile(p)),
+    cameraButton(c, app, { finding_id: id }, photoErr));
+  const countFix = () => { fixLabel.textContent = `整改照片（${fixBox.querySelectorAll('.thumb:not(.saving)').length}）`; };
+  countFix();
+  new MutationObserver(countFix).observe(fixBox, { childList: true });
   const saveBtn = h('button', { type: 'submit', class: 'primary block', id: 'save-rectification', disabled: !!d.saving }, '保存整改情况');
   const form = h('form', { class: 'card', id: 'rectify-form' },
     h('h2', {}, '报告整改'),
     h('label', { class: 'field' }, '整改状态'), seg,
     h('label', { class: 'field', for: 'rect-note' }, '整改说明'), note,
-    h('label', { class: 'field' }, `整改照片（${fixPhotos.length}）`),
-    h('div', { class: 'photos', id: 'fix-photos' }, fixPhotos.map((p) => tile(p)),
-      cameraButton(c, app, { finding_id: id }, photoErr)),
+    fixLabel, fixBox,
     photoErr,
     h('p', { class: 'mute small' }, '标记“已整改”需填写整改说明或拍摄整改照片；保存后同步上传，由督查室核实。'),
     saveBtn);
