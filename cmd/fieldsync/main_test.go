@@ -700,9 +700,10 @@ func TestWritable(t *testing.T) {
 	}
 }
 
-// TestDisableSaysWhatPhonesOwe: user disable and user scope say how many
-// photos the user's phones still have to upload, and what becomes of
-// them; nothing when they owe none.
+// TestDisableSaysWhatPhonesOwe: user disable and user scope taking a
+// county away say how many photos the user's phones still have to upload,
+// and what becomes of them; nothing when they owe none, nor when a county
+// is only added.
 func TestDisableSaysWhatPhonesOwe(t *testing.T) {
 	srv := apptest.Start(t)
 	phone := srv.Login(apptest.Inspector2)
@@ -712,7 +713,11 @@ func TestDisableSaysWhatPhonesOwe(t *testing.T) {
 			"checked_at", time.Now().Format(time.RFC3339), "plate", "晋H60002", "emission_stage", "cn6", "aftertreatment", "present")),
 		apptest.Mut(phone, syncproto.EntityPhoto, uuid.NewString(), apptest.Fields("vehicle_check_id", check, "sha256", strings.Repeat("cd", 32), "content_type", "image/jpeg")))
 	srv.Stop()
-	for _, args := range [][]string{{"user", "scope", apptest.Inspector2, "--county", "140902,140925"}, {"user", "disable", apptest.Inspector2}} {
+	// A county added takes nothing away: nothing is said of the photos.
+	if code, out, errs := run(t, "user", "scope", apptest.Inspector2, "--county", "140902,140925", "--data", srv.Dir); code != 0 || strings.Contains(out, "still to upload") {
+		t.Errorf("a county added: %d %q %q, want no photo owed said", code, out, errs)
+	}
+	for _, args := range [][]string{{"user", "scope", apptest.Inspector2, "--county", "140925"}, {"user", "disable", apptest.Inspector2}} {
 		code, out, errs := run(t, append(args, "--data", srv.Dir)...)
 		if code != 0 || !strings.Contains(out, "1 photo(s) still to upload") {
 			t.Errorf("%v: %d %q %q, want the photo owed said", args, code, out, errs)
