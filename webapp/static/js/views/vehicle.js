@@ -75,10 +75,11 @@ function capture(s, d, errEl) {
   })).then(() => {});
 }
 
-/** noteShots writes in draft d which photos the vehicle has. */
+/** noteShots writes in draft d which photos the vehicle has (a draft
+ *  kept before the photos were, counts them in d.shots, read still). */
 function noteShots(d) {
-  d.shots = shots.length;
   d.shotIds = shots.map((s) => s.id);
+  delete d.shots;
   keepDrafts();
 }
 
