@@ -75,17 +75,33 @@ func TestPhotoHead(t *testing.T) {
 			t.Errorf("%s: HEAD with If-None-Match: %d (%d bytes), want 304 without a body", variant, r.StatusCode, len(b))
 		}
 	}
-	for _, tc := range []struct{ name, id, variant string }{
-		{"no such photo", newID(), "original"},
-		{"no such variant", photo, "huge"},
-		{"not uploaded", pending, "original"},
-		{"not uploaded, thumbnail", pending, "thumbnail"},
-		{"HEIC has no preview", heicID, "preview"},
+	// Every refusal: HEAD has GET's status and the headers of GET's JSON
+	// error (its Content-Length too), without the body.
+	for _, tc := range []struct {
+		name, id, variant string
+		hdr               map[string]string
+		want              int
+	}{
+		{"no such photo", newID(), "original", nil, http.StatusNotFound},
+		{"no such variant", photo, "huge", nil, http.StatusNotFound},
+		{"not uploaded", pending, "original", nil, http.StatusNotFound},
+		{"not uploaded, thumbnail", pending, "thumbnail", nil, http.StatusNotFound},
+		{"HEIC has no preview", heicID, "preview", nil, http.StatusNotFound},
+		{"range past the end", photo, "original", map[string]string{"Range": "bytes=99999999-"}, http.StatusRequestedRangeNotSatisfiable},
+		{"If-Match of another", photo, "original", map[string]string{"If-Match": `"other"`}, http.StatusPreconditionFailed},
 	} {
-		get, _ := do(http.MethodGet, tc.id, tc.variant, nil)
-		head, b := do(http.MethodHead, tc.id, tc.variant, nil)
-		if get.StatusCode != http.StatusNotFound || head.StatusCode != get.StatusCode || len(b) != 0 {
-			t.Errorf("%s: GET %d, HEAD %d with %d bytes; want 404 for both, HEAD without a body", tc.name, get.StatusCode, head.StatusCode, len(b))
+		get, body := do(http.MethodGet, tc.id, tc.variant, tc.hdr)
+		head, b := do(http.MethodHead, tc.id, tc.variant, tc.hdr)
+		if get.StatusCode != tc.want || head.StatusCode != get.StatusCode || len(b) != 0 {
+			t.Errorf("%s: GET %d, HEAD %d with %d bytes; want %d for both, HEAD without a body", tc.name, get.StatusCode, head.StatusCode, len(b), tc.want)
+		}
+		for _, h := range []string{"Content-Length", "Content-Type"} {
+			if head.Header.Get(h) != get.Header.Get(h) {
+				t.Errorf("%s: %s is %q on HEAD, %q on GET", tc.name, h, head.Header.Get(h), get.Header.Get(h))
+			}
+		}
+		if get.Header.Get("Content-Length") != strconv.Itoa(len(body)) {
+			t.Errorf("%s: GET Content-Length %q, its body is %d bytes", tc.name, get.Header.Get("Content-Length"), len(body))
 		}
 	}
 	other := srv.Login(apptest.NingwuInsp)

@@ -40,9 +40,8 @@ func (a *API) photo(c echo.Context) error {
 	for _, k := range []string{"Content-Type", "ETag", "Cache-Control", "Last-Modified", "Accept-Ranges", "Content-Length", "X-Content-Type-Options"} {
 		h.Del(k)
 	}
-	if c.Request().Method == http.MethodHead {
-		return c.NoContent(pw.status)
-	}
+	// A HEAD gets the same JSON, which net/http counts for the
+	// Content-Length and drops, so that its headers are the GET's.
 	msg := "If-Match 或 If-Unmodified-Since 条件不成立"
 	if pw.status == http.StatusRequestedRangeNotSatisfiable {
 		msg = "Range 超出照片文件的范围（文件大小见 Content-Range）"
