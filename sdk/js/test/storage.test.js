@@ -95,12 +95,13 @@ test('FileStorage: committed data and blobs survive a reopen; an aborted transac
 test('FileStorage: one per directory, in this process or another live one; a dead process leaves it free', async () => {
   const dir = tempDir('file-lock');
   const s = await FileStorage.open(dir);
-  await assert.rejects(FileStorage.open(dir), (e) => /this process/.test(String(e)) && /** @type {any} */ (e).code === 'storage_locked');
+  // Said in Chinese, as every FieldsyncError's message is (the app shows it).
+  await assert.rejects(FileStorage.open(dir), (e) => /正被本程序使用/.test(String(e)) && /** @type {any} */ (e).code === 'storage_locked' && !/[a-z]{4,}/.test(/** @type {any} */ (e).message.replace(dir, '').replace('FileStorage', '')));
   // By another path to the same directory too: a symlink, a trailing slash.
   const link = `${dir}-link`;
   fs.symlinkSync(dir, link);
-  await assert.rejects(FileStorage.open(link), /this process/);
-  await assert.rejects(FileStorage.open(`${dir}/`), /this process/);
+  await assert.rejects(FileStorage.open(link), /正被本程序使用/);
+  await assert.rejects(FileStorage.open(`${dir}/`), /正被本程序使用/);
   await s.close();
   const again = await FileStorage.open(dir);
   await again.close();
@@ -115,7 +116,7 @@ test('FileStorage: one per directory, in this process or another live one; a dea
     child.stdout?.once('data', resolve);
     child.once('exit', (code) => reject(new Error(`child exited ${code}`)));
   });
-  await assert.rejects(FileStorage.open(dir), new RegExp(`process ${child.pid}`));
+  await assert.rejects(FileStorage.open(dir), new RegExp(`正被进程 ${child.pid} 使用`));
   child.kill('SIGKILL');
   await exited;
   const taken = await FileStorage.open(dir); // its lock is stale

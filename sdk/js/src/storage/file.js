@@ -304,7 +304,7 @@ function lock(dir) {
     // that had the same pid (a container's process is often pid 1).
     if (held.has(abs) || (pid !== process.pid && alive(pid))) {
       throw new FieldsyncError('storage_locked', {
-        message: `FileStorage ${dir} is open in ${pid === process.pid ? 'this process' : `process ${pid}`}: one FileStorage per directory (close it first)`,
+        message: `数据目录 ${dir} 正被${pid === process.pid ? '本程序' : `进程 ${pid} `}使用（一个目录只能由一个 FileStorage 打开），请先关闭它`,
         details: { dir, pid },
       });
     }
