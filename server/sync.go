@@ -439,9 +439,10 @@ type prepared struct {
 	kept bool
 }
 
-// prepare runs a mutation's stateless checks: entity, id, HLC (format,
-// node, clock skew), delete rules, and each field's name, ownership and
-// value (fieldErr, which requestHash found).
+// prepare runs a mutation's stateless checks: entity (known, writable,
+// deletable), id, HLC (format, node, clock skew), the delete's form, and
+// each field's name, ownership and value (fieldErr, which requestHash
+// found).
 func (s *Syncer) prepare(p *Principal, m *syncproto.Mutation, fieldErr error, now time.Time) prepared {
 	pm := prepared{m: m, e: EntityByName(m.Entity)}
 	e := pm.e
@@ -450,6 +451,10 @@ func (s *Syncer) prepare(p *Principal, m *syncproto.Mutation, fieldErr error, no
 		pm.err = Errorf(syncproto.CodeUnknownEntity, "未知的数据类型 %q", m.Entity)
 	case !e.DeviceWritable:
 		pm.err = Errorf(syncproto.CodeReadOnlyEntity, "%s只能由服务器或办公室修改", e.Label)
+	case m.Delete && !e.DeviceDeletable:
+		// What the entity allows, before its stamp: a delete no clock
+		// makes right is not sent back to be stamped again (clock_skew).
+		pm.err = Errorf(syncproto.CodeNotDeletable, "设备不能删除%s", e.Label)
 	case !IsCanonicalUUID(m.ID):
 		pm.err = Errorf(syncproto.CodeInvalidID, "记录 id 应为小写 UUID")
 	}
@@ -460,8 +465,6 @@ func (s *Syncer) prepare(p *Principal, m *syncproto.Mutation, fieldErr error, no
 		return pm
 	}
 	switch {
-	case m.Delete && !e.DeviceDeletable:
-		pm.err = Errorf(syncproto.CodeNotDeletable, "设备不能删除%s", e.Label)
 	case m.Delete && len(m.Fields) > 0:
 		pm.err = Errorf(syncproto.CodeBadRequest, "删除操作不能同时带字段")
 	case !m.Delete && len(m.Fields) == 0:
@@ -1047,10 +1050,13 @@ func (s *Syncer) checkUpdate(ctx context.Context, tx WriteTx, p *Principal, cur 
 	switch {
 	case err != nil:
 		return err
+	case del && cur.Entity.KeptOnce != "" && cur.Text(cur.Entity.KeptOnce) != "":
+		// Before the lock: an approved inspection is locked for good, and
+		// a delete set aside until it is returned (record_locked) would
+		// wait for ever.
+		return Errorf(syncproto.CodeNotDeletable, "%s已经督查审核，审核记录和证据都要保留，设备不能删除；如需更正，请修改后重新提交", cur.Entity.Label)
 	case !l.allows(cur, vals, del) && (itself || !l.before(since, h)):
 		return l.refused(cur)
-	case del && cur.Entity.KeptOnce != "" && cur.Text(cur.Entity.KeptOnce) != "":
-		return Errorf(syncproto.CodeNotDeletable, "%s已经督查审核，审核记录和证据都要保留，设备不能删除；如需更正，请修改后重新提交", cur.Entity.Label)
 	}
 	return nil
 }

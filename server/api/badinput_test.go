@@ -893,6 +893,11 @@ func testMutationRejections(t *testing.T, srv *apptest.Server) {
 		{"delete a photo", remove(c, syncproto.EntityPhoto, photo), syncproto.CodeNotDeletable},
 		{"delete a vehicle check", remove(c, syncproto.EntityVehicleCheck, check), syncproto.CodeNotDeletable},
 		{"delete a site", remove(c, syncproto.EntitySite, site), syncproto.CodeNotDeletable},
+		// What the entity allows comes before the clock: no stamp makes
+		// these right, and clock_skew would have them stamped again.
+		{"delete a vehicle check, 3 hours ahead", with(remove(c, syncproto.EntityVehicleCheck, newID()), func(m *syncproto.Mutation) { m.HLC = hlc(time.Now().Add(3*time.Hour), c.DeviceID) }), syncproto.CodeNotDeletable},
+		{"delete a photo, 3 hours ahead", with(remove(c, syncproto.EntityPhoto, photo), func(m *syncproto.Mutation) { m.HLC = hlc(time.Now().Add(3*time.Hour), c.DeviceID) }), syncproto.CodeNotDeletable},
+		{"a county, 3 hours ahead", with(up(syncproto.EntityCounty, xinfu, F{"name": "改名"}), func(m *syncproto.Mutation) { m.HLC = hlc(time.Now().Add(3*time.Hour), c.DeviceID) }), syncproto.CodeReadOnlyEntity},
 
 		{"inspection.review_comment", up(syncproto.EntityInspection, open, F{"review_comment": "自己批准"}), syncproto.CodeServerOwnedField},
 		{"inspection.reviewer_id", up(syncproto.EntityInspection, open, F{"reviewer_id": newID()}), syncproto.CodeServerOwnedField},

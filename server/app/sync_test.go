@@ -1307,12 +1307,17 @@ func TestReviewedInspectionKept(t *testing.T) {
 	if err != nil || r == nil || r.State.IsDeleted() || r.Text("reviewed_at") == "" {
 		t.Fatalf("the returned inspection: %v %v", r, err)
 	}
-	// Approved, it is locked as before.
+	// Approved, it is locked for any change, and its delete is refused
+	// for good (not_deletable), not set aside until it is returned
+	// (record_locked), which it never will be (sync probe).
 	wantStatus(t, apptest.Push(t, phone, apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields("status", "submitted"))), "applied")
 	if err := office.Do(ctx, http.MethodPost, "/api/v1/inspections/"+insp+"/review", map[string]string{"decision": "approve"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	wantStatus(t, apptest.Push(t, phone, remove(phone, syncproto.EntityInspection, insp)), "rejected/"+syncproto.CodeRecordLocked)
+	for _, c := range []*syncproto.Client{phone, other} {
+		wantStatus(t, apptest.Push(t, c, remove(c, syncproto.EntityInspection, insp)), kept)
+		wantStatus(t, apptest.Push(t, c, apptest.Mut(c, syncproto.EntityInspection, insp, apptest.Fields("summary", "补充"))), "rejected/"+syncproto.CodeRecordLocked)
+	}
 
 	// A draft no office has reviewed: given up, as before.
 	draft := newInspection(t, phone, apptest.Xinfu)
