@@ -34,6 +34,15 @@ func (r Role) Valid() bool {
 	return false
 }
 
+// Check refuses a role that is not known. Errors: invalid_value (field
+// role).
+func (r Role) Check() error {
+	if !r.Valid() {
+		return Errorf(syncproto.CodeInvalidValue, "未知角色，可选：巡查员（inspector）、区县督查（county_office）、市级督查（city_office）、管理员（admin）").At("role")
+	}
+	return nil
+}
+
 // AllCounties reports whether the role sees every county whatever its list.
 func (r Role) AllCounties() bool { return r == RoleCityOffice || r == RoleAdmin }
 

@@ -319,6 +319,12 @@ type AccountStore interface {
 	// version (their devices' cursors become resync_required). Errors:
 	// not_found, invalid_value (an unknown county).
 	SetUserCounties(ctx context.Context, username string, counties []string) error
+	// SetUserRole gives a user another role, with the counties it works
+	// in (none for a role that sees every county), and bumps their scope
+	// version as SetUserCounties does. Errors: not_found, invalid_value
+	// (an unknown role or county; counties for a role that sees every
+	// county), missing_field (no county for a role that needs one).
+	SetUserRole(ctx context.Context, username string, role Role, counties []string) error
 	// Devices lists the devices whose users work in scope, with their sync
 	// health, by username and then first sign-in.
 	Devices(ctx context.Context, scope Scope) ([]*Device, error)

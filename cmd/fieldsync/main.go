@@ -3,6 +3,7 @@
 //	fieldsync serve   [--addr 127.0.0.1:8080] [--data ./data] [--demo]
 //	fieldsync user add --username U --password P --role R --county CODE[,CODE] [--name 显示名]
 //	fieldsync user list | user disable U | user enable U | user scope U --county CODE[,CODE] | user passwd U
+//	fieldsync user role U --role R [--county CODE[,CODE]]
 //	fieldsync device list | device revoke ID | device reinstate ID
 //	fieldsync migrate --from DIR --to postgres://… [--blobs s3://…]
 //	fieldsync backup  OUT.db
@@ -53,6 +54,7 @@ usage:
   fieldsync serve [--addr ADDR] [--data DIR] [--demo]
   fieldsync user add --username U (--password P | --password-file FILE) [--role ROLE] [--county CODE[,CODE]] [--name NAME]
   fieldsync user list | user disable U | user enable U | user scope U --county CODE[,CODE]
+  fieldsync user role U --role ROLE [--county CODE[,CODE]]   (another role; its counties, or the ones held)
   fieldsync user passwd U [--password-file FILE]   (a new password: printed, or the file's; every session of U ends)
   fieldsync device list | device revoke ID | device reinstate ID
   fieldsync migrate --from DIR --to postgres://USER@HOST/DB [--blobs s3://BUCKET?endpoint=…]
@@ -282,6 +284,7 @@ var commands = map[string]func(*command){
 	"user disable":     func(c *command) { userDisableCmd(c, true) },
 	"user enable":      func(c *command) { userDisableCmd(c, false) },
 	"user scope":       userScopeCmd,
+	"user role":        userRoleCmd,
 	"user passwd":      userPasswdCmd,
 	"device list":      deviceListCmd,
 	"device revoke":    deviceRevokeCmd,
@@ -371,7 +374,7 @@ func userAddCmd(c *command) {
 			if err != nil {
 				return err
 			}
-			c.audited(ctx, a, "user_added", "user", u.Username, map[string]any{"role": string(u.Role), "counties": u.Counties})
+			c.audited(ctx, a, server.AccountAction{Action: "user_added", Entity: "user", RecordID: u.Username, Set: map[string]any{"role": string(u.Role), "counties": u.Counties}})
 			fmt.Fprintf(c.stdout, "added user %s (%s) id %s\n", u.Username, u.Role, u.ID)
 			return nil
 		})
@@ -455,7 +458,7 @@ func userDisableCmd(c *command, disable bool) {
 			if err := a.DB.SetUserDisabled(ctx, name, disable); err != nil {
 				return err
 			}
-			c.audited(ctx, a, map[bool]string{true: "user_disabled", false: "user_enabled"}[disable], "user", name, nil)
+			c.audited(ctx, a, server.AccountAction{Action: map[bool]string{true: "user_disabled", false: "user_enabled"}[disable], Entity: "user", RecordID: name})
 			if disable {
 				fmt.Fprintf(c.stdout, "disabled %s: its console sessions and device tokens have ended\n", name)
 				c.owed(ctx, a, name, "they stay on the phones, and go up once the user is enabled and signs in again")
@@ -496,7 +499,7 @@ func userPasswdCmd(c *command) {
 			if err := a.DB.SetUserPassword(ctx, name, hash); err != nil {
 				return err
 			}
-			c.audited(ctx, a, "password_reset", "user", name, nil)
+			c.audited(ctx, a, server.AccountAction{Action: "password_reset", Entity: "user", RecordID: name})
 			if generated {
 				fmt.Fprintf(c.stdout, "new password of %s: %s\n", name, password)
 			}
@@ -519,34 +522,109 @@ func userScopeCmd(c *command) {
 			return errors.New("--county is required (comma-separated county codes)")
 		}
 		return c.withStore(ctx, func(a *app.App) error {
-			var had []string
-			if u, _, err := a.DB.UserByUsername(ctx, name); err == nil {
-				if u.Role.AllCounties() {
-					return fmt.Errorf("%s is a %s: it sees every county, and its counties cannot limit that (make a county_office account for a limited view)", u.Username, u.Role)
-				}
-				had = u.Counties
-			}
-			if err := a.DB.SetUserCounties(ctx, name, counties); err != nil {
+			u, _, err := a.DB.UserByUsername(ctx, name)
+			if err != nil {
 				return err
 			}
-			// What is stored (each county once), not what was typed.
-			if u, _, err := a.DB.UserByUsername(ctx, name); err == nil {
-				counties = u.Counties
+			if u.Role.AllCounties() {
+				return fmt.Errorf("%s has role %s: it sees every county, and counties cannot limit that (make a county_office account for a limited view, or give it that role: fieldsync user role)", u.Username, u.Role)
 			}
-			c.audited(ctx, a, "user_counties_set", "user", name, map[string]any{"counties": counties})
-			fmt.Fprintf(c.stdout, "%s now works in %s; its devices are told to resync\n", name, strings.Join(counties, ","))
-			var gone []string
-			for _, ct := range had {
-				if !slices.Contains(counties, ct) {
-					gone = append(gone, ct)
-				}
-			}
-			if len(gone) > 0 {
-				c.owed(ctx, a, name, "those of "+strings.Join(gone, ",")+", no longer the user's, are refused (out_of_scope) and kept on the phone, to be sent again (reapply) if the county is given back")
-			}
-			return nil
+			return c.setAccess(ctx, a, u, u.Role, counties)
 		})
 	}
+}
+
+// userRoleCmd gives a user another role: with --county, working in those
+// counties; without, in the counties held (a role that sees every county
+// takes none).
+func userRoleCmd(c *command) {
+	c.args = 1
+	role := c.fs.String("role", "", "the new role: inspector, county_office, city_office or admin")
+	county := c.fs.String("county", "", "county codes, comma-separated, for a role limited to counties (default: the user's own)")
+	c.run = func(ctx context.Context) error {
+		name, err := oneArg(c, "username")
+		if err != nil {
+			return err
+		}
+		r := server.Role(*role)
+		if !r.Valid() {
+			return fmt.Errorf("--role %q: one of inspector, county_office, city_office, admin", *role)
+		}
+		counties := app.SplitList(*county)
+		return c.withStore(ctx, func(a *app.App) error {
+			u, _, err := a.DB.UserByUsername(ctx, name)
+			if err != nil {
+				return err
+			}
+			switch {
+			case r.AllCounties() && len(counties) > 0:
+				return fmt.Errorf("role %s sees every county: --county cannot limit that (make a county_office account for a limited view)", r)
+			case len(counties) == 0 && !r.AllCounties():
+				if u.Role.AllCounties() {
+					return fmt.Errorf("--county is required: role %s works in named counties, and %s (role %s) has none", r, u.Username, u.Role)
+				}
+				counties = u.Counties
+			}
+			return c.setAccess(ctx, a, u, r, counties)
+		})
+	}
+}
+
+// setAccess gives u the role and counties (user scope, user role): it
+// says what changed, audits it, and notes the photos u's phones still owe
+// for the counties taken away; a change to what u has already changes
+// nothing, and its phones are not told to resync.
+func (c *command) setAccess(ctx context.Context, a *app.App, u *server.User, role server.Role, counties []string) error {
+	want := slices.Sorted(slices.Values(counties))
+	want = slices.Compact(want)
+	if role == u.Role && slices.Equal(want, u.Counties) {
+		fmt.Fprintf(c.stdout, "nothing changed: %s already has role %s and works in %s\n", u.Username, u.Role, where(u.Counties))
+		return nil
+	}
+	var err error
+	act := server.AccountAction{Entity: "user", RecordID: u.Username, Set: map[string]any{}, Was: map[string]any{"counties": u.Counties}}
+	if role == u.Role {
+		act.Action = "user_counties_set"
+		err = a.DB.SetUserCounties(ctx, u.Username, counties)
+	} else {
+		act.Action = "user_role_set"
+		act.Set["role"], act.Was["role"] = string(role), string(u.Role)
+		err = a.DB.SetUserRole(ctx, u.Username, role, counties)
+	}
+	if err != nil {
+		return err
+	}
+	// What is stored (each county once), not what was typed.
+	now := want
+	if nu, _, err := a.DB.UserByUsername(ctx, u.Username); err == nil {
+		now = nu.Counties
+	}
+	act.Set["counties"] = now
+	c.audited(ctx, a, act)
+	if role == u.Role {
+		fmt.Fprintf(c.stdout, "%s now works in %s; its devices are told to resync\n", u.Username, where(now))
+	} else {
+		fmt.Fprintf(c.stdout, "%s now has role %s (was %s) and works in %s; its devices are told to resync\n", u.Username, role, u.Role, where(now))
+	}
+	var gone []string
+	for _, ct := range u.Counties {
+		if !role.AllCounties() && !slices.Contains(now, ct) {
+			gone = append(gone, ct)
+		}
+	}
+	if len(gone) > 0 {
+		c.owed(ctx, a, u.Username, "those of "+strings.Join(gone, ",")+", no longer the user's, are refused (out_of_scope) and kept on the phone, to be sent again (reapply) if the county is given back")
+	}
+	return nil
+}
+
+// where names counties as the commands print them: every county for none
+// (a city office's, an admin's).
+func where(counties []string) string {
+	if len(counties) == 0 {
+		return "every county"
+	}
+	return strings.Join(counties, ",")
 }
 
 func deviceListCmd(c *command) {
@@ -605,7 +683,7 @@ func deviceCmd(c *command, revoke bool, done string) {
 				fmt.Fprintf(c.stdout, "device %s is %s: nothing changed\n", id, state)
 				return nil
 			}
-			c.audited(ctx, a, act.Action, act.Entity, act.RecordID, act.Set)
+			c.audited(ctx, a, *act)
 			fmt.Fprintf(c.stdout, done, id)
 			if d, err := a.DB.Device(ctx, id); err == nil && revoke && d.Health.PendingUploads > 0 {
 				// As the console's confirmation says: they stay on the
@@ -641,10 +719,10 @@ func (c *command) owed(ctx context.Context, a *app.App, username, then string) {
 // the audit log, as the console's are (server.AuditAccount; the actor is
 // 命令行: whoever holds the server's data); one that cannot be is said,
 // and the change stands.
-func (c *command) audited(ctx context.Context, a *app.App, action, entity, id string, set map[string]any) {
-	err := server.AuditAccount(ctx, a.DB, server.AccountAction{ActorName: "命令行", Action: action, Entity: entity, RecordID: id, Set: set}, time.Now())
-	if err != nil {
-		fmt.Fprintf(c.stderr, "warning: %s of %s is not in the audit log: %v\n", action, id, err)
+func (c *command) audited(ctx context.Context, a *app.App, act server.AccountAction) {
+	act.ActorID, act.ActorName = "", "命令行"
+	if err := server.AuditAccount(ctx, a.DB, act, time.Now()); err != nil {
+		fmt.Fprintf(c.stderr, "warning: %s of %s is not in the audit log: %v\n", act.Action, act.RecordID, err)
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/app"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/server/blobfs"
@@ -147,7 +148,7 @@ func TestUserAndDeviceCommands(t *testing.T) {
 		t.Fatalf("user scope: %q %q", out, errs)
 	}
 	// A county typed twice is stored once, and said as stored.
-	if code, out, errs = run(t, "user", "scope", "wang", "--data", dir, "--county", "140925, 140925"); code != 0 || !strings.Contains(out, "now works in 140925;") {
+	if code, out, errs = run(t, "user", "scope", "wang", "--data", dir, "--county", "140921, 140921"); code != 0 || !strings.Contains(out, "now works in 140921;") {
 		t.Fatalf("user scope with a county twice: %q %q, want it said once", out, errs)
 	}
 	// An admin sees every county: counties that would limit it are refused
@@ -165,7 +166,7 @@ func TestUserAndDeviceCommands(t *testing.T) {
 		t.Fatalf("user disable: %q %q", out, errs)
 	}
 	_, out, _ = run(t, "user", "list", "--data", dir)
-	if !strings.Contains(out, "140925") || !strings.Contains(out, "true") {
+	if !strings.Contains(out, "140921") || !strings.Contains(out, "true") {
 		t.Fatalf("after scope and disable, user list: %q", out)
 	}
 	if code, _, _ = run(t, "user", "disable", "nobody", "--data", dir); code != 1 {
@@ -730,5 +731,84 @@ func TestDisableSaysWhatPhonesOwe(t *testing.T) {
 	// (admin probe).
 	if code, out, errs := run(t, "device", "revoke", phone.DeviceID, "--data", srv.Dir); code != 0 || !strings.Contains(out, "device has 1 photo(s) still to upload") {
 		t.Errorf("device revoke: %d %q %q, want the photo owed said", code, out, errs)
+	}
+}
+
+// TestUserRoleCommand: user role gives a user another role, keeping the
+// counties held or taking those given; a role that sees every county
+// takes none, one limited to counties needs some; each change is audited
+// once, with what it replaced, and a change to what is held changes
+// nothing.
+func TestUserRoleCommand(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, errs := run(t, "user", "add", "--data", dir, "--username", "wang", "--password", "secret-pass-1", "--county", "140902"); code != 0 {
+		t.Fatalf("user add: %q", errs)
+	}
+	held := func() *server.User {
+		t.Helper()
+		db, err := sqlite.Open(context.Background(), filepath.Join(dir, "fieldsync.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		u, _, err := db.UserByUsername(context.Background(), "wang")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	for _, tc := range []struct {
+		args      []string
+		code      int
+		said      string
+		role      server.Role
+		counties  string
+		auditedAs string
+	}{
+		{[]string{"--role", "county_office"}, 0, "wang now has role county_office (was inspector) and works in 140902;", server.RoleCountyOffice, "140902", "user_role_set"},
+		{[]string{"--role", "city_office", "--county", "140902"}, 1, "sees every county", server.RoleCountyOffice, "140902", ""},
+		{[]string{"--role", "boss"}, 1, "one of inspector, county_office", server.RoleCountyOffice, "140902", ""},
+		{[]string{"--role", "county_office"}, 0, "nothing changed", server.RoleCountyOffice, "140902", ""},
+		{[]string{"--role", "city_office"}, 0, "now has role city_office (was county_office) and works in every county", server.RoleCityOffice, "", "user_role_set"},
+		{[]string{"--role", "inspector"}, 1, "--county is required", server.RoleCityOffice, "", ""},
+		{[]string{"--role", "inspector", "--county", "140921,140902,140921"}, 0, "now has role inspector (was city_office) and works in 140902,140921;", server.RoleInspector, "140902,140921", "user_role_set"},
+		{[]string{"--role", "inspector", "--county", "999999"}, 1, "未知的区县", server.RoleInspector, "140902,140921", ""},
+	} {
+		args := append([]string{"user", "role", "wang", "--data", dir}, tc.args...)
+		code, out, errs := run(t, args...)
+		if code != tc.code || !strings.Contains(out+errs, tc.said) {
+			t.Errorf("%v: %d %q %q, want %d saying %q", tc.args, code, out, errs, tc.code, tc.said)
+		}
+		if u := held(); u.Role != tc.role || strings.Join(u.Counties, ",") != tc.counties {
+			t.Errorf("%v: wang is %s in %v, want %s in %q", tc.args, u.Role, u.Counties, tc.role, tc.counties)
+		}
+	}
+	// Counties set to the ones held: nothing written, nothing audited.
+	if code, out, errs := run(t, "user", "scope", "wang", "--data", dir, "--county", "140921,140902"); code != 0 || !strings.Contains(out, "nothing changed") {
+		t.Errorf("user scope to the counties held: %d %q %q", code, out, errs)
+	}
+	db, err := sqlite.Open(context.Background(), filepath.Join(dir, "fieldsync.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	entries, err := db.AccountAudit(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var roles []string
+	for _, e := range entries {
+		ch := e.DecodeChanges()
+		if op := string(ch["operation"].New); op != `"user_role_set"` {
+			if op != `"user_added"` {
+				t.Errorf("audited %s, want only the additions and role changes", op)
+			}
+			continue
+		}
+		roles = append(roles, string(ch["role"].Old)+"→"+string(ch["role"].New)+" "+string(ch["counties"].Old)+"→"+string(ch["counties"].New))
+	}
+	want := []string{`"inspector"→"county_office" ["140902"]→["140902"]`, `"county_office"→"city_office" ["140902"]→null`, `"city_office"→"inspector" null→["140902","140921"]`}
+	if strings.Join(roles, "\n") != strings.Join(want, "\n") {
+		t.Errorf("audited role changes:\n%s\nwant\n%s", strings.Join(roles, "\n"), strings.Join(want, "\n"))
 	}
 }

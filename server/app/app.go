@@ -837,8 +837,8 @@ var usernameText = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
 // AddUser creates a user with a hashed password. Errors: invalid_value
 // (role or county), invalid_field (password), conflict (username taken).
 func (a *App) AddUser(ctx context.Context, username, password, displayName string, role server.Role, counties []string) (*server.User, error) {
-	if !role.Valid() {
-		return nil, server.Errorf(syncproto.CodeInvalidValue, "未知角色，可选：巡查员（inspector）、区县督查（county_office）、市级督查（city_office）、管理员（admin）").At("role")
+	if err := role.Check(); err != nil {
+		return nil, err
 	}
 	if !usernameText.MatchString(username) {
 		return nil, server.Errorf(syncproto.CodeInvalidField, "用户名只能由英文字母、数字和 . _ @ - 组成，以字母或数字开头，不超过 64 个字符").At("username")

@@ -138,6 +138,7 @@ func Mount(e *echo.Echo, d Deps) (*Console, error) {
 	g.GET("/users", c.users, c.authn)
 	g.POST("/users", c.addUser, c.authn, c.checkCSRF)
 	g.POST("/users/:username/counties", c.setCounties, c.authn, c.checkCSRF)
+	g.POST("/users/:username/role", c.setRole, c.authn, c.checkCSRF)
 	g.POST("/devices/:id/revoke", c.revokeDevice, c.authn, c.checkCSRF)
 	g.POST("/devices/:id/reinstate", c.reinstateDevice, c.authn, c.checkCSRF)
 	g.GET("/search", c.search, c.authn)

@@ -27,6 +27,10 @@ type userRow struct {
 	// counties ticked; Sessions the user's live console sessions (admin).
 	Boxes    []countyBox
 	Sessions []userSession
+	// RoleBoxes are the county checkboxes of the admin's 修改角色 form
+	// (nil: no form, the admin's own row); RoleCode the role held.
+	RoleBoxes []countyBox
+	RoleCode  server.Role
 	// History is what administrators did to the account and its devices
 	// (the audit log's account entries; admin), newest first.
 	History []historyRow
@@ -116,6 +120,9 @@ func (c *Console) showUsersStatus(ec echo.Context, status int, extra map[string]
 		if admin && !u.Role.AllCounties() {
 			row.Boxes = c.countyBoxes(u.Counties)
 		}
+		if admin && u.Username != p.Username {
+			row.RoleBoxes, row.RoleCode = c.countyBoxes(u.Counties), u.Role
+		}
 		if admin {
 			row.History = c.accountHistory(history, u.Username, byUser[u.ID])
 			if mayUse(u.Role) {
@@ -135,7 +142,7 @@ func (c *Console) showUsersStatus(ec echo.Context, status int, extra map[string]
 	data := map[string]any{"Rows": rows, "Admin": admin, "NewBoxes": c.countyBoxes(nil),
 		"Roles":     []server.Role{server.RoleInspector, server.RoleCountyOffice, server.RoleCityOffice, server.RoleAdmin},
 		"RoleNames": roleNames, "Done": notice.Get("done"), "DoneUser": notice.Get("user")}
-	if name := notice.Get("user"); name != "" && (data["Done"] == "disabled" || data["Done"] == "counties") {
+	if name := notice.Get("user"); name != "" && (data["Done"] == "disabled" || data["Done"] == "counties" || data["Done"] == "role") {
 		// What the user's phones still owe, which the change holds back
 		// (the revocation's confirmation says it of one phone).
 		pending := 0
@@ -162,7 +169,7 @@ func (c *Console) showUsersStatus(ec echo.Context, status int, extra map[string]
 // them.
 var accountOperations = map[string]string{
 	"user_added": "添加用户", "password_reset": "重置密码", "password_changed": "本人修改密码", "user_disabled": "停用", "user_enabled": "启用",
-	"user_counties_set": "修改区县", "device_revoked": "吊销设备", "device_reinstated": "恢复设备",
+	"user_counties_set": "修改区县", "user_role_set": "修改角色", "device_revoked": "吊销设备", "device_reinstated": "恢复设备",
 	"console_session_revoked": "注销后台会话",
 }
 
@@ -194,6 +201,10 @@ func (c *Console) accountHistory(history map[string][]audit.Entry, username stri
 			switch field {
 			case "role":
 				shown = roleNames[server.Role(fmt.Sprint(v))]
+				var was string
+				if json.Unmarshal(ch.Old, &was) == nil && was != "" {
+					shown = roleNames[server.Role(was)] + " → " + shown
+				}
 			case "counties":
 				shown = c.countyNames(ch.New)
 				if old := c.countyNames(ch.Old); len(ch.Old) > 0 && string(ch.Old) != "null" {
@@ -285,19 +296,64 @@ func (c *Console) addUserRefused(ec echo.Context, err error) error {
 }
 
 func (c *Console) setCounties(ec echo.Context) error {
+	return c.setAccess(ec, "")
+}
+
+// setRole gives a user another role (the admin's 修改角色 form): working
+// in the counties ticked, or in every county for a city office or an
+// administrator, whatever is ticked. An administrator does not change
+// their own role here: the page would be gone from under them.
+func (c *Console) setRole(ec echo.Context) error {
+	role := server.Role(ec.FormValue("role"))
+	if err := role.Check(); err != nil {
+		return err
+	}
+	return c.setAccess(ec, role)
+}
+
+// setAccess sets the user's counties, and role unless it is "": audited
+// with what they replace, and told on the users page (with the photos
+// the user's phones still owe); the role and counties held, sent again,
+// change nothing.
+func (c *Console) setAccess(ec echo.Context, role server.Role) error {
 	if err := requireAdmin(ec); err != nil {
 		return err
 	}
-	counties := formCounties(ec)
-	var was []string
-	if u, _, err := c.d.Store.UserByUsername(ec.Request().Context(), ec.Param("username")); err == nil {
-		was = u.Counties
-	}
-	if err := c.d.Store.SetUserCounties(ec.Request().Context(), ec.Param("username"), counties); err != nil {
+	ctx := ec.Request().Context()
+	u, _, err := c.d.Store.UserByUsername(ctx, ec.Param("username"))
+	if err != nil {
 		return err
 	}
-	c.accountAction(ec, "user_counties_set", "user", ec.Param("username"), "counties", counties, "counties_was", was)
-	return redirectDone(ec, "/console/users", url.Values{"done": {"counties"}, "user": {ec.Param("username")}})
+	counties := formCounties(ec)
+	done := "counties"
+	if role != "" {
+		if u.Username == principalOf(ec).Username {
+			return server.Errorf(syncproto.CodeForbidden, "不能修改自己的角色，请由其他管理员修改")
+		}
+		if role.AllCounties() {
+			counties = nil // every county, whatever was ticked
+		}
+		done = "role"
+	}
+	role = cmp.Or(role, u.Role)
+	counties = slices.Compact(slices.Sorted(slices.Values(counties))) // as stored
+	if role == u.Role && slices.Equal(counties, u.Counties) {
+		return redirectDone(ec, "/console/users", url.Values{"done": {"unchanged"}, "user": {u.Username}})
+	}
+	if role == u.Role {
+		err = c.d.Store.SetUserCounties(ctx, u.Username, counties)
+	} else {
+		err = c.d.Store.SetUserRole(ctx, u.Username, role, counties)
+	}
+	if err != nil {
+		return err
+	}
+	if role == u.Role {
+		c.accountAction(ec, "user_counties_set", "user", u.Username, "counties", counties, "counties_was", u.Counties)
+	} else {
+		c.accountAction(ec, "user_role_set", "user", u.Username, "role", string(role), "role_was", string(u.Role), "counties", counties, "counties_was", u.Counties)
+	}
+	return redirectDone(ec, "/console/users", url.Values{"done": {done}, "user": {u.Username}})
 }
 
 // revokeDevice revokes a device once confirmed: the first POST shows

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -53,17 +54,33 @@ func setCounties(ctx context.Context, tx *sql.Tx, userID string, counties []stri
 // invalid_value (a role that sees every county), missing_field (no
 // county for a role that needs one).
 func (db *DB) SetUserCounties(ctx context.Context, username string, counties []string) error {
+	return db.setAccess(ctx, username, "", counties)
+}
+
+// SetUserRole gives a user another role with its counties (none for a
+// role that sees every county) and bumps their scope version. Errors:
+// not_found, invalid_value, missing_field.
+func (db *DB) SetUserRole(ctx context.Context, username string, role server.Role, counties []string) error {
+	if err := role.Check(); err != nil {
+		return err
+	}
+	return db.setAccess(ctx, username, role, counties)
+}
+
+// setAccess sets a user's role (role "": the one held) and counties.
+func (db *DB) setAccess(ctx context.Context, username string, role server.Role, counties []string) error {
 	return db.writeSQL(ctx, func(tx *sql.Tx) error {
-		var id, role string
-		if err := tx.QueryRowContext(ctx, `SELECT id, role FROM users WHERE username = ?`, username).Scan(&id, &role); errors.Is(err, sql.ErrNoRows) {
+		var id, held string
+		if err := tx.QueryRowContext(ctx, `SELECT id, role FROM users WHERE username = ?`, username).Scan(&id, &held); errors.Is(err, sql.ErrNoRows) {
 			return server.Errorf(syncproto.CodeNotFound, "用户 %s 不存在", username)
 		} else if err != nil {
 			return err
 		}
-		if err := server.Role(role).CheckCountiesChange(counties); err != nil {
-			return err
+		role = cmp.Or(role, server.Role(held))
+		if err := role.CheckCountiesChange(counties); err != nil {
+			return server.AtField(err, "counties")
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET scope_version = scope_version + 1 WHERE id = ?`, id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET role = ?, scope_version = scope_version + 1 WHERE id = ?`, string(role), id); err != nil {
 			return err
 		}
 		return setCounties(ctx, tx, id, counties)

@@ -18,6 +18,7 @@ import (
 var userCases = []testCase{
 	{"CreateAndLoad", testCreateUser},
 	{"Counties", testUserCounties},
+	{"Role", testUserRole},
 	{"DevicesByScope", testDevicesScope},
 }
 
@@ -113,6 +114,72 @@ func testUserCounties(t *testing.T, open Opener) {
 		t.Errorf("a city office's counties after nil: %v", got.Counties)
 	}
 	wantCode(t, e.st.SetUserCounties(e.ctx, "nobody", []string{xinfu}), syncproto.CodeNotFound, "counties of nobody")
+}
+
+// testUserRole: a user given another role has it, with the counties it
+// works in, at their next request (Principal), and their devices' scope
+// version moves on; a refusal changes nothing.
+func testUserRole(t *testing.T, open Opener) {
+	e := seeded(t, open)
+	u := e.user("wang", server.RoleInspector, xinfu)
+	d := e.signIn(u)
+	held := func() (*server.Principal, *server.User) {
+		t.Helper()
+		p, err := e.st.Principal(e.ctx, u.ID, d.p.DeviceID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _, err := e.st.UserByUsername(e.ctx, "wang")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p, got
+	}
+	_, before := held()
+	if err := e.st.SetUserRole(e.ctx, "wang", server.RoleCountyOffice, []string{dingxia, xinfu}); err != nil {
+		t.Fatal(err)
+	}
+	p, got := held()
+	if p.Role != server.RoleCountyOffice || got.Role != server.RoleCountyOffice || !slices.Equal(got.Counties, []string{xinfu, dingxia}) || !slices.Equal(p.Counties, got.Counties) {
+		t.Errorf("after county_office: principal %s %v, user %s %v", p.Role, p.Counties, got.Role, got.Counties)
+	}
+	if got.ScopeVersion <= before.ScopeVersion {
+		t.Errorf("scope version %d → %d: want it moved on", before.ScopeVersion, got.ScopeVersion)
+	}
+	for _, tc := range []struct {
+		role              server.Role
+		counties          []string
+		code, field, what string
+	}{
+		{server.RoleCityOffice, []string{xinfu}, syncproto.CodeInvalidValue, "counties", "counties for a city office"},
+		{server.RoleInspector, nil, syncproto.CodeMissingField, "counties", "an inspector without a county"},
+		{"boss", []string{xinfu}, syncproto.CodeInvalidValue, "role", "an unknown role"},
+		{"", []string{xinfu}, syncproto.CodeInvalidValue, "role", "no role"},
+		{server.RoleInspector, []string{"999999"}, syncproto.CodeInvalidValue, "", "an unknown county"},
+	} {
+		err := e.st.SetUserRole(e.ctx, "wang", tc.role, tc.counties)
+		wantCode(t, err, tc.code, tc.what)
+		if f := server.ErrorField(err); f != tc.field {
+			t.Errorf("%s: field %q, want %q", tc.what, f, tc.field)
+		}
+		if p2, got2 := held(); p2.Role != server.RoleCountyOffice || !slices.Equal(got2.Counties, got.Counties) || got2.ScopeVersion != got.ScopeVersion {
+			t.Errorf("%s: the user is now %s %v (scope %d): a refusal changed it", tc.what, got2.Role, got2.Counties, got2.ScopeVersion)
+		}
+	}
+	// A role that sees every county keeps no list.
+	if err := e.st.SetUserRole(e.ctx, "wang", server.RoleCityOffice, nil); err != nil {
+		t.Fatal(err)
+	}
+	if p, got := held(); p.Role != server.RoleCityOffice || len(got.Counties) != 0 || !p.Scope().All {
+		t.Errorf("after city_office: %s %v, scope %+v", got.Role, got.Counties, p.Scope())
+	}
+	if err := e.st.SetUserRole(e.ctx, "wang", server.RoleInspector, []string{yuanpin}); err != nil {
+		t.Fatal(err)
+	}
+	if p, got := held(); p.Role != server.RoleInspector || !slices.Equal(got.Counties, []string{yuanpin}) || p.Scope().All {
+		t.Errorf("back to inspector: %s %v, scope %+v", got.Role, got.Counties, p.Scope())
+	}
+	wantCode(t, e.st.SetUserRole(e.ctx, "nobody", server.RoleInspector, []string{xinfu}), syncproto.CodeNotFound, "the role of nobody")
 }
 
 func testDevicesScope(t *testing.T, open Opener) {
