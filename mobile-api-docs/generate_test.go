@@ -141,7 +141,7 @@ func entitySummary(e *server.Entity) string {
 	case !e.DeviceWritable:
 		s = append(s, "Written only by the server or an office; read-only for devices (`read_only_entity`).")
 	case e.DeviceDeletable && e.KeptOnce != "":
-		s = append(s, fmt.Sprintf("Devices create, update and delete it — until an office's act sets `%s`: from then on it is evidence of that act, and a device's delete is refused (`not_deletable`).", e.KeptOnce))
+		s = append(s, fmt.Sprintf("Devices create, update and delete it — until an office's act sets `%s`: from then on it is evidence of that act, a device's delete is refused (`not_deletable`), and so is a `status` of `draft` (`invalid_value`).", e.KeptOnce))
 	case e.DeviceDeletable:
 		s = append(s, "Devices create, update and delete it.")
 	default:

@@ -164,7 +164,8 @@ type Entity struct {
 	// KeptOnce names a server-owned field of a DeviceDeletable entity
 	// that an office's act sets (an inspection's reviewed_at): once it
 	// is set the record is evidence of that act, which devices no longer
-	// delete (not_deletable) — a returned inspection is corrected and
+	// delete (not_deletable) nor set back to a draft, which offices do not
+	// see (invalid_value) — a returned inspection is corrected and
 	// submitted again, not made to vanish with its review, its findings
 	// and a closed month's figures.
 	KeptOnce string

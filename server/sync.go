@@ -1057,6 +1057,13 @@ func (s *Syncer) checkUpdate(ctx context.Context, tx WriteTx, p *Principal, cur 
 		return Errorf(syncproto.CodeNotDeletable, "%s已经督查审核，审核记录和证据都要保留，设备不能删除；如需更正，请修改后重新提交", cur.Entity.Label)
 	case !l.allows(cur, vals, del) && (itself || !l.before(since, h)):
 		return l.refused(cur)
+	case !del && cur.Entity.KeptOnce != "" && cur.Text(cur.Entity.KeptOnce) != "" && string(vals["status"]) == `"draft"` &&
+		cur.State.Fields["status"].HLC.Compare(h) < 0:
+		// Nor set back to a draft, which offices do not see: a returned
+		// inspection left as one would drop out of the queue, the report
+		// and the overdue findings as a delete would. (A draft stamped
+		// before the status held loses to it: stale, not refused.)
+		return Errorf(syncproto.CodeInvalidValue, "%s已经督查审核（退回），只能修改后重新提交，不能改回草稿", cur.Entity.Label).At("status")
 	}
 	return nil
 }

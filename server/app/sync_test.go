@@ -1299,9 +1299,25 @@ func TestReviewedInspectionKept(t *testing.T) {
 			"item_key", "cover", "description", "裸土未覆盖", "severity", "minor", "status", "open"))), "applied")
 		wantStatus(t, apptest.Push(t, c, remove(c, syncproto.EntityInspection, insp)), kept)
 	}
-	// Back to a draft first, and the finding withdrawn in the same batch:
-	// the finding goes, the inspection stays.
-	wantStatus(t, apptest.Push(t, phone, apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields("status", "draft"))), "applied")
+	// Nor set back to a draft, which offices do not see: it would drop out
+	// of the queue, the report and the overdue findings as a delete would
+	// (office probe). The finding withdrawn with a delete of the
+	// inspection in the same batch: the finding goes, the inspection stays.
+	for _, c := range []*syncproto.Client{phone, other} {
+		r := apptest.Push(t, c, apptest.Mut(c, syncproto.EntityInspection, insp, apptest.Fields("status", "draft", "summary", "重来")))
+		wantStatus(t, r, "rejected/"+syncproto.CodeInvalidValue)
+		if r.Results[0].Field != "status" {
+			t.Errorf("back to a draft: field %q, want status", r.Results[0].Field)
+		}
+	}
+	// A draft stamped before the return, sent late: it loses to the
+	// status held, as any older write does, and the rest of the change
+	// is taken.
+	early := apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields("status", "draft", "lon", 112.7341))
+	early.HLC = syncproto.HLC{Wall: time.Now().Add(-time.Hour).UnixMilli(), Node: phone.DeviceID}.String()
+	if r := apptest.Push(t, phone, early).Results[0]; r.Status != "applied" || !slices.Equal(r.LostFields, []string{"status"}) {
+		t.Errorf("an early draft with a new field: %s %s %v, want applied with status lost", r.Status, r.Code, r.LostFields)
+	}
 	wantStatus(t, apptest.Push(t, phone, remove(phone, syncproto.EntityFinding, finding), remove(phone, syncproto.EntityInspection, insp)), "applied", kept)
 	r, err := srv.App.DB.Get(ctx, syncproto.EntityInspection, insp)
 	if err != nil || r == nil || r.State.IsDeleted() || r.Text("reviewed_at") == "" {
