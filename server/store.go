@@ -248,7 +248,8 @@ type ConsoleSessionStore interface {
 	ConsoleSessions(ctx context.Context, username string, idle time.Duration, now time.Time) ([]*ConsoleSession, error)
 	// SetUserDisabled disables or enables a user. Disabling revokes the
 	// user's console sessions and ends every device session (tokens stop
-	// working and stay stopped after enabling). Errors: not_found.
+	// working and stay stopped after enabling). Errors: not_found,
+	// conflict (the last enabled administrator disabled).
 	SetUserDisabled(ctx context.Context, username string, disabled bool) error
 	// SetUserPassword replaces a user's password hash and, like
 	// disabling, ends their console and device sessions. Errors:
@@ -319,12 +320,14 @@ type AccountStore interface {
 	// version (their devices' cursors become resync_required). Errors:
 	// not_found, invalid_value (an unknown county).
 	SetUserCounties(ctx context.Context, username string, counties []string) error
-	// SetUserRole gives a user another role, with the counties it works
-	// in (none for a role that sees every county), and bumps their scope
-	// version as SetUserCounties does. Errors: not_found, invalid_value
-	// (an unknown role or county; counties for a role that sees every
-	// county), missing_field (no county for a role that needs one).
-	SetUserRole(ctx context.Context, username string, role Role, counties []string) error
+	// SetUserAccess gives a user a role (role "": the one held) with the
+	// counties it works in (none for a role that sees every county),
+	// bumps their scope version as SetUserCounties does, and returns the
+	// user as they were (their role and counties). Errors: not_found,
+	// invalid_value (an unknown role or county; counties for a role that
+	// sees every county), missing_field (no county for a role that needs
+	// one), conflict (the last enabled administrator).
+	SetUserAccess(ctx context.Context, username string, role Role, counties []string) (was *User, err error)
 	// Devices lists the devices whose users work in scope, with their sync
 	// health, by username and then first sign-in.
 	Devices(ctx context.Context, scope Scope) ([]*Device, error)

@@ -37,6 +37,7 @@ import (
 	"github.com/xinzhou-eco/fieldsync/server/auth"
 	"github.com/xinzhou-eco/fieldsync/server/postgres"
 	"github.com/xinzhou-eco/fieldsync/server/sqlite"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
 func main() {
@@ -437,24 +438,17 @@ func userDisableCmd(c *command, disable bool) {
 			return err
 		}
 		return c.withStore(ctx, func(a *app.App) error {
-			users, err := a.DB.Users(ctx)
+			u, _, err := a.DB.UserByUsername(ctx, name)
 			if err != nil {
-				return err
+				return noUser(err, name)
 			}
-			i := slices.IndexFunc(users, func(u *server.User) bool { return u.Username == name })
-			switch {
-			case i < 0:
-				break // SetUserDisabled says not_found
-			case users[i].Disabled == disable:
+			name = u.Username // as stored, whatever the letter case typed
+			if u.Disabled == disable {
 				fmt.Fprintf(c.stdout, "%s is %s already: nothing changed\n", name, map[bool]string{true: "disabled", false: "enabled"}[disable])
 				return nil
-			case disable && users[i].Role == server.RoleAdmin && !slices.ContainsFunc(users, func(u *server.User) bool {
-				return u.Role == server.RoleAdmin && !u.Disabled && u.Username != name
-			}):
-				// As the console refuses an administrator disabling
-				// themselves: nobody would be left to enable anyone.
-				return fmt.Errorf("%s is the only enabled admin: add another admin first (fieldsync user add --role admin), or nobody can manage accounts in the console", name)
 			}
+			// The last enabled admin is refused by the store (conflict):
+			// nobody would be left to manage accounts in the console.
 			if err := a.DB.SetUserDisabled(ctx, name, disable); err != nil {
 				return err
 			}
@@ -492,6 +486,11 @@ func userPasswdCmd(c *command) {
 			password, generated = strings.TrimSuffix(password, "\r"), false
 		}
 		return c.withStore(ctx, func(a *app.App) error {
+			u, _, err := a.DB.UserByUsername(ctx, name)
+			if err != nil {
+				return noUser(err, name)
+			}
+			name = u.Username // as stored, whatever the letter case typed
 			hash, err := auth.HashPassword(password, c.cfg.BcryptCost)
 			if err != nil {
 				return err
@@ -524,7 +523,7 @@ func userScopeCmd(c *command) {
 		return c.withStore(ctx, func(a *app.App) error {
 			u, _, err := a.DB.UserByUsername(ctx, name)
 			if err != nil {
-				return err
+				return noUser(err, name)
 			}
 			if u.Role.AllCounties() {
 				return fmt.Errorf("%s has role %s: it sees every county, and counties cannot limit that (make a county_office account for a limited view, or give it that role: fieldsync user role)", u.Username, u.Role)
@@ -554,7 +553,7 @@ func userRoleCmd(c *command) {
 		return c.withStore(ctx, func(a *app.App) error {
 			u, _, err := a.DB.UserByUsername(ctx, name)
 			if err != nil {
-				return err
+				return noUser(err, name)
 			}
 			switch {
 			case r.AllCounties() && len(counties) > 0:
@@ -577,22 +576,20 @@ func userRoleCmd(c *command) {
 func (c *command) setAccess(ctx context.Context, a *app.App, u *server.User, role server.Role, counties []string) error {
 	want := slices.Sorted(slices.Values(counties))
 	want = slices.Compact(want)
-	if role == u.Role && slices.Equal(want, u.Counties) {
+	if role == u.Role && (role.AllCounties() && len(want) == 0 || slices.Equal(want, u.Counties)) {
 		fmt.Fprintf(c.stdout, "nothing changed: %s already has role %s and works in %s\n", u.Username, u.Role, where(u.Counties))
 		return nil
 	}
-	var err error
-	act := server.AccountAction{Entity: "user", RecordID: u.Username, Set: map[string]any{}, Was: map[string]any{"counties": u.Counties}}
-	if role == u.Role {
-		act.Action = "user_counties_set"
-		err = a.DB.SetUserCounties(ctx, u.Username, counties)
-	} else {
-		act.Action = "user_role_set"
-		act.Set["role"], act.Was["role"] = string(role), string(u.Role)
-		err = a.DB.SetUserRole(ctx, u.Username, role, counties)
-	}
+	was, err := a.DB.SetUserAccess(ctx, u.Username, role, counties)
 	if err != nil {
 		return err
+	}
+	act := server.AccountAction{Entity: "user", RecordID: u.Username, Set: map[string]any{}, Was: map[string]any{"counties": was.Counties}}
+	if was.Role == role {
+		act.Action = "user_counties_set"
+	} else {
+		act.Action = "user_role_set"
+		act.Set["role"], act.Was["role"] = string(role), string(was.Role)
 	}
 	// What is stored (each county once), not what was typed.
 	now := want
@@ -601,13 +598,17 @@ func (c *command) setAccess(ctx context.Context, a *app.App, u *server.User, rol
 	}
 	act.Set["counties"] = now
 	c.audited(ctx, a, act)
-	if role == u.Role {
-		fmt.Fprintf(c.stdout, "%s now works in %s; its devices are told to resync\n", u.Username, where(now))
+	resync := "; its devices are told to resync"
+	if role.AllCounties() && was.Role.AllCounties() || !role.AllCounties() && !was.Role.AllCounties() && slices.Equal(now, was.Counties) {
+		resync = "; what its devices see is the same, and they are not told to resync"
+	}
+	if was.Role == role {
+		fmt.Fprintf(c.stdout, "%s now works in %s%s\n", u.Username, where(now), resync)
 	} else {
-		fmt.Fprintf(c.stdout, "%s now has role %s (was %s) and works in %s; its devices are told to resync\n", u.Username, role, u.Role, where(now))
+		fmt.Fprintf(c.stdout, "%s now has role %s (was %s) and works in %s%s\n", u.Username, role, was.Role, where(now), resync)
 	}
 	var gone []string
-	for _, ct := range u.Counties {
+	for _, ct := range was.Counties {
 		if !role.AllCounties() && !slices.Contains(now, ct) {
 			gone = append(gone, ct)
 		}
@@ -616,6 +617,15 @@ func (c *command) setAccess(ctx context.Context, a *app.App, u *server.User, rol
 		c.owed(ctx, a, u.Username, "those of "+strings.Join(gone, ",")+", no longer the user's, are refused (out_of_scope) and kept on the phone, to be sent again (reapply) if the county is given back")
 	}
 	return nil
+}
+
+// noUser says which user was not found (the store's not_found names
+// none); other errors as they are.
+func noUser(err error, name string) error {
+	if server.ErrorCode(err) == syncproto.CodeNotFound {
+		return fmt.Errorf("no user %q (fieldsync user list names them)", name)
+	}
+	return err
 }
 
 // where names counties as the commands print them: every county for none

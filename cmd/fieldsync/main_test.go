@@ -176,10 +176,13 @@ func TestUserAndDeviceCommands(t *testing.T) {
 	// enabled admin is not disabled (nobody would be left to enable
 	// anyone), as the console refuses an admin disabling themselves
 	// (admin probe).
-	if code, out, _ = run(t, "user", "disable", "wang", "--data", dir); code != 0 || !strings.Contains(out, "disabled already: nothing changed") {
-		t.Errorf("disabling a disabled user: %d %q", code, out)
+	if code, out, _ = run(t, "user", "disable", "WANG", "--data", dir); code != 0 || !strings.Contains(out, "wang is disabled already: nothing changed") {
+		t.Errorf("disabling a disabled user (named in capitals): %d %q", code, out)
 	}
-	if code, _, errs = run(t, "user", "disable", "boss", "--data", dir); code != 1 || !strings.Contains(errs, "only enabled admin") {
+	if code, _, errs = run(t, "user", "disable", "nosuch", "--data", dir); code != 1 || !strings.Contains(errs, `no user "nosuch"`) {
+		t.Errorf("disabling nobody: %d %q, want the name said", code, errs)
+	}
+	if code, _, errs = run(t, "user", "disable", "boss", "--data", dir); code != 1 || !strings.Contains(errs, "最后一个可用的管理员") {
 		t.Errorf("disabling the only admin: %d %q, want refused", code, errs)
 	}
 	// A forgotten password is reset here too: a new one printed (or a

@@ -33,16 +33,24 @@ func (c *Console) setDisabled(ec echo.Context, disabled bool) error {
 	if err := requireAdmin(ec); err != nil {
 		return err
 	}
-	name := ec.Param("username")
+	u, _, err := c.d.Store.UserByUsername(ec.Request().Context(), ec.Param("username"))
+	if err != nil {
+		return err
+	}
+	name := u.Username // as stored, whatever the letter case of the URL
 	if disabled && name == principalOf(ec).Username {
 		return server.Errorf(syncproto.CodeInvalidValue, "不能停用自己的账号")
-	}
-	if err := c.d.Store.SetUserDisabled(ec.Request().Context(), name, disabled); err != nil {
-		return err
 	}
 	done := "enabled"
 	if disabled {
 		done = "disabled"
+	}
+	if u.Disabled == disabled {
+		// Sent twice (a double click, a second tab): said, not audited again.
+		return redirectDone(ec, "/console/users", url.Values{"done": {"was-" + done}, "user": {name}})
+	}
+	if err := c.d.Store.SetUserDisabled(ec.Request().Context(), name, disabled); err != nil {
+		return err
 	}
 	c.accountAction(ec, "user_"+done, "user", name)
 	return redirectDone(ec, "/console/users", url.Values{"done": {done}, "user": {name}})
@@ -55,7 +63,11 @@ func (c *Console) resetPassword(ec echo.Context) error {
 	if err := requireAdmin(ec); err != nil {
 		return err
 	}
-	name := ec.Param("username")
+	u, _, err := c.d.Store.UserByUsername(ec.Request().Context(), ec.Param("username"))
+	if err != nil {
+		return err
+	}
+	name := u.Username // as stored, whatever the letter case of the URL
 	password := ec.FormValue("password")
 	if password == "" {
 		password = auth.NewPassword()

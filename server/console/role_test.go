@@ -120,7 +120,34 @@ func TestRoleChange(t *testing.T) {
 	if st, _ := promoted.get("/console/queue"); st != http.StatusForbidden && st != http.StatusUnauthorized {
 		t.Errorf("the console session of a user made an inspector: %d, want refused", st)
 	}
-	if h := history(); !strings.Contains(h, "账号操作记录（3）") || !strings.Contains(h, "角色 市级督查 → 巡查员") {
+	if h := history(); !strings.Contains(h, "账号操作记录（3）") || !strings.Contains(h, "修改角色，区县 全部区县 → 忻府区，角色 市级督查 → 巡查员") {
 		t.Errorf("the history after three changes:\n%s", h)
+	}
+	// A change of the role alone says no change of counties.
+	if st, _ := role(admin, apptest.Inspector, url.Values{"role": {"county_office"}, "counties": {apptest.Xinfu}}); st != http.StatusOK {
+		t.Fatalf("to county office again: %d", st)
+	}
+	if h := history(); !strings.Contains(h, "修改角色，区县 忻府区，角色 巡查员 → 区县督查") {
+		t.Errorf("a change of role alone:\n%s", h)
+	}
+	// The city office's form sent as shown (its role, whatever it lists):
+	// nothing changed.
+	if st, page := role(admin, apptest.CityOffice, url.Values{"role": {"city_office"}, "counties": {apptest.Xinfu, apptest.Ningwu}}); st != http.StatusOK || !strings.Contains(page, "未作修改") {
+		t.Errorf("the city office's role sent again: %d", st)
+	}
+
+	// Disabled twice (a double click, a second tab), by the name in
+	// another letter case: done once, in the history once.
+	for i := range 2 {
+		st, page := admin.post("/console/users/"+strings.ToUpper(apptest.Inspector)+"/disable", url.Values{"csrf": {csrf(t, mustGet(t, admin, "/console/users"))}})
+		if st != http.StatusOK || i == 1 && !strings.Contains(page, "用户 "+apptest.Inspector+" 已是停用状态，未作修改") {
+			t.Fatalf("disable by the name in capitals (%d): %d", i+1, st)
+		}
+	}
+	if h := history(); !strings.Contains(h, "账号操作记录（5）") || !strings.Contains(h, "已停用") {
+		t.Errorf("disabled twice:\n%s", h)
+	}
+	if page := mustGet(t, admin, "/console/users"); strings.Contains(page, "已是停用状态") {
+		t.Error("the notice of a repeated disable is shown again on the next visit")
 	}
 }

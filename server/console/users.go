@@ -206,8 +206,10 @@ func (c *Console) accountHistory(history map[string][]audit.Entry, username stri
 					shown = roleNames[server.Role(was)] + " → " + shown
 				}
 			case "counties":
+				// What it replaced, where the entry says (a change's, not
+				// an addition's): none was every county.
 				shown = c.countyNames(ch.New)
-				if old := c.countyNames(ch.Old); len(ch.Old) > 0 && string(ch.Old) != "null" {
+				if old := c.countyNames(ch.Old); len(ch.Old) > 0 && old != shown && (string(ch.Old) != "null" || op != "user_counties_set" && op != "user_added") {
 					shown = old + " → " + shown
 				}
 			}
@@ -304,6 +306,9 @@ func (c *Console) setCounties(ec echo.Context) error {
 // administrator, whatever is ticked. An administrator does not change
 // their own role here: the page would be gone from under them.
 func (c *Console) setRole(ec echo.Context) error {
+	if err := requireAdmin(ec); err != nil {
+		return err
+	}
 	role := server.Role(ec.FormValue("role"))
 	if err := role.Check(); err != nil {
 		return err
@@ -312,9 +317,9 @@ func (c *Console) setRole(ec echo.Context) error {
 }
 
 // setAccess sets the user's counties, and role unless it is "": audited
-// with what they replace, and told on the users page (with the photos
-// the user's phones still owe); the role and counties held, sent again,
-// change nothing.
+// with what they replaced (as the store read it in the change), and told
+// on the users page (with the photos the user's phones still owe); the
+// role and counties held, sent again, change nothing.
 func (c *Console) setAccess(ec echo.Context, role server.Role) error {
 	if err := requireAdmin(ec); err != nil {
 		return err
@@ -325,7 +330,6 @@ func (c *Console) setAccess(ec echo.Context, role server.Role) error {
 		return err
 	}
 	counties := formCounties(ec)
-	done := "counties"
 	if role != "" {
 		if u.Username == principalOf(ec).Username {
 			return server.Errorf(syncproto.CodeForbidden, "不能修改自己的角色，请由其他管理员修改")
@@ -333,27 +337,31 @@ func (c *Console) setAccess(ec echo.Context, role server.Role) error {
 		if role.AllCounties() {
 			counties = nil // every county, whatever was ticked
 		}
-		done = "role"
 	}
-	role = cmp.Or(role, u.Role)
+	want := cmp.Or(role, u.Role)
 	counties = slices.Compact(slices.Sorted(slices.Values(counties))) // as stored
-	if role == u.Role && slices.Equal(counties, u.Counties) {
+	if sameAccess(u, want, counties) {
 		return redirectDone(ec, "/console/users", url.Values{"done": {"unchanged"}, "user": {u.Username}})
 	}
-	if role == u.Role {
-		err = c.d.Store.SetUserCounties(ctx, u.Username, counties)
-	} else {
-		err = c.d.Store.SetUserRole(ctx, u.Username, role, counties)
-	}
+	was, err := c.d.Store.SetUserAccess(ctx, u.Username, role, counties)
 	if err != nil {
 		return err
 	}
-	if role == u.Role {
-		c.accountAction(ec, "user_counties_set", "user", u.Username, "counties", counties, "counties_was", u.Counties)
-	} else {
-		c.accountAction(ec, "user_role_set", "user", u.Username, "role", string(role), "role_was", string(u.Role), "counties", counties, "counties_was", u.Counties)
+	switch {
+	case sameAccess(was, want, counties): // another administrator made the same change first
+		return redirectDone(ec, "/console/users", url.Values{"done": {"unchanged"}, "user": {u.Username}})
+	case was.Role == want:
+		c.accountAction(ec, "user_counties_set", "user", u.Username, "counties", counties, "counties_was", was.Counties)
+		return redirectDone(ec, "/console/users", url.Values{"done": {"counties"}, "user": {u.Username}})
 	}
-	return redirectDone(ec, "/console/users", url.Values{"done": {done}, "user": {u.Username}})
+	c.accountAction(ec, "user_role_set", "user", u.Username, "role", string(want), "role_was", string(was.Role), "counties", counties, "counties_was", was.Counties)
+	return redirectDone(ec, "/console/users", url.Values{"done": {"role"}, "user": {u.Username}})
+}
+
+// sameAccess reports whether u already has the role and the counties
+// (none said for a role that sees every county: whatever list it holds).
+func sameAccess(u *server.User, role server.Role, counties []string) bool {
+	return role == u.Role && (role.AllCounties() && len(counties) == 0 || slices.Equal(counties, u.Counties))
 }
 
 // revokeDevice revokes a device once confirmed: the first POST shows

@@ -52,49 +52,119 @@ func setCounties(ctx context.Context, tx pgx.Tx, userID string, counties []strin
 // SetUserCounties replaces a user's counties and bumps their scope version,
 // so devices holding old cursors are told to resync. Errors: not_found,
 // invalid_value (a role that sees every county), missing_field (no
-// county for a role that needs one).
+// county for a role that needs one), conflict (keepAnAdmin).
 func (db *DB) SetUserCounties(ctx context.Context, username string, counties []string) error {
-	return db.setAccess(ctx, username, "", counties)
+	_, err := db.SetUserAccess(ctx, username, "", counties)
+	return err
 }
 
-// SetUserRole gives a user another role with its counties (none for a
-// role that sees every county) and bumps their scope version. Errors:
-// not_found, invalid_value, missing_field.
-func (db *DB) SetUserRole(ctx context.Context, username string, role server.Role, counties []string) error {
-	if err := role.Check(); err != nil {
-		return err
+// SetUserAccess gives a user a role (role "": the one held) and counties
+// (none for a role that sees every county), bumps their scope version,
+// and returns the user as they were. Errors: not_found, invalid_value,
+// missing_field, conflict (the last administrator).
+func (db *DB) SetUserAccess(ctx context.Context, username string, role server.Role, counties []string) (was *server.User, err error) {
+	if role != "" {
+		if err := role.Check(); err != nil {
+			return nil, err
+		}
 	}
-	return db.setAccess(ctx, username, role, counties)
-}
-
-// setAccess sets a user's role (role "": the one held) and counties.
-func (db *DB) setAccess(ctx context.Context, username string, role server.Role, counties []string) error {
-	return db.writeSQL(ctx, func(tx pgx.Tx) error {
-		var id, held string
-		if err := queryRow(ctx, tx, `SELECT id, role FROM users WHERE username = ? FOR UPDATE`, username).Scan(&id, &held); errors.Is(err, pgx.ErrNoRows) {
-			return server.Errorf(syncproto.CodeNotFound, "用户 %s 不存在", username)
-		} else if err != nil {
+	err = db.writeSQL(ctx, func(tx pgx.Tx) error {
+		// Every administrator's row first, in one order: two changes of
+		// two administrators at once see each other's (keepAnAdmin), and
+		// neither waits for a row the other holds.
+		if _, err := exec(ctx, tx, `SELECT id FROM users WHERE role = 'admin' ORDER BY id FOR UPDATE`); err != nil {
 			return err
 		}
-		role = cmp.Or(role, server.Role(held))
+		id, err := userID(ctx, tx, username)
+		if err != nil {
+			return err
+		}
+		was = &server.User{ID: id}
+		var held string
+		if err := queryRow(ctx, tx, `SELECT username, role FROM users WHERE id = ? FOR UPDATE`, id).Scan(&was.Username, &held); err != nil {
+			return err
+		}
+		was.Role = server.Role(held)
+		if was.Counties, err = userCounties(ctx, tx, id); err != nil {
+			return err
+		}
+		role = cmp.Or(role, was.Role)
 		if err := role.CheckCountiesChange(counties); err != nil {
 			return server.AtField(err, "counties")
+		}
+		if was.Role == server.RoleAdmin && role != server.RoleAdmin {
+			if err := keepAnAdmin(ctx, tx, id); err != nil {
+				return err
+			}
 		}
 		if _, err := exec(ctx, tx, `UPDATE users SET role = ?, scope_version = scope_version + 1 WHERE id = ?`, string(role), id); err != nil {
 			return err
 		}
 		return setCounties(ctx, tx, id, counties)
 	})
+	if err != nil {
+		return nil, err
+	}
+	return was, nil
+}
+
+// userCounties lists a user's counties, sorted.
+func userCounties(ctx context.Context, tx pgx.Tx, id string) ([]string, error) {
+	rows, err := query(ctx, tx, `SELECT county FROM user_counties WHERE user_id = ? ORDER BY county`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// keepAnAdmin refuses to take the administrator id away (another role,
+// disabled) when no other enabled administrator is left: no one could
+// then manage users in the console. Errors: conflict.
+func keepAnAdmin(ctx context.Context, tx pgx.Tx, id string) error {
+	var others int
+	if err := queryRow(ctx, tx, `SELECT count(*) FROM users WHERE role = 'admin' AND NOT disabled AND id <> ?`, id).Scan(&others); err != nil {
+		return err
+	}
+	if others == 0 {
+		return server.Errorf(syncproto.CodeConflict, "这是最后一个可用的管理员账号，改了角色或停用后就没有人能管理用户；请先添加或启用另一个管理员")
+	}
+	return nil
 }
 
 // SetUserDisabled disables or enables a user. Disabling also revokes the
 // user's console sessions and ends every device session, so their tokens
-// stay void after the user is enabled again. Errors: not_found.
+// stay void after the user is enabled again. Errors: not_found, conflict
+// (the last administrator).
 func (db *DB) SetUserDisabled(ctx context.Context, username string, disabled bool) error {
 	return db.writeSQL(ctx, func(tx pgx.Tx) error {
+		// Every administrator's row first, in one order: two changes of
+		// two administrators at once see each other's (keepAnAdmin), and
+		// neither waits for a row the other holds.
+		if _, err := exec(ctx, tx, `SELECT id FROM users WHERE role = 'admin' ORDER BY id FOR UPDATE`); err != nil {
+			return err
+		}
 		id, err := userID(ctx, tx, username)
 		if err != nil {
 			return err
+		}
+		var role string
+		var was bool
+		if err := queryRow(ctx, tx, `SELECT role, disabled FROM users WHERE id = ?`, id).Scan(&role, &was); err != nil {
+			return err
+		}
+		if disabled && !was && server.Role(role) == server.RoleAdmin {
+			if err := keepAnAdmin(ctx, tx, id); err != nil {
+				return err
+			}
 		}
 		if _, err := exec(ctx, tx, `UPDATE users SET disabled = ? WHERE id = ?`, disabled, id); err != nil {
 			return err

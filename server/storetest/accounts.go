@@ -135,8 +135,12 @@ func testUserRole(t *testing.T, open Opener) {
 		}
 		return p, got
 	}
+	setRole := func(username string, role server.Role, counties []string) error {
+		_, err := e.st.SetUserAccess(e.ctx, username, role, counties)
+		return err
+	}
 	_, before := held()
-	if err := e.st.SetUserRole(e.ctx, "wang", server.RoleCountyOffice, []string{dingxia, xinfu}); err != nil {
+	if err := setRole("wang", server.RoleCountyOffice, []string{dingxia, xinfu}); err != nil {
 		t.Fatal(err)
 	}
 	p, got := held()
@@ -154,10 +158,9 @@ func testUserRole(t *testing.T, open Opener) {
 		{server.RoleCityOffice, []string{xinfu}, syncproto.CodeInvalidValue, "counties", "counties for a city office"},
 		{server.RoleInspector, nil, syncproto.CodeMissingField, "counties", "an inspector without a county"},
 		{"boss", []string{xinfu}, syncproto.CodeInvalidValue, "role", "an unknown role"},
-		{"", []string{xinfu}, syncproto.CodeInvalidValue, "role", "no role"},
 		{server.RoleInspector, []string{"999999"}, syncproto.CodeInvalidValue, "", "an unknown county"},
 	} {
-		err := e.st.SetUserRole(e.ctx, "wang", tc.role, tc.counties)
+		err := setRole("wang", tc.role, tc.counties)
 		wantCode(t, err, tc.code, tc.what)
 		if f := server.ErrorField(err); f != tc.field {
 			t.Errorf("%s: field %q, want %q", tc.what, f, tc.field)
@@ -167,19 +170,80 @@ func testUserRole(t *testing.T, open Opener) {
 		}
 	}
 	// A role that sees every county keeps no list.
-	if err := e.st.SetUserRole(e.ctx, "wang", server.RoleCityOffice, nil); err != nil {
+	if err := setRole("wang", server.RoleCityOffice, nil); err != nil {
 		t.Fatal(err)
 	}
 	if p, got := held(); p.Role != server.RoleCityOffice || len(got.Counties) != 0 || !p.Scope().All {
 		t.Errorf("after city_office: %s %v, scope %+v", got.Role, got.Counties, p.Scope())
 	}
-	if err := e.st.SetUserRole(e.ctx, "wang", server.RoleInspector, []string{yuanpin}); err != nil {
+	if err := setRole("wang", server.RoleInspector, []string{yuanpin}); err != nil {
 		t.Fatal(err)
 	}
 	if p, got := held(); p.Role != server.RoleInspector || !slices.Equal(got.Counties, []string{yuanpin}) || p.Scope().All {
 		t.Errorf("back to inspector: %s %v, scope %+v", got.Role, got.Counties, p.Scope())
 	}
-	wantCode(t, e.st.SetUserRole(e.ctx, "nobody", server.RoleInspector, []string{xinfu}), syncproto.CodeNotFound, "the role of nobody")
+	wantCode(t, setRole("nobody", server.RoleInspector, []string{xinfu}), syncproto.CodeNotFound, "the role of nobody")
+	// The user as they were, read in the change (two administrators'
+	// changes at once each say what theirs replaced); "" keeps the role;
+	// the name in another letter case finds the user, as sign-in does.
+	was, err := e.st.SetUserAccess(e.ctx, "WANG", "", []string{dingxia})
+	if err != nil || was.Username != "wang" || was.Role != server.RoleInspector || !slices.Equal(was.Counties, []string{yuanpin}) {
+		t.Errorf("SetUserAccess(WANG) was %+v %v, want wang, an inspector in %s", was, err, yuanpin)
+	}
+	if p, got := held(); p.Role != server.RoleInspector || !slices.Equal(got.Counties, []string{dingxia}) {
+		t.Errorf("after counties alone: %s %v", got.Role, got.Counties)
+	}
+	// The last enabled administrator keeps the role and stays enabled:
+	// no one could manage users otherwise.
+	e.user("boss", server.RoleAdmin)
+	wantCode(t, setRole("boss", server.RoleCityOffice, nil), syncproto.CodeConflict, "the last administrator made a city office")
+	wantCode(t, e.st.SetUserDisabled(e.ctx, "boss", true), syncproto.CodeConflict, "the last administrator disabled")
+	if err := setRole("wang", server.RoleAdmin, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.SetUserDisabled(e.ctx, "Boss", true); err != nil {
+		t.Errorf("an administrator disabled beside another (by the name in another case): %v", err)
+	}
+	wantCode(t, setRole("wang", server.RoleInspector, []string{xinfu}), syncproto.CodeConflict, "the last enabled administrator made an inspector")
+	wantCode(t, e.st.SetUserDisabled(e.ctx, "wang", true), syncproto.CodeConflict, "the last enabled administrator disabled")
+	if err := e.st.SetUserDisabled(e.ctx, "boss", false); err != nil {
+		t.Fatal(err)
+	}
+	if err := setRole("wang", server.RoleInspector, []string{xinfu}); err != nil {
+		t.Errorf("an administrator made an inspector beside another: %v", err)
+	}
+	// Two administrators taking each other's role, or disabling each
+	// other, at the same moment: one of them stays (admin probe).
+	old := []string{"boss"}
+	for round := range 6 {
+		a, b := fmt.Sprintf("a%d", round), fmt.Sprintf("b%d", round)
+		e.user(a, server.RoleAdmin)
+		e.user(b, server.RoleAdmin)
+		for _, name := range old { // a and b the only administrators
+			if err := e.st.SetUserDisabled(e.ctx, name, true); err != nil {
+				t.Fatal(err)
+			}
+		}
+		old = []string{a, b}
+		change := func(name string) error {
+			if round%2 == 0 {
+				return setRole(name, server.RoleCountyOffice, []string{xinfu})
+			}
+			return e.st.SetUserDisabled(e.ctx, name, true)
+		}
+		errs := make(chan error, 2)
+		go func() { errs <- change(a) }()
+		go func() { errs <- change(b) }()
+		e1, e2 := <-errs, <-errs
+		if e1 == nil && e2 == nil {
+			t.Errorf("round %d: both administrators lost the role or were disabled at once", round)
+		}
+		for _, err := range []error{e1, e2} {
+			if err != nil && code(t, err) != syncproto.CodeConflict {
+				t.Errorf("round %d: %v, want conflict", round, err)
+			}
+		}
+	}
 }
 
 func testDevicesScope(t *testing.T, open Opener) {
