@@ -208,9 +208,15 @@ func inspectionEvidence(ctx context.Context, find finder, insp *StoredRecord) ([
 // forms: InspectionVersion, FindingVersion), which a photo arriving or
 // flagged after the page was read changes too. Seq 0 is not checked;
 // negative is a request that said none (ErrNoVersion).
+//
+// EvidenceSeq (the API's evidence_seq) is the highest Seq among the
+// record and its evidence as the office read them, checked beside Seq:
+// a photo added, uploaded or flagged since has a higher one. 0 is not
+// checked.
 type Seen struct {
-	Seq      int64
-	Evidence bool
+	Seq         int64
+	Evidence    bool
+	EvidenceSeq int64
 }
 
 // changed reports whether r, with evidence (r among them), is no longer
@@ -220,7 +226,7 @@ func (s Seen) changed(r *StoredRecord, evidence []*StoredRecord) bool {
 	if s.Evidence {
 		v = version(evidence)
 	}
-	return s.Seq != 0 && v != s.Seq
+	return s.Seq != 0 && v != s.Seq || s.EvidenceSeq != 0 && version(evidence) > s.EvidenceSeq
 }
 
 // version is the version of a decision's evidence: the highest Seq among

@@ -138,13 +138,13 @@ func New(syncer *server.Syncer, au *auth.Service, st server.Store, log *slog.Log
 	// refused for it is in the device's sync health too (pushRefusals).
 	v1.POST("/sync/push", a.push, authn, a.pushRefusals, push, device, a.pushes.admit) // a turn before the body is read
 	v1.POST("/inspections/:id/review", decide(a, "检查记录", func(ctx context.Context, p *server.Principal, id string, r ReviewRequest) (*syncproto.Change, error) {
-		return syncer.Review(ctx, p, id, r.Decision, r.Comment, server.Seen{Seq: r.Seq})
+		return syncer.Review(ctx, p, id, r.Decision, r.Comment, r.seen())
 	}), small, authn, office)
 	v1.POST("/findings/:id/verify", decide(a, "问题记录", func(ctx context.Context, p *server.Principal, id string, r VerifyRequest) (*syncproto.Change, error) {
-		return syncer.VerifyFinding(ctx, p, id, r.Decision, r.Comment, r.Deadline, server.Seen{Seq: r.Seq})
+		return syncer.VerifyFinding(ctx, p, id, r.Decision, r.Comment, r.Deadline, r.seen())
 	}), small, authn, office)
 	v1.POST("/vehicle-checks/:id/void", decide(a, "路检记录", func(ctx context.Context, p *server.Principal, id string, r ReviewRequest) (*syncproto.Change, error) {
-		return syncer.VoidVehicleCheck(ctx, p, id, r.Decision, r.Comment, server.Seen{Seq: r.Seq})
+		return syncer.VoidVehicleCheck(ctx, p, id, r.Decision, r.Comment, r.seen())
 	}), small, authn, office)
 	v1.GET("/conflicts", a.conflicts, authn, office)
 	v1.GET("/devices", a.devices, authn, office)
@@ -370,9 +370,13 @@ type ReviewRequest struct {
 	// Seq, if set, is the record's seq as the office read it: if the
 	// record has changed since, 409 conflict and nothing is done.
 	Seq int64 `json:"seq"`
+	// EvidenceSeq, if set, is the highest seq among the records the
+	// decision weighs as the office read them (server.Seen.Evidence): if
+	// any changed since, or one was added, 409 conflict.
+	EvidenceSeq int64 `json:"evidence_seq"`
 }
 
-func (r ReviewRequest) seen() int64 { return r.Seq }
+func (r ReviewRequest) seen() server.Seen { return server.Seen{Seq: r.Seq, EvidenceSeq: r.EvidenceSeq} }
 
 // VerifyRequest is the body of POST /api/v1/findings/{id}/verify: a
 // decision, and with reopen an optional new deadline (YYYY-MM-DD).
@@ -384,14 +388,17 @@ type VerifyRequest struct {
 // decide answers an office's decision on a record of the kind what names
 // (an inspection's review, a finding's rectification, a roadside check's
 // voiding), sent as a body R, with the record's new state.
-func decide[R interface{ seen() int64 }](a *API, what string, run func(ctx context.Context, p *server.Principal, id string, req R) (*syncproto.Change, error)) echo.HandlerFunc {
+func decide[R interface{ seen() server.Seen }](a *API, what string, run func(ctx context.Context, p *server.Principal, id string, req R) (*syncproto.Change, error)) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		var req R
 		if err := a.decodeJSON(c, &req); err != nil {
 			return err
 		}
-		if req.seen() < 0 {
+		if req.seen().Seq < 0 {
 			return server.Errorf(syncproto.CodeInvalidField, "seq 应为%s的 seq（不小于 0 的整数）", what).At("seq")
+		}
+		if req.seen().EvidenceSeq < 0 {
+			return server.Errorf(syncproto.CodeInvalidField, "evidence_seq 应为%s及其证据中最大的 seq（不小于 0 的整数）", what).At("evidence_seq")
 		}
 		ch, err := run(c.Request().Context(), principalOf(c), c.Param("id"), req)
 		if err != nil {
