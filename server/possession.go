@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"time"
 
@@ -299,12 +300,18 @@ func (s *Syncer) checkQuotaOf(ctx context.Context, req UploadRequest, unclaimed 
 	return nil
 }
 
-// ByteSize shows a size for people: KB below a megabyte, else MB.
+// ByteSize shows a size for people: KB below a megabyte, else MB, with
+// one decimal below 10 (3.3 MB, 11 KB) — in messages and on the console
+// alike.
 func ByteSize(n int64) string {
-	if n < 1<<20 {
-		return fmt.Sprintf("%d KB", (n+1023)/1024)
+	x, unit := float64(n)/1024, "KB"
+	if x >= 1024 {
+		x, unit = x/1024, "MB"
 	}
-	return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	if x < 10 {
+		return strconv.FormatFloat(math.Round(x*10)/10, 'f', -1, 64) + " " + unit
+	}
+	return strconv.FormatFloat(math.Round(x), 'f', 0, 64) + " " + unit
 }
 
 // StoreUpload stores the bytes of a completed upload u and records that

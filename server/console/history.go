@@ -190,7 +190,7 @@ func auditValue(field string, f *server.Field, v json.RawMessage, items map[stri
 	case field == "size_bytes":
 		var n float64
 		if json.Unmarshal(v, &n) == nil {
-			out = fmt.Sprintf("%s（%.0f 字节）", byteSize(int64(n)), n)
+			out = fmt.Sprintf("%s（%.0f 字节）", server.ByteSize(int64(n)), n)
 		}
 	case f != nil && f.Type == server.TypeReal && (strings.HasPrefix(field, "lon") || strings.HasPrefix(field, "lat")):
 		var x float64
@@ -259,16 +259,4 @@ func cut(s string, n int) string {
 		return string(r[:n]) + "…"
 	}
 	return s
-}
-
-// byteSize says n bytes in KB or MB (1024-based), to one decimal below 10.
-func byteSize(n int64) string {
-	x, unit := float64(n)/1024, "KB"
-	if x >= 1024 {
-		x, unit = x/1024, "MB"
-	}
-	if x < 10 {
-		return strconv.FormatFloat(math.Round(x*10)/10, 'f', -1, 64) + " " + unit
-	}
-	return strconv.FormatFloat(math.Round(x), 'f', 0, 64) + " " + unit
 }
