@@ -18,7 +18,7 @@ import (
 )
 
 var (
-	healthRowRE   = regexp.MustCompile(`<tr(?: class="overdue( stale)?( refused)?")?><td class="person">[^<]*</td><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td><td>(\d+)</td><td>([^<]*)((?:<br><span class="[^"]*">[^<]*</span>)*)</td></tr>`)
+	healthRowRE   = regexp.MustCompile(`<tr(?: class="overdue( stale)?( refused)?")?><td class="person">[^<]*</td><td>([^<]*)</td><td>([^<]*?) <code class="device-id" title="[^"]*">[^<]*</code></td><td>([^<]*)</td><td>([^<]*)</td><td>(\d+)</td><td>([^<]*)((?:<br><span class="[^"]*">[^<]*</span>)*)</td></tr>`)
 	healthStaleRE = regexp.MustCompile(`超过 3 天未同步的设备：<b>(\d+)</b> 台`)
 )
 

@@ -609,8 +609,14 @@ func csvCells(row []string) []string {
 
 type deviceRow struct {
 	Username, Person, Name, LastPull, LastPush string
-	Pending                                    int
-	Revoked, Stale, Disabled                   bool
+	// ID is the device's id (the command line revokes by it), Short its
+	// last characters as shown.
+	ID, Short string
+	// synced is the device's last sync (pull or push; its sign-in when
+	// none), for the "oldest first" order.
+	synced                   time.Time
+	Pending                  int
+	Revoked, Stale, Disabled bool
 	// Never: the device has neither pulled nor pushed since it signed in.
 	Never bool
 	// Refused says when and why its last push was refused whole, when
@@ -652,7 +658,8 @@ func (c *Console) devices(ec echo.Context) error {
 	rows := make([]deviceRow, 0, len(devs))
 	stale, refused := 0, 0
 	for _, d := range devs {
-		r := deviceRow{Username: d.Username, Person: d.UserName, Name: d.Name, LastPull: fmtT(d.Health.LastPullAt), LastPush: fmtT(d.Health.LastPushAt),
+		r := deviceRow{Username: d.Username, Person: d.UserName, Name: d.Name, ID: d.ID, Short: shortID(d.ID), synced: lastSync(d),
+			LastPull: fmtT(d.Health.LastPullAt), LastPush: fmtT(d.Health.LastPushAt),
 			Pending: d.Health.PendingUploads, Revoked: d.RevokedAt != nil, Disabled: d.UserDisabled,
 			Never: d.Health.LastPullAt == nil && d.Health.LastPushAt == nil, Stale: d.Stale(now), PullsBehind: d.PullsBehind(now)}
 		if rp := d.PushesRefused(); rp != nil {
@@ -670,7 +677,47 @@ func (c *Console) devices(ec echo.Context) error {
 		}
 		rows = append(rows, r)
 	}
-	return c.render(ec, http.StatusOK, "devices.html", map[string]any{"Rows": rows, "Stale": stale, "Refused": refused})
+	// The administrator's filters: a name, user or device (its id too),
+	// the devices that need someone, the longest silent first.
+	q := strings.TrimSpace(ec.QueryParam("q"))
+	attention := ec.QueryParam("attention") == "1"
+	total := len(rows)
+	rows = slices.DeleteFunc(rows, func(r deviceRow) bool {
+		if attention && !r.needsAttention() {
+			return true
+		}
+		return q != "" && !slices.ContainsFunc([]string{r.Person, r.Username, r.Name, r.ID}, func(v string) bool {
+			return strings.Contains(strings.ToLower(v), strings.ToLower(q))
+		})
+	})
+	oldest := ec.QueryParam("sort") == "oldest"
+	if oldest {
+		slices.SortStableFunc(rows, func(a, b deviceRow) int { return a.synced.Compare(b.synced) })
+	}
+	return c.render(ec, http.StatusOK, "devices.html", map[string]any{"Rows": rows, "Stale": stale, "Refused": refused,
+		"Q": q, "Attention": attention, "Oldest": oldest, "Total": total, "Filtered": q != "" || attention || oldest})
+}
+
+// needsAttention: a device someone should look at — silent for days,
+// behind on downloads, its last push refused whole or in part, photos
+// still to upload — and that could still sync.
+func (r deviceRow) needsAttention() bool {
+	if r.Revoked || r.Disabled {
+		return false
+	}
+	return r.Stale || r.PullsBehind || r.Refused != "" || r.Rejected > 0 || r.Pending > 0
+}
+
+// lastSync is when the device last synced (pulled or pushed), else when
+// it signed in.
+func lastSync(d *server.Device) time.Time {
+	last := d.CreatedAt
+	for _, t := range []*time.Time{d.Health.LastPullAt, d.Health.LastPushAt} {
+		if t != nil && t.After(last) {
+			last = *t
+		}
+	}
+	return last
 }
 
 // asciiName is a file name in printable ASCII for a header's quoted
