@@ -370,7 +370,7 @@ func (s *Syncer) VerifyFinding(ctx context.Context, p *Principal, findingID, dec
 		case seen.Seq < 0:
 			return ErrNoVersion
 		case seen.changed(f, append(photos, f)):
-			return Errorf(syncproto.CodeConflict, "问题记录在您查看后有了更新（如巡查员更新了整改情况或其他人员已核实），请重新打开查看后再决定")
+			return Errorf(syncproto.CodeConflict, "问题记录在您查看后有了更新（如巡查员更新了整改情况、补充了整改照片，或其他人员已核实），请重新打开查看后再决定")
 		}
 		now := s.Now().UTC()
 		newStatus := map[string]string{DecisionVerify: "verified", DecisionReopen: "rectifying"}[decision]

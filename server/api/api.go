@@ -398,7 +398,7 @@ func decide[R interface{ seen() server.Seen }](a *API, what string, run func(ctx
 			return server.Errorf(syncproto.CodeInvalidField, "seq 应为%s的 seq（不小于 0 的整数）", what).At("seq")
 		}
 		if req.seen().EvidenceSeq < 0 {
-			return server.Errorf(syncproto.CodeInvalidField, "evidence_seq 应为%s及其证据中最大的 seq（不小于 0 的整数）", what).At("evidence_seq")
+			return server.Errorf(syncproto.CodeInvalidField, "evidence_seq 应为不小于 0 的整数（读到的%s及其所依据记录中最大的 seq）", what).At("evidence_seq")
 		}
 		ch, err := run(c.Request().Context(), principalOf(c), c.Param("id"), req)
 		if err != nil {

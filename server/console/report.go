@@ -609,9 +609,8 @@ func csvCells(row []string) []string {
 
 type deviceRow struct {
 	Username, Person, Name, LastPull, LastPush string
-	// ID is the device's id (the command line revokes by it), Short its
-	// last characters as shown.
-	ID, Short string
+	// ID is the device's id, shown whole: the command line revokes by it.
+	ID string
 	// synced is the device's last sync (pull or push; its sign-in when
 	// none), for the "oldest first" order.
 	synced                   time.Time
@@ -658,7 +657,7 @@ func (c *Console) devices(ec echo.Context) error {
 	rows := make([]deviceRow, 0, len(devs))
 	stale, refused := 0, 0
 	for _, d := range devs {
-		r := deviceRow{Username: d.Username, Person: d.UserName, Name: d.Name, ID: d.ID, Short: shortID(d.ID), synced: lastSync(d),
+		r := deviceRow{Username: d.Username, Person: d.UserName, Name: d.Name, ID: d.ID, synced: lastSync(d),
 			LastPull: fmtT(d.Health.LastPullAt), LastPush: fmtT(d.Health.LastPushAt),
 			Pending: d.Health.PendingUploads, Revoked: d.RevokedAt != nil, Disabled: d.UserDisabled,
 			Never: d.Health.LastPullAt == nil && d.Health.LastPushAt == nil, Stale: d.Stale(now), PullsBehind: d.PullsBehind(now)}

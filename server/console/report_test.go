@@ -324,7 +324,7 @@ func TestDevicesPage(t *testing.T) {
 	if pushed == nil {
 		t.Fatal("no device of inspector with a push")
 	}
-	row := "<td>" + apptest.Inspector + "</td><td>" + template.HTMLEscapeString(pushed.Name) + ` <code class="device-id" title="设备编号 ` + pushed.ID + `">…` + pushed.ID[len(pushed.ID)-8:] + "</code></td><td>"
+	row := "<td>" + apptest.Inspector + "</td><td>" + template.HTMLEscapeString(pushed.Name) + ` <code class="device-id" title="设备编号（fieldsync device revoke 用）">` + pushed.ID + "</code></td><td>"
 	push := pushed.Health.LastPushAt.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02 15:04")
 	if !strings.Contains(page, row) || !strings.Contains(page, "<td>"+push+"</td><td>1</td><td>正常</td>") {
 		t.Errorf("devices page lacks the pushed device (push %s, 1 pending)\n%s", push, page)

@@ -100,26 +100,18 @@ func endUserSessions(ctx context.Context, tx pgx.Tx, userID string, at time.Time
 func userID(ctx context.Context, tx pgx.Tx, username string) (string, error) {
 	// As UserByUsername finds a user: spelled exactly so, or the only one
 	// whose username differs from it in letter case.
-	rows, err := query(ctx, tx, `SELECT u.id, u.username FROM users u`+sqlstore.UserByNameWhere, username, username)
+	rows, err := query(ctx, tx, `SELECT `+userCols+`, u.password_hash FROM users u`+sqlstore.UserByNameWhere, username, username)
 	if err != nil {
 		return "", err
 	}
 	defer rows.Close()
-	var ids, names []string
-	for rows.Next() {
-		var id, name string
-		if err := rows.Scan(&id, &name); err != nil {
-			return "", err
-		}
-		ids, names = append(ids, id), append(names, name)
-	}
-	if err := rows.Err(); err != nil {
+	u, _, err := sqlstore.PickUser(rows, username)
+	if server.ErrorCode(err) == syncproto.CodeNotFound {
+		return "", server.Errorf(syncproto.CodeNotFound, "用户 %s 不存在", username)
+	} else if err != nil {
 		return "", err
 	}
-	if len(ids) == 1 || len(ids) == 2 && names[0] == username {
-		return ids[0], nil
-	}
-	return "", server.Errorf(syncproto.CodeNotFound, "用户 %s 不存在", username)
+	return u.ID, nil
 }
 
 // SetUserPassword replaces a user's password hash and ends their console
