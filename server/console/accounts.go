@@ -80,10 +80,14 @@ func (c *Console) resetPassword(ec echo.Context) error {
 		return err
 	}
 	c.accountAction(ec, "password_reset", "user", name)
-	if name == principalOf(ec).Username { // the admin's own session ended too
+	if name == principalOf(ec).Username { // the admin's own session ended too: said here, once
 		setCookie(ec, sessionCookie, "", -1)
+		return c.showUsers(ec, map[string]any{"NewPassword": password, "PasswordUser": name})
 	}
-	return c.showUsers(ec, map[string]any{"NewPassword": password, "PasswordUser": name})
+	// Shown on the page the browser is sent to, once (the notice is read
+	// and cleared): a reload of the POST's answer reset it again, and the
+	// user was told a password already replaced.
+	return redirectDone(ec, "/console/users", url.Values{"done": {"password"}, "user": {name}, "password": {password}})
 }
 
 // passwordPage is the form on which a console user changes their own

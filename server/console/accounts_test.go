@@ -176,8 +176,16 @@ func TestAdminAccountActions(t *testing.T) {
 	}
 	county = loggedIn(t, srv, apptest.CountyOffice)
 
-	// A reset password is shown once; the old one and the old session stop.
+	// A reset password is shown once, on a page a reload does not post
+	// again (it reset the password anew, and the user was told one
+	// already replaced); the old one and the old session stop.
+	var landed *http.Request
+	admin.c.CheckRedirect = func(req *http.Request, via []*http.Request) error { landed = req; return nil }
 	st, page := admin.post("/console/users/"+apptest.CountyOffice+"/password", url.Values{"csrf": {token}})
+	admin.c.CheckRedirect = nil
+	if landed == nil || landed.Method != http.MethodGet || landed.URL.Path != "/console/users" {
+		t.Errorf("the reset's answer is not a redirect to the users page: %+v", landed)
+	}
 	pm := regexp.MustCompile(`新密码：<code>([^<]+)</code>`).FindStringSubmatch(page)
 	if st != http.StatusOK || pm == nil {
 		t.Fatalf("reset password: %d\n%s", st, page)

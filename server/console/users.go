@@ -153,6 +153,9 @@ func (c *Console) showUsersStatus(ec echo.Context, status int, extra map[string]
 		}
 		data["DonePending"] = pending
 	}
+	if data["Done"] == "password" {
+		data["NewPassword"], data["PasswordUser"] = notice.Get("password"), notice.Get("user")
+	}
 	if id := notice.Get("device"); id != "" && (data["Done"] == "revoked" || data["Done"] == "reinstated") {
 		// The device revoked or reinstated, named (several may share a name).
 		if d, err := c.device(ec, id); err == nil {
