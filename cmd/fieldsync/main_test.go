@@ -768,11 +768,11 @@ func TestUserRoleCommand(t *testing.T) {
 		counties  string
 		auditedAs string
 	}{
-		{[]string{"--role", "county_office"}, 0, "wang now has role county_office (was inspector) and works in 140902;", server.RoleCountyOffice, "140902", "user_role_set"},
+		{[]string{"--role", "county_office"}, 0, "wang now has role county_office (was inspector) and works in 140902; what its devices see is the same, and they are not told to resync", server.RoleCountyOffice, "140902", "user_role_set"},
 		{[]string{"--role", "city_office", "--county", "140902"}, 1, "sees every county", server.RoleCountyOffice, "140902", ""},
 		{[]string{"--role", "boss"}, 1, "one of inspector, county_office", server.RoleCountyOffice, "140902", ""},
 		{[]string{"--role", "county_office"}, 0, "nothing changed", server.RoleCountyOffice, "140902", ""},
-		{[]string{"--role", "city_office"}, 0, "now has role city_office (was county_office) and works in every county", server.RoleCityOffice, "", "user_role_set"},
+		{[]string{"--role", "city_office"}, 0, "now has role city_office (was county_office) and works in every county; its devices are told to resync", server.RoleCityOffice, "", "user_role_set"},
 		{[]string{"--role", "inspector"}, 1, "--county is required", server.RoleCityOffice, "", ""},
 		{[]string{"--role", "inspector", "--county", "140921,140902,140921"}, 0, "now has role inspector (was city_office) and works in 140902,140921;", server.RoleInspector, "140902,140921", "user_role_set"},
 		{[]string{"--role", "inspector", "--county", "999999"}, 1, "未知的区县", server.RoleInspector, "140902,140921", ""},

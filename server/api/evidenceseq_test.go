@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/xinzhou-eco/fieldsync/server/api"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
@@ -84,5 +85,23 @@ func TestDecisionOnEvidenceSeen(t *testing.T) {
 	seqs, top = read(finding)
 	if err := verify(top); err != nil {
 		t.Fatalf("a verification on the photos read again: %v", err)
+	}
+
+	// A void weighs the check alone: an edit of it since is refused.
+	check := newID()
+	apptest.PushApplied(t, phone, upsert(t, phone, syncproto.EntityVehicleCheck, check, F{"county": xinfu, "checkpoint": "豆罗检查站",
+		"plate": "晋H88888", "checked_at": time.Now().Format(time.RFC3339)}))
+	seqs, _ = read()
+	apptest.PushApplied(t, phone, upsert(t, phone, syncproto.EntityVehicleCheck, check, F{"note": "补记"}))
+	void := func(evidence int64) error {
+		return office.Do(t.Context(), http.MethodPost, "/api/v1/vehicle-checks/"+check+"/void",
+			api.ReviewRequest{Decision: "void", Comment: "重复录入", EvidenceSeq: evidence}, nil)
+	}
+	if err := void(seqs[check]); syncproto.ErrorCodeOf(err) != syncproto.CodeConflict {
+		t.Fatalf("a void of a check edited since: %v, want 409 conflict", err)
+	}
+	seqs, _ = read()
+	if err := void(seqs[check]); err != nil {
+		t.Fatalf("a void of the check read again: %v", err)
 	}
 }

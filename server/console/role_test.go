@@ -130,6 +130,14 @@ func TestRoleChange(t *testing.T) {
 	if h := history(); !strings.Contains(h, "修改角色，区县 忻府区，角色 巡查员 → 区县督查") {
 		t.Errorf("a change of role alone:\n%s", h)
 	}
+	// The role form with the role held and other counties: a change of
+	// counties, said and audited as one.
+	if st, page := role(admin, apptest.Inspector, url.Values{"role": {"county_office"}, "counties": {apptest.Ningwu}}); st != http.StatusOK || !strings.Contains(page, "已更新区县") {
+		t.Errorf("the role form changing counties only: %d", st)
+	}
+	if h := history(); !strings.Contains(h, "修改区县，区县 忻府区 → 宁武县") {
+		t.Errorf("a change of counties by the role form:\n%s", h)
+	}
 	// The city office's form sent as shown (its role, whatever it lists):
 	// nothing changed.
 	if st, page := role(admin, apptest.CityOffice, url.Values{"role": {"city_office"}, "counties": {apptest.Xinfu, apptest.Ningwu}}); st != http.StatusOK || !strings.Contains(page, "未作修改") {
@@ -144,7 +152,7 @@ func TestRoleChange(t *testing.T) {
 			t.Fatalf("disable by the name in capitals (%d): %d", i+1, st)
 		}
 	}
-	if h := history(); !strings.Contains(h, "账号操作记录（5）") || !strings.Contains(h, "已停用") {
+	if h := history(); !strings.Contains(h, "账号操作记录（6）") || !strings.Contains(h, "已停用") {
 		t.Errorf("disabled twice:\n%s", h)
 	}
 	if page := mustGet(t, admin, "/console/users"); strings.Contains(page, "已是停用状态") {
