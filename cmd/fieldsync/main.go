@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -120,10 +121,16 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 	fs.VisitAll(func(f *flag.Flag) { common[f.Name] = true })
 	run(c) // registers the command's own flags
 	fs.Usage = func() { c.usage(cmd, common) }
-	for _, w := range app.UnknownEnv(environ(), fs) {
+	warnings := app.UnknownEnv(environ(), fs)
+	parseErr := fs.Parse(interleave(fs, rest))
+	for _, w := range warnings {
+		if log := c.jsonLog(); log != nil && parseErr == nil {
+			log.Warn(w)
+			continue
+		}
 		fmt.Fprintf(stderr, "fieldsync %s: warning: %s\n", cmd, w)
 	}
-	if err := fs.Parse(interleave(fs, rest)); err != nil {
+	if parseErr != nil {
 		return 2
 	}
 	if fs.NArg() != c.args {
@@ -131,7 +138,11 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		return 2
 	}
 	if err := c.run(ctx); err != nil {
-		fmt.Fprintf(stderr, "fieldsync %s: %v\n", cmd, err)
+		if log := c.jsonLog(); log != nil {
+			log.Error("fieldsync "+cmd+" failed", "err", err.Error())
+		} else {
+			fmt.Fprintf(stderr, "fieldsync %s: %v\n", cmd, err)
+		}
 		return 1
 	}
 	return 0
@@ -185,6 +196,11 @@ type command struct {
 	// others refuse a directory without one, so that a mistyped --data is
 	// not a new, empty database answered as if it were the real one.
 	creates bool
+	// daemon marks the server (serve), whose every line is a log record
+	// when the log format is JSON: a log collector reading its output
+	// (Docker's, where stdout and stderr are one stream) then parses all
+	// of it, the start, the demo accounts and a failure to start included.
+	daemon bool
 	// uses names the server's settings (flags every command takes, as
 	// their FIELDSYNC_ variables do) the command reads beyond the data
 	// directory, the database and the log's: its -h lists those, not
@@ -221,6 +237,15 @@ func (c *command) usage(cmd string, common map[string]bool) {
 	})
 	fmt.Fprintln(w, "flags:")
 	hidden.PrintDefaults()
+}
+
+// jsonLog returns the logger a daemon's own lines go to when the log
+// format is JSON, and nil when they are printed as text.
+func (c *command) jsonLog() *slog.Logger {
+	if !c.daemon || c.cfg.LogFormat != "json" {
+		return nil
+	}
+	return app.NewLogger(*c.cfg, c.stderr)
 }
 
 // withStore opens the data directory's store (without serving), runs fn on
@@ -301,6 +326,7 @@ var commands = map[string]func(*command){
 
 func serveCmd(c *command) {
 	c.uses = []string{"*"}
+	c.daemon = true
 	c.run = func(ctx context.Context) error {
 		app.TuneRuntime(os.Getenv, c.cfg.PhotoDecodeMemory)
 		log := app.NewLogger(*c.cfg, c.stderr)
@@ -312,14 +338,51 @@ func serveCmd(c *command) {
 			a.Close()
 			return err
 		}
-		fmt.Fprintf(c.stdout, "fieldsync 已启动: http://%s  (数据目录 %s)\n", a.Addr(), c.cfg.DataDir)
-		fmt.Fprintf(c.stdout, "办公室后台 (office console): http://%s/console/\n", a.Addr())
-		fmt.Fprintf(c.stdout, "巡查应用 (field app for phones): http://%s/app/\n", a.Addr())
-		if c.cfg.Demo {
-			printDemoLogins(ctx, c.stdout, a)
+		if jl := c.jsonLog(); jl != nil {
+			logStarted(ctx, jl, a, *c.cfg)
+		} else {
+			fmt.Fprintf(c.stdout, "fieldsync 已启动: http://%s  (数据目录 %s)\n", a.Addr(), c.cfg.DataDir)
+			fmt.Fprintf(c.stdout, "办公室后台 (office console): http://%s/console/\n", a.Addr())
+			fmt.Fprintf(c.stdout, "巡查应用 (field app for phones): http://%s/app/\n", a.Addr())
+			if c.cfg.Demo {
+				printDemoLogins(ctx, c.stdout, a)
+			}
 		}
 		return a.Serve(ctx)
 	}
+}
+
+// logStarted says what printDemoLogins and the lines before it say as log
+// records, for the JSON log format: where the server listens, and the
+// demo accounts with --demo.
+func logStarted(ctx context.Context, log *slog.Logger, a *app.App, cfg app.Config) {
+	base := "http://" + a.Addr()
+	log.Info("started", "url", base, "console", base+"/console/", "app", base+"/app/", "data", cfg.DataDir)
+	if !cfg.Demo {
+		return
+	}
+	users, err := a.DemoLogins(ctx)
+	if err != nil {
+		log.Error("demo accounts: read", "err", err.Error())
+		return
+	}
+	type account struct {
+		Username string   `json:"username"`
+		Password string   `json:"password,omitempty"`
+		Changed  bool     `json:"password_changed,omitempty"`
+		Role     string   `json:"role"`
+		Counties []string `json:"counties"`
+		Disabled bool     `json:"disabled,omitempty"`
+	}
+	var list []account
+	for _, u := range users {
+		acc := account{Username: u.Username, Changed: u.Changed, Role: string(u.Role), Counties: u.Counties, Disabled: u.Disabled}
+		if !u.Changed {
+			acc.Password = u.Password
+		}
+		list = append(list, acc)
+	}
+	log.Info("demo accounts", "accounts", list)
 }
 
 // printDemoLogins prints the demo accounts and their passwords; an

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -592,6 +593,86 @@ func TestCommandGroupHelp(t *testing.T) {
 // TestUnknownEnvWarned: a FIELDSYNC_ variable nothing reads (a misspelt
 // one) is warned about, naming the one meant when it is a few letters
 // away; the variables the flags, the S3 store and the tests read are not.
+// TestServeJSONLogsEveryLine: with the JSON log format (the Docker
+// image's), everything serve writes, on stdout and stderr read as one
+// stream as Docker reads them, is a JSON log record: the environment's
+// warnings, where it listens, the demo accounts (whose password signs
+// in) and, when it cannot start, why.
+func TestServeJSONLogsEveryLine(t *testing.T) {
+	saved := environ
+	t.Cleanup(func() { environ = saved })
+	environ = func() []string { return []string{"FIELDSYNC_UPLOAD_QOUTA=1"} }
+	env := func(k string) string { return map[string]string{"FIELDSYNC_LOG_FORMAT": "json"}[k] }
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--demo", "--demo-month=false"}, pw, pw, env)
+		pw.Close()
+	}()
+	type record struct {
+		Level, Msg, URL, Console, App string
+		Accounts                      []struct {
+			Username, Password, Role string
+			Counties                 []string
+		}
+	}
+	var started, demo record
+	var warned bool
+	sc := bufio.NewScanner(pr)
+	sc.Buffer(nil, 1<<20)
+	for demo.Msg == "" && sc.Scan() {
+		var r record
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatalf("serve wrote a line that is no JSON record: %q", sc.Text())
+		}
+		switch {
+		case r.Msg == "started":
+			started = r
+		case r.Msg == "demo accounts":
+			demo = r
+		case r.Level == "WARN" && strings.Contains(r.Msg, "FIELDSYNC_UPLOAD_QOUTA"):
+			warned = true
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	if !warned {
+		t.Error("no warning record for the unknown FIELDSYNC_UPLOAD_QOUTA")
+	}
+	if !strings.HasPrefix(started.URL, "http://127.0.0.1:") || started.Console != started.URL+"/console/" || started.App != started.URL+"/app/" {
+		t.Fatalf("started record: %+v", started)
+	}
+	var pw2 string
+	for _, a := range demo.Accounts {
+		if a.Username == "inspector" && a.Role == "inspector" && len(a.Counties) > 0 {
+			pw2 = a.Password
+		}
+	}
+	if pw2 == "" {
+		t.Fatalf("demo accounts record has no inspector with a password: %+v", demo.Accounts)
+	}
+	c := syncproto.NewClient(started.URL, "0191f0a0-0000-7000-8000-0000000000ab")
+	if _, err := c.Login(ctx, "inspector", pw2, "test"); err != nil {
+		t.Fatalf("login with the logged demo account: %v", err)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("serve exited %d after shutdown", code)
+	}
+
+	// A server that cannot start says why as a record, on stderr.
+	environ = func() []string { return nil }
+	var out, errb bytes.Buffer
+	if code := Main(context.Background(), []string{"serve", "--data", t.TempDir(), "--shutdown-grace", "-1s"}, &out, &errb, env); code != 1 {
+		t.Fatalf("serve with a negative grace exited %d", code)
+	}
+	var failed struct{ Level, Msg, Err string }
+	if err := json.Unmarshal(errb.Bytes(), &failed); err != nil || failed.Level != "ERROR" || !strings.Contains(failed.Err, "shutdown-grace") || out.Len() != 0 {
+		t.Fatalf("a failed start wrote stdout %q, stderr %q (%v)", out.String(), errb.String(), err)
+	}
+}
+
 func TestUnknownEnvWarned(t *testing.T) {
 	saved := environ
 	t.Cleanup(func() { environ = saved })
