@@ -400,12 +400,39 @@ func decide[R interface{ seen() server.Seen }](a *API, what string, run func(ctx
 		if req.seen().EvidenceSeq < 0 {
 			return server.Errorf(syncproto.CodeInvalidField, "evidence_seq 应为不小于 0 的整数（读到的%s及其所依据记录中最大的 seq）", what).At("evidence_seq")
 		}
+		if err := a.readable(c.Request().Context(), req.seen()); err != nil {
+			return err
+		}
 		ch, err := run(c.Request().Context(), principalOf(c), c.Param("id"), req)
 		if err != nil {
 			return err
 		}
 		return c.JSON(http.StatusOK, ch)
 	}
+}
+
+// readable refuses a version no read could have given: a seq or an
+// evidence_seq beyond the last the change feed has numbered checks
+// nothing (evidence_seq) or is no record's version (seq). A write after
+// the head is read only raises it, so a version read before is never
+// refused.
+func (a *API) readable(ctx context.Context, seen server.Seen) error {
+	if seen.Seq == 0 && seen.EvidenceSeq == 0 {
+		return nil
+	}
+	head, err := a.store.FeedHead(ctx)
+	if err != nil {
+		return err
+	}
+	for _, v := range []struct {
+		field string
+		seq   int64
+	}{{"seq", seen.Seq}, {"evidence_seq", seen.EvidenceSeq}} {
+		if v.seq > head {
+			return server.Errorf(syncproto.CodeInvalidField, "%s 为 %d，大于服务器已编号的最大 seq（%d）：应为读到的记录中的 seq", v.field, v.seq, head).At(v.field)
+		}
+	}
+	return nil
 }
 
 func (a *API) conflicts(c echo.Context) error {

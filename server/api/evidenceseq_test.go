@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"slices"
 	"testing"
@@ -67,6 +68,15 @@ func TestDecisionOnEvidenceSeen(t *testing.T) {
 		t.Errorf("evidence_seq -1: %v, want invalid_field", err)
 	}
 	seqs, top = read(insp, finding)
+	// A version beyond the last the feed has numbered is no read's: it
+	// would check nothing (evidence_seq) or match no record (seq).
+	for _, req := range []api.ReviewRequest{{Decision: "approve", Seq: seqs[insp], EvidenceSeq: top + 1_000_000}, {Decision: "approve", Seq: top + 1_000_000}} {
+		err := office.Do(t.Context(), http.MethodPost, reviewPath(insp), req, nil)
+		var e *syncproto.APIError
+		if !errors.As(err, &e) || e.Body.Code != syncproto.CodeInvalidField || e.Body.Field != map[bool]string{true: "seq", false: "evidence_seq"}[req.EvidenceSeq == 0] {
+			t.Errorf("%+v, past the feed's head: %v, want invalid_field naming the field", req, err)
+		}
+	}
 	if err := office.Do(t.Context(), http.MethodPost, reviewPath(insp), api.ReviewRequest{Decision: "approve", Seq: seqs[insp], EvidenceSeq: top}, nil); err != nil {
 		t.Fatalf("an approval on evidence read again: %v", err)
 	}
