@@ -1109,11 +1109,11 @@ func (s *Syncer) checkRefs(ctx context.Context, tx WriteTx, r *StoredRecord, val
 			return l.refused(r)
 		case l != unlocked && r.Entity.Name == syncproto.EntityFinding && !l.before(since, h):
 			return Errorf(syncproto.CodeRecordLocked, "检查已提交或已通过审核，不能再新增问题")
-		case l == lockVerified && r.Entity.Name == syncproto.EntityPhoto && h.Compare(since) >= 0:
-			// The office judged the rectification on its evidence: a
-			// photo taken since is no part of it (one taken before, sent
-			// late, still is).
-			return Errorf(syncproto.CodeRecordLocked, "问题的整改已由督查核实，不能再补充照片")
+		case (l == lockVerified || l == lockVoided) && r.Entity.Name == syncproto.EntityPhoto && h.Compare(since) >= 0:
+			// The office judged the rectification on its evidence, or
+			// voided the check: a photo taken since is no part of it (one
+			// taken before, sent late, still is).
+			return l.refused(r)
 		}
 	}
 	if err := checkRoadsidePhoto(ctx, tx, r, vals); err != nil {
@@ -1231,7 +1231,8 @@ const (
 	// findings and photos take no change and no new photo; a device may
 	// still delete them.
 	lockDeleted
-	// lockVoided: an office voided the roadside check.
+	// lockVoided: an office voided the roadside check. Its photos'
+	// records take no change either, and no new photo taken since.
 	lockVoided
 )
 
@@ -1241,11 +1242,13 @@ func (l lock) refused(r *StoredRecord) error {
 	case l == lockSubmitted:
 		return Errorf(syncproto.CodeRecordLocked, "检查已提交，待督查审核；退回前不能修改")
 	case l == lockVerified:
-		return Errorf(syncproto.CodeRecordLocked, "问题的整改已由督查核实，不能再修改")
+		return Errorf(syncproto.CodeRecordLocked, "问题的整改已由督查核实，不能再修改或补充照片")
 	case l == lockDeleted:
 		return Errorf(syncproto.CodeRecordLocked, "所属的检查记录或问题已删除，不能再修改或补充照片")
-	case l == lockVoided:
+	case l == lockVoided && r.Entity.Name == syncproto.EntityVehicleCheck:
 		return Errorf(syncproto.CodeRecordLocked, "此路检记录已被督查作废（%s），不能再修改", r.Text("void_reason"))
+	case l == lockVoided:
+		return Errorf(syncproto.CodeRecordLocked, "所属的路检记录已被督查作废，照片不能再修改或补充")
 	case r.Entity.Name == syncproto.EntityFinding:
 		return Errorf(syncproto.CodeRecordLocked, "检查已通过审核，问题只能更新整改状态和整改说明（%s）",
 			strings.Join(r.Entity.rectification, "、"))
@@ -1312,11 +1315,12 @@ func (s *Syncer) lockOf(ctx context.Context, tx WriteTx, r *StoredRecord) (l loc
 		}
 	case syncproto.EntityVehicleCheck:
 		if r.Text("voided_at") != "" {
-			return lockVoided, since, nil
+			return lockVoided, r.State.Fields["voided_at"].HLC, nil
 		}
 		return unlocked, since, nil
 	}
 	for _, ref := range [...]struct{ entity, field string }{
+		{syncproto.EntityPhoto, "vehicle_check_id"},
 		{syncproto.EntityFinding, "inspection_id"}, {syncproto.EntityPhoto, "inspection_id"}, {syncproto.EntityPhoto, "finding_id"},
 	} {
 		id := r.Text(ref.field)
@@ -1332,6 +1336,9 @@ func (s *Syncer) lockOf(ctx context.Context, tx WriteTx, r *StoredRecord) (l loc
 			return lockDeleted, parent.State.Deleted, nil
 		}
 		l, since, err := s.lockOf(ctx, tx, parent)
+		if err == nil && l == unlocked && ref.field == "vehicle_check_id" {
+			continue // a checkpoint inspection's photo: it decides too
+		}
 		if err != nil || l != unlocked || ref.field != "inspection_id" || r.Text("finding_id") == "" {
 			return l, since, err
 		}

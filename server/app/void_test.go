@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -83,6 +84,15 @@ func TestVoidVehicleCheck(t *testing.T) {
 		t.Fatalf("after refused decisions: %d trucks, want 3", n)
 	}
 
+	// Its photos: one sent before the voiding, one taken before it and
+	// sent after (stamped now, pushed later).
+	photo := func(id string, f map[string]json.RawMessage) syncproto.Mutation {
+		return apptest.Mut(insp, syncproto.EntityPhoto, id, f)
+	}
+	shown, late := uuid.NewString(), uuid.NewString()
+	apptest.PushApplied(t, insp, photo(shown, apptest.Fields("vehicle_check_id", twice, "sha256", apptest.SHA256([]byte("shown")), "content_type", "image/jpeg")))
+	takenBefore := photo(late, apptest.Fields("vehicle_check_id", twice, "sha256", apptest.SHA256([]byte("late")), "content_type", "image/jpeg"))
+
 	cur, _ := srv.App.DB.Get(ctx, syncproto.EntityVehicleCheck, twice)
 	ch, err := decide(county, twice, map[string]any{"decision": "void", "comment": "与上一条重复（同一车辆保存了两次）", "seq": cur.Seq})
 	if err != nil {
@@ -127,6 +137,18 @@ func TestVoidVehicleCheck(t *testing.T) {
 		t.Errorf("a device's change to the voided check: %+v, want record_locked", r)
 	}
 	apptest.PushApplied(t, insp, apptest.Mut(insp, syncproto.EntityVehicleCheck, first, apptest.Fields("note", "补充备注")))
+	// Nor its photos: a new one taken since, or a change to one's record;
+	// a photo taken before the voiding and sent late is still taken.
+	apptest.PushApplied(t, insp, takenBefore)
+	for name, m := range map[string]syncproto.Mutation{
+		"a new photo":            photo(uuid.NewString(), apptest.Fields("vehicle_check_id", twice, "sha256", apptest.SHA256([]byte("new")), "content_type", "image/jpeg")),
+		"a photo's caption":      photo(shown, apptest.Fields("caption", "尾气处理装置")),
+		"a late photo's caption": photo(late, apptest.Fields("caption", "补拍")),
+	} {
+		if r := apptest.Push(t, insp, m).Results[0]; r.Status != syncproto.StatusRejected || r.Code != syncproto.CodeRecordLocked || !strings.Contains(r.Message, "作废") {
+			t.Errorf("%s of the voided check: %+v, want record_locked", name, r)
+		}
+	}
 	if r := apptest.Push(t, insp, apptest.Mut(insp, syncproto.EntityVehicleCheck, twice, apptest.Fields("voided_at", nil))).Results[0]; r.Status != syncproto.StatusRejected {
 		t.Errorf("a device clearing voided_at: %+v", r)
 	}
@@ -139,7 +161,8 @@ func TestVoidVehicleCheck(t *testing.T) {
 	if n, r := trucks(); n != 3 || r != 3 {
 		t.Errorf("restored: %d trucks, %d removed, want 3 and 3", n, r)
 	}
-	apptest.PushApplied(t, insp, apptest.Mut(insp, syncproto.EntityVehicleCheck, twice, apptest.Fields("note", "往返两次")))
+	apptest.PushApplied(t, insp, apptest.Mut(insp, syncproto.EntityVehicleCheck, twice, apptest.Fields("note", "往返两次")),
+		photo(shown, apptest.Fields("caption", "尾气处理装置")))
 
 	// Both decisions are in the audit log, with their reasons.
 	entries, err := srv.App.DB.AuditEntries(ctx, 0, 1000)
