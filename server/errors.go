@@ -6,6 +6,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -176,6 +177,50 @@ func RegisterUnreachable(f func(error) bool) { storeUnreachable = append(storeUn
 // StoreUnreachable says whether err is a store the server needs being out
 // of reach: a failure that is nobody's bug and passes by itself.
 func StoreUnreachable(err error) bool { return storeUnreachable.of(err) }
+
+// Pinger is a store that says whether it answers (the database, the photo
+// store).
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// outageWait bounds Outage's pings, as /readyz's.
+const outageWait = 5 * time.Second
+
+// Outage returns an internal error (none of the server's own: a driver's
+// words the server cannot read, such as a bare "unexpected EOF" of a
+// connection cut mid-query) as ErrStoreUnavailable, wrapping it and the
+// ping's answer, when one of stores (nil ones skipped) does not answer
+// now: a failure during an outage is the outage's, answered 503 with a
+// Retry-After, not a 500 that a phone takes for a bug. Any other error,
+// or one while every store answers, is returned as it is.
+func Outage(ctx context.Context, err error, stores ...Pinger) error {
+	if ErrorCode(err) != syncproto.CodeInternal {
+		return err
+	}
+	if perr := Down(ctx, stores...); perr != nil {
+		return &Error{Code: ErrStoreUnavailable.Code, Message: ErrStoreUnavailable.Message, RetryAfter: ErrStoreUnavailable.RetryAfter,
+			Err: fmt.Errorf("%w (and the store does not answer: %w)", err, perr)}
+	}
+	return err
+}
+
+// Down returns the error of the first of stores (nil ones skipped) whose
+// ping fails or gets no answer within 5 s (as /readyz waits), or nil when
+// each answers. A request's end does not cut it short.
+func Down(ctx context.Context, stores ...Pinger) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), outageWait)
+	defer cancel()
+	for _, s := range stores {
+		if s == nil {
+			continue
+		}
+		if err := s.Ping(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // ErrStorageFull is what a request that failed for want of storage on the
 // server (its database's disk, or the photos') answers: unavailable, to be

@@ -38,6 +38,10 @@ func (a *API) errorHandler(err error, c echo.Context) {
 		a.log.Info("request abandoned by the client", "request_id", rid, "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 		err = &server.Error{Code: syncproto.CodeUnavailable, Message: "请求已取消", Err: err}
 	}
+	outage := server.StoreUnreachable(err)
+	if o := server.Outage(c.Request().Context(), err, a.store, a.cfg.Blobs); o != err {
+		err, outage = o, true
+	}
 	code := server.ErrorCode(err)
 	message := server.ErrorMessage(err)
 	if server.StorageFull(err) {
@@ -54,7 +58,7 @@ func (a *API) errorHandler(err error, c echo.Context) {
 			message = "服务器存储空间已满，暂时无法处理，请稍后重试"
 		}
 	}
-	if server.StoreUnreachable(err) && code == syncproto.CodeUnavailable {
+	if outage && code == syncproto.CodeUnavailable {
 		// Answered 503 for the phone to come back later; an outage of the
 		// database or the photo store all the same.
 		a.log.Error("store unreachable: request refused", "request_id", rid, "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)

@@ -311,12 +311,22 @@ func TestUploadWhilePhotoStoreOutOfReach(t *testing.T) {
 	// The store stops answering again while the bytes are sent: tusd's
 	// own write fails, and the answer says to come back.
 	hang(true)
-	if r := tus.Patch(r.Header.Get("Location"), 0, data); r.Status != http.StatusServiceUnavailable || r.Err.Code != syncproto.CodeUnavailable ||
+	loc := r.Header.Get("Location")
+	if r := tus.Patch(loc, 0, data); r.Status != http.StatusServiceUnavailable || r.Err.Code != syncproto.CodeUnavailable ||
 		r.Header.Get("Retry-After") == "" {
 		t.Errorf("bytes sent with the store out of reach: %d %+v (Retry-After %q), want 503 unavailable with a Retry-After",
 			r.Status, r.Err, r.Header.Get("Retry-After"))
 	}
+	// The phone's HEAD, to learn where to resume, answers the same while
+	// the fault lasts (sync.md 10.4): its tusd answer has no body to say
+	// what failed (multi-server probe: 500).
+	if r := tus.Head(loc); r.Status != http.StatusServiceUnavailable || r.Header.Get("Retry-After") == "" {
+		t.Errorf("HEAD with the store out of reach: %d (Retry-After %q), want 503 with a Retry-After", r.Status, r.Header.Get("Retry-After"))
+	}
 	hang(false)
+	if r := tus.Head(loc); r.Status != http.StatusOK || r.Header.Get("Upload-Offset") != "0" {
+		t.Errorf("HEAD with the store back: %d offset %q", r.Status, r.Header.Get("Upload-Offset"))
+	}
 
 	// A photo shown to an office while the store does not answer: 503,
 	// and its message does not speak of a phone's data kept.

@@ -43,6 +43,8 @@ type Store struct {
 	client *s3.Client
 	bucket string
 	prefix string
+	// credsFrom names the environment variables the key came from.
+	credsFrom string
 	// TempDir is where Put keeps the bytes while it hashes them; empty is
 	// os.TempDir().
 	TempDir string
@@ -99,7 +101,7 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 	default:
 		return nil, fmt.Errorf("blob store URL: path_style should be true or false")
 	}
-	creds, err := envCredentials()
+	creds, credsFrom, err := envCredentials()
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +139,7 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 	if prefix != "" && !strings.HasSuffix(prefix, "/") {
 		prefix += "/"
 	}
-	s := &Store{client: client, bucket: u.Host, prefix: prefix}
+	s := &Store{client: client, bucket: u.Host, prefix: prefix, credsFrom: credsFrom}
 	if err := s.Ping(ctx); err != nil {
 		return nil, err
 	}
@@ -160,23 +162,29 @@ func (s *Store) Ping(ctx context.Context) error {
 		// error ends in an empty "NotFound:".
 		return fmt.Errorf("open bucket %s: the bucket does not exist at this endpoint: create it (fieldsync does not), or correct the bucket's name in the URL", s.bucket)
 	case st == http.StatusForbidden:
-		return fmt.Errorf("open bucket %s: access denied: check FIELDSYNC_S3_ACCESS_KEY and FIELDSYNC_S3_SECRET_KEY and the key's rights on the bucket: %w", s.bucket, err)
+		return fmt.Errorf("open bucket %s: access denied: check %s and the key's rights on the bucket: %w", s.bucket, s.credsFrom, err)
 	}
 	return fmt.Errorf("open bucket %s: %w", s.bucket, err)
 }
 
-func envCredentials() (aws.CredentialsProvider, error) {
+// envCredentials reads the store's key from the environment, and names
+// the variables it came from (for a refusal's message).
+func envCredentials() (creds aws.CredentialsProvider, from string, err error) {
 	if id, secret := os.Getenv("FIELDSYNC_S3_ACCESS_KEY"), os.Getenv("FIELDSYNC_S3_SECRET_KEY"); id != "" || secret != "" {
 		if id == "" || secret == "" {
-			return nil, errors.New("blob store: set both FIELDSYNC_S3_ACCESS_KEY and FIELDSYNC_S3_SECRET_KEY")
+			return nil, "", errors.New("blob store: set both FIELDSYNC_S3_ACCESS_KEY and FIELDSYNC_S3_SECRET_KEY")
 		}
-		return credentials.NewStaticCredentialsProvider(id, secret, ""), nil
+		return credentials.NewStaticCredentialsProvider(id, secret, ""), "FIELDSYNC_S3_ACCESS_KEY and FIELDSYNC_S3_SECRET_KEY", nil
 	}
 	id, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
 	if id == "" || secret == "" {
-		return nil, errors.New("blob store: no S3 credentials (set FIELDSYNC_S3_ACCESS_KEY and FIELDSYNC_S3_SECRET_KEY, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)")
+		return nil, "", errors.New("blob store: no S3 credentials (set FIELDSYNC_S3_ACCESS_KEY and FIELDSYNC_S3_SECRET_KEY, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)")
 	}
-	return credentials.NewStaticCredentialsProvider(id, secret, os.Getenv("AWS_SESSION_TOKEN")), nil
+	from = "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+	if os.Getenv("AWS_SESSION_TOKEN") != "" {
+		from = "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN"
+	}
+	return credentials.NewStaticCredentialsProvider(id, secret, os.Getenv("AWS_SESSION_TOKEN")), from, nil
 }
 
 // Client is the S3 client, for other users of the same bucket (the upload

@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -82,6 +84,24 @@ func TestOpenURL(t *testing.T) {
 	}
 	t.Setenv("AWS_ACCESS_KEY_ID", "id")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	// A store refusing the key: the message names the variables the key
+	// came from (multi-server probe: it named FIELDSYNC_S3_* to an
+	// operator who had set the README's AWS_*).
+	refusing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusForbidden)
+	}))
+	defer refusing.Close()
+	refused := "s3://fieldsync-photos?endpoint=" + refusing.URL + "&region=us-east-1"
+	if _, err := blobs3.Open(ctx, refused); err == nil || !strings.Contains(err.Error(), "access denied: check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY") {
+		t.Errorf("a key refused, from AWS_*: %v", err)
+	}
+	t.Setenv("FIELDSYNC_S3_ACCESS_KEY", "id")
+	t.Setenv("FIELDSYNC_S3_SECRET_KEY", "secret")
+	if _, err := blobs3.Open(ctx, refused); err == nil || !strings.Contains(err.Error(), "access denied: check FIELDSYNC_S3_ACCESS_KEY and FIELDSYNC_S3_SECRET_KEY") {
+		t.Errorf("a key refused, from FIELDSYNC_S3_*: %v", err)
+	}
+	t.Setenv("FIELDSYNC_S3_ACCESS_KEY", "")
+	t.Setenv("FIELDSYNC_S3_SECRET_KEY", "")
 	s, err := blobs3.Open(ctx, url+"&prefix=/a/b")
 	if err != nil {
 		t.Fatalf("Open with AWS_ credentials: %v", err)

@@ -411,11 +411,15 @@ func (c *Console) errorPage(ec echo.Context, err error) error {
 		err = &server.Error{Code: syncproto.CodeUnavailable, Message: "请求已取消", Err: err}
 		code = syncproto.CodeUnavailable
 	}
+	unreachable := server.StoreUnreachable(err)
+	if o := server.Outage(ec.Request().Context(), err, c.d.Store, c.d.Blobs); o != err {
+		err, code, unreachable = o, server.ErrorCode(o), true
+	}
 	if code == syncproto.CodeInternal && c.d.Log != nil {
 		c.d.Log.Error("console error", "path", ec.Request().URL.Path, "err", err)
 	}
 	message := server.ErrorMessage(err)
-	if full, unreachable := server.StorageFull(err), server.StoreUnreachable(err); full || unreachable {
+	if full := server.StorageFull(err); full || unreachable {
 		// The store's messages speak to phones (数据仍在手机上，稍后会自动
 		// 重试): an office's browser resends nothing.
 		if c.d.Log != nil {

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"sort"
 	"strconv"
@@ -98,6 +99,17 @@ func init() {
 	server.RegisterUnreachable(func(err error) bool {
 		var ce *pgconn.ConnectError
 		return errors.As(err, &ce) && pgconn.Timeout(err)
+	})
+	// A connection closed under the driver, being made or in use: what a
+	// proxy, a load balancer or a pooler in front of a database that is
+	// down does (it takes the connection and closes it), and what a
+	// connection cut mid-query reads. The driver's own errors only (a
+	// ConnectError, or its receive and send errors, which tell whether a
+	// retry is safe): an EOF of anything else is no database's.
+	server.RegisterUnreachable(func(err error) bool {
+		var ce *pgconn.ConnectError
+		var driver interface{ SafeToRetry() bool }
+		return (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)) && (errors.As(err, &ce) || errors.As(err, &driver))
 	})
 }
 

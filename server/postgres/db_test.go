@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"strings"
@@ -161,6 +162,32 @@ func TestDatabaseOutOfReach(t *testing.T) {
 	}
 	if code := server.ErrorCode(err); code != syncproto.CodeUnavailable || server.RetryAfterSeconds(err) == 0 {
 		t.Errorf("a database refusing connections: %q (%v), want unavailable with a Retry-After", code, err)
+	}
+	// A proxy, load balancer or pooler in front of a database that is
+	// down takes the connection and closes it (multi-server probe: the
+	// start gave up at once, and a third of the requests answered 500).
+	closer, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closer.Close()
+	go func() {
+		for {
+			c, err := closer.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	_, err = postgres.Open(context.Background(), "postgres://postgres@"+closer.Addr().String()+"/fieldsync?connect_timeout=2")
+	if code := server.ErrorCode(err); code != syncproto.CodeUnavailable {
+		t.Errorf("a database whose proxy closes each connection: %q (%v), want unavailable", code, err)
+	}
+	// What the rest of the program says of an end of input is not the
+	// database's.
+	if code := server.ErrorCode(fmt.Errorf("decode: %w", io.ErrUnexpectedEOF)); code != syncproto.CodeInternal {
+		t.Errorf("an unexpected EOF of no driver: %q", code)
 	}
 	// What PostgreSQL itself says of a connection lost or a server
 	// shutting down or starting; not what it says of a bad password.

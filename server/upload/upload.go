@@ -1100,10 +1100,12 @@ func (w *jsonErrors) finish() {
 			eb = syncproto.ErrorBody{Code: syncproto.CodeBadRequest,
 				Message: "请求体无法读取（分块传输编码有误，是应用或网络中间设备的错误）：请先用 HEAD 查询已接收的字节数，再续传其余部分"}
 			status = syncproto.HTTPStatus(eb.Code)
-		} else if tusCode == "ERR_INTERNAL_SERVER_ERROR" && w.storeDown != nil && w.storeDown() {
+		} else if eb.Code == syncproto.CodeInternal && w.storeDown != nil && w.storeDown() {
 			// The store failed because it is out of reach (S3 stopped or
-			// wedged): unavailable, to be sent again later, as every
-			// request a store out of reach refuses.
+			// wedged, the database of the upload locks): unavailable, to
+			// be sent again later, as every request a store out of reach
+			// refuses — a HEAD too, whose tusd answer has no body to say
+			// what failed.
 			eb = syncproto.ErrorBody{Code: server.ErrStoreUnavailable.Code, Message: server.ErrStoreUnavailable.Message}
 			status = syncproto.HTTPStatus(eb.Code)
 			h.Set("Retry-After", strconv.Itoa(int(server.ErrStoreUnavailable.RetryAfter/time.Second)))
@@ -1130,15 +1132,11 @@ func (w *jsonErrors) finish() {
 // bytes are written there (with S3, its copy to be checked).
 func (s *Service) Ping() error { return fsprobe.Writable(s.dir) }
 
-// storeDown reports whether the photo store does not answer a ping
-// within 5 s (as /readyz asks it).
+// storeDown reports whether the database or the photo store does not
+// answer a ping (server.Down).
 func (s *Service) storeDown() bool {
-	if s.syncer.Blobs == nil {
-		return false
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	return s.syncer.Blobs.Ping(ctx) != nil
+	db, _ := s.syncer.Store.(server.Pinger)
+	return server.Down(context.Background(), db, s.syncer.Blobs) != nil
 }
 
 // diskFull reports whether a tusd error answer is an internal error of the
