@@ -497,7 +497,8 @@ func errorHeading(code string, status int) string {
 // free text (a comment, a note, evidence), with their names on the page:
 // what a refused form shows again to copy. Passwords are never among them.
 var typedFields = []struct{ name, label string }{
-	{"comment", "意见"}, {"note", "进展说明"}, {"evidence", "佐证材料"},
+	{"comment", "意见"}, {"deadline", "新的整改时限"}, {"note", "进展说明"}, {"evidence", "佐证材料"},
+	{"responsible_leader", "责任领导"}, {"responsible_person", "责任人"},
 }
 
 // keptText is a typed field of a refused form, shown again to copy.

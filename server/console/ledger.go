@@ -69,6 +69,26 @@ type progressRow struct {
 	// Saved: the row was just saved (the page opens at it, where it says
 	// so).
 	Saved bool
+	// Typed, when set, is a refused report as typed, which the form shows
+	// again; the row's own fields stay what is stored.
+	Typed *progressForm
+}
+
+// progressForm is what a row's form holds.
+type progressForm struct {
+	Status, Leader, Person, Note string
+	Pct                          int
+	HasPct                       bool
+	Evidence                     []string
+}
+
+// Form is what the row's form shows: the refused report as typed, else
+// what is stored.
+func (r progressRow) Form() progressForm {
+	if r.Typed != nil {
+		return *r.Typed
+	}
+	return progressForm{Status: r.Status, Leader: r.Leader, Person: r.Person, Note: r.Note, Pct: r.Pct, HasPct: r.HasPct, Evidence: r.Evidence}
 }
 
 // abridge shortens s to n runes.
@@ -146,10 +166,10 @@ func (c *Console) ledgerPage(ec echo.Context, status int, filter ledgerFilter, r
 			for _, rows := range [][]progressRow{out[i].Rows, out[i].Others} {
 				for j := range rows {
 					if r := &rows[j]; r.TaskID == refill.Task && r.County == refill.County && r.MayEdit {
-						r.Status, r.Note, r.Evidence, r.HasPct = refill.Report.Status, refill.Report.Note, refill.Report.Evidence, refill.Report.Pct != nil
-						r.Leader, r.Person = refill.Report.Leader, refill.Report.Person
-						if r.HasPct {
-							r.Pct = *refill.Report.Pct
+						rep := refill.Report
+						r.Typed = &progressForm{Status: rep.Status, Leader: rep.Leader, Person: rep.Person, Note: rep.Note, HasPct: rep.Pct != nil, Evidence: rep.Evidence}
+						if rep.Pct != nil {
+							r.Typed.Pct = *rep.Pct
 						}
 						r.Open, r.Refused, placed = true, server.ErrorMessage(refill.Err), true
 					}

@@ -31,8 +31,9 @@ func TestRefusedFormKeepsTypingAndList(t *testing.T) {
 	}{
 		{"ledger report its list no longer shows", "/console/ledger/task-08/" + apptest.Xinfu,
 			ledgerForm(t, ledger, "task-08", apptest.Xinfu, url.Values{"status": {"done"}, "progress_pct": {"50"},
-				"note": {"已拆除三台锅炉\n第四台下周"}, "evidence": {"忻环发〔2026〕12号\nhttps://example.cn/a"}, "list": {"status=accepted"}}),
-			http.StatusBadRequest, []string{"已拆除三台锅炉\n第四台下周", "忻环发〔2026〕12号\nhttps://example.cn/a"}, "/console/ledger?status=accepted"},
+				"note": {"已拆除三台锅炉\n第四台下周"}, "evidence": {"忻环发〔2026〕12号\nhttps://example.cn/a"}, "list": {"status=accepted"},
+				"responsible_leader": {"王副县长"}, "responsible_person": {"李科长"}}),
+			http.StatusBadRequest, []string{"已拆除三台锅炉\n第四台下周", "忻环发〔2026〕12号\nhttps://example.cn/a", "王副县长", "李科长"}, "/console/ledger?status=accepted"},
 		{"ledger report without the row as shown", "/console/ledger/task-08/" + apptest.Xinfu,
 			withoutOrig(ledgerForm(t, ledger, "task-08", apptest.Xinfu, url.Values{"status": {"in_progress"}, "progress_pct": {"40"},
 				"note": {"已拆除两台锅炉"}, "list": {"overdue=1"}})),
@@ -43,6 +44,9 @@ func TestRefusedFormKeepsTypingAndList(t *testing.T) {
 		{"review of nothing", "/console/inspections/" + insp + "x/review",
 			url.Values{"csrf": {csrf(t, detail)}, "decision": {"return"}, "comment": {"请补拍"}, "back": {queue}, "seq": {"5"}},
 			http.StatusNotFound, []string{"请补拍"}, queue},
+		{"reopen of nothing", "/console/findings/" + insp + "x/verify",
+			url.Values{"csrf": {csrf(t, detail)}, "decision": {"reopen"}, "comment": {"围挡仍有缺口"}, "deadline": {"2030-12-20"}, "back": {queue}, "seq": {"5"}},
+			http.StatusNotFound, []string{"围挡仍有缺口", "2030-12-20"}, queue},
 	} {
 		st, page := b.post(tc.action, tc.form)
 		if st != tc.status {
@@ -100,16 +104,24 @@ func TestRefusedLedgerReportRefilled(t *testing.T) {
 	b := loggedIn(t, srv, apptest.CountyOffice)
 	ledger := mustGet(t, b, "/console/ledger")
 	form := ledgerForm(t, ledger, "task-08", apptest.Xinfu, url.Values{"status": {"done"}, "progress_pct": {"50"},
-		"note": {"已拆除三台锅炉"}, "evidence": {"忻环发〔2026〕12号"}})
+		"note": {"已拆除三台锅炉"}, "evidence": {"忻环发〔2026〕12号"}, "responsible_leader": {"王副县长"}})
 	st, page := b.post("/console/ledger/task-08/"+apptest.Xinfu, form)
 	if st != http.StatusBadRequest {
 		t.Fatalf("已完成 at 50%%: %d, want 400", st)
 	}
 	row := regexp.MustCompile(`(?s)<tr id="p-task-08-` + apptest.Xinfu + `"[^>]*>.*?</tr>`).FindString(page)
 	for _, want := range []string{`<option value="done" selected>`, `name="progress_pct" min="0" max="100" value="50"`, "已拆除三台锅炉", "忻环发〔2026〕12号",
-		"未保存：状态为已完成时进度应为 100%", "<details class=\"task-edit\" open>"} {
+		"王副县长", "未保存：状态为已完成时进度应为 100%", "<details class=\"task-edit\" open>"} {
 		if !strings.Contains(row, want) && !strings.Contains(row, html.EscapeString(want)) {
 			t.Errorf("the refused row's form lacks %q:\n%s", want, row)
+		}
+	}
+	// What the row shows above its form is what is stored: nothing of
+	// the refused report (reviewer probe: it read as saved).
+	stored, _, _ := strings.Cut(row, "<details")
+	for _, typed := range []string{"已拆除三台锅炉", "忻环发〔2026〕12号", "王副县长", "已完成"} {
+		if strings.Contains(stored, typed) {
+			t.Errorf("the refused row shows %q as on record:\n%s", typed, stored)
 		}
 	}
 	// Corrected in the form as shown (its orig is the stored row's), it saves.
