@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/xinzhou-eco/fieldsync/server"
@@ -29,7 +30,7 @@ func TestCheckDeviceField(t *testing.T) {
 		// (any width, any case, with separators); no other alphabet's
 		// letter, which looks like one of them and is not (é, Cyrillic Н,
 		// Greek Α), nor other signs.
-		{syncproto.EntityVehicleCheck, "plate", `"晋ｈ·３０２７２挂"`, `"晋H30272挂"`},
+		{syncproto.EntityVehicleCheck, "plate", `"晋ｈ·３０２７挂"`, `"晋H3027挂"`},
 		{syncproto.EntityVehicleCheck, "plate", `"晋AD12345"`, `"晋AD12345"`},
 		{syncproto.EntityVehicleCheck, "plate", `"使014578"`, `"使014578"`},
 		{syncproto.EntityVehicleCheck, "plate", `"粤Z1234港"`, `"粤Z1234港"`},
@@ -38,6 +39,26 @@ func TestCheckDeviceField(t *testing.T) {
 		{syncproto.EntityVehicleCheck, "plate", `"晋Α30272"`, syncproto.CodeInvalidField},
 		{syncproto.EntityVehicleCheck, "plate", `"晋H3027(2)"`, syncproto.CodeInvalidField},
 		{syncproto.EntityVehicleCheck, "plate", `"晋H30272🚚"`, syncproto.CodeInvalidField},
+		// A plate's form (GA 36), as the field app checks it: a province,
+		// a letter, five or six more (or four and 挂 …), no I or O
+		// (roadside probe: 晋 alone and 12345 were taken and counted).
+		{syncproto.EntityVehicleCheck, "plate", `"晋"`, syncproto.CodeInvalidField},
+		{syncproto.EntityVehicleCheck, "plate", `"12345"`, syncproto.CodeInvalidField},
+		{syncproto.EntityVehicleCheck, "plate", `"晋H1234"`, syncproto.CodeInvalidField},
+		{syncproto.EntityVehicleCheck, "plate", `"晋H1234567"`, syncproto.CodeInvalidField},
+		{syncproto.EntityVehicleCheck, "plate", `"晋112345"`, syncproto.CodeInvalidField},
+		{syncproto.EntityVehicleCheck, "plate", `"忻H12345"`, syncproto.CodeInvalidField},
+		{syncproto.EntityVehicleCheck, "plate", `"晋HO1234"`, syncproto.CodeInvalidField},
+		{syncproto.EntityVehicleCheck, "plate", `"晋I12345"`, syncproto.CodeInvalidField},
+		{syncproto.EntityVehicleCheck, "plate", `"晋H12345挂"`, syncproto.CodeInvalidField},
+		{syncproto.EntityVehicleCheck, "plate", `"晋H123挂4"`, syncproto.CodeInvalidField},
+		{syncproto.EntityVehicleCheck, "plate", `"HH12345"`, syncproto.CodeInvalidField},
+		{syncproto.EntityVehicleCheck, "plate", `"使01457"`, syncproto.CodeInvalidField},
+		{syncproto.EntityVehicleCheck, "plate", `"新AF12345"`, `"新AF12345"`},
+		{syncproto.EntityVehicleCheck, "plate", `"京a-1234学"`, `"京A1234学"`},
+		// Blank is a required text cleared, whatever its form.
+		{syncproto.EntityVehicleCheck, "plate", `"   "`, syncproto.CodeInvalidValue},
+		{syncproto.EntityVehicleCheck, "checkpoint", `"　"`, syncproto.CodeInvalidValue},
 		{syncproto.EntityVehicleCheck, "vin", `"lzz1blse9kd123456"`, `"LZZ1BLSE9KD123456"`},
 		{syncproto.EntityVehicleCheck, "vin", `"LZZ1BLSE9KD12345É"`, syncproto.CodeInvalidField},
 		// A VIN is 17 letters and digits, never I, O or Q (roadside probe).
@@ -75,6 +96,11 @@ func TestCheckDeviceField(t *testing.T) {
 		if err != nil {
 			if code := server.ErrorCode(err); code != tc.want {
 				t.Errorf("%s.%s = %s: refused %s (%v), want %s", tc.entity, tc.field, tc.value, code, err, tc.want)
+			}
+			// Said by the field's label, with its name for a developer
+			// (roadside probe: 字段 urea_level_pct reached inspectors).
+			if l := server.FieldLabels[tc.field]; l != "" && !strings.Contains(server.ErrorMessage(err), "“"+l+"”（"+tc.field+"）") {
+				t.Errorf("%s.%s = %s: %q does not name the field as “%s”（%s）", tc.entity, tc.field, tc.value, server.ErrorMessage(err), l, tc.field)
 			}
 			continue
 		}

@@ -551,7 +551,7 @@ func (f *Field) canonical(raw json.RawMessage, device, normalized bool) (json.Ra
 		if device && f.DeviceEnum != nil {
 			// A status a device moves between its values: none is not
 			// one of them (a returned inspection would lose its state).
-			return nil, Errorf(syncproto.CodeInvalidValue, "字段 %s 不能清空，应为 %s 之一", f.Name, strings.Join(f.DeviceEnum, "、"))
+			return nil, Errorf(syncproto.CodeInvalidValue, "%s不能清空，应为 %s 之一", FieldSaid(f.Name), strings.Join(f.DeviceEnum, "、"))
 		}
 		return nullJSON, nil
 	}
@@ -662,7 +662,7 @@ func canonicalJSON(raw json.RawMessage, bad func(string) error) (json.RawMessage
 }
 
 func (f *Field) badValue(what string) error {
-	return Errorf(syncproto.CodeInvalidField, "字段 %s 的值无效：%s", f.Name, what)
+	return Errorf(syncproto.CodeInvalidField, "%s的值无效：%s", FieldSaid(f.Name), what)
 }
 
 // checkPlain is checkString for the body of a plain JSON string (valid
@@ -677,13 +677,15 @@ func (f *Field) checkPlain(body []byte, device bool) error {
 			return err
 		}
 	}
+	// Blank before the form: a required text of spaces is one cleared
+	// (invalid_value, sync.md §13), whatever its form would say of it.
+	if err := f.checkFilled(string(body)); err != nil {
+		return err
+	}
 	if f.Format != nil {
 		if err := f.checkFormat(string(body), device); err != nil {
 			return err
 		}
-	}
-	if err := f.checkFilled(string(body)); err != nil {
-		return err
 	}
 	allowed := f.Enum
 	if device && f.DeviceEnum != nil {
@@ -697,7 +699,7 @@ func (f *Field) checkPlain(body []byte, device bool) error {
 			return nil
 		}
 	}
-	return Errorf(syncproto.CodeInvalidValue, "字段 %s 不允许取值 %q", f.Name, body)
+	return Errorf(syncproto.CodeInvalidValue, "%s不允许取值 %q", FieldSaid(f.Name), body)
 }
 
 // checkFilled refuses a blank text (empty, spaces, zero-width characters
@@ -705,7 +707,7 @@ func (f *Field) checkPlain(body []byte, device bool) error {
 // cleared as surely as by null.
 func (f *Field) checkFilled(s string) error {
 	if f.Required && f.Type == TypeText && Blank(s) {
-		return Errorf(syncproto.CodeInvalidValue, "字段 %s 是必填项，不能为空白", f.Name)
+		return Errorf(syncproto.CodeInvalidValue, "%s是必填项，不能为空白", FieldSaid(f.Name))
 	}
 	return nil
 }
@@ -713,7 +715,7 @@ func (f *Field) checkFilled(s string) error {
 // checkFormat checks a text against the field's Format, if it has one.
 func (f *Field) checkFormat(s string, device bool) error {
 	if f.Format != nil && (device || !f.Format.DevicesOnly) && !f.Format.Valid(s) {
-		return Errorf(syncproto.CodeInvalidField, "字段 %s 应为%s", f.Name, f.Format.Label)
+		return Errorf(syncproto.CodeInvalidField, "%s应为%s", FieldSaid(f.Name), f.Format.Label)
 	}
 	return nil
 }
@@ -722,7 +724,7 @@ func (f *Field) checkFormat(s string, device bool) error {
 // limit (2,000 characters when it sets none).
 func (f *Field) checkLen(n int) error {
 	if limit := f.maxLen(); n > limit {
-		return Errorf(syncproto.CodeInvalidField, "字段 %s 超过 %d 个字符", f.Name, limit)
+		return Errorf(syncproto.CodeInvalidField, "%s超过 %d 个字符", FieldSaid(f.Name), limit)
 	}
 	return nil
 }
@@ -740,7 +742,7 @@ func (f *Field) maxLen() int {
 
 func (f *Field) checkString(s string, device bool) error {
 	if !utf8.ValidString(s) {
-		return Errorf(syncproto.CodeInvalidField, "字段 %s 不是有效的 UTF-8 文本", f.Name)
+		return Errorf(syncproto.CodeInvalidField, "%s不是有效的 UTF-8 文本", FieldSaid(f.Name))
 	}
 	if err := f.checkLen(utf8.RuneCountInString(s)); err != nil {
 		return err
@@ -748,27 +750,27 @@ func (f *Field) checkString(s string, device bool) error {
 	switch f.Type {
 	case TypeTime:
 		if _, ok := parseTime(s); !ok {
-			return Errorf(syncproto.CodeInvalidField, "字段 %s 应为 RFC 3339 时间，如 2026-03-01T09:30:00+08:00", f.Name)
+			return Errorf(syncproto.CodeInvalidField, "%s应为 RFC 3339 时间，如 2026-03-01T09:30:00+08:00", FieldSaid(f.Name))
 		}
 	case TypeDate:
 		d, err := time.Parse(time.DateOnly, s)
 		if err != nil {
-			return Errorf(syncproto.CodeInvalidField, "字段 %s 应为日期，如 2026-03-31", f.Name)
+			return Errorf(syncproto.CodeInvalidField, "%s应为日期，如 2026-03-31", FieldSaid(f.Name))
 		}
 		// A deadline in year 1 or 9999 is a slip or a wrong clock's: it
 		// would count a finding overdue by centuries, or never.
 		if y := d.Year(); y < EarliestDeviceTime.Year() || y > LatestDateYear {
-			return Errorf(syncproto.CodeInvalidField, "字段 %s 的日期 %s 超出范围（%d 年至 %d 年）", f.Name, s, EarliestDeviceTime.Year(), LatestDateYear).At(f.Name)
+			return Errorf(syncproto.CodeInvalidField, "%s的日期 %s 超出范围（%d 年至 %d 年）", FieldSaid(f.Name), s, EarliestDeviceTime.Year(), LatestDateYear).At(f.Name)
 		}
 	case TypeRef:
 		if !IsCanonicalUUID(s) {
-			return Errorf(syncproto.CodeInvalidField, "字段 %s 应为小写 UUID", f.Name)
+			return Errorf(syncproto.CodeInvalidField, "%s应为小写 UUID", FieldSaid(f.Name))
 		}
 	}
-	if err := f.checkFormat(s, device); err != nil {
+	if err := f.checkFilled(s); err != nil {
 		return err
 	}
-	if err := f.checkFilled(s); err != nil {
+	if err := f.checkFormat(s, device); err != nil {
 		return err
 	}
 	allowed := f.Enum
@@ -776,7 +778,7 @@ func (f *Field) checkString(s string, device bool) error {
 		allowed = f.DeviceEnum
 	}
 	if allowed != nil && !slices.Contains(allowed, s) {
-		return Errorf(syncproto.CodeInvalidValue, "字段 %s 不允许取值 %q", f.Name, s)
+		return Errorf(syncproto.CodeInvalidValue, "%s不允许取值 %q", FieldSaid(f.Name), s)
 	}
 	return nil
 }

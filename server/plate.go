@@ -8,17 +8,32 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// Plate is the form of a vehicle's plate number or VIN: one line of
-// visible text (OneLine), stored in the spelling CanonicalPlate gives, so
-// that a plate typed on a phone's full-width keyboard, in lower case or
-// with the dot or space painted on the plate is found and counted as the
-// same plate.
+// Plate is the form of a vehicle's plate number (号牌号码, GA 36): one
+// line of visible text (OneLine) that, in the spelling CanonicalPlate
+// gives, is a mainland province's abbreviation (PlateProvinces), a
+// letter, and five or six letters and digits (six: a new-energy plate),
+// or four and the character a trailer's, a driving school's or a police
+// plate ends with (挂, 学, 警 …), without the letters I and O (read as 1
+// and 0). Stored in that spelling, so that a plate typed on a phone's
+// full-width keyboard, in lower case or with the dot or space painted on
+// the plate is found and counted as the same plate. An embassy's plate is
+// 使 and six. The field app refuses what this refuses.
 var Plate = &TextFormat{Valid: validPlate, Canon: CanonicalPlate,
-	Label: "号牌或识别代号：汉字（省份简称、挂、学、警等）、英文字母和数字，可含空格、点和横线",
-	Doc: "one line of Chinese characters (the province, 挂, 学, 警 …), Latin letters A–Z and digits, with spaces, dots, hyphens or dashes between them; " +
+	Label: "车牌号：省份简称、一位字母，再 5 位字母或数字（新能源车 6 位；挂车、教练车等 4 位加“挂”“学”等），不含字母 I、O，可含空格、点和横线，如 晋H12345、晋HD12345、晋H1234挂",
+	Doc: "a plate number (GA 36): a mainland province's abbreviation (晋, 冀, 蒙 … the 31), a letter A–Z, then 5 letters or digits (6 on a new-energy plate), " +
+		"or 4 and one of 挂 学 警 领 试 超 港 澳 使; an embassy's, 使 and 6; no letter I or O; spaces, dots, hyphens or dashes may separate its parts; " +
 		"stored as its canonical spelling: full-width letters and digits as ASCII, " +
-		"letters upper-case, spaces, dots, hyphens, dashes and minus signs removed (`晋ｈ·３０２７２` is stored as `晋H30272`); " +
-		"a letter of another alphabet (`é`, Cyrillic `Н`) is refused, as no plate or VIN has one and it would make two plates that look alike differ"}
+		"letters upper-case, spaces, dots, hyphens, dashes and minus signs removed (`晋ｈ·３０２７２` is stored as `晋H30272`)"}
+
+// PlateProvinces are the 31 mainland provinces' abbreviations a plate
+// begins with (GB/T 2260 order), as the field app offers them.
+const PlateProvinces = "京津冀晋蒙辽吉黑沪苏浙皖闽赣鲁豫鄂湘粤桂琼渝川贵云藏陕甘青宁新"
+
+// plateSuffixes end a plate of four letters or digits after its letter:
+// a trailer's, a driving school's, a police car's, a consulate's, a test
+// or an oversize vehicle's, a cross-border one's (Hong Kong, Macau), an
+// embassy's.
+const plateSuffixes = "挂学警领试超港澳使"
 
 // VIN is the form of a vehicle identification number (车辆识别代号, GB
 // 16735): Plate's, and once canonical 17 letters and digits without I, O
@@ -46,19 +61,24 @@ func validVIN(s string) bool {
 	return true
 }
 
-// validPlate reports whether s has the form of a plate or VIN (Plate):
-// one line, and once canonical only Chinese characters, ASCII letters and
-// digits.
+// validPlate reports whether s has the form of a plate number (Plate).
 func validPlate(s string) bool {
 	if !OneLine.Valid(s) {
 		return false
 	}
-	for _, r := range CanonicalPlate(s) {
-		if !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || unicode.Is(unicode.Han, r)) {
-			return false
-		}
+	c := []rune(CanonicalPlate(s))
+	alnum := func(r rune) bool { return (r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') && r != 'I' && r != 'O' }
+	if len(c) == 7 && c[0] == '使' { // an embassy's: 使 and six
+		return !slices.ContainsFunc(c[1:], func(r rune) bool { return !alnum(r) })
 	}
-	return true
+	if len(c) < 7 || len(c) > 8 || !strings.ContainsRune(PlateProvinces, c[0]) || !(c[1] >= 'A' && c[1] <= 'Z') || c[1] == 'I' || c[1] == 'O' {
+		return false
+	}
+	rest := c[2:]
+	if last := rest[len(rest)-1]; len(rest) == 5 && strings.ContainsRune(plateSuffixes, last) {
+		rest = rest[:4]
+	}
+	return !slices.ContainsFunc(rest, func(r rune) bool { return !alnum(r) })
 }
 
 // CanonicalPlate returns the canonical spelling of a plate number or VIN:

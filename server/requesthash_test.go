@@ -84,8 +84,8 @@ func TestRequestHashBeforeCanonicalForms(t *testing.T) {
 // order.
 func TestRequestHashNamesFirstBadValue(t *testing.T) {
 	deep := strings.Repeat("[", MaxValueDepth+1) + strings.Repeat("]", MaxValueDepth+1)
-	ms := hashedBatch(`"晋H0001"`, `12.5`, `{}`)
-	ms = append(ms, hashedBatch(`"晋H0001"`, `12.5`, `{}`)...)
+	ms := hashedBatch(`"晋H00001"`, `12.5`, `{}`)
+	ms = append(ms, hashedBatch(`"晋H00001"`, `12.5`, `{}`)...)
 	ms[2].Fields["zeta"] = json.RawMessage(deep)
 	ms[2].Fields["alpha"] = json.RawMessage(deep)
 	ms[3].Fields = map[string]json.RawMessage{"beta": json.RawMessage(deep)}
@@ -106,17 +106,17 @@ func TestRequestHashByFieldForm(t *testing.T) {
 			Fields: map[string]json.RawMessage{"checked_at": json.RawMessage(at), "plate": json.RawMessage(plate),
 				"checkpoint": json.RawMessage(checkpoint)}}}
 	}
-	want := hashBatch(t, batch(`"2026-12-03T08:00:00+08:00"`, `"晋H1"`, `"G5"`))
+	want := hashBatch(t, batch(`"2026-12-03T08:00:00+08:00"`, `"晋H10001"`, `"G5"`))
 	for _, tc := range []struct {
 		name          string
 		at, plate, cp string
 		same          bool
 	}{
-		{"the instant in UTC", `"2026-12-03T00:00:00Z"`, `"晋H1"`, `"G5"`, true},
-		{"a plate in lower case", `"2026-12-03T08:00:00+08:00"`, `"晋h1"`, `"G5"`, true},
-		{"a checkpoint with a space", `"2026-12-03T08:00:00+08:00"`, `"晋H1"`, `"g5 "`, true},
-		{"another instant", `"2026-12-03T00:00:01Z"`, `"晋H1"`, `"G5"`, false},
-		{"another plate", `"2026-12-03T08:00:00+08:00"`, `"晋H2"`, `"G5"`, false},
+		{"the instant in UTC", `"2026-12-03T00:00:00Z"`, `"晋H10001"`, `"G5"`, true},
+		{"a plate in lower case", `"2026-12-03T08:00:00+08:00"`, `"晋h10001"`, `"G5"`, true},
+		{"a checkpoint with a space", `"2026-12-03T08:00:00+08:00"`, `"晋H10001"`, `"g5 "`, true},
+		{"another instant", `"2026-12-03T00:00:01Z"`, `"晋H10001"`, `"G5"`, false},
+		{"another plate", `"2026-12-03T08:00:00+08:00"`, `"晋H20001"`, `"G5"`, false},
 	} {
 		if got := hashBatch(t, batch(tc.at, tc.plate, tc.cp)); (got == want) != tc.same {
 			t.Errorf("%s: same batch %v, want %v", tc.name, got == want, tc.same)
@@ -154,8 +154,8 @@ func BenchmarkRequestHash(b *testing.B) {
 // name order), not the request's; the other mutations' values are put in
 // canonical form all the same.
 func TestRequestHashFieldErrors(t *testing.T) {
-	ms := hashedBatch(`"晋h0001"`, `12.5`, `"备注"`)
-	ms = append(ms, hashedBatch(`"晋H0001"`, `12.5`, `"备注"`)[0], hashedBatch(`"晋H0001"`, `12.5`, `"备注"`)[0])
+	ms := hashedBatch(`"晋h00001"`, `12.5`, `"备注"`)
+	ms = append(ms, hashedBatch(`"晋H00001"`, `12.5`, `"备注"`)[0], hashedBatch(`"晋H00001"`, `12.5`, `"备注"`)[0])
 	ms[2].Fields["zz_unknown"] = json.RawMessage(`1`)
 	ms[2].Fields["received_at"] = json.RawMessage(`"2026-11-20T08:00:00+08:00"`)
 	ms[3].Fields["urea_level_pct"] = json.RawMessage(`"很多"`)
@@ -168,7 +168,7 @@ func TestRequestHashFieldErrors(t *testing.T) {
 			t.Errorf("mutation %d: %v, want %q", i, errs[i], want)
 		}
 	}
-	if got := string(ms[0].Fields["plate"]); got != `"晋H0001"` {
+	if got := string(ms[0].Fields["plate"]); got != `"晋H00001"` {
 		t.Errorf("plate put in canonical form: %s", got)
 	}
 }

@@ -512,11 +512,11 @@ func (s *Syncer) checkTimes(e *Entity, vals map[string]json.RawMessage, now time
 		case !ok:
 			continue
 		case t.After(now.Add(DeviceTimeLead)):
-			return Errorf(syncproto.CodeInvalidValue, "字段 %s 的时间 %s 比服务器当前时间 %s 晚一天以上，手机时钟可能不准：请校准时间后改正再提交",
-				f.Name, t.In(ChinaTime).Format("2006-01-02 15:04"), now.In(ChinaTime).Format("2006-01-02 15:04")).At(f.Name)
+			return Errorf(syncproto.CodeInvalidValue, "%s的时间 %s 比服务器当前时间 %s 晚一天以上，手机时钟可能不准：请校准时间后改正再提交",
+				FieldSaid(f.Name), t.In(ChinaTime).Format("2006-01-02 15:04"), now.In(ChinaTime).Format("2006-01-02 15:04")).At(f.Name)
 		case t.Before(EarliestDeviceTime):
-			return Errorf(syncproto.CodeInvalidValue, "字段 %s 的时间 %s 早于 %s，手机时钟可能不准：请校准时间后改正再提交",
-				f.Name, t.In(ChinaTime).Format("2006-01-02 15:04"), EarliestDeviceTime.Format("2006-01-02")).At(f.Name)
+			return Errorf(syncproto.CodeInvalidValue, "%s的时间 %s 早于 %s，手机时钟可能不准：请校准时间后改正再提交",
+				FieldSaid(f.Name), t.In(ChinaTime).Format("2006-01-02 15:04"), EarliestDeviceTime.Format("2006-01-02")).At(f.Name)
 		}
 	}
 	return nil
@@ -883,7 +883,7 @@ func canonicalField(e *Entity, name string, raw json.RawMessage, device, normali
 	case f == nil:
 		return nil, Errorf(syncproto.CodeUnknownField, "%s没有字段 %q", e.Label, name).At(name)
 	case device && f.Server:
-		return nil, Errorf(syncproto.CodeServerOwnedField, "字段 %s 只能由服务器或办公室写入", name).At(name)
+		return nil, Errorf(syncproto.CodeServerOwnedField, "%s只能由服务器或办公室写入", FieldSaid(name)).At(name)
 	}
 	v, err := f.canonical(raw, device, normalized)
 	var ferr *Error
@@ -906,7 +906,7 @@ func canonicalField(e *Entity, name string, raw json.RawMessage, device, normali
 func (s *Syncer) newRecord(ctx context.Context, tx WriteTx, p *Principal, e *Entity, id string, vals map[string]json.RawMessage, h syncproto.HLC, now time.Time) (*StoredRecord, error) {
 	for _, f := range e.Fields {
 		if f.Required && isNull(vals[f.Name]) {
-			return nil, Errorf(syncproto.CodeMissingField, "新建%s缺少必填字段 %s", e.Label, f.Name).At(f.Name)
+			return nil, Errorf(syncproto.CodeMissingField, "新建%s缺少必填的%s", e.Label, FieldSaid(f.Name)).At(f.Name)
 		}
 	}
 	county, from, err := s.recordCounty(ctx, tx, e, vals, h)
@@ -918,7 +918,7 @@ func (s *Syncer) newRecord(ctx context.Context, tx WriteTx, p *Principal, e *Ent
 			// The county is its parent's, a record named by its id:
 			// which county holds that is not said, only which
 			// reference named it.
-			return nil, Errorf(syncproto.CodeOutOfScope, "%s 引用了其他区县的%s，无权在其他区县写入数据", from, EntityByName(refOf(e, from)).Label).At(from)
+			return nil, Errorf(syncproto.CodeOutOfScope, "%s引用了其他区县的%s，无权在其他区县写入数据", FieldSaid(from), EntityByName(refOf(e, from)).Label).At(from)
 		}
 		return nil, Errorf(syncproto.CodeOutOfScope, "无权在%s写入数据", CountyName(ctx, s.Store.Get, county)).At(from)
 	}
@@ -958,10 +958,10 @@ func (s *Syncer) recordCounty(ctx context.Context, tx WriteTx, e *Entity, vals m
 			return "", "", err
 		}
 		if parent == nil {
-			return "", "", Errorf(syncproto.CodeUnknownReference, "%s 引用的%s尚未上传或不存在", name, EntityByName(f.Ref).Label).At(name)
+			return "", "", Errorf(syncproto.CodeUnknownReference, "%s引用的%s尚未上传或不存在", FieldSaid(name), EntityByName(f.Ref).Label).At(name)
 		}
 		if parent.State.IsDeleted() && !lockDeleted.before(parent.State.Deleted, h) {
-			return "", "", Errorf(syncproto.CodeUnknownReference, "%s 引用的%s已被删除", name, EntityByName(f.Ref).Label).At(name)
+			return "", "", Errorf(syncproto.CodeUnknownReference, "%s引用的%s已被删除", FieldSaid(name), EntityByName(f.Ref).Label).At(name)
 		}
 		return parent.County, name, nil
 	}
@@ -1012,10 +1012,10 @@ func (s *Syncer) checkUpdate(ctx context.Context, tx WriteTx, p *Principal, cur 
 		switch old, ok := cur.State.Fields[name]; {
 		case !ok || isNull(old.Value):
 			if !isNull(v) {
-				return Errorf(syncproto.CodeImmutableField, "字段 %s 只能在创建%s时填写", name, cur.Entity.Label).At(name)
+				return Errorf(syncproto.CodeImmutableField, "%s只能在创建%s时填写", FieldSaid(name), cur.Entity.Label).At(name)
 			}
 		case !bytes.Equal(old.Value, v):
-			return Errorf(syncproto.CodeImmutableField, "字段 %s 创建后不能修改", name).At(name)
+			return Errorf(syncproto.CodeImmutableField, "%s创建后不能修改", FieldSaid(name)).At(name)
 		}
 	}
 	// Fields of the record's own device: another may resend what they
@@ -1028,14 +1028,14 @@ func (s *Syncer) checkUpdate(ctx context.Context, tx WriteTx, p *Principal, cur 
 			if old, ok := cur.State.Fields[name]; ok && bytes.Equal(old.Value, v) || !ok && isNull(v) {
 				continue
 			}
-			return Errorf(syncproto.CodeImmutableField, "字段 %s 只有创建这条%s的设备能修改（它记录的是那台设备拍摄时的情况）", name, cur.Entity.Label).At(name)
+			return Errorf(syncproto.CodeImmutableField, "%s只有创建这条%s的设备能修改（它记录的是那台设备拍摄时的情况）", FieldSaid(name), cur.Entity.Label).At(name)
 		}
 	}
 	// A required field is never cleared: a device would otherwise empty
 	// a record's evidence (a roadside check's plate) without deleting it.
 	for name, v := range vals {
 		if f, _ := cur.Entity.Field(name); f.Required && isNull(v) {
-			return Errorf(syncproto.CodeInvalidValue, "字段 %s 是必填项，不能清空", name).At(name)
+			return Errorf(syncproto.CodeInvalidValue, "%s是必填项，不能清空", FieldSaid(name)).At(name)
 		}
 	}
 	l, since, err := s.lockOf(ctx, tx, cur)
@@ -1091,9 +1091,9 @@ func (s *Syncer) checkRefs(ctx context.Context, tx WriteTx, r *StoredRecord, val
 		case ref == nil || ref.State.IsDeleted() && !lockDeleted.before(ref.State.Deleted, h):
 			// A record its device made before it deleted the parent
 			// (lockDeleted's before) is taken as it was in its order.
-			return Errorf(syncproto.CodeUnknownReference, "%s 引用的%s不存在或已删除", name, EntityByName(f.Ref).Label).At(name)
+			return Errorf(syncproto.CodeUnknownReference, "%s引用的%s不存在或已删除", FieldSaid(name), EntityByName(f.Ref).Label).At(name)
 		case ref.County != r.County:
-			return Errorf(syncproto.CodeOutOfScope, "%s 引用了其他区县的%s", name, EntityByName(f.Ref).Label).At(name)
+			return Errorf(syncproto.CodeOutOfScope, "%s引用了其他区县的%s", FieldSaid(name), EntityByName(f.Ref).Label).At(name)
 		}
 		if r.Seq != 0 {
 			continue
@@ -1197,7 +1197,7 @@ func checkWithin(ctx context.Context, tx WriteTx, r *StoredRecord, vals map[stri
 		}
 		if other.Text(f.Within) != shared {
 			within, _ := r.Entity.Field(f.Within)
-			return Errorf(syncproto.CodeInvalidValue, "%s 所指的%s不属于本记录的%s（%s）", f.Name, EntityByName(f.Ref).Label, EntityByName(within.Ref).Label, f.Within).At(f.Name)
+			return Errorf(syncproto.CodeInvalidValue, "%s所指的%s不属于本记录的%s（%s）", FieldSaid(f.Name), EntityByName(f.Ref).Label, EntityByName(within.Ref).Label, f.Within).At(f.Name)
 		}
 	}
 	return nil

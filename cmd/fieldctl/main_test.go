@@ -109,8 +109,8 @@ func TestInspectorDay(t *testing.T) {
 	// Another county than the user's, or a plate the server would refuse:
 	// refused now, nothing queued.
 	c.fails("区县 140925 不在本账号的工作范围内", "vehicle", "add", "--plate", "晋H99999", "--checkpoint", "宁武", "--stage", "国六", "--fuel", "天然气", "--aftertreatment", "present", "--county", "140925")
-	c.fails("字段 plate", "vehicle", "add", "--plate", "晋H9\n9999", "--checkpoint", "宁武", "--stage", "国六", "--fuel", "天然气", "--aftertreatment", "present")
-	c.fails("字段 plate", "vehicle", "add", "--plate", strings.Repeat("晋", 30), "--checkpoint", "宁武", "--stage", "国六", "--fuel", "天然气", "--aftertreatment", "present")
+	c.fails("“号牌号码”（plate）", "vehicle", "add", "--plate", "晋H9\n9999", "--checkpoint", "宁武", "--stage", "国六", "--fuel", "天然气", "--aftertreatment", "present")
+	c.fails("“号牌号码”（plate）", "vehicle", "add", "--plate", strings.Repeat("晋", 30), "--checkpoint", "宁武", "--stage", "国六", "--fuel", "天然气", "--aftertreatment", "present")
 	if out := c.ok("status"); !strings.Contains(out, "待上传记录：7") || !strings.Contains(out, "待上传照片：1") {
 		t.Fatalf("status before sync: %s", out)
 	}

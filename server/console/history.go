@@ -44,37 +44,17 @@ var auditEntityNames = map[string]string{
 }
 
 // auditFieldNames names the fields an inspection's history, and a page's
-// conflict log, can show: every field of an inspection, a finding, a
-// photo, a roadside check and a site (TestHistoryLabelsEveryField).
-var auditFieldNames = map[string]string{
-	// inspection
-	"site_id": "点位", "template_id": "检查表", "template_version": "检查表版本", "started_at": "开始时间", "finished_at": "结束时间",
-	"status": "状态", "summary": "检查摘要", "lon": "经度", "lat": "纬度", "answers": "答案",
-	"reviewer_id": "审核人", "review_comment": "审核意见", "reviewed_at": "审核时间",
-	"missing_items": "缺项", "unknown_answers": "检查表外的答案", "failed_items": "不合格项",
-	// finding
-	"inspection_id": "所属检查", "item_key": "检查项", "description": "问题描述", "severity": "严重程度", "deadline": "整改时限",
-	"rectification_note": "整改说明", "verifier_id": "核实人", "verify_comment": "督查整改意见", "verified_at": "核实时间",
-	// photo
-	"finding_id": "所属问题", "vehicle_check_id": "所属路检记录", "sha256": "照片哈希", "content_type": "文件类型",
-	"size_bytes": "文件大小", "captured_at": "拍摄时间", "accuracy_m": "定位精度（米）", "crs": "坐标系", "caption": "照片说明",
-	"uploaded": "已上传", "flags": "证据标记", "notes": "提示", "exif": "EXIF 信息", "lon_wgs84": "经度（WGS-84）",
-	"lat_wgs84": "纬度（WGS-84）", "phash": "感知哈希", "width": "宽（像素）", "height": "高（像素）", "processed_at": "处理时间",
-	syncproto.FieldCaptureSig: "拍摄签名", syncproto.FieldCaptureKeyID: "签名密钥", syncproto.FieldCapture: "拍摄签名核验",
-	// roadside check (and a site's note)
-	"county": "区县", "checkpoint": "检查站", "campaign": "专项行动", "plate": "号牌号码", "plate_color": "号牌颜色",
-	"plate_type": "号牌种类", "vin": "车辆识别代号（VIN）", "emission_stage": "排放阶段", "fuel": "燃料", "obd_mil": "OBD 故障灯",
-	"obd_codes": "OBD 故障码", "aftertreatment": "后处理装置", "urea_level_pct": "尿素液位（%）", "ringelmann": "林格曼黑度",
-	"opacity": "不透光烟度（m⁻¹）", "remote_sensing_id": "遥感检测编号", "action": "处理", "checked_at": "检查时间", "note": "备注",
-	"voided_at": "作废时间", "voided_by": "作废人", "void_reason": "作废原因", "restore_reason": "恢复原因",
-	// site
-	"kind": "点位类型", "name": "名称", "address": "地址", "radius_m": "范围半径（米）", "active": "启用",
-	// review, and a deletion
-	"decision": "审核决定", "comment": "审核意见", "reviewer_name": "审核人姓名", "decided_at": "审核时间", "deleted": "删除",
-	// an account (audit.ActionAccount)
-	"operation": "操作", "role": "角色", "counties": "区县", "user": "用户", "device": "设备", "device_name": "设备名称",
-	"session_started": "会话开始时间",
-}
+// conflict log, can show: every field of every entity (server.FieldLabels,
+// TestHistoryLabelsEveryField), and what account entries set.
+var auditFieldNames = func() map[string]string {
+	m := maps.Clone(server.FieldLabels)
+	maps.Copy(m, map[string]string{
+		// an account (audit.ActionAccount)
+		"operation": "操作", "role": "角色", "counties": "区县", "user": "用户", "device": "设备", "device_name": "设备名称",
+		"session_started": "会话开始时间",
+	})
+	return m
+}()
 
 // history lists the audit entries of an inspection and of its findings
 // and photos (or of another record: a roadside check), oldest first, as

@@ -94,9 +94,12 @@ export function rejectedMessage(r, label, created = false) {
         ? `所属的${parent}已在服务器上删除，这条${act}不会再上传；内容已保留在手机上，如需找回请联系县督查室。`
         : byCode.unknown_reference;
   }
-  // The server names a field by its code ("字段 summary 超过 4000 个字符"):
-  // the inspector reads its label.
-  const said = r.message && label ? r.message.replace(/字段 ([a-z_][a-z0-9_]*(?:\.[a-z0-9_]+)?) ?/g, (_, f) => `“${label(f)}”`) : r.message;
+  // The server names a field by its label and code (“检查小结”（summary）
+  // 超过 4000 个字符), or a map's member by its code (字段 answers.fence ):
+  // the inspector reads the app's label, without the code.
+  const said = r.message && label ? r.message
+    .replace(/“[^”]*”（([a-z_][a-z0-9_]*)）/g, (_, f) => `“${label(f)}”`)
+    .replace(/字段 ([a-z_][a-z0-9_]*(?:\.[a-z0-9_]+)?) ?/g, (_, f) => `“${label(f)}”`) : r.message;
   if (!why) {
     const text = byCode[r.code] || said || r.code;
     why = text + (/[。！？.!?]$/.test(text) ? '' : '。') + '内容已保留在手机上，可截图发给管理员。';

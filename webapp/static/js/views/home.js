@@ -407,7 +407,7 @@ const fieldNames = {
   plate_color: '号牌颜色', plate_type: '号牌种类', vin: '车辆识别代号', emission_stage: '排放阶段', fuel: '燃料',
   aftertreatment: '后处理装置', obd_mil: 'OBD 故障灯', obd_codes: 'OBD 故障码', urea_level_pct: '尿素液位',
   ringelmann: '林格曼黑度', opacity: '不透光烟度', remote_sensing_id: '遥感检测编号', kind: '类型', radius_m: '范围（米）',
-  // named in the server's messages (缺少必填字段 site_id)
+  // named in the server's messages (缺少必填的“点位”（site_id）)
   site_id: '点位', county: '区县', template_id: '检查表', template_version: '检查表版本', inspection_id: '所属检查',
   finding_id: '所属问题', vehicle_check_id: '所属路检记录', sha256: '照片文件', content_type: '照片格式',
 };
