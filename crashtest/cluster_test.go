@@ -331,10 +331,21 @@ func vehicleChecks(c *syncproto.Client, n int, tag string) []syncproto.Mutation 
 	for i := range muts {
 		muts[i] = syncproto.Mutation{Entity: syncproto.EntityVehicleCheck, ID: uuid.New().String(), HLC: c.Clock.Now().String(),
 			Fields: map[string]json.RawMessage{"county": raw(apptest.Xinfu), "checkpoint": raw("忻府区北出口"),
-				"plate": raw(fmt.Sprintf("晋H%s%04d", tag, i)), "emission_stage": raw("国六"), "fuel": raw("柴油"),
+				"plate": raw(plateOf(tag, i)), "emission_stage": raw("国六"), "fuel": raw("柴油"),
 				"aftertreatment": raw("present"), "checked_at": raw(time.Now().Format(time.RFC3339))}}
 	}
 	return muts
+}
+
+// plateOf is a plate of a plate's form (server.Plate) told apart by tag
+// and i: a letter for the tag, five digits for i.
+func plateOf(tag string, i int) string {
+	const letters = "ABCDEFGHJKLMNPQRSTUVWXYZ" // no I or O
+	h := 0
+	for _, r := range tag {
+		h = h*31 + int(r)
+	}
+	return fmt.Sprintf("晋%c%05d", letters[(h%len(letters)+len(letters))%len(letters)], i%100000)
 }
 
 // photoBytes fetches a variant of a photo from a server with c's token (nil

@@ -78,6 +78,9 @@ type VehicleQuery struct {
 	G6 bool
 	// Removed keeps only 国六 trucks whose after-treatment was removed.
 	Removed bool
+	// Action keeps the checks that ended so (a syncproto.VehicleActions
+	// code: fine, repair, release); "" is any.
+	Action string
 	// Voided selects by an office's voiding: the checks that count (the
 	// zero value: what every statistic counts), only the voided ones,
 	// or both.

@@ -887,11 +887,11 @@ func canonicalField(e *Entity, name string, raw json.RawMessage, device, normali
 	}
 	v, err := f.canonical(raw, device, normalized)
 	var ferr *Error
-	if err != nil && name != f.Name && errors.As(err, &ferr) && strings.HasPrefix(ferr.Message, "字段 "+f.Name+" ") {
+	if err != nil && name != f.Name && errors.As(err, &ferr) && strings.HasPrefix(ferr.Message, FieldSaid(f.Name)) {
 		// A member of a map field (answers.fence): the message names it,
 		// not the whole map.
 		named := *ferr
-		named.Message = "字段 " + name + strings.TrimPrefix(ferr.Message, "字段 "+f.Name)
+		named.Message = FieldSaid(name) + strings.TrimPrefix(ferr.Message, FieldSaid(f.Name))
 		named.Field = name
 		return nil, &named
 	}

@@ -940,17 +940,18 @@ func testMutationRejections(t *testing.T, srv *apptest.Server) {
 		{"county of another province", up(syncproto.EntitySite, newID(), site2(F{"county": "110101"})), syncproto.CodeInvalidValue},
 		{"site kind", up(syncproto.EntitySite, newID(), site2(F{"kind": "spaceport"})), syncproto.CodeInvalidValue},
 		{"emission stage", up(syncproto.EntityVehicleCheck, check, F{"emission_stage": "国七"}), syncproto.CodeInvalidValue},
-		// Names and numbers read on one line: not blank, no control characters.
-		{"plate empty", up(syncproto.EntityVehicleCheck, check, F{"plate": ""}), syncproto.CodeInvalidField},
-		{"plate of spaces", up(syncproto.EntityVehicleCheck, check, F{"plate": "   "}), syncproto.CodeInvalidField},
-		{"plate of zero-width spaces", up(syncproto.EntityVehicleCheck, check, F{"plate": "\u200b\u200b"}), syncproto.CodeInvalidField},
+		// Names and numbers read on one line: not blank (a required
+		// text cleared: invalid_value, sync.md §13), no control characters.
+		{"plate empty", up(syncproto.EntityVehicleCheck, check, F{"plate": ""}), syncproto.CodeInvalidValue},
+		{"plate of spaces", up(syncproto.EntityVehicleCheck, check, F{"plate": "   "}), syncproto.CodeInvalidValue},
+		{"plate of zero-width spaces", up(syncproto.EntityVehicleCheck, check, F{"plate": "\u200b\u200b"}), syncproto.CodeInvalidValue},
 		{"plate with a line break", up(syncproto.EntityVehicleCheck, check, F{"plate": "晋H\n12345"}), syncproto.CodeInvalidField},
 		{"plate with a tab", up(syncproto.EntityVehicleCheck, check, F{"plate": "晋H\t12345"}), syncproto.CodeInvalidField},
-		{"checkpoint blank", up(syncproto.EntityVehicleCheck, check, F{"checkpoint": " \u3000 "}), syncproto.CodeInvalidField},
+		{"checkpoint blank", up(syncproto.EntityVehicleCheck, check, F{"checkpoint": " \u3000 "}), syncproto.CodeInvalidValue},
 		{"checkpoint with a control character", up(syncproto.EntityVehicleCheck, check, F{"checkpoint": "豆罗\u0007检查站"}), syncproto.CodeInvalidField},
 		{"campaign with a line break", up(syncproto.EntityVehicleCheck, check, F{"campaign": "七日\r\n专项"}), syncproto.CodeInvalidField},
 		{"vin with a line separator", up(syncproto.EntityVehicleCheck, check, F{"vin": "LZZ\u2028123"}), syncproto.CodeInvalidField},
-		{"site name blank", up(syncproto.EntitySite, newID(), site2(F{"name": "  "})), syncproto.CodeInvalidField},
+		{"site name blank", up(syncproto.EntitySite, newID(), site2(F{"name": "  "})), syncproto.CodeInvalidValue},
 		// Invisible format characters: two plates that look the same
 		// would differ, or one display reversed.
 		{"plate with a zero-width space", up(syncproto.EntityVehicleCheck, check, F{"plate": "晋H\u200b30272"}), syncproto.CodeInvalidField},

@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/xinzhou-eco/fieldsync/server"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
 // An export's caption says which filter made it (区县, 期间, 状态, …), so
@@ -112,6 +113,7 @@ func (c *Console) vehicleCaption(ec echo.Context, q server.VehicleQuery) string 
 	}
 	return caption([2]string{"区县", county}, [2]string{"检查站", checkpoint}, [2]string{"专项行动", campaign},
 		[2]string{plateLabel, plate}, [2]string{"排放阶段", yes(q.G6 && !q.Removed, "只看国六")}, [2]string{"后处理", yes(q.Removed, "只看拆除")},
+		[2]string{"处理", yes(q.Action != "", syncproto.Label(syncproto.VehicleActions, q.Action))},
 		[2]string{"作废", yes(q.Voided == server.OnlyVoided, "只看已作废（不计入统计）")},
 		[2]string{"期间", period(ec.QueryParam("from"), ec.QueryParam("to"))})
 }

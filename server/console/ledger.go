@@ -202,13 +202,7 @@ func (c *Console) ledgerPage(ec echo.Context, status int, filter ledgerFilter, r
 			}
 		}
 	}
-	p := principalOf(ec)
-	var counties []countyCount
-	for _, ct := range c.counties {
-		if p.CanSee(ct.Code) {
-			counties = append(counties, countyCount{Code: ct.Code, Name: ct.Name, Selected: ct.Code == f.County})
-		}
-	}
+	counties := c.countyChoices(principalOf(ec), f.County)
 	return c.render(ec, status, "ledger.html", map[string]any{"Tasks": out, "Overdue": overdue, "Today": today,
 		"Saved": saved, "SavedHidden": saved != "" && !savedShown, "F": f, "Filtered": f.on(), "Statuses": server.TaskStatuses, "Counties": counties,
 		// The acceptance unit, when every task has the same, is said once.

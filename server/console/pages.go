@@ -276,6 +276,18 @@ type countyCount struct {
 	Link template.URL
 }
 
+// countyChoices are the counties p sees, for a filter's select, with
+// selected marked.
+func (c *Console) countyChoices(p *server.Principal, selected string) []countyCount {
+	var out []countyCount
+	for _, ct := range c.counties {
+		if p.CanSee(ct.Code) {
+			out = append(out, countyCount{Code: ct.Code, Name: ct.Name, Selected: ct.Code == selected})
+		}
+	}
+	return out
+}
+
 type queueRow struct {
 	ID, County, Site, Template, Status, Started, Inspector string
 	// Missing is how many items the inspection lacks (缺项), once the

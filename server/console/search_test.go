@@ -221,8 +221,8 @@ func TestPlateSpellings(t *testing.T) {
 		r := apptest.Push(t, phone, apptest.Mut(phone, syncproto.EntityVehicleCheck, uuid.NewString(), apptest.Fields("county", apptest.Xinfu,
 			"checkpoint", "忻州北收费站", "plate", blank, "emission_stage", "cn6", "aftertreatment", "removed",
 			"checked_at", "2026-11-28T10:00:00+08:00"))).Results[0]
-		if r.Status != syncproto.StatusRejected || r.Code != syncproto.CodeInvalidField {
-			t.Errorf("plate %q: %s %s, want rejected invalid_field", blank, r.Status, r.Code)
+		if r.Status != syncproto.StatusRejected || r.Code != syncproto.CodeInvalidValue {
+			t.Errorf("plate %q: %s %s, want rejected invalid_value (blank, sync.md §13)", blank, r.Status, r.Code)
 		}
 	}
 }

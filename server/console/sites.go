@@ -400,12 +400,13 @@ var errSiteIDTaken = errors.New("the form's site id is another site's")
 // siteFormLabels name the site's fields as its form does.
 var siteFormLabels = map[string]string{"name": "名称", "address": "地址", "note": "备注", "kind": "类型", "radius_m": "范围半径"}
 
-// formMessage says a store's message about a field of a record ("字段
-// name 超过 200 个字符") in the words of the form that wrote it (名称超过
-// 200 个字符): labels maps the fields' wire names to the form's labels.
+// formMessage says a store's message about a field of a record
+// (“名称”（name）超过 200 个字符, server.FieldSaid) in the words of the
+// form that wrote it (名称超过 200 个字符): labels maps the fields' wire
+// names to the form's labels.
 func formMessage(msg string, labels map[string]string) string {
 	for wire, label := range labels {
-		msg = strings.Replace(msg, "字段 "+wire+" ", label, 1)
+		msg = strings.Replace(msg, server.FieldSaid(wire), label, 1)
 	}
 	return msg
 }

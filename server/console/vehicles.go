@@ -37,8 +37,13 @@ func vehicleRowOf(county, checkpoint, campaign string, v server.VehicleStat, fil
 		Other: v.Trucks - v.G5 - v.G6, Rate: rateText(v.Removed, v.G6), Link: "/console/vehicles?" + filter.Encode() + "#records"}
 }
 
+// noteShown is how much of a check's note the list shows (its page, the
+// whole): a note of 2,000 characters filled screens on a phone.
+const noteShown = 80
+
 type vehicleRecord struct {
 	ID, Checked, County, Checkpoint, Campaign, Plate, Stage, Fuel, After, Action, Note string
+	FullNote                                                                           string
 	Removed                                                                            bool
 	Voided                                                                             bool // by an office: counted in no statistic
 }
@@ -60,9 +65,12 @@ func (c *Console) vehicleQuery(ec echo.Context, limit int) (server.VehicleQuery,
 	q := server.VehicleQuery{Scope: p.Scope(), County: ec.QueryParam("county"), Checkpoint: ec.QueryParam("checkpoint"),
 		Campaign: ec.QueryParam("campaign"), Plate: ec.QueryParam("plate"), Partial: ec.QueryParam("exact") != "1",
 		NoCheckpoint: ec.QueryParam("nocheckpoint") == "1", NoCampaign: ec.QueryParam("nocampaign") == "1",
-		G6: ec.QueryParam("g6") == "1", Removed: ec.QueryParam("removed") == "1", Limit: limit}
+		G6: ec.QueryParam("g6") == "1", Removed: ec.QueryParam("removed") == "1", Action: ec.QueryParam("action"), Limit: limit}
 	if ec.QueryParam("voided") == "1" {
 		q.Voided = server.OnlyVoided
+	}
+	if q.Action != "" && syncproto.Label(syncproto.VehicleActions, q.Action) == q.Action {
+		return q, server.Errorf(syncproto.CodeInvalidValue, "没有“%s”这种处理方式（处罚 fine、责令维修 repair、放行 release）", q.Action)
 	}
 	if err := c.checkCounty(p, q.County, "路检记录"); err != nil {
 		return q, err
@@ -107,12 +115,14 @@ func (c *Console) vehicles(ec echo.Context) error {
 	if err != nil {
 		return err
 	}
-	// The statistics of the period chosen, which their links keep.
-	stats, err := c.d.Store.VehicleStats(ctx, server.VehicleQuery{Scope: p.Scope(), After: q.After, Before: q.Before})
+	// The statistics of the period and the county chosen, which their
+	// links keep; the other filters narrow the list below them.
+	stats, err := c.d.Store.VehicleStats(ctx, server.VehicleQuery{Scope: p.Scope(), County: q.County, After: q.After, Before: q.Before})
 	if err != nil {
 		return err
 	}
-	period := nonEmpty(map[string]string{"from": ec.QueryParam("from"), "to": ec.QueryParam("to")})
+	periodText := period(ec.QueryParam("from"), ec.QueryParam("to"))
+	period := nonEmpty(map[string]string{"from": ec.QueryParam("from"), "to": ec.QueryParam("to"), "county": q.County})
 	link := func(filter url.Values) url.Values {
 		for k, v := range period {
 			filter[k] = v
@@ -167,7 +177,7 @@ func (c *Console) vehicles(ec echo.Context) error {
 	for _, r := range recs {
 		records = append(records, vehicleRecordOf(c, r))
 	}
-	filters := link(nonEmpty(map[string]string{"county": q.County, "checkpoint": q.Checkpoint, "campaign": q.Campaign, "plate": q.Plate}))
+	filters := link(nonEmpty(map[string]string{"checkpoint": q.Checkpoint, "campaign": q.Campaign, "plate": q.Plate, "action": q.Action}))
 	exact := !q.Partial && (q.Checkpoint != "" || q.Plate != "")
 	voided := q.Voided == server.OnlyVoided
 	for name, on := range map[string]bool{"nocheckpoint": q.NoCheckpoint, "nocampaign": q.NoCampaign, "g6": q.G6, "removed": q.Removed, "exact": exact, "voided": voided} {
@@ -199,9 +209,32 @@ func (c *Console) vehicles(ec echo.Context) error {
 		"Points": points, "Campaigns": campaigns, "Listed": listed, "Counties": counties,
 		"Total": vehicleRowOf("合计", "", "", total, url.Values{}), "Records": records, "Q": q, "N": n,
 		"Filtered": len(filters) > len(period), "NoCampaign": noCampaign, "From": period.Get("from"), "To": period.Get("to"),
-		"PeriodQuery": template.URL(period.Encode())}
+		"PeriodQuery": template.URL(period.Encode()), "Period": periodText,
+		"Scope": vehicleScope(c, q.County, periodText), "CountyChoices": c.countyChoices(p, q.County), "Actions": syncproto.VehicleActions}
 	pageLinks(data, "/console/vehicles", filters, "#records", page, q.Offset+len(recs), n)
 	return c.render(ec, http.StatusOK, "vehicles.html", data)
+}
+
+// vehicleScope says what the statistics count when not every check of
+// the viewer's: a county's, in a period ("定襄县 2026-12-01 起"); "" for
+// all.
+func vehicleScope(c *Console, county, period string) string {
+	var parts []string
+	if county != "" {
+		parts = append(parts, c.countyName(county))
+	}
+	if period != "" {
+		parts = append(parts, period)
+	}
+	// A space between a date and Chinese text, none between Chinese.
+	out := strings.Join(parts, " ")
+	if out != "" && out[0] >= '0' && out[0] <= '9' {
+		out = " " + out
+	}
+	if out != "" && out[len(out)-1] >= '0' && out[len(out)-1] <= '9' {
+		out += " "
+	}
+	return out
 }
 
 // withUnit writes a number with its unit as people read it: a percent
@@ -416,7 +449,7 @@ func vehicleRecordOf(c *Console, r *server.StoredRecord) vehicleRecord {
 	return vehicleRecord{ID: r.ID, Checked: localTime(r.Text("checked_at")), County: c.countyName(r.County),
 		Checkpoint: r.Text("checkpoint"), Campaign: r.Text("campaign"), Plate: r.Text("plate"),
 		Stage: vehicleLabel(r, "emission_stage"), Fuel: vehicleLabel(r, "fuel"), After: vehicleLabel(r, "aftertreatment"),
-		Action: vehicleLabel(r, "action"), Note: r.Text("note"),
+		Action: vehicleLabel(r, "action"), Note: abridge(r.Text("note"), noteShown), FullNote: r.Text("note"),
 		Removed: r.Text("aftertreatment") == syncproto.AftertreatmentRemoved, Voided: r.Text("voided_at") != ""}
 }
 

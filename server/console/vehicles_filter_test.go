@@ -26,7 +26,7 @@ func TestVehiclesFilterByPart(t *testing.T) {
 	checks := map[string]struct{ checkpoint, plate, vin string }{
 		"g108":   {"代县G9108国道测试段检查点", "晋Z20229", "LFV2A21K583123456"},
 		"qc":     {"甲乙城检查站", "晋Z83077", "LZZ1BLSE9KD120777"},
-		"qcEast": {"甲乙城检查站东", "晋Z83077挂", "LZZ1BLSE9KD120888"},
+		"qcEast": {"甲乙城检查站东", "晋Z8307挂", "LZZ1BLSE9KD120888"},
 		"other":  {"丙丁 检查站", "晋Z12345", "LGAX5D6595KD12345"},
 	}
 	ids := map[string]string{}
@@ -62,8 +62,8 @@ func TestVehiclesFilterByPart(t *testing.T) {
 		{"checkpoint=" + url.QueryEscape("丙丁检查站"), []string{"other"}},
 		{"plate=Z20229", []string{"g108"}},
 		{"plate=" + url.QueryEscape("晋z 2022"), []string{"g108"}},
-		{"plate=" + url.QueryEscape("ｚ８３·０７７"), []string{"qc", "qcEast"}},
-		{"plate=z83077&checkpoint=" + url.QueryEscape("东"), []string{"qcEast"}},
+		{"plate=" + url.QueryEscape("ｚ８３·０７"), []string{"qc", "qcEast"}},
+		{"plate=z8307&checkpoint=" + url.QueryEscape("东"), []string{"qcEast"}},
 		{"plate=" + url.QueryEscape("%"), nil},
 		// The VIN, whole or a part, typed in groups or in lower case.
 		{"plate=" + url.QueryEscape("lfv2a21k 5831 23456"), []string{"g108"}},
@@ -108,20 +108,83 @@ func TestVehiclesFilterByPart(t *testing.T) {
 	}
 }
 
-// TestVehiclesPeriodNote: the note saying the period reads as Chinese
-// text with dates in it, a space either side of each date.
+// TestVehiclesPeriodNote: the note saying the period and the county the
+// statistics count reads as Chinese text with dates in it, a space either
+// side of each date; a period without an end says from when, not 至今
+// (roadside probe: a check dated tomorrow, which a phone's clock ahead
+// may send, was counted under 至今).
 func TestVehiclesPeriodNote(t *testing.T) {
 	srv := apptest.Start(t)
 	city := loggedIn(t, srv, apptest.CityOffice)
-	note := regexp.MustCompile(`<p class="period-note">([^<]*)</p>`)
+	note := regexp.MustCompile(`<p class="period-note" id="stats-scope">([^<]*)</p>`)
 	for _, tc := range []struct{ query, want string }{
 		{"from=2022-06-01&to=2022-06-30", "以下统计与记录为 2022-06-01 至 2022-06-30 的检查（按北京时间的检查日期）。"},
-		{"from=2022-06-01", "以下统计与记录为 2022-06-01 至今的检查（按北京时间的检查日期）。"},
-		{"to=2022-06-30", "以下统计与记录为最早的检查至 2022-06-30 的检查（按北京时间的检查日期）。"},
+		{"from=2022-06-01", "以下统计与记录为 2022-06-01 起的检查（按北京时间的检查日期）。"},
+		{"to=2022-06-30", "以下统计与记录为截至 2022-06-30 的检查（按北京时间的检查日期）。"},
+		{"county=" + apptest.Dingxiang + "&from=2022-06-01", "以下统计与记录为定襄县 2022-06-01 起的检查（按北京时间的检查日期）。"},
+		{"county=" + apptest.Dingxiang, "以下统计与记录为定襄县的检查。"},
 	} {
 		_, page := city.get("/console/vehicles?" + tc.query)
 		if m := note.FindStringSubmatch(page); m == nil || html.UnescapeString(m[1]) != tc.want {
 			t.Errorf("%s: note %q, want %q", tc.query, m, tc.want)
 		}
+	}
+}
+
+// TestVehiclesCountyAndAction: the statistics count the county chosen
+// (a city office's select; the tables ignored it, while the list
+// followed it — roadside probe), the list narrows by 处理 in the page and
+// its export, an unknown 处理 is refused, and a long note is cut short in
+// the list with the whole of it in its title.
+func TestVehiclesCountyAndAction(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.CityOffice)
+	long := strings.Repeat("尾气管改装", 60)
+	for _, c := range []struct{ plate, stage, after, action, note string }{
+		{"晋H61001", "cn6", "removed", "fine", ""},
+		{"晋H61002", "cn6", "present", "release", ""},
+		{"晋H61003", "cn5", "present", "repair", long},
+	} {
+		apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityVehicleCheck, uuid.NewString(), apptest.Fields("county", apptest.Dingxiang,
+			"checkpoint", "定襄测试检查站", "plate", c.plate, "emission_stage", c.stage, "aftertreatment", c.after, "action", c.action,
+			"note", c.note, "checked_at", "2026-11-20T10:00:00+08:00")))
+	}
+	// One in another county, that day: not 定襄县's.
+	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityVehicleCheck, uuid.NewString(), apptest.Fields("county", apptest.Xinfu,
+		"checkpoint", "豆罗检查站", "plate", "晋H61004", "emission_stage", "cn6", "aftertreatment", "removed", "checked_at", "2026-11-20T11:00:00+08:00")))
+	city := loggedIn(t, srv, apptest.CityOffice)
+	day := "&from=2026-11-20&to=2026-11-20" // the demo's checks are of other days
+	st, page := city.get("/console/vehicles?county=" + apptest.Dingxiang + day)
+	if st != http.StatusOK {
+		t.Fatalf("county=定襄县: %d", st)
+	}
+	if rows := tableRows(t, page, "by-county"); !slices.Contains(rows, "定襄县|3|1|2|0|1|50.0%") || len(rows) != 3 {
+		t.Errorf("the statistics of 定襄县: %v, want its row alone (and the heads and the total)", rows)
+	}
+	if !strings.Contains(page, `<option value="`+apptest.Dingxiang+`" selected>定襄县</option>`) {
+		t.Error("the period form has no county select with 定襄县 chosen")
+	}
+	// The whole note is in the row's title, the cell holds its start.
+	if !strings.Contains(page, `title="`+long+`"`) || strings.Contains(page, ">"+long+"<") {
+		t.Error("the list shows the long note whole, or without it in the title")
+	}
+	st, page = city.get("/console/vehicles?county=" + apptest.Dingxiang + day + "&action=fine")
+	if st != http.StatusOK || !strings.Contains(page, "共 1 条") || !strings.Contains(page, "晋H61001") || strings.Contains(page, "晋H61002") {
+		t.Errorf("action=fine: %d, want the one check fined", st)
+	}
+	if rows := tableRows(t, page, "by-county"); !slices.Contains(rows, "定襄县|3|1|2|0|1|50.0%") {
+		t.Errorf("the statistics under a 处理 filter: %v, want the county's all", rows)
+	}
+	body, f := download(t, city, "/console/vehicles.xlsx?county="+apptest.Dingxiang+day+"&action=repair")
+	if rows := checkSheet(t, body, f, "路检记录"); len(rows) != 2 || !strings.Contains(strings.Join(rows[1], "|"), "晋H61003") {
+		t.Errorf("export of action=repair: %v", rows)
+	}
+	if st, _ := city.get("/console/vehicles?action=confiscate"); st != http.StatusBadRequest {
+		t.Errorf("an unknown 处理: %d, want 400", st)
+	}
+	// A county office sees one county: no select.
+	_, page = loggedIn(t, srv, apptest.CountyOffice).get("/console/vehicles")
+	if strings.Contains(page, `<select name="county">`) {
+		t.Error("a county office's page offers a county select")
 	}
 }

@@ -248,6 +248,7 @@ func (d *Dialect) VehicleCheckWhere(q server.VehicleQuery) (where string, args [
 		w += " AND aftertreatment = ?"
 		args = append(args, syncproto.AftertreatmentRemoved)
 	}
+	w, args = andIf(w, args, "action = ?", q.Action)
 	w, args = andIf(w, args, "checked_at >= ?", q.After)
 	w, args = andIf(w, args, "checked_at < ?", q.Before)
 	w, args = receivedAfter(w, args, q.ReceivedAfter)
