@@ -405,3 +405,39 @@ func TestStatsRowsHaveHeaders(t *testing.T) {
 		t.Fatalf("only %d rows of figures looked at", seen)
 	}
 }
+
+// TestBrowserFocusAndTargets: the keyboard's focus is a ring of 2 px,
+// light on the green header (reviewer probe: the browser's 1 px dark
+// ring was lost there), and on a phone the controls are at least 44 px
+// tall, a check box 24 px (reviewer probe: inputs 19–21 px, a check box
+// 13 px).
+func TestBrowserFocusAndTargets(t *testing.T) {
+	srv := apptest.Start(t)
+	b := newChrome(t)
+	b.do("phone size", chromedp.EmulateViewport(390, 844))
+	b.navigate("login", chromedp.Navigate(srv.URL+"/console/login"))
+	measure := func(sel string) (w, h float64) {
+		t.Helper()
+		r, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]float64](`(() => { const r = document.querySelector('`+sel+`').getBoundingClientRect(); return [r.width, r.height]; })()`))
+		if err != nil || len(r) != 2 {
+			t.Fatalf("%s: %v", sel, err)
+		}
+		return r[0], r[1]
+	}
+	for _, sel := range []string{`input[name="username"]`, `input[name="password"]`, `form button`} {
+		if _, h := measure(sel); h < 44 {
+			t.Errorf("on a phone, %s is %.0f px tall, want 44 at least", sel, h)
+		}
+	}
+	b.login(srv.URL, apptest.CountyOffice)
+	b.navigate("findings", chromedp.Navigate(srv.URL+"/console/findings"))
+	if w, h := measure(`input[type="checkbox"]`); w < 24 || h < 24 {
+		t.Errorf("on a phone, a check box is %.0f×%.0f px, want 24 at least", w, h)
+	}
+	b.do("desktop size", chromedp.EmulateViewport(1366, 768))
+	ring, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(() => { const a = document.querySelector('nav.main-nav a'); a.focus();
+		const s = getComputedStyle(a); return a.matches(':focus-visible') + ' ' + s.outlineWidth + ' ' + s.outlineStyle + ' ' + s.outlineColor; })()`))
+	if err != nil || ring != "true 2px solid rgb(255, 213, 79)" {
+		t.Errorf("a header link focused by the keyboard: %q (%v), want a 2px solid light ring", ring, err)
+	}
+}

@@ -109,6 +109,11 @@ func TestBrowserJudging(t *testing.T) {
 			}
 		}
 		c.shot("console-bulk-done-" + tag + ".png")
+		// A reload shows the queue, not the POST sent again.
+		c.navigate("reload", chromedp.Reload())
+		if got := c.textOf("h1"); got != "审核队列" {
+			t.Errorf("%s: a reload of the bulk result shows %q, want the queue", tag, got)
+		}
 
 		c.navigate("detail "+tag, chromedp.Navigate(srv.URL+"/console/inspections/"+long))
 		c.do("review bar", chromedp.WaitVisible(chromedp.CSS(`.review-bar`)))

@@ -61,3 +61,10 @@ for (const alert of document.querySelectorAll('.alert[data-field][id]')) {
   const said = document.querySelector('[data-said]');
   if (said) said.focus();
 }
+// A page that answers a form's POST with its results (the bulk
+// approval's) names the page a reload should show instead: the address
+// becomes that page's, and a reload asks for it rather than sending the
+// form again (reviewer probe: a reload approved the list once more, and
+// said so).
+const reloadAs = document.querySelector('[data-reload-as]');
+if (reloadAs) history.replaceState(null, '', reloadAs.dataset.reloadAs);
