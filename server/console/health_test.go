@@ -158,7 +158,7 @@ func TestDevicesSyncHealth(t *testing.T) {
 					srv.Tus(freshPhone).Upload(*id, "image/jpeg", data, http.StatusNoContent)
 				}
 			}
-		}, want{user: apptest.Inspector, status: "正常", pending: "1", county: true}},
+		}, want{user: apptest.Inspector, status: "照片待上传", pending: "1", county: true}},
 		{"旧手机刚拉取", func(name string) {
 			// Registered 10 days ago, pulled through the API just now.
 			pull(login(registered(apptest.Inspector2, name, 10*day), apptest.Inspector2, name))
@@ -169,7 +169,7 @@ func TestDevicesSyncHealth(t *testing.T) {
 			c := login(id, apptest.Inspector2, name)
 			markPulled(id, now.Add(-5*day))
 			submit(t, c, apptest.Xinfu)
-		}, want{user: apptest.Inspector2, status: "正常", pending: "0", lastPull: fmtT(now.Add(-5 * day)), county: true, notes: pullsBehind}},
+		}, want{user: apptest.Inspector2, status: "需处理", pending: "0", lastPull: fmtT(now.Add(-5 * day)), county: true, notes: pullsBehind}},
 		{"71小时前拉取", func(name string) {
 			markPulled(registered(apptest.Inspector2, name, 10*day), pulled71h)
 		}, want{user: apptest.Inspector2, status: "正常", pending: "0", lastPull: fmtT(pulled71h), lastPush: "从未", county: true}},
@@ -216,7 +216,7 @@ func TestDevicesSyncHealth(t *testing.T) {
 				t.Fatal(err)
 			}
 			submit(t, c, apptest.Xinfu)
-		}, want{user: apptest.Inspector2, status: "正常", pending: "0", lastPull: "从未", county: true, notes: pullsBehind}},
+		}, want{user: apptest.Inspector2, status: "需处理", pending: "0", lastPull: "从未", county: true, notes: pullsBehind}},
 		{"宁武4天前拉取", func(name string) {
 			markPulled(registered(apptest.NingwuInsp, name, 10*day), pulled4d)
 		}, want{user: apptest.NingwuInsp, stale: true, status: "超过 3 天未同步", pending: "0", lastPull: fmtT(pulled4d), lastPush: "从未"}},
