@@ -45,6 +45,13 @@ func TestBrowserFind(t *testing.T) {
 					t.Errorf("%s at 390 px scrolls sideways: scrollWidth %d", p.path, sw)
 				}
 			}
+			// A hit's time is on screen at either size, to tell visits
+			// to one site apart (reviewer probe: hidden on a phone).
+			if p.name == "search" {
+				if n := b.count(`table.search-hits td.time`); n == 0 || !b.visible(`table.search-hits td.time`) {
+					t.Errorf("search at %s px: %d hits' times, the first not shown", size.tag, n)
+				}
+			}
 			b.shot(fmt.Sprintf("console-%s-%s.png", p.name, size.tag))
 		}
 	}

@@ -89,6 +89,18 @@ func (b *chrome) count(sel string) int {
 	return n
 }
 
+// visible reports whether the first element sel matches takes room on
+// the page (not display: none).
+func (b *chrome) visible(sel string) bool {
+	b.t.Helper()
+	ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`(() => { const e = document.querySelector(`+"`"+sel+"`"+`);
+		return !!e && e.getClientRects().length > 0 && e.textContent.trim() !== ''; })()`))
+	if err != nil {
+		b.t.Fatalf("visible %s: %v", sel, err)
+	}
+	return ok
+}
+
 // shot saves a screenshot of the whole page as name.
 func (b *chrome) shot(name string) {
 	b.t.Helper()
