@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -264,5 +265,40 @@ func TestBulkApprovalStopsWhenTheReviewerMayNot(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestFindingSaysWhoDecided: a finding's row says who last decided on
+// its rectification, and when — 核实整改到位 or 退回继续整改 — for every
+// reviewer reading the page (reviewer probe: a verified finding said
+// neither).
+func TestFindingSaysWhoDecided(t *testing.T) {
+	srv := apptest.Start(t)
+	county := loggedIn(t, srv, apptest.CountyOffice)
+	insp, finding := rectifiedFinding(t, srv, county)
+	city := loggedIn(t, srv, apptest.CityOffice)
+	cityUser, _, err := srv.App.DB.UserByUsername(t.Context(), apptest.CityOffice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := func(b *browser) string {
+		t.Helper()
+		return regexp.MustCompile(`(?s)<tr id="finding-`+finding+`">.*?</tr>`).FindString(mustGet(t, b, "/console/inspections/"+insp))
+	}
+	if r := row(county); strings.Contains(r, `class="muted decided"`) {
+		t.Errorf("undecided, the row says a decision: %s", r)
+	}
+	for _, tc := range []struct{ decision, said string }{{"verify", "核实整改到位"}, {"reopen", "退回继续整改"}} {
+		form := findingForm(t, mustGet(t, city, "/console/inspections/"+insp), finding, tc.decision)
+		form.Set("comment", "复查")
+		if st, page := city.post("/console/findings/"+finding+"/verify", form); st != http.StatusOK {
+			t.Fatalf("%s: %d\n%s", tc.decision, st, page)
+		}
+		f, _ := srv.App.DB.Get(t.Context(), syncproto.EntityFinding, finding)
+		at, _ := server.ParseTime(f.Text("verified_at"))
+		want := cityUser.DisplayName + " " + at.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02 15:04")
+		if r := row(county); !strings.Contains(r, want) || !strings.Contains(r, tc.said) {
+			t.Errorf("after %s the row lacks %q … %s:\n%s", tc.decision, want, tc.said, r)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package console
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -61,9 +62,10 @@ type photoRow struct {
 type findingRow struct {
 	ID, Item, Description, Severity, Deadline, Status, StatusCode string
 	// Note is the inspector's rectification note; VerifyComment the
-	// office's comment that sent the rectification back.
-	Note, VerifyComment string
-	Seq                 int64
+	// office's comment that sent the rectification back; Decided who
+	// decided on the rectification last, and when (核实 or 退回).
+	Note, VerifyComment, Decided string
+	Seq                          int64
 	// CanVerify and CanReopen offer the office's decisions on the
 	// rectification (Syncer.VerifyFinding) where they can be taken.
 	CanVerify, CanReopen bool
@@ -501,12 +503,27 @@ func (c *Console) findings(ec echo.Context, insp *server.StoredRecord, items map
 		}
 		out = append(out, findingRow{mine: ownHand, ID: f.ID, Seq: seq, Item: itemLabel(items, f.Text("item_key")), Description: f.Text("description"),
 			Severity: severityNames[f.Text("severity")], Deadline: f.Text("deadline"), Status: findingStatusNames[st], StatusCode: st,
-			Note: f.Text("rectification_note"), VerifyComment: f.Text("verify_comment"),
+			Note: f.Text("rectification_note"), VerifyComment: f.Text("verify_comment"), Decided: c.rectificationDecided(ec.Request().Context(), f),
 			CanVerify: decides && st == "rectified", CanReopen: decides && (st == "rectified" || st == "verified"),
 			AwaitsApproval: st == "rectified" && insp.Text("status") != "approved", key: f.Text("item_key"),
 			DeadlinePassed: f.Text("deadline") != "" && f.Text("deadline") < c.today(), Overdue: overdueBy(f, c.todayAt())})
 	}
 	return out, nil
+}
+
+// rectificationDecided says who last decided on a finding's
+// rectification, and when: "王督查 2026-12-05 10:00 核实" for a verified
+// one, "… 退回继续整改" for one sent back; "" when no office has.
+func (c *Console) rectificationDecided(ctx context.Context, f *server.StoredRecord) string {
+	who, at := f.Text("verifier_id"), localTime(f.Text("verified_at"))
+	if who == "" || at == "" {
+		return ""
+	}
+	what := "退回继续整改"
+	if f.Text("status") == "verified" {
+		what = "核实整改到位"
+	}
+	return c.userName(ctx, who) + " " + at + " " + what
 }
 
 func (c *Console) reviews(ec echo.Context, inspID string) ([]reviewRow, error) {
