@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"net/http"
 	"slices"
 	"sort"
@@ -575,7 +574,7 @@ func (c *Console) photos(ec echo.Context, ps []*server.StoredRecord, anchor *geo
 			row.Location = lonLat(lon, lat)
 			row.located, row.lon, row.lat = true, lon, lat
 			if anchor != nil {
-				row.Distance = fmt.Sprintf("%.0f 米", math.Round(geo.DistanceM(geo.Point{Lon: lon, Lat: lat}, *anchor)))
+				row.Distance = exactDistance(geo.DistanceM(geo.Point{Lon: lon, Lat: lat}, *anchor))
 			}
 		} else {
 			row.Location = noLocation(ph)

@@ -125,6 +125,18 @@ func distance(v any) string {
 	return fmt.Sprintf("%.0f 米", m)
 }
 
+// exactDistance writes metres to the metre, and past a kilometre in
+// kilometres too, as the flags say them: 850 米, 356784 米（356.8 公里）
+// (roadside probe: a photo's 356784 米 beside its flag's 356.8 公里).
+func exactDistance(m float64) string {
+	r := math.Round(m)
+	s := fmt.Sprintf("%.0f 米", r)
+	if r >= 1000 {
+		s += "（" + distance(r) + "）"
+	}
+	return s
+}
+
 var mismatchReasons = map[string]string{
 	"no_exif_time":   "照片文件不含拍摄时间（EXIF），无法核对拍摄时间",
 	"exif_vs_device": "照片 EXIF 时间与手机记录的拍摄时间不一致",

@@ -75,3 +75,13 @@ func TestHistoryValues(t *testing.T) {
 		}
 	}
 }
+
+// TestExactDistance: a photo's distance is to the metre, and past a
+// kilometre in kilometres too, as its flags say it.
+func TestExactDistance(t *testing.T) {
+	for m, want := range map[float64]string{850.4: "850 米", 999.6: "1000 米（1.0 公里）", 356784.2: "356784 米（356.8 公里）"} {
+		if got := exactDistance(m); got != want {
+			t.Errorf("%v m: %q, want %q", m, got, want)
+		}
+	}
+}

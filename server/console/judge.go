@@ -405,36 +405,57 @@ func lonLat(lon, lat float64) string {
 }
 
 // deviceNamer names devices by id: the phone's name and its user's.
-type deviceNamer map[string]string
+type deviceNamer struct {
+	known map[string]string
+	// more names a device known is not among (one of a user outside the
+	// viewer's scope: a city office's phone that wrote a county's
+	// record), "" when it cannot.
+	more func(id string) string
+}
 
 func (d deviceNamer) name(id string) string {
 	if id == "" {
 		return ""
 	}
-	if n := d[id]; n != "" {
+	if n := d.known[id]; n != "" {
 		return n
+	}
+	if d.more != nil {
+		if n := d.more(id); n != "" {
+			d.known[id] = n
+			return n
+		}
 	}
 	return "设备 " + id
 }
 
 // deviceNames reads the devices in the viewer's scope (none if that
-// fails: the name is a convenience).
+// fails: the name is a convenience), and names any other device a record
+// the viewer reads names (roadside probe: a city office's phone was a
+// bare id to the county office reading the history it wrote).
 func (c *Console) deviceNames(ec echo.Context) deviceNamer {
-	out := deviceNamer{}
-	ds, err := c.d.Store.Devices(ec.Request().Context(), principalOf(ec).Scope())
-	if err != nil {
-		return out
-	}
-	people := c.peopleNames(ec.Request().Context())
-	for _, d := range ds {
-		n := d.Name
-		if n == "" {
-			n = d.ID
-		}
+	ctx := ec.Request().Context()
+	people := c.peopleNames(ctx)
+	label := func(d *server.Device) string {
+		n := cmp.Or(d.Name, d.ID)
 		if who := cmp.Or(people[d.UserID], d.Username); who != "" && !mentions(n, who) {
 			n += "（" + who + "）"
 		}
-		out[d.ID] = n
+		return n
+	}
+	out := deviceNamer{known: map[string]string{}, more: func(id string) string {
+		d, err := c.d.Store.Device(ctx, id)
+		if err != nil || d == nil {
+			return ""
+		}
+		return label(d)
+	}}
+	ds, err := c.d.Store.Devices(ctx, principalOf(ec).Scope())
+	if err != nil {
+		return out
+	}
+	for _, d := range ds {
+		out.known[d.ID] = label(d)
 	}
 	return out
 }

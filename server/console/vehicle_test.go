@@ -235,6 +235,14 @@ func TestRoadsideChangedAfterTheFact(t *testing.T) {
 	if h := history(); !strings.Contains(h, "张巡查") || !strings.Contains(h, "检查站：豆罗检查站 → 忻州北收费站") {
 		t.Errorf("history after the next day's change by its own inspector:\n%s", h)
 	}
+	// A city office's phone changes it: the county office reads that
+	// phone by its name and its user, though the phone is not among its
+	// county's (roadside probe: a bare device id).
+	city := srv.Login(apptest.CityOffice)
+	apptest.PushApplied(t, city, apptest.Mut(city, syncproto.EntityVehicleCheck, vc, apptest.Fields("note", "市局复核")))
+	if h := history(); strings.Contains(h, "设备 "+city.DeviceID) || !strings.Contains(h, "test city") {
+		t.Errorf("the city office's phone in the county office's history:\n%s", h)
+	}
 	// The warning names 国六 only for a 国六 truck, as the figures count.
 	for _, tc := range []struct{ stage, want, not string }{
 		{"cn6", "⚠ 国六车辆后处理装置被拆除", "非国六"},
