@@ -283,7 +283,7 @@ func TestFindingSaysWhoDecided(t *testing.T) {
 	}
 	row := func(b *browser) string {
 		t.Helper()
-		return regexp.MustCompile(`(?s)<tr id="finding-`+finding+`">.*?</tr>`).FindString(mustGet(t, b, "/console/inspections/"+insp))
+		return regexp.MustCompile(`(?s)<tr id="finding-` + finding + `">.*?</tr>`).FindString(mustGet(t, b, "/console/inspections/"+insp))
 	}
 	if r := row(county); strings.Contains(r, `class="muted decided"`) {
 		t.Errorf("undecided, the row says a decision: %s", r)
