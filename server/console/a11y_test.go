@@ -434,6 +434,15 @@ func TestBrowserFocusAndTargets(t *testing.T) {
 	if w, h := measure(`input[type="checkbox"]`); w < 24 || h < 24 {
 		t.Errorf("on a phone, a check box is %.0f×%.0f px, want 24 at least", w, h)
 	}
+	// The report's tables are cards on a phone: a task's status within
+	// the screen (reviewer probe: 1,173 px wide, status off the edge).
+	b.navigate("report", chromedp.Navigate(srv.URL+"/console/report"))
+	right, err := chromedp.Run(b.ctx, chromedp.Evaluate[float64](`(() => {
+		const c = document.querySelector('[id="report-整改任务进展"] tbody td[data-label="状态"]');
+		return c ? c.getBoundingClientRect().right : -1; })()`))
+	if err != nil || right < 0 || right > 390 {
+		t.Errorf("on a phone, the report's first task status ends at %.0f px (%v), want within 390", right, err)
+	}
 	b.do("desktop size", chromedp.EmulateViewport(1366, 768))
 	ring, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(() => { const a = document.querySelector('nav.main-nav a'); a.focus();
 		const s = getComputedStyle(a); return a.matches(':focus-visible') + ' ' + s.outlineWidth + ' ' + s.outlineStyle + ' ' + s.outlineColor; })()`))

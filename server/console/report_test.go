@@ -749,7 +749,7 @@ func TestFailedItemsReport(t *testing.T) {
 
 	b := loggedIn(t, srv, apptest.CityOffice)
 	_, page := b.get("/console/report?month=2026-11&county=" + apptest.Xinfu)
-	table := regexp.MustCompile(`(?s)<table class="list report" id="report-不合格检查项统计">.*?<tbody>(.*?)</tbody>`).FindStringSubmatch(page)
+	table := regexp.MustCompile(`(?s)<table class="list report[^"]*" id="report-不合格检查项统计">.*?<tbody>(.*?)</tbody>`).FindStringSubmatch(page)
 	if table == nil {
 		t.Fatalf("no table of failed items:\n%s", page)
 	}
