@@ -443,6 +443,11 @@ func TestBrowserFocusAndTargets(t *testing.T) {
 	if err != nil || right < 0 || right > 390 {
 		t.Errorf("on a phone, the report's first task status ends at %.0f px (%v), want within 390", right, err)
 	}
+	// A filter's text box takes the line (its placeholder cut short).
+	b.navigate("devices", chromedp.Navigate(srv.URL+"/console/devices"))
+	if w, _ := measure(`.filters input[name="q"]`); w < 280 {
+		t.Errorf("on a phone, 同步状态's search box is %.0f px wide, want the line", w)
+	}
 	b.do("desktop size", chromedp.EmulateViewport(1366, 768))
 	ring, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(() => { const a = document.querySelector('nav.main-nav a'); a.focus();
 		const s = getComputedStyle(a); return a.matches(':focus-visible') + ' ' + s.outlineWidth + ' ' + s.outlineStyle + ' ' + s.outlineColor; })()`))
