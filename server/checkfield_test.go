@@ -54,6 +54,7 @@ func TestCheckDeviceField(t *testing.T) {
 		{syncproto.EntityVehicleCheck, "plate", `"晋H123挂4"`, syncproto.CodeInvalidField},
 		{syncproto.EntityVehicleCheck, "plate", `"HH12345"`, syncproto.CodeInvalidField},
 		{syncproto.EntityVehicleCheck, "plate", `"使01457"`, syncproto.CodeInvalidField},
+		{syncproto.EntityVehicleCheck, "plate", `"使A12345"`, syncproto.CodeInvalidField},
 		{syncproto.EntityVehicleCheck, "plate", `"新AF12345"`, `"新AF12345"`},
 		{syncproto.EntityVehicleCheck, "plate", `"京a-1234学"`, `"京A1234学"`},
 		// Blank is a required text cleared, whatever its form.

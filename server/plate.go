@@ -17,11 +17,11 @@ import (
 // and 0). Stored in that spelling, so that a plate typed on a phone's
 // full-width keyboard, in lower case or with the dot or space painted on
 // the plate is found and counted as the same plate. An embassy's plate is
-// 使 and six. The field app refuses what this refuses.
+// 使 and six digits. The field app refuses what this refuses.
 var Plate = &TextFormat{Valid: validPlate, Canon: CanonicalPlate,
 	Label: "车牌号：省份简称、一位字母，再 5 位字母或数字（新能源车 6 位；挂车、教练车等 4 位加“挂”“学”等），不含字母 I、O，可含空格、点和横线，如 晋H12345、晋HD12345、晋H1234挂",
 	Doc: "a plate number (GA 36): a mainland province's abbreviation (晋, 冀, 蒙 … the 31), a letter A–Z, then 5 letters or digits (6 on a new-energy plate), " +
-		"or 4 and one of 挂 学 警 领 试 超 港 澳 使; an embassy's, 使 and 6; no letter I or O; spaces, dots, hyphens or dashes may separate its parts; " +
+		"or 4 and one of 挂 学 警 领 试 超 港 澳 使; an embassy's, 使 and 6 digits; no letter I or O; spaces, dots, hyphens or dashes may separate its parts; " +
 		"stored as its canonical spelling: full-width letters and digits as ASCII, " +
 		"letters upper-case, spaces, dots, hyphens, dashes and minus signs removed (`晋ｈ·３０２７２` is stored as `晋H30272`)"}
 
@@ -68,8 +68,8 @@ func validPlate(s string) bool {
 	}
 	c := []rune(CanonicalPlate(s))
 	alnum := func(r rune) bool { return (r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') && r != 'I' && r != 'O' }
-	if len(c) == 7 && c[0] == '使' { // an embassy's: 使 and six
-		return !slices.ContainsFunc(c[1:], func(r rune) bool { return !alnum(r) })
+	if len(c) == 7 && c[0] == '使' { // an embassy's: 使 and six digits
+		return !slices.ContainsFunc(c[1:], func(r rune) bool { return r < '0' || r > '9' })
 	}
 	if len(c) < 7 || len(c) > 8 || !strings.ContainsRune(PlateProvinces, c[0]) || !(c[1] >= 'A' && c[1] <= 'Z') || c[1] == 'I' || c[1] == 'O' {
 		return false

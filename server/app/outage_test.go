@@ -42,6 +42,10 @@ func TestDatabaseCutAnswersUnavailable(t *testing.T) {
 	srv := apptest.Start(t, func(c *app.Config) { c.Database = u.String() })
 	phone := srv.Login(apptest.Inspector)
 	office := consoleSession(t, srv.URL, apptest.CountyOffice, "county123")
+	// A sign-in form, opened before the cut and sent during it.
+	jar, _ := cookiejar.New(nil)
+	signer := &http.Client{Jar: jar}
+	loginCSRF := formCSRF(t, signer, srv.URL+"/console/login")
 
 	sw.cut()
 	ctx := context.Background()
@@ -67,9 +71,21 @@ func TestDatabaseCutAnswersUnavailable(t *testing.T) {
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "暂时无法访问数据存储") {
-			t.Errorf("a console page with the database cut: %d %q, want 503 saying the store is out of reach", resp.StatusCode, body)
+		if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "暂时无法访问数据存储") || resp.Header.Get("Retry-After") == "" {
+			t.Errorf("a console page with the database cut: %d %q (Retry-After %q), want 503 saying the store is out of reach, and when to try again",
+				resp.StatusCode, body, resp.Header.Get("Retry-After"))
 		}
+	}
+	// A console sign-in: said in an office's words, not a phone's.
+	resp, err := signer.PostForm(srv.URL+"/console/login", url.Values{"csrf": {loginCSRF}, "username": {apptest.CountyOffice}, "password": {"county123"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" || strings.Contains(string(body), "手机") ||
+		!strings.Contains(string(body), "本次操作未完成") {
+		t.Errorf("a console sign-in with the database cut: %d (Retry-After %q) %q", resp.StatusCode, resp.Header.Get("Retry-After"), body)
 	}
 
 	sw.restore()
@@ -88,13 +104,10 @@ func asAPIError(err error, ae **syncproto.APIError) bool {
 	return true
 }
 
-// consoleSession signs user in to the console at base and returns the
-// browser's client.
-func consoleSession(t *testing.T, base, user, password string) *http.Client {
+// formCSRF opens the page at u with c and returns its form's CSRF token.
+func formCSRF(t *testing.T, c *http.Client, u string) string {
 	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar}
-	resp, err := c.Get(base + "/console/login")
+	resp, err := c.Get(u)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,9 +115,18 @@ func consoleSession(t *testing.T, base, user, password string) *http.Client {
 	resp.Body.Close()
 	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(page)
 	if m == nil {
-		t.Fatalf("no sign-in form: %s", page)
+		t.Fatalf("no form at %s: %s", u, page)
 	}
-	resp, err = c.PostForm(base+"/console/login", url.Values{"csrf": {string(m[1])}, "username": {user}, "password": {password}})
+	return string(m[1])
+}
+
+// consoleSession signs user in to the console at base and returns the
+// browser's client.
+func consoleSession(t *testing.T, base, user, password string) *http.Client {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	resp, err := c.PostForm(base+"/console/login", url.Values{"csrf": {formCSRF(t, c, base+"/console/login")}, "username": {user}, "password": {password}})
 	if err != nil {
 		t.Fatal(err)
 	}

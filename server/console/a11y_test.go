@@ -429,10 +429,26 @@ func TestBrowserFocusAndTargets(t *testing.T) {
 			t.Errorf("on a phone, %s is %.0f px tall, want 44 at least", sel, h)
 		}
 	}
+	phone := srv.Login(apptest.Inspector)
+	pushIn(t, phone, apptest.Xinfu, "coal_boiler", "2026-11-27T09:00:00+08:00", completeBoiler...) // one the queue may tick
 	b.login(srv.URL, apptest.CountyOffice)
 	b.navigate("findings", chromedp.Navigate(srv.URL+"/console/findings"))
 	if w, h := measure(`input[type="checkbox"]`); w < 24 || h < 24 {
 		t.Errorf("on a phone, a check box is %.0f×%.0f px, want 24 at least", w, h)
+	}
+	// The queue's own check boxes, the ledger's 填报进展 and a pager's
+	// links (verification probe: 21, 19 and 24×9 px).
+	b.navigate("queue", chromedp.Navigate(srv.URL+"/console/queue?status=submitted"))
+	if w, h := measure(`table.queue td.pick input`); w < 24 || h < 24 {
+		t.Errorf("on a phone, the queue's check box is %.0f×%.0f px, want 24 at least", w, h)
+	}
+	b.navigate("vehicles", chromedp.Navigate(srv.URL+"/console/vehicles")) // the demo's checks: pages of them
+	if _, h := measure(`nav.pager a`); h < 40 {
+		t.Errorf("on a phone, a pager's link is %.0f px tall", h)
+	}
+	b.navigate("ledger", chromedp.Navigate(srv.URL+"/console/ledger"))
+	if _, h := measure(`details.task-edit summary`); h < 40 {
+		t.Errorf("on a phone, 填报进展 is %.0f px tall", h)
 	}
 	// The report's tables are cards on a phone: a task's status within
 	// the screen (reviewer probe: 1,173 px wide, status off the edge).

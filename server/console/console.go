@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -431,6 +432,11 @@ func (c *Console) errorPage(ec echo.Context, err error) error {
 		}
 	}
 	status := syncproto.HTTPStatus(code)
+	if s := server.RetryAfterSeconds(err); s > 0 {
+		// As the API says it: when to try again (verification probe: the
+		// console's 503 said nothing).
+		ec.Response().Header().Set("Retry-After", strconv.Itoa(s))
+	}
 	if m := ec.Request().Method; status == http.StatusUnauthorized && (m == http.MethodGet || m == http.MethodHead) {
 		return ec.Redirect(http.StatusSeeOther, loginURL(ec))
 	}

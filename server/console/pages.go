@@ -220,7 +220,9 @@ func (c *Console) login(ec echo.Context) error {
 	}
 	in, err := c.d.Auth.CheckPassword(ec.Request().Context(), username, ec.FormValue("password"), ec.RealIP())
 	switch code := server.ErrorCode(err); {
-	case code == syncproto.CodeInternal:
+	case code == syncproto.CodeInternal, server.StoreUnreachable(err), server.StorageFull(err):
+		// The console's error page: a store out of reach said in an
+		// office's words (verification probe: the phones' 数据仍在手机上).
 		return err
 	case err != nil:
 		if s := server.RetryAfterSeconds(err); s > 0 {
