@@ -457,3 +457,50 @@ func TestBrowserCheckpointSuggested(t *testing.T) {
 		t.Errorf("the checkpoint field's list is %q", list)
 	}
 }
+
+// TestBrowserRoadsideFormKept: what a crew types into the roadside form
+// is kept as typed through a reload, and said before it is lost (field
+// app probe): a province typed with the plate stays that province (it
+// went back to 晋, and 冀A66666 was saved as 晋A66666); a plate refused is
+// said under the plate box, on screen, not by the save button 1,400 px
+// below; a voided check's refused change says the office voided it; and
+// signing out with a vehicle not saved asks first.
+func TestBrowserRoadsideFormKept(t *testing.T) {
+	_, p, _ := roadsidePhone(t)
+	p.do("checkpoint", chromedp.SendKeys(chromedp.CSS(`input[name="checkpoint"]`), "豆罗检查站"))
+	p.do("plate with its province", chromedp.SendKeys(chromedp.CSS(`input[name="plate"]`), "冀A 66666"))
+	p.waitJS("province moved", `document.querySelector('select[name="province"]').value === '冀'`)
+	p.do("reload", chromedp.Reload())
+	p.wait(`#vehicle-form`)
+	if got := eval[string](p, `document.querySelector('select[name="province"]').value + document.querySelector('input[name="plate"]').value`); got != "冀A66666" {
+		t.Errorf("after a reload the form holds %q, want 冀A66666", got)
+	}
+
+	// Refused where it is about.
+	eval[bool](p, `(document.querySelector('input[name="plate"]').value = 'H12', true)`)
+	p.click(`#save-vehicle`)
+	p.waitJS("refused", `!!document.querySelector('#vehicle-error').textContent`)
+	if !eval[bool](p, `(() => { const e = document.querySelector('#vehicle-error'), r = e.getBoundingClientRect();
+		return e.previousElementSibling?.classList.contains('plate') && r.top >= 0 && r.bottom <= innerHeight; })()`) {
+		t.Errorf("the plate's refusal is not under the plate box on screen: %q", p.text(`#vehicle-error`))
+	}
+
+	// A change to a voided check, refused: said as such.
+	why := eval[string](p, `import('/app/js/errors.js').then((m) => m.rejectedMessage({code: 'record_locked', entity: 'vehicle_check',
+		message: '此路检记录已被督查作废（重复录入），不能再修改'}, (f) => f))`)
+	if !strings.Contains(why, "作废（重复录入）") || strings.Contains(why, "重新应用") || strings.Contains(why, "审核") {
+		t.Errorf("a voided check's refused change: %q", why)
+	}
+
+	// Signing out asks first, naming the vehicle; cancelled, it stays.
+	eval[bool](p, `(document.querySelector('input[name="plate"]').value = 'A66666', document.querySelector('input[name="plate"]').dispatchEvent(new Event('input', {bubbles: true})), true)`)
+	p.click(`#tabs a[data-tab="home"]`)
+	p.wait(`#sign-out`)
+	eval[bool](p, `(window.confirm = (m) => { window.__asked = m; return false; }, true)`)
+	p.click(`#sign-out`)
+	p.waitJS("asked", `!!window.__asked`)
+	if got := eval[string](p, `window.__asked`); !strings.Contains(got, "冀A66666") || !strings.Contains(got, "路检") {
+		t.Errorf("signing out with a vehicle not saved asks %q", got)
+	}
+	p.wait(`#sign-out`) // still signed in
+}

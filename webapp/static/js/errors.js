@@ -86,6 +86,12 @@ export function rejectedMessage(r, label, created = false) {
       ? '所属检查已提交，待审核（或已审核），不能再新增问题。内容已另存在手机上；如督查室退回该检查，可点“重新应用”。'
       : '该问题已由督查室核实（或所属检查已提交，待审核），不能再修改。您的修改已另存在手机上；如有疑问请联系县督查室。';
   }
+  if (r.code === 'record_locked' && (r.entity === 'vehicle_check' || /作废/.test(r.message || ''))) {
+    // A roadside check an office voided (or its photo): no submission, no
+    // return, no 重新应用 — the server says why (field app probe: it was
+    // told as an inspection under review).
+    why = `${(r.message || '该路检记录已被督查作废，不能再修改').replace(/[。.]$/, '')}。您的修改已另存在手机上，不会再上传；如有疑问请联系县督查室。`;
+  }
   if (r.code === 'unknown_reference') {
     const parent = entityNames[r.parent?.entity] || '点位或检查记录';
     why = r.parent?.state === 'rejected'

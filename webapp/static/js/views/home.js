@@ -6,6 +6,7 @@ import { emissionStages, fuels, aftertreatments, vehicleActions, siteKindChoices
 import { maxLen, ranges, tooLong, outOfRange } from '../limits.js';
 import { sentBack } from './finding.js';
 import { photosWaiting } from '../photos.js';
+import { unsavedVehicle } from './vehicle.js';
 
 // The photo uploads that failed for good (the server refused the file:
 // sync.md §10.4), as home last read them (client.uploads()). They wait for
@@ -491,6 +492,10 @@ export function signOutWarning(d, state = '') {
 
 async function signOut(app) {
   const c = app.client;
+  // A vehicle being entered is no record yet: the SDK does not know of
+  // it, and signing out drops the form with its photos.
+  const held = unsavedVehicle();
+  if (held && !window.confirm(`${held}，退出后将被清空、不能找回。\n\n建议取消，先到“路检”页保存这辆车，然后退出。确定仍要退出吗？`)) return;
   app.leaving = true;
   try {
     await c.signOut();

@@ -98,6 +98,19 @@ async function restoreShots(d, errEl) {
   shots.sort((a, b) => ids.indexOf(a.id) - ids.indexOf(b.id));
 }
 
+/** unsavedVehicle says what the roadside form holds and has not saved —
+ *  the vehicle's plate and how many photos — or '' when it holds nothing
+ *  typed: signing out drops it (drafts.js), so the sign-out asks first
+ *  (field app probe: a vehicle and its photo went without a word). */
+export function unsavedVehicle() {
+  const d = draft('vehicle');
+  const photos = Array.isArray(d.shotIds) ? d.shotIds.length : Number(d.shots) || 0;
+  const typed = ['plate', 'urea', 'obd_codes', 'note', ...moreFields].some((k) => d[k]) || Object.values(d.choices || {}).some((x) => x !== undefined);
+  if (!photos && !typed) return '';
+  const plate = d.plate ? ` ${d.province || '晋'}${normPlate(d.plate)}` : '';
+  return `路检页上还没保存的车辆${plate}${photos ? `（含 ${photos} 张照片）` : ''}`;
+}
+
 /** normPlate writes a plate as it is stored: a Chinese keyboard's
  *  full-width letters and digits as ASCII, in capitals, without the
  *  spaces, dots and hyphens people type between its parts. */
@@ -178,7 +191,13 @@ export async function render(app) {
     // Typed with its province (晋H30272): the province goes to its box.
     const typed = provinces.find((x) => n.startsWith(x));
     if (typed) {
-      province.value = typed;
+      if (province.value !== typed) {
+        province.value = typed;
+        // Said as a choice would be, so that the draft keeps it: set
+        // quietly, a form drawn again put 晋 back, and 冀A66666 was saved
+        // as 晋A66666 (field app probe).
+        province.dispatchEvent(new Event('change', { bubbles: true }));
+      }
       n = n.slice(typed.length);
     }
     if (n === plate.value) return;
@@ -385,27 +404,35 @@ export async function render(app) {
     // vehicle's draft is dropped, and the next one starts with a new one.
     if (d.saving) return;
     err.textContent = '';
+    saveBtn.before(err); // where a message of no one field is read
+    /** fail says msg under the field el it is about, and takes the focus
+     *  there: said by the save button, 1,400 px below the plate the
+     *  focus went to, it was off the screen (field app probe). A field
+     *  of 更多检测项 folded away is shown first. */
+    const fail = (msg, el) => {
+      err.textContent = msg;
+      const fold = el.closest('details');
+      if (fold) fold.open = true;
+      (el.closest('.plate') || el).after(err);
+      el.focus();
+    };
     tidyPlate();
     const plateText = normPlate(plate.value);
-    if (!checkpoint.value.trim()) { err.textContent = '请填写检查点名称。'; checkpoint.focus(); return; }
+    if (!checkpoint.value.trim()) { fail('请填写检查点名称。', checkpoint); return; }
     // After the province: a letter and 5 characters, 6 on a new-energy
     // plate; or 4 and the character a trailer's (挂), a driving school's
     // (学) or a police plate (警) ends with.
     if (!/^[A-Z](?:[A-Z0-9]{5,6}|[A-Z0-9]{4}[挂学警领试超港澳使])$/.test(plateText)) {
-      err.textContent = '车牌号格式不对：省份简称后应是 6 位字母或数字（新能源车 7 位；挂车、教练车是 5 位加“挂”“学”），如 H12345、HD12345、H1234挂。';
-      plate.focus();
+      fail('车牌号格式不对：省份简称后应是 6 位字母或数字（新能源车 7 位；挂车、教练车是 5 位加“挂”“学”），如 H12345、HD12345、H1234挂。', plate);
       return;
     }
     // Chinese plates never use the letters I and O (they would read as 1 and 0).
-    if (/[IO]/.test(plateText)) { err.textContent = `车牌号里不会有字母 O 或 I：“${plateText}”中的 O、I 是否为数字 0 或 1？请核对后重新输入。`; plate.focus(); return; }
+    if (/[IO]/.test(plateText)) { fail(`车牌号里不会有字母 O 或 I：“${plateText}”中的 O、I 是否为数字 0 或 1？请核对后重新输入。`, plate); return; }
     if (!mine.length) { err.textContent = '不知道您负责的区县，请联网同步后再试。'; return; }
     // A VIN, when given, as the server takes it (GB 16735).
     const vinText = normPlate(vin.value);
     if (vinText && !/^[A-HJ-NPR-Z0-9]{17}$/.test(vinText)) {
-      err.textContent = `车辆识别代号应为 17 位英文字母和数字，不含 I、O、Q（现为 ${[...vinText].length} 位：“${vinText}”）。请核对车辆铭牌或行驶证后重新输入。`;
-      const fold = vin.closest('details');
-      if (fold) fold.open = true;
-      vin.focus();
+      fail(`车辆识别代号应为 17 位英文字母和数字，不含 I、O、Q（现为 ${[...vinText].length} 位：“${vinText}”）。请核对车辆铭牌或行驶证后重新输入。`, vin);
       return;
     }
     // What the server would refuse, and the whole check with it.
@@ -420,11 +447,7 @@ export async function render(app) {
       [opacity, outOfRange('不透光烟度', opacity, opacityMin, opacityMax)],
       [remoteSensing, tooLong('遥感检测编号', remoteSensing.value.trim(), lim.remote_sensing_id)]]) {
       if (msg) {
-        err.textContent = msg;
-        // A field of 更多检测项 folded away takes no focus: shown first.
-        const fold = el.closest('details');
-        if (fold) fold.open = true;
-        el.focus();
+        fail(msg, el);
         return;
       }
     }
