@@ -491,6 +491,12 @@ func TestBrowserRoadsideFormKept(t *testing.T) {
 	if !strings.Contains(why, "作废（重复录入）") || strings.Contains(why, "重新应用") || strings.Contains(why, "审核") {
 		t.Errorf("a voided check's refused change: %q", why)
 	}
+	// And a photo of it, refused the same way.
+	why = eval[string](p, `import('/app/js/errors.js').then((m) => m.rejectedMessage({code: 'record_locked', entity: 'photo',
+		message: '所属的路检记录已被督查作废，照片不能再修改或补充'}, (f) => f))`)
+	if !strings.Contains(why, "作废") || strings.Contains(why, "重新应用") || strings.Contains(why, "审核") {
+		t.Errorf("a voided check's photo, refused: %q", why)
+	}
 
 	// Signing out asks first, naming the vehicle; cancelled, it stays.
 	eval[bool](p, `(document.querySelector('input[name="plate"]').value = 'A66666', document.querySelector('input[name="plate"]').dispatchEvent(new Event('input', {bubbles: true})), true)`)

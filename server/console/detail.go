@@ -488,6 +488,7 @@ func (c *Console) findings(ec echo.Context, insp *server.StoredRecord, items map
 	}
 	p := principalOf(ec)
 	decides := p.Role.CanReview() && insp.Text("status") == "approved" && !server.OwnWork(p, insp)
+	var people map[string]string // read once, for the first finding an office decided on
 	var out []findingRow
 	for _, f := range fs {
 		if f.State.IsDeleted() {
@@ -502,7 +503,7 @@ func (c *Console) findings(ec echo.Context, insp *server.StoredRecord, items map
 		}
 		out = append(out, findingRow{mine: ownHand, ID: f.ID, Seq: seq, Item: itemLabel(items, f.Text("item_key")), Description: f.Text("description"),
 			Severity: severityNames[f.Text("severity")], Deadline: f.Text("deadline"), Status: findingStatusNames[st], StatusCode: st,
-			Note: f.Text("rectification_note"), VerifyComment: f.Text("verify_comment"), Decided: c.rectificationDecided(ec.Request().Context(), f),
+			Note: f.Text("rectification_note"), VerifyComment: f.Text("verify_comment"), Decided: c.rectificationDecided(ec.Request().Context(), f, &people),
 			CanVerify: decides && st == "rectified", CanReopen: decides && (st == "rectified" || st == "verified"),
 			AwaitsApproval: st == "rectified" && insp.Text("status") != "approved", key: f.Text("item_key"),
 			DeadlinePassed: f.Text("deadline") != "" && f.Text("deadline") < c.today(), Overdue: overdueBy(f, c.todayAt())})
@@ -512,17 +513,22 @@ func (c *Console) findings(ec echo.Context, insp *server.StoredRecord, items map
 
 // rectificationDecided says who last decided on a finding's
 // rectification, and when: "王督查 2026-12-05 10:00 核实" for a verified
-// one, "… 退回继续整改" for one sent back; "" when no office has.
-func (c *Console) rectificationDecided(ctx context.Context, f *server.StoredRecord) string {
+// one, "… 退回继续整改" for one sent back; "" when no office has. people
+// names the users, read into it the first time it is needed (once a
+// page, not once a finding).
+func (c *Console) rectificationDecided(ctx context.Context, f *server.StoredRecord, people *map[string]string) string {
 	who, at := f.Text("verifier_id"), localTime(f.Text("verified_at"))
 	if who == "" || at == "" {
 		return ""
+	}
+	if *people == nil {
+		*people = c.peopleNames(ctx)
 	}
 	what := "退回继续整改"
 	if f.Text("status") == "verified" {
 		what = "核实整改到位"
 	}
-	return c.userName(ctx, who) + " " + at + " " + what
+	return (*people)[who] + " " + at + " " + what
 }
 
 func (c *Console) reviews(ec echo.Context, inspID string) ([]reviewRow, error) {

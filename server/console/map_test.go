@@ -105,12 +105,12 @@ func (f *mapFixture) stored(t *testing.T, p *mapPhoto) (geo.Point, bool) {
 var (
 	mapFigureRE = regexp.MustCompile(`(?s)<figure[ >].*?</figure>`)
 	mapFigIDRE  = regexp.MustCompile(`<figure id="photo-([0-9a-f-]{36})">`)
-	mapFigLocRE = regexp.MustCompile(`照片位置：(经度 [0-9.\-]+，纬度 [0-9.\-]+|[^<，\n]+)(?:，距点位 (\d+) 米)?`)
+	mapFigLocRE = regexp.MustCompile(`照片位置：(经度 [0-9.\-]+，纬度 [0-9.\-]+|[^<，\n]+)(?:，距点位 (\d+) 米(?:（([0-9.]+) 公里）)?)?`)
 	mapMarkerRE = regexp.MustCompile(`<circle class="(site-marker|photo-marker)" cx="(-?\d+)" cy="(-?\d+)" r="\d+"></circle><text x="(-?\d+)" y="(-?\d+)" dx="10" dy="-8">([^<]*)</text>`)
 	mapTileRE   = regexp.MustCompile(`<img class="tile" src="([^"]*)"`)
 )
 
-type photoFigure struct{ id, location, distance string }
+type photoFigure struct{ id, location, distance, km string }
 
 // photoFigures lists the photos of a detail page in page order.
 func photoFigures(t *testing.T, page string) []photoFigure {
@@ -121,7 +121,7 @@ func photoFigures(t *testing.T, page string) []photoFigure {
 		if id == nil || loc == nil {
 			t.Fatalf("photo without id or location line:\n%s", fig)
 		}
-		out = append(out, photoFigure{id: id[1], location: loc[1], distance: loc[2]})
+		out = append(out, photoFigure{id: id[1], location: loc[1], distance: loc[2], km: loc[3]})
 	}
 	return out
 }
@@ -227,6 +227,10 @@ func TestDetailMapPhotoMarkers(t *testing.T) {
 				want := math.Round(geo.DistanceM(pt, mapSite))
 				if fg.distance != strconv.Itoa(int(want)) {
 					t.Errorf("%s: distance %q m, want %.0f m", p.name, fg.distance, want)
+				}
+				// Past a kilometre, in kilometres too, as its flags say it.
+				if wantKm := map[bool]string{true: strconv.FormatFloat(want/1000, 'f', 1, 64)}[want >= 1000]; fg.km != wantKm {
+					t.Errorf("%s: distance in km %q, want %q", p.name, fg.km, wantKm)
 				}
 			}
 			if !strings.Contains(page, fmt.Sprintf("点位坐标</dt><dd>经度 %.6f，纬度 %.6f", mapSite.Lon, mapSite.Lat)) {
