@@ -56,6 +56,15 @@ func TestCheckDeviceField(t *testing.T) {
 		{syncproto.EntityVehicleCheck, "plate", `"使01457"`, syncproto.CodeInvalidField},
 		{syncproto.EntityVehicleCheck, "plate", `"使A12345"`, syncproto.CodeInvalidField},
 		{syncproto.EntityVehicleCheck, "plate", `"新AF12345"`, `"新AF12345"`},
+		// Six after the letter only on a new-energy plate: D or F, a
+		// letter or digit and four digits; or five digits and D or F.
+		{syncproto.EntityVehicleCheck, "plate", `"晋HDA1234"`, `"晋HDA1234"`},
+		{syncproto.EntityVehicleCheck, "plate", `"晋H12345F"`, `"晋H12345F"`},
+		{syncproto.EntityVehicleCheck, "plate", `"晋HABCDEF"`, syncproto.CodeInvalidField},
+		{syncproto.EntityVehicleCheck, "plate", `"晋H123456"`, syncproto.CodeInvalidField},
+		{syncproto.EntityVehicleCheck, "plate", `"晋HD1234A"`, syncproto.CodeInvalidField},
+		{syncproto.EntityVehicleCheck, "plate", `"晋HA12345"`, syncproto.CodeInvalidField},
+		{syncproto.EntityVehicleCheck, "plate", `"晋H1234DF"`, syncproto.CodeInvalidField},
 		{syncproto.EntityVehicleCheck, "plate", `"京a-1234学"`, `"京A1234学"`},
 		// Blank is a required text cleared, whatever its form.
 		{syncproto.EntityVehicleCheck, "plate", `"   "`, syncproto.CodeInvalidValue},

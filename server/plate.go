@@ -11,16 +11,18 @@ import (
 // Plate is the form of a vehicle's plate number (号牌号码, GA 36): one
 // line of visible text (OneLine) that, in the spelling CanonicalPlate
 // gives, is a mainland province's abbreviation (PlateProvinces), a
-// letter, and five or six letters and digits (six: a new-energy plate),
-// or four and the character a trailer's, a driving school's or a police
+// letter, and five letters and digits, or six on a new-energy plate (D or
+// F, a letter or digit and four digits; or five digits and D or F), or
+// four and the character a trailer's, a driving school's or a police
 // plate ends with (挂, 学, 警 …), without the letters I and O (read as 1
 // and 0). Stored in that spelling, so that a plate typed on a phone's
 // full-width keyboard, in lower case or with the dot or space painted on
 // the plate is found and counted as the same plate. An embassy's plate is
 // 使 and six digits. The field app refuses what this refuses.
 var Plate = &TextFormat{Valid: validPlate, Canon: CanonicalPlate,
-	Label: "车牌号：省份简称、一位字母，再 5 位字母或数字（新能源车 6 位；挂车、教练车等 4 位加“挂”“学”等），不含字母 I、O，可含空格、点和横线，如 晋H12345、晋HD12345、晋H1234挂",
-	Doc: "a plate number (GA 36): a mainland province's abbreviation (晋, 冀, 蒙 … the 31), a letter A–Z, then 5 letters or digits (6 on a new-energy plate), " +
+	Label: "车牌号：省份简称、一位字母，再 5 位字母或数字（新能源车 6 位：D 或 F 开头加 5 位，或 5 位数字加 D 或 F；挂车、教练车等 4 位加“挂”“学”等），不含字母 I、O，可含空格、点和横线，如 晋H12345、晋HD12345、晋H1234挂",
+	Doc: "a plate number (GA 36): a mainland province's abbreviation (晋, 冀, 蒙 … the 31), a letter A–Z, then 5 letters or digits, " +
+		"or on a new-energy plate 6: D or F, a letter or digit and 4 digits (small, `晋HD12345`) or 5 digits and D or F (large, `晋H12345D`), " +
 		"or 4 and one of 挂 学 警 领 试 超 港 澳 使; an embassy's, 使 and 6 digits; no letter I or O; spaces, dots, hyphens or dashes may separate its parts; " +
 		"stored as its canonical spelling: full-width letters and digits as ASCII, " +
 		"letters upper-case, spaces, dots, hyphens, dashes and minus signs removed (`晋ｈ·３０２７２` is stored as `晋H30272`)"}
@@ -69,7 +71,7 @@ func validPlate(s string) bool {
 	c := []rune(CanonicalPlate(s))
 	alnum := func(r rune) bool { return (r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') && r != 'I' && r != 'O' }
 	if len(c) == 7 && c[0] == '使' { // an embassy's: 使 and six digits
-		return !slices.ContainsFunc(c[1:], func(r rune) bool { return r < '0' || r > '9' })
+		return allDigits(c[1:])
 	}
 	if len(c) < 7 || len(c) > 8 || !strings.ContainsRune(PlateProvinces, c[0]) || !(c[1] >= 'A' && c[1] <= 'Z') || c[1] == 'I' || c[1] == 'O' {
 		return false
@@ -78,7 +80,25 @@ func validPlate(s string) bool {
 	if last := rest[len(rest)-1]; len(rest) == 5 && strings.ContainsRune(plateSuffixes, last) {
 		rest = rest[:4]
 	}
+	if len(rest) == 6 && !newEnergySerial(rest) {
+		return false
+	}
 	return !slices.ContainsFunc(rest, func(r rune) bool { return !alnum(r) })
+}
+
+// allDigits reports whether rs are all ASCII digits.
+func allDigits(rs []rune) bool {
+	return !slices.ContainsFunc(rs, func(r rune) bool { return r < '0' || r > '9' })
+}
+
+// newEnergySerial reports whether the six characters after a plate's
+// letter are a new-energy vehicle's (GA 36-2018): D (electric) or F (not
+// only electric), a letter or digit and four digits on a small vehicle's
+// plate (晋HD12345, 晋HFA1234); five digits and D or F on a large one's
+// (晋H12345D). A six-character serial is nothing else's.
+func newEnergySerial(s []rune) bool {
+	ev := func(r rune) bool { return r == 'D' || r == 'F' }
+	return ev(s[0]) && allDigits(s[2:]) || allDigits(s[:5]) && ev(s[5])
 }
 
 // CanonicalPlate returns the canonical spelling of a plate number or VIN:

@@ -94,12 +94,17 @@ func TestBrowserPlateTyped(t *testing.T) {
 		p.has(c.want)
 	}
 
-	// Short by one: 5 characters after the province.
-	p.do("short plate", chromedp.SendKeys(chromedp.CSS(`input[name="plate"]`), "h1234"))
-	p.click(`#save-vehicle`)
-	p.waitJS("the short plate refused or saved", `!!document.querySelector('#vehicle-error').textContent || document.querySelector('#vehicle-today h2')?.textContent.includes('今天已检 4 辆')`)
-	if e := p.text(`#vehicle-error`); !strings.Contains(e, "6 位") {
-		t.Errorf("the short plate h1234: error %q, want it refused", e)
+	// Short by one: 5 characters after the province; six letters, the
+	// length of a new-energy plate without its D or F (GA 36).
+	for _, typed := range []string{"h1234", "habcdef"} {
+		eval[bool](p, `(() => { const el = document.querySelector('input[name="plate"]'); el.value = ''; el.dispatchEvent(new Event('input', {bubbles: true})); return true; })()`)
+		p.do("plate "+typed, chromedp.SendKeys(chromedp.CSS(`input[name="plate"]`), typed))
+		p.click(`#save-vehicle`)
+		p.waitJS("the plate refused or saved", `!!document.querySelector('#vehicle-error').textContent || document.querySelector('#vehicle-today h2')?.textContent.includes('今天已检 4 辆')`)
+		if e := p.text(`#vehicle-error`); !strings.Contains(e, "6 位") {
+			t.Errorf("the plate %s: error %q, want it refused", typed, e)
+		}
+		eval[bool](p, `(() => { document.querySelector('#vehicle-error').textContent = ''; return true; })()`)
 	}
 }
 

@@ -271,7 +271,7 @@ func concurrentFeed(t *testing.T, open Opener, syncer bool) {
 				for i := range ms {
 					id := uuid.NewString()
 					ms[i] = d.mut(syncproto.EntityVehicleCheck, id, map[string]any{"county": xinfu, "checkpoint": "豆罗检查站",
-						"plate": fmt.Sprintf("晋H%d%02d%02d", b, i, b), "checked_at": "2026-11-20T10:00:00+08:00"})
+						"plate": fmt.Sprintf("晋H%02d%03d", b, i), "checked_at": "2026-11-20T10:00:00+08:00"})
 				}
 				resp, err := d.pushBatch(uuid.NewString(), ms...)
 				if err != nil {
