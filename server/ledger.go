@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -50,13 +51,16 @@ func SumVehicleStats(stats []VehicleStat, key func(VehicleStat) string) (keys []
 // these around them.
 const LabelSpaces = " \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000"
 
-// LabelKey is the form of a label the statistics group and filter by,
-// and what an office types to filter by a label: its canonical spelling
-// (CanonicalLabel), so that "五台山检查站", "五台山检查站 " and "g5",
-// "Ｇ5", "G5" are one checkpoint each. The SQL stores group stored labels
-// by the same key (sqlstore.Dialect.Label), which is theirs for every
-// label written since labels have a canonical spelling.
-func LabelKey(s string) string { return CanonicalLabel(s) }
+// LabelKey is the form of a label the statistics group, show and filter
+// by, and what an office types to filter by a label: its canonical
+// spelling (CanonicalLabel) without its spaces, so that "五台山检查站",
+// "五台山检查站 " and "g5", "Ｇ5", "G5" are one checkpoint each, and so
+// are "G108 K5" and "G108K5" (the stored spelling keeps the space a crew
+// typed between two letters or digits: a road's number and its
+// kilometre, which another crew runs together). The SQL stores group
+// stored labels by the same key (sqlstore.Dialect.Label), which is
+// theirs for every label written since labels have a canonical spelling.
+func LabelKey(s string) string { return strings.ReplaceAll(CanonicalLabel(s), " ", "") }
 
 // VehicleQuery selects roadside vehicle checks for the console's list.
 type VehicleQuery struct {

@@ -163,7 +163,8 @@ var OptionalLabelText = &TextFormat{Valid: NoControls.Valid, Canon: CanonicalLab
 	Doc: NoControls.Doc + "; stored as its canonical spelling: " + labelDoc}
 
 const labelDoc = "no spaces around it nor next to a Chinese character or punctuation, one ASCII space for each other run of spaces inside, " +
-	"full-width letters and digits as ASCII, letters (any alphabet) in upper case, in Unicode NFC (`ｇ１０８ 检查站　` is stored as `G108检查站`, `秦城 检查站` as `秦城检查站`, `S316  K12` as `S316 K12`, `Cafe\u0301` as `CAFÉ`)"
+	"full-width letters and digits as ASCII, letters (any alphabet) in upper case, in Unicode NFC (`ｇ１０８ 检查站　` is stored as `G108检查站`, `秦城 检查站` as `秦城检查站`, `S316  K12` as `S316 K12`, `Cafe\u0301` as `CAFÉ`); " +
+	"the console's statistics count labels that differ only in their spaces as one, shown without them (`S316 K12` and `S316K12` as `S316K12`)"
 
 // CanonicalLabel returns the canonical spelling of a label: without the
 // spaces around it (any Unicode space separator) or next to a Chinese

@@ -125,7 +125,10 @@ func TestVehiclesPeriod(t *testing.T) {
 	phone := srv.Login(apptest.Inspector)
 	// June 2025 in China: 06-01 04:00 (sent in UTC as May) and 06-30
 	// 23:30 count; 07-01 00:30 (sent in UTC as June) does not.
+	// One checkpoint spelt three ways: a road's number and its kilometre
+	// apart, run together, in lower case.
 	var june []string
+	checkpoints := []string{"G108 K5", "g108k5", "G108 K5"}
 	for i, at := range []string{"2025-05-31T20:00:00Z", "2025-06-30T23:30:00+08:00", "2025-06-30T16:30:00Z"} {
 		id := uuid.NewString()
 		stage, after := "cn6", "removed"
@@ -133,7 +136,7 @@ func TestVehiclesPeriod(t *testing.T) {
 			after = "present"
 		}
 		apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityVehicleCheck, id, apptest.Fields("county", apptest.Xinfu,
-			"checkpoint", "六月检查站", "plate", "晋H6000"+strconv.Itoa(i), "emission_stage", stage, "fuel", "天然气", "aftertreatment", after,
+			"checkpoint", checkpoints[i], "plate", "晋H6000"+strconv.Itoa(i), "emission_stage", stage, "fuel", "天然气", "aftertreatment", after,
 			"checked_at", at)))
 		if i < 2 {
 			june = append(june, id)
@@ -146,7 +149,7 @@ func TestVehiclesPeriod(t *testing.T) {
 	}
 	// The statistics: one checkpoint, two trucks, both 国六, one removed;
 	// and the total.
-	if rows := tableRows(t, page, "by-checkpoint"); len(rows) != 3 || rows[1] != "忻府区|六月检查站|2|0|2|0|1|50.0%" || rows[2] != "合计|2|0|2|0|1|50.0%" {
+	if rows := tableRows(t, page, "by-checkpoint"); len(rows) != 3 || rows[1] != "忻府区|G108K5|2|0|2|0|1|50.0%" || rows[2] != "合计|2|0|2|0|1|50.0%" {
 		t.Errorf("June's checkpoints: %q", rows)
 	}
 	for _, id := range june {
@@ -159,7 +162,7 @@ func TestVehiclesPeriod(t *testing.T) {
 	}
 	// Its links keep the period; following one lists June's records of
 	// the checkpoint.
-	link := regexp.MustCompile(`<a href="(/console/vehicles\?[^"]*checkpoint=[^"]*)">六月检查站</a>`).FindStringSubmatch(page)
+	link := regexp.MustCompile(`<a href="(/console/vehicles\?[^"]*checkpoint=[^"]*)">G108K5</a>`).FindStringSubmatch(page)
 	if link == nil || !strings.Contains(link[1], "from=2025-06-01") || !strings.Contains(link[1], "to=2025-06-30") {
 		t.Fatalf("the checkpoint's link %v lacks the period", link)
 	}
@@ -283,6 +286,7 @@ func TestCheckpointAmongSites(t *testing.T) {
 	site(phone, apptest.Xinfu, "checkpoint", "同名检查站", true)
 	site(phone, apptest.Xinfu, "checkpoint", "旧检查站", false)
 	site(srv.Login(apptest.CityOffice), apptest.Dingxiang, "checkpoint", "定襄ｇ５检查点", true)
+	site(phone, apptest.Xinfu, "checkpoint", "S316 K12", true) // a road's number and its kilometre
 	note := regexp.MustCompile(`<span class="(warn|hint)" id="checkpoint-note">([^<]*)</span>`)
 	county, city := loggedIn(t, srv, apptest.CountyOffice), loggedIn(t, srv, apptest.CityOffice)
 	for _, tc := range []struct {
@@ -295,10 +299,11 @@ func TestCheckpointAmongSites(t *testing.T) {
 		{"忻府区锦绣华庭小区二期工地", county, "warn", "这是本县一处建筑工地的名称，不是路检点"},
 		{"定襄县G337国道检查点", county, "warn", "这是其他区县一处路检点的名称，不在本记录所属的忻府区"},
 		{"定襄县G337国道检查点", city, "warn", "这是定襄县一处路检点的名称"},
-		{"G108流动检查点", county, "hint", "不是本县登记的路检点（已登记：同名检查站、秦城检查站、豆罗检查站）"},
+		{"G108流动检查点", county, "hint", "不是本县登记的路检点（已登记：S316 K12、同名检查站、秦城检查站、豆罗检查站）"},
 		{"同名检查站", county, "", ""},
 		{"旧检查站", county, "hint", "这是本县已停用的路检点"},
 		{"定襄G5检查点", city, "warn", "这是定襄县一处路检点的名称"},
+		{"s316k12", county, "", ""}, // run together, as the statistics count it
 	} {
 		_, page := tc.b.get("/console/vehicles/" + check(tc.checkpoint))
 		m := note.FindStringSubmatch(page)

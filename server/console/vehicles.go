@@ -293,7 +293,7 @@ func (c *Console) checkpointNote(ctx context.Context, p *server.Principal, count
 		case mine && post && same:
 			return "", false, nil
 		case mine && post && !retired:
-			registered = append(registered, server.LabelKey(s.Text("name")))
+			registered = append(registered, s.Text("name"))
 		case mine && same:
 			ownOther = s
 		case same && elsewhere == nil:

@@ -80,10 +80,11 @@ func (d *Dialect) VisitDate(alias string) string {
 
 // Label is the expression of a label column (a checkpoint, a special
 // action) in the form statistics group and filter by, server.LabelKey:
-// NULL as ”, without the spaces around it, letters in upper case (for
-// the labels stored before they had a canonical spelling).
+// NULL as ”, without its ASCII spaces and the other spaces around it,
+// letters in upper case (for the labels stored before they had a
+// canonical spelling).
 func (d *Dialect) Label(col string) string {
-	return d.UpperASCII(d.Trim + "(coalesce(" + col + ", ''), '" + server.LabelSpaces + "')")
+	return "replace(" + d.UpperASCII(d.Trim+"(coalesce("+col+", ''), '"+server.LabelSpaces+"')") + ", ' ', '')"
 }
 
 // ScopeWhere is the condition (" AND county …") and its arguments that
@@ -216,8 +217,8 @@ func (d *Dialect) VehicleCheckWhere(q server.VehicleQuery) (where string, args [
 		} else if v := server.LabelKey(f.val); v != "" && q.Partial && f.col == "checkpoint" {
 			// A part as an office types it: the spaces inside it, or
 			// not, do not matter (G108 豆罗, G 108).
-			w += " AND replace(" + d.Label(f.col) + ", ' ', '') " + d.Like + ` ? ESCAPE '\'`
-			args = append(args, LikePattern(strings.ReplaceAll(v, " ", "")))
+			w += " AND " + d.Label(f.col) + " " + d.Like + ` ? ESCAPE '\'`
+			args = append(args, LikePattern(v))
 		} else if v != "" {
 			w += " AND " + d.Label(f.col) + " = ?"
 			args = append(args, v)
