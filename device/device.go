@@ -32,6 +32,7 @@ const (
 	keyDeviceID   = "device_id"
 	keyAccess     = "access_token"
 	keyRefresh    = "refresh_token"
+	keyKnown      = "known_client"
 	keyCursor     = "cursor"
 	keyClockLast  = "clock_last"
 	keyClockOff   = "clock_offset_ms"

@@ -50,11 +50,17 @@ func (d *Device) client(server string) (*syncproto.Client, error) {
 	access, _ := d.get(keyAccess)
 	refresh, _ := d.get(keyRefresh)
 	c.SetTokens(access, refresh)
+	c.KnownClient, _ = d.get(keyKnown)
 	c.OnTokens = func(tr *syncproto.TokenResponse) {
 		// Refresh tokens are single-use: persist the new pair before use.
 		_ = d.inTx(context.Background(), func(tx *sql.Tx) error {
 			if err := d.set(tx, keyAccess, tr.AccessToken); err != nil {
 				return err
+			}
+			if tr.KnownClient != "" {
+				if err := d.set(tx, keyKnown, tr.KnownClient); err != nil {
+					return err
+				}
 			}
 			return d.set(tx, keyRefresh, tr.RefreshToken)
 		})

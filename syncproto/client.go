@@ -82,8 +82,13 @@ type Client struct {
 	// Sleep waits between attempts (replaceable in tests).
 	Sleep func(ctx context.Context, d time.Duration) error
 	// OnTokens, if set, is called with every new token pair, so an app can
-	// persist them.
+	// persist them (and KnownClient, when a sign-in's answer has one).
 	OnTokens func(*TokenResponse)
+	// KnownClient is the known_client of the last sign-in's answer,
+	// which Login sends: the account's failed sign-ins from elsewhere do
+	// not hold this device back (sync.md §2). An app keeps it with its
+	// tokens, and through sign-outs.
+	KnownClient string
 	// PullForm is the wire form Pull asks for: "" for the compact page
 	// (FormCompact, the fewest bytes; its changes carry no Seq), or
 	// HLCsGrouped for changes in feed order with their Seq. Either way
@@ -138,7 +143,8 @@ func (c *Client) Tokens() (access, refresh string) {
 // Login signs in and registers this device.
 func (c *Client) Login(ctx context.Context, username, password, deviceName string) (*TokenResponse, error) {
 	var tr TokenResponse
-	err := c.do(ctx, http.MethodPost, PathLogin, &LoginRequest{Username: username, Password: password, DeviceID: c.DeviceID, DeviceName: deviceName}, &tr, false)
+	err := c.do(ctx, http.MethodPost, PathLogin, &LoginRequest{Username: username, Password: password, DeviceID: c.DeviceID, DeviceName: deviceName,
+		KnownClient: c.KnownClient}, &tr, false)
 	if err != nil {
 		return nil, err
 	}
@@ -148,6 +154,9 @@ func (c *Client) Login(ctx context.Context, username, password, deviceName strin
 
 func (c *Client) setTokens(tr *TokenResponse) {
 	c.SetTokens(tr.AccessToken, tr.RefreshToken)
+	if tr.KnownClient != "" {
+		c.KnownClient = tr.KnownClient
+	}
 	if c.OnTokens != nil {
 		c.OnTokens(tr)
 	}

@@ -69,6 +69,10 @@ type LoginRequest struct {
 	Password   string `json:"password"`
 	DeviceID   string `json:"device_id"`
 	DeviceName string `json:"device_name"`
+	// KnownClient is the known_client of this account's last sign-in on
+	// this device, if it kept one: the account's failed sign-ins from
+	// elsewhere do not hold it back.
+	KnownClient string `json:"known_client,omitempty"`
 }
 
 // RefreshRequest is the body of POST /api/v1/auth/refresh. (Logout takes
@@ -94,6 +98,9 @@ type TokenResponse struct {
 	RefreshExpiresIn int    `json:"refresh_expires_in"`
 	User             User   `json:"user"`
 	ServerHLC        string `json:"server_hlc"`
+	// KnownClient, in a sign-in's answer, is a token the device keeps
+	// and sends with its next sign-in of the account (LoginRequest).
+	KnownClient string `json:"known_client,omitempty"`
 }
 
 // User describes the signed-in user and the counties they may see.

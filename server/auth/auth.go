@@ -195,11 +195,18 @@ func (s *Service) Login(ctx context.Context, req *syncproto.LoginRequest, client
 	if !server.NoControls.Valid(req.DeviceName) {
 		return nil, server.Errorf(syncproto.CodeInvalidField, "device_name 应为%s", server.NoControls.Label).At("device_name")
 	}
-	in, err := s.CheckPassword(ctx, req.Username, req.Password, clientIP)
+	in, err := s.CheckPassword(ctx, req.Username, req.Password, clientIP, req.KnownClient)
 	if err != nil {
 		return nil, err
 	}
-	return s.startSession(ctx, in, req.DeviceID, req.DeviceName)
+	resp, err := s.startSession(ctx, in, req.DeviceID, req.DeviceName)
+	if err != nil {
+		return nil, err
+	}
+	if resp.KnownClient, err = s.KnownClient(ctx, in.User.Username); err != nil {
+		return nil, err
+	}
+	return resp, nil
 }
 
 // startSession starts a session of the device for a sign-in (registering
@@ -343,9 +350,12 @@ func (s *Service) Confirm(ctx context.Context, in *SignIn) error {
 // without the spaces around it, full-width letters as ASCII (a Chinese
 // keyboard in full-width mode), and in any letter case when only one user
 // has it in some case (the store's UserByUsername); its failures count
-// against the name in every case. Errors: missing_field,
-// too_many_attempts, invalid_credentials, user_disabled.
-func (s *Service) CheckPassword(ctx context.Context, username, password, clientIP string) (*SignIn, error) {
+// against the name in every case. known are the tokens the client holds
+// of the accounts it signed in on (KnownClient): with one of this
+// account's, the account's failures over every address do not hold it
+// back. Errors: missing_field, too_many_attempts, invalid_credentials,
+// user_disabled.
+func (s *Service) CheckPassword(ctx context.Context, username, password, clientIP string, known ...string) (*SignIn, error) {
 	username = typedName(username)
 	if err := missingCredentials(username, password); err != nil {
 		return nil, err
@@ -357,7 +367,11 @@ func (s *Service) CheckPassword(ctx context.Context, username, password, clientI
 	// not its owner elsewhere.
 	name := strings.ToLower(username)
 	keys := []string{"u:" + name + "@" + clientIP, "ip:" + clientIP, AccountKey(name)}
-	done, err := s.Limiter.Begin(ctx, keys[0], keys[1:]...)
+	checked := keys
+	if s.knownClient(ctx, name, known) {
+		checked = keys[:2] // its owner's browser or phone: not the account's lock
+	}
+	done, err := s.Limiter.Begin(ctx, checked[0], checked[1:]...)
 	if err != nil {
 		if server.ErrorCode(err) == syncproto.CodeTooManyTries {
 			s.securityEvent(ctx, "login_throttled", "username", username, "client_ip", clientIP, "detail", server.ErrorMessage(err))

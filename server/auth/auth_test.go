@@ -321,6 +321,60 @@ func TestOneAddressCannotLockTheAccount(t *testing.T) {
 	}
 }
 
+// TestKnownClientPassesTheAccountLock: guesses spread over many
+// addresses lock an account for every client but the ones its owner
+// signed in on before (KnownClient), whose own address's failures still
+// hold them back; another account's token, an access token, an expired
+// or forged one are no known client's.
+func TestKnownClientPassesTheAccountLock(t *testing.T) {
+	ctx := context.Background()
+	db := storeWithWang(t)
+	now := time.Now()
+	if _, err := EnsureSigningKey(ctx, db, "", now); err != nil {
+		t.Fatal(err)
+	}
+	s := NewService(db, nil, func() time.Time { return now })
+	try := func(password, ip string, known ...string) string {
+		t.Helper()
+		_, err := s.CheckPassword(ctx, "wang", password, ip, known...)
+		return server.ErrorCode(err)
+	}
+	known, err := s.KnownClient(ctx, "Wang")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := s.KnownClient(ctx, "li")
+	access, _ := s.AccessToken("u-wang", "d-1", server.RoleInspector, 1)
+	then := now
+	now = now.Add(-KnownClientTTL - time.Hour)
+	expired, _ := s.KnownClient(ctx, "wang")
+	now = then
+	forged := known[:len(known)-4] + "AAAA"
+	for i := range s.Limiter.AccountFreeTries + 3 { // from as many addresses, and more
+		if code := try("wrong guess", "10.8.1."+strconv.Itoa(i)); code != syncproto.CodeInvalidLogin && code != syncproto.CodeTooManyTries {
+			t.Fatalf("failure %d: %q", i+1, code)
+		}
+	}
+	for name, tokens := range map[string][]string{"none": nil, "another account's": {other}, "an access token": {access},
+		"an expired one": {expired}, "a forged one": {forged}} {
+		if code := try("correct horse", "10.8.2.1", tokens...); code != syncproto.CodeTooManyTries {
+			t.Errorf("the owner's password with %s: %q, want too_many_attempts", name, code)
+		}
+	}
+	if code := try("correct horse", "10.8.2.1", forged, known); code != "" {
+		t.Fatalf("the owner's password on a known client: %q, want signed in", code)
+	}
+	// A known client's own address is still slowed by its failures.
+	for i := range s.Limiter.FreeTries {
+		if code := try("wrong guess", "10.8.3.1", known); code != syncproto.CodeInvalidLogin {
+			t.Fatalf("a known client's failure %d: %q", i+1, code)
+		}
+	}
+	if code := try("correct horse", "10.8.3.1", known); code != syncproto.CodeTooManyTries {
+		t.Errorf("a known client after its own address's failures: %q, want too_many_attempts", code)
+	}
+}
+
 // TestSignInAsTyped: a username is taken as a phone types it, with spaces
 // around it, a capital first letter or in full-width letters (a Chinese
 // keyboard in full-width mode), and its failures count against

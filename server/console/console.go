@@ -59,6 +59,7 @@ type Deps struct {
 const (
 	sessionCookie = "fs_console"
 	loginCookie   = "fs_console_login" // binds the login form's CSRF token
+	knownCookie   = "fs_console_known" // the accounts signed in on this browser (knownClients)
 	cookiePath    = "/console"
 )
 

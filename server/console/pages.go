@@ -218,7 +218,7 @@ func (c *Console) login(ec echo.Context) error {
 		}
 		return c.showLogin(ec, http.StatusForbidden, username, "登录页面已过期，请重新输入密码登录")
 	}
-	in, err := c.d.Auth.CheckPassword(ec.Request().Context(), username, ec.FormValue("password"), ec.RealIP())
+	in, err := c.d.Auth.CheckPassword(ec.Request().Context(), username, ec.FormValue("password"), ec.RealIP(), knownClients(ec)...)
 	switch code := server.ErrorCode(err); {
 	case code == syncproto.CodeInternal, server.StoreUnreachable(err), server.StorageFull(err):
 		// The console's error page: a store out of reach said in an
@@ -256,8 +256,31 @@ func (c *Console) login(ec echo.Context) error {
 		return c.showLogin(ec, syncproto.HTTPStatus(server.ErrorCode(err)), username, server.ErrorMessage(err))
 	}
 	setCookie(ec, sessionCookie, token, 0)
+	known, err := c.d.Auth.KnownClient(ec.Request().Context(), in.User.Username)
+	if err != nil {
+		return err
+	}
+	before := knownClients(ec)
+	setCookie(ec, knownCookie, strings.Join(append([]string{known}, before[:min(len(before), maxKnown-1)]...), "~"),
+		int(auth.KnownClientTTL.Seconds()))
 	return ec.Redirect(http.StatusSeeOther, afterLogin(ec))
 }
+
+// knownClients are the tokens of the accounts that signed in on this
+// browser (auth.KnownClient), the latest first: the browser an office
+// always uses is not locked out by a guesser's failures elsewhere. The
+// cookie keeps maxKnown, for a computer an office's staff share.
+func knownClients(ec echo.Context) []string {
+	ck, err := ec.Cookie(knownCookie)
+	if err != nil || ck.Value == "" {
+		return nil
+	}
+	tokens := strings.Split(ck.Value, "~")
+	return tokens[:min(len(tokens), maxKnown)]
+}
+
+// maxKnown is how many accounts' known-client tokens a browser keeps.
+const maxKnown = 4
 
 func (c *Console) logout(ec echo.Context) error {
 	if token, _ := ec.Get(ctxToken).(string); token != "" {
