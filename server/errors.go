@@ -10,9 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
@@ -52,7 +55,41 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // Errorf returns an *Error with the given code and a formatted message.
 func Errorf(code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+	return &Error{Code: code, Message: Shown(fmt.Sprintf(format, args...))}
+}
+
+// Shown returns s as a message or a field of an error may say it: what a
+// request sent, quoted back, with its control characters (a line break
+// aside), its format characters (a direction override, which would make
+// the message read in another order on a phone, a zero-width space) and
+// its invalid UTF-8 escaped (\u202e, \xff); s itself when it has none
+// (the attacker probe: an unknown field's name came back raw in field).
+func Shown(s string) string {
+	hidden := func(r rune) bool {
+		return r == utf8.RuneError || r != '\n' && unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Co, r) ||
+			r >= 0xfdd0 && r <= 0xfdef || r&0xfffe == 0xfffe
+	}
+	if !strings.ContainsFunc(s, hidden) {
+		return s
+	}
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case r == utf8.RuneError:
+			if _, n := utf8.DecodeRuneInString(s[i:]); n == 1 {
+				fmt.Fprintf(&b, "\\x%02x", s[i])
+				continue
+			}
+			b.WriteString("\\ufffd")
+		case hidden(r) && r > 0xffff:
+			fmt.Fprintf(&b, "\\U%08x", r)
+		case hidden(r):
+			fmt.Fprintf(&b, "\\u%04x", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // ErrorCode returns the code of err: the Code of an *Error in its chain, or
@@ -93,7 +130,7 @@ func (e *Error) At(field string) *Error {
 		return e
 	}
 	c := *e
-	c.Field = field
+	c.Field = Shown(field)
 	return &c
 }
 

@@ -87,3 +87,23 @@ func TestFullWatch(t *testing.T) {
 		t.Fatalf("a minute after the last full write: %v", err)
 	}
 }
+
+// TestShown: an error's message and field say what a request sent with
+// its hidden characters escaped, and the rest as it is.
+func TestShown(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"未知字段 answers.fence", "未知字段 answers.fence"},
+		{"两行\n文字", "两行\n文字"},
+		{"问题\u202e21-21-6202 限期", `问题\u202e21-21-6202 限期`},
+		{"a\u200bb\u0007c\tc", `a\u200bb\u0007c\u0009c`},
+		{"bad \xff byte", `bad \xff byte`},
+		{"private \U000F0000 noncharacter \uFFFF", `private \U000f0000 noncharacter \uffff`},
+	} {
+		if got := Shown(c.in); got != c.want {
+			t.Errorf("Shown(%q) = %q, want %q", c.in, got, c.want)
+		}
+		if got := Errorf(syncproto.CodeInvalidField, "%s", c.in).At(c.in); got.Message != c.want || got.Field != c.want {
+			t.Errorf("Errorf and At of %q: %q at %q, want %q", c.in, got.Message, got.Field, c.want)
+		}
+	}
+}

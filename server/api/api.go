@@ -108,7 +108,7 @@ func New(syncer *server.Syncer, au *auth.Service, st server.Store, log *slog.Log
 	if len(cfg.CORSOrigins) > 0 {
 		e.Pre(cors(cfg.CORSOrigins))
 	}
-	e.Use(headRestore, a.forwarding, clientRequestID, middleware.RequestID(), a.logRequests, a.metrics.middleware, middleware.Recover(), noSniff, a.serverHLC, strictQuery, a.storableText,
+	e.Use(headRestore, a.forwarding, clientRequestID, middleware.RequestID(), a.logRequests, a.metrics.middleware, middleware.Recover(), noSniff, noStore, a.serverHLC, strictQuery, a.storableText,
 		compress(func(c echo.Context) bool {
 			// Not /metrics (it compresses itself), not photos (JPEG is
 			// compressed, and Range must address the stored bytes), not tus,
@@ -185,6 +185,21 @@ func (a *API) deviceTraffic(next echo.HandlerFunc) echo.HandlerFunc {
 func noSniff(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		c.Response().Header().Set("X-Content-Type-Options", "nosniff")
+		return next(c)
+	}
+}
+
+// noStore marks the API's answers — a county's records, a user's
+// tokens and details, errors — as kept in no cache, on the phone or on
+// the way (the attacker probe: a pull's and /me's answers had no
+// Cache-Control, so a shared phone's browser, or a proxy, could keep
+// them after a sign-out). A handler that may be cached says so itself
+// (a photo's bytes, which never change under their id).
+func noStore(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if strings.HasPrefix(c.Request().URL.Path, "/api/") {
+			c.Response().Header().Set("Cache-Control", "no-store")
+		}
 		return next(c)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
@@ -112,6 +113,16 @@ func (r reply) wantError(t *testing.T, status int, code string) {
 		t.Errorf("code %q, want %q (message %q)", eb.Code, code, eb.Message)
 	}
 	checkChinese(t, eb.Message)
+	// What the request sent is quoted back with its hidden characters
+	// escaped: a direction override would make the message, or the
+	// field a phone shows, read in another order.
+	for _, s := range []string{eb.Message, eb.Field} {
+		if strings.ContainsFunc(s, func(r rune) bool {
+			return r != '\n' && unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError
+		}) {
+			t.Errorf("error %q (field %q) says a hidden character as it is", eb.Message, eb.Field)
+		}
+	}
 	if _, err := syncproto.ParseHLC(r.Header.Get(syncproto.HeaderServerHLC)); err != nil || r.Header.Get(syncproto.HeaderServerHLC) == "" {
 		t.Errorf("missing or bad %s header %q", syncproto.HeaderServerHLC, r.Header.Get(syncproto.HeaderServerHLC))
 	}

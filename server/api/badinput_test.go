@@ -115,6 +115,7 @@ func testBadBodies(t *testing.T, srv *apptest.Server) {
 				{"top-level string", jsonType, `"x"`, 400, syncproto.CodeInvalidField},
 				{"top-level number", jsonType, `42`, 400, syncproto.CodeInvalidField},
 				{"unknown field", jsonType, ep.unknownField, 400, syncproto.CodeUnknownField},
+				{"unknown field with hidden characters", jsonType, `{"\u202eEVIL\u200b\u0007":1,` + valid[1:], 400, syncproto.CodeUnknownField},
 				{"trailing garbage", jsonType, valid + "garbage", 400, syncproto.CodeBadRequest},
 				{"trailing brace", jsonType, valid + "}", 400, syncproto.CodeBadRequest},
 				{"two JSON values", jsonType, valid + valid, 400, syncproto.CodeBadRequest},
@@ -516,6 +517,7 @@ func testPushRequestErrors(t *testing.T, srv *apptest.Server) {
 		{"delete null", raw(inspection(`"hlc":"` + hlc() + `","delete":null`)), syncproto.CodeInvalidField},
 		{"mutation member in capitals", raw(`{"Entity":"inspection","id":"` + open + `","hlc":"` + hlc() + `","fields":{"summary":"a"}}`), syncproto.CodeUnknownField},
 		{"mutation member capitalised", raw(inspection(`"HLC":"` + hlc() + `","fields":{"summary":"a"}`)), syncproto.CodeUnknownField},
+		{"mutation member with hidden characters", raw(inspection(`"hlc\u202e\u200b":"` + hlc() + `","fields":{"summary":"a"}`)), syncproto.CodeUnknownField},
 		{"request member in capitals", strings.Replace(raw(inspection(`"hlc":"`+hlc()+`","fields":{"summary":"a"}`)), `"mutations"`, `"Mutations"`, 1), syncproto.CodeUnknownField},
 	} {
 		cases = append(cases, struct {

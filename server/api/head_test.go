@@ -13,7 +13,8 @@ import (
 // TestAllowNamesHead: every path of the server, asked with OPTIONS or with
 // a method it lacks, names in Allow the methods it answers: HEAD wherever
 // it names GET (headAsGet serves it), and a HEAD of such a path is never
-// 405. Every answer, of any path and method, is marked nosniff.
+// 405. Every answer, of any path and method, is marked nosniff, and an
+// API's answer is kept in no cache.
 func TestAllowNamesHead(t *testing.T) {
 	srv := apptest.Start(t)
 	param := regexp.MustCompile(`:[A-Za-z0-9_]+`)
@@ -37,6 +38,9 @@ func TestAllowNamesHead(t *testing.T) {
 		res.Body.Close()
 		if got := res.Header.Get("X-Content-Type-Options"); got != "nosniff" {
 			t.Errorf("%s %s: %d, X-Content-Type-Options %q, want nosniff", method, path, res.StatusCode, got)
+		}
+		if got := res.Header.Get("Cache-Control"); strings.HasPrefix(path, "/api/") && got != "no-store" {
+			t.Errorf("%s %s: %d, Cache-Control %q, want no-store", method, path, res.StatusCode, got)
 		}
 		return res
 	}
@@ -77,5 +81,26 @@ func TestAllowNamesHead(t *testing.T) {
 	}
 	if withGet < 10 {
 		t.Fatalf("only %d paths with GET checked", withGet)
+	}
+}
+
+// TestSignedInAnswersNotCached: a signed-in phone's answers — its user,
+// its county's records — are kept in no cache (a shared phone's browser,
+// a proxy); a photo's bytes, which never change under their id, may be.
+func TestSignedInAnswersNotCached(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	for _, path := range []string{"/api/v1/me", "/api/v1/sync/pull?limit=5"} {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+path, nil)
+		access, _ := phone.Tokens()
+		req.Header.Set("Authorization", "Bearer "+access)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if got := res.Header.Get("Cache-Control"); res.StatusCode != http.StatusOK || got != "no-store" {
+			t.Errorf("GET %s: %d, Cache-Control %q, want 200 no-store", path, res.StatusCode, got)
+		}
 	}
 }
