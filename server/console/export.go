@@ -273,7 +273,8 @@ func (c *Console) roadsideSheet(ec echo.Context, month string, counties []string
 }
 
 // findingsHeader are the columns of an export's findings (findingCells).
-var findingsHeader = []string{"检查时间", "区县", "点位", "检查表", "检查项", "问题描述", "严重程度", "整改时限", "逾期天数", "问题状态", "整改说明", "巡查员", "检查状态", "检查记录编号"}
+var findingsHeader = []string{"检查时间", "区县", "点位", "检查表", "检查项", "问题描述", "严重程度", "整改时限", "逾期天数", "问题状态",
+	"整改完成日期", "超过时限天数", "整改说明", "巡查员", "检查状态", "检查记录编号"}
 
 // findingCells is finding f of inspection insp as an export's row, on day
 // today; items name the checklist tmpl's items, people the users
@@ -284,14 +285,20 @@ func (c *Console) findingCells(ec echo.Context, insp, f *server.StoredRecord, tm
 	if status == "" {
 		status = "待整改"
 	}
+	rectified, late := rectifiedOn(f)
 	return []any{visitStarted(insp), c.countyName(insp.County), c.siteName(ec, insp.Text("site_id")), tmpl.Title, item,
 		f.Text("description"), severityNames[f.Text("severity")], f.Text("deadline"), overdueCell(overdueBy(f, today)),
-		status, f.Text("rectification_note"), people[f.CreatedBy], statusNames[insp.Text("status")], insp.ID}
+		status, rectified, overdueCell(late), f.Text("rectification_note"), people[f.CreatedBy], statusNames[insp.Text("status")], insp.ID}
 }
 
 // findingsTotals is the totals row of an export's findings.
 func findingsTotals(n int) []any {
-	return []any{"合计", "", "", "", "", strconv.Itoa(n) + " 个问题", "", "", "", "", "", "", "", ""}
+	row := make([]any, len(findingsHeader))
+	for i := range row {
+		row[i] = ""
+	}
+	row[0], row[5] = "合计", strconv.Itoa(n)+" 个问题"
+	return row
 }
 
 // findingsSheet lists the findings of the inspections q selects, newest

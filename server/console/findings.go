@@ -31,6 +31,10 @@ type findingListRow struct {
 	// Overdue is how many days the deadline is past, for a finding still
 	// to be rectified (0: not overdue).
 	Overdue int
+	// Rectified is the day a rectified or verified finding was, and
+	// Late how many days past its deadline (rectifiedOn).
+	Rectified string
+	Late      int
 }
 
 // findingQuery reads the findings list's filter from the request (the
@@ -84,6 +88,36 @@ func overdueBy(f *server.StoredRecord, today time.Time) int {
 	return int(today.Sub(d).Hours() / 24)
 }
 
+// rectifiedOn is the day in China finding f was rectified, for one
+// rectified or verified ("" for one still to rectify): the day its
+// inspector reported it rectified (its status's HLC) or, once verified,
+// the day an office verified it (verified_at: the report's day is then
+// no longer on record). late is how many days past its deadline that
+// day was (0: in time, or no deadline): the plan holds to account the
+// rectifications not done in time, and a finding rectified late had read
+// as one done in time once rectified (month-end probe).
+func rectifiedOn(f *server.StoredRecord) (day string, late int) {
+	var at time.Time
+	switch f.Text("status") {
+	case "rectified":
+		if h := f.State.Fields["status"].HLC; !h.IsZero() {
+			at = h.Time()
+		}
+	case "verified":
+		at = f.Time("verified_at")
+	}
+	if at.IsZero() {
+		return "", 0
+	}
+	day = at.In(chinaTime).Format(time.DateOnly)
+	if deadline := f.Text("deadline"); deadline != "" && day > deadline {
+		d, _ := time.ParseInLocation(time.DateOnly, deadline, chinaTime)
+		r, _ := time.ParseInLocation(time.DateOnly, day, chinaTime)
+		late = int(r.Sub(d).Hours()/24 + 0.5)
+	}
+	return day, late
+}
+
 // findingsList lists the findings of the inspections offices see, in the
 // viewer's counties, the earliest deadline first, with how overdue each
 // is: the rectification work to chase. Filters: county, status, overdue.
@@ -114,6 +148,7 @@ func (c *Console) findingsList(ec echo.Context) error {
 			row.Status = "待整改"
 		}
 		row.Overdue = overdueBy(f, today)
+		row.Rectified, row.Late = rectifiedOn(f)
 		if insp, err := c.d.Store.Get(ctx, syncproto.EntityInspection, f.Text("inspection_id")); err == nil && insp != nil {
 			row.Site = c.siteName(ec, insp.Text("site_id"))
 			row.Visited = visitStarted(insp)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
@@ -62,6 +63,16 @@ func TestFindingsList(t *testing.T) {
 	if row(all, due) == "" || row(all, done) == "" || strings.Contains(row(all, due), "逾期") || strings.Contains(row(all, done), "逾期") {
 		t.Error("the whole list lacks a finding or marks one not overdue as overdue")
 	}
+	// The rectified finding, deadline 2026-11-21, was reported rectified
+	// today: after its deadline, which its row says with the day.
+	today := time.Now().In(time.FixedZone("CST", 8*3600))
+	lateBy := int(today.Sub(time.Date(2026, 11, 21, 0, 0, 0, 0, today.Location())).Hours() / 24)
+	if r := row(all, done); !strings.Contains(r, today.Format(time.DateOnly)) || !strings.Contains(r, "超过时限 "+strconv.Itoa(lateBy)+" 天") {
+		t.Errorf("the finding rectified %d days late: row %s", lateBy, r)
+	}
+	if r := row(all, due); strings.Contains(r, "超过时限") {
+		t.Errorf("a finding still open says it was rectified late: %s", r)
+	}
 	if strings.Index(all, late) > strings.Index(all, due) {
 		t.Error("the list is not by deadline, earliest first")
 	}
@@ -114,6 +125,10 @@ func TestFindingsList(t *testing.T) {
 	for _, r := range rows[header+1:] {
 		if slices.Contains(r, "裸土未覆盖") && (r[noteCol] != "已覆盖" || r[inspCol] != "张巡查") {
 			t.Errorf("the rectified finding exported with 整改说明 %q, 巡查员 %q, want 已覆盖, 张巡查", r[noteCol], r[inspCol])
+		}
+		if slices.Contains(r, "裸土未覆盖") && (r[named["整改完成日期"]] != today.Format(time.DateOnly) || r[named["超过时限天数"]] != strconv.Itoa(lateBy)) {
+			t.Errorf("the finding rectified late exported with 整改完成日期 %q, 超过时限天数 %q, want %s, %d",
+				r[named["整改完成日期"]], r[named["超过时限天数"]], today.Format(time.DateOnly), lateBy)
 		}
 	}
 	for _, r := range rows[header+1:] {

@@ -3,8 +3,11 @@ package console_test
 import (
 	"net/http"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
@@ -78,5 +81,22 @@ func TestRectifiedToVerify(t *testing.T) {
 		if got := strings.Contains(page, "所属检查尚未审核通过，审核通过后才能核实整改"); got != tc.why {
 			t.Errorf("%s: says why it cannot be verified: %v, want %v", tc.insp, got, tc.why)
 		}
+	}
+	// Verified today, past its deadline of 2026-12-05: the list says
+	// the day it was verified, and how late that was.
+	page := mustGet(t, b, "/console/inspections/"+approvedInsp)
+	m := regexp.MustCompile(`action="/console/findings/` + approved + `/verify" class="verify"><input type="hidden" name="csrf" value="[^"]+"><input type="hidden" name="seq" value="([0-9]+)">`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("no verify form for the approved inspection's finding")
+	}
+	if st, page := b.post("/console/findings/"+approved+"/verify", url.Values{"csrf": {csrf(t, page)}, "seq": {m[1]}, "decision": {"verify"}}); st != http.StatusOK {
+		t.Fatalf("verify: %d\n%s", st, page)
+	}
+	today := time.Now().In(time.FixedZone("CST", 8*3600))
+	lateBy := int(today.Sub(time.Date(2026, 12, 5, 0, 0, 0, 0, today.Location())).Hours() / 24)
+	_, verified := b.get("/console/findings?status=verified")
+	r := regexp.MustCompile(`(?s)<tr data-id="` + approved + `"[^>]*>.*?</tr>`).FindString(verified)
+	if !strings.Contains(r, "已核实<br><span class=\"time\">"+today.Format(time.DateOnly)) || (lateBy > 0) != strings.Contains(r, "超过时限 "+strconv.Itoa(lateBy)+" 天") {
+		t.Errorf("the finding verified %d days past its deadline: row %s", lateBy, r)
 	}
 }
