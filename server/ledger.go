@@ -96,6 +96,9 @@ type VehicleQuery struct {
 	// ReceivedAfter, when not zero, keeps the checks the server received
 	// after it.
 	ReceivedAfter time.Time
+	// ChangedAfter, when not zero, keeps the checks the server received
+	// by it and changed after it (by their phones or an office).
+	ChangedAfter time.Time
 	// Limit and Offset page the list (newest check first).
 	Limit, Offset int
 }

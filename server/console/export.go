@@ -196,9 +196,10 @@ func (c *Console) exportCounties(ec echo.Context, county string) ([]string, erro
 
 // monthVehicleStats are the roadside checks of counties made in month
 // (YYYY-MM, the date in China), one VehicleStat a check, sorted by county,
-// checkpoint and special action; those the server received after
-// receivedAfter unless it is zero.
-func (c *Console) monthVehicleStats(ec echo.Context, month string, counties []string, receivedAfter time.Time) ([]server.VehicleStat, error) {
+// checkpoint and special action; of those, the ones also selected by
+// sel's ReceivedAfter, ChangedAfter and Voided (the zero VehicleQuery:
+// every check that counts).
+func (c *Console) monthVehicleStats(ec echo.Context, month string, counties []string, sel server.VehicleQuery) ([]server.VehicleStat, error) {
 	// The checks of the month's days and one day either side are read, a
 	// page at a time, and those of the month in China kept: a time
 	// stored before times were stored at +08:00 may be a day off by its
@@ -208,7 +209,8 @@ func (c *Console) monthVehicleStats(ec echo.Context, month string, counties []st
 		return nil, badMonth(month, c.now())
 	}
 	q := server.VehicleQuery{Scope: principalOf(ec).Scope(), Limit: exportLimit,
-		After: first.AddDate(0, 0, -1).Format(time.DateOnly), Before: first.AddDate(0, 1, 1).Format(time.DateOnly), ReceivedAfter: receivedAfter}
+		After: first.AddDate(0, 0, -1).Format(time.DateOnly), Before: first.AddDate(0, 1, 1).Format(time.DateOnly),
+		ReceivedAfter: sel.ReceivedAfter, ChangedAfter: sel.ChangedAfter, Voided: sel.Voided}
 	var stats []server.VehicleStat
 	for offset := 0; ; offset += exportLimit {
 		q.Offset = offset
@@ -250,7 +252,7 @@ func (c *Console) monthVehicleStats(ec echo.Context, month string, counties []st
 func (c *Console) roadsideSheet(ec echo.Context, month string, counties []string) (xlsxSheet, error) {
 	s := xlsxSheet{Name: "路检路查统计", Title: "路检路查统计（" + month + "）",
 		Header: []string{"区县", "检查站", "专项行动", "检查车辆", "国五车辆", "国六车辆", "国四及以下或未填", "后处理拆除（国六）", "拆除率"}}
-	stats, err := c.monthVehicleStats(ec, month, counties, time.Time{})
+	stats, err := c.monthVehicleStats(ec, month, counties, server.VehicleQuery{})
 	if err != nil {
 		return s, err
 	}

@@ -308,7 +308,7 @@ func (c *Console) monthReport(ec echo.Context) (reportParams, []reportTable, err
 	if err != nil {
 		return rp, nil, err
 	}
-	vehicles, err := c.monthVehicleStats(ec, month, counties, time.Time{})
+	vehicles, err := c.monthVehicleStats(ec, month, counties, server.VehicleQuery{})
 	if err != nil {
 		return rp, nil, err
 	}
@@ -321,9 +321,12 @@ func (c *Console) monthReport(ec echo.Context) (reportParams, []reportTable, err
 
 // sentLate says, for a month that has ended (end, the next month's start,
 // is past), how many of its inspections and roadside checks reached the
-// server after it ended ("" when none did, or the month has not ended):
-// they count in the report, so a report of the month made again later
-// differs from one sent before them, and says why.
+// server after it ended, and how many of its roadside checks received in
+// time were changed or voided after it ("" when none, or the month has
+// not ended): they count in the report as they are now, so a report of
+// the month made again later differs from one sent before them, and says
+// why (month-end probe: a removal recorded in December changed
+// November's sealed removal rate without a word).
 func (c *Console) sentLate(ec echo.Context, month string, end time.Time, counties []string) (string, error) {
 	if end.After(c.now()) {
 		return "", nil
@@ -337,11 +340,24 @@ func (c *Console) sentLate(ec echo.Context, month string, end time.Time, countie
 	for _, t := range tallies {
 		inspections += t.N
 	}
-	trucks, err := c.monthVehicleStats(ec, month, counties, end)
-	if err != nil || inspections+len(trucks) == 0 {
+	trucks, err := c.monthVehicleStats(ec, month, counties, server.VehicleQuery{ReceivedAfter: end})
+	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("；本月有 %d 次检查、%d 辆路检车辆的记录在月末之后才送达服务器（补报），已计入本表，此前生成的本月报表不含这些记录", inspections, len(trucks)), nil
+	// Checks received in time and changed since (corrected, voided):
+	// the figures they count in differ from a report made before.
+	changed, err := c.monthVehicleStats(ec, month, counties, server.VehicleQuery{ChangedAfter: end, Voided: server.AnyVoided})
+	if err != nil {
+		return "", err
+	}
+	note := ""
+	if inspections+len(trucks) > 0 {
+		note = fmt.Sprintf("；本月有 %d 次检查、%d 辆路检车辆的记录在月末之后才送达服务器（补报），已计入本表，此前生成的本月报表不含这些记录", inspections, len(trucks))
+	}
+	if len(changed) > 0 {
+		note += fmt.Sprintf("；本月有 %d 辆路检车辆的记录在月末之后被修改或作废，路检统计按修改后计，与此前生成的本月报表可能不同", len(changed))
+	}
+	return note, nil
 }
 
 // failedItemTable is the report's count of failed checklist items: for

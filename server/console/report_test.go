@@ -785,13 +785,15 @@ func TestReportSaysWhatCameLate(t *testing.T) {
 	clock := func() time.Time { return time.Unix(0, at.Load()) }
 	phone := srv.Login(apptest.Inspector)
 	phone.Clock = syncproto.NewClock(phone.DeviceID, clock) // the phone's clock is right
-	send := func(started time.Time, plate string) {
+	send := func(started time.Time, plate string) string {
 		t.Helper()
 		pushIn(t, phone, apptest.Xinfu, "boiler", started.Format(time.RFC3339), completeBoiler...)
-		apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityVehicleCheck, uuid.NewString(), apptest.Fields("county", apptest.Xinfu,
+		id := uuid.NewString()
+		apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityVehicleCheck, id, apptest.Fields("county", apptest.Xinfu,
 			"checkpoint", "豆罗检查站", "plate", plate, "emission_stage", "cn6", "checked_at", started.Format(time.RFC3339))))
+		return id
 	}
-	send(day(10, 9), "晋H70001")
+	inTime := send(day(10, 9), "晋H70001")
 	ym := month.Format("2006-01")
 	city := loggedIn(t, srv, apptest.CityOffice)
 	if page := mustGet(t, city, "/console/report?month="+ym); strings.Contains(page, "补报") {
@@ -811,5 +813,15 @@ func TestReportSaysWhatCameLate(t *testing.T) {
 	_, f := download(t, loggedIn(t, srv, apptest.CityOffice), "/console/report.xlsx?month="+ym)
 	if rows, err := f.GetRows("检查与整改汇总"); err != nil || !strings.Contains(fmt.Sprint(rows), "1 次检查、1 辆路检车辆的记录在月末之后") {
 		t.Errorf("the export does not say it: %v %v", rows, err)
+	}
+	// A check received in time, corrected after the month ended: its
+	// figures changed, and the report says so.
+	const changed = "本月有 1 辆路检车辆的记录在月末之后被修改或作废"
+	if strings.Contains(page, changed) {
+		t.Error("the report speaks of a check changed after the month before any was")
+	}
+	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityVehicleCheck, inTime, apptest.Fields("aftertreatment", "removed")))
+	if page := mustGet(t, loggedIn(t, srv, apptest.CityOffice), "/console/report?month="+ym); !strings.Contains(page, changed) {
+		t.Errorf("the month's report does not say a check was changed after it:\n%s", page)
 	}
 }

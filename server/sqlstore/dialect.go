@@ -253,6 +253,10 @@ func (d *Dialect) VehicleCheckWhere(q server.VehicleQuery) (where string, args [
 	w, args = andIf(w, args, "checked_at >= ?", q.After)
 	w, args = andIf(w, args, "checked_at < ?", q.Before)
 	w, args = receivedAfter(w, args, q.ReceivedAfter)
+	if !q.ChangedAfter.IsZero() {
+		w += " AND created_at <= ? AND updated_at > ?"
+		args = append(args, q.ChangedAfter.UnixMilli(), q.ChangedAfter.UnixMilli())
+	}
 	return w, args, "checked_at DESC" + d.NullsLast + ", id"
 }
 
