@@ -115,6 +115,126 @@ const BATCH_MAX = 500;
 const PAGE_LIMIT = 500;
 /** The largest pull page the server gives (sync.md §8.1). */
 const MAX_PAGE_LIMIT = 5000;
+/** Bytes per tus PATCH by default (chunkSize). */
+const CHUNK_SIZE = 1 << 20;
+
+/**
+ * @typedef {{type: 'string' | 'object' | 'function'} | {type: 'number', min: number, max?: number,
+ *   integer?: boolean, infinity?: boolean, is: string}} OptionSpec
+ *   an option of FieldsyncClient.open: its kind, and for a number its
+ *   range (is: what it must be, for the error)
+ */
+
+/**
+ * Every option FieldsyncClient.open takes (API.md), and what its value
+ * must be. One table for all: an option added to open is added here, or
+ * open refuses it as unknown.
+ * @type {Record<string, OptionSpec>}
+ */
+const OPTIONS = {
+  baseURL: { type: 'string' },
+  storage: { type: 'object' },
+  deviceName: { type: 'string' },
+  fetch: { type: 'function' },
+  now: { type: 'function' },
+  sleep: { type: 'function' },
+  chunkSize: { type: 'number', min: 1, integer: true, is: 'a whole number of bytes, 1 or more (default 1048576)' },
+  pageLimit: { type: 'number', min: 1, max: MAX_PAGE_LIMIT, integer: true, is: `an integer from 1 to ${MAX_PAGE_LIMIT}` },
+  keepOriginalsFor: { type: 'number', min: 0, infinity: true, is: 'a number of ms, 0 or more (Infinity: never purge)' },
+  requestTimeout: { type: 'number', min: 0, infinity: true, is: 'a number of ms, 0 (no limit) or more' },
+};
+
+/**
+ * checkOptions refuses a mistake in the program's own call to
+ * FieldsyncClient.open (API.md: TypeError or RangeError, never a
+ * FieldsyncError, which would read as the network's or the user's fault
+ * and be retried for ever): an option of no name (with the name meant,
+ * when it is a case or spelling variant: baseUrl), a value of the wrong
+ * kind (TypeError), a number out of its range (RangeError), and a
+ * baseURL that gives no http(s) address — none given where there is no
+ * page origin to default to (Node, React Native). undefined and null take
+ * the default. Returns the options with null as undefined.
+ * @param {Record<string, any>} opts
+ * @returns {Record<string, any>}
+ */
+function checkOptions(opts) {
+  /** @type {Record<string, any>} */
+  const out = {};
+  for (const [name, value] of Object.entries(opts)) {
+    const spec = Object.prototype.hasOwnProperty.call(OPTIONS, name) ? OPTIONS[name] : undefined;
+    if (!spec) {
+      const meant = nearestName(name, Object.keys(OPTIONS));
+      throw new TypeError(`FieldsyncClient.open: no option ${JSON.stringify(name)}${meant ? ` (did you mean ${JSON.stringify(meant)}?)` : ''}; the options are ${Object.keys(OPTIONS).join(', ')}`);
+    }
+    if (value === undefined || value === null) continue;
+    const kind = typeof value;
+    if (spec.type !== 'number') {
+      if (kind !== spec.type) throw new TypeError(`FieldsyncClient.open: ${name} must be a ${spec.type}, not ${describe(value)}`);
+    } else {
+      if (kind !== 'number') throw new TypeError(`FieldsyncClient.open: ${name} must be ${spec.is}, not ${describe(value)}`);
+      const finite = Number.isFinite(value) || (spec.infinity && value === Infinity);
+      if (!finite || value < spec.min || (spec.max !== undefined && value > spec.max) || (spec.integer && !Number.isInteger(value))) {
+        throw new RangeError(`FieldsyncClient.open: ${name} must be ${spec.is}, not ${value}`);
+      }
+    }
+    out[name] = value;
+  }
+  const origin = pageOrigin();
+  /** @type {URL | null} */
+  let url = null;
+  try {
+    url = new URL(out.baseURL ?? '', origin ?? undefined);
+  } catch {
+    url = null;
+  }
+  if (!url || !/^https?:$/.test(url.protocol)) {
+    throw new TypeError(out.baseURL === undefined
+      ? "FieldsyncClient.open: baseURL is required here — there is no page origin to default to — the server's address, such as 'http://127.0.0.1:8080'"
+      : `FieldsyncClient.open: baseURL ${JSON.stringify(out.baseURL)} is no http(s) address${origin ? '' : ' (and there is no page origin to resolve it against)'}; such as 'http://127.0.0.1:8080'`);
+  }
+  return out;
+}
+
+/** The origin of the page the SDK runs in (http or https), or null (Node, React Native, a file:// page). */
+function pageOrigin() {
+  const loc = /** @type {any} */ (globalThis).location;
+  return loc && typeof loc.origin === 'string' && /^https?:$/.test(loc.protocol) ? loc.origin : null;
+}
+
+/** A value as an error names it: 'a string "1MB"', 'a boolean true'. @param {unknown} v */
+function describe(v) {
+  return `${Array.isArray(v) ? 'an array' : `a ${typeof v}`} ${typeof v === 'string' ? JSON.stringify(v) : typeof v === 'object' || typeof v === 'function' ? '' : String(v)}`.trim();
+}
+
+/**
+ * The name among names that name is a variant of — the same but for
+ * letter case, or two edits away at most — or ''.
+ * @param {string} name
+ * @param {string[]} names
+ */
+function nearestName(name, names) {
+  const lower = name.toLowerCase();
+  const same = names.find((n) => n.toLowerCase() === lower);
+  if (same) return same;
+  let best = '', dist = 3;
+  for (const n of names) {
+    const d = editDistance(lower, n.toLowerCase());
+    if (d < dist) [best, dist] = [n, d];
+  }
+  return best;
+}
+
+/** Levenshtein distance. @param {string} a @param {string} b */
+function editDistance(a, b) {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
 /** What a sign-in without a network says (the first sign-in needs one). */
 const SIGN_IN_OFFLINE = '连不上服务器，无法登录：请确认手机已联网，或稍后再试';
 /**
@@ -238,15 +358,11 @@ export class FieldsyncClient {
       throw new TypeError('FieldsyncClient.open: opts.storage must be a Storage (IndexedDBStorage, FileStorage, MemoryStorage or your own)');
     }
     checkUploadRuntime();
-    const now = opts.now ?? Date.now;
-    const pageLimit = opts.pageLimit ?? PAGE_LIMIT;
-    if (!Number.isInteger(pageLimit) || pageLimit < 1 || pageLimit > MAX_PAGE_LIMIT) {
-      throw new RangeError(`pageLimit must be an integer from 1 to ${MAX_PAGE_LIMIT}, not ${pageLimit}`);
-    }
-    const keepOriginalsFor = opts.keepOriginalsFor ?? KEEP_ORIGINALS;
-    if (!(keepOriginalsFor >= 0)) throw new RangeError(`keepOriginalsFor must be 0 or more ms (Infinity: never purge), not ${keepOriginalsFor}`);
-    const requestTimeout = opts.requestTimeout ?? REQUEST_TIMEOUT;
-    if (!(requestTimeout >= 0)) throw new RangeError(`requestTimeout must be 0 (no limit) or more ms, not ${requestTimeout}`);
+    const o = checkOptions(opts);
+    const now = o.now ?? Date.now;
+    const pageLimit = o.pageLimit ?? PAGE_LIMIT;
+    const keepOriginalsFor = o.keepOriginalsFor ?? KEEP_ORIGINALS;
+    const requestTimeout = o.requestTimeout ?? REQUEST_TIMEOUT;
     const { deviceId, auth, clock, lastSync } = await opts.storage.transaction('meta', 'readwrite', async (tx) => {
       let device = await tx.get('meta', 'device');
       if (!device) {
@@ -261,20 +377,20 @@ export class FieldsyncClient {
       };
     });
     const c = new FieldsyncClient({
-      baseURL: opts.baseURL ?? '',
+      baseURL: o.baseURL ?? '',
       storage: opts.storage,
-      deviceName: opts.deviceName ?? '',
-      fetch: opts.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+      deviceName: o.deviceName ?? '',
+      fetch: o.fetch ?? ((input, init) => globalThis.fetch(input, init)),
       now,
       deviceId,
       auth,
       clock: reopenedClock(deviceId, now, clock),
       lastSync,
-      chunkSize: opts.chunkSize ?? 1 << 20,
+      chunkSize: o.chunkSize ?? CHUNK_SIZE,
       pageLimit,
       keepOriginalsFor,
       requestTimeout,
-      sleep: opts.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+      sleep: o.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
     });
     await c.refreshStatus();
     return c;
@@ -369,7 +485,7 @@ export class FieldsyncClient {
    * @internal
    */
   async authed(send) {
-    if (!this.signedIn) throw new FieldsyncError('signed_out', { status: 401 });
+    if (!this.signedIn) throw new FieldsyncError('signed_out');
     const sent = this.auth.access;
     try {
       return await send(sent);
@@ -642,9 +758,16 @@ export class FieldsyncClient {
    * @param {string} deviceId
    * @internal
    */
-  login(username, password, deviceId) {
-    return requestJSON(this.transport, 'POST', PATH.login, {
-      body: { username, password, device_id: deviceId, device_name: this.deviceName },
+  async login(username, password, deviceId) {
+    // The known_client of the account's last sign-in here (sync.md §2):
+    // failed sign-ins of the account from elsewhere do not hold this one
+    // back. Kept per account, through sign-outs and user switches.
+    /** @type {Record<string, string> | undefined} */
+    const known = await this.storage.transaction('meta', 'readonly', (tx) => tx.get('meta', 'knownClients'));
+    const knownClient = known?.[foldUsername(username)];
+    /** @type {{access_token: string, refresh_token: string, user: User, server_hlc?: string, known_client?: string}} */
+    const tr = await requestJSON(this.transport, 'POST', PATH.login, {
+      body: { username, password, device_id: deviceId, device_name: this.deviceName, ...(knownClient ? { known_client: knownClient } : {}) },
     }).catch((err) => {
       // The general network message speaks of data kept for a later sync.
       if (err instanceof FieldsyncError && err.code === 'network') {
@@ -652,6 +775,15 @@ export class FieldsyncClient {
       }
       throw err;
     });
+    if (typeof tr.known_client === 'string' && tr.known_client !== '') {
+      const token = tr.known_client;
+      await this.storage.transaction('meta', 'readwrite', async (tx) => {
+        /** @type {Record<string, string>} */
+        const all = (await tx.get('meta', 'knownClients')) ?? {};
+        await tx.put('meta', 'knownClients', { ...all, [foldUsername(tr.user.username)]: token });
+      });
+    }
+    return tr;
   }
 
   /**
@@ -1057,6 +1189,19 @@ export class FieldsyncClient {
         if (was === sha256 && !had.gone) return toRec(had);
         throw new FieldsyncError('photo_exists', { details: { id } });
       }
+      // A photo of a record the phone has never seen would be refused at
+      // sync (unknown_reference) and its upload left with no record: said
+      // now, nothing kept. Save the record first (the push then sends it
+      // before the photo).
+      const parent = await unknownParent(tx, all);
+      if (parent) {
+        const what = /** @type {Record<string, string>} */ (ENTITY_NAMES)[parent.entity] ?? parent.entity;
+        throw new FieldsyncError('unknown_reference', {
+          message: `照片所属的${what}在手机上不存在（尚未保存，或编号有误），照片没有保存；请先保存${what}再拍照（应用程序错误）`,
+          field: parent.field,
+          details: { entity: 'photo', field: parent.field, parent: { entity: parent.entity, id: parent.id } },
+        });
+      }
       await tx.put('blobs', id, stored);
       await tx.put('uploads', id, {
         photoId: id,
@@ -1281,7 +1426,9 @@ export class FieldsyncClient {
   async rejected() {
     /** @type {RejectedEntry[]} */
     const list = (await this.storage.transaction('meta', 'readonly', (tx) => tx.get('meta', 'rejected'))) ?? [];
-    return list.map((x) => ({ ...x, key: x.key ?? rejectedKey(x) }));
+    // Oldest first by when the change was made (its HLC), not by when its
+    // refusal came: a change kept for its parent is refused syncs later.
+    return list.map((x) => ({ ...x, key: x.key ?? rejectedKey(x) })).sort((a, b) => HLC.compare(a.hlc ?? '', b.hlc ?? '') || a.at - b.at);
   }
 
   /**
@@ -1491,10 +1638,13 @@ export class FieldsyncClient {
    */
   sync(opts = {}) {
     if (this.running) return this.running;
-    this.running = this.exclusive('sync', () => this.runSync(opts.onProgress ?? (() => {}))).finally(() => {
-      this.running = null;
-      this.emit('sync', this.status());
-    });
+    this.running = this.exclusive('sync', () => this.runSync(opts.onProgress ?? (() => {})))
+      // Never rejected: whatever stopped it is the result's error.
+      .catch((/** @type {unknown} */ err) => /** @type {SyncResult} */ ({ ok: false, pushed: 0, pulled: 0, uploaded: 0, uploadedBytes: 0, rejected: [], superseded: [], error: asSyncError(err) }))
+      .finally(() => {
+        this.running = null;
+        this.emit('sync', this.status());
+      });
     this.emit('sync', this.status());
     return this.running;
   }
@@ -1504,7 +1654,7 @@ export class FieldsyncClient {
     /** @type {SyncTally} */
     const res = { ok: false, pushed: 0, pulled: 0, uploaded: 0, uploadedBytes: 0, rejected: [], superseded: [], error: null };
     try {
-      if (!(await this.resumeSession())) throw new FieldsyncError('signed_out', { status: 401 });
+      if (!(await this.resumeSession())) throw new FieldsyncError('signed_out');
       // The counts as the storage has them now: another tab on it may
       // have sent or saved since this one last looked.
       await this.statusChanged();
@@ -1555,7 +1705,7 @@ export class FieldsyncClient {
       }
       res.ok = !res.error;
     } catch (err) {
-      res.error = err instanceof FieldsyncError ? err : new FieldsyncError('internal', { message: String(err), cause: err });
+      res.error = asSyncError(err);
     }
     // Sessions a sign-out made offline could not end (settleSessions):
     // after the sync's own work, which they must not hold up, and not
@@ -1576,11 +1726,17 @@ export class FieldsyncClient {
     // ok is set only when no error was: the union holds.
     const done = /** @type {SyncResult} */ (res);
     if (res.error?.code === 'storage_changed') return done;
-    await this.storage.transaction('meta', 'readwrite', async (tx) => {
-      await tx.put('meta', 'lastSync', lastSync);
-      await this.putClock(tx);
-    });
-    await this.refreshStatus();
+    try {
+      await this.storage.transaction('meta', 'readwrite', async (tx) => {
+        await tx.put('meta', 'lastSync', lastSync);
+        await this.putClock(tx);
+      });
+      await this.refreshStatus();
+    } catch (err) {
+      // The storage refused (closed by another client, full): a sync
+      // resolves, as API.md promises, with the first error.
+      if (!res.error) Object.assign(res, { ok: false, error: asSyncError(err) });
+    }
     return done;
   }
 
@@ -1601,10 +1757,10 @@ export class FieldsyncClient {
     };
     for (let rounds = 0; rounds < 1000; rounds++) {
       tell();
-      const batch = await this.storage.transaction(['outbox', 'batches'], 'readwrite', async (tx) => {
+      const batch = await this.storage.transaction(['outbox', 'batches', 'records'], 'readwrite', async (tx) => {
         const pending = await tx.get('batches', 'pending');
         if (pending) return pending;
-        const entries = (await tx.all('outbox')).slice(0, limit).map(([, e]) => /** @type {OutboxEntry} */ (e));
+        const entries = await parentsFirst(tx, (await tx.all('outbox')).slice(0, limit).map(([, e]) => /** @type {OutboxEntry} */ (e)));
         if (entries.length === 0) return null;
         const b = {
           batchId: uuidv7(this.nowFn()),
@@ -2275,6 +2431,16 @@ async function oweSession(tx, session) {
   await tx.put('meta', 'sessionsOwed', [...owed, { access: session.access, refresh: session.refresh }]);
 }
 
+/**
+ * What stopped a sync, as its result's error: a FieldsyncError as it is,
+ * anything else (a bug, a storage's own error) as internal.
+ * @param {unknown} err
+ * @returns {FieldsyncError}
+ */
+function asSyncError(err) {
+  return err instanceof FieldsyncError ? err : new FieldsyncError('internal', { message: String(err), cause: err });
+}
+
 /** A record id as the server takes it: a UUID in lower case, not the nil or max one. */
 const RECORD_ID = /^(?!00000000-0000-0000-0000-000000000000$)(?!ffffffff-ffff-ffff-ffff-ffffffffffff$)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -2487,6 +2653,9 @@ async function sendAgain(tx, id) {
  */
 export const rejectedKey = (e) => `${e.entity}/${e.id}/${e.hlc}`;
 
+/** The Chinese names of the records a photo or finding belongs to, for messages. */
+const ENTITY_NAMES = { site: '点位', inspection: '检查记录', finding: '问题', vehicle_check: '路检记录' };
+
 /** Fields that name a record this one belongs to, and its entity. */
 const PARENT_FIELDS = [['site_id', 'site'], ['inspection_id', 'inspection'], ['finding_id', 'finding'], ['vehicle_check_id', 'vehicle_check']];
 
@@ -2524,25 +2693,119 @@ async function missingParent(tx, e, list) {
 }
 
 /**
- * Whether a record this entry refers to still has unsent changes.
+ * Whether a record this entry refers to still has unsent changes (in
+ * the outbox, made before or after it: a batch cut at BATCH_MAX may have
+ * left a parent saved after its child for the next one).
  * @param {Tx} tx
  * @param {OutboxEntry} e
  */
 async function parentPending(tx, e) {
-  const refs = ['site_id', 'inspection_id', 'finding_id', 'vehicle_check_id']
-    .map((f) => e.fields?.[f])
-    .filter((x) => typeof x === 'string');
+  const refs = PARENT_FIELDS
+    .map(([f, entity]) => [entity, e.fields?.[f]])
+    .filter(([, x]) => typeof x === 'string');
   if (refs.length === 0) {
     const r = await tx.get('records', recKey(e.entity, e.id));
-    for (const f of ['site_id', 'inspection_id', 'finding_id', 'vehicle_check_id']) {
+    for (const [f, entity] of PARENT_FIELDS) {
       const x = r?.fields?.[f]?.value;
-      if (typeof x === 'string') refs.push(x);
+      if (typeof x === 'string') refs.push([entity, x]);
     }
   }
   for (const [, o] of await tx.all('outbox')) {
-    if (o.seq < e.seq && refs.includes(o.id)) return true;
+    if (o.seq !== e.seq && refs.some(([entity, id]) => o.entity === entity && o.id === id)) return true;
   }
   return false;
+}
+
+/**
+ * The records fields refer to (PARENT_FIELDS), as {field, entity, id}.
+ * @param {Record<string, any> | undefined} fields
+ */
+function parentsIn(fields) {
+  return PARENT_FIELDS.filter(([f]) => typeof fields?.[f] === 'string').map(([field, entity]) => ({ field, entity, id: /** @type {string} */ (fields?.[field]) }));
+}
+
+/**
+ * The first record fields refer to that the phone has never seen — none
+ * of its records, pulled or saved here (a record saved here is stored
+ * with its outbox entry), nor a tombstone of one — or null. A change
+ * referring to it would be refused at sync (unknown_reference), after the
+ * app showed it saved.
+ * @param {Tx} tx
+ * @param {Record<string, any>} fields
+ */
+async function unknownParent(tx, fields) {
+  for (const p of parentsIn(fields)) {
+    if (!(await tx.get('records', recKey(p.entity, p.id)))) return p;
+  }
+  return null;
+}
+
+/**
+ * A push batch's entries (in outbox order) ordered so that no change goes
+ * before the record it refers to when the server does not have that
+ * record yet (a photo taken, or a finding saved, before its inspection's
+ * first save reached the outbox): the server checks references in batch
+ * order, and would refuse the child (unknown_reference). Otherwise the
+ * outbox order stays — a record's own changes keep their order, and a
+ * child is not moved behind its parent's later edits (a status
+ * "submitted" would lock the inspection against it): each entry waits
+ * only for its record's previous entry and for the first entry of each
+ * parent the server lacks, and of the entries ready the earliest goes
+ * first.
+ * @param {Tx} tx
+ * @param {OutboxEntry[]} entries
+ * @returns {Promise<OutboxEntry[]>}
+ */
+async function parentsFirst(tx, entries) {
+  /** @type {Map<string, number>} the first entry of each record in the batch */
+  const first = new Map();
+  entries.forEach((e, i) => {
+    if (!first.has(recKey(e.entity, e.id))) first.set(recKey(e.entity, e.id), i);
+  });
+  /** @type {Map<string, boolean>} whether the server lacks a record (made here, never applied) */
+  const lacking = new Map();
+  /** @type {number[][]} the entries each one waits for */
+  const after = entries.map(() => []);
+  /** @type {Map<string, number>} */
+  const last = new Map();
+  let moved = false;
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i];
+    const k = recKey(e.entity, e.id);
+    const prev = last.get(k);
+    if (prev !== undefined) after[i].push(prev);
+    last.set(k, i);
+    for (const p of parentsIn(e.fields)) {
+      const pk = recKey(p.entity, p.id);
+      const j = first.get(pk);
+      // Also a parent whose first entry is earlier: it may be moved later (waiting for its own parent).
+      if (j === undefined || j === i || pk === k) continue;
+      if (!lacking.has(pk)) {
+        /** @type {StoredRecord | undefined} */
+        const r = await tx.get('records', pk);
+        lacking.set(pk, !!r?.base && Object.keys(r.base).length === 0 && !r.baseDeleted);
+      }
+      if (lacking.get(pk)) {
+        after[i].push(j);
+        if (j > i) moved = true;
+      }
+    }
+  }
+  if (!moved) return entries;
+  /** @type {OutboxEntry[]} */
+  const out = [];
+  const done = new Array(entries.length).fill(false);
+  while (out.length < entries.length) {
+    let next = -1;
+    for (let i = 0; i < entries.length && next < 0; i++) {
+      if (!done[i] && after[i].every((j) => done[j])) next = i;
+    }
+    // A cycle (records that refer to each other): outbox order.
+    if (next < 0) next = done.indexOf(false);
+    done[next] = true;
+    out.push(entries[next]);
+  }
+  return out;
 }
 
 /**

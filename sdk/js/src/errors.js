@@ -4,7 +4,7 @@
 /** Chinese messages for the inspector, by code (sync.md §6, §10.4, §11). */
 export const MESSAGES = {
   // The SDK's own codes.
-  network: '网络不可用，数据已保存在手机上，联网后会自动同步',
+  network: '网络不可用，数据已保存在手机上，联网后再同步',
   unsent_changes: '手机上还有未上传的记录或照片，或被服务器拒绝、尚未处理的修改；请先联网同步并处理后再退出或换账号登录',
   server_field: '该字段由服务器或办公室填写，手机不能修改',
   signed_out: '请先登录',
@@ -23,7 +23,7 @@ export const MESSAGES = {
   unknown_field: '包含系统不认识的字段（应用程序错误），请联系技术支持',
   missing_field: '缺少必填字段，请补全后再保存',
   body_too_large: '一次上传的数据太大',
-  request_timeout: '网络太慢，本次上传中断，数据已保存在手机上，稍后会自动重试',
+  request_timeout: '网络太慢，本次上传中断，数据已保存在手机上，请稍后再同步',
   unauthorized: '请先登录',
   token_invalid: '登录已失效，请重新登录；未上传的数据不会丢失',
   token_expired: '登录已过期，请重新登录',
@@ -45,10 +45,10 @@ export const MESSAGES = {
   upload_offset_mismatch: '照片上传进度不一致，将自动续传',
   invalid_upload: '照片上传参数有误（应用程序错误），请联系技术支持',
   not_ready: '照片尚未上传完成',
-  quota_exceeded: '待关联的照片太多，先上传记录后会自动继续',
+  quota_exceeded: '待关联的照片太多，服务器暂不接收；记录上传后再同步即可继续上传照片',
   internal: '服务器内部错误，请稍后重试',
   unavailable: '服务器暂时不可用，请稍后重试',
-  server_busy: '服务器繁忙，数据已保存在手机上，稍后会自动重试',
+  server_busy: '服务器繁忙，数据已保存在手机上，请稍后再同步',
   unknown_entity: '未知的数据类型（应用程序错误）',
   invalid_id: '记录编号格式不对（应用程序错误）',
   invalid_hlc: '时间戳格式不对（应用程序错误）',

@@ -55,7 +55,7 @@ export async function requestJSON(t, method, path, opts = {}) {
 }
 
 /** What a network answering in the server's stead is said to be. */
-const NOT_THE_SERVER = '收到的回应不是服务器发来的（网络可能需要先登录，如酒店或公共 Wi-Fi），数据已保存在手机上，稍后会自动重试';
+const NOT_THE_SERVER = '收到的回应不是服务器发来的（网络可能需要先登录，如酒店或公共 Wi-Fi），数据已保存在手机上，请稍后再同步';
 
 /** The member each of these answers has, by the path's beginning. */
 const ANSWER_MEMBERS = [

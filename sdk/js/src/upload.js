@@ -236,7 +236,7 @@ async function uploadOne(c, job, res, progress) {
   // MemoryStorage): the bytes, which runTus makes a Buffer.
   if (NODE_TUS && typeof Blob !== 'undefined' && data instanceof Blob) data = new Uint8Array(await data.arrayBuffer());
   for (let attempt = 0; ; attempt++) {
-    if (!c.signedIn) throw new FieldsyncError('signed_out', { status: 401 });
+    if (!c.signedIn) throw new FieldsyncError('signed_out');
     const sent = c.auth.access;
     try {
       await runTus(c, job, data, res, progress);
@@ -301,6 +301,24 @@ function runTus(c, job, data, res, progress) {
       }, ms + (inFlight / MIN_RATE) * 1000);
     };
     const settle = () => clearTimeout(stall);
+    /**
+     * The offset the PATCH in flight was sent from: a PATCH answered
+     * without moving it while bytes remain (a chunk of no bytes, whatever
+     * the cause) ends the attempt as a failure, instead of being sent
+     * again and again, each answered 204, flooding the server and never
+     * ending the sync (the stall watchdog sees answers, so it never fires).
+     * @type {number | null}
+     */
+    let patchFrom = null;
+    /** Whether the attempt was ended (fail): what tus still reports of it is not kept. */
+    let stopped = false;
+    /** @param {FieldsyncError} err */
+    const fail = (err) => {
+      stopped = true;
+      settle();
+      upload.abort().catch(() => {});
+      saving.then(() => reject(err));
+    };
     const upload = new tus.Upload(/** @type {any} */ (file), {
       endpoint: c.baseURL + PATH_UPLOADS,
       chunkSize: c.chunkSize,
@@ -313,11 +331,20 @@ function runTus(c, job, data, res, progress) {
       onBeforeRequest: (req) => {
         alive();
         req.setHeader('Authorization', `Bearer ${c.auth.access}`);
+        patchFrom = isPatch(req) ? Number.parseInt(req.getHeader('Upload-Offset') ?? '', 10) : null;
       },
-      onAfterResponse: (_req, resp) => {
+      onAfterResponse: (req, resp) => {
         alive();
         const h = resp.getHeader('X-Server-HLC');
         if (h) c.clock.observe(h);
+        const status = resp.getStatus();
+        if (!isPatch(req) || patchFrom === null || status < 200 || status >= 300) return;
+        const offset = Number.parseInt(resp.getHeader('Upload-Offset') ?? '', 10);
+        if (offset > patchFrom || !(offset < job.size)) return;
+        fail(new FieldsyncError('upload_failed', {
+          message: `${messageFor('upload_failed')}（上传一段照片后服务器进度没有前进，停在第 ${offset} 字节）`,
+          details: { photoId: job.photoId, offset, size: job.size },
+        }));
       },
       onProgress: (sent) => {
         sentBytes = Math.max(sentBytes, sent);
@@ -325,6 +352,7 @@ function runTus(c, job, data, res, progress) {
         progress(sent);
       },
       onChunkComplete: (chunk, accepted) => {
+        if (stopped) return;
         acceptedBytes = Math.max(acceptedBytes, accepted);
         alive();
         res.uploadedBytes += chunk;
@@ -350,6 +378,15 @@ function runTus(c, job, data, res, progress) {
         reject(tusError(err));
       });
   });
+}
+
+/**
+ * Whether req is one of tus's PATCHes (sending bytes), also when sent as
+ * a POST with X-HTTP-Method-Override.
+ * @param {any} req
+ */
+function isPatch(req) {
+  return req.getMethod() === 'PATCH' || req.getHeader?.('X-HTTP-Method-Override') === 'PATCH';
 }
 
 /**

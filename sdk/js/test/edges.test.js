@@ -115,7 +115,7 @@ test('a save of no fields queues nothing: an existing record is answered as it i
 // SDK probe: a GIF was taken, its record rejected at sync, and its upload
 // failed and held signOut until discarded).
 test('takePhoto refuses a format the server does not take', async () => {
-  const c = await FieldsyncClient.open({ storage: new MemoryStorage(), deviceName: '测试手机' });
+  const c = await FieldsyncClient.open({ baseURL: 'http://127.0.0.1:9', storage: new MemoryStorage(), deviceName: '测试手机' });
   await assert.rejects(c.takePhoto({ blob: new Uint8Array([0x47, 0x49, 0x46]), contentType: 'image/gif', fields: {} }),
     /** @param {any} e */ (e) => e.code === 'invalid_value' && e.field === 'content_type' && /JPEG、PNG 或 HEIC/.test(e.message));
   assert.deepEqual(await c.uploads(), [], 'no upload job');
@@ -198,6 +198,6 @@ test('the browser build refuses to open in Node, where its photo uploads could n
   await assert.rejects(bundle.FieldsyncClient.open({ storage: new bundle.MemoryStorage() }),
     (e) => e instanceof TypeError && /browser build/.test(e.message) && /src\/index\.js/.test(e.message));
   // The package itself opens.
-  const c = await FieldsyncClient.open({ storage: new MemoryStorage() });
+  const c = await FieldsyncClient.open({ baseURL: 'http://127.0.0.1:9', storage: new MemoryStorage() });
   assert.equal(c.signedIn, false);
 });

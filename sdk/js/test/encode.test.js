@@ -8,7 +8,7 @@ import { FieldsyncClient, FieldsyncError, MemoryStorage, cleanText, uuidv7 } fro
 import { requestJSON } from '../src/http.js';
 
 test('save refuses values JSON cannot carry, with unencodable_value naming the field; nothing reaches the outbox', async () => {
-  const c = await FieldsyncClient.open({ storage: new MemoryStorage(), deviceName: '测试手机' });
+  const c = await FieldsyncClient.open({ baseURL: 'http://127.0.0.1:9', storage: new MemoryStorage(), deviceName: '测试手机' });
   /** @type {any} */
   const cyclic = { a: 1 };
   cyclic.self = cyclic;
@@ -71,7 +71,7 @@ test('a request body that cannot be encoded fails with unencodable_value, not ne
 });
 
 test('save refuses text the server would refuse (a hidden control character or direction override), with invalid_field naming the field; cleanText makes it savable', async () => {
-  const c = await FieldsyncClient.open({ storage: new MemoryStorage(), deviceName: '测试手机' });
+  const c = await FieldsyncClient.open({ baseURL: 'http://127.0.0.1:9', storage: new MemoryStorage(), deviceName: '测试手机' });
   const id = uuidv7();
   /** @type {Array<[string, any, string]>} */
   const cases = [

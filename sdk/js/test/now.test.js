@@ -11,7 +11,7 @@ test('now() is the device clock until a clock_skew correction, then the server c
   const storage = new MemoryStorage();
   let phone = Date.UTC(2025, 0, 15, 2, 0, 0); // the phone's clock: an hour fast
   const server = phone - 3600_000;
-  const opts = { storage, deviceName: '测试手机', now: () => phone };
+  const opts = { baseURL: 'http://127.0.0.1:9', storage, deviceName: '测试手机', now: () => phone };
   const c = await FieldsyncClient.open(opts);
   assert.equal(c.now(), phone, 'uncorrected: the device clock');
 
@@ -48,7 +48,7 @@ for (const { name, wrong, after, want } of reopenings) {
     const storage = new MemoryStorage();
     const real = Date.UTC(2026, 11, 5, 2, 0, 0);
     let phone = real + wrong;
-    const opts = { storage, deviceName: '测试手机', now: () => phone };
+    const opts = { baseURL: 'http://127.0.0.1:9', storage, deviceName: '测试手机', now: () => phone };
     const c = await FieldsyncClient.open(opts);
     c.clock.correct(new HLC(real, 0, SERVER_NODE));
     await c.saveClock();

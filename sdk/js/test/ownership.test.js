@@ -62,13 +62,15 @@ test('a sync running when another client signs in as another user stops writing 
 test('a photo id taken again: the same bytes are the same photo, other bytes are refused and change nothing', async () => {
   const c = await FieldsyncClient.open({ baseURL: 'http://127.0.0.1:9', storage: new MemoryStorage() });
   const id = uuidv7();
-  const first = await c.takePhoto({ id, blob: new Uint8Array([1, 2, 3]), contentType: 'image/jpeg', fields: { inspection_id: uuidv7() } });
+  const insp = uuidv7();
+  await c.save('inspection', insp, { site_id: uuidv7(), template_id: 'coal_yard', template_version: 1, status: 'draft' });
+  const first = await c.takePhoto({ id, blob: new Uint8Array([1, 2, 3]), contentType: 'image/jpeg', fields: { inspection_id: insp } });
   const again = await c.takePhoto({ id, blob: new Uint8Array([1, 2, 3]), contentType: 'image/jpeg', fields: { inspection_id: uuidv7() } });
   assert.deepEqual(again, first, 'the record as taken the first time');
-  assert.equal(c.status().pendingChanges, 1, 'no second change');
+  assert.equal(c.status().pendingChanges, 2, 'no second change of the photo (the inspection, the photo)');
   await assert.rejects(c.takePhoto({ id, blob: new Uint8Array([9, 9]), contentType: 'image/jpeg' }), { code: 'photo_exists' });
   assert.deepEqual([.../** @type {Uint8Array} */ (await c.photoBytes(id))], [1, 2, 3], 'the photo\'s bytes are its own');
-  assert.equal(c.status().pendingChanges, 1);
+  assert.equal(c.status().pendingChanges, 2);
 });
 
 test('a save the storage has no room for is storage_full, in Chinese; what was saved stays', async () => {

@@ -88,6 +88,6 @@ test('the next page is asked for while a page is stored; every page once, the sa
 
 test('pageLimit outside 1–5000 is refused when the client opens', async () => {
   for (const pageLimit of [0, -1, 5001, 1.5, Number.NaN]) {
-    await assert.rejects(FieldsyncClient.open({ storage: new MemoryStorage(), pageLimit }), RangeError, `pageLimit ${pageLimit}`);
+    await assert.rejects(FieldsyncClient.open({ baseURL: 'http://127.0.0.1:9', storage: new MemoryStorage(), pageLimit }), RangeError, `pageLimit ${pageLimit}`);
   }
 });

@@ -120,3 +120,43 @@ test('a username in another letter case or with spaces around it is the same use
   assert.equal(a.deviceId, id);
   assert.ok(await a.get('inspection', insp));
 });
+
+/**
+ * Sends a wrong sign-in of username from the loopback address ip
+ * (127.x.y.z: any of them reaches the server), as a guesser elsewhere.
+ * @param {string} url @param {string} username @param {string} ip
+ * @returns {Promise<number>} the answer's status
+ */
+async function guessFrom(url, username, ip) {
+  const http = await import('node:http');
+  const body = JSON.stringify({ username, password: 'wrong guess', device_id: uuidv7(Date.now()), device_name: 'guesser' });
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${url}/api/v1/auth/login`, {
+      method: 'POST', localAddress: ip, headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
+    }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode ?? 0)); });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+test('the phone an account signed in on before signs in again while guesses from elsewhere lock the account for other phones', async () => {
+  const srv = await server();
+  const rec = recorder();
+  const storage = new MemoryStorage();
+  const a = await device(srv.url, { storage, fetch: rec.fetch });
+  await a.signOut({ force: true });
+  for (let i = 0; i < 25; i++) {
+    const st = await guessFrom(srv.url, 'inspector', `127.0.6.${i + 10}`);
+    assert.ok(st === 401 || st === 429, `guess ${i + 1}: ${st}`);
+  }
+  const stranger = await FieldsyncClient.open({ baseURL: srv.url, storage: new MemoryStorage(), deviceName: '新手机' });
+  await assert.rejects(stranger.signIn('inspector', 'inspector123'), (/** @type {any} */ err) => err.code === 'too_many_attempts',
+    'a phone never signed in on is held back by the guesses');
+  // Reopened, as after the app was closed: the token is in its storage.
+  const again = await FieldsyncClient.open({ baseURL: srv.url, storage, deviceName: '测试手机', fetch: rec.fetch });
+  const u = await again.signIn('Inspector', 'inspector123');
+  assert.equal(u.username, 'inspector');
+  const logins = rec.log.filter((x) => x.path === '/api/v1/auth/login');
+  assert.equal(logins[0].body.known_client, undefined, 'the first sign-in has none to send');
+  assert.equal(typeof logins.at(-1)?.body.known_client, 'string', 'the next one sends what the first was given');
+});

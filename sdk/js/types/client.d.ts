@@ -485,6 +485,20 @@ export type Status = {
     } | null;
     syncing: boolean;
 };
+/**
+ * an option of FieldsyncClient.open: its kind, and for a number its
+ * range (is: what it must be, for the error)
+ */
+export type OptionSpec = {
+    type: "string" | "object" | "function";
+} | {
+    type: "number";
+    min: number;
+    max?: number;
+    integer?: boolean;
+    infinity?: boolean;
+    is: string;
+};
 import { FieldsyncError } from './errors.js';
 declare namespace KEPT_ONCE {
     let inspection: string;
