@@ -17,11 +17,16 @@ type VehicleStat struct {
 	G5                           int // 国五 trucks checked (the plan counts them beside 国六)
 	G6                           int // 国六 trucks checked
 	Removed                      int // 国六 trucks with after-treatment removed
+	// GasG6 and GasRemoved are the 国六 gas trucks among G6 and Removed:
+	// the plan's own target (国六重型燃气车 whose three-way catalyst was
+	// removed), which the rate over every 国六 truck mixes with diesels.
+	GasG6, GasRemoved int
 }
 
 // Add adds o's counts to v's.
 func (v *VehicleStat) Add(o VehicleStat) {
 	v.Trucks, v.G5, v.G6, v.Removed = v.Trucks+o.Trucks, v.G5+o.G5, v.G6+o.G6, v.Removed+o.Removed
+	v.GasG6, v.GasRemoved = v.GasG6+o.GasG6, v.GasRemoved+o.GasRemoved
 }
 
 // SumVehicleStats adds up stats by the key each has, keeping the keys in

@@ -10,9 +10,10 @@ type Choice struct {
 
 // Codes of vehicle_check values that rules depend on.
 const (
-	StageCN5              = "cn5"     // emission_stage 国五
-	StageCN6              = "cn6"     // emission_stage 国六
-	AftertreatmentRemoved = "removed" // aftertreatment 已拆除
+	StageCN5              = "cn5"         // emission_stage 国五
+	StageCN6              = "cn6"         // emission_stage 国六
+	AftertreatmentRemoved = "removed"     // aftertreatment 已拆除
+	FuelNaturalGas        = "natural_gas" // fuel 天然气: the plan's 国六重型燃气车
 )
 
 // The vocabularies of vehicle_check (路检路查), the same codes as the

@@ -231,6 +231,9 @@ func (c *Console) monthVehicleStats(ec echo.Context, month string, counties []st
 				if r.Text("aftertreatment") == syncproto.AftertreatmentRemoved {
 					v.Removed = 1
 				}
+				if r.Text("fuel") == syncproto.FuelNaturalGas {
+					v.GasG6, v.GasRemoved = 1, v.Removed
+				}
 			}
 			stats = append(stats, v)
 		}
@@ -251,7 +254,8 @@ func (c *Console) monthVehicleStats(ec echo.Context, month string, counties []st
 // rate, with the totals.
 func (c *Console) roadsideSheet(ec echo.Context, month string, counties []string) (xlsxSheet, error) {
 	s := xlsxSheet{Name: "路检路查统计", Title: "路检路查统计（" + month + "）",
-		Header: []string{"区县", "检查站", "专项行动", "检查车辆", "国五车辆", "国六车辆", "国四及以下或未填", "后处理拆除（国六）", "拆除率"}}
+		Header: []string{"区县", "检查站", "专项行动", "检查车辆", "国五车辆", "国六车辆", "国四及以下或未填", "后处理拆除（国六）", "拆除率",
+			"国六燃气车", "后处理拆除（国六燃气车）", "燃气车拆除率"}}
 	stats, err := c.monthVehicleStats(ec, month, counties, server.VehicleQuery{})
 	if err != nil {
 		return s, err
@@ -267,10 +271,12 @@ func (c *Console) roadsideSheet(ec echo.Context, month string, counties []string
 			campaign = noCampaign
 		}
 		v := sums[k]
-		s.Rows = append(s.Rows, []any{c.countyName(parts[0]), parts[1], campaign, v.Trucks, v.G5, v.G6, v.Trucks - v.G5 - v.G6, v.Removed, pctOf(v.Removed, v.G6)})
+		s.Rows = append(s.Rows, []any{c.countyName(parts[0]), parts[1], campaign, v.Trucks, v.G5, v.G6, v.Trucks - v.G5 - v.G6, v.Removed, pctOf(v.Removed, v.G6),
+			v.GasG6, v.GasRemoved, pctOf(v.GasRemoved, v.GasG6)})
 		total.Add(v)
 	}
-	s.Totals = []any{"合计", "", "", total.Trucks, total.G5, total.G6, total.Trucks - total.G5 - total.G6, total.Removed, pctOf(total.Removed, total.G6)}
+	s.Totals = []any{"合计", "", "", total.Trucks, total.G5, total.G6, total.Trucks - total.G5 - total.G6, total.Removed, pctOf(total.Removed, total.G6),
+		total.GasG6, total.GasRemoved, pctOf(total.GasRemoved, total.GasG6)}
 	return s, nil
 }
 

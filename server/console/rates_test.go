@@ -20,17 +20,22 @@ func TestRatesOverNothing(t *testing.T) {
 	for _, c := range []struct {
 		phone                         *syncproto.Client
 		county, checkpoint, stage, at string
+		fuel                          string
 	}{
-		{phone, apptest.Xinfu, "无国六检查站", "cn5", "2024-03-05T10:00:00+08:00"},
-		{phone, apptest.Xinfu, "有国六检查站", "cn6", "2024-03-06T10:00:00+08:00"},
-		{ningwu, apptest.Ningwu, "宁武无国六检查站", "cn5", "2024-03-07T10:00:00+08:00"},
-		{phone, apptest.Xinfu, "无国六检查站", "cn5", "2024-04-05T10:00:00+08:00"}, // April: no 国六 at all
-		{phone, apptest.Xinfu, "国四检查站", "cn4", "2024-05-05T10:00:00+08:00"},  // May: neither 国五 nor 国六
-		{phone, apptest.Xinfu, "国四检查站", "cn6", "2024-05-06T10:00:00+08:00"},
+		{phone, apptest.Xinfu, "无国六检查站", "cn5", "2024-03-05T10:00:00+08:00", ""},
+		{phone, apptest.Xinfu, "有国六检查站", "cn6", "2024-03-06T10:00:00+08:00", ""},
+		{ningwu, apptest.Ningwu, "宁武无国六检查站", "cn5", "2024-03-07T10:00:00+08:00", ""},
+		{phone, apptest.Xinfu, "无国六检查站", "cn5", "2024-04-05T10:00:00+08:00", ""},           // April: no 国六 at all
+		{phone, apptest.Xinfu, "国四检查站", "cn4", "2024-05-05T10:00:00+08:00", ""},            // May: neither 国五 nor 国六
+		{phone, apptest.Xinfu, "国四检查站", "cn6", "2024-05-06T10:00:00+08:00", "natural_gas"}, // the plan's gas truck
 	} {
-		apptest.PushApplied(t, c.phone, apptest.Mut(c.phone, syncproto.EntityVehicleCheck, uuid.NewString(), apptest.Fields("county", c.county,
-			"checkpoint", c.checkpoint, "plate", "晋H1"+c.at[6:7]+c.at[9:10]+"00", "emission_stage", c.stage, "aftertreatment", "removed",
-			"checked_at", c.at)))
+		var fuel []any
+		if c.fuel != "" {
+			fuel = []any{"fuel", c.fuel}
+		}
+		apptest.PushApplied(t, c.phone, apptest.Mut(c.phone, syncproto.EntityVehicleCheck, uuid.NewString(), apptest.Fields(append([]any{"county", c.county,
+			"checkpoint", c.checkpoint, "plate", "晋H1" + c.at[6:7] + c.at[9:10] + "00", "emission_stage", c.stage, "aftertreatment", "removed",
+			"checked_at", c.at}, fuel...)...)))
 	}
 	city := loggedIn(t, srv, apptest.CityOffice)
 	for _, tc := range []struct {
@@ -45,6 +50,9 @@ func TestRatesOverNothing(t *testing.T) {
 		// that each row adds up, and each table has the same 合计.
 		{"from=2024-05-01&to=2024-05-31", "by-checkpoint", []string{"忻府区|国四检查站|2|0|1|1|1|100.0%", "合计|2|0|1|1|1|100.0%"}},
 		{"from=2024-05-01&to=2024-05-31", "by-campaign", []string{"未列入专项行动|国四检查站|2|0|1|1|1|100.0%", "合计|2|0|1|1|1|100.0%"}},
+		// The 国六 gas trucks, apart: March's 国六 truck is no gas truck.
+		{"from=2024-03-01&to=2024-03-31", "gas-by-county", []string{"忻府区|0|0|—", "宁武县|0|0|—", "合计|0|0|—"}},
+		{"from=2024-05-01&to=2024-05-31", "gas-by-county", []string{"忻府区|1|1|100.0%", "合计|1|1|100.0%"}},
 	} {
 		st, page := city.get("/console/vehicles?" + tc.query)
 		if st != http.StatusOK {
@@ -64,12 +72,12 @@ func TestRatesOverNothing(t *testing.T) {
 		month string
 		want  [][]string // the roadside sheet's rows, the totals last
 	}{
-		{"2024-03", [][]string{{"宁武县", "宁武无国六检查站", "未列入专项行动", "1", "1", "0", "0", "0", "—"},
-			{"忻府区", "无国六检查站", "未列入专项行动", "1", "1", "0", "0", "0", "—"}, {"忻府区", "有国六检查站", "未列入专项行动", "1", "0", "1", "0", "1", "100.0%"},
-			{"合计", "", "", "3", "2", "1", "0", "1", "100.0%"}}},
-		{"2024-04", [][]string{{"忻府区", "无国六检查站", "未列入专项行动", "1", "1", "0", "0", "0", "—"}, {"合计", "", "", "1", "1", "0", "0", "0", "—"}}},
+		{"2024-03", [][]string{{"宁武县", "宁武无国六检查站", "未列入专项行动", "1", "1", "0", "0", "0", "—", "0", "0", "—"},
+			{"忻府区", "无国六检查站", "未列入专项行动", "1", "1", "0", "0", "0", "—", "0", "0", "—"}, {"忻府区", "有国六检查站", "未列入专项行动", "1", "0", "1", "0", "1", "100.0%", "0", "0", "—"},
+			{"合计", "", "", "3", "2", "1", "0", "1", "100.0%", "0", "0", "—"}}},
+		{"2024-04", [][]string{{"忻府区", "无国六检查站", "未列入专项行动", "1", "1", "0", "0", "0", "—", "0", "0", "—"}, {"合计", "", "", "1", "1", "0", "0", "0", "—", "0", "0", "—"}}},
 		// A 国四 truck in its own column, as on the page: the row adds up.
-		{"2024-05", [][]string{{"忻府区", "国四检查站", "未列入专项行动", "2", "0", "1", "1", "1", "100.0%"}, {"合计", "", "", "2", "0", "1", "1", "1", "100.0%"}}},
+		{"2024-05", [][]string{{"忻府区", "国四检查站", "未列入专项行动", "2", "0", "1", "1", "1", "100.0%", "1", "1", "100.0%"}, {"合计", "", "", "2", "0", "1", "1", "1", "100.0%", "1", "1", "100.0%"}}},
 	} {
 		body, f := download(t, city, "/console/report.xlsx?month="+tc.month)
 		checkSheet(t, body, f, "路检路查统计")

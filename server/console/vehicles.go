@@ -27,6 +27,10 @@ type vehicleRow struct {
 	Other                        int    // neither 国五 nor 国六: older, or the stage not recorded
 	Rate                         string // in percent, or noRate
 	Link                         string // the records behind the figures
+	// GasG6, GasRemoved and GasRate: the 国六 gas trucks among them
+	// (server.VehicleStat's).
+	GasG6, GasRemoved int
+	GasRate           string
 }
 
 func vehicleRowOf(county, checkpoint, campaign string, v server.VehicleStat, filter url.Values) vehicleRow {
@@ -34,7 +38,8 @@ func vehicleRowOf(county, checkpoint, campaign string, v server.VehicleStat, fil
 		filter.Set("exact", "1") // the checks the row counts, not those of checkpoints that contain its name
 	}
 	return vehicleRow{County: county, Checkpoint: checkpoint, Campaign: campaign, Trucks: v.Trucks, G5: v.G5, G6: v.G6, Removed: v.Removed,
-		Other: v.Trucks - v.G5 - v.G6, Rate: rateText(v.Removed, v.G6), Link: "/console/vehicles?" + filter.Encode() + "#records"}
+		Other: v.Trucks - v.G5 - v.G6, Rate: rateText(v.Removed, v.G6), Link: "/console/vehicles?" + filter.Encode() + "#records",
+		GasG6: v.GasG6, GasRemoved: v.GasRemoved, GasRate: rateText(v.GasRemoved, v.GasG6)}
 }
 
 // noteShown is how much of a check's note the list shows (its page, the

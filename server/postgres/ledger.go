@@ -16,10 +16,12 @@ func (db *DB) VehicleStats(ctx context.Context, q server.VehicleQuery) ([]server
 	where, args, _ := dialect.VehicleCheckWhere(q)
 	rows, err := query(ctx, db.pool, `SELECT county, `+dialect.Label("checkpoint")+`, `+dialect.Label("campaign")+`, count(*),
 		count(*) FILTER (WHERE emission_stage = ?), count(*) FILTER (WHERE emission_stage = ?),
-		count(*) FILTER (WHERE emission_stage = ? AND aftertreatment = ?)
+		count(*) FILTER (WHERE emission_stage = ? AND aftertreatment = ?),
+		count(*) FILTER (WHERE emission_stage = ? AND fuel = ?), count(*) FILTER (WHERE emission_stage = ? AND fuel = ? AND aftertreatment = ?)
 		FROM vehicle_check`+where+`
 		GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
-		append([]any{syncproto.StageCN5, syncproto.StageCN6, syncproto.StageCN6, syncproto.AftertreatmentRemoved}, args...)...)
+		append([]any{syncproto.StageCN5, syncproto.StageCN6, syncproto.StageCN6, syncproto.AftertreatmentRemoved,
+			syncproto.StageCN6, syncproto.FuelNaturalGas, syncproto.StageCN6, syncproto.FuelNaturalGas, syncproto.AftertreatmentRemoved}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("vehicle stats: %w", err)
 	}

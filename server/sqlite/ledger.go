@@ -16,10 +16,12 @@ func (db *DB) VehicleStats(ctx context.Context, q server.VehicleQuery) ([]server
 	where, args, _ := dialect.VehicleCheckWhere(q)
 	rows, err := db.read.QueryContext(ctx, `SELECT county, `+dialect.Label("checkpoint")+`, `+dialect.Label("campaign")+`, count(*),
 		coalesce(sum(emission_stage = ?), 0), coalesce(sum(emission_stage = ?), 0),
-		coalesce(sum(emission_stage = ? AND aftertreatment = ?), 0)
+		coalesce(sum(emission_stage = ? AND aftertreatment = ?), 0),
+		coalesce(sum(emission_stage = ? AND fuel = ?), 0), coalesce(sum(emission_stage = ? AND fuel = ? AND aftertreatment = ?), 0)
 		FROM vehicle_check`+where+`
 		GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
-		append([]any{syncproto.StageCN5, syncproto.StageCN6, syncproto.StageCN6, syncproto.AftertreatmentRemoved}, args...)...)
+		append([]any{syncproto.StageCN5, syncproto.StageCN6, syncproto.StageCN6, syncproto.AftertreatmentRemoved,
+			syncproto.StageCN6, syncproto.FuelNaturalGas, syncproto.StageCN6, syncproto.FuelNaturalGas, syncproto.AftertreatmentRemoved}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("vehicle stats: %w", err)
 	}

@@ -372,12 +372,13 @@ func MillisOrNull(t time.Time) any {
 
 // ReadVehicleStats reads the rows of VehicleStats: county, checkpoint,
 // campaign, and the counts of checks, of China 5 vehicles, of China 6
-// vehicles, and of those with their aftertreatment removed.
+// vehicles, of those with their aftertreatment removed, and of China 6
+// gas vehicles and those of them with it removed.
 func ReadVehicleStats(rows Rows) ([]server.VehicleStat, error) {
 	var out []server.VehicleStat
 	for rows.Next() {
 		var v server.VehicleStat
-		if err := rows.Scan(&v.County, &v.Checkpoint, &v.Campaign, &v.Trucks, &v.G5, &v.G6, &v.Removed); err != nil {
+		if err := rows.Scan(&v.County, &v.Checkpoint, &v.Campaign, &v.Trucks, &v.G5, &v.G6, &v.Removed, &v.GasG6, &v.GasRemoved); err != nil {
 			return nil, err
 		}
 		out = append(out, v)
