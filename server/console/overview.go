@@ -194,8 +194,20 @@ func (c *Console) overview(ec echo.Context) error {
 		r.Chart = weekChart(vals, r.Cells)
 	}
 	weekLabels := make([]string, len(weeks))
+	last := lastDay.Format(time.DateOnly)
 	for i, w := range weeks {
-		weekLabels[i] = w[5:] + "起"
+		// The last week is cut at the day the figures stop at (the
+		// month's last, or today): said, so that a week of a day or two
+		// is not read as a whole one (month-end probe).
+		start, _ := time.ParseInLocation(time.DateOnly, w, chinaTime)
+		switch {
+		case !start.AddDate(0, 0, 6).After(lastDay):
+			weekLabels[i] = w[5:] + "起"
+		case w == last:
+			weekLabels[i] = w[5:] + "（仅 1 天）"
+		default:
+			weekLabels[i] = w[5:] + "至" + last[5:]
+		}
 	}
 	data := map[string]any{
 		"Month": monthStart.Format("2006年1月"), "MonthParam": month, "ThisMonth": thisMonth, "MonthPath": "/console/overview",

@@ -178,6 +178,17 @@ func TestOverviewOfAnotherMonth(t *testing.T) {
 	if table := weeks.FindString(page); !strings.Contains(table, "往月检查站") || !strings.Contains(table, "100.0%") {
 		t.Errorf("the roadside chart of %s lacks its check (1 of 1 removed):\n%s", back.Format("2006-01"), table)
 	}
+	// Its last week, cut at the month's last day unless that is a
+	// Sunday, says where it stops.
+	lastDay := time.Date(back.Year(), back.Month()+1, 0, 0, 0, 0, 0, now.Location())
+	monday := lastDay.AddDate(0, 0, -((int(lastDay.Weekday()) + 6) % 7))
+	cut := map[int]string{0: monday.Format("01-02") + "（仅 1 天）", 6: monday.Format("01-02") + "起"}[int(lastDay.Sub(monday).Hours()/24)]
+	if cut == "" {
+		cut = monday.Format("01-02") + "至" + lastDay.Format("01-02")
+	}
+	if table := weeks.FindString(page); !strings.Contains(table, ">"+cut+"<") {
+		t.Errorf("the roadside chart of %s does not head its last week %q:\n%s", back.Format("2006-01"), cut, table)
+	}
 	if !strings.Contains(page, `id="kpi-today"`) || !strings.Contains(page, "截至"+back.Format("2006年1月")) {
 		t.Error("a past month's overview does not say its figures above the charts are today's and its weeks end with the month")
 	}
