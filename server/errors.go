@@ -59,14 +59,15 @@ func Errorf(code, format string, args ...any) *Error {
 }
 
 // Shown returns s as a message or a field of an error may say it: what a
-// request sent, quoted back, with its control characters (a line break
-// aside), its format characters (a direction override, which would make
-// the message read in another order on a phone, a zero-width space) and
-// its invalid UTF-8 escaped (\u202e, \xff); s itself when it has none
-// (the attacker probe: an unknown field's name came back raw in field).
+// request sent, quoted back, on one line, with its control characters
+// and line and paragraph separators (U+2028, U+2029), its format
+// characters (a direction override, which would make the message read in
+// another order on a phone, a zero-width space) and its invalid UTF-8
+// escaped (\u202e, \xff); s itself when it has none (the attacker probe:
+// an unknown field's name came back raw in field).
 func Shown(s string) string {
 	hidden := func(r rune) bool {
-		return r == utf8.RuneError || r != '\n' && unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Co, r) ||
+		return r == utf8.RuneError || unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Co, unicode.Zl, unicode.Zp) ||
 			r >= 0xfdd0 && r <= 0xfdef || r&0xfffe == 0xfffe
 	}
 	if !strings.ContainsFunc(s, hidden) {

@@ -93,7 +93,7 @@ func TestFullWatch(t *testing.T) {
 func TestShown(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
 		{"未知字段 answers.fence", "未知字段 answers.fence"},
-		{"两行\n文字", "两行\n文字"},
+		{"两行\n文字\u2028第三行\u2029", `两行\u000a文字\u2028第三行\u2029`},
 		{"问题\u202e21-21-6202 限期", `问题\u202e21-21-6202 限期`},
 		{"a\u200bb\u0007c\tc", `a\u200bb\u0007c\u0009c`},
 		{"bad \xff byte", `bad \xff byte`},

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/xinzhou-eco/fieldsync/internal/jsoncheck"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
@@ -50,9 +51,16 @@ func problemError(p *jsoncheck.Problem, maxDepth int, where string) error {
 	// For programs, the field the value is of (mutations[3].fields.answers.deep),
 	// not a place inside the value; the message names that.
 	path := cmp.Or(where, at)
-	if at == "" {
+	switch name, ok := strings.CutPrefix(path, "mutations["); {
+	case at == "":
 		at = "请求体"
-	} else {
+	case ok && strings.Contains(name, "].fields."):
+		// A record's field, as an inspector knows it: its label, not its
+		// change's place in a batch (mutations[2] is the app's business,
+		// and in the error's field).
+		_, name, _ = strings.Cut(name, "].fields.")
+		at = FieldSaid(name)
+	default:
 		at = "字段 " + at + " " // a space after the name, none after 请求体
 	}
 	var e *Error

@@ -90,8 +90,8 @@ func TestRequestHashNamesFirstBadValue(t *testing.T) {
 	ms[2].Fields["alpha"] = json.RawMessage(deep)
 	ms[3].Fields = map[string]json.RawMessage{"beta": json.RawMessage(deep)}
 	_, _, err := requestHash(ms)
-	if err == nil || !strings.Contains(err.Error(), "mutations[2].fields.alpha") {
-		t.Fatalf("error %v, want one naming mutations[2].fields.alpha", err)
+	if err == nil || ErrorField(err) != "mutations[2].fields.alpha" || !strings.HasPrefix(ErrorMessage(err), "字段 alpha") {
+		t.Fatalf("error %v at %q, want one at mutations[2].fields.alpha saying 字段 alpha", err, ErrorField(err))
 	}
 }
 

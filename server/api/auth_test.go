@@ -118,7 +118,7 @@ func (r reply) wantError(t *testing.T, status int, code string) {
 	// field a phone shows, read in another order.
 	for _, s := range []string{eb.Message, eb.Field} {
 		if strings.ContainsFunc(s, func(r rune) bool {
-			return r != '\n' && unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError
+			return unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) || r == utf8.RuneError
 		}) {
 			t.Errorf("error %q (field %q) says a hidden character as it is", eb.Message, eb.Field)
 		}

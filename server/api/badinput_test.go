@@ -115,7 +115,7 @@ func testBadBodies(t *testing.T, srv *apptest.Server) {
 				{"top-level string", jsonType, `"x"`, 400, syncproto.CodeInvalidField},
 				{"top-level number", jsonType, `42`, 400, syncproto.CodeInvalidField},
 				{"unknown field", jsonType, ep.unknownField, 400, syncproto.CodeUnknownField},
-				{"unknown field with hidden characters", jsonType, `{"\u202eEVIL\u200b\u0007":1,` + valid[1:], 400, syncproto.CodeUnknownField},
+				{"unknown field with hidden characters", jsonType, `{"\u202eEVIL\u200b\u0007\n\u2028":1,` + valid[1:], 400, syncproto.CodeUnknownField},
 				{"trailing garbage", jsonType, valid + "garbage", 400, syncproto.CodeBadRequest},
 				{"trailing brace", jsonType, valid + "}", 400, syncproto.CodeBadRequest},
 				{"two JSON values", jsonType, valid + valid, 400, syncproto.CodeBadRequest},

@@ -99,6 +99,15 @@ func TestErrorNamesItsField(t *testing.T) {
 			if eb.Field != tc.field {
 				t.Errorf("field %q, want %q (%s)", eb.Field, tc.field, eb.Message)
 			}
+			// A record's field is named as an inspector knows it (备注,
+			// note), not by its change's place in the batch, which only
+			// the app knows (the field says it).
+			if _, name, ok := strings.Cut(tc.field, "].fields."); ok && (strings.Contains(eb.Message, "mutations[") || !strings.Contains(eb.Message, name)) {
+				t.Errorf("the message %q names a place in the batch, or not the field %s", eb.Message, name)
+			}
+			if tc.field == "mutations[1].fields.note" && !strings.Contains(eb.Message, "“备注”（note）") {
+				t.Errorf("the message %q does not name the note by its label", eb.Message)
+			}
 			// No Go name in what an office or a phone reads.
 			if strings.Contains(eb.Message, "Request") {
 				t.Errorf("the message names a Go type: %q", eb.Message)
