@@ -20,7 +20,7 @@ import (
 // the plate is found and counted as the same plate. An embassy's plate is
 // 使 and six digits. The field app refuses what this refuses.
 var Plate = &TextFormat{Valid: validPlate, Canon: CanonicalPlate,
-	Label: "车牌号：省份简称、一位字母，再 5 位字母或数字（新能源车 6 位：D 或 F 开头加 5 位，或 5 位数字加 D 或 F；挂车、教练车等 4 位加“挂”“学”等），不含字母 I、O，可含空格、点和横线，如 晋H12345、晋HD12345、晋H1234挂",
+	Label: "车牌号：省份简称、一位字母，再 5 位字母或数字（新能源车 6 位：D 或 F、一位字母或数字、4 位数字，或 5 位数字加 D 或 F；挂车、教练车等 4 位加“挂”“学”等），不含字母 I、O，可含空格、点和横线，如 晋H12345、晋HD12345、晋H1234挂",
 	Doc: "a plate number (GA 36): a mainland province's abbreviation (晋, 冀, 蒙 … the 31), a letter A–Z, then 5 letters or digits, " +
 		"or on a new-energy plate 6: D or F, a letter or digit and 4 digits (small, `晋HD12345`) or 5 digits and D or F (large, `晋H12345D`), " +
 		"or 4 and one of 挂 学 警 领 试 超 港 澳 使; an embassy's, 使 and 6 digits; no letter I or O; spaces, dots, hyphens or dashes may separate its parts; " +

@@ -100,6 +100,11 @@ func TestPhotoHead(t *testing.T) {
 				t.Errorf("%s: %s is %q on HEAD, %q on GET", tc.name, h, head.Header.Get(h), get.Header.Get(h))
 			}
 		}
+		// An answer that is no photo's bytes — a refusal — is kept in
+		// no cache, as every API answer but a photo's.
+		if cc := get.Header.Get("Cache-Control"); get.StatusCode >= 400 && cc != "no-store" {
+			t.Errorf("%s: %d with Cache-Control %q, want no-store", tc.name, get.StatusCode, cc)
+		}
 		if get.Header.Get("Content-Length") != strconv.Itoa(len(body)) {
 			t.Errorf("%s: GET Content-Length %q, its body is %d bytes", tc.name, get.Header.Get("Content-Length"), len(body))
 		}

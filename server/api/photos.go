@@ -37,9 +37,10 @@ func (a *API) photo(c echo.Context) error {
 	if pw.status == 0 {
 		return nil
 	}
-	for _, k := range []string{"Content-Type", "ETag", "Cache-Control", "Last-Modified", "Accept-Ranges", "Content-Length", "X-Content-Type-Options"} {
+	for _, k := range []string{"Content-Type", "ETag", "Last-Modified", "Accept-Ranges", "Content-Length"} {
 		h.Del(k)
 	}
+	h.Set("Cache-Control", "no-store") // a refusal, as every API answer but a photo's (noStore)
 	// A HEAD gets the same JSON, which net/http counts for the
 	// Content-Length and drops, so that its headers are the GET's.
 	msg := "If-Match 或 If-Unmodified-Since 条件不成立"

@@ -1193,13 +1193,24 @@ export class FieldsyncClient {
       // sync (unknown_reference) and its upload left with no record: said
       // now, nothing kept. Save the record first (the push then sends it
       // before the photo).
+      if (parentsIn(all).length === 0) {
+        // The server refuses a photo of no record (missing_field): said
+        // now, as for an unknown one.
+        throw new FieldsyncError('missing_field', {
+          message: '照片须属于一条检查记录、发现问题或路检记录（inspection_id、finding_id 或 vehicle_check_id 之一），照片没有保存（应用程序错误）',
+          field: 'inspection_id',
+          details: { entity: 'photo', field: 'inspection_id' },
+        });
+      }
       const parent = await unknownParent(tx, all);
       if (parent) {
         const what = /** @type {Record<string, string>} */ (ENTITY_NAMES)[parent.entity] ?? parent.entity;
         throw new FieldsyncError('unknown_reference', {
-          message: `照片所属的${what}在手机上不存在（尚未保存，或编号有误），照片没有保存；请先保存${what}再拍照（应用程序错误）`,
+          message: parent.deleted
+            ? `照片所属的${what}已在手机上删除，照片没有保存（应用程序错误）`
+            : `照片所属的${what}在手机上不存在（尚未保存，或编号有误），照片没有保存；请先保存${what}再拍照（应用程序错误）`,
           field: parent.field,
-          details: { entity: 'photo', field: parent.field, parent: { entity: parent.entity, id: parent.id } },
+          details: { entity: 'photo', field: parent.field, parent: { entity: parent.entity, id: parent.id, state: parent.deleted ? 'deleted' : 'missing' } },
         });
       }
       await tx.put('blobs', id, stored);
@@ -2725,17 +2736,22 @@ function parentsIn(fields) {
 }
 
 /**
- * The first record fields refer to that the phone has never seen — none
- * of its records, pulled or saved here (a record saved here is stored
- * with its outbox entry), nor a tombstone of one — or null. A change
+ * The first record fields refer to that the phone does not have live —
+ * none of its records, pulled or saved here (a record saved here is
+ * stored with its outbox entry), or one deleted (deleted: true; a finding
+ * of a deleted inspection too, as get() has neither) — or null. A change
  * referring to it would be refused at sync (unknown_reference), after the
  * app showed it saved.
  * @param {Tx} tx
  * @param {Record<string, any>} fields
+ * @returns {Promise<{field: string, entity: string, id: string, deleted: boolean} | null>}
  */
 async function unknownParent(tx, fields) {
   for (const p of parentsIn(fields)) {
-    if (!(await tx.get('records', recKey(p.entity, p.id)))) return p;
+    /** @type {StoredRecord | undefined} */
+    const r = await tx.get('records', recKey(p.entity, p.id));
+    if (!r) return { ...p, deleted: false };
+    if (r.gone || (await underDeleted(tx, r, new Map()))) return { ...p, deleted: true };
   }
   return null;
 }

@@ -97,6 +97,21 @@ test('takePhoto of a record the phone has never seen throws unknown_reference an
   const p = await c.takePhoto({ blob: bytes, contentType: 'image/jpeg', fields: { inspection_id: insp } });
   assert.equal(p.fields.inspection_id, insp);
   assert.equal(c.status().pendingPhotos, 1);
+  // Of a record deleted here, or of a finding of a deleted inspection
+  // (get() has neither): refused, said as deleted; of none: missing_field.
+  const finding = uuidv7();
+  await c.save('finding', finding, { inspection_id: insp, description: '围挡破损', severity: 'minor' });
+  await c.remove('inspection', insp);
+  for (const fields of [{ inspection_id: insp }, { finding_id: finding }]) {
+    await assert.rejects(c.takePhoto({ blob: bytes, contentType: 'image/jpeg', fields }),
+      (e) => code(e) === 'unknown_reference' && /** @type {any} */ (e).details.parent.state === 'deleted' && /已在手机上删除/.test(/** @type {any} */ (e).message),
+      JSON.stringify(fields));
+  }
+  for (const fields of [{}, { inspection_id: null }, { inspection_id: 5 }]) {
+    await assert.rejects(c.takePhoto({ blob: bytes, contentType: 'image/jpeg', fields: /** @type {any} */ (fields) }),
+      (e) => code(e) === 'missing_field' || code(e) === 'invalid_field', JSON.stringify(fields));
+  }
+  assert.equal(c.status().pendingPhotos, 1, 'none of them kept');
 });
 
 test('a record saved after a change that refers to it (both offline) is sent before it, in one push', async () => {

@@ -359,9 +359,13 @@ test('dismissing a refused photo create drops its bytes and its upload', async (
   await syncOK(a);
   const jpegPath = process.env.FIELDSYNC_TEST_JPEG;
   assert.ok(jpegPath, 'FIELDSYNC_TEST_JPEG names a JPEG (sdk_test.go writes it)');
-  const photo = await a.takePhoto({ blob: new Uint8Array(fs.readFileSync(jpegPath)), contentType: 'image/jpeg', fields: { item_key: 'fence' } }); // no parent
+  // A photo of a record saved here, with a position no place has: the
+  // server refuses the photo alone.
+  const insp = uuidv7();
+  await a.save('inspection', insp, { site_id: await demoSite(a), template_id: 'coal_yard', template_version: 1, status: 'draft' });
+  const photo = await a.takePhoto({ blob: new Uint8Array(fs.readFileSync(jpegPath)), contentType: 'image/jpeg', fields: { inspection_id: insp, lat: 123, lon: 500 } });
   const r = await a.sync();
-  assert.deepEqual(r.rejected.map((x) => [x.id, x.code]), [[photo.id, 'missing_field']]);
+  assert.deepEqual(r.rejected.map((x) => x.id), [photo.id]);
   assert.equal(await a.get('photo', photo.id), null, 'the refused create is taken back');
   await a.dismissRejected(...r.rejected); // the sync's own entries, without key nor hlc
   assert.deepEqual(await a.rejected(), [], 'dismissed');

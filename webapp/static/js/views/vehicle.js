@@ -424,7 +424,7 @@ export async function render(app) {
     // F); or 4 and the character a trailer's (挂), a driving school's
     // (学) or a police plate (警) ends with. As the server (GA 36).
     if (!/^[A-Z](?:[A-Z0-9]{5}|[DF][A-Z0-9][0-9]{4}|[0-9]{5}[DF]|[A-Z0-9]{4}[挂学警领试超港澳使])$/.test(plateText)) {
-      fail('车牌号格式不对：省份简称后应是 6 位字母或数字（新能源车 7 位：字母后 D 或 F 开头，或 5 位数字加 D 或 F；挂车、教练车是 5 位加“挂”“学”），如 H12345、HD12345、H12345D、H1234挂。', plate);
+      fail('车牌号格式不对：省份简称后应是 6 位字母或数字（新能源车 7 位：字母后是 D 或 F、一位字母或数字、4 位数字，或 5 位数字加 D 或 F；挂车、教练车是 5 位加“挂”“学”），如 H12345、HD12345、H12345D、H1234挂。', plate);
       return;
     }
     // Chinese plates never use the letters I and O (they would read as 1 and 0).
