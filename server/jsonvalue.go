@@ -63,18 +63,25 @@ func problemError(p *jsoncheck.Problem, maxDepth int, where string) error {
 	default:
 		at = "字段 " + at + " " // a space after the name, none after 请求体
 	}
+	// record: the value is of a record's field (free JSON, where a
+	// string can hold what a number cannot), not a request's own member.
+	record := where != "" || strings.Contains(path, "].fields.")
 	var e *Error
-	switch p.Kind {
-	case jsoncheck.Depth:
+	switch {
+	case p.Kind == jsoncheck.Depth:
 		e = Errorf(syncproto.CodeInvalidField, "%s嵌套超过 %d 层", at, maxDepth)
-	case jsoncheck.UTF8:
+	case p.Kind == jsoncheck.UTF8:
 		e = Errorf(syncproto.CodeInvalidField, "%s含有无效的 UTF-8 编码（或不成对的 \\u 代理项），文本不能被原样保存", at)
-	case jsoncheck.NUL:
+	case p.Kind == jsoncheck.NUL:
 		e = Errorf(syncproto.CodeInvalidField, "%s含有空字符（\\u0000），文本不能被保存", at)
-	case jsoncheck.Duplicate:
+	case p.Kind == jsoncheck.Duplicate:
 		e = Errorf(syncproto.CodeInvalidField, "%s在同一个对象中出现了两次：每个成员名只能出现一次", at)
-	case jsoncheck.Number:
+	case p.Kind == jsoncheck.Number && record:
 		e = Errorf(syncproto.CodeInvalidField, "%s的数字无法用双精度浮点数精确保存（绝对值大于 9007199254740991 的整数，或大到、小到超出其范围的数，如 1e400、1e-400），请改用字符串", at)
+	case p.Kind == jsoncheck.Number:
+		// A request's own member (a seq, a limit): a number by its type,
+		// which a string would not be either.
+		e = Errorf(syncproto.CodeInvalidField, "%s的数字超出范围（整数的绝对值不能大于 9007199254740991，也不能是 1e400、1e-400 这样超出双精度浮点数范围的数）", at)
 	default:
 		// Not JSON: no one place is at fault.
 		return &Error{Code: syncproto.CodeBadRequest, Message: "JSON 格式错误", Err: p}

@@ -77,6 +77,7 @@ func TestErrorNamesItsField(t *testing.T) {
 		{"review: no decision", review, officeAccess, `{"comment":"好"}`, syncproto.CodeMissingField, "decision"},
 		{"review: null for the decision", review, officeAccess, `{"decision":null}`, syncproto.CodeInvalidField, "decision"},
 		{"review: a negative seq", review, officeAccess, `{"decision":"approve","seq":-1}`, syncproto.CodeInvalidField, "seq"},
+		{"review: a seq past a double's precision", review, officeAccess, `{"decision":"approve","seq":9007199254740993}`, syncproto.CodeInvalidField, "seq"},
 		{"login: a device name with a control character", syncproto.PathLogin, "", `{"username":"inspector","password":"inspector123","device_id":"` + newID() + `","device_name":"a\u0007"}`, syncproto.CodeInvalidField, "device_name"},
 		{"review: an unknown decision", review, officeAccess, `{"decision":"maybe"}`, syncproto.CodeInvalidValue, "decision"},
 		{"review: returned without a comment", review, officeAccess, `{"decision":"return"}`, syncproto.CodeMissingField, "comment"},
@@ -107,6 +108,11 @@ func TestErrorNamesItsField(t *testing.T) {
 			}
 			if tc.field == "mutations[1].fields.note" && !strings.Contains(eb.Message, "“备注”（note）") {
 				t.Errorf("the message %q does not name the note by its label", eb.Message)
+			}
+			// A string in place of a number is advice for a record's
+			// value (free JSON), not for a request's own number (a seq).
+			if strings.Contains(eb.Message, "请改用字符串") != (strings.Contains(tc.field, ".fields.") && strings.Contains(tc.name, "precision")) {
+				t.Errorf("the message %q advises a string where it %s", eb.Message, map[bool]string{true: "may not", false: "should"}[strings.Contains(eb.Message, "请改用字符串")])
 			}
 			// No Go name in what an office or a phone reads.
 			if strings.Contains(eb.Message, "Request") {
