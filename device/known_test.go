@@ -2,7 +2,6 @@ package device_test
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"strconv"
 	"testing"
@@ -40,8 +39,7 @@ func TestKnownDeviceSignsInDespiteGuesses(t *testing.T) {
 	d.Close()
 	for i := range 25 {
 		g := srv.NewClient()
-		dial := (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.5." + strconv.Itoa(i+10))}}).DialContext
-		g.HTTP = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DialContext: dial}}
+		g.HTTP = &http.Client{Timeout: 30 * time.Second, Transport: apptest.TransportFrom("127.0.5." + strconv.Itoa(i+10))}
 		if _, err := g.Login(ctx, apptest.Inspector, "wrong guess", "guesser"); syncproto.ErrorCodeOf(err) != syncproto.CodeInvalidLogin && syncproto.ErrorCodeOf(err) != syncproto.CodeTooManyTries {
 			t.Fatalf("guess %d: %v", i+1, err)
 		}

@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"strconv"
 	"testing"
@@ -16,8 +15,7 @@ import (
 // loopback address ip (127.x.y.z: any of them reaches the server).
 func phoneAt(t *testing.T, srv *apptest.Server, ip string) *syncproto.Client {
 	c := srv.NewClient()
-	dial := (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 10 * time.Second}).DialContext
-	c.HTTP = &http.Client{Timeout: 30 * time.Second, Transport: apptest.SpecTransport(t, &http.Transport{DialContext: dial})}
+	c.HTTP = &http.Client{Timeout: 30 * time.Second, Transport: apptest.SpecTransport(t, apptest.TransportFrom(ip))}
 	return c
 }
 

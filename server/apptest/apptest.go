@@ -8,6 +8,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"slices"
 	"testing"
@@ -147,6 +148,13 @@ func (w testWriter) Write(p []byte) (int, error) {
 // validated against the OpenAPI spec.
 func (s *Server) HTTPClient() *http.Client {
 	return &http.Client{Timeout: 60 * time.Second, Transport: SpecTransport(s.t, http.DefaultTransport)}
+}
+
+// TransportFrom returns a transport whose requests come from the
+// loopback address ip (127.x.y.z: any of them reaches a test server), as
+// from another machine: per-address limits count it apart.
+func TransportFrom(ip string) *http.Transport {
+	return &http.Transport{DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 10 * time.Second}).DialContext}
 }
 
 // NewClient returns an unauthenticated device client with a new device id.

@@ -119,6 +119,14 @@ func (s *Service) AccessToken(userID, deviceID string, role server.Role, session
 }
 
 func (s *Service) accessToken(ctx context.Context, userID, deviceID string, role server.Role, session int64) (string, error) {
+	c := &Claims{DeviceID: deviceID, Role: string(role), Session: session}
+	return s.sign(ctx, c, &c.RegisteredClaims, userID, s.AccessTTL)
+}
+
+// sign signs claims (HS256, the newest signing key named by kid) once
+// reg, their registered part, has the issuer, subject, a random id and
+// the time it is issued and expires at, ttl after.
+func (s *Service) sign(ctx context.Context, claims jwt.Claims, reg *jwt.RegisteredClaims, subject string, ttl time.Duration) (string, error) {
 	key, err := s.keys.signing(ctx)
 	if err != nil {
 		return "", err
@@ -126,11 +134,9 @@ func (s *Service) accessToken(ctx context.Context, userID, deviceID string, role
 	now := s.Now()
 	id := make([]byte, 12)
 	_, _ = rand.Read(id)
-	c := Claims{DeviceID: deviceID, Role: string(role), Session: session, RegisteredClaims: jwt.RegisteredClaims{
-		Issuer: issuer, Subject: userID, ID: hex.EncodeToString(id),
-		IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(s.AccessTTL)),
-	}}
-	t := jwt.NewWithClaims(jwt.SigningMethodHS256, c)
+	reg.Issuer, reg.Subject, reg.ID = issuer, subject, hex.EncodeToString(id)
+	reg.IssuedAt, reg.ExpiresAt = jwt.NewNumericDate(now), jwt.NewNumericDate(now.Add(ttl))
+	t := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
 	t.Header["kid"] = key.ID
 	return t.SignedString(key.Secret)
 }

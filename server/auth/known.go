@@ -2,8 +2,6 @@ package auth
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"strings"
 	"time"
 
@@ -34,19 +32,8 @@ const knownAudience = "fieldsync-known-client"
 // KnownClient returns a new known client's token for the account named
 // username (any case).
 func (s *Service) KnownClient(ctx context.Context, username string) (string, error) {
-	key, err := s.keys.signing(ctx)
-	if err != nil {
-		return "", err
-	}
-	now := s.Now()
-	id := make([]byte, 12)
-	_, _ = rand.Read(id)
-	t := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.RegisteredClaims{
-		Issuer: issuer, Subject: strings.ToLower(typedName(username)), Audience: jwt.ClaimStrings{knownAudience}, ID: hex.EncodeToString(id),
-		IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(KnownClientTTL)),
-	})
-	t.Header["kid"] = key.ID
-	return t.SignedString(key.Secret)
+	c := &jwt.RegisteredClaims{Audience: jwt.ClaimStrings{knownAudience}}
+	return s.sign(ctx, c, c, strings.ToLower(typedName(username)), KnownClientTTL)
 }
 
 // knownClient reports whether one of tokens is a known client's token of

@@ -1,7 +1,6 @@
 package console_test
 
 import (
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -21,8 +20,7 @@ func browserAt(t *testing.T, srv *apptest.Server, ip string) *browser {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dial := (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 10 * time.Second}).DialContext
-	return &browser{t: t, base: srv.URL, c: &http.Client{Jar: jar, Timeout: 30 * time.Second, Transport: &http.Transport{DialContext: dial}}}
+	return &browser{t: t, base: srv.URL, c: &http.Client{Jar: jar, Timeout: 30 * time.Second, Transport: apptest.TransportFrom(ip)}}
 }
 
 // TestKnownBrowserPassesTheAccountLock: wrong passwords for an office's
