@@ -4,9 +4,12 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/google/uuid"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
 // TestBrowserRectification: a finding of an approved inspection is put
@@ -168,4 +171,43 @@ func TestBrowserRectification(t *testing.T) {
 	if v := violations(); len(v) > 0 {
 		t.Errorf("the app reported %d CSP violations, the first: %s", len(v), v[0])
 	}
+}
+
+// TestBrowserVisitPhotoIsNoRectification: a photo of the visit that names
+// the finding as well as its checklist item (as the demo's and sync.md's
+// do: inspection_id, item_key, finding_id), taken on the day of the
+// visit, is the problem's photo on the finding's page, not the
+// rectification's: it does not count as evidence, and 已整改 with neither
+// a note nor a photo taken since is refused (the field-app probe reported
+// one rectified with no evidence at all).
+func TestBrowserVisitPhotoIsNoRectification(t *testing.T) {
+	srv := apptest.Start(t)
+	site, at := demoSite(t, srv, "忻府区锦绣华庭小区二期工地")
+	office := srv.Login(apptest.CountyOffice)
+	phone := srv.Login(apptest.Inspector)
+	insp, fid, photo := uuid.NewString(), uuid.NewString(), uuid.NewString()
+	visit := time.Now().Add(-time.Hour).Format(time.RFC3339)
+	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields("site_id", site.ID,
+		"template_id", "construction_dust", "template_version", 1, "status", "draft", "started_at", visit)),
+		apptest.Mut(phone, syncproto.EntityFinding, fid, apptest.Fields("inspection_id", insp, "item_key", "material_cover",
+			"description", "东侧料堆裸露", "severity", "major", "status", "open")),
+		apptest.Mut(phone, syncproto.EntityPhoto, photo, apptest.Fields("inspection_id", insp, "finding_id", fid, "item_key", "material_cover",
+			"sha256", strings.Repeat("ab", 32), "content_type", "image/jpeg", "size_bytes", 1000, "captured_at", visit)))
+	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields("status", "submitted")))
+	if err := office.Do(ctx, http.MethodPost, "/api/v1/inspections/"+insp+"/review", map[string]string{"decision": "approve"}, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	p := newPhone(t, browserFor(t), srv.URL, "inspector", near(at))
+	p.signIn(apptest.Inspector)
+	p.goHash("#/finding/"+fid, `#rectify-form`)
+	if got := eval[string](p, `[...document.querySelectorAll('#problem-photos [data-photo]')].map((e) => e.dataset.photo).join()`); got != photo {
+		t.Errorf("问题照片 lists %q, want the visit's photo %s", got, photo)
+	}
+	if got := eval[string](p, `document.querySelector('#fix-photos-label').textContent`); got != "整改照片（0）" {
+		t.Errorf("the rectification's photos read %q, want 整改照片（0）", got)
+	}
+	p.click(`#rectify-form button[data-value="rectified"]`)
+	p.click(`#save-rectification`)
+	p.waitJS("refused without a note or a photo since", `document.querySelector('#finding-error').textContent.includes('请填写整改说明或拍摄至少一张整改照片')`)
 }

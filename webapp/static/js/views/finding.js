@@ -31,8 +31,16 @@ export async function render(app, id) {
     c.list('photo', (p) => p.fields.finding_id === id || (!!f.item_key && p.fields.inspection_id === f.inspection_id && p.fields.item_key === f.item_key && !p.fields.finding_id)),
     failedUploads(c)]);
   const item = Array.isArray(tpl?.fields.items) ? tpl.fields.items.find((it) => it.key === f.item_key) : null;
-  const problemPhotos = photos.filter((p) => p.fields.finding_id !== id);
-  const fixPhotos = photos.filter((p) => p.fields.finding_id === id)
+  // A photo naming the finding is the rectification's when taken here
+  // (it has no checklist item) or after the visit's day; one of the
+  // visit's checklist item taken that day — the demo's and sync.md's name
+  // the finding too — shows the problem, and is no evidence that it was
+  // put right (field-app probe: it let 已整改 be reported with none).
+  const visitDay = i.started_at ? chinaDate(Date.parse(i.started_at)) : '';
+  const isFix = (p) => p.fields.finding_id === id && !(p.fields.item_key && visitDay &&
+    (!p.fields.captured_at || chinaDate(Date.parse(p.fields.captured_at)) <= visitDay));
+  const problemPhotos = photos.filter((p) => !isFix(p));
+  const fixPhotos = photos.filter(isFix)
     .sort((a, b) => String(a.fields.captured_at || '').localeCompare(String(b.fields.captured_at || '')));
   const status = f.status || 'open';
   const inspStatus = i.status || '';
@@ -41,7 +49,7 @@ export async function render(app, id) {
   // A photo whose file the server refused says so (to be taken again).
   // Locked: the inspection's own photos once it is submitted, the
   // rectification's once verified (no camera there).
-  const tile = (p) => photoTile(c, p, refusal(p, failed), p.fields.finding_id === id ? !editable : ['submitted', 'approved'].includes(inspStatus));
+  const tile = (p) => photoTile(c, p, refusal(p, failed), isFix(p) ? !editable : ['submitted', 'approved'].includes(inspStatus));
   const key = 'finding/' + id;
   if (!editable) clearDraft(key);
 
