@@ -52,7 +52,7 @@ func TestBrowserSignInServerDown(t *testing.T) {
 }
 
 // TestBrowserSignedOutScreens: the sign-in screen has no tab bar (its
-// tabs led nowhere); the sign-out warning names only what would be lost
+// tabs led nowhere); the sign-out warning names only what is left unsent, says it stays on the phone,
 // and says what to do about it — a sync for unsent work, the home
 // screen for refused changes, which no sync clears.
 func TestBrowserSignedOutScreens(t *testing.T) {
@@ -76,10 +76,13 @@ func TestBrowserSignedOutScreens(t *testing.T) {
 		// The session ended: a sync needs a sign-in first.
 		{`{changes: 1, records: 1, photos: 0, rejected: 0}, 'ended'`, []string{"（登录已失效）", "重新登录并同步"}, []string{"可能是没有网络"}},
 		// No sync can send them: do not sign out, ask the office.
-		{`{changes: 0, records: 2, photos: 1, rejected: 0}, 'device_revoked'`, []string{"本手机已被管理员停用", "无法再上传", "不要退出", "联系县督查室"}, []string{"同步", "网络"}},
-		{`{changes: 0, records: 2, photos: 0, rejected: 0}, 'user_disabled'`, []string{"此账号已停用", "不要退出"}, []string{"同步"}},
+		{`{changes: 0, records: 2, photos: 1, rejected: 0}, 'device_revoked'`, []string{"本手机已被管理员停用", "无法再上传", "仍保存在本手机上", "联系县督查室"}, []string{"同步", "网络"}},
+		{`{changes: 0, records: 2, photos: 0, rejected: 0}, 'user_disabled'`, []string{"此账号已停用", "不要让其他人在本手机登录"}, []string{"同步"}},
 	} {
 		got := warn(tc.details)
+		// Signing out keeps the work on the phone: nothing is said lost.
+		tc.want = append(tc.want, "仍保存在本手机上")
+		tc.not = append(tc.not, "丢失", "删除、")
 		for _, w := range tc.want {
 			if !strings.Contains(got, w) {
 				t.Errorf("%s: the warning lacks %q:\n%s", tc.details, w, got)
@@ -379,5 +382,29 @@ func TestBrowserLocalStorageClearedOffline(t *testing.T) {
 	}
 	if eval[int](p, `document.querySelectorAll('#login').length`) != 0 {
 		t.Error("the app asks for a sign-in")
+	}
+}
+
+// TestBrowserSignOutKeepsUnsentWork: signing out offline with a roadside
+// check not yet sent says it stays on the phone, and keeps it: the same
+// inspector signing in again online sends it. It used to be dropped for
+// good after a second warning that read like the first (field-app probe).
+func TestBrowserSignOutKeepsUnsentWork(t *testing.T) {
+	srv, p, _ := roadsidePhone(t) // offline, on the roadside form
+	p.do("a vehicle", chromedp.SendKeys(chromedp.CSS(`input[name="checkpoint"]`), "豆罗检查站"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="plate"]`), "HF12345"))
+	p.click(`#save-vehicle`)
+	p.waitJS("saved", `document.querySelector('#vehicle-today h2')?.textContent.includes('今天已检 1 辆')`)
+	p.goHash("#/", `#sign-out`)
+	eval[bool](p, `(window.confirm = (m) => { window.__asked = (window.__asked || '') + m + '\n---\n'; return true; }, true)`)
+	p.click(`#sign-out`)
+	p.wait(`#login`)
+	if asked := eval[string](p, `window.__asked || ''`); !strings.Contains(asked, "仍保存在本手机上") || strings.Contains(asked, "丢失") {
+		t.Errorf("signing out with unsent work asks %q, want it said kept", asked)
+	}
+	p.setOffline(false)
+	p.signIn(apptest.Inspector)
+	if recs, err := srv.App.DB.Find(ctx, "vehicle_check", "plate", "晋HF12345"); err != nil || len(recs) != 1 {
+		t.Fatalf("server: %d checks of 晋HF12345 (%v), want the one saved before signing out", len(recs), err)
 	}
 }

@@ -831,13 +831,17 @@ export class FieldsyncClient {
 
   /**
    * Signs out: syncs first; with unsaved work (unsent changes or photos,
-   * refused changes not dismissed) and !force throws unsent_changes
-   * ({changes, records, photos, rejected}); with force drops this user's data.
-   * @param {{force?: boolean}} [opts]
+   * refused changes not dismissed) and neither force nor keep throws
+   * unsent_changes ({changes, records, photos, rejected}); with force
+   * drops this user's data; with keep keeps it all on the phone — the
+   * outbox, the photos, the refusals — for this user's next sign-in,
+   * which sends it (another user's sign-in asks first: unsent_changes).
+   * @param {{force?: boolean, keep?: boolean}} [opts]
    */
-  async signOut({ force = false } = {}) {
+  async signOut({ force = false, keep = false } = {}) {
+    if (force && keep) throw new TypeError('signOut: force drops the local data, keep keeps it: not both');
     if (this.signedIn) await this.sync().catch(() => {});
-    if (!force) await this.refuseUnsaved();
+    if (!force && !keep) await this.refuseUnsaved();
     // Ended on the server now, or, offline, at the next sync or sign-in
     // (endSession): the phone may be handed on before it is online again.
     const ending = this.auth;

@@ -180,3 +180,28 @@ test('rejected() is oldest first by when the change was made, not by when its re
   }
   assert.deepEqual((await c.rejected()).map((x) => x.id), [first, second]);
 });
+
+test('signOut({keep: true}) with unsent work signs out and keeps it all for the same user, whose next sign-in sends it', async () => {
+  const srv = await startServer({ dataDir: tempDir('keep') });
+  let offline = false;
+  /** @type {typeof fetch} */
+  const net = (input, init) => (offline ? Promise.reject(new TypeError('fetch failed')) : fetch(input, init));
+  const storage = new MemoryStorage();
+  const a = await device(srv.url, { storage, fetch: net });
+  await syncOK(a);
+  const site = await demoSite(a);
+  offline = true;
+  const insp = uuidv7();
+  await a.save('inspection', insp, { site_id: site, template_id: 'coal_yard', template_version: 1, status: 'draft' });
+  await a.takePhoto({ blob: testJPEG(), contentType: 'image/jpeg', fields: { inspection_id: insp } });
+  await assert.rejects(a.signOut(), (e) => code(e) === 'unsent_changes', 'without keep: refused');
+  await assert.rejects(a.signOut({ force: true, keep: true }), TypeError);
+  await a.signOut({ keep: true });
+  assert.equal(a.signedIn, false);
+  assert.deepEqual([a.status().pendingChanges, a.status().pendingPhotos], [2, 1], 'the work stays on the phone: the inspection, the photo\'s record and its bytes');
+  offline = false;
+  await a.signIn('inspector', 'inspector123');
+  const r = await syncOK(a);
+  assert.equal(r.pushed, 2, 'the same user\'s next sync sends it');
+  assert.deepEqual([a.status().pendingChanges, a.status().pendingPhotos], [0, 0]);
+});

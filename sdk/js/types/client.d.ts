@@ -122,12 +122,16 @@ export class FieldsyncClient {
     close(): Promise<void>;
     /**
      * Signs out: syncs first; with unsaved work (unsent changes or photos,
-     * refused changes not dismissed) and !force throws unsent_changes
-     * ({changes, records, photos, rejected}); with force drops this user's data.
-     * @param {{force?: boolean}} [opts]
+     * refused changes not dismissed) and neither force nor keep throws
+     * unsent_changes ({changes, records, photos, rejected}); with force
+     * drops this user's data; with keep keeps it all on the phone — the
+     * outbox, the photos, the refusals — for this user's next sign-in,
+     * which sends it (another user's sign-in asks first: unsent_changes).
+     * @param {{force?: boolean, keep?: boolean}} [opts]
      */
-    signOut({ force }?: {
+    signOut({ force, keep }?: {
         force?: boolean;
+        keep?: boolean;
     }): Promise<void>;
     /**
      * Ends on the server the sessions this storage gave up (setAuth's

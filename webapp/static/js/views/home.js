@@ -461,10 +461,13 @@ function clip(s) {
   return chars.length > 100 ? `${chars.slice(0, 100).join('')}…（共 ${chars.length} 字）` : s;
 }
 
-/** signOutWarning says what signing out now would lose — only what there
- *  is — and what to do instead: sync where there is signal, or deal with
- *  the refused changes and photos on the home screen (a sync does not
- *  clear them). d.failed: of d.photos, those the server refused. */
+/** signOutWarning says what signing out now leaves unsent — only what
+ *  there is —, that it stays on the phone for this account's next
+ *  sign-in (the sign-out keeps it: it used to drop it, after a warning
+ *  that read like the one before it; field-app probe), and what to do
+ *  first: sync where there is signal, or deal with the refused changes
+ *  and photos on the home screen (a sync does not clear them).
+ *  d.failed: of d.photos, those the server refused. */
 export function signOutWarning(d, state = '') {
   const unsent = [];
   const records = d.records ?? d.changes ?? 0;
@@ -477,17 +480,17 @@ export function signOutWarning(d, state = '') {
   if (unsent.length) lines.push(`还有 ${unsent.join('、')}没有上传${why}。`);
   if (d.rejected) lines.push(`有 ${d.rejected} 条被服务器拒绝的修改还没有处理（见首页“被服务器拒绝的修改”）。`);
   if (failed) lines.push(`有 ${failed} 张被服务器拒收的照片还没有处理（见首页“被拒收的照片”）。`);
-  const lost = '现在退出，这些数据将从手机上删除、永久丢失。';
+  const kept = '退出后，这些数据仍保存在本手机上，不会删除；下次用本账号登录后继续上传、处理。其他人在本手机登录前会先看到提示。';
   if (state === 'device_revoked' || state === 'user_disabled') {
     // No sync can send them: only the office can take them off the phone.
     const who = state === 'device_revoked' ? '本手机已被管理员停用' : '此账号已停用';
-    return `${lines.join('\n')}\n${who}，这些数据无法再上传。${lost}\n\n建议取消，不要退出，请联系县督查室从手机上取回数据。确定仍要退出吗？`;
+    return `${lines.join('\n')}\n${who}，这些数据无法再上传，退出后仍保存在本手机上。\n\n请联系县督查室从手机上取回数据；取回前不要让其他人在本手机登录。确定退出吗？`;
   }
   const advice = [];
   if (unsent.length) advice.push(state === 'ended' ? '在有信号的地方重新登录并同步' : '到有信号的地方同步');
   if (d.rejected) advice.push('在首页处理被拒绝的修改');
   if (failed) advice.push('在首页处理被拒收的照片');
-  return `${lines.join('\n')}\n${lost}\n\n建议取消，先${advice.join('，再')}，然后退出。确定仍要退出吗？`;
+  return `${lines.join('\n')}\n${kept}\n\n如方便，可先${advice.join('，再')}，然后退出。确定退出吗？`;
 }
 
 async function signOut(app) {
@@ -505,7 +508,7 @@ async function signOut(app) {
     const state = ['device_revoked', 'user_disabled'].includes(last) ? last : app.sessionEnded() ? 'ended' : '';
     const ok = window.confirm(signOutWarning({ ...err.details, failed: c.status().failedPhotos }, state));
     if (!ok) return;
-    await c.signOut({ force: true });
+    await c.signOut({ keep: true });
   } finally {
     app.leaving = false;
   }
