@@ -402,8 +402,15 @@ func TestBrowserSignOutKeepsUnsentWork(t *testing.T) {
 	if asked := eval[string](p, `window.__asked || ''`); !strings.Contains(asked, "仍保存在本手机上") || strings.Contains(asked, "丢失") {
 		t.Errorf("signing out with unsent work asks %q, want it said kept", asked)
 	}
+	// The sign-in screen says whose work waits on the phone.
+	if got := eval[string](p, `document.querySelector('#login-others-kept')?.textContent || ''`); !strings.Contains(got, "张巡查 的 1 条记录") {
+		t.Errorf("the sign-in screen says %q, want what 张巡查 left unsent", got)
+	}
 	p.setOffline(false)
 	p.signIn(apptest.Inspector)
+	if got := eval[string](p, `localStorage.getItem('fieldsync.kept') || ''`); got != "" {
+		t.Errorf("after 张巡查 signed in again the phone still says they left %s", got)
+	}
 	if recs, err := srv.App.DB.Find(ctx, "vehicle_check", "plate", "晋HF12345"); err != nil || len(recs) != 1 {
 		t.Fatalf("server: %d checks of 晋HF12345 (%v), want the one saved before signing out", len(recs), err)
 	}

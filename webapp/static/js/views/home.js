@@ -1,6 +1,6 @@
 // Home: what waits to be sent, the last sync, returned inspections,
 // drafts, open findings (overdue first), superseded edits, sign-out.
-import { h, when, bytes, chinaDate, chinaTime, daysBetween, statusNames, severityNames, findingStatusNames, toast } from '../ui.js';
+import { h, when, bytes, chinaDate, chinaTime, daysBetween, statusNames, severityNames, findingStatusNames, toast, store, foldUser } from '../ui.js';
 import { message, rejectedMessage, photoRefusedMessage } from '../errors.js';
 import { emissionStages, fuels, aftertreatments, vehicleActions, siteKindChoices } from '../vocab.js';
 import { maxLen, ranges, tooLong, outOfRange } from '../limits.js';
@@ -493,6 +493,29 @@ export function signOutWarning(d, state = '') {
   return `${lines.join('\n')}\n${kept}\n\n如方便，可先${advice.join('，再')}，然后退出。确定退出吗？`;
 }
 
+/** KEPT_KEY holds, by username (folded), what each user who signed out
+ *  left unsent on the phone: {name, records, photos, rejected}. The
+ *  sign-in screen says it (the next user of the phone saw nothing of it),
+ *  and the user's own sign-in, whose sync sends it, clears it. */
+export const KEPT_KEY = 'fieldsync.kept';
+
+/** kept reads KEPT_KEY. */
+export function kept() {
+  try { return JSON.parse(store.get(KEPT_KEY) || '{}') || {}; } catch { return {}; }
+}
+
+/** keptFor records what user (SDK User) left unsent, by status s; none
+ *  left, it forgets them. */
+export function keptFor(user, s) {
+  if (!user?.username) return;
+  const all = kept();
+  const left = { name: user.display_name || user.username, records: s.pendingRecords || 0, photos: photosWaiting(s), rejected: s.rejectedChanges || 0 };
+  if (left.records || left.photos || left.rejected) all[foldUser(user.username)] = left;
+  else delete all[foldUser(user.username)];
+  if (Object.keys(all).length) store.set(KEPT_KEY, JSON.stringify(all));
+  else store.del(KEPT_KEY);
+}
+
 async function signOut(app) {
   const c = app.client;
   // A vehicle being entered is no record yet: the SDK does not know of
@@ -508,7 +531,9 @@ async function signOut(app) {
     const state = ['device_revoked', 'user_disabled'].includes(last) ? last : app.sessionEnded() ? 'ended' : '';
     const ok = window.confirm(signOutWarning({ ...err.details, failed: c.status().failedPhotos }, state));
     if (!ok) return;
+    const who = c.user;
     await c.signOut({ keep: true });
+    keptFor(who, c.status());
   } finally {
     app.leaving = false;
   }

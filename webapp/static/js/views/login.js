@@ -2,6 +2,7 @@
 import { h, label, store, foldUser } from '../ui.js';
 import { message } from '../errors.js';
 import { photosWaiting } from '../photos.js';
+import { kept, keptFor } from './home.js';
 
 export async function render(app) {
   // The session the server ended (app.sessionEnded): this user's work is
@@ -20,6 +21,7 @@ export async function render(app) {
     err, btn,
     ended ? h('p', { class: 'mute small', id: 'login-kept' }, keptText(app.client.status()))
       : h('p', { class: 'mute small' }, '首次登录需要联网。登录后可离线使用多日，数据在有信号时自动同步。'),
+    othersKept(),
     ended ? h('a', { class: 'btn block', id: 'work-offline', href: '#/' }, '暂不登录，继续离线工作') : null);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -52,6 +54,7 @@ export async function render(app) {
     try {
       const client = await app.openClient(u);
       await client.signIn(u, pass.value);
+      keptFor(client.user, {}); // what it left is its own home screen's again, sent by its syncs
       app.signedIn();
       location.hash = '#/';
       app.sync(false);
@@ -74,6 +77,18 @@ export async function render(app) {
 
 /** keptText tells an inspector whose session ended what waits on the
  *  phone for the new sign-in. */
+/** othersKept says what users who signed out left unsent on the phone
+ *  (home.js keptFor): it stays, and goes up at their next sign-in here. */
+function othersKept() {
+  const lines = Object.values(kept()).map((k) => {
+    const what = [k.records ? `${k.records} 条记录` : '', k.photos ? `${k.photos} 张照片` : '', k.rejected ? `${k.rejected} 条被拒绝的修改` : ''].filter(Boolean);
+    return `${k.name} 的 ${what.join('、')}`;
+  });
+  if (!lines.length) return null;
+  return h('p', { class: 'notice small', id: 'login-others-kept' },
+    `本手机上还保存着 ${lines.join('；')}尚未上传，本人在这部手机上重新登录后会继续上传。`);
+}
+
 function keptText(s) {
   const waiting = [];
   if (s.pendingRecords) waiting.push(`${s.pendingRecords} 条记录`);
