@@ -394,6 +394,11 @@ var Entities = []*Entity{
 		{Name: "verifier_id", Type: TypeText, Server: true},
 		{Name: "verify_comment", Type: TypeText, MaxLen: 4000, Server: true},
 		{Name: "verified_at", Type: TypeTime, Server: true},
+		// rectified_at is when the inspector reported the rectification
+		// a verification confirmed (the time of the status rectified it
+		// replaced): the verification's own day says nothing of whether
+		// the site was put right in time.
+		{Name: "rectified_at", Type: TypeTime, Server: true},
 	}},
 	{Name: syncproto.EntityVehicleCheck, Label: "路检记录", CountyField: "county", DeviceWritable: true, Fields: []Field{
 		{Name: "county", Type: TypeText, Required: true, Immutable: true},

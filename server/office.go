@@ -375,7 +375,13 @@ func (s *Syncer) VerifyFinding(ctx context.Context, p *Principal, findingID, dec
 		now := s.Now().UTC()
 		newStatus := map[string]string{DecisionVerify: "verified", DecisionReopen: "rectifying"}[decision]
 		old := auditSnapshot(f, map[string]json.RawMessage{"status": nil, "verify_comment": nil})
-		fields := map[string]any{"status": newStatus, "verifier_id": p.UserID, "verify_comment": comment, "verified_at": now.Format(time.RFC3339Nano)}
+		fields := map[string]any{"status": newStatus, "verifier_id": p.UserID, "verify_comment": comment, "verified_at": now.Format(time.RFC3339Nano),
+			"rectified_at": nil}
+		if decision == DecisionVerify {
+			// The inspector's report, which the verification replaces:
+			// whether it was in time is the report's day, not this one.
+			fields["rectified_at"] = f.State.Fields["status"].HLC.Time().Format(time.RFC3339Nano)
+		}
 		audited := []string{"status", "verify_comment"}
 		if deadline != "" {
 			old["deadline"] = f.Value("deadline")

@@ -1090,7 +1090,8 @@ func TestRectificationAfterApproval(t *testing.T) {
 		}
 	}
 	pullAll(t, phone, "", 500) // the phone reads the comment, then acts on it
-	wantStatus(t, apptest.Push(t, phone, progress("status", "rectified", "rectification_note", "北侧已补")), "applied")
+	report := progress("status", "rectified", "rectification_note", "北侧已补")
+	wantStatus(t, apptest.Push(t, phone, report), "applied")
 	newPhoto := func() syncproto.Mutation {
 		return apptest.Mut(phone, syncproto.EntityPhoto, newID(), apptest.Fields("finding_id", finding,
 			"sha256", strings.Repeat("ef", 32), "content_type", "image/jpeg"))
@@ -1099,8 +1100,11 @@ func TestRectificationAfterApproval(t *testing.T) {
 	if err := decide(office, server.DecisionVerify, "", 0); err != nil {
 		t.Fatal(err)
 	}
-	if r := stored(); r.Text("status") != "verified" {
-		t.Fatalf("verified finding: %s", dump(r.State))
+	// It keeps when the inspector reported the rectification, which the
+	// verification's status replaced: whether it was in time.
+	reported, _ := syncproto.ParseHLC(report.HLC)
+	if r := stored(); r.Text("status") != "verified" || !r.Time("rectified_at").Equal(reported.Time()) {
+		t.Fatalf("verified finding (rectified_at, want %s): %s", reported.Time(), dump(r.State))
 	}
 	// Verified: locked for devices, its photos included, and a photo
 	// taken since is no evidence of it (one taken before, sent late,
@@ -1113,6 +1117,9 @@ func TestRectificationAfterApproval(t *testing.T) {
 	}
 	if err := decide(office, server.DecisionReopen, "复查发现反弹", 0); err != nil {
 		t.Fatal(err)
+	}
+	if r := stored(); r.Text("rectified_at") != "" {
+		t.Errorf("a finding sent back keeps the rectification it sent back as done: %s", dump(r.State))
 	}
 	pullAll(t, phone, "", 500)
 	wantStatus(t, apptest.Push(t, phone, progress("status", "rectifying")), "applied")

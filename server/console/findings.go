@@ -90,12 +90,13 @@ func overdueBy(f *server.StoredRecord, today time.Time) int {
 
 // rectifiedOn is the day in China finding f was rectified, for one
 // rectified or verified ("" for one still to rectify): the day its
-// inspector reported it rectified (its status's HLC) or, once verified,
-// the day an office verified it (verified_at: the report's day is then
-// no longer on record). late is how many days past its deadline that
-// day was (0: in time, or no deadline): the plan holds to account the
-// rectifications not done in time, and a finding rectified late had read
-// as one done in time once rectified (month-end probe).
+// inspector reported it rectified (its status's HLC, or once verified
+// rectified_at, which keeps it). A finding verified before rectified_at
+// was kept has the day an office verified it (verified_at). late is how
+// many days past its deadline that day was (0: in time, or no deadline):
+// the plan holds to account the rectifications not done in time, and a
+// finding rectified late had read as one done in time once rectified
+// (month-end probe), one rectified in time as late once verified late.
 func rectifiedOn(f *server.StoredRecord) (day string, late int) {
 	var at time.Time
 	switch f.Text("status") {
@@ -104,7 +105,9 @@ func rectifiedOn(f *server.StoredRecord) (day string, late int) {
 			at = h.Time()
 		}
 	case "verified":
-		at = f.Time("verified_at")
+		if at = f.Time("rectified_at"); at.IsZero() {
+			at = f.Time("verified_at")
+		}
 	}
 	if at.IsZero() {
 		return "", 0

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -98,5 +99,69 @@ func TestRectifiedToVerify(t *testing.T) {
 	r := regexp.MustCompile(`(?s)<tr data-id="` + approved + `"[^>]*>.*?</tr>`).FindString(verified)
 	if !strings.Contains(r, "已核实<br><span class=\"time\">"+today.Format(time.DateOnly)) || (lateBy > 0) != strings.Contains(r, "超过时限 "+strconv.Itoa(lateBy)+" 天") {
 		t.Errorf("the finding verified %d days past its deadline: row %s", lateBy, r)
+	}
+}
+
+// TestVerifiedLateRectifiedInTime: a finding its inspector reported
+// rectified before its deadline, on a phone offline for days, and
+// verified after that deadline was rectified in time: 问题整改 and the
+// export give the inspector's day, not the verification's, and no
+// 超过时限 (the verification's day had replaced the report's).
+func TestVerifiedLateRectifiedInTime(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	b := loggedIn(t, srv, apptest.CountyOffice)
+	china := time.FixedZone("CST", 8*3600)
+	today := time.Now().In(china)
+	reported := today.AddDate(0, 0, -3)
+	deadline := today.AddDate(0, 0, -2).Format(time.DateOnly)
+	hlc := syncproto.HLC{Wall: reported.UnixMilli(), Node: phone.Clock.Node()}
+	insp, finding := uuid.NewString(), uuid.NewString()
+	offline := func(m syncproto.Mutation) syncproto.Mutation {
+		hlc.Counter++
+		m.HLC = hlc.String()
+		return m
+	}
+	apptest.PushApplied(t, phone,
+		offline(apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields("site_id", apptest.DemoSite(t, apptest.Xinfu),
+			"template_id", "construction_dust", "template_version", 1, "status", "draft", "started_at", reported.Format(time.RFC3339)))),
+		offline(apptest.Mut(phone, syncproto.EntityFinding, finding, apptest.Fields("inspection_id", insp, "item_key", "material_cover",
+			"description", "料堆裸露", "severity", "major", "deadline", deadline, "status", "rectified", "rectification_note", "已苫盖"))))
+	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields("status", "submitted")))
+	page := mustGet(t, b, "/console/inspections/"+insp)
+	if st, page := b.post("/console/inspections/"+insp+"/review", withSeqs(url.Values{"csrf": {csrf(t, page)}, "decision": {"approve"}}, page)); st != http.StatusOK {
+		t.Fatalf("approve: %d\n%s", st, page)
+	}
+	page = mustGet(t, b, "/console/inspections/"+insp)
+	m := regexp.MustCompile(`action="/console/findings/` + finding + `/verify" class="verify"><input type="hidden" name="csrf" value="[^"]+"><input type="hidden" name="seq" value="([0-9]+)">`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("no verify form for the finding")
+	}
+	if st, page := b.post("/console/findings/"+finding+"/verify", url.Values{"csrf": {csrf(t, page)}, "seq": {m[1]}, "decision": {"verify"}}); st != http.StatusOK {
+		t.Fatalf("verify: %d\n%s", st, page)
+	}
+	_, verified := b.get("/console/findings?status=verified")
+	r := regexp.MustCompile(`(?s)<tr data-id="` + finding + `"[^>]*>.*?</tr>`).FindString(verified)
+	if !strings.Contains(r, "已核实<br><span class=\"time\">"+reported.Format(time.DateOnly)) || strings.Contains(r, "超过时限") {
+		t.Errorf("a finding rectified on %s, deadline %s, verified today: row %s", reported.Format(time.DateOnly), deadline, r)
+	}
+	body, f := download(t, b, "/console/findings.xlsx?status=approved")
+	named := map[string]int{}
+	found := false
+	for _, r := range checkSheet(t, body, f, "发现问题") {
+		if slices.Contains(r, "整改完成日期") {
+			for i, h := range r {
+				named[h] = i
+			}
+		}
+		if slices.Contains(r, insp) {
+			found = true
+			if r[named["整改完成日期"]] != reported.Format(time.DateOnly) || r[named["超过时限天数"]] != "" {
+				t.Errorf("exported with 整改完成日期 %q, 超过时限天数 %q, want %s and none", r[named["整改完成日期"]], r[named["超过时限天数"]], reported.Format(time.DateOnly))
+			}
+		}
+	}
+	if !found {
+		t.Error("the export lacks the finding")
 	}
 }
