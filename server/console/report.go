@@ -694,7 +694,7 @@ func (c *Console) devices(ec echo.Context) error {
 	}
 	// The administrator's filters: a name, user or device (its id too),
 	// the devices that need someone, the longest silent first.
-	q := strings.TrimSpace(ec.QueryParam("q"))
+	q := typedParam(ec, "q")
 	attention := ec.QueryParam("attention") == "1"
 	total := len(rows)
 	rows = slices.DeleteFunc(rows, func(r deviceRow) bool {

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -33,7 +32,7 @@ type searchGroup struct {
 // viewer's counties by plate, site name, inspector, record id or text.
 func (c *Console) search(ec echo.Context) error {
 	p := principalOf(ec)
-	text := strings.TrimSpace(ec.QueryParam("q"))
+	text := typedParam(ec, "q")
 	data := map[string]any{"Query": ec.QueryParam("q")}
 	if text == "" {
 		return c.render(ec, http.StatusOK, "search.html", data)

@@ -58,7 +58,7 @@ func mayEditSites(p *server.Principal) bool {
 // address or id and filtered by kind and county.
 func (c *Console) sites(ec echo.Context) error {
 	p := principalOf(ec)
-	q := server.SiteQuery{Scope: p.Scope(), Text: strings.TrimSpace(ec.QueryParam("q")), Kind: ec.QueryParam("kind"),
+	q := server.SiteQuery{Scope: p.Scope(), Text: typedParam(ec, "q"), Kind: ec.QueryParam("kind"),
 		County: ec.QueryParam("county"), Limit: pageSize}
 	if q.Kind != "" && !slices.Contains(seeds.SiteKinds, q.Kind) {
 		return server.Errorf(syncproto.CodeBadRequest, "未知的点位类型 %q", q.Kind)

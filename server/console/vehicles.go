@@ -67,8 +67,8 @@ func vehicleLabel(r *server.StoredRecord, field string) string {
 // for a county the user cannot see.
 func (c *Console) vehicleQuery(ec echo.Context, limit int) (server.VehicleQuery, error) {
 	p := principalOf(ec)
-	q := server.VehicleQuery{Scope: p.Scope(), County: ec.QueryParam("county"), Checkpoint: ec.QueryParam("checkpoint"),
-		Campaign: ec.QueryParam("campaign"), Plate: ec.QueryParam("plate"), Partial: ec.QueryParam("exact") != "1",
+	q := server.VehicleQuery{Scope: p.Scope(), County: ec.QueryParam("county"), Checkpoint: typedParam(ec, "checkpoint"),
+		Campaign: typedParam(ec, "campaign"), Plate: typedParam(ec, "plate"), Partial: ec.QueryParam("exact") != "1",
 		NoCheckpoint: ec.QueryParam("nocheckpoint") == "1", NoCampaign: ec.QueryParam("nocampaign") == "1",
 		G6: ec.QueryParam("g6") == "1", Removed: ec.QueryParam("removed") == "1", Action: ec.QueryParam("action"), Limit: limit}
 	if ec.QueryParam("voided") == "1" {
@@ -83,6 +83,16 @@ func (c *Console) vehicleQuery(ec echo.Context, limit int) (server.VehicleQuery,
 	var err error
 	q.After, q.Before, err = dateRange(ec.QueryParam("from"), ec.QueryParam("to"))
 	return q, err
+}
+
+// typedParam is query parameter name as a search looks for it
+// (server.SearchText): what was typed or pasted into a filter, without
+// the characters that print nothing (a zero-width space, a direction
+// mark) and with its spaces folded, as the header's search has it — a
+// plate pasted from a chat with a zero-width space in it found nothing
+// on 路检路查 that the header's search found.
+func typedParam(ec echo.Context, name string) string {
+	return server.SearchText(ec.QueryParam(name))
 }
 
 // dateRange reads a period of dates in China (YYYY-MM-DD, either may be

@@ -69,6 +69,12 @@ func TestVehiclesFilterByPart(t *testing.T) {
 		{"plate=" + url.QueryEscape("lfv2a21k 5831 23456"), []string{"g108"}},
 		{"plate=LZZ1BLSE9KD120", []string{"qc", "qcEast"}},
 		{"plate=" + url.QueryEscape("KD12345"), []string{"other"}},
+		// Pasted with what prints nothing (a zero-width space, a
+		// direction mark, a BOM), as the header's search sees through.
+		{"plate=" + url.QueryEscape("晋Z\u200b20229"), []string{"g108"}},
+		{"plate=" + url.QueryEscape("\ufeff晋Z83077\u200e") + "&exact=1", []string{"qc"}},
+		{"checkpoint=" + url.QueryEscape("甲乙\u200d城检查站\u2060") + "&exact=1", []string{"qc"}},
+		{"checkpoint=" + url.QueryEscape("G9\u200b108"), []string{"g108"}},
 		// A link from a figure or a truck's page: the whole value.
 		{"checkpoint=" + url.QueryEscape("甲乙城检查站") + "&exact=1", []string{"qc"}},
 		{"plate=" + url.QueryEscape("晋Z83077") + "&exact=1", []string{"qc"}},
