@@ -59,11 +59,14 @@ func siteSent(r *StoredRecord) (geo.Point, bool) {
 var visitFields = map[string][]string{
 	syncproto.EntityInspection: {"started_at", "finished_at", "status", "reviewed_at"},
 	syncproto.EntitySite:       append(slices.Clone(siteSourceFields), "radius_m"),
+	// A roadside check's position is its photos' place (far_from_site).
+	syncproto.EntityVehicleCheck: {"lon", "lat"},
 }
 
 // noteVisitChange has VisitChanged called after the commit when written
 // (the fields a write to r changed) names a field of visitFields: the
-// photos of that inspection or site may be flagged otherwise now.
+// photos of that inspection, roadside check or site may be flagged
+// otherwise now.
 func (s *Syncer) noteVisitChange(tx WriteTx, r *StoredRecord, written []string) {
 	fields, ok := visitFields[r.Entity.Name]
 	// A record not stored yet (Seq 0) has no photos.

@@ -417,11 +417,12 @@ type PhotoStore interface {
 	// bytes are stored, at most limit, newest first: what a server checks
 	// its photo store by at start.
 	StoredPhotoSums(ctx context.Context, limit int) ([]string, error)
-	// VisitPhotos returns the live processed photos of these inspections
-	// (their own and their findings') and of these sites (those their
-	// processing placed there): the photos whose flags a change of the
-	// visit or the site may change. Either list may be empty.
-	VisitPhotos(ctx context.Context, inspections, sites []string) ([]string, error)
+	// VisitPhotos returns the live processed photos of these visits —
+	// inspections (their own and their findings') or roadside checks —
+	// and of these sites (those their processing placed there): the
+	// photos whose flags a change of the visit or the site may change.
+	// Either list may be empty.
+	VisitPhotos(ctx context.Context, visits, sites []string) ([]string, error)
 	// PhotosFlagged returns the live photos with any of these flags.
 	PhotosFlagged(ctx context.Context, flags ...string) ([]string, error)
 	// SetPhotoHashes replaces the fingerprint rows of photo id (its

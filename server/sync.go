@@ -47,9 +47,10 @@ type Syncer struct {
 	PhotoReady func(ids []string)
 	// VisitChanged, if set, is called after a commit that changed what
 	// photos' flags depend on beyond their own records: the time or the
-	// approval of these inspections, the position or geofence of these
-	// sites (noteVisitChange). Their photos' flags are computed again.
-	VisitChanged func(inspections, sites []string)
+	// approval of these inspections, the position of these roadside
+	// checks (visits both), the position or geofence of these sites
+	// (noteVisitChange). Their photos' flags are computed again.
+	VisitChanged func(visits, sites []string)
 	// EncodePage, if set, encodes the head of a pull page's JSON
 	// (PullPage.AppendHead) in a content encoding (PullQuery.Encoding;
 	// nil if it has no such encoding), for the pages read ahead

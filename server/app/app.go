@@ -418,12 +418,12 @@ func (a *App) openParts(ctx context.Context) error {
 		a.PhotoQueue = q
 	}
 	a.Syncer.PhotoReady = a.PhotoQueue.Enqueue
-	a.Syncer.VisitChanged = func(inspections, sites []string) {
+	a.Syncer.VisitChanged = func(visits, sites []string) {
 		// Their photos' flags are computed again (photos.Processor.reflag),
 		// after the write that changed them has committed.
-		ids, err := db.VisitPhotos(context.Background(), inspections, sites)
+		ids, err := db.VisitPhotos(context.Background(), visits, sites)
 		if err != nil {
-			log.Error("find the photos of a changed visit", "inspections", inspections, "sites", sites, "err", err)
+			log.Error("find the photos of a changed visit", "visits", visits, "sites", sites, "err", err)
 			return
 		}
 		a.PhotoQueue.Enqueue(ids)

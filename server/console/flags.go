@@ -160,6 +160,9 @@ func explainFlag(name string, v map[string]any, items map[string]string) string 
 		if v["source"] == "exif" {
 			src = "照片 GPS"
 		}
+		if _, ok := v["vehicle_check_id"]; ok {
+			return fmt.Sprintf("拍摄位置距路检记录的检查位置 %s（允许 %s，位置来自%s）", distance(v["distance_m"]), distance(v["radius_m"]), src)
+		}
 		return fmt.Sprintf("拍摄位置距点位 %s（围栏半径 %s，位置来自%s）", distance(v["distance_m"]), distance(v["radius_m"]), src)
 	case "time_mismatch":
 		var rs []string

@@ -19,6 +19,7 @@ func TestExplainFlags(t *testing.T) {
 		{`{"no_gps":{"device_location":false}}`, "照片不含 GPS 位置信息"},
 		{`{"no_gps":{"device_location":true,"invalid_gps":true}}`, "照片的 GPS 坐标无效（超出范围或格式错误，不是相机定位写入的，可能被改写或损坏）（位置取自手机定位）"},
 		{`{"far_from_site":{"distance_m":1234,"radius_m":300,"site_id":"x","source":"exif"}}`, "拍摄位置距点位 1.2 公里（围栏半径 300 米，位置来自照片 GPS）"},
+		{`{"far_from_site":{"distance_m":5230,"radius_m":1000,"vehicle_check_id":"x","source":"device"}}`, "拍摄位置距路检记录的检查位置 5.2 公里（允许 1.0 公里，位置来自手机定位）"},
 		{`{"time_mismatch":{"reasons":["outside_visit","after_receipt"]}}`, "拍摄时间存疑：拍摄时间不在本次检查的起止时间内；拍摄时间晚于服务器收到照片的时间"},
 		{`{"time_mismatch":{"reasons":["exif_vs_device","outside_visit"],"exif_minus_device_s":-266400,"outside_visit_s":-259200}}`,
 			"拍摄时间存疑：照片 EXIF 时间与手机记录的拍摄时间不一致（比手机记录的时间早 3 天 2 小时）；拍摄时间不在本次检查的起止时间内（在检查开始前 3 天）"},

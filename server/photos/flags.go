@@ -37,8 +37,9 @@ type evidence struct {
 	unreadable string
 	visit      *server.StoredRecord // the inspection, if any
 	site       *server.StoredRecord
-	where      *geo.Point // the photo's position in WGS-84: EXIF, else the phone's
-	fix        *geo.Point // the phone's own fix at capture, in WGS-84
+	check      *server.StoredRecord // the roadside check, if any
+	where      *geo.Point           // the photo's position in WGS-84: EXIF, else the phone's
+	fix        *geo.Point           // the phone's own fix at capture, in WGS-84
 }
 
 // flags computes every flag but the reuse flags (duplicate and
@@ -112,6 +113,9 @@ func (p *Processor) place(ctx context.Context, ev *evidence) error {
 			return err
 		}
 	}
+	if ev.check, err = get(syncproto.EntityVehicleCheck, ev.rec.Text("vehicle_check_id")); err != nil {
+		return err
+	}
 	lon, okLon := ev.rec.Float("lon")
 	lat, okLat := ev.rec.Float("lat")
 	if okLon && okLat {
@@ -166,20 +170,37 @@ func positionMismatch(ev *evidence) map[string]any {
 	return out
 }
 
+// RoadsideRadiusM is how far from its roadside check's position a photo
+// of it may be taken before it is far_from_site. The check's lon/lat
+// have no crs and are taken as WGS-84: one a phone took from a Chinese
+// map's SDK (GCJ-02) is about 580 m off in Xinzhou, and its honest photos
+// are within this; a photo of another place, kilometres off, is not.
+const RoadsideRadiusM = 1000
+
 // farFromSite compares the photo's position with the site's geofence,
-// allowing the reported accuracy on top of the radius. Both positions are
-// WGS-84, whatever systems the phones sent them in.
+// allowing the reported accuracy on top of the radius, or for a roadside
+// check's photo with the check's own position (RoadsideRadiusM). Both
+// positions are WGS-84, whatever systems the phones sent them in.
 func (p *Processor) farFromSite(ev *evidence) map[string]any {
-	if ev.site == nil || ev.where == nil {
+	if ev.where == nil {
 		return nil
 	}
-	at, ok := server.SiteLocation(ev.site) // WGS-84, like ev.where
+	var at geo.Point
+	var radius float64
+	ok := false
+	switch {
+	case ev.site != nil:
+		at, ok = server.SiteLocation(ev.site) // WGS-84, like ev.where
+		if radius, _ = ev.site.Float("radius_m"); radius <= 0 {
+			radius = 200
+		}
+	case ev.check != nil:
+		lon, okLon := ev.check.Float("lon")
+		lat, okLat := ev.check.Float("lat")
+		at, ok, radius = geo.Point{Lon: lon, Lat: lat}, okLon && okLat, RoadsideRadiusM
+	}
 	if !ok {
 		return nil
-	}
-	radius, ok := ev.site.Float("radius_m")
-	if !ok || radius <= 0 {
-		radius = 200
 	}
 	slack := 0.0
 	if acc, ok := ev.rec.Float("accuracy_m"); ok {
@@ -193,7 +214,13 @@ func (p *Processor) farFromSite(ev *evidence) map[string]any {
 	if ev.exif.GPS != nil {
 		source = "exif"
 	}
-	return map[string]any{"distance_m": math.Round(d), "radius_m": radius, "site_id": ev.site.ID, "source": source}
+	out := map[string]any{"distance_m": math.Round(d), "radius_m": radius, "source": source}
+	if ev.site != nil {
+		out["site_id"] = ev.site.ID
+	} else {
+		out["vehicle_check_id"] = ev.check.ID
+	}
+	return out
 }
 
 // rectification says whether a photo taken at taken, after its visit

@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xinzhou-eco/fieldsync/server/geo"
 	"github.com/xinzhou-eco/fieldsync/server/imageproc/testimg"
+	"github.com/xinzhou-eco/fieldsync/server/photos"
 )
 
 // TestFlagsFollowTheVisit: a photo's flags are computed again, without its
@@ -54,5 +56,45 @@ func TestFlagsFollowTheVisit(t *testing.T) {
 	push("site", w.site, map[string]any{"lon": siteAt.Lon})
 	if got := flagNames(w.flags(t, id)); slices.Contains(got, "far_from_site") || !slices.Contains(got, "time_mismatch") {
 		t.Errorf("the site moved back: flags %v, want time_mismatch alone", got)
+	}
+}
+
+// TestRoadsidePhotoFarFromCheck: a roadside check's photo taken
+// kilometres from the check's own position is far_from_site, naming the
+// check; one at it, or off by a Chinese map's offset (GCJ-02, the check's
+// position having no crs), is not; the check's position corrected, its
+// photos are flagged again.
+func TestRoadsidePhotoFarFromCheck(t *testing.T) {
+	w := setup(t)
+	check := newID()
+	apptest.PushApplied(t, w.phone, mut(w.phone, "vehicle_check", check, map[string]any{"county": "140902", "checkpoint": "G108 测试检查点",
+		"plate": "晋H30272", "emission_stage": "cn6", "checked_at": time.Now().Format(time.RFC3339), "lon": siteAt.Lon, "lat": siteAt.Lat}))
+	taken := time.Now().Add(-5 * time.Minute).Truncate(time.Second)
+	far := geo.Point{Lon: siteAt.Lon + 0.06, Lat: siteAt.Lat} // ~5 km east
+	gcj := geo.WGS84ToGCJ02(siteAt)
+	ids := map[string]string{}
+	tus := w.srv.Tus(w.phone)
+	for i, at := range map[string]geo.Point{"at": siteAt, "far": far, "gcj": gcj} {
+		data := testimg.JPEG(testimg.Options{Width: 320, Height: 240, Seed: uint64(len(ids)) + 61, Time: &taken, GPS: &at})
+		ids[i] = newID()
+		apptest.PushApplied(t, w.phone, mut(w.phone, "photo", ids[i], map[string]any{"vehicle_check_id": check, "sha256": apptest.SHA256(data),
+			"content_type": "image/jpeg", "size_bytes": len(data), "captured_at": taken.Format(time.RFC3339),
+			"lon": at.Lon, "lat": at.Lat, "accuracy_m": 5, "crs": "wgs84"}))
+		tus.Upload(ids[i], "image/jpeg", data, http.StatusNoContent)
+	}
+	w.srv.App.Photos.WaitIdle()
+	for name, want := range map[string]bool{"at": false, "far": true, "gcj": false} {
+		f := w.flags(t, ids[name])["far_from_site"]
+		if (f != nil) != want || f != nil && (f["vehicle_check_id"] != check || f["radius_m"] != float64(photos.RoadsideRadiusM)) {
+			t.Errorf("the photo %s the check: far_from_site %v, want it %v, naming the check", name, f, want)
+		}
+	}
+	// The check's position corrected to where the far photo was.
+	apptest.PushApplied(t, w.phone, mut(w.phone, "vehicle_check", check, map[string]any{"lon": far.Lon, "lat": far.Lat}))
+	w.srv.App.Photos.WaitIdle()
+	for name, want := range map[string]bool{"at": true, "far": false} {
+		if f := w.flags(t, ids[name])["far_from_site"]; (f != nil) != want {
+			t.Errorf("the check moved: the photo %s it first: far_from_site %v, want it %v", name, f, want)
+		}
 	}
 }

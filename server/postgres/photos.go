@@ -22,13 +22,13 @@ func (db *DB) StoredPhotoSums(ctx context.Context, limit int) ([]string, error) 
 	return scanIDs(query(ctx, db.pool, `SELECT sha256 FROM photo WHERE uploaded AND deleted_hlc = '' ORDER BY seq DESC LIMIT $1`, limit))
 }
 
-// VisitPhotos returns the live processed photos of these inspections and
-// sites.
-func (db *DB) VisitPhotos(ctx context.Context, inspections, sites []string) ([]string, error) {
-	if len(inspections)+len(sites) == 0 {
+// VisitPhotos returns the live processed photos of these visits
+// (inspections, roadside checks) and sites.
+func (db *DB) VisitPhotos(ctx context.Context, visits, sites []string) ([]string, error) {
+	if len(visits)+len(sites) == 0 {
 		return nil, nil
 	}
-	q, args := sqlstore.VisitPhotosSQL(dialect, inspections, sites)
+	q, args := sqlstore.VisitPhotosSQL(dialect, visits, sites)
 	return scanIDs(query(ctx, db.pool, q, args...))
 }
 

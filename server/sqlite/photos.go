@@ -29,13 +29,13 @@ func (db *DB) StoredPhotoSums(ctx context.Context, limit int) ([]string, error) 
 	return scanIDs(rows)
 }
 
-// VisitPhotos returns the live processed photos of these inspections and
-// sites.
-func (db *DB) VisitPhotos(ctx context.Context, inspections, sites []string) ([]string, error) {
-	if len(inspections)+len(sites) == 0 {
+// VisitPhotos returns the live processed photos of these visits
+// (inspections, roadside checks) and sites.
+func (db *DB) VisitPhotos(ctx context.Context, visits, sites []string) ([]string, error) {
+	if len(visits)+len(sites) == 0 {
 		return nil, nil
 	}
-	q, args := sqlstore.VisitPhotosSQL(dialect, inspections, sites)
+	q, args := sqlstore.VisitPhotosSQL(dialect, visits, sites)
 	rows, err := db.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("photos of visits: %w", err)

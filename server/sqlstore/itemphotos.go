@@ -109,17 +109,19 @@ func PhotosFlagged(flags []string, withFlag func(flag string) ([]string, error))
 }
 
 // VisitPhotosSQL returns the query of PhotoStore.VisitPhotos and its
-// arguments: the live processed photos of the inspections (their own, and
-// their findings'), and of the sites (the site their processing placed
-// them at). inspections or sites may be empty, not both.
-func VisitPhotosSQL(d *Dialect, inspections, sites []string) (string, []any) {
+// arguments: the live processed photos of the visits (an inspection's
+// own, and its findings'; a roadside check's), and of the sites (the site
+// their processing placed them at). visits or sites may be empty, not
+// both.
+func VisitPhotosSQL(d *Dialect, visits, sites []string) (string, []any) {
 	var or []string
 	var args []any
-	if len(inspections) > 0 {
-		c, a := d.In("inspection_id", inspections)
-		f, b := d.In("inspection_id", inspections)
-		or = append(or, c, "finding_id IN (SELECT id FROM finding WHERE "+f+")")
-		args = append(append(args, a...), b...)
+	if len(visits) > 0 {
+		c, a := d.In("inspection_id", visits)
+		f, b := d.In("inspection_id", visits)
+		v, e := d.In("vehicle_check_id", visits)
+		or = append(or, c, "finding_id IN (SELECT id FROM finding WHERE "+f+")", v)
+		args = append(append(append(args, a...), b...), e...)
 	}
 	if len(sites) > 0 {
 		c, a := d.In("site_id", sites)
