@@ -23,8 +23,9 @@ type QueueEntry struct {
 	Inspector string
 	// Failed counts the answers that fail their item (a check answered
 	// fail, a yes/no answered no); Photos the live photos of the
-	// inspection and of its findings; Flags the evidence flags on those
-	// photos (one photo may carry several).
+	// inspection and of its findings; Flags those of them that carry an
+	// evidence flag (a photo with two flags counts once, as the
+	// inspection's page counts them).
 	Failed, Photos, Flags int
 	// Missing counts the items missing_items lists (缺项), -1 while the
 	// server has not checked the inspection.

@@ -486,7 +486,7 @@ func (c *Console) queueXLSX(ec echo.Context) error {
 		return err
 	}
 	s := xlsxSheet{Name: "检查记录", Title: capped("审核队列导出", total), Filter: c.inspectionCaption(q, task),
-		Header: []string{"检查时间", "区县", "点位", "检查表", "巡查员", "状态", "不合格项", "照片", "证据标记", "缺项", "检查记录编号"}}
+		Header: []string{"检查时间", "区县", "点位", "检查表", "巡查员", "状态", "不合格项", "照片", "带标记照片", "缺项", "检查记录编号"}}
 	for _, r := range rows {
 		var missing any = "未检查"
 		if r.Checked {

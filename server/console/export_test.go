@@ -234,7 +234,7 @@ func TestExports(t *testing.T) {
 		href := exportHref(t, page, "/console/queue.xlsx")
 		body, f := download(t, b, href)
 		rows := checkSheet(t, body, f, "检查记录")
-		if want := []string{"检查时间", "区县", "点位", "检查表", "巡查员", "状态", "不合格项", "照片", "证据标记", "缺项", "检查记录编号"}; !slices.Equal(rows[0], want) {
+		if want := []string{"检查时间", "区县", "点位", "检查表", "巡查员", "状态", "不合格项", "照片", "带标记照片", "缺项", "检查记录编号"}; !slices.Equal(rows[0], want) {
 			t.Errorf("%s: export header %v, want %v", order, rows[0], want)
 		}
 		var got []string

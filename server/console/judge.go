@@ -43,7 +43,7 @@ type columnDef struct {
 var queueColumns = []columnDef{
 	{"started", "检查时间", true}, {"county", "区县", false}, {"site", "点位", false}, {"template", "检查表", false},
 	{"inspector", "巡查员", false}, {"status", "状态", false}, {"failed", "不合格项", true}, {"photos", "照片", true},
-	{"flags", "证据标记", true}, {"missing", "缺项", true},
+	{"flags", "带标记照片", true}, {"missing", "缺项", true},
 }
 
 // queueSort reads the sort and dir parameters ("" sorts newest first).
@@ -194,7 +194,7 @@ func (c *Console) bulkCheck(ctx context.Context, p *server.Principal, mine serve
 	case err != nil:
 		return it, err
 	case n > 0: // a flag known is the first reason
-		it.Refused = fmt.Sprintf("照片有 %d 个证据标记，不能批量通过，请打开记录逐条审核", n)
+		it.Refused = fmt.Sprintf("有 %d 张照片带证据标记，不能批量通过，请打开记录逐条审核", n)
 	case unchecked > 0:
 		// Its flags are not known yet: the bytes are still to come, or
 		// the server is still checking them (seconds after the upload).
@@ -210,10 +210,12 @@ func statusName(s string) string {
 	return s
 }
 
-// evidenceFlags counts the evidence flags on the live photos of an
-// inspection and of its live findings, and the photos whose flags are not
-// known yet (not processed: not uploaded, or being checked).
-func (c *Console) evidenceFlags(ctx context.Context, inspID string) (flags, unchecked int, err error) {
+// evidenceFlags counts the live photos of an inspection and of its live
+// findings that carry an evidence flag (as the queue and the
+// inspection's page count them: a photo with two flags once), and the
+// photos whose flags are not known yet (not processed: not uploaded, or
+// being checked).
+func (c *Console) evidenceFlags(ctx context.Context, inspID string) (flagged, unchecked int, err error) {
 	photos, err := c.inspectionPhotos(ctx, inspID)
 	if err != nil {
 		return 0, 0, err
@@ -222,10 +224,11 @@ func (c *Console) evidenceFlags(ctx context.Context, inspID string) (flags, unch
 		if ph.Text("processed_at") == "" {
 			unchecked++
 		}
-		names, _ := explain(ph.Value("flags"), nil)
-		flags += len(names)
+		if names, _ := explain(ph.Value("flags"), nil); len(names) > 0 {
+			flagged++
+		}
 	}
-	return flags, unchecked, nil
+	return flagged, unchecked, nil
 }
 
 // inspectionPhotos are the live photos of an inspection: those naming it

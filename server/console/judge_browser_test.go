@@ -75,13 +75,13 @@ func TestBrowserJudging(t *testing.T) {
 		c.navigate("queue "+tag, chromedp.Navigate(srv.URL+"/console/queue?status=submitted"))
 		c.do("queue rows", chromedp.WaitVisible(chromedp.CSS(`tr[data-id="`+long+`"]`)))
 		head := c.textOf(`table.queue thead`)
-		for _, h := range []string{"巡查员", "不合格项", "照片", "证据标记", "缺项"} {
+		for _, h := range []string{"巡查员", "不合格项", "照片", "带标记照片", "缺项"} {
 			if !strings.Contains(head, h) {
 				t.Errorf("%s: queue header %q lacks %s", tag, head, h)
 			}
 		}
-		if got := c.textOf(`tr[data-id="` + long + `"] td.n-flags`); got != "24" {
-			t.Errorf("%s: flags of the long inspection %q, want 24", tag, got)
+		if got := c.textOf(`tr[data-id="` + long + `"] td.n-flags`); got != "12" {
+			t.Errorf("%s: photos flagged of the long inspection %q, want 12", tag, got)
 		}
 		if n := c.count(`tr[data-id="` + long + `"] input[type=checkbox]`); n != 0 {
 			t.Errorf("%s: the flagged inspection has a checkbox", tag)

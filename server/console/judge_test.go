@@ -77,14 +77,14 @@ func TestQueueJudgingColumns(t *testing.T) {
 	}
 
 	page := mustGet(t, b, "/console/queue?status=submitted")
-	for _, h := range []string{"巡查员", "不合格项", "照片", "证据标记", "缺项"} {
+	for _, h := range []string{"巡查员", "不合格项", "照片", "带标记照片", "缺项"} {
 		if !strings.Contains(page, ">"+h) {
 			t.Errorf("queue lacks the column %s", h)
 		}
 	}
 	// time, county, site, checklist, inspector, status, failed, photos, flags, 缺项 (after the checkbox)
 	for id, want := range map[string][]string{
-		dust:  {"张巡查", "待审核", "1", "1", "2", "缺项 "},
+		dust:  {"张巡查", "待审核", "1", "1", "1", "缺项 "}, // one photo, two flags
 		clean: {"张巡查", "待审核", "0", "0", "0", "完整"},
 		gaps:  {"张巡查", "待审核", "0", "0", "0", "缺项 15"},
 	} {
@@ -200,7 +200,7 @@ func TestBulkApprove(t *testing.T) {
 			t.Errorf("confirmation lacks %q", want)
 		}
 	}
-	if strings.Contains(form, flagged) || !strings.Contains(confirm, "照片有 2 个证据标记，不能批量通过") {
+	if strings.Contains(form, flagged) || !strings.Contains(confirm, "有 1 张照片带证据标记，不能批量通过") {
 		t.Errorf("confirmation: the flagged inspection is in the form or not refused:\n%s", confirm)
 	}
 	status := func(id string) string {
@@ -222,7 +222,7 @@ func TestBulkApprove(t *testing.T) {
 			t.Errorf("%s: %s, want %s", id, got, want)
 		}
 	}
-	for _, want := range []string{"共 5 条，已审核通过 2 条", "照片有 2 个证据标记", "有 15 项缺项，不能批量通过", "无权审核其他区县的检查记录"} {
+	for _, want := range []string{"共 5 条，已审核通过 2 条", "有 1 张照片带证据标记", "有 15 项缺项，不能批量通过", "无权审核其他区县的检查记录"} {
 		if !strings.Contains(done, want) {
 			t.Errorf("result page lacks %q", want)
 		}
@@ -386,7 +386,7 @@ func TestFindingPhotosOnTheDetailPage(t *testing.T) {
 		}
 	}
 	confirm := mustGet(t, b, "/console/bulk?"+url.Values{"id": {insp}}.Encode())
-	if !strings.Contains(confirm, "照片有 2 个证据标记") {
+	if !strings.Contains(confirm, "有 2 张照片带证据标记") {
 		t.Errorf("bulk check of the two flagged photos:\n%s", confirm)
 	}
 }

@@ -43,9 +43,7 @@ var dialect = &sqlstore.Dialect{
 		return `(` + column + ` IS NOT NULL AND ` + column + ` NOT IN ('{}', '[]', 'null'))`
 	},
 	Queue: sqlstore.QueueJSON{
-		Failed:     `coalesce(jsonb_array_length(CASE WHEN jsonb_typeof(inspection.failed_items::jsonb) = 'array' THEN inspection.failed_items::jsonb END), 0)`,
-		FlagsSum:   `(SELECT coalesce(sum((SELECT count(*) FROM jsonb_object_keys(p.flags::jsonb))), 0)::bigint`,
-		FlagsWhere: `AND jsonb_typeof(p.flags::jsonb) = 'object'`,
+		Failed: `coalesce(jsonb_array_length(CASE WHEN jsonb_typeof(inspection.failed_items::jsonb) = 'array' THEN inspection.failed_items::jsonb END), 0)`,
 		Missing: `CASE WHEN jsonb_typeof(inspection.missing_items::jsonb) = 'array' THEN
 		(SELECT count(DISTINCT m->>'key') FROM jsonb_array_elements(inspection.missing_items::jsonb) m) ELSE -1 END`,
 	},

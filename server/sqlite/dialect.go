@@ -50,9 +50,7 @@ var dialect = &sqlstore.Dialect{
 		return `(json_valid(` + column + `) AND ` + column + ` NOT IN ('{}', '[]', 'null'))`
 	},
 	Queue: sqlstore.QueueJSON{
-		Failed:     `coalesce(json_array_length(CASE WHEN json_valid(inspection.failed_items) THEN inspection.failed_items END), 0)`,
-		FlagsSum:   `(SELECT coalesce(sum((SELECT count(*) FROM json_each(p.flags))), 0)`,
-		FlagsWhere: `AND json_valid(p.flags) AND json_type(p.flags) = 'object'`,
+		Failed: `coalesce(json_array_length(CASE WHEN json_valid(inspection.failed_items) THEN inspection.failed_items END), 0)`,
 		Missing: `CASE WHEN json_valid(inspection.missing_items) THEN
 		(SELECT count(DISTINCT json_extract(m.value, '$.key')) FROM json_each(inspection.missing_items) m) ELSE -1 END`,
 	},

@@ -94,12 +94,6 @@ type QueueJSON struct {
 	// server listed them (failed_items, server/completeness.go); 0
 	// before it did.
 	Failed string
-	// FlagsSum and FlagsWhere make the number of flags on the photos of
-	// the inspection and its findings: FlagsSum opens a subquery summing
-	// the keys of each photo's flags object p.flags, completed by
-	// " FROM <those photos> " + FlagsWhere + ")", FlagsWhere keeping the
-	// photos whose flags are an object ("AND …").
-	FlagsSum, FlagsWhere string
 	// Missing is the number of distinct keys of missing_items, -1 when
 	// it is not a JSON array.
 	Missing string
@@ -145,8 +139,7 @@ func (d *Dialect) QueueSQL(where string, s server.QueueSort) (string, error) {
 		`coalesce((SELECT u.display_name FROM users u WHERE u.id = inspection.created_by), '')` + " AS inspector, " +
 		j.Failed + " AS failed, " +
 		`(SELECT count(*) FROM ` + queuePhotos + `)` + " AS photos, " +
-		j.FlagsSum + ` FROM ` + queuePhotos + `
-		` + j.FlagsWhere + `)` + " AS flags, " +
+		`(SELECT count(*) FROM ` + queuePhotos + ` AND ` + d.AnyFlag("p.flags") + `)` + " AS flags, " +
 		j.Missing + " AS missing, " +
 		`(SELECT count(*) FROM ` + queuePhotos + ` AND p.processed_at IS NULL)` + " AS unchecked FROM inspection" + where +
 		" ORDER BY " + key + dir + ", " + d.InspectionOrder() + " LIMIT ? OFFSET ?", nil

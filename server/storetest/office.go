@@ -419,8 +419,9 @@ func testInspectionQueueCounts(t *testing.T, open Opener) {
 	if total != 2 || len(es) != 2 || es[0].Record.ID != insp || es[1].Record.ID != other {
 		t.Fatalf("queue: %d %+v", total, es)
 	}
-	if g := es[0]; g.Failed != 4 || g.Photos != 3 || g.Flags != 3 || g.Unchecked != 3 || g.Clean() {
-		t.Errorf("counts: failed %d photos %d flags %d unchecked %d", g.Failed, g.Photos, g.Flags, g.Unchecked)
+	// Flags counts the photos flagged: two of three, one with two flags.
+	if g := es[0]; g.Failed != 4 || g.Photos != 3 || g.Flags != 2 || g.Unchecked != 3 || g.Clean() {
+		t.Errorf("counts: failed %d photos %d flagged %d unchecked %d", g.Failed, g.Photos, g.Flags, g.Unchecked)
 	}
 	if g := es[1]; g.Failed != 0 || g.Photos != 0 || g.Flags != 0 || g.Unchecked != 0 || g.Missing != 1 || g.Clean() { // h, required
 		t.Errorf("empty inspection: %+v", g)
