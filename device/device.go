@@ -65,6 +65,9 @@ CREATE TABLE IF NOT EXISTS rejected (
 CREATE TABLE IF NOT EXISTS resync_seen ( -- the server's HLCs, as a pull from the start brings them
 	entity TEXT NOT NULL, id TEXT NOT NULL, hlcs TEXT NOT NULL, deleted_hlc TEXT NOT NULL,
 	PRIMARY KEY (entity, id));
+CREATE TABLE IF NOT EXISTS own_values ( -- this device's values another's newer write replaced (mergeChange)
+	entity TEXT NOT NULL, id TEXT NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL, hlc TEXT NOT NULL,
+	PRIMARY KEY (entity, id, field));
 CREATE TABLE IF NOT EXISTS uploads (
 	photo_id TEXT PRIMARY KEY, path TEXT NOT NULL,
 	state TEXT NOT NULL,        -- a syncproto.Upload as JSON, saved after each chunk

@@ -828,6 +828,25 @@ func TestRestoredServerGetsLostWorkAgain(t *testing.T) {
 	if _, err := d.Record(ctx, syncproto.EntityReview, reviewID); err != nil {
 		t.Fatalf("the review record did not reach the device: %v", err)
 	}
+	// Made and submitted after the backup, approved, and the approval
+	// pulled: the server restored holds neither the submission nor the
+	// approval, which had replaced it on the device (operator probe: the
+	// server had a draft and the phone an approval, for good).
+	lateReviewed, err := d.StartInspection(ctx, site, "coal_yard")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Submit(ctx, lateReviewed, true); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, d)
+	if err := office.Do(ctx, http.MethodPost, "/api/v1/inspections/"+lateReviewed+"/review", map[string]string{"decision": "approve", "comment": "备份后提交并通过"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, d)
+	if r, _ := d.Record(ctx, syncproto.EntityInspection, lateReviewed); r.Str("status") != "approved" {
+		t.Fatalf("the approval of the inspection made after the backup did not reach the device: %s", r.Str("status"))
+	}
 
 	// Restored: the database from the backup, the photos' directory as
 	// it was then (empty).
@@ -885,6 +904,17 @@ func TestRestoredServerGetsLostWorkAgain(t *testing.T) {
 	}
 	if _, err := d.Record(ctx, syncproto.EntityReview, reviewID); err == nil {
 		t.Error("the review record the restored server lacks is still on the device")
+	}
+	// The submission made after the backup is sent again: submitted on
+	// both sides, in the office's queue again; no word of the lost
+	// approval on the device.
+	if r, _ := d.Record(ctx, syncproto.EntityInspection, lateReviewed); r.Str("status") != "submitted" || r.Str("review_comment") != "" || r.Str("reviewer_id") != "" {
+		t.Errorf("after the restore the device shows the inspection submitted after the backup %s, %q, want submitted", r.Str("status"), r.Str("review_comment"))
+	}
+	if rec, err := srv.App.DB.Get(ctx, syncproto.EntityInspection, lateReviewed); err != nil || rec == nil {
+		t.Errorf("after the restore the server lacks the inspection submitted after the backup: %v", err)
+	} else if rec.Text("status") != "submitted" {
+		t.Errorf("after the restore the server holds the inspection submitted after the backup as %q, want submitted", rec.Text("status"))
 	}
 
 	// As another device of the county sees the server now.

@@ -101,7 +101,12 @@ func putRecord(ctx context.Context, x execer, r *Record) error {
 // (sync.md 8.2): a pulled value wins when its HLC is greater than or equal
 // to the local one, so unsent local edits that are newer survive. The
 // outbox is not touched.
-func mergeChange(ctx context.Context, tx *sql.Tx, ch *syncproto.Change) error {
+//
+// A value of this device's (own) that another's newer value replaces is
+// kept in own_values: a server restored from a backup made before both
+// holds neither, and the device sends its own again (afterResync) — an
+// inspection's submission the office approved after the backup.
+func mergeChange(ctx context.Context, tx *sql.Tx, ch *syncproto.Change, own func(hlc string) bool) error {
 	local, err := getRecord(ctx, tx, ch.Entity, ch.ID)
 	if errors.Is(err, errNotFound) {
 		local = &Record{Entity: ch.Entity, ID: ch.ID, Fields: map[string]json.RawMessage{}, HLCs: map[string]string{}}
@@ -123,6 +128,13 @@ func mergeChange(ctx context.Context, tx *sql.Tx, ch *syncproto.Change) error {
 	for name, v := range ch.Fields {
 		h := ch.HLCs[name]
 		if _, ok := local.Fields[name]; !ok || h >= local.HLCs[name] {
+			if was := local.HLCs[name]; h > was && own(was) {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO own_values(entity, id, field, value, hlc) VALUES(?, ?, ?, ?, ?)
+					ON CONFLICT(entity, id, field) DO UPDATE SET value = excluded.value, hlc = excluded.hlc WHERE excluded.hlc > own_values.hlc`,
+					ch.Entity, ch.ID, name, string(local.Fields[name]), was); err != nil {
+					return err
+				}
+			}
 			local.Fields[name] = v
 			local.HLCs[name] = h
 		}

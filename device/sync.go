@@ -483,7 +483,7 @@ func (d *Device) pull(ctx context.Context, c *syncproto.Client) (int, error) {
 				}
 			}
 			for i := range pr.Changes {
-				if err := mergeChange(ctx, tx, &pr.Changes[i]); err != nil {
+				if err := mergeChange(ctx, tx, &pr.Changes[i], d.wrote); err != nil {
 					return err
 				}
 				if resync {
@@ -663,6 +663,10 @@ func (d *Device) afterResync(ctx context.Context) (int, error) {
 		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 			return err
 		}
+		owned, err := ownValues(ctx, tx)
+		if err != nil {
+			return err
+		}
 		for order, entity := range deviceOrder {
 			recs, err := resyncRows(ctx, tx, entity)
 			if err != nil {
@@ -671,6 +675,11 @@ func (d *Device) afterResync(ctx context.Context) (int, error) {
 			for _, r := range recs {
 				if !inScope[r.County] {
 					continue
+				}
+				if d.ownAgain(&r, owned[r.Entity+"/"+r.ID], waiting, refused) {
+					if err := putRecord(ctx, tx, &r.Record); err != nil {
+						return err
+					}
 				}
 				if entity == syncproto.EntityPhoto && !r.Deleted && d.wrote(r.HLCs["sha256"]) && string(r.Fields["uploaded"]) != "true" {
 					// A photo of this device's that the server holds
@@ -744,9 +753,15 @@ func (d *Device) afterResync(ctx context.Context) (int, error) {
 			if keep[r[0]+"/"+r[1]] {
 				continue
 			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM records WHERE entity = ? AND id = ?
-				AND NOT EXISTS (SELECT 1 FROM uploads WHERE photo_id = records.id AND records.entity = 'photo' AND done = 0)`, r[0], r[1]); err != nil {
+			res, err := tx.ExecContext(ctx, `DELETE FROM records WHERE entity = ? AND id = ?
+				AND NOT EXISTS (SELECT 1 FROM uploads WHERE photo_id = records.id AND records.entity = 'photo' AND done = 0)`, r[0], r[1])
+			if err != nil {
 				return err
+			}
+			if n, _ := res.RowsAffected(); n > 0 {
+				if _, err := tx.ExecContext(ctx, `DELETE FROM own_values WHERE entity = ? AND id = ?`, r[0], r[1]); err != nil {
+					return err
+				}
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM resync_seen`); err != nil {
@@ -762,6 +777,82 @@ func (d *Device) afterResync(ctx context.Context) (int, error) {
 		fmt.Fprintf(d.Out, "服务器缺少本机已上传的 %d 项修改（可能已从备份恢复），重新上传\n", len(lost))
 	}
 	return len(lost), nil
+}
+
+// serverWrote reports whether an HLC is one of the server's own writes
+// (an office's decision).
+func serverWrote(h string) bool {
+	p, err := syncproto.ParseHLC(h)
+	return err == nil && p.Node == syncproto.ServerNode
+}
+
+// ownValue is a value of this device's another's newer write replaced
+// (own_values).
+type ownValue struct {
+	value json.RawMessage
+	hlc   string
+}
+
+// ownValues reads own_values, by "entity/id" and field.
+func ownValues(ctx context.Context, tx *sql.Tx) (map[string]map[string]ownValue, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT entity, id, field, value, hlc FROM own_values`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]map[string]ownValue{}
+	for rows.Next() {
+		var entity, id, field, value, hlc string
+		if err := rows.Scan(&entity, &id, &field, &value, &hlc); err != nil {
+			return nil, err
+		}
+		key := entity + "/" + id
+		if out[key] == nil {
+			out[key] = map[string]ownValue{}
+		}
+		out[key][field] = ownValue{json.RawMessage(value), hlc}
+	}
+	return out, rows.Err()
+}
+
+// ownAgain makes local record r, after a pull from the start, what the
+// restored server holds of it and this device's own writes the server
+// lacks: a value of this device's that another's newer write replaced
+// (owned) comes back when the server holds neither — the office's
+// approval of a submission made after the backup, lost with it, leaves
+// the submission to send again, not the approval on the phone and a
+// draft on the server — and of a record the server does not hold at all
+// (takeServers saw none of it) the values the server itself wrote (an
+// office's review), and its deletion, are removed: they are gone with
+// the server's state, where another device's may come back from it.
+// Fields waiting in the outbox, and values the server refused, are left
+// as they are. It reports whether r changed.
+func (d *Device) ownAgain(r *resyncRecord, owned map[string]ownValue, waiting, refused map[string]bool) bool {
+	key := r.Entity + "/" + r.ID + "/"
+	changed := false
+	for name, ov := range owned {
+		h := r.HLCs[name]
+		if d.wrote(h) && h >= ov.hlc || ov.hlc <= r.server[name] || waiting[key+name] || refused[r.Entity+"/"+r.ID+"/"+ov.hlc] {
+			continue
+		}
+		r.Fields[name], r.HLCs[name] = ov.value, ov.hlc
+		changed = true
+	}
+	if len(r.server) > 0 || r.serverDeleted != "" {
+		return changed
+	}
+	for name, h := range r.HLCs {
+		if serverWrote(h) && !waiting[key+name] {
+			delete(r.Fields, name)
+			delete(r.HLCs, name)
+			changed = true
+		}
+	}
+	if r.Deleted && serverWrote(r.DeletedHLC) && !waiting[key] {
+		r.Deleted, r.DeletedHLC = false, ""
+		changed = true
+	}
+	return changed
 }
 
 // unseenRecords are the local records (entity, id) a pull from the start
