@@ -20,12 +20,15 @@ import { hiddenIn } from './text.js';
  * @typedef {{entity: string, id: string, county: string,
  *   fields: Record<string, {value: any, hlc: string}>, deleted: string, gone: boolean,
  *   pending: Record<string, string>, base?: Record<string, {value: any, hlc: string}>,
- *   baseDeleted?: string}} StoredRecord
+ *   baseDeleted?: string, own?: Record<string, {value: any, hlc: string}>}} StoredRecord
  *   fields: what the phone shows (the server's state merged with local edits);
  *   base: the server's state as this phone last learnt it, per field (from
  *   pulls and applied pushes), so that a refused edit can be taken back;
  *   baseDeleted: the server's tombstone HLC, if any. A record stored by an
- *   SDK older than base has none until its next pull.
+ *   SDK older than base has none until its next pull;
+ *   own: per field, this device's latest value that another's newer write
+ *   replaced (keptOwn): a server restored from a backup made before both
+ *   holds neither, and the device sends its own again (afterResync).
  * @typedef {{seq: number, entity: string, id: string, hlc: string,
  *   fields?: Record<string, any>, delete?: boolean}} OutboxEntry
  * @typedef {{entity: string, id: string, code: string, message: string, field?: string}} Rejected
@@ -2080,6 +2083,28 @@ export class FieldsyncClient {
   }
 
   /**
+   * Keeps in r.own each value of this device's (before) that a pulled
+   * change replaced (taken) with another's newer write, the server's
+   * decisions included: an inspection's submission the office approved.
+   * A server restored from a backup made before both holds neither, and
+   * afterResync sends the device's own value again.
+   * @param {StoredRecord} r
+   * @param {Record<string, {value: any, hlc: string}>} before
+   * @param {string[]} taken
+   * @internal
+   */
+  keepOwn(r, before, taken) {
+    for (const field of taken) {
+      const old = before[field];
+      const now = r.fields[field];
+      if (!old || !now || HLC.compare(now.hlc, old.hlc) <= 0 || HLC.tryParse(old.hlc)?.node !== this.deviceId) continue;
+      if (HLC.compare(old.hlc, r.own?.[field]?.hlc ?? '') <= 0) continue;
+      r.own ??= {};
+      r.own[field] = { value: old.value, hlc: old.hlc };
+    }
+  }
+
+  /**
    * The values this device wrote that a pulled change replaced with a
    * later write of another phone (not the server's own decisions): they
    * were applied, and then lost, so the inspector is told as for a push
@@ -2205,6 +2230,7 @@ export class FieldsyncClient {
           const r = (await tx.get('records', k)) ?? { entity: ch.entity, id: ch.id, county: '', fields: {}, deleted: '', gone: false, pending: {} };
           const before = { ...r.fields };
           const m = mergeChange(r, ch);
+          this.keepOwn(r, before, m.taken);
           keepBase(r, ch, !!seen);
           for (const s of this.overwritten(ch, before, r, m.taken)) {
             if (await tx.get('superseded', s.key)) continue; // lost at push already (stale)
@@ -2292,6 +2318,10 @@ export class FieldsyncClient {
         // The server's state, as the pull from the start brought it: none
         // for a record it did not bring.
         const base = seen.has(k) ? (r.base ?? {}) : {};
+        if (writable && this.ownAgain(r, base, seen.has(k), own)) {
+          await tx.put('records', k, r);
+          reset.push({ entity: r.entity, id: r.id });
+        }
         if (writable) {
           for (const [name, f] of Object.entries(r.fields)) {
             if (!own(f.hlc) || r.pending?.[name] || HLC.compare(f.hlc, base[name]?.hlc ?? '') <= 0) continue;
@@ -2365,6 +2395,49 @@ export class FieldsyncClient {
     });
     for (const c of [...reset, ...dropped]) this.emit('change', c);
     return requeued;
+  }
+
+  /**
+   * Makes r, after a pull from the start, what the restored server holds
+   * of it (base) and this device's own writes the server lacks: a value
+   * of this device's that another's newer write replaced (r.own) comes
+   * back when the server holds neither — the office's approval of a
+   * submission made after the backup, lost with it, leaves the submission
+   * to send again, not the approval on the phone and a draft on the
+   * server — and of a record the server does not hold at all (seen
+   * false) the values the server itself wrote (an office's review), and
+   * its deletion, are removed: they are gone with the server's state,
+   * where another phone's may come back from it. Fields waiting to be
+   * sent are left as they are. Returns whether r changed.
+   * @param {StoredRecord} r
+   * @param {Record<string, {value: any, hlc: string}>} base
+   * @param {boolean} seen
+   * @param {(hlc: string) => boolean} own
+   * @internal
+   */
+  ownAgain(r, base, seen, own) {
+    let changed = false;
+    for (const [name, o] of Object.entries(r.own ?? {})) {
+      const f = r.fields[name];
+      if (f && own(f.hlc) && HLC.compare(f.hlc, o.hlc) >= 0) continue;
+      if (r.pending?.[name] || HLC.compare(o.hlc, base[name]?.hlc ?? '') <= 0) continue;
+      r.fields[name] = { value: o.value, hlc: o.hlc };
+      changed = true;
+    }
+    if (seen) return changed;
+    const server = (/** @type {string} */ hlc) => HLC.tryParse(hlc)?.node === SERVER_NODE;
+    for (const [name, f] of Object.entries(r.fields)) {
+      if (server(f.hlc) && !r.pending?.[name]) {
+        delete r.fields[name];
+        changed = true;
+      }
+    }
+    if (r.gone && server(r.deleted) && !r.pending?._delete) {
+      r.deleted = '';
+      r.gone = false;
+      changed = true;
+    }
+    return changed;
   }
 
   /**

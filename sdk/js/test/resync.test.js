@@ -228,6 +228,11 @@ test('a server restored from a backup made before some pushes gets them again: t
   await a.save('finding', before, { inspection_id: submitted, description: '提交前发现的问题', severity: 'major', status: 'open' });
   await a.save('inspection', submitted, { status: 'submitted' });
   await syncOK(a);
+  // And approved after the backup, the approval pulled: the restored
+  // server holds neither the submission nor the approval that replaced
+  // it on the phone (operator probe: a draft on the server, an approval
+  // on the phone, for good).
+  await review(srv.url, submitted, 'approve', '备份后提交并通过');
   // A finding whose description was edited after it was sent: sent again
   // as two writes, the create must still carry the description (it used
   // to go without it, refused as missing a required field, and the
@@ -242,6 +247,7 @@ test('a server restored from a backup made before some pushes gets them again: t
   assert.equal((await a.get('inspection', approved))?.fields.status, 'approved', 'the approval reached the phone');
   const reviews = async () => (await a.list('review')).filter((r) => r.fields.inspection_id === approved).length;
   assert.equal(await reviews(), 1);
+  assert.equal((await a.get('inspection', submitted))?.fields.status, 'approved', 'the approval of the one submitted after the backup reached the phone');
 
   await srv.kill('SIGTERM');
   await fieldsyncCLI('restore', '--data', dataDir, backup);
@@ -259,6 +265,9 @@ test('a server restored from a backup made before some pushes gets them again: t
   assert.equal(back?.fields.review_comment ?? null, null);
   assert.equal(back?.fields.summary, '待审核', "the phone's own values stay");
   assert.equal(await reviews(), 0, 'the review record the server lost is dropped');
+  const resent = await a.get('inspection', submitted);
+  assert.equal(resent?.fields.status, 'submitted', 'the submission made after the backup is sent again, not the lost approval shown');
+  assert.equal(resent?.fields.review_comment ?? null, null, 'no word of the lost review');
 
   // As another phone of the county sees the server now.
   const b = await device(srv.url, { user: 'inspector2' });

@@ -374,7 +374,10 @@ export type Rec = {
  * base: the server's state as this phone last learnt it, per field (from
  * pulls and applied pushes), so that a refused edit can be taken back;
  * baseDeleted: the server's tombstone HLC, if any. A record stored by an
- * SDK older than base has none until its next pull.
+ * SDK older than base has none until its next pull;
+ * own: per field, this device's latest value that another's newer write
+ * replaced (keptOwn): a server restored from a backup made before both
+ * holds neither, and the device sends its own again (afterResync).
  */
 export type StoredRecord = {
     entity: string;
@@ -392,6 +395,10 @@ export type StoredRecord = {
         hlc: string;
     }>;
     baseDeleted?: string;
+    own?: Record<string, {
+        value: any;
+        hlc: string;
+    }>;
 };
 export type OutboxEntry = {
     seq: number;
