@@ -653,10 +653,12 @@ func (s *Syncer) apply(ctx context.Context, tx WriteTx, p *Principal, pm *prepar
 	pm.recheck = completenessTrigger(cur, o.Won, cur.Seq == 0, o.DeleteApplied)
 	cur.UpdatedAt = now
 	auditFields := o.Won
-	if e.Name == syncproto.EntityVehicleCheck && audited {
-		// Values sent again as they were change nothing to record.
+	if audited {
+		// Values sent again as they were change nothing to record: an
+		// answer saved again with a photo added read 合格 → 合格 in the
+		// history of a resubmission (county office probe).
 		auditFields = slices.DeleteFunc(slices.Clone(o.Won), func(f string) bool { return bytes.Equal(auditOld[f], cur.State.Fields[f].Value) })
-		audited = len(auditFields) > 0
+		audited = len(auditFields) > 0 || o.DeleteApplied
 	}
 	if audited {
 		changes := auditChanges(cur, auditOld, auditFields)

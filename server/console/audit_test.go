@@ -39,7 +39,10 @@ func TestAuditHistoryAndSeal(t *testing.T) {
 	}
 	pullAll(t, phone, "")
 	resp, err := phone.Push(ctx, uuid.Must(uuid.NewV7()).String(), []syncproto.Mutation{{Entity: syncproto.EntityInspection, ID: insp,
-		HLC: phone.Clock.Now().String(), Fields: apptest.Fields("summary", "已补拍围挡", "answers.fence", map[string]any{"result": "fail"})}})
+		HLC: phone.Clock.Now().String(), Fields: apptest.Fields("summary", "已补拍围挡", "answers.fence", map[string]any{"result": "fail"},
+			// Saved again as it was (a photo added to the item): nothing
+			// to record (it read 不合格（东侧料堆裸露） → the same).
+			"answers.material_cover", map[string]any{"result": "fail", "note": "东侧料堆裸露"})}})
 	if err != nil || resp.Results[0].Status != syncproto.StatusApplied {
 		t.Fatalf("edit of the returned inspection: %v %+v", err, resp)
 	}
@@ -64,7 +67,7 @@ func TestAuditHistoryAndSeal(t *testing.T) {
 		t.Errorf("review row %v", review)
 	}
 	if !strings.Contains(edit[3], "test "+apptest.Inspector) || edit[4] != "审核后修改" ||
-		!strings.Contains(edit[6], "检查摘要：（空） → 已补拍围挡") || !strings.Contains(edit[6], "→ 不合格") {
+		!strings.Contains(edit[6], "检查摘要：（空） → 已补拍围挡") || !strings.Contains(edit[6], "→ 不合格") || strings.Contains(edit[6], "东侧料堆裸露") {
 		t.Errorf("edit row %v (want the phone named, and the change)", edit)
 	}
 	// Another county's office does not see the inspection, nor its history.
