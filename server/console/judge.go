@@ -122,7 +122,10 @@ func (c *Console) queueEntries(ec echo.Context, q server.InspectionQuery, s serv
 type bulkItem struct {
 	ID, County, Site, Template, Started, Inspector, Refused string
 	Approved                                                bool
-	Seq                                                     int64 // the version listed (confirmation) or found
+	// Before: approved already, by this reviewer from the same list (the
+	// confirmation sent again: Back, then confirm): not approved again.
+	Before bool
+	Seq    int64 // the version listed (confirmation) or found
 }
 
 // errNoneTicked is a bulk request with no inspection ticked.
@@ -339,7 +342,7 @@ func (c *Console) bulkApprove(ec echo.Context) error {
 		return err
 	}
 	var items []bulkItem
-	approved := 0
+	approved, before := 0, 0
 	stopped := "" // why the rest are not approved: the reviewer may no longer
 	for i, id := range ids {
 		if pauseAt != nil {
@@ -387,10 +390,14 @@ func (c *Console) bulkApprove(ec echo.Context) error {
 			if it.Approved, err = c.reviewInEffect(ctx, p, id, server.DecisionApprove, "", seen); err != nil {
 				return err
 			}
+			it.Before = it.Approved
 		}
 		if it.Approved {
 			it.Refused = ""
 			approved++
+		}
+		if it.Before {
+			before++
 		}
 		items = append(items, it)
 	}
@@ -398,7 +405,7 @@ func (c *Console) bulkApprove(ec echo.Context) error {
 	if approved == 0 {
 		status = http.StatusConflict
 	}
-	return c.render(ec, status, "bulk.html", map[string]any{"Done": true, "Items": items, "Approved": approved, "Count": len(items)})
+	return c.render(ec, status, "bulk.html", map[string]any{"Done": true, "Items": items, "Approved": approved, "Before": before, "Count": len(items)})
 }
 
 // lonLat labels a position's coordinates: 经度 (longitude) first, then
