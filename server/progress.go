@@ -335,8 +335,8 @@ var progressParts = []struct {
 // merged is the report rep makes of the row cur, given what it started
 // from (rep.Base): the parts rep changed, over cur. A part cur has also
 // changed since, to something else, is not settled for the office:
-// conflict, naming it and its current value.
-func (rep ProgressReport) merged(cur ProgressReport) (ProgressReport, error) {
+// conflict, naming it and its current value, and who changed it (by).
+func (rep ProgressReport) merged(cur ProgressReport, by string) (ProgressReport, error) {
 	if rep.Base == nil {
 		return rep, nil
 	}
@@ -358,7 +358,7 @@ func (rep ProgressReport) merged(cur ProgressReport) (ProgressReport, error) {
 		p.set(&out, rep)
 	}
 	if len(changed) > 0 {
-		return rep, Errorf(syncproto.CodeConflict, "您填报期间，此行的%s已被其他人员修改，请刷新页面后重新填报", strings.Join(changed, "、"))
+		return rep, Errorf(syncproto.CodeConflict, "您填报期间，此行的%s已被%s修改，请刷新页面后重新填报", strings.Join(changed, "、"), by)
 	}
 	return out, nil
 }
@@ -467,7 +467,13 @@ func (s *Syncer) ReportProgress(ctx context.Context, p *Principal, taskID, count
 			cur = TaskProgressOf(row)
 		}
 		sent := rep
-		rep, merr := rep.merged(ProgressReportOf(cur))
+		by := "其他人员"
+		if cur.ReportedBy == p.UserID {
+			// The same office's earlier save: another tab, a form kept
+			// open (county office probe: it blamed someone else).
+			by = "您在另一页面（或另一个浏览器标签页）"
+		}
+		rep, merr := rep.merged(ProgressReportOf(cur), by)
 		if err := MayReport(p, task, county, cur, rep.Status); err != nil {
 			if ErrorCode(err) == syncproto.CodeNotFound {
 				// Said with the county's name, which people read.

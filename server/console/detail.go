@@ -35,6 +35,9 @@ type answerRow struct {
 
 type photoRow struct {
 	ID, Caption, Item, Captured string
+	// Kind says, of a finding's photo, which it is: 问题照片 (taken on
+	// the visit's day) or 整改照片 (later: the rectification's).
+	Kind string
 	// Placeholder, when set, stands in for the thumbnail, which does not
 	// exist: why (the bytes are not uploaded, the preview is being made,
 	// or cannot be). Uploaded says whether the original can be opened.
@@ -661,11 +664,11 @@ func approveCautions(insp *server.StoredRecord, missing any, flagged, unchecked 
 		cautions = append(cautions, "有检查表中没有的检查项的答案")
 	}
 	if unchecked > 0 {
-		cautions = append(cautions, fmt.Sprintf("%d 张照片尚未上传或尚未完成检查，证据标记未知", unchecked))
+		cautions = append(cautions, fmt.Sprintf("有 %d 张照片尚未上传或尚未完成检查，证据标记未知", unchecked))
 	}
 	all := cautions
 	if flagged > 0 {
-		all = append([]string{fmt.Sprintf("%d 张照片带证据标记", flagged)}, cautions...)
+		all = append([]string{fmt.Sprintf("有 %d 张照片带证据标记", flagged)}, cautions...)
 	}
 	if len(all) > 0 {
 		confirm = "此检查" + strings.Join(all, "；") + "。确定已查看并审核通过？"
@@ -685,9 +688,9 @@ type findingPhoto struct {
 // order, so that a reviewer verifying a rectification sees its evidence
 // in the row of 核实整改到位 rather than looking for it among the visit's.
 func findingPhotos(findings []findingRow, ps []*server.StoredRecord, rows []photoRow, day string) {
-	byID := make(map[string]photoRow, len(rows))
-	for _, r := range rows {
-		byID[r.ID] = r
+	byID := make(map[string]int, len(rows))
+	for j, r := range rows {
+		byID[r.ID] = j
 	}
 	at := make(map[string]int, len(findings))
 	for i, f := range findings {
@@ -695,7 +698,7 @@ func findingPhotos(findings []findingRow, ps []*server.StoredRecord, rows []phot
 	}
 	for _, ph := range ps {
 		i, ok := at[ph.Text("finding_id")]
-		row, shown := byID[ph.ID]
+		j, shown := byID[ph.ID]
 		if !ok || !shown {
 			continue
 		}
@@ -703,7 +706,17 @@ func findingPhotos(findings []findingRow, ps []*server.StoredRecord, rows []phot
 		if t, ok := server.ParseTime(ph.Text("captured_at")); ok {
 			later = t.In(chinaTime).Format(time.DateOnly) > day
 		}
+		row := &rows[j]
 		findings[i].Photos = append(findings[i].Photos, findingPhoto{ID: ph.ID, Captured: row.Captured, N: row.N, Later: later})
+		// Its caption in the gallery says so too: a rectification's
+		// photo had no word of what it was (county office probe).
+		row.Kind = "问题照片"
+		if later {
+			row.Kind = "整改照片"
+		}
+		if row.Item == "" {
+			row.Item = cmp.Or(findings[i].Item, cut(findings[i].Description, 30))
+		}
 	}
 	for i := range findings {
 		f := &findings[i]

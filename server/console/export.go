@@ -404,7 +404,7 @@ func (c *Console) findingsListXLSX(ec echo.Context) error {
 	}
 	overdue := ""
 	if q.OverdueOn != "" {
-		overdue = "截至 " + q.OverdueOn + " 逾期"
+		overdue = "截至 " + q.OverdueOn
 	}
 	visited := ""
 	if q.From != "" || q.To != "" {

@@ -424,6 +424,8 @@ func TestExportCaptions(t *testing.T) {
 		{"/console/vehicles.xlsx?checkpoint=G108&exact=1", "路检记录", []string{"检查站：G108"}, []string{"含“"}},
 		{"/console/ledger.xlsx?status=in_progress&county=" + apptest.Xinfu + "&overdue=1", "整改台账", []string{"区县：忻府区", "状态：", "逾期：只看逾期"}, nil},
 		{"/console/ledger.xlsx", "整改台账", nil, []string{"（"}},
+		// Said once: 只看逾期：截至 <today>, not …截至 <today> 逾期.
+		{"/console/findings-list.xlsx?overdue=1", "问题整改", []string{"（只看逾期：截至 20"}, []string{"逾期）"}},
 		{"/console/report.xlsx?month=2026-11&county=" + apptest.Xinfu, "路检路查统计", []string{"（2026-11；区县：忻府区）"}, nil},
 	} {
 		_, f := download(t, city, tc.path)

@@ -362,7 +362,7 @@ func TestFindingPhotosOnTheDetailPage(t *testing.T) {
 	phone := srv.Login(apptest.Inspector)
 	insp := pushIn(t, phone, apptest.Xinfu, "coal_boiler", "2026-11-27T09:00:00+08:00", completeBoiler...)
 	s := srv.App.Syncer
-	finding, onlyFinding, both := uuid.NewString(), uuid.NewString(), uuid.NewString()
+	finding, onlyFinding, both, rect := uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString()
 	flags := map[string]any{"no_gps": map[string]any{"device_location": false}}
 	err := s.Store.Update(t.Context(), func(tx server.WriteTx) error {
 		if err := s.Upsert(t.Context(), tx, syncproto.EntityFinding, finding, apptest.Xinfu, map[string]any{"inspection_id": insp, "description": "锅炉房堆放散煤"}); err != nil {
@@ -370,6 +370,11 @@ func TestFindingPhotosOnTheDetailPage(t *testing.T) {
 		}
 		if err := s.Upsert(t.Context(), tx, syncproto.EntityPhoto, onlyFinding, apptest.Xinfu, map[string]any{
 			"finding_id": finding, "sha256": strings.Repeat("cd", 32), "caption": "散煤", "flags": flags}); err != nil {
+			return err
+		}
+		// Taken days after the visit: the rectification's.
+		if err := s.Upsert(t.Context(), tx, syncproto.EntityPhoto, rect, apptest.Xinfu, map[string]any{
+			"finding_id": finding, "sha256": strings.Repeat("ab", 32), "captured_at": "2026-12-01T10:00:00+08:00"}); err != nil {
 			return err
 		}
 		return s.Upsert(t.Context(), tx, syncproto.EntityPhoto, both, apptest.Xinfu, map[string]any{
@@ -380,9 +385,17 @@ func TestFindingPhotosOnTheDetailPage(t *testing.T) {
 	}
 	b := loggedIn(t, srv, apptest.CountyOffice)
 	page := mustGet(t, b, "/console/inspections/"+insp)
-	for _, id := range []string{onlyFinding, both} {
+	for _, id := range []string{onlyFinding, both, rect} {
 		if n := strings.Count(page, `<figure id="photo-`+id+`">`); n != 1 {
 			t.Errorf("photo %s on the detail page %d times, want once", id, n)
+		}
+	}
+	// Each says in the gallery that it is the finding's, and which: a
+	// rectification's photo had no caption at all (county office probe).
+	for id, want := range map[string]string{onlyFinding: "问题照片</span> · <b>锅炉房堆放散煤</b>", rect: "整改照片</span> · <b>锅炉房堆放散煤</b>"} {
+		fig := regexp.MustCompile(`(?s)<figure id="photo-` + id + `">.*?</figure>`).FindString(page)
+		if !strings.Contains(fig, want) {
+			t.Errorf("the finding's photo %s in the gallery lacks %q:\n%s", id, want, fig)
 		}
 	}
 	confirm := mustGet(t, b, "/console/bulk?"+url.Values{"id": {insp}}.Encode())
@@ -635,7 +648,7 @@ func TestApproveAsksWhatBulkRefuses(t *testing.T) {
 	}{
 		{"clean", clean, nil},
 		{"missing items and an unknown item", gaps, []string{"缺项", `<a href="#missing">查看缺项</a>`, "检查表中没有的检查项"}},
-		{"a photo not uploaded", waiting, []string{"1 张照片尚未上传或尚未完成检查"}},
+		{"a photo not uploaded", waiting, []string{"有 1 张照片尚未上传或尚未完成检查"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			page := mustGet(t, b, "/console/inspections/"+tc.id)
@@ -659,6 +672,10 @@ func TestApproveAsksWhatBulkRefuses(t *testing.T) {
 				}
 				if plain := html.UnescapeString(form[1]); !strings.HasPrefix(s, "<") && !strings.Contains(plain, s) {
 					t.Errorf("the question %q does not say %q", plain, s)
+				}
+				// A sentence: 此检查有 …, not 此检查1 张照片 (county office probe).
+				if plain := html.UnescapeString(form[1]); !strings.HasPrefix(plain, "此检查有 ") && !strings.HasPrefix(plain, "此检查尚未") {
+					t.Errorf("the question %q does not read as a sentence", plain)
 				}
 			}
 		})

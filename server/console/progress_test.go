@@ -150,8 +150,19 @@ func TestLedgerKeepsOtherReports(t *testing.T) {
 		t.Fatalf("county reports again: %d\n%s", st, page)
 	}
 	st, page := city.post("/console/ledger/task-08/"+apptest.Xinfu, ledgerForm(t, stale, "task-08", apptest.Xinfu, url.Values{"note": {"市里的说明"}}))
-	if st != http.StatusConflict || !strings.Contains(page, "进展说明（现为「县里又改了说明」）") || row().Note != "县里又改了说明" {
+	if st != http.StatusConflict || !strings.Contains(page, "进展说明（现为「县里又改了说明」）已被其他人员修改") || row().Note != "县里又改了说明" {
 		t.Errorf("both changed the note: %d, note %q\n%s", st, row().Note, page)
+	}
+	// The county's own form kept open in another tab, saved after its
+	// later report: its own change, not someone else's (county office
+	// probe).
+	stale = mustGet(t, county, "/console/ledger")
+	if st, page := report(t, county, "task-08", apptest.Xinfu, url.Values{"note": {"第一个标签页"}}); st != http.StatusOK {
+		t.Fatalf("county reports: %d\n%s", st, page)
+	}
+	st, page = county.post("/console/ledger/task-08/"+apptest.Xinfu, ledgerForm(t, stale, "task-08", apptest.Xinfu, url.Values{"note": {"第二个标签页"}}))
+	if st != http.StatusConflict || !strings.Contains(page, "已被您在另一页面（或另一个浏览器标签页）修改") || strings.Contains(page, "其他人员") {
+		t.Errorf("the county's own two tabs: %d\n%s", st, page)
 	}
 }
 
