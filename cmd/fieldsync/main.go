@@ -206,6 +206,10 @@ type command struct {
 	// directory, the database and the log's: its -h lists those, not
 	// the serve flags it ignores. "*" is all of them (serve).
 	uses []string
+	// sqliteOnly marks a command of the SQLite data directory alone
+	// (backup, restore: PostgreSQL has pg_dump): its -h does not offer
+	// --database, which it refuses.
+	sqliteOnly bool
 }
 
 // usage prints the command's lines of the usage text and the flags it
@@ -223,7 +227,7 @@ func (c *command) usage(cmd string, common map[string]bool) {
 			}
 		}
 	}
-	shown := map[string]bool{"data": true, "database": true, "log-level": true, "log-format": true}
+	shown := map[string]bool{"data": true, "database": !c.sqliteOnly, "log-level": true, "log-format": true}
 	for _, u := range c.uses {
 		shown[u] = true
 	}
@@ -341,7 +345,7 @@ func serveCmd(c *command) {
 		if jl := c.jsonLog(); jl != nil {
 			logStarted(ctx, jl, a, *c.cfg)
 		} else {
-			fmt.Fprintf(c.stdout, "fieldsync 已启动: http://%s  (数据目录 %s)\n", a.Addr(), c.cfg.DataDir)
+			fmt.Fprintf(c.stdout, "fieldsync 已启动: http://%s  (%s)\n", a.Addr(), storesSaid(*c.cfg))
 			fmt.Fprintf(c.stdout, "办公室后台 (office console): http://%s/console/\n", a.Addr())
 			fmt.Fprintf(c.stdout, "巡查应用 (field app for phones): http://%s/app/\n", a.Addr())
 			if c.cfg.Demo {
@@ -352,12 +356,37 @@ func serveCmd(c *command) {
 	}
 }
 
+// storesSaid names where the server keeps its records and photos, for
+// the line that says it started: the data directory, or on PostgreSQL
+// and S3 the database and the bucket (the directory then holds neither:
+// an operator checking which database a node is on learnt nothing).
+func storesSaid(cfg app.Config) string {
+	if cfg.Database == "" && cfg.Blobs == "" {
+		return "数据目录 " + cfg.DataDir
+	}
+	db, photos := "数据目录 "+cfg.DataDir, "数据目录 "+cfg.DataDir
+	if cfg.Database != "" {
+		db = redact(cfg.Database)
+	}
+	if cfg.Blobs != "" {
+		photos = redact(cfg.Blobs)
+	}
+	return "数据库 " + db + "，照片 " + photos
+}
+
 // logStarted says what printDemoLogins and the lines before it say as log
 // records, for the JSON log format: where the server listens, and the
 // demo accounts with --demo.
 func logStarted(ctx context.Context, log *slog.Logger, a *app.App, cfg app.Config) {
 	base := "http://" + a.Addr()
-	log.Info("started", "url", base, "console", base+"/console/", "app", base+"/app/", "data", cfg.DataDir)
+	attrs := []any{"url", base, "console", base + "/console/", "app", base + "/app/", "data", cfg.DataDir}
+	if cfg.Database != "" {
+		attrs = append(attrs, "database", redact(cfg.Database))
+	}
+	if cfg.Blobs != "" {
+		attrs = append(attrs, "blobs", redact(cfg.Blobs))
+	}
+	log.Info("started", attrs...)
 	if !cfg.Demo {
 		return
 	}
@@ -800,7 +829,7 @@ func (c *command) audited(ctx context.Context, a *app.App, act server.AccountAct
 }
 
 func backupCmd(c *command) {
-	c.args = 1
+	c.args, c.sqliteOnly = 1, true
 	c.run = func(ctx context.Context) error {
 		out, err := oneArg(c, "output file")
 		if err != nil {
@@ -835,6 +864,8 @@ func backupCmd(c *command) {
 				return err
 			}
 			fmt.Fprintf(c.stdout, "backed up %s to %s (integrity checked)\n", c.cfg.DBPath(), out)
+			fmt.Fprintf(c.stdout, "copy the photos (%s) and the audit key (%s) with it: a restore needs both (README, Backups)\n",
+				filepath.Join(c.cfg.DataDir, "blobs"), c.cfg.AuditKeyPath())
 			return nil
 		})
 	}

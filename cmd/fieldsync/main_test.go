@@ -257,6 +257,11 @@ func TestBackupCommand(t *testing.T) {
 	if code, _, errs := run(t, "backup", "--data", dir, out); code != 1 || !strings.Contains(errs, "exists") {
 		t.Fatalf("backup over an existing file: %d %q", code, errs)
 	}
+	// It says what else a restore needs, which the database lacks.
+	if code, said, errs := run(t, "backup", "--data", dir, filepath.Join(t.TempDir(), "again.db")); code != 0 ||
+		!strings.Contains(said, filepath.Join(dir, "blobs")) || !strings.Contains(said, "audit-key.pem") {
+		t.Errorf("backup: %d %q %q, want the photos and the audit key named", code, said, errs)
+	}
 	db, err := sqlite.Open(context.Background(), out)
 	if err != nil {
 		t.Fatal(err)
@@ -741,6 +746,10 @@ func TestCommandHelpListsItsFlags(t *testing.T) {
 		{[]string{"sweep", "--help"}, []string{"fieldsync sweep", "-upload-grace", "-blobs", "-data"}, []string{"-pull-queue", "-bcrypt-cost", "-demo"}},
 		{[]string{"keys", "retire", "-h"}, []string{"fieldsync keys list | keys rotate", "-older-than", "-access-ttl"}, []string{"-demo", "-max-upload"}},
 		{[]string{"serve", "-h"}, []string{"-pull-queue", "-addr", "-demo", "-bcrypt-cost"}, nil},
+		// SQLite's alone: --database, which they refuse, is not offered
+		// (operator probe).
+		{[]string{"backup", "-h"}, []string{"fieldsync backup", "-data"}, []string{"-database"}},
+		{[]string{"restore", "-h"}, []string{"fieldsync restore", "-data"}, []string{"-database"}},
 	} {
 		_, _, errs := run(t, tc.args...)
 		for _, w := range tc.want {

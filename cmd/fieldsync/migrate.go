@@ -164,11 +164,14 @@ func markMigrated(dir, to string) error {
 	return nil
 }
 
-// redact hides a URL's password.
+// redact hides a URL's password and its query (which may carry keys):
+// what may be printed of a database's or a photo store's address. One
+// not a URL (a PostgreSQL key=value string) is said by its kind alone.
 func redact(dsn string) string {
 	u, err := url.Parse(dsn)
-	if err != nil {
-		return "the database"
+	if err != nil || u.Scheme == "" {
+		return "PostgreSQL (a key=value connection string)"
 	}
+	u.RawQuery, u.Fragment = "", ""
 	return u.Redacted()
 }

@@ -359,3 +359,33 @@ func TestToolsOnPostgresMakeNothingHere(t *testing.T) {
 		t.Errorf("a server on PostgreSQL has no audit key: %v", err)
 	}
 }
+
+// TestStoresSaid: the line serve prints once it listens names where the
+// records and photos are — on PostgreSQL and S3 the database and the
+// bucket, not only a data directory that holds neither (operator probe)
+// — and never a password or a query's keys.
+func TestStoresSaid(t *testing.T) {
+	for _, tc := range []struct {
+		cfg       app.Config
+		want, not []string
+	}{
+		{app.Config{DataDir: "/srv/fs"}, []string{"数据目录 /srv/fs"}, []string{"数据库"}},
+		{app.Config{DataDir: "/srv/fs", Database: "postgres://fs:s3cret@db.lan:5432/fieldsync?sslmode=require&sslpassword=k3y",
+			Blobs: "s3://fieldsync-photos?endpoint=http://s3.lan:9000&secret_key=abc"},
+			[]string{"数据库 postgres://fs:xxxxx@db.lan:5432/fieldsync", "照片 s3://fieldsync-photos"}, []string{"s3cret", "k3y", "abc", "/srv/fs"}},
+		{app.Config{DataDir: "/srv/fs", Database: "host=db.lan password=s3cret dbname=fs"},
+			[]string{"数据库 PostgreSQL", "照片 数据目录 /srv/fs"}, []string{"s3cret"}},
+	} {
+		got := storesSaid(tc.cfg)
+		for _, w := range tc.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%+v: %q lacks %q", tc.cfg, got, w)
+			}
+		}
+		for _, n := range tc.not {
+			if strings.Contains(got, n) {
+				t.Errorf("%+v: %q says %q", tc.cfg, got, n)
+			}
+		}
+	}
+}

@@ -27,7 +27,7 @@ import (
 // database's log onto the backup and corrupt it — and the backup is
 // checked whole before it replaces anything.
 func restoreCmd(c *command) {
-	c.args = 1
+	c.args, c.sqliteOnly = 1, true
 	c.run = func(ctx context.Context) error {
 		src, err := oneArg(c, "backup file")
 		if err != nil {

@@ -134,6 +134,14 @@ func NewLogger(cfg Config, w io.Writer) *slog.Logger {
 	_ = lvl.UnmarshalText([]byte(cfg.LogLevel))
 	opts := &slog.HandlerOptions{Level: lvl}
 	if cfg.LogFormat == "json" {
+		// A duration as the text format writes it (75ms), not a bare
+		// count of nanoseconds (operator probe: "took":192000000).
+		opts.ReplaceAttr = func(_ []string, a slog.Attr) slog.Attr {
+			if a.Value.Kind() == slog.KindDuration {
+				a.Value = slog.StringValue(a.Value.Duration().String())
+			}
+			return a
+		}
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
@@ -381,9 +389,17 @@ func (a *App) openParts(ctx context.Context) error {
 	} else if cfg.AuditKey != "" {
 		loadKey = func(path string) (ed25519.PrivateKey, error) { return a.namedAuditKey(ctx, path) }
 	}
+	_, statErr := os.Stat(cfg.AuditKeyPath())
 	key, err := loadKey(cfg.AuditKeyPath())
 	if err != nil {
 		return fmt.Errorf("audit key: %w", err)
+	}
+	if errors.Is(statErr, fs.ErrNotExist) && key != nil && !a.tool && !newDatabase(db) {
+		// A database with a past (a restored backup, a data directory
+		// moved) given a new key: the months sealed from now on verify
+		// against it, not the old one (operator probe: said nowhere).
+		log.Warn("made a new audit key for a database that was not new: if this data directory was restored or moved, put its old audit-key.pem back (and restart) before the next month is sealed, else that month and the ones after verify only against the new key",
+			"key_file", cfg.AuditKeyPath(), "key", audit.KeyID(key.Public().(ed25519.PublicKey)))
 	}
 	a.Sealer = &server.Sealer{Store: db, Key: key, Now: a.Syncer.Now}
 	a.Sweeper = &server.Sweeper{Store: db, Blobs: a.Blobs, Grace: cfg.UploadGrace}
@@ -627,6 +643,13 @@ func (a *App) Serve(ctx context.Context) error {
 		sctx, cancel := context.WithTimeout(context.Background(), a.Cfg.ShutdownGrace)
 		err = srv.Shutdown(sctx)
 		cancel()
+		if errors.Is(err, context.DeadlineExceeded) {
+			// Said as what it is, not "context deadline exceeded"
+			// (operator probe): what was cut off is sent again.
+			_ = srv.Close()
+			a.Log.Warn("shutdown grace ran out: requests still running were cut off (their phones send them again)", "grace", a.Cfg.ShutdownGrace)
+			err = fmt.Errorf("shut down after the grace of %s with requests still running, cut off (--shutdown-grace)", a.Cfg.ShutdownGrace)
+		}
 	}
 	stopPhotos()
 	a.PhotoQueue.Stop()
@@ -634,6 +657,9 @@ func (a *App) Serve(ctx context.Context) error {
 	sweeping.Wait()
 	if cerr := a.Close(); err == nil {
 		err = cerr
+	}
+	if err == nil {
+		a.Log.Info("stopped: the database is closed")
 	}
 	return err
 }
@@ -748,6 +774,13 @@ func (a *App) sealFinished(ctx context.Context) {
 		a.Log.Info("sealed audit log", "month", s.Month, "first", s.FirstSeq, "last", s.LastSeq, "key", s.KeyID)
 	}
 	a.checkSealKeys(ctx)
+}
+
+// newDatabase reports whether Open made db (it applied every migration,
+// the first among them).
+func newDatabase(db server.Store) bool {
+	m, ok := db.(interface{ Migrated() []string })
+	return ok && len(m.Migrated()) > 0 && strings.HasPrefix(m.Migrated()[0], "001")
 }
 
 // checkSealKeys warns when the audit log's seals were signed with other

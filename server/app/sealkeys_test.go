@@ -97,3 +97,51 @@ func TestNamedAuditKeyNotMadeOverSeals(t *testing.T) {
 	}
 	a.Close()
 }
+
+// TestWarnsOfNewKeyForOldDatabase: a data directory whose database has
+// a past but no audit key (restored, or moved, without audit-key.pem)
+// gets a new key with a warning saying to put the old one back; a first
+// start, and a start with the key, warn of nothing (operator probe: the
+// key was made without a word).
+func TestWarnsOfNewKeyForOldDatabase(t *testing.T) {
+	ctx := context.Background()
+	cfg := DefaultConfig()
+	cfg.Addr, cfg.DataDir, cfg.BcryptCost = "127.0.0.1:0", t.TempDir(), bcrypt.MinCost
+	start := func() string {
+		t.Helper()
+		var logs bytes.Buffer
+		a, err := Open(ctx, cfg, slog.New(slog.NewTextHandler(&logs, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return logs.String()
+	}
+	const warning = "made a new audit key for a database that was not new"
+	if l := start(); strings.Contains(l, warning) {
+		t.Errorf("a first start warned:\n%s", l)
+	}
+	if l := start(); strings.Contains(l, warning) {
+		t.Errorf("a start with its key warned:\n%s", l)
+	}
+	if err := os.Remove(cfg.AuditKeyPath()); err != nil {
+		t.Fatal(err)
+	}
+	if l := start(); !strings.Contains(l, warning) || !strings.Contains(l, "audit-key.pem") {
+		t.Errorf("a start without the key of a database with a past did not warn:\n%s", l)
+	}
+}
+
+// TestJSONLogDurations: a duration in a JSON log record reads as the text
+// format's does (75ms), not as a count of nanoseconds no one can read.
+func TestJSONLogDurations(t *testing.T) {
+	var out bytes.Buffer
+	cfg := DefaultConfig()
+	cfg.LogFormat = "json"
+	NewLogger(cfg, &out).Info("database check: ok", "took", 75*time.Millisecond, "n", 3)
+	if s := out.String(); !strings.Contains(s, `"took":"75ms"`) || !strings.Contains(s, `"n":3`) {
+		t.Errorf("JSON record %s, want took as 75ms", s)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/xinzhou-eco/fieldsync/server/app"
+	"github.com/xinzhou-eco/fieldsync/server/audit"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -67,6 +68,11 @@ func startSeeded(t testing.TB, cfg *app.Config, dir string) {
 		t.Fatalf("seeded test database: %v", err)
 	}
 	if err := os.WriteFile(cfg.DBPath(), db, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// With its key, as a first start leaves it: a database with a past
+	// and no key is a restore's mistake, which the server warns of.
+	if _, err := audit.LoadOrCreateKey(cfg.AuditKeyPath()); err != nil {
 		t.Fatal(err)
 	}
 }
