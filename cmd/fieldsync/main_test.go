@@ -471,6 +471,11 @@ func TestRestoreCommand(t *testing.T) {
 	if !strings.Contains(errs, "1 account and device changes made after the backup are undone") || !strings.Contains(errs, "user li") {
 		t.Errorf("restore does not say the account change it undoes: %q", errs)
 	}
+	// With what it was: the field's name alone did not say which change
+	// to make again (operator probe).
+	if !strings.Contains(errs, "role: inspector") || strings.Contains(errs, "no readable database") {
+		t.Errorf("restore does not say what the undone change set: %q", errs)
+	}
 	kept, _ := filepath.Glob(filepath.Join(dir, "fieldsync.db.replaced-*"))
 	if len(kept) == 0 || !strings.Contains(out, "kept as "+kept[0]) {
 		t.Fatalf("the replaced database is not kept (%v), or not said: %q", kept, out)
@@ -507,6 +512,24 @@ func TestRestoreCommand(t *testing.T) {
 	code, out, errs = run(t, "restore", "--data", fresh, backup)
 	if code != 0 || !strings.Contains(out, "restored") || !strings.Contains(errs, "has no photos") || strings.Contains(errs, "audit seal key") {
 		t.Fatalf("restore of a backup without seals into a new directory: %d %q %q", code, out, errs)
+	}
+	// Nothing to compare with there: it says the account changes made
+	// after the backup cannot be listed (it said nothing: operator probe).
+	if !strings.Contains(errs, "no readable database in "+fresh) || !strings.Contains(errs, "cannot be listed") {
+		t.Errorf("restore into a new directory does not say it cannot list the changes it may undo: %q", errs)
+	}
+	// A backup of an older version (its last migration not applied) is
+	// upgraded as it is restored, which is said.
+	older := filepath.Join(t.TempDir(), "older.db")
+	if raw, err := os.ReadFile(backup); err != nil || os.WriteFile(older, raw, 0o600) != nil {
+		t.Fatal(err)
+	}
+	if err := sqliteExec(older, `ALTER TABLE finding DROP COLUMN rectified_at; DELETE FROM schema_migrations WHERE name LIKE '%033_finding_rectified_at%'`); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs = run(t, "restore", "--data", t.TempDir(), older)
+	if code != 0 || !strings.Contains(out, "made by an older fieldsync") || !strings.Contains(out, "033_finding_rectified_at") {
+		t.Errorf("restore of an older version's backup: %d %q %q", code, out, errs)
 	}
 	sealed := filepath.Join(t.TempDir(), "sealed.db")
 	if raw, err := os.ReadFile(backup); err != nil || os.WriteFile(sealed, raw, 0o600) != nil {

@@ -59,10 +59,12 @@ func restoreCmd(c *command) {
 		if err != nil {
 			return fmt.Errorf("%s is not a fieldsync database: %w", src, err)
 		}
+		upgraded := db.Migrated()
 		ok, err := db.IntegrityCheck(ctx)
 		var undone []audit.Entry
+		compared := false
 		if err == nil && ok == "ok" {
-			undone, err = fromReplaced(ctx, db, dst)
+			undone, compared, err = fromReplaced(ctx, db, dst)
 		}
 		// Seals signed with a key the backup does not hold (a backup from
 		// before the audit log has none: no key to look for).
@@ -86,6 +88,13 @@ func restoreCmd(c *command) {
 			return err
 		}
 		fmt.Fprintf(c.stdout, "restored %s to %s; phones will pull everything again on their next sync (410 resync_required)\n", src, dst)
+		if len(upgraded) > 0 {
+			// A backup of an older version: upgraded as serve would,
+			// which the older binary can no longer open (operator probe:
+			// said nowhere).
+			fmt.Fprintf(c.stdout, "the backup was made by an older fieldsync: its database was upgraded to this version (%s); an older fieldsync cannot open it, the backup file itself is unchanged\n",
+				strings.Join(upgraded, ", "))
+		}
 		if _, err := os.Stat(kept); err == nil {
 			fmt.Fprintf(c.stdout, "the database it replaced is kept as %s (with its log): delete it once the restore is confirmed\n", kept)
 		}
@@ -95,6 +104,10 @@ func restoreCmd(c *command) {
 			for _, e := range undone {
 				fmt.Fprintln(c.stderr, "  undone:", describeAccountEntry(e))
 			}
+		}
+		if !compared {
+			fmt.Fprintf(c.stderr, "warning: there was no readable database in %s to compare with, so the account and device changes made after the backup "+
+				"(a revoked phone, a disabled user, a reset password) cannot be listed: check them with fieldsync user list and device list, and make them again\n", c.cfg.DataDir)
 		}
 		for _, w := range restoreWarnings(c.cfg, sealed) {
 			fmt.Fprintln(c.stderr, "warning:", w)
@@ -111,50 +124,71 @@ func restoreCmd(c *command) {
 // And it returns the account entries of the replaced database's audit log
 // that the restored one lacks: the revocations, disables and password
 // resets made after the backup, which the restore undoes. A replaced
-// database that cannot be read gives nothing.
-func fromReplaced(ctx context.Context, restored *sqlite.DB, replaced string) ([]audit.Entry, error) {
+// database that cannot be read gives nothing, and compared false.
+func fromReplaced(ctx context.Context, restored *sqlite.DB, replaced string) (undone []audit.Entry, compared bool, err error) {
 	if _, err := os.Stat(replaced); err != nil {
-		return nil, nil
+		return nil, false, nil
 	}
 	old, err := sqlite.Open(ctx, replaced)
 	if err != nil {
-		return nil, nil
+		return nil, false, nil
 	}
 	defer old.Close()
 	if h, err := old.HighHLC(ctx); err == nil {
 		if err := restored.RaiseHighHLC(ctx, h); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
 	made, err := old.AccountAudit(ctx)
 	if err != nil {
-		return nil, nil
+		return nil, false, nil
 	}
 	kept, err := restored.AccountAudit(ctx)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	have := make(map[string]bool, len(kept))
 	for _, e := range kept {
 		have[e.Hash] = true
 	}
-	var undone []audit.Entry
 	for _, e := range made {
 		if !have[e.Hash] {
 			undone = append(undone, e)
 		}
 	}
-	return undone, nil
+	return undone, true, nil
 }
 
 // describeAccountEntry is an account entry on one line: when, by whom,
 // on what, and which fields it changed.
 func describeAccountEntry(e audit.Entry) string {
-	var changes map[string]json.RawMessage
+	var changes map[string]audit.Change
 	_ = json.Unmarshal(e.Changes, &changes)
-	fields := slices.Sorted(maps.Keys(changes))
+	var said []string
+	for _, f := range slices.Sorted(maps.Keys(changes)) {
+		// What changed, to what: the field's name alone (operation) did
+		// not say which change to make again (operator probe).
+		ch := changes[f]
+		s := f + ": " + shownJSON(ch.New)
+		if len(ch.Old) > 0 && string(ch.Old) != "null" {
+			s = f + ": " + shownJSON(ch.Old) + " → " + shownJSON(ch.New)
+		}
+		said = append(said, s)
+	}
 	return fmt.Sprintf("%s %s: %s %s %s (%s)", e.At.In(audit.ChinaTime).Format("2006-01-02 15:04"), cmp.Or(e.ActorName, e.ActorID, "server"),
-		e.Entity, e.RecordID, e.Action, strings.Join(fields, ", "))
+		e.Entity, e.RecordID, e.Action, strings.Join(said, "; "))
+}
+
+// shownJSON is a JSON value on a line: a string without its quotes.
+func shownJSON(v json.RawMessage) string {
+	var s string
+	if json.Unmarshal(v, &s) == nil {
+		return s
+	}
+	if len(v) == 0 {
+		return "（空）"
+	}
+	return string(v)
 }
 
 // restoreWarnings are what a restored directory lacks that the backup
