@@ -45,19 +45,19 @@ func (d *Dialect) SearchParts(texts []string, plate string) []SearchPart {
 			` + d.VisitTime("i") + `, coalesce(nullif(u.display_name, ''), u.username, ''), '', ` + noStart + `, false
 			FROM inspection i LEFT JOIN site s ON s.id = i.site_id LEFT JOIN users u ON u.id = i.created_by
 			WHERE i.deleted_hlc = '' AND i.status IN ` + sqllit.List(server.ReviewStatuses) + ` AND ` +
-			like("i.id", "s.name", "s.address", "i.summary", d.AnswerText("i.answers", sqllit.List(choiceKeys())), "u.username", "u.display_name"), "i", d.VisitTime("i") + " DESC, i.id"},
+			like("i.id", "s.name", "s.address", "i.summary", "i.review_comment", d.AnswerText("i.answers", sqllit.List(choiceKeys())), "u.username", "u.display_name"), "i", d.VisitTime("i") + " DESC, i.id"},
 		{`SELECT 'finding', f.id, f.county, coalesce(s.name, ''), coalesce(f.description, ''), coalesce(f.status, ''),
 			` + d.VisitTime("i") + `, coalesce(nullif(u.display_name, ''), u.username, ''), coalesce(f.inspection_id, ''), ` + noStart + `, false
 			FROM finding f JOIN inspection i ON i.id = f.inspection_id LEFT JOIN site s ON s.id = i.site_id
 			LEFT JOIN users u ON u.id = f.created_by
 			WHERE f.deleted_hlc = '' AND i.deleted_hlc = '' AND i.status IN ` + sqllit.List(server.ReviewStatuses) + ` AND ` +
-			like("f.id", "f.description", "f.rectification_note", "s.name", "u.username", "u.display_name"), "f", d.VisitTime("i") + " DESC, f.id"},
+			like("f.id", "f.description", "f.rectification_note", "f.verify_comment", "s.name", "u.username", "u.display_name"), "f", d.VisitTime("i") + " DESC, f.id"},
 		{`SELECT 'vehicle_check', v.id, v.county, coalesce(v.plate, ''), coalesce(v.checkpoint, ''), coalesce(v.action, ''),
 			coalesce(v.checked_at, ''), coalesce(nullif(u.display_name, ''), u.username, ''), '', false,
 			CASE WHEN coalesce(v.voided_at, '') <> '' THEN true ELSE false END
 			FROM vehicle_check v LEFT JOIN users u ON u.id = v.created_by
 			WHERE v.deleted_hlc = '' AND ` +
-			"(" + likeOf(texts, "v.id", "v.plate", "v.vin", "v.checkpoint", "v.note", "v.remote_sensing_id", "u.username", "u.display_name") +
+			"(" + likeOf(texts, "v.id", "v.plate", "v.vin", "v.checkpoint", "v.note", "v.remote_sensing_id", "v.void_reason", "u.username", "u.display_name") +
 			" OR " + likeOf([]string{plate}, "replace(replace(v.plate, ' ', ''), '·', '')", "v.vin") + ")", "v", "v.checked_at DESC" + d.NullsLast + ", v.id"},
 		{`SELECT 'site', st.id, st.county, coalesce(st.name, ''), coalesce(st.address, ''), coalesce(st.kind, ''),
 			'', '', '', false, false

@@ -883,6 +883,17 @@ func testSearch(t *testing.T, open Opener) {
 	if len(hs) != 1 || hs[0].Title != "晋HAB123" || hs[0].Text != "豆罗检查站" || hs[0].At != "2026-11-18T10:00:00+08:00" || hs[0].Inspector != o.nameX {
 		t.Errorf("vehicle hit %+v", hs)
 	}
+	// The office's own words: a review's comment, a verification's, a
+	// voiding's reason (county office probe: a comment it had written
+	// was found nowhere).
+	e.upsert(syncproto.EntityInspection, o.a, xinfu, map[string]any{"review_comment": "请补充在线监测截图"})
+	e.upsert(syncproto.EntityFinding, o.fB, xinfu, map[string]any{"verify_comment": "整改照片看不清围挡请重拍"})
+	e.upsert(syncproto.EntityVehicleCheck, o.v1, xinfu, map[string]any{"void_reason": "同一辆车重复登记"})
+	for text, want := range map[string]string{"在线监测截图": "inspection:" + o.a, "看不清围挡": "finding:" + o.fB, "重复登记": "vehicle_check:" + o.v1} {
+		if got := hits(o.all, text); !sameSet(got, []string{want}) {
+			t.Errorf("search %q (an office's comment): %v, want %s", text, got, want)
+		}
+	}
 	// The limit is per kind.
 	if got := hits(o.all, "砖厂"); len(got) != 7 {
 		t.Fatalf("search 砖厂 %v", got)
