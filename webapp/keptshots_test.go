@@ -129,3 +129,24 @@ func TestBrowserRoadsidePhotosSurviveReload(t *testing.T) {
 		t.Errorf("the server has %d photos of the vehicle (%v), want 2", len(photos), err)
 	}
 }
+
+// TestBrowserRoadsideSameFileOnce: the same file picked twice for the
+// vehicle being entered (from the gallery, or twice in one pick) is one
+// photo, and the form says it skipped the other; another file is a second
+// photo (field app probe: two photos of one file, unsaid).
+func TestBrowserRoadsideSameFileOnce(t *testing.T) {
+	_, p, at := roadsidePhone(t)
+	file := jpeg(t, "truck1.jpg", 31, near(at), "")
+	p.do("a photo", chromedp.SetUploadFiles(chromedp.CSS(`#vehicle-photos input[type="file"]`), []string{file}))
+	waitKept(p, "the photo kept", `k.length === 1`)
+	p.do("the same photo again", chromedp.SetUploadFiles(chromedp.CSS(`#vehicle-photos input[type="file"]`), []string{file}))
+	p.waitJS("said", `document.querySelector('#vehicle-error').textContent.includes('同一张照片只需添加一次')`)
+	if n := eval[float64](p, `document.querySelectorAll('#vehicle-photos .thumb').length`); n != 1 {
+		t.Errorf("the same file picked twice shows %v photos, want 1", n)
+	}
+	p.do("another photo", chromedp.SetUploadFiles(chromedp.CSS(`#vehicle-photos input[type="file"]`), []string{jpeg(t, "truck2.jpg", 32, near(at), "")}))
+	waitKept(p, "both kept", `k.length === 2`)
+	if n := eval[float64](p, `document.querySelectorAll('#vehicle-photos .thumb').length`); n != 2 {
+		t.Errorf("two files show %v photos, want 2", n)
+	}
+}

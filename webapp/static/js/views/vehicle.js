@@ -75,6 +75,12 @@ function capture(s, d, errEl) {
   })).then(() => {});
 }
 
+/** sameFile says whether a and b are one file picked twice: the same
+ *  name, size and time (a camera's next shot differs in each). */
+function sameFile(a, b) {
+  return !!a && !!b && a.size === b.size && a.name === b.name && a.lastModified === b.lastModified && a.name !== undefined;
+}
+
 /** noteShots writes in draft d which photos the vehicle has (a draft
  *  kept before the photos were, counts them in d.shots, read still). */
 function noteShots(d) {
@@ -280,8 +286,16 @@ export async function render(app) {
   };
   const cameraInput = h('input', { type: 'file', accept: 'image/*', capture: 'environment', dataset: { photoFor: 'vehicle' } });
   cameraInput.addEventListener('change', async () => {
-    const files = [...(cameraInput.files || [])];
+    const picked = [...(cameraInput.files || [])];
     cameraInput.value = '';
+    // The same file picked again (from the gallery) is not a second
+    // photo: skipped, and said (field app probe: two photos, unsaid).
+    const files = [];
+    for (const file of picked) {
+      if (![...shots.map((s) => s.file), ...files].some((f) => sameFile(f, file))) files.push(file);
+    }
+    if (files.length < picked.length) err.textContent = `同一张照片只需添加一次：已跳过重复选择的 ${picked.length - files.length} 张。`;
+    if (!files.length) return;
     // Listed at once, before its position is fixed: a save tapped
     // meanwhile waits for it (it used to push it, afterwards, into the
     // list of the vehicle just saved, and the photo was lost).
