@@ -177,8 +177,9 @@ func TestBrowserSessionEndedWorksOffline(t *testing.T) {
 	eval[bool](p, `(window.confirm = (m) => { window.__asked = m; return false; }, true)`)
 	signInAs(apptest.Inspector2, apptest.Passwords[apptest.Inspector2])
 	p.waitJS("asked", `!!window.__asked`)
-	if got := eval[string](p, `window.__asked`); !strings.Contains(got, "1 条记录") || !strings.Contains(got, apptest.Inspector2) {
-		t.Errorf("signing in as another user asks %q, want what of %s's would wait", got, apptest.Inspector)
+	if got := eval[string](p, `window.__asked`); !strings.Contains(got, "1 条记录") || !strings.Contains(got, apptest.Inspector2) ||
+		!strings.Contains(got, "张巡查（"+apptest.Inspector+"） 的 1 条记录") {
+		t.Errorf("signing in as another user asks %q, want what of 张巡查's (%s) would wait", got, apptest.Inspector)
 	}
 	p.wait(`#work-offline`)
 	// A name no one has, tried and refused: no storage left behind, and

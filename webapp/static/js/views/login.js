@@ -47,7 +47,11 @@ export async function render(app) {
       const s = app.client.status();
       const waiting = [s.pendingRecords ? `${s.pendingRecords} 条记录` : '', photosWaiting(s) ? `${photosWaiting(s)} 张照片` : '',
         s.rejectedChanges ? `${s.rejectedChanges} 条被拒绝的修改` : ''].filter(Boolean);
-      if (waiting.length && !window.confirm(`手机上还有 ${kept} 的 ${waiting.join('、')}没有上传。\n改用 ${u} 登录后，这些数据仍保存在手机上，但要等 ${kept} 在这部手机上重新登录后才会上传。\n\n确定改用 ${u} 登录吗？`)) return;
+      // Named as the inspector knows them (张巡查), with the name they sign
+      // in with (field app probe: the login name alone).
+      const name = app.client.user?.display_name;
+      const who = name && name !== kept ? `${name}（${kept}）` : kept;
+      if (waiting.length && !window.confirm(`手机上还有 ${who} 的 ${waiting.join('、')}没有上传。\n改用 ${u} 登录后，这些数据仍保存在手机上，但要等 ${who} 在这部手机上重新登录后才会上传。\n\n确定改用 ${u} 登录吗？`)) return;
     }
     btn.disabled = true;
     btn.textContent = '正在登录…';
@@ -75,8 +79,6 @@ export async function render(app) {
   return h('div', {}, h('h1', {}, ended ? '重新登录' : '巡查员登录'), form);
 }
 
-/** keptText tells an inspector whose session ended what waits on the
- *  phone for the new sign-in. */
 /** othersKept says what users who signed out left unsent on the phone
  *  (home.js keptFor): it stays, and goes up at their next sign-in here. */
 function othersKept() {
@@ -89,6 +91,8 @@ function othersKept() {
     `本手机上还保存着 ${lines.join('；')}尚未上传，本人在这部手机上重新登录后会继续上传。`);
 }
 
+/** keptText tells an inspector whose session ended what waits on the
+ *  phone for the new sign-in. */
 function keptText(s) {
   const waiting = [];
   if (s.pendingRecords) waiting.push(`${s.pendingRecords} 条记录`);
