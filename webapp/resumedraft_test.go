@@ -45,3 +45,21 @@ func TestBrowserResumeDraft(t *testing.T) {
 		t.Error("另开一次 opened the draft instead of a new inspection")
 	}
 }
+
+// TestBrowserTabOfAnInspection: an inspection is under the tab it was
+// opened from — 点位 from its site, 首页 from the home screen's list —
+// not always 点位 (field app probe).
+func TestBrowserTabOfAnInspection(t *testing.T) {
+	_, site, p, _ := inspectorAt(t, "忻府区恒岳水泥粉磨有限公司")
+	on := func() string { return eval[string](p, `document.querySelector('#tabs a.on')?.dataset.tab || ''`) }
+	insp := p.startInspection(site.ID, "coal_boiler")
+	if got := on(); got != "sites" {
+		t.Errorf("an inspection started at its site is under %q, want sites", got)
+	}
+	p.goHash("#/", `a.item[href="#/inspection/`+insp+`"]`)
+	p.click(`a.item[href="#/inspection/` + insp + `"]`)
+	p.wait(`#inspection`)
+	if got := on(); got != "home" {
+		t.Errorf("an inspection opened from the home screen is under %q, want home", got)
+	}
+}

@@ -47,19 +47,25 @@ export const app = {
   persisted: null,
 };
 
+/** The routes: a hash's view and the tab it is under. A tab '~name' is
+ *  the tab of the page it was opened from (an inspection opened from the
+ *  home screen is under 首页, from a site under 点位; field app probe: 点位
+ *  lit inside every inspection), name when opened first. */
 const routes = [
   [/^#?\/?$/, home, 'home'],
   [/^#\/login$/, login, null],
   [/^#\/sites$/, sites, 'sites'],
   [/^#\/sites\/new$/, sites.addView, 'sites'],
   [/^#\/site\/([\w-]+)$/, site, 'sites'],
-  [/^#\/inspection\/([\w-]+)$/, inspection, 'sites'],
-  [/^#\/finding\/([\w-]+)$/, finding, 'home'],
+  [/^#\/inspection\/([\w-]+)$/, inspection, '~sites'],
+  [/^#\/finding\/([\w-]+)$/, finding, '~home'],
   [/^#\/vehicle$/, vehicle, 'vehicle'],
   [/^#\/password$/, password, 'home'],
 ];
 
 let rendering = 0;
+/** The tab the last page drawn was under (routes' '~'). */
+let lastTab = '';
 let stale = false;
 /** A finger (or the mouse) is down (see refresh). */
 let pressing = false;
@@ -79,6 +85,8 @@ async function render() {
     const m = re.exec(hash);
     if (m) { view = v; tab = t; params = m.slice(1); break; }
   }
+  if (tab?.startsWith('~')) tab = lastTab || tab.slice(1);
+  if (tab) lastTab = tab;
   const tabs = document.getElementById('tabs');
   tabs.hidden = !tab;
   for (const a of tabs.querySelectorAll('a')) a.classList.toggle('on', a.dataset.tab === tab);
