@@ -25,6 +25,13 @@ func TestCheckDeviceField(t *testing.T) {
 		{syncproto.EntityFinding, "deadline", `"9999-12-31"`, syncproto.CodeInvalidField},
 		{syncproto.EntityFinding, "deadline", `"2026-02-30"`, syncproto.CodeInvalidField},
 		{syncproto.EntityVehicleCheck, "plate", `"晋H\u0031 2345"`, `"晋H12345"`},
+		// A special action may not be named as the statistics name the
+		// checks outside any (its checks would share that row), however
+		// spaced; another name, or none, is taken.
+		{syncproto.EntityVehicleCheck, "campaign", `"未列入专项行动"`, syncproto.CodeInvalidField},
+		{syncproto.EntityVehicleCheck, "campaign", `" 未列入 专项行动 "`, syncproto.CodeInvalidField},
+		{syncproto.EntityVehicleCheck, "campaign", `"秋冬 专项行动"`, `"秋冬专项行动"`},
+		{syncproto.EntityVehicleCheck, "campaign", `""`, `""`},
 		{syncproto.EntityVehicleCheck, "plate", `"晋H1\n2345"`, syncproto.CodeInvalidField},
 		// A plate or VIN: Chinese characters, Latin letters and digits
 		// (any width, any case, with separators); no other alphabet's

@@ -405,7 +405,7 @@ var Entities = []*Entity{
 		{Name: "checkpoint", Type: TypeText, Required: true, MaxLen: 200, Format: LabelText},
 		// campaign names the special action (专项行动) the check was made
 		// in, if any, so that an action spanning checkpoints sums as one.
-		{Name: "campaign", Type: TypeText, MaxLen: 100, Format: OptionalLabelText},
+		{Name: "campaign", Type: TypeText, MaxLen: 100, Format: CampaignText},
 		{Name: "plate", Type: TypeText, Required: true, MaxLen: 16, Format: Plate},
 		{Name: "plate_color", Type: TypeText, MaxLen: 8, Format: NoControls},
 		{Name: "plate_type", Type: TypeText, MaxLen: 32, Format: NoControls},

@@ -157,6 +157,18 @@ func plateFolds(r rune) bool {
 var LabelText = &TextFormat{Valid: OneLine.Valid, Canon: CanonicalLabel, Label: OneLine.Label,
 	Doc: OneLine.Doc + "; stored as its canonical spelling: " + labelDoc}
 
+// NoCampaign is what the statistics call the roadside checks made
+// outside any special action (专项行动): no action may be named so, or
+// its checks would share that row with them.
+const NoCampaign = "未列入专项行动"
+
+// CampaignText is the form of a special action's name: OptionalLabelText,
+// but not NoCampaign however spaced (a campaign typed 未列入专项行动
+// made a second row of that label on 路检路查).
+var CampaignText = &TextFormat{Valid: func(s string) bool { return NoControls.Valid(s) && LabelKey(s) != NoCampaign },
+	Canon: CanonicalLabel, Label: NoControls.Label + "，且不能是“" + NoCampaign + "”（不属于专项行动时请留空）",
+	Doc: OptionalLabelText.Doc + "; not `" + NoCampaign + "` (what the statistics call the checks outside any action: leave it empty for those)"}
+
 // OptionalLabelText is LabelText for a label that may be empty (a
 // special action).
 var OptionalLabelText = &TextFormat{Valid: NoControls.Valid, Canon: CanonicalLabel, Label: NoControls.Label,

@@ -515,3 +515,20 @@ func TestBrowserRoadsideFormKept(t *testing.T) {
 	}
 	p.wait(`#sign-out`) // still signed in
 }
+
+// TestBrowserRoadsideCampaignNotTheNoneRow: a special action typed as the
+// statistics name the checks outside any (未列入专项行动, however spaced) is
+// refused before saving, saying to leave it empty, as the server refuses
+// it (its checks shared that row on 路检路查).
+func TestBrowserRoadsideCampaignNotTheNoneRow(t *testing.T) {
+	_, p, _ := roadsidePhone(t)
+	p.do("fill the form",
+		chromedp.SendKeys(chromedp.CSS(`input[name="checkpoint"]`), "豆罗检查站"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="campaign"]`), "未列入 专项行动"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="plate"]`), "h30272"))
+	p.click(`#save-vehicle`)
+	p.waitJS("refused", `document.querySelector('#vehicle-error').textContent.includes('不属于专项行动时请留空')`)
+	if n := eval[int](p, `(async () => { const {app} = await import('/app/js/app.js'); return (await app.client.list('vehicle_check', (r) => r.fields.campaign === '未列入专项行动' || r.fields.campaign === '未列入 专项行动')).length; })()`); n != 0 {
+		t.Errorf("%d checks saved, want none", n)
+	}
+}

@@ -19,7 +19,7 @@ import (
 
 // noCampaign is the special-action table's row of the checks made outside
 // any special action, so that the table adds up to the total.
-const noCampaign = "未列入专项行动"
+const noCampaign = server.NoCampaign
 
 type vehicleRow struct {
 	County, Checkpoint, Campaign string

@@ -452,7 +452,10 @@ export async function render(app) {
     }
     // What the server would refuse, and the whole check with it.
     for (const [el, msg] of [[checkpoint, tooLong('检查点', checkpoint.value.trim(), lim.checkpoint)],
-      [campaign, tooLong('专项行动', campaign.value.trim(), lim.campaign)],
+      [campaign, tooLong('专项行动', campaign.value.trim(), lim.campaign) ||
+        // The statistics' name for the checks outside any action: the
+        // server refuses it as an action's (its checks would share that row).
+        (campaign.value.replace(/\s/g, '') === '未列入专项行动' ? '专项行动名称不能是“未列入专项行动”：不属于专项行动时请留空。' : '')],
       [obdCodes, tooLong('OBD 故障码', obdCodes.value.trim(), lim.obd_codes)],
       [urea, outOfRange('尿素液位', urea, ureaMin, ureaMax)],
       [note, tooLong('备注', note.value.trim(), lim.note)],
