@@ -203,7 +203,11 @@ func (c *Console) showDetail(ec echo.Context, insp *server.StoredRecord, status 
 	if data["Photos"], err = c.photos(ec, ps, anchor, items); err != nil {
 		return err
 	}
-	findingPhotos(findings, ps, data["Photos"].([]photoRow), visitDay(insp))
+	var approved time.Time
+	if insp.Text("status") == "approved" {
+		approved = insp.Time("reviewed_at")
+	}
+	findingPhotos(findings, ps, data["Photos"].([]photoRow), visitDay(insp), approved)
 	// The photos with evidence flags, named at the top of the page and
 	// beside 审核通过: a reviewer approving from the top never scrolls
 	// down to the photos.
@@ -681,13 +685,14 @@ func approveCautions(insp *server.StoredRecord, missing any, flagged, unchecked 
 type findingPhoto struct {
 	ID, Captured string
 	N            int
-	Later        bool // taken after the day of the visit
+	Later        bool   // taken after the day of the visit, or after its approval
+	After        string // which: 检查之后, 审核通过后
 }
 
 // findingPhotos gives each finding the photos naming it, in the page's
 // order, so that a reviewer verifying a rectification sees its evidence
 // in the row of 核实整改到位 rather than looking for it among the visit's.
-func findingPhotos(findings []findingRow, ps []*server.StoredRecord, rows []photoRow, day string) {
+func findingPhotos(findings []findingRow, ps []*server.StoredRecord, rows []photoRow, day string, approved time.Time) {
 	byID := make(map[string]int, len(rows))
 	for j, r := range rows {
 		byID[r.ID] = j
@@ -702,12 +707,20 @@ func findingPhotos(findings []findingRow, ps []*server.StoredRecord, rows []phot
 		if !ok || !shown {
 			continue
 		}
-		later := false
+		later, after := false, ""
 		if t, ok := server.ParseTime(ph.Text("captured_at")); ok {
-			later = t.In(chinaTime).Format(time.DateOnly) > day
+			switch {
+			case t.In(chinaTime).Format(time.DateOnly) > day:
+				later, after = true, "检查之后"
+			case !approved.IsZero() && !t.Before(approved):
+				// Rectified on the spot, the day of the visit, once the
+				// office approved it: the rectification's photo too
+				// (verification probe: it read as the problem's).
+				later, after = true, "审核通过后"
+			}
 		}
 		row := &rows[j]
-		findings[i].Photos = append(findings[i].Photos, findingPhoto{ID: ph.ID, Captured: row.Captured, N: row.N, Later: later})
+		findings[i].Photos = append(findings[i].Photos, findingPhoto{ID: ph.ID, Captured: row.Captured, N: row.N, Later: later, After: after})
 		// Its caption in the gallery says so too: a rectification's
 		// photo had no word of what it was (county office probe).
 		row.Kind = "问题照片"

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -732,7 +733,7 @@ func TestFindingRowShowsItsPhotos(t *testing.T) {
 		t.Error("a finding with a photo taken after the visit says it has none")
 	}
 	r = row(without)
-	if !strings.Contains(r, `<a href="#photo-`+own+`">`) || strings.Contains(r, "检查之后") || !strings.Contains(r, "没有检查当天之后拍摄的照片") {
+	if !strings.Contains(r, `<a href="#photo-`+own+`">`) || strings.Contains(r, "检查之后") || !strings.Contains(r, "没有检查当天之后或审核通过之后拍摄的照片") {
 		t.Errorf("the row of a rectified finding with only the visit day's photo:\n%s", r)
 	}
 	for _, id := range []string{visit, later, own} {
@@ -784,5 +785,42 @@ func TestResubmittedMarked(t *testing.T) {
 	page := mustGet(t, b, "/console/inspections/"+again)
 	if !strings.Contains(page, "<dt>上次退回意见</dt><dd>请补拍锅炉房") || strings.Contains(page, "<dt>审核意见</dt>") || !strings.Contains(page, "重新提交；改了什么见下方修改历史") {
 		t.Error("the resubmitted inspection's page does not show the comment as the last return's")
+	}
+}
+
+// TestRectifiedOnTheSpot: a finding's photo taken the day of the visit
+// but after the office approved the inspection (the site put right on the
+// spot) is the rectification's — 整改照片 in the gallery, 审核通过后 in its
+// row — not the problem's (verification probe).
+func TestRectifiedOnTheSpot(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	now := time.Now().In(server.ChinaTime)
+	insp := pushIn(t, phone, apptest.Xinfu, "coal_boiler", now.Add(-time.Minute).Format(time.RFC3339), completeBoiler...)
+	b := loggedIn(t, srv, apptest.CountyOffice)
+	page := mustGet(t, b, "/console/inspections/"+insp)
+	if st, page := b.post("/console/inspections/"+insp+"/review", withSeqs(url.Values{"csrf": {csrf(t, page)}, "decision": {"approve"}}, page)); st != http.StatusOK {
+		t.Fatalf("approve: %d\n%s", st, page)
+	}
+	finding, photo := uuid.NewString(), uuid.NewString()
+	s := srv.App.Syncer
+	if err := s.Store.Update(t.Context(), func(tx server.WriteTx) error {
+		if err := s.Upsert(t.Context(), tx, syncproto.EntityFinding, finding, apptest.Xinfu, map[string]any{"inspection_id": insp,
+			"description": "锅炉房堆放散煤", "status": "rectified", "rectification_note": "当场清运"}); err != nil {
+			return err
+		}
+		return s.Upsert(t.Context(), tx, syncproto.EntityPhoto, photo, apptest.Xinfu, map[string]any{"finding_id": finding,
+			"sha256": strings.Repeat("ab", 32), "captured_at": time.Now().Add(time.Minute).In(server.ChinaTime).Format(time.RFC3339)})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	page = mustGet(t, b, "/console/inspections/"+insp)
+	fig := regexp.MustCompile(`(?s)<figure id="photo-` + photo + `">.*?</figure>`).FindString(page)
+	if !strings.Contains(fig, "整改照片</span>") {
+		t.Errorf("the photo taken after the approval is not the rectification's:\n%s", fig)
+	}
+	row := regexp.MustCompile(`(?s)<tr id="finding-` + finding + `">.*?</tr>`).FindString(page)
+	if !strings.Contains(row, "审核通过后）") && !strings.Contains(row, "检查之后）") || strings.Contains(row, "none-later") {
+		t.Errorf("the finding's row does not say its photo came after:\n%s", row)
 	}
 }
