@@ -70,6 +70,7 @@ func TestDevicesPageFilters(t *testing.T) {
 		{url.Values{"q": {apptest.Inspector2}}, []string{"新手机"}},
 		{url.Values{"q": {"没有这台"}}, nil},
 		{url.Values{"q": {"宁武\u200b手"}}, []string{"宁武手机"}}, // pasted, a zero-width space in it
+		{url.Values{"q": {"ｉｎｓｐｅｃｔｏｒ２"}}, []string{"新手机"}}, // typed in full width
 		{url.Values{"q": {"手机"}, "attention": {"1"}}, []string{"旧手机", "宁武手机"}},
 		{url.Values{"q": {"手机"}, "sort": {"oldest"}}, []string{"旧手机", "宁武手机", "新手机"}},
 	} {
