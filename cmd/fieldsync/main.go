@@ -60,7 +60,7 @@ usage:
   fieldsync user passwd U [--password-file FILE]   (a new password: printed, or the file's; every session of U ends)
   fieldsync device list | device revoke ID | device reinstate ID
   fieldsync migrate --from DIR --to postgres://USER@HOST/DB [--blobs s3://BUCKET?endpoint=…]
-  fieldsync backup [--data DIR] OUT.db
+  fieldsync backup [--data DIR] OUT.db   (the database: copy DIR/blobs and audit-key.pem with it)
   fieldsync restore [--data DIR] BACKUP.db   (the server stopped)
   fieldsync check [--data DIR | --database URL] [--blobs s3://…] [--quick] [--repair]
   fieldsync sweep [--data DIR] [--upload-grace 168h]
@@ -864,7 +864,7 @@ func backupCmd(c *command) {
 				return err
 			}
 			fmt.Fprintf(c.stdout, "backed up %s to %s (integrity checked)\n", c.cfg.DBPath(), out)
-			fmt.Fprintf(c.stdout, "copy the photos (%s) and the audit key (%s) with it: a restore needs both (README, Backups)\n",
+			fmt.Fprintf(c.stdout, "copy the photos (%s) and the audit key (%s) with it: a restore needs both (README, Operating and Deployment)\n",
 				filepath.Join(c.cfg.DataDir, "blobs"), c.cfg.AuditKeyPath())
 			return nil
 		})

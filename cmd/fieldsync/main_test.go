@@ -771,7 +771,7 @@ func TestCommandHelpListsItsFlags(t *testing.T) {
 		{[]string{"serve", "-h"}, []string{"-pull-queue", "-addr", "-demo", "-bcrypt-cost"}, nil},
 		// SQLite's alone: --database, which they refuse, is not offered
 		// (operator probe).
-		{[]string{"backup", "-h"}, []string{"fieldsync backup", "-data"}, []string{"-database"}},
+		{[]string{"backup", "-h"}, []string{"fieldsync backup", "-data", "audit-key.pem"}, []string{"-database"}},
 		{[]string{"restore", "-h"}, []string{"fieldsync restore", "-data"}, []string{"-database"}},
 	} {
 		_, _, errs := run(t, tc.args...)

@@ -18,6 +18,7 @@ import (
 	"github.com/xinzhou-eco/fieldsync/internal/s3test"
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/app"
+	"github.com/xinzhou-eco/fieldsync/server/audit"
 	"github.com/xinzhou-eco/fieldsync/server/blobfs"
 	"github.com/xinzhou-eco/fieldsync/server/blobs3"
 	"github.com/xinzhou-eco/fieldsync/server/postgres"
@@ -387,5 +388,17 @@ func TestStoresSaid(t *testing.T) {
 				t.Errorf("%+v: %q says %q", tc.cfg, got, n)
 			}
 		}
+	}
+}
+
+// TestDescribeAccountEntry: an undone account change is said with what it
+// set, and a part it kept as it was is not said changed (a role changed
+// read counties: ["140923"] → ["140923"] too: verification probe).
+func TestDescribeAccountEntry(t *testing.T) {
+	e := audit.Entry{At: time.Date(2026, 12, 7, 3, 1, 0, 0, time.UTC), ActorName: "命令行", Entity: "user", RecordID: "daixian", Action: "account",
+		Changes: json.RawMessage(`{"counties":{"old":["140923"],"new":["140923"]},"role":{"old":"inspector","new":"county_office"}}`)}
+	got := describeAccountEntry(e)
+	if !strings.Contains(got, "role: inspector → county_office") || strings.Contains(got, "counties") {
+		t.Errorf("%q, want the role's change alone", got)
 	}
 }

@@ -169,6 +169,9 @@ func describeAccountEntry(e audit.Entry) string {
 		// What changed, to what: the field's name alone (operation) did
 		// not say which change to make again (operator probe).
 		ch := changes[f]
+		if string(ch.Old) == string(ch.New) {
+			continue // kept as it was (a role changed, the counties not)
+		}
 		s := f + ": " + shownJSON(ch.New)
 		if len(ch.Old) > 0 && string(ch.Old) != "null" {
 			s = f + ": " + shownJSON(ch.Old) + " → " + shownJSON(ch.New)

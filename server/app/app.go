@@ -646,9 +646,12 @@ func (a *App) Serve(ctx context.Context) error {
 		if errors.Is(err, context.DeadlineExceeded) {
 			// Said as what it is, not "context deadline exceeded"
 			// (operator probe): what was cut off is sent again.
+			// An operator's stop, done: not a failure of the server (it
+			// read as "fieldsync serve failed" at ERROR).
 			_ = srv.Close()
-			a.Log.Warn("shutdown grace ran out: requests still running were cut off (their phones send them again)", "grace", a.Cfg.ShutdownGrace)
-			err = fmt.Errorf("shut down after the grace of %s with requests still running, cut off (--shutdown-grace)", a.Cfg.ShutdownGrace)
+			a.Log.Warn("shutdown grace ran out: requests still running were cut off (their phones send them again); a longer --shutdown-grace lets them finish",
+				"grace", a.Cfg.ShutdownGrace)
+			err = nil
 		}
 	}
 	stopPhotos()

@@ -21,10 +21,10 @@ import (
 )
 
 // TestShutdownGraceRunsOut: a server stopped while a push still runs past
-// its shutdown grace cuts it off and says so — in the log, and in the
-// error serve exits with, naming --shutdown-grace — not "context deadline
-// exceeded" (operator probe); a stop with nothing running logs that the
-// database is closed.
+// its shutdown grace cuts it off and says so in the log, naming
+// --shutdown-grace, and stops as asked — not failing with "context
+// deadline exceeded" (operator probe); a stop with nothing running logs
+// that the database is closed.
 func TestShutdownGraceRunsOut(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Addr, cfg.DataDir, cfg.BcryptCost, cfg.ShutdownGrace = "127.0.0.1:0", t.TempDir(), bcrypt.MinCost, 100*time.Millisecond
@@ -68,11 +68,10 @@ func TestShutdownGraceRunsOut(t *testing.T) {
 		time.Sleep(10 * time.Millisecond) // polled until the push holds its turn
 	}
 	cancel()
-	err = <-done
-	if err == nil || !strings.Contains(err.Error(), "--shutdown-grace") {
-		t.Errorf("serve ended with %v, want an error naming --shutdown-grace", err)
+	if err := <-done; err != nil {
+		t.Errorf("serve ended with %v, want a stop", err)
 	}
-	if l := logs.String(); !strings.Contains(l, "shutdown grace ran out") {
+	if l := logs.String(); !strings.Contains(l, "shutdown grace ran out") || !strings.Contains(l, "--shutdown-grace") {
 		t.Errorf("no word in the log of the push cut off:\n%s", l)
 	}
 	_, _ = io.Copy(io.Discard, bufio.NewReader(conn)) // the connection was closed
