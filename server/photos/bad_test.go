@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode"
@@ -420,4 +421,52 @@ func TestLostFilesSaidSo(t *testing.T) {
 			t.Errorf("%s removed: %d %s %q, want 500 internal saying the server lacks it", variant, st, e.Code, e.Message)
 		}
 	}
+}
+
+// TestMissingBytesSaidOnce: photos marked uploaded whose bytes the photo
+// store lacks (a restore without blobs/) are said once in the log for them
+// all, with how many, not once per photo and attempt (a restore logged
+// 1,500 ERROR lines a round: verification probe).
+func TestMissingBytesSaidOnce(t *testing.T) {
+	var logs lockedLog
+	w := setupOn(t, apptest.StartLogged(t, &logs))
+	var ids []string
+	for i := range 3 {
+		id := w.photo(t, w.insp, []byte(fmt.Sprintf("bytes this server never stored %d", i)), nil)
+		if err := w.srv.App.DB.Update(ctx, func(tx server.WriteTx) error {
+			r, err := tx.Get(ctx, server.EntityByName(syncproto.EntityPhoto), id)
+			if err != nil {
+				return err
+			}
+			return w.srv.App.Syncer.Upsert(ctx, tx, syncproto.EntityPhoto, id, r.County, map[string]any{"uploaded": true})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	w.srv.App.Photos.Enqueue(ids)
+	w.srv.App.Photos.WaitIdle()
+	l := logs.String()
+	perPhoto := strings.Contains(l, `"level":"ERROR","msg":"process photo"`)
+	if n := strings.Count(l, "whose bytes the photo store lacks"); n != 1 || perPhoto {
+		t.Errorf("the missing bytes said %d times (want once), per photo at ERROR: %v\n%s", n, perPhoto, l)
+	}
+}
+
+// lockedLog is a log the server's goroutines write while the test reads.
+type lockedLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

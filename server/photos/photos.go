@@ -87,10 +87,14 @@ type Processor struct {
 	queued map[string]bool
 	// failures counts each photo's failed attempts in a row (retryDelay).
 	failures map[string]int
-	running  int
-	started  bool
-	stopped  bool
-	wg       sync.WaitGroup
+	// missing counts the attempts that found a photo's bytes missing
+	// since missingSaid, when the log last said so (missingEvery).
+	missing     int
+	missingSaid time.Time
+	running     int
+	started     bool
+	stopped     bool
+	wg          sync.WaitGroup
 	// hurry is closed while someone waits in WaitIdle (waiters counts
 	// them), and stop when Start's context ends: photos giving way to
 	// devices then go on at once.
@@ -199,6 +203,10 @@ func (p *Processor) Enqueue(ids []string) {
 
 // retryDelay is how long a photo waits after its nth failed attempt in a
 // row: 30 s, doubling, at most an hour.
+// missingEvery is how often the log says that photos' bytes are missing
+// from the photo store (errBytesMissing), however many.
+const missingEvery = 10 * time.Minute
+
 func retryDelay(n int) time.Duration {
 	return min(30*time.Second<<min(n-1, 8), time.Hour)
 }
@@ -249,7 +257,22 @@ func (p *Processor) work(ctx context.Context) {
 			// next start queues every unprocessed photo anyway.
 			p.failures[id]++
 			delay := retryDelay(p.failures[id])
-			p.log.Error("process photo", "photo", id, "err", err, "attempt", p.failures[id], "retry_in", delay)
+			if errors.Is(err, errBytesMissing) {
+				// A photo store not restored with its database: said once
+				// a while for them all, not once per photo and attempt
+				// (a restore without blobs/ logged 1,500 lines a round:
+				// verification probe).
+				p.missing++
+				if time.Since(p.missingSaid) >= missingEvery {
+					p.log.Error("photos marked uploaded whose bytes the photo store lacks wait for them: copy the photo store kept with the backup back (README, Operating)",
+						"photos_since_last_said", p.missing, "example", id, "retry_in", delay)
+					p.missing, p.missingSaid = 0, time.Now()
+				} else {
+					p.log.Debug("process photo", "photo", id, "err", err, "attempt", p.failures[id], "retry_in", delay)
+				}
+			} else {
+				p.log.Error("process photo", "photo", id, "err", err, "attempt", p.failures[id], "retry_in", delay)
+			}
 			time.AfterFunc(delay, func() { p.Enqueue([]string{id}) })
 		}
 		p.running--
