@@ -202,7 +202,7 @@ func restoreWarnings(cfg *app.Config, sealed bool) []string {
 	var out []string
 	if cfg.Blobs == "" {
 		if entries, err := os.ReadDir(filepath.Join(cfg.DataDir, "blobs")); err != nil || len(entries) == 0 {
-			out = append(out, fmt.Sprintf("%s has no photos: copy the blobs directory kept with the backup there, or every uploaded photo reads as not uploaded", filepath.Join(cfg.DataDir, "blobs")))
+			out = append(out, fmt.Sprintf("%s has no photos: copy the blobs directory kept with the backup there, or the uploaded photos have no bytes to show or check (the server says so in its log until they are back)", filepath.Join(cfg.DataDir, "blobs")))
 		}
 	}
 	if _, err := os.Stat(cfg.AuditKeyPath()); err != nil && sealed {
