@@ -11,11 +11,11 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/xinzhou-eco/fieldsync/internal/logtest"
 	"github.com/xinzhou-eco/fieldsync/server"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -28,7 +28,7 @@ import (
 func TestShutdownGraceRunsOut(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Addr, cfg.DataDir, cfg.BcryptCost, cfg.ShutdownGrace = "127.0.0.1:0", t.TempDir(), bcrypt.MinCost, 100*time.Millisecond
-	var logs safeBuffer
+	var logs logtest.Buffer
 	a, err := Open(context.Background(), cfg, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -105,23 +105,4 @@ func metric(t *testing.T, base string) string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
-}
-
-// safeBuffer is a bytes.Buffer the server's goroutines may log to while
-// the test reads it.
-type safeBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *safeBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *safeBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

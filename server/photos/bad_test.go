@@ -9,11 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode"
 
+	"github.com/xinzhou-eco/fieldsync/internal/logtest"
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/app"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
@@ -428,7 +428,7 @@ func TestLostFilesSaidSo(t *testing.T) {
 // all, with how many, not once per photo and attempt (a restore logged
 // 1,500 ERROR lines a round: verification probe).
 func TestMissingBytesSaidOnce(t *testing.T) {
-	var logs lockedLog
+	var logs logtest.Buffer
 	w := setupOn(t, apptest.StartLogged(t, &logs))
 	var ids []string
 	for i := range 3 {
@@ -451,22 +451,4 @@ func TestMissingBytesSaidOnce(t *testing.T) {
 	if n := strings.Count(l, "whose bytes the photo store lacks"); n != 1 || perPhoto {
 		t.Errorf("the missing bytes said %d times (want once), per photo at ERROR: %v\n%s", n, perPhoto, l)
 	}
-}
-
-// lockedLog is a log the server's goroutines write while the test reads.
-type lockedLog struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
