@@ -399,6 +399,9 @@ var Entities = []*Entity{
 		// replaced): the verification's own day says nothing of whether
 		// the site was put right in time.
 		{Name: "rectified_at", Type: TypeTime, Server: true},
+		// rectified_by is who reported it (the user of the device that
+		// wrote that status: RectifiedBy).
+		{Name: "rectified_by", Type: TypeText, Server: true},
 	}},
 	{Name: syncproto.EntityVehicleCheck, Label: "路检记录", CountyField: "county", DeviceWritable: true, Fields: []Field{
 		{Name: "county", Type: TypeText, Required: true, Immutable: true},

@@ -376,11 +376,19 @@ func (s *Syncer) VerifyFinding(ctx context.Context, p *Principal, findingID, dec
 		newStatus := map[string]string{DecisionVerify: "verified", DecisionReopen: "rectifying"}[decision]
 		old := auditSnapshot(f, map[string]json.RawMessage{"status": nil, "verify_comment": nil})
 		fields := map[string]any{"status": newStatus, "verifier_id": p.UserID, "verify_comment": comment, "verified_at": now.Format(time.RFC3339Nano),
-			"rectified_at": nil}
+			"rectified_at": nil, "rectified_by": nil}
 		if decision == DecisionVerify {
 			// The inspector's report, which the verification replaces:
-			// whether it was in time is the report's day, not this one.
+			// whether it was in time is the report's day, not this one,
+			// and who put the site right its reporter.
 			fields["rectified_at"] = f.State.Fields["status"].HLC.Time().Format(time.RFC3339Nano)
+			if dr, ok := s.Store.(DeviceReader); ok {
+				by, err := RectifiedBy(ctx, dr, f, nil)
+				if err != nil {
+					return err
+				}
+				fields["rectified_by"] = by
+			}
 		}
 		audited := []string{"status", "verify_comment"}
 		if deadline != "" {
@@ -399,6 +407,46 @@ func (s *Syncer) VerifyFinding(ctx context.Context, p *Principal, findingID, dec
 		return nil, err
 	}
 	return &out, nil
+}
+
+// DeviceReader reads a device by its id (AccountStore.Device).
+type DeviceReader interface {
+	Device(ctx context.Context, id string) (*Device, error)
+}
+
+// RectifiedBy is the user who reported finding f rectified: of one
+// rectified, the user of the device that wrote its status (its HLC's
+// node); of one verified, rectified_by, which the verification kept; ""
+// for another status, or a device no longer known. users, if not nil,
+// caches device ids' users across calls (a page of findings reads each
+// device once).
+func RectifiedBy(ctx context.Context, st DeviceReader, f *StoredRecord, users map[string]string) (string, error) {
+	switch f.Text("status") {
+	case "verified":
+		return f.Text("rectified_by"), nil
+	case "rectified":
+	default:
+		return "", nil
+	}
+	node := f.State.Fields["status"].HLC.Node
+	if node == "" || node == syncproto.ServerNode {
+		return "", nil
+	}
+	if u, ok := users[node]; ok {
+		return u, nil
+	}
+	d, err := st.Device(ctx, node)
+	if err != nil && ErrorCode(err) != syncproto.CodeNotFound {
+		return "", err
+	}
+	u := ""
+	if d != nil {
+		u = d.UserID
+	}
+	if users != nil {
+		users[node] = u
+	}
+	return u, nil
 }
 
 // checkNewDeadline checks the new deadline of a finding sent back

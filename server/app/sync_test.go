@@ -1118,7 +1118,7 @@ func TestRectificationAfterApproval(t *testing.T) {
 	if err := decide(office, server.DecisionReopen, "复查发现反弹", 0); err != nil {
 		t.Fatal(err)
 	}
-	if r := stored(); r.Text("rectified_at") != "" {
+	if r := stored(); r.Text("rectified_at") != "" || r.Text("rectified_by") != "" {
 		t.Errorf("a finding sent back keeps the rectification it sent back as done: %s", dump(r.State))
 	}
 	pullAll(t, phone, "", 500)

@@ -282,7 +282,7 @@ func (c *Console) roadsideSheet(ec echo.Context, month string, counties []string
 
 // findingsHeader are the columns of an export's findings (findingCells).
 var findingsHeader = []string{"检查时间", "区县", "点位", "检查表", "检查项", "问题描述", "严重程度", "整改时限", "逾期天数", "问题状态",
-	"整改完成日期", "超过时限天数", "整改说明", "巡查员", "检查状态", "检查记录编号"}
+	"整改完成日期", "超过时限天数", "整改说明", "整改报告人", "巡查员", "检查状态", "检查记录编号"}
 
 // findingCells is finding f of inspection insp as an export's row, on day
 // today; items name the checklist tmpl's items, people the users
@@ -296,8 +296,26 @@ func (c *Console) findingCells(ec echo.Context, insp, f *server.StoredRecord, tm
 	rectified, late := rectifiedOn(f)
 	return []any{visitStarted(insp), c.countyName(insp.County), c.siteName(ec, insp.Text("site_id")), tmpl.Title, item,
 		f.Text("description"), severityNames[f.Text("severity")], f.Text("deadline"), overdueCell(overdueBy(f, today)),
-		status, rectified, overdueCell(late), f.Text("rectification_note"), people[f.CreatedBy], statusNames[insp.Text("status")], insp.ID}
+		status, rectified, overdueCell(late), f.Text("rectification_note"), c.rectifiedByName(ec, f, people), people[f.CreatedBy], statusNames[insp.Text("status")], insp.ID}
 }
+
+// rectifiedByName names who reported finding f rectified, for the
+// exports' 整改报告人 ("" for a finding not rectified).
+func (c *Console) rectifiedByName(ec echo.Context, f *server.StoredRecord, people map[string]string) string {
+	users, _ := ec.Get(reportersKey).(map[string]string)
+	if users == nil {
+		users = map[string]string{}
+		ec.Set(reportersKey, users)
+	}
+	by, err := server.RectifiedBy(ec.Request().Context(), c.d.Store, f, users)
+	if err != nil || by == "" {
+		return ""
+	}
+	return cmp.Or(people[by], by)
+}
+
+// reportersKey keeps a request's devices' users (server.RectifiedBy).
+const reportersKey = "fieldsync.reporters"
 
 // findingsTotals is the totals row of an export's findings.
 func findingsTotals(n int) []any {

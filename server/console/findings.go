@@ -35,6 +35,9 @@ type findingListRow struct {
 	// Late how many days past its deadline (rectifiedOn).
 	Rectified string
 	Late      int
+	// Reporter names who reported the rectification, when not the
+	// finding's own inspector (server.RectifiedBy).
+	Reporter string
 }
 
 // findingQuery reads the findings list's filter from the request (the
@@ -152,6 +155,9 @@ func (c *Console) findingsList(ec echo.Context) error {
 		}
 		row.Overdue = overdueBy(f, today)
 		row.Rectified, row.Late = rectifiedOn(f)
+		if by := c.rectifiedByName(ec, f, people); by != people[f.CreatedBy] {
+			row.Reporter = by // not the finding's inspector, whom the row names
+		}
 		if insp, err := c.d.Store.Get(ctx, syncproto.EntityInspection, f.Text("inspection_id")); err == nil && insp != nil {
 			row.Site = c.siteName(ec, insp.Text("site_id"))
 			row.Visited = visitStarted(insp)

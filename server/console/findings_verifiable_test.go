@@ -102,14 +102,17 @@ func TestRectifiedToVerify(t *testing.T) {
 	}
 }
 
-// TestVerifiedLateRectifiedInTime: a finding its inspector reported
+// TestVerifiedLateRectifiedInTime: a finding an inspector reported
 // rectified before its deadline, on a phone offline for days, and
 // verified after that deadline was rectified in time: 问题整改 and the
 // export give the inspector's day, not the verification's, and no
-// 超过时限 (the verification's day had replaced the report's).
+// 超过时限 (the verification's day had replaced the report's). The
+// rectification reported by another inspector than the finding's is said
+// to be theirs, before and after the verification (county office probe:
+// the list named the finding's inspector alone).
 func TestVerifiedLateRectifiedInTime(t *testing.T) {
 	srv := apptest.Start(t)
-	phone := srv.Login(apptest.Inspector)
+	phone, other := srv.Login(apptest.Inspector), srv.Login(apptest.Inspector2)
 	b := loggedIn(t, srv, apptest.CountyOffice)
 	china := time.FixedZone("CST", 8*3600)
 	today := time.Now().In(china)
@@ -126,11 +129,28 @@ func TestVerifiedLateRectifiedInTime(t *testing.T) {
 		offline(apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields("site_id", apptest.DemoSite(t, apptest.Xinfu),
 			"template_id", "construction_dust", "template_version", 1, "status", "draft", "started_at", reported.Format(time.RFC3339)))),
 		offline(apptest.Mut(phone, syncproto.EntityFinding, finding, apptest.Fields("inspection_id", insp, "item_key", "material_cover",
-			"description", "料堆裸露", "severity", "major", "deadline", deadline, "status", "rectified", "rectification_note", "已苫盖"))))
+			"description", "料堆裸露", "severity", "major", "deadline", deadline, "status", "rectifying"))))
 	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields("status", "submitted")))
 	page := mustGet(t, b, "/console/inspections/"+insp)
 	if st, page := b.post("/console/inspections/"+insp+"/review", withSeqs(url.Values{"csrf": {csrf(t, page)}, "decision": {"approve"}}, page)); st != http.StatusOK {
 		t.Fatalf("approve: %d\n%s", st, page)
+	}
+	// Put right by another inspector of the county, the same day, offline.
+	hlc2 := syncproto.HLC{Wall: reported.Add(time.Hour).UnixMilli(), Node: other.Clock.Node()}
+	apptest.PushApplied(t, other, syncproto.Mutation{Entity: syncproto.EntityFinding, ID: finding, HLC: hlc2.String(),
+		Fields: apptest.Fields("status", "rectified", "rectification_note", "已苫盖")})
+	users, err := srv.App.DB.Users(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherName := ""
+	for _, u := range users {
+		if u.Username == apptest.Inspector2 {
+			otherName = u.DisplayName
+		}
+	}
+	if _, list := b.get("/console/findings?status=rectified"); !strings.Contains(list, "由 "+otherName+" 报告整改") {
+		t.Errorf("the rectification reported by %s is not said to be theirs", otherName)
 	}
 	page = mustGet(t, b, "/console/inspections/"+insp)
 	m := regexp.MustCompile(`action="/console/findings/` + finding + `/verify" class="verify"><input type="hidden" name="csrf" value="[^"]+"><input type="hidden" name="seq" value="([0-9]+)">`).FindStringSubmatch(page)
@@ -142,7 +162,7 @@ func TestVerifiedLateRectifiedInTime(t *testing.T) {
 	}
 	_, verified := b.get("/console/findings?status=verified")
 	r := regexp.MustCompile(`(?s)<tr data-id="` + finding + `"[^>]*>.*?</tr>`).FindString(verified)
-	if !strings.Contains(r, "已核实<br><span class=\"time\">"+reported.Format(time.DateOnly)) || strings.Contains(r, "超过时限") {
+	if !strings.Contains(r, "已核实<br><span class=\"time\">"+reported.Format(time.DateOnly)) || strings.Contains(r, "超过时限") || !strings.Contains(r, "由 "+otherName+" 报告整改") {
 		t.Errorf("a finding rectified on %s, deadline %s, verified today: row %s", reported.Format(time.DateOnly), deadline, r)
 	}
 	body, f := download(t, b, "/console/findings.xlsx?status=approved")
@@ -156,7 +176,7 @@ func TestVerifiedLateRectifiedInTime(t *testing.T) {
 		}
 		if slices.Contains(r, insp) {
 			found = true
-			if r[named["整改完成日期"]] != reported.Format(time.DateOnly) || r[named["超过时限天数"]] != "" {
+			if r[named["整改完成日期"]] != reported.Format(time.DateOnly) || r[named["超过时限天数"]] != "" || r[named["整改报告人"]] != otherName {
 				t.Errorf("exported with 整改完成日期 %q, 超过时限天数 %q, want %s and none", r[named["整改完成日期"]], r[named["超过时限天数"]], reported.Format(time.DateOnly))
 			}
 		}
