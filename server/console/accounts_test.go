@@ -457,9 +457,13 @@ func TestChangeOwnPassword(t *testing.T) {
 		if st != tc.status || !strings.Contains(page, tc.says) {
 			t.Errorf("%+v: %d, want %d saying %q", tc, st, tc.status, tc.says)
 		}
+		// Read out by a screen reader, the focus on it (a11y probe).
+		if !strings.Contains(page, `id="password-error" role="alert" tabindex="-1" data-said>`) {
+			t.Errorf("%+v: the refusal is not an alert taking the focus", tc)
+		}
 	}
 	st, page := b.post("/console/password", url.Values{"csrf": {token}, "current": {old}, "new": {"new-secret-123"}, "again": {"new-secret-123"}})
-	if st != http.StatusOK || !strings.Contains(page, "密码已修改") {
+	if st != http.StatusOK || !strings.Contains(page, "密码已修改") || !strings.Contains(page, `id="password-changed" role="status"`) {
 		t.Fatalf("change: %d\n%s", st, page)
 	}
 	if !signedIn(t, b) {

@@ -89,7 +89,11 @@ async function render() {
   if (tab) lastTab = tab;
   const tabs = document.getElementById('tabs');
   tabs.hidden = !tab;
-  for (const a of tabs.querySelectorAll('a')) a.classList.toggle('on', a.dataset.tab === tab);
+  for (const a of tabs.querySelectorAll('a')) {
+    a.classList.toggle('on', a.dataset.tab === tab);
+    if (a.dataset.tab === tab) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
   let el;
   try {
     el = await view.render(app, ...params);
@@ -110,11 +114,43 @@ async function render() {
     stale = true;
     return;
   }
+  // The control focused, to focus again once drawn: a keyboard or screen
+  // reader user who answered an item was thrown to the top of the page
+  // by each save (a11y probe).
+  const focused = same ? focusKey(main) : null;
+  const first = !main.dataset.hash;
   main.replaceChildren(el);
   main.dataset.hash = hash;
   for (const t of main.querySelectorAll('textarea')) fitText(t);
   if (same) window.scrollTo(0, y);
   else window.scrollTo(0, 0);
+  // Each screen says what it is, in the title and, when the inspector
+  // went to it, by its heading taking the focus (read out).
+  const heading = main.querySelector('h1');
+  document.title = heading?.textContent?.trim() ? `${heading.textContent.trim()} · 巡查` : '巡查';
+  if (focused) {
+    const again = main.querySelector(focused);
+    if (again instanceof HTMLElement) again.focus({ preventScroll: true });
+  } else if (!same && !first && heading instanceof HTMLElement && !main.contains(document.activeElement)) {
+    heading.tabIndex = -1;
+    heading.focus({ preventScroll: true });
+  }
+}
+
+/** focusKey is a selector of the control focused in root that finds the
+ *  same control in root drawn again (its id, or its tag, name and data
+ *  attributes), or null when none in root has the focus. */
+function focusKey(root) {
+  const a = document.activeElement;
+  if (!(a instanceof HTMLElement) || a === root || !root.contains(a)) return null;
+  if (a.id) return '#' + CSS.escape(a.id);
+  let sel = a.tagName.toLowerCase();
+  for (const name of a.getAttributeNames()) {
+    if (name.startsWith('data-') || name === 'name' || (name === 'value' && a.tagName === 'BUTTON')) {
+      sel += `[${name}="${CSS.escape(a.getAttribute(name) || '')}"]`;
+    }
+  }
+  return sel === a.tagName.toLowerCase() ? null : sel;
 }
 
 /** fitText grows text area t to show all its text (up to 60% of the

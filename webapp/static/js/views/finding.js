@@ -126,7 +126,7 @@ function rectifyForm(app, rec, fixPhotos, err, tile) {
   // label said 整改照片（0） beside it.
   const fixLabel = h('label', { class: 'field', id: 'fix-photos-label' });
   const fixBox = h('div', { class: 'photos', id: 'fix-photos' }, fixPhotos.map((p) => tile(p)),
-    cameraButton(c, app, { finding_id: id }, photoErr));
+    cameraButton(c, app, { finding_id: id }, photoErr, undefined, '整改照片'));
   const countFix = () => { fixLabel.textContent = `整改照片（${fixBox.querySelectorAll('.thumb:not(.saving)').length}）`; };
   countFix();
   new MutationObserver(countFix).observe(fixBox, { childList: true });
