@@ -43,3 +43,14 @@ func TestBrowserKeyboardInspection(t *testing.T) {
 		t.Errorf("the item's error has role %q, want alert", got)
 	}
 }
+
+// TestBrowserSyncNowKeepsFocus: 立即同步 pressed from the keyboard has the
+// focus again once its sync ends (the card drawn again had left the
+// focus on the page's body: a11y probe).
+func TestBrowserSyncNowKeepsFocus(t *testing.T) {
+	_, _, p, _ := inspectorAt(t, "忻府区恒岳水泥粉磨有限公司")
+	p.goHash("#/", `#sync-now:not([disabled])`)
+	p.do("focus 立即同步", chromedp.Focus(chromedp.CSS(`#sync-now`)))
+	p.do("press Enter", chromedp.KeyEvent(kb.Enter))
+	p.waitJS("the focus back on 立即同步 after the sync", `document.activeElement?.id === 'sync-now' && !document.activeElement.disabled && document.activeElement.textContent === '立即同步'`)
+}

@@ -1,6 +1,6 @@
 // The 巡查 app: the SDK client, the router and the sync schedule.
 import { FieldsyncClient, FieldsyncError, IndexedDBStorage, MemoryStorage, cleanLine, cleanText } from '/app/sdk/fieldsync-sdk.js';
-import { h, toast, banner, store, useClock, foldUser } from './ui.js';
+import { h, toast, banner, store, useClock, foldUser, focusOf, refocus, resumeFocus } from './ui.js';
 import { message } from './errors.js';
 import * as geo from './geo.js';
 import * as login from './views/login.js';
@@ -117,7 +117,7 @@ async function render() {
   // The control focused, to focus again once drawn: a keyboard or screen
   // reader user who answered an item was thrown to the top of the page
   // by each save (a11y probe).
-  const focused = same ? focusKey(main) : null;
+  const focused = same ? focusOf(main) : null;
   const first = !main.dataset.hash;
   main.replaceChildren(el);
   main.dataset.hash = hash;
@@ -128,30 +128,14 @@ async function render() {
   // went to it, by its heading taking the focus (read out).
   const heading = main.querySelector('h1');
   document.title = heading?.textContent?.trim() ? `${heading.textContent.trim()} · 巡查` : '巡查';
-  if (focused) {
-    const again = main.querySelector(focused);
-    if (again instanceof HTMLElement) again.focus({ preventScroll: true });
-  } else if (!same && !first && heading instanceof HTMLElement && !main.contains(document.activeElement)) {
+  if (focused) refocus(main, focused);
+  else if (!same && !first && heading instanceof HTMLElement && !main.contains(document.activeElement)) {
     heading.tabIndex = -1;
     heading.focus({ preventScroll: true });
   }
+  resumeFocus(main);
 }
 
-/** focusKey is a selector of the control focused in root that finds the
- *  same control in root drawn again (its id, or its tag, name and data
- *  attributes), or null when none in root has the focus. */
-function focusKey(root) {
-  const a = document.activeElement;
-  if (!(a instanceof HTMLElement) || a === root || !root.contains(a)) return null;
-  if (a.id) return '#' + CSS.escape(a.id);
-  let sel = a.tagName.toLowerCase();
-  for (const name of a.getAttributeNames()) {
-    if (name.startsWith('data-') || name === 'name' || (name === 'value' && a.tagName === 'BUTTON')) {
-      sel += `[${name}="${CSS.escape(a.getAttribute(name) || '')}"]`;
-    }
-  }
-  return sel === a.tagName.toLowerCase() ? null : sel;
-}
 
 /** fitText grows text area t to show all its text (up to 60% of the
  *  screen, then it scrolls), and back to its rows as text is deleted: a

@@ -168,3 +168,50 @@ export const captureTitles = {
 
 export const severityNames = { minor: '一般', major: '较重', critical: '严重' };
 export const findingStatusNames = { open: '待整改', rectifying: '整改中', rectified: '已整改', verified: '已核实' };
+
+/** The control that had the focus when it was drawn again disabled (立即
+ *  同步 while its sync runs): focused again once drawn enabled, unless
+ *  the user went elsewhere meanwhile (resumeFocus). */
+let pendingFocus = '';
+
+/** focusOf is a selector of the control focused in root that finds the
+ *  same control in root drawn again (its id, or its tag, name and data
+ *  attributes), or null when none in root has the focus: a keyboard or
+ *  screen reader user whose answer was saved was thrown to the top of
+ *  the page by the page drawn again (a11y probe). */
+export function focusOf(root) {
+  const a = document.activeElement;
+  if (!(a instanceof HTMLElement) || a === root || !root.contains(a)) return null;
+  if (a.id) return '#' + CSS.escape(a.id);
+  let sel = a.tagName.toLowerCase();
+  for (const name of a.getAttributeNames()) {
+    if (name.startsWith('data-') || name === 'name') sel += `[${name}="${CSS.escape(a.getAttribute(name) || '')}"]`;
+  }
+  return sel === a.tagName.toLowerCase() ? null : sel;
+}
+
+/** refocus focuses the control sel (focusOf) in root drawn again, or,
+ *  disabled there, once it is drawn enabled (resumeFocus). */
+export function refocus(root, sel) {
+  const again = root.querySelector(sel);
+  if (!(again instanceof HTMLElement)) return;
+  if (again.hasAttribute('disabled')) pendingFocus = sel;
+  else again.focus({ preventScroll: true });
+}
+
+/** resumeFocus gives the focus back to the control refocus found
+ *  disabled, now in root and enabled, if the focus has not gone
+ *  elsewhere since. */
+export function resumeFocus(root) {
+  if (!pendingFocus) return;
+  const a = document.activeElement;
+  if (a && a !== document.body) {
+    if (!root.contains(a) || !a.matches(pendingFocus)) pendingFocus = '';
+    return;
+  }
+  const again = root.querySelector(pendingFocus);
+  if (again instanceof HTMLElement && !again.hasAttribute('disabled')) {
+    again.focus({ preventScroll: true });
+    pendingFocus = '';
+  }
+}

@@ -1,6 +1,6 @@
 // Home: what waits to be sent, the last sync, returned inspections,
 // drafts, open findings (overdue first), superseded edits, sign-out.
-import { h, when, bytes, chinaDate, chinaTime, daysBetween, statusNames, severityNames, findingStatusNames, toast, store, foldUser } from '../ui.js';
+import { h, when, bytes, chinaDate, chinaTime, daysBetween, statusNames, severityNames, findingStatusNames, toast, store, foldUser, focusOf, refocus, resumeFocus } from '../ui.js';
 import { message, rejectedMessage, photoRefusedMessage } from '../errors.js';
 import { emissionStages, fuels, aftertreatments, vehicleActions, siteKindChoices } from '../vocab.js';
 import { maxLen, ranges, tooLong, outOfRange } from '../limits.js';
@@ -23,7 +23,12 @@ async function readFailed(c) {
 export function updateStatus(app) {
   const card = document.getElementById('sync-card');
   if (!card || !app.client) return;
-  card.replaceWith(syncCard(app));
+  // The focus kept on the card's control (立即同步), as a page drawn again keeps it.
+  const focused = focusOf(card);
+  const next = syncCard(app);
+  card.replaceWith(next);
+  if (focused) refocus(next, focused);
+  resumeFocus(next);
   // An upload failed (or was retried, or given up) since home was drawn:
   // drawn again, with its list of refused photos.
   if (app.client.status().failedPhotos !== failedJobs.length) app.refresh();
