@@ -42,6 +42,9 @@ func TestBrowserKeyboardInspection(t *testing.T) {
 	if got := eval[string](p, `document.querySelector('#item-`+key+` p.err')?.getAttribute('role') || ''`); got != "alert" {
 		t.Errorf("the item's error has role %q, want alert", got)
 	}
+	if got := eval[string](p, `document.querySelector('.itemcard .req + .sr-only')?.textContent || ''`); got != "（必填）" {
+		t.Errorf("a required item's star is read as %q, want （必填）", got)
+	}
 }
 
 // TestBrowserSyncNowKeepsFocus: 立即同步 pressed from the keyboard has the

@@ -291,7 +291,7 @@ export async function render(app, id) {
       }, errEl);
     });
     return h('section', { class: 'card itemcard' + (miss.length ? ' missing' : '') + (lostHere.length ? ' superseded' : ''), id: 'item-' + it.key, dataset: { item: it.key } },
-      h('div', { class: 'q' }, it.label, it.required ? h('span', { class: 'req', title: '必填' }, '*') : null,
+      h('div', { class: 'q' }, it.label, it.required ? [h('span', { class: 'req', title: '必填', 'aria-hidden': 'true' }, '*'), h('span', { class: 'sr-only' }, '（必填）')] : null,
         it.photo_required ? h('span', { class: 'badge photo-req' }, '需拍照') : null),
       it.hint ? h('p', { class: 'hint' }, it.hint) : null,
       it.type === 'number' && range(it) ? h('p', { class: 'hint' }, '范围 ' + range(it)) : null,

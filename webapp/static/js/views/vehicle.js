@@ -181,7 +181,7 @@ export async function render(app) {
   // of another site (a construction site) counts as a checkpoint.
   const posts = (await c.list('site', (r) => r.fields.kind === 'checkpoint' && r.fields.active !== false && mine.includes(r.fields.county)))
     .map((r) => r.fields.name).filter(Boolean).sort();
-  const checkpoint = h('input', { type: 'text', name: 'checkpoint', maxlength: lim.checkpoint, value: kept.checkpoint || '', placeholder: '如 忻州北收费站',
+  const checkpoint = h('input', { type: 'text', name: 'checkpoint', 'aria-required': 'true', maxlength: lim.checkpoint, value: kept.checkpoint || '', placeholder: '如 忻州北收费站',
     list: 'checkpoint-sites', autocomplete: 'off' });
   const postList = h('datalist', { id: 'checkpoint-sites' }, [...new Set(posts)].map((n) => h('option', { value: n })));
   const campaign = h('input', { type: 'text', name: 'campaign', maxlength: lim.campaign, value: kept.campaign || '', placeholder: '专项行动名称（可选）' });
@@ -191,7 +191,7 @@ export async function render(app) {
   const province = h('select', { name: 'province', 'aria-label': '车牌省份简称' }, provinces.map((p) => h('option', { value: p, selected: p === '晋' }, p)));
   // No tight maxlength: it would cut what is typed before the spaces in
   // it are dropped (“h 5 1 2 3 4” lost its last digit).
-  const plate = h('input', { type: 'text', name: 'plate', maxlength: 20, autocapitalize: 'characters', autocomplete: 'off', placeholder: 'H12345' });
+  const plate = h('input', { type: 'text', name: 'plate', 'aria-required': 'true', maxlength: 20, autocapitalize: 'characters', autocomplete: 'off', placeholder: 'H12345' });
   const tidyPlate = () => {
     let n = normPlate(plate.value);
     // Typed with its province (晋H30272): the province goes to its box.
