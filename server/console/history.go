@@ -116,7 +116,11 @@ func (c *Console) history(ec echo.Context, insp *server.StoredRecord, items map[
 		}
 		for field, ch := range changes {
 			f := entityField(e.Entity, field)
-			row.Changes = append(row.Changes, changeRow{Field: fieldLabel(field, items), Old: auditValue(field, f, ch.Old, names), New: auditValue(field, f, ch.New, names)})
+			old, now := auditValue(field, f, ch.Old, names), auditValue(field, f, ch.New, names)
+			if old == now {
+				continue // no change to read: a review with no comment read 审核意见：（空） → （空）
+			}
+			row.Changes = append(row.Changes, changeRow{Field: fieldLabel(field, items), Old: old, New: now})
 		}
 		slices.SortFunc(row.Changes, func(a, b changeRow) int { return strings.Compare(a.Field, b.Field) })
 		out = append(out, row)

@@ -819,6 +819,10 @@ func TestRectifiedOnTheSpot(t *testing.T) {
 	if !strings.Contains(fig, "整改照片</span>") {
 		t.Errorf("the photo taken after the approval is not the rectification's:\n%s", fig)
 	}
+	// The approval's history says what it changed, not a comment it left empty.
+	if hist := strings.Join(tableRows(t, page, "history"), "\n"); !strings.Contains(hist, "状态：待审核 → 已通过") || strings.Contains(hist, "（空） → （空）") {
+		t.Errorf("the approval's history:\n%s", hist)
+	}
 	row := regexp.MustCompile(`(?s)<tr id="finding-` + finding + `">.*?</tr>`).FindString(page)
 	if !strings.Contains(row, "审核通过后）") && !strings.Contains(row, "检查之后）") || strings.Contains(row, "none-later") {
 		t.Errorf("the finding's row does not say its photo came after:\n%s", row)
