@@ -51,3 +51,35 @@ func TestBrowserPhotoWithoutPositionSaid(t *testing.T) {
 		t.Errorf("tiles without and with a position: %s, want %s", got, want)
 	}
 }
+
+// TestBrowserItemSameFileOnce: the same photo picked twice for a checklist
+// item — again at once, or after the page was opened again, when only the
+// stored photo record knows it — is one photo, and the item says it
+// skipped the other; another file is a second photo, and clears the word (the last note: the
+// roadside form caught it, a checklist item made two photos).
+func TestBrowserItemSameFileOnce(t *testing.T) {
+	_, site, p, at := inspectorAt(t, "忻府区锦绣华庭小区二期工地")
+	p.startInspection(site.ID, "construction_dust")
+	file := jpeg(t, "fence1.jpg", 41, near(at), "")
+	thumbs := `document.querySelectorAll('#item-fence .thumb[data-photo]:not(.saving)').length`
+	p.do("a photo for fence", chromedp.SetUploadFiles(chromedp.CSS(`#item-fence input[type="file"]`), []string{file}))
+	p.waitJS("one photo", thumbs+` === 1`)
+	p.do("the same photo again", chromedp.SetUploadFiles(chromedp.CSS(`#item-fence input[type="file"]`), []string{file}))
+	p.waitJS("said", `document.querySelector('#item-fence').textContent.includes('同一张照片只需添加一次')`)
+	if n := eval[float64](p, thumbs); n != 1 {
+		t.Errorf("the same file picked twice shows %v photos, want 1", n)
+	}
+	p.do("reload", chromedp.Reload())
+	p.wait(`#item-fence input[type="file"]`)
+	p.do("the same photo after a reload", chromedp.SetUploadFiles(chromedp.CSS(`#item-fence input[type="file"]`), []string{file}))
+	p.waitJS("said again", `document.querySelector('#item-fence').textContent.includes('同一张照片只需添加一次')`)
+	p.do("another photo", chromedp.SetUploadFiles(chromedp.CSS(`#item-fence input[type="file"]`), []string{jpeg(t, "fence2.jpg", 42, near(at), "")}))
+	p.waitJS("the other one stored", thumbs+` === 2`)
+	if eval[bool](p, `document.querySelector('#item-fence').textContent.includes('同一张照片只需添加一次')`) {
+		t.Error("the item still says a photo was skipped after another was stored")
+	}
+	n := eval[float64](p, `import('/app/js/app.js').then(({app}) => app.client.list('photo', (r) => r.fields.item_key === 'fence')).then((l) => l.length)`)
+	if n != 2 {
+		t.Errorf("the phone keeps %v photos of the item, want 2", n)
+	}
+}

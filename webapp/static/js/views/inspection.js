@@ -6,7 +6,7 @@ import { uuidv7 } from '/app/sdk/fieldsync-sdk.js';
 import { h, segmented, pressed, toast, chinaTime, chinaDate, now, label as labelFor, store, statusNames, severityNames, findingStatusNames, flagTitles, when } from '../ui.js';
 import { message, photoRefusedMessage } from '../errors.js';
 import { parseAnswer, answerObject, answersOf, completeness, failed, findingDescription, range, limit, answerText, missingText } from '../checklist.js';
-import { takePhoto, photoTile, revokeThumbs, failedUploads, refusal, NO_POSITION } from '../photos.js';
+import { takePhoto, photoTile, revokeThumbs, failedUploads, refusal, withoutRepeats, NO_POSITION } from '../photos.js';
 import { draft, keepDrafts, clearDraft } from '../drafts.js';
 import * as geo from '../geo.js';
 import { maxLen, NOTE_MAX, TEXT_ANSWER_MAX, tooLong, chars } from '../limits.js';
@@ -549,10 +549,23 @@ export function cameraButton(c, app, fields, errEl, onTaken, what = '') {
   // item answered meanwhile), and this one is then no longer shown.
   const live = () => button.isConnected || !shotKey ? button : [...document.querySelectorAll('label.thumb-add')].find((b) => b.dataset.shot === shotKey);
   input.addEventListener('change', async () => {
-    const files = [...(input.files || [])];
+    const picked = [...(input.files || [])];
     input.value = '';
-    if (!files.length) return;
-    if (shotKey) count(files.length);
+    if (!picked.length) return;
+    // Counted at once: the page may be killed while they are read.
+    if (shotKey) count(picked.length);
+    // The same photo picked again for this item (from the gallery) is
+    // not a second one: skipped, and said, as on the roadside form.
+    const mine = (p) => ['inspection_id', 'item_key', 'finding_id'].every((k) => (p.fields[k] ?? '') === (fields[k] ?? ''));
+    const had = onTaken ? [] : (await c.list('photo', mine)).map((p) => p.fields.sha256).filter(Boolean);
+    const { files, said } = await withoutRepeats(picked, had);
+    const sayRepeats = () => {
+      if (!said) return;
+      errEl.textContent = said;
+      if (key) photoErrors.set(key, said);
+    };
+    if (shotKey && files.length < picked.length) count(files.length - picked.length);
+    if (!files.length) return sayRepeats();
     const pending = files.map(() => h('div', { class: 'thumb saving', dataset: { photo: 'saving' } }, h('span', {}, '正在定位并保存…')));
     button.before(...pending);
     const taken = [];
@@ -574,6 +587,8 @@ export function cameraButton(c, app, fields, errEl, onTaken, what = '') {
         pending[i].remove();
       }
     }
+    // Said once the others are saved (a save clears the item's error).
+    if (!photoErrors.has(key) || photoErrors.get(key) === said) sayRepeats();
     // Not drawn again while a field has the focus (the inspector was in a
     // note): the photos are shown in place meanwhile — beside the item's
     // button as the page is now, not one a redraw took away (the field

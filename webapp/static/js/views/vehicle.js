@@ -6,7 +6,7 @@ import { uuidv7 } from '/app/sdk/fieldsync-sdk.js';
 import { h, segmented, pressed, toast, label, chinaTime, chinaDate, store, when } from '../ui.js';
 import { message } from '../errors.js';
 import { emissionStages, fuels, aftertreatments, vehicleActions } from '../vocab.js';
-import { captureFields } from '../photos.js';
+import { captureFields, fileHash, withoutRepeats } from '../photos.js';
 import { draft, clearDraft, keepDrafts, keepInput, keepShot, keptShots, dropShot } from '../drafts.js';
 import { countyCodes } from './sites.js';
 import { maxLen, ranges, tooLong, outOfRange } from '../limits.js';
@@ -73,12 +73,6 @@ function capture(s, d, errEl) {
     if (errEl.isConnected) errEl.textContent = message(e);
     else { const shown = document.getElementById('vehicle-error'); if (shown) shown.textContent = message(e); }
   })).then(() => {});
-}
-
-/** sameFile says whether a and b are one file picked twice: the same
- *  name, size and time (a camera's next shot differs in each). */
-function sameFile(a, b) {
-  return !!a && !!b && a.size === b.size && a.name === b.name && a.lastModified === b.lastModified && a.name !== undefined;
 }
 
 /** noteShots writes in draft d which photos the vehicle has (a draft
@@ -288,13 +282,11 @@ export async function render(app) {
   cameraInput.addEventListener('change', async () => {
     const picked = [...(cameraInput.files || [])];
     cameraInput.value = '';
-    // The same file picked again (from the gallery) is not a second
-    // photo: skipped, and said (field app probe: two photos, unsaid).
-    const files = [];
-    for (const file of picked) {
-      if (![...shots.map((s) => s.file), ...files].some((f) => sameFile(f, file))) files.push(file);
-    }
-    if (files.length < picked.length) err.textContent = `同一张照片只需添加一次：已跳过重复选择的 ${picked.length - files.length} 张。`;
+    // The same photo picked again (from the gallery) is not a second
+    // one: skipped, and said (field app probe: two photos, unsaid).
+    const had = await Promise.all(shots.map((s) => fileHash(s.file).catch(() => '')));
+    const { files, said } = await withoutRepeats(picked, had);
+    if (said) err.textContent = said;
     if (!files.length) return;
     // Listed at once, before its position is fixed: a save tapped
     // meanwhile waits for it (it used to push it, afterwards, into the
