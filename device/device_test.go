@@ -850,23 +850,7 @@ func TestRestoredServerGetsLostWorkAgain(t *testing.T) {
 
 	// Restored: the database from the backup, the photos' directory as
 	// it was then (empty).
-	cfg := srv.App.Cfg
-	cfg.Addr = strings.TrimPrefix(srv.URL, "http://")
-	srv.Stop()
-	for _, f := range []string{"", "-wal", "-shm"} {
-		os.Remove(cfg.DBPath() + f)
-	}
-	raw, err := os.ReadFile(backup)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(cfg.DBPath(), raw, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.RemoveAll(filepath.Join(cfg.DataDir, "blobs")); err != nil {
-		t.Fatal(err)
-	}
-	srv = apptest.StartConfig(t, cfg)
+	srv = restored(t, srv, backup)
 	if n := serverCount(t, srv, syncproto.EntityVehicleCheck, "plate", "晋H77777"); n != 0 {
 		t.Fatalf("the restored server has the check made after its backup (%d)", n)
 	}
@@ -1059,6 +1043,75 @@ func TestNarrowedScopeKeepsRefusedWork(t *testing.T) {
 	}
 	if _, err := d.Record(ctx, syncproto.EntitySite, site); err == nil {
 		t.Error("the county's site, nothing of this device's, stayed on the device")
+	}
+}
+
+// restored stops srv and starts it again on the same address from the
+// database backup (its photos' directory as it was then: empty).
+func restored(t *testing.T, srv *apptest.Server, backup string) *apptest.Server {
+	t.Helper()
+	cfg := srv.App.Cfg
+	cfg.Addr = strings.TrimPrefix(srv.URL, "http://")
+	srv.Stop()
+	for _, f := range []string{"", "-wal", "-shm"} {
+		os.Remove(cfg.DBPath() + f)
+	}
+	raw, err := os.ReadFile(backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfg.DBPath(), raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(cfg.DataDir, "blobs")); err != nil {
+		t.Fatal(err)
+	}
+	return apptest.StartConfig(t, cfg)
+}
+
+// TestRestoredServerTakesRefusalsBack: work on an inspection made after
+// the backup, done before the device learns of the restore, is pushed
+// first and refused for what the restored server lacks (the photo's
+// inspection unknown_reference, the answer's record missing_field); the
+// pull's 410 then sends the inspection again, and those changes with it,
+// off the failed list (SDK probe: the photo stayed refused).
+func TestRestoredServerTakesRefusalsBack(t *testing.T) {
+	srv := apptest.Start(t)
+	ctx := t.Context()
+	d := newDevice(t, srv, apptest.Inspector)
+	mustSync(t, d)
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	if err := srv.App.DB.(interface {
+		Backup(context.Context, string) error
+	}).Backup(ctx, backup); err != nil {
+		t.Fatal(err)
+	}
+	insp, err := d.StartInspection(ctx, apptest.DemoSiteOf(t, "140902", "factory"), "coal_yard")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, d)
+	srv = restored(t, srv, backup)
+
+	path := filepath.Join(t.TempDir(), "shed.jpg")
+	if err := os.WriteFile(path, testimg.JPEG(testimg.Options{Width: 640, Height: 480, Seed: 23}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res, err := d.AnswerItem(ctx, insp, device.Answer{Item: "closed_shed", Value: "pass", Note: "恢复后拍照", Photo: path})
+	if err != nil || res.PhotoID == "" {
+		t.Fatalf("answer with a photo: %+v %v", res, err)
+	}
+	mustSync(t, d)
+	if s := status(t, d); s.Outbox != 0 || len(s.Rejected) != 0 || len(s.Uploads) != 0 {
+		t.Fatalf("after the sync: outbox %d, rejected %+v, uploads %+v", s.Outbox, s.Rejected, s.Uploads)
+	}
+	photo, err := srv.App.DB.Get(ctx, syncproto.EntityPhoto, res.PhotoID)
+	if err != nil || photo == nil || string(photo.Value("uploaded")) != "true" {
+		t.Fatalf("the photo on the restored server: %v %v", photo, err)
+	}
+	rec, err := srv.App.DB.Get(ctx, syncproto.EntityInspection, insp)
+	if err != nil || rec == nil || !strings.Contains(string(rec.Value("answers.closed_shed")), "恢复后拍照") {
+		t.Fatalf("the inspection on the restored server: %v %v", rec, err)
 	}
 }
 

@@ -646,23 +646,33 @@ func (d *Device) afterResync(ctx context.Context) (int, error) {
 		// A change the server refused (record_locked, an app bug) is not
 		// one it lost: the device keeps its value, but never sends it
 		// again by itself (sync.md 6).
+		// Unless it was the restore's: a change refused, before the 410,
+		// for what the restored server lacked (restoreRefusals) is sent
+		// again with the rest, off the failed list, when the server holds
+		// nothing of its record.
 		refused := map[string]bool{}
-		keep := map[string]bool{} // records that stay on the device
-		rows, err := tx.QueryContext(ctx, `SELECT mutation FROM rejected`)
+		restorable := map[string]int64{} // entity/id/hlc → its rejected row
+		keep := map[string]bool{}        // records that stay on the device
+		rows, err := tx.QueryContext(ctx, `SELECT seq, code, mutation FROM rejected`)
 		if err != nil {
 			return err
 		}
 		for rows.Next() {
-			var raw string
+			var seq int64
+			var code, raw string
 			var m syncproto.Mutation
-			if err := rows.Scan(&raw); err == nil && json.Unmarshal([]byte(raw), &m) == nil {
+			if err := rows.Scan(&seq, &code, &raw); err == nil && json.Unmarshal([]byte(raw), &m) == nil {
 				refused[m.Entity+"/"+m.ID+"/"+m.HLC] = true
 				keep[m.Entity+"/"+m.ID] = true
+				if restoreRefusals[code] && !m.Delete {
+					restorable[m.Entity+"/"+m.ID+"/"+m.HLC] = seq
+				}
 			}
 		}
 		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 			return err
 		}
+		var unrefused []int64
 		owned, err := ownValues(ctx, tx)
 		if err != nil {
 			return err
@@ -687,6 +697,15 @@ func (d *Device) afterResync(ctx context.Context) (int, error) {
 					// was restored from): sent again if still here.
 					unsent = append(unsent, r.ID)
 				}
+				if len(r.server) == 0 && r.serverDeleted == "" {
+					for _, h := range r.HLCs {
+						k := r.Entity + "/" + r.ID + "/" + h
+						if seq, ok := restorable[k]; ok && refused[k] {
+							delete(refused, k)
+							unrefused = append(unrefused, seq)
+						}
+					}
+				}
 				byHLC := map[string]map[string]json.RawMessage{}
 				for name, v := range r.Fields {
 					h := r.HLCs[name]
@@ -707,6 +726,11 @@ func (d *Device) afterResync(ctx context.Context) (int, error) {
 				if r.Deleted && d.wrote(r.DeletedHLC) && !waiting[r.Entity+"/"+r.ID+"/"] && !refused[r.Entity+"/"+r.ID+"/"+r.DeletedHLC] && r.DeletedHLC > r.serverDeleted {
 					lost = append(lost, lostChange{order, syncproto.Mutation{Entity: r.Entity, ID: r.ID, HLC: r.DeletedHLC, Delete: true}})
 				}
+			}
+		}
+		for _, seq := range unrefused {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM rejected WHERE seq = ?`, seq); err != nil {
+				return err
 			}
 		}
 		// References first, then as they were written.
@@ -778,6 +802,12 @@ func (d *Device) afterResync(ctx context.Context) (int, error) {
 	}
 	return len(lost), nil
 }
+
+// restoreRefusals are the refusals a restored server gives a change of a
+// record made after its backup, pushed before the device learned of the
+// restore: its parent is unknown (a photo of an inspection made after the
+// backup), or the record lacks its required fields (an edit of one).
+var restoreRefusals = map[string]bool{syncproto.CodeUnknownReference: true, syncproto.CodeMissingField: true}
 
 // serverWrote reports whether an HLC is one of the server's own writes
 // (an office's decision).

@@ -39,6 +39,10 @@ type DeviceKeyStore interface {
 	PutDeviceKey(ctx context.Context, k *DeviceKey) (*DeviceKey, error)
 	// DeviceKeys lists a device's keys, oldest first.
 	DeviceKeys(ctx context.Context, deviceID string) ([]*DeviceKey, error)
+	// PhotosAwaitingKey returns the live photos signed with key keyID
+	// whose capture check found it unknown (they arrived before it was
+	// registered), in feed order.
+	PhotosAwaitingKey(ctx context.Context, keyID string) ([]string, error)
 }
 
 // maxSPKIBase64 bounds the key a device may send: a P-256 SPKI is 91
@@ -66,6 +70,52 @@ func RegisterCaptureKey(ctx context.Context, st DeviceKeyStore, p *Principal, pu
 	}
 	k := &DeviceKey{ID: syncproto.CaptureKeyID(spki), DeviceID: p.DeviceID, SPKI: spki, CreatedAt: now.UTC().Truncate(time.Millisecond)}
 	return st.PutDeviceKey(ctx, k)
+}
+
+// KeyRegistered checks again the signatures of the photos that arrived
+// before key k was registered (capture unknown_key): a phone pushes its
+// photos before it learns that the server was restored from a backup
+// older than the key's registration, and registers the key again only
+// then (sync.md §8.3). Those that now verify, or fail for another reason,
+// get their new capture result, and photo processing computes their
+// flags again (signature_invalid). Cheap when there are none: an index
+// holds only such photos.
+func (s *Syncer) KeyRegistered(ctx context.Context, st DeviceKeyStore, k *DeviceKey) error {
+	ids, err := st.PhotosAwaitingKey(ctx, k.ID)
+	if err != nil || len(ids) == 0 {
+		return err
+	}
+	var changed []string
+	err = s.Store.Update(ctx, func(tx WriteTx) error {
+		changed = changed[:0]
+		e := EntityByName(syncproto.EntityPhoto)
+		now := s.Now().UTC()
+		for _, id := range ids {
+			r, err := tx.Get(ctx, e, id)
+			if err != nil {
+				return err
+			}
+			if r == nil || r.State.IsDeleted() {
+				continue
+			}
+			res, err := captureResult(ctx, tx, r, now)
+			if err != nil {
+				return err
+			}
+			if res.Status == syncproto.CaptureUnknownKey {
+				continue
+			}
+			if err := s.writeCanonical(ctx, tx, r, map[string]json.RawMessage{syncproto.FieldCapture: mustJSON(res)}, now); err != nil {
+				return err
+			}
+			changed = append(changed, id)
+		}
+		return nil
+	})
+	if err == nil && len(changed) > 0 && s.PhotoReady != nil {
+		s.PhotoReady(changed)
+	}
+	return err
 }
 
 func decodeBase64(s string) ([]byte, error) {

@@ -582,9 +582,15 @@ func (a *API) captureKey(c echo.Context) error {
 	if err := a.decodeJSON(c, &req); err != nil {
 		return err
 	}
-	k, err := server.RegisterCaptureKey(c.Request().Context(), a.store, principalOf(c), req.PublicKey, time.Now())
+	ctx := c.Request().Context()
+	k, err := server.RegisterCaptureKey(ctx, a.store, principalOf(c), req.PublicKey, time.Now())
 	if err != nil {
 		return err
+	}
+	// The photos that came before the key are checked again; they keep
+	// their result if this fails, and the next registration tries again.
+	if err := a.syncer.KeyRegistered(context.WithoutCancel(ctx), a.store, k); err != nil {
+		a.log.ErrorContext(ctx, "check again the photos signed with a key registered after them", "key_id", k.ID, "err", err)
 	}
 	return c.JSON(http.StatusOK, syncproto.CaptureKeyResponse{KeyID: k.ID, DeviceID: k.DeviceID, CreatedAt: k.CreatedAt})
 }

@@ -313,6 +313,83 @@ func TestCaptureKeyRevoked(t *testing.T) {
 	}
 }
 
+// TestCaptureKeyRegisteredAfterItsPhotos: photos that arrive signed with a
+// key the server does not have (unknown_key, and signature_invalid once
+// processed) are checked again when their device registers it — as a
+// phone does after a restore from a backup older than its key's
+// registration (SDK probe: unknown_key for good) —: signed, the flag gone,
+// the change pulled by the phones; a tampered one is now bad_signature; a
+// photo of another key keeps unknown_key.
+func TestCaptureKeyRegisteredAfterItsPhotos(t *testing.T) {
+	t.Parallel()
+	srv := apptest.Start(t)
+	c := srv.Login(apptest.Inspector)
+	key, never := newCaptureKey(t), newCaptureKey(t)
+	insp := newID()
+	apptest.PushApplied(t, c, upsert(t, c, syncproto.EntityInspection, insp, newInspection(apptest.DemoSite(t, xinfu), "draft")))
+	data := testimg.JPEG(testimg.Options{Width: 320, Height: 240, Seed: 16})
+	sum := apptest.SHA256(data)
+	processed, plain, tampered, other := newID(), newID(), newID(), newID()
+	bad := key.sign(t, c.DeviceID, tampered, capturePhoto(insp, sum))
+	bad["lat"] = 38.4162
+	apptest.PushApplied(t, c,
+		upsert(t, c, syncproto.EntityPhoto, processed, key.sign(t, c.DeviceID, processed, capturePhoto(insp, sum))),
+		upsert(t, c, syncproto.EntityPhoto, plain, key.sign(t, c.DeviceID, plain, capturePhoto(insp, sum))),
+		upsert(t, c, syncproto.EntityPhoto, tampered, bad),
+		upsert(t, c, syncproto.EntityPhoto, other, never.sign(t, c.DeviceID, other, capturePhoto(insp, sum))))
+	for _, id := range []string{processed, plain, tampered, other} {
+		if got := captureOf(t, srv, id); got.Status != syncproto.CaptureUnknownKey {
+			t.Fatalf("before the key: %+v, want unknown_key", got)
+		}
+	}
+	srv.Tus(c).Upload(processed, "image/jpeg", data, http.StatusNoContent)
+	srv.App.Photos.WaitIdle()
+	flags := func() map[string]any {
+		r, err := srv.App.DB.Get(t.Context(), syncproto.EntityPhoto, processed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var f map[string]any
+		if err := json.Unmarshal(r.Value("flags"), &f); err != nil {
+			t.Fatalf("flags %s: %v", r.Value("flags"), err)
+		}
+		return f
+	}
+	if flags()["signature_invalid"] == nil {
+		t.Fatal("processed before its key: no signature_invalid flag")
+	}
+	cursor, err := c.PullAll(t.Context(), "", 500, func(*syncproto.PullResponse) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	registerKey(t, c, key)
+	srv.App.Photos.WaitIdle()
+	for id, want := range map[string]string{processed: syncproto.CaptureSigned, plain: syncproto.CaptureSigned, tampered: syncproto.CaptureInvalid, other: syncproto.CaptureUnknownKey} {
+		if got := captureOf(t, srv, id); got.Status != want {
+			t.Errorf("photo %s after its key: %+v, want %s", id, got, want)
+		}
+	}
+	if got := captureOf(t, srv, tampered); got.Reason != server.CaptureBadSignature {
+		t.Errorf("the tampered photo: %+v, want bad_signature", got)
+	}
+	if f := flags(); f["signature_invalid"] != nil {
+		t.Errorf("flags after the key: %v, want no signature_invalid", f)
+	}
+	pulled := map[string]bool{}
+	if _, err := c.PullAll(t.Context(), cursor, 500, func(p *syncproto.PullResponse) error {
+		for _, ch := range p.Changes {
+			pulled[ch.ID] = true
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !pulled[processed] || !pulled[plain] || pulled[other] {
+		t.Errorf("pulled after the key: %v, want the two photos now signed and not the other key's", pulled)
+	}
+}
+
 // TestCaptureKeyRegistration (issue 15): only ECDSA P-256 public keys are
 // registered, each to one device.
 func TestCaptureKeyRegistration(t *testing.T) {

@@ -67,3 +67,27 @@ func DeviceKeys(ctx context.Context, r Reader, deviceID string) ([]*server.Devic
 	}
 	return out, rows.Err()
 }
+
+// photosAwaitingKeySQL selects the live photos whose capture check found
+// their key unknown, by key id; its condition is the partial index
+// photo_awaiting_key's.
+const photosAwaitingKeySQL = `SELECT id FROM photo WHERE capture_key_id = ? AND capture LIKE '%"unknown_key"%' AND deleted_hlc = '' ORDER BY seq`
+
+// PhotosAwaitingKey returns the live photos signed with key keyID whose
+// capture check found the key unknown (both stores' PhotosAwaitingKey).
+func PhotosAwaitingKey(ctx context.Context, r Reader, keyID string) ([]string, error) {
+	rows, err := r.Query(ctx, photosAwaitingKeySQL, keyID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}

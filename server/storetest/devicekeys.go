@@ -20,6 +20,7 @@ var deviceKeyCases = []testCase{
 	{"PutAndRevoke", testDeviceKeys},
 	{"PutOneKeyAtOnce", testDeviceKeyAtOnce},
 	{"CheckedOnPush", testCaptureChecked},
+	{"CheckedWhenRegistered", testCaptureAwaitingKey},
 }
 
 // captureKey makes an ECDSA P-256 key pair and its server.DeviceKey for
@@ -159,6 +160,66 @@ func testDeviceKeys(t *testing.T, open Opener) {
 	}
 }
 
+// signedPhoto pushes, by device by, a photo of inspection insp signed
+// with priv (key k) as d's capture, and returns its id.
+func signedPhoto(t *testing.T, d, by *device, priv *ecdsa.PrivateKey, k *server.DeviceKey, insp string) string {
+	t.Helper()
+	id := uuid.NewString()
+	m := by.mut(syncproto.EntityPhoto, id, map[string]any{"inspection_id": insp, "item_key": "cover", "sha256": sha(15),
+		"captured_at": "2026-11-20T10:00:00+08:00", "lat": 38.42, "lon": 112.73, "accuracy_m": 12.5})
+	msg, err := syncproto.CaptureMessage(d.p.DeviceID, id, syncproto.CaptureValues(m.Fields))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := syncproto.SignCapture(priv, msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Fields[syncproto.FieldCaptureSig], _ = json.Marshal(sig)
+	m.Fields[syncproto.FieldCaptureKeyID], _ = json.Marshal(k.ID)
+	by.pushOK(m)
+	return id
+}
+
+// captureStatus is photo id's capture status as stored.
+func (e *env) captureStatus(id string) string {
+	var c server.CaptureResult
+	_ = json.Unmarshal(e.get(syncproto.EntityPhoto, id).Value(syncproto.FieldCapture), &c)
+	return c.Status
+}
+
+// testCaptureAwaitingKey: a photo signed with a key not yet registered is
+// unknown_key and listed by PhotosAwaitingKey; once the key is registered
+// (Syncer.KeyRegistered), it is signed and listed no more.
+func testCaptureAwaitingKey(t *testing.T, open Opener) {
+	e := seeded(t, open)
+	d := e.inspector(xinfu)
+	priv, k := captureKey(t, d.p.DeviceID, e.Now())
+	_, other := captureKey(t, d.p.DeviceID, e.Now())
+	_, insp := d.newInspection(xinfu)
+	id := signedPhoto(t, d, d, priv, k, insp)
+	if got := e.captureStatus(id); got != syncproto.CaptureUnknownKey {
+		t.Fatalf("before its key: %q, want unknown_key", got)
+	}
+	for key, want := range map[string]int{k.ID: 1, other.ID: 0} {
+		if ids, err := e.st.PhotosAwaitingKey(e.ctx, key); err != nil || len(ids) != want || (want == 1 && ids[0] != id) {
+			t.Errorf("awaiting key %s: %v %v, want %d", key, ids, err, want)
+		}
+	}
+	if _, err := e.st.PutDeviceKey(e.ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.s.KeyRegistered(e.ctx, e.st, k); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.captureStatus(id); got != syncproto.CaptureSigned {
+		t.Errorf("after its key: %q, want signed", got)
+	}
+	if ids, err := e.st.PhotosAwaitingKey(e.ctx, k.ID); err != nil || len(ids) != 0 {
+		t.Errorf("awaiting the key once registered: %v %v, want none", ids, err)
+	}
+}
+
 // testCaptureChecked: the push path reads the key in its transaction: a
 // good signature is signed, and the same key after its device is revoked
 // is revoked_key.
@@ -170,28 +231,8 @@ func testCaptureChecked(t *testing.T, open Opener) {
 		t.Fatal(err)
 	}
 	_, insp := d.newInspection(xinfu)
-	photo := func(by *device) string {
-		id := uuid.NewString()
-		m := by.mut(syncproto.EntityPhoto, id, map[string]any{"inspection_id": insp, "item_key": "cover", "sha256": sha(15),
-			"captured_at": "2026-11-20T10:00:00+08:00", "lat": 38.42, "lon": 112.73, "accuracy_m": 12.5})
-		msg, err := syncproto.CaptureMessage(d.p.DeviceID, id, syncproto.CaptureValues(m.Fields))
-		if err != nil {
-			t.Fatal(err)
-		}
-		sig, err := syncproto.SignCapture(priv, msg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m.Fields[syncproto.FieldCaptureSig], _ = json.Marshal(sig)
-		m.Fields[syncproto.FieldCaptureKeyID], _ = json.Marshal(k.ID)
-		by.pushOK(m)
-		return id
-	}
-	status := func(id string) string {
-		var c server.CaptureResult
-		_ = json.Unmarshal(e.get(syncproto.EntityPhoto, id).Value(syncproto.FieldCapture), &c)
-		return c.Status
-	}
+	photo := func(by *device) string { return signedPhoto(t, d, by, priv, k, insp) }
+	status := e.captureStatus
 	before := photo(d)
 	if got := status(before); got != syncproto.CaptureSigned {
 		t.Fatalf("signed photo: %q, want signed", got)

@@ -178,6 +178,20 @@ function isCryptoKey(k) {
 }
 
 /**
+ * Marks every key of the device as one to register again: after a sign-in
+ * and after a resync (sync.md §8.3), the server may be a restored one that
+ * lacks a key registered after its backup, and would mark each photo
+ * signed with it unknown_key. Registering a key the server has answers
+ * the same, so this costs one request per key.
+ * @param {import('./storage/storage.js').Tx} tx a readwrite transaction on meta
+ */
+export async function registerAgain(tx) {
+  /** @type {PublicKey[]} */
+  const all = (await tx.get('meta', 'captureKeys')) ?? [];
+  if (all.some((k) => k.registered)) await tx.put('meta', 'captureKeys', all.map((k) => ({ ...k, registered: false })));
+}
+
+/**
  * Registers every key of the device the server does not have yet. A key
  * the server refuses for good is forgotten (a new one is made for the next
  * capture); other errors (network, server busy) are thrown, so that no

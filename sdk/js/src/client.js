@@ -6,7 +6,7 @@ import { requestBytes, requestJSON } from './http.js';
 import { canonicalJSON, expandChange, expandCompactPage, mergeChange } from './merge.js';
 import { uuidv7 } from './uuid.js';
 import { bytesOf, checkUploadRuntime, sha256Hex, uploadAll } from './upload.js';
-import { currentKey, registerCaptureKeys, signCapture } from './capture.js';
+import { currentKey, registerAgain, registerCaptureKeys, signCapture } from './capture.js';
 import { keysOf } from './storage/storage.js';
 import { hiddenIn } from './text.js';
 
@@ -742,7 +742,12 @@ export class FieldsyncClient {
     const previous = this.auth;
     if (other) await this.resetLocal({ deviceId, auth }, previous);
     else {
-      await this.storage.transaction('meta', 'readwrite', (tx) => tx.put('meta', 'device', { id: deviceId, username: tr.user.username }));
+      await this.storage.transaction('meta', 'readwrite', async (tx) => {
+        await tx.put('meta', 'device', { id: deviceId, username: tr.user.username });
+        // A sign-in may follow a server restored from a backup older than
+        // the key's registration (sync.md §8.3): registered again below.
+        await registerAgain(tx);
+      });
       await this.setAuth(auth);
     }
     await this.saveClock();
@@ -1686,9 +1691,11 @@ export class FieldsyncClient {
         await this.statusChanged();
         await this.pullAll(res, onProgress);
         if (this.requeued > 0) {
-          // What a restored server lost of this phone's work, sent again now.
+          // What a restored server lost of this phone's work, sent again
+          // now, its photos' keys registered first.
           this.requeued = 0;
           await this.statusChanged();
+          await registerCaptureKeys(this);
           await this.pushAll(res, onProgress);
         }
       } catch (err) {
@@ -2259,7 +2266,7 @@ export class FieldsyncClient {
       for (const c of changed) this.emit('change', c);
       cursor = page.cursor ?? cursor;
       if (!page.has_more) {
-        if (seen) this.requeued += await this.afterResync(seen);
+        if (seen) this.requeued += await this.afterResync(seen, res);
         return;
       }
     }
@@ -2288,12 +2295,18 @@ export class FieldsyncClient {
    *   now, or were not this device's to send: dropped. A record with unsent
    *   changes, or a photo whose bytes are not sent, stays; its push gets
    *   out_of_scope and goes to the failed list, as any refusal.
+   * A change refused before the 410 for what the restored server lacked
+   * (unknown_reference, missing_field: a photo of an inspection made after
+   * the backup, pushed before the phone learned of the restore) of a record
+   * the server does not hold is taken off the failed list (and res's
+   * rejected) and sent again with the rest, at its own HLC.
    * Returns how many changes went back into the outbox.
    * @param {Set<string>} seen
+   * @param {SyncTally} [res]
    * @returns {Promise<number>}
    * @internal
    */
-  async afterResync(seen) {
+  async afterResync(seen, res) {
     /** @type {Array<{entity: string, id: string}>} */
     const dropped = [];
     /** @type {Array<{entity: string, id: string}>} */
@@ -2305,6 +2318,10 @@ export class FieldsyncClient {
     const own = (/** @type {string} */ hlc) => HLC.tryParse(hlc)?.node === this.deviceId;
     await this.storage.transaction(['meta', 'records', 'outbox', 'batches', 'uploads', 'blobs'], 'readwrite', async (tx) => {
       await tx.delete('meta', 'resync');
+      // A restored server may lack the capture keys registered after its
+      // backup: registered again before the photos signed with them go.
+      await registerAgain(tx);
+      await this.unreject(tx, seen, own, res);
       const unsent = new Set((await tx.all('outbox')).map(([, e]) => recKey(e.entity, e.id)));
       const pending = await tx.get('batches', 'pending');
       for (const m of pending?.mutations ?? []) unsent.add(recKey(m.entity, m.id));
@@ -2395,6 +2412,39 @@ export class FieldsyncClient {
     });
     for (const c of [...reset, ...dropped]) this.emit('change', c);
     return requeued;
+  }
+
+  /**
+   * Puts back on their records, at their own HLC, the changes of this
+   * device refused for what a restored server lacked — unknown_reference
+   * (its parent was pushed after the backup) and missing_field (an edit
+   * of a record made after it) — of records the pull from the start did
+   * not bring (seen), and takes them off the failed list and res's
+   * rejected: afterResync then sends them again with the rest, references
+   * first. A refusal that was not the restore's comes back as it was.
+   * @param {Tx} tx
+   * @param {Set<string>} seen
+   * @param {(hlc: string) => boolean} own
+   * @param {SyncTally} [res]
+   * @internal
+   */
+  async unreject(tx, seen, own, res) {
+    /** @type {RejectedEntry[]} */
+    const list = (await tx.get('meta', 'rejected')) ?? [];
+    const back = list.filter((x) => RESTORE_REFUSALS.has(x.code) && !x.delete && x.fields && x.hlc && own(x.hlc) && !seen.has(recKey(x.entity, x.id)));
+    if (!back.length) return;
+    for (const x of back) {
+      const k = recKey(x.entity, x.id);
+      /** @type {StoredRecord} */
+      const r = (await tx.get('records', k)) ?? { entity: x.entity, id: x.id, county: '', fields: {}, deleted: '', gone: false, pending: {}, base: {} };
+      for (const [name, value] of Object.entries(x.fields ?? {})) {
+        if (HLC.compare(r.fields[name]?.hlc ?? '', /** @type {string} */ (x.hlc)) < 0) r.fields[name] = { value, hlc: /** @type {string} */ (x.hlc) };
+      }
+      if (!r.county) r.county = await countyOf(tx, x.entity, r);
+      await tx.put('records', k, r);
+    }
+    await tx.put('meta', 'rejected', list.filter((x) => !back.includes(x)));
+    if (res) res.rejected = res.rejected.filter((x) => !back.some((b) => b.entity === x.entity && b.id === x.id && b.code === x.code));
   }
 
   /**
@@ -2740,6 +2790,10 @@ async function sendAgain(tx, id) {
  * @param {{entity: string, id: string, hlc: string}} e
  */
 export const rejectedKey = (e) => `${e.entity}/${e.id}/${e.hlc}`;
+
+/** Refusals a restored server gives a change of a record made after its
+ *  backup, before the phone learns of the restore (afterResync). */
+const RESTORE_REFUSALS = new Set(['unknown_reference', 'missing_field']);
 
 /** The Chinese names of the records a photo or finding belongs to, for messages. */
 const ENTITY_NAMES = { site: '点位', inspection: '检查记录', finding: '问题', vehicle_check: '路检记录' };

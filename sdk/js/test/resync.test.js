@@ -285,6 +285,76 @@ test('a server restored from a backup made before some pushes gets them again: t
   assert.equal(again.pushed, 0);
 });
 
+test('a capture key registered after the backup is registered again after the restore: the photos signed with it, sent again or new, verify (SDK probe: unknown_key, for good); a photo pushed before the phone learned of the restore, refused for its inspection the server lost, is sent again', async () => {
+  const dataDir = tempDir('restorekey');
+  let srv = await startServer({ dataDir });
+  const backup = path.join(tempDir('backups'), 'fieldsync-backup.db');
+  await fieldsyncCLI('backup', '--data', dataDir, backup);
+  // Signed in after the backup: its key is one the restored server lacks.
+  const a = await device(srv.url);
+  await syncOK(a);
+  const site = await demoSite(a);
+  const insp = uuidv7();
+  await a.save('inspection', insp, { site_id: site, template_id: 'coal_yard', template_version: 1, status: 'draft', summary: '备份后拍照' });
+  const fields = () => ({ inspection_id: insp, item_key: 'cover', captured_at: new Date(a.now()).toISOString(), lon: 112.745, lat: 38.433, crs: 'wgs84', accuracy_m: 8 });
+  const before = await a.takePhoto({ blob: testJPEG(), contentType: 'image/jpeg', fields: fields(), camera: true });
+  await syncOK(a);
+  assert.equal((await a.get('photo', before.id))?.fields.capture?.status, 'signed', 'signed before the restore');
+
+  await srv.kill('SIGTERM');
+  await fieldsyncCLI('restore', '--data', dataDir, backup);
+  srv = await startServer({ dataDir, addr: srv.addr });
+  const first = await a.sync();
+  assert.equal(first.error?.code, 'token_invalid', 'the restored server never issued the tokens');
+  await a.signIn('inspector', 'inspector123');
+  // Taken before the first sync after the restore: pushed before the 410.
+  const after = await a.takePhoto({ blob: testJPEG(), contentType: 'image/jpeg', fields: fields(), camera: true });
+  // Its inspection, made after the backup, reaches the restored server
+  // only with the resync: the photo's refusal (unknown_reference) was the
+  // restore's, and it is sent again, not left on the failed list.
+  await syncOK(a);
+  assert.deepEqual(await a.rejected(), []);
+  await syncOK(a);
+  assert.equal((await a.get('photo', after.id))?.fields.uploaded, true, 'the photo taken after the restore is uploaded');
+  for (const [what, id] of [['sent again by the resync', before.id], ['taken after the restore', after.id]]) {
+    assert.equal((await a.get('photo', id))?.fields.capture?.status, 'signed', `the photo ${what}`);
+  }
+  assert.equal((await a.captureKey())?.registered, true);
+  // As another phone of the county sees them.
+  const b = await device(srv.url, { user: 'inspector2' });
+  await syncOK(b);
+  for (const id of [before.id, after.id]) assert.equal((await b.get('photo', id))?.fields.capture?.status, 'signed');
+});
+
+test('a sign-in registers the capture keys again: a key registered after the backup verifies the photos pushed before the phone meets the 410', async () => {
+  const dataDir = tempDir('restorekey2');
+  let srv = await startServer({ dataDir });
+  const storage = new MemoryStorage();
+  const a = await device(srv.url, { storage });
+  await syncOK(a);
+  const site = await demoSite(a);
+  const insp = uuidv7();
+  await a.save('inspection', insp, { site_id: site, template_id: 'coal_yard', template_version: 1, status: 'draft', summary: '备份前' });
+  await syncOK(a);
+  const backup = path.join(tempDir('backups'), 'fieldsync-backup.db');
+  await fieldsyncCLI('backup', '--data', dataDir, backup);
+  // A new key after the backup (a storage that lost its private key).
+  await storage.transaction('meta', 'readwrite', async (tx) => { await tx.delete('meta', 'captureKey'); await tx.delete('meta', 'captureKeys'); });
+  const key = await a.captureKey();
+  assert.equal(key?.registered, true);
+
+  await srv.kill('SIGTERM');
+  await fieldsyncCLI('restore', '--data', dataDir, backup);
+  srv = await startServer({ dataDir, addr: srv.addr });
+  await a.signIn('inspector', 'inspector123');
+  const p = await a.takePhoto({ blob: testJPEG(), contentType: 'image/jpeg', camera: true,
+    fields: { inspection_id: insp, item_key: 'cover', captured_at: new Date(a.now()).toISOString(), lon: 112.745, lat: 38.433, crs: 'wgs84', accuracy_m: 8 } });
+  assert.equal(p.fields.capture_key_id, key?.keyId);
+  await syncOK(a);
+  await syncOK(a);
+  assert.equal((await a.get('photo', p.id))?.fields.capture?.status, 'signed', 'signed with the key registered again at the sign-in');
+});
+
 test('a cursor spoilt in storage: the server refuses it (bad_request, field cursor) and the phone pulls from the start, its outbox kept', async () => {
   const srv = await startServer({ dataDir: tempDir('data') });
   const storage = new MemoryStorage();

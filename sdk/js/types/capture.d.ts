@@ -57,6 +57,15 @@ export function signCaptureMessage(privateKey: CryptoKey, message: string, subtl
  */
 export function currentKey(c: FieldsyncClient): Promise<CurrentKey | null>;
 /**
+ * Marks every key of the device as one to register again: after a sign-in
+ * and after a resync (sync.md §8.3), the server may be a restored one that
+ * lacks a key registered after its backup, and would mark each photo
+ * signed with it unknown_key. Registering a key the server has answers
+ * the same, so this costs one request per key.
+ * @param {import('./storage/storage.js').Tx} tx a readwrite transaction on meta
+ */
+export function registerAgain(tx: import("./storage/storage.js").Tx): Promise<void>;
+/**
  * Registers every key of the device the server does not have yet. A key
  * the server refuses for good is forgotten (a new one is made for the next
  * capture); other errors (network, server busy) are thrown, so that no
