@@ -213,6 +213,9 @@ func (c *Console) monthReport(ec echo.Context) (reportParams, []reportTable, err
 	p := principalOf(ec)
 	ctx := ec.Request().Context()
 	rp := reportParams{Month: ec.QueryParam("month"), County: ec.QueryParam("county"), Unit: ec.QueryParam("unit")}
+	if err := typedLimit("unit", rp.Unit); err != nil {
+		return rp, nil, err
+	}
 	now := c.now().In(chinaTime)
 	month, start, err := requestedMonth(rp.Month, now, "报表")
 	if err != nil {
@@ -694,7 +697,10 @@ func (c *Console) devices(ec echo.Context) error {
 	}
 	// The administrator's filters: a name, user or device (its id too),
 	// the devices that need someone, the longest silent first.
-	q := typedParam(ec, "q")
+	q, err := typedParam(ec, "q")
+	if err != nil {
+		return err
+	}
 	attention := ec.QueryParam("attention") == "1"
 	total := len(rows)
 	rows = slices.DeleteFunc(rows, func(r deviceRow) bool {

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"github.com/xinzhou-eco/fieldsync/server"
@@ -32,13 +31,13 @@ type searchGroup struct {
 // viewer's counties by plate, site name, inspector, record id or text.
 func (c *Console) search(ec echo.Context) error {
 	p := principalOf(ec)
-	text := typedParam(ec, "q")
+	text, err := typedParam(ec, "q")
+	if err != nil {
+		return err
+	}
 	data := map[string]any{"Query": ec.QueryParam("q")}
 	if text == "" {
 		return c.render(ec, http.StatusOK, "search.html", data)
-	}
-	if utf8.RuneCountInString(text) > 100 {
-		return server.Errorf(syncproto.CodeBadRequest, "搜索内容不能超过 100 个字")
 	}
 	hits, err := c.d.Store.Search(ec.Request().Context(), server.SearchQuery{Scope: p.Scope(), Text: text, Limit: searchLimit})
 	if err != nil {

@@ -6,8 +6,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
+	"github.com/xinzhou-eco/fieldsync/internal/logtest"
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
@@ -224,5 +226,38 @@ func TestPlateSpellings(t *testing.T) {
 		if r.Status != syncproto.StatusRejected || r.Code != syncproto.CodeInvalidValue {
 			t.Errorf("plate %q: %s %s, want rejected invalid_value (blank, sync.md §13)", blank, r.Status, r.Code)
 		}
+	}
+}
+
+// TestTypedFiltersBounded: every filter typed in a box — the header's
+// search, 点位, 路检路查 and its export, 同步状态, the report's 责任单位 —
+// refuses more than 100 characters with a 400 that says so, however long
+// the text and whatever its script, never a 500 (attacker probe: 20,000
+// characters on 点位 passed SQLite's LIKE limit: a 500 and an ERROR
+// logged); 100 characters are a filter like any other.
+func TestTypedFiltersBounded(t *testing.T) {
+	var logs logtest.Buffer
+	srv := apptest.StartLogged(t, &logs)
+	b := loggedIn(t, srv, apptest.Admin)
+	filters := []struct{ path, param string }{
+		{"/console/search", "q"}, {"/console/sites", "q"}, {"/console/vehicles", "checkpoint"}, {"/console/vehicles", "plate"},
+		{"/console/vehicles", "campaign"}, {"/console/vehicles.xlsx", "checkpoint"}, {"/console/vehicles.xlsx", "plate"},
+		{"/console/report.csv", "unit"}, {"/console/report.xlsx", "unit"},
+		{"/console/devices", "q"}, {"/console/report", "unit"},
+	}
+	for _, f := range filters {
+		for _, text := range []string{strings.Repeat("x", 101), strings.Repeat("一", 101), strings.Repeat("Ｇ", 20000), strings.Repeat("%_", 30000)} {
+			st, page := b.get(f.path + "?" + url.Values{f.param: {text}}.Encode())
+			if st != http.StatusBadRequest || !strings.Contains(page, "搜索内容不能超过 100 个字") {
+				t.Errorf("%s?%s= %d characters: %d, want 400 saying the limit\n%.300s", f.path, f.param, utf8.RuneCountInString(text), st, page)
+			}
+		}
+		// (An unknown 责任单位 is refused for its own sake.)
+		if st, page := b.get(f.path + "?" + url.Values{f.param: {strings.Repeat("x", 100)}}.Encode()); st >= 500 || strings.Contains(page, "不能超过") {
+			t.Errorf("%s?%s= 100 characters: %d, want it taken\n%.300s", f.path, f.param, st, page)
+		}
+	}
+	if errs := logs.Records("console error"); len(errs) > 0 {
+		t.Errorf("console errors logged: %v", errs)
 	}
 }

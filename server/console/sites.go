@@ -58,7 +58,11 @@ func mayEditSites(p *server.Principal) bool {
 // address or id and filtered by kind and county.
 func (c *Console) sites(ec echo.Context) error {
 	p := principalOf(ec)
-	q := server.SiteQuery{Scope: p.Scope(), Text: typedParam(ec, "q"), Kind: ec.QueryParam("kind"),
+	text, err := typedParam(ec, "q")
+	if err != nil {
+		return err
+	}
+	q := server.SiteQuery{Scope: p.Scope(), Text: text, Kind: ec.QueryParam("kind"),
 		County: ec.QueryParam("county"), Limit: pageSize}
 	if q.Kind != "" && !slices.Contains(seeds.SiteKinds, q.Kind) {
 		return server.Errorf(syncproto.CodeBadRequest, "未知的点位类型 %q", q.Kind)

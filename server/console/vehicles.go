@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"github.com/xinzhou-eco/fieldsync/server"
@@ -67,8 +68,14 @@ func vehicleLabel(r *server.StoredRecord, field string) string {
 // for a county the user cannot see.
 func (c *Console) vehicleQuery(ec echo.Context, limit int) (server.VehicleQuery, error) {
 	p := principalOf(ec)
-	q := server.VehicleQuery{Scope: p.Scope(), County: ec.QueryParam("county"), Checkpoint: typedParam(ec, "checkpoint"),
-		Campaign: typedParam(ec, "campaign"), Plate: typedParam(ec, "plate"), Partial: ec.QueryParam("exact") != "1",
+	checkpoint, err1 := typedParam(ec, "checkpoint")
+	campaign, err2 := typedParam(ec, "campaign")
+	plate, err3 := typedParam(ec, "plate")
+	if err := cmp.Or(err1, err2, err3); err != nil {
+		return server.VehicleQuery{}, err
+	}
+	q := server.VehicleQuery{Scope: p.Scope(), County: ec.QueryParam("county"), Checkpoint: checkpoint,
+		Campaign: campaign, Plate: plate, Partial: ec.QueryParam("exact") != "1",
 		NoCheckpoint: ec.QueryParam("nocheckpoint") == "1", NoCampaign: ec.QueryParam("nocampaign") == "1",
 		G6: ec.QueryParam("g6") == "1", Removed: ec.QueryParam("removed") == "1", Action: ec.QueryParam("action"), Limit: limit}
 	if ec.QueryParam("voided") == "1" {
@@ -91,8 +98,26 @@ func (c *Console) vehicleQuery(ec echo.Context, limit int) (server.VehicleQuery,
 // mark) and with its spaces folded, as the header's search has it — a
 // plate pasted from a chat with a zero-width space in it found nothing
 // on 路检路查 that the header's search found.
-func typedParam(ec echo.Context, name string) string {
-	return server.SearchText(ec.QueryParam(name))
+// A filter longer than maxTyped characters is refused (bad_request), as
+// the header's search refuses one: no name, plate or checkpoint is that
+// long, and SQLite refuses a LIKE pattern past 50,000 bytes (a 500, and
+// an ERROR logged, for a filter pasted whole from a document: attacker
+// probe).
+func typedParam(ec echo.Context, name string) (string, error) {
+	s := server.SearchText(ec.QueryParam(name))
+	return s, typedLimit(name, s)
+}
+
+// maxTyped is the most characters a filter typed in a box may hold.
+const maxTyped = 100
+
+// typedLimit refuses text s of query parameter name when it is longer
+// than maxTyped characters.
+func typedLimit(name, s string) error {
+	if utf8.RuneCountInString(s) > maxTyped {
+		return server.Errorf(syncproto.CodeBadRequest, "搜索内容不能超过 %d 个字", maxTyped).At(name)
+	}
+	return nil
 }
 
 // dateRange reads a period of dates in China (YYYY-MM-DD, either may be
