@@ -231,10 +231,11 @@ func TestPlateSpellings(t *testing.T) {
 
 // TestTypedFiltersBounded: every filter typed in a box — the header's
 // search, 点位, 路检路查 and its export, 同步状态, the report's 责任单位 —
-// refuses more than 100 characters with a 400 that says so, however long
-// the text and whatever its script, never a 500 (attacker probe: 20,000
-// characters on 点位 passed SQLite's LIKE limit: a 500 and an ERROR
-// logged); 100 characters are a filter like any other.
+// refuses more than 500 characters (a site's address, the longest value
+// one names whole) with a 400 that says so, however long the text and
+// whatever its script, never a 500 (attacker probe: 20,000 characters on
+// 点位 passed SQLite's LIKE limit: a 500 and an ERROR logged); 500
+// characters are a filter like any other.
 func TestTypedFiltersBounded(t *testing.T) {
 	var logs logtest.Buffer
 	srv := apptest.StartLogged(t, &logs)
@@ -246,15 +247,17 @@ func TestTypedFiltersBounded(t *testing.T) {
 		{"/console/devices", "q"}, {"/console/report", "unit"},
 	}
 	for _, f := range filters {
-		for _, text := range []string{strings.Repeat("x", 101), strings.Repeat("一", 101), strings.Repeat("Ｇ", 20000), strings.Repeat("%_", 30000)} {
+		for _, text := range []string{strings.Repeat("x", 501), strings.Repeat("一", 501), strings.Repeat("Ｇ", 20000), strings.Repeat("%_", 30000)} {
 			st, page := b.get(f.path + "?" + url.Values{f.param: {text}}.Encode())
-			if st != http.StatusBadRequest || !strings.Contains(page, "搜索内容不能超过 100 个字") {
+			if st != http.StatusBadRequest || !strings.Contains(page, "搜索内容不能超过 500 个字") {
 				t.Errorf("%s?%s= %d characters: %d, want 400 saying the limit\n%.300s", f.path, f.param, utf8.RuneCountInString(text), st, page)
 			}
 		}
 		// (An unknown 责任单位 is refused for its own sake.)
-		if st, page := b.get(f.path + "?" + url.Values{f.param: {strings.Repeat("x", 100)}}.Encode()); st >= 500 || strings.Contains(page, "不能超过") {
-			t.Errorf("%s?%s= 100 characters: %d, want it taken\n%.300s", f.path, f.param, st, page)
+		for _, text := range []string{strings.Repeat("一", 500), strings.Repeat("Ｇ", 500), strings.Repeat("%_", 250)} {
+			if st, page := b.get(f.path + "?" + url.Values{f.param: {text}}.Encode()); st >= 500 || strings.Contains(page, "不能超过") {
+				t.Errorf("%s?%s= 500 characters: %d, want it taken\n%.300s", f.path, f.param, st, page)
+			}
 		}
 	}
 	if errs := logs.Records("console error"); len(errs) > 0 {

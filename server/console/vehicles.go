@@ -108,8 +108,10 @@ func typedParam(ec echo.Context, name string) (string, error) {
 	return s, typedLimit(name, s)
 }
 
-// maxTyped is the most characters a filter typed in a box may hold.
-const maxTyped = 100
+// maxTyped is the most characters a filter typed in a box may hold: the
+// longest value one may name whole (a site's address; a checkpoint, or a
+// site's name, is at most 200, and a figure's link names it whole).
+const maxTyped = 500
 
 // typedLimit refuses text s of query parameter name when it is longer
 // than maxTyped characters.
