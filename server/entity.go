@@ -402,6 +402,12 @@ var Entities = []*Entity{
 		// rectified_by is who reported it (the user of the device that
 		// wrote that status: RectifiedBy).
 		{Name: "rectified_by", Type: TypeText, Server: true},
+		// rectified_received_at is when the server received the status
+		// rectified (set by the push that brings it, kept by a
+		// verification): the report's own time is the phone's clock, which
+		// an inspector offline for days, or one who set the clock back,
+		// gives days before it arrived. The console says so.
+		{Name: "rectified_received_at", Type: TypeTime, Server: true},
 	}},
 	{Name: syncproto.EntityVehicleCheck, Label: "路检记录", CountyField: "county", DeviceWritable: true, Fields: []Field{
 		{Name: "county", Type: TypeText, Required: true, Immutable: true},

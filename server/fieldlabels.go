@@ -14,7 +14,7 @@ var FieldLabels = map[string]string{
 	"missing_items": "缺项", "unknown_answers": "检查表外的答案", "failed_items": "不合格项",
 	// finding
 	"inspection_id": "所属检查", "item_key": "检查项", "description": "问题描述", "severity": "严重程度", "deadline": "整改时限",
-	"rectification_note": "整改说明", "verifier_id": "核实人", "verify_comment": "督查整改意见", "verified_at": "核实时间", "rectified_at": "整改完成时间", "rectified_by": "整改报告人",
+	"rectification_note": "整改说明", "verifier_id": "核实人", "verify_comment": "督查整改意见", "verified_at": "核实时间", "rectified_at": "整改完成时间", "rectified_received_at": "整改报告送达时间", "rectified_by": "整改报告人",
 	// photo
 	"finding_id": "所属问题", "vehicle_check_id": "所属路检记录", "sha256": "照片哈希", "content_type": "文件类型",
 	"size_bytes": "文件大小", "captured_at": "拍摄时间", "accuracy_m": "定位精度（米）", "crs": "坐标系", "caption": "照片说明",

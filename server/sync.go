@@ -636,6 +636,14 @@ func (s *Syncer) apply(ctx context.Context, tx WriteTx, p *Principal, pm *prepar
 		s.deriveSite(cur)
 	}
 	s.noteVisitChange(tx, cur, o.Won)
+	if e.Name == syncproto.EntityFinding && slices.Contains(o.Won, "status") && cur.Text("status") == "rectified" {
+		// When the report arrived, beside the time its phone gave it.
+		vals, err := canonicalValues(e, map[string]any{"rectified_received_at": now.Format(time.RFC3339Nano)})
+		if err != nil {
+			return err
+		}
+		syncproto.Merge(&cur.State, vals, false, s.Clock.Observe(cur.State.Highest()))
+	}
 	if captureNeedsCheck(e, o.Won, cur.Seq == 0) {
 		if err := s.checkCapture(ctx, tx, cur, now); err != nil {
 			return err

@@ -67,7 +67,11 @@ type findingRow struct {
 	// office's comment that sent the rectification back; Decided who
 	// decided on the rectification last, and when (核实 or 退回).
 	Note, VerifyComment, Decided string
-	Seq                          int64
+	// Rectified is when it was reported rectified, by whom and when the
+	// report reached the server, as 问题整改 says (month-end probe: the
+	// page an office verifies on said none of it).
+	Rectified rectification
+	Seq       int64
 	// CanVerify and CanReopen offer the office's decisions on the
 	// rectification (Syncer.VerifyFinding) where they can be taken.
 	CanVerify, CanReopen bool
@@ -511,6 +515,7 @@ func (c *Console) findings(ec echo.Context, insp *server.StoredRecord, items map
 		out = append(out, findingRow{mine: ownHand, ID: f.ID, Seq: seq, Item: itemLabel(items, f.Text("item_key")), Description: f.Text("description"),
 			Severity: severityNames[f.Text("severity")], Deadline: f.Text("deadline"), Status: findingStatusNames[st], StatusCode: st,
 			Note: f.Text("rectification_note"), VerifyComment: f.Text("verify_comment"), Decided: c.rectificationDecided(ec.Request().Context(), f, &people),
+			Rectified: c.rectificationOf(ec, f, c.peopleOnce(ec.Request().Context(), f, &people)),
 			CanVerify: decides && st == "rectified", CanReopen: decides && (st == "rectified" || st == "verified"),
 			AwaitsApproval: st == "rectified" && insp.Text("status") != "approved", key: f.Text("item_key"),
 			DeadlinePassed: f.Text("deadline") != "" && f.Text("deadline") < c.today(), Overdue: overdueBy(f, c.todayAt())})
@@ -528,14 +533,22 @@ func (c *Console) rectificationDecided(ctx context.Context, f *server.StoredReco
 	if who == "" || at == "" {
 		return ""
 	}
-	if *people == nil {
-		*people = c.peopleNames(ctx)
-	}
+	c.peopleOnce(ctx, f, people)
 	what := "退回继续整改"
 	if f.Text("status") == "verified" {
 		what = "核实整改到位"
 	}
 	return (*people)[who] + " " + at + " " + what
+}
+
+// peopleOnce reads the users' names into people the first time a
+// finding f needs them (one an office decided on, or reported rectified),
+// once a page, and returns them (nil while no finding did).
+func (c *Console) peopleOnce(ctx context.Context, f *server.StoredRecord, people *map[string]string) map[string]string {
+	if *people == nil && (f.Text("verifier_id") != "" || f.Text("status") == "rectified" || f.Text("status") == "verified") {
+		*people = c.peopleNames(ctx)
+	}
+	return *people
 }
 
 func (c *Console) reviews(ec echo.Context, inspID string) ([]reviewRow, error) {

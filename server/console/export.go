@@ -282,7 +282,7 @@ func (c *Console) roadsideSheet(ec echo.Context, month string, counties []string
 
 // findingsHeader are the columns of an export's findings (findingCells).
 var findingsHeader = []string{"检查时间", "区县", "点位", "检查表", "检查项", "问题描述", "严重程度", "整改时限", "逾期天数", "问题状态",
-	"整改完成日期", "超过时限天数", "整改说明", "整改报告人", "巡查员", "检查状态", "检查记录编号"}
+	"整改完成日期", "超过时限天数", "整改报告送达日期", "整改说明", "整改报告人", "巡查员", "检查状态", "检查记录编号"}
 
 // findingCells is finding f of inspection insp as an export's row, on day
 // today; items name the checklist tmpl's items, people the users
@@ -293,25 +293,27 @@ func (c *Console) findingCells(ec echo.Context, insp, f *server.StoredRecord, tm
 	if status == "" {
 		status = "待整改"
 	}
-	rectified, late := rectifiedOn(f)
+	r := c.rectificationOf(ec, f, people)
+	reporter := cmp.Or(people[r.By], r.By)
 	return []any{visitStarted(insp), c.countyName(insp.County), c.siteName(ec, insp.Text("site_id")), tmpl.Title, item,
 		f.Text("description"), severityNames[f.Text("severity")], f.Text("deadline"), overdueCell(overdueBy(f, today)),
-		status, rectified, overdueCell(late), f.Text("rectification_note"), c.rectifiedByName(ec, f, people), people[f.CreatedBy], statusNames[insp.Text("status")], insp.ID}
+		status, r.Day, overdueCell(r.Late), r.Received, f.Text("rectification_note"), reporter, people[f.CreatedBy], statusNames[insp.Text("status")], insp.ID}
 }
 
-// rectifiedByName names who reported finding f rectified, for the
-// exports' 整改报告人 ("" for a finding not rectified).
-func (c *Console) rectifiedByName(ec echo.Context, f *server.StoredRecord, people map[string]string) string {
+// rectifiedBy is the user who reported finding f rectified ("" for a
+// finding not rectified, or a device no longer known), its devices read
+// once a request (server.RectifiedBy).
+func (c *Console) rectifiedBy(ec echo.Context, f *server.StoredRecord) string {
 	users, _ := ec.Get(reportersKey).(map[string]string)
 	if users == nil {
 		users = map[string]string{}
 		ec.Set(reportersKey, users)
 	}
 	by, err := server.RectifiedBy(ec.Request().Context(), c.d.Store, f, users)
-	if err != nil || by == "" {
+	if err != nil {
 		return ""
 	}
-	return cmp.Or(people[by], by)
+	return by
 }
 
 // reportersKey keeps a request's devices' users (server.RectifiedBy).

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"net/url"
@@ -31,13 +32,9 @@ type findingListRow struct {
 	// Overdue is how many days the deadline is past, for a finding still
 	// to be rectified (0: not overdue).
 	Overdue int
-	// Rectified is the day a rectified or verified finding was, and
-	// Late how many days past its deadline (rectifiedOn).
-	Rectified string
-	Late      int
-	// Reporter names who reported the rectification, when not the
-	// finding's own inspector (server.RectifiedBy).
-	Reporter string
+	// Rectified is when a rectified or verified finding was reported, by
+	// whom, and when it reached the server (rectificationOf).
+	Rectified rectification
 }
 
 // findingQuery reads the findings list's filter from the request (the
@@ -91,16 +88,37 @@ func overdueBy(f *server.StoredRecord, today time.Time) int {
 	return int(today.Sub(d).Hours() / 24)
 }
 
-// rectifiedOn is the day in China finding f was rectified, for one
-// rectified or verified ("" for one still to rectify): the day its
-// inspector reported it rectified (its status's HLC, or once verified
-// rectified_at, which keeps it). A finding verified before rectified_at
-// was kept has the day an office verified it (verified_at). late is how
-// many days past its deadline that day was (0: in time, or no deadline):
-// the plan holds to account the rectifications not done in time, and a
-// finding rectified late had read as one done in time once rectified
-// (month-end probe), one rectified in time as late once verified late.
-func rectifiedOn(f *server.StoredRecord) (day string, late int) {
+// rectification is what an office is told of a finding's rectification
+// report (rectificationOf).
+type rectification struct {
+	// Day is the day in China its inspector reported it rectified ("" for
+	// a finding not rectified), Late how many days past its deadline.
+	Day  string
+	Late int
+	// By is the user who reported it ("" when not known); Reporter names
+	// them when not the finding's own inspector, whom a row names already
+	// (by user, not by name: two people of one name are two).
+	By, Reporter string
+	// Received is the day the report reached the server, when more than a
+	// day after the time its phone gave it; ReceivedLate says the
+	// deadline passed in between: in time by the phone's clock, which an
+	// inspector may set back (attacker probe), late by the server's.
+	Received     string
+	ReceivedLate bool
+}
+
+// rectificationOf says when finding f was reported rectified, for one
+// rectified or verified: the day its inspector reported it (its status's
+// HLC, or once verified rectified_at, which keeps it; a finding verified
+// before rectified_at was kept has the day an office verified it,
+// verified_at), how many days past its deadline that day was (0: in time,
+// or no deadline) — the plan holds to account the rectifications not
+// done in time, and a finding rectified late had read as one done in
+// time once rectified (month-end probe), one rectified in time as late
+// once verified late —, who reported it, and when the report reached
+// the server (rectified_received_at) if days later. people names the
+// users (peopleNames).
+func (c *Console) rectificationOf(ec echo.Context, f *server.StoredRecord, people map[string]string) rectification {
 	var at time.Time
 	switch f.Text("status") {
 	case "rectified":
@@ -112,16 +130,32 @@ func rectifiedOn(f *server.StoredRecord) (day string, late int) {
 			at = f.Time("verified_at")
 		}
 	}
+	var r rectification
 	if at.IsZero() {
-		return "", 0
+		return r
 	}
-	day = at.In(chinaTime).Format(time.DateOnly)
-	if deadline := f.Text("deadline"); deadline != "" && day > deadline {
-		d, _ := time.ParseInLocation(time.DateOnly, deadline, chinaTime)
-		r, _ := time.ParseInLocation(time.DateOnly, day, chinaTime)
-		late = int(r.Sub(d).Hours()/24 + 0.5)
+	r.Day = at.In(chinaTime).Format(time.DateOnly)
+	deadline := f.Text("deadline")
+	r.Late = daysPast(r.Day, deadline)
+	if r.By = c.rectifiedBy(ec, f); r.By != "" && r.By != f.CreatedBy {
+		r.Reporter = cmp.Or(people[r.By], r.By)
 	}
-	return day, late
+	if got := f.Time("rectified_received_at"); !got.IsZero() && got.Sub(at) > 24*time.Hour {
+		r.Received = got.In(chinaTime).Format(time.DateOnly)
+		r.ReceivedLate = r.Late == 0 && daysPast(r.Received, deadline) > 0
+	}
+	return r
+}
+
+// daysPast is how many days day (YYYY-MM-DD) is after deadline (0 when
+// not, or without a deadline).
+func daysPast(day, deadline string) int {
+	if deadline == "" || day <= deadline {
+		return 0
+	}
+	d, _ := time.ParseInLocation(time.DateOnly, deadline, chinaTime)
+	r, _ := time.ParseInLocation(time.DateOnly, day, chinaTime)
+	return int(r.Sub(d).Hours()/24 + 0.5)
 }
 
 // findingsList lists the findings of the inspections offices see, in the
@@ -154,10 +188,7 @@ func (c *Console) findingsList(ec echo.Context) error {
 			row.Status = "待整改"
 		}
 		row.Overdue = overdueBy(f, today)
-		row.Rectified, row.Late = rectifiedOn(f)
-		if by := c.rectifiedByName(ec, f, people); by != people[f.CreatedBy] {
-			row.Reporter = by // not the finding's inspector, whom the row names
-		}
+		row.Rectified = c.rectificationOf(ec, f, people)
 		if insp, err := c.d.Store.Get(ctx, syncproto.EntityInspection, f.Text("inspection_id")); err == nil && insp != nil {
 			row.Site = c.siteName(ec, insp.Text("site_id"))
 			row.Visited = visitStarted(insp)

@@ -49,6 +49,9 @@ func TestRectifiedToVerify(t *testing.T) {
 	if strings.Contains(list, "#finding-"+returned) {
 		t.Error("已整改（待核实） lists a returned inspection's finding, which cannot be verified")
 	}
+	if strings.Contains(list, "送达服务器") {
+		t.Error("a rectification that reached the server when reported is said to have arrived later")
+	}
 	// Every status still lists it, and so does its own choice (the
 	// statuses' lists added up to less than the whole: reviewer probe).
 	if _, all := b.get("/console/findings"); !strings.Contains(all, "#finding-"+returned) {
@@ -153,6 +156,18 @@ func TestVerifiedLateRectifiedInTime(t *testing.T) {
 		t.Errorf("the rectification reported by %s is not said to be theirs", otherName)
 	}
 	page = mustGet(t, b, "/console/inspections/"+insp)
+	// The page the office verifies on says what 问题整改 says: the day,
+	// who reported it, and that the report, in time by the phone's clock,
+	// reached the server only today, after the deadline (month-end probe:
+	// none of it; attacker probe: a report backdated by the phone's clock
+	// read as one in time, unsaid).
+	arrived := "按手机时间在时限内报告，" + today.Format(time.DateOnly) + " 才送达服务器（已过时限）"
+	row := regexp.MustCompile(`(?s)<tr id="finding-` + finding + `">.*?</tr>`).FindString(page)
+	for _, want := range []string{"已整改<br><span class=\"time\">" + reported.Format(time.DateOnly), "由 " + otherName + " 报告整改", arrived} {
+		if !strings.Contains(row, want) {
+			t.Errorf("the inspection's finding row lacks %q:\n%s", want, row)
+		}
+	}
 	m := regexp.MustCompile(`action="/console/findings/` + finding + `/verify" class="verify"><input type="hidden" name="csrf" value="[^"]+"><input type="hidden" name="seq" value="([0-9]+)">`).FindStringSubmatch(page)
 	if m == nil {
 		t.Fatal("no verify form for the finding")
@@ -162,7 +177,8 @@ func TestVerifiedLateRectifiedInTime(t *testing.T) {
 	}
 	_, verified := b.get("/console/findings?status=verified")
 	r := regexp.MustCompile(`(?s)<tr data-id="` + finding + `"[^>]*>.*?</tr>`).FindString(verified)
-	if !strings.Contains(r, "已核实<br><span class=\"time\">"+reported.Format(time.DateOnly)) || strings.Contains(r, "超过时限") || !strings.Contains(r, "由 "+otherName+" 报告整改") {
+	if !strings.Contains(r, "已核实<br><span class=\"time\">"+reported.Format(time.DateOnly)) || strings.Contains(r, "超过时限") || !strings.Contains(r, "由 "+otherName+" 报告整改") ||
+		!strings.Contains(r, arrived) {
 		t.Errorf("a finding rectified on %s, deadline %s, verified today: row %s", reported.Format(time.DateOnly), deadline, r)
 	}
 	body, f := download(t, b, "/console/findings.xlsx?status=approved")
@@ -176,8 +192,10 @@ func TestVerifiedLateRectifiedInTime(t *testing.T) {
 		}
 		if slices.Contains(r, insp) {
 			found = true
-			if r[named["整改完成日期"]] != reported.Format(time.DateOnly) || r[named["超过时限天数"]] != "" || r[named["整改报告人"]] != otherName {
-				t.Errorf("exported with 整改完成日期 %q, 超过时限天数 %q, want %s and none", r[named["整改完成日期"]], r[named["超过时限天数"]], reported.Format(time.DateOnly))
+			if r[named["整改完成日期"]] != reported.Format(time.DateOnly) || r[named["超过时限天数"]] != "" || r[named["整改报告人"]] != otherName ||
+				r[named["整改报告送达日期"]] != today.Format(time.DateOnly) {
+				t.Errorf("exported with 整改完成日期 %q, 超过时限天数 %q, 整改报告人 %q, 整改报告送达日期 %q, want %s, none, %s and today",
+					r[named["整改完成日期"]], r[named["超过时限天数"]], r[named["整改报告人"]], r[named["整改报告送达日期"]], reported.Format(time.DateOnly), otherName)
 			}
 		}
 	}

@@ -80,7 +80,7 @@ const KEPT_ONCE = { inspection: 'reviewed_at' };
 const SERVER_OWNED = {
   site: ['lon_wgs84', 'lat_wgs84'],
   inspection: ['reviewer_id', 'review_comment', 'reviewed_at', 'missing_items', 'unknown_answers', 'failed_items'],
-  finding: ['verifier_id', 'verify_comment', 'verified_at', 'rectified_at', 'rectified_by'],
+  finding: ['verifier_id', 'verify_comment', 'verified_at', 'rectified_at', 'rectified_by', 'rectified_received_at'],
   vehicle_check: ['voided_at', 'voided_by', 'void_reason'],
   photo: ['uploaded', 'flags', 'notes', 'exif', 'lon_wgs84', 'lat_wgs84', 'site_id', 'phash', 'width', 'height', 'processed_at', 'capture'],
 };
