@@ -2140,6 +2140,31 @@ export class FieldsyncClient {
   }
 
   /**
+   * The values this device wrote after the time of a pulled deletion
+   * (its HLC), which went with the record: applied, and then lost to the
+   * delete, as a push answered record_deleted is (the other order of the
+   * same two writes). Values written before it the deleting phone could
+   * have seen, and those still to send (the push answers them), are not.
+   * @param {{entity: string, id: string, deleted_hlc?: string}} ch
+   * @param {Record<string, {value: any, hlc: string}>} before
+   * @param {StoredRecord} r
+   * @returns {Superseded[]}
+   * @internal
+   */
+  lostToDelete(ch, before, r) {
+    const del = ch.deleted_hlc ?? '';
+    const by = HLC.tryParse(del)?.node ?? null;
+    if (!del || by === this.deviceId) return [];
+    /** @type {Superseded[]} */
+    const out = [];
+    for (const [field, f] of Object.entries(before)) {
+      if (HLC.tryParse(f.hlc)?.node !== this.deviceId || r.pending?.[field] || HLC.compare(f.hlc, del) <= 0) continue;
+      out.push({ key: `${ch.entity}/${ch.id}/${field}/${f.hlc}`, entity: ch.entity, id: ch.id, field, value: f.value, hlc: f.hlc, by, code: 'record_deleted', at: this.nowFn() });
+    }
+    return out;
+  }
+
+  /**
    * Pulls every page from the stored cursor, merging each page and storing
    * the cursor in one transaction; on 410 starts again from the empty
    * cursor, keeping the outbox (sync.md §8). The next page is asked for
@@ -2236,10 +2261,13 @@ export class FieldsyncClient {
           /** @type {StoredRecord} */
           const r = (await tx.get('records', k)) ?? { entity: ch.entity, id: ch.id, county: '', fields: {}, deleted: '', gone: false, pending: {} };
           const before = { ...r.fields };
+          const wasGone = r.gone;
           const m = mergeChange(r, ch);
           this.keepOwn(r, before, m.taken);
           keepBase(r, ch, !!seen);
-          for (const s of this.overwritten(ch, before, r, m.taken)) {
+          const lost = this.overwritten(ch, before, r, m.taken);
+          if (m.deleted && !wasGone) lost.push(...this.lostToDelete(ch, before, r));
+          for (const s of lost) {
             if (await tx.get('superseded', s.key)) continue; // lost at push already (stale)
             await tx.put('superseded', s.key, s);
             res.superseded.push(s);

@@ -85,6 +85,37 @@ test('two devices converge: different fields both survive, the later write of on
   assert.equal(await b.get('inspection', insp), null);
   assert.equal((await b.list('inspection', (r) => r.id === insp)).length, 0);
   assert.equal(a.status().pendingChanges + b.status().pendingChanges, 0);
+
+  // The other order: A deletes offline, B edits later and reaches the
+  // server first (applied), then A's delete: B's pull tells it that its
+  // edit went with the record (SDK probe: it vanished without a word).
+  const made = async () => {
+    const id = uuidv7();
+    await a.save('inspection', id, { site_id: site, template_id: 'construction_dust', template_version: 1, status: 'draft' });
+    await syncOK(a);
+    await syncOK(b);
+    return id;
+  };
+  const lost = await made();
+  await a.remove('inspection', lost);
+  await b.save('inspection', lost, { summary: 'B 在删除之后的编辑' });
+  await syncOK(b);
+  await syncOK(a);
+  const rb = await syncOK(b);
+  assert.equal(await b.get('inspection', lost), null);
+  assert.deepEqual(rb.superseded.map((s) => [s.id, s.field, s.value, s.code, s.by]), [[lost, 'summary', 'B 在删除之后的编辑', 'record_deleted', a.deviceId]]);
+  assert.equal((await b.superseded()).filter((s) => s.id === lost).length, 1);
+  assert.deepEqual((await syncOK(b)).superseded, [], 'told once');
+  // An edit the deleting phone had seen before it deleted is not lost to
+  // the delete: nothing to tell.
+  const seen = await made();
+  await b.save('inspection', seen, { summary: 'B 在删除之前的编辑' });
+  await syncOK(b);
+  await syncOK(a);
+  await a.remove('inspection', seen);
+  await syncOK(a);
+  assert.deepEqual((await syncOK(b)).superseded, []);
+  assert.equal(await b.get('inspection', seen), null);
 });
 
 test('a push whose answer is lost is re-sent with the same batch_id and applied once', async () => {

@@ -151,9 +151,12 @@ export async function render(app) {
           inspSite[f.fields.inspection_id] ? ' · ' + inspSite[f.fields.inspection_id] : ''),
         f.fields.rectification_note ? h('div', { class: 'mute small' }, '整改说明：', f.fields.rectification_note) : null))))) : null,
     superseded.length ? h('section', { class: 'card', id: 'superseded' }, h('h2', {}, `被覆盖的修改（${superseded.length}）`),
-      h('p', { class: 'mute small' }, '这些修改与别人更晚的修改冲突，以更晚的为准：'),
-      h('ul', { class: 'list' }, superseded.slice(0, 20).map((s) => h('li', { class: 'item' },
-        h('a', { href: s.entity === 'inspection' ? '#/inspection/' + s.id : '#/' }, fieldLabel(s, inspections, templates)), '：您填的“', show(s.value, s.field, s.entity), '”已被覆盖'))),
+      h('p', { class: 'mute small' }, '这些修改与别人更晚的修改或删除冲突，以别人的为准：'),
+      h('ul', { class: 'list' }, superseded.slice(0, 20).map((s) => s.code === 'record_deleted'
+        // The record went with another's delete: nothing to open.
+        ? h('li', { class: 'item' }, fieldLabel(s, inspections, templates), '：记录已被删除，您填的“', show(s.value, s.field, s.entity), '”随之作废')
+        : h('li', { class: 'item' },
+          h('a', { href: s.entity === 'inspection' ? '#/inspection/' + s.id : '#/' }, fieldLabel(s, inspections, templates)), '：您填的“', show(s.value, s.field, s.entity), '”已被覆盖'))),
       h('button', { class: 'block', onclick: async () => { await c.dismiss(...superseded); app.render(); } }, '知道了')) : null,
     recent.length ? h('section', { class: 'card', id: 'recent' }, h('h2', {}, '最近提交'), h('ul', { class: 'list' }, recent.map((i) => inspLink(i)))) : null,
     h('section', { class: 'card' },
