@@ -2634,7 +2634,8 @@ function checkWritable(entity, fields) {
   }
   const owned = [...(/** @type {Record<string, string[]>} */ (SERVER_OWNED)[entity] ?? []), 'created_by', 'received_at'];
   for (const name of Object.keys(fields)) {
-    if (owned.includes(name)) throw new FieldsyncError('server_field', { details: { entity, field: name } });
+    // The server's code for the same refusal (SDK probe: two codes for one thing).
+    if (owned.includes(name)) throw new FieldsyncError('server_owned_field', { field: name, details: { entity, field: name } });
   }
   for (const [name, value] of Object.entries(fields)) {
     const kind = unencodable(value, new Set());

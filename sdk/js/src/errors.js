@@ -6,7 +6,6 @@ export const MESSAGES = {
   // The SDK's own codes.
   network: '网络不可用，数据已保存在手机上，联网后再同步',
   unsent_changes: '手机上还有未上传的记录或照片，或被服务器拒绝、尚未处理的修改；请先联网同步并处理后再退出或换账号登录',
-  server_field: '该字段由服务器或办公室填写，手机不能修改',
   signed_out: '请先登录',
   unencodable_value: '字段值无法保存（不是有效的数据，如 NaN 或无穷大；应用程序错误），请联系技术支持',
   upload_not_failed: '这张照片没有上传失败，无需重试或放弃',

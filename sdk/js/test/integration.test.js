@@ -287,7 +287,7 @@ test('sign-out refuses while changes are unsent and keeps them; server-owned fie
   const auth = [];
   a.on('auth', (e) => auth.push(e));
   net = false;
-  await assert.rejects(a.save('site', uuidv7(), { name: 'x', lon_wgs84: 1 }), { code: 'server_field' });
+  await assert.rejects(a.save('site', uuidv7(), { name: 'x', lon_wgs84: 1 }), { code: 'server_owned_field', field: 'lon_wgs84' });
   await assert.rejects(a.save('review', uuidv7(), { comment: 'x' }), { code: 'read_only_entity' });
   await a.save('site', uuidv7(), { county: '140902', kind: 'factory', name: '离线新增点位' });
   await assert.rejects(a.signOut(), (err) => {

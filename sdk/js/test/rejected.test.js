@@ -188,7 +188,7 @@ test('a create refused for one value is made again with its correction (reapply 
   await a.save('finding', uuidv7(), { inspection_id: insp, description: '另一处', status: 'bogus' });
   await a.sync();
   const [bad] = await a.rejected();
-  await assert.rejects(a.reapply(bad, { created_by: 'me' }), { code: 'server_field' });
+  await assert.rejects(a.reapply(bad, { created_by: 'me' }), { code: 'server_owned_field' });
   await assert.rejects(a.reapply(bad, /** @type {any} */ ('open')), { code: 'unencodable_value' });
   assert.equal((await a.rejected()).length, 1, 'a refused correction leaves the entry where it was');
 });

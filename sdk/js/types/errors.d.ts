@@ -7,7 +7,6 @@ export function messageFor(code: string): string;
 export namespace MESSAGES {
     let network: string;
     let unsent_changes: string;
-    let server_field: string;
     let signed_out: string;
     let unencodable_value: string;
     let upload_not_failed: string;
