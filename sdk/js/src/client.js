@@ -47,6 +47,7 @@ import { hiddenIn } from './text.js';
  *   a SyncResult while its sync runs
  * @typedef {{phase: 'push'|'pull'|'upload', done: number, total: number,
  *   bytesDone: number, bytesTotal: number}} Progress
+ * @typedef {{change: {entity: string, id: string}, sync: Status, auth: {signedIn: boolean}}} Events
  * @typedef {{pendingChanges: number, pendingRecords: number, pendingPhotos: number, failedPhotos: number, pendingBytes: number, rejectedChanges: number,
  *   lastSync: {at: number, ok: boolean, okAt: number | null, error: {code: string, message: string, details?: any} | null} | null,
  *   syncing: boolean}} Status
@@ -430,8 +431,9 @@ export class FieldsyncClient {
   /**
    * Subscribes to an event: "change" ({entity, id}), "sync" (the status),
    * "auth" ({signedIn}). Returns the unsubscribe function.
-   * @param {'change'|'sync'|'auth'} event
-   * @param {(arg: any) => void} cb
+   * @template {keyof Events} K
+   * @param {K} event
+   * @param {(arg: Events[K]) => void} cb
    * @returns {() => void}
    */
   on(event, cb) {

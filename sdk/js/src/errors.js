@@ -73,7 +73,8 @@ export class FieldsyncError extends Error {
     this.name = 'FieldsyncError';
     this.code = code;
     this.status = opts.status ?? 0;
-    this.details = opts.details ?? null;
+    /** What the code's documentation says it carries; always an object ({} when nothing), so that err.details.timeout never throws. @type {Record<string, any>} */
+    this.details = opts.details ?? {};
     this.requestId = opts.requestId ?? '';
     /** Where in the request the fault is, when the server named one place: a JSON path (`mutations[3].fields.plate`). */
     this.field = opts.field ?? '';

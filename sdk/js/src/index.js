@@ -20,6 +20,7 @@ export { captureMessage, captureText, CAPTURE_VERSION, CAPTURE_FIELDS } from './
  * @typedef {import('./client.js').Rec} Rec
  * @typedef {import('./client.js').User} User
  * @typedef {import('./client.js').Status} Status
+ * @typedef {import('./client.js').Events} Events
  * @typedef {import('./client.js').SyncResult} SyncResult
  * @typedef {import('./client.js').Progress} Progress
  * @typedef {import('./client.js').Rejected} Rejected

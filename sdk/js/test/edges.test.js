@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FieldsyncClient, MemoryStorage, uuidv7 } from '../src/index.js';
+import { FieldsyncClient, FieldsyncError, MemoryStorage, uuidv7 } from '../src/index.js';
 import { demoSite, device, startServer, syncOK, tempDir } from './helpers.js';
 
 /** @param {any} e */
@@ -180,6 +180,10 @@ test('a GET that fails at once (a kept-alive connection the server closed) is se
   failPull = 2;
   const r = await a.sync();
   assert.equal(r.error?.code, 'network');
+  // Its details an object, as every error's (SDK probe: null here, {}
+  // elsewhere, and err.details.timeout threw).
+  assert.deepEqual(r.error?.details, {});
+  assert.equal(new FieldsyncError('signed_out').details.timeout, undefined);
   // A push is not sent again by the request itself.
   await draft();
   log.length = 0;

@@ -68,11 +68,12 @@ export class FieldsyncClient {
     /**
      * Subscribes to an event: "change" ({entity, id}), "sync" (the status),
      * "auth" ({signedIn}). Returns the unsubscribe function.
-     * @param {'change'|'sync'|'auth'} event
-     * @param {(arg: any) => void} cb
+     * @template {keyof Events} K
+     * @param {K} event
+     * @param {(arg: Events[K]) => void} cb
      * @returns {() => void}
      */
-    on(event: "change" | "sync" | "auth", cb: (arg: any) => void): () => void;
+    on<K extends keyof Events>(event: K, cb: (arg: Events[K]) => void): () => void;
     /**
      * Takes the session another client of this storage (another tab of the
      * app) signed in with after this one's ended: the same user, on the same
@@ -476,6 +477,16 @@ export type Progress = {
     total: number;
     bytesDone: number;
     bytesTotal: number;
+};
+export type Events = {
+    change: {
+        entity: string;
+        id: string;
+    };
+    sync: Status;
+    auth: {
+        signedIn: boolean;
+    };
 };
 export type Status = {
     pendingChanges: number;

@@ -77,7 +77,8 @@ export class FieldsyncError extends Error {
     });
     code: string;
     status: number;
-    details: any;
+    /** What the code's documentation says it carries; always an object ({} when nothing), so that err.details.timeout never throws. @type {Record<string, any>} */
+    details: Record<string, any>;
     requestId: string;
     /** Where in the request the fault is, when the server named one place: a JSON path (`mutations[3].fields.plate`). */
     field: string;

@@ -5,6 +5,7 @@ export { uuidv7 } from "./uuid.js";
 export type Rec = import("./client.js").Rec;
 export type User = import("./client.js").User;
 export type Status = import("./client.js").Status;
+export type Events = import("./client.js").Events;
 export type SyncResult = import("./client.js").SyncResult;
 export type Progress = import("./client.js").Progress;
 export type Rejected = import("./client.js").Rejected;

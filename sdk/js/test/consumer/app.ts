@@ -39,6 +39,15 @@ export async function inspect(baseURL: string, dir: string | null): Promise<stri
   void client.auth.access;
   // @ts-expect-error private constructor
   void new FieldsyncClient({});
+  // Each event's callback is given its own shape (SDK probe: any).
+  const off = client.on('sync', (s) => console.log(s.pendingChanges, s.syncing));
+  client.on('auth', (a) => console.log(a.signedIn === true));
+  client.on('change', (c) => console.log(c.entity.length + c.id.length));
+  // @ts-expect-error a change carries no status
+  client.on('change', (c) => console.log(c.pendingChanges));
+  // @ts-expect-error no such event
+  client.on('changes', () => {});
+  off();
   const shown = await client.photoImage(id);
   const purged: number = await client.purgeOriginals({ olderThan: 0 });
   // An upload job's documented members, uploadedAt among them.
