@@ -253,13 +253,20 @@ func (c *Console) monthVehicleStats(ec echo.Context, month string, counties []st
 // 路检路查 page's), 国六 with after-treatment removed and the removal
 // rate, with the totals.
 func (c *Console) roadsideSheet(ec echo.Context, month string, counties []string) (xlsxSheet, error) {
-	s := xlsxSheet{Name: "路检路查统计", Title: "路检路查统计（" + month + "）",
-		Header: []string{"区县", "检查站", "专项行动", "检查车辆", "国五车辆", "国六车辆", "国四及以下或未填", "后处理拆除（国六）", "拆除率",
-			"国六燃气车", "后处理拆除（国六燃气车）", "燃气车拆除率"}}
 	stats, err := c.monthVehicleStats(ec, month, counties, server.VehicleQuery{})
 	if err != nil {
-		return s, err
+		return xlsxSheet{}, err
 	}
+	return c.vehicleStatsSheet("路检路查统计（"+month+"）", stats), nil
+}
+
+// vehicleStatsSheet is roadside statistics stats by county, checkpoint
+// and special action, with their totals, under title: the monthly
+// report's, and the 路检路查 export's for the period chosen.
+func (c *Console) vehicleStatsSheet(title string, stats []server.VehicleStat) xlsxSheet {
+	s := xlsxSheet{Name: "路检路查统计", Title: title,
+		Header: []string{"区县", "检查站", "专项行动", "检查车辆", "国五车辆", "国六车辆", "国四及以下或未填", "后处理拆除（国六）", "拆除率",
+			"国六燃气车", "后处理拆除（国六燃气车）", "燃气车拆除率"}}
 	keys, sums := server.SumVehicleStats(stats, func(v server.VehicleStat) string {
 		return v.County + "\x00" + v.Checkpoint + "\x00" + v.Campaign
 	})
@@ -277,7 +284,7 @@ func (c *Console) roadsideSheet(ec echo.Context, month string, counties []string
 	}
 	s.Totals = []any{"合计", "", "", total.Trucks, total.G5, total.G6, total.Trucks - total.G5 - total.G6, total.Removed, pctOf(total.Removed, total.G6),
 		total.GasG6, total.GasRemoved, pctOf(total.GasRemoved, total.GasG6)}
-	return s, nil
+	return s
 }
 
 // findingsHeader are the columns of an export's findings (findingCells).
@@ -597,7 +604,23 @@ func (c *Console) vehiclesXLSX(ec echo.Context) error {
 	for i := 2; i < len(s.Totals); i++ {
 		s.Totals[i] = ""
 	}
-	return c.exportXLSX(ec, "路检记录-"+c.now().In(chinaTime).Format("20060102"), []xlsxSheet{s})
+	// The statistics of the period and county chosen, as the page shows
+	// them above its list (the other filters narrow the list only): what
+	// an office signs for a special action's days, which the monthly
+	// report's sheet, a calendar month, cannot give (month-end probe).
+	stats, err := c.d.Store.VehicleStats(ctx, server.VehicleQuery{Scope: q.Scope, County: q.County, After: q.After, Before: q.Before})
+	if err != nil {
+		return err
+	}
+	title := "路检路查统计"
+	if p := period(ec.QueryParam("from"), ec.QueryParam("to")); p != "" {
+		title += "（" + p + "）"
+	}
+	st := c.vehicleStatsSheet(title, stats)
+	if q.County != "" {
+		st.Filter = c.countyName(q.County)
+	}
+	return c.exportXLSX(ec, "路检记录-"+c.now().In(chinaTime).Format("20060102"), []xlsxSheet{s, st})
 }
 
 // exportQuery is the page's query without its page number, for the

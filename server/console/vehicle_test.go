@@ -177,6 +177,18 @@ func TestVehiclesPeriod(t *testing.T) {
 	if rows := checkSheet(t, body, f, "路检记录"); len(rows) != 3 { // the header and June's two
 		t.Errorf("June's export: %d rows", len(rows)-1)
 	}
+	// And the period's statistics, as the page's: what an office signs for
+	// a special action's days (month-end probe: the records only).
+	stats := checkSheet(t, body, f, "路检路查统计")
+	if len(stats) != 2 || strings.Join(stats[1][:9], "|") != "忻府区|G108K5|"+server.NoCampaign+"|2|0|2|0|1|50.0%" {
+		t.Errorf("June's statistics sheet: %q", stats)
+	}
+	if title, _ := f.GetCellValue("路检路查统计", "A1"); !strings.Contains(title, "路检路查统计（2025-06-01 至 2025-06-30") {
+		t.Errorf("the statistics sheet's title %q lacks the period", title)
+	}
+	if total, _ := f.GetCellValue("路检路查统计", "D4"); total != "2" {
+		t.Errorf("the statistics' total trucks %q, want 2 (June's, not July's)", total)
+	}
 	// The last day there is bounds nothing.
 	if _, page := city.get("/console/vehicles?from=2025-06-01&to=9999-12-31"); !strings.Contains(page, `data-id="`+june[0]+`"`) {
 		t.Error("a period to 9999-12-31 lists nothing")
