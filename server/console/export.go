@@ -148,7 +148,7 @@ func (c *Console) reportXLSX(ec echo.Context) error {
 		return err
 	}
 	// Findings are as they are now, whatever the month.
-	findings.Title = "信息报送（" + rp.Month + "）发现问题（问题状态和逾期天数截至 " + c.today() + "）"
+	findings.Title = "信息报送（" + rp.Month + "）发现问题（整改状态和逾期天数截至 " + c.today() + "）"
 	seal, why, err := c.monthSeal(ec, rp.Month)
 	if err != nil {
 		return err
@@ -288,7 +288,7 @@ func (c *Console) vehicleStatsSheet(title string, stats []server.VehicleStat) xl
 }
 
 // findingsHeader are the columns of an export's findings (findingCells).
-var findingsHeader = []string{"检查时间", "区县", "点位", "检查表", "检查项", "问题描述", "严重程度", "整改时限", "逾期天数", "问题状态",
+var findingsHeader = []string{"检查时间", "区县", "点位", "检查表", "检查项", "问题描述", "严重程度", "整改时限", "逾期天数", "整改状态",
 	"整改完成日期", "超过时限天数", "整改报告送达日期", "整改说明", "整改报告人", "巡查员", "检查状态", "检查记录编号"}
 
 // findingCells is finding f of inspection insp as an export's row, on day
@@ -437,7 +437,7 @@ func (c *Console) findingsListXLSX(ec echo.Context) error {
 	if q.From != "" || q.To != "" {
 		visited = cmp.Or(q.From, "…") + " 至 " + cmp.Or(q.To, "…")
 	}
-	s.Filter = caption([2]string{"区县", county}, [2]string{"问题状态", status}, [2]string{"检查日期", visited}, [2]string{"只看逾期", overdue})
+	s.Filter = caption([2]string{"区县", county}, [2]string{"整改状态", status}, [2]string{"检查日期", visited}, [2]string{"只看逾期", overdue})
 	return c.exportXLSX(ec, "问题整改-"+c.now().In(chinaTime).Format("20060102"), []xlsxSheet{s})
 }
 
@@ -514,15 +514,20 @@ func (c *Console) queueXLSX(ec echo.Context) error {
 	}
 	s := xlsxSheet{Name: "检查记录", Title: capped("审核队列导出", total), Filter: c.inspectionCaption(q, task),
 		Header: []string{"检查时间", "区县", "点位", "检查表", "巡查员", "状态", "不合格项", "照片", "带标记照片", "缺项", "检查记录编号"}}
+	// The totals add up the counts (month-end probe: only the rows were
+	// counted); 缺项 those checked.
+	var failed, photos, flagged, missing int
 	for _, r := range rows {
-		var missing any = "未检查"
+		var miss any = "未检查"
 		if r.Checked {
-			missing = r.Missing
+			miss = r.Missing
+			missing += r.Missing
 		}
+		failed, photos, flagged = failed+r.Failed, photos+r.Photos, flagged+r.Flags
 		s.Rows = append(s.Rows, []any{r.Started, r.County, r.Site, r.Template, r.Inspector, statusNames[r.Status],
-			r.Failed, r.Photos, r.Flags, missing, r.ID})
+			r.Failed, r.Photos, r.Flags, miss, r.ID})
 	}
-	s.Totals = []any{"合计", strconv.Itoa(len(s.Rows)) + " 条", "", "", "", "", "", "", "", "", ""}
+	s.Totals = []any{"合计", strconv.Itoa(len(s.Rows)) + " 条", "", "", "", "", failed, photos, flagged, missing, ""}
 	return c.exportXLSX(ec, "审核队列-"+c.now().In(chinaTime).Format("20060102"), []xlsxSheet{s})
 }
 

@@ -221,6 +221,20 @@ func TestExports(t *testing.T) {
 		if n := len(rows) - 1; !strings.Contains(squash(page), "共 "+strconv.Itoa(n)+" 条") {
 			t.Errorf("%s: export has %d rows, the page another count", tc.page, n)
 		}
+		// The totals row adds up 不合格项, 照片, 带标记照片 (month-end
+		// probe: it counted the rows only).
+		all, _ := f.GetRows("检查记录")
+		totals := all[len(all)-1]
+		for col := 6; col <= 8; col++ {
+			sum := 0
+			for _, r := range rows[1:] {
+				n, _ := strconv.Atoi(r[col])
+				sum += n
+			}
+			if len(totals) <= col || totals[col] != strconv.Itoa(sum) {
+				t.Errorf("%s: totals row %v, want %s %d", tc.page, totals, rows[0][col], sum)
+			}
+		}
 		_ = exportHref(t, page, "/console/findings.xlsx")
 	}
 	// A sorted queue exports in its order, with the columns it shows;

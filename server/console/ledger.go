@@ -300,7 +300,7 @@ func (c *Console) ledgerXLSX(ec echo.Context) error {
 		for _, r := range append(slices.Clip(t.Rows), t.Others...) {
 			var pct any = ""
 			if r.Shown != "" {
-				pct = percent(float64(r.shown) / 100)
+				pct = wholePercent(float64(r.shown) / 100)
 			}
 			overdue := ""
 			if r.Overdue {

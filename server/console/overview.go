@@ -247,7 +247,7 @@ func countyChart(rows []*countyStatusRow) template.HTML {
 		for _, part := range []struct {
 			n   int
 			col string
-		}{{r.Approved, colApproved}, {r.Submitted, colSubmitted}, {r.Returned, colReturned}} {
+		}{{r.Submitted, colSubmitted}, {r.Returned, colReturned}, {r.Approved, colApproved}} { // the table's order
 			w := float64(part.n) / float64(most) * barW
 			if w > 0 {
 				fmt.Fprintf(&b, `<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="%s"></rect>`, x, y+4, w, rowH-8, part.col)

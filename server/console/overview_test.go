@@ -47,6 +47,13 @@ func TestOverview(t *testing.T) {
 	if !strings.Contains(page, "%</a><br>") {
 		t.Errorf("the city's overview shows no weekly removal rate")
 	}
+	// The chart's key, and its bars, in the table's order of statuses
+	// (month-end probe: 已通过 first in the chart, last in the table).
+	key := regexp.MustCompile(`(?s)<figcaption>(.*?)</figcaption>`).FindStringSubmatch(page)
+	if key == nil || !regexp.MustCompile(`待审核.*已退回.*已通过`).MatchString(key[1]) ||
+		!strings.Contains(cityTable, "<th>待审核</th><th>已退回</th><th>已通过</th>") {
+		t.Errorf("the chart's key %q is not in the table's order", key)
+	}
 	// The nav names it first.
 	if i, j := strings.Index(page, `href="/console/overview"`), strings.Index(page, `href="/console/queue"`); i < 0 || i > j {
 		t.Error("概览 is not the first nav item")

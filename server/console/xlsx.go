@@ -31,8 +31,13 @@ type xlsxSheet struct {
 }
 
 // percent is a fraction (0.22 for 22%) written as a number with a
-// percent format.
+// percent format to one decimal, as the pages show rates.
 type percent float64
+
+// wholePercent is a fraction written with a whole percent format (1 as
+// 100%): a task's progress, which is reported in whole percents and shown
+// so on the ledger's page (month-end probe: 100.0% in the export only).
+type wholePercent float64
 
 // noRate is what a rate or percentage over nothing (a zero denominator:
 // no 国六 truck checked, no task, no county) shows, on the pages and in
@@ -115,8 +120,10 @@ func buildXLSX(sheets []xlsxSheet, props excelize.DocProperties, titled func(str
 	if err := f.SetDocProps(&props); err != nil {
 		return nil, err
 	}
-	pctFmt := "0.0%"
+	pctFmt, wholeFmt := "0.0%", "0%"
 	styles := map[string]*excelize.Style{
+		"whole":  {CustomNumFmt: &wholeFmt},
+		"twhole": {Font: &excelize.Font{Bold: true}, CustomNumFmt: &wholeFmt},
 		"title":  {Font: &excelize.Font{Bold: true, Size: 14}},
 		"header": {Font: &excelize.Font{Bold: true}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBE3"}}, Alignment: &excelize.Alignment{WrapText: true, Vertical: "center"}},
 		"pct":    {CustomNumFmt: &pctFmt},
@@ -181,13 +188,20 @@ func writeSheet(f *excelize.File, s xlsxSheet, title string, style map[string]in
 	if err := f.SetCellStyle(name, cell(1, xlsxHeaderRow), cell(cols, xlsxHeaderRow), style["header"]); err != nil {
 		return err
 	}
-	put := func(row int, vals []any, pctStyle, textStyle int) error {
+	put := func(row int, vals []any, total bool) error {
+		pctStyle, wholeStyle, textStyle := style["pct"], style["whole"], 0
+		if total {
+			pctStyle, wholeStyle, textStyle = style["tpct"], style["twhole"], style["total"]
+		}
 		out := make([]any, len(vals))
 		for col, v := range vals {
 			switch v := v.(type) {
 			case percent:
 				out[col] = float64(v)
 				width[col] = max(width[col], 7)
+			case wholePercent:
+				out[col] = float64(v)
+				width[col] = max(width[col], 5)
 			case string:
 				v = unbidiText(v)
 				out[col] = v
@@ -205,6 +219,8 @@ func writeSheet(f *excelize.File, s xlsxSheet, title string, style map[string]in
 			switch v := v.(type) {
 			case percent:
 				st = pctStyle
+			case wholePercent:
+				st = wholeStyle
 			case string:
 				if st == 0 && textWidth(v) > 58 {
 					st = style["text"]
@@ -220,14 +236,14 @@ func writeSheet(f *excelize.File, s xlsxSheet, title string, style map[string]in
 	}
 	row := xlsxFirstRow
 	for _, r := range s.Rows {
-		if err := put(row, r, style["pct"], 0); err != nil {
+		if err := put(row, r, false); err != nil {
 			return err
 		}
 		row++
 	}
 	lastData := max(row-1, xlsxHeaderRow)
 	if s.Totals != nil {
-		if err := put(row, s.Totals, style["tpct"], style["total"]); err != nil {
+		if err := put(row, s.Totals, true); err != nil {
 			return err
 		}
 		row++
