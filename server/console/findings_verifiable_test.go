@@ -161,7 +161,7 @@ func TestVerifiedLateRectifiedInTime(t *testing.T) {
 	// reached the server only today, after the deadline (month-end probe:
 	// none of it; attacker probe: a report backdated by the phone's clock
 	// read as one in time, unsaid).
-	arrived := "按手机时间在时限内报告，" + today.Format(time.DateOnly) + " 才送达服务器（已过时限）"
+	arrived := today.Format(time.DateOnly) + " 才送达服务器，已过时限（按手机时间未超时）"
 	row := regexp.MustCompile(`(?s)<tr id="finding-` + finding + `">.*?</tr>`).FindString(page)
 	for _, want := range []string{"已整改<br><span class=\"time\">" + reported.Format(time.DateOnly), "由 " + otherName + " 报告整改", arrived} {
 		if !strings.Contains(row, want) {
