@@ -39,10 +39,10 @@ type DeviceKeyStore interface {
 	PutDeviceKey(ctx context.Context, k *DeviceKey) (*DeviceKey, error)
 	// DeviceKeys lists a device's keys, oldest first.
 	DeviceKeys(ctx context.Context, deviceID string) ([]*DeviceKey, error)
-	// PhotosAwaitingKey returns the live photos signed with key keyID
-	// whose capture check found it unknown (they arrived before it was
-	// registered), in feed order.
-	PhotosAwaitingKey(ctx context.Context, keyID string) ([]string, error)
+	// PhotosAwaitingKey returns the live photos device deviceID created,
+	// signed with key keyID, whose capture check found it unknown (they
+	// arrived before it was registered), in feed order.
+	PhotosAwaitingKey(ctx context.Context, keyID, deviceID string) ([]string, error)
 }
 
 // maxSPKIBase64 bounds the key a device may send: a P-256 SPKI is 91
@@ -78,10 +78,13 @@ func RegisterCaptureKey(ctx context.Context, st DeviceKeyStore, p *Principal, pu
 // older than the key's registration, and registers the key again only
 // then (sync.md §8.3). Those that now verify, or fail for another reason,
 // get their new capture result, and photo processing computes their
-// flags again (signature_invalid). Cheap when there are none: an index
-// holds only such photos.
+// flags again (signature_invalid). Only the photos of the device that
+// registers the key: another device that registers a phone's public key
+// first (it is no secret) would otherwise turn the phone's photos invalid
+// (other_device) for good (verification probe). Cheap when there are
+// none: an index holds only such photos.
 func (s *Syncer) KeyRegistered(ctx context.Context, st DeviceKeyStore, k *DeviceKey) error {
-	ids, err := st.PhotosAwaitingKey(ctx, k.ID)
+	ids, err := st.PhotosAwaitingKey(ctx, k.ID, k.DeviceID)
 	if err != nil || len(ids) == 0 {
 		return err
 	}

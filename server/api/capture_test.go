@@ -324,20 +324,21 @@ func TestCaptureKeyRegisteredAfterItsPhotos(t *testing.T) {
 	t.Parallel()
 	srv := apptest.Start(t)
 	c := srv.Login(apptest.Inspector)
-	key, never := newCaptureKey(t), newCaptureKey(t)
+	key, never, squatted := newCaptureKey(t), newCaptureKey(t), newCaptureKey(t)
 	insp := newID()
 	apptest.PushApplied(t, c, upsert(t, c, syncproto.EntityInspection, insp, newInspection(apptest.DemoSite(t, xinfu), "draft")))
 	data := testimg.JPEG(testimg.Options{Width: 320, Height: 240, Seed: 16})
 	sum := apptest.SHA256(data)
-	processed, plain, tampered, other := newID(), newID(), newID(), newID()
+	processed, plain, tampered, other, theirs := newID(), newID(), newID(), newID(), newID()
 	bad := key.sign(t, c.DeviceID, tampered, capturePhoto(insp, sum))
 	bad["lat"] = 38.4162
 	apptest.PushApplied(t, c,
 		upsert(t, c, syncproto.EntityPhoto, processed, key.sign(t, c.DeviceID, processed, capturePhoto(insp, sum))),
 		upsert(t, c, syncproto.EntityPhoto, plain, key.sign(t, c.DeviceID, plain, capturePhoto(insp, sum))),
 		upsert(t, c, syncproto.EntityPhoto, tampered, bad),
-		upsert(t, c, syncproto.EntityPhoto, other, never.sign(t, c.DeviceID, other, capturePhoto(insp, sum))))
-	for _, id := range []string{processed, plain, tampered, other} {
+		upsert(t, c, syncproto.EntityPhoto, other, never.sign(t, c.DeviceID, other, capturePhoto(insp, sum))),
+		upsert(t, c, syncproto.EntityPhoto, theirs, squatted.sign(t, c.DeviceID, theirs, capturePhoto(insp, sum))))
+	for _, id := range []string{processed, plain, tampered, other, theirs} {
 		if got := captureOf(t, srv, id); got.Status != syncproto.CaptureUnknownKey {
 			t.Fatalf("before the key: %+v, want unknown_key", got)
 		}
@@ -364,8 +365,13 @@ func TestCaptureKeyRegisteredAfterItsPhotos(t *testing.T) {
 	}
 
 	registerKey(t, c, key)
+	// A colleague registering the phone's public key (no secret) checks
+	// none of the phone's photos: they would read invalid (other_device)
+	// for good (verification probe).
+	registerKey(t, srv.Login(apptest.Inspector2), squatted)
 	srv.App.Photos.WaitIdle()
-	for id, want := range map[string]string{processed: syncproto.CaptureSigned, plain: syncproto.CaptureSigned, tampered: syncproto.CaptureInvalid, other: syncproto.CaptureUnknownKey} {
+	for id, want := range map[string]string{processed: syncproto.CaptureSigned, plain: syncproto.CaptureSigned, tampered: syncproto.CaptureInvalid,
+		other: syncproto.CaptureUnknownKey, theirs: syncproto.CaptureUnknownKey} {
 		if got := captureOf(t, srv, id); got.Status != want {
 			t.Errorf("photo %s after its key: %+v, want %s", id, got, want)
 		}
@@ -385,7 +391,7 @@ func TestCaptureKeyRegisteredAfterItsPhotos(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if !pulled[processed] || !pulled[plain] || pulled[other] {
+	if !pulled[processed] || !pulled[plain] || pulled[other] || pulled[theirs] {
 		t.Errorf("pulled after the key: %v, want the two photos now signed and not the other key's", pulled)
 	}
 }

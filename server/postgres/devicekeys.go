@@ -70,8 +70,9 @@ func (t *writeTx) DeviceKey(ctx context.Context, keyID string) (*server.DeviceKe
 	return k, nil
 }
 
-// PhotosAwaitingKey returns the live photos signed with key keyID that
-// arrived before it was registered (server.DeviceKeyStore).
-func (db *DB) PhotosAwaitingKey(ctx context.Context, keyID string) ([]string, error) {
-	return sqlstore.PhotosAwaitingKey(ctx, reader{db.pool}, keyID)
+// PhotosAwaitingKey returns the live photos of device deviceID signed
+// with key keyID that arrived before it was registered
+// (server.DeviceKeyStore).
+func (db *DB) PhotosAwaitingKey(ctx context.Context, keyID, deviceID string) ([]string, error) {
+	return sqlstore.PhotosAwaitingKey(ctx, reader{db.pool}, keyID, deviceID)
 }

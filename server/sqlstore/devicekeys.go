@@ -68,15 +68,16 @@ func DeviceKeys(ctx context.Context, r Reader, deviceID string) ([]*server.Devic
 	return out, rows.Err()
 }
 
-// photosAwaitingKeySQL selects the live photos whose capture check found
-// their key unknown, by key id; its condition is the partial index
-// photo_awaiting_key's.
-const photosAwaitingKeySQL = `SELECT id FROM photo WHERE capture_key_id = ? AND capture LIKE '%"unknown_key"%' AND deleted_hlc = '' ORDER BY seq`
+// photosAwaitingKeySQL selects the live photos a device created whose
+// capture check found their key unknown, by key id and device; its
+// condition is the partial index photo_awaiting_key's.
+const photosAwaitingKeySQL = `SELECT id FROM photo WHERE capture_key_id = ? AND capture LIKE '%"unknown_key"%' AND created_device = ? AND deleted_hlc = '' ORDER BY seq`
 
-// PhotosAwaitingKey returns the live photos signed with key keyID whose
-// capture check found the key unknown (both stores' PhotosAwaitingKey).
-func PhotosAwaitingKey(ctx context.Context, r Reader, keyID string) ([]string, error) {
-	rows, err := r.Query(ctx, photosAwaitingKeySQL, keyID)
+// PhotosAwaitingKey returns the live photos device deviceID created,
+// signed with key keyID, whose capture check found the key unknown (both
+// stores' PhotosAwaitingKey).
+func PhotosAwaitingKey(ctx context.Context, r Reader, keyID, deviceID string) ([]string, error) {
+	rows, err := r.Query(ctx, photosAwaitingKeySQL, keyID, deviceID)
 	if err != nil {
 		return nil, err
 	}

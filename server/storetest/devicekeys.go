@@ -201,9 +201,12 @@ func testCaptureAwaitingKey(t *testing.T, open Opener) {
 	if got := e.captureStatus(id); got != syncproto.CaptureUnknownKey {
 		t.Fatalf("before its key: %q, want unknown_key", got)
 	}
-	for key, want := range map[string]int{k.ID: 1, other.ID: 0} {
-		if ids, err := e.st.PhotosAwaitingKey(e.ctx, key); err != nil || len(ids) != want || (want == 1 && ids[0] != id) {
-			t.Errorf("awaiting key %s: %v %v, want %d", key, ids, err, want)
+	for _, c := range []struct {
+		key, device string
+		want        int
+	}{{k.ID, d.p.DeviceID, 1}, {other.ID, d.p.DeviceID, 0}, {k.ID, e.inspector(xinfu).p.DeviceID, 0}} {
+		if ids, err := e.st.PhotosAwaitingKey(e.ctx, c.key, c.device); err != nil || len(ids) != c.want || (c.want == 1 && ids[0] != id) {
+			t.Errorf("awaiting key %s of device %s: %v %v, want %d", c.key, c.device, ids, err, c.want)
 		}
 	}
 	if _, err := e.st.PutDeviceKey(e.ctx, k); err != nil {
@@ -215,7 +218,7 @@ func testCaptureAwaitingKey(t *testing.T, open Opener) {
 	if got := e.captureStatus(id); got != syncproto.CaptureSigned {
 		t.Errorf("after its key: %q, want signed", got)
 	}
-	if ids, err := e.st.PhotosAwaitingKey(e.ctx, k.ID); err != nil || len(ids) != 0 {
+	if ids, err := e.st.PhotosAwaitingKey(e.ctx, k.ID, d.p.DeviceID); err != nil || len(ids) != 0 {
 		t.Errorf("awaiting the key once registered: %v %v, want none", ids, err)
 	}
 }

@@ -2351,7 +2351,7 @@ export class FieldsyncClient {
       // A restored server may lack the capture keys registered after its
       // backup: registered again before the photos signed with them go.
       await registerAgain(tx);
-      await this.unreject(tx, seen, own, res);
+      await this.unreject(tx, seen, own, inScope, res);
       const unsent = new Set((await tx.all('outbox')).map(([, e]) => recKey(e.entity, e.id)));
       const pending = await tx.get('batches', 'pending');
       for (const m of pending?.mutations ?? []) unsent.add(recKey(m.entity, m.id));
@@ -2451,28 +2451,35 @@ export class FieldsyncClient {
    * of a record made after it) — of records the pull from the start did
    * not bring (seen), and takes them off the failed list and res's
    * rejected: afterResync then sends them again with the rest, references
-   * first. A refusal that was not the restore's comes back as it was.
+   * first. A refusal that was not the restore's comes back as it was; one
+   * of a record outside the user's counties (inScope) is left as it is:
+   * its county was taken away (out_of_scope, and its dependents refused
+   * for want of it), which reapply() makes good once it is back.
    * @param {Tx} tx
    * @param {Set<string>} seen
    * @param {(hlc: string) => boolean} own
+   * @param {(county: string) => boolean} inScope
    * @param {SyncTally} [res]
    * @internal
    */
-  async unreject(tx, seen, own, res) {
+  async unreject(tx, seen, own, inScope, res) {
     /** @type {RejectedEntry[]} */
     const list = (await tx.get('meta', 'rejected')) ?? [];
-    const back = list.filter((x) => RESTORE_REFUSALS.has(x.code) && !x.delete && x.fields && x.hlc && own(x.hlc) && !seen.has(recKey(x.entity, x.id)));
-    if (!back.length) return;
-    for (const x of back) {
-      const k = recKey(x.entity, x.id);
+    /** @type {RejectedEntry[]} */
+    const back = [];
+    for (const x of list) {
+      if (!RESTORE_REFUSALS.has(x.code) || x.delete || !x.fields || !x.hlc || !own(x.hlc) || seen.has(recKey(x.entity, x.id))) continue;
       /** @type {StoredRecord} */
-      const r = (await tx.get('records', k)) ?? { entity: x.entity, id: x.id, county: '', fields: {}, deleted: '', gone: false, pending: {}, base: {} };
-      for (const [name, value] of Object.entries(x.fields ?? {})) {
-        if (HLC.compare(r.fields[name]?.hlc ?? '', /** @type {string} */ (x.hlc)) < 0) r.fields[name] = { value, hlc: /** @type {string} */ (x.hlc) };
+      const r = (await tx.get('records', recKey(x.entity, x.id))) ?? { entity: x.entity, id: x.id, county: '', fields: {}, deleted: '', gone: false, pending: {}, base: {} };
+      for (const [name, value] of Object.entries(x.fields)) {
+        if (HLC.compare(r.fields[name]?.hlc ?? '', x.hlc) < 0) r.fields[name] = { value, hlc: x.hlc };
       }
       if (!r.county) r.county = await countyOf(tx, x.entity, r);
-      await tx.put('records', k, r);
+      if (!inScope(r.county)) continue;
+      await tx.put('records', recKey(x.entity, x.id), r);
+      back.push(x);
     }
+    if (!back.length) return;
     await tx.put('meta', 'rejected', list.filter((x) => !back.includes(x)));
     if (res) res.rejected = res.rejected.filter((x) => !back.some((b) => b.entity === x.entity && b.id === x.id && b.code === x.code));
   }

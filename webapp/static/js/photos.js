@@ -26,7 +26,9 @@ export function fileHash(file) {
  *  among had (SHA-256s of the photos the item already has) nor an
  *  earlier one picked: the same photo picked twice, from the gallery or
  *  twice in one pick, is one photo. said is what to tell the inspector
- *  of those skipped ('' when none was). */
+ *  of those skipped ('' when none was). It reads the files' bytes: the
+ *  roadside form, which lists and keeps a photo before reading them (the
+ *  page may be killed meanwhile), compares the files instead (sameFile). */
 export async function withoutRepeats(picked, had) {
   const seen = new Set(had);
   const files = [];
@@ -37,8 +39,19 @@ export async function withoutRepeats(picked, had) {
     if (sum) seen.add(sum);
     files.push(file);
   }
-  const n = picked.length - files.length;
-  return { files, said: n ? `同一张照片只需添加一次：已跳过重复选择的 ${n} 张。` : '' };
+  return { files, said: repeatsSaid(picked.length - files.length) };
+}
+
+/** sameFile says whether a and b are one file picked twice: the same
+ *  name, size and time (a camera's next shot differs in each). */
+export function sameFile(a, b) {
+  return !!a && !!b && a.size === b.size && a.name === b.name && a.lastModified === b.lastModified && a.name !== undefined;
+}
+
+/** repeatsSaid is what the inspector is told of n photos skipped as
+ *  picked twice ('' for none). */
+export function repeatsSaid(n) {
+  return n ? `同一张照片只需添加一次：已跳过重复选择的 ${n} 张。` : '';
 }
 
 /** revokeThumbs frees the object URLs of the previous screen's thumbnails. */

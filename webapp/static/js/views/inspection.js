@@ -552,8 +552,10 @@ export function cameraButton(c, app, fields, errEl, onTaken, what = '') {
     const picked = [...(input.files || [])];
     input.value = '';
     if (!picked.length) return;
-    // Counted at once: the page may be killed while they are read.
+    // Counted and shown at once: the page may be killed while they are read.
     if (shotKey) count(picked.length);
+    const shown = picked.map(() => h('div', { class: 'thumb saving', dataset: { photo: 'saving' } }, h('span', {}, '正在定位并保存…')));
+    button.before(...shown);
     // The same photo picked again for this item (from the gallery) is
     // not a second one: skipped, and said, as on the roadside form.
     const mine = (p) => ['inspection_id', 'item_key', 'finding_id'].every((k) => (p.fields[k] ?? '') === (fields[k] ?? ''));
@@ -564,10 +566,10 @@ export function cameraButton(c, app, fields, errEl, onTaken, what = '') {
       errEl.textContent = said;
       if (key) photoErrors.set(key, said);
     };
+    const pending = [];
+    shown.forEach((tile, i) => (files.includes(picked[i]) ? pending.push(tile) : tile.remove()));
     if (shotKey && files.length < picked.length) count(files.length - picked.length);
     if (!files.length) return sayRepeats();
-    const pending = files.map(() => h('div', { class: 'thumb saving', dataset: { photo: 'saving' } }, h('span', {}, '正在定位并保存…')));
-    button.before(...pending);
     const taken = [];
     for (const [i, file] of files.entries()) {
       try {

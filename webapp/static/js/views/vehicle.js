@@ -6,7 +6,7 @@ import { uuidv7 } from '/app/sdk/fieldsync-sdk.js';
 import { h, segmented, pressed, toast, label, chinaTime, chinaDate, store, when } from '../ui.js';
 import { message } from '../errors.js';
 import { emissionStages, fuels, aftertreatments, vehicleActions } from '../vocab.js';
-import { captureFields, fileHash, withoutRepeats } from '../photos.js';
+import { captureFields, sameFile, repeatsSaid } from '../photos.js';
 import { draft, clearDraft, keepDrafts, keepInput, keepShot, keptShots, dropShot } from '../drafts.js';
 import { countyCodes } from './sites.js';
 import { maxLen, ranges, tooLong, outOfRange } from '../limits.js';
@@ -283,10 +283,14 @@ export async function render(app) {
     const picked = [...(cameraInput.files || [])];
     cameraInput.value = '';
     // The same photo picked again (from the gallery) is not a second
-    // one: skipped, and said (field app probe: two photos, unsaid).
-    const had = await Promise.all(shots.map((s) => fileHash(s.file).catch(() => '')));
-    const { files, said } = await withoutRepeats(picked, had);
-    if (said) err.textContent = said;
+    // one: skipped, and said (field app probe: two photos, unsaid). By
+    // the file, not its bytes: a photo is listed and kept before they
+    // are read.
+    const files = [];
+    for (const file of picked) {
+      if (![...shots.map((s) => s.file), ...files].some((f) => sameFile(f, file))) files.push(file);
+    }
+    if (files.length < picked.length) err.textContent = repeatsSaid(picked.length - files.length);
     if (!files.length) return;
     // Listed at once, before its position is fixed: a save tapped
     // meanwhile waits for it (it used to push it, afterwards, into the
