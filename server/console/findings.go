@@ -100,9 +100,10 @@ type rectification struct {
 	// (by user, not by name: two people of one name are two).
 	By, Reporter string
 	// Received is the day the report reached the server, when more than a
-	// day after the time its phone gave it; ReceivedLate says the
-	// deadline passed in between: in time by the phone's clock, which an
-	// inspector may set back (attacker probe), late by the server's.
+	// day after the time its phone gave it or after the deadline;
+	// ReceivedLate says the deadline passed in between: in time by the
+	// phone's clock, which an inspector may set back (attacker probe),
+	// late by the server's.
 	Received     string
 	ReceivedLate bool
 }
@@ -140,9 +141,15 @@ func (c *Console) rectificationOf(ec echo.Context, f *server.StoredRecord, peopl
 	if r.By = c.rectifiedBy(ec, f); r.By != "" && r.By != f.CreatedBy {
 		r.Reporter = cmp.Or(people[r.By], r.By)
 	}
-	if got := f.Time("rectified_received_at"); !got.IsZero() && got.Sub(at) > 24*time.Hour {
-		r.Received = got.In(chinaTime).Format(time.DateOnly)
-		r.ReceivedLate = r.Late == 0 && daysPast(r.Received, deadline) > 0
+	if got := f.Time("rectified_received_at"); !got.IsZero() {
+		// Said when it came more than a day later, or at all after the
+		// deadline when the phone's time was within it: a clock set back
+		// by hours is enough to cross a deadline (verification probe).
+		day := got.In(chinaTime).Format(time.DateOnly)
+		r.ReceivedLate = r.Late == 0 && daysPast(day, deadline) > 0
+		if r.ReceivedLate || got.Sub(at) > 24*time.Hour {
+			r.Received = day
+		}
 	}
 	return r
 }

@@ -105,6 +105,46 @@ func TestRectifiedToVerify(t *testing.T) {
 	}
 }
 
+// rectifiedOffline makes, on srv, an inspection by 张巡查 with a finding
+// due on deadline, approved by the county office b, and the finding
+// reported rectified by 李巡查's phone, offline, at reported: it returns
+// the inspection, the finding and 李巡查's name.
+func rectifiedOffline(t *testing.T, srv *apptest.Server, b *browser, reported time.Time, deadline string) (insp, finding, otherName string) {
+	t.Helper()
+	phone, other := srv.Login(apptest.Inspector), srv.Login(apptest.Inspector2)
+	hlc := syncproto.HLC{Wall: reported.Add(-time.Hour).UnixMilli(), Node: phone.Clock.Node()}
+	insp, finding = uuid.NewString(), uuid.NewString()
+	offline := func(m syncproto.Mutation) syncproto.Mutation {
+		hlc.Counter++
+		m.HLC = hlc.String()
+		return m
+	}
+	apptest.PushApplied(t, phone,
+		offline(apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields("site_id", apptest.DemoSite(t, apptest.Xinfu),
+			"template_id", "construction_dust", "template_version", 1, "status", "draft", "started_at", reported.Add(-time.Hour).Format(time.RFC3339)))),
+		offline(apptest.Mut(phone, syncproto.EntityFinding, finding, apptest.Fields("inspection_id", insp, "item_key", "material_cover",
+			"description", "料堆裸露", "severity", "major", "deadline", deadline, "status", "rectifying"))))
+	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields("status", "submitted")))
+	page := mustGet(t, b, "/console/inspections/"+insp)
+	if st, page := b.post("/console/inspections/"+insp+"/review", withSeqs(url.Values{"csrf": {csrf(t, page)}, "decision": {"approve"}}, page)); st != http.StatusOK {
+		t.Fatalf("approve: %d\n%s", st, page)
+	}
+	// Put right by another inspector of the county, offline.
+	hlc2 := syncproto.HLC{Wall: reported.UnixMilli(), Node: other.Clock.Node()}
+	apptest.PushApplied(t, other, syncproto.Mutation{Entity: syncproto.EntityFinding, ID: finding, HLC: hlc2.String(),
+		Fields: apptest.Fields("status", "rectified", "rectification_note", "已苫盖")})
+	users, err := srv.App.DB.Users(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range users {
+		if u.Username == apptest.Inspector2 {
+			otherName = u.DisplayName
+		}
+	}
+	return insp, finding, otherName
+}
+
 // TestVerifiedLateRectifiedInTime: a finding an inspector reported
 // rectified before its deadline, on a phone offline for days, and
 // verified after that deadline was rectified in time: 问题整改 and the
@@ -115,47 +155,16 @@ func TestRectifiedToVerify(t *testing.T) {
 // the list named the finding's inspector alone).
 func TestVerifiedLateRectifiedInTime(t *testing.T) {
 	srv := apptest.Start(t)
-	phone, other := srv.Login(apptest.Inspector), srv.Login(apptest.Inspector2)
 	b := loggedIn(t, srv, apptest.CountyOffice)
 	china := time.FixedZone("CST", 8*3600)
 	today := time.Now().In(china)
 	reported := today.AddDate(0, 0, -3)
 	deadline := today.AddDate(0, 0, -2).Format(time.DateOnly)
-	hlc := syncproto.HLC{Wall: reported.UnixMilli(), Node: phone.Clock.Node()}
-	insp, finding := uuid.NewString(), uuid.NewString()
-	offline := func(m syncproto.Mutation) syncproto.Mutation {
-		hlc.Counter++
-		m.HLC = hlc.String()
-		return m
-	}
-	apptest.PushApplied(t, phone,
-		offline(apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields("site_id", apptest.DemoSite(t, apptest.Xinfu),
-			"template_id", "construction_dust", "template_version", 1, "status", "draft", "started_at", reported.Format(time.RFC3339)))),
-		offline(apptest.Mut(phone, syncproto.EntityFinding, finding, apptest.Fields("inspection_id", insp, "item_key", "material_cover",
-			"description", "料堆裸露", "severity", "major", "deadline", deadline, "status", "rectifying"))))
-	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields("status", "submitted")))
-	page := mustGet(t, b, "/console/inspections/"+insp)
-	if st, page := b.post("/console/inspections/"+insp+"/review", withSeqs(url.Values{"csrf": {csrf(t, page)}, "decision": {"approve"}}, page)); st != http.StatusOK {
-		t.Fatalf("approve: %d\n%s", st, page)
-	}
-	// Put right by another inspector of the county, the same day, offline.
-	hlc2 := syncproto.HLC{Wall: reported.Add(time.Hour).UnixMilli(), Node: other.Clock.Node()}
-	apptest.PushApplied(t, other, syncproto.Mutation{Entity: syncproto.EntityFinding, ID: finding, HLC: hlc2.String(),
-		Fields: apptest.Fields("status", "rectified", "rectification_note", "已苫盖")})
-	users, err := srv.App.DB.Users(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	otherName := ""
-	for _, u := range users {
-		if u.Username == apptest.Inspector2 {
-			otherName = u.DisplayName
-		}
-	}
+	insp, finding, otherName := rectifiedOffline(t, srv, b, reported, deadline)
 	if _, list := b.get("/console/findings?status=rectified"); !strings.Contains(list, "由 "+otherName+" 报告整改") {
 		t.Errorf("the rectification reported by %s is not said to be theirs", otherName)
 	}
-	page = mustGet(t, b, "/console/inspections/"+insp)
+	page := mustGet(t, b, "/console/inspections/"+insp)
 	// The page the office verifies on says what 问题整改 says: the day,
 	// who reported it, and that the report, in time by the phone's clock,
 	// reached the server only today, after the deadline (month-end probe:
@@ -201,5 +210,29 @@ func TestVerifiedLateRectifiedInTime(t *testing.T) {
 	}
 	if !found {
 		t.Error("the export lacks the finding")
+	}
+}
+
+// TestRectifiedHoursBeforeTheDeadline: a report stamped by its phone the
+// evening of the deadline that reached the server the next day, hours
+// later, is said to have arrived after the deadline, with the warning (a
+// clock set back by hours read as in time, unsaid: verification probe);
+// one that arrived within its day says nothing of arrival.
+func TestRectifiedHoursBeforeTheDeadline(t *testing.T) {
+	srv := apptest.Start(t)
+	b := loggedIn(t, srv, apptest.CountyOffice)
+	china := time.FixedZone("CST", 8*3600)
+	now := time.Now().In(china)
+	midnight := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, china)
+	yesterday := midnight.AddDate(0, 0, -1).Format(time.DateOnly)
+	late, _, _ := rectifiedOffline(t, srv, b, midnight.Add(-30*time.Minute), yesterday)
+	row := regexp.MustCompile(`(?s)<tr id="finding-[^"]+">.*?</tr>`).FindString(mustGet(t, b, "/console/inspections/"+late))
+	if want := now.Format(time.DateOnly) + " 才送达服务器，已过时限（按手机时间未超时）"; !strings.Contains(row, want) || strings.Contains(row, "超过时限") {
+		t.Errorf("reported at %s on its deadline's evening, received today: row lacks %q\n%s", yesterday, want, row)
+	}
+	inTime, _, _ := rectifiedOffline(t, srv, b, now.Add(-time.Minute), now.AddDate(0, 0, 1).Format(time.DateOnly))
+	row = regexp.MustCompile(`(?s)<tr id="finding-[^"]+">.*?</tr>`).FindString(mustGet(t, b, "/console/inspections/"+inTime))
+	if strings.Contains(row, "送达服务器") {
+		t.Errorf("a report received a minute after it was made says when it arrived:\n%s", row)
 	}
 }

@@ -212,10 +212,11 @@ func (c *Console) reportCounties(p *server.Principal, tasks []*server.StoredReco
 func (c *Console) monthReport(ec echo.Context) (reportParams, []reportTable, error) {
 	p := principalOf(ec)
 	ctx := ec.Request().Context()
-	rp := reportParams{Month: ec.QueryParam("month"), County: ec.QueryParam("county"), Unit: ec.QueryParam("unit")}
-	if err := typedLimit("unit", rp.Unit); err != nil {
-		return rp, nil, err
+	unit, err := typedParam(ec, "unit")
+	if err != nil {
+		return reportParams{}, nil, err
 	}
+	rp := reportParams{Month: ec.QueryParam("month"), County: ec.QueryParam("county"), Unit: unit}
 	now := c.now().In(chinaTime)
 	month, start, err := requestedMonth(rp.Month, now, "报表")
 	if err != nil {
