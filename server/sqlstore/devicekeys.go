@@ -82,13 +82,5 @@ func PhotosAwaitingKey(ctx context.Context, r Reader, keyID, deviceID string) ([
 		return nil, err
 	}
 	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return ReadIDs(rows)
 }
