@@ -54,6 +54,19 @@ func TestOverview(t *testing.T) {
 		!strings.Contains(cityTable, "<th>待审核</th><th>已退回</th><th>已通过</th>") {
 		t.Errorf("the chart's key %q is not in the table's order", key)
 	}
+	// And each county's bar: 待审核, 已退回, 已通过 from the left.
+	chart := regexp.MustCompile(`(?s)<svg class="chart".*?</svg>`).FindString(page)
+	rank := map[string]int{"#e0a030": 0, "#c62828": 1, "#2e7d4f": 2}
+	for _, bar := range regexp.MustCompile(`(?:<rect [^>]*></rect>)+`).FindAllString(chart, -1) {
+		last := -1
+		for _, m := range regexp.MustCompile(`fill="(#[0-9a-f]+)"`).FindAllStringSubmatch(bar, -1) {
+			if r, ok := rank[m[1]]; !ok || r < last {
+				t.Errorf("a county's bar is not stacked in the table's order: %s", bar)
+			} else {
+				last = r
+			}
+		}
+	}
 	// The nav names it first.
 	if i, j := strings.Index(page, `href="/console/overview"`), strings.Index(page, `href="/console/queue"`); i < 0 || i > j {
 		t.Error("概览 is not the first nav item")
