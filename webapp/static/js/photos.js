@@ -8,20 +8,6 @@ import { sha256Hex } from '/app/sdk/fieldsync-sdk.js';
 
 let urls = [];
 
-/** Each file's SHA-256 (hex), read once. */
-const hashes = new WeakMap();
-
-/** fileHash is the SHA-256 (hex) of a file's bytes, as the photo record
- *  will name it (sha256). */
-export function fileHash(file) {
-  let p = hashes.get(file);
-  if (!p) {
-    p = file.arrayBuffer().then((b) => sha256Hex(new Uint8Array(b)));
-    hashes.set(file, p);
-  }
-  return p;
-}
-
 /** withoutRepeats keeps of the files picked those whose bytes are neither
  *  among had (SHA-256s of the photos the item already has) nor an
  *  earlier one picked: the same photo picked twice, from the gallery or
@@ -34,7 +20,7 @@ export async function withoutRepeats(picked, had) {
   const files = [];
   for (const file of picked) {
     let sum = '';
-    try { sum = await fileHash(file); } catch { /* unreadable: left to the save, which says why */ }
+    try { sum = await sha256Hex(new Uint8Array(await file.arrayBuffer())); } catch { /* unreadable: left to the save, which says why */ }
     if (sum && seen.has(sum)) continue;
     if (sum) seen.add(sum);
     files.push(file);
