@@ -105,22 +105,16 @@ func (c *Console) vehicleQuery(ec echo.Context, limit int) (server.VehicleQuery,
 // probe).
 func typedParam(ec echo.Context, name string) (string, error) {
 	s := server.SearchText(ec.QueryParam(name))
-	return s, typedLimit(name, s)
+	if utf8.RuneCountInString(s) > maxTyped {
+		return "", server.Errorf(syncproto.CodeBadRequest, "搜索内容不能超过 %d 个字", maxTyped).At(name)
+	}
+	return s, nil
 }
 
 // maxTyped is the most characters a filter typed in a box may hold: the
 // longest value one may name whole (a site's address; a checkpoint, or a
 // site's name, is at most 200, and a figure's link names it whole).
 const maxTyped = 500
-
-// typedLimit refuses text s of query parameter name when it is longer
-// than maxTyped characters.
-func typedLimit(name, s string) error {
-	if utf8.RuneCountInString(s) > maxTyped {
-		return server.Errorf(syncproto.CodeBadRequest, "搜索内容不能超过 %d 个字", maxTyped).At(name)
-	}
-	return nil
-}
 
 // dateRange reads a period of dates in China (YYYY-MM-DD, either may be
 // empty; from not after to), from to to inclusive, as bounds on a stored

@@ -201,12 +201,12 @@ func (p *Processor) Enqueue(ids []string) {
 	p.cond.Broadcast()
 }
 
-// retryDelay is how long a photo waits after its nth failed attempt in a
-// row: 30 s, doubling, at most an hour.
 // missingEvery is how often the log says that photos' bytes are missing
 // from the photo store (errBytesMissing), however many.
 const missingEvery = 10 * time.Minute
 
+// retryDelay is how long a photo waits after its nth failed attempt in a
+// row: 30 s, doubling, at most an hour.
 func retryDelay(n int) time.Duration {
 	return min(30*time.Second<<min(n-1, 8), time.Hour)
 }
