@@ -94,3 +94,50 @@ func TestBrowserTwoDevices(t *testing.T) {
 	a.do("scroll to the superseded item", chromedp.Evaluate[chromedp.Void](`document.querySelector('#item-vehicle_gate_log').scrollIntoView()`))
 	a.shot("app-inspection-superseded.png")
 }
+
+// TestBrowserEditLostToDiscard: A gives up a draft offline; B, offline
+// too, answers an item of it later and syncs first; A's discard then
+// reaches the server, and B's next sync says on its home screen that its
+// answer went with the deleted record (记录已被删除), naming the item by
+// its label — it used to vanish without a word (SDK probe).
+func TestBrowserEditLostToDiscard(t *testing.T) {
+	srv := apptest.Start(t)
+	site, at := demoSite(t, srv, "忻府区恒岳水泥粉磨有限公司")
+	bctx := browserFor(t)
+	a := newPhone(t, bctx, srv.URL, "phone A", near(at))
+	a.signIn(apptest.Inspector)
+	b := newPhone(t, bctx, srv.URL, "phone B", near(at))
+	b.signIn(apptest.Inspector2)
+	insp := a.startInspection(site.ID, "staggered_production")
+	a.answer("alert_level", "orange")
+	a.goHash("#/", `#sync-now`)
+	a.click(`#sync-now`)
+	a.waitSynced()
+	b.click(`#sync-now`)
+	b.waitSynced()
+
+	a.setOffline(true)
+	b.setOffline(true)
+	a.goHash("#/inspection/"+insp, `#discard`)
+	eval[bool](a, `(window.confirm = () => true, true)`)
+	a.click(`#discard`)
+	a.waitJS("back home", `location.hash === '#/' || location.hash === ''`)
+	b.goHash("#/inspection/"+insp, `#item-vehicle_gate_log`)
+	b.answer("vehicle_gate_log", "pass")
+
+	b.setOffline(false)
+	b.goHash("#/", `#sync-now`)
+	b.click(`#sync-now`)
+	b.waitSynced()
+	a.setOffline(false)
+	a.click(`#sync-now`)
+	a.waitSynced()
+	b.click(`#sync-now`)
+	b.waitSynced()
+	b.wait(`#superseded`)
+	if got := b.text(`#superseded`); !strings.Contains(got, "记录已被删除") || !strings.Contains(got, "合格") ||
+		!strings.Contains(got, "门禁车辆进出台账及视频") || strings.Contains(got, "vehicle_gate_log") {
+		t.Errorf("phone B's home after A's discard: %q, want its answer said gone with the record", got)
+	}
+	b.shot("app-home-superseded-deleted.png")
+}

@@ -437,7 +437,11 @@ function fieldLabel(s, inspections, templates) {
   const key = f.slice(8);
   const insp = inspections.find((i) => i.id === s.id);
   const tpl = insp && templates.find((t) => t.fields.template_id === insp.fields.template_id && t.fields.version === insp.fields.template_version);
-  const item = Array.isArray(tpl?.fields.items) ? tpl.fields.items.find((it) => it.key === key) : null;
+  const itemOf = (t) => (Array.isArray(t?.fields.items) ? t.fields.items.find((it) => it.key === key) : null);
+  // An inspection deleted since (its edit went with it) is no longer on
+  // the phone: the item is named by a checklist that has it, not by its
+  // key (检查项 vehicle_gate_log).
+  const item = itemOf(tpl) || (insp ? null : templates.map(itemOf).find(Boolean));
   return item?.label || '检查项 ' + key;
 }
 
