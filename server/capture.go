@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -26,6 +27,51 @@ type DeviceKey struct {
 	// RevokedAt is when the key's device was revoked (RevokeDevice); a
 	// signature by the key on a record arriving then or later fails.
 	RevokedAt *time.Time
+	// Proven says whether the device proved that it holds the private
+	// key (syncproto.KeyProofMessage).
+	Proven bool
+	// MovedFrom, set only in PutDeviceKey's answer, is the device that
+	// held the key, registered without a proof, until this registration
+	// proved it.
+	MovedFrom string
+}
+
+// KeyStep is what registering a key does to the key stored under its id.
+type KeyStep int
+
+// The steps of a key registration (NextKeyStep).
+const (
+	KeyInsert KeyStep = iota // no such key yet: store it
+	KeyKeep                  // the device's own key, already as proven as this registration: nothing to change
+	KeyProve                 // mark it proven, moving it from another device that did not prove it (sqlstore.ProveDeviceKey)
+)
+
+// NextKeyStep decides what registering k does when old (nil if none) is
+// stored under its id, and returns the key as it will stand. A key
+// registered without a proof by another device moves to the device that
+// proves it: the public half is no secret, and anyone could register it
+// first to make the owner's photos read another device's. Errors:
+// conflict (the key is another device's and this registration does not
+// prove it, or the other device proved it too).
+func NextKeyStep(old, k *DeviceKey) (KeyStep, *DeviceKey, error) {
+	taken := Errorf(syncproto.CodeConflict, "该公钥已登记在其他设备上")
+	switch {
+	case old == nil:
+		return KeyInsert, k, nil
+	case !bytes.Equal(old.SPKI, k.SPKI):
+		return 0, nil, taken
+	case old.DeviceID == k.DeviceID && (old.Proven || !k.Proven):
+		return KeyKeep, old, nil
+	case old.DeviceID == k.DeviceID:
+		proven := *old
+		proven.Proven = true
+		return KeyProve, &proven, nil
+	case k.Proven && !old.Proven:
+		moved := *k
+		moved.MovedFrom = old.DeviceID
+		return KeyProve, &moved, nil
+	}
+	return 0, nil, taken
 }
 
 // DeviceKeyStore keeps the devices' capture keys. RevokeDevice revokes the
@@ -33,15 +79,18 @@ type DeviceKey struct {
 type DeviceKeyStore interface {
 	// PutDeviceKey registers k for k.DeviceID and returns the stored key:
 	// registering a key the device already has changes nothing (its first
-	// CreatedAt is kept). A device may hold several keys (rotation): the
-	// older ones keep verifying what they signed. Errors: conflict (the
-	// key is another device's), device_revoked, not_found (no device).
+	// CreatedAt is kept) but proves it (k.Proven), and a proven k takes
+	// the key from another device that did not prove it (NextKeyStep). A
+	// device may hold several keys (rotation): the older ones keep
+	// verifying what they signed. Errors: conflict (the key is another
+	// device's), device_revoked, not_found (no device).
 	PutDeviceKey(ctx context.Context, k *DeviceKey) (*DeviceKey, error)
 	// DeviceKeys lists a device's keys, oldest first.
 	DeviceKeys(ctx context.Context, deviceID string) ([]*DeviceKey, error)
 	// PhotosAwaitingKey returns the live photos device deviceID created,
 	// signed with key keyID, whose capture check found it unknown (they
-	// arrived before it was registered), in feed order.
+	// arrived before it was registered) or another device's (registered
+	// by a device that did not prove it), in feed order.
 	PhotosAwaitingKey(ctx context.Context, keyID, deviceID string) ([]string, error)
 }
 
@@ -51,9 +100,12 @@ const maxSPKIBase64 = 512
 
 // RegisterCaptureKey checks a public key sent by the caller's device
 // (base64 or base64url of a DER SubjectPublicKeyInfo holding an ECDSA
-// P-256 key) and stores it for that device. Errors: missing_field (no
-// key), invalid_value (not such a key), and those of PutDeviceKey.
-func RegisterCaptureKey(ctx context.Context, st DeviceKeyStore, p *Principal, publicKey string, now time.Time) (*DeviceKey, error) {
+// P-256 key) and, if sent, the proof that the device holds its private
+// key (syncproto.KeyProofMessage signed with it), and stores it for that
+// device. Errors: missing_field (no key), invalid_value (not such a key,
+// a proof that does not verify), and those of PutDeviceKey.
+func RegisterCaptureKey(ctx context.Context, st DeviceKeyStore, p *Principal, req syncproto.CaptureKeyRequest, now time.Time) (*DeviceKey, error) {
+	publicKey := req.PublicKey
 	if publicKey == "" {
 		return nil, Errorf(syncproto.CodeMissingField, "缺少 public_key（base64 编码的 P-256 公钥，SPKI）").At("public_key")
 	}
@@ -65,22 +117,31 @@ func RegisterCaptureKey(ctx context.Context, st DeviceKeyStore, p *Principal, pu
 	if err != nil {
 		return nil, bad
 	}
-	if _, err := syncproto.ParseCaptureKey(spki); err != nil {
+	pub, err := syncproto.ParseCaptureKey(spki)
+	if err != nil {
 		return nil, bad
 	}
 	k := &DeviceKey{ID: syncproto.CaptureKeyID(spki), DeviceID: p.DeviceID, SPKI: spki, CreatedAt: now.UTC().Truncate(time.Millisecond)}
+	if req.Proof != "" {
+		if !syncproto.VerifyCapture(pub, syncproto.KeyProofMessage(p.DeviceID, k.ID), req.Proof) {
+			return nil, Errorf(syncproto.CodeInvalidValue, "proof 不是该公钥的私钥对本设备登记内容的签名（signed-captures.md §1）").At("proof")
+		}
+		k.Proven = true
+	}
 	return st.PutDeviceKey(ctx, k)
 }
 
 // KeyRegistered checks again the signatures of the photos that arrived
-// before key k was registered (capture unknown_key): a phone pushes its
-// photos before it learns that the server was restored from a backup
-// older than the key's registration, and registers the key again only
-// then (sync.md §8.3). Those that now verify, or fail for another reason,
-// get their new capture result, and photo processing computes their
-// flags again (signature_invalid). Only the photos of the device that
-// registers the key: another device that registers a phone's public key
-// first (it is no secret) would otherwise turn the phone's photos invalid
+// before key k was registered for their device: unknown_key (a phone
+// pushes its photos before it learns that the server was restored from a
+// backup older than the key's registration, and registers the key again
+// only then, sync.md §8.3), and invalid other_device (another device had
+// registered the phone's public key, which is no secret, without a
+// proof; the phone's proof has now taken it back). Those that now verify,
+// or fail for another reason, get their new capture result, and photo
+// processing computes their flags again (signature_invalid). Only the
+// photos of the device that registers the key: another device's
+// registration would otherwise turn the phone's photos invalid
 // (other_device) for good (verification probe). Cheap when there are
 // none: an index holds only such photos.
 func (s *Syncer) KeyRegistered(ctx context.Context, st DeviceKeyStore, k *DeviceKey) error {
@@ -105,7 +166,7 @@ func (s *Syncer) KeyRegistered(ctx context.Context, st DeviceKeyStore, k *Device
 			if err != nil {
 				return err
 			}
-			if res.Status == syncproto.CaptureUnknownKey {
+			if sameCapture(r, res) {
 				continue
 			}
 			if err := s.writeCanonical(ctx, tx, r, map[string]json.RawMessage{syncproto.FieldCapture: mustJSON(res)}, now); err != nil {
@@ -177,14 +238,20 @@ func (s *Syncer) checkCapture(ctx context.Context, tx WriteTx, r *StoredRecord, 
 	if err != nil {
 		return err
 	}
-	var old CaptureResult
-	if json.Unmarshal(r.Value(syncproto.FieldCapture), &old) == nil &&
-		old.Status == res.Status && old.Reason == res.Reason && old.KeyID == res.KeyID {
+	if sameCapture(r, res) {
 		return nil
 	}
 	v := mustJSON(res)
 	syncproto.Merge(&r.State, map[string]json.RawMessage{syncproto.FieldCapture: v}, false, s.Clock.Observe(r.State.Highest()))
 	return nil
+}
+
+// sameCapture reports whether photo r's capture field holds res already
+// (its check time aside).
+func sameCapture(r *StoredRecord, res CaptureResult) bool {
+	var old CaptureResult
+	return json.Unmarshal(r.Value(syncproto.FieldCapture), &old) == nil &&
+		old.Status == res.Status && old.Reason == res.Reason && old.KeyID == res.KeyID
 }
 
 // captureResult checks photo r's signature against the key it names, the
@@ -195,8 +262,13 @@ func captureResult(ctx context.Context, tx WriteTx, r *StoredRecord, now time.Ti
 	switch {
 	case sig == "" && keyID == "":
 		return CaptureResult{Status: syncproto.CaptureNotInApp}, nil
-	case sig == "" || keyID == "":
+	case sig == "" || keyID == "" || !syncproto.IsCaptureKeyID(keyID):
+		// A key id no key can have is never registered: not unknown_key
+		// (attack probe), which says the key may yet be.
 		res.Status, res.Reason = syncproto.CaptureInvalid, CaptureMalformed
+		return res, nil
+	case !syncproto.WellFormedCaptureSig(sig):
+		res.Status, res.Reason = syncproto.CaptureInvalid, CaptureBadSignature
 		return res, nil
 	}
 	k, err := tx.DeviceKey(ctx, keyID)

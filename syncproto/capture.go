@@ -111,6 +111,27 @@ func ParseCaptureKey(spki []byte) (*ecdsa.PublicKey, error) {
 	return pub, nil
 }
 
+// IsCaptureKeyID reports whether id is what CaptureKeyID makes: 64
+// lower-case hex digits.
+func IsCaptureKeyID(id string) bool {
+	if len(id) != 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// WellFormedCaptureSig reports whether sig is the base64url (unpadded) of
+// 64 bytes, as every capture signature is, whatever it verifies.
+func WellFormedCaptureSig(sig string) bool {
+	raw, err := base64.RawURLEncoding.DecodeString(sig)
+	return err == nil && len(raw) == 64
+}
+
 // VerifyCapture reports whether sig (base64url, unpadded, of the 64-byte
 // IEEE P1363 r||s that Web Crypto makes) is pub's ECDSA-SHA-256 signature
 // of msg.
@@ -144,6 +165,11 @@ type CaptureKeyRequest struct {
 	// PublicKey is the base64 (or base64url) of the key's DER
 	// SubjectPublicKeyInfo: Web Crypto's exportKey("spki").
 	PublicKey string `json:"public_key"`
+	// Proof, optional, is the key's signature of KeyProofMessage (as a
+	// capture signature is made and encoded): it proves that the device
+	// holds the private key. A key registered by another device without
+	// a proof moves to the device that proves it.
+	Proof string `json:"proof,omitempty"`
 }
 
 // CaptureKeyResponse is a registered capture key.
@@ -151,6 +177,25 @@ type CaptureKeyResponse struct {
 	KeyID     string    `json:"key_id"`
 	DeviceID  string    `json:"device_id"`
 	CreatedAt time.Time `json:"created_at"`
+	// Proven says whether the device proved that it holds the private
+	// key (CaptureKeyRequest.Proof), now or in an earlier registration.
+	Proven bool `json:"proven"`
+}
+
+// KeyProofVersion is the first line of a key registration's proof
+// message.
+const KeyProofVersion = "fieldsync-capture-key-v1"
+
+// KeyProofMessage returns the bytes a key registration's proof signs:
+//
+//	fieldsync-capture-key-v1\n
+//	device_id=<the registering device's id>\n
+//	key_id=<the key's id, CaptureKeyID>\n
+//
+// The device id binds the proof to the device that sends it: another
+// device cannot replay it.
+func KeyProofMessage(deviceID, keyID string) []byte {
+	return []byte(KeyProofVersion + "\ndevice_id=" + deviceID + "\nkey_id=" + keyID + "\n")
 }
 
 // CaptureText is a field value's text in a capture message: a JSON
@@ -180,10 +225,20 @@ func CaptureValues(fields map[string]json.RawMessage) map[string]string {
 }
 
 // RegisterCaptureKey registers this device's capture public key (its DER
-// SubjectPublicKeyInfo) with the server: POST /api/v1/devices/key.
-func (c *Client) RegisterCaptureKey(ctx context.Context, spki []byte) (*CaptureKeyResponse, error) {
+// SubjectPublicKeyInfo) with the server: POST /api/v1/devices/key. With
+// priv, its private half, the registration carries a proof of it
+// (KeyProofMessage, signed for c.DeviceID); nil sends none.
+func (c *Client) RegisterCaptureKey(ctx context.Context, spki []byte, priv *ecdsa.PrivateKey) (*CaptureKeyResponse, error) {
+	req := CaptureKeyRequest{PublicKey: base64.StdEncoding.EncodeToString(spki)}
+	if priv != nil {
+		proof, err := SignCapture(priv, KeyProofMessage(c.DeviceID, CaptureKeyID(spki)))
+		if err != nil {
+			return nil, err
+		}
+		req.Proof = proof
+	}
 	var out CaptureKeyResponse
-	if err := c.Do(ctx, http.MethodPost, "/api/v1/devices/key", CaptureKeyRequest{PublicKey: base64.StdEncoding.EncodeToString(spki)}, &out); err != nil {
+	if err := c.Do(ctx, http.MethodPost, "/api/v1/devices/key", req, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil

@@ -23,7 +23,10 @@ type captureVector struct {
 	Fields  map[string]json.RawMessage `json:"fields"`
 	Message string                     `json:"message"`
 	Sig     string                     `json:"capture_sig"`
-	Numbers [][2]string                `json:"numbers"`
+	// The key registration's proof (signed-captures.md §1).
+	ProofMessage string      `json:"key_proof_message"`
+	Proof        string      `json:"key_proof"`
+	Numbers      [][2]string `json:"numbers"`
 }
 
 func loadCaptureVector(t *testing.T) (*captureVector, *ecdsa.PrivateKey, *ecdsa.PublicKey) {
@@ -84,6 +87,24 @@ func TestCaptureVector(t *testing.T) {
 	for _, bad := range []string{"", v.Sig[:len(v.Sig)-2], v.Sig + "AA", strings.ToUpper(v.Sig), "not base64url!"} {
 		if VerifyCapture(pub, msg, bad) {
 			t.Errorf("signature %q verifies", bad)
+		}
+	}
+}
+
+// TestKeyProofVector: the key registration's proof message is the
+// vector's, and Web Crypto's proof verifies for this device and key only.
+func TestKeyProofVector(t *testing.T) {
+	v, _, pub := loadCaptureVector(t)
+	msg := KeyProofMessage(v.Device, v.KeyID)
+	if string(msg) != v.ProofMessage {
+		t.Fatalf("proof message\n%q\nwant\n%q", msg, v.ProofMessage)
+	}
+	if !VerifyCapture(pub, msg, v.Proof) {
+		t.Fatal("the Web Crypto proof does not verify")
+	}
+	for _, other := range [][]byte{KeyProofMessage(v.Photo, v.KeyID), KeyProofMessage(v.Device, strings.Repeat("0", 64))} {
+		if VerifyCapture(pub, other, v.Proof) {
+			t.Errorf("the proof verifies for %q", other)
 		}
 	}
 }

@@ -583,16 +583,20 @@ func (a *API) captureKey(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	k, err := server.RegisterCaptureKey(ctx, a.store, principalOf(c), req.PublicKey, time.Now())
+	k, err := server.RegisterCaptureKey(ctx, a.store, principalOf(c), req, time.Now())
 	if err != nil {
 		return err
+	}
+	if k.MovedFrom != "" {
+		a.log.WarnContext(ctx, "capture key registered by another device without a proof moved to the device that proved it",
+			"key_id", k.ID, "device_id", k.DeviceID, "from_device_id", k.MovedFrom, "client_ip", c.RealIP())
 	}
 	// The photos that came before the key are checked again; they keep
 	// their result if this fails, and the next registration tries again.
 	if err := a.syncer.KeyRegistered(context.WithoutCancel(ctx), a.store, k); err != nil {
 		a.log.ErrorContext(ctx, "check again the photos signed with a key registered after them", "key_id", k.ID, "err", err)
 	}
-	return c.JSON(http.StatusOK, syncproto.CaptureKeyResponse{KeyID: k.ID, DeviceID: k.DeviceID, CreatedAt: k.CreatedAt})
+	return c.JSON(http.StatusOK, syncproto.CaptureKeyResponse{KeyID: k.ID, DeviceID: k.DeviceID, CreatedAt: k.CreatedAt, Proven: k.Proven})
 }
 
 func intParam(c echo.Context, name string, def int) (int, error) {

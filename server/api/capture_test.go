@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -79,12 +80,12 @@ func captureOf(t *testing.T, srv *apptest.Server, id string) server.CaptureResul
 
 func registerKey(t *testing.T, c *syncproto.Client, k *captureKey) {
 	t.Helper()
-	resp, err := c.RegisterCaptureKey(t.Context(), k.spki)
+	resp, err := c.RegisterCaptureKey(t.Context(), k.spki, k.priv)
 	if err != nil {
 		t.Fatalf("register key: %v", err)
 	}
-	if resp.KeyID != k.id || resp.DeviceID != c.DeviceID {
-		t.Fatalf("registered %+v, want key %s of device %s", resp, k.id, c.DeviceID)
+	if resp.KeyID != k.id || resp.DeviceID != c.DeviceID || !resp.Proven {
+		t.Fatalf("registered %+v, want key %s of device %s, proven", resp, k.id, c.DeviceID)
 	}
 }
 
@@ -166,6 +167,24 @@ func TestSignedCaptures(t *testing.T) {
 			return key.sign(t, c.DeviceID, id, capturePhoto(insp, sum))
 		}, syncproto.CaptureInvalid, server.CaptureOtherDevice},
 		{"unknown key", c, func(t *testing.T, id string) F { return unknown.sign(t, c.DeviceID, id, capturePhoto(insp, sum)) }, syncproto.CaptureUnknownKey, ""},
+		// No key can have these ids, and no key verifies a signature that is
+		// not 64 bytes: whatever key they name, they are never unknown_key,
+		// which says the key may yet be registered (attack probe).
+		{"key id not a key's", c, func(t *testing.T, id string) F {
+			f := unknown.sign(t, c.DeviceID, id, capturePhoto(insp, sum))
+			f[syncproto.FieldCaptureKeyID] = "../../"
+			return f
+		}, syncproto.CaptureInvalid, server.CaptureMalformed},
+		{"key id in upper case", c, func(t *testing.T, id string) F {
+			f := key.sign(t, c.DeviceID, id, capturePhoto(insp, sum))
+			f[syncproto.FieldCaptureKeyID] = strings.ToUpper(key.id)
+			return f
+		}, syncproto.CaptureInvalid, server.CaptureMalformed},
+		{"not a signature, unknown key", c, func(t *testing.T, id string) F {
+			f := unknown.sign(t, c.DeviceID, id, capturePhoto(insp, sum))
+			f[syncproto.FieldCaptureSig] = strings.Repeat("x", 128)
+			return f
+		}, syncproto.CaptureInvalid, server.CaptureBadSignature},
 		{"no signature", c, func(t *testing.T, id string) F { return capturePhoto(insp, sum) }, syncproto.CaptureNotInApp, ""},
 	}
 	for _, tc := range cases {
@@ -283,7 +302,7 @@ func TestCaptureKeyRevoked(t *testing.T) {
 	// The revoked phone can neither push nor register a key.
 	_, err = lost.Push(t.Context(), newID(), []syncproto.Mutation{upsert(t, lost, syncproto.EntityPhoto, newID(), capturePhoto(insp, sum))})
 	wantAPIError(t, err, 403, syncproto.CodeDeviceRevoked)
-	_, err = lost.RegisterCaptureKey(t.Context(), newCaptureKey(t).spki)
+	_, err = lost.RegisterCaptureKey(t.Context(), newCaptureKey(t).spki, nil)
 	wantAPIError(t, err, 403, syncproto.CodeDeviceRevoked)
 
 	// A capture signed with the revoked key, arriving now by any way.
@@ -405,7 +424,7 @@ func TestCaptureKeyRegistration(t *testing.T) {
 	other := srv.Login(apptest.Inspector2)
 	k := newCaptureKey(t)
 	registerKey(t, c, k)
-	_, err := other.RegisterCaptureKey(t.Context(), k.spki)
+	_, err := other.RegisterCaptureKey(t.Context(), k.spki, nil)
 	wantAPIError(t, err, 409, syncproto.CodeConflict)
 
 	p384, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
@@ -439,4 +458,73 @@ func TestCaptureKeyRegistration(t *testing.T) {
 		syncproto.CaptureKeyRequest{PublicKey: base64.RawURLEncoding.EncodeToString(k.spki)}, &resp); err != nil || resp.KeyID != k.id {
 		t.Errorf("base64url key: %+v %v", resp, err)
 	}
+}
+
+// TestCaptureKeyProof: a registration may prove that its device holds the
+// private key. A key that another device registered without a proof (a
+// phone's public key is no secret) moves to the device that proves it,
+// and the owner's photos that arrived while the other device held it
+// (invalid, other_device) are signed again. A proof that is not the
+// key's signature of this device's registration — another device's,
+// another key's, not a signature — is refused at "proof", and changes
+// nothing.
+func TestCaptureKeyProof(t *testing.T) {
+	t.Parallel()
+	srv := apptest.Start(t)
+	owner := srv.Login(apptest.Inspector)
+	squatter := srv.Login(apptest.Inspector2)
+	k := newCaptureKey(t)
+	resp, err := squatter.RegisterCaptureKey(t.Context(), k.spki, nil)
+	if err != nil || resp.DeviceID != squatter.DeviceID || resp.Proven {
+		t.Fatalf("squatted: %+v %v, want the squatter's, unproven", resp, err)
+	}
+	insp, photo := newID(), newID()
+	apptest.PushApplied(t, owner,
+		upsert(t, owner, syncproto.EntityInspection, insp, newInspection(apptest.DemoSite(t, xinfu), "draft")),
+		upsert(t, owner, syncproto.EntityPhoto, photo, k.sign(t, owner.DeviceID, photo, capturePhoto(insp, strings.Repeat("ab", 32)))))
+	if got := captureOf(t, srv, photo); got.Status != syncproto.CaptureInvalid || got.Reason != server.CaptureOtherDevice {
+		t.Fatalf("the owner's photo under the squatted key: %+v, want invalid other_device", got)
+	}
+
+	proofOf := func(priv *ecdsa.PrivateKey, device, keyID string) string {
+		sig, err := syncproto.SignCapture(priv, syncproto.KeyProofMessage(device, keyID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sig
+	}
+	other := newCaptureKey(t)
+	for name, proof := range map[string]any{
+		"the squatter's device's message": proofOf(k.priv, squatter.DeviceID, k.id),
+		"another key's signature":         proofOf(other.priv, owner.DeviceID, k.id),
+		"another key id":                  proofOf(k.priv, owner.DeviceID, other.id),
+		"not base64url":                   "%%%",
+		"too short":                       proofOf(k.priv, owner.DeviceID, k.id)[:40],
+		"a number":                        12345,
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := owner.Do(t.Context(), http.MethodPost, "/api/v1/devices/key",
+				map[string]any{"public_key": base64.StdEncoding.EncodeToString(k.spki), "proof": proof}, nil)
+			var ae *syncproto.APIError
+			if !errors.As(err, &ae) || ae.Status != 400 || (ae.Body.Code != syncproto.CodeInvalidValue && ae.Body.Code != syncproto.CodeInvalidField) || ae.Body.Field != "proof" {
+				t.Fatalf("proof %v: %v, want 400 at proof", proof, err)
+			}
+			checkChinese(t, ae.Body.Message)
+		})
+	}
+	if keys, _ := srv.App.DB.DeviceKeys(t.Context(), squatter.DeviceID); len(keys) != 1 {
+		t.Fatalf("after refused proofs the squatter's keys are %+v, want the key still", keys)
+	}
+	// Unproven, the owner is refused as before; proven, the key is its own.
+	_, err = owner.RegisterCaptureKey(t.Context(), k.spki, nil)
+	wantAPIError(t, err, 409, syncproto.CodeConflict)
+	registerKey(t, owner, k)
+	if got := captureOf(t, srv, photo); got.Status != syncproto.CaptureSigned {
+		t.Errorf("the owner's photo once its proof took the key back: %+v, want signed", got)
+	}
+	// Now proven, the key stays with its owner.
+	_, err = squatter.RegisterCaptureKey(t.Context(), k.spki, nil)
+	wantAPIError(t, err, 409, syncproto.CodeConflict)
+	// The owner's registration again answers the same, still proven.
+	registerKey(t, owner, k)
 }

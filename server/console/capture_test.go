@@ -52,7 +52,7 @@ func TestDetailCapture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := phone.RegisterCaptureKey(ctx, spki); err != nil {
+	if _, err := phone.RegisterCaptureKey(ctx, spki, nil); err != nil {
 		t.Fatal(err)
 	}
 	signed, unsigned := uuid.NewString(), uuid.NewString()

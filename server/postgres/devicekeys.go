@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,8 +11,8 @@ import (
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
-// PutDeviceKey registers a device's capture key (server.DeviceKeyStore).
-// Errors: conflict, device_revoked, not_found.
+// PutDeviceKey registers a device's capture key, or proves it
+// (server.DeviceKeyStore). Errors: conflict, device_revoked, not_found.
 func (db *DB) PutDeviceKey(ctx context.Context, k *server.DeviceKey) (*server.DeviceKey, error) {
 	var out *server.DeviceKey
 	err := db.writeSQL(ctx, func(tx pgx.Tx) error {
@@ -40,14 +39,21 @@ func (db *DB) PutDeviceKey(ctx context.Context, k *server.DeviceKey) (*server.De
 			out = k
 			return nil
 		}
-		old, err := sqlstore.ScanDeviceKey(queryRow(ctx, tx, `SELECT `+sqlstore.DeviceKeyCols+` FROM device_keys WHERE id = ?`, k.ID))
-		switch {
-		case err != nil:
+		// FOR UPDATE: a proof on another server waits for this one.
+		old, err := sqlstore.ScanDeviceKey(queryRow(ctx, tx, `SELECT `+sqlstore.DeviceKeyCols+` FROM device_keys WHERE id = ? FOR UPDATE`, k.ID))
+		if err != nil {
 			return fmt.Errorf("read device key: %w", err)
-		case old.DeviceID != k.DeviceID || !bytes.Equal(old.SPKI, k.SPKI):
-			return server.Errorf(syncproto.CodeConflict, "该公钥已登记在其他设备上")
 		}
-		out = old
+		step, stored, err := server.NextKeyStep(old, k)
+		if err != nil {
+			return err
+		}
+		if step == server.KeyProve {
+			if _, err := exec(ctx, tx, sqlstore.ProveDeviceKey, sqlstore.ProveDeviceKeyArgs(k)...); err != nil {
+				return fmt.Errorf("prove device key: %w", err)
+			}
+		}
+		out = stored
 		return nil
 	})
 	return out, err

@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -12,8 +11,8 @@ import (
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
-// PutDeviceKey registers a device's capture key (server.DeviceKeyStore).
-// Errors: conflict, device_revoked, not_found.
+// PutDeviceKey registers a device's capture key, or proves it
+// (server.DeviceKeyStore). Errors: conflict, device_revoked, not_found.
 func (db *DB) PutDeviceKey(ctx context.Context, k *server.DeviceKey) (*server.DeviceKey, error) {
 	var out *server.DeviceKey
 	err := db.writeSQL(ctx, func(tx *sql.Tx) error {
@@ -28,19 +27,26 @@ func (db *DB) PutDeviceKey(ctx context.Context, k *server.DeviceKey) (*server.De
 			return server.ErrDeviceRevoked
 		}
 		old, err := sqlstore.ScanDeviceKey(tx.QueryRowContext(ctx, `SELECT `+sqlstore.DeviceKeyCols+` FROM device_keys WHERE id = ?`, k.ID))
-		switch {
-		case err == nil && (old.DeviceID != k.DeviceID || !bytes.Equal(old.SPKI, k.SPKI)):
-			return server.Errorf(syncproto.CodeConflict, "该公钥已登记在其他设备上")
-		case err == nil:
-			out = old
-			return nil
-		case !errors.Is(err, sql.ErrNoRows):
+		if errors.Is(err, sql.ErrNoRows) {
+			old, err = nil, nil
+		}
+		if err != nil {
 			return fmt.Errorf("read device key: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, sqlstore.InsertDeviceKey, sqlstore.DeviceKeyArgs(k)...); err != nil {
-			return fmt.Errorf("insert device key: %w", err)
+		step, stored, err := server.NextKeyStep(old, k)
+		if err != nil {
+			return err
 		}
-		out = k
+		switch step {
+		case server.KeyInsert:
+			_, err = tx.ExecContext(ctx, sqlstore.InsertDeviceKey, sqlstore.DeviceKeyArgs(k)...)
+		case server.KeyProve:
+			_, err = tx.ExecContext(ctx, sqlstore.ProveDeviceKey, sqlstore.ProveDeviceKeyArgs(k)...)
+		}
+		if err != nil {
+			return fmt.Errorf("store device key: %w", err)
+		}
+		out = stored
 		return nil
 	})
 	return out, err

@@ -1,11 +1,13 @@
 package sqlite_test
 
 import (
+	"database/sql"
 	"strings"
 	"testing"
 
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/sqlite"
+	"github.com/xinzhou-eco/fieldsync/server/sqlstore"
 )
 
 // TestPhotoFilterPlans: the review queue's evidence-flag filter (and the
@@ -22,25 +24,41 @@ func TestPhotoFilterPlans(t *testing.T) {
 			w, args := sqlite.Dialect.InspectionWhere(q, withCounty)
 			for _, s := range []string{"SELECT count(*) FROM inspection" + w,
 				"SELECT county, status, count(*) FROM inspection" + w + " GROUP BY county, status"} {
-				rows, err := raw.Query("EXPLAIN QUERY PLAN "+s, args...)
-				if err != nil {
-					t.Fatal(err)
-				}
-				var plan []string
-				for rows.Next() {
-					var id, parent, unused int
-					var detail string
-					if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-						t.Fatal(err)
-					}
-					plan = append(plan, detail)
-				}
-				rows.Close()
-				text := strings.Join(plan, "\n")
+				text := planOf(t, raw, s, args...)
 				if strings.Contains(text, "AUTOMATIC") || !strings.Contains(text, "photo_inspection_item") || !strings.Contains(text, "photo_finding") {
 					t.Errorf("flag %s: %s\nplanned as\n%s", flag, s, text)
 				}
 			}
 		}
 	}
+}
+
+// TestAwaitingKeyPlan: the photos waiting for their device's key are found
+// through the partial index that holds only them (photo_awaiting_key), so
+// a key registration costs nothing where there are none.
+func TestAwaitingKeyPlan(t *testing.T) {
+	text := planOf(t, migratedRaw(t), sqlstore.PhotosAwaitingKeySQL, "k", "d")
+	if !strings.Contains(text, "photo_awaiting_key") {
+		t.Errorf("%s\nplanned as\n%s", sqlstore.PhotosAwaitingKeySQL, text)
+	}
+}
+
+// planOf is SQLite's query plan of q, a line per step.
+func planOf(t *testing.T, raw *sql.DB, q string, args ...any) string {
+	t.Helper()
+	rows, err := raw.Query("EXPLAIN QUERY PLAN "+q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	return strings.Join(plan, "\n")
 }

@@ -10,10 +10,10 @@ import (
 // The device_keys table (server.DeviceKeyStore), the same in both stores.
 
 // DeviceKeyCols are the columns ScanDeviceKey reads, in order.
-const DeviceKeyCols = `id, device_id, spki, created_at, revoked_at`
+const DeviceKeyCols = `id, device_id, spki, created_at, revoked_at, proven`
 
 // InsertDeviceKey stores a new key (arguments: DeviceKeyArgs).
-const InsertDeviceKey = `INSERT INTO device_keys (` + DeviceKeyCols + `) VALUES (?, ?, ?, ?, ?)`
+const InsertDeviceKey = `INSERT INTO device_keys (` + DeviceKeyCols + `) VALUES (?, ?, ?, ?, ?, ?)`
 
 // RevokeDeviceKeys revokes a device's keys not yet revoked (arguments:
 // revoked_at in ms, device id).
@@ -30,7 +30,23 @@ func DeviceKeyArgs(k *server.DeviceKey) []any {
 	if k.RevokedAt != nil {
 		revoked = k.RevokedAt.UnixMilli()
 	}
-	return []any{k.ID, k.DeviceID, k.SPKI, k.CreatedAt.UnixMilli(), revoked}
+	return []any{k.ID, k.DeviceID, k.SPKI, k.CreatedAt.UnixMilli(), revoked, k.Proven}
+}
+
+// ProveDeviceKey marks a device's key proven, and moves to the device a
+// key another device registered without a proof (arguments: device id,
+// created_at in ms, key id): a key's owner proves it holds the private
+// key (server.KeyRegistration). The move starts the key afresh: the
+// other device's revocation was never the owner's.
+const ProveDeviceKey = `UPDATE device_keys SET proven = TRUE,
+	created_at = CASE WHEN device_id = ? THEN created_at ELSE ? END,
+	revoked_at = CASE WHEN device_id = ? THEN revoked_at END,
+	device_id = ? WHERE id = ?`
+
+// ProveDeviceKeyArgs are the arguments of ProveDeviceKey for key k, its
+// owner proven.
+func ProveDeviceKeyArgs(k *server.DeviceKey) []any {
+	return []any{k.DeviceID, k.CreatedAt.UnixMilli(), k.DeviceID, k.DeviceID, k.ID}
 }
 
 // ScanDeviceKey reads a row of DeviceKeyCols.
@@ -38,7 +54,7 @@ func ScanDeviceKey(s Scanner) (*server.DeviceKey, error) {
 	var k server.DeviceKey
 	var created int64
 	var revoked *int64
-	if err := s.Scan(&k.ID, &k.DeviceID, &k.SPKI, &created, &revoked); err != nil {
+	if err := s.Scan(&k.ID, &k.DeviceID, &k.SPKI, &created, &revoked, &k.Proven); err != nil {
 		return nil, err
 	}
 	k.CreatedAt = time.UnixMilli(created).UTC()
@@ -68,16 +84,16 @@ func DeviceKeys(ctx context.Context, r Reader, deviceID string) ([]*server.Devic
 	return out, rows.Err()
 }
 
-// photosAwaitingKeySQL selects the live photos a device created whose
-// capture check found their key unknown, by key id and device; its
-// condition is the partial index photo_awaiting_key's.
-const photosAwaitingKeySQL = `SELECT id FROM photo WHERE capture_key_id = ? AND capture LIKE '%"unknown_key"%' AND created_device = ? AND deleted_hlc = '' ORDER BY seq`
+// PhotosAwaitingKeySQL selects the live photos a device created whose
+// capture check found their key unknown or another device's, by key id
+// and device; its condition is the partial index photo_awaiting_key's.
+const PhotosAwaitingKeySQL = `SELECT id FROM photo WHERE capture_key_id = ? AND (capture LIKE '%"unknown_key"%' OR capture LIKE '%"other_device"%') AND created_device = ? AND deleted_hlc = '' ORDER BY seq`
 
 // PhotosAwaitingKey returns the live photos device deviceID created,
-// signed with key keyID, whose capture check found the key unknown (both
-// stores' PhotosAwaitingKey).
+// signed with key keyID, whose capture check found the key unknown or
+// another device's (both stores' PhotosAwaitingKey).
 func PhotosAwaitingKey(ctx context.Context, r Reader, keyID, deviceID string) ([]string, error) {
-	rows, err := r.Query(ctx, photosAwaitingKeySQL, keyID, deviceID)
+	rows, err := r.Query(ctx, PhotosAwaitingKeySQL, keyID, deviceID)
 	if err != nil {
 		return nil, err
 	}

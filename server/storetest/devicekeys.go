@@ -21,6 +21,7 @@ var deviceKeyCases = []testCase{
 	{"PutOneKeyAtOnce", testDeviceKeyAtOnce},
 	{"CheckedOnPush", testCaptureChecked},
 	{"CheckedWhenRegistered", testCaptureAwaitingKey},
+	{"ProvenTakesBack", testDeviceKeyProven},
 }
 
 // captureKey makes an ECDSA P-256 key pair and its server.DeviceKey for
@@ -249,5 +250,76 @@ func testCaptureChecked(t *testing.T, open Opener) {
 	}
 	if got := status(before); got != syncproto.CaptureSigned {
 		t.Errorf("received before the revocation: %q, want still signed", got)
+	}
+}
+
+// testDeviceKeyProven: a key registered without a proof by a device that
+// is not its owner (its public half is no secret) moves to the device
+// that proves it, revocation and all undone, and the owner's photos that
+// arrived meanwhile (other_device) are listed and checked again; a proven
+// key stays with its device, and a proof marks the device's own key
+// proven without moving its registration's time.
+func testDeviceKeyProven(t *testing.T, open Opener) {
+	e := seeded(t, open)
+	owner, squatter, third := e.inspector(xinfu), e.inspector(xinfu), e.inspector(xinfu)
+	priv, k := captureKey(t, owner.p.DeviceID, e.Now())
+	squat := *k
+	squat.DeviceID = squatter.p.DeviceID
+	if _, err := e.st.PutDeviceKey(e.ctx, &squat); err != nil {
+		t.Fatal(err)
+	}
+	_, insp := owner.newInspection(xinfu)
+	id := signedPhoto(t, owner, owner, priv, k, insp)
+	if got := e.captureStatus(id); got != syncproto.CaptureInvalid {
+		t.Fatalf("the owner's photo under the squatted key: %q, want invalid (other_device)", got)
+	}
+	if ids, err := e.st.PhotosAwaitingKey(e.ctx, k.ID, owner.p.DeviceID); err != nil || len(ids) != 1 || ids[0] != id {
+		t.Errorf("awaiting the squatted key: %v %v, want the owner's photo", ids, err)
+	}
+	if err := e.st.RevokeDevice(e.ctx, squatter.p.DeviceID, e.advance(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	// Unproven, the owner conflicts; proven, the key is the owner's.
+	_, err := e.st.PutDeviceKey(e.ctx, k)
+	wantCode(t, err, syncproto.CodeConflict, "the owner's key held by another device, unproven")
+	proven := *k
+	proven.Proven, proven.CreatedAt = true, e.advance(time.Minute)
+	got, err := e.st.PutDeviceKey(e.ctx, &proven)
+	if err != nil || got.DeviceID != owner.p.DeviceID || !got.Proven || got.MovedFrom != squatter.p.DeviceID || !got.CreatedAt.Equal(proven.CreatedAt) {
+		t.Fatalf("proven by its owner: %+v %v, want moved from the squatter", got, err)
+	}
+	keys, err := e.st.DeviceKeys(e.ctx, owner.p.DeviceID)
+	if err != nil || len(keys) != 1 || !keys[0].Proven || keys[0].RevokedAt != nil || !keys[0].CreatedAt.Equal(proven.CreatedAt) {
+		t.Fatalf("the owner's keys %+v %v, want the key, proven, not revoked (the squatter's revocation)", keys, err)
+	}
+	if keys, _ := e.st.DeviceKeys(e.ctx, squatter.p.DeviceID); len(keys) != 0 {
+		t.Errorf("the squatter's keys %+v, want none", keys)
+	}
+	if err := e.s.KeyRegistered(e.ctx, e.st, got); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.captureStatus(id); got != syncproto.CaptureSigned {
+		t.Errorf("the owner's photo once the key is back: %q, want signed", got)
+	}
+	// Proven, the key stays: neither another proof nor none moves it.
+	for _, p := range []bool{false, true} {
+		again := *k
+		again.DeviceID, again.Proven = third.p.DeviceID, p
+		_, err := e.st.PutDeviceKey(e.ctx, &again)
+		wantCode(t, err, syncproto.CodeConflict, "a proven key registered by another device")
+	}
+	// A device's own key registered unproven, then proven: the first
+	// registration's time stands.
+	_, own := captureKey(t, third.p.DeviceID, e.Now())
+	if _, err := e.st.PutDeviceKey(e.ctx, own); err != nil {
+		t.Fatal(err)
+	}
+	later := *own
+	later.Proven, later.CreatedAt = true, e.advance(time.Hour)
+	if got, err := e.st.PutDeviceKey(e.ctx, &later); err != nil || !got.Proven || !got.CreatedAt.Equal(own.CreatedAt) || got.MovedFrom != "" {
+		t.Errorf("the device's own key proven later: %+v %v, want proven, created at %v", got, err, own.CreatedAt)
+	}
+	if keys, err := e.st.DeviceKeys(e.ctx, third.p.DeviceID); err != nil || len(keys) != 1 || !keys[0].Proven || !keys[0].CreatedAt.Equal(own.CreatedAt) {
+		t.Errorf("the device's own key as stored: %+v %v", keys, err)
 	}
 }

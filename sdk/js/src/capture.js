@@ -9,6 +9,9 @@ import { sha256Hex } from './upload.js';
 /** The first line of every capture message. */
 export const CAPTURE_VERSION = 'fieldsync-capture-v1';
 
+/** The first line of a key registration's proof (signed-captures.md §1). */
+export const KEY_PROOF_VERSION = 'fieldsync-capture-key-v1';
+
 /** The photo fields a capture signature covers, in message order. */
 export const CAPTURE_FIELDS = /** @type {const} */ ([
   'sha256',
@@ -65,6 +68,18 @@ export function captureMessage(deviceId, photoId, fields) {
     out += `${name}=${v}\n`;
   }
   return out;
+}
+
+/**
+ * The message a key registration's proof signs (signed-captures.md §1):
+ * the key's signature of it proves that the registering device holds the
+ * private key.
+ * @param {string} deviceId the registering device
+ * @param {string} keyId the key's id
+ * @returns {string}
+ */
+export function keyProofMessage(deviceId, keyId) {
+  return `${KEY_PROOF_VERSION}\ndevice_id=${deviceId}\nkey_id=${keyId}\n`;
 }
 
 /** @param {ArrayBuffer | Uint8Array} buf @returns {string} */
@@ -201,10 +216,18 @@ export async function registerAgain(tx) {
 export async function registerCaptureKeys(c) {
   /** @type {PublicKey[]} */
   const all = (await c.storage.transaction('meta', 'readonly', (tx) => tx.get('meta', 'captureKeys'))) ?? [];
+  const cur = await c.storage.transaction('meta', 'readonly', (tx) => tx.get('meta', 'captureKey'));
   for (const k of all.filter((x) => !x.registered)) {
     let ok = true;
     try {
-      const r = await c.api('POST', PATH_CAPTURE_KEY, { public_key: k.spki });
+      /** @type {{public_key: string, proof?: string}} */
+      const body = { public_key: k.spki };
+      // The proof takes the key back from another device that registered
+      // its public half first; only the current key's private half is kept.
+      if (cur?.keyId === k.keyId && isCryptoKey(cur.privateKey) && cur.deviceId === c.deviceId) {
+        body.proof = await signCaptureMessage(cur.privateKey, keyProofMessage(c.deviceId, k.keyId));
+      }
+      const r = await c.api('POST', PATH_CAPTURE_KEY, body);
       ok = r?.key_id === k.keyId;
     } catch (err) {
       if (!(err instanceof Error && 'status' in err && REFUSED.has(/** @type {any} */ (err).status))) throw err;

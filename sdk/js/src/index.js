@@ -12,7 +12,7 @@ export { STORES } from './storage/storage.js';
 export { StorageUrlStorage, sha256Hex } from './upload.js';
 export { uuidv7 } from './uuid.js';
 export { isFreeText, cleanText, isOneLine, cleanLine, hiddenChar } from './text.js';
-export { captureMessage, captureText, CAPTURE_VERSION, CAPTURE_FIELDS } from './capture.js';
+export { captureMessage, captureText, keyProofMessage, CAPTURE_VERSION, CAPTURE_FIELDS, KEY_PROOF_VERSION } from './capture.js';
 
 // The types the API speaks of (API.md), for TypeScript apps:
 // `import type { Rec, SyncResult } from '@fieldsync/sdk'`.

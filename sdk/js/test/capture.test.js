@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { test } from 'node:test';
 import { uuidv7, MemoryStorage } from '../src/index.js';
-import { captureMessage, captureText, generateCaptureKey, signCaptureMessage, CAPTURE_FIELDS } from '../src/capture.js';
+import { captureMessage, captureText, generateCaptureKey, keyProofMessage, signCaptureMessage, CAPTURE_FIELDS } from '../src/capture.js';
 import { sha256Hex } from '../src/upload.js';
 import { demoSite, device, startServer, syncOK, tempDir } from './helpers.js';
 
@@ -30,6 +30,14 @@ test('the shared vector: the same message as Go, and Web Crypto verifies its sig
   // A signature made now with the vector's private key verifies too.
   const priv = await subtle.importKey('pkcs8', bytes(vector.private_key_pkcs8), ECDSA, false, ['sign']);
   assert.ok(await subtle.verify(SIGN, pub, bytes(await signCaptureMessage(priv, vector.message)), msg));
+});
+
+test("the shared vector's key proof: the same message as Go, and Web Crypto verifies it", async () => {
+  assert.equal(keyProofMessage(vector.device_id, vector.key_id), vector.key_proof_message);
+  const pub = await subtle.importKey('spki', bytes(vector.public_key_spki), ECDSA, false, ['verify']);
+  const verify = (/** @type {string} */ m) => subtle.verify(SIGN, pub, bytes(vector.key_proof), new TextEncoder().encode(m));
+  assert.ok(await verify(vector.key_proof_message));
+  assert.equal(await verify(keyProofMessage(vector.photo_id, vector.key_id)), false, 'another device');
 });
 
 test('numbers are written as Go writes them (canonical JSON)', () => {

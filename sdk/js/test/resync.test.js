@@ -355,6 +355,41 @@ test('a sign-in registers the capture keys again: a key registered after the bac
   assert.equal((await a.get('photo', p.id))?.fields.capture?.status, 'signed', 'signed with the key registered again at the sign-in');
 });
 
+test("a capture key another device registered first on a restored server is taken back by the phone's proof: the photos sent again verify", async () => {
+  const dataDir = tempDir('restoresquat');
+  let srv = await startServer({ dataDir });
+  const backup = path.join(tempDir('backups'), 'fieldsync-backup.db');
+  await fieldsyncCLI('backup', '--data', dataDir, backup);
+  const storage = new MemoryStorage();
+  const a = await device(srv.url, { storage });
+  await syncOK(a);
+  const insp = uuidv7();
+  await a.save('inspection', insp, { site_id: await demoSite(a), template_id: 'coal_yard', template_version: 1, status: 'draft' });
+  const p = await a.takePhoto({ blob: testJPEG(), contentType: 'image/jpeg', camera: true,
+    fields: { inspection_id: insp, item_key: 'cover', captured_at: new Date(a.now()).toISOString(), lon: 112.745, lat: 38.433, crs: 'wgs84', accuracy_m: 8 } });
+  await syncOK(a);
+  assert.equal((await a.get('photo', p.id))?.fields.capture?.status, 'signed');
+
+  await srv.kill('SIGTERM');
+  await fieldsyncCLI('restore', '--data', dataDir, backup);
+  srv = await startServer({ dataDir, addr: srv.addr });
+  // The restored server lacks the phone's key; another device registers
+  // its public half (no secret: every signed photo names it) first.
+  const keys = await storage.transaction('meta', 'readonly', (tx) => tx.get('meta', 'captureKeys'));
+  const squatter = await device(srv.url, { user: 'inspector2' });
+  /** @type {any} */
+  const squatted = await squatter.api('POST', '/api/v1/devices/key', { public_key: keys[0].spki });
+  assert.equal(squatted.key_id, p.fields.capture_key_id);
+  assert.equal(squatted.proven, false);
+
+  await a.signIn('inspector', 'inspector123');
+  assert.equal((await a.captureKey())?.keyId, p.fields.capture_key_id, 'the phone keeps its key: its proof took it back');
+  await syncOK(a);
+  await syncOK(a);
+  assert.equal((await a.get('photo', p.id))?.fields.capture?.status, 'signed', 'the photo sent again verifies with the key taken back');
+  await assert.rejects(squatter.api('POST', '/api/v1/devices/key', { public_key: keys[0].spki }), { status: 409 });
+});
+
 test('a cursor spoilt in storage: the server refuses it (bad_request, field cursor) and the phone pulls from the start, its outbox kept', async () => {
   const srv = await startServer({ dataDir: tempDir('data') });
   const storage = new MemoryStorage();

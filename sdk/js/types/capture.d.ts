@@ -16,6 +16,15 @@ export function captureText(v: any): string;
  * @returns {string}
  */
 export function captureMessage(deviceId: string, photoId: string, fields: Record<string, any>): string;
+/**
+ * The message a key registration's proof signs (signed-captures.md §1):
+ * the key's signature of it proves that the registering device holds the
+ * private key.
+ * @param {string} deviceId the registering device
+ * @param {string} keyId the key's id
+ * @returns {string}
+ */
+export function keyProofMessage(deviceId: string, keyId: string): string;
 /** @param {ArrayBuffer | Uint8Array} buf @returns {string} base64url without padding */
 export function base64url(buf: ArrayBuffer | Uint8Array): string;
 /**
@@ -87,6 +96,8 @@ export function signCapture(c: FieldsyncClient, photoId: string, fields: Record<
 } | null>;
 /** The first line of every capture message. */
 export const CAPTURE_VERSION: "fieldsync-capture-v1";
+/** The first line of a key registration's proof (signed-captures.md §1). */
+export const KEY_PROOF_VERSION: "fieldsync-capture-key-v1";
 /** The photo fields a capture signature covers, in message order. */
 export const CAPTURE_FIELDS: readonly ["sha256", "captured_at", "lon", "lat", "accuracy_m", "crs", "inspection_id", "finding_id", "vehicle_check_id", "item_key"];
 /** The capture key endpoint. */

@@ -22,4 +22,4 @@ export { HLC, Clock, MAX_COUNTER, SERVER_NODE } from "./hlc.js";
 export { mergeField, mergeMutation, mergeChange, expandChange, expandCompactPage, canonicalJSON } from "./merge.js";
 export { StorageUrlStorage, sha256Hex } from "./upload.js";
 export { isFreeText, cleanText, isOneLine, cleanLine, hiddenChar } from "./text.js";
-export { captureMessage, captureText, CAPTURE_VERSION, CAPTURE_FIELDS } from "./capture.js";
+export { captureMessage, captureText, keyProofMessage, CAPTURE_VERSION, CAPTURE_FIELDS, KEY_PROOF_VERSION } from "./capture.js";
