@@ -275,12 +275,13 @@ func gpsPoint(gps map[uint16]*tiff.Tag) (*geo.Point, bool) {
 	if !ok1 || !ok2 {
 		return nil, gps[tagGPSLatitude] != nil || gps[tagGPSLongitude] != nil
 	}
-	if ref := str(gps[tagGPSLatitudeRef]); ref == "S" || ref == "s" {
-		lat = -lat
+	latSign, ok1 := hemisphere(str(gps[tagGPSLatitudeRef]), "N", "S")
+	lonSign, ok2 := hemisphere(str(gps[tagGPSLongitudeRef]), "E", "W")
+	if !ok1 || !ok2 {
+		// A reference that names no hemisphere: which side is unknown.
+		return nil, true
 	}
-	if ref := str(gps[tagGPSLongitudeRef]); ref == "W" || ref == "w" {
-		lon = -lon
-	}
+	lat, lon = lat*latSign, lon*lonSign
 	p := geo.Point{Lon: lon, Lat: lat}
 	if lat == 0 && lon == 0 {
 		// 0,0 (in the Gulf of Guinea) is what cameras without a fix
@@ -291,6 +292,19 @@ func gpsPoint(gps map[uint16]*tiff.Tag) (*geo.Point, bool) {
 		return nil, true
 	}
 	return &p, false
+}
+
+// hemisphere reads a GPSLatitudeRef or GPSLongitudeRef: 1 for pos (N, E),
+// -1 for neg (S, W), either case; a missing one is taken as pos, as
+// readers do. Any other value is not a hemisphere (false).
+func hemisphere(ref, pos, neg string) (float64, bool) {
+	switch strings.ToUpper(strings.TrimSpace(ref)) {
+	case "", pos:
+		return 1, true
+	case neg:
+		return -1, true
+	}
+	return 0, false
 }
 
 // degrees reads a GPSLatitude/GPSLongitude triple of degrees, minutes and

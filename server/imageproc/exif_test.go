@@ -85,6 +85,17 @@ func (t *tiffBuilder) rationals(vs ...uint32) uint32 {
 	return t.data(b)
 }
 
+// gpsWithRefs appends a GPS IFD at 38.5, 112.5 with the hemisphere
+// references latRef and lonRef (one character each, inline) and returns
+// its offset.
+func gpsWithRefs(t *tiffBuilder, latRef, lonRef string) uint32 {
+	inline := func(s string) uint32 { return t.order.Uint32([]byte{s[0], 0, 0, 0}) }
+	lat := t.rationals(38, 1, 30, 1, 0, 1)
+	lon := t.rationals(112, 1, 30, 1, 0, 1)
+	return t.ifd(4, 0, rawEntry{tagGPSLatitudeRef, typeASCII, 2, inline(latRef)}, rawEntry{tagGPSLatitude, typeRational, 3, lat},
+		rawEntry{tagGPSLongitudeRef, typeASCII, 2, inline(lonRef)}, rawEntry{tagGPSLongitude, typeRational, 3, lon})
+}
+
 func TestParseEXIFHostile(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -190,6 +201,30 @@ func TestParseEXIFHostile(t *testing.T) {
 			check: func(t *testing.T, e EXIF) {
 				if e.GPS != nil || e.GPSInvalid {
 					t.Errorf("GPS %v, GPSInvalid %v; want no GPS, not invalid", e.GPS, e.GPSInvalid)
+				}
+			},
+		},
+		{
+			// A reference that names no hemisphere (probe: X and Y were read
+			// as north and east): which side is unknown, the GPS invalid.
+			name: "GPS references X and Y",
+			build: func(t *tiffBuilder) []byte {
+				return t.root(t.ifd(1, 0, rawEntry{tagGPSIFD, typeLong, 1, gpsWithRefs(t, "X", "Y")}))
+			},
+			check: func(t *testing.T, e EXIF) {
+				if e.GPS != nil || !e.GPSInvalid {
+					t.Errorf("GPS %v, GPSInvalid %v; want no GPS, invalid", e.GPS, e.GPSInvalid)
+				}
+			},
+		},
+		{
+			name: "GPS references s and w, lower case",
+			build: func(t *tiffBuilder) []byte {
+				return t.root(t.ifd(1, 0, rawEntry{tagGPSIFD, typeLong, 1, gpsWithRefs(t, "s", "w")}))
+			},
+			check: func(t *testing.T, e EXIF) {
+				if e.GPS == nil || e.GPS.Lat != -38.5 || e.GPS.Lon != -112.5 || e.GPSInvalid {
+					t.Errorf("GPS %v, GPSInvalid %v; want -38.5, -112.5", e.GPS, e.GPSInvalid)
 				}
 			},
 		},
