@@ -119,6 +119,11 @@ func TestCheckDeviceField(t *testing.T) {
 			if l := server.FieldLabels[tc.field]; l != "" && !strings.Contains(server.ErrorMessage(err), "“"+l+"”（"+tc.field+"）") {
 				t.Errorf("%s.%s = %s: %q does not name the field as “%s”（%s）", tc.entity, tc.field, tc.value, server.ErrorMessage(err), l, tc.field)
 			}
+			// A space between Chinese and the digits of a format (roadside
+			// probe: 应为17 位车辆识别代号).
+			if tc.field == "vin" && !strings.Contains(server.ErrorMessage(err), "应为 17 位") {
+				t.Errorf("%s.%s = %s: %q", tc.entity, tc.field, tc.value, server.ErrorMessage(err))
+			}
 			continue
 		}
 		if string(got) != tc.want {

@@ -193,6 +193,23 @@ func (e *Entity) Field(wire string) (*Field, string) {
 	return nil, ""
 }
 
+// numberField reports whether every entity's field of that wire name
+// holds only numbers (TypeInt, TypeReal), and there is one: an error
+// message's advice, where the entity may not be known yet.
+func numberField(wire string) bool {
+	found := false
+	for _, e := range entityByName {
+		switch f, _ := e.Field(wire); {
+		case f == nil:
+		case f.Type != TypeInt && f.Type != TypeReal:
+			return false
+		default:
+			found = true
+		}
+	}
+	return found
+}
+
 // mapKeyRE is a map field's key: a checklist item's key is snake_case
 // and begins with a letter; one beginning with an underscore is none, and
 // __proto__, taken as a plain object's key by a JavaScript app, would
@@ -729,7 +746,11 @@ func (f *Field) checkFilled(s string) error {
 // checkFormat checks a text against the field's Format, if it has one.
 func (f *Field) checkFormat(s string, device bool) error {
 	if f.Format != nil && (device || !f.Format.DevicesOnly) && !f.Format.Valid(s) {
-		return Errorf(syncproto.CodeInvalidField, "%s应为%s", FieldSaid(f.Name), f.Format.Label)
+		label := f.Format.Label
+		if label != "" && label[0] < utf8.RuneSelf {
+			label = " " + label // 应为 17 位: a space between Chinese and a digit or letter
+		}
+		return Errorf(syncproto.CodeInvalidField, "%s应为%s", FieldSaid(f.Name), label)
 	}
 	return nil
 }

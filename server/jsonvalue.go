@@ -36,6 +36,7 @@ func CheckJSON(b []byte, maxDepth int, where string) error {
 	return nil
 }
 
+// problemError is p's error, at where.
 func problemError(p *jsoncheck.Problem, maxDepth int, where string) error {
 	at := where
 	switch {
@@ -51,6 +52,10 @@ func problemError(p *jsoncheck.Problem, maxDepth int, where string) error {
 	// For programs, the field the value is of (mutations[3].fields.answers.deep),
 	// not a place inside the value; the message names that.
 	path := cmp.Or(where, at)
+	// number: the value is of a record's field that holds only numbers
+	// (a reading): a number it cannot hold is out of range, and a string
+	// would not do either.
+	number := false
 	switch name, ok := strings.CutPrefix(path, "mutations["); {
 	case at == "":
 		at = "请求体"
@@ -59,7 +64,7 @@ func problemError(p *jsoncheck.Problem, maxDepth int, where string) error {
 		// change's place in a batch (mutations[2] is the app's business,
 		// and in the error's field).
 		_, name, _ = strings.Cut(name, "].fields.")
-		at = FieldSaid(name)
+		at, number = FieldSaid(name), numberField(name)
 	default:
 		at = "字段 " + at + " " // a space after the name, none after 请求体
 	}
@@ -76,11 +81,11 @@ func problemError(p *jsoncheck.Problem, maxDepth int, where string) error {
 		e = Errorf(syncproto.CodeInvalidField, "%s含有空字符（\\u0000），文本不能被保存", at)
 	case p.Kind == jsoncheck.Duplicate:
 		e = Errorf(syncproto.CodeInvalidField, "%s在同一个对象中出现了两次：每个成员名只能出现一次", at)
-	case p.Kind == jsoncheck.Number && record:
+	case p.Kind == jsoncheck.Number && record && !number:
 		e = Errorf(syncproto.CodeInvalidField, "%s的数字无法用双精度浮点数精确保存（绝对值大于 9007199254740991 的整数，或大到、小到超出其范围的数，如 1e400、1e-400），请改用字符串", at)
 	case p.Kind == jsoncheck.Number:
-		// A request's own member (a seq, a limit): a number by its type,
-		// which a string would not be either.
+		// A request's own member (a seq, a limit) or a record's number
+		// field: a number by its type, which a string would not be either.
 		e = Errorf(syncproto.CodeInvalidField, "%s的数字超出范围（整数的绝对值不能大于 9007199254740991，也不能是 1e400、1e-400 这样超出双精度浮点数范围的数）", at)
 	default:
 		// Not JSON: no one place is at fault.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"mime"
 	"net/http"
 	"net/url"
@@ -129,6 +130,11 @@ func decodeError(err error, t reflect.Type, at string) error {
 		return server.Errorf(syncproto.CodeInvalidField, "请求体应为 JSON 对象")
 	case errors.As(err, &typ):
 		name := field(jsonPath(t, typ.Field))
+		if wholeNumber(typ.Value) {
+			// 1e20 for a seq: a whole number, too large for its integer
+			// (attack probe: "of the wrong type" misled).
+			return server.Errorf(syncproto.CodeInvalidField, "字段 %s 的数字超出范围", name).At(name)
+		}
 		return server.Errorf(syncproto.CodeInvalidField, "字段 %s 的类型错误，应为%s", name, jsonKind(typ.Type)).At(name)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		quoted := strings.TrimPrefix(err.Error(), "json: unknown field ")
@@ -139,6 +145,17 @@ func decodeError(err error, t reflect.Type, at string) error {
 		return server.Errorf(syncproto.CodeUnknownField, unknown, quoted).At(field(name))
 	}
 	return &server.Error{Code: syncproto.CodeBadRequest, Message: "请求体无法解析", Err: err}
+}
+
+// wholeNumber reports whether an UnmarshalTypeError's Value ("number
+// 1e20") is a whole number: refused for an integer, it was out of range.
+func wholeNumber(value string) bool {
+	n, ok := strings.CutPrefix(value, "number ")
+	if !ok {
+		return false
+	}
+	f, err := strconv.ParseFloat(n, 64)
+	return (err == nil || errors.Is(err, strconv.ErrRange)) && !math.IsNaN(f) && f == math.Trunc(f)
 }
 
 // Default body pace (Config.BodyIdle, Config.BodyMinRate). A push holds

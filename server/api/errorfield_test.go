@@ -50,6 +50,8 @@ func TestErrorNamesItsField(t *testing.T) {
 		{"push: a NUL in a value", syncproto.PathPush, access, push(vc(""), vc(`,"note":"a\u0000b"`)), syncproto.CodeInvalidField, "mutations[1].fields.note"},
 		{"push: a lone surrogate in a value", syncproto.PathPush, access, push(vc(`,"note":"\ud800"`)), syncproto.CodeInvalidField, "mutations[0].fields.note"},
 		{"push: a number past a double's precision", syncproto.PathPush, access, push(vc(`,"opacity":12345678901234567890`)), syncproto.CodeInvalidField, "mutations[0].fields.opacity"},
+		{"push: a number past a double's range", syncproto.PathPush, access, push(vc(`,"urea_level_pct":1e400`)), syncproto.CodeInvalidField, "mutations[0].fields.urea_level_pct"},
+		{"push: an answer past a double's precision", syncproto.PathPush, access, push(vc(`,"answers.fence":12345678901234567890`)), syncproto.CodeInvalidField, "mutations[0].fields.answers.fence"},
 		{"push: a member twice", syncproto.PathPush, access, push(vc(`,"note":"a","note":"b"`)), syncproto.CodeInvalidField, "mutations[0].fields.note"},
 		{"push: a member twice, once escaped", syncproto.PathPush, access, push(vc(`,"note":"a","\u006eote":"b"`)), syncproto.CodeInvalidField, "mutations[0].fields.note"},
 		{"push: a value nested too deep under an escaped name", syncproto.PathPush, access, push(vc(`,"answers.\u7b54":` + strings.Repeat("[", 40) + strings.Repeat("]", 40))), syncproto.CodeInvalidField, "mutations[0].fields.answers.答"},
@@ -78,6 +80,8 @@ func TestErrorNamesItsField(t *testing.T) {
 		{"review: null for the decision", review, officeAccess, `{"decision":null}`, syncproto.CodeInvalidField, "decision"},
 		{"review: a negative seq", review, officeAccess, `{"decision":"approve","seq":-1}`, syncproto.CodeInvalidField, "seq"},
 		{"review: a seq past a double's precision", review, officeAccess, `{"decision":"approve","seq":9007199254740993}`, syncproto.CodeInvalidField, "seq"},
+		{"review: a seq past its range", review, officeAccess, `{"decision":"approve","seq":1e20}`, syncproto.CodeInvalidField, "seq"},
+		{"void: a seq past its range", void, officeAccess, `{"decision":"void","comment":"作废","seq":1e300}`, syncproto.CodeInvalidField, "seq"},
 		{"login: a device name with a control character", syncproto.PathLogin, "", `{"username":"inspector","password":"inspector123","device_id":"` + newID() + `","device_name":"a\u0007"}`, syncproto.CodeInvalidField, "device_name"},
 		{"review: an unknown decision", review, officeAccess, `{"decision":"maybe"}`, syncproto.CodeInvalidValue, "decision"},
 		{"review: returned without a comment", review, officeAccess, `{"decision":"return"}`, syncproto.CodeMissingField, "comment"},
@@ -110,9 +114,16 @@ func TestErrorNamesItsField(t *testing.T) {
 				t.Errorf("the message %q does not name the note by its label", eb.Message)
 			}
 			// A string in place of a number is advice for a record's
-			// value (free JSON), not for a request's own number (a seq).
-			if strings.Contains(eb.Message, "请改用字符串") != (strings.Contains(tc.field, ".fields.") && strings.Contains(tc.name, "precision")) {
+			// free JSON value (an answer), not for a number field (a
+			// reading) nor for a request's own number (a seq), which a
+			// string would not be either (roadside probe).
+			if strings.Contains(eb.Message, "请改用字符串") != (strings.Contains(tc.field, ".fields.answers.") && strings.Contains(tc.name, "precision")) {
 				t.Errorf("the message %q advises a string where it %s", eb.Message, map[bool]string{true: "may not", false: "should"}[strings.Contains(eb.Message, "请改用字符串")])
+			}
+			// A whole number too large for its place is out of range, not
+			// of the wrong type (attack probe: seq 1e20).
+			if strings.Contains(tc.name, "range") && !strings.Contains(eb.Message, "超出范围") {
+				t.Errorf("the message %q does not say the number is out of range", eb.Message)
 			}
 			// No Go name in what an office or a phone reads.
 			if strings.Contains(eb.Message, "Request") {
