@@ -216,6 +216,10 @@ func RegisterUnreachable(f func(error) bool) { storeUnreachable = append(storeUn
 // of reach: a failure that is nobody's bug and passes by itself.
 func StoreUnreachable(err error) bool { return storeUnreachable.of(err) }
 
+// ErrNewerSchema is a database that a newer fieldsync has migrated: a
+// server of this build cannot serve it (Store.Ping, at start and after).
+var ErrNewerSchema = errors.New("the database was migrated by a newer fieldsync")
+
 // Pinger is a store that says whether it answers (the database, the photo
 // store).
 type Pinger interface {

@@ -5,6 +5,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net"
 	"net/http"
@@ -239,6 +240,12 @@ func (a *API) readyz(c echo.Context) error {
 		return &server.Error{Code: syncproto.CodeUnavailable, Message: message, RetryAfter: readyWait, Err: err}
 	}
 	if err := a.store.Ping(ctx); err != nil {
+		if errors.Is(err, server.ErrNewerSchema) {
+			// Another server, of a newer build, migrated the database
+			// (a rolling upgrade): this one is to be stopped and updated.
+			a.log.WarnContext(ctx, "not ready: stop this server and run the newer fieldsync", "err", err)
+			return &server.Error{Code: syncproto.CodeUnavailable, Message: "数据库已由新版本的 fieldsync 升级：请停止这台服务器并换用新版本", Err: err}
+		}
 		return notReady("数据库不可用", err)
 	}
 	if a.cfg.Blobs != nil {

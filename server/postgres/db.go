@@ -214,21 +214,12 @@ func (db *DB) migrate(ctx context.Context) error {
 				return fmt.Errorf("create migrations table: %w", err)
 			}
 		}
-		names, err := fs.Glob(migrationFS, "migrations/*.sql")
-		if err != nil {
-			return err
-		}
-		sort.Strings(names)
 		// A database a newer fieldsync migrated is refused, not served by
 		// code that does not know its schema.
-		var newer string
-		if err := tx.QueryRow(ctx, `SELECT coalesce(min(name), '') FROM schema_migrations WHERE NOT (name = ANY($1))`, names).Scan(&newer); err != nil {
-			return fmt.Errorf("read migrations: %w", err)
+		if err := newerSchema(ctx, tx); err != nil {
+			return fmt.Errorf("%w: run that version", err)
 		}
-		if newer != "" {
-			return fmt.Errorf("the database was migrated by a newer fieldsync (it has migration %s, which this version does not): run that version", newer)
-		}
-		for _, name := range names {
+		for _, name := range migrationNames {
 			var n int
 			if err := tx.QueryRow(ctx, `SELECT count(*) FROM schema_migrations WHERE name = $1`, name).Scan(&n); err != nil {
 				return err
@@ -250,10 +241,11 @@ func (db *DB) migrate(ctx context.Context) error {
 		}
 		b := make([]byte, 8)
 		_, _ = rand.Read(b)
-		if _, err = tx.Exec(ctx, `INSERT INTO meta (key, value) VALUES ('seq', '0'), ('hlc_high', ''), ('epoch', $1) ON CONFLICT (key) DO NOTHING`,
+		if _, err := tx.Exec(ctx, `INSERT INTO meta (key, value) VALUES ('seq', '0'), ('hlc_high', ''), ('epoch', $1) ON CONFLICT (key) DO NOTHING`,
 			hex.EncodeToString(b)); err != nil {
 			return err
 		}
+		var err error
 		db.unguarded, err = guardAudit(ctx, tx)
 		return err
 	})
@@ -359,8 +351,36 @@ func (db *DB) Ping(ctx context.Context) error {
 	if err := db.full.Err(); err != nil {
 		return err
 	}
-	var one int
-	return db.pool.QueryRow(ctx, "SELECT 1").Scan(&one)
+	// A newer fieldsync that another server runs may have migrated the
+	// database since this one started (a rolling upgrade): this server
+	// is then no longer ready, and a load balancer leaves it.
+	return newerSchema(ctx, db.pool)
+}
+
+// migrationNames are the embedded migrations, in order.
+var migrationNames = func() []string {
+	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	if err != nil {
+		panic(err)
+	}
+	sort.Strings(names)
+	return names
+}()
+
+// newerSchema returns an error wrapping server.ErrNewerSchema if the
+// database has a migration this build does not, else the query's error
+// or nil.
+func newerSchema(ctx context.Context, q interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}) error {
+	var newer string
+	if err := q.QueryRow(ctx, `SELECT coalesce(min(name), '') FROM schema_migrations WHERE NOT (name = ANY($1))`, migrationNames).Scan(&newer); err != nil {
+		return fmt.Errorf("read migrations: %w", err)
+	}
+	if newer != "" {
+		return fmt.Errorf("%w (it has migration %s, which this version does not)", server.ErrNewerSchema, newer)
+	}
+	return nil
 }
 
 // Update runs fn in a write transaction. The transaction first takes
