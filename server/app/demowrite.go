@@ -567,7 +567,7 @@ func (a *App) uploadDemoPhoto(ctx context.Context, p *demoPhoto, until time.Time
 	if err != nil {
 		return err
 	}
-	a.PhotoQueue.Enqueue(ids)
+	a.PhotoQueue.EnqueueLater(ids) // after any phone's
 	return nil
 }
 

@@ -33,7 +33,11 @@ import (
 // process, for SQLite) and River (in the database, for PostgreSQL) are
 // PhotoQueues.
 type PhotoQueue interface {
+	// Enqueue asks for photos to be processed.
 	Enqueue(ids []string)
+	// EnqueueLater asks for photos no one waits for (the demo's, those
+	// found unprocessed at start) to be processed after Enqueue's.
+	EnqueueLater(ids []string)
 	Start(ctx context.Context) error
 	Stop()
 }
@@ -206,19 +210,40 @@ func (w *photoWorker) Work(ctx context.Context, job *river.Job[ProcessPhotoArgs]
 // photo, none for a photo whose job is waiting; for one whose job is
 // running, one to run after it: the photo changed since that job read it).
 func (r *River) EnqueueContext(ctx context.Context, ids []string) error {
-	return r.insert(ctx, ids, true)
+	return r.insert(ctx, ids, true, 0)
 }
 
-// insert inserts the jobs of processing these photos, and with again, for
-// a photo whose job is running, one to run after it. The scan at start
+// laterPriority is the River priority (1 first, 4 last) of the photos no
+// one waits for (EnqueueLater): the workers take every photo a phone sent
+// before them.
+const laterPriority = 3
+
+// EnqueueLater inserts the jobs of processing photos no one waits for
+// (the demo's), after the others: River takes jobs by priority first. A
+// failure is logged, as Enqueue's.
+func (r *River) EnqueueLater(ids []string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := r.insert(ctx, ids, false, laterPriority); err != nil {
+		r.log.Error("enqueue photo processing", "photos", len(ids), "err", err)
+	}
+}
+
+// insert inserts the jobs of processing these photos, at priority (0:
+// River's default, first), and with again, for a photo whose job is
+// running, one to run after it. The scan at start
 // asks without again: a photo it finds unprocessed while another server's
 // job runs is being processed as it stands, not changed since.
-func (r *River) insert(ctx context.Context, ids []string, again bool) error {
+func (r *River) insert(ctx context.Context, ids []string, again bool, priority int) error {
 	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
 	params := make([]river.InsertManyParams, 0, len(ids))
+	var opts *river.InsertOpts
+	if priority != 0 {
+		opts = &river.InsertOpts{Priority: priority} // the rest from ProcessPhotoArgs.InsertOpts
+	}
 	for _, id := range ids {
 		if id != "" {
-			params = append(params, river.InsertManyParams{Args: ProcessPhotoArgs{PhotoID: id}})
+			params = append(params, river.InsertManyParams{Args: ProcessPhotoArgs{PhotoID: id}, InsertOpts: opts})
 		}
 	}
 	if len(params) == 0 {
@@ -262,7 +287,7 @@ func (r *River) Start(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("find unprocessed photos: %w", err)
 		}
-		if err := r.insert(ctx, ids, false); err != nil {
+		if err := r.insert(ctx, ids, false, laterPriority); err != nil {
 			return fmt.Errorf("enqueue unprocessed photos: %w", err)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -342,5 +343,36 @@ func TestFailedPhotoJobWarns(t *testing.T) {
 			t.Errorf("logged %s %q %v", rec.Level, rec.Message, attrs)
 		}
 		return
+	}
+}
+
+// TestLaterJobsAfterOthers: jobs inserted with EnqueueLater (the demo's
+// photos, the scan at start) are taken after those Enqueue inserts, even
+// when they were inserted first (ops probe: a phone's photos waited
+// minutes behind the demo's backlog).
+func TestLaterJobsAfterOthers(t *testing.T) {
+	pool := openPool(t)
+	var mu sync.Mutex
+	var order []string
+	record := func(ctx context.Context, id string) error {
+		mu.Lock()
+		defer mu.Unlock()
+		order = append(order, id)
+		return nil
+	}
+	insertOnly := newRiver(t, pool, nil, jobs.Config{})
+	insertOnly.EnqueueLater([]string{"demo1", "demo2", "demo3"})
+	insertOnly.Enqueue([]string{"phone1", "phone2"})
+	var done processed
+	worker := newRiver(t, pool, func(ctx context.Context, id string) error {
+		_ = record(ctx, id)
+		return done.fn("w")(ctx, id)
+	}, jobs.Config{Workers: 1})
+	start(t, worker)
+	done.waitFor(t, []string{"demo1", "demo2", "demo3", "phone1", "phone2"})
+	mu.Lock()
+	defer mu.Unlock()
+	if len(order) != 5 || !slices.Equal(slices.Sorted(slices.Values(order[:2])), []string{"phone1", "phone2"}) {
+		t.Errorf("processed in the order %v, want the phone's two first", order)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -81,9 +82,12 @@ type Processor struct {
 	// (across servers, with Config.LinkLock too: lockLink).
 	linkMu sync.Mutex
 
-	mu     sync.Mutex
-	cond   *sync.Cond
-	queue  []string
+	mu    sync.Mutex
+	cond  *sync.Cond
+	queue []string
+	// later are the photos no one waits for (EnqueueLater), taken when
+	// queue is empty.
+	later  []string
 	queued map[string]bool
 	// failures counts each photo's failed attempts in a row (retryDelay).
 	failures map[string]int
@@ -135,7 +139,7 @@ func (p *Processor) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("find unprocessed photos: %w", err)
 	}
-	p.Enqueue(ids)
+	p.EnqueueLater(ids)
 	p.CorrectEarlier(ctx) // counted running before WaitIdle can see the start
 	p.mu.Lock()
 	p.started = true
@@ -193,6 +197,13 @@ func (p *Processor) Enqueue(ids []string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, id := range ids {
+		if p.queued[id] {
+			if i := slices.Index(p.later, id); i >= 0 {
+				// Waited for now: it goes before those no one waits for.
+				p.later = slices.Delete(p.later, i, i+1)
+				delete(p.queued, id)
+			}
+		}
 		if !p.queued[id] {
 			p.queued[id] = true
 			p.queue = append(p.queue, id)
@@ -200,6 +211,41 @@ func (p *Processor) Enqueue(ids []string) {
 	}
 	p.cond.Broadcast()
 }
+
+// EnqueueLater asks for photos no one is waiting for to be processed —
+// the demo's, those found unprocessed at start — after every photo
+// Enqueue asks for: an inspector's photo is not held behind a backlog
+// (ops probe: minutes behind the demo's 1,300).
+func (p *Processor) EnqueueLater(ids []string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, id := range ids {
+		if !p.queued[id] {
+			p.queued[id] = true
+			p.later = append(p.later, id)
+		}
+	}
+	p.cond.Broadcast()
+}
+
+// take removes and returns the next photo to process, and false when none
+// waits: Enqueue's first, in order, then EnqueueLater's. p.mu is held.
+func (p *Processor) take() (string, bool) {
+	lane := &p.queue
+	if len(p.queue) == 0 {
+		lane = &p.later
+	}
+	if len(*lane) == 0 {
+		return "", false
+	}
+	id := (*lane)[0]
+	*lane = (*lane)[1:]
+	delete(p.queued, id)
+	return id, true
+}
+
+// waiting is the number of photos queued. p.mu is held.
+func (p *Processor) waiting() int { return len(p.queue) + len(p.later) }
 
 // missingEvery is how often the log says that photos' bytes are missing
 // from the photo store (errBytesMissing), however many.
@@ -224,7 +270,7 @@ func (p *Processor) WaitIdle() {
 			p.hurry = make(chan struct{})
 		}
 	}()
-	for (!p.started || len(p.queue) > 0 || p.running > 0) && !p.stopped {
+	for (!p.started || p.waiting() > 0 || p.running > 0) && !p.stopped {
 		p.cond.Wait()
 	}
 }
@@ -233,16 +279,14 @@ func (p *Processor) work(ctx context.Context) {
 	defer p.wg.Done()
 	for {
 		p.mu.Lock()
-		for len(p.queue) == 0 && !p.stopped {
+		for p.waiting() == 0 && !p.stopped {
 			p.cond.Wait()
 		}
 		if p.stopped {
 			p.mu.Unlock()
 			return
 		}
-		id := p.queue[0]
-		p.queue = p.queue[1:]
-		delete(p.queued, id)
+		id, _ := p.take()
 		p.running++
 		p.mu.Unlock()
 
