@@ -232,6 +232,20 @@ func TestBrowserRoadsideCorrected(t *testing.T) {
 	if err != nil || len(photos) != 1 {
 		t.Errorf("server: %d photos of the corrected check (%v), want 1", len(photos), err)
 	}
+
+	// Corrected again: the form shows the photo the check has, and says a
+	// new one is added to it (roadside probe: it showed none, and the crew
+	// took them again).
+	p.click(`#tabs a[data-tab="vehicle"]`)
+	p.click(`#vehicle-today button[data-edit]`)
+	p.waitJS("the saved photo in the form", `document.querySelectorAll('#vehicle-photos .thumb[data-photo]:not([data-photo="new"]) img').length === 1`)
+	if id := eval[string](p, `document.querySelector('#vehicle-photos .thumb:not([data-photo="new"])').dataset.photo`); len(photos) == 1 && id != photos[0].ID {
+		t.Errorf("the form shows photo %s, want the check's %s", id, photos[0].ID)
+	}
+	if hint := eval[string](p, `document.querySelector('#vehicle-saved-photos')?.textContent || ''`); !strings.Contains(hint, "已有 1 张照片") || !strings.Contains(hint, "不替换") {
+		t.Errorf("the form's hint on the saved photos: %q", hint)
+	}
+	p.shot("app-vehicle-correct-again.png")
 }
 
 func parseTime(t *testing.T, s string) time.Time {

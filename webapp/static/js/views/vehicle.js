@@ -6,7 +6,7 @@ import { uuidv7 } from '/app/sdk/fieldsync-sdk.js';
 import { h, segmented, pressed, toast, label, chinaTime, chinaDate, store, when } from '../ui.js';
 import { message } from '../errors.js';
 import { emissionStages, fuels, aftertreatments, vehicleActions } from '../vocab.js';
-import { captureFields, sameFile, repeatsSaid } from '../photos.js';
+import { captureFields, photoTile, sameFile, repeatsSaid } from '../photos.js';
 import { draft, clearDraft, keepDrafts, keepInput, keepShot, keptShots, dropShot } from '../drafts.js';
 import { countyCodes } from './sites.js';
 import { maxLen, ranges, tooLong, outOfRange } from '../limits.js';
@@ -159,6 +159,11 @@ export async function render(app) {
   // changed at the truck): its id, time and position stay; d.edit holds
   // the fields it had, so that a value emptied is cleared on it.
   const edit = d.edit || null;
+  // The photos the check being corrected has: shown with those taken
+  // now, which are added to them (roadside probe: the form showed none,
+  // and a crew took them again).
+  const saved = edit ? (await c.list('photo', (p) => p.fields.vehicle_check_id === d.id && !p.deleted))
+    .sort((a, b) => String(a.fields.captured_at || '').localeCompare(String(b.fields.captured_at || ''))) : [];
   const seg = (title, name, choices) => {
     const box = segmented(title, { dataset: { field: name } });
     for (const ch of choices) {
@@ -273,7 +278,8 @@ export async function render(app) {
   const lostShots = h('p', { class: 'notice small', id: 'vehicle-photos-lost', hidden: true });
   const drawShots = () => {
     for (const s of shots) if (!s.url) s.url = URL.createObjectURL(s.file);
-    photoBox.replaceChildren(...shots.map((s) => h('div', { class: 'thumb', dataset: { photo: 'new' } }, h('img', { src: s.url, alt: '照片' }), h('span', {}, '未保存'))), camera);
+    photoBox.replaceChildren(...saved.map((p) => photoTile(c, p)),
+      ...shots.map((s) => h('div', { class: 'thumb', dataset: { photo: 'new' } }, h('img', { src: s.url, alt: '照片' }), h('span', {}, '未保存'))), camera);
     const lost = (Array.isArray(d.shotIds) ? d.shotIds.length : d.shots || 0) - shots.length;
     lostShots.hidden = lost <= 0;
     lostShots.textContent = lost > 0 ? `页面重新打开后，之前拍的 ${lost} 张照片没有保留下来，请重新拍摄。` : '';
@@ -387,7 +393,9 @@ export async function render(app) {
       label('尿素液位（%）', urea), urea,
       h('label', { class: 'field' }, '处理措施'), seg('处理措施', 'action', vehicleActions),
       label('备注', note), note,
-      h('label', { class: 'field' }, '照片'), lostShots, photoBox),
+      h('label', { class: 'field' }, '照片'),
+      saved.length ? h('p', { class: 'hint', id: 'vehicle-saved-photos' }, `这条记录已有 ${saved.length} 张照片；新拍的照片会添加进去，不替换已有的。`) : null,
+      lostShots, photoBox),
     more,
     err, saveBtn, clearBtn);
   keepInput(form, d);
