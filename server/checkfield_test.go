@@ -132,6 +132,31 @@ func TestCheckDeviceField(t *testing.T) {
 	}
 }
 
+// TestNotAllowedSaysWhat: a value not among a field's codes is refused
+// naming the codes with their labels; a code's label sent in its place
+// (已拆除 for removed: roadside probe) is said to be one, with the code.
+func TestNotAllowedSaysWhat(t *testing.T) {
+	for _, tc := range []struct {
+		entity, field, value string
+		want                 []string
+	}{
+		{syncproto.EntityVehicleCheck, "aftertreatment", `"已拆除"`, []string{"“已拆除”是代码 removed 的名称，请发送代码"}},
+		{syncproto.EntityVehicleCheck, "aftertreatment", `"gone"`, []string{`"gone"`, "present（完好）", "removed（已拆除）", "之一"}},
+		{syncproto.EntityFinding, "severity", `"严重"`, []string{"代码 critical"}},
+	} {
+		_, err := server.CheckDeviceField(tc.entity, tc.field, json.RawMessage(tc.value))
+		if server.ErrorCode(err) != syncproto.CodeInvalidValue {
+			t.Errorf("%s.%s = %s: %v, want invalid_value", tc.entity, tc.field, tc.value, err)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(server.ErrorMessage(err), w) {
+				t.Errorf("%s.%s = %s: %q does not say %q", tc.entity, tc.field, tc.value, server.ErrorMessage(err), w)
+			}
+		}
+	}
+}
+
 // TestTextRefusesHidden: every text field a device writes, whatever its
 // form (free text, a name on one line, a checkpoint's label, a plate),
 // refuses what free text refuses — control characters, direction

@@ -730,7 +730,30 @@ func (f *Field) checkPlain(body []byte, device bool) error {
 			return nil
 		}
 	}
-	return Errorf(syncproto.CodeInvalidValue, "%s不允许取值 %q", FieldSaid(f.Name), body)
+	return f.notAllowed(string(body), allowed)
+}
+
+// notAllowed is the error of value v, not one of allowed: it lists them
+// with their labels (a few), and says so when v is a code's label (an app
+// that sent 已拆除 for removed: roadside probe).
+func (f *Field) notAllowed(v string, allowed []string) error {
+	for _, a := range allowed {
+		if l := f.Labels[a]; l != "" && l == v {
+			return Errorf(syncproto.CodeInvalidValue, "%s不允许取值 %q：“%s”是代码 %s 的名称，请发送代码", FieldSaid(f.Name), v, l, a)
+		}
+	}
+	const listed = 12
+	if len(allowed) > listed {
+		return Errorf(syncproto.CodeInvalidValue, "%s不允许取值 %q", FieldSaid(f.Name), v)
+	}
+	codes := make([]string, len(allowed))
+	for i, a := range allowed {
+		codes[i] = a
+		if l := f.Labels[a]; l != "" {
+			codes[i] += "（" + l + "）"
+		}
+	}
+	return Errorf(syncproto.CodeInvalidValue, "%s不允许取值 %q，应为 %s 之一", FieldSaid(f.Name), v, strings.Join(codes, "、"))
 }
 
 // checkFilled refuses a blank text (empty, spaces, zero-width characters
@@ -813,7 +836,7 @@ func (f *Field) checkString(s string, device bool) error {
 		allowed = f.DeviceEnum
 	}
 	if allowed != nil && !slices.Contains(allowed, s) {
-		return Errorf(syncproto.CodeInvalidValue, "%s不允许取值 %q", FieldSaid(f.Name), s)
+		return f.notAllowed(s, allowed)
 	}
 	return nil
 }
