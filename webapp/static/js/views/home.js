@@ -109,12 +109,17 @@ export async function render(app) {
     const i = inspById[f.fields.inspection_id];
     return !!i && (mine.includes(i) || i.fields.status === 'submitted' || i.fields.status === 'approved');
   };
+  /** heldBy says why an inspection's findings are not the office's yet:
+   *  '所属检查未提交' (a draft), '所属检查已退回', or '' (with the office). */
+  const heldBy = (i) => !i ? '' : i.fields.status === 'draft' ? '所属检查未提交' : i.fields.status === 'returned' ? '所属检查已退回' : '';
   // Sent back by an office first, then by deadline (overdue first).
   const open = findings.filter((f) => (f.fields.status === 'open' || f.fields.status === 'rectifying') && settled(f))
     .sort((a, b) => (sentBack(b.fields) - sentBack(a.fields)) || (a.fields.deadline || '9999').localeCompare(b.fields.deadline || '9999'));
   // Reported rectified, waiting for the office: the latest report first.
   const waiting = findings.filter((f) => f.fields.status === 'rectified' && inspById[f.fields.inspection_id])
     .sort((a, b) => (b.hlcs?.status || '').localeCompare(a.hlcs?.status || ''));
+  // Of those, the office can verify the ones of approved inspections.
+  const ready = waiting.filter((f) => inspById[f.fields.inspection_id].fields.status === 'approved').length;
   const inspSite = Object.fromEntries(inspections.map((i) => [i.id, siteName[i.fields.site_id]]));
 
   const u = c.user || {};
@@ -133,8 +138,13 @@ export async function render(app) {
         const d = f.fields.deadline;
         const late = d ? daysBetween(d, today) : 0;
         const back = sentBack(f.fields);
-        return h('li', { class: back ? 'sent-back' : '' }, h('a', { class: 'item', href: '#/finding/' + f.id, dataset: { finding: f.id, status: f.fields.status, sentBack: back ? '1' : '' } },
+        // Of the inspector's own inspection not with the office (a draft,
+        // or returned): said, as the office counts it nowhere yet
+        // (cycle probe: one more overdue than the console's 概览).
+        const held = heldBy(inspById[f.fields.inspection_id]);
+        return h('li', { class: back ? 'sent-back' : '' }, h('a', { class: 'item', href: '#/finding/' + f.id, dataset: { finding: f.id, status: f.fields.status, sentBack: back ? '1' : '', held } },
           h('div', { class: 'name' }, back ? [h('span', { class: 'badge returned' }, '督查退回'), ' '] : null, f.fields.description || '问题'),
+          held ? h('div', { class: 'small held' }, h('span', { class: 'badge returned' }, held), ' 督查尚未收到，不计入督查的统计') : null,
           back ? h('div', { class: 'comment small' }, '督查意见：', f.fields.verify_comment) : null,
           h('div', { class: 'small' },
             late > 0 ? h('span', { class: 'badge overdue' }, `逾期 ${late} 天`) : d ? h('span', { class: 'badge' }, late === 0 ? '今天到期' : `还剩 ${-late} 天`) : null,
@@ -143,10 +153,13 @@ export async function render(app) {
       })) : h('p', { class: 'mute' }, '没有待整改的问题。'),
       !allFindings && open.length > FINDINGS_SHOWN ? h('button', { class: 'block', id: 'all-findings', onclick: () => { allFindings = true; app.render(); } },
         `显示全部 ${open.length} 个问题`) : null),
-    waiting.length ? h('section', { class: 'card', id: 'findings-rectified' }, h('h2', {}, `已整改，待核实（${waiting.length}）`),
+    waiting.length ? h('section', { class: 'card', id: 'findings-rectified' }, h('h2', {}, `已整改，待核实（${ready}${waiting.length > ready ? `，另有 ${waiting.length - ready} 个待所属检查审核` : ''}）`),
       h('ul', { class: 'list' }, waiting.slice(0, FINDINGS_SHOWN).map((f) => h('li', {}, h('a', { class: 'item', href: '#/finding/' + f.id, dataset: { finding: f.id, status: 'rectified' } },
         h('div', { class: 'name' }, f.fields.description || '问题'),
-        h('div', { class: 'small' }, h('span', { class: 'badge fs-rectified' }, '已整改（待核实）'),
+        // Verified only once its inspection is approved (the console
+        // says 暂不能核实): said, not counted as waiting for the office.
+        h('div', { class: 'small' }, h('span', { class: 'badge fs-rectified' },
+          inspById[f.fields.inspection_id]?.fields.status === 'approved' ? '已整改（待核实）' : '已整改（所属检查审核通过后才能核实）'),
           f.pending.length ? [' ', h('span', { class: 'badge pending' }, '待上传')] : null,
           inspSite[f.fields.inspection_id] ? ' · ' + inspSite[f.fields.inspection_id] : ''),
         f.fields.rectification_note ? h('div', { class: 'mute small' }, '整改说明：', f.fields.rectification_note) : null))))) : null,
