@@ -22,6 +22,17 @@ const (
 // Blank reports whether a text shows nothing (syncproto.Blank).
 func Blank(s string) bool { return syncproto.Blank(s) }
 
+// Abridge is s without its surrounding spaces, cut to its first n
+// characters with … when it had more: a text quoted in a page or a
+// message.
+func Abridge(s string, n int) string {
+	r := []rune(strings.TrimSpace(s))
+	if len(r) <= n {
+		return string(r)
+	}
+	return string(r[:n]) + "…"
+}
+
 // ErrNoVersion is a decision (Review, VerifyFinding) whose form did not
 // say which version of the record it was taken on (seen < 0: a hand-made
 // request, a page damaged on its way), refused after the other checks —

@@ -140,20 +140,20 @@ func New(syncer *server.Syncer, au *auth.Service, st server.Store, log *slog.Log
 	v1.POST("/sync/push", a.push, authn, a.pushRefusals, push, device, a.pushes.admit) // a turn before the body is read
 	v1.POST("/inspections/:id/review", decide(a, "检查记录", func(ctx context.Context, p *server.Principal, id string, r ReviewRequest) (*syncproto.Change, error) {
 		return syncer.Review(ctx, p, id, r.Decision, r.Comment, r.seen())
-	}), small, authn, office)
+	}), small, authn, office, pathID)
 	v1.POST("/findings/:id/verify", decide(a, "问题记录", func(ctx context.Context, p *server.Principal, id string, r VerifyRequest) (*syncproto.Change, error) {
 		return syncer.VerifyFinding(ctx, p, id, r.Decision, r.Comment, r.Deadline, r.seen())
-	}), small, authn, office)
+	}), small, authn, office, pathID)
 	v1.POST("/vehicle-checks/:id/void", decide(a, "路检记录", func(ctx context.Context, p *server.Principal, id string, r ReviewRequest) (*syncproto.Change, error) {
 		return syncer.VoidVehicleCheck(ctx, p, id, r.Decision, r.Comment, r.seen())
-	}), small, authn, office)
+	}), small, authn, office, pathID)
 	v1.GET("/conflicts", a.conflicts, authn, office)
 	v1.GET("/devices", a.devices, authn, office)
-	v1.POST("/devices/:id/revoke", a.revokeDevice, authn, admin)
-	v1.POST("/devices/:id/reinstate", a.reinstateDevice, authn, admin)
+	v1.POST("/devices/:id/revoke", a.revokeDevice, authn, admin, pathID)
+	v1.POST("/devices/:id/reinstate", a.reinstateDevice, authn, admin, pathID)
 	v1.POST("/devices/key", a.captureKey, small, authn)
-	v1.GET("/photos/:id/:variant", a.photo, authn)
-	v1.HEAD("/photos/:id/:variant", a.photo, authn)
+	v1.GET("/photos/:id/:variant", a.photo, authn, pathID)
+	v1.HEAD("/photos/:id/:variant", a.photo, authn, pathID)
 	if u := cfg.Uploads; u != nil {
 		v1.OPTIONS("/uploads/", echo.WrapHandler(u.Options()))
 		v1.POST("/uploads/", echo.WrapHandler(u.Post()), authn, device)
@@ -430,6 +430,20 @@ func decide[R interface{ seen() server.Seen }](a *API, what string, run func(ctx
 			return err
 		}
 		return c.JSON(http.StatusOK, ch)
+	}
+}
+
+// pathID refuses a request whose path names a record or a device by an id
+// that is not a lower-case UUID, as every one's is (server.IsCanonicalUUID):
+// 400 invalid_id, as a push says of such an id, not a 404 that says no
+// such record exists (roadside probe: an existing check's id in upper
+// case was "not found").
+func pathID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if id := c.Param("id"); !server.IsCanonicalUUID(id) {
+			return server.Errorf(syncproto.CodeInvalidID, "路径中的 id %q 应为小写 UUID（如 0193a1c2-7d4e-7b3a-9f10-2c5d8e9a0b11）", server.Abridge(id, 64))
+		}
+		return next(c)
 	}
 }
 

@@ -786,7 +786,8 @@ func testReviewErrors(t *testing.T, srv *apptest.Server) {
 		{"already approved", done, api.ReviewRequest{Decision: "return", Comment: "再看看"}, 409, syncproto.CodeConflict},
 		{"nonexistent", newID(), api.ReviewRequest{Decision: "approve"}, 404, syncproto.CodeNotFound},
 		{"deleted", gone, api.ReviewRequest{Decision: "approve"}, 404, syncproto.CodeNotFound},
-		{"id not a uuid", "not-an-id", api.ReviewRequest{Decision: "approve"}, 404, syncproto.CodeNotFound},
+		{"id not a uuid", "not-an-id", api.ReviewRequest{Decision: "approve"}, 400, syncproto.CodeInvalidID},
+		{"id upper case", strings.ToUpper(done), api.ReviewRequest{Decision: "approve"}, 400, syncproto.CodeInvalidID},
 		{"id of a site", site, api.ReviewRequest{Decision: "approve"}, 404, syncproto.CodeNotFound},
 	}
 	for _, tc := range cases {

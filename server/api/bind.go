@@ -130,7 +130,7 @@ func decodeError(err error, t reflect.Type, at string) error {
 		return server.Errorf(syncproto.CodeInvalidField, "请求体应为 JSON 对象")
 	case errors.As(err, &typ):
 		name := field(jsonPath(t, typ.Field))
-		if wholeNumber(typ.Value) {
+		if wholeNumber(typ.Value, typ.Type) {
 			// 1e20 for a seq: a whole number, too large for its integer
 			// (attack probe: "of the wrong type" misled).
 			return server.Errorf(syncproto.CodeInvalidField, "字段 %s 的数字超出范围", name).At(name)
@@ -148,14 +148,23 @@ func decodeError(err error, t reflect.Type, at string) error {
 }
 
 // wholeNumber reports whether an UnmarshalTypeError's Value ("number
-// 1e20") is a whole number: refused for an integer, it was out of range.
-func wholeNumber(value string) bool {
+// 1e20") is a whole number that an integer of type t refused for its
+// size: out of range. A negative one for an unsigned t is not (its
+// message says a non-negative integer).
+func wholeNumber(value string, t reflect.Type) bool {
 	n, ok := strings.CutPrefix(value, "number ")
 	if !ok {
 		return false
 	}
 	f, err := strconv.ParseFloat(n, 64)
-	return (err == nil || errors.Is(err, strconv.ErrRange)) && !math.IsNaN(f) && f == math.Trunc(f)
+	if (err != nil && !errors.Is(err, strconv.ErrRange)) || math.IsNaN(f) || f != math.Trunc(f) {
+		return false
+	}
+	switch t.Kind() {
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return f >= 0
+	}
+	return true
 }
 
 // Default body pace (Config.BodyIdle, Config.BodyMinRate). A push holds

@@ -741,7 +741,7 @@ func findingPhotos(findings []findingRow, ps []*server.StoredRecord, rows []phot
 			row.Kind = "整改照片"
 		}
 		if row.Item == "" {
-			row.Item = cmp.Or(findings[i].Item, cut(findings[i].Description, 30))
+			row.Item = cmp.Or(findings[i].Item, server.Abridge(findings[i].Description, 30))
 		}
 	}
 	for i := range findings {

@@ -79,7 +79,7 @@ func (c *Console) history(ec echo.Context, insp *server.StoredRecord, items map[
 			return nil, err
 		}
 		for _, f := range findings {
-			names[f.ID] = "问题“" + cut(f.Text("description"), 20) + "”"
+			names[f.ID] = "问题“" + server.Abridge(f.Text("description"), 20) + "”"
 		}
 	}
 	var out []historyRow
@@ -235,12 +235,4 @@ func shortID(id string) string {
 		return "…" + id[len(id)-8:]
 	}
 	return id
-}
-
-// cut is s's first n characters, with … when it had more.
-func cut(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n]) + "…"
-	}
-	return s
 }

@@ -91,15 +91,6 @@ func (r progressRow) Form() progressForm {
 	return progressForm{Status: r.Status, Leader: r.Leader, Person: r.Person, Note: r.Note, Pct: r.Pct, HasPct: r.HasPct, Evidence: r.Evidence}
 }
 
-// abridge shortens s to n runes.
-func abridge(s string, n int) string {
-	r := []rune(strings.TrimSpace(s))
-	if len(r) <= n {
-		return string(r)
-	}
-	return string(r[:n]) + "…"
-}
-
 // progressAnchor is the page anchor of a task's row for a county.
 func progressAnchor(taskID, county string) string { return "p-" + taskID + "-" + county }
 
@@ -250,7 +241,7 @@ func (c *Console) ledgerTasks(ec echo.Context, f ledgerFilter) ([]ledgerTask, le
 		lt := ledgerTask{ID: t.ID, Number: t.Text("number"), Category: t.Text("category"), Problem: strings.TrimSpace(t.Text("problem")),
 			Units: strings.Join(units, "、"), Acceptance: t.Text("acceptance_unit"), Deadline: deadline,
 			Overdue: len(l.Rollup.Overdue) > 0, Rollup: c.rollupView(l.Rollup)}
-		lt.Summary = abridge(lt.Problem, 36)
+		lt.Summary = server.Abridge(lt.Problem, 36)
 		templates := server.TaskTemplates(t)
 		for _, tp := range l.Rows {
 			r := c.progressRow(p, t, tp, today, templates, tallies, vehicles)

@@ -396,7 +396,7 @@ func (c *Console) queue(ec echo.Context) error {
 	data := map[string]any{"Rows": rows, "Total": total, "Counties": cc, "Q": q, "Templates": c.set.LatestTemplates(),
 		"Statuses": server.ReviewStatuses, "Flags": flagOptions, "Completeness": completenessOptions}
 	if task != nil {
-		data["Task"] = map[string]string{"ID": task.ID, "Number": task.Text("number"), "Problem": abridge(task.Text("problem"), 60)}
+		data["Task"] = map[string]string{"ID": task.ID, "Number": task.Text("number"), "Problem": server.Abridge(task.Text("problem"), 60)}
 	}
 	unsorted := maps.Clone(filters)
 	unsorted.Del("sort")

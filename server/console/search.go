@@ -55,7 +55,7 @@ func (c *Console) search(ec echo.Context) error {
 		if !p.CanSee(h.County) { // the store scopes; this is a second lock
 			continue
 		}
-		r := searchRow{Title: h.Title, Text: abridge(h.Text, 80), County: c.countyName(h.County), At: localTime(h.At), Inspector: h.Inspector, ID: h.ID}
+		r := searchRow{Title: h.Title, Text: server.Abridge(h.Text, 80), County: c.countyName(h.County), At: localTime(h.At), Inspector: h.Inspector, ID: h.ID}
 		if h.Received {
 			r.At += "（未填开始时间，按收到时间）" // as the queue says it
 		}

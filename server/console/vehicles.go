@@ -485,7 +485,7 @@ func vehicleRecordOf(c *Console, r *server.StoredRecord) vehicleRecord {
 	return vehicleRecord{ID: r.ID, Checked: localTime(r.Text("checked_at")), County: c.countyName(r.County),
 		Checkpoint: r.Text("checkpoint"), Campaign: r.Text("campaign"), Plate: r.Text("plate"),
 		Stage: vehicleLabel(r, "emission_stage"), Fuel: vehicleLabel(r, "fuel"), After: vehicleLabel(r, "aftertreatment"),
-		Action: vehicleLabel(r, "action"), Note: abridge(r.Text("note"), noteShown), FullNote: r.Text("note"),
+		Action: vehicleLabel(r, "action"), Note: server.Abridge(r.Text("note"), noteShown), FullNote: r.Text("note"),
 		Removed: r.Text("aftertreatment") == syncproto.AftertreatmentRemoved, Voided: r.Text("voided_at") != ""}
 }
 
