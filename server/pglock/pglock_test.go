@@ -154,7 +154,7 @@ func TestDeadServerReleases(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := poolB.Exec(context.Background(),
-		"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'dying_server'"); err != nil {
+		"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'dying_server' AND datname = current_database()"); err != nil {
 		t.Fatal(err)
 	}
 	lb := newLock(t, b, "upload-1")
@@ -173,7 +173,8 @@ func TestDeadServerReleases(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := poolB.Exec(context.Background(),
-		"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'fieldsync upload locks' OR (pid <> pg_backend_pid() AND query LIKE '%pg_try_advisory_lock%')"); err != nil {
+		"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND "+
+			"(application_name = 'fieldsync upload locks' OR (pid <> pg_backend_pid() AND query LIKE '%pg_try_advisory_lock%'))"); err != nil {
 		t.Fatal(err)
 	}
 	again := newLock(t, b, "upload-3")
