@@ -51,6 +51,9 @@ type photoRow struct {
 	Capture  string // the capture signature's check (capture.go)
 	Location string
 	Distance string
+	// Source says where Location comes from: the camera's EXIF GPS (and
+	// whether the phone had a fix), or the phone's position.
+	Source string
 	// N numbers the photo from 1; Prev and Next are its neighbours' ids
 	// (wrapping around) for the lightbox; Device names the phone that
 	// took it.
@@ -597,7 +600,7 @@ func (c *Console) photos(ec echo.Context, ps []*server.StoredRecord, anchor *geo
 		lon, ok1 := ph.Float("lon_wgs84")
 		lat, ok2 := ph.Float("lat_wgs84")
 		if ok1 && ok2 {
-			row.Location = lonLat(lon, lat)
+			row.Location, row.Source = lonLat(lon, lat), positionSource(ph)
 			row.located, row.lon, row.lat = true, lon, lat
 			if anchor != nil {
 				row.Distance = exactDistance(geo.DistanceM(geo.Point{Lon: lon, Lat: lat}, *anchor))
@@ -612,6 +615,26 @@ func (c *Console) photos(ec echo.Context, ps []*server.StoredRecord, anchor *geo
 		out[i].Prev, out[i].Next = out[(i+len(out)-1)%len(out)].ID, out[(i+1)%len(out)].ID
 	}
 	return out, nil
+}
+
+// positionSource says where a located photo's position was taken from,
+// as photo processing chose it: the camera's EXIF GPS when the picture has
+// it, else the phone's fix (cycle probe: a phone without a fix went
+// unsaid, the EXIF position looking like the phone's).
+func positionSource(ph *server.StoredRecord) string {
+	var exif struct {
+		Lat *float64 `json:"lat"`
+	}
+	_ = json.Unmarshal(ph.Value("exif"), &exif)
+	_, phoneLon := ph.Float("lon")
+	_, phoneLat := ph.Float("lat")
+	switch phone := phoneLon && phoneLat; {
+	case exif.Lat != nil && phone:
+		return "位置取自照片 EXIF"
+	case exif.Lat != nil:
+		return "位置取自照片 EXIF，手机未定位"
+	}
+	return "位置取自手机定位"
 }
 
 // noLocation says why a photo shows no position: its place is read when

@@ -110,7 +110,7 @@ var (
 	mapTileRE   = regexp.MustCompile(`<img class="tile" src="([^"]*)"`)
 )
 
-type photoFigure struct{ id, location, distance, km string }
+type photoFigure struct{ id, location, distance, km, fig string }
 
 // photoFigures lists the photos of a detail page in page order.
 func photoFigures(t *testing.T, page string) []photoFigure {
@@ -121,7 +121,7 @@ func photoFigures(t *testing.T, page string) []photoFigure {
 		if id == nil || loc == nil {
 			t.Fatalf("photo without id or location line:\n%s", fig)
 		}
-		out = append(out, photoFigure{id: id[1], location: loc[1], distance: loc[2], km: loc[3]})
+		out = append(out, photoFigure{id: id[1], location: loc[1], distance: loc[2], km: loc[3], fig: fig})
 	}
 	return out
 }
@@ -231,6 +231,12 @@ func TestDetailMapPhotoMarkers(t *testing.T) {
 				// Past a kilometre, in kilometres too, as its flags say it.
 				if wantKm := map[bool]string{true: strconv.FormatFloat(want/1000, 'f', 1, 64)}[want >= 1000]; fg.km != wantKm {
 					t.Errorf("%s: distance in km %q, want %q", p.name, fg.km, wantKm)
+				}
+				// Where the position came from: the camera's GPS, the phone
+				// without a fix said (cycle probe), or the phone's.
+				source := map[bool]string{true: "；位置取自照片 EXIF，手机未定位", false: "；位置取自手机定位"}[p.how == "exif"]
+				if !strings.Contains(fg.fig, source) {
+					t.Errorf("%s (%s): the location line does not say %q:\n%s", p.name, p.how, source, fg.fig)
 				}
 			}
 			if !strings.Contains(page, fmt.Sprintf("点位坐标</dt><dd>经度 %.6f，纬度 %.6f", mapSite.Lon, mapSite.Lat)) {
