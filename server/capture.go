@@ -258,7 +258,7 @@ func sameCapture(r *StoredRecord, res CaptureResult) bool {
 // device that created the record, and its fields as they stand.
 func captureResult(ctx context.Context, tx WriteTx, r *StoredRecord, now time.Time) (CaptureResult, error) {
 	sig, keyID := r.Text(syncproto.FieldCaptureSig), r.Text(syncproto.FieldCaptureKeyID)
-	res := CaptureResult{KeyID: keyID, CheckedAt: now.UTC().Format(time.RFC3339Nano)}
+	res := CaptureResult{KeyID: keyID, CheckedAt: now.In(ChinaTime).Format(time.RFC3339Nano)}
 	switch {
 	case sig == "" && keyID == "":
 		return CaptureResult{Status: syncproto.CaptureNotInApp}, nil

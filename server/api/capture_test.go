@@ -199,6 +199,11 @@ func TestSignedCaptures(t *testing.T) {
 			if tc.status != syncproto.CaptureNotInApp && tc.reason != server.CaptureMalformed && got.KeyID == "" {
 				t.Errorf("capture %+v names no key", got)
 			}
+			// A time the server writes is in China Standard Time, as every
+			// other (sync.md §5.1a; SDK probe: it came in UTC).
+			if tc.status != syncproto.CaptureNotInApp && !strings.HasSuffix(got.CheckedAt, "+08:00") {
+				t.Errorf("capture checked_at %q, want +08:00", got.CheckedAt)
+			}
 			// A retry, as a new batch, changes nothing.
 			wantResult(t, apptest.Push(t, tc.by, m).Results[0], syncproto.StatusDuplicate, "")
 			if again := captureOf(t, srv, id); again != got {

@@ -1087,7 +1087,9 @@ export class FieldsyncClient {
       if (cur) return cur;
       throw new FieldsyncError('missing_field', { message: '新记录没有任何字段，无法保存（应用程序错误）', details: { entity, id } });
     }
-    const rec = await this.storage.transaction(['meta', 'records', 'outbox'], 'readwrite', (tx) =>
+    // A photo's upload job follows its record's content_type (saveIn).
+    const stores = /** @type {import('./storage/storage.js').StoreName[]} */ (entity === 'photo' ? ['meta', 'records', 'outbox', 'uploads'] : ['meta', 'records', 'outbox']);
+    const rec = await this.storage.transaction(stores, 'readwrite', (tx) =>
       this.saveIn(tx, entity, id, fields, false),
     );
     this.emit('change', { entity, id });
@@ -1149,6 +1151,7 @@ export class FieldsyncClient {
         r.pending[name] = hlc;
       }
       if (!r.county) r.county = await countyOf(tx, entity, r);
+      if (entity === 'photo' && typeof fields?.content_type === 'string') await followContentType(tx, id, fields.content_type);
     }
     await tx.put('records', recKey(entity, id), r);
     const seq = ((await tx.get('meta', 'seq')) ?? 0) + 1;
@@ -1541,6 +1544,10 @@ export class FieldsyncClient {
         }
       }
       const fields = { ...kept, ...corrections };
+      // undefined leaves a field out of what is sent again: one the server
+      // does not know (unknown_field), which null would send as a clear
+      // (SDK probe: no way to take it out).
+      for (const [name, v] of Object.entries(corrections ?? {})) if (v === undefined) delete fields[name];
       if (!found.delete) checkWritable(found.entity, fields);
       if (found.delete || Object.keys(fields).length > 0) await this.saveIn(tx, found.entity, found.id, found.delete ? null : fields, !!found.delete);
       await tx.put('meta', 'rejected', list.filter((x) => x !== found));
@@ -2648,7 +2655,7 @@ function checkWritable(entity, fields) {
   }
   for (const [name, value] of Object.entries(fields)) {
     const kind = unencodable(value, new Set());
-    if (kind) throw new FieldsyncError('unencodable_value', { details: { entity, field: name, value: kind } });
+    if (kind) throw new FieldsyncError('unencodable_value', { field: name, details: { entity, field: name, value: kind } });
   }
   // Text the server would refuse (an invisible control character or
   // direction override, pasted from a chat), and the record with it: the
@@ -2657,11 +2664,30 @@ function checkWritable(entity, fields) {
     const char = hiddenIn(value);
     if (char) {
       throw new FieldsyncError('invalid_field', {
+        field: name,
         message: `“${name}”含有看不见的控制字符（${char}，多为从聊天或网页粘贴而来），服务器不接受；请删去后再保存`,
         details: { entity, field: name, char },
       });
     }
   }
+}
+
+/**
+ * followContentType makes a photo's corrected content_type its upload
+ * job's too, queued again from the start: the server refuses bytes of
+ * another type than declared (bad_image), sync.md §10.4 says to correct
+ * the record and upload again, and a job left with the old type was
+ * refused for good (invalid_upload) — discarding it lost the photo (SDK
+ * probe). A done upload is left alone.
+ * @param {Tx} tx a readwrite transaction on uploads
+ * @param {string} id
+ * @param {string} contentType
+ */
+async function followContentType(tx, id, contentType) {
+  /** @type {import('./upload.js').UploadJob | undefined} */
+  const j = await tx.get('uploads', id);
+  if (!j || j.state === 'done' || j.contentType === contentType) return;
+  await tx.put('uploads', id, { ...j, contentType, offset: 0, url: null, state: 'queued', error: null });
 }
 
 /**

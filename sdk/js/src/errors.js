@@ -60,6 +60,12 @@ export const MESSAGES = {
   not_deletable: '此记录不能删除（证据、点位和已经督查审核的检查只能修改，不能删除）',
   record_deleted: '该记录已被删除，本次修改未生效',
   invalid_value: '取值不在允许范围内',
+  // superseded() entries' codes (sync.md §7): not errors, said as what
+  // happened to the edit (SDK probe: the generic 操作失败 told the
+  // inspector to retry).
+  overwritten: '您填的值已被之后的修改替换（其他手机或督查室）',
+  applied: '您填的值与更晚的修改冲突，以更晚的为准',
+  stale: '您填的值与更晚的修改冲突，以更晚的为准',
 };
 
 /** An error from the server or the SDK. */

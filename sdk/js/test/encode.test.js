@@ -26,6 +26,7 @@ test('save refuses values JSON cannot carry, with unencodable_value naming the f
       assert.ok(e instanceof FieldsyncError);
       assert.equal(e.code, 'unencodable_value');
       assert.deepEqual(e.details, { entity: 'inspection', field, value: kind });
+      assert.equal(e.field, field, 'err.field names the field, as a server refusal does (SDK probe)');
       assert.match(e.message, /[\u4e00-\u9fff]/, 'a Chinese message');
       return true;
     });
@@ -86,6 +87,7 @@ test('save refuses text the server would refuse (a hidden control character or d
       assert.ok(e instanceof FieldsyncError);
       assert.equal(e.code, 'invalid_field');
       assert.deepEqual(e.details, { entity: 'inspection', field, char });
+      assert.equal(e.field, field, 'err.field names the field, as a server refusal does (SDK probe)');
       assert.match(e.message, new RegExp(`“${field.replace('.', '\\.')}”含有看不见的控制字符（${char.replace('+', '\\+')}`));
       return true;
     });

@@ -45,6 +45,25 @@ test('a failed upload: counted until the user retries or discards it; discarded,
   assert.equal(a.signedIn, false);
 });
 
+test("a photo saved with the wrong type is uploaded once its record's content_type is corrected: the job follows the record (SDK probe: refused for good, lost if discarded)", async () => {
+  const srv = await startServer({ dataDir: tempDir('data') });
+  const a = await device(srv.url);
+  await syncOK(a);
+  const insp = uuidv7();
+  await a.save('inspection', insp, { site_id: await demoSite(a), template_id: 'coal_yard', template_version: 1, status: 'draft' });
+  const photo = await a.takePhoto({ blob: testJPEG(), contentType: 'image/png', fields: { inspection_id: insp } });
+  const r = await a.sync();
+  assert.equal(r.error?.code, 'bad_image', 'a JPEG declared PNG');
+  const job = async () => (await a.uploads()).find((j) => j.photoId === photo.id);
+  assert.equal((await job())?.state, 'failed');
+  // sync.md §10.4: correct the record, and upload again with the right type.
+  await a.save('photo', photo.id, { content_type: 'image/jpeg' });
+  assert.deepEqual([(await job())?.state, (await job())?.contentType], ['queued', 'image/jpeg']);
+  await syncOK(a);
+  assert.equal((await job())?.state, 'done');
+  assert.equal((await a.get('photo', photo.id))?.fields.uploaded, true, 'the server has the photo');
+});
+
 test('retryUpload and discardUpload refuse a job that has not failed', async () => {
   const srv = await startServer({ dataDir: tempDir('data') });
   const a = await device(srv.url);

@@ -139,6 +139,13 @@ test('a record saved after a change that refers to it (both offline) is sent bef
   assert.equal((await a.get('photo', photo))?.fields.uploaded, true);
 });
 
+test("superseded() entries' codes have their own Chinese line, not the generic 操作失败 that says to retry (SDK probe)", () => {
+  for (const c of ['overwritten', 'applied', 'stale', 'record_deleted']) {
+    assert.doesNotMatch(messageFor(c), /操作失败|重试/, c);
+    assert.match(messageFor(c), /[\u4e00-\u9fff]/, c);
+  }
+});
+
 test('no message of the SDK promises a sync it never makes by itself', () => {
   assert.equal(messageFor('network'), '网络不可用，数据已保存在手机上，联网后再同步');
   for (const [c, m] of Object.entries(MESSAGES)) assert.doesNotMatch(m, /(会|将)自动(同步|重试|上传|继续)|稍后会自动/, c);

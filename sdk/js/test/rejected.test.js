@@ -193,6 +193,26 @@ test('a create refused for one value is made again with its correction (reapply 
   assert.equal((await a.rejected()).length, 1, 'a refused correction leaves the entry where it was');
 });
 
+test('a create refused for a field the server does not know is made again without it: reapply with the field undefined (SDK probe: null sent it again)', async () => {
+  const srv = await server();
+  const a = await device(srv.url);
+  await syncOK(a);
+  const id = uuidv7();
+  await a.save('vehicle_check', id, { county: '140902', checkpoint: '豆罗检查站', plate: '晋H20099', checked_at: new Date(a.now()).toISOString(), driver_name: '李四' });
+  await a.sync();
+  const [refused] = await a.rejected();
+  assert.equal(refused?.code, 'unknown_field');
+  assert.equal(refused?.field, 'driver_name');
+  const again = await a.reapply(refused, { driver_name: undefined });
+  assert.equal(again?.fields.plate, '晋H20099');
+  assert.equal('driver_name' in (again?.fields ?? {}), false);
+  const r = await a.sync();
+  assert.deepEqual(r.rejected, [], 'applied without the unknown field');
+  const b = await device(srv.url, { user: 'inspector2' });
+  await syncOK(b);
+  assert.equal((await b.get('vehicle_check', id))?.fields.plate, '晋H20099', 'another phone pulls the check');
+});
+
 test('read-only entities are refused as such with their own ids, and a site as not deletable', async () => {
   const srv = await server();
   const a = await device(srv.url);

@@ -60,6 +60,9 @@ export namespace MESSAGES {
     let not_deletable: string;
     let record_deleted: string;
     let invalid_value: string;
+    let overwritten: string;
+    let applied: string;
+    let stale: string;
 }
 /** An error from the server or the SDK. */
 export class FieldsyncError extends Error {
