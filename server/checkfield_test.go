@@ -134,7 +134,8 @@ func TestCheckDeviceField(t *testing.T) {
 
 // TestNotAllowedSaysWhat: a value not among a field's codes is refused
 // naming the codes with their labels; a code's label sent in its place
-// (已拆除 for removed: roadside probe) is said to be one, with the code.
+// (已拆除 for removed: roadside probe) is said to be one, with the code;
+// an invisible character in a one-line value is named.
 func TestNotAllowedSaysWhat(t *testing.T) {
 	for _, tc := range []struct {
 		entity, field, value string
@@ -143,10 +144,14 @@ func TestNotAllowedSaysWhat(t *testing.T) {
 		{syncproto.EntityVehicleCheck, "aftertreatment", `"已拆除"`, []string{"“已拆除”是代码 removed 的名称，请发送代码"}},
 		{syncproto.EntityVehicleCheck, "aftertreatment", `"gone"`, []string{`"gone"`, "present（完好）", "removed（已拆除）", "之一"}},
 		{syncproto.EntityFinding, "severity", `"严重"`, []string{"代码 critical"}},
+		// A value that looks right but holds an invisible character is
+		// said to, naming it, not to be of the wrong form (SDK probe).
+		{syncproto.EntityVehicleCheck, "plate", `"晋H\u200b20099"`, []string{"含有看不见的字符（U+200B"}},
+		{syncproto.EntityVehicleCheck, "checkpoint", `"豆罗\u2060检查站"`, []string{"含有看不见的字符（U+2060"}},
 	} {
 		_, err := server.CheckDeviceField(tc.entity, tc.field, json.RawMessage(tc.value))
-		if server.ErrorCode(err) != syncproto.CodeInvalidValue {
-			t.Errorf("%s.%s = %s: %v, want invalid_value", tc.entity, tc.field, tc.value, err)
+		if code := server.ErrorCode(err); code != syncproto.CodeInvalidValue && code != syncproto.CodeInvalidField {
+			t.Errorf("%s.%s = %s: %v, want invalid_value or invalid_field", tc.entity, tc.field, tc.value, err)
 			continue
 		}
 		for _, w := range tc.want {

@@ -769,6 +769,12 @@ func (f *Field) checkFilled(s string) error {
 // checkFormat checks a text against the field's Format, if it has one.
 func (f *Field) checkFormat(s string, device bool) error {
 	if f.Format != nil && (device || !f.Format.DevicesOnly) && !f.Format.Valid(s) {
+		if r, ok := syncproto.FirstControl(s); ok && !Blank(s) {
+			// Said as what it is: the value looks right, and the form's
+			// label would not tell why (SDK probe: 晋H\u200B20099 read as
+			// a plate of the wrong form).
+			return Errorf(syncproto.CodeInvalidField, "%s含有看不见的字符（U+%04X，多为从聊天或网页粘贴而来），请删去后重新输入", FieldSaid(f.Name), r)
+		}
 		label := f.Format.Label
 		if label != "" && label[0] < utf8.RuneSelf {
 			label = " " + label // 应为 17 位: a space between Chinese and a digit or letter

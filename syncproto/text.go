@@ -46,12 +46,19 @@ func FreeText(s string) bool {
 // no noncharacter (as FreeText) — what a name, a plate or a number read on
 // one line may hold: whatever free text refuses, it refuses too.
 func NoControls(s string) bool {
+	_, found := FirstControl(s)
+	return !found
+}
+
+// FirstControl returns the first character of s that NoControls refuses
+// (a zero-width space pasted into a plate), for messages that name it.
+func FirstControl(s string) (rune, bool) {
 	for _, r := range s {
 		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Cf, r) || noncharacter(r) {
-			return false
+			return r, true
 		}
 	}
-	return true
+	return 0, false
 }
 
 // noncharacter reports whether r is one of Unicode's noncharacters:

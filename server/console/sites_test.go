@@ -95,7 +95,7 @@ func TestSites(t *testing.T) {
 	// A text the store refuses is answered in the form's words, not the
 	// field's name on the wire.
 	for _, tc := range []struct{ field, value, want string }{
-		{"name", "忻府区\u200b搅拌站", "名称应为一行可见文字"},
+		{"name", "忻府区\u200b搅拌站", "名称含有看不见的字符（U&#43;200B"},
 		{"name", strings.Repeat("站", 201), "名称超过 200 个字符"},
 		{"address", strings.Repeat("路", 501), "地址超过 500 个字符"},
 	} {
