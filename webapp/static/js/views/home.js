@@ -138,13 +138,14 @@ export async function render(app) {
         const d = f.fields.deadline;
         const late = d ? daysBetween(d, today) : 0;
         const back = sentBack(f.fields);
-        // Of the inspector's own inspection not with the office (a draft,
-        // or returned): said, as the office counts it nowhere yet
-        // (cycle probe: one more overdue than the console's 概览).
+        // Of the inspector's own inspection in their hands (a draft, which
+        // the office counts nowhere yet; or returned, which it counts, to
+        // be corrected and sent again): said (cycle probe).
         const held = heldBy(inspById[f.fields.inspection_id]);
         return h('li', { class: back ? 'sent-back' : '' }, h('a', { class: 'item', href: '#/finding/' + f.id, dataset: { finding: f.id, status: f.fields.status, sentBack: back ? '1' : '', held } },
           h('div', { class: 'name' }, back ? [h('span', { class: 'badge returned' }, '督查退回'), ' '] : null, f.fields.description || '问题'),
-          held ? h('div', { class: 'small held' }, h('span', { class: 'badge returned' }, held), ' 督查尚未收到，不计入督查的统计') : null,
+          held ? h('div', { class: 'small held' }, h('span', { class: 'badge returned' }, held),
+            held === '所属检查未提交' ? ' 督查尚未收到，不计入督查的统计' : ' 请按退回意见修改后重新提交') : null,
           back ? h('div', { class: 'comment small' }, '督查意见：', f.fields.verify_comment) : null,
           h('div', { class: 'small' },
             late > 0 ? h('span', { class: 'badge overdue' }, `逾期 ${late} 天`) : d ? h('span', { class: 'badge' }, late === 0 ? '今天到期' : `还剩 ${-late} 天`) : null,
