@@ -89,8 +89,8 @@ type DeviceKeyStore interface {
 	DeviceKeys(ctx context.Context, deviceID string) ([]*DeviceKey, error)
 	// PhotosAwaitingKey returns the live photos device deviceID created,
 	// signed with key keyID, whose capture check found it unknown (they
-	// arrived before it was registered) or another device's (registered
-	// by a device that did not prove it), in feed order.
+	// arrived before it was registered), another device's (registered by
+	// a device that did not prove it) or revoked, in feed order.
 	PhotosAwaitingKey(ctx context.Context, keyID, deviceID string) ([]string, error)
 }
 
@@ -137,7 +137,9 @@ func RegisterCaptureKey(ctx context.Context, st DeviceKeyStore, p *Principal, re
 // backup older than the key's registration, and registers the key again
 // only then, sync.md §8.3), and invalid other_device (another device had
 // registered the phone's public key, which is no secret, without a
-// proof; the phone's proof has now taken it back). Those that now verify,
+// proof; the phone's proof has now taken it back — and revoked_key when
+// that device was revoked meanwhile: a device's own revocation never
+// marks its own photos, which it cannot send while revoked). Those that now verify,
 // or fail for another reason, get their new capture result, and photo
 // processing computes their flags again (signature_invalid). Only the
 // photos of the device that registers the key: another device's

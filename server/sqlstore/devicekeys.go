@@ -85,13 +85,14 @@ func DeviceKeys(ctx context.Context, r Reader, deviceID string) ([]*server.Devic
 }
 
 // PhotosAwaitingKeySQL selects the live photos a device created whose
-// capture check found their key unknown or another device's, by key id
-// and device; its condition is the partial index photo_awaiting_key's.
-const PhotosAwaitingKeySQL = `SELECT id FROM photo WHERE capture_key_id = ? AND (capture LIKE '%"unknown_key"%' OR capture LIKE '%"other_device"%') AND created_device = ? AND deleted_hlc = '' ORDER BY seq`
+// capture check found their key unknown, another device's or revoked, by
+// key id and device; its condition is the partial index
+// photo_awaiting_key's.
+const PhotosAwaitingKeySQL = `SELECT id FROM photo WHERE capture_key_id = ? AND (capture LIKE '%"unknown_key"%' OR capture LIKE '%"other_device"%' OR capture LIKE '%"revoked_key"%') AND created_device = ? AND deleted_hlc = '' ORDER BY seq`
 
 // PhotosAwaitingKey returns the live photos device deviceID created,
-// signed with key keyID, whose capture check found the key unknown or
-// another device's (both stores' PhotosAwaitingKey).
+// signed with key keyID, whose capture check found the key unknown,
+// another device's or revoked (both stores' PhotosAwaitingKey).
 func PhotosAwaitingKey(ctx context.Context, r Reader, keyID, deviceID string) ([]string, error) {
 	rows, err := r.Query(ctx, PhotosAwaitingKeySQL, keyID, deviceID)
 	if err != nil {

@@ -279,6 +279,13 @@ func testDeviceKeyProven(t *testing.T, open Opener) {
 	if err := e.st.RevokeDevice(e.ctx, squatter.p.DeviceID, e.advance(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
+	// Sent after the squatter's revocation: revoked_key, for a revocation
+	// that was never the owner's (verification probe).
+	e.advance(time.Second)
+	afterRevocation := signedPhoto(t, owner, owner, priv, k, insp)
+	if got := e.captureStatus(afterRevocation); got != syncproto.CaptureRevokedKey {
+		t.Fatalf("the owner's photo after the squatter's revocation: %q, want revoked_key", got)
+	}
 	// Unproven, the owner conflicts; proven, the key is the owner's.
 	_, err := e.st.PutDeviceKey(e.ctx, k)
 	wantCode(t, err, syncproto.CodeConflict, "the owner's key held by another device, unproven")
@@ -298,8 +305,10 @@ func testDeviceKeyProven(t *testing.T, open Opener) {
 	if err := e.s.KeyRegistered(e.ctx, e.st, got); err != nil {
 		t.Fatal(err)
 	}
-	if got := e.captureStatus(id); got != syncproto.CaptureSigned {
-		t.Errorf("the owner's photo once the key is back: %q, want signed", got)
+	for _, p := range []string{id, afterRevocation} {
+		if got := e.captureStatus(p); got != syncproto.CaptureSigned {
+			t.Errorf("the owner's photo %s once the key is back: %q, want signed", p, got)
+		}
 	}
 	// Proven, the key stays: neither another proof nor none moves it.
 	for _, p := range []bool{false, true} {

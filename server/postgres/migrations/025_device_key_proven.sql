@@ -3,4 +3,4 @@
 -- SQLite (its migration 037).
 ALTER TABLE device_keys ADD COLUMN proven boolean NOT NULL DEFAULT false;
 DROP INDEX photo_awaiting_key;
-CREATE INDEX photo_awaiting_key ON photo (capture_key_id) WHERE (capture LIKE '%"unknown_key"%' OR capture LIKE '%"other_device"%');
+CREATE INDEX photo_awaiting_key ON photo (capture_key_id) WHERE (capture LIKE '%"unknown_key"%' OR capture LIKE '%"other_device"%' OR capture LIKE '%"revoked_key"%');
