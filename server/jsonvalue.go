@@ -86,7 +86,9 @@ func problemError(p *jsoncheck.Problem, maxDepth int, where string) error {
 	case p.Kind == jsoncheck.Number:
 		// A request's own member (a seq, a limit) or a record's number
 		// field: a number by its type, which a string would not be either.
-		e = Errorf(syncproto.CodeInvalidField, "%s的数字超出范围（整数的绝对值不能大于 9007199254740991，也不能是 1e400、1e-400 这样超出双精度浮点数范围的数）", at)
+		// Out of range, or finer than a double keeps (1.00000000000000000001:
+		// verification probe, said "out of range" alone).
+		e = Errorf(syncproto.CodeInvalidField, "%s的数字超出范围或精度（整数的绝对值不能大于 9007199254740991；小数不能多于双精度浮点数能精确保存的位数，约 15 位有效数字；也不能是 1e400、1e-400 这样超出双精度浮点数范围的数）", at)
 	default:
 		// Not JSON: no one place is at fault.
 		return &Error{Code: syncproto.CodeBadRequest, Message: "JSON 格式错误", Err: p}

@@ -441,7 +441,7 @@ func decide[R interface{ seen() server.Seen }](a *API, what string, run func(ctx
 func pathID(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if id := c.Param("id"); !server.IsCanonicalUUID(id) {
-			return server.Errorf(syncproto.CodeInvalidID, "路径中的 id %q 应为小写 UUID（如 0193a1c2-7d4e-7b3a-9f10-2c5d8e9a0b11）", server.Abridge(id, 64))
+			return server.Errorf(syncproto.CodeInvalidID, "路径中的 id %q 不是记录编号：应为小写 UUID（如 0193a1c2-7d4e-7b3a-9f10-2c5d8e9a0b11），且不能全为 0 或全为 f", server.Abridge(id, 64))
 		}
 		return next(c)
 	}
@@ -627,6 +627,9 @@ func intParam(c echo.Context, name string, def int) (int, error) {
 	// Decimal digits, as the spec's integer is written: not empty, no '+'.
 	s := c.QueryParam(name)
 	n, err := strconv.Atoi(s)
+	if errors.Is(err, strconv.ErrRange) {
+		return 0, server.Errorf(syncproto.CodeBadRequest, "参数 %s 超出范围", name)
+	}
 	if err != nil || strings.HasPrefix(s, "+") {
 		return 0, server.Errorf(syncproto.CodeBadRequest, "参数 %s 应为整数", name)
 	}

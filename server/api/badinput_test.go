@@ -652,6 +652,11 @@ func testPullParams(t *testing.T, srv *apptest.Server) {
 			send(t, srv, request{method: "GET", path: syncproto.PathPull + "?" + tc.query, token: tok}).wantError(t, tc.status, tc.code)
 		})
 	}
+	// An integer too large for any limit is said to be out of range, not
+	// not an integer (verification probe).
+	if r := send(t, srv, request{method: "GET", path: syncproto.PathPull + "?limit=99999999999999999999", token: tok}); !strings.Contains(string(r.Body), "参数 limit 超出范围") {
+		t.Errorf("limit 99999999999999999999: %s", r.Body)
+	}
 	for _, q := range []string{"limit=1", "limit=5000", "cursor=" + first.Cursor, "cursor=" + first.Cursor + "&limit=3", "", "hlcs=fields", "hlcs=grouped&limit=2", "form=compact", "form=compact&limit=2&cursor=" + first.Cursor} {
 		t.Run("ok "+q, func(t *testing.T) {
 			send(t, srv, request{method: "GET", path: syncproto.PathPull + "?" + q, token: tok}).wantStatus(t, 200)

@@ -52,6 +52,7 @@ func TestErrorNamesItsField(t *testing.T) {
 		{"push: a number past a double's precision", syncproto.PathPush, access, push(vc(`,"opacity":12345678901234567890`)), syncproto.CodeInvalidField, "mutations[0].fields.opacity"},
 		{"push: a number past a double's range", syncproto.PathPush, access, push(vc(`,"urea_level_pct":1e400`)), syncproto.CodeInvalidField, "mutations[0].fields.urea_level_pct"},
 		{"push: an answer past a double's precision", syncproto.PathPush, access, push(vc(`,"answers.fence":12345678901234567890`)), syncproto.CodeInvalidField, "mutations[0].fields.answers.fence"},
+		{"push: a decimal past a double's precision", syncproto.PathPush, access, push(vc(`,"lon":1.00000000000000000001`)), syncproto.CodeInvalidField, "mutations[0].fields.lon"},
 		{"push: a member twice", syncproto.PathPush, access, push(vc(`,"note":"a","note":"b"`)), syncproto.CodeInvalidField, "mutations[0].fields.note"},
 		{"push: a member twice, once escaped", syncproto.PathPush, access, push(vc(`,"note":"a","\u006eote":"b"`)), syncproto.CodeInvalidField, "mutations[0].fields.note"},
 		{"push: a value nested too deep under an escaped name", syncproto.PathPush, access, push(vc(`,"answers.\u7b54":` + strings.Repeat("[", 40) + strings.Repeat("]", 40))), syncproto.CodeInvalidField, "mutations[0].fields.answers.答"},
@@ -124,6 +125,11 @@ func TestErrorNamesItsField(t *testing.T) {
 			// of the wrong type (attack probe: seq 1e20).
 			if strings.Contains(tc.name, "range") && !strings.Contains(eb.Message, "超出范围") {
 				t.Errorf("the message %q does not say the number is out of range", eb.Message)
+			}
+			// Nor one too fine for a double only out of range (verification
+			// probe: lon 1.00000000000000000001).
+			if strings.Contains(tc.name, "decimal past") && !strings.Contains(eb.Message, "精度") {
+				t.Errorf("the message %q does not say the number is too precise", eb.Message)
 			}
 			// No Go name in what an office or a phone reads.
 			if strings.Contains(eb.Message, "Request") {
