@@ -136,16 +136,16 @@ func RegisterCaptureKey(ctx context.Context, st DeviceKeyStore, p *Principal, re
 // pushes its photos before it learns that the server was restored from a
 // backup older than the key's registration, and registers the key again
 // only then, sync.md §8.3), and invalid other_device (another device had
-// registered the phone's public key, which is no secret, without a
-// proof; the phone's proof has now taken it back — and revoked_key when
-// that device was revoked meanwhile: a device's own revocation never
-// marks its own photos, which it cannot send while revoked). Those that now verify,
+// registered the phone's public key, which is no secret, without a proof;
+// the phone's proof has now taken it back — and revoked_key when that
+// device was revoked meanwhile: a device's own revocation never marks its
+// own photos, which it cannot send while revoked). Those that now verify,
 // or fail for another reason, get their new capture result, and photo
 // processing computes their flags again (signature_invalid). Only the
 // photos of the device that registers the key: another device's
 // registration would otherwise turn the phone's photos invalid
-// (other_device) for good (verification probe). Cheap when there are
-// none: an index holds only such photos.
+// (other_device) for good (verification probe). Cheap when there are none:
+// an index holds only such photos.
 func (s *Syncer) KeyRegistered(ctx context.Context, st DeviceKeyStore, k *DeviceKey) error {
 	ids, err := st.PhotosAwaitingKey(ctx, k.ID, k.DeviceID)
 	if err != nil || len(ids) == 0 {
