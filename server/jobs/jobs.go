@@ -231,9 +231,9 @@ func (r *River) EnqueueLater(ids []string) {
 
 // insert inserts the jobs of processing these photos, at priority (0:
 // River's default, first), and with again, for a photo whose job is
-// running, one to run after it. The scan at start
-// asks without again: a photo it finds unprocessed while another server's
-// job runs is being processed as it stands, not changed since.
+// running, one to run after it. The scan at start asks without again: a
+// photo it finds unprocessed while another server's job runs is being
+// processed as it stands, not changed since.
 func (r *River) insert(ctx context.Context, ids []string, again bool, priority int) error {
 	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
 	params := make([]river.InsertManyParams, 0, len(ids))

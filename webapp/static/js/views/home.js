@@ -109,8 +109,10 @@ export async function render(app) {
     const i = inspById[f.fields.inspection_id];
     return !!i && (mine.includes(i) || i.fields.status === 'submitted' || i.fields.status === 'approved');
   };
-  /** heldBy says why an inspection's findings are not the office's yet:
-   *  '所属检查未提交' (a draft), '所属检查已退回', or '' (with the office). */
+  /** heldBy says whose hands an inspection of the inspector's is in, for
+   *  its findings: '所属检查未提交' (a draft: the office counts them
+   *  nowhere yet), '所属检查已退回' (returned: counted, the inspection to
+   *  correct), or '' (with the office). */
   const heldBy = (i) => !i ? '' : i.fields.status === 'draft' ? '所属检查未提交' : i.fields.status === 'returned' ? '所属检查已退回' : '';
   // Sent back by an office first, then by deadline (overdue first).
   const open = findings.filter((f) => (f.fields.status === 'open' || f.fields.status === 'rectifying') && settled(f))
