@@ -630,9 +630,9 @@ func positionSource(ph *server.StoredRecord) string {
 	_, phoneLat := ph.Float("lat")
 	switch phone := phoneLon && phoneLat; {
 	case exif.Lat != nil && phone:
-		return "位置取自照片 EXIF"
+		return "位置取自照片 GPS"
 	case exif.Lat != nil:
-		return "位置取自照片 EXIF，手机未定位"
+		return "位置取自照片 GPS，手机未定位"
 	}
 	return "位置取自手机定位"
 }

@@ -234,7 +234,7 @@ func TestDetailMapPhotoMarkers(t *testing.T) {
 				}
 				// Where the position came from: the camera's GPS, the phone
 				// without a fix said (cycle probe), or the phone's.
-				source := map[bool]string{true: "；位置取自照片 EXIF，手机未定位", false: "；位置取自手机定位"}[p.how == "exif"]
+				source := map[bool]string{true: "；位置取自照片 GPS，手机未定位", false: "；位置取自手机定位"}[p.how == "exif"]
 				if !strings.Contains(fg.fig, source) {
 					t.Errorf("%s (%s): the location line does not say %q:\n%s", p.name, p.how, source, fg.fig)
 				}
