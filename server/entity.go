@@ -916,6 +916,17 @@ func IsCanonicalUUID(s string) bool {
 	return true
 }
 
+// CheckID refuses an id, in a request's path or query (where names it:
+// 路径中的 id, 参数 record_id), that is not a record's or a device's
+// (IsCanonicalUUID): invalid_id, not a "not found" that says no such
+// record exists when one may, under the id in lower case.
+func CheckID(where, id string) error {
+	if IsCanonicalUUID(id) {
+		return nil
+	}
+	return Errorf(syncproto.CodeInvalidID, "%s %q 不是记录编号：应为小写 UUID（如 0193a1c2-7d4e-7b3a-9f10-2c5d8e9a0b11），且不能全为 0 或全为 f", where, Abridge(id, 64))
+}
+
 // ChinaTime is China Standard Time (UTC+8), the time of every county
 // fieldsync serves.
 var ChinaTime = time.FixedZone("CST", 8*3600)

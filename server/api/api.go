@@ -440,8 +440,8 @@ func decide[R interface{ seen() server.Seen }](a *API, what string, run func(ctx
 // case was "not found").
 func pathID(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if id := c.Param("id"); !server.IsCanonicalUUID(id) {
-			return server.Errorf(syncproto.CodeInvalidID, "路径中的 id %q 不是记录编号：应为小写 UUID（如 0193a1c2-7d4e-7b3a-9f10-2c5d8e9a0b11），且不能全为 0 或全为 f", server.Abridge(id, 64))
+		if err := server.CheckID("路径中的 id", c.Param("id")); err != nil {
+			return err
 		}
 		return next(c)
 	}
@@ -479,7 +479,19 @@ func (a *API) conflicts(c echo.Context) error {
 	if limit < 1 || limit > 1000 {
 		return server.Errorf(syncproto.CodeBadRequest, "limit 应在 1 到 1000 之间")
 	}
-	cs, err := a.store.Conflicts(c.Request().Context(), principalOf(c).Scope(), c.QueryParam("entity"), c.QueryParam("record_id"), limit)
+	// A filter that can match nothing is refused, not answered with an
+	// empty log that says the record had no conflict (an id in upper
+	// case listed none).
+	entity, record := c.QueryParam("entity"), c.QueryParam("record_id")
+	if entity != "" && server.EntityByName(entity) == nil {
+		return server.Errorf(syncproto.CodeUnknownEntity, "参数 entity 为未知的数据类型 %q：应为推送时 mutation 的 entity 之一（小写，见接口文档中的 EntityName）", server.Abridge(entity, 64))
+	}
+	if record != "" {
+		if err := server.CheckID("参数 record_id", record); err != nil {
+			return err
+		}
+	}
+	cs, err := a.store.Conflicts(c.Request().Context(), principalOf(c).Scope(), entity, record, limit)
 	if err != nil {
 		return err
 	}

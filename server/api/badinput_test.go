@@ -669,7 +669,7 @@ func testPullParams(t *testing.T, srv *apptest.Server) {
 		status int
 	}{
 		{"limit=abc", 400}, {"limit=0", 400}, {"limit=-5", 400}, {"limit=1001", 400}, {"limit=2.5", 400}, {"limit=", 400}, {"limit=%2B5", 400},
-		{"limit=1", 200}, {"limit=1000", 200}, {"entity=site&record_id=" + newID(), 200},
+		{"limit=1", 200}, {"limit=1000", 200}, {"entity=site&record_id=" + newID(), 200}, {"entity=", 200}, {"record_id=", 200},
 	} {
 		t.Run("conflicts "+tc.query, func(t *testing.T) {
 			r := send(t, srv, request{method: "GET", path: "/api/v1/conflicts?" + tc.query, token: offTok})
@@ -678,6 +678,31 @@ func testPullParams(t *testing.T, srv *apptest.Server) {
 				return
 			}
 			r.wantError(t, tc.status, syncproto.CodeBadRequest)
+		})
+	}
+	// A filter no record can match is refused, not answered with an empty
+	// log that says the record had no conflict: an id in upper case or
+	// of no UUID's form, an entity no record is of.
+	id := newID()
+	for _, tc := range []struct {
+		query, code string
+		says        []string
+	}{
+		{"record_id=" + strings.ToUpper(id), syncproto.CodeInvalidID, []string{"record_id", "小写 UUID"}},
+		{"record_id=" + id[:35], syncproto.CodeInvalidID, []string{"record_id"}},
+		{"record_id=00000000-0000-0000-0000-000000000000", syncproto.CodeInvalidID, []string{"全为 0"}},
+		{"record_id=%7B" + id + "%7D", syncproto.CodeInvalidID, []string{"record_id"}},
+		{"entity=inspections&record_id=" + id, syncproto.CodeUnknownEntity, []string{`\"inspections\"`, "小写"}},
+		{"entity=Inspection", syncproto.CodeUnknownEntity, []string{`\"Inspection\"`}},
+	} {
+		t.Run("conflicts "+tc.query, func(t *testing.T) {
+			r := send(t, srv, request{method: "GET", path: "/api/v1/conflicts?" + tc.query, token: offTok})
+			r.wantError(t, 400, tc.code)
+			for _, w := range tc.says {
+				if !strings.Contains(string(r.Body), w) {
+					t.Errorf("answer does not say %q: %s", w, r.Body)
+				}
+			}
 		})
 	}
 }

@@ -114,16 +114,16 @@ func Mount(e *echo.Echo, d Deps) (*Console, error) {
 	g.POST("/logout", c.logout, c.authn, c.checkCSRF)
 	g.GET("/", c.queue, c.authn)
 	g.GET("/queue", c.queue, c.authn)
-	g.GET("/inspections/:id", c.detail, c.authn)
-	g.POST("/inspections/:id/review", c.review, c.authn, c.checkCSRF)
-	g.POST("/findings/:id/verify", c.verifyFinding, c.authn, c.checkCSRF)
+	g.GET("/inspections/:id", c.detail, c.authn, pageID)
+	g.POST("/inspections/:id/review", c.review, c.authn, pageID, c.checkCSRF)
+	g.POST("/findings/:id/verify", c.verifyFinding, c.authn, pageID, c.checkCSRF)
 	g.GET("/bulk", c.bulkConfirm, c.authn)
 	g.POST("/bulk", c.bulkApprove, c.authn, c.checkCSRF)
-	g.GET("/photos/:id/:variant", c.photo, c.authn)
+	g.GET("/photos/:id/:variant", c.photo, c.authn, pageID)
 	g.GET("/findings", c.findingsList, c.authn)
 	g.GET("/vehicles", c.vehicles, c.authn)
-	g.GET("/vehicles/:id", c.vehicle, c.authn)
-	g.POST("/vehicles/:id/void", c.voidVehicle, c.authn, c.checkCSRF)
+	g.GET("/vehicles/:id", c.vehicle, c.authn, pageID)
+	g.POST("/vehicles/:id/void", c.voidVehicle, c.authn, pageID, c.checkCSRF)
 	g.GET("/ledger", c.ledger, c.authn)
 	g.POST("/ledger/:task/:county", c.reportProgress, c.authn, c.checkCSRF)
 	g.GET("/report", c.report, c.authn)
@@ -141,15 +141,15 @@ func Mount(e *echo.Echo, d Deps) (*Console, error) {
 	g.POST("/users", c.addUser, c.authn, c.checkCSRF)
 	g.POST("/users/:username/counties", c.setCounties, c.authn, c.checkCSRF)
 	g.POST("/users/:username/role", c.setRole, c.authn, c.checkCSRF)
-	g.POST("/devices/:id/revoke", c.revokeDevice, c.authn, c.checkCSRF)
-	g.POST("/devices/:id/reinstate", c.reinstateDevice, c.authn, c.checkCSRF)
+	g.POST("/devices/:id/revoke", c.revokeDevice, c.authn, pageID, c.checkCSRF)
+	g.POST("/devices/:id/reinstate", c.reinstateDevice, c.authn, pageID, c.checkCSRF)
 	g.GET("/search", c.search, c.authn)
 	g.GET("/overview", c.overview, c.authn)
 	g.GET("/sites", c.sites, c.authn)
 	g.GET("/sites/new", c.siteForm, c.authn)
-	g.GET("/sites/:id", c.siteForm, c.authn)
+	g.GET("/sites/:id", c.siteForm, c.authn, pageID)
 	g.POST("/sites", c.saveSite, c.authn, c.checkCSRF)
-	g.POST("/sites/:id", c.saveSite, c.authn, c.checkCSRF)
+	g.POST("/sites/:id", c.saveSite, c.authn, pageID, c.checkCSRF)
 	g.GET("/map", c.siteMapPage, c.authn)
 	c.mountAccounts(g)
 	// The console's pages are read (GET, HEAD) and its forms posted
@@ -171,6 +171,27 @@ func Mount(e *echo.Echo, d Deps) (*Console, error) {
 	}, c.maybeAuthn)
 	e.GET("/console", func(ec echo.Context) error { return ec.Redirect(http.StatusSeeOther, "/console/") })
 	return c, nil
+}
+
+// pageID answers a page whose address names a record by an id in upper
+// case (as typed or copied from elsewhere) with the page of the record's
+// id in lower case, the only form ids have; any other id that is not a
+// record's is a 400 page that says so (server.CheckID), not a 404 that
+// says no such record exists. A form posted to such an address is refused
+// alike: the console's own forms never name one.
+func pageID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(ec echo.Context) error {
+		id := ec.Param("id")
+		if server.IsCanonicalUUID(id) {
+			return next(ec)
+		}
+		if lower := strings.ToLower(id); ec.Request().Method == http.MethodGet && server.IsCanonicalUUID(lower) {
+			u := *ec.Request().URL
+			u.Path, u.RawPath = strings.Replace(u.Path, "/"+id, "/"+lower, 1), ""
+			return ec.Redirect(http.StatusMovedPermanently, u.RequestURI())
+		}
+		return server.CheckID("链接中的编号", id)
+	}
 }
 
 // routedMethods are the methods a console path has routes for (GET
