@@ -122,8 +122,13 @@ func RegisterCaptureKey(ctx context.Context, st DeviceKeyStore, p *Principal, re
 		return nil, bad
 	}
 	k := &DeviceKey{ID: syncproto.CaptureKeyID(spki), DeviceID: p.DeviceID, SPKI: spki, CreatedAt: now.UTC().Truncate(time.Millisecond)}
-	if req.Proof != "" {
-		if !syncproto.VerifyCapture(pub, syncproto.KeyProofMessage(p.DeviceID, k.ID), req.Proof) {
+	if req.Proof != nil {
+		if *req.Proof == "" {
+			// Not read as no proof: a phone that meant to prove its key
+			// and sent nothing would take a 409 for a key it holds.
+			return nil, Errorf(syncproto.CodeInvalidValue, "proof 为空：不证明私钥时不要发送 proof（signed-captures.md §1）").At("proof")
+		}
+		if !syncproto.VerifyCapture(pub, syncproto.KeyProofMessage(p.DeviceID, k.ID), *req.Proof) {
 			return nil, Errorf(syncproto.CodeInvalidValue, "proof 不是该公钥的私钥对本设备登记内容的签名（signed-captures.md §1）").At("proof")
 		}
 		k.Proven = true
@@ -266,8 +271,12 @@ func captureResult(ctx context.Context, tx WriteTx, r *StoredRecord, now time.Ti
 		return CaptureResult{Status: syncproto.CaptureNotInApp}, nil
 	case sig == "" || keyID == "" || !syncproto.IsCaptureKeyID(keyID):
 		// A key id no key can have is never registered: not unknown_key
-		// (attack probe), which says the key may yet be.
+		// (attack probe), which says the key may yet be; nor is it named
+		// as a key's.
 		res.Status, res.Reason = syncproto.CaptureInvalid, CaptureMalformed
+		if !syncproto.IsCaptureKeyID(keyID) {
+			res.KeyID = ""
+		}
 		return res, nil
 	case !syncproto.WellFormedCaptureSig(sig):
 		res.Status, res.Reason = syncproto.CaptureInvalid, CaptureBadSignature

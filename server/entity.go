@@ -497,8 +497,11 @@ var Entities = []*Entity{
 		{Name: "processed_at", Type: TypeTime, Server: true},
 		// A signed capture (capture.go, signed-captures.md): the app's
 		// signature and key id, and the server's result.
-		{Name: syncproto.FieldCaptureSig, Type: TypeText, Immutable: true, MaxLen: 128},
-		{Name: syncproto.FieldCaptureKeyID, Type: TypeText, Immutable: true, MaxLen: 64},
+		// As long as any text: a signature or a key id too long to be one
+		// is marked on the photo (capture invalid), not a reason to refuse
+		// the evidence (signed-captures.md §3).
+		{Name: syncproto.FieldCaptureSig, Type: TypeText, Immutable: true},
+		{Name: syncproto.FieldCaptureKeyID, Type: TypeText, Immutable: true},
 		{Name: syncproto.FieldCapture, Type: TypeJSON, Server: true},
 	}},
 	{Name: syncproto.EntityReview, Label: "审核记录", Parents: []string{"inspection_id"}, Fields: []Field{

@@ -168,8 +168,9 @@ type CaptureKeyRequest struct {
 	// Proof, optional, is the key's signature of KeyProofMessage (as a
 	// capture signature is made and encoded): it proves that the device
 	// holds the private key. A key registered by another device without
-	// a proof moves to the device that proves it.
-	Proof string `json:"proof,omitempty"`
+	// a proof moves to the device that proves it. Absent (nil, or null)
+	// is no proof; an empty one is a bad proof, not none.
+	Proof *string `json:"proof,omitempty"`
 }
 
 // CaptureKeyResponse is a registered capture key.
@@ -235,7 +236,7 @@ func (c *Client) RegisterCaptureKey(ctx context.Context, spki []byte, priv *ecds
 		if err != nil {
 			return nil, err
 		}
-		req.Proof = proof
+		req.Proof = &proof
 	}
 	var out CaptureKeyResponse
 	if err := c.Do(ctx, http.MethodPost, "/api/v1/devices/key", req, &out); err != nil {

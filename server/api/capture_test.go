@@ -185,6 +185,23 @@ func TestSignedCaptures(t *testing.T) {
 			f[syncproto.FieldCaptureSig] = strings.Repeat("x", 128)
 			return f
 		}, syncproto.CaptureInvalid, server.CaptureBadSignature},
+		// Longer than any key id or signature: still a photo, accepted, and
+		// marked (signed-captures.md §3: accepted in every case).
+		{"key id longer than a key's", c, func(t *testing.T, id string) F {
+			f := key.sign(t, c.DeviceID, id, capturePhoto(insp, sum))
+			f[syncproto.FieldCaptureKeyID] = key.id + "0"
+			return f
+		}, syncproto.CaptureInvalid, server.CaptureMalformed},
+		{"key id of 2000 characters", c, func(t *testing.T, id string) F {
+			f := key.sign(t, c.DeviceID, id, capturePhoto(insp, sum))
+			f[syncproto.FieldCaptureKeyID] = strings.Repeat("ab", 1000)
+			return f
+		}, syncproto.CaptureInvalid, server.CaptureMalformed},
+		{"signature of 2000 characters", c, func(t *testing.T, id string) F {
+			f := key.sign(t, c.DeviceID, id, capturePhoto(insp, sum))
+			f[syncproto.FieldCaptureSig] = strings.Repeat("A", 2000)
+			return f
+		}, syncproto.CaptureInvalid, server.CaptureBadSignature},
 		{"no signature", c, func(t *testing.T, id string) F { return capturePhoto(insp, sum) }, syncproto.CaptureNotInApp, ""},
 	}
 	for _, tc := range cases {
@@ -198,6 +215,10 @@ func TestSignedCaptures(t *testing.T) {
 			}
 			if tc.status != syncproto.CaptureNotInApp && tc.reason != server.CaptureMalformed && got.KeyID == "" {
 				t.Errorf("capture %+v names no key", got)
+			}
+			// A key id no key can have is not repeated as one.
+			if kid, _ := tc.fields(t, id)[syncproto.FieldCaptureKeyID].(string); !syncproto.IsCaptureKeyID(kid) && got.KeyID != "" {
+				t.Errorf("capture names %q, which is no key's id", got.KeyID)
 			}
 			// A time the server writes is in China Standard Time, as every
 			// other (sync.md §5.1a; SDK probe: it came in UTC).
@@ -506,6 +527,8 @@ func TestCaptureKeyProof(t *testing.T) {
 		"not base64url":                   "%%%",
 		"too short":                       proofOf(k.priv, owner.DeviceID, k.id)[:40],
 		"a number":                        12345,
+		"empty":                           "", // not no proof
+		"blank":                           " ",
 	} {
 		t.Run(name, func(t *testing.T) {
 			err := owner.Do(t.Context(), http.MethodPost, "/api/v1/devices/key",
