@@ -292,7 +292,7 @@ func bodyTooLarge(c echo.Context, limit int64) error {
 		size = fmt.Sprintf("%d KiB", limit>>10)
 	}
 	if c.Path() == syncproto.PathPush {
-		return server.Errorf(syncproto.CodeBodyTooLarge, "一次上传的数据超过 %s：请把待上传的修改分成较小的批次发送（每批几百条）", size)
+		return server.Errorf(syncproto.CodeBodyTooLarge, "一次上传的数据超过 %s：请把待上传的修改分成较小的批次发送（每批几百条）；一条修改就超过此大小的，是其中的内容过长，须删减后重新保存", size)
 	}
 	return server.Errorf(syncproto.CodeBodyTooLarge, "请求体超过 %s", size)
 }

@@ -290,6 +290,28 @@ function reopenedClock(deviceId, now, stored) {
   return c;
 }
 
+/**
+ * The error of one mutation larger than any request the server takes
+ * (body_too_large): at its largest field, which is what to shorten.
+ * @param {any} m the mutation as sent
+ * @param {FieldsyncError} err the server's answer
+ * @returns {FieldsyncError}
+ */
+function tooLarge(m, err) {
+  let field = '';
+  let size = 0;
+  for (const [name, v] of Object.entries(m?.fields ?? {})) {
+    const n = new TextEncoder().encode(JSON.stringify(v) ?? '').byteLength;
+    if (n > size) [field, size] = [name, n];
+  }
+  if (!field) return err;
+  const what = /** @type {Record<string, string>} */ (ENTITY_NAMES)[m.entity] ?? m.entity;
+  return new FieldsyncError(err.code, {
+    status: err.status, requestId: err.requestId, details: err.details, field: `mutations[0].fields.${field}`,
+    message: `${what}的 ${field} 内容过大（约 ${(size / 1048576).toFixed(1)} MiB），超过服务器一次能接收的大小，无法上传；修改已保留在手机上（被拒绝的修改中），请删减后重新保存`,
+  });
+}
+
 /** A device's connection to fieldsync, with its local data in a Storage. */
 export class FieldsyncClient {
   /**
@@ -1829,8 +1851,10 @@ export class FieldsyncClient {
         if (err.code === 'body_too_large') {
           // One mutation larger than any request the server takes: no
           // retry can send it. To the failed list (its values kept), so
-          // that it no longer holds every change after it.
-          await this.failOne(batch, 0, err, res);
+          // that it no longer holds every change after it, naming its
+          // largest field: the server's answer (send smaller batches)
+          // cannot, as it read no field.
+          await this.failOne(batch, 0, tooLarge(batch.mutations[0], err), res);
           continue;
         }
         // The server names the mutation in field (mutations[3].fields.plate);

@@ -25,6 +25,10 @@ test('one change larger than any request the server takes goes to the failed lis
   assert.deepEqual(r.rejected.map((x) => [x.id, x.code]), [[big, 'body_too_large']]);
   assert.equal(a.status().pendingChanges, 0, 'nothing holds the outbox');
   const kept = (await a.rejected()).find((x) => x.id === big);
+  // Named at the field to shorten, not told to send smaller batches.
+  assert.equal(kept?.field, 'summary');
+  assert.match(kept?.message ?? '', /summary 内容过大（约 18\.0 MiB）/);
+  assert.doesNotMatch(kept?.message ?? '', /批次/);
   assert.equal(kept?.fields?.summary?.length, 6 << 20, 'the refused value is kept on the phone');
   const b = await device(srv.url);
   await syncOK(b);
