@@ -89,7 +89,7 @@ func Mount(e *echo.Echo, d Deps) (*Console, error) {
 	// A form's body: the ledger's carries a note of up to 8,000 Chinese
 	// characters twice (as typed, and as the form began: orig), each
 	// percent-encoded in 9 bytes, with its evidence.
-	g := e.Group("/console", securityHeaders, c.htmlErrors, middleware.BodyLimit("1M"))
+	g := e.Group("/console", securityHeaders, c.htmlErrors, middleware.BodyLimit("1M"), oneValueEach)
 	// Errors the console's routes return before htmlErrors runs (the
 	// API's checks of every request's query and form) are its pages too.
 	if api := e.HTTPErrorHandler; api != nil {
@@ -171,6 +171,32 @@ func Mount(e *echo.Echo, d Deps) (*Console, error) {
 	}, c.maybeAuthn)
 	e.GET("/console", func(ec echo.Context) error { return ec.Redirect(http.StatusSeeOther, "/console/") })
 	return c, nil
+}
+
+// manyValued are the query parameters a console address may repeat: the
+// inspections ticked for bulk approval.
+var manyValued = map[string]bool{"id": true}
+
+// oneValueEach refuses an address that gives a filter two different
+// values (month=2026-11&month=2026-10: a link edited by hand, a bookmark
+// joined to another), which took the first silently and showed a list
+// other than the one asked for (city probe). The same value twice is
+// one. The API refuses any repeat (strictQuery); the console's forms
+// never repeat a filter.
+func oneValueEach(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(ec echo.Context) error {
+		for name, vs := range ec.QueryParams() {
+			if manyValued[name] {
+				continue
+			}
+			for _, v := range vs[1:] {
+				if v != vs[0] {
+					return server.Errorf(syncproto.CodeBadRequest, "链接中的筛选条件 %s 出现了多次且取值不同（%q、%q），无法确定按哪一个筛选", server.Abridge(name, 32), server.Abridge(vs[0], 32), server.Abridge(v, 32))
+				}
+			}
+		}
+		return next(ec)
+	}
 }
 
 // pageID answers a page whose address names a record by an id in upper
@@ -595,8 +621,9 @@ func (c *Console) backLink(ec echo.Context, status int) (href, label string) {
 	parts := strings.Split(rest, "/")
 	parts[0], _, _ = strings.Cut(parts[0], ".") // report.csv is the report's
 	post := ec.Request().Method == http.MethodPost
-	if post && status != http.StatusNotFound && status != http.StatusForbidden && len(parts) == 3 {
-		// The detail page keeps the list it was opened from (withBack).
+	if post && status != http.StatusNotFound && status != http.StatusForbidden && len(parts) == 3 && server.IsCanonicalUUID(parts[1]) {
+		// The detail page keeps the list it was opened from (withBack);
+		// not a page of an id no record has (pageID).
 		q := ""
 		if v := withBack(ec, url.Values{}); len(v) > 0 {
 			q = "?" + v.Encode()

@@ -60,13 +60,35 @@ func (c *Console) findingQuery(ec echo.Context) (server.FindingQuery, error) {
 		// an inspection still to be approved.
 		q.Status, q.Verifiable = st, st == "rectified"
 	}
-	if ec.QueryParam("overdue") == "1" {
+	if overdue, err := flagParam(ec, "overdue"); err != nil {
+		return q, err
+	} else if overdue {
 		q.OverdueOn = c.today()
 	}
 	if err := c.checkCounty(p, q.County, "发现问题"); err != nil {
 		return q, err
 	}
 	return q, nil
+}
+
+// flagParam reads a filter's yes-or-no query parameter, as the console's
+// forms and links write it: 1, or 0 or nothing. Another value (true, on,
+// yes: a link typed or made elsewhere) is refused, not read as no, which
+// showed every record under a filter the user believed on (city probe:
+// overdue=true listed all 171 findings, not the 88 overdue).
+func flagParam(ec echo.Context, name string) (bool, error) {
+	return flagValue(name, ec.QueryParam(name))
+}
+
+// flagValue is flagParam of a value already read.
+func flagValue(name, v string) (bool, error) {
+	switch v {
+	case "", "0":
+		return false, nil
+	case "1":
+		return true, nil
+	}
+	return false, server.Errorf(syncproto.CodeBadRequest, "筛选条件 %s 只能是 1（是）或 0（否），不能是 %q", name, server.Abridge(v, 32))
 }
 
 // today is the date in China by the console's clock (YYYY-MM-DD).

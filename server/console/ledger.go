@@ -99,6 +99,9 @@ func progressAnchor(taskID, county string) string { return "p-" + taskID + "-" +
 type ledgerFilter struct {
 	Status, County string
 	Overdue        bool
+	// bad is why the query's filter cannot be read (a flag not 0 or 1),
+	// nil when it can: the page refuses it.
+	bad error
 }
 
 func (f ledgerFilter) on() bool { return f.Status != "" || f.County != "" || f.Overdue }
@@ -120,7 +123,8 @@ func (f ledgerFilter) query() url.Values {
 
 // ledgerFilterOf reads a filter from the list's query parameters.
 func ledgerFilterOf(q url.Values) ledgerFilter {
-	return ledgerFilter{Status: q.Get("status"), County: q.Get("county"), Overdue: q.Get("overdue") == "1"}
+	overdue, err := flagValue("overdue", q.Get("overdue"))
+	return ledgerFilter{Status: q.Get("status"), County: q.Get("county"), Overdue: overdue, bad: err}
 }
 
 // keep reports whether a county's row passes the filter.
@@ -206,6 +210,9 @@ func (c *Console) ledgerTasks(ec echo.Context, f ledgerFilter) ([]ledgerTask, le
 	ctx := ec.Request().Context()
 	if f.Status != "" && !slices.Contains(server.TaskStatuses, f.Status) {
 		return nil, f, "", server.Errorf(syncproto.CodeBadRequest, "未知的整改状态 %q", f.Status)
+	}
+	if f.bad != nil {
+		return nil, f, "", f.bad
 	}
 	if err := c.checkCounty(p, f.County, "整改进展"); err != nil {
 		return nil, f, "", err
@@ -439,7 +446,7 @@ func (c *Console) reportProgress(ec echo.Context) error {
 func postedLedgerFilter(ec echo.Context) ledgerFilter {
 	list, _ := url.ParseQuery(ec.FormValue("list"))
 	f := ledgerFilterOf(list)
-	if p := principalOf(ec); f.Status != "" && !slices.Contains(server.TaskStatuses, f.Status) || f.County != "" && (p == nil || !p.CanSee(f.County)) {
+	if p := principalOf(ec); f.bad != nil || f.Status != "" && !slices.Contains(server.TaskStatuses, f.Status) || f.County != "" && (p == nil || !p.CanSee(f.County)) {
 		return ledgerFilter{}
 	}
 	return f

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
+
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 )
 
@@ -41,10 +43,13 @@ func TestRefusedFormKeepsTypingAndList(t *testing.T) {
 		{"review without a version", "/console/inspections/" + insp + "/review",
 			url.Values{"csrf": {csrf(t, detail)}, "decision": {"return"}, "comment": {"请补拍"}, "back": {queue}},
 			http.StatusBadRequest, []string{"请补拍"}, "/console/inspections/" + insp + "?back=" + url.QueryEscape(queue)},
-		{"review of nothing", "/console/inspections/" + insp + "x/review",
+		{"review of nothing", "/console/inspections/" + uuid.NewString() + "/review",
 			url.Values{"csrf": {csrf(t, detail)}, "decision": {"return"}, "comment": {"请补拍"}, "back": {queue}, "seq": {"5"}},
 			http.StatusNotFound, []string{"请补拍"}, queue},
-		{"reopen of nothing", "/console/findings/" + insp + "x/verify",
+		{"review at an id no record can have", "/console/inspections/" + insp + "x/review",
+			url.Values{"csrf": {csrf(t, detail)}, "decision": {"return"}, "comment": {"请补拍"}, "back": {queue}, "seq": {"5"}},
+			http.StatusBadRequest, []string{"请补拍"}, queue},
+		{"reopen of nothing", "/console/findings/" + uuid.NewString() + "/verify",
 			url.Values{"csrf": {csrf(t, detail)}, "decision": {"reopen"}, "comment": {"围挡仍有缺口"}, "deadline": {"2030-12-20"}, "back": {queue}, "seq": {"5"}},
 			http.StatusNotFound, []string{"围挡仍有缺口", "2030-12-20"}, queue},
 	} {

@@ -702,7 +702,10 @@ func (c *Console) devices(ec echo.Context) error {
 	if err != nil {
 		return err
 	}
-	attention := ec.QueryParam("attention") == "1"
+	attention, err := flagParam(ec, "attention")
+	if err != nil {
+		return err
+	}
 	total := len(rows)
 	rows = slices.DeleteFunc(rows, func(r deviceRow) bool {
 		if attention && !r.needsAttention() {

@@ -74,11 +74,18 @@ func (c *Console) vehicleQuery(ec echo.Context, limit int) (server.VehicleQuery,
 	if err := cmp.Or(err1, err2, err3); err != nil {
 		return server.VehicleQuery{}, err
 	}
+	flags := map[string]bool{}
+	for _, name := range []string{"exact", "nocheckpoint", "nocampaign", "g6", "removed", "voided"} {
+		var err error
+		if flags[name], err = flagParam(ec, name); err != nil {
+			return server.VehicleQuery{}, err
+		}
+	}
 	q := server.VehicleQuery{Scope: p.Scope(), County: ec.QueryParam("county"), Checkpoint: checkpoint,
-		Campaign: campaign, Plate: plate, Partial: ec.QueryParam("exact") != "1",
-		NoCheckpoint: ec.QueryParam("nocheckpoint") == "1", NoCampaign: ec.QueryParam("nocampaign") == "1",
-		G6: ec.QueryParam("g6") == "1", Removed: ec.QueryParam("removed") == "1", Action: ec.QueryParam("action"), Limit: limit}
-	if ec.QueryParam("voided") == "1" {
+		Campaign: campaign, Plate: plate, Partial: !flags["exact"],
+		NoCheckpoint: flags["nocheckpoint"], NoCampaign: flags["nocampaign"],
+		G6: flags["g6"], Removed: flags["removed"], Action: ec.QueryParam("action"), Limit: limit}
+	if flags["voided"] {
 		q.Voided = server.OnlyVoided
 	}
 	if q.Action != "" && syncproto.Label(syncproto.VehicleActions, q.Action) == q.Action {
