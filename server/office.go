@@ -56,7 +56,7 @@ func (s *Syncer) Review(ctx context.Context, p *Principal, inspectionID, decisio
 // demo's month: its offices decided the days after each visit).
 func (s *Syncer) ReviewAt(ctx context.Context, p *Principal, inspectionID, decision, comment string, seen Seen, at time.Time) (*syncproto.Change, error) {
 	comment, mine, err := s.decision(ctx, p, decisionKind{What: "审核", Field: "审核结论",
-		Codes: [2][2]string{{DecisionApprove, "通过"}, {DecisionReturn, "退回"}}, CommentNeeded: DecisionReturn, NoComment: "退回时必须填写意见"}, decision, comment)
+		Codes: [2][2]string{{DecisionApprove, "审核通过"}, {DecisionReturn, "退回"}}, CommentNeeded: DecisionReturn, NoComment: "退回时必须填写意见"}, decision, comment)
 	if err != nil {
 		return nil, err
 	}
@@ -320,7 +320,7 @@ const (
 // invalid_field, not_found, out_of_scope, conflict.
 func (s *Syncer) VerifyFinding(ctx context.Context, p *Principal, findingID, decision, comment, deadline string, seen Seen) (*syncproto.Change, error) {
 	comment, mine, err := s.decision(ctx, p, decisionKind{What: "核实整改", Field: "核查结论",
-		Codes: [2][2]string{{DecisionVerify, "确认整改"}, {DecisionReopen, "重新整改"}}, CommentNeeded: DecisionReopen, NoComment: "退回整改时必须填写意见"}, decision, comment)
+		Codes: [2][2]string{{DecisionVerify, "核实整改到位"}, {DecisionReopen, "退回继续整改"}}, CommentNeeded: DecisionReopen, NoComment: "退回继续整改时必须填写意见"}, decision, comment)
 	if err != nil {
 		return nil, err
 	}
@@ -473,7 +473,19 @@ func (s *Syncer) checkNewDeadline(decision, deadline string) error {
 	if today := ChinaDay(s.Now()); deadline < today {
 		return Errorf(syncproto.CodeInvalidField, "新的整改时限 %s 早于今天（%s），请选择今天或以后的日期", deadline, today).At("deadline")
 	}
+	// A year typed wrong (2100, 2062) would keep the finding from ever
+	// counting as overdue, out of every overdue figure, unnoticed (city
+	// probe): a rectification sent back is given weeks or months.
+	if latest := LatestNewDeadline(s.Now()); deadline > latest {
+		return Errorf(syncproto.CodeInvalidField, "新的整改时限 %s 在一年以后（最晚 %s），请核对年份", deadline, latest).At("deadline")
+	}
 	return nil
+}
+
+// LatestNewDeadline is the latest new deadline an office may give a
+// finding it sends back on day now: a year from today in China.
+func LatestNewDeadline(now time.Time) string {
+	return ChinaDay(now.In(ChinaTime).AddDate(1, 0, 0))
 }
 
 // Decisions on a roadside check (VoidVehicleCheck).

@@ -611,6 +611,14 @@ func TestVerifyRectification(t *testing.T) {
 		!strings.Contains(page, `value="`+reopen.Get("deadline")+`"`) || !strings.Contains(page, `id="reopen-error" role="alert" data-field="deadline"`) {
 		t.Fatalf("reopen with yesterday's deadline: %d, want 400 at the finding's form, what was typed kept\n%s", st, page)
 	}
+	// A year typed wrong would keep it out of every overdue count.
+	latest := server.ChinaDay(now.AddDate(1, 0, 0))
+	reopen.Set("deadline", server.ChinaDay(now.AddDate(1, 0, 1)))
+	st, page = b.post("/console/findings/"+finding+"/verify", reopen)
+	if st != http.StatusBadRequest || !strings.Contains(page, "在一年以后（最晚 "+latest+"）") || !strings.Contains(page, `id="reopen-error" role="alert" data-field="deadline"`) ||
+		!strings.Contains(page, `min="`+today+`" max="`+latest+`"`) {
+		t.Fatalf("reopen with a deadline over a year ahead: %d, want 400 at the finding's form\n%s", st, page)
+	}
 	reopen.Set("deadline", later)
 	st, page = b.post("/console/findings/"+finding+"/verify", reopen)
 	if st != http.StatusOK || !strings.Contains(page, "已退回继续整改") || !strings.Contains(page, "督查意见：西侧仍裸露") || !strings.Contains(page, "整改中") ||
@@ -630,6 +638,13 @@ func TestVerifyRectification(t *testing.T) {
 	// The verify form shown before the reopen is of another version.
 	if st, page := b.post("/console/findings/"+finding+"/verify", verify); st != http.StatusConflict || !strings.Contains(page, "请重新打开查看") {
 		t.Errorf("stale verify: %d\n%s", st, page)
+	}
+	// The reopen form, from a page left open, refused for its date: the
+	// form is no longer on the page, and the reason is said at its top
+	// (city probe: a 400 without a word).
+	reopen.Set("deadline", "2026-13-40")
+	if st, page := b.post("/console/findings/"+finding+"/verify", reopen); st != http.StatusBadRequest || !regexp.MustCompile(`<p class="alert" id="refused" role="alert">[^<]*应为日期`).MatchString(page) {
+		t.Errorf("a stale reopen with a bad date: %d, want 400 saying why at the top\n%s", st, page)
 	}
 	rectify("全部苫盖")
 	_, page = b.get(path)

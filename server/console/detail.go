@@ -159,7 +159,7 @@ func (c *Console) showDetail(ec echo.Context, insp *server.StoredRecord, status 
 		"NoStart": insp.Text("started_at") == "" && insp.Text("finished_at") != "", "Received": insp.CreatedAt.In(chinaTime).Format("2006-01-02 15:04"),
 		"ReviewComment": insp.Text("review_comment"), "Resubmitted": resubmitted(insp), "Template": tmpl.Title, "TemplateVersion": tmpl.Version, "Answers": answers(insp, tmpl),
 		"Done": notice.Get("done"), "Inspector": c.userName(ctx, insp.CreatedBy),
-		"Today": c.today(), "LatestDate": fmt.Sprintf("%d-12-31", server.LatestDateYear)}
+		"Today": c.today(), "LatestDate": server.LatestNewDeadline(c.now())}
 	mine, err := c.d.Syncer.HandsOf(ctx, p)
 	if err != nil {
 		return err
@@ -254,6 +254,19 @@ func (c *Console) showDetail(ec echo.Context, insp *server.StoredRecord, status 
 		return err
 	}
 	data["ReviewRefused"] = refused
+	// A refusal is said at the form it came from; a form no longer on the
+	// page (the finding is no longer rectified, the inspection no longer
+	// submitted: a page left open) has it said at the top, not nowhere
+	// (city probe: a 400 without a word).
+	if refused != nil {
+		placed := refused.Finding == "" && data["CanReview"] == true
+		for _, f := range data["Findings"].([]findingRow) {
+			placed = placed || f.ID == refused.Finding && f.CanReopen
+		}
+		if !placed {
+			data["RefusedUnplaced"] = refused.Message
+		}
+	}
 	return c.render(ec, status, "detail.html", data)
 }
 
