@@ -34,3 +34,20 @@ func trimZeros(s string) string {
 	}
 	return s
 }
+
+// TestPercentHalvesUp: every percentage the pages show is rounded as
+// server.RoundPct rounds, halves away from zero, whatever computed it:
+// 1 item failed of 16 is 6.3%, not the 6.2% that formatting 6.25 gives.
+func TestPercentHalvesUp(t *testing.T) {
+	for _, tc := range []struct {
+		n, d int
+		want string
+	}{{1, 16, "6.3%"}, {3, 16, "18.8%"}, {5, 16, "31.3%"}, {1, 3, "33.3%"}, {2, 3, "66.7%"}, {1, 8, "12.5%"}, {0, 5, "0.0%"}, {0, 0, noRate}} {
+		if got := pctText(100*float64(tc.n)/float64(max(tc.d, 1)), tc.d); got != tc.want {
+			t.Errorf("%d of %d: pctText %s, want %s", tc.n, tc.d, got, tc.want)
+		}
+		if got := rateText(tc.n, tc.d); got != tc.want {
+			t.Errorf("%d of %d: rateText %s, want %s", tc.n, tc.d, got, tc.want)
+		}
+	}
+}

@@ -63,12 +63,14 @@ func rateText(n, d int) string {
 }
 
 // pctText is pct, a percentage over of things (a mean over tasks or
-// counties), as the pages show it ("57.5%"), or noRate when of is 0.
+// counties, a share of items failed), as the pages show it ("57.5%"),
+// rounded as every percentage is (server.RoundPct: 1 in 16 is 6.3%, where
+// formatting alone gave 6.2%), or noRate when of is 0.
 func pctText(pct float64, of int) string {
 	if of == 0 {
 		return noRate
 	}
-	return strconv.FormatFloat(pct, 'f', 1, 64) + "%"
+	return strconv.FormatFloat(server.RoundPct(pct), 'f', 1, 64) + "%"
 }
 
 // xlsxContentType is the media type of an XLSX workbook.
