@@ -1398,6 +1398,7 @@ func TestReopenWithNewDeadline(t *testing.T) {
 		{"no such day", map[string]any{"decision": "reopen", "comment": "仍有缺口", "deadline": "2026-02-30"}},
 		{"before today", map[string]any{"decision": "reopen", "comment": "仍有缺口", "deadline": server.ChinaDay(now.AddDate(0, 0, -1))}},
 		{"past the last year", map[string]any{"decision": "reopen", "comment": "仍有缺口", "deadline": "2101-01-01"}},
+		{"over a year ahead", map[string]any{"decision": "reopen", "comment": "仍有缺口", "deadline": server.ChinaDay(now.AddDate(1, 0, 1))}},
 	} {
 		err := decide(tc.body)
 		var e *syncproto.APIError
@@ -1415,7 +1416,7 @@ func TestReopenWithNewDeadline(t *testing.T) {
 	if d := deadline(); d != "2026-11-10" {
 		t.Errorf("sent back without a deadline: %s, want the old one", d)
 	}
-	for _, d := range []string{today, later} {
+	for _, d := range []string{server.ChinaDay(now.AddDate(1, 0, 0)), today, later} {
 		rectified()
 		if err := decide(map[string]any{"decision": "reopen", "comment": "北侧仍有缺口", "deadline": d}); err != nil {
 			t.Fatalf("reopen with deadline %s: %v", d, err)
