@@ -1,6 +1,6 @@
 // Home: what waits to be sent, the last sync, returned inspections,
 // drafts, open findings (overdue first), superseded edits, sign-out.
-import { h, when, bytes, chinaDate, chinaTime, daysBetween, statusNames, severityNames, findingStatusNames, toast, store, foldUser, focusOf, refocus, resumeFocus } from '../ui.js';
+import { h, when, now, bytes, chinaDate, chinaTime, daysBetween, statusNames, severityNames, findingStatusNames, toast, store, foldUser, focusOf, refocus, resumeFocus } from '../ui.js';
 import { message, rejectedMessage, photoRefusedMessage } from '../errors.js';
 import { emissionStages, fuels, aftertreatments, vehicleActions, siteKindChoices } from '../vocab.js';
 import { maxLen, ranges, tooLong, outOfRange } from '../limits.js';
@@ -66,6 +66,23 @@ function syncCard(app) {
       : h('button', { class: 'primary block', id: 'sync-now', disabled: running, onclick: () => app.sync(true) }, running ? '正在同步…' : '立即同步'));
 }
 
+// A record time more than this ahead of now was written by a fast clock.
+const AHEAD_MS = 10 * 60e3;
+
+/** aheadOfNow says whether record time t is ahead of now (the clock the
+ *  last sync corrected) by more than AHEAD_MS. */
+function aheadOfNow(t) {
+  const ms = t ? Date.parse(t) : NaN;
+  return Number.isFinite(ms) && ms > now() + AHEAD_MS;
+}
+
+/** aheadText says how far the latest of the times ts is ahead of now. */
+function aheadText(...ts) {
+  const ms = Math.max(...ts.map((t) => (t ? Date.parse(t) : NaN)).filter(Number.isFinite)) - now();
+  const hours = Math.round(ms / 3600e3);
+  return hours >= 1 ? `（比现在晚约 ${hours} 小时）` : `（比现在晚约 ${Math.max(1, Math.round(ms / 60e3))} 分钟）`;
+}
+
 // The open findings shown before 显示全部 is tapped: the first, by deadline.
 const FINDINGS_SHOWN = 30;
 // 显示全部 was tapped: kept while the app runs, as syncs draw home again.
@@ -123,6 +140,13 @@ export async function render(app) {
   // Of those, the office can verify the ones of approved inspections.
   const ready = waiting.filter((f) => inspById[f.fields.inspection_id].fields.status === 'approved').length;
   const inspSite = Object.fromEntries(inspections.map((i) => [i.id, siteName[i.fields.site_id]]));
+  // The inspector's records whose times are ahead of now, by the clock
+  // the last sync corrected: saved while the phone's clock ran fast (set
+  // a day ahead, offline), they count in a later day, and the app drew
+  // them nowhere (clock probe: a check dated tomorrow left 今天已检).
+  const ownChecks = await c.list('vehicle_check', (v) => !v.fields.created_by || v.fields.created_by === c.user?.id);
+  const aheadInsp = mine.filter((i) => aheadOfNow(i.fields.started_at) || aheadOfNow(i.fields.finished_at));
+  const aheadChecks = ownChecks.filter((v) => aheadOfNow(v.fields.checked_at));
 
   const u = c.user || {};
   return h('div', {},
@@ -131,6 +155,13 @@ export async function render(app) {
     syncCard(app),
     refusedPhotosCard(app, failed, photos, checks, inspections, findings, templates, siteName, tplTitle),
     rejectedCard(app, rejected, onPhone, inspections, findings, templates, siteName, tplTitle),
+    aheadInsp.length + aheadChecks.length ? h('section', { class: 'card', id: 'ahead' }, h('h2', {}, `时间晚于现在的记录（${aheadInsp.length + aheadChecks.length}）`),
+      h('p', { class: 'notice small' }, '保存这些记录时手机时钟快了：记下的时间晚于现在，会被算进以后的日期。请在手机设置中打开“自动设置日期和时间”，并告诉督查室这些记录的实际时间（督查室的页面上也会提示时间可疑）。'),
+      h('ul', { class: 'list' },
+        aheadInsp.map((i) => inspLink(i, h('div', { class: 'warn small' }, '记录的时间：', when(aheadOfNow(i.fields.started_at) ? i.fields.started_at : i.fields.finished_at), aheadText(i.fields.started_at, i.fields.finished_at)))),
+        aheadChecks.map((v) => h('li', { dataset: { check: v.id } }, h('div', { class: 'item' },
+          h('div', { class: 'name' }, '路检 ', v.fields.plate || '', v.fields.checkpoint ? ' · ' + v.fields.checkpoint : ''),
+          h('div', { class: 'warn small' }, '检查时间：', when(v.fields.checked_at), aheadText(v.fields.checked_at))))))) : null,
     returned.length ? h('section', { class: 'card', id: 'returned' }, h('h2', {}, `被退回的检查（${returned.length}）`),
       h('ul', { class: 'list' }, returned.map((i) => inspLink(i, h('div', { class: 'comment' }, '退回意见：', i.fields.review_comment || '（无）'))))) : null,
     drafts.length ? h('section', { class: 'card', id: 'drafts' }, h('h2', {}, `未提交的草稿（${drafts.length}）`),
@@ -167,7 +198,7 @@ export async function render(app) {
           inspSite[f.fields.inspection_id] ? ' · ' + inspSite[f.fields.inspection_id] : ''),
         f.fields.rectification_note ? h('div', { class: 'mute small' }, '整改说明：', f.fields.rectification_note) : null))))) : null,
     superseded.length ? h('section', { class: 'card', id: 'superseded' }, h('h2', {}, `被覆盖的修改（${superseded.length}）`),
-      h('p', { class: 'mute small' }, '这些修改与别人更晚的修改或删除冲突，以别人的为准：'),
+      h('p', { class: 'mute small' }, '这些修改与另一台手机（同事的，或您自己的另一台）或督查室更晚的修改或删除冲突，以更晚的为准：'),
       h('ul', { class: 'list' }, superseded.slice(0, 20).map((s) => s.code === 'record_deleted'
         // The record went with another's delete: nothing to open.
         ? h('li', { class: 'item' }, fieldLabel(s, inspections, templates), '：记录已被删除，您填的“', show(s.value, s.field, s.entity), '”随之作废')

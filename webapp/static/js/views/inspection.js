@@ -433,7 +433,7 @@ export async function render(app, id) {
           : retake.length ? ['，请重拍：', retake.map((k, i) => [i ? '、' : '', h('a', { href: '#/inspection/' + id, onclick: (e) => { e.preventDefault(); document.getElementById('item-' + k)?.scrollIntoView({ block: 'center' }); } }, k ? label(k) : '照片')]), '。']
           : '（已重拍）。') : null,
       serverMissing.some((m) => m.reason === 'photo_upload') && !uploading && !refusedOf.size ? h('p', { class: 'mute small' }, '服务器尚未收到部分照片，同步后更新。') : null),
-    lost.length ? h('p', { class: 'notice', id: 'superseded-here' }, `有 ${lost.length} 处修改被别人更晚的修改覆盖（见下方蓝色标记）。`) : null,
+    lost.length ? h('p', { class: 'notice', id: 'superseded-here' }, `有 ${lost.length} 处修改被另一台手机或督查室更晚的修改覆盖（见下方蓝色标记）。`) : null,
     items.map(itemCard),
     h('section', { class: 'card' }, labelFor('检查小结', summary), summary, summaryErr),
     findings.length ? h('section', { class: 'card', id: 'insp-findings' }, h('h2', {}, `整改问题（${findings.length}）`),
