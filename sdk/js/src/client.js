@@ -312,6 +312,29 @@ function tooLarge(m, err) {
   });
 }
 
+/**
+ * Keeps superseded entry s as the user's one lost value of its field: the
+ * latest they made. An entry of the same field made earlier (a value they
+ * replaced themselves before both lost: typed, then corrected) goes, and
+ * s is not kept when a later one is there — one loss listed, not the same
+ * field twice (clock probe: 被覆盖的修改 named one answer twice).
+ * @param {Tx} tx
+ * @param {Superseded} s
+ * @param {SyncTally} [res] this sync's tally, whose list follows
+ * @returns {Promise<void>}
+ */
+async function keepSuperseded(tx, s, res) {
+  const prefix = `${s.entity}/${s.id}/${s.field}/`;
+  for (const [k, o] of /** @type {Array<[string, Superseded]>} */ (await tx.all('superseded'))) {
+    if (!k.startsWith(prefix) || k === s.key) continue;
+    if (HLC.compare(o.hlc, s.hlc) > 0) return;
+    await tx.delete('superseded', k);
+    if (res) res.superseded = res.superseded.filter((x) => x.key !== k);
+  }
+  await tx.put('superseded', s.key, s);
+  if (res) res.superseded.push(s);
+}
+
 /** A device's connection to fieldsync, with its local data in a Storage. */
 export class FieldsyncClient {
   /**
@@ -1561,7 +1584,7 @@ export class FieldsyncClient {
           /** @type {Superseded} */
           const sup = { key: `${found.entity}/${found.id}/${name}/${found.hlc}`, entity: found.entity, id: found.id, field: name,
             value: kept[name], hlc: found.hlc ?? '', by: HLC.tryParse(cur.hlc)?.node ?? null, code: 'stale', at: this.nowFn() };
-          await tx.put('superseded', sup.key, sup);
+          await keepSuperseded(tx, sup);
           delete kept[name];
         }
       }
@@ -2075,8 +2098,7 @@ export class FieldsyncClient {
           const s = { key: `${e.entity}/${e.id}/${field}/${e.hlc}`, entity: e.entity, id: e.id, field, value: e.fields[field], hlc: e.hlc, by: null, code: code || result.status, at: this.nowFn() };
           const cur = /** @type {StoredRecord | undefined} */ (await tx.get('records', recKey(e.entity, e.id)))?.fields[field];
           if (cur && HLC.compare(cur.hlc, e.hlc) > 0) s.by = HLC.tryParse(cur.hlc)?.node ?? null;
-          await tx.put('superseded', s.key, s);
-          res.superseded.push(s);
+          await keepSuperseded(tx, s, res);
         }
         await this.settle(tx, e);
         settled++;
@@ -2302,15 +2324,15 @@ export class FieldsyncClient {
           if (m.deleted && !wasGone) lost.push(...this.lostToDelete(ch, before, r));
           for (const s of lost) {
             if (await tx.get('superseded', s.key)) continue; // lost at push already (stale)
-            await tx.put('superseded', s.key, s);
-            res.superseded.push(s);
+            await keepSuperseded(tx, s, res);
           }
           if (m.deleted) r.gone = true;
           else if (ch.county || !r.county) r.county = ch.county ?? '';
           await tx.put('records', k, r);
           changed.push({ entity: ch.entity, id: ch.id });
           for (const [sk, s] of open) {
-            if (s.entity === ch.entity && s.id === ch.id && m.taken.includes(s.field) && HLC.compare(r.fields[s.field].hlc, s.hlc) > 0) {
+            if (s.entity === ch.entity && s.id === ch.id && m.taken.includes(s.field) && HLC.compare(r.fields[s.field].hlc, s.hlc) > 0 &&
+              (await tx.get('superseded', sk))) { // not one a later loss of the field replaced
               s.by = HLC.tryParse(r.fields[s.field].hlc)?.node ?? null;
               await tx.put('superseded', sk, s);
             }

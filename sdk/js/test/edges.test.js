@@ -209,3 +209,27 @@ test('the browser build refuses to open in Node, where its photo uploads could n
   const c = await FieldsyncClient.open({ baseURL: 'http://127.0.0.1:9', storage: new MemoryStorage() });
   assert.equal(c.signedIn, false);
 });
+
+test('a field edited twice offline and lost to a later edit on another phone is listed once, with the last value typed (clock probe: the same answer listed twice)', async () => {
+  const srv = await startServer({ dataDir: tempDir('data') });
+  const a = await device(srv.url);
+  const b = await device(srv.url, { user: 'inspector2', now: () => Date.now() + 2000 });
+  await syncOK(a);
+  const id = uuidv7();
+  await a.save('inspection', id, { site_id: await demoSite(a), template_id: 'coal_yard', template_version: 1, status: 'draft', summary: '开始' });
+  await syncOK(a);
+  await syncOK(b);
+  // A, offline: typed, synced in part, then corrected — each its own change.
+  await a.save('inspection', id, { summary: '厂区负责人王某在场' });
+  await a.save('inspection', id, { summary: '厂区负责人王某在场。' });
+  await b.save('inspection', id, { summary: '手机B补充：负责人李某。' });
+  await syncOK(b);
+  const r = await syncOK(a);
+  assert.equal((await a.get('inspection', id))?.fields.summary, '手机B补充：负责人李某。');
+  const sup = (await a.superseded()).filter((s) => s.field === 'summary');
+  assert.deepEqual(sup.map((s) => s.value), ['厂区负责人王某在场。'], 'one loss of the field, the last value typed');
+  assert.deepEqual(r.superseded.filter((s) => s.field === 'summary').map((s) => s.value), ['厂区负责人王某在场。']);
+  // Pulled again, nothing comes back.
+  await syncOK(a);
+  assert.equal((await a.superseded()).filter((s) => s.field === 'summary').length, 1);
+});
