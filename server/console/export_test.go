@@ -317,11 +317,19 @@ func TestExports(t *testing.T) {
 		switch want := "—"; {
 		case r[0] == "4.5":
 			roadside = true
-			if !strings.Contains(countyRow(t, page, "task-09", apptest.Xinfu), "路检 "+r[16]+" 辆") {
-				t.Errorf("ledger export 4.5 trucks %q, the page's row %q", r[16], countyRow(t, page, "task-09", apptest.Xinfu))
+			if !strings.Contains(countyRow(t, page, "task-09", apptest.Xinfu), "路检 "+r[18]+" 辆") {
+				t.Errorf("ledger export 4.5 trucks %q, the page's row %q", r[18], countyRow(t, page, "task-09", apptest.Xinfu))
 			}
-		case len(r) > 16 && r[16] != want:
-			t.Errorf("ledger export row %v: trucks %q, want %q", r[:2], r[16], want)
+		case len(r) > 18 && r[18] != want:
+			t.Errorf("ledger export row %v: trucks %q, want %q", r[:2], r[18], want)
+		}
+		// Who reported the row and when, as its row on the page says
+		// (填报：… or 尚未填报).
+		if rows[0][14] != "填报人" || rows[0][15] != "填报时间" {
+			t.Fatalf("ledger export header %v", rows[0])
+		}
+		if r[14] == "尚未填报" && len(r) > 15 && r[15] != "" {
+			t.Errorf("ledger export row %v: never reported, yet a time %q", r[:2], r[15])
 		}
 	}
 	if !roadside {
@@ -329,6 +337,28 @@ func TestExports(t *testing.T) {
 	}
 	if n := strings.Count(page, `class="county-row`); n != len(rows)-1 {
 		t.Errorf("ledger page shows %d county rows, export %d", n, len(rows)-1)
+	}
+	// A row reported: its reporter and time in the export.
+	county := loggedIn(t, srv, apptest.CountyOffice)
+	rep := ledgerForm(t, mustGet(t, county, "/console/ledger"), "task-08", apptest.Xinfu,
+		url.Values{"status": {"in_progress"}, "progress_pct": {"40"}, "note": {"已拆除两台锅炉"}})
+	if st, _ := county.post("/console/ledger/task-08/"+apptest.Xinfu, rep); st != http.StatusOK {
+		t.Fatalf("report task-08: %d", st)
+	}
+	_, page = city.get("/console/ledger?county=140902")
+	body, f = download(t, city, exportHref(t, page, "/console/ledger.xlsx"))
+	reported := false
+	for _, r := range checkSheet(t, body, f, "整改台账")[1:] {
+		if strings.Contains(r[12], "已拆除两台锅炉") {
+			reported = true
+			if r[14] == "尚未填报" || r[14] == "" || !regexp.MustCompile(`^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$`).MatchString(r[15]) ||
+				!strings.Contains(countyRow(t, page, "task-08", apptest.Xinfu), "填报："+r[14]+" "+r[15]) {
+				t.Errorf("the reported row's reporter %q and time %q, the page's row %q", r[14], r[15], countyRow(t, page, "task-08", apptest.Xinfu))
+			}
+		}
+	}
+	if !reported {
+		t.Error("ledger export lacks the row reported")
 	}
 }
 

@@ -289,7 +289,7 @@ func (c *Console) ledgerXLSX(ec echo.Context) error {
 		return err
 	}
 	s := xlsxSheet{Name: "整改台账", Title: "整改台账", Filter: c.ledgerCaption(f), Header: []string{"序号", "类别", "问题", "责任单位", "验收单位", "整改时限",
-		"区县", "责任领导", "责任人", "状态", "进度", "逾期", "进展说明", "佐证材料", "现场检查（累计）", "其中已通过", "路检车辆（累计）"}}
+		"区县", "责任领导", "责任人", "状态", "进度", "逾期", "进展说明", "佐证材料", "填报人", "填报时间", "现场检查（累计）", "其中已通过", "路检车辆（累计）"}}
 	listed := 0 // the tasks with a row here (a county's page also shows those not its own, 不涉及本单位, without one)
 	for _, t := range tasks {
 		if len(t.Rows)+len(t.Others) > 0 {
@@ -311,11 +311,17 @@ func (c *Console) ledgerXLSX(ec echo.Context) error {
 			if t.Roadside {
 				trucks = r.Field.VehicleChecks
 			}
+			// Who reported last, and when: a row never reported says so,
+			// not 未开始 alone, which reads as reported (city probe).
+			reporter, reported := "尚未填报", ""
+			if r.Reported {
+				reporter, reported = r.Reporter, r.ReportedAt
+			}
 			s.Rows = append(s.Rows, []any{t.Number, t.Category, t.Problem, t.Units, t.Acceptance, t.Deadline, r.CountyName,
-				r.Leader, r.Person, r.StatusName, pct, overdue, r.Note, strings.Join(r.Evidence, "\n"), insp, approved, trucks})
+				r.Leader, r.Person, r.StatusName, pct, overdue, r.Note, strings.Join(r.Evidence, "\n"), reporter, reported, insp, approved, trucks})
 		}
 	}
-	s.Totals = []any{"合计", "", strconv.Itoa(listed) + " 项任务", "", "", "", strconv.Itoa(len(s.Rows)) + " 条进展", "", "", "", "", "", "", "", "", "", ""}
+	s.Totals = []any{"合计", "", strconv.Itoa(listed) + " 项任务", "", "", "", strconv.Itoa(len(s.Rows)) + " 条进展", "", "", "", "", "", "", "", "", "", "", "", ""}
 	return c.exportXLSX(ec, "整改台账-"+c.now().In(chinaTime).Format("20060102"), []xlsxSheet{s})
 }
 

@@ -463,8 +463,8 @@ func (c *Console) taskTable(ec echo.Context, rp reportParams, counties []string,
 	vehicles []server.VehicleStat) (reportTable, error) {
 	month := rp.Month
 	t := reportTable{Title: "整改任务进展", Note: "状态、进度和逾期截至 " + rp.AsOf, Header: []string{"序号", "区县", "责任单位", "责任领导", "责任人", "验收单位", "整改时限", "状态", "进度", "逾期",
-		"进展说明", "本月现场检查", "其中已通过", "本月路检车辆"},
-		Kinds: []cellKind{kindText, kindText, kindText, kindText, kindText, kindText, kindText, kindText, kindPercent, kindText, kindText, kindShared, kindShared, kindShared}}
+		"进展说明", "本月现场检查", "其中已通过", "本月路检车辆", "最近填报"},
+		Kinds: []cellKind{kindText, kindText, kindText, kindText, kindText, kindText, kindText, kindText, kindPercent, kindText, kindText, kindShared, kindShared, kindShared, kindText}}
 	unit := c.unitFilterOf(rp.Unit)
 	if rp.Unit != "" && !slices.ContainsFunc(tasks, func(task *server.StoredRecord) bool {
 		units, _ := taskFacts(task)
@@ -510,8 +510,14 @@ func (c *Console) taskTable(ec echo.Context, rp reportParams, counties []string,
 					trucks = strconv.Itoa(e.VehicleChecks)
 				}
 			}
+			// Who reported last, and when, by the report's day: a row never
+			// reported reads 尚未填报, not 未开始 alone (city probe).
+			reported := "尚未填报"
+			if !tp.ReportedAt.IsZero() {
+				reported = strings.TrimSpace(tp.ReportedByName + " " + tp.ReportedAt.In(chinaTime).Format("2006-01-02 15:04"))
+			}
 			t.Rows = append(t.Rows, []string{task.Text("number"), c.countyName(county), strings.Join(units, "、"), tp.Leader, tp.Person,
-				task.Text("acceptance_unit"), deadline, server.TaskStatusLabel(tp.Status), pct, overdue, tp.Note, inspections, approved, trucks})
+				task.Text("acceptance_unit"), deadline, server.TaskStatusLabel(tp.Status), pct, overdue, tp.Note, inspections, approved, trucks, reported})
 		}
 	}
 	return t, nil

@@ -70,6 +70,16 @@ func TestPastMonthReportShowsItsEnd(t *testing.T) {
 			t.Errorf("December's %s: %q, want %q", tc.number, got, tc.want)
 		}
 	}
+	// Who reported last by the month's end, and when (city probe): one
+	// reported only since reads 尚未填报.
+	last := func(r string) string { c := strings.Split(r, "|"); return c[len(c)-1] }
+	for _, tc := range []struct{ number, prefix, suffix string }{
+		{"4.4", "赵督查", " 2022-12-20 10:00"}, {"5.1", "尚未填报", "尚未填报"}, {"4.3", "忻府区督查室 2022-12-10 10:00", ""},
+	} {
+		if got := last(row(dec, tc.number)); !strings.HasPrefix(got, tc.prefix) || !strings.HasSuffix(got, tc.suffix) || got == "尚未填报" && tc.prefix == "" {
+			t.Errorf("December's %s last reported %q, want %q…%q", tc.number, got, tc.prefix, tc.suffix)
+		}
+	}
 	if !strings.Contains(dec, "状态、进度和逾期截至 2022-12-31") || !strings.Contains(dec, "整改任务各列截至 2022-12-31") {
 		t.Error("December's report does not say the day its progress stands at, in both tables")
 	}

@@ -129,12 +129,16 @@ func TestMonthlyReport(t *testing.T) {
 			if row[1] != "忻府区" || row[7] != "未开始" {
 				t.Errorf("xlsx task 4.4 row %v, want 忻府区 not started", row)
 			}
-			if got := row[len(row)-3:]; got[0] != "3" || got[1] != "1" || got[2] != "—" {
+			if got := row[11:14]; got[0] != "3" || got[1] != "1" || got[2] != "—" {
 				t.Errorf("xlsx task 4.4 evidence %v, want 3 inspections, 1 approved, no trucks (not a roadside task)", got)
+			}
+			// Never reported: said so, not 未开始 alone (city probe).
+			if len(row) < 15 || row[14] != "尚未填报" {
+				t.Errorf("xlsx task 4.4, never reported, last report %v, want 尚未填报", row[14:])
 			}
 		case "4.5":
 			found[row[0]] = true
-			if got := row[len(row)-1]; got != strconv.Itoa(trucks) {
+			if got := row[13]; got != strconv.Itoa(trucks) {
 				t.Errorf("xlsx task 4.5 trucks checked %s, want %d", got, trucks)
 			}
 		}
