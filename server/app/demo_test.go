@@ -147,6 +147,17 @@ func TestDemoMonthThroughTheServer(t *testing.T) {
 	checkDemoCompleteness(t, a, m)
 	checkDemoDevices(t, a, m)
 	checkDemoTimes(t, a, m)
+	// Acceptance is the city's to record: an accepted row reads as the
+	// city's office's report (city probe: 已验收, 填报：宁武县督查室).
+	if accepted, err := a.DB.Find(ctx, syncproto.EntityTaskProgress, "status", syncproto.TaskAccepted); err != nil || len(accepted) == 0 {
+		t.Errorf("the demo's accepted progress rows: %d (%v)", len(accepted), err)
+	} else {
+		for _, r := range accepted {
+			if by := r.Text("reported_by_name"); by != "市督查室" {
+				t.Errorf("accepted progress %s reported by %q, want 市督查室", r.ID, by)
+			}
+		}
+	}
 	first := readFeed(t, a)
 	reviews := 0
 	for _, v := range m.visits {

@@ -67,8 +67,11 @@ func (a *App) writeDemoTaskProgress(ctx context.Context, set *seeds.Set, rows []
 			if r.Status == syncproto.TaskNotStarted {
 				pct = nil
 			}
+			// Acceptance is the city's to record (a county cannot report
+			// 已验收): an accepted row was last written by the city's
+			// office, as the ledger then says (city probe: 已验收, 填报：宁武县督查室).
 			office := names[r.County] + "督查室"
-			if r.County == server.CityCounty {
+			if r.County == server.CityCounty || r.Status == syncproto.TaskAccepted {
 				office = "市督查室"
 			}
 			err := a.Syncer.Upsert(ctx, tx, syncproto.EntityTaskProgress, server.TaskProgressID(r.TaskID, r.County), r.County, map[string]any{
