@@ -127,18 +127,9 @@ func (c *Console) reportXLSX(ec echo.Context) error {
 	}
 	var sheets []xlsxSheet
 	for _, t := range tables {
-		s := xlsxSheet{Name: t.Title, Title: "信息报送（" + rp.Month + "）" + t.heading(), Header: t.Header}
-		for _, r := range t.Rows {
-			s.Rows = append(s.Rows, typedRow(t, r))
-		}
-		s.Totals = sumTotals(t, s.Rows)
-		sheets = append(sheets, s)
+		sheets = append(sheets, sheetOf(t, "信息报送（"+rp.Month+"）"+t.heading()))
 	}
 	counties, err := c.exportCounties(ec, rp.County)
-	if err != nil {
-		return err
-	}
-	roadside, err := c.roadsideSheet(ec, rp.Month, counties)
 	if err != nil {
 		return err
 	}
@@ -158,7 +149,7 @@ func (c *Console) reportXLSX(ec echo.Context) error {
 	for _, r := range st.Rows {
 		sealSheet.Rows = append(sealSheet.Rows, []any{r[0], r[1]}) // text, hashes and counts alike
 	}
-	sheets = append(sheets, roadside, findings)
+	sheets = append(sheets, findings)
 	// The county narrows every sheet; the unit only the tasks' table,
 	// whose own title says it.
 	for i := range sheets {
@@ -247,29 +238,22 @@ func (c *Console) monthVehicleStats(ec echo.Context, month string, counties []st
 	return stats, nil
 }
 
-// roadsideSheet is the month's roadside statistics by county and
-// checkpoint: trucks checked, 国五 and 国六 trucks, the others (older, or
-// the stage not recorded: the columns add up to the trucks, as the
-// 路检路查 page's), 国六 with after-treatment removed and the removal
-// rate, with the totals.
-func (c *Console) roadsideSheet(ec echo.Context, month string, counties []string) (xlsxSheet, error) {
-	stats, err := c.monthVehicleStats(ec, month, counties, server.VehicleQuery{})
-	if err != nil {
-		return xlsxSheet{}, err
-	}
-	return c.vehicleStatsSheet("路检路查统计（"+month+"）", stats), nil
-}
-
-// vehicleStatsSheet is roadside statistics stats by county, checkpoint
-// and special action, with their totals, under title: the monthly
-// report's, and the 路检路查 export's for the period chosen.
-func (c *Console) vehicleStatsSheet(title string, stats []server.VehicleStat) xlsxSheet {
-	s := xlsxSheet{Name: "路检路查统计", Title: title,
+// vehicleStatsTable is roadside statistics stats by county, checkpoint
+// and special action: trucks checked, 国五 and 国六 trucks, the others
+// (older, or the stage not recorded: the columns add up to the trucks, as
+// the 路检路查 page's), 国六 with after-treatment removed and the removal
+// rate, the same of 国六 gas trucks; its totals row gives the rates of
+// the totals. The monthly report's table (page, CSV and XLSX alike), and
+// the 路检路查 export's sheet for the period chosen.
+func (c *Console) vehicleStatsTable(title string, stats []server.VehicleStat) reportTable {
+	t := reportTable{Title: title,
 		Header: []string{"区县", "检查站", "专项行动", "检查车辆", "国五车辆", "国六车辆", "国四及以下或未填", "后处理拆除（国六）", "拆除率",
-			"国六燃气车", "后处理拆除（国六燃气车）", "燃气车拆除率"}}
+			"国六燃气车", "后处理拆除（国六燃气车）", "燃气车拆除率"},
+		Kinds: []cellKind{kindText, kindText, kindText, kindCount, kindCount, kindCount, kindCount, kindCount, kindPercent, kindCount, kindCount, kindPercent}}
 	keys, sums := server.SumVehicleStats(stats, func(v server.VehicleStat) string {
 		return v.County + "\x00" + v.Checkpoint + "\x00" + v.Campaign
 	})
+	itoa := strconv.Itoa
 	var total server.VehicleStat
 	for _, k := range keys {
 		parts := strings.SplitN(k, "\x00", 3)
@@ -278,12 +262,28 @@ func (c *Console) vehicleStatsSheet(title string, stats []server.VehicleStat) xl
 			campaign = noCampaign
 		}
 		v := sums[k]
-		s.Rows = append(s.Rows, []any{c.countyName(parts[0]), parts[1], campaign, v.Trucks, v.G5, v.G6, v.Trucks - v.G5 - v.G6, v.Removed, pctOf(v.Removed, v.G6),
-			v.GasG6, v.GasRemoved, pctOf(v.GasRemoved, v.GasG6)})
+		t.Rows = append(t.Rows, []string{c.countyName(parts[0]), parts[1], campaign, itoa(v.Trucks), itoa(v.G5), itoa(v.G6), itoa(v.Trucks - v.G5 - v.G6),
+			itoa(v.Removed), rateText(v.Removed, v.G6), itoa(v.GasG6), itoa(v.GasRemoved), rateText(v.GasRemoved, v.GasG6)})
 		total.Add(v)
 	}
-	s.Totals = []any{"合计", "", "", total.Trucks, total.G5, total.G6, total.Trucks - total.G5 - total.G6, total.Removed, pctOf(total.Removed, total.G6),
-		total.GasG6, total.GasRemoved, pctOf(total.GasRemoved, total.GasG6)}
+	t.TotalCells = map[int]string{8: rateText(total.Removed, total.G6), 11: rateText(total.GasRemoved, total.GasG6)}
+	return t
+}
+
+// vehicleStatsSheet is vehicleStatsTable as an export's sheet, under
+// title.
+func (c *Console) vehicleStatsSheet(title string, stats []server.VehicleStat) xlsxSheet {
+	return sheetOf(c.vehicleStatsTable("路检路查统计", stats), title)
+}
+
+// sheetOf is table t as an export's sheet titled title: its rows typed
+// (counts and percents as numbers), with its totals.
+func sheetOf(t reportTable, title string) xlsxSheet {
+	s := xlsxSheet{Name: t.Title, Title: title, Header: t.Header}
+	for _, r := range t.Rows {
+		s.Rows = append(s.Rows, typedRow(t, r))
+	}
+	s.Totals = sumTotals(t, s.Rows)
 	return s
 }
 

@@ -470,7 +470,7 @@ func TestExportCaptions(t *testing.T) {
 		{"/console/ledger.xlsx", "整改台账", nil, []string{"（"}},
 		// Said once: 只看逾期：截至 <today>, not …截至 <today> 逾期.
 		{"/console/findings-list.xlsx?overdue=1", "问题整改", []string{"（只看逾期：截至 20"}, []string{"逾期）"}},
-		{"/console/report.xlsx?month=2026-11&county=" + apptest.Xinfu, "路检路查统计", []string{"（2026-11；区县：忻府区）"}, nil},
+		{"/console/report.xlsx?month=2026-11&county=" + apptest.Xinfu, "路检路查统计", []string{"信息报送（2026-11）路检路查统计（区县：忻府区）"}, nil},
 	} {
 		_, f := download(t, city, tc.path)
 		title, err := f.GetCellValue(tc.sheet, "A1")

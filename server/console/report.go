@@ -320,7 +320,11 @@ func (c *Console) monthReport(ec echo.Context) (reportParams, []reportTable, err
 	if err != nil {
 		return rp, nil, err
 	}
-	return rp, []reportTable{sum, byTmpl, c.failedItemTable(reports, failures), byTask}, nil
+	// The month's roadside statistics, on the page and in the CSV as in
+	// the XLSX: the removal rates the plan tracks were only in the
+	// workbook, not on the page an office prints and signs (city probe).
+	roadside := c.vehicleStatsTable("路检路查统计", vehicles)
+	return rp, []reportTable{sum, byTmpl, c.failedItemTable(reports, failures), byTask, roadside}, nil
 }
 
 // sentLate says, for a month that has ended (end, the next month's start,

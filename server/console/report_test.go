@@ -205,11 +205,29 @@ func TestMonthlyReport(t *testing.T) {
 			sums[col] += n
 		}
 	}
-	if data != 3+concerning {
-		t.Errorf("csv data rows %d, want %d:\n%s", data, 3+concerning, body)
+	// The month's roadside statistics are on the page and in the CSV too
+	// (they were in the XLSX only: city probe), their totals counting
+	// every truck of the month.
+	roadRows, roadTrucks, inRoad := 0, "", false
+	for _, rec := range recs {
+		switch {
+		case len(rec) == 1: // a table's title
+			inRoad = strings.HasPrefix(rec[0], "路检路查统计")
+		case inRoad && rec[0] == "合计":
+			roadTrucks, inRoad = rec[3], false
+		case inRoad && rec[0] != "区县":
+			roadRows++
+		}
 	}
-	if sumRows != 4 {
-		t.Errorf("csv totals rows %d, want one under each of the 4 tables with rows:\n%s", sumRows, body)
+	if roadRows == 0 || roadTrucks != strconv.Itoa(trucks) || !strings.Contains(page, `id="report-路检路查统计"`) {
+		t.Errorf("the report's roadside statistics: %d rows, %q trucks in total, want %d (on the page: %v)\n%s", roadRows, roadTrucks, trucks,
+			strings.Contains(page, `id="report-路检路查统计"`), body)
+	}
+	if data != 3+concerning+roadRows {
+		t.Errorf("csv data rows %d, want %d:\n%s", data, 3+concerning+roadRows, body)
+	}
+	if sumRows != 5 {
+		t.Errorf("csv totals rows %d, want one under each of the 5 tables with rows:\n%s", sumRows, body)
 	}
 	// Not even as a county it may choose, nor as the responsible unit of
 	// tasks not on its county (宁武县党委、政府).
