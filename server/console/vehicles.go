@@ -52,6 +52,45 @@ type vehicleRecord struct {
 	FullNote                                                                           string
 	Removed                                                                            bool
 	Voided                                                                             bool // by an office: counted in no statistic
+	// Twins are the truck's other checks that count, of the same day at
+	// the same checkpoint (sameDayTwins): likely the same truck saved
+	// twice, on two phones.
+	Twins int
+}
+
+// sameDayTwins counts the other checks that count (not voided) of check
+// r's truck made on r's day (in China) at r's checkpoint, in scope: the
+// same truck saved twice — on two phones of a crew, each asking about
+// its own saves only — counts twice in every statistic until an office
+// voids one (clock probe). 0 for a voided check.
+func (c *Console) sameDayTwins(ctx context.Context, scope server.Scope, r *server.StoredRecord) (int, error) {
+	plate := r.Text("plate")
+	if plate == "" || r.Text("voided_at") != "" {
+		return 0, nil
+	}
+	day := localTime(r.Text("checked_at"))
+	if len(day) < 10 {
+		return 0, nil
+	}
+	d, err := time.Parse(time.DateOnly, day[:10])
+	if err != nil {
+		return 0, nil
+	}
+	// A day either side read (a time stored before times were stored at
+	// +08:00 may be a day off by its text), the day in China kept.
+	same, _, err := c.d.Store.VehicleChecks(ctx, server.VehicleQuery{Scope: scope, Plate: plate,
+		After: d.AddDate(0, 0, -1).Format(time.DateOnly), Before: d.AddDate(0, 0, 2).Format(time.DateOnly), Limit: 50})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, o := range same {
+		if o.ID != r.ID && o.Text("voided_at") == "" && strings.HasPrefix(localTime(o.Text("checked_at")), day[:10]) &&
+			server.LabelKey(o.Text("checkpoint")) == server.LabelKey(r.Text("checkpoint")) {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // vehicleLabel returns the Chinese label of a vehicle_check field's code.
@@ -218,7 +257,11 @@ func (c *Console) vehicles(ec echo.Context) error {
 	}
 	records := make([]vehicleRecord, 0, len(recs))
 	for _, r := range recs {
-		records = append(records, vehicleRecordOf(c, r))
+		v := vehicleRecordOf(c, r)
+		if v.Twins, err = c.sameDayTwins(ctx, p.Scope(), r); err != nil {
+			return err
+		}
+		records = append(records, v)
 	}
 	filters := link(nonEmpty(map[string]string{"checkpoint": q.Checkpoint, "campaign": q.Campaign, "plate": q.Plate, "action": q.Action}))
 	exact := !q.Partial && (q.Checkpoint != "" || q.Plate != "")
@@ -441,6 +484,9 @@ func (c *Console) vehicle(ec echo.Context) error {
 		return err
 	}
 	if data["History"], err = c.history(ec, r, nil); err != nil {
+		return err
+	}
+	if data["Twins"], err = c.sameDayTwins(ctx, p.Scope(), r); err != nil {
 		return err
 	}
 	if plate := r.Text("plate"); plate != "" {
