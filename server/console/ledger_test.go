@@ -22,7 +22,7 @@ import (
 // squash takes the white space between tags, and the labels a phone's
 // cards show (data-label), out of a page, for comparing its cells.
 func squash(s string) string {
-	s = regexp.MustCompile(` data-label="[^"]*"`).ReplaceAllString(s, "")
+	s = regexp.MustCompile(` data-label="[^"]*"| class="nowrap"`).ReplaceAllString(s, "")
 	return regexp.MustCompile(`>\s+<`).ReplaceAllString(s, "><")
 }
 
