@@ -1264,6 +1264,14 @@ export class FieldsyncClient {
           details: { entity: 'photo', field: 'inspection_id' },
         });
       }
+      // The same file again on the same record (and item): a double tap,
+      // a gallery pick made twice. Refused, naming the photo kept: two
+      // records of one file are one piece of evidence shown twice (the
+      // 巡查 app refused it itself; an app on the SDK made two).
+      const twin = await samePhoto(tx, sha256, all);
+      if (twin) {
+        throw new FieldsyncError('photo_duplicate', { field: 'sha256', details: { id, existing: twin } });
+      }
       const parent = await unknownParent(tx, all);
       if (parent) {
         const what = /** @type {Record<string, string>} */ (ENTITY_NAMES)[parent.entity] ?? parent.entity;
@@ -2974,6 +2982,24 @@ async function parentPending(tx, e) {
  */
 function parentsIn(fields) {
   return PARENT_FIELDS.filter(([f]) => typeof fields?.[f] === 'string').map(([field, entity]) => ({ field, entity, id: /** @type {string} */ (fields?.[field]) }));
+}
+
+/**
+ * The id of a live photo on the phone of the same file (sha256) and the
+ * same record (the parent fields of fields, and item_key): the photo
+ * taken again, or null.
+ * @param {Tx} tx
+ * @param {string} sha256
+ * @param {Record<string, any>} fields
+ * @returns {Promise<string | null>}
+ */
+async function samePhoto(tx, sha256, fields) {
+  const keys = [...PARENT_FIELDS.map(([f]) => f), 'item_key'];
+  for (const [k, r] of await tx.all('records', 'photo/')) {
+    if (!k.startsWith('photo/') || r.gone || r.fields?.sha256?.value !== sha256) continue;
+    if (keys.every((f) => (r.fields?.[f]?.value ?? null) === (fields[f] ?? null))) return r.id;
+  }
+  return null;
 }
 
 /**

@@ -16,6 +16,7 @@ export const MESSAGES = {
   storage_closed: '数据存储已关闭（应用程序错误：关闭后须重新打开），数据仍保存在手机上',
   upload_failed: '照片无法上传：照片文件无法读取或发送（应用程序错误），照片仍保存在手机上，请联系技术支持',
   photo_exists: '该编号的照片已存在，不能换成另一张照片（应用程序错误）',
+  photo_duplicate: '这张照片已保存在同一记录（同一检查项）下，没有重复保存',
   // The server's codes.
   bad_request: '请求格式有误（应用程序错误），请联系技术支持',
   invalid_field: '字段值不符合要求，请检查后重新填写',

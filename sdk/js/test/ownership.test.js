@@ -73,6 +73,25 @@ test('a photo id taken again: the same bytes are the same photo, other bytes are
   assert.equal(c.status().pendingChanges, 2);
 });
 
+test('the same file taken again for the same record and item is refused, naming the photo kept; on another item or record it is a photo of its own (last note: two records, no flag)', async () => {
+  const c = await FieldsyncClient.open({ baseURL: 'http://127.0.0.1:9', storage: new MemoryStorage() });
+  const insp = uuidv7();
+  const other = uuidv7();
+  for (const i of [insp, other]) await c.save('inspection', i, { site_id: uuidv7(), template_id: 'coal_yard', template_version: 1, status: 'draft' });
+  const bytes = () => new Uint8Array([7, 7, 7]);
+  const first = await c.takePhoto({ blob: bytes(), contentType: 'image/jpeg', fields: { inspection_id: insp, item_key: 'cover' } });
+  const err = await c.takePhoto({ blob: bytes(), contentType: 'image/jpeg', fields: { inspection_id: insp, item_key: 'cover', caption: '再拍一次' } }).catch((e) => e);
+  assert.equal(err?.code, 'photo_duplicate');
+  assert.equal(err?.details?.existing, first.id);
+  assert.match(err?.message ?? '', /已保存在同一记录/);
+  assert.equal((await c.list('photo')).length, 1, 'nothing stored for the repeat');
+  // Another item, another record: the same file is evidence of each (the
+  // server flags a file used on two items; that is its to judge).
+  await c.takePhoto({ blob: bytes(), contentType: 'image/jpeg', fields: { inspection_id: insp, item_key: 'fence' } });
+  await c.takePhoto({ blob: bytes(), contentType: 'image/jpeg', fields: { inspection_id: other, item_key: 'cover' } });
+  assert.equal((await c.list('photo')).length, 3);
+});
+
 test('a save the storage has no room for is storage_full, in Chinese; what was saved stays', async () => {
   const dir = tempDir('full');
   const c = await FieldsyncClient.open({ baseURL: 'http://127.0.0.1:9', storage: await FileStorage.open(dir) });

@@ -17,6 +17,7 @@ export namespace MESSAGES {
     let storage_closed: string;
     let upload_failed: string;
     let photo_exists: string;
+    let photo_duplicate: string;
     let bad_request: string;
     let invalid_field: string;
     let unknown_field: string;
