@@ -298,18 +298,30 @@ function reopenedClock(deviceId, now, stored) {
  * @returns {FieldsyncError}
  */
 function tooLarge(m, err) {
-  let field = '';
-  let size = 0;
-  for (const [name, v] of Object.entries(m?.fields ?? {})) {
-    const n = new TextEncoder().encode(JSON.stringify(v) ?? '').byteLength;
-    if (n > size) [field, size] = [name, n];
-  }
-  if (!field) return err;
+  /** @type {Array<[string, number]>} */
+  const sizes = Object.entries(m?.fields ?? {}).map(([name, v]) => [name, new TextEncoder().encode(JSON.stringify(v) ?? '').byteLength]);
+  if (sizes.length === 0) return err;
+  sizes.sort((a, b) => b[1] - a[1]);
+  const total = sizes.reduce((n, [, b]) => n + b, 0);
   const what = /** @type {Record<string, string>} */ (ENTITY_NAMES)[m.entity] ?? m.entity;
+  // The fields that make most of it, each a tenth or more: the ones to
+  // shorten, all of them (one named, shortened, and the next refused).
+  const big = sizes.filter(([, b]) => b * 10 >= total).slice(0, 3);
+  const message = big.length
+    ? `${what}的 ${big.map(([name, b]) => `${name}（约 ${sizeText(b)}）`).join('、')} 内容过大，超过服务器一次能接收的大小，无法上传；修改已保留在手机上（被拒绝的修改中），请删减后重新保存`
+    : `${what}的内容过多（${sizes.length} 个字段共约 ${sizeText(total)}），超过服务器一次能接收的大小，无法上传；修改已保留在手机上（被拒绝的修改中），请删减后重新保存`;
   return new FieldsyncError(err.code, {
-    status: err.status, requestId: err.requestId, details: err.details, field: `mutations[0].fields.${field}`,
-    message: `${what}的 ${field} 内容过大（约 ${(size / 1048576).toFixed(1)} MiB），超过服务器一次能接收的大小，无法上传；修改已保留在手机上（被拒绝的修改中），请删减后重新保存`,
+    status: err.status, requestId: err.requestId, details: err.details, field: big.length ? `mutations[0].fields.${big[0][0]}` : '', message,
   });
+}
+
+/**
+ * A size in the unit people read: 18.0 MiB, 900 KiB.
+ * @param {number} n bytes
+ * @returns {string}
+ */
+function sizeText(n) {
+  return n >= 1 << 20 ? `${(n / 1048576).toFixed(1)} MiB` : `${Math.max(1, Math.round(n / 1024))} KiB`;
 }
 
 /**
@@ -2106,6 +2118,10 @@ export class FieldsyncClient {
           const s = { key: `${e.entity}/${e.id}/${field}/${e.hlc}`, entity: e.entity, id: e.id, field, value: e.fields[field], hlc: e.hlc, by: null, code: code || result.status, at: this.nowFn() };
           const cur = /** @type {StoredRecord | undefined} */ (await tx.get('records', recKey(e.entity, e.id)))?.fields[field];
           if (cur && HLC.compare(cur.hlc, e.hlc) > 0) s.by = HLC.tryParse(cur.hlc)?.node ?? null;
+          // The user's own later value of the field stands (typed again
+          // after this one): nothing of theirs is lost (verification
+          // probe: a1 listed as overwritten while their a2 stood).
+          if (s.by === this.deviceId) continue;
           await keepSuperseded(tx, s, res);
         }
         await this.settle(tx, e);

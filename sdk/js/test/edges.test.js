@@ -27,7 +27,7 @@ test('one change larger than any request the server takes goes to the failed lis
   const kept = (await a.rejected()).find((x) => x.id === big);
   // Named at the field to shorten, not told to send smaller batches.
   assert.equal(kept?.field, 'summary');
-  assert.match(kept?.message ?? '', /summary 内容过大（约 18\.0 MiB）/);
+  assert.match(kept?.message ?? '', /summary（约 18\.0 MiB） 内容过大/);
   assert.doesNotMatch(kept?.message ?? '', /批次/);
   assert.equal(kept?.fields?.summary?.length, 6 << 20, 'the refused value is kept on the phone');
   const b = await device(srv.url);
@@ -232,4 +232,47 @@ test('a field edited twice offline and lost to a later edit on another phone is 
   // Pulled again, nothing comes back.
   await syncOK(a);
   assert.equal((await a.superseded()).filter((s) => s.field === 'summary').length, 1);
+});
+
+test('a change too large for its many fields says so, and one too large for two fields names both (verification probe: 约 0.0 MiB of one small field)', async () => {
+  const srv = await startServer({ dataDir: tempDir('data') });
+  const a = await device(srv.url);
+  await syncOK(a);
+  const site = await demoSite(a);
+  const many = uuidv7();
+  const two = uuidv7();
+  /** @type {Record<string, any>} */
+  const answers = {};
+  for (let i = 0; i < 20000; i++) answers[`answers.k${i}`] = { result: 'pass', note: '记'.repeat(300) };
+  await a.save('inspection', many, { site_id: site, template_id: 'coal_yard', template_version: 1, status: 'draft', ...answers });
+  await a.save('inspection', two, { site_id: site, template_id: 'coal_yard', template_version: 1, status: 'draft',
+    summary: '长'.repeat(3 << 20), 'answers.fence': { result: 'fail', note: '短'.repeat(3 << 20) } });
+  await a.sync();
+  const failed = await a.rejected();
+  const m = failed.find((x) => x.id === many);
+  assert.match(m?.message ?? '', /检查记录的内容过多（20004 个字段共约 1\d\.\d MiB）/);
+  assert.doesNotMatch(m?.message ?? '', /0\.0 MiB/);
+  const t = failed.find((x) => x.id === two);
+  assert.match(t?.message ?? '', /summary（约 9\.0 MiB）/);
+  assert.match(t?.message ?? '', /answers\.fence（约 9\.0 MiB）/);
+  assert.match(t?.message ?? '', /） 内容过大/);
+  assert.ok(['summary', 'answers.fence'].includes(t?.field ?? ''), `field ${t?.field}: the largest`);
+});
+
+test('an edit lost in between whose field the user typed again after it is not listed as lost: their later value stands (verification probe)', async () => {
+  const srv = await startServer({ dataDir: tempDir('data') });
+  const a = await device(srv.url);
+  const b = await device(srv.url, { user: 'inspector2' });
+  await syncOK(a);
+  const id = uuidv7();
+  await a.save('inspection', id, { site_id: await demoSite(a), template_id: 'coal_yard', template_version: 1, status: 'draft', summary: '开始' });
+  await syncOK(a);
+  await syncOK(b);
+  await a.save('inspection', id, { summary: 'a1' });
+  await b.save('inspection', id, { summary: 'b' });
+  await syncOK(b);
+  await a.save('inspection', id, { summary: 'a2' });
+  await syncOK(a);
+  assert.equal((await a.get('inspection', id))?.fields.summary, 'a2');
+  assert.deepEqual((await a.superseded()).filter((s) => s.field === 'summary'), []);
 });
