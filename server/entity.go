@@ -927,6 +927,11 @@ func CheckID(where, id string) error {
 	if IsCanonicalUUID(id) {
 		return nil
 	}
+	if trimmed := strings.TrimSpace(id); trimmed != id && IsCanonicalUUID(strings.ToLower(trimmed)) {
+		// The id with a space or a line break about it (a link copied
+		// from a chat): said, as the quoted id looks right.
+		return Errorf(syncproto.CodeInvalidID, "%s %q 前后有多余的空格或换行：请去掉后再试", where, Abridge(id, 64))
+	}
 	return Errorf(syncproto.CodeInvalidID, "%s %q 不是记录编号：应为小写 UUID（如 0193a1c2-7d4e-7b3a-9f10-2c5d8e9a0b11），且不能全为 0 或全为 f", where, Abridge(id, 64))
 }
 

@@ -173,30 +173,50 @@ func Mount(e *echo.Echo, d Deps) (*Console, error) {
 	return c, nil
 }
 
-// manyValued are the query parameters a console address may repeat: the
-// inspections ticked for bulk approval.
-var manyValued = map[string]bool{"id": true}
+// manyValued are the parameters a console address or form may repeat:
+// the inspections ticked for bulk approval, a user's counties.
+var manyValued = map[string]bool{"id": true, "counties": true}
 
-// oneValueEach refuses an address that gives a filter two different
+// oneValueEach refuses an address that gives a parameter two different
 // values (month=2026-11&month=2026-10: a link edited by hand, a bookmark
 // joined to another), which took the first silently and showed a list
-// other than the one asked for (city probe). The same value twice is
-// one. The API refuses any repeat (strictQuery); the console's forms
-// never repeat a filter.
+// other than the one asked for (city probe), and a form that does
+// (decision=approve&decision=return approved: verification probe; the
+// API refuses a key twice in JSON). The same value twice is one. The
+// API refuses any repeat in a query (strictQuery); the console's links
+// and forms never repeat one.
 func oneValueEach(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(ec echo.Context) error {
-		for name, vs := range ec.QueryParams() {
-			if manyValued[name] {
-				continue
+		if err := oneValue("链接中的参数", ec.QueryParams()); err != nil {
+			return err
+		}
+		if ec.Request().Method == http.MethodPost {
+			form, err := ec.FormParams()
+			if err != nil {
+				return &server.Error{Code: syncproto.CodeBadRequest, Message: "提交的表单无法读取", Err: err}
 			}
-			for _, v := range vs[1:] {
-				if v != vs[0] {
-					return server.Errorf(syncproto.CodeBadRequest, "链接中的筛选条件 %s 出现了多次且取值不同（%q、%q），无法确定按哪一个筛选", server.Abridge(name, 32), server.Abridge(vs[0], 32), server.Abridge(v, 32))
-				}
+			if err := oneValue("提交的表单中", form); err != nil {
+				return err
 			}
 		}
 		return next(ec)
 	}
+}
+
+// oneValue refuses values (of where) giving a parameter other than
+// manyValued two different values.
+func oneValue(where string, values url.Values) error {
+	for name, vs := range values {
+		if manyValued[name] {
+			continue
+		}
+		for _, v := range vs[1:] {
+			if v != vs[0] {
+				return server.Errorf(syncproto.CodeBadRequest, "%s %s 出现了多次且取值不同（%q、%q），无法确定以哪一个为准", where, server.Abridge(name, 32), server.Abridge(vs[0], 32), server.Abridge(v, 32))
+			}
+		}
+	}
+	return nil
 }
 
 // pageID answers a page whose address names a record by an id in upper
@@ -211,7 +231,7 @@ func pageID(next echo.HandlerFunc) echo.HandlerFunc {
 		if server.IsCanonicalUUID(id) {
 			return next(ec)
 		}
-		if lower := strings.ToLower(id); ec.Request().Method == http.MethodGet && server.IsCanonicalUUID(lower) {
+		if m, lower := ec.Request().Method, strings.ToLower(id); (m == http.MethodGet || m == http.MethodHead) && server.IsCanonicalUUID(lower) {
 			u := *ec.Request().URL
 			u.Path, u.RawPath = strings.Replace(u.Path, "/"+id, "/"+lower, 1), ""
 			return ec.Redirect(http.StatusMovedPermanently, u.RequestURI())

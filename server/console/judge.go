@@ -160,6 +160,11 @@ func (c *Console) bulkCheck(ctx context.Context, p *server.Principal, mine serve
 	switch {
 	case err != nil:
 		return it, err
+	case insp == nil && !server.IsCanonicalUUID(id):
+		// Not "does not exist" of an id in upper case, or not an id at
+		// all (verification probe), as on a record's page (pageID).
+		it.Refused = server.ErrorMessage(server.CheckID("编号", id))
+		return it, nil
 	case insp == nil || insp.State.IsDeleted():
 		it.Refused = "检查记录不存在"
 		return it, nil

@@ -51,6 +51,25 @@ func TestPageIDs(t *testing.T) {
 			t.Errorf("review posted to %s: %d\n%s", id, st, body)
 		}
 	}
+	// HEAD, as a link checker asks, is answered as GET.
+	req, _ := http.NewRequest(http.MethodHead, b.base+"/console/inspections/"+strings.ToUpper(insp), nil)
+	if resp, err := b.c.Do(req); err != nil || resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/console/inspections/"+insp {
+		t.Errorf("HEAD of the upper-case address: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	// An id with a space about it (a link copied from a chat) says so:
+	// quoted, it looks right.
+	for _, path := range []string{"/console/inspections/" + insp + "%20", "/console/inspections/%0A" + insp} {
+		if st, body := b.get(path); st != http.StatusBadRequest || !strings.Contains(body, "前后有多余的空格或换行") {
+			t.Errorf("GET %s: %d, want 400 saying the space\n%.2000s", path, st, body)
+		}
+	}
+	// Bulk approval names an id in upper case as not an id, not as a
+	// record that does not exist.
+	if _, body := b.get("/console/bulk?id=" + strings.ToUpper(insp)); !strings.Contains(body, "不是记录编号") || strings.Contains(body, "检查记录不存在") {
+		t.Errorf("bulk approval of an upper-case id:\n%.3000s", body)
+	}
 	// Not signed in: the sign-in comes first, whatever the id.
 	if st, body := newBrowser(t, srv).get("/console/inspections/abc"); st != http.StatusOK || !strings.Contains(body, "登录") || strings.Contains(body, "链接中的编号") {
 		t.Errorf("signed out, a malformed id: %d\n%s", st, body)
