@@ -240,6 +240,9 @@ func fieldRules(e *server.Entity, f *server.Field) string {
 		r = append(r, "from a device, at most a day ahead of the server's clock and not before "+
 			server.EarliestDeviceTime.Format("2006-01-02")+", else `invalid_value`")
 	}
+	if e.DeviceWritable && !f.Server && f.Type == server.TypeDate {
+		r = append(r, "from a device, at most a year after the server's day (China), else `invalid_value`")
+	}
 	if f.Map {
 		r = append(r, "map: one field per key `[a-z0-9][a-z0-9_]{0,63}`, each merged on its own; at most "+
 			strconv.Itoa(server.MaxMapKeys)+" keys holding a value per record, else `invalid_value`")

@@ -499,6 +499,17 @@ var EarliestDeviceTime = time.Date(2000, 1, 1, 0, 0, 0, 0, ChinaTime)
 func (s *Syncer) checkTimes(e *Entity, vals map[string]json.RawMessage, now time.Time) error {
 	for i := range e.Fields {
 		f := &e.Fields[i]
+		if f.Type == TypeDate && !isNull(vals[f.Name]) {
+			// A deadline a phone sets (a finding's) is weeks or months
+			// ahead: one past a year is a year typed wrong, which keeps
+			// the finding out of every overdue count (verification probe:
+			// 2099-12-31 applied), as an office's new deadline is refused.
+			if latest := LatestNewDeadline(now); string(vals[f.Name]) > `"`+latest+`"` {
+				return Errorf(syncproto.CodeInvalidValue, "%s %s 在一年以后（最晚 %s），请核对年份",
+					FieldSaid(f.Name), strings.Trim(string(vals[f.Name]), `"`), latest).At(f.Name)
+			}
+			continue
+		}
 		if f.Type != TypeTime || isNull(vals[f.Name]) {
 			continue
 		}

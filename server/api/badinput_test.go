@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/api"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
@@ -969,6 +970,10 @@ func testMutationRejections(t *testing.T, srv *apptest.Server) {
 		{"inspection status approved", up(syncproto.EntityInspection, open, F{"status": "approved"}), syncproto.CodeInvalidValue},
 		{"inspection status returned", up(syncproto.EntityInspection, open, F{"status": "returned"}), syncproto.CodeInvalidValue},
 		{"finding status verified", up(syncproto.EntityFinding, newID(), F{"inspection_id": open, "description": "x", "status": "verified"}), syncproto.CodeInvalidValue},
+		// A year typed wrong keeps the finding out of every overdue count.
+		{"deadline over a year ahead", up(syncproto.EntityFinding, newID(), F{"inspection_id": open, "description": "x", "deadline": server.ChinaDay(time.Now().AddDate(1, 0, 2))}), syncproto.CodeInvalidValue},
+		{"deadline in 2099", up(syncproto.EntityFinding, newID(), F{"inspection_id": open, "description": "x", "deadline": "2099-12-31"}), syncproto.CodeInvalidValue},
+		{"deadline eleven months ahead", up(syncproto.EntityFinding, newID(), F{"inspection_id": open, "description": "x", "deadline": server.ChinaDay(time.Now().AddDate(0, 11, 0))}), ""},
 		{"unknown county code", up(syncproto.EntitySite, newID(), site2(F{"county": "999999"})), syncproto.CodeInvalidValue},
 		{"county of another province", up(syncproto.EntitySite, newID(), site2(F{"county": "110101"})), syncproto.CodeInvalidValue},
 		{"site kind", up(syncproto.EntitySite, newID(), site2(F{"kind": "spaceport"})), syncproto.CodeInvalidValue},

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/api"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
@@ -29,7 +30,7 @@ func TestDecisionOnEvidenceSeen(t *testing.T) {
 	apptest.PushApplied(t, phone,
 		upsert(t, phone, syncproto.EntityInspection, insp, newInspection(apptest.DemoSite(t, xinfu), "draft")),
 		upsert(t, phone, syncproto.EntityFinding, finding, F{"inspection_id": insp, "item_key": "fence", "description": "围挡破损",
-			"severity": "major", "status": "open", "deadline": "2030-01-01"}),
+			"severity": "major", "status": "open", "deadline": server.ChinaDay(time.Now().AddDate(0, 6, 0))}),
 		upsert(t, phone, syncproto.EntityPhoto, newID(), F{"inspection_id": insp, "sha256": apptest.SHA256([]byte("a")), "content_type": "image/jpeg"}))
 	apptest.PushApplied(t, phone, upsert(t, phone, syncproto.EntityInspection, insp, F{"status": "submitted"}))
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
@@ -31,7 +32,7 @@ func TestFindingsList(t *testing.T) {
 		apptest.Mut(phone, syncproto.EntityFinding, late, apptest.Fields("inspection_id", draft, "item_key", "fence", "description", "围挡倒塌未修复",
 			"severity", "critical", "deadline", "2026-11-25", "status", "rectifying")),
 		apptest.Mut(phone, syncproto.EntityFinding, due, apptest.Fields("inspection_id", draft, "description", "出入口未冲洗",
-			"deadline", "2099-01-01", "status", "open")),
+			"deadline", server.ChinaDay(time.Now().AddDate(0, 6, 0)), "status", "open")),
 		apptest.Mut(phone, syncproto.EntityFinding, done, apptest.Fields("inspection_id", draft, "description", "裸土未覆盖",
 			"deadline", "2026-11-21", "status", "rectified", "rectification_note", "已覆盖")))
 	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, draft, apptest.Fields("status", "submitted")))

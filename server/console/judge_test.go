@@ -471,7 +471,7 @@ func TestDetailBackToList(t *testing.T) {
 	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, withFinding, apptest.Fields("site_id", apptest.DemoSite(t, apptest.Xinfu),
 		"template_id", "construction_dust", "template_version", 1, "status", "draft", "started_at", "2026-11-20T09:00:00+08:00")),
 		apptest.Mut(phone, syncproto.EntityFinding, uuid.NewString(), apptest.Fields("inspection_id", withFinding, "description", "出入口未冲洗",
-			"deadline", "2099-01-01", "status", "open")))
+			"deadline", server.ChinaDay(time.Now().AddDate(0, 6, 0)), "status", "open")))
 	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, withFinding, apptest.Fields("status", "submitted")))
 	findings := "/console/findings?county=" + apptest.Xinfu + "&status=todo"
 	if href, label := backOf(follow(findings, "/console/inspections/")); href != findings || label != "返回问题整改" {

@@ -19,7 +19,7 @@ async function draftWithFindings(c, site, n) {
   const findings = [];
   for (let i = 0; i < n; i++) {
     const f = uuidv7();
-    await c.save('finding', f, { inspection_id: insp, item_key: 'enclosure', description: `问题 ${i}`, severity: 'major', deadline: '2030-01-31', status: 'open' });
+    await c.save('finding', f, { inspection_id: insp, item_key: 'enclosure', description: `问题 ${i}`, severity: 'major', deadline: new Date(Date.now() + 180 * 86400e3).toISOString().slice(0, 10), status: 'open' });
     findings.push(f);
   }
   return { insp, findings };
@@ -80,7 +80,7 @@ test('a finding left live under an inspection another app deleted is hidden from
   assert.deepEqual((await a.list('finding')).map((f) => f.id), other.findings);
   // A finding whose inspection the phone has never had is shown.
   const stray = uuidv7();
-  await a.save('finding', stray, { inspection_id: uuidv7(), item_key: 'enclosure', description: '检查记录未到', severity: 'major', deadline: '2030-01-31', status: 'open' });
+  await a.save('finding', stray, { inspection_id: uuidv7(), item_key: 'enclosure', description: '检查记录未到', severity: 'major', deadline: new Date(Date.now() + 180 * 86400e3).toISOString().slice(0, 10), status: 'open' });
   assert.equal((await a.get('finding', stray))?.id, stray);
   assert.deepEqual((await a.list('finding')).map((f) => f.id).sort(), [...other.findings, stray].sort());
 });
