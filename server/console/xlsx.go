@@ -44,15 +44,6 @@ type wholePercent float64
 // the exports alike: a dash, never 0%.
 const noRate = "—"
 
-// pctOf is n of d as an export's cell: a percent, or noRate (text) when
-// d is 0.
-func pctOf(n, d int) any {
-	if d == 0 {
-		return noRate
-	}
-	return percent(float64(n) / float64(d))
-}
-
 // rateText is n of d as the pages show it, in percent to one decimal
 // (server.RoundPct: "12.5%"), or noRate when d is 0.
 func rateText(n, d int) string {
