@@ -76,9 +76,9 @@ function aheadOfNow(t) {
   return Number.isFinite(ms) && ms > now() + AHEAD_MS;
 }
 
-/** aheadText says how far the latest of the times ts is ahead of now. */
-function aheadText(...ts) {
-  const ms = Math.max(...ts.map((t) => (t ? Date.parse(t) : NaN)).filter(Number.isFinite)) - now();
+/** aheadText says how far record time t is ahead of now. */
+function aheadText(t) {
+  const ms = Date.parse(t) - now();
   const hours = Math.round(ms / 3600e3);
   return hours >= 1 ? `（比现在晚约 ${hours} 小时）` : `（比现在晚约 ${Math.max(1, Math.round(ms / 60e3))} 分钟）`;
 }
@@ -144,7 +144,7 @@ export async function render(app) {
   // the last sync corrected: saved while the phone's clock ran fast (set
   // a day ahead, offline), they count in a later day, and the app drew
   // them nowhere (clock probe: a check dated tomorrow left 今天已检).
-  const ownChecks = await c.list('vehicle_check', (v) => !v.fields.created_by || v.fields.created_by === c.user?.id);
+  const ownChecks = await c.list('vehicle_check', (v) => (!v.fields.created_by || v.fields.created_by === c.user?.id) && !v.fields.voided_at);
   const aheadInsp = mine.filter((i) => aheadOfNow(i.fields.started_at) || aheadOfNow(i.fields.finished_at));
   const aheadChecks = ownChecks.filter((v) => aheadOfNow(v.fields.checked_at));
 
@@ -158,7 +158,10 @@ export async function render(app) {
     aheadInsp.length + aheadChecks.length ? h('section', { class: 'card', id: 'ahead' }, h('h2', {}, `时间晚于现在的记录（${aheadInsp.length + aheadChecks.length}）`),
       h('p', { class: 'notice small' }, '保存这些记录时手机时钟快了：记下的时间晚于现在，会被算进以后的日期。请在手机设置中打开“自动设置日期和时间”，并告诉督查室这些记录的实际时间（督查室的页面上也会提示时间可疑）。'),
       h('ul', { class: 'list' },
-        aheadInsp.map((i) => inspLink(i, h('div', { class: 'warn small' }, '记录的时间：', when(aheadOfNow(i.fields.started_at) ? i.fields.started_at : i.fields.finished_at), aheadText(i.fields.started_at, i.fields.finished_at)))),
+        aheadInsp.map((i) => {
+          const t = aheadOfNow(i.fields.started_at) ? i.fields.started_at : i.fields.finished_at;
+          return inspLink(i, h('div', { class: 'warn small' }, '记录的时间：', when(t), aheadText(t)));
+        }),
         aheadChecks.map((v) => h('li', { dataset: { check: v.id } }, h('div', { class: 'item' },
           h('div', { class: 'name' }, '路检 ', v.fields.plate || '', v.fields.checkpoint ? ' · ' + v.fields.checkpoint : ''),
           h('div', { class: 'warn small' }, '检查时间：', when(v.fields.checked_at), aheadText(v.fields.checked_at))))))) : null,
