@@ -292,7 +292,9 @@ function reopenedClock(deviceId, now, stored) {
 
 /**
  * The error of one mutation larger than any request the server takes
- * (body_too_large): at its largest field, which is what to shorten.
+ * (body_too_large), naming what to shorten: each field that makes a
+ * tenth or more of it (at most three; err.field the largest), or, when
+ * none does, that it has too many fields.
  * @param {any} m the mutation as sent
  * @param {FieldsyncError} err the server's answer
  * @returns {FieldsyncError}
