@@ -1278,14 +1278,6 @@ export class FieldsyncClient {
           details: { entity: 'photo', field: 'inspection_id' },
         });
       }
-      // The same file again on the same record (and item): a double tap,
-      // a gallery pick made twice. Refused, naming the photo kept: two
-      // records of one file are one piece of evidence shown twice (the
-      // 巡查 app refused it itself; an app on the SDK made two).
-      const twin = await samePhoto(tx, sha256, all);
-      if (twin) {
-        throw new FieldsyncError('photo_duplicate', { field: 'sha256', details: { id, existing: twin } });
-      }
       const parent = await unknownParent(tx, all);
       if (parent) {
         const what = /** @type {Record<string, string>} */ (ENTITY_NAMES)[parent.entity] ?? parent.entity;
@@ -1296,6 +1288,15 @@ export class FieldsyncClient {
           field: parent.field,
           details: { entity: 'photo', field: parent.field, parent: { entity: parent.entity, id: parent.id, state: parent.deleted ? 'deleted' : 'missing' } },
         });
+      }
+      // The same file again on the same record (and item): a double tap,
+      // a gallery pick made twice. Refused, naming the photo kept: two
+      // records of one file are one piece of evidence shown twice (the
+      // 巡查 app refused it itself; an app on the SDK made two). After
+      // the parent's checks: a deleted parent is said as such.
+      const twin = await samePhoto(tx, sha256, all);
+      if (twin) {
+        throw new FieldsyncError('photo_duplicate', { field: 'sha256', details: { id, existing: twin } });
       }
       await tx.put('blobs', id, stored);
       await tx.put('uploads', id, {

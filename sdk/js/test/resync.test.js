@@ -308,7 +308,9 @@ test('a capture key registered after the backup is registered again after the re
   assert.equal(first.error?.code, 'token_invalid', 'the restored server never issued the tokens');
   await a.signIn('inspector', 'inspector123');
   // Taken before the first sync after the restore: pushed before the 410.
-  const after = await a.takePhoto({ blob: testJPEG(), contentType: 'image/jpeg', fields: fields(), camera: true });
+  // Of another item: the same file again on the same item is refused
+  // (photo_duplicate).
+  const after = await a.takePhoto({ blob: testJPEG(), contentType: 'image/jpeg', fields: { ...fields(), item_key: 'fence' }, camera: true });
   // Its inspection, made after the backup, reaches the restored server
   // only with the resync: the photo's refusal (unknown_reference) was the
   // restore's, and it is sent again, not left on the failed list.
