@@ -76,6 +76,22 @@ function aheadOfNow(t) {
   return Number.isFinite(ms) && ms > now() + AHEAD_MS;
 }
 
+/** The inspector's roadside checks, as read after the last sync (ownChecksOf). */
+let ownChecks = { key: '', checks: [] };
+
+/** ownChecksOf returns the inspector's live roadside checks, read again
+ *  only after a sync or a change saved (or for another user): a time ahead shows once the
+ *  sync corrected the clock, and home, drawn at every tap, does not read
+ *  every check of the county each time. */
+async function ownChecksOf(c) {
+  const s = c.status();
+  const key = `${c.user?.id ?? ''}@${s.lastSync?.at ?? ''}/${s.pendingChanges}`;
+  if (ownChecks.key !== key) {
+    ownChecks = { key, checks: await c.list('vehicle_check', (v) => (!v.fields.created_by || v.fields.created_by === c.user?.id) && !v.fields.voided_at) };
+  }
+  return ownChecks.checks;
+}
+
 /** aheadText says how far record time t is ahead of now. */
 function aheadText(t) {
   const ms = Date.parse(t) - now();
@@ -144,9 +160,8 @@ export async function render(app) {
   // the last sync corrected: saved while the phone's clock ran fast (set
   // a day ahead, offline), they count in a later day, and the app drew
   // them nowhere (clock probe: a check dated tomorrow left 今天已检).
-  const ownChecks = await c.list('vehicle_check', (v) => (!v.fields.created_by || v.fields.created_by === c.user?.id) && !v.fields.voided_at);
   const aheadInsp = mine.filter((i) => aheadOfNow(i.fields.started_at) || aheadOfNow(i.fields.finished_at));
-  const aheadChecks = ownChecks.filter((v) => aheadOfNow(v.fields.checked_at));
+  const aheadChecks = (await ownChecksOf(c)).filter((v) => aheadOfNow(v.fields.checked_at));
 
   const u = c.user || {};
   return h('div', {},
