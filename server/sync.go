@@ -492,7 +492,8 @@ var EarliestDeviceTime = time.Date(2000, 1, 1, 0, 0, 0, 0, ChinaTime)
 
 // checkTimes refuses a device's time (vals canonical) more than
 // DeviceTimeLead ahead of the server's clock or before
-// EarliestDeviceTime. Every time a device writes says when something
+// EarliestDeviceTime, and a device's date (a finding's deadline) more
+// than a year after the server's day (LatestNewDeadline). Every time a device writes says when something
 // happened in front of it — a visit started or ended, a roadside check, a
 // photo taken — and one in 2099 or in 1970 is a wrong clock's, which would
 // count the record in that month's statistics and reports.
