@@ -63,22 +63,60 @@ const routes = [
   [/^#\/password$/, password, 'home'],
 ];
 
-let rendering = 0;
+/** The draw under way (render's promise), whether another was asked for
+ *  while it ran, and whether the last draw to end was overtaken and not
+ *  shown (see render). */
+let drawing = null;
+let again = false;
+let skipped = false;
 /** The tab the last page drawn was under (routes' '~'). */
 let lastTab = '';
 let stale = false;
 /** A finger (or the mouse) is down (see refresh). */
 let pressing = false;
 
-/** render draws the view the location's hash names. */
-async function render() {
-  const seq = ++rendering;
-  stale = false;
-  let hash = location.hash;
-  if (!app.client?.signedIn && !sessionEnded() && hash !== '#/login') hash = '#/login';
+/** render draws the view the location's hash names; its promise ends
+ *  once the page shows a draw begun after the call. One draw runs at a
+ *  time: a call while one runs asks for another after it, and the one
+ *  running, now overtaken, is not shown — unless the draw before it was
+ *  not shown either and it is of the same page. Each tap asks for a draw,
+ *  and a page drawn more slowly than taps came (知道了 tapped again and
+ *  again) never changed until they stopped, every draw overtaken; now it
+ *  changes at every other draw. The first overtaken is dropped, as it may
+ *  undo on the screen what the tap that overtook it did (a choice ticked). */
+function render() {
+  if (drawing) {
+    again = true;
+    return drawing;
+  }
+  drawing = (async () => {
+    try {
+      do {
+        again = false;
+        await draw();
+      } while (again);
+    } finally {
+      drawing = null;
+    }
+  })();
+  return drawing;
+}
+
+/** target is the hash of the page to draw: the location's, but the
+ *  sign-in form when no one is signed in. */
+function target() {
+  const hash = location.hash;
+  if (!app.client?.signedIn && !sessionEnded() && hash !== '#/login') return '#/login';
   // Signed in (Back after a sign-in, say): no sign-in form, whose failure
   // would leave the signed-in user's data.
-  if (app.client?.signedIn && hash === '#/login') hash = '#/';
+  if (app.client?.signedIn && hash === '#/login') return '#/';
+  return hash;
+}
+
+/** draw draws the page once (render). */
+async function draw() {
+  stale = false;
+  const hash = target();
   sessionBar();
   let view = home, tab = 'home', params = [];
   for (const [re, v, t] of routes) {
@@ -101,7 +139,11 @@ async function render() {
     console.error(err);
     el = h('div', { class: 'card' }, h('p', { class: 'err' }, message(err)), h('a', { class: 'btn block', href: '#/' }, '回到首页'));
   }
-  if (seq !== rendering) return; // a newer render started
+  if (again) { // overtaken by a newer render (see there)
+    const show = skipped && hash === target();
+    skipped = !show;
+    if (!show) return;
+  } else skipped = false;
   const main = document.getElementById('view');
   const y = window.scrollY;
   const same = main.dataset.hash === hash;
