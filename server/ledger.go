@@ -73,6 +73,9 @@ type VehicleQuery struct {
 	// County filters by equality, Checkpoint and Campaign by LabelKey,
 	// Plate by its canonical spelling (CanonicalPlate); "" is any.
 	County, Checkpoint, Campaign, Plate string
+	// Plates, when not empty, keeps the checks of any of these plates in
+	// their canonical spelling (a page's trucks, asked at once).
+	Plates []string
 	// Partial matches Checkpoint and Plate, in those spellings, as a part
 	// of the checkpoint, or of the plate or the VIN (what an office
 	// types: "G108", "H2022", "KD120")

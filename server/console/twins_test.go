@@ -35,14 +35,30 @@ func TestSameTruckSavedTwice(t *testing.T) {
 	// The second phone types it as painted, with the checkpoint's spacing.
 	apptest.PushApplied(t, b, apptest.Mut(b, syncproto.EntityVehicleCheck, second, check("豆罗 检查站", "晋h·30272", "2026-11-28T12:22:00+08:00")))
 
+	// Another truck, twice where the first was once (its checks are not
+	// the first's twins, nor the first's theirs), listed on the same page.
+	third, fourth := uuid.NewString(), uuid.NewString()
+	apptest.PushApplied(t, a,
+		apptest.Mut(a, syncproto.EntityVehicleCheck, third, check("忻州北收费站", "晋H30273", "2026-11-28T15:01:00+08:00")),
+		apptest.Mut(a, syncproto.EntityVehicleCheck, fourth, check("忻州北收费站", "晋H30273", "2026-11-28T15:05:00+08:00")))
+
 	office := loggedIn(t, srv, apptest.CountyOffice)
-	_, list := office.get("/console/vehicles?plate=" + url.QueryEscape("晋H30272") + "&exact=1")
-	row := func(id string) string {
-		return regexp.MustCompile(`<tr data-id="` + id + `"[^>]*>.*?</tr>`).FindString(list)
-	}
-	for id, twin := range map[string]bool{first: true, second: true, otherDay: false, otherPlace: false} {
-		if got := strings.Contains(row(id), "疑似重复（同日同站另有 1 条）"); got != twin {
-			t.Errorf("check %s marked a likely duplicate: %v, want %v\n%s", id, got, twin, row(id))
+	for _, filter := range []string{"plate=" + url.QueryEscape("晋H30272") + "&exact=1", "plate=" + url.QueryEscape("晋H3027")} {
+		_, list := office.get("/console/vehicles?" + filter)
+		row := func(id string) string {
+			return regexp.MustCompile(`<tr data-id="` + id + `"[^>]*>.*?</tr>`).FindString(list)
+		}
+		want := map[string]bool{first: true, second: true, otherDay: false, otherPlace: false}
+		if !strings.Contains(filter, "exact") {
+			want[third], want[fourth] = true, true
+		}
+		for id, twin := range want {
+			if row(id) == "" {
+				t.Fatalf("%s: check %s not listed", filter, id)
+			}
+			if got := strings.Contains(row(id), "疑似重复（同日同站另有 1 条）"); got != twin {
+				t.Errorf("%s: check %s marked a likely duplicate: %v, want %v\n%s", filter, id, got, twin, row(id))
+			}
 		}
 	}
 	if _, page := office.get("/console/vehicles/" + first); !strings.Contains(page, `id="twins"`) || !strings.Contains(page, "同一天在同一检查站另有 1 条该车的路检记录") {

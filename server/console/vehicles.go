@@ -58,39 +58,65 @@ type vehicleRecord struct {
 	Twins int
 }
 
-// sameDayTwins counts the other checks that count (not voided) of check
-// r's truck made on r's day (in China) at r's checkpoint, in scope: the
-// same truck saved twice — on two phones of a crew, each asking about
-// its own saves only — counts twice in every statistic until an office
-// voids one (clock probe). 0 for a voided check.
-func (c *Console) sameDayTwins(ctx context.Context, scope server.Scope, r *server.StoredRecord) (int, error) {
-	plate := r.Text("plate")
-	if plate == "" || r.Text("voided_at") != "" {
-		return 0, nil
+// sameDayTwins counts, for each check of recs, the other checks that
+// count (not voided) of its truck made on its day (in China) at its
+// checkpoint, in scope: the same truck saved twice — on two phones of a
+// crew, each asking about its own saves only — counts twice in every
+// statistic until an office voids one (clock probe). 0 for a voided
+// check. One query serves a page: the checks of its plates from the day
+// before its earliest check to the day after its latest.
+func (c *Console) sameDayTwins(ctx context.Context, scope server.Scope, recs ...*server.StoredRecord) ([]int, error) {
+	out := make([]int, len(recs))
+	// twinKey is a check's truck, day in China and checkpoint; "" for one
+	// no other can be the twin of.
+	twinKey := func(r *server.StoredRecord) (key, day string) {
+		plate, at := r.Text("plate"), localTime(r.Text("checked_at"))
+		if plate == "" || r.Text("voided_at") != "" || len(at) < 10 {
+			return "", ""
+		}
+		if _, err := time.Parse(time.DateOnly, at[:10]); err != nil {
+			return "", ""
+		}
+		return plate + "\x00" + at[:10] + "\x00" + server.LabelKey(r.Text("checkpoint")), at[:10]
 	}
-	day := localTime(r.Text("checked_at"))
-	if len(day) < 10 {
-		return 0, nil
+	var plates []string
+	first, last := "", ""
+	for _, r := range recs {
+		if k, day := twinKey(r); k != "" {
+			if !slices.Contains(plates, r.Text("plate")) {
+				plates = append(plates, r.Text("plate"))
+			}
+			if first == "" || day < first {
+				first = day
+			}
+			last = max(last, day)
+		}
 	}
-	d, err := time.Parse(time.DateOnly, day[:10])
-	if err != nil {
-		return 0, nil
+	if len(plates) == 0 {
+		return out, nil
 	}
 	// A day either side read (a time stored before times were stored at
 	// +08:00 may be a day off by its text), the day in China kept.
-	same, _, err := c.d.Store.VehicleChecks(ctx, server.VehicleQuery{Scope: scope, Plate: plate,
-		After: d.AddDate(0, 0, -1).Format(time.DateOnly), Before: d.AddDate(0, 0, 2).Format(time.DateOnly), Limit: 50})
+	from, _ := time.Parse(time.DateOnly, first)
+	to, _ := time.Parse(time.DateOnly, last)
+	same, _, err := c.d.Store.VehicleChecks(ctx, server.VehicleQuery{Scope: scope, Plates: plates,
+		After: from.AddDate(0, 0, -1).Format(time.DateOnly), Before: to.AddDate(0, 0, 2).Format(time.DateOnly), Limit: 50 * len(plates)})
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	n := 0
+	n := map[string]int{}
 	for _, o := range same {
-		if o.ID != r.ID && o.Text("voided_at") == "" && strings.HasPrefix(localTime(o.Text("checked_at")), day[:10]) &&
-			server.LabelKey(o.Text("checkpoint")) == server.LabelKey(r.Text("checkpoint")) {
-			n++
+		if k, _ := twinKey(o); k != "" {
+			n[k]++
 		}
 	}
-	return n, nil
+	for i, r := range recs {
+		if k, _ := twinKey(r); k != "" {
+			// r itself is among them (it counts and is in the days read).
+			out[i] = max(n[k]-1, 0)
+		}
+	}
+	return out, nil
 }
 
 // vehicleLabel returns the Chinese label of a vehicle_check field's code.
@@ -255,12 +281,14 @@ func (c *Console) vehicles(ec echo.Context) error {
 	if err != nil {
 		return err
 	}
+	twins, err := c.sameDayTwins(ctx, p.Scope(), recs...)
+	if err != nil {
+		return err
+	}
 	records := make([]vehicleRecord, 0, len(recs))
-	for _, r := range recs {
+	for i, r := range recs {
 		v := vehicleRecordOf(c, r)
-		if v.Twins, err = c.sameDayTwins(ctx, p.Scope(), r); err != nil {
-			return err
-		}
+		v.Twins = twins[i]
 		records = append(records, v)
 	}
 	filters := link(nonEmpty(map[string]string{"checkpoint": q.Checkpoint, "campaign": q.Campaign, "plate": q.Plate, "action": q.Action}))
@@ -486,9 +514,11 @@ func (c *Console) vehicle(ec echo.Context) error {
 	if data["History"], err = c.history(ec, r, nil); err != nil {
 		return err
 	}
-	if data["Twins"], err = c.sameDayTwins(ctx, p.Scope(), r); err != nil {
+	twins, err := c.sameDayTwins(ctx, p.Scope(), r)
+	if err != nil {
 		return err
 	}
+	data["Twins"] = twins[0]
 	if plate := r.Text("plate"); plate != "" {
 		// The truck's other checks in the user's scope, latest first.
 		others, n, err := c.d.Store.VehicleChecks(ctx, server.VehicleQuery{Scope: p.Scope(), Plate: plate, Voided: server.AnyVoided, Limit: 20})

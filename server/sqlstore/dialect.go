@@ -235,6 +235,12 @@ func (d *Dialect) VehicleCheckWhere(q server.VehicleQuery) (where string, args [
 		w += " AND plate = ?"
 		args = append(args, p)
 	}
+	if len(q.Plates) > 0 {
+		w += " AND plate IN (?" + strings.Repeat(", ?", len(q.Plates)-1) + ")"
+		for _, p := range q.Plates {
+			args = append(args, p)
+		}
+	}
 	switch q.Voided {
 	case server.NotVoided:
 		w += " AND voided_at IS NULL"

@@ -510,6 +510,12 @@ func testVehicles(t *testing.T, open Opener) {
 		{"from 11-18", server.VehicleQuery{Scope: o.all, After: "2026-11-18"}, []string{o.v4, o.v3, o.v1}, 3},
 		{"11-18 only", server.VehicleQuery{Scope: o.all, After: "2026-11-18", Before: "2026-11-19"}, []string{o.v3, o.v1}, 2},
 		{"before 11-18", server.VehicleQuery{Scope: o.all, Before: "2026-11-18"}, []string{o.v2}, 1},
+		// A page's trucks at once (the console's likely duplicates).
+		{"plates", server.VehicleQuery{Scope: o.all, Plates: []string{"晋HAB123", "晋HGH012"}}, []string{o.v4, o.v1}, 2},
+		{"plates in scope", server.VehicleQuery{Scope: o.scopeX, Plates: []string{"晋HAB123", "晋HGH012"}}, []string{o.v1}, 1},
+		{"plates and a day", server.VehicleQuery{Scope: o.all, Plates: []string{"晋HAB123", "晋HEF789", "晋HCD456"}, After: "2026-11-18", Before: "2026-11-19"},
+			[]string{o.v3, o.v1}, 2},
+		{"plates, none stored", server.VehicleQuery{Scope: o.all, Plates: []string{"晋HZZ999"}}, nil, 0},
 	} {
 		got, total, err := e.st.VehicleChecks(e.ctx, tc.q)
 		if err != nil {
