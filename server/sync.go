@@ -368,6 +368,7 @@ func mutationDigest(i int, m *syncproto.Mutation) (sum [sha256.Size]byte, before
 		}
 		h.parts(name, string(v))
 	}
+	h.seen(m)
 	return h.sum(), before, fieldErr, nil
 }
 
@@ -383,7 +384,22 @@ func mutationSum(m *syncproto.Mutation, values []fieldValue) [sha256.Size]byte {
 		}
 		h.parts(name, string(v))
 	}
+	h.seen(m)
 	return h.sum()
+}
+
+// checkSeen checks a mutation's seen: each name one of its fields, each
+// value an HLC. Errors: invalid_field, invalid_value.
+func checkSeen(m *syncproto.Mutation) error {
+	for _, name := range slices.Sorted(maps.Keys(m.Seen)) {
+		if _, ok := m.Fields[name]; !ok {
+			return Errorf(syncproto.CodeInvalidField, "seen 中的 %s 不是此变更写入的字段", name).At("seen." + name)
+		}
+		if _, err := syncproto.ParseHLC(m.Seen[name]); err != nil || m.Seen[name] == "" {
+			return Errorf(syncproto.CodeInvalidValue, "seen 中 %s 的值不是 HLC 时间戳", name).At("seen." + name)
+		}
+	}
+	return nil
 }
 
 // partHash hashes a mutation's parts, each length-prefixed: its entity,
@@ -397,6 +413,18 @@ type partHash struct {
 func (p *partHash) mutation(m *syncproto.Mutation) {
 	p.h = sha256.New()
 	p.parts(m.Entity, m.ID, m.HLC, strconv.FormatBool(m.Delete), strconv.Itoa(len(m.Fields)))
+}
+
+// seen hashes a mutation's seen, in name order, after its fields; a
+// mutation without one hashes as before seen was sent.
+func (p *partHash) seen(m *syncproto.Mutation) {
+	if len(m.Seen) == 0 {
+		return
+	}
+	p.parts("seen", strconv.Itoa(len(m.Seen)))
+	for _, name := range slices.Sorted(maps.Keys(m.Seen)) {
+		p.parts(name, m.Seen[name])
+	}
 }
 
 func (p *partHash) parts(parts ...string) {
@@ -468,10 +496,15 @@ func (s *Syncer) prepare(p *Principal, m *syncproto.Mutation, fieldErr error, no
 	switch {
 	case m.Delete && len(m.Fields) > 0:
 		pm.err = Errorf(syncproto.CodeBadRequest, "删除操作不能同时带字段")
+	case m.Delete && len(m.Seen) > 0:
+		pm.err = Errorf(syncproto.CodeBadRequest, "删除操作不能带 seen").At("seen")
 	case !m.Delete && len(m.Fields) == 0:
 		pm.err = Errorf(syncproto.CodeMissingField, "变更没有任何字段")
 	default:
 		pm.vals, pm.err = m.Fields, fieldErr // requestHash put them in canonical form
+		if pm.err == nil {
+			pm.err = checkSeen(m)
+		}
 		if pm.err == nil {
 			pm.err = s.checkTimes(e, pm.vals, now)
 		}
@@ -592,7 +625,7 @@ func (s *Syncer) apply(ctx context.Context, tx WriteTx, p *Principal, pm *prepar
 	}
 	wasDeleted := cur.State.IsDeleted()
 	o := syncproto.Merge(&cur.State, vals, m.Delete, h)
-	conflicts := losses(cur, o.Losses, p, now)
+	conflicts := losses(cur, o.Losses, m.Seen, p, now)
 	if held {
 		conflicts = nil
 	}
@@ -1380,13 +1413,24 @@ func ownOlder(l syncproto.Loss) bool {
 	return l.Incoming && l.HLC.Node == l.WinnerHLC.Node && l.HLC != l.WinnerHLC
 }
 
-func losses(r *StoredRecord, ls []syncproto.Loss, p *Principal, now time.Time) []Conflict {
+// knownTo says whether l is a stored value the writer had seen when it
+// overwrote it (the mutation's seen names its HLC for the field): a
+// later edit, as an office's decision answered or a colleague's report
+// followed, not a conflict. Two values of one HLC stay a conflict.
+func knownTo(seen map[string]string, l syncproto.Loss) bool {
+	h, ok := seen[l.Field]
+	return ok && !l.Incoming && l.HLC != l.WinnerHLC && h == l.HLC.String()
+}
+
+// losses are the conflicts to log of a merge's losses (ls) of record r,
+// the write of p whose seen is seen.
+func losses(r *StoredRecord, ls []syncproto.Loss, seen map[string]string, p *Principal, now time.Time) []Conflict {
 	if len(ls) == 0 {
 		return nil
 	}
 	out := make([]Conflict, 0, len(ls))
 	for _, l := range ls {
-		if ownOlder(l) {
+		if ownOlder(l) || knownTo(seen, l) {
 			continue
 		}
 		c := Conflict{Entity: r.Entity.Name, RecordID: r.ID, County: r.County, Field: l.Field, Value: l.Value,

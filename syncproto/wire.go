@@ -121,6 +121,12 @@ type Mutation struct {
 	Fields map[string]json.RawMessage `json:"fields,omitempty"`
 	Delete bool                       `json:"delete,omitempty"`
 	HLC    string                     `json:"hlc"`
+	// Seen names, for fields of Fields, the HLC of the value the device
+	// held when it wrote this one (the server's value it had last
+	// learnt, with no unsent change of its own to it): a stored value of
+	// that HLC overwritten by this write was known to the writer — a
+	// later edit, not a conflict — and is not logged as one. Optional.
+	Seen map[string]string `json:"seen,omitempty"`
 }
 
 // PushRequest is the body of POST /api/v1/sync/push. BatchID (a UUID the

@@ -78,7 +78,7 @@ func (s *scanner) mutations() ([]syncproto.Mutation, bool) {
 }
 
 func (s *scanner) mutation(m *syncproto.Mutation) bool {
-	var seen [5]bool
+	var seen [6]bool
 	return s.object(func(key []byte) bool {
 		var ok bool
 		switch string(key) {
@@ -97,9 +97,30 @@ func (s *scanner) mutation(m *syncproto.Mutation) bool {
 		case "fields":
 			m.Fields, ok = s.fields()
 			return once(&seen[4]) && ok
+		case "seen":
+			m.Seen, ok = s.seen()
+			return once(&seen[5]) && ok
 		}
 		return false
 	})
+}
+
+// seen reads a mutation's seen object: names and HLCs without escapes
+// (anything else, null included, the general path decides).
+func (s *scanner) seen() (map[string]string, bool) {
+	if s.peek() != '{' {
+		return nil, false
+	}
+	seen := make(map[string]string, 4)
+	ok := s.object(func(key []byte) bool {
+		if _, dup := seen[string(key)]; dup {
+			return false // as encoding/json would take the last: the general path
+		}
+		v, ok := s.plainString()
+		seen[server.InternName(key)] = v
+		return ok
+	})
+	return seen, ok
 }
 
 // fields reads the fields object: names without escapes, any value (a

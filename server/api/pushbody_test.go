@@ -37,7 +37,7 @@ var (
 		`1`, `-2.5e3`, `true`, `false`, `null`, `{}`, `[]`, `{"a":[1,{"b":"}"}]}`, `["]",[]]`, `"\\"`,
 	}
 	fieldNames = []string{`"plate"`, `"note"`, `"plate"`, `"a b"`, `"\u0070late"`, `""`, `"中文"`}
-	mutKeys    = []string{`"entity"`, `"id"`, `"hlc"`, `"delete"`, `"fields"`, `"Entity"`, `"extra"`, `"\u0069d"`, `"entity"`}
+	mutKeys    = []string{`"entity"`, `"id"`, `"hlc"`, `"delete"`, `"fields"`, `"Entity"`, `"extra"`, `"\u0069d"`, `"entity"`, `"seen"`, `"Seen"`}
 	topKeys    = []string{`"device_id"`, `"batch_id"`, `"mutations"`, `"Batch_ID"`, `"x"`, `"mutations"`}
 	spaces     = []string{"", "", "", " ", "\n\t", "\r\n  "}
 )
@@ -51,14 +51,18 @@ func randomPushBody(r *rand.Rand) []byte {
 			switch key {
 			case `"delete"`:
 				return pick([]string{"true", "false"})
-			case `"fields"`:
+			case `"fields"`, `"seen"`:
+				vals := pushValues
+				if key == `"seen"` && r.IntN(3) > 0 {
+					vals = pushValues[:5] // mostly strings, as clients send
+				}
 				var f strings.Builder
 				f.WriteByte('{')
 				for i := range r.IntN(5) {
 					if i > 0 {
 						f.WriteByte(',')
 					}
-					f.WriteString(pick(fieldNames) + pick(spaces) + ":" + pick(spaces) + pick(pushValues))
+					f.WriteString(pick(fieldNames) + pick(spaces) + ":" + pick(spaces) + pick(vals))
 				}
 				f.WriteByte('}')
 				return f.String()
@@ -145,7 +149,8 @@ func TestDecodePushAgreesWithEncodingJSON(t *testing.T) {
 
 	// What clients send is read by the fast path.
 	m := syncproto.Mutation{Entity: "vehicle_check", ID: "0195f4b2-8c1e-7d3a-9b10-6f2c1d0e4a57", HLC: "001796054282437-00349-0195f4b2-8c1e-7d3a-9b10-6f2c1d0e4a57",
-		Fields: map[string]json.RawMessage{"plate": json.RawMessage(`"晋H01349"`), "note": json.RawMessage(`"{\"q\":1}"`), "obd_mil": json.RawMessage(`false`), "urea_level_pct": json.RawMessage(`49.5`), "lat": json.RawMessage(`null`)}}
+		Fields: map[string]json.RawMessage{"plate": json.RawMessage(`"晋H01349"`), "note": json.RawMessage(`"{\"q\":1}"`), "obd_mil": json.RawMessage(`false`), "urea_level_pct": json.RawMessage(`49.5`), "lat": json.RawMessage(`null`)},
+		Seen:   map[string]string{"plate": "001796054282000-00001-0195f4b2-8c1e-7d3a-9b10-6f2c1d0e4a58", "note": "001796054282000-00002-00000000-0000-0000-0000-000000000000"}}
 	for _, body := range [][]byte{
 		mustMarshal(t, syncproto.PushRequest{DeviceID: "d", BatchID: "b", Mutations: []syncproto.Mutation{m, {Entity: "photo", ID: "x", HLC: "h", Delete: true}}}),
 		mustIndent(t, syncproto.PushRequest{DeviceID: "d", BatchID: "b", Mutations: []syncproto.Mutation{m}}),

@@ -30,7 +30,9 @@ import { hiddenIn } from './text.js';
  *   replaced (keptOwn): a server restored from a backup made before both
  *   holds neither, and the device sends its own again (afterResync).
  * @typedef {{seq: number, entity: string, id: string, hlc: string,
- *   fields?: Record<string, any>, delete?: boolean}} OutboxEntry
+ *   fields?: Record<string, any>, delete?: boolean, seen?: Record<string, string>}} OutboxEntry
+ *   seen: per field, the HLC of the server's value the phone showed when
+ *   the change was made (sync.md §5.1), sent with it
  * @typedef {{entity: string, id: string, code: string, message: string, field?: string}} Rejected
  * @typedef {{entity: string, id: string, state: 'deleted' | 'rejected' | 'missing'}} MissingParent
  *   unknown_reference: the record referred to, and what the phone knows of it
@@ -1189,12 +1191,16 @@ export class FieldsyncClient {
    * @param {string} id
    * @param {Record<string, any> | null} fields
    * @param {boolean} del
+   * @param {{seen?: boolean}} [opts] seen: false sends no seen (a refused
+   *   change sent again: the user did not see the server's values then)
    * @returns {Promise<Rec>}
    * @internal
    */
-  async saveIn(tx, entity, id, fields, del) {
+  async saveIn(tx, entity, id, fields, del, { seen = true } = {}) {
     await this.catchUpClock(tx);
     const hlc = this.clock.now().toString();
+    /** @type {Record<string, string> | undefined} */
+    let known;
     /** @type {StoredRecord} */
     // A record new to the phone starts with an empty base: the server has
     // none of it until a push is applied or a pull brings it.
@@ -1205,6 +1211,16 @@ export class FieldsyncClient {
       r.gone = true;
       r.pending._delete = hlc;
     } else {
+      // The server's values the phone showed as they were changed (no
+      // change of its own unsent in between): the server then logs no
+      // conflict for them (sync.md §5.1) — an office's return answered,
+      // a colleague's report followed.
+      if (seen) {
+        for (const name of Object.keys(fields ?? {})) {
+          const b = r.base?.[name]?.hlc;
+          if (b && !r.pending[name] && r.fields[name]?.hlc === b) (known ??= {})[name] = b;
+        }
+      }
       for (const [name, value] of Object.entries(fields ?? {})) {
         r.fields[name] = { value: value === undefined ? null : value, hlc };
         r.pending[name] = hlc;
@@ -1218,7 +1234,7 @@ export class FieldsyncClient {
     // A field given as undefined clears it, here as on the phone: JSON
     // would drop it from the push, and the server keep its value.
     const e = del ? { seq, entity, id, hlc, delete: true }
-      : { seq, entity, id, hlc, fields: Object.fromEntries(Object.entries(fields ?? {}).map(([k, v]) => [k, v === undefined ? null : v])) };
+      : { seq, entity, id, hlc, fields: Object.fromEntries(Object.entries(fields ?? {}).map(([k, v]) => [k, v === undefined ? null : v])), ...(known ? { seen: known } : {}) };
     await tx.put('outbox', seqKey(seq), e);
     await tx.put('meta', 'seq', seq);
     await this.putClock(tx);
@@ -1617,7 +1633,7 @@ export class FieldsyncClient {
       // (SDK probe: no way to take it out).
       for (const [name, v] of Object.entries(corrections ?? {})) if (v === undefined) delete fields[name];
       if (!found.delete) checkWritable(found.entity, fields);
-      if (found.delete || Object.keys(fields).length > 0) await this.saveIn(tx, found.entity, found.id, found.delete ? null : fields, !!found.delete);
+      if (found.delete || Object.keys(fields).length > 0) await this.saveIn(tx, found.entity, found.id, found.delete ? null : fields, !!found.delete, { seen: false });
       await tx.put('meta', 'rejected', list.filter((x) => x !== found));
       // A photo whose record was refused had its bytes sent before it
       // (bytes first): the server keeps such bytes only for its upload
@@ -1872,6 +1888,7 @@ export class FieldsyncClient {
             const m = { entity: e.entity, id: e.id, hlc: e.hlc };
             if (e.delete) m.delete = true;
             else m.fields = e.fields;
+            if (e.seen) m.seen = e.seen;
             return m;
           }),
         };

@@ -401,6 +401,10 @@ export type StoredRecord = {
         hlc: string;
     }>;
 };
+/**
+ * seen: per field, the HLC of the server's value the phone showed when
+ * the change was made (sync.md §5.1), sent with it
+ */
 export type OutboxEntry = {
     seq: number;
     entity: string;
@@ -408,6 +412,7 @@ export type OutboxEntry = {
     hlc: string;
     fields?: Record<string, any>;
     delete?: boolean;
+    seen?: Record<string, string>;
 };
 export type Rejected = {
     entity: string;
