@@ -2,6 +2,8 @@ package upload
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io/fs"
@@ -25,7 +27,37 @@ func newDirStore(dir string) dirStore {
 	if err != nil {
 		abs = dir
 	}
-	return dirStore{filestore.New(abs)}
+	store := filestore.New(abs)
+	// An upload's bytes are a photo's, readable by the server alone, as
+	// every other file of the data directory (ops probe: 0644).
+	store.FileModePerm, store.DirModePerm = 0o600, 0o750
+	return dirStore{store}
+}
+
+// NewUpload creates an upload's files, as FileStore.NewUpload does, and
+// removes them when it fails: a full disk left an empty file and .info
+// for every attempt, 620 files after a phone's 310 retries, which the
+// sweep kept for its week of grace (ops probe). tusd's filestore names
+// the upload only once it succeeds, so the id is made here, as it makes
+// them (32 hexadecimal digits).
+func (s dirStore) NewUpload(ctx context.Context, info handler.FileInfo) (handler.Upload, error) {
+	if info.ID == "" {
+		var b [16]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return nil, err
+		}
+		info.ID = hex.EncodeToString(b[:])
+	}
+	u, err := s.FileStore.NewUpload(ctx, info)
+	if err != nil && filepath.Base(info.ID) == info.ID {
+		bin := filepath.Join(s.Path, info.ID)
+		for _, p := range []string{bin, bin + ".info"} {
+			if rerr := os.Remove(p); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+				err = errors.Join(err, rerr)
+			}
+		}
+	}
+	return u, err
 }
 
 // UseIn registers the store with the composer, as FileStore.UseIn does,

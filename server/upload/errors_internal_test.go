@@ -32,7 +32,11 @@ func TestTusErrorsOfAFullDisk(t *testing.T) {
 		w := &jsonErrors{ResponseWriter: rec, serverHLC: func() string { return "" }}
 		w.WriteHeader(map[bool]int{true: http.StatusConflict, false: http.StatusInternalServerError}[tc.code == syncproto.CodeUploadOffset])
 		_, _ = w.Write([]byte(tc.body))
-		w.finish()
+		// The status answered, which the log names (the ops probe read 500
+		// in the log of a request answered 503).
+		if got := w.finish(); got != tc.status {
+			t.Errorf("%q: finish says %d was answered, the answer is %d", tc.body, got, tc.status)
+		}
 		var eb syncproto.ErrorBody
 		if err := json.Unmarshal(rec.Body.Bytes(), &eb); err != nil || rec.Code != tc.status || eb.Code != tc.code || rec.Header().Get("Retry-After") != tc.retry {
 			t.Errorf("%q: %d %s (Retry-After %q) %v, want %d %s (Retry-After %q)", tc.body, rec.Code, eb.Code, rec.Header().Get("Retry-After"), err, tc.status, tc.code, tc.retry)

@@ -423,17 +423,20 @@ func (s *Service) wrap(h http.HandlerFunc) http.Handler {
 			r.Body = jw.request
 		}
 		inner.ServeHTTP(jw, r)
-		if jw.pending && jw.status >= 500 && jw.status != http.StatusInsufficientStorage && jw.status != http.StatusNotImplemented &&
-			!strings.HasPrefix(jw.body.String(), "ERR_READ_TIMEOUT") && !jw.request.malformedBody() {
-			// tusd's own words for a server fault (a full disk, a store
-			// down): the answer gives the phone fieldsync's code only.
-			// (507 is a device's quota_exceeded, and 501 a request using
-			// a tus feature the server does not offer, and bytes that
-			// stopped arriving: the client's.)
-			s.log.Error("upload failed", "method", r.Method, "path", r.URL.Path, "status", jw.status,
+		// tusd's own words for a server fault (a full disk, a store
+		// down): the answer gives the phone fieldsync's code only.
+		// (507 is a device's quota_exceeded, and 501 a request using a
+		// tus feature the server does not offer, and bytes that stopped
+		// arriving: the client's.)
+		fault := jw.pending && jw.status >= 500 && jw.status != http.StatusInsufficientStorage && jw.status != http.StatusNotImplemented &&
+			!strings.HasPrefix(jw.body.String(), "ERR_READ_TIMEOUT") && !jw.request.malformedBody()
+		answered := jw.finish()
+		if fault {
+			// Logged with the status the phone was answered (a full disk
+			// is 503, to be sent again), as the request log has it.
+			s.log.Error("upload failed", "method", r.Method, "path", r.URL.Path, "status", answered,
 				"err", strings.TrimSpace(jw.body.String()))
 		}
-		jw.finish()
 	})
 }
 
@@ -1071,9 +1074,11 @@ func (w *jsonErrors) Write(b []byte) (int, error) {
 // deadlines through it).
 func (w *jsonErrors) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-func (w *jsonErrors) finish() {
+// finish writes the answer held back (tusd's error, as fieldsync's JSON
+// error) and returns the status the client was answered.
+func (w *jsonErrors) finish() int {
 	if !w.pending {
-		return
+		return w.status
 	}
 	var eb syncproto.ErrorBody
 	raw := bytes.TrimSpace(w.body.Bytes())
@@ -1126,6 +1131,7 @@ func (w *jsonErrors) finish() {
 	if !w.head {
 		_, _ = w.ResponseWriter.Write(body)
 	}
+	return status
 }
 
 // Ping tells whether the upload directory takes writes: an upload's
