@@ -50,6 +50,47 @@ func auditVerifyCmd(c *command) {
 	}
 }
 
+// auditNewKeyCmd makes a new audit key where none is, on purpose:
+//
+//	fieldsync audit newkey [--data DIR | --audit-key FILE]
+//
+// A server refuses to start over a sealed audit log without the key that
+// sealed it (a backup restored without its audit-key.pem); when that key
+// is lost for good, this makes the one the next months are sealed with.
+// The months sealed before still verify against the old key alone, which
+// it names. It never replaces a key file.
+func auditNewKeyCmd(c *command) {
+	c.uses = []string{"audit-key"}
+	c.run = func(ctx context.Context) error {
+		// The deployment's database must be there: a mistyped --data
+		// makes no key.
+		if _, err := c.findStore(ctx); err != nil {
+			return err
+		}
+		path := c.cfg.AuditKeyPath()
+		if _, err := os.Stat(path); err == nil {
+			return fmt.Errorf("%s exists: it is the audit key; a new one is made only where there is none", path)
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		key, err := audit.LoadOrCreateKey(path)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "made audit key %s in %s\n", audit.KeyID(key.Public().(ed25519.PublicKey)), path)
+		db, err := app.OpenDatabase(ctx, *c.cfg)
+		if err == nil {
+			defer db.Close()
+			if seals, err := db.AuditSeals(ctx); err == nil && len(seals) > 0 {
+				last := seals[len(seals)-1]
+				fmt.Fprintf(c.stdout, "the months up to %s were sealed with key %s: they verify against that key's public key only (audit verify --pubkey); publish the new key's too\n",
+					last.Month, last.KeyID)
+			}
+		}
+		return nil
+	}
+}
+
 // trustedKey reads --pubkey, or, checking a database without it, the
 // data directory's key file if it exists.
 func trustedKey(path string, database bool, keyFile string) (ed25519.PublicKey, error) {

@@ -237,3 +237,39 @@ func TestAuditVerifyTriggersDropped(t *testing.T) {
 	}
 	rawExec(t, dir, `UPDATE audit_log SET actor_name = 'x' WHERE seq = 1`) // the triggers are there to drop again
 }
+
+// TestAuditNewKey: audit newkey makes the key a server needs to start
+// over a sealed log whose key is lost, saying which key the months before
+// verify against; it never replaces a key, and makes none for a data
+// directory with no database (a mistyped --data).
+func TestAuditNewKey(t *testing.T) {
+	dir, oct, _ := auditDataDir(t)
+	keyFile := filepath.Join(dir, "audit-key.pem")
+	if code, _, errs := run(t, "audit", "newkey", "--data", dir); code != 1 || !strings.Contains(errs, "exists") {
+		t.Errorf("newkey over the key: %d %s, want refused", code, errs)
+	}
+	if err := os.Remove(keyFile); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := run(t, "audit", "newkey", "--data", dir)
+	if code != 0 || !strings.Contains(out, "made audit key") || !strings.Contains(out, "2026-10") || !strings.Contains(out, oct.KeyID) {
+		t.Fatalf("newkey: %d\n%s%s\nwant the new key and the month sealed with %s", code, out, errs, oct.KeyID)
+	}
+	k, err := audit.LoadKey(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id := audit.KeyID(k.Public().(ed25519.PublicKey)); id == oct.KeyID || !strings.Contains(out, id) {
+		t.Errorf("the new key %s: the old one's, or not the one named\n%s", id, out)
+	}
+	if st, err := os.Stat(keyFile); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("key file %v %v, want 0600", st, err)
+	}
+	empty := t.TempDir()
+	if code, _, errs := run(t, "audit", "newkey", "--data", empty); code != 1 || !strings.Contains(errs, "no database") {
+		t.Errorf("newkey in a directory with no database: %d %s", code, errs)
+	}
+	if _, err := os.Stat(filepath.Join(empty, "audit-key.pem")); err == nil {
+		t.Error("newkey made a key where there is no database")
+	}
+}

@@ -11,6 +11,7 @@
 //	fieldsync sweep   [--upload-grace 168h]
 //	fieldsync keys list | keys rotate [--retire-older-than 25h] | keys retire --older-than 1h [--force]
 //	fieldsync audit verify [--pubkey KEY] | audit verify --export ENTRIES.jsonl --seal SEAL.json [--pubkey KEY]
+//	fieldsync audit newkey
 //
 // Every subcommand takes --data (or FIELDSYNC_DATA).
 package main
@@ -67,6 +68,7 @@ usage:
   fieldsync keys list | keys rotate [--retire-older-than D] | keys retire --older-than D
   fieldsync audit verify [--data DIR | --database URL] [--pubkey KEY]
   fieldsync audit verify --export ENTRIES.jsonl --seal SEAL.json [--pubkey KEY]
+  fieldsync audit newkey [--data DIR | --audit-key FILE]   (a new audit key, for one lost: the server refuses to start over sealed months without theirs)
   fieldsync ready [--addr ADDR]   (exit 0 when the server there answers /readyz 200: a health check)
 roles: inspector (the default), county_office, city_office, admin
 `
@@ -134,7 +136,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		return 2
 	}
 	if fs.NArg() != c.args {
-		fmt.Fprintf(stderr, "fieldsync %s: takes %d argument(s) after its flags, got %q (a bool flag takes no value: --demo, --demo=false)\n", cmd, c.args, fs.Args())
+		fmt.Fprintf(stderr, "fieldsync %s: takes %d argument(s) after its flags, got %q%s\n", cmd, c.args, fs.Args(), argsHint(cmd, fs.Args()))
 		return 2
 	}
 	if err := c.run(ctx); err != nil {
@@ -307,6 +309,34 @@ func (c *command) findStore(ctx context.Context) (created bool, err error) {
 	return false, nil
 }
 
+// argsHint says, after a command given the wrong number of arguments,
+// how it is used (its usage line), and that a bool flag takes no value
+// when a stray argument reads as one ("serve --demo false"): only then,
+// where every such mistake was told of --demo, a flag the command may not
+// have (ops probe: backup without OUT.db).
+func argsHint(cmd string, args []string) string {
+	var hint []string
+	for _, line := range strings.Split(usage, "\n") {
+		// Its own line, or one it shares ("fieldsync user list | user disable U").
+		l := strings.TrimSpace(line)
+		if strings.HasPrefix(l, "fieldsync ") && (strings.HasPrefix(l, "fieldsync "+cmd+" ") || l == "fieldsync "+cmd ||
+			strings.Contains(l, "| "+cmd+" ") || strings.HasSuffix(l, "| "+cmd)) {
+			hint = append(hint, "usage: "+l)
+			break
+		}
+	}
+	for _, a := range args {
+		if _, err := strconv.ParseBool(a); err == nil {
+			hint = append(hint, fmt.Sprintf("a bool flag takes no value: write --flag or --flag=%s, not --flag %s", a, a))
+			break
+		}
+	}
+	if len(hint) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(hint, "; ") + ")"
+}
+
 var commands = map[string]func(*command){
 	"serve":            serveCmd,
 	"user add":         userAddCmd,
@@ -325,6 +355,7 @@ var commands = map[string]func(*command){
 	"sweep":            sweepCmd,
 	"migrate":          migrateCmd,
 	"audit verify":     auditVerifyCmd,
+	"audit newkey":     auditNewKeyCmd,
 	"ready":            readyCmd,
 }
 

@@ -348,15 +348,28 @@ func TestSweepCommand(t *testing.T) {
 // the variable, before it does anything.
 func TestStrayArgumentsAndBadEnvironment(t *testing.T) {
 	dir := t.TempDir()
-	for _, args := range [][]string{
-		{"serve", "--data", dir, "--demo", "false"},
-		{"serve", "--data", dir, "--demo-month", "false"},
-		{"user", "list", "--data", dir, "extra"},
-		{"backup", "--data", dir},
-		{"backup", "--data", dir, "a.db", "b.db"},
+	// Each refusal gives the command's usage, and speaks of a bool flag
+	// only when a stray word reads as its value (ops probe: every one was
+	// told of --demo).
+	for _, tc := range []struct {
+		args  []string
+		usage string
+		bool  bool
+	}{
+		{[]string{"serve", "--data", dir, "--demo", "false"}, "fieldsync serve [", true},
+		{[]string{"serve", "--data", dir, "--demo-month", "false"}, "fieldsync serve [", true},
+		{[]string{"user", "list", "--data", dir, "extra"}, "fieldsync user list", false},
+		{[]string{"backup", "--data", dir}, "fieldsync backup [--data DIR] OUT.db", false},
+		{[]string{"backup", "--data", dir, "a.db", "b.db"}, "fieldsync backup [--data DIR] OUT.db", false},
+		{[]string{"sweep", "--data", dir, "extra"}, "fieldsync sweep [--data DIR]", false},
+		{[]string{"user", "disable", "--data", dir}, "fieldsync user list | user disable U", false},
 	} {
-		if code, _, errs := run(t, args...); code != 2 || !strings.Contains(errs, "argument") {
-			t.Errorf("%q: exit %d %q, want 2 naming the arguments", args, code, errs)
+		code, _, errs := run(t, tc.args...)
+		if code != 2 || !strings.Contains(errs, "argument") || !strings.Contains(errs, "usage: "+tc.usage) {
+			t.Errorf("%q: exit %d %q, want 2 naming the arguments and the usage %q", tc.args, code, errs, tc.usage)
+		}
+		if got := strings.Contains(errs, "bool flag"); got != tc.bool {
+			t.Errorf("%q: %q speaks of a bool flag: %v, want %v", tc.args, errs, got, tc.bool)
 		}
 	}
 	if code, _, errs := run(t, "serve", "--data", dir, "--shutdown-grace", "-1s"); code != 1 || !strings.Contains(errs, "shutdown-grace") {

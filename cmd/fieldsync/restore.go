@@ -206,7 +206,7 @@ func restoreWarnings(cfg *app.Config, sealed bool) []string {
 		}
 	}
 	if _, err := os.Stat(cfg.AuditKeyPath()); err != nil && sealed {
-		out = append(out, fmt.Sprintf("no audit seal key at %s: copy the one kept with the backup, or the server makes a new key and the seals signed before can only be checked with the old key", cfg.AuditKeyPath()))
+		out = append(out, fmt.Sprintf("no audit seal key at %s: copy the one kept with the backup there — the server refuses to start over the backup's sealed months without it (if it is lost for good: fieldsync audit newkey)", cfg.AuditKeyPath()))
 	}
 	return out
 }

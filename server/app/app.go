@@ -377,20 +377,8 @@ func (a *App) openParts(ctx context.Context) error {
 	}
 	a.Syncer.Blobs = a.Blobs
 	a.Syncer.UploadQuota = cfg.UploadQuota
-	loadKey := audit.LoadOrCreateKey
-	if a.tool && cfg.Database != "" {
-		loadKey = func(path string) (ed25519.PrivateKey, error) {
-			k, err := audit.LoadKey(path)
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil, nil // the tools seal nothing
-			}
-			return k, err
-		}
-	} else if cfg.AuditKey != "" {
-		loadKey = func(path string) (ed25519.PrivateKey, error) { return a.namedAuditKey(ctx, path) }
-	}
 	_, statErr := os.Stat(cfg.AuditKeyPath())
-	key, err := loadKey(cfg.AuditKeyPath())
+	key, err := a.auditKey(ctx, cfg.AuditKeyPath())
 	if err != nil {
 		return fmt.Errorf("audit key: %w", err)
 	}
@@ -812,12 +800,16 @@ func (a *App) checkSealKeys(ctx context.Context) {
 	}
 }
 
-// namedAuditKey loads the audit key file the server was given by name
-// (--audit-key). It makes one only for a database with no seal yet: where
-// months are sealed, a missing file is a path mistyped or a key not
-// carried over, and a new key would seal the next months with a key that
-// verifies nothing before them.
-func (a *App) namedAuditKey(ctx context.Context, path string) (ed25519.PrivateKey, error) {
+// auditKey loads the audit key file (the data directory's
+// audit-key.pem, or the one --audit-key names). It makes one only for a
+// database with no seal yet: where months are sealed, a missing file is a
+// path mistyped or a key not carried over (a backup restored, a directory
+// moved, without audit-key.pem), and a new key would seal the next months
+// with a key that verifies none before them — so the server refuses to
+// start, and a tool goes on without a key (it seals nothing; the server
+// will say). A tool on PostgreSQL makes no file in a data directory.
+// `fieldsync audit newkey` makes a new key on purpose, for one lost.
+func (a *App) auditKey(ctx context.Context, path string) (ed25519.PrivateKey, error) {
 	k, err := audit.LoadKey(path)
 	if !errors.Is(err, fs.ErrNotExist) {
 		return k, err
@@ -826,10 +818,15 @@ func (a *App) namedAuditKey(ctx context.Context, path string) (ed25519.PrivateKe
 	if err != nil {
 		return nil, err
 	}
-	if n := len(seals); n > 0 {
+	switch n := len(seals); {
+	case n > 0 && a.tool, a.tool && a.Cfg.Database != "":
+		return nil, nil
+	case n > 0:
 		return nil, fmt.Errorf("%s does not exist, and the database's audit log is sealed up to %s with key %s: "+
-			"give the server that key's file (--audit-key, FIELDSYNC_AUDIT_KEY), copied from another server or the backup; "+
-			"a new key is made only for a database with no seal", path, seals[n-1].Month, seals[n-1].KeyID)
+			"put that key's file there (the data directory's audit-key.pem, or the file --audit-key or FIELDSYNC_AUDIT_KEY names), "+
+			"copied from the backup or another server; a new key is made only for a database with no seal. "+
+			"If that key is lost for good, make a new one with fieldsync audit newkey (the months sealed before it still verify against key %s only)",
+			path, seals[n-1].Month, seals[n-1].KeyID, seals[n-1].KeyID)
 	}
 	return audit.LoadOrCreateKey(path)
 }

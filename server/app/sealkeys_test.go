@@ -61,18 +61,31 @@ func TestWarnsOfOtherSealKeys(t *testing.T) {
 // (a mistyped path, a key not carried to a new server) — a new key would
 // seal the next months with one that verifies none before them.
 func TestNamedAuditKeyNotMadeOverSeals(t *testing.T) {
+	for _, named := range []bool{true, false} {
+		t.Run(map[bool]string{true: "named", false: "data directory's"}[named], func(t *testing.T) { auditKeyNotMadeOverSeals(t, named) })
+	}
+}
+
+// auditKeyNotMadeOverSeals is TestNamedAuditKeyNotMadeOverSeals for a key
+// named by --audit-key, or the data directory's audit-key.pem: removed
+// (a backup restored without it), the server made a new one with a
+// warning and sealed the next months with it (ops probe). A tool goes on
+// without a key, and makes none.
+func auditKeyNotMadeOverSeals(t *testing.T, named bool) {
 	ctx := context.Background()
 	cfg := DefaultConfig()
 	cfg.Addr, cfg.DataDir, cfg.BcryptCost = "127.0.0.1:0", t.TempDir(), bcrypt.MinCost
 	keys := t.TempDir()
-	cfg.AuditKey = filepath.Join(keys, "audit-key.pem")
+	if named {
+		cfg.AuditKey = filepath.Join(keys, "audit-key.pem")
+	}
 	open := func(cfg Config) (*App, error) { return Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil))) }
 	a, err := open(cfg)
 	if err != nil {
 		t.Fatalf("first start with a key file to make: %v", err)
 	}
-	if _, err := os.Stat(cfg.AuditKey); err != nil {
-		t.Fatalf("the named key was not made: %v", err)
+	if _, err := os.Stat(cfg.AuditKeyPath()); err != nil {
+		t.Fatalf("the key was not made: %v", err)
 	}
 	s := audit.Seal{Month: "2026-10", Counts: map[string]int{}, BaseHash: audit.Genesis, HeadHash: audit.Genesis, SignedAt: time.Now().UTC(),
 		KeyID: audit.KeyID(a.Sealer.Key.Public().(ed25519.PublicKey))}
@@ -81,16 +94,36 @@ func TestNamedAuditKeyNotMadeOverSeals(t *testing.T) {
 	}
 	a.Close()
 
-	typo := cfg
-	typo.AuditKey = filepath.Join(keys, "audit-kye.pem")
-	if a, err := open(typo); err == nil {
-		a.Close()
-		t.Fatal("started with a named key file that does not exist over a sealed log")
-	} else if !strings.Contains(err.Error(), typo.AuditKey) || !strings.Contains(err.Error(), s.KeyID) || !strings.Contains(err.Error(), "2026-10") {
-		t.Errorf("refusal %q does not name the path, the month and the key %s", err, s.KeyID)
+	missing := cfg
+	if named {
+		missing.AuditKey = filepath.Join(keys, "audit-kye.pem") // mistyped
+	} else {
+		if err := os.Rename(cfg.AuditKeyPath(), filepath.Join(keys, "kept.pem")); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if _, err := os.Stat(typo.AuditKey); err == nil {
+	if a, err := open(missing); err == nil {
+		a.Close()
+		t.Fatal("started without the key file over a sealed log")
+	} else if !strings.Contains(err.Error(), missing.AuditKeyPath()) || !strings.Contains(err.Error(), s.KeyID) || !strings.Contains(err.Error(), "2026-10") ||
+		!strings.Contains(err.Error(), "fieldsync audit newkey") {
+		t.Errorf("refusal %q does not name the path, the month, the key %s and what to do", err, s.KeyID)
+	}
+	if _, err := os.Stat(missing.AuditKeyPath()); err == nil {
 		t.Error("the refused start made a key file")
+	}
+	tool, err := OpenStore(ctx, missing, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatalf("a tool over the sealed log without its key: %v", err)
+	}
+	tool.Close()
+	if _, err := os.Stat(missing.AuditKeyPath()); err == nil {
+		t.Error("a tool made a key file over the sealed log")
+	}
+	if !named {
+		if err := os.Rename(filepath.Join(keys, "kept.pem"), cfg.AuditKeyPath()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if a, err = open(cfg); err != nil {
 		t.Fatalf("start with the key that sealed: %v", err)
