@@ -170,8 +170,11 @@ async function draw() {
   // went to it, by its heading taking the focus (read out).
   const heading = main.querySelector('h1');
   document.title = heading?.textContent?.trim() ? `${heading.textContent.trim()} · 巡查` : '巡查';
-  if (focused) refocus(main, focused);
-  else if (!same && !first && heading instanceof HTMLElement && !main.contains(document.activeElement)) {
+  // A control gone from the page drawn again (提交检查, the inspection
+  // submitted) leaves the focus to the heading, not to the page's body,
+  // where a keyboard or screen reader user was lost (a11y probe).
+  const gone = !!focused && !refocus(main, focused);
+  if ((gone || (!focused && !same && !first)) && heading instanceof HTMLElement && !main.contains(document.activeElement)) {
     heading.tabIndex = -1;
     heading.focus({ preventScroll: true });
   }
@@ -611,13 +614,25 @@ function netChanged() {
   const el = document.getElementById('net');
   const offline = navigator.onLine === false;
   const unreachable = !offline && app.client?.status().lastSync?.error?.code === 'network';
-  el.textContent = offline ? '离线' : unreachable ? '连不上服务器' : '在线';
+  // Written only when it changes: a live region, it was read out again
+  // at every step of a sync (a11y probe).
+  const text = offline ? '离线' : unreachable ? '连不上服务器' : '在线';
+  if (el.textContent !== text) el.textContent = text;
   el.classList.toggle('off', offline || unreachable);
 }
 
 /** start runs the app. */
 export async function start() {
   netChanged();
+  // The tab bar's height, for what sits above it (app.css --tabs-h):
+  // taller at a large text size, where a fixed 60 px left 提交检查
+  // under it (a11y probe).
+  const tabs = document.getElementById('tabs');
+  if (tabs) {
+    const measure = () => document.documentElement.style.setProperty('--tabs-h', `${tabs.offsetHeight}px`);
+    if ('ResizeObserver' in window) new ResizeObserver(measure).observe(tabs);
+    measure();
+  }
   window.addEventListener('online', () => { netChanged(); runSync(false); });
   window.addEventListener('offline', netChanged);
   window.addEventListener('hashchange', () => render());

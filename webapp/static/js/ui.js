@@ -50,7 +50,36 @@ export function toast(msg, bad = false, kind = '') {
   const el = h('div', { class: bad ? 'bad' : '', dataset: { kind: k } }, msg);
   const old = [...box.children].find((x) => x.dataset.kind === k);
   if (old) old.replaceWith(el); else box.append(el);
-  setTimeout(() => el.remove(), bad ? 6000 : 2500);
+  // Long enough to be read, longer the longer it is: a warning of 51
+  // characters went in 2.5 s (a11y probe: a low-vision inspector reads
+  // through a magnifier).
+  const len = String(el.textContent || '').length;
+  setTimeout(() => el.remove(), Math.min(12000, Math.max(bad ? 6000 : 2500, 1500 + 90 * len)));
+}
+
+let errSeq = 0;
+
+/** markField ties field f to the error paragraph err (its description)
+ *  and marks it invalid while on: a screen reader coming back to the
+ *  field hears what is wrong with it, not only once in an alert (a11y
+ *  probe). */
+export function markField(f, err, on) {
+  if (!(f instanceof HTMLElement)) return;
+  if (!err.id) err.id = 'err-' + ++errSeq;
+  const ids = (f.getAttribute('aria-describedby') || '').split(/\s+/).filter(Boolean);
+  if (!ids.includes(err.id)) f.setAttribute('aria-describedby', [...ids, err.id].join(' '));
+  if (on) f.setAttribute('aria-invalid', 'true');
+  else f.removeAttribute('aria-invalid');
+}
+
+/** tieError marks fields (markField) invalid whenever the error paragraph
+ *  err says something, and valid when it is emptied, however its text is
+ *  set. */
+export function tieError(err, ...fields) {
+  const set = () => { for (const f of fields) markField(f, err, (err.textContent || '').trim() !== ''); };
+  set();
+  new MutationObserver(set).observe(err, { childList: true, characterData: true, subtree: true });
+  return err;
 }
 
 /** foldUser is a username as the server matches it at sign-in (and the
@@ -191,12 +220,14 @@ export function focusOf(root) {
 }
 
 /** refocus focuses the control sel (focusOf) in root drawn again, or,
- *  disabled there, once it is drawn enabled (resumeFocus). */
+ *  disabled there, once it is drawn enabled (resumeFocus); it says
+ *  whether root has it. */
 export function refocus(root, sel) {
   const again = root.querySelector(sel);
-  if (!(again instanceof HTMLElement)) return;
+  if (!(again instanceof HTMLElement)) return false;
   if (again.hasAttribute('disabled')) pendingFocus = sel;
   else again.focus({ preventScroll: true });
+  return true;
 }
 
 /** resumeFocus gives the focus back to the control refocus found

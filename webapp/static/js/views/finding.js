@@ -49,7 +49,7 @@ export async function render(app, id) {
   // A photo whose file the server refused says so (to be taken again).
   // Locked: the inspection's own photos once it is submitted, the
   // rectification's once verified (no camera there).
-  const tile = (p) => photoTile(c, p, refusal(p, failed), isFix(p) ? !editable : ['submitted', 'approved'].includes(inspStatus));
+  const tile = (p) => photoTile(c, p, refusal(p, failed), isFix(p) ? !editable : ['submitted', 'approved'].includes(inspStatus), isFix(p) ? '整改照片' : '问题照片');
   const key = 'finding/' + id;
   if (!editable) clearDraft(key);
 
@@ -79,7 +79,8 @@ export async function render(app, id) {
   }
 
   return h('div', { id: 'finding', dataset: { id, status, inspection: inspStatus } },
-    h('h1', {}, site?.fields.name || '整改问题'),
+    // 整改问题 in the title too: the inspection's page had the same (a11y probe).
+    h('h1', {}, site ? [h('span', { class: 'sr-only' }, '整改问题：'), site.fields.name] : '整改问题'),
     h('section', { class: 'card' },
       h('p', {}, h('span', { class: 'badge fs-' + status, id: 'finding-status' }, status === 'rectified' ? '已整改（待核实）' : findingStatusNames[status] || status),
         back ? h('span', { class: 'badge returned' }, '督查退回') : null,

@@ -3,7 +3,7 @@
 // inspections show the office's comment and can be corrected and
 // submitted again; submitted and approved ones are read-only.
 import { uuidv7 } from '/app/sdk/fieldsync-sdk.js';
-import { h, segmented, pressed, toast, chinaTime, chinaDate, now, label as labelFor, store, statusNames, severityNames, findingStatusNames, flagTitles, when } from '../ui.js';
+import { h, segmented, pressed, toast, tieError, chinaTime, chinaDate, now, label as labelFor, store, statusNames, severityNames, findingStatusNames, flagTitles, when } from '../ui.js';
 import { message, photoRefusedMessage } from '../errors.js';
 import { parseAnswer, answerObject, answersOf, completeness, failed, findingDescription, range, limit, answerText, missingText } from '../checklist.js';
 import { takePhoto, photoTile, revokeThumbs, failedUploads, refusal, withoutRepeats, NO_POSITION } from '../photos.js';
@@ -220,6 +220,8 @@ export async function render(app, id) {
       return h('button', { type: 'button', class: (on ? 'on ' : '') + (cls || ''), 'aria-pressed': String(on), disabled: locked, dataset: { value: String(v) }, onclick: () => choose(v) }, label);
     }));
     let input;
+    /** The field a value is typed in (number, text), which errEl is about. */
+    let field = null;
     switch (it.type) {
       case 'check':
         input = seg([['pass', '合格'], ['fail', '不合格', 'fail'], ['na', '不适用', 'na']]);
@@ -247,12 +249,14 @@ export async function render(app, id) {
           if (!Number.isFinite(n)) { errEl.textContent = `${it.label}：请填数字`; return; }
           setAnswer(it, (cur) => withNote(it, { value: n }, cur), errEl);
         });
+        field = num;
         input = [h('div', { class: 'row' }, num, h('span', { class: 'fit unit' }, it.unit || '')),
           seg([['na', '不适用', 'na']])];
         break;
       }
       default: { // text
         const txt = h('textarea', { disabled: locked, dataset: { input: it.key }, rows: 2, maxlength: TEXT_ANSWER_MAX, 'aria-label': it.label }, '');
+        field = txt;
         txt.value = a && typeof a.value === 'string' ? a.value : '';
         txt.addEventListener('change', () => {
           const v = txt.value.trim();
@@ -290,8 +294,9 @@ export async function render(app, id) {
         return next;
       }, errEl);
     });
+    tieError(errEl, field, note);
     return h('section', { class: 'card itemcard' + (miss.length ? ' missing' : '') + (lostHere.length ? ' superseded' : ''), id: 'item-' + it.key, dataset: { item: it.key } },
-      h('div', { class: 'q' }, it.label, it.required ? [h('span', { class: 'req', title: '必填', 'aria-hidden': 'true' }, '*'), h('span', { class: 'sr-only' }, '（必填）')] : null,
+      h('h2', { class: 'q' }, it.label, it.required ? [h('span', { class: 'req', title: '必填', 'aria-hidden': 'true' }, '*'), h('span', { class: 'sr-only' }, '（必填）')] : null,
         it.photo_required ? h('span', { class: 'badge photo-req' }, '需拍照') : null),
       it.hint ? h('p', { class: 'hint' }, it.hint) : null,
       it.type === 'number' && range(it) ? h('p', { class: 'hint' }, '范围 ' + range(it)) : null,
@@ -305,7 +310,7 @@ export async function render(app, id) {
       itemPhotos.filter((p) => refusedOf.has(p.id)).map((p) => itemPhotos.every((x) => refusedOf.has(x.id))
         ? h('p', { class: 'err', dataset: { refusedPhoto: p.id } }, photoRefusedMessage(refusedOf.get(p.id), locked))
         : h('p', { class: 'mute small', dataset: { refusedPhoto: p.id } }, '有一张照片被服务器拒收，已重拍。')),
-      h('div', { class: 'photos' }, itemPhotos.map((p) => photoTile(c, p, refusedOf.get(p.id), locked)),
+      h('div', { class: 'photos' }, itemPhotos.map((p) => photoTile(c, p, refusedOf.get(p.id), locked, it.label)),
         !locked ? cameraButton(c, app, { inspection_id: id, item_key: it.key }, errEl, undefined, it.label) : null));
   };
 
@@ -332,11 +337,9 @@ export async function render(app, id) {
       submitting = false;
       submitErrors.set(id, msg);
       (document.getElementById('insp-error') || err).textContent = msg;
-      const card = document.getElementById('item-' + key);
-      card?.scrollIntoView({ block: 'center' });
       // The message is read out (role=alert); the keyboard goes to the
       // item to finish, not left on 提交检查 (the a11y probe).
-      card?.querySelector('button:not([disabled]), input:not([disabled]), textarea:not([disabled])')?.focus({ preventScroll: true });
+      toItem(key);
     };
     if (still.length) {
       refuse(`还有 ${still.length} 项没有完成，不能提交：` + still.map((k) => label(k) + why(k)).join('、') + '。草稿已保存，可以稍后再补。', still[0]);
@@ -425,12 +428,12 @@ export async function render(app, id) {
       status === 'approved' ? h('p', { class: 'ok', id: 'locked' }, '已审核通过，记录已锁定，不能再修改。', f.review_comment ? ' 意见：' + f.review_comment : '') : null,
       status === 'submitted' ? h('p', { class: 'notice', id: 'locked' }, '已提交，等待督查室审核；审核前不能修改。') : null,
       !locked ? (missing.length
-        ? h('div', { class: 'notice', id: 'missing' }, `还缺 ${missingKeys.length} 项：`, missingKeys.map((k, i) => [i ? '、' : '', h('a', { href: '#/inspection/' + id, onclick: (e) => { e.preventDefault(); document.getElementById('item-' + k)?.scrollIntoView({ block: 'center' }); } }, label(k))]))
+        ? h('div', { class: 'notice', id: 'missing' }, `还缺 ${missingKeys.length} 项：`, missingKeys.map((k, i) => [i ? '、' : '', h('a', { href: '#/inspection/' + id, onclick: (e) => { e.preventDefault(); toItem(k); } }, label(k))]))
         : h('p', { class: 'ok', id: 'missing', dataset: { complete: '1' } }, '所有必填项已完成，可以提交。')) : null,
       uploading ? h('p', { class: 'mute small', id: 'photos-waiting' }, `${uploading} 张照片待上传`) : null,
       refusedOf.size ? h('p', { class: retake.length ? 'err' : 'mute small', id: 'photos-refused' }, `${refusedOf.size} 张照片被服务器拒收，不会上传`,
         locked && retake.length ? '；检查已提交，手机上不能重拍，需要补拍时请督查室退回这次检查。'
-          : retake.length ? ['，请重拍：', retake.map((k, i) => [i ? '、' : '', h('a', { href: '#/inspection/' + id, onclick: (e) => { e.preventDefault(); document.getElementById('item-' + k)?.scrollIntoView({ block: 'center' }); } }, k ? label(k) : '照片')]), '。']
+          : retake.length ? ['，请重拍：', retake.map((k, i) => [i ? '、' : '', h('a', { href: '#/inspection/' + id, onclick: (e) => { e.preventDefault(); toItem(k); } }, k ? label(k) : '照片')]), '。']
           : '（已重拍）。') : null,
       serverMissing.some((m) => m.reason === 'photo_upload') && !uploading && !refusedOf.size ? h('p', { class: 'mute small' }, '服务器尚未收到部分照片，同步后更新。') : null),
     lost.length ? h('p', { class: 'notice', id: 'superseded-here' }, `有 ${lost.length} 处修改被另一台手机或督查室更晚的修改覆盖（见下方蓝色标记）。`) : null,
@@ -486,6 +489,22 @@ function keepTyped(root, d, locked) {
  *  updates its description with the note, and drops it when the answer
  *  of a draft, or of an inspection the office returned (open to edits
  *  again, findings with it: sync.md §9), no longer fails. */
+/** toItem brings checklist item key's card to the middle of the screen
+ *  and the keyboard to its first control (a link to an item that only
+ *  scrolled left the focus behind: the next Tab went back up, a11y
+ *  probe), or to the card itself when it has none enabled. */
+function toItem(key) {
+  const card = document.getElementById('item-' + key);
+  if (!card) return;
+  card.scrollIntoView({ block: 'center' });
+  let to = card.querySelector('button:not([disabled]), input:not([disabled]), textarea:not([disabled])');
+  if (!(to instanceof HTMLElement)) {
+    card.tabIndex = -1;
+    to = card;
+  }
+  to.focus({ preventScroll: true });
+}
+
 async function findingFor(c, insp, it, answer) {
   // Read now, not from the page: a tap on the page before it was drawn
   // again must find the finding the previous tap opened.
@@ -501,7 +520,7 @@ async function findingFor(c, insp, it, answer) {
     const f = { inspection_id: insp.id, item_key: it.key, description: desc, severity: it.severity || 'major', status: 'open' };
     if (it.deadline_days > 0) f.deadline = chinaDate(now(), it.deadline_days);
     await c.save('finding', uuidv7(), f);
-    toast(`已生成整改问题，期限 ${f.deadline || '无'}`, false, 'finding');
+    toast(`已生成整改问题（${it.label}，${severityNames[f.severity] || ''}），期限 ${f.deadline || '无'}`, false, 'finding');
   } else if (existing && ['draft', 'returned'].includes(insp.fields.status) && existing.fields.status === 'open') {
     await c.remove('finding', existing.id);
   }
@@ -595,7 +614,7 @@ export function cameraButton(c, app, fields, errEl, onTaken, what = '') {
     // note): the photos are shown in place meanwhile — beside the item's
     // button as the page is now, not one a redraw took away (the field
     // probe: photos stored but not shown until the form was left).
-    if (!onTaken && !app.refresh()) live()?.before(...taken.map((p) => photoTile(c, p)));
+    if (!onTaken && !app.refresh()) live()?.before(...taken.map((p) => photoTile(c, p, null, false, what)));
   });
   return button;
 }

@@ -1,5 +1,5 @@
 // Sign-in: online, once; the session then survives restarts and offline days.
-import { h, label, store, foldUser } from '../ui.js';
+import { h, label, store, foldUser, markField } from '../ui.js';
 import { message } from '../errors.js';
 import { photosWaiting } from '../photos.js';
 import { kept, keptFor } from './home.js';
@@ -27,6 +27,9 @@ export async function render(app) {
     e.preventDefault();
     err.textContent = '';
     const u = user.value.trim();
+    // The box left empty is the one said to be wrong (a11y probe).
+    markField(user, err, !u);
+    markField(pass, err, !pass.value);
     if (!u || !pass.value) {
       err.textContent = !u && !pass.value ? '请填写用户名和密码。' : !u ? '请填写用户名。' : '请填写密码。';
       (u ? pass : user).focus();

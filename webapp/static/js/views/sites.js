@@ -26,6 +26,8 @@ export async function render(app) {
     Object.entries(siteKinds).map(([k, v]) => h('option', { value: k, selected: saved.kind === k }, v)));
   const list = h('ul', { class: 'list', id: 'site-list' });
   const where = h('p', { class: 'mute small', id: 'site-where' });
+  // How many a search finds, read out as it changes (a11y probe).
+  const found = h('p', { class: 'sr-only', role: 'status', id: 'site-count' });
   const live = sites.filter((s) => s.fields.active !== false && (!mine.length || mine.includes(s.fields.county)));
 
   const draw = () => {
@@ -46,6 +48,8 @@ export async function render(app) {
       h('div', { class: 'mute small' }, siteKinds[s.fields.kind] || s.fields.kind, ' · ', countyName[s.fields.county] || s.fields.county,
         d != null ? ' · ' + geo.meters(d) : '', s.fields.address ? ' · ' + s.fields.address : '')))));
     if (!rows.length) list.replaceChildren(h('li', { class: 'item mute' }, live.length ? '没有符合条件的点位。' : '还没有点位数据：请联网同步一次。'));
+    const count = rows.length ? `找到 ${rows.length} 个点位` : live.length ? '没有符合条件的点位' : '还没有点位数据';
+    if (found.textContent !== count) found.textContent = count;
   };
   q.addEventListener('input', draw);
   kind.addEventListener('change', draw);
@@ -53,7 +57,7 @@ export async function render(app) {
   draw();
   return h('div', {},
     h('h1', {}, '点位'),
-    h('div', { class: 'card' }, q, h('div', { class: 'gap' }), kind, where),
+    h('div', { class: 'card' }, q, h('div', { class: 'gap' }), kind, where, found),
     h('div', { class: 'card' }, list),
     h('a', { class: 'btn block', href: '#/sites/new', id: 'add-site' }, '＋ 新增点位'));
 }

@@ -3,7 +3,7 @@
 // vehicles. Codes and labels come from syncproto/vocab.go (vocab.js, made
 // by the server).
 import { uuidv7 } from '/app/sdk/fieldsync-sdk.js';
-import { h, segmented, pressed, toast, label, chinaTime, chinaDate, store, when } from '../ui.js';
+import { h, segmented, pressed, toast, label, markField, chinaTime, chinaDate, store, when } from '../ui.js';
 import { message } from '../errors.js';
 import { emissionStages, fuels, aftertreatments, vehicleActions } from '../vocab.js';
 import { captureFields, photoTile, sameFile, repeatsSaid } from '../photos.js';
@@ -278,7 +278,7 @@ export async function render(app) {
   const lostShots = h('p', { class: 'notice small', id: 'vehicle-photos-lost', hidden: true });
   const drawShots = () => {
     for (const s of shots) if (!s.url) s.url = URL.createObjectURL(s.file);
-    photoBox.replaceChildren(...saved.map((p) => photoTile(c, p)),
+    photoBox.replaceChildren(...saved.map((p) => photoTile(c, p, null, false, '路检照片')),
       ...shots.map((s) => h('div', { class: 'thumb', dataset: { photo: 'new' } }, h('img', { src: s.url, alt: '照片' }), h('span', {}, '未保存'))), camera);
     const lost = (Array.isArray(d.shotIds) ? d.shotIds.length : d.shots || 0) - shots.length;
     lostShots.hidden = lost <= 0;
@@ -422,6 +422,7 @@ export async function render(app) {
     // vehicle's draft is dropped, and the next one starts with a new one.
     if (d.saving) return;
     err.textContent = '';
+    for (const f of form.querySelectorAll('[aria-invalid]')) markField(f, err, false);
     saveBtn.before(err); // where a message of no one field is read
     /** fail says msg under the field el it is about, and takes the focus
      *  there: said by the save button, 1,400 px below the plate the
@@ -429,6 +430,7 @@ export async function render(app) {
      *  of 更多检测项 folded away is shown first. */
     const fail = (msg, el) => {
       err.textContent = msg;
+      markField(el, err, true); // the field said wrong (a11y probe); cleared at the next save
       const fold = el.closest('details');
       if (fold) fold.open = true;
       (el.closest('.plate') || el).after(err);

@@ -1,0 +1,185 @@
+package webapp_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/xinzhou-eco/fieldsync/server/apptest"
+)
+
+// TestBrowserItemsByKeyboard (a11y probe): each checklist item's question
+// is a heading to jump by; a link of 还缺 N 项 takes the keyboard to its
+// item, not only the screen (the focus stayed on the link, off screen);
+// an item's error is tied to its field (aria-describedby, aria-invalid
+// while it stands); a control gone from the page drawn again leaves the
+// focus on the heading, not on the page's body; photos are named with
+// their item.
+func TestBrowserItemsByKeyboard(t *testing.T) {
+	_, site, p, at := inspectorAt(t, "忻府区恒岳水泥粉磨有限公司")
+	id := p.startInspection(site.ID, "coal_boiler")
+	// A photo is named with its item, on its tile and in the viewer.
+	p.photo("boiler_status", jpeg(t, "boiler.jpg", 31, near(at), ""))
+	if got := eval[string](p, `document.querySelector('#item-boiler_status .thumb img').alt`); got != "照片：锅炉现状" {
+		t.Errorf("the photo's tile image is named %q, want 照片：锅炉现状", got)
+	}
+	if n := eval[int](p, `document.querySelectorAll('.itemcard').length - document.querySelectorAll('.itemcard > h2.q').length`); n != 0 {
+		t.Errorf("%d items without a heading", n)
+	}
+
+	// 还缺 N 项: each link to its item, by the keyboard.
+	p.wait(`#missing a`)
+	for i := range 2 {
+		link := `#missing a:nth-of-type(` + itoa(i+1) + `)`
+		p.do("focus "+link, chromedp.Focus(chromedp.CSS(link)))
+		p.do("press Enter", chromedp.KeyEvent(kb.Enter))
+		got := eval[string](p, `document.activeElement.closest('.itemcard')?.querySelector('h2.q')?.firstChild?.textContent || document.activeElement.tagName`)
+		if want := eval[string](p, `document.querySelector('`+link+`').textContent`); got != want {
+			t.Errorf("link %q: the focus is in %q, want its item", want, got)
+		}
+	}
+
+	// A number out of range: the field is invalid and described by its
+	// error, until corrected.
+	num := `#item-tonnage input[data-input="tonnage"]`
+	p.do("type 5000", chromedp.SetValue(chromedp.CSS(num), ""), chromedp.SendKeys(chromedp.CSS(num), "5000"), chromedp.Blur(chromedp.CSS(num)))
+	p.waitJS("the field marked invalid", `document.querySelector('`+num+`')?.getAttribute('aria-invalid') === 'true'`)
+	desc := eval[string](p, `(() => { const f = document.querySelector('`+num+`'); return (f.getAttribute('aria-describedby') || '').split(' ').map((i) => document.getElementById(i)?.textContent || '').join('|'); })()`)
+	if !strings.Contains(desc, "额定蒸发量") {
+		t.Errorf("the field is described by %q, want its error", desc)
+	}
+	p.do("type 10", chromedp.SetValue(chromedp.CSS(num), ""), chromedp.SendKeys(chromedp.CSS(num), "10"), chromedp.Blur(chromedp.CSS(num)))
+	p.waitJS("the field valid again", `!document.querySelector('`+num+`')?.hasAttribute('aria-invalid') && !document.querySelector('#item-tonnage p.err')?.textContent`)
+
+	// 放弃这次检查 focused, then gone (the inspection submitted elsewhere):
+	// the heading has the focus.
+	p.do("focus 放弃这次检查", chromedp.Focus(chromedp.CSS(`#discard`)))
+	eval[bool](p, `(async () => { const {app} = await import('/app/js/app.js');
+		await app.client.save('inspection', '`+id+`', { status: 'submitted', finished_at: '2026-11-30T10:00:00+08:00' });
+		app.render(); return true; })()`)
+	p.waitJS("the page drawn without 放弃这次检查", `!document.getElementById('discard')`)
+	if got := eval[string](p, `document.activeElement.tagName`); got != "H1" {
+		t.Errorf("the focused control gone: the focus is on %s, want the heading", got)
+	}
+}
+
+// TestBrowserLoginErrorOnItsBox (a11y probe): a box of the sign-in form
+// left empty is marked invalid and described by the error; the other is
+// not.
+func TestBrowserLoginErrorOnItsBox(t *testing.T) {
+	srv := apptest.Start(t)
+	_, at := demoSite(t, srv, "忻府区恒岳水泥粉磨有限公司")
+	p := newPhone(t, browserFor(t), srv.URL, "inspector", at)
+	p.wait(`#login input[name="username"]`)
+	p.do("type the username only", chromedp.SendKeys(chromedp.CSS(`#login input[name="username"]`), apptest.Inspector))
+	p.click(`#login button[type="submit"]`)
+	p.waitJS("the error said", `document.getElementById('login-error').textContent !== ''`)
+	for name, want := range map[string]string{"username": "", "password": "true"} {
+		got := eval[string](p, `document.querySelector('input[name="`+name+`"]').getAttribute('aria-invalid') || ''`)
+		if got != want {
+			t.Errorf("%s: aria-invalid %q, want %q", name, got, want)
+		}
+		if d := eval[string](p, `document.querySelector('input[name="`+name+`"]').getAttribute('aria-describedby') || ''`); !strings.Contains(d, "login-error") {
+			t.Errorf("%s is described by %q, want the error", name, d)
+		}
+	}
+}
+
+// TestBrowserActionsAboveTallTabs (a11y probe): at a large text size the
+// tab bar is taller, and the sticky 提交检查 stays above it, where a
+// fixed offset left it under the tabs.
+func TestBrowserActionsAboveTallTabs(t *testing.T) {
+	_, site, p, _ := inspectorAt(t, "忻府区恒岳水泥粉磨有限公司")
+	p.startInspection(site.ID, "coal_boiler")
+	// As a phone's text size doubles it (set through the CSSOM: the app's
+	// content security policy takes no inline style sheet).
+	eval[bool](p, `(() => { for (const a of document.querySelectorAll('#tabs a')) { a.style.fontSize = '34px'; a.style.padding = '40px 0'; }
+		window.scrollTo(0, 0); return true; })()`)
+	p.waitJS("the taller tab bar measured", `parseFloat(getComputedStyle(document.documentElement).getPropertyValue('--tabs-h')) > 110`)
+	p.waitJS("提交检查 above the tabs", `(() => { const b = document.getElementById('submit').getBoundingClientRect();
+		const tabs = document.getElementById('tabs').getBoundingClientRect();
+		return b.bottom <= tabs.top + 0.5 && document.elementFromPoint(b.left + b.width / 2, b.bottom - 2)?.closest('#submit') !== null; })()`)
+}
+
+// contrastScan lists the visible text of the page whose contrast with
+// what is behind it is below WCAG AA (4.5:1, 3:1 for large text), as
+// "text (ratio)": colours from the computed styles, the background the
+// first opaque one behind the element, each layer's opacity and alpha
+// blended. Text over a picture (a tile's <img>) is taken against the
+// tile's own background, which is what its label boxes are.
+const contrastScan = `(() => {
+	const parse = (c) => { const m = c.match(/[\d.]+/g) || []; return { r: +m[0] || 0, g: +m[1] || 0, b: +m[2] || 0, a: m[3] === undefined ? 1 : +m[3] }; };
+	const lum = ({ r, g, b }) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }; return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+	const over = (top, under) => ({ r: top.r * top.a + under.r * (1 - top.a), g: top.g * top.a + under.g * (1 - top.a), b: top.b * top.a + under.b * (1 - top.a), a: 1 });
+	const layers = (el) => { const out = []; for (let e = el; e; e = e.parentElement) { const s = getComputedStyle(e); out.push({ bg: parse(s.backgroundColor), op: +s.opacity }); } return out; };
+	const bad = [];
+	for (const el of document.querySelectorAll('#view *, #bar *, #tabs *')) {
+		const own = [...el.childNodes].filter((n) => n.nodeType === 3 && n.textContent.trim()).map((n) => n.textContent.trim()).join('');
+		if (!own || el.closest('.sr-only') || !el.getClientRects().length) continue;
+		const s = getComputedStyle(el);
+		if (s.visibility === 'hidden') continue;
+		let bg = { r: 255, g: 255, b: 255, a: 1 };
+		const ls = layers(el).reverse();
+		let opacity = 1;
+		for (const l of ls) { bg = over(l.bg, bg); opacity *= l.op; }
+		const fg0 = parse(s.color);
+		const fg = over({ ...fg0, a: fg0.a * opacity }, bg);
+		const L1 = lum(fg), L2 = lum(bg);
+		const ratio = (Math.max(L1, L2) + 0.05) / (Math.min(L1, L2) + 0.05);
+		const px = parseFloat(s.fontSize), bold = +s.fontWeight >= 700;
+		const need = px >= 24 || (bold && px >= 18.66) ? 3 : 4.5;
+		if (ratio < need - 0.01) bad.push(own.slice(0, 30) + ' (' + ratio.toFixed(2) + ')');
+	}
+	return bad;
+})()`
+
+// TestBrowserTextContrast (a11y probe): the text of the home screen, a
+// draft inspection with a finding, the same inspection submitted (its
+// answers read back on disabled buttons) and the finding's page reads at
+// WCAG AA contrast: 有修改待上传, 待整改, 未填写 and a submitted
+// inspection's answers read at 2.3–4.2.
+func TestBrowserTextContrast(t *testing.T) {
+	_, site, p, _ := inspectorAt(t, "忻府区恒岳水泥粉磨有限公司")
+	p.setOffline(true) // 有修改待上传 stays
+	id := p.startInspection(site.ID, "coal_boiler")
+	fail := eval[string](p, `document.querySelector('.itemcard button[data-value="fail"]').closest('[id^="item-"]').id.slice(5)`)
+	p.click(`#item-` + fail + ` button[data-value="fail"]`)
+	p.wait(`[data-finding-for="` + fail + `"]`)
+	check := func(where string) {
+		t.Helper()
+		if bad := eval[[]string](p, contrastScan); len(bad) > 0 {
+			t.Errorf("%s: text below AA contrast: %v", where, bad)
+		}
+	}
+	check("the draft inspection")
+	finding := eval[string](p, `(async () => { const {app} = await import('/app/js/app.js');
+		const [f] = await app.client.list('finding', (x) => x.fields.inspection_id === '`+id+`'); return f.id; })()`)
+	p.goHash("#/finding/"+finding, `#finding-status`)
+	check("the finding")
+	if got := eval[string](p, `document.title`); !strings.HasPrefix(got, "整改问题：") {
+		t.Errorf("the finding's page title %q is not its own (the inspection's read the same)", got)
+	}
+	p.goHash("#/", `#sync-card`)
+	check("home")
+	eval[bool](p, `(async () => { const {app} = await import('/app/js/app.js');
+		await app.client.save('inspection', '`+id+`', { status: 'submitted', finished_at: '2026-11-30T10:00:00+08:00' }); return true; })()`)
+	p.goHash("#/inspection/"+id, `.itemcard button[disabled]`)
+	check("the submitted inspection")
+}
+
+// TestBrowserSiteSearchCountSaid (a11y probe): how many sites a search
+// finds is said in a status region as it changes (the list changed
+// without a word to a screen reader).
+func TestBrowserSiteSearchCountSaid(t *testing.T) {
+	_, _, p, _ := inspectorAt(t, "忻府区恒岳水泥粉磨有限公司")
+	p.goHash("#/sites", `#site-list`)
+	if got := eval[string](p, `document.getElementById('site-count')?.getAttribute('role') || ''`); got != "status" {
+		t.Fatalf("the count's role %q, want status", got)
+	}
+	p.do("search 恒岳水泥", chromedp.SendKeys(chromedp.CSS(`#site-search`), "恒岳水泥"))
+	p.waitJS("one found, said", `document.getElementById('site-count').textContent === '找到 1 个点位'`)
+	p.do("search on", chromedp.SendKeys(chromedp.CSS(`#site-search`), "不存在"))
+	p.waitJS("none found, said", `document.getElementById('site-count').textContent === '没有符合条件的点位'`)
+}
