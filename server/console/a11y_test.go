@@ -235,7 +235,8 @@ func TestNavMarksCurrentPage(t *testing.T) {
 	srv := apptest.Start(t)
 	b := loggedIn(t, srv, apptest.Admin)
 	current := regexp.MustCompile(`<a href="([^"]+)" aria-current="page">`)
-	for path, want := range map[string]string{"/console/queue": "/console/queue", "/console/map": "/console/map",
+	// The front page, where sign-in lands, is the queue.
+	for path, want := range map[string]string{"/console/queue": "/console/queue", "/console/": "/console/queue", "/console/map": "/console/map",
 		"/console/users": "/console/users", "/console/search?q=x": ""} {
 		_, page := b.get(path)
 		if !strings.Contains(page, `<a class="skip-link" href="#main">跳到正文</a>`) || !strings.Contains(page, `<main id="main" tabindex="-1">`) {
@@ -361,7 +362,9 @@ func TestControlNamesUnique(t *testing.T) {
 func TestQueueSortSaid(t *testing.T) {
 	srv := apptest.Start(t)
 	b := loggedIn(t, srv, apptest.CountyOffice)
-	sorted := regexp.MustCompile(`<th class="col-(\w+) sorted" aria-sort="(\w+)"><a [^>]*>[^<]* (↑|↓)</a>`)
+	// The arrow is drawn, not read (aria-sort says it; read aloud, 检查时间 ↓
+	// was words to a screen reader, a11y probe).
+	sorted := regexp.MustCompile(`<th class="col-(\w+) sorted" aria-sort="(\w+)"><a [^>]*>[^<]* <span aria-hidden="true">(↑|↓)</span></a>`)
 	for query, want := range map[string]string{"": "started descending ↓", "?sort=flags&dir=asc": "flags ascending ↑",
 		"?sort=failed&dir=desc": "failed descending ↓"} {
 		_, page := b.get("/console/queue" + query)
@@ -469,5 +472,10 @@ func TestBrowserFocusAndTargets(t *testing.T) {
 		const s = getComputedStyle(a); return a.matches(':focus-visible') + ' ' + s.outlineWidth + ' ' + s.outlineStyle + ' ' + s.outlineColor; })()`))
 	if err != nil || ring != "true 2px solid rgb(255, 213, 79)" {
 		t.Errorf("a header link focused by the keyboard: %q (%v), want a 2px solid light ring", ring, err)
+	}
+	// On a desktop too, the queue's check box is 24 px (a11y probe: 13).
+	b.navigate("queue", chromedp.Navigate(srv.URL+"/console/queue?status=submitted"))
+	if w, h := measure(`table.queue td.pick input`); w < 24 || h < 24 {
+		t.Errorf("on a desktop, the queue's check box is %.0f×%.0f px, want 24 at least", w, h)
 	}
 }

@@ -143,7 +143,7 @@ func TestFailingOptionMarked(t *testing.T) {
 			t.Errorf("queue row of %s: 不合格项 %q, want %s", id, m, want)
 		}
 	}
-	row := regexp.MustCompile(`<tr( class="fail")?><td>锅炉现状</td><td>仍在燃煤(?:（不合格）)?</td></tr>`)
+	row := regexp.MustCompile(`<tr( class="fail")?><th scope="row">锅炉现状</th><td>仍在燃煤(?:（不合格）)?</td></tr>`)
 	for id, marked := range map[string]bool{v1: false, v2: true} {
 		_, page := b.get("/console/inspections/" + id)
 		m := row.FindStringSubmatch(page)
@@ -223,7 +223,7 @@ func TestChoiceFailureSaid(t *testing.T) {
 		"answers.tailwater", map[string]any{"value": "sewer"})
 	_, page := loggedIn(t, srv, apptest.CountyOffice).get("/console/inspections/" + id)
 	page = squash(page)
-	if want := `<tr class="fail"><td>地热尾水去向</td><td>排入市政污水管网（不合格）</td></tr>`; !strings.Contains(page, want) {
+	if want := `<tr class="fail"><th scope="row">地热尾水去向</th><td>排入市政污水管网（不合格）</td></tr>`; !strings.Contains(page, want) {
 		t.Errorf("the page lacks %s", want)
 	}
 	// Every row marked failed says so in words.
@@ -266,8 +266,8 @@ func TestNumberOverLimitSaid(t *testing.T) {
 	_, page := loggedIn(t, srv, apptest.CountyOffice).get("/console/inspections/" + id)
 	page = squash(page)
 	for _, want := range []string{
-		`<tr class="fail"><td>颗粒物排放浓度（小时均值）</td><td>25.5 mg/m³（超过限值 10 mg/m³，不合格）</td></tr>`,
-		`<tr><td>二氧化硫排放浓度（小时均值）</td><td>35 mg/m³</td></tr>`, // at its limit: passes
+		`<tr class="fail"><th scope="row">颗粒物排放浓度（小时均值）</th><td>25.5 mg/m³（超过限值 10 mg/m³，不合格）</td></tr>`,
+		`<tr><th scope="row">二氧化硫排放浓度（小时均值）</th><td>35 mg/m³</td></tr>`, // at its limit: passes
 		`焙烧烟气达到超低排放限值（与“颗粒物排放浓度（小时均值）：25.5 mg/m³”矛盾）`,
 	} {
 		if !strings.Contains(page, want) {

@@ -147,6 +147,13 @@ func TestLogin(t *testing.T) {
 			t.Errorf("login %s/%s: %d, want %d with %q\n%s", tc.user, tc.password, st, tc.status, tc.want, page)
 		}
 		if tc.status != http.StatusOK {
+			// The focus on the password to type again, which the error
+			// describes: an alert already there at load is often not read
+			// (a11y probe: the focus was on the page's body).
+			if !strings.Contains(squash(page), `name="password" autocomplete="current-password" required autofocus aria-invalid="true" aria-describedby="login-error"`) ||
+				!strings.Contains(page, `id="login-error"`) {
+				t.Errorf("%s: the refused sign-in does not take the focus to the password, described by the error", tc.user)
+			}
 			if st, _ := b.get("/console/queue"); st != http.StatusOK { // redirected to login
 				t.Errorf("%s: queue without a session: %d", tc.user, st)
 			}

@@ -88,6 +88,9 @@ var mainNav = [][2]string{{"/console/overview", "概览"}, {"/console/queue", "�
 
 // navFor is the main menu as shown on the page at path.
 func navFor(path string) []navItem {
+	if path == "/console/" {
+		path = "/console/queue" // the console's front page is the queue (a11y probe: no item current after sign-in)
+	}
 	out := make([]navItem, len(mainNav))
 	for i, n := range mainNav {
 		out[i] = navItem{Href: n[0], Label: n[1], Current: path == n[0]}
