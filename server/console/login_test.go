@@ -145,7 +145,7 @@ func TestLoginLockedSaysWhen(t *testing.T) {
 			t.Fatalf("failure %d: %d", i+1, st)
 		}
 		// Said to a screen reader as the page opens (a11y probe: no role).
-		if !strings.Contains(page, `<p class="alert" role="alert">用户名或密码错误`) {
+		if !strings.Contains(page, `<p class="alert" role="alert" id="login-error">用户名或密码错误`) {
 			t.Errorf("failure %d: the refusal is not an alert", i+1)
 		}
 	}

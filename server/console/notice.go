@@ -1,6 +1,10 @@
 package console
 
 import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
 	"net/url"
@@ -28,9 +32,68 @@ const ctxNotice = "console.notice"
 func redirectDone(ec echo.Context, target string, notice url.Values) error {
 	path, _, _ := strings.Cut(target, "?")
 	path, _, _ = strings.Cut(path, "#")
-	ec.SetCookie(&http.Cookie{Name: noticeCookie, Value: base64.RawURLEncoding.EncodeToString([]byte(notice.Encode())),
+	value := base64.RawURLEncoding.EncodeToString([]byte(notice.Encode()))
+	if s := sessionFrom(ec); s != nil && s.csrf != "" {
+		sealed, err := sealNotice(s, notice.Encode())
+		if err != nil {
+			return err
+		}
+		value = sealed
+	}
+	ec.SetCookie(&http.Cookie{Name: noticeCookie, Value: value,
 		Path: path, MaxAge: 120, HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: ec.Scheme() == "https"})
 	return ec.Redirect(http.StatusSeeOther, target)
+}
+
+// sealedPrefix begins a notice sealed to its session (sealNotice).
+const sealedPrefix = "s."
+
+// A notice left by a signed-in office is sealed (AES-GCM) with a key made
+// from its session's own secret, which no cookie carries: the password a
+// reset made (重置密码) travelled in the cookie as plain text, kept by any
+// proxy or tool that logs cookies, and usable long after the session
+// (ops probe). Sealed, it is read only within that session.
+func noticeAEAD(s *session) (cipher.AEAD, error) {
+	key := sha256.Sum256([]byte("fieldsync console notice\x00" + s.csrf))
+	block, err := aes.NewCipher(key[:])
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
+}
+
+// sealNotice seals text for session s (sealedPrefix, then base64 of the
+// nonce and the sealed text).
+func sealNotice(s *session, text string) (string, error) {
+	aead, err := noticeAEAD(s)
+	if err != nil {
+		return "", err
+	}
+	nonce := make([]byte, aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return "", err
+	}
+	return sealedPrefix + base64.RawURLEncoding.EncodeToString(aead.Seal(nonce, nonce, []byte(text), nil)), nil
+}
+
+// openNotice reads a notice cookie's value: sealed to session s, or, left
+// where no one was signed in, plain.
+func openNotice(s *session, value string) (string, bool) {
+	sealed, ok := strings.CutPrefix(value, sealedPrefix)
+	if !ok {
+		b, err := base64.RawURLEncoding.DecodeString(value)
+		return string(b), err == nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(sealed)
+	if s == nil || err != nil {
+		return "", false
+	}
+	aead, err := noticeAEAD(s)
+	if err != nil || len(b) < aead.NonceSize() {
+		return "", false
+	}
+	text, err := aead.Open(nil, b[:aead.NonceSize()], b[aead.NonceSize():], nil)
+	return string(text), err == nil
 }
 
 // takeNotice returns the notice a form left for this page (redirectDone),
@@ -41,8 +104,8 @@ func takeNotice(ec echo.Context) url.Values {
 	}
 	n := url.Values{}
 	if ck, err := ec.Cookie(noticeCookie); err == nil {
-		if b, err := base64.RawURLEncoding.DecodeString(ck.Value); err == nil {
-			if q, err := url.ParseQuery(string(b)); err == nil {
+		if text, ok := openNotice(sessionFrom(ec), ck.Value); ok {
+			if q, err := url.ParseQuery(text); err == nil {
 				n = q
 			}
 		}

@@ -39,8 +39,14 @@ func (c *Console) newSession(ec echo.Context, u *server.User) (string, error) {
 	if len(ua) > 200 {
 		ua = ua[:200]
 	}
+	csrf := randomToken()
 	err := c.d.Store.CreateConsoleSession(ec.Request().Context(), &server.ConsoleSession{ID: auth.HashToken(token), UserID: u.ID,
-		CSRF: randomToken(), CreatedAt: now, ExpiresAt: now.Add(SessionMaxAge), UserAgent: ua, IP: ec.RealIP()})
+		CSRF: csrf, CreatedAt: now, ExpiresAt: now.Add(SessionMaxAge), UserAgent: ua, IP: ec.RealIP()})
+	if err == nil {
+		// The request's session from here on (the notice its answer
+		// leaves is sealed to it: the page it goes to reads it so).
+		ec.Set(ctxSession, &session{id: auth.HashToken(token), username: u.Username, csrf: csrf})
+	}
 	return token, err
 }
 

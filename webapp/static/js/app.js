@@ -64,11 +64,13 @@ const routes = [
 ];
 
 /** The draw under way (render's promise), whether another was asked for
- *  while it ran, and whether the last draw to end was overtaken and not
- *  shown (see render). */
+ *  while it ran, and since when the page shown has been behind a request
+ *  (performance.now(); 0 when it is not: see render). */
 let drawing = null;
 let again = false;
-let skipped = false;
+let behindSince = 0;
+/** How long the page may stay behind while draws keep being overtaken. */
+const MAX_BEHIND_MS = 1000;
 /** The tab the last page drawn was under (routes' '~'). */
 let lastTab = '';
 let stale = false;
@@ -78,13 +80,14 @@ let pressing = false;
 /** render draws the view the location's hash names; its promise ends
  *  once the page shows a draw begun after the call. One draw runs at a
  *  time: a call while one runs asks for another after it, and the one
- *  running, now overtaken, is not shown — unless the draw before it was
- *  not shown either and it is of the same page. Each tap asks for a draw,
- *  and a page drawn more slowly than taps came (知道了 tapped again and
- *  again) never changed until they stopped, every draw overtaken; now it
- *  changes at every other draw. The first overtaken is dropped, as it may
- *  undo on the screen what the tap that overtook it did (a choice ticked). */
+ *  running, now overtaken, is not shown — it may undo on the screen what
+ *  the request that overtook it did (a choice ticked), and a burst of
+ *  saves shows its end, not each step — unless the page has been behind
+ *  for MAX_BEHIND_MS and it is of the same page. Each tap asks for a
+ *  draw, and a page drawn more slowly than taps came (知道了 tapped again
+ *  and again) never changed until they stopped, every draw overtaken. */
 function render() {
+  if (!behindSince) behindSince = performance.now();
   if (drawing) {
     again = true;
     return drawing;
@@ -139,11 +142,7 @@ async function draw() {
     console.error(err);
     el = h('div', { class: 'card' }, h('p', { class: 'err' }, message(err)), h('a', { class: 'btn block', href: '#/' }, '回到首页'));
   }
-  if (again) { // overtaken by a newer render (see there)
-    const show = skipped && hash === target();
-    skipped = !show;
-    if (!show) return;
-  } else skipped = false;
+  if (again && !(hash === target() && performance.now() - behindSince >= MAX_BEHIND_MS)) return; // overtaken (see render)
   const main = document.getElementById('view');
   const y = window.scrollY;
   const same = main.dataset.hash === hash;
@@ -160,8 +159,12 @@ async function draw() {
   // reader user who answered an item was thrown to the top of the page
   // by each save (a11y probe).
   const focused = same ? focusOf(main) : null;
+  // The focus was in the page (on a control, or its heading read out).
+  const had = same && main.contains(document.activeElement);
   const first = !main.dataset.hash;
   main.replaceChildren(el);
+  // Shown overtaken, the page is still behind: for another while.
+  behindSince = again ? performance.now() : 0;
   main.dataset.hash = hash;
   for (const t of main.querySelectorAll('textarea')) fitText(t);
   if (same) window.scrollTo(0, y);
@@ -171,10 +174,11 @@ async function draw() {
   const heading = main.querySelector('h1');
   document.title = heading?.textContent?.trim() ? `${heading.textContent.trim()} · 巡查` : '巡查';
   // A control gone from the page drawn again (提交检查, the inspection
-  // submitted) leaves the focus to the heading, not to the page's body,
-  // where a keyboard or screen reader user was lost (a11y probe).
-  const gone = !!focused && !refocus(main, focused);
-  if ((gone || (!focused && !same && !first)) && heading instanceof HTMLElement && !main.contains(document.activeElement)) {
+  // submitted), or the heading itself drawn anew, leaves the focus to the
+  // heading, not to the page's body, where a keyboard or screen reader
+  // user was lost (a11y probe).
+  const back = !!focused && refocus(main, focused);
+  if (!back && (had || (!same && !first)) && heading instanceof HTMLElement && !main.contains(document.activeElement)) {
     heading.tabIndex = -1;
     heading.focus({ preventScroll: true });
   }
