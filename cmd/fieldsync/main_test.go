@@ -424,6 +424,17 @@ func TestRestoreCommand(t *testing.T) {
 		t.Errorf("restore beside a server: %d %q", code, errs)
 	}
 	lock.Close()
+	// The directory's own database, named as if a backup (by another
+	// path too): refused, nothing replaced — "restored" onto itself it
+	// got a new epoch, and every phone pulled everything again (ops probe).
+	for _, own := range []string{filepath.Join(dir, "fieldsync.db"), filepath.Join(dir, ".", "..", filepath.Base(dir), "fieldsync.db")} {
+		if code, _, errs := run(t, "restore", "--data", dir, own); code != 1 || !strings.Contains(errs, "not a backup") {
+			t.Errorf("restore of the directory's own database %s: %d %q, want refused", own, code, errs)
+		}
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, "fieldsync.db.replaced-*")); len(m) != 0 {
+		t.Errorf("a refused restore replaced the database: %v", m)
+	}
 	// Files that are no fieldsync backup this version can serve: nothing
 	// is replaced (an empty file, or another program's database, would
 	// have been made a new, empty fieldsync database).

@@ -47,6 +47,15 @@ func restoreCmd(c *command) {
 		}
 		defer lock.Close()
 		dst := c.cfg.DBPath()
+		// The directory's own database (or its replaced copy kept by an
+		// earlier restore, which is fine) is no backup: "restored" onto
+		// itself, it got a new epoch and every phone pulled everything
+		// again for nothing (ops probe).
+		if a, err := os.Stat(src); err == nil {
+			if b, err := os.Stat(dst); err == nil && os.SameFile(a, b) {
+				return fmt.Errorf("%s is the database of %s itself, not a backup of it: nothing to restore (fieldsync backup makes a backup)", src, c.cfg.DataDir)
+			}
+		}
 		tmp := dst + ".restoring"
 		if err := copyPrivate(src, tmp); err != nil {
 			return err

@@ -600,8 +600,15 @@ func (db *DB) Backup(ctx context.Context, dst string) error {
 	if err := createPrivate(tmp); err != nil {
 		return err
 	}
+	// A failed copy leaves nothing: its journal neither (ops probe: a
+	// full disk left .partial-journal beside the backup's place).
+	clear := func() {
+		for _, f := range []string{tmp, tmp + "-journal"} {
+			os.Remove(f)
+		}
+	}
 	if err := backupTo(ctx, db.read, tmp); err != nil {
-		os.Remove(tmp)
+		clear()
 		return err
 	}
 	problems, err := CheckIntegrity(ctx, tmp, 10)
@@ -609,7 +616,7 @@ func (db *DB) Backup(ctx context.Context, dst string) error {
 		err = &DamagedError{Path: db.path, Problems: problems}
 	}
 	if err != nil {
-		os.Remove(tmp)
+		clear()
 		return err
 	}
 	return os.Rename(tmp, dst)
