@@ -10,9 +10,10 @@ type QueueSort struct {
 }
 
 // QueueSortKeys are the columns the review queue sorts on: the visit's
-// start time, county, site name, checklist, inspector's name, status, and
-// the counts of failed items, photos, evidence flags and missing items.
-var QueueSortKeys = []string{"started", "county", "site", "template", "inspector", "status", "failed", "photos", "flags", "missing"}
+// start time, when the server received the inspection, county, site
+// name, checklist, inspector's name, status, and the counts of failed
+// items, photos, evidence flags and missing items.
+var QueueSortKeys = []string{"started", "received", "county", "site", "template", "inspector", "status", "failed", "photos", "flags", "missing"}
 
 // QueueEntry is one inspection of the review queue with what a reviewer
 // judges it by.

@@ -78,19 +78,20 @@ func TestQueueJudgingColumns(t *testing.T) {
 	}
 
 	page := mustGet(t, b, "/console/queue?status=submitted")
-	for _, h := range []string{"巡查员", "不合格项", "照片", "带标记照片", "缺项"} {
+	for _, h := range []string{"送达", "巡查员", "不合格项", "照片", "带标记照片", "缺项"} {
 		if !strings.Contains(page, ">"+h) {
 			t.Errorf("queue lacks the column %s", h)
 		}
 	}
-	// time, county, site, checklist, inspector, status, failed, photos, flags, 缺项 (after the checkbox)
+	// time, received, county, site, checklist, inspector, status, failed, photos, flags, 缺项 (after the checkbox)
 	for id, want := range map[string][]string{
 		dust:  {"张巡查", "待审核", "1", "1", "1", "缺项 "}, // one photo, two flags
 		clean: {"张巡查", "待审核", "0", "0", "0", "完整"},
 		gaps:  {"张巡查", "待审核", "0", "0", "0", "缺项 15"},
 	} {
 		got := cells(rowOf(page, id))
-		if len(got) != 11 || strings.Join(got[5:10], "|") != strings.Join(want[:5], "|") || !strings.HasPrefix(got[10], want[5]) {
+		if len(got) != 12 || strings.Join(got[6:11], "|") != strings.Join(want[:5], "|") || !strings.HasPrefix(got[11], want[5]) ||
+			!regexp.MustCompile(`^\d\d-\d\d \d\d:\d\d$`).MatchString(got[2]) {
 			t.Errorf("row %s: %q, want …%q", id, got, want)
 		}
 	}
@@ -107,6 +108,11 @@ func TestQueueJudgingColumns(t *testing.T) {
 	}
 	if got := order(page, dust, clean, gaps); strings.Join(got, ",") != strings.Join([]string{dust, clean, gaps}, ",") {
 		t.Errorf("default order (newest first): %v", got)
+	}
+	// By arrival, latest first (county probe: what came since yesterday):
+	// gaps, a visit older than clean's, reached the server after it.
+	if got := order(mustGet(t, b, "/console/queue?status=submitted&sort=received&dir=desc"), clean, gaps); strings.Join(got, ",") != gaps+","+clean {
+		t.Errorf("by arrival, latest first: %v, want the one sent last first", got)
 	}
 	for _, tc := range []struct {
 		query string

@@ -318,6 +318,10 @@ func (c *Console) countyChoices(p *server.Principal, selected string) []countyCo
 
 type queueRow struct {
 	ID, County, Site, Template, Status, Started, Inspector string
+	// Received is when the server received the inspection (month-day
+	// time): a visit made offline days ago arrives today, listed by its
+	// visit among old ones (county probe: what came since yesterday).
+	Received string
 	// Missing is how many items the inspection lacks (缺项), once the
 	// server has checked it (Checked).
 	Missing int

@@ -103,6 +103,7 @@ type QueueJSON struct {
 // ("started" is the dialect's VisitTime); the other keys are the computed
 // counts, by their alias.
 var queueOrder = map[string]string{
+	"received": "created_at",
 	"county":   "county",
 	"site":     "coalesce((SELECT s.name FROM site s WHERE s.id = inspection.site_id), inspection.site_id)",
 	"template": "template_id",
