@@ -136,10 +136,11 @@ const LateSeal = 7 * 24 * time.Hour
 
 // VerifyAudit checks the whole audit log: the chain from its first entry
 // (sequence numbers without gaps, each prev_hash the hash before, each
-// hash its content's), then every seal: its signature (by trusted, if
-// given), that the seals follow one another, and the entries each covers
-// (audit.Seal.Check), which finds a rewrite that recomputed the hashes.
-func VerifyAudit(ctx context.Context, st AuditStore, trusted ed25519.PublicKey) (*AuditCheck, error) {
+// hash its content's), then every seal: its signature (by one of trusted,
+// if any is given), that the seals follow one another, and the entries
+// each covers (audit.Seal.Check), which finds a rewrite that recomputed
+// the hashes.
+func VerifyAudit(ctx context.Context, st AuditStore, trusted ...ed25519.PublicKey) (*AuditCheck, error) {
 	out := &AuditCheck{}
 	chain := audit.NewChain(1, audit.Genesis)
 	const page = 2000
@@ -174,7 +175,7 @@ func VerifyAudit(ctx context.Context, st AuditStore, trusted ed25519.PublicKey) 
 	for i := range seals {
 		seal := &seals[i]
 		out.Seals++
-		if err := seal.VerifySignature(trusted); err != nil {
+		if err := seal.VerifySignature(trusted...); err != nil {
 			out.Problems = append(out.Problems, err)
 			continue
 		}

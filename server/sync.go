@@ -389,13 +389,16 @@ func mutationSum(m *syncproto.Mutation, values []fieldValue) [sha256.Size]byte {
 }
 
 // checkSeen checks a mutation's seen: each name one of its fields, each
-// value an HLC. Errors: invalid_field, invalid_value.
+// value an HLC as the server writes them (its standard form, a device's
+// id or the server's as its node), the only kind a stored value has.
+// Errors: invalid_field, invalid_value.
 func checkSeen(m *syncproto.Mutation) error {
 	for _, name := range slices.Sorted(maps.Keys(m.Seen)) {
 		if _, ok := m.Fields[name]; !ok {
 			return Errorf(syncproto.CodeInvalidField, "seen 中的 %s 不是此变更写入的字段", name).At("seen." + name)
 		}
-		if _, err := syncproto.ParseHLC(m.Seen[name]); err != nil || m.Seen[name] == "" {
+		if h, err := syncproto.ParseHLC(m.Seen[name]); err != nil || h.IsZero() || h.String() != m.Seen[name] ||
+			(h.Node != syncproto.ServerNode && !IsCanonicalUUID(h.Node)) {
 			return Errorf(syncproto.CodeInvalidValue, "seen 中 %s 的值不是 HLC 时间戳", name).At("seen." + name)
 		}
 	}

@@ -29,30 +29,32 @@ func auditVerifyCmd(c *command) {
 	c.uses = []string{"audit-key"}
 	export := c.fs.String("export", "", "an exported month's entries (JSON lines) to check instead of a database")
 	sealPath := c.fs.String("seal", "", "with --export: the month's seal (JSON)")
-	pubkey := c.fs.String("pubkey", "", "the server's audit public key (PEM or base64), or its key file")
+	var pubkeys keyList
+	c.fs.Var(&pubkeys, "pubkey", "the server's audit public key (PEM or base64), or its key file; again for each key that sealed months (an old one replaced by audit newkey)")
 	c.run = func(ctx context.Context) error {
-		trusted, err := trustedKey(*pubkey, *export == "", c.cfg.AuditKeyPath())
+		trusted, err := trustedKeys(pubkeys, *export == "", c.cfg.AuditKeyPath())
 		if err != nil {
 			return err
 		}
-		if trusted == nil {
+		if len(trusted) == 0 {
 			fmt.Fprintln(c.stdout, "warning: no --pubkey: seals are checked against the keys they carry")
-		} else {
-			fmt.Fprintf(c.stdout, "trusted key %s\n", audit.KeyID(trusted))
+		}
+		for _, k := range trusted {
+			fmt.Fprintf(c.stdout, "trusted key %s\n", audit.KeyID(k))
 		}
 		if *export != "" {
-			return verifyExport(c, *export, *sealPath, trusted)
+			return verifyExport(c, *export, *sealPath, trusted...)
 		}
 		if *sealPath != "" {
 			return errors.New("--seal goes with --export")
 		}
-		return verifyDatabase(ctx, c, trusted)
+		return verifyDatabase(ctx, c, trusted...)
 	}
 }
 
 // auditNewKeyCmd makes a new audit key where none is, on purpose:
 //
-//	fieldsync audit newkey [--data DIR | --audit-key FILE]
+//	fieldsync audit newkey [--data DIR | --database URL] [--audit-key FILE]
 //
 // A server refuses to start over a sealed audit log without the key that
 // sealed it (a backup restored without its audit-key.pem); when that key
@@ -83,25 +85,43 @@ func auditNewKeyCmd(c *command) {
 			defer db.Close()
 			if seals, err := db.AuditSeals(ctx); err == nil && len(seals) > 0 {
 				last := seals[len(seals)-1]
-				fmt.Fprintf(c.stdout, "the months up to %s were sealed with key %s: they verify against that key's public key only (audit verify --pubkey); publish the new key's too\n",
-					last.Month, last.KeyID)
+				fmt.Fprintf(c.stdout, "the months up to %s were sealed with key %s: they verify against that key's public key only; check the whole log with both keys, "+
+					"fieldsync audit verify --pubkey OLD-KEY --pubkey %s (OLD-KEY: key %s's public key as published, or its file), and publish the new key's too\n",
+					last.Month, last.KeyID, path, last.KeyID)
 			}
 		}
 		return nil
 	}
 }
 
-// trustedKey reads --pubkey, or, checking a database without it, the
-// data directory's key file if it exists.
-func trustedKey(path string, database bool, keyFile string) (ed25519.PublicKey, error) {
-	if path == "" && database {
+// keyList is a flag given once for each key (--pubkey A --pubkey B).
+type keyList []string
+
+func (l *keyList) String() string     { return strings.Join(*l, ",") }
+func (l *keyList) Set(v string) error { *l = append(*l, v); return nil }
+
+// trustedKeys reads each --pubkey, or, checking a database without one,
+// the data directory's key file if it exists.
+func trustedKeys(paths []string, database bool, keyFile string) ([]ed25519.PublicKey, error) {
+	if len(paths) == 0 && database {
 		if _, err := os.Stat(keyFile); err == nil {
-			path = keyFile
+			paths = []string{keyFile}
 		}
 	}
-	if path == "" {
-		return nil, nil
+	var out []ed25519.PublicKey
+	for _, p := range paths {
+		k, err := trustedKey(p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, k)
 	}
+	return out, nil
+}
+
+// trustedKey reads one --pubkey: a key file (public or private) or the
+// key itself (base64).
+func trustedKey(path string) (ed25519.PublicKey, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		// The key itself, as the console and seals show it (base64).
@@ -119,7 +139,7 @@ func trustedKey(path string, database bool, keyFile string) (ed25519.PublicKey, 
 	return pub, nil
 }
 
-func verifyExport(c *command, entriesPath, sealPath string, trusted ed25519.PublicKey) error {
+func verifyExport(c *command, entriesPath, sealPath string, trusted ...ed25519.PublicKey) error {
 	if sealPath == "" {
 		return errors.New("--export needs --seal")
 	}
@@ -141,7 +161,7 @@ func verifyExport(c *command, entriesPath, sealPath string, trusted ed25519.Publ
 	if err != nil {
 		return fmt.Errorf("%s: %w", entriesPath, err)
 	}
-	if err := seal.VerifySignature(trusted); err != nil {
+	if err := seal.VerifySignature(trusted...); err != nil {
 		return err
 	}
 	if m := seal.Check(entries); m != nil {
@@ -152,7 +172,7 @@ func verifyExport(c *command, entriesPath, sealPath string, trusted ed25519.Publ
 	return nil
 }
 
-func verifyDatabase(ctx context.Context, c *command, trusted ed25519.PublicKey) error {
+func verifyDatabase(ctx context.Context, c *command, trusted ...ed25519.PublicKey) error {
 	if c.cfg.Database == "" {
 		// Checking must not create an empty database where there is none.
 		if _, err := os.Stat(c.cfg.DBPath()); errors.Is(err, fs.ErrNotExist) {
@@ -164,7 +184,7 @@ func verifyDatabase(ctx context.Context, c *command, trusted ed25519.PublicKey) 
 		return err
 	}
 	defer st.Close()
-	check, err := server.VerifyAudit(ctx, st, trusted)
+	check, err := server.VerifyAudit(ctx, st, trusted...)
 	if err != nil {
 		return err
 	}

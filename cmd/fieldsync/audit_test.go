@@ -248,7 +248,8 @@ func TestAuditNewKey(t *testing.T) {
 	if code, _, errs := run(t, "audit", "newkey", "--data", dir); code != 1 || !strings.Contains(errs, "exists") {
 		t.Errorf("newkey over the key: %d %s, want refused", code, errs)
 	}
-	if err := os.Remove(keyFile); err != nil {
+	oldKey := filepath.Join(t.TempDir(), "old.pem") // as published, kept apart
+	if err := os.Rename(keyFile, oldKey); err != nil {
 		t.Fatal(err)
 	}
 	code, out, errs := run(t, "audit", "newkey", "--data", dir)
@@ -264,6 +265,15 @@ func TestAuditNewKey(t *testing.T) {
 	}
 	if st, err := os.Stat(keyFile); err != nil || st.Mode().Perm() != 0o600 {
 		t.Errorf("key file %v %v, want 0600", st, err)
+	}
+	// The months before verify against the old key: with the new one alone
+	// a mismatch, with both (--pubkey twice) the log verifies (verification
+	// probe: no run could pass).
+	if code, out, _ := run(t, "audit", "verify", "--data", dir); code != 1 || !strings.Contains(out, "not by the trusted key") {
+		t.Errorf("verify with the new key alone: %d %s, want the old months' mismatch", code, out)
+	}
+	if code, out, errs := run(t, "audit", "verify", "--data", dir, "--pubkey", oldKey, "--pubkey", keyFile); code != 0 || !strings.Contains(out, "ok:") {
+		t.Errorf("verify with both keys: %d %s%s", code, out, errs)
 	}
 	empty := t.TempDir()
 	if code, _, errs := run(t, "audit", "newkey", "--data", empty); code != 1 || !strings.Contains(errs, "no database") {

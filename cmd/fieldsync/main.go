@@ -68,7 +68,7 @@ usage:
   fieldsync keys list | keys rotate [--retire-older-than D] | keys retire --older-than D
   fieldsync audit verify [--data DIR | --database URL] [--pubkey KEY]
   fieldsync audit verify --export ENTRIES.jsonl --seal SEAL.json [--pubkey KEY]
-  fieldsync audit newkey [--data DIR | --audit-key FILE]   (a new audit key, for one lost: the server refuses to start over sealed months without theirs)
+  fieldsync audit newkey [--data DIR | --database URL] [--audit-key FILE]   (a new audit key for that database, for one lost: a server refuses to start over sealed months without theirs)
   fieldsync ready [--addr ADDR]   (exit 0 when the server there answers /readyz 200: a health check)
 roles: inspector (the default), county_office, city_office, admin
 `
@@ -136,7 +136,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		return 2
 	}
 	if fs.NArg() != c.args {
-		fmt.Fprintf(stderr, "fieldsync %s: takes %d argument(s) after its flags, got %q%s\n", cmd, c.args, fs.Args(), argsHint(cmd, fs.Args()))
+		fmt.Fprintf(stderr, "fieldsync %s: takes %d argument(s) after its flags, got %q%s\n", cmd, c.args, fs.Args(), argsHint(cmd, rest, fs))
 		return 2
 	}
 	if err := c.run(ctx); err != nil {
@@ -309,12 +309,13 @@ func (c *command) findStore(ctx context.Context) (created bool, err error) {
 	return false, nil
 }
 
-// argsHint says, after a command given the wrong number of arguments,
-// how it is used (its usage line), and that a bool flag takes no value
-// when a stray argument reads as one ("serve --demo false"): only then,
-// where every such mistake was told of --demo, a flag the command may not
-// have (ops probe: backup without OUT.db).
-func argsHint(cmd string, args []string) string {
+// argsHint says, after a command given the wrong number of arguments
+// (args as given, fs its flags), how it is used (its usage line), and
+// that a bool flag takes no value when one is followed by a word that
+// reads as its value ("serve --demo false"): only then, naming it, where
+// every such mistake was told of --demo (ops probe: backup without
+// OUT.db; verification probe: "backup x.db false" told of bool flags).
+func argsHint(cmd string, args []string, fs *flag.FlagSet) string {
 	var hint []string
 	for _, line := range strings.Split(usage, "\n") {
 		// Its own line, or one it shares ("fieldsync user list | user disable U").
@@ -325,9 +326,20 @@ func argsHint(cmd string, args []string) string {
 			break
 		}
 	}
-	for _, a := range args {
-		if _, err := strconv.ParseBool(a); err == nil {
-			hint = append(hint, fmt.Sprintf("a bool flag takes no value: write --flag or --flag=%s, not --flag %s", a, a))
+	for i, a := range args[:max(len(args)-1, 0)] {
+		name := strings.TrimLeft(a, "-")
+		if !strings.HasPrefix(a, "-") || name == "" || strings.Contains(name, "=") {
+			continue
+		}
+		f := fs.Lookup(name)
+		if f == nil {
+			continue
+		}
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); !ok || !b.IsBoolFlag() {
+			continue
+		}
+		if v, err := strconv.ParseBool(args[i+1]); err == nil {
+			hint = append(hint, fmt.Sprintf("--%s takes no value: write --%s=%t (or --%s alone for true), not --%s %s", name, name, v, name, name, args[i+1]))
 			break
 		}
 	}
@@ -869,6 +881,9 @@ func backupCmd(c *command) {
 		if _, err := os.Stat(out); err == nil {
 			return fmt.Errorf("%s exists; refusing to overwrite", out)
 		}
+		// Before the store opens (a tool opening a database with no seal
+		// makes a key where there is none).
+		_, keyErr := os.Stat(c.cfg.AuditKeyPath())
 		if c.cfg.Database == "" && !writable(c.cfg.DataDir) {
 			// A file system remounted read-only after disk errors:
 			// the store does not open there; its file is copied as it is.
@@ -897,6 +912,12 @@ func backupCmd(c *command) {
 			fmt.Fprintf(c.stdout, "backed up %s to %s (integrity checked)\n", c.cfg.DBPath(), out)
 			fmt.Fprintf(c.stdout, "copy the photos (%s) and the audit key (%s) with it: a restore needs both (README, Operating and Deployment)\n",
 				filepath.Join(c.cfg.DataDir, "blobs"), c.cfg.AuditKeyPath())
+			if errors.Is(keyErr, fs.ErrNotExist) {
+				// Named above, but not there (verification probe): where it
+				// is, or that a server restoring it needs it from elsewhere.
+				fmt.Fprintf(c.stderr, "warning: there is no audit key at %s: keep with the backup the key file this server was given (--audit-key), or a server restoring it refuses to start over its sealed months\n",
+					c.cfg.AuditKeyPath())
+			}
 			return nil
 		})
 	}

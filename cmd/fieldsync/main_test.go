@@ -22,6 +22,7 @@ import (
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/app"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
+	"github.com/xinzhou-eco/fieldsync/server/audit"
 	"github.com/xinzhou-eco/fieldsync/server/blobfs"
 	"github.com/xinzhou-eco/fieldsync/server/sqlite"
 	"github.com/xinzhou-eco/fieldsync/syncproto"
@@ -261,6 +262,15 @@ func TestBackupCommand(t *testing.T) {
 	if code, said, errs := run(t, "backup", "--data", dir, filepath.Join(t.TempDir(), "again.db")); code != 0 ||
 		!strings.Contains(said, filepath.Join(dir, "blobs")) || !strings.Contains(said, "audit-key.pem") {
 		t.Errorf("backup: %d %q %q, want the photos and the audit key named", code, said, errs)
+	} else if strings.Contains(errs, "no audit key") {
+		t.Errorf("backup warns of a missing audit key, which is there: %q", errs)
+	}
+	// Named, but not there: said (verification probe: told to copy it).
+	if err := os.Rename(filepath.Join(dir, "audit-key.pem"), filepath.Join(t.TempDir(), "kept.pem")); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := run(t, "backup", "--data", dir, filepath.Join(t.TempDir(), "keyless.db")); code != 0 || !strings.Contains(errs, "no audit key") {
+		t.Errorf("backup of a directory without its audit key: %d %q, want a warning", code, errs)
 	}
 	db, err := sqlite.Open(context.Background(), out)
 	if err != nil {
@@ -363,12 +373,15 @@ func TestStrayArgumentsAndBadEnvironment(t *testing.T) {
 		{[]string{"backup", "--data", dir, "a.db", "b.db"}, "fieldsync backup [--data DIR] OUT.db", false},
 		{[]string{"sweep", "--data", dir, "extra"}, "fieldsync sweep [--data DIR]", false},
 		{[]string{"user", "disable", "--data", dir}, "fieldsync user list | user disable U", false},
+		// A stray true/false after no bool flag is no bool flag's value.
+		{[]string{"backup", "--data", dir, "x.db", "false"}, "fieldsync backup [--data DIR] OUT.db", false},
+		{[]string{"user", "disable", "--data", dir, "a", "true"}, "fieldsync user list | user disable U", false},
 	} {
 		code, _, errs := run(t, tc.args...)
 		if code != 2 || !strings.Contains(errs, "argument") || !strings.Contains(errs, "usage: "+tc.usage) {
 			t.Errorf("%q: exit %d %q, want 2 naming the arguments and the usage %q", tc.args, code, errs, tc.usage)
 		}
-		if got := strings.Contains(errs, "bool flag"); got != tc.bool {
+		if got := strings.Contains(errs, "takes no value: write --demo"); got != tc.bool {
 			t.Errorf("%q: %q speaks of a bool flag: %v, want %v", tc.args, errs, got, tc.bool)
 		}
 	}
@@ -566,6 +579,15 @@ func TestRestoreCommand(t *testing.T) {
 	code, out, errs = run(t, "restore", "--data", t.TempDir(), sealed)
 	if code != 0 || !strings.Contains(out, "restored") {
 		t.Fatalf("restore of a sealed backup into a new directory: %d %q %q", code, out, errs)
+	}
+	// Into a directory holding another key (a server started there once,
+	// for its new database): said, naming both keys (verification probe).
+	keyed := t.TempDir()
+	if _, err := audit.LoadOrCreateKey(filepath.Join(keyed, "audit-key.pem")); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := run(t, "restore", "--data", keyed, sealed); code != 0 || !strings.Contains(errs, "not key k,") {
+		t.Errorf("restore of a sealed backup over another audit key: %d %q, want a warning naming the backup's key", code, errs)
 	}
 	for _, want := range []string{"has no photos", "no audit seal key"} {
 		if !strings.Contains(errs, want) {

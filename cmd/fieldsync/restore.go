@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -77,10 +78,12 @@ func restoreCmd(c *command) {
 		}
 		// Seals signed with a key the backup does not hold (a backup from
 		// before the audit log has none: no key to look for).
-		var sealed bool
+		var sealedBy string // the key of the backup's last seal, "" for none
 		if err == nil && ok == "ok" {
 			seals, serr := db.AuditSeals(ctx)
-			sealed, err = len(seals) > 0, serr
+			if err = serr; len(seals) > 0 {
+				sealedBy = seals[len(seals)-1].KeyID
+			}
 		}
 		db.Close()
 		if err != nil || ok != "ok" {
@@ -118,7 +121,7 @@ func restoreCmd(c *command) {
 			fmt.Fprintf(c.stderr, "warning: there was no readable database in %s to compare with, so the account and device changes made after the backup "+
 				"(a revoked phone, a disabled user, a reset password) cannot be listed: check them with fieldsync user list and device list, and make them again\n", c.cfg.DataDir)
 		}
-		for _, w := range restoreWarnings(c.cfg, sealed) {
+		for _, w := range restoreWarnings(c.cfg, sealedBy) {
 			fmt.Fprintln(c.stderr, "warning:", w)
 		}
 		return nil
@@ -206,16 +209,22 @@ func shownJSON(v json.RawMessage) string {
 // restoreWarnings are what a restored directory lacks that the backup
 // does not hold (README: copy them with it): the photos' bytes, when they
 // are kept in the directory, and the audit seal key, when the backup
-// holds seals signed with it.
-func restoreWarnings(cfg *app.Config, sealed bool) []string {
+// holds seals signed with it (sealedBy, the key of its last) — or another
+// key is there, one a server made for a database that was new
+// (verification probe: restored over, it started with that key and
+// sealed the next months with it).
+func restoreWarnings(cfg *app.Config, sealedBy string) []string {
 	var out []string
 	if cfg.Blobs == "" {
 		if entries, err := os.ReadDir(filepath.Join(cfg.DataDir, "blobs")); err != nil || len(entries) == 0 {
 			out = append(out, fmt.Sprintf("%s has no photos: copy the blobs directory kept with the backup there, or the uploaded photos have no bytes to show or check (the server says so in its log until they are back)", filepath.Join(cfg.DataDir, "blobs")))
 		}
 	}
-	if _, err := os.Stat(cfg.AuditKeyPath()); err != nil && sealed {
+	if _, err := os.Stat(cfg.AuditKeyPath()); err != nil && sealedBy != "" {
 		out = append(out, fmt.Sprintf("no audit seal key at %s: copy the one kept with the backup there — the server refuses to start over the backup's sealed months without it (if it is lost for good: fieldsync audit newkey)", cfg.AuditKeyPath()))
+	} else if k, err := audit.LoadKey(cfg.AuditKeyPath()); err == nil && sealedBy != "" && audit.KeyID(k.Public().(ed25519.PublicKey)) != sealedBy {
+		out = append(out, fmt.Sprintf("the audit key at %s is key %s, not key %s, which sealed the backup's months: put the backup's key file there before starting the server, or it seals the next months with another key",
+			cfg.AuditKeyPath(), audit.KeyID(k.Public().(ed25519.PublicKey)), sealedBy))
 	}
 	return out
 }

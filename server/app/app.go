@@ -795,7 +795,7 @@ func (a *App) checkSealKeys(ctx context.Context) {
 		}
 	}
 	if len(others) > 0 {
-		a.Log.Warn("audit seals in the database were signed with other keys than this server's: give every server the same audit key (--audit-key or FIELDSYNC_AUDIT_KEY), else audit verify --pubkey fails for the months other keys sealed",
+		a.Log.Warn("audit seals in the database were signed with other keys than this server's: give every server the same audit key (--audit-key or FIELDSYNC_AUDIT_KEY), else audit verify --pubkey fails for the months other keys sealed; after fieldsync audit newkey the months before are the old key's, as expected: check them with audit verify --pubkey OLD --pubkey NEW",
 			"key", mine, "other_keys", slices.Sorted(maps.Keys(others)), "key_file", a.Cfg.AuditKeyPath())
 	}
 }

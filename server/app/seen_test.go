@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
@@ -122,6 +123,12 @@ func TestSeenRefused(t *testing.T) {
 		{"a field not written", map[string]string{"notes": h}, false, syncproto.CodeInvalidField, "seen.notes"},
 		{"not an HLC", map[string]string{"summary": "yesterday"}, false, syncproto.CodeInvalidValue, "seen.summary"},
 		{"an empty HLC", map[string]string{"summary": ""}, false, syncproto.CodeInvalidValue, "seen.summary"},
+		// No stored value has such an HLC: a node no device or server has
+		// (verification probe: taken).
+		{"a node that is no id", map[string]string{"summary": h[:22] + "NOTAUUID"}, false, syncproto.CodeInvalidValue, "seen.summary"},
+		{"the server's node in capitals", map[string]string{"summary": h[:22] + "~SERVER"}, false, syncproto.CodeInvalidValue, "seen.summary"},
+		{"a device id in capitals", map[string]string{"summary": h[:22] + strings.ToUpper(a.DeviceID)}, false, syncproto.CodeInvalidValue, "seen.summary"},
+		{"the server's node", map[string]string{"summary": h[:22] + "~server"}, false, "", ""},
 		{"on a delete", map[string]string{"summary": h}, true, syncproto.CodeBadRequest, "seen"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -132,6 +139,12 @@ func TestSeenRefused(t *testing.T) {
 			}
 			m.Seen = tc.seen
 			r := apptest.Push(t, a, m).Results[0]
+			if tc.code == "" {
+				if r.Status != syncproto.StatusApplied {
+					t.Errorf("%+v, want applied", r)
+				}
+				return
+			}
 			if r.Status != syncproto.StatusRejected || r.Code != tc.code || r.Field != tc.field {
 				t.Errorf("%+v, want rejected %s at %s", r, tc.code, tc.field)
 			}

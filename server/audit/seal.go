@@ -100,17 +100,27 @@ func (s *Seal) Sign(key ed25519.PrivateKey, at time.Time) {
 	s.Signature = base64.StdEncoding.EncodeToString(ed25519.Sign(key, s.Message()))
 }
 
-// VerifySignature checks the seal's signature. With trusted set, the
-// seal's public key must be that key; otherwise the key the seal carries
-// is used (which proves only that the seal was not altered since it was
+// VerifySignature checks the seal's signature. With trusted keys given
+// (nil ones are none), the seal's public key must be one of them — more
+// than one after a key replaced (fieldsync audit newkey): the months
+// before were sealed with the old; otherwise the key the seal carries is
+// used (which proves only that the seal was not altered since it was
 // signed by whoever holds that key).
-func (s *Seal) VerifySignature(trusted ed25519.PublicKey) error {
+func (s *Seal) VerifySignature(trusted ...ed25519.PublicKey) error {
 	pub, err := base64.StdEncoding.DecodeString(s.PublicKey)
 	if err != nil || len(pub) != ed25519.PublicKeySize {
 		return fmt.Errorf("seal %s: public key is not an Ed25519 key", s.Month)
 	}
-	if trusted != nil && !trusted.Equal(ed25519.PublicKey(pub)) {
-		return fmt.Errorf("seal %s: signed by key %s, not by the trusted key %s", s.Month, KeyID(pub), KeyID(trusted))
+	var ids []string
+	signer := false
+	for _, k := range trusted {
+		if k != nil {
+			ids = append(ids, KeyID(k))
+			signer = signer || k.Equal(ed25519.PublicKey(pub))
+		}
+	}
+	if len(ids) > 0 && !signer {
+		return fmt.Errorf("seal %s: signed by key %s, not by the trusted key %s", s.Month, KeyID(pub), strings.Join(ids, " or "))
 	}
 	if s.KeyID != KeyID(pub) {
 		return fmt.Errorf("seal %s: key id %s does not name its public key", s.Month, s.KeyID)

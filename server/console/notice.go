@@ -8,7 +8,9 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 )
@@ -34,14 +36,14 @@ func redirectDone(ec echo.Context, target string, notice url.Values) error {
 	path, _, _ = strings.Cut(path, "#")
 	value := base64.RawURLEncoding.EncodeToString([]byte(notice.Encode()))
 	if s := sessionFrom(ec); s != nil && s.csrf != "" {
-		sealed, err := sealNotice(s, notice.Encode())
+		sealed, err := sealNotice(s, strconv.FormatInt(sessionNow().Unix(), 10)+"\n"+notice.Encode())
 		if err != nil {
 			return err
 		}
 		value = sealed
 	}
 	ec.SetCookie(&http.Cookie{Name: noticeCookie, Value: value,
-		Path: path, MaxAge: 120, HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: ec.Scheme() == "https"})
+		Path: path, MaxAge: int(noticeMaxAge / time.Second), HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: ec.Scheme() == "https"})
 	return ec.Redirect(http.StatusSeeOther, target)
 }
 
@@ -93,8 +95,22 @@ func openNotice(s *session, value string) (string, bool) {
 		return "", false
 	}
 	text, err := aead.Open(nil, b[:aead.NonceSize()], b[aead.NonceSize():], nil)
-	return string(text), err == nil
+	if err != nil {
+		return "", false
+	}
+	// Read within its two minutes (the cookie's Max-Age), whatever the
+	// browser keeps: sent again by hand later, it said a password reset
+	// twice since (verification probe).
+	at, rest, ok := strings.Cut(string(text), "\n")
+	sec, perr := strconv.ParseInt(at, 10, 64)
+	if !ok || perr != nil || sessionNow().Sub(time.Unix(sec, 0)) > noticeMaxAge {
+		return "", false
+	}
+	return rest, true
 }
+
+// noticeMaxAge is how long a notice is read: the cookie's Max-Age.
+const noticeMaxAge = 120 * time.Second
 
 // takeNotice returns the notice a form left for this page (redirectDone),
 // empty when there is none, and clears it: the page says it once.
