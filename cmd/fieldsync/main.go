@@ -66,7 +66,7 @@ usage:
   fieldsync check [--data DIR | --database URL] [--blobs s3://…] [--quick] [--repair]
   fieldsync sweep [--data DIR] [--upload-grace 168h]
   fieldsync keys list | keys rotate [--retire-older-than D] | keys retire --older-than D
-  fieldsync audit verify [--data DIR | --database URL] [--pubkey KEY]
+  fieldsync audit verify [--data DIR | --database URL] [--pubkey KEY]...   (--pubkey once per key that sealed months)
   fieldsync audit verify --export ENTRIES.jsonl --seal SEAL.json [--pubkey KEY]
   fieldsync audit newkey [--data DIR | --database URL] [--audit-key FILE]   (a new audit key for that database, for one lost: a server refuses to start over sealed months without theirs)
   fieldsync ready [--addr ADDR]   (exit 0 when the server there answers /readyz 200: a health check)
