@@ -1,6 +1,6 @@
 // The 巡查 app: the SDK client, the router and the sync schedule.
 import { FieldsyncClient, FieldsyncError, IndexedDBStorage, MemoryStorage, cleanLine, cleanText } from '/app/sdk/fieldsync-sdk.js';
-import { h, toast, banner, store, useClock, foldUser, focusOf, refocus, resumeFocus } from './ui.js';
+import { h, toast, banner, store, useClock, foldUser, focusOf, selectorOf, refocus, resumeFocus } from './ui.js';
 import { message } from './errors.js';
 import * as geo from './geo.js';
 import * as login from './views/login.js';
@@ -76,6 +76,9 @@ let lastTab = '';
 let stale = false;
 /** A finger (or the mouse) is down (see refresh). */
 let pressing = false;
+/** The control last pressed, which a draw keeps where it was on the
+ *  screen (see draw). */
+let pressed = null;
 
 /** render draws the view the location's hash names; its promise ends
  *  once the page shows a draw begun after the call. One draw runs at a
@@ -161,6 +164,12 @@ async function draw() {
   const focused = same ? focusOf(main) : null;
   // The focus was in the page (on a control, or its heading read out).
   const had = same && main.contains(document.activeElement);
+  // The control pressed or focused stays where it was on the screen: a
+  // draw that took a line from above it (还缺 N 项 one item shorter)
+  // moved the page under the finger, and the next quick tap hit the
+  // note below the button meant (verification probe).
+  const anchorEl = same ? (main.contains(pressed) ? pressed : main.contains(document.activeElement) ? document.activeElement : null) : null;
+  const anchor = anchorEl instanceof HTMLElement ? { sel: selectorOf(main, anchorEl), top: anchorEl.getBoundingClientRect().top } : null;
   const first = !main.dataset.hash;
   main.replaceChildren(el);
   // Shown overtaken, the page is still behind: for another while.
@@ -169,6 +178,11 @@ async function draw() {
   for (const t of main.querySelectorAll('textarea')) fitText(t);
   if (same) window.scrollTo(0, y);
   else window.scrollTo(0, 0);
+  const moved = anchor?.sel ? main.querySelector(anchor.sel) : null;
+  if (moved) {
+    const dy = moved.getBoundingClientRect().top - anchor.top;
+    if (Math.abs(dy) >= 1) window.scrollBy(0, dy);
+  }
   // Each screen says what it is, in the title and, when the inspector
   // went to it, by its heading taking the focus (read out).
   const heading = main.querySelector('h1');
@@ -219,7 +233,10 @@ function refresh() {
 // that save ends while the finger is still on the button it moved to — a
 // page drawn again then would take the button from under the finger, and
 // the tap (提交检查 right after typing the last value) would be lost.
-document.addEventListener('pointerdown', () => { pressing = true; }, true);
+document.addEventListener('pointerdown', (e) => {
+  pressing = true;
+  pressed = e.target instanceof Element ? e.target.closest('button, a, input, textarea, select, [role="button"]') : null;
+}, true);
 const lifted = () => {
   if (!pressing) return;
   pressing = false;
@@ -599,7 +616,7 @@ function progressChanged() {
     let pct = 0;
     if (p) pct = p.bytesTotal ? (100 * p.bytesDone) / p.bytesTotal : p.total ? (100 * p.done) / p.total : 5;
     bar.style.width = Math.min(100, pct).toFixed(1) + '%';
-    bar.parentElement.hidden = !p;
+    bar.parentElement?.classList.toggle('idle', !p);
   }
   for (const el of document.querySelectorAll('[data-progress-text]')) {
     const p = app.progress;

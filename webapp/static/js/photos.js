@@ -206,7 +206,13 @@ export function showPhoto(src, lines, alt = '照片') {
     viewer.remove();
     document.removeEventListener('keydown', onKey);
     window.removeEventListener('hashchange', close);
-    if (opener?.isConnected) opener.focus();
+    if (opener instanceof HTMLElement && opener.isConnected) opener.focus();
+    else {
+      // The tile that opened it drawn anew meanwhile (a sync): the page's
+      // heading, not the body (verification probe).
+      const heading = document.querySelector('#view h1');
+      if (heading instanceof HTMLElement) { heading.tabIndex = -1; heading.focus({ preventScroll: true }); }
+    }
   };
   const onKey = (e) => {
     if (e.key === 'Escape') close();

@@ -210,13 +210,24 @@ let pendingFocus = '';
  *  the page by the page drawn again (a11y probe). */
 export function focusOf(root) {
   const a = document.activeElement;
+  return a instanceof HTMLElement ? selectorOf(root, a) : null;
+}
+
+/** selectorOf is a selector of element a in root that finds the same
+ *  element in root drawn again: its id, or its tag, name and data
+ *  attributes within its nearest ancestor that has an id (an item's card:
+ *  a 合格 is one of every item's, and the first item's was taken for the
+ *  one pressed, verification probe), or null. */
+export function selectorOf(root, a) {
   if (!(a instanceof HTMLElement) || a === root || !root.contains(a)) return null;
   if (a.id) return '#' + CSS.escape(a.id);
   let sel = a.tagName.toLowerCase();
   for (const name of a.getAttributeNames()) {
     if (name.startsWith('data-') || name === 'name') sel += `[${name}="${CSS.escape(a.getAttribute(name) || '')}"]`;
   }
-  return sel === a.tagName.toLowerCase() ? null : sel;
+  if (sel === a.tagName.toLowerCase()) return null;
+  const within = a.parentElement?.closest('[id]');
+  return within && within !== root && root.contains(within) ? `#${CSS.escape(within.id)} ${sel}` : sel;
 }
 
 /** refocus focuses the control sel (focusOf) in root drawn again, or,

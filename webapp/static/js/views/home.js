@@ -60,7 +60,9 @@ function syncCard(app) {
       ? h('p', { class: 'notice small', id: 'not-persisted' }, '浏览器没有允许本应用长期保存数据：手机空间不足时，未上传的记录和照片可能被浏览器清除。请尽快联网同步；把本应用“添加到主屏幕”后通常可长期保存。')
       : null,
     last && !last.ok && last.error && !app.sessionEnded() ? h('p', { class: 'err' }, message(last.error)) : null,
-    h('div', { class: 'progress', hidden: !running }, h('i', {})),
+    // Its place kept while no sync runs (idle: not seen): the page below
+    // moved at every sync (verification probe).
+    h('div', { class: 'progress' + (running ? '' : ' idle') }, h('i', {})),
     h('p', { class: 'mute small', dataset: { progressText: '1' } }),
     app.sessionEnded() ? h('a', { class: 'btn primary block', id: 'sync-now', href: '#/login' }, '重新登录后同步')
       : h('button', { class: 'primary block', id: 'sync-now', disabled: running, onclick: () => app.sync(true) }, running ? '正在同步…' : '立即同步'));

@@ -74,6 +74,14 @@ export async function render(app) {
       // Nothing was filled in yet: the network message of a sync (kept on
       // the phone, sent later) does not fit a sign-in.
       err.textContent = e2 && e2.code === 'network' ? '连不上服务器，无法登录。请确认手机已联网，或稍后再试。' : message(e2);
+      // The button was disabled under the focus, which fell to the body:
+      // back to the password to type again, marked as what was refused
+      // (verification probe).
+      const refused = e2?.code === 'invalid_credentials';
+      markField(user, err, refused);
+      markField(pass, err, refused);
+      btn.disabled = false;
+      if (!form.contains(document.activeElement)) pass.focus();
     } finally {
       btn.disabled = false;
       btn.textContent = '登录';
