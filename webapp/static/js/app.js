@@ -168,8 +168,11 @@ async function draw() {
   // draw that took a line from above it (还缺 N 项 one item shorter)
   // moved the page under the finger, and the next quick tap hit the
   // note below the button meant (verification probe).
+  // One on the screen only: another, pressed long ago, is left to the
+  // browser's own scroll anchoring.
   const anchorEl = same ? (main.contains(pressed) ? pressed : main.contains(document.activeElement) ? document.activeElement : null) : null;
-  const anchor = anchorEl instanceof HTMLElement ? { sel: selectorOf(main, anchorEl), top: anchorEl.getBoundingClientRect().top } : null;
+  const anchorTop = anchorEl instanceof HTMLElement ? anchorEl.getBoundingClientRect().top : NaN;
+  const anchor = anchorTop >= 0 && anchorTop < window.innerHeight ? { sel: selectorOf(main, anchorEl), top: anchorTop } : null;
   const first = !main.dataset.hash;
   main.replaceChildren(el);
   // Shown overtaken, the page is still behind: for another while.
