@@ -220,3 +220,36 @@ func TestBrowserPageStaysUnderTheFinger(t *testing.T) {
 	p.wait(btn + `.on`)
 	p.waitJS("the focus on the answer given, in its item", `document.activeElement === document.querySelector('`+btn+`')`)
 }
+
+// TestBrowserRoadsideRefusalStays (verification probe): a roadside
+// form's refusal stays, on its field, across the page's draws (a sync
+// every minute) while the wrong value is there — it went, the value
+// staying — and goes as soon as the field is changed; a required field's
+// star is said as （必填）.
+func TestBrowserRoadsideRefusalStays(t *testing.T) {
+	_, p, _ := roadsidePhone(t)
+	if got := eval[string](p, `document.querySelector('label[for="'+document.querySelector('input[name="checkpoint"]').id+'"]').textContent`); got != "检查点 *（必填）" {
+		t.Errorf("the checkpoint's label reads %q, want 检查点 *（必填） with the star hidden from screen readers", got)
+	}
+	if got := eval[string](p, `document.querySelector('label .req')?.getAttribute('aria-hidden') || ''`); got != "true" {
+		t.Errorf("the star's aria-hidden %q", got)
+	}
+	p.do("a plate too short", chromedp.SendKeys(chromedp.CSS(`input[name="checkpoint"]`), "豆罗检查站"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="plate"]`), "H1"))
+	p.click(`#save-vehicle`)
+	p.waitJS("refused", `!!document.querySelector('#vehicle-error')?.textContent`)
+	said := p.text(`#vehicle-error`)
+	// Drawn again (the focus left the plate first: a field typed in is
+	// not drawn over).
+	eval[bool](p, `(async () => { const {app} = await import('/app/js/app.js'); window.__form = document.getElementById('vehicle-form');
+		document.activeElement?.blur(); await app.render(); return true; })()`)
+	p.waitJS("drawn again", `document.getElementById('vehicle-form') !== window.__form`)
+	if got := p.text(`#vehicle-error`); got != said {
+		t.Errorf("after a draw the refusal reads %q, want %q", got, said)
+	}
+	if got := eval[string](p, `document.querySelector('input[name="plate"]').getAttribute('aria-invalid') || ''`); got != "true" {
+		t.Errorf("after a draw the plate's aria-invalid is %q", got)
+	}
+	p.do("type on", chromedp.SendKeys(chromedp.CSS(`input[name="plate"]`), "2345"))
+	p.waitJS("the refusal gone once the plate changes", `!document.querySelector('#vehicle-error')?.textContent && !document.querySelector('input[name="plate"]').hasAttribute('aria-invalid')`)
+}

@@ -103,7 +103,11 @@ let labels = 0;
  *  it has none), so that a screen reader names the control by it. */
 export function label(text, control, attrs = {}) {
   if (!control.id) control.id = 'f-' + ++labels;
-  return h('label', { class: 'field', for: control.id, ...attrs }, text);
+  // A required field's star is drawn, and said as （必填）: read aloud it
+  // was "星号" (verification probe), as the checklist's items say it.
+  const star = /\s*\*$/.exec(text);
+  const body = star ? [text.slice(0, star.index), h('span', { class: 'req', 'aria-hidden': 'true' }, ' *'), h('span', { class: 'sr-only' }, '（必填）')] : text;
+  return h('label', { class: 'field', for: control.id, ...attrs }, body);
 }
 
 // The clock record times are stamped with: the SDK's client.now() once a
@@ -220,7 +224,8 @@ export function focusOf(root) {
  *  one pressed, verification probe), or null. */
 export function selectorOf(root, a) {
   if (!(a instanceof HTMLElement) || a === root || !root.contains(a)) return null;
-  if (a.id) return '#' + CSS.escape(a.id);
+  // Not an id label() made (f-N): the next draw numbers its fields anew.
+  if (a.id && !/^f-\d+$/.test(a.id)) return '#' + CSS.escape(a.id);
   let sel = a.tagName.toLowerCase();
   for (const name of a.getAttributeNames()) {
     if (name.startsWith('data-') || name === 'name') sel += `[${name}="${CSS.escape(a.getAttribute(name) || '')}"]`;

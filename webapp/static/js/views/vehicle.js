@@ -3,7 +3,7 @@
 // vehicles. Codes and labels come from syncproto/vocab.go (vocab.js, made
 // by the server).
 import { uuidv7 } from '/app/sdk/fieldsync-sdk.js';
-import { h, segmented, pressed, toast, label, markField, chinaTime, chinaDate, store, when } from '../ui.js';
+import { h, segmented, pressed, toast, label, markField, selectorOf, chinaTime, chinaDate, store, when } from '../ui.js';
 import { message } from '../errors.js';
 import { emissionStages, fuels, aftertreatments, vehicleActions } from '../vocab.js';
 import { captureFields, photoTile, sameFile, repeatsSaid } from '../photos.js';
@@ -399,6 +399,24 @@ export async function render(app) {
     more,
     err, saveBtn, clearBtn);
   keepInput(form, d);
+  // A refusal stays across the page's draws (a sync every minute) until
+  // its field changes or the form is saved again: it went while the wrong
+  // value stayed, and the field stayed marked once corrected
+  // (verification probe).
+  const failed = d.fail?.sel ? form.querySelector(d.fail.sel) : null;
+  if (failed instanceof HTMLElement && !d.saving) {
+    err.textContent = d.fail.msg;
+    markField(failed, err, true);
+    (failed.closest('.plate') || failed).after(err);
+  }
+  form.addEventListener('input', (e) => {
+    const at = d.fail?.sel ? form.querySelector(d.fail.sel) : null;
+    if (!at || (e.target !== at && !(e.target instanceof Node && at.closest('.plate')?.contains(e.target)))) return;
+    delete d.fail;
+    keepDrafts();
+    err.textContent = '';
+    markField(at, err, false);
+  });
   // Open as it was left (kept in the draft: the page is drawn again after
   // every sync), or, the first time, when it holds a value (a check being
   // corrected, a draft put back).
@@ -422,6 +440,7 @@ export async function render(app) {
     // vehicle's draft is dropped, and the next one starts with a new one.
     if (d.saving) return;
     err.textContent = '';
+    delete d.fail;
     for (const f of form.querySelectorAll('[aria-invalid]')) markField(f, err, false);
     saveBtn.before(err); // where a message of no one field is read
     /** fail says msg under the field el it is about, and takes the focus
@@ -429,8 +448,10 @@ export async function render(app) {
      *  focus went to, it was off the screen (field app probe). A field
      *  of 更多检测项 folded away is shown first. */
     const fail = (msg, el) => {
+      d.fail = { msg, sel: selectorOf(form, el) };
+      keepDrafts();
       err.textContent = msg;
-      markField(el, err, true); // the field said wrong (a11y probe); cleared at the next save
+      markField(el, err, true); // the field said wrong (a11y probe); cleared once it changes
       const fold = el.closest('details');
       if (fold) fold.open = true;
       (el.closest('.plate') || el).after(err);
