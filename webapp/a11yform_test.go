@@ -44,13 +44,20 @@ func TestBrowserItemsByKeyboard(t *testing.T) {
 	// A number out of range: the field is invalid and described by its
 	// error, until corrected.
 	num := `#item-tonnage input[data-input="tonnage"]`
-	p.do("type 5000", chromedp.SetValue(chromedp.CSS(num), ""), chromedp.SendKeys(chromedp.CSS(num), "5000"), chromedp.Blur(chromedp.CSS(num)))
+	// Typed through the page (chromedp's own node reads race with the
+	// attribute changes this checks, under -race).
+	typeNum := func(v string) {
+		t.Helper()
+		eval[bool](p, `(() => { const f = document.querySelector('`+num+`'); f.focus(); f.value = '`+v+`';
+			f.dispatchEvent(new Event('input', { bubbles: true })); f.dispatchEvent(new Event('change', { bubbles: true })); f.blur(); return true; })()`)
+	}
+	typeNum("5000")
 	p.waitJS("the field marked invalid", `document.querySelector('`+num+`')?.getAttribute('aria-invalid') === 'true'`)
 	desc := eval[string](p, `(() => { const f = document.querySelector('`+num+`'); return (f.getAttribute('aria-describedby') || '').split(' ').map((i) => document.getElementById(i)?.textContent || '').join('|'); })()`)
 	if !strings.Contains(desc, "额定蒸发量") {
 		t.Errorf("the field is described by %q, want its error", desc)
 	}
-	p.do("type 10", chromedp.SetValue(chromedp.CSS(num), ""), chromedp.SendKeys(chromedp.CSS(num), "10"), chromedp.Blur(chromedp.CSS(num)))
+	typeNum("10")
 	p.waitJS("the field valid again", `!document.querySelector('`+num+`')?.hasAttribute('aria-invalid') && !document.querySelector('#item-tonnage p.err')?.textContent`)
 
 	// 放弃这次检查 focused, then gone (the inspection submitted elsewhere):
@@ -250,6 +257,9 @@ func TestBrowserRoadsideRefusalStays(t *testing.T) {
 	if got := eval[string](p, `document.querySelector('input[name="plate"]').getAttribute('aria-invalid') || ''`); got != "true" {
 		t.Errorf("after a draw the plate's aria-invalid is %q", got)
 	}
-	p.do("type on", chromedp.SendKeys(chromedp.CSS(`input[name="plate"]`), "2345"))
+	// Typed through the page (chromedp's node reads race with the
+	// attribute changes this checks, under -race).
+	eval[bool](p, `(() => { const f = document.querySelector('input[name="plate"]'); f.focus(); f.value += '2345';
+		f.dispatchEvent(new Event('input', { bubbles: true })); return true; })()`)
 	p.waitJS("the refusal gone once the plate changes", `!document.querySelector('#vehicle-error')?.textContent && !document.querySelector('input[name="plate"]').hasAttribute('aria-invalid')`)
 }
