@@ -399,16 +399,15 @@ export async function render(app) {
     more,
     err, saveBtn, clearBtn);
   keepInput(form, d);
-  // A refusal stays across the page's draws (a sync every minute) until
-  // its field changes or the form is saved again: it went while the wrong
-  // value stayed, and the field stayed marked once corrected
-  // (verification probe).
-  const failed = d.fail?.sel ? form.querySelector(d.fail.sel) : null;
-  if (failed instanceof HTMLElement && !d.saving) {
-    err.textContent = d.fail.msg;
-    markField(failed, err, true);
-    (failed.closest('.plate') || failed).after(err);
-  }
+  /** sayFail says msg under the field el it is about, marked wrong (a11y
+   *  probe), a field of 更多检测项 folded away shown first. */
+  const sayFail = (msg, el) => {
+    err.textContent = msg;
+    markField(el, err, true);
+    const fold = el.closest('details');
+    if (fold) fold.open = true;
+    (el.closest('.plate') || el).after(err);
+  };
   form.addEventListener('input', (e) => {
     const at = d.fail?.sel ? form.querySelector(d.fail.sel) : null;
     if (!at || (e.target !== at && !(e.target instanceof Node && at.closest('.plate')?.contains(e.target)))) return;
@@ -424,6 +423,13 @@ export async function render(app) {
   more.open = d.more ?? moreCount.textContent !== '';
   more.addEventListener('toggle', () => { d.more = more.open; keepDrafts(); });
   more.addEventListener('input', countMore);
+  // A refusal stays across the page's draws (a sync every minute) until
+  // its field changes or the form is saved again: it went while the wrong
+  // value stayed, and the field stayed marked once corrected
+  // (verification probe). After the fold is opened as it was left: a
+  // refused field in it opens it again.
+  const failed = d.fail?.sel ? form.querySelector(d.fail.sel) : null;
+  if (failed instanceof HTMLElement && !d.saving) sayFail(d.fail.msg, failed);
   /** lock holds the form while its vehicle is being saved: what would be
    *  typed meanwhile went into the draft the save then dropped (the next
    *  plate lost without a word). The camera stays: a photo taken meanwhile
@@ -443,18 +449,14 @@ export async function render(app) {
     delete d.fail;
     for (const f of form.querySelectorAll('[aria-invalid]')) markField(f, err, false);
     saveBtn.before(err); // where a message of no one field is read
-    /** fail says msg under the field el it is about, and takes the focus
-     *  there: said by the save button, 1,400 px below the plate the
-     *  focus went to, it was off the screen (field app probe). A field
-     *  of 更多检测项 folded away is shown first. */
+    /** fail says msg under the field el it is about (sayFail), kept for
+     *  the next draws, and takes the focus there: said by the save
+     *  button, 1,400 px below the plate the focus went to, it was off the
+     *  screen (field app probe). */
     const fail = (msg, el) => {
       d.fail = { msg, sel: selectorOf(form, el) };
       keepDrafts();
-      err.textContent = msg;
-      markField(el, err, true); // the field said wrong (a11y probe); cleared once it changes
-      const fold = el.closest('details');
-      if (fold) fold.open = true;
-      (el.closest('.plate') || el).after(err);
+      sayFail(msg, el);
       el.focus();
     };
     tidyPlate();
