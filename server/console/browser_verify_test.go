@@ -43,6 +43,9 @@ func TestBrowserVerifyRectification(t *testing.T) {
 	b.do("finding row", chromedp.WaitVisible(chromedp.CSS(row+` form.reopen textarea`)))
 	b.noSideways("approved inspection at 1366")
 	b.shot("console-finding-rectified-1366.png")
+	if txt := b.textOf(row + ` form.reopen`); strings.Contains(txt, "撤销核实") {
+		t.Errorf("a finding not verified offers to undo a verification: %q", txt)
+	}
 	b.do("reopen comment", chromedp.SendKeys(chromedp.CSS(row+` form.reopen textarea`), "西侧料堆仍裸露，请继续整改"))
 	b.navigate("reopen", chromedp.Click(chromedp.CSS(row+` form.reopen button`)))
 	if txt := b.textOf(row); !strings.Contains(txt, "整改中") || !strings.Contains(txt, "督查意见：西侧料堆仍裸露") {
@@ -74,4 +77,27 @@ func TestBrowserVerifyRectification(t *testing.T) {
 		t.Errorf("the confirmation is said %d times", n)
 	}
 	b.shot("console-finding-verified-390.png")
+
+	// A verified finding may still be sent back, and the page says that
+	// this undoes the verification, before and when it is sent (it used
+	// to offer 退回继续整改 as if nothing had been decided).
+	if txt := b.textOf(row + ` form.reopen`); !strings.Contains(txt, "退回将撤销核实") || !strings.Contains(txt, "撤销核实，退回继续整改") {
+		t.Errorf("a verified finding's reopen form does not say it undoes the verification: %q", txt)
+	}
+	b.do("reopen comment", chromedp.SendKeys(chromedp.CSS(row+` form.reopen textarea`), "复查发现东侧又裸露"))
+	b.eval("count submissions and questions", `window.sent = 0; window.asked = ''; window.answer = false;
+		window.confirm = (q) => { window.asked = q; return window.answer; };
+		window.addEventListener('submit', (e) => { if (!e.defaultPrevented) window.sent++; }); 0`)
+	b.do("reopen, declined", chromedp.Click(chromedp.CSS(row+` form.reopen button`)))
+	if n := b.eval("sent", `window.sent`); n != 0 {
+		t.Errorf("a declined undoing of the verification was sent")
+	}
+	if ok := b.eval("asked", `window.asked.includes('撤销核实') ? 1 : 0`); ok != 1 {
+		t.Errorf("sending back a verified finding did not ask first")
+	}
+	b.eval("answer yes", `window.answer = true; 0`)
+	b.navigate("reopen, confirmed", chromedp.Click(chromedp.CSS(row+` form.reopen button`)))
+	if txt := b.textOf(row); !strings.Contains(txt, "整改中") || !strings.Contains(txt, "督查意见：复查发现东侧又裸露") {
+		t.Fatalf("finding after the verification was undone: %q", txt)
+	}
 }

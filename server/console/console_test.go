@@ -538,7 +538,7 @@ func pullAll(t *testing.T, c *syncproto.Client, cursor string) ([]syncproto.Chan
 // (the csrf, its seq and the decision), as a browser submits it.
 func findingForm(t *testing.T, page, finding, decision string) url.Values {
 	t.Helper()
-	re := regexp.MustCompile(`action="/console/findings/` + finding + `/verify" class="[a-z]+"><input type="hidden" name="csrf" value="([^"]+)"><input type="hidden" name="seq" value="([0-9]+)"><input type="hidden" name="decision" value="` + decision + `">`)
+	re := regexp.MustCompile(`action="/console/findings/` + finding + `/verify" class="[a-z]+"[^>]*><input type="hidden" name="csrf" value="([^"]+)"><input type="hidden" name="seq" value="([0-9]+)"><input type="hidden" name="decision" value="` + decision + `">`)
 	m := re.FindStringSubmatch(page)
 	if m == nil {
 		t.Fatalf("no %s form for finding %s on the page", decision, finding)

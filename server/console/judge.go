@@ -122,6 +122,9 @@ func (c *Console) queueEntries(ec echo.Context, q server.InspectionQuery, s serv
 type bulkItem struct {
 	ID, County, Site, Template, Started, Inspector, Refused string
 	Approved                                                bool
+	// Failed counts the items its answers fail (不合格项, as the queue
+	// counts them): approved, their findings enter the ledger.
+	Failed int
 	// Before: approved already, by this reviewer from the same list (the
 	// confirmation sent again: Back, then confirm): not approved again.
 	Before bool
@@ -178,6 +181,7 @@ func (c *Console) bulkCheck(ctx context.Context, p *server.Principal, mine serve
 	it.County, it.Site = c.countyName(insp.County), c.siteNameIn(ctx, insp.Text("site_id"))
 	it.Template, it.Started = c.templateTitle(insp.Text("template_id")), visitStarted(insp)
 	it.Inspector = c.userName(ctx, insp.CreatedBy)
+	it.Failed = jsonLen(insp.Value("failed_items"))
 	if st := insp.Text("status"); st != "submitted" {
 		it.Refused = "不是待审核状态（当前：" + statusName(st) + "），不能审核"
 		return it, nil
@@ -320,7 +324,13 @@ func (c *Console) bulkConfirm(ec echo.Context) error {
 			refused = append(refused, it)
 		}
 	}
-	return c.render(ec, http.StatusOK, "bulk.html", map[string]any{"OK": ok, "Refused": refused})
+	withFailed, failed := 0, 0
+	for _, it := range ok {
+		if it.Failed > 0 {
+			withFailed, failed = withFailed+1, failed+it.Failed
+		}
+	}
+	return c.render(ec, http.StatusOK, "bulk.html", map[string]any{"OK": ok, "Refused": refused, "WithFailed": withFailed, "Failed": failed})
 }
 
 // bulkApprove approves each posted inspection that may be approved in

@@ -199,6 +199,24 @@ func TestBulkApprove(t *testing.T) {
 		t.Error("no bulk form on the queue")
 	}
 
+	// The confirmation counts each one's failed items (不合格项), as the
+	// queue does: approved, their findings enter the ledger.
+	failing := pushIn(t, phone, apptest.Xinfu, "coal_boiler", "2026-11-27T14:00:00+08:00",
+		append(slices.Clone(completeBoiler), "answers.no_new_boiler", map[string]any{"result": "fail", "note": "新装一台"})...)
+	withFailed := mustGet(t, b, "/console/bulk?"+url.Values{"id": {clean1, failing}}.Encode())
+	if got := rowOf(withFailed, failing); !strings.Contains(got, `n-failed has">1<`) {
+		t.Errorf("the confirmation's row of an inspection with a failed item does not count it:\n%s\n%s", got, withFailed)
+	}
+	if got := rowOf(withFailed, clean1); !strings.Contains(got, `n-failed">0<`) {
+		t.Errorf("the confirmation's row of a passing inspection: %s", got)
+	}
+	if !strings.Contains(withFailed, "其中 1 条有不合格项（共 1 项），审核通过后其发现的问题进入整改台账") {
+		t.Errorf("the confirmation does not say how many of them have failed items:\n%s", withFailed)
+	}
+	if strings.Contains(mustGet(t, b, "/console/bulk?"+url.Values{"id": {clean1, clean2}}.Encode()), "条有不合格项") {
+		t.Error("the confirmation of passing inspections says some have failed items")
+	}
+
 	confirm := mustGet(t, b, "/console/bulk?"+url.Values{"id": {clean1, clean2, flagged}}.Encode())
 	form := confirm[strings.Index(confirm, `<form method="post" action="/console/bulk"`):]
 	form = form[:strings.Index(form, "</form>")]

@@ -351,6 +351,16 @@ var completenessOptions = []struct{ Value, Label string }{
 
 // missingCount is the number of items an inspection lacks according to
 // its missing_items, and whether the server has computed it.
+// jsonLen is the length of a JSON array value, 0 for anything else
+// (absent, null, not an array).
+func jsonLen(v json.RawMessage) int {
+	var xs []json.RawMessage
+	if json.Unmarshal(v, &xs) != nil {
+		return 0
+	}
+	return len(xs)
+}
+
 func missingCount(r *server.StoredRecord) (int, bool) {
 	var ms []syncproto.MissingItem
 	if r.Value("missing_items") == nil || json.Unmarshal(r.Value("missing_items"), &ms) != nil {
