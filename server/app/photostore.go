@@ -47,8 +47,11 @@ func (a *App) checkPhotoStore(ctx context.Context) error {
 	case !shared:
 		return fmt.Errorf("%s: copy the blobs directory kept with the backup into the data directory (fieldsync check lists the photos missing)", missing)
 	case a.Cfg.Blobs == "":
+		// One server on PostgreSQL may keep its photos in its data
+		// directory (ops probe: told only of s3://).
 		return fmt.Errorf("%s: it is not this database's photo store; this server has no --blobs (FIELDSYNC_BLOBS): "+
-			"give it the deployment's photo store, s3://…, as the database's other servers have it", missing)
+			"give it the deployment's photo store, s3://…, as the database's other servers have it; "+
+			"a server alone on this database keeps its photos in the data directory: copy the blobs directory kept with the backup into %s", missing, a.Cfg.DataDir)
 	default:
 		return fmt.Errorf("%s: it is not this database's photo store; give this server the same --blobs (FIELDSYNC_BLOBS) as the database's other servers; "+
 			"if the photos were lost and this store replaces theirs, copy the backup's photos into it first", missing)

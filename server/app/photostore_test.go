@@ -55,7 +55,7 @@ func TestServersShareOnePhotoStore(t *testing.T) {
 		name, blobs string
 		says        []string
 	}{
-		{"no --blobs", "", []string{"holds none of the database's 1 newest photos", "has no --blobs (FIELDSYNC_BLOBS)"}},
+		{"no --blobs", "", []string{"holds none of the database's 1 newest photos", "has no --blobs (FIELDSYNC_BLOBS)", "copy the blobs directory kept with the backup into"}},
 		{"another bucket", s3test.Start(t), []string{"s3://fieldsync-", "holds none", "same --blobs"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
