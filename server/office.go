@@ -82,7 +82,11 @@ func (s *Syncer) ReviewAt(ctx context.Context, p *Principal, inspectionID, decis
 		case mine.In(p, evidence...):
 			return Errorf(syncproto.CodeForbidden, "不能审核自己创建或修改过的检查记录（含其中的问题和照片），请由其他督查人员审核")
 		case insp.Text("status") != "submitted":
-			return Errorf(syncproto.CodeConflict, "只能审核待审核的检查（此检查现为%s），请重新打开查看", cmp.Or(InspectionStatusLabels[insp.Text("status")], "草稿"))
+			now, err := inspectionNow(ctx, txFinder(tx), p, insp)
+			if err != nil {
+				return err
+			}
+			return Errorf(syncproto.CodeConflict, "只能审核待审核的检查（此检查%s），请重新打开查看", now)
 		case seen.Seq < 0:
 			return ErrNoVersion
 		case seen.changed(insp, evidence):
@@ -117,6 +121,52 @@ func (s *Syncer) ReviewAt(ctx context.Context, p *Principal, inspectionID, decis
 		return nil, err
 	}
 	return &out, nil
+}
+
+// inspectionNow says what inspection insp is now, for a decision refused
+// because it is no longer waiting for review: who decided it, and when,
+// when an office did ("已由张督查于12月7日 10:31审核通过"; 您 for p), else
+// its status ("现为草稿"). Two reviewers on one queue were told only 现为
+// 已审核通过, not by whom (county probe).
+func inspectionNow(ctx context.Context, find finder, p *Principal, insp *StoredRecord) (string, error) {
+	st := insp.Text("status")
+	said := map[string]string{"approved": "审核通过", "returned": "退回修改"}[st]
+	if said == "" {
+		return "现为" + cmp.Or(InspectionStatusLabels[st], "草稿"), nil
+	}
+	reviews, err := find(ctx, syncproto.EntityReview, "inspection_id", insp.ID)
+	if err != nil {
+		return "", err
+	}
+	var (
+		last *StoredRecord
+		at   time.Time
+	)
+	for _, r := range reviews {
+		t, err := time.Parse(time.RFC3339Nano, r.Text("decided_at"))
+		if err == nil && !r.State.IsDeleted() && r.Text("decision") == map[string]string{"approved": DecisionApprove, "returned": DecisionReturn}[st] &&
+			(last == nil || t.After(at)) {
+			last, at = r, t
+		}
+	}
+	if last == nil {
+		return "现为" + InspectionStatusLabels[st], nil
+	}
+	who := cmp.Or(last.Text("reviewer_name"), "其他督查人员")
+	if last.Text("reviewer_id") == p.UserID {
+		who = "您"
+	}
+	return "已由" + who + decidedOn(last.Text("decided_at")) + said, nil
+}
+
+// decidedOn says when a decision stamped at (RFC 3339) was made, in
+// China's time, for a message: "于12月7日 10:31", "" if at is no time.
+func decidedOn(at string) string {
+	t, err := time.Parse(time.RFC3339Nano, at)
+	if err != nil {
+		return ""
+	}
+	return "于" + t.In(ChinaTime).Format("1月2日 15:04")
 }
 
 // OwnWork reports whether p created r: an office account that pushed a
@@ -362,7 +412,11 @@ func (s *Syncer) VerifyFinding(ctx context.Context, p *Principal, findingID, dec
 		case insp.Text("status") != "approved":
 			return Errorf(syncproto.CodeConflict, "检查通过审核后才能核实其问题的整改")
 		case decision == DecisionVerify && status == "verified":
-			return Errorf(syncproto.CodeConflict, "此问题的整改已核实，无需再次核实")
+			who := "其他督查人员"
+			if f.Text("verifier_id") == p.UserID {
+				who = "您"
+			}
+			return Errorf(syncproto.CodeConflict, "此问题的整改已由%s%s核实，无需再次核实", who, decidedOn(f.Text("verified_at")))
 		case decision == DecisionVerify && status != "rectified" && f.State.Fields["status"].HLC.Node == syncproto.ServerNode:
 			// An office's decision put it there (another office sent it
 			// back, or this one), not the inspector.

@@ -305,3 +305,61 @@ func TestFindingSaysWhoDecided(t *testing.T) {
 		}
 	}
 }
+
+// TestDecidedBySays: a reviewer deciding on an inspection another has
+// decided since their page was shown is told who decided it, when, and
+// how (county probe: two reviewers on one queue were told only that it
+// was 已审核通过 now); one who decided it themselves is told 您.
+func TestDecidedBySays(t *testing.T) {
+	srv := apptest.Start(t)
+	county := loggedIn(t, srv, apptest.CountyOffice)
+	city := loggedIn(t, srv, apptest.CityOffice)
+	insp := submit(t, srv.Login(apptest.Inspector), apptest.Xinfu)
+	path := "/console/inspections/" + insp + "/review"
+	countyPage, cityPage := mustGet(t, county, "/console/inspections/"+insp), mustGet(t, city, "/console/inspections/"+insp)
+	if st, _ := county.post(path, withSeqs(url.Values{"csrf": {csrf(t, countyPage)}, "decision": {"approve"}}, countyPage)); st != http.StatusOK {
+		t.Fatalf("approve: %d", st)
+	}
+	rs, err := srv.App.DB.Find(ctx, "review", "inspection_id", insp)
+	if err != nil || len(rs) != 1 {
+		t.Fatalf("reviews: %v %v", rs, err)
+	}
+	at, err := time.Parse(time.RFC3339Nano, rs[0].Text("decided_at"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	when := at.In(server.ChinaTime).Format("1月2日 15:04")
+	for _, tc := range []struct {
+		name, who string
+		b         *browser
+		page      string
+	}{
+		{"another reviewer", rs[0].Text("reviewer_name"), city, cityPage},
+		{"the same reviewer", "您", county, countyPage},
+	} {
+		st, page := tc.b.post(path, withSeqs(url.Values{"csrf": {csrf(t, tc.page)}, "decision": {"return"}, "comment": {"请补拍"}}, tc.page))
+		if want := "此检查已由" + tc.who + "于" + when + "审核通过"; st != http.StatusConflict || tc.who == "" || !strings.Contains(page, want) {
+			t.Errorf("%s returning it after the approval: %d, want 409 saying %q\n%.3000s", tc.name, st, want, page)
+		}
+	}
+
+	// A rectification verified twice: the second is told by whom (another
+	// reviewer; the reviewer's name is not kept on a finding) and when.
+	insp, finding := rectifiedFinding(t, srv, county)
+	page := mustGet(t, city, "/console/inspections/"+insp)
+	if st, _ := county.post("/console/findings/"+finding+"/verify", findingForm(t, mustGet(t, county, "/console/inspections/"+insp), finding, "verify")); st != http.StatusOK {
+		t.Fatalf("verify: %d", st)
+	}
+	f, err := srv.App.DB.Get(ctx, "finding", finding)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at, err = time.Parse(time.RFC3339Nano, f.Text("verified_at"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, page := city.post("/console/findings/"+finding+"/verify", findingForm(t, page, finding, "verify"))
+	if want := "此问题的整改已由其他督查人员于" + at.In(server.ChinaTime).Format("1月2日 15:04") + "核实"; st != http.StatusConflict || !strings.Contains(page, want) {
+		t.Errorf("verifying it again: %d, want 409 saying %q\n%.3000s", st, want, page)
+	}
+}
