@@ -101,6 +101,18 @@ func (rp reportParams) query() string {
 	return q.Encode()
 }
 
+// findingsList is the address of the 问题整改 page listing the findings
+// the report counts: those of the visits of its month (in its county, if
+// one), as they are now. The list was in the XLSX only (city probe).
+func (rp reportParams) findingsList() string {
+	q := nonEmpty(map[string]string{"county": rp.County})
+	if first, err := time.Parse("2006-01", rp.Month); err == nil {
+		q.Set("from", first.Format(time.DateOnly))
+		q.Set("to", first.AddDate(0, 1, -1).Format(time.DateOnly))
+	}
+	return "/console/findings?" + q.Encode()
+}
+
 // unitFilter is the responsible unit a report narrows its task table to.
 // A county's own unit (繁峙县党委、政府) is that county's: the tasks that
 // name it under either spelling of its party committee (繁峙县委、政府
@@ -546,7 +558,8 @@ func (c *Console) report(ec echo.Context) error {
 		"Seal": sealTable(seal, why), "Sealed": seal != nil, "Audit": c.auditLinks(ec, rp), "SignOff": c.signOff(ec),
 		// Built here from encoded values: as a template value the query
 		// would be escaped as one parameter.
-		"XLSX": template.URL("/console/report.xlsx?" + rp.query()), "CSV": template.URL("/console/report.csv?" + rp.query())})
+		"XLSX": template.URL("/console/report.xlsx?" + rp.query()), "CSV": template.URL("/console/report.csv?" + rp.query()),
+		"FindingsList": template.URL(rp.findingsList())})
 }
 
 // attachment makes the answer a download named name: filename* carries

@@ -847,3 +847,41 @@ func TestReportSaysWhatCameLate(t *testing.T) {
 		t.Errorf("the month's report does not say a check was changed after it:\n%s", page)
 	}
 }
+
+// TestReportLinksItsFindings: the monthly report's page links to the
+// findings it counts — those of its month's visits, in its county — on
+// the 问题整改 page, as the XLSX's 发现问题 sheet lists them (city probe:
+// the list was in the XLSX only).
+func TestReportLinksItsFindings(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	for _, v := range []struct{ started, desc string }{
+		{"2026-11-30T23:30:00+08:00", "十一月末的料堆裸露"},
+		{"2026-10-31T09:00:00+08:00", "十月的料堆裸露"},
+		{"2026-12-01T00:30:00+08:00", "十二月初的料堆裸露"},
+	} {
+		insp := uuid.NewString()
+		apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields("site_id", apptest.DemoSite(t, apptest.Xinfu),
+			"template_id", "construction_dust", "template_version", 1, "status", "draft", "started_at", v.started)),
+			apptest.Mut(phone, syncproto.EntityFinding, uuid.NewString(), apptest.Fields("inspection_id", insp, "item_key", "material_cover",
+				"description", v.desc, "severity", "major", "deadline", "2026-12-20", "status", "open")))
+		apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, insp, apptest.Fields("status", "submitted")))
+	}
+	b := loggedIn(t, srv, apptest.CityOffice)
+	for _, county := range []string{"", apptest.Xinfu} {
+		page := mustGet(t, b, "/console/report?"+url.Values{"month": {"2026-11"}, "county": {county}}.Encode())
+		m := regexp.MustCompile(`<a href="([^"]+)" id="report-findings">`).FindStringSubmatch(page)
+		if m == nil {
+			t.Fatalf("county %q: the report does not link to its findings:\n%s", county, page)
+		}
+		link := html.UnescapeString(m[1])
+		u, err := url.Parse(link)
+		if err != nil || u.Path != "/console/findings" || u.Query().Get("from") != "2026-11-01" || u.Query().Get("to") != "2026-11-30" || u.Query().Get("county") != county {
+			t.Errorf("county %q: the findings link is %q", county, link)
+		}
+		list := mustGet(t, b, link)
+		if !strings.Contains(list, "十一月末的料堆裸露") || strings.Contains(list, "十月的料堆裸露") || strings.Contains(list, "十二月初的料堆裸露") {
+			t.Errorf("county %q: the linked list does not hold the month's finding alone:\n%s", county, list)
+		}
+	}
+}
