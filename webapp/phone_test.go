@@ -96,8 +96,13 @@ func (p *phone) open() {
 			// The inspector says yes to the app's questions (提交这次检查？):
 			// a native dialog left open would hold the page. A test of a
 			// question replaces window.confirm with its own answer.
+			// The tests tap at machine speed, each tap at the screen's
+			// middle (click scrolls its target there): the app's guard
+			// against a second tap where a draw has just put another
+			// control (guardTap) would take them for a finger's double
+			// tap. Its own test sets it.
 			_, err := cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
-				Source: `window.confirm = () => true;`})
+				Source: `window.confirm = () => true; window.fieldsyncTapGuardMs = 0;`})
 			return err
 		}),
 		chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulateScale(2)))

@@ -45,6 +45,11 @@ export const app = {
   /** Whether the browser keeps the app's storage for good (keepStorage);
    *  null until asked. */
   persisted: null,
+  /** How long a tap is not taken where a draw put another control under
+   *  the finger (see guardTap). A page may set window.fieldsyncTapGuardMs
+   *  before the app loads: the browser tests do (0), whose taps come at
+   *  machine speed, each at the screen's middle. */
+  tapGuardMs: typeof window.fieldsyncTapGuardMs === 'number' ? window.fieldsyncTapGuardMs : 600,
 };
 
 /** The routes: a hash's view and the tab it is under. A tab '~name' is
@@ -79,6 +84,12 @@ let pressing = false;
 /** The control last pressed, which a draw keeps where it was on the
  *  screen (see draw). */
 let pressed = null;
+/** Where a draw put another control under the finger that had just
+ *  pressed one, and until when a tap there is not taken: {rect, until}
+ *  (see guardTap). */
+let ghost = null;
+/** The controls a tap acts on. */
+const CONTROLS = 'button, a, input, textarea, select, [role="button"]';
 
 /** render draws the view the location's hash names; its promise ends
  *  once the page shows a draw begun after the call. One draw runs at a
@@ -174,6 +185,9 @@ async function draw() {
   const anchorTop = anchorEl instanceof HTMLElement ? anchorEl.getBoundingClientRect().top : NaN;
   const anchor = anchorTop >= 0 && anchorTop < window.innerHeight ? { sel: selectorOf(main, anchorEl), top: anchorTop } : null;
   const first = !main.dataset.hash;
+  // The control just pressed, on the page drawn over (see guardTap).
+  const press = main.contains(pressed) ? { rect: pressed.getBoundingClientRect(), key: controlKey(main, pressed) } : null;
+  pressed = null;
   main.replaceChildren(el);
   // Shown overtaken, the page is still behind: for another while.
   behindSince = again ? performance.now() : 0;
@@ -186,6 +200,7 @@ async function draw() {
     const dy = moved.getBoundingClientRect().top - anchor.top;
     if (Math.abs(dy) >= 1) window.scrollBy(0, dy);
   }
+  guardTap(main, press);
   // Each screen says what it is, in the title and, when the inspector
   // went to it, by its heading taking the focus (read out).
   const heading = main.querySelector('h1');
@@ -202,6 +217,42 @@ async function draw() {
   resumeFocus(main);
 }
 
+
+/** controlKey names control a within root as a draw finds it again:
+ *  by its selector (selectorOf), else by its kind and text. */
+function controlKey(root, a) {
+  return selectorOf(root, a) || a.tagName + '|' + (a.textContent || '').trim();
+}
+
+/** guardTap keeps a second tap from acting on what a draw put under the
+ *  finger. 知道了 tapped twice dismissed the next refused change too, slid
+ *  up into its place, or opened the inspection of 最近提交 that took the
+ *  card's; a link tapped twice acted on the page it opened. press is the
+ *  control pressed before the draw, on the page drawn over: where another
+ *  control is now (one a draw finds again is itself), a tap is not taken
+ *  there for app.tapGuardMs, nor until a tap elsewhere. A click from the
+ *  keyboard is taken: it acts on the focused control, which the user
+ *  sees. */
+function guardTap(main, press) {
+  if (!press || press.rect.width <= 0 || press.rect.height <= 0) return;
+  const r = press.rect;
+  const under = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2)?.closest(CONTROLS);
+  if (!under || !main.contains(under) || controlKey(main, under) === press.key) return;
+  ghost = { rect: r, until: performance.now() + app.tapGuardMs };
+}
+/** ghostAt says whether pointer event e falls where guardTap keeps taps
+ *  from acting now. */
+function ghostAt(e) {
+  if (!ghost || performance.now() >= ghost.until) return false;
+  const r = ghost.rect;
+  return e.clientX >= r.left && e.clientX <= r.right && e.clientY >= r.top && e.clientY <= r.bottom;
+}
+document.addEventListener('click', (e) => {
+  if (e.detail !== 0 && ghostAt(e)) { // not from the keyboard
+    e.preventDefault();
+    e.stopImmediatePropagation();
+  }
+}, true);
 
 /** fitText grows text area t to show all its text (up to 60% of the
  *  screen, then it scrolls), and back to its rows as text is deleted: a
@@ -237,8 +288,10 @@ function refresh() {
 // page drawn again then would take the button from under the finger, and
 // the tap (提交检查 right after typing the last value) would be lost.
 document.addEventListener('pointerdown', (e) => {
+  if (ghostAt(e)) return; // not taken (guardTap)
+  ghost = null; // a tap elsewhere: the user has moved on
   pressing = true;
-  pressed = e.target instanceof Element ? e.target.closest('button, a, input, textarea, select, [role="button"]') : null;
+  pressed = e.target instanceof Element ? e.target.closest(CONTROLS) : null;
 }, true);
 const lifted = () => {
   if (!pressing) return;
