@@ -41,6 +41,17 @@ func TestBrowserItemsByKeyboard(t *testing.T) {
 		}
 	}
 
+	// An item lacking only its photo: its link takes the keyboard to the
+	// camera, not to 合格 (a11y verification probe).
+	p.answer("boiler_retired", "pass")
+	name := eval[string](p, `document.querySelector('#item-boiler_retired h2.q').firstChild.textContent`)
+	p.waitJS("the item listed for its photo", `[...document.querySelectorAll('#missing a')].some((a) => a.textContent === '`+name+`')`)
+	eval[bool](p, `([...document.querySelectorAll('#missing a')].find((a) => a.textContent === '`+name+`').focus(), true)`)
+	p.do("press Enter", chromedp.KeyEvent(kb.Enter))
+	if got := eval[string](p, `(() => { const a = document.activeElement; return a.closest('.itemcard')?.id + ' ' + a.tagName + ' ' + (a.getAttribute('type') || ''); })()`); got != "item-boiler_retired INPUT file" {
+		t.Errorf("the link to an item lacking its photo took the focus to %q, want its camera (item-boiler_retired INPUT file)", got)
+	}
+
 	// A number out of range: the field is invalid and described by its
 	// error, until corrected.
 	num := `#item-tonnage input[data-input="tonnage"]`
@@ -57,8 +68,24 @@ func TestBrowserItemsByKeyboard(t *testing.T) {
 	if !strings.Contains(desc, "额定蒸发量") {
 		t.Errorf("the field is described by %q, want its error", desc)
 	}
+	// Not the item's note, which is not what is wrong.
+	if got := eval[string](p, `document.querySelector('#item-tonnage textarea[data-note]').getAttribute('aria-invalid') || ''`); got != "" {
+		t.Errorf("a value out of range marks the item's note aria-invalid=%q", got)
+	}
 	typeNum("10")
 	p.waitJS("the field valid again", `!document.querySelector('`+num+`')?.hasAttribute('aria-invalid') && !document.querySelector('#item-tonnage p.err')?.textContent`)
+	// A note too long: the note is marked, with its own error, and the
+	// value is not.
+	eval[bool](p, `(() => { const n = document.querySelector('#item-tonnage textarea[data-note]'); n.value = '长'.repeat(2001);
+		n.dispatchEvent(new Event('change', { bubbles: true })); return true; })()`)
+	p.waitJS("the note marked", `document.querySelector('#item-tonnage textarea[data-note]')?.getAttribute('aria-invalid') === 'true'`)
+	if got := eval[string](p, `(() => { const n = document.querySelector('#item-tonnage textarea[data-note]');
+		return (n.getAttribute('aria-describedby') || '').split(' ').map((i) => document.getElementById(i)?.textContent || '').join('|') + '|' + (document.querySelector('`+num+`').getAttribute('aria-invalid') || ''); })()`); !strings.Contains(got, "备注") || strings.HasSuffix(got, "true") {
+		t.Errorf("a note too long: the note's description|the value's mark = %q, want its error, the value unmarked", got)
+	}
+	eval[bool](p, `(() => { const n = document.querySelector('#item-tonnage textarea[data-note]'); n.value = '短';
+		n.dispatchEvent(new Event('change', { bubbles: true })); return true; })()`)
+	p.waitJS("the note valid again", `!document.querySelector('#item-tonnage textarea[data-note]')?.hasAttribute('aria-invalid')`)
 
 	// 放弃这次检查 focused, then gone (the inspection submitted elsewhere):
 	// the heading has the focus.
@@ -91,6 +118,33 @@ func TestBrowserLoginErrorOnItsBox(t *testing.T) {
 		if d := eval[string](p, `document.querySelector('input[name="`+name+`"]').getAttribute('aria-describedby') || ''`); !strings.Contains(d, "login-error") {
 			t.Errorf("%s is described by %q, want the error", name, d)
 		}
+	}
+	// Both left empty, then one filled: the error says the other only; the
+	// other filled, the error and the marks go (they stayed until the next
+	// 登录). Typed through the page (chromedp's node reads race with the
+	// attribute changes checked, under -race).
+	typeIn := func(name, v string) {
+		t.Helper()
+		eval[bool](p, `(() => { const f = document.querySelector('#login input[name="`+name+`"]'); f.value = '`+v+`';
+			f.dispatchEvent(new Event('input', { bubbles: true })); return true; })()`)
+	}
+	typeIn("username", "")
+	p.click(`#login button[type="submit"]`)
+	p.waitJS("both said", `document.getElementById('login-error').textContent === '请填写用户名和密码。'`)
+	typeIn("username", apptest.Inspector)
+	if got := eval[string](p, `document.getElementById('login-error').textContent + '|' + (document.querySelector('input[name="username"]').getAttribute('aria-invalid') || '') + '|' + document.querySelector('input[name="password"]').getAttribute('aria-invalid')`); got != "请填写密码。||true" {
+		t.Errorf("the username typed: error|username marked|password marked = %q, want 请填写密码。||true", got)
+	}
+	typeIn("password", "x")
+	if got := eval[string](p, `document.getElementById('login-error').textContent + '|' + (document.querySelector('input[name="password"]').getAttribute('aria-invalid') || '')`); got != "|" {
+		t.Errorf("both typed: error|password marked = %q, want both gone", got)
+	}
+	// A refused sign-in: typing again takes the error away.
+	p.click(`#login button[type="submit"]`)
+	p.waitJS("refused", `document.querySelector('input[name="password"]').getAttribute('aria-invalid') === 'true' && document.getElementById('login-error').textContent !== ''`)
+	typeIn("password", "xy")
+	if got := eval[string](p, `document.getElementById('login-error').textContent + '|' + (document.querySelector('input[name="username"]').getAttribute('aria-invalid') || '') + '|' + (document.querySelector('input[name="password"]').getAttribute('aria-invalid') || '')`); got != "||" {
+		t.Errorf("typed again after a refusal: error|marks = %q, want all gone", got)
 	}
 }
 

@@ -132,7 +132,7 @@ func TestBrowserFormLimits(t *testing.T) {
 	insp := p.startInspection(site.ID, "construction_dust")
 	p.answer("material_cover", "fail")
 	p.setLong(`#item-material_cover textarea[data-note]`, 2001, true)
-	p.waitJS("the long note refused", `document.querySelector('#item-material_cover .err').textContent.includes('“备注”最多 2000 个字')`)
+	p.waitJS("the long note refused", `document.querySelector('#item-material_cover .err[data-note-err]').textContent.includes('“备注”最多 2000 个字')`)
 	p.setLong(`#item-muck_truck_plates textarea[data-input]`, 10001, true)
 	p.waitJS("the long answer refused", `document.querySelector('#item-muck_truck_plates .err').textContent.includes('最多 10000 个字')`)
 	p.setLong(`#summary`, 4001, true)

@@ -204,6 +204,14 @@ func TestBrowserVisitPhotoIsNoRectification(t *testing.T) {
 	if got := eval[string](p, `[...document.querySelectorAll('#problem-photos [data-photo]')].map((e) => e.dataset.photo).join()`); got != photo {
 		t.Errorf("问题照片 lists %q, want the visit's photo %s", got, photo)
 	}
+	// The photo is named with the finding's item (a11y probe: 问题照片 alone).
+	item := strings.TrimPrefix(p.text(`#finding p.mute.small`), "检查项：")
+	// (Its bytes are not on the phone: the name is said before that.)
+	want := "照片：问题照片（" + item + "），照片在服务器上"
+	p.waitJS("the tile drawn", `!!document.querySelector('#problem-photos [data-photo] .nothumb')`)
+	if got := eval[string](p, `document.querySelector('#problem-photos [data-photo] .nothumb').textContent`); item == "" || !strings.HasPrefix(got, want) {
+		t.Errorf("the problem photo reads %q, want %s…", got, want)
+	}
 	if got := eval[string](p, `document.querySelector('#fix-photos-label').textContent`); got != "整改照片（0）" {
 		t.Errorf("the rectification's photos read %q, want 整改照片（0）", got)
 	}

@@ -183,7 +183,8 @@ export function photoTile(c, p, refused = null, locked = false, what = '') {
   tile.addEventListener('click', open);
   tile.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); open(); } });
   c.photoImage(p.id).then((got) => {
-    if (!got) { img.replaceWith(h('p', { class: 'nothumb' }, refused ? '照片文件已不在手机上' : '照片在服务器上，联网后显示')); return; }
+    // Its name stays, said before why there is no picture.
+    if (!got) { img.replaceWith(h('p', { class: 'nothumb' }, h('span', { class: 'sr-only' }, alt + '，'), refused ? '照片文件已不在手机上' : '照片在服务器上，联网后显示')); return; }
     const b = got.bytes;
     const blob = b instanceof Blob ? b : new Blob([b], { type: got.contentType || p.fields.content_type || 'image/jpeg' });
     if (!got.original) tile.dataset.shown = 'thumbnail';

@@ -49,7 +49,11 @@ export async function render(app, id) {
   // A photo whose file the server refused says so (to be taken again).
   // Locked: the inspection's own photos once it is submitted, the
   // rectification's once verified (no camera there).
-  const tile = (p) => photoTile(c, p, refusal(p, failed), isFix(p) ? !editable : ['submitted', 'approved'].includes(inspStatus), isFix(p) ? '整改照片' : '问题照片');
+  // Named with the finding's item (or its description), as a checklist
+  // item's photos are: 问题照片 alone said nothing of which problem (a11y).
+  const about = item?.label || f.description || '';
+  const tile = (p) => photoTile(c, p, refusal(p, failed), isFix(p) ? !editable : ['submitted', 'approved'].includes(inspStatus),
+    (isFix(p) ? '整改照片' : '问题照片') + (about ? `（${about}）` : ''));
   const key = 'finding/' + id;
   if (!editable) clearDraft(key);
 

@@ -281,7 +281,8 @@ export async function render(app, id) {
       // Longer than the server takes (pasted past maxlength): kept in the
       // field, and said, not saved.
       const long = tooLong('备注', v, NOTE_MAX);
-      if (long) { errEl.textContent = long; return; }
+      noteErr.textContent = long || '';
+      if (long) return;
       setAnswer(it, (cur) => {
         if (cur == null) {
           pendingNotes.set(id + '/' + it.key, v);
@@ -294,14 +295,17 @@ export async function render(app, id) {
         return next;
       }, errEl);
     });
-    tieError(errEl, field, note);
+    // The note's own error, tied to it alone: the item's, tied to both,
+    // marked the note invalid for a value out of range (a11y verification).
+    const noteErr = tieError(h('p', { class: 'err', role: 'alert', dataset: { noteErr: it.key } }), note);
+    tieError(errEl, field);
     return h('section', { class: 'card itemcard' + (miss.length ? ' missing' : '') + (lostHere.length ? ' superseded' : ''), id: 'item-' + it.key, dataset: { item: it.key } },
       h('h2', { class: 'q' }, it.label, it.required ? [h('span', { class: 'req', title: '必填', 'aria-hidden': 'true' }, '*'), h('span', { class: 'sr-only' }, '（必填）')] : null,
         it.photo_required ? h('span', { class: 'badge photo-req' }, '需拍照') : null),
       it.hint ? h('p', { class: 'hint' }, it.hint) : null,
       it.type === 'number' && range(it) ? h('p', { class: 'hint' }, '范围 ' + range(it)) : null,
       limit(it) ? h('p', { class: 'hint' }, `限值 ${limit(it)}，超过即不合格`) : null,
-      input, note, noteWaits, errEl,
+      input, note, noteWaits, errEl, noteErr,
       limit(it) && failed(it, a) ? h('p', { class: 'small warn', dataset: { overLimit: it.key } }, `超过限值 ${limit(it)}，不合格`) : null,
       finding ? h('p', { class: 'notice small', dataset: { findingFor: it.key } }, `已生成整改问题：${severityNames[finding.fields.severity] || ''}，期限 ${finding.fields.deadline || '无'}，${findingStatusNames[finding.fields.status] || ''}`) : null,
       lostHere.map((s) => h('p', { class: 'notice small superseded-note' }, `您填的“${answerText(it, s.value)}”已被更晚的修改（其他手机或督查室）覆盖，现为“${answerText(it, a)}”。`)),
@@ -339,7 +343,7 @@ export async function render(app, id) {
       (document.getElementById('insp-error') || err).textContent = msg;
       // The message is read out (role=alert); the keyboard goes to the
       // item to finish, not left on 提交检查 (the a11y probe).
-      toItem(key);
+      toItem(key, lacks);
     };
     if (still.length) {
       refuse(`还有 ${still.length} 项没有完成，不能提交：` + still.map((k) => label(k) + why(k)).join('、') + '。草稿已保存，可以稍后再补。', still[0]);
@@ -428,12 +432,12 @@ export async function render(app, id) {
       status === 'approved' ? h('p', { class: 'ok', id: 'locked' }, '已审核通过，记录已锁定，不能再修改。', f.review_comment ? ' 意见：' + f.review_comment : '') : null,
       status === 'submitted' ? h('p', { class: 'notice', id: 'locked' }, '已提交，等待督查室审核；审核前不能修改。') : null,
       !locked ? (missing.length
-        ? h('div', { class: 'notice', id: 'missing' }, `还缺 ${missingKeys.length} 项：`, missingKeys.map((k, i) => [i ? '、' : '', h('a', { href: '#/inspection/' + id, onclick: (e) => { e.preventDefault(); toItem(k); } }, label(k))]))
+        ? h('div', { class: 'notice', id: 'missing' }, `还缺 ${missingKeys.length} 项：`, missingKeys.map((k, i) => [i ? '、' : '', h('a', { href: '#/inspection/' + id, onclick: (e) => { e.preventDefault(); toItem(k, missing); } }, label(k))]))
         : h('p', { class: 'ok', id: 'missing', dataset: { complete: '1' } }, '所有必填项已完成，可以提交。')) : null,
       uploading ? h('p', { class: 'mute small', id: 'photos-waiting' }, `${uploading} 张照片待上传`) : null,
       refusedOf.size ? h('p', { class: retake.length ? 'err' : 'mute small', id: 'photos-refused' }, `${refusedOf.size} 张照片被服务器拒收，不会上传`,
         locked && retake.length ? '；检查已提交，手机上不能重拍，需要补拍时请督查室退回这次检查。'
-          : retake.length ? ['，请重拍：', retake.map((k, i) => [i ? '、' : '', h('a', { href: '#/inspection/' + id, onclick: (e) => { e.preventDefault(); toItem(k); } }, k ? label(k) : '照片')]), '。']
+          : retake.length ? ['，请重拍：', retake.map((k, i) => [i ? '、' : '', h('a', { href: '#/inspection/' + id, onclick: (e) => { e.preventDefault(); toItem(k, [{ key: k, reason: 'photo_refused' }]); } }, k ? label(k) : '照片')]), '。']
           : '（已重拍）。') : null,
       serverMissing.some((m) => m.reason === 'photo_upload') && !uploading && !refusedOf.size ? h('p', { class: 'mute small' }, '服务器尚未收到部分照片，同步后更新。') : null),
     lost.length ? h('p', { class: 'notice', id: 'superseded-here' }, `有 ${lost.length} 处修改被另一台手机或督查室更晚的修改覆盖（见下方蓝色标记）。`) : null,
@@ -485,19 +489,20 @@ function keepTyped(root, d, locked) {
   }
 }
 
-/** findingFor opens a finding when item it is failed (one per item),
- *  updates its description with the note, and drops it when the answer
- *  of a draft, or of an inspection the office returned (open to edits
- *  again, findings with it: sync.md §9), no longer fails. */
 /** toItem brings checklist item key's card to the middle of the screen
  *  and the keyboard to its first control (a link to an item that only
  *  scrolled left the focus behind: the next Tab went back up, a11y
- *  probe), or to the card itself when it has none enabled. */
-function toItem(key) {
+ *  probe) — to its camera when what it lacks (missing: completeness's
+ *  list) is only a photo, not to 合格 — or to the card itself when it
+ *  has none enabled. */
+function toItem(key, missing = []) {
   const card = document.getElementById('item-' + key);
   if (!card) return;
   card.scrollIntoView({ block: 'center' });
-  let to = card.querySelector('button:not([disabled]), input:not([disabled]), textarea:not([disabled])');
+  const lacks = missing.filter((m) => m.key === key);
+  const photoOnly = lacks.length > 0 && lacks.every((m) => m.reason.startsWith('photo'));
+  let to = (photoOnly ? card.querySelector('label.camera input[type="file"]:not([disabled])') : null) ||
+    card.querySelector('button:not([disabled]), input:not([disabled]), textarea:not([disabled])');
   if (!(to instanceof HTMLElement)) {
     card.tabIndex = -1;
     to = card;
@@ -505,6 +510,10 @@ function toItem(key) {
   to.focus({ preventScroll: true });
 }
 
+/** findingFor opens a finding when item it is failed (one per item),
+ *  updates its description with the note, and drops it when the answer
+ *  of a draft, or of an inspection the office returned (open to edits
+ *  again, findings with it: sync.md §9), no longer fails. */
 async function findingFor(c, insp, it, answer) {
   // Read now, not from the page: a tap on the page before it was drawn
   // again must find the finding the previous tap opened.

@@ -23,15 +23,32 @@ export async function render(app) {
       : h('p', { class: 'mute small' }, '首次登录需要联网。登录后可离线使用多日，数据在有信号时自动同步。'),
     othersKept(),
     ended ? h('a', { class: 'btn block', id: 'work-offline', href: '#/' }, '暂不登录，继续离线工作') : null);
+  // The boxes said to be empty, or to have been refused, while they are:
+  // what is typed into one takes its mark and its words away, and the
+  // error with the last (it stayed until the next 登录, a11y verification).
+  let empty = false;
+  const sayEmpty = (u, pw) => {
+    markField(user, err, !u);
+    markField(pass, err, !pw);
+    err.textContent = !u && !pw ? '请填写用户名和密码。' : !u ? '请填写用户名。' : !pw ? '请填写密码。' : '';
+  };
+  for (const f of [user, pass]) {
+    f.addEventListener('input', () => {
+      if (f.getAttribute('aria-invalid') !== 'true') return;
+      if (empty) return sayEmpty(user.value.trim(), pass.value);
+      markField(user, err, false);
+      markField(pass, err, false);
+      err.textContent = '';
+    });
+  }
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     err.textContent = '';
     const u = user.value.trim();
     // The box left empty is the one said to be wrong (a11y probe).
-    markField(user, err, !u);
-    markField(pass, err, !pass.value);
-    if (!u || !pass.value) {
-      err.textContent = !u && !pass.value ? '请填写用户名和密码。' : !u ? '请填写用户名。' : '请填写密码。';
+    empty = !u || !pass.value;
+    sayEmpty(u, pass.value);
+    if (empty) {
       (u ? pass : user).focus();
       return;
     }
