@@ -186,6 +186,10 @@ func TestOfficeReturnUnlocks(t *testing.T) {
 	if _, err := d.AnswerItem(t.Context(), insp, device.Answer{Item: "fence", Value: "pass", Note: "已补拍"}); err != nil {
 		t.Fatalf("returned inspection still locked: %v", err)
 	}
+	first, _ := srv.App.DB.Get(t.Context(), syncproto.EntityInspection, insp)
+	// Resubmitted later (the phone's clock a minute and a half on): the
+	// visit's end stays that of the first submission.
+	d.Clock().SetOffset(90 * time.Second)
 	if err := d.Submit(t.Context(), insp, true); err != nil { // only the fence answered
 		t.Fatal(err)
 	}
@@ -193,6 +197,9 @@ func TestOfficeReturnUnlocks(t *testing.T) {
 	rec, _ := srv.App.DB.Get(t.Context(), syncproto.EntityInspection, insp)
 	if got := string(rec.Value("status")); got != `"submitted"` {
 		t.Fatalf("server status %s after re-submit", got)
+	}
+	if was, got := first.Text("finished_at"), rec.Text("finished_at"); was == "" || got != was {
+		t.Errorf("finished_at %q after the resubmission, want the first submission's %q (the visit's end)", got, was)
 	}
 	if !strings.Contains(string(rec.Value("answers.fence")), "已补拍") {
 		t.Fatalf("edit after return lost: %s", rec.Value("answers.fence"))

@@ -316,7 +316,14 @@ func (d *Device) Submit(ctx context.Context, id string, force bool) error {
 		if err != nil {
 			return err
 		}
-		return d.change(ctx, tx, syncproto.EntityInspection, id, insp.County, map[string]any{"status": "submitted", "finished_at": d.now()})
+		// A resubmission after a return keeps the visit's end: the
+		// visit is the time from started_at to finished_at (the console's
+		// 检查时间, the photos' outside_visit), not to the correction.
+		end := insp.Str("finished_at")
+		if end == "" {
+			end = d.now()
+		}
+		return d.change(ctx, tx, syncproto.EntityInspection, id, insp.County, map[string]any{"status": "submitted", "finished_at": end})
 	})
 }
 

@@ -288,6 +288,10 @@ func TestBrowserInspection(t *testing.T) {
 	eval[bool](p, `(document.querySelector('`+pm10+`').dataset.typed = '1', true)`)
 	p.typeIn(pm10, "86", `(() => { const i = document.querySelector('`+pm10+`'); `+
 		`return i.value === '86' && !i.dataset.typed && !document.querySelector('#item-pm10_reading .err').textContent; })()`)
+	// Resubmitted at least a second after the first submission (the
+	// app's times are to the second): the visit's end stays the first's.
+	ended := field[string](t, r, "finished_at")
+	p.waitJS("a second after the first submission", `Date.now() - Date.parse('`+ended+`') >= 1000`)
 	p.click(`#submit`)
 	p.waitJS("resubmitted", `document.querySelector('#status')?.textContent.includes('已提交')`)
 	p.click(`#tabs a[data-tab="home"]`)
@@ -296,6 +300,9 @@ func TestBrowserInspection(t *testing.T) {
 	r = get(t, srv, "inspection", insp)
 	if s := field[string](t, r, "status"); s != "submitted" || string(r.Value("answers.pm10_reading")) != `{"value":86}` {
 		t.Errorf("server after the correction: status %q pm10 %s", s, r.Value("answers.pm10_reading"))
+	}
+	if got := field[string](t, r, "finished_at"); ended == "" || got != ended {
+		t.Errorf("finished_at %q after the resubmission, want the first submission's %q (the visit's end)", got, ended)
 	}
 
 	// Approved: the app shows it approved and locked.

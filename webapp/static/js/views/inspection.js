@@ -373,7 +373,10 @@ export async function render(app, id) {
       submitting = false;
       return;
     }
-    const ok = await save({ status: 'submitted', finished_at: chinaTime() });
+    // A resubmission keeps the visit's end: the visit is started_at to
+    // finished_at (the console's 检查时间, its photos' outside_visit), not
+    // to the correction days later.
+    const ok = await save({ status: 'submitted', finished_at: (again && cur?.fields.finished_at) || chinaTime() });
     submitting = ok; // done: the page is drawn again, locked
     if (ok) {
       toast(again ? '已重新提交，有信号时上传' : '已提交，有信号时上传', false, 'saved');
