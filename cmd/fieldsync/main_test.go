@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -972,5 +973,70 @@ func TestUserRoleCommand(t *testing.T) {
 	want := []string{`"inspector"→"county_office" ["140902"]→["140902"]`, `"county_office"→"city_office" ["140902"]→null`, `"city_office"→"inspector" null→["140902","140921"]`}
 	if strings.Join(roles, "\n") != strings.Join(want, "\n") {
 		t.Errorf("audited role changes:\n%s\nwant\n%s", strings.Join(roles, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestRestoreSaysSigningKeys: the token signing keys live in the
+// database, so a restore undoes a keys rotate or retire made after the
+// backup, and says so (ops probe: its list of undone changes named
+// accounts and devices only): the key added since is gone, and the one
+// removed since (a key that leaked) verifies tokens again.
+func TestRestoreSaysSigningKeys(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, errs := run(t, "keys", "rotate", "--data", dir); code != 0 {
+		t.Fatal(errs)
+	}
+	backup := filepath.Join(t.TempDir(), "copy.db")
+	if code, _, errs := run(t, "backup", "--data", dir, backup); code != 0 {
+		t.Fatalf("backup: %q", errs)
+	}
+	keys := func(path string) []string {
+		t.Helper()
+		db, err := sqlite.Open(context.Background(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		ks, err := db.SigningKeys(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, k := range ks {
+			ids = append(ids, k.ID)
+		}
+		return ids
+	}
+	before := keys(backup)
+	if code, _, errs := run(t, "keys", "rotate", "--data", dir); code != 0 {
+		t.Fatal(errs)
+	}
+	// The oldest retired (as keys retire does, once it stopped signing
+	// long enough ago: a test cannot wait for that).
+	retired := before[len(before)-1]
+	if err := sqliteExec(filepath.Join(dir, "fieldsync.db"), `DELETE FROM signing_keys WHERE id = '`+retired+`'`); err != nil {
+		t.Fatal(err)
+	}
+	var added string
+	for _, id := range keys(filepath.Join(dir, "fieldsync.db")) {
+		if !slices.Contains(before, id) {
+			added = id
+		}
+	}
+	if added == "" {
+		t.Fatal("keys rotate added no key")
+	}
+	code, _, errs := run(t, "restore", "--data", dir, backup)
+	if code != 0 {
+		t.Fatalf("restore: %d %q", code, errs)
+	}
+	if !strings.Contains(errs, "signing key "+added+", added after the backup") || !strings.Contains(errs, "is gone") {
+		t.Errorf("restore does not say the key added since is gone: %q", errs)
+	}
+	if !strings.Contains(errs, "signing key "+retired+" (") || !strings.Contains(errs, "retired after the backup (keys retire), is back") {
+		t.Errorf("restore does not say the key retired since is back: %q", errs)
+	}
+	if strings.Count(errs, "signing key ") != 2 {
+		t.Errorf("restore speaks of keys it did not change: %q", errs)
 	}
 }

@@ -16,8 +16,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/app"
 	"github.com/xinzhou-eco/fieldsync/server/audit"
+	"github.com/xinzhou-eco/fieldsync/server/auth"
 	"github.com/xinzhou-eco/fieldsync/server/sqlite"
 )
 
@@ -71,10 +73,13 @@ func restoreCmd(c *command) {
 		}
 		upgraded := db.Migrated()
 		ok, err := db.IntegrityCheck(ctx)
-		var undone []audit.Entry
+		var (
+			undone   []audit.Entry
+			keyNotes []string
+		)
 		compared := false
 		if err == nil && ok == "ok" {
-			undone, compared, err = fromReplaced(ctx, db, dst)
+			undone, keyNotes, compared, err = fromReplaced(ctx, db, dst)
 		}
 		// Seals signed with a key the backup does not hold (a backup from
 		// before the audit log has none: no key to look for).
@@ -117,6 +122,9 @@ func restoreCmd(c *command) {
 				fmt.Fprintln(c.stderr, "  undone:", describeAccountEntry(e))
 			}
 		}
+		for _, n := range keyNotes {
+			fmt.Fprintln(c.stderr, "warning:", n)
+		}
 		if !compared {
 			fmt.Fprintf(c.stderr, "warning: there was no readable database in %s to compare with, so the account and device changes made after the backup "+
 				"(a revoked phone, a disabled user, a reset password) cannot be listed: check them with fieldsync user list and device list, and make them again\n", c.cfg.DataDir)
@@ -135,29 +143,34 @@ func restoreCmd(c *command) {
 // as late as that mark, and followed phones' clocks ahead of its own).
 // And it returns the account entries of the replaced database's audit log
 // that the restored one lacks: the revocations, disables and password
-// resets made after the backup, which the restore undoes. A replaced
-// database that cannot be read gives nothing, and compared false.
-func fromReplaced(ctx context.Context, restored *sqlite.DB, replaced string) (undone []audit.Entry, compared bool, err error) {
+// resets made after the backup, which the restore undoes; and what it says
+// of the token signing keys a keys rotate or retire made after the backup
+// undoes (signingKeyNotes). A replaced database that cannot be read gives
+// nothing, and compared false.
+func fromReplaced(ctx context.Context, restored *sqlite.DB, replaced string) (undone []audit.Entry, keyNotes []string, compared bool, err error) {
 	if _, err := os.Stat(replaced); err != nil {
-		return nil, false, nil
+		return nil, nil, false, nil
 	}
 	old, err := sqlite.Open(ctx, replaced)
 	if err != nil {
-		return nil, false, nil
+		return nil, nil, false, nil
 	}
 	defer old.Close()
 	if h, err := old.HighHLC(ctx); err == nil {
 		if err := restored.RaiseHighHLC(ctx, h); err != nil {
-			return nil, false, err
+			return nil, nil, false, err
 		}
 	}
 	made, err := old.AccountAudit(ctx)
 	if err != nil {
-		return nil, false, nil
+		return nil, nil, false, nil
 	}
 	kept, err := restored.AccountAudit(ctx)
 	if err != nil {
-		return nil, false, err
+		return nil, nil, false, err
+	}
+	if keyNotes, err = signingKeyNotes(ctx, old, restored); err != nil {
+		return nil, nil, false, err
 	}
 	have := make(map[string]bool, len(kept))
 	for _, e := range kept {
@@ -168,7 +181,45 @@ func fromReplaced(ctx context.Context, restored *sqlite.DB, replaced string) (un
 			undone = append(undone, e)
 		}
 	}
-	return undone, true, nil
+	return undone, keyNotes, true, nil
+}
+
+// signingKeyNotes says what a restore undoes of the token signing keys
+// (they live in the database): a key added after the backup (keys rotate)
+// is gone, and one removed after it (keys retire: a key that leaked) is
+// back, signing or verifying again (ops probe: the restore's list of
+// undone changes did not name them).
+func signingKeyNotes(ctx context.Context, replaced, restored *sqlite.DB) ([]string, error) {
+	was, err := replaced.SigningKeys(ctx)
+	if err != nil {
+		return nil, nil // as an unreadable replaced database: nothing to say
+	}
+	now, err := restored.SigningKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	in := func(keys []server.SigningKey, id string) bool {
+		return slices.ContainsFunc(keys, func(k server.SigningKey) bool { return k.ID == id })
+	}
+	var notes []string
+	for _, k := range was {
+		// A backup with no key yet takes the legacy one again, from
+		// jwt.key, at its first start.
+		if k.ID == auth.LegacyKeyID && len(now) == 0 {
+			continue
+		}
+		if !in(now, k.ID) {
+			notes = append(notes, fmt.Sprintf("signing key %s, added after the backup (keys rotate, %s), is gone: the tokens it signed are refused, and their phones sign in again; "+
+				"if it replaced a key that leaked, run fieldsync keys rotate again, then keys retire", k.ID, chinaTime(k.CreatedAt)))
+		}
+	}
+	for _, k := range now {
+		if !in(was, k.ID) {
+			notes = append(notes, fmt.Sprintf("signing key %s (%s), retired after the backup (keys retire), is back and verifies tokens again: "+
+				"if it was retired because it leaked, run fieldsync keys rotate, then keys retire --force", k.ID, chinaTime(k.CreatedAt)))
+		}
+	}
+	return notes, nil
 }
 
 // describeAccountEntry is an account entry on one line: when, by whom,
