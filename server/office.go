@@ -124,15 +124,15 @@ func (s *Syncer) ReviewAt(ctx context.Context, p *Principal, inspectionID, decis
 }
 
 // inspectionNow says what inspection insp is now, for a decision refused
-// because it is no longer waiting for review: who decided it, and when,
-// when an office did ("已由张督查于12月7日 10:31审核通过"; 您 for p), else
-// its status ("现为草稿"). Two reviewers on one queue were told only 现为
-// 已审核通过, not by whom (county probe).
+// because it is no longer waiting for review: its status and, when an
+// office decided it, who and when ("现为已通过，由张督查于12月7日 10:31
+// 审核"; 您 for p). Two reviewers on one queue were told only 现为已通过,
+// not by whom (county probe).
 func inspectionNow(ctx context.Context, find finder, p *Principal, insp *StoredRecord) (string, error) {
 	st := insp.Text("status")
-	said := map[string]string{"approved": "审核通过", "returned": "退回修改"}[st]
-	if said == "" {
-		return "现为" + cmp.Or(InspectionStatusLabels[st], "草稿"), nil
+	now := "现为" + cmp.Or(InspectionStatusLabels[st], "草稿")
+	if st != "approved" && st != "returned" {
+		return now, nil
 	}
 	reviews, err := find(ctx, syncproto.EntityReview, "inspection_id", insp.ID)
 	if err != nil {
@@ -150,13 +150,13 @@ func inspectionNow(ctx context.Context, find finder, p *Principal, insp *StoredR
 		}
 	}
 	if last == nil {
-		return "现为" + InspectionStatusLabels[st], nil
+		return now, nil
 	}
 	who := cmp.Or(last.Text("reviewer_name"), "其他督查人员")
 	if last.Text("reviewer_id") == p.UserID {
 		who = "您"
 	}
-	return "已由" + who + decidedOn(last.Text("decided_at")) + said, nil
+	return now + "，由" + who + decidedOn(last.Text("decided_at")) + "审核", nil
 }
 
 // decidedOn says when a decision stamped at (RFC 3339) was made, in

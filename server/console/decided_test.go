@@ -307,9 +307,9 @@ func TestFindingSaysWhoDecided(t *testing.T) {
 }
 
 // TestDecidedBySays: a reviewer deciding on an inspection another has
-// decided since their page was shown is told who decided it, when, and
-// how (county probe: two reviewers on one queue were told only that it
-// was 已审核通过 now); one who decided it themselves is told 您.
+// decided since their page was shown is told how it stands, who decided
+// it and when (county probe: two reviewers on one queue were told only
+// that it was 已通过 now); one who decided it themselves is told 您.
 func TestDecidedBySays(t *testing.T) {
 	srv := apptest.Start(t)
 	county := loggedIn(t, srv, apptest.CountyOffice)
@@ -338,7 +338,7 @@ func TestDecidedBySays(t *testing.T) {
 		{"the same reviewer", "您", county, countyPage},
 	} {
 		st, page := tc.b.post(path, withSeqs(url.Values{"csrf": {csrf(t, tc.page)}, "decision": {"return"}, "comment": {"请补拍"}}, tc.page))
-		if want := "此检查已由" + tc.who + "于" + when + "审核通过"; st != http.StatusConflict || tc.who == "" || !strings.Contains(page, want) {
+		if want := "此检查现为已通过，由" + tc.who + "于" + when + "审核"; st != http.StatusConflict || tc.who == "" || !strings.Contains(page, want) {
 			t.Errorf("%s returning it after the approval: %d, want 409 saying %q\n%.3000s", tc.name, st, want, page)
 		}
 	}
