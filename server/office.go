@@ -416,7 +416,7 @@ func (s *Syncer) VerifyFinding(ctx context.Context, p *Principal, findingID, dec
 			if f.Text("verifier_id") == p.UserID {
 				who = "您"
 			}
-			return Errorf(syncproto.CodeConflict, "此问题的整改已由%s%s核实，无需再次核实", who, decidedOn(f.Text("verified_at")))
+			return Errorf(syncproto.CodeConflict, "此问题的整改已核实，无需再次核实（由%s%s核实）", who, decidedOn(f.Text("verified_at")))
 		case decision == DecisionVerify && status != "rectified" && f.State.Fields["status"].HLC.Node == syncproto.ServerNode:
 			// An office's decision put it there (another office sent it
 			// back, or this one), not the inspector.

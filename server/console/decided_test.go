@@ -359,7 +359,7 @@ func TestDecidedBySays(t *testing.T) {
 		t.Fatal(err)
 	}
 	st, page := city.post("/console/findings/"+finding+"/verify", findingForm(t, page, finding, "verify"))
-	if want := "此问题的整改已由其他督查人员于" + at.In(server.ChinaTime).Format("1月2日 15:04") + "核实"; st != http.StatusConflict || !strings.Contains(page, want) {
+	if want := "此问题的整改已核实，无需再次核实（由其他督查人员于" + at.In(server.ChinaTime).Format("1月2日 15:04") + "核实）"; st != http.StatusConflict || !strings.Contains(page, want) {
 		t.Errorf("verifying it again: %d, want 409 saying %q\n%.3000s", st, want, page)
 	}
 }
