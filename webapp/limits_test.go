@@ -12,9 +12,9 @@ import (
 	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
-// setLong puts n characters into the field sel as a paste past its
-// maxlength, or a draft put back, would (maxlength holds only what is
-// typed), then leaves the field if change.
+// setLong puts n characters into the field sel as a draft put back
+// would (a paste: TestBrowserLongPasteKept), then leaves the field if
+// change.
 func (p *phone) setLong(sel string, n int, change bool) {
 	p.t.Helper()
 	ev := ""

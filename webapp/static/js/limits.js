@@ -1,8 +1,9 @@
 // The server's limits on what the app's forms write (server/entity.go,
 // sync.md §13): a value past them is refused by the server after the fact,
-// and the whole record with it. Each field's input has the limit as its
-// maxlength, and the forms check it again on saving (a value pasted, or
-// put back from a draft, is not held to maxlength), saying so in Chinese.
+// and the whole record with it. Each field's input is made with the limit
+// as its maxlength, which h() keeps as data-maxlen, not the browser's
+// maxlength (it cut a paste short without a word): the forms check it
+// on saving, saying so in Chinese.
 // webapp's tests check these against server.Entities.
 
 /** maxLen: the most characters of each text field, by entity. */

@@ -12,6 +12,11 @@ export function h(tag, attrs, ...children) {
     // Through the CSSOM: the CSP (style-src 'self') blocks style attributes.
     else if (k === 'style') { if (typeof v === 'string') el.style.cssText = v; else Object.assign(el.style, v); }
     else if (k === 'value' || k === 'checked' || k === 'disabled' || k === 'hidden') el[k] = v;
+    // Not the browser's maxlength, which cuts a paste short without a
+    // word (field app probe: the end of a 2,300-character note lost) and
+    // counts a rare character as two: kept as data-maxlen, the forms
+    // refuse to save past it, saying by how much (limits.js tooLong).
+    else if (k === 'maxlength') el.dataset.maxlen = String(v);
     else el.setAttribute(k, v === true ? '' : String(v));
   }
   append(el, children);

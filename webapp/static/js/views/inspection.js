@@ -358,7 +358,7 @@ export async function render(app, id) {
     }
     // A text longer than the server takes was not saved (its field says
     // so): the inspection is not submitted without it.
-    const long = [...document.querySelectorAll('#inspection textarea[maxlength]')].find((el) => chars(el.value.trim()) > el.maxLength);
+    const long = [...document.querySelectorAll('#inspection textarea[data-maxlen]')].find((el) => chars(el.value.trim()) > Number(el.dataset.maxlen));
     if (long) {
       const key = long.closest('[data-item]')?.dataset.item;
       refuse('有内容超过长度限制，没有保存：' + (key ? label(key) : '检查小结') + '。请删减后再提交。', key);
