@@ -123,8 +123,13 @@ type bulkItem struct {
 	ID, County, Site, Template, Started, Inspector, Refused string
 	Approved                                                bool
 	// Failed counts the items its answers fail (不合格项, as the queue
-	// counts them): approved, their findings enter the ledger.
+	// counts them): approved, their findings are to be rectified.
 	Failed int
+	// Resubmitted: returned, and submitted again (as the queue marks it),
+	// with the comment it was returned with (ReturnComment): one ticked
+	// among others was approved unread (office probe).
+	Resubmitted   bool
+	ReturnComment string
 	// Before: approved already, by this reviewer from the same list (the
 	// confirmation sent again: Back, then confirm): not approved again.
 	Before bool
@@ -182,6 +187,9 @@ func (c *Console) bulkCheck(ctx context.Context, p *server.Principal, mine serve
 	it.Template, it.Started = c.templateTitle(insp.Text("template_id")), visitStarted(insp)
 	it.Inspector = c.userName(ctx, insp.CreatedBy)
 	it.Failed = jsonLen(insp.Value("failed_items"))
+	if it.Resubmitted = resubmitted(insp); it.Resubmitted {
+		it.ReturnComment = insp.Text("review_comment")
+	}
 	if st := insp.Text("status"); st != "submitted" {
 		it.Refused = "不是待审核状态（当前：" + statusName(st) + "），不能审核"
 		return it, nil
@@ -324,13 +332,16 @@ func (c *Console) bulkConfirm(ec echo.Context) error {
 			refused = append(refused, it)
 		}
 	}
-	withFailed, failed := 0, 0
+	withFailed, failed, again := 0, 0, 0
 	for _, it := range ok {
 		if it.Failed > 0 {
 			withFailed, failed = withFailed+1, failed+it.Failed
 		}
+		if it.Resubmitted {
+			again++
+		}
 	}
-	return c.render(ec, http.StatusOK, "bulk.html", map[string]any{"OK": ok, "Refused": refused, "WithFailed": withFailed, "Failed": failed})
+	return c.render(ec, http.StatusOK, "bulk.html", map[string]any{"OK": ok, "Refused": refused, "WithFailed": withFailed, "Failed": failed, "Resubmitted": again})
 }
 
 // bulkApprove approves each posted inspection that may be approved in

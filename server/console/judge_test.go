@@ -210,11 +210,27 @@ func TestBulkApprove(t *testing.T) {
 	if got := rowOf(withFailed, clean1); !strings.Contains(got, `n-failed">0<`) {
 		t.Errorf("the confirmation's row of a passing inspection: %s", got)
 	}
-	if !strings.Contains(withFailed, "其中 1 条有不合格项（共 1 项），审核通过后其发现的问题进入整改台账") {
+	if !strings.Contains(withFailed, "其中 1 条有不合格项（共 1 项），审核通过后其发现的问题列入“问题整改”") {
 		t.Errorf("the confirmation does not say how many of them have failed items:\n%s", withFailed)
 	}
 	if strings.Contains(mustGet(t, b, "/console/bulk?"+url.Values{"id": {clean1, clean2}}.Encode()), "条有不合格项") {
 		t.Error("the confirmation of passing inspections says some have failed items")
+	}
+	// One returned and submitted again is marked so, with the comment it
+	// was returned with, as the queue marks it (office probe: approved
+	// among others unread).
+	again := pushIn(t, phone, apptest.Xinfu, "coal_boiler", "2026-11-27T15:00:00+08:00", completeBoiler...)
+	if err := srv.Login(apptest.CityOffice).Do(ctx, http.MethodPost, "/api/v1/inspections/"+again+"/review", map[string]string{"decision": "return", "comment": "请补充锅炉铭牌照片"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	pullAll(t, phone, "")
+	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, again, apptest.Fields("status", "submitted")))
+	resub := mustGet(t, b, "/console/bulk?"+url.Values{"id": {clean1, again}}.Encode())
+	if got := rowOf(resub, again); !strings.Contains(got, "（退回后重新提交；上次退回意见：请补充锅炉铭牌照片）") {
+		t.Errorf("the confirmation's row of a resubmitted inspection: %s", got)
+	}
+	if !strings.Contains(resub, "其中 1 条是退回后重新提交的") || strings.Contains(rowOf(resub, clean1), "重新提交") {
+		t.Errorf("the confirmation does not say which was resubmitted:\n%s", resub)
 	}
 
 	confirm := mustGet(t, b, "/console/bulk?"+url.Values{"id": {clean1, clean2, flagged}}.Encode())

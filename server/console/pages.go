@@ -349,8 +349,6 @@ var completenessOptions = []struct{ Value, Label string }{
 	{server.CompletenessIncomplete, "只看缺项"}, {server.CompletenessComplete, "只看完整"},
 }
 
-// missingCount is the number of items an inspection lacks according to
-// its missing_items, and whether the server has computed it.
 // jsonLen is the length of a JSON array value, 0 for anything else
 // (absent, null, not an array).
 func jsonLen(v json.RawMessage) int {
@@ -361,6 +359,8 @@ func jsonLen(v json.RawMessage) int {
 	return len(xs)
 }
 
+// missingCount is the number of items an inspection lacks according to
+// its missing_items, and whether the server has computed it.
 func missingCount(r *server.StoredRecord) (int, bool) {
 	var ms []syncproto.MissingItem
 	if r.Value("missing_items") == nil || json.Unmarshal(r.Value("missing_items"), &ms) != nil {
