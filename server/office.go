@@ -159,6 +159,26 @@ func inspectionNow(ctx context.Context, find finder, p *Principal, insp *StoredR
 	return now + "，由" + who + decidedOn(last.Text("decided_at")) + "审核", nil
 }
 
+// decider names the office user id who decided, for a message: 您 for p,
+// their name where the store can say it, else 其他督查人员.
+func (s *Syncer) decider(ctx context.Context, p *Principal, id string) string {
+	if id == p.UserID {
+		return "您"
+	}
+	if us, ok := s.Store.(interface {
+		Users(ctx context.Context) ([]*User, error)
+	}); ok && id != "" {
+		if users, err := us.Users(ctx); err == nil {
+			for _, u := range users {
+				if u.ID == id {
+					return cmp.Or(u.DisplayName, u.Username)
+				}
+			}
+		}
+	}
+	return "其他督查人员"
+}
+
 // decidedOn says when a decision stamped at (RFC 3339) was made, in
 // China's time, for a message: "于12月7日 10:31", "" if at is no time.
 func decidedOn(at string) string {
@@ -412,20 +432,16 @@ func (s *Syncer) VerifyFinding(ctx context.Context, p *Principal, findingID, dec
 		case insp.Text("status") != "approved":
 			return Errorf(syncproto.CodeConflict, "检查通过审核后才能核实其问题的整改")
 		case decision == DecisionVerify && status == "verified":
-			who := "其他督查人员"
-			if f.Text("verifier_id") == p.UserID {
-				who = "您"
-			}
-			return Errorf(syncproto.CodeConflict, "此问题的整改已核实，无需再次核实（由%s%s核实）", who, decidedOn(f.Text("verified_at")))
+			return Errorf(syncproto.CodeConflict, "此问题的整改已核实，无需再次核实（由%s%s核实）", s.decider(ctx, p, f.Text("verifier_id")), decidedOn(f.Text("verified_at")))
 		case decision == DecisionVerify && status != "rectified" && f.State.Fields["status"].HLC.Node == syncproto.ServerNode:
 			// An office's decision put it there (another office sent it
 			// back, or this one), not the inspector.
-			who := "其他督查人员"
-			if f.Text("verifier_id") == p.UserID {
-				who = "您"
+			when := strings.TrimPrefix(decidedOn(f.Text("verified_at")), "于")
+			if when != "" {
+				when += "，"
 			}
-			return Errorf(syncproto.CodeConflict, "此问题已由%s退回整改（现为%s），须等巡查员报告整改完成后才能核实；请重新打开查看",
-				who, cmp.Or(FindingStatusLabels[status], "待整改"))
+			return Errorf(syncproto.CodeConflict, "此问题已由%s退回整改（%s现为%s），须等巡查员报告整改完成后才能核实；请重新打开查看",
+				s.decider(ctx, p, f.Text("verifier_id")), when, cmp.Or(FindingStatusLabels[status], "待整改"))
 		case decision == DecisionVerify && status != "rectified":
 			return Errorf(syncproto.CodeConflict, "巡查员尚未报告整改完成（此问题现为%s），不能核实；请重新打开查看",
 				cmp.Or(FindingStatusLabels[status], "待整改"))
@@ -435,6 +451,12 @@ func (s *Syncer) VerifyFinding(ctx context.Context, p *Principal, findingID, dec
 		case seen.Seq < 0:
 			return ErrNoVersion
 		case seen.changed(f, append(photos, f)):
+			// Decided meanwhile by an office: said, as above (office probe:
+			// a reopen refused after another's verification said only 有了更新).
+			if f.State.Fields["status"].HLC.Node == syncproto.ServerNode && (status == "verified" || status == "rectifying") {
+				return Errorf(syncproto.CodeConflict, "问题记录在您查看后已由%s%s%s（现为%s），请重新打开查看后再决定",
+					s.decider(ctx, p, f.Text("verifier_id")), decidedOn(f.Text("verified_at")), map[string]string{"verified": "核实整改到位", "rectifying": "退回继续整改"}[status], FindingStatusLabels[status])
+			}
 			return Errorf(syncproto.CodeConflict, "问题记录在您查看后有了更新（如巡查员更新了整改情况、补充了整改照片，或其他人员已核实），请重新打开查看后再决定")
 		}
 		now := s.Now().UTC()

@@ -1084,7 +1084,11 @@ func TestRectificationAfterApproval(t *testing.T) {
 	// Verified before the inspector reports again: refused, saying who
 	// sent it back — this office itself, or another (API probe: it
 	// blamed another office worker for the office's own decision).
-	for c, who := range map[*syncproto.Client]string{office: "已由您退回整改", srv.Login(apptest.CityOffice): "已由其他督查人员退回整改"} {
+	county, _, err := srv.App.DB.UserByUsername(ctx, apptest.CountyOffice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for c, who := range map[*syncproto.Client]string{office: "已由您退回整改", srv.Login(apptest.CityOffice): "已由" + county.DisplayName + "退回整改"} {
 		if err := decide(c, server.DecisionVerify, "", 0); syncproto.ErrorCodeOf(err) != syncproto.CodeConflict || !strings.Contains(err.Error(), who) {
 			t.Errorf("a verification of the finding sent back: %v, want conflict saying %s", err, who)
 		}

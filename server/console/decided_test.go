@@ -343,8 +343,9 @@ func TestDecidedBySays(t *testing.T) {
 		}
 	}
 
-	// A rectification verified twice: the second is told by whom (another
-	// reviewer; the reviewer's name is not kept on a finding) and when.
+	// A rectification verified twice: the second is told by whom and when;
+	// one sent back by a reviewer whose page showed it before another
+	// verified it is told so too (it read only 有了更新).
 	insp, finding := rectifiedFinding(t, srv, county)
 	page := mustGet(t, city, "/console/inspections/"+insp)
 	if st, _ := county.post("/console/findings/"+finding+"/verify", findingForm(t, mustGet(t, county, "/console/inspections/"+insp), finding, "verify")); st != http.StatusOK {
@@ -358,8 +359,19 @@ func TestDecidedBySays(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, page := city.post("/console/findings/"+finding+"/verify", findingForm(t, page, finding, "verify"))
-	if want := "此问题的整改已核实，无需再次核实（由其他督查人员于" + at.In(server.ChinaTime).Format("1月2日 15:04") + "核实）"; st != http.StatusConflict || !strings.Contains(page, want) {
-		t.Errorf("verifying it again: %d, want 409 saying %q\n%.3000s", st, want, page)
+	u, _, err := srv.App.DB.UserByUsername(ctx, apptest.CountyOffice)
+	if err != nil || u.DisplayName == "" {
+		t.Fatalf("the county reviewer: %v %v", u, err)
+	}
+	by := u.DisplayName + "于" + at.In(server.ChinaTime).Format("1月2日 15:04")
+	reopen := findingForm(t, page, finding, "reopen")
+	reopen.Set("comment", "西侧仍裸露")
+	st, verifyPage := city.post("/console/findings/"+finding+"/verify", findingForm(t, page, finding, "verify"))
+	if want := "此问题的整改已核实，无需再次核实（由" + by + "核实）"; st != http.StatusConflict || !strings.Contains(verifyPage, want) {
+		t.Errorf("verifying it again: %d, want 409 saying %q\n%.3000s", st, want, verifyPage)
+	}
+	st, reopenPage := city.post("/console/findings/"+finding+"/verify", reopen)
+	if want := "问题记录在您查看后已由" + by + "核实整改到位（现为已核实）"; st != http.StatusConflict || !strings.Contains(reopenPage, want) {
+		t.Errorf("sending it back from a page older than the verification: %d, want 409 saying %q\n%.3000s", st, want, reopenPage)
 	}
 }
