@@ -25,6 +25,9 @@ func TestBrowserItemsByKeyboard(t *testing.T) {
 	if got := eval[string](p, `document.querySelector('#item-boiler_status .thumb img').alt`); got != "照片：锅炉现状" {
 		t.Errorf("the photo's tile image is named %q, want 照片：锅炉现状", got)
 	}
+	// Two of one item are told apart (phone probe: both read alike).
+	p.photo("boiler_status", jpeg(t, "boiler2.jpg", 32, near(at), ""))
+	p.waitJS("both named in turn", `[...document.querySelectorAll('#item-boiler_status .thumb img')].map((i) => i.alt).join('|') === '照片：锅炉现状（第 1 张，共 2 张）|照片：锅炉现状（第 2 张，共 2 张）'`)
 	if n := eval[int](p, `document.querySelectorAll('.itemcard').length - document.querySelectorAll('.itemcard > h2.q').length`); n != 0 {
 		t.Errorf("%d items without a heading", n)
 	}
@@ -71,6 +74,12 @@ func TestBrowserItemsByKeyboard(t *testing.T) {
 	// Not the item's note, which is not what is wrong.
 	if got := eval[string](p, `document.querySelector('#item-tonnage textarea[data-note]').getAttribute('aria-invalid') || ''`); got != "" {
 		t.Errorf("a value out of range marks the item's note aria-invalid=%q", got)
+	}
+	// Corrected, still in the field: the error goes as the value fits.
+	eval[bool](p, `(() => { const f = document.querySelector('`+num+`'); f.focus(); f.value = '1';
+		f.dispatchEvent(new Event('input', { bubbles: true })); return true; })()`)
+	if got := eval[string](p, `document.querySelector('#item-tonnage p.err').textContent + '|' + (document.querySelector('`+num+`').getAttribute('aria-invalid') || '')`); got != "|" {
+		t.Errorf("a value in range typed, the field not left: error|mark = %q, want both gone", got)
 	}
 	typeNum("10")
 	p.waitJS("the field valid again", `!document.querySelector('`+num+`')?.hasAttribute('aria-invalid') && !document.querySelector('#item-tonnage p.err')?.textContent`)

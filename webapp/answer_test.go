@@ -302,3 +302,39 @@ func TestBrowserFindingFollowsItsNote(t *testing.T) {
 	p.goHash("#/inspection/"+insp, `#item-abatement_running`)
 	p.waitJS("the finding follows the note", finding+`.then((d) => d === '污染治理设施正常运行：不合格。除尘器停运，烟囱冒黑烟')`)
 }
+
+// TestBrowserTapShownAtOnce (phone probe): an answer tapped shows pressed
+// at once, before it is saved, and taps in quick succession never show
+// an answer the inspector has moved away from — each draw of a save
+// before the last showed its own (合格 → 不合格 → 合格, settling a second
+// or more after the taps). The last tap is what is saved.
+func TestBrowserTapShownAtOnce(t *testing.T) {
+	_, site, p, _ := inspectorAt(t, "忻府区锦绣华庭小区二期工地")
+	id := p.startInspection(site.ID, "construction_dust")
+	item := `#item-material_cover`
+	// Every state the item's buttons show, as it is shown (a mutation
+	// observer on the page, the buttons' pressed one after each change).
+	eval[bool](p, `(() => { window.shown = [];
+		const seen = () => { const b = document.querySelector('`+item+` .seg button[aria-pressed="true"]'); const v = b ? b.dataset.value : '';
+			if (window.shown[window.shown.length - 1] !== v) window.shown.push(v); };
+		window.watch = new MutationObserver(seen);
+		window.watch.observe(document.getElementById('view'), { subtree: true, childList: true, attributes: true, attributeFilter: ['aria-pressed'] });
+		return true; })()`)
+	for _, v := range []string{"fail", "pass", "na", "fail"} {
+		// The tap's own handler has run when the click returns.
+		eval[bool](p, `(document.querySelector('`+item+` .seg button[data-value="`+v+`"]').click(), true)`)
+		if got := eval[string](p, `document.querySelector('`+item+` .seg button[aria-pressed="true"]')?.dataset.value || ''`); got != v {
+			t.Fatalf("tapped %s: %q shows pressed at once", v, got)
+		}
+	}
+	// Settled: saved as the last tap, and drawn so.
+	eval[bool](p, `import('/app/js/views/inspection.js').then((m) => m.answersSaved()).then(() => true)`)
+	p.waitJS("drawn as saved", `(async () => { const {app} = await import('/app/js/app.js'); const i = await app.client.get('inspection', '`+id+`');
+		return i.fields['answers.material_cover']?.result === 'fail' && document.querySelector('`+item+` .seg button[aria-pressed="true"]')?.dataset.value === 'fail'; })()`)
+	shown := eval[[]string](p, `(window.watch.disconnect(), window.shown)`)
+	// Shown: each tap in turn, and after the last nothing but it.
+	want := []string{"fail", "pass", "na", "fail"}
+	if len(shown) < len(want) || strings.Join(shown[:len(want)], ",") != strings.Join(want, ",") || len(shown) != len(want) {
+		t.Errorf("the item showed %v, want the taps %v and nothing after", shown, want)
+	}
+}

@@ -73,11 +73,15 @@ func field[T any](t *testing.T, r *server.StoredRecord, name string) T {
 	return v
 }
 
-// answer taps value on item key and waits for the re-drawn page to show it.
+// answer taps value on item key and waits until it shows pressed and
+// it is saved.
 func (p *phone) answer(key, value string) {
 	p.t.Helper()
 	p.click(`#item-` + key + ` button[data-value="` + value + `"]`)
 	p.wait(`#item-` + key + ` button.on[data-value="` + value + `"]`)
+	// Shown pressed at once, saved after: the answer (and its finding)
+	// is in the phone's store when this returns.
+	eval[bool](p, `import('/app/js/views/inspection.js').then((m) => m.answersSaved()).then(() => true)`)
 }
 
 // typeIn types text into the field sel and leaves it (change event), then
@@ -294,6 +298,9 @@ func TestBrowserInspection(t *testing.T) {
 	p.waitJS("a second after the first submission", `Date.now() - Date.parse('`+ended+`') >= 1000`)
 	p.click(`#submit`)
 	p.waitJS("resubmitted", `document.querySelector('#status')?.textContent.includes('已提交')`)
+	if got := p.text(`#visit-times`); !strings.Contains(got, "首次提交于") {
+		t.Errorf("a resubmitted inspection's times read %q, want its first submission said as such", got)
+	}
 	p.click(`#tabs a[data-tab="home"]`)
 	p.click(`#sync-now`)
 	p.waitSynced()

@@ -2,6 +2,7 @@ package webapp_test
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -101,4 +102,33 @@ func TestBrowserSecondTapWhereTheCardWent(t *testing.T) {
 	}
 	p.tapAt(at.X, at.Y)
 	p.waitJS("the third dismissed", `document.querySelector('#rejected') === null`)
+}
+
+// TestBrowserRoadsideDoubleSave (phone probe): 保存，下一辆 tapped twice
+// saves one vehicle, and the second tap, on the form drawn anew for the
+// next, says nothing — it said 车牌号格式不对 in red under the empty plate;
+// a save of that empty form tapped again says 请填写车牌号, not that an
+// empty plate is in the wrong form.
+func TestBrowserRoadsideDoubleSave(t *testing.T) {
+	_, p, _ := roadsidePhone(t)
+	p.retype(`input[name="checkpoint"]`, "豆罗检查站")
+	p.retype(`input[name="plate"]`, "H54321")
+	for _, c := range [][2]string{{"plate_color", "黄"}, {"emission_stage", "cn6"}, {"fuel", "natural_gas"}, {"aftertreatment", "present"}} {
+		p.click(`[data-field="` + c[0] + `"] button[data-value="` + c[1] + `"]`)
+	}
+	p.click(`#save-vehicle`)
+	p.waitJS("saved", `document.querySelector('#vehicle-today h2')?.textContent.includes('今天已检 1 辆') && !document.querySelector('#save-vehicle').disabled`)
+	said := `(document.querySelector('#vehicle-form').textContent.match(/请填写车牌号|车牌号格式不对/) || [''])[0]`
+	p.click(`#save-vehicle`)
+	if got := eval[string](p, said); got != "" || eval[bool](p, `document.querySelector('input[name="plate"]').hasAttribute('aria-invalid')`) {
+		t.Errorf("the second tap of a double tap on the emptied form said %q", got)
+	}
+	p.click(`#save-vehicle`)
+	p.waitJS("an empty plate said", said+` !== ''`)
+	if got := eval[string](p, said); got != "请填写车牌号" {
+		t.Errorf("saving with no plate says %q, want 请填写车牌号", got)
+	}
+	if got := p.text(`#vehicle-today h2`); !strings.Contains(got, "今天已检 1 辆") {
+		t.Errorf("after the taps: %s", got)
+	}
 }

@@ -142,6 +142,13 @@ export function refusal(p, failed) {
 /** What a photo taken without the phone's position lacks. */
 export const NO_POSITION = '拍摄时未获取到手机位置：督查室无法核对拍摄地点与点位的距离。可打开定位、到开阔处后重拍，或在备注中说明。';
 
+/** nth names photo i of all, what they show (an item's label), when
+ *  there are several: a screen reader said 照片：渣土运输100%密闭 for each
+ *  alike (phone probe). */
+export function nth(what, i, all) {
+  return Array.isArray(all) && all.length > 1 ? `${what}（第 ${i + 1} 张，共 ${all.length} 张）` : what;
+}
+
 export function photoTile(c, p, refused = null, locked = false, what = '') {
   // Named with what it shows (the item's label), as the console names
   // its photos: seventeen tiles read 照片 alike (a11y probe).

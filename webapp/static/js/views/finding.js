@@ -8,7 +8,7 @@
 // verified finding, are read-only.
 import { h, segmented, pressed, toast, chinaDate, daysBetween, statusNames, severityNames, findingStatusNames, when } from '../ui.js';
 import { message } from '../errors.js';
-import { photoTile, revokeThumbs, failedUploads, refusal } from '../photos.js';
+import { photoTile, nth, revokeThumbs, failedUploads, refusal } from '../photos.js';
 import { draft, clearDraft, keepInput } from '../drafts.js';
 import { cameraButton } from './inspection.js';
 import { maxLen, tooLong } from '../limits.js';
@@ -52,8 +52,8 @@ export async function render(app, id) {
   // Named with the finding's item (or its description), as a checklist
   // item's photos are: 问题照片 alone said nothing of which problem (a11y).
   const about = item?.label || f.description || '';
-  const tile = (p) => photoTile(c, p, refusal(p, failed), isFix(p) ? !editable : ['submitted', 'approved'].includes(inspStatus),
-    (isFix(p) ? '整改照片' : '问题照片') + (about ? `（${about}）` : ''));
+  const tile = (p, i, all) => photoTile(c, p, refusal(p, failed), isFix(p) ? !editable : ['submitted', 'approved'].includes(inspStatus),
+    nth((isFix(p) ? '整改照片' : '问题照片') + (about ? `（${about}）` : ''), i, all));
   const key = 'finding/' + id;
   if (!editable) clearDraft(key);
 
@@ -98,10 +98,10 @@ export async function render(app, id) {
         ' · ', statusNames[inspStatus] || inspStatus, i.started_at ? ' · ' + when(i.started_at) : '') : null,
       verifyComment, state),
     problemPhotos.length ? h('section', { class: 'card', id: 'problem-photos' }, h('h2', {}, '问题照片'),
-      h('div', { class: 'photos' }, problemPhotos.map((p) => tile(p)))) : null,
+      h('div', { class: 'photos' }, problemPhotos.map(tile))) : null,
     editable ? rectifyForm(app, rec, fixPhotos, err, tile) : h('section', { class: 'card', id: 'rectification' }, h('h2', {}, '整改情况'),
       h('p', { id: 'rectification-note' }, f.rectification_note || h('span', { class: 'mute' }, '（未填写整改说明）')),
-      fixPhotos.length ? h('div', { class: 'photos', id: 'fix-photos' }, fixPhotos.map((p) => tile(p))) : h('p', { class: 'mute small' }, '没有整改照片。')),
+      fixPhotos.length ? h('div', { class: 'photos', id: 'fix-photos' }, fixPhotos.map(tile)) : h('p', { class: 'mute small' }, '没有整改照片。')),
     err);
 }
 
@@ -130,7 +130,7 @@ function rectifyForm(app, rec, fixPhotos, err, tile) {
   // focus is shown in place (the page is not drawn again then), and the
   // label said 整改照片（0） beside it.
   const fixLabel = h('label', { class: 'field', id: 'fix-photos-label' });
-  const fixBox = h('div', { class: 'photos', id: 'fix-photos' }, fixPhotos.map((p) => tile(p)),
+  const fixBox = h('div', { class: 'photos', id: 'fix-photos' }, fixPhotos.map(tile),
     cameraButton(c, app, { finding_id: id }, photoErr, undefined, '整改照片'));
   const countFix = () => { fixLabel.textContent = `整改照片（${fixBox.querySelectorAll('.thumb:not(.saving)').length}）`; };
   countFix();

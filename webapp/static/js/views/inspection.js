@@ -6,7 +6,7 @@ import { uuidv7 } from '/app/sdk/fieldsync-sdk.js';
 import { h, segmented, pressed, toast, tieError, chinaTime, chinaDate, now, label as labelFor, store, statusNames, severityNames, findingStatusNames, flagTitles, when } from '../ui.js';
 import { message, photoRefusedMessage } from '../errors.js';
 import { parseAnswer, answerObject, answersOf, completeness, failed, findingDescription, range, limit, answerText, missingText } from '../checklist.js';
-import { takePhoto, photoTile, revokeThumbs, failedUploads, refusal, withoutRepeats, NO_POSITION } from '../photos.js';
+import { takePhoto, photoTile, nth, revokeThumbs, failedUploads, refusal, withoutRepeats, NO_POSITION } from '../photos.js';
 import { draft, keepDrafts, clearDraft } from '../drafts.js';
 import * as geo from '../geo.js';
 import { maxLen, NOTE_MAX, TEXT_ANSWER_MAX, tooLong, chars } from '../limits.js';
@@ -58,6 +58,13 @@ export function forgetNotes() {
 // page waits for the saves of the old one, so that two taps never open two
 // findings for one item.
 const answering = new Map();
+
+/** tapped: the choice last tapped on each item (by the key answering
+ *  uses), until its save ends — shown pressed at once, and by every draw
+ *  meanwhile. A tap showed only once saved and the page drawn (up to a
+ *  second), and a draw of the save before showed the answer the
+ *  inspector was moving away from (phone probe: 合格 → 不合格 → 合格). */
+const tapped = new Map();
 
 /** noteOf is answer a's note. */
 const noteOf = (a) => (a && typeof a === 'object' ? a.note : undefined) || '';
@@ -190,7 +197,10 @@ export async function render(app, id) {
     // the draw would take the field from under their fingers. The item's
     // buttons show the answer now, the rest when they leave the field.
     if (!app.refresh()) {
-      for (const b of document.getElementById('item-' + it.key)?.querySelectorAll('.seg button') || []) pressed(b, isOn(it, answer, b.dataset.value));
+      // (A later tap, still being saved, shows its own: tapped.)
+      for (const b of document.getElementById('item-' + it.key)?.querySelectorAll('.seg button') || []) {
+        pressed(b, tapped.has(k) ? tapped.get(k).value === b.dataset.value : isOn(it, answer, b.dataset.value));
+      }
     }
   };
   /** withNote adds to a new answer the note of the one it replaces, or the
@@ -211,12 +221,19 @@ export async function render(app, id) {
     const lostHere = lost.filter((s) => s.field === 'answers.' + it.key);
     const itemPhotos = photos.filter((p) => p.fields.item_key === it.key);
     const finding = findings.find((x) => x.fields.item_key === it.key);
+    const k = id + '/' + it.key;
     const choose = (value) => {
       if (locked) return;
-      setAnswer(it, (cur) => withNote(it, value === 'na' || it.type === 'check' ? { result: value } : { value }, cur), errEl);
+      const tap = { value: String(value) };
+      tapped.set(k, tap);
+      for (const b of document.querySelectorAll(`#item-${CSS.escape(it.key)} .seg button[data-value]`)) {
+        if (b instanceof HTMLElement) pressed(b, b.dataset.value === tap.value);
+      }
+      const saving = setAnswer(it, (cur) => withNote(it, value === 'na' || it.type === 'check' ? { result: value } : { value }, cur), errEl);
+      saving.finally(() => { if (tapped.get(k) === tap) tapped.delete(k); });
     };
     const seg = (opts) => segmented(it.label, {}, opts.map(([v, label, cls]) => {
-      const on = isOn(it, a, String(v));
+      const on = tapped.has(k) ? tapped.get(k).value === String(v) : isOn(it, a, String(v));
       return h('button', { type: 'button', class: (on ? 'on ' : '') + (cls || ''), 'aria-pressed': String(on), disabled: locked, dataset: { value: String(v) }, onclick: () => choose(v) }, label);
     }));
     let input;
@@ -242,6 +259,13 @@ export async function render(app, id) {
           num.value = String(refused.answer.value ?? '');
           errEl.textContent = refused.error;
         }
+        // The error goes as soon as what is typed is a value in range: it
+        // stayed while the inspector corrected it, until the field was
+        // left (phone probe). The value is saved when it is left.
+        num.addEventListener('input', () => {
+          const v = num.value.trim();
+          if (errEl.textContent && v !== '' && Number.isFinite(Number(v)) && !parseAnswer(it, { value: Number(v) }).error) errEl.textContent = '';
+        });
         num.addEventListener('change', () => {
           const v = num.value.trim();
           if (v === '') { setAnswer(it, () => null, errEl); return; }
@@ -314,7 +338,7 @@ export async function render(app, id) {
       itemPhotos.filter((p) => refusedOf.has(p.id)).map((p) => itemPhotos.every((x) => refusedOf.has(x.id))
         ? h('p', { class: 'err', dataset: { refusedPhoto: p.id } }, photoRefusedMessage(refusedOf.get(p.id), locked))
         : h('p', { class: 'mute small', dataset: { refusedPhoto: p.id } }, '有一张照片被服务器拒收，已重拍。')),
-      h('div', { class: 'photos' }, itemPhotos.map((p) => photoTile(c, p, refusedOf.get(p.id), locked, it.label)),
+      h('div', { class: 'photos' }, itemPhotos.map((p, i, all) => photoTile(c, p, refusedOf.get(p.id), locked, nth(it.label, i, all))),
         !locked ? cameraButton(c, app, { inspection_id: id, item_key: it.key }, errEl, undefined, it.label) : null));
   };
 
@@ -427,7 +451,11 @@ export async function render(app, id) {
     h('h1', {}, site?.fields.name || '检查'),
     h('div', { class: 'card' },
       h('p', {}, tpl.fields.title),
-      h('p', { class: 'mute small' }, '开始于 ', when(f.started_at), f.finished_at ? ' · 提交于 ' + when(f.finished_at) : ''),
+      // finished_at stays the first submission's (the visit's end): after
+      // a return, it is said as such (phone probe: 提交于 read as the
+      // resubmission's time).
+      h('p', { class: 'mute small', id: 'visit-times' }, '开始于 ', when(f.started_at),
+        f.finished_at ? (reviews.some((r) => r.fields.decision === 'return') ? ' · 首次提交于 ' : ' · 提交于 ') + when(f.finished_at) : ''),
       h('p', {}, h('span', { class: 'badge ' + status, id: 'status' }, statusNames[status] || status),
         insp.pending.length ? h('span', { class: 'badge pending', id: 'unsent' }, ' 有修改待上传') : null),
       status === 'returned' ? h('div', { class: 'comment', id: 'review-comment' }, h('b', {}, '退回意见：'), f.review_comment || review?.fields.comment || '（无）',

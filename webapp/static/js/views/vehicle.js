@@ -6,7 +6,7 @@ import { uuidv7 } from '/app/sdk/fieldsync-sdk.js';
 import { h, segmented, pressed, toast, label, markField, selectorOf, chinaTime, chinaDate, store, when } from '../ui.js';
 import { message } from '../errors.js';
 import { emissionStages, fuels, aftertreatments, vehicleActions } from '../vocab.js';
-import { captureFields, photoTile, sameFile, repeatsSaid } from '../photos.js';
+import { captureFields, photoTile, nth, sameFile, repeatsSaid } from '../photos.js';
 import { draft, clearDraft, keepDrafts, keepInput, keepShot, keptShots, dropShot } from '../drafts.js';
 import { countyCodes } from './sites.js';
 import { maxLen, ranges, tooLong, outOfRange } from '../limits.js';
@@ -44,6 +44,12 @@ const moreFields = ['vin', 'plate_type', 'ringelmann', 'opacity', 'remote_sensin
  *  draft lists their ids (shotIds), so that a reload finds them again
  *  (restoreShots), and says which it could not. */
 let shots = [];
+
+/** justSaved: a vehicle was just saved, and the form drawn anew for the
+ *  next has had no submit yet. A double tap on 保存，下一辆 sent its
+ *  second to the emptied form, which said 车牌号格式不对 in red (phone
+ *  probe): that one submit of a form still untouched is not taken. */
+let justSaved = false;
 
 /** restored: the kept photos of the vehicle being entered, put back in
  *  shots once per page and user (a promise, which every draw awaits). */
@@ -278,7 +284,7 @@ export async function render(app) {
   const lostShots = h('p', { class: 'notice small', id: 'vehicle-photos-lost', hidden: true });
   const drawShots = () => {
     for (const s of shots) if (!s.url) s.url = URL.createObjectURL(s.file);
-    photoBox.replaceChildren(...saved.map((p) => photoTile(c, p, null, false, '路检照片')),
+    photoBox.replaceChildren(...saved.map((p, i, all) => photoTile(c, p, null, false, nth('路检照片', i, all))),
       ...shots.map((s) => h('div', { class: 'thumb', dataset: { photo: 'new' } }, h('img', { src: s.url, alt: '照片' }), h('span', {}, '未保存'))), camera);
     const lost = (Array.isArray(d.shotIds) ? d.shotIds.length : d.shots || 0) - shots.length;
     lostShots.hidden = lost <= 0;
@@ -445,6 +451,12 @@ export async function render(app) {
     // again during the save (a sync ending) does not save it twice; a saved
     // vehicle's draft is dropped, and the next one starts with a new one.
     if (d.saving) return;
+    const untouched = !plate.value.trim() && !shots.length;
+    if (justSaved && untouched && !edit) {
+      justSaved = false;
+      return; // the second of a double tap (justSaved)
+    }
+    justSaved = false;
     err.textContent = '';
     delete d.fail;
     for (const f of form.querySelectorAll('[aria-invalid]')) markField(f, err, false);
@@ -462,6 +474,8 @@ export async function render(app) {
     tidyPlate();
     const plateText = normPlate(plate.value);
     if (!checkpoint.value.trim()) { fail('请填写检查点名称。', checkpoint); return; }
+    // Nothing typed is not a plate in the wrong form (phone probe).
+    if (!plateText) { fail('请填写车牌号。', plate); return; }
     // After the province: a letter and 5 characters; 6 on a new-energy
     // plate (D or F, a letter or digit and 4 digits; or 5 digits and D or
     // F); or 4 and the character a trailer's (挂), a driving school's
@@ -557,6 +571,7 @@ export async function render(app) {
       forget(taken);
       if (!edit) store.set(KEEP, JSON.stringify({ checkpoint: f.checkpoint, campaign: campaign.value.trim(), county: f.county }));
       toast(edit ? `已修改 ${f.plate}` : `已保存 ${f.plate}`, false, 'saved');
+      justSaved = !edit;
       // Saved with the keyboard's Enter (前往), the plate field still has
       // the focus: left, so that the form is drawn anew for the next
       // vehicle (a field with the focus holds the page as it is).
