@@ -10,7 +10,8 @@ type QueueSort struct {
 }
 
 // QueueSortKeys are the columns the review queue sorts on: the visit's
-// start time, when the server received the inspection, county, site
+// start time, when the server last received a change of the inspection
+// (its updated_at: a resubmission, say), county, site
 // name, checklist, inspector's name, status, and the counts of failed
 // items, photos, evidence flags and missing items.
 var QueueSortKeys = []string{"started", "received", "county", "site", "template", "inspector", "status", "failed", "photos", "flags", "missing"}

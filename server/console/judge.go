@@ -41,7 +41,7 @@ type columnDef struct {
 }
 
 var queueColumns = []columnDef{
-	{"started", "检查时间", true}, {"received", "送达", true}, {"county", "区县", false}, {"site", "点位", false}, {"template", "检查表", false},
+	{"started", "检查时间", true}, {"received", "最近送达", true}, {"county", "区县", false}, {"site", "点位", false}, {"template", "检查表", false},
 	{"inspector", "巡查员", false}, {"status", "状态", false}, {"failed", "不合格项", true}, {"photos", "照片", true},
 	{"flags", "带标记照片", true}, {"missing", "缺项", true},
 }
@@ -108,7 +108,7 @@ func (c *Console) queueEntries(ec echo.Context, q server.InspectionQuery, s serv
 		}
 		row := queueRow{ID: r.ID, County: c.countyName(r.County), Site: c.siteName(ec, r.Text("site_id")),
 			Template: c.templateTitle(r.Text("template_id")), Status: r.Text("status"),
-			Started: visitStarted(r), Received: r.CreatedAt.In(chinaTime).Format("01-02 15:04"), Inspector: e.Inspector, Failed: e.Failed, Photos: e.Photos, Flags: e.Flags, Unchecked: e.Unchecked}
+			Started: visitStarted(r), Received: r.UpdatedAt.In(chinaTime).Format("01-02 15:04"), Inspector: e.Inspector, Failed: e.Failed, Photos: e.Photos, Flags: e.Flags, Unchecked: e.Unchecked}
 		row.Missing, row.Checked, row.Unknown = max(e.Missing, 0), e.Missing >= 0, server.HasUnknownAnswers(r)
 		row.Resubmitted = resubmitted(r)
 		row.Bulk = row.Status == "submitted" && e.Clean() && principalOf(ec).Role.CanReview() && !server.OwnWork(principalOf(ec), r)

@@ -78,7 +78,7 @@ func TestQueueJudgingColumns(t *testing.T) {
 	}
 
 	page := mustGet(t, b, "/console/queue?status=submitted")
-	for _, h := range []string{"送达", "巡查员", "不合格项", "照片", "带标记照片", "缺项"} {
+	for _, h := range []string{"最近送达", "巡查员", "不合格项", "照片", "带标记照片", "缺项"} {
 		if !strings.Contains(page, ">"+h) {
 			t.Errorf("queue lacks the column %s", h)
 		}
@@ -876,5 +876,33 @@ func TestRectifiedOnTheSpot(t *testing.T) {
 	row := regexp.MustCompile(`(?s)<tr id="finding-` + finding + `">.*?</tr>`).FindString(page)
 	if !strings.Contains(row, "审核通过后）") && !strings.Contains(row, "检查之后）") || strings.Contains(row, "none-later") {
 		t.Errorf("the finding's row does not say its photo came after:\n%s", row)
+	}
+}
+
+// TestQueueResubmittedArrivesAgain (office probe): an inspection returned
+// and submitted again is, by 最近送达, as recent as its resubmission — it
+// kept the day its draft first reached the server, and a correction sent
+// today sorted below everything else.
+func TestQueueResubmittedArrivesAgain(t *testing.T) {
+	srv := apptest.Start(t)
+	phone := srv.Login(apptest.Inspector)
+	first := pushIn(t, phone, apptest.Xinfu, "coal_boiler", "2026-11-20T09:00:00+08:00", completeBoiler...)
+	later := pushIn(t, phone, apptest.Xinfu, "coal_boiler", "2026-11-21T09:00:00+08:00", completeBoiler...)
+	if err := srv.Login(apptest.CityOffice).Do(ctx, http.MethodPost, "/api/v1/inspections/"+first+"/review", map[string]string{"decision": "return", "comment": "请补充铭牌照片"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	pullAll(t, phone, "")
+	apptest.PushApplied(t, phone, apptest.Mut(phone, syncproto.EntityInspection, first, apptest.Fields("status", "submitted")))
+	b := loggedIn(t, srv, apptest.CountyOffice)
+	page := mustGet(t, b, "/console/queue?status=submitted&sort=received&dir=desc")
+	if got := order(page, first, later); strings.Join(got, ",") != first+","+later {
+		t.Errorf("by 最近送达, latest first: %v, want the resubmitted %s first", got, first)
+	}
+	r, err := srv.App.DB.Get(ctx, syncproto.EntityInspection, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `class="received">` + r.UpdatedAt.In(server.ChinaTime).Format("01-02 15:04") + `<`; !strings.Contains(rowOf(page, first), want) || !r.UpdatedAt.After(r.CreatedAt) {
+		t.Errorf("the resubmitted row's 最近送达: %s, want %s (its resubmission; created %s)", rowOf(page, first), want, r.CreatedAt)
 	}
 }

@@ -103,7 +103,10 @@ type QueueJSON struct {
 // ("started" is the dialect's VisitTime); the other keys are the computed
 // counts, by their alias.
 var queueOrder = map[string]string{
-	"received": "created_at",
+	// The latest arrival: a resubmission after a return, or evidence
+	// come since, not the draft's first (office probe: a correction sent
+	// today sorted as of the day its draft first arrived).
+	"received": "updated_at",
 	"county":   "county",
 	"site":     "coalesce((SELECT s.name FROM site s WHERE s.id = inspection.site_id), inspection.site_id)",
 	"template": "template_id",
