@@ -451,11 +451,13 @@ func (s *Syncer) VerifyFinding(ctx context.Context, p *Principal, findingID, dec
 		case seen.Seq < 0:
 			return ErrNoVersion
 		case seen.changed(f, append(photos, f)):
-			// Decided meanwhile by an office: said, as above (office probe:
-			// a reopen refused after another's verification said only 有了更新).
-			if f.State.Fields["status"].HLC.Node == syncproto.ServerNode && (status == "verified" || status == "rectifying") {
-				return Errorf(syncproto.CodeConflict, "问题记录在您查看后已由%s%s%s（现为%s），请重新打开查看后再决定",
-					s.decider(ctx, p, f.Text("verifier_id")), decidedOn(f.Text("verified_at")), map[string]string{"verified": "核实整改到位", "rectifying": "退回继续整改"}[status], FindingStatusLabels[status])
+			// As it stands, decided by an office: said, as above (office
+			// probe: a reopen refused after another's verification said
+			// only 有了更新). Not said to be what changed: a photo may have
+			// come since too.
+			if did := map[string]string{"verified": "核实整改到位", "rectifying": "退回继续整改"}[status]; did != "" && f.State.Fields["status"].HLC.Node == syncproto.ServerNode {
+				return Errorf(syncproto.CodeConflict, "问题记录在您查看后有了更新（现为%s，由%s%s%s），请重新打开查看后再决定",
+					FindingStatusLabels[status], s.decider(ctx, p, f.Text("verifier_id")), decidedOn(f.Text("verified_at")), did)
 			}
 			return Errorf(syncproto.CodeConflict, "问题记录在您查看后有了更新（如巡查员更新了整改情况、补充了整改照片，或其他人员已核实），请重新打开查看后再决定")
 		}

@@ -371,7 +371,7 @@ func TestDecidedBySays(t *testing.T) {
 		t.Errorf("verifying it again: %d, want 409 saying %q\n%.3000s", st, want, verifyPage)
 	}
 	st, reopenPage := city.post("/console/findings/"+finding+"/verify", reopen)
-	if want := "问题记录在您查看后已由" + by + "核实整改到位（现为已核实）"; st != http.StatusConflict || !strings.Contains(reopenPage, want) {
+	if want := "问题记录在您查看后有了更新（现为已核实，由" + by + "核实整改到位）"; st != http.StatusConflict || !strings.Contains(reopenPage, want) {
 		t.Errorf("sending it back from a page older than the verification: %d, want 409 saying %q\n%.3000s", st, want, reopenPage)
 	}
 }
