@@ -531,7 +531,11 @@ function toItem(key, missing = []) {
   if (!card) return;
   card.scrollIntoView({ block: 'center' });
   const lacks = missing.filter((m) => m.key === key);
-  const photoOnly = lacks.length > 0 && lacks.every((m) => m.reason.startsWith('photo'));
+  // Answered on the card as it is now (the list may be of a draw before
+  // the answer was saved): then what it lacks is its photo.
+  const answered = !!card.querySelector('.seg button[aria-pressed="true"]') ||
+    [...card.querySelectorAll('[data-input]')].some((f) => (f instanceof HTMLInputElement || f instanceof HTMLTextAreaElement) && f.value.trim() !== '');
+  const photoOnly = lacks.some((m) => m.reason.startsWith('photo')) && (answered || lacks.every((m) => m.reason.startsWith('photo')));
   let to = (photoOnly ? card.querySelector('label.camera input[type="file"]:not([disabled])') : null) ||
     card.querySelector('button:not([disabled]), input:not([disabled]), textarea:not([disabled])');
   if (!(to instanceof HTMLElement)) {
