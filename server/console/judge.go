@@ -100,7 +100,7 @@ func (c *Console) queueEntries(ec echo.Context, q server.InspectionQuery, s serv
 	if err != nil {
 		return nil, 0, err
 	}
-	rows := make([]queueRow, 0, len(es))
+	rows, now := make([]queueRow, 0, len(es)), c.now()
 	for i := range es {
 		e, r := &es[i], es[i].Record
 		if r == nil {
@@ -108,7 +108,7 @@ func (c *Console) queueEntries(ec echo.Context, q server.InspectionQuery, s serv
 		}
 		row := queueRow{ID: r.ID, County: c.countyName(r.County), Site: c.siteName(ec, r.Text("site_id")),
 			Template: c.templateTitle(r.Text("template_id")), Status: r.Text("status"),
-			Started: visitStarted(r), Received: r.UpdatedAt.In(chinaTime).Format("01-02 15:04"), Inspector: e.Inspector, Failed: e.Failed, Photos: e.Photos, Flags: e.Flags, Unchecked: e.Unchecked}
+			Started: visitStarted(r), Received: recentStamp(r.UpdatedAt, now), Inspector: e.Inspector, Failed: e.Failed, Photos: e.Photos, Flags: e.Flags, Unchecked: e.Unchecked}
 		row.Missing, row.Checked, row.Unknown = max(e.Missing, 0), e.Missing >= 0, server.HasUnknownAnswers(r)
 		row.Resubmitted = resubmitted(r)
 		row.Bulk = row.Status == "submitted" && e.Clean() && principalOf(ec).Role.CanReview() && !server.OwnWork(principalOf(ec), r)

@@ -585,6 +585,17 @@ func endsBeforeStart(started, finished string) string {
 	return "⚠ 结束时间早于开始时间 " + server.ChineseDuration(s.Sub(f)) + "：手机时钟可能在检查中被改动，或时间填写有误"
 }
 
+// recentStamp is a time the console lists by the minute, said as a date
+// in the year it is now (China time) or with its year if another
+// (最近送达 of a record last changed in December, read in January).
+func recentStamp(t, now time.Time) string {
+	t = t.In(chinaTime)
+	if t.Year() == now.In(chinaTime).Year() {
+		return t.Format("01-02 15:04")
+	}
+	return t.Format("2006-01-02 15:04")
+}
+
 func localTime(s string) string {
 	t, ok := server.ParseTime(s)
 	if !ok {
