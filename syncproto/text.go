@@ -1,6 +1,9 @@
 package syncproto
 
-import "unicode"
+import (
+	"strings"
+	"unicode"
+)
 
 // Blank reports whether a text shows nothing: it has only white space,
 // characters that print nothing (format characters such as U+200B, the
@@ -59,6 +62,36 @@ func FirstControl(s string) (rune, bool) {
 		}
 	}
 	return 0, false
+}
+
+// OneLineText returns s with what NoControls refuses taken out, for text
+// the server passes on from elsewhere rather than checks (a photo's EXIF
+// camera make and model, shown beside the evidence): a control character
+// or a line or paragraph separator becomes a space (one, beside another),
+// a format character
+// (a direction override, a zero-width space) or a noncharacter goes, and
+// the ends are trimmed of spaces.
+func OneLineText(s string) string {
+	if NoControls(s) {
+		return strings.TrimSpace(s)
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	gap := false // a control since the last character written
+	for _, r := range s {
+		switch {
+		case unicode.IsControl(r) || r == '\u2028' || r == '\u2029':
+			gap = true
+		case unicode.Is(unicode.Cf, r) || noncharacter(r):
+		default:
+			if gap && r != ' ' && b.Len() > 0 && !strings.HasSuffix(b.String(), " ") {
+				b.WriteByte(' ')
+			}
+			gap = false
+			b.WriteRune(r)
+		}
+	}
+	return strings.TrimSpace(b.String())
 }
 
 // noncharacter reports whether r is one of Unicode's noncharacters:

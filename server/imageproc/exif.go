@@ -14,6 +14,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/xinzhou-eco/fieldsync/server/geo"
+	"github.com/xinzhou-eco/fieldsync/syncproto"
 )
 
 // EXIF is the metadata of a photo that the evidence flags use. Fields the
@@ -196,7 +197,11 @@ func str(t *tiff.Tag) string {
 // cleanText is an EXIF string as text: UTF-8 as phones write it today,
 // else GB18030 (GBK), as older Chinese software did (醒图, 美图秀秀 named
 // in GBK would otherwise be unreadable, and not recognised as editors),
-// else with its invalid bytes replaced; NULs and spaces trimmed.
+// else with its invalid bytes replaced; on one line, without the
+// characters a phone may not send in a name (syncproto.OneLineText: a
+// direction override or a control character in a camera's model,
+// passed on to every phone of the county and the console, would show
+// reversed or hidden text as the evidence's metadata).
 func cleanText(s string) string {
 	if !utf8.ValidString(s) {
 		if d, err := simplifiedchinese.GB18030.NewDecoder().String(s); err == nil && utf8.ValidString(d) {
@@ -205,7 +210,7 @@ func cleanText(s string) string {
 			s = strings.ToValidUTF8(s, "\uFFFD")
 		}
 	}
-	return strings.TrimSpace(strings.Trim(s, "\x00"))
+	return syncproto.OneLineText(strings.Trim(s, "\x00"))
 }
 
 // chinaStandardTime is the zone assumed when a photo states none.

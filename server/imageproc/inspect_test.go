@@ -331,3 +331,19 @@ func TestEXIFStringsInGBK(t *testing.T) {
 		t.Errorf("cleanText of bytes neither UTF-8 nor GBK = %q, want valid UTF-8", got)
 	}
 }
+
+// TestEXIFStringsOnOneLine (API probe): a camera make and model written
+// with a direction override, zero-width and control characters read
+// without them, as a phone's text must be: they are passed on to every
+// phone of the county and the console beside the evidence, where they
+// showed reversed or hidden text.
+func TestEXIFStringsOnOneLine(t *testing.T) {
+	b := testimg.JPEG(testimg.Options{Make: "Evil\u202eCorp\x01\x02", Model: "\u200b\u2066X\u2069\x7f 14", Software: "Cam\nera\u200d"})
+	info, err := inspectBytes(t, b, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := info.EXIF; e.Make != "EvilCorp" || e.Model != "X 14" || e.Software != "Cam era" {
+		t.Errorf("Make, Model, Software = %q, %q, %q; want EvilCorp, X 14, Cam era", e.Make, e.Model, e.Software)
+	}
+}
