@@ -73,37 +73,38 @@ func (a *API) decodeJSON(c echo.Context, v any) error {
 	if _, ok := v.(*syncproto.PushRequest); ok {
 		// Name the mutation at fault, which a phone sets aside (sync.md
 		// section 11) while it sends the others.
-		if i, merr := mutationAt(body); merr != nil {
-			return decodeError(merr, reflect.TypeFor[syncproto.Mutation](), fmt.Sprintf("mutations[%d]", i))
+		if i, raw, merr := mutationAt(body); merr != nil {
+			return decodeError(merr, raw, reflect.TypeFor[syncproto.Mutation](), fmt.Sprintf("mutations[%d]", i))
 		}
 	}
-	return decodeError(err, reflect.TypeOf(v), "")
+	return decodeError(err, body, reflect.TypeOf(v), "")
 }
 
 // mutationAt returns the index of the first mutation of a push body that
-// does not decode on its own, strictly, and its error (nil if each does).
-func mutationAt(body []byte) (int, error) {
+// does not decode on its own, strictly, its JSON and its error (nil if
+// each does).
+func mutationAt(body []byte) (int, []byte, error) {
 	var raw struct {
 		Mutations []json.RawMessage `json:"mutations"`
 	}
 	if json.Unmarshal(body, &raw) != nil {
-		return -1, nil
+		return -1, nil, nil
 	}
 	for i, m := range raw.Mutations {
 		dec := json.NewDecoder(bytes.NewReader(m))
 		dec.DisallowUnknownFields()
 		var mu syncproto.Mutation
 		if err := dec.Decode(&mu); err != nil {
-			return i, err
+			return i, m, err
 		}
 	}
-	return -1, nil
+	return -1, nil, nil
 }
 
-// decodeError is the error of a body of type t that encoding/json
-// refused; at names the part of the body decoded ("" the whole body,
-// mutations[2] one mutation of a push).
-func decodeError(err error, t reflect.Type, at string) error {
+// decodeError is the error of body, of type t, that encoding/json
+// refused; at names the part of the request body decoded ("" the whole
+// body, mutations[2] one mutation of a push).
+func decodeError(err error, body []byte, t reflect.Type, at string) error {
 	var (
 		syn *json.SyntaxError
 		typ *json.UnmarshalTypeError
@@ -129,7 +130,15 @@ func decodeError(err error, t reflect.Type, at string) error {
 	case errors.As(err, &typ) && typ.Field == "" && at == "":
 		return server.Errorf(syncproto.CodeInvalidField, "请求体应为 JSON 对象")
 	case errors.As(err, &typ):
-		name := field(jsonPath(t, typ.Field))
+		path, ft := jsonPath(t, typ.Field)
+		if ft != nil && ft.Kind() == reflect.Map {
+			// encoding/json names the map, not the member: the first
+			// member, in the body's order, its element type refuses.
+			if key, ok := badMember(body, path, ft.Elem()); ok {
+				path += "." + key
+			}
+		}
+		name := field(path)
 		if wholeNumber(typ.Value, typ.Type) {
 			// 1e20 for a seq: a whole number, too large for its integer
 			// (attack probe: "of the wrong type" misled).
@@ -427,7 +436,7 @@ func structField(t reflect.Type, name string) (reflect.StructField, bool) {
 // client sends nor knows. Segments are walked through t's fields by their
 // JSON names; past one that is no struct field (a map's key) the rest is
 // kept as it is.
-func jsonPath(t reflect.Type, path string) string {
+func jsonPath(t reflect.Type, path string) (string, reflect.Type) {
 	var out []string
 	segs := strings.Split(path, ".")
 	for i, seg := range segs {
@@ -435,7 +444,7 @@ func jsonPath(t reflect.Type, path string) string {
 			t = t.Elem()
 		}
 		if t == nil || t.Kind() != reflect.Struct {
-			return strings.Join(append(out, segs[i:]...), ".")
+			return strings.Join(append(out, segs[i:]...), "."), nil
 		}
 		if f, ok := t.FieldByName(seg); ok && f.Anonymous {
 			t = f.Type // the embedded struct's Go name: not in the body
@@ -444,11 +453,45 @@ func jsonPath(t reflect.Type, path string) string {
 		out = append(out, seg)
 		f, ok := structField(t, seg)
 		if !ok {
-			return strings.Join(append(out, segs[i+1:]...), ".")
+			return strings.Join(append(out, segs[i+1:]...), "."), nil
 		}
 		t = f.Type
 	}
-	return strings.Join(out, ".")
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return strings.Join(out, "."), t
+}
+
+// badMember returns the name of the first member, in body's order, of
+// the JSON object at path (member names joined by dots, as jsonPath
+// gives them) whose value does not decode into elem — what a map's
+// UnmarshalTypeError leaves out. False if there is no such object (an
+// array on the way, say) or member.
+func badMember(body []byte, path string, elem reflect.Type) (string, bool) {
+	for seg := range strings.SplitSeq(path, ".") {
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(body, &obj) != nil {
+			return "", false
+		}
+		body = obj[seg]
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return "", false
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		key, ok := tok.(string)
+		var v json.RawMessage
+		if err != nil || !ok || dec.Decode(&v) != nil {
+			return "", false
+		}
+		if json.Unmarshal(v, reflect.New(elem).Interface()) != nil {
+			return key, true
+		}
+	}
+	return "", false
 }
 
 // QueryParams are the query parameters each API route takes (by its

@@ -24,6 +24,7 @@ func TestErrorNamesItsField(t *testing.T) {
 		return `{"entity":"vehicle_check","id":"` + newID() + `","fields":{"county":"` + xinfu + `","checkpoint":"豆罗检查站","plate":"晋H12345",` +
 			`"checked_at":"2026-11-20T10:00:00+08:00"` + fields + `},"hlc":"` + insp.Clock.Now().String() + `"}`
 	}
+	seenVC := func(seen string) string { return strings.TrimSuffix(vc(""), "}") + `,"seen":` + seen + `}` }
 	push := func(ms ...string) string {
 		body := `{"device_id":"` + insp.DeviceID + `","batch_id":"` + newID() + `","mutations":[`
 		for i, m := range ms {
@@ -55,6 +56,12 @@ func TestErrorNamesItsField(t *testing.T) {
 		{"push: a decimal past a double's precision", syncproto.PathPush, access, push(vc(`,"lon":1.00000000000000000001`)), syncproto.CodeInvalidField, "mutations[0].fields.lon"},
 		{"push: a member twice", syncproto.PathPush, access, push(vc(`,"note":"a","note":"b"`)), syncproto.CodeInvalidField, "mutations[0].fields.note"},
 		{"push: a member twice, once escaped", syncproto.PathPush, access, push(vc(`,"note":"a","\u006eote":"b"`)), syncproto.CodeInvalidField, "mutations[0].fields.note"},
+		// encoding/json names the map alone; the member at fault is found
+		// in the body's order, whatever its kind.
+		{"push: a seen member of the wrong type", syncproto.PathPush, access, push(vc(""), seenVC(`{"plate":"` + insp.Clock.Now().String() + `","note":5}`)), syncproto.CodeInvalidField, "mutations[1].seen.note"},
+		{"push: a seen member that is an object", syncproto.PathPush, access, push(seenVC(`{"checkpoint":{"hlc":"x"},"plate":5}`)), syncproto.CodeInvalidField, "mutations[0].seen.checkpoint"},
+		{"push: a seen member named twice, the last wrong", syncproto.PathPush, access, push(seenVC(`{"plate":"x","plate":false}`)), syncproto.CodeInvalidField, "mutations[0].seen.plate"},
+		{"push: seen not an object", syncproto.PathPush, access, push(seenVC(`["plate"]`)), syncproto.CodeInvalidField, "mutations[0].seen"},
 		{"push: a value nested too deep under an escaped name", syncproto.PathPush, access, push(vc(`,"answers.\u7b54":` + strings.Repeat("[", 40) + strings.Repeat("]", 40))), syncproto.CodeInvalidField, "mutations[0].fields.answers.答"},
 		{"push: null for a mutation's entity", syncproto.PathPush, access, push(vc(""), `{"entity":null,"id":"`+newID()+`","fields":{},"hlc":"x"}`), syncproto.CodeInvalidField, "mutations[1].entity"},
 		{"push: null for the batch id", syncproto.PathPush, access, `{"device_id":"` + insp.DeviceID + `","batch_id":null,"mutations":[` + vc("") + `]}`, syncproto.CodeInvalidField, "batch_id"},
