@@ -290,8 +290,16 @@ func TestBrowserInspection(t *testing.T) {
 	pm10 := `#item-pm10_reading input[data-input]`
 	p.do("clear pm10", chromedp.Focus(chromedp.CSS(pm10)), chromedp.SetValue(chromedp.CSS(pm10), ""))
 	eval[bool](p, `(document.querySelector('`+pm10+`').dataset.typed = '1', true)`)
+	p.setOffline(true) // the correction waits on the phone, as said
 	p.typeIn(pm10, "86", `(() => { const i = document.querySelector('`+pm10+`'); `+
 		`return i.value === '86' && !i.dataset.typed && !document.querySelector('#item-pm10_reading .err').textContent; })()`)
+	// The status and the edit waiting are two badges a screen reader
+	// says apart (a11y probe: 已退回，待修改有修改待上传, one phrase).
+	p.wait(`#unsent`)
+	if got := eval[string](p, `document.querySelector('#status-line').textContent`); got != "已退回，待修改；有修改待上传" {
+		t.Errorf("the returned inspection's status line, corrected offline, reads %q, want its two badges said apart", got)
+	}
+	p.setOffline(false)
 	// Resubmitted at least a second after the first submission (the
 	// app's times are to the second): the visit's end stays the first's.
 	ended := field[string](t, r, "finished_at")

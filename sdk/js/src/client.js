@@ -398,6 +398,8 @@ export class FieldsyncClient {
     this.listeners = new Map();
     /** @internal @type {Promise<SyncResult> | null} */
     this.running = null;
+    /** @internal The sync asked for while one ran, to start when it ends. @type {Promise<SyncResult> | null} */
+    this.next = null;
     /**
      * The pull form asked for: compact (sync.md §8.4), or grouped once a
      * server older than the compact form has refused it.
@@ -1748,12 +1750,22 @@ export class FieldsyncClient {
 
   /**
    * Pushes the outbox, pulls and merges every page, then uploads queued
-   * photos. One sync at a time: a second call gets the running one.
+   * photos. One sync at a time: a call while one runs gets the next, which
+   * starts as the running one ends — that one may have pushed already,
+   * before what was saved just before the call (a change reapplied
+   * waited for the app's next sync, a minute) — and every call meanwhile
+   * gets that same next one.
    * @param {{onProgress?: (p: Progress) => void}} [opts]
    * @returns {Promise<SyncResult>}
    */
   sync(opts = {}) {
-    if (this.running) return this.running;
+    if (this.running) {
+      this.next ??= this.running.then(() => {
+        this.next = null;
+        return this.sync(opts);
+      });
+      return this.next;
+    }
     this.running = this.exclusive('sync', () => this.runSync(opts.onProgress ?? (() => {})))
       // Never rejected: whatever stopped it is the result's error.
       .catch((/** @type {unknown} */ err) => /** @type {SyncResult} */ ({ ok: false, pushed: 0, pulled: 0, uploaded: 0, uploadedBytes: 0, rejected: [], superseded: [], error: asSyncError(err) }))

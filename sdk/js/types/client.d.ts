@@ -323,7 +323,11 @@ export class FieldsyncClient {
     refreshStatus(): Promise<Status>;
     /**
      * Pushes the outbox, pulls and merges every page, then uploads queued
-     * photos. One sync at a time: a second call gets the running one.
+     * photos. One sync at a time: a call while one runs gets the next, which
+     * starts as the running one ends — that one may have pushed already,
+     * before what was saved just before the call (a change reapplied
+     * waited for the app's next sync, a minute) — and every call meanwhile
+     * gets that same next one.
      * @param {{onProgress?: (p: Progress) => void}} [opts]
      * @returns {Promise<SyncResult>}
      */

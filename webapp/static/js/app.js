@@ -589,6 +589,8 @@ async function signedOut() {
 // ---- sync ----
 
 let syncing = null;
+/** The sync asked for while one ran, to run when it ends. */
+let nextSync = null;
 /** The running sync was asked for by hand (立即同步), at its start or since. */
 let byHand = false;
 
@@ -602,10 +604,16 @@ async function runSync(manual = false) {
     return null;
   }
   if (!manual && navigator.onLine === false) return null;
-  // Tapped while an automatic sync runs: that sync answers the tap (its
-  // toast, the look for a new version of the app).
   if (manual) byHand = true;
-  if (syncing) return syncing;
+  if (syncing) {
+    // Asked for while a sync runs, which may have pushed already: after a
+    // change made meanwhile (a refused change reapplied, a submission), it
+    // waited for the minute's sync. One more runs when this one ends, for
+    // every ask meanwhile, and answers a tap (its toast, the look for a
+    // new version of the app).
+    nextSync ??= syncing.then(() => { nextSync = null; return runSync(false); });
+    return nextSync;
+  }
   syncing = (async () => {
     app.progress = { phase: 'push', done: 0, total: 0, bytesDone: 0, bytesTotal: 0 };
     syncChanged();
@@ -617,8 +625,10 @@ async function runSync(manual = false) {
     }
     app.progress = null;
     app.lastResult = res;
-    manual = byHand;
-    byHand = false;
+    // A tap is answered by the sync that runs after it: the next, if one
+    // was asked for meanwhile.
+    manual = byHand && !nextSync;
+    if (manual) byHand = false;
     if (res.rejected?.length) {
       // Automatic syncs too: the refused changes wait on the home screen
       // until the inspector dismisses them.

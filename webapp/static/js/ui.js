@@ -23,6 +23,13 @@ export function h(tag, attrs, ...children) {
   return el;
 }
 
+/** badges lays out status badges (nulls left out) one after another, with
+ *  a pause a screen reader says between two: side by side they were read
+ *  as one phrase (已退回，待修改有修改待上传; a11y probe). */
+export function badges(...list) {
+  return list.flat().filter(Boolean).flatMap((b, i) => (i ? [h('span', { class: 'sr-only sep' }, '；'), b] : [b]));
+}
+
 /** segmented is a row of buttons of which one (or none) is chosen — an
  *  item's 合格 / 不合格 / 不适用, a truck's fuel —, named title for a
  *  screen reader, which says each button pressed or not (aria-pressed),

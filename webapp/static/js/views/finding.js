@@ -6,7 +6,7 @@
 // finding then (sync.md section 9). A draft or returned inspection's
 // findings are edited with the inspection; a submitted one's, and a
 // verified finding, are read-only.
-import { h, segmented, pressed, toast, chinaDate, daysBetween, statusNames, severityNames, findingStatusNames, when } from '../ui.js';
+import { h, badges, segmented, pressed, toast, chinaDate, daysBetween, statusNames, severityNames, findingStatusNames, when } from '../ui.js';
 import { message } from '../errors.js';
 import { photoTile, nth, revokeThumbs, failedUploads, refusal } from '../photos.js';
 import { draft, clearDraft, keepInput } from '../drafts.js';
@@ -86,9 +86,9 @@ export async function render(app, id) {
     // 整改问题 in the title too: the inspection's page had the same (a11y probe).
     h('h1', {}, site ? [h('span', { class: 'sr-only' }, '整改问题：'), site.fields.name] : '整改问题'),
     h('section', { class: 'card' },
-      h('p', {}, h('span', { class: 'badge fs-' + status, id: 'finding-status' }, status === 'rectified' ? '已整改（待核实）' : findingStatusNames[status] || status),
+      h('p', { id: 'finding-status-line' }, badges(h('span', { class: 'badge fs-' + status, id: 'finding-status' }, status === 'rectified' ? '已整改（待核实）' : findingStatusNames[status] || status),
         back ? h('span', { class: 'badge returned' }, '督查退回') : null,
-        rec.pending.length ? h('span', { class: 'badge pending', id: 'finding-unsent' }, '有修改待上传') : null),
+        rec.pending.length ? h('span', { class: 'badge pending', id: 'finding-unsent' }, '有修改待上传') : null)),
       item ? h('p', { class: 'mute small' }, '检查项：', item.label) : null,
       h('p', { class: 'desc', id: 'finding-desc' }, f.description || '（无描述）'),
       h('p', { class: 'small' },

@@ -1,6 +1,6 @@
 // Home: what waits to be sent, the last sync, returned inspections,
 // drafts, open findings (overdue first), superseded edits, sign-out.
-import { h, when, now, bytes, chinaDate, chinaTime, daysBetween, statusNames, severityNames, findingStatusNames, toast, store, foldUser, focusOf, refocus, resumeFocus } from '../ui.js';
+import { h, badges, when, now, bytes, chinaDate, chinaTime, daysBetween, statusNames, severityNames, findingStatusNames, toast, store, foldUser, focusOf, refocus, resumeFocus } from '../ui.js';
 import { message, rejectedMessage, photoRefusedMessage } from '../errors.js';
 import { emissionStages, fuels, aftertreatments, vehicleActions, siteKindChoices } from '../vocab.js';
 import { maxLen, ranges, tooLong, outOfRange } from '../limits.js';
@@ -212,9 +212,9 @@ export async function render(app) {
         h('div', { class: 'name' }, f.fields.description || '问题'),
         // Verified only once its inspection is approved (the console
         // says 暂不能核实): said, not counted as waiting for the office.
-        h('div', { class: 'small' }, h('span', { class: 'badge fs-rectified' },
+        h('div', { class: 'small' }, badges(h('span', { class: 'badge fs-rectified' },
           inspById[f.fields.inspection_id]?.fields.status === 'approved' ? '已整改（待核实）' : '已整改（所属检查审核通过后才能核实）'),
-          f.pending.length ? [' ', h('span', { class: 'badge pending' }, '待上传')] : null,
+          f.pending.length ? h('span', { class: 'badge pending' }, '待上传') : null),
           inspSite[f.fields.inspection_id] ? ' · ' + inspSite[f.fields.inspection_id] : ''),
         f.fields.rectification_note ? h('div', { class: 'mute small' }, '整改说明：', f.fields.rectification_note) : null))))) : null,
     superseded.length ? h('section', { class: 'card', id: 'superseded' }, h('h2', {}, `被覆盖的修改（${superseded.length}）`),

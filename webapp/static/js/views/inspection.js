@@ -3,7 +3,7 @@
 // inspections show the office's comment and can be corrected and
 // submitted again; submitted and approved ones are read-only.
 import { uuidv7 } from '/app/sdk/fieldsync-sdk.js';
-import { h, segmented, pressed, toast, tieError, chinaTime, chinaDate, now, label as labelFor, store, statusNames, severityNames, findingStatusNames, flagTitles, when } from '../ui.js';
+import { h, badges, segmented, pressed, toast, tieError, chinaTime, chinaDate, now, label as labelFor, store, statusNames, severityNames, findingStatusNames, flagTitles, when } from '../ui.js';
 import { message, photoRefusedMessage } from '../errors.js';
 import { parseAnswer, answerObject, answersOf, completeness, failed, findingDescription, range, limit, answerText, missingText } from '../checklist.js';
 import { takePhoto, photoTile, nth, revokeThumbs, failedUploads, refusal, withoutRepeats, NO_POSITION } from '../photos.js';
@@ -65,6 +65,18 @@ const answering = new Map();
  *  second), and a draw of the save before showed the answer the
  *  inspector was moving away from (phone probe: 合格 → 不合格 → 合格). */
 const tapped = new Map();
+
+/** showsOn says whether item it's button for value v shows pressed: the
+ *  tap being saved (tapped, by k), if any, or else answer a. One rule for
+ *  the tap, the draw and the save's end. */
+const showsOn = (k, it, a, v) => (tapped.has(k) ? tapped.get(k).value === v : isOn(it, a, v));
+
+/** pressSeg presses item it's buttons on the page as showsOn says. */
+function pressSeg(k, it, a) {
+  for (const b of document.querySelectorAll(`#item-${CSS.escape(it.key)} .seg button[data-value]`)) {
+    if (b instanceof HTMLElement) pressed(b, showsOn(k, it, a, b.dataset.value || ''));
+  }
+}
 
 /** noteOf is answer a's note. */
 const noteOf = (a) => (a && typeof a === 'object' ? a.note : undefined) || '';
@@ -198,9 +210,7 @@ export async function render(app, id) {
     // buttons show the answer now, the rest when they leave the field.
     if (!app.refresh()) {
       // (A later tap, still being saved, shows its own: tapped.)
-      for (const b of document.getElementById('item-' + it.key)?.querySelectorAll('.seg button') || []) {
-        pressed(b, tapped.has(k) ? tapped.get(k).value === b.dataset.value : isOn(it, answer, b.dataset.value));
-      }
+      pressSeg(k, it, answer);
     }
   };
   /** withNote adds to a new answer the note of the one it replaces, or the
@@ -226,14 +236,12 @@ export async function render(app, id) {
       if (locked) return;
       const tap = { value: String(value) };
       tapped.set(k, tap);
-      for (const b of document.querySelectorAll(`#item-${CSS.escape(it.key)} .seg button[data-value]`)) {
-        if (b instanceof HTMLElement) pressed(b, b.dataset.value === tap.value);
-      }
+      pressSeg(k, it, a);
       const saving = setAnswer(it, (cur) => withNote(it, value === 'na' || it.type === 'check' ? { result: value } : { value }, cur), errEl);
       saving.finally(() => { if (tapped.get(k) === tap) tapped.delete(k); });
     };
     const seg = (opts) => segmented(it.label, {}, opts.map(([v, label, cls]) => {
-      const on = tapped.has(k) ? tapped.get(k).value === String(v) : isOn(it, a, String(v));
+      const on = showsOn(k, it, a, String(v));
       return h('button', { type: 'button', class: (on ? 'on ' : '') + (cls || ''), 'aria-pressed': String(on), disabled: locked, dataset: { value: String(v) }, onclick: () => choose(v) }, label);
     }));
     let input;
@@ -456,8 +464,8 @@ export async function render(app, id) {
       // resubmission's time).
       h('p', { class: 'mute small', id: 'visit-times' }, '开始于 ', when(f.started_at),
         f.finished_at ? (reviews.some((r) => r.fields.decision === 'return') ? ' · 首次提交于 ' : ' · 提交于 ') + when(f.finished_at) : ''),
-      h('p', {}, h('span', { class: 'badge ' + status, id: 'status' }, statusNames[status] || status),
-        insp.pending.length ? h('span', { class: 'badge pending', id: 'unsent' }, ' 有修改待上传') : null),
+      h('p', { id: 'status-line' }, badges(h('span', { class: 'badge ' + status, id: 'status' }, statusNames[status] || status),
+        insp.pending.length ? h('span', { class: 'badge pending', id: 'unsent' }, '有修改待上传') : null)),
       status === 'returned' ? h('div', { class: 'comment', id: 'review-comment' }, h('b', {}, '退回意见：'), f.review_comment || review?.fields.comment || '（无）',
         review?.fields.reviewer_name ? h('div', { class: 'small mute' }, review.fields.reviewer_name, ' · ', when(review.fields.decided_at)) : null) : null,
       status === 'approved' ? h('p', { class: 'ok', id: 'locked' }, '已审核通过，记录已锁定，不能再修改。', f.review_comment ? ' 意见：' + f.review_comment : '') : null,
