@@ -135,6 +135,7 @@ func TestTusHeadersAsWritten(t *testing.T) {
 		if r.Status != http.StatusBadRequest || r.Err.Code != syncproto.CodeInvalidUpload || r.Header.Get("Location") != "" {
 			t.Errorf("create with %s: %d %+v %q, want 400 %s and no upload", name, r.Status, r.Err, r.Header.Get("Location"), syncproto.CodeInvalidUpload)
 		}
+		namesHeader(t, "create with "+name, r)
 	}
 	c := tus.Create(newID(), sum, "image/jpeg", len(data))
 	if c.Status != http.StatusCreated {
@@ -149,9 +150,11 @@ func TestTusHeadersAsWritten(t *testing.T) {
 		"an Upload-Checksum, sha256": {"Upload-Offset": "0", "Upload-Checksum": "sha256 " + sum},
 	} {
 		h["Content-Type"] = "application/offset+octet-stream"
-		if r := tus.Do(http.MethodPatch, loc, data[:5], h); r.Status != http.StatusBadRequest || r.Err.Code != syncproto.CodeInvalidUpload {
+		r := tus.Do(http.MethodPatch, loc, data[:5], h)
+		if r.Status != http.StatusBadRequest || r.Err.Code != syncproto.CodeInvalidUpload {
 			t.Errorf("PATCH with %s: %d %+v, want 400 %s", name, r.Status, r.Err, syncproto.CodeInvalidUpload)
 		}
+		namesHeader(t, "PATCH with "+name, r)
 	}
 	for _, v := range []string{"", "0.2.0", "1.0.0, 1.0.0"} {
 		if r := tus.Do(http.MethodHead, loc, nil, map[string]string{"Tus-Resumable": v}); r.Status != http.StatusBadRequest {
@@ -163,5 +166,24 @@ func TestTusHeadersAsWritten(t *testing.T) {
 	}
 	if p := tus.Patch(loc, 0, data[:5]); p.Status != http.StatusNoContent || p.Header.Get("Upload-Offset") != "5" {
 		t.Errorf("the chunk, sent right: %d %+v, offset %s", p.Status, p.Err, p.Header.Get("Upload-Offset"))
+	}
+}
+
+// namesHeader checks that a tus request's refusal names the header at
+// fault (the name of the case, up to its first space), and says the
+// version the server speaks (API probe: a Tus-Resumable of 0.2.2 was
+// answered 请求头无效, tusd's refusal coming before fieldsync's).
+func namesHeader(t *testing.T, name string, r apptest.Response) {
+	t.Helper()
+	header := strings.Fields(strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(name, "create with "), "PATCH with "), "an "))[0]
+	header = strings.TrimSuffix(header, ",")
+	if header == "no" {
+		header = "Tus-Resumable"
+	}
+	if !strings.Contains(r.Err.Message, header) {
+		t.Errorf("%s: refused %+v, want the message to name %s", name, r.Err, header)
+	}
+	if v := r.Header.Get("Tus-Resumable"); v != "1.0.0" {
+		t.Errorf("%s: answered with Tus-Resumable %q, want 1.0.0", name, v)
 	}
 }

@@ -415,7 +415,9 @@ func (s *Service) Options() http.Handler {
 
 func (s *Service) wrap(h http.HandlerFunc) http.Handler {
 	// The unrouted handler takes the upload id from the path below BasePath.
-	inner := http.StripPrefix(strings.TrimSuffix(BasePath, "/"), s.tus.Middleware(checked(h)))
+	// The headers checked before tusd reads them: its own refusal of a
+	// Tus-Resumable (412) named no header.
+	inner := http.StripPrefix(strings.TrimSuffix(BasePath, "/"), checked(s.tus.Middleware(h)))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		jw := &jsonErrors{ResponseWriter: w, head: r.Method == http.MethodHead, serverHLC: s.syncer.ServerHLC, storeDown: s.storeDown}
 		if r.Body != nil && r.Body != http.NoBody {
@@ -478,16 +480,19 @@ func checkHeaders(h http.Header) error {
 }
 
 // checked is h behind checkHeaders, for every request but OPTIONS (which
-// asks what the server offers, and carries no tus header).
-func checked(h http.HandlerFunc) http.HandlerFunc {
+// asks what the server offers, and carries no tus header). A refusal
+// says the version the server speaks, as tusd's answers do.
+func checked(h http.Handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodOptions {
 			if err := checkHeaders(r.Header); err != nil {
+				w.Header().Set("Tus-Resumable", "1.0.0")
+				w.Header().Set("Tus-Version", "1.0.0")
 				writeTusError(w, err)
 				return
 			}
 		}
-		h(w, r)
+		h.ServeHTTP(w, r)
 	}
 }
 
