@@ -159,6 +159,20 @@ func inspectionNow(ctx context.Context, find finder, p *Principal, insp *StoredR
 	return now + "，由" + who + decidedOn(last.Text("decided_at")) + "审核", nil
 }
 
+// findingStands says how finding f stands, for a refused decision's
+// message: 现为整改中; and when an office's decision put it there, whose
+// and when (现为整改中，由赵督查于12月7日 22:29退回继续整改; 您 for p),
+// byOffice then true.
+func (s *Syncer) findingStands(ctx context.Context, p *Principal, f *StoredRecord) (stands string, byOffice bool) {
+	status := f.Text("status")
+	now := "现为" + cmp.Or(FindingStatusLabels[status], "待整改")
+	did := map[string]string{"verified": "核实整改到位", "rectifying": "退回继续整改"}[status]
+	if did == "" || f.State.Fields["status"].HLC.Node != syncproto.ServerNode {
+		return now, false
+	}
+	return now + "，由" + s.decider(ctx, p, f.Text("verifier_id")) + decidedOn(f.Text("verified_at")) + did, true
+}
+
 // decider names the office user id who decided, for a message: 您 for p,
 // their name where the store can say it, else 其他督查人员.
 func (s *Syncer) decider(ctx context.Context, p *Principal, id string) string {
@@ -446,8 +460,11 @@ func (s *Syncer) VerifyFinding(ctx context.Context, p *Principal, findingID, dec
 			return Errorf(syncproto.CodeConflict, "巡查员尚未报告整改完成（此问题现为%s），不能核实；请重新打开查看",
 				cmp.Or(FindingStatusLabels[status], "待整改"))
 		case decision == DecisionReopen && status != "rectified" && status != "verified":
-			return Errorf(syncproto.CodeConflict, "只能退回已整改或已核实的问题（此问题现为%s），请重新打开查看",
-				cmp.Or(FindingStatusLabels[status], "待整改"))
+			// Another office sent it back first: who and when (a
+			// verification probe's city reviewer was told only 现为整改中,
+			// their page showing 已核实).
+			stands, _ := s.findingStands(ctx, p, f)
+			return Errorf(syncproto.CodeConflict, "只能退回已整改或已核实的问题（此问题%s），请重新打开查看", stands)
 		case seen.Seq < 0:
 			return ErrNoVersion
 		case seen.changed(f, append(photos, f)):
@@ -455,9 +472,8 @@ func (s *Syncer) VerifyFinding(ctx context.Context, p *Principal, findingID, dec
 			// probe: a reopen refused after another's verification said
 			// only 有了更新). Not said to be what changed: a photo may have
 			// come since too.
-			if did := map[string]string{"verified": "核实整改到位", "rectifying": "退回继续整改"}[status]; did != "" && f.State.Fields["status"].HLC.Node == syncproto.ServerNode {
-				return Errorf(syncproto.CodeConflict, "问题记录在您查看后有了更新（现为%s，由%s%s%s），请重新打开查看后再决定",
-					FindingStatusLabels[status], s.decider(ctx, p, f.Text("verifier_id")), decidedOn(f.Text("verified_at")), did)
+			if stands, byOffice := s.findingStands(ctx, p, f); byOffice {
+				return Errorf(syncproto.CodeConflict, "问题记录在您查看后有了更新（%s），请重新打开查看后再决定", stands)
 			}
 			return Errorf(syncproto.CodeConflict, "问题记录在您查看后有了更新（如巡查员更新了整改情况、补充了整改照片，或其他人员已核实），请重新打开查看后再决定")
 		}

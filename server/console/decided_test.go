@@ -374,4 +374,23 @@ func TestDecidedBySays(t *testing.T) {
 	if want := "问题记录在您查看后有了更新（现为已核实，由" + by + "核实整改到位）"; st != http.StatusConflict || !strings.Contains(reopenPage, want) {
 		t.Errorf("sending it back from a page older than the verification: %d, want 409 saying %q\n%.3000s", st, want, reopenPage)
 	}
+	// The county undoes its verification; the city, sending it back too
+	// from its page, is told who did first and when (verification probe:
+	// it read only 现为整改中, the city's page showing 已核实).
+	undo := findingForm(t, mustGet(t, county, "/console/inspections/"+insp), finding, "reopen")
+	undo.Set("comment", "东侧围挡仍缺")
+	if st, _ := county.post("/console/findings/"+finding+"/verify", undo); st != http.StatusOK {
+		t.Fatalf("the county's undo: %d", st)
+	}
+	if f, err = srv.App.DB.Get(ctx, "finding", finding); err != nil {
+		t.Fatal(err)
+	}
+	if at, err = time.Parse(time.RFC3339Nano, f.Text("verified_at")); err != nil {
+		t.Fatal(err)
+	}
+	by = u.DisplayName + "于" + at.In(server.ChinaTime).Format("1月2日 15:04")
+	st, page = city.post("/console/findings/"+finding+"/verify", reopen)
+	if want := "此问题现为整改中，由" + by + "退回继续整改"; st != http.StatusConflict || !strings.Contains(page, want) {
+		t.Errorf("sending it back after the county did: %d, want 409 saying %q\n%.3000s", st, want, page)
+	}
 }
