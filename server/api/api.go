@@ -140,12 +140,18 @@ func New(syncer *server.Syncer, au *auth.Service, st server.Store, log *slog.Log
 	v1.POST("/sync/push", a.push, authn, a.pushRefusals, push, device, a.pushes.admit) // a turn before the body is read
 	v1.POST("/inspections/:id/review", decide(a, "检查记录", func(ctx context.Context, p *server.Principal, id string, r ReviewRequest) (*syncproto.Change, error) {
 		return syncer.Review(ctx, p, id, r.Decision, r.Comment, r.seen())
+	}, func(ctx context.Context, p *server.Principal, id string, r ReviewRequest) (*server.StoredRecord, bool, error) {
+		return server.ReviewInEffect(ctx, a.store, p, id, r.Decision, r.Comment, r.seen().Seq)
 	}), small, authn, office, pathID)
 	v1.POST("/findings/:id/verify", decide(a, "问题记录", func(ctx context.Context, p *server.Principal, id string, r VerifyRequest) (*syncproto.Change, error) {
 		return syncer.VerifyFinding(ctx, p, id, r.Decision, r.Comment, r.Deadline, r.seen())
+	}, func(ctx context.Context, p *server.Principal, id string, r VerifyRequest) (*server.StoredRecord, bool, error) {
+		return server.VerifyInEffect(ctx, a.store, p, id, r.Decision, r.Comment, r.seen().Seq)
 	}), small, authn, office, pathID)
 	v1.POST("/vehicle-checks/:id/void", decide(a, "路检记录", func(ctx context.Context, p *server.Principal, id string, r ReviewRequest) (*syncproto.Change, error) {
 		return syncer.VoidVehicleCheck(ctx, p, id, r.Decision, r.Comment, r.seen())
+	}, func(ctx context.Context, p *server.Principal, id string, r ReviewRequest) (*server.StoredRecord, bool, error) {
+		return server.VoidInEffect(ctx, a.store, p, id, r.Decision, r.Comment, r.seen().Seq)
 	}), small, authn, office, pathID)
 	v1.GET("/conflicts", a.conflicts, authn, office)
 	v1.GET("/devices", a.devices, authn, office)
@@ -410,7 +416,8 @@ type VerifyRequest struct {
 // decide answers an office's decision on a record of the kind what names
 // (an inspection's review, a finding's rectification, a roadside check's
 // voiding), sent as a body R, with the record's new state.
-func decide[R interface{ seen() server.Seen }](a *API, what string, run func(ctx context.Context, p *server.Principal, id string, req R) (*syncproto.Change, error)) echo.HandlerFunc {
+func decide[R interface{ seen() server.Seen }](a *API, what string, run func(ctx context.Context, p *server.Principal, id string, req R) (*syncproto.Change, error),
+	inEffect func(ctx context.Context, p *server.Principal, id string, req R) (*server.StoredRecord, bool, error)) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		var req R
 		if err := a.decodeJSON(c, &req); err != nil {
@@ -425,7 +432,20 @@ func decide[R interface{ seen() server.Seen }](a *API, what string, run func(ctx
 		if err := a.readable(c.Request().Context(), req.seen()); err != nil {
 			return err
 		}
-		ch, err := run(c.Request().Context(), principalOf(c), c.Param("id"), req)
+		ctx, p, id := c.Request().Context(), principalOf(c), c.Param("id")
+		ch, err := run(ctx, p, id, req)
+		if server.ErrorCode(err) == syncproto.CodeConflict {
+			// The same decision sent again with the seq it was made on
+			// (its answer lost), by the same user, and in effect: answered
+			// as the first was, with the record as it stands (API probe:
+			// a retry could not tell its own decision from another's).
+			if rec, done, derr := inEffect(ctx, p, id, req); derr != nil {
+				return derr
+			} else if done {
+				cur := server.ToChange(rec)
+				ch, err = &cur, nil
+			}
+		}
 		if err != nil {
 			return err
 		}

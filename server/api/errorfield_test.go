@@ -58,7 +58,7 @@ func TestErrorNamesItsField(t *testing.T) {
 		{"push: a member twice, once escaped", syncproto.PathPush, access, push(vc(`,"note":"a","\u006eote":"b"`)), syncproto.CodeInvalidField, "mutations[0].fields.note"},
 		// encoding/json names the map alone; the member at fault is found
 		// in the body's order, whatever its kind.
-		{"push: a seen member of the wrong type", syncproto.PathPush, access, push(vc(""), seenVC(`{"plate":"` + insp.Clock.Now().String() + `","note":5}`)), syncproto.CodeInvalidField, "mutations[1].seen.note"},
+		{"push: a seen member of the wrong type", syncproto.PathPush, access, push(vc(""), seenVC(`{"plate":"`+insp.Clock.Now().String()+`","note":5}`)), syncproto.CodeInvalidField, "mutations[1].seen.note"},
 		{"push: a seen member that is an object", syncproto.PathPush, access, push(seenVC(`{"checkpoint":{"hlc":"x"},"plate":5}`)), syncproto.CodeInvalidField, "mutations[0].seen.checkpoint"},
 		{"push: a seen member named twice, the last wrong", syncproto.PathPush, access, push(seenVC(`{"plate":"x","plate":false}`)), syncproto.CodeInvalidField, "mutations[0].seen.plate"},
 		{"push: seen not an object", syncproto.PathPush, access, push(seenVC(`["plate"]`)), syncproto.CodeInvalidField, "mutations[0].seen"},

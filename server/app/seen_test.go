@@ -150,15 +150,16 @@ func TestSeenRefused(t *testing.T) {
 			}
 		})
 	}
-	for _, body := range []string{
-		`{"summary": 5}`, `["summary"]`, `"summary"`,
+	// A member of the wrong type is named; seen not an object is seen.
+	for body, at := range map[string]string{
+		`{"summary": 5}`: "mutations[0].seen.summary", `["summary"]`: "mutations[0].seen", `"summary"`: "mutations[0].seen",
 	} {
 		raw := `{"device_id":"` + a.DeviceID + `","batch_id":"` + newID() + `","mutations":[{"entity":"inspection","id":"` + insp +
 			`","hlc":"` + a.Clock.Now().String() + `","fields":{"summary":"小结"},"seen":` + body + `}]}`
 		err := a.Do(ctx, http.MethodPost, syncproto.PathPush, json.RawMessage(raw), nil)
 		var ae *syncproto.APIError
-		if !errors.As(err, &ae) || ae.Status != http.StatusBadRequest || ae.Body.Code != syncproto.CodeInvalidField || ae.Body.Field != "mutations[0].seen" {
-			t.Errorf("seen %s: %v, want 400 invalid_field at mutations[0].seen", body, err)
+		if !errors.As(err, &ae) || ae.Status != http.StatusBadRequest || ae.Body.Code != syncproto.CodeInvalidField || ae.Body.Field != at {
+			t.Errorf("seen %s: %v, want 400 invalid_field at %s", body, err, at)
 		}
 	}
 	// One batch id, two contents.

@@ -138,7 +138,7 @@ func exactDistance(m float64) string {
 }
 
 var mismatchReasons = map[string]string{
-	"no_exif_time":   "照片文件不含拍摄时间（EXIF），无法核对拍摄时间",
+	"no_exif_time":   "照片文件不含拍摄时间（EXIF），无法用照片本身核对，只有手机记录的拍摄时间",
 	"exif_vs_device": "照片 EXIF 时间与手机记录的拍摄时间不一致",
 	"outside_visit":  "拍摄时间不在本次检查的起止时间内",
 	"after_receipt":  "拍摄时间晚于服务器收到照片的时间",

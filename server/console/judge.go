@@ -413,7 +413,7 @@ func (c *Console) bulkApprove(ec echo.Context) error {
 			}
 		}
 		if !it.Approved && it.Seq > 0 {
-			if it.Approved, err = c.reviewInEffect(ctx, p, id, server.DecisionApprove, "", seen); err != nil {
+			if _, it.Approved, err = server.ReviewInEffect(ctx, c.d.Store, p, id, server.DecisionApprove, "", seen); err != nil {
 				return err
 			}
 			it.Before = it.Approved

@@ -622,7 +622,7 @@ func (c *Console) review(ec echo.Context) error {
 		} else if code != syncproto.CodeConflict {
 			return err
 		}
-		if done, derr := c.reviewInEffect(ctx, p, id, decision, comment, seen); derr != nil || !done {
+		if _, done, derr := server.ReviewInEffect(ctx, c.d.Store, p, id, decision, comment, seen); derr != nil || !done {
 			return err
 		}
 	}
@@ -656,8 +656,8 @@ func (c *Console) verifyFinding(ec echo.Context) error {
 			&reviewRefusal{Message: server.ErrorMessage(err), Field: field, Comment: comment, Deadline: deadline, Finding: id})
 	case server.ErrorCode(err) != syncproto.CodeConflict:
 		return err
-	default: // the same decision sent again (reviewInEffect)
-		f, done, derr := c.verifyInEffect(ctx, p, id, decision, comment, seen)
+	default: // the same decision sent again (server.VerifyInEffect)
+		f, done, derr := server.VerifyInEffect(ctx, c.d.Store, p, id, decision, comment, seen)
 		if derr != nil || !done {
 			return err
 		}

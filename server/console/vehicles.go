@@ -583,7 +583,7 @@ func (c *Console) voidVehicle(ec echo.Context) error {
 		if server.ErrorCode(err) != syncproto.CodeConflict {
 			return err
 		}
-		if done, derr := c.voidInEffect(ctx, p, id, decision, comment, seen); derr != nil || !done {
+		if _, done, derr := server.VoidInEffect(ctx, c.d.Store, p, id, decision, comment, seen); derr != nil || !done {
 			return err
 		}
 	}

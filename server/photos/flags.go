@@ -36,6 +36,7 @@ type evidence struct {
 	fp         imageproc.Fingerprint // nil when hash is
 	unreadable string
 	visit      *server.StoredRecord // the inspection, if any
+	returned   []time.Time          // when an office returned the inspection (its reviews)
 	site       *server.StoredRecord
 	check      *server.StoredRecord // the roadside check, if any
 	where      *geo.Point           // the photo's position in WGS-84: EXIF, else the phone's
@@ -111,6 +112,15 @@ func (p *Processor) place(ctx context.Context, ev *evidence) error {
 	if ev.visit != nil {
 		if ev.site, err = get(syncproto.EntitySite, ev.visit.Text("site_id")); err != nil {
 			return err
+		}
+		reviews, err := p.store.Find(ctx, syncproto.EntityReview, "inspection_id", ev.visit.ID)
+		if err != nil {
+			return err
+		}
+		for _, r := range reviews {
+			if at := r.Time("decided_at"); !r.State.IsDeleted() && r.Text("decision") == server.DecisionReturn && !at.IsZero() {
+				ev.returned = append(ev.returned, at)
+			}
 		}
 	}
 	if ev.check, err = get(syncproto.EntityVehicleCheck, ev.rec.Text("vehicle_check_id")); err != nil {
@@ -237,6 +247,21 @@ func rectification(ev *evidence, taken time.Time, slack time.Duration) bool {
 	return !approved.IsZero() && !taken.Before(approved.Add(-slack))
 }
 
+// retaken says whether a photo taken at taken was taken once an office
+// had returned its inspection: evidence the return asked for (补拍), after
+// the visit by nature (verification probe: every photo taken for a return
+// was flagged 拍摄时间不在本次检查的起止时间内, which teaches reviewers to
+// pass flags by). One taken after the visit but before any return is
+// still out of place.
+func retaken(ev *evidence, taken time.Time) bool {
+	for _, at := range ev.returned {
+		if !taken.Before(at) {
+			return true
+		}
+	}
+	return false
+}
+
 // timeMismatch checks EXIF time against the phone's capture time, the
 // photo's time against its visit, and against the server's receipt (a
 // photo cannot be taken after the server received its record).
@@ -273,7 +298,7 @@ func (p *Processor) timeMismatch(ev *evidence) map[string]any {
 		case taken.Before(start.Add(-p.cfg.TimeSlack)):
 			reasons = append(reasons, "outside_visit")
 			out["outside_visit_s"] = secondsBetween(taken, start) // negative: before the visit began
-		case taken.After(end.Add(p.cfg.TimeSlack)) && !rectification(ev, taken, p.cfg.TimeSlack):
+		case taken.After(end.Add(p.cfg.TimeSlack)) && !rectification(ev, taken, p.cfg.TimeSlack) && !retaken(ev, taken):
 			reasons = append(reasons, "outside_visit")
 			out["outside_visit_s"] = secondsBetween(taken, end) // positive: after it ended
 		}

@@ -98,3 +98,57 @@ func TestRoadsidePhotoFarFromCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestRetakeAfterReturnInTime: a photo taken once an office has returned
+// the inspection — the 补拍 the return asked for — is not flagged as taken
+// outside the visit, before the resubmission nor after it; one taken
+// after the visit but before the return still is (verification probe:
+// every photo taken for a return was flagged, and reviewers learn to pass
+// flags by).
+func TestRetakeAfterReturnInTime(t *testing.T) {
+	w := setup(t)
+	push := func(entity, rid string, f map[string]any) {
+		t.Helper()
+		apptest.PushApplied(t, w.phone, mut(w.phone, entity, rid, f))
+		w.srv.App.Photos.WaitIdle()
+	}
+	upload := func(seed uint64, taken time.Time) string {
+		t.Helper()
+		data := testimg.JPEG(testimg.Options{Width: 320, Height: 240, Seed: seed, Time: &taken, GPS: &siteAt})
+		id := w.photo(t, w.insp, data, map[string]any{"captured_at": taken.Format(time.RFC3339),
+			"lon": siteAt.Lon, "lat": siteAt.Lat, "accuracy_m": 5, "crs": "wgs84"})
+		w.srv.Tus(w.phone).Upload(id, "image/jpeg", data, http.StatusNoContent)
+		w.srv.App.Photos.WaitIdle()
+		return id
+	}
+	outside := func(id string) bool {
+		tm := w.flags(t, id)["time_mismatch"]
+		return tm != nil && slices.Contains(tm["reasons"].([]any), any("outside_visit"))
+	}
+	// The visit ran an hour ago for five minutes; a photo taken twenty
+	// minutes ago is after it.
+	late := upload(71, time.Now().Add(-20*time.Minute).Truncate(time.Second))
+	push("inspection", w.insp, map[string]any{"finished_at": w.visitStart.Add(5 * time.Minute).Format(time.RFC3339), "status": "submitted"})
+	if !outside(late) {
+		t.Fatalf("a photo taken after the visit: flags %v, want outside_visit", w.flags(t, late))
+	}
+	office := w.srv.Login(apptest.CountyOffice)
+	if err := office.Do(ctx, http.MethodPost, "/api/v1/inspections/"+w.insp+"/review", map[string]string{"decision": "return", "comment": "请补拍围挡"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	w.srv.App.Photos.WaitIdle()
+	if !outside(late) {
+		t.Errorf("the photo taken before the return, the inspection returned: flags %v, want outside_visit still", w.flags(t, late))
+	}
+	if _, err := w.phone.Pull(ctx, "", 500); err != nil { // the return's HLC, as a phone learns it
+		t.Fatal(err)
+	}
+	retake := upload(72, time.Now().Add(time.Second).Truncate(time.Second))
+	if outside(retake) {
+		t.Errorf("a photo taken after the return: flags %v, want no outside_visit", w.flags(t, retake))
+	}
+	push("inspection", w.insp, map[string]any{"status": "submitted"})
+	if outside(retake) || !outside(late) {
+		t.Errorf("resubmitted: outside_visit of the retake %v, of the photo before the return %v; want false, true", outside(retake), outside(late))
+	}
+}
