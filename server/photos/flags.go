@@ -3,6 +3,7 @@ package photos
 import (
 	"context"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/xinzhou-eco/fieldsync/server"
@@ -36,7 +37,7 @@ type evidence struct {
 	fp         imageproc.Fingerprint // nil when hash is
 	unreadable string
 	visit      *server.StoredRecord // the inspection, if any
-	returned   []time.Time          // when an office returned the inspection (its reviews)
+	decisions  []decided            // an office's decisions on the inspection (its reviews), in time order
 	site       *server.StoredRecord
 	check      *server.StoredRecord // the roadside check, if any
 	where      *geo.Point           // the photo's position in WGS-84: EXIF, else the phone's
@@ -118,10 +119,11 @@ func (p *Processor) place(ctx context.Context, ev *evidence) error {
 			return err
 		}
 		for _, r := range reviews {
-			if at := r.Time("decided_at"); !r.State.IsDeleted() && r.Text("decision") == server.DecisionReturn && !at.IsZero() {
-				ev.returned = append(ev.returned, at)
+			if at := r.Time("decided_at"); !r.State.IsDeleted() && !at.IsZero() {
+				ev.decisions = append(ev.decisions, decided{at: at, returned: r.Text("decision") == server.DecisionReturn})
 			}
 		}
+		slices.SortFunc(ev.decisions, func(a, b decided) int { return a.at.Compare(b.at) })
 	}
 	if ev.check, err = get(syncproto.EntityVehicleCheck, ev.rec.Text("vehicle_check_id")); err != nil {
 		return err
@@ -247,19 +249,29 @@ func rectification(ev *evidence, taken time.Time, slack time.Duration) bool {
 	return !approved.IsZero() && !taken.Before(approved.Add(-slack))
 }
 
-// retaken says whether a photo taken at taken was taken once an office
-// had returned its inspection: evidence the return asked for (补拍), after
-// the visit by nature (verification probe: every photo taken for a return
-// was flagged 拍摄时间不在本次检查的起止时间内, which teaches reviewers to
-// pass flags by). One taken after the visit but before any return is
-// still out of place.
+// decided is an office's decision on an inspection: when, and whether it
+// returned it.
+type decided struct {
+	at       time.Time
+	returned bool
+}
+
+// retaken says whether a photo taken at taken was taken while its
+// inspection stood returned — the office's last decision before it a
+// return: evidence the return asked for (补拍), after the visit by nature
+// (verification probe: every photo taken for a return was flagged
+// 拍摄时间不在本次检查的起止时间内, which teaches reviewers to pass flags
+// by). One taken after the visit but before any return, or after the
+// approval that followed, is still out of place.
 func retaken(ev *evidence, taken time.Time) bool {
-	for _, at := range ev.returned {
-		if !taken.Before(at) {
-			return true
+	last := false
+	for _, d := range ev.decisions {
+		if taken.Before(d.at.Truncate(time.Second)) { // a camera's time is to the second
+			break
 		}
+		last = d.returned
 	}
-	return false
+	return last
 }
 
 // timeMismatch checks EXIF time against the phone's capture time, the

@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/xinzhou-eco/fieldsync/server/app"
 	"github.com/xinzhou-eco/fieldsync/server/apptest"
 	"github.com/xinzhou-eco/fieldsync/server/geo"
 	"github.com/xinzhou-eco/fieldsync/server/imageproc/testimg"
@@ -102,11 +104,17 @@ func TestRoadsidePhotoFarFromCheck(t *testing.T) {
 // TestRetakeAfterReturnInTime: a photo taken once an office has returned
 // the inspection — the 补拍 the return asked for — is not flagged as taken
 // outside the visit, before the resubmission nor after it; one taken
-// after the visit but before the return still is (verification probe:
+// after the visit but before the return still is, and so is one taken
+// after the approval that followed (verification probe:
 // every photo taken for a return was flagged, and reviewers learn to pass
 // flags by).
 func TestRetakeAfterReturnInTime(t *testing.T) {
-	w := setup(t)
+	// The server's clock, moved on a minute before the approval: a photo
+	// taken the same second as a decision could be either side of it.
+	var ahead atomic.Int64
+	w := setupOn(t, apptest.Start(t, func(c *app.Config) {
+		c.Now = func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
+	}))
 	push := func(entity, rid string, f map[string]any) {
 		t.Helper()
 		apptest.PushApplied(t, w.phone, mut(w.phone, entity, rid, f))
@@ -143,12 +151,25 @@ func TestRetakeAfterReturnInTime(t *testing.T) {
 	if _, err := w.phone.Pull(ctx, "", 500); err != nil { // the return's HLC, as a phone learns it
 		t.Fatal(err)
 	}
-	retake := upload(72, time.Now().Add(time.Second).Truncate(time.Second))
+	retake := upload(72, time.Now().Truncate(time.Second))
 	if outside(retake) {
 		t.Errorf("a photo taken after the return: flags %v, want no outside_visit", w.flags(t, retake))
 	}
 	push("inspection", w.insp, map[string]any{"status": "submitted"})
 	if outside(retake) || !outside(late) {
 		t.Errorf("resubmitted: outside_visit of the retake %v, of the photo before the return %v; want false, true", outside(retake), outside(late))
+	}
+	// Approved: a photo taken since is no 补拍 of the return.
+	ahead.Store(int64(time.Minute))
+	if err := office.Do(ctx, http.MethodPost, "/api/v1/inspections/"+w.insp+"/review", map[string]string{"decision": "approve"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	w.srv.App.Photos.WaitIdle()
+	if _, err := w.phone.Pull(ctx, "", 500); err != nil {
+		t.Fatal(err)
+	}
+	after := upload(73, time.Now().Add(time.Minute).Truncate(time.Second))
+	if outside(retake) || !outside(after) {
+		t.Errorf("approved: outside_visit of the retake %v, of a photo taken after the approval %v; want false, true", outside(retake), outside(after))
 	}
 }
