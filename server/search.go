@@ -82,14 +82,28 @@ func SearchSpellings(s string) []string {
 // spaces of any kind (the ideographic space of a Chinese keyboard) one
 // space, trimmed.
 func SearchText(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if unicode.Is(unicode.Cf, r) {
+	return strings.Join(strings.FieldsFunc(Visible(s), unicode.IsSpace), " ")
+}
+
+// Visible returns s without its format characters (Unicode's Cf: a
+// zero-width space, a word joiner, a direction mark, a soft hyphen),
+// which print nothing. Free text may hold them (a paste from a chat
+// brings them), and search matches stored text so read
+// (sqlstore.Dialect.Visible), as it reads what was typed (SearchText):
+// 尾气\u200b冒黑烟 is found by 尾气冒黑烟, and the other way round.
+func Visible(s string) string {
+	if !strings.ContainsFunc(s, isFormat) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if isFormat(r) {
 			return -1
 		}
 		return r
 	}, s)
-	return strings.Join(strings.FieldsFunc(s, unicode.IsSpace), " ")
 }
+
+func isFormat(r rune) bool { return unicode.Is(unicode.Cf, r) }
 
 // plateLike reports whether s looks like a Chinese plate number: a
 // province's character followed by letters, digits, spaces or dots.

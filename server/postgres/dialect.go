@@ -1,6 +1,12 @@
 package postgres
 
-import "github.com/xinzhou-eco/fieldsync/server/sqlstore"
+import (
+	"fmt"
+	"strings"
+	"unicode"
+
+	"github.com/xinzhou-eco/fieldsync/server/sqlstore"
+)
 
 // dialect is PostgreSQL's side of the SQL this store shares with the
 // SQLite one (sqlstore). Lists are bound as one text[] argument; ILIKE on
@@ -18,6 +24,9 @@ var dialect = &sqlstore.Dialect{
 		return col + " = ANY(?::integer[])", []any{ints}
 	},
 	Like: "ILIKE",
+	Visible: func(expr string) string {
+		return "regexp_replace(" + expr + ", '[" + formatClass + "]', '', 'g')"
+	},
 	Trim: "btrim",
 	// upper in the C collation folds ASCII letters only, as SQLite's.
 	UpperASCII: func(expr string) string { return "upper((" + expr + ") COLLATE \"C\")" },
@@ -47,4 +56,46 @@ var dialect = &sqlstore.Dialect{
 		Missing: `CASE WHEN jsonb_typeof(inspection.missing_items::jsonb) = 'array' THEN
 		(SELECT count(DISTINCT m->>'key') FROM jsonb_array_elements(inspection.missing_items::jsonb) m) ELSE -1 END`,
 	},
+}
+
+// formatClass is the format characters (formatRanges) as the
+// inside of a regular expression's class, in its escapes (\uXXXX,
+// \UXXXXXXXX), which keep the statement's text readable.
+var formatClass = func() string {
+	var b strings.Builder
+	esc := func(r rune) string {
+		if r > 0xffff {
+			return fmt.Sprintf(`\U%08X`, r)
+		}
+		return fmt.Sprintf(`\u%04X`, r)
+	}
+	for _, r := range formatRanges() {
+		b.WriteString(esc(r[0]))
+		if r[1] != r[0] {
+			b.WriteString("-" + esc(r[1]))
+		}
+	}
+	return b.String()
+}()
+
+// formatRanges are the ranges of the format characters (Unicode's Cf,
+// which server.Visible leaves out), lowest first.
+func formatRanges() [][2]rune {
+	var out [][2]rune
+	add := func(lo, hi, stride rune) {
+		if stride == 1 {
+			out = append(out, [2]rune{lo, hi})
+			return
+		}
+		for r := lo; r <= hi; r += stride {
+			out = append(out, [2]rune{r, r})
+		}
+	}
+	for _, r := range unicode.Cf.R16 {
+		add(rune(r.Lo), rune(r.Hi), rune(r.Stride))
+	}
+	for _, r := range unicode.Cf.R32 {
+		add(rune(r.Lo), rune(r.Hi), rune(r.Stride))
+	}
+	return out
 }

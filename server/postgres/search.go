@@ -19,18 +19,20 @@ func (db *DB) Search(ctx context.Context, q server.SearchQuery) ([]server.Search
 	if !ok {
 		return nil, nil
 	}
-	// The patterns are $1…$n, the limit $n+1, the plate's pattern $n+2 (a
-	// part that has no plate binds none: PostgreSQL wants every parameter
-	// used), the scope's counties the next.
-	var texts []string
+	// The patterns are $1…$n (each spelling's, then its loose one), the
+	// limit $n+1, the plate's pattern $n+2 (a part that has no plate binds
+	// none: PostgreSQL wants every parameter used), the scope's counties
+	// the next.
+	var texts, loose []string
 	fixed := []any{}
 	for i, t := range sb.Texts {
-		texts = append(texts, "$"+strconv.Itoa(i+1))
-		fixed = append(fixed, t)
+		texts = append(texts, "$"+strconv.Itoa(len(fixed)+1))
+		loose = append(loose, "$"+strconv.Itoa(len(fixed)+2))
+		fixed = append(fixed, t, sb.Loose[i])
 	}
-	limit, plate := "$"+strconv.Itoa(len(texts)+1), "$"+strconv.Itoa(len(texts)+2)
+	limit, plate := "$"+strconv.Itoa(len(fixed)+1), "$"+strconv.Itoa(len(fixed)+2)
 	fixed = append(fixed, sb.Limit)
-	parts := dialect.SearchParts(texts, plate)
+	parts := dialect.SearchParts(texts, loose, plate)
 	var out []server.SearchHit
 	for _, p := range parts {
 		bind := slices.Clone(fixed)

@@ -140,11 +140,11 @@ func open(ctx context.Context, db *DB) (*DB, error) {
 		return nil, err
 	}
 	var err error
-	if db.write, err = sql.Open("sqlite3", dsn(path, false)); err != nil {
+	if db.write, err = sql.Open(driverName, dsn(path, false)); err != nil {
 		return nil, fmt.Errorf("open writer: %w", err)
 	}
 	db.write.SetMaxOpenConns(1)
-	if db.read, err = sql.Open("sqlite3", dsn(path, true)); err != nil {
+	if db.read, err = sql.Open(driverName, dsn(path, true)); err != nil {
 		db.write.Close()
 		return nil, fmt.Errorf("open readers: %w", err)
 	}

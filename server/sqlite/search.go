@@ -18,11 +18,12 @@ func (db *DB) Search(ctx context.Context, q server.SearchQuery) ([]server.Search
 	if !ok {
 		return nil, nil
 	}
-	var texts []string
+	var texts, loose []string
 	for i := range bind.Texts {
 		texts = append(texts, fmt.Sprintf(":t%d", i))
+		loose = append(loose, fmt.Sprintf(":l%d", i))
 	}
-	parts := dialect.SearchParts(texts, ":plate")
+	parts := dialect.SearchParts(texts, loose, ":plate")
 	var out []server.SearchHit
 	for _, p := range parts {
 		where, args := dialect.ScopeOf(q.Scope, p.Alias)
@@ -38,7 +39,7 @@ func (db *DB) Search(ctx context.Context, q server.SearchQuery) ([]server.Search
 			named = append(named, sql.Named(name, a))
 		}
 		for i, t := range bind.Texts {
-			named = append(named, sql.Named(fmt.Sprintf("t%d", i), t))
+			named = append(named, sql.Named(fmt.Sprintf("t%d", i), t), sql.Named(fmt.Sprintf("l%d", i), bind.Loose[i]))
 		}
 		named = append(named, sql.Named("lim", bind.Limit))
 		rows, err := db.read.QueryContext(ctx, p.SQL+where+" ORDER BY "+p.Order+" LIMIT :lim", named...)

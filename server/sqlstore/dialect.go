@@ -53,6 +53,12 @@ type Dialect struct {
 	// quotes and codes ("pass", "not_started") would match every
 	// inspection.
 	AnswerText func(column, skip string) string
+	// Visible returns the expression of text without its format
+	// characters, as server.Visible: what search matches, as it matches
+	// what was typed without them. It costs more than a LIKE: a search
+	// asks for it only where a LIKE of the loose pattern matched
+	// (LoosePattern).
+	Visible func(expr string) string
 	// ChinaTime returns the expression of the time in China of a column
 	// of Unix milliseconds, as a stored time is written
 	// (2026-03-01T09:30:00+08:00, to the second).
@@ -111,7 +117,25 @@ func (d *Dialect) ScopeOf(s server.Scope, alias string) (string, []any) {
 // LikePattern is a LIKE pattern matching text anywhere, with \ as the
 // escape character: the text's own % and _ match only themselves.
 func LikePattern(text string) string {
-	return "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(text) + "%"
+	return "%" + likeEscaper.Replace(text) + "%"
+}
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
+
+// LoosePattern is the pattern (escaped as LikePattern's) of text's
+// characters in their order with anything between them: "%尾%气%冒%" for
+// 尾气冒. Text that holds text with characters that print nothing put
+// inside it (尾\u200b气冒) matches it, as does any text LikePattern(text)
+// matches; a search tries the slower reading of stored text without
+// those characters (Dialect.Visible) only where it does.
+func LoosePattern(text string) string {
+	var b strings.Builder
+	b.WriteByte('%')
+	for _, r := range text {
+		b.WriteString(likeEscaper.Replace(string(r)))
+		b.WriteByte('%')
+	}
+	return b.String()
 }
 
 // ValidFlagName reports whether name may be put into a JSON path.
@@ -189,10 +213,10 @@ func (d *Dialect) SiteWhere(q server.SiteQuery) (where string, args []any, order
 		// In any of its spellings, as Search matches it.
 		var or []string
 		for _, v := range server.WidthVariants(text) {
-			p := LikePattern(v)
-			for _, col := range []string{"id", "coalesce(name, '')", "coalesce(address, '')", "coalesce(note, '')"} {
-				or = append(or, col+" "+d.Like+` ? ESCAPE '\'`)
-				args = append(args, p)
+			p, l := LikePattern(v), LoosePattern(v)
+			for _, col := range []string{"id", "name", "address", "note"} {
+				or = append(or, "(coalesce("+col+", '') "+d.Like+` ? ESCAPE '\' AND coalesce(`+d.Visible(col)+", '') "+d.Like+` ? ESCAPE '\')`)
+				args = append(args, l, p)
 			}
 		}
 		w += " AND (" + strings.Join(or, " OR ") + ")"

@@ -23,20 +23,27 @@ type SearchPart struct {
 // SearchParts are the queries of Search, one a kind of record, matching
 // any of the LIKE patterns bound to texts (the store's placeholders for
 // them, each bound once and used by every column: the text in each of its
-// spellings, SearchBind.Texts) case-insensitively for ASCII; a roadside
+// spellings, SearchBind.Texts, and loose, SearchBind.Loose, the same
+// spellings' loose patterns) case-insensitively for ASCII; a roadside
 // check's plate and VIN also match the pattern bound to plate, the text's
 // canonical plate spelling, as they are stored.
-func (d *Dialect) SearchParts(texts []string, plate string) []SearchPart {
-	likeOf := func(pats []string, cols ...string) string {
+func (d *Dialect) SearchParts(texts, loose []string, plate string) []SearchPart {
+	// Text is matched as a person reads it: without the format characters
+	// a paste brings (Visible), as the query is (server.SearchText). The
+	// stored text is read so only where it matches the loose pattern of
+	// the same spelling (LoosePattern: its characters in order, anything
+	// between them), as any text that matches so does: nearly every row
+	// is refused by one LIKE, as it was before.
+	like := func(cols ...string) string {
 		var parts []string
 		for _, c := range cols {
-			for _, p := range pats {
-				parts = append(parts, "coalesce("+c+", '') "+d.Like+" "+p+" ESCAPE '\\'")
+			for i, p := range texts {
+				parts = append(parts, "(coalesce("+c+", '') "+d.Like+" "+loose[i]+" ESCAPE '\\' AND coalesce("+d.Visible(c)+", '') "+d.Like+" "+p+" ESCAPE '\\')")
 			}
 		}
-		return strings.Join(parts, " OR ")
+		return "(" + strings.Join(parts, " OR ") + ")"
 	}
-	like := func(cols ...string) string { return "(" + likeOf(texts, cols...) + ")" }
+	answers := d.AnswerText("i.answers", sqllit.List(choiceKeys()))
 	// An inspection sent without started_at is at the time the server
 	// received it (VisitTime), said so.
 	noStart := "CASE WHEN coalesce(i.started_at, '') = '' THEN true ELSE false END"
@@ -45,7 +52,7 @@ func (d *Dialect) SearchParts(texts []string, plate string) []SearchPart {
 			` + d.VisitTime("i") + `, coalesce(nullif(u.display_name, ''), u.username, ''), '', ` + noStart + `, false
 			FROM inspection i LEFT JOIN site s ON s.id = i.site_id LEFT JOIN users u ON u.id = i.created_by
 			WHERE i.deleted_hlc = '' AND i.status IN ` + sqllit.List(server.ReviewStatuses) + ` AND ` +
-			like("i.id", "s.name", "s.address", "i.summary", "i.review_comment", d.AnswerText("i.answers", sqllit.List(choiceKeys())), "u.username", "u.display_name"), "i", d.VisitTime("i") + " DESC, i.id"},
+			like("i.id", "s.name", "s.address", "i.summary", "i.review_comment", answers, "u.username", "u.display_name"), "i", d.VisitTime("i") + " DESC, i.id"},
 		{`SELECT 'finding', f.id, f.county, coalesce(s.name, ''), coalesce(f.description, ''), coalesce(f.status, ''),
 			` + d.VisitTime("i") + `, coalesce(nullif(u.display_name, ''), u.username, ''), coalesce(f.inspection_id, ''), ` + noStart + `, false
 			FROM finding f JOIN inspection i ON i.id = f.inspection_id LEFT JOIN site s ON s.id = i.site_id
@@ -57,8 +64,9 @@ func (d *Dialect) SearchParts(texts []string, plate string) []SearchPart {
 			CASE WHEN coalesce(v.voided_at, '') <> '' THEN true ELSE false END
 			FROM vehicle_check v LEFT JOIN users u ON u.id = v.created_by
 			WHERE v.deleted_hlc = '' AND ` +
-			"(" + likeOf(texts, "v.id", "v.plate", "v.vin", "v.checkpoint", "v.note", "v.remote_sensing_id", "v.void_reason", "u.username", "u.display_name") +
-			" OR " + likeOf([]string{plate}, "replace(replace(v.plate, ' ', ''), '·', '')", "v.vin") + ")", "v", "v.checked_at DESC" + d.NullsLast + ", v.id"},
+			"(" + like("v.id", "v.plate", "v.vin", "v.checkpoint", "v.note", "v.remote_sensing_id", "v.void_reason", "u.username", "u.display_name") +
+			" OR coalesce(replace(replace(v.plate, ' ', ''), '·', ''), '') " + d.Like + " " + plate + " ESCAPE '\\'" +
+			" OR coalesce(v.vin, '') " + d.Like + " " + plate + " ESCAPE '\\')", "v", "v.checked_at DESC" + d.NullsLast + ", v.id"},
 		{`SELECT 'site', st.id, st.county, coalesce(st.name, ''), coalesce(st.address, ''), coalesce(st.kind, ''),
 			'', '', '', false, false
 			FROM site st
@@ -94,6 +102,9 @@ type SearchBind struct {
 	// spellings (server.SearchSpellings: "ｇ５" finds G5, and "G5" finds
 	// Ｇ５ and ｇ５; "晋H·D1234" finds itself and 晋HD1234).
 	Texts []string
+	// Loose are the loose patterns of the same spellings (LoosePattern),
+	// one for each of Texts.
+	Loose []string
 	// Plate is the pattern of the text as a plate or VIN is stored
 	// (server.CanonicalPlate: "晋h·30272" and "LFV2A21K-5831" find what
 	// the phones stored; the text itself when that spelling is empty).
@@ -120,6 +131,7 @@ func SearchArgs(q server.SearchQuery) (b SearchBind, ok bool) {
 	}
 	for _, v := range server.SearchSpellings(text) {
 		b.Texts = append(b.Texts, LikePattern(v))
+		b.Loose = append(b.Loose, LoosePattern(v))
 	}
 	b.Plate = LikePattern(p)
 	return b, true

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,6 +28,7 @@ var officeCases = []testCase{
 	{"Tasks", testTasks},
 	{"MonthlyReport", testMonthlyReport},
 	{"Search", testSearch},
+	{"SearchInvisible", testSearchInvisible},
 	{"Overview", testOverview},
 	{"Sites", testSites},
 	{"Findings", testFindings},
@@ -928,6 +930,78 @@ func testSearch(t *testing.T, open Opener) {
 	d.pushOK(d.del(syncproto.EntityInspection, o.b))
 	if got := hits(o.all, "围挡"); len(got) != 0 {
 		t.Errorf("search 围挡 with the finding's inspection deleted: %v", got)
+	}
+}
+
+// testSearchInvisible: text pasted with a character that prints nothing
+// inside it (a zero-width space from a chat, a soft hyphen from a web
+// page, a tag character) is found by its words as they read, and words
+// searched with one are found where it is not (console probe: a finding
+// 便道未硬\u200b化扬尘大 was not found by 未硬化扬尘), in every free text
+// search reads and in the sites list's filter.
+func testSearchInvisible(t *testing.T, open Opener) {
+	o := newOffice(t, open)
+	e := o.e
+	found := func(text, want string) bool {
+		t.Helper()
+		hs, err := e.st.Search(e.ctx, server.SearchQuery{Scope: o.all, Text: text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return slices.ContainsFunc(hs, func(h server.SearchHit) bool { return h.Kind+":"+h.ID == want })
+	}
+	for i, c := range []string{"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u200e", "\u061c", "\u2064", "\U000e0061", "\u200b\u200b\u2060"} {
+		word := fmt.Sprintf("隐形%d号字", i) // a word of its own for each character
+		split := string([]rune(word)[:3]) + c + string([]rune(word)[3:])
+		for _, tc := range []struct {
+			entity, id, county string
+			values             map[string]any
+			hit                string
+		}{
+			{syncproto.EntityFinding, o.fB, xinfu, map[string]any{"description": "便道" + split}, "finding:" + o.fB},
+			{syncproto.EntityVehicleCheck, o.v1, xinfu, map[string]any{"note": split + "冒黑烟"}, "vehicle_check:" + o.v1},
+			{syncproto.EntityInspection, o.a, xinfu, map[string]any{"review_comment": "请补拍" + split}, "inspection:" + o.a},
+			{syncproto.EntityInspection, o.c, dingxia, map[string]any{"answers.remarks": map[string]any{"value": "x", "note": split}}, "inspection:" + o.c},
+			{syncproto.EntitySite, o.siteA, xinfu, map[string]any{"note": split}, "site:" + o.siteA},
+		} {
+			e.upsert(tc.entity, tc.id, tc.county, tc.values)
+			if !found(word, tc.hit) {
+				t.Errorf("%U in %s %v: %q finds nothing", []rune(c)[0], tc.entity, tc.values, word)
+			}
+			if !found(split, tc.hit) {
+				t.Errorf("%U in %s and in the search: %q finds nothing", []rune(c)[0], tc.entity, split)
+			}
+			// And the other way round: the text stored plain, searched with
+			// the character (as the query always was).
+			plain := map[string]any{}
+			for k, v := range tc.values {
+				plain[k] = v
+				if s, ok := v.(string); ok {
+					plain[k] = strings.ReplaceAll(s, split, word)
+				}
+			}
+			if m, ok := plain["answers.remarks"].(map[string]any); ok {
+				plain["answers.remarks"] = map[string]any{"value": m["value"], "note": word}
+			}
+			e.upsert(tc.entity, tc.id, tc.county, plain)
+			if !found(split, tc.hit) {
+				t.Errorf("%U in the search only: %q does not find %s's plain text", []rune(c)[0], split, tc.entity)
+			}
+		}
+		e.upsert(syncproto.EntitySite, o.siteA, xinfu, map[string]any{"note": split})
+		sites, _, err := e.st.Sites(e.ctx, server.SiteQuery{Scope: o.all, Text: word})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(sites) != 1 || sites[0].ID != o.siteA {
+			t.Errorf("%U in a site's note: the sites list's filter %q finds %d sites", []rune(c)[0], word, len(sites))
+		}
+	}
+	// What holds none is matched as before, and a character that prints
+	// something is not taken out: 隐形1号字 is not 隐形1-号字.
+	e.upsert(syncproto.EntityFinding, o.fB, xinfu, map[string]any{"description": "隐形1-号字"})
+	if found("隐形1号字", "finding:"+o.fB) {
+		t.Error("a hyphen was read as a character that prints nothing")
 	}
 }
 
