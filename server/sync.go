@@ -1100,6 +1100,15 @@ func (s *Syncer) checkUpdate(ctx context.Context, tx WriteTx, p *Principal, cur 
 			return Errorf(syncproto.CodeInvalidValue, "%s是必填项，不能清空", FieldSaid(name)).At(name)
 		}
 	}
+	if cur.State.IsDeleted() && !del {
+		// The record itself is deleted: its own delete decides, not its
+		// inspection's lock. The change merges unseen and is answered
+		// stale with record_deleted, its values kept in the conflict log
+		// (SDK probe: a finding deleted with its inspection by one phone
+		// and edited by another was refused record_locked, which the
+		// phone keeps for a return that could never come).
+		return nil
+	}
 	l, since, err := s.lockOf(ctx, tx, cur)
 	// A device's own change stamped before the submission (lock.before)
 	// is taken for the records under the inspection — its findings and

@@ -460,6 +460,31 @@ func TestChildrenOfDeletedInspection(t *testing.T) {
 		t.Errorf("finding of the deleted inspection changed: %s", r.Text("status"))
 	}
 	wantStatus(t, apptest.Push(t, a, syncproto.Mutation{Entity: "finding", ID: other, Delete: true, HLC: a.Clock.Now().String()}), "applied")
+	// A change of the finding deleted with it (a phone deletes an
+	// inspection with its findings) is answered by the finding's own
+	// delete: stale, record_deleted, whoever made it and whenever — not
+	// record_locked, which a phone keeps for a return that never comes.
+	// And the photo of a deleted finding of an inspection not deleted.
+	for _, c := range []*syncproto.Client{a, b} {
+		res := apptest.Push(t, c, apptest.Mut(c, "finding", other, apptest.Fields("description", "已补齐")))
+		if r := res.Results[0]; r.Status != syncproto.StatusStale || r.Code != syncproto.CodeRecordDeleted {
+			t.Errorf("%s's change of a deleted finding under a deleted inspection: %s/%s %s", c.DeviceID, r.Status, r.Code, r.Message)
+		}
+	}
+	if r, _ := srv.App.DB.Get(ctx, "finding", other); !r.State.IsDeleted() {
+		t.Error("the deleted finding is back")
+	}
+	// Whatever lock its inspection is under: a finding deleted before its
+	// inspection was submitted, changed by a colleague after.
+	insp2 := newInspection(t, a, apptest.Xinfu)
+	gone, alive := newFinding(t, a, insp2), newFinding(t, a, insp2)
+	wantStatus(t, apptest.Push(t, a, syncproto.Mutation{Entity: "finding", ID: gone, Delete: true, HLC: a.Clock.Now().String()}), "applied")
+	wantStatus(t, apptest.Push(t, a, apptest.Mut(a, "inspection", insp2, apptest.Fields("answers.fence", map[string]any{"result": "fail"}, "status", "submitted"))), "applied")
+	if r := apptest.Push(t, b, apptest.Mut(b, "finding", gone, apptest.Fields("description", "已补齐"))).Results[0]; r.Status != syncproto.StatusStale || r.Code != syncproto.CodeRecordDeleted {
+		t.Errorf("a change of a deleted finding under a submitted inspection: %s/%s %s", r.Status, r.Code, r.Message)
+	}
+	// Not a finding alive under it: still locked.
+	wantStatus(t, apptest.Push(t, b, apptest.Mut(b, "finding", alive, apptest.Fields("description", "改"))), locked)
 	err := office.Do(ctx, http.MethodPost, "/api/v1/findings/"+finding+"/verify", map[string]any{"decision": "verify"}, nil)
 	if code := syncproto.ErrorCodeOf(err); code != syncproto.CodeNotFound {
 		t.Errorf("verify a finding of a deleted inspection: %v, want not_found", err)
