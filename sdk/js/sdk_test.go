@@ -128,7 +128,38 @@ func declarations(t *testing.T, dir string) map[string]string {
 // would: the published types resolve and describe the calls it makes.
 func TestTypesServeAnApp(t *testing.T) {
 	dir := sdkDir(t)
-	run(t, dir, nil, "node", filepath.Join("node_modules", "typescript", "bin", "tsc"), "-p", filepath.Join("test", "consumer"))
+	tsc := filepath.Join(dir, "node_modules", "typescript", "bin", "tsc")
+	run(t, dir, nil, "node", tsc, "-p", filepath.Join("test", "consumer"))
+	// And with the older resolution many React Native and older
+	// projects still use (moduleResolution node10, which reads no
+	// "exports"; SDK probe: @fieldsync/sdk/file-storage was not found),
+	// the package installed in the app's node_modules.
+	app := t.TempDir()
+	for link, target := range map[string]string{
+		filepath.Join("node_modules", "@fieldsync", "sdk"): dir,
+		filepath.Join("node_modules", "@types"):            filepath.Join(dir, "node_modules", "@types"),
+		filepath.Join("node_modules", "idb"):               filepath.Join(dir, "node_modules", "idb"),
+		filepath.Join("node_modules", "tus-js-client"):     filepath.Join(dir, "node_modules", "tus-js-client"),
+	} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(app, link)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(target, filepath.Join(app, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src, err := os.ReadFile(filepath.Join(dir, "test", "consumer", "app.ts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tsconfig := `{"compilerOptions": {"strict": true, "noEmit": true, "target": "es2022", "module": "es2022",
+		"moduleResolution": "node10", "lib": ["es2022", "dom"], "types": ["node"], "skipLibCheck": false}, "files": ["app.ts"]}`
+	for name, data := range map[string][]byte{"app.ts": src, "tsconfig.json": []byte(tsconfig)} {
+		if err := os.WriteFile(filepath.Join(app, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(t, app, nil, "node", tsc, "-p", ".")
 }
 
 // TestNode builds fieldsync and runs the Node tests (sdk/js/test/*.test.js)

@@ -243,6 +243,19 @@ function editDistance(a, b) {
 
 /** What a sign-in without a network says (the first sign-in needs one). */
 const SIGN_IN_OFFLINE = '连不上服务器，无法登录：请确认手机已联网，或稍后再试';
+
+/**
+ * What a sign-in's network failure is said to be: an answer that was
+ * not the server's (a Wi-Fi's sign-in page, details.status), no answer
+ * in time (details.timeout), or no connection (SDK probe: all three were
+ * 连不上服务器, where a sync said which).
+ * @param {FieldsyncError} err a network error
+ */
+function signInNetworkMessage(err) {
+  if (err.details?.status !== undefined) return '收到的回应不是服务器发来的（网络可能需要先登录，如酒店或公共 Wi-Fi），无法登录：请先完成网络登录，或换一个网络再试';
+  if (err.details?.timeout !== undefined) return '服务器没有及时回应，无法登录：网络可能很慢，请稍后再试';
+  return SIGN_IN_OFFLINE;
+}
 /**
  * The turns of clients without Web Locks, by storage and purpose
  * (FieldsyncClient.exclusive).
@@ -398,7 +411,11 @@ export class FieldsyncClient {
     this.listeners = new Map();
     /** @internal @type {Promise<SyncResult> | null} */
     this.running = null;
-    /** @internal The sync asked for while one ran, to start when it ends. @type {Promise<SyncResult> | null} */
+    /**
+     * @internal The sync asked for while one ran, to start when it ends,
+     * and the onProgress of every call that asked for it.
+     * @type {{promise: Promise<SyncResult>, fns: Array<(p: Progress) => void>} | null}
+     */
     this.next = null;
     /**
      * The pull form asked for: compact (sync.md §8.4), or grouped once a
@@ -844,7 +861,7 @@ export class FieldsyncClient {
     }).catch((err) => {
       // The general network message speaks of data kept for a later sync.
       if (err instanceof FieldsyncError && err.code === 'network') {
-        throw new FieldsyncError('network', { message: SIGN_IN_OFFLINE, cause: err.cause, details: err.details });
+        throw new FieldsyncError('network', { message: signInNetworkMessage(err), cause: err.cause, details: err.details });
       }
       throw err;
     });
@@ -1193,12 +1210,10 @@ export class FieldsyncClient {
    * @param {string} id
    * @param {Record<string, any> | null} fields
    * @param {boolean} del
-   * @param {{seen?: boolean}} [opts] seen: false sends no seen (a refused
-   *   change sent again: the user did not see the server's values then)
    * @returns {Promise<Rec>}
    * @internal
    */
-  async saveIn(tx, entity, id, fields, del, { seen = true } = {}) {
+  async saveIn(tx, entity, id, fields, del) {
     await this.catchUpClock(tx);
     const hlc = this.clock.now().toString();
     /** @type {Record<string, string> | undefined} */
@@ -1217,11 +1232,9 @@ export class FieldsyncClient {
       // change of its own unsent in between): the server then logs no
       // conflict for them (sync.md §5.1) — an office's return answered,
       // a colleague's report followed.
-      if (seen) {
-        for (const name of Object.keys(fields ?? {})) {
-          const b = r.base?.[name]?.hlc;
-          if (b && !r.pending[name] && r.fields[name]?.hlc === b) (known ??= {})[name] = b;
-        }
+      for (const name of Object.keys(fields ?? {})) {
+        const b = r.base?.[name]?.hlc;
+        if (b && !r.pending[name] && r.fields[name]?.hlc === b) (known ??= {})[name] = b;
       }
       for (const [name, value] of Object.entries(fields ?? {})) {
         r.fields[name] = { value: value === undefined ? null : value, hlc };
@@ -1624,7 +1637,7 @@ export class FieldsyncClient {
           // as a value that lost to a later write is.
           /** @type {Superseded} */
           const sup = { key: `${found.entity}/${found.id}/${name}/${found.hlc}`, entity: found.entity, id: found.id, field: name,
-            value: kept[name], hlc: found.hlc ?? '', by: HLC.tryParse(cur.hlc)?.node ?? null, code: 'stale', at: this.nowFn() };
+            value: kept[name], hlc: found.hlc ?? '', by: HLC.tryParse(cur.hlc)?.node ?? null, code: 'stale', at: this.now() };
           await keepSuperseded(tx, sup);
           delete kept[name];
         }
@@ -1635,7 +1648,11 @@ export class FieldsyncClient {
       // (SDK probe: no way to take it out).
       for (const [name, v] of Object.entries(corrections ?? {})) if (v === undefined) delete fields[name];
       if (!found.delete) checkWritable(found.entity, fields);
-      if (found.delete || Object.keys(fields).length > 0) await this.saveIn(tx, found.entity, found.id, found.delete ? null : fields, !!found.delete, { seen: false });
+      // Made again as a save of it now would be: with the server's values
+      // the record shows now in seen (an office's return the phone pulled
+      // since, answered by the change, is not a clash; SDK probe: the
+      // conflict log took every reapplied field for one).
+      if (found.delete || Object.keys(fields).length > 0) await this.saveIn(tx, found.entity, found.id, found.delete ? null : fields, !!found.delete);
       await tx.put('meta', 'rejected', list.filter((x) => x !== found));
       // A photo whose record was refused had its bytes sent before it
       // (bytes first): the server keeps such bytes only for its upload
@@ -1736,7 +1753,8 @@ export class FieldsyncClient {
     this.cached.pendingPhotos = jobs.length;
     // Of those, the ones that wait for the user (retryUpload, discardUpload).
     this.cached.failedPhotos = jobs.filter((j) => j.state === 'failed').length;
-    this.cached.pendingBytes = jobs.reduce((n, j) => n + Math.max(0, j.size - (j.offset || 0)), 0);
+    // A failed upload is sent again from its first byte (retryUpload).
+    this.cached.pendingBytes = jobs.reduce((n, j) => n + Math.max(0, j.size - (j.state === 'failed' ? 0 : j.offset || 0)), 0);
     return this.status();
   }
 
@@ -1759,14 +1777,45 @@ export class FieldsyncClient {
    * @returns {Promise<SyncResult>}
    */
   sync(opts = {}) {
+    const onProgress = opts.onProgress;
     if (this.running) {
-      this.next ??= this.running.then(() => {
-        this.next = null;
-        return this.sync(opts);
-      });
-      return this.next;
+      if (!this.next) {
+        /** @type {Array<(p: Progress) => void>} */
+        const fns = [];
+        this.next = {
+          fns,
+          promise: this.running.then(() => {
+            this.next = null;
+            return this.startSync(fns);
+          }),
+        };
+      }
+      if (onProgress) this.next.fns.push(onProgress);
+      return this.next.promise;
     }
-    this.running = this.exclusive('sync', () => this.runSync(opts.onProgress ?? (() => {})))
+    return this.startSync(onProgress ? [onProgress] : []);
+  }
+
+  /**
+   * Starts a sync that tells each of fns its progress. A callback that
+   * throws is logged, as a listener is (emit): a progress bar's bug must
+   * not stop the sync.
+   * @internal
+   * @param {Array<(p: Progress) => void>} fns
+   * @returns {Promise<SyncResult>}
+   */
+  startSync(fns) {
+    /** @param {Progress} p */
+    const progress = (p) => {
+      for (const f of fns) {
+        try {
+          f(p);
+        } catch (err) {
+          console.error('fieldsync: onProgress:', err);
+        }
+      }
+    };
+    this.running = this.exclusive('sync', () => this.runSync(progress))
       // Never rejected: whatever stopped it is the result's error.
       .catch((/** @type {unknown} */ err) => /** @type {SyncResult} */ ({ ok: false, pushed: 0, pulled: 0, uploaded: 0, uploadedBytes: 0, rejected: [], superseded: [], error: asSyncError(err) }))
       .finally(() => {
@@ -1878,7 +1927,14 @@ export class FieldsyncClient {
    */
   async pushAll(res, onProgress) {
     let limit = BATCH_MAX;
-    const total = this.cached.pendingChanges;
+    let total = this.cached.pendingChanges;
+    // The changes answered so far (taken, or refused): told after each
+    // batch, the last time when the outbox is empty.
+    let answered = 0;
+    const report = () => {
+      total = Math.max(total, answered); // saved while the sync ran
+      onProgress({ phase: 'push', done: answered, total, bytesDone: 0, bytesTotal: 0 });
+    };
     let told = res.rejected.length;
     const tell = () => {
       // The records a refusal took back changed locally: the app is told.
@@ -1908,7 +1964,7 @@ export class FieldsyncClient {
         return b;
       });
       if (!batch) return;
-      onProgress({ phase: 'push', done: res.pushed, total, bytesDone: 0, bytesTotal: 0 });
+      if (rounds === 0) report();
       let resp;
       try {
         resp = await this.patient('POST', PATH.push, { device_id: this.deviceId, batch_id: batch.batchId, mutations: batch.mutations });
@@ -1930,6 +1986,8 @@ export class FieldsyncClient {
           // largest field: the server's answer (send smaller batches)
           // cannot, as it read no field.
           await this.failOne(batch, 0, tooLarge(batch.mutations[0], err), res);
+          answered++;
+          report();
           continue;
         }
         // The server names the mutation in field (mutations[3].fields.plate);
@@ -1939,11 +1997,15 @@ export class FieldsyncClient {
           // The whole batch was refused for one mutation: move it to the
           // failed list and send the rest as a new batch (sync.md §11).
           await this.failOne(batch, Number(bad[1]), err, res);
+          answered++;
+          report();
           continue;
         }
         throw err;
       }
       const progressed = await this.applyResults(batch, resp, res);
+      answered += batch.seqs.length;
+      report();
       tell();
       if (!progressed) return;
     }
@@ -1986,7 +2048,7 @@ export class FieldsyncClient {
     /** @type {RejectedEntry[]} */
     const list = (await tx.get('meta', 'rejected')) ?? [];
     /** @type {RejectedEntry} */
-    const entry = { key: rejectedKey(e), entity: e.entity, id: e.id, code, message, ...(field ? { field } : {}), hlc: e.hlc, fields: e.fields, delete: e.delete, at: this.nowFn() };
+    const entry = { key: rejectedKey(e), entity: e.entity, id: e.id, code, message, ...(field ? { field } : {}), hlc: e.hlc, fields: e.fields, delete: e.delete, at: this.now() };
     if (code === 'unknown_reference') {
       const parent = await missingParent(tx, e, list);
       if (parent) entry.parent = parent;
@@ -2147,7 +2209,7 @@ export class FieldsyncClient {
         for (const field of lost) {
           if (!e.fields || !(field in e.fields)) continue;
           /** @type {Superseded} */
-          const s = { key: `${e.entity}/${e.id}/${field}/${e.hlc}`, entity: e.entity, id: e.id, field, value: e.fields[field], hlc: e.hlc, by: null, code: code || result.status, at: this.nowFn() };
+          const s = { key: `${e.entity}/${e.id}/${field}/${e.hlc}`, entity: e.entity, id: e.id, field, value: e.fields[field], hlc: e.hlc, by: null, code: code || result.status, at: this.now() };
           const cur = /** @type {StoredRecord | undefined} */ (await tx.get('records', recKey(e.entity, e.id)))?.fields[field];
           if (cur && HLC.compare(cur.hlc, e.hlc) > 0) s.by = HLC.tryParse(cur.hlc)?.node ?? null;
           // The user's own later value of the field stands (typed again
@@ -2245,7 +2307,7 @@ export class FieldsyncClient {
       const by = HLC.tryParse(now.hlc)?.node ?? null;
       if (!mine || by === null || by === this.deviceId || by === SERVER_NODE) continue;
       if (canonicalJSON(old.value) === canonicalJSON(now.value)) continue;
-      out.push({ key: `${ch.entity}/${ch.id}/${field}/${old.hlc}`, entity: ch.entity, id: ch.id, field, value: old.value, hlc: old.hlc, by, code: 'overwritten', at: this.nowFn() });
+      out.push({ key: `${ch.entity}/${ch.id}/${field}/${old.hlc}`, entity: ch.entity, id: ch.id, field, value: old.value, hlc: old.hlc, by, code: 'overwritten', at: this.now() });
     }
     return out;
   }
@@ -2270,7 +2332,7 @@ export class FieldsyncClient {
     const out = [];
     for (const [field, f] of Object.entries(before)) {
       if (HLC.tryParse(f.hlc)?.node !== this.deviceId || r.pending?.[field] || HLC.compare(f.hlc, del) <= 0) continue;
-      out.push({ key: `${ch.entity}/${ch.id}/${field}/${f.hlc}`, entity: ch.entity, id: ch.id, field, value: f.value, hlc: f.hlc, by, code: 'record_deleted', at: this.nowFn() });
+      out.push({ key: `${ch.entity}/${ch.id}/${field}/${f.hlc}`, entity: ch.entity, id: ch.id, field, value: f.value, hlc: f.hlc, by, code: 'record_deleted', at: this.now() });
     }
     return out;
   }
@@ -2315,8 +2377,10 @@ export class FieldsyncClient {
     };
     /** @type {{path: string, answer: Promise<any>} | null} the next page, asked for while this one is stored */
     let ahead = null;
+    // Told before the first page and after each page stored: the last
+    // time with every record pulled.
+    onProgress({ phase: 'pull', done: res.pulled, total: 0, bytesDone: 0, bytesTotal: 0 });
     for (;;) {
-      onProgress({ phase: 'pull', done: res.pulled, total: 0, bytesDone: 0, bytesTotal: 0 });
       const path = pagePath(cursor);
       const answer = ahead?.path === path ? ahead.answer : this.patient('GET', path);
       ahead = null;
@@ -2402,6 +2466,7 @@ export class FieldsyncClient {
         await this.putClock(tx);
       });
       res.pulled += changes.length;
+      onProgress({ phase: 'pull', done: res.pulled, total: 0, bytesDone: 0, bytesTotal: 0 });
       for (const c of changed) this.emit('change', c);
       cursor = page.cursor ?? cursor;
       if (!page.has_more) {
@@ -2757,7 +2822,7 @@ function checkWritable(entity, fields) {
   }
   for (const [name, value] of Object.entries(fields)) {
     const kind = unencodable(value, new Set());
-    if (kind) throw new FieldsyncError('unencodable_value', { field: name, details: { entity, field: name, value: kind } });
+    if (kind) throw new FieldsyncError('unencodable_value', { field: name, message: unencodableMessage(name, kind), details: { entity, field: name, value: kind } });
   }
   // Text the server would refuse (an invisible control character or
   // direction override, pasted from a chat), and the record with it: the
@@ -2847,6 +2912,31 @@ function checkKnown(entity) {
 function checkEntity(entity) {
   if (READ_ONLY.has(entity)) throw new FieldsyncError('read_only_entity', { details: { entity } });
   checkKnown(entity);
+}
+
+/**
+ * What unencodable found, said by the field's name (SDK probe: a Date was
+ * said to be NaN or infinity).
+ * @param {string} name
+ * @param {string} kind
+ */
+function unencodableMessage(name, kind) {
+  switch (kind) {
+    case 'NaN':
+    case 'Infinity':
+    case '-Infinity':
+      return `“${name}”的值是 ${kind}，不是有效的数字，无法保存（应用程序错误）`;
+    case 'Date':
+      return `“${name}”的值是 Date 对象，不能直接保存：请先转换为文本，如 date.toISOString()（应用程序错误）`;
+    case 'bigint':
+    case 'function':
+    case 'symbol':
+    case 'undefined':
+      return `“${name}”含有 ${kind} 类型的值，无法保存为 JSON（应用程序错误）`;
+    case 'cycle':
+      return `“${name}”的值引用了自身（循环引用），无法保存为 JSON（应用程序错误）`;
+  }
+  return `“${name}”的值是 ${kind} 对象，不能直接保存：请先转换为普通对象、数组或文本（应用程序错误）`;
 }
 
 /**

@@ -178,6 +178,20 @@ export const CALIBRATE_TOLERANCE = 5000;
 const MAX_HLC_LEAD = 3000;
 
 /**
+ * How near (ms) to undoing an offset a jump of the device's clock
+ * forward must be to be taken for the clock set right (follow, reopened)
+ * rather than for time the monotonic clock did not see (a device asleep):
+ * a tenth of the offset, at least CALIBRATE_TOLERANCE. A clock set right
+ * by hand is seldom right to the second (a phone two days slow set 30 s
+ * or five minutes off, or an hour ahead by a wrong time zone), and a
+ * sleep as long as the offset to within a tenth is a coincidence.
+ * @param {number} offset
+ */
+function setRightWithin(offset) {
+  return Math.max(CALIBRATE_TOLERANCE, Math.abs(offset) / 10);
+}
+
+/**
  * Issues HLCs for one node, with physical time from now() corrected by an
  * offset (learnt from the server's answers: calibrate, and correct after a
  * clock_skew answer, sync.md §7).
@@ -224,8 +238,8 @@ export class Clock {
    * clock right where there is signal but no data, a user setting it):
    * the device clock's jump, measured against the monotonic clock, is
    * taken off the offset — a jump back always (time does not go back),
-   * one forward only when it undoes the offset (within
-   * CALIBRATE_TOLERANCE: the clock set right), since a device asleep may
+   * one forward only when it undoes the offset (within setRightWithin:
+   * the clock set right, by hand or not), since a device asleep may
    * stop the monotonic clock while its own goes on. Without it, a phone
    * whose clock was set right offline kept the old correction, and dated
    * its records a year off until it reached the server.
@@ -237,7 +251,7 @@ export class Clock {
     this.seen = { wall, mono };
     if (!s) return;
     let jump = wall - s.wall - (mono - s.mono);
-    if (jump > CALIBRATE_TOLERANCE && Math.abs(this.offset - jump) > CALIBRATE_TOLERANCE) {
+    if (jump > CALIBRATE_TOLERANCE && Math.abs(this.offset - jump) > setRightWithin(this.offset)) {
       // Sleep, or a clock set wrong: left alone, and remembered, so that
       // a jump back that undoes it (the clock set right again) is not
       // taken for a clock set back from the right time.
@@ -260,7 +274,8 @@ export class Clock {
    * deviceAt is the device time the clock was stored at. A clock ahead by
    * the offset and set back since was set right: the offset goes (or,
    * set back past it, what it went beyond stays). A clock behind by the
-   * offset that has moved on by at least the offset was set right, or the
+   * offset that has moved on by about the offset or more (setRightWithin)
+   * was set right, or the
    * app was closed that long: the offset goes too — kept, a clock set
    * right would date the work ahead by the whole offset, and the server
    * refuses a start more than a day ahead; taken off when it was still
@@ -274,7 +289,7 @@ export class Clock {
     const moved = this.nowFn() - deviceAt;
     if (this.offset < 0 && moved < -CALIBRATE_TOLERANCE) {
       this.offset = moved < this.offset - CALIBRATE_TOLERANCE ? Math.round(this.offset - moved) : 0;
-    } else if (this.offset > 0 && moved >= this.offset - CALIBRATE_TOLERANCE) {
+    } else if (this.offset > 0 && moved >= this.offset - setRightWithin(this.offset)) {
       this.offset = 0;
     } else if (this.offset > 0 && moved < -CALIBRATE_TOLERANCE) {
       this.offset = Math.round(this.offset - moved);

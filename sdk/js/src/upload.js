@@ -179,19 +179,24 @@ export async function uploadAll(c, res, onProgress) {
     return jobs;
   });
   const bytesTotal = all.reduce((n, j) => n + j.size, 0);
-  let bytesBase = 0;
-  for (let i = 0; i < all.length; i++) {
-    const job = all[i];
+  // done: the photos on the server; bytesDone: their bytes, and what was
+  // sent of the one being sent. A photo refused, or broken off (resumed
+  // by a later sync, which tells its bytes), counts in neither: the last
+  // report of a sync that did not send everything is short of its totals.
+  let done = 0, bytesDone = 0;
+  const tell = (/** @type {number} */ sent) => onProgress({ phase: 'upload', done, total: all.length, bytesDone: bytesDone + sent, bytesTotal });
+  for (const job of all) {
     if (job.state === 'done') {
       await putJob(c, { ...job, offset: job.size });
-      bytesBase += job.size;
+      done++;
+      bytesDone += job.size;
       continue;
     }
     try {
-      await uploadOne(c, job, res, (sent) =>
-        onProgress({ phase: 'upload', done: i, total: all.length, bytesDone: bytesBase + sent, bytesTotal }),
-      );
+      await uploadOne(c, job, res, tell);
       res.uploaded++;
+      done++;
+      bytesDone += job.size;
       await c.statusChanged(); // one photo fewer waits
     } catch (err) {
       const e = err instanceof FieldsyncError ? err : new FieldsyncError('internal', { message: String(err), cause: err });
@@ -200,9 +205,8 @@ export async function uploadAll(c, res, onProgress) {
       res.error ??= e;
       if (e.code === 'network' || e.code === 'signed_out' || e.code === 'session_lost') break;
     }
-    bytesBase += job.size;
   }
-  onProgress({ phase: 'upload', done: all.length, total: all.length, bytesDone: bytesTotal, bytesTotal });
+  tell(0);
 }
 
 /** @param {import('./client.js').FieldsyncClient} c @param {UploadJob} job */

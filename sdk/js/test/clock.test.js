@@ -35,6 +35,13 @@ test("a phone's wrong clock is corrected from the server's answers, both ways, a
     const stored = await c.get('inspection', insp);
     nearNow(Date.parse(stored?.fields.started_at), 'the time written into the record');
     nearNow(c.status().lastSync?.at ?? 0, 'the last sync\'s time (the app shows 上次同步 by it)');
+    // A refused change is dated by the same clock (SDK probe: by the
+    // device's own, two days off the sync's).
+    await c.save('inspection', insp, { status: 'verified' });
+    const refused = await c.sync();
+    assert.deepEqual(refused.rejected.map((x) => x.code), ['invalid_value']);
+    nearNow((await c.rejected())[0].at, 'the refusal\'s time');
+    await c.dismissRejected();
 
     // The phone's clock is fixed (automatic time): the next answer drops the correction.
     off = 0;
@@ -170,4 +177,40 @@ test("a device clock set right offline drops the correction at once; time passin
   a.calibrate(t + 500, t + 500);
   assert.equal(a.physical(), t);
   assert.equal(a.offset, 0);
+});
+
+test('a slow clock set right by hand, not to the second, drops the correction: offline work is dated right (SDK probe)', () => {
+  const node = '0195f4b2-8c1e-7d3a-9b10-6f2c1d0e4a57';
+  const DAY = 24 * HOUR;
+  const real = 1_800_000_000_000;
+  for (const [name, setTo] of /** @type {Array<[string, number]>} */ ([['30 s behind', -30_000], ['5 min behind', -5 * 60_000], ['an hour ahead (a wrong time zone)', HOUR], ['to the second', 0]])) {
+    let skew = -2 * DAY, t = real, m = 0;
+    const c = new Clock(node, { now: () => t + skew, mono: () => m });
+    c.calibrate(real + 500, real - 2 * DAY + 500); // an answer: the phone is two days slow
+    assert.equal(c.physical(), real, name);
+    t += 60_000; m += 60_000;
+    skew = setTo; // set right by hand, offline
+    assert.equal(c.physical(), real + 60_000, `${name}: the corrected time goes on`);
+    t += 60_000; m += 60_000;
+    assert.equal(c.physical(), real + 120_000, name);
+    // A phone asleep an hour keeps what it learnt.
+    t += HOUR;
+    assert.equal(c.physical(), real + 120_000 + HOUR, `${name}: asleep`);
+  }
+  // Asleep a day with a two-day correction: still asleep, the correction stays.
+  let skew = -2 * DAY, t = real, m = 0;
+  const c = new Clock(node, { now: () => t + skew, mono: () => m });
+  c.calibrate(real + 500, real - 2 * DAY + 500);
+  c.physical();
+  t += DAY;
+  assert.equal(c.physical(), real + DAY);
+  assert.equal(c.offset, 2 * DAY);
+  // Closed, and set right 30 s behind meanwhile: the correction goes
+  // (within the tolerance of the server's next answer).
+  const r = new Clock(node, { now: () => t + skew, offset: 2 * DAY });
+  const storedAt = t + skew;
+  t += 10 * 60_000;
+  skew = -30_000;
+  r.reopened(storedAt);
+  assert.equal(r.offset, 0);
 });

@@ -20,7 +20,11 @@ test('save refuses values JSON cannot carry, with unencodable_value naming the f
     ['answers.fence', { result: 'pass', score: -Infinity }, '-Infinity'],
     ['answers.dust', { values: [1, 2n] }, 'bigint'],
     ['answers.cover', cyclic, 'cycle'],
+    ['started_at', new Date(), 'Date'],
+    ['answers.remarks', { value: new Map() }, 'Map'],
   ];
+  /** What each kind's message must say besides the field's name (SDK probe: a Date was said to be NaN or infinity). */
+  const says = { Date: /Date 对象.*toISOString/, Map: /Map 对象/, NaN: /NaN/, bigint: /bigint/, cycle: /循环引用/ };
   for (const [field, value, kind] of cases) {
     await assert.rejects(c.save('inspection', uuidv7(), { status: 'draft', [field]: value }), (e) => {
       assert.ok(e instanceof FieldsyncError);
@@ -28,6 +32,10 @@ test('save refuses values JSON cannot carry, with unencodable_value naming the f
       assert.deepEqual(e.details, { entity: 'inspection', field, value: kind });
       assert.equal(e.field, field, 'err.field names the field, as a server refusal does (SDK probe)');
       assert.match(e.message, /[\u4e00-\u9fff]/, 'a Chinese message');
+      assert.ok(e.message.includes(`“${field}”`), `the message names the field: ${e.message}`);
+      const want = /** @type {Record<string, RegExp>} */ (says)[kind];
+      if (want) assert.match(e.message, want);
+      assert.doesNotMatch(e.message, kind === 'NaN' || kind.includes('Infinity') ? /^$/ : /无穷大/, 'not said to be a number it is not');
       return true;
     });
   }

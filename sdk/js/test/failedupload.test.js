@@ -93,3 +93,21 @@ test('an upload begun at an address the server no longer answers at goes on at t
   await syncOK(a);
   assert.equal((await a.get('photo', photo.id))?.fields.uploaded, true, 'the server has the photo');
 });
+
+test('a failed upload is sent again whole: its bytes all wait, not those after where it stopped (SDK probe)', async () => {
+  const srv = await startServer({ dataDir: tempDir('data') });
+  const a = await device(srv.url, { chunkSize: 64 * 1024 });
+  await syncOK(a);
+  const insp = uuidv7();
+  await a.save('inspection', insp, { site_id: await demoSite(a), template_id: 'coal_yard', template_version: 1, status: 'draft' });
+  const bytes = new Uint8Array(200 * 1024).fill(7); // no image, sent in four chunks
+  const photo = await a.takePhoto({ blob: bytes, contentType: 'image/jpeg', fields: { inspection_id: insp } });
+  const r = await a.sync();
+  assert.equal(r.error?.code, 'bad_image');
+  const job = (await a.uploads()).find((j) => j.photoId === photo.id);
+  assert.equal(job?.state, 'failed');
+  assert.ok((job?.offset ?? 0) > 0, `the chunks before the refusal were taken: ${job?.offset}`);
+  assert.equal(a.status().pendingBytes, bytes.length, 'retryUpload sends it from its first byte');
+  await a.retryUpload(photo.id);
+  assert.equal(a.status().pendingBytes, bytes.length);
+});

@@ -72,3 +72,40 @@ test('seen: a resubmission after a return and a colleague report after a pull lo
   await a.close();
   await b.close();
 });
+
+test('seen: a refused change reapplied once the inspection was returned says what the phone shows then, and logs no conflict (SDK probe)', async () => {
+  const srv = await startServer({ dataDir: tempDir('data') });
+  /** @type {any[]} */
+  const pushed = [];
+  /** @type {typeof fetch} */
+  const watch = async (input, init) => {
+    if (String(input).endsWith('/api/v1/sync/push') && typeof init?.body === 'string') pushed.push(...JSON.parse(init.body).mutations);
+    return globalThis.fetch(input, init);
+  };
+  const a = await device(srv.url, { fetch: watch });
+  await syncOK(a);
+  const insp = uuidv7();
+  await a.save('inspection', insp, { site_id: await demoSite(a), template_id: 'coal_yard', template_version: 1, status: 'draft', summary: '初稿' });
+  await syncOK(a);
+  await a.save('inspection', insp, { status: 'submitted', finished_at: '2026-11-30T10:00:00+08:00' });
+  await syncOK(a);
+  // An edit made after the submission is refused: the inspection awaits review.
+  await a.save('inspection', insp, { summary: '补充说明' });
+  let r = await a.sync();
+  assert.deepEqual(r.rejected.map((x) => x.code), ['record_locked']);
+  const [entry] = await a.rejected();
+  // The office returns it; the phone pulls the return, and the inspector
+  // sends the edit again, submitting with it.
+  await review(srv.url, insp, 'return');
+  await syncOK(a);
+  const shown = await a.get('inspection', insp);
+  assert.equal(shown?.fields.status, 'returned');
+  pushed.splice(0);
+  await a.reapply(entry, { status: 'submitted' });
+  r = await syncOK(a);
+  const [m] = pushed.splice(0);
+  assert.deepEqual(m.fields, { summary: '补充说明', status: 'submitted' });
+  assert.deepEqual(m.seen, { summary: shown?.hlcs.summary, status: shown?.hlcs.status }, 'the values the phone showed as the change was made again');
+  assert.deepEqual(await conflicts(srv.url, 'inspection', insp), [], 'an answer to the return, not a clash');
+  await a.close();
+});

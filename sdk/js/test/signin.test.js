@@ -160,3 +160,20 @@ test('the phone an account signed in on before signs in again while guesses from
   assert.equal(logins[0].body.known_client, undefined, 'the first sign-in has none to send');
   assert.equal(typeof logins.at(-1)?.body.known_client, 'string', 'the next one sends what the first was given');
 });
+
+test('a sign-in that fails on the network says which way: not the server answering, no answer in time, no connection (SDK probe)', async () => {
+  /** @param {typeof fetch} f @param {number} [requestTimeout] */
+  const open = (f, requestTimeout) => FieldsyncClient.open({ baseURL: 'http://127.0.0.1:9', storage: new MemoryStorage(), deviceName: '测试手机', fetch: f, requestTimeout, sleep: async () => {} });
+  /** @param {FieldsyncClient} c @param {RegExp} says */
+  const fails = (c, says) => assert.rejects(c.signIn('inspector', 'inspector123'), (/** @type {any} */ e) => {
+    assert.equal(e.code, 'network');
+    assert.match(e.message, says);
+    return true;
+  });
+  // A hotel's Wi-Fi answers with its own page.
+  await fails(await open(async () => new Response('<html>请先登录 Wi-Fi</html>', { status: 200, headers: { 'Content-Type': 'text/html' } })), /不是服务器发来的.*无法登录/);
+  // A server that never answers.
+  await fails(await open((_u, init) => new Promise((_r, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal?.reason))), 200), /没有及时回应，无法登录/);
+  // No connection at all.
+  await fails(await open(async () => { throw new TypeError('fetch failed'); }), /连不上服务器，无法登录/);
+});

@@ -355,3 +355,8 @@ test('FileStorage: closed (by another client of it), a transaction is refused st
   assert.equal(await again.transaction('meta', 'readonly', (tx) => tx.get('meta', 'k')), 1, 'what was committed is there on reopening');
   await again.close();
 });
+
+test('a FileStorage is opened with FileStorage.open: constructed, it says so at once (SDK probe: refused later as closed)', () => {
+  // @ts-expect-error private constructor
+  assert.throws(() => new FileStorage(tempDir('storage')), (/** @type {any} */ e) => e instanceof TypeError && /FileStorage\.open\(dir\)/.test(e.message));
+});

@@ -114,7 +114,8 @@ export class Clock {
      * deviceAt is the device time the clock was stored at. A clock ahead by
      * the offset and set back since was set right: the offset goes (or,
      * set back past it, what it went beyond stays). A clock behind by the
-     * offset that has moved on by at least the offset was set right, or the
+     * offset that has moved on by about the offset or more (setRightWithin)
+     * was set right, or the
      * app was closed that long: the offset goes too — kept, a clock set
      * right would date the work ahead by the whole offset, and the server
      * refuses a start more than a day ahead; taken off when it was still

@@ -23,10 +23,20 @@ const JOURNAL = 'journal';
 /** The journal is folded into the state when it is larger than this and than the state. */
 const FOLD_AT = 4 << 20;
 
+/** What open passes its constructor: no one else constructs one. */
+const OPENING = Symbol('FileStorage.open');
+
 /** A Storage over files in one directory (one directory per user). */
 export class FileStorage extends MemoryStorage {
-  /** @param {string} dir */
-  constructor(dir) {
+  /**
+   * Use FileStorage.open(dir): a storage constructed is not open (SDK
+   * probe: one passed to FieldsyncClient.open was refused as closed).
+   * @private
+   * @param {string} dir
+   * @param {symbol} [opening]
+   */
+  constructor(dir, opening) {
+    if (opening !== OPENING) throw new TypeError('FileStorage: open it with `await FileStorage.open(dir)`, not `new FileStorage(dir)`');
     super();
     this.dir = dir;
     /** @internal The journal, open for appending (set by open). */
@@ -47,7 +57,7 @@ export class FileStorage extends MemoryStorage {
    * @returns {Promise<FileStorage>}
    */
   static async open(dir) {
-    const s = new FileStorage(dir);
+    const s = new FileStorage(dir, OPENING);
     fs.mkdirSync(path.join(dir, 'blobs'), { recursive: true });
     lock(dir);
     try {

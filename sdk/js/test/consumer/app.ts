@@ -39,6 +39,8 @@ export async function inspect(baseURL: string, dir: string | null): Promise<stri
   void client.auth.access;
   // @ts-expect-error private constructor
   void new FieldsyncClient({});
+  // @ts-expect-error private constructor: FileStorage.open(dir) opens one
+  void new FileStorage('/tmp/phone');
   // Each event's callback is given its own shape (SDK probe: any).
   const off = client.on('sync', (s) => console.log(s.pendingChanges, s.syncing));
   client.on('auth', (a) => console.log(a.signedIn === true));

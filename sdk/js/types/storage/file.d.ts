@@ -6,8 +6,14 @@ export class FileStorage extends MemoryStorage {
      * @returns {Promise<FileStorage>}
      */
     static open(dir: string): Promise<FileStorage>;
-    /** @param {string} dir */
-    constructor(dir: string);
+    /**
+     * Use FileStorage.open(dir): a storage constructed is not open (SDK
+     * probe: one passed to FieldsyncClient.open was refused as closed).
+     * @private
+     * @param {string} dir
+     * @param {symbol} [opening]
+     */
+    private constructor();
     dir: string;
     /**
      * Writes what is stored to state.json and empties the journal, at once:
