@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -347,8 +348,13 @@ func (c *Console) saveSite(ec echo.Context) error {
 		if created {
 			if r, err := tx.Get(ctx, server.EntityByName(syncproto.EntitySite), id); err != nil {
 				return err
-			} else if r != nil && r.County == f.County && !r.State.IsDeleted() {
+			} else if r != nil && r.County == f.County && !r.State.IsDeleted() && sentBefore(r, values) {
 				return errSiteAdded // the form sent again: added once already
+			} else if r != nil && r.County == f.County && !r.State.IsDeleted() {
+				// The form saved once, sent again with other values (a tab
+				// duplicated, a form left open): not added, and not said to
+				// be (console probe: 已保存 named the first site).
+				return &errSiteFormUsed{site: r.Text("name")}
 			} else if r != nil {
 				// Not this form's site (another county's, a deleted one):
 				// an id no form shows.
@@ -372,6 +378,11 @@ func (c *Console) saveSite(ec echo.Context) error {
 	if errors.Is(err, errSiteIDTaken) {
 		f.NewID = uuid.Must(uuid.NewV7()).String()
 		return c.showSiteForm(ec, http.StatusConflict, f, "此表单的点位编号不可用，已换新编号，请核对后重新保存")
+	}
+	var used *errSiteFormUsed
+	if errors.As(err, &used) {
+		f.NewID = uuid.Must(uuid.NewV7()).String()
+		return c.showSiteForm(ec, http.StatusConflict, f, "此表单已保存过点位“"+used.site+"”，这次填写的内容没有保存；已换新编号，再次保存将新增一个点位")
 	}
 	if errors.Is(err, errSiteAdded) {
 		return redirectDone(ec, "/console/sites?"+url.Values{"q": {id}}.Encode(), url.Values{"saved": {id}})
@@ -397,6 +408,34 @@ func (c *Console) saveSite(ec echo.Context) error {
 
 // errSiteAdded is a new site's form sent again after it added the site.
 var errSiteAdded = errors.New("the site was added by this form already")
+
+// errSiteFormUsed is a new site's form that added a site, sent again with
+// other values.
+type errSiteFormUsed struct{ site string }
+
+func (e *errSiteFormUsed) Error() string { return "the form added site " + e.site + " already" }
+
+// sentBefore reports whether values (a new site's form, checked) are
+// what added r: each field as the form writes it (numbers by value,
+// 112.50 as 112.5) — but for one written since it was added (a phone's
+// rename), which no longer says what the form sent.
+func sentBefore(r *server.StoredRecord, values map[string]any) bool {
+	added := r.State.Fields["county"].HLC // written once, with the rest of the form
+	for name, v := range values {
+		st, ok := r.State.Fields[name]
+		if ok && st.HLC != added {
+			continue
+		}
+		var stored any
+		if ok && json.Unmarshal(st.Value, &stored) != nil {
+			return false
+		}
+		if !reflect.DeepEqual(stored, v) {
+			return false
+		}
+	}
+	return true
+}
 
 // errSiteIDTaken is a new site's form whose id is a site it did not add.
 var errSiteIDTaken = errors.New("the form's site id is another site's")

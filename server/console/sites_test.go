@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"html"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -468,6 +469,33 @@ func TestSiteFormSentTwice(t *testing.T) {
 	}) {
 		t.Fatalf("the form sent twice added a second site: %v", err)
 	}
+	// The form sent again with other values (a duplicated tab, a form
+	// left open): nothing added nor changed, and not said to be saved —
+	// the form shows again, what was typed kept, with a new id, and
+	// saving that adds the second site (console probe: 已保存 named the
+	// first site, the second lost). Numbers written otherwise are the
+	// same values: 112.720 is the first form's 112.72.
+	same := maps.Clone(values)
+	same.Set("lon", "112.720")
+	if st, page := county.post("/console/sites", same); st != http.StatusOK || !strings.Contains(page, "已保存点位“手机改名的点位”") {
+		t.Errorf("the form sent again with a number written otherwise: %d", st)
+	}
+	used := maps.Clone(values)
+	used.Set("name", "乙工地")
+	used.Set("address", "另一处")
+	st, page := county.post("/console/sites", used)
+	if st != http.StatusConflict || strings.Contains(page, "已保存点位") || !strings.Contains(page, "此表单已保存过点位“手机改名的点位”") ||
+		!strings.Contains(page, `value="乙工地"`) || strings.Contains(page, `value="`+m[1]+`"`) {
+		t.Fatalf("a used form sent with other values: %d\n%s", st, page)
+	}
+	if r, _ := srv.App.DB.Get(ctx, syncproto.EntitySite, m[1]); r.Text("address") == "另一处" {
+		t.Fatal("the used form changed the site it had added")
+	}
+	used.Set("new_id", regexp.MustCompile(`name="new_id" value="([0-9a-f-]{36})"`).FindStringSubmatch(page)[1])
+	used.Set("csrf", csrf(t, page))
+	if st, page := county.post("/console/sites", used); st != http.StatusOK || !strings.Contains(page, "已保存点位“乙工地”") {
+		t.Fatalf("the form shown again, saved: %d", st)
+	}
 	// A form whose id is another county's site (or a deleted one) adds
 	// nothing and does not say it saved: it shows again with a new id.
 	foreign := apptest.DemoSite(t, apptest.Dingxiang)
@@ -476,7 +504,7 @@ func TestSiteFormSentTwice(t *testing.T) {
 		taken[k] = v
 	}
 	taken.Set("new_id", foreign)
-	st, page := county.post("/console/sites", taken)
+	st, page = county.post("/console/sites", taken)
 	if st != http.StatusConflict || strings.Contains(page, "已保存") || strings.Contains(page, `value="`+foreign+`"`) {
 		t.Errorf("a form with another county's site id: %d, saved %v, its id kept %v", st, strings.Contains(page, "已保存"), strings.Contains(page, `value="`+foreign+`"`))
 	}
