@@ -63,6 +63,7 @@ usage:
   fieldsync migrate --from DIR --to postgres://USER@HOST/DB [--blobs s3://BUCKET?endpoint=…]
   fieldsync backup [--data DIR] OUT.db   (the database: copy DIR/blobs and audit-key.pem with it)
   fieldsync restore [--data DIR] BACKUP.db   (the server stopped)
+  fieldsync epoch renew [--data DIR | --database URL]   (after pg_restore or a database copied back by hand; every server stopped: phones pull everything again)
   fieldsync check [--data DIR | --database URL] [--blobs s3://…] [--quick] [--repair]
   fieldsync sweep [--data DIR] [--upload-grace 168h]
   fieldsync keys list | keys rotate [--retire-older-than D] | keys retire --older-than D
@@ -88,7 +89,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 		return 0
 	}
 	cmd, rest := args[0], args[1:]
-	if cmd == "user" || cmd == "device" || cmd == "keys" || cmd == "audit" {
+	if isGroup(cmd) {
 		// A group alone, or asked for help: its commands, from the usage.
 		if len(rest) == 0 || rest[0] == "-h" || rest[0] == "--help" || rest[0] == "help" {
 			w, code := stderr, 2
@@ -123,7 +124,11 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv f
 	fs.VisitAll(func(f *flag.Flag) { common[f.Name] = true })
 	run(c) // registers the command's own flags
 	fs.Usage = func() { c.usage(cmd, common) }
-	warnings := app.UnknownEnv(environ(), fs)
+	warnings, envErr := app.UnknownEnv(environ(), fs)
+	if envErr != nil {
+		fmt.Fprintf(stderr, "fieldsync %s: environment: %v\n", cmd, envErr)
+		return 2
+	}
 	parseErr := fs.Parse(interleave(fs, rest))
 	for _, w := range warnings {
 		if log := c.jsonLog(); log != nil && parseErr == nil {
@@ -349,6 +354,17 @@ func argsHint(cmd string, args []string, fs *flag.FlagSet) string {
 	return " (" + strings.Join(hint, "; ") + ")"
 }
 
+// isGroup says whether cmd is the first word of commands of two (user,
+// device, keys, audit, epoch).
+func isGroup(cmd string) bool {
+	for name := range commands {
+		if strings.HasPrefix(name, cmd+" ") {
+			return true
+		}
+	}
+	return false
+}
+
 var commands = map[string]func(*command){
 	"serve":            serveCmd,
 	"user add":         userAddCmd,
@@ -369,6 +385,7 @@ var commands = map[string]func(*command){
 	"audit verify":     auditVerifyCmd,
 	"audit newkey":     auditNewKeyCmd,
 	"ready":            readyCmd,
+	"epoch renew":      epochRenewCmd,
 }
 
 func serveCmd(c *command) {
@@ -377,14 +394,21 @@ func serveCmd(c *command) {
 	c.run = func(ctx context.Context) error {
 		app.TuneRuntime(os.Getenv, c.cfg.PhotoDecodeMemory)
 		log := app.NewLogger(*c.cfg, c.stderr)
-		a, err := app.Open(ctx, *c.cfg, log)
+		if err := c.cfg.Validate(); err != nil {
+			return fmt.Errorf("config: %w", err)
+		}
+		// Bound first: a port taken is said before the data directory or
+		// the database is touched.
+		bound, err := app.Bind(*c.cfg)
 		if err != nil {
 			return err
 		}
-		if err := a.Listen(); err != nil {
-			a.Close()
+		a, err := app.Open(ctx, *c.cfg, log)
+		if err != nil {
+			bound.Close()
 			return err
 		}
+		a.Use(bound)
 		if jl := c.jsonLog(); jl != nil {
 			logStarted(ctx, jl, a, *c.cfg)
 		} else {

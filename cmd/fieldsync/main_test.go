@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -770,6 +771,29 @@ func TestUnknownEnvWarned(t *testing.T) {
 			t.Errorf("stderr warns about %s:\n%s", not, errs)
 		}
 	}
+	// A misspelling of a variable that says where the data is kept, with
+	// the right one unset, stops the command before it makes anything:
+	// it would run on the default store (ops probe: a server answered
+	// phones from an empty SQLite database).
+	for _, v := range []string{"FIELDSYNC_DATABSE=postgres://x@127.0.0.1/db", "FIELDSYNC_BLOB=s3://b", "FIELDSYNC_AUDIT_KY=/etc/k.pem", "FIELDSYNC_DAT=/srv"} {
+		environ = func() []string { return []string{v} }
+		dir := filepath.Join(t.TempDir(), "data")
+		code, _, errs := run(t, "user", "list", "--data", dir)
+		name, _, _ := strings.Cut(v, "=")
+		if code != 2 || !strings.Contains(errs, name+" is not a setting (did you mean") {
+			t.Errorf("user list with %s: %d %q, want refused", name, code, errs)
+		}
+		if _, err := os.Stat(dir); err == nil {
+			t.Errorf("user list with %s made %s", name, dir)
+		}
+	}
+	// The right one set too: the stray one is only warned of.
+	environ = func() []string {
+		return []string{"FIELDSYNC_DATABSE=x", "FIELDSYNC_DATABASE=postgres://nobody@127.0.0.1:1/none"}
+	}
+	if _, _, errs := run(t, "user", "list"); !strings.Contains(errs, "warning: unknown environment variable FIELDSYNC_DATABSE is ignored") {
+		t.Errorf("a stray variable beside the right one: %q", errs)
+	}
 }
 
 // TestCommandSettingsChecked: a command refuses settings it cannot use
@@ -778,6 +802,30 @@ func TestUnknownEnvWarned(t *testing.T) {
 // database — each with a message naming the setting.
 func TestCommandSettingsChecked(t *testing.T) {
 	root := t.TempDir()
+	// A port another process holds: said before the data directory is
+	// made or a database migrated (ops probe: the server migrated, made
+	// its keys, then failed to bind).
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	taken := filepath.Join(root, "taken")
+	if code, _, errs := run(t, "serve", "--addr", busy.Addr().String(), "--data", taken); code != 1 || !strings.Contains(errs, "address already in use") {
+		t.Errorf("serve on a busy port: exit %d %q", code, errs)
+	}
+	if _, err := os.Stat(taken); err == nil {
+		t.Errorf("serve on a busy port made %s", taken)
+	}
+	// A data directory that is a file is said to be one (ops probe: the
+	// error named a MIGRATED file inside it).
+	file := filepath.Join(root, "a-file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := run(t, "serve", "--addr", "127.0.0.1:0", "--data", file); code != 1 || !strings.Contains(errs, "is a file, not a directory") || strings.Contains(errs, "MIGRATED") {
+		t.Errorf("serve --data on a file: exit %d %q", code, errs)
+	}
 	for _, addr := range []string{"foo", "1.2.3.4", ":99999", "127.0.0.1:x y", ""} {
 		dir := filepath.Join(root, "serve")
 		code, _, errs := run(t, "serve", "--addr", addr, "--data", dir)

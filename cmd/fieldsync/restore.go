@@ -39,7 +39,7 @@ func restoreCmd(c *command) {
 		if c.cfg.Database != "" {
 			return errors.New("restore puts a SQLite backup in a data directory; restore PostgreSQL with its own tools (pg_restore), " +
 				"then give it a new epoch before serving it, so that phones pull everything again: " +
-				"UPDATE meta SET value = substr(md5(random()::text), 1, 16) WHERE key = 'epoch'; (README, Operating)")
+				"fieldsync epoch renew --database URL, every server stopped (README, Operating)")
 		}
 		if err := os.MkdirAll(c.cfg.DataDir, 0o750); err != nil {
 			return err

@@ -238,7 +238,10 @@ func (a *API) readyz(c echo.Context) error {
 	// up after readyWait, as a load balancer's probe would.
 	ctx, cancel := context.WithTimeout(c.Request().Context(), readyWait)
 	defer cancel()
-	notReady := func(message string, err error) error {
+	notReady := func(message, reason string, err error) error {
+		// The log says why, in the operator's words (ops probe: only
+		// "status=503" was logged, the reason in the answer alone).
+		a.log.WarnContext(ctx, "not ready: "+reason, "err", err)
 		if server.StorageFull(err) {
 			// Its writes are refused (and were logged as they were).
 			return &server.Error{Code: syncproto.CodeUnavailable, Message: "服务器存储空间已满", RetryAfter: server.ErrStorageFull.RetryAfter, Err: err}
@@ -252,16 +255,16 @@ func (a *API) readyz(c echo.Context) error {
 			a.log.WarnContext(ctx, "not ready: stop this server and run the newer fieldsync", "err", err)
 			return &server.Error{Code: syncproto.CodeUnavailable, Message: "数据库已由新版本的 fieldsync 升级：请停止这台服务器并换用新版本", Err: err}
 		}
-		return notReady("数据库不可用", err)
+		return notReady("数据库不可用", "the database does not answer", err)
 	}
 	if a.cfg.Blobs != nil {
 		if err := a.cfg.Blobs.Ping(ctx); err != nil {
-			return notReady("照片存储不可用", err)
+			return notReady("照片存储不可用", "the photo store does not answer", err)
 		}
 	}
 	if a.cfg.Uploads != nil {
 		if err := a.cfg.Uploads.Ping(); err != nil {
-			return notReady("照片上传目录不可写", err)
+			return notReady("照片上传目录不可写", "the upload directory takes no writes", err)
 		}
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})

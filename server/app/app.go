@@ -181,6 +181,11 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	a.dirLock = dirLock
+	if err := a.checkFeedMark(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.writeFeedMark(ctx)
 	if err := a.checkPhotoStore(ctx); err != nil {
 		if _, shared := a.DB.(*postgres.DB); shared {
 			a.Close()
@@ -536,19 +541,45 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 // Listen binds the configured address; Addr then reports the bound one
 // (useful with port 0).
 func (a *App) Listen() error {
-	ln, err := net.Listen("tcp", a.Cfg.Addr)
+	b, err := Bind(a.Cfg)
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return err
 	}
-	a.ln = ln
-	if a.Cfg.DebugAddr != "" {
-		if a.debugLn, err = net.Listen("tcp", a.Cfg.DebugAddr); err != nil {
-			ln.Close()
-			return fmt.Errorf("debug listener: %w", err)
-		}
-	}
+	a.Use(b)
 	return nil
 }
+
+// Bound is a server's listeners, bound before it opens its stores: a
+// port taken is said before anything is made or migrated (ops probe: a
+// server on a busy port migrated the shared database, then failed).
+type Bound struct{ ln, debug net.Listener }
+
+// Bind binds cfg's listen addresses (Addr, and DebugAddr if set).
+func Bind(cfg Config) (*Bound, error) {
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	b := &Bound{ln: ln}
+	if cfg.DebugAddr != "" {
+		if b.debug, err = net.Listen("tcp", cfg.DebugAddr); err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("debug listener: %w", err)
+		}
+	}
+	return b, nil
+}
+
+// Close closes the listeners (a server that did not open).
+func (b *Bound) Close() {
+	b.ln.Close()
+	if b.debug != nil {
+		b.debug.Close()
+	}
+}
+
+// Use takes listeners bound before Open (Bind) as the server's.
+func (a *App) Use(b *Bound) { a.ln, a.debugLn = b.ln, b.debug }
 
 // Addr returns the listening address, or "" before Listen.
 func (a *App) Addr() string {
@@ -582,10 +613,14 @@ func (a *App) Serve(ctx context.Context) error {
 		}
 	}
 	var sweeping sync.WaitGroup
-	sweeping.Add(1)
+	sweeping.Add(2)
 	go func() {
 		defer sweeping.Done()
 		a.sweepEvery(pctx, time.Hour)
+	}()
+	go func() {
+		defer sweeping.Done()
+		a.markFeedEvery(pctx, time.Minute)
 	}()
 	if _, shared := a.DB.(*postgres.DB); shared {
 		sweeping.Add(1)

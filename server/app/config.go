@@ -389,30 +389,51 @@ var OtherEnv = []string{"FIELDSYNC_S3_ACCESS_KEY", "FIELDSYNC_S3_SECRET_KEY", "F
 // (RegisterFlags) nor anything in OtherEnv reads — a misspelt
 // FIELDSYNC_UPLOAD_QOUTA would otherwise leave the quota off without a
 // word — naming the variable meant when one is a few letters away.
-func UnknownEnv(environ []string, fs *flag.FlagSet) []string {
+//
+// A variable a few letters from one that says where the data is kept
+// (wherever), while that one is not set, is an error instead: run
+// without it a command takes another store — a server answers phones
+// from an empty database (ops probe: FIELDSYNC_DATABSE served SQLite).
+func UnknownEnv(environ []string, fs *flag.FlagSet) (warnings []string, err error) {
 	known := slices.Clone(OtherEnv)
 	fs.VisitAll(func(f *flag.Flag) { known = append(known, EnvName(f.Name)) })
-	var out []string
+	set := map[string]bool{}
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		set[name] = true
+	}
+	var wrong []string
 	for _, kv := range environ {
 		name, _, _ := strings.Cut(kv, "=")
 		if !strings.HasPrefix(name, "FIELDSYNC_") || slices.Contains(known, name) {
 			continue
 		}
-		msg := "unknown environment variable " + name + " is ignored"
 		best, bestD := "", 4 // at most 3 edits away
 		for _, k := range known {
 			if d := editDistance(name, k); d < bestD {
 				best, bestD = k, d
 			}
 		}
+		if slices.Contains(wherever, best) && !set[best] {
+			wrong = append(wrong, name+" is not a setting (did you mean "+best+"?)")
+			continue
+		}
+		msg := "unknown environment variable " + name + " is ignored"
 		if best != "" {
 			msg += " (did you mean " + best + "?)"
 		}
-		out = append(out, msg)
+		warnings = append(warnings, msg)
 	}
-	slices.Sort(out)
-	return out
+	slices.Sort(warnings)
+	if len(wrong) > 0 {
+		slices.Sort(wrong)
+		return warnings, errors.New(strings.Join(wrong, "; ") + ": it would say where the data is kept, and without it the default store would be used; set the right name")
+	}
+	return warnings, nil
 }
+
+// wherever are the variables that say where the data is kept.
+var wherever = []string{"FIELDSYNC_DATABASE", "FIELDSYNC_BLOBS", "FIELDSYNC_DATA", "FIELDSYNC_AUDIT_KEY"}
 
 // EnvName is the variable of flag name: FIELDSYNC_ and the name in upper
 // case with _ for - (max-upload: FIELDSYNC_MAX_UPLOAD).

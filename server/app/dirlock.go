@@ -123,7 +123,12 @@ func CheckNotMigrated(dir string) error {
 		return nil
 	}
 	if err != nil {
-		return err
+		// Said as the directory's fault, not the file's (ops probe: an
+		// operator who never migrated looked for MIGRATED).
+		if info, serr := os.Stat(dir); serr == nil && !info.IsDir() {
+			return fmt.Errorf("the data directory %s is a file, not a directory", dir)
+		}
+		return fmt.Errorf("the data directory %s cannot be read by this user (%v): check its owner and permissions", dir, errors.Unwrap(err))
 	}
 	return fmt.Errorf("the data directory %s was %s: its database is no longer the one phones and offices use (serve with --database that URL); "+
 		"to use this copy anyway, remove %s", dir, strings.TrimSpace(string(note)), path)

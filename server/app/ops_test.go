@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/xinzhou-eco/fieldsync/internal/logtest"
 	"github.com/xinzhou-eco/fieldsync/internal/s3test"
 	"github.com/xinzhou-eco/fieldsync/server"
 	"github.com/xinzhou-eco/fieldsync/server/app"
@@ -86,7 +87,8 @@ func TestReadyNeedsThePhotoStore(t *testing.T) {
 		check(t, srv, func() { hang(true) }, func() { hang(false) })
 	})
 	t.Run("directory", func(t *testing.T) {
-		srv := apptest.Start(t)
+		var log logtest.Buffer // the server logs from its goroutines
+		srv := apptest.StartLogged(t, &log)
 		blobs := filepath.Join(srv.Dir, "blobs")
 		check(t, srv, func() {
 			if err := os.Rename(blobs, blobs+".away"); err != nil {
@@ -97,6 +99,11 @@ func TestReadyNeedsThePhotoStore(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+		// The log says why, for whoever takes the alert (ops probe: only
+		// the request's 503 was logged).
+		if !strings.Contains(log.String(), `"msg":"not ready: the photo store does not answer"`) {
+			t.Errorf("the log does not say why the server was not ready:\n%s", log.String())
+		}
 	})
 	// A directory the server writes photos to that takes no write (here
 	// a file where it was; a volume made read-only or full alike): every

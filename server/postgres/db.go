@@ -337,6 +337,21 @@ func (db *DB) LockPool() *pgxpool.Pool { return db.locks }
 // fieldsync migrate).
 func (db *DB) Epoch() string { return db.epoch }
 
+// RenewEpoch gives the database a new epoch (one restored from a dump):
+// every cursor made before is refused with resync_required. A server
+// running on it meanwhile keeps the epoch it read at its start: stop
+// every one first. Returns the new epoch.
+func (db *DB) RenewEpoch(ctx context.Context) (string, error) {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	e := hex.EncodeToString(b)
+	if _, err := db.pool.Exec(ctx, `UPDATE meta SET value = $1 WHERE key = 'epoch'`, e); err != nil {
+		return "", fmt.Errorf("renew epoch: %w", err)
+	}
+	db.epoch = e
+	return e, nil
+}
+
 // Close closes the pools.
 func (db *DB) Close() error {
 	db.locks.Close()

@@ -391,6 +391,18 @@ func newEpoch() string {
 // own, see Backup).
 func (db *DB) Epoch() string { return db.epoch }
 
+// RenewEpoch gives the database a new epoch (a copy restored by other
+// means than fieldsync restore): every cursor made before is refused
+// with resync_required. Returns the new epoch.
+func (db *DB) RenewEpoch(ctx context.Context) (string, error) {
+	e := newEpoch()
+	if _, err := db.write.ExecContext(ctx, `UPDATE meta SET value = ? WHERE key = 'epoch'`, e); err != nil {
+		return "", fmt.Errorf("renew epoch: %w", err)
+	}
+	db.epoch = e
+	return e, nil
+}
+
 // Close closes both pools.
 func (db *DB) Close() error {
 	var errs []error
