@@ -171,7 +171,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		}
 	}
 	if cfg.Database != "" && cfg.Blobs == "" {
-		log.Warn("photos are kept in this server's data directory: servers sharing the database must share a photo store too (--blobs s3://…), or each serves only the photos sent to it")
+		log.Warn("photos are kept in this server's data directory: servers sharing the database must share a photo store too (--blobs s3://…), or each serves only the photos sent to it, and one restarted after the others took the latest photos refuses to start (its store holds none of them); one server alone on PostgreSQL may ignore this")
 	}
 	a, err := openStore(ctx, cfg, log, false)
 	if err != nil {
@@ -391,7 +391,13 @@ func (a *App) openParts(ctx context.Context) error {
 		// A database with a past (a restored backup, a data directory
 		// moved) given a new key: the months sealed from now on verify
 		// against it, not the old one (operator probe: said nowhere).
-		log.Warn("made a new audit key for a database that was not new: if this data directory was restored or moved, put its old audit-key.pem back (and restart) before the next month is sealed, else that month and the ones after verify only against the new key",
+		msg := "made a new audit key for a database that was not new: if this data directory was restored or moved, put its old audit-key.pem back (and restart) before the next month is sealed, else that month and the ones after verify only against the new key"
+		if cfg.Database != "" {
+			// Ops probe: a second server of a deployment was told of a
+			// restore, where the key was simply not given to it.
+			msg = "made a new audit key for a database other servers already use: give every server of the deployment the same key (--audit-key FILE, FIELDSYNC_AUDIT_KEY) and restart this one before the next month is sealed, else that month verifies only against whichever key sealed it"
+		}
+		log.Warn(msg,
 			"key_file", cfg.AuditKeyPath(), "key", audit.KeyID(key.Public().(ed25519.PublicKey)))
 	}
 	a.Sealer = &server.Sealer{Store: db, Key: key, Now: a.Syncer.Now}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xinzhou-eco/fieldsync/internal/pgtest"
 	"github.com/xinzhou-eco/fieldsync/server/audit"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -164,6 +165,15 @@ func TestWarnsOfNewKeyForOldDatabase(t *testing.T) {
 	}
 	if l := start(); !strings.Contains(l, warning) || !strings.Contains(l, "audit-key.pem") {
 		t.Errorf("a start without the key of a database with a past did not warn:\n%s", l)
+	}
+	// A second server of a PostgreSQL deployment, its own data directory
+	// without the key: told to give every server the same key, not of a
+	// restore (ops probe).
+	cfg.Database = pgtest.NewDatabase(t)
+	start()
+	cfg.DataDir = t.TempDir()
+	if l := start(); !strings.Contains(l, "give every server of the deployment the same key") || strings.Contains(l, "restored or moved") {
+		t.Errorf("a second server without the deployment's key:\n%s", l)
 	}
 }
 
