@@ -238,3 +238,36 @@ export function recorder(hooks = {}) {
   };
   return { fetch: f, log, count: (path) => log.filter((e) => e.path.split('?')[0] === path).length };
 }
+
+/**
+ * A recorder (above) whose next pull, once held, waits until released:
+ * a sync stopped there has pushed already.
+ * @returns {{rec: ReturnType<typeof recorder>, hold: () => {reached: Promise<unknown>, release: () => void}}}
+ *   hold: holds the next pull; reached settles when it is held, release lets it go
+ */
+export function pullHolder() {
+  /** @type {Promise<void> | null} */
+  let held = null;
+  /** @type {(v?: unknown) => void} */
+  let atPull = () => {};
+  const rec = recorder({
+    before: async (path) => {
+      if (held && path.startsWith('/api/v1/sync/pull')) {
+        const h = held;
+        held = null;
+        atPull();
+        await h;
+      }
+    },
+  });
+  return {
+    rec,
+    hold() {
+      /** @type {() => void} */
+      let release = () => {};
+      held = new Promise((r) => (release = r));
+      const reached = new Promise((r) => (atPull = r));
+      return { reached, release };
+    },
+  };
+}

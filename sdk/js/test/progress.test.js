@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { uuidv7 } from '../src/index.js';
-import { demoSite, device, recorder, startServer, syncOK, tempDir, testJPEG } from './helpers.js';
+import { demoSite, device, pullHolder, startServer, syncOK, tempDir, testJPEG } from './helpers.js';
 
 /** @param {import('../src/index.js').Progress[]} events @param {string} phase */
 const last = (events, phase) => events.filter((p) => p.phase === phase).at(-1);
@@ -47,20 +47,7 @@ test('the last report of a phase is where it ended: every record pulled, every c
 
 test('an onProgress that throws is logged and the sync goes on; every call sharing the next sync is told its progress', async () => {
   const srv = await startServer({ dataDir: tempDir('data') });
-  /** @type {Promise<void> | null} */
-  let hold = null;
-  /** @type {() => void} */
-  let atPull = () => {};
-  const rec = recorder({
-    before: async (path) => {
-      if (hold && path.startsWith('/api/v1/sync/pull')) {
-        const h = hold;
-        hold = null;
-        atPull();
-        await h;
-      }
-    },
-  });
+  const { rec, hold } = pullHolder();
   const a = await device(srv.url, { fetch: rec.fetch });
   /** @type {string[]} */
   const logged = [];
@@ -77,10 +64,7 @@ test('an onProgress that throws is logged and the sync goes on; every call shari
   }
 
   // Two calls while a sync runs share the next: both are told.
-  /** @type {() => void} */
-  let release = () => {};
-  hold = new Promise((r) => (release = r));
-  const reached = new Promise((/** @type {(v?: unknown) => void} */ r) => (atPull = r));
+  const { reached, release } = hold();
   const running = a.sync();
   await reached;
   const told = { first: 0, second: 0 };

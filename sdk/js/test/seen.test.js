@@ -20,8 +20,11 @@ async function conflicts(url, entity, id) {
   return cs.map((/** @type {any} */ c) => `${c.field}=${JSON.stringify(c.value)}`).sort();
 }
 
-test('seen: a resubmission after a return and a colleague report after a pull log no conflict; an overwritten value the phone never had does', async () => {
-  const srv = await startServer({ dataDir: tempDir('data') });
+/**
+ * A fetch that records the mutations each push sends (pushed), then
+ * sends it.
+ */
+function pushWatcher() {
   /** @type {any[]} */
   const pushed = [];
   /** @type {typeof fetch} */
@@ -29,6 +32,12 @@ test('seen: a resubmission after a return and a colleague report after a pull lo
     if (String(input).endsWith('/api/v1/sync/push') && typeof init?.body === 'string') pushed.push(...JSON.parse(init.body).mutations);
     return globalThis.fetch(input, init);
   };
+  return { pushed, watch };
+}
+
+test('seen: a resubmission after a return and a colleague report after a pull log no conflict; an overwritten value the phone never had does', async () => {
+  const srv = await startServer({ dataDir: tempDir('data') });
+  const { pushed, watch } = pushWatcher();
   const a = await device(srv.url, { fetch: watch });
   const b = await device(srv.url, { user: 'inspector2', fetch: watch });
   await syncOK(a);
@@ -75,13 +84,7 @@ test('seen: a resubmission after a return and a colleague report after a pull lo
 
 test('seen: a refused change reapplied once the inspection was returned says what the phone shows then, and logs no conflict (SDK probe)', async () => {
   const srv = await startServer({ dataDir: tempDir('data') });
-  /** @type {any[]} */
-  const pushed = [];
-  /** @type {typeof fetch} */
-  const watch = async (input, init) => {
-    if (String(input).endsWith('/api/v1/sync/push') && typeof init?.body === 'string') pushed.push(...JSON.parse(init.body).mutations);
-    return globalThis.fetch(input, init);
-  };
+  const { pushed, watch } = pushWatcher();
   const a = await device(srv.url, { fetch: watch });
   await syncOK(a);
   const insp = uuidv7();

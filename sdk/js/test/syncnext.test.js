@@ -7,33 +7,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { uuidv7 } from '../src/index.js';
-import { demoSite, device, recorder, startServer, syncOK, tempDir } from './helpers.js';
+import { demoSite, device, pullHolder, startServer, syncOK, tempDir } from './helpers.js';
 
 test('a sync asked for while one runs, past its push, is another after it, which sends what was saved meanwhile', async () => {
   const srv = await startServer({ dataDir: tempDir('data') });
-  /** @type {Promise<void> | null} */
-  let hold = null;
-  /** @type {() => void} */
-  let atPull = () => {};
-  const rec = recorder({
-    before: async (path) => {
-      if (hold && path.startsWith('/api/v1/sync/pull')) {
-        const h = hold;
-        hold = null;
-        atPull();
-        await h;
-      }
-    },
-  });
+  const { rec, hold } = pullHolder();
   const phone = await device(srv.url, { fetch: rec.fetch });
   await syncOK(phone);
   const site = await demoSite(phone);
 
   // The next sync stops at its pull: its push is done.
-  /** @type {() => void} */
-  let release = () => {};
-  hold = new Promise((r) => (release = r));
-  const reached = new Promise((/** @type {(v?: unknown) => void} */ r) => (atPull = r));
+  const { reached, release } = hold();
   const running = phone.sync();
   await reached;
   const pushesBefore = rec.count('/api/v1/sync/push');
