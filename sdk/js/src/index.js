@@ -25,6 +25,7 @@ export { captureMessage, captureText, keyProofMessage, CAPTURE_VERSION, CAPTURE_
  * @typedef {import('./client.js').Progress} Progress
  * @typedef {import('./client.js').Rejected} Rejected
  * @typedef {import('./client.js').RejectedEntry} RejectedEntry
+ * @typedef {import('./client.js').MissingParent} MissingParent
  * @typedef {import('./client.js').Superseded} Superseded
  * @typedef {import('./upload.js').UploadJob} UploadJob
  * @typedef {import('./storage/storage.js').Storage} Storage

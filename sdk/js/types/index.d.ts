@@ -10,6 +10,7 @@ export type SyncResult = import("./client.js").SyncResult;
 export type Progress = import("./client.js").Progress;
 export type Rejected = import("./client.js").Rejected;
 export type RejectedEntry = import("./client.js").RejectedEntry;
+export type MissingParent = import("./client.js").MissingParent;
 export type Superseded = import("./client.js").Superseded;
 export type UploadJob = import("./upload.js").UploadJob;
 export type Storage = import("./storage/storage.js").Storage;

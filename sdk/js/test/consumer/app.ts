@@ -3,13 +3,18 @@
 // it: sdk_test.go's TestTypesServeAnApp compiles it with --strict. A wrong
 // type here (the calls below misused) must fail that compile.
 import { FieldsyncClient, FieldsyncError, MemoryStorage, uuidv7 } from '@fieldsync/sdk';
-import type { Rec, Status, Storage, SyncResult, Tx, User } from '@fieldsync/sdk';
+import type { MissingParent, Rec, RejectedEntry, Status, Storage, SyncResult, Tx, User } from '@fieldsync/sdk';
 import { FileStorage } from '@fieldsync/sdk/file-storage';
 
 // The types the API speaks of, by name: an app's own storage adapter
 // (React Native SQLite, say) is a Storage, and its functions take Recs.
 export function plate(r: Rec): string {
   return r.deleted ? '' : String(r.fields.plate ?? '');
+}
+// The parent a change refused for want of it names (unknown_reference).
+export function missing(e: RejectedEntry): string {
+  const p: MissingParent | undefined = e.parent;
+  return p ? `${p.entity}/${p.id} ${p.state}` : '';
 }
 export function pending(s: Status, res: SyncResult | null, u: User | null): string {
   return `${u?.username ?? ''} ${s.pendingChanges} ${res?.ok ?? false}`;
