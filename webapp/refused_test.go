@@ -2,6 +2,7 @@ package webapp_test
 
 import (
 	"context"
+	"net/http"
 	"regexp"
 	"strings"
 	"sync"
@@ -326,5 +327,46 @@ func TestBrowserReapplyWithDependents(t *testing.T) {
 	photos, _ := srv.App.DB.Find(ctx, "photo", "inspection_id", insp)
 	if len(findings) != 1 || len(photos) != 1 || !photos[0].Uploaded() {
 		t.Errorf("on the server: %d findings, %d photos of the inspection (uploaded: %v), want 1 and 1, uploaded", len(findings), len(photos), len(photos) == 1 && photos[0].Uploaded())
+	}
+}
+
+// TestBrowserRefusedEditShowsWhatWasTyped: an edit of a roadside check
+// refused because an office voided the check meanwhile shows, on its
+// card, what the crew changed — the form sends every field, and the card
+// listed the first four, unchanged (checkpoint, plate …), never the
+// 处罚 and the note typed, which 知道了 then deleted (roadside probe).
+func TestBrowserRefusedEditShowsWhatWasTyped(t *testing.T) {
+	srv, p, _ := roadsidePhone(t)
+	p.setOffline(false)
+	id := eval[string](p, `(async () => { const {app} = await import('/app/js/app.js');
+		const id = crypto.randomUUID();
+		await app.client.save('vehicle_check', id, { county: '140902', plate: '晋H12345', checkpoint: '豆罗检查站', campaign: '国六货车专项整治',
+			plate_color: 'yellow', emission_stage: 'cn6', fuel: 'diesel', aftertreatment: 'present', checked_at: new Date(app.client.now()).toISOString() });
+		await app.client.sync();
+		return id; })()`)
+	p.setOffline(true)
+	// Corrected offline, as the form saves a correction: every field.
+	eval[bool](p, `(async () => { const {app} = await import('/app/js/app.js');
+		const r = (await app.client.get('vehicle_check', '`+id+`')).fields;
+		const form = ['county', 'plate', 'checkpoint', 'campaign', 'plate_color', 'emission_stage', 'fuel', 'aftertreatment', 'checked_at'];
+		await app.client.save('vehicle_check', '`+id+`', { ...Object.fromEntries(form.map((k) => [k, r[k]])), action: 'fine', note: '第二组复核：同一车辆' });
+		return true; })()`)
+	office := srv.Login(apptest.CountyOffice)
+	if err := office.Do(ctx, http.MethodPost, "/api/v1/vehicle-checks/"+id+"/void",
+		map[string]any{"decision": "void", "comment": "同一车辆重复保存"}, nil); err != nil {
+		t.Fatalf("void: %v", err)
+	}
+	p.setOffline(false)
+	p.click(`#tabs a[data-tab="home"]`)
+	p.click(`#sync-now`)
+	p.wait(`#rejected li[data-code="record_locked"] [data-typed]`)
+	typed := p.text(`#rejected li[data-code="record_locked"] [data-typed]`)
+	for _, want := range []string{"处罚", "第二组复核：同一车辆"} {
+		if !strings.Contains(typed, want) {
+			t.Errorf("the refused edit's card lacks %q: %s", want, typed)
+		}
+	}
+	if strings.Contains(typed, "豆罗检查站") || strings.Contains(typed, "晋H12345") {
+		t.Errorf("the refused edit's card lists fields it did not change: %s", typed)
 	}
 }

@@ -392,6 +392,8 @@ func TestBrowserRoadsidePlatesAndRepeats(t *testing.T) {
 		t.Errorf("another inspector's check offers 修改")
 	}
 	p.has("他人记录")
+	// Counted apart: 今天已检 is the inspector's own (roadside probe).
+	p.has("今天已检 3 辆（同事另检 1 辆）")
 	p.shot("app-vehicle-others.png")
 	if n := eval[int](p, `document.querySelectorAll('#vehicle-today button[data-edit]').length`); n != 3 {
 		t.Errorf("%d of the inspector's own 3 checks offer 修改", n)
@@ -407,7 +409,7 @@ func TestBrowserRoadsidePlatesAndRepeats(t *testing.T) {
 	}
 	eval[bool](p, `(async () => { const {app} = await import('/app/js/app.js'); await app.client.sync(); await app.render(); return true; })()`)
 	p.waitJS("the voided check shown", `!!document.querySelector('#vehicle-today li[data-id="`+twice+`"] [data-voided]')`)
-	p.has("今天已检 3 辆")
+	p.has("今天已检 2 辆（同事另检 1 辆）")
 	p.has("同一车辆重复保存")
 	if n := eval[int](p, `document.querySelectorAll('#vehicle-today li[data-id="`+twice+`"] button[data-edit]').length`); n != 0 {
 		t.Errorf("the voided check offers 修改")
@@ -440,6 +442,30 @@ func TestBrowserRoadsideRepeatHoweverTyped(t *testing.T) {
 		t.Errorf("saving 晋H40404 again at Ｇ１０８豆罗检查站 asked %q", asked)
 	}
 	p.has("今天已检 1 辆")
+	// Spaces inside a checkpoint's name do not make it another: the
+	// statistics count G108 K5 and G108K5 as one (server.LabelKey), and
+	// the truck saved at both was not asked about (roadside probe).
+	eval[bool](p, `(() => { const el = document.querySelector('input[name="checkpoint"]'); el.value = 'g108 k5';
+		el.dispatchEvent(new Event('input', { bubbles: true })); return true; })()`)
+	eval[bool](p, `(window.confirm = () => true, true)`)
+	eval[bool](p, `(() => { const el = document.querySelector('input[name="plate"]'); el.value = ''; el.dispatchEvent(new Event('input', { bubbles: true })); return true; })()`)
+	p.do("a truck at G108 K5", chromedp.SendKeys(chromedp.CSS(`input[name="plate"]`), "H50505"))
+	p.click(`#save-vehicle`)
+	p.waitJS("saved", `document.querySelector('#vehicle-today h2')?.textContent.includes('今天已检 2 辆')`)
+	eval[bool](p, `(() => { const el = document.querySelector('input[name="checkpoint"]'); el.value = 'Ｇ１０８Ｋ５';
+		el.dispatchEvent(new Event('input', { bubbles: true })); return true; })()`)
+	eval[bool](p, `(window.__asked = '', window.confirm = (m) => { window.__asked = m; return false; }, true)`)
+	eval[bool](p, `(() => { const el = document.querySelector('input[name="plate"]'); el.value = ''; el.dispatchEvent(new Event('input', { bubbles: true })); return true; })()`)
+	p.do("the same truck at G108K5", chromedp.SendKeys(chromedp.CSS(`input[name="plate"]`), "H50505"))
+	p.click(`#save-vehicle`)
+	if asked := eval[string](p, `window.__asked || ''`); !strings.Contains(asked, "晋H50505") {
+		t.Errorf("saving 晋H50505 at G108K5 after G108 K5 asked %q, want asked", asked)
+	}
+	p.has("今天已检 2 辆")
+	// Each 修改 is named with its truck for a screen reader.
+	if names := eval[string](p, `[...document.querySelectorAll('#vehicle-today button[data-edit]')].map((b) => b.getAttribute('aria-label')).sort().join(',')`); names != "修改 晋H40404,修改 晋H50505" {
+		t.Errorf("the 修改 buttons are named %q", names)
+	}
 }
 
 // TestBrowserRoadsideChoicesPressed: the roadside form's choices are a

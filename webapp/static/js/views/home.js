@@ -112,7 +112,7 @@ export async function render(app) {
     c.list('inspection'), c.list('finding'), c.list('site'), c.list('checklist_template'), c.superseded(), c.rejected(), readFailed(c)]);
   // The records of the refused changes still on the phone: a record whose
   // create was refused is not (the SDK takes back what the server never had).
-  const onPhone = new Set((await Promise.all(rejected.map((r) => c.get(r.entity, r.id)))).filter(Boolean).map((x) => x.entity + '/' + x.id));
+  const onPhone = new Map((await Promise.all(rejected.map((r) => c.get(r.entity, r.id)))).filter(Boolean).map((x) => [x.entity + '/' + x.id, x]));
   // The refused photos, the other photos of their items (taken again?)
   // and their roadside checks.
   const refused = (await Promise.all(failed.map((j) => c.get('photo', j.photoId)))).filter(Boolean);
@@ -352,11 +352,13 @@ function rejectedCard(app, rejected, onPhone, inspections, findings, templates, 
       // roadside check, a site, a photo) is not on the phone (the SDK
       // puts back what the server has: nothing).
       const created = !r.delete && !shown;
+      const typed = shownFields(r, onPhone.get(r.entity + '/' + r.id));
       return h('li', { class: 'item', dataset: { key: r.key, code: r.code } },
         where ? h('p', { class: 'name where' }, href ? h('a', { href }, where) : where) : null,
         h('p', { class: 'err' }, rejectedMessage(r, (f) => fieldLabel({ field: f, id: r.id }, inspections, templates), created)),
-        shownFields(r).length ? h('p', { class: 'mute small' }, shownFields(r).slice(0, 4).map(([k, v], i) =>
-          [i ? '；' : '', fieldLabel({ field: k, id: r.id }, inspections, templates), '：', k === 'item_key' ? itemLabel(r, v) : show(v, k, r.entity)])) : null,
+        typed.length ? h('p', { class: 'mute small', dataset: { typed: r.key } }, typed.slice(0, SHOWN_MAX).map(([k, v], i) =>
+          [i ? '；' : '', fieldLabel({ field: k, id: r.id }, inspections, templates), '：', k === 'item_key' ? itemLabel(r, v) : show(v, k, r.entity)]),
+        typed.length > SHOWN_MAX ? `；等 ${typed.length} 项` : '') : null,
         h('p', { class: 'mute small' }, when(r.at)),
         reopen ? h('button', { class: 'primary', dataset: { reapply: r.key }, onclick: () => act(async () => {
           await reapplyGroup(c, r, rejected);
@@ -493,8 +495,16 @@ const fieldNames = {
 const technical = new Set(['inspection_id', 'finding_id', 'vehicle_check_id', 'site_id', 'template_id', 'template_version',
   'county', 'lon', 'lat', 'accuracy_m', 'crs', 'sha256', 'content_type', 'size_bytes', 'capture_sig', 'capture_key_id', 'active']);
 
-// shownFields are a refused change's fields an inspector reads.
-const shownFields = (r) => Object.entries(r.fields || {}).filter(([k]) => !technical.has(k));
+// shownFields are a refused change's fields an inspector reads: of a
+// record still on the phone (rec), those the change would have changed —
+// an edit of a roadside check sends the whole form, and the first four
+// of its fields, unchanged, were shown in place of the 处罚 and the note
+// typed (roadside probe) — else all of them.
+const shownFields = (r, rec) => Object.entries(r.fields || {}).filter(([k, v]) =>
+  !technical.has(k) && (!rec || JSON.stringify(rec.fields[k] ?? null) !== JSON.stringify(v ?? null)));
+
+// SHOWN_MAX is how many of a refused change's fields its card lists.
+const SHOWN_MAX = 8;
 
 // fieldLabel names a superseded field: a checklist item by its label in
 // the inspection's checklist, another field by its Chinese name.

@@ -138,6 +138,14 @@ export function labelKey(s) {
     .replace(WIDE_SPACE, '');
 }
 
+/** checkpointKey is what tells checkpoints apart, as the statistics do
+ *  (server.LabelKey): labelKey without its spaces — G108 K5 and G108K5
+ *  are one checkpoint (roadside probe: the same truck saved at both was
+ *  not asked about, and counted twice). */
+export function checkpointKey(s) {
+  return labelKey(s).replace(/ /g, '');
+}
+
 /** A space next to a Chinese character or punctuation, which is no part
  *  of a label (秦城 检查站 is 秦城检查站; server.CanonicalLabel). */
 const WIDE = '\\p{Script=Han}\\u3001-\\u303F\\uFF01-\\uFF60\\uFFE0-\\uFFE6';
@@ -521,7 +529,7 @@ export async function render(app) {
     // two, a truck entered again): counted twice for good, as no one can
     // delete a check; asked first.
     const place = labelKey(checkpoint.value);
-    const again = !edit && !d.id && done.find((r) => !r.fields.voided_at && r.fields.plate === province.value + plateText && labelKey(r.fields.checkpoint || '') === place);
+    const again = !edit && !d.id && done.find((r) => !r.fields.voided_at && r.fields.plate === province.value + plateText && checkpointKey(r.fields.checkpoint || '') === checkpointKey(place));
     if (again && !window.confirm(`${again.fields.plate} 今天已在${again.fields.checkpoint}检查过（${when(again.fields.checked_at)}），每保存一次都会计为一辆车。确定再记一次？`)) return;
     const id = d.id || (d.id = uuidv7());
     const f = { county: county.value || mine[0], checkpoint: place, plate: province.value + plateText, checked_at: chinaTime() };
@@ -599,7 +607,7 @@ export async function render(app) {
   return h('div', {},
     h('h1', {}, '路检'),
     form,
-    h('section', { class: 'card', id: 'vehicle-today' }, h('h2', {}, `今天已检 ${done.filter((r) => !r.fields.voided_at).length} 辆`),
+    h('section', { class: 'card', id: 'vehicle-today' }, h('h2', {}, todayCount(done, c.user?.id)),
       h('ul', { class: 'list' }, done.slice(0, 50).map((r) => h('li', { class: 'item' + (d.id === r.id && edit ? ' editing' : ''), dataset: { id: r.id } },
         // Only the inspector who made a check corrects it: another's is
         // evidence of their stop, and the office sees who wrote what.
@@ -608,7 +616,10 @@ export async function render(app) {
         r.fields.voided_at
           ? h('span', { class: 'edit mute small', dataset: { voided: r.id } }, '已作废')
           : !r.fields.created_by || r.fields.created_by === c.user?.id
-          ? h('button', { type: 'button', class: 'edit', dataset: { edit: r.id }, disabled: d.id === r.id && !!edit, onclick: () => correct(r) }, '修改')
+          ? h('button', { type: 'button', class: 'edit', dataset: { edit: r.id }, disabled: d.id === r.id && !!edit, onclick: () => correct(r),
+            // Said with its truck: ten buttons all named 修改 told a
+            // screen reader's user nothing (roadside probe).
+            'aria-label': '修改 ' + (r.fields.plate || '') }, '修改')
           : h('span', { class: 'edit mute small', dataset: { others: r.id } }, '他人记录'),
         h('span', { class: 'name' }, r.fields.plate), ' ',
         r.pending.length ? h('span', { class: 'badge pending' }, '待上传') : h('span', { class: 'badge approved' }, '已上传'),
@@ -616,4 +627,13 @@ export async function render(app) {
         h('div', { class: 'mute small' }, when(r.fields.checked_at), ' · ', r.fields.checkpoint,
           r.fields.aftertreatment ? ' · 后处理' + (aftertreatments.find((x) => x.code === r.fields.aftertreatment)?.label || '') : '',
           r.fields.action ? ' · ' + (vehicleActions.find((x) => x.code === r.fields.action)?.label || '') : ''))))));
+}
+
+/** todayCount says how many vehicles the inspector checked today, not
+ *  voided: their own, and apart the colleagues' the phone pulled (they
+ *  were counted as the inspector's own; roadside probe). */
+function todayCount(done, me) {
+  const live = done.filter((r) => !r.fields.voided_at);
+  const mine = live.filter((r) => !r.fields.created_by || r.fields.created_by === me).length;
+  return `今天已检 ${mine} 辆` + (live.length > mine ? `（同事另检 ${live.length - mine} 辆）` : '');
 }
