@@ -12,7 +12,8 @@ type SearchQuery struct {
 	// Text is matched as a substring (ASCII letters in any case) against
 	// record ids, site names and addresses, plate numbers and VINs,
 	// inspectors' names and usernames, and the text of inspections'
-	// summaries and answers, findings and roadside checks.
+	// summaries and answers, findings and roadside checks (their notes
+	// and OBD fault codes).
 	Text string
 	// Limit caps the hits of each kind (50 when not positive).
 	Limit int

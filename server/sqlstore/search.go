@@ -64,7 +64,7 @@ func (d *Dialect) SearchParts(texts, loose []string, plate string) []SearchPart 
 			CASE WHEN coalesce(v.voided_at, '') <> '' THEN true ELSE false END
 			FROM vehicle_check v LEFT JOIN users u ON u.id = v.created_by
 			WHERE v.deleted_hlc = '' AND ` +
-			"(" + like("v.id", "v.plate", "v.vin", "v.checkpoint", "v.note", "v.remote_sensing_id", "v.void_reason", "u.username", "u.display_name") +
+			"(" + like("v.id", "v.plate", "v.vin", "v.checkpoint", "v.note", "v.obd_codes", "v.remote_sensing_id", "v.void_reason", "u.username", "u.display_name") +
 			" OR coalesce(replace(replace(v.plate, ' ', ''), '·', ''), '') " + d.Like + " " + plate + " ESCAPE '\\'" +
 			" OR coalesce(v.vin, '') " + d.Like + " " + plate + " ESCAPE '\\')", "v", "v.checked_at DESC" + d.NullsLast + ", v.id"},
 		{`SELECT 'site', st.id, st.county, coalesce(st.name, ''), coalesce(st.address, ''), coalesce(st.kind, ''),

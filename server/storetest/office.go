@@ -896,8 +896,10 @@ func testSearch(t *testing.T, open Opener) {
 	// was found nowhere).
 	e.upsert(syncproto.EntityInspection, o.a, xinfu, map[string]any{"review_comment": "请补充在线监测截图"})
 	e.upsert(syncproto.EntityFinding, o.fB, xinfu, map[string]any{"verify_comment": "整改照片看不清围挡请重拍"})
-	e.upsert(syncproto.EntityVehicleCheck, o.v1, xinfu, map[string]any{"void_reason": "同一辆车重复登记"})
-	for text, want := range map[string]string{"在线监测截图": "inspection:" + o.a, "看不清围挡": "finding:" + o.fB, "重复登记": "vehicle_check:" + o.v1} {
+	e.upsert(syncproto.EntityVehicleCheck, o.v1, xinfu, map[string]any{"void_reason": "同一辆车重复登记", "obd_codes": "P20EE P2002"})
+	// And a roadside check's OBD fault codes, looked up by a crew
+	// (roadside probe: found nowhere), in any case.
+	for text, want := range map[string]string{"在线监测截图": "inspection:" + o.a, "看不清围挡": "finding:" + o.fB, "重复登记": "vehicle_check:" + o.v1, "p20ee": "vehicle_check:" + o.v1} {
 		if got := hits(o.all, text); !sameSet(got, []string{want}) {
 			t.Errorf("search %q (an office's comment): %v, want %s", text, got, want)
 		}
