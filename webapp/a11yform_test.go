@@ -269,22 +269,29 @@ func TestBrowserPageStaysUnderTheFinger(t *testing.T) {
 	_, site, p, _ := inspectorAt(t, "忻府区恒岳水泥粉磨有限公司")
 	p.startInspection(site.ID, "coal_boiler")
 	shrank := false
+	missingHeight := func() float64 {
+		return eval[float64](p, `document.getElementById('missing').getBoundingClientRect().height`)
+	}
+	first := missingHeight()
 	for _, key := range []string{"no_new_boiler", "no_coal_stock", "boiler_retired"} {
 		btn := `#item-` + key + ` button[data-value="pass"]`
 		top := eval[float64](p, `(() => { const b = document.querySelector('`+btn+`'); b.scrollIntoView({ block: 'center' }); return b.getBoundingClientRect().top; })()`)
-		before := eval[float64](p, `document.getElementById('missing').getBoundingClientRect().height`)
+		before := missingHeight()
 		p.click(btn)
 		// Drawn with the answer saved (the item no longer 未填写; the
 		// items that need a photo stay in the list, 缺照片).
 		p.waitJS("drawn with "+key+" answered", `!(document.querySelector('#item-`+key+` .warn')?.textContent || '').includes('未填写') && !!document.querySelector('`+btn+`.on')`)
-		if eval[float64](p, `document.getElementById('missing').getBoundingClientRect().height`) != before {
+		if missingHeight() != before {
 			shrank = true
 		}
 		if got := eval[float64](p, `document.querySelector('`+btn+`').getBoundingClientRect().top`); got < top-1 || got > top+1 {
 			t.Errorf("%s: the answer tapped moved from %.0f to %.0f px on the screen", key, top, got)
 		}
 	}
-	if !shrank {
+	// The line taken may be drawn by the draw after the one awaited (a
+	// loaded machine: the check failed in a full run though the list
+	// had shrunk): then the whole run still took one.
+	if !shrank && missingHeight() == first {
 		t.Fatal("no answer took a line from above: the test moved nothing")
 	}
 
